@@ -1,0 +1,123 @@
+# dgov - one GNU Makefile. `make run` and `make test` are the two commands a
+# new user types; both install what is missing first (scripts/deps.sh).
+#
+#   make            build build/dgov
+#   make run        set up, build, create the demo region if missing, serve it
+#   make test       set up, build, run the whole suite on SQLite and PostgreSQL
+#   make bench      dgov next to nginx under wrk (bench/http)
+#   make fuzz       each libFuzzer target for FUZZ_SECONDS (default 20)
+#   make format     clang-format every C file
+#
+# CI=true (or SAN=1) builds with ASan+UBSan; CI=true also adds -Werror.
+
+BUILD ?= build
+ifeq ($(CI),true)
+SAN ?= 1
+WERROR ?= 1
+endif
+ifeq ($(SAN),1)
+BUILD := $(BUILD)/san
+endif
+
+CC ?= cc
+PKGS = libmicrohttpd jansson sqlite3 libpq libsodium libcurl
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS = $(shell pkg-config --libs $(PKGS))
+
+WARN = -Wall -Wextra -Wshadow -Wformat=2 -Wno-missing-field-initializers -Wvla
+CFLAGS ?= -O2 -g
+CFLAGS += -std=c11 -D_GNU_SOURCE -Isrc $(WARN) $(PKG_CFLAGS) -pthread -MMD -MP
+LDLIBS += $(PKG_LIBS) -lm -pthread
+ifeq ($(WERROR),1)
+CFLAGS += -Werror
+endif
+ifeq ($(SAN),1)
+CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+endif
+
+LIB_SRC := $(sort $(wildcard src/*/*.c))
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIB := $(BUILD)/libdgov.a
+BIN := $(BUILD)/dgov
+
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
+HTTP_SRC := $(sort $(wildcard tests/http/test_*.c))
+HTTP_BIN := $(HTTP_SRC:tests/http/%.c=$(BUILD)/tests/http/%)
+HTTP_HARNESS := $(BUILD)/tests/http/harness.o
+
+.PHONY: all run test test-only tests bench fuzz format clean
+
+all: $(BIN)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BIN): $(BUILD)/src/main.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	@if [ "$(BUILD)" != build ]; then mkdir -p build && ln -sf $(abspath $@) build/dgov-current; fi
+
+$(BUILD)/tests/unit/%: tests/unit/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS) -lcmocka
+
+$(BUILD)/tests/http/%: tests/http/%.c $(HTTP_HARNESS) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(HTTP_HARNESS) $(LIB) $(LDLIBS) -lcmocka
+
+tests: $(BIN) $(UNIT_BIN) $(HTTP_BIN)
+
+run:
+	scripts/deps.sh run
+	$(MAKE) all
+	$(BIN) demo --if-missing $(RUN_ARGS)
+	$(BIN) serve $(RUN_ARGS)
+
+# The suite: unit tests, HTTP tests and browser tests, on both stores.
+test:
+	scripts/deps.sh test
+	$(MAKE) tests
+	DGOV_BIN=$(BIN) DGOV_BUILD=$(BUILD) scripts/test.sh
+
+# Run the suite without the install step (for repeated local runs).
+test-only: tests
+	DGOV_BIN=$(BIN) DGOV_BUILD=$(BUILD) scripts/test.sh
+
+bench:
+	scripts/deps.sh bench
+	$(MAKE) all
+	DGOV_BIN=$(BIN) bench/http/run.sh
+
+FUZZ_SECONDS ?= 20
+FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
+FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=build/fuzz/%)
+FUZZ_LIB_SRC := $(filter-out src/main.c,$(LIB_SRC))
+build/fuzz/%: fuzz/%.c $(FUZZ_LIB_SRC)
+	@mkdir -p $(dir $@)
+	clang -std=c11 -D_GNU_SOURCE -g -O1 -Isrc -fsanitize=fuzzer,address,undefined \
+		$(PKG_CFLAGS) -o $@ $< $(FUZZ_LIB_SRC) $(PKG_LIBS) -lm -pthread
+
+fuzz:
+	scripts/deps.sh fuzz
+	$(MAKE) $(FUZZ_BIN)
+	@for f in $(FUZZ_BIN); do \
+		name=$$(basename $$f); mkdir -p build/fuzz/corpus/$$name; \
+		echo "fuzz: $$name for $(FUZZ_SECONDS)s"; \
+		$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+			build/fuzz/corpus/$$name fuzz/corpus/$$name || exit 1; \
+	done
+
+format:
+	clang-format -i $(shell find src tests fuzz bench -name '*.[ch]')
+
+clean:
+	rm -rf build
+
+-include $(LIB_OBJ:.o=.d) $(BUILD)/src/main.d

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# deps.sh - install what dgov needs from Debian's packages and npm.
+# Idempotent: installs only what is missing, so `make run` and `make test`
+# can call it every time.
+#
+#   scripts/deps.sh          what `make test` needs (build, PostgreSQL, browser tests)
+#   scripts/deps.sh run      only what building and serving needs
+#   scripts/deps.sh bench    adds nginx and wrk for `make bench`
+#   scripts/deps.sh fuzz     adds clang for `make fuzz`
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+what=${1:-test}
+
+# build and run: the libraries of the README's dependency list
+pkgs=(make gcc pkg-config libc6-dev
+      libmicrohttpd-dev libjansson-dev libsqlite3-dev libpq-dev libsodium-dev
+      libcurl4-openssl-dev)
+case "$what" in
+run) ;;
+test) pkgs+=(libcmocka-dev postgresql-15 sqlite3 chromium fonts-noto-cjk nodejs npm) ;;
+bench) pkgs+=(nginx-light wrk sqlite3) ;;
+fuzz) pkgs+=(clang libclang-rt-14-dev) ;;
+*) echo "deps.sh: unknown set '$what' (run, test, bench, fuzz)" >&2; exit 2 ;;
+esac
+
+missing=()
+for p in "${pkgs[@]}"; do
+	# node may come from elsewhere than Debian; a working node and npm are enough
+	if [[ $p == nodejs || $p == npm ]] && command -v "${p/nodejs/node}" >/dev/null 2>&1; then
+		continue
+	fi
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+		missing+=("$p")
+	fi
+done
+
+if ((${#missing[@]})); then
+	echo "deps: installing ${missing[*]}"
+	sudo=()
+	[[ $(id -u) == 0 ]] || sudo=(sudo)
+	export DEBIAN_FRONTEND=noninteractive
+	"${sudo[@]}" apt-get update -q
+	# keep services from starting at install time (PostgreSQL, nginx): the
+	# tests and the benchmark start their own on loopback
+	if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+		printf '#!/bin/sh\nexit 101\n' | "${sudo[@]}" tee /usr/sbin/policy-rc.d >/dev/null
+		"${sudo[@]}" chmod +x /usr/sbin/policy-rc.d
+		trap '"${sudo[@]}" rm -f /usr/sbin/policy-rc.d' EXIT
+	fi
+	"${sudo[@]}" apt-get -o DPkg::Lock::Timeout=300 install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# npm packages for the browser tests only (never a downloaded browser:
+# playwright-core drives Debian's chromium)
+if [[ $what == test && -f tests/e2e/package.json ]]; then
+	if [[ ! -d tests/e2e/node_modules ]] || [[ tests/e2e/package.json -nt tests/e2e/node_modules ]]; then
+		echo "deps: npm packages for the browser tests"
+		(cd tests/e2e && if [[ -f package-lock.json ]]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi)
+		touch tests/e2e/node_modules
+	fi
+fi
+if [[ $what == bench && -f bench/package.json ]]; then
+	if [[ ! -d bench/node_modules ]]; then
+		(cd bench && npm install --no-audit --no-fund)
+	fi
+fi
+exit 0

@@ -1,0 +1,68 @@
+/*
+ * auth.h - accounts, sessions, CSRF and API tokens.
+ *
+ * Accounts are citizens, enterprise agents, department staff and
+ * administrators (enum dg_role). Passwords are argon2id hashes (libsodium);
+ * ID numbers and phones are sealed with a blind index (keys.h). A session is
+ * a random token in an HttpOnly, SameSite=Lax cookie ("dg_session"); the store
+ * keeps only its BLAKE2b hash. API tokens ("Authorization: Bearer dgt_...")
+ * are stored hashed the same way. Repeated failed sign-ins lock the account
+ * (and slow the answer) for a while.
+ *
+ * CSRF: every page request gets r->csrf, a token bound to the session (or,
+ * before sign-in, to an anonymous "dg_csrf" cookie); every form posts it back
+ * as the field "csrf", and an unsafe request without the right token is
+ * refused with 403 and changes nothing. Requests authenticated by an API token
+ * carry no cookies and need no CSRF token.
+ */
+#ifndef DG_AUTH_H
+#define DG_AUTH_H
+
+#include <stddef.h>
+
+#include "core/err.h"
+#include "http/req.h"
+#include "http/router.h"
+#include "store/store.h"
+
+struct dg_app;
+
+/* The auth tables (users, departments, sessions, tokens, ...). */
+extern const struct dg_migration dg_auth_migrations[];
+
+/*
+ * Work out who is asking: bearer token, else session cookie. Sets r->user and
+ * r->session_hash (or leaves them NULL) and r->csrf, setting the anonymous
+ * CSRF cookie on the reply when the visitor has none. EAUTH for a bearer
+ * token that is unknown, expired or revoked.
+ */
+dg_rc dg_auth_identify(struct dg_req *r) DG_MUST;
+
+/* For unsafe methods from a browser: the form's "csrf" must match. EDENIED otherwise. */
+dg_rc dg_auth_check_csrf(struct dg_req *r) DG_MUST;
+
+/* Sign-in, sign-out, account, tokens, and the administrators' user pages. */
+const struct dg_route *dg_auth_routes(size_t *n);
+
+/* New account fields; strings borrowed. */
+struct dg_user_new {
+	enum dg_role role;
+	const char *username;
+	const char *password;
+	const char *name;
+	const char *id_number; /* citizens and agents */
+	const char *phone;
+	const char *dept_code; /* staff */
+	const char *staff_roles;
+	const char *uscc;      /* agents */
+	const char *org_name;
+};
+
+/* Validate and create; EINVAL (field named in err) or ECONFLICT (username taken). */
+dg_rc dg_user_create(struct dg_app *app, struct dg_db *db, const struct dg_user_new *u,
+		     int64_t *id_out, struct dg_err *err) DG_MUST;
+
+/* `dgov user add|list|passwd|token ...`; argv[0] is "user". Returns the exit code. */
+int dg_user_main(struct dg_app *app, int argc, char **argv);
+
+#endif

@@ -1,0 +1,208 @@
+/*
+ * config.c - defaults, environment and flags (see config.h).
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "str.h"
+
+void dg_config_defaults(struct dg_config *c)
+{
+	*c = (struct dg_config){
+		.host = "127.0.0.1",
+		.port = 8080,
+		.db = "dgov.db",
+		.data_dir = "data",
+		.key_file = "dgov.key",
+		.templates_dir = "templates",
+		.static_dir = "static",
+		.threads = 4,
+		.job_workers = 2,
+		.job_lease_sec = 30,
+		.max_body = (size_t)10 << 20,
+		.max_upload = (size_t)50 << 20,
+		.max_header = (size_t)16 << 10,
+		.log_level = DG_LOG_INFO,
+		.pwhash = DG_PWHASH_INTERACTIVE,
+	};
+}
+
+static dg_rc parse_uint(const char *name, const char *v, unsigned long long max,
+			unsigned long long *out, struct dg_err *err)
+{
+	int64_t n;
+	if (dg_str_to_i64(dg_str_of(v), &n) || n < 0 || (unsigned long long)n > max)
+		return dg_err_set(err, DG_EINVAL, "%s must be a whole number from 0 to %llu", name,
+				  max);
+	*out = (unsigned long long)n;
+	return DG_OK;
+}
+
+static dg_rc set_listen(struct dg_config *c, const char *v, struct dg_err *err)
+{
+	/* "host:port" or ":port" or "port"; the host part is kept as given */
+	const char *colon = strrchr(v, ':');
+	unsigned long long port;
+	dg_rc rc = parse_uint("listen port", colon ? colon + 1 : v, 65535, &port, err);
+	if (rc)
+		return rc;
+	c->port = (unsigned)port;
+	if (colon && colon != v) {
+		static _Thread_local char host[256];
+		size_t n = (size_t)(colon - v);
+		if (n >= sizeof(host))
+			return dg_err_set(err, DG_EINVAL, "listen host is too long");
+		memcpy(host, v, n);
+		host[n] = '\0';
+		c->host = host;
+	}
+	return DG_OK;
+}
+
+static dg_rc set_pwhash(struct dg_config *c, const char *v, struct dg_err *err)
+{
+	if (strcmp(v, "min") == 0)
+		c->pwhash = DG_PWHASH_MIN;
+	else if (strcmp(v, "interactive") == 0)
+		c->pwhash = DG_PWHASH_INTERACTIVE;
+	else if (strcmp(v, "moderate") == 0)
+		c->pwhash = DG_PWHASH_MODERATE;
+	else
+		return dg_err_set(err, DG_EINVAL, "password hash cost must be min, interactive or moderate");
+	return DG_OK;
+}
+
+/* One setting by its flag name; shared by the environment and argv paths. */
+static dg_rc set(struct dg_config *c, const char *key, const char *v, struct dg_err *err)
+{
+	unsigned long long n;
+	dg_rc rc = DG_OK;
+	if (strcmp(key, "listen") == 0)
+		return set_listen(c, v, err);
+	if (strcmp(key, "port") == 0) {
+		if (!(rc = parse_uint("port", v, 65535, &n, err)))
+			c->port = (unsigned)n;
+	} else if (strcmp(key, "db") == 0) {
+		c->db = v;
+	} else if (strcmp(key, "data") == 0) {
+		c->data_dir = v;
+	} else if (strcmp(key, "key-file") == 0) {
+		c->key_file = v;
+	} else if (strcmp(key, "templates") == 0) {
+		c->templates_dir = v;
+	} else if (strcmp(key, "static") == 0) {
+		c->static_dir = v;
+	} else if (strcmp(key, "threads") == 0) {
+		if (!(rc = parse_uint("threads", v, 256, &n, err)))
+			c->threads = n ? (unsigned)n : 1;
+	} else if (strcmp(key, "job-workers") == 0) {
+		if (!(rc = parse_uint("job workers", v, 64, &n, err)))
+			c->job_workers = (unsigned)n;
+	} else if (strcmp(key, "job-lease") == 0) {
+		if (!(rc = parse_uint("job lease", v, 86400, &n, err)))
+			c->job_lease_sec = n ? (unsigned)n : 1;
+	} else if (strcmp(key, "max-body") == 0) {
+		if (!(rc = parse_uint("max body", v, (unsigned long long)1 << 34, &n, err)))
+			c->max_body = (size_t)n;
+	} else if (strcmp(key, "log-level") == 0) {
+		if (dg_log_parse_level(v, &c->log_level))
+			rc = dg_err_set(err, DG_EINVAL, "log level must be debug, info, warn, error or off");
+	} else if (strcmp(key, "pwhash") == 0) {
+		rc = set_pwhash(c, v, err);
+	} else {
+		rc = dg_err_set(err, DG_EINVAL, "unknown option --%s", key);
+	}
+	return rc;
+}
+
+dg_rc dg_config_from_env(struct dg_config *c, struct dg_err *err)
+{
+	static const struct {
+		const char *env, *key;
+	} map[] = {
+		{"PORT", "port"},           {"DGOV_LISTEN", "listen"},
+		{"DGOV_DB", "db"},          {"DGOV_DATA_DIR", "data"},
+		{"DGOV_KEY_FILE", "key-file"}, {"DGOV_TEMPLATES", "templates"},
+		{"DGOV_STATIC", "static"},  {"DGOV_THREADS", "threads"},
+		{"DGOV_JOB_WORKERS", "job-workers"}, {"DGOV_JOB_LEASE", "job-lease"},
+		{"DGOV_MAX_BODY", "max-body"}, {"DGOV_LOG_LEVEL", "log-level"},
+		{"DGOV_PWHASH", "pwhash"},
+	};
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+		const char *v = getenv(map[i].env);
+		if (v && *v) {
+			struct dg_err inner = {0};
+			dg_rc rc = set(c, map[i].key, v, &inner);
+			if (rc)
+				return dg_err_set(err, rc, "%s: %s", map[i].env, inner.msg);
+		}
+	}
+	const char *key = getenv("DGOV_KEY");
+	if (key && *key)
+		c->key_hex = key;
+	return DG_OK;
+}
+
+dg_rc dg_config_from_args(struct dg_config *c, int argc, char **argv, struct dg_err *err)
+{
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i];
+		if (strncmp(a, "--", 2) != 0)
+			return dg_err_set(err, DG_EINVAL, "unexpected argument '%s'", a);
+		a += 2;
+		const char *eq = strchr(a, '=');
+		char key[32];
+		const char *val;
+		if (eq) {
+			size_t n = (size_t)(eq - a);
+			if (n >= sizeof(key))
+				return dg_err_set(err, DG_EINVAL, "unknown option --%s", a);
+			memcpy(key, a, n);
+			key[n] = '\0';
+			val = eq + 1;
+		} else {
+			if (strlen(a) >= sizeof(key))
+				return dg_err_set(err, DG_EINVAL, "unknown option --%s", a);
+			memcpy(key, a, strlen(a) + 1);
+			if (i + 1 >= argc)
+				return dg_err_set(err, DG_EINVAL, "option --%s needs a value", key);
+			val = argv[++i];
+		}
+		dg_rc rc = set(c, key, val, err);
+		if (rc)
+			return rc;
+	}
+	return DG_OK;
+}
+
+int dg_config_has_flag(const char *name)
+{
+	static const char *const flags[] = {"listen",  "port",        "db",        "data",
+					    "key-file", "templates",  "static",    "threads",
+					    "job-workers", "job-lease", "max-body", "log-level",
+					    "pwhash"};
+	size_t n = strcspn(name, "=");
+	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
+		if (strlen(flags[i]) == n && strncmp(flags[i], name, n) == 0)
+			return 1;
+	return 0;
+}
+
+const char *dg_config_usage(void)
+{
+	return "  --listen HOST:PORT   address to serve on (default 127.0.0.1:8080; PORT= also works)\n"
+	       "  --port N             port only\n"
+	       "  --db URL             dgov.db (SQLite file) or postgresql://user@host/db\n"
+	       "  --data DIR           where uploads are kept (default data)\n"
+	       "  --key-file FILE      node key, created on first run (default dgov.key)\n"
+	       "  --templates DIR      page templates (default templates)\n"
+	       "  --static DIR         CSS, images, scripts (default static)\n"
+	       "  --threads N          HTTP worker threads (default 4)\n"
+	       "  --job-workers N      background job workers (default 2)\n"
+	       "  --job-lease SEC      a job whose worker vanished is retaken after this (default 30)\n"
+	       "  --max-body BYTES     largest request body accepted (default 10 MiB)\n"
+	       "  --log-level L        debug, info, warn, error, off\n"
+	       "  --pwhash COST        password hash cost: interactive (default), moderate, min\n";
+}

@@ -1,0 +1,61 @@
+/*
+ * config.h - server configuration from defaults, then the environment, then
+ * command-line flags (later wins).
+ *
+ * Environment: PORT, DGOV_LISTEN (host:port), DGOV_DB, DGOV_DATA_DIR,
+ * DGOV_KEY_FILE, DGOV_KEY (hex, overrides the file), DGOV_TEMPLATES,
+ * DGOV_STATIC, DGOV_THREADS, DGOV_JOB_WORKERS, DGOV_JOB_LEASE,
+ * DGOV_MAX_BODY, DGOV_LOG_LEVEL, DGOV_PWHASH (interactive|moderate|min).
+ * Strings point into argv, the environment or static defaults; the config
+ * owns nothing and needs no release.
+ */
+#ifndef DG_CONFIG_H
+#define DG_CONFIG_H
+
+#include <stddef.h>
+
+#include "err.h"
+#include "log.h"
+
+enum dg_pwhash_cost { DG_PWHASH_MIN, DG_PWHASH_INTERACTIVE, DG_PWHASH_MODERATE };
+
+struct dg_config {
+	const char *host;          /* "127.0.0.1" */
+	unsigned port;             /* 8080; 0 picks a free port */
+	const char *db;            /* "dgov.db" or "postgresql://..." */
+	const char *data_dir;      /* uploads and other files: "data" */
+	const char *key_file;      /* "dgov.key" */
+	const char *key_hex;       /* DGOV_KEY, or NULL */
+	const char *templates_dir; /* "templates" */
+	const char *static_dir;    /* "static" */
+	unsigned threads;          /* HTTP worker threads: 4 */
+	unsigned job_workers;      /* job worker threads: 2 */
+	unsigned job_lease_sec;    /* a claimed job is retaken after this: 30 */
+	size_t max_body;           /* bytes in a request body: 10 MiB */
+	size_t max_upload;         /* bytes in one uploaded file: 50 MiB */
+	size_t max_header;         /* bytes of request headers: 16 KiB */
+	enum dg_log_level log_level;
+	enum dg_pwhash_cost pwhash;
+	int secure_cookies;        /* add Secure to cookies (behind TLS) */
+};
+
+void dg_config_defaults(struct dg_config *c);
+
+/* Apply DGOV_* / PORT variables; EINVAL with a message naming the variable. */
+dg_rc dg_config_from_env(struct dg_config *c, struct dg_err *err) DG_MUST;
+
+/*
+ * Apply flags from argv[0..argc): --listen HOST:PORT, --port N, --db URL,
+ * --data DIR, --key-file F, --templates DIR, --static DIR, --threads N,
+ * --job-workers N, --job-lease SEC, --max-body BYTES, --log-level L,
+ * --pwhash COST. Unknown flags are EINVAL.
+ */
+dg_rc dg_config_from_args(struct dg_config *c, int argc, char **argv, struct dg_err *err) DG_MUST;
+
+/* True when --name (without dashes, before any '=') is one of the flags above. */
+int dg_config_has_flag(const char *name);
+
+/* The flag help text for --help. */
+const char *dg_config_usage(void);
+
+#endif

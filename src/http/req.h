@@ -1,0 +1,161 @@
+/*
+ * req.h - one HTTP request and the reply being built for it.
+ *
+ * Life cycle (server.c): the request is born on MHD's first callback with its
+ * own arena, its body is parsed as it arrives (form, multipart, JSON, capped),
+ * the dispatcher runs once the whole body is in, and everything is freed when
+ * MHD reports the request complete. All strings hang off r->arena: handlers
+ * never free anything. A handler either builds a reply with dg_reply_*() and
+ * returns DG_OK, or returns an error code having put a message in r->err, and
+ * the dispatcher renders the error page (or JSON under /api/) for it.
+ */
+#ifndef DG_REQ_H
+#define DG_REQ_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/arena.h"
+#include "core/buf.h"
+#include "core/err.h"
+
+struct dg_app;
+struct dg_db;
+struct dg_route;
+
+/* A list of name/value pairs (query, form, cookies, path parameters). */
+struct dg_kv {
+	const char *key;
+	const char *val; /* NUL-terminated; len excludes the NUL */
+	size_t len;
+};
+
+struct dg_kvs {
+	struct dg_kv *v;
+	size_t n, cap;
+};
+
+/* Append (arena memory). Keys and values are borrowed: copy them first if needed. */
+void dg_kvs_add(struct dg_kvs *l, struct dg_arena *a, const char *key, const char *val, size_t len);
+/* First value for key, or NULL. */
+const char *dg_kvs_get(const struct dg_kvs *l, const char *key);
+
+/* A file part of a multipart body, streamed to a temporary file (deleted with the request). */
+struct dg_upload {
+	const char *field;
+	const char *filename;     /* as the client sent it; display only, never a path */
+	const char *content_type; /* as the client sent it; sniff before trusting */
+	const char *path;         /* the temporary file on disk */
+	size_t size;
+};
+
+/* Who is asking: one kind per account. Route access masks are ORs of these. */
+enum dg_role {
+	DG_ROLE_ANON = 1u << 0,    /* not signed in */
+	DG_ROLE_CITIZEN = 1u << 1, /* a resident */
+	DG_ROLE_AGENT = 1u << 2,   /* an enterprise's agent */
+	DG_ROLE_STAFF = 1u << 3,   /* department staff */
+	DG_ROLE_ADMIN = 1u << 4,   /* administrator */
+};
+#define DG_ROLE_USER (DG_ROLE_CITIZEN | DG_ROLE_AGENT | DG_ROLE_STAFF | DG_ROLE_ADMIN)
+#define DG_ROLE_ANY (DG_ROLE_ANON | DG_ROLE_USER)
+
+/* The signed-in account, loaded by the auth module; all fields arena-owned. */
+struct dg_user {
+	int64_t id;
+	enum dg_role role;
+	const char *username;
+	const char *name;       /* real name or display name */
+	int64_t dept_id;        /* staff: their department; else 0 */
+	const char *dept_name;  /* staff: department name in the request's language; else "" */
+	const char *staff_roles;/* staff: comma list, e.g. "intake,review,approve"; else "" */
+	const char *uscc;       /* agents: the enterprise's unified social credit code; else "" */
+	const char *org_name;   /* agents: the enterprise's name; else "" */
+	bool via_token;         /* authenticated by an API token, not a session */
+};
+
+struct dg_req {
+	struct dg_arena *arena;
+	struct dg_app *app;
+	char id[17]; /* request id, 16 hex characters, echoed in X-Request-Id */
+
+	/* request line and headers */
+	const char *method; /* "GET", "POST", ... */
+	const char *path;   /* decoded path without the query string */
+	struct dg_kvs query;
+	struct dg_kvs cookies;
+	struct dg_kvs params; /* path parameters, from the route pattern */
+	const struct dg_route *route;
+	bool api;             /* path under /api/: errors are JSON */
+
+	/* body, by its content type; all empty when there was none */
+	struct dg_kvs form;   /* application/x-www-form-urlencoded and multipart fields */
+	struct dg_upload *uploads;
+	size_t nuploads;
+	json_t *json;         /* application/json body (released with the arena), or NULL */
+	const char *body;     /* raw body for other types (NUL-terminated), or NULL */
+	size_t body_len;
+
+	/* filled by the dispatcher before the handler runs */
+	const struct dg_user *user; /* NULL when anonymous */
+	const char *session_hash;   /* the session's id hash, or NULL */
+	const char *csrf;           /* token to embed in forms (never NULL for pages) */
+	const char *lang;           /* "zh" or "en" */
+	bool elder;                 /* elder mode (长辈版) */
+
+	/* the user-facing message for an error return */
+	struct dg_err err;
+
+	/* the reply: private to reply.c / server.c */
+	unsigned status;
+	const char *content_type;
+	struct dg_buf out;
+	struct dg_kvs resp_headers;
+	int file_fd;        /* >= 0: reply with this file, closed by the server */
+	uint64_t file_size;
+	bool replied;
+
+	struct dg_db *db; /* borrowed by dg_req_db (app.c), returned when the request ends */
+	void *conn; /* the MHD connection */
+	int64_t started_us;
+};
+
+/* A request header (case-insensitive name), or NULL. */
+const char *dg_req_header(const struct dg_req *r, const char *name);
+/* A form field, or query parameter for GET, trimmed of nothing; NULL when absent. */
+const char *dg_req_field(const struct dg_req *r, const char *name);
+/* Role bit of the requester (DG_ROLE_ANON when no user). */
+enum dg_role dg_req_role(const struct dg_req *r);
+
+/* Replies. Each sets r->replied; a second reply replaces the first. */
+void dg_reply_bytes(struct dg_req *r, unsigned status, const char *content_type, const void *p,
+		    size_t n);
+/* Takes the buffer's bytes (b is left empty). */
+void dg_reply_buf(struct dg_req *r, unsigned status, const char *content_type, struct dg_buf *b);
+/* Serialises json (steals the reference). */
+void dg_reply_json(struct dg_req *r, unsigned status, json_t *json);
+/* 303 See Other to a local path (anything not starting with one '/' becomes "/"). */
+void dg_reply_redirect(struct dg_req *r, const char *location);
+/* Reply with an open file (the server closes fd). */
+void dg_reply_file(struct dg_req *r, unsigned status, const char *content_type, int fd,
+		   uint64_t size);
+/* Add a response header (copied). */
+void dg_reply_header(struct dg_req *r, const char *name, const char *value);
+/*
+ * Set a cookie: Path=/, SameSite=Lax, HttpOnly when http_only, Secure when the
+ * app is configured so; max_age < 0 makes a session cookie, 0 deletes it.
+ */
+void dg_reply_cookie(struct dg_req *r, const char *name, const char *value, long max_age,
+		     bool http_only);
+/*
+ * JSON error body {"error":{"code":"EINVAL","message":"...","field":"..."}}
+ * with dg_rc_http_status(rc).
+ */
+void dg_reply_json_error(struct dg_req *r, dg_rc rc, const char *message, const char *field);
+
+/* True when path is a safe local redirect target ("/x", not "//x" or "/\x"). */
+bool dg_is_local_path(const char *path);
+
+#endif

@@ -1,0 +1,43 @@
+/*
+ * server.h - the HTTP server on libmicrohttpd.
+ *
+ * MHD runs a thread pool with epoll. For each request the server builds a
+ * struct dg_req on the first callback, feeds the body to the parsers as it
+ * arrives (refusing it with 413 past the caps), and calls the dispatch
+ * function on the final callback, so keep-alive holds. Every reply gets the
+ * security headers (CSP with frame-ancestors 'none', X-Content-Type-Options,
+ * Referrer-Policy, X-Frame-Options) and an X-Request-Id, and one log line.
+ * Oversized request headers get 431.
+ */
+#ifndef DG_SERVER_H
+#define DG_SERVER_H
+
+#include <stddef.h>
+
+#include "core/err.h"
+#include "http/req.h"
+
+struct dg_server;
+
+struct dg_server_opts {
+	const char *host;     /* numeric IPv4 or IPv6 address, or "localhost" */
+	unsigned port;        /* 0: any free port (see dg_server_port) */
+	unsigned threads;
+	size_t max_body;      /* bytes; 413 beyond */
+	size_t max_upload;    /* bytes of one uploaded file; 413 beyond */
+	size_t max_header;    /* bytes of request line + headers; 431 beyond */
+	const char *upload_dir; /* where multipart file parts are streamed */
+	struct dg_app *app;   /* handed to every request as r->app */
+	/* Runs once per request when the body is complete; must reply or return an error. */
+	void (*dispatch)(struct dg_req *r);
+};
+
+dg_rc dg_server_start(const struct dg_server_opts *o, struct dg_server **out, struct dg_err *err) DG_MUST;
+unsigned dg_server_port(const struct dg_server *s);
+/*
+ * Graceful stop: stop accepting, let requests in flight finish (up to
+ * grace_ms), then close everything and free s.
+ */
+void dg_server_stop(struct dg_server *s, unsigned grace_ms);
+
+#endif

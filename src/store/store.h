@@ -1,0 +1,137 @@
+/*
+ * store.h - the one interface to dgov's database, over SQLite or PostgreSQL.
+ *
+ * A struct dg_store is a pool of connections to one database, chosen by URL:
+ * a file path (SQLite, WAL, busy timeout) or "postgresql://..." (libpq). Code
+ * borrows a struct dg_db from the pool for one request or one job step and
+ * gives it back; a borrowed connection is used by one thread at a time.
+ *
+ * SQL is written once for both stores: '?' placeholders (translated to $n for
+ * PostgreSQL), and the few dialect differences written as tokens that
+ * dialect.c expands (see dg_sql_translate): {{pk}} an auto-increment primary
+ * key, {{skip_locked}} "FOR UPDATE SKIP LOCKED" or nothing, {{now_ms}} the
+ * current time in ms. Times are stored as integer ms since the epoch, truth as
+ * 0/1 integers, binary data as text (hex or base64), so columns read the same
+ * on both.
+ *
+ * Errors: DG_EDB for a failed statement (the database's message goes to the
+ * log, not to users), DG_ECONFLICT for a unique or foreign-key violation,
+ * DG_EUNAVAIL when no connection can be had in time.
+ */
+#ifndef DG_STORE_H
+#define DG_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/arena.h"
+#include "core/buf.h"
+#include "core/err.h"
+
+struct dg_store;
+struct dg_db;
+struct dg_rows;
+
+enum dg_store_kind { DG_STORE_SQLITE, DG_STORE_PG };
+
+enum dg_vtype { DG_V_NULL, DG_V_INT, DG_V_REAL, DG_V_TEXT };
+
+/* One bound parameter; text is NUL-terminated and borrowed for the call. */
+struct dg_val {
+	enum dg_vtype t;
+	int64_t i;
+	double r;
+	const char *s;
+};
+
+#define DG_VNULL ((struct dg_val){.t = DG_V_NULL})
+#define DG_VI(x) ((struct dg_val){.t = DG_V_INT, .i = (int64_t)(x)})
+#define DG_VR(x) ((struct dg_val){.t = DG_V_REAL, .r = (double)(x)})
+/* NULL text binds SQL NULL */
+#define DG_VT(x) ((struct dg_val){.t = (x) ? DG_V_TEXT : DG_V_NULL, .s = (x)})
+/* args and their count, for the (args, nargs) parameter pairs below */
+#define DG_ARGS(...)                                                                               \
+	(const struct dg_val[]){__VA_ARGS__},                                                      \
+		(sizeof((const struct dg_val[]){__VA_ARGS__}) / sizeof(struct dg_val))
+#define DG_NOARGS NULL, 0
+
+/*
+ * Open a store. url: a file path or "file:PATH" for SQLite, or a
+ * "postgresql://" / "postgres://" URL. pool is the number of connections
+ * (at least 1). EINVAL for a bad URL, EDB when the database cannot be opened.
+ */
+dg_rc dg_store_open(const char *url, unsigned pool, struct dg_store **out, struct dg_err *err) DG_MUST;
+/* Waits for borrowed connections to come back (bounded), closes them all. */
+void dg_store_close(struct dg_store *s);
+enum dg_store_kind dg_store_kind(const struct dg_store *s);
+const char *dg_store_kind_name(const struct dg_store *s); /* "sqlite" | "postgresql" */
+
+/*
+ * A migration: a stable id ("auth-001-users") and a script of one or more
+ * statements (dialect tokens allowed, no parameters). Each domain owns a list
+ * ending with {NULL, NULL}; the app passes all lists in a fixed order.
+ */
+struct dg_migration {
+	const char *id;
+	const char *sql;
+};
+
+/*
+ * Apply, in order, every migration not yet recorded in schema_migrations,
+ * each in its own transaction with its record. Safe to run on every start and
+ * from several nodes at once (the second waits, then finds nothing to do).
+ */
+dg_rc dg_store_migrate(struct dg_store *s, const struct dg_migration *const *lists, size_t nlists,
+		       struct dg_err *err) DG_MUST;
+/* How many migrations the database has applied. */
+dg_rc dg_store_version(struct dg_store *s, int64_t *out) DG_MUST;
+/* A round trip to the database (for /healthz). */
+dg_rc dg_store_ping(struct dg_store *s) DG_MUST;
+
+/* Borrow a connection (waits up to 10 s, then EUNAVAIL). */
+dg_rc dg_db_get(struct dg_store *s, struct dg_db **out) DG_MUST;
+/* Give it back; an open transaction is rolled back first. NULL is a no-op. */
+void dg_db_put(struct dg_db *db);
+enum dg_store_kind dg_db_kind(const struct dg_db *db);
+
+/* Run a statement; *changes (may be NULL) gets the rows it changed. */
+dg_rc dg_db_exec(struct dg_db *db, const char *sql, const struct dg_val *args, size_t nargs,
+		 int64_t *changes) DG_MUST;
+/* Run a script of several statements without parameters (migrations, tests). */
+dg_rc dg_db_exec_script(struct dg_db *db, const char *sql) DG_MUST;
+/* Run a query; read it with dg_rows_next and free it with dg_rows_free. */
+dg_rc dg_db_query(struct dg_db *db, const char *sql, const struct dg_val *args, size_t nargs,
+		  struct dg_rows **out) DG_MUST;
+/* First column of the first row: ENOTFOUND when there is no row. */
+dg_rc dg_db_query_int(struct dg_db *db, const char *sql, const struct dg_val *args, size_t nargs,
+		      int64_t *out) DG_MUST;
+/* Same, as text copied into the arena (NULL column -> NULL). */
+dg_rc dg_db_query_text(struct dg_db *db, const char *sql, const struct dg_val *args, size_t nargs,
+		       struct dg_arena *a, char **out) DG_MUST;
+
+/*
+ * Transactions: BEGIN IMMEDIATE on SQLite (so writers queue at the start, not
+ * at the first write), BEGIN on PostgreSQL. Not nested.
+ */
+dg_rc dg_db_begin(struct dg_db *db) DG_MUST;
+dg_rc dg_db_commit(struct dg_db *db) DG_MUST;
+void dg_db_rollback(struct dg_db *db);
+
+/* DG_OK with a row, DG_ENOTFOUND after the last, DG_EDB on error. */
+dg_rc dg_rows_next(struct dg_rows *r) DG_MUST;
+int dg_rows_ncols(const struct dg_rows *r);
+const char *dg_rows_colname(const struct dg_rows *r, int col);
+bool dg_rows_isnull(const struct dg_rows *r, int col);
+int64_t dg_rows_int(const struct dg_rows *r, int col);
+double dg_rows_real(const struct dg_rows *r, int col);
+/* "" for NULL; valid until the next dg_rows_next or dg_rows_free. */
+const char *dg_rows_text(const struct dg_rows *r, int col);
+void dg_rows_free(struct dg_rows *r);
+/* Free rows when the arena is freed (for handlers). */
+void dg_rows_defer(struct dg_rows *r, struct dg_arena *a);
+
+/* The dialect layer: expand tokens and placeholders of sql for kind into out. */
+dg_rc dg_sql_translate(enum dg_store_kind kind, const char *sql, struct dg_buf *out) DG_MUST;
+
+#endif

@@ -1,0 +1,40 @@
+/*
+ * page.h - rendering a whole HTML page for a request.
+ *
+ * dg_page() adds what every page needs to the handler's data and renders the
+ * template, which extends layout.html: under "req" it puts lang, elder,
+ * path, csrf, the path to come back to after a switch (back), and the user
+ * (name, role, dept) when signed in; under "site" the region's name, the
+ * hotline and the navigation. Handlers put their own data at the top level.
+ */
+#ifndef DG_PAGE_H
+#define DG_PAGE_H
+
+#include <jansson.h>
+
+#include "core/err.h"
+#include "http/req.h"
+
+/* Render tmpl with data (stolen; may be NULL) and reply with it. */
+dg_rc dg_page(struct dg_req *r, unsigned status, const char *tmpl, json_t *data) DG_MUST;
+
+/*
+ * The error page for rc (403, 404, 405, 413, 431, 429, 500 ...) in the
+ * request's language, with r->err.msg shown when set. Never fails: falls
+ * back to plain text if templates are broken.
+ */
+void dg_page_error(struct dg_req *r, dg_rc rc);
+
+/*
+ * Form errors, in the error-summary pattern: data gets "errors" (a list of
+ * {field, message}) and "error_for" (field -> message), and "values" (every
+ * submitted field, so answers are kept). Adds one error per call.
+ */
+void dg_form_error(json_t *data, const char *field, const char *message);
+/* Copy every submitted form field of r into data.values. */
+void dg_form_keep_values(struct dg_req *r, json_t *data);
+
+/* The message for key in the request's language. */
+const char *dg_t(const struct dg_req *r, const char *key);
+
+#endif

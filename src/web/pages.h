@@ -1,0 +1,14 @@
+/*
+ * pages.h - the portal's general pages: home, help, the main entrances,
+ * language and elder-mode switches, static files.
+ */
+#ifndef DG_PAGES_H
+#define DG_PAGES_H
+
+#include <stddef.h>
+
+#include "http/router.h"
+
+const struct dg_route *dg_web_routes(size_t *n);
+
+#endif

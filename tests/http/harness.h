@@ -1,0 +1,69 @@
+/*
+ * harness.h - in-process HTTP tests: the real dgov app and server on an
+ * ephemeral loopback port, driven with libcurl.
+ *
+ * th_start() opens a fresh store: with DGOV_TEST_DB unset, a new SQLite file
+ * in a temporary folder; with DGOV_TEST_DB=postgresql://..., that database
+ * with its public schema dropped and recreated first. Tests in one binary
+ * share the server; each client has its own cookie jar. Bodies and headers
+ * returned are malloc'd and freed by th_resp_release().
+ */
+#ifndef TH_HARNESS_H
+#define TH_HARNESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct dg_app;
+
+struct th_opts {
+	bool demo;          /* seed the demo region (default in th_start) */
+	size_t max_body;    /* 0: the default */
+	unsigned job_workers;
+	unsigned job_lease_sec;
+};
+
+struct th_srv;
+struct th_client;
+
+struct th_resp {
+	long status;
+	char *body;
+	size_t len;
+	char *headers; /* raw header block of the final response */
+};
+
+struct th_srv *th_start(void); /* demo seeded, defaults */
+struct th_srv *th_start_opts(const struct th_opts *o);
+void th_stop(struct th_srv *s);
+struct dg_app *th_app(struct th_srv *s);
+unsigned th_port(struct th_srv *s);
+/* "http://127.0.0.1:PORT" + path, malloc'd */
+char *th_url(struct th_srv *s, const char *path);
+
+struct th_client *th_client_new(struct th_srv *s);
+void th_client_free(struct th_client *c);
+
+/*
+ * One request. extra_headers: NULL-terminated array of "Name: value" or NULL.
+ * body may be NULL. Redirects are not followed. Returns the HTTP status (0 on
+ * a transport error).
+ */
+long th_request(struct th_client *c, const char *method, const char *path,
+		const char *content_type, const char *body, size_t len,
+		const char *const *extra_headers, struct th_resp *out);
+long th_get(struct th_client *c, const char *path, struct th_resp *out);
+/* application/x-www-form-urlencoded; body is already encoded */
+long th_post_form(struct th_client *c, const char *path, const char *body, struct th_resp *out);
+void th_resp_release(struct th_resp *r);
+/* Value of a response header (case-insensitive), malloc'd, or NULL. */
+char *th_header(const struct th_resp *r, const char *name);
+
+/* GET path and return the value of its hidden csrf field (malloc'd), or NULL. */
+char *th_csrf(struct th_client *c, const char *path);
+/* Sign in through the sign-in form; true when it worked. */
+bool th_login(struct th_client *c, const char *username, const char *password);
+/* Percent-encode for a form body (malloc'd). */
+char *th_enc(const char *s);
+
+#endif
