@@ -211,11 +211,23 @@ static void ask_to_sign_in(struct dg_req *r)
 	dg_buf_release(&b);
 }
 
-void dg_app_dispatch(struct dg_req *r)
+/* Language and elder mode from the visitor's cookies and headers. */
+static void read_prefs(struct dg_req *r)
 {
 	r->lang = dg_i18n_pick(dg_kvs_get(&r->cookies, "lang"), dg_req_header(r, "Accept-Language"));
 	const char *elder = dg_kvs_get(&r->cookies, "elder");
 	r->elder = elder && strcmp(elder, "1") == 0;
+}
+
+void dg_app_error(struct dg_req *r, dg_rc rc)
+{
+	read_prefs(r);
+	render_error(r, rc);
+}
+
+void dg_app_dispatch(struct dg_req *r)
+{
+	read_prefs(r);
 
 	const char *allow = NULL;
 	dg_rc rc = dg_router_match(r->app->router, r->method, r->path, r->arena, &r->params,
@@ -294,6 +306,7 @@ int dg_app_serve(struct dg_app *app)
 		.upload_dir = upload_dir,
 		.app = app,
 		.dispatch = dg_app_dispatch,
+		.error = dg_app_error,
 	};
 	struct dg_server *srv = NULL;
 	if (dg_server_start(&o, &srv, &err)) {

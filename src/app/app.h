@@ -58,6 +58,8 @@ int dg_app_serve(struct dg_app *app);
 
 /* server.h's dispatch callback. */
 void dg_app_dispatch(struct dg_req *r);
+/* server.h's error callback: the error page in the requester's language. */
+void dg_app_error(struct dg_req *r, dg_rc rc);
 
 /* A connection for this request, returned to the pool when the request ends. */
 dg_rc dg_req_db(struct dg_req *r, struct dg_db **out) DG_MUST;

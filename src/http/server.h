@@ -30,6 +30,12 @@ struct dg_server_opts {
 	struct dg_app *app;   /* handed to every request as r->app */
 	/* Runs once per request when the body is complete; must reply or return an error. */
 	void (*dispatch)(struct dg_req *r);
+	/*
+	 * Renders the server's own errors (bad body 400, 413, 431, no reply 500)
+	 * for pages, with r->err set; NULL for a plain bilingual page. /api/
+	 * paths always get JSON.
+	 */
+	void (*error)(struct dg_req *r, dg_rc rc);
 };
 
 dg_rc dg_server_start(const struct dg_server_opts *o, struct dg_server **out, struct dg_err *err) DG_MUST;

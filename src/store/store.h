@@ -48,8 +48,12 @@ struct dg_val {
 #define DG_VNULL ((struct dg_val){.t = DG_V_NULL})
 #define DG_VI(x) ((struct dg_val){.t = DG_V_INT, .i = (int64_t)(x)})
 #define DG_VR(x) ((struct dg_val){.t = DG_V_REAL, .r = (double)(x)})
-/* NULL text binds SQL NULL */
-#define DG_VT(x) ((struct dg_val){.t = (x) ? DG_V_TEXT : DG_V_NULL, .s = (x)})
+/* NULL text binds SQL NULL (a function, so arrays may be passed without a warning) */
+static inline struct dg_val dg_val_text(const char *s)
+{
+	return (struct dg_val){.t = s ? DG_V_TEXT : DG_V_NULL, .s = s};
+}
+#define DG_VT(x) dg_val_text(x)
 /* args and their count, for the (args, nargs) parameter pairs below */
 #define DG_ARGS(...)                                                                               \
 	(const struct dg_val[]){__VA_ARGS__},                                                      \

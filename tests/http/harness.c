@@ -1,0 +1,415 @@
+/*
+ * harness.c - the in-process HTTP test harness (see harness.h).
+ *
+ * th_start_opts() builds a configuration like `dgov serve` would, on a fresh
+ * store in a temporary folder (or a wiped PostgreSQL schema), opens the app,
+ * seeds the demo when asked and starts the real server on an ephemeral
+ * loopback port. Clients are libcurl easy handles kept for their life, so
+ * cookies and the keep-alive connection carry from one request to the next.
+ */
+#include "harness.h"
+
+#include <curl/curl.h>
+#include <ftw.h>
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "app/app.h"
+#include "core/config.h"
+#include "core/mem.h"
+#include "demo/demo.h"
+#include "http/server.h"
+#include "jobs/jobs.h"
+
+struct th_srv {
+	struct dg_app app;
+	struct dg_server *server;
+	char dir[256];
+	char db[512], key[512], tmpl[512], stat[512], upload[512];
+};
+
+struct th_client {
+	struct th_srv *s;
+	CURL *h;
+};
+
+static void die(const char *what, const char *detail)
+{
+	fprintf(stderr, "harness: %s: %s\n", what, detail ? detail : "");
+	exit(2);
+}
+
+static void reset_pg(const char *url)
+{
+	PGconn *c = PQconnectdb(url);
+	if (PQstatus(c) != CONNECTION_OK)
+		die("cannot connect to DGOV_TEST_DB", PQerrorMessage(c));
+	PGresult *res = PQexec(c, "SET client_min_messages = warning;"
+				  "DROP SCHEMA public CASCADE; CREATE SCHEMA public");
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		die("cannot reset the test database", PQerrorMessage(c));
+	PQclear(res);
+	PQfinish(c);
+}
+
+static void fill_config(struct th_srv *s, const struct th_opts *o, struct dg_config *cfg)
+{
+	const char *root = getenv("DGOV_ROOT");
+	const char *pg = getenv("DGOV_TEST_DB");
+	if (!root || !root[0])
+		root = ".";
+	dg_config_defaults(cfg);
+	snprintf(s->db, sizeof(s->db), "%s/test.db", s->dir);
+	snprintf(s->key, sizeof(s->key), "%s/dgov.key", s->dir);
+	snprintf(s->tmpl, sizeof(s->tmpl), "%s/templates", root);
+	snprintf(s->stat, sizeof(s->stat), "%s/static", root);
+	snprintf(s->upload, sizeof(s->upload), "%s/tmp", s->dir);
+	if (pg && pg[0]) {
+		reset_pg(pg);
+		cfg->db = pg;
+	} else {
+		cfg->db = s->db;
+	}
+	cfg->data_dir = s->dir;
+	cfg->key_file = s->key;
+	cfg->key_hex = NULL;
+	cfg->templates_dir = s->tmpl;
+	cfg->static_dir = s->stat;
+	cfg->host = "127.0.0.1";
+	cfg->port = 0;
+	cfg->threads = 4;
+	cfg->pwhash = DG_PWHASH_MIN;
+	cfg->log_level = getenv("DGOV_TEST_VERBOSE") ? DG_LOG_DEBUG : DG_LOG_WARN;
+	cfg->job_workers = o->job_workers;
+	if (o->job_lease_sec)
+		cfg->job_lease_sec = o->job_lease_sec;
+	if (o->max_body)
+		cfg->max_body = o->max_body;
+}
+
+static void start_server(struct th_srv *s)
+{
+	struct dg_err err = {0};
+	struct dg_server_opts so = {
+		.host = "127.0.0.1",
+		.port = 0,
+		.threads = s->app.cfg.threads,
+		.max_body = s->app.cfg.max_body,
+		.max_upload = s->app.cfg.max_upload,
+		.max_header = s->app.cfg.max_header,
+		.upload_dir = s->upload,
+		.app = &s->app,
+		.dispatch = dg_app_dispatch,
+		.error = dg_app_error,
+	};
+	if (dg_server_start(&so, &s->server, &err))
+		die("cannot start the server", err.msg);
+}
+
+struct th_srv *th_start_opts(const struct th_opts *o)
+{
+	struct th_srv *s = dg_xcalloc(1, sizeof(*s));
+	struct dg_config cfg;
+	struct dg_err err = {0};
+	snprintf(s->dir, sizeof(s->dir), "/tmp/dgov-test-XXXXXX");
+	if (!mkdtemp(s->dir))
+		die("mkdtemp", s->dir);
+	fill_config(s, o, &cfg);
+	char mk[600];
+	snprintf(mk, sizeof(mk), "%s", s->upload);
+	if (mkdir(mk, 0700) != 0)
+		die("mkdir", mk);
+	if (dg_app_open(&s->app, &cfg, &err))
+		die("cannot open the app", err.msg);
+	if (o->demo && dg_demo_seed(&s->app, &err))
+		die("cannot seed the demo", err.msg);
+	if (o->job_workers && dg_jobs_start(s->app.store, o->job_workers,
+					    s->app.cfg.job_lease_sec ? s->app.cfg.job_lease_sec : 30,
+					    &s->app.jobs))
+		die("cannot start the job workers", NULL);
+	start_server(s);
+	return s;
+}
+
+struct th_srv *th_start(void)
+{
+	struct th_opts o = {.demo = true};
+	return th_start_opts(&o);
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+void th_stop(struct th_srv *s)
+{
+	if (!s)
+		return;
+	dg_server_stop(s->server, 5000);
+	dg_app_close(&s->app);
+	nftw(s->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	free(s);
+}
+
+struct dg_app *th_app(struct th_srv *s)
+{
+	return &s->app;
+}
+
+unsigned th_port(struct th_srv *s)
+{
+	return dg_server_port(s->server);
+}
+
+char *th_url(struct th_srv *s, const char *path)
+{
+	size_t n = strlen(path) + 64;
+	char *u = dg_xmalloc(n);
+	snprintf(u, n, "http://127.0.0.1:%u%s", th_port(s), path);
+	return u;
+}
+
+struct th_client *th_client_new(struct th_srv *s)
+{
+	struct th_client *c = dg_xcalloc(1, sizeof(*c));
+	c->s = s;
+	c->h = curl_easy_init();
+	if (!c->h)
+		die("curl_easy_init", NULL);
+	curl_easy_setopt(c->h, CURLOPT_COOKIEFILE, ""); /* in-memory cookie engine */
+	curl_easy_setopt(c->h, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(c->h, CURLOPT_NOSIGNAL, 1L);
+	/* send "/a/../b" as written, so tests can try traversal */
+	curl_easy_setopt(c->h, CURLOPT_PATH_AS_IS, 1L);
+	curl_easy_setopt(c->h, CURLOPT_TIMEOUT, 60L);
+	return c;
+}
+
+void th_client_free(struct th_client *c)
+{
+	if (!c)
+		return;
+	curl_easy_cleanup(c->h);
+	free(c);
+}
+
+struct sink {
+	char *p;
+	size_t n;
+};
+
+static size_t on_data(char *p, size_t size, size_t nmemb, void *ud)
+{
+	struct sink *s = ud;
+	size_t n = size * nmemb;
+	s->p = dg_xrealloc(s->p, s->n + n + 1);
+	memcpy(s->p + s->n, p, n);
+	s->n += n;
+	s->p[s->n] = '\0';
+	return n;
+}
+
+static size_t on_header(char *p, size_t size, size_t nmemb, void *ud)
+{
+	struct sink *s = ud;
+	size_t n = size * nmemb;
+	/* keep only the final response's block (after a 100 Continue, say) */
+	if (n >= 5 && strncmp(p, "HTTP/", 5) == 0)
+		s->n = 0;
+	return on_data(p, size, nmemb, ud);
+}
+
+struct upload {
+	const char *p;
+	size_t left;
+};
+
+static size_t on_read(char *buf, size_t size, size_t nitems, void *ud)
+{
+	struct upload *u = ud;
+	size_t n = size * nitems;
+	if (n > u->left)
+		n = u->left;
+	/* small pieces so a chunked body really arrives in several chunks */
+	if (n > 1024)
+		n = 1024;
+	memcpy(buf, u->p, n);
+	u->p += n;
+	u->left -= n;
+	return n;
+}
+
+static bool is_chunked(const char *const *extra)
+{
+	for (; extra && *extra; extra++)
+		if (strcasecmp(*extra, "Transfer-Encoding: chunked") == 0)
+			return true;
+	return false;
+}
+
+static void set_method(CURL *h, const char *method, const char *body, size_t len, bool chunked,
+		       struct upload *up)
+{
+	curl_easy_setopt(h, CURLOPT_NOBODY, 0L);
+	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, NULL);
+	curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+	if (strcmp(method, "HEAD") == 0) {
+		curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+		return;
+	}
+	if (body && chunked) {
+		up->p = body;
+		up->left = len;
+		curl_easy_setopt(h, CURLOPT_POST, 1L);
+		curl_easy_setopt(h, CURLOPT_READFUNCTION, on_read);
+		curl_easy_setopt(h, CURLOPT_READDATA, up);
+	} else if (body || strcmp(method, "POST") == 0) {
+		curl_easy_setopt(h, CURLOPT_POST, 1L);
+		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(body ? len : 0));
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, body ? body : "");
+	}
+	if (strcmp(method, "GET") != 0 && strcmp(method, "POST") != 0)
+		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+}
+
+long th_request(struct th_client *c, const char *method, const char *path,
+		const char *content_type, const char *body, size_t len,
+		const char *const *extra_headers, struct th_resp *out)
+{
+	struct sink data = {0}, hdrs = {0};
+	struct upload up = {0};
+	struct curl_slist *list = NULL;
+	char ct[512];
+	char *url = th_url(c->s, path);
+	if (content_type) {
+		snprintf(ct, sizeof(ct), "Content-Type: %s", content_type);
+		list = curl_slist_append(list, ct);
+	}
+	for (const char *const *e = extra_headers; e && *e; e++)
+		list = curl_slist_append(list, *e);
+	CURL *h = c->h;
+	set_method(h, method, body, len, is_chunked(extra_headers), &up);
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, list);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, &data);
+	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(h, CURLOPT_HEADERDATA, &hdrs);
+	long status = 0;
+	if (curl_easy_perform(h) == CURLE_OK)
+		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
+	curl_slist_free_all(list);
+	free(url);
+	if (out) {
+		*out = (struct th_resp){status, data.p ? data.p : dg_xstrdup(""), data.n,
+					hdrs.p ? hdrs.p : dg_xstrdup("")};
+	} else {
+		free(data.p);
+		free(hdrs.p);
+	}
+	return status;
+}
+
+long th_get(struct th_client *c, const char *path, struct th_resp *out)
+{
+	return th_request(c, "GET", path, NULL, NULL, 0, NULL, out);
+}
+
+long th_post_form(struct th_client *c, const char *path, const char *body, struct th_resp *out)
+{
+	return th_request(c, "POST", path, "application/x-www-form-urlencoded", body,
+			  strlen(body), NULL, out);
+}
+
+void th_resp_release(struct th_resp *r)
+{
+	free(r->body);
+	free(r->headers);
+	memset(r, 0, sizeof(*r));
+}
+
+char *th_header(const struct th_resp *r, const char *name)
+{
+	size_t nl = strlen(name);
+	for (const char *line = r->headers; line && *line;) {
+		const char *end = strstr(line, "\r\n");
+		size_t len = end ? (size_t)(end - line) : strlen(line);
+		if (len > nl && strncasecmp(line, name, nl) == 0 && line[nl] == ':') {
+			const char *v = line + nl + 1;
+			while (*v == ' ' || *v == '\t')
+				v++;
+			return dg_xstrndup(v, (size_t)(line + len - v));
+		}
+		line = end ? end + 2 : line + len;
+	}
+	return NULL;
+}
+
+char *th_csrf(struct th_client *c, const char *path)
+{
+	struct th_resp r;
+	th_get(c, path, &r);
+	char *tok = NULL;
+	const char *at = strstr(r.body, "name=\"csrf\" value=\"");
+	if (at) {
+		at += strlen("name=\"csrf\" value=\"");
+		const char *end = strchr(at, '"');
+		if (end)
+			tok = dg_xstrndup(at, (size_t)(end - at));
+	}
+	th_resp_release(&r);
+	return tok;
+}
+
+bool th_login(struct th_client *c, const char *username, const char *password)
+{
+	char *csrf = th_csrf(c, "/login");
+	if (!csrf)
+		return false;
+	char *u = th_enc(username), *p = th_enc(password), *t = th_enc(csrf);
+	size_t n = strlen(u) + strlen(p) + strlen(t) + 64;
+	char *body = dg_xmalloc(n);
+	snprintf(body, n, "username=%s&password=%s&csrf=%s", u, p, t);
+	struct th_resp r;
+	long st = th_post_form(c, "/login", body, &r);
+	char *loc = th_header(&r, "Location");
+	bool ok = st == 303 && loc && strncmp(loc, "/login", 6) != 0;
+	free(loc);
+	th_resp_release(&r);
+	free(body);
+	free(u);
+	free(p);
+	free(t);
+	free(csrf);
+	return ok;
+}
+
+char *th_enc(const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t n = strlen(s);
+	char *o = dg_xmalloc(3 * n + 1);
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		    (ch >= '0' && ch <= '9') || strchr("-._~", ch)) {
+			o[k++] = (char)ch;
+		} else {
+			o[k++] = '%';
+			o[k++] = hex[ch >> 4];
+			o[k++] = hex[ch & 15];
+		}
+	}
+	o[k] = '\0';
+	return o;
+}
