@@ -58,7 +58,11 @@ struct dg_user_new {
 	const char *org_name;
 };
 
-/* Validate and create; EINVAL (field named in err) or ECONFLICT (username taken). */
+/*
+ * Validate and create; EINVAL (field named in err) or ECONFLICT (username
+ * taken). err->msg holds a message key ("auth.err.id_invalid") for the caller
+ * to translate in its reader's language, not finished text.
+ */
 dg_rc dg_user_create(struct dg_app *app, struct dg_db *db, const struct dg_user_new *u,
 		     int64_t *id_out, struct dg_err *err) DG_MUST;
 

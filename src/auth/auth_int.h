@@ -1,0 +1,104 @@
+/*
+ * auth_int.h - what the auth module's files share with each other: the SQL
+ * (all of it in auth_sql.c), sign-in with lock-out, password hashing,
+ * sessions, CSRF tokens and API tokens. Not for other modules: they use
+ * auth.h.
+ */
+#ifndef DG_AUTH_INT_H
+#define DG_AUTH_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/arena.h"
+#include "core/err.h"
+#include "http/req.h"
+#include "store/store.h"
+
+struct dg_app;
+
+#define DG_SESSION_COOKIE "dg_session"
+#define DG_CSRF_COOKIE "dg_csrf"
+#define DG_SESSION_IDLE_MS (12LL * 3600 * 1000)
+#define DG_SESSION_MAX_MS (7LL * 24 * 3600 * 1000)
+#define DG_LOCK_FAILURES 5
+#define DG_LOCK_MS (15LL * 60 * 1000)
+#define DG_PASSWORD_MIN 8
+#define DG_PASSWORD_MAX 128
+#define DG_TOKEN_PREFIX "dgt_"
+#define DG_TOKEN_NAME_MAX 64
+
+/* SQL of the auth domain (auth_sql.c). */
+extern const char dg_sql_user_by_session[];
+extern const char dg_sql_user_by_token[];
+extern const char dg_sql_session_touch[];
+extern const char dg_sql_session_insert[];
+extern const char dg_sql_session_delete[];
+extern const char dg_sql_session_delete_user[];
+extern const char dg_sql_session_purge[];
+extern const char dg_sql_login_lookup[];
+extern const char dg_sql_attempt_get[];
+extern const char dg_sql_attempt_fail[];
+extern const char dg_sql_attempt_lock[];
+extern const char dg_sql_attempt_clear[];
+extern const char dg_sql_user_insert[];
+extern const char dg_sql_user_set_pw[];
+extern const char dg_sql_user_username[];
+extern const char dg_sql_user_sealed[];
+extern const char dg_sql_user_list[];
+extern const char dg_sql_user_id_by_name[];
+extern const char dg_sql_dept_by_code[];
+extern const char dg_sql_dept_list[];
+extern const char dg_sql_dept_insert[];
+extern const char dg_sql_token_insert[];
+extern const char dg_sql_token_touch[];
+extern const char dg_sql_token_list[];
+extern const char dg_sql_token_revoke[];
+
+/* "citizen" | "agent" | "staff" | "admin" and back; parse gives 0 for anything else. */
+const char *dg_role_name(enum dg_role role);
+enum dg_role dg_role_parse(const char *s);
+
+/* argon2id at the app's configured cost; out has crypto_pwhash_STRBYTES. */
+dg_rc dg_pw_hash(const struct dg_app *app, const char *password, char *out) DG_MUST;
+/* EINVAL with a message key in *why ("auth.pw_short", ...) when a new password is unfit. */
+dg_rc dg_pw_check(const char *password, const char **why) DG_MUST;
+
+/*
+ * Check a username and password, counting failures per username (known or
+ * not, so the answer reveals nothing). EAUTH for a wrong pair, ELOCKED while
+ * locked. Unknown users cost the same hashing work as known ones.
+ */
+dg_rc dg_auth_login(struct dg_app *app, struct dg_db *db, const char *username,
+		    const char *password, int64_t *user_id) DG_MUST;
+/* Clear the failure count and lock of a user. ENOTFOUND for no such user. */
+dg_rc dg_auth_unlock(struct dg_db *db, int64_t user_id) DG_MUST;
+/* Replace a user's password (checked with dg_pw_check) and end their other sessions. */
+dg_rc dg_auth_set_password(struct dg_app *app, struct dg_db *db, int64_t user_id,
+			   const char *password, const char *keep_session, struct dg_err *err) DG_MUST;
+
+/* Hex BLAKE2b-256 of s (unkeyed), 64 chars, in the arena: what the store keeps for secrets. */
+char *dg_auth_hash(struct dg_arena *a, const char *s);
+
+/* Start a session for user_id (ending the request's current one) and set the cookie. */
+dg_rc dg_session_start(struct dg_req *r, int64_t user_id) DG_MUST;
+/* End the request's session (row and cookie). */
+dg_rc dg_session_end(struct dg_req *r) DG_MUST;
+/* Load r->user from the session cookie, if any; sets *csrf_secret (or NULL). */
+dg_rc dg_session_identify(struct dg_req *r, const char **csrf_secret) DG_MUST;
+/* Load r->user from "Authorization: Bearer ..."; EAUTH for a bad token. */
+dg_rc dg_token_identify(struct dg_req *r, const char *bearer) DG_MUST;
+
+/* Set r->csrf for a session secret, or for the anonymous cookie (set when missing). */
+void dg_csrf_set(struct dg_req *r, const char *session_secret);
+
+/* Create an API token for user_id: *token (arena) is shown once and never stored. */
+dg_rc dg_token_create(struct dg_app *app, struct dg_db *db, struct dg_arena *a, int64_t user_id,
+		      const char *name, char **token, struct dg_err *err) DG_MUST;
+/* Revoke a token of user_id; ENOTFOUND when it is not theirs or already revoked. */
+dg_rc dg_token_revoke(struct dg_db *db, int64_t user_id, int64_t token_id) DG_MUST;
+
+/* Fill a struct dg_user from a row of dg_sql_user_by_* (columns 0..9). */
+struct dg_user *dg_user_from_row(struct dg_arena *a, struct dg_rows *rows, const char *lang);
+
+#endif

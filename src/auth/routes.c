@@ -1,0 +1,573 @@
+/*
+ * routes.c - the auth pages: sign-in and sign-out, the account page (with
+ * the owner's own ID number revealed after re-entering the password),
+ * changing the password, API tokens, and the administrators' user pages;
+ * and GET /api/v1/me.
+ *
+ * Handlers are short: read and cap the fields, call accounts.c / session.c /
+ * tokens.c, render a template. Forms that fail are re-rendered with the
+ * error summary and the answers kept (never the passwords). Every message
+ * comes from templates/i18n/auth.*.json. The route table at the end is the
+ * access policy of these pages.
+ */
+#include "auth/auth.h"
+
+#include <sodium.h>
+#include <string.h>
+
+#include "app/app.h"
+#include "auth/auth_int.h"
+#include "auth/keys.h"
+#include "core/date.h"
+#include "core/log.h"
+#include "core/str.h"
+#include "web/page.h"
+
+#define FIELD_MAX 256 /* bytes in any one text field of these forms */
+
+static const char *field(struct dg_req *r, const char *name)
+{
+	const char *v = dg_kvs_get(&r->form, name);
+	return v ? v : "";
+}
+
+/* The first submitted field over FIELD_MAX bytes, or NULL. */
+static const char *oversized(struct dg_req *r)
+{
+	for (size_t i = 0; i < r->form.n; i++)
+		if (r->form.v[i].len > FIELD_MAX)
+			return r->form.v[i].key;
+	return NULL;
+}
+
+static void form_error_key(struct dg_req *r, json_t *data, const char *field_name, const char *key)
+{
+	dg_form_error(data, field_name, dg_t(r, key));
+}
+
+/* Keep an answer for the re-rendered form; one over the cap is not echoed back. */
+static void keep(json_t *data, const char *name, const char *value)
+{
+	if (strlen(value) > FIELD_MAX)
+		value = "";
+	json_t *values = json_object_get(data, "values");
+	if (!values) {
+		values = json_object();
+		json_object_set_new(data, "values", values);
+	}
+	json_object_set_new(values, name, json_string(value));
+}
+
+static json_t *str_or_empty(const char *s)
+{
+	return json_string(s ? s : "");
+}
+
+static dg_rc param_id(struct dg_req *r, int64_t *id)
+{
+	if (dg_str_to_i64(dg_str_of(dg_kvs_get(&r->params, "id")), id) || *id <= 0)
+		return dg_err_set(&r->err, DG_ENOTFOUND, "%s", dg_t(r, "auth.err.not_found"));
+	return DG_OK;
+}
+
+/* Render with the page's title, prefixed "Error: " when the form has errors (WCAG 3.3.1). */
+static dg_rc page(struct dg_req *r, unsigned status, const char *tmpl, json_t *data,
+		  const char *title_key)
+{
+	const char *title = dg_t(r, title_key);
+	if (json_object_get(data, "errors"))
+		title = dg_arena_printf(r->arena, "%s %s", dg_t(r, "auth.error_prefix"), title);
+	json_object_set_new(data, "title", json_string(title));
+	return dg_page(r, status, tmpl, data);
+}
+
+/* ---- sign-in and sign-out ---- */
+
+static dg_rc login_page(struct dg_req *r, unsigned status, json_t *data, const char *next)
+{
+	json_object_set_new(data, "next", json_string(next && dg_is_local_path(next) ? next : ""));
+	return page(r, status, "auth/login.html", data, "auth.login.heading");
+}
+
+static dg_rc login_get(struct dg_req *r)
+{
+	const char *next = dg_kvs_get(&r->query, "next");
+	return login_page(r, 200, json_object(), next);
+}
+
+static dg_rc login_check(struct dg_req *r, json_t *data, const char *user, const char *pw)
+{
+	if (oversized(r)) {
+		form_error_key(r, data, "username", "auth.err.too_long");
+		return DG_ETOOBIG;
+	}
+	if (!user[0])
+		form_error_key(r, data, "username", "auth.err.username_missing");
+	if (!pw[0])
+		form_error_key(r, data, "password", "auth.err.password_missing");
+	return user[0] && pw[0] ? DG_OK : DG_EINVAL;
+}
+
+static dg_rc login_post(struct dg_req *r)
+{
+	json_t *data = json_object();
+	const char *next = field(r, "next");
+	char *user = dg_arena_strdup(r->arena, field(r, "username"));
+	const char *pw = field(r, "password");
+	struct dg_db *db = NULL;
+	int64_t id = 0;
+	for (char *p = user; *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+	keep(data, "username", user);
+	dg_rc rc = login_check(r, data, user, pw);
+	if (rc)
+		return login_page(r, rc == DG_ETOOBIG ? 413 : 422, data, next);
+	rc = dg_req_db(r, &db);
+	if (!rc)
+		rc = dg_auth_login(r->app, db, user, pw, &id);
+	if (rc == DG_ELOCKED || rc == DG_EAUTH) {
+		form_error_key(r, data, "username",
+			       rc == DG_ELOCKED ? "auth.err.locked" : "auth.err.bad_login");
+		return login_page(r, rc == DG_ELOCKED ? 429 : 401, data, next);
+	}
+	if (!rc)
+		rc = dg_session_start(r, id);
+	json_decref(data);
+	if (rc)
+		return rc;
+	dg_reply_redirect(r, next[0] && dg_is_local_path(next) ? next : "/account");
+	return DG_OK;
+}
+
+static dg_rc logout_post(struct dg_req *r)
+{
+	dg_rc rc = dg_session_end(r);
+	if (rc)
+		return rc;
+	dg_reply_redirect(r, "/");
+	return DG_OK;
+}
+
+/* ---- the account page ---- */
+
+static dg_rc load_me(struct dg_req *r, bool full, json_t **out)
+{
+	struct dg_db *db = NULL;
+	struct dg_rows *rows = NULL;
+	dg_rc rc = dg_req_db(r, &db);
+	if (!rc)
+		rc = dg_db_query(db, dg_sql_user_sealed, DG_ARGS(DG_VI(r->user->id)), &rows);
+	if (rc)
+		return rc;
+	dg_rows_defer(rows, r->arena);
+	rc = dg_rows_next(rows);
+	if (rc)
+		return rc == DG_ENOTFOUND ? DG_EAUTH : rc;
+	const struct dg_keys *k = &r->app->keys;
+	char *id = NULL, *phone = NULL;
+	if (dg_rows_text(rows, 0)[0] && dg_pii_open(k, r->arena, dg_rows_text(rows, 0), &id))
+		dg_warn("req=%s a sealed ID number did not open", r->id);
+	if (dg_rows_text(rows, 1)[0] && dg_pii_open(k, r->arena, dg_rows_text(rows, 1), &phone))
+		dg_warn("req=%s a sealed phone did not open", r->id);
+	const struct dg_user *u = r->user;
+	*out = json_pack("{s:I, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:b}", "id",
+			 (json_int_t)u->id, "username", u->username, "name", u->name, "role",
+			 dg_role_name(u->role), "dept", str_or_empty(u->dept_name), "staff_roles",
+			 str_or_empty(u->staff_roles), "uscc", str_or_empty(u->uscc), "org_name",
+			 str_or_empty(u->org_name), "id_number",
+			 str_or_empty(id ? (full ? id : dg_mask_id(r->arena, id)) : ""), "phone",
+			 str_or_empty(phone ? (full ? phone : dg_mask_phone(r->arena, phone)) : ""),
+			 "revealed", full);
+	return *out ? DG_OK : DG_EINTERNAL;
+}
+
+static dg_rc account_page(struct dg_req *r, unsigned status, bool full, json_t *data)
+{
+	json_t *me = NULL;
+	dg_rc rc = load_me(r, full, &me);
+	if (rc) {
+		json_decref(data);
+		return rc;
+	}
+	json_object_set_new(data, "me", me);
+	json_object_set_new(data, "role_label",
+			    json_string(dg_t(r, dg_arena_printf(r->arena, "auth.role.%s",
+								 dg_role_name(r->user->role)))));
+	return page(r, status, "auth/account.html", data, "auth.account.heading");
+}
+
+static dg_rc account_get(struct dg_req *r)
+{
+	return account_page(r, 200, false, json_object());
+}
+
+/* Re-check the signed-in user's password (failures count toward the lock-out). */
+static dg_rc recheck_password(struct dg_req *r, const char *pw)
+{
+	struct dg_db *db = NULL;
+	int64_t id = 0;
+	if (!pw[0] || strlen(pw) > DG_PASSWORD_MAX)
+		return DG_EAUTH;
+	dg_rc rc = dg_req_db(r, &db);
+	if (!rc)
+		rc = dg_auth_login(r->app, db, r->user->username, pw, &id);
+	if (!rc && id != r->user->id)
+		rc = DG_EAUTH;
+	return rc;
+}
+
+static dg_rc account_reveal(struct dg_req *r)
+{
+	json_t *data = json_object();
+	dg_rc rc = recheck_password(r, field(r, "password"));
+	if (rc == DG_EAUTH || rc == DG_ELOCKED) {
+		form_error_key(r, data, "password",
+			       rc == DG_ELOCKED ? "auth.err.locked" : "auth.err.wrong_password");
+		/* 422, not 401: the person is signed in, an answer on the form is wrong */
+		return account_page(r, rc == DG_ELOCKED ? 429 : 422, false, data);
+	}
+	if (rc) {
+		json_decref(data);
+		return rc;
+	}
+	dg_info("req=%s user %lld revealed their own identifiers", r->id, (long long)r->user->id);
+	return account_page(r, 200, true, data);
+}
+
+/* ---- changing the password ---- */
+
+static dg_rc password_get(struct dg_req *r)
+{
+	return page(r, 200, "auth/password.html", json_object(), "auth.password.heading");
+}
+
+static dg_rc password_post(struct dg_req *r)
+{
+	json_t *data = json_object();
+	const char *cur = field(r, "current"), *pw = field(r, "password");
+	struct dg_db *db = NULL;
+	struct dg_err err = {0};
+	if (oversized(r)) {
+		form_error_key(r, data, "password", "auth.err.password_long");
+		return page(r, 413, "auth/password.html", data, "auth.password.heading");
+	}
+	if (strcmp(pw, field(r, "confirm")) != 0) {
+		form_error_key(r, data, "confirm", "auth.err.password_mismatch");
+		return page(r, 422, "auth/password.html", data, "auth.password.heading");
+	}
+	dg_rc rc = recheck_password(r, cur);
+	if (rc == DG_EAUTH || rc == DG_ELOCKED) {
+		form_error_key(r, data, "current",
+			       rc == DG_ELOCKED ? "auth.err.locked" : "auth.err.wrong_password");
+		return page(r, rc == DG_ELOCKED ? 429 : 422, "auth/password.html", data,
+			    "auth.password.heading");
+	}
+	if (!rc)
+		rc = dg_req_db(r, &db);
+	if (!rc)
+		rc = dg_auth_set_password(r->app, db, r->user->id, pw, r->session_hash, &err);
+	if (rc == DG_EINVAL) {
+		form_error_key(r, data, "password", err.msg);
+		return page(r, 422, "auth/password.html", data, "auth.password.heading");
+	}
+	if (rc) {
+		json_decref(data);
+		return rc;
+	}
+	json_object_set_new(data, "done", json_true());
+	return page(r, 200, "auth/password.html", data, "auth.password.heading");
+}
+
+/* ---- API tokens ---- */
+
+static json_t *token_list(struct dg_req *r)
+{
+	struct dg_db *db = NULL;
+	struct dg_rows *rows = NULL;
+	json_t *list = json_array();
+	char day[11];
+	if (dg_req_db(r, &db) ||
+	    dg_db_query(db, dg_sql_token_list, DG_ARGS(DG_VI(r->user->id)), &rows))
+		return list;
+	dg_rows_defer(rows, r->arena);
+	while (dg_rows_next(rows) == DG_OK) {
+		int64_t used = dg_rows_int(rows, 3);
+		dg_day_format((dg_day)(dg_rows_int(rows, 2) / 86400000), day);
+		json_t *t = json_pack("{s:I, s:s, s:s, s:b}", "id", (json_int_t)dg_rows_int(rows, 0),
+				      "name", dg_rows_text(rows, 1), "created", day, "revoked",
+				      dg_rows_int(rows, 4) != 0);
+		dg_day_format((dg_day)(used / 86400000), day);
+		json_object_set_new(t, "used", json_string(used ? day : ""));
+		json_array_append_new(list, t);
+	}
+	return list;
+}
+
+static dg_rc tokens_page(struct dg_req *r, unsigned status, json_t *data)
+{
+	json_object_set_new(data, "tokens", token_list(r));
+	return page(r, status, "auth/tokens.html", data, "auth.tokens.heading");
+}
+
+static dg_rc tokens_get(struct dg_req *r)
+{
+	return tokens_page(r, 200, json_object());
+}
+
+static dg_rc tokens_post(struct dg_req *r)
+{
+	json_t *data = json_object();
+	struct dg_db *db = NULL;
+	struct dg_err err = {0};
+	char *token = NULL;
+	const char *name = field(r, "name");
+	keep(data, "name", name);
+	dg_rc rc = dg_req_db(r, &db);
+	if (!rc)
+		rc = dg_token_create(r->app, db, r->arena, r->user->id, name, &token, &err);
+	if (rc == DG_EINVAL) {
+		form_error_key(r, data, "name", err.msg);
+		return tokens_page(r, 422, data);
+	}
+	if (rc) {
+		json_decref(data);
+		return rc;
+	}
+	json_object_set_new(data, "new_token", json_string(token));
+	json_object_del(data, "values");
+	return tokens_page(r, 201, data);
+}
+
+static dg_rc token_revoke(struct dg_req *r)
+{
+	struct dg_db *db = NULL;
+	int64_t id = 0;
+	dg_rc rc = param_id(r, &id);
+	if (!rc)
+		rc = dg_req_db(r, &db);
+	if (!rc)
+		rc = dg_token_revoke(db, r->user->id, id);
+	if (rc == DG_ENOTFOUND)
+		return dg_err_set(&r->err, rc, "%s", dg_t(r, "auth.err.not_found"));
+	if (rc)
+		return rc;
+	dg_reply_redirect(r, "/account/tokens");
+	return DG_OK;
+}
+
+/* ---- administrators' user pages ---- */
+
+static bool code_ok(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 16)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_'))
+			return false;
+	return true;
+}
+
+static json_t *masked(struct dg_req *r, const char *sealed, bool phone)
+{
+	char *plain = NULL;
+	if (!sealed[0] || dg_pii_open(&r->app->keys, r->arena, sealed, &plain))
+		return json_string("");
+	return json_string(phone ? dg_mask_phone(r->arena, plain) : dg_mask_id(r->arena, plain));
+}
+
+static json_t *user_row(struct dg_req *r, struct dg_rows *rows)
+{
+	bool en = strcmp(r->lang, "en") == 0;
+	const char *role = dg_rows_text(rows, 1);
+	return json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:b, s:b}", "id",
+			 (json_int_t)dg_rows_int(rows, 0), "role", role, "role_label",
+			 dg_t(r, dg_arena_printf(r->arena, "auth.role.%s", role)), "username",
+			 dg_rows_text(rows, 2), "name", dg_rows_text(rows, 3), "dept",
+			 dg_rows_text(rows, en ? 6 : 5), "staff_roles", dg_rows_text(rows, 7),
+			 "uscc", dg_rows_text(rows, 8), "org_name", dg_rows_text(rows, 9),
+			 "id_number", masked(r, dg_rows_text(rows, 10), false), "phone",
+			 masked(r, dg_rows_text(rows, 11), true), "locked",
+			 dg_rows_int(rows, 12) > dg_now_ms(), "disabled", dg_rows_int(rows, 13) != 0);
+}
+
+/* Options for a select; the one whose code is current is marked selected. */
+static json_t *dept_options(struct dg_req *r, const char *current)
+{
+	struct dg_db *db = NULL;
+	struct dg_rows *rows = NULL;
+	json_t *list = json_array();
+	bool en = strcmp(r->lang, "en") == 0;
+	if (dg_req_db(r, &db) || dg_db_query(db, dg_sql_dept_list, DG_NOARGS, &rows))
+		return list;
+	dg_rows_defer(rows, r->arena);
+	while (dg_rows_next(rows) == DG_OK) {
+		const char *code = dg_rows_text(rows, 0);
+		json_array_append_new(list, json_pack("{s:s, s:s, s:b}", "code", code, "name",
+						      dg_rows_text(rows, en ? 2 : 1), "selected",
+						      current && strcmp(current, code) == 0));
+	}
+	return list;
+}
+
+static json_t *role_options(struct dg_req *r, const char *current)
+{
+	static const char *const roles[] = {"citizen", "agent", "staff", "admin"};
+	json_t *list = json_array();
+	for (size_t i = 0; i < 4; i++)
+		json_array_append_new(
+			list, json_pack("{s:s, s:s, s:b}", "code", roles[i], "name",
+					dg_t(r, dg_arena_printf(r->arena, "auth.role.%s", roles[i])),
+					"selected", current && strcmp(current, roles[i]) == 0));
+	return list;
+}
+
+static dg_rc admin_users(struct dg_req *r)
+{
+	struct dg_db *db = NULL;
+	struct dg_rows *rows = NULL;
+	const char *role = dg_kvs_get(&r->query, "role");
+	const char *dept = dg_kvs_get(&r->query, "dept");
+	role = role && dg_role_parse(role) ? role : NULL;
+	dept = dept && code_ok(dept) ? dept : NULL;
+	dg_rc rc = dg_req_db(r, &db);
+	if (!rc)
+		rc = dg_db_query(db, dg_sql_user_list,
+				 DG_ARGS(DG_VT(role), DG_VT(role), DG_VT(dept), DG_VT(dept)), &rows);
+	if (rc)
+		return rc;
+	dg_rows_defer(rows, r->arena);
+	json_t *list = json_array();
+	while ((rc = dg_rows_next(rows)) == DG_OK)
+		json_array_append_new(list, user_row(r, rows));
+	if (rc != DG_ENOTFOUND) {
+		json_decref(list);
+		return rc;
+	}
+	json_t *data = json_pack("{s:o, s:o, s:o, s:{s:s, s:s}}", "users", list, "roles",
+				 role_options(r, role), "depts", dept_options(r, dept), "filter", "role",
+				 role ? role : "", "dept", dept ? dept : "");
+	const char *created = dg_kvs_get(&r->query, "created");
+	if (created && strlen(created) <= 32)
+		json_object_set_new(data, "created", json_string(created));
+	return page(r, 200, "admin/users.html", data, "auth.admin.users_heading");
+}
+
+static dg_rc new_user_page(struct dg_req *r, unsigned status, json_t *data)
+{
+	json_t *values = json_object_get(data, "values");
+	json_object_set_new(data, "roles",
+			    role_options(r, json_string_value(json_object_get(values, "role"))));
+	json_object_set_new(data, "depts",
+			    dept_options(r, json_string_value(json_object_get(values, "dept"))));
+	return page(r, status, "admin/user_new.html", data, "auth.admin.new_heading");
+}
+
+static dg_rc admin_new_get(struct dg_req *r)
+{
+	return new_user_page(r, 200, json_object());
+}
+
+static const char *const new_user_fields[] = {"role", "username", "name", "id_number", "phone",
+					      "dept", "staff_roles", "uscc", "org"};
+
+static dg_rc admin_new_post(struct dg_req *r)
+{
+	json_t *data = json_object();
+	struct dg_db *db = NULL;
+	struct dg_err err = {0};
+	for (size_t i = 0; i < sizeof(new_user_fields) / sizeof(new_user_fields[0]); i++)
+		keep(data, new_user_fields[i], field(r, new_user_fields[i]));
+	const char *big = oversized(r);
+	if (big) {
+		form_error_key(r, data, big, "auth.err.too_long");
+		return new_user_page(r, 413, data);
+	}
+	struct dg_user_new u = {
+		.role = dg_role_parse(field(r, "role")),
+		.username = field(r, "username"),
+		.password = field(r, "password"),
+		.name = field(r, "name"),
+		.id_number = field(r, "id_number"),
+		.phone = field(r, "phone"),
+		.dept_code = field(r, "dept"),
+		.staff_roles = field(r, "staff_roles"),
+		.uscc = field(r, "uscc"),
+		.org_name = field(r, "org"),
+	};
+	dg_rc rc = dg_req_db(r, &db);
+	if (!rc)
+		rc = dg_user_create(r->app, db, &u, NULL, &err);
+	if (rc == DG_EINVAL || rc == DG_ECONFLICT) {
+		form_error_key(r, data, err.field, err.msg);
+		return new_user_page(r, rc == DG_ECONFLICT ? 409 : 422, data);
+	}
+	json_decref(data);
+	if (rc)
+		return rc;
+	dg_info("req=%s admin %lld created account %s", r->id, (long long)r->user->id, u.username);
+	struct dg_buf b;
+	dg_buf_init(&b, 1024);
+	if (dg_buf_adds(&b, "/admin/users?created=") || dg_buf_add_url(&b, u.username, strlen(u.username)))
+		dg_buf_reset(&b);
+	dg_reply_redirect(r, b.len ? dg_buf_str(&b) : "/admin/users");
+	dg_buf_release(&b);
+	return DG_OK;
+}
+
+static dg_rc admin_unlock(struct dg_req *r)
+{
+	struct dg_db *db = NULL;
+	int64_t id = 0;
+	dg_rc rc = param_id(r, &id);
+	if (!rc)
+		rc = dg_req_db(r, &db);
+	if (!rc)
+		rc = dg_auth_unlock(db, id);
+	if (rc == DG_ENOTFOUND)
+		return dg_err_set(&r->err, rc, "%s", dg_t(r, "auth.err.not_found"));
+	if (rc)
+		return rc;
+	dg_info("req=%s admin %lld unlocked user %lld", r->id, (long long)r->user->id, (long long)id);
+	dg_reply_redirect(r, "/admin/users");
+	return DG_OK;
+}
+
+/* ---- JSON ---- */
+
+static dg_rc api_me(struct dg_req *r)
+{
+	json_t *me = NULL;
+	dg_rc rc = load_me(r, false, &me);
+	if (rc)
+		return rc;
+	json_object_del(me, "revealed");
+	dg_reply_json(r, 200, me);
+	return DG_OK;
+}
+
+/* The access policy of the auth pages: one line per route. */
+static const struct dg_route routes[] = {
+	{"GET", "/login", login_get, DG_ROLE_ANY, 0},
+	{"POST", "/login", login_post, DG_ROLE_ANY, 0},
+	{"POST", "/logout", logout_post, DG_ROLE_USER, 0},
+	{"GET", "/account", account_get, DG_ROLE_USER, 0},
+	{"POST", "/account/reveal", account_reveal, DG_ROLE_USER, 0},
+	{"GET", "/account/password", password_get, DG_ROLE_USER, 0},
+	{"POST", "/account/password", password_post, DG_ROLE_USER, 0},
+	{"GET", "/account/tokens", tokens_get, DG_ROLE_USER, 0},
+	{"POST", "/account/tokens", tokens_post, DG_ROLE_USER, 0},
+	{"POST", "/account/tokens/{id}/revoke", token_revoke, DG_ROLE_USER, 0},
+	{"GET", "/admin/users", admin_users, DG_ROLE_ADMIN, 0},
+	{"GET", "/admin/users/new", admin_new_get, DG_ROLE_ADMIN, 0},
+	{"POST", "/admin/users/new", admin_new_post, DG_ROLE_ADMIN, 0},
+	{"POST", "/admin/users/{id}/unlock", admin_unlock, DG_ROLE_ADMIN, 0},
+	{"GET", "/api/v1/me", api_me, DG_ROLE_USER, 0},
+};
+
+const struct dg_route *dg_auth_routes(size_t *n)
+{
+	*n = sizeof(routes) / sizeof(routes[0]);
+	return routes;
+}
