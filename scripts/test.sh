@@ -77,14 +77,14 @@ start_pg() {
 		cat "$TMP/initdb.log"; return 1; }
 	for _ in 1 2 3 4 5; do
 		PGPORT=$((20000 + RANDOM % 30000))
-		if runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGDATA" -w -t 30 -l "$TMP/pg.log" \
+		if runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGDATA" -w -t 30 -l "$PGDATA/server.log" \
 			-o "-p $PGPORT -k $PGDATA -h 127.0.0.1 -c fsync=off -c max_connections=200" start >/dev/null; then
 			createdb -h 127.0.0.1 -p "$PGPORT" -U postgres dgov_test || return 1
 			return 0
 		fi
 	done
 	PGPORT=
-	cat "$TMP/pg.log"
+	cat "$PGDATA/server.log"
 	return 1
 }
 

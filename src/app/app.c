@@ -37,7 +37,7 @@ const struct dg_migration dg_app_migrations[] = {
 static dg_rc healthz(struct dg_req *r);
 
 static const struct dg_route app_routes[] = {
-	{"GET", "/healthz", healthz, DG_ROLE_ANY, 0},
+	{"GET", "/healthz", healthz, DG_ROLE_ANY, DG_ROUTE_PUBLIC},
 };
 
 static dg_rc healthz(struct dg_req *r)
@@ -237,9 +237,11 @@ void dg_app_dispatch(struct dg_req *r)
 	if (rc)
 		goto fail;
 
-	rc = dg_auth_identify(r);
-	if (rc)
-		goto fail;
+	if (!(r->route->flags & DG_ROUTE_PUBLIC)) {
+		rc = dg_auth_identify(r);
+		if (rc)
+			goto fail;
+	}
 
 	if (!(r->route->roles & dg_req_role(r))) {
 		if (!r->user) {

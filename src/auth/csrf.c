@@ -52,6 +52,11 @@ void dg_csrf_set(struct dg_req *r, const char *session_secret)
 		return;
 	}
 	const char *c = dg_kvs_get(&r->cookies, DG_CSRF_COOKIE);
+	if (!anon_cookie_ok(c) && r->api) {
+		/* API clients post JSON with a token or a session, never an anonymous form */
+		r->csrf = NULL;
+		return;
+	}
 	if (!anon_cookie_ok(c)) {
 		char *fresh = dg_arena_alloc(r->arena, 33);
 		dg_rand_hex(fresh, 16);

@@ -18,6 +18,8 @@ typedef dg_rc (*dg_handler)(struct dg_req *r);
 
 enum dg_route_flags {
 	DG_ROUTE_NO_CSRF = 1u << 0, /* an unsafe method that takes no form (API tokens only) */
+	DG_ROUTE_PUBLIC = 1u << 1,  /* needs no identity: no session lookup, no cookies set
+				       (health checks, static files); roles must allow ANON */
 };
 
 struct dg_route {

@@ -1,0 +1,71 @@
+/*
+ * backend.h - what store.c (the pool and the common API) needs from a
+ * database driver, and the structs they share. Private to src/store/ and to
+ * the store's own tests.
+ *
+ * store.c owns the pool, the dialect translation and the transaction flag;
+ * a backend (sqlite.c, pg.c) owns one kind of connection and its result sets.
+ * SQL reaching a backend is already translated for it. Every backend error is
+ * logged with dg_error by the backend and returned as DG_EDB or DG_ECONFLICT.
+ */
+#ifndef DG_STORE_BACKEND_H
+#define DG_STORE_BACKEND_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+#include "store/store.h"
+
+struct dg_backend;
+
+/* One pooled connection. */
+struct dg_db {
+	struct dg_store *store;
+	const struct dg_backend *be;
+	void *conn;        /* sqlite3 * or PGconn * */
+	bool in_tx;        /* between dg_db_begin and commit/rollback */
+	bool borrowed;
+	struct dg_buf sql; /* the translated statement */
+};
+
+/* A result set; backends embed it first in their own struct. */
+struct dg_rows {
+	const struct dg_backend *be;
+	struct dg_db *db;
+};
+
+struct dg_backend {
+	enum dg_store_kind kind;
+	const char *name;
+	dg_rc (*connect)(const char *url, void **conn);
+	void (*disconnect)(void *conn);
+	/* Called on dg_db_get: make the connection usable (PG reconnects a bad one). */
+	dg_rc (*check)(struct dg_db *db);
+	/* True when the connection is inside a transaction (to roll back on put). */
+	bool (*in_tx)(struct dg_db *db);
+	dg_rc (*exec)(struct dg_db *db, const char *sql, const struct dg_val *args, size_t nargs,
+		      int64_t *changes);
+	dg_rc (*exec_script)(struct dg_db *db, const char *sql);
+	dg_rc (*query)(struct dg_db *db, const char *sql, const struct dg_val *args, size_t nargs,
+		       struct dg_rows **out);
+	dg_rc (*next)(struct dg_rows *r);
+	int (*ncols)(const struct dg_rows *r);
+	const char *(*colname)(const struct dg_rows *r, int col);
+	bool (*isnull)(const struct dg_rows *r, int col);
+	const char *(*text)(const struct dg_rows *r, int col);
+	int64_t (*int64)(const struct dg_rows *r, int col);
+	double (*real)(const struct dg_rows *r, int col);
+	void (*free_rows)(struct dg_rows *r);
+};
+
+extern const struct dg_backend dg_sqlite_backend;
+extern const struct dg_backend dg_pg_backend;
+
+/* dg_db_get with a bound of ms milliseconds instead of 10 s (tests). */
+dg_rc dg_db_get_wait(struct dg_store *s, unsigned ms, struct dg_db **out) DG_MUST;
+
+/* The text of the first statement of a PostgreSQL advisory lock for migrations. */
+const char *dg_sql_migrate_lock(enum dg_store_kind kind);
+
+#endif

@@ -1,0 +1,274 @@
+/*
+ * pg.c - the PostgreSQL backend of the store, for several nodes on one
+ * database.
+ *
+ * Statements go through PQexecParams with parameters as text: integers are
+ * typed int8 and reals float8 so that "? + 1" and comparisons resolve, text
+ * is left untyped for the server to infer. Unique and foreign-key violations
+ * (SQLSTATE 23505, 23503) become DG_ECONFLICT. A connection found broken
+ * when it is borrowed is reset once; if that fails the borrower gets
+ * DG_EUNAVAIL and the next borrower tries again.
+ */
+#include "store/backend.h"
+
+#include <inttypes.h>
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "core/mem.h"
+
+#define INT8OID 20
+#define FLOAT8OID 701
+#define MAX_PARAMS 256
+#define NUM_LEN 32
+
+struct pg_rows {
+	struct dg_rows base;
+	PGresult *res;
+	int row; /* -1 before the first dg_rows_next */
+	int nrows;
+};
+
+static void quiet_notices(void *arg, const char *msg)
+{
+	(void)arg;
+	(void)msg; /* "relation already exists, skipping" and the like */
+}
+
+static dg_rc pg_connect(const char *url, void **conn)
+{
+	PGconn *c = PQconnectdb(url);
+	*conn = NULL;
+	if (!c || PQstatus(c) != CONNECTION_OK) {
+		/* PQerrorMessage has no password: libpq does not echo it */
+		dg_error("postgresql: connect: %s", c ? PQerrorMessage(c) : "out of memory");
+		PQfinish(c);
+		return DG_EDB;
+	}
+	PQsetNoticeProcessor(c, quiet_notices, NULL);
+	*conn = c;
+	return DG_OK;
+}
+
+static void pg_disconnect(void *conn)
+{
+	PQfinish(conn);
+}
+
+static dg_rc pg_check(struct dg_db *db)
+{
+	if (PQstatus(db->conn) == CONNECTION_OK)
+		return DG_OK;
+	dg_warn("postgresql: connection lost, reconnecting");
+	PQreset(db->conn);
+	db->in_tx = false;
+	if (PQstatus(db->conn) == CONNECTION_OK) {
+		PQsetNoticeProcessor(db->conn, quiet_notices, NULL);
+		return DG_OK;
+	}
+	dg_error("postgresql: reconnect: %s", PQerrorMessage(db->conn));
+	return DG_EUNAVAIL;
+}
+
+static bool pg_in_tx(struct dg_db *db)
+{
+	PGTransactionStatusType t = PQtransactionStatus(db->conn);
+	return t == PQTRANS_INTRANS || t == PQTRANS_INERROR || t == PQTRANS_ACTIVE;
+}
+
+/* Map a failed result to an rc, logging what the database said. */
+static dg_rc result_rc(PGresult *res, PGconn *c, const char *sql)
+{
+	ExecStatusType st = PQresultStatus(res);
+	if (res && (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK))
+		return DG_OK;
+	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	if (state && (strcmp(state, "23505") == 0 || strcmp(state, "23503") == 0)) {
+		dg_debug("postgresql: constraint %s", state);
+		return DG_ECONFLICT;
+	}
+	dg_error("postgresql: %s [%s] in: %.200s", res ? PQresultErrorMessage(res) : PQerrorMessage(c),
+		 state ? state : "-", sql);
+	return DG_EDB;
+}
+
+struct params {
+	Oid types[MAX_PARAMS];
+	const char *values[MAX_PARAMS];
+	char nums[MAX_PARAMS][NUM_LEN];
+};
+
+static dg_rc fill_params(struct params *p, const struct dg_val *args, size_t nargs)
+{
+	if (nargs > MAX_PARAMS) {
+		dg_error("postgresql: %zu parameters, at most %d", nargs, MAX_PARAMS);
+		return DG_EDB;
+	}
+	for (size_t i = 0; i < nargs; i++) {
+		p->types[i] = 0;
+		p->values[i] = NULL;
+		if (args[i].t == DG_V_INT) {
+			p->types[i] = INT8OID;
+			snprintf(p->nums[i], NUM_LEN, "%" PRId64, args[i].i);
+			p->values[i] = p->nums[i];
+		} else if (args[i].t == DG_V_REAL) {
+			p->types[i] = FLOAT8OID;
+			snprintf(p->nums[i], NUM_LEN, "%.17g", args[i].r);
+			p->values[i] = p->nums[i];
+		} else if (args[i].t == DG_V_TEXT) {
+			p->values[i] = args[i].s;
+		}
+	}
+	return DG_OK;
+}
+
+static dg_rc run(struct dg_db *db, const char *sql, const struct dg_val *args, size_t nargs,
+		 PGresult **out)
+{
+	struct params *p = dg_xmalloc(sizeof(*p));
+	*out = NULL;
+	dg_rc rc = fill_params(p, args, nargs);
+	if (rc == DG_OK) {
+		*out = PQexecParams(db->conn, sql, (int)nargs, p->types, p->values, NULL, NULL, 0);
+		rc = result_rc(*out, db->conn, sql);
+	}
+	free(p);
+	if (rc != DG_OK) {
+		PQclear(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+static dg_rc pg_exec(struct dg_db *db, const char *sql, const struct dg_val *args, size_t nargs,
+		     int64_t *changes)
+{
+	PGresult *res = NULL;
+	dg_rc rc = run(db, sql, args, nargs, &res);
+	if (rc == DG_OK && changes) {
+		const char *n = PQcmdTuples(res);
+		*changes = n && *n ? strtoll(n, NULL, 10) : 0;
+	}
+	PQclear(res);
+	return rc;
+}
+
+static dg_rc pg_exec_script(struct dg_db *db, const char *sql)
+{
+	PGresult *res = PQexec(db->conn, sql);
+	dg_rc rc = result_rc(res, db->conn, sql);
+	PQclear(res);
+	return rc;
+}
+
+static const struct dg_backend *self(void);
+
+static dg_rc pg_query(struct dg_db *db, const char *sql, const struct dg_val *args, size_t nargs,
+		      struct dg_rows **out)
+{
+	PGresult *res = NULL;
+	dg_rc rc = run(db, sql, args, nargs, &res);
+	if (rc != DG_OK)
+		return rc;
+	struct pg_rows *r = dg_xcalloc(1, sizeof(*r));
+	r->base.be = self();
+	r->base.db = db;
+	r->res = res;
+	r->row = -1;
+	r->nrows = PQntuples(res);
+	*out = &r->base;
+	return DG_OK;
+}
+
+static dg_rc pg_next(struct dg_rows *base)
+{
+	struct pg_rows *r = (struct pg_rows *)base;
+	if (r->row + 1 >= r->nrows) {
+		r->row = r->nrows;
+		return DG_ENOTFOUND;
+	}
+	r->row++;
+	return DG_OK;
+}
+
+static const struct pg_rows *cr(const struct dg_rows *base)
+{
+	return (const struct pg_rows *)base;
+}
+
+static bool valid(const struct dg_rows *base, int col)
+{
+	const struct pg_rows *r = cr(base);
+	return r->row >= 0 && r->row < r->nrows && col >= 0 && col < PQnfields(r->res);
+}
+
+static int pg_ncols(const struct dg_rows *base)
+{
+	return PQnfields(cr(base)->res);
+}
+
+static const char *pg_colname(const struct dg_rows *base, int col)
+{
+	const char *n = PQfname(cr(base)->res, col);
+	return n ? n : "";
+}
+
+static bool pg_isnull(const struct dg_rows *base, int col)
+{
+	return !valid(base, col) || PQgetisnull(cr(base)->res, cr(base)->row, col);
+}
+
+static const char *pg_text(const struct dg_rows *base, int col)
+{
+	if (pg_isnull(base, col))
+		return "";
+	return PQgetvalue(cr(base)->res, cr(base)->row, col);
+}
+
+static int64_t pg_int(const struct dg_rows *base, int col)
+{
+	const char *t = pg_text(base, col);
+	if (strcmp(t, "t") == 0)
+		return 1; /* a boolean expression such as EXISTS(...) */
+	return strtoll(t, NULL, 10);
+}
+
+static double pg_real(const struct dg_rows *base, int col)
+{
+	return strtod(pg_text(base, col), NULL);
+}
+
+static void pg_free_rows(struct dg_rows *base)
+{
+	struct pg_rows *r = (struct pg_rows *)base;
+	PQclear(r->res);
+	free(r);
+}
+
+const struct dg_backend dg_pg_backend = {
+	.kind = DG_STORE_PG,
+	.name = "postgresql",
+	.connect = pg_connect,
+	.disconnect = pg_disconnect,
+	.check = pg_check,
+	.in_tx = pg_in_tx,
+	.exec = pg_exec,
+	.exec_script = pg_exec_script,
+	.query = pg_query,
+	.next = pg_next,
+	.ncols = pg_ncols,
+	.colname = pg_colname,
+	.isnull = pg_isnull,
+	.text = pg_text,
+	.int64 = pg_int,
+	.real = pg_real,
+	.free_rows = pg_free_rows,
+};
+
+static const struct dg_backend *self(void)
+{
+	return &dg_pg_backend;
+}

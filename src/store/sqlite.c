@@ -1,0 +1,301 @@
+/*
+ * sqlite.c - the SQLite backend of the store: the embedded default.
+ *
+ * Each pooled connection is opened NOMUTEX (the pool guarantees one thread
+ * at a time) and set to WAL, synchronous=NORMAL, foreign keys on and a 10 s
+ * busy timeout, so writers from several threads queue instead of failing.
+ * Statements are prepared per call; a statement that is not inside an
+ * explicit transaction and still meets SQLITE_BUSY (a stale WAL snapshot
+ * does not wait in the busy handler) is retried a bounded number of times.
+ */
+#include "store/backend.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/log.h"
+#include "core/mem.h"
+
+#define BUSY_RETRIES 200 /* x 5..50 ms: about the 10 s of busy_timeout */
+
+struct sq_rows {
+	struct dg_rows base;
+	sqlite3_stmt *st;
+	bool started, done;
+};
+
+static void sq_log(sqlite3 *h, int code, const char *what)
+{
+	dg_error("sqlite: %s: %s (%d)", what, h ? sqlite3_errmsg(h) : sqlite3_errstr(code), code);
+}
+
+static dg_rc map_rc(int code)
+{
+	switch (code) {
+	case SQLITE_CONSTRAINT_UNIQUE:
+	case SQLITE_CONSTRAINT_PRIMARYKEY:
+	case SQLITE_CONSTRAINT_FOREIGNKEY:
+		return DG_ECONFLICT;
+	default:
+		return DG_EDB;
+	}
+}
+
+static dg_rc sq_connect(const char *url, void **conn)
+{
+	sqlite3 *h = NULL;
+	*conn = NULL;
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+	int code = sqlite3_open_v2(url, &h, flags, NULL);
+	if (code != SQLITE_OK) {
+		sq_log(h, code, "open");
+		sqlite3_close(h);
+		return DG_EDB;
+	}
+	sqlite3_extended_result_codes(h, 1);
+	sqlite3_busy_timeout(h, 10000);
+	static const char setup[] = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+				    "PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000;";
+	char *msg = NULL;
+	code = sqlite3_exec(h, setup, NULL, NULL, &msg);
+	if (code != SQLITE_OK) {
+		dg_error("sqlite: setup: %s", msg ? msg : sqlite3_errstr(code));
+		sqlite3_free(msg);
+		sqlite3_close(h);
+		return DG_EDB;
+	}
+	*conn = h;
+	return DG_OK;
+}
+
+static void sq_disconnect(void *conn)
+{
+	sqlite3_close_v2(conn);
+}
+
+static dg_rc sq_check(struct dg_db *db)
+{
+	(void)db;
+	return DG_OK;
+}
+
+static bool sq_in_tx(struct dg_db *db)
+{
+	return sqlite3_get_autocommit(db->conn) == 0;
+}
+
+static dg_rc bind_all(sqlite3 *h, sqlite3_stmt *st, const struct dg_val *args, size_t nargs)
+{
+	int code = SQLITE_OK;
+	for (size_t i = 0; i < nargs && code == SQLITE_OK; i++) {
+		int k = (int)i + 1;
+		switch (args[i].t) {
+		case DG_V_INT:
+			code = sqlite3_bind_int64(st, k, args[i].i);
+			break;
+		case DG_V_REAL:
+			code = sqlite3_bind_double(st, k, args[i].r);
+			break;
+		case DG_V_TEXT:
+			code = args[i].s ? sqlite3_bind_text(st, k, args[i].s, -1, SQLITE_STATIC)
+					 : sqlite3_bind_null(st, k);
+			break;
+		default:
+			code = sqlite3_bind_null(st, k);
+		}
+	}
+	if (code != SQLITE_OK) {
+		sq_log(h, code, "bind");
+		return DG_EDB;
+	}
+	return DG_OK;
+}
+
+static bool is_busy(int code)
+{
+	return (code & 0xff) == SQLITE_BUSY || (code & 0xff) == SQLITE_LOCKED;
+}
+
+static void busy_pause(int attempt)
+{
+	long ms = 5 + (attempt % 10) * 5;
+	struct timespec ts = {0, ms * 1000000L};
+	nanosleep(&ts, NULL);
+}
+
+static dg_rc prepare(struct dg_db *db, const char *sql, const struct dg_val *args, size_t nargs,
+		     sqlite3_stmt **out)
+{
+	sqlite3 *h = db->conn;
+	*out = NULL;
+	int code = sqlite3_prepare_v2(h, sql, -1, out, NULL);
+	if (code != SQLITE_OK) {
+		sq_log(h, code, "prepare");
+		dg_error("sqlite: in: %.200s", sql);
+		return DG_EDB;
+	}
+	if (sqlite3_bind_parameter_count(*out) != (int)nargs) {
+		dg_error("sqlite: %d placeholders but %zu arguments in: %.200s",
+			 sqlite3_bind_parameter_count(*out), nargs, sql);
+		sqlite3_finalize(*out);
+		*out = NULL;
+		return DG_EDB;
+	}
+	dg_rc rc = bind_all(h, *out, args, nargs);
+	if (rc != DG_OK) {
+		sqlite3_finalize(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+/* First step, retrying a busy statement outside an explicit transaction. */
+static int first_step(sqlite3 *h, sqlite3_stmt *st)
+{
+	int code = sqlite3_step(st);
+	for (int i = 0; is_busy(code) && sqlite3_get_autocommit(h) && i < BUSY_RETRIES; i++) {
+		sqlite3_reset(st);
+		busy_pause(i);
+		code = sqlite3_step(st);
+	}
+	return code;
+}
+
+static dg_rc sq_exec(struct dg_db *db, const char *sql, const struct dg_val *args, size_t nargs,
+		     int64_t *changes)
+{
+	sqlite3 *h = db->conn;
+	sqlite3_stmt *st = NULL;
+	dg_rc rc = prepare(db, sql, args, nargs, &st);
+	if (rc != DG_OK)
+		return rc;
+	int code = first_step(h, st);
+	while (code == SQLITE_ROW)
+		code = sqlite3_step(st);
+	if (code != SQLITE_DONE) {
+		rc = map_rc(code);
+		if (rc == DG_EDB)
+			sq_log(h, code, "exec");
+		else
+			dg_debug("sqlite: constraint: %s", sqlite3_errmsg(h));
+	} else if (changes) {
+		*changes = sqlite3_changes64(h);
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static dg_rc sq_exec_script(struct dg_db *db, const char *sql)
+{
+	char *msg = NULL;
+	int code = sqlite3_exec(db->conn, sql, NULL, NULL, &msg);
+	if (code == SQLITE_OK)
+		return DG_OK;
+	dg_error("sqlite: script: %s", msg ? msg : sqlite3_errstr(code));
+	sqlite3_free(msg);
+	return map_rc(sqlite3_extended_errcode(db->conn));
+}
+
+static const struct dg_backend *self(void);
+
+static dg_rc sq_query(struct dg_db *db, const char *sql, const struct dg_val *args, size_t nargs,
+		      struct dg_rows **out)
+{
+	sqlite3_stmt *st = NULL;
+	dg_rc rc = prepare(db, sql, args, nargs, &st);
+	if (rc != DG_OK)
+		return rc;
+	struct sq_rows *r = dg_xcalloc(1, sizeof(*r));
+	r->base.be = self();
+	r->base.db = db;
+	r->st = st;
+	*out = &r->base;
+	return DG_OK;
+}
+
+static dg_rc sq_next(struct dg_rows *base)
+{
+	struct sq_rows *r = (struct sq_rows *)base;
+	sqlite3 *h = base->db->conn;
+	if (r->done)
+		return DG_ENOTFOUND; /* stepping again would rerun the statement */
+	/* a statement that has not stepped yet may retry on busy */
+	int code = r->started ? sqlite3_step(r->st) : first_step(h, r->st);
+	r->started = true;
+	if (code == SQLITE_ROW)
+		return DG_OK;
+	r->done = true;
+	if (code == SQLITE_DONE)
+		return DG_ENOTFOUND;
+	dg_rc rc = map_rc(code);
+	if (rc == DG_EDB)
+		sq_log(h, code, "step");
+	return rc;
+}
+
+static int sq_ncols(const struct dg_rows *base)
+{
+	return sqlite3_column_count(((const struct sq_rows *)base)->st);
+}
+
+static const char *sq_colname(const struct dg_rows *base, int col)
+{
+	const char *n = sqlite3_column_name(((const struct sq_rows *)base)->st, col);
+	return n ? n : "";
+}
+
+static bool sq_isnull(const struct dg_rows *base, int col)
+{
+	return sqlite3_column_type(((const struct sq_rows *)base)->st, col) == SQLITE_NULL;
+}
+
+static const char *sq_text(const struct dg_rows *base, int col)
+{
+	const unsigned char *t = sqlite3_column_text(((const struct sq_rows *)base)->st, col);
+	return t ? (const char *)t : "";
+}
+
+static int64_t sq_int(const struct dg_rows *base, int col)
+{
+	return sqlite3_column_int64(((const struct sq_rows *)base)->st, col);
+}
+
+static double sq_real(const struct dg_rows *base, int col)
+{
+	return sqlite3_column_double(((const struct sq_rows *)base)->st, col);
+}
+
+static void sq_free_rows(struct dg_rows *base)
+{
+	struct sq_rows *r = (struct sq_rows *)base;
+	sqlite3_finalize(r->st);
+	free(r);
+}
+
+const struct dg_backend dg_sqlite_backend = {
+	.kind = DG_STORE_SQLITE,
+	.name = "sqlite",
+	.connect = sq_connect,
+	.disconnect = sq_disconnect,
+	.check = sq_check,
+	.in_tx = sq_in_tx,
+	.exec = sq_exec,
+	.exec_script = sq_exec_script,
+	.query = sq_query,
+	.next = sq_next,
+	.ncols = sq_ncols,
+	.colname = sq_colname,
+	.isnull = sq_isnull,
+	.text = sq_text,
+	.int64 = sq_int,
+	.real = sq_real,
+	.free_rows = sq_free_rows,
+};
+
+static const struct dg_backend *self(void)
+{
+	return &dg_sqlite_backend;
+}

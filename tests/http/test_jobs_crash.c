@@ -1,0 +1,395 @@
+/*
+ * test_jobs_crash.c - the crash-resume test: a job survives its server being
+ * killed mid-way and finishes on the next start with every step done once.
+ *
+ * It drives the real binary (DGOV_BIN, default build/dgov) as child
+ * processes on one store (DGOV_TEST_DB, or a temporary SQLite file): queue a
+ * 30-step demo.tally with `dgov jobs add`, start `dgov serve` with a 2 s
+ * lease, SIGKILL it once 5 steps are committed, start it again, and wait for
+ * the job to be done. Then demo_tally must hold steps 0..29 exactly once, and
+ * the job must show at least two attempts. Progress is read straight from
+ * the store through store.h, so no account is needed.
+ *
+ * A second test uses the in-process harness for the job's page and JSON:
+ * what the creator and an administrator see, and the 404 everyone else gets.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "app/app.h"
+#include "core/log.h"
+#include "demo/demo.h"
+#include "harness.h"
+#include "jobs/demo_tally.h"
+#include "jobs/internal.h"
+#include "jobs/jobs.h"
+#include "store/store.h"
+
+#define STEPS 30
+
+struct crash {
+	char dir[256];
+	char db[512];
+	char key[300];
+	char data[300];
+	char log[300];
+	char port[16];
+	char templates[300];
+	char stat[300];
+	const char *bin;
+};
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+	nanosleep(&ts, NULL);
+}
+
+static unsigned free_port(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof(a);
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+	close(fd);
+	return ntohs(a.sin_port);
+}
+
+/* Start bin with args; stdout to out_fd (or the log), stderr to the log. */
+static pid_t spawn(const struct crash *c, char *const argv[], int out_fd)
+{
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int logfd = open(c->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+		if (logfd >= 0) {
+			dup2(out_fd >= 0 ? out_fd : logfd, 1);
+			dup2(logfd, 2);
+		}
+		execv(c->bin, argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+/* `dgov jobs add demo.tally ...`: the new job's id. */
+static int64_t add_job(const struct crash *c)
+{
+	int fds[2];
+	assert_int_equal(pipe(fds), 0);
+	char *argv[] = {(char *)c->bin, "jobs", "add", "demo.tally",
+			"{\"steps\":30,\"step_ms\":100}", "--db", (char *)c->db, "--key-file",
+			(char *)c->key, "--data", (char *)c->data, "--templates",
+			(char *)c->templates, "--static", (char *)c->stat, NULL};
+	pid_t pid = spawn(c, argv, fds[1]);
+	close(fds[1]);
+	char out[64] = {0};
+	ssize_t n = read(fds[0], out, sizeof(out) - 1);
+	close(fds[0]);
+	int status = 0;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		fail_msg("dgov jobs add failed (see %s)", c->log);
+	assert_true(n > 0);
+	return strtoll(out, NULL, 10);
+}
+
+static pid_t start_server(const struct crash *c)
+{
+	char *argv[] = {(char *)c->bin, "serve", "--db", (char *)c->db, "--port",
+			(char *)c->port, "--job-lease", "2", "--job-workers", "1",
+			"--key-file", (char *)c->key, "--data", (char *)c->data, "--templates",
+			(char *)c->templates, "--static", (char *)c->stat, NULL};
+	return spawn(c, argv, -1);
+}
+
+static void stop_server(pid_t pid)
+{
+	kill(pid, SIGTERM);
+	for (int i = 0; i < 100; i++) {
+		if (waitpid(pid, NULL, WNOHANG) == pid)
+			return;
+		sleep_ms(100);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
+struct job_row {
+	int64_t done, attempts;
+	char state[16];
+};
+
+static void read_job(struct dg_store *s, int64_t id, struct job_row *j)
+{
+	struct dg_db *db = NULL;
+	struct dg_rows *r = NULL;
+	assert_int_equal(dg_db_get(s, &db), DG_OK);
+	assert_int_equal(dg_db_query(db, "SELECT progress_done, attempts, state FROM jobs WHERE id = ?",
+				     DG_ARGS(DG_VI(id)), &r),
+			 DG_OK);
+	assert_int_equal(dg_rows_next(r), DG_OK);
+	j->done = dg_rows_int(r, 0);
+	j->attempts = dg_rows_int(r, 1);
+	snprintf(j->state, sizeof(j->state), "%s", dg_rows_text(r, 2));
+	dg_rows_free(r);
+	dg_db_put(db);
+}
+
+static int64_t query_int(struct dg_store *s, const char *sql, int64_t arg)
+{
+	struct dg_db *db = NULL;
+	int64_t v = -1;
+	assert_int_equal(dg_db_get(s, &db), DG_OK);
+	assert_int_equal(dg_db_query_int(db, sql, DG_ARGS(DG_VI(arg)), &v), DG_OK);
+	dg_db_put(db);
+	return v;
+}
+
+/*
+ * Poll until the job is done (want_done) or has at least min_done steps, or
+ * the server died, or timeout_ms passed.
+ */
+static void wait_for(struct dg_store *s, int64_t id, pid_t srv, long timeout_ms, bool want_done,
+		     int64_t min_done, struct job_row *j)
+{
+	for (long waited = 0; waited < timeout_ms; waited += 100) {
+		read_job(s, id, j);
+		if (want_done ? strcmp(j->state, "done") == 0 : j->done >= min_done)
+			return;
+		if (waitpid(srv, NULL, WNOHANG) == srv)
+			fail_msg("dgov serve exited early");
+		sleep_ms(100);
+	}
+}
+
+static void reset_pg(const char *url)
+{
+	struct dg_store *s = NULL;
+	struct dg_db *db = NULL;
+	assert_int_equal(dg_store_open(url, 1, &s, NULL), DG_OK);
+	assert_int_equal(dg_db_get(s, &db), DG_OK);
+	assert_int_equal(dg_db_exec_script(db, "DROP SCHEMA IF EXISTS public CASCADE;"
+					       "CREATE SCHEMA public;"),
+			 DG_OK);
+	dg_db_put(db);
+	dg_store_close(s);
+}
+
+static void setup_paths(struct crash *c)
+{
+	const char *pg = getenv("DGOV_TEST_DB");
+	c->bin = getenv("DGOV_BIN") ? getenv("DGOV_BIN") : "build/dgov";
+	if (access(c->bin, X_OK) != 0)
+		fail_msg("no dgov binary at %s (set DGOV_BIN)", c->bin);
+	snprintf(c->dir, sizeof(c->dir), "/tmp/dgov-crash-XXXXXX");
+	assert_non_null(mkdtemp(c->dir));
+	if (pg && strncmp(pg, "postgresql://", 13) == 0) {
+		snprintf(c->db, sizeof(c->db), "%s", pg);
+		reset_pg(c->db);
+	} else {
+		snprintf(c->db, sizeof(c->db), "%s/dgov.db", c->dir);
+	}
+	snprintf(c->key, sizeof(c->key), "%s/dgov.key", c->dir);
+	snprintf(c->data, sizeof(c->data), "%s/data", c->dir);
+	snprintf(c->log, sizeof(c->log), "%s/server.log", c->dir);
+	snprintf(c->port, sizeof(c->port), "%u", free_port());
+	/* the suite runs from the repository root; DGOV_ROOT says where that is */
+	const char *root = getenv("DGOV_ROOT") ? getenv("DGOV_ROOT") : ".";
+	snprintf(c->templates, sizeof(c->templates), "%s/templates", root);
+	snprintf(c->stat, sizeof(c->stat), "%s/static", root);
+}
+
+static void crash_and_resume(void **state)
+{
+	(void)state;
+	struct crash c = {0};
+	setup_paths(&c);
+	int64_t id = add_job(&c);
+	assert_true(id > 0);
+	struct dg_store *s = NULL;
+	assert_int_equal(dg_store_open(c.db, 2, &s, NULL), DG_OK);
+
+	struct job_row j = {0};
+	pid_t srv = start_server(&c);
+	wait_for(s, id, srv, 30000, false, 5, &j);
+	assert_true(j.done >= 5);
+	kill(srv, SIGKILL);
+	assert_int_equal(waitpid(srv, NULL, 0), srv);
+	read_job(s, id, &j);
+	assert_string_not_equal(j.state, "done");
+	assert_true(j.done < STEPS);
+	/* what was committed before the kill is exactly what the checkpoint says */
+	assert_int_equal(query_int(s, "SELECT COUNT(*) FROM demo_tally WHERE job_id = ?", id), j.done);
+
+	srv = start_server(&c);
+	wait_for(s, id, srv, 60000, true, 0, &j);
+	assert_string_equal(j.state, "done");
+	assert_true(j.attempts >= 2);
+	stop_server(srv);
+
+	assert_int_equal(query_int(s, "SELECT COUNT(*) FROM demo_tally WHERE job_id = ?", id), STEPS);
+	assert_int_equal(query_int(s, "SELECT COUNT(DISTINCT step) FROM demo_tally WHERE job_id = ?",
+				   id),
+			 STEPS);
+	assert_int_equal(query_int(s, "SELECT MIN(step) FROM demo_tally WHERE job_id = ?", id), 0);
+	assert_int_equal(query_int(s, "SELECT MAX(step) FROM demo_tally WHERE job_id = ?", id),
+			 STEPS - 1);
+	dg_store_close(s);
+	char cmd[400];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", c.dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "cannot remove %s\n", c.dir);
+}
+
+static int64_t user_id(struct dg_store *s, const char *username)
+{
+	struct dg_db *db = NULL;
+	int64_t id = 0;
+	assert_int_equal(dg_db_get(s, &db), DG_OK);
+	assert_int_equal(dg_db_query_int(db, "SELECT id FROM users WHERE username = ?",
+					 DG_ARGS(DG_VT(username)), &id),
+			 DG_OK);
+	dg_db_put(db);
+	return id;
+}
+
+static int64_t enqueue_as(struct dg_store *s, const char *payload, int64_t who)
+{
+	struct dg_db *db = NULL;
+	int64_t id = 0;
+	json_t *p = json_loads(payload, 0, NULL);
+	assert_int_equal(dg_db_get(s, &db), DG_OK);
+	assert_int_equal(dg_job_enqueue(db, "demo.tally", p, who, NULL, &id), DG_OK);
+	dg_db_put(db);
+	json_decref(p);
+	return id;
+}
+
+static void wait_state(struct dg_store *s, int64_t id, const char *state)
+{
+	struct job_row j = {0};
+	for (int i = 0; i < 200; i++) {
+		read_job(s, id, &j);
+		if (strcmp(j.state, state) == 0)
+			return;
+		sleep_ms(50);
+	}
+	fail_msg("job %lld is %s, not %s", (long long)id, j.state, state);
+}
+
+static long get_status(struct th_client *c, const char *path, struct th_resp *out)
+{
+	memset(out, 0, sizeof(*out));
+	return th_get(c, path, out);
+}
+
+static void pages_and_access(void **state)
+{
+	(void)state;
+	dg_jobs_backoff_unit_ms = 1; /* the failing job below retries at once */
+	dg_demo_tally_register();
+	struct th_opts o = {.demo = true, .job_workers = 1, .job_lease_sec = 5};
+	struct th_srv *srv = th_start_opts(&o);
+	struct dg_store *s = th_app(srv)->store;
+	int64_t owner = user_id(s, DG_DEMO_CITIZEN);
+	int64_t ok = enqueue_as(s, "{\"steps\":4,\"step_ms\":1}", owner);
+	int64_t bad = enqueue_as(s, "{\"steps\":0}", owner);
+	wait_state(s, ok, "done");
+	wait_state(s, bad, "failed");
+
+	char path[64], api[64], badpath[64];
+	snprintf(path, sizeof(path), "/jobs/%lld", (long long)ok);
+	snprintf(api, sizeof(api), "/api/v1/jobs/%lld", (long long)ok);
+	snprintf(badpath, sizeof(badpath), "/jobs/%lld", (long long)bad);
+	struct th_resp r;
+
+	/* anonymous: the API asks for credentials, the page sends to sign-in */
+	struct th_client *anon = th_client_new(srv);
+	assert_int_equal(get_status(anon, api, &r), 401);
+	th_resp_release(&r);
+	assert_int_equal(get_status(anon, path, &r), 303);
+	th_resp_release(&r);
+	th_client_free(anon);
+
+	struct th_client *c = th_client_new(srv);
+	assert_true(th_login(c, DG_DEMO_CITIZEN, DG_DEMO_PASSWORD));
+	assert_int_equal(get_status(c, path, &r), 200);
+	assert_non_null(strstr(r.body, "<progress"));
+	assert_non_null(strstr(r.body, "100%"));
+	assert_non_null(strstr(r.body, "demo.tally"));
+	assert_non_null(strstr(r.body, "{&quot;steps&quot;:4}"));
+	char href[96];
+	snprintf(href, sizeof(href), "href=\"%s\"", path);
+	assert_non_null(strstr(r.body, href)); /* the refresh link */
+	assert_null(strstr(r.body, "http-equiv=\"refresh\""));
+	th_resp_release(&r);
+	assert_int_equal(get_status(c, api, &r), 200);
+	json_t *j = json_loads(r.body, 0, NULL);
+	assert_non_null(j);
+	assert_string_equal(json_string_value(json_object_get(j, "state")), "done");
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "result"), "steps")), 4);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "progress"), "done")), 4);
+	json_decref(j);
+	th_resp_release(&r);
+	/* the failed job shows its error */
+	assert_int_equal(get_status(c, badpath, &r), 200);
+	assert_non_null(strstr(r.body, "steps must be"));
+	th_resp_release(&r);
+	/* bad and unknown ids */
+	assert_int_equal(get_status(c, "/jobs/abc", &r), 404);
+	th_resp_release(&r);
+	assert_int_equal(get_status(c, "/jobs/99999999", &r), 404);
+	th_resp_release(&r);
+	assert_int_equal(get_status(c, "/api/v1/jobs/-1", &r), 404);
+	th_resp_release(&r);
+	th_client_free(c);
+
+	/* another resident cannot tell the job exists */
+	struct th_client *other = th_client_new(srv);
+	assert_true(th_login(other, DG_DEMO_CITIZEN2, DG_DEMO_PASSWORD));
+	assert_int_equal(get_status(other, api, &r), 404);
+	th_resp_release(&r);
+	assert_int_equal(get_status(other, path, &r), 404);
+	th_resp_release(&r);
+	th_client_free(other);
+
+	/* an administrator can */
+	struct th_client *admin = th_client_new(srv);
+	assert_true(th_login(admin, DG_DEMO_ADMIN, DG_DEMO_PASSWORD));
+	assert_int_equal(get_status(admin, api, &r), 200);
+	th_resp_release(&r);
+	assert_int_equal(get_status(admin, path, &r), 200);
+	th_resp_release(&r);
+	th_client_free(admin);
+	th_stop(srv);
+	dg_jobs_backoff_unit_ms = 1000;
+}
+
+int main(void)
+{
+	dg_log_set_level(DG_LOG_OFF);
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(crash_and_resume),
+		cmocka_unit_test(pages_and_access),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,539 @@
+/*
+ * test_store.c - unit tests for src/store: the dialect translation, and the
+ * same behaviour checks run against SQLite (a temporary file) and, when
+ * DGOV_TEST_DB is a postgresql:// URL, PostgreSQL (public schema recreated
+ * before each test): placeholders, NULLs, 64-bit integers, quoting,
+ * transactions, conflict mapping, pool exhaustion, migrations (idempotent,
+ * failing, concurrent) and concurrent writers.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <pthread.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "store/backend.h"
+#include "store/store.h"
+
+struct fx {
+	enum dg_store_kind kind;
+	char url[512];
+	char dir[256];
+};
+
+static const char *pg_url(void)
+{
+	const char *u = getenv("DGOV_TEST_DB");
+	return u && strncmp(u, "postgresql://", 13) == 0 ? u : NULL;
+}
+
+static void reset_pg(const char *url)
+{
+	struct dg_store *s = NULL;
+	struct dg_db *db = NULL;
+	assert_int_equal(dg_store_open(url, 1, &s, NULL), DG_OK);
+	assert_int_equal(dg_db_get(s, &db), DG_OK);
+	assert_int_equal(dg_db_exec_script(db, "DROP SCHEMA IF EXISTS public CASCADE;"
+					       "CREATE SCHEMA public;"),
+			 DG_OK);
+	dg_db_put(db);
+	dg_store_close(s);
+}
+
+static int setup_sqlite(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	f->kind = DG_STORE_SQLITE;
+	snprintf(f->dir, sizeof(f->dir), "/tmp/dgov-store-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->url, sizeof(f->url), "%s/t.db", f->dir);
+	*state = f;
+	return 0;
+}
+
+static int setup_pg(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	f->kind = DG_STORE_PG;
+	if (pg_url()) {
+		snprintf(f->url, sizeof(f->url), "%s", pg_url());
+		reset_pg(f->url);
+	}
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	if (f->dir[0]) {
+		char cmd[512];
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "cannot remove %s\n", f->dir);
+	}
+	free(f);
+	return 0;
+}
+
+/* Open the fixture's store, or skip when it is PostgreSQL and none is configured. */
+static struct dg_store *open_fx(void **state, unsigned pool)
+{
+	struct fx *f = *state;
+	if (!f->url[0])
+		skip();
+	struct dg_store *s = NULL;
+	struct dg_err err = {0};
+	assert_int_equal(dg_store_open(f->url, pool, &s, &err), DG_OK);
+	assert_int_equal(dg_store_kind(s), f->kind);
+	return s;
+}
+
+static void expect_translation(enum dg_store_kind k, const char *in, const char *want)
+{
+	struct dg_buf b;
+	dg_buf_init(&b, 4096);
+	assert_int_equal(dg_sql_translate(k, in, &b), DG_OK);
+	assert_string_equal(dg_buf_str(&b), want);
+	dg_buf_release(&b);
+}
+
+static void translate_cases(void **state)
+{
+	(void)state;
+	expect_translation(DG_STORE_PG, "SELECT ? + ?", "SELECT $1 + $2");
+	expect_translation(DG_STORE_SQLITE, "SELECT ? + ?", "SELECT ? + ?");
+	expect_translation(DG_STORE_PG, "SELECT 'it''s?', \"a?b\", ? -- why?\n, ?",
+			   "SELECT 'it''s?', \"a?b\", $1 -- why?\n, $2");
+	expect_translation(DG_STORE_PG, "SELECT /* ? */ ?", "SELECT /* ? */ $1");
+	expect_translation(DG_STORE_PG, "CREATE TABLE t(id {{pk}})",
+			   "CREATE TABLE t(id BIGSERIAL PRIMARY KEY)");
+	expect_translation(DG_STORE_SQLITE, "CREATE TABLE t(id {{pk}})",
+			   "CREATE TABLE t(id INTEGER PRIMARY KEY AUTOINCREMENT)");
+	expect_translation(DG_STORE_SQLITE, "SELECT 1 {{skip_locked}}", "SELECT 1 ");
+	expect_translation(DG_STORE_PG, "SELECT 1 {{skip_locked}}", "SELECT 1 FOR UPDATE SKIP LOCKED");
+	expect_translation(DG_STORE_PG, "SELECT {{now_ms}}",
+			   "SELECT (extract(epoch from clock_timestamp())*1000)::bigint");
+	expect_translation(DG_STORE_SQLITE, "SELECT {{now_ms}}",
+			   "SELECT CAST((julianday('now') - 2440587.5)*86400000 AS INTEGER)");
+	/* tokens inside literals are data */
+	expect_translation(DG_STORE_PG, "SELECT '{{pk}}'", "SELECT '{{pk}}'");
+	expect_translation(DG_STORE_PG, "", "");
+
+	struct dg_buf b;
+	dg_buf_init(&b, 4096);
+	assert_int_equal(dg_sql_translate(DG_STORE_PG, "SELECT {{nope}}", &b), DG_EINVAL);
+	dg_buf_release(&b);
+	/* the buffer's cap holds */
+	dg_buf_init(&b, 8);
+	assert_int_equal(dg_sql_translate(DG_STORE_PG, "SELECT {{now_ms}}", &b), DG_ETOOBIG);
+	dg_buf_release(&b);
+}
+
+static void open_errors(void **state)
+{
+	(void)state;
+	struct dg_store *s = NULL;
+	struct dg_err err = {0};
+	assert_int_equal(dg_store_open("", 1, &s, &err), DG_EINVAL);
+	assert_null(s);
+	assert_int_equal(dg_store_open("mysql://x/y", 1, &s, &err), DG_EINVAL);
+	assert_int_equal(dg_store_open("/nonexistent-dir/x/y.db", 1, &s, &err), DG_EDB);
+	assert_null(s);
+	assert_int_equal(dg_store_open("postgresql://nobody@127.0.0.1:1/none?connect_timeout=2", 1,
+				       &s, &err),
+			 DG_EDB);
+	assert_null(s);
+}
+
+static void values_roundtrip(void **state)
+{
+	struct dg_store *s = open_fx(state, 2);
+	struct dg_db *db = NULL;
+	assert_int_equal(dg_store_ping(s), DG_OK);
+	assert_int_equal(dg_db_get(s, &db), DG_OK);
+	assert_int_equal(dg_db_exec_script(db, "CREATE TABLE t(id {{pk}}, n BIGINT, s TEXT, r REAL);"),
+			 DG_OK);
+	const int64_t big = INT64_C(5000000000), neg = INT64_MIN + 1;
+	const char *odd = "it's \"quoted\"? and ?? -- not a comment; 中文";
+	int64_t changes = 0;
+	assert_int_equal(dg_db_exec(db, "INSERT INTO t(n, s, r) VALUES (?, ?, ?)",
+				    DG_ARGS(DG_VI(big), DG_VT(odd), DG_VR(2.5)), &changes),
+			 DG_OK);
+	assert_int_equal(changes, 1);
+	assert_int_equal(dg_db_exec(db, "INSERT INTO t(n, s, r) VALUES (?, ?, ?)",
+				    DG_ARGS(DG_VI(neg), DG_VT(NULL), DG_VNULL), NULL),
+			 DG_OK);
+	struct dg_rows *r = NULL;
+	assert_int_equal(dg_db_query(db, "SELECT id, n, s, r FROM t WHERE s = ? OR s IS NULL"
+					 " ORDER BY id",
+				     DG_ARGS(DG_VT(odd)), &r),
+			 DG_OK);
+	assert_int_equal(dg_rows_ncols(r), 4);
+	assert_string_equal(dg_rows_colname(r, 2), "s");
+	assert_int_equal(dg_rows_next(r), DG_OK);
+	assert_int_equal(dg_rows_int(r, 1), big);
+	assert_string_equal(dg_rows_text(r, 2), odd);
+	assert_true(dg_rows_real(r, 3) == 2.5);
+	assert_false(dg_rows_isnull(r, 2));
+	assert_int_equal(dg_rows_next(r), DG_OK);
+	assert_int_equal(dg_rows_int(r, 1), neg);
+	assert_true(dg_rows_isnull(r, 2));
+	assert_true(dg_rows_isnull(r, 3));
+	assert_string_equal(dg_rows_text(r, 2), "");
+	assert_int_equal(dg_rows_next(r), DG_ENOTFOUND);
+	assert_int_equal(dg_rows_next(r), DG_ENOTFOUND);
+	dg_rows_free(r);
+
+	/* a '?' inside a literal is not a placeholder */
+	struct dg_arena *a = dg_arena_new();
+	char *text = NULL;
+	assert_int_equal(dg_db_query_text(db, "SELECT 'a?''b' || ?", DG_ARGS(DG_VT("c?")), a, &text),
+			 DG_OK);
+	assert_string_equal(text, "a?'bc?");
+	assert_int_equal(dg_db_query_text(db, "SELECT s FROM t WHERE n = ?", DG_ARGS(DG_VI(neg)), a,
+					  &text),
+			 DG_OK);
+	assert_null(text);
+	assert_int_equal(dg_db_query_text(db, "SELECT s FROM t WHERE n = ?", DG_ARGS(DG_VI(7)), a,
+					  &text),
+			 DG_ENOTFOUND);
+	int64_t v = 0;
+	assert_int_equal(dg_db_query_int(db, "SELECT n + ? FROM t WHERE n > ?",
+					 DG_ARGS(DG_VI(1), DG_VI(INT32_MAX)), &v),
+			 DG_OK);
+	assert_int_equal(v, big + 1);
+	assert_int_equal(dg_db_query_int(db, "SELECT n FROM t WHERE id = ?", DG_ARGS(DG_VI(99)), &v),
+			 DG_ENOTFOUND);
+	assert_int_equal(dg_db_exec(db, "UPDATE t SET n = n + 1", DG_NOARGS, &changes), DG_OK);
+	assert_int_equal(changes, 2);
+	/* a wrong number of arguments or bad SQL is EDB, and the connection stays usable */
+	assert_int_equal(dg_db_exec(db, "SELEC nonsense", DG_NOARGS, NULL), DG_EDB);
+	assert_int_equal(dg_db_exec(db, "SELECT {{bad_token}}", DG_NOARGS, NULL), DG_EDB);
+	assert_int_equal(dg_db_query_int(db, "SELECT COUNT(*) FROM t", DG_NOARGS, &v), DG_OK);
+	assert_int_equal(v, 2);
+	dg_arena_free(a);
+	dg_db_put(db);
+	dg_store_close(s);
+}
+
+static void transactions(void **state)
+{
+	struct dg_store *s = open_fx(state, 1);
+	struct dg_db *db = NULL;
+	int64_t n = -1;
+	assert_int_equal(dg_db_get(s, &db), DG_OK);
+	assert_int_equal(dg_db_exec_script(db, "CREATE TABLE t(id {{pk}}, v INTEGER)"), DG_OK);
+	assert_int_equal(dg_db_begin(db), DG_OK);
+	assert_int_equal(dg_db_begin(db), DG_EINTERNAL); /* not nested */
+	assert_int_equal(dg_db_exec(db, "INSERT INTO t(v) VALUES (?)", DG_ARGS(DG_VI(1)), NULL), DG_OK);
+	dg_db_rollback(db);
+	assert_int_equal(dg_db_query_int(db, "SELECT COUNT(*) FROM t", DG_NOARGS, &n), DG_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(dg_db_begin(db), DG_OK);
+	assert_int_equal(dg_db_exec(db, "INSERT INTO t(v) VALUES (?)", DG_ARGS(DG_VI(2)), NULL), DG_OK);
+	assert_int_equal(dg_db_commit(db), DG_OK);
+	/* an open transaction is rolled back when the connection goes back to the pool */
+	assert_int_equal(dg_db_begin(db), DG_OK);
+	assert_int_equal(dg_db_exec(db, "INSERT INTO t(v) VALUES (?)", DG_ARGS(DG_VI(3)), NULL), DG_OK);
+	dg_db_put(db);
+	assert_int_equal(dg_db_get(s, &db), DG_OK);
+	assert_int_equal(dg_db_query_int(db, "SELECT SUM(v) FROM t", DG_NOARGS, &n), DG_OK);
+	assert_int_equal(n, 2);
+	/* a failed statement inside a transaction: rollback leaves the connection usable */
+	assert_int_equal(dg_db_begin(db), DG_OK);
+	assert_int_equal(dg_db_exec(db, "INSERT INTO nope VALUES (1)", DG_NOARGS, NULL), DG_EDB);
+	dg_db_rollback(db);
+	assert_int_equal(dg_db_begin(db), DG_OK);
+	assert_int_equal(dg_db_commit(db), DG_OK);
+	dg_db_put(db);
+	dg_store_close(s);
+}
+
+static void conflicts(void **state)
+{
+	struct dg_store *s = open_fx(state, 1);
+	struct dg_db *db = NULL;
+	assert_int_equal(dg_db_get(s, &db), DG_OK);
+	assert_int_equal(dg_db_exec_script(db, "CREATE TABLE p(id {{pk}}, code TEXT UNIQUE);"
+					       "CREATE TABLE c(id {{pk}}, p_id BIGINT REFERENCES p(id));"),
+			 DG_OK);
+	assert_int_equal(dg_db_exec(db, "INSERT INTO p(code) VALUES (?)", DG_ARGS(DG_VT("a")), NULL),
+			 DG_OK);
+	assert_int_equal(dg_db_exec(db, "INSERT INTO p(code) VALUES (?)", DG_ARGS(DG_VT("a")), NULL),
+			 DG_ECONFLICT);
+	assert_int_equal(dg_db_exec(db, "INSERT INTO c(p_id) VALUES (?)", DG_ARGS(DG_VI(999)), NULL),
+			 DG_ECONFLICT);
+	/* a conflict inside a transaction, then rollback */
+	assert_int_equal(dg_db_begin(db), DG_OK);
+	assert_int_equal(dg_db_exec(db, "INSERT INTO p(code) VALUES (?)", DG_ARGS(DG_VT("a")), NULL),
+			 DG_ECONFLICT);
+	dg_db_rollback(db);
+	int64_t n = 0;
+	assert_int_equal(dg_db_query_int(db, "SELECT COUNT(*) FROM p", DG_NOARGS, &n), DG_OK);
+	assert_int_equal(n, 1);
+	dg_db_put(db);
+	dg_store_close(s);
+}
+
+static void *put_later(void *p)
+{
+	struct timespec ts = {0, 150 * 1000000L};
+	nanosleep(&ts, NULL);
+	dg_db_put(p);
+	return NULL;
+}
+
+static void pool_exhaustion(void **state)
+{
+	struct dg_store *s = open_fx(state, 2);
+	struct dg_db *a = NULL, *b = NULL, *c = NULL;
+	assert_int_equal(dg_db_get(s, &a), DG_OK);
+	assert_int_equal(dg_db_get(s, &b), DG_OK);
+	assert_ptr_not_equal(a, b);
+	assert_int_equal(dg_db_get_wait(s, 200, &c), DG_EUNAVAIL);
+	assert_null(c);
+	/* a waiter gets the connection another thread gives back */
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, put_later, b), 0);
+	assert_int_equal(dg_db_get_wait(s, 5000, &c), DG_OK);
+	assert_ptr_equal(c, b);
+	pthread_join(t, NULL);
+	dg_db_put(a);
+	dg_db_put(c);
+	dg_db_put(NULL);
+	dg_store_close(s);
+}
+
+static const struct dg_migration mig_a[] = {
+	{"test-001-a", "CREATE TABLE ma(id {{pk}}, v TEXT); INSERT INTO ma(v) VALUES ('one');"},
+	{"test-002-b", "CREATE TABLE mb(id {{pk}})"},
+	{NULL, NULL},
+};
+static const struct dg_migration mig_b[] = {
+	{"test-003-c", "INSERT INTO ma(v) VALUES ('two')"},
+	{NULL, NULL},
+};
+static const struct dg_migration mig_bad[] = {
+	{"test-004-ok", "CREATE TABLE mc(id {{pk}})"},
+	{"test-005-bad", "CREATE TABLE md(id {{pk}}); INSERT INTO nowhere VALUES (1);"},
+	{NULL, NULL},
+};
+
+static void migrations(void **state)
+{
+	struct dg_store *s = open_fx(state, 1);
+	struct dg_err err = {0};
+	const struct dg_migration *const one[] = {mig_a};
+	const struct dg_migration *const two[] = {mig_a, mig_b};
+	const struct dg_migration *const bad[] = {mig_a, mig_b, mig_bad};
+	int64_t v = -1;
+	assert_int_equal(dg_store_version(s, &v), DG_OK);
+	assert_int_equal(v, 0);
+	assert_int_equal(dg_store_migrate(s, one, 1, &err), DG_OK);
+	assert_int_equal(dg_store_migrate(s, one, 1, &err), DG_OK);
+	assert_int_equal(dg_store_version(s, &v), DG_OK);
+	assert_int_equal(v, 2);
+	assert_int_equal(dg_store_migrate(s, two, 2, &err), DG_OK);
+	assert_int_equal(dg_store_migrate(s, two, 2, &err), DG_OK);
+	assert_int_equal(dg_store_version(s, &v), DG_OK);
+	assert_int_equal(v, 3);
+	struct dg_db *db = NULL;
+	assert_int_equal(dg_db_get(s, &db), DG_OK);
+	assert_int_equal(dg_db_query_int(db, "SELECT COUNT(*) FROM ma", DG_NOARGS, &v), DG_OK);
+	assert_int_equal(v, 2); /* each script ran once */
+	dg_db_put(db);
+	/* a failing migration is not recorded and leaves nothing behind; earlier ones stay */
+	assert_int_equal(dg_store_migrate(s, bad, 3, &err), DG_EDB);
+	assert_non_null(strstr(err.msg, "test-005-bad"));
+	assert_int_equal(dg_store_version(s, &v), DG_OK);
+	assert_int_equal(v, 4);
+	assert_int_equal(dg_db_get(s, &db), DG_OK);
+	assert_int_equal(dg_db_exec(db, "SELECT * FROM md", DG_NOARGS, NULL), DG_EDB);
+	assert_int_equal(dg_db_exec(db, "SELECT * FROM mc", DG_NOARGS, NULL), DG_OK);
+	dg_db_put(db);
+	dg_store_close(s);
+}
+
+struct mig_thread {
+	const char *url;
+	dg_rc rc;
+};
+
+static void *migrate_thread(void *p)
+{
+	struct mig_thread *m = p;
+	struct dg_store *s = NULL;
+	struct dg_err err = {0};
+	const struct dg_migration *const two[] = {mig_a, mig_b};
+	m->rc = dg_store_open(m->url, 1, &s, &err);
+	if (m->rc == DG_OK)
+		m->rc = dg_store_migrate(s, two, 2, &err);
+	dg_store_close(s);
+	return NULL;
+}
+
+static void migrations_two_nodes(void **state)
+{
+	struct fx *f = *state;
+	dg_store_close(open_fx(state, 1)); /* skips without a database */
+	struct mig_thread m[2] = {{f->url, DG_EINTERNAL}, {f->url, DG_EINTERNAL}};
+	pthread_t t[2];
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, migrate_thread, &m[i]), 0);
+	for (int i = 0; i < 2; i++) {
+		pthread_join(t[i], NULL);
+		assert_int_equal(m[i].rc, DG_OK);
+	}
+	struct dg_store *s = open_fx(state, 1);
+	int64_t v = 0;
+	assert_int_equal(dg_store_version(s, &v), DG_OK);
+	assert_int_equal(v, 3);
+	struct dg_db *db = NULL;
+	assert_int_equal(dg_db_get(s, &db), DG_OK);
+	assert_int_equal(dg_db_query_int(db, "SELECT COUNT(*) FROM ma", DG_NOARGS, &v), DG_OK);
+	assert_int_equal(v, 2);
+	dg_db_put(db);
+	dg_store_close(s);
+}
+
+static void pg_reconnect(void **state)
+{
+	struct fx *f = *state;
+	if (f->kind != DG_STORE_PG)
+		skip();
+	struct dg_store *s = open_fx(state, 2);
+	struct dg_db *a = NULL, *b = NULL;
+	int64_t pid = 0, ok = 0;
+	assert_int_equal(dg_db_get(s, &a), DG_OK);
+	assert_int_equal(dg_db_get(s, &b), DG_OK);
+	assert_int_equal(dg_db_query_int(a, "SELECT pg_backend_pid()", DG_NOARGS, &pid), DG_OK);
+	assert_int_equal(dg_db_query_int(b, "SELECT pg_terminate_backend(?::int)",
+					 DG_ARGS(DG_VI(pid)), &ok),
+			 DG_OK);
+	assert_int_equal(ok, 1);
+	/* the server closed a's session: its next statement fails, then a fresh borrow reconnects */
+	assert_int_equal(dg_db_query_int(a, "SELECT 1", DG_NOARGS, &ok), DG_EDB);
+	dg_db_put(a);
+	dg_db_put(b);
+	for (int i = 0; i < 2; i++) {
+		struct dg_db *c[2] = {NULL, NULL};
+		assert_int_equal(dg_db_get(s, &c[0]), DG_OK);
+		assert_int_equal(dg_db_get(s, &c[1]), DG_OK);
+		for (int k = 0; k < 2; k++) {
+			assert_int_equal(dg_db_query_int(c[k], "SELECT 2", DG_NOARGS, &ok), DG_OK);
+			assert_int_equal(ok, 2);
+			dg_db_put(c[k]);
+		}
+	}
+	dg_store_close(s);
+}
+
+#define WRITERS 4
+#define WRITES 150
+
+struct writer {
+	struct dg_store *s;
+	int id;
+	int errors;
+};
+
+static void *writer_thread(void *p)
+{
+	struct writer *w = p;
+	for (int i = 0; i < WRITES; i++) {
+		struct dg_db *db = NULL;
+		if (dg_db_get(w->s, &db) != DG_OK) {
+			w->errors++;
+			continue;
+		}
+		dg_rc rc;
+		if (i % 2) {
+			/* a read-then-write transaction, the pattern that deadlocks without IMMEDIATE */
+			int64_t n = 0;
+			rc = dg_db_begin(db);
+			if (rc == DG_OK)
+				rc = dg_db_query_int(db, "SELECT COUNT(*) FROM w", DG_NOARGS, &n);
+			if (rc == DG_OK)
+				rc = dg_db_exec(db, "INSERT INTO w(who, i) VALUES (?, ?)",
+						DG_ARGS(DG_VI(w->id), DG_VI(i)), NULL);
+			if (rc == DG_OK)
+				rc = dg_db_commit(db);
+		} else {
+			rc = dg_db_exec(db, "INSERT INTO w(who, i) VALUES (?, ?)",
+					DG_ARGS(DG_VI(w->id), DG_VI(i)), NULL);
+		}
+		w->errors += rc != DG_OK;
+		dg_db_put(db);
+	}
+	return NULL;
+}
+
+static void concurrent_writers(void **state)
+{
+	struct dg_store *s = open_fx(state, WRITERS);
+	struct dg_db *db = NULL;
+	assert_int_equal(dg_db_get(s, &db), DG_OK);
+	assert_int_equal(dg_db_exec_script(db, "CREATE TABLE w(id {{pk}}, who INTEGER, i INTEGER)"),
+			 DG_OK);
+	dg_db_put(db);
+	struct writer w[WRITERS];
+	pthread_t t[WRITERS];
+	for (int k = 0; k < WRITERS; k++) {
+		w[k] = (struct writer){s, k, 0};
+		assert_int_equal(pthread_create(&t[k], NULL, writer_thread, &w[k]), 0);
+	}
+	for (int k = 0; k < WRITERS; k++) {
+		pthread_join(t[k], NULL);
+		assert_int_equal(w[k].errors, 0);
+	}
+	int64_t n = 0;
+	assert_int_equal(dg_db_get(s, &db), DG_OK);
+	assert_int_equal(dg_db_query_int(db, "SELECT COUNT(*) FROM w", DG_NOARGS, &n), DG_OK);
+	assert_int_equal(n, WRITERS * WRITES);
+	dg_db_put(db);
+	dg_store_close(s);
+}
+
+int main(void)
+{
+	dg_log_set_level(getenv("DGOV_TEST_LOG") ? DG_LOG_DEBUG : DG_LOG_OFF);
+	static const struct {
+		const char *name;
+		CMUnitTestFunction fn;
+	} both[] = {
+		{"values_roundtrip", values_roundtrip},
+		{"transactions", transactions},
+		{"conflicts", conflicts},
+		{"pool_exhaustion", pool_exhaustion},
+		{"migrations", migrations},
+		{"migrations_two_nodes", migrations_two_nodes},
+		{"concurrent_writers", concurrent_writers},
+	};
+	enum { NBOTH = sizeof(both) / sizeof(both[0]) };
+	struct CMUnitTest tests[3 + 2 * NBOTH];
+	static char names[2 * NBOTH][64];
+	size_t n = 0;
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(translate_cases);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(open_errors);
+	/* PostgreSQL cases only when DGOV_TEST_DB names one */
+	for (int pg = 0; pg <= (pg_url() != NULL); pg++) {
+		for (size_t i = 0; i < NBOTH; i++) {
+			char *name = names[pg * NBOTH + i];
+			snprintf(name, 64, "%s_%s", pg ? "pg" : "sqlite", both[i].name);
+			tests[n++] = (struct CMUnitTest){name, both[i].fn,
+							 pg ? setup_pg : setup_sqlite, teardown, NULL};
+		}
+	}
+	if (pg_url())
+		tests[n++] = (struct CMUnitTest){"pg_reconnect", pg_reconnect, setup_pg, teardown, NULL};
+	return _cmocka_run_group_tests("store", tests, n, NULL, NULL);
+}
