@@ -386,6 +386,8 @@ static void run_claimed(struct dg_jobs *j, struct dg_db *db, struct claim *c, co
 	} else {
 		dg_info("jobs: job %lld (%s) attempt %d", (long long)c->id, c->kind, c->attempts);
 		rc = k->fn(&job, &err);
+		if (rc == DG_EINVAL)
+			c->attempts = c->max_attempts; /* bad input stays bad: fail now */
 	}
 	/* a handler that returned inside its transaction: undo the half-done step (no-op otherwise) */
 	dg_db_rollback(db);

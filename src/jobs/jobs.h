@@ -42,8 +42,9 @@ struct dg_job {
 };
 
 /*
- * A handler returns DG_OK when the job is done (after dg_job_finish or not),
- * or an error to have the attempt retried (err's message is recorded).
+ * A handler returns DG_OK when the job is done, DG_EINVAL when its input can
+ * never succeed (the job fails at once), or another error to have the attempt
+ * retried with backoff. err's message is recorded either way.
  */
 typedef dg_rc (*dg_job_fn)(struct dg_job *job, struct dg_err *err);
 

@@ -177,7 +177,7 @@ static atomic_int fail_calls;
 static dg_rc h_fail(struct dg_job *job, struct dg_err *err)
 {
 	atomic_fetch_add(&fail_calls, 1);
-	return dg_err_set(err, DG_EINVAL, "boom on attempt %d", job->attempt);
+	return dg_err_set(err, DG_EIO, "boom on attempt %d", job->attempt);
 }
 
 static atomic_int slow_first_save = -1;
@@ -418,6 +418,8 @@ static void bad_payload_and_unknown_kind(void **state)
 	dg_jobs_backoff_unit_ms = 1000;
 	assert_string_equal(json_string_value(json_object_get(b, "state")), "failed");
 	assert_non_null(strstr(json_string_value(json_object_get(b, "error")), "steps"));
+	/* a handler's EINVAL is final: no retries of input that cannot succeed */
+	assert_int_equal(jint(b, "attempts", NULL), 1);
 	assert_string_equal(json_string_value(json_object_get(u, "state")), "failed");
 	assert_int_equal(jint(u, "attempts", NULL), 5);
 	assert_non_null(strstr(json_string_value(json_object_get(u, "error")), "test.nobody"));
