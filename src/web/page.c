@@ -1,0 +1,294 @@
+/*
+ * page.c - turning a handler's data into a whole HTML page.
+ *
+ * dg_page() adds what layout.html needs on every page (the request's
+ * language, elder mode, the signed-in user, the switch links, the region's
+ * name and hotline, the navigation) and renders into a buffer capped at
+ * PAGE_MAX. dg_page_error() is the last line of defence: it must always
+ * answer, so when the error template itself cannot render it replies in
+ * plain text. The form helpers build the data of the error-summary pattern.
+ */
+#include "web/page.h"
+
+#include <string.h>
+
+#include "app/app.h"
+#include "core/buf.h"
+#include "core/log.h"
+#include "web/i18n.h"
+#include "web/tmpl.h"
+
+#define PAGE_MAX ((size_t)4 << 20)
+#define LINK_MAX 4096
+
+const char *dg_t(const struct dg_req *r, const char *key)
+{
+	const struct dg_i18n *i = r && r->app ? r->app->i18n : NULL;
+	if (!i)
+		return key ? key : "";
+	return dg_i18n_get(i, r->lang ? r->lang : "zh", key);
+}
+
+static const char *translate(void *ctx, const char *key)
+{
+	return dg_t(ctx, key);
+}
+
+static bool is_en(const struct dg_req *r)
+{
+	return r->lang && strcmp(r->lang, "en") == 0;
+}
+
+/* The path and query of this request, for coming back after a switch. */
+static const char *back_path(struct dg_req *r)
+{
+	struct dg_buf b;
+	dg_buf_init(&b, LINK_MAX);
+	const char *path = r->path && r->path[0] == '/' ? r->path : "/";
+	dg_rc rc = DG_OK;
+	/* Re-encode each segment: the path was decoded on the way in. */
+	for (const char *s = path; !rc && *s;) {
+		const char *slash = strchr(s + 1, '/');
+		size_t n = slash ? (size_t)(slash - s - 1) : strlen(s + 1);
+		rc = dg_buf_addc(&b, '/');
+		if (!rc)
+			rc = dg_buf_add_url(&b, s + 1, n);
+		s = slash ? slash : s + 1 + n;
+	}
+	for (size_t i = 0; !rc && i < r->query.n; i++) {
+		const struct dg_kv *kv = &r->query.v[i];
+		rc = dg_buf_addc(&b, i ? '&' : '?');
+		if (!rc)
+			rc = dg_buf_add_url(&b, kv->key, strlen(kv->key));
+		if (!rc)
+			rc = dg_buf_addc(&b, '=');
+		if (!rc)
+			rc = dg_buf_add_url(&b, kv->val, kv->len);
+	}
+	const char *out = rc ? "/" : dg_arena_strdup(r->arena, dg_buf_str(&b));
+	dg_buf_release(&b);
+	return out;
+}
+
+/* "/prefs?name=value&back=..." */
+static const char *switch_link(struct dg_req *r, const char *name, const char *value,
+                               const char *back)
+{
+	struct dg_buf b;
+	dg_buf_init(&b, LINK_MAX * 4);
+	dg_rc rc = dg_buf_addf(&b, "/prefs?%s=%s&back=", name, value);
+	if (!rc)
+		rc = dg_buf_add_url(&b, back, strlen(back));
+	const char *out = dg_arena_strdup(r->arena, rc ? "/prefs" : dg_buf_str(&b));
+	dg_buf_release(&b);
+	return out;
+}
+
+static const char *role_key(enum dg_role role)
+{
+	switch (role) {
+	case DG_ROLE_CITIZEN: return "role.citizen";
+	case DG_ROLE_AGENT: return "role.agent";
+	case DG_ROLE_STAFF: return "role.staff";
+	case DG_ROLE_ADMIN: return "role.admin";
+	default: return "role.anon";
+	}
+}
+
+static json_t *user_json(const struct dg_req *r)
+{
+	const struct dg_user *u = r->user;
+	json_t *j = json_object();
+	json_object_set_new(j, "name",
+	                    json_string(u->name && u->name[0] ? u->name
+	                                : u->username         ? u->username
+	                                                      : ""));
+	json_object_set_new(j, "username", json_string(u->username ? u->username : ""));
+	json_object_set_new(j, "role", json_string(dg_t(r, role_key(u->role))));
+	json_object_set_new(j, "role_code", json_string(role_key(u->role) + 5));
+	json_object_set_new(j, "dept_name", json_string(u->dept_name ? u->dept_name : ""));
+	json_object_set_new(j, "org_name", json_string(u->org_name ? u->org_name : ""));
+	return j;
+}
+
+static json_t *req_json(struct dg_req *r)
+{
+	const char *back = back_path(r);
+	bool en = is_en(r);
+	json_t *j = json_object();
+	json_object_set_new(j, "lang", json_string(en ? "en" : "zh"));
+	json_object_set_new(j, "html_lang", json_string(en ? "en" : "zh-CN"));
+	json_object_set_new(j, "elder", json_boolean(r->elder));
+	json_object_set_new(j, "path", json_string(r->path ? r->path : "/"));
+	json_object_set_new(j, "back", json_string(back));
+	json_object_set_new(j, "csrf", json_string(r->csrf ? r->csrf : ""));
+	json_object_set_new(j, "lang_href",
+	                    json_string(switch_link(r, "lang", en ? "zh" : "en", back)));
+	json_object_set_new(j, "elder_href",
+	                    json_string(switch_link(r, "elder", r->elder ? "0" : "1", back)));
+	if (r->user)
+		json_object_set_new(j, "user", user_json(r));
+	return j;
+}
+
+static bool nav_current(const char *path, const char *href)
+{
+	size_t n = strlen(href);
+	if (strcmp(href, "/") == 0)
+		return strcmp(path, "/") == 0;
+	return strncmp(path, href, n) == 0 && (path[n] == 0 || path[n] == '/');
+}
+
+static json_t *nav_json(const struct dg_req *r)
+{
+	static const char *const items[][2] = {
+	    {"/", "nav.home"},     {"/services", "nav.services"},
+	    {"/data", "nav.data"}, {"/policies", "nav.policies"},
+	    {"/help", "nav.help"},
+	};
+	json_t *list = json_array();
+	const char *path = r->path ? r->path : "/";
+	for (size_t i = 0; i < sizeof(items) / sizeof(items[0]); i++) {
+		json_t *it = json_object();
+		json_object_set_new(it, "href", json_string(items[i][0]));
+		json_object_set_new(it, "label", json_string(dg_t(r, items[i][1])));
+		json_object_set_new(it, "current", json_boolean(nav_current(path, items[i][0])));
+		json_array_append_new(list, it);
+	}
+	return list;
+}
+
+static json_t *site_json(const struct dg_req *r)
+{
+	const struct dg_region *g = r->app ? &r->app->region : NULL;
+	bool en = is_en(r);
+	const char *name = g ? (en && g->name_en[0] ? g->name_en : g->name_zh) : "";
+	if (!name[0])
+		name = dg_t(r, "site.default_name");
+	json_t *j = json_object();
+	json_object_set_new(j, "name", json_string(name));
+	json_object_set_new(j, "hotline", json_string(g && g->hotline[0] ? g->hotline : "12345"));
+	json_t *other = json_object();
+	json_object_set_new(other, "code", json_string(en ? "zh" : "en"));
+	json_object_set_new(other, "html_lang", json_string(en ? "zh-CN" : "en"));
+	json_object_set_new(other, "label", json_string(en ? "中文" : "English"));
+	json_object_set_new(j, "lang_other", other);
+	json_object_set_new(j, "nav", nav_json(r));
+	return j;
+}
+
+/* Render tmpl with data and the common parts into a capped buffer. */
+static dg_rc render(struct dg_req *r, const char *tmpl, json_t *data, struct dg_buf *b)
+{
+	if (!r->app || !r->app->tmpl)
+		return dg_err_set(&r->err, DG_EINTERNAL, "templates are not loaded");
+	json_object_set_new(data, "req", req_json(r));
+	json_object_set_new(data, "site", site_json(r));
+	struct dg_err err = {0};
+	dg_rc rc = dg_tmpl_render(r->app->tmpl, tmpl, data, translate, r, b, &err);
+	if (rc)
+		dg_error("req=%s template %s: %s", r->id, tmpl, err.msg);
+	return rc;
+}
+
+dg_rc dg_page(struct dg_req *r, unsigned status, const char *tmpl, json_t *data)
+{
+	if (!data)
+		data = json_object();
+	struct dg_buf b;
+	dg_buf_init(&b, PAGE_MAX);
+	dg_rc rc = render(r, tmpl, data, &b);
+	if (!rc)
+		dg_reply_buf(r, status, "text/html; charset=utf-8", &b);
+	else /* a page that fails to render (even by size) is our bug, not the user's: 500 */
+		rc = DG_EINTERNAL;
+	dg_buf_release(&b);
+	json_decref(data);
+	return rc;
+}
+
+static unsigned known_status(unsigned s)
+{
+	static const unsigned known[] = {400, 401, 403, 404, 405, 409,
+	                                 413, 422, 429, 431, 500, 503};
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (known[i] == s)
+			return s;
+	return s >= 500 ? 500 : 400;
+}
+
+static void plain_error(struct dg_req *r, unsigned status, const char *title, const char *detail)
+{
+	struct dg_buf b;
+	dg_buf_init(&b, 4096);
+	if (dg_buf_addf(&b, "%u %s\n%s\n", status, title, detail))
+		dg_buf_reset(&b);
+	dg_reply_buf(r, status, "text/plain; charset=utf-8", &b);
+	dg_buf_release(&b);
+}
+
+void dg_page_error(struct dg_req *r, dg_rc rc)
+{
+	unsigned status = dg_rc_http_status(rc ? rc : DG_EINTERNAL);
+	unsigned shown = known_status(status);
+	char tkey[64], bkey[64];
+	snprintf(tkey, sizeof(tkey), "error.%u.title", shown);
+	snprintf(bkey, sizeof(bkey), "error.%u.body", shown);
+	const char *title = dg_t(r, tkey), *body = dg_t(r, bkey);
+	/* Server faults keep their details in the log, not on the page. */
+	const char *msg = status < 500 && r->err.msg[0] ? r->err.msg : "";
+	json_t *data = json_object();
+	json_object_set_new(data, "title", json_string(title));
+	json_object_set_new(data, "status", json_integer(status));
+	json_object_set_new(data, "explanation", json_string(body));
+	json_object_set_new(data, "message", json_string(msg));
+	struct dg_buf b;
+	dg_buf_init(&b, PAGE_MAX);
+	if (render(r, "errors/error.html", data, &b) == DG_OK)
+		dg_reply_buf(r, status, "text/html; charset=utf-8", &b);
+	else
+		plain_error(r, status, title, msg[0] ? msg : body);
+	dg_buf_release(&b);
+	json_decref(data);
+}
+
+void dg_form_error(json_t *data, const char *field, const char *message)
+{
+	if (!data)
+		return;
+	json_t *errors = json_object_get(data, "errors");
+	if (!json_is_array(errors)) {
+		errors = json_array();
+		json_object_set_new(data, "errors", errors);
+	}
+	json_t *by_field = json_object_get(data, "error_for");
+	if (!json_is_object(by_field)) {
+		by_field = json_object();
+		json_object_set_new(data, "error_for", by_field);
+	}
+	json_t *e = json_object();
+	json_object_set_new(e, "field", json_string(field ? field : ""));
+	json_object_set_new(e, "message", json_string(message ? message : ""));
+	json_array_append_new(errors, e);
+	if (field && field[0] && !json_object_get(by_field, field))
+		json_object_set_new(by_field, field, json_string(message ? message : ""));
+}
+
+void dg_form_keep_values(struct dg_req *r, json_t *data)
+{
+	if (!data)
+		return;
+	json_t *values = json_object_get(data, "values");
+	if (!json_is_object(values)) {
+		values = json_object();
+		json_object_set_new(data, "values", values);
+	}
+	for (size_t i = 0; i < r->form.n; i++) {
+		const struct dg_kv *kv = &r->form.v[i];
+		/* Never echo secrets back into a page. */
+		if (strcmp(kv->key, "csrf") == 0 || strstr(kv->key, "password"))
+			continue;
+		if (!json_object_get(values, kv->key))
+			json_object_set_new(values, kv->key, json_stringn(kv->val, kv->len));
+	}
+}

@@ -1,0 +1,83 @@
+/*
+ * pages.c - the portal's general pages: home, help, the three main
+ * entrances (services, open data, policies), the language and elder-mode
+ * switches, and static files.
+ *
+ * The switches are plain links to /prefs that set a cookie and come back, so
+ * they work without JavaScript and from any page. The entrances are thin for
+ * now: they say honestly what will be there, and never show made-up data.
+ */
+#include "web/pages.h"
+
+#include <string.h>
+
+#include "http/static.h"
+#include "web/page.h"
+
+#define PREF_MAX_AGE (365L * 24 * 3600)
+
+static json_t *titled(const struct dg_req *r, const char *key)
+{
+	json_t *d = json_object();
+	json_object_set_new(d, "title", json_string(dg_t(r, key)));
+	return d;
+}
+
+static dg_rc home(struct dg_req *r)
+{
+	return dg_page(r, 200, "home.html", titled(r, "home.title"));
+}
+
+static dg_rc help(struct dg_req *r)
+{
+	return dg_page(r, 200, "help.html", titled(r, "help.title"));
+}
+
+static dg_rc services(struct dg_req *r)
+{
+	json_t *d = titled(r, "services.title");
+	const char *q = dg_kvs_get(&r->query, "q");
+	if (q && q[0])
+		json_object_set_new(d, "q", json_string(q));
+	return dg_page(r, 200, "entrances/services.html", d);
+}
+
+static dg_rc data(struct dg_req *r)
+{
+	return dg_page(r, 200, "entrances/data.html", titled(r, "data.title"));
+}
+
+static dg_rc policies(struct dg_req *r)
+{
+	return dg_page(r, 200, "entrances/policies.html", titled(r, "policies.title"));
+}
+
+/* GET /prefs?lang=en|zh&elder=1|0&back=/path: remember the choice, go back. */
+static dg_rc prefs(struct dg_req *r)
+{
+	const char *lang = dg_kvs_get(&r->query, "lang");
+	const char *elder = dg_kvs_get(&r->query, "elder");
+	const char *back = dg_kvs_get(&r->query, "back");
+	if (lang && (strcmp(lang, "en") == 0 || strcmp(lang, "zh") == 0))
+		dg_reply_cookie(r, "lang", lang, PREF_MAX_AGE, true);
+	if (elder && (strcmp(elder, "1") == 0 || strcmp(elder, "0") == 0))
+		dg_reply_cookie(r, "elder", elder, PREF_MAX_AGE, true);
+	dg_reply_redirect(r, back && dg_is_local_path(back) ? back : "/");
+	return DG_OK;
+}
+
+static const struct dg_route routes[] = {
+    {"GET", "/", home, DG_ROLE_ANY, 0},
+    {"GET", "/help", help, DG_ROLE_ANY, 0},
+    {"GET", "/services", services, DG_ROLE_ANY, 0},
+    {"GET", "/data", data, DG_ROLE_ANY, 0},
+    {"GET", "/policies", policies, DG_ROLE_ANY, 0},
+    {"GET", "/prefs", prefs, DG_ROLE_ANY, 0},
+    {"GET", "/static/{path...}", dg_static_handler, DG_ROLE_ANY, DG_ROUTE_PUBLIC},
+};
+
+const struct dg_route *dg_web_routes(size_t *n)
+{
+	*n = sizeof(routes) / sizeof(routes[0]);
+	return routes;
+}
