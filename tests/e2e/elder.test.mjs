@@ -80,7 +80,7 @@ test('the elder switch turns it on and off, labelled for what it does', async ()
     assert.ok(!(await page.evaluate(() => document.documentElement.classList.contains('elder'))));
     await setPrefs(page, { lang: 'en' });
     await page.goto('/help');
-    await page.getByRole('link', { name: 'Elder mode', exact: true }).click();
+    await page.getByRole('link', { name: '长辈版 Elder mode', exact: true }).click();
     assert.ok(await page.evaluate(() => document.documentElement.classList.contains('elder')));
     assert.equal(await page.getByRole('link', { name: 'Standard mode', exact: true }).count(), 1);
   } finally {

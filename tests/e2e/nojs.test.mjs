@@ -17,7 +17,7 @@ test('switches, search and sign-in without JavaScript', async (t) => {
     await page.getByRole('link', { name: 'English', exact: true }).click();
     assert.equal(new URL(page.url()).pathname, '/services', 'came back to the same page');
     assert.equal(await page.getAttribute('html', 'lang'), 'en');
-    await page.getByRole('link', { name: 'Elder mode', exact: true }).click();
+    await page.getByRole('link', { name: '长辈版 Elder mode', exact: true }).click();
     assert.equal(await page.getAttribute('html', 'class'), 'elder');
     await page.getByRole('link', { name: 'Standard mode', exact: true }).click();
     await page.getByRole('link', { name: '中文', exact: true }).click();

@@ -1,0 +1,1041 @@
+/*
+ * vm.c - the block interpreter and the batch engine around it.
+ *
+ * Each instruction works on a whole block: a tight loop over up to
+ * DG_VM_BLOCK values and their known bytes, which the compiler vectorises.
+ * Three-valued logic is carried by the known byte: AND is false as soon as
+ * one side is known false, OR true as soon as one side is known true, and
+ * everything else is unknown when an input is unknown. Arithmetic wraps
+ * (through unsigned) instead of trapping so hostile data cannot cause
+ * undefined behaviour; decimal products go through 128 bits and become
+ * unknown when they do not fit.
+ *
+ * exec() is the dispatch switch; it is long on purpose (one case per opcode,
+ * each a loop) so the whole interpreter reads in one place.
+ */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("O3")
+#endif
+
+#include "rule/engine.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/date.h"
+#include "core/mem.h"
+
+#define BLK DG_VM_BLOCK
+
+const char *dg_outcome_name(enum dg_outcome o)
+{
+	static const char *const n[] = {"ELIGIBLE", "NOT_ELIGIBLE", "UNKNOWN", "CONFLICT",
+					"NOT_IN_FORCE"};
+	return n[o];
+}
+
+struct vm {
+	const struct dg_code *code;
+	const struct dg_data *data;
+	struct dg_result *res;
+	const struct dg_col *temps;
+	int64_t *rv[DG_NREG];
+	uint8_t *rk[DG_NREG];
+	int64_t *ov[DG_NREG];
+	uint8_t *ok[DG_NREG];
+	int64_t *zv;
+	uint8_t *zk;
+	uint8_t *accv, *acck, *confl; /* the rule being evaluated: running and, conflict */
+	uint8_t *fl;                  /* scratch for bit packing, 2 * BLK */
+	int64_t *amount_sum, *amount_unknown, *cond_unknown;
+	struct dg_trace *tr; /* one-record mode */
+	int tr_from;
+};
+
+static void vm_init(struct vm *m, const struct dg_code *code, const struct dg_data *data,
+		    struct dg_result *res, const struct dg_col *temps)
+{
+	memset(m, 0, sizeof(*m));
+	m->code = code;
+	m->data = data;
+	m->res = res;
+	m->temps = temps;
+	for (int i = 0; i < DG_NREG; i++) {
+		m->ov[i] = dg_xcalloc(BLK, sizeof(int64_t));
+		m->ok[i] = dg_xcalloc(BLK, 1);
+		m->rv[i] = m->ov[i];
+		m->rk[i] = m->ok[i];
+	}
+	m->zv = dg_xcalloc(BLK, sizeof(int64_t));
+	m->zk = dg_xcalloc(BLK, 1);
+	m->accv = dg_xcalloc(BLK, 1);
+	m->acck = dg_xcalloc(BLK, 1);
+	m->confl = dg_xcalloc(BLK, 1);
+	m->fl = dg_xcalloc(2 * BLK, 1);
+	m->amount_sum = dg_xcalloc((size_t)code->nrules + 1, sizeof(int64_t));
+	m->amount_unknown = dg_xcalloc((size_t)code->nrules + 1, sizeof(int64_t));
+	m->cond_unknown = dg_xcalloc((size_t)code->nconds + 1, sizeof(int64_t));
+}
+
+static void vm_release(struct vm *m)
+{
+	for (int i = 0; i < DG_NREG; i++) {
+		free(m->ov[i]);
+		free(m->ok[i]);
+	}
+	free(m->zv);
+	free(m->zk);
+	free(m->accv);
+	free(m->acck);
+	free(m->confl);
+	free(m->fl);
+	free(m->amount_sum);
+	free(m->amount_unknown);
+	free(m->cond_unknown);
+}
+
+/* Pack n (0/1) bytes into the bitset at base. Whole words when aligned. */
+static void put_bits(uint64_t *bs, int64_t base, int n, const uint8_t *x)
+{
+	if ((base & 63) == 0 && (n & 7) == 0) {
+		uint8_t *out = (uint8_t *)bs + (base >> 3);
+		for (int j = 0; j < n; j += 8) {
+			uint64_t w;
+			memcpy(&w, x + j, 8);
+			/* eight 0/1 bytes to eight bits (little-endian byte order) */
+			out[j >> 3] = (uint8_t)((w * 0x0102040810204080ull) >> 56);
+		}
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		int64_t r = base + i;
+		uint64_t bit = (uint64_t)1 << (r & 63);
+		if (x[i])
+			bs[r >> 6] |= bit;
+		else
+			bs[r >> 6] &= ~bit;
+	}
+}
+
+#define ADDW(a, b) ((int64_t)((uint64_t)(a) + (uint64_t)(b)))
+#define SUBW(a, b) ((int64_t)((uint64_t)(a) - (uint64_t)(b)))
+#define MULW(a, b) ((int64_t)((uint64_t)(a) * (uint64_t)(b)))
+
+/* round num/den (den > 0) to a multiple of unit with a mode: 0 half_up 1 down 2 up 3 half_even */
+static bool round_div(__int128 num, __int128 den, int64_t unit, int mode, int64_t *out)
+{
+	den *= unit;
+	if (den == 0)
+		return false;
+	if (den < 0) {
+		den = -den;
+		num = -num;
+	}
+	__int128 q = num / den, r = num % den;
+	if (r < 0) { /* floor */
+		q -= 1;
+		r += den;
+	}
+	switch (mode) {
+	case 0: /* half away from zero */
+		if (num >= 0 ? 2 * r >= den : 2 * r > den)
+			q += 1;
+		break;
+	case 1: /* toward zero */
+		if (num < 0 && r != 0)
+			q += 1;
+		break;
+	case 2: /* away from zero */
+		if (num > 0 && r != 0)
+			q += 1;
+		break;
+	default: /* half to even */
+		if (2 * r > den || (2 * r == den && (q & 1)))
+			q += 1;
+	}
+	q *= unit;
+	if (q > INT64_MAX || q < INT64_MIN)
+		return false;
+	*out = (int64_t)q;
+	return true;
+}
+
+static const int64_t unit_fen[] = {1, 10, 100};
+
+static int months_between(int64_t a, int64_t b)
+{
+	int y1, m1, d1, y2, m2, d2;
+	dg_day_to_ymd((dg_day)a, &y1, &m1, &d1);
+	dg_day_to_ymd((dg_day)b, &y2, &m2, &d2);
+	int mo = (y2 - y1) * 12 + (m2 - m1);
+	if (mo > 0 && d2 < d1)
+		mo--;
+	else if (mo < 0 && d2 > d1)
+		mo++;
+	return mo;
+}
+
+static const struct dg_col *month_col(const struct dg_table *t, int field, int64_t month)
+{
+	if (!t->mcol[field] || t->m0 == 0)
+		return NULL;
+	int64_t m = month - t->m0;
+	if (m < 0 || m >= DG_MAX_MONTHS || !t->mcol[field][m].v)
+		return NULL;
+	return &t->mcol[field][m];
+}
+
+/* safe date range for day arithmetic on hostile values */
+static bool day_ok(int64_t d)
+{
+	return d > -3000000 && d < 3000000;
+}
+
+/*
+ * Built twice where the compiler can (AVX2 and the baseline), picked at load
+ * time: 64-bit compares only vectorise well with AVX2, and the baseline
+ * x86-64 the build targets has none.
+ */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__SANITIZE_ADDRESS__)
+#define DG_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define DG_CLONES
+#endif
+
+DG_CLONES
+static void exec(struct vm *m, const struct dg_kernel *k, int from, int to, int64_t base, int n)
+{
+	const struct dg_table *t = &m->data->t[k->ent];
+	for (int pc = from; pc < to; pc++) {
+		const struct dg_ins *in = &k->ins[pc];
+		int64_t *dv = m->ov[in->d];
+		uint8_t *dk = m->ok[in->d];
+		const int64_t *av = m->rv[in->a], *bv = m->rv[in->b];
+		const uint8_t *ak = m->rk[in->a], *bk = m->rk[in->b];
+		/* one-operand ops go through the immediate path: operand b is not read */
+		const bool imm = (in->flags & DG_F_IMM) || in->op == OP_TODEC || in->op == OP_ROUNDM;
+		const int64_t K = in->imm;
+		int64_t link0 = 0;
+		if (m->tr)
+			link0 = ak[0] ? av[0] : -1;
+#define BIN(EXPR)                                                                          \
+	do {                                                                               \
+		if (imm) {                                                                 \
+			for (int i = 0; i < n; i++) {                                      \
+				const int64_t a = av[i], b = K;                            \
+				dv[i] = (EXPR);                                            \
+			}                                                                  \
+			if (dk != ak)                                                      \
+				memcpy(dk, ak, (size_t)n);                                 \
+		} else {                                                                   \
+			for (int i = 0; i < n; i++) {                                      \
+				const int64_t a = av[i], b = bv[i];                        \
+				dv[i] = (EXPR);                                            \
+				dk[i] = ak[i] & bk[i];                                     \
+			}                                                                  \
+		}                                                                          \
+		m->rv[in->d] = dv;                                                         \
+		m->rk[in->d] = dk;                                                         \
+	} while (0)
+#define SLOWBIN(BODY)                                                                      \
+	do {                                                                               \
+		for (int i = 0; i < n; i++) {                                              \
+			const int64_t a = av[i], b = imm ? K : bv[i];                      \
+			uint8_t kn = ak[i] & (imm ? 1 : bk[i]);                            \
+			int64_t r = 0;                                                     \
+			BODY;                                                              \
+			dv[i] = r;                                                         \
+			dk[i] = kn;                                                        \
+		}                                                                          \
+		m->rv[in->d] = dv;                                                         \
+		m->rk[in->d] = dk;                                                         \
+	} while (0)
+#define UN(VEXPR, KEXPR)                                                                   \
+	do {                                                                               \
+		for (int i = 0; i < n; i++) {                                              \
+			const int64_t a = av[i];                                           \
+			const uint8_t ka = ak[i];                                          \
+			(void)a;                                                           \
+			(void)ka;                                                          \
+			dv[i] = (VEXPR);                                                   \
+			dk[i] = (KEXPR);                                                   \
+		}                                                                          \
+		m->rv[in->d] = dv;                                                         \
+		m->rk[in->d] = dk;                                                         \
+	} while (0)
+		switch (in->op) {
+		case OP_COL:
+			m->rv[in->d] = t->col[in->aux].v + base;
+			m->rk[in->d] = t->col[in->aux].k + base;
+			break;
+		case OP_MCOL: {
+			const struct dg_col *c = month_col(t, in->aux, K);
+			m->rv[in->d] = c ? c->v + base : m->zv;
+			m->rk[in->d] = c ? c->k + base : m->zk;
+			break;
+		}
+		case OP_TCOL:
+			m->rv[in->d] = m->temps[in->aux].v + base;
+			m->rk[in->d] = m->temps[in->aux].k + base;
+			break;
+		case OP_GATHER:
+		case OP_TGATHER: {
+			const struct dg_col *c = in->op == OP_GATHER ? &m->data->t[in->c].col[in->aux]
+								     : &m->temps[in->aux];
+			for (int i = 0; i < n; i++) {
+				int64_t l = av[i];
+				if (ak[i] && l >= 0) {
+					dv[i] = c->v[l];
+					dk[i] = c->k[l];
+				} else {
+					dv[i] = 0;
+					dk[i] = 0;
+				}
+			}
+			m->rv[in->d] = dv;
+			m->rk[in->d] = dk;
+			break;
+		}
+		case OP_KI:
+		case OP_KU:
+			for (int i = 0; i < n; i++) {
+				dv[i] = K;
+				dk[i] = in->op == OP_KI;
+			}
+			m->rv[in->d] = dv;
+			m->rk[in->d] = dk;
+			break;
+		case OP_ADD: BIN(ADDW(a, b)); break;
+		case OP_SUB: BIN(SUBW(a, b)); break;
+		case OP_MUL: BIN(MULW(a, b)); break;
+		case OP_MIN: BIN(a < b ? a : b); break;
+		case OP_MAX: BIN(a > b ? a : b); break;
+		case OP_LT: BIN(a < b); break;
+		case OP_LE: BIN(a <= b); break;
+		case OP_GT: BIN(a > b); break;
+		case OP_GE: BIN(a >= b); break;
+		case OP_EQ: BIN(a == b); break;
+		case OP_NE: BIN(a != b); break;
+		case OP_NEG: UN(SUBW(0, a), ka); break;
+		case OP_ABS: UN(a < 0 ? SUBW(0, a) : a, ka); break;
+		case OP_NOT: UN(a ^ 1, ka); break;
+		case OP_KNOWN: UN(ka, 1); break;
+		case OP_ISTRUE: UN(ka & a, 1); break;
+		case OP_TODEC:
+			SLOWBIN({
+				__int128 x = (__int128)a * DG_DEC_ONE;
+				(void)b;
+				if (x > INT64_MAX || x < INT64_MIN)
+					kn = 0;
+				else
+					r = (int64_t)x;
+			});
+			break;
+		case OP_AND:
+			for (int i = 0; i < n; i++) {
+				int64_t a = av[i], b = bv[i];
+				dv[i] = a & b;
+				dk[i] = (ak[i] & bk[i]) | (ak[i] & (a == 0)) | (bk[i] & (b == 0));
+			}
+			m->rv[in->d] = dv;
+			m->rk[in->d] = dk;
+			break;
+		case OP_OR:
+			for (int i = 0; i < n; i++) {
+				int64_t a = av[i], b = bv[i];
+				dv[i] = a | b;
+				dk[i] = (ak[i] & bk[i]) | (ak[i] & (a == 1)) | (bk[i] & (b == 1));
+			}
+			m->rv[in->d] = dv;
+			m->rk[in->d] = dk;
+			break;
+		case OP_MULDEC:
+			SLOWBIN({
+				__int128 x = (__int128)a * b / DG_DEC_ONE;
+				if (x > INT64_MAX || x < INT64_MIN)
+					kn = 0;
+				else
+					r = (int64_t)x;
+			});
+			break;
+		case OP_DIVDEC:
+			SLOWBIN({
+				if (b == 0) {
+					kn = 0;
+				} else {
+					__int128 x = (__int128)a * DG_DEC_ONE / b;
+					if (x > INT64_MAX || x < INT64_MIN)
+						kn = 0;
+					else
+						r = (int64_t)x;
+				}
+			});
+			break;
+		case OP_DIVDI:
+			SLOWBIN({
+				if (b == 0)
+					kn = 0;
+				else if (b == -1)
+					r = SUBW(0, a);
+				else
+					r = a / b;
+			});
+			break;
+		case OP_MULR:
+			SLOWBIN({
+				if (!round_div((__int128)a * b, DG_DEC_ONE, unit_fen[in->aux], in->c,
+					       &r))
+					kn = 0;
+			});
+			break;
+		case OP_DIVR:
+			SLOWBIN({
+				if (b == 0 || !round_div(a, b, unit_fen[in->aux], in->c, &r))
+					kn = 0;
+			});
+			break;
+		case OP_ROUNDM:
+			SLOWBIN({
+				(void)b;
+				if (!round_div(a, 1, unit_fen[in->aux], in->c, &r))
+					kn = 0;
+			});
+			break;
+		case OP_IF: {
+			const int64_t *cv = m->rv[in->c];
+			const uint8_t *ck = m->rk[in->c];
+			for (int i = 0; i < n; i++) {
+				int64_t a = av[i];
+				dv[i] = a ? bv[i] : cv[i];
+				dk[i] = ak[i] & (a ? bk[i] : ck[i]);
+			}
+			m->rv[in->d] = dv;
+			m->rk[in->d] = dk;
+			break;
+		}
+		case OP_LOOKUP: {
+			const struct dg_table_lut *l = &m->code->luts[in->aux];
+			for (int i = 0; i < n; i++) {
+				int64_t id = av[i];
+				if (ak[i] && id >= 0 && id < l->n) {
+					dv[i] = l->v[id];
+					dk[i] = l->k[id];
+				} else {
+					dv[i] = 0;
+					dk[i] = 0;
+				}
+			}
+			m->rv[in->d] = dv;
+			m->rk[in->d] = dk;
+			break;
+		}
+		case OP_AGE: {
+			const int32_t *cut = m->code->age_cut;
+			for (int i = 0; i < n; i++) {
+				int64_t b = av[i];
+				if (!ak[i] || b > cut[0] || !day_ok(b)) {
+					dv[i] = 0;
+					dk[i] = 0;
+					continue;
+				}
+				int64_t age = (cut[0] - b) / 366;
+				if (age > 150)
+					age = 150;
+				while (age < 151 && b <= cut[age + 1])
+					age++;
+				dv[i] = age;
+				dk[i] = 1;
+			}
+			m->rv[in->d] = dv;
+			m->rk[in->d] = dk;
+			break;
+		}
+		case OP_DAYSB: BIN(SUBW(b, a)); break;
+		case OP_MONTHSB:
+			SLOWBIN({
+				if (!day_ok(a) || !day_ok(b))
+					kn = 0;
+				else
+					r = months_between(a, b);
+			});
+			break;
+		case OP_WSUM:
+		case OP_WCOUNT: {
+			memset(dv, 0, sizeof(int64_t) * (size_t)n);
+			memset(dk, 1, (size_t)n);
+			for (int j = 0; j < in->c; j++) {
+				const struct dg_col *c = month_col(t, in->aux, K + j);
+				if (!c) {
+					memset(dk, 0, (size_t)n);
+					break;
+				}
+				const int64_t *cv = c->v + base;
+				const uint8_t *ck = c->k + base;
+				if (in->op == OP_WSUM)
+					for (int i = 0; i < n; i++) {
+						dv[i] = ADDW(dv[i], cv[i]);
+						dk[i] &= ck[i];
+					}
+				else
+					for (int i = 0; i < n; i++) {
+						dv[i] += cv[i] != 0;
+						dk[i] &= ck[i];
+					}
+			}
+			m->rv[in->d] = dv;
+			m->rk[in->d] = dk;
+			break;
+		}
+		case OP_CONTM:
+			for (int i = 0; i < n; i++) {
+				int64_t cnt = 0;
+				uint8_t kn = 1;
+				for (int64_t mo = K; mo > K - DG_MAX_MONTHS; mo--) {
+					const struct dg_col *c = month_col(t, in->aux, mo);
+					if (!c)
+						break;
+					if (!c->k[base + i]) {
+						kn = 0;
+						break;
+					}
+					if (!c->v[base + i])
+						break;
+					cnt++;
+				}
+				dv[i] = cnt;
+				dk[i] = kn;
+			}
+			m->rv[in->d] = dv;
+			m->rk[in->d] = dk;
+			break;
+		case OP_BEN:
+			for (int i = 0; i < n; i++) {
+				int64_t r = base + i, found = 0;
+				for (int64_t j = t->boff[r]; j < t->boff[r + 1]; j++) {
+					const struct dg_benefit_rec *b = &t->brec[j];
+					if (b->benefit == in->aux && b->month >= K &&
+					    b->month < K + in->c &&
+					    (in->b == 0 ? b->status != BEN_STOPPED : b->status == in->b))
+						found = 1;
+				}
+				dv[i] = found;
+				dk[i] = 1;
+			}
+			m->rv[in->d] = dv;
+			m->rk[in->d] = dk;
+			break;
+		case OP_RBEGIN:
+			memset(m->accv, 1, (size_t)n);
+			memset(m->acck, 1, (size_t)n);
+			memset(m->confl, 0, (size_t)n);
+			break;
+		case OP_COND: {
+			/* acc = acc and a; failed = known false; count unknowns. The running
+			 * result lives in bytes (m->accv/acck) so this loop vectorises. */
+			uint8_t *__restrict fl = m->fl;
+			uint8_t *__restrict accv = m->accv, *__restrict acck = m->acck;
+			const int64_t *__restrict a64 = av;
+			const uint8_t *__restrict ka8 = ak;
+			int64_t unk = 0;
+			for (int i = 0; i < n; i++) {
+				uint8_t a = (uint8_t)(a64[i] != 0), ka = ka8[i];
+				uint8_t c = accv[i], kc = acck[i];
+				fl[i] = ka & (a ^ 1);
+				unk += ka ^ 1;
+				accv[i] = a & c;
+				acck[i] = (ka & kc) | (ka & (a ^ 1)) | (kc & (c ^ 1));
+			}
+			m->cond_unknown[in->aux] += unk;
+			if (m->res)
+				put_bits(m->res->fail[in->aux], base, n, fl);
+			if (m->tr) { /* one-record mode: expose the accumulator as a register */
+				m->ov[DG_REG_ACC][0] = accv[0];
+				m->ok[DG_REG_ACC][0] = acck[0];
+			}
+			break;
+		}
+		case OP_CONFL:
+			for (int i = 0; i < n; i++)
+				m->confl[i] |= ak[i] & (av[i] >= 2);
+			break;
+		case OP_REND: {
+			uint8_t *__restrict el = m->fl, *__restrict un = m->fl + BLK;
+			const uint8_t *__restrict accv = m->accv, *__restrict acck = m->acck;
+			const uint8_t *__restrict cfv = m->confl;
+			int64_t sum = 0, amu = 0;
+			const int64_t *amv = in->c != DG_NOREG ? m->rv[in->c] : NULL;
+			const uint8_t *amk = in->c != DG_NOREG ? m->rk[in->c] : NULL;
+			for (int i = 0; i < n; i++) {
+				uint8_t c = cfv[i];
+				el[i] = acck[i] & accv[i] & (c ^ 1);
+				un[i] = (acck[i] ^ 1) & (c ^ 1);
+			}
+			if (amv)
+				for (int i = 0; i < n; i++) {
+					if (!el[i])
+						continue;
+					if (amk[i])
+						sum = ADDW(sum, amv[i]);
+					else
+						amu++;
+				}
+			m->amount_sum[in->aux] = ADDW(m->amount_sum[in->aux], sum);
+			m->amount_unknown[in->aux] += amu;
+			if (m->res) {
+				put_bits(m->res->elig[in->aux], base, n, el);
+				put_bits(m->res->unk[in->aux], base, n, un);
+				if (m->res->confl[in->aux])
+					put_bits(m->res->confl[in->aux], base, n, cfv);
+			}
+			if (m->tr) {
+				m->tr->outcome = cfv[0] ? DG_CONFLICT
+					       : el[0]  ? DG_ELIGIBLE
+					       : un[0]  ? DG_UNKNOWN
+							: DG_NOT_ELIGIBLE;
+				m->tr->amount = amv ? amv[0] : 0;
+				m->tr->amount_known = amv && amk[0];
+			}
+			break;
+		}
+		case OP_STORE: {
+			struct dg_col *c = (struct dg_col *)&m->temps[in->aux];
+			memcpy(c->v + base, av, sizeof(int64_t) * (size_t)n);
+			memcpy(c->k + base, ak, (size_t)n);
+			break;
+		}
+		}
+		if (m->tr && pc >= m->tr_from && pc - m->tr_from < m->tr->n) {
+			int j = pc - m->tr_from;
+			int r = in->op == OP_COND ? in->a : in->d;
+			m->tr->v[j] = m->rv[r][0];
+			m->tr->k[j] = m->rk[r][0];
+			m->tr->link[j] = link0;
+		}
+	}
+#undef BIN
+#undef SLOWBIN
+#undef UN
+}
+
+/* ---- aggregates: reduce member values per group ---- */
+
+static void reduce_group(const struct dg_code *code, const struct dg_data *data,
+			 const struct dg_col *temps, int a, int64_t g)
+{
+	const struct dg_agg *ag = &code->prog->aggs[a];
+	const struct dg_aggcode *ac = &code->aggs[a];
+	const struct dg_table *gt = &data->t[ag->group_ent];
+	const struct dg_col *w = ac->where_temp >= 0 ? &temps[ac->where_temp] : NULL;
+	const struct dg_col *v = ac->val_temp >= 0 ? &temps[ac->val_temp] : NULL;
+	struct dg_col *out = (struct dg_col *)&temps[ac->out_temp];
+	int64_t acc = ag->op == AGG_ALL ? 1 : 0, n = 0;
+	bool unknown = false, decided = false;
+	for (int64_t j = gt->goff[ag->group][g]; j < gt->goff[ag->group][g + 1]; j++) {
+		int64_t mrow = gt->grow[ag->group][j];
+		if (w) {
+			if (!w->k[mrow]) {
+				unknown = true;
+				continue;
+			}
+			if (!w->v[mrow])
+				continue;
+		}
+		if (ag->op == AGG_COUNT || (!v && ag->op == AGG_ANY)) {
+			n++;
+			continue;
+		}
+		if (!v->k[mrow]) {
+			unknown = true;
+			continue;
+		}
+		int64_t x = v->v[mrow];
+		switch (ag->op) {
+		case AGG_SUM: acc = ADDW(acc, x); break;
+		case AGG_ANY:
+			if (x)
+				decided = true, acc = 1;
+			break;
+		case AGG_ALL:
+			if (!x)
+				decided = true, acc = 0;
+			break;
+		case AGG_MIN: acc = n == 0 || x < acc ? x : acc; break;
+		case AGG_MAX: acc = n == 0 || x > acc ? x : acc; break;
+		default: break;
+		}
+		n++;
+	}
+	if (ag->op == AGG_COUNT)
+		acc = n;
+	if (ag->op == AGG_ANY && !v)
+		acc = n > 0, decided = n > 0;
+	out->v[g] = acc;
+	/* any decided by one known member; all decided by one known failure */
+	out->k[g] = decided || (!unknown && !((ag->op == AGG_MIN || ag->op == AGG_MAX) && n == 0));
+}
+
+/* ---- batch ---- */
+
+/*
+ * One pass over an entity's records in blocks. A job carries one or more
+ * variants (the same rules compiled with different parameter values, for a
+ * sweep): each block is evaluated by every variant while it is in cache,
+ * so a sweep reads the data once.
+ */
+#define MAX_VARIANTS 32
+
+struct variant {
+	const struct dg_code *code;
+	struct dg_result *res;
+	const struct dg_kernel *k;
+	const int *segs; /* pairs from,to */
+	int nsegs;
+};
+
+struct job {
+	const struct dg_data *data;
+	struct variant v[MAX_VARIANTS];
+	int nv;
+	int64_t nrows;
+	atomic_llong next;
+	pthread_mutex_t lock;
+};
+
+static void run_blocks(struct job *j, struct vm *m)
+{
+	for (;;) {
+		/* claim 16 blocks at a time: few atomics, still balanced */
+		int64_t b0 = atomic_fetch_add(&j->next, 16);
+		if (b0 * BLK >= j->nrows)
+			break;
+		for (int64_t b = b0; b < b0 + 16 && b * BLK < j->nrows; b++) {
+			int64_t base = b * BLK;
+			int n = (int)(j->nrows - base < BLK ? j->nrows - base : BLK);
+			for (int v = 0; v < j->nv; v++)
+				for (int s = 0; s < j->v[v].nsegs; s++)
+					exec(&m[v], j->v[v].k, j->v[v].segs[2 * s],
+					     j->v[v].segs[2 * s + 1], base, n);
+		}
+	}
+}
+
+static void *worker(void *arg)
+{
+	struct job *j = arg;
+	struct vm *m = dg_xcalloc((size_t)j->nv, sizeof(*m));
+	for (int v = 0; v < j->nv; v++)
+		vm_init(&m[v], j->v[v].code, j->data, j->v[v].res, j->v[v].res->temps);
+	run_blocks(j, m);
+	pthread_mutex_lock(&j->lock);
+	for (int v = 0; v < j->nv; v++) {
+		struct dg_result *res = j->v[v].res;
+		for (int r = 0; r < j->v[v].code->nrules; r++) {
+			res->amount_sum[r] = ADDW(res->amount_sum[r], m[v].amount_sum[r]);
+			res->amount_unknown[r] += m[v].amount_unknown[r];
+		}
+		for (int c = 0; c < j->v[v].code->nconds; c++)
+			res->cond_unknown[c] += m[v].cond_unknown[c];
+	}
+	pthread_mutex_unlock(&j->lock);
+	for (int v = 0; v < j->nv; v++)
+		vm_release(&m[v]);
+	free(m);
+	return NULL;
+}
+
+static void run_job(struct job *j, int nthreads)
+{
+	atomic_init(&j->next, 0);
+	pthread_mutex_init(&j->lock, NULL);
+	int total = 0;
+	for (int v = 0; v < j->nv; v++)
+		total += j->v[v].nsegs;
+	if (total > 0 && j->nrows > 0) {
+		if (nthreads > 1 && j->nrows > 4 * BLK) {
+			pthread_t th;
+			bool started = pthread_create(&th, NULL, worker, j) == 0;
+			worker(j);
+			if (started)
+				pthread_join(th, NULL);
+		} else {
+			worker(j);
+		}
+	}
+	pthread_mutex_destroy(&j->lock);
+}
+
+static void run_kernel(const struct dg_code *code, const struct dg_data *data,
+		       struct dg_result *res, const struct dg_kernel *k, const int *segs, int nsegs,
+		       int nthreads)
+{
+	struct job j;
+	memset(&j, 0, sizeof(j));
+	j.data = data;
+	j.nv = 1;
+	j.v[0].code = code;
+	j.v[0].res = res;
+	j.v[0].k = k;
+	j.v[0].segs = segs;
+	j.v[0].nsegs = nsegs;
+	j.nrows = data->t[k->ent].n;
+	run_job(&j, nthreads);
+}
+
+static struct dg_col *alloc_temps(const struct dg_code *code, const struct dg_data *data)
+{
+	struct dg_col *t = dg_xcalloc((size_t)code->ntemps + 1, sizeof(*t));
+	for (int i = 0; i < code->ntemps; i++) {
+		int64_t n = data->t[code->temps[i].ent].n + 1;
+		t[i].v = dg_xcalloc((size_t)n, sizeof(int64_t));
+		t[i].k = dg_xcalloc((size_t)n, 1);
+	}
+	return t;
+}
+
+static void free_temps(const struct dg_code *code, struct dg_col *t)
+{
+	for (int i = 0; t && i < code->ntemps; i++) {
+		free(t[i].v);
+		free(t[i].k);
+	}
+	free(t);
+}
+
+void dg_result_free(struct dg_result *r)
+{
+	if (!r)
+		return;
+	for (int i = 0; i < r->code->nrules; i++) {
+		free(r->elig[i]);
+		free(r->unk[i]);
+		free(r->confl[i]);
+	}
+	for (int i = 0; i < r->code->nconds; i++)
+		free(r->fail[i]);
+	free(r->elig);
+	free(r->unk);
+	free(r->confl);
+	free(r->fail);
+	free(r->selected);
+	free(r->cond_unknown);
+	free(r->amount_sum);
+	free(r->amount_unknown);
+	free_temps(r->code, r->temps);
+	free(r);
+}
+
+int64_t dg_bits_count(const uint64_t *bits, int64_t n)
+{
+	int64_t c = 0;
+	for (int64_t w = 0; w < (n + 63) / 64; w++) {
+		uint64_t x = bits[w];
+		if (w == n / 64 && (n & 63))
+			x &= ((uint64_t)1 << (n & 63)) - 1;
+		c += __builtin_popcountll(x);
+	}
+	return c;
+}
+
+enum dg_outcome dg_result_outcome(const struct dg_result *r, int rule, int64_t row)
+{
+	if (!r->selected[rule])
+		return DG_NOT_IN_FORCE;
+	if (r->confl[rule] && dg_bit(r->confl[rule], row))
+		return DG_CONFLICT;
+	if (dg_bit(r->elig[rule], row))
+		return DG_ELIGIBLE;
+	if (dg_bit(r->unk[rule], row))
+		return DG_UNKNOWN;
+	return DG_NOT_ELIGIBLE;
+}
+
+/* Zeroed and touched now, so the evaluation does not stop for page faults. */
+static uint64_t *bits_new(size_t words)
+{
+	uint64_t *b = dg_xmalloc(words * 8);
+	memset(b, 0, words * 8);
+	return b;
+}
+
+/* Result arrays for the selected rules, and aggregates computed. */
+static dg_rc prepare(const struct dg_code *code, const struct dg_data *data, const bool *select,
+		     int nthreads, struct dg_result **out, struct dg_err *err)
+{
+	const struct dg_program *p = code->prog;
+	*out = NULL;
+	if (!data->finished || data->schema != p->schema)
+		return dg_err_set(err, DG_EINVAL, "data and rules do not share one schema");
+	struct dg_result *r = dg_xcalloc(1, sizeof(*r));
+	r->code = code;
+	r->data = data;
+	r->selected = dg_xcalloc((size_t)p->nrules + 1, sizeof(bool));
+	r->elig = dg_xcalloc((size_t)p->nrules + 1, sizeof(uint64_t *));
+	r->unk = dg_xcalloc((size_t)p->nrules + 1, sizeof(uint64_t *));
+	r->confl = dg_xcalloc((size_t)p->nrules + 1, sizeof(uint64_t *));
+	r->fail = dg_xcalloc((size_t)code->nconds + 1, sizeof(uint64_t *));
+	r->cond_unknown = dg_xcalloc((size_t)code->nconds + 1, sizeof(int64_t));
+	r->amount_sum = dg_xcalloc((size_t)p->nrules + 1, sizeof(int64_t));
+	r->amount_unknown = dg_xcalloc((size_t)p->nrules + 1, sizeof(int64_t));
+	r->temps = alloc_temps(code, data);
+	bool any = false;
+	for (int i = 0; i < p->nrules; i++) {
+		const struct dg_rcode *rc = &code->rc[i];
+		r->selected[i] = rc->in_force && (!select || select[i]);
+		if (!r->selected[i])
+			continue;
+		size_t words = (size_t)(data->t[rc->ent].n + 64) / 64 + BLK / 64;
+		r->elig[i] = bits_new(words);
+		r->unk[i] = bits_new(words);
+		if (rc->has_conflict)
+			r->confl[i] = bits_new(words);
+		for (int c = 0; c < rc->ncond; c++)
+			r->fail[rc->cond0 + c] = bits_new(words);
+		any = true;
+	}
+	double t0 = dg_mono_sec();
+	if (any && code->naggs > 0) {
+		/* member values for every aggregate, then one reduction per group */
+		for (int e = 0; e < DG_MAX_ENT; e++) {
+			int *segs = dg_xmalloc(sizeof(int) * 2 * (size_t)(code->naggs + 1));
+			int ns = 0;
+			for (int a = 0; a < code->naggs; a++)
+				if (p->aggs[a].member_ent == e && code->aggs[a].to > code->aggs[a].from) {
+					segs[2 * ns] = code->aggs[a].from;
+					segs[2 * ns + 1] = code->aggs[a].to;
+					ns++;
+				}
+			run_kernel(code, data, r, &code->member[e], segs, ns, nthreads);
+			free(segs);
+		}
+		for (int a = 0; a < code->naggs; a++)
+			for (int64_t g = 0; g < data->t[p->aggs[a].group_ent].n; g++)
+				reduce_group(code, data, r->temps, a, g);
+	}
+	r->agg_sec = dg_mono_sec() - t0;
+	*out = r;
+	return DG_OK;
+}
+
+/* The selected rules' segments of the kernel of entity e, as from,to pairs. */
+static int rule_segments(const struct dg_code *code, const struct dg_result *r, int e, int *segs)
+{
+	int ns = 0;
+	for (int i = 0; i < code->prog->nrules; i++)
+		if (r->selected[i] && code->rc[i].ent == e) {
+			segs[2 * ns] = code->rc[i].from;
+			segs[2 * ns + 1] = code->rc[i].to;
+			ns++;
+		}
+	return ns;
+}
+
+dg_rc dg_rule_run_many(const struct dg_code *const *codes, int ncodes, const struct dg_data *data,
+		       const bool *select, int nthreads, struct dg_result **out, struct dg_err *err)
+{
+	if (ncodes < 1 || ncodes > MAX_VARIANTS)
+		return dg_err_set(err, DG_ETOOBIG, "at most %d variants in one pass", MAX_VARIANTS);
+	for (int v = 0; v < ncodes; v++) {
+		out[v] = NULL;
+		if (codes[v]->prog != codes[0]->prog)
+			return dg_err_set(err, DG_EINVAL, "variants must come from one program");
+	}
+	for (int v = 0; v < ncodes; v++) {
+		dg_rc rc = prepare(codes[v], data, select, nthreads, &out[v], err);
+		if (rc) {
+			for (int w = 0; w < v; w++) {
+				dg_result_free(out[w]);
+				out[w] = NULL;
+			}
+			return rc;
+		}
+	}
+	double t1 = dg_mono_sec();
+	int nr = codes[0]->prog->nrules;
+	int *segs = dg_xmalloc(sizeof(int) * 2 * (size_t)(nr + 1) * (size_t)ncodes);
+	for (int e = 0; e < DG_MAX_ENT; e++) {
+		struct job j;
+		memset(&j, 0, sizeof(j));
+		j.data = data;
+		j.nv = ncodes;
+		j.nrows = data->t[e].n;
+		for (int v = 0; v < ncodes; v++) {
+			int *sv = segs + 2 * (size_t)(nr + 1) * (size_t)v;
+			j.v[v].code = codes[v];
+			j.v[v].res = out[v];
+			j.v[v].k = &codes[v]->rules[e];
+			j.v[v].segs = sv;
+			j.v[v].nsegs = rule_segments(codes[v], out[v], e, sv);
+		}
+		run_job(&j, nthreads);
+	}
+	free(segs);
+	double secs = dg_mono_sec() - t1;
+	for (int v = 0; v < ncodes; v++)
+		out[v]->eval_sec = secs;
+	return DG_OK;
+}
+
+dg_rc dg_rule_run(const struct dg_code *code, const struct dg_data *data, const bool *select,
+		  int nthreads, struct dg_result **out, struct dg_err *err)
+{
+	return dg_rule_run_many(&code, 1, data, select, nthreads, out, err);
+}
+
+/* ---- one record ---- */
+
+void dg_trace_release(struct dg_trace *tr)
+{
+	free(tr->v);
+	free(tr->k);
+	free(tr->link);
+	memset(tr, 0, sizeof(*tr));
+}
+
+dg_rc dg_rule_eval_one(const struct dg_code *code, const struct dg_data *data, int rule,
+		       int64_t row, struct dg_trace *tr, struct dg_err *err)
+{
+	const struct dg_program *p = code->prog;
+	const struct dg_rcode *rc = &code->rc[rule];
+	memset(tr, 0, sizeof(*tr));
+	if (row < 0 || row >= data->t[rc->ent].n)
+		return dg_err_set(err, DG_ENOTFOUND, "no such record");
+	struct dg_col *temps = alloc_temps(code, data);
+	struct vm m;
+	vm_init(&m, code, data, NULL, temps);
+	/* aggregates only for the groups this record belongs to */
+	for (int a = 0; a < code->naggs; a++) {
+		const struct dg_agg *ag = &p->aggs[a];
+		int64_t groups[DG_MAX_FIELDS + 1];
+		int ng = 0;
+		if (ag->group_ent == rc->ent)
+			groups[ng++] = row;
+		const struct dg_entity *e = &p->schema->e[rc->ent];
+		for (int f = 0; f < e->nf; f++)
+			if (e->f[f].ty == TY_LINK && e->f[f].link_ent == ag->group_ent &&
+			    data->t[rc->ent].col[f].k[row])
+				groups[ng++] = data->t[rc->ent].col[f].v[row];
+		const struct dg_table *gt = &data->t[ag->group_ent];
+		for (int gi = 0; gi < ng; gi++) {
+			int64_t g = groups[gi];
+			for (int64_t j = gt->goff[ag->group][g]; j < gt->goff[ag->group][g + 1]; j++)
+				exec(&m, &code->member[ag->member_ent], code->aggs[a].from,
+				     code->aggs[a].to, gt->grow[ag->group][j], 1);
+			reduce_group(code, data, temps, a, g);
+		}
+	}
+	tr->n = rc->to - rc->from;
+	tr->v = dg_xcalloc((size_t)tr->n + 1, sizeof(int64_t));
+	tr->k = dg_xcalloc((size_t)tr->n + 1, 1);
+	tr->link = dg_xcalloc((size_t)tr->n + 1, sizeof(int64_t));
+	tr->row = row;
+	m.tr = tr;
+	m.tr_from = rc->from;
+	exec(&m, &code->rules[rc->ent], rc->from, rc->to, row, 1);
+	if (!rc->in_force)
+		tr->outcome = DG_NOT_IN_FORCE;
+	vm_release(&m);
+	free_temps(code, temps);
+	return DG_OK;
+}

@@ -1,0 +1,175 @@
+/*
+ * whatif.c - parameter overrides evaluated against the baseline, only for
+ * the rules that depend on them.
+ */
+#include "rule/whatif.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/date.h"
+#include "core/mem.h"
+#include "rule/explain.h"
+
+static bool depends(const struct dg_code *c, int rule, const struct dg_override *ov, int nov)
+{
+	for (int i = 0; i < nov; i++)
+		if ((c->rc[rule].param_deps[ov[i].param / 64] >> (ov[i].param % 64)) & 1)
+			return true;
+	return false;
+}
+
+static uint64_t mag(int64_t v)
+{
+	return v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+}
+
+static int64_t count_diff(const uint64_t *a, const uint64_t *b, int64_t n)
+{
+	int64_t c = 0;
+	for (int64_t w = 0; w < (n + 63) / 64; w++) {
+		uint64_t x = a[w] & ~b[w];
+		if (w == n / 64 && (n & 63))
+			x &= ((uint64_t)1 << (n & 63)) - 1;
+		c += __builtin_popcountll(x);
+	}
+	return c;
+}
+
+dg_rc dg_rule_whatif(const struct dg_program *p, const struct dg_data *data,
+		     struct dg_intern *codes, dg_day ref, const struct dg_override *ov, int nov,
+		     int nthreads, bool json, struct dg_buf *out, struct dg_err *err)
+{
+	dg_rc rc = DG_EINVAL;
+	struct dg_rule_diag diag;
+	struct dg_code *base = NULL, *alt = NULL;
+	struct dg_result *rb = NULL, *ra = NULL;
+	bool *sel = dg_xcalloc((size_t)p->nrules + 1, sizeof(bool));
+	dg_rule_diag_init(&diag);
+	base = dg_rule_compile(p, codes, ref, NULL, 0, &diag);
+	alt = base ? dg_rule_compile(p, codes, ref, ov, nov, &diag) : NULL;
+	if (!alt) {
+		dg_err_set(err, DG_EINVAL, "%s", dg_buf_str(&diag.out));
+		goto out;
+	}
+	int nsel = 0;
+	for (int i = 0; i < p->nrules; i++)
+		nsel += sel[i] = depends(base, i, ov, nov);
+	double t0 = dg_mono_sec();
+	if ((rc = dg_rule_run(base, data, sel, nthreads, &rb, err)) ||
+	    (rc = dg_rule_run(alt, data, sel, nthreads, &ra, err)))
+		goto out;
+	double secs = dg_mono_sec() - t0;
+	dg_rc e = DG_OK;
+	if (json)
+		e |= dg_buf_addf(out, "{\"affected_rules\":%d,\"seconds\":%.3f,\"rules\":[", nsel, secs);
+	else
+		e |= dg_buf_addf(out, "what-if: %d of %d rules read the changed parameters "
+				      "(evaluated twice in %.3f s)\n",
+				 nsel, p->nrules, secs);
+	int k = 0;
+	for (int i = 0; i < p->nrules; i++) {
+		if (!sel[i] || !rb->selected[i])
+			continue;
+		int64_t n = data->t[p->rules[i].ent].n;
+		int64_t before = dg_bits_count(rb->elig[i], n), after = dg_bits_count(ra->elig[i], n);
+		int64_t gain = count_diff(ra->elig[i], rb->elig[i], n);
+		int64_t lose = count_diff(rb->elig[i], ra->elig[i], n);
+		int64_t du = dg_bits_count(ra->unk[i], n) - dg_bits_count(rb->unk[i], n);
+		int64_t dam = ra->amount_sum[i] - rb->amount_sum[i];
+		if (json)
+			e |= dg_buf_addf(out,
+					 "%s{\"rule\":\"%s\",\"eligible_before\":%lld,\"eligible_after\":%lld,"
+					 "\"gain\":%lld,\"lose\":%lld,\"unknown_change\":%lld,"
+					 "\"amount_change_fen\":%lld}",
+					 k++ ? "," : "", p->rules[i].id, (long long)before,
+					 (long long)after, (long long)gain, (long long)lose, (long long)du,
+					 (long long)dam);
+		else
+			e |= dg_buf_addf(out,
+					 "  %-28s eligible %lld -> %lld   gain %lld   lose %lld   "
+					 "unknown %+lld   amount %s%llu.%02llu yuan\n",
+					 p->rules[i].id, (long long)before, (long long)after,
+					 (long long)gain, (long long)lose, (long long)du,
+					 dam < 0 ? "-" : "+", (unsigned long long)(mag(dam) / 100),
+					 (unsigned long long)(mag(dam) % 100));
+	}
+	if (json)
+		e |= dg_buf_adds(out, "]}\n");
+	rc = e ? dg_err_set(err, DG_ETOOBIG, "output too long") : DG_OK;
+out:
+	dg_result_free(rb);
+	dg_result_free(ra);
+	dg_code_free(base);
+	dg_code_free(alt);
+	dg_rule_diag_release(&diag);
+	free(sel);
+	return rc;
+}
+
+dg_rc dg_rule_sweep(const struct dg_program *p, const struct dg_data *data,
+		    struct dg_intern *codes, dg_day ref, const struct dg_override *ov,
+		    const int64_t *values, int n, int nthreads, struct dg_buf *out,
+		    struct dg_err *err)
+{
+	struct dg_rule_diag diag;
+	dg_rc rc = DG_OK;
+	bool *sel = dg_xcalloc((size_t)p->nrules + 1, sizeof(bool));
+	dg_rule_diag_init(&diag);
+	struct dg_code *base = dg_rule_compile(p, codes, ref, NULL, 0, &diag);
+	if (!base) {
+		rc = dg_err_set(err, DG_EINVAL, "%s", dg_buf_str(&diag.out));
+		goto out;
+	}
+	for (int i = 0; i < p->nrules; i++)
+		sel[i] = depends(base, i, ov, 1);
+	rc |= dg_buf_addf(out, "sweep of %s:\n  %-14s", p->params[ov->param].name, "value");
+	for (int i = 0; i < p->nrules; i++)
+		if (sel[i])
+			rc |= dg_buf_addf(out, " %16s", p->rules[i].id);
+	rc |= dg_buf_adds(out, "\n");
+	/* up to 32 values per pass: each block of records is read once for all of them */
+	double t0 = dg_mono_sec();
+	int passes = 0;
+	for (int v0 = 0; v0 < n && !rc; v0 += 32) {
+		int nv = n - v0 < 32 ? n - v0 : 32;
+		struct dg_code *cs[32] = {0};
+		struct dg_result *rs[32] = {0};
+		for (int v = 0; v < nv && !rc; v++) {
+			struct dg_override o = *ov;
+			o.value = values[v0 + v];
+			cs[v] = dg_rule_compile(p, codes, ref, &o, 1, &diag);
+			if (!cs[v])
+				rc = dg_err_set(err, DG_EINVAL, "%s", dg_buf_str(&diag.out));
+		}
+		if (!rc && (rc = dg_rule_run_many((const struct dg_code *const *)cs, nv, data, sel,
+						  nthreads, rs, err)) == DG_OK)
+			passes++;
+		for (int v = 0; v < nv && !rc; v++) {
+			rc |= dg_buf_adds(out, "  ");
+			size_t before = out->len;
+			rc |= dg_rule_fmt_value(out, codes, p->params[ov->param].ty, values[v0 + v], true,
+						false);
+			for (size_t pad = out->len - before; pad < 14; pad++)
+				rc |= dg_buf_addc(out, ' ');
+			for (int i = 0; i < p->nrules; i++)
+				if (sel[i] && rs[v]->selected[i])
+					rc |= dg_buf_addf(out, " %16lld",
+							  (long long)dg_bits_count(
+								  rs[v]->elig[i], data->t[p->rules[i].ent].n));
+			rc |= dg_buf_adds(out, "\n");
+		}
+		for (int v = 0; v < nv; v++) {
+			dg_result_free(rs[v]);
+			dg_code_free(cs[v]);
+		}
+	}
+	if (!rc)
+		rc = dg_buf_addf(out, "%d values in %d pass%s over the data, %.3f s\n", n, passes,
+				 passes == 1 ? "" : "es", dg_mono_sec() - t0);
+out:
+	dg_code_free(base);
+	dg_rule_diag_release(&diag);
+	free(sel);
+	return rc;
+}

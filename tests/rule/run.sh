@@ -1,0 +1,154 @@
+#!/bin/sh
+# tests/rule/run.sh - the rule language end to end through `dgov rule`:
+# the demo policies' YAML tests (with generated boundary cases), the
+# language tests, bad rule files and bad data that must fail with a clear
+# message, and run / explain / whatif on a small registry. Prints TAP.
+# Needs DGOV_BIN (scripts/test.sh sets it).
+set -u
+cd "$(dirname "$0")/../.."
+BIN=${DGOV_BIN:-build/dgov}
+n=0
+failed=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+notok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; [ -n "${2:-}" ] && echo "$2" | sed 's/^/#   /'; }
+
+# 1. YAML tests: renumber the runner's own TAP lines into ours
+"$BIN" rule test --boundaries policies/tests/*.yaml tests/rule/*.yaml >"$tmp/yt" 2>"$tmp/yt.err"
+yrc=$?
+while IFS= read -r line; do
+	case "$line" in
+	"ok "*) ok "${line#ok * - }" ;;
+	"not ok "*) notok "${line#not ok * - }" ;;
+	"#"*) echo "$line" ;;
+	esac
+done <"$tmp/yt"
+if [ $yrc -ne 0 ] && ! grep -q '^not ok' "$tmp/yt"; then
+	notok "rule test exited $yrc" "$(cat "$tmp/yt.err")"
+fi
+
+# 2. every policy checks clean, together
+if "$BIN" rule check policies/*.rule >"$tmp/out" 2>"$tmp/err" && grep -q '^ok: 13 rules' "$tmp/out"; then
+	ok "check: 13 demo policies compile without warnings"
+else
+	notok "check: demo policies" "$(cat "$tmp/err" "$tmp/out")"
+fi
+if grep -q warning "$tmp/err"; then notok "check: demo policies have warnings" "$(cat "$tmp/err")"; fi
+
+# 3. bad rule files: non-zero exit and the expected message
+for f in tests/rule/bad/*.rule; do
+	want=$(sed -n 's/^# expect: //p' "$f" | head -1)
+	"$BIN" rule check "$f" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	case "$want" in
+	warning:*) exp_rc=0; want=${want#warning: } ;;
+	*) exp_rc=1 ;;
+	esac
+	if [ $rc -eq $exp_rc ] && grep -qF -- "$want" "$tmp/err"; then
+		ok "check rejects $(basename "$f"): $want"
+	else
+		notok "check $(basename "$f") (exit $rc, want $exp_rc and '$want')" "$(cat "$tmp/err")"
+	fi
+done
+
+# 4. bad data: non-zero exit and the expected message
+for d in tests/rule/baddata/*/; do
+	want=$(cat "$d/expect")
+	"$BIN" rule run --rules policies/*.rule --data "$d" --ref-date 2025-07-01 >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	if [ $rc -ne 0 ] && grep -qF -- "$want" "$tmp/err"; then
+		ok "run rejects bad data $(basename "$d")"
+	else
+		notok "bad data $(basename "$d") (exit $rc)" "$(cat "$tmp/err")"
+	fi
+done
+"$BIN" rule run --rules policies/*.rule --data tests/rule/no-such-dir --ref-date 2025-07-01 >/dev/null 2>"$tmp/err"
+if [ $? -ne 0 ] && grep -q 'No such file' "$tmp/err"; then ok "run: missing data folder"; else notok "run: missing data folder" "$(cat "$tmp/err")"; fi
+"$BIN" rule run --rules policies/*.rule --data tests/rule/data --ref-date 2025-02-30 >/dev/null 2>"$tmp/err"
+if [ $? -eq 2 ] && grep -q 'not YYYY-MM-DD' "$tmp/err"; then ok "run: bad reference date"; else notok "run: bad reference date"; fi
+
+# 5. a batch run over the small registry: counts by outcome and blocking condition
+run() { "$BIN" rule run --rules policies/*.rule --data tests/rule/data --ref-date 2025-07-01 "$@"; }
+if run >"$tmp/run" 2>"$tmp/err"; then ok "run: 13 rules over tests/rule/data"; else notok "run" "$(cat "$tmp/err")"; fi
+expect_line() {
+	if grep -qF -- "$1" "$tmp/run"; then ok "run: $2"; else notok "run: $2 (want '$1')" "$(cat "$tmp/run")"; fi
+}
+expect_line "eligible 2   not eligible 12   unknown 1   conflict 0   amount 1200.00 yuan" "elderly allowance counts and amount"
+expect_line "blocking:  c_age 10  c_local 2  c_not_receiving 1" "elderly allowance blocking counts"
+expect_line "eligible 2   not eligible 4   unknown 1   conflict 0   amount 3920.00 yuan" "dibao counts"
+expect_line "eligible 1   not eligible 2   unknown 1   conflict 0   amount 18000.00 yuan" "job stabilisation counts"
+for t in 1 2; do
+	run --threads $t --json >"$tmp/j$t" 2>/dev/null
+done
+if cmp -s "$tmp/j1" "$tmp/j2" || [ "$(sed 's/"eval_seconds":[0-9.]*//;s/"load_seconds":[0-9.]*//' "$tmp/j1")" = "$(sed 's/"eval_seconds":[0-9.]*//;s/"load_seconds":[0-9.]*//' "$tmp/j2")" ]; then
+	ok "run: one and two threads agree"
+else
+	notok "run: one and two threads differ"
+fi
+run --out "$tmp/out.csv" >/dev/null 2>&1
+if grep -q '^elderly_allowance,person,P003,NOT_ELIGIBLE,c_age$' "$tmp/out.csv" && grep -q '^dibao,household,H02,UNKNOWN,$' "$tmp/out.csv"; then
+	ok "run --out writes per-record outcomes and blocking conditions"
+else
+	notok "run --out" "$(head -5 "$tmp/out.csv")"
+fi
+
+# 6. explain: JSON with values, sources and gap; sentences in both languages
+ex() { "$BIN" rule explain --rules policies/*.rule --data tests/rule/data --ref-date 2025-07-01 "$@"; }
+ex --id P003 --rule elderly_allowance >"$tmp/ex" 2>"$tmp/err"
+if grep -q '"outcome":"NOT_ELIGIBLE","blocking":\["c_age"\]' "$tmp/ex" && grep -q '"gap":1,"gap_unit":"days"' "$tmp/ex" &&
+	grep -q '"rec":"person/P003"' "$tmp/ex" && grep -q '相差 1 天' "$tmp/ex" && grep -q '(1 days short)' "$tmp/ex"; then
+	ok "explain: blocking condition, source record, gap in days, zh and en"
+else
+	notok "explain P003" "$(cat "$tmp/ex" "$tmp/err")"
+fi
+ex --id H02 --rule dibao --json >"$tmp/ex" 2>&1
+if grep -q '"outcome":"UNKNOWN"' "$tmp/ex" && grep -q '"missing_inputs":\["sum(members)"\]' "$tmp/ex"; then
+	ok "explain: unknown outcome names the missing input"
+else
+	notok "explain H02" "$(cat "$tmp/ex")"
+fi
+ex --id P006 --rule talent_rent --json >"$tmp/ex" 2>&1
+if grep -q '"exceptions_applied":\[{"id":"e_phd"' "$tmp/ex" && grep -q '"amount":3000.00' "$tmp/ex"; then
+	ok "explain: applied exception and amount"
+else
+	notok "explain P006" "$(cat "$tmp/ex")"
+fi
+ex --id P001 >"$tmp/ex" 2>"$tmp/err"
+if [ "$(grep -c '^{' "$tmp/ex")" -eq 7 ]; then ok "explain: one record against all 7 person rules"; else notok "explain all rules" "$(cat "$tmp/ex")"; fi
+ex --id NOPE >/dev/null 2>"$tmp/err"
+if [ $? -eq 1 ] && grep -q "no record with id 'NOPE'" "$tmp/err"; then ok "explain: unknown id"; else notok "explain: unknown id"; fi
+ex --id P001 --rule dibao >/dev/null 2>"$tmp/err"
+if [ $? -eq 1 ] && grep -q "is for household records" "$tmp/err"; then ok "explain: rule for another entity"; else notok "explain: wrong entity" "$(cat "$tmp/err")"; fi
+
+# 7. what-if: only affected rules, gains and losses; a sweep; bad overrides
+wi() { "$BIN" rule whatif --rules policies/*.rule --data tests/rule/data --ref-date 2025-07-01 "$@"; }
+wi --set elderly_min_age=75 >"$tmp/wi" 2>"$tmp/err"
+if grep -q '1 of 13 rules read the changed parameters' "$tmp/wi" && grep -q 'elderly_allowance *eligible 2 -> 4   gain 2   lose 0' "$tmp/wi"; then
+	ok "whatif: lowering the age line gains two, re-evaluates one rule"
+else
+	notok "whatif age" "$(cat "$tmp/wi" "$tmp/err")"
+fi
+wi --set 'dibao_line[440303]=900.00' >"$tmp/wi" 2>"$tmp/err"
+if grep -q 'dibao *eligible 2 -> 1   gain 0   lose 1' "$tmp/wi"; then ok "whatif: a region's line lowered loses one household"; else notok "whatif region" "$(cat "$tmp/wi" "$tmp/err")"; fi
+wi --sweep 'elderly_min_age=70..90:5' >"$tmp/wi" 2>"$tmp/err"
+if [ "$(grep -c '^  [0-9]' "$tmp/wi")" -eq 5 ] && grep -q '^  70  *4$' "$tmp/wi" && grep -q '^  90  *1$' "$tmp/wi" &&
+	grep -q '5 values in 1 pass over the data' "$tmp/wi"; then ok "whatif: sweep of five values in one pass"; else notok "whatif sweep" "$(cat "$tmp/wi" "$tmp/err")"; fi
+wi --set elderly_min_agee=75 >/dev/null 2>"$tmp/err"
+if [ $? -eq 1 ] && grep -q "did you mean 'elderly_min_age'" "$tmp/err"; then ok "whatif: unknown parameter suggests a name"; else notok "whatif unknown param" "$(cat "$tmp/err")"; fi
+wi --set elderly_min_age=abc >/dev/null 2>"$tmp/err"
+if [ $? -eq 1 ] && grep -q "not a valid value" "$tmp/err"; then ok "whatif: bad value"; else notok "whatif bad value"; fi
+
+# 8. dump shows readable bytecode
+if "$BIN" rule dump policies/dibao.rule --ref-date 2025-07-01 2>/dev/null | grep -q 'kernel aggregate inputs over person'; then
+	ok "dump: aggregate and rule kernels"
+else
+	notok "dump"
+fi
+"$BIN" rule test tests/rule/no-such.yaml >/dev/null 2>&1
+if [ $? -eq 1 ]; then ok "test: a missing test file fails"; else notok "test: missing file"; fi
+
+echo "1..$n"
+echo "$((n - failed)) passed, $failed failed"
+[ $failed -eq 0 ]

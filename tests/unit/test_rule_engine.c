@@ -1,0 +1,362 @@
+/*
+ * test_rule_engine.c - the compiler and the block engine: three-valued
+ * logic tables, rounding modes, windows, aggregates, batch runs over many
+ * blocks on one and two threads agreeing with one-record evaluation, and
+ * the CSV loader's failure paths.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "rule/check.h"
+#include "rule/engine.h"
+#include "rule/explain.h"
+#include "rule/parse.h"
+
+static char dir[256];
+
+static int setup(void **state)
+{
+	(void)state;
+	char cmd[400];
+	snprintf(dir, sizeof(dir), "/tmp/dg_rule_engine_%d", (int)getpid());
+	snprintf(cmd, sizeof(cmd), "mkdir -p %s", dir);
+	if (system(cmd))
+		return -1;
+	snprintf(cmd, sizeof(cmd), "%s/schema.yaml", dir);
+	FILE *f = fopen(cmd, "w");
+	if (!f)
+		return -1;
+	fputs("entities:\n"
+	      "  person:\n"
+	      "    file: p.csv\n"
+	      "    fields: {a: bool, b: bool, m: money, n: int, d: date, hh: link household,"
+	      " inc: monthly money}\n"
+	      "  household:\n"
+	      "    file: h.csv\n"
+	      "    fields: {r: code}\n"
+	      "    groups: {members: person.hh}\n",
+	      f);
+	fclose(f);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	char cmd[300];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	return system(cmd) ? -1 : 0;
+}
+
+struct fixture {
+	struct dg_program *p;
+	struct dg_intern codes;
+	struct dg_data *d;
+	struct dg_code *c;
+	struct dg_result *r;
+};
+
+static void fx_program(struct fixture *fx, const char *body)
+{
+	char path[300], text[8192];
+	snprintf(path, sizeof(path), "%s/t.rule", dir);
+	snprintf(text, sizeof(text), "schema \"schema.yaml\"\n%s", body);
+	fx->p = dg_program_new();
+	dg_program_parse(fx->p, path, text, strlen(text));
+	if (!fx->p->diag.errors)
+		dg_rule_check(fx->p);
+	if (fx->p->diag.errors)
+		fail_msg("%s", dg_buf_str(&fx->p->diag.out));
+	dg_intern_init(&fx->codes);
+	fx->d = dg_data_new(fx->p->schema, &fx->codes);
+}
+
+static void fx_set(struct fixture *fx, int ent, int64_t row, const char *field, const char *v)
+{
+	struct dg_err err = {0};
+	int f = dg_schema_field(fx->p->schema, ent, field);
+	assert_true(f >= 0);
+	assert_int_equal(dg_data_set(fx->d, ent, row, f, v, strlen(v), &err), DG_OK);
+}
+
+static void fx_run(struct fixture *fx, const char *ref, int threads)
+{
+	struct dg_err err = {0};
+	struct dg_rule_diag diag;
+	dg_day day;
+	assert_int_equal(dg_day_parse(ref, &day), DG_OK);
+	if (!fx->d->finished)
+		assert_int_equal(dg_data_finish(fx->d, &err), DG_OK);
+	dg_rule_diag_init(&diag);
+	fx->c = dg_rule_compile(fx->p, &fx->codes, day, NULL, 0, &diag);
+	assert_non_null(fx->c);
+	dg_rule_diag_release(&diag);
+	assert_int_equal(dg_rule_run(fx->c, fx->d, NULL, threads, &fx->r, &err), DG_OK);
+}
+
+static void fx_free(struct fixture *fx)
+{
+	dg_result_free(fx->r);
+	dg_code_free(fx->c);
+	dg_data_free(fx->d);
+	dg_intern_release(&fx->codes);
+	dg_program_free(fx->p);
+}
+
+#define RULE(id, cond) \
+	"rule " id " \"中\" / \"en\"\n version \"1\"\n legal \"x\"\n for person\n" \
+	" condition c \"中\" / \"en\": " cond "\nend\n"
+
+/* and / or / not over true, false, unknown: the Kleene tables */
+static void test_three_valued_tables(void **state)
+{
+	(void)state;
+	struct fixture fx = {0};
+	fx_program(&fx, RULE("r_and", "a and b") RULE("r_or", "a or b") RULE("r_not", "not a"));
+	const char *v[3] = {"true", "false", ""};
+	for (int i = 0; i < 9; i++) {
+		int64_t row;
+		char id[16];
+		snprintf(id, sizeof(id), "p%d", i);
+		assert_int_equal(dg_data_add_row(fx.d, 0, id, strlen(id), &row, NULL), DG_OK);
+		fx_set(&fx, 0, row, "a", v[i / 3]);
+		fx_set(&fx, 0, row, "b", v[i % 3]);
+	}
+	fx_run(&fx, "2025-07-01", 1);
+	/* rows: (a,b) = TT TF TU FT FF FU UT UF UU */
+	const enum dg_outcome E = DG_ELIGIBLE, N = DG_NOT_ELIGIBLE, U = DG_UNKNOWN;
+	const enum dg_outcome and_[9] = {E, N, U, N, N, N, U, N, U};
+	const enum dg_outcome or_[9] = {E, E, E, E, N, U, E, U, U};
+	const enum dg_outcome not_[9] = {N, N, N, E, E, E, U, U, U};
+	for (int i = 0; i < 9; i++) {
+		assert_int_equal(dg_result_outcome(fx.r, 0, i), and_[i]);
+		assert_int_equal(dg_result_outcome(fx.r, 1, i), or_[i]);
+		assert_int_equal(dg_result_outcome(fx.r, 2, i), not_[i]);
+	}
+	fx_free(&fx);
+}
+
+static int64_t amount_of(struct fixture *fx, int rule, int64_t row)
+{
+	enum dg_outcome oc;
+	int64_t am = 0;
+	bool ak;
+	struct dg_explain_cond c[8];
+	int n;
+	assert_int_equal(dg_rule_explain_eval(fx->c, fx->d, rule, row, &oc, &am, &ak, c, 8, &n, NULL),
+			 DG_OK);
+	assert_int_equal(oc, DG_ELIGIBLE);
+	assert_true(ak);
+	return am;
+}
+
+static void test_rounding_modes(void **state)
+{
+	(void)state;
+	struct fixture fx = {0};
+	fx_program(&fx, "rule up \"中\" / \"en\"\n version \"1\"\n legal \"x\"\n for person\n"
+			" condition c \"a\" / \"b\": known(m)\n amount: round(m / 3, fen, up)\nend\n"
+			"rule down \"中\" / \"en\"\n version \"1\"\n legal \"x\"\n for person\n"
+			" condition c \"a\" / \"b\": known(m)\n amount: round(m / 3, fen, down)\nend\n"
+			"rule hu \"中\" / \"en\"\n version \"1\"\n legal \"x\"\n for person\n"
+			" condition c \"a\" / \"b\": known(m)\n amount: round(m * 0.5, jiao, half_up)\nend\n"
+			"rule he \"中\" / \"en\"\n version \"1\"\n legal \"x\"\n for person\n"
+			" condition c \"a\" / \"b\": known(m)\n amount: round(m * 0.5, jiao, half_even)\nend\n");
+	int64_t row;
+	assert_int_equal(dg_data_add_row(fx.d, 0, "x", 1, &row, NULL), DG_OK);
+	fx_set(&fx, 0, row, "m", "1.00"); /* 100 fen / 3 = 33.33 */
+	assert_int_equal(dg_data_add_row(fx.d, 0, "y", 1, &row, NULL), DG_OK);
+	fx_set(&fx, 0, row, "m", "-1.00");
+	assert_int_equal(dg_data_add_row(fx.d, 0, "z", 1, &row, NULL), DG_OK);
+	fx_set(&fx, 0, row, "m", "0.50"); /* * 0.5 = 25 fen -> jiao: 30 half_up, 20 half_even */
+	fx_run(&fx, "2025-07-01", 1);
+	assert_int_equal(amount_of(&fx, 0, 0), 34);
+	assert_int_equal(amount_of(&fx, 1, 0), 33);
+	assert_int_equal(amount_of(&fx, 0, 1), -34);
+	assert_int_equal(amount_of(&fx, 1, 1), -33);
+	assert_int_equal(amount_of(&fx, 2, 2), 30);
+	assert_int_equal(amount_of(&fx, 3, 2), 20);
+	fx_free(&fx);
+}
+
+/* Many blocks: two threads, one thread and one-record evaluation agree. */
+static void test_batch_matches_single(void **state)
+{
+	(void)state;
+	struct fixture fx = {0};
+	fx_program(&fx, "let household.total = sum(members, n where known(n))\n"
+			"rule r \"中\" / \"en\"\n version \"1\"\n legal \"x\"\n for person\n"
+			" condition c1 \"a\" / \"b\": age(d) >= 60\n"
+			" condition c2 \"a\" / \"b\": hh.r within \"44\"\n"
+			" condition c3 \"a\" / \"b\": n between 2 and 7 or a\n"
+			" amount: round(m * 1.1, fen, half_up)\nend\n"
+			"rule h \"中\" / \"en\"\n version \"1\"\n legal \"x\"\n for household\n"
+			" condition c \"a\" / \"b\": total > 100\nend\n");
+	const int64_t N = 5000, H = 700;
+	char id[32], v[32];
+	for (int64_t i = 0; i < H; i++) {
+		int64_t row;
+		snprintf(id, sizeof(id), "h%lld", (long long)i);
+		assert_int_equal(dg_data_add_row(fx.d, 1, id, strlen(id), &row, NULL), DG_OK);
+		fx_set(&fx, 1, row, "r", i % 3 ? "440303" : "110101");
+	}
+	uint64_t x = 12345;
+	for (int64_t i = 0; i < N; i++) {
+		int64_t row;
+		snprintf(id, sizeof(id), "p%lld", (long long)i);
+		assert_int_equal(dg_data_add_row(fx.d, 0, id, strlen(id), &row, NULL), DG_OK);
+		x = x * 6364136223846793005ull + 1442695040888963407ull;
+		snprintf(v, sizeof(v), "%d-%02d-%02d", 1930 + (int)((x >> 40) % 80), 1 + (int)((x >> 20) % 12),
+			 1 + (int)((x >> 8) % 28));
+		if ((x >> 33) % 17)
+			fx_set(&fx, 0, row, "d", v);
+		snprintf(v, sizeof(v), "%d", (int)((x >> 45) % 10));
+		if ((x >> 35) % 13)
+			fx_set(&fx, 0, row, "n", v);
+		fx_set(&fx, 0, row, "a", (x >> 50) & 1 ? "true" : "false");
+		snprintf(v, sizeof(v), "%d.%02d", (int)((x >> 30) % 3000), (int)((x >> 17) % 100));
+		fx_set(&fx, 0, row, "m", v);
+		snprintf(v, sizeof(v), "h%d", (int)((x >> 12) % (uint64_t)(H + 20)));
+		fx_set(&fx, 0, row, "hh", v); /* some dangling */
+	}
+	fx_run(&fx, "2025-02-28", 2);
+	struct dg_result *one = NULL;
+	assert_int_equal(dg_rule_run(fx.c, fx.d, NULL, 1, &one, NULL), DG_OK);
+	int64_t el = 0, un = 0, ne = 0;
+	for (int64_t i = 0; i < N; i++) {
+		enum dg_outcome o2 = dg_result_outcome(fx.r, 0, i);
+		assert_int_equal(o2, dg_result_outcome(one, 0, i));
+		if (i % 7 == 0) {
+			struct dg_trace tr;
+			assert_int_equal(dg_rule_eval_one(fx.c, fx.d, 0, i, &tr, NULL), DG_OK);
+			assert_int_equal(tr.outcome, o2);
+			dg_trace_release(&tr);
+		}
+		el += o2 == DG_ELIGIBLE;
+		un += o2 == DG_UNKNOWN;
+		ne += o2 == DG_NOT_ELIGIBLE;
+	}
+	assert_int_equal(el, dg_bits_count(fx.r->elig[0], N));
+	assert_int_equal(un, dg_bits_count(fx.r->unk[0], N));
+	assert_true(el > 100 && un > 100 && ne > 100);
+	assert_int_equal(fx.r->amount_sum[0], one->amount_sum[0]);
+	for (int64_t h = 0; h < H; h++)
+		assert_int_equal(dg_result_outcome(fx.r, 1, h), dg_result_outcome(one, 1, h));
+	assert_true(fx.d->t[0].dangling > 0);
+	/* three variants in one pass give what three separate runs give */
+	struct dg_code *cs[3];
+	struct dg_result *rs[3];
+	for (int k = 0; k < 3; k++) {
+		struct dg_rule_diag diag;
+		dg_rule_diag_init(&diag);
+		cs[k] = dg_rule_compile(fx.p, &fx.codes, dg_day_from_ymd(2025, 2, 28) + k * 400, NULL, 0,
+					&diag);
+		assert_non_null(cs[k]);
+		dg_rule_diag_release(&diag);
+	}
+	assert_int_equal(dg_rule_run_many((const struct dg_code *const *)cs, 3, fx.d, NULL, 2, rs, NULL),
+			 DG_OK);
+	for (int k = 0; k < 3; k++) {
+		struct dg_result *alone = NULL;
+		assert_int_equal(dg_rule_run(cs[k], fx.d, NULL, 1, &alone, NULL), DG_OK);
+		assert_int_equal(dg_bits_count(rs[k]->elig[0], N), dg_bits_count(alone->elig[0], N));
+		for (int64_t i = 0; i < N; i += 3)
+			assert_int_equal(dg_result_outcome(rs[k], 0, i), dg_result_outcome(alone, 0, i));
+		dg_result_free(alone);
+		dg_result_free(rs[k]);
+		dg_code_free(cs[k]);
+	}
+	dg_result_free(one);
+	fx_free(&fx);
+}
+
+static void write_file(const char *name, const char *text)
+{
+	char path[400];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void test_csv_loader(void **state)
+{
+	(void)state;
+	struct dg_err err = {0};
+	struct dg_intern codes;
+	char path[300];
+	snprintf(path, sizeof(path), "%s/schema.yaml", dir);
+	struct dg_schema *s = dg_schema_load(path, &err);
+	assert_non_null(s);
+	dg_intern_init(&codes);
+	write_file("h.csv", "id,r\nh1,440303\n");
+	write_file("p.csv", "id,a,b,m,n,d,hh,inc@2025-06,extra\n"
+			    "p1,true,,\"1,5\",3,2000-01-01,h1,10.5,x\n");
+	struct dg_data *d = dg_data_load_csv(s, &codes, dir, &err);
+	assert_null(d);
+	assert_non_null(strstr(err.msg, "p.csv:2: m '1,5' is not an amount in yuan"));
+	write_file("p.csv", "id,a,b,m,n,d,hh,inc@2025-06\np1,true,,\"1.5\",3,2000-01-01,h1,10.5\n"
+			    "\"p2\",false,true,0,,,nope,\n");
+	d = dg_data_load_csv(s, &codes, dir, &err);
+	assert_non_null(d);
+	assert_int_equal(d->t[0].n, 2);
+	assert_int_equal(d->t[0].col[2].v[0], 150);
+	assert_int_equal(d->t[0].col[1].k[0], 0); /* empty cell: unknown */
+	assert_int_equal(d->t[0].col[5].v[0], 0);  /* link resolved to row 0 */
+	assert_int_equal(d->t[0].col[5].k[1], 0);  /* dangling link: unknown */
+	assert_int_equal(d->t[0].dangling, 1);
+	dg_data_free(d);
+	write_file("p.csv", "id,a,b,m,n,d,inc@2025-06\np1,true,,1,3,2000-01-01,1\n");
+	assert_null(dg_data_load_csv(s, &codes, dir, &err));
+	assert_non_null(strstr(err.msg, "missing column 'hh'"));
+	write_file("p.csv", "id,a,b,m,n,d,hh\np1,true,,1,3,2000-01-01,\"h1\n");
+	assert_null(dg_data_load_csv(s, &codes, dir, &err));
+	write_file("p.csv", "a,b,m,n,d,hh\n");
+	assert_null(dg_data_load_csv(s, &codes, dir, &err));
+	assert_non_null(strstr(err.msg, "missing the id column"));
+	dg_intern_release(&codes);
+	dg_schema_free(s);
+	write_file("bad.yaml", "entities:\n  person:\n    fields: {x: text}\n");
+	snprintf(path, sizeof(path), "%s/bad.yaml", dir);
+	assert_null(dg_schema_load(path, &err));
+	assert_non_null(strstr(err.msg, "unknown type 'text'"));
+	write_file("bad.yaml", "entities:\n  person:\n    fields: {x: link nowhere}\n");
+	assert_null(dg_schema_load(path, &err));
+	assert_non_null(strstr(err.msg, "unknown entity 'nowhere'"));
+}
+
+static void test_intern(void **state)
+{
+	(void)state;
+	struct dg_intern in;
+	dg_intern_init(&in);
+	char s[16];
+	for (int i = 0; i < 5000; i++) {
+		snprintf(s, sizeof(s), "c%d", i);
+		assert_int_equal(dg_intern_get(&in, s, strlen(s)), i);
+	}
+	assert_int_equal(dg_intern_find(&in, "c4321", 5), 4321);
+	assert_int_equal(dg_intern_find(&in, "zz", 2), -1);
+	dg_intern_release(&in);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_three_valued_tables),
+		cmocka_unit_test(test_rounding_modes),
+		cmocka_unit_test(test_batch_matches_single),
+		cmocka_unit_test(test_csv_loader),
+		cmocka_unit_test(test_intern),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
