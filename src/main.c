@@ -9,6 +9,7 @@
 
 #include "app/app.h"
 #include "auth/auth.h"
+#include "catalog/catalog.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "demo/demo.h"
@@ -30,6 +31,7 @@ static void usage(FILE *f)
 		"                        enterprises, an administrator) and print its accounts\n"
 		"  user add|list|passwd|token ...   manage accounts (dgov user --help)\n"
 		"  jobs add|show|list ...           look at background jobs\n"
+		"  catalog import FILE | export [FILE]   service items as JSON\n"
 		"  rule check|dump|test|run|explain|whatif ...   policy rules (dgov rule --help)\n"
 		"  migrate               bring the database schema up to date and exit\n"
 		"  routes                list every route and who may call it\n"
@@ -103,7 +105,7 @@ int main(int argc, char **argv)
 	if (strcmp(cmd, "rule") == 0)
 		return dg_rule_main(argc - 1, argv + 1);
 
-	static const char *const known[] = {"serve", "demo", "user", "jobs", "migrate", "routes"};
+	static const char *const known[] = {"serve", "demo", "user", "jobs", "catalog", "migrate", "routes"};
 	int ok = 0;
 	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
 		ok |= strcmp(cmd, known[i]) == 0;
@@ -143,6 +145,8 @@ int main(int argc, char **argv)
 		code = dg_user_main(&app, nrest, rest);
 	else if (strcmp(cmd, "jobs") == 0)
 		code = dg_jobs_main(&app, nrest, rest);
+	else if (strcmp(cmd, "catalog") == 0)
+		code = dg_catalog_main(&app, nrest, rest);
 	else if (strcmp(cmd, "routes") == 0)
 		code = print_routes(&app);
 	else if (strcmp(cmd, "migrate") == 0)

@@ -13,11 +13,14 @@
 #include <sys/stat.h>
 
 #include "auth/auth.h"
+#include "catalog/catalog.h"
 #include "core/log.h"
 #include "core/rand.h"
 #include "http/server.h"
 #include "jobs/demo_tally.h"
 #include "jobs/jobs.h"
+#include "opendata/datastore.h"
+#include "opendata/opendata.h"
 #include "web/i18n.h"
 #include "web/page.h"
 #include "web/pages.h"
@@ -87,21 +90,20 @@ out:
 
 static dg_rc add_routes(struct dg_app *app, struct dg_err *err)
 {
-	size_t n;
-	const struct dg_route *lists[4];
-	size_t counts[4];
-	lists[0] = app_routes;
-	counts[0] = sizeof(app_routes) / sizeof(app_routes[0]);
-	lists[1] = dg_web_routes(&n);
-	counts[1] = n;
-	lists[2] = dg_auth_routes(&n);
-	counts[2] = n;
-	lists[3] = dg_jobs_routes(&n);
-	counts[3] = n;
+	/* domains' routes come before the general pages, so a domain's page
+	 * (e.g. /services) replaces the thin entrance of the same path */
+	const struct dg_route *(*const sources[])(size_t *) = {
+		dg_catalog_routes, dg_opendata_routes, dg_auth_routes, dg_jobs_routes, dg_web_routes,
+	};
 	app->router = dg_router_new();
-	for (size_t i = 0; i < 4; i++)
-		if (dg_router_add(app->router, lists[i], counts[i]))
+	if (dg_router_add(app->router, app_routes, sizeof(app_routes) / sizeof(app_routes[0])))
+		return dg_err_set(err, DG_EINTERNAL, "a route pattern is malformed");
+	for (size_t i = 0; i < sizeof(sources) / sizeof(sources[0]); i++) {
+		size_t n = 0;
+		const struct dg_route *list = sources[i](&n);
+		if (n && dg_router_add(app->router, list, n))
 			return dg_err_set(err, DG_EINTERNAL, "a route pattern is malformed");
+	}
 	return DG_OK;
 }
 
@@ -111,6 +113,9 @@ dg_rc dg_app_open(struct dg_app *app, const struct dg_config *cfg, struct dg_err
 		dg_app_migrations,
 		dg_jobs_migrations,
 		dg_auth_migrations,
+		dg_catalog_migrations,
+		dg_opendata_migrations,
+		dg_datastore_migrations,
 	};
 	memset(app, 0, sizeof(*app));
 	app->cfg = *cfg;
@@ -294,6 +299,7 @@ int dg_app_serve(struct dg_app *app)
 	signal(SIGPIPE, SIG_IGN);
 
 	dg_demo_tally_register();
+	dg_datastore_register_jobs();
 	if (dg_jobs_start(app->store, app->cfg.job_workers, app->cfg.job_lease_sec, &app->jobs)) {
 		dg_error("the job workers could not start");
 		return 1;

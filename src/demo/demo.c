@@ -18,7 +18,9 @@
 #include "auth/auth.h"
 #include "auth/auth_int.h"
 #include "auth/pii.h"
+#include "catalog/catalog.h"
 #include "core/log.h"
+#include "opendata/opendata.h"
 #include "store/store.h"
 
 struct demo_dept {
@@ -200,6 +202,11 @@ dg_rc dg_demo_seed(struct dg_app *app, struct dg_err *err)
 		goto out;
 	}
 	rc = seed_all(app, db, err);
+	/* the domains' demo data, in the same transaction: all or nothing */
+	if (!rc)
+		rc = dg_catalog_demo_seed(db, err);
+	if (!rc)
+		rc = dg_opendata_demo_seed(db, err);
 	if (rc) {
 		dg_db_rollback(db);
 		goto out;

@@ -21,6 +21,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,13 +60,11 @@ static bool known_class(const char *c)
 	return false;
 }
 
-static void load_expectations(void)
+static void load_file(const char *path)
 {
-	const char *path = getenv("DGOV_ACCESS_TXT");
-	FILE *f = fopen(path ? path : "tests/http/access.txt", "r");
+	FILE *f = fopen(path, "r");
 	if (!f)
-		f = fopen("../tests/http/access.txt", "r");
-	assert_non_null(f);
+		fail_msg("cannot open %s", path);
 	char buf[512];
 	int lineno = 0;
 	while (fgets(buf, sizeof(buf), f)) {
@@ -80,13 +79,35 @@ static void load_expectations(void)
 		int n = sscanf(p, "%15s %255s %7s %7s %7s %7s %7s", e->method, e->pattern, e->cls[0],
 			       e->cls[1], e->cls[2], e->cls[3], e->cls[4]);
 		if (n != 7)
-			fail_msg("access.txt:%d: want METHOD PATTERN and 5 classes", lineno);
+			fail_msg("%s:%d: want METHOD PATTERN and 5 classes", path, lineno);
 		for (int i = 0; i < NROLES; i++)
 			if (!known_class(e->cls[i]))
-				fail_msg("access.txt:%d: unknown class %s", lineno, e->cls[i]);
+				fail_msg("%s:%d: unknown class %s", path, lineno, e->cls[i]);
 		nlines++;
 	}
 	fclose(f);
+}
+
+/*
+ * DGOV_ACCESS_TXT names one file; otherwise every tests/http/access*.txt is
+ * read (one per domain: access.txt, access-catalog.txt, ...).
+ */
+static void load_expectations(void)
+{
+	const char *path = getenv("DGOV_ACCESS_TXT");
+	if (path) {
+		load_file(path);
+		return;
+	}
+	const char *root = getenv("DGOV_ROOT");
+	char pattern[4096];
+	snprintf(pattern, sizeof(pattern), "%s/tests/http/access*.txt", root ? root : ".");
+	glob_t g;
+	if (glob(pattern, 0, NULL, &g) != 0)
+		fail_msg("no expectations match %s", pattern);
+	for (size_t i = 0; i < g.gl_pathc; i++)
+		load_file(g.gl_pathv[i]);
+	globfree(&g);
 }
 
 static int setup(void **state)

@@ -1,0 +1,28 @@
+/*
+ * catalog.h - the service catalogue (事项): service items with the national
+ * guide fields, versioned (publish, amend, retire), searchable in Chinese and
+ * English, browsable by theme, life event, department and audience.
+ */
+#ifndef DG_CATALOG_H
+#define DG_CATALOG_H
+
+#include <stddef.h>
+
+#include "core/err.h"
+#include "http/router.h"
+#include "store/store.h"
+
+struct dg_app;
+
+extern const struct dg_migration dg_catalog_migrations[];
+
+/* Pages (/services, /services/{code}, ...) and GET /api/v1/services[/{code}]. */
+const struct dg_route *dg_catalog_routes(size_t *n);
+
+/* The demo region's service items, inside the caller's transaction. */
+dg_rc dg_catalog_demo_seed(struct dg_db *db, struct dg_err *err) DG_MUST;
+
+/* `dgov catalog import FILE | export [FILE]`; argv[0] is "catalog". Returns the exit code. */
+int dg_catalog_main(struct dg_app *app, int argc, char **argv);
+
+#endif
