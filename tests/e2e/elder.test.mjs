@@ -37,7 +37,19 @@ function measure() {
     .map((el) => el.getBoundingClientRect())
     .filter((r) => r.height > 0 && r.height < 60)
     .map((r) => Math.round(r.height));
-  return { font, lh, small, primaryShort, dialogs: document.querySelectorAll('dialog[open], [role=dialog]').length };
+  // every visible element that holds text of its own, not only the body
+  const tight = [];
+  for (const el of document.querySelectorAll('main *, header *, footer *')) {
+    const own = [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
+    if (!own) continue;
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 || r.height === 0) continue;
+    const s = getComputedStyle(el);
+    const f = parseFloat(s.fontSize);
+    const l = parseFloat(s.lineHeight); // NaN for "normal", which is about 1.2
+    if (Number.isNaN(l) || l < 1.5 * f - 0.5) tight.push(`${el.tagName.toLowerCase()}.${el.className} ${s.lineHeight}/${s.fontSize}`);
+  }
+  return { font, lh, small, tight: [...new Set(tight)].slice(0, 10), primaryShort, dialogs: document.querySelectorAll('dialog[open], [role=dialog]').length };
 }
 
 for (const width of [1280, 320]) {
@@ -58,6 +70,7 @@ for (const width of [1280, 320]) {
           assert.ok(m.font >= 20, `body font-size ${m.font}px < 20px`);
           assert.ok(m.lh >= 1.5 * m.font, `line-height ${m.lh}px < 1.5 x ${m.font}px`);
           assert.deepEqual(m.small, [], 'targets smaller than 44x44');
+          assert.deepEqual(m.tight, [], 'text with line height under 1.5');
           assert.deepEqual(m.primaryShort, [], '.button-primary shorter than 60px');
           assert.equal(m.dialogs, 0, 'no pop-ups in elder mode');
         } finally {
