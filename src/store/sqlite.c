@@ -2,8 +2,11 @@
  * sqlite.c - the SQLite backend of the store: the embedded default.
  *
  * Each pooled connection is opened NOMUTEX (the pool guarantees one thread
- * at a time) and set to WAL, synchronous=NORMAL, foreign keys on and a 10 s
+ * at a time) and set to WAL, synchronous=FULL, foreign keys on and a 10 s
  * busy timeout, so writers from several threads queue instead of failing.
+ * FULL, not NORMAL: in WAL mode NORMAL may lose the last commits when the
+ * machine (not just the process) goes down, and what dgov has acknowledged
+ * to a resident must survive that too.
  * Statements are prepared per call; a statement that is not inside an
  * explicit transaction and still meets SQLITE_BUSY (a stale WAL snapshot
  * does not wait in the busy handler) is retried a bounded number of times.
@@ -57,7 +60,7 @@ static dg_rc sq_connect(const char *url, void **conn)
 	}
 	sqlite3_extended_result_codes(h, 1);
 	sqlite3_busy_timeout(h, 10000);
-	static const char setup[] = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+	static const char setup[] = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
 				    "PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000;";
 	char *msg = NULL;
 	code = sqlite3_exec(h, setup, NULL, NULL, &msg);
