@@ -117,6 +117,13 @@ else
 fi
 ex --id P001 >"$tmp/ex" 2>"$tmp/err"
 if [ "$(grep -c '^{' "$tmp/ex")" -eq 7 ]; then ok "explain: one record against all 7 person rules"; else notok "explain all rules" "$(cat "$tmp/ex")"; fi
+"$BIN" rule explain --rules tests/rule/lang.rule --data tests/rule/data --ref-date 2025-07-01 --id P011 --rule lang_conflict >"$tmp/ex" 2>/dev/null
+if grep -q '"outcome":"CONFLICT"' "$tmp/ex" && grep -q '"exceptions_applied":\[{"id":"e_vet","to":"c_grade"' "$tmp/ex" &&
+	grep -q '{"id":"e_local"' "$tmp/ex" && grep -q '需人工裁定' "$tmp/ex" && grep -q 'a person must decide' "$tmp/ex"; then
+	ok "explain: a conflict names both exceptions and asks for a person to decide"
+else
+	notok "explain conflict" "$(cat "$tmp/ex")"
+fi
 ex --id NOPE >/dev/null 2>"$tmp/err"
 if [ $? -eq 1 ] && grep -q "no record with id 'NOPE'" "$tmp/err"; then ok "explain: unknown id"; else notok "explain: unknown id"; fi
 ex --id P001 --rule dibao >/dev/null 2>"$tmp/err"
