@@ -4,7 +4,7 @@
 #   make            build build/dgov
 #   make run        set up, build, create the demo region if missing, serve it
 #   make test       set up, build, run the whole suite on SQLite and PostgreSQL
-#   make bench      dgov next to nginx under wrk (bench/http)
+#   make bench      dgov next to its peers: nginx under wrk (bench/http), DuckDB (bench/rule)
 #   make fuzz       each libFuzzer target for FUZZ_SECONDS (default 20)
 #   make format     clang-format every C file
 #
@@ -90,10 +90,20 @@ test:
 test-only: tests
 	DGOV_BIN=$(BIN) DGOV_BUILD=$(BUILD) scripts/test.sh
 
+# BENCH picks which: http (dgov vs nginx), rule (the rule engine vs DuckDB on
+# a generated population of BENCH_PERSONS, default 10M), or both (default).
+BENCH ?= http rule
+BENCH_PERSONS ?= 10000000
 bench:
 	scripts/deps.sh bench
 	$(MAKE) all
-	DGOV_BIN=$(BIN) bench/http/run.sh
+	@for b in $(BENCH); do \
+		case $$b in \
+		http) DGOV_BIN=$(BIN) bench/http/run.sh || exit 1 ;; \
+		rule) DGOV_BIN=$(BIN) bench/rule/run.sh $(BENCH_PERSONS) || exit 1 ;; \
+		*) echo "unknown benchmark $$b (http, rule)"; exit 2 ;; \
+		esac; \
+	done
 
 FUZZ_SECONDS ?= 20
 FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))

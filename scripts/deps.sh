@@ -19,7 +19,7 @@ pkgs=(make gcc pkg-config libc6-dev
 case "$what" in
 run) ;;
 test) pkgs+=(libcmocka-dev postgresql-15 sqlite3 chromium fonts-noto-cjk nodejs npm) ;;
-bench) pkgs+=(nginx-light wrk sqlite3) ;;
+bench) pkgs+=(nginx-light wrk sqlite3 postgresql-15 nodejs npm) ;;
 fuzz) pkgs+=(clang libclang-rt-14-dev) ;;
 *) echo "deps.sh: unknown set '$what' (run, test, bench, fuzz)" >&2; exit 2 ;;
 esac
@@ -60,9 +60,11 @@ if [[ $what == test && -f tests/e2e/package.json ]]; then
 		touch tests/e2e/node_modules
 	fi
 fi
-if [[ $what == bench && -f bench/package.json ]]; then
-	if [[ ! -d bench/node_modules ]]; then
-		(cd bench && npm install --no-audit --no-fund)
-	fi
+if [[ $what == bench ]]; then
+	for dir in bench/*/; do
+		if [[ -f $dir/package.json && ! -d $dir/node_modules ]]; then
+			(cd "$dir" && npm ci --no-audit --no-fund)
+		fi
+	done
 fi
 exit 0
