@@ -107,16 +107,21 @@ static dg_rc add_routes(struct dg_app *app, struct dg_err *err)
 	return DG_OK;
 }
 
+const struct dg_migration *const *dg_app_migration_lists(size_t *n)
+{
+	/* dependency order: accounts' departments before the domains that use them */
+	static const struct dg_migration *const lists[] = {
+		dg_app_migrations,     dg_jobs_migrations,     dg_auth_migrations,
+		dg_catalog_migrations, dg_opendata_migrations, dg_datastore_migrations,
+	};
+	*n = sizeof(lists) / sizeof(lists[0]);
+	return lists;
+}
+
 dg_rc dg_app_open(struct dg_app *app, const struct dg_config *cfg, struct dg_err *err)
 {
-	static const struct dg_migration *const migrations[] = {
-		dg_app_migrations,
-		dg_jobs_migrations,
-		dg_auth_migrations,
-		dg_catalog_migrations,
-		dg_opendata_migrations,
-		dg_datastore_migrations,
-	};
+	size_t nmigrations = 0;
+	const struct dg_migration *const *migrations = dg_app_migration_lists(&nmigrations);
 	memset(app, 0, sizeof(*app));
 	app->cfg = *cfg;
 	dg_log_set_level(cfg->log_level);
@@ -132,7 +137,7 @@ dg_rc dg_app_open(struct dg_app *app, const struct dg_config *cfg, struct dg_err
 	rc = dg_store_open(cfg->db, pool, &app->store, err);
 	if (rc)
 		goto out;
-	rc = dg_store_migrate(app->store, migrations, sizeof(migrations) / sizeof(migrations[0]), err);
+	rc = dg_store_migrate(app->store, migrations, nmigrations, err);
 	if (rc)
 		goto out;
 	app->tmpl = dg_tmpl_set_new();

@@ -43,6 +43,9 @@ struct dg_app {
 /* The tables the app itself owns (region settings). */
 extern const struct dg_migration dg_app_migrations[];
 
+/* Every domain's migration list, in the order they are applied. */
+const struct dg_migration *const *dg_app_migration_lists(size_t *n);
+
 /*
  * Open everything but the HTTP server and the job workers: keys, store (and
  * migrations), templates, messages, routes, region. On error all is closed.

@@ -1,30 +1,321 @@
 /*
- * catalog.c - the service catalogue (placeholder until the catalogue lands).
+ * catalog.c - the service catalogue's pages and API: finding a service
+ * (/services with search and browse), the guide (/services/{code}), its print
+ * view, the honest "apply" placeholder, the department's management page and
+ * its publish / amend / retire actions, and GET /api/v1/services[/{code}].
+ *
+ * Handlers only translate between HTTP and the catalogue's functions in
+ * catalog_sql.c; labels for codes (kind, audience, themes ...) are looked up
+ * here in the request's language, so the store holds codes, not words.
  */
 #include "catalog/catalog.h"
 
-#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
-const struct dg_migration dg_catalog_migrations[] = {{NULL, NULL}};
+#include "app/app.h"
+#include "catalog/internal.h"
+#include "core/str.h"
+#include "web/page.h"
 
-const struct dg_route *dg_catalog_routes(size_t *n)
+#define Q_MAX 240 /* bytes of a search query */
+#define Q_CHARS 60 /* characters of a search query */
+
+/* A string member, "" when missing. */
+static const char *sget(const json_t *o, const char *k)
 {
-	*n = 0;
-	return NULL;
+	const char *s = json_string_value(json_object_get(o, k));
+	return s ? s : "";
 }
 
-dg_rc dg_catalog_demo_seed(struct dg_db *db, struct dg_err *err)
+static int is_en(const struct dg_req *r)
 {
-	(void)db;
-	(void)err;
+	return r->lang && strcmp(r->lang, "en") == 0;
+}
+
+/* dg_t for a key made of a prefix and a code ("catalog.kind." "permit"). */
+static const char *label(struct dg_req *r, const char *prefix, const char *code)
+{
+	return dg_t(r, dg_arena_printf(r->arena, "%s%s", prefix, code ? code : ""));
+}
+
+static json_t *labels(struct dg_req *r, const char *prefix, json_t *codes)
+{
+	json_t *out = json_array(), *c;
+	size_t i;
+	json_array_foreach(codes, i, c) json_array_append_new(
+		out, json_pack("{s:s, s:s}", "code", json_string_value(c), "label", label(r, prefix, json_string_value(c))));
+	return out;
+}
+
+static void fee_text(struct dg_req *r, json_t *it)
+{
+	json_int_t fen = json_integer_value(json_object_get(it, "fee_fen"));
+	const char *s = fen == 0 ? dg_t(r, "catalog.fee_free")
+				 : dg_arena_printf(r->arena, "%s %lld.%02lld", dg_t(r, "catalog.yuan"),
+						   (long long)(fen / 100), (long long)(fen % 100));
+	json_object_set_new(it, "fee_text", json_string(s));
+}
+
+/* Add the words a page shows for an item's codes, in the request's language. */
+static void localise(struct dg_req *r, json_t *it)
+{
+	int en = is_en(r);
+	json_object_set(it, "name", json_object_get(it, en ? "name_en" : "name_zh"));
+	json_object_set(it, "dept_name", json_object_get(it, en ? "dept_name_en" : "dept_name_zh"));
+	json_object_set_new(it, "kind_label", json_string(label(r, "catalog.kind.", json_string_value(json_object_get(it, "kind")))));
+	json_object_set_new(it, "audience_label", json_string(label(r, "catalog.audience.", json_string_value(json_object_get(it, "audience")))));
+	json_object_set_new(it, "scope_label", json_string(label(r, "catalog.scope.", json_string_value(json_object_get(it, "scope")))));
+	json_object_set_new(it, "depth_label", json_string(label(r, "catalog.depth.", json_string_value(json_object_get(it, "depth")))));
+	json_object_set_new(it, "theme_labels", labels(r, "catalog.theme.", json_object_get(it, "themes")));
+	json_object_set_new(it, "event_labels", labels(r, "catalog.event.", json_object_get(it, "events")));
+	json_int_t trips = json_integer_value(json_object_get(it, "trips"));
+	json_object_set_new(it, "trips_label", json_string(dg_t(r, trips == 0 ? "catalog.trips0" : "catalog.trips1")));
+	json_object_set_new(it, "retired", json_boolean(strcmp(sget(it, "status"), "retired") == 0));
+	fee_text(r, it);
+	json_t *mats = json_object_get(it, "materials"), *m;
+	size_t i;
+	json_array_foreach(mats, i, m)
+	{
+		json_object_set(m, "name", json_object_get(m, en ? "name_en" : "name_zh"));
+		json_object_set_new(m, "medium_label", json_string(label(r, "catalog.medium.", json_string_value(json_object_get(m, "medium")))));
+		json_object_set_new(m, "shared", json_boolean(strcmp(sget(m, "source"), "department") == 0));
+	}
+}
+
+/* Read and check the query string; EINVAL with a message for a bad value. */
+static dg_rc read_query(struct dg_req *r, struct cat_query *q)
+{
+	memset(q, 0, sizeof(*q));
+	q->q = dg_kvs_get(&r->query, "q");
+	q->theme = dg_kvs_get(&r->query, "theme");
+	q->event = dg_kvs_get(&r->query, "event");
+	q->dept = dg_kvs_get(&r->query, "dept");
+	q->audience = dg_kvs_get(&r->query, "audience");
+	const char *page = dg_kvs_get(&r->query, "page");
+	q->page = 1;
+	if (q->q && !dg_utf8_valid(q->q, strlen(q->q)))
+		return dg_err_field(&r->err, DG_EINVAL, "q", "%s", dg_t(r, "catalog.err.q_bad"));
+	if (q->q && (strlen(q->q) > Q_MAX || dg_utf8_len(q->q, strlen(q->q)) > Q_CHARS))
+		return dg_err_field(&r->err, DG_EINVAL, "q", "%s", dg_t(r, "catalog.err.q_long"));
+	if (page && *page && (dg_str_to_i64(dg_str_of(page), &q->page) != DG_OK || q->page < 1 || q->page > 1000))
+		return dg_err_field(&r->err, DG_EINVAL, "page", "%s", dg_t(r, "catalog.err.page"));
+	if (q->audience && *q->audience && strcmp(q->audience, "person") && strcmp(q->audience, "enterprise"))
+		return dg_err_field(&r->err, DG_EINVAL, "audience", "%s", dg_t(r, "catalog.err.audience"));
 	return DG_OK;
 }
 
-int dg_catalog_main(struct dg_app *app, int argc, char **argv)
+/* Facet counts as lists of {code, label, count, selected} for the browse panel. */
+static json_t *facet_list(struct dg_req *r, json_t *counts, const char *prefix, const char *sel, json_t *names)
 {
-	(void)app;
-	(void)argc;
-	(void)argv;
-	fprintf(stderr, "dgov catalog: not available yet\n");
-	return 2;
+	json_t *out = json_array(), *v;
+	const char *k;
+	json_object_foreach(counts, k, v)
+	{
+		const char *lab = names ? json_string_value(json_object_get(json_object_get(names, k), is_en(r) ? "en" : "zh"))
+					: label(r, prefix, k);
+		json_array_append_new(out, json_pack("{s:s, s:s, s:O, s:b}", "code", k, "label", lab ? lab : k, "count", v,
+						     "selected", sel && strcmp(sel, k) == 0));
+	}
+	return out;
+}
+
+static dg_rc page_services(struct dg_req *r)
+{
+	struct cat_query q;
+	struct dg_db *db = NULL;
+	json_t *res = NULL, *fac = NULL, *d = json_object();
+	json_object_set_new(d, "title", json_string(dg_t(r, "catalog.title")));
+	dg_rc rc = read_query(r, &q);
+	/* the words typed are kept in the box, even when they were refused */
+	if (q.q && dg_utf8_valid(q.q, strlen(q.q)))
+		json_object_set_new(d, "q", json_string(q.q));
+	if (rc) {
+		dg_form_error(d, r->err.field, r->err.msg);
+		q.q = NULL;
+		q.theme = q.event = q.dept = q.audience = NULL;
+		q.page = 1;
+	}
+	rc = dg_req_db(r, &db);
+	if (!rc)
+		rc = cat_search(db, &q, &res);
+	if (!rc)
+		rc = cat_facets(db, &fac);
+	if (rc) {
+		json_decref(d);
+		json_decref(res);
+		json_decref(fac);
+		return rc;
+	}
+	json_t *it;
+	size_t i;
+	json_array_foreach(json_object_get(res, "items"), i, it) localise(r, it);
+	json_object_set_new(d, "filtered", json_boolean((q.q && *q.q) || (q.theme && *q.theme) || (q.event && *q.event) ||
+							(q.dept && *q.dept) || (q.audience && *q.audience)));
+	json_object_set_new(d, "themes", facet_list(r, json_object_get(fac, "themes"), "catalog.theme.", q.theme, NULL));
+	json_object_set_new(d, "events", facet_list(r, json_object_get(fac, "events"), "catalog.event.", q.event, NULL));
+	json_object_set_new(d, "depts", facet_list(r, json_object_get(fac, "depts"), NULL, q.dept, json_object_get(fac, "dept_names")));
+	json_object_set_new(d, "audiences", facet_list(r, json_object_get(fac, "audiences"), "catalog.audience.", q.audience, NULL));
+	json_decref(fac);
+	json_object_set_new(d, "result", res);
+	return dg_page(r, 200, "catalog/list.html", d);
+}
+
+/* The item named by {code} in force, localised; ENOTFOUND otherwise. */
+static dg_rc load_item(struct dg_req *r, json_t **out)
+{
+	struct dg_db *db = NULL;
+	const char *code = dg_kvs_get(&r->params, "code");
+	*out = NULL;
+	if (!code || strlen(code) > 40)
+		return DG_ENOTFOUND;
+	dg_rc rc = dg_req_db(r, &db);
+	if (!rc)
+		rc = cat_get(db, code, out);
+	if (rc == DG_ENOTFOUND)
+		dg_err_set(&r->err, rc, "%s", dg_t(r, "catalog.err.no_item"));
+	return rc;
+}
+
+static dg_rc guide_page(struct dg_req *r, const char *tmpl)
+{
+	json_t *it = NULL;
+	dg_rc rc = load_item(r, &it);
+	if (rc)
+		return rc;
+	localise(r, it);
+	json_t *d = json_object();
+	json_object_set(d, "title", json_object_get(it, "name"));
+	json_object_set_new(d, "item", it);
+	return dg_page(r, 200, tmpl, d);
+}
+
+static dg_rc page_guide(struct dg_req *r)
+{
+	return guide_page(r, "catalog/guide.html");
+}
+
+static dg_rc page_print(struct dg_req *r)
+{
+	return guide_page(r, "catalog/print.html");
+}
+
+static dg_rc page_apply(struct dg_req *r)
+{
+	return guide_page(r, "catalog/apply.html");
+}
+
+static dg_rc api_list(struct dg_req *r)
+{
+	struct cat_query q;
+	struct dg_db *db = NULL;
+	json_t *res = NULL;
+	dg_rc rc = read_query(r, &q);
+	if (rc) {
+		dg_reply_json_error(r, rc, r->err.msg, r->err.field);
+		return DG_OK;
+	}
+	rc = dg_req_db(r, &db);
+	if (!rc)
+		rc = cat_search(db, &q, &res);
+	if (rc)
+		return rc;
+	dg_reply_json(r, 200, res);
+	return DG_OK;
+}
+
+static dg_rc api_item(struct dg_req *r)
+{
+	json_t *it = NULL;
+	dg_rc rc = load_item(r, &it);
+	if (rc)
+		return rc;
+	json_object_del(it, "dept_id");
+	dg_reply_json(r, 200, it);
+	return DG_OK;
+}
+
+/* ---- the department's own items ------------------------------------ */
+
+static int64_t dept_scope(const struct dg_req *r)
+{
+	return r->user->role == DG_ROLE_ADMIN ? 0 : r->user->dept_id;
+}
+
+static dg_rc page_manage(struct dg_req *r)
+{
+	struct dg_db *db = NULL;
+	json_t *list = NULL, *it;
+	size_t i;
+	if (r->user->role == DG_ROLE_STAFF && r->user->dept_id <= 0)
+		return DG_EDENIED;
+	dg_rc rc = dg_req_db(r, &db);
+	if (!rc)
+		rc = cat_list_managed(db, dept_scope(r), &list);
+	if (rc)
+		return rc;
+	json_array_foreach(list, i, it)
+	{
+		json_object_set(it, "name", json_object_get(it, is_en(r) ? "name_en" : "name_zh"));
+		json_object_set_new(it, "status_label", json_string(label(r, "catalog.status.", json_string_value(json_object_get(it, "status")))));
+	}
+	json_t *d = json_object();
+	json_object_set_new(d, "title", json_string(dg_t(r, "catalog.manage.title")));
+	json_object_set_new(d, "items", list);
+	const char *done = dg_kvs_get(&r->query, "done");
+	if (done && (!strcmp(done, "publish") || !strcmp(done, "amend") || !strcmp(done, "retire")))
+		json_object_set_new(d, "done", json_string(label(r, "catalog.done.", done)));
+	return dg_page(r, 200, "catalog/manage.html", d);
+}
+
+/* POST /catalog/items/{code}/{publish|amend|retire}: own department's items only. */
+static dg_rc post_action(struct dg_req *r)
+{
+	struct dg_db *db = NULL;
+	struct dg_err err = {0};
+	int64_t dept = 0;
+	const char *code = dg_kvs_get(&r->params, "code"), *act = dg_kvs_get(&r->params, "action");
+	dg_rc (*fn)(struct dg_db *, const char *, struct dg_err *) =
+		!strcmp(act, "publish") ? cat_publish : !strcmp(act, "amend") ? cat_amend : !strcmp(act, "retire") ? cat_retire : NULL;
+	if (!fn || strlen(code) > 40)
+		return DG_ENOTFOUND;
+	dg_rc rc = dg_req_db(r, &db);
+	if (!rc)
+		rc = cat_dept_of(db, code, &dept);
+	if (!rc && dept_scope(r) && dept != dept_scope(r))
+		rc = DG_ENOTFOUND; /* another department's item: do not reveal it */
+	if (!rc)
+		rc = dg_db_begin(db);
+	if (rc)
+		return rc;
+	rc = fn(db, code, &err);
+	if (!rc)
+		rc = dg_db_commit(db);
+	if (rc) {
+		dg_db_rollback(db);
+		if (rc == DG_ECONFLICT || rc == DG_ENOTFOUND) {
+			dg_err_set(&r->err, rc, "%s", label(r, "catalog.err.", act));
+			rc = DG_ECONFLICT;
+		}
+		return rc;
+	}
+	dg_reply_redirect(r, dg_arena_printf(r->arena, "/catalog/manage?done=%s", act));
+	return DG_OK;
+}
+
+static const struct dg_route routes[] = {
+	{"GET", "/services", page_services, DG_ROLE_ANY, 0},
+	{"GET", "/services/{code}", page_guide, DG_ROLE_ANY, 0},
+	{"GET", "/services/{code}/print", page_print, DG_ROLE_ANY, 0},
+	{"GET", "/services/{code}/apply", page_apply, DG_ROLE_ANY, 0},
+	{"GET", "/api/v1/services", api_list, DG_ROLE_ANY, 0},
+	{"GET", "/api/v1/services/{code}", api_item, DG_ROLE_ANY, 0},
+	{"GET", "/catalog/manage", page_manage, DG_ROLE_STAFF | DG_ROLE_ADMIN, 0},
+	{"POST", "/catalog/items/{code}/{action}", post_action, DG_ROLE_STAFF | DG_ROLE_ADMIN, 0},
+};
+
+const struct dg_route *dg_catalog_routes(size_t *n)
+{
+	*n = sizeof(routes) / sizeof(routes[0]);
+	return routes;
 }

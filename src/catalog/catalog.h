@@ -6,6 +6,7 @@
 #ifndef DG_CATALOG_H
 #define DG_CATALOG_H
 
+#include <jansson.h>
 #include <stddef.h>
 
 #include "core/err.h"
@@ -21,6 +22,14 @@ const struct dg_route *dg_catalog_routes(size_t *n);
 
 /* The demo region's service items, inside the caller's transaction. */
 dg_rc dg_catalog_demo_seed(struct dg_db *db, struct dg_err *err) DG_MUST;
+
+/*
+ * Import a JSON array of items (docs/catalog.md): each is checked and
+ * published as a new version, all in one transaction on db (which must not
+ * be in one). EINVAL/ECONFLICT with err naming the item and the field;
+ * nothing changes on error.
+ */
+dg_rc dg_catalog_import_json(struct dg_db *db, const json_t *items, struct dg_err *err) DG_MUST;
 
 /* `dgov catalog import FILE | export [FILE]`; argv[0] is "catalog". Returns the exit code. */
 int dg_catalog_main(struct dg_app *app, int argc, char **argv);

@@ -1,7 +1,7 @@
 /*
- * pages.c - the portal's general pages: home, help, the three main
- * entrances (services, open data, policies), the language and elder-mode
- * switches, and static files.
+ * pages.c - the portal's general pages: home, help, the open-data and
+ * policies entrances (services is the catalogue's, src/catalog), the
+ * language and elder-mode switches, and static files.
  *
  * The switches are plain links to /prefs that set a cookie and come back, so
  * they work without JavaScript and from any page. The entrances are thin for
@@ -33,15 +33,6 @@ static dg_rc help(struct dg_req *r)
 	return dg_page(r, 200, "help.html", titled(r, "help.title"));
 }
 
-static dg_rc services(struct dg_req *r)
-{
-	json_t *d = titled(r, "services.title");
-	const char *q = dg_kvs_get(&r->query, "q");
-	if (q && q[0])
-		json_object_set_new(d, "q", json_string(q));
-	return dg_page(r, 200, "entrances/services.html", d);
-}
-
 static dg_rc data(struct dg_req *r)
 {
 	return dg_page(r, 200, "entrances/data.html", titled(r, "data.title"));
@@ -69,7 +60,6 @@ static dg_rc prefs(struct dg_req *r)
 static const struct dg_route routes[] = {
     {"GET", "/", home, DG_ROLE_ANY, 0},
     {"GET", "/help", help, DG_ROLE_ANY, 0},
-    {"GET", "/services", services, DG_ROLE_ANY, 0},
     {"GET", "/data", data, DG_ROLE_ANY, 0},
     {"GET", "/policies", policies, DG_ROLE_ANY, 0},
     {"GET", "/prefs", prefs, DG_ROLE_ANY, 0},

@@ -68,8 +68,9 @@ static int setup(void **state)
 		return -1;
 	if (dg_store_open(url, 2, &app.store, &err))
 		return -1;
-	const struct dg_migration *const lists[] = {dg_app_migrations, dg_auth_migrations};
-	if (dg_store_migrate(app.store, lists, 2, &err))
+	size_t nlists = 0;
+	const struct dg_migration *const *lists = dg_app_migration_lists(&nlists);
+	if (dg_store_migrate(app.store, lists, nlists, &err))
 		return -1;
 	return dg_db_get(app.store, &db) ? -1 : 0;
 }

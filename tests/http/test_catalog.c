@@ -1,0 +1,317 @@
+/*
+ * test_catalog.c - the service catalogue through the real server, on the
+ * store DGOV_TEST_DB selects: search in Chinese (two characters and longer)
+ * and English, no results, query metacharacters treated as text, browse
+ * filters, the guide, print and apply pages, the API's JSON and errors,
+ * publish / amend / retire with the guide showing the version in force,
+ * editing permissions (own department, citizens refused, CSRF) and import
+ * validation (all or nothing).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "app/app.h"
+#include "catalog/catalog.h"
+#include "harness.h"
+#include "store/store.h"
+
+static struct th_srv *srv;
+
+static int setup(void **state)
+{
+	(void)state;
+	srv = th_start();
+	return srv ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	th_stop(srv);
+	return 0;
+}
+
+/* GET path as anonymous; returns the body (malloc'd) and checks the status. */
+static char *get_as(struct th_client *c, const char *path, long want)
+{
+	struct th_resp r = {0};
+	long st = th_get(c, path, &r);
+	if (st != want)
+		fprintf(stderr, "GET %s: %ld, wanted %ld\n%.*s\n", path, st, want, (int)(r.len > 400 ? 400 : r.len),
+			r.body ? r.body : "");
+	assert_int_equal(st, want);
+	char *b = r.body;
+	r.body = NULL;
+	th_resp_release(&r);
+	return b;
+}
+
+static json_t *api(const char *path, long want)
+{
+	struct th_client *c = th_client_new(srv);
+	char *b = get_as(c, path, want);
+	json_t *j = json_loads(b, 0, NULL);
+	assert_non_null(j);
+	free(b);
+	th_client_free(c);
+	return j;
+}
+
+static json_int_t total_of(const char *path)
+{
+	json_t *j = api(path, 200);
+	json_int_t n = json_integer_value(json_object_get(j, "total"));
+	json_decref(j);
+	return n;
+}
+
+static int has_code(json_t *res, const char *code)
+{
+	json_t *it;
+	size_t i;
+	json_array_foreach(json_object_get(res, "items"), i, it) if (strcmp(json_string_value(json_object_get(it, "code")), code) == 0) return 1;
+	return 0;
+}
+
+static void search_chinese_and_english(void **state)
+{
+	(void)state;
+	/* 社保 is two characters: it must match (aliases and names) */
+	json_t *j = api("/api/v1/services?q=%E7%A4%BE%E4%BF%9D", 200);
+	assert_true(json_integer_value(json_object_get(j, "total")) >= 3);
+	assert_true(has_code(j, "990100-RS-002"));
+	json_decref(j);
+	/* 结婚登记 (longer): the marriage registration comes first (a name hit) */
+	j = api("/api/v1/services?q=%E7%BB%93%E5%A9%9A%E7%99%BB%E8%AE%B0", 200);
+	json_t *first = json_array_get(json_object_get(j, "items"), 0);
+	assert_string_equal(json_string_value(json_object_get(first, "code")), "990100-MZ-001");
+	json_decref(j);
+	/* English, any case, word prefix */
+	j = api("/api/v1/services?q=Unemployment", 200);
+	assert_true(has_code(j, "990100-RS-001"));
+	json_decref(j);
+	assert_true(total_of("/api/v1/services?q=pension") >= 1);
+	/* nothing */
+	assert_int_equal(total_of("/api/v1/services?q=zzqqxx"), 0);
+	assert_int_equal(total_of("/api/v1/services?q=%E7%81%AB%E6%98%9F%E7%A7%BB%E6%B0%91"), 0);
+}
+
+static void search_metacharacters_are_text(void **state)
+{
+	(void)state;
+	static const char *const qs[] = {"%22", "%2A", "OR", "%27", "%27%20OR%201%3D1%20--", "%25", "_",
+					 "NEAR(a%20b)", "%22%E7%A4%BE%E4%BF%9D%22%2A", "%5C", "a%26b%7Cc"};
+	for (size_t i = 0; i < sizeof(qs) / sizeof(qs[0]); i++) {
+		char path[256];
+		snprintf(path, sizeof(path), "/api/v1/services?q=%s", qs[i]);
+		json_decref(api(path, 200));
+		snprintf(path, sizeof(path), "/services?q=%s", qs[i]);
+		struct th_client *c = th_client_new(srv);
+		free(get_as(c, path, 200));
+		th_client_free(c);
+	}
+	/* quotes around a word still find it, % alone finds nothing rather than everything */
+	assert_int_equal(total_of("/api/v1/services?q=%25"), total_of("/api/v1/services"));
+	assert_true(total_of("/api/v1/services?q=%22%E7%A4%BE%E4%BF%9D%22") >= 3);
+}
+
+static void browse_filters(void **state)
+{
+	(void)state;
+	json_int_t all = total_of("/api/v1/services");
+	assert_true(all >= 30);
+	json_int_t housing = total_of("/api/v1/services?theme=housing");
+	assert_true(housing >= 2 && housing < all);
+	assert_true(total_of("/api/v1/services?dept=yb") == 3);
+	json_int_t ent = total_of("/api/v1/services?audience=enterprise");
+	json_int_t per = total_of("/api/v1/services?audience=person");
+	assert_true(ent > 0 && per > ent);
+	assert_int_equal(total_of("/api/v1/services?theme=no-such"), 0);
+	assert_int_equal(total_of("/api/v1/services?theme=%27%25"), 0);
+	assert_true(total_of("/api/v1/services?q=%E5%BC%80%E5%8A%9E&event=start-business") >= 2);
+	/* the page lists browse counts and the results */
+	struct th_client *c = th_client_new(srv);
+	char *b = get_as(c, "/services?dept=mz", 200);
+	assert_non_null(strstr(b, "结婚登记"));
+	assert_null(strstr(b, "失业保险金申领"));
+	assert_non_null(strstr(b, "aria-current=\"page\""));
+	free(b);
+	b = get_as(c, "/services?q=zzqqxx", 200);
+	assert_non_null(strstr(b, "没有找到符合条件的事项"));
+	free(b);
+	/* bad parameters: a clear message, not a failure */
+	b = get_as(c, "/services?q=%E7%A4%BE%E4%BF%9D%E7%A4%BE%E4%BF%9D%E7%A4%BE%E4%BF%9D%E7%A4%BE%E4%BF%9D%E7%A4%BE%E4%BF%9D%E7%A4%BE%E4%BF%9D%E7%A4%BE%E4%BF%9D%E7%A4%BE%E4%BF%9D%E7%A4%BE%E4%BF%9D%E7%A4%BE%E4%BF%9D%E7%A4%BE%E4%BF%9D%E7%A4%BE%E4%BF%9D%E7%A4%BE%E4%BF%9D%E7%A4%BE%E4%BF%9D%E7%A4%BE%E4%BF%9D%E7%A4%BE%E4%BF%9D%E7%A4%BE%E4%BF%9D%E7%A4%BE%E4%BF%9D%E7%A4%BE%E4%BF%9D%E7%A4%BE%E4%BF%9D%E7%A4%BE%E4%BF%9D%E7%A4%BE%E4%BF%9D%E7%A4%BE%E4%BF%9D%E7%A4%BE%E4%BF%9D%E7%A4%BE%E4%BF%9D%E7%A4%BE%E4%BF%9D%E7%A4%BE%E4%BF%9D%E7%A4%BE%E4%BF%9D%E7%A4%BE%E4%BF%9D%E7%A4%BE%E4%BF%9D%E7%A4%BE%E4%BF%9D", 200);
+	assert_non_null(strstr(b, "搜索内容太长"));
+	free(b);
+	free(get_as(c, "/services?q=%FF%FE", 400)); /* the HTTP layer refuses bad UTF-8 */
+	b = get_as(c, "/services?page=abc", 200);
+	assert_non_null(strstr(b, "error-summary"));
+	free(b);
+	th_client_free(c);
+	json_t *e = api("/api/v1/services?page=0", 400);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(e, "error"), "field")), "page");
+	json_decref(e);
+}
+
+static void guide_print_apply(void **state)
+{
+	(void)state;
+	struct th_client *c = th_client_new(srv);
+	char *b = get_as(c, "/services/990100-MZ-001", 200);
+	assert_non_null(strstr(b, "<h1>结婚登记</h1>"));
+	assert_non_null(strstr(b, "居民身份证"));
+	assert_non_null(strstr(b, "可共享获取"));              /* a department-issued material */
+	assert_non_null(strstr(b, "/services/990100-MZ-001/apply")); /* start button */
+	assert_non_null(strstr(b, "民法典"));
+	assert_non_null(strstr(b, "常见问题"));
+	free(b);
+	b = get_as(c, "/services/990100-MZ-001/print", 200);
+	assert_non_null(strstr(b, "居民身份证"));
+	assert_null(strstr(b, "service-nav"));
+	free(b);
+	b = get_as(c, "/services/990100-MZ-001/apply", 200);
+	assert_non_null(strstr(b, "在线办理即将开通"));
+	free(b);
+	free(get_as(c, "/services/NO-SUCH", 404));
+	free(get_as(c, "/prefs?lang=en", 303));
+	b = get_as(c, "/services/990100-GA-002", 200);
+	assert_non_null(strstr(b, "Renewal of a resident identity card"));
+	assert_non_null(strstr(b, "CNY 20.00"));
+	free(b);
+	th_client_free(c);
+	json_t *j = api("/api/v1/services/990100-MZ-001", 200);
+	assert_string_equal(json_string_value(json_object_get(j, "name_en")), "Marriage registration");
+	assert_true(json_array_size(json_object_get(j, "materials")) >= 3);
+	json_decref(j);
+	j = api("/api/v1/services/NO-SUCH", 404);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(j, "error"), "code")), "ENOTFOUND");
+	json_decref(j);
+}
+
+static long post_action(struct th_client *c, const char *path, int with_csrf)
+{
+	struct th_resp r = {0};
+	char *csrf = with_csrf ? th_csrf(c, "/catalog/manage") : NULL;
+	char body[256];
+	snprintf(body, sizeof(body), "csrf=%s", csrf ? csrf : "wrong");
+	long st = th_post_form(c, path, body, &r);
+	th_resp_release(&r);
+	free(csrf);
+	return st;
+}
+
+static void versions_and_permissions(void **state)
+{
+	(void)state;
+	struct th_client *mz = th_client_new(srv), *rs = th_client_new(srv), *cit = th_client_new(srv);
+	assert_true(th_login(mz, "mz_zhao", "Demo-2026!"));
+	assert_true(th_login(rs, "rs_qian", "Demo-2026!"));
+	assert_true(th_login(cit, "zhangsan", "Demo-2026!"));
+	char *b = get_as(mz, "/catalog/manage", 200);
+	assert_non_null(strstr(b, "990100-MZ-001"));
+	assert_null(strstr(b, "990100-RS-001"));
+	free(b);
+	free(get_as(cit, "/catalog/manage", 403));
+	/* another department's item: not found; a citizen: refused; no CSRF: refused */
+	assert_int_equal(post_action(rs, "/catalog/items/990100-MZ-004/retire", 1), 404);
+	assert_int_equal(post_action(cit, "/catalog/items/990100-MZ-004/retire", 1), 403);
+	assert_int_equal(post_action(mz, "/catalog/items/990100-MZ-004/retire", 0), 403);
+	assert_int_equal(total_of("/api/v1/services?q=%E9%AB%98%E9%BE%84%E6%B4%A5%E8%B4%B4"), 1);
+	/* amend: a draft; publishing it makes version 2 the one in force */
+	assert_int_equal(post_action(mz, "/catalog/items/990100-MZ-004/amend", 1), 303);
+	assert_int_equal(post_action(mz, "/catalog/items/990100-MZ-004/amend", 1), 409);
+	json_t *j = api("/api/v1/services/990100-MZ-004", 200);
+	assert_int_equal(json_integer_value(json_object_get(j, "version")), 1);
+	json_decref(j);
+	assert_int_equal(post_action(mz, "/catalog/items/990100-MZ-004/publish", 1), 303);
+	assert_int_equal(post_action(mz, "/catalog/items/990100-MZ-004/publish", 1), 409);
+	j = api("/api/v1/services/990100-MZ-004", 200);
+	assert_int_equal(json_integer_value(json_object_get(j, "version")), 2);
+	json_decref(j);
+	/* retire: gone from search, the guide says it is retired, no start button */
+	assert_int_equal(post_action(mz, "/catalog/items/990100-MZ-004/retire", 1), 303);
+	assert_int_equal(post_action(mz, "/catalog/items/990100-MZ-004/retire", 1), 409);
+	assert_int_equal(total_of("/api/v1/services?q=%E9%AB%98%E9%BE%84%E6%B4%A5%E8%B4%B4"), 0);
+	b = get_as(cit, "/services/990100-MZ-004", 200);
+	assert_non_null(strstr(b, "此事项已停止办理"));
+	assert_null(strstr(b, "/services/990100-MZ-004/apply"));
+	free(b);
+	assert_int_equal(post_action(mz, "/catalog/items/990100-MZ-004/bogus", 1), 404);
+	th_client_free(mz);
+	th_client_free(rs);
+	th_client_free(cit);
+}
+
+static const char good_item[] =
+	"{\"code\":\"990100-MZ-900\",\"dept\":\"mz\",\"name_zh\":\"测试补贴申领\",\"name_en\":\"Test allowance\","
+	"\"kind\":\"benefit\",\"audience\":\"person\",\"scope\":\"local\",\"depth\":\"full_online\","
+	"\"statutory_days\":10,\"promised_days\":5,\"fee_fen\":0,\"trips\":0,\"themes\":[\"elderly\"],"
+	"\"materials\":[{\"name_zh\":\"居民身份证\",\"name_en\":\"ID card\",\"medium\":\"both\",\"source\":\"applicant\"}]}";
+
+static dg_rc import_text(const char *text, struct dg_err *err)
+{
+	struct dg_db *db = NULL;
+	json_t *j = json_loads(text, 0, NULL);
+	assert_non_null(j);
+	assert_int_equal(dg_db_get(th_app(srv)->store, &db), DG_OK);
+	dg_rc rc = dg_catalog_import_json(db, j, err);
+	dg_db_put(db);
+	json_decref(j);
+	return rc;
+}
+
+static void import_all_or_nothing(void **state)
+{
+	(void)state;
+	struct dg_err err = {0};
+	char text[4096];
+	/* a good item then a bad one: nothing is imported, the message names item 2 and the field */
+	snprintf(text, sizeof(text), "[%s, {\"code\":\"990100-MZ-901\",\"dept\":\"mz\",\"name_zh\":\"x\"}]", good_item);
+	assert_int_equal(import_text(text, &err), DG_EINVAL);
+	assert_non_null(strstr(err.msg, "item 2 (990100-MZ-901)"));
+	assert_string_equal(err.field, "name_en");
+	assert_int_equal(total_of("/api/v1/services?q=Test%20allowance"), 0);
+	static const char *const bad[] = {
+		"{\"dept\":\"xx\"}", "{\"dept\":\"zz\"}", "{\"promised_days\":20}", "{\"fee_fen\":-1}",
+		"{\"kind\":\"nope\"}", "{\"themes\":[\"a b\"]}", "{\"materials\":[{\"name_zh\":\"a\"}]}",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		json_t *it = json_loads(good_item, 0, NULL), *patch = json_loads(bad[i], 0, NULL);
+		json_object_update(it, patch);
+		char *one = json_dumps(it, 0);
+		snprintf(text, sizeof(text), "[%s]", one);
+		memset(&err, 0, sizeof(err));
+		assert_int_equal(import_text(text, &err), DG_EINVAL);
+		assert_true(err.msg[0] != 0);
+		free(one);
+		json_decref(it);
+		json_decref(patch);
+	}
+	assert_int_equal(import_text("{}", &err), DG_EINVAL);
+	/* the good item alone goes in and is found */
+	snprintf(text, sizeof(text), "[%s]", good_item);
+	assert_int_equal(import_text(text, &err), DG_OK);
+	assert_int_equal(total_of("/api/v1/services?q=Test%20allowance"), 1);
+	assert_int_equal(total_of("/api/v1/services?q=%E6%B5%8B%E8%AF%95"), 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(search_chinese_and_english),
+		cmocka_unit_test(search_metacharacters_are_text),
+		cmocka_unit_test(browse_filters),
+		cmocka_unit_test(guide_print_apply),
+		cmocka_unit_test(versions_and_permissions),
+		cmocka_unit_test(import_all_or_nothing),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
