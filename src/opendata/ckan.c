@@ -1,0 +1,326 @@
+/*
+ * ckan.c - CKAN's Action API v3 over the catalogue: one handler for
+ * /api/3/action/{action} and /api/action/{action}, GET (query parameters)
+ * and POST (JSON object body or form body). Answers in CKAN's envelope
+ * {"help", "success", "result"} or {"help", "success": false, "error":
+ * {"__type", "message"}} with CKAN's statuses; an unknown action is 400 with
+ * a bare JSON string, as CKAN does. The table of actions is at the bottom.
+ */
+#include "opendata/ckan.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app/app.h"
+#include "core/date.h"
+#include "core/str.h"
+#include "opendata/datastore.h"
+#include "opendata/od_sql.h"
+
+#define LIST_MAX 1000 /* cap on package_list's limit */
+
+static const char *const licenses[][2] = {
+	{"cc-by", "Creative Commons Attribution"},
+	{"cc-by-sa", "Creative Commons Attribution Share-Alike"},
+	{"cc-zero", "Creative Commons CCZero"},
+	{"cc-nc", "Creative Commons Non-Commercial (Any)"},
+	{"odc-by", "Open Data Commons Attribution License"},
+	{"odc-odbl", "Open Data Commons Open Database License (ODbL)"},
+	{"odc-pddl", "Open Data Commons Public Domain Dedication and License (PDDL)"},
+	{"other-open", "Other (Open)"},
+	{"other-pd", "Other (Public Domain)"},
+	{"other-at", "Other (Attribution)"},
+	{"other-nc", "Other (Non-Commercial)"},
+	{"other-closed", "Other (Not Open)"},
+	{"notspecified", "License not specified"},
+};
+
+/* The request's parameters as one JSON object (new reference). */
+static json_t *params_of(struct dg_req *r)
+{
+	if (r->json && json_is_object(r->json))
+		return json_incref(r->json);
+	const struct dg_kvs *kv = strcmp(r->method, "GET") == 0 ? &r->query : &r->form;
+	json_t *o = json_object();
+	for (size_t i = 0; i < kv->n; i++)
+		json_object_set_new(o, kv->v[i].key, json_stringn(kv->v[i].val, kv->v[i].len));
+	return o;
+}
+
+static const char *param_str(json_t *params, const char *key)
+{
+	return json_string_value(json_object_get(params, key));
+}
+
+/* An integer parameter given as a JSON number or a decimal string; EINVAL otherwise. */
+static dg_rc param_int(json_t *params, const char *key, int64_t dflt, int64_t *out)
+{
+	json_t *v = json_object_get(params, key);
+	*out = dflt;
+	if (!v)
+		return DG_OK;
+	if (json_is_integer(v)) {
+		*out = json_integer_value(v);
+		return *out < 0 ? DG_EINVAL : DG_OK;
+	}
+	if (json_is_string(v) &&
+	    dg_str_to_i64(dg_str_of(json_string_value(v)), out) == DG_OK && *out >= 0)
+		return DG_OK;
+	return DG_EINVAL;
+}
+
+static void reply_env(struct dg_req *r, const char *action, unsigned status, bool ok, json_t *body)
+{
+	char help[256];
+	snprintf(help, sizeof help, "/api/3/action/help_show?name=%.200s", action);
+	json_t *env = json_pack("{s:s, s:b}", "help", help, "success", ok);
+	json_object_set_new(env, ok ? "result" : "error", body);
+	dg_reply_json(r, status, env);
+}
+
+static dg_rc reply_error(struct dg_req *r, const char *action, dg_rc rc, const char *msg,
+			 const char *field)
+{
+	unsigned status = 500;
+	const char *type = "Internal Error";
+	if (rc == DG_ENOTFOUND)
+		status = 404, type = "Not Found Error";
+	else if (rc == DG_EINVAL)
+		status = 409, type = "Validation Error";
+	else if (rc == DG_EDENIED || rc == DG_EAUTH)
+		status = 403, type = "Authorization Error";
+	json_t *e = json_pack("{s:s}", "__type", type);
+	if (rc == DG_EINVAL && field && field[0])
+		json_object_set_new(e, field, json_pack("[s]", msg));
+	else
+		json_object_set_new(e, "message", json_string(msg));
+	reply_env(r, action, status, false, e);
+	return DG_OK;
+}
+
+static dg_rc act_status_show(struct dg_req *r, json_t *params, json_t **res, struct dg_err *err)
+{
+	(void)r, (void)params, (void)err;
+	*res = json_pack("{s:s, s:s, s:s, s:s, s:s, s:[s]}", "ckan_version", "2.10.4",
+			 "site_title", "dgov", "site_description", "dgov open data", "site_url",
+			 "", "locale_default", "zh_Hans_CN", "extensions", "datastore");
+	return DG_OK;
+}
+
+static dg_rc act_site_read(struct dg_req *r, json_t *params, json_t **res, struct dg_err *err)
+{
+	(void)r, (void)params, (void)err;
+	*res = json_true();
+	return DG_OK;
+}
+
+static dg_rc act_license_list(struct dg_req *r, json_t *params, json_t **res, struct dg_err *err)
+{
+	(void)r, (void)params, (void)err;
+	json_t *list = json_array();
+	for (size_t i = 0; i < sizeof(licenses) / sizeof(licenses[0]); i++) {
+		bool open = strcmp(licenses[i][0], "other-closed") != 0 &&
+			    strcmp(licenses[i][0], "notspecified") != 0;
+		json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:b, s:b, s:b}", "id",
+						      licenses[i][0], "title", licenses[i][1],
+						      "status", "active", "od_conformance", open,
+						      "osd_conformance", open, "domain_data", 1));
+	}
+	*res = list;
+	return DG_OK;
+}
+
+static dg_rc act_package_list(struct dg_req *r, json_t *params, json_t **res, struct dg_err *err)
+{
+	int64_t limit = 0, offset = 0;
+	struct dg_db *db = NULL;
+	if (param_int(params, "limit", LIST_MAX, &limit) != DG_OK)
+		return dg_err_field(err, DG_EINVAL, "limit", "Must be a natural number");
+	if (param_int(params, "offset", 0, &offset) != DG_OK)
+		return dg_err_field(err, DG_EINVAL, "offset", "Must be a natural number");
+	if (limit > LIST_MAX)
+		limit = LIST_MAX;
+	dg_rc rc = dg_req_db(r, &db);
+	return rc ? rc : dg_od_package_names(db, limit, offset, res);
+}
+
+static dg_rc act_package_show(struct dg_req *r, json_t *params, json_t **res, struct dg_err *err)
+{
+	struct dg_db *db = NULL;
+	const char *id = param_str(params, "id");
+	if (!id || !id[0])
+		return dg_err_field(err, DG_EINVAL, "id", "Missing value");
+	dg_rc rc = dg_req_db(r, &db);
+	if (!rc)
+		rc = dg_od_package_show(db, id, res);
+	if (rc == DG_ENOTFOUND)
+		return dg_err_set(err, DG_ENOTFOUND, "Not found: Dataset not found");
+	return rc;
+}
+
+/* Each name's full package, into a new array. */
+static dg_rc packages_of(struct dg_db *db, json_t *names, json_t **out)
+{
+	json_t *list = json_array();
+	size_t i;
+	json_t *n;
+	json_array_foreach(names, i, n) {
+		json_t *p = NULL;
+		dg_rc rc = dg_od_package_show(db, json_string_value(n), &p);
+		if (rc) {
+			json_decref(list);
+			return rc;
+		}
+		json_array_append_new(list, p);
+	}
+	*out = list;
+	return DG_OK;
+}
+
+static dg_rc act_package_search(struct dg_req *r, json_t *params, json_t **res,
+				struct dg_err *err)
+{
+	int64_t rows = 0, start = 0, count = 0;
+	struct dg_db *db = NULL;
+	json_t *names = NULL, *results = NULL;
+	const char *q = param_str(params, "q");
+	if (!q || strcmp(q, "*:*") == 0)
+		q = "";
+	if (strlen(q) > 512)
+		return dg_err_field(err, DG_EINVAL, "q", "Must be at most 512 characters");
+	if (param_int(params, "rows", 10, &rows) != DG_OK)
+		return dg_err_field(err, DG_EINVAL, "rows", "Must be a natural number");
+	if (param_int(params, "start", 0, &start) != DG_OK)
+		return dg_err_field(err, DG_EINVAL, "start", "Must be a natural number");
+	if (rows > LIST_MAX)
+		rows = LIST_MAX;
+	dg_rc rc = dg_req_db(r, &db);
+	if (!rc)
+		rc = dg_od_package_search(db, q, rows, start, &count, &names);
+	if (!rc)
+		rc = packages_of(db, names, &results);
+	json_decref(names);
+	if (rc)
+		return rc;
+	*res = json_pack("{s:I, s:o, s:s, s:{}, s:{}}", "count", (json_int_t)count, "results",
+			 results, "sort", "score desc, metadata_modified desc", "facets",
+			 "search_facets");
+	return DG_OK;
+}
+
+static dg_rc act_organization_list(struct dg_req *r, json_t *params, json_t **res,
+				   struct dg_err *err)
+{
+	struct dg_db *db = NULL;
+	(void)params, (void)err;
+	dg_rc rc = dg_req_db(r, &db);
+	return rc ? rc : dg_od_organization_list(db, res);
+}
+
+/*
+ * May the requester write the dataset? Only over an API token (a session
+ * cookie on a CSRF-free route would let other sites write), as staff of the
+ * owning department or an administrator. A closed dataset is "not found" to
+ * anyone who may not write it, as everywhere else.
+ */
+static dg_rc may_write(struct dg_req *r, struct dg_db *db, const char *id, struct dg_err *err)
+{
+	char *dept = NULL, *tier = NULL, *mine = NULL;
+	dg_rc rc = dg_od_package_owner(db, id, r->arena, &dept, &tier);
+	if (rc == DG_ENOTFOUND)
+		return dg_err_set(err, rc, "Not found: Dataset not found");
+	if (rc)
+		return rc;
+	const struct dg_user *u = r->user;
+	if (u && u->via_token && u->role == DG_ROLE_ADMIN)
+		return DG_OK;
+	if (u && u->via_token && u->role == DG_ROLE_STAFF) {
+		rc = dg_od_dept_code(db, u->dept_id, r->arena, &mine);
+		if (rc && rc != DG_ENOTFOUND)
+			return rc;
+		if (mine && strcmp(mine, dept) == 0)
+			return DG_OK;
+	}
+	if (strcmp(tier, "closed") == 0)
+		return dg_err_set(err, DG_ENOTFOUND, "Not found: Dataset not found");
+	return dg_err_set(err, DG_EDENIED, "Access denied: User %s not authorized to edit package %s",
+			  u ? u->username : "anonymous", id);
+}
+
+static dg_rc act_package_delete(struct dg_req *r, json_t *params, json_t **res,
+				struct dg_err *err)
+{
+	struct dg_db *db = NULL;
+	const char *id = param_str(params, "id");
+	if (strcmp(r->method, "POST") != 0)
+		return dg_err_set(err, DG_EINVAL, "package_delete must be a POST request");
+	if (!id || !id[0])
+		return dg_err_field(err, DG_EINVAL, "id", "Missing value");
+	dg_rc rc = dg_req_db(r, &db);
+	if (!rc)
+		rc = may_write(r, db, id, err);
+	if (!rc)
+		rc = dg_od_package_delete(db, id, dg_now_ms());
+	if (rc == DG_ENOTFOUND && !err->msg[0])
+		dg_err_set(err, rc, "Not found: Dataset not found");
+	if (!rc)
+		*res = json_null();
+	return rc;
+}
+
+static dg_rc act_datastore(struct dg_req *r, const char *action, json_t *params, json_t **res,
+			   struct dg_err *err)
+{
+	return dg_datastore_action(r, action, params, res, err);
+}
+
+typedef dg_rc (*action_fn)(struct dg_req *r, json_t *params, json_t **res, struct dg_err *err);
+
+static const struct {
+	const char *name;
+	action_fn fn;
+} actions[] = {
+	{"status_show", act_status_show},
+	{"site_read", act_site_read},
+	{"license_list", act_license_list},
+	{"package_list", act_package_list},
+	{"package_show", act_package_show},
+	{"organization_list", act_organization_list},
+	{"package_delete", act_package_delete},
+	{"package_search", act_package_search},
+};
+
+dg_rc dg_ckan_handle(struct dg_req *r)
+{
+	const char *action = dg_kvs_get(&r->params, "action");
+	action_fn fn = NULL;
+	for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++)
+		if (strcmp(actions[i].name, action) == 0)
+			fn = actions[i].fn;
+	bool ds = strncmp(action, "datastore_", 10) == 0;
+	if (!fn && !ds) {
+		char msg[256];
+		snprintf(msg, sizeof msg, "Bad request: Action name not known: %.200s", action);
+		/* a bare JSON string, which dg_reply_json (objects and arrays) does not write */
+		json_t *js = json_string(msg);
+		char *text = json_dumps(js, JSON_ENCODE_ANY);
+		json_decref(js);
+		dg_reply_bytes(r, 400, "application/json; charset=utf-8", text, strlen(text));
+		free(text);
+		return DG_OK;
+	}
+	json_t *params = params_of(r);
+	json_t *res = NULL;
+	struct dg_err err = {0};
+	dg_rc rc = ds ? act_datastore(r, action, params, &res, &err) : fn(r, params, &res, &err);
+	json_decref(params);
+	if (rc == DG_OK) {
+		reply_env(r, action, 200, true, res);
+		return DG_OK;
+	}
+	json_decref(res);
+	if (rc != DG_ENOTFOUND && rc != DG_EINVAL && rc != DG_EDENIED && rc != DG_EAUTH)
+		return rc; /* store failures: the dispatcher's 500 */
+	return reply_error(r, action, rc, err.msg[0] ? err.msg : "Error", err.field);
+}

@@ -1,0 +1,191 @@
+/*
+ * ds_sql.c - every statement the datastore runs (see ds_sql.h), for SQLite
+ * and PostgreSQL alike. Identifiers are interpolated only after the callers
+ * validated them (safe names); every value is a bound parameter.
+ */
+#include "opendata/ds_sql.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/mem.h"
+#include "opendata/datastore.h"
+
+const struct dg_migration dg_datastore_migrations[] = {
+	{"datastore-001-tables",
+	 "CREATE TABLE datastore_tables ("
+	 " resource_id TEXT PRIMARY KEY,"
+	 " table_name TEXT NOT NULL,"
+	 " fields TEXT NOT NULL,"
+	 " row_count BIGINT NOT NULL DEFAULT 0,"
+	 " report TEXT,"
+	 " updated_at BIGINT NOT NULL);"},
+	{NULL, NULL},
+};
+
+void dg_ds_table_name(const char *resource_id, int64_t version, char out[DG_DS_TABLE_MAX])
+{
+	/* FNV-1a: a stable short name; the version keeps loads apart */
+	uint64_t h = 1469598103934665603ull;
+	for (const unsigned char *p = (const unsigned char *)resource_id; *p; p++) {
+		h ^= *p;
+		h *= 1099511628211ull;
+	}
+	snprintf(out, DG_DS_TABLE_MAX, "ds_%016llx_%lld", (unsigned long long)h,
+		 (long long)version);
+}
+
+dg_rc dg_ds_sql_lookup(struct dg_db *db, const char *resource_id, struct dg_ds_table *t)
+{
+	struct dg_rows *rows = NULL;
+	dg_rc rc = dg_db_query(db,
+			       "SELECT table_name, fields, row_count FROM datastore_tables"
+			       " WHERE resource_id = ?",
+			       DG_ARGS(DG_VT(resource_id)), &rows);
+	memset(t, 0, sizeof *t);
+	if (rc != DG_OK)
+		return rc;
+	if ((rc = dg_rows_next(rows)) != DG_OK)
+		goto out;
+	snprintf(t->table, sizeof t->table, "%s", dg_rows_text(rows, 0));
+	t->fields = json_loads(dg_rows_text(rows, 1), 0, NULL);
+	t->row_count = dg_rows_int(rows, 2);
+	if (!json_is_array(t->fields)) {
+		json_decref(t->fields);
+		t->fields = NULL;
+		rc = DG_EDB;
+	}
+out:
+	dg_rows_free(rows);
+	return rc;
+}
+
+static const char *sql_type(enum dg_store_kind k, enum dg_ds_type t)
+{
+	switch (t) {
+	case DG_DS_INT:
+		return "BIGINT";
+	case DG_DS_NUMERIC:
+		return k == DG_STORE_PG ? "NUMERIC" : "REAL";
+	case DG_DS_DATE:
+		return k == DG_STORE_PG ? "DATE" : "TEXT";
+	case DG_DS_BOOL:
+		return k == DG_STORE_PG ? "BOOLEAN" : "INTEGER";
+	default:
+		return "TEXT";
+	}
+}
+
+dg_rc dg_ds_sql_create(struct dg_db *db, const char *table, size_t ncols,
+		       char (*names)[DG_DS_NAME_MAX], const enum dg_ds_type *types)
+{
+	struct dg_buf b;
+	dg_rc rc;
+	dg_buf_init(&b, 1 << 20);
+	if ((rc = dg_buf_addf(&b, "CREATE TABLE \"%s\" (\"_id\" {{pk}}", table)) != DG_OK)
+		goto out;
+	for (size_t i = 0; i < ncols; i++)
+		if ((rc = dg_buf_addf(&b, ", \"%s\" %s", names[i],
+				      sql_type(dg_db_kind(db), types[i]))) != DG_OK)
+			goto out;
+	if ((rc = dg_buf_adds(&b, ")")) != DG_OK)
+		goto out;
+	rc = dg_db_exec(db, dg_buf_str(&b), DG_NOARGS, NULL);
+out:
+	dg_buf_release(&b);
+	return rc;
+}
+
+dg_rc dg_ds_sql_drop(struct dg_db *db, const char *table)
+{
+	char sql[128];
+	snprintf(sql, sizeof sql, "DROP TABLE IF EXISTS \"%s\"", table);
+	return dg_db_exec(db, sql, DG_NOARGS, NULL);
+}
+
+static struct dg_val bind(enum dg_ds_type t, const char *s)
+{
+	if (!s || !*s)
+		return DG_VNULL;
+	if (t == DG_DS_BOOL)
+		return DG_VT((s[0] == 't' || s[0] == 'T' || s[0] == '1') ? "1" : "0");
+	return DG_VT(s);
+}
+
+dg_rc dg_ds_sql_insert(struct dg_db *db, const char *table, size_t ncols,
+		       char (*names)[DG_DS_NAME_MAX], const enum dg_ds_type *types,
+		       const char *const *vals, size_t nrows)
+{
+	struct dg_buf b;
+	struct dg_val *args = dg_xcalloc(nrows * ncols + 1, sizeof *args);
+	dg_rc rc;
+	dg_buf_init(&b, 16 << 20);
+	if ((rc = dg_buf_addf(&b, "INSERT INTO \"%s\" (", table)) != DG_OK)
+		goto out;
+	for (size_t i = 0; i < ncols; i++)
+		if ((rc = dg_buf_addf(&b, "%s\"%s\"", i ? ", " : "", names[i])) != DG_OK)
+			goto out;
+	if ((rc = dg_buf_adds(&b, ") VALUES ")) != DG_OK)
+		goto out;
+	for (size_t r = 0; r < nrows; r++) {
+		if ((rc = dg_buf_adds(&b, r ? ", (" : "(")) != DG_OK)
+			goto out;
+		for (size_t i = 0; i < ncols; i++) {
+			if ((rc = dg_buf_adds(&b, i ? ", ?" : "?")) != DG_OK)
+				goto out;
+			args[r * ncols + i] = bind(types[i], vals[r * ncols + i]);
+		}
+		if ((rc = dg_buf_addc(&b, ')')) != DG_OK)
+			goto out;
+	}
+	rc = dg_db_exec(db, dg_buf_str(&b), args, nrows * ncols, NULL);
+out:
+	dg_buf_release(&b);
+	free(args);
+	return rc;
+}
+
+dg_rc dg_ds_sql_index(struct dg_db *db, const char *table, size_t ncols,
+		      char (*names)[DG_DS_NAME_MAX])
+{
+	for (size_t i = 0; i < ncols; i++) {
+		char sql[256];
+		snprintf(sql, sizeof sql, "CREATE INDEX \"%.60s_i%zu\" ON \"%s\" (\"%s\")", table, i,
+			 table, names[i]);
+		dg_rc rc = dg_db_exec(db, sql, DG_NOARGS, NULL);
+		if (rc != DG_OK)
+			return rc;
+	}
+	return DG_OK;
+}
+
+dg_rc dg_ds_sql_switch(struct dg_db *db, const char *resource_id, const char *table, json_t *fields,
+		       int64_t row_count, json_t *report, char old[DG_DS_TABLE_MAX])
+{
+	struct dg_ds_table prev;
+	char *f = json_dumps(fields, JSON_COMPACT);
+	char *rep = report ? json_dumps(report, JSON_COMPACT) : NULL;
+	dg_rc rc = dg_ds_sql_lookup(db, resource_id, &prev);
+	old[0] = '\0';
+	if (rc == DG_OK) {
+		snprintf(old, DG_DS_TABLE_MAX, "%s", prev.table);
+		json_decref(prev.fields);
+	} else if (rc != DG_ENOTFOUND) {
+		goto out;
+	}
+	rc = dg_db_exec(db,
+			"INSERT INTO datastore_tables (resource_id, table_name, fields, row_count,"
+			" report, updated_at) VALUES (?, ?, ?, ?, ?, {{now_ms}})"
+			" ON CONFLICT (resource_id) DO UPDATE SET table_name = excluded.table_name,"
+			" fields = excluded.fields, row_count = excluded.row_count,"
+			" report = excluded.report, updated_at = excluded.updated_at",
+			DG_ARGS(DG_VT(resource_id), DG_VT(table), DG_VT(f), DG_VI(row_count),
+				DG_VT(rep)),
+			NULL);
+out:
+	free(f);
+	free(rep);
+	return rc;
+}

@@ -1,0 +1,58 @@
+/*
+ * ds_sql.h - all of the datastore's SQL: the datastore_tables catalogue of
+ * resource -> table, and DDL/DML over the per-resource tables. Table and
+ * column names given here must already be safe identifiers (ds_infer.h's
+ * names and dg_ds_table_name's tables); values are always bound.
+ */
+#ifndef DG_DS_SQL_H
+#define DG_DS_SQL_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "core/arena.h"
+#include "core/err.h"
+#include "opendata/ds_infer.h"
+#include "store/store.h"
+
+#define DG_DS_TABLE_MAX 64
+
+/* The table a resource's rows live in. */
+struct dg_ds_table {
+	char table[DG_DS_TABLE_MAX];
+	json_t *fields; /* owned: [{"id","type","info":{"label"}}] */
+	int64_t row_count;
+};
+
+/* "ds_<16 hex of a hash of resource_id>_<version>". */
+void dg_ds_table_name(const char *resource_id, int64_t version, char out[DG_DS_TABLE_MAX]);
+
+/* ENOTFOUND when the resource has no table. t->fields is owned by the caller. */
+dg_rc dg_ds_sql_lookup(struct dg_db *db, const char *resource_id, struct dg_ds_table *t) DG_MUST;
+
+/* Create a table with "_id" and the given columns (names[i], types[i]). */
+dg_rc dg_ds_sql_create(struct dg_db *db, const char *table, size_t ncols,
+		       char (*names)[DG_DS_NAME_MAX], const enum dg_ds_type *types) DG_MUST;
+dg_rc dg_ds_sql_drop(struct dg_db *db, const char *table) DG_MUST;
+
+/*
+ * Insert nrows rows of ncols text values (vals[row*ncols+col], NULL or "" is
+ * SQL NULL) in one multi-row INSERT. Booleans are written as 1/0.
+ */
+dg_rc dg_ds_sql_insert(struct dg_db *db, const char *table, size_t ncols,
+		       char (*names)[DG_DS_NAME_MAX], const enum dg_ds_type *types,
+		       const char *const *vals, size_t nrows) DG_MUST;
+
+/* Index every column (after a load). */
+dg_rc dg_ds_sql_index(struct dg_db *db, const char *table, size_t ncols,
+		      char (*names)[DG_DS_NAME_MAX]) DG_MUST;
+
+/*
+ * Point resource_id at table (insert or replace) with its fields, count and
+ * load report (may be NULL); *old gets the previous table ("" if none).
+ * Call inside a transaction.
+ */
+dg_rc dg_ds_sql_switch(struct dg_db *db, const char *resource_id, const char *table, json_t *fields,
+		       int64_t row_count, json_t *report, char old[DG_DS_TABLE_MAX]) DG_MUST;
+
+#endif

@@ -1,0 +1,333 @@
+/*
+ * od_sql.c - every SQL statement of the open-data catalogue: the schema
+ * (dg_opendata_migrations) and the reads and writes behind the CKAN actions
+ * and the demo seed. Datasets are CKAN packages with the fields Chinese
+ * portals add (publishing department, theme, frequency, region, open tier);
+ * the publishing department is departments.code, which is also the CKAN
+ * organization name. Closed-tier and private datasets are never returned by
+ * the public reads here.
+ */
+#include "opendata/od_sql.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+const struct dg_migration dg_opendata_migrations[] = {
+	{"opendata-001-packages",
+	 "CREATE TABLE od_packages ("
+	 " id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, title TEXT NOT NULL,"
+	 " notes TEXT NOT NULL DEFAULT '', license_id TEXT NOT NULL DEFAULT 'notspecified',"
+	 " author TEXT NOT NULL DEFAULT '', maintainer TEXT NOT NULL DEFAULT '',"
+	 " url TEXT NOT NULL DEFAULT '', version TEXT NOT NULL DEFAULT '',"
+	 " state TEXT NOT NULL DEFAULT 'active', private INTEGER NOT NULL DEFAULT 0,"
+	 " metadata_created BIGINT NOT NULL, metadata_modified BIGINT NOT NULL,"
+	 " owner_dept TEXT NOT NULL, theme TEXT NOT NULL DEFAULT '',"
+	 " frequency TEXT NOT NULL DEFAULT '', region TEXT NOT NULL DEFAULT '',"
+	 " tier TEXT NOT NULL DEFAULT 'open');"
+	 "CREATE INDEX od_packages_dept ON od_packages(owner_dept);"
+	 "CREATE TABLE od_resources ("
+	 " id TEXT PRIMARY KEY, package_id TEXT NOT NULL REFERENCES od_packages(id),"
+	 " name TEXT NOT NULL DEFAULT '', description TEXT NOT NULL DEFAULT '',"
+	 " format TEXT NOT NULL DEFAULT '', url TEXT NOT NULL DEFAULT '',"
+	 " url_type TEXT NOT NULL DEFAULT 'link', size BIGINT, mimetype TEXT NOT NULL DEFAULT '',"
+	 " created BIGINT NOT NULL, last_modified BIGINT NOT NULL, position INTEGER NOT NULL);"
+	 "CREATE INDEX od_resources_pkg ON od_resources(package_id, position);"
+	 "CREATE TABLE od_tags (package_id TEXT NOT NULL REFERENCES od_packages(id),"
+	 " name TEXT NOT NULL, PRIMARY KEY (package_id, name));"},
+	{NULL, NULL},
+};
+
+/* What the public may see of a package. */
+#define VISIBLE " state = 'active' AND private = 0 AND tier <> 'closed' "
+
+void dg_od_iso_time(int64_t ms, char out[64])
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	snprintf(out, 64, "%04d-%02d-%02dT%02d:%02d:%02d.%06d", tm.tm_year + 1900, tm.tm_mon + 1,
+		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000) * 1000);
+}
+
+static void set_time(json_t *o, const char *key, int64_t ms)
+{
+	char iso[64];
+	dg_od_iso_time(ms, iso);
+	json_object_set_new(o, key, json_string(iso));
+}
+
+dg_rc dg_od_package_names(struct dg_db *db, int64_t limit, int64_t offset, json_t **out)
+{
+	struct dg_rows *rows = NULL;
+	*out = NULL;
+	dg_rc rc = dg_db_query(db, "SELECT name FROM od_packages WHERE" VISIBLE
+				   "ORDER BY name LIMIT ? OFFSET ?",
+			       DG_ARGS(DG_VI(limit), DG_VI(offset)), &rows);
+	if (rc)
+		return rc;
+	json_t *list = json_array();
+	while ((rc = dg_rows_next(rows)) == DG_OK)
+		json_array_append_new(list, json_string(dg_rows_text(rows, 0)));
+	dg_rows_free(rows);
+	if (rc != DG_ENOTFOUND) {
+		json_decref(list);
+		return rc;
+	}
+	*out = list;
+	return DG_OK;
+}
+
+static dg_rc add_resources(struct dg_db *db, json_t *pkg, const char *id)
+{
+	struct dg_rows *rows = NULL;
+	dg_rc rc = dg_db_query(db,
+			       "SELECT id, name, description, format, url, url_type, size, mimetype,"
+			       " created, last_modified, position FROM od_resources"
+			       " WHERE package_id = ? ORDER BY position",
+			       DG_ARGS(DG_VT(id)), &rows);
+	if (rc)
+		return rc;
+	json_t *list = json_array();
+	while ((rc = dg_rows_next(rows)) == DG_OK) {
+		json_t *res = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I}", "id",
+					dg_rows_text(rows, 0), "package_id", id, "name",
+					dg_rows_text(rows, 1), "description", dg_rows_text(rows, 2),
+					"format", dg_rows_text(rows, 3), "url", dg_rows_text(rows, 4),
+					"url_type", dg_rows_text(rows, 5), "mimetype",
+					dg_rows_text(rows, 7), "position",
+					(json_int_t)dg_rows_int(rows, 10));
+		json_object_set_new(res, "size", dg_rows_isnull(rows, 6)
+							 ? json_null()
+							 : json_integer(dg_rows_int(rows, 6)));
+		set_time(res, "created", dg_rows_int(rows, 8));
+		set_time(res, "last_modified", dg_rows_int(rows, 9));
+		json_object_set_new(res, "state", json_string("active"));
+		json_object_set_new(res, "datastore_active", json_false());
+		json_array_append_new(list, res);
+	}
+	dg_rows_free(rows);
+	if (rc != DG_ENOTFOUND) {
+		json_decref(list);
+		return rc;
+	}
+	json_object_set_new(pkg, "num_resources", json_integer((json_int_t)json_array_size(list)));
+	json_object_set_new(pkg, "resources", list);
+	return DG_OK;
+}
+
+static dg_rc add_tags(struct dg_db *db, json_t *pkg, const char *id)
+{
+	struct dg_rows *rows = NULL;
+	dg_rc rc = dg_db_query(db, "SELECT name FROM od_tags WHERE package_id = ? ORDER BY name",
+			       DG_ARGS(DG_VT(id)), &rows);
+	if (rc)
+		return rc;
+	json_t *list = json_array();
+	while ((rc = dg_rows_next(rows)) == DG_OK) {
+		const char *n = dg_rows_text(rows, 0);
+		json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:n}", "name", n,
+						      "display_name", n, "state", "active",
+						      "vocabulary_id"));
+	}
+	dg_rows_free(rows);
+	if (rc != DG_ENOTFOUND) {
+		json_decref(list);
+		return rc;
+	}
+	json_object_set_new(pkg, "num_tags", json_integer((json_int_t)json_array_size(list)));
+	json_object_set_new(pkg, "tags", list);
+	return DG_OK;
+}
+
+static json_t *package_of_row(struct dg_rows *rows)
+{
+	json_t *p = json_pack(
+		"{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:s, s:b}", "id",
+		dg_rows_text(rows, 0), "name", dg_rows_text(rows, 1), "title", dg_rows_text(rows, 2),
+		"notes", dg_rows_text(rows, 3), "license_id", dg_rows_text(rows, 4), "author",
+		dg_rows_text(rows, 5), "maintainer", dg_rows_text(rows, 6), "url",
+		dg_rows_text(rows, 7), "version", dg_rows_text(rows, 8), "state",
+		dg_rows_text(rows, 9), "private", (int)dg_rows_int(rows, 10), "type", "dataset",
+		"isopen", strcmp(dg_rows_text(rows, 4), "notspecified") != 0);
+	set_time(p, "metadata_created", dg_rows_int(rows, 11));
+	set_time(p, "metadata_modified", dg_rows_int(rows, 12));
+	const char *dept = dg_rows_text(rows, 13);
+	json_object_set_new(p, "owner_org", json_string(dept));
+	json_object_set_new(p, "organization",
+			    json_pack("{s:s, s:s, s:s, s:s, s:b}", "id", dept, "name", dept,
+				      "title", dg_rows_text(rows, 18), "type", "organization",
+				      "is_organization", 1));
+	json_t *groups = json_array();
+	if (dg_rows_text(rows, 14)[0])
+		json_array_append_new(groups, json_pack("{s:s, s:s}", "name",
+							dg_rows_text(rows, 14), "title",
+							dg_rows_text(rows, 14)));
+	json_object_set_new(p, "groups", groups);
+	json_object_set_new(p, "extras",
+			    json_pack("[{s:s,s:s},{s:s,s:s},{s:s,s:s}]", "key", "update_frequency",
+				      "value", dg_rows_text(rows, 15), "key", "region", "value",
+				      dg_rows_text(rows, 16), "key", "open_tier", "value",
+				      dg_rows_text(rows, 17)));
+	return p;
+}
+
+dg_rc dg_od_package_show(struct dg_db *db, const char *id_or_name, json_t **out)
+{
+	struct dg_rows *rows = NULL;
+	*out = NULL;
+	dg_rc rc = dg_db_query(
+		db,
+		"SELECT p.id, p.name, p.title, p.notes, p.license_id, p.author, p.maintainer, p.url,"
+		" p.version, p.state, p.private, p.metadata_created, p.metadata_modified,"
+		" p.owner_dept, p.theme, p.frequency, p.region, p.tier, d.name_zh"
+		" FROM od_packages p JOIN departments d ON d.code = p.owner_dept"
+		" WHERE (p.id = ? OR p.name = ?) AND p.state = 'active' AND p.private = 0"
+		" AND p.tier <> 'closed'",
+		DG_ARGS(DG_VT(id_or_name), DG_VT(id_or_name)), &rows);
+	if (rc)
+		return rc;
+	rc = dg_rows_next(rows);
+	json_t *p = rc == DG_OK ? package_of_row(rows) : NULL;
+	dg_rows_free(rows);
+	if (rc)
+		return rc;
+	const char *id = json_string_value(json_object_get(p, "id"));
+	rc = add_resources(db, p, id);
+	if (!rc)
+		rc = add_tags(db, p, id);
+	if (rc) {
+		json_decref(p);
+		return rc;
+	}
+	*out = p;
+	return DG_OK;
+}
+
+dg_rc dg_od_organization_list(struct dg_db *db, json_t **out)
+{
+	struct dg_rows *rows = NULL;
+	*out = NULL;
+	dg_rc rc = dg_db_query(db, "SELECT code FROM departments ORDER BY code", DG_NOARGS, &rows);
+	if (rc)
+		return rc;
+	json_t *list = json_array();
+	while ((rc = dg_rows_next(rows)) == DG_OK)
+		json_array_append_new(list, json_string(dg_rows_text(rows, 0)));
+	dg_rows_free(rows);
+	if (rc != DG_ENOTFOUND) {
+		json_decref(list);
+		return rc;
+	}
+	*out = list;
+	return DG_OK;
+}
+
+dg_rc dg_od_insert_package(struct dg_db *db, const struct dg_od_package *p, int64_t now_ms)
+{
+	return dg_db_exec(db,
+			  "INSERT INTO od_packages (id, name, title, notes, license_id, author,"
+			  " metadata_created, metadata_modified, owner_dept, theme, frequency,"
+			  " region, tier) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+			  DG_ARGS(DG_VT(p->id), DG_VT(p->name), DG_VT(p->title), DG_VT(p->notes),
+				  DG_VT(p->license_id), DG_VT(p->author), DG_VI(now_ms),
+				  DG_VI(now_ms), DG_VT(p->dept), DG_VT(p->theme),
+				  DG_VT(p->frequency), DG_VT(p->region), DG_VT(p->tier)),
+			  NULL);
+}
+
+dg_rc dg_od_insert_resource(struct dg_db *db, const char *id, const char *package_id,
+			    const char *name, const char *format, const char *url, int position,
+			    int64_t now_ms)
+{
+	return dg_db_exec(db,
+			  "INSERT INTO od_resources (id, package_id, name, format, url, url_type,"
+			  " created, last_modified, position) VALUES (?,?,?,?,?,'link',?,?,?)",
+			  DG_ARGS(DG_VT(id), DG_VT(package_id), DG_VT(name), DG_VT(format),
+				  DG_VT(url), DG_VI(now_ms), DG_VI(now_ms), DG_VI(position)),
+			  NULL);
+}
+
+dg_rc dg_od_insert_tag(struct dg_db *db, const char *package_id, const char *name)
+{
+	return dg_db_exec(db, "INSERT INTO od_tags (package_id, name) VALUES (?, ?)",
+			  DG_ARGS(DG_VT(package_id), DG_VT(name)), NULL);
+}
+
+dg_rc dg_od_package_owner(struct dg_db *db, const char *id_or_name, struct dg_arena *a,
+			  char **dept, char **tier)
+{
+	struct dg_rows *rows = NULL;
+	*dept = *tier = NULL;
+	dg_rc rc = dg_db_query(db,
+			       "SELECT owner_dept, tier FROM od_packages"
+			       " WHERE (id = ? OR name = ?) AND state = 'active'",
+			       DG_ARGS(DG_VT(id_or_name), DG_VT(id_or_name)), &rows);
+	if (rc)
+		return rc;
+	rc = dg_rows_next(rows);
+	if (rc == DG_OK) {
+		*dept = dg_arena_strdup(a, dg_rows_text(rows, 0));
+		*tier = dg_arena_strdup(a, dg_rows_text(rows, 1));
+	}
+	dg_rows_free(rows);
+	return rc;
+}
+
+dg_rc dg_od_dept_code(struct dg_db *db, int64_t dept_id, struct dg_arena *a, char **out)
+{
+	return dg_db_query_text(db, "SELECT code FROM departments WHERE id = ?",
+				DG_ARGS(DG_VI(dept_id)), a, out);
+}
+
+dg_rc dg_od_package_delete(struct dg_db *db, const char *id_or_name, int64_t now_ms)
+{
+	int64_t changed = 0;
+	dg_rc rc = dg_db_exec(db,
+			      "UPDATE od_packages SET state = 'deleted', metadata_modified = ?"
+			      " WHERE (id = ? OR name = ?) AND state = 'active'",
+			      DG_ARGS(DG_VI(now_ms), DG_VT(id_or_name), DG_VT(id_or_name)),
+			      &changed);
+	return rc ? rc : changed ? DG_OK : DG_ENOTFOUND;
+}
+
+/* The plain-text part of package_search: q matched as a substring of the
+ * title, notes or name, or equal to a tag; "" or "*:*" matches everything. */
+#define SEARCH_WHERE                                                                               \
+	" FROM od_packages WHERE" VISIBLE "AND (? = '' OR LOWER(title) LIKE ? OR LOWER(notes)"     \
+	" LIKE ? OR LOWER(name) LIKE ? OR id IN (SELECT package_id FROM od_tags WHERE name = ?))"
+
+dg_rc dg_od_package_search(struct dg_db *db, const char *q, int64_t rows_max, int64_t start,
+			   int64_t *count, json_t **names)
+{
+	struct dg_rows *rows = NULL;
+	*names = NULL;
+	char like[600];
+	snprintf(like, sizeof like, "%%%.512s%%", q);
+	for (char *p = like; *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+	dg_rc rc = dg_db_query_int(db, "SELECT COUNT(*)" SEARCH_WHERE,
+				   DG_ARGS(DG_VT(q), DG_VT(like), DG_VT(like), DG_VT(like), DG_VT(q)),
+				   count);
+	if (rc)
+		return rc;
+	rc = dg_db_query(db,
+			 "SELECT name" SEARCH_WHERE " ORDER BY metadata_modified DESC, name"
+			 " LIMIT ? OFFSET ?",
+			 DG_ARGS(DG_VT(q), DG_VT(like), DG_VT(like), DG_VT(like), DG_VT(q),
+				 DG_VI(rows_max), DG_VI(start)),
+			 &rows);
+	if (rc)
+		return rc;
+	json_t *list = json_array();
+	while ((rc = dg_rows_next(rows)) == DG_OK)
+		json_array_append_new(list, json_string(dg_rows_text(rows, 0)));
+	dg_rows_free(rows);
+	if (rc != DG_ENOTFOUND) {
+		json_decref(list);
+		return rc;
+	}
+	*names = list;
+	return DG_OK;
+}

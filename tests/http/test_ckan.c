@@ -1,0 +1,232 @@
+/*
+ * test_ckan.c - the CKAN Action API through the real server, on whichever
+ * store DGOV_TEST_DB selects. Runs the compatibility suite written as data
+ * in tests/ckan/catalog.txt (request -> status and JSON subset; format in the
+ * file's header), then the checks that read better as code: closed-tier
+ * datasets never listed, package_delete only by the owning department's
+ * staff or an administrator over an API token.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "demo/demo.h"
+#include "harness.h"
+
+static struct th_srv *srv;
+
+static int setup(void **state)
+{
+	(void)state;
+	srv = th_start();
+	return srv ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	th_stop(srv);
+	return 0;
+}
+
+/* Whether got contains want: objects by key, arrays by position over want's length. */
+static int subset(json_t *want, json_t *got)
+{
+	if (json_is_object(want)) {
+		const char *k;
+		json_t *v;
+		if (!json_is_object(got))
+			return 0;
+		json_object_foreach(want, k, v) if (!subset(v, json_object_get(got, k))) return 0;
+		return 1;
+	}
+	if (json_is_array(want)) {
+		if (!json_is_array(got) || json_array_size(got) < json_array_size(want))
+			return 0;
+		for (size_t i = 0; i < json_array_size(want); i++)
+			if (!subset(json_array_get(want, i), json_array_get(got, i)))
+				return 0;
+		return 1;
+	}
+	return json_equal(want, got);
+}
+
+/* One case line; fails the test with the line number on a mismatch. */
+static void run_case(struct th_client *c, char *line, int lineno)
+{
+	char method[8], path[512];
+	int used = 0;
+	long status = 0;
+	if (sscanf(line, "%7s %511s %ld %n", method, path, &status, &used) != 3)
+		fail_msg("line %d: bad case", lineno);
+	json_error_t je;
+	size_t consumed = 0;
+	json_t *want = json_loads(line + used, JSON_DECODE_ANY | JSON_DISABLE_EOF_CHECK, &je);
+	if (!want)
+		fail_msg("line %d: bad expected JSON: %s", lineno, je.text);
+	consumed = (size_t)je.position;
+	const char *body = line + used + consumed;
+	while (*body == ' ')
+		body++;
+	struct th_resp r = {0};
+	long got = th_request(c, method, path, *body ? "application/json" : NULL, *body ? body : NULL,
+			      strlen(body), NULL, &r);
+	json_t *ans = json_loadb(r.body ? r.body : "", r.len, JSON_DECODE_ANY, &je);
+	if (got != status || !ans || !subset(want, ans))
+		fail_msg("line %d: %s %s: got %ld %.*s", lineno, method, path, got, (int)r.len,
+			 r.body ? r.body : "");
+	json_decref(ans);
+	json_decref(want);
+	th_resp_release(&r);
+}
+
+static void suite_as_data(void **state)
+{
+	(void)state;
+	FILE *fp = fopen("tests/ckan/catalog.txt", "r");
+	assert_non_null(fp);
+	struct th_client *c = th_client_new(srv);
+	char line[4096];
+	int lineno = 0, cases = 0;
+	while (fgets(line, sizeof line, fp)) {
+		lineno++;
+		line[strcspn(line, "\n")] = '\0';
+		if (line[0] == '#' || line[0] == '\0')
+			continue;
+		run_case(c, line, lineno);
+		cases++;
+	}
+	fclose(fp);
+	th_client_free(c);
+	assert_true(cases >= 15);
+}
+
+static void closed_never_listed(void **state)
+{
+	(void)state;
+	struct th_client *c = th_client_new(srv);
+	struct th_resp r = {0};
+	assert_int_equal(th_get(c, "/api/3/action/package_list", &r), 200);
+	assert_null(strstr(r.body, "internal-case-ledger"));
+	assert_non_null(strstr(r.body, "food-safety-inspections")); /* conditional is listed */
+	th_resp_release(&r);
+	th_client_free(c);
+}
+
+static void envelope_help_and_content_type(void **state)
+{
+	(void)state;
+	struct th_client *c = th_client_new(srv);
+	struct th_resp r = {0};
+	assert_int_equal(th_get(c, "/api/3/action/package_show?id=market-entities", &r), 200);
+	char *ct = th_header(&r, "Content-Type");
+	assert_non_null(ct);
+	assert_non_null(strstr(ct, "application/json"));
+	free(ct);
+	assert_non_null(strstr(r.body, "\"help\""));
+	assert_non_null(strstr(r.body, "help_show?name=package_show"));
+	th_resp_release(&r);
+	/* form bodies are parameters too */
+	assert_int_equal(th_post_form(c, "/api/action/package_show", "id=market-entities", &r), 200);
+	assert_non_null(strstr(r.body, "\"market-entities\""));
+	th_resp_release(&r);
+	th_client_free(c);
+}
+
+/* A fresh API token of a demo user (malloc'd "Authorization: Bearer ..." header). */
+static char *token_header(const char *user)
+{
+	struct th_client *c = th_client_new(srv);
+	struct th_resp r = {0};
+	assert_true(th_login(c, user, DG_DEMO_PASSWORD));
+	char *csrf = th_csrf(c, "/account/tokens");
+	assert_non_null(csrf);
+	char *body = NULL;
+	assert_true(asprintf(&body, "name=ckan&csrf=%s", csrf) > 0);
+	assert_int_equal(th_post_form(c, "/account/tokens", body, &r), 201);
+	const char *at = strstr(r.body, "dgt_");
+	assert_non_null(at);
+	char *hdr = NULL;
+	assert_true(asprintf(&hdr, "Authorization: Bearer %.68s", at) > 0);
+	th_resp_release(&r);
+	free(body);
+	free(csrf);
+	th_client_free(c);
+	return hdr;
+}
+
+static long delete_as(struct th_client *c, const char *hdr, const char *id, struct th_resp *r)
+{
+	char body[256];
+	snprintf(body, sizeof body, "{\"id\":\"%s\"}", id);
+	const char *h[] = {hdr, NULL};
+	return th_request(c, "POST", "/api/3/action/package_delete", "application/json", body,
+			  strlen(body), hdr ? h : NULL, r);
+}
+
+static void package_delete_permissions(void **state)
+{
+	(void)state;
+	struct th_client *c = th_client_new(srv);
+	struct th_resp r = {0};
+	char *mz = token_header(DG_DEMO_STAFF), *rs = token_header(DG_DEMO_STAFF2);
+	char *cit = token_header(DG_DEMO_CITIZEN);
+	/* anonymous, a citizen, another department: 403 Authorization Error, nothing changed */
+	const char *who[] = {NULL, cit, rs};
+	for (size_t i = 0; i < 3; i++) {
+		assert_int_equal(delete_as(c, who[i], "minimum-living-allowance", &r), 403);
+		assert_non_null(strstr(r.body, "\"Authorization Error\""));
+		th_resp_release(&r);
+	}
+	/* a closed dataset of another department is not found, not forbidden */
+	assert_int_equal(delete_as(c, rs, "internal-case-ledger", &r), 404);
+	th_resp_release(&r);
+	assert_int_equal(delete_as(c, mz, "no-such-dataset", &r), 404);
+	th_resp_release(&r);
+	/* a signed-in browser session without a token cannot write (no CSRF on this route) */
+	struct th_client *browser = th_client_new(srv);
+	assert_true(th_login(browser, DG_DEMO_STAFF, DG_DEMO_PASSWORD));
+	assert_int_equal(delete_as(browser, NULL, "minimum-living-allowance", &r), 403);
+	th_resp_release(&r);
+	th_client_free(browser);
+	assert_int_equal(th_get(c, "/api/3/action/package_show?id=minimum-living-allowance", &r),
+			 200);
+	th_resp_release(&r);
+	/* the owning department's staff deletes it; then it is gone from show and list */
+	assert_int_equal(delete_as(c, mz, "minimum-living-allowance", &r), 200);
+	json_t *ans = json_loadb(r.body, r.len, 0, NULL);
+	assert_true(json_is_true(json_object_get(ans, "success")));
+	assert_true(json_is_null(json_object_get(ans, "result")));
+	json_decref(ans);
+	th_resp_release(&r);
+	assert_int_equal(th_get(c, "/api/3/action/package_show?id=minimum-living-allowance", &r),
+			 404);
+	th_resp_release(&r);
+	assert_int_equal(th_get(c, "/api/3/action/package_list", &r), 200);
+	assert_null(strstr(r.body, "minimum-living-allowance"));
+	th_resp_release(&r);
+	assert_int_equal(delete_as(c, mz, "minimum-living-allowance", &r), 404);
+	th_resp_release(&r);
+	free(mz);
+	free(rs);
+	free(cit);
+	th_client_free(c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(suite_as_data),
+		cmocka_unit_test(closed_never_listed),
+		cmocka_unit_test(envelope_help_and_content_type),
+		cmocka_unit_test(package_delete_permissions),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
