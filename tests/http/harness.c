@@ -413,3 +413,20 @@ char *th_enc(const char *s)
 	o[k] = '\0';
 	return o;
 }
+
+struct th_srv *th_shared;
+
+int th_group_setup(void **state)
+{
+	(void)state;
+	th_shared = th_start();
+	return th_shared ? 0 : -1;
+}
+
+int th_group_teardown(void **state)
+{
+	(void)state;
+	th_stop(th_shared);
+	th_shared = NULL;
+	return 0;
+}

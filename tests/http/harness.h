@@ -34,6 +34,14 @@ struct th_resp {
 };
 
 struct th_srv *th_start(void); /* demo seeded, defaults */
+
+/*
+ * cmocka group fixtures for the common case: th_group_setup starts one demo
+ * server for the whole binary into th_shared, th_group_teardown stops it.
+ */
+extern struct th_srv *th_shared;
+int th_group_setup(void **state);
+int th_group_teardown(void **state);
 struct th_srv *th_start_opts(const struct th_opts *o);
 void th_stop(struct th_srv *s);
 struct dg_app *th_app(struct th_srv *s);

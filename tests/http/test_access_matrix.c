@@ -47,7 +47,6 @@ struct expect {
 	bool seen;
 };
 
-static struct th_srv *srv;
 static struct expect lines[MAX_LINES];
 static size_t nlines;
 
@@ -110,20 +109,6 @@ static void load_expectations(void)
 	globfree(&g);
 }
 
-static int setup(void **state)
-{
-	(void)state;
-	srv = th_start();
-	return srv ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	th_stop(srv);
-	return 0;
-}
-
 /* The pattern with every {param} (and {rest...}) replaced by a dummy value. */
 static void concrete_path(const char *pattern, char *out, size_t n)
 {
@@ -160,7 +145,7 @@ static const char *classify(long status, const char *location)
 
 static const char *outcome(const struct dg_route *rt, int role)
 {
-	struct th_client *c = th_client_new(srv);
+	struct th_client *c = th_client_new(th_shared);
 	if (role_users[role] && !th_login(c, role_users[role], DG_DEMO_PASSWORD))
 		fail_msg("cannot sign in as %s", role_users[role]);
 	char path[512];
@@ -200,7 +185,7 @@ static void every_route_for_every_role(void **state)
 {
 	(void)state;
 	load_expectations();
-	struct dg_router *router = th_app(srv)->router;
+	struct dg_router *router = th_app(th_shared)->router;
 	size_t n = dg_router_count(router);
 	bool print = getenv("DGOV_ACCESS_PRINT") != NULL;
 	int failures = 0;
@@ -245,5 +230,5 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(every_route_for_every_role),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, th_group_setup, th_group_teardown);
 }

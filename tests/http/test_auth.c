@@ -21,21 +21,6 @@
 #include "harness.h"
 #include "store/store.h"
 
-static struct th_srv *srv;
-
-static int setup(void **state)
-{
-	(void)state;
-	srv = th_start();
-	return srv ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	th_stop(srv);
-	return 0;
-}
 
 /* POST a form with the client's current CSRF token appended. */
 static long post(struct th_client *c, const char *path, const char *body, struct th_resp *out)
@@ -90,7 +75,7 @@ static int64_t user_id(const char *username)
 {
 	struct dg_db *db = NULL;
 	int64_t id = 0;
-	assert_int_equal(dg_db_get(th_app(srv)->store, &db), DG_OK);
+	assert_int_equal(dg_db_get(th_app(th_shared)->store, &db), DG_OK);
 	assert_int_equal(dg_db_query_int(db, "SELECT id FROM users WHERE username = ?",
 					 DG_ARGS(DG_VT(username)), &id),
 			 DG_OK);
@@ -101,7 +86,7 @@ static int64_t user_id(const char *username)
 static void login_good_and_bad(void **state)
 {
 	(void)state;
-	struct th_client *c = th_client_new(srv);
+	struct th_client *c = th_client_new(th_shared);
 	struct th_resp r;
 	assert_int_equal(th_get(c, "/login", &r), 200);
 	assert_non_null(strstr(r.body, "name=\"csrf\""));
@@ -134,7 +119,7 @@ static void login_good_and_bad(void **state)
 static void session_cookie_flags_and_rotation(void **state)
 {
 	(void)state;
-	struct th_client *c = th_client_new(srv);
+	struct th_client *c = th_client_new(th_shared);
 	struct th_resp r;
 	char *attrs = NULL;
 	assert_int_equal(login_resp(c, DG_DEMO_CITIZEN2, DG_DEMO_PASSWORD, NULL, &r), 303);
@@ -152,7 +137,7 @@ static void session_cookie_flags_and_rotation(void **state)
 	assert_non_null(second);
 	assert_string_not_equal(first, second);
 	th_resp_release(&r);
-	struct th_client *c2 = th_client_new(srv);
+	struct th_client *c2 = th_client_new(th_shared);
 	char *hdr = NULL;
 	assert_true(asprintf(&hdr, "Cookie: dg_session=%s", first) > 0);
 	const char *h[] = {hdr, NULL};
@@ -167,7 +152,7 @@ static void session_cookie_flags_and_rotation(void **state)
 static void session_fixation_planted_cookie_replaced(void **state)
 {
 	(void)state;
-	struct th_client *c = th_client_new(srv);
+	struct th_client *c = th_client_new(th_shared);
 	struct th_resp r;
 	char *csrf = th_csrf(c, "/login");
 	const char *planted = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
@@ -194,7 +179,7 @@ static void session_fixation_planted_cookie_replaced(void **state)
 static void logout_ends_session_on_server(void **state)
 {
 	(void)state;
-	struct th_client *c = th_client_new(srv);
+	struct th_client *c = th_client_new(th_shared);
 	struct th_resp r;
 	assert_int_equal(login_resp(c, DG_DEMO_STAFF, DG_DEMO_PASSWORD, NULL, &r), 303);
 	char *cookie = set_cookie(&r, "dg_session", NULL);
@@ -209,7 +194,7 @@ static void logout_ends_session_on_server(void **state)
 	free(gone);
 	th_resp_release(&r);
 	/* replaying the old cookie from elsewhere no longer works */
-	struct th_client *c2 = th_client_new(srv);
+	struct th_client *c2 = th_client_new(th_shared);
 	char *hdr = NULL;
 	assert_true(asprintf(&hdr, "Cookie: dg_session=%s", cookie) > 0);
 	const char *h[] = {hdr, NULL};
@@ -228,7 +213,7 @@ static void logout_ends_session_on_server(void **state)
 static void lockout_and_admin_unlock(void **state)
 {
 	(void)state;
-	struct th_client *c = th_client_new(srv);
+	struct th_client *c = th_client_new(th_shared);
 	struct th_resp r;
 	for (int i = 0; i < 5; i++) {
 		assert_int_equal(login_resp(c, "wangwu", "wrong-password-1", NULL, &r), 401);
@@ -238,7 +223,7 @@ static void lockout_and_admin_unlock(void **state)
 	assert_non_null(strstr(r.body, "15"));
 	th_resp_release(&r);
 	/* the administrator sees the lock and lifts it */
-	struct th_client *adm = th_client_new(srv);
+	struct th_client *adm = th_client_new(th_shared);
 	assert_true(th_login(adm, DG_DEMO_ADMIN, DG_DEMO_PASSWORD));
 	char *path = NULL;
 	assert_true(asprintf(&path, "/admin/users/%lld/unlock", (long long)user_id("wangwu")) > 0);
@@ -268,7 +253,7 @@ static void next_is_local_only(void **state)
 		{"/\\evil.example", "/account"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct th_client *c = th_client_new(srv);
+		struct th_client *c = th_client_new(th_shared);
 		struct th_resp r;
 		assert_int_equal(login_resp(c, "zhengshi", DG_DEMO_PASSWORD, cases[i].next, &r), 303);
 		char *loc = th_header(&r, "Location");
@@ -279,7 +264,7 @@ static void next_is_local_only(void **state)
 		th_client_free(c);
 	}
 	/* an anonymous page visit is sent to sign in and back */
-	struct th_client *c = th_client_new(srv);
+	struct th_client *c = th_client_new(th_shared);
 	struct th_resp r;
 	assert_int_equal(th_get(c, "/account/tokens", &r), 303);
 	char *loc = th_header(&r, "Location");
@@ -303,7 +288,7 @@ static char *token_from(const char *body)
 static void api_tokens_create_use_revoke(void **state)
 {
 	(void)state;
-	struct th_client *c = th_client_new(srv);
+	struct th_client *c = th_client_new(th_shared);
 	struct th_resp r;
 	assert_true(th_login(c, DG_DEMO_AGENT, DG_DEMO_PASSWORD));
 	assert_int_equal(post(c, "/account/tokens", "name=", &r), 422);
@@ -320,7 +305,7 @@ static void api_tokens_create_use_revoke(void **state)
 	char *revoke = strndup(act + 8, strcspn(act + 8, "\""));
 	th_resp_release(&r);
 
-	struct th_client *api = th_client_new(srv);
+	struct th_client *api = th_client_new(th_shared);
 	char *hdr = NULL;
 	assert_true(asprintf(&hdr, "Authorization: Bearer %s", tok) > 0);
 	const char *h[] = {hdr, NULL};
@@ -357,7 +342,7 @@ static void bad_bearer_is_401_json(void **state)
 		"Authorization: Bearer ",
 		"Authorization: Basic YWRtaW46RGVtby0yMDI2IQ==",
 	};
-	struct th_client *c = th_client_new(srv);
+	struct th_client *c = th_client_new(th_shared);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct th_resp r;
 		const char *h[] = {bad[i], NULL};
@@ -381,7 +366,7 @@ static void bad_bearer_is_401_json(void **state)
 static void change_password_flow(void **state)
 {
 	(void)state;
-	struct th_client *c = th_client_new(srv), *other = th_client_new(srv);
+	struct th_client *c = th_client_new(th_shared), *other = th_client_new(th_shared);
 	struct th_resp r;
 	assert_true(th_login(c, "zhaoliu", DG_DEMO_PASSWORD));
 	assert_true(th_login(other, "zhaoliu", DG_DEMO_PASSWORD));
@@ -408,7 +393,7 @@ static void change_password_flow(void **state)
 	th_resp_release(&r);
 	assert_int_equal(th_get(other, "/account", &r), 303);
 	th_resp_release(&r);
-	struct th_client *c3 = th_client_new(srv);
+	struct th_client *c3 = th_client_new(th_shared);
 	assert_false(th_login(c3, "zhaoliu", DG_DEMO_PASSWORD));
 	assert_true(th_login(c3, "zhaoliu", "New-pass-99"));
 	th_client_free(c3);
@@ -419,7 +404,7 @@ static void change_password_flow(void **state)
 static void reveal_own_id_after_password(void **state)
 {
 	(void)state;
-	struct th_client *c = th_client_new(srv);
+	struct th_client *c = th_client_new(th_shared);
 	struct th_resp r;
 	assert_true(th_login(c, "sunqi", DG_DEMO_PASSWORD));
 	assert_int_equal(post(c, "/account/reveal", "password=wrong-pass-1", &r), 422);
@@ -439,7 +424,7 @@ static void reveal_own_id_after_password(void **state)
 static void admin_creates_accounts(void **state)
 {
 	(void)state;
-	struct th_client *adm = th_client_new(srv);
+	struct th_client *adm = th_client_new(th_shared);
 	struct th_resp r;
 	assert_true(th_login(adm, DG_DEMO_ADMIN, DG_DEMO_PASSWORD));
 	assert_int_equal(th_get(adm, "/admin/users/new", &r), 200);
@@ -470,7 +455,7 @@ static void admin_creates_accounts(void **state)
 	assert_non_null(strstr(r.body, "newstaff"));
 	assert_null(strstr(r.body, "zhangsan"));
 	th_resp_release(&r);
-	struct th_client *c = th_client_new(srv);
+	struct th_client *c = th_client_new(th_shared);
 	assert_true(th_login(c, "newstaff", "Secret-pass-7"));
 	assert_int_equal(th_get(c, "/admin/users", &r), 403);
 	th_resp_release(&r);
@@ -493,5 +478,5 @@ int main(void)
 		cmocka_unit_test(reveal_own_id_after_password),
 		cmocka_unit_test(admin_creates_accounts),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, th_group_setup, th_group_teardown);
 }

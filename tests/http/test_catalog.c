@@ -23,21 +23,6 @@
 #include "harness.h"
 #include "store/store.h"
 
-static struct th_srv *srv;
-
-static int setup(void **state)
-{
-	(void)state;
-	srv = th_start();
-	return srv ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	th_stop(srv);
-	return 0;
-}
 
 /* GET path as anonymous; returns the body (malloc'd) and checks the status. */
 static char *get_as(struct th_client *c, const char *path, long want)
@@ -56,7 +41,7 @@ static char *get_as(struct th_client *c, const char *path, long want)
 
 static json_t *api(const char *path, long want)
 {
-	struct th_client *c = th_client_new(srv);
+	struct th_client *c = th_client_new(th_shared);
 	char *b = get_as(c, path, want);
 	json_t *j = json_loads(b, 0, NULL);
 	assert_non_null(j);
@@ -114,7 +99,7 @@ static void search_metacharacters_are_text(void **state)
 		snprintf(path, sizeof(path), "/api/v1/services?q=%s", qs[i]);
 		json_decref(api(path, 200));
 		snprintf(path, sizeof(path), "/services?q=%s", qs[i]);
-		struct th_client *c = th_client_new(srv);
+		struct th_client *c = th_client_new(th_shared);
 		free(get_as(c, path, 200));
 		th_client_free(c);
 	}
@@ -138,7 +123,7 @@ static void browse_filters(void **state)
 	assert_int_equal(total_of("/api/v1/services?theme=%27%25"), 0);
 	assert_true(total_of("/api/v1/services?q=%E5%BC%80%E5%8A%9E&event=start-business") >= 2);
 	/* the page lists browse counts and the results */
-	struct th_client *c = th_client_new(srv);
+	struct th_client *c = th_client_new(th_shared);
 	char *b = get_as(c, "/services?dept=mz", 200);
 	assert_non_null(strstr(b, "结婚登记"));
 	assert_null(strstr(b, "失业保险金申领"));
@@ -164,7 +149,7 @@ static void browse_filters(void **state)
 static void guide_print_apply(void **state)
 {
 	(void)state;
-	struct th_client *c = th_client_new(srv);
+	struct th_client *c = th_client_new(th_shared);
 	char *b = get_as(c, "/services/990100-MZ-001", 200);
 	assert_non_null(strstr(b, "<h1>结婚登记</h1>"));
 	assert_non_null(strstr(b, "居民身份证"));
@@ -211,7 +196,7 @@ static long post_action(struct th_client *c, const char *path, int with_csrf)
 static void versions_and_permissions(void **state)
 {
 	(void)state;
-	struct th_client *mz = th_client_new(srv), *rs = th_client_new(srv), *cit = th_client_new(srv);
+	struct th_client *mz = th_client_new(th_shared), *rs = th_client_new(th_shared), *cit = th_client_new(th_shared);
 	assert_true(th_login(mz, "mz_zhao", "Demo-2026!"));
 	assert_true(th_login(rs, "rs_qian", "Demo-2026!"));
 	assert_true(th_login(cit, "zhangsan", "Demo-2026!"));
@@ -261,7 +246,7 @@ static dg_rc import_text(const char *text, struct dg_err *err)
 	struct dg_db *db = NULL;
 	json_t *j = json_loads(text, 0, NULL);
 	assert_non_null(j);
-	assert_int_equal(dg_db_get(th_app(srv)->store, &db), DG_OK);
+	assert_int_equal(dg_db_get(th_app(th_shared)->store, &db), DG_OK);
 	dg_rc rc = dg_catalog_import_json(db, j, err);
 	dg_db_put(db);
 	json_decref(j);
@@ -313,5 +298,5 @@ int main(void)
 		cmocka_unit_test(versions_and_permissions),
 		cmocka_unit_test(import_all_or_nothing),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, th_group_setup, th_group_teardown);
 }

@@ -20,21 +20,6 @@
 #include "demo/demo.h"
 #include "harness.h"
 
-static struct th_srv *srv;
-
-static int setup(void **state)
-{
-	(void)state;
-	srv = th_start();
-	return srv ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	th_stop(srv);
-	return 0;
-}
 
 /* Whether got contains want: objects by key, arrays by position over want's length. */
 static int subset(json_t *want, json_t *got)
@@ -92,7 +77,7 @@ static void suite_as_data(void **state)
 	(void)state;
 	FILE *fp = fopen("tests/ckan/catalog.txt", "r");
 	assert_non_null(fp);
-	struct th_client *c = th_client_new(srv);
+	struct th_client *c = th_client_new(th_shared);
 	char line[4096];
 	int lineno = 0, cases = 0;
 	while (fgets(line, sizeof line, fp)) {
@@ -111,7 +96,7 @@ static void suite_as_data(void **state)
 static void closed_never_listed(void **state)
 {
 	(void)state;
-	struct th_client *c = th_client_new(srv);
+	struct th_client *c = th_client_new(th_shared);
 	struct th_resp r = {0};
 	assert_int_equal(th_get(c, "/api/3/action/package_list", &r), 200);
 	assert_null(strstr(r.body, "internal-case-ledger"));
@@ -123,7 +108,7 @@ static void closed_never_listed(void **state)
 static void envelope_help_and_content_type(void **state)
 {
 	(void)state;
-	struct th_client *c = th_client_new(srv);
+	struct th_client *c = th_client_new(th_shared);
 	struct th_resp r = {0};
 	assert_int_equal(th_get(c, "/api/3/action/package_show?id=market-entities", &r), 200);
 	char *ct = th_header(&r, "Content-Type");
@@ -143,7 +128,7 @@ static void envelope_help_and_content_type(void **state)
 /* A fresh API token of a demo user (malloc'd "Authorization: Bearer ..." header). */
 static char *token_header(const char *user)
 {
-	struct th_client *c = th_client_new(srv);
+	struct th_client *c = th_client_new(th_shared);
 	struct th_resp r = {0};
 	assert_true(th_login(c, user, DG_DEMO_PASSWORD));
 	char *csrf = th_csrf(c, "/account/tokens");
@@ -174,7 +159,7 @@ static long delete_as(struct th_client *c, const char *hdr, const char *id, stru
 static void package_delete_permissions(void **state)
 {
 	(void)state;
-	struct th_client *c = th_client_new(srv);
+	struct th_client *c = th_client_new(th_shared);
 	struct th_resp r = {0};
 	char *mz = token_header(DG_DEMO_STAFF), *rs = token_header(DG_DEMO_STAFF2);
 	char *cit = token_header(DG_DEMO_CITIZEN);
@@ -191,7 +176,7 @@ static void package_delete_permissions(void **state)
 	assert_int_equal(delete_as(c, mz, "no-such-dataset", &r), 404);
 	th_resp_release(&r);
 	/* a signed-in browser session without a token cannot write (no CSRF on this route) */
-	struct th_client *browser = th_client_new(srv);
+	struct th_client *browser = th_client_new(th_shared);
 	assert_true(th_login(browser, DG_DEMO_STAFF, DG_DEMO_PASSWORD));
 	assert_int_equal(delete_as(browser, NULL, "minimum-living-allowance", &r), 403);
 	th_resp_release(&r);
@@ -228,5 +213,5 @@ int main(void)
 		cmocka_unit_test(envelope_help_and_content_type),
 		cmocka_unit_test(package_delete_permissions),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, th_group_setup, th_group_teardown);
 }

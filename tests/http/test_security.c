@@ -20,27 +20,12 @@
 #include "harness.h"
 #include "store/store.h"
 
-static struct th_srv *srv;
-
-static int setup(void **state)
-{
-	(void)state;
-	srv = th_start();
-	return srv ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	th_stop(srv);
-	return 0;
-}
 
 static int64_t count(const char *sql)
 {
 	struct dg_db *db = NULL;
 	int64_t n = -1;
-	assert_int_equal(dg_db_get(th_app(srv)->store, &db), DG_OK);
+	assert_int_equal(dg_db_get(th_app(th_shared)->store, &db), DG_OK);
 	assert_int_equal(dg_db_query_int(db, sql, DG_NOARGS, &n), DG_OK);
 	dg_db_put(db);
 	return n;
@@ -82,8 +67,8 @@ struct csrf_case {
 static void csrf_refused_everywhere(void **state)
 {
 	(void)state;
-	struct th_client *cit = th_client_new(srv), *adm = th_client_new(srv);
-	struct th_client *stranger = th_client_new(srv);
+	struct th_client *cit = th_client_new(th_shared), *adm = th_client_new(th_shared);
+	struct th_client *stranger = th_client_new(th_shared);
 	assert_true(th_login(cit, DG_DEMO_CITIZEN, DG_DEMO_PASSWORD));
 	assert_true(th_login(adm, DG_DEMO_ADMIN, DG_DEMO_PASSWORD));
 	assert_true(th_login(stranger, DG_DEMO_CITIZEN2, DG_DEMO_PASSWORD));
@@ -140,7 +125,7 @@ static void csrf_refused_everywhere(void **state)
 	/* still signed in, password unchanged, no token revoked */
 	assert_int_equal(th_get(cit, "/account", &r), 200);
 	th_resp_release(&r);
-	struct th_client *again = th_client_new(srv);
+	struct th_client *again = th_client_new(th_shared);
 	assert_true(th_login(again, DG_DEMO_CITIZEN, DG_DEMO_PASSWORD));
 	th_client_free(again);
 	/* the header form of the token works for scripts that post JSON-free forms */
@@ -177,7 +162,7 @@ static const char *const attacks[] = {
 static void script_injection_is_escaped(void **state)
 {
 	(void)state;
-	struct th_client *c = th_client_new(srv);
+	struct th_client *c = th_client_new(th_shared);
 	struct th_resp r;
 	for (size_t i = 0; i < sizeof(attacks) / sizeof(attacks[0]); i++) {
 		char *u = th_enc(attacks[i]), *body = NULL;
@@ -203,7 +188,7 @@ static void script_injection_is_escaped(void **state)
 	th_client_free(c);
 
 	/* names and every other field on the administrators' form */
-	struct th_client *adm = th_client_new(srv);
+	struct th_client *adm = th_client_new(th_shared);
 	assert_true(th_login(adm, DG_DEMO_ADMIN, DG_DEMO_PASSWORD));
 	for (size_t i = 0; i < sizeof(attacks) / sizeof(attacks[0]); i++) {
 		char *u = th_enc(attacks[i]), *body = NULL;
@@ -246,7 +231,7 @@ static void sql_metacharacters_are_data(void **state)
 		"admin'--",
 		"x'); DELETE FROM sessions; --",
 	};
-	struct th_client *c = th_client_new(srv);
+	struct th_client *c = th_client_new(th_shared);
 	struct th_resp r;
 	int64_t users = count("SELECT COUNT(*) FROM users");
 	for (size_t i = 0; i < sizeof(sql) / sizeof(sql[0]); i++) {
@@ -259,7 +244,7 @@ static void sql_metacharacters_are_data(void **state)
 		free(e);
 	}
 	assert_int_equal(count("SELECT COUNT(*) FROM users"), users);
-	struct th_client *adm = th_client_new(srv);
+	struct th_client *adm = th_client_new(th_shared);
 	assert_true(th_login(adm, DG_DEMO_ADMIN, DG_DEMO_PASSWORD));
 	for (size_t i = 0; i < sizeof(sql) / sizeof(sql[0]); i++) {
 		char *e = th_enc(sql[i]), *path = NULL;
@@ -287,7 +272,7 @@ static void sql_metacharacters_are_data(void **state)
 static void oversized_fields_refused_clearly(void **state)
 {
 	(void)state;
-	struct th_client *c = th_client_new(srv);
+	struct th_client *c = th_client_new(th_shared);
 	struct th_resp r;
 	char big[1001];
 	memset(big, 'a', 1000);
@@ -300,7 +285,7 @@ static void oversized_fields_refused_clearly(void **state)
 	th_resp_release(&r);
 	free(body);
 	int64_t users = count("SELECT COUNT(*) FROM users");
-	struct th_client *adm = th_client_new(srv);
+	struct th_client *adm = th_client_new(th_shared);
 	assert_true(th_login(adm, DG_DEMO_ADMIN, DG_DEMO_PASSWORD));
 	assert_true(asprintf(&body, "role=admin&username=big1&name=%s&password=Good-pass-1", big) > 0);
 	assert_int_equal(post(adm, "/admin/users/new", body, &r), 413);
@@ -334,5 +319,5 @@ int main(void)
 		cmocka_unit_test(sql_metacharacters_are_data),
 		cmocka_unit_test(oversized_fields_refused_clearly),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, th_group_setup, th_group_teardown);
 }
