@@ -57,16 +57,11 @@ static void set_time(json_t *o, const char *key, int64_t ms)
 	json_object_set_new(o, key, json_string(iso));
 }
 
-dg_rc dg_od_package_names(struct dg_db *db, int64_t limit, int64_t offset, json_t **out)
+/* The first column of every row, as a JSON array of strings; frees rows. */
+static dg_rc first_column(struct dg_rows *rows, json_t **out)
 {
-	struct dg_rows *rows = NULL;
-	*out = NULL;
-	dg_rc rc = dg_db_query(db, "SELECT name FROM od_packages WHERE" VISIBLE
-				   "ORDER BY name LIMIT ? OFFSET ?",
-			       DG_ARGS(DG_VI(limit), DG_VI(offset)), &rows);
-	if (rc)
-		return rc;
 	json_t *list = json_array();
+	dg_rc rc;
 	while ((rc = dg_rows_next(rows)) == DG_OK)
 		json_array_append_new(list, json_string(dg_rows_text(rows, 0)));
 	dg_rows_free(rows);
@@ -76,6 +71,18 @@ dg_rc dg_od_package_names(struct dg_db *db, int64_t limit, int64_t offset, json_
 	}
 	*out = list;
 	return DG_OK;
+}
+
+dg_rc dg_od_package_names(struct dg_db *db, int64_t limit, int64_t offset, json_t **out)
+{
+	struct dg_rows *rows = NULL;
+	*out = NULL;
+	dg_rc rc = dg_db_query(db, "SELECT name FROM od_packages WHERE" VISIBLE
+				   "ORDER BY name LIMIT ? OFFSET ?",
+			       DG_ARGS(DG_VI(limit), DG_VI(offset)), &rows);
+	if (rc)
+		return rc;
+	return first_column(rows, out);
 }
 
 static dg_rc add_resources(struct dg_db *db, json_t *pkg, const char *id)
@@ -211,16 +218,7 @@ dg_rc dg_od_organization_list(struct dg_db *db, json_t **out)
 	dg_rc rc = dg_db_query(db, "SELECT code FROM departments ORDER BY code", DG_NOARGS, &rows);
 	if (rc)
 		return rc;
-	json_t *list = json_array();
-	while ((rc = dg_rows_next(rows)) == DG_OK)
-		json_array_append_new(list, json_string(dg_rows_text(rows, 0)));
-	dg_rows_free(rows);
-	if (rc != DG_ENOTFOUND) {
-		json_decref(list);
-		return rc;
-	}
-	*out = list;
-	return DG_OK;
+	return first_column(rows, out);
 }
 
 dg_rc dg_od_insert_package(struct dg_db *db, const struct dg_od_package *p, int64_t now_ms)
@@ -320,14 +318,5 @@ dg_rc dg_od_package_search(struct dg_db *db, const char *q, int64_t rows_max, in
 			 &rows);
 	if (rc)
 		return rc;
-	json_t *list = json_array();
-	while ((rc = dg_rows_next(rows)) == DG_OK)
-		json_array_append_new(list, json_string(dg_rows_text(rows, 0)));
-	dg_rows_free(rows);
-	if (rc != DG_ENOTFOUND) {
-		json_decref(list);
-		return rc;
-	}
-	*names = list;
-	return DG_OK;
+	return first_column(rows, names);
 }
