@@ -18,6 +18,8 @@
 #ifndef DG_AUTH_H
 #define DG_AUTH_H
 
+#include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "core/err.h"
@@ -43,6 +45,13 @@ dg_rc dg_auth_check_csrf(struct dg_req *r) DG_MUST;
 
 /* Sign-in, sign-out, account, tokens, and the administrators' user pages. */
 const struct dg_route *dg_auth_routes(size_t *n);
+
+/*
+ * The signed-in user's account as JSON {id, username, name, role, dept,
+ * staff_roles, uscc, org_name, id_number, phone, revealed}: the ID number and
+ * phone unsealed, in full when full, else masked. EAUTH when the account is gone.
+ */
+dg_rc dg_auth_me_json(struct dg_req *r, bool full, json_t **out) DG_MUST;
 
 /* New account fields; strings borrowed. */
 struct dg_user_new {

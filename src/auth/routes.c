@@ -151,7 +151,7 @@ static dg_rc logout_post(struct dg_req *r)
 
 /* ---- the account page ---- */
 
-static dg_rc load_me(struct dg_req *r, bool full, json_t **out)
+dg_rc dg_auth_me_json(struct dg_req *r, bool full, json_t **out)
 {
 	struct dg_db *db = NULL;
 	struct dg_rows *rows = NULL;
@@ -185,7 +185,7 @@ static dg_rc load_me(struct dg_req *r, bool full, json_t **out)
 static dg_rc account_page(struct dg_req *r, unsigned status, bool full, json_t *data)
 {
 	json_t *me = NULL;
-	dg_rc rc = load_me(r, full, &me);
+	dg_rc rc = dg_auth_me_json(r, full, &me);
 	if (rc) {
 		json_decref(data);
 		return rc;
@@ -539,7 +539,7 @@ static dg_rc admin_unlock(struct dg_req *r)
 static dg_rc api_me(struct dg_req *r)
 {
 	json_t *me = NULL;
-	dg_rc rc = load_me(r, false, &me);
+	dg_rc rc = dg_auth_me_json(r, false, &me);
 	if (rc)
 		return rc;
 	json_object_del(me, "revealed");

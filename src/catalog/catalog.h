@@ -31,6 +31,18 @@ dg_rc dg_catalog_demo_seed(struct dg_db *db, struct dg_err *err) DG_MUST;
  */
 dg_rc dg_catalog_import_json(struct dg_db *db, const json_t *items, struct dg_err *err) DG_MUST;
 
+#define DG_ITEMFORM_MAX_PAGES 12
+#define DG_ITEMFORM_MAX_FIELDS 20
+
+/*
+ * An item's application form (form.c has the shape): check a definition
+ * (EINVAL naming the page and field), and the form of an item as JSON (its
+ * own, or the default: who is applying, what for, and one upload per
+ * material the applicant provides). The caller owns the reference.
+ */
+dg_rc dg_itemform_check(const json_t *form, struct dg_err *err) DG_MUST;
+json_t *dg_itemform_of(const json_t *item);
+
 /* `dgov catalog import FILE | export [FILE]`; argv[0] is "catalog". Returns the exit code. */
 int dg_catalog_main(struct dg_app *app, int argc, char **argv);
 

@@ -6,11 +6,12 @@
  * catalog_items.in_force), and any number of 'superseded'. Materials belong
  * to a version. The search columns (name_tokens, tokens, see search.c) are
  * written with each version; searching reads the version in force of items
- * whose status is 'active'. The `form` column is kept for the application
- * form definition that applications will attach later.
+ * whose status is 'active'. The `form` column holds the item's own
+ * application form (form.c), NULL for the default form.
  */
 #include "catalog/internal.h"
 
+#include "catalog/catalog.h"
 #include "core/mem.h"
 
 #include <stdlib.h>
@@ -185,6 +186,8 @@ dg_rc cat_validate(const json_t *it, struct dg_err *err)
 		rc = need_tags(it, "events", err);
 	if (!rc)
 		rc = check_lists(it, err);
+	if (!rc && json_object_get(it, "form"))
+		rc = dg_itemform_check(json_object_get(it, "form"), err);
 	return rc;
 }
 
@@ -264,7 +267,7 @@ static dg_rc tokens_of(const json_t *it, char **name_tok, char **all_tok)
 }
 
 static dg_rc insert_version(struct dg_db *db, int64_t item, int64_t ver, const json_t *it, const char *nt,
-			    const char *at, const char *themes, const char *events, const char *faq)
+			    const char *at, const char *themes, const char *events, const char *faq, const char *form)
 {
 	struct dg_val args[] = {
 		DG_VI(item), DG_VI(ver), DG_VT(str_of(it, "name_zh")), DG_VT(str_of(it, "name_en")),
@@ -273,20 +276,20 @@ static dg_rc insert_version(struct dg_db *db, int64_t item, int64_t ver, const j
 		DG_VI(int_of(it, "statutory_days")), DG_VI(int_of(it, "promised_days")), DG_VI(int_of(it, "fee_fen")),
 		DG_VT(str_of(it, "fee_basis")), DG_VI(int_of(it, "trips")), DG_VT(str_of(it, "legal_basis")),
 		DG_VT(str_of(it, "conditions")), DG_VT(str_of(it, "place")), DG_VT(str_of(it, "hours")),
-		DG_VT(str_of(it, "consult")), DG_VT(str_of(it, "complain")), DG_VT(faq), DG_VT(nt), DG_VT(at),
+		DG_VT(str_of(it, "consult")), DG_VT(str_of(it, "complain")), DG_VT(faq), DG_VT(nt), DG_VT(at), DG_VT(form),
 	};
 	return dg_db_exec(db,
 			  "INSERT INTO catalog_versions (item_id, version, state, name_zh, name_en, aliases, kind,"
 			  " audience, themes, events, scope, depth, statutory_days, promised_days, fee_fen,"
 			  " fee_basis, trips, legal_basis, conditions, place, hours, consult, complain, faq,"
-			  " name_tokens, tokens, created_ms) VALUES (?, ?, 'draft', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
-			  " ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, {{now_ms}})",
+			  " name_tokens, tokens, form, created_ms) VALUES (?, ?, 'draft', ?, ?, ?, ?, ?, ?, ?, ?,"
+			  " ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, {{now_ms}})",
 			  args, sizeof(args) / sizeof(args[0]), NULL);
 }
 
 dg_rc cat_put_draft(struct dg_db *db, const json_t *it, int64_t *item_id, struct dg_err *err)
 {
-	char *nt = NULL, *at = NULL, *themes = NULL, *events = NULL, *faq = NULL;
+	char *nt = NULL, *at = NULL, *themes = NULL, *events = NULL, *faq = NULL, *form = NULL;
 	int64_t item = 0, ver = 0, vid = 0, drafts = 0;
 	dg_rc rc = cat_validate(it, err);
 	if (!rc)
@@ -310,7 +313,9 @@ dg_rc cat_put_draft(struct dg_db *db, const json_t *it, int64_t *item_id, struct
 	events = tag_text(json_object_get(it, "events"));
 	json_t *f = json_object_get(it, "faq");
 	faq = f ? json_dumps(f, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-	rc = insert_version(db, item, ver + 1, it, nt, at, themes, events, faq ? faq : "[]");
+	json_t *fm = json_object_get(it, "form");
+	form = fm ? json_dumps(fm, JSON_COMPACT) : NULL;
+	rc = insert_version(db, item, ver + 1, it, nt, at, themes, events, faq ? faq : "[]", form);
 	if (!rc)
 		rc = dg_db_query_int(db, "SELECT id FROM catalog_versions WHERE item_id = ? AND version = ?",
 				     DG_ARGS(DG_VI(item), DG_VI(ver + 1)), &vid);
@@ -324,6 +329,7 @@ out:
 	free(themes);
 	free(events);
 	free(faq);
+	free(form);
 	return rc;
 }
 
@@ -378,7 +384,7 @@ dg_rc cat_amend(struct dg_db *db, const char *code, struct dg_err *err)
 	"i.code, d.code, d.name_zh, d.name_en, v.name_zh, v.name_en, v.aliases, v.kind, v.audience,"       \
 	" v.themes, v.events, v.scope, v.depth, v.statutory_days, v.promised_days, v.fee_fen, v.fee_basis," \
 	" v.trips, v.legal_basis, v.conditions, v.place, v.hours, v.consult, v.complain, v.faq, v.id,"     \
-	" i.status, v.version, i.dept_id"
+	" i.status, v.version, i.dept_id, v.form"
 
 /* ",a,b," -> ["a","b"] */
 static json_t *tag_list(const char *s)
@@ -415,6 +421,9 @@ static json_t *row_json(struct dg_rows *rw)
 	json_object_set_new(o, "status", json_string(dg_rows_text(rw, 26)));
 	json_object_set_new(o, "version", json_integer(dg_rows_int(rw, 27)));
 	json_object_set_new(o, "dept_id", json_integer(dg_rows_int(rw, 28)));
+	json_t *form = dg_rows_isnull(rw, 29) ? NULL : json_loads(dg_rows_text(rw, 29), 0, NULL);
+	if (form)
+		json_object_set_new(o, "form", form);
 	return o;
 }
 

@@ -175,8 +175,11 @@ void dg_reply_json_error(struct dg_req *r, dg_rc rc, const char *message, const 
 {
 	json_t *e = json_pack("{s:s, s:s}", "code", dg_rc_name(rc), "message",
 			      message ? message : "");
-	if (e && field)
+	if (e && field && *field) {
+		/* "field" names the first field in error; "fields" maps each to its message */
 		json_object_set_new(e, "field", json_string(field));
+		json_object_set_new(e, "fields", json_pack("{s:s}", field, message ? message : ""));
+	}
 	json_t *j = e ? json_pack("{s:o}", "error", e) : NULL;
 	dg_reply_json(r, dg_rc_http_status(rc), j);
 }

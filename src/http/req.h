@@ -150,7 +150,7 @@ void dg_reply_header(struct dg_req *r, const char *name, const char *value);
 void dg_reply_cookie(struct dg_req *r, const char *name, const char *value, long max_age,
 		     bool http_only);
 /*
- * JSON error body {"error":{"code":"EINVAL","message":"...","field":"..."}}
+ * JSON error body {"error":{"code":"EINVAL","message":"...","field":"f","fields":{"f":"..."}}}
  * with dg_rc_http_status(rc).
  */
 void dg_reply_json_error(struct dg_req *r, dg_rc rc, const char *message, const char *field);
