@@ -1,7 +1,7 @@
 /*
  * catalog.c - the service catalogue's pages and API: finding a service
  * (/services with search and browse), the guide (/services/{code}), its print
- * view, the honest "apply" placeholder, the department's management page and
+ * view, the department's management page and
  * its publish / amend / retire actions, and GET /api/v1/services[/{code}].
  *
  * Handlers only translate between HTTP and the catalogue's functions in
@@ -200,11 +200,6 @@ static dg_rc page_print(struct dg_req *r)
 	return guide_page(r, "catalog/print.html");
 }
 
-static dg_rc page_apply(struct dg_req *r)
-{
-	return guide_page(r, "catalog/apply.html");
-}
-
 static dg_rc api_list(struct dg_req *r)
 {
 	struct cat_query q;
@@ -303,11 +298,15 @@ static dg_rc post_action(struct dg_req *r)
 	return DG_OK;
 }
 
+dg_rc dg_catalog_item(struct dg_db *db, const char *code, json_t **out)
+{
+	return cat_get(db, code, out);
+}
+
 static const struct dg_route routes[] = {
 	{"GET", "/services", page_services, DG_ROLE_ANY, 0},
 	{"GET", "/services/{code}", page_guide, DG_ROLE_ANY, 0},
 	{"GET", "/services/{code}/print", page_print, DG_ROLE_ANY, 0},
-	{"GET", "/services/{code}/apply", page_apply, DG_ROLE_ANY, 0},
 	{"GET", "/api/v1/services", api_list, DG_ROLE_ANY, 0},
 	{"GET", "/api/v1/services/{code}", api_item, DG_ROLE_ANY, 0},
 	{"GET", "/catalog/manage", page_manage, DG_ROLE_STAFF | DG_ROLE_ADMIN, 0},

@@ -20,6 +20,13 @@ extern const struct dg_migration dg_catalog_migrations[];
 /* Pages (/services, /services/{code}, ...) and GET /api/v1/services[/{code}]. */
 const struct dg_route *dg_catalog_routes(size_t *n);
 
+/*
+ * The item's version in force as JSON (the shape in docs/catalog.md, plus
+ * "status" active|retired, "version", "dept_id", "dept_name_zh/en" and its
+ * "form" when it has its own); ENOTFOUND when nothing is published.
+ */
+dg_rc dg_catalog_item(struct dg_db *db, const char *code, json_t **out) DG_MUST;
+
 /* The demo region's service items, inside the caller's transaction. */
 dg_rc dg_catalog_demo_seed(struct dg_db *db, struct dg_err *err) DG_MUST;
 

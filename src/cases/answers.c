@@ -1,0 +1,127 @@
+/*
+ * answers.c - checking an applicant's answers against the item's form, the
+ * same way for the question pages and for the API, and sniffing uploads.
+ */
+#include "cases/internal.h"
+
+#include <string.h>
+
+#include "auth/keys.h"
+#include "core/str.h"
+#include "web/page.h"
+
+static const char *str_of(const json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+	return s ? s : "";
+}
+
+int case_field_shown(const json_t *field, const json_t *answers)
+{
+	json_t *when = json_object_get(field, "when");
+	if (!when)
+		return 1;
+	const char *v = json_string_value(json_object_get(answers, str_of(when, "field")));
+	return v && !strcmp(v, str_of(when, "equals"));
+}
+
+int case_page_shown(const json_t *page, const json_t *answers)
+{
+	json_t *f;
+	size_t i;
+	json_array_foreach(json_object_get(page, "fields"), i, f) if (case_field_shown(f, answers)) return 1;
+	return 0;
+}
+
+static void fail(struct dg_req *r, json_t *errs, const json_t *f, const char *key)
+{
+	const char *label = str_of(f, strcmp(r->lang, "en") ? "label_zh" : "label_en");
+	json_array_append_new(errs, json_pack("{s:s, s:s}", "field", str_of(f, "name"), "message",
+					      dg_arena_printf(r->arena, "%s%s%s", label,
+							      strcmp(r->lang, "en") ? "：" : ": ", dg_t(r, key))));
+}
+
+static int option_ok(const json_t *f, const char *v)
+{
+	json_t *o;
+	size_t i;
+	json_array_foreach(json_object_get(f, "options"), i, o) if (!strcmp(str_of(o, "value"), v)) return 1;
+	return 0;
+}
+
+/* One answer; returns the i18n key of what is wrong, or NULL. */
+static const char *check_value(const json_t *f, const char *type, const char *v)
+{
+	size_t n = strlen(v);
+	json_t *min = json_object_get(f, "min"), *max = json_object_get(f, "max");
+	if (!dg_utf8_valid(v, n))
+		return "cases.err.text";
+	if (!strcmp(type, "text") || !strcmp(type, "textarea")) {
+		size_t cap = max ? (size_t)json_integer_value(max) : !strcmp(type, "text") ? 200 : 2000;
+		return dg_utf8_len(v, n) > cap ? "cases.err.too_long" : NULL;
+	}
+	if (!strcmp(type, "number")) {
+		int64_t x = 0;
+		if (dg_str_to_i64(dg_str_of(v), &x) != DG_OK)
+			return "cases.err.number";
+		if ((min && x < json_integer_value(min)) || (max && x > json_integer_value(max)))
+			return "cases.err.range";
+		return NULL;
+	}
+	if (!strcmp(type, "date")) {
+		dg_day d;
+		return dg_day_parse(v, &d) == DG_OK ? NULL : "cases.err.date";
+	}
+	if (!strcmp(type, "select") || !strcmp(type, "radio"))
+		return option_ok(f, v) ? NULL : "cases.err.choice";
+	if (!strcmp(type, "phone"))
+		return dg_phone_valid(v) ? NULL : "cases.err.phone";
+	if (!strcmp(type, "id_number"))
+		return dg_id_number_valid(v) ? NULL : "cases.err.id_number";
+	return NULL;
+}
+
+void case_check_page(struct dg_req *r, const json_t *page, json_t *answers, json_t *errs)
+{
+	json_t *f;
+	size_t i;
+	json_array_foreach(json_object_get(page, "fields"), i, f)
+	{
+		const char *name = str_of(f, "name"), *type = str_of(f, "type");
+		json_t *a = json_object_get(answers, name);
+		if (!case_field_shown(f, answers)) {
+			json_object_del(answers, name); /* a question not asked keeps no answer */
+			continue;
+		}
+		/* the API may send numbers as numbers; answers are kept as text */
+		if (json_is_integer(a)) {
+			json_object_set_new(answers, name, json_string(dg_arena_printf(r->arena, "%lld", (long long)json_integer_value(a))));
+			a = json_object_get(answers, name);
+		}
+		if (a && !json_is_string(a)) {
+			fail(r, errs, f, "cases.err.text");
+			continue;
+		}
+		const char *v = a ? json_string_value(a) : "";
+		if (!*v) {
+			json_object_del(answers, name);
+			if (json_is_true(json_object_get(f, "required")))
+				fail(r, errs, f, !strcmp(type, "file") ? "cases.err.file_required" : "cases.err.required");
+			continue;
+		}
+		const char *why = strcmp(type, "file") ? check_value(f, type, v) : NULL;
+		if (why)
+			fail(r, errs, f, why);
+	}
+}
+
+const char *case_sniff(const unsigned char *p, size_t n)
+{
+	if (n >= 5 && !memcmp(p, "%PDF-", 5))
+		return "application/pdf";
+	if (n >= 3 && p[0] == 0xFF && p[1] == 0xD8 && p[2] == 0xFF)
+		return "image/jpeg";
+	if (n >= 8 && !memcmp(p, "\x89PNG\r\n\x1a\n", 8))
+		return "image/png";
+	return NULL;
+}
