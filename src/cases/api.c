@@ -31,9 +31,14 @@ static const char *str_of(const json_t *o, const char *k)
 	return s ? s : "";
 }
 
+/* A field in error in a well-formed body is 422; everything else has its code's status. */
 static dg_rc api_error(struct dg_req *r, dg_rc rc, const struct dg_err *err)
 {
-	dg_reply_json_error(r, rc, dg_t(r, err->msg[0] ? err->msg : "error.store"), err->field[0] ? err->field : NULL);
+	const char *msg = dg_t(r, err->msg[0] ? err->msg : "error.store");
+	if (rc == DG_EINVAL && err->field[0])
+		dg_reply_json_error_status(r, 422, rc, msg, err->field);
+	else
+		dg_reply_json_error(r, rc, msg, err->field[0] ? err->field : NULL);
 	return DG_OK;
 }
 
@@ -43,9 +48,6 @@ static json_t *case_view(json_t *c)
 	static const char *const drop[] = {"id", "dept_id", "applicant_id", "form", "prefilled", "due_day", "paused_from", NULL};
 	for (size_t i = 0; drop[i]; i++)
 		json_object_del(c, drop[i]);
-	json_t *e;
-	size_t i;
-	json_array_foreach(json_object_get(c, "events"), i, e) json_object_del(e, "actor_role");
 	json_t *x = json_object_get(c, "rectification");
 	if (x) {
 		json_object_del(x, "applicant_id");
@@ -153,10 +155,11 @@ static dg_rc api_create(struct dg_req *r)
 		dg_reply_json_error(r, DG_ENOTFOUND, dg_t(r, "cases.err.no_item"), "item");
 		return DG_OK;
 	}
-	const char *aud = str_of(a.item, "audience");
-	if (!rc && ((r->user->role == DG_ROLE_AGENT && !strcmp(aud, "person")) ||
-		    (r->user->role == DG_ROLE_CITIZEN && !strcmp(aud, "enterprise"))))
-		rc = dg_err_set(&err, DG_EDENIED, "cases.err.audience");
+	struct case_actor who;
+	case_actor_of(r, &who);
+	const char *why = rc ? NULL : case_may_apply(&who, a.item);
+	if (why)
+		rc = dg_err_set(&err, DG_EDENIED, "%s", why);
 	if (!rc)
 		rc = in_tx(r, create_tx, &a, &err);
 	json_decref(a.item);
@@ -174,8 +177,6 @@ static dg_rc api_create(struct dg_req *r)
 	if (rc)
 		return api_error(r, rc, &err);
 	json_t *c = NULL;
-	struct case_actor who;
-	case_actor_of(r, &who);
 	rc = case_get(db, a.ref, &who, &c, &err);
 	if (rc)
 		return api_error(r, rc, &err);

@@ -187,6 +187,7 @@ static dg_rc page_start(struct dg_req *r)
 	json_object_set_new(d, "shared", shared);
 	json_object_set_new(d, "yours", yours);
 	enum dg_role role = dg_req_role(r);
+	json_object_set_new(d, "counter_only", json_boolean(!strcmp(str_of(item, "depth"), "info")));
 	json_object_set_new(d, "may_apply", json_boolean(role == DG_ROLE_CITIZEN || role == DG_ROLE_AGENT));
 	json_object_set_new(d, "anon", json_boolean(role == DG_ROLE_ANON));
 	json_object_set_new(d, "wrong_audience",
@@ -226,10 +227,10 @@ static dg_rc post_start(struct dg_req *r)
 	dg_rc rc = item_of(r, &item);
 	if (rc)
 		return rc;
-	const char *aud = str_of(item, "audience");
-	if ((who.role == DG_ROLE_AGENT && !strcmp(aud, "person")) || (who.role == DG_ROLE_CITIZEN && !strcmp(aud, "enterprise"))) {
+	const char *why = case_may_apply(&who, item);
+	if (why) {
 		json_decref(item);
-		return dg_err_set(&r->err, DG_EDENIED, "%s", dg_t(r, "cases.err.audience"));
+		return dg_err_set(&r->err, DG_EDENIED, "%s", dg_t(r, why));
 	}
 	rc = dg_auth_me_json(r, true, &me);
 	if (!rc)

@@ -90,6 +90,17 @@ void case_actor_of(const struct dg_req *r, struct case_actor *a)
 	a->staff_roles = r->user->staff_roles;
 }
 
+const char *case_may_apply(const struct case_actor *who, const json_t *item)
+{
+	const char *aud = str_of(item, "audience");
+	if (!strcmp(str_of(item, "depth"), "info"))
+		return "cases.err.counter_only";
+	if ((who->role == DG_ROLE_AGENT && !strcmp(aud, "person")) ||
+	    (who->role == DG_ROLE_CITIZEN && !strcmp(aud, "enterprise")))
+		return "cases.err.audience";
+	return NULL;
+}
+
 /* ---- creating and reading ------------------------------------------- */
 
 static const char *const prefill_keys[] = {"name", "phone", "id_number", "org_name", "uscc", NULL};
@@ -221,17 +232,16 @@ static dg_rc load_events(struct dg_db *db, int64_t id, json_t *c)
 	json_object_set_new(c, "events", list);
 	dg_rc rc = dg_db_query(db,
 			       "SELECT e.at_ms, e.action, e.from_status, e.to_status, e.note, COALESCE(u.name, ''),"
-			       " COALESCE(u.role, 0), COALESCE(d.name_zh, ''), COALESCE(d.name_en, '')"
+			       " COALESCE(d.name_zh, ''), COALESCE(d.name_en, '')"
 			       " FROM case_events e LEFT JOIN users u ON u.id = e.actor_id"
 			       " LEFT JOIN departments d ON d.id = e.dept_id WHERE e.case_id = ? ORDER BY e.id",
 			       DG_ARGS(DG_VI(id)), &rw);
 	while (!rc && (rc = dg_rows_next(rw)) == DG_OK)
-		json_array_append_new(list, json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:s}", "at_ms",
+		json_array_append_new(list, json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "at_ms",
 						      (json_int_t)dg_rows_int(rw, 0), "action", dg_rows_text(rw, 1),
 						      "from", dg_rows_text(rw, 2), "to", dg_rows_text(rw, 3), "note",
-						      dg_rows_text(rw, 4), "actor", dg_rows_text(rw, 5), "actor_role",
-						      (json_int_t)dg_rows_int(rw, 6), "dept_name_zh", dg_rows_text(rw, 7),
-						      "dept_name_en", dg_rows_text(rw, 8)));
+						      dg_rows_text(rw, 4), "actor", dg_rows_text(rw, 5), "dept_name_zh",
+						      dg_rows_text(rw, 6), "dept_name_en", dg_rows_text(rw, 7)));
 	dg_rows_free(rw);
 	return rc == DG_ENOTFOUND ? DG_OK : rc;
 }

@@ -72,6 +72,9 @@ struct case_action {
  * ENOTFOUND also for a case the actor may not see (nothing is revealed).
  */
 
+/* NULL when who may apply for item online, else the i18n key of why not (counter only, wrong audience). */
+const char *case_may_apply(const struct case_actor *who, const json_t *item);
+
 /* A known status name. */
 int case_status_known(const char *s);
 

@@ -83,6 +83,35 @@ static const struct demo_item items[] = {
 	{"990100-SJ-002", "sj", "企业开办一件事", "Starting a business, all in one", "开办企业 一件事 税务登记", "public", "enterprise", "business,tax", "start-business", 3, 1, 0, 0, "full_online", "local", "新设立的企业，同时办理营业执照、公章刻制、发票申领、社保登记和公积金开户。", "《国务院关于加快推进政务服务“高效办成一件事”的指导意见》", "form,charter,lease,id"},
 };
 
+/*
+ * Items with their own application form; the others get the default one
+ * (who is applying, what for, one upload per material the applicant
+ * provides). The old-age allowance asks nothing a department already holds:
+ * age and household come from shared data, so no upload is needed.
+ */
+static const struct {
+	const char *code, *json;
+} forms[] = {
+	{"990100-MZ-004",
+	 "{\"pages\": ["
+	 "{\"id\": \"applicant\", \"title_zh\": \"申请人信息\", \"title_en\": \"About you\", \"fields\": ["
+	 "{\"name\": \"name\", \"type\": \"text\", \"label_zh\": \"姓名\", \"label_en\": \"Full name\", \"required\": true, \"prefill\": \"name\"},"
+	 "{\"name\": \"id_number\", \"type\": \"id_number\", \"label_zh\": \"居民身份证号码\", \"label_en\": \"Resident ID number\", \"required\": true, \"prefill\": \"id_number\"},"
+	 "{\"name\": \"phone\", \"type\": \"phone\", \"label_zh\": \"联系电话\", \"label_en\": \"Phone number\", \"required\": true, \"prefill\": \"phone\"}]},"
+	 "{\"id\": \"payment\", \"title_zh\": \"津贴发放方式\", \"title_en\": \"How the allowance is paid\", \"fields\": ["
+	 "{\"name\": \"method\", \"type\": \"radio\", \"label_zh\": \"发放到\", \"label_en\": \"Pay it into\", \"required\": true,"
+	 " \"options\": [{\"value\": \"social_card\", \"zh\": \"本人社会保障卡\", \"en\": \"My social security card\"},"
+	 " {\"value\": \"bank\", \"zh\": \"本人银行账户\", \"en\": \"My bank account\"}]},"
+	 "{\"name\": \"bank\", \"type\": \"text\", \"label_zh\": \"开户银行\", \"label_en\": \"Bank\", \"required\": true, \"max\": 60,"
+	 " \"when\": {\"field\": \"method\", \"equals\": \"bank\"}},"
+	 "{\"name\": \"account\", \"type\": \"text\", \"max\": 30, \"label_zh\": \"银行账号\", \"label_en\": \"Account number\", \"required\": true,"
+	 " \"hint_zh\": \"请填写本人名下的银行卡号，只填数字。\", \"hint_en\": \"A card in your own name; digits only.\","
+	 " \"when\": {\"field\": \"method\", \"equals\": \"bank\"}}]},"
+	 "{\"id\": \"more\", \"title_zh\": \"其他情况\", \"title_en\": \"Anything else\", \"fields\": ["
+	 "{\"name\": \"note\", \"type\": \"textarea\", \"label_zh\": \"需要说明的情况\", \"label_en\": \"Anything we should know\", \"max\": 500}]}"
+	 "]}"},
+};
+
 static void add_materials(json_t *it, const char *keys)
 {
 	json_t *list = json_array();
@@ -129,8 +158,9 @@ static json_t *item_json(const struct demo_item *d)
 	json_object_set_new(it, "hours", json_string("周一至周五 9:00–12:00，13:30–17:00（法定节假日除外）"));
 	json_object_set_new(it, "consult", json_string("12345 政务服务便民热线；窗口现场咨询"));
 	json_object_set_new(it, "complain", json_string("12345 热线；“好差评”评价；市政务服务和数据管理局投诉窗口"));
-	json_object_set_new(it, "form", json_null());
-	json_object_del(it, "form");
+	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++)
+		if (!strcmp(forms[i].code, d->code))
+			json_object_set_new(it, "form", json_loads(forms[i].json, 0, NULL));
 	add_materials(it, d->materials);
 	json_t *faq = json_array();
 	json_array_append_new(faq, json_pack("{s:s, s:s}", "q", "可以网上办理吗？", "a",

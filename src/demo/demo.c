@@ -18,6 +18,7 @@
 #include "auth/auth.h"
 #include "auth/auth_int.h"
 #include "auth/pii.h"
+#include "cases/cases.h"
 #include "catalog/catalog.h"
 #include "core/log.h"
 #include "opendata/opendata.h"
@@ -207,6 +208,8 @@ dg_rc dg_demo_seed(struct dg_app *app, struct dg_err *err)
 		rc = dg_catalog_demo_seed(db, err);
 	if (!rc)
 		rc = dg_opendata_demo_seed(db, err);
+	if (!rc)
+		rc = dg_cases_demo_seed(app, db, err);
 	if (rc) {
 		dg_db_rollback(db);
 		goto out;

@@ -173,6 +173,12 @@ void dg_reply_cookie(struct dg_req *r, const char *name, const char *value, long
 
 void dg_reply_json_error(struct dg_req *r, dg_rc rc, const char *message, const char *field)
 {
+	dg_reply_json_error_status(r, dg_rc_http_status(rc), rc, message, field);
+}
+
+void dg_reply_json_error_status(struct dg_req *r, unsigned status, dg_rc rc, const char *message,
+				const char *field)
+{
 	json_t *e = json_pack("{s:s, s:s}", "code", dg_rc_name(rc), "message",
 			      message ? message : "");
 	if (e && field && *field) {
@@ -181,5 +187,5 @@ void dg_reply_json_error(struct dg_req *r, dg_rc rc, const char *message, const 
 		json_object_set_new(e, "fields", json_pack("{s:s}", field, message ? message : ""));
 	}
 	json_t *j = e ? json_pack("{s:o}", "error", e) : NULL;
-	dg_reply_json(r, dg_rc_http_status(rc), j);
+	dg_reply_json(r, status, j);
 }

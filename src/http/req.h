@@ -154,6 +154,9 @@ void dg_reply_cookie(struct dg_req *r, const char *name, const char *value, long
  * with dg_rc_http_status(rc).
  */
 void dg_reply_json_error(struct dg_req *r, dg_rc rc, const char *message, const char *field);
+/* The same with another status (422 for a well-formed request with a field in error). */
+void dg_reply_json_error_status(struct dg_req *r, unsigned status, dg_rc rc, const char *message,
+				const char *field);
 
 /* True when path is a safe local redirect target ("/x", not "//x" or "/\x"). */
 bool dg_is_local_path(const char *path);

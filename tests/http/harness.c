@@ -430,3 +430,22 @@ int th_group_teardown(void **state)
 	th_shared = NULL;
 	return 0;
 }
+
+char *th_token_header(struct th_srv *s, const char *user, const char *password)
+{
+	struct th_client *c = th_client_new(s);
+	struct th_resp r = {0};
+	char *csrf = NULL, *body = NULL, *hdr = NULL;
+	if (!th_login(c, user, password) || !(csrf = th_csrf(c, "/account/tokens")) ||
+	    asprintf(&body, "name=test&csrf=%s", csrf) < 0)
+		goto out;
+	if (th_post_form(c, "/account/tokens", body, &r) == 201 && r.body && strstr(r.body, "dgt_") &&
+	    asprintf(&hdr, "Authorization: Bearer %.68s", strstr(r.body, "dgt_")) < 0)
+		hdr = NULL;
+out:
+	th_resp_release(&r);
+	free(body);
+	free(csrf);
+	th_client_free(c);
+	return hdr;
+}

@@ -71,6 +71,11 @@ char *th_header(const struct th_resp *r, const char *name);
 char *th_csrf(struct th_client *c, const char *path);
 /* Sign in through the sign-in form; true when it worked. */
 bool th_login(struct th_client *c, const char *username, const char *password);
+/*
+ * A fresh API token of user (signing in and creating it on /account/tokens):
+ * the whole "Authorization: Bearer dgt_..." header, malloc'd; NULL on failure.
+ */
+char *th_token_header(struct th_srv *s, const char *user, const char *password);
 /* Percent-encode for a form body (malloc'd). */
 char *th_enc(const char *s);
 
