@@ -90,9 +90,11 @@ test:
 test-only: tests
 	DGOV_BIN=$(BIN) DGOV_BUILD=$(BUILD) scripts/test.sh
 
-# BENCH picks which: http (dgov vs nginx), rule (the rule engine vs DuckDB on
-# a generated population of BENCH_PERSONS, default 10M), or both (default).
-BENCH ?= http rule
+# BENCH picks which: http (pages and /healthz, dgov vs nginx), cases
+# (applications submitted by 64 clients on both stores, counted afterwards),
+# rule (the rule engine vs DuckDB on a generated population of BENCH_PERSONS,
+# default 10M), or all (default).
+BENCH ?= http cases rule
 BENCH_PERSONS ?= 10000000
 bench:
 	scripts/deps.sh bench
@@ -100,8 +102,9 @@ bench:
 	@for b in $(BENCH); do \
 		case $$b in \
 		http) DGOV_BIN=$(BIN) bench/http/run.sh || exit 1 ;; \
+		cases) DGOV_BIN=$(BIN) bench/cases/run.sh || exit 1 ;; \
 		rule) DGOV_BIN=$(BIN) bench/rule/run.sh $(BENCH_PERSONS) || exit 1 ;; \
-		*) echo "unknown benchmark $$b (http, rule)"; exit 2 ;; \
+		*) echo "unknown benchmark $$b (http, cases, rule)"; exit 2 ;; \
 		esac; \
 	done
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# bench/http/run.sh - dgov's /healthz and home page under wrk, next to nginx
-# serving static files of the same sizes, in the same run on the same machine.
-# Prints requests per second, p99 latency and the ratio dgov/nginx.
+# bench/http/run.sh - dgov's /healthz, home page, a service guide and a
+# catalogue search under wrk, next to nginx serving the same bytes as static
+# files, in the same run on the same machine. Prints requests per second, p99
+# latency and the ratio dgov/nginx.
 #
 # Environment: DGOV_BIN (build/dgov), BENCH_SECONDS (10), BENCH_CONNECTIONS
 # (32), BENCH_THREADS (2). Not a test: nothing here asserts a time.
@@ -41,6 +42,10 @@ done
 mkdir -p "$TMP/www"
 curl -s "$url/healthz" >"$TMP/www/healthz.json"
 curl -s "$url/" >"$TMP/www/index.html"
+GUIDE=/services/990100-MZ-001
+SEARCH='/services?q=%E7%A4%BE%E4%BF%9D'
+curl -s "$url$GUIDE" >"$TMP/www/guide.html"
+curl -s "$url$SEARCH" >"$TMP/www/search.html"
 port=$((20000 + RANDOM % 30000))
 cat >"$TMP/nginx.conf" <<CONF
 worker_processes auto;
@@ -56,6 +61,8 @@ http {
     root $TMP/www;
     location = /healthz { default_type application/json; try_files /healthz.json =404; }
     location = / { try_files /index.html =404; }
+    location = $GUIDE { default_type text/html; try_files /guide.html =404; }
+    location = /services { default_type text/html; try_files /search.html =404; }
   }
 }
 CONF
@@ -74,12 +81,13 @@ measure() {
 }
 
 echo "# dgov vs nginx on the same machine: wrk -t$THREADS -c$CONNS -d${SECS}s, loopback"
-echo "# body sizes: /healthz $(stat -c %s "$TMP/www/healthz.json") B, / $(stat -c %s "$TMP/www/index.html") B; dgov logs at warn, nginx access_log off"
-printf '%-10s %14s %10s %14s %10s %10s %10s\n' path dgov_req/s dgov_p99 nginx_req/s nginx_p99 ratio_rps ratio_p99
-for path in /healthz /; do
+echo "# body sizes: /healthz $(stat -c %s "$TMP/www/healthz.json") B, / $(stat -c %s "$TMP/www/index.html") B, guide $(stat -c %s "$TMP/www/guide.html") B, search $(stat -c %s "$TMP/www/search.html") B; dgov logs at warn, nginx access_log off"
+printf '%-10s %14s %10s %14s %10s %10s %10s\n' page dgov_req/s dgov_p99 nginx_req/s nginx_p99 ratio_rps ratio_p99
+for pair in "healthz /healthz" "home /" "guide $GUIDE" "search $SEARCH"; do
+	read -r label path <<<"$pair"
 	read -r drps dp99 < <(measure "$url$path")
 	read -r nrps np99 < <(measure "http://127.0.0.1:$port$path")
 	ratio=$(awk -v a="$drps" -v b="$nrps" 'BEGIN {printf "%.2f", a / b}')
 	pratio=$(awk -v a="$dp99" -v b="$np99" 'BEGIN {printf "%.2f", (b > 0) ? a / b : 0}')
-	printf '%-10s %14s %9sms %14s %9sms %10s %10s\n' "$path" "$drps" "$dp99" "$nrps" "$np99" "$ratio" "$pratio"
+	printf '%-10s %14s %9sms %14s %9sms %10s %10s\n' "$label" "$drps" "$dp99" "$nrps" "$np99" "$ratio" "$pratio"
 done
