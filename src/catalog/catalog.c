@@ -258,7 +258,7 @@ static dg_rc page_manage(struct dg_req *r)
 	json_object_set_new(d, "title", json_string(dg_t(r, "catalog.manage.title")));
 	json_object_set_new(d, "items", list);
 	const char *done = dg_kvs_get(&r->query, "done");
-	if (done && (!strcmp(done, "publish") || !strcmp(done, "amend") || !strcmp(done, "retire")))
+	if (done && (!strcmp(done, "publish") || !strcmp(done, "amend") || !strcmp(done, "retire") || !strcmp(done, "saved")))
 		json_object_set_new(d, "done", json_string(label(r, "catalog.done.", done)));
 	return dg_page(r, 200, "catalog/manage.html", d);
 }

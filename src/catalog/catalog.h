@@ -19,6 +19,8 @@ extern const struct dg_migration dg_catalog_migrations[];
 
 /* Pages (/services, /services/{code}, ...) and GET /api/v1/services[/{code}]. */
 const struct dg_route *dg_catalog_routes(size_t *n);
+/* Editing items in the browser and the version history (edit.c); before dg_catalog_routes. */
+const struct dg_route *dg_catalog_edit_routes(size_t *n);
 
 /*
  * The item's version in force as JSON (the shape in docs/catalog.md, plus

@@ -14,6 +14,7 @@
 #include "catalog/catalog.h"
 #include "core/mem.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -450,14 +451,17 @@ static dg_rc load_materials(struct dg_db *db, int64_t vid, json_t *item)
 	return rc == DG_ENOTFOUND ? DG_OK : rc;
 }
 
-dg_rc cat_get(struct dg_db *db, const char *code, json_t **out)
+/* The version of code that cond (on v and i) picks, as item JSON. */
+static dg_rc get_where(struct dg_db *db, const char *code, const char *cond, json_t **out)
 {
 	struct dg_rows *rw = NULL;
+	char sql[1024];
 	*out = NULL;
-	dg_rc rc = dg_db_query(db,
-			       "SELECT " VCOLS " FROM catalog_items i JOIN departments d ON d.id = i.dept_id"
-			       " JOIN catalog_versions v ON v.item_id = i.id AND v.version = i.in_force WHERE i.code = ?",
-			       DG_ARGS(DG_VT(code)), &rw);
+	snprintf(sql, sizeof(sql),
+		 "SELECT " VCOLS " FROM catalog_items i JOIN departments d ON d.id = i.dept_id"
+		 " JOIN catalog_versions v ON v.item_id = i.id AND %s WHERE i.code = ?",
+		 cond);
+	dg_rc rc = dg_db_query(db, sql, DG_ARGS(DG_VT(code)), &rw);
 	if (!rc)
 		rc = dg_rows_next(rw);
 	int64_t vid = rc ? 0 : dg_rows_int(rw, 25);
@@ -471,6 +475,61 @@ dg_rc cat_get(struct dg_db *db, const char *code, json_t **out)
 		*out = NULL;
 	}
 	return rc;
+}
+
+dg_rc cat_get(struct dg_db *db, const char *code, json_t **out)
+{
+	return get_where(db, code, "v.version = i.in_force", out);
+}
+
+dg_rc cat_get_draft(struct dg_db *db, const char *code, json_t **out)
+{
+	return get_where(db, code, "v.state = 'draft'", out);
+}
+
+dg_rc cat_save_draft(struct dg_db *db, const json_t *it, struct dg_err *err)
+{
+	int64_t vid = 0;
+	dg_rc rc = cat_validate(it, err);
+	if (rc)
+		return rc;
+	rc = dg_db_query_int(db,
+			     "SELECT v.id FROM catalog_versions v JOIN catalog_items i ON i.id = v.item_id"
+			     " WHERE i.code = ? AND v.state = 'draft'",
+			     DG_ARGS(DG_VT(str_of(it, "code"))), &vid);
+	if (!rc)
+		rc = dg_db_exec(db, "DELETE FROM catalog_materials WHERE version_id = ?", DG_ARGS(DG_VI(vid)), NULL);
+	if (!rc)
+		rc = dg_db_exec(db, "DELETE FROM catalog_versions WHERE id = ?", DG_ARGS(DG_VI(vid)), NULL);
+	if (rc && rc != DG_ENOTFOUND)
+		return rc;
+	return cat_put_draft(db, it, NULL, err);
+}
+
+dg_rc cat_versions(struct dg_db *db, const char *code, json_t **out)
+{
+	struct dg_rows *rw = NULL;
+	json_t *list = json_array();
+	dg_rc rc = dg_db_query(db,
+			       "SELECT v.version, v.state, v.name_zh, v.name_en, v.created_ms, v.published_ms"
+			       " FROM catalog_versions v JOIN catalog_items i ON i.id = v.item_id WHERE i.code = ?"
+			       " ORDER BY v.version DESC",
+			       DG_ARGS(DG_VT(code)), &rw);
+	while (!rc && (rc = dg_rows_next(rw)) == DG_OK)
+		json_array_append_new(list, json_pack("{s:I, s:s, s:s, s:s, s:I, s:I}", "version",
+						      (json_int_t)dg_rows_int(rw, 0), "state", dg_rows_text(rw, 1),
+						      "name_zh", dg_rows_text(rw, 2), "name_en", dg_rows_text(rw, 3),
+						      "created_ms", (json_int_t)dg_rows_int(rw, 4), "published_ms",
+						      (json_int_t)dg_rows_int(rw, 5)));
+	dg_rows_free(rw);
+	if (rc == DG_ENOTFOUND && json_array_size(list))
+		rc = DG_OK;
+	if (rc) {
+		json_decref(list);
+		return rc;
+	}
+	*out = list;
+	return DG_OK;
 }
 
 dg_rc cat_export(struct dg_db *db, json_t **out)

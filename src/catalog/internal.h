@@ -47,6 +47,12 @@ dg_rc cat_retire(struct dg_db *db, const char *code, struct dg_err *err) DG_MUST
  * "dept_id"); ENOTFOUND when no such code or nothing published yet.
  */
 dg_rc cat_get(struct dg_db *db, const char *code, json_t **out) DG_MUST;
+/* The draft version as item JSON; ENOTFOUND when there is none. */
+dg_rc cat_get_draft(struct dg_db *db, const char *code, json_t **out) DG_MUST;
+/* Check it, then replace the item's draft (or start one) with it. */
+dg_rc cat_save_draft(struct dg_db *db, const json_t *item, struct dg_err *err) DG_MUST;
+/* Every version, newest first: {version, state, name_zh, name_en, created_ms, published_ms}; ENOTFOUND for no item. */
+dg_rc cat_versions(struct dg_db *db, const char *code, json_t **out) DG_MUST;
 /* Results {"total", "items":[summary...]} for q, ranked with name hits first. */
 dg_rc cat_search(struct dg_db *db, const struct cat_query *q, json_t **out) DG_MUST;
 /* Counts of active items per theme, event, department and audience. */

@@ -288,6 +288,89 @@ static void import_all_or_nothing(void **state)
 	assert_int_equal(total_of("/api/v1/services?q=%E6%B5%8B%E8%AF%95"), 1);
 }
 
+/* The edit form's body: every field, with promised days and the Chinese name chosen. */
+#define GOOD_MATERIALS "%E8%BA%AB%E4%BB%BD%E8%AF%81+%7C+ID+card+%7C+1+%7C+both+%7C+0+%7C+PDF+%7C+applicant"
+
+static char *edit_body_m(const char *csrf, const char *extra, const char *name, int promised, const char *materials)
+{
+	char *b = NULL;
+	assert_true(asprintf(&b,
+			     "csrf=%s%s&name_zh=%s&name_en=Test+item&aliases=&kind=benefit&audience=person&scope=local"
+			     "&depth=full_online&themes=elderly&events=retirement&statutory_days=20&promised_days=%d"
+			     "&trips=0&fee_fen=0&fee_basis=&legal_basis=law&conditions=over+80&place=hall&hours=9-17"
+			     "&consult=12345&complain=12345"
+			     "&materials=%s&faq=Q%%3F+%%7C+A.&form=",
+			     csrf, extra, name, promised, materials) > 0);
+	return b;
+}
+
+static char *edit_body(const char *csrf, const char *extra, const char *name, int promised)
+{
+	return edit_body_m(csrf, extra, name, promised, GOOD_MATERIALS);
+}
+
+static void edit_in_browser(void **state)
+{
+	(void)state;
+	struct th_client *mz = th_client_new(th_shared), *rs = th_client_new(th_shared), *cit = th_client_new(th_shared);
+	struct th_resp r = {0};
+	assert_true(th_login(mz, "mz_zhao", "Demo-2026!"));
+	assert_true(th_login(rs, "rs_qian", "Demo-2026!"));
+	assert_true(th_login(cit, "zhangsan", "Demo-2026!"));
+	char *b = get_as(mz, "/catalog/items/990100-MZ-006/edit", 200);
+	assert_non_null(strstr(b, "社会团体成立登记"));
+	free(b);
+	/* another department's item is not there for rs; a resident may not edit */
+	free(get_as(rs, "/catalog/items/990100-MZ-006/edit", 404));
+	free(get_as(cit, "/catalog/items/990100-MZ-006/edit", 403));
+	/* a promised time longer than the statutory one: refused, said in Chinese, no draft */
+	char *csrf = th_csrf(mz, "/catalog/items/990100-MZ-006/edit");
+	char *body = edit_body(csrf, "", "%E7%A4%BE%E5%9B%A2%E7%99%BB%E8%AE%B0", 30);
+	assert_int_equal(th_post_form(mz, "/catalog/items/990100-MZ-006/edit", body, &r), 422);
+	assert_non_null(strstr(r.body, "承诺时限"));
+	th_resp_release(&r);
+	free(body);
+	b = get_as(mz, "/catalog/manage", 200);
+	assert_null(strstr(b, "有草稿"));
+	free(b);
+	/* a materials line without its seven parts is named by its line */
+	body = edit_body_m(csrf, "", "x", 10, GOOD_MATERIALS "%0Aonly+one+part");
+	assert_int_equal(th_post_form(mz, "/catalog/items/990100-MZ-006/edit", body, &r), 422);
+	assert_non_null(strstr(r.body, "行号： 2"));
+	th_resp_release(&r);
+	free(body);
+	/* the right answers: a draft, the guide unchanged until published */
+	body = edit_body(csrf, "", "%E7%A4%BE%E4%BC%9A%E5%9B%A2%E4%BD%93%E7%99%BB%E8%AE%B0%EF%BC%88%E6%96%B0%EF%BC%89", 10);
+	assert_int_equal(th_post_form(mz, "/catalog/items/990100-MZ-006/edit", body, &r), 303);
+	th_resp_release(&r);
+	free(body);
+	b = get_as(cit, "/services/990100-MZ-006", 200);
+	assert_null(strstr(b, "社会团体登记（新）"));
+	free(b);
+	assert_int_equal(post_action(mz, "/catalog/items/990100-MZ-006/publish", 1), 303);
+	b = get_as(cit, "/services/990100-MZ-006", 200);
+	assert_non_null(strstr(b, "社会团体登记（新）"));
+	free(b);
+	b = get_as(cit, "/services/990100-MZ-006/versions", 200);
+	assert_non_null(strstr(b, "社会团体成立登记")); /* the superseded version */
+	assert_non_null(strstr(b, "社会团体登记（新）"));
+	free(b);
+	/* a new item in the staff member's own department; the same code twice is refused */
+	body = edit_body(csrf, "&code=990100-MZ-099", "%E6%B5%8B%E8%AF%95%E4%BA%8B%E9%A1%B9", 5);
+	assert_int_equal(th_post_form(mz, "/catalog/items/new", body, &r), 303);
+	th_resp_release(&r);
+	assert_int_equal(th_post_form(mz, "/catalog/items/new", body, &r), 409);
+	th_resp_release(&r);
+	free(body);
+	b = get_as(mz, "/catalog/manage", 200);
+	assert_non_null(strstr(b, "990100-MZ-099"));
+	free(b);
+	free(csrf);
+	th_client_free(mz);
+	th_client_free(rs);
+	th_client_free(cit);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -297,6 +380,7 @@ int main(void)
 		cmocka_unit_test(guide_print_apply),
 		cmocka_unit_test(versions_and_permissions),
 		cmocka_unit_test(import_all_or_nothing),
+		cmocka_unit_test(edit_in_browser),
 	};
 	return cmocka_run_group_tests(tests, th_group_setup, th_group_teardown);
 }
