@@ -179,11 +179,12 @@ static dg_rc run(struct dg_db *db, enum act a, const char *id, json_t *params, j
 static dg_rc body_cap(struct dg_req *r, struct dg_err *err)
 {
 	const char *cl = dg_req_header(r, "Content-Length");
-	if (cl && strtoull(cl, NULL, 10) > DG_DS_WRITE_BODY)
-		return dg_err_set(err, DG_ETOOBIG,
-				  "The request body is over %d MiB: send the records in batches",
-				  DG_DS_WRITE_BODY >> 20);
-	return DG_OK;
+	if (!cl || strtoull(cl, NULL, 10) <= DG_DS_WRITE_BODY)
+		return DG_OK;
+	/* a 413 is rendered by the dispatcher, from the request's own message */
+	dg_err_set(&r->err, DG_ETOOBIG, "The request body is over %d MiB: send the records in batches",
+		   DG_DS_WRITE_BODY >> 20);
+	return dg_err_set(err, DG_ETOOBIG, "%s", r->err.msg);
 }
 
 dg_rc dg_datastore_action(struct dg_req *r, const char *action, json_t *params, json_t **result,
@@ -221,9 +222,18 @@ dg_rc dg_datastore_action(struct dg_req *r, const char *action, json_t *params, 
 						 strcmp(json_string_value(force), "1") == 0));
 	if ((rc = dg_datastore_check(r, db, id, write, forced, err)) != DG_OK)
 		return rc;
+	/*
+	 * A write runs on a connection of its own: the request's may hold a
+	 * statement open (the signed-in user's row), and SQLite refuses to drop
+	 * a table while any statement of the connection is active.
+	 */
+	if (write && (rc = dg_db_get(r->app->store, &db)) != DG_OK)
+		return dg_err_set(err, rc, "The store is busy: try again");
 	/* every statement of the action runs under a time budget */
-	if ((rc = dg_db_set_timeout_ms(db, write ? DG_DS_WRITE_MS : read_budget_ms)) != DG_OK)
-		return dg_err_set(err, rc, "The store is not available");
+	if ((rc = dg_db_set_timeout_ms(db, write ? DG_DS_WRITE_MS : read_budget_ms)) != DG_OK) {
+		rc = dg_err_set(err, rc, "The store is not available");
+		goto out;
+	}
 	rc = run(db, actions[i].act, id, params, result, err);
 	if (rc == DG_EDB && dg_db_timed_out(db)) {
 		memset(err, 0, sizeof *err);
@@ -235,6 +245,9 @@ dg_rc dg_datastore_action(struct dg_req *r, const char *action, json_t *params, 
 		*result = NULL;
 		rc = dg_err_set(err, DG_EDB, "The store is not available");
 	}
+out:
+	if (write)
+		dg_db_put(db);
 	return rc;
 }
 
