@@ -94,8 +94,10 @@ static dg_rc add_routes(struct dg_app *app, struct dg_err *err)
 	/* domains' routes come before the general pages, so a domain's page
 	 * (e.g. /services) replaces the thin entrance of the same path */
 	const struct dg_route *(*const sources[])(size_t *) = {
-		dg_catalog_edit_routes, dg_catalog_routes, dg_cases_apply_routes, dg_cases_office_routes, dg_cases_api_routes,
-		dg_opendata_routes, dg_auth_routes, dg_jobs_routes, dg_web_routes,
+		dg_catalog_edit_routes, dg_catalog_routes,      dg_cases_apply_routes,
+		dg_cases_office_routes, dg_cases_api_routes,    dg_opendata_routes,
+		dg_datastore_routes,    dg_auth_routes,         dg_jobs_routes,
+		dg_web_routes,
 	};
 	app->router = dg_router_new();
 	if (dg_router_add(app->router, app_routes, sizeof(app_routes) / sizeof(app_routes[0])))

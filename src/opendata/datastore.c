@@ -6,13 +6,17 @@
  */
 #include "opendata/datastore.h"
 
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "app/app.h"
 #include "jobs/jobs.h"
 #include "opendata/ds_load.h"
 #include "opendata/ds_search.h"
 #include "opendata/ds_sql.h"
+#include "opendata/ds_write.h"
+#include "opendata/od_sql.h"
 
 #define LOAD_ATTEMPTS 5
 #define MAX_RESOURCE_ID 200
@@ -45,38 +49,150 @@ static dg_rc table_of(struct dg_db *db, const char *id, struct dg_ds_table *t, s
 	return DG_OK;
 }
 
-static dg_rc action_search(struct dg_db *db, json_t *params, json_t **result, struct dg_err *err)
+/* The requester is the owning department's staff or an administrator. */
+static dg_rc is_owner(struct dg_req *r, struct dg_db *db, const char *dept, bool *out)
+{
+	const struct dg_user *u = r->user;
+	char *mine = NULL;
+	*out = false;
+	if (!u)
+		return DG_OK;
+	if (u->role == DG_ROLE_ADMIN) {
+		*out = true;
+		return DG_OK;
+	}
+	if (u->role != DG_ROLE_STAFF)
+		return DG_OK;
+	dg_rc rc = dg_od_dept_code(db, u->dept_id, r->arena, &mine);
+	if (rc && rc != DG_ENOTFOUND)
+		return rc;
+	*out = mine && strcmp(mine, dept) == 0;
+	return DG_OK;
+}
+
+dg_rc dg_datastore_check(struct dg_req *r, struct dg_db *db, const char *resource_id, bool write,
+			 bool force, struct dg_err *err)
+{
+	struct dg_ds_owner o;
+	bool owner = false;
+	dg_rc rc = dg_ds_sql_resource(db, resource_id, r->arena, &o);
+	if (rc == DG_ENOTFOUND && !write)
+		return DG_OK; /* a table loaded for no catalogue resource: public, as loaded */
+	if (rc == DG_ENOTFOUND)
+		return dg_err_set(err, rc, "Resource \"%.100s\" was not found.", resource_id);
+	if (rc == DG_OK)
+		rc = is_owner(r, db, o.dept, &owner);
+	if (rc != DG_OK)
+		return dg_err_set(err, rc, "The store is not available");
+	/* writes only over an API token: these routes take no CSRF token */
+	if (write && !(r->user && r->user->via_token))
+		owner = false;
+	if (!owner && !o.visible) /* closed or private: absent to whoever may not write it */
+		return dg_err_set(err, DG_ENOTFOUND, "Resource \"%.100s\" was not found.",
+				  resource_id);
+	if (!write)
+		return DG_OK;
+	if (!owner)
+		return dg_err_set(err, DG_EDENIED,
+				  "Access denied: User %.60s not authorized to update resource %.100s",
+				  r->user ? r->user->username : "anonymous", resource_id);
+	if (!force && strcmp(o.url_type, "datastore") != 0)
+		return dg_err_field(err, DG_EINVAL, "read-only",
+				    "Cannot edit read-only resource. Either pass \"force=True\" or "
+				    "change url_type to \"datastore\"");
+	return DG_OK;
+}
+
+static dg_rc action_search(struct dg_db *db, const char *id, json_t *params, json_t **result,
+			   struct dg_err *err)
 {
 	struct dg_ds_table t = {0};
-	const char *id;
-	dg_rc rc = resource_param(params, &id, err);
-	if (rc == DG_OK && (rc = table_of(db, id, &t, err)) == DG_OK)
+	dg_rc rc = table_of(db, id, &t, err);
+	if (rc == DG_OK)
 		rc = dg_ds_search(db, id, &t, params, result, err);
 	json_decref(t.fields);
 	return rc;
 }
 
-static dg_rc action_info(struct dg_db *db, json_t *params, json_t **result, struct dg_err *err)
+static dg_rc action_info(struct dg_db *db, const char *id, json_t **result, struct dg_err *err)
 {
 	struct dg_ds_table t = {0};
-	const char *id;
-	dg_rc rc = resource_param(params, &id, err);
-	if (rc != DG_OK || (rc = table_of(db, id, &t, err)) != DG_OK)
+	dg_rc rc = table_of(db, id, &t, err);
+	if (rc != DG_OK)
 		goto out;
 	json_t *fields = json_array();
 	json_array_append_new(fields, json_pack("{s:s, s:s}", "id", "_id", "type", "int"));
 	json_array_extend(fields, t.fields);
-	*result = json_pack("{s:{s:I, s:s}, s:o}", "meta", "count", (json_int_t)t.row_count,
-			    "table_type", "BASE TABLE", "fields", fields);
+	*result = json_pack("{s:{s:I, s:s, s:s}, s:o}", "meta", "count", (json_int_t)t.row_count,
+			    "table_type", "BASE TABLE", "id", id, "fields", fields);
+	if (t.primary_key[0])
+		json_object_set_new(json_object_get(*result, "meta"), "primary_key",
+				    json_string(t.primary_key));
 out:
 	json_decref(t.fields);
 	return rc;
+}
+
+static _Atomic unsigned read_budget_ms = DG_DS_READ_MS;
+
+void dg_datastore_set_budget_ms(unsigned ms)
+{
+	read_budget_ms = ms ? ms : DG_DS_READ_MS;
+}
+
+/* The actions, their kind and what they need. */
+enum act { A_SEARCH, A_INFO, A_CREATE, A_UPSERT, A_DELETE, A_RECORDS_DELETE };
+
+static const struct {
+	const char *name;
+	enum act act;
+	bool write;
+} actions[] = {
+	{"datastore_search", A_SEARCH, false},
+	{"datastore_info", A_INFO, false},
+	{"datastore_create", A_CREATE, true},
+	{"datastore_upsert", A_UPSERT, true},
+	{"datastore_delete", A_DELETE, true},
+	{"datastore_records_delete", A_RECORDS_DELETE, true},
+};
+
+static dg_rc run(struct dg_db *db, enum act a, const char *id, json_t *params, json_t **result,
+		 struct dg_err *err)
+{
+	switch (a) {
+	case A_SEARCH:
+		return action_search(db, id, params, result, err);
+	case A_INFO:
+		return action_info(db, id, result, err);
+	case A_CREATE:
+		return dg_ds_create(db, id, params, result, err);
+	case A_UPSERT:
+		return dg_ds_upsert(db, id, params, result, err);
+	case A_DELETE:
+		return dg_ds_delete(db, id, params, false, result, err);
+	default:
+		return dg_ds_delete(db, id, params, true, result, err);
+	}
+}
+
+/* A write's body over DG_DS_WRITE_BODY is refused before it is looked at. */
+static dg_rc body_cap(struct dg_req *r, struct dg_err *err)
+{
+	const char *cl = dg_req_header(r, "Content-Length");
+	if (!cl || strtoull(cl, NULL, 10) <= DG_DS_WRITE_BODY)
+		return DG_OK;
+	/* a 413 is rendered by the dispatcher, from the request's own message */
+	dg_err_set(&r->err, DG_ETOOBIG, "The request body is over %d MiB: send the records in batches",
+		   DG_DS_WRITE_BODY >> 20);
+	return dg_err_set(err, DG_ETOOBIG, "%s", r->err.msg);
 }
 
 dg_rc dg_datastore_action(struct dg_req *r, const char *action, json_t *params, json_t **result,
 			  struct dg_err *err)
 {
 	struct dg_db *db = NULL;
+	const char *id;
+	size_t i;
 	dg_rc rc;
 	*result = NULL;
 	if (!json_is_object(params))
@@ -84,13 +200,55 @@ dg_rc dg_datastore_action(struct dg_req *r, const char *action, json_t *params, 
 	if (strcmp(action, "datastore_search_sql") == 0)
 		return dg_err_set(err, DG_EDENIED,
 				  "datastore_search_sql is turned off on this site");
-	if (strcmp(action, "datastore_search") != 0 && strcmp(action, "datastore_info") != 0)
+	for (i = 0; i < sizeof actions / sizeof actions[0]; i++)
+		if (strcmp(action, actions[i].name) == 0)
+			break;
+	if (i == sizeof actions / sizeof actions[0])
 		return dg_err_set(err, DG_ENOTFOUND, "Action %.60s is not available", action);
+	bool write = actions[i].write;
+	if (write && (!r->method || strcmp(r->method, "POST") != 0))
+		return dg_err_set(err, DG_EINVAL,
+				  "Bad request: JSON Error: Invalid request. Please use POST method "
+				  "for your request");
+	if (write && (rc = body_cap(r, err)) != DG_OK)
+		return rc;
+	if ((rc = resource_param(params, &id, err)) != DG_OK)
+		return rc;
 	if ((rc = dg_req_db(r, &db)) != DG_OK)
 		return dg_err_set(err, rc, "The store is not available");
-	if (strcmp(action, "datastore_search") == 0)
-		return action_search(db, params, result, err);
-	return action_info(db, params, result, err);
+	json_t *force = json_object_get(params, "force");
+	bool forced = json_is_true(force) ||
+		      (json_is_string(force) && (strcasecmp(json_string_value(force), "true") == 0 ||
+						 strcmp(json_string_value(force), "1") == 0));
+	if ((rc = dg_datastore_check(r, db, id, write, forced, err)) != DG_OK)
+		return rc;
+	/*
+	 * A write runs on a connection of its own: the request's may hold a
+	 * statement open (the signed-in user's row), and SQLite refuses to drop
+	 * a table while any statement of the connection is active.
+	 */
+	if (write && (rc = dg_db_get(r->app->store, &db)) != DG_OK)
+		return dg_err_set(err, rc, "The store is busy: try again");
+	/* every statement of the action runs under a time budget */
+	if ((rc = dg_db_set_timeout_ms(db, write ? DG_DS_WRITE_MS : read_budget_ms)) != DG_OK) {
+		rc = dg_err_set(err, rc, "The store is not available");
+		goto out;
+	}
+	rc = run(db, actions[i].act, id, params, result, err);
+	if (rc == DG_EDB && dg_db_timed_out(db)) {
+		memset(err, 0, sizeof *err);
+		rc = dg_err_field(err, DG_EINVAL, "query",
+				  write ? "Query took too long" : "Search took too long");
+	}
+	if (dg_db_set_timeout_ms(db, 0) != DG_OK && rc == DG_OK) {
+		json_decref(*result);
+		*result = NULL;
+		rc = dg_err_set(err, DG_EDB, "The store is not available");
+	}
+out:
+	if (write)
+		dg_db_put(db);
+	return rc;
 }
 
 dg_rc dg_datastore_exists(struct dg_db *db, const char *resource_id, bool *out)

@@ -14,6 +14,7 @@
 
 #include "core/err.h"
 #include "http/req.h"
+#include "http/router.h"
 #include "store/store.h"
 
 extern const struct dg_migration dg_datastore_migrations[];
@@ -22,13 +23,43 @@ extern const struct dg_migration dg_datastore_migrations[];
 void dg_datastore_register_jobs(void);
 
 /*
- * One CKAN datastore_* action (create, upsert, delete, info, search,
- * search_sql): params is the request's parameters (borrowed); *result gets
- * the action's result (owned by the caller). Errors carry a CKAN-style
- * message in err (err->field names the offending parameter).
+ * One CKAN datastore_* action (create, upsert, delete, records_delete, info,
+ * search, search_sql): params is the request's parameters (borrowed);
+ * *result gets the action's result (owned by the caller). Errors carry a
+ * CKAN-style message in err (err->field names the offending parameter).
+ * Access as dg_datastore_check; writes must be POSTs.
  */
 dg_rc dg_datastore_action(struct dg_req *r, const char *action, json_t *params, json_t **result,
 			  struct dg_err *err) DG_MUST;
+
+/*
+ * Time budgets (ms) per statement: reads (search, info, dumps) by default
+ * DG_DS_READ_MS, changed by dg_datastore_set_budget_ms (0 restores the
+ * default; process-wide); writes DG_DS_WRITE_MS, as CKAN's 60 s. A statement
+ * over budget fails with a Validation Error on "query" ("Search took too
+ * long" / "Query took too long").
+ */
+#define DG_DS_READ_MS 10000u
+#define DG_DS_WRITE_MS 60000u
+void dg_datastore_set_budget_ms(unsigned ms);
+
+/* Writes: bodies over DG_DS_WRITE_BODY bytes are refused (DG_ETOOBIG). */
+#define DG_DS_WRITE_BODY (8 << 20)
+
+/*
+ * May the requester read (write false) or write resource_id's table? Reads:
+ * anyone, unless the resource belongs to a closed or private dataset, which
+ * is "not found" to all but its department's staff and administrators.
+ * Writes: a POST over an API token by the owning department's staff or an
+ * administrator (DG_EDENIED otherwise, DG_ENOTFOUND when they may not even
+ * see it), and, as CKAN, force unless the resource's url_type is
+ * "datastore" (DG_EINVAL on "read-only").
+ */
+dg_rc dg_datastore_check(struct dg_req *r, struct dg_db *db, const char *resource_id, bool write,
+			 bool force, struct dg_err *err) DG_MUST;
+
+/* GET /datastore/dump/{resource_id} (ds_dump.c). */
+const struct dg_route *dg_datastore_routes(size_t *n);
 
 /* Whether a resource has a datastore table (for datastore_active). */
 dg_rc dg_datastore_exists(struct dg_db *db, const char *resource_id, bool *out) DG_MUST;

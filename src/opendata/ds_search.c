@@ -1,193 +1,38 @@
 /*
  * ds_search.c - datastore_search (contract in ds_search.h): parameters are
- * parsed and validated into a WHERE clause of checked column names and '?'
- * placeholders with bound values, then one page is read and shaped as CKAN
- * returns it (fields, records in the asked format, total, _links). This is
- * the one place besides ds_sql.c that writes SQL: a query builder can only
- * live where the parameters are understood.
+ * validated into a WHERE clause (ds_filter.c) and a checked select list and
+ * order, then one page is read and shaped as CKAN returns it (fields,
+ * records in the asked format, total, _links, next_page). Query builders
+ * live where their parameters are understood: here, ds_filter.c and
+ * ds_write.c; every other statement is in ds_sql.c.
  */
 #include "opendata/ds_search.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/buf.h"
 #include "core/mem.h"
+#include "opendata/ds_filter.h"
 #include "opendata/ds_infer.h"
-
-#define MAX_ARGS 200 /* store.h's PostgreSQL backend binds at most 256 */
-
-struct col {
-	const char *id;
-	enum dg_ds_type type;
-};
 
 struct q {
 	struct dg_db *db;
-	struct col *cols; /* "_id" first, then the table's fields */
+	struct dg_ds_col *cols; /* "_id" first, then the table's fields */
 	size_t ncols;
-	struct dg_buf where;
-	struct dg_val args[MAX_ARGS];
-	char *owned[MAX_ARGS]; /* text values formatted here */
-	size_t nargs;
-	bool filtered;
+	struct dg_ds_where where;
 };
 
-static const struct col *find_col(const struct q *q, const char *name)
+static const struct dg_ds_col *find_col(const struct q *q, const char *name)
 {
-	for (size_t i = 0; i < q->ncols; i++)
-		if (strcmp(q->cols[i].id, name) == 0)
-			return &q->cols[i];
-	return NULL;
+	return dg_ds_col_find(q->cols, q->ncols, name);
 }
 
 static dg_rc unknown(struct dg_err *err, const char *param, const char *name)
 {
 	return dg_err_field(err, DG_EINVAL, param, "field \"%.60s\" not in table", name);
-}
-
-/* Bind a JSON value for a comparison with a column of type t. */
-static dg_rc bind(struct q *q, const struct col *c, json_t *v, const char *param,
-		  struct dg_err *err)
-{
-	char tmp[64];
-	const char *s = NULL;
-	if (q->nargs >= MAX_ARGS)
-		return dg_err_field(err, DG_EINVAL, param, "too many filter values (at most %d)",
-				    MAX_ARGS);
-	if (json_is_string(v))
-		s = json_string_value(v);
-	else if (json_is_integer(v))
-		snprintf(tmp, sizeof tmp, "%lld", (long long)json_integer_value(v)), s = tmp;
-	else if (json_is_real(v))
-		snprintf(tmp, sizeof tmp, "%.17g", json_real_value(v)), s = tmp;
-	else if (json_is_boolean(v))
-		s = json_is_true(v) ? "true" : "false";
-	if (!s)
-		return dg_err_field(err, DG_EINVAL, param, "field \"%s\": a value must be a string "
-				    "or a number", c->id);
-	if (strlen(s) == 0 || !dg_ds_value_ok(c->type, s, strlen(s)))
-		return dg_err_field(err, DG_EINVAL, param, "field \"%s\": \"%.40s\" is not %s",
-				    c->id, s, dg_ds_type_name(c->type));
-	if (c->type == DG_DS_INT)
-		q->args[q->nargs] = DG_VI(strtoll(s, NULL, 10));
-	else if (c->type == DG_DS_NUMERIC)
-		q->args[q->nargs] = DG_VR(strtod(s, NULL));
-	else if (c->type == DG_DS_BOOL)
-		q->args[q->nargs] = DG_VT((s[0] == 't' || s[0] == 'T') ? "1" : "0");
-	else {
-		q->owned[q->nargs] = dg_xstrdup(s);
-		q->args[q->nargs] = DG_VT(q->owned[q->nargs]);
-	}
-	q->nargs++;
-	return DG_OK;
-}
-
-static dg_rc add_and(struct q *q)
-{
-	q->filtered = true;
-	return dg_buf_adds(&q->where, dg_buf_str(&q->where)[0] ? " AND " : " WHERE ");
-}
-
-/* {"gte": .., "lt": ..}: the 2.12 range operators. */
-static dg_rc range(struct q *q, const struct col *c, json_t *ops, struct dg_err *err)
-{
-	static const struct {
-		const char *name, *sql;
-	} map[] = {{"gte", ">="}, {"gt", ">"}, {"lte", "<="}, {"lt", "<"}, {"eq", "="}};
-	const char *op;
-	json_t *v;
-	dg_rc rc;
-	json_object_foreach(ops, op, v)
-	{
-		size_t i;
-		for (i = 0; i < sizeof map / sizeof map[0]; i++)
-			if (strcmp(op, map[i].name) == 0)
-				break;
-		if (i == sizeof map / sizeof map[0])
-			return dg_err_field(err, DG_EINVAL, "filters",
-					    "field \"%s\": unknown operator \"%.20s\"", c->id, op);
-		if ((rc = add_and(q)) != DG_OK ||
-		    (rc = dg_buf_addf(&q->where, "\"%s\" %s ?", c->id, map[i].sql)) != DG_OK ||
-		    (rc = bind(q, c, v, "filters", err)) != DG_OK)
-			return rc;
-	}
-	return DG_OK;
-}
-
-/* One filter: a value, a list of values (IN) or range operators. */
-static dg_rc filter(struct q *q, const char *name, json_t *v, struct dg_err *err)
-{
-	const struct col *c = find_col(q, name);
-	dg_rc rc;
-	if (!c)
-		return unknown(err, "filters", name);
-	if (json_is_object(v))
-		return range(q, c, v, err);
-	if ((rc = add_and(q)) != DG_OK)
-		return rc;
-	if (!json_is_array(v)) {
-		if ((rc = dg_buf_addf(&q->where, "\"%s\" = ?", c->id)) != DG_OK)
-			return rc;
-		return bind(q, c, v, "filters", err);
-	}
-	if (json_array_size(v) == 0)
-		return dg_buf_adds(&q->where, "1 = 0");
-	if ((rc = dg_buf_addf(&q->where, "\"%s\" IN (", c->id)) != DG_OK)
-		return rc;
-	for (size_t i = 0; i < json_array_size(v); i++) {
-		if ((rc = dg_buf_adds(&q->where, i ? ", ?" : "?")) != DG_OK ||
-		    (rc = bind(q, c, json_array_get(v, i), "filters", err)) != DG_OK)
-			return rc;
-	}
-	return dg_buf_addc(&q->where, ')');
-}
-
-static dg_rc filters(struct q *q, json_t *f, struct dg_err *err)
-{
-	const char *name;
-	json_t *v;
-	dg_rc rc;
-	if (!f || json_is_null(f))
-		return DG_OK;
-	if (!json_is_object(f))
-		return dg_err_field(err, DG_EINVAL, "filters", "filters must be an object");
-	json_object_foreach(f, name, v)
-	{
-		if ((rc = filter(q, name, v, err)) != DG_OK)
-			return rc;
-	}
-	return DG_OK;
-}
-
-/* q: every text column LIKE %q% (ORed); simple but bounded by the page. */
-static dg_rc fulltext(struct q *q, json_t *v, struct dg_err *err)
-{
-	dg_rc rc;
-	bool any = false;
-	if (!v || json_is_null(v) || (json_is_string(v) && !json_string_length(v)))
-		return DG_OK;
-	if (!json_is_string(v) || json_string_length(v) > 200)
-		return dg_err_field(err, DG_EINVAL, "q", "q must be a string of at most 200 bytes");
-	if ((rc = add_and(q)) != DG_OK || (rc = dg_buf_addc(&q->where, '(')) != DG_OK)
-		return rc;
-	for (size_t i = 1; i < q->ncols; i++) {
-		if (q->cols[i].type != DG_DS_TEXT)
-			continue;
-		if (q->nargs >= MAX_ARGS)
-			return dg_err_field(err, DG_EINVAL, "q", "too many columns to search");
-		if ((rc = dg_buf_addf(&q->where, "%s\"%s\" LIKE ?", any ? " OR " : "",
-				      q->cols[i].id)) != DG_OK)
-			return rc;
-		q->owned[q->nargs] = dg_xmalloc(json_string_length(v) + 3);
-		snprintf(q->owned[q->nargs], json_string_length(v) + 3, "%%%s%%",
-			 json_string_value(v));
-		q->args[q->nargs] = DG_VT(q->owned[q->nargs]);
-		q->nargs++;
-		any = true;
-	}
-	return dg_buf_adds(&q->where, any ? ")" : "1 = 0)");
 }
 
 /* A parameter that may come as a JSON value or (GET, forms) as a string. */
@@ -215,14 +60,22 @@ static dg_rc get_int(json_t *params, const char *name, long long def, long long 
 	return DG_OK;
 }
 
+/* CKAN's booleans: true/false/1/0/on/yes/off/no in any case. */
 static bool get_bool(json_t *params, const char *name, bool def)
 {
+	static const char *const yes[] = {"true", "1", "on", "yes"};
+	static const char *const no[] = {"false", "0", "off", "no"};
 	json_t *v = json_object_get(params, name);
 	if (json_is_boolean(v))
 		return json_is_true(v);
-	if (json_is_string(v))
-		return strcmp(json_string_value(v), "true") == 0 ||
-		       strcmp(json_string_value(v), "True") == 0;
+	if (json_is_integer(v))
+		return json_integer_value(v) != 0;
+	for (size_t i = 0; json_is_string(v) && i < 4; i++) {
+		if (strcasecmp(json_string_value(v), yes[i]) == 0)
+			return true;
+		if (strcasecmp(json_string_value(v), no[i]) == 0)
+			return false;
+	}
 	return def;
 }
 
@@ -264,7 +117,7 @@ static dg_rc select_cols(struct q *q, json_t *params, size_t *sel, size_t *nsel,
 	}
 	for (size_t i = 0; i < json_array_size(list) && *nsel < q->ncols; i++) {
 		const char *name = json_string_value(json_array_get(list, i));
-		const struct col *c = name ? find_col(q, name) : NULL;
+		const struct dg_ds_col *c = name ? find_col(q, name) : NULL;
 		if (!c) {
 			rc = unknown(err, "fields", name ? name : "?");
 			goto out;
@@ -276,15 +129,26 @@ out:
 	return rc;
 }
 
-/* sort: "a desc, b" with checked names into an ORDER BY. */
-static dg_rc order_by(struct q *q, json_t *params, struct dg_buf *b, struct dg_err *err)
+/*
+ * sort: "a desc, b" with checked names into an ORDER BY. *keyset gets '>'
+ * or '<' when the order is by "_id" alone (the default), so that the page's
+ * last "_id" can continue it; '\0' otherwise.
+ */
+static dg_rc order_by(struct q *q, json_t *params, struct dg_buf *b, char *keyset,
+		      struct dg_err *err)
 {
 	json_t *list = get_list(params, "sort");
 	dg_rc rc = dg_buf_adds(b, " ORDER BY ");
-	for (size_t i = 0; rc == DG_OK && i < json_array_size(list) && i < 8; i++) {
+	bool id_only = true;
+	*keyset = '>';
+	if (json_array_size(list) > 8)
+		rc = dg_err_field(err, DG_EINVAL, "sort", "At most 8 sort columns");
+	for (size_t i = 0; rc == DG_OK && i < json_array_size(list); i++) {
 		const char *item = json_string_value(json_array_get(list, i));
 		char name[DG_DS_NAME_MAX] = "";
 		const char *dir = "ASC";
+		while (item && *item == ' ')
+			item++;
 		size_t n = item ? strcspn(item, " ") : 0;
 		if (!item || n == 0 || n >= sizeof name) {
 			rc = dg_err_field(err, DG_EINVAL, "sort", "Invalid sort \"%.60s\"",
@@ -295,9 +159,17 @@ static dg_rc order_by(struct q *q, json_t *params, struct dg_buf *b, struct dg_e
 		const char *rest = item + n;
 		while (*rest == ' ')
 			rest++;
-		if (strcasecmp(rest, "desc") == 0)
+		if (strncasecmp(rest, "desc", 4) == 0 && (rest[4] == '\0' || rest[4] == ' '))
 			dir = "DESC";
-		else if (*rest && strcasecmp(rest, "asc") != 0) {
+		else if (*rest && !(strncasecmp(rest, "asc", 3) == 0 &&
+				    (rest[3] == '\0' || rest[3] == ' '))) {
+			rc = dg_err_field(err, DG_EINVAL, "sort", "Invalid sort \"%.60s\"", item);
+			break;
+		}
+		rest += *rest ? 3 + (dir[0] == 'D') : 0;
+		while (*rest == ' ')
+			rest++;
+		if (*rest) {
 			rc = dg_err_field(err, DG_EINVAL, "sort", "Invalid sort \"%.60s\"", item);
 			break;
 		}
@@ -305,15 +177,21 @@ static dg_rc order_by(struct q *q, json_t *params, struct dg_buf *b, struct dg_e
 			rc = unknown(err, "sort", name);
 			break;
 		}
+		if (strcmp(name, "_id") == 0 && i == 0 && json_array_size(list) == 1)
+			*keyset = dir[0] == 'D' ? '<' : '>';
+		else
+			id_only = false;
 		rc = dg_buf_addf(b, "\"%s\" %s, ", name, dir);
 	}
 	if (rc == DG_OK)
-		rc = dg_buf_adds(b, "\"_id\"");
+		rc = dg_buf_adds(b, *keyset == '<' && id_only ? "\"_id\" DESC" : "\"_id\"");
+	if (!id_only)
+		*keyset = '\0';
 	json_decref(list);
 	return rc;
 }
 
-static json_t *value_json(struct dg_rows *rows, int i, enum dg_ds_type t)
+json_t *dg_ds_value_json(struct dg_rows *rows, int i, enum dg_ds_type t)
 {
 	if (dg_rows_isnull(rows, i))
 		return json_null();
@@ -330,8 +208,7 @@ static json_t *value_json(struct dg_rows *rows, int i, enum dg_ds_type t)
 	}
 }
 
-/* Append one value to a CSV/TSV text (quoted when needed). */
-static dg_rc add_delim(struct dg_buf *b, json_t *v, char sep)
+dg_rc dg_ds_add_delim(struct dg_buf *b, json_t *v, char sep)
 {
 	char tmp[64];
 	const char *s = tmp;
@@ -355,22 +232,37 @@ static dg_rc add_delim(struct dg_buf *b, json_t *v, char sep)
 
 enum fmt { F_OBJECTS, F_LISTS, F_CSV, F_TSV };
 
-static dg_rc read_page(struct q *q, const char *sql, const size_t *sel, size_t nsel, enum fmt f,
-		       json_t **records, struct dg_err *err)
+/* What one page read gives back besides the records. */
+struct page {
+	size_t rows;
+	int64_t last_id; /* "_id" of the last row, when the select carries it */
+};
+
+/*
+ * Read one page. sel[0..nsel) are the columns to return; when id_at >= 0 the
+ * select's column id_at is "_id", read for the keyset and not returned unless
+ * selected.
+ */
+static dg_rc read_page(struct q *q, const char *sql, const size_t *sel, size_t nsel, int id_at,
+		       enum fmt f, json_t **records, struct page *pg, struct dg_err *err)
 {
 	struct dg_rows *rows = NULL;
 	struct dg_buf text;
 	dg_rc rc;
 	dg_buf_init(&text, 64 << 20);
 	json_t *recs = json_array();
-	if ((rc = dg_db_query(q->db, sql, q->args, q->nargs, &rows)) != DG_OK) {
+	pg->rows = 0;
+	if ((rc = dg_db_query(q->db, sql, q->where.args, q->where.nargs, &rows)) != DG_OK) {
 		rc = dg_err_set(err, rc, "The query failed");
 		goto out;
 	}
 	while ((rc = dg_rows_next(rows)) == DG_OK) {
 		json_t *rec = f == F_OBJECTS ? json_object() : json_array();
+		pg->rows++;
+		if (id_at >= 0)
+			pg->last_id = dg_rows_int(rows, id_at);
 		for (size_t i = 0; i < nsel; i++) {
-			json_t *v = value_json(rows, (int)i, q->cols[sel[i]].type);
+			json_t *v = dg_ds_value_json(rows, (int)i, q->cols[sel[i]].type);
 			if (f == F_OBJECTS)
 				json_object_set_new(rec, q->cols[sel[i]].id, v);
 			else
@@ -381,8 +273,8 @@ static dg_rc read_page(struct q *q, const char *sql, const size_t *sel, size_t n
 				if (i)
 					rc = dg_buf_addc(&text, f == F_CSV ? ',' : '\t');
 				if (rc == DG_OK)
-					rc = add_delim(&text, json_array_get(rec, i),
-						       f == F_CSV ? ',' : '\t');
+					rc = dg_ds_add_delim(&text, json_array_get(rec, i),
+							     f == F_CSV ? ',' : '\t');
 			}
 			if (rc == DG_OK)
 				rc = dg_buf_adds(&text, "\n");
@@ -432,50 +324,172 @@ static dg_rc parse_fmt(json_t *params, enum fmt *f, struct dg_err *err)
 	return DG_OK;
 }
 
-static void load_cols(struct q *q, const struct dg_ds_table *t)
+static const char *fmt_name(enum fmt f)
 {
-	q->ncols = json_array_size(t->fields) + 1;
-	q->cols = dg_xcalloc(q->ncols, sizeof *q->cols);
-	q->cols[0] = (struct col){"_id", DG_DS_INT};
-	for (size_t i = 1; i < q->ncols; i++) {
-		json_t *f = json_array_get(t->fields, i - 1);
-		const char *ty = json_string_value(json_object_get(f, "type"));
-		q->cols[i].id = json_string_value(json_object_get(f, "id"));
-		if (!q->cols[i].id)
-			q->cols[i].id = "_invalid";
-		if (!ty || dg_ds_type_parse(ty, &q->cols[i].type) != DG_OK)
-			q->cols[i].type = DG_DS_TEXT;
-	}
+	return f == F_OBJECTS ? "objects" : f == F_LISTS ? "lists" : f == F_CSV ? "csv" : "tsv";
 }
 
 static dg_rc where_clause(struct q *q, json_t *params, struct dg_err *err)
 {
-	json_t *f = json_object_get(params, "filters");
-	json_t *parsed = NULL;
-	dg_rc rc;
-	if (json_is_string(f)) { /* GET and forms send filters as JSON text */
-		parsed = json_loads(json_string_value(f), 0, NULL);
-		if (!parsed) {
-			rc = dg_err_field(err, DG_EINVAL, "filters", "Cannot parse JSON");
-			goto out;
-		}
-		f = parsed;
-	}
-	if ((rc = filters(q, f, err)) != DG_OK)
-		goto out;
-	rc = fulltext(q, json_object_get(params, "q"), err);
-out:
-	json_decref(parsed);
+	dg_rc rc = dg_ds_where_filters(&q->where, q->cols, q->ncols,
+				       json_object_get(params, "filters"), err);
+	if (rc == DG_OK)
+		rc = dg_ds_where_q(&q->where, q->cols, q->ncols, json_object_get(params, "q"), err);
 	return rc;
 }
 
-static json_t *links(const char *resource_id, long long limit, long long offset)
+/* The filters that continue after last_id: the given ones with "_id" bounded. */
+static json_t *next_filters(json_t *params, char keyset, int64_t last_id)
 {
-	char start[256], next[300];
-	snprintf(start, sizeof start, "/api/3/action/datastore_search?resource_id=%.150s",
-		 resource_id);
-	snprintf(next, sizeof next, "%s&limit=%lld&offset=%lld", start, limit, offset + limit);
-	return json_pack("{s:s, s:s}", "start", start, "next", next);
+	json_t *f = json_object_get(params, "filters"), *parsed = NULL;
+	const char *op = keyset == '<' ? "lt" : "gt";
+	if (json_is_string(f))
+		f = parsed = json_loads(json_string_value(f), 0, NULL);
+	json_t *bound = json_pack("{s:I}", op, (json_int_t)last_id), *out;
+	json_t *id = json_object_get(f, "_id");
+	if (!f || (json_is_object(f) && json_object_size(f) == 0)) {
+		out = json_pack("{s:o}", "_id", bound);
+	} else if (json_is_array(f)) {
+		out = json_pack("{s:O, s:o}", "$or", f, "_id", bound);
+	} else if (!id || json_is_object(id)) {
+		/* replace an earlier page's bound, keep any other operator on _id */
+		out = json_deep_copy(f);
+		json_t *ops = id ? json_deep_copy(id) : json_object();
+		json_object_del(ops, "gt");
+		json_object_del(ops, "lt");
+		json_object_del(ops, "gte");
+		json_object_del(ops, "lte");
+		json_object_update(ops, bound);
+		json_decref(bound);
+		json_object_set_new(out, "_id", ops);
+	} else {
+		out = json_pack("{s:[O, {s:o}]}", "$and", f, "_id", bound);
+	}
+	json_decref(parsed);
+	return out;
+}
+
+/* Append "&name=value" (URL-encoded; lists and objects as JSON text). */
+static dg_rc link_param(struct dg_buf *b, const char *name, json_t *v)
+{
+	char *text = NULL;
+	const char *s;
+	if (!v || json_is_null(v))
+		return DG_OK;
+	if (json_is_string(v))
+		s = json_string_value(v);
+	else
+		s = text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	dg_rc rc = dg_buf_addf(b, "&%s=", name);
+	if (rc == DG_OK)
+		rc = dg_buf_add_url(b, s, strlen(s));
+	free(text);
+	return rc;
+}
+
+/*
+ * _links: start, and next, which continues by keyset (filters bounding
+ * "_id", no offset) when the order allows it and by offset otherwise.
+ */
+static json_t *links(const char *resource_id, json_t *params, long long limit, long long offset,
+		     char keyset, const struct page *pg)
+{
+	static const char *const keep[] = {"q", "fields", "sort", "distinct", "records_format",
+					   "include_total"};
+	struct dg_buf start, next;
+	json_t *out = NULL;
+	dg_buf_init(&start, 1 << 20);
+	dg_buf_init(&next, 1 << 20);
+	dg_rc rc = dg_buf_adds(&start, "/api/3/action/datastore_search?resource_id=");
+	if (rc == DG_OK)
+		rc = dg_buf_add_url(&start, resource_id, strlen(resource_id));
+	if (rc == DG_OK)
+		rc = dg_buf_adds(&next, dg_buf_str(&start));
+	for (size_t i = 0; rc == DG_OK && i < sizeof keep / sizeof keep[0]; i++)
+		rc = link_param(&next, keep[i], json_object_get(params, keep[i]));
+	if (rc == DG_OK)
+		rc = dg_buf_addf(&next, "&limit=%lld", limit);
+	if (rc == DG_OK && keyset && pg->rows) {
+		json_t *f = next_filters(params, keyset, pg->last_id);
+		rc = link_param(&next, "filters", f);
+		json_decref(f);
+	} else if (rc == DG_OK) {
+		rc = link_param(&next, "filters", json_object_get(params, "filters"));
+		if (rc == DG_OK)
+			rc = dg_buf_addf(&next, "&offset=%lld", offset + limit);
+	}
+	/* the links are as long as the request's own parameters, which are capped */
+	if (rc == DG_OK)
+		out = json_pack("{s:s, s:s}", "start", dg_buf_str(&start), "next", dg_buf_str(&next));
+	else
+		out = json_pack("{s:s}", "start", "/api/3/action/datastore_search");
+	dg_buf_release(&start);
+	dg_buf_release(&next);
+	return out;
+}
+
+/* SELECT [DISTINCT] cols [, "_id"] FROM t WHERE ... ORDER BY ... LIMIT ... */
+static dg_rc page_sql(struct q *q, const struct dg_ds_table *t, json_t *params, bool distinct,
+		      const size_t *sel, size_t nsel, long long limit, long long offset,
+		      char *keyset, int *id_at, struct dg_buf *sql, struct dg_err *err)
+{
+	dg_rc rc = dg_buf_adds(sql, distinct ? "SELECT DISTINCT " : "SELECT ");
+	*id_at = -1;
+	for (size_t i = 0; i < nsel && rc == DG_OK; i++) {
+		rc = dg_buf_addf(sql, "%s\"%s\"", i ? ", " : "", q->cols[sel[i]].id);
+		if (sel[i] == 0)
+			*id_at = (int)i;
+	}
+	if (rc != DG_OK)
+		return rc;
+	if (distinct) {
+		/* DISTINCT cannot order by a column it does not select: sort on the first */
+		*keyset = '\0';
+		return dg_buf_addf(sql, " FROM \"%s\"%s ORDER BY \"%s\" LIMIT %lld OFFSET %lld",
+				   t->table, dg_buf_str(&q->where.sql), q->cols[sel[0]].id, limit,
+				   offset);
+	}
+	struct dg_buf order;
+	dg_buf_init(&order, 4096);
+	rc = order_by(q, params, &order, keyset, err);
+	if (rc == DG_OK && *keyset && *id_at < 0) {
+		rc = dg_buf_adds(sql, ", \"_id\"");
+		*id_at = (int)nsel;
+	}
+	if (rc == DG_OK)
+		rc = dg_buf_addf(sql, " FROM \"%s\"%s%s LIMIT %lld OFFSET %lld", t->table,
+				 dg_buf_str(&q->where.sql), dg_buf_str(&order), limit, offset);
+	dg_buf_release(&order);
+	return rc;
+}
+
+/* The total: the stored count when nothing narrows the rows, else a count. */
+static dg_rc count(struct q *q, const struct dg_ds_table *t, bool distinct, const size_t *sel,
+		   size_t nsel, int64_t *total, struct dg_err *err)
+{
+	struct dg_buf sql;
+	dg_rc rc = DG_OK;
+	*total = t->row_count;
+	if (dg_ds_where_empty(&q->where) && !distinct)
+		return DG_OK;
+	dg_buf_init(&sql, 1 << 20);
+	if (distinct) {
+		rc = dg_buf_adds(&sql, "SELECT COUNT(*) FROM (SELECT DISTINCT ");
+		for (size_t i = 0; i < nsel && rc == DG_OK; i++)
+			rc = dg_buf_addf(&sql, "%s\"%s\"", i ? ", " : "", q->cols[sel[i]].id);
+		if (rc == DG_OK)
+			rc = dg_buf_addf(&sql, " FROM \"%s\"%s) AS d", t->table,
+					 dg_buf_str(&q->where.sql));
+	} else {
+		rc = dg_buf_addf(&sql, "SELECT COUNT(*) FROM \"%s\"%s", t->table,
+				 dg_buf_str(&q->where.sql));
+	}
+	if (rc == DG_OK)
+		rc = dg_db_query_int(q->db, dg_buf_str(&sql), q->where.args, q->where.nargs, total);
+	if (rc != DG_OK)
+		rc = dg_err_set(err, rc, "The count failed");
+	dg_buf_release(&sql);
+	return rc;
 }
 
 dg_rc dg_ds_search(struct dg_db *db, const char *resource_id, const struct dg_ds_table *t,
@@ -483,72 +497,59 @@ dg_rc dg_ds_search(struct dg_db *db, const char *resource_id, const struct dg_ds
 {
 	struct q q = {.db = db};
 	struct dg_buf sql;
+	struct page pg = {0};
 	size_t *sel = NULL, nsel = 0;
 	long long limit, offset;
-	int64_t total = t->row_count;
+	int64_t total = 0;
+	int id_at = -1;
+	char keyset = '\0';
 	enum fmt f;
 	json_t *records = NULL, *fields = NULL;
+	bool distinct = get_bool(params, "distinct", false);
+	bool with_total = get_bool(params, "include_total", true);
 	dg_rc rc;
-	dg_buf_init(&q.where, 1 << 20);
+	dg_ds_where_init(&q.where);
 	dg_buf_init(&sql, 1 << 20);
 	*result = NULL;
-	load_cols(&q, t);
+	q.cols = dg_ds_cols(t, &q.ncols);
 	sel = dg_xcalloc(q.ncols, sizeof *sel);
 	if ((rc = get_int(params, "limit", DG_DS_DEFAULT_LIMIT, DG_DS_MAX_LIMIT, &limit, err)) ||
 	    (rc = get_int(params, "offset", 0, DG_DS_MAX_OFFSET, &offset, err)) ||
 	    (rc = parse_fmt(params, &f, err)) || (rc = where_clause(&q, params, err)) ||
-	    (rc = select_cols(&q, params, sel, &nsel, err)))
+	    (rc = select_cols(&q, params, sel, &nsel, err)) ||
+	    (rc = page_sql(&q, t, params, distinct, sel, nsel, limit, offset, &keyset, &id_at, &sql,
+			   err)) ||
+	    (rc = read_page(&q, dg_buf_str(&sql), sel, nsel, id_at, f, &records, &pg, err)))
 		goto out;
-	if ((rc = dg_buf_adds(&sql, get_bool(params, "distinct", false) ? "SELECT DISTINCT "
-									 : "SELECT ")))
+	if (with_total && (rc = count(&q, t, distinct, sel, nsel, &total, err)) != DG_OK)
 		goto out;
-	for (size_t i = 0; i < nsel && rc == DG_OK; i++)
-		rc = dg_buf_addf(&sql, "%s\"%s\"", i ? ", " : "", q.cols[sel[i]].id);
-	if (rc || (rc = dg_buf_addf(&sql, " FROM \"%s\"%s", t->table, dg_buf_str(&q.where))))
-		goto out;
-	/* DISTINCT cannot order by a column it does not select: sort on the first */
-	if (get_bool(params, "distinct", false))
-		rc = dg_buf_addf(&sql, " ORDER BY \"%s\"", q.cols[sel[0]].id);
-	else
-		rc = order_by(&q, params, &sql, err);
-	if (rc || (rc = dg_buf_addf(&sql, " LIMIT %lld OFFSET %lld", limit, offset)))
-		goto out;
-	if ((rc = read_page(&q, dg_buf_str(&sql), sel, nsel, f, &records, err)) != DG_OK)
-		goto out;
-	if (q.filtered && get_bool(params, "include_total", true)) {
-		/* bounded by the filter's index; the count without filters is stored */
-		dg_buf_reset(&sql);
-		if ((rc = dg_buf_addf(&sql, "SELECT COUNT(*) FROM \"%s\"%s", t->table,
-				      dg_buf_str(&q.where))) != DG_OK ||
-		    (rc = dg_db_query_int(db, dg_buf_str(&sql), q.args, q.nargs, &total)) != DG_OK) {
-			rc = dg_err_set(err, rc, "The count failed");
-			goto out;
-		}
-	}
 	fields = json_array();
 	for (size_t i = 0; i < nsel; i++)
 		json_array_append_new(fields, json_pack("{s:s, s:s}", "id", q.cols[sel[i]].id,
 							"type", dg_ds_type_name(q.cols[sel[i]].type)));
 	*result = json_pack("{s:s, s:o, s:o, s:I, s:I, s:s, s:o}", "resource_id", resource_id,
 			    "fields", fields, "records", records, "limit", (json_int_t)limit,
-			    "offset", (json_int_t)offset, "records_format",
-			    f == F_OBJECTS ? "objects" : f == F_LISTS ? "lists" : f == F_CSV ? "csv" : "tsv",
-			    "_links", links(resource_id, limit, offset));
+			    "offset", (json_int_t)offset, "records_format", fmt_name(f), "_links",
+			    links(resource_id, params, limit, offset, keyset, &pg));
 	fields = records = NULL;
-	if (get_bool(params, "include_total", true)) {
+	/* CKAN 2.12's keyset continuation, to merge into the next call's filters */
+	if (keyset && pg.rows)
+		json_object_set_new(*result, "next_page",
+				    json_pack("{s:{s:I}}", "_id", keyset == '<' ? "lt" : "gt",
+					      (json_int_t)pg.last_id));
+	if (with_total) {
 		json_object_set_new(*result, "total", json_integer(total));
 		json_object_set_new(*result, "total_was_estimated", json_false());
 	}
+	json_object_set_new(*result, "include_total", json_boolean(with_total));
 out:
 	if (rc != DG_OK && err && err->rc == DG_OK)
 		dg_err_set(err, rc, "The search could not be run");
 	json_decref(records);
 	json_decref(fields);
-	for (size_t i = 0; i < q.nargs; i++)
-		free(q.owned[i]);
+	dg_ds_where_release(&q.where);
 	free(q.cols);
 	free(sel);
-	dg_buf_release(&q.where);
 	dg_buf_release(&sql);
 	return rc;
 }

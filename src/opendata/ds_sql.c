@@ -22,6 +22,8 @@ const struct dg_migration dg_datastore_migrations[] = {
 	 " row_count BIGINT NOT NULL DEFAULT 0,"
 	 " report TEXT,"
 	 " updated_at BIGINT NOT NULL);"},
+	/* datastore_create's primary_key: a comma list of column names, or NULL */
+	{"datastore-002-primary-key", "ALTER TABLE datastore_tables ADD COLUMN primary_key TEXT;"},
 	{NULL, NULL},
 };
 
@@ -41,7 +43,7 @@ dg_rc dg_ds_sql_lookup(struct dg_db *db, const char *resource_id, struct dg_ds_t
 {
 	struct dg_rows *rows = NULL;
 	dg_rc rc = dg_db_query(db,
-			       "SELECT table_name, fields, row_count FROM datastore_tables"
+			       "SELECT table_name, fields, row_count, primary_key FROM datastore_tables"
 			       " WHERE resource_id = ?",
 			       DG_ARGS(DG_VT(resource_id)), &rows);
 	memset(t, 0, sizeof *t);
@@ -52,6 +54,7 @@ dg_rc dg_ds_sql_lookup(struct dg_db *db, const char *resource_id, struct dg_ds_t
 	snprintf(t->table, sizeof t->table, "%s", dg_rows_text(rows, 0));
 	t->fields = json_loads(dg_rows_text(rows, 1), 0, NULL);
 	t->row_count = dg_rows_int(rows, 2);
+	snprintf(t->primary_key, sizeof t->primary_key, "%s", dg_rows_text(rows, 3));
 	if (!json_is_array(t->fields)) {
 		json_decref(t->fields);
 		t->fields = NULL;
@@ -62,7 +65,7 @@ out:
 	return rc;
 }
 
-static const char *sql_type(enum dg_store_kind k, enum dg_ds_type t)
+const char *dg_ds_sql_type(enum dg_store_kind k, enum dg_ds_type t)
 {
 	switch (t) {
 	case DG_DS_INT:
@@ -88,7 +91,7 @@ dg_rc dg_ds_sql_create(struct dg_db *db, const char *table, size_t ncols,
 		goto out;
 	for (size_t i = 0; i < ncols; i++)
 		if ((rc = dg_buf_addf(&b, ", \"%s\" %s", names[i],
-				      sql_type(dg_db_kind(db), types[i]))) != DG_OK)
+				      dg_ds_sql_type(dg_db_kind(db), types[i]))) != DG_OK)
 			goto out;
 	if ((rc = dg_buf_adds(&b, ")")) != DG_OK)
 		goto out;
@@ -180,12 +183,100 @@ dg_rc dg_ds_sql_switch(struct dg_db *db, const char *resource_id, const char *ta
 			" report, updated_at) VALUES (?, ?, ?, ?, ?, {{now_ms}})"
 			" ON CONFLICT (resource_id) DO UPDATE SET table_name = excluded.table_name,"
 			" fields = excluded.fields, row_count = excluded.row_count,"
-			" report = excluded.report, updated_at = excluded.updated_at",
+			" report = excluded.report, updated_at = excluded.updated_at,"
+			" primary_key = NULL",
 			DG_ARGS(DG_VT(resource_id), DG_VT(table), DG_VT(f), DG_VI(row_count),
 				DG_VT(rep)),
 			NULL);
 out:
 	free(f);
 	free(rep);
+	return rc;
+}
+
+dg_rc dg_ds_sql_resource(struct dg_db *db, const char *resource_id, struct dg_arena *a,
+			 struct dg_ds_owner *o)
+{
+	struct dg_rows *rows = NULL;
+	memset(o, 0, sizeof *o);
+	dg_rc rc = dg_db_query(db,
+			       "SELECT p.owner_dept, p.tier, p.private, r.url_type"
+			       " FROM od_resources r JOIN od_packages p ON p.id = r.package_id"
+			       " WHERE r.id = ? AND p.state = 'active'",
+			       DG_ARGS(DG_VT(resource_id)), &rows);
+	if (rc != DG_OK)
+		return rc;
+	if ((rc = dg_rows_next(rows)) == DG_OK) {
+		o->dept = dg_arena_strdup(a, dg_rows_text(rows, 0));
+		o->visible = strcmp(dg_rows_text(rows, 1), "closed") != 0 && dg_rows_int(rows, 2) == 0;
+		o->url_type = dg_arena_strdup(a, dg_rows_text(rows, 3));
+	}
+	dg_rows_free(rows);
+	return rc;
+}
+
+dg_rc dg_ds_sql_count_add(struct dg_db *db, const char *resource_id, int64_t delta)
+{
+	return dg_db_exec(db,
+			  "UPDATE datastore_tables SET row_count = row_count + ?,"
+			  " updated_at = {{now_ms}} WHERE resource_id = ?",
+			  DG_ARGS(DG_VI(delta), DG_VT(resource_id)), NULL);
+}
+
+dg_rc dg_ds_sql_set_schema(struct dg_db *db, const char *resource_id, json_t *fields,
+			   const char *primary_key)
+{
+	char *f = json_dumps(fields, JSON_COMPACT);
+	dg_rc rc = dg_db_exec(db,
+			      "UPDATE datastore_tables SET fields = ?, primary_key = ?,"
+			      " updated_at = {{now_ms}} WHERE resource_id = ?",
+			      DG_ARGS(DG_VT(f), DG_VT(primary_key && *primary_key ? primary_key : NULL),
+				      DG_VT(resource_id)),
+			      NULL);
+	free(f);
+	return rc;
+}
+
+dg_rc dg_ds_sql_forget(struct dg_db *db, const char *resource_id)
+{
+	return dg_db_exec(db, "DELETE FROM datastore_tables WHERE resource_id = ?",
+			  DG_ARGS(DG_VT(resource_id)), NULL);
+}
+
+dg_rc dg_ds_sql_add_column(struct dg_db *db, const char *table, const char *name,
+			   enum dg_ds_type type)
+{
+	char sql[256];
+	snprintf(sql, sizeof sql, "ALTER TABLE \"%s\" ADD COLUMN \"%s\" %s", table, name,
+		 dg_ds_sql_type(dg_db_kind(db), type));
+	return dg_db_exec(db, sql, DG_NOARGS, NULL);
+}
+
+dg_rc dg_ds_sql_unique(struct dg_db *db, const char *table, const char *cols)
+{
+	struct dg_buf b;
+	char name[DG_DS_TABLE_MAX + 8];
+	dg_rc rc;
+	snprintf(name, sizeof name, "%.60s_pk", table);
+	dg_buf_init(&b, 4096);
+	rc = dg_buf_addf(&b, "DROP INDEX IF EXISTS \"%s\"", name);
+	if (rc == DG_OK)
+		rc = dg_db_exec(db, dg_buf_str(&b), DG_NOARGS, NULL);
+	if (rc != DG_OK || !*cols)
+		goto out;
+	dg_buf_reset(&b);
+	rc = dg_buf_addf(&b, "CREATE UNIQUE INDEX \"%s\" ON \"%s\" (", name, table);
+	/* cols is "a,b": quote each checked name */
+	for (const char *p = cols; rc == DG_OK && *p;) {
+		size_t n = strcspn(p, ",");
+		rc = dg_buf_addf(&b, "%s\"%.*s\"", p == cols ? "" : ", ", (int)n, p);
+		p += n + (p[n] == ',');
+	}
+	if (rc == DG_OK)
+		rc = dg_buf_addc(&b, ')');
+	if (rc == DG_OK)
+		rc = dg_db_exec(db, dg_buf_str(&b), DG_NOARGS, NULL);
+out:
+	dg_buf_release(&b);
 	return rc;
 }

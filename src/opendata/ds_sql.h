@@ -8,6 +8,7 @@
 #define DG_DS_SQL_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "core/arena.h"
@@ -17,11 +18,14 @@
 
 #define DG_DS_TABLE_MAX 64
 
+#define DG_DS_KEY_MAX 400 /* a primary key's columns as "a,b" (8 names at most) */
+
 /* The table a resource's rows live in. */
 struct dg_ds_table {
 	char table[DG_DS_TABLE_MAX];
 	json_t *fields; /* owned: [{"id","type","info":{"label"}}] */
-	int64_t row_count;
+	int64_t row_count; /* kept exact by loads and every write */
+	char primary_key[DG_DS_KEY_MAX]; /* "" when none */
 };
 
 /* "ds_<16 hex of a hash of resource_id>_<version>". */
@@ -49,10 +53,37 @@ dg_rc dg_ds_sql_index(struct dg_db *db, const char *table, size_t ncols,
 
 /*
  * Point resource_id at table (insert or replace) with its fields, count and
- * load report (may be NULL); *old gets the previous table ("" if none).
+ * load report (may be NULL), with no primary key (a new table has no unique
+ * index); *old gets the previous table ("" if none).
  * Call inside a transaction.
  */
 dg_rc dg_ds_sql_switch(struct dg_db *db, const char *resource_id, const char *table, json_t *fields,
 		       int64_t row_count, json_t *report, char old[DG_DS_TABLE_MAX]) DG_MUST;
+
+/* The column type a dg_ds_type is stored as on a kind of store. */
+const char *dg_ds_sql_type(enum dg_store_kind k, enum dg_ds_type t);
+
+/* Who owns a catalogue resource (strings in the arena). */
+struct dg_ds_owner {
+	const char *dept;     /* the owning department's code */
+	const char *url_type; /* "datastore" when the DataStore is its source */
+	bool visible;         /* the public may see it: not closed, not private */
+};
+
+/* The owner of an active dataset's resource; ENOTFOUND when there is none. */
+dg_rc dg_ds_sql_resource(struct dg_db *db, const char *resource_id, struct dg_arena *a,
+			 struct dg_ds_owner *o) DG_MUST;
+
+/* row_count += delta (inside the transaction that changed the rows). */
+dg_rc dg_ds_sql_count_add(struct dg_db *db, const char *resource_id, int64_t delta) DG_MUST;
+/* Store new fields and primary key ("" or NULL for none) of an existing table. */
+dg_rc dg_ds_sql_set_schema(struct dg_db *db, const char *resource_id, json_t *fields,
+			   const char *primary_key) DG_MUST;
+/* Remove the resource's entry (its table is dropped separately). */
+dg_rc dg_ds_sql_forget(struct dg_db *db, const char *resource_id) DG_MUST;
+dg_rc dg_ds_sql_add_column(struct dg_db *db, const char *table, const char *name,
+			   enum dg_ds_type type) DG_MUST;
+/* Replace the table's unique key index by one on cols ("a,b"; "" drops it). */
+dg_rc dg_ds_sql_unique(struct dg_db *db, const char *table, const char *cols) DG_MUST;
 
 #endif

@@ -27,6 +27,9 @@ struct dg_db {
 	bool in_tx;        /* between dg_db_begin and commit/rollback */
 	bool borrowed;
 	struct dg_buf sql; /* the translated statement */
+	unsigned timeout_ms;  /* dg_db_set_timeout_ms's budget, 0 for none */
+	int64_t deadline_us;  /* SQLite: when the running statement's budget ends */
+	bool timed_out;       /* the last statement was cut off by the budget */
 };
 
 /* A result set; backends embed it first in their own struct. */
@@ -47,6 +50,8 @@ struct dg_backend {
 	dg_rc (*exec)(struct dg_db *db, const char *sql, const struct dg_val *args, size_t nargs,
 		      int64_t *changes);
 	dg_rc (*exec_script)(struct dg_db *db, const char *sql);
+	/* Apply db->timeout_ms (0: none) to the statements that follow. */
+	dg_rc (*set_timeout)(struct dg_db *db);
 	dg_rc (*query)(struct dg_db *db, const char *sql, const struct dg_val *args, size_t nargs,
 		       struct dg_rows **out);
 	dg_rc (*next)(struct dg_rows *r);

@@ -80,12 +80,19 @@ static bool pg_in_tx(struct dg_db *db)
 }
 
 /* Map a failed result to an rc, logging what the database said. */
-static dg_rc result_rc(PGresult *res, PGconn *c, const char *sql)
+static dg_rc result_rc(struct dg_db *db, PGresult *res, const char *sql)
 {
+	PGconn *c = db->conn;
 	ExecStatusType st = PQresultStatus(res);
 	if (res && (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK))
 		return DG_OK;
 	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	if (state && strcmp(state, "57014") == 0 && db->timeout_ms) {
+		/* query_canceled: statement_timeout, the caller's budget */
+		db->timed_out = true;
+		dg_warn("postgresql: statement cut off after %u ms: %.200s", db->timeout_ms, sql);
+		return DG_EDB;
+	}
 	if (state && (strcmp(state, "23505") == 0 || strcmp(state, "23503") == 0)) {
 		dg_debug("postgresql: constraint %s", state);
 		return DG_ECONFLICT;
@@ -133,7 +140,7 @@ static dg_rc run(struct dg_db *db, const char *sql, const struct dg_val *args, s
 	dg_rc rc = fill_params(p, args, nargs);
 	if (rc == DG_OK) {
 		*out = PQexecParams(db->conn, sql, (int)nargs, p->types, p->values, NULL, NULL, 0);
-		rc = result_rc(*out, db->conn, sql);
+		rc = result_rc(db, *out, sql);
 	}
 	free(p);
 	if (rc != DG_OK) {
@@ -159,9 +166,16 @@ static dg_rc pg_exec(struct dg_db *db, const char *sql, const struct dg_val *arg
 static dg_rc pg_exec_script(struct dg_db *db, const char *sql)
 {
 	PGresult *res = PQexec(db->conn, sql);
-	dg_rc rc = result_rc(res, db->conn, sql);
+	dg_rc rc = result_rc(db, res, sql);
 	PQclear(res);
 	return rc;
+}
+
+static dg_rc pg_set_timeout(struct dg_db *db)
+{
+	char sql[64];
+	snprintf(sql, sizeof sql, "SET statement_timeout = %u", db->timeout_ms);
+	return pg_exec_script(db, sql);
 }
 
 static const struct dg_backend *self(void);
@@ -257,6 +271,7 @@ const struct dg_backend dg_pg_backend = {
 	.in_tx = pg_in_tx,
 	.exec = pg_exec,
 	.exec_script = pg_exec_script,
+	.set_timeout = pg_set_timeout,
 	.query = pg_query,
 	.next = pg_next,
 	.ncols = pg_ncols,

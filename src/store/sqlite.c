@@ -35,6 +35,44 @@ static void sq_log(sqlite3 *h, int code, const char *what)
 	dg_error("sqlite: %s: %s (%d)", what, h ? sqlite3_errmsg(h) : sqlite3_errstr(code), code);
 }
 
+static int64_t now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* The progress handler: a non-zero answer interrupts the statement. */
+static int over_budget(void *arg)
+{
+	struct dg_db *db = arg;
+	return db->timeout_ms && now_us() > db->deadline_us;
+}
+
+/* A statement's budget starts at its first step. */
+static void start_budget(struct dg_db *db)
+{
+	if (db->timeout_ms)
+		db->deadline_us = now_us() + (int64_t)db->timeout_ms * 1000;
+}
+
+/* Note a statement cut off by the budget (SQLITE_INTERRUPT from over_budget). */
+static void note_interrupt(struct dg_db *db, int code)
+{
+	if ((code & 0xff) == SQLITE_INTERRUPT && db->timeout_ms)
+		db->timed_out = true;
+}
+
+static dg_rc sq_set_timeout(struct dg_db *db)
+{
+	/* every 1000 VM steps: well under a millisecond between checks */
+	if (db->timeout_ms)
+		sqlite3_progress_handler(db->conn, 1000, over_budget, db);
+	else
+		sqlite3_progress_handler(db->conn, 0, NULL, NULL);
+	return DG_OK;
+}
+
 static dg_rc map_rc(int code)
 {
 	switch (code) {
@@ -175,10 +213,12 @@ static dg_rc sq_exec(struct dg_db *db, const char *sql, const struct dg_val *arg
 	dg_rc rc = prepare(db, sql, args, nargs, &st);
 	if (rc != DG_OK)
 		return rc;
+	start_budget(db);
 	int code = first_step(h, st);
 	while (code == SQLITE_ROW)
 		code = sqlite3_step(st);
 	if (code != SQLITE_DONE) {
+		note_interrupt(db, code);
 		rc = map_rc(code);
 		if (rc == DG_EDB)
 			sq_log(h, code, "exec");
@@ -194,9 +234,11 @@ static dg_rc sq_exec(struct dg_db *db, const char *sql, const struct dg_val *arg
 static dg_rc sq_exec_script(struct dg_db *db, const char *sql)
 {
 	char *msg = NULL;
+	start_budget(db);
 	int code = sqlite3_exec(db->conn, sql, NULL, NULL, &msg);
 	if (code == SQLITE_OK)
 		return DG_OK;
+	note_interrupt(db, code);
 	dg_error("sqlite: script: %s", msg ? msg : sqlite3_errstr(code));
 	sqlite3_free(msg);
 	return map_rc(sqlite3_extended_errcode(db->conn));
@@ -226,6 +268,8 @@ static dg_rc sq_next(struct dg_rows *base)
 	if (r->done)
 		return DG_ENOTFOUND; /* stepping again would rerun the statement */
 	/* a statement that has not stepped yet may retry on busy */
+	if (!r->started)
+		start_budget(base->db);
 	int code = r->started ? sqlite3_step(r->st) : first_step(h, r->st);
 	r->started = true;
 	if (code == SQLITE_ROW)
@@ -233,6 +277,7 @@ static dg_rc sq_next(struct dg_rows *base)
 	r->done = true;
 	if (code == SQLITE_DONE)
 		return DG_ENOTFOUND;
+	note_interrupt(base->db, code);
 	dg_rc rc = map_rc(code);
 	if (rc == DG_EDB)
 		sq_log(h, code, "step");
@@ -287,6 +332,7 @@ const struct dg_backend dg_sqlite_backend = {
 	.in_tx = sq_in_tx,
 	.exec = sq_exec,
 	.exec_script = sq_exec_script,
+	.set_timeout = sq_set_timeout,
 	.query = sq_query,
 	.next = sq_next,
 	.ncols = sq_ncols,

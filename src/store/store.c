@@ -188,12 +188,33 @@ void dg_db_put(struct dg_db *db)
 		return;
 	if (db->in_tx || db->be->in_tx(db))
 		dg_db_rollback(db);
+	if (db->timeout_ms) {
+		db->timeout_ms = 0;
+		if (db->be->set_timeout(db) != DG_OK)
+			dg_error("store: cannot remove a statement time budget");
+	}
+	db->timed_out = false;
 	struct dg_store *s = db->store;
 	pthread_mutex_lock(&s->mu);
 	db->borrowed = false;
 	s->nfree++;
 	pthread_cond_broadcast(&s->cv);
 	pthread_mutex_unlock(&s->mu);
+}
+
+dg_rc dg_db_set_timeout_ms(struct dg_db *db, unsigned ms)
+{
+	unsigned old = db->timeout_ms;
+	db->timeout_ms = ms;
+	dg_rc rc = db->be->set_timeout(db);
+	if (rc != DG_OK)
+		db->timeout_ms = old;
+	return rc;
+}
+
+bool dg_db_timed_out(const struct dg_db *db)
+{
+	return db->timed_out;
 }
 
 static dg_rc translate(struct dg_db *db, const char *sql)
@@ -209,6 +230,7 @@ dg_rc dg_db_exec(struct dg_db *db, const char *sql, const struct dg_val *args, s
 {
 	if (changes)
 		*changes = 0;
+	db->timed_out = false;
 	dg_rc rc = translate(db, sql);
 	if (rc != DG_OK)
 		return rc;
@@ -217,6 +239,7 @@ dg_rc dg_db_exec(struct dg_db *db, const char *sql, const struct dg_val *args, s
 
 dg_rc dg_db_exec_script(struct dg_db *db, const char *sql)
 {
+	db->timed_out = false;
 	dg_rc rc = translate(db, sql);
 	if (rc != DG_OK)
 		return rc;
@@ -227,6 +250,7 @@ dg_rc dg_db_query(struct dg_db *db, const char *sql, const struct dg_val *args, 
 		  struct dg_rows **out)
 {
 	*out = NULL;
+	db->timed_out = false;
 	dg_rc rc = translate(db, sql);
 	if (rc != DG_OK)
 		return rc;

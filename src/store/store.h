@@ -99,6 +99,20 @@ dg_rc dg_db_get(struct dg_store *s, struct dg_db **out) DG_MUST;
 void dg_db_put(struct dg_db *db);
 enum dg_store_kind dg_db_kind(const struct dg_db *db);
 
+/*
+ * A time budget for each statement that follows on this connection: one that
+ * runs longer than ms milliseconds is cut off and fails with DG_EDB, and
+ * dg_db_timed_out() then tells that case apart. 0 removes the budget, and so
+ * does dg_db_put, so a budget never outlives its borrower. PostgreSQL uses
+ * the session's statement_timeout (a rollback undoes a SET made inside the
+ * transaction: set it before dg_db_begin); SQLite checks a deadline every
+ * 1000 virtual-machine steps (a progress handler), counted from the
+ * statement's first step.
+ */
+dg_rc dg_db_set_timeout_ms(struct dg_db *db, unsigned ms) DG_MUST;
+/* Whether the last statement run on db failed because its budget ran out. */
+bool dg_db_timed_out(const struct dg_db *db);
+
 /* Run a statement; *changes (may be NULL) gets the rows it changed. */
 dg_rc dg_db_exec(struct dg_db *db, const char *sql, const struct dg_val *args, size_t nargs,
 		 int64_t *changes) DG_MUST;

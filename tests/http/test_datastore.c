@@ -202,9 +202,20 @@ static void search_filters_sort_paging(void **state_)
 	assert_true(json_is_real(json_object_get(rec, "score")));
 	assert_true(json_is_boolean(json_object_get(rec, "flag")));
 	assert_string_equal(json_string_value(json_object_get(rec, "day")), "2024-01-12");
+	/* the default order is by _id: the next page continues by keyset, not offset */
+	const char *next =
+		json_string_value(json_object_get(json_object_get(res, "_links"), "next"));
+	assert_non_null(strstr(next, "filters=%7B%22_id%22%3A%7B%22gt%22%3A15%7D%7D"));
+	assert_null(strstr(next, "offset="));
+	assert_int_equal(jint(json_object_get(json_object_get(res, "next_page"), "_id"), "gt"), 15);
+	json_decref(res);
+	/* another order pages by offset */
+	res = search("{\"resource_id\":\"res-people\",\"limit\":5,\"offset\":10,"
+		     "\"sort\":\"score desc\"}");
 	assert_non_null(strstr(json_string_value(json_object_get(json_object_get(res, "_links"),
 								   "next")),
 			       "offset=15"));
+	assert_null(json_object_get(res, "next_page"));
 	json_decref(res);
 
 	/* equality, IN, range and sort */

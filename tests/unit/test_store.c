@@ -258,6 +258,44 @@ static void transactions(void **state)
 	dg_store_close(s);
 }
 
+/* A statement that would run for ever is cut off by the budget, and the
+ * budget goes with the borrower. */
+static void time_budget(void **state)
+{
+	static const char forever[] = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c)"
+				      " SELECT COUNT(*) FROM c";
+	static const char slow[] = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c"
+				   " WHERE x < 300000) SELECT COUNT(*) FROM c";
+	struct dg_store *s = open_fx(state, 1);
+	struct dg_db *db = NULL;
+	int64_t n = 0;
+	assert_int_equal(dg_db_get(s, &db), DG_OK);
+	assert_false(dg_db_timed_out(db));
+	assert_int_equal(dg_db_set_timeout_ms(db, 50), DG_OK);
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(dg_db_query_int(db, forever, DG_NOARGS, &n), DG_EDB);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_true(dg_db_timed_out(db));
+	long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	assert_true(ms < 5000);
+	/* the connection stays usable, and a quick statement clears the flag */
+	assert_int_equal(dg_db_query_int(db, "SELECT 7", DG_NOARGS, &n), DG_OK);
+	assert_int_equal(n, 7);
+	assert_false(dg_db_timed_out(db));
+	/* a failure that is not the budget is not reported as one */
+	assert_int_equal(dg_db_exec(db, "INSERT INTO nope VALUES (1)", DG_NOARGS, NULL), DG_EDB);
+	assert_false(dg_db_timed_out(db));
+	dg_db_put(db);
+	/* put removed the budget: the next borrower runs a long statement to its end */
+	assert_int_equal(dg_db_get(s, &db), DG_OK);
+	assert_int_equal(dg_db_query_int(db, slow, DG_NOARGS, &n), DG_OK);
+	assert_int_equal(n, 300000);
+	assert_int_equal(dg_db_set_timeout_ms(db, 0), DG_OK);
+	dg_db_put(db);
+	dg_store_close(s);
+}
+
 static void conflicts(void **state)
 {
 	struct dg_store *s = open_fx(state, 1);
@@ -513,6 +551,7 @@ int main(void)
 		{"values_roundtrip", values_roundtrip},
 		{"transactions", transactions},
 		{"conflicts", conflicts},
+		{"time_budget", time_budget},
 		{"pool_exhaustion", pool_exhaustion},
 		{"migrations", migrations},
 		{"migrations_two_nodes", migrations_two_nodes},

@@ -1,0 +1,639 @@
+/*
+ * test_datastore_write.c - the DataStore's write side and exports through the
+ * real server, on whichever store DGOV_TEST_DB selects: datastore_create /
+ * upsert / delete round trips with include_total exact after every write,
+ * refusals (anonymous, citizen, another department, a browser session, GET)
+ * that change nothing, CKAN validation errors, the caps, 2.12 filters, the
+ * dumps in each format (the XLSX checked with unzip and xmllint), and the
+ * time budget cutting off a search that would scan too long.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "app/app.h"
+#include "demo/demo.h"
+#include "harness.h"
+#include "opendata/datastore.h"
+#include "opendata/ds_sql.h"
+#include "opendata/ds_write.h"
+#include "store/store.h"
+
+/* The demo resource of minimum-living-allowance (department mz, open). */
+#define RID "00000000-0000-4000-9000-000000000001"
+/* The demo resource of internal-case-ledger (department sj, closed). */
+#define CLOSED_RID "00000000-0000-4000-9000-000000000012"
+
+static char *mz, *rs, *cit, *adm; /* "Authorization: Bearer ..." headers */
+
+/* A fresh API token of a demo user (malloc'd header line). */
+static char *token_header(const char *user)
+{
+	struct th_client *c = th_client_new(th_shared);
+	struct th_resp r = {0};
+	assert_true(th_login(c, user, DG_DEMO_PASSWORD));
+	char *csrf = th_csrf(c, "/account/tokens");
+	assert_non_null(csrf);
+	char *body = NULL;
+	assert_true(asprintf(&body, "name=ds&csrf=%s", csrf) > 0);
+	assert_int_equal(th_post_form(c, "/account/tokens", body, &r), 201);
+	const char *at = strstr(r.body, "dgt_");
+	assert_non_null(at);
+	char *hdr = NULL;
+	assert_true(asprintf(&hdr, "Authorization: Bearer %.68s", at) > 0);
+	th_resp_release(&r);
+	free(body);
+	free(csrf);
+	th_client_free(c);
+	return hdr;
+}
+
+/* POST an action as who (a header line or NULL); *ans gets the parsed body. */
+static long call(const char *who, const char *action, const char *body, json_t **ans)
+{
+	struct th_client *c = th_client_new(th_shared);
+	struct th_resp r = {0};
+	char path[128];
+	const char *h[] = {who, NULL};
+	snprintf(path, sizeof path, "/api/3/action/%s", action);
+	long st = th_request(c, "POST", path, "application/json", body, strlen(body),
+			     who ? h : NULL, &r);
+	if (ans) {
+		json_error_t je;
+		*ans = json_loadb(r.body ? r.body : "", r.len, JSON_DECODE_ANY, &je);
+		if (getenv("DS_DEBUG"))
+			fprintf(stderr, "%ld %s: %.*s\n", st, action, (int)r.len, r.body);
+	}
+	th_resp_release(&r);
+	th_client_free(c);
+	return st;
+}
+
+/* The first message of error field key, or "" . */
+static const char *err_of(json_t *ans, const char *key)
+{
+	json_t *e = json_object_get(json_object_get(ans, "error"), key);
+	if (json_is_array(e))
+		e = json_array_get(e, 0);
+	return json_is_string(e) ? json_string_value(e) : "";
+}
+
+static long long total_of(const char *rid)
+{
+	json_t *ans = NULL;
+	char body[256];
+	snprintf(body, sizeof body, "{\"resource_id\":\"%s\",\"limit\":0}", rid);
+	if (call(NULL, "datastore_search", body, &ans) != 200) {
+		json_decref(ans);
+		return -1;
+	}
+	long long n = (long long)json_integer_value(
+		json_object_get(json_object_get(ans, "result"), "total"));
+	json_decref(ans);
+	return n;
+}
+
+/* Expect status and, when key is given, a Validation Error message on it containing want. */
+static void expect(long got, long status, json_t **ansp, const char *key, const char *want)
+{
+	json_t *ans = *ansp; /* read after call() has set it: argument order is unspecified */
+	if (got != status || (key && !strstr(err_of(ans, key), want))) {
+		char *s = json_dumps(ans, JSON_ENCODE_ANY);
+		fail_msg("got %ld (want %ld, %s ~ \"%s\"): %s", got, status, key ? key : "-",
+			 want ? want : "", s ? s : "(no body)");
+	}
+	json_decref(ans);
+}
+
+static const char create_body[] =
+	"{\"resource_id\":\"" RID "\",\"force\":true,"
+	"\"fields\":[{\"id\":\"code\",\"type\":\"text\",\"info\":{\"label\":\"编码\"}},"
+	"{\"id\":\"name\",\"type\":\"text\"},{\"id\":\"n\",\"type\":\"int\"},"
+	"{\"id\":\"amount\",\"type\":\"numeric\"},{\"id\":\"day\",\"type\":\"date\"},"
+	"{\"id\":\"ok\",\"type\":\"bool\"}],"
+	"\"primary_key\":[\"code\"],"
+	"\"records\":["
+	"{\"code\":\"007\",\"name\":\"宁波市\\n海曙区, \\\"老城\\\"\",\"n\":1,\"amount\":2.5,"
+	"\"day\":\"2024-02-29\",\"ok\":true},"
+	"{\"code\":\"010\",\"name\":\"杭州\",\"n\":20,\"amount\":-3,\"day\":null,\"ok\":false},"
+	"{\"code\":\"011\",\"name\":\"温州\",\"n\":30}]}";
+
+static void create_upsert_delete_round_trip(void **state)
+{
+	(void)state;
+	json_t *ans = NULL;
+	/* a resource whose source is a file is read-only without force */
+	expect(call(mz, "datastore_create", "{\"resource_id\":\"" RID "\",\"records\":[]}", &ans),
+	       409, &ans, "read-only", "force");
+	assert_int_equal(total_of(RID), -1);
+
+	assert_int_equal(call(mz, "datastore_create", create_body, &ans), 200);
+	json_t *res = json_object_get(ans, "result");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(res, "primary_key"), 0)),
+			    "code");
+	assert_int_equal(json_array_size(json_object_get(res, "fields")), 6);
+	assert_null(json_object_get(res, "records"));
+	json_decref(ans);
+	assert_int_equal(total_of(RID), 3);
+
+	/* the values read back as written, typed */
+	assert_int_equal(call(NULL, "datastore_search",
+			      "{\"resource_id\":\"" RID "\",\"filters\":{\"code\":\"007\"}}", &ans),
+			 200);
+	json_t *rec = json_array_get(json_object_get(json_object_get(ans, "result"), "records"), 0);
+	assert_string_equal(json_string_value(json_object_get(rec, "name")),
+			    "宁波市\n海曙区, \"老城\"");
+	assert_int_equal(json_integer_value(json_object_get(rec, "n")), 1);
+	assert_true(json_real_value(json_object_get(rec, "amount")) == 2.5);
+	assert_true(json_is_true(json_object_get(rec, "ok")));
+	assert_string_equal(json_string_value(json_object_get(rec, "day")), "2024-02-29");
+	json_decref(ans);
+
+	/* upsert: one update by key, one insert; the count moves by one */
+	assert_int_equal(call(mz, "datastore_upsert",
+			      "{\"resource_id\":\"" RID "\",\"force\":true,\"records\":["
+			      "{\"code\":\"010\",\"n\":21},{\"code\":\"012\",\"name\":\"嘉兴\",\"n\":40}]}",
+			      &ans),
+			 200);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(ans, "result"),
+							      "method")),
+			    "upsert");
+	json_decref(ans);
+	assert_int_equal(total_of(RID), 4);
+	assert_int_equal(call(NULL, "datastore_search",
+			      "{\"resource_id\":\"" RID "\",\"filters\":{\"code\":\"010\"}}", &ans),
+			 200);
+	rec = json_array_get(json_object_get(json_object_get(ans, "result"), "records"), 0);
+	assert_int_equal(json_integer_value(json_object_get(rec, "n")), 21);
+	assert_string_equal(json_string_value(json_object_get(rec, "name")), "杭州"); /* kept */
+	json_decref(ans);
+
+	/* by _id, and method update */
+	assert_int_equal(call(mz, "datastore_upsert",
+			      "{\"resource_id\":\"" RID "\",\"force\":true,\"method\":\"update\","
+			      "\"records\":[{\"_id\":1,\"n\":2}]}",
+			      NULL),
+			 200);
+	/* insert of an existing key: the unique key refuses it, nothing changes */
+	expect(call(mz, "datastore_upsert",
+		    "{\"resource_id\":\"" RID "\",\"force\":true,\"method\":\"insert\",\"records\":["
+		    "{\"code\":\"099\"},{\"code\":\"007\"}]}",
+		    &ans),
+	       409, &ans, "constraints", "uniqueness");
+	assert_int_equal(total_of(RID), 4);
+	/* update of a missing key rolls back the earlier rows of the call */
+	expect(call(mz, "datastore_upsert",
+		    "{\"resource_id\":\"" RID "\",\"force\":true,\"method\":\"update\",\"records\":["
+		    "{\"code\":\"011\",\"n\":999},{\"code\":\"404\",\"n\":1}]}",
+		    &ans),
+	       409, &ans, "key", "row 2");
+	assert_int_equal(call(NULL, "datastore_search",
+			      "{\"resource_id\":\"" RID "\",\"filters\":{\"n\":999}}", &ans),
+			 200);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(ans, "result"), "total")),
+			 0);
+	json_decref(ans);
+	/* dry_run changes nothing */
+	assert_int_equal(call(mz, "datastore_upsert",
+			      "{\"resource_id\":\"" RID "\",\"force\":true,\"dry_run\":true,"
+			      "\"records\":[{\"code\":\"500\"}]}",
+			      NULL),
+			 200);
+	assert_int_equal(total_of(RID), 4);
+
+	/* 2.12 filters: $or and operator lists */
+	assert_int_equal(call(NULL, "datastore_search",
+			      "{\"resource_id\":\"" RID "\",\"filters\":{\"$or\":[{\"code\":\"007\"},"
+			      "{\"n\":{\"gte\":30}}]},\"sort\":\"code\"}",
+			      &ans),
+			 200);
+	res = json_object_get(ans, "result");
+	assert_int_equal(json_integer_value(json_object_get(res, "total")), 3); /* 007 011 012 */
+	json_decref(ans);
+	assert_int_equal(call(NULL, "datastore_search",
+			      "{\"resource_id\":\"" RID "\",\"filters\":[{\"code\":\"010\"},"
+			      "{\"n\":[{\"lt\":2},40]}]}",
+			      &ans),
+			 200);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(ans, "result"), "total")),
+			 2); /* 010, 012 (n 40); 007 has n 2 now */
+	json_decref(ans);
+
+	/* delete by filters: the count moves by the rows deleted */
+	assert_int_equal(call(mz, "datastore_delete",
+			      "{\"resource_id\":\"" RID "\",\"force\":true,\"filters\":{\"n\":"
+			      "{\"gte\":21}}}",
+			      &ans),
+			 200);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(ans, "result"),
+							    "deleted")),
+			 3);
+	json_decref(ans);
+	assert_int_equal(total_of(RID), 1);
+	expect(call(mz, "datastore_records_delete", "{\"resource_id\":\"" RID "\",\"force\":true}",
+		    &ans),
+	       409, &ans, "filters", "Missing");
+	/* {} deletes every row and keeps the table */
+	assert_int_equal(call(mz, "datastore_records_delete",
+			      "{\"resource_id\":\"" RID "\",\"force\":true,\"filters\":{}}", NULL),
+			 200);
+	assert_int_equal(total_of(RID), 0);
+	/* create on an existing table adds a field and rows */
+	assert_int_equal(call(mz, "datastore_create",
+			      "{\"resource_id\":\"" RID "\",\"force\":true,\"records\":["
+			      "{\"code\":\"100\",\"extra\":5}]}",
+			      &ans),
+			 200);
+	assert_int_equal(json_array_size(json_object_get(json_object_get(ans, "result"), "fields")),
+			 7);
+	json_decref(ans);
+	assert_int_equal(total_of(RID), 1);
+	/* no filters: the whole table goes */
+	assert_int_equal(call(mz, "datastore_delete", "{\"resource_id\":\"" RID "\",\"force\":true}",
+			      NULL),
+			 200);
+	assert_int_equal(total_of(RID), -1);
+	expect(call(mz, "datastore_upsert",
+		    "{\"resource_id\":\"" RID "\",\"force\":true,\"records\":[{\"code\":\"1\"}]}",
+		    &ans),
+	       404, &ans, NULL, NULL);
+}
+
+/* Create the test table again (the round trip ends by deleting it). */
+static void fresh_table(void)
+{
+	call(mz, "datastore_delete", "{\"resource_id\":\"" RID "\",\"force\":true}", NULL);
+	assert_int_equal(call(mz, "datastore_create", create_body, NULL), 200);
+	assert_int_equal(total_of(RID), 3);
+}
+
+static void refusals_change_nothing(void **state)
+{
+	(void)state;
+	json_t *ans = NULL;
+	fresh_table();
+	static const char up[] = "{\"resource_id\":\"" RID "\",\"force\":true,\"records\":["
+				 "{\"code\":\"900\"}]}";
+	const char *who[] = {NULL, cit, rs};
+	for (size_t i = 0; i < 3; i++) {
+		expect(call(who[i], "datastore_upsert", up, &ans), 403, &ans, "__type",
+		       "Authorization Error");
+		expect(call(who[i], "datastore_delete", "{\"resource_id\":\"" RID "\"}", &ans), 403,
+		       &ans, "__type", "Authorization Error");
+		expect(call(who[i], "datastore_create", create_body, &ans), 403, &ans, NULL, NULL);
+	}
+	/* a signed-in browser without a token cannot write on these CSRF-free routes */
+	struct th_client *browser = th_client_new(th_shared);
+	struct th_resp r = {0};
+	assert_true(th_login(browser, DG_DEMO_STAFF, DG_DEMO_PASSWORD));
+	assert_int_equal(th_request(browser, "POST", "/api/3/action/datastore_upsert",
+				    "application/json", up, strlen(up), NULL, &r),
+			 403);
+	th_resp_release(&r);
+	th_client_free(browser);
+	/* writes are POSTs */
+	struct th_client *c = th_client_new(th_shared);
+	const char *h[] = {mz, NULL};
+	assert_int_equal(th_request(c, "GET", "/api/3/action/datastore_delete?resource_id=" RID,
+				    NULL, NULL, 0, h, &r),
+			 409);
+	assert_non_null(strstr(r.body, "Please use POST"));
+	th_resp_release(&r);
+	th_client_free(c);
+	assert_int_equal(total_of(RID), 3);
+	/* a closed dataset's resource is not there for another department, nor readable */
+	expect(call(rs, "datastore_create",
+		    "{\"resource_id\":\"" CLOSED_RID "\",\"force\":true,\"records\":[{\"a\":1}]}", &ans),
+	       404, &ans, NULL, NULL);
+	/* its own department may write it, and then only it reads it */
+	assert_int_equal(call(adm, "datastore_create",
+			      "{\"resource_id\":\"" CLOSED_RID "\",\"force\":true,"
+			      "\"records\":[{\"a\":1}]}",
+			      NULL),
+			 200);
+	expect(call(NULL, "datastore_search", "{\"resource_id\":\"" CLOSED_RID "\"}", &ans), 404,
+	       &ans, NULL, NULL);
+	expect(call(cit, "datastore_info", "{\"resource_id\":\"" CLOSED_RID "\"}", &ans), 404, &ans,
+	       NULL, NULL);
+	assert_int_equal(call(adm, "datastore_search", "{\"resource_id\":\"" CLOSED_RID "\"}", NULL),
+			 200);
+	c = th_client_new(th_shared);
+	assert_int_equal(th_get(c, "/datastore/dump/" CLOSED_RID, &r), 404);
+	th_resp_release(&r);
+	th_client_free(c);
+	/* a resource that is not in the catalogue cannot be written */
+	expect(call(adm, "datastore_create",
+		    "{\"resource_id\":\"no-such-resource\",\"force\":true,\"records\":[{\"a\":1}]}",
+		    &ans),
+	       404, &ans, NULL, NULL);
+}
+
+static void validation_errors(void **state)
+{
+	(void)state;
+	json_t *ans = NULL;
+	fresh_table();
+	static const struct {
+		const char *action, *body, *key, *want;
+	} cases[] = {
+		{"datastore_create", "{\"fields\":[{\"id\":\"Bad Name\",\"type\":\"text\"}]}",
+		 "fields", "not a valid field name"},
+		{"datastore_create", "{\"fields\":[{\"id\":\"j\",\"type\":\"json\"}]}", "fields",
+		 "not a valid field type"},
+		{"datastore_create", "{\"fields\":[{\"id\":\"g\"}]}", "fields", "not guessable"},
+		{"datastore_create", "{\"fields\":[{\"id\":\"n\",\"type\":\"text\"}]}", "fields",
+		 "cannot change"},
+		{"datastore_create", "{\"primary_key\":\"nope\"}", "primary_key", "nope"},
+		{"datastore_create", "{\"aliases\":[\"x\"]}", "aliases", "Not supported"},
+		{"datastore_create", "{\"records\":{\"a\":1}}", "records", "list"},
+		{"datastore_upsert", "{\"records\":[{\"code\":\"1\"},{\"code\":\"2\",\"nope\":1}]}",
+		 "records", "row \"2\" has extra keys \"nope\""},
+		{"datastore_upsert", "{\"records\":[{\"code\":\"1\",\"n\":\"abc\"}]}", "records",
+		 "row 1: field \"n\": \"abc\" is not int"},
+		{"datastore_upsert", "{\"records\":[{\"code\":\"1\",\"n\":1.5}]}", "records",
+		 "is not int"},
+		{"datastore_upsert", "{\"records\":[{\"code\":\"1\",\"day\":\"2024-02-30\"}]}",
+		 "records", "is not date"},
+		{"datastore_upsert", "{\"records\":[{\"code\":\"1\",\"ok\":\"maybe\"}]}", "records",
+		 "is not bool"},
+		{"datastore_upsert", "{\"records\":[{\"n\":1}]}", "key", "needed as key"},
+		{"datastore_upsert", "{\"records\":[1]}", "records", "not a json object"},
+		{"datastore_upsert", "{\"method\":\"merge\",\"records\":[]}", "method", "merge"},
+		{"datastore_upsert", "{}", "records", "Missing"},
+		{"datastore_delete", "{\"filters\":{\"nope\":1}}", "filters", "\"nope\""},
+		{"datastore_delete", "{\"filters\":{\"n\":{\"like\":1}}}", "filters",
+		 "Unknown filter operation"},
+		{"datastore_delete", "{\"filters\":{\"$not\":[]}}", "filters", "$or, $and"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char body[512];
+		/* the request's own keys, with resource_id and force added in front */
+		snprintf(body, sizeof body, "{\"resource_id\":\"" RID "\",\"force\":true,%s",
+			 cases[i].body + 1);
+		if (strcmp(cases[i].body, "{}") == 0)
+			snprintf(body, sizeof body, "{\"resource_id\":\"" RID "\",\"force\":true}");
+		long st = call(mz, cases[i].action, body, &ans);
+		if (st != 409 || !strstr(err_of(ans, cases[i].key), cases[i].want))
+			fail_msg("case %zu (%s %s): %ld %s", i, cases[i].action, cases[i].body, st,
+				 json_dumps(ans, JSON_ENCODE_ANY));
+		assert_string_equal(err_of(ans, "__type"), "Validation Error");
+		json_decref(ans);
+	}
+	/* a table without a key cannot be upserted by anything but _id */
+	assert_int_equal(call(mz, "datastore_create",
+			      "{\"resource_id\":\"" RID "\",\"force\":true,\"primary_key\":[]}", NULL),
+			 200);
+	expect(call(mz, "datastore_upsert",
+		    "{\"resource_id\":\"" RID "\",\"force\":true,\"records\":[{\"code\":\"1\"}]}",
+		    &ans),
+	       409, &ans, "table", "unique key");
+	/* nothing above changed the rows, and the schema is as created */
+	assert_int_equal(total_of(RID), 3);
+	assert_int_equal(call(NULL, "datastore_info", "{\"resource_id\":\"" RID "\"}", &ans), 200);
+	assert_int_equal(json_array_size(json_object_get(json_object_get(ans, "result"), "fields")),
+			 7);
+	json_decref(ans);
+}
+
+static void caps(void **state)
+{
+	(void)state;
+	json_t *ans = NULL;
+	fresh_table();
+	/* more records than a call may carry */
+	size_t cap = 64 * (DG_DS_WRITE_RECORDS + 2);
+	char *body = malloc(cap);
+	size_t n = (size_t)snprintf(body, cap, "{\"resource_id\":\"" RID "\",\"force\":true,"
+					       "\"method\":\"insert\",\"records\":[");
+	for (int i = 0; i <= DG_DS_WRITE_RECORDS; i++)
+		n += (size_t)snprintf(body + n, cap - n, "%s{\"n\":%d}", i ? "," : "", i);
+	snprintf(body + n, cap - n, "]}");
+	expect(call(mz, "datastore_upsert", body, &ans), 409, &ans, "records", "At most");
+	free(body);
+	assert_int_equal(total_of(RID), 3);
+	/* a body over the write cap is refused before it is read as JSON */
+	size_t big = DG_DS_WRITE_BODY + 1024;
+	body = malloc(big + 1);
+	n = (size_t)snprintf(body, big, "{\"resource_id\":\"" RID "\",\"force\":true,\"pad\":\"");
+	memset(body + n, 'x', big - n - 2);
+	memcpy(body + big - 2, "\"}", 2);
+	body[big] = '\0';
+	expect(call(mz, "datastore_upsert", body, &ans), 413, &ans, "message", "8 MiB");
+	free(body);
+	assert_int_equal(total_of(RID), 3);
+}
+
+/* Fetch a dump; returns the response (release it). */
+static struct th_resp dump(const char *query, long want)
+{
+	struct th_client *c = th_client_new(th_shared);
+	struct th_resp r = {0};
+	char path[512];
+	snprintf(path, sizeof path, "/datastore/dump/" RID "%s", query);
+	long st = th_get(c, path, &r);
+	if (st != want)
+		fail_msg("%s: %ld %.*s", path, st, (int)r.len, r.body ? r.body : "");
+	th_client_free(c);
+	return r;
+}
+
+static void header_has(struct th_resp *r, const char *name, const char *want)
+{
+	char *v = th_header(r, name);
+	if (!v || !strstr(v, want))
+		fail_msg("%s: \"%s\", not \"%s\"", name, v ? v : "(none)", want);
+	free(v);
+}
+
+static void dumps_in_each_format(void **state)
+{
+	(void)state;
+	fresh_table();
+	struct th_resp r = dump("", 200);
+	header_has(&r, "Content-Type", "text/csv");
+	header_has(&r, "Content-Disposition", "attachment; filename=\"" RID ".csv\"");
+	static const char csv[] = "_id,code,name,n,amount,day,ok\r\n"
+				  "1,007,\"宁波市\n海曙区, \"\"老城\"\"\",1,2.5,2024-02-29,true\r\n"
+				  "2,010,杭州,20,-3,,false\r\n"
+				  "3,011,温州,30,,,\r\n";
+	assert_int_equal(r.len, strlen(csv));
+	assert_memory_equal(r.body, csv, r.len);
+	th_resp_release(&r);
+
+	r = dump("?format=csv&bom=true&fields=code,n&filters=%7B%22n%22%3A%7B%22gt%22%3A10%7D%7D",
+		 200);
+	assert_string_equal(r.body, "\xef\xbb\xbf" "code,n\r\n010,20\r\n011,30\r\n");
+	th_resp_release(&r);
+
+	r = dump("?format=tsv&fields=code,name&limit=2", 200);
+	header_has(&r, "Content-Type", "text/tab-separated-values");
+	assert_string_equal(r.body, "code\tname\r\n007\t\"宁波市\n海曙区, \"\"老城\"\"\"\r\n"
+				    "010\t杭州\r\n");
+	th_resp_release(&r);
+
+	r = dump("?format=json", 200);
+	header_has(&r, "Content-Type", "application/json");
+	json_t *j = json_loadb(r.body, r.len, 0, NULL);
+	assert_non_null(j);
+	assert_int_equal(json_array_size(json_object_get(j, "records")), 3);
+	assert_string_equal(json_string_value(json_object_get(
+				    json_array_get(json_object_get(j, "fields"), 3), "id")),
+			    "n");
+	json_t *row1 = json_array_get(json_object_get(j, "records"), 0);
+	assert_string_equal(json_string_value(json_array_get(row1, 2)), "宁波市\n海曙区, \"老城\"");
+	assert_int_equal(json_integer_value(json_array_get(row1, 3)), 1);
+	json_decref(j);
+	th_resp_release(&r);
+
+	r = dump("?format=xlsx", 200);
+	header_has(&r, "Content-Type", "spreadsheetml.sheet");
+	header_has(&r, "Content-Disposition", ".xlsx\"");
+	char dir[] = "/tmp/dgov-xlsx-XXXXXX", path[128], cmd[1024];
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/t.xlsx", dir);
+	FILE *fp = fopen(path, "wb");
+	assert_non_null(fp);
+	assert_int_equal(fwrite(r.body, 1, r.len, fp), r.len);
+	fclose(fp);
+	th_resp_release(&r);
+	/* the zip's CRCs and every part's XML, checked by Debian's unzip and xmllint */
+	snprintf(cmd, sizeof cmd, "unzip -tqq %s >/dev/null", path);
+	assert_int_equal(system(cmd), 0);
+	static const char *const parts[] = {"[[]Content_Types].xml", "_rels/.rels",
+					    "xl/workbook.xml", "xl/_rels/workbook.xml.rels",
+					    "xl/worksheets/sheet1.xml"};
+	for (size_t i = 0; i < 5; i++) {
+		snprintf(cmd, sizeof cmd, "unzip -p %s '%s' | xmllint --noout -", path, parts[i]);
+		if (system(cmd) != 0)
+			fail_msg("part %s is not well-formed XML", parts[i]);
+	}
+	/* numbers are numbers, text is inline and escaped, NULL cells are absent */
+	snprintf(cmd, sizeof cmd,
+		 "unzip -p %s xl/worksheets/sheet1.xml | grep -q '<c r=\"D2\"><v>1</v></c>'"
+		 " && unzip -p %s xl/worksheets/sheet1.xml | grep -q '&quot;\\|\"老城\"'"
+		 " && unzip -p %s xl/worksheets/sheet1.xml | grep -q '<c r=\"G3\" t=\"b\"><v>0</v>'"
+		 " && ! unzip -p %s xl/worksheets/sheet1.xml | grep -q 'r=\"F3\"'",
+		 path, path, path, path);
+	assert_int_equal(system(cmd), 0);
+	/* LibreOffice, only where it is installed already */
+	if (system("command -v soffice >/dev/null 2>&1") == 0) {
+		snprintf(cmd, sizeof cmd,
+			 "cd %s && soffice --headless --convert-to csv t.xlsx >/dev/null 2>&1"
+			 " && grep -q '杭州' t.csv",
+			 dir);
+		assert_int_equal(system(cmd), 0);
+	}
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+
+	/* bad requests */
+	r = dump("?format=xml", 400);
+	th_resp_release(&r);
+	r = dump("?fields=nope", 400);
+	th_resp_release(&r);
+	struct th_client *c = th_client_new(th_shared);
+	assert_int_equal(th_get(c, "/datastore/dump/no-such-resource", &r), 404);
+	th_resp_release(&r);
+	th_client_free(c);
+}
+
+/* A big table made straight in the store (the API's caps are not the point here). */
+static void fill(int64_t rows)
+{
+	struct dg_db *db = NULL;
+	struct dg_ds_table t;
+	char sql[512];
+	assert_int_equal(dg_db_get(th_app(th_shared)->store, &db), DG_OK);
+	assert_int_equal(dg_ds_sql_lookup(db, RID, &t), DG_OK);
+	snprintf(sql, sizeof sql,
+		 "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < %lld)"
+		 " INSERT INTO \"%s\" (code, name, n) SELECT 'k' || x, 'row ' || x, x FROM c",
+		 (long long)rows, t.table);
+	assert_int_equal(dg_db_exec(db, sql, DG_NOARGS, NULL), DG_OK);
+	assert_int_equal(dg_ds_sql_count_add(db, RID, rows), DG_OK);
+	json_decref(t.fields);
+	dg_db_put(db);
+}
+
+static void dump_pages_and_time_budget(void **state)
+{
+	(void)state;
+	json_t *ans = NULL;
+	fresh_table();
+	fill(200000);
+	assert_int_equal(total_of(RID), 200003);
+	/* a dump of several pages: every row once, in _id order */
+	struct th_resp r = dump("?fields=_id&limit=12001", 200);
+	size_t lines = 0;
+	for (size_t i = 0; i < r.len; i++)
+		lines += r.body[i] == '\n';
+	assert_int_equal(lines, 12002);
+	assert_non_null(strstr(r.body, "\r\n12001\r\n"));
+	th_resp_release(&r);
+	/* a search that scans every row, with a budget of 1 ms: cut off, CKAN's error */
+	static const char scan[] = "{\"resource_id\":\"" RID "\",\"q\":\"no such text\"}";
+	dg_datastore_set_budget_ms(1);
+	long st = call(NULL, "datastore_search", scan, &ans);
+	dg_datastore_set_budget_ms(0);
+	expect(st, 409, &ans, "query", "Search took too long");
+	/* with the default budget the same search runs to its end */
+	assert_int_equal(call(NULL, "datastore_search", scan, &ans), 200);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(ans, "result"), "total")),
+			 0);
+	json_decref(ans);
+	/* keyset paging walks the table by next_page */
+	assert_int_equal(call(NULL, "datastore_search",
+			      "{\"resource_id\":\"" RID "\",\"limit\":2,\"fields\":\"code\","
+			      "\"filters\":{\"_id\":{\"gt\":199990}}}",
+			      &ans),
+			 200);
+	json_t *res = json_object_get(ans, "result");
+	assert_int_equal(json_integer_value(json_object_get(
+				 json_object_get(json_object_get(res, "next_page"), "_id"), "gt")),
+			 199992);
+	assert_string_equal(json_string_value(json_object_get(
+				    json_array_get(json_object_get(res, "records"), 1), "code")),
+			    "k199989");
+	json_decref(ans);
+}
+
+static int setup(void **state)
+{
+	if (th_group_setup(state) != 0)
+		return -1;
+	mz = token_header(DG_DEMO_STAFF);
+	rs = token_header(DG_DEMO_STAFF2);
+	cit = token_header(DG_DEMO_CITIZEN);
+	adm = token_header(DG_DEMO_ADMIN);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	free(mz);
+	free(rs);
+	free(cit);
+	free(adm);
+	return th_group_teardown(state);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(create_upsert_delete_round_trip),
+		cmocka_unit_test(refusals_change_nothing),
+		cmocka_unit_test(validation_errors),
+		cmocka_unit_test(caps),
+		cmocka_unit_test(dumps_in_each_format),
+		cmocka_unit_test(dump_pages_and_time_budget),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
