@@ -14,6 +14,7 @@
 
 #include "auth/auth.h"
 #include "catalog/catalog.h"
+#include "cert/cert.h"
 #include "core/log.h"
 #include "core/rand.h"
 #include "http/server.h"
@@ -93,7 +94,8 @@ static dg_rc add_routes(struct dg_app *app, struct dg_err *err)
 	/* domains' routes come before the general pages, so a domain's page
 	 * (e.g. /services) replaces the thin entrance of the same path */
 	const struct dg_route *(*const sources[])(size_t *) = {
-		dg_catalog_routes, dg_opendata_routes, dg_auth_routes, dg_jobs_routes, dg_web_routes,
+		dg_catalog_routes, dg_opendata_routes, dg_auth_routes, dg_jobs_routes, dg_cert_routes,
+		dg_web_routes,
 	};
 	app->router = dg_router_new();
 	if (dg_router_add(app->router, app_routes, sizeof(app_routes) / sizeof(app_routes[0])))
@@ -113,6 +115,7 @@ const struct dg_migration *const *dg_app_migration_lists(size_t *n)
 	static const struct dg_migration *const lists[] = {
 		dg_app_migrations,     dg_jobs_migrations,     dg_auth_migrations,
 		dg_catalog_migrations, dg_opendata_migrations, dg_datastore_migrations,
+		dg_cert_migrations,
 	};
 	*n = sizeof(lists) / sizeof(lists[0]);
 	return lists;
