@@ -71,7 +71,7 @@ static bool is_issuer_staff(const struct dg_req *r, const struct cert_rec *c)
 
 static bool is_holder(const struct dg_req *r, const struct cert_rec *c)
 {
-	return r->user && !r->user->via_token && r->user->id == c->holder_user_id;
+	return r->user && r->user->id == c->holder_user_id;
 }
 
 static const char *status_key(struct dg_req *r, const char *prefix, enum dg_cert_status st)
