@@ -23,6 +23,7 @@
 #include "cert/pdf.h"
 #include "cert/qr.h"
 #include "core/str.h"
+#include "web/i18n.h"
 #include "web/page.h"
 
 #define PRESENTED_MAX (64u << 10) /* bytes of a presented document to check */
@@ -101,6 +102,10 @@ static json_t *view(struct dg_req *r, const struct cert_rec *c, enum dg_cert_sta
 	json_object_set_new(v, "status", json_string(dg_cert_status_name(st)));
 	json_object_set_new(v, "status_label", json_string(status_key(r, "cert.status.", st)));
 	json_object_set_new(v, "status_help", json_string(status_key(r, "cert.status_help.", st)));
+	/* the state in the other language too, for a visitor who reads only that one */
+	json_object_set_new(v, "status_other", json_string(dg_i18n_get(r->app->i18n, is_en(r) ? "zh" : "en",
+								       dg_arena_printf(r->arena, "cert.status.%s", dg_cert_status_name(st)))));
+	json_object_set_new(v, "other_lang", json_string(is_en(r) ? "zh-CN" : "en"));
 	json_object_set_new(v, "tag", json_string(st == DG_CERT_VALID ? "tag-green" : st == DG_CERT_REVOKED || st == DG_CERT_TAMPERED ? "tag-red" : "tag-grey"));
 	json_object_set_new(v, "tampered", json_boolean(st == DG_CERT_TAMPERED));
 	if (privileged && *c->case_ref)
