@@ -19,7 +19,8 @@ pkgs=(make gcc pkg-config libc6-dev
 case "$what" in
 run) ;;
 test) pkgs+=(libcmocka-dev postgresql-15 sqlite3 chromium fonts-noto-cjk nodejs npm
-		unzip libxml2-utils) ;;
+		unzip libxml2-utils
+		zbar-tools poppler-utils poppler-data) ;;
 bench) pkgs+=(nginx-light wrk sqlite3 postgresql-15 nodejs npm) ;;
 fuzz) pkgs+=(clang libclang-rt-14-dev) ;;
 *) echo "deps.sh: unknown set '$what' (run, test, bench, fuzz)" >&2; exit 2 ;;

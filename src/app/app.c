@@ -15,6 +15,7 @@
 #include "auth/auth.h"
 #include "cases/cases.h"
 #include "catalog/catalog.h"
+#include "cert/cert.h"
 #include "core/log.h"
 #include "core/rand.h"
 #include "http/server.h"
@@ -97,6 +98,7 @@ static dg_rc add_routes(struct dg_app *app, struct dg_err *err)
 		dg_catalog_edit_routes, dg_catalog_routes,      dg_cases_apply_routes,
 		dg_cases_office_routes, dg_cases_api_routes,    dg_opendata_routes,
 		dg_datastore_routes,    dg_auth_routes,         dg_jobs_routes,
+		dg_cert_routes,
 		dg_web_routes,
 	};
 	app->router = dg_router_new();
@@ -118,6 +120,7 @@ const struct dg_migration *const *dg_app_migration_lists(size_t *n)
 		dg_app_migrations,     dg_jobs_migrations,     dg_auth_migrations,
 		dg_catalog_migrations, dg_opendata_migrations, dg_datastore_migrations,
 		dg_cases_migrations,
+		dg_cert_migrations,
 	};
 	*n = sizeof(lists) / sizeof(lists[0]);
 	return lists;

@@ -1,0 +1,58 @@
+/*
+ * qr.h - QR codes (ISO/IEC 18004) for certificate verification links.
+ *
+ * Byte mode only, error correction level M (about 15% of the symbol may be
+ * lost), versions 1 to 40, all eight masks tried and the one with the
+ * lowest penalty kept. The symbol is a square of modules, dark or light,
+ * without its quiet zone; the SVG writer adds the four-module quiet zone.
+ *
+ * Limits: at most DG_QR_MAX_BYTES of input (version 40-M); more is
+ * DG_ETOOBIG. A struct dg_qr is plain memory (about 31 KiB): no release.
+ */
+#ifndef DG_QR_H
+#define DG_QR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/buf.h"
+#include "core/err.h"
+
+#define DG_QR_MAX_VERSION 40
+#define DG_QR_MAX_SIZE (17 + 4 * DG_QR_MAX_VERSION) /* 177 modules */
+#define DG_QR_MAX_BYTES 2331                          /* byte mode at 40-M */
+#define DG_QR_QUIET 4                                 /* light modules around the symbol */
+
+struct dg_qr {
+	int version; /* 1..40 */
+	int size;    /* 17 + 4 * version modules a side */
+	int mask;    /* 0..7, the mask applied */
+	unsigned char m[DG_QR_MAX_SIZE * DG_QR_MAX_SIZE]; /* row-major, 1 = dark */
+};
+
+/* Choices for tests; zero means "pick" (the smallest version, the best mask). */
+struct dg_qr_opts {
+	int min_version; /* 0 or 1..40 */
+	int mask;        /* -1 or 0: automatic when use_mask is false */
+	bool use_mask;   /* force .mask (0..7) instead of scoring all eight */
+};
+
+/*
+ * Encode n bytes (any bytes, n may be 0) into out. opts may be NULL.
+ * ETOOBIG when the data does not fit version 40-M, EINVAL for bad opts.
+ */
+dg_rc dg_qr_encode(const void *data, size_t n, const struct dg_qr_opts *opts,
+		   struct dg_qr *out) DG_MUST;
+
+/* The module at column x, row y (0-based, inside the symbol); false outside. */
+bool dg_qr_dark(const struct dg_qr *q, int x, int y);
+
+/*
+ * Append an SVG image of q to out: a white square with the quiet zone and
+ * one path of dark modules (crisp edges), role="img" with label as its
+ * accessible name (<title>, escaped). px is the width and height in pixels
+ * written on the element (0: 4 pixels a module). ETOOBIG when out is full.
+ */
+dg_rc dg_qr_svg(const struct dg_qr *q, const char *label, int px, struct dg_buf *out) DG_MUST;
+
+#endif
