@@ -98,6 +98,16 @@ for (const elder of [false, true]) {
       // the applicant sees the decision, rates badly, and later sees the reply
       await cit.goto(`/my/cases/${ref}`);
       assert.ok((await cit.content()).includes('CERT-'));
+      // the certificate verifies, for the holder and for anyone with the link
+      await Promise.all([cit.waitForNavigation(), cit.locator('a[href^="/certificates/CERT-"]').first().click()]);
+      await audited(cit, 'certificate');
+      const certUrl = new URL(cit.url()).pathname;
+      const anon = await (await newContext(browser, opts)).newPage();
+      const res = await anon.goto(certUrl);
+      assert.equal(res.status(), 200);
+      await audited(anon, 'certificate as a visitor');
+      await anon.context().close();
+      await cit.goto(`/my/cases/${ref}`);
       await cit.check('#level-2');
       await cit.fill('#comment', '等待时间太长');
       await submit(cit, `form[action="/my/cases/${ref}/rating"]`);
