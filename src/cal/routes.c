@@ -151,8 +151,9 @@ static dg_rc holidays_add(struct dg_req *r)
 		form_error(r, data, strlen(date) > FIELD_MAX ? "date" : "name", "cal.err.too_long");
 		return holidays_page(r, 413, year, data);
 	}
-	struct dg_str ds = dg_str_trim(dg_str_of(date));
+	struct dg_str ds = dg_str_trim(dg_str_of(date)), ns = dg_str_trim(dg_str_of(name));
 	char *dtext = dg_arena_strndup(r->arena, ds.p, ds.n);
+	name = dg_arena_strndup(r->arena, ns.p, ns.n);
 	int kind = strcmp(kind_s, "1") == 0 ? DG_DAY_HOLIDAY
 		   : strcmp(kind_s, "2") == 0 ? DG_DAY_WORKDAY
 					      : 0;

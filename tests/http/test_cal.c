@@ -240,6 +240,10 @@ static void bad_input_changes_nothing(void **state)
 	assert_int_equal(post_add(c, csrf, "31/12/2027", "1", "x", en, &body), 422);
 	assert_non_null(strstr(body, "Enter a real date as year-month-day"));
 	free(body);
+	/* a name of spaces is no name */
+	assert_int_equal(post_add(c, csrf, "2027-03-03", "1", "   ", NULL, &body), 422);
+	assert_non_null(strstr(body, "请填写名称"));
+	free(body);
 	/* nothing at all: one error per field */
 	assert_int_equal(post_add(c, csrf, "", "", "", NULL, &body), 422);
 	assert_non_null(strstr(body, "请填写日期"));
