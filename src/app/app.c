@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "auth/auth.h"
+#include "cal/cal.h"
 #include "cases/cases.h"
 #include "catalog/catalog.h"
 #include "cert/cert.h"
@@ -21,6 +22,7 @@
 #include "http/server.h"
 #include "jobs/demo_tally.h"
 #include "jobs/jobs.h"
+#include "notify/notify.h"
 #include "opendata/datastore.h"
 #include "opendata/opendata.h"
 #include "web/i18n.h"
@@ -98,7 +100,7 @@ static dg_rc add_routes(struct dg_app *app, struct dg_err *err)
 		dg_catalog_edit_routes, dg_catalog_routes,      dg_cases_apply_routes,
 		dg_cases_office_routes, dg_cases_api_routes,    dg_opendata_routes,
 		dg_datastore_routes,    dg_auth_routes,         dg_jobs_routes,
-		dg_cert_routes,
+		dg_cert_routes,         dg_notify_routes,       dg_cal_routes,
 		dg_web_routes,
 	};
 	app->router = dg_router_new();
@@ -119,6 +121,7 @@ const struct dg_migration *const *dg_app_migration_lists(size_t *n)
 	static const struct dg_migration *const lists[] = {
 		dg_app_migrations,     dg_jobs_migrations,     dg_auth_migrations,
 		dg_catalog_migrations, dg_opendata_migrations, dg_datastore_migrations,
+		dg_notify_migrations,  dg_cal_migrations,
 		dg_cases_migrations,
 		dg_cert_migrations,
 	};
@@ -155,6 +158,8 @@ dg_rc dg_app_open(struct dg_app *app, const struct dg_config *cfg, struct dg_err
 	char i18n_dir[4096];
 	snprintf(i18n_dir, sizeof(i18n_dir), "%s/i18n", cfg->templates_dir);
 	rc = dg_i18n_load_dir(i18n_dir, &app->i18n, err);
+	if (!rc)
+		rc = dg_notify_configure(cfg->webhook_url, cfg->webhook_secret, app->i18n, err);
 	if (rc)
 		goto out;
 	rc = add_routes(app, err);
@@ -313,6 +318,7 @@ int dg_app_serve(struct dg_app *app)
 
 	dg_demo_tally_register();
 	dg_datastore_register_jobs();
+	dg_notify_register_jobs();
 	if (dg_jobs_start(app->store, app->cfg.job_workers, app->cfg.job_lease_sec, &app->jobs)) {
 		dg_error("the job workers could not start");
 		return 1;

@@ -6,6 +6,7 @@
 #ifndef DG_CAL_H
 #define DG_CAL_H
 
+#include <jansson.h>
 #include <stddef.h>
 
 #include "core/date.h"
@@ -21,13 +22,38 @@ const struct dg_route *dg_cal_routes(size_t *n);
 /* Read the whole calendar from the store into c (initialised by the caller). */
 dg_rc dg_cal_load(struct dg_db *db, struct dg_calendar *c) DG_MUST;
 
-/* The day n working days after start by the stored calendar. */
+/* The day n working days after start by the stored calendar; EINVAL unless 0 <= n <= 3650. */
 dg_rc dg_cal_workdays_add(struct dg_db *db, dg_day start, int n, dg_day *out) DG_MUST;
 
-/* Working days in (from, to] by the stored calendar. */
+/*
+ * Working days in (from, to] by the stored calendar, negative when to < from;
+ * EINVAL when the two are more than 100 years apart (the count walks the days).
+ */
 dg_rc dg_cal_workdays_between(struct dg_db *db, dg_day from, dg_day to, int *out) DG_MUST;
 
-/* The demo region's calendar (this year's and next year's holidays), in the caller's transaction. */
+/*
+ * Add one day to the calendar: kind DG_DAY_HOLIDAY (a public holiday) or
+ * DG_DAY_WORKDAY (a Saturday or Sunday worked in exchange, 调休); name is
+ * what the day is ("国庆节", "国庆节调休上班"), 1..DG_CAL_NAME_CHARS characters.
+ * EINVAL with err->field ("date", "kind", "name") and err->msg a message key
+ * ("cal.err.*") for the caller to translate; ECONFLICT (field "date") when
+ * the day is listed already. Nothing changes on error.
+ */
+#define DG_CAL_NAME_CHARS 40
+dg_rc dg_cal_add(struct dg_db *db, dg_day day, int kind, const char *name,
+		 struct dg_err *err) DG_MUST;
+
+/* Remove a day from the calendar; ENOTFOUND when it is not listed. */
+dg_rc dg_cal_remove(struct dg_db *db, dg_day day) DG_MUST;
+
+/*
+ * The days listed in year (1..9999), in order, as a JSON array of
+ * {"date":"YYYY-MM-DD","day":dg_day,"weekday":1..7,"kind":1|2,"name":"..."}.
+ * Caller owns the reference.
+ */
+dg_rc dg_cal_list_year(struct dg_db *db, int year, json_t **out) DG_MUST;
+
+/* The demo region's calendar (2026 and 2027 holidays, 调休 days), in the caller's transaction. */
 dg_rc dg_cal_demo_seed(struct dg_db *db, struct dg_err *err) DG_MUST;
 
 #endif

@@ -111,6 +111,15 @@ static dg_rc set(struct dg_config *c, const char *key, const char *v, struct dg_
 			rc = dg_err_set(err, DG_EINVAL, "log level must be debug, info, warn, error or off");
 	} else if (strcmp(key, "pwhash") == 0) {
 		rc = set_pwhash(c, v, err);
+	} else if (strcmp(key, "webhook-url") == 0) {
+		/* other schemes (file:, ftp: ...) would let the setting read or reach too much */
+		if (strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0)
+			rc = dg_err_set(err, DG_EINVAL,
+					"webhook URL must start with http:// or https://");
+		else
+			c->webhook_url = v;
+	} else if (strcmp(key, "webhook-secret") == 0) {
+		c->webhook_secret = v;
 	} else {
 		rc = dg_err_set(err, DG_EINVAL, "unknown option --%s", key);
 	}
@@ -128,7 +137,8 @@ dg_rc dg_config_from_env(struct dg_config *c, struct dg_err *err)
 		{"DGOV_STATIC", "static"},  {"DGOV_THREADS", "threads"},
 		{"DGOV_JOB_WORKERS", "job-workers"}, {"DGOV_JOB_LEASE", "job-lease"},
 		{"DGOV_MAX_BODY", "max-body"}, {"DGOV_LOG_LEVEL", "log-level"},
-		{"DGOV_PWHASH", "pwhash"},
+		{"DGOV_PWHASH", "pwhash"},  {"DGOV_WEBHOOK_URL", "webhook-url"},
+		{"DGOV_WEBHOOK_SECRET", "webhook-secret"},
 	};
 	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
 		const char *v = getenv(map[i].env);
@@ -182,7 +192,7 @@ int dg_config_has_flag(const char *name)
 	static const char *const flags[] = {"listen",  "port",        "db",        "data",
 					    "key-file", "templates",  "static",    "threads",
 					    "job-workers", "job-lease", "max-body", "log-level",
-					    "pwhash"};
+					    "pwhash", "webhook-url", "webhook-secret"};
 	size_t n = strcspn(name, "=");
 	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
 		if (strlen(flags[i]) == n && strncmp(flags[i], name, n) == 0)
@@ -204,5 +214,8 @@ const char *dg_config_usage(void)
 	       "  --job-lease SEC      a job whose worker vanished is retaken after this (default 30)\n"
 	       "  --max-body BYTES     largest request body accepted (default 10 MiB)\n"
 	       "  --log-level L        debug, info, warn, error, off\n"
-	       "  --pwhash COST        password hash cost: interactive (default), moderate, min\n";
+	       "  --pwhash COST        password hash cost: interactive (default), moderate, min\n"
+	       "  --webhook-url URL    also POST every inbox notice here (http:// or https://)\n"
+	       "  --webhook-secret S   key for the notices' HMAC-SHA256 signature (16+ bytes;\n"
+	       "                       DGOV_WEBHOOK_SECRET keeps it out of the process list)\n";
 }

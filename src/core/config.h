@@ -5,7 +5,8 @@
  * Environment: PORT, DGOV_LISTEN (host:port), DGOV_DB, DGOV_DATA_DIR,
  * DGOV_KEY_FILE, DGOV_KEY (hex, overrides the file), DGOV_TEMPLATES,
  * DGOV_STATIC, DGOV_THREADS, DGOV_JOB_WORKERS, DGOV_JOB_LEASE,
- * DGOV_MAX_BODY, DGOV_LOG_LEVEL, DGOV_PWHASH (interactive|moderate|min).
+ * DGOV_MAX_BODY, DGOV_LOG_LEVEL, DGOV_PWHASH (interactive|moderate|min),
+ * DGOV_WEBHOOK_URL, DGOV_WEBHOOK_SECRET.
  * Strings point into argv, the environment or static defaults; the config
  * owns nothing and needs no release.
  */
@@ -37,6 +38,8 @@ struct dg_config {
 	enum dg_log_level log_level;
 	enum dg_pwhash_cost pwhash;
 	int secure_cookies;        /* add Secure to cookies (behind TLS) */
+	const char *webhook_url;   /* notices are also POSTed here (http/https), or NULL */
+	const char *webhook_secret; /* key of their HMAC-SHA256 signature, or NULL */
 };
 
 void dg_config_defaults(struct dg_config *c);
@@ -48,7 +51,7 @@ dg_rc dg_config_from_env(struct dg_config *c, struct dg_err *err) DG_MUST;
  * Apply flags from argv[0..argc): --listen HOST:PORT, --port N, --db URL,
  * --data DIR, --key-file F, --templates DIR, --static DIR, --threads N,
  * --job-workers N, --job-lease SEC, --max-body BYTES, --log-level L,
- * --pwhash COST. Unknown flags are EINVAL.
+ * --pwhash COST, --webhook-url URL, --webhook-secret S. Unknown flags are EINVAL.
  */
 dg_rc dg_config_from_args(struct dg_config *c, int argc, char **argv, struct dg_err *err) DG_MUST;
 

@@ -18,9 +18,11 @@
 #include "auth/auth.h"
 #include "auth/auth_int.h"
 #include "auth/pii.h"
+#include "cal/cal.h"
 #include "cases/cases.h"
 #include "catalog/catalog.h"
 #include "core/log.h"
+#include "notify/notify.h"
 #include "opendata/opendata.h"
 #include "store/store.h"
 
@@ -208,6 +210,10 @@ dg_rc dg_demo_seed(struct dg_app *app, struct dg_err *err)
 		rc = dg_catalog_demo_seed(db, err);
 	if (!rc)
 		rc = dg_opendata_demo_seed(db, err);
+	if (!rc)
+		rc = dg_cal_demo_seed(db, err);
+	if (!rc)
+		rc = dg_notify_demo_seed(db, err);
 	if (!rc)
 		rc = dg_cases_demo_seed(app, db, err);
 	if (rc) {

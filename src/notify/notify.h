@@ -17,9 +17,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/buf.h"
 #include "core/err.h"
 #include "http/router.h"
 #include "store/store.h"
+
+struct dg_i18n;
 
 extern const struct dg_migration dg_notify_migrations[];
 
@@ -40,5 +43,40 @@ void dg_notify_register_jobs(void);
  */
 dg_rc dg_notify(struct dg_db *db, int64_t user_id, const char *kind, json_t *params,
 		const char *link, struct dg_err *err) DG_MUST;
+
+/* A few messages in the demo resident's inbox (zhangsan), in the caller's transaction. */
+dg_rc dg_notify_demo_seed(struct dg_db *db, struct dg_err *err) DG_MUST;
+
+/* Messages' caps: params as JSON, a link, one placeholder's name. */
+#define DG_NOTIFY_PARAMS_MAX 4096
+#define DG_NOTIFY_LINK_MAX 512
+#define DG_NOTIFY_NAME_MAX 64
+
+/* Unread messages in user_id's inbox. */
+dg_rc dg_notify_unread(struct dg_db *db, int64_t user_id, int64_t *n) DG_MUST;
+
+/*
+ * Set the webhook and the catalogue the delivery job renders messages with.
+ * url NULL or "" turns the webhook off; otherwise it must be http:// or
+ * https:// and secret at least 16 bytes (EINVAL with a message in err).
+ * i18n is borrowed and must outlive the job workers. dg_app_open calls this
+ * from the configuration; tests call it again to switch (thread-safe).
+ */
+dg_rc dg_notify_configure(const char *url, const char *secret, const struct dg_i18n *i18n,
+			  struct dg_err *err) DG_MUST;
+
+/* The known kinds, in catalogue order (n gets how many). */
+const char *const *dg_notify_kinds(size_t *n);
+
+/*
+ * Fill tmpl's {name} placeholders (name: letters, digits, '_', at most
+ * DG_NOTIFY_NAME_MAX) from params into out as plain text, for the template
+ * engine or JSON to escape. A placeholder takes params' "<name>_<lang>"
+ * member when there is one, else "<name>"; strings print as they are,
+ * integers in decimal, anything else or a missing member as nothing. A '{'
+ * that does not open a placeholder prints as it is. ETOOBIG at out's cap.
+ */
+dg_rc dg_notify_fill(const char *tmpl, const json_t *params, const char *lang,
+		     struct dg_buf *out) DG_MUST;
 
 #endif

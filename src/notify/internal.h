@@ -1,0 +1,41 @@
+/*
+ * internal.h - what the inbox's files share (notify.c, webhook.c, routes.c)
+ * and the knob its tests turn; not for other modules.
+ */
+#ifndef DG_NOTIFY_INTERNAL_H
+#define DG_NOTIFY_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/err.h"
+#include "jobs/jobs.h"
+
+struct dg_i18n;
+
+#define NOTIFY_JOB "notify.webhook"
+
+/*
+ * Delivery attempts of one message before it is recorded as failed (12 in
+ * production: with the jobs module's backoff, about 37 minutes of retries).
+ * Set it before dg_notify_register_jobs.
+ */
+extern int dg_notify_webhook_attempts;
+
+/* The webhook settings as they are now, copied out under the lock. */
+struct notify_conf {
+	char url[2048];
+	char secret[256];
+	const struct dg_i18n *i18n;
+};
+
+/* Copy the current settings into c (wipe c->secret after use). */
+void notify_conf_get(struct notify_conf *c);
+
+/* The delivery job's handler (webhook.c). */
+dg_rc notify_webhook_run(struct dg_job *job, struct dg_err *err) DG_MUST;
+
+/* True when kind is in the catalogue of kinds. */
+bool notify_kind_known(const char *kind);
+
+#endif
