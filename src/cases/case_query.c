@@ -235,9 +235,9 @@ dg_rc case_rectify_step(struct dg_db *db, int64_t id, const struct case_actor *w
 		char link[64];
 		const char *ref = json_string_value(json_object_get(x, "ref"));
 		snprintf(link, sizeof(link), "/my/cases/%s", ref);
-		json_t *p = json_pack("{s:s, s:s, s:s}", "ref", ref, "item_zh",
-				      json_string_value(json_object_get(x, "item_name_zh")), "item_en",
-				      json_string_value(json_object_get(x, "item_name_en")));
+		json_t *p = json_pack("{s:s, s:s, s:s, s:s}", "ref", ref, "service",
+				      json_string_value(json_object_get(x, "item_name_zh")), "service_en",
+				      json_string_value(json_object_get(x, "item_name_en")), "reply", text);
 		rc = dg_notify(db, json_integer_value(json_object_get(x, "applicant_id")), "rating.replied", p, link, err);
 		json_decref(p);
 	}

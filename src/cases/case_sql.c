@@ -378,19 +378,31 @@ static dg_rc add_event(struct dg_db *db, int64_t id, const struct case_actor *wh
 			  NULL);
 }
 
-/* Tell the applicant: an inbox message of kind about case c. */
-static dg_rc tell(struct dg_db *db, const json_t *c, const char *kind, const char *extra_key, const char *extra,
-		  struct dg_err *err)
+/*
+ * Tell the applicant: an inbox message of kind about case c, with the
+ * reference and the service's names, and extra (borrowed, may be NULL) for
+ * the kind's own placeholders.
+ */
+static dg_rc tell(struct dg_db *db, const json_t *c, const char *kind, const json_t *extra, struct dg_err *err)
 {
 	char link[64];
 	snprintf(link, sizeof(link), "/my/cases/%s", str_of(c, "ref"));
-	json_t *p = json_pack("{s:s, s:s, s:s, s:s, s:s}", "ref", str_of(c, "ref"), "item_zh", str_of(c, "item_name_zh"),
-			      "item_en", str_of(c, "item_name_en"), "dept_zh", str_of(c, "dept_name_zh"), "dept_en",
-			      str_of(c, "dept_name_en"));
-	if (extra_key)
-		json_object_set_new(p, extra_key, json_string(extra ? extra : ""));
+	json_t *p = json_pack("{s:s, s:s, s:s}", "ref", str_of(c, "ref"), "service", str_of(c, "item_name_zh"),
+			      "service_en", str_of(c, "item_name_en"));
+	if (extra)
+		json_object_update(p, (json_t *)extra);
 	dg_rc rc = dg_notify(db, json_integer_value(json_object_get(c, "applicant_id")), kind, p, link, err);
 	json_decref(p);
+	return rc;
+}
+
+/* tell() with one extra placeholder. */
+static dg_rc tell1(struct dg_db *db, const json_t *c, const char *kind, const char *key, const char *val,
+		   struct dg_err *err)
+{
+	json_t *x = json_pack("{s:s}", key, val ? val : "");
+	dg_rc rc = tell(db, c, kind, x, err);
+	json_decref(x);
 	return rc;
 }
 
@@ -461,7 +473,7 @@ dg_rc case_submit(struct dg_db *db, const char *ref, const struct case_actor *wh
 		rc = add_event(db, json_integer_value(json_object_get(c, "id")), who, "submit", "draft", "submitted", "",
 			       json_integer_value(json_object_get(c, "dept_id")));
 	if (!rc)
-		rc = tell(db, c, "case.submitted", NULL, NULL, err);
+		rc = tell(db, c, "case.submitted", NULL, err);
 	return finish(rc, c, err, "cases.err.not_draft");
 }
 
@@ -479,7 +491,7 @@ dg_rc case_withdraw(struct dg_db *db, const char *ref, const struct case_actor *
 		rc = add_event(db, json_integer_value(json_object_get(c, "id")), who, "withdraw", "submitted", "withdrawn",
 			       "", json_integer_value(json_object_get(c, "dept_id")));
 	if (!rc)
-		rc = tell(db, c, "case.withdrawn", NULL, NULL, err);
+		rc = tell(db, c, "case.withdrawn", NULL, err);
 	return finish(rc, c, err, "cases.err.withdraw_late");
 }
 
@@ -516,7 +528,7 @@ dg_rc case_answer_supplement(struct dg_db *db, const char *ref, const struct cas
 		rc = add_event(db, json_integer_value(json_object_get(c, "id")), who, "supplement", "supplement", back,
 			       note, json_integer_value(json_object_get(c, "dept_id")));
 	if (!rc)
-		rc = tell(db, c, "case.resumed", NULL, NULL, err);
+		rc = tell(db, c, "case.resumed", NULL, err);
 	return finish(rc, c, err, "cases.err.no_supplement");
 }
 
@@ -593,9 +605,12 @@ static dg_rc approve(struct dg_db *db, const struct dg_keys *keys, json_t *c, co
 	if (!rc)
 		rc = move(db, c, from, "approved", "decided_ms = ?, cert_id = ?, reason = ''", DG_ARGS(DG_VI(dg_now_ms()), DG_VT(cert)));
 	if (!rc)
-		rc = tell(db, c, "case.approved", NULL, NULL, err);
-	if (!rc)
-		rc = tell(db, c, "cert.issued", "cert", cert, err);
+		rc = tell(db, c, "case.approved", NULL, err);
+	if (!rc) {
+		json_t *x = json_pack("{s:s, s:s, s:s}", "cert", in.title_zh, "cert_en", in.title_en, "number", cert);
+		rc = tell(db, c, "cert.issued", x, err);
+		json_decref(x);
+	}
 	return rc;
 }
 
@@ -648,7 +663,7 @@ dg_rc case_act(struct dg_db *db, const struct dg_keys *keys, const char *ref, co
 		if (!rc) {
 			char s[11];
 			dg_day_format(due, s);
-			rc = tell(db, c, "case.accepted", "due", s, err);
+			rc = tell1(db, c, "case.accepted", "due", s, err);
 		}
 		break;
 	case 1: /* refuse */
@@ -656,14 +671,14 @@ dg_rc case_act(struct dg_db *db, const struct dg_keys *keys, const char *ref, co
 		to = k == 1 ? "refused" : "denied";
 		rc = move(db, c, from, to, "decided_ms = ?, reason = ?", DG_ARGS(DG_VI(dg_now_ms()), DG_VT(reason)));
 		if (!rc)
-			rc = tell(db, c, k == 1 ? "case.refused" : "case.denied", "reason", reason, err);
+			rc = tell1(db, c, k == 1 ? "case.refused" : "case.denied", "reason", reason, err);
 		break;
 	case 2: /* request_supplement: the clock stops */
 		to = "supplement";
 		rc = move(db, c, from, to, "paused_day = ?, paused_from = ?, reason = ?",
 			  DG_ARGS(DG_VI(today), DG_VT(from), DG_VT(reason)));
 		if (!rc)
-			rc = tell(db, c, "case.supplement", "what", reason, err);
+			rc = tell1(db, c, "case.supplement", "materials", reason, err);
 		break;
 	case 3: /* review: an opinion on record */
 		to = "reviewed";
@@ -678,8 +693,18 @@ dg_rc case_act(struct dg_db *db, const struct dg_keys *keys, const char *ref, co
 		rc = transfer_target(db, c, act->to_dept, &target, err);
 		if (!rc)
 			rc = move(db, c, from, from, "dept_id = ?", DG_ARGS(DG_VI(target)));
+		struct dg_rows *rw = NULL;
+		json_t *x = NULL;
 		if (!rc)
-			rc = tell(db, c, "case.transferred", "to", act->to_dept, err);
+			rc = dg_db_query(db, "SELECT name_zh, name_en FROM departments WHERE id = ?", DG_ARGS(DG_VI(target)), &rw);
+		if (!rc)
+			rc = dg_rows_next(rw);
+		if (!rc)
+			x = json_pack("{s:s, s:s}", "dept", dg_rows_text(rw, 0), "dept_en", dg_rows_text(rw, 1));
+		dg_rows_free(rw);
+		if (!rc)
+			rc = tell(db, c, "case.transferred", x, err);
+		json_decref(x);
 		break;
 	}
 	}

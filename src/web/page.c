@@ -146,13 +146,24 @@ static json_t *nav_json(const struct dg_req *r)
 	    {"/data", "nav.data"}, {"/policies", "nav.policies"},
 	    {"/help", "nav.help"},
 	};
+	/* what a signed-in user comes back for: their cases and messages, or the queue */
+	static const char *const applicant[][2] = {{"/my/cases", "nav.my_cases"}, {"/inbox", "nav.inbox"}};
+	static const char *const staff[][2] = {{"/office", "nav.office"}, {"/inbox", "nav.inbox"}};
+	static const char *const admin[][2] = {{"/office", "nav.office"}, {"/admin/users", "nav.admin"}};
+	enum dg_role role = r->user ? r->user->role : DG_ROLE_ANON;
+	const char *const(*mine)[2] = role == DG_ROLE_CITIZEN || role == DG_ROLE_AGENT ? applicant
+				      : role == DG_ROLE_STAFF                       ? staff
+				      : role == DG_ROLE_ADMIN                       ? admin
+										    : NULL;
 	json_t *list = json_array();
 	const char *path = r->path ? r->path : "/";
-	for (size_t i = 0; i < sizeof(items) / sizeof(items[0]); i++) {
+	size_t nbase = sizeof(items) / sizeof(items[0]), nmine = mine ? 2 : 0;
+	for (size_t i = 0; i < nbase + nmine; i++) {
+		const char *const *e = i < nbase ? items[i] : mine[i - nbase];
 		json_t *it = json_object();
-		json_object_set_new(it, "href", json_string(items[i][0]));
-		json_object_set_new(it, "label", json_string(dg_t(r, items[i][1])));
-		json_object_set_new(it, "current", json_boolean(nav_current(path, items[i][0])));
+		json_object_set_new(it, "href", json_string(e[0]));
+		json_object_set_new(it, "label", json_string(dg_t(r, e[1])));
+		json_object_set_new(it, "current", json_boolean(nav_current(path, e[0])));
 		json_array_append_new(list, it);
 	}
 	return list;

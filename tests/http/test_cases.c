@@ -224,6 +224,11 @@ static void browser_journey(void **state)
 	th_resp_release(&r);
 	assert_status(ref, "accepted");
 	int64_t due = sql_int("SELECT due_day FROM cases WHERE ref = ?", ref);
+	/* the applicant is told, with the promised date, in their inbox */
+	assert_int_equal(th_get(cit, "/inbox", &r), 200);
+	assert_non_null(strstr(r.body, ref));
+	assert_non_null(strstr(r.body, "已受理"));
+	th_resp_release(&r);
 	assert_true(due >= dg_day_today() + 10); /* 10 promised working days: at least 10 calendar days */
 	/* asking for material needs a reason; then the clock stops */
 	assert_int_equal(staff_act(mz, ref, "action=request_supplement&reason=", &r), 422);
