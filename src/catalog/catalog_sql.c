@@ -40,6 +40,12 @@ const struct dg_migration dg_catalog_migrations[] = {
 	 " name_zh TEXT NOT NULL, name_en TEXT NOT NULL, required BIGINT NOT NULL, medium TEXT NOT NULL,"
 	 " copies BIGINT NOT NULL, format TEXT NOT NULL, source TEXT NOT NULL);"
 	 "CREATE INDEX catalog_materials_version ON catalog_materials(version_id, pos);"},
+	/* a full-text index over the search tokens (search.c): FTS5 on SQLite,
+	 * a GIN index of the 'simple' tsvector on PostgreSQL */
+	{"catalog-002-search",
+	 "{{sqlite}}CREATE VIRTUAL TABLE catalog_fts USING fts5(tokens, tokenize = 'unicode61 remove_diacritics 0');"
+	 "INSERT INTO catalog_fts (rowid, tokens) SELECT id, tokens FROM catalog_versions;{{end}}"
+	 "{{pg}}CREATE INDEX catalog_versions_fts ON catalog_versions USING GIN (to_tsvector('simple', tokens));{{end}}"},
 	{NULL, NULL},
 };
 
@@ -320,6 +326,8 @@ dg_rc cat_put_draft(struct dg_db *db, const json_t *it, int64_t *item_id, struct
 	if (!rc)
 		rc = dg_db_query_int(db, "SELECT id FROM catalog_versions WHERE item_id = ? AND version = ?",
 				     DG_ARGS(DG_VI(item), DG_VI(ver + 1)), &vid);
+	if (!rc && dg_db_kind(db) == DG_STORE_SQLITE)
+		rc = dg_db_exec(db, "INSERT INTO catalog_fts (rowid, tokens) VALUES (?, ?)", DG_ARGS(DG_VI(vid), DG_VT(at)), NULL);
 	if (!rc)
 		rc = put_materials(db, vid, json_object_get(it, "materials"));
 	if (!rc && item_id)
@@ -499,6 +507,8 @@ dg_rc cat_save_draft(struct dg_db *db, const json_t *it, struct dg_err *err)
 			     DG_ARGS(DG_VT(str_of(it, "code"))), &vid);
 	if (!rc)
 		rc = dg_db_exec(db, "DELETE FROM catalog_materials WHERE version_id = ?", DG_ARGS(DG_VI(vid)), NULL);
+	if (!rc && dg_db_kind(db) == DG_STORE_SQLITE)
+		rc = dg_db_exec(db, "DELETE FROM catalog_fts WHERE rowid = ?", DG_ARGS(DG_VI(vid)), NULL);
 	if (!rc)
 		rc = dg_db_exec(db, "DELETE FROM catalog_versions WHERE id = ?", DG_ARGS(DG_VI(vid)), NULL);
 	if (rc && rc != DG_ENOTFOUND)
@@ -615,7 +625,32 @@ static dg_rc add_filter(struct where *w, const char *sql, const char *val)
 
 static const char *tag_pattern(struct where *w, const char *tag);
 
-static dg_rc build_search(const struct cat_query *q, struct where *w, struct dg_buf *toks)
+/*
+ * The full-text query for the tokens the LIKE patterns were made from: every
+ * token must be there, Latin words as prefixes. Tokens hold only a-z, 0-9
+ * and CJK characters (search.c), so neither syntax can be broken by them.
+ */
+static const char *fts_query(enum dg_store_kind kind, struct where *w, const char *const *pats, size_t np)
+{
+	struct dg_buf b;
+	dg_buf_init(&b, 4096);
+	int bad = 0;
+	for (size_t i = 0; i < np; i++) {
+		/* a pattern is "% tok%" (Latin, a prefix) or "% tok %" */
+		const char *t = pats[i] + 2;
+		size_t n = strlen(t) - (t[strlen(t) - 1] == '%' && t[strlen(t) - 2] == ' ' ? 2 : 1);
+		int prefix = (unsigned char)t[0] < 0x80;
+		if (kind == DG_STORE_PG)
+			bad |= dg_buf_addf(&b, "%s%.*s%s", i ? " & " : "", (int)n, t, prefix ? ":*" : "") != DG_OK;
+		else
+			bad |= dg_buf_addf(&b, "%s\"%.*s\"%s", i ? " " : "", (int)n, t, prefix ? "*" : "") != DG_OK;
+	}
+	const char *out = bad ? NULL : keep(w, dg_buf_take(&b));
+	dg_buf_release(&b);
+	return out;
+}
+
+static dg_rc build_search(enum dg_store_kind kind, const struct cat_query *q, struct where *w, struct dg_buf *toks)
 {
 	const char *pats[CAT_MAX_TOKENS];
 	size_t np = 0;
@@ -632,9 +667,14 @@ static dg_rc build_search(const struct cat_query *q, struct where *w, struct dg_
 		rc = dg_buf_adds(&w->sql, ") AS rank FROM catalog_items i JOIN departments d ON d.id = i.dept_id"
 					  " JOIN catalog_versions v ON v.item_id = i.id AND v.version = i.in_force"
 					  " WHERE i.status = 'active'");
-	for (size_t i = 0; !rc && i < np; i++) {
-		w->args[w->n++] = DG_VT(pats[i]);
-		rc = dg_buf_adds(&w->sql, " AND v.tokens LIKE ?");
+	if (!rc && np) {
+		const char *fq = fts_query(kind, w, pats, np);
+		if (!fq)
+			return DG_ETOOBIG;
+		w->args[w->n++] = DG_VT(fq);
+		rc = dg_buf_adds(&w->sql, kind == DG_STORE_PG
+						  ? " AND to_tsvector('simple', v.tokens) @@ to_tsquery('simple', ?)"
+						  : " AND v.id IN (SELECT rowid FROM catalog_fts WHERE catalog_fts MATCH ?)");
 	}
 	if (!rc)
 		rc = add_filter(w, " AND v.themes LIKE ?", tag_pattern(w, q->theme));
@@ -687,7 +727,7 @@ dg_rc cat_search(struct dg_db *db, const struct cat_query *q, json_t **out)
 	dg_buf_init(&w.sql, 8192);
 	dg_buf_init(&toks, 4096);
 	*out = NULL;
-	dg_rc rc = build_search(q, &w, &toks);
+	dg_rc rc = build_search(dg_db_kind(db), q, &w, &toks);
 	if (rc) {
 		rc = DG_OK; /* an over-long query: search with what fitted is not possible, so none */
 		goto done;

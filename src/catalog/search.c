@@ -7,10 +7,11 @@
  * lower-cased words, runs of CJK characters as overlapping bigrams (社会保险 ->
  * 社会 会保 保险), which lets a two-character query such as 社保 match
  * exactly and a longer one match all its bigrams. The text is stored in a
- * column and matched with LIKE '% token %' — the same SQL on both stores; at
- * the catalogue's size (hundreds to a few thousand items) a scan is fast,
- * and an FTS5 / tsvector index over the same tokens can replace it later
- * without changing this file.
+ * column and indexed as space-separated words: by an FTS5 table (unicode61
+ * keeps each bigram and word whole) on SQLite, by a GIN index of its
+ * 'simple' tsvector on PostgreSQL; catalog_sql.c asks both for every token,
+ * Latin words as prefixes. Tokens hold nothing but a-z, 0-9 and CJK
+ * characters, so no query syntax of either store can be spelled with them.
  */
 #include "catalog/internal.h"
 

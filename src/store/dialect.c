@@ -6,7 +6,9 @@
  * PostgreSQL, '?' becomes $1, $2, ... (but not inside '...' literals, "..."
  * identifiers or comments); tokens expand to each dialect's spelling. An
  * unknown {{token}} is EINVAL, so a typo fails loudly in tests rather than
- * reaching the database. SQL written for both databases uses neither
+ * reaching the database. Where the two cannot share a statement (full-text
+ * indexes), a script may hold {{sqlite}} ... {{end}} and {{pg}} ... {{end}}
+ * blocks, kept for their store only; blocks do not nest and hold no '?'. SQL written for both databases uses neither
  * PostgreSQL's $$ quoting nor E'' escapes, so the scanner need not know them.
  */
 #include "store/store.h"
@@ -59,17 +61,41 @@ static dg_rc add_token(enum dg_store_kind kind, const char **pp, struct dg_buf *
 	return DG_EINVAL;
 }
 
+/* {{sqlite}}, {{pg}} and {{end}}: 1 when one starts at *pp (moved past it), setting *block. */
+static int block_mark(const char **pp, int *block)
+{
+	static const char *const marks[] = {"{{end}}", "{{sqlite}}", "{{pg}}"};
+	for (int i = 0; i < 3; i++) {
+		size_t n = strlen(marks[i]);
+		if (strncmp(*pp, marks[i], n) == 0) {
+			*pp += n;
+			*block = i; /* 0 none, 1 SQLite's, 2 PostgreSQL's */
+			return 1;
+		}
+	}
+	return 0;
+}
+
 dg_rc dg_sql_translate(enum dg_store_kind kind, const char *sql, struct dg_buf *out)
 {
 	dg_rc rc = DG_OK;
 	unsigned nparam = 0;
+	int block = 0, was;
 	const char *p = sql;
 	dg_buf_reset(out);
 	while (*p && rc == DG_OK) {
 		size_t q = skip_quoted(p);
+		int skip = (block == 1 && kind != DG_STORE_SQLITE) || (block == 2 && kind != DG_STORE_PG);
+		was = block;
 		if (q) {
-			rc = dg_buf_add(out, p, q);
+			if (!skip)
+				rc = dg_buf_add(out, p, q);
 			p += q;
+		} else if (p[0] == '{' && p[1] == '{' && block_mark(&p, &block)) {
+			if ((was && block) || (!was && !block))
+				rc = DG_EINVAL; /* nested, or an end without a start */
+		} else if (skip) {
+			p++;
 		} else if (p[0] == '{' && p[1] == '{') {
 			rc = add_token(kind, &p, out);
 		} else if (*p == '?' && kind == DG_STORE_PG) {
@@ -80,7 +106,7 @@ dg_rc dg_sql_translate(enum dg_store_kind kind, const char *sql, struct dg_buf *
 			p++;
 		}
 	}
-	return rc;
+	return rc ? rc : block ? DG_EINVAL : DG_OK;
 }
 
 const char *dg_sql_migrate_lock(enum dg_store_kind kind)

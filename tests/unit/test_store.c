@@ -127,10 +127,18 @@ static void translate_cases(void **state)
 	/* tokens inside literals are data */
 	expect_translation(DG_STORE_PG, "SELECT '{{pk}}'", "SELECT '{{pk}}'");
 	expect_translation(DG_STORE_PG, "", "");
+	/* one store's blocks: kept for it, dropped for the other */
+	expect_translation(DG_STORE_SQLITE, "A;{{sqlite}}B 'x';{{end}}{{pg}}C ?;{{end}}D", "A;B 'x';D");
+	expect_translation(DG_STORE_PG, "A;{{sqlite}}B 'x';{{end}}{{pg}}C {{pk}};{{end}}D ?",
+			   "A;C BIGSERIAL PRIMARY KEY;D $1");
 
 	struct dg_buf b;
 	dg_buf_init(&b, 4096);
 	assert_int_equal(dg_sql_translate(DG_STORE_PG, "SELECT {{nope}}", &b), DG_EINVAL);
+	/* blocks must be closed, not nested, not ended twice */
+	assert_int_equal(dg_sql_translate(DG_STORE_PG, "{{pg}}A", &b), DG_EINVAL);
+	assert_int_equal(dg_sql_translate(DG_STORE_PG, "{{pg}}{{sqlite}}A{{end}}", &b), DG_EINVAL);
+	assert_int_equal(dg_sql_translate(DG_STORE_PG, "A{{end}}", &b), DG_EINVAL);
 	dg_buf_release(&b);
 	/* the buffer's cap holds */
 	dg_buf_init(&b, 8);
