@@ -133,4 +133,4 @@ format:
 clean:
 	rm -rf build
 
--include $(LIB_OBJ:.o=.d) $(BUILD)/src/main.d
+-include $(LIB_OBJ:.o=.d) $(BUILD)/src/main.d $(HTTP_HARNESS:.o=.d) $(UNIT_BIN:=.d) $(HTTP_BIN:=.d)
