@@ -56,23 +56,6 @@ static json_t *case_view(json_t *c)
 	return c;
 }
 
-static dg_rc in_tx(struct dg_req *r, dg_rc (*fn)(struct dg_req *, struct dg_db *, void *, struct dg_err *), void *arg,
-		   struct dg_err *err)
-{
-	struct dg_db *db = NULL;
-	dg_rc rc = dg_req_db(r, &db);
-	if (!rc && (rc = dg_db_begin(db)) == DG_OK) {
-		rc = fn(r, db, arg, err);
-		if (!rc)
-			rc = dg_db_commit(db);
-		if (rc)
-			dg_db_rollback(db);
-	}
-	if (rc && !err->msg[0])
-		dg_err_set(err, rc, "error.store");
-	return rc;
-}
-
 struct new_app {
 	json_t *item;
 	json_t *answers;
@@ -161,7 +144,7 @@ static dg_rc api_create(struct dg_req *r)
 	if (why)
 		rc = dg_err_set(&err, DG_EDENIED, "%s", why);
 	if (!rc)
-		rc = in_tx(r, create_tx, &a, &err);
+		rc = case_tx(r, create_tx, &a, &err);
 	json_decref(a.item);
 	if (rc == DG_EINVAL && json_array_size(a.errs)) {
 		json_t *fields = json_object(), *e;
@@ -218,7 +201,7 @@ static dg_rc withdraw_tx(struct dg_req *r, struct dg_db *db, void *arg, struct d
 static dg_rc api_withdraw(struct dg_req *r)
 {
 	struct dg_err err = {0};
-	dg_rc rc = in_tx(r, withdraw_tx, NULL, &err);
+	dg_rc rc = case_tx(r, withdraw_tx, NULL, &err);
 	return rc ? api_error(r, rc, &err) : reply_case(r);
 }
 
@@ -244,7 +227,7 @@ static dg_rc api_rate(struct dg_req *r)
 		dg_reply_json_error(r, DG_EINVAL, dg_t(r, "cases.err.json"), NULL);
 		return DG_OK;
 	}
-	dg_rc rc = in_tx(r, rate_tx, NULL, &err);
+	dg_rc rc = case_tx(r, rate_tx, NULL, &err);
 	return rc ? api_error(r, rc, &err) : reply_case(r);
 }
 

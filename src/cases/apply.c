@@ -44,6 +44,29 @@ dg_rc case_fail(struct dg_req *r, dg_rc rc, const struct dg_err *err)
 	return rc;
 }
 
+dg_rc case_tx(struct dg_req *r, case_tx_fn fn, void *arg, struct dg_err *err)
+{
+	struct dg_db *db = NULL;
+	dg_rc rc = dg_req_db(r, &db);
+	if (!rc && (rc = dg_db_begin(db)) == DG_OK) {
+		rc = fn(r, db, arg, err);
+		if (!rc)
+			rc = dg_db_commit(db);
+		if (rc)
+			dg_db_rollback(db);
+	}
+	if (rc && !err->msg[0])
+		dg_err_set(err, rc, "error.store");
+	return rc;
+}
+
+/* The case {ref} of the request and who is acting. */
+static const char *ref_who(struct dg_req *r, struct case_actor *who)
+{
+	case_actor_of(r, who);
+	return dg_kvs_get(&r->params, "ref");
+}
+
 /* Names, labels and status words in the reader's language, on a case or a list entry. */
 void case_localise(struct dg_req *r, json_t *c)
 {
@@ -216,13 +239,24 @@ static dg_rc page_start(struct dg_req *r)
 	return dg_page(r, 200, "cases/start.html", d);
 }
 
+struct start_arg {
+	json_t *item, *me;
+	char ref[CASE_REF_MAX];
+};
+
+static dg_rc start_tx(struct dg_req *r, struct dg_db *db, void *arg, struct dg_err *err)
+{
+	struct start_arg *a = arg;
+	struct case_actor who;
+	case_actor_of(r, &who);
+	return case_create(db, a->item, &who, a->me, a->ref, err);
+}
+
 static dg_rc post_start(struct dg_req *r)
 {
-	json_t *item = NULL, *me = NULL;
-	struct dg_db *db = NULL;
+	json_t *item = NULL;
 	struct dg_err err = {0};
 	struct case_actor who;
-	char ref[CASE_REF_MAX];
 	case_actor_of(r, &who);
 	dg_rc rc = item_of(r, &item);
 	if (rc)
@@ -232,21 +266,15 @@ static dg_rc post_start(struct dg_req *r)
 		json_decref(item);
 		return dg_err_set(&r->err, DG_EDENIED, "%s", dg_t(r, why));
 	}
-	rc = dg_auth_me_json(r, true, &me);
+	struct start_arg a = {.item = item};
+	rc = dg_auth_me_json(r, true, &a.me);
 	if (!rc)
-		rc = dg_req_db(r, &db);
-	if (!rc && (rc = dg_db_begin(db)) == DG_OK) {
-		rc = case_create(db, item, &who, me, ref, &err);
-		if (!rc)
-			rc = dg_db_commit(db);
-		if (rc)
-			dg_db_rollback(db);
-	}
+		rc = case_tx(r, start_tx, &a, &err);
 	json_decref(item);
-	json_decref(me);
+	json_decref(a.me);
 	if (rc)
 		return case_fail(r, rc, &err);
-	dg_reply_redirect(r, dg_arena_printf(r->arena, "/my/cases/%s/form/1", ref));
+	dg_reply_redirect(r, dg_arena_printf(r->arena, "/my/cases/%s/form/1", a.ref));
 	return DG_OK;
 }
 
@@ -523,13 +551,18 @@ static dg_rc page_check(struct dg_req *r)
 	return render_check(r, c, 200, NULL);
 }
 
+static dg_rc submit_tx(struct dg_req *r, struct dg_db *db, void *arg, struct dg_err *err)
+{
+	struct case_actor who;
+	const char *ref = ref_who(r, &who);
+	(void)arg;
+	return case_submit(db, ref, &who, err);
+}
+
 static dg_rc post_submit(struct dg_req *r)
 {
 	json_t *c = NULL;
-	struct dg_db *db = NULL;
 	struct dg_err err = {0};
-	struct case_actor who;
-	case_actor_of(r, &who);
 	dg_rc rc = load_own(r, &c);
 	if (rc)
 		return rc;
@@ -541,14 +574,7 @@ static dg_rc post_submit(struct dg_req *r)
 		return rc;
 	}
 	json_decref(errs);
-	rc = dg_req_db(r, &db);
-	if (!rc && (rc = dg_db_begin(db)) == DG_OK) {
-		rc = case_submit(db, str_of(c, "ref"), &who, &err);
-		if (!rc)
-			rc = dg_db_commit(db);
-		if (rc)
-			dg_db_rollback(db);
-	}
+	rc = case_tx(r, submit_tx, NULL, &err);
 	if (!rc)
 		dg_reply_redirect(r, dg_arena_printf(r->arena, "/my/cases/%s?done=submitted", str_of(c, "ref")));
 	json_decref(c);
@@ -636,22 +662,11 @@ static dg_rc page_case(struct dg_req *r)
 }
 
 /* Run one applicant transition in a transaction; redirect with done= or re-render with the error. */
-static dg_rc applicant_step(struct dg_req *r, const char *done,
-			    dg_rc (*step)(struct dg_req *, struct dg_db *, const char *, const struct case_actor *, struct dg_err *))
+static dg_rc applicant_step(struct dg_req *r, const char *done, case_tx_fn step)
 {
-	struct dg_db *db = NULL;
 	struct dg_err err = {0};
-	struct case_actor who;
 	const char *ref = dg_kvs_get(&r->params, "ref");
-	case_actor_of(r, &who);
-	dg_rc rc = dg_req_db(r, &db);
-	if (!rc && (rc = dg_db_begin(db)) == DG_OK) {
-		rc = step(r, db, ref, &who, &err);
-		if (!rc)
-			rc = dg_db_commit(db);
-		if (rc)
-			dg_db_rollback(db);
-	}
+	dg_rc rc = case_tx(r, step, NULL, &err);
 	if (!rc) {
 		dg_reply_redirect(r, dg_arena_printf(r->arena, "/my/cases/%s?done=%s", ref, done));
 		return DG_OK;
@@ -670,11 +685,12 @@ static dg_rc applicant_step(struct dg_req *r, const char *done,
 	return render_case(r, c, rc == DG_EINVAL ? 422 : 409, d);
 }
 
-static dg_rc do_withdraw(struct dg_req *r, struct dg_db *db, const char *ref, const struct case_actor *who,
-			 struct dg_err *err)
+static dg_rc do_withdraw(struct dg_req *r, struct dg_db *db, void *arg, struct dg_err *err)
 {
-	(void)r;
-	return case_withdraw(db, ref, who, err);
+	struct case_actor who;
+	const char *ref = ref_who(r, &who);
+	(void)arg;
+	return case_withdraw(db, ref, &who, err);
 }
 
 static dg_rc post_withdraw(struct dg_req *r)
@@ -682,11 +698,13 @@ static dg_rc post_withdraw(struct dg_req *r)
 	return applicant_step(r, "withdrawn", do_withdraw);
 }
 
-static dg_rc do_supplement(struct dg_req *r, struct dg_db *db, const char *ref, const struct case_actor *who,
-			   struct dg_err *err)
+static dg_rc do_supplement(struct dg_req *r, struct dg_db *db, void *arg, struct dg_err *err)
 {
+	struct case_actor who;
+	const char *ref = ref_who(r, &who);
 	json_t *c = NULL;
-	dg_rc rc = case_get(db, ref, who, &c, err);
+	(void)arg;
+	dg_rc rc = case_get(db, ref, &who, &c, err);
 	if (rc)
 		return rc;
 	int64_t case_id = json_integer_value(json_object_get(c, "id"));
@@ -702,7 +720,7 @@ static dg_rc do_supplement(struct dg_req *r, struct dg_db *db, const char *ref, 
 		if (keep_upload(r, case_id, u, "supplement", mime, "supplement", &fid))
 			return dg_err_set(err, r->err.rc, "cases.err.file_store");
 	}
-	return case_answer_supplement(db, ref, who, dg_req_field(r, "note"), err);
+	return case_answer_supplement(db, ref, &who, dg_req_field(r, "note"), err);
 }
 
 static dg_rc post_supplement(struct dg_req *r)
@@ -710,12 +728,15 @@ static dg_rc post_supplement(struct dg_req *r)
 	return applicant_step(r, "supplemented", do_supplement);
 }
 
-static dg_rc do_rate(struct dg_req *r, struct dg_db *db, const char *ref, const struct case_actor *who, struct dg_err *err)
+static dg_rc do_rate(struct dg_req *r, struct dg_db *db, void *arg, struct dg_err *err)
 {
+	struct case_actor who;
+	const char *ref = ref_who(r, &who);
 	int64_t level = 0;
+	(void)arg;
 	if (dg_str_to_i64(dg_str_of(dg_req_field(r, "level")), &level))
 		return dg_err_field(err, DG_EINVAL, "level", "cases.err.level");
-	return case_rate(db, ref, who, (int)level, dg_req_field(r, "comment"), err);
+	return case_rate(db, ref, &who, (int)level, dg_req_field(r, "comment"), err);
 }
 
 static dg_rc post_rating(struct dg_req *r)

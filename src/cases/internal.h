@@ -142,6 +142,11 @@ int case_page_shown(const json_t *page, const json_t *answers);
 /* Whether a field is asked given the answers so far. */
 int case_field_shown(const json_t *field, const json_t *answers);
 
+/* One step of a request in a transaction on the request's connection. */
+typedef dg_rc (*case_tx_fn)(struct dg_req *r, struct dg_db *db, void *arg, struct dg_err *err);
+/* Run fn in a transaction, committed when it returns OK; err gets "error.store" if nothing more precise. */
+dg_rc case_tx(struct dg_req *r, case_tx_fn fn, void *arg, struct dg_err *err) DG_MUST;
+
 /* Pages: r->err from err (its i18n key translated); returns rc. */
 dg_rc case_fail(struct dg_req *r, dg_rc rc, const struct dg_err *err);
 /* item_name, dept_name, status_label, due_label, event labels in r's language. */

@@ -188,21 +188,17 @@ static dg_rc page_office_case(struct dg_req *r)
 	return render_office_case(r, 200, json_object());
 }
 
+static dg_rc act_tx(struct dg_req *r, struct dg_db *db, void *arg, struct dg_err *err)
+{
+	struct case_actor who;
+	case_actor_of(r, &who);
+	return case_act(db, &r->app->keys, dg_kvs_get(&r->params, "ref"), &who, arg, err);
+}
+
 /* One staff action on a case, in its own transaction. */
 dg_rc case_run_action(struct dg_req *r, const struct case_action *act, struct dg_err *err)
 {
-	struct dg_db *db = NULL;
-	struct case_actor who;
-	case_actor_of(r, &who);
-	dg_rc rc = dg_req_db(r, &db);
-	if (!rc && (rc = dg_db_begin(db)) == DG_OK) {
-		rc = case_act(db, &r->app->keys, dg_kvs_get(&r->params, "ref"), &who, act, err);
-		if (!rc)
-			rc = dg_db_commit(db);
-		if (rc)
-			dg_db_rollback(db);
-	}
-	return rc;
+	return case_tx(r, act_tx, (void *)act, err);
 }
 
 static dg_rc post_office_action(struct dg_req *r)
@@ -291,23 +287,20 @@ static dg_rc page_task(struct dg_req *r)
 	return render_task(r, 200, json_object());
 }
 
+static dg_rc task_tx(struct dg_req *r, struct dg_db *db, void *arg, struct dg_err *err)
+{
+	struct case_actor who;
+	case_actor_of(r, &who);
+	return case_rectify_step(db, *(const int64_t *)arg, &who, dg_req_field(r, "text"), err);
+}
+
 static dg_rc post_task(struct dg_req *r)
 {
-	struct dg_db *db = NULL;
 	struct dg_err err = {0};
-	struct case_actor who;
 	int64_t id = 0;
-	case_actor_of(r, &who);
 	if (dg_str_to_i64(dg_str_of(dg_kvs_get(&r->params, "id")), &id))
 		return DG_ENOTFOUND;
-	dg_rc rc = dg_req_db(r, &db);
-	if (!rc && (rc = dg_db_begin(db)) == DG_OK) {
-		rc = case_rectify_step(db, id, &who, dg_req_field(r, "text"), &err);
-		if (!rc)
-			rc = dg_db_commit(db);
-		if (rc)
-			dg_db_rollback(db);
-	}
+	dg_rc rc = case_tx(r, task_tx, &id, &err);
 	if (!rc) {
 		dg_reply_redirect(r, dg_arena_printf(r->arena, "/office/rectifications/%lld", (long long)id));
 		return DG_OK;

@@ -449,3 +449,29 @@ out:
 	th_client_free(c);
 	return hdr;
 }
+
+char *th_get_body(struct th_client *c, const char *path, long want)
+{
+	struct th_resp r = {0};
+	long st = th_get(c, path, &r);
+	char *b = NULL;
+	if (st != want)
+		fprintf(stderr, "GET %s: %ld, wanted %ld\n%.*s\n", path, st, want, (int)(r.len > 600 ? 600 : r.len),
+			r.body ? r.body : "");
+	else
+		b = r.body ? r.body : strdup("");
+	if (b == r.body)
+		r.body = NULL;
+	th_resp_release(&r);
+	return b;
+}
+
+json_t *th_get_json(struct th_srv *s, const char *path, long want)
+{
+	struct th_client *c = th_client_new(s);
+	char *b = th_get_body(c, path, want);
+	json_t *j = b ? json_loads(b, 0, NULL) : NULL;
+	free(b);
+	th_client_free(c);
+	return j;
+}

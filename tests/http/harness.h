@@ -14,6 +14,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <jansson.h>
+
 struct dg_app;
 
 struct th_opts {
@@ -76,6 +78,13 @@ bool th_login(struct th_client *c, const char *username, const char *password);
  * the whole "Authorization: Bearer dgt_..." header, malloc'd; NULL on failure.
  */
 char *th_token_header(struct th_srv *s, const char *user, const char *password);
+/*
+ * GET path and return its body (malloc'd, NUL-terminated) when the status is
+ * want; otherwise print the status and the start of the body and return NULL.
+ */
+char *th_get_body(struct th_client *c, const char *path, long want);
+/* GET path as a new anonymous client and parse the body as JSON; NULL unless the status is want. */
+json_t *th_get_json(struct th_srv *s, const char *path, long want);
 /* Percent-encode for a form body (malloc'd). */
 char *th_enc(const char *s);
 

@@ -105,28 +105,18 @@ static void issue(char id[48], int from, int until)
 	assert_memory_equal(id, "CERT-", 5);
 }
 
+/* GET path; returns the body (malloc'd) and checks the status. */
 static char *get_as(struct th_client *c, const char *path, long want)
 {
-	struct th_resp r = {0};
-	long st = th_get(c, path, &r);
-	if (st != want)
-		fprintf(stderr, "GET %s: %ld, wanted %ld\n%.*s\n", path, st, want, (int)(r.len > 600 ? 600 : r.len),
-			r.body ? r.body : "");
-	assert_int_equal(st, want);
-	char *b = r.body;
-	r.body = NULL;
-	th_resp_release(&r);
+	char *b = th_get_body(c, path, want);
+	assert_non_null(b);
 	return b;
 }
 
 static json_t *api(const char *path, long want)
 {
-	struct th_client *c = th_client_new(th_shared);
-	char *b = get_as(c, path, want);
-	json_t *j = json_loads(b, 0, NULL);
+	json_t *j = th_get_json(th_shared, path, want);
 	assert_non_null(j);
-	free(b);
-	th_client_free(c);
 	return j;
 }
 
