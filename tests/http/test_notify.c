@@ -355,12 +355,21 @@ static void kinds_match_catalogues(void **state)
 	}
 }
 
+/* Start a test with an empty inbox for uid (the demo's cases leave messages in every resident's). */
+static void clear_inbox(int64_t uid)
+{
+	struct dg_db *db = db_get();
+	assert_int_equal(dg_db_exec(db, "DELETE FROM notify_messages WHERE user_id = ?", DG_ARGS(DG_VI(uid)), NULL), DG_OK);
+	dg_db_put(db);
+}
+
 static void inbox_own_only(void **state)
 {
 	(void)state;
 	hook_off();
 	struct dg_err err = {0};
 	int64_t lisi = user_id(DG_DEMO_CITIZEN2);
+	clear_inbox(lisi);
 	assert_int_equal(notify(lisi, "case.accepted",
 				"{\"ref\":\"R2026-TEST-1\",\"service\":\"结婚登记\","
 				"\"service_en\":\"Marriage registration\",\"due\":\"2026-10-12\"}",
@@ -455,6 +464,7 @@ static void paging(void **state)
 	hook_off();
 	struct dg_err err = {0};
 	int64_t uid = user_id("zhaoliu");
+	clear_inbox(uid);
 	for (int i = 0; i < 23; i++) {
 		char p[64];
 		snprintf(p, sizeof(p), "{\"ref\":\"R-PAGE-%02d\"}", i);
