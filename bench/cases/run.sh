@@ -2,7 +2,11 @@
 # bench/cases/run.sh - applications submitted over the API by 64 concurrent
 # clients (wrk), on SQLite and on PostgreSQL in the same run: requests per
 # second and p99, then a count in the store showing that every acknowledged
-# (201) application is there once, none lost and none duplicated.
+# (201) application is there once, none lost and none duplicated. The peer
+# is the store itself doing the same writes without dgov: one transaction
+# inserting the case, its history row and the applicant's message, run by
+# the sqlite3 CLI (one writer, as SQLite allows) and by pgbench with the same
+# 64 clients, both durable (fsync on); the ratio is dgov / store.
 #
 # Environment: DGOV_BIN (build/dgov), BENCH_SECONDS (10), BENCH_CONNECTIONS
 # (64), BENCH_THREADS (2). Not a test: nothing here asserts a time.
@@ -66,11 +70,51 @@ run() {
 	# so the store may hold a few more than were acknowledged, never fewer
 	((stored < acked)) && verdict=LOST
 	((stored > acked + CONNS)) && verdict=DUPLICATED
-	printf '%-11s %10s %9s %12s %8s %8s %9s\n' "$name" "$rps" "$p99" "$acked" "$other" "$stored" "$verdict"
+	local peer
+	peer=$(peer_"$name" "$db")
+	local ratio
+	ratio=$(awk -v a="$rps" -v b="$peer" 'BEGIN {printf "%.2f", (b > 0) ? a / b : 0}')
+	printf '%-11s %10s %9s %12s %8s %8s %9s %12s %7s\n' "$name" "$rps" "$p99" "$acked" "$other" "$stored" "$verdict" "$peer" "$ratio"
+}
+
+# The writes of one submission, straight to the store. %N% is a unique number.
+TX_SQL="INSERT INTO cases (ref, item_code, item_version, item_name_zh, item_name_en, promised_days, dept_id,
+ applicant_id, on_behalf, status, form, answers, prefilled, created_ms, updated_ms, submitted_ms)
+ SELECT 'P-%N%', item_code, item_version, item_name_zh, item_name_en, promised_days, dept_id, applicant_id,
+ on_behalf, 'submitted', form, answers, prefilled, created_ms, updated_ms, submitted_ms FROM cases
+ WHERE item_code = '990100-MZ-004' ORDER BY id LIMIT 1;
+INSERT INTO case_events (case_id, at_ms, actor_id, action, from_status, to_status, note, dept_id)
+ SELECT MAX(id), 0, 1, 'submit', 'draft', 'submitted', '', 1 FROM cases;
+INSERT INTO notify_messages (user_id, kind, params, link, created_ms)
+ VALUES (1, 'case.submitted', '{\"ref\":\"P-%N%\",\"service\":\"高龄津贴申领\"}', '/my/cases/P-%N%', 0);"
+
+# transactions per second of the same writes with the sqlite3 CLI (synchronous=FULL, WAL)
+peer_sqlite() {
+	local n=2000 f="$TMP/peer.sql"
+	{
+		echo "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+		for i in $(seq 1 $n); do echo "BEGIN;"; echo "${TX_SQL//%N%/$i}"; echo "COMMIT;"; done
+	} >"$f"
+	local t0 t1
+	t0=$(date +%s.%N)
+	sqlite3 "$1" <"$f" >/dev/null
+	t1=$(date +%s.%N)
+	awk -v n=$n -v a="$t0" -v b="$t1" 'BEGIN {printf "%.2f", n / (b - a)}'
+}
+
+# the same with pgbench: 64 clients, the same seconds
+peer_postgresql() {
+	local f="$TMP/peer.pgbench"
+	echo "\\set n random(1000000, 999999999)" >"$f"
+	echo "BEGIN;" >>"$f"
+	echo "${TX_SQL//%N%/:n}" | sed "s/'P-:n'/'P-' || :n || '-' || :client_id/; s/\\\"ref\\\":\\\"P-:n\\\"/\\\"ref\\\":\\\"P\\\"/; s|/my/cases/P-:n|/my/cases/P|" >>"$f"
+	echo "COMMIT;" >>"$f"
+	PGPASSWORD= "$PGBIN/pgbench" -n -h 127.0.0.1 -p "$PGPORT" -U postgres -c "$CONNS" -j "$THREADS" -T "$SECS" -f "$f" bench 2>/dev/null |
+		awk '/^tps = / {printf "%.2f", $3}'
 }
 
 echo "# applications submitted over the API: wrk -t$THREADS -c$CONNS -d${SECS}s, one resident's token, loopback"
-printf '%-11s %10s %9s %12s %8s %8s %9s\n' store req/s p99 acknowledged errors stored check
+printf '%-11s %10s %9s %12s %8s %8s %9s %12s %7s\n' store req/s p99 acknowledged errors stored check store_tx/s ratio
 run sqlite "$TMP/bench.db" sqlite3 "$TMP/bench.db"
 if [[ -x $PGBIN/initdb ]] && id postgres >/dev/null 2>&1; then
 	mkdir -p "$TMP/pg" && chown postgres "$TMP/pg"
