@@ -7,6 +7,7 @@
 #define DG_OD_SQL_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "core/arena.h"
@@ -26,6 +27,11 @@ void dg_od_iso_time(int64_t ms, char out[64]);
 dg_rc dg_od_package_names(struct dg_db *db, int64_t limit, int64_t offset, json_t **out) DG_MUST;
 /* One visible dataset by id or name in CKAN's package shape; ENOTFOUND otherwise. */
 dg_rc dg_od_package_show(struct dg_db *db, const char *id_or_name, json_t **out) DG_MUST;
+/*
+ * The same for a writer: with any, private and closed-tier datasets too (the
+ * caller has checked that the requester may see them).
+ */
+dg_rc dg_od_package_read(struct dg_db *db, const char *id_or_name, bool any, json_t **out) DG_MUST;
 /* Organization names (department codes), sorted. */
 dg_rc dg_od_organization_list(struct dg_db *db, json_t **out) DG_MUST;
 
