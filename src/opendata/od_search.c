@@ -302,11 +302,10 @@ dg_rc dg_od_search_run(struct dg_db *db, struct dg_arena *a, const struct dg_od_
 		       json_t **out, struct dg_err *err)
 {
 	*out = NULL;
-	struct dg_solr_sql sql;
-	dg_solr_sql_init(&sql, a);
-	dg_rc rc = compile_one(&sql, a, s->q ? s->q : "", "q", s->now_ms, err);
+	struct dg_solr_sql *sql = dg_solr_sql_new(a);
+	dg_rc rc = compile_one(sql, a, s->q ? s->q : "", "q", s->now_ms, err);
 	for (size_t i = 0; !rc && i < s->nfq; i++)
-		rc = compile_one(&sql, a, s->fq[i], "fq", s->now_ms, err);
+		rc = compile_one(sql, a, s->fq[i], "fq", s->now_ms, err);
 	const char *sort = s->sort && s->sort[0] ? s->sort : "score desc, metadata_modified desc";
 	struct dg_buf order;
 	dg_buf_init(&order, 4096);
@@ -322,8 +321,8 @@ dg_rc dg_od_search_run(struct dg_db *db, struct dg_arena *a, const struct dg_od_
 	char *text = NULL;
 	if (!rc) {
 		text = dg_arena_printf(a, "SELECT COUNT(*) FROM od_packages p WHERE %s AND %s", vis,
-				       dg_buf_str(&sql.where));
-		args = join_args(a, NULL, 0, visarg, nvis, &sql, NULL, 0, &nargs);
+				       dg_buf_str(&sql->where));
+		args = join_args(a, NULL, 0, visarg, nvis, sql, NULL, 0, &nargs);
 		rc = dg_db_query_int(db, text, args, nargs, &count);
 	}
 	struct dg_rows *rows = NULL;
@@ -331,10 +330,10 @@ dg_rc dg_od_search_run(struct dg_db *db, struct dg_arena *a, const struct dg_od_
 		text = dg_arena_printf(a,
 				       "SELECT p.id, %s AS score FROM od_packages p WHERE %s AND %s%s"
 				       " LIMIT ? OFFSET ?",
-				       dg_buf_str(&sql.score), vis, dg_buf_str(&sql.where),
+				       dg_buf_str(&sql->score), vis, dg_buf_str(&sql->where),
 				       dg_buf_str(&order));
 		struct dg_val page[2] = {DG_VI(s->rows), DG_VI(s->start)};
-		args = join_args(a, sql.score_args, sql.nscore_args, visarg, nvis, &sql, page, 2,
+		args = join_args(a, sql->score_args, sql->nscore_args, visarg, nvis, sql, page, 2,
 				 &nargs);
 		rc = dg_db_query(db, text, args, nargs, &rows);
 	}
@@ -346,7 +345,7 @@ dg_rc dg_od_search_run(struct dg_db *db, struct dg_arena *a, const struct dg_od_
 		return rc;
 	json_t *res = json_pack("{s:I, s:o, s:s}", "count", (json_int_t)count, "results", results,
 				"sort", sort);
-	rc = facets_of(db, a, vis, visarg, nvis, &sql, s, res, err);
+	rc = facets_of(db, a, vis, visarg, nvis, sql, s, res, err);
 	if (rc) {
 		json_decref(res);
 		return rc;

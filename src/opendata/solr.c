@@ -620,9 +620,9 @@ static void release_bufs(void *p)
 	dg_buf_release(&s->score);
 }
 
-void dg_solr_sql_init(struct dg_solr_sql *s, struct dg_arena *a)
+struct dg_solr_sql *dg_solr_sql_new(struct dg_arena *a)
 {
-	memset(s, 0, sizeof *s);
+	struct dg_solr_sql *s = dg_arena_alloc(a, sizeof *s);
 	s->a = a;
 	dg_buf_init(&s->where, DG_SOLR_SQL_MAX);
 	dg_buf_init(&s->score, DG_SOLR_SQL_MAX);
@@ -630,6 +630,7 @@ void dg_solr_sql_init(struct dg_solr_sql *s, struct dg_arena *a)
 	if (dg_buf_adds(&s->where, "1=1") != DG_OK || dg_buf_adds(&s->score, "0") != DG_OK)
 		dg_buf_reset(&s->where);
 	dg_arena_defer(a, release_bufs, s);
+	return s;
 }
 
 static void push_arg(struct dg_solr_sql *s, bool score, struct dg_val v)

@@ -98,7 +98,8 @@ struct dg_solr_sql {
 	size_t nargs, nscore_args, cap_args, cap_score_args;
 };
 
-void dg_solr_sql_init(struct dg_solr_sql *s, struct dg_arena *a);
+/* A new one in arena a (its buffers are released with the arena). */
+struct dg_solr_sql *dg_solr_sql_new(struct dg_arena *a);
 
 /*
  * AND the query n onto s. now_ms resolves NOW. EINVAL with a message for an

@@ -164,11 +164,11 @@ static void dates(void **state)
 			fail_msg("%s accepted", bad[i]);
 }
 
-static const char *compile(struct dg_arena *a, const char *q, struct dg_solr_sql *s,
+static const char *compile(struct dg_arena *a, const char *q, struct dg_solr_sql **sp,
 			   struct dg_err *err)
 {
 	struct dg_solr_node *n = NULL;
-	dg_solr_sql_init(s, a);
+	struct dg_solr_sql *s = *sp = dg_solr_sql_new(a);
 	if (dg_solr_parse(q, a, &n, err) != DG_OK)
 		return NULL;
 	if (dg_solr_compile(s, dg_od_search_schema(), n, 1700000000000, err) != DG_OK)
@@ -180,35 +180,35 @@ static void compiles_to_parameters(void **state)
 {
 	(void)state;
 	struct dg_arena *a = dg_arena_new();
-	struct dg_solr_sql s;
+	struct dg_solr_sql *s = NULL;
 	struct dg_err err = {0};
 	/* a value that looks like SQL stays a parameter */
 	const char *w = compile(a, "name:\"x' OR 1=1 --\"", &s, &err);
 	assert_non_null(w);
 	assert_null(strstr(w, "OR 1=1"));
 	assert_string_equal(w, "1=1 AND (p.name = ?)");
-	assert_int_equal(s.nargs, 1);
-	assert_string_equal(s.args[0].s, "x' OR 1=1 --");
+	assert_int_equal(s->nargs, 1);
+	assert_string_equal(s->args[0].s, "x' OR 1=1 --");
 	/* text fields fold case and escape LIKE's own characters */
 	w = compile(a, "title:\"50%_A\\\\b\"", &s, &err);
 	assert_non_null(w);
-	assert_string_equal(s.args[0].s, "%50\\%\\_a\\\\b%");
+	assert_string_equal(s->args[0].s, "%50\\%\\_a\\\\b%");
 	/* a range on a date becomes two comparisons with ms values */
 	w = compile(a, "metadata_modified:[2024-01-01T00:00:00Z TO *]", &s, &err);
 	assert_non_null(w);
 	assert_string_equal(w, "1=1 AND ((p.metadata_modified) >= ?)");
-	assert_int_equal(s.args[0].i, 1704067200000);
+	assert_int_equal(s->args[0].i, 1704067200000);
 	w = compile(a, "num_resources:{0 TO 3]", &s, &err);
 	assert_non_null(w);
-	assert_int_equal(s.nargs, 2);
+	assert_int_equal(s->nargs, 2);
 	/* extras_KEY binds the key too; bare terms add to the score */
 	w = compile(a, "extras_theme_code:A01 water -air", &s, &err);
 	assert_non_null(w);
-	assert_string_equal(s.args[0].s, "theme_code");
-	assert_string_equal(s.args[1].s, "A01");
-	assert_non_null(strstr(dg_buf_str(&s.score), "CASE"));
-	assert_int_equal(s.nscore_args, 5); /* "water" scored on five fields, "-air" not at all */
-	assert_string_equal(s.score_args[0].s, "%water%");
+	assert_string_equal(s->args[0].s, "theme_code");
+	assert_string_equal(s->args[1].s, "A01");
+	assert_non_null(strstr(dg_buf_str(&s->score), "CASE"));
+	assert_int_equal(s->nscore_args, 5); /* "water" scored on five fields, "-air" not at all */
+	assert_string_equal(s->score_args[0].s, "%water%");
 	/* refusals */
 	static const char *const bad[] = {"nosuchfield:x", "title:[a TO b]", "num_resources:many",
 					  "metadata_modified:[yesterday TO *]", "extras_:x"};
