@@ -677,7 +677,7 @@ static void read_package(struct dg_arena *a, json_t *params, json_t *old, struct
 			 json_t *errs)
 {
 	memset(p, 0, sizeof *p);
-	p->name = text_field(params, "name", 100, errs);
+	p->name = text_field(params, "name", 1000, errs); /* check_name gives CKAN's message */
 	check_name(p->name, "name", errs);
 	p->title = text_field(params, "title", 500, errs);
 	if (!p->title[0])
