@@ -246,16 +246,6 @@ dg_rc dg_od_package_read(struct dg_db *db, const char *id_or_name, bool any, jso
 	return DG_OK;
 }
 
-dg_rc dg_od_organization_list(struct dg_db *db, json_t **out)
-{
-	struct dg_rows *rows = NULL;
-	*out = NULL;
-	dg_rc rc = dg_db_query(db, "SELECT code FROM departments ORDER BY code", DG_NOARGS, &rows);
-	if (rc)
-		return rc;
-	return first_column(rows, out);
-}
-
 dg_rc dg_od_insert_package(struct dg_db *db, const struct dg_od_package *p, int64_t now_ms)
 {
 	return dg_db_exec(db,
@@ -322,36 +312,4 @@ dg_rc dg_od_package_delete(struct dg_db *db, const char *id_or_name, int64_t now
 			      DG_ARGS(DG_VI(now_ms), DG_VT(id_or_name), DG_VT(id_or_name)),
 			      &changed);
 	return rc ? rc : changed ? DG_OK : DG_ENOTFOUND;
-}
-
-/* The plain-text part of package_search: q matched as a substring of the
- * title, notes or name, or equal to a tag; "" or "*:*" matches everything. */
-#define SEARCH_WHERE                                                                               \
-	" FROM od_packages WHERE" VISIBLE "AND (? = '' OR LOWER(title) LIKE ? OR LOWER(notes)"     \
-	" LIKE ? OR LOWER(name) LIKE ? OR id IN (SELECT package_id FROM od_tags WHERE name = ?))"
-
-dg_rc dg_od_package_search(struct dg_db *db, const char *q, int64_t rows_max, int64_t start,
-			   int64_t *count, json_t **names)
-{
-	struct dg_rows *rows = NULL;
-	*names = NULL;
-	char like[600];
-	snprintf(like, sizeof like, "%%%.512s%%", q);
-	for (char *p = like; *p; p++)
-		if (*p >= 'A' && *p <= 'Z')
-			*p = (char)(*p - 'A' + 'a');
-	dg_rc rc = dg_db_query_int(db, "SELECT COUNT(*)" SEARCH_WHERE,
-				   DG_ARGS(DG_VT(q), DG_VT(like), DG_VT(like), DG_VT(like), DG_VT(q)),
-				   count);
-	if (rc)
-		return rc;
-	rc = dg_db_query(db,
-			 "SELECT name" SEARCH_WHERE " ORDER BY metadata_modified DESC, name"
-			 " LIMIT ? OFFSET ?",
-			 DG_ARGS(DG_VT(q), DG_VT(like), DG_VT(like), DG_VT(like), DG_VT(q),
-				 DG_VI(rows_max), DG_VI(start)),
-			 &rows);
-	if (rc)
-		return rc;
-	return first_column(rows, names);
 }
