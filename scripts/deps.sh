@@ -18,7 +18,8 @@ pkgs=(make gcc pkg-config libc6-dev
       libcurl4-openssl-dev libyaml-dev)
 case "$what" in
 run) ;;
-test) pkgs+=(libcmocka-dev postgresql-15 sqlite3 chromium fonts-noto-cjk nodejs npm) ;;
+test) pkgs+=(libcmocka-dev postgresql-15 sqlite3 chromium fonts-noto-cjk nodejs npm
+      raptor2-utils) ;; # rapper parses the DCAT Turtle exports in the tests
 bench) pkgs+=(nginx-light wrk sqlite3 postgresql-15 nodejs npm) ;;
 fuzz) pkgs+=(clang libclang-rt-14-dev) ;;
 *) echo "deps.sh: unknown set '$what' (run, test, bench, fuzz)" >&2; exit 2 ;;
