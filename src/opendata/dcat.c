@@ -380,8 +380,11 @@ static dg_rc catalog(struct dg_req *r, bool turtle)
 	dg_rc rc = dg_req_db(r, &db);
 	if (!rc)
 		rc = dg_od_search_run(db, r->arena, &s, &found, &r->err);
-	if (rc == DG_EINVAL)
-		return dg_err_set(&r->err, rc, "Search Query is invalid: %s", r->err.msg);
+	if (rc == DG_EINVAL) {
+		char msg[sizeof r->err.msg];
+		snprintf(msg, sizeof msg, "%s", r->err.msg);
+		return dg_err_set(&r->err, rc, "Search Query is invalid: %s", msg);
+	}
 	if (rc)
 		return rc;
 	json_int_t total = json_integer_value(json_object_get(found, "count"));

@@ -346,6 +346,15 @@ static void dcat_exports(void **state)
 	th_resp_release(&r);
 	assert_int_equal(get("/catalog.ttl?page=99", &r), 404);
 	th_resp_release(&r);
+	assert_int_equal(get("/catalog.jsonld?fq=nosuchfield:x", &r), 400);
+	th_resp_release(&r);
+	assert_int_equal(get("/catalog.ttl?modified_since=yesterday", &r), 400);
+	th_resp_release(&r);
+	/* filters as package_search: only mz's datasets, one page */
+	assert_int_equal(get("/catalog.jsonld?fq=organization:mz&modified_since=2020-01-01", &r), 200);
+	assert_non_null(strstr(r.body, "minimum-living-allowance.csv")); /* its resource link */
+	assert_null(strstr(r.body, "market-entities"));
+	th_resp_release(&r);
 }
 
 static int teardown(void **state)
