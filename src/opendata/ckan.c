@@ -15,6 +15,7 @@
 #include "app/app.h"
 #include "core/date.h"
 #include "core/str.h"
+#include "opendata/ckan_catalog.h"
 #include "opendata/datastore.h"
 #include "opendata/od_sql.h"
 
@@ -159,65 +160,6 @@ static dg_rc act_package_show(struct dg_req *r, json_t *params, json_t **res, st
 	return rc;
 }
 
-/* Each name's full package, into a new array. */
-static dg_rc packages_of(struct dg_db *db, json_t *names, json_t **out)
-{
-	json_t *list = json_array();
-	size_t i;
-	json_t *n;
-	json_array_foreach(names, i, n) {
-		json_t *p = NULL;
-		dg_rc rc = dg_od_package_show(db, json_string_value(n), &p);
-		if (rc) {
-			json_decref(list);
-			return rc;
-		}
-		json_array_append_new(list, p);
-	}
-	*out = list;
-	return DG_OK;
-}
-
-static dg_rc act_package_search(struct dg_req *r, json_t *params, json_t **res,
-				struct dg_err *err)
-{
-	int64_t rows = 0, start = 0, count = 0;
-	struct dg_db *db = NULL;
-	json_t *names = NULL, *results = NULL;
-	const char *q = param_str(params, "q");
-	if (!q || strcmp(q, "*:*") == 0)
-		q = "";
-	if (strlen(q) > 512)
-		return dg_err_field(err, DG_EINVAL, "q", "Must be at most 512 characters");
-	if (param_int(params, "rows", 10, &rows) != DG_OK)
-		return dg_err_field(err, DG_EINVAL, "rows", "Must be a natural number");
-	if (param_int(params, "start", 0, &start) != DG_OK)
-		return dg_err_field(err, DG_EINVAL, "start", "Must be a natural number");
-	if (rows > LIST_MAX)
-		rows = LIST_MAX;
-	dg_rc rc = dg_req_db(r, &db);
-	if (!rc)
-		rc = dg_od_package_search(db, q, rows, start, &count, &names);
-	if (!rc)
-		rc = packages_of(db, names, &results);
-	json_decref(names);
-	if (rc)
-		return rc;
-	*res = json_pack("{s:I, s:o, s:s, s:{}, s:{}}", "count", (json_int_t)count, "results",
-			 results, "sort", "score desc, metadata_modified desc", "facets",
-			 "search_facets");
-	return DG_OK;
-}
-
-static dg_rc act_organization_list(struct dg_req *r, json_t *params, json_t **res,
-				   struct dg_err *err)
-{
-	struct dg_db *db = NULL;
-	(void)params, (void)err;
-	dg_rc rc = dg_req_db(r, &db);
-	return rc ? rc : dg_od_organization_list(db, res);
-}
-
 /*
  * May the requester write the dataset? Only over an API token (a session
  * cookie on a CSRF-free route would let other sites write), as staff of the
@@ -286,9 +228,21 @@ static const struct {
 	{"license_list", act_license_list},
 	{"package_list", act_package_list},
 	{"package_show", act_package_show},
-	{"organization_list", act_organization_list},
+	{"organization_list", dg_ckan_organization_list},
 	{"package_delete", act_package_delete},
-	{"package_search", act_package_search},
+	{"package_search", dg_ckan_package_search},
+	{"organization_show", dg_ckan_organization_show},
+	{"group_list", dg_ckan_group_list},
+	{"group_show", dg_ckan_group_show},
+	{"tag_list", dg_ckan_tag_list},
+	{"package_create", dg_ckan_package_create},
+	{"package_update", dg_ckan_package_update},
+	{"package_patch", dg_ckan_package_patch},
+	{"resource_show", dg_ckan_resource_show},
+	{"resource_create", dg_ckan_resource_create},
+	{"resource_update", dg_ckan_resource_update},
+	{"resource_patch", dg_ckan_resource_patch},
+	{"resource_delete", dg_ckan_resource_delete},
 };
 
 dg_rc dg_ckan_handle(struct dg_req *r)
@@ -317,6 +271,13 @@ dg_rc dg_ckan_handle(struct dg_req *r)
 	json_decref(params);
 	if (rc == DG_OK) {
 		reply_env(r, action, 200, true, res);
+		return DG_OK;
+	}
+	if (rc == DG_EINVAL && json_is_object(res)) {
+		/* the action's own CKAN error object (several fields, or a search error) */
+		const char *type = json_string_value(json_object_get(res, "__type"));
+		bool search = type && strcmp(type, "Search Query Error") == 0;
+		reply_env(r, action, search ? 400 : 409, false, res);
 		return DG_OK;
 	}
 	json_decref(res);

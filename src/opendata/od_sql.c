@@ -35,6 +35,13 @@ const struct dg_migration dg_opendata_migrations[] = {
 	 "CREATE INDEX od_resources_pkg ON od_resources(package_id, position);"
 	 "CREATE TABLE od_tags (package_id TEXT NOT NULL REFERENCES od_packages(id),"
 	 " name TEXT NOT NULL, PRIMARY KEY (package_id, name));"},
+	/* CKAN's free extras and the contact e-mails, for package_create/update */
+	{"opendata-002-extras",
+	 "ALTER TABLE od_packages ADD COLUMN author_email TEXT NOT NULL DEFAULT '';"
+	 "ALTER TABLE od_packages ADD COLUMN maintainer_email TEXT NOT NULL DEFAULT '';"
+	 "CREATE TABLE od_extras (package_id TEXT NOT NULL REFERENCES od_packages(id),"
+	 " key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (package_id, key));"
+	 "CREATE INDEX od_tags_name ON od_tags(name);"},
 	{NULL, NULL},
 };
 
@@ -157,6 +164,8 @@ static json_t *package_of_row(struct dg_rows *rows)
 		dg_rows_text(rows, 7), "version", dg_rows_text(rows, 8), "state",
 		dg_rows_text(rows, 9), "private", (int)dg_rows_int(rows, 10), "type", "dataset",
 		"isopen", strcmp(dg_rows_text(rows, 4), "notspecified") != 0);
+	json_object_set_new(p, "author_email", json_string(dg_rows_text(rows, 19)));
+	json_object_set_new(p, "maintainer_email", json_string(dg_rows_text(rows, 20)));
 	set_time(p, "metadata_created", dg_rows_int(rows, 11));
 	set_time(p, "metadata_modified", dg_rows_int(rows, 12));
 	const char *dept = dg_rows_text(rows, 13);
@@ -167,9 +176,11 @@ static json_t *package_of_row(struct dg_rows *rows)
 				      "is_organization", 1));
 	json_t *groups = json_array();
 	if (dg_rows_text(rows, 14)[0])
-		json_array_append_new(groups, json_pack("{s:s, s:s}", "name",
+		json_array_append_new(groups, json_pack("{s:s, s:s, s:s, s:s, s:s}", "id",
+							dg_rows_text(rows, 14), "name",
 							dg_rows_text(rows, 14), "title",
-							dg_rows_text(rows, 14)));
+							dg_rows_text(rows, 14), "display_name",
+							dg_rows_text(rows, 14), "description", ""));
 	json_object_set_new(p, "groups", groups);
 	json_object_set_new(p, "extras",
 			    json_pack("[{s:s,s:s},{s:s,s:s},{s:s,s:s}]", "key", "update_frequency",
@@ -179,7 +190,28 @@ static json_t *package_of_row(struct dg_rows *rows)
 	return p;
 }
 
+/* The free extras (after the three the columns hold), sorted by key. */
+static dg_rc add_extras(struct dg_db *db, json_t *pkg, const char *id)
+{
+	struct dg_rows *rows = NULL;
+	dg_rc rc = dg_db_query(db, "SELECT key, value FROM od_extras WHERE package_id = ? ORDER BY key",
+			       DG_ARGS(DG_VT(id)), &rows);
+	if (rc)
+		return rc;
+	json_t *list = json_object_get(pkg, "extras");
+	while ((rc = dg_rows_next(rows)) == DG_OK)
+		json_array_append_new(list, json_pack("{s:s, s:s}", "key", dg_rows_text(rows, 0),
+						      "value", dg_rows_text(rows, 1)));
+	dg_rows_free(rows);
+	return rc == DG_ENOTFOUND ? DG_OK : rc;
+}
+
 dg_rc dg_od_package_show(struct dg_db *db, const char *id_or_name, json_t **out)
+{
+	return dg_od_package_read(db, id_or_name, false, out);
+}
+
+dg_rc dg_od_package_read(struct dg_db *db, const char *id_or_name, bool any, json_t **out)
 {
 	struct dg_rows *rows = NULL;
 	*out = NULL;
@@ -187,11 +219,12 @@ dg_rc dg_od_package_show(struct dg_db *db, const char *id_or_name, json_t **out)
 		db,
 		"SELECT p.id, p.name, p.title, p.notes, p.license_id, p.author, p.maintainer, p.url,"
 		" p.version, p.state, p.private, p.metadata_created, p.metadata_modified,"
-		" p.owner_dept, p.theme, p.frequency, p.region, p.tier, d.name_zh"
+		" p.owner_dept, p.theme, p.frequency, p.region, p.tier, d.name_zh, p.author_email,"
+		" p.maintainer_email"
 		" FROM od_packages p JOIN departments d ON d.code = p.owner_dept"
-		" WHERE (p.id = ? OR p.name = ?) AND p.state = 'active' AND p.private = 0"
-		" AND p.tier <> 'closed'",
-		DG_ARGS(DG_VT(id_or_name), DG_VT(id_or_name)), &rows);
+		" WHERE (p.id = ? OR p.name = ?) AND p.state = 'active'"
+		" AND ((p.private = 0 AND p.tier <> 'closed') OR ? = 1)",
+		DG_ARGS(DG_VT(id_or_name), DG_VT(id_or_name), DG_VI(any)), &rows);
 	if (rc)
 		return rc;
 	rc = dg_rows_next(rows);
@@ -203,22 +236,14 @@ dg_rc dg_od_package_show(struct dg_db *db, const char *id_or_name, json_t **out)
 	rc = add_resources(db, p, id);
 	if (!rc)
 		rc = add_tags(db, p, id);
+	if (!rc)
+		rc = add_extras(db, p, id);
 	if (rc) {
 		json_decref(p);
 		return rc;
 	}
 	*out = p;
 	return DG_OK;
-}
-
-dg_rc dg_od_organization_list(struct dg_db *db, json_t **out)
-{
-	struct dg_rows *rows = NULL;
-	*out = NULL;
-	dg_rc rc = dg_db_query(db, "SELECT code FROM departments ORDER BY code", DG_NOARGS, &rows);
-	if (rc)
-		return rc;
-	return first_column(rows, out);
 }
 
 dg_rc dg_od_insert_package(struct dg_db *db, const struct dg_od_package *p, int64_t now_ms)
@@ -287,36 +312,4 @@ dg_rc dg_od_package_delete(struct dg_db *db, const char *id_or_name, int64_t now
 			      DG_ARGS(DG_VI(now_ms), DG_VT(id_or_name), DG_VT(id_or_name)),
 			      &changed);
 	return rc ? rc : changed ? DG_OK : DG_ENOTFOUND;
-}
-
-/* The plain-text part of package_search: q matched as a substring of the
- * title, notes or name, or equal to a tag; "" or "*:*" matches everything. */
-#define SEARCH_WHERE                                                                               \
-	" FROM od_packages WHERE" VISIBLE "AND (? = '' OR LOWER(title) LIKE ? OR LOWER(notes)"     \
-	" LIKE ? OR LOWER(name) LIKE ? OR id IN (SELECT package_id FROM od_tags WHERE name = ?))"
-
-dg_rc dg_od_package_search(struct dg_db *db, const char *q, int64_t rows_max, int64_t start,
-			   int64_t *count, json_t **names)
-{
-	struct dg_rows *rows = NULL;
-	*names = NULL;
-	char like[600];
-	snprintf(like, sizeof like, "%%%.512s%%", q);
-	for (char *p = like; *p; p++)
-		if (*p >= 'A' && *p <= 'Z')
-			*p = (char)(*p - 'A' + 'a');
-	dg_rc rc = dg_db_query_int(db, "SELECT COUNT(*)" SEARCH_WHERE,
-				   DG_ARGS(DG_VT(q), DG_VT(like), DG_VT(like), DG_VT(like), DG_VT(q)),
-				   count);
-	if (rc)
-		return rc;
-	rc = dg_db_query(db,
-			 "SELECT name" SEARCH_WHERE " ORDER BY metadata_modified DESC, name"
-			 " LIMIT ? OFFSET ?",
-			 DG_ARGS(DG_VT(q), DG_VT(like), DG_VT(like), DG_VT(like), DG_VT(q),
-				 DG_VI(rows_max), DG_VI(start)),
-			 &rows);
-	if (rc)
-		return rc;
-	return first_column(rows, names);
 }

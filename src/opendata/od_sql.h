@@ -7,6 +7,7 @@
 #define DG_OD_SQL_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "core/arena.h"
@@ -26,8 +27,11 @@ void dg_od_iso_time(int64_t ms, char out[64]);
 dg_rc dg_od_package_names(struct dg_db *db, int64_t limit, int64_t offset, json_t **out) DG_MUST;
 /* One visible dataset by id or name in CKAN's package shape; ENOTFOUND otherwise. */
 dg_rc dg_od_package_show(struct dg_db *db, const char *id_or_name, json_t **out) DG_MUST;
-/* Organization names (department codes), sorted. */
-dg_rc dg_od_organization_list(struct dg_db *db, json_t **out) DG_MUST;
+/*
+ * The same for a writer: with any, private and closed-tier datasets too (the
+ * caller has checked that the requester may see them).
+ */
+dg_rc dg_od_package_read(struct dg_db *db, const char *id_or_name, bool any, json_t **out) DG_MUST;
 
 /* The owning department code and tier of an active dataset (any tier); ENOTFOUND otherwise. */
 dg_rc dg_od_package_owner(struct dg_db *db, const char *id_or_name, struct dg_arena *a,
@@ -36,14 +40,6 @@ dg_rc dg_od_package_owner(struct dg_db *db, const char *id_or_name, struct dg_ar
 dg_rc dg_od_dept_code(struct dg_db *db, int64_t dept_id, struct dg_arena *a, char **out) DG_MUST;
 /* Mark an active dataset deleted (CKAN keeps deleted packages); ENOTFOUND when none. */
 dg_rc dg_od_package_delete(struct dg_db *db, const char *id_or_name, int64_t now_ms) DG_MUST;
-
-/*
- * package_search's text match (no Solr syntax yet): names of the visible
- * datasets whose title, notes or name contain q (ASCII case folded) or with
- * the tag q, newest first; *count gets the total. q "" matches all.
- */
-dg_rc dg_od_package_search(struct dg_db *db, const char *q, int64_t rows_max, int64_t start,
-			   int64_t *count, json_t **names) DG_MUST;
 
 dg_rc dg_od_insert_package(struct dg_db *db, const struct dg_od_package *p, int64_t now_ms) DG_MUST;
 dg_rc dg_od_insert_resource(struct dg_db *db, const char *id, const char *package_id,

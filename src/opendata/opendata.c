@@ -9,6 +9,7 @@
 
 #include "core/date.h"
 #include "opendata/ckan.h"
+#include "opendata/dcat.h"
 #include "opendata/od_sql.h"
 
 static const struct dg_route routes[] = {
@@ -16,6 +17,9 @@ static const struct dg_route routes[] = {
 	{"POST", "/api/3/action/{action}", dg_ckan_handle, DG_ROLE_ANY, DG_ROUTE_NO_CSRF},
 	{"GET", "/api/action/{action}", dg_ckan_handle, DG_ROLE_ANY, 0},
 	{"POST", "/api/action/{action}", dg_ckan_handle, DG_ROLE_ANY, DG_ROUTE_NO_CSRF},
+	{"GET", "/dataset/{file}", dg_dcat_dataset, DG_ROLE_ANY, 0},
+	{"GET", "/catalog.ttl", dg_dcat_catalog_ttl, DG_ROLE_ANY, 0},
+	{"GET", "/catalog.jsonld", dg_dcat_catalog_jsonld, DG_ROLE_ANY, 0},
 };
 
 const struct dg_route *dg_opendata_routes(size_t *n)

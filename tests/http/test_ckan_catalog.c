@@ -1,0 +1,378 @@
+/*
+ * test_ckan_catalog.c - the catalogue side of the CKAN Action API through
+ * the real server, on whichever store DGOV_TEST_DB selects. Two suites as
+ * data (format in each file's header): tests/ckan/search.txt (Solr syntax,
+ * facets, sort, paging, the organization/group/tag reads and their errors)
+ * and tests/ckan/write.txt (package and resource writes, who may make them,
+ * and that a refused call changes nothing). Then what reads better as code:
+ * private datasets and include_private, and the DCAT-AP exports, whose
+ * Turtle is parsed by rapper (raptor2-utils) when it is installed.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "demo/demo.h"
+#include "harness.h"
+
+/*
+ * Whether got contains want: objects by key, arrays by position over want's
+ * length; an expected array whose last element is "$end" must also have
+ * exactly the elements before it.
+ */
+static int subset(json_t *want, json_t *got)
+{
+	if (json_is_object(want)) {
+		const char *k;
+		json_t *v;
+		if (!json_is_object(got))
+			return 0;
+		json_object_foreach(want, k, v) if (!subset(v, json_object_get(got, k))) return 0;
+		return 1;
+	}
+	if (json_is_array(want)) {
+		size_t n = json_array_size(want);
+		json_t *last = json_array_get(want, n ? n - 1 : 0);
+		bool exact = n && json_is_string(last) && strcmp(json_string_value(last), "$end") == 0;
+		if (exact)
+			n--;
+		if (!json_is_array(got) || json_array_size(got) < n ||
+		    (exact && json_array_size(got) != n))
+			return 0;
+		for (size_t i = 0; i < n; i++)
+			if (!subset(json_array_get(want, i), json_array_get(got, i)))
+				return 0;
+		return 1;
+	}
+	return json_equal(want, got);
+}
+
+/* A fresh API token of a demo user (malloc'd "Authorization: Bearer ..." header). */
+static char *token_header(const char *user)
+{
+	struct th_client *c = th_client_new(th_shared);
+	struct th_resp r = {0};
+	assert_true(th_login(c, user, DG_DEMO_PASSWORD));
+	char *csrf = th_csrf(c, "/account/tokens");
+	assert_non_null(csrf);
+	char *body = NULL;
+	assert_true(asprintf(&body, "name=ckan&csrf=%s", csrf) > 0);
+	assert_int_equal(th_post_form(c, "/account/tokens", body, &r), 201);
+	const char *at = strstr(r.body, "dgt_");
+	assert_non_null(at);
+	char *hdr = NULL;
+	assert_true(asprintf(&hdr, "Authorization: Bearer %.68s", at) > 0);
+	th_resp_release(&r);
+	free(body);
+	free(csrf);
+	th_client_free(c);
+	return hdr;
+}
+
+/* Tokens by user name, made once per binary. */
+static struct {
+	char *user;
+	char *hdr;
+} tokens[8];
+
+static const char *token_of(const char *user)
+{
+	size_t i = 0;
+	for (; i < 8 && tokens[i].user; i++)
+		if (strcmp(tokens[i].user, user) == 0)
+			return tokens[i].hdr;
+	assert_true(i < 8);
+	tokens[i].user = strdup(user);
+	tokens[i].hdr = token_header(user);
+	return tokens[i].hdr;
+}
+
+/* The path with every byte outside unreserved and / ? = & % percent-encoded. */
+static char *encode_path(const char *p)
+{
+	char *out = malloc(strlen(p) * 3 + 1), *o = out;
+	for (; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		    strchr("-._~/?=&%", c))
+			*o++ = (char)c;
+		else
+			o += sprintf(o, "%%%02X", c);
+	}
+	*o = '\0';
+	return out;
+}
+
+/* One case line: [AS user] METHOD PATH STATUS JSON-SUBSET [BODY]. */
+static void run_case(struct th_client *c, char *line, const char *file, int lineno)
+{
+	char method[8], path[1024], user[64] = "";
+	int used = 0;
+	long status = 0;
+	if (strncmp(line, "AS ", 3) == 0) {
+		if (sscanf(line, "AS %63s %n", user, &used) != 1)
+			fail_msg("%s:%d: bad AS", file, lineno);
+		line += used;
+	}
+	if (sscanf(line, "%7s %1023s %ld %n", method, path, &status, &used) != 3)
+		fail_msg("%s:%d: bad case", file, lineno);
+	json_error_t je;
+	json_t *want = json_loads(line + used, JSON_DECODE_ANY | JSON_DISABLE_EOF_CHECK, &je);
+	if (!want)
+		fail_msg("%s:%d: bad expected JSON: %s", file, lineno, je.text);
+	const char *body = line + used + je.position;
+	while (*body == ' ')
+		body++;
+	const char *hdrs[] = {user[0] ? token_of(user) : NULL, NULL};
+	char *url = encode_path(path);
+	struct th_resp r = {0};
+	long got = th_request(c, method, url, *body ? "application/json" : NULL,
+			      *body ? body : NULL, strlen(body), user[0] ? hdrs : NULL, &r);
+	json_t *ans = json_loadb(r.body ? r.body : "", r.len, JSON_DECODE_ANY, &je);
+	if (got != status || !ans || !subset(want, ans))
+		fail_msg("%s:%d: %s %s: got %ld %.*s", file, lineno, method, path, got,
+			 (int)(r.len > 3000 ? 3000 : r.len), r.body ? r.body : "");
+	free(url);
+	json_decref(ans);
+	json_decref(want);
+	th_resp_release(&r);
+}
+
+static int run_file(const char *file)
+{
+	FILE *fp = fopen(file, "r");
+	assert_non_null(fp);
+	struct th_client *c = th_client_new(th_shared);
+	char line[8192];
+	int lineno = 0, cases = 0;
+	while (fgets(line, sizeof line, fp)) {
+		lineno++;
+		line[strcspn(line, "\n")] = '\0';
+		if (line[0] == '#' || line[0] == '\0')
+			continue;
+		run_case(c, line, file, lineno);
+		cases++;
+	}
+	fclose(fp);
+	th_client_free(c);
+	return cases;
+}
+
+static void search_suite(void **state)
+{
+	(void)state;
+	assert_true(run_file("tests/ckan/search.txt") >= 60);
+}
+
+static void write_suite(void **state)
+{
+	(void)state;
+	assert_true(run_file("tests/ckan/write.txt") >= 30);
+}
+
+/* An API call as user (NULL: anonymous) with a JSON body; the parsed answer. */
+static json_t *call(const char *user, const char *action, const char *body, long *status)
+{
+	struct th_client *c = th_client_new(th_shared);
+	struct th_resp r = {0};
+	char path[128];
+	snprintf(path, sizeof path, "/api/3/action/%s", action);
+	const char *hdrs[] = {user ? token_of(user) : NULL, NULL};
+	*status = th_request(c, "POST", path, "application/json", body, strlen(body),
+			     user ? hdrs : NULL, &r);
+	json_t *ans = json_loadb(r.body ? r.body : "", r.len, JSON_DECODE_ANY, NULL);
+	th_resp_release(&r);
+	th_client_free(c);
+	return ans;
+}
+
+static json_int_t count_of(const char *user, const char *body)
+{
+	long st = 0;
+	json_t *ans = call(user, "package_search", body, &st);
+	assert_int_equal(st, 200);
+	json_int_t n = json_integer_value(json_object_get(json_object_get(ans, "result"), "count"));
+	json_decref(ans);
+	return n;
+}
+
+static void private_datasets(void **state)
+{
+	(void)state;
+	long st = 0;
+	json_t *ans = call(DG_DEMO_STAFF, "package_create",
+			   "{\"name\":\"mz-private-draft\",\"title\":\"draft\",\"owner_org\":\"mz\","
+			   "\"private\":true,\"tags\":[{\"name\":\"草稿\"}]}",
+			   &st);
+	assert_int_equal(st, 200);
+	json_decref(ans);
+	const char *q = "{\"q\":\"name:mz-private-draft\",\"include_private\":true}";
+	const char *q_pub = "{\"q\":\"name:mz-private-draft\"}";
+	/* the owner's department sees it only when asking for private ones */
+	assert_int_equal(count_of(DG_DEMO_STAFF, q), 1);
+	assert_int_equal(count_of(DG_DEMO_STAFF, q_pub), 0);
+	assert_int_equal(count_of(DG_DEMO_ADMIN, q), 1);
+	/* nobody else, asking or not */
+	assert_int_equal(count_of(DG_DEMO_STAFF2, q), 0);
+	assert_int_equal(count_of(DG_DEMO_CITIZEN, q), 0);
+	assert_int_equal(count_of(NULL, q), 0);
+	/* package_show and the lists never show it to the public */
+	ans = call(NULL, "package_show", "{\"id\":\"mz-private-draft\"}", &st);
+	assert_int_equal(st, 404);
+	json_decref(ans);
+	ans = call(NULL, "tag_list", "{}", &st);
+	char *text = json_dumps(ans, 0);
+	assert_null(strstr(text, "草稿"));
+	free(text);
+	json_decref(ans);
+	/* closed datasets never appear, even to their own department */
+	assert_int_equal(count_of(DG_DEMO_ADMIN, "{\"q\":\"name:internal-case-ledger\","
+						 "\"include_private\":true}"),
+			 0);
+}
+
+/* GET path into r (status returned). */
+static long get(const char *path, struct th_resp *r)
+{
+	struct th_client *c = th_client_new(th_shared);
+	long st = th_get(c, path, r);
+	th_client_free(c);
+	return st;
+}
+
+/* Whether rapper accepts text as Turtle (true when rapper is not installed: skipped). */
+static bool turtle_parses(const char *text, size_t len, int *triples)
+{
+	*triples = -1;
+	if (system("command -v rapper >/dev/null 2>&1") != 0) {
+		fprintf(stderr, "rapper not installed: Turtle not parsed\n");
+		return true;
+	}
+	char path[] = "/tmp/dgov-ttl-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, len), (ssize_t)len);
+	close(fd);
+	char cmd[256];
+	snprintf(cmd, sizeof cmd, "rapper -q -i turtle -c %s 2>&1", path);
+	FILE *p = popen(cmd, "r");
+	char out[512] = "";
+	size_t n = fread(out, 1, sizeof out - 1, p);
+	out[n] = '\0';
+	int rc = pclose(p);
+	unlink(path);
+	/* rapper -c reports "Parsing returned N triples" */
+	const char *at = strstr(out, "returned ");
+	if (at)
+		*triples = atoi(at + 9);
+	if (rc != 0)
+		fprintf(stderr, "rapper: %s\n", out);
+	return rc == 0;
+}
+
+static void dcat_exports(void **state)
+{
+	(void)state;
+	struct th_resp r = {0};
+	int triples = 0;
+	/* a dataset whose text needs escaping in Turtle and JSON-LD */
+	long st = 0;
+	json_t *ans = call(DG_DEMO_STAFF, "package_create",
+			   "{\"name\":\"escaping-check\",\"title\":\"A \\\"quoted\\\" title\\\\ with \\n"
+			   "newline >\",\"owner_org\":\"mz\",\"notes\":\"tab\\there; 中文 'single' \\\"\\\"\\\"\","
+			   "\"extras\":[{\"key\":\"update_frequency\",\"value\":\"monthly\"}],"
+			   "\"resources\":[{\"url\":\"https://example.org/a b<c>{d}.csv?x=\\\"1\\\"\","
+			   "\"format\":\"CSV\",\"name\":\"r\"}]}",
+			   &st);
+	assert_int_equal(st, 200);
+	json_decref(ans);
+
+	assert_int_equal(get("/dataset/escaping-check.ttl", &r), 200);
+	char *ct = th_header(&r, "Content-Type");
+	assert_non_null(strstr(ct, "text/turtle"));
+	free(ct);
+	assert_non_null(strstr(r.body, "dcat:Dataset"));
+	assert_non_null(strstr(r.body, "MONTHLY"));
+	assert_true(turtle_parses(r.body, r.len, &triples));
+	assert_true(triples == -1 || triples >= 12); /* dataset, distribution, publisher */
+	th_resp_release(&r);
+
+	assert_int_equal(get("/dataset/escaping-check.jsonld", &r), 200);
+	json_t *doc = json_loadb(r.body, r.len, 0, NULL);
+	assert_non_null(doc);
+	json_t *graph = json_object_get(doc, "@graph");
+	assert_true(json_array_size(graph) >= 3);
+	char *text = json_dumps(doc, 0);
+	assert_non_null(strstr(text, "A \\\"quoted\\\" title\\\\ with \\nnewline >"));
+	free(text);
+	json_decref(doc);
+	th_resp_release(&r);
+
+	/* the catalogue, paged by 100 with hydra links */
+	assert_int_equal(get("/catalog.ttl", &r), 200);
+	assert_non_null(strstr(r.body, "dcat:Catalog"));
+	assert_non_null(strstr(r.body, "hydra:totalItems"));
+	assert_null(strstr(r.body, "internal-case-ledger"));
+	assert_true(turtle_parses(r.body, r.len, &triples));
+	th_resp_release(&r);
+	assert_int_equal(get("/catalog.jsonld?page=1", &r), 200);
+	doc = json_loadb(r.body, r.len, 0, NULL);
+	assert_non_null(doc);
+	text = json_dumps(doc, 0);
+	assert_non_null(strstr(text, "hydra:PagedCollection"));
+	assert_non_null(strstr(text, "dcat:Catalog"));
+	free(text);
+	json_decref(doc);
+	th_resp_release(&r);
+
+	/* not found, closed, bad suffix, bad page */
+	assert_int_equal(get("/dataset/no-such.ttl", &r), 404);
+	th_resp_release(&r);
+	assert_int_equal(get("/dataset/internal-case-ledger.ttl", &r), 404);
+	th_resp_release(&r);
+	assert_int_equal(get("/dataset/market-entities.exe", &r), 404);
+	th_resp_release(&r);
+	assert_int_equal(get("/catalog.ttl?page=0", &r), 400);
+	th_resp_release(&r);
+	assert_int_equal(get("/catalog.ttl?page=x", &r), 400);
+	th_resp_release(&r);
+	assert_int_equal(get("/catalog.ttl?page=99", &r), 404);
+	th_resp_release(&r);
+	assert_int_equal(get("/catalog.jsonld?fq=nosuchfield:x", &r), 400);
+	th_resp_release(&r);
+	assert_int_equal(get("/catalog.ttl?modified_since=yesterday", &r), 400);
+	th_resp_release(&r);
+	/* filters as package_search: only mz's datasets, one page */
+	assert_int_equal(get("/catalog.jsonld?fq=organization:mz&modified_since=2020-01-01", &r), 200);
+	assert_non_null(strstr(r.body, "minimum-living-allowance.csv")); /* its resource link */
+	assert_null(strstr(r.body, "market-entities"));
+	th_resp_release(&r);
+}
+
+static int teardown(void **state)
+{
+	for (size_t i = 0; i < 8; i++) {
+		free(tokens[i].user);
+		free(tokens[i].hdr);
+	}
+	return th_group_teardown(state);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(search_suite),
+		cmocka_unit_test(write_suite),
+		cmocka_unit_test(private_datasets),
+		cmocka_unit_test(dcat_exports),
+	};
+	return cmocka_run_group_tests(tests, th_group_setup, teardown);
+}
