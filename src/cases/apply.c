@@ -123,7 +123,7 @@ static json_t *page_view(struct dg_req *r, const json_t *page, const json_t *ans
 				       json_object_get(f, en ? "hint_en" : "hint_zh") ? json_object_get(f, en ? "hint_en" : "hint_zh") : json_null(),
 				       "required", json_is_true(json_object_get(f, "required")));
 		json_object_set_new(fv, dg_arena_printf(r->arena, "is_%s", type), json_true());
-		json_object_set(fv, "value", v ? v : json_string(""));
+		json_object_set_new(fv, "value", v ? json_incref(v) : json_string(""));
 		json_array_foreach(prefilled, j, o) if (!strcmp(json_string_value(o), name) && v)
 			json_object_set_new(fv, "prefilled", json_true());
 		json_t *opts = json_array();
@@ -140,7 +140,7 @@ static json_t *page_view(struct dg_req *r, const json_t *page, const json_t *ans
 				json_object_set(fv, "file", o);
 		}
 		/* what the check-answers page shows for a choice: its label */
-		json_object_set(fv, "shown", v ? v : json_string(""));
+		json_object_set_new(fv, "shown", v ? json_incref(v) : json_string(""));
 		json_array_foreach(json_object_get(fv, "options"), j, o) if (json_is_true(json_object_get(o, "checked")))
 			json_object_set(fv, "shown", json_object_get(o, "label"));
 		if (json_object_get(fv, "file"))
