@@ -147,9 +147,10 @@ static json_t *nav_json(const struct dg_req *r)
 	    {"/help", "nav.help"},
 	};
 	/* what a signed-in user comes back for: their cases and messages, or the queue */
-	static const char *const applicant[][2] = {{"/my/cases", "nav.my_cases"}, {"/inbox", "nav.inbox"}};
-	static const char *const staff[][2] = {{"/office", "nav.office"}, {"/inbox", "nav.inbox"}};
-	static const char *const admin[][2] = {{"/office", "nav.office"}, {"/admin/users", "nav.admin"}};
+	static const char *const applicant[][2] = {
+		{"/my/cases", "nav.my_cases"}, {"/my/certificates", "nav.my_certs"}, {"/inbox", "nav.inbox"}};
+	static const char *const staff[][2] = {{"/office", "nav.office"}, {"/inbox", "nav.inbox"}, {NULL, NULL}};
+	static const char *const admin[][2] = {{"/office", "nav.office"}, {"/admin/users", "nav.admin"}, {NULL, NULL}};
 	enum dg_role role = r->user ? r->user->role : DG_ROLE_ANON;
 	const char *const(*mine)[2] = role == DG_ROLE_CITIZEN || role == DG_ROLE_AGENT ? applicant
 				      : role == DG_ROLE_STAFF                       ? staff
@@ -157,9 +158,11 @@ static json_t *nav_json(const struct dg_req *r)
 										    : NULL;
 	json_t *list = json_array();
 	const char *path = r->path ? r->path : "/";
-	size_t nbase = sizeof(items) / sizeof(items[0]), nmine = mine ? 2 : 0;
+	size_t nbase = sizeof(items) / sizeof(items[0]), nmine = mine ? 3 : 0;
 	for (size_t i = 0; i < nbase + nmine; i++) {
 		const char *const *e = i < nbase ? items[i] : mine[i - nbase];
+		if (!e[0])
+			continue;
 		json_t *it = json_object();
 		json_object_set_new(it, "href", json_string(e[0]));
 		json_object_set_new(it, "label", json_string(dg_t(r, e[1])));
