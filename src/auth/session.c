@@ -137,6 +137,22 @@ static const char *bearer_of(const char *h)
 	return h;
 }
 
+/*
+ * CKAN clients send their key bare, in X-CKAN-API-Key or in Authorization
+ * without a scheme. Only values shaped as dgov API tokens ("dgt_...") are
+ * ours; other keys (open-data app keys) belong to the module that issued them.
+ */
+static const char *raw_token_of(const struct dg_req *r)
+{
+	const char *h = dg_req_header(r, "X-CKAN-API-Key");
+	if (h && strncmp(h, DG_TOKEN_PREFIX, 4) == 0)
+		return h;
+	h = dg_req_header(r, "Authorization");
+	if (h && strncmp(h, DG_TOKEN_PREFIX, 4) == 0)
+		return h;
+	return NULL;
+}
+
 dg_rc dg_auth_identify(struct dg_req *r)
 {
 	const char *secret = NULL;
@@ -145,6 +161,8 @@ dg_rc dg_auth_identify(struct dg_req *r)
 	r->csrf = "";
 	/* other schemes (Basic from a proxy in front of a staging site) are not ours to judge */
 	const char *bearer = bearer_of(dg_req_header(r, "Authorization"));
+	if (!bearer)
+		bearer = raw_token_of(r);
 	if (bearer)
 		return dg_token_identify(r, bearer);
 	dg_rc rc = dg_session_identify(r, &secret);
