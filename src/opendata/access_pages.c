@@ -53,7 +53,7 @@ static const char sql_dept_applications[] =
 	" AND a.state IN ('pending', 'approved') ORDER BY a.state DESC, a.id";
 static const char sql_decide[] =
 	"UPDATE od_applications SET state = ?, reason = ?, decided_by = ?, decided = ?,"
-	" grant_until = CASE WHEN ? = 'approved' THEN ? + days * 86400000 ELSE grant_until END"
+	" grant_until = CASE WHEN ? = 'approved' THEN ? + CAST(days AS BIGINT) * 86400000 ELSE grant_until END"
 	" WHERE id = ? AND state = ? AND package_id IN"
 	" (SELECT id FROM od_packages WHERE ? = '' OR owner_dept = ?)";
 
