@@ -23,6 +23,7 @@
 #include "jobs/demo_tally.h"
 #include "jobs/jobs.h"
 #include "notify/notify.h"
+#include "opendata/access.h"
 #include "opendata/datastore.h"
 #include "opendata/opendata.h"
 #include "web/i18n.h"
@@ -98,7 +99,8 @@ static dg_rc add_routes(struct dg_app *app, struct dg_err *err)
 	 * (e.g. /services) replaces the thin entrance of the same path */
 	const struct dg_route *(*const sources[])(size_t *) = {
 		dg_catalog_edit_routes, dg_catalog_routes,      dg_cases_apply_routes,
-		dg_cases_office_routes, dg_cases_api_routes,    dg_opendata_routes,
+		dg_cases_office_routes, dg_cases_api_routes,    dg_od_access_routes,
+		dg_opendata_routes,
 		dg_datastore_routes,    dg_auth_routes,         dg_jobs_routes,
 		dg_cert_routes,         dg_notify_routes,       dg_cal_routes,
 		dg_web_routes,
@@ -124,6 +126,7 @@ const struct dg_migration *const *dg_app_migration_lists(size_t *n)
 		dg_notify_migrations,  dg_cal_migrations,
 		dg_cases_migrations,
 		dg_cert_migrations,
+		dg_od_access_migrations,
 	};
 	*n = sizeof(lists) / sizeof(lists[0]);
 	return lists;

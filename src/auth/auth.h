@@ -33,7 +33,10 @@ struct dg_app;
 extern const struct dg_migration dg_auth_migrations[];
 
 /*
- * Work out who is asking: bearer token, else session cookie. Sets r->user and
+ * Work out who is asking: an API token ("Authorization: Bearer dgt_...", or
+ * bare as CKAN clients send it, in X-CKAN-API-Key or Authorization), else
+ * the session cookie. Bare values without the "dgt_" prefix are left alone
+ * (open-data app keys). Sets r->user and
  * r->session_hash (or leaves them NULL) and r->csrf, setting the anonymous
  * CSRF cookie on the reply when the visitor has none. EAUTH for a bearer
  * token that is unknown, expired or revoked.

@@ -60,18 +60,27 @@ dg_rc dg_session_identify(struct dg_req *r, const char **csrf_secret)
 			 DG_ARGS(DG_VT(hash), DG_VI(now), DG_VI(now - DG_SESSION_IDLE_MS)), &rows);
 	if (rc)
 		return rc;
-	dg_rows_defer(rows, r->arena);
 	rc = dg_rows_next(rows);
 	if (rc == DG_ENOTFOUND) { /* expired or signed out: the browser can drop it */
+		dg_rows_free(rows);
 		forget_cookie(r);
 		return DG_OK;
 	}
-	if (rc)
+	if (rc) {
+		dg_rows_free(rows);
 		return rc;
+	}
 	r->user = dg_user_from_row(r->arena, rows, r->lang);
 	r->session_hash = hash;
 	*csrf_secret = dg_arena_strdup(r->arena, dg_rows_text(rows, 10));
-	if (dg_rows_int(rows, 11) < now - TOUCH_EVERY_MS &&
+	bool stale = dg_rows_int(rows, 11) < now - TOUCH_EVERY_MS;
+	/*
+	 * Done with the row: an open statement would keep SQLite's read snapshot
+	 * for the whole request, and a write on this connection after another
+	 * connection's commit would then fail (SQLITE_BUSY_SNAPSHOT).
+	 */
+	dg_rows_free(rows);
+	if (stale &&
 	    dg_db_exec(db, dg_sql_session_touch, DG_ARGS(DG_VI(now), DG_VT(hash)), NULL))
 		dg_warn("req=%s could not record session use", r->id);
 	return DG_OK;
@@ -137,6 +146,22 @@ static const char *bearer_of(const char *h)
 	return h;
 }
 
+/*
+ * CKAN clients send their key bare, in X-CKAN-API-Key or in Authorization
+ * without a scheme. Only values shaped as dgov API tokens ("dgt_...") are
+ * ours; other keys (open-data app keys) belong to the module that issued them.
+ */
+static const char *raw_token_of(const struct dg_req *r)
+{
+	const char *h = dg_req_header(r, "X-CKAN-API-Key");
+	if (h && strncmp(h, DG_TOKEN_PREFIX, 4) == 0)
+		return h;
+	h = dg_req_header(r, "Authorization");
+	if (h && strncmp(h, DG_TOKEN_PREFIX, 4) == 0)
+		return h;
+	return NULL;
+}
+
 dg_rc dg_auth_identify(struct dg_req *r)
 {
 	const char *secret = NULL;
@@ -145,6 +170,8 @@ dg_rc dg_auth_identify(struct dg_req *r)
 	r->csrf = "";
 	/* other schemes (Basic from a proxy in front of a staging site) are not ours to judge */
 	const char *bearer = bearer_of(dg_req_header(r, "Authorization"));
+	if (!bearer)
+		bearer = raw_token_of(r);
 	if (bearer)
 		return dg_token_identify(r, bearer);
 	dg_rc rc = dg_session_identify(r, &secret);

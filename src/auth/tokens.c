@@ -41,16 +41,19 @@ dg_rc dg_token_identify(struct dg_req *r, const char *bearer)
 	rc = dg_db_query(db, dg_sql_user_by_token, DG_ARGS(DG_VT(hash)), &rows);
 	if (rc)
 		return rc;
-	dg_rows_defer(rows, r->arena);
 	rc = dg_rows_next(rows);
-	if (rc == DG_ENOTFOUND)
-		return dg_err_set(&r->err, DG_EAUTH, "%s", dg_t(r, "auth.err.bad_token"));
-	if (rc)
+	if (rc) {
+		dg_rows_free(rows);
+		if (rc == DG_ENOTFOUND)
+			return dg_err_set(&r->err, DG_EAUTH, "%s", dg_t(r, "auth.err.bad_token"));
 		return rc;
+	}
 	struct dg_user *u = dg_user_from_row(r->arena, rows, r->lang);
 	u->via_token = true;
 	r->user = u;
 	int64_t token_id = dg_rows_int(rows, 10);
+	/* done with the row, so that no read snapshot outlives it (see session.c) */
+	dg_rows_free(rows);
 	if (dg_db_exec(db, dg_sql_token_touch, DG_ARGS(DG_VI(dg_now_ms()), DG_VI(token_id)), NULL))
 		dg_warn("req=%s could not record token use", r->id);
 	return DG_OK;

@@ -84,6 +84,7 @@ struct dg_req {
 	/* request line and headers */
 	const char *method; /* "GET", "POST", ... */
 	const char *path;   /* decoded path without the query string */
+	const char *remote_addr; /* the peer's IP address as text ("" when unknown) */
 	struct dg_kvs query;
 	struct dg_kvs cookies;
 	struct dg_kvs params; /* path parameters, from the route pattern */

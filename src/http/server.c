@@ -302,6 +302,25 @@ static dg_rc setup_body(struct pending *p)
 	return DG_OK;
 }
 
+/* The peer's address as text, for per-address limits ("" when MHD has none). */
+static const char *remote_addr(struct dg_arena *a, struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	char host[INET6_ADDRSTRLEN];
+	if (!ci || !ci->client_addr)
+		return "";
+	const struct sockaddr *sa = ci->client_addr;
+	const void *in = NULL;
+	if (sa->sa_family == AF_INET)
+		in = &((const struct sockaddr_in *)(const void *)sa)->sin_addr;
+	else if (sa->sa_family == AF_INET6)
+		in = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+	if (!in || !inet_ntop(sa->sa_family, in, host, sizeof host))
+		return "";
+	return dg_arena_strdup(a, host);
+}
+
 static enum MHD_Result first_call(struct pending *p, struct MHD_Connection *c, const char *url,
 				  const char *method)
 {
@@ -310,6 +329,7 @@ static enum MHD_Result first_call(struct pending *p, struct MHD_Connection *c, c
 	r->conn = c;
 	r->method = dg_arena_strdup(r->arena, method);
 	r->path = dg_arena_strdup(r->arena, url && url[0] ? url : "/");
+	r->remote_addr = remote_addr(r->arena, c);
 	r->api = strncmp(r->path, "/api/", 5) == 0;
 	dg_cookie_parse(dg_req_header(r, "Cookie"), DG_COOKIE_MAX, r->arena, &r->cookies);
 	dg_rc rc = check_head(p);

@@ -14,7 +14,9 @@
 
 #include "app/app.h"
 #include "core/date.h"
+#include "core/log.h"
 #include "core/str.h"
+#include "opendata/access.h"
 #include "opendata/ckan_catalog.h"
 #include "opendata/datastore.h"
 #include "opendata/od_sql.h"
@@ -217,6 +219,24 @@ static dg_rc act_datastore(struct dg_req *r, const char *action, json_t *params,
 	return dg_datastore_action(r, action, params, res, err);
 }
 
+/* One counter per answered call: package_show is a view, the others calls. */
+static void count_use(struct dg_req *r, const char *action, json_t *params, json_t *res,
+		      int64_t app_id)
+{
+	struct dg_db *db = NULL;
+	dg_rc rc = dg_req_db(r, &db);
+	if (!rc && strcmp(action, "package_show") == 0)
+		rc = dg_od_count(db, DG_OD_VIEW, json_string_value(json_object_get(res, "id")), NULL,
+				 app_id);
+	else if (!rc && strncmp(action, "datastore_", 10) == 0) {
+		const char *rid = param_str(params, "resource_id");
+		rc = dg_od_count(db, DG_OD_CALL, "", rid ? rid : param_str(params, "id"), app_id);
+	} else if (!rc)
+		rc = dg_od_count(db, DG_OD_CALL, "", NULL, app_id);
+	if (rc)
+		dg_warn("req=%s could not count the call", r->id);
+}
+
 typedef dg_rc (*action_fn)(struct dg_req *r, json_t *params, json_t **res, struct dg_err *err);
 
 static const struct {
@@ -264,10 +284,16 @@ dg_rc dg_ckan_handle(struct dg_req *r)
 		free(text);
 		return DG_OK;
 	}
+	struct dg_od_caller caller;
+	dg_rc rc = dg_od_access_gate(r, action, &caller);
+	if (rc)
+		return r->replied ? DG_OK : rc; /* a refusal already made, or a store failure */
 	json_t *params = params_of(r);
 	json_t *res = NULL;
 	struct dg_err err = {0};
-	dg_rc rc = ds ? act_datastore(r, action, params, &res, &err) : fn(r, params, &res, &err);
+	rc = ds ? act_datastore(r, action, params, &res, &err) : fn(r, params, &res, &err);
+	if (rc == DG_OK)
+		count_use(r, action, params, res, caller.app_id);
 	json_decref(params);
 	if (rc == DG_OK) {
 		reply_env(r, action, 200, true, res);

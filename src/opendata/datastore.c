@@ -12,6 +12,7 @@
 
 #include "app/app.h"
 #include "jobs/jobs.h"
+#include "opendata/access.h"
 #include "opendata/ds_load.h"
 #include "opendata/ds_search.h"
 #include "opendata/ds_sql.h"
@@ -90,8 +91,8 @@ dg_rc dg_datastore_check(struct dg_req *r, struct dg_db *db, const char *resourc
 	if (!owner && !o.visible) /* closed or private: absent to whoever may not write it */
 		return dg_err_set(err, DG_ENOTFOUND, "Resource \"%.100s\" was not found.",
 				  resource_id);
-	if (!write)
-		return DG_OK;
+	if (!write) /* conditional data: only with a grant, to all but its department */
+		return owner ? DG_OK : dg_od_access_rows(r, db, resource_id, err);
 	if (!owner)
 		return dg_err_set(err, DG_EDENIED,
 				  "Access denied: User %.60s not authorized to update resource %.100s",

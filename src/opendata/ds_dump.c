@@ -20,8 +20,10 @@
 
 #include "app/app.h"
 #include "core/buf.h"
+#include "core/log.h"
 #include "core/mem.h"
 #include "opendata/datastore.h"
+#include "opendata/access.h"
 #include "opendata/ds_filter.h"
 #include "opendata/ds_search.h"
 #include "opendata/ds_sql.h"
@@ -339,6 +341,11 @@ static dg_rc dump_handle(struct dg_req *r)
 	bool bom = dg_kvs_get(&r->query, "bom") &&
 		   strcasecmp(dg_kvs_get(&r->query, "bom"), "true") == 0;
 	dg_rc rc;
+	struct dg_od_caller caller;
+	if ((rc = dg_od_access_gate(r, NULL, &caller)) != DG_OK) {
+		json_decref(params);
+		return r->replied ? DG_OK : rc; /* a refusal already made, or a store failure */
+	}
 	dg_ds_where_init(&w);
 	dg_buf_init(&d.line, 64 << 20);
 	if ((rc = parse_format(r, &d.f)) || (rc = parse_limit(r, &limit)) ||
@@ -366,6 +373,8 @@ static dg_rc dump_handle(struct dg_req *r)
 		rc = tail(&d);
 	if (rc == DG_OK)
 		rc = send_file(&d, id);
+	if (rc == DG_OK && dg_od_count(d.db, DG_OD_DOWNLOAD, "", id, caller.app_id) != DG_OK)
+		dg_warn("req=%s could not count the download", r->id);
 	if (rc == DG_EDB && dg_db_timed_out(d.db))
 		dg_err_set(&r->err, DG_EUNAVAIL, "Reading the table took too long; try again later.");
 	else if (rc == DG_ETOOBIG)

@@ -30,6 +30,7 @@ struct dg_db {
 	unsigned timeout_ms;  /* dg_db_set_timeout_ms's budget, 0 for none */
 	int64_t deadline_us;  /* SQLite: when the running statement's budget ends */
 	bool timed_out;       /* the last statement was cut off by the budget */
+	bool lazy;            /* dg_db_set_lazy: commits do not wait for the disk */
 };
 
 /* A result set; backends embed it first in their own struct. */

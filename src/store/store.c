@@ -194,6 +194,8 @@ void dg_db_put(struct dg_db *db)
 			dg_error("store: cannot remove a statement time budget");
 	}
 	db->timed_out = false;
+	if (db->lazy && dg_db_set_lazy(db, false) != DG_OK)
+		dg_error("store: cannot make commits durable again");
 	struct dg_store *s = db->store;
 	pthread_mutex_lock(&s->mu);
 	db->borrowed = false;
@@ -209,6 +211,20 @@ dg_rc dg_db_set_timeout_ms(struct dg_db *db, unsigned ms)
 	dg_rc rc = db->be->set_timeout(db);
 	if (rc != DG_OK)
 		db->timeout_ms = old;
+	return rc;
+}
+
+dg_rc dg_db_set_lazy(struct dg_db *db, bool lazy)
+{
+	static const char *const sql[2][2] = {
+		{"PRAGMA synchronous=FULL", "PRAGMA synchronous=NORMAL"},
+		{"SET synchronous_commit = on", "SET synchronous_commit = off"},
+	};
+	if (db->lazy == lazy)
+		return DG_OK;
+	dg_rc rc = dg_db_exec_script(db, sql[db->be->kind == DG_STORE_PG][lazy]);
+	if (rc == DG_OK)
+		db->lazy = lazy;
 	return rc;
 }
 

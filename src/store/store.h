@@ -110,6 +110,16 @@ enum dg_store_kind dg_db_kind(const struct dg_db *db);
  * statement's first step.
  */
 dg_rc dg_db_set_timeout_ms(struct dg_db *db, unsigned ms) DG_MUST;
+/*
+ * Lazy commits, for writes whose loss in a crash is acceptable (usage
+ * counters): until dg_db_set_lazy(db, false) or dg_db_put, commits on db do
+ * not wait for the disk. SQLite: synchronous=NORMAL (WAL stays consistent;
+ * the last commits may be lost on power failure); PostgreSQL:
+ * synchronous_commit=off (the same, bounded by wal_writer_delay). Outside
+ * a transaction only.
+ */
+dg_rc dg_db_set_lazy(struct dg_db *db, bool lazy) DG_MUST;
+
 /* Whether the last statement run on db failed because its budget ran out. */
 bool dg_db_timed_out(const struct dg_db *db);
 
