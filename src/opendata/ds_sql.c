@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "core/log.h"
 #include "core/mem.h"
 #include "opendata/datastore.h"
 
@@ -153,15 +154,17 @@ out:
 dg_rc dg_ds_sql_index(struct dg_db *db, const char *table, size_t ncols,
 		      char (*names)[DG_DS_NAME_MAX])
 {
+	size_t built = 0;
 	for (size_t i = 0; i < ncols; i++) {
 		char sql[256];
-		snprintf(sql, sizeof sql, "CREATE INDEX \"%.60s_i%zu\" ON \"%s\" (\"%s\")", table, i,
-			 table, names[i]);
-		dg_rc rc = dg_db_exec(db, sql, DG_NOARGS, NULL);
-		if (rc != DG_OK)
-			return rc;
+		snprintf(sql, sizeof sql, "CREATE INDEX IF NOT EXISTS \"%.60s_i%zu\" ON \"%s\" (\"%s\")",
+			 table, i, table, names[i]);
+		if (dg_db_exec(db, sql, DG_NOARGS, NULL) == DG_OK)
+			built++;
+		else
+			dg_warn("datastore: %s: no index on column %s", table, names[i]);
 	}
-	return DG_OK;
+	return built > 0 || ncols == 0 ? DG_OK : DG_EDB;
 }
 
 dg_rc dg_ds_sql_switch(struct dg_db *db, const char *resource_id, const char *table, json_t *fields,
