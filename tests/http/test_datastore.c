@@ -489,6 +489,63 @@ static void ten_mb_field(void **state_)
 	free(path);
 }
 
+static void wait_done(int64_t id)
+{
+	struct dg_db *db = NULL;
+	json_t *job = NULL;
+	assert_int_equal(dg_db_get(store(), &db), DG_OK);
+	for (int i = 0; i < 1200; i++) {
+		assert_int_equal(dg_job_get_json(db, id, &job), DG_OK);
+		if (strcmp(state(job), "done") == 0 || strcmp(state(job), "failed") == 0)
+			break;
+		json_decref(job);
+		job = NULL;
+		struct timespec ts = {0, 50 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+	}
+	dg_db_put(db);
+	assert_non_null(job);
+	assert_string_equal(state(job), "done");
+	json_decref(job);
+}
+
+/* The demo's twelve tables: generated the same way twice, all loaded. */
+static void demo_tables(void **state_)
+{
+	(void)state_;
+	char dir[600], cmd[1400];
+	struct dg_db *db = NULL;
+	struct dg_err err = {0};
+	int64_t first = 0, last = 0;
+	snprintf(dir, sizeof dir, "%s/demo-data", tmpdir);
+	assert_int_equal(dg_db_get(store(), &db), DG_OK);
+	assert_int_equal(dg_db_query_int(db, "SELECT COALESCE(MAX(id), 0) FROM jobs", DG_NOARGS,
+					 &first),
+			 DG_OK);
+	assert_int_equal(dg_datastore_demo_load(db, dir, 500, &err), DG_OK);
+	snprintf(cmd, sizeof cmd, "cp %s/demo/market-entities.csv %s/me1.csv", dir, tmpdir);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(dg_datastore_demo_load(db, dir, 500, &err), DG_OK);
+	snprintf(cmd, sizeof cmd, "cmp -s %s/demo/market-entities.csv %s/me1.csv", dir, tmpdir);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(dg_db_query_int(db, "SELECT MAX(id) FROM jobs", DG_NOARGS, &last), DG_OK);
+	dg_db_put(db);
+	assert_int_equal(last - first, 24);
+	for (int64_t id = first + 1; id <= last; id++)
+		wait_done(id);
+	json_t *res = search("{\"resource_id\":\"00000000-0000-4000-9000-000000000006\","
+			     "\"filters\":{\"status\":\"存续\"},\"sort\":\"capital_wan desc\"}");
+	assert_true(jint(res, "total") > 400 && jint(res, "total") < 500);
+	json_t *fields = json_object_get(res, "fields");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(fields, 1), "type")),
+			    "text"); /* uscc */
+	json_decref(res);
+	res = search("{\"resource_id\":\"00000000-0000-4000-9000-000000000009\","
+		     "\"filters\":{\"change\":{\"lt\":0}}}");
+	assert_true(jint(res, "total") > 0); /* negative yearly changes */
+	json_decref(res);
+}
+
 static int setup(void **state_)
 {
 	(void)state_;
@@ -520,6 +577,7 @@ int main(void)
 		cmocka_unit_test(reupload_replaces_the_table),
 		cmocka_unit_test(edge_cases_load),
 		cmocka_unit_test(ten_mb_field),
+		cmocka_unit_test(demo_tables),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
