@@ -164,6 +164,12 @@ dg_rc dg_ds_sql_index(struct dg_db *db, const char *table, size_t ncols,
 		else
 			dg_warn("datastore: %s: no index on column %s", table, names[i]);
 	}
+	/* statistics, so the planner picks the selective index (SQLite has none
+	 * until asked; PostgreSQL's autovacuum would get to it later) */
+	char sql[128];
+	snprintf(sql, sizeof sql, "ANALYZE \"%s\"", table);
+	if (dg_db_exec(db, sql, DG_NOARGS, NULL) != DG_OK)
+		dg_warn("datastore: %s: no statistics", table);
 	return built > 0 || ncols == 0 ? DG_OK : DG_EDB;
 }
 

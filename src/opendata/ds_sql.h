@@ -48,7 +48,8 @@ dg_rc dg_ds_sql_insert(struct dg_db *db, const char *table, size_t ncols,
 		       const char *const *vals, size_t nrows) DG_MUST;
 
 /* Index every column (after a load; again is harmless). A column whose index
- * cannot be built is logged and left out; EDB only when none could be. */
+ * cannot be built is logged and left out; EDB only when none could be. Then
+ * ANALYZE, for the planner. */
 dg_rc dg_ds_sql_index(struct dg_db *db, const char *table, size_t ncols,
 		      char (*names)[DG_DS_NAME_MAX]) DG_MUST;
 
