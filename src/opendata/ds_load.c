@@ -397,9 +397,10 @@ dg_rc dg_ds_load_run(struct dg_job *job, struct dg_err *err)
 	if ((rc = pass2(&l, err)) != DG_OK)
 		goto drop;
 	fields = fields_json(&l);
-	result = json_pack("{s:s, s:I, s:I, s:O, s:O}", "table", l.table, "rows",
+	/* source: what a reload (datastore_load) starts from */
+	result = json_pack("{s:s, s:I, s:I, s:O, s:O, s:{s:s, s:O?}}", "table", l.table, "rows",
 			   (json_int_t)l.rows, "bad_rows", (json_int_t)l.bad, "errors", l.errors,
-			   "fields", fields);
+			   "fields", fields, "source", "path", l.path, "options", opts);
 	if ((rc = finish(&l, fields, result, err)) == DG_OK) {
 		rc = build_indexes(&l);
 		goto out;

@@ -203,6 +203,20 @@ out:
 	return rc;
 }
 
+dg_rc dg_ds_sql_report(struct dg_db *db, const char *resource_id, json_t **out)
+{
+	struct dg_rows *rows = NULL;
+	*out = NULL;
+	dg_rc rc = dg_db_query(db, "SELECT report FROM datastore_tables WHERE resource_id = ?",
+			       DG_ARGS(DG_VT(resource_id)), &rows);
+	if (rc != DG_OK)
+		return rc;
+	if ((rc = dg_rows_next(rows)) == DG_OK && !dg_rows_isnull(rows, 0))
+		*out = json_loads(dg_rows_text(rows, 0), 0, NULL);
+	dg_rows_free(rows);
+	return rc;
+}
+
 dg_rc dg_ds_sql_resource(struct dg_db *db, const char *resource_id, struct dg_arena *a,
 			 struct dg_ds_owner *o)
 {

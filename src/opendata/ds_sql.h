@@ -62,6 +62,10 @@ dg_rc dg_ds_sql_index(struct dg_db *db, const char *table, size_t ncols,
 dg_rc dg_ds_sql_switch(struct dg_db *db, const char *resource_id, const char *table, json_t *fields,
 		       int64_t row_count, json_t *report, char old[DG_DS_TABLE_MAX]) DG_MUST;
 
+/* The last load's report (NULL when the table was not loaded from a file);
+ * ENOTFOUND when the resource has no table. */
+dg_rc dg_ds_sql_report(struct dg_db *db, const char *resource_id, json_t **out) DG_MUST;
+
 /* The column type a dg_ds_type is stored as on a kind of store. */
 const char *dg_ds_sql_type(enum dg_store_kind k, enum dg_ds_type t);
 
