@@ -170,6 +170,16 @@ dg_rc dg_ds_sql_index(struct dg_db *db, const char *table, size_t ncols,
 	snprintf(sql, sizeof sql, "ANALYZE \"%s\"", table);
 	if (dg_db_exec(db, sql, DG_NOARGS, NULL) != DG_OK)
 		dg_warn("datastore: %s: no statistics", table);
+	/* a SQLite connection reads the statistics only when it (re)loads the
+	 * schema, and ANALYZE does not make the pooled ones do so: a schema
+	 * change does (measured: a filtered, sorted search twice as fast) */
+	if (dg_db_kind(db) == DG_STORE_SQLITE) {
+		snprintf(sql, sizeof sql, "CREATE VIEW IF NOT EXISTS \"%.60s_v\" AS SELECT 1", table);
+		dg_rc rc = dg_db_exec(db, sql, DG_NOARGS, NULL);
+		snprintf(sql, sizeof sql, "DROP VIEW IF EXISTS \"%.60s_v\"", table);
+		if (rc != DG_OK || dg_db_exec(db, sql, DG_NOARGS, NULL) != DG_OK)
+			dg_warn("datastore: %s: the statistics reach new connections only", table);
+	}
 	return built > 0 || ncols == 0 ? DG_OK : DG_EDB;
 }
 
