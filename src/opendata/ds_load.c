@@ -190,6 +190,7 @@ static dg_rc batch_close(struct load *l, bool keep, struct dg_err *err)
 	l->rows += (int64_t)l->nb;
 	return DG_OK;
 }
+
 /* Check one record; DG_OK to keep it, DG_EINVAL (reported) to skip it. */
 static dg_rc check_row(struct load *l, const struct dg_ds_csv_row *row, struct dg_err *err)
 {
