@@ -93,9 +93,11 @@ test-only: tests
 # BENCH picks which: http (pages and /healthz, dgov vs nginx), cases
 # (applications submitted by 64 clients on both stores, counted afterwards),
 # rule (the rule engine vs DuckDB on a generated population of BENCH_PERSONS,
-# default 10M), or all (default).
-BENCH ?= http cases rule
+# default 10M), datastore (CSV loads and datastore_search on BENCH_ROWS rows,
+# default 1M, vs sqlite3/psql), or all (default).
+BENCH ?= http cases rule datastore
 BENCH_PERSONS ?= 10000000
+BENCH_ROWS ?= 1000000
 bench:
 	scripts/deps.sh bench
 	$(MAKE) all
@@ -104,7 +106,8 @@ bench:
 		http) DGOV_BIN=$(BIN) bench/http/run.sh || exit 1 ;; \
 		cases) DGOV_BIN=$(BIN) bench/cases/run.sh || exit 1 ;; \
 		rule) DGOV_BIN=$(BIN) bench/rule/run.sh $(BENCH_PERSONS) || exit 1 ;; \
-		*) echo "unknown benchmark $$b (http, cases, rule)"; exit 2 ;; \
+		datastore) DGOV_BIN=$(BIN) BENCH_ROWS=$(BENCH_ROWS) bench/datastore/run.sh || exit 1 ;; \
+		*) echo "unknown benchmark $$b (http, cases, rule, datastore)"; exit 2 ;; \
 		esac; \
 	done
 

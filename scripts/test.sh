@@ -96,7 +96,7 @@ run_e2e() {
 	local dir="$TMP/e2e"
 	rm -rf "$dir" && mkdir -p "$dir"
 	local flags=(--db "$db" --key-file "$dir/key" --data "$dir/data" --pwhash min --port 0 --log-level warn)
-	"$DGOV_BIN" demo "${flags[@]}" >"$dir/demo.log" 2>&1 || { cat "$dir/demo.log"; failed=$((failed + 1)); failures+=("e2e demo"); return 0; }
+	"$DGOV_BIN" demo --rows 20000 "${flags[@]}" >"$dir/demo.log" 2>&1 || { cat "$dir/demo.log"; failed=$((failed + 1)); failures+=("e2e demo"); return 0; }
 	# job 1, so the job page has something to show (pages.json lists /jobs/1)
 	"$DGOV_BIN" jobs add demo.tally '{"steps":3,"step_ms":10}' "${flags[@]}" >>"$dir/demo.log" 2>&1 || { cat "$dir/demo.log"; failed=$((failed + 1)); failures+=("e2e job"); return 0; }
 	"$DGOV_BIN" serve "${flags[@]}" >"$dir/serve.out" 2>"$dir/serve.err" &

@@ -38,7 +38,7 @@ run() {
 	local name=$1 db=$2
 	shift 2
 	local flags=(--db "$db" --key-file "$TMP/key-$name" --data "$TMP/data-$name" --pwhash min --log-level warn)
-	"$BIN" demo "${flags[@]}" >/dev/null 2>&1
+	"$BIN" demo --rows 1000 "${flags[@]}" >/dev/null 2>&1
 	local token
 	token=$("$BIN" user token lisi bench "${flags[@]}" 2>/dev/null | grep -o 'dgt_[A-Za-z0-9_-]*' | head -n1)
 	[[ -n $token ]] || { echo "bench: no API token" >&2; exit 1; }

@@ -27,7 +27,7 @@ cleanup() {
 trap cleanup EXIT
 
 flags=(--db "$TMP/bench.db" --key-file "$TMP/key" --data "$TMP/data" --port 0 --log-level warn)
-"$BIN" demo "${flags[@]}" >/dev/null
+"$BIN" demo --rows 1000 "${flags[@]}" >/dev/null
 "$BIN" serve "${flags[@]}" >"$TMP/serve.out" 2>"$TMP/serve.err" &
 DGOV_PID=$!
 url=

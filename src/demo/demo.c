@@ -23,6 +23,8 @@
 #include "catalog/catalog.h"
 #include "core/log.h"
 #include "notify/notify.h"
+#include "core/str.h"
+#include "opendata/datastore.h"
 #include "opendata/opendata.h"
 #include "store/store.h"
 
@@ -250,14 +252,35 @@ void dg_demo_print_accounts(void)
 	fflush(stdout);
 }
 
+/* The open-data tables: generated files and their queued loads. */
+static dg_rc demo_tables(struct dg_app *app, int64_t rows, struct dg_err *err)
+{
+	struct dg_db *db = NULL;
+	dg_rc rc = dg_db_get(app->store, &db);
+	if (rc)
+		return dg_err_set(err, rc, "the store is not available");
+	rc = dg_datastore_demo_load(db, app->cfg.data_dir, rows, err);
+	dg_db_put(db);
+	return rc;
+}
+
 int dg_demo_main(struct dg_app *app, int argc, char **argv)
 {
 	struct dg_err err = {0};
 	int exists = 0;
-	bool if_missing = argc == 2 && strcmp(argv[1], "--if-missing") == 0;
-	if (argc > 2 || (argc == 2 && !if_missing)) {
-		fprintf(stderr, "usage: dgov demo [--if-missing]\n");
-		return 2;
+	bool if_missing = false;
+	int64_t rows = DG_DEMO_BIG_ROWS;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--if-missing") == 0) {
+			if_missing = true;
+		} else if (strcmp(argv[i], "--rows") == 0 && i + 1 < argc &&
+			   dg_str_to_i64(dg_str_of(argv[i + 1]), &rows) == DG_OK && rows >= 0 &&
+			   rows <= 100000000) {
+			i++;
+		} else {
+			fprintf(stderr, "usage: dgov demo [--if-missing] [--rows N]\n");
+			return 2;
+		}
 	}
 	if (dg_demo_exists(app, &exists)) {
 		fprintf(stderr, "dgov demo: the store could not be read\n");
@@ -275,7 +298,13 @@ int dg_demo_main(struct dg_app *app, int argc, char **argv)
 		fprintf(stderr, "dgov demo: %s\n", err.msg);
 		return 1;
 	}
-	printf("Created the demo region.\n");
+	if (demo_tables(app, rows, &err)) {
+		fprintf(stderr, "dgov demo: %s\n", err.msg);
+		return 1;
+	}
+	printf("Created the demo region; its open-data tables (%lld rows in market-entities)"
+	       " load in the background once `dgov serve` runs.\n",
+	       (long long)rows);
 	dg_demo_print_accounts();
 	return 0;
 }

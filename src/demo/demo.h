@@ -28,7 +28,12 @@ dg_rc dg_demo_seed(struct dg_app *app, struct dg_err *err) DG_MUST;
 /* Print the demo accounts and what each can do, for the console. */
 void dg_demo_print_accounts(void);
 
-/* `dgov demo [--if-missing]`; argv[0] is "demo". Returns the exit code. */
+/* Rows of the demo's large open-data table (`dgov demo --rows N` changes it). */
+#define DG_DEMO_BIG_ROWS 1000000
+/*
+ * `dgov demo [--if-missing] [--rows N]`; argv[0] is "demo". Also writes the
+ * open-data demo tables' files and queues their loads. Returns the exit code.
+ */
 int dg_demo_main(struct dg_app *app, int argc, char **argv);
 
 #endif

@@ -134,6 +134,67 @@ out:
 	return rc;
 }
 
+static dg_rc check_options(json_t *options, struct dg_err *err);
+
+/*
+ * datastore_load: load the resource's file again with edited options:
+ * "types" overrides merged over the last load's (a null value removes one,
+ * letting inference decide), "strict" replacing its flag when given.
+ * Result {resource_id, job_id, options}; the job replaces the table.
+ */
+static dg_rc action_load(struct dg_db *db, const struct dg_user *u, const char *id,
+			 json_t *params, json_t **result, struct dg_err *err)
+{
+	json_t *report = NULL, *opts = NULL;
+	json_t *types = json_object_get(params, "types"), *strict = json_object_get(params, "strict");
+	const char *key;
+	json_t *v;
+	int64_t job = 0;
+	dg_rc rc = dg_ds_sql_report(db, id, &report);
+	if (rc == DG_ENOTFOUND)
+		return dg_err_set(err, rc, "Resource \"%.100s\" was not found.", id);
+	if (rc != DG_OK)
+		return dg_err_set(err, rc, "The store is not available");
+	json_t *source = json_object_get(report, "source");
+	const char *path = json_string_value(json_object_get(source, "path"));
+	if (!path) {
+		rc = dg_err_field(err, DG_EINVAL, "resource_id",
+				  "This table was not loaded from a file: there is nothing to reload");
+		goto out;
+	}
+	if ((types && !json_is_object(types)) || (strict && !json_is_boolean(strict))) {
+		rc = dg_err_field(err, DG_EINVAL, types && !json_is_object(types) ? "types" : "strict",
+				  types && !json_is_object(types) ? "types must be an object"
+								  : "strict must be true or false");
+		goto out;
+	}
+	opts = json_object_get(source, "options");
+	opts = json_is_object(opts) ? json_deep_copy(opts) : json_object();
+	if (!json_is_object(json_object_get(opts, "types")))
+		json_object_set_new(opts, "types", json_object());
+	json_object_foreach(types, key, v)
+	{
+		if (json_is_null(v))
+			json_object_del(json_object_get(opts, "types"), key);
+		else
+			json_object_set(json_object_get(opts, "types"), key, v);
+	}
+	if (strict)
+		json_object_set(opts, "strict", strict);
+	if ((rc = check_options(opts, err)) != DG_OK)
+		goto out;
+	if ((rc = dg_datastore_load_enqueue(db, id, path, opts, u ? u->id : 0, &job)) != DG_OK) {
+		rc = dg_err_set(err, rc, "The load could not be queued");
+		goto out;
+	}
+	*result = json_pack("{s:s, s:I, s:O}", "resource_id", id, "job_id", (json_int_t)job,
+			    "options", opts);
+out:
+	json_decref(report);
+	json_decref(opts);
+	return rc;
+}
+
 static _Atomic unsigned read_budget_ms = DG_DS_READ_MS;
 
 void dg_datastore_set_budget_ms(unsigned ms)
@@ -142,7 +203,7 @@ void dg_datastore_set_budget_ms(unsigned ms)
 }
 
 /* The actions, their kind and what they need. */
-enum act { A_SEARCH, A_INFO, A_CREATE, A_UPSERT, A_DELETE, A_RECORDS_DELETE };
+enum act { A_SEARCH, A_INFO, A_CREATE, A_UPSERT, A_DELETE, A_RECORDS_DELETE, A_LOAD };
 
 static const struct {
 	const char *name;
@@ -155,12 +216,15 @@ static const struct {
 	{"datastore_upsert", A_UPSERT, true},
 	{"datastore_delete", A_DELETE, true},
 	{"datastore_records_delete", A_RECORDS_DELETE, true},
+	{"datastore_load", A_LOAD, true},
 };
 
-static dg_rc run(struct dg_db *db, enum act a, const char *id, json_t *params, json_t **result,
-		 struct dg_err *err)
+static dg_rc run(struct dg_req *r, struct dg_db *db, enum act a, const char *id, json_t *params,
+		 json_t **result, struct dg_err *err)
 {
 	switch (a) {
+	case A_LOAD:
+		return action_load(db, r->user, id, params, result, err);
 	case A_SEARCH:
 		return action_search(db, id, params, result, err);
 	case A_INFO:
@@ -221,6 +285,8 @@ dg_rc dg_datastore_action(struct dg_req *r, const char *action, json_t *params, 
 	bool forced = json_is_true(force) ||
 		      (json_is_string(force) && (strcasecmp(json_string_value(force), "true") == 0 ||
 						 strcmp(json_string_value(force), "1") == 0));
+	/* a reload replaces a file's rows by the same file's: no force needed */
+	forced = forced || actions[i].act == A_LOAD;
 	if ((rc = dg_datastore_check(r, db, id, write, forced, err)) != DG_OK)
 		return rc;
 	/*
@@ -235,7 +301,7 @@ dg_rc dg_datastore_action(struct dg_req *r, const char *action, json_t *params, 
 		rc = dg_err_set(err, rc, "The store is not available");
 		goto out;
 	}
-	rc = run(db, actions[i].act, id, params, result, err);
+	rc = run(r, db, actions[i].act, id, params, result, err);
 	if (rc == DG_EDB && dg_db_timed_out(db)) {
 		memset(err, 0, sizeof *err);
 		rc = dg_err_field(err, DG_EINVAL, "query",

@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "core/err.h"
 #include "http/req.h"
@@ -71,5 +72,14 @@ dg_rc dg_datastore_exists(struct dg_db *db, const char *resource_id, bool *out) 
  */
 dg_rc dg_datastore_load_enqueue(struct dg_db *db, const char *resource_id, const char *path,
 				json_t *options, int64_t user_id, int64_t *job_id) DG_MUST;
+
+/*
+ * The demo region's tables (ds_demo.c): writes a generated CSV for each of
+ * the twelve demo datasets under <data_dir>/demo and queues its load; the
+ * market-entities table gets big_rows rows, the others a few hundred to a
+ * few thousand. Same rows on every run.
+ */
+dg_rc dg_datastore_demo_load(struct dg_db *db, const char *data_dir, int64_t big_rows,
+			     struct dg_err *err) DG_MUST;
 
 #endif

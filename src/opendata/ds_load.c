@@ -1,8 +1,10 @@
 /*
  * ds_load.c - the datastore load job (contract in ds_load.h).
  *
- * Memory is one CSV record plus one batch of rows (at most BATCH_BYTES of
- * values), whatever the file size. Bad rows (wrong number of fields, a value
+ * Rows go to the store through dg_db_copy_* (PostgreSQL's COPY, SQLite's
+ * prepared INSERT), one transaction per batch of BATCH_ROWS rows or
+ * BATCH_BYTES of values with the job's progress. Memory is one CSV record
+ * plus the COPY's send buffer, whatever the file size. Bad rows (wrong number of fields, a value
  * that does not fit an overridden type) are skipped and reported by line and
  * column unless the options ask for strict, which fails the job instead.
  */
@@ -18,9 +20,9 @@
 #include "opendata/ds_sql.h"
 
 #define MAX_REPORTED 100
-#define BATCH_BYTES (8u << 20)
-/* store.h's PostgreSQL backend binds at most 256 parameters a statement: a
- * batch is one multi-row INSERT under that (COPY would lift it; see docs) */
+#define BATCH_BYTES (32u << 20)
+#define BATCH_ROWS 20000u
+/* a datastore table's column cap (datastore_create's too) */
 #define MAX_PARAMS 256u
 
 struct load {
@@ -35,9 +37,11 @@ struct load {
 	int64_t total, rows, bad;
 	json_t *errors;
 	char table[DG_DS_TABLE_MAX];
+	const char **cols; /* names[i], for the copy */
 	/* the current batch */
-	char **vals;
-	size_t nb, batch_rows, batch_bytes;
+	struct dg_copy *copy;
+	const char **vals;
+	size_t nb, batch_bytes;
 };
 
 static dg_rc open_csv(struct load *l, FILE **fp, struct dg_ds_csv **c, struct dg_err *err)
@@ -81,6 +85,9 @@ static dg_rc read_header(struct load *l, struct dg_ds_csv *c, struct dg_err *err
 	l->names = dg_xcalloc(row.ncols, sizeof *l->names);
 	l->type = dg_xcalloc(row.ncols, sizeof *l->type);
 	dg_ds_names(row.ncols, l->labels, l->names);
+	l->cols = dg_xcalloc(row.ncols, sizeof *l->cols);
+	for (size_t i = 0; i < row.ncols; i++)
+		l->cols[i] = l->names[i];
 	return DG_OK;
 }
 
@@ -135,37 +142,52 @@ out:
 	return rc;
 }
 
-static void batch_clear(struct load *l)
+/* The value a column is written with: NULL for empty, 1/0 for booleans. */
+static const char *store_value(enum dg_ds_type t, const char *s, size_t n)
 {
-	for (size_t i = 0; i < l->nb * l->ncols; i++) {
-		free(l->vals[i]);
-		l->vals[i] = NULL;
+	if (n == 0)
+		return NULL;
+	if (t == DG_DS_BOOL)
+		return (s[0] == 't' || s[0] == 'T' || s[0] == '1') ? "1" : "0";
+	return s;
+}
+
+/* A batch is one transaction holding one COPY (or prepared INSERT). */
+static dg_rc batch_open(struct load *l, struct dg_err *err)
+{
+	struct dg_db *db = l->job->db;
+	dg_rc rc = dg_db_begin(db);
+	if (rc == DG_OK)
+		rc = dg_db_copy_begin(db, l->table, (const char *const *)l->cols, l->ncols, &l->copy);
+	if (rc != DG_OK) {
+		dg_db_rollback(db);
+		return dg_err_set(err, rc, "The store is not available");
 	}
 	l->nb = 0;
 	l->batch_bytes = 0;
+	return DG_OK;
 }
 
-static dg_rc flush(struct load *l, struct dg_err *err)
+/* End the batch: commit its rows with the job's progress, or drop them. */
+static dg_rc batch_close(struct load *l, bool keep, struct dg_err *err)
 {
 	struct dg_db *db = l->job->db;
-	dg_rc rc;
-	if (l->nb == 0)
+	dg_rc rc = dg_db_copy_end(l->copy, keep);
+	l->copy = NULL;
+	if (!keep) {
+		dg_db_rollback(db);
 		return DG_OK;
-	if ((rc = dg_db_begin(db)) != DG_OK)
-		return dg_err_set(err, rc, "The store is not available");
-	rc = dg_ds_sql_insert(db, l->table, l->ncols, l->names, l->type,
-			      (const char *const *)l->vals, l->nb);
+	}
 	if (rc == DG_OK)
 		rc = dg_job_save(l->job, l->rows + (int64_t)l->nb, l->total, NULL);
 	if (rc == DG_OK)
 		rc = dg_db_commit(db);
 	if (rc != DG_OK) {
 		dg_db_rollback(db);
-		return dg_err_set(err, rc, "Rows could not be written (line batch ending %lld)",
+		return dg_err_set(err, rc, "Rows could not be written (the batch ending at row %lld)",
 				  (long long)(l->rows + (int64_t)l->nb));
 	}
 	l->rows += (int64_t)l->nb;
-	batch_clear(l);
 	return DG_OK;
 }
 
@@ -195,17 +217,16 @@ static dg_rc pass2(struct load *l, struct dg_err *err)
 	FILE *fp = NULL;
 	struct dg_ds_csv *c = NULL;
 	struct dg_ds_csv_row row;
+	bool open = false;
 	dg_rc rc = open_csv(l, &fp, &c, err);
 	if (rc != DG_OK)
 		return rc;
 	if ((rc = dg_ds_csv_next(c, &row, err)) != DG_OK) /* the header again */
 		goto out;
-	l->batch_rows = MAX_PARAMS / (l->ncols ? l->ncols : 1);
-	if (l->batch_rows > 1000)
-		l->batch_rows = 1000;
-	if (l->batch_rows == 0)
-		l->batch_rows = 1;
-	l->vals = dg_xcalloc(l->batch_rows * l->ncols + 1, sizeof *l->vals);
+	l->vals = dg_xcalloc(l->ncols, sizeof *l->vals);
+	if ((rc = batch_open(l, err)) != DG_OK)
+		goto out;
+	open = true;
 	while ((rc = dg_ds_csv_next(c, &row, err)) == DG_OK) {
 		dg_rc chk = check_row(l, &row, err);
 		if (chk != DG_OK && l->strict) {
@@ -215,21 +236,34 @@ static dg_rc pass2(struct load *l, struct dg_err *err)
 		if (chk != DG_OK)
 			continue;
 		for (size_t i = 0; i < l->ncols; i++) {
-			l->vals[l->nb * l->ncols + i] = dg_xstrndup(row.f[i], row.n[i]);
+			l->vals[i] = store_value(l->type[i], row.f[i], row.n[i]);
 			l->batch_bytes += row.n[i];
 		}
+		if ((rc = dg_db_copy_row(l->copy, l->vals)) != DG_OK) {
+			rc = dg_err_set(err, rc, "Line %ld could not be written", row.line);
+			goto out;
+		}
 		l->nb++;
-		if (l->nb == l->batch_rows || l->batch_bytes >= BATCH_BYTES)
-			if ((rc = flush(l, err)) != DG_OK)
-				goto out;
+		if (l->nb < BATCH_ROWS && l->batch_bytes < BATCH_BYTES)
+			continue;
+		open = false;
+		if ((rc = batch_close(l, true, err)) != DG_OK)
+			goto out;
 		if (dg_job_stopping(l->job)) {
 			rc = dg_err_set(err, DG_EUNAVAIL, "The server is stopping");
 			goto out;
 		}
+		if ((rc = batch_open(l, err)) != DG_OK)
+			goto out;
+		open = true;
 	}
-	if (rc == DG_ENOTFOUND)
-		rc = flush(l, err);
+	if (rc == DG_ENOTFOUND) {
+		open = false;
+		rc = batch_close(l, true, err);
+	}
 out:
+	if (open && batch_close(l, false, err) != DG_OK)
+		rc = DG_EDB;
 	dg_ds_csv_free(c);
 	fclose(fp);
 	return rc;
@@ -245,15 +279,16 @@ static json_t *fields_json(const struct load *l)
 	return a;
 }
 
-/* Indexes, then the switch and the old table's drop in one transaction. */
+/*
+ * The switch, the old table's drop and the job's result in one transaction:
+ * from its commit readers see every row of the new table. Indexes follow.
+ */
 static dg_rc finish(struct load *l, json_t *fields, json_t *result, struct dg_err *err)
 {
 	struct dg_db *db = l->job->db;
 	char old[DG_DS_TABLE_MAX];
-	dg_rc rc = dg_ds_sql_index(db, l->table, l->ncols, l->names);
+	dg_rc rc = dg_db_begin(db);
 	if (rc != DG_OK)
-		return dg_err_set(err, rc, "Indexes could not be built");
-	if ((rc = dg_db_begin(db)) != DG_OK)
 		return dg_err_set(err, rc, "The store is not available");
 	rc = dg_ds_sql_switch(db, l->resource_id, l->table, fields, l->rows, result, old);
 	if (rc == DG_OK && old[0] && strcmp(old, l->table) != 0)
@@ -271,11 +306,47 @@ static dg_rc finish(struct load *l, json_t *fields, json_t *result, struct dg_er
 	return DG_OK;
 }
 
+/*
+ * Is this job's table already the resource's (an attempt died after the
+ * switch, while indexing)? Then only the indexes are left to build.
+ */
+static dg_rc switched(struct load *l, bool *out)
+{
+	struct dg_ds_table t;
+	dg_rc rc = dg_ds_sql_lookup(l->job->db, l->resource_id, &t);
+	*out = false;
+	if (rc == DG_ENOTFOUND)
+		return DG_OK;
+	if (rc != DG_OK)
+		return rc;
+	*out = strcmp(t.table, l->table) == 0;
+	json_decref(t.fields);
+	return DG_OK;
+}
+
+/* Indexes on a live table: readers go on meanwhile; one that cannot be
+ * built (a PostgreSQL text value too long for a b-tree) is left out. */
+static dg_rc build_indexes(struct load *l)
+{
+	struct dg_ds_table t;
+	dg_rc rc = dg_ds_sql_lookup(l->job->db, l->resource_id, &t);
+	if (rc != DG_OK)
+		return rc;
+	size_t n = json_array_size(t.fields);
+	char(*names)[DG_DS_NAME_MAX] = dg_xcalloc(n + 1, sizeof *names);
+	for (size_t i = 0; i < n; i++)
+		snprintf(names[i], DG_DS_NAME_MAX, "%s",
+			 json_string_value(json_object_get(json_array_get(t.fields, i), "id")));
+	rc = dg_ds_sql_index(l->job->db, l->table, n, names);
+	free(names);
+	json_decref(t.fields);
+	return rc;
+}
+
 static void load_release(struct load *l)
 {
-	if (l->vals)
-		batch_clear(l);
 	free(l->vals);
+	free(l->cols);
 	for (size_t i = 0; l->labels && i < l->ncols; i++)
 		free(l->labels[i]);
 	free(l->labels);
@@ -304,6 +375,13 @@ dg_rc dg_ds_load_run(struct dg_job *job, struct dg_err *err)
 		goto out;
 	}
 	dg_ds_table_name(l.resource_id, job->id, l.table);
+	bool live = false;
+	if ((rc = switched(&l, &live)) != DG_OK)
+		goto out;
+	if (live) {
+		rc = build_indexes(&l);
+		goto out;
+	}
 	/* a previous attempt may have died half way: its table is ours to drop */
 	if ((rc = dg_ds_sql_drop(job->db, l.table)) != DG_OK)
 		goto out;
@@ -320,11 +398,14 @@ dg_rc dg_ds_load_run(struct dg_job *job, struct dg_err *err)
 	if ((rc = pass2(&l, err)) != DG_OK)
 		goto drop;
 	fields = fields_json(&l);
-	result = json_pack("{s:s, s:I, s:I, s:O, s:O}", "table", l.table, "rows",
+	/* source: what a reload (datastore_load) starts from */
+	result = json_pack("{s:s, s:I, s:I, s:O, s:O, s:{s:s, s:O?}}", "table", l.table, "rows",
 			   (json_int_t)l.rows, "bad_rows", (json_int_t)l.bad, "errors", l.errors,
-			   "fields", fields);
-	if ((rc = finish(&l, fields, result, err)) == DG_OK)
+			   "fields", fields, "source", "path", l.path, "options", opts);
+	if ((rc = finish(&l, fields, result, err)) == DG_OK) {
+		rc = build_indexes(&l);
 		goto out;
+	}
 drop:
 	/* a failed load leaves nothing behind; the old table stays in force */
 	if (dg_ds_sql_drop(job->db, l.table) != DG_OK)

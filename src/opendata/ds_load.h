@@ -9,11 +9,15 @@
 
 /*
  * Payload {"resource_id", "path", "options": {"strict", "types"}}. Pass 1
- * reads the whole file to infer types and count rows; pass 2 inserts batches
- * into ds_<hash>_<job id>, one transaction per batch with dg_job_save. Every
- * attempt starts from scratch (dropping its own half table first), so a
- * crash leaves the old table in force. Result: {"table", "rows", "bad_rows",
- * "errors": [{"line","column","message"}] (first 100), "fields"}.
+ * reads the whole file to infer types and count rows; pass 2 copies batches
+ * into ds_<hash>_<job id> (dg_db_copy_*), one transaction per batch with
+ * dg_job_save. Then one transaction switches the resource to the new table
+ * and drops the old one; indexes and ANALYZE follow on the live table. An
+ * attempt before the switch starts from scratch (dropping its own half table
+ * first), so a crash leaves the old table in force; one after it only builds
+ * the indexes. Result: {"table", "rows", "bad_rows",
+ * "errors": [{"line","column","message"}] (first 100), "fields", "source":
+ * {"path", "options"}} (also kept as the table's report, for reloads).
  */
 dg_rc dg_ds_load_run(struct dg_job *job, struct dg_err *err) DG_MUST;
 

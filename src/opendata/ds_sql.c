@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "core/log.h"
 #include "core/mem.h"
 #include "opendata/datastore.h"
 
@@ -153,15 +154,33 @@ out:
 dg_rc dg_ds_sql_index(struct dg_db *db, const char *table, size_t ncols,
 		      char (*names)[DG_DS_NAME_MAX])
 {
+	size_t built = 0;
 	for (size_t i = 0; i < ncols; i++) {
 		char sql[256];
-		snprintf(sql, sizeof sql, "CREATE INDEX \"%.60s_i%zu\" ON \"%s\" (\"%s\")", table, i,
-			 table, names[i]);
-		dg_rc rc = dg_db_exec(db, sql, DG_NOARGS, NULL);
-		if (rc != DG_OK)
-			return rc;
+		snprintf(sql, sizeof sql, "CREATE INDEX IF NOT EXISTS \"%.60s_i%zu\" ON \"%s\" (\"%s\")",
+			 table, i, table, names[i]);
+		if (dg_db_exec(db, sql, DG_NOARGS, NULL) == DG_OK)
+			built++;
+		else
+			dg_warn("datastore: %s: no index on column %s", table, names[i]);
 	}
-	return DG_OK;
+	/* statistics, so the planner picks the selective index (SQLite has none
+	 * until asked; PostgreSQL's autovacuum would get to it later) */
+	char sql[128];
+	snprintf(sql, sizeof sql, "ANALYZE \"%s\"", table);
+	if (dg_db_exec(db, sql, DG_NOARGS, NULL) != DG_OK)
+		dg_warn("datastore: %s: no statistics", table);
+	/* a SQLite connection reads the statistics only when it (re)loads the
+	 * schema, and ANALYZE does not make the pooled ones do so: a schema
+	 * change does (measured: a filtered, sorted search twice as fast) */
+	if (dg_db_kind(db) == DG_STORE_SQLITE) {
+		snprintf(sql, sizeof sql, "CREATE VIEW IF NOT EXISTS \"%.60s_v\" AS SELECT 1", table);
+		dg_rc rc = dg_db_exec(db, sql, DG_NOARGS, NULL);
+		snprintf(sql, sizeof sql, "DROP VIEW IF EXISTS \"%.60s_v\"", table);
+		if (rc != DG_OK || dg_db_exec(db, sql, DG_NOARGS, NULL) != DG_OK)
+			dg_warn("datastore: %s: the statistics reach new connections only", table);
+	}
+	return built > 0 || ncols == 0 ? DG_OK : DG_EDB;
 }
 
 dg_rc dg_ds_sql_switch(struct dg_db *db, const char *resource_id, const char *table, json_t *fields,
@@ -191,6 +210,20 @@ dg_rc dg_ds_sql_switch(struct dg_db *db, const char *resource_id, const char *ta
 out:
 	free(f);
 	free(rep);
+	return rc;
+}
+
+dg_rc dg_ds_sql_report(struct dg_db *db, const char *resource_id, json_t **out)
+{
+	struct dg_rows *rows = NULL;
+	*out = NULL;
+	dg_rc rc = dg_db_query(db, "SELECT report FROM datastore_tables WHERE resource_id = ?",
+			       DG_ARGS(DG_VT(resource_id)), &rows);
+	if (rc != DG_OK)
+		return rc;
+	if ((rc = dg_rows_next(rows)) == DG_OK && !dg_rows_isnull(rows, 0))
+		*out = json_loads(dg_rows_text(rows, 0), 0, NULL);
+	dg_rows_free(rows);
 	return rc;
 }
 

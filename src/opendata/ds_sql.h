@@ -47,7 +47,9 @@ dg_rc dg_ds_sql_insert(struct dg_db *db, const char *table, size_t ncols,
 		       char (*names)[DG_DS_NAME_MAX], const enum dg_ds_type *types,
 		       const char *const *vals, size_t nrows) DG_MUST;
 
-/* Index every column (after a load). */
+/* Index every column (after a load; again is harmless). A column whose index
+ * cannot be built is logged and left out; EDB only when none could be. Then
+ * ANALYZE, for the planner. */
 dg_rc dg_ds_sql_index(struct dg_db *db, const char *table, size_t ncols,
 		      char (*names)[DG_DS_NAME_MAX]) DG_MUST;
 
@@ -59,6 +61,10 @@ dg_rc dg_ds_sql_index(struct dg_db *db, const char *table, size_t ncols,
  */
 dg_rc dg_ds_sql_switch(struct dg_db *db, const char *resource_id, const char *table, json_t *fields,
 		       int64_t row_count, json_t *report, char old[DG_DS_TABLE_MAX]) DG_MUST;
+
+/* The last load's report (NULL when the table was not loaded from a file);
+ * ENOTFOUND when the resource has no table. */
+dg_rc dg_ds_sql_report(struct dg_db *db, const char *resource_id, json_t **out) DG_MUST;
 
 /* The column type a dg_ds_type is stored as on a kind of store. */
 const char *dg_ds_sql_type(enum dg_store_kind k, enum dg_ds_type t);

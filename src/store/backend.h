@@ -39,6 +39,15 @@ struct dg_rows {
 	struct dg_db *db;
 };
 
+/* An open bulk load (store.h's dg_db_copy_*). */
+struct dg_copy {
+	struct dg_db *db;
+	size_t ncols;
+	void *st;          /* SQLite: the prepared INSERT */
+	struct dg_buf buf; /* PostgreSQL: rows escaped, not yet sent */
+	dg_rc failed;      /* the first failure; every later call returns it */
+};
+
 struct dg_backend {
 	enum dg_store_kind kind;
 	const char *name;
@@ -63,6 +72,11 @@ struct dg_backend {
 	int64_t (*int64)(const struct dg_rows *r, int col);
 	double (*real)(const struct dg_rows *r, int col);
 	void (*free_rows)(struct dg_rows *r);
+	/* Bulk load: sql is "INSERT INTO t (cols) VALUES (?, ...)" for SQLite
+	 * and "COPY t (cols) FROM STDIN" for PostgreSQL (built by store.c). */
+	dg_rc (*copy_begin)(struct dg_copy *c, const char *sql);
+	dg_rc (*copy_row)(struct dg_copy *c, const char *const *vals);
+	dg_rc (*copy_end)(struct dg_copy *c, bool keep);
 };
 
 extern const struct dg_backend dg_sqlite_backend;

@@ -262,6 +262,90 @@ static void pg_free_rows(struct dg_rows *base)
 	free(r);
 }
 
+/* COPY rows are sent in chunks of about this size. */
+#define COPY_CHUNK (1u << 20)
+
+static dg_rc pg_copy_begin(struct dg_copy *c, const char *sql)
+{
+	PGresult *res = PQexec(c->db->conn, sql);
+	dg_rc rc = DG_OK;
+	if (PQresultStatus(res) != PGRES_COPY_IN) {
+		rc = result_rc(c->db, res, sql);
+		if (rc == DG_OK)
+			rc = DG_EDB;
+	}
+	PQclear(res);
+	return rc;
+}
+
+static dg_rc copy_send(struct dg_copy *c)
+{
+	size_t n = c->buf.len;
+	int ok = n ? PQputCopyData(c->db->conn, c->buf.ptr, (int)n) : 1;
+	dg_buf_reset(&c->buf);
+	if (ok != 1) {
+		dg_error("postgresql: copy: %s", PQerrorMessage(c->db->conn));
+		return DG_EDB;
+	}
+	return DG_OK;
+}
+
+/* COPY's text format: \N is NULL; backslash, tab, CR and LF are escaped. */
+static dg_rc copy_escape(struct dg_buf *b, const char *s)
+{
+	const char *run = s;
+	dg_rc rc = DG_OK;
+	for (const char *p = s; rc == DG_OK && *p; p++) {
+		const char *e = *p == '\\' ? "\\\\" : *p == '\t' ? "\\t" : *p == '\n' ? "\\n"
+				: *p == '\r' ? "\\r" : NULL;
+		if (!e)
+			continue;
+		rc = dg_buf_add(b, run, (size_t)(p - run));
+		if (rc == DG_OK)
+			rc = dg_buf_adds(b, e);
+		run = p + 1;
+	}
+	if (rc == DG_OK)
+		rc = dg_buf_adds(b, run);
+	return rc;
+}
+
+static dg_rc pg_copy_row(struct dg_copy *c, const char *const *vals)
+{
+	dg_rc rc = DG_OK;
+	for (size_t i = 0; rc == DG_OK && i < c->ncols; i++) {
+		if (i)
+			rc = dg_buf_addc(&c->buf, '\t');
+		if (rc == DG_OK)
+			rc = vals[i] ? copy_escape(&c->buf, vals[i]) : dg_buf_adds(&c->buf, "\\N");
+	}
+	if (rc == DG_OK)
+		rc = dg_buf_addc(&c->buf, '\n');
+	if (rc != DG_OK) {
+		dg_error("postgresql: copy: a row over the buffer's cap");
+		return DG_EDB;
+	}
+	return c->buf.len >= COPY_CHUNK ? copy_send(c) : DG_OK;
+}
+
+static dg_rc pg_copy_end(struct dg_copy *c, bool keep)
+{
+	PGconn *conn = c->db->conn;
+	dg_rc rc = keep ? copy_send(c) : DG_OK;
+	if (PQputCopyEnd(conn, keep && rc == DG_OK ? NULL : "load abandoned") != 1) {
+		dg_error("postgresql: copy end: %s", PQerrorMessage(conn));
+		rc = DG_EDB;
+	}
+	/* the COPY's own result, then NULL; an abandoned COPY reports an error */
+	PGresult *res;
+	while ((res = PQgetResult(conn)) != NULL) {
+		if (keep && rc == DG_OK)
+			rc = result_rc(c->db, res, "COPY");
+		PQclear(res);
+	}
+	return keep ? rc : DG_OK;
+}
+
 const struct dg_backend dg_pg_backend = {
 	.kind = DG_STORE_PG,
 	.name = "postgresql",
@@ -281,6 +365,9 @@ const struct dg_backend dg_pg_backend = {
 	.int64 = pg_int,
 	.real = pg_real,
 	.free_rows = pg_free_rows,
+	.copy_begin = pg_copy_begin,
+	.copy_row = pg_copy_row,
+	.copy_end = pg_copy_end,
 };
 
 static const struct dg_backend *self(void)

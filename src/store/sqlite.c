@@ -323,6 +323,49 @@ static void sq_free_rows(struct dg_rows *base)
 	free(r);
 }
 
+static dg_rc sq_copy_begin(struct dg_copy *c, const char *sql)
+{
+	sqlite3 *h = c->db->conn;
+	sqlite3_stmt *st = NULL;
+	int code = sqlite3_prepare_v2(h, sql, -1, &st, NULL);
+	if (code != SQLITE_OK) {
+		sq_log(h, code, "prepare");
+		dg_error("sqlite: in: %.200s", sql);
+		return DG_EDB;
+	}
+	c->st = st;
+	return DG_OK;
+}
+
+static dg_rc sq_copy_row(struct dg_copy *c, const char *const *vals)
+{
+	sqlite3 *h = c->db->conn;
+	sqlite3_stmt *st = c->st;
+	int code = SQLITE_OK;
+	for (size_t i = 0; code == SQLITE_OK && i < c->ncols; i++)
+		code = vals[i] ? sqlite3_bind_text(st, (int)i + 1, vals[i], -1, SQLITE_STATIC)
+			       : sqlite3_bind_null(st, (int)i + 1);
+	if (code == SQLITE_OK) {
+		start_budget(c->db);
+		code = sqlite3_step(st);
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (code == SQLITE_DONE)
+		return DG_OK;
+	note_interrupt(c->db, code);
+	sq_log(h, code, "copy");
+	return map_rc(code);
+}
+
+static dg_rc sq_copy_end(struct dg_copy *c, bool keep)
+{
+	(void)keep; /* the rows are in the caller's transaction: it commits or rolls back */
+	sqlite3_finalize(c->st);
+	c->st = NULL;
+	return DG_OK;
+}
+
 const struct dg_backend dg_sqlite_backend = {
 	.kind = DG_STORE_SQLITE,
 	.name = "sqlite",
@@ -342,6 +385,9 @@ const struct dg_backend dg_sqlite_backend = {
 	.int64 = sq_int,
 	.real = sq_real,
 	.free_rows = sq_free_rows,
+	.copy_begin = sq_copy_begin,
+	.copy_row = sq_copy_row,
+	.copy_end = sq_copy_end,
 };
 
 static const struct dg_backend *self(void)

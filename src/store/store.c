@@ -461,3 +461,70 @@ out:
 	dg_db_put(db);
 	return rc;
 }
+
+#define COPY_MAX_COLS 1000
+
+static dg_rc copy_sql(struct dg_db *db, const char *table, const char *const *cols, size_t ncols,
+		      struct dg_buf *b)
+{
+	bool pg = db->be->kind == DG_STORE_PG;
+	dg_rc rc = dg_buf_addf(b, "%s \"%s\" (", pg ? "COPY" : "INSERT INTO", table);
+	for (size_t i = 0; rc == DG_OK && i < ncols; i++)
+		rc = dg_buf_addf(b, "%s\"%s\"", i ? ", " : "", cols[i]);
+	if (rc == DG_OK)
+		rc = dg_buf_adds(b, pg ? ") FROM STDIN" : ") VALUES (");
+	for (size_t i = 0; rc == DG_OK && !pg && i < ncols; i++)
+		rc = dg_buf_adds(b, i ? ", ?" : "?");
+	if (rc == DG_OK && !pg)
+		rc = dg_buf_addc(b, ')');
+	return rc;
+}
+
+dg_rc dg_db_copy_begin(struct dg_db *db, const char *table, const char *const *cols, size_t ncols,
+		       struct dg_copy **out)
+{
+	*out = NULL;
+	if (ncols == 0 || ncols > COPY_MAX_COLS || strchr(table, '"'))
+		return DG_EINVAL;
+	for (size_t i = 0; i < ncols; i++)
+		if (!cols[i] || !*cols[i] || strchr(cols[i], '"'))
+			return DG_EINVAL;
+	db->timed_out = false;
+	dg_buf_reset(&db->sql);
+	if (copy_sql(db, table, cols, ncols, &db->sql) != DG_OK)
+		return DG_EINVAL;
+	struct dg_copy *c = dg_xcalloc(1, sizeof *c);
+	c->db = db;
+	c->ncols = ncols;
+	dg_buf_init(&c->buf, SQL_MAX * 64);
+	dg_rc rc = db->be->copy_begin(c, dg_buf_str(&db->sql));
+	if (rc != DG_OK) {
+		dg_buf_release(&c->buf);
+		free(c);
+		return rc;
+	}
+	*out = c;
+	return DG_OK;
+}
+
+dg_rc dg_db_copy_row(struct dg_copy *c, const char *const *vals)
+{
+	if (c->failed != DG_OK)
+		return c->failed;
+	dg_rc rc = c->db->be->copy_row(c, vals);
+	if (rc != DG_OK)
+		c->failed = rc;
+	return rc;
+}
+
+dg_rc dg_db_copy_end(struct dg_copy *c, bool keep)
+{
+	if (!c)
+		return DG_OK;
+	dg_rc rc = c->db->be->copy_end(c, keep && c->failed == DG_OK);
+	if (c->failed != DG_OK)
+		rc = c->failed;
+	dg_buf_release(&c->buf);
+	free(c);
+	return rc;
+}

@@ -146,6 +146,26 @@ dg_rc dg_db_begin(struct dg_db *db) DG_MUST;
 dg_rc dg_db_commit(struct dg_db *db) DG_MUST;
 void dg_db_rollback(struct dg_db *db);
 
+/*
+ * Bulk loading: rows of text values into one table, as fast as the store
+ * allows. PostgreSQL: COPY ... FROM STDIN in text format (values escaped
+ * here, sent with PQputCopyData); SQLite: one prepared INSERT stepped per
+ * row. Call between dg_db_begin and dg_db_commit: begin, any number of rows,
+ * then end (keep true to finish the COPY, false to abandon it: the caller
+ * then rolls back). table and cols are identifiers (quoted here; a '"' in
+ * one is EINVAL); vals[i] NULL is SQL NULL, any other text is converted by
+ * the column's type. A value the store refuses fails dg_db_copy_row on
+ * SQLite but, on PostgreSQL, only dg_db_copy_end (the server checks rows as
+ * they arrive): check values first. No other statement may run on db while
+ * a copy is open. At most 1000 columns.
+ */
+struct dg_copy;
+dg_rc dg_db_copy_begin(struct dg_db *db, const char *table, const char *const *cols, size_t ncols,
+		       struct dg_copy **out) DG_MUST;
+dg_rc dg_db_copy_row(struct dg_copy *c, const char *const *vals) DG_MUST;
+/* Ends and frees c (NULL is a no-op returning DG_OK). */
+dg_rc dg_db_copy_end(struct dg_copy *c, bool keep) DG_MUST;
+
 /* DG_OK with a row, DG_ENOTFOUND after the last, DG_EDB on error. */
 dg_rc dg_rows_next(struct dg_rows *r) DG_MUST;
 int dg_rows_ncols(const struct dg_rows *r);

@@ -413,6 +413,139 @@ static void reupload_replaces_the_table(void **state_)
 	free(b);
 }
 
+/* Quoted newlines, duplicate and blank headers, negatives, mixed codes. */
+static void edge_cases_load(void **state_)
+{
+	(void)state_;
+	char *p = write_file("edge.csv",
+			     "Name,name,code,delta,,note\r\n"
+			     "a,b,1213,-3,x,\"two\r\nlines, \"\"quoted\"\"\"\r\n"
+			     "c,d,0164A,12,y,\"tab\there \\ back\"\r\n"
+			     "e,f,77,-0,z,plain\r\n");
+	json_t *job = load("res-edge", p, NULL);
+	assert_string_equal(state(job), "done");
+	assert_int_equal(jint(json_object_get(job, "result"), "rows"), 3);
+	assert_int_equal(jint(json_object_get(job, "result"), "bad_rows"), 0);
+	json_decref(job);
+	json_t *res = search("{\"resource_id\":\"res-edge\",\"sort\":\"_id\"}");
+	json_t *fields = json_object_get(res, "fields");
+	const char *want[] = {"_id", "name", "name_2", "code", "delta"};
+	for (size_t i = 0; i < 5; i++)
+		assert_string_equal(
+			json_string_value(json_object_get(json_array_get(fields, i), "id")), want[i]);
+	/* "1213"/"0164A" stays text; -3 makes an int column */
+	assert_string_equal(json_string_value(json_object_get(json_array_get(fields, 3), "type")),
+			    "text");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(fields, 4), "type")),
+			    "int");
+	json_t *recs = json_object_get(res, "records");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(recs, 0), "note")),
+			    "two\r\nlines, \"quoted\"");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(recs, 1), "note")),
+			    "tab\there \\ back");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(recs, 1), "code")),
+			    "0164A");
+	assert_int_equal(jint(json_array_get(recs, 0), "delta"), -3);
+	json_decref(res);
+	res = search("{\"resource_id\":\"res-edge\",\"filters\":{\"delta\":{\"lt\":0}}}");
+	assert_int_equal(jint(res, "total"), 1);
+	json_decref(res);
+	free(p);
+}
+
+/* One 10 MB field loads (and its column simply has no index where the store
+ * cannot build one over such a value). */
+static void ten_mb_field(void **state_)
+{
+	(void)state_;
+	size_t big = 10u << 20;
+	char *path = malloc(512);
+	snprintf(path, 512, "%s/big.csv", tmpdir);
+	FILE *fp = fopen(path, "wb");
+	assert_non_null(fp);
+	fputs("id,blob\n1,\"", fp);
+	for (size_t i = 0; i < big; i++)
+		fputc(i % 1000 == 999 ? '\n' : 'a' + (int)(i % 26), fp);
+	fputs("\"\n2,small\n", fp);
+	fclose(fp);
+	json_t *job = load("res-big", path, NULL);
+	assert_string_equal(state(job), "done");
+	assert_int_equal(jint(json_object_get(job, "result"), "rows"), 2);
+	json_decref(job);
+	struct dg_db *db = NULL;
+	struct dg_ds_table t;
+	int64_t n = 0;
+	char sql[200];
+	assert_int_equal(dg_db_get(store(), &db), DG_OK);
+	assert_int_equal(dg_ds_sql_lookup(db, "res-big", &t), DG_OK);
+	snprintf(sql, sizeof sql, "SELECT LENGTH(blob) FROM \"%s\" WHERE id = 1", t.table);
+	assert_int_equal(dg_db_query_int(db, sql, DG_NOARGS, &n), DG_OK);
+	assert_int_equal(n, (int64_t)big);
+	json_decref(t.fields);
+	dg_db_put(db);
+	json_t *res = search("{\"resource_id\":\"res-big\",\"filters\":{\"blob\":\"small\"}}");
+	assert_int_equal(jint(res, "total"), 1);
+	json_decref(res);
+	free(path);
+}
+
+static void wait_done(int64_t id)
+{
+	struct dg_db *db = NULL;
+	json_t *job = NULL;
+	assert_int_equal(dg_db_get(store(), &db), DG_OK);
+	for (int i = 0; i < 1200; i++) {
+		assert_int_equal(dg_job_get_json(db, id, &job), DG_OK);
+		if (strcmp(state(job), "done") == 0 || strcmp(state(job), "failed") == 0)
+			break;
+		json_decref(job);
+		job = NULL;
+		struct timespec ts = {0, 50 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+	}
+	dg_db_put(db);
+	assert_non_null(job);
+	assert_string_equal(state(job), "done");
+	json_decref(job);
+}
+
+/* The demo's twelve tables: generated the same way twice, all loaded. */
+static void demo_tables(void **state_)
+{
+	(void)state_;
+	char dir[600], cmd[1400];
+	struct dg_db *db = NULL;
+	struct dg_err err = {0};
+	int64_t first = 0, last = 0;
+	snprintf(dir, sizeof dir, "%s/demo-data", tmpdir);
+	assert_int_equal(dg_db_get(store(), &db), DG_OK);
+	assert_int_equal(dg_db_query_int(db, "SELECT COALESCE(MAX(id), 0) FROM jobs", DG_NOARGS,
+					 &first),
+			 DG_OK);
+	assert_int_equal(dg_datastore_demo_load(db, dir, 500, &err), DG_OK);
+	snprintf(cmd, sizeof cmd, "cp %s/demo/market-entities.csv %s/me1.csv", dir, tmpdir);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(dg_datastore_demo_load(db, dir, 500, &err), DG_OK);
+	snprintf(cmd, sizeof cmd, "cmp -s %s/demo/market-entities.csv %s/me1.csv", dir, tmpdir);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(dg_db_query_int(db, "SELECT MAX(id) FROM jobs", DG_NOARGS, &last), DG_OK);
+	dg_db_put(db);
+	assert_int_equal(last - first, 24);
+	for (int64_t id = first + 1; id <= last; id++)
+		wait_done(id);
+	json_t *res = search("{\"resource_id\":\"00000000-0000-4000-9000-000000000006\","
+			     "\"filters\":{\"status\":\"存续\"},\"sort\":\"capital_wan desc\"}");
+	assert_true(jint(res, "total") > 400 && jint(res, "total") < 500);
+	json_t *fields = json_object_get(res, "fields");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(fields, 1), "type")),
+			    "text"); /* uscc */
+	json_decref(res);
+	res = search("{\"resource_id\":\"00000000-0000-4000-9000-000000000009\","
+		     "\"filters\":{\"change\":{\"lt\":0}}}");
+	assert_true(jint(res, "total") > 0); /* negative yearly changes */
+	json_decref(res);
+}
+
 static int setup(void **state_)
 {
 	(void)state_;
@@ -442,6 +575,9 @@ int main(void)
 		cmocka_unit_test(search_errors),
 		cmocka_unit_test(bad_values_strict_and_overrides),
 		cmocka_unit_test(reupload_replaces_the_table),
+		cmocka_unit_test(edge_cases_load),
+		cmocka_unit_test(ten_mb_field),
+		cmocka_unit_test(demo_tables),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -330,6 +330,90 @@ static void conflicts(void **state)
 	dg_store_close(s);
 }
 
+/* Bulk loads: escaping round trips, NULLs, types, abandon, a refused value. */
+static void bulk_copy(void **state)
+{
+	struct dg_store *s = open_fx(state, 1);
+	struct dg_db *db = NULL;
+	struct dg_copy *c = NULL;
+	const char *cols[] = {"n", "t"};
+	assert_int_equal(dg_db_get(s, &db), DG_OK);
+	assert_int_equal(dg_db_exec_script(db, "CREATE TABLE bulk(id {{pk}}, n BIGINT, t TEXT);"),
+			 DG_OK);
+	/* identifiers with a quote are refused before anything runs */
+	const char *badcols[] = {"n", "t\"x"};
+	assert_int_equal(dg_db_copy_begin(db, "bulk", badcols, 2, &c), DG_EINVAL);
+	assert_null(c);
+	assert_int_equal(dg_db_copy_begin(db, "bu\"lk", cols, 2, &c), DG_EINVAL);
+
+	static const char *const texts[] = {"plain", "tab\there", "line\nbreak\r\n",
+					    "back\\slash \\N", "\\.", "", "中文 ✓"};
+	enum { NT = sizeof texts / sizeof texts[0] };
+	assert_int_equal(dg_db_begin(db), DG_OK);
+	assert_int_equal(dg_db_copy_begin(db, "bulk", cols, 2, &c), DG_OK);
+	for (int i = 0; i < NT; i++) {
+		char num[16];
+		snprintf(num, sizeof num, "%d", i - 3);
+		const char *v[] = {num, texts[i]};
+		assert_int_equal(dg_db_copy_row(c, v), DG_OK);
+	}
+	const char *nulls[] = {NULL, NULL};
+	assert_int_equal(dg_db_copy_row(c, nulls), DG_OK);
+	for (int i = 0; i < 5000; i++) { /* more than one send buffer on PostgreSQL */
+		const char *v[] = {"100", "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+					  "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+					  "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"};
+		assert_int_equal(dg_db_copy_row(c, v), DG_OK);
+	}
+	assert_int_equal(dg_db_copy_end(c, true), DG_OK);
+	assert_int_equal(dg_db_commit(db), DG_OK);
+
+	struct dg_rows *r = NULL;
+	assert_int_equal(dg_db_query(db, "SELECT n, t FROM bulk ORDER BY id", DG_NOARGS, &r), DG_OK);
+	for (int i = 0; i < NT; i++) {
+		assert_int_equal(dg_rows_next(r), DG_OK);
+		assert_int_equal(dg_rows_int(r, 0), i - 3);
+		assert_string_equal(dg_rows_text(r, 1), texts[i]);
+		assert_false(dg_rows_isnull(r, 1));
+	}
+	assert_int_equal(dg_rows_next(r), DG_OK);
+	assert_true(dg_rows_isnull(r, 0));
+	assert_true(dg_rows_isnull(r, 1));
+	dg_rows_free(r);
+	int64_t n = 0;
+	assert_int_equal(dg_db_query_int(db, "SELECT COUNT(*) FROM bulk WHERE n = 100", DG_NOARGS, &n),
+			 DG_OK);
+	assert_int_equal(n, 5000);
+
+	/* abandoned: nothing of it stays */
+	assert_int_equal(dg_db_begin(db), DG_OK);
+	assert_int_equal(dg_db_copy_begin(db, "bulk", cols, 2, &c), DG_OK);
+	const char *one[] = {"7", "gone"};
+	assert_int_equal(dg_db_copy_row(c, one), DG_OK);
+	assert_int_equal(dg_db_copy_end(c, false), DG_OK);
+	dg_db_rollback(db);
+	assert_int_equal(dg_db_query_int(db, "SELECT COUNT(*) FROM bulk WHERE t = 'gone'", DG_NOARGS,
+					 &n),
+			 DG_OK);
+	assert_int_equal(n, 0);
+
+	/* a value the column refuses fails the copy (PostgreSQL: at its end) */
+	const char *icols[] = {"id"};
+	assert_int_equal(dg_db_begin(db), DG_OK);
+	assert_int_equal(dg_db_copy_begin(db, "bulk", icols, 1, &c), DG_OK);
+	const char *dup[] = {"1"};
+	dg_rc rc = dg_db_copy_row(c, dup);
+	dg_rc end = dg_db_copy_end(c, true);
+	assert_true(rc != DG_OK || end != DG_OK);
+	dg_db_rollback(db);
+	/* the connection is usable afterwards */
+	assert_int_equal(dg_db_query_int(db, "SELECT COUNT(*) FROM bulk", DG_NOARGS, &n), DG_OK);
+	assert_int_equal(n, NT + 1 + 5000);
+	assert_int_equal(dg_db_copy_end(NULL, true), DG_OK);
+	dg_db_put(db);
+	dg_store_close(s);
+}
+
 static void *put_later(void *p)
 {
 	struct timespec ts = {0, 150 * 1000000L};
@@ -559,6 +643,7 @@ int main(void)
 		{"values_roundtrip", values_roundtrip},
 		{"transactions", transactions},
 		{"conflicts", conflicts},
+		{"bulk_copy", bulk_copy},
 		{"time_budget", time_budget},
 		{"pool_exhaustion", pool_exhaustion},
 		{"migrations", migrations},

@@ -1,0 +1,166 @@
+#!/usr/bin/env bash
+# bench/datastore/run.sh - the DataStore on SQLite and PostgreSQL in the same
+# run, on one generated CSV of BENCH_ROWS rows (the demo's market-entities
+# table, written by `dgov demo --rows N`; 7 columns, about 97 bytes a row):
+#
+# 1. Loading: rows per second of a datastore.load job until the table is
+#    readable (type inference over the whole file, then COPY / prepared
+#    INSERT in batches) and until its indexes are built, next to the store
+#    loading the same file itself: `sqlite3 .import` and psql `\copy` into a
+#    table of the same typed columns, no indexes. Ratio dgov / store.
+# 2. Reading: datastore_search over HTTP under wrk (a filter on two columns,
+#    a sort, a page at offset 100 and the total), requests per second and
+#    p99, next to the same two statements (the count and the page) sent
+#    straight to the store: sqlite3 CLI loops (one process per core) and
+#    pgbench with the same clients. Ratio dgov / store.
+#
+# Environment: DGOV_BIN (build/dgov), BENCH_ROWS (1000000), BENCH_SECONDS
+# (10), BENCH_CONNECTIONS (32), BENCH_THREADS (2). Not a test: nothing here
+# asserts a time.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+BIN=${DGOV_BIN:-build/dgov}
+ROWS=${BENCH_ROWS:-1000000}
+SECS=${BENCH_SECONDS:-10}
+CONNS=${BENCH_CONNECTIONS:-32}
+THREADS=${BENCH_THREADS:-2}
+PGBIN=/usr/lib/postgresql/15/bin
+RES=bench-market
+for tool in wrk curl sqlite3; do
+	command -v "$tool" >/dev/null || { echo "bench: $tool is missing (scripts/deps.sh bench)" >&2; exit 1; }
+done
+TMP=$(mktemp -d /tmp/dgov-bench.XXXXXX)
+chmod 755 "$TMP"
+DGOV_PID=
+PGPORT=
+cleanup() {
+	[[ -n $DGOV_PID ]] && kill "$DGOV_PID" 2>/dev/null && wait "$DGOV_PID" 2>/dev/null
+	[[ -n $PGPORT ]] && runuser -u postgres -- "$PGBIN/pg_ctl" -D "$TMP/pg" -m immediate stop >/dev/null 2>&1
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+now() { date +%s.%N; }
+rate() { awk -v n="$1" -v a="$2" -v b="$3" 'BEGIN {printf "%.0f", (b > a) ? n / (b - a) : 0}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", (b > 0) ? a / b : 0}'; }
+
+# the file: the demo's generator, run once (its own store is thrown away)
+"$BIN" demo --rows "$ROWS" --db "$TMP/gen.db" --key-file "$TMP/gen.key" --data "$TMP/gen" \
+	--pwhash min --log-level warn >/dev/null
+CSV="$TMP/market.csv"
+mv "$TMP/gen/demo/market-entities.csv" "$CSV"
+chmod 644 "$CSV"
+COLS='uscc TEXT, name TEXT, kind TEXT, district TEXT, registered DATE, capital_wan NUMERIC, status TEXT'
+FILTER="district = '海曙区' AND status = '存续'"
+PAGE="SELECT * FROM %T% WHERE $FILTER ORDER BY capital_wan DESC LIMIT 20 OFFSET 100"
+COUNT="SELECT COUNT(*) FROM %T% WHERE $FILTER"
+# the same query as datastore_search parameters, URL-encoded
+QS="resource_id=$RES&limit=20&offset=100&sort=capital_wan%20desc"
+QS+="&filters=%7B%22district%22%3A%22%E6%B5%B7%E6%9B%99%E5%8C%BA%22%2C%22status%22%3A%22%E5%AD%98%E7%BB%AD%22%7D"
+
+# load NAME DB SQL-COMMAND...: queue the load, serve, time it; leaves dgov
+# serving (DGOV_PID, URL) and sets L1 (rows/s until readable), L2 (indexed)
+load() {
+	local name=$1 db=$2
+	shift 2
+	local flags=(--db "$db" --key-file "$TMP/key-$name" --data "$TMP/data-$name" --log-level warn --job-workers 1)
+	"$BIN" jobs add datastore.load "{\"resource_id\":\"$RES\",\"path\":\"$CSV\"}" "${flags[@]}" >"$TMP/job-$name"
+	local id
+	id=$(cat "$TMP/job-$name")
+	local t0 t1= t2=
+	t0=$(now)
+	"$BIN" serve "${flags[@]}" --port 0 >"$TMP/serve.out" 2>"$TMP/serve.err" &
+	DGOV_PID=$!
+	while :; do
+		local st
+		st=$("$@" "SELECT (SELECT state FROM jobs WHERE id = $id) || ' ' || (SELECT COUNT(*) FROM datastore_tables WHERE resource_id = '$RES')")
+		[[ -z $t1 && ${st#* } == 1 ]] && t1=$(now)
+		[[ ${st% *} == done ]] && { t2=$(now); break; }
+		[[ ${st% *} == failed ]] && { echo "bench: the load failed" >&2; "$BIN" jobs show "$id" "${flags[@]}" >&2; exit 1; }
+		sleep 0.05
+	done
+	URL=$(grep -o 'http://[0-9.]*:[0-9]*' "$TMP/serve.out" | head -n1)
+	L1=$(rate "$ROWS" "$t0" "$t1")
+	L2=$(rate "$ROWS" "$t0" "$t2")
+}
+
+# search NAME: wrk on datastore_search, then stops dgov; sets RPS, P99
+search() {
+	local total
+	total=$(curl -s "$URL/api/3/action/datastore_search?$QS" | grep -o '"total":[0-9]*' | head -n1)
+	[[ -n $total ]] || { echo "bench: datastore_search failed" >&2; exit 1; }
+	echo "# $1: $total rows match" >&2
+	local out
+	out=$(wrk -t"$THREADS" -c"$CONNS" -d"${SECS}s" --latency "$URL/api/3/action/datastore_search?$QS")
+	kill "$DGOV_PID"
+	wait "$DGOV_PID" 2>/dev/null || true
+	DGOV_PID=
+	RPS=$(awk '/Requests\/sec:/ {print $2}' <<<"$out")
+	P99=$(awk '$1 == "99%" {print $2}' <<<"$out")
+}
+
+table_of() { "$@" "SELECT table_name FROM datastore_tables WHERE resource_id = '$RES'"; }
+
+report() { # name load-readable load-indexed peer-load rps p99 peer-qps
+	printf '%-11s %11s %11s %11s %6s %9s %8s %11s %6s\n' "$1" "$2" "$3" "$4" "$(ratio "$2" "$4")" \
+		"$5" "$6" "$7" "$(ratio "$5" "$7")"
+}
+
+echo "# $ROWS rows ($(du -h "$CSV" | cut -f1)); search: wrk -t$THREADS -c$CONNS -d${SECS}s, filter on 2 columns, sort, offset 100, total"
+printf '%-11s %11s %11s %11s %6s %9s %8s %11s %6s\n' store load_rows/s +indexes store_rows/s ratio \
+	search/s p99 store_q/s ratio
+
+# SQLite
+SQ=(sqlite3 "$TMP/bench.db")
+load sqlite "$TMP/bench.db" "${SQ[@]}"
+search sqlite
+T=$(table_of "${SQ[@]}")
+t0=$(now)
+t0=$(now)
+sqlite3 "$TMP/peer.db" "PRAGMA journal_mode=WAL;" "PRAGMA synchronous=FULL;" \
+	"CREATE TABLE m (${COLS//DATE/TEXT});" ".import --csv --skip 1 '$CSV' m" >/dev/null
+t1=$(now)
+peer_load=$(rate "$ROWS" "$t0" "$t1")
+# the query on dgov's own table (with its indexes), one CLI loop per core for
+# the same seconds as wrk: each pair answers 21 lines (the count, 20 rows)
+procs=$(nproc)
+{
+	for _ in $(seq 1 100000); do echo "${COUNT//%T%/\"$T\"};"; echo "${PAGE//%T%/\"$T\"};"; done
+} >"$TMP/q.sql"
+for i in $(seq 1 "$procs"); do
+	(timeout "$SECS" sqlite3 "$TMP/bench.db" <"$TMP/q.sql" | wc -l >"$TMP/q.$i") &
+done
+wait
+lines=$(cat "$TMP"/q.[0-9]* | awk '{n += $1} END {print n}')
+peer_q=$(awk -v l="$lines" -v s="$SECS" 'BEGIN {printf "%.1f", l / 21 / s}')
+report sqlite "$L1" "$L2" "$peer_load" "$RPS" "$P99" "$peer_q"
+
+# PostgreSQL
+if [[ -x $PGBIN/initdb ]] && id postgres >/dev/null 2>&1; then
+	mkdir -p "$TMP/pg" && chown postgres "$TMP/pg"
+	runuser -u postgres -- "$PGBIN/initdb" -D "$TMP/pg" -A trust -U postgres -E UTF8 --locale=C.UTF-8 >/dev/null
+	PGPORT=$((20000 + RANDOM % 30000))
+	runuser -u postgres -- "$PGBIN/pg_ctl" -D "$TMP/pg" -w -t 30 -l "$TMP/pg/server.log" \
+		-o "-p $PGPORT -k $TMP/pg -h 127.0.0.1 -c max_connections=200" start >/dev/null
+	createdb -h 127.0.0.1 -p "$PGPORT" -U postgres bench
+	createdb -h 127.0.0.1 -p "$PGPORT" -U postgres peer
+	PQ=(psql -h 127.0.0.1 -p "$PGPORT" -U postgres -d bench -Atc)
+	load postgresql "postgresql://postgres@127.0.0.1:$PGPORT/bench" "${PQ[@]}"
+	search postgresql
+	T=$(table_of "${PQ[@]}")
+	psql -q -h 127.0.0.1 -p "$PGPORT" -U postgres -d peer -c "CREATE TABLE m (_id BIGSERIAL PRIMARY KEY, $COLS)"
+	t0=$(now)
+	psql -q -h 127.0.0.1 -p "$PGPORT" -U postgres -d peer \
+		-c "\\copy m (uscc, name, kind, district, registered, capital_wan, status) FROM '$CSV' WITH (FORMAT csv, HEADER true)"
+	t1=$(now)
+	peer_load=$(rate "$ROWS" "$t0" "$t1")
+	{
+		echo "${COUNT//%T%/\"$T\"};"
+		echo "${PAGE//%T%/\"$T\"};"
+	} >"$TMP/q.pgbench"
+	peer_q=$("$PGBIN/pgbench" -n -h 127.0.0.1 -p "$PGPORT" -U postgres -c "$CONNS" -j "$THREADS" -T "$SECS" \
+		-f "$TMP/q.pgbench" bench 2>/dev/null | awk '/^tps = / {printf "%.0f", $3}')
+	report postgresql "$L1" "$L2" "$peer_load" "$RPS" "$P99" "$peer_q"
+else
+	echo "# PostgreSQL 15 is not installed here: only SQLite measured"
+fi

@@ -1,0 +1,255 @@
+/*
+ * test_ds_reload.c - datastore_load: the owning department's staff edit a
+ * loaded table's column types and load its file again, over the CKAN API
+ * with an API token. Overrides merge over the last load's (null removes
+ * one), non-strict skips rows that do not fit and reports them, strict
+ * fails and keeps the table in force; others are refused and nothing is
+ * queued; a table not loaded from a file has nothing to reload.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "app/app.h"
+#include "demo/demo.h"
+#include "harness.h"
+#include "jobs/jobs.h"
+#include "opendata/datastore.h"
+#include "store/store.h"
+
+/* The demo resource of elderly-care-institutions (department mz, open). */
+#define RID "00000000-0000-4000-9000-000000000002"
+/* The demo resource of employment-statistics (department rs). */
+#define RS_RID "00000000-0000-4000-9000-000000000004"
+
+static struct th_srv *srv;
+static char tmpdir[] = "/tmp/dgov-dsre-XXXXXX";
+static char *mz, *rs, *cit;
+
+static char *token_header(const char *user)
+{
+	struct th_client *c = th_client_new(srv);
+	struct th_resp r = {0};
+	assert_true(th_login(c, user, DG_DEMO_PASSWORD));
+	char *csrf = th_csrf(c, "/account/tokens");
+	assert_non_null(csrf);
+	char *body = NULL;
+	assert_true(asprintf(&body, "name=ds&csrf=%s", csrf) > 0);
+	assert_int_equal(th_post_form(c, "/account/tokens", body, &r), 201);
+	const char *at = strstr(r.body, "dgt_");
+	assert_non_null(at);
+	char *hdr = NULL;
+	assert_true(asprintf(&hdr, "Authorization: Bearer %.68s", at) > 0);
+	th_resp_release(&r);
+	free(body);
+	free(csrf);
+	th_client_free(c);
+	return hdr;
+}
+
+static long call(const char *method, const char *who, const char *action, const char *body,
+		 json_t **ans)
+{
+	struct th_client *c = th_client_new(srv);
+	struct th_resp r = {0};
+	char path[128];
+	const char *h[] = {who, NULL};
+	snprintf(path, sizeof path, "/api/3/action/%s", action);
+	long st = th_request(c, method, path, "application/json", body, strlen(body),
+			     who ? h : NULL, &r);
+	*ans = json_loadb(r.body ? r.body : "", r.len, JSON_DECODE_ANY, NULL);
+	th_resp_release(&r);
+	th_client_free(c);
+	return st;
+}
+
+static int64_t njobs(void)
+{
+	struct dg_db *db = NULL;
+	int64_t n = 0;
+	assert_int_equal(dg_db_get(th_app(srv)->store, &db), DG_OK);
+	assert_int_equal(dg_db_query_int(db, "SELECT COUNT(*) FROM jobs", DG_NOARGS, &n), DG_OK);
+	dg_db_put(db);
+	return n;
+}
+
+static json_t *wait_job(int64_t id)
+{
+	struct dg_db *db = NULL;
+	json_t *job = NULL;
+	assert_int_equal(dg_db_get(th_app(srv)->store, &db), DG_OK);
+	for (int i = 0; i < 600; i++) {
+		assert_int_equal(dg_job_get_json(db, id, &job), DG_OK);
+		const char *st = json_string_value(json_object_get(job, "state"));
+		if (strcmp(st, "done") == 0 || strcmp(st, "failed") == 0)
+			break;
+		json_decref(job);
+		job = NULL;
+		struct timespec ts = {0, 50 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+	}
+	dg_db_put(db);
+	assert_non_null(job);
+	return job;
+}
+
+/* datastore_load as who; returns the finished job (owned) or NULL on refusal. */
+static json_t *reload(const char *who, const char *body, long want)
+{
+	json_t *ans = NULL;
+	long st = call("POST", who, "datastore_load", body, &ans);
+	if (st != want) {
+		char *s = json_dumps(ans, JSON_ENCODE_ANY);
+		fail_msg("datastore_load %s: %ld, want %ld: %s", body, st, want, s ? s : "");
+	}
+	json_t *job = NULL;
+	if (st == 200)
+		job = wait_job(json_integer_value(
+			json_object_get(json_object_get(ans, "result"), "job_id")));
+	json_decref(ans);
+	return job;
+}
+
+/* The type of field i (after _id) and the total. */
+static void expect_table(const char *field, const char *type, long long total)
+{
+	json_t *ans = NULL;
+	assert_int_equal(call("POST", NULL, "datastore_search",
+			      "{\"resource_id\":\"" RID "\",\"limit\":0}", &ans),
+			 200);
+	json_t *res = json_object_get(ans, "result");
+	assert_int_equal(json_integer_value(json_object_get(res, "total")), total);
+	json_t *f;
+	size_t i;
+	bool seen = false;
+	json_array_foreach(json_object_get(res, "fields"), i, f)
+	{
+		if (strcmp(json_string_value(json_object_get(f, "id")), field) == 0) {
+			assert_string_equal(json_string_value(json_object_get(f, "type")), type);
+			seen = true;
+		}
+	}
+	assert_true(seen);
+	json_decref(ans);
+}
+
+static void edit_types_and_reload(void **state)
+{
+	(void)state;
+	char path[600];
+	snprintf(path, sizeof path, "%s/beds.csv", tmpdir);
+	FILE *fp = fopen(path, "w");
+	assert_non_null(fp);
+	fputs("name,beds,opened\na,10,2020-01-01\nb,n/a,2021-02-02\nc,30,soon\n", fp);
+	fclose(fp);
+	struct dg_db *db = NULL;
+	int64_t id = 0;
+	assert_int_equal(dg_db_get(th_app(srv)->store, &db), DG_OK);
+	assert_int_equal(dg_datastore_load_enqueue(db, RID, path, NULL, 0, &id), DG_OK);
+	dg_db_put(db);
+	json_decref(wait_job(id));
+	expect_table("beds", "text", 3); /* "n/a" keeps the column text */
+
+	/* beds as int: the row that does not fit is skipped and reported */
+	json_t *job = reload(mz, "{\"resource_id\":\"" RID "\",\"types\":{\"beds\":\"int\"}}", 200);
+	assert_string_equal(json_string_value(json_object_get(job, "state")), "done");
+	json_t *e = json_array_get(json_object_get(json_object_get(job, "result"), "errors"), 0);
+	assert_int_equal(json_integer_value(json_object_get(e, "line")), 3);
+	assert_int_equal(json_integer_value(json_object_get(e, "column")), 2);
+	json_decref(job);
+	expect_table("beds", "int", 2);
+
+	/* a second edit merges: opened becomes a date too, beds stays int */
+	json_decref(reload(mz, "{\"resource_id\":\"" RID "\",\"types\":{\"opened\":\"date\"}}", 200));
+	expect_table("opened", "date", 1);
+	expect_table("beds", "int", 1);
+
+	/* strict: the job fails and the table in force stays */
+	job = reload(mz, "{\"resource_id\":\"" RID "\",\"strict\":true}", 200);
+	assert_string_equal(json_string_value(json_object_get(job, "state")), "failed");
+	assert_non_null(strstr(json_string_value(json_object_get(job, "error")), "Line 3, column 2"));
+	json_decref(job);
+	expect_table("beds", "int", 1);
+
+	/* null removes the overrides: inference decides again */
+	json_decref(reload(mz,
+			   "{\"resource_id\":\"" RID "\",\"strict\":false,"
+			   "\"types\":{\"beds\":null,\"opened\":null}}",
+			   200));
+	expect_table("beds", "text", 3);
+	expect_table("opened", "text", 3);
+}
+
+static void refusals_queue_nothing(void **state)
+{
+	(void)state;
+	int64_t before = njobs();
+	json_t *ans = NULL;
+	const char *body = "{\"resource_id\":\"" RID "\",\"types\":{\"beds\":\"int\"}}";
+	assert_null(reload(NULL, body, 403));
+	assert_null(reload(cit, body, 403));
+	assert_null(reload(rs, body, 403)); /* another department */
+	assert_int_equal(call("GET", mz, "datastore_load", "", &ans), 409);
+	json_decref(ans);
+	assert_null(reload(mz, "{\"resource_id\":\"" RID "\",\"types\":{\"beds\":\"varchar\"}}", 409));
+	assert_null(reload(mz, "{\"resource_id\":\"" RID "\",\"types\":[1]}", 409));
+	assert_null(reload(mz, "{\"resource_id\":\"" RID "\",\"strict\":\"yes\"}", 409));
+	/* a table that came from datastore_create has no file */
+	assert_int_equal(call("POST", rs, "datastore_create",
+			      "{\"resource_id\":\"" RS_RID "\",\"force\":true,"
+			      "\"fields\":[{\"id\":\"a\",\"type\":\"int\"}],\"records\":[{\"a\":1}]}",
+			      &ans),
+			 200);
+	json_decref(ans);
+	int64_t mid = njobs();
+	assert_null(reload(rs, "{\"resource_id\":\"" RS_RID "\"}", 409));
+	assert_null(reload(mz, "{\"resource_id\":\"no-such-resource\"}", 404));
+	assert_int_equal(njobs(), mid);
+	assert_int_equal(mid, before);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	struct th_opts o = {.demo = true, .job_workers = 1, .job_lease_sec = 5};
+	dg_datastore_register_jobs();
+	if (!mkdtemp(tmpdir))
+		return -1;
+	srv = th_start_opts(&o);
+	if (!srv)
+		return -1;
+	mz = token_header(DG_DEMO_STAFF);
+	rs = token_header(DG_DEMO_STAFF2);
+	cit = token_header(DG_DEMO_CITIZEN);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	char cmd[128];
+	free(mz);
+	free(rs);
+	free(cit);
+	th_stop(srv);
+	snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(edit_types_and_reload),
+		cmocka_unit_test(refusals_queue_nothing),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
