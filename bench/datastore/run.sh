@@ -67,6 +67,8 @@ load() {
 	"$BIN" jobs add datastore.load "{\"resource_id\":\"$RES\",\"path\":\"$CSV\"}" "${flags[@]}" >"$TMP/job-$name"
 	local id
 	id=$(cat "$TMP/job-$name")
+	# wrk is one anonymous caller: lift the anonymous daily quota for the measurement
+	"$@" "UPDATE od_access_settings SET value = 0 WHERE key = 'anon_daily'" >/dev/null
 	local t0 t1= t2=
 	t0=$(now)
 	"$BIN" serve "${flags[@]}" --port 0 >"$TMP/serve.out" 2>"$TMP/serve.err" &
