@@ -471,5 +471,32 @@ dg_rc dg_od_pages_demo_seed(struct dg_db *db, struct dg_err *err)
 	json_decref(fields);
 	if (rc)
 		return dg_err_set(err, rc, "the open-data demo table");
+	/* one answered request and one approved app, by the demo's first resident */
+	int64_t uid = 0, now = dg_now_ms();
+	rc = dg_db_query_int(db, "SELECT id FROM users WHERE role = 'citizen' ORDER BY id LIMIT 1",
+			     DG_NOARGS, &uid);
+	if (rc == DG_ENOTFOUND)
+		return DG_OK;
+	if (!rc)
+		rc = dg_db_exec(db,
+				"INSERT INTO od_requests (title, body, dept, user_id, created, status, reply,"
+				" answered) VALUES (?, ?, 'mz', ?, ?, 'planned', ?, ?)",
+				DG_ARGS(DG_VT("养老机构床位实时空余数"),
+					DG_VT("希望按月公开各养老机构的床位总数和空余床位数，方便老人和家属选择。"),
+					DG_VI(uid), DG_VI(now),
+					DG_VT("已列入今年第三季度开放计划，届时将在“养老机构名录”数据集中增加床位字段。"),
+					DG_VI(now)),
+				NULL);
+	if (!rc)
+		rc = dg_db_exec(db,
+				"INSERT INTO od_showcase (name, description, url, datasets, user_id, created,"
+				" approved) VALUES (?, ?, ?, ?, ?, ?, 1)",
+				DG_ARGS(DG_VT("就近养老"), DG_VT("按位置查找附近的养老机构和医保定点药店。"),
+					DG_VT("https://example.org/care"),
+					DG_VT("elderly-care-institutions, designated-pharmacies"), DG_VI(uid),
+					DG_VI(now)),
+				NULL);
+	if (rc)
+		return dg_err_set(err, rc, "the open-data demo request and app");
 	return DG_OK;
 }
