@@ -174,8 +174,10 @@ static bool read_search(struct dg_req *r, struct search_state *st, json_t *d)
 	}
 	for (size_t i = 0; i < NFACETS; i++) {
 		st->facet[i] = dg_kvs_get(&r->query, facet_keys[i][0]);
-		if (st->facet[i] && strlen(st->facet[i]) > VALUE_MAX)
+		if (st->facet[i] && strlen(st->facet[i]) > VALUE_MAX) {
+			dg_form_error(d, "q", dg_t(r, "odp.err.val_long"));
 			st->facet[i] = NULL, ok = false;
+		}
 	}
 	bool known = false;
 	for (size_t i = 0; st->sort && i < sizeof sorts / sizeof sorts[0]; i++)

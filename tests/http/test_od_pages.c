@@ -143,6 +143,12 @@ static void search_bad_input(void **state)
 	b = anon_get("/data?q=%22unclosed", 400);
 	assert_non_null(strstr(b, "无法理解搜索词"));
 	free(b);
+	char tag[512] = "/data?tag=";
+	memset(tag + 10, 'x', 201);
+	tag[211] = '\0';
+	b = get_en(tag, 400);
+	assert_non_null(strstr(b, "The filter value is too long"));
+	free(b);
 	b = get_en("/data?sort=nonsense", 400);
 	assert_non_null(strstr(b, "That sort is not offered"));
 	free(b);
