@@ -26,6 +26,7 @@
 #include "opendata/access.h"
 #include "opendata/datastore.h"
 #include "opendata/opendata.h"
+#include "opendata/pages.h"
 #include "web/i18n.h"
 #include "web/page.h"
 #include "web/pages.h"
@@ -101,6 +102,7 @@ static dg_rc add_routes(struct dg_app *app, struct dg_err *err)
 		dg_catalog_edit_routes, dg_catalog_routes,      dg_cases_apply_routes,
 		dg_cases_office_routes, dg_cases_api_routes,    dg_od_access_routes,
 		dg_opendata_routes,
+		dg_od_pages_routes,
 		dg_datastore_routes,    dg_auth_routes,         dg_jobs_routes,
 		dg_cert_routes,         dg_notify_routes,       dg_cal_routes,
 		dg_web_routes,
@@ -123,6 +125,7 @@ const struct dg_migration *const *dg_app_migration_lists(size_t *n)
 	static const struct dg_migration *const lists[] = {
 		dg_app_migrations,     dg_jobs_migrations,     dg_auth_migrations,
 		dg_catalog_migrations, dg_opendata_migrations, dg_datastore_migrations,
+		dg_od_pages_migrations,
 		dg_notify_migrations,  dg_cal_migrations,
 		dg_cases_migrations,
 		dg_cert_migrations,

@@ -26,6 +26,7 @@
 #include "core/str.h"
 #include "opendata/datastore.h"
 #include "opendata/opendata.h"
+#include "opendata/pages.h"
 #include "store/store.h"
 
 struct demo_dept {
@@ -212,6 +213,8 @@ dg_rc dg_demo_seed(struct dg_app *app, struct dg_err *err)
 		rc = dg_catalog_demo_seed(db, err);
 	if (!rc)
 		rc = dg_opendata_demo_seed(db, err);
+	if (!rc)
+		rc = dg_od_pages_demo_seed(db, err);
 	if (!rc)
 		rc = dg_cal_demo_seed(db, err);
 	if (!rc)

@@ -1,0 +1,386 @@
+/*
+ * test_od_pages.c - open data's pages through the real server, on the store
+ * DGOV_TEST_DB selects: the /data search (words kept, facets as links,
+ * paging, sorts, the closed dataset never listed, and clear 400 pages for a
+ * bad page number, over-long words and a Solr syntax error, in Chinese and
+ * English); a dataset's page (metadata, preview table with filters and
+ * pages, the server-drawn chart with its text alternative, 404 for closed
+ * and missing datasets); the API page; the statistics; data requests
+ * (validation keeping answers, CSRF refused, another department's staff
+ * refused, the answer public) and the showcase (shown only once approved).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "app/app.h"
+#include "demo/demo.h"
+#include "harness.h"
+
+#define EMPLOYMENT "/data/datasets/employment-statistics"
+#define EMP_RID "00000000-0000-4000-9000-000000000004"
+
+static char *get_as(struct th_client *c, const char *path, long want)
+{
+	char *b = th_get_body(c, path, want);
+	assert_non_null(b);
+	return b;
+}
+
+/* GET path anonymously in English; checks the status, returns the body. */
+static char *get_en(const char *path, long want)
+{
+	struct th_client *c = th_client_new(th_shared);
+	struct th_resp r = {0};
+	const char *hdr[] = {"Accept-Language: en", NULL};
+	long st = th_request(c, "GET", path, NULL, NULL, 0, hdr, &r);
+	if (st != want)
+		fprintf(stderr, "GET %s: %ld, want %ld\n", path, st, want);
+	assert_int_equal(st, want);
+	char *body = strdup(r.body ? r.body : "");
+	th_resp_release(&r);
+	th_client_free(c);
+	return body;
+}
+
+static char *anon_get(const char *path, long want)
+{
+	struct th_client *c = th_client_new(th_shared);
+	char *b = get_as(c, path, want);
+	th_client_free(c);
+	return b;
+}
+
+static struct th_client *signed_in(const char *user)
+{
+	struct th_client *c = th_client_new(th_shared);
+	assert_true(th_login(c, user, DG_DEMO_PASSWORD));
+	return c;
+}
+
+/* POST a form body with a fresh CSRF token (from csrf_page) or a wrong one. */
+static long post(struct th_client *c, const char *path, const char *csrf_page, const char *fields,
+		 char **body_out)
+{
+	char *csrf = csrf_page ? th_csrf(c, csrf_page) : NULL;
+	size_t n = strlen(fields) + 256;
+	char *body = malloc(n);
+	snprintf(body, n, "csrf=%s&%s", csrf ? csrf : "wrong", fields);
+	struct th_resp r = {0};
+	long st = th_post_form(c, path, body, &r);
+	if (body_out)
+		*body_out = strdup(r.body ? r.body : "");
+	th_resp_release(&r);
+	free(body);
+	free(csrf);
+	return st;
+}
+
+static void search_facets_and_paging(void **state)
+{
+	(void)state;
+	char *b = anon_get("/data", 200);
+	assert_non_null(strstr(b, "找到数据集： 11")); /* 12 demo datasets, one closed */
+	assert_null(strstr(b, "内部办件台账"));
+	assert_non_null(strstr(b, "发布部门"));
+	assert_non_null(strstr(b, "/data?org=mz"));
+	assert_non_null(strstr(b, "/data?tier=conditional"));
+	assert_non_null(strstr(b, "rel=\"next\""));
+	free(b);
+
+	/* the words stay in the box; a facet link narrows, and is marked */
+	b = anon_get("/data?q=%E5%85%BB%E8%80%81", 200);
+	assert_non_null(strstr(b, "value=\"养老\""));
+	assert_non_null(strstr(b, "养老机构名录"));
+	assert_null(strstr(b, "婚姻登记数量统计"));
+	free(b);
+	b = anon_get("/data?org=rs&freq=monthly", 200);
+	assert_non_null(strstr(b, "找到数据集： 1<"));
+	assert_non_null(strstr(b, "城镇新增就业人数"));
+	assert_non_null(strstr(b, "aria-current=\"true\""));
+	assert_non_null(strstr(b, "name=\"org\" value=\"rs\"")); /* kept by the search form */
+	free(b);
+
+	b = anon_get("/data?page=2&sort=title", 200);
+	assert_non_null(strstr(b, "rel=\"prev\""));
+	assert_null(strstr(b, "rel=\"next\""));
+	free(b);
+	b = anon_get("/data?adv=num_resources:%5B1%20TO%20*%5D", 200);
+	assert_non_null(strstr(b, "找到数据集： 11"));
+	free(b);
+}
+
+static void search_bad_input(void **state)
+{
+	(void)state;
+	char *b = get_en("/data?page=abc", 400);
+	assert_non_null(strstr(b, "The page must be a whole number"));
+	assert_non_null(strstr(b, "Datasets found: 11")); /* page 1 is still shown */
+	free(b);
+	b = anon_get("/data?page=0", 400);
+	assert_non_null(strstr(b, "页码必须是"));
+	free(b);
+	char path[512] = "/data?q=";
+	memset(path + 8, 'a', 201);
+	path[209] = '\0';
+	b = get_en(path, 400);
+	assert_non_null(strstr(b, "too long"));
+	free(b);
+	b = get_en("/data?adv=title%3A(", 400);
+	assert_non_null(strstr(b, "The advanced filter has a syntax error"));
+	assert_non_null(strstr(b, "value=\"title:(\"")); /* kept to correct */
+	free(b);
+	b = anon_get("/data?adv=title%3A(", 400);
+	assert_non_null(strstr(b, "语法错误"));
+	free(b);
+	b = anon_get("/data?q=%22unclosed", 400);
+	assert_non_null(strstr(b, "无法理解搜索词"));
+	free(b);
+	char tag[512] = "/data?tag=";
+	memset(tag + 10, 'x', 201);
+	tag[211] = '\0';
+	b = get_en(tag, 400);
+	assert_non_null(strstr(b, "The filter value is too long"));
+	free(b);
+	b = get_en("/data?sort=nonsense", 400);
+	assert_non_null(strstr(b, "That sort is not offered"));
+	free(b);
+}
+
+static void dataset_page_preview_chart(void **state)
+{
+	(void)state;
+	char *b = anon_get(EMPLOYMENT, 200);
+	assert_non_null(strstr(b, "人力资源和社会保障局"));
+	assert_non_null(strstr(b, "每月"));
+	assert_non_null(strstr(b, "无条件开放"));
+	assert_non_null(strstr(b, "就业创业"));
+	assert_non_null(strstr(b, "/datastore/dump/" EMP_RID));
+	assert_non_null(strstr(b, "/resources/" EMP_RID "/api"));
+	assert_non_null(strstr(b, "总记录数： 22"));
+	assert_non_null(strstr(b, "new_jobs <span class=\"hint\">(整数)</span>"));
+	assert_non_null(strstr(b, "数据预览，第 1 / 2"));
+	assert_non_null(strstr(b, "page=2#preview"));
+	assert_null(strstr(b, "<svg"));
+	free(b);
+	/* by id as well as by name */
+	free(anon_get("/data/datasets/00000000-0000-4000-8000-000000000004", 200));
+
+	b = anon_get(EMPLOYMENT "?col=district&val=%E6%96%B0%E5%8C%BA&page=1", 200);
+	assert_non_null(strstr(b, "符合筛选： 10"));
+	assert_null(strstr(b, "东城区"));
+	free(b);
+	b = anon_get(EMPLOYMENT "?page=2", 200);
+	assert_non_null(strstr(b, "<th scope=\"row\">21</th>"));
+	assert_non_null(strstr(b, "rel=\"prev\""));
+	free(b);
+
+	b = anon_get(EMPLOYMENT "?chart=new_jobs", 200);
+	assert_non_null(strstr(b, "<svg"));
+	assert_non_null(strstr(b, "role=\"img\""));
+	assert_non_null(strstr(b, "<title id=\"chart-title\">数据图: new_jobs</title>"));
+	assert_non_null(strstr(b, "最大值 3200 (2025-10)"));
+	assert_non_null(strstr(b, "<rect x="));
+	assert_non_null(strstr(b, "<caption id=\"chart-caption\">")); /* the table alternative */
+	free(b);
+	b = anon_get(EMPLOYMENT "?chart=unemployment_rate&kind=line&col=district&val=%E4%B8%9C%E5%9F%8E%E5%8C%BA", 200);
+	assert_non_null(strstr(b, "<polyline"));
+	assert_non_null(strstr(b, "数据点数： 6"));
+	free(b);
+
+	/* bad input: a clear message, the page still there */
+	b = get_en(EMPLOYMENT "?col=new_jobs&val=abc", 400);
+	assert_non_null(strstr(b, "The filter cannot be used"));
+	assert_non_null(strstr(b, "value=\"abc\""));
+	free(b);
+	b = get_en(EMPLOYMENT "?col=nosuch&val=1", 400);
+	assert_non_null(strstr(b, "Choose a column from the list"));
+	free(b);
+	b = get_en(EMPLOYMENT "?chart=district", 400);
+	assert_non_null(strstr(b, "Only number columns can be charted"));
+	assert_null(strstr(b, "<svg"));
+	free(b);
+	free(anon_get(EMPLOYMENT "?page=x", 400));
+
+	/* closed, missing: 404 for everyone, staff of the owner included */
+	free(anon_get("/data/datasets/internal-case-ledger", 404));
+	struct th_client *sj = signed_in("sj_wu");
+	free(get_as(sj, "/data/datasets/internal-case-ledger", 404));
+	th_client_free(sj);
+	free(anon_get("/data/datasets/no-such-dataset", 404));
+	/* a dataset without a table has no preview */
+	b = anon_get("/data/datasets/elderly-care-institutions", 200);
+	assert_null(strstr(b, "id=\"preview\""));
+	free(b);
+}
+
+static void api_and_stats(void **state)
+{
+	(void)state;
+	char *b = anon_get(EMPLOYMENT "/resources/" EMP_RID "/api", 200);
+	assert_non_null(strstr(b, "datastore_search?resource_id=" EMP_RID));
+	assert_non_null(strstr(b, "filters={\"month\": \"2025-01\"}"));
+	assert_non_null(strstr(b, "sort=month desc"));
+	assert_non_null(strstr(b, "import requests"));
+	assert_non_null(strstr(b, "datastore_search_sql"));
+	assert_non_null(strstr(b, "/datastore/dump/" EMP_RID "?format=xlsx"));
+	free(b);
+	/* a resource of another dataset, one without a table, a closed dataset's */
+	free(anon_get("/data/datasets/marriage-registrations/resources/" EMP_RID "/api", 404));
+	free(anon_get("/data/datasets/elderly-care-institutions/resources/"
+		      "00000000-0000-4000-9000-000000000002/api", 404));
+	free(anon_get("/data/datasets/internal-case-ledger/resources/"
+		      "00000000-0000-4000-9000-000000000012/api", 404));
+
+	b = get_en("/data/stats", 200);
+	assert_non_null(strstr(b, "<dt>Datasets</dt><dd>11</dd>"));
+	assert_non_null(strstr(b, "<dt>Data interfaces</dt><dd>1</dd>"));
+	assert_non_null(strstr(b, "<dt>Records</dt><dd>22</dd>"));
+	assert_non_null(strstr(b, "Human Resources and Social Security Bureau</a></th><td>2</td><td>1</td><td>22</td>"));
+	assert_null(strstr(b, "Government Services and Data Administration")); /* only a closed dataset */
+	free(b);
+}
+
+/* The id of the newest request on the public list. */
+static int newest_request(void)
+{
+	char *b = anon_get("/data/requests", 200);
+	const char *p = strstr(b, "href=\"/data/requests/");
+	assert_non_null(p);
+	int id = atoi(p + strlen("href=\"/data/requests/"));
+	free(b);
+	return id;
+}
+
+static void data_requests(void **state)
+{
+	(void)state;
+	struct th_client *cit = signed_in(DG_DEMO_CITIZEN);
+	char *b = NULL;
+	/* anonymous: may read, not submit */
+	struct th_client *anon = th_client_new(th_shared);
+	b = get_as(anon, "/data/requests", 200);
+	assert_non_null(strstr(b, "/login?next=/data/requests"));
+	free(b);
+	th_client_free(anon);
+
+	/* CSRF refused, nothing stored */
+	assert_int_equal(post(cit, "/data/requests", NULL, "title=CSRF-REQ&body=x&dept=mz", NULL), 403);
+	b = anon_get("/data/requests", 200);
+	assert_null(strstr(b, "CSRF-REQ"));
+	free(b);
+	/* validation: the answers are kept */
+	assert_int_equal(post(cit, "/data/requests", "/data/requests",
+			      "title=&body=%E9%9C%80%E8%A6%81%E5%85%BB%E8%80%81&dept=zz", &b), 422);
+	assert_non_null(strstr(b, "请填写需求名称"));
+	assert_non_null(strstr(b, "请选择要向哪个部门提出需求"));
+	assert_non_null(strstr(b, ">需要养老</textarea>"));
+	free(b);
+	char big[4200] = "title=t&dept=mz&body=";
+	memset(big + strlen(big), 'x', 4001);
+	assert_int_equal(post(cit, "/data/requests", "/data/requests", big, &b), 422);
+	assert_non_null(strstr(b, "不超过 4000"));
+	free(b);
+
+	assert_int_equal(post(cit, "/data/requests", "/data/requests",
+			      "title=Bus+stop+list&body=All+bus+stops+with+coordinates&dept=mz", NULL),
+			 303);
+	int id = newest_request();
+	char path[128], answer[160];
+	snprintf(path, sizeof path, "/data/requests/%d", id);
+	snprintf(answer, sizeof answer, "/data/requests/%d/answer", id);
+	b = anon_get(path, 200);
+	assert_non_null(strstr(b, "Bus stop list"));
+	assert_non_null(strstr(b, "部门尚未答复"));
+	assert_null(strstr(b, "action=\"/data/requests/"));
+	free(b);
+
+	/* another department's staff and a resident may not answer */
+	struct th_client *rs = signed_in(DG_DEMO_STAFF2), *mz = signed_in(DG_DEMO_STAFF);
+	b = get_as(rs, path, 200);
+	assert_null(strstr(b, "/answer\""));
+	free(b);
+	assert_int_equal(post(rs, answer, path, "status=rejected&reply=no", NULL), 403);
+	assert_int_equal(post(cit, answer, path, "status=rejected&reply=no", NULL), 403);
+	/* the department's staff: CSRF, validation, then the answer */
+	assert_int_equal(post(mz, answer, NULL, "status=accepted&reply=ok", NULL), 403);
+	assert_int_equal(post(mz, answer, path, "status=maybe&reply=We+will+see", &b), 422);
+	assert_non_null(strstr(b, "请选择答复结果"));
+	assert_non_null(strstr(b, ">We will see</textarea>"));
+	free(b);
+	b = anon_get(path, 200);
+	assert_non_null(strstr(b, "部门尚未答复")); /* nothing changed */
+	free(b);
+	assert_int_equal(post(mz, answer, path, "status=planned&reply=Opening+in+March", NULL), 303);
+	b = get_en(path, 200);
+	assert_non_null(strstr(b, "Planned"));
+	assert_non_null(strstr(b, "Opening in March"));
+	free(b);
+	/* an administrator may answer too; a missing request is 404 */
+	struct th_client *adm = signed_in(DG_DEMO_ADMIN);
+	assert_int_equal(post(adm, answer, path, "status=accepted&reply=Done", NULL), 303);
+	assert_int_equal(post(adm, "/data/requests/999999/answer", path, "status=accepted&reply=x", NULL), 404);
+	free(anon_get("/data/requests/abc", 404));
+	th_client_free(adm);
+	th_client_free(rs);
+	th_client_free(mz);
+	th_client_free(cit);
+}
+
+static void showcase(void **state)
+{
+	(void)state;
+	struct th_client *cit = signed_in(DG_DEMO_CITIZEN2);
+	char *b = NULL;
+	assert_int_equal(post(cit, "/data/showcase", "/data/showcase",
+			      "name=Bus+app&description=Finds+buses&url=ftp%3A%2F%2Fx&datasets=", &b), 422);
+	assert_non_null(strstr(b, "https://"));
+	assert_non_null(strstr(b, "value=\"Bus app\""));
+	free(b);
+	assert_int_equal(post(cit, "/data/showcase", NULL,
+			      "name=Bus+app&description=d&url=https%3A%2F%2Fexample.org", NULL), 403);
+	assert_int_equal(post(cit, "/data/showcase", "/data/showcase",
+			      "name=Care+finder&description=Nearby+care+homes&url=https%3A%2F%2Fexample.org%2Fcare"
+			      "&datasets=elderly-care-institutions", NULL),
+			 303);
+	b = anon_get("/data/showcase", 200);
+	assert_null(strstr(b, "Care finder")); /* not before approval */
+	free(b);
+	struct th_client *mz = signed_in(DG_DEMO_STAFF);
+	b = get_as(mz, "/data/showcase", 200);
+	const char *p = strstr(b, "action=\"/data/showcase/");
+	assert_non_null(p);
+	int id = atoi(p + strlen("action=\"/data/showcase/"));
+	free(b);
+	char path[128];
+	snprintf(path, sizeof path, "/data/showcase/%d/approve", id);
+	assert_int_equal(post(cit, path, "/data/showcase", "", NULL), 403);
+	assert_int_equal(post(mz, path, NULL, "", NULL), 403);
+	assert_int_equal(post(mz, path, "/data/showcase", "", NULL), 303);
+	b = anon_get("/data/showcase", 200);
+	assert_non_null(strstr(b, "Care finder"));
+	assert_non_null(strstr(b, "href=\"https://example.org/care\""));
+	free(b);
+	th_client_free(mz);
+	th_client_free(cit);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(search_facets_and_paging),
+		cmocka_unit_test(search_bad_input),
+		cmocka_unit_test(dataset_page_preview_chart),
+		cmocka_unit_test(api_and_stats),
+		cmocka_unit_test(data_requests),
+		cmocka_unit_test(showcase),
+	};
+	return cmocka_run_group_tests(tests, th_group_setup, th_group_teardown);
+}
