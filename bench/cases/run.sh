@@ -17,20 +17,8 @@ BIN=${DGOV_BIN:-build/dgov}
 SECS=${BENCH_SECONDS:-10}
 CONNS=${BENCH_CONNECTIONS:-64}
 THREADS=${BENCH_THREADS:-2}
-PGBIN=/usr/lib/postgresql/15/bin
-for tool in wrk curl sqlite3; do
-	command -v "$tool" >/dev/null || { echo "bench: $tool is missing (scripts/deps.sh bench)" >&2; exit 1; }
-done
-TMP=$(mktemp -d /tmp/dgov-bench.XXXXXX)
-chmod 755 "$TMP"
-DGOV_PID=
-PGPORT=
-cleanup() {
-	[[ -n $DGOV_PID ]] && kill "$DGOV_PID" 2>/dev/null && wait "$DGOV_PID" 2>/dev/null
-	[[ -n $PGPORT ]] && runuser -u postgres -- "$PGBIN/pg_ctl" -D "$TMP/pg" -m immediate stop >/dev/null 2>&1
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
+. bench/common.sh
+bench_need wrk curl sqlite3
 
 # run STORE-NAME DB-URL COUNT-COMMAND...: serve the demo on DB, submit under
 # wrk, then count the allowance applications with COUNT-COMMAND (it gets the SQL)
@@ -116,14 +104,7 @@ peer_postgresql() {
 echo "# applications submitted over the API: wrk -t$THREADS -c$CONNS -d${SECS}s, one resident's token, loopback"
 printf '%-11s %10s %9s %12s %8s %8s %9s %12s %7s\n' store req/s p99 acknowledged errors stored check store_tx/s ratio
 run sqlite "$TMP/bench.db" sqlite3 "$TMP/bench.db"
-if [[ -x $PGBIN/initdb ]] && id postgres >/dev/null 2>&1; then
-	mkdir -p "$TMP/pg" && chown postgres "$TMP/pg"
-	runuser -u postgres -- "$PGBIN/initdb" -D "$TMP/pg" -A trust -U postgres -E UTF8 --locale=C.UTF-8 >/dev/null
-	PGPORT=$((20000 + RANDOM % 30000))
-	# durable like SQLite with synchronous=FULL: fsync stays on
-	runuser -u postgres -- "$PGBIN/pg_ctl" -D "$TMP/pg" -w -t 30 -l "$TMP/pg/server.log" \
-		-o "-p $PGPORT -k $TMP/pg -h 127.0.0.1 -c max_connections=200" start >/dev/null
-	createdb -h 127.0.0.1 -p "$PGPORT" -U postgres bench
+if bench_pg_start bench; then
 	run postgresql "postgresql://postgres@127.0.0.1:$PGPORT/bench" psql -h 127.0.0.1 -p "$PGPORT" -U postgres -d bench -Atc
 else
 	echo "# PostgreSQL 15 is not installed here: only SQLite measured"

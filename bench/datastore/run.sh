@@ -24,21 +24,9 @@ ROWS=${BENCH_ROWS:-1000000}
 SECS=${BENCH_SECONDS:-10}
 CONNS=${BENCH_CONNECTIONS:-32}
 THREADS=${BENCH_THREADS:-2}
-PGBIN=/usr/lib/postgresql/15/bin
 RES=bench-market
-for tool in wrk curl sqlite3; do
-	command -v "$tool" >/dev/null || { echo "bench: $tool is missing (scripts/deps.sh bench)" >&2; exit 1; }
-done
-TMP=$(mktemp -d /tmp/dgov-bench.XXXXXX)
-chmod 755 "$TMP"
-DGOV_PID=
-PGPORT=
-cleanup() {
-	[[ -n $DGOV_PID ]] && kill "$DGOV_PID" 2>/dev/null && wait "$DGOV_PID" 2>/dev/null
-	[[ -n $PGPORT ]] && runuser -u postgres -- "$PGBIN/pg_ctl" -D "$TMP/pg" -m immediate stop >/dev/null 2>&1
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
+. bench/common.sh
+bench_need wrk curl sqlite3
 
 now() { date +%s.%N; }
 rate() { awk -v n="$1" -v a="$2" -v b="$3" 'BEGIN {printf "%.0f", (b > a) ? n / (b - a) : 0}'; }
@@ -138,14 +126,7 @@ peer_q=$(awk -v l="$lines" -v s="$SECS" 'BEGIN {printf "%.1f", l / 21 / s}')
 report sqlite "$L1" "$L2" "$peer_load" "$RPS" "$P99" "$peer_q"
 
 # PostgreSQL
-if [[ -x $PGBIN/initdb ]] && id postgres >/dev/null 2>&1; then
-	mkdir -p "$TMP/pg" && chown postgres "$TMP/pg"
-	runuser -u postgres -- "$PGBIN/initdb" -D "$TMP/pg" -A trust -U postgres -E UTF8 --locale=C.UTF-8 >/dev/null
-	PGPORT=$((20000 + RANDOM % 30000))
-	runuser -u postgres -- "$PGBIN/pg_ctl" -D "$TMP/pg" -w -t 30 -l "$TMP/pg/server.log" \
-		-o "-p $PGPORT -k $TMP/pg -h 127.0.0.1 -c max_connections=200" start >/dev/null
-	createdb -h 127.0.0.1 -p "$PGPORT" -U postgres bench
-	createdb -h 127.0.0.1 -p "$PGPORT" -U postgres peer
+if bench_pg_start bench peer; then
 	PQ=(psql -h 127.0.0.1 -p "$PGPORT" -U postgres -d bench -Atc)
 	load postgresql "postgresql://postgres@127.0.0.1:$PGPORT/bench" "${PQ[@]}"
 	search postgresql

@@ -475,3 +475,35 @@ json_t *th_get_json(struct th_srv *s, const char *path, long want)
 	th_client_free(c);
 	return j;
 }
+
+/*
+ * Whether got contains want: objects by key, arrays by position over want's
+ * length; an expected array whose last element is "$end" must also have
+ * exactly the elements before it.
+ */
+int th_json_subset(json_t *want, json_t *got)
+{
+	if (json_is_object(want)) {
+		const char *k;
+		json_t *v;
+		if (!json_is_object(got))
+			return 0;
+		json_object_foreach(want, k, v) if (!th_json_subset(v, json_object_get(got, k))) return 0;
+		return 1;
+	}
+	if (json_is_array(want)) {
+		size_t n = json_array_size(want);
+		json_t *last = json_array_get(want, n ? n - 1 : 0);
+		bool exact = n && json_is_string(last) && strcmp(json_string_value(last), "$end") == 0;
+		if (exact)
+			n--;
+		if (!json_is_array(got) || json_array_size(got) < n ||
+		    (exact && json_array_size(got) != n))
+			return 0;
+		for (size_t i = 0; i < n; i++)
+			if (!th_json_subset(json_array_get(want, i), json_array_get(got, i)))
+				return 0;
+		return 1;
+	}
+	return json_equal(want, got);
+}

@@ -85,6 +85,12 @@ char *th_token_header(struct th_srv *s, const char *user, const char *password);
 char *th_get_body(struct th_client *c, const char *path, long want);
 /* GET path as a new anonymous client and parse the body as JSON; NULL unless the status is want. */
 json_t *th_get_json(struct th_srv *s, const char *path, long want);
+/*
+ * Whether got contains want: objects by key, arrays by position over want's
+ * length; an expected array whose last element is "$end" must also have
+ * exactly the elements before it.
+ */
+int th_json_subset(json_t *want, json_t *got);
 /* Percent-encode for a form body (malloc'd). */
 char *th_enc(const char *s);
 

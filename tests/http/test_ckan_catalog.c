@@ -23,58 +23,17 @@
 #include "demo/demo.h"
 #include "harness.h"
 
-/*
- * Whether got contains want: objects by key, arrays by position over want's
- * length; an expected array whose last element is "$end" must also have
- * exactly the elements before it.
- */
 static int subset(json_t *want, json_t *got)
 {
-	if (json_is_object(want)) {
-		const char *k;
-		json_t *v;
-		if (!json_is_object(got))
-			return 0;
-		json_object_foreach(want, k, v) if (!subset(v, json_object_get(got, k))) return 0;
-		return 1;
-	}
-	if (json_is_array(want)) {
-		size_t n = json_array_size(want);
-		json_t *last = json_array_get(want, n ? n - 1 : 0);
-		bool exact = n && json_is_string(last) && strcmp(json_string_value(last), "$end") == 0;
-		if (exact)
-			n--;
-		if (!json_is_array(got) || json_array_size(got) < n ||
-		    (exact && json_array_size(got) != n))
-			return 0;
-		for (size_t i = 0; i < n; i++)
-			if (!subset(json_array_get(want, i), json_array_get(got, i)))
-				return 0;
-		return 1;
-	}
-	return json_equal(want, got);
+	return th_json_subset(want, got);
 }
 
 /* A fresh API token of a demo user (malloc'd "Authorization: Bearer ..." header). */
 static char *token_header(const char *user)
 {
-	struct th_client *c = th_client_new(th_shared);
-	struct th_resp r = {0};
-	assert_true(th_login(c, user, DG_DEMO_PASSWORD));
-	char *csrf = th_csrf(c, "/account/tokens");
-	assert_non_null(csrf);
-	char *body = NULL;
-	assert_true(asprintf(&body, "name=ckan&csrf=%s", csrf) > 0);
-	assert_int_equal(th_post_form(c, "/account/tokens", body, &r), 201);
-	const char *at = strstr(r.body, "dgt_");
-	assert_non_null(at);
-	char *hdr = NULL;
-	assert_true(asprintf(&hdr, "Authorization: Bearer %.68s", at) > 0);
-	th_resp_release(&r);
-	free(body);
-	free(csrf);
-	th_client_free(c);
-	return hdr;
+	char *h = th_token_header(th_shared, user, DG_DEMO_PASSWORD);
+	assert_non_null(h);
+	return h;
 }
 
 /* Tokens by user name, made once per binary. */

@@ -37,23 +37,9 @@ static char *mz, *rs, *cit;
 
 static char *token_header(const char *user)
 {
-	struct th_client *c = th_client_new(srv);
-	struct th_resp r = {0};
-	assert_true(th_login(c, user, DG_DEMO_PASSWORD));
-	char *csrf = th_csrf(c, "/account/tokens");
-	assert_non_null(csrf);
-	char *body = NULL;
-	assert_true(asprintf(&body, "name=ds&csrf=%s", csrf) > 0);
-	assert_int_equal(th_post_form(c, "/account/tokens", body, &r), 201);
-	const char *at = strstr(r.body, "dgt_");
-	assert_non_null(at);
-	char *hdr = NULL;
-	assert_true(asprintf(&hdr, "Authorization: Bearer %.68s", at) > 0);
-	th_resp_release(&r);
-	free(body);
-	free(csrf);
-	th_client_free(c);
-	return hdr;
+	char *h = th_token_header(srv, user, DG_DEMO_PASSWORD);
+	assert_non_null(h);
+	return h;
 }
 
 static long call(const char *method, const char *who, const char *action, const char *body,

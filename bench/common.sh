@@ -1,0 +1,38 @@
+# bench/common.sh - what the benchmarks share, sourced by their run.sh: the
+# tools check, a private temporary folder removed on exit with whatever dgov
+# server and PostgreSQL the script started, and a durable PostgreSQL 15 of
+# its own (fsync on, like SQLite with synchronous=FULL).
+#
+# After sourcing: TMP, PGBIN; set DGOV_PID when serving. bench_need TOOL...;
+# bench_pg_start DB... (creates the databases; PGPORT is set; non-zero when
+# PostgreSQL 15 is not installed here).
+PGBIN=/usr/lib/postgresql/15/bin
+TMP=$(mktemp -d /tmp/dgov-bench.XXXXXX)
+chmod 755 "$TMP"
+DGOV_PID=
+PGPORT=
+
+bench_cleanup() {
+	[[ -n $DGOV_PID ]] && kill "$DGOV_PID" 2>/dev/null && wait "$DGOV_PID" 2>/dev/null
+	[[ -n $PGPORT ]] && runuser -u postgres -- "$PGBIN/pg_ctl" -D "$TMP/pg" -m immediate stop >/dev/null 2>&1
+	rm -rf "$TMP"
+}
+trap bench_cleanup EXIT
+
+bench_need() {
+	for tool in "$@"; do
+		command -v "$tool" >/dev/null || { echo "bench: $tool is missing (scripts/deps.sh bench)" >&2; exit 1; }
+	done
+}
+
+bench_pg_start() {
+	[[ -x $PGBIN/initdb ]] && id postgres >/dev/null 2>&1 || return 1
+	mkdir -p "$TMP/pg" && chown postgres "$TMP/pg"
+	runuser -u postgres -- "$PGBIN/initdb" -D "$TMP/pg" -A trust -U postgres -E UTF8 --locale=C.UTF-8 >/dev/null
+	PGPORT=$((20000 + RANDOM % 30000))
+	runuser -u postgres -- "$PGBIN/pg_ctl" -D "$TMP/pg" -w -t 30 -l "$TMP/pg/server.log" \
+		-o "-p $PGPORT -k $TMP/pg -h 127.0.0.1 -c max_connections=200" start >/dev/null
+	for db in "$@"; do
+		createdb -h 127.0.0.1 -p "$PGPORT" -U postgres "$db"
+	done
+}
