@@ -2,7 +2,7 @@
  * ds_load.c - the datastore load job (contract in ds_load.h).
  *
  * Rows go to the store through dg_db_copy_* (PostgreSQL's COPY, SQLite's
- * prepared INSERT), one transaction per batch of BATCH_ROWS rows or
+ * prepared INSERT), one transaction per batch of batch_rows() rows or
  * BATCH_BYTES of values with the job's progress. Memory is one CSV record
  * plus the COPY's send buffer, whatever the file size. Bad rows (wrong number of fields, a value
  * that does not fit an overridden type) are skipped and reported by line and
@@ -22,6 +22,18 @@
 #define MAX_REPORTED 100
 #define BATCH_BYTES (32u << 20)
 #define BATCH_ROWS 20000u
+
+/*
+ * Rows a batch holds: BATCH_ROWS, or DGOV_LOAD_BATCH_ROWS (100 to 1,000,000)
+ * where a node wants shorter transactions (and the crash test wants a load
+ * long enough to be interrupted).
+ */
+static size_t batch_rows(void)
+{
+	const char *v = getenv("DGOV_LOAD_BATCH_ROWS");
+	long n = v ? strtol(v, NULL, 10) : 0;
+	return n >= 100 && n <= 1000000 ? (size_t)n : BATCH_ROWS;
+}
 /* a datastore table's column cap (datastore_create's too) */
 #define MAX_PARAMS 256u
 
@@ -244,7 +256,7 @@ static dg_rc pass2(struct load *l, struct dg_err *err)
 			goto out;
 		}
 		l->nb++;
-		if (l->nb < BATCH_ROWS && l->batch_bytes < BATCH_BYTES)
+		if (l->nb < batch_rows() && l->batch_bytes < BATCH_BYTES)
 			continue;
 		open = false;
 		if ((rc = batch_close(l, true, err)) != DG_OK)

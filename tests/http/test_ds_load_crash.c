@@ -78,6 +78,8 @@ static pid_t start_server(const struct crash *c)
 			dup2(logfd, 1);
 			dup2(logfd, 2);
 		}
+		/* short batches: the load takes long enough to be caught in the middle on a fast machine */
+		setenv("DGOV_LOAD_BATCH_ROWS", "2000", 1);
 		execv(c->bin, argv);
 		_exit(127);
 	}
