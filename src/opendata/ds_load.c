@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/mem.h"
 #include "opendata/ds_csv.h"
@@ -180,6 +181,21 @@ static dg_rc batch_open(struct load *l, struct dg_err *err)
 	return DG_OK;
 }
 
+/*
+ * A pause after each committed batch, DGOV_LOAD_PAUSE_MS (0 to 10,000; none
+ * by default): a node can keep a big load from crowding out the store's
+ * other writers, and the crash test makes a load slow enough to interrupt.
+ */
+static void batch_pause(void)
+{
+	const char *v = getenv("DGOV_LOAD_PAUSE_MS");
+	long ms = v ? strtol(v, NULL, 10) : 0;
+	if (ms > 0 && ms <= 10000) {
+		struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
+		nanosleep(&ts, NULL);
+	}
+}
+
 /* End the batch: commit its rows with the job's progress, or drop them. */
 static dg_rc batch_close(struct load *l, bool keep, struct dg_err *err)
 {
@@ -200,6 +216,7 @@ static dg_rc batch_close(struct load *l, bool keep, struct dg_err *err)
 				  (long long)(l->rows + (int64_t)l->nb));
 	}
 	l->rows += (int64_t)l->nb;
+	batch_pause();
 	return DG_OK;
 }
 

@@ -80,6 +80,7 @@ static pid_t start_server(const struct crash *c)
 		}
 		/* short batches: the load takes long enough to be caught in the middle on a fast machine */
 		setenv("DGOV_LOAD_BATCH_ROWS", "2000", 1);
+		setenv("DGOV_LOAD_PAUSE_MS", "20", 1);
 		execv(c->bin, argv);
 		_exit(127);
 	}
