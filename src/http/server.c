@@ -517,7 +517,9 @@ void dg_server_stop(struct dg_server *s, unsigned grace_ms)
 {
 	if (!s)
 		return;
-	MHD_socket lfd = MHD_quiesce_daemon(s->d);
+	/* grace 0 (nothing can be in flight, e.g. a test's teardown): stop at once,
+	 * without quiescing, whose listen-socket hand-over can race a worker thread */
+	MHD_socket lfd = grace_ms ? MHD_quiesce_daemon(s->d) : MHD_INVALID_SOCKET;
 	/* requests in flight finish; idle keep-alive connections are simply closed */
 	for (unsigned waited = 0; atomic_load(&s->inflight) > 0 && waited < grace_ms; waited += 10)
 		usleep(10000);

@@ -42,7 +42,8 @@ dg_rc dg_server_start(const struct dg_server_opts *o, struct dg_server **out, st
 unsigned dg_server_port(const struct dg_server *s);
 /*
  * Graceful stop: stop accepting, let requests in flight finish (up to
- * grace_ms), then close everything and free s.
+ * grace_ms), then close everything and free s. grace_ms 0 stops at once
+ * (for callers that know nothing is in flight).
  */
 void dg_server_stop(struct dg_server *s, unsigned grace_ms);
 
