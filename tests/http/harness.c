@@ -17,6 +17,15 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "app/app.h"
 #include "core/config.h"
@@ -507,4 +516,90 @@ int th_json_subset(json_t *want, json_t *got)
 		return 1;
 	}
 	return json_equal(want, got);
+}
+
+void th_sleep_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+	nanosleep(&ts, NULL);
+}
+
+static unsigned free_port(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof(a);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) || getsockname(fd, (struct sockaddr *)&a, &len))
+		die("cannot find a free port", strerror(errno));
+	close(fd);
+	return ntohs(a.sin_port);
+}
+
+void th_proc_init(struct th_proc *p, const char *prefix)
+{
+	const char *pg = getenv("DGOV_TEST_DB");
+	/* the suite runs from the repository root; DGOV_ROOT says where that is */
+	const char *root = getenv("DGOV_ROOT") ? getenv("DGOV_ROOT") : ".";
+	memset(p, 0, sizeof(*p));
+	p->bin = getenv("DGOV_BIN") ? getenv("DGOV_BIN") : "build/dgov";
+	if (access(p->bin, X_OK) != 0)
+		die("no dgov binary (set DGOV_BIN)", p->bin);
+	snprintf(p->dir, sizeof(p->dir), "/tmp/%s-XXXXXX", prefix);
+	if (!mkdtemp(p->dir))
+		die("cannot make a temporary folder", strerror(errno));
+	if (pg && strncmp(pg, "postgresql://", 13) == 0) {
+		snprintf(p->db, sizeof(p->db), "%s", pg);
+		reset_pg(p->db);
+	} else {
+		snprintf(p->db, sizeof(p->db), "%s/dgov.db", p->dir);
+	}
+	snprintf(p->key, sizeof(p->key), "%s/dgov.key", p->dir);
+	snprintf(p->data, sizeof(p->data), "%s/data", p->dir);
+	snprintf(p->log, sizeof(p->log), "%s/server.log", p->dir);
+	snprintf(p->port, sizeof(p->port), "%u", free_port());
+	snprintf(p->templates, sizeof(p->templates), "%s/templates", root);
+	snprintf(p->stat, sizeof(p->stat), "%s/static", root);
+}
+
+int th_proc_spawn(const struct th_proc *p, char *const argv[], int out_fd)
+{
+	pid_t pid = fork();
+	if (pid < 0)
+		die("cannot fork", strerror(errno));
+	if (pid == 0) {
+		int logfd = open(p->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+		if (logfd >= 0) {
+			dup2(out_fd >= 0 ? out_fd : logfd, 1);
+			dup2(logfd, 2);
+		}
+		execv(p->bin, argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+int th_proc_serve(const struct th_proc *p)
+{
+	char *argv[] = {(char *)p->bin, "serve", "--db", (char *)p->db, "--port",
+			(char *)p->port, "--job-lease", "2", "--job-workers", "1",
+			"--key-file", (char *)p->key, "--data", (char *)p->data, "--templates",
+			(char *)p->templates, "--static", (char *)p->stat, NULL};
+	return th_proc_spawn(p, argv, -1);
+}
+
+void th_proc_stop(int pid)
+{
+	kill(pid, SIGTERM);
+	for (int i = 0; i < 100; i++) {
+		if (waitpid(pid, NULL, WNOHANG) == pid)
+			return;
+		th_sleep_ms(100);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
+void th_proc_cleanup(const struct th_proc *p)
+{
+	nftw(p->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }

@@ -91,6 +91,27 @@ json_t *th_get_json(struct th_srv *s, const char *path, long want);
  * exactly the elements before it.
  */
 int th_json_subset(json_t *want, json_t *got);
+/*
+ * The real binary as child processes (crash tests): a private folder, the
+ * store (DGOV_TEST_DB, reset, or a SQLite file in the folder), a free port,
+ * and a log file both stdout and stderr of every child go to.
+ */
+struct th_proc {
+	char dir[256], db[512], key[300], data[300], log[300], port[16];
+	char templates[300], stat[300];
+	const char *bin; /* DGOV_BIN, default build/dgov */
+};
+/* Fill p under a new folder /tmp/PREFIX-XXXXXX; exits the test binary when that cannot be done. */
+void th_proc_init(struct th_proc *p, const char *prefix);
+/* Start argv (argv[0] is p->bin) with stdout to out_fd (-1: the log). */
+int th_proc_spawn(const struct th_proc *p, char *const argv[], int out_fd);
+/* `dgov serve` on p's store and port with a 2 s job lease and one job worker. */
+int th_proc_serve(const struct th_proc *p);
+/* SIGTERM, then SIGKILL after 10 s; reaps it. */
+void th_proc_stop(int pid);
+/* Remove p's folder. */
+void th_proc_cleanup(const struct th_proc *p);
+void th_sleep_ms(long ms);
 /* Percent-encode for a form body (malloc'd). */
 char *th_enc(const char *s);
 

@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "harness.h"
 #include "opendata/datastore.h"
 #include "opendata/ds_sql.h"
 #include "store/store.h"
@@ -40,64 +41,7 @@
 #define ROWS 400000
 #define RES "crash-res"
 
-struct crash {
-	char dir[256], db[512], key[300], data[300], log[300], port[16];
-	char templates[300], stat[300], small[300], big[300];
-	const char *bin;
-};
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-	nanosleep(&ts, NULL);
-}
-
-static unsigned free_port(void)
-{
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	socklen_t len = sizeof(a);
-	assert_true(fd >= 0);
-	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-	close(fd);
-	return ntohs(a.sin_port);
-}
-
-static pid_t start_server(const struct crash *c)
-{
-	char *argv[] = {(char *)c->bin, "serve", "--db", (char *)c->db, "--port",
-			(char *)c->port, "--job-lease", "2", "--job-workers", "1",
-			"--key-file", (char *)c->key, "--data", (char *)c->data, "--templates",
-			(char *)c->templates, "--static", (char *)c->stat, NULL};
-	pid_t pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		int logfd = open(c->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-		if (logfd >= 0) {
-			dup2(logfd, 1);
-			dup2(logfd, 2);
-		}
-		/* short batches: the load takes long enough to be caught in the middle on a fast machine */
-		setenv("DGOV_LOAD_BATCH_ROWS", "2000", 1);
-		setenv("DGOV_LOAD_PAUSE_MS", "20", 1);
-		execv(c->bin, argv);
-		_exit(127);
-	}
-	return pid;
-}
-
-static void stop_server(pid_t pid)
-{
-	kill(pid, SIGTERM);
-	for (int i = 0; i < 100; i++) {
-		if (waitpid(pid, NULL, WNOHANG) == pid)
-			return;
-		sleep_ms(100);
-	}
-	kill(pid, SIGKILL);
-	waitpid(pid, NULL, 0);
-}
+static char small_csv[300], big_csv[300];
 
 static size_t collect(char *p, size_t size, size_t n, void *arg)
 {
@@ -106,7 +50,7 @@ static size_t collect(char *p, size_t size, size_t n, void *arg)
 }
 
 /* datastore_search's total over HTTP; -1 when the server does not answer. */
-static long long search_total(const struct crash *c)
+static long long search_total(const struct th_proc *c)
 {
 	char url[200];
 	snprintf(url, sizeof url,
@@ -137,7 +81,7 @@ static long long search_total(const struct crash *c)
 }
 
 /* Readers see the old table or the whole new one. */
-static void check_reader(const struct crash *c)
+static void check_reader(const struct th_proc *c)
 {
 	long long t = search_total(c);
 	if (t != -1 && t != 3 && t != ROWS)
@@ -173,7 +117,7 @@ static int64_t enqueue(struct dg_store *s, const char *path)
 }
 
 /* Wait for the job to be done (or, min_done > 0, to have that many rows). */
-static void wait_job(const struct crash *c, struct dg_store *s, int64_t id, pid_t srv,
+static void wait_job(const struct th_proc *c, struct dg_store *s, int64_t id, pid_t srv,
 		     int64_t min_done, long timeout_ms)
 {
 	int64_t done = 0, attempts = 0;
@@ -191,7 +135,7 @@ static void wait_job(const struct crash *c, struct dg_store *s, int64_t id, pid_
 			fail_msg("dgov serve exited early (see %s)", c->log);
 		if (waited % 200 == 0)
 			check_reader(c);
-		sleep_ms(20);
+		th_sleep_ms(20);
 	}
 	fail_msg("job %lld: %s, %lld rows after %ld ms", (long long)id, st, (long long)done,
 		 timeout_ms);
@@ -207,47 +151,17 @@ static int64_t query_int(struct dg_store *s, const char *sql)
 	return v;
 }
 
-static void reset_pg(const char *url)
+/* The folder and store, and the two CSV files: 3 rows, then ROWS rows. */
+static void setup_paths(struct th_proc *c)
 {
-	struct dg_store *s = NULL;
-	struct dg_db *db = NULL;
-	assert_int_equal(dg_store_open(url, 1, &s, NULL), DG_OK);
-	assert_int_equal(dg_db_get(s, &db), DG_OK);
-	assert_int_equal(dg_db_exec_script(db, "DROP SCHEMA IF EXISTS public CASCADE;"
-					       "CREATE SCHEMA public;"),
-			 DG_OK);
-	dg_db_put(db);
-	dg_store_close(s);
-}
-
-static void setup_paths(struct crash *c)
-{
-	const char *pg = getenv("DGOV_TEST_DB");
-	c->bin = getenv("DGOV_BIN") ? getenv("DGOV_BIN") : "build/dgov";
-	if (access(c->bin, X_OK) != 0)
-		fail_msg("no dgov binary at %s (set DGOV_BIN)", c->bin);
-	snprintf(c->dir, sizeof(c->dir), "/tmp/dgov-dscrash-XXXXXX");
-	assert_non_null(mkdtemp(c->dir));
-	if (pg && strncmp(pg, "postgresql://", 13) == 0) {
-		snprintf(c->db, sizeof(c->db), "%s", pg);
-		reset_pg(c->db);
-	} else {
-		snprintf(c->db, sizeof(c->db), "%s/dgov.db", c->dir);
-	}
-	snprintf(c->key, sizeof(c->key), "%s/dgov.key", c->dir);
-	snprintf(c->data, sizeof(c->data), "%s/data", c->dir);
-	snprintf(c->log, sizeof(c->log), "%s/server.log", c->dir);
-	snprintf(c->port, sizeof(c->port), "%u", free_port());
-	const char *root = getenv("DGOV_ROOT") ? getenv("DGOV_ROOT") : ".";
-	snprintf(c->templates, sizeof(c->templates), "%s/templates", root);
-	snprintf(c->stat, sizeof(c->stat), "%s/static", root);
-	snprintf(c->small, sizeof(c->small), "%s/small.csv", c->dir);
-	snprintf(c->big, sizeof(c->big), "%s/big.csv", c->dir);
-	FILE *fp = fopen(c->small, "w");
+	th_proc_init(c, "dgov-dscrash");
+	snprintf(small_csv, sizeof small_csv, "%s/small.csv", c->dir);
+	snprintf(big_csv, sizeof big_csv, "%s/big.csv", c->dir);
+	FILE *fp = fopen(small_csv, "w");
 	assert_non_null(fp);
 	fputs("id,name\n1,a\n2,b\n3,c\n", fp);
 	fclose(fp);
-	fp = fopen(c->big, "w");
+	fp = fopen(big_csv, "w");
 	assert_non_null(fp);
 	fputs("id,code,name,amount,day\n", fp);
 	for (int i = 1; i <= ROWS; i++)
@@ -257,7 +171,7 @@ static void setup_paths(struct crash *c)
 }
 
 /* Wait until the server answers /healthz. */
-static void wait_up(const struct crash *c, pid_t srv)
+static void wait_up(const struct th_proc *c, pid_t srv)
 {
 	char url[100];
 	snprintf(url, sizeof url, "http://127.0.0.1:%s/healthz", c->port);
@@ -272,7 +186,7 @@ static void wait_up(const struct crash *c, pid_t srv)
 			return;
 		if (waitpid(srv, NULL, WNOHANG) == srv)
 			fail_msg("dgov serve exited early (see %s)", c->log);
-		sleep_ms(50);
+		th_sleep_ms(50);
 	}
 	fail_msg("dgov serve did not answer (see %s)", c->log);
 }
@@ -280,18 +194,21 @@ static void wait_up(const struct crash *c, pid_t srv)
 static void kill_mid_load(void **state)
 {
 	(void)state;
-	struct crash c = {0};
+	struct th_proc c = {0};
 	struct dg_store *s = NULL;
 	struct dg_ds_table t;
 	struct dg_db *db = NULL;
 	int64_t done = 0, attempts = 0;
 	char st[16], sql[300];
 	setup_paths(&c);
-	pid_t srv = start_server(&c);
+	/* short batches with a pause: the load takes long enough to be caught in the middle on a fast machine */
+	setenv("DGOV_LOAD_BATCH_ROWS", "2000", 1);
+	setenv("DGOV_LOAD_PAUSE_MS", "20", 1);
+	pid_t srv = th_proc_serve(&c);
 	wait_up(&c, srv); /* the server has created and migrated the store */
 	assert_int_equal(dg_store_open(c.db, 2, &s, NULL), DG_OK);
 
-	int64_t first = enqueue(s, c.small);
+	int64_t first = enqueue(s, small_csv);
 	wait_job(&c, s, first, srv, 0, 30000);
 	assert_int_equal(search_total(&c), 3);
 	assert_int_equal(dg_db_get(s, &db), DG_OK);
@@ -302,7 +219,7 @@ static void kill_mid_load(void **state)
 	json_decref(t.fields);
 
 	/* the big load, killed once two batches are committed */
-	int64_t id = enqueue(s, c.big);
+	int64_t id = enqueue(s, big_csv);
 	wait_job(&c, s, id, srv, 40000, 120000);
 	kill(srv, SIGKILL);
 	assert_int_equal(waitpid(srv, NULL, 0), srv);
@@ -317,14 +234,14 @@ static void kill_mid_load(void **state)
 	assert_int_equal(t.row_count, 3);
 	json_decref(t.fields);
 
-	srv = start_server(&c);
+	srv = th_proc_serve(&c);
 	wait_up(&c, srv);
 	check_reader(&c);
 	wait_job(&c, s, id, srv, 0, 180000);
 	assert_int_equal(search_total(&c), ROWS);
 	job_state(s, id, &done, &attempts, st);
 	assert_true(attempts >= 2);
-	stop_server(srv);
+	th_proc_stop(srv);
 
 	/* exactly the file's rows, each once; the old and the half tables are gone */
 	assert_int_equal(dg_db_get(s, &db), DG_OK);
@@ -347,9 +264,7 @@ static void kill_mid_load(void **state)
 						" AND name LIKE 'ds\\_%' ESCAPE '\\'"),
 			 1);
 	dg_store_close(s);
-	snprintf(sql, sizeof(sql), "rm -rf '%s'", c.dir);
-	if (system(sql) != 0)
-		fprintf(stderr, "cannot remove %s\n", c.dir);
+	th_proc_cleanup(&c);
 }
 
 int main(void)

@@ -43,55 +43,8 @@
 
 #define STEPS 30
 
-struct crash {
-	char dir[256];
-	char db[512];
-	char key[300];
-	char data[300];
-	char log[300];
-	char port[16];
-	char templates[300];
-	char stat[300];
-	const char *bin;
-};
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-	nanosleep(&ts, NULL);
-}
-
-static unsigned free_port(void)
-{
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	socklen_t len = sizeof(a);
-	assert_true(fd >= 0);
-	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-	close(fd);
-	return ntohs(a.sin_port);
-}
-
-/* Start bin with args; stdout to out_fd (or the log), stderr to the log. */
-static pid_t spawn(const struct crash *c, char *const argv[], int out_fd)
-{
-	pid_t pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		int logfd = open(c->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-		if (logfd >= 0) {
-			dup2(out_fd >= 0 ? out_fd : logfd, 1);
-			dup2(logfd, 2);
-		}
-		execv(c->bin, argv);
-		_exit(127);
-	}
-	return pid;
-}
-
 /* `dgov jobs add demo.tally ...`: the new job's id. */
-static int64_t add_job(const struct crash *c)
+static int64_t add_job(const struct th_proc *c)
 {
 	int fds[2];
 	assert_int_equal(pipe(fds), 0);
@@ -99,7 +52,7 @@ static int64_t add_job(const struct crash *c)
 			"{\"steps\":30,\"step_ms\":100}", "--db", (char *)c->db, "--key-file",
 			(char *)c->key, "--data", (char *)c->data, "--templates",
 			(char *)c->templates, "--static", (char *)c->stat, NULL};
-	pid_t pid = spawn(c, argv, fds[1]);
+	pid_t pid = th_proc_spawn(c, argv, fds[1]);
 	close(fds[1]);
 	char out[64] = {0};
 	ssize_t n = read(fds[0], out, sizeof(out) - 1);
@@ -110,27 +63,6 @@ static int64_t add_job(const struct crash *c)
 		fail_msg("dgov jobs add failed (see %s)", c->log);
 	assert_true(n > 0);
 	return strtoll(out, NULL, 10);
-}
-
-static pid_t start_server(const struct crash *c)
-{
-	char *argv[] = {(char *)c->bin, "serve", "--db", (char *)c->db, "--port",
-			(char *)c->port, "--job-lease", "2", "--job-workers", "1",
-			"--key-file", (char *)c->key, "--data", (char *)c->data, "--templates",
-			(char *)c->templates, "--static", (char *)c->stat, NULL};
-	return spawn(c, argv, -1);
-}
-
-static void stop_server(pid_t pid)
-{
-	kill(pid, SIGTERM);
-	for (int i = 0; i < 100; i++) {
-		if (waitpid(pid, NULL, WNOHANG) == pid)
-			return;
-		sleep_ms(100);
-	}
-	kill(pid, SIGKILL);
-	waitpid(pid, NULL, 0);
 }
 
 struct job_row {
@@ -177,59 +109,22 @@ static void wait_for(struct dg_store *s, int64_t id, pid_t srv, long timeout_ms,
 			return;
 		if (waitpid(srv, NULL, WNOHANG) == srv)
 			fail_msg("dgov serve exited early");
-		sleep_ms(100);
+		th_sleep_ms(100);
 	}
-}
-
-static void reset_pg(const char *url)
-{
-	struct dg_store *s = NULL;
-	struct dg_db *db = NULL;
-	assert_int_equal(dg_store_open(url, 1, &s, NULL), DG_OK);
-	assert_int_equal(dg_db_get(s, &db), DG_OK);
-	assert_int_equal(dg_db_exec_script(db, "DROP SCHEMA IF EXISTS public CASCADE;"
-					       "CREATE SCHEMA public;"),
-			 DG_OK);
-	dg_db_put(db);
-	dg_store_close(s);
-}
-
-static void setup_paths(struct crash *c)
-{
-	const char *pg = getenv("DGOV_TEST_DB");
-	c->bin = getenv("DGOV_BIN") ? getenv("DGOV_BIN") : "build/dgov";
-	if (access(c->bin, X_OK) != 0)
-		fail_msg("no dgov binary at %s (set DGOV_BIN)", c->bin);
-	snprintf(c->dir, sizeof(c->dir), "/tmp/dgov-crash-XXXXXX");
-	assert_non_null(mkdtemp(c->dir));
-	if (pg && strncmp(pg, "postgresql://", 13) == 0) {
-		snprintf(c->db, sizeof(c->db), "%s", pg);
-		reset_pg(c->db);
-	} else {
-		snprintf(c->db, sizeof(c->db), "%s/dgov.db", c->dir);
-	}
-	snprintf(c->key, sizeof(c->key), "%s/dgov.key", c->dir);
-	snprintf(c->data, sizeof(c->data), "%s/data", c->dir);
-	snprintf(c->log, sizeof(c->log), "%s/server.log", c->dir);
-	snprintf(c->port, sizeof(c->port), "%u", free_port());
-	/* the suite runs from the repository root; DGOV_ROOT says where that is */
-	const char *root = getenv("DGOV_ROOT") ? getenv("DGOV_ROOT") : ".";
-	snprintf(c->templates, sizeof(c->templates), "%s/templates", root);
-	snprintf(c->stat, sizeof(c->stat), "%s/static", root);
 }
 
 static void crash_and_resume(void **state)
 {
 	(void)state;
-	struct crash c = {0};
-	setup_paths(&c);
+	struct th_proc c = {0};
+	th_proc_init(&c, "dgov-crash");
 	int64_t id = add_job(&c);
 	assert_true(id > 0);
 	struct dg_store *s = NULL;
 	assert_int_equal(dg_store_open(c.db, 2, &s, NULL), DG_OK);
 
 	struct job_row j = {0};
-	pid_t srv = start_server(&c);
+	pid_t srv = th_proc_serve(&c);
 	wait_for(s, id, srv, 30000, false, 5, &j);
 	assert_true(j.done >= 5);
 	kill(srv, SIGKILL);
@@ -240,11 +135,11 @@ static void crash_and_resume(void **state)
 	/* what was committed before the kill is exactly what the checkpoint says */
 	assert_int_equal(query_int(s, "SELECT COUNT(*) FROM demo_tally WHERE job_id = ?", id), j.done);
 
-	srv = start_server(&c);
+	srv = th_proc_serve(&c);
 	wait_for(s, id, srv, 60000, true, 0, &j);
 	assert_string_equal(j.state, "done");
 	assert_true(j.attempts >= 2);
-	stop_server(srv);
+	th_proc_stop(srv);
 
 	assert_int_equal(query_int(s, "SELECT COUNT(*) FROM demo_tally WHERE job_id = ?", id), STEPS);
 	assert_int_equal(query_int(s, "SELECT COUNT(DISTINCT step) FROM demo_tally WHERE job_id = ?",
@@ -254,10 +149,7 @@ static void crash_and_resume(void **state)
 	assert_int_equal(query_int(s, "SELECT MAX(step) FROM demo_tally WHERE job_id = ?", id),
 			 STEPS - 1);
 	dg_store_close(s);
-	char cmd[400];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", c.dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "cannot remove %s\n", c.dir);
+	th_proc_cleanup(&c);
 }
 
 static int64_t user_id(struct dg_store *s, const char *username)
@@ -291,7 +183,7 @@ static void wait_state(struct dg_store *s, int64_t id, const char *state)
 		read_job(s, id, &j);
 		if (strcmp(j.state, state) == 0)
 			return;
-		sleep_ms(50);
+		th_sleep_ms(50);
 	}
 	fail_msg("job %lld is %s, not %s", (long long)id, j.state, state);
 }
