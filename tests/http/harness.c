@@ -603,3 +603,23 @@ void th_proc_cleanup(const struct th_proc *p)
 {
 	nftw(p->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
+
+json_t *th_wait_job(struct th_srv *s, int64_t id)
+{
+	struct dg_db *db = NULL;
+	json_t *job = NULL;
+	if (dg_db_get(s->app.store, &db))
+		return NULL;
+	for (int i = 0; i < 600; i++) { /* 30 s */
+		if (dg_job_get_json(db, id, &job))
+			break;
+		const char *st = json_string_value(json_object_get(job, "state"));
+		if (st && (strcmp(st, "done") == 0 || strcmp(st, "failed") == 0))
+			break;
+		json_decref(job);
+		job = NULL;
+		th_sleep_ms(50);
+	}
+	dg_db_put(db);
+	return job;
+}

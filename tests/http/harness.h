@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
@@ -112,6 +113,8 @@ void th_proc_stop(int pid);
 /* Remove p's folder. */
 void th_proc_cleanup(const struct th_proc *p);
 void th_sleep_ms(long ms);
+/* Wait up to 30 s for job id to be done or failed: its JSON (owned), or NULL. */
+json_t *th_wait_job(struct th_srv *s, int64_t id);
 /* Percent-encode for a form body (malloc'd). */
 char *th_enc(const char *s);
 

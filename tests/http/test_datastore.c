@@ -54,18 +54,8 @@ static json_t *load(const char *resource_id, const char *path, const char *optio
 	assert_int_equal(dg_db_get(store(), &db), DG_OK);
 	assert_int_equal(dg_datastore_load_enqueue(db, resource_id, path, opts, 0, &id), DG_OK);
 	json_decref(opts);
-	json_t *job = NULL;
-	for (int i = 0; i < 600; i++) { /* 30 s */
-		assert_int_equal(dg_job_get_json(db, id, &job), DG_OK);
-		const char *st = json_string_value(json_object_get(job, "state"));
-		if (strcmp(st, "done") == 0 || strcmp(st, "failed") == 0)
-			break;
-		json_decref(job);
-		job = NULL;
-		struct timespec ts = {0, 50 * 1000 * 1000};
-		nanosleep(&ts, NULL);
-	}
 	dg_db_put(db);
+	json_t *job = th_wait_job(srv, id);
 	assert_non_null(job);
 	return job;
 }

@@ -70,20 +70,7 @@ static int64_t njobs(void)
 
 static json_t *wait_job(int64_t id)
 {
-	struct dg_db *db = NULL;
-	json_t *job = NULL;
-	assert_int_equal(dg_db_get(th_app(srv)->store, &db), DG_OK);
-	for (int i = 0; i < 600; i++) {
-		assert_int_equal(dg_job_get_json(db, id, &job), DG_OK);
-		const char *st = json_string_value(json_object_get(job, "state"));
-		if (strcmp(st, "done") == 0 || strcmp(st, "failed") == 0)
-			break;
-		json_decref(job);
-		job = NULL;
-		struct timespec ts = {0, 50 * 1000 * 1000};
-		nanosleep(&ts, NULL);
-	}
-	dg_db_put(db);
+	json_t *job = th_wait_job(srv, id);
 	assert_non_null(job);
 	return job;
 }
