@@ -26,6 +26,16 @@ int case_status_known(const char *s)
 	return 0;
 }
 
+const char *case_due_state(const struct dg_calendar *cal, const char *status, int64_t due)
+{
+	if (!due || (strcmp(status, "accepted") && strcmp(status, "reviewed")))
+		return "";
+	dg_day today = dg_day_today();
+	if (due < today)
+		return "overdue";
+	return dg_workdays_between(cal, today, (dg_day)due) <= CASE_DUE_SOON_DAYS ? "due_soon" : "ok";
+}
+
 dg_rc case_list(struct dg_db *db, const struct case_filter *f, json_t **out)
 {
 	char where[512] = " WHERE 1 = 1";
@@ -82,22 +92,19 @@ dg_rc case_list(struct dg_db *db, const struct case_filter *f, json_t **out)
 		 where, f->applicant ? "c.updated_ms DESC, c.id DESC" : "CASE WHEN c.due_day = 0 THEN 1 ELSE 0 END, c.due_day, c.id",
 		 CASE_PAGE, (long long)((page - 1) * CASE_PAGE));
 	struct dg_rows *rw = NULL;
+	struct dg_calendar cal; /* read once for the whole page, not per case */
 	json_t *list = json_array();
-	rc = dg_db_query(db, sql, args, n, &rw);
+	dg_calendar_init(&cal);
+	rc = dg_cal_load(db, &cal);
+	if (!rc)
+		rc = dg_db_query(db, sql, args, n, &rw);
 	while (!rc && (rc = dg_rows_next(rw)) == DG_OK) {
 		const char *status = dg_rows_text(rw, 4);
 		int64_t due = dg_rows_int(rw, 7);
 		char day[11] = "";
 		if (due)
 			dg_day_format((dg_day)due, day);
-		int open = !strcmp(status, "accepted") || !strcmp(status, "reviewed");
-		int left = 0;
-		const char *state = "";
-		if (open && due && due < today)
-			state = "overdue";
-		else if (open && due && dg_cal_workdays_between(db, today, (dg_day)due, &left) == DG_OK &&
-			 left <= CASE_DUE_SOON_DAYS)
-			state = "due_soon";
+		const char *state = case_due_state(&cal, status, due);
 		json_array_append_new(
 			list, json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "ref",
 					dg_rows_text(rw, 0), "item_code", dg_rows_text(rw, 1), "item_name_zh",
@@ -109,6 +116,7 @@ dg_rc case_list(struct dg_db *db, const struct case_filter *f, json_t **out)
 					dg_rows_text(rw, 12)));
 	}
 	dg_rows_free(rw);
+	dg_calendar_release(&cal);
 	if (rc != DG_ENOTFOUND) {
 		json_decref(list);
 		return rc;

@@ -169,21 +169,7 @@ static json_t *day_json(int64_t day)
 	return json_string(s);
 }
 
-/* Due state of an open case today: "overdue", "due_soon", "ok" or "" (no clock). */
-static const char *due_state(struct dg_db *db, const char *status, int64_t due)
-{
-	if (!due || (strcmp(status, "accepted") && strcmp(status, "reviewed")))
-		return "";
-	dg_day today = dg_day_today();
-	if (due < today)
-		return "overdue";
-	int left = 0;
-	if (dg_cal_workdays_between(db, today, (dg_day)due, &left) == DG_OK && left <= CASE_DUE_SOON_DAYS)
-		return "due_soon";
-	return "ok";
-}
-
-static json_t *case_row(struct dg_db *db, struct dg_rows *rw)
+static json_t *case_row(struct dg_rows *rw)
 {
 	json_t *o = json_object();
 	json_object_set_new(o, "id", json_integer(dg_rows_int(rw, 0)));
@@ -205,7 +191,6 @@ static json_t *case_row(struct dg_db *db, struct dg_rows *rw)
 	json_object_set_new(o, "accepted_on", day_json(dg_rows_int(rw, 16)));
 	json_object_set_new(o, "due_on", day_json(dg_rows_int(rw, 17)));
 	json_object_set_new(o, "due_day", json_integer(dg_rows_int(rw, 17)));
-	json_object_set_new(o, "due_state", json_string(due_state(db, status, dg_rows_int(rw, 17))));
 	json_object_set_new(o, "paused_on", day_json(dg_rows_int(rw, 18)));
 	json_object_set_new(o, "paused_from", json_string(dg_rows_text(rw, 19)));
 	json_object_set_new(o, "decided_ms", json_integer(dg_rows_int(rw, 20)));
@@ -294,7 +279,7 @@ static dg_rc row_by_ref(struct dg_db *db, const char *ref, json_t **out)
 	if (!rc)
 		rc = dg_rows_next(rw);
 	if (!rc)
-		*out = case_row(db, rw);
+		*out = case_row(rw);
 	dg_rows_free(rw);
 	return rc;
 }
@@ -323,6 +308,16 @@ dg_rc case_get(struct dg_db *db, const char *ref, const struct case_actor *who, 
 		}
 	}
 	dg_rows_free(rw);
+	if (!rc) {
+		struct dg_calendar cal;
+		dg_calendar_init(&cal);
+		rc = dg_cal_load(db, &cal);
+		if (!rc)
+			json_object_set_new(c, "due_state",
+					    json_string(case_due_state(&cal, str_of(c, "status"),
+								       json_integer_value(json_object_get(c, "due_day")))));
+		dg_calendar_release(&cal);
+	}
 	if (!rc)
 		rc = load_events(db, id, c);
 	if (!rc)

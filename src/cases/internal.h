@@ -75,6 +75,9 @@ struct case_action {
 /* NULL when who may apply for item online, else the i18n key of why not (counter only, wrong audience). */
 const char *case_may_apply(const struct case_actor *who, const json_t *item);
 
+/* An open case's due state today by cal: "overdue", "due_soon", "ok", or "" when no clock runs. */
+const char *case_due_state(const struct dg_calendar *cal, const char *status, int64_t due);
+
 /* A known status name. */
 int case_status_known(const char *s);
 
