@@ -5,7 +5,7 @@
  * Environment: PORT, DGOV_LISTEN (host:port), DGOV_DB, DGOV_DATA_DIR,
  * DGOV_KEY_FILE, DGOV_KEY (hex, overrides the file), DGOV_TEMPLATES,
  * DGOV_STATIC, DGOV_THREADS, DGOV_JOB_WORKERS, DGOV_JOB_LEASE,
- * DGOV_MAX_BODY, DGOV_LOG_LEVEL, DGOV_PWHASH (interactive|moderate|min),
+ * DGOV_MAX_BODY, DGOV_MAX_RESOURCE_SIZE, DGOV_LOG_LEVEL, DGOV_PWHASH (interactive|moderate|min),
  * DGOV_WEBHOOK_URL, DGOV_WEBHOOK_SECRET.
  * Strings point into argv, the environment or static defaults; the config
  * owns nothing and needs no release.
@@ -34,6 +34,7 @@ struct dg_config {
 	unsigned job_lease_sec;    /* a claimed job is retaken after this: 30 */
 	size_t max_body;           /* bytes in a request body: 10 MiB */
 	size_t max_upload;         /* bytes in one uploaded file: 50 MiB */
+	size_t max_resource;       /* bytes in a dataset's resource file: 50 MiB (raises max_upload) */
 	size_t max_header;         /* bytes of request headers: 16 KiB */
 	enum dg_log_level log_level;
 	enum dg_pwhash_cost pwhash;
@@ -50,7 +51,8 @@ dg_rc dg_config_from_env(struct dg_config *c, struct dg_err *err) DG_MUST;
 /*
  * Apply flags from argv[0..argc): --listen HOST:PORT, --port N, --db URL,
  * --data DIR, --key-file F, --templates DIR, --static DIR, --threads N,
- * --job-workers N, --job-lease SEC, --max-body BYTES, --log-level L,
+ * --job-workers N, --job-lease SEC, --max-body BYTES, --max-resource-size BYTES,
+ * --log-level L,
  * --pwhash COST, --webhook-url URL, --webhook-secret S. Unknown flags are EINVAL.
  */
 dg_rc dg_config_from_args(struct dg_config *c, int argc, char **argv, struct dg_err *err) DG_MUST;

@@ -99,3 +99,33 @@ dg_rc dg_upload_keep(const struct dg_upload *u, const char *dir, char name[33], 
 	sodium_bin2hex(hash, 65, sum, sizeof sum);
 	return DG_OK;
 }
+
+static const struct {
+	const char *magic;
+	size_t n;
+	const char *type, *format;
+} signatures[] = {
+	{"%PDF-", 5, "application/pdf", "PDF"},
+	{"\xFF\xD8\xFF", 3, "image/jpeg", "JPEG"},
+	{"\x89PNG\r\n\x1a\n", 8, "image/png", "PNG"},
+	{"GIF8", 4, "image/gif", "GIF"},
+	{"PK\x03\x04", 4, "application/zip", "ZIP"},
+	{"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1", 8, "application/x-ole-storage", ""},
+	{"\x1F\x8B", 2, "application/gzip", "GZ"},
+};
+
+const char *dg_upload_sniff(const unsigned char *p, size_t n)
+{
+	for (size_t i = 0; i < sizeof signatures / sizeof signatures[0]; i++)
+		if (n >= signatures[i].n && memcmp(p, signatures[i].magic, signatures[i].n) == 0)
+			return signatures[i].type;
+	return NULL;
+}
+
+const char *dg_upload_format(const char *mimetype)
+{
+	for (size_t i = 0; i < sizeof signatures / sizeof signatures[0]; i++)
+		if (strcmp(mimetype, signatures[i].type) == 0)
+			return signatures[i].format;
+	return "";
+}

@@ -23,4 +23,14 @@
 dg_rc dg_upload_keep(const struct dg_upload *u, const char *dir, char name[33],
 		     char hash[65]) DG_MUST;
 
+/*
+ * The media type of a file from its first n bytes, for the binary formats
+ * whose signature says what they are (PDF, JPEG, PNG, GIF, ZIP, OLE2,
+ * gzip), else NULL (text, or unknown). ZIP and OLE2 are containers: their
+ * types are "application/zip" and "application/x-ole-storage".
+ */
+const char *dg_upload_sniff(const unsigned char *p, size_t n);
+/* The short format name of a type dg_upload_sniff gives ("PDF", "ZIP"...), or "". */
+const char *dg_upload_format(const char *mimetype);
+
 #endif

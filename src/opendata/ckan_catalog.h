@@ -2,7 +2,8 @@
  * ckan_catalog.h - the catalogue's CKAN actions beyond the first slice
  * (ckan_catalog.c), called from ckan.c's table of actions: package_search
  * with Solr syntax and facets, organization/group/tag reads, and the writes
- * package_create/update/patch and resource_create/update/patch/delete.
+ * package_create/update/patch, dataset_purge and
+ * resource_create/update/patch/delete (with multipart uploads, od_file.h).
  *
  * Same contract as every action in ckan.c: params borrowed, *res owned by
  * the caller. On failure err holds the message; an action that fails with
@@ -36,5 +37,7 @@ DG_CKAN_ACTION(resource_create);
 DG_CKAN_ACTION(resource_update);
 DG_CKAN_ACTION(resource_patch);
 DG_CKAN_ACTION(resource_delete);
+DG_CKAN_ACTION(dataset_purge);
+DG_CKAN_ACTION(tag_show);
 
 #endif

@@ -219,6 +219,14 @@ static const struct {
 	{"datastore_load", A_LOAD, true},
 };
 
+bool dg_datastore_is_write(const char *action)
+{
+	for (size_t i = 0; i < sizeof actions / sizeof actions[0]; i++)
+		if (strcmp(action, actions[i].name) == 0)
+			return actions[i].write;
+	return false;
+}
+
 static dg_rc run(struct dg_req *r, struct dg_db *db, enum act a, const char *id, json_t *params,
 		 json_t **result, struct dg_err *err)
 {
@@ -316,6 +324,22 @@ out:
 	if (write)
 		dg_db_put(db);
 	return rc;
+}
+
+dg_rc dg_datastore_drop(struct dg_req *r, const char *resource_id)
+{
+	struct dg_db *db = NULL;
+	struct dg_err err = {0};
+	json_t *params = json_object(), *result = NULL;
+	/* a connection of its own, as every write here (see dg_datastore_action) */
+	dg_rc rc = dg_db_get(r->app->store, &db);
+	if (rc == DG_OK) {
+		rc = dg_ds_delete(db, resource_id, params, false, &result, &err);
+		dg_db_put(db);
+	}
+	json_decref(params);
+	json_decref(result);
+	return rc == DG_ENOTFOUND ? DG_OK : rc;
 }
 
 dg_rc dg_datastore_exists(struct dg_db *db, const char *resource_id, bool *out)
