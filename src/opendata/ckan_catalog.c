@@ -401,18 +401,28 @@ static const char *phrase(struct dg_arena *a, const char *field, const char *val
 	return out;
 }
 
+/* The id and include_datasets of the *_show actions. */
+static dg_rc show_params(json_t *params, const char **id, bool *with_ds, struct dg_err *err)
+{
+	*id = str_of(params, "id");
+	if (!*id || !**id)
+		return dg_err_field(err, DG_EINVAL, "id", "Missing value");
+	if (param_bool(params, "include_datasets", false, with_ds))
+		return dg_err_field(err, DG_EINVAL, "include_datasets", "Must be a boolean");
+	return DG_OK;
+}
+
 static dg_rc group_show(struct dg_req *r, json_t *params, bool org, json_t **res,
 			struct dg_err *err)
 {
-	const char *id = str_of(params, "id");
+	const char *id = NULL;
 	bool with_ds = false;
-	if (!id || !id[0])
-		return dg_err_field(err, DG_EINVAL, "id", "Missing value");
-	if (param_bool(params, "include_datasets", false, &with_ds))
-		return dg_err_field(err, DG_EINVAL, "include_datasets", "Must be a boolean");
+	dg_rc rc = show_params(params, &id, &with_ds, err);
+	if (rc)
+		return rc;
 	struct dg_db *db = NULL;
 	json_t *g = NULL;
-	dg_rc rc = dg_req_db(r, &db);
+	rc = dg_req_db(r, &db);
 	if (!rc)
 		rc = dg_od_group_show(db, org, id, &g);
 	if (rc == DG_ENOTFOUND)
@@ -484,19 +494,18 @@ DG_CKAN_ACTION_FN(tag_list)
 
 DG_CKAN_ACTION_FN(tag_show)
 {
-	const char *id = str_of(params, "id");
+	const char *id = NULL;
 	bool with_ds = false;
-	if (!id || !id[0])
-		return dg_err_field(err, DG_EINVAL, "id", "Missing value");
-	if (param_bool(params, "include_datasets", false, &with_ds))
-		return dg_err_field(err, DG_EINVAL, "include_datasets", "Must be a boolean");
+	dg_rc rc = show_params(params, &id, &with_ds, err);
+	if (rc)
+		return rc;
 	/* a tag is known through the datasets the public may see that carry it */
 	const char *fq = phrase(r->arena, "tags", id);
 	struct dg_od_search s = {.fq = &fq, .nfq = 1, .rows = with_ds ? 1000 : 0,
 				 .sort = "name asc", .now_ms = dg_now_ms()};
 	struct dg_db *db = NULL;
 	json_t *found = NULL;
-	dg_rc rc = dg_req_db(r, &db);
+	rc = dg_req_db(r, &db);
 	if (!rc)
 		rc = dg_od_search_run(db, r->arena, &s, &found, err);
 	if (rc)
@@ -554,18 +563,6 @@ static void check_name(const char *name, const char *key, json_t *errs)
 				"symbols: -_");
 			return;
 		}
-}
-
-static bool id_ok(const char *s)
-{
-	size_t n = strlen(s);
-	if (n == 0 || n > 100)
-		return false;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		      (*s >= '0' && *s <= '9') || *s == '-' || *s == '_'))
-			return false;
-	return true;
 }
 
 static char *new_uuid(struct dg_arena *a)
@@ -707,7 +704,7 @@ static void read_resource(struct dg_arena *a, json_t *src, json_t *stored,
 	const char *kept = type && strcmp(type, "upload") == 0 ? str_of(stored, "url") : NULL;
 	memset(res, 0, sizeof *res);
 	res->id = id && id[0] ? id : new_uuid(a);
-	if (!id_ok(res->id))
+	if (!dg_od_id_ok(res->id))
 		add_err(rerr, "id", "Must be 1 to 100 of a-z A-Z 0-9 - _");
 	res->url = text_field(src, "url", 2000, rerr);
 	if (kept && (!res->url[0] || strcmp(res->url, kept) == 0)) {
@@ -825,7 +822,7 @@ static void read_package(struct dg_arena *a, json_t *params, json_t *old, struct
 	const char *id = str_of(params, "id");
 	if (old)
 		p->id = str_of(old, "id");
-	else if (id && id[0] && !id_ok(id))
+	else if (id && id[0] && !dg_od_id_ok(id))
 		add_err(errs, "id", "Must be 1 to 100 of a-z A-Z 0-9 - _");
 	else
 		p->id = id && id[0] ? id : new_uuid(a);

@@ -43,19 +43,6 @@ const struct dg_upload *dg_od_file_upload(const struct dg_req *r)
 	return NULL;
 }
 
-/* A resource id that can be a folder name: what the CKAN actions accept as ids. */
-static bool rid_ok(const char *rid)
-{
-	size_t n = strlen(rid);
-	if (n == 0 || n > 100)
-		return false;
-	for (; *rid; rid++)
-		if (!((*rid >= 'a' && *rid <= 'z') || (*rid >= 'A' && *rid <= 'Z') ||
-		      (*rid >= '0' && *rid <= '9') || *rid == '-' || *rid == '_'))
-			return false;
-	return true;
-}
-
 static const char *dir_of(struct dg_req *r, const char *rid)
 {
 	return dg_arena_printf(r->arena, "%s/resources/%s", r->app->cfg.data_dir, rid);
@@ -182,7 +169,7 @@ dg_rc dg_od_file_keep(struct dg_req *r, const char *pkg_id, const char *rid,
 	char key[33], hash[65];
 	size_t cap = r->app->cfg.max_resource;
 	memset(out, 0, sizeof *out);
-	if (!rid_ok(rid) || !rid_ok(pkg_id))
+	if (!dg_od_id_ok(rid) || !dg_od_id_ok(pkg_id))
 		return dg_err_set(err, DG_EINVAL, "The resource id cannot name a file");
 	if (up->size == 0)
 		return dg_err_field(err, DG_EINVAL, "upload", "The uploaded file is empty");
@@ -207,7 +194,7 @@ dg_rc dg_od_file_keep(struct dg_req *r, const char *pkg_id, const char *rid,
 
 void dg_od_file_discard(struct dg_req *r, const char *rid, const struct dg_od_file *f)
 {
-	if (!f || !f->key || !rid_ok(rid))
+	if (!f || !f->key || !dg_od_id_ok(rid))
 		return;
 	const char *dir = dir_of(r, rid);
 	if (unlink(dg_arena_printf(r->arena, "%s/%s", dir, f->key)) != 0 && errno != ENOENT)
@@ -236,7 +223,7 @@ static void remove_but(struct dg_req *r, const char *rid, const char *keep)
 
 void dg_od_file_remove_all(struct dg_req *r, const char *rid)
 {
-	if (rid_ok(rid))
+	if (dg_od_id_ok(rid))
 		remove_but(r, rid, NULL);
 }
 
@@ -244,7 +231,7 @@ dg_rc dg_od_file_saved(struct dg_req *r, struct dg_db *db, const char *rid,
 		       const struct dg_od_file *f, int64_t *job_id)
 {
 	*job_id = 0;
-	if (!rid_ok(rid))
+	if (!dg_od_id_ok(rid))
 		return DG_EINVAL;
 	remove_but(r, rid, f->key);
 	if (strcmp(f->format, "CSV") != 0 && strcmp(f->format, "TSV") != 0)
@@ -296,7 +283,7 @@ dg_rc dg_od_file_download(struct dg_req *r)
 		return r->replied ? DG_OK : rc; /* a refusal already made, or a store failure */
 	if ((rc = dg_req_db(r, &db)) != DG_OK)
 		return rc;
-	rc = rid_ok(rid) ? dg_od_file_find(db, rid, r->arena, &row) : DG_ENOTFOUND;
+	rc = dg_od_id_ok(rid) ? dg_od_file_find(db, rid, r->arena, &row) : DG_ENOTFOUND;
 	if (rc == DG_OK && strcmp(pkg, row.package_id) != 0 && strcmp(pkg, row.package_name) != 0)
 		rc = DG_ENOTFOUND;
 	if (rc == DG_ENOTFOUND)

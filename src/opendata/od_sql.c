@@ -69,8 +69,7 @@ static void set_time(json_t *o, const char *key, int64_t ms)
 	json_object_set_new(o, key, json_string(iso));
 }
 
-/* The first column of every row, as a JSON array of strings; frees rows. */
-static dg_rc first_column(struct dg_rows *rows, json_t **out)
+dg_rc dg_od_first_column(struct dg_rows *rows, json_t **out)
 {
 	json_t *list = json_array();
 	dg_rc rc;
@@ -94,7 +93,7 @@ dg_rc dg_od_package_names(struct dg_db *db, int64_t limit, int64_t offset, json_
 			       DG_ARGS(DG_VI(limit), DG_VI(offset)), &rows);
 	if (rc)
 		return rc;
-	return first_column(rows, out);
+	return dg_od_first_column(rows, out);
 }
 
 static dg_rc add_resources(struct dg_db *db, json_t *pkg, const char *id)

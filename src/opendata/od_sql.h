@@ -20,6 +20,9 @@ struct dg_od_package {
 	const char *dept, *theme, *frequency, *region, *tier;
 };
 
+/* The first column of every row, as a new JSON array of strings; frees rows. */
+dg_rc dg_od_first_column(struct dg_rows *rows, json_t **out) DG_MUST;
+
 /* ms since the epoch as CKAN's "YYYY-MM-DDTHH:MM:SS.ffffff" (UTC). */
 void dg_od_iso_time(int64_t ms, char out[64]);
 

@@ -7,6 +7,8 @@
  */
 #include "opendata/od_write.h"
 
+#include "opendata/od_sql.h"
+
 #include <string.h>
 
 static dg_rc in_tx(struct dg_db *db, dg_rc (*fn)(struct dg_db *, const void *, int64_t),
@@ -21,6 +23,18 @@ static dg_rc in_tx(struct dg_db *db, dg_rc (*fn)(struct dg_db *, const void *, i
 	if (rc)
 		dg_db_rollback(db);
 	return rc;
+}
+
+bool dg_od_id_ok(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 100)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '-' || *s == '_'))
+			return false;
+	return true;
 }
 
 dg_rc dg_od_name_taken(struct dg_db *db, const char *name, const char *self_id, bool *out)
@@ -316,11 +330,9 @@ dg_rc dg_od_package_purge(struct dg_db *db, const char *id, json_t **rids)
 			       DG_ARGS(DG_VT(id)), &rows);
 	if (rc)
 		return rc;
-	json_t *list = json_array();
-	while ((rc = dg_rows_next(rows)) == DG_OK)
-		json_array_append_new(list, json_string(dg_rows_text(rows, 0)));
-	dg_rows_free(rows);
-	if (rc == DG_ENOTFOUND)
+	json_t *list = NULL;
+	rc = dg_od_first_column(rows, &list);
+	if (!rc)
 		rc = in_tx(db, purge_fn, id, 0);
 	if (rc) {
 		json_decref(list);

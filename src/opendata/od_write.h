@@ -51,6 +51,9 @@ struct dg_od_pkg_in {
 dg_rc dg_od_package_save(struct dg_db *db, const struct dg_od_pkg_in *p, bool create,
 			 int64_t now_ms) DG_MUST;
 
+/* An id as the CKAN actions take them: 1 to 100 of a-z A-Z 0-9 - _ (so also a safe folder name). */
+bool dg_od_id_ok(const char *s);
+
 /* Whether the name or id is taken by a dataset other than self_id (may be NULL). */
 dg_rc dg_od_name_taken(struct dg_db *db, const char *name, const char *self_id, bool *out) DG_MUST;
 /* Whether a department with this code exists. */

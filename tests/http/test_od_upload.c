@@ -131,11 +131,11 @@ static const char *res_str(json_t *ans, const char *key)
 	return json_string_value(json_object_get(json_object_get(ans, "result"), key));
 }
 
-/* Files kept for resource rid (0 when its folder is gone). */
-static int files_of(const char *rid)
+/* Entries of the folder data/resources/<sub> (0 when it is gone). */
+static int entries(const char *sub)
 {
 	char dir[600];
-	snprintf(dir, sizeof dir, "%s/resources/%s", th_app(th_shared)->cfg.data_dir, rid);
+	snprintf(dir, sizeof dir, "%s/resources/%s", th_app(th_shared)->cfg.data_dir, sub);
 	DIR *d = opendir(dir);
 	int n = 0;
 	if (!d)
@@ -146,19 +146,16 @@ static int files_of(const char *rid)
 	return n;
 }
 
+/* Files kept for resource rid. */
+static int files_of(const char *rid)
+{
+	return entries(rid);
+}
+
 /* Folders under data/resources (every resource that has files). */
 static int resource_dirs(void)
 {
-	char dir[600];
-	snprintf(dir, sizeof dir, "%s/resources", th_app(th_shared)->cfg.data_dir);
-	DIR *d = opendir(dir);
-	int n = 0;
-	if (!d)
-		return 0;
-	for (struct dirent *e; (e = readdir(d)) != NULL;)
-		n += e->d_name[0] != '.';
-	closedir(d);
-	return n;
+	return entries("");
 }
 
 static void sha256_hex(const char *data, size_t n, char hex[65])
