@@ -30,6 +30,9 @@ extern const struct dg_migration dg_od_access_migrations[];
 /* /data/apps, /data/applications, /data/datasets/{id}/apply, /office/data-applications. */
 const struct dg_route *dg_od_access_routes(size_t *n);
 
+/* /admin/data-access: default quotas, and every app's quota and key (access_admin.c). */
+const struct dg_route *dg_od_access_admin_routes(size_t *n);
+
 /* Who is calling the data API, as the gate found it. */
 struct dg_od_caller {
 	int64_t app_id; /* the app whose key came with the request, else 0 */

@@ -487,10 +487,10 @@ static void quotas(void **state)
 	struct th_client *adm = signed_in(DG_DEMO_ADMIN);
 	struct th_resp r = {0};
 	char path[80];
-	snprintf(path, sizeof path, "/data/apps/%lld/quota", (long long)id);
-	assert_int_equal(post_form(adm, "/data/apps", path, "daily_quota=x", &r), 400);
+	snprintf(path, sizeof path, "/admin/data-access/apps/%lld/quota", (long long)id);
+	assert_int_equal(post_form(adm, "/admin/data-access", path, "daily_quota=x", &r), 422);
 	th_resp_release(&r);
-	assert_int_equal(post_form(adm, "/data/apps", path, "daily_quota=2", &r), 200);
+	assert_int_equal(post_form(adm, "/admin/data-access", path, "daily_quota=2", &r), 303);
 	th_resp_release(&r);
 	struct th_client *cit = signed_in(DG_DEMO_CITIZEN);
 	assert_int_equal(post_form(cit, "/data/apps", path, "daily_quota=99", &r), 403);
