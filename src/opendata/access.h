@@ -7,7 +7,8 @@
  * characters) shown once and stored as a BLAKE2b hash. CKAN clients send it
  * in X-CKAN-API-Key or bare in Authorization. Every CKAN API call and dump
  * counts against a daily quota (UTC days): per app, per signed-in user, or
- * per client address for anonymous callers; the limits live in the store
+ * per client address for anonymous callers (behind a trusted proxy, the
+ * address it forwarded: core/proxy.h); the limits live in the store
  * (od_access_settings, od_apps.daily_quota) so every node sees the same.
  * Datasets of the conditional tier are listed, but their rows are served
  * only to an app holding an unexpired grant (an approved application) and to

@@ -24,6 +24,7 @@ struct th_opts {
 	size_t max_body;    /* 0: the default */
 	unsigned job_workers;
 	unsigned job_lease_sec;
+	const char *trusted_proxy; /* --trusted-proxy's list, or NULL */
 };
 
 struct th_srv;
