@@ -33,8 +33,9 @@ static const char sql_apps[] =
 	" GROUP BY a.id, a.name, u.username, a.created, a.daily_quota, a.revoked ORDER BY a.id";
 
 static const char sql_quota_set[] = "UPDATE od_apps SET daily_quota = ? WHERE id = ?";
-static const char sql_revoke[] = "UPDATE od_apps SET revoked = ? WHERE id = ? AND revoked IS NULL";
-static const char sql_restore[] = "UPDATE od_apps SET revoked = NULL WHERE id = ?";
+/* revoked (when), or NULL to restore; ?: the id, then 1 to revoke (a key is revoked once) */
+static const char sql_key_set[] =
+	"UPDATE od_apps SET revoked = ? WHERE id = ? AND (? = 0 OR revoked IS NULL)";
 
 static const char *field(struct dg_req *r, const char *name)
 {
@@ -207,24 +208,26 @@ static dg_rc quota_post(struct dg_req *r)
 	return write_all(r, &s, 1, true);
 }
 
-static dg_rc revoke_post(struct dg_req *r)
+/* Revoke an app's key (once: again is ENOTFOUND) or restore it. */
+static dg_rc key_set(struct dg_req *r, bool revoke)
 {
 	int64_t id = 0;
 	dg_rc rc = app_id(r, &id);
 	if (rc)
 		return rc;
-	struct stmt s = {sql_revoke, DG_ARGS(DG_VI(dg_now_ms()), DG_VI(id))};
+	struct stmt s = {sql_key_set, DG_ARGS(revoke ? DG_VI(dg_now_ms()) : DG_VNULL, DG_VI(id),
+					      DG_VI(revoke))};
 	return write_all(r, &s, 1, true);
+}
+
+static dg_rc revoke_post(struct dg_req *r)
+{
+	return key_set(r, true);
 }
 
 static dg_rc restore_post(struct dg_req *r)
 {
-	int64_t id = 0;
-	dg_rc rc = app_id(r, &id);
-	if (rc)
-		return rc;
-	struct stmt s = {sql_restore, DG_ARGS(DG_VI(id))};
-	return write_all(r, &s, 1, true);
+	return key_set(r, false);
 }
 
 static const struct dg_route routes[] = {

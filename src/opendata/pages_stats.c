@@ -279,33 +279,38 @@ static json_t *for_reading(struct dg_arena *a, json_t *j)
 	}
 }
 
-dg_rc dg_od_stats_page(struct dg_req *r)
+/* The figures for r, with "days"; on failure r->err is set and rc returned. */
+static dg_rc stats_of(struct dg_req *r, json_t **out)
 {
 	struct dg_db *db = NULL;
-	json_t *s = NULL;
 	dg_rc rc = dg_req_db(r, &db);
 	if (!rc)
-		rc = stats_build(r, db, &s);
+		rc = stats_build(r, db, out);
 	if (rc)
 		return dg_err_set(&r->err, rc, "%s", dg_t(r, "error.store_busy"));
+	json_object_set_new(*out, "days", json_integer(RECENT_DAYS));
+	return DG_OK;
+}
+
+dg_rc dg_od_stats_page(struct dg_req *r)
+{
+	json_t *s = NULL;
+	dg_rc rc = stats_of(r, &s);
+	if (rc)
+		return rc;
 	json_t *d = for_reading(r->arena, s);
 	json_decref(s);
 	json_object_set_new(d, "nav", json_string("stats"));
 	json_object_set_new(d, "title", json_string(dg_t(r, "odp.stats.title")));
-	json_object_set_new(d, "days", json_integer(RECENT_DAYS));
 	return dg_page(r, 200, "data/stats.html", d);
 }
 
 dg_rc dg_od_stats_api(struct dg_req *r)
 {
-	struct dg_db *db = NULL;
 	json_t *s = NULL;
-	dg_rc rc = dg_req_db(r, &db);
-	if (!rc)
-		rc = stats_build(r, db, &s);
+	dg_rc rc = stats_of(r, &s);
 	if (rc)
-		return dg_err_set(&r->err, rc, "%s", dg_t(r, "error.store_busy"));
-	json_object_set_new(s, "days", json_integer(RECENT_DAYS));
+		return rc;
 	dg_reply_json(r, 200, s);
 	return DG_OK;
 }

@@ -407,6 +407,36 @@ bool th_login(struct th_client *c, const char *username, const char *password)
 	return ok;
 }
 
+void th_sql(struct th_srv *s, const char *text)
+{
+	struct dg_db *db = NULL;
+	dg_rc rc = dg_db_get(th_app(s)->store, &db);
+	if (!rc)
+		rc = dg_db_exec_script(db, text);
+	dg_db_put(db);
+	if (rc) {
+		fprintf(stderr, "harness: SQL failed (%d): %s\n", (int)rc, text);
+		exit(1);
+	}
+}
+
+int64_t th_sql_int(struct th_srv *s, const char *text)
+{
+	struct dg_db *db = NULL;
+	int64_t v = 0;
+	dg_rc rc = dg_db_get(th_app(s)->store, &db);
+	if (!rc)
+		rc = dg_db_query_int(db, text, DG_NOARGS, &v);
+	dg_db_put(db);
+	if (rc == DG_ENOTFOUND)
+		return -1;
+	if (rc) {
+		fprintf(stderr, "harness: SQL failed (%d): %s\n", (int)rc, text);
+		exit(1);
+	}
+	return v;
+}
+
 char *th_enc(const char *s)
 {
 	static const char hex[] = "0123456789ABCDEF";

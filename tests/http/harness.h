@@ -116,6 +116,10 @@ void th_proc_cleanup(const struct th_proc *p);
 void th_sleep_ms(long ms);
 /* Wait up to 30 s for job id to be done or failed: its JSON (owned), or NULL. */
 json_t *th_wait_job(struct th_srv *s, int64_t id);
+/* Run a SQL script on s's store; the test fails when it does not work. */
+void th_sql(struct th_srv *s, const char *text);
+/* The one integer a query on s's store returns, -1 for no row; the test fails when it does not work. */
+int64_t th_sql_int(struct th_srv *s, const char *text);
 /* Percent-encode for a form body (malloc'd). */
 char *th_enc(const char *s);
 

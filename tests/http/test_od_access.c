@@ -45,20 +45,12 @@ static struct dg_store *store(void)
 
 static void sql(const char *text)
 {
-	struct dg_db *db = NULL;
-	assert_int_equal(dg_db_get(store(), &db), DG_OK);
-	assert_int_equal(dg_db_exec_script(db, text), DG_OK);
-	dg_db_put(db);
+	th_sql(th_shared, text);
 }
 
 static int64_t sql_int(const char *text)
 {
-	struct dg_db *db = NULL;
-	int64_t v = -1;
-	assert_int_equal(dg_db_get(store(), &db), DG_OK);
-	dg_rc rc = dg_db_query_int(db, text, DG_NOARGS, &v);
-	dg_db_put(db);
-	return rc == DG_OK ? v : -1;
+	return th_sql_int(th_shared, text);
 }
 
 static struct th_client *signed_in(const char *user)

@@ -21,31 +21,13 @@
 
 #define CALL "/api/3/action/package_list"
 
-static int64_t sql_int(struct th_srv *s, const char *text)
-{
-	struct dg_db *db = NULL;
-	int64_t v = -1;
-	assert_int_equal(dg_db_get(th_app(s)->store, &db), DG_OK);
-	dg_rc rc = dg_db_query_int(db, text, DG_NOARGS, &v);
-	dg_db_put(db);
-	return rc == DG_OK ? v : -1;
-}
-
-static void sql(struct th_srv *s, const char *text)
-{
-	struct dg_db *db = NULL;
-	assert_int_equal(dg_db_get(th_app(s)->store, &db), DG_OK);
-	assert_int_equal(dg_db_exec_script(db, text), DG_OK);
-	dg_db_put(db);
-}
-
 /* Today's count of the quota subject "ip:addr" (0 when none). */
 static int64_t used(struct th_srv *s, const char *addr)
 {
 	char q[200];
 	snprintf(q, sizeof q, "SELECT COALESCE(SUM(n), 0) FROM od_quota WHERE subject = 'ip:%s'",
 		 addr);
-	return sql_int(s, q);
+	return th_sql_int(s, q);
 }
 
 static long call_from(struct th_srv *s, const char *xff)
@@ -61,13 +43,20 @@ static long call_from(struct th_srv *s, const char *xff)
 	return st;
 }
 
+/* A demo server trusting the list, with two anonymous calls a day. */
+static struct th_srv *start(const char *trusted)
+{
+	struct th_opts o = {.demo = true, .trusted_proxy = trusted};
+	struct th_srv *s = th_start_opts(&o);
+	assert_non_null(s);
+	th_sql(s, "UPDATE od_access_settings SET value = 2 WHERE key = 'anon_daily'");
+	return s;
+}
+
 static void trusted_proxy_forwards(void **state)
 {
 	(void)state;
-	struct th_opts o = {.demo = true, .trusted_proxy = "127.0.0.1,10.0.0.0/8,::1"};
-	struct th_srv *s = th_start_opts(&o);
-	assert_non_null(s);
-	sql(s, "UPDATE od_access_settings SET value = 2 WHERE key = 'anon_daily'");
+	struct th_srv *s = start("127.0.0.1,10.0.0.0/8,::1");
 	assert_int_equal(call_from(s, "203.0.113.7"), 200);
 	assert_int_equal(call_from(s, "203.0.113.7, 10.0.0.5"), 200);
 	assert_int_equal(call_from(s, "203.0.113.7"), 429);
@@ -90,17 +79,14 @@ static void trusted_proxy_forwards(void **state)
 static void untrusted_peer_ignored(void **state)
 {
 	(void)state;
-	struct th_opts o = {.demo = true, .trusted_proxy = "10.0.0.0/8"};
-	struct th_srv *s = th_start_opts(&o);
-	assert_non_null(s);
-	sql(s, "UPDATE od_access_settings SET value = 2 WHERE key = 'anon_daily'");
+	struct th_srv *s = start("10.0.0.0/8");
 	assert_int_equal(call_from(s, "203.0.113.7"), 200);
 	assert_int_equal(call_from(s, "198.51.100.20"), 200);
 	/* every forwarded address is the peer's: the third call is over */
 	assert_int_equal(call_from(s, "192.0.2.44"), 429);
 	assert_int_equal(used(s, "127.0.0.1"), 3);
 	assert_int_equal(used(s, "203.0.113.7"), 0);
-	assert_int_equal(sql_int(s, "SELECT COUNT(*) FROM od_quota WHERE subject LIKE 'ip:%'"), 1);
+	assert_int_equal(th_sql_int(s, "SELECT COUNT(*) FROM od_quota WHERE subject LIKE 'ip:%'"), 1);
 	th_stop(s);
 }
 
