@@ -407,6 +407,20 @@ bool th_login(struct th_client *c, const char *username, const char *password)
 	return ok;
 }
 
+long th_post_csrf(struct th_client *c, const char *page, const char *path, const char *fields,
+		  struct th_resp *out)
+{
+	char *csrf = th_csrf(c, page), *body = NULL;
+	if (!csrf || asprintf(&body, "%s&csrf=%s", fields, csrf) < 0) {
+		fprintf(stderr, "harness: no CSRF token on %s\n", page);
+		exit(1);
+	}
+	long st = th_post_form(c, path, body, out);
+	free(body);
+	free(csrf);
+	return st;
+}
+
 void th_sql(struct th_srv *s, const char *text)
 {
 	struct dg_db *db = NULL;

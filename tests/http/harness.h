@@ -73,6 +73,12 @@ char *th_header(const struct th_resp *r, const char *name);
 
 /* GET path and return the value of its hidden csrf field (malloc'd), or NULL. */
 char *th_csrf(struct th_client *c, const char *path);
+/*
+ * POST fields (encoded, may be "") to path with the CSRF token of page's
+ * form added; returns the status, *out the reply.
+ */
+long th_post_csrf(struct th_client *c, const char *page, const char *path, const char *fields,
+		  struct th_resp *out);
 /* Sign in through the sign-in form; true when it worked. */
 bool th_login(struct th_client *c, const char *username, const char *password);
 /*

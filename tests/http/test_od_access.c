@@ -64,14 +64,7 @@ static struct th_client *signed_in(const char *user)
 static long post_form(struct th_client *c, const char *page, const char *path, const char *fields,
 		      struct th_resp *out)
 {
-	char *csrf = th_csrf(c, page);
-	assert_non_null(csrf);
-	char *body = NULL;
-	assert_true(asprintf(&body, "%s&csrf=%s", fields, csrf) > 0);
-	long st = th_post_form(c, path, body, out);
-	free(body);
-	free(csrf);
-	return st;
+	return th_post_csrf(c, page, path, fields, out);
 }
 
 /* A new app of user: its key (malloc'd) and id. */

@@ -29,21 +29,11 @@
 #define PAGE "/admin/data-access"
 #define CALL "/api/3/action/package_list"
 
-static int64_t sql_int(const char *text)
-{
-	return th_sql_int(th_shared, text);
-}
-
-static void sql(const char *text)
-{
-	th_sql(th_shared, text);
-}
-
 static int64_t setting(const char *key)
 {
 	char q[120];
 	snprintf(q, sizeof q, "SELECT value FROM od_access_settings WHERE key = '%s'", key);
-	return sql_int(q);
+	return th_sql_int(th_shared, q);
 }
 
 static struct th_client *signed_in(const char *user)
@@ -56,14 +46,7 @@ static struct th_client *signed_in(const char *user)
 /* POST fields with the page's CSRF token; the status, *out the reply (released by the caller). */
 static long post(struct th_client *c, const char *path, const char *fields, struct th_resp *out)
 {
-	char *csrf = th_csrf(c, PAGE);
-	assert_non_null(csrf);
-	char *body = NULL;
-	assert_true(asprintf(&body, "%s&csrf=%s", fields, csrf) > 0);
-	long st = th_post_form(c, path, body, out);
-	free(body);
-	free(csrf);
-	return st;
+	return th_post_csrf(c, PAGE, path, fields, out);
 }
 
 static long post_quiet(struct th_client *c, const char *path, const char *fields)
@@ -100,7 +83,7 @@ static char *new_app(const char *name, int64_t *id)
 	assert_non_null(at);
 	char *key = strndup(at, 52), *hdr = NULL;
 	struct dg_arena *a = dg_arena_new();
-	*id = sql_int(dg_arena_printf(a, "SELECT id FROM od_apps WHERE key_hash = '%s'",
+	*id = th_sql_int(th_shared, dg_arena_printf(a, "SELECT id FROM od_apps WHERE key_hash = '%s'",
 				      dg_od_key_hash(a, key)));
 	assert_true(*id > 0);
 	assert_true(asprintf(&hdr, "X-CKAN-API-Key: %s", key) > 0);
@@ -143,7 +126,7 @@ static void anonymous_quota_enforced(void **state)
 	int64_t app_daily = setting("app_daily");
 	/* this address's calls so far today */
 	assert_int_equal(call(NULL, CALL, NULL), 200);
-	int64_t used = sql_int("SELECT COALESCE(MAX(n), 0) FROM od_quota WHERE subject LIKE 'ip:%'");
+	int64_t used = th_sql_int(th_shared, "SELECT COALESCE(MAX(n), 0) FROM od_quota WHERE subject LIKE 'ip:%'");
 	char fields[100];
 	snprintf(fields, sizeof fields, "anon_daily=%lld&app_daily=%lld", (long long)used + 2,
 		 (long long)app_daily);
@@ -172,8 +155,8 @@ static void bad_values_change_nothing(void **state)
 {
 	(void)state;
 	struct th_client *adm = signed_in(DG_DEMO_ADMIN);
-	sql("UPDATE od_access_settings SET value = 777 WHERE key = 'anon_daily'");
-	sql("UPDATE od_access_settings SET value = 888 WHERE key = 'app_daily'");
+	th_sql(th_shared, "UPDATE od_access_settings SET value = 777 WHERE key = 'anon_daily'");
+	th_sql(th_shared, "UPDATE od_access_settings SET value = 888 WHERE key = 'app_daily'");
 	const char *bad[] = {"anon_daily=-1&app_daily=5", "anon_daily=abc&app_daily=5",
 			     "anon_daily=1.5&app_daily=5", "anon_daily=&app_daily=5",
 			     "anon_daily=5&app_daily=%2B5", "anon_daily=5&app_daily=99999999999",
@@ -205,8 +188,8 @@ static void bad_values_change_nothing(void **state)
 	assert_int_equal(th_post_form(adm, PAGE "/settings", "anon_daily=1&app_daily=1", &r), 403);
 	th_resp_release(&r);
 	assert_int_equal(setting("anon_daily"), 777);
-	sql("UPDATE od_access_settings SET value = 1000000 WHERE key = 'anon_daily'");
-	sql("UPDATE od_access_settings SET value = 10000 WHERE key = 'app_daily'");
+	th_sql(th_shared, "UPDATE od_access_settings SET value = 1000000 WHERE key = 'anon_daily'");
+	th_sql(th_shared, "UPDATE od_access_settings SET value = 10000 WHERE key = 'app_daily'");
 	th_client_free(adm);
 }
 
@@ -229,11 +212,11 @@ static void per_app_quota_and_keys(void **state)
 	assert_non_null(strstr(r.body, want));
 	th_resp_release(&r);
 	assert_int_equal(post_quiet(adm, path, "daily_quota=lots"), 422);
-	assert_int_equal(sql_int(q), -1);
+	assert_int_equal(th_sql_int(th_shared, q), -1);
 	/* its own quota of 2 against a large default: one call made, one more */
 	assert_int_equal(call(key, CALL, NULL), 200);
 	assert_int_equal(post_quiet(adm, path, "daily_quota=2"), 303);
-	assert_int_equal(sql_int(q), 2);
+	assert_int_equal(th_sql_int(th_shared, q), 2);
 	assert_int_equal(call(key, CALL, NULL), 200);
 	char *retry = NULL;
 	assert_int_equal(call(key, CALL, &retry), 429);
@@ -241,7 +224,7 @@ static void per_app_quota_and_keys(void **state)
 	free(retry);
 	/* emptied: the default again */
 	assert_int_equal(post_quiet(adm, path, "daily_quota="), 303);
-	assert_int_equal(sql_int(q), -1);
+	assert_int_equal(th_sql_int(th_shared, q), -1);
 	assert_int_equal(call(key, CALL, NULL), 200);
 	/* the page shows the app, its owner and its use today */
 	char *b = th_get_body(adm, PAGE, 200);

@@ -35,16 +35,6 @@ static struct dg_store *store(void)
 	return th_app(th_shared)->store;
 }
 
-static void sql(const char *text)
-{
-	th_sql(th_shared, text);
-}
-
-static int64_t sql_int(const char *text)
-{
-	return th_sql_int(th_shared, text);
-}
-
 static long get_status(const char *path)
 {
 	struct th_client *c = th_client_new(th_shared);
@@ -140,7 +130,7 @@ static void use_through_the_routes(void **state)
 	json_decref(s);
 
 	/* use older than 30 days counts in all time only, and the page groups digits */
-	sql("INSERT INTO od_counters (day, package_id, app_id, kind, n)"
+	th_sql(th_shared, "INSERT INTO od_counters (day, package_id, app_id, kind, n)"
 	    " SELECT '2001-01-01', id, 0, 'download', 12345 FROM od_packages"
 	    " WHERE name = '" EMP_NAME "'");
 	s = stats();
@@ -214,17 +204,17 @@ static void requests_and_showcase(void **state)
 	(void)state;
 	json_t *s = stats();
 	assert_int_equal(at(s, "requests.answered"),
-			 sql_int("SELECT COUNT(*) FROM od_requests WHERE status <> 'open'"));
+			 th_sql_int(th_shared, "SELECT COUNT(*) FROM od_requests WHERE status <> 'open'"));
 	assert_int_equal(at(s, "requests.open"),
-			 sql_int("SELECT COUNT(*) FROM od_requests WHERE status = 'open'"));
+			 th_sql_int(th_shared, "SELECT COUNT(*) FROM od_requests WHERE status = 'open'"));
 	assert_int_equal(at(s, "showcase.apps"),
-			 sql_int("SELECT COUNT(*) FROM od_showcase WHERE approved = 1"));
+			 th_sql_int(th_shared, "SELECT COUNT(*) FROM od_showcase WHERE approved = 1"));
 	json_decref(s);
-	sql("INSERT INTO od_requests (title, body, dept, user_id, created)"
+	th_sql(th_shared, "INSERT INTO od_requests (title, body, dept, user_id, created)"
 	    " VALUES ('t', 'b', 'mz', 1, 0)");
 	s = stats();
 	assert_int_equal(at(s, "requests.open"),
-			 sql_int("SELECT COUNT(*) FROM od_requests WHERE status = 'open'"));
+			 th_sql_int(th_shared, "SELECT COUNT(*) FROM od_requests WHERE status = 'open'"));
 	assert_true(at(s, "requests.open") >= 1);
 	json_decref(s);
 }
@@ -232,7 +222,7 @@ static void requests_and_showcase(void **state)
 static void store_failure_is_a_json_error(void **state)
 {
 	(void)state;
-	sql("ALTER TABLE od_counters RENAME TO od_counters_away");
+	th_sql(th_shared, "ALTER TABLE od_counters RENAME TO od_counters_away");
 	struct th_client *c = th_client_new(th_shared);
 	struct th_resp r = {0};
 	long st = th_get(c, "/api/v1/opendata/stats", &r);
@@ -241,7 +231,7 @@ static void store_failure_is_a_json_error(void **state)
 	long page_st = th_get(c, "/data/stats", &r);
 	th_resp_release(&r);
 	th_client_free(c);
-	sql("ALTER TABLE od_counters_away RENAME TO od_counters");
+	th_sql(th_shared, "ALTER TABLE od_counters_away RENAME TO od_counters");
 	assert_int_equal(st, 500);
 	assert_int_equal(page_st, 500);
 	assert_non_null(j);
