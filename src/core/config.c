@@ -127,6 +127,8 @@ static dg_rc set(struct dg_config *c, const char *key, const char *v, struct dg_
 			c->webhook_url = v;
 	} else if (strcmp(key, "webhook-secret") == 0) {
 		c->webhook_secret = v;
+	} else if (strcmp(key, "trusted-proxy") == 0) {
+		rc = dg_proxies_parse(v, &c->trusted_proxies, err);
 	} else {
 		rc = dg_err_set(err, DG_EINVAL, "unknown option --%s", key);
 	}
@@ -146,7 +148,7 @@ dg_rc dg_config_from_env(struct dg_config *c, struct dg_err *err)
 		{"DGOV_MAX_BODY", "max-body"}, {"DGOV_LOG_LEVEL", "log-level"},
 		{"DGOV_MAX_RESOURCE_SIZE", "max-resource-size"},
 		{"DGOV_PWHASH", "pwhash"},  {"DGOV_WEBHOOK_URL", "webhook-url"},
-		{"DGOV_WEBHOOK_SECRET", "webhook-secret"},
+		{"DGOV_WEBHOOK_SECRET", "webhook-secret"}, {"DGOV_TRUSTED_PROXY", "trusted-proxy"},
 	};
 	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
 		const char *v = getenv(map[i].env);
@@ -200,7 +202,7 @@ int dg_config_has_flag(const char *name)
 	static const char *const flags[] = {"listen",  "port",        "db",        "data",
 					    "key-file", "templates",  "static",    "threads",
 					    "job-workers", "job-lease", "max-body", "max-resource-size", "log-level",
-					    "pwhash", "webhook-url", "webhook-secret"};
+					    "pwhash", "webhook-url", "webhook-secret", "trusted-proxy"};
 	size_t n = strcspn(name, "=");
 	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
 		if (strlen(flags[i]) == n && strncmp(flags[i], name, n) == 0)
@@ -227,5 +229,8 @@ const char *dg_config_usage(void)
 	       "  --pwhash COST        password hash cost: interactive (default), moderate, min\n"
 	       "  --webhook-url URL    also POST every inbox notice here (http:// or https://)\n"
 	       "  --webhook-secret S   key for the notices' HMAC-SHA256 signature (16+ bytes;\n"
-	       "                       DGOV_WEBHOOK_SECRET keeps it out of the process list)\n";
+	       "                       DGOV_WEBHOOK_SECRET keeps it out of the process list)\n"
+	       "  --trusted-proxy LIST reverse proxies whose X-Forwarded-For is believed, for\n"
+	       "                       per-address quotas: addresses and networks, comma-\n"
+	       "                       separated (127.0.0.1,10.0.0.0/8,::1); default none\n";
 }
