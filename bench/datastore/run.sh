@@ -102,6 +102,12 @@ NEW_FILTER="$FILTER AND capital_wan >= :v"
 # the peer's "new" values: the same spread, drawn at random
 new_value() { awk -v s="$RANDOM" 'BEGIN {srand(s); printf "%.1f", int(rand() * 25000) / 10}'; }
 
+# wrk_errors WHAT OUTPUT: say when wrk saw errors (a refused or timed-out
+# request is not a request per second of the kind measured)
+wrk_errors() {
+	grep -E 'Non-2xx|Socket errors' <<<"$2" | sed "s/^/# $1: /" >&2 || true
+}
+
 # search NAME: wrk on datastore_search (same, then new), then stops dgov;
 # sets RPS, P99 (same) and RPS2, P99_2 (new)
 search() {
@@ -110,11 +116,14 @@ search() {
 	[[ -n $total ]] || { echo "bench: datastore_search failed" >&2; exit 1; }
 	echo "# $1: $total rows match" >&2
 	local out
-	out=$(wrk -t"$THREADS" -c"$CONNS" -d"${SECS}s" --latency "$URL/api/3/action/datastore_search?$QS")
+	out=$(wrk -t"$THREADS" -c"$CONNS" -d"${SECS}s" --timeout 60s --latency \
+		"$URL/api/3/action/datastore_search?$QS")
+	wrk_errors "$1 same" "$out"
 	RPS=$(awk '/Requests\/sec:/ {print $2}' <<<"$out")
 	P99=$(awk '$1 == "99%" {print $2}' <<<"$out")
-	out=$(wrk -t"$THREADS" -c"$CONNS" -d"${SECS}s" --latency -s "$TMP/new.lua" \
+	out=$(wrk -t"$THREADS" -c"$CONNS" -d"${SECS}s" --timeout 60s --latency -s "$TMP/new.lua" \
 		"$URL/api/3/action/datastore_search?$QS_NEW")
+	wrk_errors "$1 new" "$out"
 	RPS2=$(awk '/Requests\/sec:/ {print $2}' <<<"$out")
 	P99_2=$(awk '$1 == "99%" {print $2}' <<<"$out")
 	kill "$DGOV_PID"
