@@ -5,7 +5,8 @@
  * and in the last 30 days, and per app a quota of its own, or its key
  * revoked and restored. A quota is a whole number of calls a UTC day, 0
  * for no limit; anything else is a 422 with the page and the answers kept,
- * and changes nothing. Each write is one transaction; forms carry the CSRF
+ * and changes nothing. The same form turns datastore_search_sql on or off
+ * (the setting search_sql; off until set). Each write is one transaction; forms carry the CSRF
  * token like every other. The gate that enforces all this is access.c.
  */
 #include "opendata/access.h"
@@ -21,8 +22,12 @@
 #define RECENT_DAYS 30
 
 static const char sql_settings[] =
-	"SELECT key, value FROM od_access_settings WHERE key IN ('anon_daily', 'app_daily')";
-static const char sql_setting_set[] = "UPDATE od_access_settings SET value = ? WHERE key = ?";
+	"SELECT key, value FROM od_access_settings"
+	" WHERE key IN ('anon_daily', 'app_daily', 'search_sql')";
+/* search_sql is absent until first set */
+static const char sql_setting_set[] =
+	"INSERT INTO od_access_settings (key, value) VALUES (?, ?)"
+	" ON CONFLICT (key) DO UPDATE SET value = excluded.value";
 
 /* ?: today, then the first day of the recent period; use is what the quota counts */
 static const char sql_apps[] =
@@ -176,11 +181,13 @@ static dg_rc settings_post(struct dg_req *r)
 	if (json_object_get(data, "errors"))
 		return admin_page(r, 422, data, 0, NULL);
 	json_decref(data);
-	struct stmt s[2] = {
-		{sql_setting_set, DG_ARGS(DG_VI(q[0]), DG_VT(keys[0]))},
-		{sql_setting_set, DG_ARGS(DG_VI(q[1]), DG_VT(keys[1]))},
+	bool sql_on = strcmp(field(r, "search_sql"), "1") == 0;
+	struct stmt s[3] = {
+		{sql_setting_set, DG_ARGS(DG_VT(keys[0]), DG_VI(q[0]))},
+		{sql_setting_set, DG_ARGS(DG_VT(keys[1]), DG_VI(q[1]))},
+		{sql_setting_set, DG_ARGS(DG_VT("search_sql"), DG_VI(sql_on))},
 	};
-	return write_all(r, s, 2, true);
+	return write_all(r, s, 3, true);
 }
 
 static dg_rc app_id(struct dg_req *r, int64_t *id)

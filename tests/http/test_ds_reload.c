@@ -50,8 +50,9 @@ static long call(const char *method, const char *who, const char *action, const 
 	char path[128];
 	const char *h[] = {who, NULL};
 	snprintf(path, sizeof path, "/api/3/action/%s", action);
-	long st = th_request(c, method, path, "application/json", body, strlen(body),
-			     who ? h : NULL, &r);
+	bool get = strcmp(method, "GET") == 0; /* a GET sends no body (with one, it is a POST) */
+	long st = th_request(c, method, path, get ? NULL : "application/json", get ? NULL : body,
+			     get ? 0 : strlen(body), who ? h : NULL, &r);
 	*ans = json_loadb(r.body ? r.body : "", r.len, JSON_DECODE_ANY, NULL);
 	th_resp_release(&r);
 	th_client_free(c);

@@ -151,6 +151,39 @@ static void anonymous_quota_enforced(void **state)
 	th_client_free(adm);
 }
 
+/* datastore_search_sql is off until the administrator turns it on here, and off again. */
+static void search_sql_switch(void **state)
+{
+	(void)state;
+	static const char q[] = "/api/3/action/datastore_search_sql?sql=SELECT%201%20AS%20one";
+	struct th_client *adm = signed_in(DG_DEMO_ADMIN);
+	char fields[100];
+	int64_t anon = setting("anon_daily"), app = setting("app_daily");
+	assert_int_equal(call(NULL, q, NULL), 403);
+	char *b = th_get_body(adm, PAGE, 200);
+	assert_non_null(b);
+	assert_non_null(strstr(b, "id=\"search_sql\" name=\"search_sql\" value=\"0\" "
+				  "aria-describedby=\"search_sql-hint\" checked"));
+	free(b);
+	snprintf(fields, sizeof fields, "anon_daily=%lld&app_daily=%lld&search_sql=1",
+		 (long long)anon, (long long)app);
+	assert_int_equal(post_quiet(adm, PAGE "/settings", fields), 303);
+	assert_int_equal(setting("search_sql"), 1);
+	assert_int_equal(call(NULL, q, NULL), 200);
+	/* the quotas were kept as they were */
+	assert_int_equal(setting("anon_daily"), anon);
+	assert_int_equal(setting("app_daily"), app);
+	/* a refused form leaves it as it was */
+	assert_int_equal(post_quiet(adm, PAGE "/settings", "anon_daily=x&app_daily=5&search_sql=0"),
+			 422);
+	assert_int_equal(call(NULL, q, NULL), 200);
+	snprintf(fields, sizeof fields, "anon_daily=%lld&app_daily=%lld&search_sql=0",
+		 (long long)anon, (long long)app);
+	assert_int_equal(post_quiet(adm, PAGE "/settings", fields), 303);
+	assert_int_equal(call(NULL, q, NULL), 403);
+	th_client_free(adm);
+}
+
 static void bad_values_change_nothing(void **state)
 {
 	(void)state;
@@ -255,6 +288,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(only_administrators),
 		cmocka_unit_test(anonymous_quota_enforced),
+		cmocka_unit_test(search_sql_switch),
 		cmocka_unit_test(bad_values_change_nothing),
 		cmocka_unit_test(per_app_quota_and_keys),
 	};
