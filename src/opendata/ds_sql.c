@@ -44,6 +44,25 @@ void dg_ds_table_name(const char *resource_id, int64_t version, char out[DG_DS_T
 		 (long long)version);
 }
 
+void dg_ds_index_name(const char *table, size_t i, char out[DG_DS_TABLE_MAX + 24])
+{
+	snprintf(out, DG_DS_TABLE_MAX + 24, "%.60s_i%zu", table, i);
+}
+
+dg_rc dg_ds_sql_index_exists(struct dg_db *db, const char *table, size_t i, bool *out)
+{
+	char name[DG_DS_TABLE_MAX + 24];
+	int64_t n = 0;
+	dg_ds_index_name(table, i, name);
+	dg_rc rc = dg_db_query_int(db,
+				   dg_db_kind(db) == DG_STORE_SQLITE
+					   ? "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = ?"
+					   : "SELECT COUNT(*) FROM pg_indexes WHERE indexname = ?",
+				   DG_ARGS(DG_VT(name)), &n);
+	*out = rc == DG_OK && n > 0;
+	return rc;
+}
+
 dg_rc dg_ds_sql_lookup(struct dg_db *db, const char *resource_id, struct dg_ds_table *t)
 {
 	struct dg_rows *rows = NULL;
@@ -162,9 +181,10 @@ dg_rc dg_ds_sql_index(struct dg_db *db, const char *table, size_t ncols,
 {
 	size_t built = 0;
 	for (size_t i = 0; i < ncols; i++) {
-		char sql[256];
-		snprintf(sql, sizeof sql, "CREATE INDEX IF NOT EXISTS \"%.60s_i%zu\" ON \"%s\" (\"%s\")",
-			 table, i, table, names[i]);
+		char sql[256], index[DG_DS_TABLE_MAX + 24];
+		dg_ds_index_name(table, i, index);
+		snprintf(sql, sizeof sql, "CREATE INDEX IF NOT EXISTS \"%s\" ON \"%s\" (\"%s\")", index,
+			 table, names[i]);
 		if (dg_db_exec(db, sql, DG_NOARGS, NULL) == DG_OK)
 			built++;
 		else
@@ -265,7 +285,8 @@ dg_rc dg_ds_sql_count_add(struct dg_db *db, const char *resource_id, int64_t del
 {
 	return dg_db_exec(db,
 			  "UPDATE datastore_tables SET row_count = row_count + ?,"
-			  " updated_at = {{now_ms}} WHERE resource_id = ?",
+			  " updated_at = {{now_ms}}, version = " DG_DS_NEXT_VERSION
+			  " WHERE resource_id = ?",
 			  DG_ARGS(DG_VI(delta), DG_VT(resource_id)), NULL);
 }
 

@@ -38,6 +38,11 @@ struct dg_ds_table {
 	"CASE WHEN datastore_tables.version + 1 > {{now_ms}} THEN datastore_tables.version + 1"   \
 	" ELSE {{now_ms}} END"
 
+/* The index on the table's i-th field (0: the first after "_id"). */
+void dg_ds_index_name(const char *table, size_t i, char out[DG_DS_TABLE_MAX + 24]);
+/* Whether it exists (indexes are built after a load, and one may have failed). */
+dg_rc dg_ds_sql_index_exists(struct dg_db *db, const char *table, size_t i, bool *out) DG_MUST;
+
 /* "ds_<16 hex of a hash of resource_id>_<version>". */
 void dg_ds_table_name(const char *resource_id, int64_t version, char out[DG_DS_TABLE_MAX]);
 
