@@ -425,7 +425,7 @@ static void column_types(void **state)
 	b = get_as(mz, page, 200);
 	assert_non_null(strstr(b, "已完成"));
 	assert_non_null(strstr(b, "<td>3</td><td>2 <code>beds</code></td>"));
-	assert_non_null(strstr(b, "值“n/a”不是整数"));
+	assert_non_null(strstr(b, "值“n/a”不符合类型：整数"));
 	free(b);
 	/* the name column as int: every row is reported, the load does not crash */
 	job = posted_job(mz, "type_name=int&type_beds=int&type_opened=date");
@@ -435,7 +435,7 @@ static void column_types(void **state)
 	json_decref(done);
 	snprintf(page, sizeof page, COLS "?job=%lld", (long long)job);
 	b = get_as(mz, page, 200);
-	assert_non_null(strstr(b, "值“a”不是整数"));
+	assert_non_null(strstr(b, "值“a”不符合类型：整数"));
 	free(b);
 	/* strict: the job fails and says why; the table in force stays */
 	job = posted_job(mz, "type_name=&type_beds=int&type_opened=date&strict=true");
