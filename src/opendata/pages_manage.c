@@ -57,45 +57,49 @@ static dg_rc writer(struct dg_req *r, struct dg_db *db, const char **mine)
 	return rc;
 }
 
+/* What a request works on: the writer, and the dataset and resource its path names. */
+struct target {
+	struct dg_db *db;
+	const char *mine; /* the writer: a department code, or "*" */
+	json_t *pkg;	  /* the dataset, whole (private, closed, resources); released with the request */
+	json_t *res;	  /* its resource {rid} (borrowed from pkg) */
+};
+
+enum scope { S_WRITER, S_DATASET, S_RESOURCE };
+
 /*
- * The dataset named by the path, whole (private, closed and its resources),
- * when the requester may edit it; ENOTFOUND otherwise, as for none at all.
- * *pkg is released with the request.
+ * The request's target: the writer always; the dataset {id} (S_DATASET) and
+ * its resource {rid} (S_RESOURCE) when the writer may edit it, ENOTFOUND
+ * otherwise, as for none at all.
  */
-static dg_rc owned_dataset(struct dg_req *r, struct dg_db **db, const char **mine, json_t **pkg)
+static dg_rc target_of(struct dg_req *r, enum scope sc, struct target *t)
 {
-	const char *id = dg_kvs_get(&r->params, "id");
+	const char *id = dg_kvs_get(&r->params, "id"), *rid = dg_kvs_get(&r->params, "rid");
 	char *dept = NULL, *tier = NULL;
-	dg_rc rc = dg_req_db(r, db);
+	memset(t, 0, sizeof *t);
+	dg_rc rc = dg_req_db(r, &t->db);
 	if (!rc)
-		rc = writer(r, *db, mine);
-	if (!rc)
-		rc = id && strlen(id) <= 200 ? dg_od_package_owner(*db, id, r->arena, &dept, &tier)
-					     : DG_ENOTFOUND;
-	if (!rc && strcmp(*mine, "*") != 0 && strcmp(*mine, dept) != 0)
+		rc = writer(r, t->db, &t->mine);
+	if (rc || sc == S_WRITER)
+		return rc;
+	rc = id && strlen(id) <= 200 ? dg_od_package_owner(t->db, id, r->arena, &dept, &tier) : DG_ENOTFOUND;
+	if (!rc && strcmp(t->mine, "*") != 0 && strcmp(t->mine, dept) != 0)
 		rc = DG_ENOTFOUND;
 	if (!rc)
-		rc = dg_od_package_read(*db, id, true, pkg);
+		rc = dg_od_package_read(t->db, id, true, &t->pkg);
 	if (rc == DG_ENOTFOUND)
 		return dg_err_set(&r->err, rc, "%s", dg_t(r, "odp.err.no_dataset"));
-	if (!rc)
-		dg_arena_defer(r->arena, (void (*)(void *))json_decref, *pkg);
-	return rc;
-}
-
-/* The resource {rid} of pkg (borrowed); ENOTFOUND with the message when it has none. */
-static dg_rc owned_resource(struct dg_req *r, json_t *pkg, json_t **res)
-{
-	const char *rid = dg_kvs_get(&r->params, "rid");
+	if (rc)
+		return rc;
+	dg_arena_defer(r->arena, (void (*)(void *))json_decref, t->pkg);
+	if (sc == S_DATASET)
+		return DG_OK;
 	json_t *it;
 	size_t i;
-	json_array_foreach(json_object_get(pkg, "resources"), i, it) {
-		if (rid && strcmp(str_of(it, "id"), rid) == 0) {
-			*res = it;
-			return DG_OK;
-		}
-	}
-	return dg_err_set(&r->err, DG_ENOTFOUND, "%s", dg_t(r, "odp.manage.no_resource"));
+	json_array_foreach(json_object_get(t->pkg, "resources"), i, it)
+		if (rid && strcmp(str_of(it, "id"), rid) == 0)
+			t->res = it;
+	return t->res ? DG_OK : dg_err_set(&r->err, DG_ENOTFOUND, "%s", dg_t(r, "odp.manage.no_resource"));
 }
 
 /* ---- messages ---- */
@@ -165,15 +169,12 @@ static void error_title(struct dg_req *r, json_t *d, const char *title)
 
 static dg_rc page_list(struct dg_req *r)
 {
-	struct dg_db *db = NULL;
-	const char *mine = NULL;
+	struct target t;
 	json_t *list = NULL, *p;
 	size_t i;
-	dg_rc rc = dg_req_db(r, &db);
+	dg_rc rc = target_of(r, S_WRITER, &t);
 	if (!rc)
-		rc = writer(r, db, &mine);
-	if (!rc)
-		rc = dg_od_manage_list(db, strcmp(mine, "*") == 0 ? NULL : mine, &list);
+		rc = dg_od_manage_list(t.db, strcmp(t.mine, "*") == 0 ? NULL : t.mine, &list);
 	if (rc)
 		return rc;
 	json_array_foreach(list, i, p) {
@@ -190,7 +191,7 @@ static dg_rc page_list(struct dg_req *r)
 	if (done && (!strcmp(done, "saved") || !strcmp(done, "deleted")))
 		json_object_set_new(d, "done", json_string(dg_t(r, dg_arena_printf(r->arena, "odp.manage.done_%s", done))));
 	json_object_set_new(d, "datasets", list);
-	json_object_set_new(d, "all", json_boolean(strcmp(mine, "*") == 0));
+	json_object_set_new(d, "all", json_boolean(strcmp(t.mine, "*") == 0));
 	json_object_set_new(d, "title", json_string(dg_t(r, "odp.manage.title")));
 	return dg_page(r, 200, "data/manage.html", d);
 }
@@ -454,40 +455,30 @@ static dg_rc save_dataset(struct dg_req *r, struct dg_db *db, const char *mine, 
 
 static dg_rc page_new(struct dg_req *r)
 {
-	struct dg_db *db = NULL;
-	const char *mine = NULL;
-	dg_rc rc = dg_req_db(r, &db);
-	if (!rc)
-		rc = writer(r, db, &mine);
-	return rc ? rc : render_dataset(r, db, 200, mine, NULL, false, json_object());
+	struct target t;
+	dg_rc rc = target_of(r, S_WRITER, &t);
+	return rc ? rc : render_dataset(r, t.db, 200, t.mine, NULL, false, json_object());
 }
 
 static dg_rc post_new(struct dg_req *r)
 {
-	struct dg_db *db = NULL;
-	const char *mine = NULL;
-	dg_rc rc = dg_req_db(r, &db);
-	if (!rc)
-		rc = writer(r, db, &mine);
-	return rc ? rc : save_dataset(r, db, mine, NULL);
+	struct target t;
+	dg_rc rc = target_of(r, S_WRITER, &t);
+	return rc ? rc : save_dataset(r, t.db, t.mine, NULL);
 }
 
 static dg_rc page_edit(struct dg_req *r)
 {
-	struct dg_db *db = NULL;
-	const char *mine = NULL;
-	json_t *pkg = NULL;
-	dg_rc rc = owned_dataset(r, &db, &mine, &pkg);
-	return rc ? rc : render_dataset(r, db, 200, mine, pkg, false, json_object());
+	struct target t;
+	dg_rc rc = target_of(r, S_DATASET, &t);
+	return rc ? rc : render_dataset(r, t.db, 200, t.mine, t.pkg, false, json_object());
 }
 
 static dg_rc post_edit(struct dg_req *r)
 {
-	struct dg_db *db = NULL;
-	const char *mine = NULL;
-	json_t *pkg = NULL;
-	dg_rc rc = owned_dataset(r, &db, &mine, &pkg);
-	return rc ? rc : save_dataset(r, db, mine, pkg);
+	struct target t;
+	dg_rc rc = target_of(r, S_DATASET, &t);
+	return rc ? rc : save_dataset(r, t.db, t.mine, t.pkg);
 }
 
 /* ---- deletions behind a confirmation page ---- */
@@ -510,21 +501,17 @@ static dg_rc confirm_page(struct dg_req *r, json_t *pkg, json_t *res)
 
 static dg_rc page_delete(struct dg_req *r)
 {
-	struct dg_db *db = NULL;
-	const char *mine = NULL;
-	json_t *pkg = NULL;
-	dg_rc rc = owned_dataset(r, &db, &mine, &pkg);
-	return rc ? rc : confirm_page(r, pkg, NULL);
+	struct target t;
+	dg_rc rc = target_of(r, S_DATASET, &t);
+	return rc ? rc : confirm_page(r, t.pkg, NULL);
 }
 
 static dg_rc post_delete(struct dg_req *r)
 {
-	struct dg_db *db = NULL;
-	const char *mine = NULL;
-	json_t *pkg = NULL;
-	dg_rc rc = owned_dataset(r, &db, &mine, &pkg);
+	struct target t;
+	dg_rc rc = target_of(r, S_DATASET, &t);
 	if (!rc)
-		rc = dg_od_package_delete(db, str_of(pkg, "id"), dg_now_ms());
+		rc = dg_od_package_delete(t.db, str_of(t.pkg, "id"), dg_now_ms());
 	if (!rc)
 		dg_reply_redirect(r, "/data/manage?done=deleted");
 	return rc;
@@ -592,67 +579,47 @@ static dg_rc save_resource(struct dg_req *r, struct dg_db *db, json_t *pkg, json
 
 static dg_rc page_res_new(struct dg_req *r)
 {
-	struct dg_db *db = NULL;
-	const char *mine = NULL;
-	json_t *pkg = NULL;
-	dg_rc rc = owned_dataset(r, &db, &mine, &pkg);
-	return rc ? rc : render_resource(r, 200, pkg, NULL, false, json_object());
+	struct target t;
+	dg_rc rc = target_of(r, S_DATASET, &t);
+	return rc ? rc : render_resource(r, 200, t.pkg, NULL, false, json_object());
 }
 
 static dg_rc post_res_new(struct dg_req *r)
 {
-	struct dg_db *db = NULL;
-	const char *mine = NULL;
-	json_t *pkg = NULL;
-	dg_rc rc = owned_dataset(r, &db, &mine, &pkg);
-	return rc ? rc : save_resource(r, db, pkg, NULL);
+	struct target t;
+	dg_rc rc = target_of(r, S_DATASET, &t);
+	return rc ? rc : save_resource(r, t.db, t.pkg, NULL);
 }
 
 static dg_rc page_res_edit(struct dg_req *r)
 {
-	struct dg_db *db = NULL;
-	const char *mine = NULL;
-	json_t *pkg = NULL, *res = NULL;
-	dg_rc rc = owned_dataset(r, &db, &mine, &pkg);
-	if (!rc)
-		rc = owned_resource(r, pkg, &res);
-	return rc ? rc : render_resource(r, 200, pkg, res, false, json_object());
+	struct target t;
+	dg_rc rc = target_of(r, S_RESOURCE, &t);
+	return rc ? rc : render_resource(r, 200, t.pkg, t.res, false, json_object());
 }
 
 static dg_rc post_res_edit(struct dg_req *r)
 {
-	struct dg_db *db = NULL;
-	const char *mine = NULL;
-	json_t *pkg = NULL, *res = NULL;
-	dg_rc rc = owned_dataset(r, &db, &mine, &pkg);
-	if (!rc)
-		rc = owned_resource(r, pkg, &res);
-	return rc ? rc : save_resource(r, db, pkg, res);
+	struct target t;
+	dg_rc rc = target_of(r, S_RESOURCE, &t);
+	return rc ? rc : save_resource(r, t.db, t.pkg, t.res);
 }
 
 static dg_rc page_res_delete(struct dg_req *r)
 {
-	struct dg_db *db = NULL;
-	const char *mine = NULL;
-	json_t *pkg = NULL, *res = NULL;
-	dg_rc rc = owned_dataset(r, &db, &mine, &pkg);
-	if (!rc)
-		rc = owned_resource(r, pkg, &res);
-	return rc ? rc : confirm_page(r, pkg, res);
+	struct target t;
+	dg_rc rc = target_of(r, S_RESOURCE, &t);
+	return rc ? rc : confirm_page(r, t.pkg, t.res);
 }
 
 static dg_rc post_res_delete(struct dg_req *r)
 {
-	struct dg_db *db = NULL;
-	const char *mine = NULL;
-	json_t *pkg = NULL, *res = NULL;
-	dg_rc rc = owned_dataset(r, &db, &mine, &pkg);
+	struct target t;
+	dg_rc rc = target_of(r, S_RESOURCE, &t);
 	if (!rc)
-		rc = owned_resource(r, pkg, &res);
+		rc = dg_od_resource_delete(t.db, str_of(t.res, "id"), dg_now_ms());
 	if (!rc)
-		rc = dg_od_resource_delete(db, str_of(res, "id"), dg_now_ms());
-	if (!rc)
-		dg_reply_redirect(r, dg_arena_printf(r->arena, "/data/datasets/%s/edit?done=res_deleted#resources", str_of(pkg, "name")));
+		dg_reply_redirect(r, dg_arena_printf(r->arena, "/data/datasets/%s/edit?done=res_deleted#resources", str_of(t.pkg, "name")));
 	return rc;
 }
 
@@ -780,31 +747,25 @@ static dg_rc add_job(struct dg_req *r, struct dg_db *db, json_t *d)
 
 static dg_rc page_columns(struct dg_req *r)
 {
-	struct dg_db *db = NULL;
-	const char *mine = NULL;
-	json_t *pkg = NULL, *res = NULL, *d = json_object();
-	dg_rc rc = owned_dataset(r, &db, &mine, &pkg);
+	struct target t;
+	json_t *d = json_object();
+	dg_rc rc = target_of(r, S_RESOURCE, &t);
 	if (!rc)
-		rc = owned_resource(r, pkg, &res);
-	if (!rc)
-		rc = add_job(r, db, d);
+		rc = add_job(r, t.db, d);
 	if (rc) {
 		json_decref(d);
 		return rc;
 	}
-	return render_columns(r, db, 200, pkg, res, d);
+	return render_columns(r, t.db, 200, t.pkg, t.res, d);
 }
 
 static dg_rc post_columns(struct dg_req *r)
 {
-	struct dg_db *db = NULL;
-	const char *mine = NULL;
-	json_t *pkg = NULL, *res = NULL;
+	struct target tg;
 	struct dg_ds_table t = {0};
-	dg_rc rc = owned_dataset(r, &db, &mine, &pkg);
-	if (!rc)
-		rc = owned_resource(r, pkg, &res);
-	const char *rid = str_of(res, "id");
+	dg_rc rc = target_of(r, S_RESOURCE, &tg);
+	struct dg_db *db = tg.db;
+	const char *rid = str_of(tg.res, "id");
 	if (!rc && (rc = dg_ds_sql_lookup(db, rid, &t)) == DG_ENOTFOUND)
 		rc = dg_err_set(&r->err, rc, "%s", dg_t(r, "odp.manage.no_table"));
 	if (rc)
@@ -844,10 +805,10 @@ static dg_rc post_columns(struct dg_req *r)
 	}
 	if (json_object_get(d, "errors")) {
 		dg_form_keep_values(r, d);
-		return render_columns(r, db, 422, pkg, res, d);
+		return render_columns(r, db, 422, tg.pkg, tg.res, d);
 	}
 	json_decref(d);
-	dg_reply_redirect(r, dg_arena_printf(r->arena, "/data/datasets/%s/resources/%s/columns?job=%lld#job", str_of(pkg, "name"), rid,
+	dg_reply_redirect(r, dg_arena_printf(r->arena, "/data/datasets/%s/resources/%s/columns?job=%lld#job", str_of(tg.pkg, "name"), rid,
 					     (long long)json_integer_value(json_object_get(result, "job_id"))));
 	json_decref(result);
 	return DG_OK;

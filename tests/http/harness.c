@@ -33,6 +33,7 @@
 #include "demo/demo.h"
 #include "http/server.h"
 #include "jobs/jobs.h"
+#include "opendata/datastore.h"
 
 struct th_srv {
 	struct dg_app app;
@@ -156,6 +157,19 @@ static int rm_one(const char *path, const struct stat *st, int flag, struct FTW 
 	(void)flag;
 	(void)ftw;
 	return remove(path);
+}
+
+struct th_srv *th_start_loads(char *dir)
+{
+	struct th_opts o = {.demo = true, .job_workers = 1, .job_lease_sec = 5};
+	dg_datastore_register_jobs();
+	return mkdtemp(dir) ? th_start_opts(&o) : NULL;
+}
+
+void th_stop_loads(struct th_srv *s, const char *dir)
+{
+	th_stop(s);
+	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 void th_stop(struct th_srv *s)

@@ -47,6 +47,14 @@ int th_group_setup(void **state);
 int th_group_teardown(void **state);
 struct th_srv *th_start_opts(const struct th_opts *o);
 void th_stop(struct th_srv *s);
+/*
+ * A demo server whose one job worker runs datastore loads (5 s lease), and
+ * a new scratch folder made from the mkdtemp template dir, for the files to
+ * load; NULL when either cannot be made. th_stop_loads stops the server and
+ * removes the folder.
+ */
+struct th_srv *th_start_loads(char *dir);
+void th_stop_loads(struct th_srv *s, const char *dir);
 struct dg_app *th_app(struct th_srv *s);
 unsigned th_port(struct th_srv *s);
 /* "http://127.0.0.1:PORT" + path, malloc'd */

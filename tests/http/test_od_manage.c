@@ -357,8 +357,12 @@ static char *column_type(const char *col)
 	return type;
 }
 
-/* The job id in a columns page's redirect. */
-static int64_t posted_job(struct th_client *c, const char *body)
+/*
+ * Post the columns form (body without the token) as c, wait for the load it
+ * queued to end in state want, and return the columns page that shows it
+ * (malloc'd).
+ */
+static char *reload_as(struct th_client *c, const char *body, const char *want)
 {
 	struct th_resp r = {0};
 	char *csrf = th_csrf(c, COLS), *full = NULL;
@@ -369,11 +373,18 @@ static int64_t posted_job(struct th_client *c, const char *body)
 	const char *j = strstr(loc, "job=");
 	assert_non_null(j);
 	int64_t id = strtoll(j + 4, NULL, 10);
+	json_t *job = th_wait_job(srv, id);
+	assert_non_null(job);
+	assert_string_equal(json_string_value(json_object_get(job, "state")), want);
+	json_decref(job);
+	char page[700];
+	snprintf(page, sizeof page, COLS "?job=%lld", (long long)id);
+	char *b = get_as(c, page, 200);
 	free(loc);
 	free(full);
 	free(csrf);
 	th_resp_release(&r);
-	return id;
+	return b;
 }
 
 static void column_types(void **state)
@@ -411,40 +422,20 @@ static void column_types(void **state)
 	free(csrf);
 	assert_int_equal(count_of("SELECT COUNT(*) FROM jobs WHERE kind = ?", "datastore.load"), jobs);
 	/* beds as int: a job, the row that does not fit reported by line and column */
-	int64_t job = posted_job(mz, "type_name=&type_beds=int&type_opened=");
-	assert_true(job > 0);
-	json_t *done = th_wait_job(srv, job);
-	assert_non_null(done);
-	assert_string_equal(json_string_value(json_object_get(done, "state")), "done");
-	json_decref(done);
-	t = column_type("beds");
-	assert_string_equal(t, "int");
-	free(t);
-	char page[700];
-	snprintf(page, sizeof page, COLS "?job=%lld", (long long)job);
-	b = get_as(mz, page, 200);
+	b = reload_as(mz, "type_name=&type_beds=int&type_opened=", "done");
 	assert_non_null(strstr(b, "已完成"));
 	assert_non_null(strstr(b, "<td>3</td><td>2 <code>beds</code></td>"));
 	assert_non_null(strstr(b, "值“n/a”不符合类型：整数"));
 	free(b);
+	t = column_type("beds");
+	assert_string_equal(t, "int");
+	free(t);
 	/* the name column as int: every row is reported, the load does not crash */
-	job = posted_job(mz, "type_name=int&type_beds=int&type_opened=date");
-	done = th_wait_job(srv, job);
-	assert_non_null(done);
-	assert_string_equal(json_string_value(json_object_get(done, "state")), "done");
-	json_decref(done);
-	snprintf(page, sizeof page, COLS "?job=%lld", (long long)job);
-	b = get_as(mz, page, 200);
+	b = reload_as(mz, "type_name=int&type_beds=int&type_opened=date", "done");
 	assert_non_null(strstr(b, "值“a”不符合类型：整数"));
 	free(b);
 	/* strict: the job fails and says why; the table in force stays */
-	job = posted_job(mz, "type_name=&type_beds=int&type_opened=date&strict=true");
-	done = th_wait_job(srv, job);
-	assert_non_null(done);
-	assert_string_equal(json_string_value(json_object_get(done, "state")), "failed");
-	json_decref(done);
-	snprintf(page, sizeof page, COLS "?job=%lld", (long long)job);
-	b = get_as(mz, page, 200);
+	b = reload_as(mz, "type_name=&type_beds=int&type_opened=date&strict=true", "failed");
 	assert_non_null(strstr(b, "失败原因"));
 	free(b);
 	t = column_type("opened");
@@ -484,11 +475,7 @@ static void admin_picks_the_department(void **state)
 static int setup(void **state)
 {
 	(void)state;
-	struct th_opts o = {.demo = true, .job_workers = 1, .job_lease_sec = 5};
-	dg_datastore_register_jobs();
-	if (!mkdtemp(tmpdir))
-		return -1;
-	srv = th_start_opts(&o);
+	srv = th_start_loads(tmpdir);
 	if (!srv)
 		return -1;
 	mz = signed_in(DG_DEMO_STAFF);
@@ -501,14 +488,12 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	char cmd[128];
 	th_client_free(mz);
 	th_client_free(rs);
 	th_client_free(cit);
 	th_client_free(adm);
-	th_stop(srv);
-	snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
+	th_stop_loads(srv, tmpdir);
+	return 0;
 }
 
 int main(void)
