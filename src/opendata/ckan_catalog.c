@@ -616,11 +616,11 @@ static void read_extras(struct dg_arena *a, json_t *params, struct dg_od_pkg_in 
 	json_t *extras = json_object_get(params, "extras");
 	size_t n = json_array_size(extras);
 	if (extras && !json_is_array(extras)) {
-		add_err(errs, "extras", "Must be a list of {\"key\", \"value\"}");
+		add_errk(errs, "extras", "extras_list", NULL, "Must be a list of {\"key\", \"value\"}");
 		return;
 	}
 	if (n > EXTRAS_MAX) {
-		add_err(errs, "extras", "At most 50 extras");
+		add_errk(errs, "extras", "extras_many", NULL, "At most 50 extras");
 		return;
 	}
 	p->extra_keys = dg_arena_alloc(a, (n + 1) * sizeof *p->extra_keys);
@@ -630,15 +630,15 @@ static void read_extras(struct dg_arena *a, json_t *params, struct dg_od_pkg_in 
 		const char *k = str_of(e, "key"), *v = str_of(e, "value");
 		if (!k || !k[0] || strlen(k) > 100 || !v || strlen(v) > 10000 ||
 		    !dg_utf8_valid(k, strlen(k)) || !dg_utf8_valid(v, strlen(v))) {
-			add_err(errs, "extras", "Each extra needs a key (1 to 100 characters) and a"
-						" string value (at most 10000)");
+			add_errk(errs, "extras", "extra_bad", NULL,
+				 "Each extra needs a key (1 to 100 characters) and a string value (at most 10000)");
 			continue;
 		}
 		for (size_t j = 0; j < i; j++)
 			if (json_equal(json_object_get(json_array_get(extras, j), "key"), json_object_get(e, "key"))) {
 				char msg[160];
 				snprintf(msg, sizeof msg, "Duplicate key \"%.100s\"", k);
-				add_err(errs, "extras", msg);
+				add_errk(errs, "extras", "extra_dup", k, msg);
 			}
 		if (strcmp(k, "update_frequency") == 0)
 			p->frequency = v;
@@ -686,11 +686,11 @@ static void read_resources(struct dg_arena *a, json_t *params, struct dg_od_pkg_
 	json_t *list = json_object_get(params, "resources");
 	size_t n = json_array_size(list);
 	if (list && !json_is_array(list)) {
-		add_err(errs, "resources", "Must be a list");
+		add_errk(errs, "resources", "resources_list", NULL, "Must be a list");
 		return;
 	}
 	if (n > RESOURCES_MAX) {
-		add_err(errs, "resources", "At most 100 resources");
+		add_errk(errs, "resources", "resources_many", NULL, "At most 100 resources");
 		return;
 	}
 	p->res = dg_arena_alloc(a, (n + 1) * sizeof *p->res);
@@ -699,7 +699,7 @@ static void read_resources(struct dg_arena *a, json_t *params, struct dg_od_pkg_
 	for (size_t i = 0; i < n; i++) {
 		json_t *rerr = json_object(), *src = json_array_get(list, i);
 		if (!json_is_object(src))
-			add_err(rerr, "url", "Each resource must be an object");
+			add_errk(rerr, "url", "resource_object", NULL, "Each resource must be an object");
 		else
 			read_resource(a, src, &p->res[p->nres++], rerr);
 		json_object_del(rerr, DG_CKAN_KEYS); /* nested in the API's answer: CKAN's text only */

@@ -144,12 +144,17 @@ static void page_errors(struct dg_req *r, json_t *errs, const char *const (*map)
 		dg_rc rc = dg_buf_addf(&b, "%s%s",
 				       dg_t(r, dg_arena_printf(r->arena, "%s.%s", labels, to)),
 				       dg_t(r, "odp.manage.colon"));
+		size_t shown = 0;
 		for (size_t i = 0; !rc && i < json_array_size(msgs); i++) {
 			const char *k = json_string_value(json_array_get(fk, i));
-			const char *m = k ? v_message(r, k)
-					  : dg_arena_printf(r->arena, "%s (%s)", dg_t(r, "odp.v.invalid"),
-							    json_string_value(json_array_get(msgs, i)));
-			rc = dg_buf_addf(&b, "%s%s", i ? dg_t(r, "odp.manage.sep") : "", m);
+			const char *text = json_string_value(json_array_get(msgs, i));
+			if (!k && !text && json_object_size(json_array_get(msgs, i)) == 0)
+				continue; /* a nested resource with nothing wrong */
+			/* a message without a key is shown as the API's; a nested one (a resource's) as "not valid" */
+			const char *m = k      ? v_message(r, k)
+					: text ? dg_arena_printf(r->arena, "%s (%s)", dg_t(r, "odp.v.invalid"), text)
+					       : dg_t(r, "odp.v.invalid");
+			rc = dg_buf_addf(&b, "%s%s", shown++ ? dg_t(r, "odp.manage.sep") : "", m);
 		}
 		dg_form_error(d, to, dg_buf_str(&b));
 		dg_buf_release(&b);

@@ -472,6 +472,34 @@ static void admin_picks_the_department(void **state)
 	json_decref(pkg);
 }
 
+/* The API shares the rules and keeps CKAN's answer: English messages, no page keys. */
+static void api_answer_unchanged(void **state)
+{
+	(void)state;
+	char *auth = th_token_header(srv, DG_DEMO_STAFF, DG_DEMO_PASSWORD);
+	assert_non_null(auth);
+	const char *h[] = {auth, NULL};
+	const char *body = "{\"name\":\"Bad Name\",\"owner_org\":\"mz\",\"author_email\":\"nope\","
+			   "\"resources\":[{\"url\":\"javascript:x\"}]}";
+	struct th_client *c = th_client_new(srv);
+	struct th_resp r = {0};
+	assert_int_equal(th_request(c, "POST", "/api/3/action/package_create", "application/json", body,
+				    strlen(body), h, &r),
+			 409);
+	json_t *ans = json_loads(r.body, 0, NULL), *e = json_object_get(ans, "error");
+	assert_string_equal(json_string_value(json_object_get(e, "__type")), "Validation Error");
+	assert_non_null(strstr(json_string_value(json_array_get(json_object_get(e, "name"), 0)), "lowercase"));
+	assert_string_equal(json_string_value(json_array_get(json_object_get(e, "author_email"), 0)),
+			    "Email nope is not a valid format");
+	assert_null(json_object_get(e, "__keys"));
+	assert_null(json_object_get(json_array_get(json_object_get(e, "resources"), 0), "__keys"));
+	assert_non_null(json_object_get(json_array_get(json_object_get(e, "resources"), 0), "url"));
+	json_decref(ans);
+	th_resp_release(&r);
+	th_client_free(c);
+	free(auth);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -507,6 +535,7 @@ int main(void)
 		cmocka_unit_test(delete_dataset),
 		cmocka_unit_test(column_types),
 		cmocka_unit_test(admin_picks_the_department),
+		cmocka_unit_test(api_answer_unchanged),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
