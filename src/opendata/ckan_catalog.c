@@ -533,7 +533,7 @@ static bool id_ok(const char *s)
 	return true;
 }
 
-static char *new_uuid(struct dg_arena *a)
+char *dg_ckan_new_id(struct dg_arena *a)
 {
 	unsigned char b[16];
 	dg_rand_bytes(b, sizeof b);
@@ -663,7 +663,7 @@ static void read_extras(struct dg_arena *a, json_t *params, struct dg_od_pkg_in 
 static void read_resource(struct dg_arena *a, json_t *src, struct dg_od_res_in *res, json_t *rerr)
 {
 	const char *id = str_of(src, "id");
-	res->id = id && id[0] ? id : new_uuid(a);
+	res->id = id && id[0] ? id : dg_ckan_new_id(a);
 	if (!id_ok(res->id))
 		add_errk(rerr, "id", "id_chars", NULL, "Must be 1 to 100 of a-z A-Z 0-9 - _");
 	res->url = text_field(src, "url", 2000, rerr);
@@ -779,7 +779,7 @@ static void read_package(struct dg_arena *a, json_t *params, json_t *old, struct
 	else if (id && id[0] && !id_ok(id))
 		add_errk(errs, "id", "id_chars", NULL, "Must be 1 to 100 of a-z A-Z 0-9 - _");
 	else
-		p->id = id && id[0] ? id : new_uuid(a);
+		p->id = id && id[0] ? id : dg_ckan_new_id(a);
 }
 
 dg_rc dg_ckan_writer(struct dg_req *r, struct dg_db *db, bool token_only, const char **out)

@@ -16,6 +16,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 
+#include "core/arena.h"
 #include "http/req.h"
 #include "store/store.h"
 
@@ -79,5 +80,8 @@ dg_rc dg_ckan_package_save(struct dg_req *r, struct dg_db *db, json_t *params, j
  */
 dg_rc dg_ckan_resource_save(struct dg_req *r, struct dg_db *db, const char *pkg_id, json_t *src,
 			    bool create, const char **rid, json_t **errs) DG_MUST;
+
+/* A new dataset or resource id (a random UUID, as CKAN's), in arena a. */
+char *dg_ckan_new_id(struct dg_arena *a);
 
 #endif
