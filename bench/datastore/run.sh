@@ -12,7 +12,12 @@
 #    a sort, a page at offset 100 and the total), requests per second and
 #    p99, next to the same two statements (the count and the page) sent
 #    straight to the store: sqlite3 CLI loops (one process per core) and
-#    pgbench with the same clients. Ratio dgov / store.
+#    pgbench with the same clients. Ratio dgov / store. Measured twice:
+#    "same" repeats one query (as a reader paging through one filter does:
+#    dgov answers the total it remembered for the table's version, the
+#    store counts again), "new" gives every request a filter not asked
+#    before (a third condition, capital_wan >= a value that changes each
+#    time), so dgov counts every time too.
 #
 # Environment: DGOV_BIN (build/dgov), BENCH_ROWS (1000000), BENCH_SECONDS
 # (10), BENCH_CONNECTIONS (32), BENCH_THREADS (2). Not a test: nothing here
@@ -74,31 +79,70 @@ load() {
 	L2=$(rate "$ROWS" "$t0" "$t2")
 }
 
-# search NAME: wrk on datastore_search, then stops dgov; sets RPS, P99
+# the "new" query: each wrk thread counts up its own lower bounds (tenths of
+# 10 000 wan, never the same twice in a run), URL-encoded in the request
+cat >"$TMP/new.lua" <<'LUA'
+local id, n = 0, 0
+function setup(thread)
+	id = id + 1
+	thread:set("id", id)
+end
+local function enc(s)
+	return (s:gsub("[^%w%-_%.~]", function(c) return string.format("%%%02X", string.byte(c)) end))
+end
+function request()
+	n = n + 1
+	local v = (n * 8 + id) % 25000 / 10
+	local f = '{"district":"海曙区","status":"存续","capital_wan":{"gte":' .. v .. '}}'
+	return wrk.format(nil, wrk.path .. "&filters=" .. enc(f))
+end
+LUA
+QS_NEW="resource_id=$RES&limit=20&offset=100&sort=capital_wan%20desc"
+NEW_FILTER="$FILTER AND capital_wan >= :v"
+# the peer's "new" values: the same spread, drawn at random
+new_value() { awk -v s="$RANDOM" 'BEGIN {srand(s); printf "%.1f", int(rand() * 25000) / 10}'; }
+
+# wrk_errors WHAT OUTPUT: say when wrk saw errors (a refused or timed-out
+# request is not a request per second of the kind measured)
+wrk_errors() {
+	grep -E 'Non-2xx|Socket errors' <<<"$2" | sed "s/^/# $1: /" >&2 || true
+}
+
+# search NAME: wrk on datastore_search (same, then new), then stops dgov;
+# sets RPS, P99 (same) and RPS2, P99_2 (new)
 search() {
 	local total
 	total=$(curl -s "$URL/api/3/action/datastore_search?$QS" | grep -o '"total":[0-9]*' | head -n1)
 	[[ -n $total ]] || { echo "bench: datastore_search failed" >&2; exit 1; }
 	echo "# $1: $total rows match" >&2
 	local out
-	out=$(wrk -t"$THREADS" -c"$CONNS" -d"${SECS}s" --latency "$URL/api/3/action/datastore_search?$QS")
+	out=$(wrk -t"$THREADS" -c"$CONNS" -d"${SECS}s" --timeout 60s --latency \
+		"$URL/api/3/action/datastore_search?$QS")
+	wrk_errors "$1 same" "$out"
+	RPS=$(awk '/Requests\/sec:/ {print $2}' <<<"$out")
+	P99=$(awk '$1 == "99%" {print $2}' <<<"$out")
+	out=$(wrk -t"$THREADS" -c"$CONNS" -d"${SECS}s" --timeout 60s --latency -s "$TMP/new.lua" \
+		"$URL/api/3/action/datastore_search?$QS_NEW")
+	wrk_errors "$1 new" "$out"
+	RPS2=$(awk '/Requests\/sec:/ {print $2}' <<<"$out")
+	P99_2=$(awk '$1 == "99%" {print $2}' <<<"$out")
 	kill "$DGOV_PID"
 	wait "$DGOV_PID" 2>/dev/null || true
 	DGOV_PID=
-	RPS=$(awk '/Requests\/sec:/ {print $2}' <<<"$out")
-	P99=$(awk '$1 == "99%" {print $2}' <<<"$out")
 }
 
 table_of() { "$@" "SELECT table_name FROM datastore_tables WHERE resource_id = '$RES'"; }
 
-report() { # name load-readable load-indexed peer-load rps p99 peer-qps
-	printf '%-11s %11s %11s %11s %6s %9s %8s %11s %6s\n' "$1" "$2" "$3" "$4" "$(ratio "$2" "$4")" \
-		"$5" "$6" "$7" "$(ratio "$5" "$7")"
+report() { # name load-readable load-indexed peer-load rps p99 peer-qps rps2 p99_2 peer-qps2
+	printf '%-11s %11s %11s %11s %6s %9s %8s %9s %6s %9s %8s %9s %6s\n' "$1" "$2" "$3" "$4" \
+		"$(ratio "$2" "$4")" "$5" "$6" "$7" "$(ratio "$5" "$7")" "$8" "$9" "${10}" \
+		"$(ratio "$8" "${10}")"
 }
 
 echo "# $ROWS rows ($(du -h "$CSV" | cut -f1)); search: wrk -t$THREADS -c$CONNS -d${SECS}s, filter on 2 columns, sort, offset 100, total"
-printf '%-11s %11s %11s %11s %6s %9s %8s %11s %6s\n' store load_rows/s +indexes store_rows/s ratio \
-	search/s p99 store_q/s ratio
+echo "# same: one query repeated; new: a third condition that changes every request"
+printf '%-11s %11s %11s %11s %6s %9s %8s %9s %6s %9s %8s %9s %6s\n' store load_rows/s +indexes \
+	store_rows/s ratio same/s p99 store/s ratio new/s p99 store/s ratio
 
 # SQLite
 SQ=(sqlite3 "$TMP/bench.db")
@@ -114,16 +158,32 @@ peer_load=$(rate "$ROWS" "$t0" "$t1")
 # the query on dgov's own table (with its indexes), one CLI loop per core for
 # the same seconds as wrk: each pair answers 21 lines (the count, 20 rows)
 procs=$(nproc)
+# sqlite_peer FILE: pairs per second of the statements in FILE
+sqlite_peer() {
+	rm -f "$TMP"/q.[0-9]*
+	for i in $(seq 1 "$procs"); do
+		(timeout "$SECS" sqlite3 "$TMP/bench.db" <"$1" | wc -l >"$TMP/q.$i") &
+	done
+	wait
+	local lines
+	lines=$(cat "$TMP"/q.[0-9]* | awk '{n += $1} END {print n}')
+	awk -v l="$lines" -v s="$SECS" 'BEGIN {printf "%.1f", l / 21 / s}'
+}
 {
 	for _ in $(seq 1 100000); do echo "${COUNT//%T%/\"$T\"};"; echo "${PAGE//%T%/\"$T\"};"; done
 } >"$TMP/q.sql"
-for i in $(seq 1 "$procs"); do
-	(timeout "$SECS" sqlite3 "$TMP/bench.db" <"$TMP/q.sql" | wc -l >"$TMP/q.$i") &
-done
-wait
-lines=$(cat "$TMP"/q.[0-9]* | awk '{n += $1} END {print n}')
-peer_q=$(awk -v l="$lines" -v s="$SECS" 'BEGIN {printf "%.1f", l / 21 / s}')
-report sqlite "$L1" "$L2" "$peer_load" "$RPS" "$P99" "$peer_q"
+peer_q=$(sqlite_peer "$TMP/q.sql")
+C2=${COUNT//$FILTER/$NEW_FILTER} P2=${PAGE//$FILTER/$NEW_FILTER}
+awk -v c="${C2//%T%/\"$T\"}" -v p="${P2//%T%/\"$T\"}" 'BEGIN {
+	srand(7)
+	for (i = 0; i < 100000; i++) {
+		v = sprintf("%.1f", int(rand() * 25000) / 10)
+		a = c; b = p; gsub(/:v/, v, a); gsub(/:v/, v, b)
+		print a ";"; print b ";"
+	}
+}' >"$TMP/q2.sql"
+peer_q2=$(sqlite_peer "$TMP/q2.sql")
+report sqlite "$L1" "$L2" "$peer_load" "$RPS" "$P99" "$peer_q" "$RPS2" "$P99_2" "$peer_q2"
 
 # PostgreSQL
 if bench_pg_start bench peer; then
@@ -141,9 +201,20 @@ if bench_pg_start bench peer; then
 		echo "${COUNT//%T%/\"$T\"};"
 		echo "${PAGE//%T%/\"$T\"};"
 	} >"$TMP/q.pgbench"
-	peer_q=$("$PGBIN/pgbench" -n -h 127.0.0.1 -p "$PGPORT" -U postgres -c "$CONNS" -j "$THREADS" -T "$SECS" \
-		-f "$TMP/q.pgbench" bench 2>/dev/null | awk '/^tps = / {printf "%.0f", $3}')
-	report postgresql "$L1" "$L2" "$peer_load" "$RPS" "$P99" "$peer_q"
+	{
+		# pgbench draws integers: tenths, as the other two
+		echo '\set v random(0, 24999)'
+		C2=${COUNT//$FILTER/${NEW_FILTER/:v/:v \/ 10.0}} P2=${PAGE//$FILTER/${NEW_FILTER/:v/:v \/ 10.0}}
+		echo "${C2//%T%/\"$T\"};"
+		echo "${P2//%T%/\"$T\"};"
+	} >"$TMP/q2.pgbench"
+	pgb() {
+		"$PGBIN/pgbench" -n -h 127.0.0.1 -p "$PGPORT" -U postgres -c "$CONNS" -j "$THREADS" -T "$SECS" \
+			-f "$1" bench 2>/dev/null | awk '/^tps = / {printf "%.0f", $3}'
+	}
+	peer_q=$(pgb "$TMP/q.pgbench")
+	peer_q2=$(pgb "$TMP/q2.pgbench")
+	report postgresql "$L1" "$L2" "$peer_load" "$RPS" "$P99" "$peer_q" "$RPS2" "$P99_2" "$peer_q2"
 else
 	echo "# PostgreSQL 15 is not installed here: only SQLite measured"
 fi

@@ -8,6 +8,7 @@
 
 #include "auth/keys.h"
 #include "core/str.h"
+#include "http/upload.h"
 #include "web/page.h"
 
 static const char *str_of(const json_t *o, const char *k)
@@ -117,11 +118,10 @@ void case_check_page(struct dg_req *r, const json_t *page, json_t *answers, json
 
 const char *case_sniff(const unsigned char *p, size_t n)
 {
-	if (n >= 5 && !memcmp(p, "%PDF-", 5))
-		return "application/pdf";
-	if (n >= 3 && p[0] == 0xFF && p[1] == 0xD8 && p[2] == 0xFF)
-		return "image/jpeg";
-	if (n >= 8 && !memcmp(p, "\x89PNG\r\n\x1a\n", 8))
-		return "image/png";
-	return NULL;
+	/* of the types uploads can be, a case takes documents and photos only */
+	const char *t = dg_upload_sniff(p, n);
+	return t && (!strcmp(t, "application/pdf") || !strcmp(t, "image/jpeg") ||
+		     !strcmp(t, "image/png"))
+		       ? t
+		       : NULL;
 }

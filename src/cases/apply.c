@@ -8,7 +8,6 @@
  */
 #include "cases/internal.h"
 
-#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -16,15 +15,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <sodium.h>
 
 #include "app/app.h"
 #include "auth/auth.h"
 #include "cal/cal.h"
 #include "catalog/catalog.h"
 #include "core/log.h"
-#include "core/rand.h"
 #include "core/str.h"
+#include "http/upload.h"
 #include "web/page.h"
 
 static const char *str_of(const json_t *o, const char *k)
@@ -377,25 +375,10 @@ static dg_rc keep_upload(struct dg_req *r, int64_t case_id, const struct dg_uplo
 			 const char *mime, const char *stage, int64_t *id)
 {
 	char dir[4096], name[33], path[4200], hex[65];
-	unsigned char buf[65536], sum[crypto_hash_sha256_BYTES];
-	crypto_hash_sha256_state st;
 	snprintf(dir, sizeof(dir), "%s/cases", r->app->cfg.data_dir);
-	if (mkdir(dir, 0700) && errno != EEXIST)
+	if (dg_upload_keep(u, dir, name, hex))
 		return dg_err_set(&r->err, DG_EIO, "%s", dg_t(r, "cases.err.file_store"));
-	int fd = open(u->path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return dg_err_set(&r->err, DG_EIO, "%s", dg_t(r, "cases.err.file_store"));
-	crypto_hash_sha256_init(&st);
-	ssize_t got;
-	while ((got = read(fd, buf, sizeof(buf))) > 0)
-		crypto_hash_sha256_update(&st, buf, (unsigned long long)got);
-	close(fd);
-	crypto_hash_sha256_final(&st, sum);
-	sodium_bin2hex(hex, sizeof(hex), sum, sizeof(sum));
-	dg_rand_hex(name, 16);
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	if (got < 0 || rename(u->path, path))
-		return dg_err_set(&r->err, DG_EIO, "%s", dg_t(r, "cases.err.file_store"));
 	struct dg_db *db = NULL;
 	dg_rc rc = dg_req_db(r, &db);
 	const char *fname = u->filename && *u->filename && dg_utf8_valid(u->filename, strlen(u->filename)) &&

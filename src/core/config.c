@@ -23,6 +23,7 @@ void dg_config_defaults(struct dg_config *c)
 		.job_lease_sec = 30,
 		.max_body = (size_t)10 << 20,
 		.max_upload = (size_t)50 << 20,
+		.max_resource = (size_t)50 << 20,
 		.max_header = (size_t)16 << 10,
 		.log_level = DG_LOG_INFO,
 		.pwhash = DG_PWHASH_INTERACTIVE,
@@ -106,6 +107,12 @@ static dg_rc set(struct dg_config *c, const char *key, const char *v, struct dg_
 	} else if (strcmp(key, "max-body") == 0) {
 		if (!(rc = parse_uint("max body", v, (unsigned long long)1 << 34, &n, err)))
 			c->max_body = (size_t)n;
+	} else if (strcmp(key, "max-resource-size") == 0) {
+		if (!(rc = parse_uint("max resource size", v, (unsigned long long)1 << 40, &n, err)))
+			c->max_resource = (size_t)n ? (size_t)n : 1;
+		/* the server must let such a file in before the actions can take it */
+		if (!rc && c->max_resource > c->max_upload)
+			c->max_upload = c->max_resource;
 	} else if (strcmp(key, "log-level") == 0) {
 		if (dg_log_parse_level(v, &c->log_level))
 			rc = dg_err_set(err, DG_EINVAL, "log level must be debug, info, warn, error or off");
@@ -120,6 +127,8 @@ static dg_rc set(struct dg_config *c, const char *key, const char *v, struct dg_
 			c->webhook_url = v;
 	} else if (strcmp(key, "webhook-secret") == 0) {
 		c->webhook_secret = v;
+	} else if (strcmp(key, "trusted-proxy") == 0) {
+		rc = dg_proxies_parse(v, &c->trusted_proxies, err);
 	} else {
 		rc = dg_err_set(err, DG_EINVAL, "unknown option --%s", key);
 	}
@@ -137,8 +146,9 @@ dg_rc dg_config_from_env(struct dg_config *c, struct dg_err *err)
 		{"DGOV_STATIC", "static"},  {"DGOV_THREADS", "threads"},
 		{"DGOV_JOB_WORKERS", "job-workers"}, {"DGOV_JOB_LEASE", "job-lease"},
 		{"DGOV_MAX_BODY", "max-body"}, {"DGOV_LOG_LEVEL", "log-level"},
+		{"DGOV_MAX_RESOURCE_SIZE", "max-resource-size"},
 		{"DGOV_PWHASH", "pwhash"},  {"DGOV_WEBHOOK_URL", "webhook-url"},
-		{"DGOV_WEBHOOK_SECRET", "webhook-secret"},
+		{"DGOV_WEBHOOK_SECRET", "webhook-secret"}, {"DGOV_TRUSTED_PROXY", "trusted-proxy"},
 	};
 	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
 		const char *v = getenv(map[i].env);
@@ -191,8 +201,8 @@ int dg_config_has_flag(const char *name)
 {
 	static const char *const flags[] = {"listen",  "port",        "db",        "data",
 					    "key-file", "templates",  "static",    "threads",
-					    "job-workers", "job-lease", "max-body", "log-level",
-					    "pwhash", "webhook-url", "webhook-secret"};
+					    "job-workers", "job-lease", "max-body", "max-resource-size", "log-level",
+					    "pwhash", "webhook-url", "webhook-secret", "trusted-proxy"};
 	size_t n = strcspn(name, "=");
 	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
 		if (strlen(flags[i]) == n && strncmp(flags[i], name, n) == 0)
@@ -213,9 +223,14 @@ const char *dg_config_usage(void)
 	       "  --job-workers N      background job workers (default 2)\n"
 	       "  --job-lease SEC      a job whose worker vanished is retaken after this (default 30)\n"
 	       "  --max-body BYTES     largest request body accepted (default 10 MiB)\n"
+	       "  --max-resource-size BYTES\n"
+	       "                       largest file uploaded as a dataset's resource (default 50 MiB)\n"
 	       "  --log-level L        debug, info, warn, error, off\n"
 	       "  --pwhash COST        password hash cost: interactive (default), moderate, min\n"
 	       "  --webhook-url URL    also POST every inbox notice here (http:// or https://)\n"
 	       "  --webhook-secret S   key for the notices' HMAC-SHA256 signature (16+ bytes;\n"
-	       "                       DGOV_WEBHOOK_SECRET keeps it out of the process list)\n";
+	       "                       DGOV_WEBHOOK_SECRET keeps it out of the process list)\n"
+	       "  --trusted-proxy LIST reverse proxies whose X-Forwarded-For is believed, for\n"
+	       "                       per-address quotas: addresses and networks, comma-\n"
+	       "                       separated (127.0.0.1,10.0.0.0/8,::1); default none\n";
 }

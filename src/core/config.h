@@ -5,8 +5,8 @@
  * Environment: PORT, DGOV_LISTEN (host:port), DGOV_DB, DGOV_DATA_DIR,
  * DGOV_KEY_FILE, DGOV_KEY (hex, overrides the file), DGOV_TEMPLATES,
  * DGOV_STATIC, DGOV_THREADS, DGOV_JOB_WORKERS, DGOV_JOB_LEASE,
- * DGOV_MAX_BODY, DGOV_LOG_LEVEL, DGOV_PWHASH (interactive|moderate|min),
- * DGOV_WEBHOOK_URL, DGOV_WEBHOOK_SECRET.
+ * DGOV_MAX_BODY, DGOV_MAX_RESOURCE_SIZE, DGOV_LOG_LEVEL, DGOV_PWHASH (interactive|moderate|min),
+ * DGOV_WEBHOOK_URL, DGOV_WEBHOOK_SECRET, DGOV_TRUSTED_PROXY.
  * Strings point into argv, the environment or static defaults; the config
  * owns nothing and needs no release.
  */
@@ -17,6 +17,7 @@
 
 #include "err.h"
 #include "log.h"
+#include "proxy.h"
 
 enum dg_pwhash_cost { DG_PWHASH_MIN, DG_PWHASH_INTERACTIVE, DG_PWHASH_MODERATE };
 
@@ -34,12 +35,14 @@ struct dg_config {
 	unsigned job_lease_sec;    /* a claimed job is retaken after this: 30 */
 	size_t max_body;           /* bytes in a request body: 10 MiB */
 	size_t max_upload;         /* bytes in one uploaded file: 50 MiB */
+	size_t max_resource;       /* bytes in a dataset's resource file: 50 MiB (raises max_upload) */
 	size_t max_header;         /* bytes of request headers: 16 KiB */
 	enum dg_log_level log_level;
 	enum dg_pwhash_cost pwhash;
 	int secure_cookies;        /* add Secure to cookies (behind TLS) */
 	const char *webhook_url;   /* notices are also POSTed here (http/https), or NULL */
 	const char *webhook_secret; /* key of their HMAC-SHA256 signature, or NULL */
+	struct dg_proxies trusted_proxies; /* whose X-Forwarded-For is believed (proxy.h): none */
 };
 
 void dg_config_defaults(struct dg_config *c);
@@ -50,8 +53,9 @@ dg_rc dg_config_from_env(struct dg_config *c, struct dg_err *err) DG_MUST;
 /*
  * Apply flags from argv[0..argc): --listen HOST:PORT, --port N, --db URL,
  * --data DIR, --key-file F, --templates DIR, --static DIR, --threads N,
- * --job-workers N, --job-lease SEC, --max-body BYTES, --log-level L,
- * --pwhash COST, --webhook-url URL, --webhook-secret S. Unknown flags are EINVAL.
+ * --job-workers N, --job-lease SEC, --max-body BYTES, --max-resource-size BYTES,
+ * --log-level L, --pwhash COST, --webhook-url URL, --webhook-secret S,
+ * --trusted-proxy LIST. Unknown flags are EINVAL.
  */
 dg_rc dg_config_from_args(struct dg_config *c, int argc, char **argv, struct dg_err *err) DG_MUST;
 

@@ -6,7 +6,7 @@
  * arena, id, method, decoded path, query (our own parser, so bad UTF-8 is
  * refused), cookies, and the checks that need no body (header size, declared
  * body size, content type). Body chunks go to the parser for their type;
- * past max_body the request gets 413. The dispatcher runs on the final
+ * past max_body (multipart: plus one file's max_upload) the request gets 413. The dispatcher runs on the final
  * callback, then the recorded reply becomes an MHD response with the headers
  * every reply carries. MHD's completed callback frees it all.
  *
@@ -64,6 +64,7 @@ struct pending {
 	struct dg_buf body;
 	struct dg_mp *mp;
 	size_t received, drained;
+	size_t cap; /* bytes the body may have (body_cap) */
 	dg_rc body_rc;
 	const char *body_msg;
 };
@@ -252,6 +253,17 @@ static enum body_kind kind_of(const char *ct)
 	return BODY_RAW;
 }
 
+/*
+ * The bytes a body may have: max_body, and for multipart also one file's
+ * cap (file parts go to disk, not memory, each capped by max_upload).
+ */
+static size_t body_cap(const struct pending *p)
+{
+	const struct dg_server_opts *o = &p->s->o;
+	const char *ct = dg_req_header(&p->r, "Content-Type");
+	return ct && kind_of(ct) == BODY_MULTIPART ? o->max_body + o->max_upload : o->max_body;
+}
+
 /* Checks that need no body; DG_OK or an error with p->body_msg set. */
 static dg_rc check_head(struct pending *p)
 {
@@ -270,7 +282,8 @@ static dg_rc check_head(struct pending *p)
 		p->body_msg = "The Content-Length header is malformed.";
 		return DG_EINVAL;
 	}
-	if ((uint64_t)len > o->max_body) {
+	p->cap = body_cap(p);
+	if ((uint64_t)len > p->cap) {
 		p->body_msg = "The request body is larger than this server accepts.";
 		return DG_ETOOBIG;
 	}
@@ -352,7 +365,7 @@ static enum MHD_Result body_chunk(struct pending *p, const char *data, size_t *s
 		p->drained += n;
 		return p->drained > DRAIN_MAX ? MHD_NO : MHD_YES;
 	}
-	if (n > p->s->o.max_body - p->received) {
+	if (n > p->cap - p->received) {
 		p->body_rc = DG_ETOOBIG;
 		p->body_msg = "The request body is larger than this server accepts.";
 		return MHD_YES;

@@ -166,7 +166,11 @@ static dg_rc subject_of(struct dg_req *r, struct dg_db *db, int64_t app_id, cons
 		*subject = dg_arena_printf(r->arena, "user:%lld", (long long)r->user->id);
 		return dg_db_query_int(db, sql_setting, DG_ARGS(DG_VT("app_daily")), limit);
 	}
-	*subject = dg_arena_printf(r->arena, "ip:%s", r->remote_addr ? r->remote_addr : "");
+	/* behind a trusted proxy, the address it forwarded (core/proxy.h) */
+	char client[DG_ADDR_TEXT];
+	dg_proxies_client(r->app ? &r->app->cfg.trusted_proxies : NULL, r->remote_addr,
+			  dg_req_header(r, "X-Forwarded-For"), client);
+	*subject = dg_arena_printf(r->arena, "ip:%s", client);
 	return dg_db_query_int(db, sql_setting, DG_ARGS(DG_VT("anon_daily")), limit);
 }
 

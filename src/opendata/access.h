@@ -7,7 +7,8 @@
  * characters) shown once and stored as a BLAKE2b hash. CKAN clients send it
  * in X-CKAN-API-Key or bare in Authorization. Every CKAN API call and dump
  * counts against a daily quota (UTC days): per app, per signed-in user, or
- * per client address for anonymous callers; the limits live in the store
+ * per client address for anonymous callers (behind a trusted proxy, the
+ * address it forwarded: core/proxy.h); the limits live in the store
  * (od_access_settings, od_apps.daily_quota) so every node sees the same.
  * Datasets of the conditional tier are listed, but their rows are served
  * only to an app holding an unexpired grant (an approved application) and to
@@ -29,6 +30,9 @@ extern const struct dg_migration dg_od_access_migrations[];
 
 /* /data/apps, /data/applications, /data/datasets/{id}/apply, /office/data-applications. */
 const struct dg_route *dg_od_access_routes(size_t *n);
+
+/* /admin/data-access: default quotas, and every app's quota and key (access_admin.c). */
+const struct dg_route *dg_od_access_admin_routes(size_t *n);
 
 /* Who is calling the data API, as the gate found it. */
 struct dg_od_caller {

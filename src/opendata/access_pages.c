@@ -31,7 +31,6 @@ static const char sql_app_list[] =
 	" FROM od_apps a WHERE a.user_id = ? ORDER BY a.id";
 static const char sql_app_revoke[] =
 	"UPDATE od_apps SET revoked = ? WHERE id = ? AND user_id = ? AND revoked IS NULL";
-static const char sql_app_quota_set[] = "UPDATE od_apps SET daily_quota = ? WHERE id = ?";
 static const char sql_app_mine[] =
 	"SELECT COUNT(*) FROM od_apps WHERE id = ? AND user_id = ? AND revoked IS NULL";
 static const char sql_pkg_conditional[] =
@@ -186,30 +185,6 @@ static dg_rc app_revoke(struct dg_req *r)
 	if (rc)
 		return rc;
 	dg_reply_redirect(r, "/data/apps");
-	return DG_OK;
-}
-
-/* An administrator sets an app's daily quota (0: no limit; empty: the default). */
-static dg_rc app_quota(struct dg_req *r)
-{
-	struct dg_db *db = NULL;
-	int64_t id = 0, q = 0, changes = 0;
-	const char *v = field(r, "daily_quota");
-	dg_rc rc = param_id(r, &id);
-	if (rc)
-		return rc;
-	if (v[0] && (dg_str_to_i64(dg_str_of(v), &q) || q < 0 || q > 1000000000))
-		return dg_err_field(&r->err, DG_EINVAL, "daily_quota", "%s",
-				    dg_t(r, "od_access.err.quota"));
-	if ((rc = dg_req_db(r, &db)) == DG_OK)
-		rc = dg_db_exec(db, sql_app_quota_set,
-				DG_ARGS(v[0] ? DG_VI(q) : DG_VNULL, DG_VI(id)), &changes);
-	if (!rc && changes == 0)
-		return dg_err_set(&r->err, DG_ENOTFOUND, "%s", dg_t(r, "od_access.not_found"));
-	if (rc)
-		return rc;
-	dg_reply_json(r, 200, json_pack("{s:I, s:o}", "id", (json_int_t)id, "daily_quota",
-					v[0] ? json_integer(q) : json_null()));
 	return DG_OK;
 }
 
@@ -433,7 +408,6 @@ static const struct dg_route routes[] = {
 	{"GET", "/data/apps", apps_get, DG_ROLE_USER, 0},
 	{"POST", "/data/apps", apps_post, DG_ROLE_USER, 0},
 	{"POST", "/data/apps/{id}/revoke", app_revoke, DG_ROLE_USER, 0},
-	{"POST", "/data/apps/{id}/quota", app_quota, DG_ROLE_ADMIN, 0},
 	{"GET", "/data/applications", applications_get, DG_ROLE_USER, 0},
 	{"GET", "/data/datasets/{id}/apply", apply_get, DG_ROLE_USER, 0},
 	{"POST", "/data/datasets/{id}/apply", apply_post, DG_ROLE_USER, 0},

@@ -199,8 +199,6 @@ static dg_rc act_package_delete(struct dg_req *r, json_t *params, json_t **res,
 {
 	struct dg_db *db = NULL;
 	const char *id = param_str(params, "id");
-	if (strcmp(r->method, "POST") != 0)
-		return dg_err_set(err, DG_EINVAL, "package_delete must be a POST request");
 	if (!id || !id[0])
 		return dg_err_field(err, DG_EINVAL, "id", "Missing value");
 	dg_rc rc = dg_req_db(r, &db);
@@ -241,49 +239,63 @@ static void count_use(struct dg_req *r, const char *action, json_t *params, json
 
 typedef dg_rc (*action_fn)(struct dg_req *r, json_t *params, json_t **res, struct dg_err *err);
 
+/* write: the action changes something, so it must be a POST (CKAN's side_effect_free reversed). */
 static const struct {
 	const char *name;
 	action_fn fn;
+	bool write;
 } actions[] = {
-	{"status_show", act_status_show},
-	{"site_read", act_site_read},
-	{"license_list", act_license_list},
-	{"package_list", act_package_list},
-	{"package_show", act_package_show},
-	{"organization_list", dg_ckan_organization_list},
-	{"package_delete", act_package_delete},
-	{"package_search", dg_ckan_package_search},
-	{"organization_show", dg_ckan_organization_show},
-	{"group_list", dg_ckan_group_list},
-	{"group_show", dg_ckan_group_show},
-	{"tag_list", dg_ckan_tag_list},
-	{"package_create", dg_ckan_package_create},
-	{"package_update", dg_ckan_package_update},
-	{"package_patch", dg_ckan_package_patch},
-	{"resource_show", dg_ckan_resource_show},
-	{"resource_create", dg_ckan_resource_create},
-	{"resource_update", dg_ckan_resource_update},
-	{"resource_patch", dg_ckan_resource_patch},
-	{"resource_delete", dg_ckan_resource_delete},
+	{"status_show", act_status_show, false},
+	{"site_read", act_site_read, false},
+	{"license_list", act_license_list, false},
+	{"package_list", act_package_list, false},
+	{"package_show", act_package_show, false},
+	{"organization_list", dg_ckan_organization_list, false},
+	{"package_delete", act_package_delete, true},
+	{"dataset_purge", dg_ckan_dataset_purge, true},
+	{"package_search", dg_ckan_package_search, false},
+	{"organization_show", dg_ckan_organization_show, false},
+	{"group_list", dg_ckan_group_list, false},
+	{"group_show", dg_ckan_group_show, false},
+	{"tag_list", dg_ckan_tag_list, false},
+	{"tag_show", dg_ckan_tag_show, false},
+	{"package_create", dg_ckan_package_create, true},
+	{"package_update", dg_ckan_package_update, true},
+	{"package_patch", dg_ckan_package_patch, true},
+	{"resource_show", dg_ckan_resource_show, false},
+	{"resource_create", dg_ckan_resource_create, true},
+	{"resource_update", dg_ckan_resource_update, true},
+	{"resource_patch", dg_ckan_resource_patch, true},
+	{"resource_delete", dg_ckan_resource_delete, true},
 };
+
+/* CKAN's bare JSON string body (not an envelope), which dg_reply_json does not write. */
+static void reply_string(struct dg_req *r, const char *msg)
+{
+	json_t *js = json_string(msg);
+	char *text = json_dumps(js, JSON_ENCODE_ANY);
+	json_decref(js);
+	dg_reply_bytes(r, 400, "application/json; charset=utf-8", text, strlen(text));
+	free(text);
+}
 
 dg_rc dg_ckan_handle(struct dg_req *r)
 {
 	const char *action = dg_kvs_get(&r->params, "action");
 	action_fn fn = NULL;
+	bool ds = strncmp(action, "datastore_", 10) == 0, write = ds && dg_datastore_is_write(action);
 	for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++)
 		if (strcmp(actions[i].name, action) == 0)
-			fn = actions[i].fn;
-	bool ds = strncmp(action, "datastore_", 10) == 0;
+			fn = actions[i].fn, write = actions[i].write;
 	if (!fn && !ds) {
 		char msg[256];
 		snprintf(msg, sizeof msg, "Bad request: Action name not known: %.200s", action);
-		/* a bare JSON string, which dg_reply_json (objects and arrays) does not write */
-		json_t *js = json_string(msg);
-		char *text = json_dumps(js, JSON_ENCODE_ANY);
-		json_decref(js);
-		dg_reply_bytes(r, 400, "application/json; charset=utf-8", text, strlen(text));
-		free(text);
+		reply_string(r, msg);
+		return DG_OK;
+	}
+	if (write && strcmp(r->method, "POST") != 0) {
+		reply_string(r, "Bad request: JSON Error: Invalid request. Please use POST method for "
+				"your request");
 		return DG_OK;
 	}
 	struct dg_od_caller caller;

@@ -16,7 +16,10 @@
 #include "app/app.h"
 #include "core/date.h"
 #include "core/rand.h"
+#include "core/log.h"
 #include "core/str.h"
+#include "opendata/datastore.h"
+#include "opendata/od_file.h"
 #include "opendata/od_search.h"
 #include "opendata/od_sql.h"
 #include "opendata/od_write.h"
@@ -167,6 +170,18 @@ static dg_rc denied(struct dg_req *r, const char *what, struct dg_err *err)
 			  r->user ? r->user->username : "anonymous", what);
 }
 
+/* A refusal: "not found" when the public cannot see the dataset either, else "denied". */
+static dg_rc refuse(struct dg_req *r, struct dg_db *db, const char *id, const char *what,
+		    struct dg_err *err)
+{
+	json_t *pub = NULL;
+	dg_rc rc = dg_od_package_show(db, id, &pub);
+	json_decref(pub);
+	if (rc == DG_ENOTFOUND)
+		return dg_err_set(err, rc, "Not found: Dataset not found");
+	return rc ? rc : denied(r, what, err);
+}
+
 /*
  * The dataset id_or_name for a writer: ENOTFOUND when it does not exist or
  * is closed/private to someone who may not edit it, EDENIED otherwise.
@@ -184,25 +199,12 @@ static dg_rc writable_package(struct dg_req *r, struct dg_db *db, const char *id
 		return dg_err_set(err, rc, "Not found: Dataset not found");
 	if (rc)
 		return rc;
-	if (!may_edit(mine, dept)) {
-		json_t *pub = NULL;
-		rc = dg_od_package_show(db, id, &pub);
-		json_decref(pub);
-		if (rc == DG_ENOTFOUND)
-			return dg_err_set(err, rc, "Not found: Dataset not found");
-		return rc ? rc : denied(r, "edit this dataset", err);
-	}
+	if (!may_edit(mine, dept))
+		return refuse(r, db, id, "edit this dataset", err);
 	rc = dg_od_package_read(db, id, true, pkg);
 	if (rc == DG_ENOTFOUND)
 		return dg_err_set(err, rc, "Not found: Dataset not found");
 	return rc;
-}
-
-static dg_rc must_post(struct dg_req *r, const char *action, struct dg_err *err)
-{
-	if (strcmp(r->method, "POST") == 0)
-		return DG_OK;
-	return dg_err_set(err, DG_EINVAL, "%s must be a POST request", action);
 }
 
 /* ---- package_search ---- */
@@ -221,6 +223,42 @@ static bool strings_of(struct dg_arena *a, json_t *list, const char ***out, size
 		(*out)[i] = s;
 	}
 	return true;
+}
+
+/*
+ * fl: each result keeps only the fields listed (comma or space separated;
+ * unknown ones are left out, "*" keeps all), as Solr's field list.
+ */
+static void only_fields(json_t *results, const char *fl)
+{
+	size_t i;
+	json_t *pkg;
+	if (strchr(fl, '*') || !dg_str_trim(dg_str_of(fl)).n)
+		return;
+	json_array_foreach(results, i, pkg) {
+		json_t *kept = json_object();
+		struct dg_str rest = dg_str_of(fl), item;
+		while (rest.p) {
+			rest = dg_str_cut(rest, ',', &item);
+			/* a space also separates: cut the item again on spaces */
+			struct dg_str sub = dg_str_trim(item), word;
+			while (sub.p) {
+				sub = dg_str_cut(sub, ' ', &word);
+				word = dg_str_trim(word);
+				char key[64];
+				if (!word.n || word.n >= sizeof key)
+					continue;
+				memcpy(key, word.p, word.n);
+				key[word.n] = '\0';
+				json_t *v = json_object_get(pkg, key);
+				if (v)
+					json_object_set(kept, key, v);
+			}
+		}
+		json_object_clear(pkg);
+		json_object_update(pkg, kept);
+		json_decref(kept);
+	}
 }
 
 DG_CKAN_ACTION_FN(package_search)
@@ -259,9 +297,15 @@ DG_CKAN_ACTION_FN(package_search)
 		fq[s.nfq++] = more[i];
 	s.fq = fq;
 
-	bool facet = true, include_private = false;
+	bool facet = true, include_private = false, drafts = false;
 	if (param_bool(params, "facet", true, &facet))
 		add_err(errs, "facet", "Must be a boolean");
+	/* no drafts are made through this API: the flag is checked, then has nothing to add */
+	if (param_bool(params, "include_drafts", false, &drafts))
+		add_err(errs, "include_drafts", "Must be a boolean");
+	v = json_object_get(params, "fl");
+	if (v && !json_is_string(v))
+		add_err(errs, "fl", "Must be a string");
 	if (param_bool(params, "include_private", false, &include_private))
 		add_err(errs, "include_private", "Must be a boolean");
 	json_t *ff = param_list(params, "facet.field");
@@ -299,6 +343,8 @@ DG_CKAN_ACTION_FN(package_search)
 		if (rc == DG_EINVAL)
 			rc = search_query_error(err->msg, res, err);
 	}
+	if (!rc && str_of(params, "fl"))
+		only_fields(json_object_get(*res, "results"), str_of(params, "fl"));
 	json_decref(errs);
 	json_decref(fql);
 	json_decref(ff);
@@ -379,18 +425,28 @@ static const char *phrase(struct dg_arena *a, const char *field, const char *val
 	return out;
 }
 
+/* The id and include_datasets of the *_show actions. */
+static dg_rc show_params(json_t *params, const char **id, bool *with_ds, struct dg_err *err)
+{
+	*id = str_of(params, "id");
+	if (!*id || !**id)
+		return dg_err_field(err, DG_EINVAL, "id", "Missing value");
+	if (param_bool(params, "include_datasets", false, with_ds))
+		return dg_err_field(err, DG_EINVAL, "include_datasets", "Must be a boolean");
+	return DG_OK;
+}
+
 static dg_rc group_show(struct dg_req *r, json_t *params, bool org, json_t **res,
 			struct dg_err *err)
 {
-	const char *id = str_of(params, "id");
+	const char *id = NULL;
 	bool with_ds = false;
-	if (!id || !id[0])
-		return dg_err_field(err, DG_EINVAL, "id", "Missing value");
-	if (param_bool(params, "include_datasets", false, &with_ds))
-		return dg_err_field(err, DG_EINVAL, "include_datasets", "Must be a boolean");
+	dg_rc rc = show_params(params, &id, &with_ds, err);
+	if (rc)
+		return rc;
 	struct dg_db *db = NULL;
 	json_t *g = NULL;
-	dg_rc rc = dg_req_db(r, &db);
+	rc = dg_req_db(r, &db);
 	if (!rc)
 		rc = dg_od_group_show(db, org, id, &g);
 	if (rc == DG_ENOTFOUND)
@@ -460,6 +516,36 @@ DG_CKAN_ACTION_FN(tag_list)
 	return DG_OK;
 }
 
+DG_CKAN_ACTION_FN(tag_show)
+{
+	const char *id = NULL;
+	bool with_ds = false;
+	dg_rc rc = show_params(params, &id, &with_ds, err);
+	if (rc)
+		return rc;
+	/* a tag is known through the datasets the public may see that carry it */
+	const char *fq = phrase(r->arena, "tags", id);
+	struct dg_od_search s = {.fq = &fq, .nfq = 1, .rows = with_ds ? 1000 : 0,
+				 .sort = "name asc", .now_ms = dg_now_ms()};
+	struct dg_db *db = NULL;
+	json_t *found = NULL;
+	rc = dg_req_db(r, &db);
+	if (!rc)
+		rc = dg_od_search_run(db, r->arena, &s, &found, err);
+	if (rc)
+		return rc;
+	if (json_integer_value(json_object_get(found, "count")) == 0) {
+		json_decref(found);
+		return dg_err_set(err, DG_ENOTFOUND, "Not found: Could not find tag \"%.100s\"", id);
+	}
+	*res = json_pack("{s:s, s:s, s:s, s:n, s:O}", "id", id, "name", id, "display_name", id,
+			 "vocabulary_id", "package_count", json_object_get(found, "count"));
+	if (with_ds)
+		json_object_set(*res, "packages", json_object_get(found, "results"));
+	json_decref(found);
+	return DG_OK;
+}
+
 /* ---- package_create / update / patch ---- */
 
 /* A text field: absent or null is "", else a string of at most max code points. */
@@ -519,18 +605,6 @@ static void check_name(const char *name, const char *key, json_t *errs)
 				 "symbols: -_");
 			return;
 		}
-}
-
-static bool id_ok(const char *s)
-{
-	size_t n = strlen(s);
-	if (n == 0 || n > 100)
-		return false;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		      (*s >= '0' && *s <= '9') || *s == '-' || *s == '_'))
-			return false;
-	return true;
 }
 
 char *dg_ckan_new_id(struct dg_arena *a)
@@ -659,17 +733,32 @@ static void read_extras(struct dg_arena *a, json_t *params, struct dg_od_pkg_in 
 			 "update_frequency and region are at most 32 characters");
 }
 
-/* A link resource's fields; errors go into rerr (one dict per resource, as CKAN). */
-static void read_resource(struct dg_arena *a, json_t *src, struct dg_od_res_in *res, json_t *rerr)
+/*
+ * A resource's fields; errors go into rerr (one dict per resource, as CKAN).
+ * stored is the resource as it is (NULL for a new one): an uploaded file's
+ * url may come back as it is, which keeps the file; another url makes the
+ * resource a link and lets the file go.
+ */
+static void read_resource(struct dg_arena *a, json_t *src, json_t *stored,
+			  struct dg_od_res_in *res, json_t *rerr)
 {
 	const char *id = str_of(src, "id");
+	const char *type = str_of(stored, "url_type");
+	const char *kept = type && strcmp(type, "upload") == 0 ? str_of(stored, "url") : NULL;
+	memset(res, 0, sizeof *res);
 	res->id = id && id[0] ? id : dg_ckan_new_id(a);
-	if (!id_ok(res->id))
+	if (!dg_od_id_ok(res->id))
 		add_errk(rerr, "id", "id_chars", NULL, "Must be 1 to 100 of a-z A-Z 0-9 - _");
 	res->url = text_field(src, "url", 2000, rerr);
-	if (res->url[0] && strncmp(res->url, "http://", 7) != 0 &&
-	    strncmp(res->url, "https://", 8) != 0 && strncmp(res->url, "ftp://", 6) != 0)
-		add_errk(rerr, "url", "url_scheme", NULL, "Must be an http, https or ftp URL");
+	if (kept && (!res->url[0] || strcmp(res->url, kept) == 0)) {
+		res->url = kept; /* url_type NULL: the file stays */
+	} else {
+		if (res->url[0] && strncmp(res->url, "http://", 7) != 0 &&
+		    strncmp(res->url, "https://", 8) != 0 && strncmp(res->url, "ftp://", 6) != 0)
+			add_errk(rerr, "url", "url_scheme", NULL, "Must be an http, https or ftp URL");
+		if (kept)
+			res->url_type = "link", res->hash = res->file_key = res->file_name = "";
+	}
 	res->name = text_field(src, "name", 500, rerr);
 	res->description = text_field(src, "description", 20000, rerr);
 	res->format = text_field(src, "format", 100, rerr);
@@ -680,8 +769,10 @@ static void read_resource(struct dg_arena *a, json_t *src, struct dg_od_res_in *
 		add_errk(rerr, "size", "natural", NULL, "Must be a natural number");
 }
 
-static void read_resources(struct dg_arena *a, json_t *params, struct dg_od_pkg_in *p,
-			   json_t *errs)
+static json_t *resource_in(json_t *pkg, const char *id);
+
+static void read_resources(struct dg_arena *a, json_t *params, json_t *old,
+			   struct dg_od_pkg_in *p, json_t *errs)
 {
 	json_t *list = json_object_get(params, "resources");
 	size_t n = json_array_size(list);
@@ -701,7 +792,9 @@ static void read_resources(struct dg_arena *a, json_t *params, struct dg_od_pkg_
 		if (!json_is_object(src))
 			add_errk(rerr, "url", "resource_object", NULL, "Each resource must be an object");
 		else
-			read_resource(a, src, &p->res[p->nres++], rerr);
+			read_resource(a, src,
+				      old && str_of(src, "id") ? resource_in(old, str_of(src, "id")) : NULL,
+				      &p->res[p->nres++], rerr);
 		json_object_del(rerr, DG_CKAN_KEYS); /* nested in the API's answer: CKAN's text only */
 		bad = bad || json_object_size(rerr) > 0;
 		json_array_append_new(all, rerr);
@@ -772,14 +865,32 @@ static void read_package(struct dg_arena *a, json_t *params, json_t *old, struct
 	}
 	read_tags(a, params, p, errs);
 	read_extras(a, params, p, errs);
-	read_resources(a, params, p, errs);
+	read_resources(a, params, old, p, errs);
 	const char *id = str_of(params, "id");
 	if (old)
 		p->id = str_of(old, "id");
-	else if (id && id[0] && !id_ok(id))
+	else if (id && id[0] && !dg_od_id_ok(id))
 		add_errk(errs, "id", "id_chars", NULL, "Must be 1 to 100 of a-z A-Z 0-9 - _");
 	else
 		p->id = id && id[0] ? id : dg_ckan_new_id(a);
+}
+
+/* After an update: the files of old's uploads that p dropped or made links are let go. */
+static void forget_files(struct dg_req *r, json_t *old, const struct dg_od_pkg_in *p)
+{
+	size_t i;
+	json_t *res;
+	json_array_foreach(json_object_get(old, "resources"), i, res) {
+		const char *id = str_of(res, "id"), *type = str_of(res, "url_type");
+		if (!id || !type || strcmp(type, "upload") != 0)
+			continue;
+		bool keep = false;
+		for (size_t k = 0; k < p->nres; k++)
+			if (strcmp(p->res[k].id, id) == 0)
+				keep = !p->res[k].url_type || strcmp(p->res[k].url_type, "link") != 0;
+		if (!keep)
+			dg_od_file_remove_all(r, id);
+	}
 }
 
 dg_rc dg_ckan_writer(struct dg_req *r, struct dg_db *db, bool token_only, const char **out)
@@ -816,6 +927,8 @@ dg_rc dg_ckan_package_save(struct dg_req *r, struct dg_db *db, json_t *params, j
 		rc = DG_EINVAL;
 	if (!rc) {
 		rc = dg_od_package_save(db, &p, old == NULL, dg_now_ms());
+		if (!rc && old)
+			forget_files(r, old, &p);
 		if (rc == DG_ECONFLICT) {
 			add_errk(errs, "resources", "res_conflict", NULL,
 				 "A resource id belongs to another dataset");
@@ -853,9 +966,7 @@ DG_CKAN_ACTION_FN(package_create)
 {
 	struct dg_db *db = NULL;
 	const char *mine = NULL;
-	dg_rc rc = must_post(r, "package_create", err);
-	if (!rc)
-		rc = dg_req_db(r, &db);
+	dg_rc rc = dg_req_db(r, &db);
 	if (!rc)
 		rc = own_dept(r, db, true, &mine);
 	if (rc)
@@ -874,9 +985,7 @@ static dg_rc update(struct dg_req *r, json_t *params, bool patch, json_t **res,
 	const char *id = str_of(params, "id");
 	if (!id)
 		id = str_of(params, "name");
-	dg_rc rc = must_post(r, patch ? "package_patch" : "package_update", err);
-	if (rc)
-		return rc;
+	dg_rc rc;
 	if (!id || !id[0])
 		return dg_err_field(err, DG_EINVAL, "id", "Missing value");
 	rc = dg_req_db(r, &db);
@@ -945,22 +1054,48 @@ DG_CKAN_ACTION_FN(resource_show)
 	return rc;
 }
 
-dg_rc dg_ckan_resource_save(struct dg_req *r, struct dg_db *db, const char *pkg_id, json_t *src,
-			    bool create, const char **rid, json_t **errs_out)
+dg_rc dg_ckan_resource_save(struct dg_req *r, struct dg_db *db, const char *pkg_id, json_t *stored,
+			    json_t *src, const struct dg_upload *up, const char **rid,
+			    int64_t *job, json_t **errs_out)
 {
 	struct dg_od_res_in in;
+	struct dg_od_file f = {0};
+	struct dg_err ferr = {0};
 	json_t *errs = json_object();
+	bool create = stored == NULL;
 	*errs_out = NULL;
-	read_resource(r->arena, src, &in, errs);
+	*job = 0;
+	if (up)
+		json_object_del(src, "url"); /* CKAN sets an upload's url itself */
+	read_resource(r->arena, src, stored, &in, errs);
 	*rid = in.id;
 	dg_rc rc = json_object_size(errs) ? DG_EINVAL : DG_OK;
+	if (!rc && up) {
+		rc = dg_od_file_keep(r, pkg_id, in.id, up, &f, &ferr);
+		if (rc == DG_EINVAL || rc == DG_ETOOBIG)
+			add_errk(errs, "upload", rc == DG_ETOOBIG ? "upload_big" : "upload_empty", NULL,
+				 ferr.msg);
+		if (rc == DG_ETOOBIG)
+			rc = DG_EINVAL;
+		if (!rc)
+			dg_od_file_apply(&f, &in);
+	}
 	if (!rc) {
 		rc = dg_od_resource_save(db, pkg_id, &in, create, dg_now_ms());
 		if (rc == DG_ECONFLICT) {
 			add_errk(errs, "id", "res_exists", NULL, "A resource with this id already exists");
 			rc = DG_EINVAL;
 		}
+		if (rc)
+			dg_od_file_discard(r, in.id, &f);
 	}
+	if (!rc && up && dg_od_file_saved(r, db, in.id, &f, job) != DG_OK)
+		dg_warn("req=%s resource %s: its file is saved, its table load was not queued", r->id,
+			in.id);
+	else if (!rc && in.url_type && strcmp(in.url_type, "link") == 0)
+		dg_od_file_remove_all(r, in.id);
+	if (rc && rc != DG_EINVAL && ferr.msg[0])
+		dg_warn("req=%s resource %s: %s", r->id, in.id, ferr.msg);
 	if (rc == DG_EINVAL)
 		*errs_out = errs;
 	else
@@ -975,12 +1110,9 @@ static dg_rc resource_target(struct dg_req *r, json_t *params, bool create, stru
 	const char *key = create ? "package_id" : "id";
 	const char *id = str_of(params, key);
 	char *pkg_id = NULL;
-	dg_rc rc = must_post(r, create ? "resource_create" : "resource_update", err);
-	if (rc)
-		return rc;
 	if (!id || !id[0])
 		return dg_err_field(err, DG_EINVAL, key, "Missing value");
-	rc = dg_req_db(r, db);
+	dg_rc rc = dg_req_db(r, db);
 	if (!rc && !create) {
 		rc = dg_od_resource_package(*db, id, r->arena, &pkg_id);
 		if (rc == DG_ENOTFOUND)
@@ -991,6 +1123,11 @@ static dg_rc resource_target(struct dg_req *r, json_t *params, bool create, stru
 	return rc;
 }
 
+/*
+ * Validate, keep the upload (if any) once the rest is valid, save, and only
+ * then let the older file go and queue the table's load: a refused call
+ * leaves neither a row nor a file.
+ */
 static dg_rc resource_write(struct dg_req *r, json_t *params, bool create, bool patch,
 			    json_t **res, struct dg_err *err)
 {
@@ -999,14 +1136,14 @@ static dg_rc resource_write(struct dg_req *r, json_t *params, bool create, bool 
 	dg_rc rc = resource_target(r, params, create, &db, &pkg, err);
 	if (rc)
 		return rc;
-	json_t *src = params;
-	if (patch) {
-		src = json_deep_copy(resource_in(pkg, str_of(params, "id")));
-		json_object_update(src, params);
-	}
+	json_t *stored = create ? NULL : resource_in(pkg, str_of(params, "id"));
+	json_t *src = patch && stored ? json_deep_copy(stored) : json_object();
+	json_object_update(src, params);
 	json_t *errs = NULL;
 	const char *pkg_id = str_of(pkg, "id"), *rid = NULL;
-	rc = dg_ckan_resource_save(r, db, pkg_id, src, create, &rid, &errs);
+	int64_t job = 0;
+	rc = dg_ckan_resource_save(r, db, pkg_id, stored, src, dg_od_file_upload(r), &rid, &job,
+				   &errs);
 	if (rc == DG_EINVAL)
 		rc = validation_failed(errs, res, err);
 	json_t *fresh = NULL;
@@ -1015,8 +1152,7 @@ static dg_rc resource_write(struct dg_req *r, json_t *params, bool create, bool 
 	if (!rc)
 		*res = json_incref(resource_in(fresh, rid));
 	json_decref(fresh);
-	if (patch)
-		json_decref(src);
+	json_decref(src);
 	json_decref(pkg);
 	return rc;
 }
@@ -1036,6 +1172,22 @@ DG_CKAN_ACTION_FN(resource_patch)
 	return resource_write(r, params, false, true, res, err);
 }
 
+/* A removed resource's table and files, which nothing may serve any more. */
+static void drop_data(struct dg_req *r, const char *rid)
+{
+	if (dg_datastore_drop(r, rid) != DG_OK)
+		dg_warn("req=%s could not drop the table of removed resource %s", r->id, rid);
+	dg_od_file_remove_all(r, rid);
+}
+
+dg_rc dg_ckan_resource_remove(struct dg_req *r, struct dg_db *db, const char *rid)
+{
+	dg_rc rc = dg_od_resource_delete(db, rid, dg_now_ms());
+	if (!rc)
+		drop_data(r, rid);
+	return rc;
+}
+
 DG_CKAN_ACTION_FN(resource_delete)
 {
 	struct dg_db *db = NULL;
@@ -1043,7 +1195,35 @@ DG_CKAN_ACTION_FN(resource_delete)
 	dg_rc rc = resource_target(r, params, false, &db, &pkg, err);
 	json_decref(pkg);
 	if (!rc)
-		rc = dg_od_resource_delete(db, str_of(params, "id"), dg_now_ms());
+		rc = dg_ckan_resource_remove(r, db, str_of(params, "id"));
+	if (!rc)
+		*res = json_null();
+	return rc;
+}
+
+DG_CKAN_ACTION_FN(dataset_purge)
+{
+	const char *id = str_of(params, "id"), *mine = NULL;
+	char *pkg_id = NULL, *dept = NULL;
+	struct dg_db *db = NULL;
+	json_t *rids = NULL;
+	if (!id || !id[0])
+		return dg_err_field(err, DG_EINVAL, "id", "Missing value");
+	dg_rc rc = dg_req_db(r, &db);
+	if (!rc)
+		rc = dg_od_package_any(db, id, r->arena, &pkg_id, &dept);
+	if (rc == DG_ENOTFOUND)
+		return dg_err_set(err, rc, "Not found: Dataset not found");
+	if (!rc)
+		rc = own_dept(r, db, true, &mine);
+	if (!rc && !may_edit(mine, dept))
+		rc = refuse(r, db, pkg_id, "purge this dataset", err);
+	if (!rc)
+		rc = dg_od_package_purge(db, pkg_id, &rids);
+	size_t i;
+	json_t *rid;
+	json_array_foreach(rids, i, rid) drop_data(r, json_string_value(rid));
+	json_decref(rids);
 	if (!rc)
 		*res = json_null();
 	return rc;

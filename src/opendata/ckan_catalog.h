@@ -2,7 +2,8 @@
  * ckan_catalog.h - the catalogue's CKAN actions beyond the first slice
  * (ckan_catalog.c), called from ckan.c's table of actions: package_search
  * with Solr syntax and facets, organization/group/tag reads, and the writes
- * package_create/update/patch and resource_create/update/patch/delete.
+ * package_create/update/patch, dataset_purge and
+ * resource_create/update/patch/delete (with multipart uploads, od_file.h).
  *
  * Same contract as every action in ckan.c: params borrowed, *res owned by
  * the caller. On failure err holds the message; an action that fails with
@@ -39,6 +40,8 @@ DG_CKAN_ACTION(resource_create);
 DG_CKAN_ACTION(resource_update);
 DG_CKAN_ACTION(resource_patch);
 DG_CKAN_ACTION(resource_delete);
+DG_CKAN_ACTION(dataset_purge);
+DG_CKAN_ACTION(tag_show);
 
 /*
  * The package and resource rules, shared by the actions above and the
@@ -73,13 +76,21 @@ dg_rc dg_ckan_package_save(struct dg_req *r, struct dg_db *db, json_t *params, j
 			   const char *mine, const char **id, json_t **errs) DG_MUST;
 
 /*
- * Validate src (a resource dict as resource_create takes it) and add it to
- * dataset pkg_id (create) or replace the resource src.id. The caller has
- * checked that the writer may change the dataset. DG_OK: *rid is the
- * resource's id; EINVAL: *errs as above.
+ * Validate src (a resource dict as resource_create takes it; changed: an
+ * upload drops its url) and add it to dataset pkg_id (stored NULL) or put
+ * it over stored (the resource as dg_od_package_read shows it), with up
+ * (may be NULL) as its file (od_file.h): kept, applied, discarded when the
+ * save fails, and for a CSV or TSV its load queued (*job, else 0). A link
+ * over an uploaded file lets the file go. The caller has checked that the
+ * writer may change the dataset. DG_OK: *rid is the resource's id; EINVAL:
+ * *errs as above (an upload's problems under "upload").
  */
-dg_rc dg_ckan_resource_save(struct dg_req *r, struct dg_db *db, const char *pkg_id, json_t *src,
-			    bool create, const char **rid, json_t **errs) DG_MUST;
+dg_rc dg_ckan_resource_save(struct dg_req *r, struct dg_db *db, const char *pkg_id, json_t *stored,
+			    json_t *src, const struct dg_upload *up, const char **rid, int64_t *job,
+			    json_t **errs) DG_MUST;
+
+/* Remove resource rid (resource_delete), its table and its files; ENOTFOUND when none. */
+dg_rc dg_ckan_resource_remove(struct dg_req *r, struct dg_db *db, const char *rid) DG_MUST;
 
 /* A new dataset or resource id (a random UUID, as CKAN's), in arena a. */
 char *dg_ckan_new_id(struct dg_arena *a);

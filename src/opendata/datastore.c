@@ -6,15 +6,20 @@
  */
 #include "opendata/datastore.h"
 
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "app/app.h"
+#include "core/buf.h"
+#include "core/log.h"
 #include "jobs/jobs.h"
 #include "opendata/access.h"
 #include "opendata/ds_load.h"
 #include "opendata/ds_search.h"
+#include "opendata/ds_sqlq.h"
 #include "opendata/ds_sql.h"
 #include "opendata/ds_write.h"
 #include "opendata/od_sql.h"
@@ -220,6 +225,14 @@ static const struct {
 	{"datastore_load", A_LOAD, true},
 };
 
+bool dg_datastore_is_write(const char *action)
+{
+	for (size_t i = 0; i < sizeof actions / sizeof actions[0]; i++)
+		if (strcmp(action, actions[i].name) == 0)
+			return actions[i].write;
+	return false;
+}
+
 static dg_rc run(struct dg_req *r, struct dg_db *db, enum act a, const char *id, json_t *params,
 		 json_t **result, struct dg_err *err)
 {
@@ -239,6 +252,178 @@ static dg_rc run(struct dg_req *r, struct dg_db *db, enum act a, const char *id,
 	default:
 		return dg_ds_delete(db, id, params, true, result, err);
 	}
+}
+
+/* ---- datastore_search_sql ---- */
+
+#define SQL_ROWS 32000		/* CKAN's most records of one call */
+#define SQL_BYTES (32u << 20) /* and dgov's most text: the rest is cut, records_truncated */
+
+struct sql_ctx {
+	struct dg_req *r;
+	struct dg_db *db;
+};
+
+/* A table of the statement: readable by the asker as datastore_search is (ds_sqlq.h). */
+static dg_rc sql_table(void *ctx, const char *id, char table[DG_DS_TABLE_MAX], struct dg_err *err)
+{
+	struct sql_ctx *c = ctx;
+	struct dg_ds_table t;
+	if (strlen(id) > MAX_RESOURCE_ID)
+		return dg_err_field(err, DG_EINVAL, "sql", "A resource id is too long");
+	dg_rc rc = dg_datastore_check(c->r, c->db, id, false, false, err);
+	if (rc == DG_OK)
+		rc = table_of(c->db, id, &t, err);
+	if (rc == DG_OK) {
+		snprintf(table, DG_DS_TABLE_MAX, "%s", t.table);
+		json_decref(t.fields);
+	}
+	return rc;
+}
+
+/* One value as JSON by its kind in the store (a number too big for a double stays text). */
+static json_t *sql_value(struct dg_rows *rows, int i, size_t *bytes)
+{
+	switch (dg_rows_vtype(rows, i)) {
+	case DG_V_NULL:
+		return json_null();
+	case DG_V_INT:
+		return json_integer(dg_rows_int(rows, i));
+	case DG_V_REAL: {
+		double d = dg_rows_real(rows, i);
+		if (isfinite(d))
+			return json_real(d);
+	} /* fall through */
+	default: {
+		const char *t = dg_rows_text(rows, i);
+		json_t *v = json_string(t); /* NULL: not UTF-8 (a blob) */
+		*bytes += strlen(t);
+		return v ? v : json_null();
+	}
+	}
+}
+
+static dg_rc sql_rows(struct dg_db *db, const char *sql, json_t *res, struct dg_err *err)
+{
+	struct dg_rows *rows = NULL;
+	dg_rc rc = dg_db_query(db, sql, DG_NOARGS, &rows);
+	json_t *records = json_array(), *fields = json_array();
+	size_t n = 0, bytes = 0;
+	bool cut = false;
+	if (rc != DG_OK)
+		goto out;
+	while ((rc = dg_rows_next(rows)) == DG_OK) {
+		if (n == SQL_ROWS || bytes > SQL_BYTES) {
+			cut = true;
+			break;
+		}
+		json_t *rec = json_object();
+		for (int i = 0; i < dg_rows_ncols(rows); i++) {
+			if (n == 0) {
+				enum dg_vtype k = dg_rows_vtype(rows, i);
+				json_array_append_new(
+					fields,
+					json_pack("{s:s, s:s}", "id", dg_rows_colname(rows, i), "type",
+						  k == DG_V_INT ? "int" : k == DG_V_REAL ? "numeric" : "text"));
+			}
+			json_object_set_new(rec, dg_rows_colname(rows, i), sql_value(rows, i, &bytes));
+		}
+		json_array_append_new(records, rec);
+		n++;
+	}
+	if (rc == DG_ENOTFOUND || cut)
+		rc = DG_OK;
+out:
+	dg_rows_free(rows);
+	if (rc == DG_OK) {
+		json_object_set_new(res, "records", records);
+		json_object_set_new(res, "fields", fields);
+		if (cut)
+			json_object_set_new(res, "records_truncated", json_true());
+		return DG_OK;
+	}
+	json_decref(records);
+	json_decref(fields);
+	return rc == DG_EDB ? dg_err_field(err, DG_EINVAL, "sql", "The store refused the statement")
+			    : rc;
+}
+
+/* The setting that turns the action on: od_access_settings "search_sql" (0 or absent: off). */
+static dg_rc sql_on(struct dg_db *db, bool *on)
+{
+	int64_t v = 0;
+	dg_rc rc = dg_db_query_int(db, "SELECT value FROM od_access_settings WHERE key = 'search_sql'",
+				   DG_NOARGS, &v);
+	*on = rc == DG_OK && v != 0;
+	return rc == DG_ENOTFOUND ? DG_OK : rc;
+}
+
+/*
+ * datastore_search_sql: off unless an administrator turns it on; then one
+ * SELECT checked by ds_sqlq.c, its tables resolved as datastore_search
+ * allows, run on a connection of its own, read-only (PostgreSQL: a READ
+ * ONLY transaction; SQLite: query_only) and under the read budget.
+ */
+static dg_rc search_sql(struct dg_req *r, json_t *params, json_t **result, struct dg_err *err)
+{
+	struct dg_db *db = NULL;
+	struct dg_buf checked, run;
+	bool on = false;
+	dg_rc rc = dg_req_db(r, &db);
+	if (rc == DG_OK)
+		rc = sql_on(db, &on);
+	if (rc != DG_OK)
+		return dg_err_set(err, rc, "The store is not available");
+	if (!on)
+		return dg_err_set(err, DG_EDENIED, "datastore_search_sql is turned off on this site");
+	json_t *sql = json_object_get(params, "sql");
+	if (!json_is_string(sql))
+		return dg_err_field(err, DG_EINVAL, "sql", "Missing value");
+	dg_buf_init(&checked, DG_DS_SQLQ_MAX * 2);
+	dg_buf_init(&run, DG_DS_SQLQ_MAX * 2 + 128);
+	struct sql_ctx ctx = {r, db};
+	rc = dg_ds_sqlq_check(json_string_value(sql), json_string_length(sql), sql_table, &ctx,
+			      &checked, err);
+	if (rc == DG_OK)
+		rc = dg_buf_addf(&run, "SELECT * FROM (%s) AS dgov_sql LIMIT %d", dg_buf_str(&checked),
+				 SQL_ROWS + 1);
+	if (rc != DG_OK)
+		goto out;
+	if ((rc = dg_db_get(r->app->store, &db)) != DG_OK) {
+		rc = dg_err_set(err, rc, "The store is busy: try again");
+		goto out;
+	}
+	bool pg = dg_db_kind(db) == DG_STORE_PG;
+	rc = dg_db_set_timeout_ms(db, read_budget_ms);
+	if (rc == DG_OK)
+		rc = pg ? dg_db_begin(db) : dg_db_exec(db, "PRAGMA query_only = 1", DG_NOARGS, NULL);
+	if (rc == DG_OK && pg)
+		rc = dg_db_exec(db, "SET TRANSACTION READ ONLY", DG_NOARGS, NULL);
+	if (rc != DG_OK) {
+		rc = dg_err_set(err, rc, "The store is not available");
+	} else {
+		*result = json_pack("{s:s}", "sql", json_string_value(sql));
+		rc = sql_rows(db, dg_buf_str(&run), *result, err);
+		if (rc != DG_OK && dg_db_timed_out(db)) {
+			memset(err, 0, sizeof *err);
+			rc = dg_err_field(err, DG_EINVAL, "query", "Search took too long");
+		}
+	}
+	if (pg)
+		dg_db_rollback(db);
+	else if (dg_db_exec(db, "PRAGMA query_only = 0", DG_NOARGS, NULL) != DG_OK)
+		dg_warn("datastore_search_sql: a connection stays read-only");
+	if (dg_db_set_timeout_ms(db, 0) != DG_OK && rc == DG_OK)
+		rc = dg_err_set(err, DG_EDB, "The store is not available");
+	dg_db_put(db);
+	if (rc != DG_OK) {
+		json_decref(*result);
+		*result = NULL;
+	}
+out:
+	dg_buf_release(&checked);
+	dg_buf_release(&run);
+	return rc;
 }
 
 /* A write's body over DG_DS_WRITE_BODY is refused before it is looked at. */
@@ -264,8 +449,7 @@ dg_rc dg_datastore_action(struct dg_req *r, const char *action, json_t *params, 
 	if (!json_is_object(params))
 		return dg_err_set(err, DG_EINVAL, "The parameters must be an object");
 	if (strcmp(action, "datastore_search_sql") == 0)
-		return dg_err_set(err, DG_EDENIED,
-				  "datastore_search_sql is turned off on this site");
+		return search_sql(r, params, result, err);
 	for (i = 0; i < sizeof actions / sizeof actions[0]; i++)
 		if (strcmp(action, actions[i].name) == 0)
 			break;
@@ -317,6 +501,22 @@ out:
 	if (write)
 		dg_db_put(db);
 	return rc;
+}
+
+dg_rc dg_datastore_drop(struct dg_req *r, const char *resource_id)
+{
+	struct dg_db *db = NULL;
+	struct dg_err err = {0};
+	json_t *params = json_object(), *result = NULL;
+	/* a connection of its own, as every write here (see dg_datastore_action) */
+	dg_rc rc = dg_db_get(r->app->store, &db);
+	if (rc == DG_OK) {
+		rc = dg_ds_delete(db, resource_id, params, false, &result, &err);
+		dg_db_put(db);
+	}
+	json_decref(params);
+	json_decref(result);
+	return rc == DG_ENOTFOUND ? DG_OK : rc;
 }
 
 dg_rc dg_datastore_exists(struct dg_db *db, const char *resource_id, bool *out)

@@ -33,6 +33,9 @@ void dg_datastore_register_jobs(void);
 dg_rc dg_datastore_action(struct dg_req *r, const char *action, json_t *params, json_t **result,
 			  struct dg_err *err) DG_MUST;
 
+/* Whether action is one of the datastore_* actions that write (and must be POSTs). */
+bool dg_datastore_is_write(const char *action);
+
 /*
  * Time budgets (ms) per statement: reads (search, info, dumps) by default
  * DG_DS_READ_MS, changed by dg_datastore_set_budget_ms (0 restores the
@@ -62,13 +65,16 @@ dg_rc dg_datastore_check(struct dg_req *r, struct dg_db *db, const char *resourc
 /* GET /datastore/dump/{resource_id} (ds_dump.c). */
 const struct dg_route *dg_datastore_routes(size_t *n);
 
+/* Drop resource_id's table, if it has one (its resource was deleted or purged). */
+dg_rc dg_datastore_drop(struct dg_req *r, const char *resource_id) DG_MUST;
+
 /* Whether a resource has a datastore table (for datastore_active). */
 dg_rc dg_datastore_exists(struct dg_db *db, const char *resource_id, bool *out) DG_MUST;
 
 /*
  * Queue a load of the CSV file at path (moved into the data folder by the
  * caller) into resource_id's table; options (borrowed, may be NULL):
- * {"strict": bool, "types": {"col": "text|int|numeric|date|bool"}}.
+ * {"strict": bool, "types": {"col": "text|int|numeric|date|bool"}, "tabs": bool (TSV)}.
  */
 dg_rc dg_datastore_load_enqueue(struct dg_db *db, const char *resource_id, const char *path,
 				json_t *options, int64_t user_id, int64_t *job_id) DG_MUST;

@@ -25,6 +25,7 @@ enum { ST_START, ST_PLAIN, ST_QUOTED, ST_QUOTE_SEEN };
 struct dg_ds_csv {
 	FILE *fp;
 	size_t max_field, max_cols;
+	int sep; /* ',' or, for TSV, '\t' */
 	/* raw bytes from the file: [rpos, rlen) not yet consumed */
 	unsigned char *raw;
 	size_t rpos, rlen;
@@ -111,6 +112,7 @@ dg_rc dg_ds_csv_open(FILE *fp, size_t max_field, size_t max_cols, struct dg_ds_c
 	c->raw = dg_xmalloc(RAW_SZ);
 	c->cd = (iconv_t)-1;
 	c->unget = -1;
+	c->sep = ',';
 	c->line = 1;
 	*out = NULL;
 	/* fread may return short counts on pipes: fill until full or EOF */
@@ -133,6 +135,11 @@ dg_rc dg_ds_csv_open(FILE *fp, size_t max_field, size_t max_cols, struct dg_ds_c
 fail:
 	dg_ds_csv_free(c);
 	return rc;
+}
+
+void dg_ds_csv_set_sep(struct dg_ds_csv *c, char sep)
+{
+	c->sep = (unsigned char)sep;
 }
 
 void dg_ds_csv_free(struct dg_ds_csv *c)
@@ -301,7 +308,7 @@ restart:
 				qline = c->line;
 				continue;
 			}
-			if (ch == ',') {
+			if (ch == c->sep) {
 				if ((rc = end_field(c, err)) != DG_OK)
 					return rc;
 				st = ST_START;
@@ -338,7 +345,7 @@ restart:
 				st = ST_QUOTED;
 				continue;
 			}
-			if (ch == ',') {
+			if (ch == c->sep) {
 				if ((rc = end_field(c, err)) != DG_OK)
 					return rc;
 				st = ST_START;

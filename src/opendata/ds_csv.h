@@ -38,6 +38,8 @@ struct dg_ds_csv_row {
 dg_rc dg_ds_csv_open(FILE *fp, size_t max_field, size_t max_cols, struct dg_ds_csv **out,
 		     struct dg_err *err) DG_MUST;
 void dg_ds_csv_free(struct dg_ds_csv *c);
+/* Fields are separated by sep from the next record on (',' by default; '\t' for TSV). */
+void dg_ds_csv_set_sep(struct dg_ds_csv *c, char sep);
 
 /* Whether the input was decoded from GB18030 (after the first record). */
 bool dg_ds_csv_is_gb18030(const struct dg_ds_csv *c);

@@ -41,7 +41,7 @@ static size_t batch_rows(void)
 struct load {
 	struct dg_job *job;
 	const char *resource_id, *path;
-	bool strict;
+	bool strict, tabs; /* tabs: TSV */
 	json_t *types; /* borrowed overrides */
 	size_t ncols;
 	char **labels;
@@ -63,6 +63,8 @@ static dg_rc open_csv(struct load *l, FILE **fp, struct dg_ds_csv **c, struct dg
 	if (!*fp)
 		return dg_err_set(err, DG_EINVAL, "The uploaded file is missing");
 	dg_rc rc = dg_ds_csv_open(*fp, 0, 0, c, err);
+	if (rc == DG_OK && l->tabs)
+		dg_ds_csv_set_sep(*c, '\t');
 	if (rc != DG_OK) {
 		fclose(*fp);
 		*fp = NULL;
@@ -393,6 +395,7 @@ dg_rc dg_ds_load_run(struct dg_job *job, struct dg_err *err)
 	l.resource_id = json_string_value(json_object_get(job->payload, "resource_id"));
 	l.path = json_string_value(json_object_get(job->payload, "path"));
 	l.strict = json_is_true(json_object_get(opts, "strict"));
+	l.tabs = json_is_true(json_object_get(opts, "tabs"));
 	l.types = json_object_get(opts, "types");
 	l.errors = json_array();
 	if (!l.resource_id || !l.path) {

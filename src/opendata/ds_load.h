@@ -8,7 +8,8 @@
 #include "jobs/jobs.h"
 
 /*
- * Payload {"resource_id", "path", "options": {"strict", "types"}}. Pass 1
+ * Payload {"resource_id", "path", "options": {"strict", "types", "tabs"}}
+ * ("tabs": true for a TSV file). Pass 1
  * reads the whole file to infer types and count rows; pass 2 copies batches
  * into ds_<hash>_<job id> (dg_db_copy_*), one transaction per batch with
  * dg_job_save. Then one transaction switches the resource to the new table

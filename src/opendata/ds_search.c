@@ -15,6 +15,7 @@
 
 #include "core/buf.h"
 #include "core/mem.h"
+#include "opendata/ds_count.h"
 #include "opendata/ds_filter.h"
 #include "opendata/ds_infer.h"
 
@@ -463,7 +464,10 @@ static dg_rc page_sql(struct q *q, const struct dg_ds_table *t, json_t *params, 
 	return rc;
 }
 
-/* The total: the stored count when nothing narrows the rows, else a count. */
+/*
+ * The total: the stored count when nothing narrows the rows, else a count,
+ * remembered for the table's version (the next page asks for it again).
+ */
 static dg_rc count(struct q *q, const struct dg_ds_table *t, bool distinct, const size_t *sel,
 		   size_t nsel, int64_t *total, struct dg_err *err)
 {
@@ -484,10 +488,19 @@ static dg_rc count(struct q *q, const struct dg_ds_table *t, bool distinct, cons
 		rc = dg_buf_addf(&sql, "SELECT COUNT(*) FROM \"%s\"%s", t->table,
 				 dg_buf_str(&q->where.sql));
 	}
+	struct dg_ds_count_key key = {
+		.table = t->table, .version = t->version, .sql = dg_buf_str(&sql),
+		.args = q->where.args, .nargs = q->where.nargs,
+	};
+	if (rc == DG_OK && dg_ds_count_get(&key, total))
+		goto out;
 	if (rc == DG_OK)
 		rc = dg_db_query_int(q->db, dg_buf_str(&sql), q->where.args, q->where.nargs, total);
-	if (rc != DG_OK)
+	if (rc == DG_OK)
+		dg_ds_count_put(&key, *total);
+	else
 		rc = dg_err_set(err, rc, "The count failed");
+out:
 	dg_buf_release(&sql);
 	return rc;
 }

@@ -26,7 +26,17 @@ struct dg_ds_table {
 	json_t *fields; /* owned: [{"id","type","info":{"label"}}] */
 	int64_t row_count; /* kept exact by loads and every write */
 	char primary_key[DG_DS_KEY_MAX]; /* "" when none */
+	int64_t version; /* raised by every write (see ds_count.h) */
 };
+
+/*
+ * The next version of datastore_tables' row in an UPDATE: one more, or the
+ * time in ms when that is larger, so a table dropped and made again never
+ * repeats a version a remembered count was kept under.
+ */
+#define DG_DS_NEXT_VERSION                                                                        \
+	"CASE WHEN datastore_tables.version + 1 > {{now_ms}} THEN datastore_tables.version + 1"   \
+	" ELSE {{now_ms}} END"
 
 /* "ds_<16 hex of a hash of resource_id>_<version>". */
 void dg_ds_table_name(const char *resource_id, int64_t version, char out[DG_DS_TABLE_MAX]);

@@ -88,8 +88,8 @@ static dg_rc lock_table(struct wr *w)
 {
 	int64_t n = 0;
 	dg_rc rc = dg_db_exec(w->db,
-			      "UPDATE datastore_tables SET updated_at = {{now_ms}}"
-			      " WHERE resource_id = ?",
+			      "UPDATE datastore_tables SET updated_at = {{now_ms}},"
+			      " version = " DG_DS_NEXT_VERSION " WHERE resource_id = ?",
 			      DG_ARGS(DG_VT(w->rid)), &n);
 	if (rc != DG_OK)
 		return rc;

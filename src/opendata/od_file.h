@@ -20,6 +20,7 @@
 
 #include "core/err.h"
 #include "http/req.h"
+#include "opendata/od_write.h"
 #include "store/store.h"
 
 /* What a kept file gives its resource (arena strings of the request). */
@@ -29,6 +30,7 @@ struct dg_od_file {
 	const char *mimetype; /* from the content */
 	const char *format;   /* CSV, TSV, JSON, XLSX, XLS, PDF, ZIP, XML, TXT... */
 	const char *hash;     /* hex SHA-256 */
+	const char *key;      /* the name it is kept under in the resource's folder */
 	int64_t size;
 };
 
@@ -45,6 +47,23 @@ dg_rc dg_od_file_keep(struct dg_req *r, const char *pkg_id, const char *rid,
 
 /* Remove a kept file that no resource came to refer to. */
 void dg_od_file_discard(struct dg_req *r, const char *rid, const struct dg_od_file *f);
+
+/*
+ * The kept file as the resource's: url, url_type "upload", size, hash,
+ * mimetype and the file's key and name; format and name too when in has none.
+ */
+void dg_od_file_apply(const struct dg_od_file *f, struct dg_od_res_in *in);
+
+/* Remove every file of resource rid (deleted, purged, or turned into a link). */
+void dg_od_file_remove_all(struct dg_req *r, const char *rid);
+
+/*
+ * GET /dataset/{pkg}/resource/{rid}/download/{filename}: the file, streamed,
+ * to whoever may read the dataset's rows (dg_datastore_check), counted as a
+ * download; 404 for a resource with no file or a dataset the requester may
+ * not see. {filename} is not checked (CKAN's links may carry an older name).
+ */
+dg_rc dg_od_file_download(struct dg_req *r) DG_MUST;
 
 /*
  * After the resource is saved: remove the resource's older files, and for a

@@ -42,6 +42,11 @@ const struct dg_migration dg_opendata_migrations[] = {
 	 "CREATE TABLE od_extras (package_id TEXT NOT NULL REFERENCES od_packages(id),"
 	 " key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (package_id, key));"
 	 "CREATE INDEX od_tags_name ON od_tags(name);"},
+	/* uploaded files (od_file.c): their hash, the name kept on disk, the name shown */
+	{"opendata-003-files",
+	 "ALTER TABLE od_resources ADD COLUMN hash TEXT NOT NULL DEFAULT '';"
+	 "ALTER TABLE od_resources ADD COLUMN file_key TEXT NOT NULL DEFAULT '';"
+	 "ALTER TABLE od_resources ADD COLUMN file_name TEXT NOT NULL DEFAULT '';"},
 	{NULL, NULL},
 };
 
@@ -64,8 +69,7 @@ static void set_time(json_t *o, const char *key, int64_t ms)
 	json_object_set_new(o, key, json_string(iso));
 }
 
-/* The first column of every row, as a JSON array of strings; frees rows. */
-static dg_rc first_column(struct dg_rows *rows, json_t **out)
+dg_rc dg_od_first_column(struct dg_rows *rows, json_t **out)
 {
 	json_t *list = json_array();
 	dg_rc rc;
@@ -89,16 +93,17 @@ dg_rc dg_od_package_names(struct dg_db *db, int64_t limit, int64_t offset, json_
 			       DG_ARGS(DG_VI(limit), DG_VI(offset)), &rows);
 	if (rc)
 		return rc;
-	return first_column(rows, out);
+	return dg_od_first_column(rows, out);
 }
 
 static dg_rc add_resources(struct dg_db *db, json_t *pkg, const char *id)
 {
 	struct dg_rows *rows = NULL;
 	dg_rc rc = dg_db_query(db,
-			       "SELECT id, name, description, format, url, url_type, size, mimetype,"
-			       " created, last_modified, position FROM od_resources"
-			       " WHERE package_id = ? ORDER BY position",
+			       "SELECT r.id, r.name, r.description, r.format, r.url, r.url_type, r.size,"
+			       " r.mimetype, r.created, r.last_modified, r.position, r.hash,"
+			       " EXISTS (SELECT 1 FROM datastore_tables t WHERE t.resource_id = r.id)"
+			       " FROM od_resources r WHERE r.package_id = ? ORDER BY r.position",
 			       DG_ARGS(DG_VT(id)), &rows);
 	if (rc)
 		return rc;
@@ -117,7 +122,8 @@ static dg_rc add_resources(struct dg_db *db, json_t *pkg, const char *id)
 		set_time(res, "created", dg_rows_int(rows, 8));
 		set_time(res, "last_modified", dg_rows_int(rows, 9));
 		json_object_set_new(res, "state", json_string("active"));
-		json_object_set_new(res, "datastore_active", json_false());
+		json_object_set_new(res, "hash", json_string(dg_rows_text(rows, 11)));
+		json_object_set_new(res, "datastore_active", json_boolean(dg_rows_int(rows, 12) != 0));
 		json_array_append_new(list, res);
 	}
 	dg_rows_free(rows);
@@ -292,6 +298,31 @@ dg_rc dg_od_package_owner(struct dg_db *db, const char *id_or_name, struct dg_ar
 	if (rc == DG_OK) {
 		*dept = dg_arena_strdup(a, dg_rows_text(rows, 0));
 		*tier = dg_arena_strdup(a, dg_rows_text(rows, 1));
+	}
+	dg_rows_free(rows);
+	return rc;
+}
+
+dg_rc dg_od_file_find(struct dg_db *db, const char *rid, struct dg_arena *a,
+		       struct dg_od_file_row *out)
+{
+	struct dg_rows *rows = NULL;
+	memset(out, 0, sizeof *out);
+	dg_rc rc = dg_db_query(db,
+			       "SELECT p.id, p.name, r.file_key, r.file_name, r.mimetype"
+			       " FROM od_resources r JOIN od_packages p ON p.id = r.package_id"
+			       " WHERE r.id = ? AND p.state = 'active' AND r.url_type = 'upload'"
+			       " AND r.file_key <> ''",
+			       DG_ARGS(DG_VT(rid)), &rows);
+	if (rc)
+		return rc;
+	rc = dg_rows_next(rows);
+	if (rc == DG_OK) {
+		out->package_id = dg_arena_strdup(a, dg_rows_text(rows, 0));
+		out->package_name = dg_arena_strdup(a, dg_rows_text(rows, 1));
+		out->file_key = dg_arena_strdup(a, dg_rows_text(rows, 2));
+		out->file_name = dg_arena_strdup(a, dg_rows_text(rows, 3));
+		out->mimetype = dg_arena_strdup(a, dg_rows_text(rows, 4));
 	}
 	dg_rows_free(rows);
 	return rc;

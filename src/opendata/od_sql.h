@@ -20,6 +20,9 @@ struct dg_od_package {
 	const char *dept, *theme, *frequency, *region, *tier;
 };
 
+/* The first column of every row, as a new JSON array of strings; frees rows. */
+dg_rc dg_od_first_column(struct dg_rows *rows, json_t **out) DG_MUST;
+
 /* ms since the epoch as CKAN's "YYYY-MM-DDTHH:MM:SS.ffffff" (UTC). */
 void dg_od_iso_time(int64_t ms, char out[64]);
 
@@ -36,6 +39,17 @@ dg_rc dg_od_package_read(struct dg_db *db, const char *id_or_name, bool any, jso
 /* The owning department code and tier of an active dataset (any tier); ENOTFOUND otherwise. */
 dg_rc dg_od_package_owner(struct dg_db *db, const char *id_or_name, struct dg_arena *a,
 			  char **dept, char **tier) DG_MUST;
+/* An uploaded file of a resource of an active dataset (any tier; strings arena copies). */
+struct dg_od_file_row {
+	const char *package_id, *package_name;
+	const char *file_key;  /* the name on disk under <data>/resources/<rid>/ */
+	const char *file_name; /* the name shown */
+	const char *mimetype;
+};
+/* ENOTFOUND when rid is no uploaded file of an active dataset. */
+dg_rc dg_od_file_find(struct dg_db *db, const char *rid, struct dg_arena *a,
+		      struct dg_od_file_row *out) DG_MUST;
+
 /* A department's code by id (arena copy); ENOTFOUND when there is none. */
 dg_rc dg_od_dept_code(struct dg_db *db, int64_t dept_id, struct dg_arena *a, char **out) DG_MUST;
 /* Mark an active dataset deleted (CKAN keeps deleted packages); ENOTFOUND when none. */

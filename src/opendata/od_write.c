@@ -7,6 +7,8 @@
  */
 #include "opendata/od_write.h"
 
+#include "opendata/od_sql.h"
+
 #include <string.h>
 
 static dg_rc in_tx(struct dg_db *db, dg_rc (*fn)(struct dg_db *, const void *, int64_t),
@@ -21,6 +23,18 @@ static dg_rc in_tx(struct dg_db *db, dg_rc (*fn)(struct dg_db *, const void *, i
 	if (rc)
 		dg_db_rollback(db);
 	return rc;
+}
+
+bool dg_od_id_ok(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 100)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '-' || *s == '_'))
+			return false;
+	return true;
 }
 
 dg_rc dg_od_name_taken(struct dg_db *db, const char *name, const char *self_id, bool *out)
@@ -49,24 +63,34 @@ static dg_rc insert_resource(struct dg_db *db, const char *package_id,
 {
 	return dg_db_exec(db,
 			  "INSERT INTO od_resources (id, package_id, name, description, format, url,"
-			  " url_type, size, mimetype, created, last_modified, position)"
-			  " VALUES (?,?,?,?,?,?,'link',?,?,?,?,?)",
+			  " url_type, size, mimetype, created, last_modified, position, hash,"
+			  " file_key, file_name) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 			  DG_ARGS(DG_VT(r->id), DG_VT(package_id), DG_VT(r->name),
 				  DG_VT(r->description), DG_VT(r->format), DG_VT(r->url),
+				  DG_VT(r->url_type ? r->url_type : "link"),
 				  r->size < 0 ? DG_VNULL : DG_VI(r->size), DG_VT(r->mimetype),
-				  DG_VI(now_ms), DG_VI(now_ms), DG_VI(position)),
+				  DG_VI(now_ms), DG_VI(now_ms), DG_VI(position),
+				  DG_VT(r->hash ? r->hash : ""), DG_VT(r->file_key ? r->file_key : ""),
+				  DG_VT(r->file_name ? r->file_name : "")),
 			  NULL);
 }
 
+/* position < 0 keeps the resource's place. NULL file fields keep what it had (od_write.h). */
 static dg_rc update_resource(struct dg_db *db, const struct dg_od_res_in *r, int64_t position,
 			     int64_t now_ms)
 {
 	return dg_db_exec(db,
 			  "UPDATE od_resources SET name = ?, description = ?, format = ?, url = ?,"
-			  " size = ?, mimetype = ?, last_modified = ?, position = ? WHERE id = ?",
+			  " size = ?, mimetype = ?, last_modified = ?,"
+			  " position = CASE WHEN ? < 0 THEN position ELSE ? END,"
+			  " url_type = COALESCE(?, url_type), hash = COALESCE(?, hash),"
+			  " file_key = COALESCE(?, file_key), file_name = COALESCE(?, file_name)"
+			  " WHERE id = ?",
 			  DG_ARGS(DG_VT(r->name), DG_VT(r->description), DG_VT(r->format),
 				  DG_VT(r->url), r->size < 0 ? DG_VNULL : DG_VI(r->size),
-				  DG_VT(r->mimetype), DG_VI(now_ms), DG_VI(position), DG_VT(r->id)),
+				  DG_VT(r->mimetype), DG_VI(now_ms), DG_VI(position), DG_VI(position),
+				  DG_VT(r->url_type), DG_VT(r->hash), DG_VT(r->file_key),
+				  DG_VT(r->file_name), DG_VT(r->id)),
 			  NULL);
 }
 
@@ -215,14 +239,7 @@ static dg_rc resource_fn(struct dg_db *db, const void *arg, int64_t now_ms)
 					  DG_ARGS(DG_VT(j->package_id)), &pos);
 		rc = rc ? rc : insert_resource(db, j->package_id, j->r, pos, now_ms);
 	} else {
-		rc = dg_db_exec(db,
-				"UPDATE od_resources SET name = ?, description = ?, format = ?, url = ?,"
-				" size = ?, mimetype = ?, last_modified = ? WHERE id = ?",
-				DG_ARGS(DG_VT(j->r->name), DG_VT(j->r->description),
-					DG_VT(j->r->format), DG_VT(j->r->url),
-					j->r->size < 0 ? DG_VNULL : DG_VI(j->r->size),
-					DG_VT(j->r->mimetype), DG_VI(now_ms), DG_VT(j->r->id)),
-				NULL);
+		rc = update_resource(db, j->r, -1, now_ms);
 	}
 	if (!rc)
 		rc = dg_db_exec(db, "UPDATE od_packages SET metadata_modified = ? WHERE id = ?",
@@ -270,4 +287,57 @@ static dg_rc delete_fn(struct dg_db *db, const void *arg, int64_t now_ms)
 dg_rc dg_od_resource_delete(struct dg_db *db, const char *rid, int64_t now_ms)
 {
 	return in_tx(db, delete_fn, rid, now_ms);
+}
+
+static dg_rc purge_fn(struct dg_db *db, const void *arg, int64_t now_ms)
+{
+	const char *id = arg;
+	(void)now_ms;
+	static const char *const children[] = {
+		"DELETE FROM od_resources WHERE package_id = ?",
+		"DELETE FROM od_tags WHERE package_id = ?",
+		"DELETE FROM od_extras WHERE package_id = ?",
+		"DELETE FROM od_packages WHERE id = ?",
+	};
+	dg_rc rc = DG_OK;
+	for (size_t i = 0; !rc && i < sizeof children / sizeof children[0]; i++)
+		rc = dg_db_exec(db, children[i], DG_ARGS(DG_VT(id)), NULL);
+	return rc;
+}
+
+dg_rc dg_od_package_any(struct dg_db *db, const char *id_or_name, struct dg_arena *a, char **id,
+			char **dept)
+{
+	struct dg_rows *rows = NULL;
+	*id = *dept = NULL;
+	dg_rc rc = dg_db_query(db, "SELECT id, owner_dept FROM od_packages WHERE id = ? OR name = ?",
+			       DG_ARGS(DG_VT(id_or_name), DG_VT(id_or_name)), &rows);
+	if (rc)
+		return rc;
+	if ((rc = dg_rows_next(rows)) == DG_OK) {
+		*id = dg_arena_strdup(a, dg_rows_text(rows, 0));
+		*dept = dg_arena_strdup(a, dg_rows_text(rows, 1));
+	}
+	dg_rows_free(rows);
+	return rc;
+}
+
+dg_rc dg_od_package_purge(struct dg_db *db, const char *id, json_t **rids)
+{
+	struct dg_rows *rows = NULL;
+	*rids = NULL;
+	dg_rc rc = dg_db_query(db, "SELECT id FROM od_resources WHERE package_id = ?",
+			       DG_ARGS(DG_VT(id)), &rows);
+	if (rc)
+		return rc;
+	json_t *list = NULL;
+	rc = dg_od_first_column(rows, &list);
+	if (!rc)
+		rc = in_tx(db, purge_fn, id, 0);
+	if (rc) {
+		json_decref(list);
+		return rc;
+	}
+	*rids = list;
+	return DG_OK;
 }

@@ -10,6 +10,7 @@
 #include "core/date.h"
 #include "opendata/ckan.h"
 #include "opendata/dcat.h"
+#include "opendata/od_file.h"
 #include "opendata/od_sql.h"
 
 static const struct dg_route routes[] = {
@@ -18,6 +19,8 @@ static const struct dg_route routes[] = {
 	{"GET", "/api/action/{action}", dg_ckan_handle, DG_ROLE_ANY, 0},
 	{"POST", "/api/action/{action}", dg_ckan_handle, DG_ROLE_ANY, DG_ROUTE_NO_CSRF},
 	{"GET", "/dataset/{file}", dg_dcat_dataset, DG_ROLE_ANY, 0},
+	{"GET", "/dataset/{pkg}/resource/{rid}/download/{filename}", dg_od_file_download,
+	 DG_ROLE_ANY, 0},
 	{"GET", "/catalog.ttl", dg_dcat_catalog_ttl, DG_ROLE_ANY, 0},
 	{"GET", "/catalog.jsonld", dg_dcat_catalog_jsonld, DG_ROLE_ANY, 0},
 };

@@ -3,7 +3,8 @@
  * plain links, a count, pages and a sort), a dataset's page (its metadata,
  * resources with downloads, a preview table of its first datastore table
  * with filters, and a chart), a resource's API page with ready examples,
- * and the statistics. Data requests and the showcase are in pages_req.c.
+ * and the route table. Data requests and the showcase are in pages_req.c,
+ * the statistics in pages_stats.c.
  *
  * Reads go through the same functions as the CKAN API (dg_od_search_run,
  * dg_od_package_show, dg_datastore_action), so the pages can never show a
@@ -751,78 +752,12 @@ static dg_rc api_page(struct dg_req *r)
 	return dg_page(r, 200, "data/api.html", d);
 }
 
-/* ---- /data/stats ---- */
-
-#define VISIBLE "p.state = 'active' AND p.private = 0 AND p.tier <> 'closed'"
-
-static dg_rc stats_rows(struct dg_req *r, struct dg_db *db, const char *group, json_t *names,
-			json_t **out)
-{
-	const char *sql = dg_arena_printf(
-		r->arena,
-		"SELECT %s, COUNT(DISTINCT p.id), COUNT(t.resource_id), COALESCE(SUM(t.row_count), 0)"
-		" FROM od_packages p LEFT JOIN od_resources r ON r.package_id = p.id"
-		" LEFT JOIN datastore_tables t ON t.resource_id = r.id WHERE " VISIBLE
-		" GROUP BY %s ORDER BY COUNT(DISTINCT p.id) DESC, %s",
-		group, group, group);
-	struct dg_rows *rows = NULL;
-	dg_rc rc = dg_db_query(db, sql, DG_NOARGS, &rows);
-	if (rc)
-		return rc;
-	json_t *list = json_array();
-	while ((rc = dg_rows_next(rows)) == DG_OK) {
-		const char *key = dg_rows_text(rows, 0);
-		json_array_append_new(list, json_pack("{s:s, s:s, s:I, s:I, s:I}", "key", key, "label",
-						      names ? name_of(names, key) : key, "datasets",
-						      (json_int_t)dg_rows_int(rows, 1), "tables",
-						      (json_int_t)dg_rows_int(rows, 2), "records",
-						      (json_int_t)dg_rows_int(rows, 3)));
-	}
-	dg_rows_free(rows);
-	if (rc != DG_ENOTFOUND) {
-		json_decref(list);
-		return rc;
-	}
-	*out = list;
-	return DG_OK;
-}
-
-static dg_rc stats_page(struct dg_req *r)
-{
-	struct dg_db *db = NULL;
-	json_t *depts = NULL, *by_dept = NULL, *by_theme = NULL;
-	dg_rc rc = dg_req_db(r, &db);
-	if (!rc)
-		rc = dept_names(r, db, &depts);
-	if (!rc)
-		rc = stats_rows(r, db, "p.owner_dept", depts, &by_dept);
-	if (!rc)
-		rc = stats_rows(r, db, "p.theme", NULL, &by_theme);
-	json_decref(depts);
-	if (rc) {
-		json_decref(by_dept);
-		return dg_err_set(&r->err, rc, "%s", dg_t(r, "error.store_busy"));
-	}
-	json_int_t n = 0, tables = 0, records = 0;
-	json_t *row;
-	size_t i;
-	json_array_foreach(by_dept, i, row) {
-		n += json_integer_value(json_object_get(row, "datasets"));
-		tables += json_integer_value(json_object_get(row, "tables"));
-		records += json_integer_value(json_object_get(row, "records"));
-	}
-	json_t *d = json_pack("{s:s, s:s, s:I, s:I, s:I, s:o, s:o}", "nav", "stats", "title",
-			      dg_t(r, "odp.stats.title"),
-			      "datasets", n, "tables", tables, "records", records, "by_dept", by_dept,
-			      "by_theme", by_theme);
-	return dg_page(r, 200, "data/stats.html", d);
-}
-
 /* ---- routes ---- */
 
 static const struct dg_route routes[] = {
 	{"GET", "/data", data_search, DG_ROLE_ANY, 0},
-	{"GET", "/data/stats", stats_page, DG_ROLE_ANY, 0},
+	{"GET", "/data/stats", dg_od_stats_page, DG_ROLE_ANY, 0},
+	{"GET", "/api/v1/opendata/stats", dg_od_stats_api, DG_ROLE_ANY, 0},
 	{"GET", "/data/datasets/{id}", dataset_page, DG_ROLE_ANY, 0},
 	{"GET", "/data/datasets/{id}/resources/{rid}/api", api_page, DG_ROLE_ANY, 0},
 	{"GET", "/data/requests", dg_od_requests_list, DG_ROLE_ANY, 0},

@@ -1,6 +1,6 @@
 /*
  * pages.h - open data's pages for people (pages.c, pages_chart.c,
- * pages_req.c): the catalogue search under /data with facets, a dataset's
+ * pages_req.c, pages_stats.c): the catalogue search under /data with facets, a dataset's
  * page with a preview table and a chart drawn by the server, a resource's
  * API examples, the statistics, data requests (数据需求) and the app
  * showcase. Every page works without JavaScript.
@@ -20,7 +20,8 @@
 /* Data requests and showcase apps (pages_req.c), after the catalogue's. */
 extern const struct dg_migration dg_od_pages_migrations[];
 
-/* /data, /data/datasets/..., /data/stats, /data/requests..., /data/showcase... */
+/* /data, /data/datasets/..., /data/stats, /data/requests..., /data/showcase...,
+ * /api/v1/opendata/stats */
 const struct dg_route *dg_od_pages_routes(size_t *n);
 
 /* The staff's pages (pages_manage.c): /data/manage, a dataset's and its resources' forms. */
@@ -35,6 +36,10 @@ dg_rc dg_od_request_answer(struct dg_req *r) DG_MUST;
 dg_rc dg_od_showcase_list(struct dg_req *r) DG_MUST;
 dg_rc dg_od_showcase_new(struct dg_req *r) DG_MUST;
 dg_rc dg_od_showcase_approve(struct dg_req *r) DG_MUST;
+
+/* The statistics (pages_stats.c): the page and the same figures as JSON. */
+dg_rc dg_od_stats_page(struct dg_req *r) DG_MUST;
+dg_rc dg_od_stats_api(struct dg_req *r) DG_MUST;
 
 /* One table of the demo's datasets, so its pages show a preview and a chart. */
 dg_rc dg_od_pages_demo_seed(struct dg_db *db, struct dg_err *err) DG_MUST;

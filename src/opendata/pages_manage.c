@@ -567,7 +567,8 @@ static dg_rc save_resource(struct dg_req *r, struct dg_db *db, json_t *pkg, json
 		json_object_set_new(src, names[i], json_stringn(t.p, t.n));
 	}
 	const char *rid = NULL;
-	dg_rc rc = dg_ckan_resource_save(r, db, str_of(pkg, "id"), src, old == NULL, &rid, &errs);
+	int64_t job = 0;
+	dg_rc rc = dg_ckan_resource_save(r, db, str_of(pkg, "id"), old, src, NULL, &rid, &job, &errs);
 	json_decref(src);
 	if (rc == DG_EINVAL) {
 		json_t *d = json_object();
@@ -622,7 +623,7 @@ static dg_rc post_res_delete(struct dg_req *r)
 	struct target t;
 	dg_rc rc = target_of(r, S_RESOURCE, &t);
 	if (!rc)
-		rc = dg_od_resource_delete(t.db, str_of(t.res, "id"), dg_now_ms());
+		rc = dg_ckan_resource_remove(r, t.db, str_of(t.res, "id"));
 	if (!rc)
 		dg_reply_redirect(r, dg_arena_printf(r->arena, "/data/datasets/%s/edit?done=res_deleted#resources", str_of(t.pkg, "name")));
 	return rc;

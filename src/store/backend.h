@@ -68,6 +68,7 @@ struct dg_backend {
 	int (*ncols)(const struct dg_rows *r);
 	const char *(*colname)(const struct dg_rows *r, int col);
 	bool (*isnull)(const struct dg_rows *r, int col);
+	enum dg_vtype (*vtype)(const struct dg_rows *r, int col);
 	const char *(*text)(const struct dg_rows *r, int col);
 	int64_t (*int64)(const struct dg_rows *r, int col);
 	double (*real)(const struct dg_rows *r, int col);

@@ -235,6 +235,24 @@ static bool pg_isnull(const struct dg_rows *base, int col)
 	return !valid(base, col) || PQgetisnull(cr(base)->res, cr(base)->row, col);
 }
 
+static enum dg_vtype pg_vtype(const struct dg_rows *base, int col)
+{
+	if (pg_isnull(base, col))
+		return DG_V_NULL;
+	switch (PQftype(cr(base)->res, col)) {
+	case 20: /* int8 */
+	case 21: /* int2 */
+	case 23: /* int4 */
+		return DG_V_INT;
+	case 700:  /* float4 */
+	case 701:  /* float8 */
+	case 1700: /* numeric */
+		return DG_V_REAL;
+	default:
+		return DG_V_TEXT;
+	}
+}
+
 static const char *pg_text(const struct dg_rows *base, int col)
 {
 	if (pg_isnull(base, col))
@@ -361,6 +379,7 @@ const struct dg_backend dg_pg_backend = {
 	.ncols = pg_ncols,
 	.colname = pg_colname,
 	.isnull = pg_isnull,
+	.vtype = pg_vtype,
 	.text = pg_text,
 	.int64 = pg_int,
 	.real = pg_real,

@@ -300,6 +300,20 @@ static bool sq_isnull(const struct dg_rows *base, int col)
 	return sqlite3_column_type(((const struct sq_rows *)base)->st, col) == SQLITE_NULL;
 }
 
+static enum dg_vtype sq_vtype(const struct dg_rows *base, int col)
+{
+	switch (sqlite3_column_type(((const struct sq_rows *)base)->st, col)) {
+	case SQLITE_NULL:
+		return DG_V_NULL;
+	case SQLITE_INTEGER:
+		return DG_V_INT;
+	case SQLITE_FLOAT:
+		return DG_V_REAL;
+	default:
+		return DG_V_TEXT;
+	}
+}
+
 static const char *sq_text(const struct dg_rows *base, int col)
 {
 	const unsigned char *t = sqlite3_column_text(((const struct sq_rows *)base)->st, col);
@@ -381,6 +395,7 @@ const struct dg_backend dg_sqlite_backend = {
 	.ncols = sq_ncols,
 	.colname = sq_colname,
 	.isnull = sq_isnull,
+	.vtype = sq_vtype,
 	.text = sq_text,
 	.int64 = sq_int,
 	.real = sq_real,

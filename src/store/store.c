@@ -352,6 +352,11 @@ bool dg_rows_isnull(const struct dg_rows *r, int col)
 	return r->be->isnull(r, col);
 }
 
+enum dg_vtype dg_rows_vtype(const struct dg_rows *r, int col)
+{
+	return r->be->vtype(r, col);
+}
+
 int64_t dg_rows_int(const struct dg_rows *r, int col)
 {
 	return r->be->int64(r, col);

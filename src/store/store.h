@@ -171,6 +171,12 @@ dg_rc dg_rows_next(struct dg_rows *r) DG_MUST;
 int dg_rows_ncols(const struct dg_rows *r);
 const char *dg_rows_colname(const struct dg_rows *r, int col);
 bool dg_rows_isnull(const struct dg_rows *r, int col);
+/*
+ * The kind of a value of the current row: NULL, INT, REAL or TEXT (SQLite:
+ * the value's storage class; PostgreSQL: the column's type, integers and
+ * floating or numeric ones; every other type is TEXT).
+ */
+enum dg_vtype dg_rows_vtype(const struct dg_rows *r, int col);
 int64_t dg_rows_int(const struct dg_rows *r, int col);
 double dg_rows_real(const struct dg_rows *r, int col);
 /* "" for NULL; valid until the next dg_rows_next or dg_rows_free. */

@@ -1,11 +1,12 @@
 /*
- * pages.c - the portal's general pages: home, help, the open-data and
- * policies entrances (services is the catalogue's, src/catalog), the
- * language and elder-mode switches, and static files.
+ * pages.c - the portal's general pages: home, help, the policies entrance
+ * (services is the catalogue's, src/catalog; open data is the open-data
+ * module's, src/opendata), the language and elder-mode switches, and
+ * static files.
  *
  * The switches are plain links to /prefs that set a cookie and come back, so
- * they work without JavaScript and from any page. The entrances are thin for
- * now: they say honestly what will be there, and never show made-up data.
+ * they work without JavaScript and from any page. The entrance is thin for
+ * now: it says honestly what will be there, and never shows made-up data.
  */
 #include "web/pages.h"
 
@@ -33,11 +34,6 @@ static dg_rc help(struct dg_req *r)
 	return dg_page(r, 200, "help.html", titled(r, "help.title"));
 }
 
-static dg_rc data(struct dg_req *r)
-{
-	return dg_page(r, 200, "entrances/data.html", titled(r, "data.title"));
-}
-
 static dg_rc policies(struct dg_req *r)
 {
 	return dg_page(r, 200, "entrances/policies.html", titled(r, "policies.title"));
@@ -60,7 +56,6 @@ static dg_rc prefs(struct dg_req *r)
 static const struct dg_route routes[] = {
     {"GET", "/", home, DG_ROLE_ANY, 0},
     {"GET", "/help", help, DG_ROLE_ANY, 0},
-    {"GET", "/data", data, DG_ROLE_ANY, 0},
     {"GET", "/policies", policies, DG_ROLE_ANY, 0},
     {"GET", "/prefs", prefs, DG_ROLE_ANY, 0},
     {"GET", "/static/{path...}", dg_static_handler, DG_ROLE_ANY, DG_ROUTE_PUBLIC},

@@ -1,5 +1,5 @@
 /*
- * pages.h - the portal's general pages: home, help, the main entrances,
+ * pages.h - the portal's general pages: home, help, the policies entrance,
  * language and elder-mode switches, static files.
  */
 #ifndef DG_PAGES_H

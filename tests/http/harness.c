@@ -99,6 +99,10 @@ static void fill_config(struct th_srv *s, const struct th_opts *o, struct dg_con
 		cfg->job_lease_sec = o->job_lease_sec;
 	if (o->max_body)
 		cfg->max_body = o->max_body;
+	if (o->trusted_proxy && dg_proxies_parse(o->trusted_proxy, &cfg->trusted_proxies, NULL)) {
+		fprintf(stderr, "harness: bad trusted proxy list %s\n", o->trusted_proxy);
+		exit(1);
+	}
 }
 
 static void start_server(struct th_srv *s)
@@ -415,6 +419,50 @@ bool th_login(struct th_client *c, const char *username, const char *password)
 	free(t);
 	free(csrf);
 	return ok;
+}
+
+long th_post_csrf(struct th_client *c, const char *page, const char *path, const char *fields,
+		  struct th_resp *out)
+{
+	char *csrf = th_csrf(c, page), *body = NULL;
+	if (!csrf || asprintf(&body, "%s&csrf=%s", fields, csrf) < 0) {
+		fprintf(stderr, "harness: no CSRF token on %s\n", page);
+		exit(1);
+	}
+	long st = th_post_form(c, path, body, out);
+	free(body);
+	free(csrf);
+	return st;
+}
+
+void th_sql(struct th_srv *s, const char *text)
+{
+	struct dg_db *db = NULL;
+	dg_rc rc = dg_db_get(th_app(s)->store, &db);
+	if (!rc)
+		rc = dg_db_exec_script(db, text);
+	dg_db_put(db);
+	if (rc) {
+		fprintf(stderr, "harness: SQL failed (%d): %s\n", (int)rc, text);
+		exit(1);
+	}
+}
+
+int64_t th_sql_int(struct th_srv *s, const char *text)
+{
+	struct dg_db *db = NULL;
+	int64_t v = 0;
+	dg_rc rc = dg_db_get(th_app(s)->store, &db);
+	if (!rc)
+		rc = dg_db_query_int(db, text, DG_NOARGS, &v);
+	dg_db_put(db);
+	if (rc == DG_ENOTFOUND)
+		return -1;
+	if (rc) {
+		fprintf(stderr, "harness: SQL failed (%d): %s\n", (int)rc, text);
+		exit(1);
+	}
+	return v;
 }
 
 char *th_enc(const char *s)

@@ -24,6 +24,7 @@ struct th_opts {
 	size_t max_body;    /* 0: the default */
 	unsigned job_workers;
 	unsigned job_lease_sec;
+	const char *trusted_proxy; /* --trusted-proxy's list, or NULL */
 };
 
 struct th_srv;
@@ -80,6 +81,12 @@ char *th_header(const struct th_resp *r, const char *name);
 
 /* GET path and return the value of its hidden csrf field (malloc'd), or NULL. */
 char *th_csrf(struct th_client *c, const char *path);
+/*
+ * POST fields (encoded, may be "") to path with the CSRF token of page's
+ * form added; returns the status, *out the reply.
+ */
+long th_post_csrf(struct th_client *c, const char *page, const char *path, const char *fields,
+		  struct th_resp *out);
 /* Sign in through the sign-in form; true when it worked. */
 bool th_login(struct th_client *c, const char *username, const char *password);
 /*
@@ -123,6 +130,10 @@ void th_proc_cleanup(const struct th_proc *p);
 void th_sleep_ms(long ms);
 /* Wait up to 30 s for job id to be done or failed: its JSON (owned), or NULL. */
 json_t *th_wait_job(struct th_srv *s, int64_t id);
+/* Run a SQL script on s's store; the test fails when it does not work. */
+void th_sql(struct th_srv *s, const char *text);
+/* The one integer a query on s's store returns, -1 for no row; the test fails when it does not work. */
+int64_t th_sql_int(struct th_srv *s, const char *text);
 /* Percent-encode for a form body (malloc'd). */
 char *th_enc(const char *s);
 

@@ -50,8 +50,9 @@ static long call(const char *method, const char *who, const char *action, const 
 	char path[128];
 	const char *h[] = {who, NULL};
 	snprintf(path, sizeof path, "/api/3/action/%s", action);
-	long st = th_request(c, method, path, "application/json", body, strlen(body),
-			     who ? h : NULL, &r);
+	bool get = strcmp(method, "GET") == 0; /* a GET sends no body (with one, it is a POST) */
+	long st = th_request(c, method, path, get ? NULL : "application/json", get ? NULL : body,
+			     get ? 0 : strlen(body), who ? h : NULL, &r);
 	*ans = json_loadb(r.body ? r.body : "", r.len, JSON_DECODE_ANY, NULL);
 	th_resp_release(&r);
 	th_client_free(c);
@@ -171,7 +172,7 @@ static void refusals_queue_nothing(void **state)
 	assert_null(reload(NULL, body, 403));
 	assert_null(reload(cit, body, 403));
 	assert_null(reload(rs, body, 403)); /* another department */
-	assert_int_equal(call("GET", mz, "datastore_load", "", &ans), 409);
+	assert_int_equal(call("GET", mz, "datastore_load", "", &ans), 400); /* CKAN's POST-only */
 	json_decref(ans);
 	assert_null(reload(mz, "{\"resource_id\":\"" RID "\",\"types\":{\"beds\":\"varchar\"}}", 409));
 	assert_null(reload(mz, "{\"resource_id\":\"" RID "\",\"types\":[1]}", 409));

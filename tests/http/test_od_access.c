@@ -45,20 +45,12 @@ static struct dg_store *store(void)
 
 static void sql(const char *text)
 {
-	struct dg_db *db = NULL;
-	assert_int_equal(dg_db_get(store(), &db), DG_OK);
-	assert_int_equal(dg_db_exec_script(db, text), DG_OK);
-	dg_db_put(db);
+	th_sql(th_shared, text);
 }
 
 static int64_t sql_int(const char *text)
 {
-	struct dg_db *db = NULL;
-	int64_t v = -1;
-	assert_int_equal(dg_db_get(store(), &db), DG_OK);
-	dg_rc rc = dg_db_query_int(db, text, DG_NOARGS, &v);
-	dg_db_put(db);
-	return rc == DG_OK ? v : -1;
+	return th_sql_int(th_shared, text);
 }
 
 static struct th_client *signed_in(const char *user)
@@ -72,14 +64,7 @@ static struct th_client *signed_in(const char *user)
 static long post_form(struct th_client *c, const char *page, const char *path, const char *fields,
 		      struct th_resp *out)
 {
-	char *csrf = th_csrf(c, page);
-	assert_non_null(csrf);
-	char *body = NULL;
-	assert_true(asprintf(&body, "%s&csrf=%s", fields, csrf) > 0);
-	long st = th_post_form(c, path, body, out);
-	free(body);
-	free(csrf);
-	return st;
+	return th_post_csrf(c, page, path, fields, out);
 }
 
 /* A new app of user: its key (malloc'd) and id. */
@@ -487,10 +472,10 @@ static void quotas(void **state)
 	struct th_client *adm = signed_in(DG_DEMO_ADMIN);
 	struct th_resp r = {0};
 	char path[80];
-	snprintf(path, sizeof path, "/data/apps/%lld/quota", (long long)id);
-	assert_int_equal(post_form(adm, "/data/apps", path, "daily_quota=x", &r), 400);
+	snprintf(path, sizeof path, "/admin/data-access/apps/%lld/quota", (long long)id);
+	assert_int_equal(post_form(adm, "/admin/data-access", path, "daily_quota=x", &r), 422);
 	th_resp_release(&r);
-	assert_int_equal(post_form(adm, "/data/apps", path, "daily_quota=2", &r), 200);
+	assert_int_equal(post_form(adm, "/admin/data-access", path, "daily_quota=2", &r), 303);
 	th_resp_release(&r);
 	struct th_client *cit = signed_in(DG_DEMO_CITIZEN);
 	assert_int_equal(post_form(cit, "/data/apps", path, "daily_quota=99", &r), 403);
