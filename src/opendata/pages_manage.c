@@ -27,6 +27,7 @@
 #include "opendata/datastore.h"
 #include "opendata/ds_infer.h"
 #include "opendata/ds_sql.h"
+#include "opendata/od_file.h"
 #include "opendata/od_sql.h"
 #include "opendata/od_write.h"
 #include "web/page.h"
@@ -365,6 +366,10 @@ static dg_rc render_dataset(struct dg_req *r, struct dg_db *db, unsigned status,
 		const char *key = dg_arena_printf(r->arena, "odp.manage.done_%s", done);
 		if (strcmp(dg_t(r, key), key))
 			json_object_set_new(d, "done", json_string(dg_t(r, key)));
+		int64_t job = 0;
+		const char *js = dg_req_field(r, "job");
+		if (js && !dg_str_to_i64(dg_str_of(js), &job) && job > 0)
+			json_object_set_new(d, "job_id", json_integer((json_int_t)job));
 	}
 	error_title(r, d, is_new ? dg_t(r, "odp.manage.new_title") : str_of(pkg, "title"));
 	return dg_page(r, status, "data/manage_dataset.html", d);
@@ -629,6 +634,48 @@ static dg_rc post_res_delete(struct dg_req *r)
 	return rc;
 }
 
+/*
+ * A file as a new resource: the same as resource_create with an "upload"
+ * (kept, then for a CSV or TSV its load into the DataStore queued); the
+ * dataset's page then links to the load's progress.
+ */
+static dg_rc post_upload(struct dg_req *r)
+{
+	struct target t;
+	dg_rc rc = target_of(r, S_DATASET, &t);
+	if (rc)
+		return rc;
+	const struct dg_upload *up = dg_od_file_upload(r);
+	json_t *d = json_object(), *errs = NULL;
+	if (!up || up->size == 0) {
+		dg_form_error(d, "upload", dg_arena_printf(r->arena, "%s%s%s", dg_t(r, "odp.manage.rf.upload"),
+							   dg_t(r, "odp.manage.colon"), dg_t(r, "odp.v.upload_empty")));
+	} else {
+		const char *name = dg_req_field(r, "upload_name"), *rid = NULL;
+		struct dg_str nm = dg_str_trim(dg_str_of(name && dg_utf8_valid(name, strlen(name)) ? name : ""));
+		json_t *src = json_pack("{s:s%}", "name", nm.p, nm.n);
+		int64_t job = 0;
+		rc = dg_ckan_resource_save(r, t.db, str_of(t.pkg, "id"), NULL, src, up, &rid, &job, &errs);
+		json_decref(src);
+		if (!rc) {
+			json_decref(d);
+			const char *name_ = str_of(t.pkg, "name");
+			dg_reply_redirect(r, job ? dg_arena_printf(r->arena, "/data/datasets/%s/edit?done=uploaded_job&job=%lld#resources",
+								   name_, (long long)job)
+						 : dg_arena_printf(r->arena, "/data/datasets/%s/edit?done=uploaded#resources", name_));
+			return DG_OK;
+		}
+		if (rc != DG_EINVAL) {
+			json_decref(d);
+			return rc;
+		}
+		page_errors(r, errs, res_map, "odp.manage.rf", "upload", d);
+		json_decref(errs);
+	}
+	dg_form_keep_values(r, d);
+	return render_resource(r, 422, t.pkg, NULL, true, d);
+}
+
 /* ---- column types ---- */
 
 static const char *const col_types[] = {"text", "int", "numeric", "date", "bool", NULL};
@@ -830,6 +877,7 @@ static const struct dg_route routes[] = {
 	{"POST", "/data/datasets/{id}/delete", post_delete, DG_ROLE_STAFF | DG_ROLE_ADMIN, 0},
 	{"GET", "/data/datasets/{id}/resources/new", page_res_new, DG_ROLE_STAFF | DG_ROLE_ADMIN, 0},
 	{"POST", "/data/datasets/{id}/resources/new", post_res_new, DG_ROLE_STAFF | DG_ROLE_ADMIN, 0},
+	{"POST", "/data/datasets/{id}/resources/upload", post_upload, DG_ROLE_STAFF | DG_ROLE_ADMIN, 0},
 	{"GET", "/data/datasets/{id}/resources/{rid}/edit", page_res_edit, DG_ROLE_STAFF | DG_ROLE_ADMIN, 0},
 	{"POST", "/data/datasets/{id}/resources/{rid}/edit", post_res_edit, DG_ROLE_STAFF | DG_ROLE_ADMIN, 0},
 	{"GET", "/data/datasets/{id}/resources/{rid}/delete", page_res_delete, DG_ROLE_STAFF | DG_ROLE_ADMIN, 0},

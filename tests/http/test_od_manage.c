@@ -459,6 +459,89 @@ static void admin_picks_the_department(void **state)
 	json_decref(pkg);
 }
 
+/* A multipart upload to the dataset's upload form as c; the status, the Location in *loc when given. */
+static long upload(struct th_client *c, const char *ds, const char *filename, const char *content,
+		   const char *name, char **loc)
+{
+	char page[256], path[256];
+	snprintf(page, sizeof page, "/data/datasets/%s/resources/new", ds);
+	snprintf(path, sizeof path, "/data/datasets/%s/resources/upload", ds);
+	char *csrf = th_csrf(c, page), *body = NULL;
+	assert_non_null(csrf);
+	int n = asprintf(&body,
+			 "--XyZ\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n%s\r\n"
+			 "--XyZ\r\nContent-Disposition: form-data; name=\"upload_name\"\r\n\r\n%s\r\n"
+			 "--XyZ\r\nContent-Disposition: form-data; name=\"upload\"; filename=\"%s\"\r\n"
+			 "Content-Type: application/octet-stream\r\n\r\n%s\r\n--XyZ--\r\n",
+			 csrf, name, filename, content);
+	assert_true(n > 0);
+	struct th_resp r = {0};
+	long st = th_request(c, "POST", path, "multipart/form-data; boundary=XyZ", body, (size_t)n, NULL, &r);
+	if (loc)
+		*loc = th_header(&r, "Location");
+	th_resp_release(&r);
+	free(body);
+	free(csrf);
+	return st;
+}
+
+static void upload_files(void **state)
+{
+	(void)state;
+	char *loc = NULL;
+	/* no file: said beside the field, nothing kept */
+	assert_int_equal(upload(mz, "mz-for-rs", "empty.csv", "", "", NULL), 422);
+	assert_null(first_resource("mz-for-rs"));
+	/* another department's staff: not there; a resident: refused */
+	assert_int_equal(upload(rs, "mz-for-rs", "a.csv", "a,b\n1,2\n", "", NULL), 404);
+	/* a CSV: a resource with the file, and its load into a table */
+	assert_int_equal(upload(mz, "mz-for-rs", "beds.csv", "district,beds\nA,10\nB,20\nC,30\n",
+				"%E5%BA%8A%E4%BD%8D%E8%A1%A8", &loc), 303);
+	assert_non_null(loc);
+	const char *j = strstr(loc, "job=");
+	assert_non_null(j);
+	json_t *job = th_wait_job(srv, strtoll(j + 4, NULL, 10));
+	assert_non_null(job);
+	assert_string_equal(json_string_value(json_object_get(job, "state")), "done");
+	json_decref(job);
+	free(loc);
+	json_t *pkg = shown("mz-for-rs", 200);
+	json_t *res = json_array_get(json_object_get(pkg, "resources"), 0);
+	assert_string_equal(json_string_value(json_object_get(res, "url_type")), "upload");
+	assert_string_equal(json_string_value(json_object_get(res, "format")), "CSV");
+	const char *rid = json_string_value(json_object_get(res, "id"));
+	assert_int_equal(count_of("SELECT row_count FROM datastore_tables WHERE resource_id = '%s'", rid), 3);
+	/* the file is served back as it was */
+	struct th_client *anon = th_client_new(srv);
+	const char *url = json_string_value(json_object_get(res, "url"));
+	const char *p = strstr(url, "/dataset/");
+	assert_non_null(p);
+	char *b = get_as(anon, p, 200);
+	assert_non_null(strstr(b, "B,20"));
+	free(b);
+	th_client_free(anon);
+	/* the edit page lists it as an uploaded file with a table */
+	b = get_as(mz, "/data/datasets/mz-for-rs/edit", 200);
+	assert_non_null(strstr(b, "上传的文件"));
+	free(b);
+	/* renaming it keeps the file; deleting it lets the file go */
+	char path[256], *download = strdup(p);
+	snprintf(path, sizeof path, "/data/datasets/mz-for-rs/resources/%s/edit", rid);
+	assert_int_equal(post(mz, path, "name=Beds&format=CSV&description=", NULL), 303);
+	json_decref(pkg);
+	pkg = shown("mz-for-rs", 200);
+	res = json_array_get(json_object_get(pkg, "resources"), 0);
+	assert_string_equal(json_string_value(json_object_get(res, "name")), "Beds");
+	assert_string_equal(json_string_value(json_object_get(res, "url_type")), "upload");
+	snprintf(path, sizeof path, "/data/datasets/mz-for-rs/resources/%s/delete", json_string_value(json_object_get(res, "id")));
+	assert_int_equal(post(mz, path, "", NULL), 303);
+	anon = th_client_new(srv);
+	free(get_as(anon, download, 404));
+	th_client_free(anon);
+	free(download);
+	json_decref(pkg);
+}
+
 /* The API shares the rules and keeps CKAN's answer: English messages, no page keys. */
 static void api_answer_unchanged(void **state)
 {
@@ -522,6 +605,7 @@ int main(void)
 		cmocka_unit_test(delete_dataset),
 		cmocka_unit_test(column_types),
 		cmocka_unit_test(admin_picks_the_department),
+		cmocka_unit_test(upload_files),
 		cmocka_unit_test(api_answer_unchanged),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
