@@ -435,6 +435,31 @@ long th_post_csrf(struct th_client *c, const char *page, const char *path, const
 	return st;
 }
 
+long th_post_multipart(struct th_client *c, const char *page, const char *path,
+		       const char *file_field, const char *filename, const char *content,
+		       const char *text_name, const char *text, struct th_resp *out)
+{
+	char *csrf = th_csrf(c, page), *body = NULL;
+	int n = csrf ? asprintf(&body,
+				"--XyZ\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n%s\r\n"
+				"%s%s%s%s%s"
+				"--XyZ\r\nContent-Disposition: form-data; name=\"%s\"; filename=\"%s\"\r\n"
+				"Content-Type: application/octet-stream\r\n\r\n%s\r\n--XyZ--\r\n",
+				csrf, text_name ? "--XyZ\r\nContent-Disposition: form-data; name=\"" : "",
+				text_name ? text_name : "", text_name ? "\"\r\n\r\n" : "",
+				text_name ? text : "", text_name ? "\r\n" : "", file_field, filename, content)
+		     : -1;
+	if (n < 0) {
+		fprintf(stderr, "harness: no CSRF token on %s\n", page);
+		exit(1);
+	}
+	long st = th_request(c, "POST", path, "multipart/form-data; boundary=XyZ", body, (size_t)n,
+			     NULL, out);
+	free(body);
+	free(csrf);
+	return st;
+}
+
 void th_sql(struct th_srv *s, const char *text)
 {
 	struct dg_db *db = NULL;

@@ -87,6 +87,14 @@ char *th_csrf(struct th_client *c, const char *path);
  */
 long th_post_csrf(struct th_client *c, const char *page, const char *path, const char *fields,
 		  struct th_resp *out);
+/*
+ * POST a multipart/form-data body to path: the CSRF token of page's form,
+ * one text field (text_name NULL: none) and the file filename with content
+ * as file_field; returns the status, *out the reply.
+ */
+long th_post_multipart(struct th_client *c, const char *page, const char *path,
+		       const char *file_field, const char *filename, const char *content,
+		       const char *text_name, const char *text, struct th_resp *out);
 /* Sign in through the sign-in form; true when it worked. */
 bool th_login(struct th_client *c, const char *username, const char *password);
 /*

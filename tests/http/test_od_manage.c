@@ -464,24 +464,13 @@ static long upload(struct th_client *c, const char *ds, const char *filename, co
 		   const char *name, char **loc)
 {
 	char page[256], path[256];
+	struct th_resp r = {0};
 	snprintf(page, sizeof page, "/data/datasets/%s/resources/new", ds);
 	snprintf(path, sizeof path, "/data/datasets/%s/resources/upload", ds);
-	char *csrf = th_csrf(c, page), *body = NULL;
-	assert_non_null(csrf);
-	int n = asprintf(&body,
-			 "--XyZ\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n%s\r\n"
-			 "--XyZ\r\nContent-Disposition: form-data; name=\"upload_name\"\r\n\r\n%s\r\n"
-			 "--XyZ\r\nContent-Disposition: form-data; name=\"upload\"; filename=\"%s\"\r\n"
-			 "Content-Type: application/octet-stream\r\n\r\n%s\r\n--XyZ--\r\n",
-			 csrf, name, filename, content);
-	assert_true(n > 0);
-	struct th_resp r = {0};
-	long st = th_request(c, "POST", path, "multipart/form-data; boundary=XyZ", body, (size_t)n, NULL, &r);
+	long st = th_post_multipart(c, page, path, "upload", filename, content, "upload_name", name, &r);
 	if (loc)
 		*loc = th_header(&r, "Location");
 	th_resp_release(&r);
-	free(body);
-	free(csrf);
 	return st;
 }
 
@@ -496,7 +485,7 @@ static void upload_files(void **state)
 	assert_int_equal(upload(rs, "mz-for-rs", "a.csv", "a,b\n1,2\n", "", NULL), 404);
 	/* a CSV: a resource with the file, and its load into a table */
 	assert_int_equal(upload(mz, "mz-for-rs", "beds.csv", "district,beds\nA,10\nB,20\nC,30\n",
-				"%E5%BA%8A%E4%BD%8D%E8%A1%A8", &loc), 303);
+				"床位表", &loc), 303);
 	assert_non_null(loc);
 	const char *j = strstr(loc, "job=");
 	assert_non_null(j);
@@ -509,6 +498,7 @@ static void upload_files(void **state)
 	json_t *res = json_array_get(json_object_get(pkg, "resources"), 0);
 	assert_string_equal(json_string_value(json_object_get(res, "url_type")), "upload");
 	assert_string_equal(json_string_value(json_object_get(res, "format")), "CSV");
+	assert_string_equal(json_string_value(json_object_get(res, "name")), "床位表");
 	const char *rid = json_string_value(json_object_get(res, "id"));
 	assert_int_equal(count_of("SELECT row_count FROM datastore_tables WHERE resource_id = '%s'", rid), 3);
 	/* the file is served back as it was */
