@@ -169,6 +169,9 @@ static void create_and_show(void **state)
 	b = get_as(mz, "/data/manage", 200);
 	assert_non_null(strstr(b, "/data/datasets/elderly-beds/edit"));
 	assert_null(strstr(b, "employment-statistics")); /* another department's */
+	/* the staff navigation leads here, and only this item is current */
+	assert_non_null(strstr(b, "<a href=\"/data/manage\" aria-current=\"page\">"));
+	assert_non_null(strstr(b, "<a href=\"/data\">"));
 	free(b);
 	b = get_as(adm, "/data/manage", 200);
 	assert_non_null(strstr(b, "employment-statistics"));
