@@ -875,20 +875,35 @@ static void read_package(struct dg_arena *a, json_t *params, json_t *old, struct
 		p->id = id && id[0] ? id : dg_ckan_new_id(a);
 }
 
-/* After an update: the files of old's uploads that p dropped or made links are let go. */
+/* A removed resource's table and files, which nothing may serve any more. */
+static void drop_data(struct dg_req *r, const char *rid)
+{
+	if (dg_datastore_drop(r, rid) != DG_OK)
+		dg_warn("req=%s could not drop the table of removed resource %s", r->id, rid);
+	dg_od_file_remove_all(r, rid);
+}
+
+/*
+ * After an update: old's resources that p dropped lose their tables and
+ * files; uploads that p made links lose their files (a table stays, as a
+ * link's table made by datastore_create would).
+ */
 static void forget_files(struct dg_req *r, json_t *old, const struct dg_od_pkg_in *p)
 {
 	size_t i;
 	json_t *res;
 	json_array_foreach(json_object_get(old, "resources"), i, res) {
 		const char *id = str_of(res, "id"), *type = str_of(res, "url_type");
-		if (!id || !type || strcmp(type, "upload") != 0)
+		const struct dg_od_res_in *now = NULL;
+		if (!id)
 			continue;
-		bool keep = false;
 		for (size_t k = 0; k < p->nres; k++)
 			if (strcmp(p->res[k].id, id) == 0)
-				keep = !p->res[k].url_type || strcmp(p->res[k].url_type, "link") != 0;
-		if (!keep)
+				now = &p->res[k];
+		if (!now)
+			drop_data(r, id);
+		else if (type && strcmp(type, "upload") == 0 && now->url_type &&
+			 strcmp(now->url_type, "link") == 0)
 			dg_od_file_remove_all(r, id);
 	}
 }
@@ -1170,14 +1185,6 @@ DG_CKAN_ACTION_FN(resource_update)
 DG_CKAN_ACTION_FN(resource_patch)
 {
 	return resource_write(r, params, false, true, res, err);
-}
-
-/* A removed resource's table and files, which nothing may serve any more. */
-static void drop_data(struct dg_req *r, const char *rid)
-{
-	if (dg_datastore_drop(r, rid) != DG_OK)
-		dg_warn("req=%s could not drop the table of removed resource %s", r->id, rid);
-	dg_od_file_remove_all(r, rid);
 }
 
 dg_rc dg_ckan_resource_remove(struct dg_req *r, struct dg_db *db, const char *rid)

@@ -439,6 +439,43 @@ static void purge(void **state)
 	json_decref(ans);
 }
 
+/* package_update without an uploaded resource: its file and its table go with it. */
+static void update_drops_resources(void **state)
+{
+	(void)state;
+	json_t *ans = NULL;
+	struct th_resp r = {0};
+	assert_int_equal(call("POST", mz, "package_create",
+			      "{\"name\":\"drop-a-resource\",\"owner_org\":\"mz\"}", &ans),
+			 200);
+	char pkg[128], rid[128], url[512], body[300];
+	snprintf(pkg, sizeof pkg, "%s", res_str(ans, "id"));
+	json_decref(ans);
+	const char *fields[] = {"package_id", pkg, NULL};
+	assert_int_equal(post_file(mz, "resource_create", fields, "d.csv", CSV1, strlen(CSV1), &ans),
+			 200);
+	snprintf(rid, sizeof rid, "%s", res_str(ans, "id"));
+	snprintf(url, sizeof url, "%s", res_str(ans, "url"));
+	json_decref(ans);
+	wait_load();
+	assert_true(total_rows(rid) > 0);
+	/* the whole dataset again, with no resources: CKAN drops the ones left out */
+	assert_int_equal(call("POST", mz, "package_update",
+			      "{\"id\":\"drop-a-resource\",\"name\":\"drop-a-resource\","
+			      "\"owner_org\":\"mz\",\"resources\":[]}",
+			      &ans),
+			 200);
+	assert_int_equal(json_array_size(json_object_get(json_object_get(ans, "result"), "resources")),
+			 0);
+	json_decref(ans);
+	assert_int_equal(download(NULL, url, &r), 404);
+	th_resp_release(&r);
+	assert_int_equal(files_of(rid), 0);
+	snprintf(body, sizeof body, "{\"resource_id\":\"%s\"}", rid);
+	assert_int_equal(call("POST", NULL, "datastore_search", body, &ans), 404);
+	json_decref(ans);
+}
+
 static void ckan_gaps(void **state)
 {
 	(void)state;
@@ -488,6 +525,7 @@ int main(void)
 		cmocka_unit_test(refusals_store_nothing),
 		cmocka_unit_test(tiers_of_downloads),
 		cmocka_unit_test(purge),
+		cmocka_unit_test(update_drops_resources),
 		cmocka_unit_test(ckan_gaps),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
