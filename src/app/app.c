@@ -103,7 +103,7 @@ static dg_rc add_routes(struct dg_app *app, struct dg_err *err)
 		dg_cases_office_routes, dg_cases_api_routes,    dg_od_access_routes,
 		dg_od_access_admin_routes,
 		dg_opendata_routes,
-		dg_od_pages_routes,
+		dg_od_pages_routes,     dg_od_manage_routes,
 		dg_datastore_routes,    dg_auth_routes,         dg_jobs_routes,
 		dg_cert_routes,         dg_notify_routes,       dg_cal_routes,
 		dg_web_routes,

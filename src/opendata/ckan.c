@@ -23,7 +23,7 @@
 
 #define LIST_MAX 1000 /* cap on package_list's limit */
 
-static const char *const licenses[][2] = {
+const char *const dg_ckan_licenses[][2] = {
 	{"cc-by", "Creative Commons Attribution"},
 	{"cc-by-sa", "Creative Commons Attribution Share-Alike"},
 	{"cc-zero", "Creative Commons CCZero"},
@@ -38,6 +38,7 @@ static const char *const licenses[][2] = {
 	{"other-closed", "Other (Not Open)"},
 	{"notspecified", "License not specified"},
 };
+const size_t dg_ckan_nlicenses = sizeof dg_ckan_licenses / sizeof dg_ckan_licenses[0];
 
 /* The request's parameters as one JSON object (new reference). */
 static json_t *params_of(struct dg_req *r)
@@ -122,11 +123,12 @@ static dg_rc act_license_list(struct dg_req *r, json_t *params, json_t **res, st
 {
 	(void)r, (void)params, (void)err;
 	json_t *list = json_array();
-	for (size_t i = 0; i < sizeof(licenses) / sizeof(licenses[0]); i++) {
-		bool open = strcmp(licenses[i][0], "other-closed") != 0 &&
-			    strcmp(licenses[i][0], "notspecified") != 0;
+	for (size_t i = 0; i < dg_ckan_nlicenses; i++) {
+		const char *const *lic = dg_ckan_licenses[i];
+		bool open = strcmp(lic[0], "other-closed") != 0 &&
+			    strcmp(lic[0], "notspecified") != 0;
 		json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:b, s:b, s:b}", "id",
-						      licenses[i][0], "title", licenses[i][1],
+						      lic[0], "title", lic[1],
 						      "status", "active", "od_conformance", open,
 						      "osd_conformance", open, "domain_data", 1));
 	}

@@ -96,9 +96,33 @@ static void add_err(json_t *errs, const char *field, const char *msg)
 	json_array_append_new(l, json_string(msg));
 }
 
+/*
+ * A message of the package and resource rules: CKAN's English text for the
+ * API, and beside it (under DG_CKAN_KEYS) the catalogue key "odp.v.<code>"
+ * with its argument after a colon, which the pages show in the reader's
+ * language.
+ */
+static void add_errk(json_t *errs, const char *field, const char *code, const char *arg,
+		     const char *msg)
+{
+	add_err(errs, field, msg);
+	json_t *keys = json_object_get(errs, DG_CKAN_KEYS);
+	if (!keys) {
+		keys = json_object();
+		json_object_set_new(errs, DG_CKAN_KEYS, keys);
+	}
+	json_t *l = json_object_get(keys, field);
+	if (!l) {
+		l = json_array();
+		json_object_set_new(keys, field, l);
+	}
+	json_array_append_new(l, json_sprintf("odp.v.%s%s%.200s", code, arg ? ":" : "", arg ? arg : ""));
+}
+
 /* CKAN's 409 body from the collected messages (steals errs). */
 static dg_rc validation_failed(json_t *errs, json_t **res, struct dg_err *err)
 {
+	json_object_del(errs, DG_CKAN_KEYS); /* the pages' keys are not CKAN's */
 	json_object_set_new(errs, "__type", json_string("Validation Error"));
 	*res = errs;
 	return dg_err_set(err, DG_EINVAL, "Validation Error");
@@ -532,16 +556,34 @@ static const char *text_field(json_t *params, const char *key, size_t max, json_
 		return "";
 	const char *s = json_string_value(v);
 	if (!s) {
-		add_err(errs, key, "Must be a string");
+		add_errk(errs, key, "not_string", NULL, "Must be a string");
 		return "";
 	}
 	size_t n = strlen(s);
 	if (!dg_utf8_valid(s, n) || dg_utf8_len(s, n) > max) {
-		char msg[64];
+		char msg[64], arg[24];
 		snprintf(msg, sizeof msg, "Must be at most %zu characters long", max);
-		add_err(errs, key, msg);
+		snprintf(arg, sizeof arg, "%zu", max);
+		add_errk(errs, key, "too_long", arg, msg);
 	}
 	return s;
+}
+
+/* CKAN's e-mail rule, in short: a local part, one @, and a domain of dot-separated labels. */
+static void check_email(const char *addr, const char *key, json_t *errs)
+{
+	const char *at = strchr(addr, '@');
+	bool ok = at && at > addr && !strchr(at + 1, '@') && at[1] && at[1] != '.';
+	for (const char *p = addr; ok && p < at; p++)
+		ok = *p > ' ' && *p < 0x7f && !strchr("\"(),:;<>[\\]", *p);
+	for (const char *p = at ? at + 1 : ""; ok && *p; p++)
+		ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		     *p == '-' || (*p == '.' && p[1] && p[1] != '.');
+	if (!ok && addr[0]) {
+		char msg[160];
+		snprintf(msg, sizeof msg, "Email %.100s is not a valid format", addr);
+		add_errk(errs, key, "email", NULL, msg);
+	}
 }
 
 /* CKAN's package name rule: 2 to 100 of a-z 0-9 - _. */
@@ -549,23 +591,23 @@ static void check_name(const char *name, const char *key, json_t *errs)
 {
 	size_t n = strlen(name);
 	if (n == 0) {
-		add_err(errs, key, "Missing value");
+		add_errk(errs, key, "missing", NULL, "Missing value");
 		return;
 	}
 	if (n < 2)
-		add_err(errs, key, "Must be at least 2 characters long");
+		add_errk(errs, key, "name_short", NULL, "Must be at least 2 characters long");
 	if (n > 100)
-		add_err(errs, key, "Name must be a maximum of 100 characters long");
+		add_errk(errs, key, "name_long", NULL, "Name must be a maximum of 100 characters long");
 	for (const char *p = name; *p; p++)
 		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-' || *p == '_')) {
-			add_err(errs, key,
-				"Must be purely lowercase alphanumeric (ascii) characters and these "
-				"symbols: -_");
+			add_errk(errs, key, "name_chars", NULL,
+				 "Must be purely lowercase alphanumeric (ascii) characters and these "
+				 "symbols: -_");
 			return;
 		}
 }
 
-static char *new_uuid(struct dg_arena *a)
+char *dg_ckan_new_id(struct dg_arena *a)
 {
 	unsigned char b[16];
 	dg_rand_bytes(b, sizeof b);
@@ -583,7 +625,7 @@ static void check_tag(const char *t, json_t *errs)
 	size_t n = strlen(t);
 	if (!dg_utf8_valid(t, n) || dg_utf8_len(t, n) < 2 || dg_utf8_len(t, n) > 100) {
 		snprintf(msg, sizeof msg, "Tag \"%.60s\" must be 2 to 100 characters long", t);
-		add_err(errs, "tags", msg);
+		add_errk(errs, "tags", "tag_length", t, msg);
 		return;
 	}
 	for (const unsigned char *p = (const unsigned char *)t; *p; p++)
@@ -591,7 +633,7 @@ static void check_tag(const char *t, json_t *errs)
 				   (*p >= '0' && *p <= '9') || strchr(" -_.", *p))) {
 			snprintf(msg, sizeof msg,
 				 "Tag \"%.60s\" must be alphanumeric characters or symbols: -_.", t);
-			add_err(errs, "tags", msg);
+			add_errk(errs, "tags", "tag_chars", t, msg);
 			return;
 		}
 }
@@ -616,11 +658,11 @@ static void read_tags(struct dg_arena *a, json_t *params, struct dg_od_pkg_in *p
 		tags = split;
 		n = json_array_size(tags);
 	} else if (tags && !json_is_array(tags)) {
-		add_err(errs, "tags", "Must be a list");
+		add_errk(errs, "tags", "tags_list", NULL, "Must be a list");
 		return;
 	}
 	if (n > TAGS_MAX) {
-		add_err(errs, "tags", "At most 100 tags");
+		add_errk(errs, "tags", "tags_many", NULL, "At most 100 tags");
 		json_decref(split);
 		return;
 	}
@@ -629,7 +671,7 @@ static void read_tags(struct dg_arena *a, json_t *params, struct dg_od_pkg_in *p
 		json_t *t = json_array_get(tags, i);
 		const char *name = json_is_string(t) ? json_string_value(t) : str_of(t, "name");
 		if (!name) {
-			add_err(errs, "tags", "Each tag needs a name");
+			add_errk(errs, "tags", "tag_name", NULL, "Each tag needs a name");
 			continue;
 		}
 		check_tag(name, errs);
@@ -648,11 +690,11 @@ static void read_extras(struct dg_arena *a, json_t *params, struct dg_od_pkg_in 
 	json_t *extras = json_object_get(params, "extras");
 	size_t n = json_array_size(extras);
 	if (extras && !json_is_array(extras)) {
-		add_err(errs, "extras", "Must be a list of {\"key\", \"value\"}");
+		add_errk(errs, "extras", "extras_list", NULL, "Must be a list of {\"key\", \"value\"}");
 		return;
 	}
 	if (n > EXTRAS_MAX) {
-		add_err(errs, "extras", "At most 50 extras");
+		add_errk(errs, "extras", "extras_many", NULL, "At most 50 extras");
 		return;
 	}
 	p->extra_keys = dg_arena_alloc(a, (n + 1) * sizeof *p->extra_keys);
@@ -662,15 +704,15 @@ static void read_extras(struct dg_arena *a, json_t *params, struct dg_od_pkg_in 
 		const char *k = str_of(e, "key"), *v = str_of(e, "value");
 		if (!k || !k[0] || strlen(k) > 100 || !v || strlen(v) > 10000 ||
 		    !dg_utf8_valid(k, strlen(k)) || !dg_utf8_valid(v, strlen(v))) {
-			add_err(errs, "extras", "Each extra needs a key (1 to 100 characters) and a"
-						" string value (at most 10000)");
+			add_errk(errs, "extras", "extra_bad", NULL,
+				 "Each extra needs a key (1 to 100 characters) and a string value (at most 10000)");
 			continue;
 		}
 		for (size_t j = 0; j < i; j++)
 			if (json_equal(json_object_get(json_array_get(extras, j), "key"), json_object_get(e, "key"))) {
 				char msg[160];
 				snprintf(msg, sizeof msg, "Duplicate key \"%.100s\"", k);
-				add_err(errs, "extras", msg);
+				add_errk(errs, "extras", "extra_dup", k, msg);
 			}
 		if (strcmp(k, "update_frequency") == 0)
 			p->frequency = v;
@@ -685,9 +727,10 @@ static void read_extras(struct dg_arena *a, json_t *params, struct dg_od_pkg_in 
 	}
 	if (strcmp(p->tier, "open") != 0 && strcmp(p->tier, "conditional") != 0 &&
 	    strcmp(p->tier, "closed") != 0)
-		add_err(errs, "extras", "open_tier must be open, conditional or closed");
+		add_errk(errs, "extras", "tier", NULL, "open_tier must be open, conditional or closed");
 	if (strlen(p->frequency) > 32 || strlen(p->region) > 32)
-		add_err(errs, "extras", "update_frequency and region are at most 32 characters");
+		add_errk(errs, "extras", "freq_region_long", NULL,
+			 "update_frequency and region are at most 32 characters");
 }
 
 /*
@@ -703,16 +746,16 @@ static void read_resource(struct dg_arena *a, json_t *src, json_t *stored,
 	const char *type = str_of(stored, "url_type");
 	const char *kept = type && strcmp(type, "upload") == 0 ? str_of(stored, "url") : NULL;
 	memset(res, 0, sizeof *res);
-	res->id = id && id[0] ? id : new_uuid(a);
+	res->id = id && id[0] ? id : dg_ckan_new_id(a);
 	if (!dg_od_id_ok(res->id))
-		add_err(rerr, "id", "Must be 1 to 100 of a-z A-Z 0-9 - _");
+		add_errk(rerr, "id", "id_chars", NULL, "Must be 1 to 100 of a-z A-Z 0-9 - _");
 	res->url = text_field(src, "url", 2000, rerr);
 	if (kept && (!res->url[0] || strcmp(res->url, kept) == 0)) {
 		res->url = kept; /* url_type NULL: the file stays */
 	} else {
 		if (res->url[0] && strncmp(res->url, "http://", 7) != 0 &&
 		    strncmp(res->url, "https://", 8) != 0 && strncmp(res->url, "ftp://", 6) != 0)
-			add_err(rerr, "url", "Must be an http, https or ftp URL");
+			add_errk(rerr, "url", "url_scheme", NULL, "Must be an http, https or ftp URL");
 		if (kept)
 			res->url_type = "link", res->hash = res->file_key = res->file_name = "";
 	}
@@ -723,7 +766,7 @@ static void read_resource(struct dg_arena *a, json_t *src, json_t *stored,
 	res->size = -1;
 	json_t *sz = json_object_get(src, "size");
 	if (sz && !json_is_null(sz) && (param_nat(src, "size", -1, &res->size) != DG_OK))
-		add_err(rerr, "size", "Must be a natural number");
+		add_errk(rerr, "size", "natural", NULL, "Must be a natural number");
 }
 
 static json_t *resource_in(json_t *pkg, const char *id);
@@ -734,11 +777,11 @@ static void read_resources(struct dg_arena *a, json_t *params, json_t *old,
 	json_t *list = json_object_get(params, "resources");
 	size_t n = json_array_size(list);
 	if (list && !json_is_array(list)) {
-		add_err(errs, "resources", "Must be a list");
+		add_errk(errs, "resources", "resources_list", NULL, "Must be a list");
 		return;
 	}
 	if (n > RESOURCES_MAX) {
-		add_err(errs, "resources", "At most 100 resources");
+		add_errk(errs, "resources", "resources_many", NULL, "At most 100 resources");
 		return;
 	}
 	p->res = dg_arena_alloc(a, (n + 1) * sizeof *p->res);
@@ -747,11 +790,12 @@ static void read_resources(struct dg_arena *a, json_t *params, json_t *old,
 	for (size_t i = 0; i < n; i++) {
 		json_t *rerr = json_object(), *src = json_array_get(list, i);
 		if (!json_is_object(src))
-			add_err(rerr, "url", "Each resource must be an object");
+			add_errk(rerr, "url", "resource_object", NULL, "Each resource must be an object");
 		else
 			read_resource(a, src,
 				      old && str_of(src, "id") ? resource_in(old, str_of(src, "id")) : NULL,
 				      &p->res[p->nres++], rerr);
+		json_object_del(rerr, DG_CKAN_KEYS); /* nested in the API's answer: CKAN's text only */
 		bad = bad || json_object_size(rerr) > 0;
 		json_array_append_new(all, rerr);
 	}
@@ -783,23 +827,26 @@ static void read_package(struct dg_arena *a, json_t *params, json_t *old, struct
 	p->author_email = text_field(params, "author_email", 500, errs);
 	p->maintainer = text_field(params, "maintainer", 500, errs);
 	p->maintainer_email = text_field(params, "maintainer_email", 500, errs);
+	check_email(p->author_email, "author_email", errs);
+	check_email(p->maintainer_email, "maintainer_email", errs);
 	p->url = text_field(params, "url", 2000, errs);
 	p->version = text_field(params, "version", 100, errs);
 	if (param_bool(params, "private", false, &p->is_private))
-		add_err(errs, "private", "Must be a boolean");
+		add_errk(errs, "private", "bool", NULL, "Must be a boolean");
 	const char *owner = text_field(params, "owner_org", 100, errs);
 	p->dept = owner[0] ? owner : old ? str_of(old, "owner_org") : "";
 	if (!p->dept[0])
-		add_err(errs, "owner_org", "Missing value");
+		add_errk(errs, "owner_org", "missing", NULL, "Missing value");
 	p->theme = "";
 	json_t *groups = json_object_get(params, "groups");
 	if (groups && (!json_is_array(groups) || json_array_size(groups) > 1))
-		add_err(errs, "groups", "A dataset belongs to at most one group (its theme)");
+		add_errk(errs, "groups", "one_group", NULL,
+			 "A dataset belongs to at most one group (its theme)");
 	else if (json_array_size(groups) == 1) {
 		json_t *g = json_array_get(groups, 0);
 		const char *t = str_of(g, "name") ? str_of(g, "name") : str_of(g, "id");
 		if (!t || !t[0] || strlen(t) > 300)
-			add_err(errs, "groups", "A group needs a name");
+			add_errk(errs, "groups", "group_name", NULL, "A group needs a name");
 		else
 			p->theme = t;
 	}
@@ -823,9 +870,9 @@ static void read_package(struct dg_arena *a, json_t *params, json_t *old, struct
 	if (old)
 		p->id = str_of(old, "id");
 	else if (id && id[0] && !dg_od_id_ok(id))
-		add_err(errs, "id", "Must be 1 to 100 of a-z A-Z 0-9 - _");
+		add_errk(errs, "id", "id_chars", NULL, "Must be 1 to 100 of a-z A-Z 0-9 - _");
 	else
-		p->id = id && id[0] ? id : new_uuid(a);
+		p->id = id && id[0] ? id : dg_ckan_new_id(a);
 }
 
 /* A removed resource's table and files, which nothing may serve any more. */
@@ -861,54 +908,73 @@ static void forget_files(struct dg_req *r, json_t *old, const struct dg_od_pkg_i
 	}
 }
 
-/*
- * The shared tail of create, update and patch: validate params into a
- * dataset, check the name is free and the owner may be written by the
- * requester, save, and answer the stored dataset.
- */
-static dg_rc save(struct dg_req *r, struct dg_db *db, json_t *params, json_t *old, json_t **res,
-		  struct dg_err *err)
+dg_rc dg_ckan_writer(struct dg_req *r, struct dg_db *db, bool token_only, const char **out)
+{
+	return own_dept(r, db, token_only, out);
+}
+
+dg_rc dg_ckan_package_save(struct dg_req *r, struct dg_db *db, json_t *params, json_t *old,
+			   const char *mine, const char **id, json_t **errs_out)
 {
 	struct dg_od_pkg_in p;
 	json_t *errs = json_object();
+	*errs_out = NULL;
 	read_package(r->arena, params, old, &p, errs);
 	bool taken = false, exists = true;
-	const char *mine = NULL;
-	dg_rc rc = own_dept(r, db, true, &mine);
-	if (!rc && p.name[0])
+	dg_rc rc = DG_OK;
+	if (p.name[0])
 		rc = dg_od_name_taken(db, p.name, old ? p.id : NULL, &taken);
 	if (!rc && taken)
-		add_err(errs, "name", "That URL is already in use.");
+		add_errk(errs, "name", "name_taken", NULL, "That URL is already in use.");
 	if (!rc && !old && p.id) {
 		rc = dg_od_name_taken(db, p.id, NULL, &taken);
 		if (!rc && taken)
-			add_err(errs, "id", "Dataset id already exists");
+			add_errk(errs, "id", "id_taken", NULL, "Dataset id already exists");
 	}
 	if (!rc && p.dept[0])
 		rc = dg_od_dept_exists(db, p.dept, &exists);
 	if (!rc && !exists)
-		add_err(errs, "owner_org", "Organization does not exist");
-	if (rc) {
-		json_decref(errs);
-		return rc;
-	}
+		add_errk(errs, "owner_org", "owner_unknown", NULL, "Organization does not exist");
 	/* permission on the (new) owner before anything about the input is answered */
-	if (exists && p.dept[0] && !may_edit(mine, p.dept)) {
+	if (!rc && exists && p.dept[0] && !may_edit(mine, p.dept))
+		rc = DG_EDENIED;
+	if (!rc && json_object_size(errs))
+		rc = DG_EINVAL;
+	if (!rc) {
+		rc = dg_od_package_save(db, &p, old == NULL, dg_now_ms());
+		if (!rc && old)
+			forget_files(r, old, &p);
+		if (rc == DG_ECONFLICT) {
+			add_errk(errs, "resources", "res_conflict", NULL,
+				 "A resource id belongs to another dataset");
+			rc = DG_EINVAL;
+		}
+	}
+	if (rc == DG_EINVAL)
+		*errs_out = errs;
+	else
 		json_decref(errs);
+	*id = p.id;
+	return rc;
+}
+
+/*
+ * The shared tail of create, update and patch: validate and save as the
+ * API's writer, and answer the stored dataset.
+ */
+static dg_rc save(struct dg_req *r, struct dg_db *db, json_t *params, json_t *old, json_t **res,
+		  struct dg_err *err)
+{
+	const char *mine = NULL, *id = NULL;
+	json_t *errs = NULL;
+	dg_rc rc = own_dept(r, db, true, &mine);
+	if (!rc)
+		rc = dg_ckan_package_save(r, db, params, old, mine, &id, &errs);
+	if (rc == DG_EDENIED)
 		return denied(r, "create datasets in this organization", err);
-	}
-	if (json_object_size(errs))
+	if (rc == DG_EINVAL)
 		return validation_failed(errs, res, err);
-	json_decref(errs);
-	rc = dg_od_package_save(db, &p, old == NULL, dg_now_ms());
-	if (!rc && old)
-		forget_files(r, old, &p);
-	if (rc == DG_ECONFLICT) {
-		json_t *e = json_object();
-		add_err(e, "resources", "A resource id belongs to another dataset");
-		return validation_failed(e, res, err);
-	}
-	return rc ? rc : dg_od_package_read(db, p.id, true, res);
+	return rc ? rc : dg_od_package_read(db, id, true, res);
 }
 
 DG_CKAN_ACTION_FN(package_create)
@@ -1003,6 +1069,55 @@ DG_CKAN_ACTION_FN(resource_show)
 	return rc;
 }
 
+dg_rc dg_ckan_resource_save(struct dg_req *r, struct dg_db *db, const char *pkg_id, json_t *stored,
+			    json_t *src, const struct dg_upload *up, const char **rid,
+			    int64_t *job, json_t **errs_out)
+{
+	struct dg_od_res_in in;
+	struct dg_od_file f = {0};
+	struct dg_err ferr = {0};
+	json_t *errs = json_object();
+	bool create = stored == NULL;
+	*errs_out = NULL;
+	*job = 0;
+	if (up)
+		json_object_del(src, "url"); /* CKAN sets an upload's url itself */
+	read_resource(r->arena, src, stored, &in, errs);
+	*rid = in.id;
+	dg_rc rc = json_object_size(errs) ? DG_EINVAL : DG_OK;
+	if (!rc && up) {
+		rc = dg_od_file_keep(r, pkg_id, in.id, up, &f, &ferr);
+		if (rc == DG_EINVAL || rc == DG_ETOOBIG)
+			add_errk(errs, "upload", rc == DG_ETOOBIG ? "upload_big" : "upload_empty", NULL,
+				 ferr.msg);
+		if (rc == DG_ETOOBIG)
+			rc = DG_EINVAL;
+		if (!rc)
+			dg_od_file_apply(&f, &in);
+	}
+	if (!rc) {
+		rc = dg_od_resource_save(db, pkg_id, &in, create, dg_now_ms());
+		if (rc == DG_ECONFLICT) {
+			add_errk(errs, "id", "res_exists", NULL, "A resource with this id already exists");
+			rc = DG_EINVAL;
+		}
+		if (rc)
+			dg_od_file_discard(r, in.id, &f);
+	}
+	if (!rc && up && dg_od_file_saved(r, db, in.id, &f, job) != DG_OK)
+		dg_warn("req=%s resource %s: its file is saved, its table load was not queued", r->id,
+			in.id);
+	else if (!rc && in.url_type && strcmp(in.url_type, "link") == 0)
+		dg_od_file_remove_all(r, in.id);
+	if (rc && rc != DG_EINVAL && ferr.msg[0])
+		dg_warn("req=%s resource %s: %s", r->id, in.id, ferr.msg);
+	if (rc == DG_EINVAL)
+		*errs_out = errs;
+	else
+		json_decref(errs);
+	return rc;
+}
+
 /* The resource id (or, for create, its package) that a writer may change. */
 static dg_rc resource_target(struct dg_req *r, json_t *params, bool create, struct dg_db **db,
 			     json_t **pkg, struct dg_err *err)
@@ -1033,56 +1148,25 @@ static dg_rc resource_write(struct dg_req *r, json_t *params, bool create, bool 
 {
 	struct dg_db *db = NULL;
 	json_t *pkg = NULL;
-	const struct dg_upload *up = dg_od_file_upload(r);
 	dg_rc rc = resource_target(r, params, create, &db, &pkg, err);
 	if (rc)
 		return rc;
 	json_t *stored = create ? NULL : resource_in(pkg, str_of(params, "id"));
 	json_t *src = patch && stored ? json_deep_copy(stored) : json_object();
 	json_object_update(src, params);
-	if (up)
-		json_object_del(src, "url"); /* CKAN sets an upload's url itself */
-	struct dg_od_res_in in;
-	struct dg_od_file f = {0};
-	json_t *errs = json_object();
-	read_resource(r->arena, src, stored, &in, errs);
-	const char *pkg_id = str_of(pkg, "id");
-	if (json_object_size(errs)) {
-		rc = validation_failed(errs, res, err);
-		errs = NULL;
-	} else if (up) {
-		rc = dg_od_file_keep(r, pkg_id, in.id, up, &f, err);
-		if (rc == DG_EINVAL || rc == DG_ETOOBIG) {
-			json_t *e = json_object();
-			add_err(e, "upload", err->msg);
-			rc = validation_failed(e, res, err);
-		} else if (!rc) {
-			dg_od_file_apply(&f, &in);
-		}
-	}
-	if (!rc) {
-		rc = dg_od_resource_save(db, pkg_id, &in, create, dg_now_ms());
-		if (rc == DG_ECONFLICT) {
-			json_t *e = json_object();
-			add_err(e, "id", "A resource with this id already exists");
-			rc = validation_failed(e, res, err);
-		}
-		if (rc)
-			dg_od_file_discard(r, in.id, &f);
-	}
+	json_t *errs = NULL;
+	const char *pkg_id = str_of(pkg, "id"), *rid = NULL;
 	int64_t job = 0;
-	if (!rc && up && dg_od_file_saved(r, db, in.id, &f, &job) != DG_OK)
-		dg_warn("req=%s resource %s: its file is saved, its table load was not queued", r->id,
-			in.id);
-	else if (!rc && in.url_type && strcmp(in.url_type, "link") == 0)
-		dg_od_file_remove_all(r, in.id);
+	rc = dg_ckan_resource_save(r, db, pkg_id, stored, src, dg_od_file_upload(r), &rid, &job,
+				   &errs);
+	if (rc == DG_EINVAL)
+		rc = validation_failed(errs, res, err);
 	json_t *fresh = NULL;
 	if (!rc)
 		rc = dg_od_package_read(db, pkg_id, true, &fresh);
 	if (!rc)
-		*res = json_incref(resource_in(fresh, in.id));
+		*res = json_incref(resource_in(fresh, rid));
 	json_decref(fresh);
-	json_decref(errs);
 	json_decref(src);
 	json_decref(pkg);
 	return rc;
@@ -1103,6 +1187,14 @@ DG_CKAN_ACTION_FN(resource_patch)
 	return resource_write(r, params, false, true, res, err);
 }
 
+dg_rc dg_ckan_resource_remove(struct dg_req *r, struct dg_db *db, const char *rid)
+{
+	dg_rc rc = dg_od_resource_delete(db, rid, dg_now_ms());
+	if (!rc)
+		drop_data(r, rid);
+	return rc;
+}
+
 DG_CKAN_ACTION_FN(resource_delete)
 {
 	struct dg_db *db = NULL;
@@ -1110,9 +1202,7 @@ DG_CKAN_ACTION_FN(resource_delete)
 	dg_rc rc = resource_target(r, params, false, &db, &pkg, err);
 	json_decref(pkg);
 	if (!rc)
-		rc = dg_od_resource_delete(db, str_of(params, "id"), dg_now_ms());
-	if (!rc)
-		drop_data(r, str_of(params, "id"));
+		rc = dg_ckan_resource_remove(r, db, str_of(params, "id"));
 	if (!rc)
 		*res = json_null();
 	return rc;

@@ -141,14 +141,15 @@ out:
 
 static dg_rc check_options(json_t *options, struct dg_err *err);
 
-/*
- * datastore_load: load the resource's file again with edited options:
- * "types" overrides merged over the last load's (a null value removes one,
- * letting inference decide), "strict" replacing its flag when given.
- * Result {resource_id, job_id, options}; the job replaces the table.
- */
+/* datastore_load (see dg_datastore_reload). */
 static dg_rc action_load(struct dg_db *db, const struct dg_user *u, const char *id,
 			 json_t *params, json_t **result, struct dg_err *err)
+{
+	return dg_datastore_reload(db, u ? u->id : 0, id, params, result, err);
+}
+
+dg_rc dg_datastore_reload(struct dg_db *db, int64_t user_id, const char *id, json_t *params,
+			  json_t **result, struct dg_err *err)
 {
 	json_t *report = NULL, *opts = NULL;
 	json_t *types = json_object_get(params, "types"), *strict = json_object_get(params, "strict");
@@ -188,7 +189,7 @@ static dg_rc action_load(struct dg_db *db, const struct dg_user *u, const char *
 		json_object_set(opts, "strict", strict);
 	if ((rc = check_options(opts, err)) != DG_OK)
 		goto out;
-	if ((rc = dg_datastore_load_enqueue(db, id, path, opts, u ? u->id : 0, &job)) != DG_OK) {
+	if ((rc = dg_datastore_load_enqueue(db, id, path, opts, user_id, &job)) != DG_OK) {
 		rc = dg_err_set(err, rc, "The load could not be queued");
 		goto out;
 	}

@@ -80,6 +80,19 @@ dg_rc dg_datastore_load_enqueue(struct dg_db *db, const char *resource_id, const
 				json_t *options, int64_t user_id, int64_t *job_id) DG_MUST;
 
 /*
+ * Load resource id's file again with edited options (datastore_load, and
+ * the staff's column page): params' "types" ({"col": type}) merged over the
+ * last load's (a null value removes one, letting inference decide), its
+ * "strict" (a boolean) replacing the last load's when given. The caller has
+ * checked the requester may write the table. *result {resource_id, job_id,
+ * options} (owned); the job, queued as user_id, replaces the table.
+ * ENOTFOUND no table; EINVAL (err->field) a table not loaded from a file or
+ * bad options.
+ */
+dg_rc dg_datastore_reload(struct dg_db *db, int64_t user_id, const char *id, json_t *params,
+			  json_t **result, struct dg_err *err) DG_MUST;
+
+/*
  * The demo region's tables (ds_demo.c): writes a generated CSV for each of
  * the twelve demo datasets under <data_dir>/demo and queues its load; the
  * market-entities table gets big_rows rows, the others a few hundred to a

@@ -344,3 +344,82 @@ dg_rc dg_od_package_delete(struct dg_db *db, const char *id_or_name, int64_t now
 			      &changed);
 	return rc ? rc : changed ? DG_OK : DG_ENOTFOUND;
 }
+
+/* Load jobs looked at for the management list's "latest load": the newest ones only. */
+#define MANAGE_JOBS_MAX 500
+
+/* Each listed dataset's latest load job state, from the newest load jobs. */
+static dg_rc add_load_states(struct dg_db *db, const char *dept, json_t *by_id)
+{
+	struct dg_rows *rows = NULL;
+	json_t *owner = json_object(); /* resource id -> dataset id */
+	dg_rc rc = dg_db_query(db,
+			       "SELECT r.id, r.package_id FROM od_resources r"
+			       " JOIN od_packages p ON p.id = r.package_id"
+			       " WHERE p.state = 'active' AND (? = '' OR p.owner_dept = ?)",
+			       DG_ARGS(DG_VT(dept), DG_VT(dept)), &rows);
+	while (!rc && (rc = dg_rows_next(rows)) == DG_OK)
+		json_object_set_new(owner, dg_rows_text(rows, 0), json_string(dg_rows_text(rows, 1)));
+	dg_rows_free(rows);
+	rows = NULL;
+	if (rc == DG_ENOTFOUND)
+		rc = dg_db_query(db,
+				 "SELECT id, state, payload FROM jobs WHERE kind = 'datastore.load'"
+				 " ORDER BY id DESC LIMIT ?",
+				 DG_ARGS(DG_VI(MANAGE_JOBS_MAX)), &rows);
+	while (!rc && (rc = dg_rows_next(rows)) == DG_OK) {
+		json_t *payload = json_loads(dg_rows_text(rows, 2), 0, NULL);
+		const char *rid = json_string_value(json_object_get(payload, "resource_id"));
+		const char *pkg_id = json_string_value(json_object_get(owner, rid ? rid : ""));
+		json_t *pkg = pkg_id ? json_object_get(by_id, pkg_id) : NULL;
+		if (pkg && !json_object_get(pkg, "job_state")) {
+			json_object_set_new(pkg, "job_state", json_string(dg_rows_text(rows, 1)));
+			json_object_set_new(pkg, "job_id", json_integer(dg_rows_int(rows, 0)));
+		}
+		json_decref(payload);
+	}
+	dg_rows_free(rows);
+	json_decref(owner);
+	return rc == DG_ENOTFOUND ? DG_OK : rc;
+}
+
+dg_rc dg_od_manage_list(struct dg_db *db, const char *dept, json_t **out)
+{
+	struct dg_rows *rows = NULL;
+	*out = NULL;
+	if (!dept)
+		dept = "";
+	dg_rc rc = dg_db_query(
+		db,
+		"SELECT p.id, p.name, p.title, p.tier, p.private, p.metadata_modified, p.owner_dept,"
+		" (SELECT COUNT(*) FROM od_resources r WHERE r.package_id = p.id),"
+		" (SELECT COALESCE(SUM(t.row_count), 0) FROM od_resources r"
+		"   JOIN datastore_tables t ON t.resource_id = r.id WHERE r.package_id = p.id)"
+		" FROM od_packages p WHERE p.state = 'active' AND (? = '' OR p.owner_dept = ?)"
+		" ORDER BY p.metadata_modified DESC, p.name LIMIT ?",
+		DG_ARGS(DG_VT(dept), DG_VT(dept), DG_VI(DG_OD_MANAGE_MAX)), &rows);
+	if (rc)
+		return rc;
+	json_t *list = json_array(), *by_id = json_object();
+	while ((rc = dg_rows_next(rows)) == DG_OK) {
+		json_t *p = json_pack("{s:s, s:s, s:s, s:s, s:b, s:I, s:s, s:I, s:I}", "id",
+				      dg_rows_text(rows, 0), "name", dg_rows_text(rows, 1), "title",
+				      dg_rows_text(rows, 2), "tier", dg_rows_text(rows, 3), "private",
+				      dg_rows_int(rows, 4) != 0, "modified_ms",
+				      (json_int_t)dg_rows_int(rows, 5), "dept", dg_rows_text(rows, 6),
+				      "resources", (json_int_t)dg_rows_int(rows, 7), "rows",
+				      (json_int_t)dg_rows_int(rows, 8));
+		json_object_set(by_id, dg_rows_text(rows, 0), p);
+		json_array_append_new(list, p);
+	}
+	dg_rows_free(rows);
+	if (rc == DG_ENOTFOUND)
+		rc = add_load_states(db, dept, by_id);
+	json_decref(by_id);
+	if (rc) {
+		json_decref(list);
+		return rc;
+	}
+	*out = list;
+	return DG_OK;
+}

@@ -55,6 +55,17 @@ dg_rc dg_od_dept_code(struct dg_db *db, int64_t dept_id, struct dg_arena *a, cha
 /* Mark an active dataset deleted (CKAN keeps deleted packages); ENOTFOUND when none. */
 dg_rc dg_od_package_delete(struct dg_db *db, const char *id_or_name, int64_t now_ms) DG_MUST;
 
+/*
+ * The active datasets of department dept (NULL or "": all), private and
+ * closed ones too, newest change first, at most DG_OD_MANAGE_MAX, for the
+ * staff's list: [{id, name, title, tier, private, modified_ms, dept,
+ * resources (count), rows (DataStore rows over its tables), and, when one
+ * of the newest load jobs is for one of its resources, job_state and
+ * job_id of the latest}].
+ */
+#define DG_OD_MANAGE_MAX 1000
+dg_rc dg_od_manage_list(struct dg_db *db, const char *dept, json_t **out) DG_MUST;
+
 dg_rc dg_od_insert_package(struct dg_db *db, const struct dg_od_package *p, int64_t now_ms) DG_MUST;
 dg_rc dg_od_insert_resource(struct dg_db *db, const char *id, const char *package_id,
 			    const char *name, const char *format, const char *url, int position,

@@ -21,6 +21,7 @@
 #include "app/app.h"
 #include "core/date.h"
 #include "core/str.h"
+#include "opendata/ckan_catalog.h"
 #include "opendata/datastore.h"
 #include "opendata/ds_sql.h"
 #include "opendata/od_search.h"
@@ -671,6 +672,11 @@ static dg_rc dataset_page(struct dg_req *r)
 						      json_object_get(res1, "url"), "datastore", ds));
 	}
 	json_object_set_new(d, "resources", list);
+	/* its department's staff and administrators get a link to the form */
+	const char *mine = NULL, *owner = json_string_value(json_object_get(pkg, "owner_org"));
+	if (r->user && dg_ckan_writer(r, db, false, &mine) == DG_OK && mine && owner &&
+	    (!strcmp(mine, "*") || !strcmp(mine, owner)))
+		json_object_set_new(d, "can_edit", json_true());
 	bool bad = false;
 	rc = add_preview(r, db, pkg, d, &bad);
 	if (rc) {

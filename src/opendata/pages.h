@@ -24,6 +24,9 @@ extern const struct dg_migration dg_od_pages_migrations[];
  * /api/v1/opendata/stats */
 const struct dg_route *dg_od_pages_routes(size_t *n);
 
+/* The staff's pages (pages_manage.c): /data/manage, a dataset's and its resources' forms. */
+const struct dg_route *dg_od_manage_routes(size_t *n);
+
 /* The handlers of pages_req.c, for the route table in pages.c. */
 struct dg_req;
 dg_rc dg_od_requests_list(struct dg_req *r) DG_MUST;

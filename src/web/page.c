@@ -10,6 +10,7 @@
  */
 #include "web/page.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #include "app/app.h"
@@ -149,8 +150,8 @@ static json_t *nav_json(const struct dg_req *r)
 	/* what a signed-in user comes back for: their cases and messages, or the queue */
 	static const char *const applicant[][2] = {
 		{"/my/cases", "nav.my_cases"}, {"/my/certificates", "nav.my_certs"}, {"/inbox", "nav.inbox"}};
-	static const char *const staff[][2] = {{"/office", "nav.office"}, {"/inbox", "nav.inbox"}, {NULL, NULL}};
-	static const char *const admin[][2] = {{"/office", "nav.office"}, {"/admin/users", "nav.admin"}, {NULL, NULL}};
+	static const char *const staff[][2] = {{"/office", "nav.office"}, {"/data/manage", "nav.data_manage"}, {"/inbox", "nav.inbox"}};
+	static const char *const admin[][2] = {{"/office", "nav.office"}, {"/data/manage", "nav.data_manage"}, {"/admin/users", "nav.admin"}};
 	enum dg_role role = r->user ? r->user->role : DG_ROLE_ANON;
 	const char *const(*mine)[2] = role == DG_ROLE_CITIZEN || role == DG_ROLE_AGENT ? applicant
 				      : role == DG_ROLE_STAFF                       ? staff
@@ -159,6 +160,13 @@ static json_t *nav_json(const struct dg_req *r)
 	json_t *list = json_array();
 	const char *path = r->path ? r->path : "/";
 	size_t nbase = sizeof(items) / sizeof(items[0]), nmine = mine ? 3 : 0;
+	/* one current item: the longest that holds the path (/data/manage, not /data too) */
+	size_t best = SIZE_MAX, best_len = 0;
+	for (size_t i = 0; i < nbase + nmine; i++) {
+		const char *const *e = i < nbase ? items[i] : mine[i - nbase];
+		if (e[0] && nav_current(path, e[0]) && strlen(e[0]) >= best_len)
+			best = i, best_len = strlen(e[0]);
+	}
 	for (size_t i = 0; i < nbase + nmine; i++) {
 		const char *const *e = i < nbase ? items[i] : mine[i - nbase];
 		if (!e[0])
@@ -166,7 +174,7 @@ static json_t *nav_json(const struct dg_req *r)
 		json_t *it = json_object();
 		json_object_set_new(it, "href", json_string(e[0]));
 		json_object_set_new(it, "label", json_string(dg_t(r, e[1])));
-		json_object_set_new(it, "current", json_boolean(nav_current(path, e[0])));
+		json_object_set_new(it, "current", json_boolean(i == best));
 		json_array_append_new(list, it);
 	}
 	return list;

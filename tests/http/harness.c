@@ -33,6 +33,7 @@
 #include "demo/demo.h"
 #include "http/server.h"
 #include "jobs/jobs.h"
+#include "opendata/datastore.h"
 
 struct th_srv {
 	struct dg_app app;
@@ -160,6 +161,19 @@ static int rm_one(const char *path, const struct stat *st, int flag, struct FTW 
 	(void)flag;
 	(void)ftw;
 	return remove(path);
+}
+
+struct th_srv *th_start_loads(char *dir)
+{
+	struct th_opts o = {.demo = true, .job_workers = 1, .job_lease_sec = 5};
+	dg_datastore_register_jobs();
+	return mkdtemp(dir) ? th_start_opts(&o) : NULL;
+}
+
+void th_stop_loads(struct th_srv *s, const char *dir)
+{
+	th_stop(s);
+	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 void th_stop(struct th_srv *s)
@@ -416,6 +430,31 @@ long th_post_csrf(struct th_client *c, const char *page, const char *path, const
 		exit(1);
 	}
 	long st = th_post_form(c, path, body, out);
+	free(body);
+	free(csrf);
+	return st;
+}
+
+long th_post_multipart(struct th_client *c, const char *page, const char *path,
+		       const char *file_field, const char *filename, const char *content,
+		       const char *text_name, const char *text, struct th_resp *out)
+{
+	char *csrf = th_csrf(c, page), *body = NULL;
+	int n = csrf ? asprintf(&body,
+				"--XyZ\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n%s\r\n"
+				"%s%s%s%s%s"
+				"--XyZ\r\nContent-Disposition: form-data; name=\"%s\"; filename=\"%s\"\r\n"
+				"Content-Type: application/octet-stream\r\n\r\n%s\r\n--XyZ--\r\n",
+				csrf, text_name ? "--XyZ\r\nContent-Disposition: form-data; name=\"" : "",
+				text_name ? text_name : "", text_name ? "\"\r\n\r\n" : "",
+				text_name ? text : "", text_name ? "\r\n" : "", file_field, filename, content)
+		     : -1;
+	if (n < 0) {
+		fprintf(stderr, "harness: no CSRF token on %s\n", page);
+		exit(1);
+	}
+	long st = th_request(c, "POST", path, "multipart/form-data; boundary=XyZ", body, (size_t)n,
+			     NULL, out);
 	free(body);
 	free(csrf);
 	return st;

@@ -48,6 +48,14 @@ int th_group_setup(void **state);
 int th_group_teardown(void **state);
 struct th_srv *th_start_opts(const struct th_opts *o);
 void th_stop(struct th_srv *s);
+/*
+ * A demo server whose one job worker runs datastore loads (5 s lease), and
+ * a new scratch folder made from the mkdtemp template dir, for the files to
+ * load; NULL when either cannot be made. th_stop_loads stops the server and
+ * removes the folder.
+ */
+struct th_srv *th_start_loads(char *dir);
+void th_stop_loads(struct th_srv *s, const char *dir);
 struct dg_app *th_app(struct th_srv *s);
 unsigned th_port(struct th_srv *s);
 /* "http://127.0.0.1:PORT" + path, malloc'd */
@@ -79,6 +87,14 @@ char *th_csrf(struct th_client *c, const char *path);
  */
 long th_post_csrf(struct th_client *c, const char *page, const char *path, const char *fields,
 		  struct th_resp *out);
+/*
+ * POST a multipart/form-data body to path: the CSRF token of page's form,
+ * one text field (text_name NULL: none) and the file filename with content
+ * as file_field; returns the status, *out the reply.
+ */
+long th_post_multipart(struct th_client *c, const char *page, const char *path,
+		       const char *file_field, const char *filename, const char *content,
+		       const char *text_name, const char *text, struct th_resp *out);
 /* Sign in through the sign-in form; true when it worked. */
 bool th_login(struct th_client *c, const char *username, const char *password);
 /*

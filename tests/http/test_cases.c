@@ -55,28 +55,6 @@ static char *ref_of(const struct th_resp *r)
 	return ref;
 }
 
-/* A multipart body with csrf, one file field and optional text fields (name=value pairs). */
-static long post_multipart(struct th_client *c, const char *page, const char *path, const char *file_field,
-			   const char *filename, const char *content, const char *text_name, const char *text,
-			   struct th_resp *r)
-{
-	char *csrf = th_csrf(c, page), *body = NULL;
-	assert_non_null(csrf);
-	int n = asprintf(&body,
-			 "--XyZ\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n%s\r\n"
-			 "%s%s%s%s%s"
-			 "--XyZ\r\nContent-Disposition: form-data; name=\"%s\"; filename=\"%s\"\r\n"
-			 "Content-Type: application/octet-stream\r\n\r\n%s\r\n--XyZ--\r\n",
-			 csrf, text_name ? "--XyZ\r\nContent-Disposition: form-data; name=\"" : "", text_name ? text_name : "",
-			 text_name ? "\"\r\n\r\n" : "", text_name ? text : "", text_name ? "\r\n" : "", file_field, filename,
-			 content);
-	assert_true(n > 0);
-	long st = th_request(c, "POST", path, "multipart/form-data; boundary=XyZ", body, (size_t)n, NULL, r);
-	free(body);
-	free(csrf);
-	return st;
-}
-
 static int64_t sql_int(const char *sql, const char *ref)
 {
 	struct dg_db *db = NULL;
@@ -141,7 +119,7 @@ static char *submitted_case(struct th_client *c)
 	assert_int_equal(post(c, path, path, "purpose=funeral", &r), 303);
 	th_resp_release(&r);
 	snprintf(path, sizeof path, "/my/cases/%s/form/3", ref);
-	assert_int_equal(post_multipart(c, path, path, "m1", "id.pdf", PDF, NULL, NULL, &r), 303);
+	assert_int_equal(th_post_multipart(c, path, path, "m1", "id.pdf", PDF, NULL, NULL, &r), 303);
 	th_resp_release(&r);
 	snprintf(page, sizeof page, "/my/cases/%s/check", ref);
 	snprintf(path, sizeof path, "/my/cases/%s/submit", ref);
@@ -195,11 +173,11 @@ static void browser_journey(void **state)
 	th_resp_release(&r);
 	/* an upload that is not a PDF, JPG or PNG is refused by its content, whatever its name */
 	snprintf(path, sizeof path, "/my/cases/%s/form/3", ref);
-	assert_int_equal(post_multipart(cit, path, path, "m1", "id.pdf", "MZ not a pdf", NULL, NULL, &r), 422);
+	assert_int_equal(th_post_multipart(cit, path, path, "m1", "id.pdf", "MZ not a pdf", NULL, NULL, &r), 422);
 	assert_non_null(strstr(r.body, "PDF"));
 	th_resp_release(&r);
 	assert_int_equal(sql_int("SELECT COUNT(*) FROM case_files f JOIN cases c ON c.id = f.case_id WHERE c.ref = ?", ref), 0);
-	assert_int_equal(post_multipart(cit, path, path, "m1", "id.pdf", PDF, NULL, NULL, &r), 303);
+	assert_int_equal(th_post_multipart(cit, path, path, "m1", "id.pdf", PDF, NULL, NULL, &r), 303);
 	th_resp_release(&r);
 	/* check answers, then submit */
 	snprintf(page, sizeof page, "/my/cases/%s/check", ref);
@@ -241,7 +219,7 @@ static void browser_journey(void **state)
 	sql_exec("UPDATE cases SET paused_day = paused_day - 7 WHERE ref = ?", ref);
 	snprintf(page, sizeof page, "/my/cases/%s", ref);
 	snprintf(path, sizeof path, "/my/cases/%s/supplement", ref);
-	assert_int_equal(post_multipart(cit, page, path, "files", "hukou.pdf", PDF, "note", "sent", &r), 303);
+	assert_int_equal(th_post_multipart(cit, page, path, "files", "hukou.pdf", PDF, "note", "sent", &r), 303);
 	th_resp_release(&r);
 	assert_status(ref, "accepted");
 	int64_t due2 = sql_int("SELECT due_day FROM cases WHERE ref = ?", ref);
@@ -345,7 +323,7 @@ static void permissions(void **state)
 	assert_int_equal(post(cit, p1, p1, "purpose=card", &r2), 303);
 	th_resp_release(&r2);
 	snprintf(p1, sizeof p1, "/my/cases/%s/form/3", rsref);
-	assert_int_equal(post_multipart(cit, p1, p1, "m1", "id.png", "\x89PNG\r\n\x1a\n....", NULL, NULL, &r2), 303);
+	assert_int_equal(th_post_multipart(cit, p1, p1, "m1", "id.png", "\x89PNG\r\n\x1a\n....", NULL, NULL, &r2), 303);
 	th_resp_release(&r2);
 	snprintf(p1, sizeof p1, "/my/cases/%s/check", rsref);
 	snprintf(p2, sizeof p2, "/my/cases/%s/submit", rsref);

@@ -194,11 +194,7 @@ static void refusals_queue_nothing(void **state)
 static int setup(void **state)
 {
 	(void)state;
-	struct th_opts o = {.demo = true, .job_workers = 1, .job_lease_sec = 5};
-	dg_datastore_register_jobs();
-	if (!mkdtemp(tmpdir))
-		return -1;
-	srv = th_start_opts(&o);
+	srv = th_start_loads(tmpdir);
 	if (!srv)
 		return -1;
 	mz = token_header(DG_DEMO_STAFF);
@@ -210,13 +206,11 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	char cmd[128];
 	free(mz);
 	free(rs);
 	free(cit);
-	th_stop(srv);
-	snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
+	th_stop_loads(srv, tmpdir);
+	return 0;
 }
 
 int main(void)

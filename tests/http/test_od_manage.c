@@ -1,0 +1,630 @@
+/*
+ * test_od_manage.c - department staff publish and edit datasets in the
+ * browser, through the real server on the store DGOV_TEST_DB selects: a new
+ * dataset shows on /data and package_show; bad fields are a 422 that says
+ * what is wrong in the reader's language (Chinese, or English) and saves
+ * nothing; a name in use is refused; another department's staff get 404, a
+ * resident 403, a post without the CSRF token 403; an edit changes the
+ * fields and a closed tier hides the dataset from the public; link
+ * resources are added, edited and deleted; a dataset is deleted after its
+ * confirmation page; a column's type override queues the reload (the same
+ * as datastore_load) whose report the page shows.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "app/app.h"
+#include "demo/demo.h"
+#include "harness.h"
+#include "opendata/datastore.h"
+#include "opendata/ds_sql.h"
+#include "store/store.h"
+
+/* The demo resource of elderly-care-institutions (department mz, open). */
+#define RID  "00000000-0000-4000-9000-000000000002"
+#define COLS "/data/datasets/elderly-care-institutions/resources/" RID "/columns"
+
+static struct th_srv *srv;
+static char tmpdir[] = "/tmp/dgov-odm-XXXXXX";
+static struct th_client *mz, *rs, *cit, *adm;
+
+static struct th_client *signed_in(const char *user)
+{
+	struct th_client *c = th_client_new(srv);
+	assert_true(th_login(c, user, DG_DEMO_PASSWORD));
+	return c;
+}
+
+static char *get_as(struct th_client *c, const char *path, long want)
+{
+	char *b = th_get_body(c, path, want);
+	assert_non_null(b);
+	return b;
+}
+
+/* POST fields (encoded) with the form's CSRF token; the status, and the body in *out (malloc'd)
+ * when given. */
+static long post(struct th_client *c, const char *path, const char *fields, char **out)
+{
+	struct th_resp r = {0};
+	long st = th_post_csrf(c, "/data/manage", path, fields, &r);
+	if (out)
+		*out = strdup(r.body ? r.body : "");
+	th_resp_release(&r);
+	return st;
+}
+
+/* The one integer of a query, its text made as printf does (with the tests' own quote-free values).
+ */
+__attribute__((format(printf, 1, 2))) static int64_t count_of(const char *fmt, ...)
+{
+	char text[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof text, fmt, ap);
+	va_end(ap);
+	return th_sql_int(srv, text);
+}
+
+static int64_t packages_named(const char *name)
+{
+	return count_of("SELECT COUNT(*) FROM od_packages WHERE name = '%s' AND state = 'active'",
+	                name);
+}
+
+/* package_show as anyone; the result (owned) when want is 200, else NULL. */
+static json_t *shown(const char *name, long want)
+{
+	char path[256];
+	snprintf(path, sizeof path, "/api/3/action/package_show?id=%s", name);
+	json_t *j = th_get_json(srv, path, want);
+	assert_non_null(j);
+	if (want != 200) {
+		json_decref(j);
+		return NULL;
+	}
+	json_t *res = json_incref(json_object_get(j, "result"));
+	json_decref(j);
+	return res;
+}
+
+static const char *extra(json_t *pkg, const char *key)
+{
+	json_t *e;
+	size_t i;
+	json_array_foreach(json_object_get(pkg, "extras"), i,
+	                   e) if (strcmp(json_string_value(json_object_get(e, "key")), key) ==
+	                          0) return json_string_value(json_object_get(e, "value"));
+	return "";
+}
+
+#define TITLE "%E5%85%BB%E8%80%81%E5%BA%8A%E4%BD%8D%E7%BB%9F%E8%AE%A1" /* 养老床位统计 */
+
+/* A whole form with the given (encoded) title, name, tier, tags and author's e-mail. */
+static char *form_of(const char *title, const char *name, const char *tier, const char *tags,
+                     const char *email)
+{
+	char *b = NULL;
+	assert_true(asprintf(&b,
+	                     "title=%s&name=%s"
+	                     "&notes=Beds+by+district&license_id=cc-by&theme=%%E5%%85%%BB%%E8%%80%%"
+	                     "81%%E6%%9C%%8D%%E5%%8A%%A1"
+	                     "&frequency=monthly&region=990100&tier=%s&tags=%s&author=Zhao"
+	                     "&author_email=%s&maintainer=&maintainer_email=&version=1.0&url=https%"
+	                     "%3A%%2F%%2Fexample.gov.cn%%2Fbeds",
+	                     title, name, tier, tags, email) > 0);
+	return b;
+}
+
+static char *dataset_body(const char *name, const char *tier, const char *tags, const char *email)
+{
+	return form_of(TITLE, name, tier, tags, email);
+}
+
+static void create_and_show(void **state)
+{
+	(void)state;
+	char *b = get_as(mz, "/data/manage/new", 200);
+	assert_null(strstr(b, "multipart")); /* the dataset form posts no files */
+	assert_non_null(strstr(b, "name=\"license_id\""));
+	free(b);
+	char *body = dataset_body("elderly-beds", "open", "%E5%85%BB%E8%80%81%0Abeds%2C+care",
+	                          "zhao%40mz.example.gov.cn");
+	assert_int_equal(post(mz, "/data/manage/new", body, NULL), 303);
+	free(body);
+	json_t *pkg = shown("elderly-beds", 200);
+	assert_string_equal(json_string_value(json_object_get(pkg, "title")), "养老床位统计");
+	assert_string_equal(json_string_value(json_object_get(pkg, "owner_org")), "mz");
+	assert_string_equal(json_string_value(json_object_get(pkg, "version")), "1.0");
+	assert_string_equal(json_string_value(json_object_get(pkg, "author_email")),
+	                    "zhao@mz.example.gov.cn");
+	assert_string_equal(extra(pkg, "update_frequency"), "monthly");
+	assert_string_equal(extra(pkg, "open_tier"), "open");
+	assert_int_equal(json_array_size(json_object_get(pkg, "tags")), 3);
+	assert_string_equal(json_string_value(json_object_get(
+	                        json_array_get(json_object_get(pkg, "groups"), 0), "name")),
+	                    "养老服务");
+	json_decref(pkg);
+	/* the public catalogue finds it; the staff's list has it, with its link */
+	struct th_client *anon = th_client_new(srv);
+	b = get_as(anon, "/data?q=%E5%85%BB%E8%80%81%E5%BA%8A%E4%BD%8D", 200);
+	assert_non_null(strstr(b, "elderly-beds"));
+	free(b);
+	b = get_as(anon, "/data/datasets/elderly-beds", 200);
+	assert_null(
+	    strstr(b, "/data/datasets/elderly-beds/edit")); /* no edit link for the public */
+	free(b);
+	th_client_free(anon);
+	b = get_as(mz, "/data/datasets/elderly-beds", 200);
+	assert_non_null(strstr(b, "/data/datasets/elderly-beds/edit"));
+	free(b);
+	b = get_as(mz, "/data/manage", 200);
+	assert_non_null(strstr(b, "/data/datasets/elderly-beds/edit"));
+	assert_null(strstr(b, "employment-statistics")); /* another department's */
+	/* the staff navigation leads here, and only this item is current */
+	assert_non_null(strstr(b, "<a href=\"/data/manage\" aria-current=\"page\">"));
+	assert_non_null(strstr(b, "<a href=\"/data\">"));
+	free(b);
+	b = get_as(adm, "/data/manage", 200);
+	assert_non_null(strstr(b, "employment-statistics"));
+	free(b);
+}
+
+static void bad_fields_say_why(void **state)
+{
+	(void)state;
+	char *out = NULL;
+	char *body = dataset_body("Bad+Name", "open", "a%0Aok-tag", "nope");
+	assert_int_equal(post(mz, "/data/manage/new", body, &out), 422);
+	assert_non_null(strstr(out, "error-summary"));
+	assert_non_null(strstr(out, "href=\"#name\""));
+	assert_non_null(strstr(out, "只能使用小写英文字母"));
+	assert_non_null(strstr(out, "电子邮箱格式不对"));
+	assert_non_null(strstr(out, "标签“a”须为 2 到 100 个字符"));
+	assert_non_null(strstr(out, "value=\"Bad Name\"")); /* kept as typed */
+	assert_non_null(strstr(out, "<title>错误："));
+	free(out);
+	assert_int_equal(packages_named("Bad Name"), 0);
+	assert_int_equal(
+	    count_of("SELECT COUNT(*) FROM od_packages WHERE title = '%s'", "养老床位统计"), 1);
+	/* a tier that is none of the three, and an over-long version */
+	free(body);
+	body = dataset_body("fine-name", "secret", "", "");
+	assert_int_equal(post(mz, "/data/manage/new", body, &out), 422);
+	assert_non_null(strstr(out, "请选择无条件开放、有条件开放或不予开放"));
+	assert_non_null(strstr(out, "href=\"#tier\""));
+	free(out);
+	assert_int_equal(packages_named("fine-name"), 0);
+	/* the same in English */
+	struct th_client *en = signed_in(DG_DEMO_STAFF);
+	free(get_as(en, "/prefs?lang=en", 303));
+	assert_int_equal(post(en, "/data/manage/new", body, &out), 422);
+	assert_non_null(strstr(out, "choose open, conditional or closed"));
+	free(out);
+	th_client_free(en);
+	free(body);
+	/* a name in use (by another department's dataset too) */
+	body = dataset_body("employment-statistics", "open", "", "");
+	assert_int_equal(post(mz, "/data/manage/new", body, &out), 422);
+	assert_non_null(strstr(out, "这个网址标识已被其他数据集使用"));
+	free(out);
+	free(body);
+	assert_int_equal(
+	    count_of("SELECT COUNT(*) FROM od_packages WHERE name = '%s'", "employment-statistics"),
+	    1);
+}
+
+static void who_may(void **state)
+{
+	(void)state;
+	char *body = dataset_body("elderly-beds", "closed", "", "");
+	/* another department's staff: not there */
+	free(get_as(rs, "/data/datasets/elderly-beds/edit", 404));
+	assert_int_equal(post(rs, "/data/datasets/elderly-beds/edit", body, NULL), 404);
+	assert_int_equal(post(rs, "/data/datasets/elderly-beds/delete", "", NULL), 404);
+	free(get_as(rs, "/data/datasets/elderly-beds/resources/new", 404));
+	/* a resident may not manage at all */
+	free(get_as(cit, "/data/manage", 403));
+	free(get_as(cit, "/data/manage/new", 403));
+	free(get_as(cit, "/data/datasets/elderly-beds/edit", 403));
+	assert_int_equal(post(cit, "/data/datasets/elderly-beds/edit", body, NULL), 403);
+	/* the owner without the form's token */
+	struct th_resp r = {0};
+	assert_int_equal(th_post_form(mz, "/data/datasets/elderly-beds/edit", body, &r), 403);
+	th_resp_release(&r);
+	assert_int_equal(th_post_form(mz, "/data/manage/new", "csrf=wrong&name=x-y-z", &r), 403);
+	th_resp_release(&r);
+	free(body);
+	json_t *pkg = shown("elderly-beds", 200); /* unchanged: still open */
+	assert_string_equal(extra(pkg, "open_tier"), "open");
+	json_decref(pkg);
+	assert_int_equal(packages_named("x-y-z"), 0);
+}
+
+static void edit_and_close(void **state)
+{
+	(void)state;
+	char *b = get_as(mz, "/data/datasets/elderly-beds/edit", 200);
+	assert_non_null(strstr(b, "养老床位统计"));
+	assert_non_null(strstr(b, "value=\"https://example.gov.cn/beds\""));
+	free(b);
+	/* a new title, closed and private */
+	char *body = form_of("Beds+v2", "elderly-beds", "closed", "beds", ""), *edited = NULL;
+	assert_true(asprintf(&edited, "%s&private=true", body) > 0);
+	assert_int_equal(post(mz, "/data/datasets/elderly-beds/edit", edited, NULL), 303);
+	free(body);
+	free(edited);
+	/* closed and private: gone for the public, kept for the department */
+	shown("elderly-beds", 404);
+	struct th_client *anon = th_client_new(srv);
+	free(get_as(anon, "/data/datasets/elderly-beds", 404));
+	b = get_as(anon, "/data?q=beds", 200);
+	assert_null(strstr(b, "elderly-beds"));
+	free(b);
+	th_client_free(anon);
+	b = get_as(mz, "/data/manage", 200);
+	assert_non_null(strstr(b, "Beds v2"));
+	assert_non_null(strstr(b, "不予开放"));
+	free(b);
+	b = get_as(mz, "/data/datasets/elderly-beds/edit", 200);
+	assert_non_null(strstr(b, "value=\"closed\" checked"));
+	assert_non_null(strstr(b, "value=\"true\" aria-describedby=\"private-hint\" checked"));
+	free(b);
+	/* back to open for the tests after */
+	body = dataset_body("elderly-beds", "open", "beds", "");
+	assert_int_equal(post(mz, "/data/datasets/elderly-beds/edit", body, NULL), 303);
+	free(body);
+	json_t *pkg = shown("elderly-beds", 200);
+	assert_int_equal(json_array_size(json_object_get(pkg, "tags")), 1);
+	assert_false(json_is_true(json_object_get(pkg, "private")));
+	json_decref(pkg);
+}
+
+/* The id of the first resource of a dataset (malloc'd), or NULL. */
+static char *first_resource(const char *name)
+{
+	json_t *pkg = shown(name, 200);
+	json_t *res = json_array_get(json_object_get(pkg, "resources"), 0);
+	char *id = res ? strdup(json_string_value(json_object_get(res, "id"))) : NULL;
+	json_decref(pkg);
+	return id;
+}
+
+static void link_resources(void **state)
+{
+	(void)state;
+	char *out = NULL, path[256];
+	free(get_as(mz, "/data/datasets/elderly-beds/resources/new", 200));
+	assert_int_equal(
+	    post(mz, "/data/datasets/elderly-beds/resources/new",
+	         "name=Beds+CSV&url=javascript%3Aalert(1)&format=CSV&description=", &out),
+	    422);
+	assert_non_null(strstr(out, "须以 http://、https:// 或 ftp:// 开头"));
+	assert_non_null(strstr(out, "href=\"#url\""));
+	free(out);
+	assert_null(first_resource("elderly-beds"));
+	assert_int_equal(post(mz, "/data/datasets/elderly-beds/resources/new",
+	                      "name=Beds+CSV&url=https%3A%2F%2Fexample.gov.cn%2Fbeds.csv&format="
+	                      "CSV&description=All+beds",
+	                      NULL),
+	                 303);
+	char *rid = first_resource("elderly-beds");
+	assert_non_null(rid);
+	/* another department cannot touch it */
+	snprintf(path, sizeof path, "/data/datasets/elderly-beds/resources/%s/edit", rid);
+	free(get_as(rs, path, 404));
+	assert_int_equal(post(mz, path,
+	                      "name=Beds+by+district&url=https%3A%2F%2Fexample.gov.cn%2Fb.csv&"
+	                      "format=CSV&description=",
+	                      NULL),
+	                 303);
+	json_t *pkg = shown("elderly-beds", 200);
+	json_t *res = json_array_get(json_object_get(pkg, "resources"), 0);
+	assert_string_equal(json_string_value(json_object_get(res, "name")), "Beds by district");
+	assert_string_equal(json_string_value(json_object_get(res, "url")),
+	                    "https://example.gov.cn/b.csv");
+	json_decref(pkg);
+	/* delete: a confirmation page, then the POST */
+	snprintf(path, sizeof path, "/data/datasets/elderly-beds/resources/%s/delete", rid);
+	char *b = get_as(mz, path, 200);
+	assert_non_null(strstr(b, "Beds by district"));
+	free(b);
+	assert_int_equal(post(rs, path, "", NULL), 404);
+	assert_int_equal(post(mz, path, "", NULL), 303);
+	assert_null(first_resource("elderly-beds"));
+	free(get_as(mz, path, 404));
+	free(rid);
+}
+
+static void delete_dataset(void **state)
+{
+	(void)state;
+	char *b = get_as(mz, "/data/datasets/elderly-beds/delete", 200);
+	assert_non_null(strstr(b, "elderly-beds"));
+	free(b);
+	assert_int_equal(post(mz, "/data/datasets/elderly-beds/delete", "", NULL), 303);
+	shown("elderly-beds", 404);
+	b = get_as(mz, "/data/manage", 200);
+	assert_null(strstr(b, "elderly-beds"));
+	free(b);
+	free(get_as(mz, "/data/datasets/elderly-beds/edit", 404));
+}
+
+/* The type of column col of RID's table now. */
+static char *column_type(const char *col)
+{
+	struct dg_db *db = NULL;
+	struct dg_ds_table t = {0};
+	assert_int_equal(dg_db_get(th_app(srv)->store, &db), DG_OK);
+	assert_int_equal(dg_ds_sql_lookup(db, RID, &t), DG_OK);
+	dg_db_put(db);
+	char *type = NULL;
+	json_t *f;
+	size_t i;
+	json_array_foreach(t.fields, i,
+	                   f) if (strcmp(json_string_value(json_object_get(f, "id")), col) == 0)
+	    type = strdup(json_string_value(json_object_get(f, "type")));
+	json_decref(t.fields);
+	assert_non_null(type);
+	return type;
+}
+
+/*
+ * Post the columns form (body without the token) as c, wait for the load it
+ * queued to end in state want, and return the columns page that shows it
+ * (malloc'd).
+ */
+static char *reload_as(struct th_client *c, const char *body, const char *want)
+{
+	struct th_resp r = {0};
+	assert_int_equal(th_post_csrf(c, COLS, COLS, body, &r), 303);
+	char *loc = th_header(&r, "Location");
+	assert_non_null(loc);
+	const char *j = strstr(loc, "job=");
+	assert_non_null(j);
+	int64_t id = strtoll(j + 4, NULL, 10);
+	json_t *job = th_wait_job(srv, id);
+	assert_non_null(job);
+	assert_string_equal(json_string_value(json_object_get(job, "state")), want);
+	json_decref(job);
+	char page[700];
+	snprintf(page, sizeof page, COLS "?job=%lld", (long long)id);
+	char *b = get_as(c, page, 200);
+	free(loc);
+	th_resp_release(&r);
+	return b;
+}
+
+static void column_types(void **state)
+{
+	(void)state;
+	char path[600];
+	snprintf(path, sizeof path, "%s/beds.csv", tmpdir);
+	FILE *fp = fopen(path, "w");
+	assert_non_null(fp);
+	fputs("name,beds,opened\na,10,2020-01-01\nb,n/a,2021-02-02\nc,30,2022-03-03\n", fp);
+	fclose(fp);
+	struct dg_db *db = NULL;
+	int64_t id = 0;
+	assert_int_equal(dg_db_get(th_app(srv)->store, &db), DG_OK);
+	assert_int_equal(dg_datastore_load_enqueue(db, RID, path, NULL, 0, &id), DG_OK);
+	dg_db_put(db);
+	json_decref(th_wait_job(srv, id));
+	char *t = column_type("beds");
+	assert_string_equal(t, "text");
+	free(t);
+	char *b = get_as(mz, COLS, 200);
+	assert_non_null(strstr(b, "name=\"type_beds\""));
+	free(b);
+	free(get_as(rs, COLS, 404));
+	free(get_as(cit, COLS, 403));
+	/* a type that is not one of the five: said, nothing queued */
+	int64_t jobs = count_of("SELECT COUNT(*) FROM jobs WHERE kind = '%s'", "datastore.load");
+	struct th_resp r = {0};
+	assert_int_equal(th_post_csrf(mz, COLS, COLS, "type_beds=varchar", &r), 422);
+	assert_non_null(strstr(r.body, "href=\"#type_beds\""));
+	th_resp_release(&r);
+	assert_int_equal(count_of("SELECT COUNT(*) FROM jobs WHERE kind = '%s'", "datastore.load"),
+	                 jobs);
+	/* beds as int: a job, the row that does not fit reported by line and column */
+	b = reload_as(mz, "type_name=&type_beds=int&type_opened=", "done");
+	assert_non_null(strstr(b, "已完成"));
+	assert_non_null(strstr(b, "<td>3</td><td>2 <code>beds</code></td>"));
+	assert_non_null(strstr(b, "值“n/a”不符合类型：整数"));
+	free(b);
+	t = column_type("beds");
+	assert_string_equal(t, "int");
+	free(t);
+	/* the name column as int: every row is reported, the load does not crash */
+	b = reload_as(mz, "type_name=int&type_beds=int&type_opened=date", "done");
+	assert_non_null(strstr(b, "值“a”不符合类型：整数"));
+	free(b);
+	/* strict: the job fails and says why; the table in force stays */
+	b = reload_as(mz, "type_name=&type_beds=int&type_opened=date&strict=true", "failed");
+	assert_non_null(strstr(b, "失败原因"));
+	free(b);
+	t = column_type("opened");
+	assert_string_equal(t, "date");
+	free(t);
+}
+
+static void admin_picks_the_department(void **state)
+{
+	(void)state;
+	char *b = get_as(adm, "/data/manage/new", 200);
+	assert_non_null(strstr(b, "name=\"owner_org\""));
+	free(b);
+	char *body = dataset_body("jobs-by-month", "conditional", "", ""), *full = NULL;
+	assert_true(asprintf(&full, "%s&owner_org=rs", body) > 0);
+	assert_int_equal(post(adm, "/data/manage/new", full, NULL), 303);
+	free(full);
+	free(body);
+	json_t *pkg = shown("jobs-by-month", 200);
+	assert_string_equal(json_string_value(json_object_get(pkg, "owner_org")), "rs");
+	assert_string_equal(extra(pkg, "open_tier"), "conditional");
+	json_decref(pkg);
+	/* rs's staff may edit it, mz's may not */
+	free(get_as(rs, "/data/datasets/jobs-by-month/edit", 200));
+	free(get_as(mz, "/data/datasets/jobs-by-month/edit", 404));
+	/* staff cannot name another department as the owner of a new dataset */
+	body = dataset_body("mz-for-rs", "open", "", "");
+	assert_true(asprintf(&full, "%s&owner_org=rs", body) > 0);
+	assert_int_equal(post(mz, "/data/manage/new", full, NULL), 303);
+	free(full);
+	free(body);
+	pkg = shown("mz-for-rs", 200);
+	assert_string_equal(json_string_value(json_object_get(pkg, "owner_org")), "mz");
+	json_decref(pkg);
+}
+
+/* A multipart upload to the dataset's upload form as c; the status, the Location in *loc when
+ * given. */
+static long upload(struct th_client *c, const char *ds, const char *filename, const char *content,
+                   const char *name, char **loc)
+{
+	char page[256], path[256];
+	struct th_resp r = {0};
+	snprintf(page, sizeof page, "/data/datasets/%s/resources/new", ds);
+	snprintf(path, sizeof path, "/data/datasets/%s/resources/upload", ds);
+	long st =
+	    th_post_multipart(c, page, path, "upload", filename, content, "upload_name", name, &r);
+	if (loc)
+		*loc = th_header(&r, "Location");
+	th_resp_release(&r);
+	return st;
+}
+
+static void upload_files(void **state)
+{
+	(void)state;
+	char *loc = NULL;
+	/* no file: said beside the field, nothing kept */
+	assert_int_equal(upload(mz, "mz-for-rs", "empty.csv", "", "", NULL), 422);
+	assert_null(first_resource("mz-for-rs"));
+	/* another department's staff: not there; a resident: refused */
+	assert_int_equal(upload(rs, "mz-for-rs", "a.csv", "a,b\n1,2\n", "", NULL), 404);
+	/* a CSV: a resource with the file, and its load into a table */
+	assert_int_equal(upload(mz, "mz-for-rs", "beds.csv", "district,beds\nA,10\nB,20\nC,30\n",
+	                        "床位表", &loc),
+	                 303);
+	assert_non_null(loc);
+	const char *j = strstr(loc, "job=");
+	assert_non_null(j);
+	json_t *job = th_wait_job(srv, strtoll(j + 4, NULL, 10));
+	assert_non_null(job);
+	assert_string_equal(json_string_value(json_object_get(job, "state")), "done");
+	json_decref(job);
+	free(loc);
+	json_t *pkg = shown("mz-for-rs", 200);
+	json_t *res = json_array_get(json_object_get(pkg, "resources"), 0);
+	assert_string_equal(json_string_value(json_object_get(res, "url_type")), "upload");
+	assert_string_equal(json_string_value(json_object_get(res, "format")), "CSV");
+	assert_string_equal(json_string_value(json_object_get(res, "name")), "床位表");
+	const char *rid = json_string_value(json_object_get(res, "id"));
+	assert_int_equal(
+	    count_of("SELECT row_count FROM datastore_tables WHERE resource_id = '%s'", rid), 3);
+	/* the file is served back as it was */
+	struct th_client *anon = th_client_new(srv);
+	const char *url = json_string_value(json_object_get(res, "url"));
+	const char *p = strstr(url, "/dataset/");
+	assert_non_null(p);
+	char *b = get_as(anon, p, 200);
+	assert_non_null(strstr(b, "B,20"));
+	free(b);
+	th_client_free(anon);
+	/* the edit page lists it as an uploaded file with a table */
+	b = get_as(mz, "/data/datasets/mz-for-rs/edit", 200);
+	assert_non_null(strstr(b, "上传的文件"));
+	free(b);
+	/* renaming it keeps the file; deleting it lets the file go */
+	char path[256], *download = strdup(p);
+	snprintf(path, sizeof path, "/data/datasets/mz-for-rs/resources/%s/edit", rid);
+	assert_int_equal(post(mz, path, "name=Beds&format=CSV&description=", NULL), 303);
+	json_decref(pkg);
+	pkg = shown("mz-for-rs", 200);
+	res = json_array_get(json_object_get(pkg, "resources"), 0);
+	assert_string_equal(json_string_value(json_object_get(res, "name")), "Beds");
+	assert_string_equal(json_string_value(json_object_get(res, "url_type")), "upload");
+	snprintf(path, sizeof path, "/data/datasets/mz-for-rs/resources/%s/delete",
+	         json_string_value(json_object_get(res, "id")));
+	assert_int_equal(post(mz, path, "", NULL), 303);
+	anon = th_client_new(srv);
+	free(get_as(anon, download, 404));
+	th_client_free(anon);
+	free(download);
+	json_decref(pkg);
+}
+
+/* The API shares the rules and keeps CKAN's answer: English messages, no page keys. */
+static void api_answer_unchanged(void **state)
+{
+	(void)state;
+	char *auth = th_token_header(srv, DG_DEMO_STAFF, DG_DEMO_PASSWORD);
+	assert_non_null(auth);
+	const char *h[] = {auth, NULL};
+	const char *body = "{\"name\":\"Bad Name\",\"owner_org\":\"mz\",\"author_email\":\"nope\","
+	                   "\"resources\":[{\"url\":\"javascript:x\"}]}";
+	struct th_client *c = th_client_new(srv);
+	struct th_resp r = {0};
+	assert_int_equal(th_request(c, "POST", "/api/3/action/package_create", "application/json",
+	                            body, strlen(body), h, &r),
+	                 409);
+	json_t *ans = json_loads(r.body, 0, NULL), *e = json_object_get(ans, "error");
+	assert_string_equal(json_string_value(json_object_get(e, "__type")), "Validation Error");
+	assert_non_null(
+	    strstr(json_string_value(json_array_get(json_object_get(e, "name"), 0)), "lowercase"));
+	assert_string_equal(
+	    json_string_value(json_array_get(json_object_get(e, "author_email"), 0)),
+	    "Email nope is not a valid format");
+	assert_null(json_object_get(e, "__keys"));
+	assert_null(json_object_get(json_array_get(json_object_get(e, "resources"), 0), "__keys"));
+	assert_non_null(json_object_get(json_array_get(json_object_get(e, "resources"), 0), "url"));
+	json_decref(ans);
+	th_resp_release(&r);
+	th_client_free(c);
+	free(auth);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	srv = th_start_loads(tmpdir);
+	if (!srv)
+		return -1;
+	mz = signed_in(DG_DEMO_STAFF);
+	rs = signed_in(DG_DEMO_STAFF2);
+	cit = signed_in(DG_DEMO_CITIZEN);
+	adm = signed_in(DG_DEMO_ADMIN);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	th_client_free(mz);
+	th_client_free(rs);
+	th_client_free(cit);
+	th_client_free(adm);
+	th_stop_loads(srv, tmpdir);
+	return 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(create_and_show), cmocka_unit_test(bad_fields_say_why),
+	    cmocka_unit_test(who_may),         cmocka_unit_test(edit_and_close),
+	    cmocka_unit_test(link_resources),  cmocka_unit_test(delete_dataset),
+	    cmocka_unit_test(column_types),    cmocka_unit_test(admin_picks_the_department),
+	    cmocka_unit_test(upload_files),    cmocka_unit_test(api_answer_unchanged),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
