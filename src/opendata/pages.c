@@ -655,22 +655,16 @@ static dg_rc dataset_page(struct dg_req *r)
 		json_decref(d);
 		return rc;
 	}
+	/* whether each has a table came with the dataset (datastore_active) */
 	json_t *list = json_array(), *res1;
 	size_t i;
-	json_array_foreach(json_object_get(pkg, "resources"), i, res1) {
-		const char *id = json_string_value(json_object_get(res1, "id"));
-		bool ds = false;
-		if ((rc = dg_datastore_exists(db, id, &ds)) != DG_OK) {
-			json_decref(list);
-			json_decref(d);
-			return rc;
-		}
+	json_array_foreach(json_object_get(pkg, "resources"), i, res1)
 		json_array_append_new(list, json_pack("{s:O, s:O, s:O, s:O, s:b}", "id",
 						      json_object_get(res1, "id"), "name",
 						      json_object_get(res1, "name"), "format",
 						      json_object_get(res1, "format"), "url",
-						      json_object_get(res1, "url"), "datastore", ds));
-	}
+						      json_object_get(res1, "url"), "datastore",
+						      json_is_true(json_object_get(res1, "datastore_active"))));
 	json_object_set_new(d, "resources", list);
 	/* its department's staff and administrators get a link to the form */
 	const char *mine = NULL, *owner = json_string_value(json_object_get(pkg, "owner_org"));

@@ -374,18 +374,11 @@ static dg_rc render_dataset(struct dg_req *r, struct dg_db *db, unsigned status,
 	json_object_set_new(d, "is_new", json_boolean(is_new));
 	if (pkg) {
 		json_object_set(d, "ds", pkg);
+		/* whether each has a table came with the dataset (datastore_active) */
 		json_t *res;
 		size_t i;
 		json_array_foreach(json_object_get(pkg, "resources"), i, res)
-		{
-			bool ds = false;
-			dg_rc rc = dg_datastore_exists(db, str_of(res, "id"), &ds);
-			if (rc) {
-				json_decref(d);
-				return rc;
-			}
-			json_object_set_new(res, "datastore", json_boolean(ds));
-		}
+			json_object_set(res, "datastore", json_object_get(res, "datastore_active"));
 	}
 	json_object_set_new(d, "action",
 	                    json_string(is_new ? "/data/manage/new"
