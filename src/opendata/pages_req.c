@@ -55,6 +55,57 @@ static const char *field(struct dg_req *r, const char *name)
 }
 
 /* Each department as {code, name, selected}, in the page's language. */
+typedef dg_rc (*render_fn)(struct dg_req *r, struct dg_db *db, unsigned status, json_t *d);
+
+/* A page as rendered after a redirect: ?done=values[i] shows the message keys[i]. */
+static dg_rc page_after(struct dg_req *r, render_fn render, const char *const *values,
+			const char *const *keys, size_t n)
+{
+	struct dg_db *db = NULL;
+	dg_rc rc = dg_req_db(r, &db);
+	if (rc)
+		return rc;
+	json_t *d = json_object();
+	const char *done = dg_kvs_get(&r->query, "done");
+	for (size_t i = 0; done && i < n; i++)
+		if (strcmp(done, values[i]) == 0)
+			json_object_set_new(d, "done", json_string(dg_t(r, keys[i])));
+	return render(r, db, 200, d);
+}
+
+/* The end of a list page: its title and nav item, then the page unless reading rows failed. */
+static dg_rc list_page(struct dg_req *r, dg_rc rows_rc, unsigned status, json_t *d,
+		       const char *title_key, const char *nav, const char *tmpl)
+{
+	json_object_set_new(d, "title", json_string(dg_t(r, title_key)));
+	json_object_set_new(d, "nav", json_string(nav));
+	if (rows_rc != DG_ENOTFOUND) {
+		json_decref(d);
+		return rows_rc;
+	}
+	return dg_page(r, status, tmpl, d);
+}
+
+/* The id in the path: a positive number, or ENOTFOUND with the message of missing_key. */
+static dg_rc path_id(struct dg_req *r, const char *missing_key, int64_t *id)
+{
+	const char *p = dg_kvs_get(&r->params, "id");
+	if (!p || dg_str_to_i64(dg_str_of(p), id) || *id < 1)
+		return dg_err_set(&r->err, DG_ENOTFOUND, "%s", dg_t(r, missing_key));
+	return DG_OK;
+}
+
+/* Run one write; then on to the page `to`. */
+static dg_rc write_then_go(struct dg_req *r, struct dg_db *db, const char *sql,
+			   const struct dg_val *args, size_t nargs, const char *to)
+{
+	dg_rc rc = dg_db_exec(db, sql, args, nargs, NULL);
+	if (rc)
+		return dg_err_set(&r->err, rc, "%s", dg_t(r, "error.store_busy"));
+	dg_reply_redirect(r, to);
+	return DG_OK;
+}
+
 static dg_rc dept_options(struct dg_req *r, struct dg_db *db, const char *selected, json_t **out)
 {
 	struct dg_rows *rows = NULL;
@@ -111,26 +162,13 @@ static dg_rc render_requests(struct dg_req *r, struct dg_db *db, unsigned status
 	dg_rows_free(rows);
 	json_object_set_new(d, "requests", list);
 	json_object_set_new(d, "depts", depts);
-	json_object_set_new(d, "title", json_string(dg_t(r, "odp.req.title")));
-	json_object_set_new(d, "nav", json_string("requests"));
-	if (rc != DG_ENOTFOUND) {
-		json_decref(d);
-		return rc;
-	}
-	return dg_page(r, status, "data/requests.html", d);
+	return list_page(r, rc, status, d, "odp.req.title", "requests", "data/requests.html");
 }
 
 dg_rc dg_od_requests_list(struct dg_req *r)
 {
-	struct dg_db *db = NULL;
-	dg_rc rc = dg_req_db(r, &db);
-	if (rc)
-		return rc;
-	json_t *d = json_object();
-	const char *done = dg_kvs_get(&r->query, "done");
-	if (done && strcmp(done, "1") == 0)
-		json_object_set_new(d, "done", json_string(dg_t(r, "odp.req.done")));
-	return render_requests(r, db, 200, d);
+	static const char *const values[] = {"1"}, *const keys[] = {"odp.req.done"};
+	return page_after(r, render_requests, values, keys, 1);
 }
 
 /* A required text of at most max bytes; one error per problem. */
@@ -174,15 +212,11 @@ dg_rc dg_od_requests_new(struct dg_req *r)
 		return render_requests(r, db, 422, d);
 	}
 	json_decref(d);
-	rc = dg_db_exec(db,
-			"INSERT INTO od_requests (title, body, dept, user_id, created) VALUES (?, ?, ?, ?, ?)",
-			DG_ARGS(DG_VT(field(r, "title")), DG_VT(field(r, "body")), DG_VT(field(r, "dept")),
-				DG_VI(r->user->id), DG_VI(dg_now_ms())),
-			NULL);
-	if (rc)
-		return dg_err_set(&r->err, rc, "%s", dg_t(r, "error.store_busy"));
-	dg_reply_redirect(r, "/data/requests?done=1");
-	return DG_OK;
+	return write_then_go(
+		r, db, "INSERT INTO od_requests (title, body, dept, user_id, created) VALUES (?, ?, ?, ?, ?)",
+		DG_ARGS(DG_VT(field(r, "title")), DG_VT(field(r, "body")), DG_VT(field(r, "dept")),
+			DG_VI(r->user->id), DG_VI(dg_now_ms())),
+		"/data/requests?done=1");
 }
 
 /* May the requester answer for dept? Staff of that department, or an administrator. */
@@ -210,11 +244,11 @@ static dg_rc may_answer(struct dg_req *r, struct dg_db *db, const char *dept, bo
 static dg_rc load_request(struct dg_req *r, struct dg_db *db, json_t **out, const char **dept)
 {
 	int64_t id = 0;
-	const char *p = dg_kvs_get(&r->params, "id");
-	if (!p || dg_str_to_i64(dg_str_of(p), &id) || id < 1)
-		return dg_err_set(&r->err, DG_ENOTFOUND, "%s", dg_t(r, "odp.err.no_request"));
+	dg_rc rc = path_id(r, "odp.err.no_request", &id);
+	if (rc)
+		return rc;
 	struct dg_rows *rows = NULL;
-	dg_rc rc = dg_db_query(db,
+	rc = dg_db_query(db,
 			       "SELECT q.id, q.title, q.body, q.dept, d.name_zh, d.name_en, q.status, q.reply,"
 			       " q.created, q.answered FROM od_requests q JOIN departments d ON d.code = q.dept"
 			       " WHERE q.id = ?",
@@ -275,15 +309,8 @@ static dg_rc render_request(struct dg_req *r, struct dg_db *db, unsigned status,
 
 dg_rc dg_od_request_page(struct dg_req *r)
 {
-	struct dg_db *db = NULL;
-	dg_rc rc = dg_req_db(r, &db);
-	if (rc)
-		return rc;
-	json_t *d = json_object();
-	const char *done = dg_kvs_get(&r->query, "done");
-	if (done && strcmp(done, "1") == 0)
-		json_object_set_new(d, "done", json_string(dg_t(r, "odp.req.answered_done")));
-	return render_request(r, db, 200, d);
+	static const char *const values[] = {"1"}, *const keys[] = {"odp.req.answered_done"};
+	return page_after(r, render_request, values, keys, 1);
 }
 
 dg_rc dg_od_request_answer(struct dg_req *r)
@@ -316,14 +343,12 @@ dg_rc dg_od_request_answer(struct dg_req *r)
 	}
 	json_decref(d);
 	int64_t id = 0;
-	if (dg_str_to_i64(dg_str_of(dg_kvs_get(&r->params, "id")), &id))
-		return DG_ENOTFOUND; /* load_request has read it already */
-	rc = dg_db_exec(db, "UPDATE od_requests SET status = ?, reply = ?, answered = ? WHERE id = ?",
-			DG_ARGS(DG_VT(st), DG_VT(field(r, "reply")), DG_VI(dg_now_ms()), DG_VI(id)), NULL);
-	if (rc)
-		return dg_err_set(&r->err, rc, "%s", dg_t(r, "error.store_busy"));
-	dg_reply_redirect(r, dg_arena_printf(r->arena, "/data/requests/%lld?done=1", (long long)id));
-	return DG_OK;
+	if ((rc = path_id(r, "odp.err.no_request", &id)) != DG_OK)
+		return rc; /* load_request has read it already */
+	return write_then_go(r, db,
+			     "UPDATE od_requests SET status = ?, reply = ?, answered = ? WHERE id = ?",
+			     DG_ARGS(DG_VT(st), DG_VT(field(r, "reply")), DG_VI(dg_now_ms()), DG_VI(id)),
+			     dg_arena_printf(r->arena, "/data/requests/%lld?done=1", (long long)id));
 }
 
 /* ---- the showcase ---- */
@@ -356,26 +381,14 @@ static dg_rc render_showcase(struct dg_req *r, struct dg_db *db, unsigned status
 	json_object_set_new(d, "apps", apps);
 	json_object_set_new(d, "pending", pending);
 	json_object_set_new(d, "can_approve", json_boolean(staff));
-	json_object_set_new(d, "title", json_string(dg_t(r, "odp.app.title")));
-	json_object_set_new(d, "nav", json_string("showcase"));
-	if (rc != DG_ENOTFOUND) {
-		json_decref(d);
-		return rc;
-	}
-	return dg_page(r, status, "data/showcase.html", d);
+	return list_page(r, rc, status, d, "odp.app.title", "showcase", "data/showcase.html");
 }
 
 dg_rc dg_od_showcase_list(struct dg_req *r)
 {
-	struct dg_db *db = NULL;
-	dg_rc rc = dg_req_db(r, &db);
-	if (rc)
-		return rc;
-	json_t *d = json_object();
-	const char *done = dg_kvs_get(&r->query, "done");
-	if (done && (strcmp(done, "sent") == 0 || strcmp(done, "approved") == 0))
-		json_object_set_new(d, "done", json_string(dg_t(r, dg_arena_printf(r->arena, "odp.app.%s", done))));
-	return render_showcase(r, db, 200, d);
+	static const char *const values[] = {"sent", "approved"},
+				 *const keys[] = {"odp.app.sent", "odp.app.approved"};
+	return page_after(r, render_showcase, values, keys, 2);
 }
 
 dg_rc dg_od_showcase_new(struct dg_req *r)
@@ -403,27 +416,22 @@ dg_rc dg_od_showcase_new(struct dg_req *r)
 		return render_showcase(r, db, 422, d);
 	}
 	json_decref(d);
-	rc = dg_db_exec(db,
-			"INSERT INTO od_showcase (name, description, url, datasets, user_id, created)"
-			" VALUES (?, ?, ?, ?, ?, ?)",
-			DG_ARGS(DG_VT(field(r, "name")), DG_VT(field(r, "description")), DG_VT(url),
-				DG_VT(sets), DG_VI(r->user->id), DG_VI(dg_now_ms())),
-			NULL);
-	if (rc)
-		return dg_err_set(&r->err, rc, "%s", dg_t(r, "error.store_busy"));
-	dg_reply_redirect(r, "/data/showcase?done=sent");
-	return DG_OK;
+	return write_then_go(r, db,
+			     "INSERT INTO od_showcase (name, description, url, datasets, user_id, created)"
+			     " VALUES (?, ?, ?, ?, ?, ?)",
+			     DG_ARGS(DG_VT(field(r, "name")), DG_VT(field(r, "description")), DG_VT(url),
+				     DG_VT(sets), DG_VI(r->user->id), DG_VI(dg_now_ms())),
+			     "/data/showcase?done=sent");
 }
 
 dg_rc dg_od_showcase_approve(struct dg_req *r)
 {
 	struct dg_db *db = NULL;
 	int64_t id = 0, changed = 0;
-	const char *p = dg_kvs_get(&r->params, "id");
-	if (!p || dg_str_to_i64(dg_str_of(p), &id) || id < 1)
-		return dg_err_set(&r->err, DG_ENOTFOUND, "%s", dg_t(r, "odp.err.no_app"));
-	dg_rc rc = dg_req_db(r, &db);
-	if (!rc)
+	dg_rc rc = path_id(r, "odp.err.no_app", &id);
+	if (rc)
+		return rc;
+	if (!(rc = dg_req_db(r, &db)))
 		rc = dg_db_exec(db, "UPDATE od_showcase SET approved = 1 WHERE id = ?",
 				DG_ARGS(DG_VI(id)), &changed);
 	if (rc)
