@@ -32,14 +32,6 @@
 
 static char *mz, *adm;
 
-static void sql(const char *text)
-{
-	struct dg_db *db = NULL;
-	assert_int_equal(dg_db_get(th_app(th_shared)->store, &db), DG_OK);
-	assert_int_equal(dg_db_exec_script(db, text), DG_OK);
-	dg_db_put(db);
-}
-
 /* POST an action as who (a header line or NULL); *ans gets the parsed body. */
 static long call(const char *who, const char *action, const char *body, json_t **ans)
 {
@@ -109,7 +101,7 @@ static void off_until_turned_on(void **state)
 								  "message")),
 			       "turned off"));
 	json_decref(ans);
-	sql("INSERT INTO od_access_settings (key, value) VALUES ('search_sql', 1)");
+	th_sql(th_shared, "INSERT INTO od_access_settings (key, value) VALUES ('search_sql', 1)");
 	assert_int_equal(query(NULL, "SELECT 1 AS one", &ans), 200);
 	json_decref(ans);
 }
@@ -261,7 +253,7 @@ static void tiers_and_caps(void **state)
 	/* and the connections it used write again */
 	make_table(mz, RID);
 	/* turned off again: refused */
-	sql("UPDATE od_access_settings SET value = 0 WHERE key = 'search_sql'");
+	th_sql(th_shared, "UPDATE od_access_settings SET value = 0 WHERE key = 'search_sql'");
 	assert_int_equal(query(adm, "SELECT 1", &ans), 403);
 	json_decref(ans);
 }
