@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "opendata/datastore.h"
 
@@ -135,16 +136,27 @@ static const struct {
 	{"internal-case-ledger", "day,service,cases,overdue", 3000},
 };
 
+/*
+ * Write a set beside its path and rename it into place: a load of the file
+ * queued by an earlier run may still be reading it, and must see the whole
+ * old file or the whole new one, never one cut short by a rewrite.
+ */
 static dg_rc write_set(const char *path, size_t set, int64_t rows)
 {
-	FILE *fp = fopen(path, "w");
+	char tmp[PATH_MAX + 140];
+	snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
+	FILE *fp = fopen(tmp, "w");
 	if (!fp)
 		return DG_EIO;
 	struct rnd r = {0x9e3779b97f4a7c15ull + set};
 	fprintf(fp, "%s\n", sets[set].header);
 	for (int64_t i = 0; i < rows; i++)
 		row(fp, set, &r, i);
-	return fclose(fp) == 0 ? DG_OK : DG_EIO;
+	if (fclose(fp) != 0 || rename(tmp, path) != 0) {
+		unlink(tmp);
+		return DG_EIO;
+	}
+	return DG_OK;
 }
 
 dg_rc dg_datastore_demo_load(struct dg_db *db, const char *data_dir, int64_t big_rows,
