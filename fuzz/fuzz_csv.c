@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "opendata/ds_csv.h"
+#include "core/csv.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -20,12 +20,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FILE *fp = fmemopen((void *)data, size, "rb");
 	if (!fp)
 		return 0;
-	struct dg_ds_csv *c = NULL;
-	struct dg_ds_csv_row row;
+	struct dg_csv *c = NULL;
+	struct dg_csv_row row;
 	struct dg_err err = {0};
 	long last = 0;
-	if (dg_ds_csv_open(fp, 256, 16, &c, &err) == DG_OK) {
-		while (dg_ds_csv_next(c, &row, &err) == DG_OK) {
+	if (dg_csv_open(fp, 256, 16, &c, &err) == DG_OK) {
+		while (dg_csv_next(c, &row, &err) == DG_OK) {
 			if (row.ncols == 0 || row.ncols > 16 || row.line < last)
 				abort();
 			for (size_t i = 0; i < row.ncols; i++)
@@ -33,7 +33,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					abort();
 			last = row.line;
 		}
-		dg_ds_csv_free(c);
+		dg_csv_free(c);
 	}
 	fclose(fp);
 	return 0;

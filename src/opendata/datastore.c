@@ -1,7 +1,7 @@
 /*
  * datastore.c - the DataStore's entry points (datastore.h): the CKAN
  * datastore_* actions, the load job's registration and queueing. The work is
- * in ds_csv (reading), ds_infer (types and names), ds_load (the job),
+ * in core/csv.c (reading), ds_infer (types and names), ds_load (the job),
  * ds_search (queries) and ds_sql (statements).
  */
 #include "opendata/datastore.h"

@@ -16,7 +16,7 @@
 #include <time.h>
 
 #include "core/mem.h"
-#include "opendata/ds_csv.h"
+#include "core/csv.h"
 #include "opendata/ds_infer.h"
 #include "opendata/ds_sql.h"
 
@@ -57,14 +57,14 @@ struct load {
 	size_t nb, batch_bytes;
 };
 
-static dg_rc open_csv(struct load *l, FILE **fp, struct dg_ds_csv **c, struct dg_err *err)
+static dg_rc open_csv(struct load *l, FILE **fp, struct dg_csv **c, struct dg_err *err)
 {
 	*fp = fopen(l->path, "rb");
 	if (!*fp)
 		return dg_err_set(err, DG_EINVAL, "The uploaded file is missing");
-	dg_rc rc = dg_ds_csv_open(*fp, 0, 0, c, err);
+	dg_rc rc = dg_csv_open(*fp, 0, 0, c, err);
 	if (rc == DG_OK && l->tabs)
-		dg_ds_csv_set_sep(*c, '\t');
+		dg_csv_set_sep(*c, '\t');
 	if (rc != DG_OK) {
 		fclose(*fp);
 		*fp = NULL;
@@ -82,10 +82,10 @@ static void report(struct load *l, long line, size_t col, const char *msg)
 }
 
 /* The header: labels, safe names, then overrides keyed by label or name. */
-static dg_rc read_header(struct load *l, struct dg_ds_csv *c, struct dg_err *err)
+static dg_rc read_header(struct load *l, struct dg_csv *c, struct dg_err *err)
 {
-	struct dg_ds_csv_row row;
-	dg_rc rc = dg_ds_csv_next(c, &row, err);
+	struct dg_csv_row row;
+	dg_rc rc = dg_csv_next(c, &row, err);
 	if (rc == DG_ENOTFOUND)
 		return dg_err_set(err, DG_EINVAL, "The file is empty: it needs a header row");
 	if (rc != DG_OK)
@@ -131,8 +131,8 @@ static dg_rc apply_overrides(struct load *l, struct dg_err *err)
 static dg_rc pass1(struct load *l, struct dg_err *err)
 {
 	FILE *fp = NULL;
-	struct dg_ds_csv *c = NULL;
-	struct dg_ds_csv_row row;
+	struct dg_csv *c = NULL;
+	struct dg_csv_row row;
 	struct dg_ds_infer inf = {0};
 	dg_rc rc = open_csv(l, &fp, &c, err);
 	if (rc != DG_OK)
@@ -140,7 +140,7 @@ static dg_rc pass1(struct load *l, struct dg_err *err)
 	if ((rc = read_header(l, c, err)) != DG_OK)
 		goto out;
 	dg_ds_infer_init(&inf, l->ncols);
-	while ((rc = dg_ds_csv_next(c, &row, err)) == DG_OK) {
+	while ((rc = dg_csv_next(c, &row, err)) == DG_OK) {
 		l->total++;
 		if (row.ncols == l->ncols)
 			dg_ds_infer_add(&inf, row.ncols, row.f, row.n);
@@ -152,7 +152,7 @@ static dg_rc pass1(struct load *l, struct dg_err *err)
 	rc = apply_overrides(l, err);
 out:
 	dg_ds_infer_release(&inf);
-	dg_ds_csv_free(c);
+	dg_csv_free(c);
 	fclose(fp);
 	return rc;
 }
@@ -223,7 +223,7 @@ static dg_rc batch_close(struct load *l, bool keep, struct dg_err *err)
 }
 
 /* Check one record; DG_OK to keep it, DG_EINVAL (reported) to skip it. */
-static dg_rc check_row(struct load *l, const struct dg_ds_csv_row *row, struct dg_err *err)
+static dg_rc check_row(struct load *l, const struct dg_csv_row *row, struct dg_err *err)
 {
 	char msg[200];
 	if (row->ncols != l->ncols) {
@@ -246,19 +246,19 @@ static dg_rc check_row(struct load *l, const struct dg_ds_csv_row *row, struct d
 static dg_rc pass2(struct load *l, struct dg_err *err)
 {
 	FILE *fp = NULL;
-	struct dg_ds_csv *c = NULL;
-	struct dg_ds_csv_row row;
+	struct dg_csv *c = NULL;
+	struct dg_csv_row row;
 	bool open = false;
 	dg_rc rc = open_csv(l, &fp, &c, err);
 	if (rc != DG_OK)
 		return rc;
-	if ((rc = dg_ds_csv_next(c, &row, err)) != DG_OK) /* the header again */
+	if ((rc = dg_csv_next(c, &row, err)) != DG_OK) /* the header again */
 		goto out;
 	l->vals = dg_xcalloc(l->ncols, sizeof *l->vals);
 	if ((rc = batch_open(l, err)) != DG_OK)
 		goto out;
 	open = true;
-	while ((rc = dg_ds_csv_next(c, &row, err)) == DG_OK) {
+	while ((rc = dg_csv_next(c, &row, err)) == DG_OK) {
 		dg_rc chk = check_row(l, &row, err);
 		if (chk != DG_OK && l->strict) {
 			rc = chk;
@@ -295,7 +295,7 @@ static dg_rc pass2(struct load *l, struct dg_err *err)
 out:
 	if (open && batch_close(l, false, err) != DG_OK)
 		rc = DG_EDB;
-	dg_ds_csv_free(c);
+	dg_csv_free(c);
 	fclose(fp);
 	return rc;
 }

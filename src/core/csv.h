@@ -1,5 +1,5 @@
 /*
- * ds_csv.h - a streaming CSV reader for datastore loads (RFC 4180).
+ * csv.h - the one streaming CSV reader (RFC 4180): datastore loads and rule data.
  *
  * Reads a file a chunk at a time and hands out one record at a time: quoted
  * fields, doubled quotes, quoted newlines, CRLF or LF, a UTF-8 BOM skipped.
@@ -8,8 +8,8 @@
  * one record and one input chunk in memory; a field over max_field bytes or a
  * record over max_cols columns is DG_ETOOBIG with the line in the message.
  */
-#ifndef DG_DS_CSV_H
-#define DG_DS_CSV_H
+#ifndef DG_CORE_CSV_H
+#define DG_CORE_CSV_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -17,14 +17,14 @@
 
 #include "core/err.h"
 
-#define DG_DS_CSV_MAX_FIELD (16u << 20)
-#define DG_DS_CSV_MAX_COLS 1000u
+#define DG_CSV_MAX_FIELD (16u << 20)
+#define DG_CSV_MAX_COLS 1000u
 
-struct dg_ds_csv;
+struct dg_csv;
 
 /* One record, borrowed until the next call: field i is f[i] (NUL-terminated,
  * n[i] bytes, may contain NULs only if the input did). */
-struct dg_ds_csv_row {
+struct dg_csv_row {
 	size_t ncols;
 	char **f;
 	size_t *n;
@@ -33,22 +33,22 @@ struct dg_ds_csv_row {
 
 /*
  * Open a reader over fp (borrowed; the caller closes it after
- * dg_ds_csv_free). max_field/max_cols of 0 take the defaults above.
+ * dg_csv_free). max_field/max_cols of 0 take the defaults above.
  */
-dg_rc dg_ds_csv_open(FILE *fp, size_t max_field, size_t max_cols, struct dg_ds_csv **out,
+dg_rc dg_csv_open(FILE *fp, size_t max_field, size_t max_cols, struct dg_csv **out,
 		     struct dg_err *err) DG_MUST;
-void dg_ds_csv_free(struct dg_ds_csv *c);
+void dg_csv_free(struct dg_csv *c);
 /* Fields are separated by sep from the next record on (',' by default; '\t' for TSV). */
-void dg_ds_csv_set_sep(struct dg_ds_csv *c, char sep);
+void dg_csv_set_sep(struct dg_csv *c, char sep);
 
 /* Whether the input was decoded from GB18030 (after the first record). */
-bool dg_ds_csv_is_gb18030(const struct dg_ds_csv *c);
+bool dg_csv_is_gb18030(const struct dg_csv *c);
 
 /*
  * Next record into *row: DG_OK, DG_ENOTFOUND at the end of the input,
  * DG_ETOOBIG over a cap, DG_EINVAL on bad encoding or a stray quote,
  * DG_EIO on a read error. Blank lines are skipped.
  */
-dg_rc dg_ds_csv_next(struct dg_ds_csv *c, struct dg_ds_csv_row *row, struct dg_err *err) DG_MUST;
+dg_rc dg_csv_next(struct dg_csv *c, struct dg_csv_row *row, struct dg_err *err) DG_MUST;
 
 #endif

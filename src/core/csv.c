@@ -1,14 +1,14 @@
 /*
- * ds_csv.c - the streaming CSV reader behind datastore loads.
+ * csv.c - the one streaming CSV reader: datastore loads, registries and rule data.
  *
  * Two layers: an input layer that reads the file in 64 KiB chunks and, when
  * the first chunk is not valid UTF-8, decodes it from GB18030 with iconv;
- * and the RFC 4180 state machine in dg_ds_csv_next (long, as parsers are),
+ * and the RFC 4180 state machine in dg_csv_next (long, as parsers are),
  * which pulls bytes one at a time and builds one record in a reusable buffer.
  * Memory is bounded by the chunk sizes plus max_field times max_cols at worst;
  * in practice one record.
  */
-#include "opendata/ds_csv.h"
+#include "core/csv.h"
 
 #include <errno.h>
 #include <iconv.h>
@@ -22,7 +22,7 @@
 
 enum { ST_START, ST_PLAIN, ST_QUOTED, ST_QUOTE_SEEN };
 
-struct dg_ds_csv {
+struct dg_csv {
 	FILE *fp;
 	size_t max_field, max_cols;
 	int sep; /* ',' or, for TSV, '\t' */
@@ -82,7 +82,7 @@ static bool utf8_valid(const unsigned char *s, size_t n, bool allow_cut)
 	return true;
 }
 
-static dg_rc fill_raw(struct dg_ds_csv *c, struct dg_err *err)
+static dg_rc fill_raw(struct dg_csv *c, struct dg_err *err)
 {
 	if (c->rpos > 0) {
 		memmove(c->raw, c->raw + c->rpos, c->rlen - c->rpos);
@@ -101,14 +101,14 @@ static dg_rc fill_raw(struct dg_ds_csv *c, struct dg_err *err)
 	return DG_OK;
 }
 
-dg_rc dg_ds_csv_open(FILE *fp, size_t max_field, size_t max_cols, struct dg_ds_csv **out,
+dg_rc dg_csv_open(FILE *fp, size_t max_field, size_t max_cols, struct dg_csv **out,
 		     struct dg_err *err)
 {
-	struct dg_ds_csv *c = dg_xcalloc(1, sizeof *c);
+	struct dg_csv *c = dg_xcalloc(1, sizeof *c);
 	dg_rc rc;
 	c->fp = fp;
-	c->max_field = max_field ? max_field : DG_DS_CSV_MAX_FIELD;
-	c->max_cols = max_cols ? max_cols : DG_DS_CSV_MAX_COLS;
+	c->max_field = max_field ? max_field : DG_CSV_MAX_FIELD;
+	c->max_cols = max_cols ? max_cols : DG_CSV_MAX_COLS;
 	c->raw = dg_xmalloc(RAW_SZ);
 	c->cd = (iconv_t)-1;
 	c->unget = -1;
@@ -133,16 +133,16 @@ dg_rc dg_ds_csv_open(FILE *fp, size_t max_field, size_t max_cols, struct dg_ds_c
 	*out = c;
 	return DG_OK;
 fail:
-	dg_ds_csv_free(c);
+	dg_csv_free(c);
 	return rc;
 }
 
-void dg_ds_csv_set_sep(struct dg_ds_csv *c, char sep)
+void dg_csv_set_sep(struct dg_csv *c, char sep)
 {
 	c->sep = (unsigned char)sep;
 }
 
-void dg_ds_csv_free(struct dg_ds_csv *c)
+void dg_csv_free(struct dg_csv *c)
 {
 	if (!c)
 		return;
@@ -157,13 +157,13 @@ void dg_ds_csv_free(struct dg_ds_csv *c)
 	free(c);
 }
 
-bool dg_ds_csv_is_gb18030(const struct dg_ds_csv *c)
+bool dg_csv_is_gb18030(const struct dg_csv *c)
 {
 	return c->gb;
 }
 
 /* Decode more GB18030 into dec; DG_ENOTFOUND when the input is exhausted. */
-static dg_rc fill_dec(struct dg_ds_csv *c, struct dg_err *err)
+static dg_rc fill_dec(struct dg_csv *c, struct dg_err *err)
 {
 	dg_rc rc;
 	c->dpos = c->dlen = 0;
@@ -192,7 +192,7 @@ static dg_rc fill_dec(struct dg_ds_csv *c, struct dg_err *err)
 }
 
 /* Next byte of text, -1 at the end; -2 with err set on failure. */
-static int getbyte(struct dg_ds_csv *c, struct dg_err *err)
+static int getbyte(struct dg_csv *c, struct dg_err *err)
 {
 	if (c->unget >= 0) {
 		int ch = c->unget;
@@ -218,7 +218,7 @@ static int getbyte(struct dg_ds_csv *c, struct dg_err *err)
 	return c->raw[c->rpos++];
 }
 
-static dg_rc add_byte(struct dg_ds_csv *c, int ch, struct dg_err *err)
+static dg_rc add_byte(struct dg_csv *c, int ch, struct dg_err *err)
 {
 	size_t start = c->off[c->ncols];
 	if (c->len - start >= c->max_field)
@@ -232,7 +232,7 @@ static dg_rc add_byte(struct dg_ds_csv *c, int ch, struct dg_err *err)
 	return DG_OK;
 }
 
-static dg_rc end_field(struct dg_ds_csv *c, struct dg_err *err)
+static dg_rc end_field(struct dg_csv *c, struct dg_err *err)
 {
 	size_t start = c->off[c->ncols];
 	if (!c->gb && !utf8_valid((unsigned char *)c->data + start, c->len - start, false))
@@ -259,7 +259,7 @@ static dg_rc end_field(struct dg_ds_csv *c, struct dg_err *err)
 }
 
 /* After a '\r' outside quotes: swallow a following '\n'. */
-static void eat_lf(struct dg_ds_csv *c, struct dg_err *err)
+static void eat_lf(struct dg_csv *c, struct dg_err *err)
 {
 	int ch = getbyte(c, err);
 	if (ch >= 0 && ch != '\n')
@@ -267,7 +267,7 @@ static void eat_lf(struct dg_ds_csv *c, struct dg_err *err)
 }
 
 /* The record state machine: one byte per iteration, bounded by the caps. */
-dg_rc dg_ds_csv_next(struct dg_ds_csv *c, struct dg_ds_csv_row *row, struct dg_err *err)
+dg_rc dg_csv_next(struct dg_csv *c, struct dg_csv_row *row, struct dg_err *err)
 {
 	dg_rc rc;
 	int st = ST_START;

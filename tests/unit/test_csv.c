@@ -1,5 +1,5 @@
 /*
- * test_ds_csv.c - the datastore's streaming CSV reader over the edge cases
+ * test_csv.c - the streaming CSV reader over the edge cases
  * government files really have (tests/data/csv): BOM and CRLF, GBK, quoted
  * newlines and doubled quotes, ragged rows, duplicate names, header-only and
  * empty files, a 10 MB field, and the field and column caps.
@@ -14,19 +14,19 @@
 
 #include <cmocka.h>
 
-#include "opendata/ds_csv.h"
+#include "core/csv.h"
 
 /* Read every record of fp into "a|b|c\n" lines; returns the final rc. */
 static dg_rc slurp(FILE *fp, char *out, size_t cap, struct dg_err *err, bool *gb)
 {
-	struct dg_ds_csv *c = NULL;
-	struct dg_ds_csv_row row;
-	dg_rc rc = dg_ds_csv_open(fp, 0, 0, &c, err);
+	struct dg_csv *c = NULL;
+	struct dg_csv_row row;
+	dg_rc rc = dg_csv_open(fp, 0, 0, &c, err);
 	size_t len = 0;
 	out[0] = '\0';
 	if (rc != DG_OK)
 		return rc;
-	while ((rc = dg_ds_csv_next(c, &row, err)) == DG_OK) {
+	while ((rc = dg_csv_next(c, &row, err)) == DG_OK) {
 		for (size_t i = 0; i < row.ncols; i++) {
 			int w = snprintf(out + len, cap - len, "%s%s", i ? "|" : "", row.f[i]);
 			assert_true(w >= 0 && (size_t)w < cap - len);
@@ -37,8 +37,8 @@ static dg_rc slurp(FILE *fp, char *out, size_t cap, struct dg_err *err, bool *gb
 		len += (size_t)w;
 	}
 	if (gb)
-		*gb = dg_ds_csv_is_gb18030(c);
-	dg_ds_csv_free(c);
+		*gb = dg_csv_is_gb18030(c);
+	dg_csv_free(c);
 	return rc;
 }
 
@@ -141,35 +141,35 @@ static void big_field_and_caps(void **state)
 	memset(s + 7, 'x', big);
 	memcpy(s + 7 + big, "\"\n", 3);
 	FILE *fp = fmemopen(s, 7 + big + 2, "rb");
-	struct dg_ds_csv *c = NULL;
-	struct dg_ds_csv_row row;
+	struct dg_csv *c = NULL;
+	struct dg_csv_row row;
 	struct dg_err err = {0};
-	assert_int_equal(dg_ds_csv_open(fp, 0, 0, &c, &err), DG_OK);
-	assert_int_equal(dg_ds_csv_next(c, &row, &err), DG_OK);
-	assert_int_equal(dg_ds_csv_next(c, &row, &err), DG_OK);
+	assert_int_equal(dg_csv_open(fp, 0, 0, &c, &err), DG_OK);
+	assert_int_equal(dg_csv_next(c, &row, &err), DG_OK);
+	assert_int_equal(dg_csv_next(c, &row, &err), DG_OK);
 	assert_int_equal(row.ncols, 2);
 	assert_int_equal(row.n[1], big);
-	assert_int_equal(dg_ds_csv_next(c, &row, &err), DG_ENOTFOUND);
-	dg_ds_csv_free(c);
+	assert_int_equal(dg_csv_next(c, &row, &err), DG_ENOTFOUND);
+	dg_csv_free(c);
 	fclose(fp);
 
 	/* the same file with a 1 MiB field cap */
 	fp = fmemopen(s, 7 + big + 2, "rb");
-	assert_int_equal(dg_ds_csv_open(fp, 1u << 20, 0, &c, &err), DG_OK);
-	assert_int_equal(dg_ds_csv_next(c, &row, &err), DG_OK);
-	assert_int_equal(dg_ds_csv_next(c, &row, &err), DG_ETOOBIG);
+	assert_int_equal(dg_csv_open(fp, 1u << 20, 0, &c, &err), DG_OK);
+	assert_int_equal(dg_csv_next(c, &row, &err), DG_OK);
+	assert_int_equal(dg_csv_next(c, &row, &err), DG_ETOOBIG);
 	assert_non_null(strstr(err.msg, "Line 2, column 2"));
-	dg_ds_csv_free(c);
+	dg_csv_free(c);
 	fclose(fp);
 	free(s);
 
 	/* a column cap of 3 */
 	const char *wide = "a,b,c,d\n";
 	fp = fmemopen((void *)wide, strlen(wide), "rb");
-	assert_int_equal(dg_ds_csv_open(fp, 0, 3, &c, &err), DG_OK);
-	assert_int_equal(dg_ds_csv_next(c, &row, &err), DG_ETOOBIG);
+	assert_int_equal(dg_csv_open(fp, 0, 3, &c, &err), DG_OK);
+	assert_int_equal(dg_csv_next(c, &row, &err), DG_ETOOBIG);
 	assert_non_null(strstr(err.msg, "more than 3 columns"));
-	dg_ds_csv_free(c);
+	dg_csv_free(c);
 	fclose(fp);
 }
 
