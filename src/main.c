@@ -8,12 +8,8 @@
 #include <string.h>
 
 #include "app/app.h"
-#include "auth/auth.h"
-#include "catalog/catalog.h"
 #include "core/config.h"
 #include "core/log.h"
-#include "demo/demo.h"
-#include "jobs/jobs.h"
 #include "rule/rule.h"
 
 #define DGOV_VERSION "0.1.0"
@@ -28,17 +24,21 @@ static void usage(FILE *f)
 		"commands:\n"
 		"  serve                 serve the portal, the API and the back office\n"
 		"  demo [--if-missing]   create the demo region (departments, staff, residents,\n"
-		"                        enterprises, an administrator) and print its accounts\n"
-		"  user add|list|passwd|token ...   manage accounts (dgov user --help)\n"
-		"  jobs add|show|list ...           look at background jobs\n"
-		"  catalog import FILE | export [FILE]   service items as JSON\n"
+		"                        enterprises, an administrator) and print its accounts\n",
+		DGOV_VERSION);
+	size_t n = 0;
+	const struct dg_module *const *mods = dg_app_modules(&n);
+	for (size_t i = 0; i < n; i++)
+		for (const struct dg_command *c = mods[i]->commands; c && c->name; c++)
+			fprintf(f, "  %s\n", c->summary);
+	fprintf(f,
 		"  rule check|dump|test|run|explain|whatif ...   policy rules (dgov rule --help)\n"
 		"  migrate               bring the database schema up to date and exit\n"
 		"  routes                list every route and who may call it\n"
 		"  --help, --version\n"
 		"\n"
 		"options (also from the environment, see README):\n%s",
-		DGOV_VERSION, dg_config_usage());
+		dg_config_usage());
 }
 
 /*
@@ -105,10 +105,11 @@ int main(int argc, char **argv)
 	if (strcmp(cmd, "rule") == 0)
 		return dg_rule_main(argc - 1, argv + 1);
 
-	static const char *const known[] = {"serve", "demo", "user", "jobs", "catalog", "migrate", "routes"};
-	int ok = 0;
-	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
-		ok |= strcmp(cmd, known[i]) == 0;
+	static const char *const own[] = {"serve", "demo", "migrate", "routes"};
+	const struct dg_command *mc = dg_app_command(cmd);
+	int ok = mc != NULL;
+	for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++)
+		ok |= strcmp(cmd, own[i]) == 0;
 	if (!ok) {
 		fprintf(stderr, "dgov: unknown command '%s'\n\n", cmd);
 		usage(stderr);
@@ -140,17 +141,13 @@ int main(int argc, char **argv)
 	if (strcmp(cmd, "serve") == 0)
 		code = dg_app_serve(&app);
 	else if (strcmp(cmd, "demo") == 0)
-		code = dg_demo_main(&app, nrest, rest);
-	else if (strcmp(cmd, "user") == 0)
-		code = dg_user_main(&app, nrest, rest);
-	else if (strcmp(cmd, "jobs") == 0)
-		code = dg_jobs_main(&app, nrest, rest);
-	else if (strcmp(cmd, "catalog") == 0)
-		code = dg_catalog_main(&app, nrest, rest);
+		code = dg_app_demo_main(&app, nrest, rest);
+	else if (mc)
+		code = mc->run(&app.env, nrest, rest);
 	else if (strcmp(cmd, "routes") == 0)
 		code = print_routes(&app);
 	else if (strcmp(cmd, "migrate") == 0)
-		printf("schema is up to date (%s)\n", dg_store_kind_name(app.store));
+		printf("schema is up to date (%s)\n", dg_store_kind_name(app.env.store));
 	dg_app_close(&app);
 	free(rest);
 	return code;

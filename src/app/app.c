@@ -1,7 +1,10 @@
 /*
- * app.c - the running node: opening its parts in order, the dispatcher every
- * request goes through (deny by default), /healthz, and serving until told
- * to stop.
+ * app.c - the running node: the ordered list of modules, opening their
+ * parts in order, the dispatcher every request goes through (deny by
+ * default), and serving until told to stop.
+ *
+ * Adding a domain is one folder with its descriptor (node/module.h) and one
+ * line in `modules` below; nothing else here names a domain.
  */
 #include "app/app.h"
 
@@ -19,162 +22,139 @@
 #include "cert/cert.h"
 #include "core/log.h"
 #include "core/rand.h"
-#include "http/server.h"
-#include "jobs/demo_tally.h"
 #include "jobs/jobs.h"
 #include "notify/notify.h"
-#include "opendata/access.h"
-#include "opendata/datastore.h"
 #include "opendata/opendata.h"
-#include "opendata/pages.h"
 #include "web/i18n.h"
 #include "web/page.h"
 #include "web/pages.h"
 #include "web/tmpl.h"
 
-const struct dg_migration dg_app_migrations[] = {
-	{"app-001-region",
-	 "CREATE TABLE region ("
-	 " id INTEGER PRIMARY KEY CHECK (id = 1),"
-	 " code TEXT NOT NULL,"
-	 " name_zh TEXT NOT NULL,"
-	 " name_en TEXT NOT NULL,"
-	 " hotline TEXT NOT NULL DEFAULT '12345')"},
-	{NULL, NULL},
+/*
+ * Dependency order: a module's tables may refer to those before it, and its
+ * routes are matched after theirs. The general pages come last, so a
+ * domain's page (e.g. /services) replaces the thin entrance of that path.
+ */
+static const struct dg_module *const modules[] = {
+	&dg_node_module,  &dg_jobs_module,  &dg_auth_module,  &dg_cal_module,
+	&dg_catalog_module, &dg_notify_module, &dg_cert_module, &dg_cases_module,
+	&dg_opendata_module, &dg_web_module,
 };
+#define NMODULES (sizeof(modules) / sizeof(modules[0]))
 
-static dg_rc healthz(struct dg_req *r);
+/* Every migration list of every module: at most this many in all. */
+#define MAX_LISTS 64
+/* Every scheduled task of every module: at most this many in all. */
+#define MAX_TASKS 64
 
-static const struct dg_route app_routes[] = {
-	{"GET", "/healthz", healthz, DG_ROLE_ANY, DG_ROUTE_PUBLIC},
-};
-
-static dg_rc healthz(struct dg_req *r)
+const struct dg_module *const *dg_app_modules(size_t *n)
 {
-	int64_t version = 0;
-	dg_rc rc = dg_store_ping(r->app->store);
-	if (!rc)
-		rc = dg_store_version(r->app->store, &version);
-	json_t *j = json_pack("{s:s, s:s, s:I}", "status", rc ? "error" : "ok", "store",
-			      dg_store_kind_name(r->app->store), "schema", (json_int_t)version);
-	dg_reply_json(r, rc ? 503 : 200, j);
-	return DG_OK;
+	*n = NMODULES;
+	return modules;
 }
 
-dg_rc dg_app_load_region(struct dg_app *app)
+size_t dg_app_migration_lists(const struct dg_migration **out, size_t max)
 {
-	struct dg_db *db = NULL;
-	struct dg_rows *rows = NULL;
-	dg_rc rc = dg_db_get(app->store, &db);
-	if (rc)
-		goto out;
-	rc = dg_db_query(db, "SELECT code, name_zh, name_en, hotline FROM region WHERE id = 1",
-			 DG_NOARGS, &rows);
-	if (rc)
-		goto out;
-	rc = dg_rows_next(rows);
-	if (rc == DG_ENOTFOUND) {
-		/* a node without a region yet still names itself on its pages */
-		snprintf(app->region.code, sizeof(app->region.code), "%s", "");
-		snprintf(app->region.name_zh, sizeof(app->region.name_zh), "%s", "dgov 政务服务平台");
-		snprintf(app->region.name_en, sizeof(app->region.name_en), "%s", "dgov government services");
-		snprintf(app->region.hotline, sizeof(app->region.hotline), "%s", "12345");
-		rc = DG_OK;
-		goto out;
-	}
-	if (rc)
-		goto out;
-	snprintf(app->region.code, sizeof(app->region.code), "%s", dg_rows_text(rows, 0));
-	snprintf(app->region.name_zh, sizeof(app->region.name_zh), "%s", dg_rows_text(rows, 1));
-	snprintf(app->region.name_en, sizeof(app->region.name_en), "%s", dg_rows_text(rows, 2));
-	snprintf(app->region.hotline, sizeof(app->region.hotline), "%s", dg_rows_text(rows, 3));
-out:
-	dg_rows_free(rows);
-	dg_db_put(db);
-	return rc;
+	size_t n = 0;
+	for (size_t i = 0; i < NMODULES; i++)
+		for (const struct dg_migration *const *l = modules[i]->migrations; l && *l; l++)
+			if (n < max)
+				out[n++] = *l;
+	return n;
+}
+
+const struct dg_command *dg_app_command(const char *cmd)
+{
+	for (size_t i = 0; i < NMODULES; i++)
+		for (const struct dg_command *c = modules[i]->commands; c && c->name; c++)
+			if (strcmp(c->name, cmd) == 0)
+				return c;
+	return NULL;
 }
 
 static dg_rc add_routes(struct dg_app *app, struct dg_err *err)
 {
-	/* domains' routes come before the general pages, so a domain's page
-	 * (e.g. /services) replaces the thin entrance of the same path */
-	const struct dg_route *(*const sources[])(size_t *) = {
-		dg_catalog_edit_routes, dg_catalog_routes,      dg_cases_apply_routes,
-		dg_cases_office_routes, dg_cases_api_routes,    dg_od_access_routes,
-		dg_od_access_admin_routes,
-		dg_opendata_routes,
-		dg_od_pages_routes,     dg_od_manage_routes,
-		dg_datastore_routes,    dg_auth_routes,         dg_jobs_routes,
-		dg_cert_routes,         dg_notify_routes,       dg_cal_routes,
-		dg_web_routes,
-	};
 	app->router = dg_router_new();
-	if (dg_router_add(app->router, app_routes, sizeof(app_routes) / sizeof(app_routes[0])))
-		return dg_err_set(err, DG_EINTERNAL, "a route pattern is malformed");
-	for (size_t i = 0; i < sizeof(sources) / sizeof(sources[0]); i++) {
-		size_t n = 0;
-		const struct dg_route *list = sources[i](&n);
-		if (n && dg_router_add(app->router, list, n))
-			return dg_err_set(err, DG_EINTERNAL, "a route pattern is malformed");
+	for (size_t i = 0; i < NMODULES; i++) {
+		for (const dg_routes_fn *f = modules[i]->routes; f && *f; f++) {
+			size_t n = 0;
+			const struct dg_route *list = (*f)(&n);
+			if (n && dg_router_add(app->router, list, n))
+				return dg_err_set(err, DG_EINTERNAL,
+						  "module %s: a route pattern is malformed",
+						  modules[i]->name);
+		}
 	}
 	return DG_OK;
 }
 
-const struct dg_migration *const *dg_app_migration_lists(size_t *n)
+/* Job kinds are process-wide (jobs.h): registered again on every open, the same each time. */
+static void register_jobs(void)
 {
-	/* dependency order: accounts' departments before the domains that use them */
-	static const struct dg_migration *const lists[] = {
-		dg_app_migrations,     dg_jobs_migrations,     dg_auth_migrations,
-		dg_catalog_migrations, dg_opendata_migrations, dg_datastore_migrations,
-		dg_od_pages_migrations,
-		dg_notify_migrations,  dg_cal_migrations,
-		dg_cases_migrations,
-		dg_cert_migrations,
-		dg_od_access_migrations,
-	};
-	*n = sizeof(lists) / sizeof(lists[0]);
-	return lists;
+	for (size_t i = 0; i < NMODULES; i++)
+		for (const struct dg_job_kind *k = modules[i]->jobs; k && k->kind; k++)
+			dg_jobs_register(k->kind, k->run, k->max_attempts);
+}
+
+static dg_rc init_modules(struct dg_env *env, struct dg_err *err)
+{
+	for (size_t i = 0; i < NMODULES; i++) {
+		if (!modules[i]->init)
+			continue;
+		dg_rc rc = modules[i]->init(env, err);
+		if (rc)
+			return rc;
+	}
+	return DG_OK;
 }
 
 dg_rc dg_app_open(struct dg_app *app, const struct dg_config *cfg, struct dg_err *err)
 {
-	size_t nmigrations = 0;
-	const struct dg_migration *const *migrations = dg_app_migration_lists(&nmigrations);
+	const struct dg_migration *lists[MAX_LISTS];
+	size_t nlists = dg_app_migration_lists(lists, MAX_LISTS);
 	memset(app, 0, sizeof(*app));
 	app->cfg = *cfg;
+	app->env.cfg = &app->cfg;
+	struct dg_env *env = &app->env;
 	dg_log_set_level(cfg->log_level);
 	dg_rc rc = dg_rand_init();
 	if (rc) {
 		dg_err_set(err, rc, "the random number generator could not start");
 		goto out;
 	}
-	rc = dg_keys_load(&app->keys, cfg->key_hex, cfg->key_file, err);
+	if (nlists == MAX_LISTS) {
+		rc = dg_err_set(err, DG_EINTERNAL, "more than %d migration lists", MAX_LISTS);
+		goto out;
+	}
+	rc = dg_keys_load(&env->keys, cfg->key_hex, cfg->key_file, err);
 	if (rc)
 		goto out;
 	unsigned pool = cfg->threads + cfg->job_workers + 2;
-	rc = dg_store_open(cfg->db, pool, &app->store, err);
+	rc = dg_store_open(cfg->db, pool, &env->store, err);
 	if (rc)
 		goto out;
-	rc = dg_store_migrate(app->store, migrations, nmigrations, err);
+	rc = dg_store_migrate(env->store, lists, nlists, err);
 	if (rc)
 		goto out;
-	app->tmpl = dg_tmpl_set_new();
-	rc = dg_tmpl_load_dir(app->tmpl, cfg->templates_dir, err);
+	env->tmpl = dg_tmpl_set_new();
+	rc = dg_tmpl_load_dir(env->tmpl, cfg->templates_dir, err);
 	if (rc)
 		goto out;
 	char i18n_dir[4096];
 	snprintf(i18n_dir, sizeof(i18n_dir), "%s/i18n", cfg->templates_dir);
-	rc = dg_i18n_load_dir(i18n_dir, &app->i18n, err);
-	if (!rc)
-		rc = dg_notify_configure(cfg->webhook_url, cfg->webhook_secret, app->i18n, err);
+	rc = dg_i18n_load_dir(i18n_dir, &env->i18n, err);
 	if (rc)
 		goto out;
 	rc = add_routes(app, err);
 	if (rc)
 		goto out;
-	rc = dg_app_load_region(app);
-	if (rc)
+	register_jobs();
+	rc = dg_env_load_region(env);
+	if (rc) {
 		dg_err_set(err, rc, "the region settings could not be read");
+		goto out;
+	}
+	rc = init_modules(env, err);
 out:
 	if (rc)
 		dg_app_close(app);
@@ -186,23 +166,22 @@ void dg_app_close(struct dg_app *app)
 	if (app->jobs)
 		dg_jobs_stop(app->jobs);
 	dg_router_free(app->router);
-	dg_i18n_free(app->i18n);
-	dg_tmpl_set_free(app->tmpl);
-	dg_store_close(app->store);
-	dg_keys_release(&app->keys);
+	dg_i18n_free(app->env.i18n);
+	dg_tmpl_set_free(app->env.tmpl);
+	dg_store_close(app->env.store);
+	dg_keys_release(&app->env.keys);
 	memset(app, 0, sizeof(*app));
 }
 
-dg_rc dg_req_db(struct dg_req *r, struct dg_db **out)
+dg_rc dg_app_start_jobs(struct dg_app *app, unsigned workers, unsigned lease_sec)
 {
-	if (!r->db) {
-		dg_rc rc = dg_db_get(r->app->store, &r->db);
-		if (rc)
-			return dg_err_set(&r->err, rc, "%s", dg_t(r, "error.store_busy"));
-		dg_arena_defer(r->arena, (void (*)(void *))dg_db_put, r->db);
-	}
-	*out = r->db;
-	return DG_OK;
+	struct dg_task tasks[MAX_TASKS + 1];
+	size_t n = 0;
+	for (size_t i = 0; i < NMODULES; i++)
+		for (const struct dg_task *t = modules[i]->tasks; t && t->name && n < MAX_TASKS; t++)
+			tasks[n++] = *t;
+	tasks[n] = (struct dg_task){NULL, 0};
+	return dg_jobs_start(app->env.store, workers, lease_sec, tasks, &app->jobs);
 }
 
 static bool unsafe_method(const char *m)
@@ -255,12 +234,13 @@ void dg_app_error(struct dg_req *r, dg_rc rc)
 	render_error(r, rc);
 }
 
-void dg_app_dispatch(struct dg_req *r)
+void dg_app_dispatch(void *ctx, struct dg_req *r)
 {
+	const struct dg_app *app = ctx;
 	read_prefs(r);
 
 	const char *allow = NULL;
-	dg_rc rc = dg_router_match(r->app->router, r->method, r->path, r->arena, &r->params,
+	dg_rc rc = dg_router_match(app->router, r->method, r->path, r->arena, &r->params,
 				   &r->route, &allow);
 	if (rc == DG_EMETHOD && allow)
 		dg_reply_header(r, "Allow", allow);
@@ -298,6 +278,27 @@ fail:
 	render_error(r, rc);
 }
 
+dg_rc dg_app_listen(struct dg_app *app, const char *upload_dir, struct dg_server **out,
+		    struct dg_err *err)
+{
+	struct dg_server_opts o = {
+		.host = app->cfg.host,
+		.port = app->cfg.port,
+		.threads = app->cfg.threads,
+		.max_body = app->cfg.max_body,
+		.max_upload = app->cfg.max_upload,
+		.max_header = app->cfg.max_header,
+		.upload_dir = upload_dir,
+		.http = {.secure_cookies = app->cfg.secure_cookies,
+			 .static_dir = app->cfg.static_dir},
+		.env = &app->env,
+		.ctx = app,
+		.dispatch = dg_app_dispatch,
+		.error = dg_app_error,
+	};
+	return dg_server_start(&o, out, err);
+}
+
 static int make_dir(const char *path)
 {
 	if (mkdir(path, 0700) == 0 || errno == EEXIST)
@@ -323,33 +324,18 @@ int dg_app_serve(struct dg_app *app)
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	dg_demo_tally_register();
-	dg_datastore_register_jobs();
-	dg_notify_register_jobs();
-	if (dg_jobs_start(app->store, app->cfg.job_workers, app->cfg.job_lease_sec, &app->jobs)) {
+	if (dg_app_start_jobs(app, app->cfg.job_workers, app->cfg.job_lease_sec)) {
 		dg_error("the job workers could not start");
 		return 1;
 	}
-	struct dg_server_opts o = {
-		.host = app->cfg.host,
-		.port = app->cfg.port,
-		.threads = app->cfg.threads,
-		.max_body = app->cfg.max_body,
-		.max_upload = app->cfg.max_upload,
-		.max_header = app->cfg.max_header,
-		.upload_dir = upload_dir,
-		.app = app,
-		.dispatch = dg_app_dispatch,
-		.error = dg_app_error,
-	};
 	struct dg_server *srv = NULL;
-	if (dg_server_start(&o, &srv, &err)) {
+	if (dg_app_listen(app, upload_dir, &srv, &err)) {
 		dg_error("cannot serve on %s:%u: %s", app->cfg.host, app->cfg.port, err.msg);
 		return 1;
 	}
-	dg_info("dgov serving %s (%s) on http://%s:%u/", app->region.name_zh,
-		dg_store_kind_name(app->store), app->cfg.host, dg_server_port(srv));
-	printf("dgov is serving %s at http://%s:%u/  (Ctrl-C to stop)\n", app->region.name_en,
+	dg_info("dgov serving %s (%s) on http://%s:%u/", app->env.region.name_zh,
+		dg_store_kind_name(app->env.store), app->cfg.host, dg_server_port(srv));
+	printf("dgov is serving %s at http://%s:%u/  (Ctrl-C to stop)\n", app->env.region.name_en,
 	       app->cfg.host, dg_server_port(srv));
 	fflush(stdout);
 

@@ -17,9 +17,9 @@
 #include <sodium.h>
 #include <string.h>
 
-#include "app/app.h"
+#include "node/env.h"
 #include "auth/auth.h"
-#include "auth/keys.h"
+#include "core/keys.h"
 #include "core/date.h"
 #include "core/log.h"
 #include "core/str.h"
@@ -63,11 +63,11 @@ static void pw_cost(enum dg_pwhash_cost c, unsigned long long *ops, size_t *mem)
 	}
 }
 
-dg_rc dg_pw_hash(const struct dg_app *app, const char *password, char *out)
+dg_rc dg_pw_hash(const struct dg_env *env, const char *password, char *out)
 {
 	unsigned long long ops;
 	size_t mem;
-	pw_cost(app->cfg.pwhash, &ops, &mem);
+	pw_cost(env->cfg->pwhash, &ops, &mem);
 	if (crypto_pwhash_str(out, password, strlen(password), ops, mem) != 0)
 		return DG_EINTERNAL; /* only when out of memory */
 	return DG_OK;
@@ -104,13 +104,13 @@ dg_rc dg_pw_check(const char *password, const char **why)
 }
 
 /* The dummy hash for unknown usernames, made once per cost. */
-static const char *dummy_hash(const struct dg_app *app)
+static const char *dummy_hash(const struct dg_env *env)
 {
 	static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 	static char hashes[3][crypto_pwhash_STRBYTES];
-	unsigned c = (unsigned)app->cfg.pwhash < 3 ? (unsigned)app->cfg.pwhash : 1;
+	unsigned c = (unsigned)env->cfg->pwhash < 3 ? (unsigned)env->cfg->pwhash : 1;
 	pthread_mutex_lock(&mu);
-	if (!hashes[c][0] && dg_pw_hash(app, "dgov-no-such-user", hashes[c]))
+	if (!hashes[c][0] && dg_pw_hash(env, "dgov-no-such-user", hashes[c]))
 		hashes[c][0] = '\0';
 	pthread_mutex_unlock(&mu);
 	return hashes[c];
@@ -163,7 +163,7 @@ static dg_rc lookup(struct dg_db *db, struct dg_arena *a, const char *username, 
 	return rc == DG_ENOTFOUND ? DG_OK : rc;
 }
 
-dg_rc dg_auth_login(struct dg_app *app, struct dg_db *db, const char *username,
+dg_rc dg_auth_login(struct dg_env *env, struct dg_db *db, const char *username,
 		    const char *password, int64_t *user_id)
 {
 	struct dg_arena *a = dg_arena_new();
@@ -181,7 +181,7 @@ dg_rc dg_auth_login(struct dg_app *app, struct dg_db *db, const char *username,
 	rc = lookup(db, a, username, &id, &hash);
 	if (rc)
 		goto out;
-	const char *check = hash ? hash : dummy_hash(app);
+	const char *check = hash ? hash : dummy_hash(env);
 	bool ok = crypto_pwhash_str_verify(check, password, strlen(password)) == 0 && hash;
 	if (!ok) {
 		rc = record_failure(db, username);
@@ -208,7 +208,7 @@ dg_rc dg_auth_unlock(struct dg_db *db, int64_t user_id)
 	return rc;
 }
 
-dg_rc dg_auth_set_password(struct dg_app *app, struct dg_db *db, int64_t user_id,
+dg_rc dg_auth_set_password(struct dg_env *env, struct dg_db *db, int64_t user_id,
 			   const char *password, const char *keep_session, struct dg_err *err)
 {
 	const char *why = NULL;
@@ -216,7 +216,7 @@ dg_rc dg_auth_set_password(struct dg_app *app, struct dg_db *db, int64_t user_id
 	int64_t changes = 0;
 	if (dg_pw_check(password, &why))
 		return dg_err_field(err, DG_EINVAL, "password", "%s", why);
-	dg_rc rc = dg_pw_hash(app, password, hash);
+	dg_rc rc = dg_pw_hash(env, password, hash);
 	if (rc)
 		return dg_err_set(err, rc, "%s", "error.generic");
 	const char *hashp = hash; /* DG_VT tests its argument: give it a pointer, not an array */
@@ -353,7 +353,7 @@ static dg_rc dept_id(struct dg_db *db, const struct dg_user_new *u, int64_t *id,
 	return rc ? dg_err_set(err, rc, "%s", "error.generic") : DG_OK;
 }
 
-dg_rc dg_user_create(struct dg_app *app, struct dg_db *db, const struct dg_user_new *u,
+dg_rc dg_user_create(struct dg_env *env, struct dg_db *db, const struct dg_user_new *u,
 		     int64_t *id_out, struct dg_err *err)
 {
 	struct dg_arena *a = dg_arena_new();
@@ -365,7 +365,7 @@ dg_rc dg_user_create(struct dg_app *app, struct dg_db *db, const struct dg_user_
 	rc = dept_id(db, u, &dept, err);
 	if (rc)
 		goto out;
-	rc = dg_pw_hash(app, u->password, hash);
+	rc = dg_pw_hash(env, u->password, hash);
 	if (rc)
 		goto out;
 	bool id = present(u->id_number), ph = present(u->phone);
@@ -373,10 +373,10 @@ dg_rc dg_user_create(struct dg_app *app, struct dg_db *db, const struct dg_user_
 	rc = dg_db_exec(
 		db, dg_sql_user_insert,
 		DG_ARGS(DG_VT(dg_role_name(u->role)), DG_VT(u->username), DG_VT(u->name), DG_VT(hashp),
-			DG_VT(id ? dg_pii_seal(&app->keys, a, u->id_number) : NULL),
-			DG_VT(id ? dg_pii_index(&app->keys, a, "id", u->id_number) : NULL),
-			DG_VT(ph ? dg_pii_seal(&app->keys, a, u->phone) : NULL),
-			DG_VT(ph ? dg_pii_index(&app->keys, a, "phone", u->phone) : NULL),
+			DG_VT(id ? dg_pii_seal(&env->keys, a, u->id_number) : NULL),
+			DG_VT(id ? dg_pii_index(&env->keys, a, "id", u->id_number) : NULL),
+			DG_VT(ph ? dg_pii_seal(&env->keys, a, u->phone) : NULL),
+			DG_VT(ph ? dg_pii_index(&env->keys, a, "phone", u->phone) : NULL),
 			dept ? DG_VI(dept) : DG_VNULL, DG_VT(u->staff_roles ? u->staff_roles : ""),
 			DG_VT(u->uscc ? u->uscc : ""), DG_VT(u->org_name ? u->org_name : ""),
 			DG_VI(dg_now_ms())),

@@ -26,8 +26,9 @@
 #include "http/req.h"
 #include "http/router.h"
 #include "store/store.h"
+#include "node/module.h"
 
-struct dg_app;
+struct dg_env;
 
 /* The auth tables (users, departments, sessions, tokens, ...). */
 extern const struct dg_migration dg_auth_migrations[];
@@ -75,10 +76,23 @@ struct dg_user_new {
  * taken). err->msg holds a message key ("auth.err.id_invalid") for the caller
  * to translate in its reader's language, not finished text.
  */
-dg_rc dg_user_create(struct dg_app *app, struct dg_db *db, const struct dg_user_new *u,
+dg_rc dg_user_create(struct dg_env *env, struct dg_db *db, const struct dg_user_new *u,
 		     int64_t *id_out, struct dg_err *err) DG_MUST;
 
 /* `dgov user add|list|passwd|token ...`; argv[0] is "user". Returns the exit code. */
-int dg_user_main(struct dg_app *app, int argc, char **argv);
+int dg_user_main(struct dg_env *env, int argc, char **argv);
+
+/* The demo region's departments and accounts (demo.c), in the demo's transaction. */
+dg_rc dg_auth_demo_seed(struct dg_env *env, struct dg_db *db, const struct dg_demo_opts *o,
+			struct dg_err *err) DG_MUST;
+/* Print the demo accounts and what each can do, for the console. */
+void dg_auth_demo_print_accounts(void);
+
+struct dg_job;
+/* The "auth.purge" task: ends expired sessions and forgets old sign-in failures. */
+dg_rc dg_auth_purge_run(struct dg_job *job, struct dg_err *err) DG_MUST;
+
+/* The auth module: its tables, routes, jobs and demo data, for src/app. */
+extern const struct dg_module dg_auth_module;
 
 #endif

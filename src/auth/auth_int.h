@@ -15,7 +15,7 @@
 #include "http/req.h"
 #include "store/store.h"
 
-struct dg_app;
+struct dg_env;
 
 #define DG_SESSION_COOKIE "dg_session"
 #define DG_CSRF_COOKIE "dg_csrf"
@@ -38,6 +38,7 @@ extern const char dg_sql_session_delete_user[];
 extern const char dg_sql_session_purge[];
 extern const char dg_sql_login_lookup[];
 extern const char dg_sql_attempt_get[];
+extern const char dg_sql_attempt_purge[];
 extern const char dg_sql_attempt_fail[];
 extern const char dg_sql_attempt_lock[];
 extern const char dg_sql_attempt_clear[];
@@ -60,7 +61,7 @@ const char *dg_role_name(enum dg_role role);
 enum dg_role dg_role_parse(const char *s);
 
 /* argon2id at the app's configured cost; out has crypto_pwhash_STRBYTES. */
-dg_rc dg_pw_hash(const struct dg_app *app, const char *password, char *out) DG_MUST;
+dg_rc dg_pw_hash(const struct dg_env *env, const char *password, char *out) DG_MUST;
 /* EINVAL with a message key in *why ("auth.pw_short", ...) when a new password is unfit. */
 dg_rc dg_pw_check(const char *password, const char **why) DG_MUST;
 
@@ -69,12 +70,12 @@ dg_rc dg_pw_check(const char *password, const char **why) DG_MUST;
  * not, so the answer reveals nothing). EAUTH for a wrong pair, ELOCKED while
  * locked. Unknown users cost the same hashing work as known ones.
  */
-dg_rc dg_auth_login(struct dg_app *app, struct dg_db *db, const char *username,
+dg_rc dg_auth_login(struct dg_env *env, struct dg_db *db, const char *username,
 		    const char *password, int64_t *user_id) DG_MUST;
 /* Clear the failure count and lock of a user. ENOTFOUND for no such user. */
 dg_rc dg_auth_unlock(struct dg_db *db, int64_t user_id) DG_MUST;
 /* Replace a user's password (checked with dg_pw_check) and end their other sessions. */
-dg_rc dg_auth_set_password(struct dg_app *app, struct dg_db *db, int64_t user_id,
+dg_rc dg_auth_set_password(struct dg_env *env, struct dg_db *db, int64_t user_id,
 			   const char *password, const char *keep_session, struct dg_err *err) DG_MUST;
 
 /* Hex BLAKE2b-256 of s (unkeyed), 64 chars, in the arena: what the store keeps for secrets. */
@@ -93,7 +94,7 @@ dg_rc dg_token_identify(struct dg_req *r, const char *bearer) DG_MUST;
 void dg_csrf_set(struct dg_req *r, const char *session_secret);
 
 /* Create an API token for user_id: *token (arena) is shown once and never stored. */
-dg_rc dg_token_create(struct dg_app *app, struct dg_db *db, struct dg_arena *a, int64_t user_id,
+dg_rc dg_token_create(struct dg_env *env, struct dg_db *db, struct dg_arena *a, int64_t user_id,
 		      const char *name, char **token, struct dg_err *err) DG_MUST;
 /* Revoke a token of user_id; ENOTFOUND when it is not theirs or already revoked. */
 dg_rc dg_token_revoke(struct dg_db *db, int64_t user_id, int64_t token_id) DG_MUST;

@@ -99,6 +99,10 @@ const char dg_sql_attempt_fail[] =
 const char dg_sql_attempt_lock[] =
 	"UPDATE login_attempts SET failures = 0, locked_until = ? WHERE username = ?";
 const char dg_sql_attempt_clear[] = "DELETE FROM login_attempts WHERE username = ?";
+/* failures counted against names that are no account, once no lock is running */
+const char dg_sql_attempt_purge[] =
+	"DELETE FROM login_attempts WHERE locked_until <= ?"
+	" AND username NOT IN (SELECT username FROM users)";
 const char dg_sql_user_insert[] =
 	"INSERT INTO users (role, username, name, pw_hash, id_number_sealed, id_number_index,"
 	" phone_sealed, phone_index, dept_id, staff_roles, uscc, org_name, created_at)"

@@ -18,7 +18,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "app/app.h"
+#include "node/env.h"
 #include "auth/auth_int.h"
 #include "core/str.h"
 #include "web/i18n.h"
@@ -31,17 +31,17 @@ static const char usage[] =
 	"       dgov user passwd USERNAME     (new password on standard input)\n"
 	"       dgov user token USERNAME [NAME]\n";
 
-static const char *msg(struct dg_app *app, const char *key)
+static const char *msg(struct dg_env *env, const char *key)
 {
-	return app->i18n ? dg_i18n_get(app->i18n, "en", key) : key;
+	return env->i18n ? dg_i18n_get(env->i18n, "en", key) : key;
 }
 
-static int fail_err(struct dg_app *app, const struct dg_err *err)
+static int fail_err(struct dg_env *env, const struct dg_err *err)
 {
 	if (err->field[0])
-		fprintf(stderr, "dgov user: %s: %s\n", err->field, msg(app, err->msg));
+		fprintf(stderr, "dgov user: %s: %s\n", err->field, msg(env, err->msg));
 	else
-		fprintf(stderr, "dgov user: %s\n", msg(app, err->msg));
+		fprintf(stderr, "dgov user: %s\n", msg(env, err->msg));
 	return 1;
 }
 
@@ -90,7 +90,7 @@ static bool parse_add(int argc, char **argv, struct dg_user_new *u, const char *
 	return true;
 }
 
-static int cmd_add(struct dg_app *app, struct dg_db *db, int argc, char **argv)
+static int cmd_add(struct dg_env *env, struct dg_db *db, int argc, char **argv)
 {
 	struct dg_user_new u = {0};
 	struct dg_err err = {0};
@@ -107,10 +107,10 @@ static int cmd_add(struct dg_app *app, struct dg_db *db, int argc, char **argv)
 		}
 		u.password = pw;
 	}
-	dg_rc rc = dg_user_create(app, db, &u, &id, &err);
+	dg_rc rc = dg_user_create(env, db, &u, &id, &err);
 	memset(pw, 0, sizeof(pw));
 	if (rc)
-		return fail_err(app, &err);
+		return fail_err(env, &err);
 	printf("created %s account %s (id %lld)\n", dg_role_name(u.role), u.username, (long long)id);
 	return 0;
 }
@@ -142,7 +142,7 @@ static dg_rc user_id(struct dg_db *db, const char *username, int64_t *id)
 	return rc;
 }
 
-static int cmd_passwd(struct dg_app *app, struct dg_db *db, const char *username)
+static int cmd_passwd(struct dg_env *env, struct dg_db *db, const char *username)
 {
 	char pw[DG_PASSWORD_MAX + 2];
 	struct dg_err err = {0};
@@ -153,15 +153,15 @@ static int cmd_passwd(struct dg_app *app, struct dg_db *db, const char *username
 		fprintf(stderr, "dgov user passwd: write the new password on standard input\n");
 		return 1;
 	}
-	dg_rc rc = dg_auth_set_password(app, db, id, pw, NULL, &err);
+	dg_rc rc = dg_auth_set_password(env, db, id, pw, NULL, &err);
 	memset(pw, 0, sizeof(pw));
 	if (rc)
-		return fail_err(app, &err);
+		return fail_err(env, &err);
 	printf("password changed for %s; their sessions have ended\n", username);
 	return 0;
 }
 
-static int cmd_token(struct dg_app *app, struct dg_db *db, const char *username, const char *name)
+static int cmd_token(struct dg_env *env, struct dg_db *db, const char *username, const char *name)
 {
 	struct dg_arena *a = dg_arena_new();
 	struct dg_err err = {0};
@@ -170,8 +170,8 @@ static int cmd_token(struct dg_app *app, struct dg_db *db, const char *username,
 	int code = 1;
 	if (user_id(db, username, &id))
 		goto out;
-	if (dg_token_create(app, db, a, id, name, &token, &err)) {
-		code = fail_err(app, &err);
+	if (dg_token_create(env, db, a, id, name, &token, &err)) {
+		code = fail_err(env, &err);
 		goto out;
 	}
 	printf("%s\n", token);
@@ -181,33 +181,33 @@ out:
 	return code;
 }
 
-static int run(struct dg_app *app, struct dg_db *db, int argc, char **argv)
+static int run(struct dg_env *env, struct dg_db *db, int argc, char **argv)
 {
 	const char *cmd = argv[1];
 	if (strcmp(cmd, "add") == 0)
-		return cmd_add(app, db, argc, argv);
+		return cmd_add(env, db, argc, argv);
 	if (strcmp(cmd, "list") == 0 && argc == 2)
 		return cmd_list(db);
 	if (strcmp(cmd, "passwd") == 0 && argc == 3)
-		return cmd_passwd(app, db, argv[2]);
+		return cmd_passwd(env, db, argv[2]);
 	if (strcmp(cmd, "token") == 0 && (argc == 3 || argc == 4))
-		return cmd_token(app, db, argv[2], argc == 4 ? argv[3] : "cli");
+		return cmd_token(env, db, argv[2], argc == 4 ? argv[3] : "cli");
 	fprintf(stderr, "%s", usage);
 	return 2;
 }
 
-int dg_user_main(struct dg_app *app, int argc, char **argv)
+int dg_user_main(struct dg_env *env, int argc, char **argv)
 {
 	struct dg_db *db = NULL;
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
 		fprintf(argc < 2 ? stderr : stdout, "%s", usage);
 		return argc < 2 ? 2 : 0;
 	}
-	if (dg_db_get(app->store, &db)) {
+	if (dg_db_get(env->store, &db)) {
 		fprintf(stderr, "dgov user: the store is not available\n");
 		return 1;
 	}
-	int code = run(app, db, argc, argv);
+	int code = run(env, db, argc, argv);
 	dg_db_put(db);
 	return code;
 }

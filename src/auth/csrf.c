@@ -14,7 +14,7 @@
 #include <sodium.h>
 #include <string.h>
 
-#include "app/app.h"
+#include "node/env.h"
 #include "auth/auth.h"
 #include "core/rand.h"
 #include "core/str.h"
@@ -26,7 +26,7 @@ static char *token_for(struct dg_req *r, char kind, const char *secret)
 {
 	crypto_generichash_state st;
 	unsigned char h[32];
-	crypto_generichash_init(&st, r->app->keys.csrf, sizeof(r->app->keys.csrf), sizeof(h));
+	crypto_generichash_init(&st, r->env->keys.csrf, sizeof(r->env->keys.csrf), sizeof(h));
 	crypto_generichash_update(&st, (const unsigned char *)&kind, 1);
 	crypto_generichash_update(&st, (const unsigned char *)secret, strlen(secret));
 	crypto_generichash_final(&st, h, sizeof(h));

@@ -15,9 +15,9 @@
 #include <sodium.h>
 #include <string.h>
 
-#include "app/app.h"
+#include "node/env.h"
 #include "auth/auth_int.h"
-#include "auth/keys.h"
+#include "core/keys.h"
 #include "core/date.h"
 #include "core/log.h"
 #include "core/str.h"
@@ -125,7 +125,7 @@ static dg_rc login_post(struct dg_req *r)
 		return login_page(r, rc == DG_ETOOBIG ? 413 : 422, data, next);
 	rc = dg_req_db(r, &db);
 	if (!rc)
-		rc = dg_auth_login(r->app, db, user, pw, &id);
+		rc = dg_auth_login(r->env, db, user, pw, &id);
 	if (rc == DG_ELOCKED || rc == DG_EAUTH) {
 		form_error_key(r, data, "username",
 			       rc == DG_ELOCKED ? "auth.err.locked" : "auth.err.bad_login");
@@ -164,7 +164,7 @@ dg_rc dg_auth_me_json(struct dg_req *r, bool full, json_t **out)
 	rc = dg_rows_next(rows);
 	if (rc)
 		return rc == DG_ENOTFOUND ? DG_EAUTH : rc;
-	const struct dg_keys *k = &r->app->keys;
+	const struct dg_keys *k = &r->env->keys;
 	char *id = NULL, *phone = NULL;
 	if (dg_rows_text(rows, 0)[0] && dg_pii_open(k, r->arena, dg_rows_text(rows, 0), &id))
 		dg_warn("req=%s a sealed ID number did not open", r->id);
@@ -211,7 +211,7 @@ static dg_rc recheck_password(struct dg_req *r, const char *pw)
 		return DG_EAUTH;
 	dg_rc rc = dg_req_db(r, &db);
 	if (!rc)
-		rc = dg_auth_login(r->app, db, r->user->username, pw, &id);
+		rc = dg_auth_login(r->env, db, r->user->username, pw, &id);
 	if (!rc && id != r->user->id)
 		rc = DG_EAUTH;
 	return rc;
@@ -266,7 +266,7 @@ static dg_rc password_post(struct dg_req *r)
 	if (!rc)
 		rc = dg_req_db(r, &db);
 	if (!rc)
-		rc = dg_auth_set_password(r->app, db, r->user->id, pw, r->session_hash, &err);
+		rc = dg_auth_set_password(r->env, db, r->user->id, pw, r->session_hash, &err);
 	if (rc == DG_EINVAL) {
 		form_error_key(r, data, "password", err.msg);
 		return page(r, 422, "auth/password.html", data, "auth.password.heading");
@@ -325,7 +325,7 @@ static dg_rc tokens_post(struct dg_req *r)
 	keep(data, "name", name);
 	dg_rc rc = dg_req_db(r, &db);
 	if (!rc)
-		rc = dg_token_create(r->app, db, r->arena, r->user->id, name, &token, &err);
+		rc = dg_token_create(r->env, db, r->arena, r->user->id, name, &token, &err);
 	if (rc == DG_EINVAL) {
 		form_error_key(r, data, "name", err.msg);
 		return tokens_page(r, 422, data);
@@ -372,7 +372,7 @@ static bool code_ok(const char *s)
 static json_t *masked(struct dg_req *r, const char *sealed, bool phone)
 {
 	char *plain = NULL;
-	if (!sealed[0] || dg_pii_open(&r->app->keys, r->arena, sealed, &plain))
+	if (!sealed[0] || dg_pii_open(&r->env->keys, r->arena, sealed, &plain))
 		return json_string("");
 	return json_string(phone ? dg_mask_phone(r->arena, plain) : dg_mask_id(r->arena, plain));
 }
@@ -498,7 +498,7 @@ static dg_rc admin_new_post(struct dg_req *r)
 	};
 	dg_rc rc = dg_req_db(r, &db);
 	if (!rc)
-		rc = dg_user_create(r->app, db, &u, NULL, &err);
+		rc = dg_user_create(r->env, db, &u, NULL, &err);
 	if (rc == DG_EINVAL || rc == DG_ECONFLICT) {
 		form_error_key(r, data, err.field, err.msg);
 		return new_user_page(r, rc == DG_ECONFLICT ? 409 : 422, data);

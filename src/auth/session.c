@@ -15,11 +15,12 @@
 #include <string.h>
 #include <strings.h>
 
-#include "app/app.h"
+#include "node/env.h"
 #include "auth/auth.h"
 #include "core/date.h"
 #include "core/log.h"
 #include "core/rand.h"
+#include "jobs/jobs.h"
 #include "web/page.h"
 
 #define TOUCH_EVERY_MS (60LL * 1000)
@@ -101,10 +102,6 @@ dg_rc dg_session_start(struct dg_req *r, int64_t user_id)
 		r->session_hash = NULL;
 	}
 	int64_t now = dg_now_ms();
-	rc = dg_db_exec(db, dg_sql_session_purge,
-			DG_ARGS(DG_VI(now), DG_VI(now - DG_SESSION_IDLE_MS)), NULL);
-	if (rc)
-		return rc;
 	dg_rand_hex(token, 32);
 	dg_rand_hex(secret, 16);
 	char *hash = dg_auth_hash(r->arena, token);
@@ -179,4 +176,15 @@ dg_rc dg_auth_identify(struct dg_req *r)
 		return rc;
 	dg_csrf_set(r, secret);
 	return DG_OK;
+}
+
+dg_rc dg_auth_purge_run(struct dg_job *job, struct dg_err *err)
+{
+	/* expired sessions are refused anyway; this keeps the table to the live ones */
+	int64_t now = dg_now_ms();
+	dg_rc rc = dg_db_exec(job->db, dg_sql_session_purge,
+			      DG_ARGS(DG_VI(now), DG_VI(now - DG_SESSION_IDLE_MS)), NULL);
+	if (!rc)
+		rc = dg_db_exec(job->db, dg_sql_attempt_purge, DG_ARGS(DG_VI(now)), NULL);
+	return rc ? dg_err_set(err, rc, "the expired sessions could not be removed") : DG_OK;
 }

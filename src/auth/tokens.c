@@ -8,7 +8,7 @@
 
 #include <string.h>
 
-#include "app/app.h"
+#include "node/env.h"
 #include "auth/auth.h"
 #include "core/date.h"
 #include "core/log.h"
@@ -71,10 +71,10 @@ static bool name_ok(const char *s)
 	return true;
 }
 
-dg_rc dg_token_create(struct dg_app *app, struct dg_db *db, struct dg_arena *a, int64_t user_id,
+dg_rc dg_token_create(struct dg_env *env, struct dg_db *db, struct dg_arena *a, int64_t user_id,
 		      const char *name, char **token, struct dg_err *err)
 {
-	(void)app;
+	(void)env;
 	*token = NULL;
 	if (!name_ok(name))
 		return dg_err_field(err, DG_EINVAL, "name", "%s", "auth.err.token_name");

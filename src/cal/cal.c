@@ -188,8 +188,11 @@ static const struct span demo_days[] = {
 	{2027, 10, 1, 3, DG_DAY_HOLIDAY, "国庆节"},
 };
 
-dg_rc dg_cal_demo_seed(struct dg_db *db, struct dg_err *err)
+dg_rc dg_cal_demo_seed(struct dg_env *env, struct dg_db *db, const struct dg_demo_opts *o,
+			   struct dg_err *err)
 {
+	(void)env;
+	(void)o;
 	dg_rc rc = DG_OK;
 	for (size_t i = 0; !rc && i < sizeof(demo_days) / sizeof(demo_days[0]); i++) {
 		const struct span *s = &demo_days[i];

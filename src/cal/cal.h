@@ -13,6 +13,7 @@
 #include "core/err.h"
 #include "http/router.h"
 #include "store/store.h"
+#include "node/module.h"
 
 extern const struct dg_migration dg_cal_migrations[];
 
@@ -54,6 +55,10 @@ dg_rc dg_cal_remove(struct dg_db *db, dg_day day) DG_MUST;
 dg_rc dg_cal_list_year(struct dg_db *db, int year, json_t **out) DG_MUST;
 
 /* The demo region's calendar (2026 and 2027 holidays, 调休 days), in the caller's transaction. */
-dg_rc dg_cal_demo_seed(struct dg_db *db, struct dg_err *err) DG_MUST;
+dg_rc dg_cal_demo_seed(struct dg_env *env, struct dg_db *db, const struct dg_demo_opts *o,
+			   struct dg_err *err) DG_MUST;
+
+/* The cal module: its tables, routes, jobs and demo data, for src/app. */
+extern const struct dg_module dg_cal_module;
 
 #endif

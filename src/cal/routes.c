@@ -10,7 +10,7 @@
 
 #include <string.h>
 
-#include "app/app.h"
+#include "node/env.h"
 #include "core/log.h"
 #include "core/str.h"
 #include "web/page.h"

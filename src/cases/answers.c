@@ -6,7 +6,7 @@
 
 #include <string.h>
 
-#include "auth/keys.h"
+#include "core/keys.h"
 #include "core/str.h"
 #include "http/upload.h"
 #include "web/page.h"

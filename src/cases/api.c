@@ -20,7 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "app/app.h"
+#include "node/env.h"
 #include "auth/auth.h"
 #include "catalog/catalog.h"
 #include "web/page.h"
@@ -282,7 +282,7 @@ static dg_rc api_openapi(struct dg_req *r)
 {
 	char path[4200];
 	struct stat sb;
-	snprintf(path, sizeof(path), "%s/openapi.json", r->app->cfg.static_dir);
+	snprintf(path, sizeof(path), "%s/openapi.json", r->env->cfg->static_dir);
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &sb)) {
 		if (fd >= 0)

@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 
-#include "app/app.h"
+#include "node/env.h"
 #include "auth/auth.h"
 #include "cal/cal.h"
 #include "catalog/catalog.h"
@@ -375,7 +375,7 @@ static dg_rc keep_upload(struct dg_req *r, int64_t case_id, const struct dg_uplo
 			 const char *mime, const char *stage, int64_t *id)
 {
 	char dir[4096], name[33], path[4200], hex[65];
-	snprintf(dir, sizeof(dir), "%s/cases", r->app->cfg.data_dir);
+	snprintf(dir, sizeof(dir), "%s/cases", r->env->cfg->data_dir);
 	if (dg_upload_keep(u, dir, name, hex))
 		return dg_err_set(&r->err, DG_EIO, "%s", dg_t(r, "cases.err.file_store"));
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
@@ -754,7 +754,7 @@ static dg_rc get_file(struct dg_req *r)
 		return rc;
 	}
 	char path[4200];
-	snprintf(path, sizeof(path), "%s/cases/%s", r->app->cfg.data_dir, dg_rows_text(rw, 0));
+	snprintf(path, sizeof(path), "%s/cases/%s", r->env->cfg->data_dir, dg_rows_text(rw, 0));
 	const char *mime = dg_arena_strdup(r->arena, dg_rows_text(rw, 1));
 	dg_rows_free(rw);
 	int fd = open(path, O_RDONLY | O_CLOEXEC);

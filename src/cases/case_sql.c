@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "auth/keys.h"
+#include "core/keys.h"
 #include "cal/cal.h"
 #include "cert/cert.h"
 #include "catalog/catalog.h"

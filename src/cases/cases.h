@@ -14,8 +14,9 @@
 #include "core/err.h"
 #include "http/router.h"
 #include "store/store.h"
+#include "node/module.h"
 
-struct dg_app;
+struct dg_env;
 
 extern const struct dg_migration dg_cases_migrations[];
 
@@ -28,8 +29,12 @@ const struct dg_route *dg_cases_api_routes(size_t *n);
  * The demo region's cases at every stage (drafts, submitted, accepted,
  * waiting for supplement, overdue, approved with a certificate, denied,
  * rated, in rectification), made through the same transitions as real ones.
- * Runs its own transactions on db (which must not be in one).
+ * Inside the demo's one transaction on db.
  */
-dg_rc dg_cases_demo_seed(struct dg_app *app, struct dg_db *db, struct dg_err *err) DG_MUST;
+dg_rc dg_cases_demo_seed(struct dg_env *env, struct dg_db *db, const struct dg_demo_opts *o,
+			 struct dg_err *err) DG_MUST;
+
+/* The cases module: its tables, routes, jobs and demo data, for src/app. */
+extern const struct dg_module dg_cases_module;
 
 #endif

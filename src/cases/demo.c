@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "app/app.h"
+#include "node/env.h"
 #include "cases/internal.h"
 #include "catalog/catalog.h"
 
@@ -71,7 +71,7 @@ static dg_rc user_of(struct dg_db *db, const char *username, struct case_actor *
 	return rc;
 }
 
-static dg_rc one_case(struct dg_app *app, struct dg_db *db, const struct demo_case *d, struct dg_err *err)
+static dg_rc one_case(struct dg_env *env, struct dg_db *db, const struct demo_case *d, struct dg_err *err)
 {
 	struct case_actor who, staff;
 	char who_roles[64], staff_roles[64];
@@ -116,7 +116,7 @@ static dg_rc one_case(struct dg_app *app, struct dg_db *db, const struct demo_ca
 			act.reason = "申请人户籍在外区，转户籍地部门办理。";
 			act.to_dept = "rs";
 		}
-		rc = case_act(db, &app->keys, ref, &staff, &act, err);
+		rc = case_act(db, &env->keys, ref, &staff, &act, err);
 		s += n + (s[n] == ',');
 	}
 	if (!rc && d->rating)
@@ -153,10 +153,12 @@ out:
 	return rc;
 }
 
-dg_rc dg_cases_demo_seed(struct dg_app *app, struct dg_db *db, struct dg_err *err)
+dg_rc dg_cases_demo_seed(struct dg_env *env, struct dg_db *db, const struct dg_demo_opts *o,
+			 struct dg_err *err)
 {
+	(void)o;
 	dg_rc rc = DG_OK;
 	for (size_t i = 0; !rc && i < sizeof(cases) / sizeof(cases[0]); i++)
-		rc = one_case(app, db, &cases[i], err);
+		rc = one_case(env, db, &cases[i], err);
 	return rc;
 }

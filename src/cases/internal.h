@@ -35,7 +35,7 @@
 #include "http/req.h"
 #include "store/store.h"
 
-struct dg_app;
+struct dg_env;
 struct dg_keys;
 
 #define CASE_WITHDRAW_MS (10 * 60 * 1000) /* an applicant may withdraw this long after submitting */

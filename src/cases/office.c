@@ -13,8 +13,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "app/app.h"
+#include "node/env.h"
 #include "core/str.h"
+#include "http/router.h"
 #include "web/page.h"
 
 static const char *str_of(const json_t *o, const char *k)
@@ -192,7 +193,7 @@ static dg_rc act_tx(struct dg_req *r, struct dg_db *db, void *arg, struct dg_err
 {
 	struct case_actor who;
 	case_actor_of(r, &who);
-	return case_act(db, &r->app->keys, dg_kvs_get(&r->params, "ref"), &who, arg, err);
+	return case_act(db, &r->env->keys, dg_kvs_get(&r->params, "ref"), &who, arg, err);
 }
 
 /* One staff action on a case, in its own transaction. */

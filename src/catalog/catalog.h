@@ -12,8 +12,9 @@
 #include "core/err.h"
 #include "http/router.h"
 #include "store/store.h"
+#include "node/module.h"
 
-struct dg_app;
+struct dg_env;
 
 extern const struct dg_migration dg_catalog_migrations[];
 
@@ -30,7 +31,8 @@ const struct dg_route *dg_catalog_edit_routes(size_t *n);
 dg_rc dg_catalog_item(struct dg_db *db, const char *code, json_t **out) DG_MUST;
 
 /* The demo region's service items, inside the caller's transaction. */
-dg_rc dg_catalog_demo_seed(struct dg_db *db, struct dg_err *err) DG_MUST;
+dg_rc dg_catalog_demo_seed(struct dg_env *env, struct dg_db *db, const struct dg_demo_opts *o,
+			       struct dg_err *err) DG_MUST;
 
 /*
  * Import a JSON array of items (docs/catalog.md): each is checked and
@@ -53,6 +55,9 @@ dg_rc dg_itemform_check(const json_t *form, struct dg_err *err) DG_MUST;
 json_t *dg_itemform_of(const json_t *item);
 
 /* `dgov catalog import FILE | export [FILE]`; argv[0] is "catalog". Returns the exit code. */
-int dg_catalog_main(struct dg_app *app, int argc, char **argv);
+int dg_catalog_main(struct dg_env *env, int argc, char **argv);
+
+/* The catalog module: its tables, routes, jobs and demo data, for src/app. */
+extern const struct dg_module dg_catalog_module;
 
 #endif

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app/app.h"
+#include "node/env.h"
 #include "catalog/internal.h"
 
 #define IMPORT_MAX_ITEMS 5000
@@ -91,7 +91,7 @@ static int do_export(struct dg_db *db, const char *path)
 	return 0;
 }
 
-int dg_catalog_main(struct dg_app *app, int argc, char **argv)
+int dg_catalog_main(struct dg_env *env, int argc, char **argv)
 {
 	struct dg_db *db = NULL;
 	int code = 2;
@@ -101,7 +101,7 @@ int dg_catalog_main(struct dg_app *app, int argc, char **argv)
 		fputs(usage, stderr);
 		return 2;
 	}
-	if (dg_db_get(app->store, &db) != DG_OK) {
+	if (dg_db_get(env->store, &db) != DG_OK) {
 		fprintf(stderr, "dgov catalog: the store is not available\n");
 		return 1;
 	}

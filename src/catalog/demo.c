@@ -172,8 +172,11 @@ static json_t *item_json(const struct demo_item *d)
 	return it;
 }
 
-dg_rc dg_catalog_demo_seed(struct dg_db *db, struct dg_err *err)
+dg_rc dg_catalog_demo_seed(struct dg_env *env, struct dg_db *db, const struct dg_demo_opts *o,
+			       struct dg_err *err)
 {
+	(void)env;
+	(void)o;
 	dg_rc rc = DG_OK;
 	for (size_t i = 0; rc == DG_OK && i < sizeof(items) / sizeof(items[0]); i++) {
 		json_t *it = item_json(&items[i]);

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app/app.h"
+#include "node/env.h"
 #include "catalog/internal.h"
 #include "core/date.h"
 #include "core/str.h"

@@ -18,6 +18,7 @@
 #include "core/err.h"
 #include "http/router.h"
 #include "store/store.h"
+#include "node/module.h"
 
 struct dg_keys;
 
@@ -100,5 +101,8 @@ dg_rc dg_cert_revoke(struct dg_db *db, const struct dg_keys *keys, const char *i
 
 /* The signing key's id: hex of the first 8 bytes of SHA-256 of the public key. */
 void dg_cert_key_id(const struct dg_keys *keys, char out[static 17]);
+
+/* The cert module: its tables, routes, jobs and demo data, for src/app. */
+extern const struct dg_module dg_cert_module;
 
 #endif

@@ -13,7 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "auth/keys.h"
+#include "core/keys.h"
 #include "cert/cert.h"
 #include "core/arena.h"
 

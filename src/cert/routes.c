@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app/app.h"
+#include "node/env.h"
 #include "cert/internal.h"
 #include "cert/pdf.h"
 #include "cert/qr.h"
@@ -42,8 +42,8 @@ static const char *base_url(struct dg_req *r)
 	for (const char *p = host; ok && *p; p++)
 		ok = isalnum((unsigned char)*p) || strchr(".-:[]", *p) != NULL;
 	if (!ok)
-		host = dg_arena_printf(r->arena, "%s:%u", r->app->cfg.host, r->app->cfg.port);
-	return dg_arena_printf(r->arena, "%s://%s", r->app->cfg.secure_cookies ? "https" : "http", host);
+		host = dg_arena_printf(r->arena, "%s:%u", r->env->cfg->host, r->env->cfg->port);
+	return dg_arena_printf(r->arena, "%s://%s", r->env->cfg->secure_cookies ? "https" : "http", host);
 }
 
 static const char *verify_url(struct dg_req *r, const char *id)
@@ -103,7 +103,7 @@ static json_t *view(struct dg_req *r, const struct cert_rec *c, enum dg_cert_sta
 	json_object_set_new(v, "status_label", json_string(status_key(r, "cert.status.", st)));
 	json_object_set_new(v, "status_help", json_string(status_key(r, "cert.status_help.", st)));
 	/* the state in the other language too, for a visitor who reads only that one */
-	json_object_set_new(v, "status_other", json_string(dg_i18n_get(r->app->i18n, is_en(r) ? "zh" : "en",
+	json_object_set_new(v, "status_other", json_string(dg_i18n_get(r->env->i18n, is_en(r) ? "zh" : "en",
 								       dg_arena_printf(r->arena, "cert.status.%s", dg_cert_status_name(st)))));
 	json_object_set_new(v, "other_lang", json_string(is_en(r) ? "zh-CN" : "en"));
 	json_object_set_new(v, "tag", json_string(st == DG_CERT_VALID ? "tag-green" : st == DG_CERT_REVOKED || st == DG_CERT_TAMPERED ? "tag-red" : "tag-grey"));
@@ -127,7 +127,7 @@ static json_t *view(struct dg_req *r, const struct cert_rec *c, enum dg_cert_sta
 /* The verification page, with data (stolen) holding any form errors. */
 static dg_rc show(struct dg_req *r, const struct cert_rec *c, unsigned status, json_t *d)
 {
-	enum dg_cert_status st = cert_check(c, &r->app->keys, dg_day_today());
+	enum dg_cert_status st = cert_check(c, &r->env->keys, dg_day_today());
 	bool staff = is_issuer_staff(r, c), privileged = staff || is_holder(r, c);
 	json_object_set_new(d, "title", json_string(dg_t(r, "cert.verify.title")));
 	json_object_set_new(d, "cert", view(r, c, st, privileged));
@@ -187,7 +187,7 @@ static dg_rc pdf(struct dg_req *r)
 		return rc;
 	if (!is_issuer_staff(r, &c) && !is_holder(r, &c))
 		return dg_err_set(&r->err, DG_EDENIED, "%s", dg_t(r, "cert.err.pdf_denied"));
-	enum dg_cert_status st = cert_check(&c, &r->app->keys, dg_day_today());
+	enum dg_cert_status st = cert_check(&c, &r->env->keys, dg_day_today());
 	if (st == DG_CERT_TAMPERED)
 		return dg_err_set(&r->err, DG_ECONFLICT, "%s", dg_t(r, "cert.status_help.tampered"));
 	rc = qr_for(r, c.id, &q);
@@ -196,8 +196,8 @@ static dg_rc pdf(struct dg_req *r)
 	cert_day_of_ms(c.issued_ms, issued);
 	json_t *fields = json_loads(c.fields, 0, NULL);
 	struct dg_cert_pdf in = {
-		.region_zh = r->app->region.name_zh,
-		.region_en = r->app->region.name_en,
+		.region_zh = r->env->region.name_zh,
+		.region_en = r->env->region.name_en,
 		.title_zh = c.title_zh,
 		.title_en = c.title_en,
 		.holder_name = c.holder_name,
@@ -242,7 +242,7 @@ static dg_rc page_mine(struct dg_req *r)
 	json_t *certs = json_array();
 	dg_day today = dg_day_today();
 	for (size_t i = 0; i < n; i++) {
-		enum dg_cert_status st = cert_check(&list[i], &r->app->keys, today);
+		enum dg_cert_status st = cert_check(&list[i], &r->env->keys, today);
 		cert_day_of_ms(list[i].issued_ms, issued);
 		json_array_append_new(
 			certs, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b}", "id", list[i].id, "title",
@@ -297,7 +297,7 @@ static dg_rc post_revoke(struct dg_req *r)
 		rc = dg_db_begin(db);
 	if (rc)
 		return rc;
-	rc = dg_cert_revoke(db, &r->app->keys, c.id, r->user->id, reason, &err);
+	rc = dg_cert_revoke(db, &r->env->keys, c.id, r->user->id, reason, &err);
 	if (!rc)
 		rc = dg_db_commit(db);
 	if (rc) {
@@ -315,7 +315,7 @@ static dg_rc post_revoke(struct dg_req *r)
 static void key_fields(struct dg_req *r, json_t *o)
 {
 	char kid[17];
-	dg_cert_key_id(&r->app->keys, kid);
+	dg_cert_key_id(&r->env->keys, kid);
 	json_object_set_new(o, "key_id", json_string(kid));
 	json_object_set_new(o, "algorithm", json_string("Ed25519"));
 }
@@ -326,9 +326,9 @@ static dg_rc api_cert(struct dg_req *r)
 	dg_rc rc = load(r, &c);
 	if (rc)
 		return rc;
-	enum dg_cert_status st = cert_check(&c, &r->app->keys, dg_day_today());
+	enum dg_cert_status st = cert_check(&c, &r->env->keys, dg_day_today());
 	/* the document as the columns say now: a changed column makes it fail to verify */
-	char *canon = cert_canonical(&c, &r->app->keys);
+	char *canon = cert_canonical(&c, &r->env->keys);
 	json_t *doc = json_loads(canon, 0, NULL);
 	json_t *o = json_pack("{s:o, s:s, s:s, s:s, s:s}", "certificate", doc ? doc : json_null(), "payload", canon,
 			      "signature", c.signature, "status", dg_cert_status_name(st), "verify_url",
@@ -360,7 +360,7 @@ static dg_rc api_verify(struct dg_req *r)
 	dg_rc rc = load(r, &c);
 	if (rc)
 		return rc;
-	json_t *o = verdict(cert_check(&c, &r->app->keys, dg_day_today()), &c);
+	json_t *o = verdict(cert_check(&c, &r->env->keys, dg_day_today()), &c);
 	key_fields(r, o);
 	dg_reply_json(r, 200, o);
 	return DG_OK;
@@ -404,7 +404,7 @@ static dg_rc api_check_copy(struct dg_req *r)
 		return DG_OK;
 	}
 	json_t *o = NULL;
-	if (!cert_sig_ok(&r->app->keys, payload, sig)) {
+	if (!cert_sig_ok(&r->env->keys, payload, sig)) {
 		o = json_pack("{s:b, s:b, s:s}", "valid", 0, "signature_valid", 0, "status", "tampered");
 	} else {
 		json_t *doc = json_loads(payload, 0, NULL);
@@ -419,7 +419,7 @@ static dg_rc api_check_copy(struct dg_req *r)
 			o = json_pack("{s:b, s:b, s:s}", "valid", 0, "signature_valid", 1, "status", "unknown");
 			rc = DG_OK;
 		} else if (!rc) {
-			enum dg_cert_status st = cert_check(&c, &r->app->keys, dg_day_today());
+			enum dg_cert_status st = cert_check(&c, &r->env->keys, dg_day_today());
 			bool same = strcmp(payload, c.payload) == 0;
 			o = verdict(same ? st : DG_CERT_TAMPERED, &c);
 			json_object_set_new(o, "signature_valid", json_true());
@@ -436,12 +436,12 @@ static dg_rc api_check_copy(struct dg_req *r)
 
 static dg_rc signing_key(struct dg_req *r)
 {
-	const struct dg_keys *k = &r->app->keys;
+	const struct dg_keys *k = &r->env->keys;
 	char hex[65], b64[sodium_base64_ENCODED_LEN(32, sodium_base64_VARIANT_ORIGINAL)];
 	sodium_bin2hex(hex, sizeof(hex), k->sign_pk, 32);
 	sodium_bin2base64(b64, sizeof(b64), k->sign_pk, 32, sodium_base64_VARIANT_ORIGINAL);
 	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "public_key_base64", b64, "public_key_hex", hex,
-			      "issuer", r->app->region.code, "signed_text",
+			      "issuer", r->env->region.code, "signed_text",
 			      "the certificate object as JSON: UTF-8, keys sorted by byte order, no whitespace",
 			      "signature_encoding", "base64 of the 64-byte Ed25519 signature");
 	key_fields(r, o);

@@ -15,7 +15,6 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "app/app.h"
 #include "core/log.h"
 #include "http/cookie.h"
 
@@ -161,7 +160,7 @@ void dg_reply_header(struct dg_req *r, const char *name, const char *value)
 void dg_reply_cookie(struct dg_req *r, const char *name, const char *value, long max_age,
 		     bool http_only)
 {
-	bool secure = r->app && r->app->cfg.secure_cookies;
+	bool secure = r->http && r->http->secure_cookies;
 	struct dg_buf b;
 	dg_buf_init(&b, 8192);
 	if (dg_cookie_format(&b, name, value, max_age, http_only, secure))

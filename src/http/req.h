@@ -21,7 +21,7 @@
 #include "core/buf.h"
 #include "core/err.h"
 
-struct dg_app;
+struct dg_env;
 struct dg_db;
 struct dg_route;
 
@@ -76,9 +76,16 @@ struct dg_user {
 	bool via_token;         /* authenticated by an API token, not a session */
 };
 
+/* The HTTP layer's own settings, shared by every request (server.h holds them). */
+struct dg_http_opts {
+	bool secure_cookies;    /* add Secure to every cookie (served behind TLS) */
+	const char *static_dir; /* the folder dg_reply_static serves from */
+};
+
 struct dg_req {
 	struct dg_arena *arena;
-	struct dg_app *app;
+	struct dg_env *env;               /* the node, as domains see it (node/env.h) */
+	const struct dg_http_opts *http;  /* never NULL once the server made the request */
 	char id[17]; /* request id, 16 hex characters, echoed in X-Request-Id */
 
 	/* request line and headers */
@@ -118,7 +125,7 @@ struct dg_req {
 	uint64_t file_size;
 	bool replied;
 
-	struct dg_db *db; /* borrowed by dg_req_db (app.c), returned when the request ends */
+	struct dg_db *db; /* borrowed by dg_req_db (web/page.c), returned when the request ends */
 	void *conn; /* the MHD connection */
 	int64_t started_us;
 };

@@ -82,7 +82,8 @@ static struct pending *pending_new(struct dg_server *s)
 	struct pending *p = dg_arena_alloc(a, sizeof(*p));
 	p->s = s;
 	p->r.arena = a;
-	p->r.app = s->o.app;
+	p->r.env = s->o.env;
+	p->r.http = &s->o.http;
 	p->r.file_fd = -1;
 	p->r.started_us = now_us();
 	dg_rand_hex(p->r.id, 8);
@@ -423,7 +424,7 @@ static enum MHD_Result final_call(struct pending *p)
 		reply_error(p, rc, p->body_msg);
 		return send_reply(p);
 	}
-	p->s->o.dispatch(r);
+	p->s->o.dispatch(p->s->o.ctx, r);
 	if (!r->replied) {
 		dg_error("req=%s %s %s: the dispatcher sent no reply", r->id, r->method, r->path);
 		reply_error(p, DG_EINTERNAL, NULL);

@@ -27,9 +27,11 @@ struct dg_server_opts {
 	size_t max_upload;    /* bytes of one uploaded file; 413 beyond */
 	size_t max_header;    /* bytes of request line + headers; 431 beyond */
 	const char *upload_dir; /* where multipart file parts are streamed */
-	struct dg_app *app;   /* handed to every request as r->app */
+	struct dg_http_opts http; /* handed to every request as r->http */
+	struct dg_env *env;   /* handed to every request as r->env */
+	void *ctx;            /* handed to dispatch */
 	/* Runs once per request when the body is complete; must reply or return an error. */
-	void (*dispatch)(struct dg_req *r);
+	void (*dispatch)(void *ctx, struct dg_req *r);
 	/*
 	 * Renders the server's own errors (bad body 400, 413, 431, no reply 500)
 	 * for pages, with r->err set; NULL for a plain bilingual page. /api/

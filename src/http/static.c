@@ -17,7 +17,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "app/app.h"
 
 static const struct {
 	const char *ext, *type;
@@ -86,9 +85,9 @@ dg_rc dg_static_handler(struct dg_req *r)
 {
 	const char *rel = dg_kvs_get(&r->params, "path");
 	const char *type = rel ? type_for(rel) : NULL;
-	if (!rel || !type || !name_ok(rel) || !r->app)
+	if (!rel || !type || !name_ok(rel) || !r->http || !r->http->static_dir)
 		return not_found(r);
-	int fd = open_inside(r->app->cfg.static_dir, rel);
+	int fd = open_inside(r->http->static_dir, rel);
 	struct stat st;
 	if (fd < 0)
 		return not_found(r);

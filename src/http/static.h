@@ -11,7 +11,7 @@
 
 #include "http/req.h"
 
-/* Route handler; serves from r->app->cfg.static_dir the file named by the "path" parameter. */
+/* Route handler; serves from r->env->cfg->static_dir the file named by the "path" parameter. */
 dg_rc dg_static_handler(struct dg_req *r) DG_MUST;
 
 #endif

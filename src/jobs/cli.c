@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app/app.h"
+#include "node/env.h"
 #include "core/str.h"
 #include "jobs/demo_tally.h"
 
@@ -86,7 +86,7 @@ static int jobs_list(struct dg_db *db)
 	return 0;
 }
 
-int dg_jobs_main(struct dg_app *app, int argc, char **argv)
+int dg_jobs_main(struct dg_env *env, int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : "";
 	int nargs = strcmp(cmd, "add") == 0 ? 4 : strcmp(cmd, "show") == 0 ? 3
@@ -98,7 +98,7 @@ int dg_jobs_main(struct dg_app *app, int argc, char **argv)
 	/* so that a queued demo.tally gets its kind's max attempts */
 	dg_demo_tally_register();
 	struct dg_db *db = NULL;
-	if (dg_db_get(app->store, &db) != DG_OK) {
+	if (dg_db_get(env->store, &db) != DG_OK) {
 		fprintf(stderr, "dgov jobs: the database is not available\n");
 		return 1;
 	}

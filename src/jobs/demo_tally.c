@@ -12,7 +12,6 @@
 
 #define MAX_STEPS 100000
 #define MAX_STEP_MS 60000
-#define MAX_ATTEMPTS 10
 
 /* Sleep ms in slices of at most 50 ms, returning early when the runner stops. */
 static void pause_ms(const struct dg_job *job, json_int_t ms)
@@ -45,7 +44,7 @@ out:
 	return rc;
 }
 
-static dg_rc tally(struct dg_job *job, struct dg_err *err)
+dg_rc dg_demo_tally_run(struct dg_job *job, struct dg_err *err)
 {
 	json_int_t steps = json_integer_value(json_object_get(job->payload, "steps"));
 	json_int_t step_ms = json_integer_value(json_object_get(job->payload, "step_ms"));
@@ -69,5 +68,5 @@ static dg_rc tally(struct dg_job *job, struct dg_err *err)
 
 void dg_demo_tally_register(void)
 {
-	dg_jobs_register("demo.tally", tally, MAX_ATTEMPTS);
+	dg_jobs_register("demo.tally", dg_demo_tally_run, DG_DEMO_TALLY_ATTEMPTS);
 }

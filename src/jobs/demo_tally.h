@@ -10,7 +10,15 @@
 #ifndef DG_DEMO_TALLY_H
 #define DG_DEMO_TALLY_H
 
-/* Register the kind (start-up only, before dg_jobs_start). */
+#include "core/err.h"
+
+struct dg_job;
+
+#define DG_DEMO_TALLY_ATTEMPTS 10
+
+/* The kind's handler (jobs/module.c lists it). */
+dg_rc dg_demo_tally_run(struct dg_job *job, struct dg_err *err) DG_MUST;
+/* Register the kind again (tests that start workers of their own; start-up only). */
 void dg_demo_tally_register(void);
 
 #endif

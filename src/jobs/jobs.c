@@ -20,6 +20,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/date.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/rand.h"
@@ -82,12 +83,22 @@ static pthread_cond_t kick_cv;
 static pthread_once_t kick_once = PTHREAD_ONCE_INIT;
 static uint64_t kick_seq;
 
+/* A scheduled task (node/module.h) and when it is next due. */
+struct sched {
+	char name[KIND_MAX];
+	int64_t every_ms;
+	int64_t next_ms; /* 0: not yet looked at */
+};
+
 struct dg_jobs {
 	struct dg_store *store;
 	int64_t lease_ms;
 	unsigned nworkers;
 	pthread_t *threads;
 	atomic_int stopping;
+	pthread_mutex_t sched_mu; /* one worker at a time queues the due tasks */
+	struct sched *tasks;
+	size_t ntasks;
 };
 
 /* What the claim returned, owned by the worker for one attempt. */
@@ -144,6 +155,13 @@ static struct kind *find_kind(const char *name)
 		if (strcmp(kinds[i].name, name) == 0)
 			return &kinds[i];
 	return NULL;
+}
+
+void dg_jobs_set_attempts(const char *kind, int max_attempts)
+{
+	struct kind *k = find_kind(kind);
+	if (k && max_attempts > 0)
+		k->max_attempts = max_attempts;
 }
 
 /* Registering a kind again replaces its handler (tests and `dgov jobs` do). */
@@ -417,11 +435,45 @@ static void run_one(struct dg_jobs *j, int *ran)
 	dg_db_put(db);
 }
 
+/*
+ * Queue each task whose period has begun, as a job keyed by its name and
+ * period: every node of the region tries, the first insert wins, so a task
+ * runs once per period however many nodes there are.
+ */
+static void queue_due_tasks(struct dg_jobs *j)
+{
+	if (!j->ntasks || pthread_mutex_trylock(&j->sched_mu) != 0)
+		return;
+	int64_t now = dg_now_ms();
+	struct dg_db *db = NULL;
+	for (size_t i = 0; i < j->ntasks; i++) {
+		struct sched *t = &j->tasks[i];
+		if (now < t->next_ms)
+			continue;
+		if (!db && dg_db_get(j->store, &db) != DG_OK)
+			break;
+		int64_t period = now / t->every_ms;
+		char key[KIND_MAX + 32];
+		snprintf(key, sizeof(key), "task:%s:%lld", t->name, (long long)period);
+		json_t *payload = json_object();
+		int64_t id = 0;
+		dg_rc rc = dg_job_enqueue(db, t->name, payload, 0, key, &id);
+		json_decref(payload);
+		if (rc)
+			dg_warn("jobs: task %s could not be queued: %s", t->name, dg_rc_name(rc));
+		else
+			t->next_ms = (period + 1) * t->every_ms;
+	}
+	dg_db_put(db);
+	pthread_mutex_unlock(&j->sched_mu);
+}
+
 static void *worker(void *arg)
 {
 	struct dg_jobs *j = arg;
 	while (!atomic_load(&j->stopping)) {
 		int ran = 0;
+		queue_due_tasks(j);
 		run_one(j, &ran);
 		if (!ran)
 			wait_kick(j, POLL_MS);
@@ -430,7 +482,7 @@ static void *worker(void *arg)
 }
 
 dg_rc dg_jobs_start(struct dg_store *store, unsigned workers, unsigned lease_sec,
-		    struct dg_jobs **out)
+		    const struct dg_task *tasks, struct dg_jobs **out)
 {
 	*out = NULL;
 	if (lease_sec < 1)
@@ -439,6 +491,14 @@ dg_rc dg_jobs_start(struct dg_store *store, unsigned workers, unsigned lease_sec
 	j->store = store;
 	j->lease_ms = (int64_t)lease_sec * 1000;
 	atomic_init(&j->stopping, 0);
+	pthread_mutex_init(&j->sched_mu, NULL);
+	for (const struct dg_task *t = tasks; t && t->name; t++)
+		j->ntasks++;
+	j->tasks = dg_xcalloc(j->ntasks ? j->ntasks : 1, sizeof(*j->tasks));
+	for (size_t i = 0; i < j->ntasks; i++) {
+		snprintf(j->tasks[i].name, sizeof(j->tasks[i].name), "%s", tasks[i].name);
+		j->tasks[i].every_ms = (int64_t)(tasks[i].every_sec ? tasks[i].every_sec : 1) * 1000;
+	}
 	j->threads = dg_xcalloc(workers ? workers : 1, sizeof(pthread_t));
 	for (unsigned i = 0; i < workers; i++) {
 		if (pthread_create(&j->threads[i], NULL, worker, j) != 0) {
@@ -461,5 +521,7 @@ void dg_jobs_stop(struct dg_jobs *j)
 	for (unsigned i = 0; i < j->nworkers; i++)
 		pthread_join(j->threads[i], NULL);
 	free(j->threads);
+	free(j->tasks);
+	pthread_mutex_destroy(&j->sched_mu);
 	free(j);
 }

@@ -21,9 +21,11 @@
 #include "core/err.h"
 #include "http/router.h"
 #include "store/store.h"
+#include "node/module.h"
 
 struct dg_jobs;
-struct dg_app;
+struct dg_env;
+struct dg_task;
 
 /* The jobs table. */
 extern const struct dg_migration dg_jobs_migrations[];
@@ -48,8 +50,13 @@ struct dg_job {
  */
 typedef dg_rc (*dg_job_fn)(struct dg_job *job, struct dg_err *err);
 
-/* Register a kind before dg_jobs_start (not thread-safe; at start-up only). */
+/*
+ * Register a kind before dg_jobs_start (not thread-safe; at start-up only).
+ * The app registers every module's kinds (node/module.h) when it opens.
+ */
 void dg_jobs_register(const char *kind, dg_job_fn fn, int max_attempts);
+/* Change a registered kind's attempts (tests that want a failure sooner). */
+void dg_jobs_set_attempts(const char *kind, int max_attempts);
 
 /*
  * Queue a job. payload is borrowed (serialised). created_by may be 0. With a
@@ -78,9 +85,13 @@ int dg_job_stopping(const struct dg_job *job);
  */
 dg_rc dg_job_get_json(struct dg_db *db, int64_t id, json_t **out) DG_MUST;
 
-/* Start workers threads (0 = none; jobs then only queue). lease_sec >= 1. */
+/*
+ * Start workers threads (0 = none; jobs then only queue). lease_sec >= 1.
+ * tasks (a list ending with an empty entry, or NULL) are queued as jobs of
+ * their kind once per period (node/module.h).
+ */
 dg_rc dg_jobs_start(struct dg_store *store, unsigned workers, unsigned lease_sec,
-		    struct dg_jobs **out) DG_MUST;
+		    const struct dg_task *tasks, struct dg_jobs **out) DG_MUST;
 /* Ask workers to stop, wait for their current attempts to return, free. */
 void dg_jobs_stop(struct dg_jobs *j);
 
@@ -88,6 +99,9 @@ void dg_jobs_stop(struct dg_jobs *j);
 const struct dg_route *dg_jobs_routes(size_t *n);
 
 /* `dgov jobs add KIND JSON | show ID | list`; argv[0] is "jobs". Returns the exit code. */
-int dg_jobs_main(struct dg_app *app, int argc, char **argv);
+int dg_jobs_main(struct dg_env *env, int argc, char **argv);
+
+/* The jobs module: its tables, routes, jobs and demo data, for src/app. */
+extern const struct dg_module dg_jobs_module;
 
 #endif

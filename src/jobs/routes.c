@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app/app.h"
+#include "node/env.h"
 #include "core/str.h"
 #include "web/page.h"
 

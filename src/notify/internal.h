@@ -16,11 +16,11 @@ struct dg_i18n;
 #define NOTIFY_JOB "notify.webhook"
 
 /*
- * Delivery attempts of one message before it is recorded as failed (12 in
- * production: with the jobs module's backoff, about 37 minutes of retries).
- * Set it before dg_notify_register_jobs.
+ * Delivery attempts of one message before it is recorded as failed: with
+ * the jobs module's backoff, about 37 minutes of retries. Tests lower it
+ * with dg_jobs_set_attempts.
  */
-extern int dg_notify_webhook_attempts;
+#define NOTIFY_ATTEMPTS 12
 
 /* The webhook settings as they are now, copied out under the lock. */
 struct notify_conf {

@@ -19,13 +19,11 @@
 #include <string.h>
 
 #include "core/log.h"
-#include "demo/demo.h"
+#include "node/demo.h"
 #include "http/req.h"
 #include "notify/internal.h"
 
 #define SECRET_MIN 16 /* bytes of a webhook secret: shorter keys are guessable */
-
-int dg_notify_webhook_attempts = 12;
 
 const struct dg_migration dg_notify_migrations[] = {
 	{"notify-001-messages",
@@ -113,12 +111,6 @@ static bool webhook_on(void)
 	return on;
 }
 
-void dg_notify_register_jobs(void)
-{
-	/* at start-up, before any worker thread can make the first request */
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	dg_jobs_register(NOTIFY_JOB, notify_webhook_run, dg_notify_webhook_attempts);
-}
 
 /* ---- filling placeholders ---- */
 
@@ -278,8 +270,11 @@ dg_rc dg_notify_unread(struct dg_db *db, int64_t user_id, int64_t *n)
 
 /* ---- the demo region ---- */
 
-dg_rc dg_notify_demo_seed(struct dg_db *db, struct dg_err *err)
+dg_rc dg_notify_demo_seed(struct dg_env *env, struct dg_db *db, const struct dg_demo_opts *o,
+			      struct dg_err *err)
 {
+	(void)env;
+	(void)o;
 	static const struct {
 		const char *kind, *params, *link;
 		bool read;

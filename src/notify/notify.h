@@ -21,6 +21,7 @@
 #include "core/err.h"
 #include "http/router.h"
 #include "store/store.h"
+#include "node/module.h"
 
 struct dg_i18n;
 
@@ -29,8 +30,6 @@ extern const struct dg_migration dg_notify_migrations[];
 /* /inbox, /inbox/{id}, POST /inbox/{id}/read, GET /api/v1/inbox. */
 const struct dg_route *dg_notify_routes(size_t *n);
 
-/* Register the webhook delivery job kind ("notify.webhook"); call before the workers start. */
-void dg_notify_register_jobs(void);
 
 /*
  * Put a message in user_id's inbox, inside the caller's transaction on db.
@@ -45,7 +44,8 @@ dg_rc dg_notify(struct dg_db *db, int64_t user_id, const char *kind, json_t *par
 		const char *link, struct dg_err *err) DG_MUST;
 
 /* A few messages in the demo resident's inbox (zhangsan), in the caller's transaction. */
-dg_rc dg_notify_demo_seed(struct dg_db *db, struct dg_err *err) DG_MUST;
+dg_rc dg_notify_demo_seed(struct dg_env *env, struct dg_db *db, const struct dg_demo_opts *o,
+			      struct dg_err *err) DG_MUST;
 
 /* Messages' caps: params as JSON, a link, one placeholder's name. */
 #define DG_NOTIFY_PARAMS_MAX 4096
@@ -78,5 +78,8 @@ const char *const *dg_notify_kinds(size_t *n);
  */
 dg_rc dg_notify_fill(const char *tmpl, const json_t *params, const char *lang,
 		     struct dg_buf *out) DG_MUST;
+
+/* The notify module: its tables, routes, jobs and demo data, for src/app. */
+extern const struct dg_module dg_notify_module;
 
 #endif

@@ -15,7 +15,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "app/app.h"
+#include "node/env.h"
 #include "core/str.h"
 #include "web/page.h"
 

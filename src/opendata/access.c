@@ -16,7 +16,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "app/app.h"
+#include "node/env.h"
 #include "core/date.h"
 #include "core/log.h"
 #include "web/page.h"
@@ -168,7 +168,7 @@ static dg_rc subject_of(struct dg_req *r, struct dg_db *db, int64_t app_id, cons
 	}
 	/* behind a trusted proxy, the address it forwarded (core/proxy.h) */
 	char client[DG_ADDR_TEXT];
-	dg_proxies_client(r->app ? &r->app->cfg.trusted_proxies : NULL, r->remote_addr,
+	dg_proxies_client(r->env ? &r->env->cfg->trusted_proxies : NULL, r->remote_addr,
 			  dg_req_header(r, "X-Forwarded-For"), client);
 	*subject = dg_arena_printf(r->arena, "ip:%s", client);
 	return dg_db_query_int(db, sql_setting, DG_ARGS(DG_VT("anon_daily")), limit);

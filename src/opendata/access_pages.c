@@ -11,7 +11,7 @@
 
 #include <string.h>
 
-#include "app/app.h"
+#include "node/env.h"
 #include "core/date.h"
 #include "core/rand.h"
 #include "core/str.h"

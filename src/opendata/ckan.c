@@ -12,7 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app/app.h"
+#include "node/env.h"
+#include "web/page.h"
 #include "core/date.h"
 #include "core/log.h"
 #include "core/str.h"

@@ -13,7 +13,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "app/app.h"
+#include "node/env.h"
+#include "web/page.h"
 #include "core/date.h"
 #include "core/rand.h"
 #include "core/log.h"

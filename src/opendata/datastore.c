@@ -12,7 +12,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "app/app.h"
+#include "node/env.h"
+#include "web/page.h"
 #include "core/buf.h"
 #include "core/log.h"
 #include "jobs/jobs.h"
@@ -24,13 +25,7 @@
 #include "opendata/ds_write.h"
 #include "opendata/od_sql.h"
 
-#define LOAD_ATTEMPTS 5
 #define MAX_RESOURCE_ID 200
-
-void dg_datastore_register_jobs(void)
-{
-	dg_jobs_register("datastore.load", dg_ds_load_run, LOAD_ATTEMPTS);
-}
 
 static dg_rc resource_param(json_t *params, const char **id, struct dg_err *err)
 {
@@ -389,7 +384,7 @@ static dg_rc search_sql(struct dg_req *r, json_t *params, json_t **result, struc
 				 SQL_ROWS + 1);
 	if (rc != DG_OK)
 		goto out;
-	if ((rc = dg_db_get(r->app->store, &db)) != DG_OK) {
+	if ((rc = dg_db_get(r->env->store, &db)) != DG_OK) {
 		rc = dg_err_set(err, rc, "The store is busy: try again");
 		goto out;
 	}
@@ -479,7 +474,7 @@ dg_rc dg_datastore_action(struct dg_req *r, const char *action, json_t *params, 
 	 * statement open (the signed-in user's row), and SQLite refuses to drop
 	 * a table while any statement of the connection is active.
 	 */
-	if (write && (rc = dg_db_get(r->app->store, &db)) != DG_OK)
+	if (write && (rc = dg_db_get(r->env->store, &db)) != DG_OK)
 		return dg_err_set(err, rc, "The store is busy: try again");
 	/* every statement of the action runs under a time budget */
 	if ((rc = dg_db_set_timeout_ms(db, write ? DG_DS_WRITE_MS : read_budget_ms)) != DG_OK) {
@@ -509,7 +504,7 @@ dg_rc dg_datastore_drop(struct dg_req *r, const char *resource_id)
 	struct dg_err err = {0};
 	json_t *params = json_object(), *result = NULL;
 	/* a connection of its own, as every write here (see dg_datastore_action) */
-	dg_rc rc = dg_db_get(r->app->store, &db);
+	dg_rc rc = dg_db_get(r->env->store, &db);
 	if (rc == DG_OK) {
 		rc = dg_ds_delete(db, resource_id, params, false, &result, &err);
 		dg_db_put(db);

@@ -20,9 +20,6 @@
 
 extern const struct dg_migration dg_datastore_migrations[];
 
-/* Register the "datastore.load" job kind (before the job workers start). */
-void dg_datastore_register_jobs(void);
-
 /*
  * One CKAN datastore_* action (create, upsert, delete, records_delete, info,
  * search, search_sql): params is the request's parameters (borrowed);

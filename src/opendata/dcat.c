@@ -14,7 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app/app.h"
+#include "node/env.h"
+#include "web/page.h"
 #include "core/buf.h"
 #include "core/date.h"
 #include "core/str.h"
@@ -48,7 +49,7 @@ static const char *base_url(struct dg_req *r)
 	for (const char *p = host; ok && *p; p++)
 		ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
 		     strchr(".-:[]", *p);
-	return dg_arena_printf(r->arena, "%s://%s", r->app->cfg.secure_cookies ? "https" : "http",
+	return dg_arena_printf(r->arena, "%s://%s", r->env->cfg->secure_cookies ? "https" : "http",
 			       ok ? host : "localhost");
 }
 
@@ -315,7 +316,7 @@ static void catalog_nodes(struct dg_req *r, const char *base, json_t *found, int
 {
 	const char *cat = dg_arena_printf(r->arena, "%s/catalog", base);
 	const char *pub = dg_arena_printf(r->arena, "%s/#publisher", base);
-	const char *region = r->app->region.name_zh[0] ? r->app->region.name_zh : "dgov";
+	const char *region = r->env->region.name_zh[0] ? r->env->region.name_zh : "dgov";
 	json_t *c = json_pack("{s:s, s:s, s:s, s:s, s:o}", "@id", cat, "@type", "dcat:Catalog",
 			      "dct:title", dg_arena_printf(r->arena, "%s 公共数据开放目录", region),
 			      "dct:description",

@@ -18,7 +18,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "app/app.h"
+#include "node/env.h"
+#include "web/page.h"
 #include "core/buf.h"
 #include "core/log.h"
 #include "core/mem.h"
@@ -61,7 +62,7 @@ struct dump {
 static FILE *temp_file(struct dg_req *r)
 {
 	char dir[512];
-	snprintf(dir, sizeof dir, "%s/tmp", r->app ? r->app->cfg.data_dir : "/tmp");
+	snprintf(dir, sizeof dir, "%s/tmp", r->env ? r->env->cfg->data_dir : "/tmp");
 	int fd = open(dir, O_TMPFILE | O_RDWR, 0600);
 	if (fd < 0)
 		fd = open("/tmp", O_TMPFILE | O_RDWR, 0600);

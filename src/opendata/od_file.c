@@ -24,7 +24,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "app/app.h"
+#include "node/env.h"
+#include "web/page.h"
 #include "core/log.h"
 #include "core/str.h"
 #include "http/upload.h"
@@ -45,7 +46,7 @@ const struct dg_upload *dg_od_file_upload(const struct dg_req *r)
 
 static const char *dir_of(struct dg_req *r, const char *rid)
 {
-	return dg_arena_printf(r->arena, "%s/resources/%s", r->app->cfg.data_dir, rid);
+	return dg_arena_printf(r->arena, "%s/resources/%s", r->env->cfg->data_dir, rid);
 }
 
 /*
@@ -167,7 +168,7 @@ dg_rc dg_od_file_keep(struct dg_req *r, const char *pkg_id, const char *rid,
 		      const struct dg_upload *up, struct dg_od_file *out, struct dg_err *err)
 {
 	char key[33], hash[65];
-	size_t cap = r->app->cfg.max_resource;
+	size_t cap = r->env->cfg->max_resource;
 	memset(out, 0, sizeof *out);
 	if (!dg_od_id_ok(rid) || !dg_od_id_ok(pkg_id))
 		return dg_err_set(err, DG_EINVAL, "The resource id cannot name a file");

@@ -12,8 +12,9 @@
 #include "core/err.h"
 #include "http/router.h"
 #include "store/store.h"
+#include "node/module.h"
 
-struct dg_app;
+struct dg_env;
 
 extern const struct dg_migration dg_opendata_migrations[];
 
@@ -22,5 +23,8 @@ const struct dg_route *dg_opendata_routes(size_t *n);
 
 /* The demo region's datasets, inside the caller's transaction. */
 dg_rc dg_opendata_demo_seed(struct dg_db *db, struct dg_err *err) DG_MUST;
+
+/* The opendata module: its tables, routes, jobs and demo data, for src/app. */
+extern const struct dg_module dg_opendata_module;
 
 #endif

@@ -18,7 +18,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "app/app.h"
+#include "node/env.h"
 #include "core/date.h"
 #include "core/str.h"
 #include "jobs/jobs.h"

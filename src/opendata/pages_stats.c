@@ -19,7 +19,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "app/app.h"
+#include "node/env.h"
 #include "core/date.h"
 #include "web/page.h"
 

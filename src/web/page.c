@@ -13,9 +13,9 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "app/app.h"
 #include "core/buf.h"
 #include "core/log.h"
+#include "node/env.h"
 #include "web/i18n.h"
 #include "web/tmpl.h"
 
@@ -24,7 +24,7 @@
 
 const char *dg_t(const struct dg_req *r, const char *key)
 {
-	const struct dg_i18n *i = r && r->app ? r->app->i18n : NULL;
+	const struct dg_i18n *i = r && r->env ? r->env->i18n : NULL;
 	if (!i)
 		return key ? key : "";
 	return dg_i18n_get(i, r->lang ? r->lang : "zh", key);
@@ -182,7 +182,7 @@ static json_t *nav_json(const struct dg_req *r)
 
 static json_t *site_json(const struct dg_req *r)
 {
-	const struct dg_region *g = r->app ? &r->app->region : NULL;
+	const struct dg_region *g = r->env ? &r->env->region : NULL;
 	bool en = is_en(r);
 	const char *name = g ? (en && g->name_en[0] ? g->name_en : g->name_zh) : "";
 	if (!name[0])
@@ -202,12 +202,12 @@ static json_t *site_json(const struct dg_req *r)
 /* Render tmpl with data and the common parts into a capped buffer. */
 static dg_rc render(struct dg_req *r, const char *tmpl, json_t *data, struct dg_buf *b)
 {
-	if (!r->app || !r->app->tmpl)
+	if (!r->env || !r->env->tmpl)
 		return dg_err_set(&r->err, DG_EINTERNAL, "templates are not loaded");
 	json_object_set_new(data, "req", req_json(r));
 	json_object_set_new(data, "site", site_json(r));
 	struct dg_err err = {0};
-	dg_rc rc = dg_tmpl_render(r->app->tmpl, tmpl, data, translate, r, b, &err);
+	dg_rc rc = dg_tmpl_render(r->env->tmpl, tmpl, data, translate, r, b, &err);
 	if (rc)
 		dg_error("req=%s template %s: %s", r->id, tmpl, err.msg);
 	return rc;
@@ -313,4 +313,16 @@ void dg_form_keep_values(struct dg_req *r, json_t *data)
 		if (!json_object_get(values, kv->key))
 			json_object_set_new(values, kv->key, json_stringn(kv->val, kv->len));
 	}
+}
+
+dg_rc dg_req_db(struct dg_req *r, struct dg_db **out)
+{
+	if (!r->db) {
+		dg_rc rc = dg_db_get(r->env->store, &r->db);
+		if (rc)
+			return dg_err_set(&r->err, rc, "%s", dg_t(r, "error.store_busy"));
+		dg_arena_defer(r->arena, (void (*)(void *))dg_db_put, r->db);
+	}
+	*out = r->db;
+	return DG_OK;
 }

@@ -37,4 +37,12 @@ void dg_form_keep_values(struct dg_req *r, json_t *data);
 /* The message for key in the request's language. */
 const char *dg_t(const struct dg_req *r, const char *key);
 
+struct dg_db;
+/*
+ * The request's own store connection: taken from r->env's pool on first
+ * use and returned when the request ends. A full pool is an error with
+ * r->err in the requester's language.
+ */
+dg_rc dg_req_db(struct dg_req *r, struct dg_db **out) DG_MUST;
+
 #endif

@@ -30,7 +30,7 @@
 #include "app/app.h"
 #include "core/config.h"
 #include "core/mem.h"
-#include "demo/demo.h"
+#include "node/demo.h"
 #include "http/server.h"
 #include "jobs/jobs.h"
 #include "opendata/datastore.h"
@@ -88,7 +88,7 @@ static void fill_config(struct th_srv *s, const struct th_opts *o, struct dg_con
 	cfg->key_file = s->key;
 	cfg->key_hex = NULL;
 	cfg->templates_dir = s->tmpl;
-	cfg->static_dir = s->stat;
+	cfg->static_dir = o->static_dir ? o->static_dir : s->stat;
 	cfg->host = "127.0.0.1";
 	cfg->port = 0;
 	cfg->threads = 4;
@@ -105,24 +105,6 @@ static void fill_config(struct th_srv *s, const struct th_opts *o, struct dg_con
 	}
 }
 
-static void start_server(struct th_srv *s)
-{
-	struct dg_err err = {0};
-	struct dg_server_opts so = {
-		.host = "127.0.0.1",
-		.port = 0,
-		.threads = s->app.cfg.threads,
-		.max_body = s->app.cfg.max_body,
-		.max_upload = s->app.cfg.max_upload,
-		.max_header = s->app.cfg.max_header,
-		.upload_dir = s->upload,
-		.app = &s->app,
-		.dispatch = dg_app_dispatch,
-		.error = dg_app_error,
-	};
-	if (dg_server_start(&so, &s->server, &err))
-		die("cannot start the server", err.msg);
-}
 
 struct th_srv *th_start_opts(const struct th_opts *o)
 {
@@ -139,13 +121,16 @@ struct th_srv *th_start_opts(const struct th_opts *o)
 		die("mkdir", mk);
 	if (dg_app_open(&s->app, &cfg, &err))
 		die("cannot open the app", err.msg);
-	if (o->demo && dg_demo_seed(&s->app, &err))
+	/* the demo's accounts and data, without the open-data tables' files and loads */
+	struct dg_demo_opts demo = {.tables = false};
+	if (o->demo && dg_app_demo_seed(&s->app, &demo, &err))
 		die("cannot seed the demo", err.msg);
-	if (o->job_workers && dg_jobs_start(s->app.store, o->job_workers,
-					    s->app.cfg.job_lease_sec ? s->app.cfg.job_lease_sec : 30,
-					    &s->app.jobs))
+	if (o->job_workers &&
+	    dg_app_start_jobs(&s->app, o->job_workers,
+			      s->app.cfg.job_lease_sec ? s->app.cfg.job_lease_sec : 30))
 		die("cannot start the job workers", NULL);
-	start_server(s);
+	if (dg_app_listen(&s->app, s->upload, &s->server, &err))
+		die("cannot start the server", err.msg);
 	return s;
 }
 
@@ -166,7 +151,6 @@ static int rm_one(const char *path, const struct stat *st, int flag, struct FTW 
 struct th_srv *th_start_loads(char *dir)
 {
 	struct th_opts o = {.demo = true, .job_workers = 1, .job_lease_sec = 5};
-	dg_datastore_register_jobs();
 	return mkdtemp(dir) ? th_start_opts(&o) : NULL;
 }
 
@@ -463,7 +447,7 @@ long th_post_multipart(struct th_client *c, const char *page, const char *path,
 void th_sql(struct th_srv *s, const char *text)
 {
 	struct dg_db *db = NULL;
-	dg_rc rc = dg_db_get(th_app(s)->store, &db);
+	dg_rc rc = dg_db_get(th_app(s)->env.store, &db);
 	if (!rc)
 		rc = dg_db_exec_script(db, text);
 	dg_db_put(db);
@@ -477,7 +461,7 @@ int64_t th_sql_int(struct th_srv *s, const char *text)
 {
 	struct dg_db *db = NULL;
 	int64_t v = 0;
-	dg_rc rc = dg_db_get(th_app(s)->store, &db);
+	dg_rc rc = dg_db_get(th_app(s)->env.store, &db);
 	if (!rc)
 		rc = dg_db_query_int(db, text, DG_NOARGS, &v);
 	dg_db_put(db);
@@ -695,7 +679,7 @@ json_t *th_wait_job(struct th_srv *s, int64_t id)
 {
 	struct dg_db *db = NULL;
 	json_t *job = NULL;
-	if (dg_db_get(s->app.store, &db))
+	if (dg_db_get(s->app.env.store, &db))
 		return NULL;
 	for (int i = 0; i < 600; i++) { /* 30 s */
 		if (dg_job_get_json(db, id, &job))

@@ -25,6 +25,7 @@ struct th_opts {
 	unsigned job_workers;
 	unsigned job_lease_sec;
 	const char *trusted_proxy; /* --trusted-proxy's list, or NULL */
+	const char *static_dir;    /* --static, or NULL for the project's static/ */
 };
 
 struct th_srv;

@@ -29,7 +29,7 @@
 #include <cmocka.h>
 
 #include "app/app.h"
-#include "demo/demo.h"
+#include "node/demo.h"
 #include "harness.h"
 #include "http/router.h"
 

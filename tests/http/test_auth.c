@@ -17,7 +17,7 @@
 #include <cmocka.h>
 
 #include "app/app.h"
-#include "demo/demo.h"
+#include "node/demo.h"
 #include "harness.h"
 #include "store/store.h"
 
@@ -75,7 +75,7 @@ static int64_t user_id(const char *username)
 {
 	struct dg_db *db = NULL;
 	int64_t id = 0;
-	assert_int_equal(dg_db_get(th_app(th_shared)->store, &db), DG_OK);
+	assert_int_equal(dg_db_get(th_app(th_shared)->env.store, &db), DG_OK);
 	assert_int_equal(dg_db_query_int(db, "SELECT id FROM users WHERE username = ?",
 					 DG_ARGS(DG_VT(username)), &id),
 			 DG_OK);

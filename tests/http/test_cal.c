@@ -21,7 +21,7 @@
 #include "app/app.h"
 #include "cal/cal.h"
 #include "core/date.h"
-#include "demo/demo.h"
+#include "node/demo.h"
 #include "harness.h"
 #include "store/store.h"
 
@@ -33,7 +33,7 @@ static dg_day ymd(int y, int m, int d)
 static struct dg_db *db_get(void)
 {
 	struct dg_db *db = NULL;
-	assert_int_equal(dg_db_get(th_app(th_shared)->store, &db), DG_OK);
+	assert_int_equal(dg_db_get(th_app(th_shared)->env.store, &db), DG_OK);
 	return db;
 }
 

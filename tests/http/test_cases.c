@@ -17,7 +17,7 @@
 
 #include "app/app.h"
 #include "core/date.h"
-#include "demo/demo.h"
+#include "node/demo.h"
 #include "harness.h"
 #include "store/store.h"
 
@@ -59,7 +59,7 @@ static int64_t sql_int(const char *sql, const char *ref)
 {
 	struct dg_db *db = NULL;
 	int64_t v = -1;
-	assert_int_equal(dg_db_get(th_app(th_shared)->store, &db), DG_OK);
+	assert_int_equal(dg_db_get(th_app(th_shared)->env.store, &db), DG_OK);
 	assert_int_equal(dg_db_query_int(db, sql, DG_ARGS(DG_VT(ref)), &v), DG_OK);
 	dg_db_put(db);
 	return v;
@@ -70,7 +70,7 @@ static char *sql_text(const char *sql, const char *ref)
 	struct dg_db *db = NULL;
 	struct dg_rows *rw = NULL;
 	char *out = NULL;
-	assert_int_equal(dg_db_get(th_app(th_shared)->store, &db), DG_OK);
+	assert_int_equal(dg_db_get(th_app(th_shared)->env.store, &db), DG_OK);
 	assert_int_equal(dg_db_query(db, sql, DG_ARGS(DG_VT(ref)), &rw), DG_OK);
 	assert_int_equal(dg_rows_next(rw), DG_OK);
 	out = strdup(dg_rows_text(rw, 0));
@@ -82,7 +82,7 @@ static char *sql_text(const char *sql, const char *ref)
 static void sql_exec(const char *sql, const char *ref)
 {
 	struct dg_db *db = NULL;
-	assert_int_equal(dg_db_get(th_app(th_shared)->store, &db), DG_OK);
+	assert_int_equal(dg_db_get(th_app(th_shared)->env.store, &db), DG_OK);
 	assert_int_equal(dg_db_exec(db, sql, DG_ARGS(DG_VT(ref)), NULL), DG_OK);
 	dg_db_put(db);
 }

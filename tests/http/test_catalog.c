@@ -235,7 +235,7 @@ static dg_rc import_text(const char *text, struct dg_err *err)
 	struct dg_db *db = NULL;
 	json_t *j = json_loads(text, 0, NULL);
 	assert_non_null(j);
-	assert_int_equal(dg_db_get(th_app(th_shared)->store, &db), DG_OK);
+	assert_int_equal(dg_db_get(th_app(th_shared)->env.store, &db), DG_OK);
 	dg_rc rc = dg_catalog_import_json(db, j, err);
 	dg_db_put(db);
 	json_decref(j);

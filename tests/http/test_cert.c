@@ -27,7 +27,7 @@
 #include "app/app.h"
 #include "cert/cert.h"
 #include "core/date.h"
-#include "demo/demo.h"
+#include "node/demo.h"
 #include "harness.h"
 #include "store/store.h"
 
@@ -38,7 +38,7 @@ static int64_t id_of(const char *sql, const char *arg)
 {
 	struct dg_db *db = NULL;
 	int64_t id = 0;
-	assert_int_equal(dg_db_get(th_app(th_shared)->store, &db), DG_OK);
+	assert_int_equal(dg_db_get(th_app(th_shared)->env.store, &db), DG_OK);
 	assert_int_equal(dg_db_query_int(db, sql, DG_ARGS(DG_VT(arg)), &id), DG_OK);
 	dg_db_put(db);
 	return id;
@@ -58,7 +58,7 @@ static int64_t count_certs(void)
 {
 	struct dg_db *db = NULL;
 	int64_t n = 0;
-	assert_int_equal(dg_db_get(th_app(th_shared)->store, &db), DG_OK);
+	assert_int_equal(dg_db_get(th_app(th_shared)->env.store, &db), DG_OK);
 	assert_int_equal(dg_db_query_int(db, "SELECT COUNT(*) FROM certificates", DG_NOARGS, &n), DG_OK);
 	dg_db_put(db);
 	return n;
@@ -68,9 +68,9 @@ static int64_t count_certs(void)
 static dg_rc issue_in(const struct dg_cert_in *in, char id[48], struct dg_err *err)
 {
 	struct dg_db *db = NULL;
-	assert_int_equal(dg_db_get(th_app(th_shared)->store, &db), DG_OK);
+	assert_int_equal(dg_db_get(th_app(th_shared)->env.store, &db), DG_OK);
 	assert_int_equal(dg_db_begin(db), DG_OK);
-	dg_rc rc = dg_cert_issue(db, &th_app(th_shared)->keys, in, id, err);
+	dg_rc rc = dg_cert_issue(db, &th_app(th_shared)->env.keys, in, id, err);
 	if (rc)
 		dg_db_rollback(db);
 	else
@@ -142,7 +142,7 @@ static struct th_client *signed_in(const char *user)
 static void exec_sql(const char *sql, const char *id)
 {
 	struct dg_db *db = NULL;
-	assert_int_equal(dg_db_get(th_app(th_shared)->store, &db), DG_OK);
+	assert_int_equal(dg_db_get(th_app(th_shared)->env.store, &db), DG_OK);
 	assert_int_equal(dg_db_exec(db, sql, DG_ARGS(DG_VT(id)), NULL), DG_OK);
 	dg_db_put(db);
 }
@@ -220,7 +220,7 @@ static void signed_document_verifies_with_the_published_key(void **state)
 	assert_string_equal(json_string_value(json_object_get(key, "algorithm")), "Ed25519");
 	unsigned char pk[32], sig[64];
 	assert_int_equal(unb64(json_string_value(json_object_get(key, "public_key_base64")), pk, sizeof(pk)), 32);
-	assert_memory_equal(pk, th_app(th_shared)->keys.sign_pk, 32);
+	assert_memory_equal(pk, th_app(th_shared)->env.keys.sign_pk, 32);
 	char hex[65];
 	sodium_bin2hex(hex, sizeof(hex), pk, 32);
 	assert_string_equal(json_string_value(json_object_get(key, "public_key_hex")), hex);
@@ -231,7 +231,7 @@ static void signed_document_verifies_with_the_published_key(void **state)
 	assert_string_equal(json_string_value(json_object_get(cert, "id")), id);
 	assert_string_equal(json_string_value(json_object_get(cert, "holder_name")), "张三");
 	assert_string_equal(json_string_value(json_object_get(cert, "title_zh")), TITLE_ZH);
-	assert_string_equal(json_string_value(json_object_get(cert, "issuer")), th_app(th_shared)->region.code);
+	assert_string_equal(json_string_value(json_object_get(cert, "issuer")), th_app(th_shared)->env.region.code);
 	assert_true(json_is_null(json_object_get(cert, "valid_until")));
 	assert_string_equal(json_string_value(json_object_get(json_object_get(cert, "fields"), "年龄")), "82");
 	assert_true(json_integer_value(json_object_get(cert, "issued_ms")) > 0);
@@ -336,10 +336,10 @@ static void changed_columns_show_as_tampered(void **state)
 	/* dg_cert_verify says the same */
 	struct dg_db *db = NULL;
 	enum dg_cert_status st = DG_CERT_VALID;
-	assert_int_equal(dg_db_get(th_app(th_shared)->store, &db), DG_OK);
-	assert_int_equal(dg_cert_verify(db, &th_app(th_shared)->keys, id, dg_day_today(), &st), DG_OK);
+	assert_int_equal(dg_db_get(th_app(th_shared)->env.store, &db), DG_OK);
+	assert_int_equal(dg_cert_verify(db, &th_app(th_shared)->env.keys, id, dg_day_today(), &st), DG_OK);
 	assert_int_equal(st, DG_CERT_TAMPERED);
-	assert_int_equal(dg_cert_verify(db, &th_app(th_shared)->keys, "CERT-AAAAAAAAAAAAAAAAAAAA", dg_day_today(), &st), DG_ENOTFOUND);
+	assert_int_equal(dg_cert_verify(db, &th_app(th_shared)->env.keys, "CERT-AAAAAAAAAAAAAAAAAAAA", dg_day_today(), &st), DG_ENOTFOUND);
 	dg_db_put(db);
 }
 
@@ -394,7 +394,7 @@ static void revocation_by_the_issuer_only(void **state)
 	assert_string_equal(status_of(id), "valid");
 	struct dg_db *db = NULL;
 	int64_t n = -1;
-	assert_int_equal(dg_db_get(th_app(th_shared)->store, &db), DG_OK);
+	assert_int_equal(dg_db_get(th_app(th_shared)->env.store, &db), DG_OK);
 	assert_int_equal(dg_db_query_int(db, "SELECT COUNT(*) FROM certificates WHERE id = ? AND revoked_ms IS NULL"
 					     " AND revoke_reason IS NULL AND revoke_sig IS NULL",
 					 DG_ARGS(DG_VT(id)), &n),

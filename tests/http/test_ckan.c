@@ -17,7 +17,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "demo/demo.h"
+#include "node/demo.h"
 #include "harness.h"
 
 

@@ -20,7 +20,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "demo/demo.h"
+#include "node/demo.h"
 #include "harness.h"
 
 static int subset(json_t *want, json_t *got)

@@ -30,7 +30,7 @@ static char tmpdir[] = "/tmp/dgov-ds-XXXXXX";
 
 static struct dg_store *store(void)
 {
-	return th_app(srv)->store;
+	return th_app(srv)->env.store;
 }
 
 /* Write text to a new file in tmpdir; returns its path (malloc'd). */
@@ -70,7 +70,7 @@ static dg_rc action(const char *name, const char *params, json_t **res, struct d
 {
 	struct dg_req r = {0};
 	r.arena = dg_arena_new();
-	r.app = th_app(srv);
+	r.env = &th_app(srv)->env;
 	r.method = "POST";
 	r.path = "/api/3/action/x";
 	r.lang = "en";
@@ -540,7 +540,6 @@ static int setup(void **state_)
 {
 	(void)state_;
 	struct th_opts o = {.demo = false, .job_workers = 2, .job_lease_sec = 5};
-	dg_datastore_register_jobs(); /* the harness registers only the core kinds */
 	if (!mkdtemp(tmpdir))
 		return -1;
 	srv = th_start_opts(&o);

@@ -20,7 +20,7 @@
 #include <jansson.h>
 
 #include "app/app.h"
-#include "demo/demo.h"
+#include "node/demo.h"
 #include "harness.h"
 #include "opendata/datastore.h"
 #include "opendata/ds_sql.h"
@@ -538,7 +538,7 @@ static void fill(int64_t rows)
 	struct dg_db *db = NULL;
 	struct dg_ds_table t;
 	char sql[512];
-	assert_int_equal(dg_db_get(th_app(th_shared)->store, &db), DG_OK);
+	assert_int_equal(dg_db_get(th_app(th_shared)->env.store, &db), DG_OK);
 	assert_int_equal(dg_ds_sql_lookup(db, RID, &t), DG_OK);
 	snprintf(sql, sizeof sql,
 		 "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < %lld)"
@@ -682,7 +682,7 @@ static void page_from_the_sort_index(void **state)
 	struct dg_db *db = NULL;
 	struct dg_ds_table t;
 	char names[6][DG_DS_NAME_MAX] = {"code", "name", "n", "amount", "day", "ok"};
-	assert_int_equal(dg_db_get(th_app(th_shared)->store, &db), DG_OK);
+	assert_int_equal(dg_db_get(th_app(th_shared)->env.store, &db), DG_OK);
 	assert_int_equal(dg_ds_sql_lookup(db, RID, &t), DG_OK);
 	assert_int_equal(dg_ds_sql_index(db, t.table, 6, names), DG_OK);
 	json_decref(t.fields);

@@ -20,7 +20,7 @@
 #include <jansson.h>
 
 #include "app/app.h"
-#include "demo/demo.h"
+#include "node/demo.h"
 #include "harness.h"
 #include "jobs/jobs.h"
 #include "opendata/datastore.h"
@@ -63,7 +63,7 @@ static int64_t njobs(void)
 {
 	struct dg_db *db = NULL;
 	int64_t n = 0;
-	assert_int_equal(dg_db_get(th_app(srv)->store, &db), DG_OK);
+	assert_int_equal(dg_db_get(th_app(srv)->env.store, &db), DG_OK);
 	assert_int_equal(dg_db_query_int(db, "SELECT COUNT(*) FROM jobs", DG_NOARGS, &n), DG_OK);
 	dg_db_put(db);
 	return n;
@@ -127,7 +127,7 @@ static void edit_types_and_reload(void **state)
 	fclose(fp);
 	struct dg_db *db = NULL;
 	int64_t id = 0;
-	assert_int_equal(dg_db_get(th_app(srv)->store, &db), DG_OK);
+	assert_int_equal(dg_db_get(th_app(srv)->env.store, &db), DG_OK);
 	assert_int_equal(dg_datastore_load_enqueue(db, RID, path, NULL, 0, &id), DG_OK);
 	dg_db_put(db);
 	json_decref(wait_job(id));

@@ -19,7 +19,7 @@
 #include <jansson.h>
 
 #include "app/app.h"
-#include "demo/demo.h"
+#include "node/demo.h"
 #include "harness.h"
 #include "opendata/datastore.h"
 #include "store/store.h"

@@ -60,11 +60,10 @@ static void make_static(void)
 static int setup(void **state)
 {
 	(void)state;
-	struct th_opts o = {.demo = true, .max_body = 4096};
+	make_static();
+	struct th_opts o = {.demo = true, .max_body = 4096, .static_dir = stdir};
 	srv = th_start_opts(&o);
 	cl = th_client_new(srv);
-	make_static();
-	th_app(srv)->cfg.static_dir = stdir; /* the app reads it per request */
 	return 0;
 }
 

@@ -34,7 +34,7 @@
 
 #include "app/app.h"
 #include "core/log.h"
-#include "demo/demo.h"
+#include "node/demo.h"
 #include "harness.h"
 #include "jobs/demo_tally.h"
 #include "jobs/internal.h"
@@ -201,7 +201,7 @@ static void pages_and_access(void **state)
 	dg_demo_tally_register();
 	struct th_opts o = {.demo = true, .job_workers = 1, .job_lease_sec = 5};
 	struct th_srv *srv = th_start_opts(&o);
-	struct dg_store *s = th_app(srv)->store;
+	struct dg_store *s = th_app(srv)->env.store;
 	int64_t owner = user_id(s, DG_DEMO_CITIZEN);
 	int64_t ok = enqueue_as(s, "{\"steps\":4,\"step_ms\":1}", owner);
 	int64_t bad = enqueue_as(s, "{\"steps\":0}", owner);

@@ -35,7 +35,7 @@
 
 #include "app/app.h"
 #include "core/config.h"
-#include "demo/demo.h"
+#include "node/demo.h"
 #include "harness.h"
 #include "jobs/internal.h"
 #include "notify/internal.h"
@@ -172,13 +172,13 @@ static void hook_on(void)
 	char url[64];
 	struct dg_err err = {0};
 	snprintf(url, sizeof(url), "http://127.0.0.1:%u/hook", rx.port);
-	assert_int_equal(dg_notify_configure(url, SECRET, th_app(srv)->i18n, &err), DG_OK);
+	assert_int_equal(dg_notify_configure(url, SECRET, th_app(srv)->env.i18n, &err), DG_OK);
 }
 
 static void hook_off(void)
 {
 	struct dg_err err = {0};
-	assert_int_equal(dg_notify_configure(NULL, NULL, th_app(srv)->i18n, &err), DG_OK);
+	assert_int_equal(dg_notify_configure(NULL, NULL, th_app(srv)->env.i18n, &err), DG_OK);
 }
 
 /* ---- fixtures ---- */
@@ -188,10 +188,9 @@ static int setup(void **state)
 	(void)state;
 	/* retries come quickly, and give up after ATTEMPTS */
 	dg_jobs_backoff_unit_ms = 5;
-	dg_notify_webhook_attempts = ATTEMPTS;
-	dg_notify_register_jobs();
 	struct th_opts o = {.demo = true, .job_workers = 1, .job_lease_sec = 30};
 	srv = th_start_opts(&o);
+	dg_jobs_set_attempts("notify.webhook", ATTEMPTS);
 	rx_start();
 	return 0;
 }
@@ -208,7 +207,7 @@ static int teardown(void **state)
 static struct dg_db *db_get(void)
 {
 	struct dg_db *db = NULL;
-	assert_int_equal(dg_db_get(th_app(srv)->store, &db), DG_OK);
+	assert_int_equal(dg_db_get(th_app(srv)->env.store, &db), DG_OK);
 	return db;
 }
 
@@ -303,7 +302,7 @@ static void kinds_match_catalogues(void **state)
 	(void)state;
 	size_t n = 0;
 	const char *const *kinds = dg_notify_kinds(&n);
-	const struct dg_i18n *i18n = th_app(srv)->i18n;
+	const struct dg_i18n *i18n = th_app(srv)->env.i18n;
 	static const char *const required[] = {
 		"case.submitted", "case.accepted",   "case.refused",  "case.supplement",
 		"case.resumed",   "case.approved",   "case.denied",   "case.transferred",
@@ -752,7 +751,7 @@ static void webhook_unreachable_is_recorded(void **state)
 	(void)state;
 	struct dg_err err = {0};
 	/* a port nobody listens on: connection refused, recorded, retried, then failed */
-	assert_int_equal(dg_notify_configure("http://127.0.0.1:1/hook", SECRET, th_app(srv)->i18n,
+	assert_int_equal(dg_notify_configure("http://127.0.0.1:1/hook", SECRET, th_app(srv)->env.i18n,
 					     &err),
 			 DG_OK);
 	assert_int_equal(notify(user_id(DG_DEMO_CITIZEN), "case.resumed", "{\"ref\":\"R-X\"}", NULL,
@@ -809,7 +808,7 @@ static void configuration(void **state)
 {
 	(void)state;
 	struct dg_err err = {0};
-	const struct dg_i18n *i = th_app(srv)->i18n;
+	const struct dg_i18n *i = th_app(srv)->env.i18n;
 	assert_int_equal(dg_notify_configure("ftp://127.0.0.1/x", SECRET, i, &err), DG_EINVAL);
 	assert_int_equal(dg_notify_configure("file:///etc/passwd", SECRET, i, &err), DG_EINVAL);
 	assert_int_equal(dg_notify_configure("http://127.0.0.1/x", "short", i, &err), DG_EINVAL);

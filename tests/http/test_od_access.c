@@ -23,7 +23,7 @@
 #include "app/app.h"
 #include "core/arena.h"
 #include "core/date.h"
-#include "demo/demo.h"
+#include "node/demo.h"
 #include "harness.h"
 #include "opendata/access.h"
 
@@ -40,7 +40,7 @@ static int64_t cit_app;
 
 static struct dg_store *store(void)
 {
-	return th_app(th_shared)->store;
+	return th_app(th_shared)->env.store;
 }
 
 static void sql(const char *text)

@@ -22,7 +22,7 @@
 
 #include "app/app.h"
 #include "core/arena.h"
-#include "demo/demo.h"
+#include "node/demo.h"
 #include "harness.h"
 #include "opendata/access.h"
 

@@ -22,7 +22,7 @@
 #include <jansson.h>
 
 #include "app/app.h"
-#include "demo/demo.h"
+#include "node/demo.h"
 #include "harness.h"
 #include "opendata/datastore.h"
 #include "opendata/ds_sql.h"
@@ -363,7 +363,7 @@ static char *column_type(const char *col)
 {
 	struct dg_db *db = NULL;
 	struct dg_ds_table t = {0};
-	assert_int_equal(dg_db_get(th_app(srv)->store, &db), DG_OK);
+	assert_int_equal(dg_db_get(th_app(srv)->env.store, &db), DG_OK);
 	assert_int_equal(dg_ds_sql_lookup(db, RID, &t), DG_OK);
 	dg_db_put(db);
 	char *type = NULL;
@@ -414,7 +414,7 @@ static void column_types(void **state)
 	fclose(fp);
 	struct dg_db *db = NULL;
 	int64_t id = 0;
-	assert_int_equal(dg_db_get(th_app(srv)->store, &db), DG_OK);
+	assert_int_equal(dg_db_get(th_app(srv)->env.store, &db), DG_OK);
 	assert_int_equal(dg_datastore_load_enqueue(db, RID, path, NULL, 0, &id), DG_OK);
 	dg_db_put(db);
 	json_decref(th_wait_job(srv, id));

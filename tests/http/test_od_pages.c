@@ -21,7 +21,7 @@
 #include <jansson.h>
 
 #include "app/app.h"
-#include "demo/demo.h"
+#include "node/demo.h"
 #include "harness.h"
 
 #define EMPLOYMENT "/data/datasets/employment-statistics"

@@ -21,7 +21,7 @@
 #include <jansson.h>
 
 #include "app/app.h"
-#include "demo/demo.h"
+#include "node/demo.h"
 #include "harness.h"
 #include "opendata/access.h"
 
@@ -32,7 +32,7 @@
 
 static struct dg_store *store(void)
 {
-	return th_app(th_shared)->store;
+	return th_app(th_shared)->env.store;
 }
 
 static long get_status(const char *path)

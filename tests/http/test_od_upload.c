@@ -22,7 +22,7 @@
 #include <sodium.h>
 
 #include "app/app.h"
-#include "demo/demo.h"
+#include "node/demo.h"
 #include "harness.h"
 #include "opendata/datastore.h"
 #include "store/store.h"
@@ -48,7 +48,6 @@ static int setup(void **state)
 	(void)state;
 	/* a job worker, for the loads uploads queue */
 	struct th_opts o = {.demo = true, .job_workers = 1, .job_lease_sec = 5};
-	dg_datastore_register_jobs();
 	th_shared = th_start_opts(&o);
 	if (!th_shared)
 		return -1;
@@ -180,7 +179,7 @@ static void wait_load(void)
 {
 	struct dg_db *db = NULL;
 	int64_t id = 0;
-	assert_int_equal(dg_db_get(th_app(th_shared)->store, &db), DG_OK);
+	assert_int_equal(dg_db_get(th_app(th_shared)->env.store, &db), DG_OK);
 	assert_int_equal(dg_db_query_int(db, "SELECT MAX(id) FROM jobs WHERE kind = 'datastore.load'",
 					 DG_NOARGS, &id),
 			 DG_OK);

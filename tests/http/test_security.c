@@ -16,7 +16,7 @@
 #include <cmocka.h>
 
 #include "app/app.h"
-#include "demo/demo.h"
+#include "node/demo.h"
 #include "harness.h"
 #include "store/store.h"
 
@@ -25,7 +25,7 @@ static int64_t count(const char *sql)
 {
 	struct dg_db *db = NULL;
 	int64_t n = -1;
-	assert_int_equal(dg_db_get(th_app(th_shared)->store, &db), DG_OK);
+	assert_int_equal(dg_db_get(th_app(th_shared)->env.store, &db), DG_OK);
 	assert_int_equal(dg_db_query_int(db, sql, DG_NOARGS, &n), DG_OK);
 	dg_db_put(db);
 	return n;

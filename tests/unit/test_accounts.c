@@ -20,8 +20,8 @@
 #include "app/app.h"
 #include "auth/auth.h"
 #include "auth/auth_int.h"
-#include "auth/keys.h"
-#include "demo/demo.h"
+#include "core/keys.h"
+#include "node/demo.h"
 #include "core/log.h"
 #include "core/rand.h"
 
@@ -54,6 +54,7 @@ static int setup(void **state)
 	if (dg_rand_init())
 		return -1;
 	dg_config_defaults(&app.cfg);
+	app.env.cfg = &app.cfg;
 	app.cfg.pwhash = DG_PWHASH_MIN;
 	const char *url = getenv("DGOV_TEST_DB");
 	if (url && url[0]) {
@@ -64,23 +65,23 @@ static int setup(void **state)
 		snprintf(dbpath, sizeof(dbpath), "%s/test.db", tmpdir);
 		url = dbpath;
 	}
-	if (dg_keys_load(&app.keys, KEY_HEX, NULL, &err))
+	if (dg_keys_load(&app.env.keys, KEY_HEX, NULL, &err))
 		return -1;
-	if (dg_store_open(url, 2, &app.store, &err))
+	if (dg_store_open(url, 2, &app.env.store, &err))
 		return -1;
-	size_t nlists = 0;
-	const struct dg_migration *const *lists = dg_app_migration_lists(&nlists);
-	if (dg_store_migrate(app.store, lists, nlists, &err))
+	const struct dg_migration *lists[64];
+	size_t nlists = dg_app_migration_lists(lists, 64);
+	if (dg_store_migrate(app.env.store, lists, nlists, &err))
 		return -1;
-	return dg_db_get(app.store, &db) ? -1 : 0;
+	return dg_db_get(app.env.store, &db) ? -1 : 0;
 }
 
 static int teardown(void **state)
 {
 	(void)state;
 	dg_db_put(db);
-	dg_store_close(app.store);
-	dg_keys_release(&app.keys);
+	dg_store_close(app.env.store);
+	dg_keys_release(&app.env.keys);
 	if (dbpath[0]) {
 		char p[300];
 		const char *sfx[] = {"", "-wal", "-shm"};
@@ -105,15 +106,16 @@ static void demo_seed_once_with_valid_identifiers(void **state)
 {
 	(void)state;
 	struct dg_err err = {0};
-	int exists = 1;
-	assert_int_equal(dg_demo_exists(&app, &exists), DG_OK);
-	assert_int_equal(exists, 0);
-	assert_int_equal(dg_demo_seed(&app, &err), DG_OK);
-	assert_int_equal(dg_demo_exists(&app, &exists), DG_OK);
-	assert_int_equal(exists, 1);
-	assert_string_equal(app.region.code, "990100");
-	assert_string_equal(app.region.name_zh, "示范市");
-	assert_string_equal(app.region.hotline, "12345");
+	struct dg_demo_opts demo = {.tables = false};
+	int64_t regions = -1;
+	assert_int_equal(dg_db_query_int(db, "SELECT COUNT(*) FROM region", DG_NOARGS, &regions), DG_OK);
+	assert_int_equal(regions, 0);
+	assert_int_equal(dg_app_demo_seed(&app, &demo, &err), DG_OK);
+	assert_int_equal(dg_db_query_int(db, "SELECT COUNT(*) FROM region", DG_NOARGS, &regions), DG_OK);
+	assert_int_equal(regions, 1);
+	assert_string_equal(app.env.region.code, "990100");
+	assert_string_equal(app.env.region.name_zh, "示范市");
+	assert_string_equal(app.env.region.hotline, "12345");
 	int64_t users = count_users();
 	assert_true(users >= 15);
 	assert_int_equal(dg_db_query_int(db, "SELECT COUNT(*) FROM departments", DG_NOARGS, &users),
@@ -129,7 +131,7 @@ static void demo_seed_once_with_valid_identifiers(void **state)
 	int seen = 0;
 	while (dg_rows_next(rows) == DG_OK) {
 		char *plain = NULL;
-		assert_int_equal(dg_pii_open(&app.keys, a, dg_rows_text(rows, 0), &plain), DG_OK);
+		assert_int_equal(dg_pii_open(&app.env.keys, a, dg_rows_text(rows, 0), &plain), DG_OK);
 		assert_true(dg_id_number_valid(plain));
 		assert_true(strncmp(plain, "990100", 6) == 0);
 		seen++;
@@ -152,12 +154,12 @@ static void demo_seed_once_with_valid_identifiers(void **state)
 			       DG_DEMO_CITIZEN, DG_DEMO_CITIZEN2, DG_DEMO_AGENT};
 	for (size_t i = 0; i < 6; i++) {
 		int64_t id = 0;
-		assert_int_equal(dg_auth_login(&app, db, names[i], DG_DEMO_PASSWORD, &id), DG_OK);
+		assert_int_equal(dg_auth_login(&app.env, db, names[i], DG_DEMO_PASSWORD, &id), DG_OK);
 		assert_true(id > 0);
 	}
 	/* a second seed changes nothing */
 	memset(&err, 0, sizeof(err));
-	assert_int_equal(dg_demo_seed(&app, &err), DG_ECONFLICT);
+	assert_int_equal(dg_app_demo_seed(&app, &demo, &err), DG_ECONFLICT);
 	assert_int_equal(count_users(), users);
 }
 
@@ -179,7 +181,7 @@ static void create_citizen_seals_identifiers(void **state)
 	struct dg_err err = {0};
 	int64_t id = 0;
 	citizen(&u, "alice");
-	assert_int_equal(dg_user_create(&app, db, &u, &id, &err), DG_OK);
+	assert_int_equal(dg_user_create(&app.env, db, &u, &id, &err), DG_OK);
 	assert_true(id > 0);
 	struct dg_arena *a = dg_arena_new();
 	char *sealed = NULL, *plain = NULL, *hash = NULL;
@@ -187,12 +189,12 @@ static void create_citizen_seals_identifiers(void **state)
 					  DG_ARGS(DG_VI(id)), a, &sealed),
 			 DG_OK);
 	assert_null(strstr(sealed, "11010519491231002X"));
-	assert_int_equal(dg_pii_open(&app.keys, a, sealed, &plain), DG_OK);
+	assert_int_equal(dg_pii_open(&app.env.keys, a, sealed, &plain), DG_OK);
 	assert_string_equal(plain, "11010519491231002X");
 	/* the blind index finds the account without the clear value in the store */
 	int64_t found = 0;
 	assert_int_equal(dg_db_query_int(db, "SELECT id FROM users WHERE id_number_index = ?",
-					 DG_ARGS(DG_VT(dg_pii_index(&app.keys, a, "id",
+					 DG_ARGS(DG_VT(dg_pii_index(&app.env.keys, a, "id",
 								    "11010519491231002X"))),
 					 &found),
 			 DG_OK);
@@ -204,7 +206,7 @@ static void create_citizen_seals_identifiers(void **state)
 	dg_arena_free(a);
 	/* the same username again is a conflict on the username field */
 	memset(&err, 0, sizeof(err));
-	assert_int_equal(dg_user_create(&app, db, &u, NULL, &err), DG_ECONFLICT);
+	assert_int_equal(dg_user_create(&app.env, db, &u, NULL, &err), DG_ECONFLICT);
 	assert_string_equal(err.field, "username");
 }
 
@@ -288,7 +290,7 @@ static void invalid_accounts_are_refused(void **state)
 		struct dg_err err = {0};
 		citizen(&u, "badcase");
 		cases[i].change(&u);
-		dg_rc rc = dg_user_create(&app, db, &u, NULL, &err);
+		dg_rc rc = dg_user_create(&app.env, db, &u, NULL, &err);
 		if (rc != DG_EINVAL || strcmp(err.field, cases[i].field) != 0)
 			fail_msg("%s: rc %s field '%s'", cases[i].what, dg_rc_name(rc), err.field);
 		assert_true(strncmp(err.msg, "auth.err.", 9) == 0);
@@ -306,18 +308,18 @@ static void staff_and_agent_accounts(void **state)
 	u.id_number = NULL;
 	u.dept_code = "mz";
 	u.staff_roles = "intake,review";
-	assert_int_equal(dg_user_create(&app, db, &u, NULL, &err), DG_OK);
+	assert_int_equal(dg_user_create(&app.env, db, &u, NULL, &err), DG_OK);
 	citizen(&u, "agent1");
 	u.role = DG_ROLE_AGENT;
 	u.id_number = NULL;
 	u.uscc = "91350100M000100Y43";
 	u.org_name = "示范市华兴科技有限公司";
-	assert_int_equal(dg_user_create(&app, db, &u, NULL, &err), DG_OK);
+	assert_int_equal(dg_user_create(&app.env, db, &u, NULL, &err), DG_OK);
 	citizen(&u, "root1");
 	u.role = DG_ROLE_ADMIN;
 	u.id_number = NULL;
 	u.phone = NULL;
-	assert_int_equal(dg_user_create(&app, db, &u, NULL, &err), DG_OK);
+	assert_int_equal(dg_user_create(&app.env, db, &u, NULL, &err), DG_OK);
 }
 
 static void login_lockout_and_unlock(void **state)
@@ -327,23 +329,23 @@ static void login_lockout_and_unlock(void **state)
 	struct dg_err err = {0};
 	int64_t id = 0, got = 0;
 	citizen(&u, "bob");
-	assert_int_equal(dg_user_create(&app, db, &u, &id, &err), DG_OK);
-	assert_int_equal(dg_auth_login(&app, db, "bob", PW, &got), DG_OK);
+	assert_int_equal(dg_user_create(&app.env, db, &u, &id, &err), DG_OK);
+	assert_int_equal(dg_auth_login(&app.env, db, "bob", PW, &got), DG_OK);
 	assert_int_equal(got, id);
-	assert_int_equal(dg_auth_login(&app, db, "bob", "wrong-pass-1", &got), DG_EAUTH);
+	assert_int_equal(dg_auth_login(&app.env, db, "bob", "wrong-pass-1", &got), DG_EAUTH);
 	assert_int_equal(got, 0);
 	/* a success resets the count: four more failures do not lock */
-	assert_int_equal(dg_auth_login(&app, db, "bob", PW, &got), DG_OK);
+	assert_int_equal(dg_auth_login(&app.env, db, "bob", PW, &got), DG_OK);
 	for (int i = 0; i < 4; i++)
-		assert_int_equal(dg_auth_login(&app, db, "bob", "wrong-pass-1", &got), DG_EAUTH);
-	assert_int_equal(dg_auth_login(&app, db, "bob", PW, &got), DG_OK);
+		assert_int_equal(dg_auth_login(&app.env, db, "bob", "wrong-pass-1", &got), DG_EAUTH);
+	assert_int_equal(dg_auth_login(&app.env, db, "bob", PW, &got), DG_OK);
 	for (int i = 0; i < 5; i++)
-		assert_int_equal(dg_auth_login(&app, db, "bob", "wrong-pass-1", &got), DG_EAUTH);
+		assert_int_equal(dg_auth_login(&app.env, db, "bob", "wrong-pass-1", &got), DG_EAUTH);
 	/* locked: even the right password is refused */
-	assert_int_equal(dg_auth_login(&app, db, "bob", PW, &got), DG_ELOCKED);
+	assert_int_equal(dg_auth_login(&app.env, db, "bob", PW, &got), DG_ELOCKED);
 	assert_int_equal(got, 0);
 	assert_int_equal(dg_auth_unlock(db, id), DG_OK);
-	assert_int_equal(dg_auth_login(&app, db, "bob", PW, &got), DG_OK);
+	assert_int_equal(dg_auth_login(&app.env, db, "bob", PW, &got), DG_OK);
 	assert_int_equal(dg_auth_unlock(db, 999999), DG_ENOTFOUND);
 }
 
@@ -352,12 +354,12 @@ static void unknown_usernames_behave_the_same(void **state)
 	(void)state;
 	int64_t got = 1;
 	for (int i = 0; i < 5; i++)
-		assert_int_equal(dg_auth_login(&app, db, "nobody", "whatever-1", &got), DG_EAUTH);
+		assert_int_equal(dg_auth_login(&app.env, db, "nobody", "whatever-1", &got), DG_EAUTH);
 	assert_int_equal(got, 0);
-	assert_int_equal(dg_auth_login(&app, db, "nobody", "whatever-1", &got), DG_ELOCKED);
+	assert_int_equal(dg_auth_login(&app.env, db, "nobody", "whatever-1", &got), DG_ELOCKED);
 	/* SQL metacharacters are only data */
-	assert_int_equal(dg_auth_login(&app, db, "' OR '1'='1", "' OR '1'='1", &got), DG_EAUTH);
-	assert_int_equal(dg_auth_login(&app, db, "alice\"; DROP TABLE users; --", PW, &got),
+	assert_int_equal(dg_auth_login(&app.env, db, "' OR '1'='1", "' OR '1'='1", &got), DG_EAUTH);
+	assert_int_equal(dg_auth_login(&app.env, db, "alice\"; DROP TABLE users; --", PW, &got),
 			 DG_EAUTH);
 	assert_true(count_users() > 0);
 }
@@ -369,14 +371,14 @@ static void change_password(void **state)
 	struct dg_err err = {0};
 	int64_t id = 0, got = 0;
 	citizen(&u, "carol");
-	assert_int_equal(dg_user_create(&app, db, &u, &id, &err), DG_OK);
-	assert_int_equal(dg_auth_set_password(&app, db, id, "short", NULL, &err), DG_EINVAL);
+	assert_int_equal(dg_user_create(&app.env, db, &u, &id, &err), DG_OK);
+	assert_int_equal(dg_auth_set_password(&app.env, db, id, "short", NULL, &err), DG_EINVAL);
 	assert_string_equal(err.field, "password");
-	assert_int_equal(dg_auth_login(&app, db, "carol", PW, &got), DG_OK);
-	assert_int_equal(dg_auth_set_password(&app, db, id, "New-pass-22", NULL, &err), DG_OK);
-	assert_int_equal(dg_auth_login(&app, db, "carol", PW, &got), DG_EAUTH);
-	assert_int_equal(dg_auth_login(&app, db, "carol", "New-pass-22", &got), DG_OK);
-	assert_int_equal(dg_auth_set_password(&app, db, 999999, "New-pass-22", NULL, &err),
+	assert_int_equal(dg_auth_login(&app.env, db, "carol", PW, &got), DG_OK);
+	assert_int_equal(dg_auth_set_password(&app.env, db, id, "New-pass-22", NULL, &err), DG_OK);
+	assert_int_equal(dg_auth_login(&app.env, db, "carol", PW, &got), DG_EAUTH);
+	assert_int_equal(dg_auth_login(&app.env, db, "carol", "New-pass-22", &got), DG_OK);
+	assert_int_equal(dg_auth_set_password(&app.env, db, 999999, "New-pass-22", NULL, &err),
 			 DG_ENOTFOUND);
 }
 
@@ -408,12 +410,12 @@ static void api_tokens(void **state)
 	struct dg_err err = {0};
 	int64_t id = 0, tid = 0;
 	citizen(&u, "dave");
-	assert_int_equal(dg_user_create(&app, db, &u, &id, &err), DG_OK);
+	assert_int_equal(dg_user_create(&app.env, db, &u, &id, &err), DG_OK);
 	struct dg_arena *a = dg_arena_new();
 	char *tok = NULL;
-	assert_int_equal(dg_token_create(&app, db, a, id, "", &tok, &err), DG_EINVAL);
+	assert_int_equal(dg_token_create(&app.env, db, a, id, "", &tok, &err), DG_EINVAL);
 	assert_null(tok);
-	assert_int_equal(dg_token_create(&app, db, a, id, "sync", &tok, &err), DG_OK);
+	assert_int_equal(dg_token_create(&app.env, db, a, id, "sync", &tok, &err), DG_OK);
 	assert_int_equal(strlen(tok), 68);
 	assert_true(strncmp(tok, "dgt_", 4) == 0);
 	/* only the hash is stored */

@@ -26,8 +26,9 @@ static struct dg_server *srv;
 static char updir[64];
 
 /* Echo what the request carried, as JSON. */
-static void dispatch(struct dg_req *r)
+static void dispatch(void *ctx, struct dg_req *r)
 {
+	(void)ctx;
 	if (strcmp(r->path, "/nothing") == 0)
 		return; /* the server must answer 500 itself */
 	if (strcmp(r->path, "/slow") == 0) {

@@ -16,8 +16,7 @@
 
 #include <cmocka.h>
 
-#include "auth/keys.h"
-#include "auth/pii.h"
+#include "core/keys.h"
 #include "core/arena.h"
 #include "core/log.h"
 #include "core/rand.h"

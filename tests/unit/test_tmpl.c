@@ -18,7 +18,7 @@
 
 #include "web/tmpl.h"
 
-#include "app/app.h"
+#include "node/env.h"
 #include "web/i18n.h"
 #include "web/page.h"
 
@@ -358,7 +358,7 @@ static const char *root(void)
 }
 
 struct fixture {
-	struct dg_app app;
+	struct dg_env env;
 	struct dg_req r;
 };
 
@@ -369,19 +369,19 @@ static struct fixture *fixture_new(bool with_templates)
 	struct dg_err err = {0};
 	char dir[600];
 	if (with_templates) {
-		f->app.tmpl = dg_tmpl_set_new();
+		f->env.tmpl = dg_tmpl_set_new();
 		snprintf(dir, sizeof(dir), "%s/templates", root());
-		if (dg_tmpl_load_dir(f->app.tmpl, dir, &err) != DG_OK)
+		if (dg_tmpl_load_dir(f->env.tmpl, dir, &err) != DG_OK)
 			fail_msg("templates do not load: %s", err.msg);
 		snprintf(dir, sizeof(dir), "%s/templates/i18n", root());
-		if (dg_i18n_load_dir(dir, &f->app.i18n, &err) != DG_OK)
+		if (dg_i18n_load_dir(dir, &f->env.i18n, &err) != DG_OK)
 			fail_msg("catalogues do not load: %s", err.msg);
 	}
-	snprintf(f->app.region.name_zh, sizeof(f->app.region.name_zh), "示范市");
-	snprintf(f->app.region.name_en, sizeof(f->app.region.name_en), "Demo <City>");
-	snprintf(f->app.region.hotline, sizeof(f->app.region.hotline), "12345");
+	snprintf(f->env.region.name_zh, sizeof(f->env.region.name_zh), "示范市");
+	snprintf(f->env.region.name_en, sizeof(f->env.region.name_en), "Demo <City>");
+	snprintf(f->env.region.hotline, sizeof(f->env.region.hotline), "12345");
 	f->r.arena = dg_arena_new();
-	f->r.app = &f->app;
+	f->r.env = &f->env;
 	f->r.method = "GET";
 	f->r.path = "/x y";
 	f->r.lang = "en";
@@ -395,8 +395,8 @@ static void fixture_free(struct fixture *f)
 {
 	dg_buf_release(&f->r.out);
 	dg_arena_free(f->r.arena);
-	dg_tmpl_set_free(f->app.tmpl);
-	dg_i18n_free(f->app.i18n);
+	dg_tmpl_set_free(f->env.tmpl);
+	dg_i18n_free(f->env.i18n);
 	free(f);
 }
 
@@ -444,7 +444,7 @@ static void test_error_page_fallback(void **state)
 	struct dg_err err = {0};
 	static const char loop[] = "{% include \"errors/error.html\" %}";
 	assert_int_equal(
-	    dg_tmpl_add(f->app.tmpl, "errors/error.html", loop, sizeof(loop) - 1, &err), DG_OK);
+	    dg_tmpl_add(f->env.tmpl, "errors/error.html", loop, sizeof(loop) - 1, &err), DG_OK);
 	dg_page_error(&f->r, DG_EDENIED);
 	assert_int_equal(f->r.status, 403);
 	assert_non_null(strstr(f->r.content_type, "text/plain"));
@@ -471,7 +471,7 @@ static void test_form_errors(void **state)
 	struct dg_buf out;
 	dg_buf_init(&out, 1 << 16);
 	struct dg_err err = {0};
-	assert_int_equal(dg_tmpl_render(f->app.tmpl, "partials/error_summary.html", data, NULL,
+	assert_int_equal(dg_tmpl_render(f->env.tmpl, "partials/error_summary.html", data, NULL,
 	                                NULL, &out, &err),
 	                 DG_OK);
 	const char *html = dg_buf_str(&out);

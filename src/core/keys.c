@@ -9,7 +9,7 @@
  * O_CREAT|O_EXCL and mode 0600 so two nodes starting at once cannot both
  * write one; a file readable by others is used but warned about.
  */
-#include "auth/keys.h"
+#include "core/keys.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -18,7 +18,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "auth/pii.h"
 #include "core/date.h"
 #include "core/log.h"
 #include "core/mem.h"

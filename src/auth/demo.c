@@ -1,32 +1,21 @@
 /*
- * demo.c - the demo region: 示范市 (Demo City, code 990100), its departments,
- * staff with roles, residents, enterprise agents and an administrator, all
- * created in one transaction so a half-made demo never exists.
+ * demo.c - the auth module's part of the demo region 示范市 (Demo City,
+ * code 990100): its departments, staff with roles, residents, enterprise
+ * agents and an administrator, created in the one demo transaction.
  *
  * The identifiers are fictional but well-formed: ID numbers use the area
  * code 990100, which no real place has, with a correct GB 11643 check digit
  * computed here; the enterprises' codes get a correct GB 32100 check
  * character the same way. Everything is deterministic, so tests can sign in
- * as the accounts named in demo.h.
+ * as the accounts named in node/demo.h.
  */
-#include "demo/demo.h"
-
 #include <stdio.h>
 #include <string.h>
 
-#include "app/app.h"
 #include "auth/auth.h"
 #include "auth/auth_int.h"
-#include "auth/pii.h"
-#include "cal/cal.h"
-#include "cases/cases.h"
-#include "catalog/catalog.h"
-#include "core/log.h"
-#include "notify/notify.h"
-#include "core/str.h"
-#include "opendata/datastore.h"
-#include "opendata/opendata.h"
-#include "opendata/pages.h"
+#include "core/keys.h"
+#include "node/demo.h"
 #include "store/store.h"
 
 struct demo_dept {
@@ -103,20 +92,6 @@ static const struct demo_user users[] = {
 #define NDEPTS (sizeof(depts) / sizeof(depts[0]))
 #define NUSERS (sizeof(users) / sizeof(users[0]))
 
-dg_rc dg_demo_exists(struct dg_app *app, int *exists)
-{
-	struct dg_db *db = NULL;
-	int64_t n = 0;
-	*exists = 0;
-	dg_rc rc = dg_db_get(app->store, &db);
-	if (!rc)
-		rc = dg_db_query_int(db, "SELECT COUNT(*) FROM region", DG_NOARGS, &n);
-	dg_db_put(db);
-	if (!rc)
-		*exists = n > 0;
-	return rc;
-}
-
 static void make_id(char out[19], const char *birth, const char *seq)
 {
 	snprintf(out, 19, "990100%.8s%.3s", birth, seq);
@@ -144,7 +119,7 @@ static dg_rc seed_depts(struct dg_db *db)
 	return DG_OK;
 }
 
-static dg_rc seed_user(struct dg_app *app, struct dg_db *db, const struct demo_user *d,
+static dg_rc seed_user(struct dg_env *env, struct dg_db *db, const struct demo_user *d,
 		       struct dg_err *err)
 {
 	char id[19] = "", uscc[19] = "";
@@ -165,82 +140,25 @@ static dg_rc seed_user(struct dg_app *app, struct dg_db *db, const struct demo_u
 		.uscc = d->org_code ? uscc : NULL,
 		.org_name = d->org_name,
 	};
-	dg_rc rc = dg_user_create(app, db, &u, NULL, &uerr);
+	dg_rc rc = dg_user_create(env, db, &u, NULL, &uerr);
 	if (rc)
 		dg_err_set(err, rc, "demo account %s: %s %s", d->username, uerr.field, uerr.msg);
 	return rc;
 }
 
-static dg_rc seed_all(struct dg_app *app, struct dg_db *db, struct dg_err *err)
+dg_rc dg_auth_demo_seed(struct dg_env *env, struct dg_db *db, const struct dg_demo_opts *o,
+			struct dg_err *err)
 {
-	dg_rc rc = dg_db_exec(db,
-			      "INSERT INTO region (id, code, name_zh, name_en, hotline)"
-			      " VALUES (1, '990100', '示范市', 'Demo City', '12345')",
-			      DG_NOARGS, NULL);
-	if (rc)
-		return dg_err_set(err, rc == DG_ECONFLICT ? rc : DG_EDB, "the region could not be created");
-	rc = seed_depts(db);
+	(void)o;
+	dg_rc rc = seed_depts(db);
 	if (rc)
 		return dg_err_set(err, rc, "the departments could not be created");
 	for (size_t i = 0; i < NUSERS && !rc; i++)
-		rc = seed_user(app, db, &users[i], err);
+		rc = seed_user(env, db, &users[i], err);
 	return rc;
 }
 
-dg_rc dg_demo_seed(struct dg_app *app, struct dg_err *err)
-{
-	struct dg_db *db = NULL;
-	int exists = 0;
-	dg_rc rc = dg_demo_exists(app, &exists);
-	if (rc) {
-		dg_err_set(err, rc, "the store could not be read");
-		goto out;
-	}
-	if (exists) {
-		rc = dg_err_set(err, DG_ECONFLICT, "a region exists already");
-		goto out;
-	}
-	rc = dg_db_get(app->store, &db);
-	if (!rc)
-		rc = dg_db_begin(db);
-	if (rc) {
-		dg_err_set(err, rc, "the store is not available");
-		goto out;
-	}
-	rc = seed_all(app, db, err);
-	/* the domains' demo data, in the same transaction: all or nothing */
-	if (!rc)
-		rc = dg_catalog_demo_seed(db, err);
-	if (!rc)
-		rc = dg_opendata_demo_seed(db, err);
-	if (!rc)
-		rc = dg_od_pages_demo_seed(db, err);
-	if (!rc)
-		rc = dg_cal_demo_seed(db, err);
-	if (!rc)
-		rc = dg_notify_demo_seed(db, err);
-	if (!rc)
-		rc = dg_cases_demo_seed(app, db, err);
-	if (rc) {
-		dg_db_rollback(db);
-		goto out;
-	}
-	rc = dg_db_commit(db);
-	if (rc) {
-		dg_err_set(err, rc, "the demo could not be saved");
-		goto out;
-	}
-	dg_db_put(db);
-	db = NULL;
-	rc = dg_app_load_region(app);
-	if (rc)
-		dg_err_set(err, rc, "the region settings could not be read");
-out:
-	dg_db_put(db);
-	return rc;
-}
-
-void dg_demo_print_accounts(void)
+void dg_auth_demo_print_accounts(void)
 {
 	printf("Demo accounts of 示范市 Demo City (password for all: %s)\n\n", DG_DEMO_PASSWORD);
 	printf("  %-12s %-8s %s\n", "username", "role", "what to try");
@@ -253,61 +171,4 @@ void dg_demo_print_accounts(void)
 	}
 	printf("\nSign in at /login.\n");
 	fflush(stdout);
-}
-
-/* The open-data tables: generated files and their queued loads. */
-static dg_rc demo_tables(struct dg_app *app, int64_t rows, struct dg_err *err)
-{
-	struct dg_db *db = NULL;
-	dg_rc rc = dg_db_get(app->store, &db);
-	if (rc)
-		return dg_err_set(err, rc, "the store is not available");
-	rc = dg_datastore_demo_load(db, app->cfg.data_dir, rows, err);
-	dg_db_put(db);
-	return rc;
-}
-
-int dg_demo_main(struct dg_app *app, int argc, char **argv)
-{
-	struct dg_err err = {0};
-	int exists = 0;
-	bool if_missing = false;
-	int64_t rows = DG_DEMO_BIG_ROWS;
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--if-missing") == 0) {
-			if_missing = true;
-		} else if (strcmp(argv[i], "--rows") == 0 && i + 1 < argc &&
-			   dg_str_to_i64(dg_str_of(argv[i + 1]), &rows) == DG_OK && rows >= 0 &&
-			   rows <= 100000000) {
-			i++;
-		} else {
-			fprintf(stderr, "usage: dgov demo [--if-missing] [--rows N]\n");
-			return 2;
-		}
-	}
-	if (dg_demo_exists(app, &exists)) {
-		fprintf(stderr, "dgov demo: the store could not be read\n");
-		return 1;
-	}
-	if (exists && if_missing) {
-		dg_demo_print_accounts();
-		return 0;
-	}
-	if (exists) {
-		fprintf(stderr, "dgov demo: a region exists already; nothing was changed\n");
-		return 1;
-	}
-	if (dg_demo_seed(app, &err)) {
-		fprintf(stderr, "dgov demo: %s\n", err.msg);
-		return 1;
-	}
-	if (demo_tables(app, rows, &err)) {
-		fprintf(stderr, "dgov demo: %s\n", err.msg);
-		return 1;
-	}
-	printf("Created the demo region; its open-data tables (%lld rows in market-entities)"
-	       " load in the background once `dgov serve` runs.\n",
-	       (long long)rows);
-	dg_demo_print_accounts();
-	return 0;
 }

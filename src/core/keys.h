@@ -8,8 +8,8 @@
  * being stored in clear), one for CSRF tokens, and the node's Ed25519
  * signing pair. Keys never leave memory and are wiped on release.
  */
-#ifndef DG_KEYS_H
-#define DG_KEYS_H
+#ifndef DG_CORE_KEYS_H
+#define DG_CORE_KEYS_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -51,5 +51,14 @@ char *dg_mask_phone(struct dg_arena *a, const char *phone);
 bool dg_id_number_valid(const char *s);
 bool dg_phone_valid(const char *s);
 bool dg_uscc_valid(const char *s);
+
+/*
+ * Check characters of Chinese identifiers, for building valid values (the
+ * demo region, tests): GB 11643's of the first 17 digits of an ID number
+ * ('0'-'9' or 'X'; 0 if they are not digits), GB 32100's of the first 17
+ * USCC characters (0 if one is not in the alphabet).
+ */
+char dg_id_check_char(const char *first17);
+char dg_uscc_check_char(const char *first17);
 
 #endif

@@ -1,0 +1,49 @@
+/*
+ * env.h - the running node as every domain sees it: the store, the keys,
+ * the templates and messages, the region and the settings. (The request's
+ * own connection, taken from env->store's pool, is dg_req_db in
+ * web/page.h, since its error speaks the requester's language.)
+ *
+ * The app (src/app) owns one environment and fills it before any domain
+ * runs; domains only borrow it (r->env in a handler, the env argument of a
+ * module's hooks). Nothing here changes after start-up except the region,
+ * which `dgov demo` reloads before serving. This header sits below every
+ * domain and above core, store and http: it names the templates and
+ * messages only as opaque types, so the web layer can build on it.
+ */
+#ifndef DG_NODE_ENV_H
+#define DG_NODE_ENV_H
+
+#include "core/config.h"
+#include "core/err.h"
+#include "core/keys.h"
+#include "http/req.h"
+#include "store/store.h"
+
+struct dg_tmpl_set;
+struct dg_i18n;
+
+/* The region this node serves (one row in the store). */
+struct dg_region {
+	char code[16]; /* administrative division code, e.g. "990100" */
+	char name_zh[128];
+	char name_en[128];
+	char hotline[32]; /* e.g. "12345" */
+};
+
+struct dg_env {
+	const struct dg_config *cfg; /* the settings: data folder, caps, costs, site */
+	struct dg_keys keys;
+	struct dg_store *store;
+	struct dg_tmpl_set *tmpl;
+	struct dg_i18n *i18n;
+	struct dg_region region;
+};
+
+/* The region table's migration (owned by the node, applied before any domain's). */
+extern const struct dg_migration dg_env_migrations[];
+
+/* Read the region settings from the store into env->region (a placeholder when none yet). */
+dg_rc dg_env_load_region(struct dg_env *env) DG_MUST;
+
+#endif
