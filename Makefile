@@ -24,19 +24,26 @@ PKGS = libmicrohttpd jansson sqlite3 libpq libsodium libcurl yaml-0.1
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS = $(shell pkg-config --libs $(PKGS))
 
-WARN = -Wall -Wextra -Wshadow -Wformat=2 -Wno-missing-field-initializers -Wvla
+# CFLAGS and LDFLAGS are the user's (`make CFLAGS=-O0`); what dgov needs to
+# build at all is in DG_CFLAGS and always added, so overriding CFLAGS keeps
+# the standard, the include path, the packages and the warnings.
 CFLAGS ?= -O2 -g
-CFLAGS += -std=c11 -D_GNU_SOURCE -Isrc $(WARN) $(PKG_CFLAGS) -pthread -MMD -MP
+WARN = -Wall -Wextra -Wshadow -Wformat=2 -Wno-missing-field-initializers -Wvla \
+	-Wmissing-prototypes -Wwrite-strings
+DG_CFLAGS = -std=c11 -D_GNU_SOURCE -Isrc $(WARN) $(PKG_CFLAGS) -pthread -MMD -MP
+DG_LDFLAGS =
 LDLIBS += $(PKG_LIBS) -lm -pthread
 ifeq ($(WERROR),1)
-CFLAGS += -Werror
+DG_CFLAGS += -Werror
 endif
 ifeq ($(SAN),1)
-CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
-LDFLAGS += -fsanitize=address,undefined
+DG_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+DG_LDFLAGS += -fsanitize=address,undefined
 endif
+ALL_CFLAGS = $(DG_CFLAGS) $(CFLAGS)
+ALL_LDFLAGS = $(DG_LDFLAGS) $(LDFLAGS)
 
-LIB_SRC := $(sort $(wildcard src/*/*.c))
+LIB_SRC := $(sort $(shell find src -mindepth 2 -name '*.c'))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIB := $(BUILD)/libdgov.a
 BIN := $(BUILD)/dgov
@@ -53,7 +60,7 @@ all: $(BIN)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(LIB): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
@@ -61,16 +68,16 @@ $(LIB): $(LIB_OBJ)
 	ar rcs $@ $^
 
 $(BIN): $(BUILD)/src/main.o $(LIB)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 	@if [ "$(BUILD)" != build ]; then mkdir -p build && ln -sf $(abspath $@) build/dgov-current; fi
 
 $(BUILD)/tests/unit/%: tests/unit/%.c $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS) -lcmocka
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(LDLIBS) -lcmocka
 
 $(BUILD)/tests/http/%: tests/http/%.c $(HTTP_HARNESS) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(HTTP_HARNESS) $(LIB) $(LDLIBS) -lcmocka
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(HTTP_HARNESS) $(LIB) $(LDLIBS) -lcmocka
 
 tests: $(BIN) $(UNIT_BIN) $(HTTP_BIN)
 
@@ -114,11 +121,23 @@ bench:
 FUZZ_SECONDS ?= 20
 FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
 FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=build/fuzz/%)
+# The library is compiled once for fuzzing (clang, coverage without the
+# fuzzer's main, sanitizers) into its own archive; each target links it.
+FUZZ_CC ?= clang
+FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -g -O1 -Isrc $(PKG_CFLAGS) -pthread -MMD -MP \
+	-fsanitize=fuzzer-no-link,address,undefined
 FUZZ_LIB_SRC := $(filter-out src/main.c,$(LIB_SRC))
-build/fuzz/%: fuzz/%.c $(FUZZ_LIB_SRC)
+FUZZ_LIB_OBJ := $(FUZZ_LIB_SRC:%.c=build/fuzz/obj/%.o)
+FUZZ_LIB := build/fuzz/libdgov.a
+build/fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	clang -std=c11 -D_GNU_SOURCE -g -O1 -Isrc -fsanitize=fuzzer,address,undefined \
-		$(PKG_CFLAGS) -o $@ $< $(FUZZ_LIB_SRC) $(PKG_LIBS) -lm -pthread
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
+$(FUZZ_LIB): $(FUZZ_LIB_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+build/fuzz/%: fuzz/%.c $(FUZZ_LIB)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB) $(PKG_LIBS) -lm -pthread
 
 fuzz:
 	scripts/deps.sh fuzz
@@ -137,3 +156,4 @@ clean:
 	rm -rf build
 
 -include $(LIB_OBJ:.o=.d) $(BUILD)/src/main.d $(HTTP_HARNESS:.o=.d) $(UNIT_BIN:=.d) $(HTTP_BIN:=.d)
+-include $(FUZZ_LIB_OBJ:.o=.d) $(FUZZ_BIN:=.d)

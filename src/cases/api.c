@@ -20,9 +20,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "node/env.h"
 #include "auth/auth.h"
+#include "cases/cases.h"
 #include "catalog/catalog.h"
+#include "node/env.h"
 #include "web/page.h"
 
 static const char *str_of(const json_t *o, const char *k)

@@ -16,13 +16,14 @@
 #include <unistd.h>
 
 
-#include "node/env.h"
 #include "auth/auth.h"
 #include "cal/cal.h"
+#include "cases/cases.h"
 #include "catalog/catalog.h"
 #include "core/log.h"
 #include "core/str.h"
 #include "http/upload.h"
+#include "node/env.h"
 #include "web/page.h"
 
 static const char *str_of(const json_t *o, const char *k)

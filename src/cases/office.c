@@ -13,9 +13,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "node/env.h"
+#include "cases/cases.h"
 #include "core/str.h"
 #include "http/router.h"
+#include "node/env.h"
 #include "web/page.h"
 
 static const char *str_of(const json_t *o, const char *k)

@@ -321,7 +321,7 @@ static dg_rc apply_post(struct dg_req *r)
 /* The reviewer's department code ("" for an administrator: every department). */
 static dg_rc reviewer_dept(struct dg_req *r, struct dg_db *db, char **dept)
 {
-	*dept = "";
+	*dept = dg_arena_strdup(r->arena, "");
 	if (r->user->role == DG_ROLE_ADMIN)
 		return DG_OK;
 	dg_rc rc = dg_od_dept_code(db, r->user->dept_id, r->arena, dept);

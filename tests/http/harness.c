@@ -632,7 +632,7 @@ void th_proc_init(struct th_proc *p, const char *prefix)
 	snprintf(p->stat, sizeof(p->stat), "%s/static", root);
 }
 
-int th_proc_spawn(const struct th_proc *p, char *const argv[], int out_fd)
+int th_proc_spawn(const struct th_proc *p, const char *const argv[], int out_fd)
 {
 	pid_t pid = fork();
 	if (pid < 0)
@@ -643,7 +643,7 @@ int th_proc_spawn(const struct th_proc *p, char *const argv[], int out_fd)
 			dup2(out_fd >= 0 ? out_fd : logfd, 1);
 			dup2(logfd, 2);
 		}
-		execv(p->bin, argv);
+		execv(p->bin, (char *const *)argv); /* execv does not change them */
 		_exit(127);
 	}
 	return pid;
@@ -651,10 +651,10 @@ int th_proc_spawn(const struct th_proc *p, char *const argv[], int out_fd)
 
 int th_proc_serve(const struct th_proc *p)
 {
-	char *argv[] = {(char *)p->bin, "serve", "--db", (char *)p->db, "--port",
-			(char *)p->port, "--job-lease", "2", "--job-workers", "1",
-			"--key-file", (char *)p->key, "--data", (char *)p->data, "--templates",
-			(char *)p->templates, "--static", (char *)p->stat, NULL};
+	const char *argv[] = {p->bin,	   "serve",	 "--db",	  p->db,	"--port",
+			      p->port,	   "--job-lease", "2",		  "--job-workers", "1",
+			      "--key-file", p->key,	 "--data",	  p->data,	"--templates",
+			      p->templates, "--static",	 p->stat,	  NULL};
 	return th_proc_spawn(p, argv, -1);
 }
 

@@ -129,7 +129,7 @@ struct th_proc {
 /* Fill p under a new folder /tmp/PREFIX-XXXXXX; exits the test binary when that cannot be done. */
 void th_proc_init(struct th_proc *p, const char *prefix);
 /* Start argv (argv[0] is p->bin) with stdout to out_fd (-1: the log). */
-int th_proc_spawn(const struct th_proc *p, char *const argv[], int out_fd);
+int th_proc_spawn(const struct th_proc *p, const char *const argv[], int out_fd);
 /* `dgov serve` on p's store and port with a 2 s job lease and one job worker. */
 int th_proc_serve(const struct th_proc *p);
 /* SIGTERM, then SIGKILL after 10 s; reaps it. */

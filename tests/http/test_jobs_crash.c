@@ -48,10 +48,10 @@ static int64_t add_job(const struct th_proc *c)
 {
 	int fds[2];
 	assert_int_equal(pipe(fds), 0);
-	char *argv[] = {(char *)c->bin, "jobs", "add", "demo.tally",
-			"{\"steps\":30,\"step_ms\":100}", "--db", (char *)c->db, "--key-file",
-			(char *)c->key, "--data", (char *)c->data, "--templates",
-			(char *)c->templates, "--static", (char *)c->stat, NULL};
+	const char *argv[] = {c->bin,	"jobs",		"add",	    "demo.tally",
+			      "{\"steps\":30,\"step_ms\":100}", "--db",	c->db,	    "--key-file",
+			      c->key,	"--data",	c->data,    "--templates",
+			      c->templates, "--static", c->stat,    NULL};
 	pid_t pid = th_proc_spawn(c, argv, fds[1]);
 	close(fds[1]);
 	char out[64] = {0};

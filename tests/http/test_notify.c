@@ -818,10 +818,10 @@ static void configuration(void **state)
 	/* the flags and the environment */
 	struct dg_config cfg;
 	dg_config_defaults(&cfg);
-	char *bad[] = {"--webhook-url", "gopher://x"};
-	assert_int_equal(dg_config_from_args(&cfg, 2, bad, &err), DG_EINVAL);
-	char *good[] = {"--webhook-url", "https://gw.example/notices", "--webhook-secret=" SECRET};
-	assert_int_equal(dg_config_from_args(&cfg, 3, good, &err), DG_OK);
+	const char *bad[] = {"--webhook-url", "gopher://x"};
+	assert_int_equal(dg_config_from_args(&cfg, 2, (char **)bad, &err), DG_EINVAL);
+	const char *good[] = {"--webhook-url", "https://gw.example/notices", "--webhook-secret=" SECRET};
+	assert_int_equal(dg_config_from_args(&cfg, 3, (char **)good, &err), DG_OK);
 	assert_string_equal(cfg.webhook_url, "https://gw.example/notices");
 	assert_string_equal(cfg.webhook_secret, SECRET);
 	assert_true(dg_config_has_flag("webhook-url"));

@@ -72,11 +72,11 @@ static void values_and_type_names(void **state)
 static void names(void **state)
 {
 	(void)state;
-	char *labels[] = {"Name", "name",   "区划代码", "2024 Population", "a b--c ", "_id",
+	const char *labels[] = {"Name", "name",   "区划代码", "2024 Population", "a b--c ", "_id",
 			  "a",	  "a",	    "a_2",	"名称 (Name)"};
 	size_t n = sizeof labels / sizeof labels[0];
 	char out[10][DG_DS_NAME_MAX];
-	dg_ds_names(n, labels, out);
+	dg_ds_names(n, (char *const *)labels, out);
 	assert_string_equal(out[0], "name");
 	assert_string_equal(out[1], "name_2");
 	assert_string_equal(out[2], "col_3");
@@ -102,7 +102,7 @@ static void long_header_is_capped(void **state)
 	longname[sizeof longname - 1] = '\0';
 	char *labels[] = {longname, longname};
 	char out[2][DG_DS_NAME_MAX];
-	dg_ds_names(2, labels, out);
+	dg_ds_names(2, (char **)labels, out);
 	assert_int_equal(strlen(out[0]), DG_DS_NAME_MAX - 1);
 	assert_true(strlen(out[1]) < DG_DS_NAME_MAX);
 	assert_string_not_equal(out[0], out[1]);

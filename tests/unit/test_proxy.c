@@ -164,11 +164,11 @@ static void the_setting(void **state)
 	struct dg_err err = {0};
 	dg_config_defaults(&c);
 	assert_int_equal(c.trusted_proxies.n, 0);
-	char *argv[] = {"--trusted-proxy", "127.0.0.1,10.0.0.0/8,::1"};
-	assert_int_equal(dg_config_from_args(&c, 2, argv, &err), DG_OK);
+	const char *argv[] = {"--trusted-proxy", "127.0.0.1,10.0.0.0/8,::1"};
+	assert_int_equal(dg_config_from_args(&c, 2, (char **)argv, &err), DG_OK);
 	assert_int_equal(c.trusted_proxies.n, 3);
-	char *bad[] = {"--trusted-proxy=10.0.0.0/40"};
-	assert_int_equal(dg_config_from_args(&c, 1, bad, &err), DG_EINVAL);
+	const char *bad[] = {"--trusted-proxy=10.0.0.0/40"};
+	assert_int_equal(dg_config_from_args(&c, 1, (char **)bad, &err), DG_EINVAL);
 	assert_non_null(strstr(err.msg, "10.0.0.0/40"));
 	assert_true(dg_config_has_flag("trusted-proxy=1.2.3.4"));
 	assert_non_null(strstr(dg_config_usage(), "--trusted-proxy"));

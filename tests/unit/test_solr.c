@@ -117,7 +117,7 @@ static void caps(void **state)
 	for (int i = 0; i < 16; i++)
 		strcat(deep, ")");
 	assert_int_equal(dg_solr_parse(deep, a, &n, &err), DG_OK);
-	char deeper[128];
+	char deeper[sizeof deep + 2];
 	snprintf(deeper, sizeof deeper, "(%s)", deep);
 	assert_int_equal(dg_solr_parse(deeper, a, &n, &err), DG_EINVAL);
 	assert_non_null(strstr(err.msg, "nests"));
