@@ -50,6 +50,11 @@ unsigned dg_rc_http_status(dg_rc rc)
 	return 500;
 }
 
+unsigned dg_rc_form_status(dg_rc rc)
+{
+	return rc == DG_EINVAL ? 422 : dg_rc_http_status(rc);
+}
+
 static dg_rc vset(struct dg_err *err, dg_rc rc, const char *field, const char *fmt, va_list ap)
 	DG_PRINTF(4, 0);
 

@@ -4,8 +4,9 @@
  * Every fallible function returns a dg_rc. A message meant for the person who
  * caused the error (a field that is missing, a file that is too large) travels
  * beside it in a struct dg_err that the caller owns; messages are short and
- * carry no secrets. Exactly one function, dg_rc_http_status(), maps a dg_rc to
- * an HTTP status.
+ * carry no secrets. One mapping turns a dg_rc into an HTTP status (err.c):
+ * dg_rc_http_status() for a request that fails, dg_rc_form_status() for an
+ * answer that shows the submitted input again with its errors.
  */
 #ifndef DG_ERR_H
 #define DG_ERR_H
@@ -44,6 +45,12 @@ const char *dg_rc_name(dg_rc rc);
 
 /* The one mapping from an error code to an HTTP status. */
 unsigned dg_rc_http_status(dg_rc rc);
+/*
+ * The status of a form (page or API) answered again with its errors: input
+ * that fails validation is 422 Unprocessable Content rather than 400, the
+ * rest as dg_rc_http_status. DG_OK is 200.
+ */
+unsigned dg_rc_form_status(dg_rc rc);
 
 /*
  * Record rc and a formatted message in err (err may be NULL) and return rc,
