@@ -122,14 +122,14 @@ static dg_rc login_post(struct dg_req *r)
 	keep(data, "username", user);
 	dg_rc rc = login_check(r, data, user, pw);
 	if (rc)
-		return login_page(r, rc == DG_ETOOBIG ? 413 : 422, data, next);
+		return login_page(r, dg_rc_form_status(rc == DG_ETOOBIG ? rc : DG_EINVAL), data, next);
 	rc = dg_req_db(r, &db);
 	if (!rc)
 		rc = dg_auth_login(r->env, db, user, pw, &id);
 	if (rc == DG_ELOCKED || rc == DG_EAUTH) {
 		form_error_key(r, data, "username",
 			       rc == DG_ELOCKED ? "auth.err.locked" : "auth.err.bad_login");
-		return login_page(r, rc == DG_ELOCKED ? 429 : 401, data, next);
+		return login_page(r, dg_rc_http_status(rc == DG_ELOCKED ? rc : DG_EAUTH), data, next);
 	}
 	if (!rc)
 		rc = dg_session_start(r, id);
@@ -225,7 +225,7 @@ static dg_rc account_reveal(struct dg_req *r)
 		form_error_key(r, data, "password",
 			       rc == DG_ELOCKED ? "auth.err.locked" : "auth.err.wrong_password");
 		/* 422, not 401: the person is signed in, an answer on the form is wrong */
-		return account_page(r, rc == DG_ELOCKED ? 429 : 422, false, data);
+		return account_page(r, dg_rc_form_status(rc == DG_ELOCKED ? rc : DG_EINVAL), false, data);
 	}
 	if (rc) {
 		json_decref(data);
@@ -250,17 +250,18 @@ static dg_rc password_post(struct dg_req *r)
 	struct dg_err err = {0};
 	if (oversized(r)) {
 		form_error_key(r, data, "password", "auth.err.password_long");
-		return page(r, 413, "auth/password.html", data, "auth.password.heading");
+		return page(r, dg_rc_form_status(DG_ETOOBIG), "auth/password.html", data,
+			    "auth.password.heading");
 	}
 	if (strcmp(pw, field(r, "confirm")) != 0) {
 		form_error_key(r, data, "confirm", "auth.err.password_mismatch");
-		return page(r, 422, "auth/password.html", data, "auth.password.heading");
+		return page(r, dg_rc_form_status(DG_EINVAL), "auth/password.html", data, "auth.password.heading");
 	}
 	dg_rc rc = recheck_password(r, cur);
 	if (rc == DG_EAUTH || rc == DG_ELOCKED) {
 		form_error_key(r, data, "current",
 			       rc == DG_ELOCKED ? "auth.err.locked" : "auth.err.wrong_password");
-		return page(r, rc == DG_ELOCKED ? 429 : 422, "auth/password.html", data,
+		return page(r, dg_rc_form_status(rc == DG_ELOCKED ? rc : DG_EINVAL), "auth/password.html", data,
 			    "auth.password.heading");
 	}
 	if (!rc)
@@ -269,7 +270,7 @@ static dg_rc password_post(struct dg_req *r)
 		rc = dg_auth_set_password(r->env, db, r->user->id, pw, r->session_hash, &err);
 	if (rc == DG_EINVAL) {
 		form_error_key(r, data, "password", err.msg);
-		return page(r, 422, "auth/password.html", data, "auth.password.heading");
+		return page(r, dg_rc_form_status(rc), "auth/password.html", data, "auth.password.heading");
 	}
 	if (rc) {
 		json_decref(data);
@@ -328,7 +329,7 @@ static dg_rc tokens_post(struct dg_req *r)
 		rc = dg_token_create(r->env, db, r->arena, r->user->id, name, &token, &err);
 	if (rc == DG_EINVAL) {
 		form_error_key(r, data, "name", err.msg);
-		return tokens_page(r, 422, data);
+		return tokens_page(r, dg_rc_form_status(rc), data);
 	}
 	if (rc) {
 		json_decref(data);
@@ -482,7 +483,7 @@ static dg_rc admin_new_post(struct dg_req *r)
 	const char *big = oversized(r);
 	if (big) {
 		form_error_key(r, data, big, "auth.err.too_long");
-		return new_user_page(r, 413, data);
+		return new_user_page(r, dg_rc_form_status(DG_ETOOBIG), data);
 	}
 	struct dg_user_new u = {
 		.role = dg_role_parse(field(r, "role")),
@@ -501,7 +502,7 @@ static dg_rc admin_new_post(struct dg_req *r)
 		rc = dg_user_create(r->env, db, &u, NULL, &err);
 	if (rc == DG_EINVAL || rc == DG_ECONFLICT) {
 		form_error_key(r, data, err.field, err.msg);
-		return new_user_page(r, rc == DG_ECONFLICT ? 409 : 422, data);
+		return new_user_page(r, dg_rc_form_status(rc), data);
 	}
 	json_decref(data);
 	if (rc)

@@ -149,7 +149,7 @@ static dg_rc holidays_add(struct dg_req *r)
 	keep(data, "name", name);
 	if (strlen(date) > FIELD_MAX || strlen(kind_s) > FIELD_MAX || strlen(name) > FIELD_MAX) {
 		form_error(r, data, strlen(date) > FIELD_MAX ? "date" : "name", "cal.err.too_long");
-		return holidays_page(r, 413, year, data);
+		return holidays_page(r, dg_rc_form_status(DG_ETOOBIG), year, data);
 	}
 	struct dg_str ds = dg_str_trim(dg_str_of(date)), ns = dg_str_trim(dg_str_of(name));
 	char *dtext = dg_arena_strndup(r->arena, ds.p, ds.n);
@@ -169,13 +169,13 @@ static dg_rc holidays_add(struct dg_req *r)
 	if (!name[0])
 		form_error(r, data, "name", "cal.err.name_missing");
 	if (json_object_get(data, "errors"))
-		return holidays_page(r, 422, year, data);
+		return holidays_page(r, dg_rc_form_status(DG_EINVAL), year, data);
 	dg_rc rc = dg_req_db(r, &db);
 	if (!rc)
 		rc = dg_cal_add(db, day, kind, name, &err);
 	if (rc == DG_EINVAL || rc == DG_ECONFLICT) {
 		form_error(r, data, err.field, err.msg);
-		return holidays_page(r, rc == DG_ECONFLICT ? 409 : 422, year, data);
+		return holidays_page(r, dg_rc_form_status(rc), year, data);
 	}
 	json_decref(data);
 	if (rc)

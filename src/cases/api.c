@@ -37,7 +37,7 @@ static dg_rc api_error(struct dg_req *r, dg_rc rc, const struct dg_err *err)
 {
 	const char *msg = dg_t(r, err->msg[0] ? err->msg : "error.store");
 	if (rc == DG_EINVAL && err->field[0])
-		dg_reply_json_error_status(r, 422, rc, msg, err->field);
+		dg_reply_json_error_status(r, dg_rc_form_status(rc), rc, msg, err->field);
 	else
 		dg_reply_json_error(r, rc, msg, err->field[0] ? err->field : NULL);
 	return DG_OK;
@@ -152,7 +152,7 @@ static dg_rc api_create(struct dg_req *r)
 		size_t i;
 		json_array_foreach(a.errs, i, e) json_object_set(fields, str_of(e, "field"), json_object_get(e, "message"));
 		json_t *first = json_array_get(a.errs, 0);
-		dg_reply_json(r, 422, json_pack("{s:{s:s, s:s, s:O, s:o}}", "error", "code", "EINVAL", "message",
+		dg_reply_json(r, dg_rc_form_status(rc), json_pack("{s:{s:s, s:s, s:O, s:o}}", "error", "code", "EINVAL", "message",
 					      dg_t(r, "cases.err.answers"), "field", json_object_get(first, "field"), "fields", fields));
 		json_decref(a.errs);
 		return DG_OK;

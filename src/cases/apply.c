@@ -444,7 +444,7 @@ static dg_rc post_question(struct dg_req *r)
 		json_object_set_new(c, "answers", answers);
 		json_array_foreach(json_object_get(page, "fields"), i, f) if (!strcmp(json_string_value(json_object_get(answers, str_of(f, "name"))) ? json_string_value(json_object_get(answers, str_of(f, "name"))) : "", "pending"))
 			json_object_del(answers, str_of(f, "name"));
-		return render_question(r, c, n, 422, d);
+		return render_question(r, c, n, dg_rc_form_status(DG_EINVAL), d);
 	}
 	json_decref(errs);
 	int64_t case_id = json_integer_value(json_object_get(c, "id"));
@@ -553,7 +553,7 @@ static dg_rc post_submit(struct dg_req *r)
 	json_t *errs = json_array();
 	json_decref(all_pages(r, c, errs));
 	if (json_array_size(errs)) {
-		rc = render_check(r, c, 422, errs);
+		rc = render_check(r, c, dg_rc_form_status(DG_EINVAL), errs);
 		json_decref(errs);
 		return rc;
 	}
@@ -666,7 +666,7 @@ static dg_rc applicant_step(struct dg_req *r, const char *done, case_tx_fn step)
 	}
 	dg_form_keep_values(r, d);
 	dg_form_error(d, err.field[0] ? err.field : "case-actions", dg_t(r, err.msg));
-	return render_case(r, c, rc == DG_EINVAL ? 422 : 409, d);
+	return render_case(r, c, dg_rc_form_status(rc), d);
 }
 
 static dg_rc do_withdraw(struct dg_req *r, struct dg_db *db, void *arg, struct dg_err *err)

@@ -221,7 +221,7 @@ static dg_rc post_office_action(struct dg_req *r)
 	json_t *d = json_object();
 	dg_form_keep_values(r, d);
 	dg_form_error(d, err.field[0] ? err.field : "actions", dg_t(r, err.msg));
-	return render_office_case(r, rc == DG_EINVAL ? 422 : 409, d);
+	return render_office_case(r, dg_rc_form_status(rc), d);
 }
 
 /* ---- rectification ------------------------------------------------------ */
@@ -312,7 +312,7 @@ static dg_rc post_task(struct dg_req *r)
 	json_t *d = json_object();
 	dg_form_keep_values(r, d);
 	dg_form_error(d, "text", dg_t(r, err.msg));
-	return render_task(r, rc == DG_EINVAL ? 422 : 409, d);
+	return render_task(r, dg_rc_form_status(rc), d);
 }
 
 /* ---- satisfaction (public) ------------------------------------------------ */

@@ -347,7 +347,7 @@ static dg_rc save(struct dg_req *r, const char *code, const char *dept, int is_n
 	json_t *d = json_object();
 	dg_form_keep_values(r, d);
 	dg_form_error(d, err.field[0] ? err.field : "name_zh", save_error(r, &err));
-	return render_edit(r, rc == DG_ECONFLICT ? 409 : 422, code, is_new, NULL, d);
+	return render_edit(r, dg_rc_form_status(rc), code, is_new, NULL, d);
 }
 
 static dg_rc post_edit(struct dg_req *r)

@@ -290,7 +290,7 @@ static dg_rc post_revoke(struct dg_req *r)
 		json_t *d = json_object();
 		dg_form_keep_values(r, d);
 		dg_form_error(d, "reason", dg_t(r, problem));
-		return show(r, &c, 422, d);
+		return show(r, &c, dg_rc_form_status(DG_EINVAL), d);
 	}
 	rc = dg_req_db(r, &db);
 	if (!rc)

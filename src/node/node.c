@@ -14,7 +14,7 @@ static dg_rc healthz(struct dg_req *r)
 		rc = dg_store_version(r->env->store, &version);
 	json_t *j = json_pack("{s:s, s:s, s:I}", "status", rc ? "error" : "ok", "store",
 			      dg_store_kind_name(r->env->store), "schema", (json_int_t)version);
-	dg_reply_json(r, rc ? 503 : 200, j);
+	dg_reply_json(r, rc ? dg_rc_http_status(DG_EUNAVAIL) : 200, j);
 	return DG_OK;
 }
 
