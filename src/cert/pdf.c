@@ -1,6 +1,12 @@
 /*
  * pdf.c - the certificate as a one-page PDF 1.4 file, written by hand.
  *
+ * Why not a PDF library: the page is one fixed layout, and libharu, the one
+ * Debian keeps, takes CJK text only in GB encodings (so every string would
+ * be converted from UTF-8) and embeds more than this page needs; this
+ * writer is a few hundred lines, tested by reading its output back with
+ * pdftotext.
+ *
  * Ten objects: catalog, page tree, page, content stream, the CJK font
  * (Type0 STSong-Light / UniGB-UCS2-H, its CIDFont, descriptor and ToUnicode
  * map), Helvetica, and the document information. Nothing is embedded or

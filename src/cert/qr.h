@@ -2,12 +2,13 @@
  * qr.h - QR codes (ISO/IEC 18004) for certificate verification links.
  *
  * Byte mode only, error correction level M (about 15% of the symbol may be
- * lost), versions 1 to 40, all eight masks tried and the one with the
- * lowest penalty kept. The symbol is a square of modules, dark or light,
- * without its quiet zone; the SVG writer adds the four-module quiet zone.
+ * lost), versions 1 to 40, the mask of lowest penalty: libqrencode makes the
+ * symbol (qr.c). The symbol is a square of modules, dark or light, without
+ * its quiet zone; the SVG writer adds the four-module quiet zone.
  *
- * Limits: at most DG_QR_MAX_BYTES of input (version 40-M); more is
- * DG_ETOOBIG. A struct dg_qr is plain memory (about 31 KiB): no release.
+ * Limits: 1 to DG_QR_MAX_BYTES bytes of input (version 40-M); more is
+ * DG_ETOOBIG, none is DG_EINVAL. A struct dg_qr is plain memory (about
+ * 31 KiB): no release.
  */
 #ifndef DG_QR_H
 #define DG_QR_H
@@ -26,20 +27,17 @@
 struct dg_qr {
 	int version; /* 1..40 */
 	int size;    /* 17 + 4 * version modules a side */
-	int mask;    /* 0..7, the mask applied */
 	unsigned char m[DG_QR_MAX_SIZE * DG_QR_MAX_SIZE]; /* row-major, 1 = dark */
 };
 
-/* Choices for tests; zero means "pick" (the smallest version, the best mask). */
+/* Choices for tests; zero means "pick" (the smallest version that holds the data). */
 struct dg_qr_opts {
 	int min_version; /* 0 or 1..40 */
-	int mask;        /* -1 or 0: automatic when use_mask is false */
-	bool use_mask;   /* force .mask (0..7) instead of scoring all eight */
 };
 
 /*
- * Encode n bytes (any bytes, n may be 0) into out. opts may be NULL.
- * ETOOBIG when the data does not fit version 40-M, EINVAL for bad opts.
+ * Encode n bytes (any bytes, n >= 1) into out. opts may be NULL. ETOOBIG
+ * when the data does not fit version 40-M, EINVAL for no data or bad opts.
  */
 dg_rc dg_qr_encode(const void *data, size_t n, const struct dg_qr_opts *opts,
 		   struct dg_qr *out) DG_MUST;
