@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cal/cal.h"
+#include "core/buf.h"
 #include "core/str.h"
 #include "notify/notify.h"
 
@@ -38,48 +39,60 @@ const char *case_due_state(const struct dg_calendar *cal, const char *status, in
 
 dg_rc case_list(struct dg_db *db, const struct case_filter *f, json_t **out)
 {
-	char where[512] = " WHERE 1 = 1";
+	/* the filter's conditions: fixed texts, so the cap is never reached */
+	struct dg_buf wb;
+	dg_buf_init(&wb, 512);
+	dg_rc brc = dg_buf_adds(&wb, " WHERE 1 = 1");
 	struct dg_val args[8];
 	size_t n = 0;
 	dg_day today = dg_day_today(), soon = 0;
 	*out = NULL;
 	if (f->dept_id) {
-		strcat(where, " AND c.dept_id = ? AND c.status <> 'draft'");
+		brc = brc ? brc : dg_buf_adds(&wb, " AND c.dept_id = ? AND c.status <> 'draft'");
 		args[n++] = DG_VI(f->dept_id);
 	}
 	if (f->applicant) {
-		strcat(where, " AND c.applicant_id = ?");
+		brc = brc ? brc : dg_buf_adds(&wb, " AND c.applicant_id = ?");
 		args[n++] = DG_VI(f->applicant);
 	}
 	if (!f->dept_id && !f->applicant)
-		strcat(where, " AND c.status <> 'draft'");
+		brc = brc ? brc : dg_buf_adds(&wb, " AND c.status <> 'draft'");
 	const char *st = f->status && *f->status ? f->status : NULL;
 	if (st && !strcmp(st, "open")) {
-		strcat(where, " AND c.status IN ('submitted', 'accepted', 'supplement', 'reviewed')");
+		brc = brc ? brc : dg_buf_adds(&wb, " AND c.status IN ('submitted', 'accepted', 'supplement', 'reviewed')");
 	} else if (st && !strcmp(st, "overdue")) {
-		strcat(where, " AND c.status IN ('accepted', 'reviewed') AND c.due_day < ?");
+		brc = brc ? brc : dg_buf_adds(&wb, " AND c.status IN ('accepted', 'reviewed') AND c.due_day < ?");
 		args[n++] = DG_VI(today);
 	} else if (st && !strcmp(st, "due_soon")) {
 		dg_rc rc = dg_cal_workdays_add(db, today, CASE_DUE_SOON_DAYS, &soon);
-		if (rc)
+		if (rc) {
+			dg_buf_release(&wb);
 			return rc;
-		strcat(where, " AND c.status IN ('accepted', 'reviewed') AND c.due_day >= ? AND c.due_day <= ?");
+		}
+		brc = brc ? brc : dg_buf_adds(&wb, " AND c.status IN ('accepted', 'reviewed') AND c.due_day >= ? AND c.due_day <= ?");
 		args[n++] = DG_VI(today);
 		args[n++] = DG_VI(soon);
 	} else if (st) {
-		if (!case_status_known(st))
+		if (!case_status_known(st)) {
+			dg_buf_release(&wb);
 			return DG_EINVAL;
-		strcat(where, " AND c.status = ?");
+		}
+		brc = brc ? brc : dg_buf_adds(&wb, " AND c.status = ?");
 		args[n++] = DG_VT(st);
 	}
 	if (f->item && *f->item) {
-		strcat(where, " AND c.item_code = ?");
+		brc = brc ? brc : dg_buf_adds(&wb, " AND c.item_code = ?");
 		args[n++] = DG_VT(f->item);
 	}
 	if (f->due_before) {
-		strcat(where, " AND c.due_day > 0 AND c.due_day < ?");
+		brc = brc ? brc : dg_buf_adds(&wb, " AND c.due_day > 0 AND c.due_day < ?");
 		args[n++] = DG_VI(f->due_before);
 	}
+	char where[512];
+	snprintf(where, sizeof(where), "%s", brc ? "" : dg_buf_str(&wb));
+	dg_buf_release(&wb);
+	if (brc)
+		return brc;
 	int64_t total = 0, page = f->page > 0 ? f->page : 1;
 	char sql[1024];
 	snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM cases c%s", where);

@@ -76,9 +76,8 @@ static void parse_refusals(void **state)
 	/* too many */
 	char many[40 * 12] = "";
 	for (int i = 0; i < DG_PROXY_MAX + 1; i++) {
-		char one[16];
-		snprintf(one, sizeof one, "10.0.0.%d,", i);
-		strcat(many, one);
+		size_t len = strlen(many);
+		snprintf(many + len, sizeof many - len, "10.0.0.%d,", i);
 	}
 	struct dg_proxies p;
 	struct dg_err err = {0};
@@ -140,14 +139,15 @@ static void long_headers(void **state)
 	size_t n = 100 * 10;
 	char *h = calloc(1, n + 1);
 	for (int i = 0; i < 100; i++)
-		strcat(h, i ? ",10.0.0.1" : "10.0.0.1");
+		memcpy(h + strlen(h), i ? ",10.0.0.1" : "10.0.0.1", i ? 9 : 8);
 	assert_string_equal(client(&p, "127.0.0.1", h), "127.0.0.1");
 	free(h);
 	/* a long run of untrusted hops: the right-most, found at once */
 	h = calloc(1, 20 * 100000 + 1);
 	size_t len = 0;
 	for (int i = 0; i < 100000; i++)
-		len += (size_t)sprintf(h + len, "%s198.51.100.%d", i ? "," : "", i % 250);
+		len += (size_t)snprintf(h + len, 20 * 100000 + 1 - len, "%s198.51.100.%d", i ? "," : "",
+					i % 250);
 	assert_string_equal(client(&p, "127.0.0.1", h), "198.51.100.249");
 	free(h);
 	/* an entry longer than any address */
