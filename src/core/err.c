@@ -24,6 +24,7 @@ const char *dg_rc_name(dg_rc rc)
 	case DG_EIO: return "EIO";
 	case DG_EDB: return "EDB";
 	case DG_EUNAVAIL: return "EUNAVAIL";
+	case DG_ENOSPC: return "ENOSPC";
 	case DG_EINTERNAL: return "EINTERNAL";
 	}
 	return "EUNKNOWN";
@@ -43,6 +44,7 @@ unsigned dg_rc_http_status(dg_rc rc)
 	case DG_EHEADERS: return 431;
 	case DG_ELOCKED: return 429;
 	case DG_EUNAVAIL: return 503;
+	case DG_ENOSPC: return 507;
 	case DG_EIO:
 	case DG_EDB:
 	case DG_EINTERNAL: return 500;

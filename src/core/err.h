@@ -30,6 +30,7 @@ typedef enum dg_rc {
 	DG_EIO,       /* file system or network -> 500 */
 	DG_EDB,       /* store failure -> 500 (503 when the store is gone) */
 	DG_EUNAVAIL,  /* dependency down or shutting down -> 503 */
+	DG_ENOSPC,    /* the disk (or the store's) is full -> 507 */
 	DG_EINTERNAL, /* a bug -> 500 */
 } dg_rc;
 

@@ -93,6 +93,12 @@ static dg_rc result_rc(struct dg_db *db, PGresult *res, const char *sql)
 		dg_warn("postgresql: statement cut off after %u ms: %.200s", db->timeout_ms, sql);
 		return DG_EDB;
 	}
+	if (state && strncmp(state, "53", 2) == 0) {
+		/* insufficient_resources: disk_full (53100), out of memory, connections */
+		dg_error("postgresql: %s [%s]", res ? PQresultErrorMessage(res) : PQerrorMessage(c),
+			 state);
+		return strcmp(state, "53100") == 0 ? DG_ENOSPC : DG_EUNAVAIL;
+	}
 	if (state && (strcmp(state, "23505") == 0 || strcmp(state, "23503") == 0)) {
 		dg_debug("postgresql: constraint %s", state);
 		return DG_ECONFLICT;

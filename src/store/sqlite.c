@@ -80,6 +80,8 @@ static dg_rc map_rc(int code)
 	case SQLITE_CONSTRAINT_PRIMARYKEY:
 	case SQLITE_CONSTRAINT_FOREIGNKEY:
 		return DG_ECONFLICT;
+	case SQLITE_FULL:
+		return DG_ENOSPC;
 	default:
 		return DG_EDB;
 	}

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/failpoint.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "store/backend.h"
@@ -157,6 +158,9 @@ dg_rc dg_db_get_wait(struct dg_store *s, unsigned ms, struct dg_db **out)
 	deadline_after(&ts, ms);
 	struct dg_db *db = NULL;
 	*out = NULL;
+	dg_rc frc = dg_failpoint_hit("store.get");
+	if (frc)
+		return frc;
 	pthread_mutex_lock(&s->mu);
 	while (s->nfree == 0) {
 		if (pthread_cond_timedwait(&s->cv, &s->mu, &ts) == ETIMEDOUT)
@@ -247,7 +251,9 @@ dg_rc dg_db_exec(struct dg_db *db, const char *sql, const struct dg_val *args, s
 	if (changes)
 		*changes = 0;
 	db->timed_out = false;
-	dg_rc rc = translate(db, sql);
+	dg_rc rc = dg_failpoint_hit("store.exec");
+	if (!rc)
+		rc = translate(db, sql);
 	if (rc != DG_OK)
 		return rc;
 	return db->be->exec(db, dg_buf_str(&db->sql), args, nargs, changes);
@@ -267,7 +273,9 @@ dg_rc dg_db_query(struct dg_db *db, const char *sql, const struct dg_val *args, 
 {
 	*out = NULL;
 	db->timed_out = false;
-	dg_rc rc = translate(db, sql);
+	dg_rc rc = dg_failpoint_hit("store.query");
+	if (!rc)
+		rc = translate(db, sql);
 	if (rc != DG_OK)
 		return rc;
 	return db->be->query(db, dg_buf_str(&db->sql), args, nargs, out);
@@ -310,15 +318,20 @@ dg_rc dg_db_begin(struct dg_db *db)
 		dg_error("store: nested transaction");
 		return DG_EINTERNAL;
 	}
-	dg_rc rc = db->be->exec(db, db->be->kind == DG_STORE_PG ? "BEGIN" : "BEGIN IMMEDIATE", NULL,
-				0, NULL);
+	dg_rc rc = dg_failpoint_hit("store.begin");
+	if (!rc)
+		rc = db->be->exec(db, db->be->kind == DG_STORE_PG ? "BEGIN" : "BEGIN IMMEDIATE",
+				  NULL, 0, NULL);
 	db->in_tx = rc == DG_OK;
 	return rc;
 }
 
 dg_rc dg_db_commit(struct dg_db *db)
 {
-	dg_rc rc = db->be->exec(db, "COMMIT", NULL, 0, NULL);
+	/* a commit that fails leaves nothing behind: the work is rolled back below */
+	dg_rc rc = dg_failpoint_hit("store.commit");
+	if (!rc)
+		rc = db->be->exec(db, "COMMIT", NULL, 0, NULL);
 	db->in_tx = false;
 	if (rc != DG_OK)
 		dg_db_rollback(db);

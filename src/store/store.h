@@ -16,7 +16,9 @@
  *
  * Errors: DG_EDB for a failed statement (the database's message goes to the
  * log, not to users), DG_ECONFLICT for a unique or foreign-key violation,
- * DG_EUNAVAIL when no connection can be had in time.
+ * DG_EUNAVAIL when no connection can be had in time, DG_ENOSPC when the
+ * database's disk is full. The failpoints store.get, store.begin, store.exec,
+ * store.query and store.commit (core/failpoint.h) make these happen in tests.
  */
 #ifndef DG_STORE_H
 #define DG_STORE_H

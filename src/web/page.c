@@ -231,8 +231,8 @@ dg_rc dg_page(struct dg_req *r, unsigned status, const char *tmpl, json_t *data)
 
 static unsigned known_status(unsigned s)
 {
-	static const unsigned known[] = {400, 401, 403, 404, 405, 409,
-	                                 413, 422, 429, 431, 500, 503};
+	static const unsigned known[] = {400, 401, 403, 404, 405, 409, 413,
+	                                 422, 429, 431, 500, 503, 507};
 	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
 		if (known[i] == s)
 			return s;
