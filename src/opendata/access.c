@@ -184,13 +184,14 @@ dg_rc dg_od_access_gate(struct dg_req *r, const char *action, struct dg_od_calle
 	dg_rc rc = dg_req_db(r, &db);
 	if (!rc)
 		rc = app_of(r, db, &c->app_id);
+	/* an unknown key is a refusal, as CKAN answers it, not a request to sign in */
 	if (rc == DG_EAUTH) {
-		reply_refusal(r, action, 403, "Authorization Error",
+		reply_refusal(r, action, dg_rc_http_status(DG_EDENIED), "Authorization Error",
 			      dg_t(r, "od_access.api.bad_key"));
 		return rc;
 	}
 	if (rc == DG_EDENIED) {
-		reply_refusal(r, action, 403, "Authorization Error",
+		reply_refusal(r, action, dg_rc_http_status(DG_EDENIED), "Authorization Error",
 			      dg_t(r, "od_access.api.revoked_key"));
 		return rc;
 	}
@@ -207,7 +208,7 @@ dg_rc dg_od_access_gate(struct dg_req *r, const char *action, struct dg_od_calle
 		int64_t now_s = dg_now_ms() / 1000;
 		snprintf(after, sizeof after, "%lld", (long long)(86400 - now_s % 86400));
 		dg_reply_header(r, "Retry-After", after);
-		reply_refusal(r, action, 429, "Rate Limit Error",
+		reply_refusal(r, action, dg_rc_http_status(DG_ELOCKED), "Rate Limit Error",
 			      dg_arena_printf(r->arena, "%s (%lld)", dg_t(r, "od_access.api.over_quota"),
 					      (long long)limit));
 		return DG_ELOCKED;

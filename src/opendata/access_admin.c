@@ -179,7 +179,7 @@ static dg_rc settings_post(struct dg_req *r)
 			dg_form_error(data, keys[i], dg_t(r, dg_arena_printf(r->arena,
 						"od_access.admin.err.%s", keys[i])));
 	if (json_object_get(data, "errors"))
-		return admin_page(r, 422, data, 0, NULL);
+		return admin_page(r, dg_rc_form_status(DG_EINVAL), data, 0, NULL);
 	json_decref(data);
 	bool sql_on = strcmp(field(r, "search_sql"), "1") == 0;
 	struct stmt s[3] = {
@@ -209,7 +209,7 @@ static dg_rc quota_post(struct dg_req *r)
 		const char *msg = dg_t(r, "od_access.err.quota");
 		json_t *data = json_object();
 		dg_form_error(data, dg_arena_printf(r->arena, "quota-%lld", (long long)id), msg);
-		return admin_page(r, 422, data, id, msg);
+		return admin_page(r, dg_rc_form_status(DG_EINVAL), data, id, msg);
 	}
 	struct stmt s = {sql_quota_set, DG_ARGS(v[0] ? DG_VI(q) : DG_VNULL, DG_VI(id))};
 	return write_all(r, &s, 1, true);

@@ -151,7 +151,7 @@ static dg_rc apps_post(struct dg_req *r)
 	if (!text_ok(purpose, FIELD_MAX))
 		err_key(r, data, "purpose", "od_access.err.purpose");
 	if (json_object_get(data, "errors"))
-		return apps_page(r, 422, data);
+		return apps_page(r, dg_rc_form_status(DG_EINVAL), data);
 	char key[4 + 2 * KEY_HEX + 1];
 	memcpy(key, "dgk_", 4);
 	dg_rand_hex(key + 4, KEY_HEX);
@@ -302,7 +302,7 @@ static dg_rc apply_post(struct dg_req *r)
 		err_key(r, data, "app", "od_access.err.app");
 	if (json_object_get(data, "errors")) {
 		json_object_del(data, "dataset");
-		return apply_page(r, 422, data);
+		return apply_page(r, dg_rc_form_status(DG_EINVAL), data);
 	}
 	json_decref(data);
 	rc = dg_db_exec(db, sql_apply,
@@ -384,7 +384,7 @@ static dg_rc office_decide(struct dg_req *r)
 		err_key(r, data, dg_arena_printf(r->arena, "reason-%lld", (long long)id),
 			"od_access.err.reason");
 	if (json_object_get(data, "errors"))
-		return office_page(r, 422, data);
+		return office_page(r, dg_rc_form_status(DG_EINVAL), data);
 	json_decref(data);
 	int64_t now = dg_now_ms();
 	rc = dg_req_db(r, &db);

@@ -342,7 +342,7 @@ static dg_rc data_search(struct dg_req *r)
 	}
 	bool filtered = (st.q && st.q[0]) || (st.adv && st.adv[0]) || json_array_size(hidden) > 0;
 	json_object_set_new(d, "filtered", json_boolean(filtered));
-	return dg_page(r, ok ? 200 : 400, "data/search.html", d);
+	return dg_page(r, dg_rc_http_status(ok ? DG_OK : DG_EINVAL), "data/search.html", d);
 }
 
 /* ---- /data/datasets/{id} ---- */
@@ -677,7 +677,7 @@ static dg_rc dataset_page(struct dg_req *r)
 		json_decref(d);
 		return rc;
 	}
-	return dg_page(r, bad ? 400 : 200, "data/dataset.html", d);
+	return dg_page(r, dg_rc_http_status(bad ? DG_EINVAL : DG_OK), "data/dataset.html", d);
 }
 
 /* ---- /data/datasets/{id}/resources/{rid}/api ---- */

@@ -494,7 +494,7 @@ static dg_rc save_dataset(struct dg_req *r, struct dg_db *db, const char *mine, 
 		json_t *d = json_object();
 		page_errors(r, errs, pkg_map, "odp.manage.f", "title", d);
 		json_decref(errs);
-		return render_dataset(r, db, 422, mine, old, true, d);
+		return render_dataset(r, db, dg_rc_form_status(DG_EINVAL), mine, old, true, d);
 	}
 	if (rc)
 		return rc;
@@ -643,7 +643,7 @@ static dg_rc save_resource(struct dg_req *r, struct dg_db *db, json_t *pkg, json
 		dg_form_keep_values(r, d);
 		page_errors(r, errs, res_map, "odp.manage.rf", "name", d);
 		json_decref(errs);
-		return render_resource(r, 422, pkg, old, true, d);
+		return render_resource(r, dg_rc_form_status(DG_EINVAL), pkg, old, true, d);
 	}
 	if (!rc)
 		dg_reply_redirect(
@@ -750,7 +750,7 @@ static dg_rc post_upload(struct dg_req *r)
 		json_decref(errs);
 	}
 	dg_form_keep_values(r, d);
-	return render_resource(r, 422, t.pkg, NULL, true, d);
+	return render_resource(r, dg_rc_form_status(DG_EINVAL), t.pkg, NULL, true, d);
 }
 
 /* ---- column types ---- */
@@ -960,7 +960,7 @@ static dg_rc post_columns(struct dg_req *r)
 	}
 	if (json_object_get(d, "errors")) {
 		dg_form_keep_values(r, d);
-		return render_columns(r, db, 422, tg.pkg, tg.res, d);
+		return render_columns(r, db, dg_rc_form_status(DG_EINVAL), tg.pkg, tg.res, d);
 	}
 	json_decref(d);
 	dg_reply_redirect(

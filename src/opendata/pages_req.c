@@ -209,7 +209,7 @@ dg_rc dg_od_requests_new(struct dg_req *r)
 	}
 	if (!ok) {
 		dg_form_keep_values(r, d);
-		return render_requests(r, db, 422, d);
+		return render_requests(r, db, dg_rc_form_status(DG_EINVAL), d);
 	}
 	json_decref(d);
 	return write_then_go(
@@ -339,7 +339,7 @@ dg_rc dg_od_request_answer(struct dg_req *r)
 	ok &= check_text(r, d, "reply", BODY_MAX);
 	if (!ok) {
 		dg_form_keep_values(r, d);
-		return render_request(r, db, 422, d);
+		return render_request(r, db, dg_rc_form_status(DG_EINVAL), d);
 	}
 	json_decref(d);
 	int64_t id = 0;
@@ -413,7 +413,7 @@ dg_rc dg_od_showcase_new(struct dg_req *r)
 	}
 	if (!ok) {
 		dg_form_keep_values(r, d);
-		return render_showcase(r, db, 422, d);
+		return render_showcase(r, db, dg_rc_form_status(DG_EINVAL), d);
 	}
 	json_decref(d);
 	return write_then_go(r, db,
