@@ -7,12 +7,15 @@
  * Rows are read in pages of PAGE by keyset on "_id" (each page a short query
  * under the read budget, never an OFFSET scan) and written to an unnamed
  * temporary file that is then sent with dg_reply_file: memory stays at one
- * page whatever the table's size. The file is capped at DUMP_MAX bytes.
+ * page whatever the table's size. The file is capped at DUMP_MAX bytes; an
+ * XLSX's sheet, whose XML goes to libxlsxwriter's temporary file before it
+ * is deflated into a named one (xlsx.h), is capped at as much XML.
  * Pages are separate statements, so rows written while a dump runs may or
  * may not be in it; no row appears twice.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,15 +57,21 @@ struct dump {
 	enum fmt f;
 	FILE *fp;
 	struct dg_xlsx *x;
+	char xlsx_path[PATH_MAX]; /* the workbook until it is opened as fp and unlinked */
 	struct dg_buf line; /* one formatted row */
 	int64_t rows;
 };
+
+static void tmp_dir(struct dg_req *r, char dir[512])
+{
+	snprintf(dir, 512, "%s/tmp", r->env ? r->env->cfg->data_dir : "/tmp");
+}
 
 /* An unnamed file in the data folder's tmp (gone when closed), or in /tmp. */
 static FILE *temp_file(struct dg_req *r)
 {
 	char dir[512];
-	snprintf(dir, sizeof dir, "%s/tmp", r->env ? r->env->cfg->data_dir : "/tmp");
+	tmp_dir(r, dir);
 	int fd = open(dir, O_TMPFILE | O_RDWR, 0600);
 	if (fd < 0)
 		fd = open("/tmp", O_TMPFILE | O_RDWR, 0600);
@@ -138,11 +147,48 @@ static dg_rc out(struct dump *d, const void *p, size_t n)
 	return DG_OK;
 }
 
+/*
+ * A workbook is written by name (libxlsxwriter opens its file itself): a
+ * new name in the data folder's tmp, or in /tmp, with the sheet's own
+ * temporary file beside it.
+ */
+static dg_rc xlsx_start(struct dump *d)
+{
+	char dir[512];
+	tmp_dir(d->r, dir);
+	for (int i = 0; i < 2; i++) {
+		snprintf(d->xlsx_path, sizeof d->xlsx_path, "%s/dgov-dump-XXXXXX", i ? "/tmp" : dir);
+		int fd = mkstemp(d->xlsx_path);
+		if (fd < 0)
+			continue;
+		close(fd);
+		if (dg_xlsx_open(d->xlsx_path, i ? "/tmp" : dir, &d->x) == DG_OK)
+			return DG_OK;
+		unlink(d->xlsx_path);
+	}
+	d->xlsx_path[0] = '\0';
+	return DG_EIO;
+}
+
+/* The workbook written: open it as the file to send, and let its name go. */
+static dg_rc xlsx_finish(struct dump *d)
+{
+	dg_rc rc = dg_xlsx_close(d->x);
+	d->x = NULL;
+	if (rc == DG_OK && !(d->fp = fopen(d->xlsx_path, "rb")))
+		rc = DG_EIO;
+	unlink(d->xlsx_path);
+	d->xlsx_path[0] = '\0';
+	if (rc == DG_OK && fseek(d->fp, 0, SEEK_END) != 0)
+		rc = DG_EIO;
+	return rc;
+}
+
 static dg_rc head(struct dump *d, bool bom)
 {
 	dg_rc rc = DG_OK;
 	if (d->f == F_XLSX) {
-		if ((rc = dg_xlsx_open(d->fp, &d->x)) == DG_OK)
+		if ((rc = xlsx_start(d)) == DG_OK)
 			rc = dg_xlsx_row(d->x);
 		for (size_t i = 0; rc == DG_OK && i < d->nsel; i++)
 			rc = dg_xlsx_text(d->x, d->cols[d->sel[i]].id);
@@ -190,17 +236,12 @@ static dg_rc row(struct dump *d, struct dg_rows *rows)
 		rc = dg_xlsx_row(d->x);
 		for (size_t i = 0; rc == DG_OK && i < d->nsel; i++) {
 			json_t *v = json_array_get(vals, i);
-			char num[64];
 			if (json_is_null(v))
 				dg_xlsx_blank(d->x);
 			else if (json_is_boolean(v))
 				rc = dg_xlsx_bool(d->x, json_is_true(v));
-			else if (json_is_integer(v))
-				snprintf(num, sizeof num, "%lld", (long long)json_integer_value(v)),
-					rc = dg_xlsx_number(d->x, num);
-			else if (json_is_real(v))
-				snprintf(num, sizeof num, "%.15g", json_real_value(v)),
-					rc = dg_xlsx_number(d->x, num);
+			else if (json_is_number(v))
+				rc = dg_xlsx_number(d->x, json_number_value(v));
 			else
 				rc = dg_xlsx_text(d->x, json_string_value(v));
 		}
@@ -228,11 +269,8 @@ static dg_rc row(struct dump *d, struct dg_rows *rows)
 
 static dg_rc tail(struct dump *d)
 {
-	if (d->f == F_XLSX) {
-		dg_rc rc = dg_xlsx_close(d->x);
-		d->x = NULL;
-		return rc;
-	}
+	if (d->f == F_XLSX)
+		return xlsx_finish(d);
 	if (d->f == F_JSON)
 		return out(d, "\n]}\n", 4);
 	return DG_OK;
@@ -273,7 +311,7 @@ static dg_rc pages(struct dump *d, struct dg_ds_where *w, long long limit)
 			rc = DG_OK;
 		if (rc != DG_OK || n < want)
 			break;
-		if (ftell(d->fp) > DUMP_MAX) {
+		if ((d->x ? (int64_t)dg_xlsx_bytes(d->x) : (int64_t)ftell(d->fp)) > DUMP_MAX) {
 			rc = DG_ETOOBIG;
 			break;
 		}
@@ -364,7 +402,7 @@ static dg_rc dump_handle(struct dg_req *r)
 				      &r->err)) ||
 	    (rc = dg_ds_where_q(&w, d.cols, d.ncols, json_object_get(params, "q"), &r->err)))
 		goto out;
-	if (!(d.fp = temp_file(r))) {
+	if (d.f != F_XLSX && !(d.fp = temp_file(r))) {
 		rc = dg_err_set(&r->err, DG_EIO, "No room for the file");
 		goto out;
 	}
@@ -387,6 +425,8 @@ static dg_rc dump_handle(struct dg_req *r)
 		rc = DG_EDB;
 out:
 	dg_xlsx_free(d.x);
+	if (d.xlsx_path[0])
+		unlink(d.xlsx_path);
 	if (d.fp)
 		fclose(d.fp);
 	dg_buf_release(&d.line);
