@@ -13,7 +13,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "opendata/ds_filter.h"
+#include "opendata/datastore/filter.h"
 
 static const char fields[] = "[{\"id\":\"a\",\"type\":\"int\"},{\"id\":\"b\",\"type\":\"text\"},"
 			     "{\"id\":\"c\",\"type\":\"bool\"},{\"id\":\"$x\",\"type\":\"text\"}]";

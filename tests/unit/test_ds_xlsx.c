@@ -16,7 +16,7 @@
 
 #include <cmocka.h>
 
-#include "opendata/xlsx.h"
+#include "opendata/datastore/xlsx.h"
 
 static char dir[] = "/tmp/dgov-xlsx-unit-XXXXXX";
 static char path[128];
