@@ -16,12 +16,15 @@
 #include "opendata/pages/pages.h"
 
 static const struct dg_migration *const migrations[] = {
-	dg_opendata_migrations, dg_datastore_migrations, dg_od_pages_migrations,
-	dg_od_access_migrations, NULL,
+	dg_opendata_migrations,
+	dg_datastore_migrations,
+	dg_od_pages_migrations,
+	dg_od_access_migrations,
+	NULL,
 };
 static const dg_routes_fn routes[] = {
-	dg_od_access_routes, dg_od_access_admin_routes, dg_od_api_routes,	dg_od_catalog_routes,
-	dg_od_pages_routes,  dg_od_manage_routes,	dg_datastore_routes, NULL,
+	dg_od_access_routes, dg_od_access_admin_routes, dg_od_api_routes,    dg_od_catalog_routes,
+	dg_od_pages_routes,  dg_od_manage_routes,       dg_datastore_routes, NULL,
 };
 static const struct dg_job_kind jobs[] = {
 	{"datastore.load", dg_ds_load_run, 5},

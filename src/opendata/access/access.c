@@ -78,8 +78,8 @@ static const char sql_count[] =
  * lose the last few counts, but a read of the API does not pay a disk flush
  * (two, with the quota) per call. Durable again before anything else runs.
  */
-static dg_rc count_write(struct dg_db *db, const char *sql, const struct dg_val *args,
-			 size_t nargs, int64_t *n)
+static dg_rc count_write(struct dg_db *db, const char *sql, const struct dg_val *args, size_t nargs,
+			 int64_t *n)
 {
 	bool lazy = dg_db_set_lazy(db, true) == DG_OK;
 	dg_rc rc = n ? dg_db_query_int(db, sql, args, nargs, n)
@@ -151,7 +151,8 @@ static void reply_refusal(struct dg_req *r, const char *action, unsigned status,
 		dg_reply_json(r, status, json_pack("{s:b, s:o}", "success", 0, "error", e));
 		return;
 	}
-	dg_reply_json(r, status, json_pack("{s:s, s:b, s:o}", "help", help, "success", 0, "error", e));
+	dg_reply_json(r, status,
+		      json_pack("{s:s, s:b, s:o}", "help", help, "success", 0, "error", e));
 }
 
 /* The subject a call is counted against and its daily limit (0: no limit). */
@@ -209,7 +210,8 @@ dg_rc dg_od_access_gate(struct dg_req *r, const char *action, struct dg_od_calle
 		snprintf(after, sizeof after, "%lld", (long long)(86400 - now_s % 86400));
 		dg_reply_header(r, "Retry-After", after);
 		reply_refusal(r, action, dg_rc_http_status(DG_ELOCKED), "Rate Limit Error",
-			      dg_arena_printf(r->arena, "%s (%lld)", dg_t(r, "od_access.api.over_quota"),
+			      dg_arena_printf(r->arena, "%s (%lld)",
+					      dg_t(r, "od_access.api.over_quota"),
 					      (long long)limit));
 		return DG_ELOCKED;
 	}
@@ -239,7 +241,8 @@ dg_rc dg_od_access_rows(struct dg_req *r, struct dg_db *db, const char *resource
 	rc = app_of(r, db, &app_id);
 	if (rc == DG_OK && app_id)
 		rc = dg_db_query_int(db, sql_grant,
-				     DG_ARGS(DG_VI(app_id), DG_VT(pkg), DG_VI(dg_now_ms())), &granted);
+				     DG_ARGS(DG_VI(app_id), DG_VT(pkg), DG_VI(dg_now_ms())),
+				     &granted);
 	if (rc && rc != DG_EAUTH && rc != DG_EDENIED)
 		return dg_err_set(err, rc, "The store is not available");
 	if (granted > 0)
@@ -295,7 +298,8 @@ dg_rc dg_od_counters(struct dg_db *db, const char *by, json_t **out)
 	json_t *list = json_array();
 	json_int_t tv = 0, td = 0, tc = 0;
 	while ((rc = dg_rows_next(rows)) == DG_OK) {
-		json_int_t v = dg_rows_int(rows, 1), d = dg_rows_int(rows, 2), c = dg_rows_int(rows, 3);
+		json_int_t v = dg_rows_int(rows, 1), d = dg_rows_int(rows, 2),
+			   c = dg_rows_int(rows, 3);
 		tv += v, td += d, tc += c;
 		json_array_append_new(list, json_pack("{s:s, s:I, s:I, s:I}", "key",
 						      dg_rows_text(rows, 0), "views", v,

@@ -18,16 +18,14 @@
 #include "core/str.h"
 #include "web/page.h"
 
-#define QUOTA_MAX 1000000000 /* calls a day: beyond this, say "no limit" (0) */
+#define QUOTA_MAX   1000000000 /* calls a day: beyond this, say "no limit" (0) */
 #define RECENT_DAYS 30
 
-static const char sql_settings[] =
-	"SELECT key, value FROM od_access_settings"
-	" WHERE key IN ('anon_daily', 'app_daily', 'search_sql')";
+static const char sql_settings[] = "SELECT key, value FROM od_access_settings"
+				   " WHERE key IN ('anon_daily', 'app_daily', 'search_sql')";
 /* search_sql is absent until first set */
-static const char sql_setting_set[] =
-	"INSERT INTO od_access_settings (key, value) VALUES (?, ?)"
-	" ON CONFLICT (key) DO UPDATE SET value = excluded.value";
+static const char sql_setting_set[] = "INSERT INTO od_access_settings (key, value) VALUES (?, ?)"
+				      " ON CONFLICT (key) DO UPDATE SET value = excluded.value";
 
 /* ?: today, then the first day of the recent period; use is what the quota counts */
 static const char sql_apps[] =
@@ -97,7 +95,8 @@ static dg_rc load_apps(struct dg_req *r, struct dg_db *db, json_t *data, int64_t
 				      "today", (json_int_t)dg_rows_int(rows, 6), "recent",
 				      (json_int_t)dg_rows_int(rows, 7));
 		if (!dg_rows_isnull(rows, 4))
-			json_object_set_new(a, "quota", json_sprintf("%lld", (long long)dg_rows_int(rows, 4)));
+			json_object_set_new(a, "quota",
+					    json_sprintf("%lld", (long long)dg_rows_int(rows, 4)));
 		if (id == bad_id) {
 			json_object_set_new(a, "quota", json_string(field(r, "daily_quota")));
 			json_object_set_new(a, "error", json_string(error));
@@ -124,7 +123,8 @@ static dg_rc admin_page(struct dg_req *r, unsigned status, json_t *data, int64_t
 	}
 	const char *title = dg_t(r, "od_access.admin.heading");
 	if (json_object_get(data, "errors"))
-		title = dg_arena_printf(r->arena, "%s %s", dg_t(r, "od_access.error_prefix"), title);
+		title = dg_arena_printf(r->arena, "%s %s", dg_t(r, "od_access.error_prefix"),
+					title);
 	json_object_set_new(data, "title", json_string(title));
 	json_object_set_new(data, "saved", json_boolean(dg_kvs_get(&r->query, "saved") != NULL));
 	return dg_page(r, status, "opendata-access/admin.html", data);
@@ -161,8 +161,9 @@ static dg_rc write_all(struct dg_req *r, const struct stmt *s, size_t n, bool mu
 		rc = dg_db_commit(db);
 	if (rc) {
 		dg_db_rollback(db);
-		return dg_err_set(&r->err, rc, "%s",
-				  dg_t(r, rc == DG_ENOTFOUND ? "od_access.not_found" : "error.store_busy"));
+		return dg_err_set(
+			&r->err, rc, "%s",
+			dg_t(r, rc == DG_ENOTFOUND ? "od_access.not_found" : "error.store_busy"));
 	}
 	dg_reply_redirect(r, "/admin/data-access?saved=1");
 	return DG_OK;
@@ -176,8 +177,9 @@ static dg_rc settings_post(struct dg_req *r)
 	dg_form_keep_values(r, data);
 	for (size_t i = 0; i < 2; i++)
 		if (!quota_of(field(r, keys[i]), &q[i]))
-			dg_form_error(data, keys[i], dg_t(r, dg_arena_printf(r->arena,
-						"od_access.admin.err.%s", keys[i])));
+			dg_form_error(data, keys[i],
+				      dg_t(r, dg_arena_printf(r->arena, "od_access.admin.err.%s",
+							      keys[i])));
 	if (json_object_get(data, "errors"))
 		return admin_page(r, dg_rc_form_status(DG_EINVAL), data, 0, NULL);
 	json_decref(data);
@@ -222,8 +224,8 @@ static dg_rc key_set(struct dg_req *r, bool revoke)
 	dg_rc rc = app_id(r, &id);
 	if (rc)
 		return rc;
-	struct stmt s = {sql_key_set, DG_ARGS(revoke ? DG_VI(dg_now_ms()) : DG_VNULL, DG_VI(id),
-					      DG_VI(revoke))};
+	struct stmt s = {sql_key_set,
+			 DG_ARGS(revoke ? DG_VI(dg_now_ms()) : DG_VNULL, DG_VI(id), DG_VI(revoke))};
 	return write_all(r, &s, 1, true);
 }
 

@@ -18,10 +18,10 @@
 #include "opendata/base/base.h"
 #include "web/page.h"
 
-#define FIELD_MAX 1000  /* bytes in any one field of these forms */
+#define FIELD_MAX  1000 /* bytes in any one field of these forms */
 #define NAME_MAX_B 200  /* bytes in an app's name */
-#define DAYS_MAX 366    /* the longest period of use an application may ask */
-#define KEY_HEX 24      /* random bytes of an app key, as hex */
+#define DAYS_MAX   366  /* the longest period of use an application may ask */
+#define KEY_HEX    24   /* random bytes of an app key, as hex */
 
 static const char sql_app_insert[] =
 	"INSERT INTO od_apps (user_id, name, purpose, key_hash, created) VALUES (?, ?, ?, ?, ?)";
@@ -52,7 +52,8 @@ static const char sql_dept_applications[] =
 	" AND a.state IN ('pending', 'approved') ORDER BY a.state DESC, a.id";
 static const char sql_decide[] =
 	"UPDATE od_applications SET state = ?, reason = ?, decided_by = ?, decided = ?,"
-	" grant_until = CASE WHEN ? = 'approved' THEN ? + CAST(days AS BIGINT) * 86400000 ELSE grant_until END"
+	" grant_until = CASE WHEN ? = 'approved' THEN ? + CAST(days AS BIGINT) * 86400000 ELSE "
+	"grant_until END"
 	" WHERE id = ? AND state = ? AND package_id IN"
 	" (SELECT id FROM od_packages WHERE ? = '' OR owner_dept = ?)";
 
@@ -83,7 +84,8 @@ static dg_rc page(struct dg_req *r, unsigned status, const char *tmpl, json_t *d
 {
 	const char *title = dg_t(r, title_key);
 	if (json_object_get(data, "errors"))
-		title = dg_arena_printf(r->arena, "%s %s", dg_t(r, "od_access.error_prefix"), title);
+		title = dg_arena_printf(r->arena, "%s %s", dg_t(r, "od_access.error_prefix"),
+					title);
 	json_object_set_new(data, "title", json_string(title));
 	return dg_page(r, status, tmpl, data);
 }
@@ -115,10 +117,12 @@ static json_t *app_list(struct dg_req *r, struct dg_db *db, bool active_only)
 		bool revoked = !dg_rows_isnull(rows, 4);
 		if (active_only && revoked)
 			continue;
-		json_array_append_new(list, json_pack("{s:I, s:s, s:s, s:s, s:b, s:I}", "id",
-			(json_int_t)dg_rows_int(rows, 0), "name", dg_rows_text(rows, 1), "purpose",
-			dg_rows_text(rows, 2), "created", day_of(r, dg_rows_int(rows, 3)), "revoked",
-			revoked, "quota", (json_int_t)dg_rows_int(rows, 5)));
+		json_array_append_new(
+			list, json_pack("{s:I, s:s, s:s, s:s, s:b, s:I}", "id",
+					(json_int_t)dg_rows_int(rows, 0), "name",
+					dg_rows_text(rows, 1), "purpose", dg_rows_text(rows, 2),
+					"created", day_of(r, dg_rows_int(rows, 3)), "revoked",
+					revoked, "quota", (json_int_t)dg_rows_int(rows, 5)));
 	}
 	return list;
 }
@@ -179,7 +183,8 @@ static dg_rc app_revoke(struct dg_req *r)
 		rc = dg_req_db(r, &db);
 	if (!rc)
 		rc = dg_db_exec(db, sql_app_revoke,
-				DG_ARGS(DG_VI(dg_now_ms()), DG_VI(id), DG_VI(r->user->id)), &changes);
+				DG_ARGS(DG_VI(dg_now_ms()), DG_VI(id), DG_VI(r->user->id)),
+				&changes);
 	if (!rc && changes == 0)
 		return dg_err_set(&r->err, DG_ENOTFOUND, "%s", dg_t(r, "od_access.not_found"));
 	if (rc)
@@ -193,13 +198,15 @@ static dg_rc app_revoke(struct dg_req *r)
 static json_t *application_row(struct dg_req *r, struct dg_rows *rows, bool detail)
 {
 	json_t *a = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:I, s:s}", "id",
-		(json_int_t)dg_rows_int(rows, 0), "dataset", dg_rows_text(rows, 1), "title",
-		dg_rows_text(rows, 2), "app", dg_rows_text(rows, 3), "state", dg_rows_text(rows, 4),
-		"reason", dg_rows_text(rows, 5), "days", (json_int_t)dg_rows_int(rows, 6), "created",
-		day_of(r, dg_rows_int(rows, 7)));
+			      (json_int_t)dg_rows_int(rows, 0), "dataset", dg_rows_text(rows, 1),
+			      "title", dg_rows_text(rows, 2), "app", dg_rows_text(rows, 3), "state",
+			      dg_rows_text(rows, 4), "reason", dg_rows_text(rows, 5), "days",
+			      (json_int_t)dg_rows_int(rows, 6), "created",
+			      day_of(r, dg_rows_int(rows, 7)));
 	const char *st = dg_rows_text(rows, 4);
-	json_object_set_new(a, "state_label", json_string(dg_t(r, dg_arena_printf(r->arena,
-						"od_access.state.%s", st))));
+	json_object_set_new(
+		a, "state_label",
+		json_string(dg_t(r, dg_arena_printf(r->arena, "od_access.state.%s", st))));
 	json_object_set_new(a, "pending", json_boolean(strcmp(st, "pending") == 0));
 	json_object_set_new(a, "approved", json_boolean(strcmp(st, "approved") == 0));
 	if (!dg_rows_isnull(rows, 8)) {
@@ -249,8 +256,9 @@ static dg_rc dataset_of(struct dg_req *r, struct dg_db *db, json_t *data, char *
 	if (rc)
 		return rc;
 	*pkg = dg_arena_strdup(r->arena, dg_rows_text(rows, 0));
-	json_object_set_new(data, "dataset", json_pack("{s:s, s:s}", "name", dg_rows_text(rows, 1),
-						       "title", dg_rows_text(rows, 2)));
+	json_object_set_new(data, "dataset",
+			    json_pack("{s:s, s:s}", "name", dg_rows_text(rows, 1), "title",
+				      dg_rows_text(rows, 2)));
 	return DG_OK;
 }
 
@@ -339,7 +347,8 @@ static dg_rc office_page(struct dg_req *r, unsigned status, json_t *data)
 	if (!rc)
 		rc = reviewer_dept(r, db, &dept);
 	if (!rc)
-		rc = dg_db_query(db, sql_dept_applications, DG_ARGS(DG_VT(dept), DG_VT(dept)), &rows);
+		rc = dg_db_query(db, sql_dept_applications, DG_ARGS(DG_VT(dept), DG_VT(dept)),
+				 &rows);
 	if (rc) {
 		json_decref(data);
 		return rc;
@@ -393,8 +402,8 @@ static dg_rc office_decide(struct dg_req *r)
 	if (!rc)
 		rc = dg_db_exec(db, sql_decide,
 				DG_ARGS(DG_VT(state), DG_VT(reason), DG_VI(r->user->id), DG_VI(now),
-					DG_VT(state), DG_VI(now), DG_VI(id), DG_VT(from), DG_VT(dept),
-					DG_VT(dept)),
+					DG_VT(state), DG_VI(now), DG_VI(id), DG_VT(from),
+					DG_VT(dept), DG_VT(dept)),
 				&changes);
 	if (!rc && changes == 0)
 		return dg_err_set(&r->err, DG_ENOTFOUND, "%s", dg_t(r, "od_access.not_found"));

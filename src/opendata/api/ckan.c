@@ -150,8 +150,8 @@ static void count_use(struct dg_req *r, const struct action *a, json_t *params, 
 	struct dg_db *db = NULL;
 	dg_rc rc = dg_req_db(r, &db);
 	if (!rc && a->counts == AS_VIEW)
-		rc = dg_od_count(db, DG_OD_VIEW, json_string_value(json_object_get(res, "id")), NULL,
-				 app_id);
+		rc = dg_od_count(db, DG_OD_VIEW, json_string_value(json_object_get(res, "id")),
+				 NULL, app_id);
 	else if (!rc && a->counts == AS_RESOURCE) {
 		const char *rid = param_str(params, "resource_id");
 		rc = dg_od_count(db, DG_OD_CALL, "", rid ? rid : param_str(params, "id"), app_id);
@@ -182,8 +182,9 @@ static dg_rc dispatch(struct dg_req *r)
 		return DG_OK;
 	}
 	if (a->write && strcmp(r->method, "POST") != 0) {
-		reply_string(r, "Bad request: JSON Error: Invalid request. Please use POST method for "
-				"your request");
+		reply_string(r,
+			     "Bad request: JSON Error: Invalid request. Please use POST method for "
+			     "your request");
 		return DG_OK;
 	}
 	struct dg_od_caller caller;

@@ -21,8 +21,8 @@
 #include "core/str.h"
 #include "opendata/datastore/datastore.h"
 
-#define TAGS_MAX 100
-#define EXTRAS_MAX 50
+#define TAGS_MAX      100
+#define EXTRAS_MAX    50
 #define RESOURCES_MAX 100
 
 /* ---- parameters ---- */
@@ -44,7 +44,8 @@ static dg_rc param_bool(json_t *params, const char *key, bool dflt, bool *out)
 		return DG_OK;
 	}
 	const char *s = json_string_value(v);
-	static const char *const yes[] = {"true", "1", "on", "yes"}, *const no[] = {"false", "0", "off", "no"};
+	static const char *const yes[] = {"true", "1", "on", "yes"}, *const no[] = {"false", "0",
+										    "off", "no"};
 	for (size_t i = 0; s && i < 4; i++) {
 		if (strcasecmp(s, yes[i]) == 0)
 			return *out = true, DG_OK;
@@ -113,7 +114,8 @@ static void add_errk(json_t *errs, const char *field, const char *code, const ch
 		l = json_array();
 		json_object_set_new(keys, field, l);
 	}
-	json_array_append_new(l, json_sprintf("odp.v.%s%s%.200s", code, arg ? ":" : "", arg ? arg : ""));
+	json_array_append_new(
+		l, json_sprintf("odp.v.%s%s%.200s", code, arg ? ":" : "", arg ? arg : ""));
 }
 
 /* CKAN's 409 body from the collected messages (steals errs). */
@@ -206,7 +208,7 @@ static void only_fields(json_t *results, const char *fl)
 	json_t *pkg;
 	if (strchr(fl, '*') || !dg_str_trim(dg_str_of(fl)).n)
 		return;
-	json_array_foreach(results, i, pkg) {
+	json_array_foreach (results, i, pkg) {
 		json_t *kept = json_object();
 		struct dg_str rest = dg_str_of(fl), item;
 		while (rest.p) {
@@ -346,8 +348,12 @@ static dg_rc group_list(struct dg_req *r, json_t *params, bool orgs, json_t **re
 		limit = 1000;
 	json_t *only = param_list(params, orgs ? "organizations" : "groups");
 	struct dg_od_group_query gq = {
-		.orgs = orgs, .sort = str_of(params, "sort"), .q = str_of(params, "q"),
-		.only = only, .limit = limit, .offset = offset,
+		.orgs = orgs,
+		.sort = str_of(params, "sort"),
+		.q = str_of(params, "q"),
+		.only = only,
+		.limit = limit,
+		.offset = offset,
 	};
 	struct dg_db *db = NULL;
 	json_t *list = NULL;
@@ -360,7 +366,7 @@ static dg_rc group_list(struct dg_req *r, json_t *params, bool orgs, json_t **re
 	size_t i;
 	json_t *g;
 	json_t *out = json_array();
-	json_array_foreach(list, i, g) {
+	json_array_foreach (list, i, g) {
 		if (!with_count)
 			json_object_del(g, "package_count");
 		json_array_append(out, all ? g : json_object_get(g, "name"));
@@ -421,14 +427,18 @@ static dg_rc group_show(struct dg_req *r, json_t *params, bool org, json_t **res
 	if (!rc)
 		rc = dg_od_group_show(db, org, id, &g);
 	if (rc == DG_ENOTFOUND)
-		return dg_err_set(err, rc, "Not found: %s not found", org ? "Organization" : "Group");
+		return dg_err_set(err, rc, "Not found: %s not found",
+				  org ? "Organization" : "Group");
 	if (rc)
 		return rc;
 	if (with_ds) {
 		/* CKAN caps the list: 10 datasets for an organization, 1000 for a group */
 		const char *fq = phrase(r->arena, org ? "organization" : "groups", id);
-		struct dg_od_search s = {.fq = &fq, .nfq = 1, .rows = org ? 10 : 1000,
-					 .sort = "name asc", .now_ms = dg_now_ms()};
+		struct dg_od_search s = {.fq = &fq,
+					 .nfq = 1,
+					 .rows = org ? 10 : 1000,
+					 .sort = "name asc",
+					 .now_ms = dg_now_ms()};
 		json_t *found = NULL;
 		rc = dg_od_search_run(db, r->arena, &s, &found, err);
 		if (rc) {
@@ -475,10 +485,11 @@ DG_CKAN_ACTION_FN(tag_list)
 		json_t *dicts = json_array();
 		size_t i;
 		json_t *n;
-		json_array_foreach(names, i, n) {
+		json_array_foreach (names, i, n) {
 			const char *s = json_string_value(n);
-			json_array_append_new(dicts, json_pack("{s:s, s:s, s:s, s:n}", "id", s, "name",
-							       s, "display_name", s, "vocabulary_id"));
+			json_array_append_new(dicts,
+					      json_pack("{s:s, s:s, s:s, s:n}", "id", s, "name", s,
+							"display_name", s, "vocabulary_id"));
 		}
 		json_decref(names);
 		names = dicts;
@@ -496,8 +507,11 @@ DG_CKAN_ACTION_FN(tag_show)
 		return rc;
 	/* a tag is known through the datasets the public may see that carry it */
 	const char *fq = phrase(r->arena, "tags", id);
-	struct dg_od_search s = {.fq = &fq, .nfq = 1, .rows = with_ds ? 1000 : 0,
-				 .sort = "name asc", .now_ms = dg_now_ms()};
+	struct dg_od_search s = {.fq = &fq,
+				 .nfq = 1,
+				 .rows = with_ds ? 1000 : 0,
+				 .sort = "name asc",
+				 .now_ms = dg_now_ms()};
 	struct dg_db *db = NULL;
 	json_t *found = NULL;
 	rc = dg_req_db(r, &db);
@@ -507,7 +521,8 @@ DG_CKAN_ACTION_FN(tag_show)
 		return rc;
 	if (json_integer_value(json_object_get(found, "count")) == 0) {
 		json_decref(found);
-		return dg_err_set(err, DG_ENOTFOUND, "Not found: Could not find tag \"%.100s\"", id);
+		return dg_err_set(err, DG_ENOTFOUND, "Not found: Could not find tag \"%.100s\"",
+				  id);
 	}
 	*res = json_pack("{s:s, s:s, s:s, s:n, s:O}", "id", id, "name", id, "display_name", id,
 			 "vocabulary_id", "package_count", json_object_get(found, "count"));
@@ -548,8 +563,8 @@ static void check_email(const char *addr, const char *key, json_t *errs)
 	for (const char *p = addr; ok && p < at; p++)
 		ok = *p > ' ' && *p < 0x7f && !strchr("\"(),:;<>[\\]", *p);
 	for (const char *p = at ? at + 1 : ""; ok && *p; p++)
-		ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-		     *p == '-' || (*p == '.' && p[1] && p[1] != '.');
+		ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		     (*p >= '0' && *p <= '9') || *p == '-' || (*p == '.' && p[1] && p[1] != '.');
 	if (!ok && addr[0]) {
 		char msg[160];
 		snprintf(msg, sizeof msg, "Email %.100s is not a valid format", addr);
@@ -568,11 +583,14 @@ static void check_name(const char *name, const char *key, json_t *errs)
 	if (n < 2)
 		add_errk(errs, key, "name_short", NULL, "Must be at least 2 characters long");
 	if (n > 100)
-		add_errk(errs, key, "name_long", NULL, "Name must be a maximum of 100 characters long");
+		add_errk(errs, key, "name_long", NULL,
+			 "Name must be a maximum of 100 characters long");
 	for (const char *p = name; *p; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-' || *p == '_')) {
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-' ||
+		      *p == '_')) {
 			add_errk(errs, key, "name_chars", NULL,
-				 "Must be purely lowercase alphanumeric (ascii) characters and these "
+				 "Must be purely lowercase alphanumeric (ascii) characters and "
+				 "these "
 				 "symbols: -_");
 			return;
 		}
@@ -584,9 +602,10 @@ char *dg_ckan_new_id(struct dg_arena *a)
 	dg_rand_bytes(b, sizeof b);
 	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
 	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-	return dg_arena_printf(a, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-			       b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10],
-			       b[11], b[12], b[13], b[14], b[15]);
+	return dg_arena_printf(
+		a, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
+		b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
+		b[14], b[15]);
 }
 
 /* CKAN's tag rule: 2 to 100 characters, letters, digits, space and - _ . */
@@ -603,7 +622,8 @@ static void check_tag(const char *t, json_t *errs)
 		if (*p < 0x80 && !((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
 				   (*p >= '0' && *p <= '9') || strchr(" -_.", *p))) {
 			snprintf(msg, sizeof msg,
-				 "Tag \"%.60s\" must be alphanumeric characters or symbols: -_.", t);
+				 "Tag \"%.60s\" must be alphanumeric characters or symbols: -_.",
+				 t);
 			add_errk(errs, "tags", "tag_chars", t, msg);
 			return;
 		}
@@ -661,7 +681,8 @@ static void read_extras(struct dg_arena *a, json_t *params, struct dg_od_pkg_in 
 	json_t *extras = json_object_get(params, "extras");
 	size_t n = json_array_size(extras);
 	if (extras && !json_is_array(extras)) {
-		add_errk(errs, "extras", "extras_list", NULL, "Must be a list of {\"key\", \"value\"}");
+		add_errk(errs, "extras", "extras_list", NULL,
+			 "Must be a list of {\"key\", \"value\"}");
 		return;
 	}
 	if (n > EXTRAS_MAX) {
@@ -676,11 +697,13 @@ static void read_extras(struct dg_arena *a, json_t *params, struct dg_od_pkg_in 
 		if (!k || !k[0] || strlen(k) > 100 || !v || strlen(v) > 10000 ||
 		    !dg_utf8_valid(k, strlen(k)) || !dg_utf8_valid(v, strlen(v))) {
 			add_errk(errs, "extras", "extra_bad", NULL,
-				 "Each extra needs a key (1 to 100 characters) and a string value (at most 10000)");
+				 "Each extra needs a key (1 to 100 characters) and a string value "
+				 "(at most 10000)");
 			continue;
 		}
 		for (size_t j = 0; j < i; j++)
-			if (json_equal(json_object_get(json_array_get(extras, j), "key"), json_object_get(e, "key"))) {
+			if (json_equal(json_object_get(json_array_get(extras, j), "key"),
+				       json_object_get(e, "key"))) {
 				char msg[160];
 				snprintf(msg, sizeof msg, "Duplicate key \"%.100s\"", k);
 				add_errk(errs, "extras", "extra_dup", k, msg);
@@ -698,7 +721,8 @@ static void read_extras(struct dg_arena *a, json_t *params, struct dg_od_pkg_in 
 	}
 	if (strcmp(p->tier, "open") != 0 && strcmp(p->tier, "conditional") != 0 &&
 	    strcmp(p->tier, "closed") != 0)
-		add_errk(errs, "extras", "tier", NULL, "open_tier must be open, conditional or closed");
+		add_errk(errs, "extras", "tier", NULL,
+			 "open_tier must be open, conditional or closed");
 	if (strlen(p->frequency) > 32 || strlen(p->region) > 32)
 		add_errk(errs, "extras", "freq_region_long", NULL,
 			 "update_frequency and region are at most 32 characters");
@@ -710,8 +734,8 @@ static void read_extras(struct dg_arena *a, json_t *params, struct dg_od_pkg_in 
  * url may come back as it is, which keeps the file; another url makes the
  * resource a link and lets the file go.
  */
-static void read_resource(struct dg_arena *a, json_t *src, json_t *stored,
-			  struct dg_od_res_in *res, json_t *rerr)
+static void read_resource(struct dg_arena *a, json_t *src, json_t *stored, struct dg_od_res_in *res,
+			  json_t *rerr)
 {
 	const char *id = str_of(src, "id");
 	const char *type = str_of(stored, "url_type");
@@ -726,7 +750,8 @@ static void read_resource(struct dg_arena *a, json_t *src, json_t *stored,
 	} else {
 		if (res->url[0] && strncmp(res->url, "http://", 7) != 0 &&
 		    strncmp(res->url, "https://", 8) != 0 && strncmp(res->url, "ftp://", 6) != 0)
-			add_errk(rerr, "url", "url_scheme", NULL, "Must be an http, https or ftp URL");
+			add_errk(rerr, "url", "url_scheme", NULL,
+				 "Must be an http, https or ftp URL");
 		if (kept)
 			res->url_type = "link", res->hash = res->file_key = res->file_name = "";
 	}
@@ -742,8 +767,8 @@ static void read_resource(struct dg_arena *a, json_t *src, json_t *stored,
 
 static json_t *resource_in(json_t *pkg, const char *id);
 
-static void read_resources(struct dg_arena *a, json_t *params, json_t *old,
-			   struct dg_od_pkg_in *p, json_t *errs)
+static void read_resources(struct dg_arena *a, json_t *params, json_t *old, struct dg_od_pkg_in *p,
+			   json_t *errs)
 {
 	json_t *list = json_object_get(params, "resources");
 	size_t n = json_array_size(list);
@@ -761,12 +786,15 @@ static void read_resources(struct dg_arena *a, json_t *params, json_t *old,
 	for (size_t i = 0; i < n; i++) {
 		json_t *rerr = json_object(), *src = json_array_get(list, i);
 		if (!json_is_object(src))
-			add_errk(rerr, "url", "resource_object", NULL, "Each resource must be an object");
+			add_errk(rerr, "url", "resource_object", NULL,
+				 "Each resource must be an object");
 		else
 			read_resource(a, src,
-				      old && str_of(src, "id") ? resource_in(old, str_of(src, "id")) : NULL,
+				      old && str_of(src, "id") ? resource_in(old, str_of(src, "id"))
+							       : NULL,
 				      &p->res[p->nres++], rerr);
-		json_object_del(rerr, DG_CKAN_KEYS); /* nested in the API's answer: CKAN's text only */
+		json_object_del(rerr,
+				DG_CKAN_KEYS); /* nested in the API's answer: CKAN's text only */
 		bad = bad || json_object_size(rerr) > 0;
 		json_array_append_new(all, rerr);
 	}
@@ -863,7 +891,7 @@ static void forget_files(struct dg_req *r, json_t *old, const struct dg_od_pkg_i
 {
 	size_t i;
 	json_t *res;
-	json_array_foreach(json_object_get(old, "resources"), i, res) {
+	json_array_foreach (json_object_get(old, "resources"), i, res) {
 		const char *id = str_of(res, "id"), *type = str_of(res, "url_type");
 		const struct dg_od_res_in *now = NULL;
 		if (!id)
@@ -958,8 +986,7 @@ DG_CKAN_ACTION_FN(package_create)
 	return save(r, db, params, NULL, res, err);
 }
 
-static dg_rc update(struct dg_req *r, json_t *params, bool patch, json_t **res,
-		    struct dg_err *err)
+static dg_rc update(struct dg_req *r, json_t *params, bool patch, json_t **res, struct dg_err *err)
 {
 	struct dg_db *db = NULL;
 	json_t *old = NULL;
@@ -1005,7 +1032,7 @@ static json_t *resource_in(json_t *pkg, const char *id)
 {
 	size_t i;
 	json_t *res;
-	json_array_foreach(json_object_get(pkg, "resources"), i, res) {
+	json_array_foreach (json_object_get(pkg, "resources"), i, res) {
 		const char *rid = str_of(res, "id");
 		if (rid && strcmp(rid, id) == 0)
 			return res;
@@ -1036,8 +1063,8 @@ DG_CKAN_ACTION_FN(resource_show)
 }
 
 dg_rc dg_ckan_resource_save(struct dg_req *r, struct dg_db *db, const char *pkg_id, json_t *stored,
-			    json_t *src, const struct dg_upload *up, const char **rid,
-			    int64_t *job, json_t **errs_out)
+			    json_t *src, const struct dg_upload *up, const char **rid, int64_t *job,
+			    json_t **errs_out)
 {
 	struct dg_od_res_in in;
 	struct dg_od_file f = {0};
@@ -1054,8 +1081,8 @@ dg_rc dg_ckan_resource_save(struct dg_req *r, struct dg_db *db, const char *pkg_
 	if (!rc && up) {
 		rc = dg_od_file_keep(r, pkg_id, in.id, up, &f, &ferr);
 		if (rc == DG_EINVAL || rc == DG_ETOOBIG)
-			add_errk(errs, "upload", rc == DG_ETOOBIG ? "upload_big" : "upload_empty", NULL,
-				 ferr.msg);
+			add_errk(errs, "upload", rc == DG_ETOOBIG ? "upload_big" : "upload_empty",
+				 NULL, ferr.msg);
 		if (rc == DG_ETOOBIG)
 			rc = DG_EINVAL;
 		if (!rc)
@@ -1064,15 +1091,16 @@ dg_rc dg_ckan_resource_save(struct dg_req *r, struct dg_db *db, const char *pkg_
 	if (!rc) {
 		rc = dg_od_resource_save(db, pkg_id, &in, create, dg_now_ms());
 		if (rc == DG_ECONFLICT) {
-			add_errk(errs, "id", "res_exists", NULL, "A resource with this id already exists");
+			add_errk(errs, "id", "res_exists", NULL,
+				 "A resource with this id already exists");
 			rc = DG_EINVAL;
 		}
 		if (rc)
 			dg_od_file_discard(r, in.id, &f);
 	}
 	if (!rc && up && dg_od_file_saved(r, db, in.id, &f, job) != DG_OK)
-		dg_warn("req=%s resource %s: its file is saved, its table load was not queued", r->id,
-			in.id);
+		dg_warn("req=%s resource %s: its file is saved, its table load was not queued",
+			r->id, in.id);
 	else if (!rc && in.url_type && strcmp(in.url_type, "link") == 0)
 		dg_od_file_remove_all(r, in.id);
 	if (rc && rc != DG_EINVAL && ferr.msg[0])
@@ -1109,8 +1137,8 @@ static dg_rc resource_target(struct dg_req *r, json_t *params, bool create, stru
  * then let the older file go and queue the table's load: a refused call
  * leaves neither a row nor a file.
  */
-static dg_rc resource_write(struct dg_req *r, json_t *params, bool create, bool patch,
-			    json_t **res, struct dg_err *err)
+static dg_rc resource_write(struct dg_req *r, json_t *params, bool create, bool patch, json_t **res,
+			    struct dg_err *err)
 {
 	struct dg_db *db = NULL;
 	json_t *pkg = NULL;
@@ -1195,7 +1223,8 @@ DG_CKAN_ACTION_FN(dataset_purge)
 		rc = dg_od_package_purge(db, pkg_id, &rids);
 	size_t i;
 	json_t *rid;
-	json_array_foreach(rids, i, rid) drop_data(r, json_string_value(rid));
+	json_array_foreach (rids, i, rid)
+		drop_data(r, json_string_value(rid));
 	json_decref(rids);
 	if (!rc)
 		*res = json_null();

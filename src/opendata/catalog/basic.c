@@ -48,8 +48,8 @@ static dg_rc param_int(json_t *params, const char *key, int64_t dflt, int64_t *o
 		*out = json_integer_value(v);
 		return *out < 0 ? DG_EINVAL : DG_OK;
 	}
-	if (json_is_string(v) &&
-	    dg_str_to_i64(dg_str_of(json_string_value(v)), out) == DG_OK && *out >= 0)
+	if (json_is_string(v) && dg_str_to_i64(dg_str_of(json_string_value(v)), out) == DG_OK &&
+	    *out >= 0)
 		return DG_OK;
 	return DG_EINVAL;
 }
@@ -57,9 +57,9 @@ static dg_rc param_int(json_t *params, const char *key, int64_t dflt, int64_t *o
 DG_CKAN_ACTION_FN(status_show)
 {
 	(void)r, (void)params, (void)err;
-	*res = json_pack("{s:s, s:s, s:s, s:s, s:s, s:[s]}", "ckan_version", "2.10.4",
-			 "site_title", "dgov", "site_description", "dgov open data", "site_url",
-			 "", "locale_default", "zh_Hans_CN", "extensions", "datastore");
+	*res = json_pack("{s:s, s:s, s:s, s:s, s:s, s:[s]}", "ckan_version", "2.10.4", "site_title",
+			 "dgov", "site_description", "dgov open data", "site_url", "",
+			 "locale_default", "zh_Hans_CN", "extensions", "datastore");
 	return DG_OK;
 }
 
@@ -76,12 +76,12 @@ DG_CKAN_ACTION_FN(license_list)
 	json_t *list = json_array();
 	for (size_t i = 0; i < dg_ckan_nlicenses; i++) {
 		const char *const *lic = dg_ckan_licenses[i];
-		bool open = strcmp(lic[0], "other-closed") != 0 &&
-			    strcmp(lic[0], "notspecified") != 0;
+		bool open =
+			strcmp(lic[0], "other-closed") != 0 && strcmp(lic[0], "notspecified") != 0;
 		json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:b, s:b, s:b}", "id",
-						      lic[0], "title", lic[1],
-						      "status", "active", "od_conformance", open,
-						      "osd_conformance", open, "domain_data", 1));
+						      lic[0], "title", lic[1], "status", "active",
+						      "od_conformance", open, "osd_conformance",
+						      open, "domain_data", 1));
 	}
 	*res = list;
 	return DG_OK;
@@ -136,7 +136,8 @@ static dg_rc may_write(struct dg_req *r, struct dg_db *db, const char *id, struc
 		return DG_OK;
 	if (strcmp(tier, "closed") == 0)
 		return dg_err_set(err, DG_ENOTFOUND, "Not found: Dataset not found");
-	return dg_err_set(err, DG_EDENIED, "Access denied: User %s not authorized to edit package %s",
+	return dg_err_set(err, DG_EDENIED,
+			  "Access denied: User %s not authorized to edit package %s",
 			  r->user ? r->user->username : "anonymous", id);
 }
 

@@ -26,18 +26,29 @@ const struct dg_route *dg_od_catalog_routes(size_t *n)
 
 /* The demo datasets: name, title, department, theme, frequency, tier, tag, format. */
 static const char *const demo[][8] = {
-	{"minimum-living-allowance", "城乡最低生活保障对象统计", "mz", "社会救助", "monthly", "open", "低保", "CSV"},
-	{"elderly-care-institutions", "养老机构名录", "mz", "养老服务", "quarterly", "open", "养老", "CSV"},
-	{"marriage-registrations", "婚姻登记数量统计", "mz", "民政", "yearly", "open", "婚姻", "CSV"},
-	{"employment-statistics", "城镇新增就业人数", "rs", "就业创业", "monthly", "open", "就业", "CSV"},
-	{"social-insurance-coverage", "社会保险参保人数", "rs", "社会保障", "quarterly", "open", "社保", "CSV"},
+	{"minimum-living-allowance", "城乡最低生活保障对象统计", "mz", "社会救助", "monthly",
+	 "open", "低保", "CSV"},
+	{"elderly-care-institutions", "养老机构名录", "mz", "养老服务", "quarterly", "open", "养老",
+	 "CSV"},
+	{"marriage-registrations", "婚姻登记数量统计", "mz", "民政", "yearly", "open", "婚姻",
+	 "CSV"},
+	{"employment-statistics", "城镇新增就业人数", "rs", "就业创业", "monthly", "open", "就业",
+	 "CSV"},
+	{"social-insurance-coverage", "社会保险参保人数", "rs", "社会保障", "quarterly", "open",
+	 "社保", "CSV"},
 	{"market-entities", "市场主体登记统计", "sc", "市场监管", "monthly", "open", "企业", "CSV"},
-	{"food-safety-inspections", "食品安全抽检结果", "sc", "市场监管", "monthly", "conditional", "食品", "CSV"},
-	{"medical-institutions", "医疗卫生机构名录", "wj", "卫生健康", "yearly", "open", "医疗", "CSV"},
-	{"household-registration", "户籍人口统计", "ga", "公共安全", "yearly", "open", "户籍", "CSV"},
-	{"building-permits", "建筑工程施工许可", "zj", "城乡建设", "monthly", "open", "建设", "JSON"},
-	{"designated-pharmacies", "医保定点药店名录", "yb", "医疗保障", "quarterly", "open", "医保", "CSV"},
-	{"internal-case-ledger", "内部办件台账", "sj", "政务服务", "daily", "closed", "办件", "CSV"},
+	{"food-safety-inspections", "食品安全抽检结果", "sc", "市场监管", "monthly", "conditional",
+	 "食品", "CSV"},
+	{"medical-institutions", "医疗卫生机构名录", "wj", "卫生健康", "yearly", "open", "医疗",
+	 "CSV"},
+	{"household-registration", "户籍人口统计", "ga", "公共安全", "yearly", "open", "户籍",
+	 "CSV"},
+	{"building-permits", "建筑工程施工许可", "zj", "城乡建设", "monthly", "open", "建设",
+	 "JSON"},
+	{"designated-pharmacies", "医保定点药店名录", "yb", "医疗保障", "quarterly", "open", "医保",
+	 "CSV"},
+	{"internal-case-ledger", "内部办件台账", "sj", "政务服务", "daily", "closed", "办件",
+	 "CSV"},
 };
 
 static dg_rc seed_one(struct dg_db *db, size_t i, int64_t now)
@@ -48,10 +59,17 @@ static dg_rc seed_one(struct dg_db *db, size_t i, int64_t now)
 	snprintf(url, sizeof url, "https://data.example.gov.cn/files/%s.%s", demo[i][0],
 		 demo[i][7][0] == 'C' ? "csv" : "json");
 	struct dg_od_package p = {
-		.id = id, .name = demo[i][0], .title = demo[i][1],
-		.notes = demo[i][1], .license_id = "cc-by", .author = demo[i][2],
-		.dept = demo[i][2], .theme = demo[i][3], .frequency = demo[i][4],
-		.region = "demo", .tier = demo[i][5],
+		.id = id,
+		.name = demo[i][0],
+		.title = demo[i][1],
+		.notes = demo[i][1],
+		.license_id = "cc-by",
+		.author = demo[i][2],
+		.dept = demo[i][2],
+		.theme = demo[i][3],
+		.frequency = demo[i][4],
+		.region = "demo",
+		.tier = demo[i][5],
 	};
 	dg_rc rc = dg_od_insert_package(db, &p, now);
 	if (!rc)

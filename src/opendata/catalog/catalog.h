@@ -122,8 +122,8 @@ dg_rc dg_od_package_show(struct dg_db *db, const char *id_or_name, json_t **out)
  */
 dg_rc dg_od_package_read(struct dg_db *db, const char *id_or_name, bool any, json_t **out) DG_MUST;
 /* The owning department code and tier of an active dataset (any tier); ENOTFOUND otherwise. */
-dg_rc dg_od_package_owner(struct dg_db *db, const char *id_or_name, struct dg_arena *a,
-			  char **dept, char **tier) DG_MUST;
+dg_rc dg_od_package_owner(struct dg_db *db, const char *id_or_name, struct dg_arena *a, char **dept,
+			  char **tier) DG_MUST;
 /* Mark an active dataset deleted (CKAN keeps deleted packages); ENOTFOUND when none. */
 dg_rc dg_od_package_delete(struct dg_db *db, const char *id_or_name, int64_t now_ms) DG_MUST;
 
@@ -140,23 +140,23 @@ dg_rc dg_od_manage_list(struct dg_db *db, const char *dept, json_t **out) DG_MUS
 
 /* ---- package_search (search.c) ---- */
 
-#define DG_OD_ROWS_MAX 1000  /* package_search's rows cap, as CKAN's rows_max */
-#define DG_OD_FQ_MAX 16      /* fq plus fq_list entries */
-#define DG_OD_FACETS_MAX 16  /* facet.field entries */
+#define DG_OD_ROWS_MAX      1000 /* package_search's rows cap, as CKAN's rows_max */
+#define DG_OD_FQ_MAX        16   /* fq plus fq_list entries */
+#define DG_OD_FACETS_MAX    16   /* facet.field entries */
 #define DG_OD_SORT_KEYS_MAX 5
 
 struct dg_od_search {
-	const char *q;                 /* "" or NULL: everything */
-	const char *const *fq;         /* filter queries, ANDed */
+	const char *q;         /* "" or NULL: everything */
+	const char *const *fq; /* filter queries, ANDed */
 	size_t nfq;
-	const char *sort;              /* NULL: "score desc, metadata_modified desc" */
+	const char *sort; /* NULL: "score desc, metadata_modified desc" */
 	int64_t rows, start;
-	const char *const *facets;     /* facet.field names */
+	const char *const *facets; /* facet.field names */
 	size_t nfacets;
-	int64_t facet_limit;           /* < 0: DG_OD_ROWS_MAX */
+	int64_t facet_limit; /* < 0: DG_OD_ROWS_MAX */
 	int64_t facet_mincount;
-	const char *private_dept;      /* also private datasets of this department; "*": all */
-	int64_t now_ms;                /* for NOW in dates */
+	const char *private_dept; /* also private datasets of this department; "*": all */
+	int64_t now_ms;           /* for NOW in dates */
 };
 
 /*

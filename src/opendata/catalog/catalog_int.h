@@ -33,7 +33,7 @@
  */
 struct dg_od_res_in {
 	const char *id, *name, *description, *format, *url, *mimetype;
-	int64_t size; /* < 0: unknown (NULL) */
+	int64_t size;                                       /* < 0: unknown (NULL) */
 	const char *url_type, *hash, *file_key, *file_name; /* see above; may be NULL */
 };
 
@@ -71,7 +71,8 @@ dg_rc dg_od_dept_exists(struct dg_db *db, const char *code, bool *out) DG_MUST;
 /* The id of the active dataset that holds resource rid (arena copy); ENOTFOUND otherwise. */
 dg_rc dg_od_resource_package(struct dg_db *db, const char *rid, struct dg_arena *a,
 			     char **package_id) DG_MUST;
-/* Add (r->id set by the caller) or replace resource r of package_id; bumps the dataset's modified time. */
+/* Add (r->id set by the caller) or replace resource r of package_id; bumps the dataset's modified
+ * time. */
 dg_rc dg_od_resource_save(struct dg_db *db, const char *package_id, const struct dg_od_res_in *r,
 			  bool create, int64_t now_ms) DG_MUST;
 /* Remove a resource (later ones move up one position); ENOTFOUND when none. */
@@ -178,7 +179,8 @@ struct dg_od_file {
  * cap; EIO when it cannot be stored. err has a message for the API.
  */
 dg_rc dg_od_file_keep(struct dg_req *r, const char *pkg_id, const char *rid,
-		      const struct dg_upload *up, struct dg_od_file *out, struct dg_err *err) DG_MUST;
+		      const struct dg_upload *up, struct dg_od_file *out,
+		      struct dg_err *err) DG_MUST;
 
 /* Remove a kept file that no resource came to refer to. */
 void dg_od_file_discard(struct dg_req *r, const char *rid, const struct dg_od_file *f);
@@ -210,15 +212,16 @@ dg_rc dg_od_file_saved(struct dg_req *r, struct dg_db *db, const char *rid,
 /*
  * ---- DCAT (dcat.c) ----
  *
- * The catalogue as DCAT-AP 3, the way ckanext-dcat serves it: /dataset/{id}.ttl and /dataset/{id}.jsonld for one dataset,
- * /catalog.ttl and /catalog.jsonld for the whole catalogue, 100 datasets a
- * page (?page=N) with Hydra paging links, filtered like package_search by
- * q, fq and modified_since. Only what the public may see is exported.
+ * The catalogue as DCAT-AP 3, the way ckanext-dcat serves it: /dataset/{id}.ttl and
+ * /dataset/{id}.jsonld for one dataset, /catalog.ttl and /catalog.jsonld for the whole catalogue,
+ * 100 datasets a page (?page=N) with Hydra paging links, filtered like package_search by q, fq and
+ * modified_since. Only what the public may see is exported.
  */
 
 /* GET /dataset/{file}: file is "<id or name>.ttl" or ".jsonld"; 404 for anything else. */
 dg_rc dg_dcat_dataset(struct dg_req *r) DG_MUST;
-/* GET /catalog.ttl and /catalog.jsonld. EINVAL for a bad page or filter, ENOTFOUND past the last page. */
+/* GET /catalog.ttl and /catalog.jsonld. EINVAL for a bad page or filter, ENOTFOUND past the last
+ * page. */
 dg_rc dg_dcat_catalog_ttl(struct dg_req *r) DG_MUST;
 dg_rc dg_dcat_catalog_jsonld(struct dg_req *r) DG_MUST;
 

@@ -22,19 +22,17 @@
 #include "opendata/catalog/solr.h"
 
 #define PAGE_SIZE 100 /* ckanext-dcat's page size */
-#define OUT_MAX ((size_t)32 << 20)
+#define OUT_MAX   ((size_t)32 << 20)
 
 static const char *const prefixes[][2] = {
-	{"dcat", "http://www.w3.org/ns/dcat#"},
-	{"dct", "http://purl.org/dc/terms/"},
-	{"foaf", "http://xmlns.com/foaf/0.1/"},
-	{"hydra", "http://www.w3.org/ns/hydra/core#"},
+	{"dcat", "http://www.w3.org/ns/dcat#"},       {"dct", "http://purl.org/dc/terms/"},
+	{"foaf", "http://xmlns.com/foaf/0.1/"},       {"hydra", "http://www.w3.org/ns/hydra/core#"},
 	{"xsd", "http://www.w3.org/2001/XMLSchema#"},
 };
 
 /* dgov's update frequencies -> the EU frequency authority. */
 static const char *const frequencies[][2] = {
-	{"realtime", "CONT"},  {"daily", "DAILY"},	 {"weekly", "WEEKLY"},
+	{"realtime", "CONT"},   {"daily", "DAILY"},         {"weekly", "WEEKLY"},
 	{"monthly", "MONTHLY"}, {"quarterly", "QUARTERLY"}, {"yearly", "ANNUAL"},
 	{"irregular", "IRREG"},
 };
@@ -45,8 +43,8 @@ static const char *base_url(struct dg_req *r)
 	const char *host = dg_req_header(r, "Host");
 	bool ok = host && host[0] && strlen(host) <= 255;
 	for (const char *p = host; ok && *p; p++)
-		ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-		     strchr(".-:[]", *p);
+		ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		     (*p >= '0' && *p <= '9') || strchr(".-:[]", *p);
 	return dg_arena_printf(r->arena, "%s://%s", r->env->cfg->secure_cookies ? "https" : "http",
 			       ok ? host : "localhost");
 }
@@ -71,7 +69,7 @@ static const char *extra(json_t *pkg, const char *key)
 {
 	size_t i;
 	json_t *e;
-	json_array_foreach(json_object_get(pkg, "extras"), i, e) {
+	json_array_foreach (json_object_get(pkg, "extras"), i, e) {
 		if (strcmp(str_of(e, "key"), key) == 0)
 			return str_of(e, "value");
 	}
@@ -92,8 +90,9 @@ static bool format_word(const char *s)
 static json_t *distribution(struct dg_arena *a, const char *ds_iri, json_t *res)
 {
 	const char *rid = str_of(res, "id"), *url = str_of(res, "url");
-	json_t *d = json_pack("{s:s, s:s}", "@id", dg_arena_printf(a, "%s/resource/%s", ds_iri, rid),
-			      "@type", "dcat:Distribution");
+	json_t *d =
+		json_pack("{s:s, s:s}", "@id", dg_arena_printf(a, "%s/resource/%s", ds_iri, rid),
+			  "@type", "dcat:Distribution");
 	json_object_set_new(d, "dct:identifier", json_string(rid));
 	if (str_of(res, "name")[0])
 		json_object_set_new(d, "dct:title", json_string(str_of(res, "name")));
@@ -107,17 +106,21 @@ static json_t *distribution(struct dg_arena *a, const char *ds_iri, json_t *res)
 	if (format_word(fmt))
 		json_object_set_new(
 			d, "dct:format",
-			iri(dg_arena_printf(a, "http://publications.europa.eu/resource/authority/file-type/%s",
-					    fmt)));
+			iri(dg_arena_printf(
+				a, "http://publications.europa.eu/resource/authority/file-type/%s",
+				fmt)));
 	const char *mt = str_of(res, "mimetype");
 	if (mt[0] && strchr(mt, '/') && !strpbrk(mt, " <>\"{}|^`\\"))
-		json_object_set_new(d, "dcat:mediaType",
-				    iri(dg_arena_printf(a, "https://www.iana.org/assignments/media-types/%s", mt)));
+		json_object_set_new(
+			d, "dcat:mediaType",
+			iri(dg_arena_printf(a, "https://www.iana.org/assignments/media-types/%s",
+					    mt)));
 	json_t *size = json_object_get(res, "size");
 	if (json_is_integer(size))
-		json_object_set_new(d, "dcat:byteSize",
-				    typed(dg_arena_printf(a, "%lld", (long long)json_integer_value(size)),
-					  "xsd:nonNegativeInteger"));
+		json_object_set_new(
+			d, "dcat:byteSize",
+			typed(dg_arena_printf(a, "%lld", (long long)json_integer_value(size)),
+			      "xsd:nonNegativeInteger"));
 	return d;
 }
 
@@ -134,22 +137,25 @@ static void dataset_nodes(struct dg_arena *a, const char *base, json_t *pkg, jso
 	json_t *kw = json_array();
 	size_t i;
 	json_t *t;
-	json_array_foreach(json_object_get(pkg, "tags"), i, t)
+	json_array_foreach (json_object_get(pkg, "tags"), i, t)
 		json_array_append_new(kw, json_string(str_of(t, "name")));
 	if (json_array_size(kw))
 		json_object_set_new(d, "dcat:keyword", kw);
 	else
 		json_decref(kw);
-	json_object_set_new(d, "dct:issued", typed(str_of(pkg, "metadata_created"), "xsd:dateTime"));
-	json_object_set_new(d, "dct:modified", typed(str_of(pkg, "metadata_modified"), "xsd:dateTime"));
+	json_object_set_new(d, "dct:issued",
+			    typed(str_of(pkg, "metadata_created"), "xsd:dateTime"));
+	json_object_set_new(d, "dct:modified",
+			    typed(str_of(pkg, "metadata_modified"), "xsd:dateTime"));
 	json_object_set_new(d, "dct:publisher", iri(org_iri));
 	const char *freq = extra(pkg, "update_frequency");
 	for (size_t k = 0; k < sizeof frequencies / sizeof frequencies[0]; k++)
 		if (strcmp(freq, frequencies[k][0]) == 0)
-			json_object_set_new(
-				d, "dct:accrualPeriodicity",
-				iri(dg_arena_printf(a, "http://publications.europa.eu/resource/authority/frequency/%s",
-						    frequencies[k][1])));
+			json_object_set_new(d, "dct:accrualPeriodicity",
+					    iri(dg_arena_printf(a,
+								"http://publications.europa.eu/"
+								"resource/authority/frequency/%s",
+								frequencies[k][1])));
 	const char *url = str_of(pkg, "url");
 	if (strncmp(url, "http://", 7) == 0 || strncmp(url, "https://", 8) == 0)
 		json_object_set_new(d, "dcat:landingPage", iri(url));
@@ -157,7 +163,7 @@ static void dataset_nodes(struct dg_arena *a, const char *base, json_t *pkg, jso
 		json_object_set_new(d, "dcat:version", json_string(str_of(pkg, "version")));
 	json_t *dists = json_array();
 	json_t *res;
-	json_array_foreach(json_object_get(pkg, "resources"), i, res) {
+	json_array_foreach (json_object_get(pkg, "resources"), i, res) {
 		json_t *dist = distribution(a, ds_iri, res);
 		json_array_append_new(dists, iri(json_string_value(json_object_get(dist, "@id"))));
 		json_array_append_new(graph, dist);
@@ -168,10 +174,10 @@ static void dataset_nodes(struct dg_arena *a, const char *base, json_t *pkg, jso
 		json_decref(dists);
 	json_array_insert_new(graph, json_array_size(graph) - json_array_size(dists), d);
 	json_t *org_dict = json_object_get(pkg, "organization");
-	json_array_append_new(graph, json_pack("{s:s, s:s, s:s}", "@id", org_iri, "@type",
-					       "foaf:Agent", "foaf:name",
-					       str_of(org_dict, "title")[0] ? str_of(org_dict, "title")
-									    : org));
+	json_array_append_new(
+		graph,
+		json_pack("{s:s, s:s, s:s}", "@id", org_iri, "@type", "foaf:Agent", "foaf:name",
+			  str_of(org_dict, "title")[0] ? str_of(org_dict, "title") : org));
 }
 
 /* ---- writers ---- */
@@ -226,7 +232,7 @@ static dg_rc write_turtle(json_t *graph, struct dg_buf *b)
 		rc = dg_buf_addf(b, "@prefix %s: <%s> .\n", prefixes[i][0], prefixes[i][1]);
 	size_t i;
 	json_t *node;
-	json_array_foreach(graph, i, node) {
+	json_array_foreach (graph, i, node) {
 		if (rc)
 			break;
 		rc = dg_buf_addc(b, '\n');
@@ -234,7 +240,7 @@ static dg_rc write_turtle(json_t *graph, struct dg_buf *b)
 		rc = rc ? rc : dg_buf_addf(b, " a %s", str_of(node, "@type"));
 		const char *key;
 		json_t *v;
-		json_object_foreach(node, key, v) {
+		json_object_foreach (node, key, v) {
 			if (rc || key[0] == '@')
 				continue;
 			/* property names are this file's own prefixed names */
@@ -315,15 +321,15 @@ static void catalog_nodes(struct dg_req *r, const char *base, json_t *found, int
 	const char *cat = dg_arena_printf(r->arena, "%s/catalog", base);
 	const char *pub = dg_arena_printf(r->arena, "%s/#publisher", base);
 	const char *region = r->env->region.name_zh[0] ? r->env->region.name_zh : "dgov";
-	json_t *c = json_pack("{s:s, s:s, s:s, s:s, s:o}", "@id", cat, "@type", "dcat:Catalog",
-			      "dct:title", dg_arena_printf(r->arena, "%s 公共数据开放目录", region),
-			      "dct:description",
-			      dg_arena_printf(r->arena, "%s 政府开放数据目录 (open government data)", region),
-			      "dct:publisher", iri(pub));
+	json_t *c = json_pack(
+		"{s:s, s:s, s:s, s:s, s:o}", "@id", cat, "@type", "dcat:Catalog", "dct:title",
+		dg_arena_printf(r->arena, "%s 公共数据开放目录", region), "dct:description",
+		dg_arena_printf(r->arena, "%s 政府开放数据目录 (open government data)", region),
+		"dct:publisher", iri(pub));
 	json_t *ids = json_array();
 	size_t i;
 	json_t *p;
-	json_array_foreach(json_object_get(found, "results"), i, p)
+	json_array_foreach (json_object_get(found, "results"), i, p)
 		json_array_append_new(ids, iri(dg_arena_printf(r->arena, "%s/dataset/%s", base,
 							       str_of(p, "id"))));
 	if (json_array_size(ids))
@@ -333,14 +339,17 @@ static void catalog_nodes(struct dg_req *r, const char *base, json_t *found, int
 	json_array_append_new(graph, c);
 	json_array_append_new(graph, json_pack("{s:s, s:s, s:s}", "@id", pub, "@type", "foaf:Agent",
 					       "foaf:name", region));
-	const char *self = dg_arena_printf(r->arena, "%s/catalog.%s?page=%lld", base, ext, (long long)page);
+	const char *self =
+		dg_arena_printf(r->arena, "%s/catalog.%s?page=%lld", base, ext, (long long)page);
 	json_t *h = json_pack("{s:s, s:s}", "@id", self, "@type", "hydra:PagedCollection");
 	json_int_t total = json_integer_value(json_object_get(found, "count"));
-	json_object_set_new(h, "hydra:totalItems",
-			    typed(dg_arena_printf(r->arena, "%lld", (long long)total), "xsd:integer"));
+	json_object_set_new(
+		h, "hydra:totalItems",
+		typed(dg_arena_printf(r->arena, "%lld", (long long)total), "xsd:integer"));
 	json_object_set_new(h, "hydra:itemsPerPage", typed("100", "xsd:integer"));
-	json_object_set_new(h, "hydra:firstPage",
-			    json_string(dg_arena_printf(r->arena, "%s/catalog.%s?page=1", base, ext)));
+	json_object_set_new(
+		h, "hydra:firstPage",
+		json_string(dg_arena_printf(r->arena, "%s/catalog.%s?page=1", base, ext)));
 	json_object_set_new(h, "hydra:lastPage",
 			    json_string(dg_arena_printf(r->arena, "%s/catalog.%s?page=%lld", base,
 							ext, (long long)last)));
@@ -362,16 +371,20 @@ static dg_rc catalog(struct dg_req *r, bool turtle)
 	if (p && (dg_str_to_i64(dg_str_of(p), &page) != DG_OK || page < 1 || page > 1000000))
 		return dg_err_set(&r->err, DG_EINVAL, "page must be a whole number from 1");
 	const char *fq[2];
-	struct dg_od_search s = {.q = dg_kvs_get(&r->query, "q"), .fq = fq, .rows = PAGE_SIZE,
-				 .start = (page - 1) * PAGE_SIZE, .sort = "metadata_modified desc",
+	struct dg_od_search s = {.q = dg_kvs_get(&r->query, "q"),
+				 .fq = fq,
+				 .rows = PAGE_SIZE,
+				 .start = (page - 1) * PAGE_SIZE,
+				 .sort = "metadata_modified desc",
 				 .now_ms = dg_now_ms()};
 	if (dg_kvs_get(&r->query, "fq"))
 		fq[s.nfq++] = dg_kvs_get(&r->query, "fq");
 	const char *ms = dg_kvs_get(&r->query, "modified_since");
 	if (ms) {
 		if (dg_solr_date(ms, s.now_ms, &since) != DG_OK)
-			return dg_err_set(&r->err, DG_EINVAL,
-					  "modified_since must be a date such as 2024-01-31T00:00:00Z");
+			return dg_err_set(
+				&r->err, DG_EINVAL,
+				"modified_since must be a date such as 2024-01-31T00:00:00Z");
 		fq[s.nfq++] = dg_arena_printf(r->arena, "metadata_modified:[%s TO *]", ms);
 	}
 	struct dg_db *db = NULL;
@@ -390,14 +403,15 @@ static dg_rc catalog(struct dg_req *r, bool turtle)
 	int64_t last = total ? (total + PAGE_SIZE - 1) / PAGE_SIZE : 1;
 	if (page > last) {
 		json_decref(found);
-		return dg_err_set(&r->err, DG_ENOTFOUND, "The catalogue has %lld pages", (long long)last);
+		return dg_err_set(&r->err, DG_ENOTFOUND, "The catalogue has %lld pages",
+				  (long long)last);
 	}
 	const char *base = base_url(r);
 	json_t *graph = json_array();
 	catalog_nodes(r, base, found, page, last, turtle ? "ttl" : "jsonld", graph);
 	size_t i;
 	json_t *pkg;
-	json_array_foreach(json_object_get(found, "results"), i, pkg)
+	json_array_foreach (json_object_get(found, "results"), i, pkg)
 		dataset_nodes(r->arena, base, pkg, graph);
 	json_decref(found);
 	return reply_graph(r, graph, turtle);

@@ -32,8 +32,8 @@
 #include "opendata/access/access.h"
 #include "opendata/datastore/datastore.h"
 
-#define NAME_MAX_BYTES 200 /* a shown file name, in bytes of UTF-8 */
-#define HEAD_BYTES 4096    /* what the type is found from */
+#define NAME_MAX_BYTES 200  /* a shown file name, in bytes of UTF-8 */
+#define HEAD_BYTES     4096 /* what the type is found from */
 
 const struct dg_upload *dg_od_file_upload(const struct dg_req *r)
 {
@@ -174,9 +174,10 @@ dg_rc dg_od_file_keep(struct dg_req *r, const char *pkg_id, const char *rid,
 	if (up->size == 0)
 		return dg_err_field(err, DG_EINVAL, "upload", "The uploaded file is empty");
 	if (cap && up->size > cap)
-		return dg_err_field(err, DG_ETOOBIG, "upload",
-				    "The file is %s, over this site's limit of %s for a resource file",
-				    human(r->arena, up->size), human(r->arena, cap));
+		return dg_err_field(
+			err, DG_ETOOBIG, "upload",
+			"The file is %s, over this site's limit of %s for a resource file",
+			human(r->arena, up->size), human(r->arena, cap));
 	out->name = safe_name(r->arena, up->filename);
 	type_of(up->path, out->name, out);
 	if (dg_upload_keep(up, dir_of(r, rid), key, hash) != DG_OK) {
@@ -238,7 +239,8 @@ dg_rc dg_od_file_saved(struct dg_req *r, struct dg_db *db, const char *rid,
 		return DG_OK;
 	json_t *opts = strcmp(f->format, "TSV") == 0 ? json_pack("{s:b}", "tabs", 1) : NULL;
 	const char *path = dg_arena_printf(r->arena, "%s/%s", dir_of(r, rid), f->key);
-	dg_rc rc = dg_datastore_load_enqueue(db, rid, path, opts, r->user ? r->user->id : 0, job_id);
+	dg_rc rc =
+		dg_datastore_load_enqueue(db, rid, path, opts, r->user ? r->user->id : 0, job_id);
 	json_decref(opts);
 	return rc;
 }

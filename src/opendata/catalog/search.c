@@ -19,8 +19,8 @@
 #include "core/str.h"
 #include "opendata/catalog/solr.h"
 
-#define LIKE "LIKE ? ESCAPE '\\'"
-#define NRES "(SELECT COUNT(*) FROM od_resources r WHERE r.package_id = p.id)"
+#define LIKE  "LIKE ? ESCAPE '\\'"
+#define NRES  "(SELECT COUNT(*) FROM od_resources r WHERE r.package_id = p.id)"
 #define NTAGS "(SELECT COUNT(*) FROM od_tags t WHERE t.package_id = p.id)"
 
 static const struct dg_solr_field fields[] = {
@@ -30,20 +30,23 @@ static const struct dg_solr_field fields[] = {
 	{"notes", DG_SOLR_TEXT, "LOWER(p.notes) " LIKE},
 	{"author", DG_SOLR_TEXT, "LOWER(p.author) " LIKE},
 	{"maintainer", DG_SOLR_TEXT, "LOWER(p.maintainer) " LIKE},
-	{"tags", DG_SOLR_STRING, "EXISTS (SELECT 1 FROM od_tags t WHERE t.package_id = p.id AND t.name = ?)"},
+	{"tags", DG_SOLR_STRING,
+	 "EXISTS (SELECT 1 FROM od_tags t WHERE t.package_id = p.id AND t.name = ?)"},
 	{"organization", DG_SOLR_STRING, "p.owner_dept = ?"},
 	{"owner_org", DG_SOLR_STRING, "p.owner_dept = ?"},
 	{"groups", DG_SOLR_STRING, "p.theme = ?"},
 	{"res_format", DG_SOLR_STRING,
 	 "EXISTS (SELECT 1 FROM od_resources r WHERE r.package_id = p.id AND r.format = ?)"},
 	{"res_name", DG_SOLR_TEXT,
-	 "EXISTS (SELECT 1 FROM od_resources r WHERE r.package_id = p.id AND LOWER(r.name) " LIKE ")"},
+	 "EXISTS (SELECT 1 FROM od_resources r WHERE r.package_id = p.id AND LOWER(r.name) " LIKE
+	 ")"},
 	{"license_id", DG_SOLR_STRING, "p.license_id = ?"},
 	{"version", DG_SOLR_STRING, "p.version = ?"},
 	{"url", DG_SOLR_STRING, "p.url = ?"},
 	{"type", DG_SOLR_STRING, "'dataset' = ?"},
 	{"state", DG_SOLR_STRING, "p.state = ?"},
-	{"capacity", DG_SOLR_STRING, "(CASE WHEN p.private = 1 THEN 'private' ELSE 'public' END) = ?"},
+	{"capacity", DG_SOLR_STRING,
+	 "(CASE WHEN p.private = 1 THEN 'private' ELSE 'public' END) = ?"},
 	{"metadata_modified", DG_SOLR_DATE, "p.metadata_modified"},
 	{"metadata_created", DG_SOLR_DATE, "p.metadata_created"},
 	{"num_resources", DG_SOLR_INT, NRES},
@@ -56,7 +59,8 @@ static const struct dg_solr_field fields[] = {
 	{"open_tier", DG_SOLR_STRING, "p.tier = ?"},
 	{"extras_open_tier", DG_SOLR_STRING, "p.tier = ?"},
 	{"extras_*", DG_SOLR_STRING,
-	 "EXISTS (SELECT 1 FROM od_extras e WHERE e.package_id = p.id AND e.key = {k} AND e.value = ?)"},
+	 "EXISTS (SELECT 1 FROM od_extras e WHERE e.package_id = p.id AND e.key = {k} AND e.value "
+	 "= ?)"},
 	{"text", DG_SOLR_TEXT,
 	 "LOWER(p.name) " LIKE " OR LOWER(p.title) " LIKE " OR LOWER(p.notes) " LIKE
 	 " OR LOWER(p.theme) " LIKE
@@ -104,7 +108,8 @@ static const char *const sorts[][2] = {
 
 /* Facet sources: name, value expression, its display name, the join it needs. */
 static const char *const facet_src[][4] = {
-	{"organization", "p.owner_dept", "d.name_zh", " JOIN departments d ON d.code = p.owner_dept"},
+	{"organization", "p.owner_dept", "d.name_zh",
+	 " JOIN departments d ON d.code = p.owner_dept"},
 	{"groups", "p.theme", "p.theme", ""},
 	{"tags", "t.name", "t.name", " JOIN od_tags t ON t.package_id = p.id"},
 	{"res_format", "r.format", "r.format", " JOIN od_resources r ON r.package_id = p.id"},
@@ -130,15 +135,17 @@ static dg_rc order_by(const char *sort, struct dg_buf *out, struct dg_err *err)
 		if (item.n == 0)
 			continue;
 		if (++keys > DG_OD_SORT_KEYS_MAX)
-			return dg_err_field(err, DG_EINVAL, "sort", "Invalid \"sort\" parameter: at most %d keys",
+			return dg_err_field(err, DG_EINVAL, "sort",
+					    "Invalid \"sort\" parameter: at most %d keys",
 					    DG_OD_SORT_KEYS_MAX);
 		struct dg_str field, dir;
 		dir = dg_str_trim(dg_str_cut(item, ' ', &field));
 		bool desc = dg_str_case_eqs(dir, "desc");
 		if (!desc && !dg_str_case_eqs(dir, "asc"))
-			return dg_err_field(err, DG_EINVAL, "sort",
-					    "Invalid \"sort\" parameter: \"%.*s\" needs asc or desc",
-					    (int)(item.n > 64 ? 64 : item.n), item.p);
+			return dg_err_field(
+				err, DG_EINVAL, "sort",
+				"Invalid \"sort\" parameter: \"%.*s\" needs asc or desc",
+				(int)(item.n > 64 ? 64 : item.n), item.p);
 		const char *expr = NULL;
 		for (size_t i = 0; i < sizeof sorts / sizeof sorts[0]; i++)
 			if (dg_str_eqs(field, sorts[i][0]))
@@ -164,7 +171,8 @@ static const char *visible(const char *private_dept, struct dg_val *arg, size_t 
 	if (private_dept) {
 		*arg = DG_VT(private_dept);
 		*nargs = 1;
-		return "p.state = 'active' AND p.tier <> 'closed' AND (p.private = 0 OR p.owner_dept = ?)";
+		return "p.state = 'active' AND p.tier <> 'closed' AND (p.private = 0 OR "
+		       "p.owner_dept = ?)";
 	}
 	return "p.state = 'active' AND p.tier <> 'closed' AND p.private = 0";
 }
@@ -211,13 +219,14 @@ static dg_rc facet_one(struct dg_db *db, struct dg_arena *a, const char *const s
 {
 	struct dg_buf q;
 	dg_buf_init(&q, 0);
-	dg_rc rc = dg_buf_addf(&q,
-			       "SELECT v, MIN(dn), COUNT(*) FROM (SELECT DISTINCT p.id, %s AS v, %s AS dn"
-			       " FROM od_packages p%s WHERE %s AND %s) x WHERE v <> ''"
-			       " GROUP BY v HAVING COUNT(*) >= ? ORDER BY COUNT(*) DESC, v LIMIT ?",
-			       src[1], src[2], src[3], vis, dg_buf_str(&sql->where));
+	dg_rc rc = dg_buf_addf(
+		&q,
+		"SELECT v, MIN(dn), COUNT(*) FROM (SELECT DISTINCT p.id, %s AS v, %s AS dn"
+		" FROM od_packages p%s WHERE %s AND %s) x WHERE v <> ''"
+		" GROUP BY v HAVING COUNT(*) >= ? ORDER BY COUNT(*) DESC, v LIMIT ?",
+		src[1], src[2], src[3], vis, dg_buf_str(&sql->where));
 	int64_t limit = s->facet_limit < 0 || s->facet_limit > DG_OD_ROWS_MAX ? DG_OD_ROWS_MAX
-									     : s->facet_limit;
+									      : s->facet_limit;
 	struct dg_val extra[2] = {DG_VI(s->facet_mincount), DG_VI(limit)};
 	size_t nargs = 0;
 	struct dg_val *args = join_args(a, NULL, 0, visarg, nvis, sql, extra, 2, &nargs);
@@ -258,8 +267,8 @@ static dg_rc facets_of(struct dg_db *db, struct dg_arena *a, const char *vis,
 			if (strcmp(facet_src[k][0], name) == 0)
 				src = facet_src[k];
 		if (!src)
-			return dg_err_field(err, DG_EINVAL, "facet.field", "cannot facet on \"%.64s\"",
-					    s->facets[i]);
+			return dg_err_field(err, DG_EINVAL, "facet.field",
+					    "cannot facet on \"%.64s\"", s->facets[i]);
 		dg_rc rc = facet_one(db, a, src, vis, visarg, nvis, sql, s, facets, search_facets);
 		if (rc)
 			return rc;
@@ -279,7 +288,7 @@ static dg_rc results_of(struct dg_db *db, struct dg_rows *rows, json_t **out)
 		rc = DG_OK;
 	size_t i;
 	json_t *id;
-	json_array_foreach(ids, i, id) {
+	json_array_foreach (ids, i, id) {
 		json_t *p = NULL;
 		if (rc)
 			break;
@@ -326,11 +335,11 @@ dg_rc dg_od_search_run(struct dg_db *db, struct dg_arena *a, const struct dg_od_
 	}
 	struct dg_rows *rows = NULL;
 	if (!rc) {
-		text = dg_arena_printf(a,
-				       "SELECT p.id, %s AS score FROM od_packages p WHERE %s AND %s%s"
-				       " LIMIT ? OFFSET ?",
-				       dg_buf_str(&sql->score), vis, dg_buf_str(&sql->where),
-				       dg_buf_str(&order));
+		text = dg_arena_printf(
+			a,
+			"SELECT p.id, %s AS score FROM od_packages p WHERE %s AND %s%s"
+			" LIMIT ? OFFSET ?",
+			dg_buf_str(&sql->score), vis, dg_buf_str(&sql->where), dg_buf_str(&order));
 		struct dg_val page[2] = {DG_VI(s->rows), DG_VI(s->start)};
 		args = join_args(a, sql->score_args, sql->nscore_args, visarg, nvis, sql, page, 2,
 				 &nargs);
@@ -380,9 +389,9 @@ static json_t *group_dict(struct dg_rows *rows, bool org)
 			      (json_int_t)dg_rows_int(rows, 3), "num_followers", 0, "extras",
 			      "users", "groups", "tags");
 	if (org && dg_rows_text(rows, 2)[0])
-		json_array_append_new(json_object_get(g, "extras"),
-				      json_pack("{s:s, s:s}", "key", "title_en", "value",
-						dg_rows_text(rows, 2)));
+		json_array_append_new(
+			json_object_get(g, "extras"),
+			json_pack("{s:s, s:s}", "key", "title_en", "value", dg_rows_text(rows, 2)));
 	return g;
 }
 
@@ -390,7 +399,7 @@ static bool in_list(json_t *list, const char *name)
 {
 	size_t i;
 	json_t *v;
-	json_array_foreach(list, i, v) {
+	json_array_foreach (list, i, v) {
 		if (json_is_string(v) && strcmp(json_string_value(v), name) == 0)
 			return true;
 	}
@@ -402,10 +411,10 @@ dg_rc dg_od_group_list(struct dg_db *db, const struct dg_od_group_query *gq, jso
 {
 	*out = NULL;
 	struct dg_str field, dir;
-	dir = dg_str_trim(dg_str_cut(dg_str_trim(dg_str_of(gq->sort ? gq->sort : "name")), ' ',
-				     &field));
-	const char *col = dg_str_eqs(field, "name")		 ? "g.name"
-			  : dg_str_eqs(field, "title")		 ? "g.title"
+	dir = dg_str_trim(
+		dg_str_cut(dg_str_trim(dg_str_of(gq->sort ? gq->sort : "name")), ' ', &field));
+	const char *col = dg_str_eqs(field, "name")            ? "g.name"
+			  : dg_str_eqs(field, "title")         ? "g.title"
 			  : dg_str_eqs(field, "package_count") ? "package_count"
 							       : NULL;
 	bool desc = dg_str_case_eqs(dir, "desc");
@@ -418,17 +427,18 @@ dg_rc dg_od_group_list(struct dg_db *db, const struct dg_od_group_query *gq, jso
 	snprintf(sql, sizeof sql,
 		 "SELECT g.name, g.title, g.title_en, %s AS package_count FROM %s"
 		 " WHERE (g.name LIKE ? OR g.title LIKE ?) ORDER BY %s %s, g.name LIMIT ? OFFSET ?",
-		 gq->orgs ? COUNT_OF("owner_dept") : COUNT_OF("theme"), group_from[gq->orgs],
-		 col, desc ? "DESC" : "ASC");
+		 gq->orgs ? COUNT_OF("owner_dept") : COUNT_OF("theme"), group_from[gq->orgs], col,
+		 desc ? "DESC" : "ASC");
 	struct dg_rows *rows = NULL;
-	dg_rc rc = dg_db_query(db, sql,
-			       DG_ARGS(DG_VT(like), DG_VT(like), DG_VI(gq->limit), DG_VI(gq->offset)),
-			       &rows);
+	dg_rc rc = dg_db_query(
+		db, sql, DG_ARGS(DG_VT(like), DG_VT(like), DG_VI(gq->limit), DG_VI(gq->offset)),
+		&rows);
 	if (rc)
 		return rc;
 	json_t *list = json_array();
 	while ((rc = dg_rows_next(rows)) == DG_OK) {
-		if (gq->only && json_array_size(gq->only) && !in_list(gq->only, dg_rows_text(rows, 0)))
+		if (gq->only && json_array_size(gq->only) &&
+		    !in_list(gq->only, dg_rows_text(rows, 0)))
 			continue;
 		json_array_append_new(list, group_dict(rows, gq->orgs));
 	}

@@ -28,8 +28,19 @@ struct dg_solr_node {
 /* ---- lexer ---- */
 
 enum tok {
-	T_END, T_TERM, T_PHRASE, T_COLON, T_LPAREN, T_RPAREN, T_AND, T_OR, T_NOT, T_PLUS,
-	T_MINUS, T_RANGE_OPEN, T_RANGE_CLOSE,
+	T_END,
+	T_TERM,
+	T_PHRASE,
+	T_COLON,
+	T_LPAREN,
+	T_RPAREN,
+	T_AND,
+	T_OR,
+	T_NOT,
+	T_PLUS,
+	T_MINUS,
+	T_RANGE_OPEN,
+	T_RANGE_CLOSE,
 };
 
 struct token {
@@ -57,8 +68,8 @@ static bool term_stop(char c)
 static size_t lex_term(struct parser *p, const char *q, size_t i, struct token *tk)
 {
 	size_t start = i, n = 0, end = i;
-	while (!term_stop(q[end]) && !((q[end] == '&' && q[end + 1] == '&') ||
-				       (q[end] == '|' && q[end + 1] == '|')))
+	while (!term_stop(q[end]) &&
+	       !((q[end] == '&' && q[end + 1] == '&') || (q[end] == '|' && q[end + 1] == '|')))
 		end += q[end] == '\\' && q[end + 1] ? 2 : 1;
 	char *out = dg_arena_alloc(p->a, end - i + 1);
 	tk->t = T_TERM;
@@ -107,9 +118,11 @@ static dg_rc lex(struct parser *p, const char *q)
 		bool was_start = start;
 		start = false;
 		if (in_range && c != ']' && c != '}' && c != '"') {
-			/* inside [a TO b] only blanks and the closing bracket end a term (dates hold ':') */
+			/* inside [a TO b] only blanks and the closing bracket end a term (dates
+			 * hold ':') */
 			size_t end = i, n = 0;
-			while (q[end] && !isspace((unsigned char)q[end]) && q[end] != ']' && q[end] != '}')
+			while (q[end] && !isspace((unsigned char)q[end]) && q[end] != ']' &&
+			       q[end] != '}')
 				end += q[end] == '\\' && q[end + 1] ? 2 : 1;
 			char *out = dg_arena_alloc(p->a, end - i + 1);
 			tk->t = T_TERM;
@@ -136,7 +149,8 @@ static dg_rc lex(struct parser *p, const char *q)
 			tk->t = T_RANGE_CLOSE, tk->incl = c == ']', i++;
 			in_range = false;
 		} else if (c == '{') {
-			return dg_err_set(p->err, DG_EINVAL, "local parameters {!...} are not supported");
+			return dg_err_set(p->err, DG_EINVAL,
+					  "local parameters {!...} are not supported");
 		} else if (c == ':') {
 			tk->t = T_COLON, i++;
 		} else if (c == '"') {
@@ -151,9 +165,10 @@ static dg_rc lex(struct parser *p, const char *q)
 				out[n++] = q[i++];
 			}
 			if (!q[i])
-				return dg_err_set(p->err, DG_EINVAL,
-						  "a quoted phrase starting at character %zu is not closed",
-						  tk->at + 1);
+				return dg_err_set(
+					p->err, DG_EINVAL,
+					"a quoted phrase starting at character %zu is not closed",
+					tk->at + 1);
 			i++;
 			out[n] = '\0';
 			tk->t = T_PHRASE, tk->text = out;
@@ -168,9 +183,10 @@ static dg_rc lex(struct parser *p, const char *q)
 					  "fuzzy and proximity searches (~) are not supported");
 		} else if ((c == '+' || c == '-') && was_start) {
 			if (!q[i + 1] || isspace((unsigned char)q[i + 1]))
-				return dg_err_set(p->err, DG_EINVAL,
-						  "'%c' at character %zu must come right before a clause",
-						  c, i + 1);
+				return dg_err_set(
+					p->err, DG_EINVAL,
+					"'%c' at character %zu must come right before a clause", c,
+					i + 1);
 			tk->t = c == '+' ? T_PLUS : T_MINUS, i++;
 			start = true;
 		} else if (c == '!' && was_start) {
@@ -201,8 +217,8 @@ static struct token *peek(struct parser *p)
 static const char *tok_name(const struct token *tk)
 {
 	static const char *const names[] = {
-		"the end", "a term", "a phrase", "':'", "'('", "')'", "AND", "OR", "NOT", "'+'", "'-'",
-		"a range start", "a range end",
+		"the end", "a term", "a phrase", "':'", "'('",           "')'",         "AND",
+		"OR",      "NOT",    "'+'",      "'-'", "a range start", "a range end",
 	};
 	return names[tk->t];
 }
@@ -241,9 +257,10 @@ static dg_rc range_end(struct parser *p, const char **out)
 	} else if (tk->t == T_TERM && strcmp(tk->text, "*") == 0) {
 		*out = NULL;
 	} else if (tk->t == T_TERM) {
-		return dg_err_set(p->err, DG_EINVAL,
-				  "wildcards are not supported (character %zu); use * alone for an open end",
-				  tk->at + 1);
+		return dg_err_set(
+			p->err, DG_EINVAL,
+			"wildcards are not supported (character %zu); use * alone for an open end",
+			tk->at + 1);
 	} else {
 		return unexpected(p, "a range end");
 	}
@@ -278,9 +295,10 @@ static dg_rc parse_term(struct parser *p, const char *field, struct dg_solr_node
 {
 	struct token *tk = peek(p);
 	if (tk->t == T_TERM && tk->wild)
-		return dg_err_set(p->err, DG_EINVAL,
-				  "wildcards are not supported (character %zu); only *:* matches everything",
-				  tk->at + 1);
+		return dg_err_set(
+			p->err, DG_EINVAL,
+			"wildcards are not supported (character %zu); only *:* matches everything",
+			tk->at + 1);
 	struct dg_solr_node *n = node(p, N_TERM);
 	n->field = field;
 	n->value = tk->text;
@@ -470,8 +488,7 @@ dg_rc dg_solr_print(const struct dg_solr_node *n, struct dg_buf *b)
 {
 	dg_rc rc = DG_OK;
 	switch (n->op) {
-	case N_ALL:
-		return dg_buf_adds(b, "*:*");
+	case N_ALL: return dg_buf_adds(b, "*:*");
 	case N_TERM:
 		if (n->field && ((rc = dg_buf_addf(b, "%s:", n->field)) != DG_OK))
 			return rc;
@@ -531,8 +548,9 @@ static dg_rc date_math(const char *s, int64_t now_ms, int64_t *out)
 		int64_t ms; /* 0: calendar months, with the multiplier in months */
 		int64_t months;
 	} units[] = {
-		{"YEAR", 0, 12}, {"MONTH", 0, 1},        {"WEEK", 604800000, 0}, {"DAY", 86400000, 0},
-		{"HOUR", 3600000, 0}, {"MINUTE", 60000, 0}, {"SECOND", 1000, 0},
+		{"YEAR", 0, 12},      {"MONTH", 0, 1},      {"WEEK", 604800000, 0},
+		{"DAY", 86400000, 0}, {"HOUR", 3600000, 0}, {"MINUTE", 60000, 0},
+		{"SECOND", 1000, 0},
 	};
 	int64_t t = now_ms;
 	const char *p = s + 3;
@@ -711,13 +729,15 @@ static dg_rc number_of(const struct dg_solr_field *f, const char *v, int64_t now
 {
 	if (f->kind == DG_SOLR_DATE) {
 		if (dg_solr_date(v, now_ms, out) != DG_OK)
-			return dg_err_set(err, DG_EINVAL,
-					  "%s: \"%.64s\" is not a date (2024-01-31T00:00:00Z or NOW-7DAYS)",
-					  f->name, v);
+			return dg_err_set(
+				err, DG_EINVAL,
+				"%s: \"%.64s\" is not a date (2024-01-31T00:00:00Z or NOW-7DAYS)",
+				f->name, v);
 		return DG_OK;
 	}
 	if (dg_str_to_i64(dg_str_of(v), out) != DG_OK)
-		return dg_err_set(err, DG_EINVAL, "%s: \"%.64s\" is not a whole number", f->name, v);
+		return dg_err_set(err, DG_EINVAL, "%s: \"%.64s\" is not a whole number", f->name,
+				  v);
 	return DG_OK;
 }
 
@@ -771,8 +791,7 @@ static dg_rc compile_node(struct dg_solr_sql *s, const struct dg_solr_schema *sc
 {
 	dg_rc rc = DG_OK;
 	switch (n->op) {
-	case N_ALL:
-		return dg_buf_adds(&s->where, "1=1");
+	case N_ALL: return dg_buf_adds(&s->where, "1=1");
 	case N_TERM:
 	case N_RANGE:
 		if (n->field)

@@ -33,8 +33,8 @@
 #include "core/err.h"
 #include "store/store.h"
 
-#define DG_SOLR_MAX_LEN 4096
-#define DG_SOLR_MAX_DEPTH 16
+#define DG_SOLR_MAX_LEN     4096
+#define DG_SOLR_MAX_DEPTH   16
 #define DG_SOLR_MAX_CLAUSES 100
 
 /* A parsed query; lives in the arena it was parsed into. */

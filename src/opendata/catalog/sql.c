@@ -27,9 +27,9 @@ dg_rc dg_od_package_names(struct dg_db *db, int64_t limit, int64_t offset, json_
 {
 	struct dg_rows *rows = NULL;
 	*out = NULL;
-	dg_rc rc = dg_db_query(db, "SELECT name FROM od_packages WHERE" VISIBLE
-				   "ORDER BY name LIMIT ? OFFSET ?",
-			       DG_ARGS(DG_VI(limit), DG_VI(offset)), &rows);
+	dg_rc rc = dg_db_query(
+		db, "SELECT name FROM od_packages WHERE" VISIBLE "ORDER BY name LIMIT ? OFFSET ?",
+		DG_ARGS(DG_VI(limit), DG_VI(offset)), &rows);
 	if (rc)
 		return rc;
 	return dg_od_first_column(rows, out);
@@ -38,31 +38,32 @@ dg_rc dg_od_package_names(struct dg_db *db, int64_t limit, int64_t offset, json_
 static dg_rc add_resources(struct dg_db *db, json_t *pkg, const char *id)
 {
 	struct dg_rows *rows = NULL;
-	dg_rc rc = dg_db_query(db,
-			       "SELECT r.id, r.name, r.description, r.format, r.url, r.url_type, r.size,"
-			       " r.mimetype, r.created, r.last_modified, r.position, r.hash,"
-			       " EXISTS (SELECT 1 FROM datastore_tables t WHERE t.resource_id = r.id)"
-			       " FROM od_resources r WHERE r.package_id = ? ORDER BY r.position",
-			       DG_ARGS(DG_VT(id)), &rows);
+	dg_rc rc = dg_db_query(
+		db,
+		"SELECT r.id, r.name, r.description, r.format, r.url, r.url_type, r.size,"
+		" r.mimetype, r.created, r.last_modified, r.position, r.hash,"
+		" EXISTS (SELECT 1 FROM datastore_tables t WHERE t.resource_id = r.id)"
+		" FROM od_resources r WHERE r.package_id = ? ORDER BY r.position",
+		DG_ARGS(DG_VT(id)), &rows);
 	if (rc)
 		return rc;
 	json_t *list = json_array();
 	while ((rc = dg_rows_next(rows)) == DG_OK) {
-		json_t *res = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I}", "id",
-					dg_rows_text(rows, 0), "package_id", id, "name",
-					dg_rows_text(rows, 1), "description", dg_rows_text(rows, 2),
-					"format", dg_rows_text(rows, 3), "url", dg_rows_text(rows, 4),
-					"url_type", dg_rows_text(rows, 5), "mimetype",
-					dg_rows_text(rows, 7), "position",
-					(json_int_t)dg_rows_int(rows, 10));
-		json_object_set_new(res, "size", dg_rows_isnull(rows, 6)
-							 ? json_null()
-							 : json_integer(dg_rows_int(rows, 6)));
+		json_t *res = json_pack(
+			"{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I}", "id",
+			dg_rows_text(rows, 0), "package_id", id, "name", dg_rows_text(rows, 1),
+			"description", dg_rows_text(rows, 2), "format", dg_rows_text(rows, 3),
+			"url", dg_rows_text(rows, 4), "url_type", dg_rows_text(rows, 5), "mimetype",
+			dg_rows_text(rows, 7), "position", (json_int_t)dg_rows_int(rows, 10));
+		json_object_set_new(res, "size",
+				    dg_rows_isnull(rows, 6) ? json_null()
+							    : json_integer(dg_rows_int(rows, 6)));
 		set_time(res, "created", dg_rows_int(rows, 8));
 		set_time(res, "last_modified", dg_rows_int(rows, 9));
 		json_object_set_new(res, "state", json_string("active"));
 		json_object_set_new(res, "hash", json_string(dg_rows_text(rows, 11)));
-		json_object_set_new(res, "datastore_active", json_boolean(dg_rows_int(rows, 12) != 0));
+		json_object_set_new(res, "datastore_active",
+				    json_boolean(dg_rows_int(rows, 12) != 0));
 		json_array_append_new(list, res);
 	}
 	dg_rows_free(rows);
@@ -85,9 +86,9 @@ static dg_rc add_tags(struct dg_db *db, json_t *pkg, const char *id)
 	json_t *list = json_array();
 	while ((rc = dg_rows_next(rows)) == DG_OK) {
 		const char *n = dg_rows_text(rows, 0);
-		json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:n}", "name", n,
-						      "display_name", n, "state", "active",
-						      "vocabulary_id"));
+		json_array_append_new(list,
+				      json_pack("{s:s, s:s, s:s, s:n}", "name", n, "display_name",
+						n, "state", "active", "vocabulary_id"));
 	}
 	dg_rows_free(rows);
 	if (rc != DG_ENOTFOUND) {
@@ -101,14 +102,14 @@ static dg_rc add_tags(struct dg_db *db, json_t *pkg, const char *id)
 
 static json_t *package_of_row(struct dg_rows *rows)
 {
-	json_t *p = json_pack(
-		"{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:s, s:b}", "id",
-		dg_rows_text(rows, 0), "name", dg_rows_text(rows, 1), "title", dg_rows_text(rows, 2),
-		"notes", dg_rows_text(rows, 3), "license_id", dg_rows_text(rows, 4), "author",
-		dg_rows_text(rows, 5), "maintainer", dg_rows_text(rows, 6), "url",
-		dg_rows_text(rows, 7), "version", dg_rows_text(rows, 8), "state",
-		dg_rows_text(rows, 9), "private", (int)dg_rows_int(rows, 10), "type", "dataset",
-		"isopen", strcmp(dg_rows_text(rows, 4), "notspecified") != 0);
+	json_t *p = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:s, s:b}",
+			      "id", dg_rows_text(rows, 0), "name", dg_rows_text(rows, 1), "title",
+			      dg_rows_text(rows, 2), "notes", dg_rows_text(rows, 3), "license_id",
+			      dg_rows_text(rows, 4), "author", dg_rows_text(rows, 5), "maintainer",
+			      dg_rows_text(rows, 6), "url", dg_rows_text(rows, 7), "version",
+			      dg_rows_text(rows, 8), "state", dg_rows_text(rows, 9), "private",
+			      (int)dg_rows_int(rows, 10), "type", "dataset", "isopen",
+			      strcmp(dg_rows_text(rows, 4), "notspecified") != 0);
 	json_object_set_new(p, "author_email", json_string(dg_rows_text(rows, 19)));
 	json_object_set_new(p, "maintainer_email", json_string(dg_rows_text(rows, 20)));
 	set_time(p, "metadata_created", dg_rows_int(rows, 11));
@@ -139,7 +140,8 @@ static json_t *package_of_row(struct dg_rows *rows)
 static dg_rc add_extras(struct dg_db *db, json_t *pkg, const char *id)
 {
 	struct dg_rows *rows = NULL;
-	dg_rc rc = dg_db_query(db, "SELECT key, value FROM od_extras WHERE package_id = ? ORDER BY key",
+	dg_rc rc = dg_db_query(db,
+			       "SELECT key, value FROM od_extras WHERE package_id = ? ORDER BY key",
 			       DG_ARGS(DG_VT(id)), &rows);
 	if (rc)
 		return rc;
@@ -162,7 +164,8 @@ dg_rc dg_od_package_read(struct dg_db *db, const char *id_or_name, bool any, jso
 	*out = NULL;
 	dg_rc rc = dg_db_query(
 		db,
-		"SELECT p.id, p.name, p.title, p.notes, p.license_id, p.author, p.maintainer, p.url,"
+		"SELECT p.id, p.name, p.title, p.notes, p.license_id, p.author, p.maintainer, "
+		"p.url,"
 		" p.version, p.state, p.private, p.metadata_created, p.metadata_modified,"
 		" p.owner_dept, p.theme, p.frequency, p.region, p.tier, d.name_zh, p.author_email,"
 		" p.maintainer_email"
@@ -222,8 +225,8 @@ dg_rc dg_od_insert_tag(struct dg_db *db, const char *package_id, const char *nam
 			  DG_ARGS(DG_VT(package_id), DG_VT(name)), NULL);
 }
 
-dg_rc dg_od_package_owner(struct dg_db *db, const char *id_or_name, struct dg_arena *a,
-			  char **dept, char **tier)
+dg_rc dg_od_package_owner(struct dg_db *db, const char *id_or_name, struct dg_arena *a, char **dept,
+			  char **tier)
 {
 	struct dg_rows *rows = NULL;
 	*dept = *tier = NULL;
@@ -243,7 +246,7 @@ dg_rc dg_od_package_owner(struct dg_db *db, const char *id_or_name, struct dg_ar
 }
 
 dg_rc dg_od_file_find(struct dg_db *db, const char *rid, struct dg_arena *a,
-		       struct dg_od_file_row *out)
+		      struct dg_od_file_row *out)
 {
 	struct dg_rows *rows = NULL;
 	memset(out, 0, sizeof *out);
@@ -270,11 +273,11 @@ dg_rc dg_od_file_find(struct dg_db *db, const char *rid, struct dg_arena *a,
 dg_rc dg_od_package_delete(struct dg_db *db, const char *id_or_name, int64_t now_ms)
 {
 	int64_t changed = 0;
-	dg_rc rc = dg_db_exec(db,
-			      "UPDATE od_packages SET state = 'deleted', metadata_modified = ?"
-			      " WHERE (id = ? OR name = ?) AND state = 'active'",
-			      DG_ARGS(DG_VI(now_ms), DG_VT(id_or_name), DG_VT(id_or_name)),
-			      &changed);
+	dg_rc rc =
+		dg_db_exec(db,
+			   "UPDATE od_packages SET state = 'deleted', metadata_modified = ?"
+			   " WHERE (id = ? OR name = ?) AND state = 'active'",
+			   DG_ARGS(DG_VI(now_ms), DG_VT(id_or_name), DG_VT(id_or_name)), &changed);
 	return rc ? rc : changed ? DG_OK : DG_ENOTFOUND;
 }
 
@@ -292,7 +295,8 @@ static dg_rc add_load_states(struct dg_db *db, const char *dept, json_t *by_id)
 			       " WHERE p.state = 'active' AND (? = '' OR p.owner_dept = ?)",
 			       DG_ARGS(DG_VT(dept), DG_VT(dept)), &rows);
 	while (!rc && (rc = dg_rows_next(rows)) == DG_OK)
-		json_object_set_new(owner, dg_rows_text(rows, 0), json_string(dg_rows_text(rows, 1)));
+		json_object_set_new(owner, dg_rows_text(rows, 0),
+				    json_string(dg_rows_text(rows, 1)));
 	dg_rows_free(rows);
 	rows = NULL;
 	if (rc == DG_ENOTFOUND)
@@ -324,7 +328,8 @@ dg_rc dg_od_manage_list(struct dg_db *db, const char *dept, json_t **out)
 		dept = "";
 	dg_rc rc = dg_db_query(
 		db,
-		"SELECT p.id, p.name, p.title, p.tier, p.private, p.metadata_modified, p.owner_dept,"
+		"SELECT p.id, p.name, p.title, p.tier, p.private, p.metadata_modified, "
+		"p.owner_dept,"
 		" (SELECT COUNT(*) FROM od_resources r WHERE r.package_id = p.id),"
 		" (SELECT COALESCE(SUM(t.row_count), 0) FROM od_resources r"
 		"   JOIN datastore_tables t ON t.resource_id = r.id WHERE r.package_id = p.id)"
@@ -335,13 +340,13 @@ dg_rc dg_od_manage_list(struct dg_db *db, const char *dept, json_t **out)
 		return rc;
 	json_t *list = json_array(), *by_id = json_object();
 	while ((rc = dg_rows_next(rows)) == DG_OK) {
-		json_t *p = json_pack("{s:s, s:s, s:s, s:s, s:b, s:I, s:s, s:I, s:I}", "id",
-				      dg_rows_text(rows, 0), "name", dg_rows_text(rows, 1), "title",
-				      dg_rows_text(rows, 2), "tier", dg_rows_text(rows, 3), "private",
-				      dg_rows_int(rows, 4) != 0, "modified_ms",
-				      (json_int_t)dg_rows_int(rows, 5), "dept", dg_rows_text(rows, 6),
-				      "resources", (json_int_t)dg_rows_int(rows, 7), "rows",
-				      (json_int_t)dg_rows_int(rows, 8));
+		json_t *p = json_pack(
+			"{s:s, s:s, s:s, s:s, s:b, s:I, s:s, s:I, s:I}", "id",
+			dg_rows_text(rows, 0), "name", dg_rows_text(rows, 1), "title",
+			dg_rows_text(rows, 2), "tier", dg_rows_text(rows, 3), "private",
+			dg_rows_int(rows, 4) != 0, "modified_ms", (json_int_t)dg_rows_int(rows, 5),
+			"dept", dg_rows_text(rows, 6), "resources",
+			(json_int_t)dg_rows_int(rows, 7), "rows", (json_int_t)dg_rows_int(rows, 8));
 		json_object_set(by_id, dg_rows_text(rows, 0), p);
 		json_array_append_new(list, p);
 	}

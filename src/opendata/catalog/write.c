@@ -7,7 +7,6 @@
  */
 #include "opendata/catalog/catalog_int.h"
 
-
 #include <string.h>
 
 static dg_rc in_tx(struct dg_db *db, dg_rc (*fn)(struct dg_db *, const void *, int64_t),
@@ -57,21 +56,21 @@ dg_rc dg_od_dept_exists(struct dg_db *db, const char *code, bool *out)
 	return rc;
 }
 
-static dg_rc insert_resource(struct dg_db *db, const char *package_id,
-			     const struct dg_od_res_in *r, int64_t position, int64_t now_ms)
+static dg_rc insert_resource(struct dg_db *db, const char *package_id, const struct dg_od_res_in *r,
+			     int64_t position, int64_t now_ms)
 {
-	return dg_db_exec(db,
-			  "INSERT INTO od_resources (id, package_id, name, description, format, url,"
-			  " url_type, size, mimetype, created, last_modified, position, hash,"
-			  " file_key, file_name) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-			  DG_ARGS(DG_VT(r->id), DG_VT(package_id), DG_VT(r->name),
-				  DG_VT(r->description), DG_VT(r->format), DG_VT(r->url),
-				  DG_VT(r->url_type ? r->url_type : "link"),
-				  r->size < 0 ? DG_VNULL : DG_VI(r->size), DG_VT(r->mimetype),
-				  DG_VI(now_ms), DG_VI(now_ms), DG_VI(position),
-				  DG_VT(r->hash ? r->hash : ""), DG_VT(r->file_key ? r->file_key : ""),
-				  DG_VT(r->file_name ? r->file_name : "")),
-			  NULL);
+	return dg_db_exec(
+		db,
+		"INSERT INTO od_resources (id, package_id, name, description, format, url,"
+		" url_type, size, mimetype, created, last_modified, position, hash,"
+		" file_key, file_name) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+		DG_ARGS(DG_VT(r->id), DG_VT(package_id), DG_VT(r->name), DG_VT(r->description),
+			DG_VT(r->format), DG_VT(r->url), DG_VT(r->url_type ? r->url_type : "link"),
+			r->size < 0 ? DG_VNULL : DG_VI(r->size), DG_VT(r->mimetype), DG_VI(now_ms),
+			DG_VI(now_ms), DG_VI(position), DG_VT(r->hash ? r->hash : ""),
+			DG_VT(r->file_key ? r->file_key : ""),
+			DG_VT(r->file_name ? r->file_name : "")),
+		NULL);
 }
 
 /* position < 0 keeps the resource's place. NULL file fields keep what it had (catalog_int.h). */
@@ -87,9 +86,9 @@ static dg_rc update_resource(struct dg_db *db, const struct dg_od_res_in *r, int
 			  " WHERE id = ?",
 			  DG_ARGS(DG_VT(r->name), DG_VT(r->description), DG_VT(r->format),
 				  DG_VT(r->url), r->size < 0 ? DG_VNULL : DG_VI(r->size),
-				  DG_VT(r->mimetype), DG_VI(now_ms), DG_VI(position), DG_VI(position),
-				  DG_VT(r->url_type), DG_VT(r->hash), DG_VT(r->file_key),
-				  DG_VT(r->file_name), DG_VT(r->id)),
+				  DG_VT(r->mimetype), DG_VI(now_ms), DG_VI(position),
+				  DG_VI(position), DG_VT(r->url_type), DG_VT(r->hash),
+				  DG_VT(r->file_key), DG_VT(r->file_name), DG_VT(r->id)),
 			  NULL);
 }
 
@@ -123,8 +122,9 @@ static dg_rc save_resources(struct dg_db *db, const struct dg_od_pkg_in *p, int6
 	}
 	/* the ones left out go; positions are rewritten below */
 	if (!rc)
-		rc = dg_db_exec(db, "UPDATE od_resources SET position = -1 - position WHERE package_id = ?",
-				DG_ARGS(DG_VT(p->id)), NULL);
+		rc = dg_db_exec(
+			db, "UPDATE od_resources SET position = -1 - position WHERE package_id = ?",
+			DG_ARGS(DG_VT(p->id)), NULL);
 	for (size_t i = 0; !rc && i < p->nres; i++) {
 		char holder[128];
 		rc = resource_holder(db, p->res[i].id, holder);
@@ -133,7 +133,8 @@ static dg_rc save_resources(struct dg_db *db, const struct dg_od_pkg_in *p, int6
 				       : insert_resource(db, p->id, &p->res[i], (int64_t)i, now_ms);
 	}
 	if (!rc)
-		rc = dg_db_exec(db, "DELETE FROM od_resources WHERE package_id = ? AND position < 0",
+		rc = dg_db_exec(db,
+				"DELETE FROM od_resources WHERE package_id = ? AND position < 0",
 				DG_ARGS(DG_VT(p->id)), NULL);
 	return rc;
 }
@@ -143,37 +144,37 @@ static dg_rc save_package(struct dg_db *db, const void *arg, int64_t now_ms, boo
 	const struct dg_od_pkg_in *p = arg;
 	dg_rc rc;
 	if (create)
-		rc = dg_db_exec(db,
-				"INSERT INTO od_packages (id, name, title, notes, license_id, author,"
-				" author_email, maintainer, maintainer_email, url, version, private,"
-				" metadata_created, metadata_modified, owner_dept, theme, frequency,"
-				" region, tier) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-				DG_ARGS(DG_VT(p->id), DG_VT(p->name), DG_VT(p->title),
-					DG_VT(p->notes), DG_VT(p->license_id), DG_VT(p->author),
-					DG_VT(p->author_email), DG_VT(p->maintainer),
-					DG_VT(p->maintainer_email), DG_VT(p->url), DG_VT(p->version),
-					DG_VI(p->is_private), DG_VI(now_ms), DG_VI(now_ms),
-					DG_VT(p->dept), DG_VT(p->theme), DG_VT(p->frequency),
-					DG_VT(p->region), DG_VT(p->tier)),
-				NULL);
+		rc = dg_db_exec(
+			db,
+			"INSERT INTO od_packages (id, name, title, notes, license_id, author,"
+			" author_email, maintainer, maintainer_email, url, version, private,"
+			" metadata_created, metadata_modified, owner_dept, theme, frequency,"
+			" region, tier) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+			DG_ARGS(DG_VT(p->id), DG_VT(p->name), DG_VT(p->title), DG_VT(p->notes),
+				DG_VT(p->license_id), DG_VT(p->author), DG_VT(p->author_email),
+				DG_VT(p->maintainer), DG_VT(p->maintainer_email), DG_VT(p->url),
+				DG_VT(p->version), DG_VI(p->is_private), DG_VI(now_ms),
+				DG_VI(now_ms), DG_VT(p->dept), DG_VT(p->theme), DG_VT(p->frequency),
+				DG_VT(p->region), DG_VT(p->tier)),
+			NULL);
 	else
-		rc = dg_db_exec(db,
-				"UPDATE od_packages SET name = ?, title = ?, notes = ?, license_id = ?,"
-				" author = ?, author_email = ?, maintainer = ?, maintainer_email = ?,"
-				" url = ?, version = ?, private = ?, metadata_modified = ?,"
-				" owner_dept = ?, theme = ?, frequency = ?, region = ?, tier = ?"
-				" WHERE id = ? AND state = 'active'",
-				DG_ARGS(DG_VT(p->name), DG_VT(p->title), DG_VT(p->notes),
-					DG_VT(p->license_id), DG_VT(p->author),
-					DG_VT(p->author_email), DG_VT(p->maintainer),
-					DG_VT(p->maintainer_email), DG_VT(p->url), DG_VT(p->version),
-					DG_VI(p->is_private), DG_VI(now_ms), DG_VT(p->dept),
-					DG_VT(p->theme), DG_VT(p->frequency), DG_VT(p->region),
-					DG_VT(p->tier), DG_VT(p->id)),
-				NULL);
+		rc = dg_db_exec(
+			db,
+			"UPDATE od_packages SET name = ?, title = ?, notes = ?, license_id = ?,"
+			" author = ?, author_email = ?, maintainer = ?, maintainer_email = ?,"
+			" url = ?, version = ?, private = ?, metadata_modified = ?,"
+			" owner_dept = ?, theme = ?, frequency = ?, region = ?, tier = ?"
+			" WHERE id = ? AND state = 'active'",
+			DG_ARGS(DG_VT(p->name), DG_VT(p->title), DG_VT(p->notes),
+				DG_VT(p->license_id), DG_VT(p->author), DG_VT(p->author_email),
+				DG_VT(p->maintainer), DG_VT(p->maintainer_email), DG_VT(p->url),
+				DG_VT(p->version), DG_VI(p->is_private), DG_VI(now_ms),
+				DG_VT(p->dept), DG_VT(p->theme), DG_VT(p->frequency),
+				DG_VT(p->region), DG_VT(p->tier), DG_VT(p->id)),
+			NULL);
 	if (!rc && !create)
-		rc = dg_db_exec(db, "DELETE FROM od_tags WHERE package_id = ?", DG_ARGS(DG_VT(p->id)),
-				NULL);
+		rc = dg_db_exec(db, "DELETE FROM od_tags WHERE package_id = ?",
+				DG_ARGS(DG_VT(p->id)), NULL);
 	if (!rc && !create)
 		rc = dg_db_exec(db, "DELETE FROM od_extras WHERE package_id = ?",
 				DG_ARGS(DG_VT(p->id)), NULL);
@@ -181,10 +182,10 @@ static dg_rc save_package(struct dg_db *db, const void *arg, int64_t now_ms, boo
 		rc = dg_db_exec(db, "INSERT INTO od_tags (package_id, name) VALUES (?, ?)",
 				DG_ARGS(DG_VT(p->id), DG_VT(p->tags[i])), NULL);
 	for (size_t i = 0; !rc && i < p->nextras; i++)
-		rc = dg_db_exec(db, "INSERT INTO od_extras (package_id, key, value) VALUES (?, ?, ?)",
-				DG_ARGS(DG_VT(p->id), DG_VT(p->extra_keys[i]),
-					DG_VT(p->extra_vals[i])),
-				NULL);
+		rc = dg_db_exec(
+			db, "INSERT INTO od_extras (package_id, key, value) VALUES (?, ?, ?)",
+			DG_ARGS(DG_VT(p->id), DG_VT(p->extra_keys[i]), DG_VT(p->extra_vals[i])),
+			NULL);
 	if (!rc)
 		rc = save_resources(db, p, now_ms);
 	return rc;
@@ -309,8 +310,9 @@ dg_rc dg_od_package_any(struct dg_db *db, const char *id_or_name, struct dg_aren
 {
 	struct dg_rows *rows = NULL;
 	*id = *dept = NULL;
-	dg_rc rc = dg_db_query(db, "SELECT id, owner_dept FROM od_packages WHERE id = ? OR name = ?",
-			       DG_ARGS(DG_VT(id_or_name), DG_VT(id_or_name)), &rows);
+	dg_rc rc =
+		dg_db_query(db, "SELECT id, owner_dept FROM od_packages WHERE id = ? OR name = ?",
+			    DG_ARGS(DG_VT(id_or_name), DG_VT(id_or_name)), &rows);
 	if (rc)
 		return rc;
 	if ((rc = dg_rows_next(rows)) == DG_OK) {

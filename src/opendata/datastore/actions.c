@@ -72,9 +72,10 @@ dg_rc dg_datastore_check(struct dg_req *r, struct dg_db *db, const char *resourc
 	if (!write) /* conditional data: only with a grant, to all but its department */
 		return owner ? DG_OK : dg_od_access_rows(r, db, resource_id, err);
 	if (!owner)
-		return dg_err_set(err, DG_EDENIED,
-				  "Access denied: User %.60s not authorized to update resource %.100s",
-				  r->user ? r->user->username : "anonymous", resource_id);
+		return dg_err_set(
+			err, DG_EDENIED,
+			"Access denied: User %.60s not authorized to update resource %.100s",
+			r->user ? r->user->username : "anonymous", resource_id);
 	if (!force && strcmp(o.url_type, "datastore") != 0)
 		return dg_err_field(err, DG_EINVAL, "read-only",
 				    "Cannot edit read-only resource. Either pass \"force=True\" or "
@@ -115,8 +116,8 @@ out:
 static dg_rc check_options(json_t *options, struct dg_err *err);
 
 /* datastore_load (see dg_datastore_reload). */
-static dg_rc action_load(struct dg_db *db, const struct dg_user *u, const char *id,
-			 json_t *params, json_t **result, struct dg_err *err)
+static dg_rc action_load(struct dg_db *db, const struct dg_user *u, const char *id, json_t *params,
+			 json_t **result, struct dg_err *err)
 {
 	return dg_datastore_reload(db, u ? u->id : 0, id, params, result, err);
 }
@@ -125,7 +126,8 @@ dg_rc dg_datastore_reload(struct dg_db *db, int64_t user_id, const char *id, jso
 			  json_t **result, struct dg_err *err)
 {
 	json_t *report = NULL, *opts = NULL;
-	json_t *types = json_object_get(params, "types"), *strict = json_object_get(params, "strict");
+	json_t *types = json_object_get(params, "types"),
+	       *strict = json_object_get(params, "strict");
 	const char *key;
 	json_t *v;
 	int64_t job = 0;
@@ -137,12 +139,14 @@ dg_rc dg_datastore_reload(struct dg_db *db, int64_t user_id, const char *id, jso
 	json_t *source = json_object_get(report, "source");
 	const char *path = json_string_value(json_object_get(source, "path"));
 	if (!path) {
-		rc = dg_err_field(err, DG_EINVAL, "resource_id",
-				  "This table was not loaded from a file: there is nothing to reload");
+		rc = dg_err_field(
+			err, DG_EINVAL, "resource_id",
+			"This table was not loaded from a file: there is nothing to reload");
 		goto out;
 	}
 	if ((types && !json_is_object(types)) || (strict && !json_is_boolean(strict))) {
-		rc = dg_err_field(err, DG_EINVAL, types && !json_is_object(types) ? "types" : "strict",
+		rc = dg_err_field(err, DG_EINVAL,
+				  types && !json_is_object(types) ? "types" : "strict",
 				  types && !json_is_object(types) ? "types must be an object"
 								  : "strict must be true or false");
 		goto out;
@@ -151,8 +155,7 @@ dg_rc dg_datastore_reload(struct dg_db *db, int64_t user_id, const char *id, jso
 	opts = json_is_object(opts) ? json_deep_copy(opts) : json_object();
 	if (!json_is_object(json_object_get(opts, "types")))
 		json_object_set_new(opts, "types", json_object());
-	json_object_foreach(types, key, v)
-	{
+	json_object_foreach (types, key, v) {
 		if (json_is_null(v))
 			json_object_del(json_object_get(opts, "types"), key);
 		else
@@ -188,26 +191,19 @@ static dg_rc run(struct dg_req *r, struct dg_db *db, enum act a, const char *id,
 		 json_t **result, struct dg_err *err)
 {
 	switch (a) {
-	case A_LOAD:
-		return action_load(db, r->user, id, params, result, err);
-	case A_SEARCH:
-		return action_search(db, id, params, result, err);
-	case A_INFO:
-		return action_info(db, id, result, err);
-	case A_CREATE:
-		return dg_ds_create(db, id, params, result, err);
-	case A_UPSERT:
-		return dg_ds_upsert(db, id, params, result, err);
-	case A_DELETE:
-		return dg_ds_delete(db, id, params, false, result, err);
-	default:
-		return dg_ds_delete(db, id, params, true, result, err);
+	case A_LOAD: return action_load(db, r->user, id, params, result, err);
+	case A_SEARCH: return action_search(db, id, params, result, err);
+	case A_INFO: return action_info(db, id, result, err);
+	case A_CREATE: return dg_ds_create(db, id, params, result, err);
+	case A_UPSERT: return dg_ds_upsert(db, id, params, result, err);
+	case A_DELETE: return dg_ds_delete(db, id, params, false, result, err);
+	default: return dg_ds_delete(db, id, params, true, result, err);
 	}
 }
 
 /* ---- datastore_search_sql ---- */
 
-#define SQL_ROWS 32000		/* CKAN's most records of one call */
+#define SQL_ROWS  32000       /* CKAN's most records of one call */
 #define SQL_BYTES (32u << 20) /* and dgov's most text: the rest is cut, records_truncated */
 
 struct sql_ctx {
@@ -236,10 +232,8 @@ static dg_rc sql_table(void *ctx, const char *id, char table[DG_DS_TABLE_MAX], s
 static json_t *sql_value(struct dg_rows *rows, int i, size_t *bytes)
 {
 	switch (dg_rows_vtype(rows, i)) {
-	case DG_V_NULL:
-		return json_null();
-	case DG_V_INT:
-		return json_integer(dg_rows_int(rows, i));
+	case DG_V_NULL: return json_null();
+	case DG_V_INT: return json_integer(dg_rows_int(rows, i));
 	case DG_V_REAL: {
 		double d = dg_rows_real(rows, i);
 		if (isfinite(d))
@@ -272,12 +266,15 @@ static dg_rc sql_rows(struct dg_db *db, const char *sql, json_t *res, struct dg_
 		for (int i = 0; i < dg_rows_ncols(rows); i++) {
 			if (n == 0) {
 				enum dg_vtype k = dg_rows_vtype(rows, i);
-				json_array_append_new(
-					fields,
-					json_pack("{s:s, s:s}", "id", dg_rows_colname(rows, i), "type",
-						  k == DG_V_INT ? "int" : k == DG_V_REAL ? "numeric" : "text"));
+				json_array_append_new(fields,
+						      json_pack("{s:s, s:s}", "id",
+								dg_rows_colname(rows, i), "type",
+								k == DG_V_INT    ? "int"
+								: k == DG_V_REAL ? "numeric"
+										 : "text"));
 			}
-			json_object_set_new(rec, dg_rows_colname(rows, i), sql_value(rows, i, &bytes));
+			json_object_set_new(rec, dg_rows_colname(rows, i),
+					    sql_value(rows, i, &bytes));
 		}
 		json_array_append_new(records, rec);
 		n++;
@@ -303,8 +300,8 @@ out:
 static dg_rc sql_on(struct dg_db *db, bool *on)
 {
 	int64_t v = 0;
-	dg_rc rc = dg_db_query_int(db, "SELECT value FROM od_access_settings WHERE key = 'search_sql'",
-				   DG_NOARGS, &v);
+	dg_rc rc = dg_db_query_int(
+		db, "SELECT value FROM od_access_settings WHERE key = 'search_sql'", DG_NOARGS, &v);
 	*on = rc == DG_OK && v != 0;
 	return rc == DG_ENOTFOUND ? DG_OK : rc;
 }
@@ -326,7 +323,8 @@ static dg_rc search_sql(struct dg_req *r, json_t *params, json_t **result, struc
 	if (rc != DG_OK)
 		return dg_err_set(err, rc, "The store is not available");
 	if (!on)
-		return dg_err_set(err, DG_EDENIED, "datastore_search_sql is turned off on this site");
+		return dg_err_set(err, DG_EDENIED,
+				  "datastore_search_sql is turned off on this site");
 	json_t *sql = json_object_get(params, "sql");
 	if (!json_is_string(sql))
 		return dg_err_field(err, DG_EINVAL, "sql", "Missing value");
@@ -336,8 +334,8 @@ static dg_rc search_sql(struct dg_req *r, json_t *params, json_t **result, struc
 	rc = dg_ds_sqlq_check(json_string_value(sql), json_string_length(sql), sql_table, &ctx,
 			      &checked, err);
 	if (rc == DG_OK)
-		rc = dg_buf_addf(&run, "SELECT * FROM (%s) AS dgov_sql LIMIT %d", dg_buf_str(&checked),
-				 SQL_ROWS + 1);
+		rc = dg_buf_addf(&run, "SELECT * FROM (%s) AS dgov_sql LIMIT %d",
+				 dg_buf_str(&checked), SQL_ROWS + 1);
 	if (rc != DG_OK)
 		goto out;
 	if ((rc = dg_db_get(r->env->store, &db)) != DG_OK) {
@@ -347,7 +345,8 @@ static dg_rc search_sql(struct dg_req *r, json_t *params, json_t **result, struc
 	bool pg = dg_db_kind(db) == DG_STORE_PG;
 	rc = dg_db_set_timeout_ms(db, read_budget_ms);
 	if (rc == DG_OK)
-		rc = pg ? dg_db_begin(db) : dg_db_exec(db, "PRAGMA query_only = 1", DG_NOARGS, NULL);
+		rc = pg ? dg_db_begin(db)
+			: dg_db_exec(db, "PRAGMA query_only = 1", DG_NOARGS, NULL);
 	if (rc == DG_OK && pg)
 		rc = dg_db_exec(db, "SET TRANSACTION READ ONLY", DG_NOARGS, NULL);
 	if (rc != DG_OK) {
@@ -384,7 +383,8 @@ static dg_rc body_cap(struct dg_req *r, struct dg_err *err)
 	if (!cl || strtoull(cl, NULL, 10) <= DG_DS_WRITE_BODY)
 		return DG_OK;
 	/* a 413 is rendered by the dispatcher, from the request's own message */
-	dg_err_set(&r->err, DG_ETOOBIG, "The request body is over %d MiB: send the records in batches",
+	dg_err_set(&r->err, DG_ETOOBIG,
+		   "The request body is over %d MiB: send the records in batches",
 		   DG_DS_WRITE_BODY >> 20);
 	return dg_err_set(err, DG_ETOOBIG, "%s", r->err.msg);
 }
@@ -405,9 +405,10 @@ static dg_rc on_table(struct dg_req *r, enum act a, json_t *params, json_t **res
 	if (!json_is_object(params))
 		return dg_err_set(err, DG_EINVAL, "The parameters must be an object");
 	if (write && (!r->method || strcmp(r->method, "POST") != 0))
-		return dg_err_set(err, DG_EINVAL,
-				  "Bad request: JSON Error: Invalid request. Please use POST method "
-				  "for your request");
+		return dg_err_set(
+			err, DG_EINVAL,
+			"Bad request: JSON Error: Invalid request. Please use POST method "
+			"for your request");
 	if (write && (rc = body_cap(r, err)) != DG_OK)
 		return rc;
 	if ((rc = resource_param(params, &id, err)) != DG_OK)
@@ -415,9 +416,9 @@ static dg_rc on_table(struct dg_req *r, enum act a, json_t *params, json_t **res
 	if ((rc = dg_req_db(r, &db)) != DG_OK)
 		return dg_err_set(err, rc, "The store is not available");
 	json_t *force = json_object_get(params, "force");
-	bool forced = json_is_true(force) ||
-		      (json_is_string(force) && (strcasecmp(json_string_value(force), "true") == 0 ||
-						 strcmp(json_string_value(force), "1") == 0));
+	bool forced = json_is_true(force) || (json_is_string(force) &&
+					      (strcasecmp(json_string_value(force), "true") == 0 ||
+					       strcmp(json_string_value(force), "1") == 0));
 	/* a reload replaces a file's rows by the same file's: no force needed */
 	forced = forced || a == A_LOAD;
 	if ((rc = dg_datastore_check(r, db, id, write, forced, err)) != DG_OK)
@@ -530,13 +531,13 @@ static dg_rc check_options(json_t *options, struct dg_err *err)
 		return dg_err_field(err, DG_EINVAL, "options", "options must be an object");
 	if (types && !json_is_object(types))
 		return dg_err_field(err, DG_EINVAL, "types", "types must be an object");
-	json_object_foreach(types, key, v)
-	{
+	json_object_foreach (types, key, v) {
 		if (!json_is_string(v) || dg_ds_type_parse(json_string_value(v), &t) != DG_OK)
-			return dg_err_field(err, DG_EINVAL, "types",
-					    "Column \"%.60s\": the type must be text, int, numeric, "
-					    "date or bool",
-					    key);
+			return dg_err_field(
+				err, DG_EINVAL, "types",
+				"Column \"%.60s\": the type must be text, int, numeric, "
+				"date or bool",
+				key);
 	}
 	return DG_OK;
 }

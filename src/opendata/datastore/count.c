@@ -12,7 +12,7 @@
 #include "core/buf.h"
 #include "core/mem.h"
 
-#define SLOTS 1024
+#define SLOTS   1024
 #define KEY_MAX 4096
 
 struct slot {
@@ -33,17 +33,10 @@ static bool key_bytes(const struct dg_ds_count_key *k, struct dg_buf *b)
 	for (size_t i = 0; i < k->nargs && rc == DG_OK; i++) {
 		const struct dg_val *v = &k->args[i];
 		switch (v->t) {
-		case DG_V_INT:
-			rc = dg_buf_addf(b, "i%lld|", (long long)v->i);
-			break;
-		case DG_V_REAL:
-			rc = dg_buf_addf(b, "r%a|", v->r);
-			break;
-		case DG_V_TEXT:
-			rc = dg_buf_addf(b, "t%zu:%s|", strlen(v->s), v->s);
-			break;
-		default:
-			rc = dg_buf_adds(b, "n|");
+		case DG_V_INT: rc = dg_buf_addf(b, "i%lld|", (long long)v->i); break;
+		case DG_V_REAL: rc = dg_buf_addf(b, "r%a|", v->r); break;
+		case DG_V_TEXT: rc = dg_buf_addf(b, "t%zu:%s|", strlen(v->s), v->s); break;
+		default: rc = dg_buf_adds(b, "n|");
 		}
 	}
 	return rc == DG_OK;

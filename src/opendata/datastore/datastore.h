@@ -52,7 +52,7 @@ DG_CKAN_ACTION(datastore_load);
  * over budget fails with a Validation Error on "query" ("Search took too
  * long" / "Query took too long").
  */
-#define DG_DS_READ_MS 10000u
+#define DG_DS_READ_MS  10000u
 #define DG_DS_WRITE_MS 60000u
 void dg_datastore_set_budget_ms(unsigned ms);
 
@@ -154,10 +154,10 @@ dg_rc dg_ds_type_parse(const char *name, enum dg_ds_type *out) DG_MUST;
 /* The table a resource's rows live in. */
 struct dg_ds_table {
 	char table[DG_DS_TABLE_MAX];
-	json_t *fields; /* owned: [{"id","type","info":{"label"}}] */
-	int64_t row_count; /* kept exact by loads and every write */
+	json_t *fields;                  /* owned: [{"id","type","info":{"label"}}] */
+	int64_t row_count;               /* kept exact by loads and every write */
 	char primary_key[DG_DS_KEY_MAX]; /* "" when none */
-	int64_t version; /* raised by every write (see count.h) */
+	int64_t version;                 /* raised by every write (see count.h) */
 };
 
 /* ENOTFOUND when the resource has no table. t->fields is owned by the caller. */

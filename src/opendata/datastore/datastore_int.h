@@ -41,7 +41,7 @@ bool dg_ds_value_ok(enum dg_ds_type t, const char *s, size_t n);
 struct dg_ds_infer {
 	size_t ncols;
 	unsigned *mask; /* candidate types still possible, bit per dg_ds_type */
-	bool *seen;	/* a non-empty value was seen */
+	bool *seen;     /* a non-empty value was seen */
 };
 
 void dg_ds_infer_init(struct dg_ds_infer *inf, size_t ncols);
@@ -73,8 +73,8 @@ bool dg_ds_name_ok(const char *s);
  * time in ms when that is larger, so a table dropped and made again never
  * repeats a version a remembered count was kept under.
  */
-#define DG_DS_NEXT_VERSION                                                                        \
-	"CASE WHEN datastore_tables.version + 1 > {{now_ms}} THEN datastore_tables.version + 1"   \
+#define DG_DS_NEXT_VERSION                                                                         \
+	"CASE WHEN datastore_tables.version + 1 > {{now_ms}} THEN datastore_tables.version + 1"    \
 	" ELSE {{now_ms}} END"
 
 /* The index on the table's i-th field (0: the first after "_id"). */
@@ -148,9 +148,9 @@ dg_rc dg_ds_sql_unique(struct dg_db *db, const char *table, const char *cols) DG
  * make a read run without bound beyond an indexed filter and a capped page.
  */
 
-#define DG_DS_MAX_LIMIT 32000
+#define DG_DS_MAX_LIMIT     32000
 #define DG_DS_DEFAULT_LIMIT 100
-#define DG_DS_MAX_OFFSET 1000000
+#define DG_DS_MAX_OFFSET    1000000
 
 /*
  * params borrowed; *result owned by the caller. err->field names the bad
@@ -188,7 +188,7 @@ dg_rc dg_ds_add_delim(struct dg_buf *b, json_t *v, char sep) DG_MUST;
  */
 
 #define DG_DS_WRITE_RECORDS 5000
-#define DG_DS_MAX_COLS 256
+#define DG_DS_MAX_COLS      256
 
 /* Create the table or extend it (fields, primary_key, records). */
 dg_rc dg_ds_create(struct dg_db *db, const char *resource_id, json_t *params, json_t **result,

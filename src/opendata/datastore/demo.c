@@ -60,7 +60,8 @@ static void row(FILE *fp, size_t set, struct rnd *r, int64_t i)
 	switch (set) {
 	case 0: /* minimum-living-allowance: a district's month */
 		fprintf(fp, "%s,2024-%02d,%u,%u,%u.%02u\n", dist, (int)(i / NDIST) % 12 + 1,
-			800 + pick(r, 1200), 1500 + pick(r, 2500), 600000 + pick(r, 900000), pick(r, 100));
+			800 + pick(r, 1200), 1500 + pick(r, 2500), 600000 + pick(r, 900000),
+			pick(r, 100));
 		break;
 	case 1: /* elderly-care-institutions */
 		fprintf(fp, "%s%s颐养院,%s,%u,%s,0574-%08u,%d-%02u-01\n", PICK(r, surname),
@@ -72,8 +73,8 @@ static void row(FILE *fp, size_t set, struct rnd *r, int64_t i)
 			600 + pick(r, 1500));
 		break;
 	case 3: /* employment-statistics */
-		fprintf(fp, "2024-%02d,%s,%u,%u\n", (int)(i / NDIST) % 12 + 1, dist, 500 + pick(r, 3000),
-			100 + pick(r, 900));
+		fprintf(fp, "2024-%02d,%s,%u,%u\n", (int)(i / NDIST) % 12 + 1, dist,
+			500 + pick(r, 3000), 100 + pick(r, 900));
 		break;
 	case 4: /* social-insurance-coverage */
 		fprintf(fp, "%dQ%d,%s,%u,%u,%u\n", 2020 + (int)(i / (NDIST * 4)),
@@ -90,17 +91,19 @@ static void row(FILE *fp, size_t set, struct rnd *r, int64_t i)
 	case 6: /* food-safety-inspections */
 		day(r, 2024, d);
 		fprintf(fp, "SC2024%06" PRId64 ",%s,%s,%s,%s\n", i + 1, d,
-			(const char *[]){"粮食加工品", "乳制品", "肉制品", "蔬菜", "饮料"}[pick(r, 5)],
+			(const char *[]){"粮食加工品", "乳制品", "肉制品", "蔬菜",
+					 "饮料"}[pick(r, 5)],
 			dist, pick(r, 30) ? "合格" : "不合格");
 		break;
 	case 7: /* medical-institutions */
 		fprintf(fp, "%08" PRId64 ",%s%s医院,%s,%s,%u\n", 33020000 + i, dist,
-			PICK(r, surname), (const char *[]){"一级", "二级", "三级"}[pick(r, 3)], dist,
-			20 + pick(r, 1500));
+			PICK(r, surname), (const char *[]){"一级", "二级", "三级"}[pick(r, 3)],
+			dist, 20 + pick(r, 1500));
 		break;
 	case 8: /* household-registration: yearly change may be negative */
-		fprintf(fp, "%d,%s,%u,%u,%d\n", 2015 + (int)(i / NDIST), dist, 150000 + pick(r, 200000),
-			400000 + pick(r, 600000), (int)pick(r, 12000) - 4000);
+		fprintf(fp, "%d,%s,%u,%u,%d\n", 2015 + (int)(i / NDIST), dist,
+			150000 + pick(r, 200000), 400000 + pick(r, 600000),
+			(int)pick(r, 12000) - 4000);
 		break;
 	case 9: /* building-permits */
 		day(r, 2024, d);
@@ -114,7 +117,8 @@ static void row(FILE *fp, size_t set, struct rnd *r, int64_t i)
 	default: /* internal-case-ledger */
 		day(r, 2024, d);
 		fprintf(fp, "%s,%s,%u,%u\n", d,
-			(const char *[]){"户籍迁入", "营业执照", "社保转移", "低保申请"}[pick(r, 4)],
+			(const char *[]){"户籍迁入", "营业执照", "社保转移",
+					 "低保申请"}[pick(r, 4)],
 			pick(r, 200), pick(r, 5));
 	}
 }
@@ -183,7 +187,8 @@ dg_rc dg_datastore_demo_load(struct dg_db *db, const char *data_dir, int64_t big
 		snprintf(rid, sizeof rid, "00000000-0000-4000-9000-%012zu", i + 1);
 		dg_rc rc = dg_datastore_load_enqueue(db, rid, path, NULL, 0, &id);
 		if (rc != DG_OK)
-			return dg_err_set(err, rc, "the load of %s could not be queued", sets[i].name);
+			return dg_err_set(err, rc, "the load of %s could not be queued",
+					  sets[i].name);
 	}
 	return DG_OK;
 }

@@ -32,7 +32,7 @@
 #include "opendata/datastore/datastore_int.h"
 #include "opendata/datastore/xlsx.h"
 
-#define PAGE 5000
+#define PAGE     5000
 #define DUMP_MAX ((int64_t)1 << 30)
 
 enum fmt { F_CSV, F_TSV, F_JSON, F_XLSX };
@@ -57,7 +57,7 @@ struct dump {
 	FILE *fp;
 	struct dg_xlsx *x;
 	char xlsx_path[PATH_MAX]; /* the workbook until it is opened as fp and unlinked */
-	struct dg_buf line; /* one formatted row */
+	struct dg_buf line;       /* one formatted row */
 	int64_t rows;
 };
 
@@ -116,14 +116,16 @@ static dg_rc select_cols(struct dump *d, json_t *params)
 			if (i >= json_array_size(list))
 				break;
 			snprintf(name, sizeof name, "%s",
-				 json_string_value(json_array_get(list, i)) ? json_string_value(json_array_get(list, i)) : "");
+				 json_string_value(json_array_get(list, i))
+					 ? json_string_value(json_array_get(list, i))
+					 : "");
 			i++;
 		} else {
 			size_t n = strcspn(s + i, ",");
 			if (n == 0 && !s[i])
 				break;
-			snprintf(name, sizeof name, "%.*s", (int)(n < DG_DS_NAME_MAX ? n : DG_DS_NAME_MAX),
-				 s + i);
+			snprintf(name, sizeof name, "%.*s",
+				 (int)(n < DG_DS_NAME_MAX ? n : DG_DS_NAME_MAX), s + i);
 			i += n + (s[i + n] == ',');
 		}
 		const struct dg_ds_col *c = dg_ds_col_find(d->cols, d->ncols, name);
@@ -156,7 +158,8 @@ static dg_rc xlsx_start(struct dump *d)
 	char dir[512];
 	tmp_dir(d->r, dir);
 	for (int i = 0; i < 2; i++) {
-		snprintf(d->xlsx_path, sizeof d->xlsx_path, "%s/dgov-dump-XXXXXX", i ? "/tmp" : dir);
+		snprintf(d->xlsx_path, sizeof d->xlsx_path, "%s/dgov-dump-XXXXXX",
+			 i ? "/tmp" : dir);
 		int fd = mkstemp(d->xlsx_path);
 		if (fd < 0)
 			continue;
@@ -199,9 +202,9 @@ static dg_rc head(struct dump *d, bool bom)
 	if (d->f == F_JSON) {
 		json_t *fields = json_array();
 		for (size_t i = 0; i < d->nsel; i++)
-			json_array_append_new(fields,
-					      json_pack("{s:s, s:s}", "id", d->cols[d->sel[i]].id,
-							"type", dg_ds_type_name(d->cols[d->sel[i]].type)));
+			json_array_append_new(
+				fields, json_pack("{s:s, s:s}", "id", d->cols[d->sel[i]].id, "type",
+						  dg_ds_type_name(d->cols[d->sel[i]].type)));
 		char *s = json_dumps(fields, JSON_COMPACT);
 		json_decref(fields);
 		rc = dg_buf_addf(&d->line, "{\"fields\": %s, \"records\": [", s);
@@ -228,8 +231,8 @@ static dg_rc row(struct dump *d, struct dg_rows *rows)
 	dg_rc rc = DG_OK;
 	json_t *vals = json_array();
 	for (size_t i = 0; i < d->nsel; i++)
-		json_array_append_new(vals, dg_ds_value_json(rows, (int)i + 1,
-							     d->cols[d->sel[i]].type));
+		json_array_append_new(vals,
+				      dg_ds_value_json(rows, (int)i + 1, d->cols[d->sel[i]].type));
 	dg_buf_reset(&d->line);
 	if (d->f == F_XLSX) {
 		rc = dg_xlsx_row(d->x);
@@ -294,7 +297,8 @@ static dg_rc pages(struct dump *d, struct dg_ds_where *w, long long limit)
 		for (size_t i = 0; rc == DG_OK && i < d->nsel; i++)
 			rc = dg_buf_addf(&sql, ", \"%s\"", d->cols[d->sel[i]].id);
 		if (rc == DG_OK)
-			rc = dg_buf_addf(&sql, " FROM \"%s\"%s%s \"_id\" > ? ORDER BY \"_id\" LIMIT %lld",
+			rc = dg_buf_addf(&sql,
+					 " FROM \"%s\"%s%s \"_id\" > ? ORDER BY \"_id\" LIMIT %lld",
 					 d->t->table, dg_buf_str(&w->sql),
 					 dg_ds_where_empty(w) ? " WHERE" : " AND", (long long)want);
 		args[w->nargs] = DG_VI(last);
@@ -387,11 +391,13 @@ static dg_rc dump_handle(struct dg_req *r)
 	dg_ds_where_init(&w);
 	dg_buf_init(&d.line, 64 << 20);
 	if ((rc = parse_format(r, &d.f)) || (rc = parse_limit(r, &limit)) ||
-	    (rc = dg_req_db(r, &d.db)) || (rc = dg_datastore_check(r, d.db, id, false, false, &r->err)))
+	    (rc = dg_req_db(r, &d.db)) ||
+	    (rc = dg_datastore_check(r, d.db, id, false, false, &r->err)))
 		goto out;
 	if ((rc = dg_ds_sql_lookup(d.db, id, &t)) != DG_OK) {
-		dg_err_set(&r->err, rc, rc == DG_ENOTFOUND ? "This resource has no DataStore table."
-							   : "The store is not available");
+		dg_err_set(&r->err, rc,
+			   rc == DG_ENOTFOUND ? "This resource has no DataStore table."
+					      : "The store is not available");
 		goto out;
 	}
 	d.t = &t;
@@ -414,10 +420,12 @@ static dg_rc dump_handle(struct dg_req *r)
 	if (rc == DG_OK && dg_od_count(d.db, DG_OD_DOWNLOAD, "", id, caller.app_id) != DG_OK)
 		dg_warn("req=%s could not count the download", r->id);
 	if (rc == DG_EDB && dg_db_timed_out(d.db))
-		dg_err_set(&r->err, DG_EUNAVAIL, "Reading the table took too long; try again later.");
+		dg_err_set(&r->err, DG_EUNAVAIL,
+			   "Reading the table took too long; try again later.");
 	else if (rc == DG_ETOOBIG)
-		dg_err_set(&r->err, rc, "The download is over its size cap: narrow it with filters, "
-					"fields or limit, or use csv");
+		dg_err_set(&r->err, rc,
+			   "The download is over its size cap: narrow it with filters, "
+			   "fields or limit, or use csv");
 	else if (rc != DG_OK && r->err.rc == DG_OK)
 		dg_err_set(&r->err, rc, "The download could not be made.");
 	if (dg_db_set_timeout_ms(d.db, 0) != DG_OK && rc == DG_OK)

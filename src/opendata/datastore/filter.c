@@ -53,8 +53,8 @@ void dg_ds_where_release(struct dg_ds_where *w)
 	w->nargs = 0;
 }
 
-dg_rc dg_ds_bind_value(const struct dg_ds_col *c, json_t *v, const char *param,
-		       struct dg_val *out, char **owned, struct dg_err *err)
+dg_rc dg_ds_bind_value(const struct dg_ds_col *c, json_t *v, const char *param, struct dg_val *out,
+		       char **owned, struct dg_err *err)
 {
 	char tmp[64];
 	const char *s = NULL;
@@ -80,8 +80,8 @@ dg_rc dg_ds_bind_value(const struct dg_ds_col *c, json_t *v, const char *param,
 	    (json_is_boolean(v) && c->type != DG_DS_BOOL && c->type != DG_DS_TEXT) ||
 	    ((json_is_integer(v) || json_is_real(v)) && c->type == DG_DS_BOOL) ||
 	    (c->type != DG_DS_TEXT && (n == 0 || !dg_ds_value_ok(c->type, s, n))))
-		return dg_err_field(err, DG_EINVAL, param, "field \"%s\": \"%.40s\" is not %s", c->id,
-				    s, dg_ds_type_name(c->type));
+		return dg_err_field(err, DG_EINVAL, param, "field \"%s\": \"%.40s\" is not %s",
+				    c->id, s, dg_ds_type_name(c->type));
 	if (c->type == DG_DS_INT)
 		*out = DG_VI(strtoll(s, NULL, 10));
 	else if (c->type == DG_DS_NUMERIC)
@@ -108,10 +108,10 @@ static dg_rc bind(struct walk *k, const struct dg_ds_col *c, json_t *v)
 {
 	struct dg_ds_where *w = k->w;
 	if (w->nargs >= DG_DS_MAX_ARGS)
-		return dg_err_field(k->err, DG_EINVAL, "filters", "too many filter values (at most %d)",
-				    DG_DS_MAX_ARGS);
-	dg_rc rc = dg_ds_bind_value(c, v, "filters", &w->args[w->nargs], &w->owned[w->nargs],
-				    k->err);
+		return dg_err_field(k->err, DG_EINVAL, "filters",
+				    "too many filter values (at most %d)", DG_DS_MAX_ARGS);
+	dg_rc rc =
+		dg_ds_bind_value(c, v, "filters", &w->args[w->nargs], &w->owned[w->nargs], k->err);
 	if (rc == DG_OK)
 		w->nargs++;
 	return rc == DG_OK ? dg_buf_addc(k->sql, '?') : rc;
@@ -136,7 +136,9 @@ static dg_rc in_list(struct walk *k, const struct dg_ds_col *c, json_t *list)
 	size_t i, n = 0;
 	json_t *v;
 	dg_rc rc = count_op(k);
-	json_array_foreach(list, i, v) if (!json_is_object(v)) n++;
+	json_array_foreach (list, i, v)
+		if (!json_is_object(v))
+			n++;
 	if (rc != DG_OK)
 		return rc;
 	if (n == 0)
@@ -144,15 +146,15 @@ static dg_rc in_list(struct walk *k, const struct dg_ds_col *c, json_t *list)
 	if ((rc = dg_buf_addf(k->sql, "\"%s\" IN (", c->id)) != DG_OK)
 		return rc;
 	n = 0;
-	json_array_foreach(list, i, v)
-	{
+	json_array_foreach (list, i, v) {
 		if (json_is_object(v))
 			continue;
 		if (!scalar(v))
 			return dg_err_field(k->err, DG_EINVAL, "filters",
 					    "field \"%s\": a list holds values or operator objects",
 					    c->id);
-		if ((n++ && (rc = dg_buf_adds(k->sql, ", ")) != DG_OK) || (rc = bind(k, c, v)) != DG_OK)
+		if ((n++ && (rc = dg_buf_adds(k->sql, ", ")) != DG_OK) ||
+		    (rc = bind(k, c, v)) != DG_OK)
 			return rc;
 	}
 	return dg_buf_addc(k->sql, ')');
@@ -173,8 +175,7 @@ static dg_rc ops(struct walk *k, const struct dg_ds_col *c, json_t *o)
 				    c->id);
 	if ((rc = dg_buf_addc(k->sql, '(')) != DG_OK)
 		return rc;
-	json_object_foreach(o, op, v)
-	{
+	json_object_foreach (o, op, v) {
 		if (n++ && (rc = dg_buf_adds(k->sql, " AND ")) != DG_OK)
 			return rc;
 		if (strcmp(op, "in") == 0) {
@@ -191,8 +192,8 @@ static dg_rc ops(struct walk *k, const struct dg_ds_col *c, json_t *o)
 				break;
 		if (i == sizeof map / sizeof map[0])
 			return dg_err_field(k->err, DG_EINVAL, "filters",
-					    "Unknown filter operation: \"%.20s\" (field \"%s\")", op,
-					    c->id);
+					    "Unknown filter operation: \"%.20s\" (field \"%s\")",
+					    op, c->id);
 		if ((rc = count_op(k)) != DG_OK)
 			return rc;
 		if (json_is_null(v) && i == 4)
@@ -229,17 +230,19 @@ static dg_rc field(struct walk *k, const char *name, json_t *v)
 	/* a list: values are IN, operator objects are ORed with them */
 	size_t i, nobj = 0;
 	json_t *m;
-	json_array_foreach(v, i, m) if (json_is_object(m)) nobj++;
+	json_array_foreach (v, i, m)
+		if (json_is_object(m))
+			nobj++;
 	if (nobj == 0)
 		return in_list(k, c, v);
 	if ((rc = dg_buf_addc(k->sql, '(')) != DG_OK)
 		return rc;
 	size_t n = 0;
-	json_array_foreach(v, i, m)
-	{
+	json_array_foreach (v, i, m) {
 		if (!json_is_object(m))
 			continue;
-		if ((n++ && (rc = dg_buf_adds(k->sql, " OR ")) != DG_OK) || (rc = ops(k, c, m)) != DG_OK)
+		if ((n++ && (rc = dg_buf_adds(k->sql, " OR ")) != DG_OK) ||
+		    (rc = ops(k, c, m)) != DG_OK)
 			return rc;
 	}
 	if (nobj < json_array_size(v) &&
@@ -272,8 +275,7 @@ static dg_rc group(struct walk *k, const char *op, json_t *list, int depth)
 		return dg_buf_adds(k->sql, is_or ? "1 = 0" : "1 = 1");
 	if ((rc = dg_buf_addc(k->sql, '(')) != DG_OK)
 		return rc;
-	json_array_foreach(list, i, m)
-	{
+	json_array_foreach (list, i, m) {
 		if (!json_is_object(m))
 			return dg_err_field(k->err, DG_EINVAL, "filters",
 					    "Filter operation members must be dictionaries");
@@ -295,8 +297,7 @@ static dg_rc object(struct walk *k, json_t *o, int depth)
 		return dg_buf_adds(k->sql, "1 = 1");
 	if ((rc = dg_buf_addc(k->sql, '(')) != DG_OK)
 		return rc;
-	json_object_foreach(o, key, v)
-	{
+	json_object_foreach (o, key, v) {
 		if (n++ && (rc = dg_buf_adds(k->sql, " AND ")) != DG_OK)
 			return rc;
 		if (key[0] == '$' && key[1] != '$')
@@ -405,12 +406,11 @@ dg_rc dg_ds_where_q(struct dg_ds_where *w, const struct dg_ds_col *cols, size_t 
 	if (json_is_object(q)) {
 		const char *key;
 		json_t *v;
-		json_object_foreach(q, key, v)
-		{
+		json_object_foreach (q, key, v) {
 			const struct dg_ds_col *c = dg_ds_col_find(cols, ncols, key);
 			if (!c) {
-				rc = dg_err_field(err, DG_EINVAL, "q", "field \"%.60s\" not in table",
-						  key);
+				rc = dg_err_field(err, DG_EINVAL, "q",
+						  "field \"%.60s\" not in table", key);
 				break;
 			}
 			if (!q_ok(v)) {

@@ -28,9 +28,9 @@
 #include "opendata/datastore/datastore.h"
 #include "store/store.h"
 
-#define DG_DS_MAX_ARGS 200
+#define DG_DS_MAX_ARGS     200
 #define DG_DS_FILTER_DEPTH 10
-#define DG_DS_FILTER_OPS 100
+#define DG_DS_FILTER_OPS   100
 
 /* A column of a datastore table: "_id" (int) first, then the table's fields. */
 struct dg_ds_col {
@@ -79,7 +79,7 @@ dg_rc dg_ds_where_q(struct dg_ds_where *w, const struct dg_ds_col *cols, size_t 
  * (int, real, 1/0 for booleans, text); *owned gets a copy to free when the
  * value is text. DG_EINVAL (message in err, field param) when it does not fit.
  */
-dg_rc dg_ds_bind_value(const struct dg_ds_col *c, json_t *v, const char *param,
-		       struct dg_val *out, char **owned, struct dg_err *err) DG_MUST;
+dg_rc dg_ds_bind_value(const struct dg_ds_col *c, json_t *v, const char *param, struct dg_val *out,
+		       char **owned, struct dg_err *err) DG_MUST;
 
 #endif

@@ -11,7 +11,7 @@
 #include "core/mem.h"
 
 #define BIT(t) (1u << (t))
-#define ALL (BIT(DG_DS_INT) | BIT(DG_DS_NUMERIC) | BIT(DG_DS_DATE) | BIT(DG_DS_BOOL))
+#define ALL    (BIT(DG_DS_INT) | BIT(DG_DS_NUMERIC) | BIT(DG_DS_DATE) | BIT(DG_DS_BOOL))
 
 const char *dg_ds_type_name(enum dg_ds_type t)
 {
@@ -24,10 +24,10 @@ dg_rc dg_ds_type_parse(const char *name, enum dg_ds_type *out)
 	static const struct {
 		const char *name;
 		enum dg_ds_type t;
-	} map[] = {{"int", DG_DS_INT},	       {"int4", DG_DS_INT},	 {"int8", DG_DS_INT},
-		   {"integer", DG_DS_INT},     {"bigint", DG_DS_INT},	 {"numeric", DG_DS_NUMERIC},
-		   {"float8", DG_DS_NUMERIC},  {"float", DG_DS_NUMERIC}, {"date", DG_DS_DATE},
-		   {"timestamp", DG_DS_DATE},  {"bool", DG_DS_BOOL},	 {"boolean", DG_DS_BOOL},
+	} map[] = {{"int", DG_DS_INT},        {"int4", DG_DS_INT},      {"int8", DG_DS_INT},
+		   {"integer", DG_DS_INT},    {"bigint", DG_DS_INT},    {"numeric", DG_DS_NUMERIC},
+		   {"float8", DG_DS_NUMERIC}, {"float", DG_DS_NUMERIC}, {"date", DG_DS_DATE},
+		   {"timestamp", DG_DS_DATE}, {"bool", DG_DS_BOOL},     {"boolean", DG_DS_BOOL},
 		   {"text", DG_DS_TEXT}};
 	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
 		if (strcmp(name, map[i].name) == 0) {
@@ -165,7 +165,8 @@ static void sanitize(const char *in, char *out, size_t i)
 {
 	size_t o = 0;
 	bool alnum = false;
-	for (const unsigned char *p = (const unsigned char *)in; *p && o < DG_DS_NAME_MAX - 1; p++) {
+	for (const unsigned char *p = (const unsigned char *)in; *p && o < DG_DS_NAME_MAX - 1;
+	     p++) {
 		unsigned char ch = *p;
 		if (ch >= 'A' && ch <= 'Z')
 			ch = (unsigned char)(ch - 'A' + 'a');

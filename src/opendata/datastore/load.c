@@ -20,8 +20,8 @@
 #include "jobs/jobs.h"
 
 #define MAX_REPORTED 100
-#define BATCH_BYTES (32u << 20)
-#define BATCH_ROWS 20000u
+#define BATCH_BYTES  (32u << 20)
+#define BATCH_ROWS   20000u
 
 /*
  * Rows a batch holds: BATCH_ROWS, or DGOV_LOAD_BATCH_ROWS (100 to 1,000,000)
@@ -41,7 +41,7 @@ struct load {
 	struct dg_job *job;
 	const char *resource_id, *path;
 	bool strict, tabs; /* tabs: TSV */
-	json_t *types; /* borrowed overrides */
+	json_t *types;     /* borrowed overrides */
 	size_t ncols;
 	char **labels;
 	char (*names)[DG_DS_NAME_MAX];
@@ -90,8 +90,9 @@ static dg_rc read_header(struct load *l, struct dg_csv *c, struct dg_err *err)
 	if (rc != DG_OK)
 		return rc;
 	if (row.ncols > MAX_PARAMS)
-		return dg_err_set(err, DG_EINVAL, "The file has %zu columns; at most %u can be loaded",
-				  row.ncols, MAX_PARAMS);
+		return dg_err_set(err, DG_EINVAL,
+				  "The file has %zu columns; at most %u can be loaded", row.ncols,
+				  MAX_PARAMS);
 	l->ncols = row.ncols;
 	l->labels = dg_xcalloc(row.ncols, sizeof *l->labels);
 	for (size_t i = 0; i < row.ncols; i++)
@@ -109,15 +110,16 @@ static dg_rc apply_overrides(struct load *l, struct dg_err *err)
 {
 	const char *key;
 	json_t *v;
-	json_object_foreach(l->types, key, v)
-	{
+	json_object_foreach (l->types, key, v) {
 		size_t i;
 		for (i = 0; i < l->ncols; i++)
 			if (strcmp(key, l->labels[i]) == 0 || strcmp(key, l->names[i]) == 0)
 				break;
 		if (i == l->ncols)
-			return dg_err_field(err, DG_EINVAL, "types", "No column named \"%.60s\"", key);
-		if (!json_is_string(v) || dg_ds_type_parse(json_string_value(v), &l->type[i]) != DG_OK)
+			return dg_err_field(err, DG_EINVAL, "types", "No column named \"%.60s\"",
+					    key);
+		if (!json_is_string(v) ||
+		    dg_ds_type_parse(json_string_value(v), &l->type[i]) != DG_OK)
 			return dg_err_field(err, DG_EINVAL, "types",
 					    "Column \"%.60s\": the type must be text, int, "
 					    "numeric, date or bool",
@@ -172,7 +174,8 @@ static dg_rc batch_open(struct load *l, struct dg_err *err)
 	struct dg_db *db = l->job->db;
 	dg_rc rc = dg_db_begin(db);
 	if (rc == DG_OK)
-		rc = dg_db_copy_begin(db, l->table, (const char *const *)l->cols, l->ncols, &l->copy);
+		rc = dg_db_copy_begin(db, l->table, (const char *const *)l->cols, l->ncols,
+				      &l->copy);
 	if (rc != DG_OK) {
 		dg_db_rollback(db);
 		return dg_err_set(err, rc, "The store is not available");
@@ -213,7 +216,8 @@ static dg_rc batch_close(struct load *l, bool keep, struct dg_err *err)
 		rc = dg_db_commit(db);
 	if (rc != DG_OK) {
 		dg_db_rollback(db);
-		return dg_err_set(err, rc, "Rows could not be written (the batch ending at row %lld)",
+		return dg_err_set(err, rc,
+				  "Rows could not be written (the batch ending at row %lld)",
 				  (long long)(l->rows + (int64_t)l->nb));
 	}
 	l->rows += (int64_t)l->nb;

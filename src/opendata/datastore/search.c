@@ -23,7 +23,7 @@ struct q {
 	struct dg_ds_col *cols; /* "_id" first, then the table's fields */
 	size_t ncols;
 	struct dg_ds_where where;
-	long sort_col; /* the first sort column (index into cols), or -1 */
+	long sort_col;                   /* the first sort column (index into cols), or -1 */
 	char hint[DG_DS_TABLE_MAX + 24]; /* SQLite: the index to read the page from, or "" */
 };
 
@@ -38,8 +38,8 @@ static dg_rc unknown(struct dg_err *err, const char *param, const char *name)
 }
 
 /* A parameter that may come as a JSON value or (GET, forms) as a string. */
-static dg_rc get_int(json_t *params, const char *name, long long def, long long max,
-		     long long *out, struct dg_err *err)
+static dg_rc get_int(json_t *params, const char *name, long long def, long long max, long long *out,
+		     struct dg_err *err)
 {
 	json_t *v = json_object_get(params, name);
 	char *end = NULL;
@@ -106,8 +106,7 @@ static json_t *get_list(json_t *params, const char *name)
 }
 
 /* The selected columns into sel (indexes into q->cols). */
-static dg_rc select_cols(struct q *q, json_t *params, size_t *sel, size_t *nsel,
-			 struct dg_err *err)
+static dg_rc select_cols(struct q *q, json_t *params, size_t *sel, size_t *nsel, struct dg_err *err)
 {
 	json_t *list = get_list(params, "fields");
 	dg_rc rc = DG_OK;
@@ -202,14 +201,10 @@ json_t *dg_ds_value_json(struct dg_rows *rows, int i, enum dg_ds_type t)
 		return json_null();
 	const char *s = dg_rows_text(rows, i);
 	switch (t) {
-	case DG_DS_INT:
-		return json_integer(dg_rows_int(rows, i));
-	case DG_DS_NUMERIC:
-		return json_real(dg_rows_real(rows, i));
-	case DG_DS_BOOL:
-		return json_boolean(s[0] == 't' || s[0] == '1');
-	default:
-		return json_string(s);
+	case DG_DS_INT: return json_integer(dg_rows_int(rows, i));
+	case DG_DS_NUMERIC: return json_real(dg_rows_real(rows, i));
+	case DG_DS_BOOL: return json_boolean(s[0] == 't' || s[0] == '1');
+	default: return json_string(s);
 	}
 }
 
@@ -285,7 +280,8 @@ static dg_rc read_page(struct q *q, const char *sql, const size_t *sel, size_t n
 				rc = dg_buf_adds(&text, "\n");
 			json_decref(rec);
 			if (rc != DG_OK) {
-				rc = dg_err_set(err, DG_ETOOBIG, "The page is too large: lower limit");
+				rc = dg_err_set(err, DG_ETOOBIG,
+						"The page is too large: lower limit");
 				goto out;
 			}
 		} else {
@@ -399,8 +395,8 @@ static dg_rc link_param(struct dg_buf *b, const char *name, json_t *v)
 static json_t *links(const char *resource_id, json_t *params, long long limit, long long offset,
 		     char keyset, const struct page *pg)
 {
-	static const char *const keep[] = {"q", "fields", "sort", "distinct", "records_format",
-					   "include_total"};
+	static const char *const keep[] = {"q",        "fields",         "sort",
+					   "distinct", "records_format", "include_total"};
 	struct dg_buf start, next;
 	json_t *out = NULL;
 	dg_buf_init(&start, 1 << 20);
@@ -425,7 +421,8 @@ static json_t *links(const char *resource_id, json_t *params, long long limit, l
 	}
 	/* the links are as long as the request's own parameters, which are capped */
 	if (rc == DG_OK)
-		out = json_pack("{s:s, s:s}", "start", dg_buf_str(&start), "next", dg_buf_str(&next));
+		out = json_pack("{s:s, s:s}", "start", dg_buf_str(&start), "next",
+				dg_buf_str(&next));
 	else
 		out = json_pack("{s:s}", "start", "/api/3/action/datastore_search");
 	dg_buf_release(&start);
@@ -465,7 +462,8 @@ static dg_rc choose_index(struct q *q, const struct dg_ds_table *t, long long li
  */
 static dg_rc page_sql(struct q *q, const struct dg_ds_table *t, json_t *params, bool distinct,
 		      const size_t *sel, size_t nsel, long long limit, long long offset,
-		      int64_t total, char *keyset, int *id_at, struct dg_buf *sql, struct dg_err *err)
+		      int64_t total, char *keyset, int *id_at, struct dg_buf *sql,
+		      struct dg_err *err)
 {
 	dg_rc rc = dg_buf_adds(sql, distinct ? "SELECT DISTINCT " : "SELECT ");
 	*id_at = -1;
@@ -486,8 +484,7 @@ static dg_rc page_sql(struct q *q, const struct dg_ds_table *t, json_t *params, 
 	struct dg_buf order;
 	dg_buf_init(&order, 4096);
 	rc = order_by(q, params, &order, keyset, err);
-	if (rc == DG_OK && total >= 0 &&
-	    (rc = choose_index(q, t, limit, offset, total)) != DG_OK)
+	if (rc == DG_OK && total >= 0 && (rc = choose_index(q, t, limit, offset, total)) != DG_OK)
 		rc = dg_err_set(err, rc, "The search could not be run");
 	if (rc == DG_OK && *keyset && *id_at < 0) {
 		rc = dg_buf_adds(sql, ", \"_id\"");
@@ -529,8 +526,11 @@ static dg_rc count(struct q *q, const struct dg_ds_table *t, bool distinct, cons
 				 dg_buf_str(&q->where.sql));
 	}
 	struct dg_ds_count_key key = {
-		.table = t->table, .version = t->version, .sql = dg_buf_str(&sql),
-		.args = q->where.args, .nargs = q->where.nargs,
+		.table = t->table,
+		.version = t->version,
+		.sql = dg_buf_str(&sql),
+		.args = q->where.args,
+		.nargs = q->where.nargs,
 	};
 	if (rc == DG_OK && dg_ds_count_get(&key, total))
 		goto out;
@@ -574,14 +574,15 @@ dg_rc dg_ds_search(struct dg_db *db, const char *resource_id, const struct dg_ds
 	/* the total first: it can tell how best to read the page */
 	if (with_total && (rc = count(&q, t, distinct, sel, nsel, &total, err)) != DG_OK)
 		goto out;
-	if ((rc = page_sql(&q, t, params, distinct, sel, nsel, limit, offset, with_total ? total : -1,
-			   &keyset, &id_at, &sql, err)) ||
+	if ((rc = page_sql(&q, t, params, distinct, sel, nsel, limit, offset,
+			   with_total ? total : -1, &keyset, &id_at, &sql, err)) ||
 	    (rc = read_page(&q, dg_buf_str(&sql), sel, nsel, id_at, f, &records, &pg, err)))
 		goto out;
 	fields = json_array();
 	for (size_t i = 0; i < nsel; i++)
-		json_array_append_new(fields, json_pack("{s:s, s:s}", "id", q.cols[sel[i]].id,
-							"type", dg_ds_type_name(q.cols[sel[i]].type)));
+		json_array_append_new(fields,
+				      json_pack("{s:s, s:s}", "id", q.cols[sel[i]].id, "type",
+						dg_ds_type_name(q.cols[sel[i]].type)));
 	*result = json_pack("{s:s, s:o, s:o, s:I, s:I, s:s, s:o}", "resource_id", resource_id,
 			    "fields", fields, "records", records, "limit", (json_int_t)limit,
 			    "offset", (json_int_t)offset, "records_format", fmt_name(f), "_links",

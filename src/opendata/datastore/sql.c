@@ -14,14 +14,13 @@
 #include "core/mem.h"
 
 const struct dg_migration dg_datastore_migrations[] = {
-	{"datastore-001-tables",
-	 "CREATE TABLE datastore_tables ("
-	 " resource_id TEXT PRIMARY KEY,"
-	 " table_name TEXT NOT NULL,"
-	 " fields TEXT NOT NULL,"
-	 " row_count BIGINT NOT NULL DEFAULT 0,"
-	 " report TEXT,"
-	 " updated_at BIGINT NOT NULL);"},
+	{"datastore-001-tables", "CREATE TABLE datastore_tables ("
+				 " resource_id TEXT PRIMARY KEY,"
+				 " table_name TEXT NOT NULL,"
+				 " fields TEXT NOT NULL,"
+				 " row_count BIGINT NOT NULL DEFAULT 0,"
+				 " report TEXT,"
+				 " updated_at BIGINT NOT NULL);"},
 	/* datastore_create's primary_key: a comma list of column names, or NULL */
 	{"datastore-002-primary-key", "ALTER TABLE datastore_tables ADD COLUMN primary_key TEXT;"},
 	/* raised by every write of the table's rows, in the write's transaction:
@@ -53,11 +52,12 @@ dg_rc dg_ds_sql_index_exists(struct dg_db *db, const char *table, size_t i, bool
 	char name[DG_DS_TABLE_MAX + 24];
 	int64_t n = 0;
 	dg_ds_index_name(table, i, name);
-	dg_rc rc = dg_db_query_int(db,
-				   dg_db_kind(db) == DG_STORE_SQLITE
-					   ? "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = ?"
-					   : "SELECT COUNT(*) FROM pg_indexes WHERE indexname = ?",
-				   DG_ARGS(DG_VT(name)), &n);
+	dg_rc rc = dg_db_query_int(
+		db,
+		dg_db_kind(db) == DG_STORE_SQLITE
+			? "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = ?"
+			: "SELECT COUNT(*) FROM pg_indexes WHERE indexname = ?",
+		DG_ARGS(DG_VT(name)), &n);
 	*out = rc == DG_OK && n > 0;
 	return rc;
 }
@@ -93,16 +93,11 @@ out:
 const char *dg_ds_sql_type(enum dg_store_kind k, enum dg_ds_type t)
 {
 	switch (t) {
-	case DG_DS_INT:
-		return "BIGINT";
-	case DG_DS_NUMERIC:
-		return k == DG_STORE_PG ? "NUMERIC" : "REAL";
-	case DG_DS_DATE:
-		return k == DG_STORE_PG ? "DATE" : "TEXT";
-	case DG_DS_BOOL:
-		return k == DG_STORE_PG ? "BOOLEAN" : "INTEGER";
-	default:
-		return "TEXT";
+	case DG_DS_INT: return "BIGINT";
+	case DG_DS_NUMERIC: return k == DG_STORE_PG ? "NUMERIC" : "REAL";
+	case DG_DS_DATE: return k == DG_STORE_PG ? "DATE" : "TEXT";
+	case DG_DS_BOOL: return k == DG_STORE_PG ? "BOOLEAN" : "INTEGER";
+	default: return "TEXT";
 	}
 }
 
@@ -182,8 +177,8 @@ dg_rc dg_ds_sql_index(struct dg_db *db, const char *table, size_t ncols,
 	for (size_t i = 0; i < ncols; i++) {
 		char sql[256], index[DG_DS_TABLE_MAX + 24];
 		dg_ds_index_name(table, i, index);
-		snprintf(sql, sizeof sql, "CREATE INDEX IF NOT EXISTS \"%s\" ON \"%s\" (\"%s\")", index,
-			 table, names[i]);
+		snprintf(sql, sizeof sql, "CREATE INDEX IF NOT EXISTS \"%s\" ON \"%s\" (\"%s\")",
+			 index, table, names[i]);
 		if (dg_db_exec(db, sql, DG_NOARGS, NULL) == DG_OK)
 			built++;
 		else
@@ -206,7 +201,8 @@ dg_rc dg_ds_sql_index(struct dg_db *db, const char *table, size_t ncols,
 	 * schema, and ANALYZE does not make the pooled ones do so: a schema
 	 * change does (measured: a filtered, sorted search twice as fast) */
 	if (dg_db_kind(db) == DG_STORE_SQLITE) {
-		snprintf(sql, sizeof sql, "CREATE VIEW IF NOT EXISTS \"%.60s_v\" AS SELECT 1", table);
+		snprintf(sql, sizeof sql, "CREATE VIEW IF NOT EXISTS \"%.60s_v\" AS SELECT 1",
+			 table);
 		dg_rc rc = dg_db_exec(db, sql, DG_NOARGS, NULL);
 		snprintf(sql, sizeof sql, "DROP VIEW IF EXISTS \"%.60s_v\"", table);
 		if (rc != DG_OK || dg_db_exec(db, sql, DG_NOARGS, NULL) != DG_OK)
@@ -229,16 +225,16 @@ dg_rc dg_ds_sql_switch(struct dg_db *db, const char *resource_id, const char *ta
 	} else if (rc != DG_ENOTFOUND) {
 		goto out;
 	}
-	rc = dg_db_exec(db,
-			"INSERT INTO datastore_tables (resource_id, table_name, fields, row_count,"
-			" report, updated_at, version) VALUES (?, ?, ?, ?, ?, {{now_ms}}, {{now_ms}})"
-			" ON CONFLICT (resource_id) DO UPDATE SET table_name = excluded.table_name,"
-			" fields = excluded.fields, row_count = excluded.row_count,"
-			" report = excluded.report, updated_at = excluded.updated_at,"
-			" primary_key = NULL, version = " DG_DS_NEXT_VERSION,
-			DG_ARGS(DG_VT(resource_id), DG_VT(table), DG_VT(f), DG_VI(row_count),
-				DG_VT(rep)),
-			NULL);
+	rc = dg_db_exec(
+		db,
+		"INSERT INTO datastore_tables (resource_id, table_name, fields, row_count,"
+		" report, updated_at, version) VALUES (?, ?, ?, ?, ?, {{now_ms}}, {{now_ms}})"
+		" ON CONFLICT (resource_id) DO UPDATE SET table_name = excluded.table_name,"
+		" fields = excluded.fields, row_count = excluded.row_count,"
+		" report = excluded.report, updated_at = excluded.updated_at,"
+		" primary_key = NULL, version = " DG_DS_NEXT_VERSION,
+		DG_ARGS(DG_VT(resource_id), DG_VT(table), DG_VT(f), DG_VI(row_count), DG_VT(rep)),
+		NULL);
 out:
 	free(f);
 	free(rep);
@@ -273,7 +269,8 @@ dg_rc dg_ds_sql_resource(struct dg_db *db, const char *resource_id, struct dg_ar
 		return rc;
 	if ((rc = dg_rows_next(rows)) == DG_OK) {
 		o->dept = dg_arena_strdup(a, dg_rows_text(rows, 0));
-		o->visible = strcmp(dg_rows_text(rows, 1), "closed") != 0 && dg_rows_int(rows, 2) == 0;
+		o->visible =
+			strcmp(dg_rows_text(rows, 1), "closed") != 0 && dg_rows_int(rows, 2) == 0;
 		o->url_type = dg_arena_strdup(a, dg_rows_text(rows, 3));
 	}
 	dg_rows_free(rows);
@@ -296,7 +293,8 @@ dg_rc dg_ds_sql_set_schema(struct dg_db *db, const char *resource_id, json_t *fi
 	dg_rc rc = dg_db_exec(db,
 			      "UPDATE datastore_tables SET fields = ?, primary_key = ?,"
 			      " updated_at = {{now_ms}} WHERE resource_id = ?",
-			      DG_ARGS(DG_VT(f), DG_VT(primary_key && *primary_key ? primary_key : NULL),
+			      DG_ARGS(DG_VT(f),
+				      DG_VT(primary_key && *primary_key ? primary_key : NULL),
 				      DG_VT(resource_id)),
 			      NULL);
 	free(f);

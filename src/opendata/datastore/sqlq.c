@@ -24,35 +24,37 @@ struct tok {
 
 /* Words refused anywhere: they write, lock, name tables outside FROM, or start other statements. */
 static const char *const refused[] = {
-	"into",	    "for",	"table",   "only",     "with",	    "lateral", "returning",
-	"insert",   "update",	"delete",  "drop",     "create",    "alter",   "grant",
-	"revoke",   "pragma",	"attach",  "detach",   "copy",	    "execute", "prepare",
-	"deallocate", "call",	"do",	   "set",      "lock",	    "vacuum",  "analyze",
-	"explain",  "begin",	"commit",  "rollback", "savepoint", "release", "reindex",
-	"truncate", "listen",	"notify",  "load",     "import",    "tablesample",
+	"into",       "for",    "table",  "only",     "with",      "lateral",     "returning",
+	"insert",     "update", "delete", "drop",     "create",    "alter",       "grant",
+	"revoke",     "pragma", "attach", "detach",   "copy",      "execute",     "prepare",
+	"deallocate", "call",   "do",     "set",      "lock",      "vacuum",      "analyze",
+	"explain",    "begin",  "commit", "rollback", "savepoint", "release",     "reindex",
+	"truncate",   "listen", "notify", "load",     "import",    "tablesample",
 };
 
 /* Functions that may be called (and type names that take a precision). */
 static const char *const functions[] = {
-	"count",     "sum",	"avg",	      "min",	 "max",	     "total",	 "group_concat",
-	"string_agg", "lower",	"upper",      "length",	 "char_length", "abs",	 "round",
-	"floor",     "ceil",	"ceiling",    "coalesce", "nullif",    "ifnull",	 "substr",
-	"substring", "trim",	"ltrim",      "rtrim",	 "replace",   "instr",	 "position",
-	"cast",	     "extract", "date_part",  "date_trunc", "date",     "strftime", "julianday",
-	"to_char",   "numeric", "decimal",    "varchar",  "char",
+	"count",        "sum",        "avg",     "min",       "max",       "total",
+	"group_concat", "string_agg", "lower",   "upper",     "length",    "char_length",
+	"abs",          "round",      "floor",   "ceil",      "ceiling",   "coalesce",
+	"nullif",       "ifnull",     "substr",  "substring", "trim",      "ltrim",
+	"rtrim",        "replace",    "instr",   "position",  "cast",      "extract",
+	"date_part",    "date_trunc", "date",    "strftime",  "julianday", "to_char",
+	"numeric",      "decimal",    "varchar", "char",
 };
 
 /* Words of the grammar that a parenthesis may follow. */
 static const char *const before_paren[] = {
-	"select", "distinct", "all",  "from", "join",	 "on",	   "using", "where",  "and",
-	"or",	  "not",      "in",   "exists", "by",	 "having", "then",  "else",   "when",
-	"case",	  "is",	      "between", "like", "union", "intersect", "except", "values", "limit",
-	"offset",
+	"select", "distinct", "all",       "from",   "join",   "on",     "using",
+	"where",  "and",      "or",        "not",    "in",     "exists", "by",
+	"having", "then",     "else",      "when",   "case",   "is",     "between",
+	"like",   "union",    "intersect", "except", "values", "limit",  "offset",
 };
 
 /* Words that end a FROM list at their depth. */
 static const char *const end_from[] = {
-	"where", "group", "order", "having", "limit", "offset", "union", "intersect", "except", "window",
+	"where",  "group", "order",     "having", "limit",
+	"offset", "union", "intersect", "except", "window",
 };
 
 static bool word_in(const struct tok *t, const char *const *list, size_t n)
@@ -141,9 +143,11 @@ static dg_rc next_tok(const char *s, size_t len, size_t *pos, struct tok *t, str
 			n = 1;
 		if (n == 0) {
 			if (c >= 0x20 && c < 0x7f)
-				return dg_err_field(err, DG_EINVAL, "sql", "\"%c\" is not allowed", c);
-			return dg_err_field(err, DG_EINVAL, "sql",
-					    "Only ASCII outside quotes: put names in double quotes");
+				return dg_err_field(err, DG_EINVAL, "sql", "\"%c\" is not allowed",
+						    c);
+			return dg_err_field(
+				err, DG_EINVAL, "sql",
+				"Only ASCII outside quotes: put names in double quotes");
 		}
 	}
 	t->n = n;
@@ -193,10 +197,11 @@ static dg_rc table_ref(struct check *c, const struct tok *t, const struct tok *p
 {
 	char name[DG_DS_TABLE_MAX];
 	if (t->k != T_QUOTED)
-		return refuse(c->err,
-			      "A table is a resource id in double quotes, as FROM \"<resource id>\", "
-			      "not \"",
-			      t, "\"");
+		return refuse(
+			c->err,
+			"A table is a resource id in double quotes, as FROM \"<resource id>\", "
+			"not \"",
+			t, "\"");
 	char *id = unquote(t);
 	dg_rc rc = c->table(c->ctx, id, name, c->err);
 	free(id);
@@ -243,9 +248,7 @@ static dg_rc step(struct check *c, const struct tok *t, const struct tok *next,
 		return dg_err_field(c->err, DG_EINVAL, "sql", "A table cannot be qualified");
 	c->after_table = false;
 	switch (t->k) {
-	case T_WORD:
-		rc = word(c, t, next);
-		break;
+	case T_WORD: rc = word(c, t, next); break;
 	case T_QUOTED:
 		rc = next->k == T_LPAREN ? refuse(c->err, "", t, " cannot be called") : DG_OK;
 		break;
@@ -269,8 +272,7 @@ static dg_rc step(struct check *c, const struct tok *t, const struct tok *next,
 			c->want_table = true;
 		rc = DG_OK;
 		break;
-	default:
-		rc = DG_OK;
+	default: rc = DG_OK;
 	}
 	return rc == DG_OK ? emit(c, t, prev) : rc;
 }

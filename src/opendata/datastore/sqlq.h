@@ -26,7 +26,7 @@
 #include "core/err.h"
 #include "opendata/datastore/datastore.h"
 
-#define DG_DS_SQLQ_MAX 16384
+#define DG_DS_SQLQ_MAX   16384
 #define DG_DS_SQLQ_DEPTH 32
 
 /*

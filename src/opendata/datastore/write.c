@@ -20,7 +20,7 @@
 #include "opendata/datastore/filter.h"
 
 #define MAX_KEY_COLS 8
-#define STMT_ARGS 256 /* store.h's PostgreSQL binds at most 256 */
+#define STMT_ARGS    256 /* store.h's PostgreSQL binds at most 256 */
 
 /* One call's state: the table as it is (or will be) and the values bound. */
 struct wr {
@@ -189,8 +189,7 @@ static dg_rc records_param(json_t *params, bool required, json_t **out, struct d
 				    "At most %d records a call: send them in batches",
 				    DG_DS_WRITE_RECORDS);
 	}
-	json_array_foreach(v, i, r)
-	{
+	json_array_foreach (v, i, r) {
 		if (!json_is_object(r)) {
 			json_decref(v);
 			return dg_err_field(err, DG_EINVAL, "records",
@@ -229,8 +228,9 @@ static json_t *find_field(json_t *fields, const char *id)
 {
 	size_t i;
 	json_t *f;
-	json_array_foreach(fields, i, f) if (strcmp(json_string_value(json_object_get(f, "id")), id) ==
-					     0) return f;
+	json_array_foreach (fields, i, f)
+		if (strcmp(json_string_value(json_object_get(f, "id")), id) == 0)
+			return f;
 	return NULL;
 }
 
@@ -259,9 +259,10 @@ static bool field_existed(struct wr *w, json_t *f)
 {
 	size_t i;
 	json_t *g;
-	json_array_foreach(w->t.fields, i, g) if (strcmp(json_string_value(json_object_get(g, "id")),
-						       json_string_value(json_object_get(f, "id"))) ==
-						0) return w->exists;
+	json_array_foreach (w->t.fields, i, g)
+		if (strcmp(json_string_value(json_object_get(g, "id")),
+			   json_string_value(json_object_get(f, "id"))) == 0)
+			return w->exists;
 	return false;
 }
 
@@ -279,8 +280,7 @@ static dg_rc merge_fields(struct wr *w, json_t *params, json_t *records)
 		w->fields = json_array();
 	if (json_object_get(params, "fields") && !given)
 		rc = dg_err_field(w->err, DG_EINVAL, "fields", "fields must be a list of dicts");
-	json_array_foreach(given, i, f)
-	{
+	json_array_foreach (given, i, f) {
 		const char *id = json_string_value(json_object_get(f, "id"));
 		json_t *ty = json_object_get(f, "type"), *info = json_object_get(f, "info");
 		enum dg_ds_type t = DG_DS_TEXT;
@@ -291,13 +291,14 @@ static dg_rc merge_fields(struct wr *w, json_t *params, json_t *records)
 					  "each field needs an \"id\" (fields[%zu])", i);
 			break;
 		}
-		if (ty && (!json_is_string(ty) ||
-			   dg_ds_type_parse(json_string_value(ty), &t) != DG_OK)) {
-			rc = dg_err_field(w->err, DG_EINVAL, "fields",
-					  "\"%.40s\" is not a valid field type (text, int, numeric, "
-					  "date, bool, or the CKAN names int4, int8, float8, "
-					  "timestamp)",
-					  json_is_string(ty) ? json_string_value(ty) : "?");
+		if (ty &&
+		    (!json_is_string(ty) || dg_ds_type_parse(json_string_value(ty), &t) != DG_OK)) {
+			rc = dg_err_field(
+				w->err, DG_EINVAL, "fields",
+				"\"%.40s\" is not a valid field type (text, int, numeric, "
+				"date, bool, or the CKAN names int4, int8, float8, "
+				"timestamp)",
+				json_is_string(ty) ? json_string_value(ty) : "?");
 			break;
 		}
 		json_t *have = find_field(w->fields, id);
@@ -310,8 +311,8 @@ static dg_rc merge_fields(struct wr *w, json_t *params, json_t *records)
 			const char *old = json_string_value(json_object_get(have, "type"));
 			if (ty && strcmp(old, dg_ds_type_name(t)) != 0) {
 				rc = dg_err_field(w->err, DG_EINVAL, "fields",
-						  "field \"%.60s\" is %s: its type cannot change", id,
-						  old);
+						  "field \"%.60s\" is %s: its type cannot change",
+						  id, old);
 				break;
 			}
 			if (json_is_object(info))
@@ -326,8 +327,7 @@ static dg_rc merge_fields(struct wr *w, json_t *params, json_t *records)
 	/* keys of the first record that no field names become fields, as CKAN does */
 	const char *key;
 	json_t *v;
-	json_object_foreach(rec0, key, v)
-	{
+	json_object_foreach (rec0, key, v) {
 		enum dg_ds_type t;
 		if (rc != DG_OK)
 			break;
@@ -350,8 +350,8 @@ static dg_rc key_param(struct wr *w, json_t *params, bool *given)
 	dg_rc rc = DG_OK;
 	*given = list != NULL;
 	if (!list)
-		return json_object_get(params, "primary_key") && !json_is_null(json_object_get(
-									params, "primary_key"))
+		return json_object_get(params, "primary_key") &&
+				       !json_is_null(json_object_get(params, "primary_key"))
 			       ? dg_err_field(w->err, DG_EINVAL, "primary_key",
 					      "primary_key must be a list of field names")
 			       : DG_OK;
@@ -361,8 +361,7 @@ static dg_rc key_param(struct wr *w, json_t *params, bool *given)
 				    MAX_KEY_COLS);
 	}
 	dg_buf_init(&b, sizeof w->key - 1);
-	json_array_foreach(list, i, k)
-	{
+	json_array_foreach (list, i, k) {
 		const char *id = json_string_value(k);
 		if (!id || !find_field(w->fields, id)) {
 			rc = dg_err_field(w->err, DG_EINVAL, "primary_key",
@@ -385,16 +384,15 @@ static dg_rc check_records(struct wr *w, json_t *records, bool id_ok)
 {
 	size_t i;
 	json_t *r;
-	json_array_foreach(records, i, r)
-	{
+	json_array_foreach (records, i, r) {
 		const char *k;
 		json_t *v;
-		json_object_foreach(r, k, v)
-		{
+		json_object_foreach (r, k, v) {
 			const struct dg_ds_col *c = dg_ds_col_find(w->cols, w->ncols, k);
 			if (!c || (c == &w->cols[0] && !id_ok))
 				return dg_err_field(w->err, DG_EINVAL, "records",
-						    "row \"%zu\" has extra keys \"%.60s\"", i + 1, k);
+						    "row \"%zu\" has extra keys \"%.60s\"", i + 1,
+						    k);
 			dg_rc rc = bind(w, c, v, i);
 			args_clear(w);
 			if (rc != DG_OK)
@@ -413,8 +411,7 @@ static dg_rc insert_record(struct wr *w, json_t *rec, size_t row)
 	size_t n = 0;
 	args_clear(w);
 	dg_rc rc = dg_buf_addf(&w->sql, "INSERT INTO \"%s\" (", w->t.table);
-	json_object_foreach(rec, k, v)
-	{
+	json_object_foreach (rec, k, v) {
 		if (rc != DG_OK)
 			break;
 		if (strcmp(k, "_id") == 0)
@@ -482,8 +479,7 @@ static dg_rc update_record(struct wr *w, json_t *rec, size_t row, int64_t *chang
 	dg_rc rc = record_key(w, rec, row, keys, &nkeys);
 	if (rc == DG_OK)
 		rc = dg_buf_addf(&w->sql, "UPDATE \"%s\" SET ", w->t.table);
-	json_object_foreach(rec, k, v)
-	{
+	json_object_foreach (rec, k, v) {
 		if (rc != DG_OK)
 			break;
 		if (strcmp(k, "_id") == 0)
@@ -554,11 +550,12 @@ static dg_rc unsupported(json_t *params, struct dg_err *err)
 		json_t *v = json_object_get(params, keys[i]);
 		if (v && !json_is_null(v) && !json_is_false(v) &&
 		    !(json_is_array(v) && json_array_size(v) == 0))
-			return dg_err_field(err, DG_EINVAL, keys[i],
-					    strcmp(keys[i], "resource") == 0
-						    ? "Create the resource with resource_create first, "
-						      "then pass its resource_id"
-						    : "Not supported by this DataStore");
+			return dg_err_field(
+				err, DG_EINVAL, keys[i],
+				strcmp(keys[i], "resource") == 0
+					? "Create the resource with resource_create first, "
+					  "then pass its resource_id"
+					: "Not supported by this DataStore");
 	}
 	return DG_OK;
 }
@@ -731,9 +728,10 @@ dg_rc dg_ds_delete(struct dg_db *db, const char *rid, json_t *params, bool rows_
 		goto out;
 	*result = json_pack("{s:s}", "resource_id", rid);
 	if (!whole)
-		json_object_set_new(*result, "filters", json_is_string(filters)
-								 ? json_loads(json_string_value(filters), 0, NULL)
-								 : json_incref(filters));
+		json_object_set_new(*result, "filters",
+				    json_is_string(filters)
+					    ? json_loads(json_string_value(filters), 0, NULL)
+					    : json_incref(filters));
 	json_object_set_new(*result, "deleted", json_integer(whole ? w.t.row_count : n));
 out:
 	dg_ds_where_release(&where);

@@ -14,13 +14,13 @@
 #include <math.h>
 #include <string.h>
 
-#define W 640.0
-#define H 320.0
-#define LEFT 72.0  /* room for the value axis' labels */
-#define RIGHT 16.0
-#define TOP 16.0
-#define BOTTOM 56.0 /* room for the category labels */
-#define MAX_LABELS 8 /* category labels written under the axis; others are in the table */
+#define W          640.0
+#define H          320.0
+#define LEFT       72.0 /* room for the value axis' labels */
+#define RIGHT      16.0
+#define TOP        16.0
+#define BOTTOM     56.0 /* room for the category labels */
+#define MAX_LABELS 8    /* category labels written under the axis; others are in the table */
 
 static dg_rc add_text(struct dg_buf *b, const char *s)
 {
@@ -59,11 +59,12 @@ static dg_rc grid(struct dg_buf *b, double lo, double hi, double step)
 	/* bounded: (hi - lo) / step is at most about 12 by nice_step */
 	for (double v = lo; v <= hi + step / 2 && !rc; v += step) {
 		double y = TOP + (H - TOP - BOTTOM) * (1 - (v - lo) / (hi - lo));
-		rc = dg_buf_addf(b,
-				 "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#b1b4b6\""
-				 " stroke-width=\"1\"/><text x=\"%.1f\" y=\"%.1f\" font-size=\"13\""
-				 " text-anchor=\"end\" fill=\"#0b0c0c\">%.10g</text>",
-				 LEFT, y, W - RIGHT, y, LEFT - 6, y + 4, fabs(v) < step / 1e6 ? 0 : v);
+		rc = dg_buf_addf(
+			b,
+			"<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#b1b4b6\""
+			" stroke-width=\"1\"/><text x=\"%.1f\" y=\"%.1f\" font-size=\"13\""
+			" text-anchor=\"end\" fill=\"#0b0c0c\">%.10g</text>",
+			LEFT, y, W - RIGHT, y, LEFT - 6, y + 4, fabs(v) < step / 1e6 ? 0 : v);
 	}
 	return rc;
 }
@@ -85,11 +86,12 @@ dg_rc dg_od_chart_svg(struct dg_buf *b, const char *title, const char *desc,
 	hi = ceil(hi / step) * step;
 	if (hi <= lo)
 		hi = lo + step;
-	dg_rc rc = dg_buf_addf(b,
-			       "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %.0f %.0f\""
-			       " width=\"100%%\" role=\"img\" aria-labelledby=\"chart-title chart-desc\""
-			       " class=\"chart\"><title id=\"chart-title\">",
-			       W, H);
+	dg_rc rc = dg_buf_addf(
+		b,
+		"<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %.0f %.0f\""
+		" width=\"100%%\" role=\"img\" aria-labelledby=\"chart-title chart-desc\""
+		" class=\"chart\"><title id=\"chart-title\">",
+		W, H);
 	if (!rc)
 		rc = add_text(b, title);
 	if (!rc)
@@ -97,48 +99,56 @@ dg_rc dg_od_chart_svg(struct dg_buf *b, const char *title, const char *desc,
 	if (!rc)
 		rc = add_text(b, desc);
 	if (!rc)
-		rc = dg_buf_adds(b, "</desc><rect x=\"0\" y=\"0\" width=\"640\" height=\"320\" fill=\"#ffffff\"/>");
+		rc = dg_buf_adds(b, "</desc><rect x=\"0\" y=\"0\" width=\"640\" height=\"320\" "
+				    "fill=\"#ffffff\"/>");
 	if (!rc)
 		rc = grid(b, lo, hi, step);
 	double plot_w = W - LEFT - RIGHT, plot_h = H - TOP - BOTTOM;
 	double slot = n ? plot_w / (double)n : plot_w;
 	double zero = TOP + plot_h * (1 - (0 - lo) / (hi - lo));
 	if (!rc && line && n)
-		rc = dg_buf_adds(b, "<polyline fill=\"none\" stroke=\"#1d70b8\" stroke-width=\"3\" points=\"");
+		rc = dg_buf_adds(
+			b,
+			"<polyline fill=\"none\" stroke=\"#1d70b8\" stroke-width=\"3\" points=\"");
 	for (size_t i = 0; i < n && !rc; i++) {
-		double x = LEFT + slot * (double)i, y = TOP + plot_h * (1 - (values[i] - lo) / (hi - lo));
+		double x = LEFT + slot * (double)i,
+		       y = TOP + plot_h * (1 - (values[i] - lo) / (hi - lo));
 		if (line)
 			rc = dg_buf_addf(b, "%.1f,%.1f ", x + slot / 2, y);
 		else
-			rc = dg_buf_addf(b,
-					 "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\""
-					 " fill=\"#1d70b8\"/>",
-					 x + slot * 0.15, y < zero ? y : zero, slot * 0.7,
-					 fabs(zero - y) < 1 ? 1 : fabs(zero - y));
+			rc = dg_buf_addf(
+				b,
+				"<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\""
+				" fill=\"#1d70b8\"/>",
+				x + slot * 0.15, y < zero ? y : zero, slot * 0.7,
+				fabs(zero - y) < 1 ? 1 : fabs(zero - y));
 	}
 	if (!rc && line && n)
 		rc = dg_buf_adds(b, "\"/>");
 	for (size_t i = 0; i < n && line && !rc; i++) {
-		double x = LEFT + slot * (double)i, y = TOP + plot_h * (1 - (values[i] - lo) / (hi - lo));
+		double x = LEFT + slot * (double)i,
+		       y = TOP + plot_h * (1 - (values[i] - lo) / (hi - lo));
 		rc = dg_buf_addf(b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\" fill=\"#1d70b8\"/>",
 				 x + slot / 2, y);
 	}
 	/* every k-th label, so at most MAX_LABELS sit under the axis */
 	size_t k = n > MAX_LABELS ? (n + MAX_LABELS - 1) / MAX_LABELS : 1;
 	for (size_t i = 0; i < n && !rc; i += k) {
-		rc = dg_buf_addf(b,
-				 "<text x=\"%.1f\" y=\"%.1f\" font-size=\"13\" text-anchor=\"middle\""
-				 " fill=\"#0b0c0c\">",
-				 LEFT + slot * (double)i + slot / 2, H - BOTTOM + 20);
+		rc = dg_buf_addf(
+			b,
+			"<text x=\"%.1f\" y=\"%.1f\" font-size=\"13\" text-anchor=\"middle\""
+			" fill=\"#0b0c0c\">",
+			LEFT + slot * (double)i + slot / 2, H - BOTTOM + 20);
 		if (!rc)
 			rc = add_short(b, labels[i]);
 		if (!rc)
 			rc = dg_buf_adds(b, "</text>");
 	}
 	if (!rc)
-		rc = dg_buf_addf(b,
-				 "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#0b0c0c\""
-				 " stroke-width=\"2\"/></svg>",
-				 LEFT, zero, W - RIGHT, zero);
+		rc = dg_buf_addf(
+			b,
+			"<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#0b0c0c\""
+			" stroke-width=\"2\"/></svg>",
+			LEFT, zero, W - RIGHT, zero);
 	return rc;
 }

@@ -56,8 +56,8 @@ static dg_rc writer(struct dg_req *r, struct dg_db *db, const char **mine)
 struct target {
 	struct dg_db *db;
 	const char *mine; /* the writer: a department code, or "*" */
-	json_t
-	    *pkg; /* the dataset, whole (private, closed, resources); released with the request */
+	json_t *pkg; /* the dataset, whole (private, closed, resources); released with the request
+		      */
 	json_t *res; /* its resource {rid} (borrowed from pkg) */
 };
 
@@ -79,7 +79,7 @@ static dg_rc target_of(struct dg_req *r, enum scope sc, struct target *t)
 	if (rc || sc == S_WRITER)
 		return rc;
 	rc = id && strlen(id) <= 200 ? dg_od_package_owner(t->db, id, r->arena, &dept, &tier)
-	                             : DG_ENOTFOUND;
+				     : DG_ENOTFOUND;
 	if (!rc && strcmp(t->mine, "*") != 0 && strcmp(t->mine, dept) != 0)
 		rc = DG_ENOTFOUND;
 	if (!rc)
@@ -93,10 +93,11 @@ static dg_rc target_of(struct dg_req *r, enum scope sc, struct target *t)
 		return DG_OK;
 	json_t *it;
 	size_t i;
-	json_array_foreach(json_object_get(t->pkg, "resources"), i,
-	                   it) if (rid && strcmp(str_of(it, "id"), rid) == 0) t->res = it;
+	json_array_foreach (json_object_get(t->pkg, "resources"), i, it)
+		if (rid && strcmp(str_of(it, "id"), rid) == 0)
+			t->res = it;
 	return t->res ? DG_OK
-	              : dg_err_set(&r->err, DG_ENOTFOUND, "%s", dg_t(r, "odp.manage.no_resource"));
+		      : dg_err_set(&r->err, DG_ENOTFOUND, "%s", dg_t(r, "odp.manage.no_resource"));
 }
 
 /* ---- messages ---- */
@@ -110,7 +111,7 @@ static const char *v_message(struct dg_req *r, const char *key)
 	if (!at)
 		return msg;
 	return dg_arena_printf(r->arena, "%.*s%s%s", (int)(at - msg), msg, colon ? colon + 1 : "",
-	                       at + 5);
+			       at + 5);
 }
 
 /*
@@ -120,12 +121,11 @@ static const char *v_message(struct dg_req *r, const char *key)
  * the field's label (the catalogue key labels.<field>).
  */
 static void page_errors(struct dg_req *r, json_t *errs, const char *const (*map)[2],
-                        const char *labels, const char *dflt, json_t *d)
+			const char *labels, const char *dflt, json_t *d)
 {
 	json_t *keys = json_object_get(errs, DG_CKAN_KEYS), *msgs;
 	const char *field;
-	json_object_foreach(errs, field, msgs)
-	{
+	json_object_foreach (errs, field, msgs) {
 		if (!json_is_array(msgs) || strcmp(field, DG_CKAN_KEYS) == 0)
 			continue;
 		const char *to = dflt;
@@ -138,12 +138,12 @@ static void page_errors(struct dg_req *r, json_t *errs, const char *const (*map)
 		if (strcmp(field, "extras") == 0 && first)
 			to = strstr(first, ".tier")         ? "tier"
 			     : strstr(first, "freq_region") ? "region"
-			                                    : to;
+							    : to;
 		struct dg_buf b;
 		dg_buf_init(&b, 4096);
-		dg_rc rc =
-		    dg_buf_addf(&b, "%s%s", dg_t(r, dg_arena_printf(r->arena, "%s.%s", labels, to)),
-		                dg_t(r, "odp.manage.colon"));
+		dg_rc rc = dg_buf_addf(&b, "%s%s",
+				       dg_t(r, dg_arena_printf(r->arena, "%s.%s", labels, to)),
+				       dg_t(r, "odp.manage.colon"));
 		size_t shown = 0;
 		for (size_t i = 0; !rc && i < json_array_size(msgs); i++) {
 			const char *k = json_string_value(json_array_get(fk, i));
@@ -153,9 +153,9 @@ static void page_errors(struct dg_req *r, json_t *errs, const char *const (*map)
 			/* a message without a key is shown as the API's; a nested one (a
 			 * resource's) as "not valid" */
 			const char *m = k      ? v_message(r, k)
-			                : text ? dg_arena_printf(r->arena, "%s (%s)",
-			                                         dg_t(r, "odp.v.invalid"), text)
-			                       : dg_t(r, "odp.v.invalid");
+					: text ? dg_arena_printf(r->arena, "%s (%s)",
+								 dg_t(r, "odp.v.invalid"), text)
+					       : dg_t(r, "odp.v.invalid");
 			rc = dg_buf_addf(&b, "%s%s", shown++ ? dg_t(r, "odp.manage.sep") : "", m);
 		}
 		dg_form_error(d, to, dg_buf_str(&b));
@@ -166,10 +166,10 @@ static void page_errors(struct dg_req *r, json_t *errs, const char *const (*map)
 static void error_title(struct dg_req *r, json_t *d, const char *title)
 {
 	bool bad = json_array_size(json_object_get(d, "errors")) > 0;
-	json_object_set_new(
-	    d, "title",
-	    json_string(bad ? dg_arena_printf(r->arena, "%s%s", dg_t(r, "auth.error_prefix"), title)
-	                    : title));
+	json_object_set_new(d, "title",
+			    json_string(bad ? dg_arena_printf(r->arena, "%s%s",
+							      dg_t(r, "auth.error_prefix"), title)
+					    : title));
 	json_object_set_new(d, "heading", json_string(title));
 }
 
@@ -185,27 +185,27 @@ static dg_rc page_list(struct dg_req *r)
 		rc = dg_od_manage_list(t.db, strcmp(t.mine, "*") == 0 ? NULL : t.mine, &list);
 	if (rc)
 		return rc;
-	json_array_foreach(list, i, p)
-	{
+	json_array_foreach (list, i, p) {
 		char day[11] = "";
 		dg_day_format(
-		    (dg_day)(json_integer_value(json_object_get(p, "modified_ms")) / 86400000),
-		    day);
+			(dg_day)(json_integer_value(json_object_get(p, "modified_ms")) / 86400000),
+			day);
 		json_object_set_new(p, "modified", json_string(day));
 		json_object_set_new(
-		    p, "tier_label",
-		    json_string(tr(r, "odp.tier", str_of(p, "tier"), str_of(p, "tier"))));
+			p, "tier_label",
+			json_string(tr(r, "odp.tier", str_of(p, "tier"), str_of(p, "tier"))));
 		const char *js = str_of(p, "job_state");
 		if (js[0])
 			json_object_set_new(p, "job_label",
-			                    json_string(tr(r, "jobs.state", js, js)));
+					    json_string(tr(r, "jobs.state", js, js)));
 	}
 	json_t *d = json_object();
 	const char *done = dg_req_field(r, "done");
 	if (done && (!strcmp(done, "saved") || !strcmp(done, "deleted")))
 		json_object_set_new(
-		    d, "done",
-		    json_string(dg_t(r, dg_arena_printf(r->arena, "odp.manage.done_%s", done))));
+			d, "done",
+			json_string(
+				dg_t(r, dg_arena_printf(r->arena, "odp.manage.done_%s", done))));
 	json_object_set_new(d, "datasets", list);
 	json_object_set_new(d, "all", json_boolean(strcmp(t.mine, "*") == 0));
 	json_object_set_new(d, "title", json_string(dg_t(r, "odp.manage.title")));
@@ -220,47 +220,48 @@ static const struct dfield {
 	const char *name;
 	enum fkind kind;
 } dfields[] = {
-    {"title", F_TEXT},      {"name", F_TEXT},
-    {"notes", F_AREA},      {"license_id", F_SELECT},
-    {"theme", F_TEXT},      {"frequency", F_SELECT},
-    {"region", F_TEXT},     {"tier", F_RADIO},
-    {"private", F_CHECK},   {"tags", F_AREA},
-    {"author", F_TEXT},     {"author_email", F_EMAIL},
-    {"maintainer", F_TEXT}, {"maintainer_email", F_EMAIL},
-    {"version", F_TEXT},    {"url", F_URL},
+	{"title", F_TEXT},      {"name", F_TEXT},
+	{"notes", F_AREA},      {"license_id", F_SELECT},
+	{"theme", F_TEXT},      {"frequency", F_SELECT},
+	{"region", F_TEXT},     {"tier", F_RADIO},
+	{"private", F_CHECK},   {"tags", F_AREA},
+	{"author", F_TEXT},     {"author_email", F_EMAIL},
+	{"maintainer", F_TEXT}, {"maintainer_email", F_EMAIL},
+	{"version", F_TEXT},    {"url", F_URL},
 };
 #define NDFIELDS (sizeof dfields / sizeof dfields[0])
 
 static const char *const frequencies[] = {"",          "daily",  "weekly",    "monthly",
-                                          "quarterly", "yearly", "irregular", NULL};
+					  "quarterly", "yearly", "irregular", NULL};
 static const char *const tiers[] = {"open", "conditional", "closed", NULL};
 
 /* The validator's fields on the form's. */
 static const char *const pkg_map[][2] = {
-    {"name", "name"},
-    {"id", "name"},
-    {"title", "title"},
-    {"notes", "notes"},
-    {"license_id", "license_id"},
-    {"groups", "theme"},
-    {"tags", "tags"},
-    {"author", "author"},
-    {"author_email", "author_email"},
-    {"maintainer", "maintainer"},
-    {"maintainer_email", "maintainer_email"},
-    {"url", "url"},
-    {"version", "version"},
-    {"private", "private"},
-    {"owner_org", "owner_org"},
-    {NULL, NULL},
+	{"name", "name"},
+	{"id", "name"},
+	{"title", "title"},
+	{"notes", "notes"},
+	{"license_id", "license_id"},
+	{"groups", "theme"},
+	{"tags", "tags"},
+	{"author", "author"},
+	{"author_email", "author_email"},
+	{"maintainer", "maintainer"},
+	{"maintainer_email", "maintainer_email"},
+	{"url", "url"},
+	{"version", "version"},
+	{"private", "private"},
+	{"owner_org", "owner_org"},
+	{NULL, NULL},
 };
 
 static const char *extra_of(json_t *pkg, const char *key)
 {
 	json_t *e;
 	size_t i;
-	json_array_foreach(json_object_get(pkg, "extras"), i,
-	                   e) if (strcmp(str_of(e, "key"), key) == 0) return str_of(e, "value");
+	json_array_foreach (json_object_get(pkg, "extras"), i, e)
+		if (strcmp(str_of(e, "key"), key) == 0)
+			return str_of(e, "value");
 	return "";
 }
 
@@ -282,9 +283,9 @@ static const char *stored_text(struct dg_req *r, json_t *pkg, const char *name)
 		json_t *t;
 		size_t i;
 		dg_buf_init(&b, TAG_TEXT_MAX);
-		json_array_foreach(
-		    json_object_get(pkg, "tags"), i,
-		    t) if (dg_buf_addf(&b, "%s%s", i ? "\n" : "", str_of(t, "name"))) break;
+		json_array_foreach (json_object_get(pkg, "tags"), i, t)
+			if (dg_buf_addf(&b, "%s%s", i ? "\n" : "", str_of(t, "name")))
+				break;
 		const char *s = dg_arena_strdup(r->arena, dg_buf_str(&b));
 		dg_buf_release(&b);
 		return s;
@@ -299,19 +300,20 @@ static json_t *options_of(struct dg_req *r, const struct dfield *f, const char *
 		for (size_t i = 0; i < dg_ckan_nlicenses; i++) {
 			const char *id = dg_ckan_licenses[i][0];
 			json_array_append_new(
-			    opts, json_pack("{s:s, s:s, s:b}", "value", id, "label",
-			                    tr(r, "odp.license", id, dg_ckan_licenses[i][1]),
-			                    "selected", !strcmp(v, id)));
+				opts, json_pack("{s:s, s:s, s:b}", "value", id, "label",
+						tr(r, "odp.license", id, dg_ckan_licenses[i][1]),
+						"selected", !strcmp(v, id)));
 		}
 		return opts;
 	}
 	const char *const *list = !strcmp(f->name, "tier") ? tiers : frequencies;
 	for (const char *const *p = list; *p; p++)
 		json_array_append_new(
-		    opts, json_pack("{s:s, s:s, s:b}", "value", *p, "label",
-		                    (*p)[0] ? tr(r, list == tiers ? "odp.tier" : "odp.freq", *p, *p)
-		                            : dg_t(r, "odp.manage.freq_none"),
-		                    "selected", !strcmp(v, *p)));
+			opts,
+			json_pack("{s:s, s:s, s:b}", "value", *p, "label",
+				  (*p)[0] ? tr(r, list == tiers ? "odp.tier" : "odp.freq", *p, *p)
+					  : dg_t(r, "odp.manage.freq_none"),
+				  "selected", !strcmp(v, *p)));
 	return opts;
 }
 
@@ -320,7 +322,7 @@ static json_t *dataset_fields(struct dg_req *r, json_t *pkg, bool posted, json_t
 {
 	json_t *list = json_array(), *errs = json_object_get(d, "error_for");
 	static const char *const kinds[] = {"is_text",   "is_email", "is_url",  "is_area",
-	                                    "is_select", "is_radio", "is_check"};
+					    "is_select", "is_radio", "is_check"};
 	for (size_t i = 0; i < NDFIELDS; i++) {
 		const struct dfield *f = &dfields[i];
 		const char *v = posted ? dg_req_field(r, f->name) : stored_text(r, pkg, f->name);
@@ -329,9 +331,9 @@ static json_t *dataset_fields(struct dg_req *r, json_t *pkg, bool posted, json_t
 		const char *hint_key = dg_arena_printf(r->arena, "odp.manage.h.%s", f->name);
 		const char *hint = dg_t(r, hint_key);
 		json_t *o = json_pack(
-		    "{s:s, s:s, s:s, s:s, s:b}", "name", f->name, "label",
-		    dg_t(r, dg_arena_printf(r->arena, "odp.manage.f.%s", f->name)), "hint",
-		    strcmp(hint, hint_key) ? hint : "", "value", v, kinds[f->kind], 1);
+			"{s:s, s:s, s:s, s:s, s:b}", "name", f->name, "label",
+			dg_t(r, dg_arena_printf(r->arena, "odp.manage.f.%s", f->name)), "hint",
+			strcmp(hint, hint_key) ? hint : "", "value", v, kinds[f->kind], 1);
 		if (f->kind == F_SELECT || f->kind == F_RADIO)
 			json_object_set_new(o, "options", options_of(r, f, v));
 		if (f->kind == F_CHECK)
@@ -349,19 +351,19 @@ static dg_rc dept_options(struct dg_req *r, struct dg_db *db, const char *select
 	struct dg_rows *rw = NULL;
 	json_t *depts = json_array();
 	dg_rc rc = dg_db_query(db, "SELECT code, name_zh, name_en FROM departments ORDER BY code",
-	                       DG_NOARGS, &rw);
+			       DG_NOARGS, &rw);
 	while (!rc && (rc = dg_rows_next(rw)) == DG_OK)
 		json_array_append_new(
-		    depts, json_pack("{s:s, s:s, s:b}", "code", dg_rows_text(rw, 0), "name",
-		                     dg_rows_text(rw, strcmp(r->lang, "en") ? 1 : 2), "selected",
-		                     !strcmp(selected, dg_rows_text(rw, 0))));
+			depts, json_pack("{s:s, s:s, s:b}", "code", dg_rows_text(rw, 0), "name",
+					 dg_rows_text(rw, strcmp(r->lang, "en") ? 1 : 2),
+					 "selected", !strcmp(selected, dg_rows_text(rw, 0))));
 	dg_rows_free(rw);
 	json_object_set_new(d, "depts", depts);
 	return rc == DG_ENOTFOUND ? DG_OK : rc;
 }
 
 static dg_rc render_dataset(struct dg_req *r, struct dg_db *db, unsigned status, const char *mine,
-                            json_t *pkg, bool posted, json_t *d)
+			    json_t *pkg, bool posted, json_t *d)
 {
 	bool is_new = pkg == NULL;
 	json_object_set_new(d, "fields", dataset_fields(r, pkg, posted, d));
@@ -371,17 +373,17 @@ static dg_rc render_dataset(struct dg_req *r, struct dg_db *db, unsigned status,
 		/* whether each has a table came with the dataset (datastore_active) */
 		json_t *res;
 		size_t i;
-		json_array_foreach(json_object_get(pkg, "resources"), i, res)
+		json_array_foreach (json_object_get(pkg, "resources"), i, res)
 			json_object_set(res, "datastore", json_object_get(res, "datastore_active"));
 	}
 	json_object_set_new(d, "action",
-	                    json_string(is_new ? "/data/manage/new"
-	                                       : dg_arena_printf(r->arena, "/data/datasets/%s/edit",
-	                                                         str_of(pkg, "name"))));
+			    json_string(is_new ? "/data/manage/new"
+					       : dg_arena_printf(r->arena, "/data/datasets/%s/edit",
+								 str_of(pkg, "name"))));
 	if (!strcmp(mine, "*")) {
 		const char *sel = posted ? dg_req_field(r, "owner_org")
-		                  : pkg  ? str_of(pkg, "owner_org")
-		                         : "";
+				  : pkg  ? str_of(pkg, "owner_org")
+					 : "";
 		dg_rc rc = dept_options(r, db, sel ? sel : "", d);
 		if (rc) {
 			json_decref(d);
@@ -428,13 +430,13 @@ static json_t *dataset_params(struct dg_req *r, json_t *old, const char *owner)
 {
 	json_t *p = old ? json_deep_copy(old) : json_object();
 	static const char *const plain[] = {
-	    "name",   "title",        "notes",      "license_id",
-	    "author", "author_email", "maintainer", "maintainer_email",
-	    "url",    "version"};
+		"name",   "title",        "notes",      "license_id",
+		"author", "author_email", "maintainer", "maintainer_email",
+		"url",    "version"};
 	for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++) {
 		const char *v = dg_req_field(r, plain[i]);
 		json_object_set_new(p, plain[i],
-		                    json_string(v && dg_utf8_valid(v, strlen(v)) ? v : ""));
+				    json_string(v && dg_utf8_valid(v, strlen(v)) ? v : ""));
 	}
 	/* a title or slug typed with spaces around it means the same */
 	const char *name = dg_req_field(r, "name");
@@ -446,28 +448,27 @@ static json_t *dataset_params(struct dg_req *r, json_t *old, const char *owner)
 	json_object_set_new(p, "private", json_boolean(priv && !strcmp(priv, "true")));
 	const char *tags = dg_req_field(r, "tags");
 	json_object_set_new(
-	    p, "tags",
-	    tags_of(tags && strlen(tags) <= TAG_TEXT_MAX && dg_utf8_valid(tags, strlen(tags))
-	                ? tags
-	                : ""));
+		p, "tags",
+		tags_of(tags && strlen(tags) <= TAG_TEXT_MAX && dg_utf8_valid(tags, strlen(tags))
+				? tags
+				: ""));
 	const char *theme = dg_req_field(r, "theme");
 	struct dg_str th = dg_str_trim(dg_str_of(theme ? theme : ""));
 	json_object_set_new(p, "groups",
-	                    th.n ? json_pack("[{s:s%}]", "name", th.p, th.n) : json_array());
+			    th.n ? json_pack("[{s:s%}]", "name", th.p, th.n) : json_array());
 	json_t *extras = json_array(), *e;
 	size_t i;
-	json_array_foreach(json_object_get(old, "extras"), i, e)
-	{
+	json_array_foreach (json_object_get(old, "extras"), i, e) {
 		const char *k = str_of(e, "key");
 		if (strcmp(k, "update_frequency") && strcmp(k, "region") && strcmp(k, "open_tier"))
 			json_array_append(extras, e);
 	}
 	static const char *const cols[][2] = {
-	    {"frequency", "update_frequency"}, {"region", "region"}, {"tier", "open_tier"}};
+		{"frequency", "update_frequency"}, {"region", "region"}, {"tier", "open_tier"}};
 	for (size_t k = 0; k < 3; k++) {
 		const char *v = dg_req_field(r, cols[k][0]);
 		json_array_append_new(extras, json_pack("{s:s, s:s}", "key", cols[k][1], "value",
-		                                        v && dg_utf8_valid(v, strlen(v)) ? v : ""));
+							v && dg_utf8_valid(v, strlen(v)) ? v : ""));
 	}
 	json_object_set_new(p, "extras", extras);
 	if (owner)
@@ -497,7 +498,7 @@ static dg_rc save_dataset(struct dg_req *r, struct dg_db *db, const char *mine, 
 	if (rc)
 		return rc;
 	dg_reply_redirect(r, dg_arena_printf(r->arena, "/data/datasets/%s/edit?done=saved",
-	                                     str_of(fresh, "name")));
+					     str_of(fresh, "name")));
 	json_decref(fresh);
 	return DG_OK;
 }
@@ -539,20 +540,20 @@ static dg_rc confirm_page(struct dg_req *r, json_t *pkg, json_t *res)
 	json_object_set(d, "ds", pkg);
 	if (res) {
 		json_object_set(d, "res", res);
-		json_object_set_new(
-		    d, "action",
-		    json_string(dg_arena_printf(r->arena, "/data/datasets/%s/resources/%s/delete",
-		                                name, str_of(res, "id"))));
+		json_object_set_new(d, "action",
+				    json_string(dg_arena_printf(
+					    r->arena, "/data/datasets/%s/resources/%s/delete", name,
+					    str_of(res, "id"))));
 	} else {
 		json_object_set_new(
-		    d, "action",
-		    json_string(dg_arena_printf(r->arena, "/data/datasets/%s/delete", name)));
+			d, "action",
+			json_string(dg_arena_printf(r->arena, "/data/datasets/%s/delete", name)));
 	}
 	json_object_set_new(d, "back",
-	                    json_string(dg_arena_printf(r->arena, "/data/datasets/%s/edit", name)));
-	json_object_set_new(
-	    d, "title",
-	    json_string(dg_t(r, res ? "odp.manage.res_delete_title" : "odp.manage.delete_title")));
+			    json_string(dg_arena_printf(r->arena, "/data/datasets/%s/edit", name)));
+	json_object_set_new(d, "title",
+			    json_string(dg_t(r, res ? "odp.manage.res_delete_title"
+						    : "odp.manage.delete_title")));
 	return dg_page(r, 200, "data/manage_delete.html", d);
 }
 
@@ -577,13 +578,13 @@ static dg_rc post_delete(struct dg_req *r)
 /* ---- resources ---- */
 
 static const char *const res_map[][2] = {
-    {"name", "name"}, {"url", "url"}, {"format", "format"}, {"description", "description"},
-    {NULL, NULL},
+	{"name", "name"}, {"url", "url"}, {"format", "format"}, {"description", "description"},
+	{NULL, NULL},
 };
 
 /* The link-resource form: new (res NULL) or editing res, with the upload form beside a new one. */
 static dg_rc render_resource(struct dg_req *r, unsigned status, json_t *pkg, json_t *res,
-                             bool posted, json_t *d)
+			     bool posted, json_t *d)
 {
 	static const char *const names[] = {"name", "url", "format", "description"};
 	json_t *vals = json_object_get(d, "values");
@@ -591,7 +592,7 @@ static dg_rc render_resource(struct dg_req *r, unsigned status, json_t *pkg, jso
 		vals = json_object();
 		for (size_t i = 0; i < 4; i++)
 			json_object_set_new(vals, names[i],
-			                    json_string(res ? str_of(res, names[i]) : ""));
+					    json_string(res ? str_of(res, names[i]) : ""));
 		json_object_set_new(d, "values", vals);
 	}
 	const char *name = str_of(pkg, "name");
@@ -599,18 +600,19 @@ static dg_rc render_resource(struct dg_req *r, unsigned status, json_t *pkg, jso
 	if (res) {
 		json_object_set(d, "res", res);
 		json_object_set_new(d, "is_upload",
-		                    json_boolean(!strcmp(str_of(res, "url_type"), "upload")));
+				    json_boolean(!strcmp(str_of(res, "url_type"), "upload")));
 	}
 	json_object_set_new(
-	    d, "action",
-	    json_string(res ? dg_arena_printf(r->arena, "/data/datasets/%s/resources/%s/edit", name,
-	                                      str_of(res, "id"))
-	                    : dg_arena_printf(r->arena, "/data/datasets/%s/resources/new", name)));
+		d, "action",
+		json_string(
+			res ? dg_arena_printf(r->arena, "/data/datasets/%s/resources/%s/edit", name,
+					      str_of(res, "id"))
+			    : dg_arena_printf(r->arena, "/data/datasets/%s/resources/new", name)));
 	json_object_set_new(
-	    d, "upload_action",
-	    json_string(dg_arena_printf(r->arena, "/data/datasets/%s/resources/upload", name)));
+		d, "upload_action",
+		json_string(dg_arena_printf(r->arena, "/data/datasets/%s/resources/upload", name)));
 	json_object_set_new(d, "back",
-	                    json_string(dg_arena_printf(r->arena, "/data/datasets/%s/edit", name)));
+			    json_string(dg_arena_printf(r->arena, "/data/datasets/%s/edit", name)));
 	error_title(r, d, dg_t(r, res ? "odp.manage.res_edit_title" : "odp.manage.res_new_title"));
 	return dg_page(r, status, "data/manage_resource.html", d);
 }
@@ -630,7 +632,7 @@ static dg_rc save_resource(struct dg_req *r, struct dg_db *db, json_t *pkg, json
 	const char *rid = NULL;
 	int64_t job = 0;
 	dg_rc rc =
-	    dg_ckan_resource_save(r, db, str_of(pkg, "id"), old, src, NULL, &rid, &job, &errs);
+		dg_ckan_resource_save(r, db, str_of(pkg, "id"), old, src, NULL, &rid, &job, &errs);
 	json_decref(src);
 	if (rc == DG_EINVAL) {
 		json_t *d = json_object();
@@ -641,8 +643,8 @@ static dg_rc save_resource(struct dg_req *r, struct dg_db *db, json_t *pkg, json
 	}
 	if (!rc)
 		dg_reply_redirect(
-		    r, dg_arena_printf(r->arena, "/data/datasets/%s/edit?done=%s#resources",
-		                       str_of(pkg, "name"), old ? "res_saved" : "res_added"));
+			r, dg_arena_printf(r->arena, "/data/datasets/%s/edit?done=%s#resources",
+					   str_of(pkg, "name"), old ? "res_saved" : "res_added"));
 	return rc;
 }
 
@@ -689,9 +691,9 @@ static dg_rc post_res_delete(struct dg_req *r)
 		rc = dg_ckan_resource_remove(r, t.db, str_of(t.res, "id"));
 	if (!rc)
 		dg_reply_redirect(
-		    r,
-		    dg_arena_printf(r->arena, "/data/datasets/%s/edit?done=res_deleted#resources",
-		                    str_of(t.pkg, "name")));
+			r, dg_arena_printf(r->arena,
+					   "/data/datasets/%s/edit?done=res_deleted#resources",
+					   str_of(t.pkg, "name")));
 	return rc;
 }
 
@@ -710,30 +712,31 @@ static dg_rc post_upload(struct dg_req *r)
 	json_t *d = json_object(), *errs = NULL;
 	if (!up || up->size == 0) {
 		dg_form_error(d, "upload",
-		              dg_arena_printf(r->arena, "%s%s%s", dg_t(r, "odp.manage.rf.upload"),
-		                              dg_t(r, "odp.manage.colon"),
-		                              dg_t(r, "odp.v.upload_empty")));
+			      dg_arena_printf(r->arena, "%s%s%s", dg_t(r, "odp.manage.rf.upload"),
+					      dg_t(r, "odp.manage.colon"),
+					      dg_t(r, "odp.v.upload_empty")));
 	} else {
 		const char *name = dg_req_field(r, "upload_name"), *rid = NULL;
-		struct dg_str nm =
-		    dg_str_trim(dg_str_of(name && dg_utf8_valid(name, strlen(name)) ? name : ""));
+		struct dg_str nm = dg_str_trim(
+			dg_str_of(name && dg_utf8_valid(name, strlen(name)) ? name : ""));
 		json_t *src = json_pack("{s:s%}", "name", nm.p, nm.n);
 		int64_t job = 0;
 		rc = dg_ckan_resource_save(r, t.db, str_of(t.pkg, "id"), NULL, src, up, &rid, &job,
-		                           &errs);
+					   &errs);
 		json_decref(src);
 		if (!rc) {
 			json_decref(d);
 			const char *name_ = str_of(t.pkg, "name");
 			dg_reply_redirect(
-			    r,
-			    job ? dg_arena_printf(
-			              r->arena,
-			              "/data/datasets/%s/edit?done=uploaded_job&job=%lld#resources",
-			              name_, (long long)job)
-			        : dg_arena_printf(r->arena,
-			                          "/data/datasets/%s/edit?done=uploaded#resources",
-			                          name_));
+				r,
+				job ? dg_arena_printf(r->arena,
+						      "/data/datasets/%s/"
+						      "edit?done=uploaded_job&job=%lld#resources",
+						      name_, (long long)job)
+				    : dg_arena_printf(
+					      r->arena,
+					      "/data/datasets/%s/edit?done=uploaded#resources",
+					      name_));
 			return DG_OK;
 		}
 		if (rc != DG_EINVAL) {
@@ -762,8 +765,8 @@ static const char *report_text(struct dg_req *r, const char *msg)
 	if (q && end && end > q + 4) {
 		const char *type = end + 9;
 		return dg_arena_printf(r->arena, "%s%.*s%s%s", dg_t(r, "odp.manage.report_value"),
-		                       (int)(end - q - 4), q + 4, dg_t(r, "odp.manage.report_not"),
-		                       tr(r, "odp.manage.type", type, type));
+				       (int)(end - q - 4), q + 4, dg_t(r, "odp.manage.report_not"),
+				       tr(r, "odp.manage.type", type, type));
 	}
 	if (strstr(msg, " fields, the header has "))
 		return dg_t(r, "odp.manage.report_fields");
@@ -772,7 +775,7 @@ static const char *report_text(struct dg_req *r, const char *msg)
 
 /* The columns page: types, the strict flag, the job started here and the last load's report. */
 static dg_rc render_columns(struct dg_req *r, struct dg_db *db, unsigned status, json_t *pkg,
-                            json_t *res, json_t *d)
+			    json_t *res, json_t *d)
 {
 	struct dg_ds_table t = {0};
 	json_t *report = NULL;
@@ -792,51 +795,49 @@ static dg_rc render_columns(struct dg_req *r, struct dg_db *db, unsigned status,
 	json_t *posted = json_object_get(d, "values");
 	json_t *cols = json_array(), *f;
 	size_t i;
-	json_array_foreach(t.fields, i, f)
-	{
+	json_array_foreach (t.fields, i, f) {
 		const char *id = str_of(f, "id");
 		const char *field = dg_arena_printf(r->arena, "type_%s", id);
 		const char *chosen = posted ? str_of(posted, field) : str_of(types, id);
 		json_t *opts = json_array();
 		json_array_append_new(opts, json_pack("{s:s, s:s, s:b}", "value", "", "label",
-		                                      dg_t(r, "odp.manage.col_auto"), "selected",
-		                                      !chosen[0]));
+						      dg_t(r, "odp.manage.col_auto"), "selected",
+						      !chosen[0]));
 		for (const char *const *p = col_types; *p; p++)
 			json_array_append_new(opts,
-			                      json_pack("{s:s, s:s, s:b}", "value", *p, "label",
-			                                tr(r, "odp.manage.type", *p, *p),
-			                                "selected", !strcmp(chosen, *p)));
+					      json_pack("{s:s, s:s, s:b}", "value", *p, "label",
+							tr(r, "odp.manage.type", *p, *p),
+							"selected", !strcmp(chosen, *p)));
 		const char *label = str_of(json_object_get(f, "info"), "label");
 		json_t *c =
-		    json_pack("{s:s, s:s, s:s, s:s, s:o}", "id", id, "field", field, "label",
-		              label[0] ? label : id, "type",
-		              tr(r, "odp.manage.type", str_of(f, "type"), str_of(f, "type")),
-		              "options", opts);
+			json_pack("{s:s, s:s, s:s, s:s, s:o}", "id", id, "field", field, "label",
+				  label[0] ? label : id, "type",
+				  tr(r, "odp.manage.type", str_of(f, "type"), str_of(f, "type")),
+				  "options", opts);
 		json_object_set_new(c, "show_id", json_boolean(label[0] && strcmp(label, id)));
 		if (json_object_get(json_object_get(d, "error_for"), field))
 			json_object_set(c, "error",
-			                json_object_get(json_object_get(d, "error_for"), field));
+					json_object_get(json_object_get(d, "error_for"), field));
 		json_array_append_new(cols, c);
 	}
-	bool strict =
-	    posted ? !!json_object_get(posted, "strict")
-	           : json_is_true(json_object_get(json_object_get(source, "options"), "strict"));
+	bool strict = posted ? !!json_object_get(posted, "strict")
+			     : json_is_true(json_object_get(json_object_get(source, "options"),
+							    "strict"));
 	json_object_set_new(d, "cols", cols);
 	json_object_set_new(d, "strict", json_boolean(strict));
 	json_object_set_new(
-	    d, "can_reload",
-	    json_boolean(json_string_value(json_object_get(source, "path")) != NULL));
+		d, "can_reload",
+		json_boolean(json_string_value(json_object_get(source, "path")) != NULL));
 	json_object_set_new(d, "rows", json_integer((json_int_t)t.row_count));
 	if (report) {
 		json_t *errs = json_object_get(report, "errors"), *e;
-		json_array_foreach(errs, i, e)
-		{
+		json_array_foreach (errs, i, e) {
 			int64_t col = json_integer_value(json_object_get(e, "column"));
 			json_t *cf = col > 0 ? json_array_get(t.fields, (size_t)(col - 1)) : NULL;
 			json_object_set_new(e, "column_name",
-			                    json_string(cf ? str_of(cf, "id") : ""));
+					    json_string(cf ? str_of(cf, "id") : ""));
 			json_object_set_new(e, "text",
-			                    json_string(report_text(r, str_of(e, "message"))));
+					    json_string(report_text(r, str_of(e, "message"))));
 		}
 		json_object_set(d, "report", report);
 	}
@@ -845,9 +846,9 @@ static dg_rc render_columns(struct dg_req *r, struct dg_db *db, unsigned status,
 	json_object_set(d, "ds", pkg);
 	json_object_set(d, "res", res);
 	json_object_set_new(
-	    d, "action",
-	    json_string(dg_arena_printf(r->arena, "/data/datasets/%s/resources/%s/columns",
-	                                str_of(pkg, "name"), rid)));
+		d, "action",
+		json_string(dg_arena_printf(r->arena, "/data/datasets/%s/resources/%s/columns",
+					    str_of(pkg, "name"), rid)));
 	error_title(r, d, dg_t(r, "odp.manage.cols_title"));
 	return dg_page(r, status, "data/manage_columns.html", d);
 }
@@ -875,13 +876,13 @@ static dg_rc add_job(struct dg_req *r, struct dg_db *db, json_t *d)
 		const char *state = str_of(job, "state");
 		bool ended = !strcmp(state, "done") || !strcmp(state, "failed");
 		json_object_set_new(job, "percent",
-		                    json_integer(!strcmp(state, "done") ? 100
-		                                 : total > 0            ? done * 100 / total
-		                                                        : 0));
+				    json_integer(!strcmp(state, "done") ? 100
+						 : total > 0            ? done * 100 / total
+									: 0));
 		json_object_set_new(job, "has_total", json_boolean(total > 0));
 		json_object_set_new(job, "ended", json_boolean(ended));
 		json_object_set_new(job, "state_label",
-		                    json_string(tr(r, "jobs.state", state, state)));
+				    json_string(tr(r, "jobs.state", state, state)));
 		json_object_set(d, "job", job);
 	}
 	json_decref(job);
@@ -916,8 +917,7 @@ static dg_rc post_columns(struct dg_req *r)
 	/* every column of the table: a type, or "" to let inference decide (null) */
 	json_t *types = json_object(), *f, *d = json_object();
 	size_t i;
-	json_array_foreach(t.fields, i, f)
-	{
+	json_array_foreach (t.fields, i, f) {
 		const char *id = str_of(f, "id");
 		const char *field = dg_arena_printf(r->arena, "type_%s", id);
 		const char *v = dg_req_field(r, field);
@@ -928,22 +928,22 @@ static dg_rc post_columns(struct dg_req *r)
 			json_object_set_new(types, id, json_string(dg_ds_type_name(ty)));
 		else
 			dg_form_error(d, field,
-			              dg_arena_printf(r->arena, "%s%s%s", id,
-			                              dg_t(r, "odp.manage.colon"),
-			                              dg_t(r, "odp.manage.col_bad")));
+				      dg_arena_printf(r->arena, "%s%s%s", id,
+						      dg_t(r, "odp.manage.colon"),
+						      dg_t(r, "odp.manage.col_bad")));
 	}
 	json_decref(t.fields);
 	const char *strict = dg_req_field(r, "strict");
-	json_t *params =
-	    json_pack("{s:o, s:b}", "types", types, "strict", strict && !strcmp(strict, "true"));
+	json_t *params = json_pack("{s:o, s:b}", "types", types, "strict",
+				   strict && !strcmp(strict, "true"));
 	json_t *result = NULL;
 	struct dg_err err = {0};
 	if (!json_object_get(d, "errors")) {
 		rc = dg_datastore_reload(db, r->user->id, rid, params, &result, &err);
 		if (rc == DG_EINVAL) {
 			dg_form_error(d, "strict",
-			              dg_arena_printf(r->arena, "%s (%s)",
-			                              dg_t(r, "odp.manage.reload_bad"), err.msg));
+				      dg_arena_printf(r->arena, "%s (%s)",
+						      dg_t(r, "odp.manage.reload_bad"), err.msg));
 			rc = DG_OK;
 		}
 	}
@@ -958,36 +958,40 @@ static dg_rc post_columns(struct dg_req *r)
 	}
 	json_decref(d);
 	dg_reply_redirect(
-	    r, dg_arena_printf(r->arena, "/data/datasets/%s/resources/%s/columns?job=%lld#job",
-	                       str_of(tg.pkg, "name"), rid,
-	                       (long long)json_integer_value(json_object_get(result, "job_id"))));
+		r,
+		dg_arena_printf(r->arena, "/data/datasets/%s/resources/%s/columns?job=%lld#job",
+				str_of(tg.pkg, "name"), rid,
+				(long long)json_integer_value(json_object_get(result, "job_id"))));
 	json_decref(result);
 	return DG_OK;
 }
 
 static const struct dg_route routes[] = {
-    {"GET", "/data/manage", page_list, DG_ROLE_STAFF | DG_ROLE_ADMIN, 0},
-    {"GET", "/data/manage/new", page_new, DG_ROLE_STAFF | DG_ROLE_ADMIN, 0},
-    {"POST", "/data/manage/new", post_new, DG_ROLE_STAFF | DG_ROLE_ADMIN, 0},
-    {"GET", "/data/datasets/{id}/edit", page_edit, DG_ROLE_STAFF | DG_ROLE_ADMIN, 0},
-    {"POST", "/data/datasets/{id}/edit", post_edit, DG_ROLE_STAFF | DG_ROLE_ADMIN, 0},
-    {"GET", "/data/datasets/{id}/delete", page_delete, DG_ROLE_STAFF | DG_ROLE_ADMIN, 0},
-    {"POST", "/data/datasets/{id}/delete", post_delete, DG_ROLE_STAFF | DG_ROLE_ADMIN, 0},
-    {"GET", "/data/datasets/{id}/resources/new", page_res_new, DG_ROLE_STAFF | DG_ROLE_ADMIN, 0},
-    {"POST", "/data/datasets/{id}/resources/new", post_res_new, DG_ROLE_STAFF | DG_ROLE_ADMIN, 0},
-    {"POST", "/data/datasets/{id}/resources/upload", post_upload, DG_ROLE_STAFF | DG_ROLE_ADMIN, 0},
-    {"GET", "/data/datasets/{id}/resources/{rid}/edit", page_res_edit,
-     DG_ROLE_STAFF | DG_ROLE_ADMIN, 0},
-    {"POST", "/data/datasets/{id}/resources/{rid}/edit", post_res_edit,
-     DG_ROLE_STAFF | DG_ROLE_ADMIN, 0},
-    {"GET", "/data/datasets/{id}/resources/{rid}/delete", page_res_delete,
-     DG_ROLE_STAFF | DG_ROLE_ADMIN, 0},
-    {"POST", "/data/datasets/{id}/resources/{rid}/delete", post_res_delete,
-     DG_ROLE_STAFF | DG_ROLE_ADMIN, 0},
-    {"GET", "/data/datasets/{id}/resources/{rid}/columns", page_columns,
-     DG_ROLE_STAFF | DG_ROLE_ADMIN, 0},
-    {"POST", "/data/datasets/{id}/resources/{rid}/columns", post_columns,
-     DG_ROLE_STAFF | DG_ROLE_ADMIN, 0},
+	{"GET", "/data/manage", page_list, DG_ROLE_STAFF | DG_ROLE_ADMIN, 0},
+	{"GET", "/data/manage/new", page_new, DG_ROLE_STAFF | DG_ROLE_ADMIN, 0},
+	{"POST", "/data/manage/new", post_new, DG_ROLE_STAFF | DG_ROLE_ADMIN, 0},
+	{"GET", "/data/datasets/{id}/edit", page_edit, DG_ROLE_STAFF | DG_ROLE_ADMIN, 0},
+	{"POST", "/data/datasets/{id}/edit", post_edit, DG_ROLE_STAFF | DG_ROLE_ADMIN, 0},
+	{"GET", "/data/datasets/{id}/delete", page_delete, DG_ROLE_STAFF | DG_ROLE_ADMIN, 0},
+	{"POST", "/data/datasets/{id}/delete", post_delete, DG_ROLE_STAFF | DG_ROLE_ADMIN, 0},
+	{"GET", "/data/datasets/{id}/resources/new", page_res_new, DG_ROLE_STAFF | DG_ROLE_ADMIN,
+	 0},
+	{"POST", "/data/datasets/{id}/resources/new", post_res_new, DG_ROLE_STAFF | DG_ROLE_ADMIN,
+	 0},
+	{"POST", "/data/datasets/{id}/resources/upload", post_upload, DG_ROLE_STAFF | DG_ROLE_ADMIN,
+	 0},
+	{"GET", "/data/datasets/{id}/resources/{rid}/edit", page_res_edit,
+	 DG_ROLE_STAFF | DG_ROLE_ADMIN, 0},
+	{"POST", "/data/datasets/{id}/resources/{rid}/edit", post_res_edit,
+	 DG_ROLE_STAFF | DG_ROLE_ADMIN, 0},
+	{"GET", "/data/datasets/{id}/resources/{rid}/delete", page_res_delete,
+	 DG_ROLE_STAFF | DG_ROLE_ADMIN, 0},
+	{"POST", "/data/datasets/{id}/resources/{rid}/delete", post_res_delete,
+	 DG_ROLE_STAFF | DG_ROLE_ADMIN, 0},
+	{"GET", "/data/datasets/{id}/resources/{rid}/columns", page_columns,
+	 DG_ROLE_STAFF | DG_ROLE_ADMIN, 0},
+	{"POST", "/data/datasets/{id}/resources/{rid}/columns", post_columns,
+	 DG_ROLE_STAFF | DG_ROLE_ADMIN, 0},
 };
 
 const struct dg_route *dg_od_manage_routes(size_t *n)

@@ -25,12 +25,12 @@
 #include "opendata/datastore/datastore.h"
 #include "web/page.h"
 
-#define Q_MAX 200       /* bytes of the search words */
-#define ADV_MAX 500     /* bytes of the advanced (Solr) filter */
-#define VALUE_MAX 200   /* bytes of a facet or preview filter value */
-#define PER_PAGE 10     /* datasets per result page */
-#define PAGE_MAX 1000   /* result pages a visitor may ask for */
-#define PREVIEW_ROWS 20 /* rows per preview page */
+#define Q_MAX            200  /* bytes of the search words */
+#define ADV_MAX          500  /* bytes of the advanced (Solr) filter */
+#define VALUE_MAX        200  /* bytes of a facet or preview filter value */
+#define PER_PAGE         10   /* datasets per result page */
+#define PAGE_MAX         1000 /* result pages a visitor may ask for */
+#define PREVIEW_ROWS     20   /* rows per preview page */
 #define PREVIEW_PAGE_MAX 5000
 
 /* The facet filters /data takes: query key, Solr field, facet name, title key. */
@@ -62,13 +62,15 @@ static const char *tr(struct dg_req *r, const char *prefix, const char *code)
 static dg_rc dept_names(struct dg_req *r, struct dg_db *db, json_t **out)
 {
 	struct dg_rows *rows = NULL;
-	dg_rc rc = dg_db_query(db, "SELECT code, name_zh, name_en FROM departments", DG_NOARGS, &rows);
+	dg_rc rc =
+		dg_db_query(db, "SELECT code, name_zh, name_en FROM departments", DG_NOARGS, &rows);
 	if (rc)
 		return rc;
 	json_t *m = json_object();
 	bool en = strcmp(r->lang, "en") == 0;
 	while ((rc = dg_rows_next(rows)) == DG_OK)
-		json_object_set_new(m, dg_rows_text(rows, 0), json_string(dg_rows_text(rows, en ? 2 : 1)));
+		json_object_set_new(m, dg_rows_text(rows, 0),
+				    json_string(dg_rows_text(rows, en ? 2 : 1)));
 	dg_rows_free(rows);
 	if (rc != DG_ENOTFOUND) {
 		json_decref(m);
@@ -133,7 +135,9 @@ static const char *search_href(struct dg_req *r, const struct search_state *st, 
 	const char *s = dg_arena_strdup(r->arena, dg_buf_str(&b));
 	dg_buf_release(&b);
 	size_t len = strlen(s);
-	return len > 0 && (s[len - 1] == '&' || s[len - 1] == '?') ? dg_arena_strndup(r->arena, s, len - 1) : s;
+	return len > 0 && (s[len - 1] == '&' || s[len - 1] == '?')
+		       ? dg_arena_strndup(r->arena, s, len - 1)
+		       : s;
 }
 
 /* A Solr filter field:"value" with the value's quotes and backslashes escaped. */
@@ -188,7 +192,8 @@ static bool read_search(struct dg_req *r, struct search_state *st, json_t *d)
 	if (!known)
 		st->sort = "relevance";
 	const char *page = dg_kvs_get(&r->query, "page");
-	if (page && (dg_str_to_i64(dg_str_of(page), &st->page) || st->page < 1 || st->page > PAGE_MAX)) {
+	if (page &&
+	    (dg_str_to_i64(dg_str_of(page), &st->page) || st->page < 1 || st->page > PAGE_MAX)) {
 		dg_form_error(d, "page", dg_t(r, "odp.err.page"));
 		st->page = 1, ok = false;
 	}
@@ -204,18 +209,22 @@ static json_t *facet_lists(struct dg_req *r, const struct search_state *st, json
 		json_t *items = json_object_get(json_object_get(sf, facet_keys[i][2]), "items");
 		json_t *list = json_array(), *it;
 		size_t k;
-		json_array_foreach(items, k, it) {
+		json_array_foreach (items, k, it) {
 			const char *v = json_string_value(json_object_get(it, "name"));
 			bool sel = st->facet[i] && strcmp(st->facet[i], v) == 0;
 			json_array_append_new(
-				list, json_pack("{s:s, s:s, s:I, s:b}", "label", facet_label(r, depts, i, v),
-						"href", search_href(r, st, (int)i, sel ? NULL : v, 1), "count",
-						json_integer_value(json_object_get(it, "count")), "selected", sel));
+				list,
+				json_pack("{s:s, s:s, s:I, s:b}", "label",
+					  facet_label(r, depts, i, v), "href",
+					  search_href(r, st, (int)i, sel ? NULL : v, 1), "count",
+					  json_integer_value(json_object_get(it, "count")),
+					  "selected", sel));
 		}
 		json_t *f = json_pack("{s:s, s:s, s:o}", "key", facet_keys[i][0], "title",
 				      dg_t(r, facet_keys[i][3]), "items", list);
 		if (st->facet[i])
-			json_object_set_new(f, "clear", json_string(search_href(r, st, (int)i, NULL, 1)));
+			json_object_set_new(f, "clear",
+					    json_string(search_href(r, st, (int)i, NULL, 1)));
 		json_array_append_new(out, f);
 	}
 	return out;
@@ -225,14 +234,15 @@ static json_t *result_items(struct dg_req *r, json_t *res, json_t *depts)
 {
 	json_t *list = json_array(), *p;
 	size_t i;
-	json_array_foreach(json_object_get(res, "results"), i, p) {
-		json_t *o = json_pack("{s:O, s:O, s:O}", "name", json_object_get(p, "name"), "title",
-				      json_object_get(p, "title"), "notes", json_object_get(p, "notes"));
+	json_array_foreach (json_object_get(res, "results"), i, p) {
+		json_t *o = json_pack("{s:O, s:O, s:O}", "name", json_object_get(p, "name"),
+				      "title", json_object_get(p, "title"), "notes",
+				      json_object_get(p, "notes"));
 		const char *dept = json_string_value(json_object_get(p, "owner_org"));
 		json_object_set_new(o, "dept", json_string(name_of(depts, dept ? dept : "")));
 		json_t *e;
 		size_t k;
-		json_array_foreach(json_object_get(p, "extras"), k, e) {
+		json_array_foreach (json_object_get(p, "extras"), k, e) {
 			const char *key = json_string_value(json_object_get(e, "key"));
 			const char *v = json_string_value(json_object_get(e, "value"));
 			if (key && v && strcmp(key, "update_frequency") == 0)
@@ -241,9 +251,10 @@ static json_t *result_items(struct dg_req *r, json_t *res, json_t *depts)
 				json_object_set_new(o, "tier", json_string(tr(r, "odp.tier", v)));
 		}
 		const char *mod = json_string_value(json_object_get(p, "metadata_modified"));
-		json_object_set_new(o, "modified", json_string(mod ? dg_arena_strndup(r->arena, mod, 10) : ""));
+		json_object_set_new(o, "modified",
+				    json_string(mod ? dg_arena_strndup(r->arena, mod, 10) : ""));
 		json_t *formats = json_array(), *res1;
-		json_array_foreach(json_object_get(p, "resources"), k, res1)
+		json_array_foreach (json_object_get(p, "resources"), k, res1)
 			json_array_append(formats, json_object_get(res1, "format"));
 		json_object_set_new(o, "formats", formats);
 		json_array_append_new(list, o);
@@ -254,11 +265,14 @@ static json_t *result_items(struct dg_req *r, json_t *res, json_t *depts)
 static json_t *pager(struct dg_req *r, const struct search_state *st, int64_t count)
 {
 	int64_t pages = (count + PER_PAGE - 1) / PER_PAGE;
-	json_t *p = json_pack("{s:I, s:I}", "page", (json_int_t)st->page, "pages", (json_int_t)pages);
+	json_t *p =
+		json_pack("{s:I, s:I}", "page", (json_int_t)st->page, "pages", (json_int_t)pages);
 	if (st->page > 1)
-		json_object_set_new(p, "prev", json_string(search_href(r, st, -1, NULL, st->page - 1)));
+		json_object_set_new(p, "prev",
+				    json_string(search_href(r, st, -1, NULL, st->page - 1)));
 	if (st->page < pages)
-		json_object_set_new(p, "next", json_string(search_href(r, st, -1, NULL, st->page + 1)));
+		json_object_set_new(p, "next",
+				    json_string(search_href(r, st, -1, NULL, st->page + 1)));
 	return p;
 }
 
@@ -295,9 +309,17 @@ static dg_rc data_search(struct dg_req *r)
 		if (strcmp(st.sort, sorts[i][0]) == 0)
 			sort = sorts[i][1];
 	struct dg_od_search s = {
-		.q = st.q, .fq = fq, .nfq = nfq, .sort = sort, .rows = PER_PAGE,
-		.start = (st.page - 1) * PER_PAGE, .facets = names, .nfacets = NFACETS,
-		.facet_limit = 20, .facet_mincount = 1, .now_ms = dg_now_ms(),
+		.q = st.q,
+		.fq = fq,
+		.nfq = nfq,
+		.sort = sort,
+		.rows = PER_PAGE,
+		.start = (st.page - 1) * PER_PAGE,
+		.facets = names,
+		.nfacets = NFACETS,
+		.facet_limit = 20,
+		.facet_mincount = 1,
+		.now_ms = dg_now_ms(),
 	};
 	json_t *res = NULL;
 	struct dg_err err = {0};
@@ -306,8 +328,8 @@ static dg_rc data_search(struct dg_req *r)
 		/* the words or the advanced filter are not a query the search understands */
 		bool adv = strcmp(err.field, "fq") == 0;
 		dg_form_error(d, adv ? "adv" : "q",
-			      dg_arena_printf(r->arena, "%s %s", dg_t(r, adv ? "odp.err.adv" : "odp.err.q"),
-					      err.msg));
+			      dg_arena_printf(r->arena, "%s %s",
+					      dg_t(r, adv ? "odp.err.adv" : "odp.err.q"), err.msg));
 		ok = false;
 		rc = DG_OK;
 	} else if (rc) {
@@ -316,17 +338,19 @@ static dg_rc data_search(struct dg_req *r)
 	}
 	json_t *sort_opts = json_array();
 	for (size_t i = 0; i < sizeof sorts / sizeof sorts[0]; i++)
-		json_array_append_new(sort_opts, json_pack("{s:s, s:s, s:b}", "value", sorts[i][0], "label",
-							   dg_t(r, sorts[i][2]), "selected",
-							   strcmp(st.sort, sorts[i][0]) == 0));
+		json_array_append_new(sort_opts,
+				      json_pack("{s:s, s:s, s:b}", "value", sorts[i][0], "label",
+						dg_t(r, sorts[i][2]), "selected",
+						strcmp(st.sort, sorts[i][0]) == 0));
 	json_object_set_new(d, "sorts", sort_opts);
 	json_object_set_new(d, "q", json_string(st.q ? st.q : ""));
 	json_object_set_new(d, "adv", json_string(st.adv ? st.adv : ""));
 	json_t *hidden = json_array();
 	for (size_t i = 0; i < NFACETS; i++)
 		if (st.facet[i] && st.facet[i][0])
-			json_array_append_new(hidden, json_pack("{s:s, s:s}", "name", facet_keys[i][0],
-								"value", st.facet[i]));
+			json_array_append_new(hidden,
+					      json_pack("{s:s, s:s}", "name", facet_keys[i][0],
+							"value", st.facet[i]));
 	json_object_set_new(d, "hidden", hidden);
 	if (res) {
 		int64_t count = json_integer_value(json_object_get(res, "count"));
@@ -348,7 +372,7 @@ static const char *extra_of(json_t *pkg, const char *key)
 {
 	json_t *e;
 	size_t i;
-	json_array_foreach(json_object_get(pkg, "extras"), i, e) {
+	json_array_foreach (json_object_get(pkg, "extras"), i, e) {
 		const char *k = json_string_value(json_object_get(e, "key"));
 		if (k && strcmp(k, key) == 0)
 			return json_string_value(json_object_get(e, "value"));
@@ -377,7 +401,7 @@ static dg_rc load_dataset(struct dg_req *r, struct dg_db *db, json_t **pkg, json
 	const char *mod = json_string_value(json_object_get(*pkg, "metadata_modified"));
 	json_t *tags = json_array(), *t;
 	size_t i;
-	json_array_foreach(json_object_get(*pkg, "tags"), i, t)
+	json_array_foreach (json_object_get(*pkg, "tags"), i, t)
 		json_array_append(tags, json_object_get(t, "name"));
 	json_t *meta = json_pack(
 		"{s:O, s:O, s:O, s:O, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o}", "id",
@@ -387,7 +411,8 @@ static dg_rc load_dataset(struct dg_req *r, struct dg_db *db, json_t **pkg, json
 		"freq", tr(r, "odp.freq", extra_of(*pkg, "update_frequency")), "region",
 		extra_of(*pkg, "region"), "tier", tr(r, "odp.tier", extra_of(*pkg, "open_tier")),
 		"modified", mod ? dg_arena_strndup(r->arena, mod, 10) : "", "license",
-		tr(r, "odp.license", json_string_value(json_object_get(*pkg, "license_id"))), "tags", tags);
+		tr(r, "odp.license", json_string_value(json_object_get(*pkg, "license_id"))),
+		"tags", tags);
 	json_decref(depts);
 	json_object_set_new(d, "ds", meta);
 	json_object_set_new(d, "nav", json_string("search"));
@@ -458,8 +483,8 @@ static const char *preview_href(struct dg_req *r, const struct preview_state *ps
 }
 
 /* Rows through datastore_search, with the page's filter; *res owned by the caller. */
-static dg_rc ds_rows(struct dg_req *r, const char *rid, const struct preview_state *ps, int64_t limit,
-		     int64_t offset, json_t **res, struct dg_err *err)
+static dg_rc ds_rows(struct dg_req *r, const char *rid, const struct preview_state *ps,
+		     int64_t limit, int64_t offset, json_t **res, struct dg_err *err)
 {
 	json_t *params = json_pack("{s:s, s:I, s:I, s:s}", "resource_id", rid, "limit",
 				   (json_int_t)limit, "offset", (json_int_t)offset, "sort", "_id");
@@ -476,7 +501,7 @@ static dg_rc add_chart(struct dg_req *r, const char *rid, const struct preview_s
 	const char *label_col = "_id";
 	json_t *f;
 	size_t i;
-	json_array_foreach(fields, i, f) {
+	json_array_foreach (fields, i, f) {
 		const char *t = json_string_value(json_object_get(f, "type"));
 		if (!is_number_type(t)) {
 			label_col = json_string_value(json_object_get(f, "id"));
@@ -493,12 +518,14 @@ static dg_rc add_chart(struct dg_req *r, const char *rid, const struct preview_s
 	const char **labels = dg_arena_alloc(r->arena, (n + 1) * sizeof *labels);
 	double *values = dg_arena_alloc(r->arena, (n + 1) * sizeof *values);
 	json_t *rows = json_array();
-	json_array_foreach(recs, i, rec) {
+	json_array_foreach (recs, i, rec) {
 		/* copied: the records are released before the labels are drawn */
-		labels[i] = dg_arena_strdup(r->arena, cell_text(r, json_object_get(rec, label_col)));
+		labels[i] =
+			dg_arena_strdup(r->arena, cell_text(r, json_object_get(rec, label_col)));
 		values[i] = num_of(json_object_get(rec, ps->chart));
-		json_array_append_new(rows, json_pack("{s:s, s:s}", "label", labels[i], "value",
-						      cell_text(r, json_object_get(rec, ps->chart))));
+		json_array_append_new(rows,
+				      json_pack("{s:s, s:s}", "label", labels[i], "value",
+						cell_text(r, json_object_get(rec, ps->chart))));
 	}
 	json_decref(res);
 	double lo = n ? values[0] : 0, hi = lo;
@@ -510,18 +537,20 @@ static dg_rc add_chart(struct dg_req *r, const char *rid, const struct preview_s
 			hi = values[i], at_hi = i;
 	}
 	const char *title = dg_arena_printf(r->arena, "%s: %s", dg_t(r, "odp.chart.of"), ps->chart);
-	const char *desc = n ? dg_arena_printf(r->arena, "%s %zu. %s %.10g (%s). %s %.10g (%s).",
-					       dg_t(r, "odp.chart.points"), n, dg_t(r, "odp.chart.min"),
-					       lo, labels[at_lo], dg_t(r, "odp.chart.max"), hi, labels[at_hi])
-			     : dg_t(r, "odp.chart.empty");
+	const char *desc =
+		n ? dg_arena_printf(r->arena, "%s %zu. %s %.10g (%s). %s %.10g (%s).",
+				    dg_t(r, "odp.chart.points"), n, dg_t(r, "odp.chart.min"), lo,
+				    labels[at_lo], dg_t(r, "odp.chart.max"), hi, labels[at_hi])
+		  : dg_t(r, "odp.chart.empty");
 	struct dg_buf svg;
 	dg_buf_init(&svg, 256 * 1024);
 	rc = dg_od_chart_svg(&svg, title, desc, labels, values, n,
 			     ps->kind && strcmp(ps->kind, "line") == 0);
 	if (!rc)
 		json_object_set_new(d, "chart",
-				    json_pack("{s:s, s:s, s:s, s:s, s:o}", "svg", dg_buf_str(&svg), "title",
-					      title, "desc", desc, "label_col", label_col, "rows", rows));
+				    json_pack("{s:s, s:s, s:s, s:s, s:o}", "svg", dg_buf_str(&svg),
+					      "title", title, "desc", desc, "label_col", label_col,
+					      "rows", rows));
 	else
 		json_decref(rows);
 	dg_buf_release(&svg);
@@ -535,7 +564,7 @@ static dg_rc add_preview(struct dg_req *r, struct dg_db *db, json_t *pkg, json_t
 	size_t i;
 	const char *rid = NULL;
 	struct dg_ds_table t = {0};
-	json_array_foreach(json_object_get(pkg, "resources"), i, res1) {
+	json_array_foreach (json_object_get(pkg, "resources"), i, res1) {
 		const char *id = json_string_value(json_object_get(res1, "id"));
 		dg_rc rc = dg_ds_sql_lookup(db, id, &t);
 		if (rc == DG_OK) {
@@ -554,8 +583,10 @@ static dg_rc add_preview(struct dg_req *r, struct dg_db *db, json_t *pkg, json_t
 	struct preview_state ps = {
 		.base = dg_arena_printf(r->arena, "/data/datasets/%s",
 					json_string_value(json_object_get(pkg, "name"))),
-		.col = dg_kvs_get(&r->query, "col"), .val = dg_kvs_get(&r->query, "val"),
-		.chart = dg_kvs_get(&r->query, "chart"), .kind = dg_kvs_get(&r->query, "kind"),
+		.col = dg_kvs_get(&r->query, "col"),
+		.val = dg_kvs_get(&r->query, "val"),
+		.chart = dg_kvs_get(&r->query, "chart"),
+		.kind = dg_kvs_get(&r->query, "kind"),
 		.page = 1,
 	};
 	json_t *pv = json_pack("{s:s, s:I}", "rid", rid, "total", (json_int_t)t.row_count);
@@ -575,17 +606,19 @@ static dg_rc add_preview(struct dg_req *r, struct dg_db *db, json_t *pkg, json_t
 	/* the columns, each with its type, and which may be charted */
 	json_t *cols = json_array(), *numeric = json_array(), *f;
 	bool col_ok = !ps.col || !ps.col[0], chart_ok = false;
-	json_array_foreach(fields, i, f) {
+	json_array_foreach (fields, i, f) {
 		const char *id = json_string_value(json_object_get(f, "id"));
 		const char *type = json_string_value(json_object_get(f, "type"));
-		json_array_append_new(cols, json_pack("{s:s, s:s, s:b}", "id", id, "type",
-						      tr(r, "odp.type", type ? type : "text"), "selected",
-						      ps.col && strcmp(ps.col, id) == 0));
+		json_array_append_new(cols,
+				      json_pack("{s:s, s:s, s:b}", "id", id, "type",
+						tr(r, "odp.type", type ? type : "text"), "selected",
+						ps.col && strcmp(ps.col, id) == 0));
 		col_ok |= ps.col && strcmp(ps.col, id) == 0;
 		if (is_number_type(type)) {
 			bool sel = ps.chart && strcmp(ps.chart, id) == 0;
 			chart_ok |= sel;
-			json_array_append_new(numeric, json_pack("{s:s, s:b}", "id", id, "selected", sel));
+			json_array_append_new(numeric,
+					      json_pack("{s:s, s:b}", "id", id, "selected", sel));
 		}
 	}
 	json_object_set_new(pv, "cols", cols);
@@ -608,23 +641,31 @@ static dg_rc add_preview(struct dg_req *r, struct dg_db *db, json_t *pkg, json_t
 	dg_rc rc = ds_rows(r, rid, &ps, PREVIEW_ROWS, (ps.page - 1) * PREVIEW_ROWS, &res, &err);
 	if (rc == DG_EINVAL) {
 		/* a value the column's type cannot hold, for instance */
-		dg_form_error(d, "val", dg_arena_printf(r->arena, "%s %s", dg_t(r, "odp.err.filter"), err.msg));
+		dg_form_error(
+			d, "val",
+			dg_arena_printf(r->arena, "%s %s", dg_t(r, "odp.err.filter"), err.msg));
 		*bad = true;
 		return DG_OK;
 	}
 	if (rc)
-		return dg_err_set(&r->err, rc, "%s", rc == DG_ENOTFOUND ? dg_t(r, "odp.err.no_dataset") : err.msg);
+		return dg_err_set(&r->err, rc, "%s",
+				  rc == DG_ENOTFOUND ? dg_t(r, "odp.err.no_dataset") : err.msg);
 	int64_t total = json_integer_value(json_object_get(res, "total"));
 	json_t *rows = json_array(), *rec;
-	json_array_foreach(json_object_get(res, "records"), i, rec) {
+	json_array_foreach (json_object_get(res, "records"), i, rec) {
 		json_t *cells = json_array();
 		size_t k;
-		json_array_foreach(fields, k, f) {
-			json_array_append_new(cells, json_string(cell_text(
-						     r, json_object_get(rec, json_string_value(json_object_get(f, "id"))))));
+		json_array_foreach (fields, k, f) {
+			json_array_append_new(
+				cells,
+				json_string(cell_text(
+					r, json_object_get(rec, json_string_value(json_object_get(
+									f, "id"))))));
 		}
-		json_array_append_new(rows, json_pack("{s:I, s:o}", "id",
-						      json_integer_value(json_object_get(rec, "_id")), "cells", cells));
+		json_array_append_new(rows,
+				      json_pack("{s:I, s:o}", "id",
+						json_integer_value(json_object_get(rec, "_id")),
+						"cells", cells));
 	}
 	json_decref(res);
 	int64_t pages = (total + PREVIEW_ROWS - 1) / PREVIEW_ROWS;
@@ -655,13 +696,14 @@ static dg_rc dataset_page(struct dg_req *r)
 	/* whether each has a table came with the dataset (datastore_active) */
 	json_t *list = json_array(), *res1;
 	size_t i;
-	json_array_foreach(json_object_get(pkg, "resources"), i, res1)
-		json_array_append_new(list, json_pack("{s:O, s:O, s:O, s:O, s:b}", "id",
-						      json_object_get(res1, "id"), "name",
-						      json_object_get(res1, "name"), "format",
-						      json_object_get(res1, "format"), "url",
-						      json_object_get(res1, "url"), "datastore",
-						      json_is_true(json_object_get(res1, "datastore_active"))));
+	json_array_foreach (json_object_get(pkg, "resources"), i, res1)
+		json_array_append_new(
+			list,
+			json_pack("{s:O, s:O, s:O, s:O, s:b}", "id", json_object_get(res1, "id"),
+				  "name", json_object_get(res1, "name"), "format",
+				  json_object_get(res1, "format"), "url",
+				  json_object_get(res1, "url"), "datastore",
+				  json_is_true(json_object_get(res1, "datastore_active"))));
 	json_object_set_new(d, "resources", list);
 	/* its department's staff and administrators get a link to the form */
 	const char *mine = NULL, *owner = json_string_value(json_object_get(pkg, "owner_org"));
@@ -693,7 +735,7 @@ static dg_rc api_page(struct dg_req *r)
 	const char *rid = dg_kvs_get(&r->params, "rid");
 	json_t *res1, *found = NULL;
 	size_t i;
-	json_array_foreach(json_object_get(pkg, "resources"), i, res1)
+	json_array_foreach (json_object_get(pkg, "resources"), i, res1)
 		if (rid && strcmp(json_string_value(json_object_get(res1, "id")), rid) == 0)
 			found = res1;
 	struct dg_ds_table t = {0};
@@ -701,12 +743,13 @@ static dg_rc api_page(struct dg_req *r)
 	if (rc) {
 		json_decref(d);
 		return dg_err_set(&r->err, rc, "%s",
-				  rc == DG_ENOTFOUND ? dg_t(r, "odp.err.no_api") : dg_t(r, "error.store_busy"));
+				  rc == DG_ENOTFOUND ? dg_t(r, "odp.err.no_api")
+						     : dg_t(r, "error.store_busy"));
 	}
 	/* examples name a real column: the first text one to filter by, the first to sort by */
 	const char *filter_col = NULL, *sort_col = NULL, *filter_val = "";
 	json_t *f, *fields = json_array();
-	json_array_foreach(t.fields, i, f) {
+	json_array_foreach (t.fields, i, f) {
 		const char *id = json_string_value(json_object_get(f, "id"));
 		const char *type = json_string_value(json_object_get(f, "type"));
 		json_array_append_new(fields, json_pack("{s:s, s:s}", "id", id, "type",
@@ -725,20 +768,23 @@ static dg_rc api_page(struct dg_req *r)
 	struct dg_err err = {0};
 	struct preview_state ps = {0};
 	if (ds_rows(r, rid, &ps, 1, 0, &one, &err) == DG_OK) {
-		json_t *v = json_object_get(json_array_get(json_object_get(one, "records"), 0), filter_col);
+		json_t *v = json_object_get(json_array_get(json_object_get(one, "records"), 0),
+					    filter_col);
 		filter_val = dg_arena_strdup(r->arena, cell_text(r, v)); /* one is released below */
 	}
 	json_decref(one);
 	const char *host = dg_req_header(r, "Host");
-	json_object_set_new(d, "api", json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:o}", "rid", rid,
-						"base", dg_arena_printf(r->arena, "http://%s", host ? host : "localhost"),
-						"filter_col", filter_col, "filter_val", filter_val,
-						"sort_col", sort_col, "rows", (json_int_t)t.row_count,
-						"fields", fields));
+	json_object_set_new(
+		d, "api",
+		json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:o}", "rid", rid, "base",
+			  dg_arena_printf(r->arena, "http://%s", host ? host : "localhost"),
+			  "filter_col", filter_col, "filter_val", filter_val, "sort_col", sort_col,
+			  "rows", (json_int_t)t.row_count, "fields", fields));
 	json_decref(t.fields);
-	json_object_set_new(d, "title", json_string(dg_arena_printf(
-		r->arena, "%s · %s", dg_t(r, "odp.api.title"),
-		json_string_value(json_object_get(found, "name")))));
+	json_object_set_new(
+		d, "title",
+		json_string(dg_arena_printf(r->arena, "%s · %s", dg_t(r, "odp.api.title"),
+					    json_string_value(json_object_get(found, "name")))));
 	json_object_set_new(d, "res_name", json_incref(json_object_get(found, "name")));
 	return dg_page(r, 200, "data/api.html", d);
 }
@@ -754,10 +800,12 @@ static const struct dg_route routes[] = {
 	{"GET", "/data/requests", dg_od_requests_list, DG_ROLE_ANY, 0},
 	{"POST", "/data/requests", dg_od_requests_new, DG_ROLE_USER, 0},
 	{"GET", "/data/requests/{id}", dg_od_request_page, DG_ROLE_ANY, 0},
-	{"POST", "/data/requests/{id}/answer", dg_od_request_answer, DG_ROLE_STAFF | DG_ROLE_ADMIN, 0},
+	{"POST", "/data/requests/{id}/answer", dg_od_request_answer, DG_ROLE_STAFF | DG_ROLE_ADMIN,
+	 0},
 	{"GET", "/data/showcase", dg_od_showcase_list, DG_ROLE_ANY, 0},
 	{"POST", "/data/showcase", dg_od_showcase_new, DG_ROLE_USER, 0},
-	{"POST", "/data/showcase/{id}/approve", dg_od_showcase_approve, DG_ROLE_STAFF | DG_ROLE_ADMIN, 0},
+	{"POST", "/data/showcase/{id}/approve", dg_od_showcase_approve,
+	 DG_ROLE_STAFF | DG_ROLE_ADMIN, 0},
 };
 
 const struct dg_route *dg_od_pages_routes(size_t *n)

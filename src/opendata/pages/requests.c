@@ -21,9 +21,9 @@
 #include "web/page.h"
 
 #define TITLE_MAX 200
-#define BODY_MAX 4000
-#define URL_MAX 500
-#define LIST_MAX 200 /* newest requests or apps on a page */
+#define BODY_MAX  4000
+#define URL_MAX   500
+#define LIST_MAX  200 /* newest requests or apps on a page */
 
 const struct dg_migration dg_od_pages_migrations[] = {
 	{"odpages-001-requests",
@@ -132,11 +132,12 @@ static dg_rc dept_options(struct dg_req *r, struct dg_db *db, const char *select
 
 static dg_rc render_requests(struct dg_req *r, struct dg_db *db, unsigned status, json_t *d)
 {
-	const char *sql = strcmp(r->lang, "en") == 0
-				  ? "SELECT q.id, q.title, q.status, d.name_en, q.created FROM od_requests q"
-				    " JOIN departments d ON d.code = q.dept ORDER BY q.id DESC LIMIT ?"
-				  : "SELECT q.id, q.title, q.status, d.name_zh, q.created FROM od_requests q"
-				    " JOIN departments d ON d.code = q.dept ORDER BY q.id DESC LIMIT ?";
+	const char *sql =
+		strcmp(r->lang, "en") == 0
+			? "SELECT q.id, q.title, q.status, d.name_en, q.created FROM od_requests q"
+			  " JOIN departments d ON d.code = q.dept ORDER BY q.id DESC LIMIT ?"
+			: "SELECT q.id, q.title, q.status, d.name_zh, q.created FROM od_requests q"
+			  " JOIN departments d ON d.code = q.dept ORDER BY q.id DESC LIMIT ?";
 	struct dg_rows *rows = NULL;
 	json_t *depts = NULL;
 	json_t *values = json_object_get(d, "values");
@@ -153,11 +154,12 @@ static dg_rc render_requests(struct dg_req *r, struct dg_db *db, unsigned status
 		char day[64];
 		dg_od_iso_time(dg_rows_int(rows, 4), day);
 		day[10] = '\0';
-		json_array_append_new(list, json_pack("{s:I, s:s, s:s, s:s, s:s}", "id",
-						      (json_int_t)dg_rows_int(rows, 0), "title",
-						      dg_rows_text(rows, 1), "status",
-						      status_label(r, dg_rows_text(rows, 2)), "dept",
-						      dg_rows_text(rows, 3), "created", day));
+		json_array_append_new(list,
+				      json_pack("{s:I, s:s, s:s, s:s, s:s}", "id",
+						(json_int_t)dg_rows_int(rows, 0), "title",
+						dg_rows_text(rows, 1), "status",
+						status_label(r, dg_rows_text(rows, 2)), "dept",
+						dg_rows_text(rows, 3), "created", day));
 	}
 	dg_rows_free(rows);
 	json_object_set_new(d, "requests", list);
@@ -177,7 +179,8 @@ static bool check_text(struct dg_req *r, json_t *d, const char *name, size_t max
 	const char *v = field(r, name);
 	struct dg_str s = dg_str_trim(dg_str_of(v));
 	if (s.n == 0) {
-		dg_form_error(d, name, dg_t(r, dg_arena_printf(r->arena, "odp.err.%s_empty", name)));
+		dg_form_error(d, name,
+			      dg_t(r, dg_arena_printf(r->arena, "odp.err.%s_empty", name)));
 		return false;
 	}
 	if (strlen(v) > max || !dg_utf8_valid(v, strlen(v))) {
@@ -212,11 +215,13 @@ dg_rc dg_od_requests_new(struct dg_req *r)
 		return render_requests(r, db, dg_rc_form_status(DG_EINVAL), d);
 	}
 	json_decref(d);
-	return write_then_go(
-		r, db, "INSERT INTO od_requests (title, body, dept, user_id, created) VALUES (?, ?, ?, ?, ?)",
-		DG_ARGS(DG_VT(field(r, "title")), DG_VT(field(r, "body")), DG_VT(field(r, "dept")),
-			DG_VI(r->user->id), DG_VI(dg_now_ms())),
-		"/data/requests?done=1");
+	return write_then_go(r, db,
+			     "INSERT INTO od_requests (title, body, dept, user_id, created) VALUES "
+			     "(?, ?, ?, ?, ?)",
+			     DG_ARGS(DG_VT(field(r, "title")), DG_VT(field(r, "body")),
+				     DG_VT(field(r, "dept")), DG_VI(r->user->id),
+				     DG_VI(dg_now_ms())),
+			     "/data/requests?done=1");
 }
 
 /* May the requester answer for dept? Staff of that department, or an administrator. */
@@ -248,11 +253,12 @@ static dg_rc load_request(struct dg_req *r, struct dg_db *db, json_t **out, cons
 	if (rc)
 		return rc;
 	struct dg_rows *rows = NULL;
-	rc = dg_db_query(db,
-			       "SELECT q.id, q.title, q.body, q.dept, d.name_zh, d.name_en, q.status, q.reply,"
-			       " q.created, q.answered FROM od_requests q JOIN departments d ON d.code = q.dept"
-			       " WHERE q.id = ?",
-			       DG_ARGS(DG_VI(id)), &rows);
+	rc = dg_db_query(
+		db,
+		"SELECT q.id, q.title, q.body, q.dept, d.name_zh, d.name_en, q.status, q.reply,"
+		" q.created, q.answered FROM od_requests q JOIN departments d ON d.code = q.dept"
+		" WHERE q.id = ?",
+		DG_ARGS(DG_VI(id)), &rows);
 	if (!rc)
 		rc = dg_rows_next(rows);
 	if (rc) {
@@ -274,8 +280,8 @@ static dg_rc load_request(struct dg_req *r, struct dg_db *db, json_t **out, cons
 			 "title", dg_rows_text(rows, 1), "body", dg_rows_text(rows, 2), "dept",
 			 dg_rows_text(rows, en ? 5 : 4), "status", dg_rows_text(rows, 6),
 			 "status_label", status_label(r, dg_rows_text(rows, 6)), "reply",
-			 dg_rows_text(rows, 7), "created", made, "answered", answered, "is_answered",
-			 strcmp(dg_rows_text(rows, 6), "open") != 0);
+			 dg_rows_text(rows, 7), "created", made, "answered", answered,
+			 "is_answered", strcmp(dg_rows_text(rows, 6), "open") != 0);
 	dg_rows_free(rows);
 	return DG_OK;
 }
@@ -297,12 +303,14 @@ static dg_rc render_request(struct dg_req *r, struct dg_db *db, unsigned status,
 	json_object_set_new(d, "rq", q);
 	json_object_set_new(d, "can_answer", json_boolean(can));
 	json_object_set_new(d, "nav", json_string("requests"));
-	const char *chosen = json_string_value(json_object_get(json_object_get(d, "values"), "status"));
+	const char *chosen =
+		json_string_value(json_object_get(json_object_get(d, "values"), "status"));
 	json_t *opts = json_array();
 	for (size_t i = 0; i < sizeof statuses / sizeof statuses[0]; i++)
-		json_array_append_new(opts, json_pack("{s:s, s:s, s:b}", "value", statuses[i], "label",
-						      status_label(r, statuses[i]), "checked",
-						      chosen && strcmp(chosen, statuses[i]) == 0));
+		json_array_append_new(opts,
+				      json_pack("{s:s, s:s, s:b}", "value", statuses[i], "label",
+						status_label(r, statuses[i]), "checked",
+						chosen && strcmp(chosen, statuses[i]) == 0));
 	json_object_set_new(d, "statuses", opts);
 	return dg_page(r, status, "data/request.html", d);
 }
@@ -345,10 +353,10 @@ dg_rc dg_od_request_answer(struct dg_req *r)
 	int64_t id = 0;
 	if ((rc = path_id(r, "odp.err.no_request", &id)) != DG_OK)
 		return rc; /* load_request has read it already */
-	return write_then_go(r, db,
-			     "UPDATE od_requests SET status = ?, reply = ?, answered = ? WHERE id = ?",
-			     DG_ARGS(DG_VT(st), DG_VT(field(r, "reply")), DG_VI(dg_now_ms()), DG_VI(id)),
-			     dg_arena_printf(r->arena, "/data/requests/%lld?done=1", (long long)id));
+	return write_then_go(
+		r, db, "UPDATE od_requests SET status = ?, reply = ?, answered = ? WHERE id = ?",
+		DG_ARGS(DG_VT(st), DG_VT(field(r, "reply")), DG_VI(dg_now_ms()), DG_VI(id)),
+		dg_arena_printf(r->arena, "/data/requests/%lld?done=1", (long long)id));
 }
 
 /* ---- the showcase ---- */
@@ -362,19 +370,21 @@ static dg_rc render_showcase(struct dg_req *r, struct dg_db *db, unsigned status
 {
 	bool staff = can_approve(r);
 	struct dg_rows *rows = NULL;
-	dg_rc rc = dg_db_query(db,
-			       "SELECT id, name, description, url, datasets, approved FROM od_showcase"
-			       " WHERE approved = 1 OR ? = 1 ORDER BY approved, id DESC LIMIT ?",
-			       DG_ARGS(DG_VI(staff), DG_VI(LIST_MAX)), &rows);
+	dg_rc rc =
+		dg_db_query(db,
+			    "SELECT id, name, description, url, datasets, approved FROM od_showcase"
+			    " WHERE approved = 1 OR ? = 1 ORDER BY approved, id DESC LIMIT ?",
+			    DG_ARGS(DG_VI(staff), DG_VI(LIST_MAX)), &rows);
 	if (rc) {
 		json_decref(d);
 		return dg_err_set(&r->err, rc, "%s", dg_t(r, "error.store_busy"));
 	}
 	json_t *apps = json_array(), *pending = json_array();
 	while ((rc = dg_rows_next(rows)) == DG_OK) {
-		json_t *a = json_pack("{s:I, s:s, s:s, s:s, s:s}", "id", (json_int_t)dg_rows_int(rows, 0),
-				      "name", dg_rows_text(rows, 1), "description", dg_rows_text(rows, 2),
-				      "url", dg_rows_text(rows, 3), "datasets", dg_rows_text(rows, 4));
+		json_t *a = json_pack(
+			"{s:I, s:s, s:s, s:s, s:s}", "id", (json_int_t)dg_rows_int(rows, 0), "name",
+			dg_rows_text(rows, 1), "description", dg_rows_text(rows, 2), "url",
+			dg_rows_text(rows, 3), "datasets", dg_rows_text(rows, 4));
 		json_array_append_new(dg_rows_int(rows, 5) ? apps : pending, a);
 	}
 	dg_rows_free(rows);
@@ -386,8 +396,9 @@ static dg_rc render_showcase(struct dg_req *r, struct dg_db *db, unsigned status
 
 dg_rc dg_od_showcase_list(struct dg_req *r)
 {
-	static const char *const values[] = {"sent", "approved"},
-				 *const keys[] = {"odp.app.sent", "odp.app.approved"};
+	static const char *const values[] = {"sent", "approved"}, *const keys[] = {
+									  "odp.app.sent",
+									  "odp.app.approved"};
 	return page_after(r, render_showcase, values, keys, 2);
 }
 
@@ -402,7 +413,8 @@ dg_rc dg_od_showcase_new(struct dg_req *r)
 	ok &= check_text(r, d, "description", BODY_MAX);
 	const char *url = field(r, "url");
 	if (strlen(url) > URL_MAX ||
-	    (strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0) || strchr(url, ' ')) {
+	    (strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0) ||
+	    strchr(url, ' ')) {
 		dg_form_error(d, "url", dg_t(r, "odp.err.url"));
 		ok = false;
 	}
@@ -416,12 +428,13 @@ dg_rc dg_od_showcase_new(struct dg_req *r)
 		return render_showcase(r, db, dg_rc_form_status(DG_EINVAL), d);
 	}
 	json_decref(d);
-	return write_then_go(r, db,
-			     "INSERT INTO od_showcase (name, description, url, datasets, user_id, created)"
-			     " VALUES (?, ?, ?, ?, ?, ?)",
-			     DG_ARGS(DG_VT(field(r, "name")), DG_VT(field(r, "description")), DG_VT(url),
-				     DG_VT(sets), DG_VI(r->user->id), DG_VI(dg_now_ms())),
-			     "/data/showcase?done=sent");
+	return write_then_go(
+		r, db,
+		"INSERT INTO od_showcase (name, description, url, datasets, user_id, created)"
+		" VALUES (?, ?, ?, ?, ?, ?)",
+		DG_ARGS(DG_VT(field(r, "name")), DG_VT(field(r, "description")), DG_VT(url),
+			DG_VT(sets), DG_VI(r->user->id), DG_VI(dg_now_ms())),
+		"/data/showcase?done=sent");
 }
 
 dg_rc dg_od_showcase_approve(struct dg_req *r)
@@ -476,22 +489,27 @@ dg_rc dg_od_pages_demo_seed(struct dg_db *db, struct dg_err *err)
 		return DG_OK;
 	if (!rc)
 		rc = dg_db_exec(db,
-				"INSERT INTO od_requests (title, body, dept, user_id, created, status, reply,"
+				"INSERT INTO od_requests (title, body, dept, user_id, created, "
+				"status, reply,"
 				" answered) VALUES (?, ?, 'mz', ?, ?, 'planned', ?, ?)",
 				DG_ARGS(DG_VT("养老机构床位实时空余数"),
-					DG_VT("希望按月公开各养老机构的床位总数和空余床位数，方便老人和家属选择。"),
+					DG_VT("希望按月公开各养老机构的床位总数和空余床位数，方便老"
+					      "人和家属选择。"),
 					DG_VI(uid), DG_VI(now),
-					DG_VT("已列入今年第三季度开放计划，届时将在“养老机构名录”数据集中增加床位字段。"),
+					DG_VT("已列入今年第三季度开放计划，届时将在“养老机构名录”数"
+					      "据集中增加床位字段。"),
 					DG_VI(now)),
 				NULL);
 	if (!rc)
 		rc = dg_db_exec(db,
-				"INSERT INTO od_showcase (name, description, url, datasets, user_id, created,"
+				"INSERT INTO od_showcase (name, description, url, datasets, "
+				"user_id, created,"
 				" approved) VALUES (?, ?, ?, ?, ?, ?, 1)",
-				DG_ARGS(DG_VT("就近养老"), DG_VT("按位置查找附近的养老机构和医保定点药店。"),
+				DG_ARGS(DG_VT("就近养老"),
+					DG_VT("按位置查找附近的养老机构和医保定点药店。"),
 					DG_VT("https://example.org/care"),
-					DG_VT("elderly-care-institutions, designated-pharmacies"), DG_VI(uid),
-					DG_VI(now)),
+					DG_VT("elderly-care-institutions, designated-pharmacies"),
+					DG_VI(uid), DG_VI(now)),
 				NULL);
 	if (rc)
 		return dg_err_set(err, rc, "the open-data demo request and app");

@@ -23,18 +23,18 @@
 #include "core/date.h"
 #include "web/page.h"
 
-#define TOP_N "10"   /* datasets in each "most used" list */
+#define TOP_N       "10" /* datasets in each "most used" list */
 #define RECENT_DAYS 30
 
 #define VISIBLE "p.state = 'active' AND p.private = 0 AND p.tier <> 'closed'"
 
 /* Sums of the counters per kind, in all and since the day bound as the only parameter. */
-#define USE_SUMS                                                                       \
-	" SUM(CASE WHEN c.kind = 'view' THEN c.n ELSE 0 END),"                         \
-	" SUM(CASE WHEN c.kind = 'download' THEN c.n ELSE 0 END),"                     \
-	" SUM(CASE WHEN c.kind = 'call' THEN c.n ELSE 0 END),"                         \
-	" SUM(CASE WHEN c.kind = 'view' AND c.day >= ? THEN c.n ELSE 0 END),"          \
-	" SUM(CASE WHEN c.kind = 'download' AND c.day >= ? THEN c.n ELSE 0 END),"      \
+#define USE_SUMS                                                                                   \
+	" SUM(CASE WHEN c.kind = 'view' THEN c.n ELSE 0 END),"                                     \
+	" SUM(CASE WHEN c.kind = 'download' THEN c.n ELSE 0 END),"                                 \
+	" SUM(CASE WHEN c.kind = 'call' THEN c.n ELSE 0 END),"                                     \
+	" SUM(CASE WHEN c.kind = 'view' AND c.day >= ? THEN c.n ELSE 0 END),"                      \
+	" SUM(CASE WHEN c.kind = 'download' AND c.day >= ? THEN c.n ELSE 0 END),"                  \
 	" SUM(CASE WHEN c.kind = 'call' AND c.day >= ? THEN c.n ELSE 0 END)"
 
 static const char sql_use_total[] = "SELECT 'all'," USE_SUMS " FROM od_counters c";
@@ -67,21 +67,23 @@ static const char sql_requests[] =
 
 static const char sql_showcase[] = "SELECT COUNT(*) FROM od_showcase WHERE approved = 1";
 
-static const char *const use_keys[] = {"views", "downloads", "calls",
+static const char *const use_keys[] = {"views",     "downloads",     "calls",
 				       "views_30d", "downloads_30d", "calls_30d"};
 
 /* Departments' names by code in the reader's language. */
 static dg_rc dept_names(struct dg_req *r, struct dg_db *db, json_t **out)
 {
 	struct dg_rows *rows = NULL;
-	dg_rc rc = dg_db_query(db, "SELECT code, name_zh, name_en FROM departments", DG_NOARGS, &rows);
+	dg_rc rc =
+		dg_db_query(db, "SELECT code, name_zh, name_en FROM departments", DG_NOARGS, &rows);
 	if (rc)
 		return rc;
 	dg_rows_defer(rows, r->arena);
 	json_t *m = json_object();
 	bool en = strcmp(r->lang, "en") == 0;
 	while ((rc = dg_rows_next(rows)) == DG_OK)
-		json_object_set_new(m, dg_rows_text(rows, 0), json_string(dg_rows_text(rows, en ? 2 : 1)));
+		json_object_set_new(m, dg_rows_text(rows, 0),
+				    json_string(dg_rows_text(rows, en ? 2 : 1)));
 	if (rc != DG_ENOTFOUND) {
 		json_decref(m);
 		return rc;
@@ -98,9 +100,9 @@ static json_t *group_row(json_t *names, const char *key)
 }
 
 /* Rows of sql (one text column, then integers named keys[]) into a list of objects. */
-static dg_rc grouped(struct dg_req *r, struct dg_db *db, const char *sql,
-		     const struct dg_val *args, size_t nargs, json_t *names,
-		     const char *const *keys, size_t nkeys, json_t **out)
+static dg_rc grouped(struct dg_req *r, struct dg_db *db, const char *sql, const struct dg_val *args,
+		     size_t nargs, json_t *names, const char *const *keys, size_t nkeys,
+		     json_t **out)
 {
 	struct dg_rows *rows = NULL;
 	dg_rc rc = dg_db_query(db, sql, args, nargs, &rows);
@@ -111,7 +113,8 @@ static dg_rc grouped(struct dg_req *r, struct dg_db *db, const char *sql,
 	while ((rc = dg_rows_next(rows)) == DG_OK) {
 		json_t *o = group_row(names, dg_rows_text(rows, 0));
 		for (size_t i = 0; i < nkeys; i++)
-			json_object_set_new(o, keys[i], json_integer(dg_rows_int(rows, (int)i + 1)));
+			json_object_set_new(o, keys[i],
+					    json_integer(dg_rows_int(rows, (int)i + 1)));
 		json_array_append_new(list, o);
 	}
 	if (rc != DG_ENOTFOUND) {
@@ -146,9 +149,10 @@ static dg_rc top(struct dg_req *r, struct dg_db *db, const char *kind, json_t **
 	dg_rows_defer(rows, r->arena);
 	json_t *list = json_array();
 	while ((rc = dg_rows_next(rows)) == DG_OK)
-		json_array_append_new(list, json_pack("{s:s, s:s, s:I}", "name", dg_rows_text(rows, 0),
-						      "title", dg_rows_text(rows, 1), "count",
-						      (json_int_t)dg_rows_int(rows, 2)));
+		json_array_append_new(list,
+				      json_pack("{s:s, s:s, s:I}", "name", dg_rows_text(rows, 0),
+						"title", dg_rows_text(rows, 1), "count",
+						(json_int_t)dg_rows_int(rows, 2)));
 	if (rc != DG_ENOTFOUND) {
 		json_decref(list);
 		return rc;
@@ -176,7 +180,7 @@ static json_t *scale_totals(json_t *by_dept)
 	json_int_t n = 0, tables = 0, records = 0;
 	json_t *row;
 	size_t i;
-	json_array_foreach(by_dept, i, row) {
+	json_array_foreach (by_dept, i, row) {
 		n += json_integer_value(json_object_get(row, "datasets"));
 		tables += json_integer_value(json_object_get(row, "tables"));
 		records += json_integer_value(json_object_get(row, "records"));
@@ -196,8 +200,9 @@ static dg_rc stats_build(struct dg_req *r, struct dg_db *db, json_t **out)
 	dg_day_format((dg_day)(dg_now_ms() / 86400000) - (RECENT_DAYS - 1), since);
 	dg_rc rc = dept_names(r, db, &names);
 	if (!rc && !(rc = scale_by(r, db, "p.owner_dept", names, &v))) {
-		json_object_set_new(s, "scale", json_pack("{s:o, s:o}", "total", scale_totals(v),
-							   "by_dept", v));
+		json_object_set_new(
+			s, "scale",
+			json_pack("{s:o, s:o}", "total", scale_totals(v), "by_dept", v));
 		rc = scale_by(r, db, "p.theme", NULL, &v);
 		if (!rc)
 			json_object_set_new(json_object_get(s, "scale"), "by_theme", v);
@@ -206,16 +211,19 @@ static dg_rc stats_build(struct dg_req *r, struct dg_db *db, json_t **out)
 		json_t *total = json_array_get(list, 0);
 		json_object_del(total, "key");
 		json_object_del(total, "label");
-		json_object_set_new(s, "use", json_pack("{s:s, s:O}", "since", since, "total", total));
+		json_object_set_new(s, "use",
+				    json_pack("{s:s, s:O}", "since", since, "total", total));
 		json_decref(list);
 	}
-	if (!rc && !(rc = use_by(r, db, dg_arena_printf(r->arena, sql_use_by, "p.owner_dept",
-						      "p.owner_dept", "p.owner_dept"),
-			       since, names, &v)))
+	if (!rc && !(rc = use_by(r, db,
+				 dg_arena_printf(r->arena, sql_use_by, "p.owner_dept",
+						 "p.owner_dept", "p.owner_dept"),
+				 since, names, &v)))
 		json_object_set_new(json_object_get(s, "use"), "by_dept", v);
-	if (!rc && !(rc = use_by(r, db, dg_arena_printf(r->arena, sql_use_by, "p.theme", "p.theme",
-						      "p.theme"),
-			       since, NULL, &v)))
+	if (!rc &&
+	    !(rc = use_by(r, db,
+			  dg_arena_printf(r->arena, sql_use_by, "p.theme", "p.theme", "p.theme"),
+			  since, NULL, &v)))
 		json_object_set_new(json_object_get(s, "use"), "by_theme", v);
 	if (!rc && !(rc = top(r, db, "download", &v)))
 		json_object_set_new(s, "top_downloaded", v);
@@ -224,9 +232,9 @@ static dg_rc stats_build(struct dg_req *r, struct dg_db *db, json_t **out)
 	if (!rc && !(rc = dg_db_query_int(db, sql_never_downloaded, DG_NOARGS, &n)))
 		json_object_set_new(s, "never_downloaded", json_integer(n));
 	if (!rc && !(rc = two_ints(r, db, sql_requests, &answered, &open)))
-		json_object_set_new(s, "requests", json_pack("{s:I, s:I}", "answered",
-							     (json_int_t)answered, "open",
-							     (json_int_t)open));
+		json_object_set_new(s, "requests",
+				    json_pack("{s:I, s:I}", "answered", (json_int_t)answered,
+					      "open", (json_int_t)open));
 	if (!rc && !(rc = dg_db_query_int(db, sql_showcase, DG_NOARGS, &n)))
 		json_object_set_new(s, "showcase", json_pack("{s:I}", "apps", (json_int_t)n));
 	json_decref(names);
@@ -262,20 +270,18 @@ static json_t *for_reading(struct dg_arena *a, json_t *j)
 	json_t *v, *o;
 	size_t i;
 	switch (json_typeof(j)) {
-	case JSON_INTEGER:
-		return json_string(grouped_digits(a, json_integer_value(j)));
+	case JSON_INTEGER: return json_string(grouped_digits(a, json_integer_value(j)));
 	case JSON_OBJECT:
 		o = json_object();
-		json_object_foreach(j, k, v)
+		json_object_foreach (j, k, v)
 			json_object_set_new(o, k, for_reading(a, v));
 		return o;
 	case JSON_ARRAY:
 		o = json_array();
-		json_array_foreach(j, i, v)
+		json_array_foreach (j, i, v)
 			json_array_append_new(o, for_reading(a, v));
 		return o;
-	default:
-		return json_incref(j);
+	default: return json_incref(j);
 	}
 }
 
