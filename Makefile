@@ -20,7 +20,7 @@ BUILD := $(BUILD)/san
 endif
 
 CC ?= cc
-PKGS = libmicrohttpd jansson sqlite3 libpq libsodium libcurl yaml-0.1 libqrencode
+PKGS = libmicrohttpd jansson sqlite3 libpq libsodium libcurl yaml-0.1 libqrencode xlsxwriter
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS = $(shell pkg-config --libs $(PKGS))
 

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "opendata/ds_filter.h"
+#include "opendata/datastore/filter.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

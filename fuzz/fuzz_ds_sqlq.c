@@ -14,7 +14,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "opendata/ds_sqlq.h"
+#include "opendata/datastore/sqlq.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

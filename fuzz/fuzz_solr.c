@@ -11,8 +11,8 @@
 #include <string.h>
 
 #include "core/arena.h"
-#include "opendata/od_search.h"
-#include "opendata/solr.h"
+#include "opendata/catalog/catalog_int.h"
+#include "opendata/catalog/solr.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -7,6 +7,13 @@
 #    folders on one line are peers and may not include each other):
 # 2. No folder includes another folder's internal header (internal.h,
 #    *_int.h): those are for the files beside them.
+# 3. A domain grown into sub-folders (listed in `sublayers`) is layered
+#    inside the same way: a file of src/D/S may include the headers of S and
+#    those of D's sub-folders in lower sub-layers, never one at or above its
+#    own. Of a sub-folder, everything outside it sees only the public header,
+#    the one named after it (opendata/datastore/datastore.h); its other
+#    headers are its own files' (SQLite's btree.h and btreeInt.h). The files
+#    at D's top (its module descriptor) sit above all of D's sub-folders.
 # Prints every broken include as FILE:LINE: and exits 1 when there is one.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -28,10 +35,38 @@ layers=(
 	"cmd"                 # command-line front ends
 )
 
-declare -A rank
+# Sub-folders of a domain, lowest first: sub-layers separated by ';',
+# sub-folders on one sub-layer are peers.
+declare -A sublayers=(
+	# base: the catalogue's tables, who may write, a CKAN action's shape;
+	# access: keys, quotas, grants, counters; datastore: tables, loads,
+	# search, writes, dumps; catalog: datasets, search, DCAT, files;
+	# api: the CKAN dispatcher and its one action table; pages: /data
+	[opendata]="base; access; datastore; catalog; api pages"
+)
+
+declare -A rank subrank
 for i in "${!layers[@]}"; do
 	for d in ${layers[$i]}; do rank[$d]=$i; done
 done
+for d in "${!sublayers[@]}"; do
+	IFS=';' read -ra subs <<<"${sublayers[$d]}"
+	for i in "${!subs[@]}"; do
+		for s in ${subs[$i]}; do subrank[$d/$s]=$i; done
+	done
+done
+
+# sub_of VAR P: VAR = the sub-folder of D that path P (D/S/file or D/file) is
+# in, or "." for D's top (set in place: a subshell per include is slow).
+sub_of() {
+	local rest=${2#*/}
+	if [[ -n ${sublayers[${2%%/*}]+x} && $rest == */* ]]; then
+		printf -v "$1" %s "${rest%%/*}"
+	else
+		printf -v "$1" %s .
+	fi
+}
+
 # main.c sits above everything
 bad=0
 while IFS=: read -r file line text; do
@@ -51,6 +86,25 @@ while IFS=: read -r file line text; do
 		echo "$file:$line: includes $inc from a folder in no layer"
 		bad=1
 		continue
+	fi
+	sub_of from_sub "$from"
+	sub_of to_sub "$inc"
+	for fs in "$from_dir/$from_sub" "$to_dir/$to_sub"; do
+		if [[ $fs != */. && -z ${subrank[$fs]+x} ]]; then
+			echo "$file:$line: sub-folder src/$fs is in no sub-layer (add it to scripts/check-layers.sh)"
+			bad=1
+			continue 2
+		fi
+	done
+	if [[ $to_sub != . && ($to_dir != "$from_dir" || $to_sub != "$from_sub") && $base != "$to_sub.h" ]]; then
+		echo "$file:$line: $inc is internal to src/$to_dir/$to_sub (its public header is $to_dir/$to_sub/$to_sub.h)"
+		bad=1
+	fi
+	if [[ $to_dir == "$from_dir" && $from_sub != . && $to_sub != "$from_sub" ]]; then
+		if [[ $to_sub == . ]] || ((subrank[$to_dir/$to_sub] >= subrank[$from_dir/$from_sub])); then
+			echo "$file:$line: src/$from_dir/$from_sub may not include $inc (a sub-layer at or above its own)"
+			bad=1
+		fi
 	fi
 	if [[ $to_dir != "$from_dir" ]]; then
 		if ((rank[$to_dir] >= rank[$from_dir])); then

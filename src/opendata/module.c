@@ -2,22 +2,29 @@
  * module.c - the open data's descriptor: the catalogue, the DataStore, the
  * pages and the access layer; their tables in dependency order, their
  * routes (the access layer's first, the DataStore's last), the load job,
- * and the demo's datasets, requests and tables.
+ * and the demo's datasets, requests and tables. The only file of the
+ * module that sees every sub-folder; each through its public header.
  */
-#include "opendata/access.h"
-#include "opendata/datastore.h"
-#include "opendata/ds_load.h"
 #include "opendata/opendata.h"
-#include "opendata/pages.h"
+
 #include "node/demo.h"
+#include "opendata/access/access.h"
+#include "opendata/api/api.h"
+#include "opendata/base/base.h"
+#include "opendata/catalog/catalog.h"
+#include "opendata/datastore/datastore.h"
+#include "opendata/pages/pages.h"
 
 static const struct dg_migration *const migrations[] = {
-	dg_opendata_migrations, dg_datastore_migrations, dg_od_pages_migrations,
-	dg_od_access_migrations, NULL,
+	dg_opendata_migrations,
+	dg_datastore_migrations,
+	dg_od_pages_migrations,
+	dg_od_access_migrations,
+	NULL,
 };
 static const dg_routes_fn routes[] = {
-	dg_od_access_routes, dg_od_access_admin_routes, dg_opendata_routes, dg_od_pages_routes,
-	dg_od_manage_routes, dg_datastore_routes,       NULL,
+	dg_od_access_routes, dg_od_access_admin_routes, dg_od_api_routes,    dg_od_catalog_routes,
+	dg_od_pages_routes,  dg_od_manage_routes,       dg_datastore_routes, NULL,
 };
 static const struct dg_job_kind jobs[] = {
 	{"datastore.load", dg_ds_load_run, 5},
@@ -28,7 +35,7 @@ static const struct dg_job_kind jobs[] = {
 static dg_rc demo_seed(struct dg_env *env, struct dg_db *db, const struct dg_demo_opts *o,
 		       struct dg_err *err)
 {
-	dg_rc rc = dg_opendata_demo_seed(db, err);
+	dg_rc rc = dg_od_catalog_demo_seed(db, err);
 	if (!rc)
 		rc = dg_od_pages_demo_seed(db, err);
 	if (!rc && o->tables)

@@ -33,7 +33,7 @@
 #include "node/demo.h"
 #include "http/server.h"
 #include "jobs/jobs.h"
-#include "opendata/datastore.h"
+#include "opendata/datastore/datastore.h"
 
 struct th_srv {
 	struct dg_app app;

@@ -2,7 +2,7 @@
  * test_datastore.c - the DataStore end to end on the real app and its job
  * workers: CSV loads (BOM, GBK, bad rows, strict, overrides, re-upload
  * replacing the table atomically) and datastore_search / datastore_info
- * through dg_datastore_action (filters, ranges, IN, q, fields, sort, paging,
+ * through their CKAN actions (filters, ranges, IN, q, fields, sort, paging,
  * distinct, formats, totals, and the validation errors).
  */
 #include <setjmp.h>
@@ -22,8 +22,8 @@
 #include "core/arena.h"
 #include "harness.h"
 #include "jobs/jobs.h"
-#include "opendata/datastore.h"
-#include "opendata/ds_sql.h"
+#include "opendata/datastore/datastore.h"
+#include "opendata/datastore/datastore_int.h"
 
 static struct th_srv *srv;
 static char tmpdir[] = "/tmp/dgov-ds-XXXXXX";
@@ -66,7 +66,7 @@ static const char *state(json_t *job)
 }
 
 /* Run one action as a request would; *res gets the result or NULL. */
-static dg_rc action(const char *name, const char *params, json_t **res, struct dg_err *err)
+static dg_rc action(dg_ckan_action_fn fn, const char *params, json_t **res, struct dg_err *err)
 {
 	struct dg_req r = {0};
 	r.arena = dg_arena_new();
@@ -77,7 +77,7 @@ static dg_rc action(const char *name, const char *params, json_t **res, struct d
 	json_t *p = json_loads(params, 0, NULL);
 	assert_non_null(p);
 	memset(err, 0, sizeof *err);
-	dg_rc rc = dg_datastore_action(&r, name, p, res, err);
+	dg_rc rc = fn(&r, p, res, err);
 	json_decref(p);
 	dg_arena_free(r.arena);
 	return rc;
@@ -87,7 +87,7 @@ static json_t *search(const char *params)
 {
 	struct dg_err err;
 	json_t *res = NULL;
-	dg_rc rc = action("datastore_search", params, &res, &err);
+	dg_rc rc = action(dg_ckan_datastore_search, params, &res, &err);
 	if (rc != DG_OK)
 		fprintf(stderr, "search %s: %s (%s)\n", params, err.msg, err.field);
 	assert_int_equal(rc, DG_OK);
@@ -110,7 +110,7 @@ static void bom_file_loads_with_types_and_labels(void **state_)
 
 	struct dg_err err;
 	json_t *info = NULL;
-	assert_int_equal(action("datastore_info", "{\"resource_id\":\"res-bom\"}", &info, &err),
+	assert_int_equal(action(dg_ckan_datastore_info, "{\"resource_id\":\"res-bom\"}", &info, &err),
 			 DG_OK);
 	assert_int_equal(jint(json_object_get(info, "meta"), "count"), 2);
 	json_t *fields = json_object_get(info, "fields");
@@ -256,44 +256,44 @@ static void search_errors(void **state_)
 	(void)state_;
 	struct dg_err err;
 	json_t *res = NULL;
-	assert_int_equal(action("datastore_search",
+	assert_int_equal(action(dg_ckan_datastore_search,
 				"{\"resource_id\":\"res-people\",\"filters\":{\"nope\":1}}", &res,
 				&err),
 			 DG_EINVAL);
 	assert_string_equal(err.field, "filters");
 	assert_non_null(strstr(err.msg, "\"nope\""));
-	assert_int_equal(action("datastore_search",
+	assert_int_equal(action(dg_ckan_datastore_search,
 				"{\"resource_id\":\"res-people\",\"sort\":\"id; drop table x\"}",
 				&res, &err),
 			 DG_EINVAL);
 	assert_string_equal(err.field, "sort");
-	assert_int_equal(action("datastore_search",
+	assert_int_equal(action(dg_ckan_datastore_search,
 				"{\"resource_id\":\"res-people\",\"fields\":\"id,\\\"x\\\"\"}", &res,
 				&err),
 			 DG_EINVAL);
 	assert_string_equal(err.field, "fields");
-	assert_int_equal(action("datastore_search",
+	assert_int_equal(action(dg_ckan_datastore_search,
 				"{\"resource_id\":\"res-people\",\"limit\":32001}", &res, &err),
 			 DG_EINVAL);
 	assert_string_equal(err.field, "limit");
-	assert_int_equal(action("datastore_search",
+	assert_int_equal(action(dg_ckan_datastore_search,
 				"{\"resource_id\":\"res-people\",\"filters\":{\"id\":\"abc\"}}",
 				&res, &err),
 			 DG_EINVAL);
 	assert_non_null(strstr(err.msg, "is not int"));
-	assert_int_equal(action("datastore_search",
+	assert_int_equal(action(dg_ckan_datastore_search,
 				"{\"resource_id\":\"res-people\",\"filters\":{\"id\":{\"like\":1}}}",
 				&res, &err),
 			 DG_EINVAL);
-	assert_int_equal(action("datastore_search",
+	assert_int_equal(action(dg_ckan_datastore_search,
 				"{\"resource_id\":\"res-people\",\"records_format\":\"xml\"}", &res,
 				&err),
 			 DG_EINVAL);
-	assert_int_equal(action("datastore_search", "{\"resource_id\":\"no-such\"}", &res, &err),
+	assert_int_equal(action(dg_ckan_datastore_search, "{\"resource_id\":\"no-such\"}", &res, &err),
 			 DG_ENOTFOUND);
-	assert_int_equal(action("datastore_search", "{}", &res, &err), DG_EINVAL);
+	assert_int_equal(action(dg_ckan_datastore_search, "{}", &res, &err), DG_EINVAL);
 	assert_string_equal(err.field, "resource_id");
-	assert_int_equal(action("datastore_search_sql", "{\"sql\":\"SELECT 1\"}", &res, &err),
+	assert_int_equal(action(dg_ckan_datastore_search_sql, "{\"sql\":\"SELECT 1\"}", &res, &err),
 			 DG_EDENIED);
 	assert_null(res);
 }

@@ -22,9 +22,8 @@
 #include "app/app.h"
 #include "node/demo.h"
 #include "harness.h"
-#include "opendata/datastore.h"
-#include "opendata/ds_sql.h"
-#include "opendata/ds_write.h"
+#include "opendata/datastore/datastore.h"
+#include "opendata/datastore/datastore_int.h"
 #include "store/store.h"
 
 /* The demo resource of minimum-living-allowance (department mz, open). */
@@ -672,7 +671,7 @@ static json_t *records_of(const char *query, bool with_total)
 /*
  * A page of a large share of the rows, sorted on an indexed column: with the
  * total known, SQLite reads it from the sort column's index (choose_index in
- * ds_search.c), without it from the filter; the rows are the same either way.
+ * datastore/search.c), without it from the filter; the rows are the same either way.
  */
 static void page_from_the_sort_index(void **state)
 {

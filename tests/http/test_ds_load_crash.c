@@ -34,8 +34,8 @@
 
 #include "core/log.h"
 #include "harness.h"
-#include "opendata/datastore.h"
-#include "opendata/ds_sql.h"
+#include "opendata/datastore/datastore.h"
+#include "opendata/datastore/datastore_int.h"
 #include "store/store.h"
 
 #define ROWS 400000

@@ -23,7 +23,7 @@
 #include "node/demo.h"
 #include "harness.h"
 #include "jobs/jobs.h"
-#include "opendata/datastore.h"
+#include "opendata/datastore/datastore.h"
 #include "store/store.h"
 
 /* The demo resource of elderly-care-institutions (department mz, open). */

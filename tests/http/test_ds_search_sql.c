@@ -21,7 +21,7 @@
 #include "app/app.h"
 #include "node/demo.h"
 #include "harness.h"
-#include "opendata/datastore.h"
+#include "opendata/datastore/datastore.h"
 #include "store/store.h"
 
 /* minimum-living-allowance (mz, open), food-safety-inspections (sc,

@@ -25,7 +25,7 @@
 #include "core/date.h"
 #include "node/demo.h"
 #include "harness.h"
-#include "opendata/access.h"
+#include "opendata/access/access_int.h"
 
 /* The demo's conditional dataset (food-safety-inspections, department sc) and its resource. */
 #define COND_NAME "food-safety-inspections"

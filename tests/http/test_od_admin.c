@@ -24,7 +24,7 @@
 #include "core/arena.h"
 #include "node/demo.h"
 #include "harness.h"
-#include "opendata/access.h"
+#include "opendata/access/access_int.h"
 
 #define PAGE "/admin/data-access"
 #define CALL "/api/3/action/package_list"

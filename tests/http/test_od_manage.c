@@ -24,8 +24,8 @@
 #include "app/app.h"
 #include "node/demo.h"
 #include "harness.h"
-#include "opendata/datastore.h"
-#include "opendata/ds_sql.h"
+#include "opendata/datastore/datastore.h"
+#include "opendata/datastore/datastore_int.h"
 #include "store/store.h"
 
 /* The demo resource of elderly-care-institutions (department mz, open). */

@@ -23,7 +23,7 @@
 #include "app/app.h"
 #include "node/demo.h"
 #include "harness.h"
-#include "opendata/access.h"
+#include "opendata/access/access.h"
 
 #define EMP_NAME "employment-statistics" /* department rs */
 #define EMP_RID "00000000-0000-4000-9000-000000000004"

@@ -24,7 +24,7 @@
 #include "app/app.h"
 #include "node/demo.h"
 #include "harness.h"
-#include "opendata/datastore.h"
+#include "opendata/datastore/datastore.h"
 #include "store/store.h"
 
 #define MZ_PKG "00000000-0000-4000-8000-000000000001"     /* open, department mz */

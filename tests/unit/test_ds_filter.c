@@ -1,7 +1,6 @@
 /*
  * test_ds_filter.c - the datastore's filters as SQL (cases as data: filters
- * -> WHERE clause and number of bound values, or the error), and the CRC-32
- * the XLSX writer stamps on its ZIP entries.
+ * -> WHERE clause and number of bound values, or the error).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,8 +13,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "opendata/ds_filter.h"
-#include "opendata/xlsx.h"
+#include "opendata/datastore/filter.h"
 
 static const char fields[] = "[{\"id\":\"a\",\"type\":\"int\"},{\"id\":\"b\",\"type\":\"text\"},"
 			     "{\"id\":\"c\",\"type\":\"bool\"},{\"id\":\"$x\",\"type\":\"text\"}]";
@@ -122,22 +120,11 @@ static void filters_and_q(void **state)
 	json_decref(fj);
 }
 
-static void crc32_known_values(void **state)
-{
-	(void)state;
-	assert_int_equal(dg_crc32(0, "123456789", 9), 0xcbf43926u);
-	assert_int_equal(dg_crc32(0, "", 0), 0);
-	/* continued over pieces, as the worksheet is written */
-	uint32_t c = dg_crc32(0, "1234", 4);
-	assert_int_equal(dg_crc32(c, "56789", 5), 0xcbf43926u);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(filters_to_sql),
 		cmocka_unit_test(filters_and_q),
-		cmocka_unit_test(crc32_known_values),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "opendata/ds_infer.h"
+#include "opendata/datastore/datastore_int.h"
 
 /* Infer one column from a NULL-terminated list of values. */
 static enum dg_ds_type infer(const char *const *vals)

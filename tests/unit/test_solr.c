@@ -15,8 +15,8 @@
 #include <cmocka.h>
 
 #include "core/arena.h"
-#include "opendata/od_search.h"
-#include "opendata/solr.h"
+#include "opendata/catalog/catalog_int.h"
+#include "opendata/catalog/solr.h"
 
 static void expect_tree(const char *q, const char *want)
 {

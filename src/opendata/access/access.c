@@ -1,0 +1,316 @@
+/*
+ * access.c - the open data's access layer (access.h): app keys, the daily
+ * quota gate in front of the CKAN API and the dumps, the conditional tier's
+ * grants, and the usage counters. The pages that manage apps and
+ * applications are in pages.c; the SQL of both is here and there,
+ * in statements at the top of each file.
+ *
+ * Quotas are counted in the store, one row per (subject, UTC day), by an
+ * upsert that returns the new count, so several threads and several nodes
+ * count the same calls once: the database serialises the increments.
+ */
+#include "opendata/access/access_int.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "node/env.h"
+#include "core/date.h"
+#include "core/log.h"
+#include "web/page.h"
+
+const struct dg_migration dg_od_access_migrations[] = {
+	{"od-access-001",
+	 "CREATE TABLE od_apps (id {{pk}}, user_id BIGINT NOT NULL, name TEXT NOT NULL,"
+	 " purpose TEXT NOT NULL, key_hash TEXT NOT NULL UNIQUE, daily_quota BIGINT,"
+	 " created BIGINT NOT NULL, revoked BIGINT);"
+	 "CREATE INDEX od_apps_user ON od_apps(user_id);"
+	 "CREATE TABLE od_access_settings (key TEXT PRIMARY KEY, value BIGINT NOT NULL);"
+	 "INSERT INTO od_access_settings (key, value) VALUES ('anon_daily', 1000);"
+	 "INSERT INTO od_access_settings (key, value) VALUES ('app_daily', 10000);"
+	 "CREATE TABLE od_quota (subject TEXT NOT NULL, day TEXT NOT NULL,"
+	 " n BIGINT NOT NULL, PRIMARY KEY (subject, day));"
+	 "CREATE TABLE od_applications (id {{pk}}, user_id BIGINT NOT NULL,"
+	 " app_id BIGINT NOT NULL, package_id TEXT NOT NULL, applicant TEXT NOT NULL,"
+	 " purpose TEXT NOT NULL, intended_use TEXT NOT NULL, days INTEGER NOT NULL,"
+	 " state TEXT NOT NULL DEFAULT 'pending', reason TEXT NOT NULL DEFAULT '',"
+	 " decided_by BIGINT, created BIGINT NOT NULL, decided BIGINT, grant_until BIGINT);"
+	 "CREATE INDEX od_applications_user ON od_applications(user_id);"
+	 "CREATE INDEX od_applications_grant ON od_applications(app_id, package_id, state);"
+	 "CREATE TABLE od_counters (day TEXT NOT NULL, package_id TEXT NOT NULL,"
+	 " app_id BIGINT NOT NULL, kind TEXT NOT NULL, n BIGINT NOT NULL,"
+	 " PRIMARY KEY (day, package_id, app_id, kind));"},
+	{NULL, NULL},
+};
+
+static const char sql_app_by_key[] = "SELECT id, revoked FROM od_apps WHERE key_hash = ?";
+
+static const char sql_quota_hit[] =
+	"INSERT INTO od_quota (subject, day, n) VALUES (?, ?, 1)"
+	" ON CONFLICT (subject, day) DO UPDATE SET n = od_quota.n + 1 RETURNING n";
+
+static const char sql_setting[] = "SELECT value FROM od_access_settings WHERE key = ?";
+
+static const char sql_app_quota[] =
+	"SELECT COALESCE(a.daily_quota, s.value) FROM od_apps a, od_access_settings s"
+	" WHERE a.id = ? AND s.key = 'app_daily'";
+
+static const char sql_tier_of_resource[] =
+	"SELECT p.id, p.name, p.tier FROM od_resources r JOIN od_packages p ON p.id = r.package_id"
+	" WHERE r.id = ?";
+
+static const char sql_grant[] =
+	"SELECT COUNT(*) FROM od_applications a JOIN od_apps k ON k.id = a.app_id"
+	" WHERE a.app_id = ? AND a.package_id = ? AND a.state = 'approved'"
+	" AND a.grant_until > ? AND k.revoked IS NULL";
+
+/* The package id is the dataset's, or the one owning resource_id ("" when none). */
+static const char sql_count[] =
+	"INSERT INTO od_counters (day, package_id, app_id, kind, n)"
+	" SELECT ?, COALESCE((SELECT package_id FROM od_resources WHERE id = ?), ?), ?, ?, 1"
+	" WHERE 1 = 1"
+	" ON CONFLICT (day, package_id, app_id, kind) DO UPDATE SET n = od_counters.n + 1";
+
+/*
+ * Counting writes do not wait for the disk (dg_db_set_lazy): a crash may
+ * lose the last few counts, but a read of the API does not pay a disk flush
+ * (two, with the quota) per call. Durable again before anything else runs.
+ */
+static dg_rc count_write(struct dg_db *db, const char *sql, const struct dg_val *args, size_t nargs,
+			 int64_t *n)
+{
+	bool lazy = dg_db_set_lazy(db, true) == DG_OK;
+	dg_rc rc = n ? dg_db_query_int(db, sql, args, nargs, n)
+		     : dg_db_exec(db, sql, args, nargs, NULL);
+	if (lazy && dg_db_set_lazy(db, false) != DG_OK && rc == DG_OK)
+		rc = DG_EDB;
+	return rc;
+}
+
+static void today(char out[11])
+{
+	dg_day_format((dg_day)(dg_now_ms() / 86400000), out);
+}
+
+char *dg_od_key_hash(struct dg_arena *a, const char *key)
+{
+	unsigned char h[32];
+	crypto_generichash(h, sizeof h, (const unsigned char *)key, strlen(key), NULL, 0);
+	char *hex = dg_arena_alloc(a, 65);
+	sodium_bin2hex(hex, 65, h, sizeof h);
+	return hex;
+}
+
+/* The app key of the request: X-CKAN-API-Key, or Authorization without a scheme. */
+static const char *key_of(const struct dg_req *r)
+{
+	const char *h = dg_req_header(r, "X-CKAN-API-Key");
+	if (h && strncmp(h, "dgk_", 4) == 0)
+		return h;
+	h = dg_req_header(r, "Authorization");
+	if (h && strncmp(h, "dgk_", 4) == 0)
+		return h;
+	return NULL;
+}
+
+/* The app id of the request's key: 0 without one, EAUTH unknown, EDENIED revoked. */
+static dg_rc app_of(struct dg_req *r, struct dg_db *db, int64_t *app_id)
+{
+	struct dg_rows *rows = NULL;
+	const char *key = key_of(r);
+	*app_id = 0;
+	if (!key)
+		return DG_OK;
+	if (strlen(key) > 100)
+		return DG_EAUTH;
+	dg_rc rc = dg_db_query(db, sql_app_by_key, DG_ARGS(DG_VT(dg_od_key_hash(r->arena, key))),
+			       &rows);
+	if (rc)
+		return rc;
+	rc = dg_rows_next(rows);
+	if (rc == DG_OK) {
+		*app_id = dg_rows_int(rows, 0);
+		if (!dg_rows_isnull(rows, 1))
+			rc = DG_EDENIED;
+	} else if (rc == DG_ENOTFOUND) {
+		rc = DG_EAUTH;
+	}
+	dg_rows_free(rows);
+	return rc;
+}
+
+static void reply_refusal(struct dg_req *r, const char *action, unsigned status, const char *type,
+			  const char *msg)
+{
+	char help[256];
+	snprintf(help, sizeof help, "/api/3/action/help_show?name=%.200s", action ? action : "");
+	json_t *e = json_pack("{s:s, s:s}", "__type", type, "message", msg);
+	if (!action) {
+		dg_reply_json(r, status, json_pack("{s:b, s:o}", "success", 0, "error", e));
+		return;
+	}
+	dg_reply_json(r, status,
+		      json_pack("{s:s, s:b, s:o}", "help", help, "success", 0, "error", e));
+}
+
+/* The subject a call is counted against and its daily limit (0: no limit). */
+static dg_rc subject_of(struct dg_req *r, struct dg_db *db, int64_t app_id, const char **subject,
+			int64_t *limit)
+{
+	if (app_id) {
+		*subject = dg_arena_printf(r->arena, "app:%lld", (long long)app_id);
+		return dg_db_query_int(db, sql_app_quota, DG_ARGS(DG_VI(app_id)), limit);
+	}
+	if (r->user) {
+		*subject = dg_arena_printf(r->arena, "user:%lld", (long long)r->user->id);
+		return dg_db_query_int(db, sql_setting, DG_ARGS(DG_VT("app_daily")), limit);
+	}
+	/* behind a trusted proxy, the address it forwarded (core/proxy.h) */
+	char client[DG_ADDR_TEXT];
+	dg_proxies_client(r->env ? &r->env->cfg->trusted_proxies : NULL, r->remote_addr,
+			  dg_req_header(r, "X-Forwarded-For"), client);
+	*subject = dg_arena_printf(r->arena, "ip:%s", client);
+	return dg_db_query_int(db, sql_setting, DG_ARGS(DG_VT("anon_daily")), limit);
+}
+
+dg_rc dg_od_access_gate(struct dg_req *r, const char *action, struct dg_od_caller *c)
+{
+	struct dg_db *db = NULL;
+	const char *subject = NULL;
+	int64_t limit = 0, n = 0;
+	char day[11];
+	c->app_id = 0;
+	dg_rc rc = dg_req_db(r, &db);
+	if (!rc)
+		rc = app_of(r, db, &c->app_id);
+	/* an unknown key is a refusal, as CKAN answers it, not a request to sign in */
+	if (rc == DG_EAUTH) {
+		reply_refusal(r, action, dg_rc_http_status(DG_EDENIED), "Authorization Error",
+			      dg_t(r, "od_access.api.bad_key"));
+		return rc;
+	}
+	if (rc == DG_EDENIED) {
+		reply_refusal(r, action, dg_rc_http_status(DG_EDENIED), "Authorization Error",
+			      dg_t(r, "od_access.api.revoked_key"));
+		return rc;
+	}
+	if (!rc)
+		rc = subject_of(r, db, c->app_id, &subject, &limit);
+	if (rc)
+		return dg_err_set(&r->err, rc, "The store is not available");
+	today(day);
+	rc = count_write(db, sql_quota_hit, DG_ARGS(DG_VT(subject), DG_VT(day)), &n);
+	if (rc)
+		return dg_err_set(&r->err, rc, "The store is not available");
+	if (limit > 0 && n > limit) {
+		char after[24];
+		int64_t now_s = dg_now_ms() / 1000;
+		snprintf(after, sizeof after, "%lld", (long long)(86400 - now_s % 86400));
+		dg_reply_header(r, "Retry-After", after);
+		reply_refusal(r, action, dg_rc_http_status(DG_ELOCKED), "Rate Limit Error",
+			      dg_arena_printf(r->arena, "%s (%lld)",
+					      dg_t(r, "od_access.api.over_quota"),
+					      (long long)limit));
+		return DG_ELOCKED;
+	}
+	return DG_OK;
+}
+
+dg_rc dg_od_access_rows(struct dg_req *r, struct dg_db *db, const char *resource_id,
+			struct dg_err *err)
+{
+	struct dg_rows *rows = NULL;
+	int64_t app_id = 0, granted = 0;
+	dg_rc rc = dg_db_query(db, sql_tier_of_resource, DG_ARGS(DG_VT(resource_id)), &rows);
+	if (rc)
+		return dg_err_set(err, rc, "The store is not available");
+	rc = dg_rows_next(rows);
+	if (rc == DG_ENOTFOUND || (rc == DG_OK && strcmp(dg_rows_text(rows, 2), "conditional"))) {
+		dg_rows_free(rows);
+		return DG_OK;
+	}
+	if (rc) {
+		dg_rows_free(rows);
+		return dg_err_set(err, rc, "The store is not available");
+	}
+	char *pkg = dg_arena_strdup(r->arena, dg_rows_text(rows, 0));
+	char *name = dg_arena_strdup(r->arena, dg_rows_text(rows, 1));
+	dg_rows_free(rows);
+	rc = app_of(r, db, &app_id);
+	if (rc == DG_OK && app_id)
+		rc = dg_db_query_int(db, sql_grant,
+				     DG_ARGS(DG_VI(app_id), DG_VT(pkg), DG_VI(dg_now_ms())),
+				     &granted);
+	if (rc && rc != DG_EAUTH && rc != DG_EDENIED)
+		return dg_err_set(err, rc, "The store is not available");
+	if (granted > 0)
+		return DG_OK;
+	return dg_err_set(err, DG_EDENIED, "%s /data/datasets/%s/apply",
+			  dg_t(r, "od_access.api.conditional"), name);
+}
+
+dg_rc dg_od_count(struct dg_db *db, enum dg_od_count_kind kind, const char *package_id,
+		  const char *resource_id, int64_t app_id)
+{
+	static const char *const kinds[] = {"view", "download", "call"};
+	char day[11];
+	today(day);
+	return count_write(db, sql_count,
+			   DG_ARGS(DG_VT(day), DG_VT(resource_id ? resource_id : ""),
+				   DG_VT(package_id ? package_id : ""), DG_VI(app_id),
+				   DG_VT(kinds[kind])),
+			   NULL);
+}
+
+dg_rc dg_od_counters(struct dg_db *db, const char *by, json_t **out)
+{
+	static const struct {
+		const char *by, *key;
+	} groups[] = {
+		{"dataset", "COALESCE(p.name, '')"},
+		{"dept", "COALESCE(p.owner_dept, '')"},
+		{"theme", "COALESCE(p.theme, '')"},
+		{"app", "COALESCE(a.name, '')"},
+	};
+	const char *key = NULL;
+	struct dg_rows *rows = NULL;
+	char sql[768];
+	*out = NULL;
+	for (size_t i = 0; by && i < sizeof groups / sizeof groups[0]; i++)
+		if (strcmp(by, groups[i].by) == 0)
+			key = groups[i].key;
+	if (!key)
+		return DG_EINVAL;
+	/* key is one of the fixed expressions above, never input */
+	snprintf(sql, sizeof sql,
+		 "SELECT %s AS k,"
+		 " SUM(CASE WHEN c.kind = 'view' THEN c.n ELSE 0 END),"
+		 " SUM(CASE WHEN c.kind = 'download' THEN c.n ELSE 0 END),"
+		 " SUM(CASE WHEN c.kind = 'call' THEN c.n ELSE 0 END)"
+		 " FROM od_counters c LEFT JOIN od_packages p ON p.id = c.package_id"
+		 " LEFT JOIN od_apps a ON a.id = c.app_id GROUP BY %s ORDER BY 1",
+		 key, key);
+	dg_rc rc = dg_db_query(db, sql, DG_NOARGS, &rows);
+	if (rc)
+		return rc;
+	json_t *list = json_array();
+	json_int_t tv = 0, td = 0, tc = 0;
+	while ((rc = dg_rows_next(rows)) == DG_OK) {
+		json_int_t v = dg_rows_int(rows, 1), d = dg_rows_int(rows, 2),
+			   c = dg_rows_int(rows, 3);
+		tv += v, td += d, tc += c;
+		json_array_append_new(list, json_pack("{s:s, s:I, s:I, s:I}", "key",
+						      dg_rows_text(rows, 0), "views", v,
+						      "downloads", d, "calls", c));
+	}
+	dg_rows_free(rows);
+	if (rc != DG_ENOTFOUND) {
+		json_decref(list);
+		return rc;
+	}
+	*out = json_pack("{s:s, s:o, s:{s:I, s:I, s:I}}", "by", by, "rows", list, "total", "views",
+			 tv, "downloads", td, "calls", tc);
+	return DG_OK;
+}

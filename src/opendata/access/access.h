@@ -1,0 +1,79 @@
+/*
+ * access.h - who may use the open data, and how much (opendata/access):
+ * app keys, daily quotas, conditional data behind approved applications,
+ * and usage counters; what the DataStore, the catalogue, the API and the
+ * module may use. Its files (access.c, the user's and the office's pages
+ * in pages.c, the administrator's in admin.c) share access_int.h.
+ *
+ * An app belongs to a signed-in user and has a key ("dgk_" and 48 hex
+ * characters) shown once and stored as a BLAKE2b hash. CKAN clients send it
+ * in X-CKAN-API-Key or bare in Authorization. Every CKAN API call and dump
+ * counts against a daily quota (UTC days): per app, per signed-in user, or
+ * per client address for anonymous callers (behind a trusted proxy, the
+ * address it forwarded: core/proxy.h); the limits live in the store
+ * (od_access_settings, od_apps.daily_quota) so every node sees the same.
+ * Datasets of the conditional tier are listed, but their rows are served
+ * only to an app holding an unexpired grant (an approved application) and to
+ * the owning department. Counters are one upsert per request.
+ */
+#ifndef DG_OD_ACCESS_H
+#define DG_OD_ACCESS_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/err.h"
+#include "http/req.h"
+#include "http/router.h"
+#include "store/store.h"
+
+extern const struct dg_migration dg_od_access_migrations[];
+
+/* /data/apps, /data/applications, /data/datasets/{id}/apply, /office/data-applications. */
+const struct dg_route *dg_od_access_routes(size_t *n);
+
+/* /admin/data-access: default quotas, and every app's quota and key (admin.c). */
+const struct dg_route *dg_od_access_admin_routes(size_t *n);
+
+/* Who is calling the data API, as the gate found it. */
+struct dg_od_caller {
+	int64_t app_id; /* the app whose key came with the request, else 0 */
+};
+
+/*
+ * The gate in front of the CKAN API and the dumps: resolves an app key, and
+ * counts the call against the caller's daily quota. When it returns other
+ * than DG_OK the reply is already made: 403 for an unknown or revoked key,
+ * 429 with Retry-After (seconds to the next UTC day) over quota, in CKAN's
+ * error envelope for action (or plain JSON when action is NULL).
+ */
+dg_rc dg_od_access_gate(struct dg_req *r, const char *action, struct dg_od_caller *c) DG_MUST;
+
+/*
+ * May the requester read the rows of resource_id? DG_OK for resources of
+ * open datasets (or none); for a conditional dataset only with an app key
+ * holding an unexpired grant, else DG_EDENIED with a message in err. The
+ * owning department's staff and administrators are let through by the caller.
+ */
+dg_rc dg_od_access_rows(struct dg_req *r, struct dg_db *db, const char *resource_id,
+			struct dg_err *err) DG_MUST;
+
+enum dg_od_count_kind { DG_OD_VIEW, DG_OD_DOWNLOAD, DG_OD_CALL };
+
+/*
+ * Count one use, by dataset id (package_id, may be "") or, when resource_id is
+ * given, by the dataset that owns it; app_id 0 for none. One upsert.
+ */
+dg_rc dg_od_count(struct dg_db *db, enum dg_od_count_kind kind, const char *package_id,
+		  const char *resource_id, int64_t app_id) DG_MUST;
+
+/*
+ * Totals of views, downloads and calls, all days, grouped by "dataset"
+ * (name), "dept" (department code), "theme" or "app" (name): *out gets
+ * {"by": by, "rows": [{"key", "views", "downloads", "calls"}...], "total":
+ * {"views", "downloads", "calls"}} (owned by the caller). EINVAL for another by.
+ */
+dg_rc dg_od_counters(struct dg_db *db, const char *by, json_t **out) DG_MUST;
+
+#endif

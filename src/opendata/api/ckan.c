@@ -1,0 +1,221 @@
+/*
+ * ckan.c - CKAN's Action API v3 (api.h): one dispatcher for
+ * /api/3/action/{action} and /api/action/{action}, GET (query parameters)
+ * and POST (JSON object body or form body), and the one table of actions
+ * it consults, the catalogue's and the DataStore's alike. Answers in
+ * CKAN's envelope {"help", "success", "result"} or {"help", "success":
+ * false, "error": {"__type", "message"}} with CKAN's statuses, which one
+ * function here chooses (ckan_failure); an unknown action, and a write
+ * asked for by GET, are 400 with a bare JSON string, as CKAN answers them.
+ * In front of every known action: the access gate (keys and quotas,
+ * access.h); after every answered one: its use counted.
+ */
+#include "opendata/api/api.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "opendata/access/access.h"
+#include "opendata/catalog/catalog.h"
+#include "opendata/datastore/datastore.h"
+#include "web/page.h"
+
+/* What an answered call counts as (access.h's counters). */
+enum counts {
+	AS_CALL,     /* a call */
+	AS_VIEW,     /* a view of the dataset it answers (its result's id) */
+	AS_RESOURCE, /* a call on the resource named by resource_id or id */
+};
+
+/*
+ * The actions. write: the action changes something, so it must be a POST
+ * (CKAN's side_effect_free, reversed); who may write what is the action's
+ * own check, since it depends on the dataset. counts: how an answered call
+ * is counted.
+ */
+static const struct action {
+	const char *name;
+	dg_ckan_action_fn fn;
+	bool write;
+	enum counts counts;
+} actions[] = {
+	{"status_show", dg_ckan_status_show, false, AS_CALL},
+	{"site_read", dg_ckan_site_read, false, AS_CALL},
+	{"license_list", dg_ckan_license_list, false, AS_CALL},
+	{"package_list", dg_ckan_package_list, false, AS_CALL},
+	{"package_show", dg_ckan_package_show, false, AS_VIEW},
+	{"package_search", dg_ckan_package_search, false, AS_CALL},
+	{"organization_list", dg_ckan_organization_list, false, AS_CALL},
+	{"organization_show", dg_ckan_organization_show, false, AS_CALL},
+	{"group_list", dg_ckan_group_list, false, AS_CALL},
+	{"group_show", dg_ckan_group_show, false, AS_CALL},
+	{"tag_list", dg_ckan_tag_list, false, AS_CALL},
+	{"tag_show", dg_ckan_tag_show, false, AS_CALL},
+	{"resource_show", dg_ckan_resource_show, false, AS_CALL},
+	{"package_create", dg_ckan_package_create, true, AS_CALL},
+	{"package_update", dg_ckan_package_update, true, AS_CALL},
+	{"package_patch", dg_ckan_package_patch, true, AS_CALL},
+	{"package_delete", dg_ckan_package_delete, true, AS_CALL},
+	{"dataset_purge", dg_ckan_dataset_purge, true, AS_CALL},
+	{"resource_create", dg_ckan_resource_create, true, AS_CALL},
+	{"resource_update", dg_ckan_resource_update, true, AS_CALL},
+	{"resource_patch", dg_ckan_resource_patch, true, AS_CALL},
+	{"resource_delete", dg_ckan_resource_delete, true, AS_CALL},
+	{"datastore_search", dg_ckan_datastore_search, false, AS_RESOURCE},
+	{"datastore_info", dg_ckan_datastore_info, false, AS_RESOURCE},
+	{"datastore_search_sql", dg_ckan_datastore_search_sql, false, AS_RESOURCE},
+	{"datastore_create", dg_ckan_datastore_create, true, AS_RESOURCE},
+	{"datastore_upsert", dg_ckan_datastore_upsert, true, AS_RESOURCE},
+	{"datastore_delete", dg_ckan_datastore_delete, true, AS_RESOURCE},
+	{"datastore_records_delete", dg_ckan_datastore_records_delete, true, AS_RESOURCE},
+	{"datastore_load", dg_ckan_datastore_load, true, AS_RESOURCE},
+};
+
+static const struct action *action_of(const char *name)
+{
+	for (size_t i = 0; i < sizeof actions / sizeof actions[0]; i++)
+		if (strcmp(actions[i].name, name) == 0)
+			return &actions[i];
+	return NULL;
+}
+
+/* The request's parameters as one JSON object (new reference). */
+static json_t *params_of(struct dg_req *r)
+{
+	if (r->json && json_is_object(r->json))
+		return json_incref(r->json);
+	const struct dg_kvs *kv = strcmp(r->method, "GET") == 0 ? &r->query : &r->form;
+	json_t *o = json_object();
+	for (size_t i = 0; i < kv->n; i++)
+		json_object_set_new(o, kv->v[i].key, json_stringn(kv->v[i].val, kv->v[i].len));
+	return o;
+}
+
+static const char *param_str(json_t *params, const char *key)
+{
+	return json_string_value(json_object_get(params, key));
+}
+
+static void reply_env(struct dg_req *r, const char *action, unsigned status, bool ok, json_t *body)
+{
+	char help[256];
+	snprintf(help, sizeof help, "/api/3/action/help_show?name=%.200s", action);
+	json_t *env = json_pack("{s:s, s:b}", "help", help, "success", ok);
+	json_object_set_new(env, ok ? "result" : "error", body);
+	dg_reply_json(r, status, env);
+}
+
+/*
+ * CKAN's protocol mapping, made here only: a failed action as CKAN's
+ * status and error object. An error object the action left in res (a
+ * validation's several fields, or a search query's error) is sent as it
+ * is; otherwise one is made from err. False for the failures CKAN has no
+ * answer for (the store's), which the dispatcher turns into its 500.
+ */
+static bool ckan_failure(struct dg_req *r, const char *action, dg_rc rc, json_t *res,
+			 const struct dg_err *err)
+{
+	const char *type = NULL;
+	unsigned status = 0;
+	if (rc == DG_EINVAL && json_is_object(res)) {
+		type = json_string_value(json_object_get(res, "__type"));
+		status = type && strcmp(type, "Search Query Error") == 0 ? 400 : 409;
+		reply_env(r, action, status, false, json_incref(res));
+		return true;
+	}
+	if (rc == DG_ENOTFOUND)
+		status = 404, type = "Not Found Error";
+	else if (rc == DG_EINVAL)
+		status = 409, type = "Validation Error";
+	else if (rc == DG_EDENIED || rc == DG_EAUTH)
+		status = 403, type = "Authorization Error";
+	else
+		return false;
+	const char *msg = err->msg[0] ? err->msg : "Error";
+	json_t *e = json_pack("{s:s}", "__type", type);
+	if (rc == DG_EINVAL && err->field[0])
+		json_object_set_new(e, err->field, json_pack("[s]", msg));
+	else
+		json_object_set_new(e, "message", json_string(msg));
+	reply_env(r, action, status, false, e);
+	return true;
+}
+
+/* One counter per answered call, as the table says. */
+static void count_use(struct dg_req *r, const struct action *a, json_t *params, json_t *res,
+		      int64_t app_id)
+{
+	struct dg_db *db = NULL;
+	dg_rc rc = dg_req_db(r, &db);
+	if (!rc && a->counts == AS_VIEW)
+		rc = dg_od_count(db, DG_OD_VIEW, json_string_value(json_object_get(res, "id")),
+				 NULL, app_id);
+	else if (!rc && a->counts == AS_RESOURCE) {
+		const char *rid = param_str(params, "resource_id");
+		rc = dg_od_count(db, DG_OD_CALL, "", rid ? rid : param_str(params, "id"), app_id);
+	} else if (!rc)
+		rc = dg_od_count(db, DG_OD_CALL, "", NULL, app_id);
+	if (rc)
+		dg_warn("req=%s could not count the call", r->id);
+}
+
+/* CKAN's bare JSON string body (not an envelope), which dg_reply_json does not write. */
+static void reply_string(struct dg_req *r, const char *msg)
+{
+	json_t *js = json_string(msg);
+	char *text = json_dumps(js, JSON_ENCODE_ANY);
+	json_decref(js);
+	dg_reply_bytes(r, 400, "application/json; charset=utf-8", text, strlen(text));
+	free(text);
+}
+
+static dg_rc dispatch(struct dg_req *r)
+{
+	const char *name = dg_kvs_get(&r->params, "action");
+	const struct action *a = action_of(name);
+	if (!a) {
+		char msg[256];
+		snprintf(msg, sizeof msg, "Bad request: Action name not known: %.200s", name);
+		reply_string(r, msg);
+		return DG_OK;
+	}
+	if (a->write && strcmp(r->method, "POST") != 0) {
+		reply_string(r,
+			     "Bad request: JSON Error: Invalid request. Please use POST method for "
+			     "your request");
+		return DG_OK;
+	}
+	struct dg_od_caller caller;
+	dg_rc rc = dg_od_access_gate(r, name, &caller);
+	if (rc)
+		return r->replied ? DG_OK : rc; /* a refusal already made, or a store failure */
+	json_t *params = params_of(r);
+	json_t *res = NULL;
+	struct dg_err err = {0};
+	rc = a->fn(r, params, &res, &err);
+	if (rc == DG_OK)
+		count_use(r, a, params, res, caller.app_id);
+	json_decref(params);
+	if (rc == DG_OK) {
+		reply_env(r, name, 200, true, res);
+		return DG_OK;
+	}
+	bool answered = ckan_failure(r, name, rc, res, &err);
+	json_decref(res);
+	return answered ? DG_OK : rc; /* store failures: the app's dispatcher's 500 */
+}
+
+static const struct dg_route routes[] = {
+	{"GET", "/api/3/action/{action}", dispatch, DG_ROLE_ANY, 0},
+	{"POST", "/api/3/action/{action}", dispatch, DG_ROLE_ANY, DG_ROUTE_NO_CSRF},
+	{"GET", "/api/action/{action}", dispatch, DG_ROLE_ANY, 0},
+	{"POST", "/api/action/{action}", dispatch, DG_ROLE_ANY, DG_ROUTE_NO_CSRF},
+};
+
+const struct dg_route *dg_od_api_routes(size_t *n)
+{
+	*n = sizeof routes / sizeof routes[0];
+	return routes;
+}

@@ -1,0 +1,102 @@
+/*
+ * base.c - what every part of the open data shares (base.h): the
+ * catalogue's tables, the writer of a request, and the helpers over rows
+ * and times. The catalogue's own reads and writes are in catalog/.
+ */
+#include "opendata/base/base.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+const struct dg_migration dg_opendata_migrations[] = {
+	{"opendata-001-packages",
+	 "CREATE TABLE od_packages ("
+	 " id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, title TEXT NOT NULL,"
+	 " notes TEXT NOT NULL DEFAULT '', license_id TEXT NOT NULL DEFAULT 'notspecified',"
+	 " author TEXT NOT NULL DEFAULT '', maintainer TEXT NOT NULL DEFAULT '',"
+	 " url TEXT NOT NULL DEFAULT '', version TEXT NOT NULL DEFAULT '',"
+	 " state TEXT NOT NULL DEFAULT 'active', private INTEGER NOT NULL DEFAULT 0,"
+	 " metadata_created BIGINT NOT NULL, metadata_modified BIGINT NOT NULL,"
+	 " owner_dept TEXT NOT NULL, theme TEXT NOT NULL DEFAULT '',"
+	 " frequency TEXT NOT NULL DEFAULT '', region TEXT NOT NULL DEFAULT '',"
+	 " tier TEXT NOT NULL DEFAULT 'open');"
+	 "CREATE INDEX od_packages_dept ON od_packages(owner_dept);"
+	 "CREATE TABLE od_resources ("
+	 " id TEXT PRIMARY KEY, package_id TEXT NOT NULL REFERENCES od_packages(id),"
+	 " name TEXT NOT NULL DEFAULT '', description TEXT NOT NULL DEFAULT '',"
+	 " format TEXT NOT NULL DEFAULT '', url TEXT NOT NULL DEFAULT '',"
+	 " url_type TEXT NOT NULL DEFAULT 'link', size BIGINT, mimetype TEXT NOT NULL DEFAULT '',"
+	 " created BIGINT NOT NULL, last_modified BIGINT NOT NULL, position INTEGER NOT NULL);"
+	 "CREATE INDEX od_resources_pkg ON od_resources(package_id, position);"
+	 "CREATE TABLE od_tags (package_id TEXT NOT NULL REFERENCES od_packages(id),"
+	 " name TEXT NOT NULL, PRIMARY KEY (package_id, name));"},
+	/* CKAN's free extras and the contact e-mails, for package_create/update */
+	{"opendata-002-extras",
+	 "ALTER TABLE od_packages ADD COLUMN author_email TEXT NOT NULL DEFAULT '';"
+	 "ALTER TABLE od_packages ADD COLUMN maintainer_email TEXT NOT NULL DEFAULT '';"
+	 "CREATE TABLE od_extras (package_id TEXT NOT NULL REFERENCES od_packages(id),"
+	 " key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (package_id, key));"
+	 "CREATE INDEX od_tags_name ON od_tags(name);"},
+	/* uploaded files (catalog/file.c): their hash, the name kept on disk, the name shown */
+	{"opendata-003-files",
+	 "ALTER TABLE od_resources ADD COLUMN hash TEXT NOT NULL DEFAULT '';"
+	 "ALTER TABLE od_resources ADD COLUMN file_key TEXT NOT NULL DEFAULT '';"
+	 "ALTER TABLE od_resources ADD COLUMN file_name TEXT NOT NULL DEFAULT '';"},
+	{NULL, NULL},
+};
+
+dg_rc dg_od_dept_code(struct dg_db *db, int64_t dept_id, struct dg_arena *a, char **out)
+{
+	return dg_db_query_text(db, "SELECT code FROM departments WHERE id = ?",
+				DG_ARGS(DG_VI(dept_id)), a, out);
+}
+
+dg_rc dg_od_writer(struct dg_req *r, struct dg_db *db, bool token_only, const char **out)
+{
+	const struct dg_user *u = r->user;
+	*out = NULL;
+	if (!u || (token_only && !u->via_token))
+		return DG_OK;
+	if (u->role == DG_ROLE_ADMIN) {
+		*out = "*";
+		return DG_OK;
+	}
+	if (u->role != DG_ROLE_STAFF)
+		return DG_OK;
+	char *code = NULL;
+	dg_rc rc = dg_od_dept_code(db, u->dept_id, r->arena, &code);
+	if (rc && rc != DG_ENOTFOUND)
+		return rc;
+	*out = code;
+	return DG_OK;
+}
+
+bool dg_od_may_edit(const char *mine, const char *dept)
+{
+	return mine && dept && (strcmp(mine, "*") == 0 || strcmp(mine, dept) == 0);
+}
+
+dg_rc dg_od_first_column(struct dg_rows *rows, json_t **out)
+{
+	json_t *list = json_array();
+	dg_rc rc;
+	while ((rc = dg_rows_next(rows)) == DG_OK)
+		json_array_append_new(list, json_string(dg_rows_text(rows, 0)));
+	dg_rows_free(rows);
+	if (rc != DG_ENOTFOUND) {
+		json_decref(list);
+		return rc;
+	}
+	*out = list;
+	return DG_OK;
+}
+
+void dg_od_iso_time(int64_t ms, char out[64])
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	snprintf(out, 64, "%04d-%02d-%02dT%02d:%02d:%02d.%06d", tm.tm_year + 1900, tm.tm_mon + 1,
+		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000) * 1000);
+}

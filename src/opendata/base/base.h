@@ -1,0 +1,69 @@
+/*
+ * base.h - what every part of the open data shares, at the bottom of its
+ * layers (base.c): the catalogue's tables, which the access layer, the
+ * DataStore and the catalogue all join; who may write a department's
+ * datasets; the shape of a CKAN action, which the catalogue and the
+ * DataStore implement and the API's one table names; and two helpers over
+ * rows and times.
+ *
+ * The open data's sub-folders, lowest first (scripts/check-layers.sh keeps
+ * it so): base; access; datastore; catalog; then api and pages, side by
+ * side. Each includes only the public header of a folder below it (the one
+ * named after the folder); its other headers are its own files' business.
+ */
+#ifndef DG_OD_BASE_H
+#define DG_OD_BASE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/arena.h"
+#include "core/err.h"
+#include "http/req.h"
+#include "store/store.h"
+
+/*
+ * The catalogue's tables: datasets (CKAN packages with the fields Chinese
+ * portals add), their resources, tags and extras. Applied first of the
+ * open data's migrations.
+ */
+extern const struct dg_migration dg_opendata_migrations[];
+
+/*
+ * A CKAN action, as api/ckan.c's table calls it: params are the request's
+ * parameters (an object, borrowed); on DG_OK *res is the result (owned by
+ * the caller). On failure err holds the message (err->field the parameter
+ * at fault); an action failing with EINVAL may also leave in *res CKAN's
+ * whole error object ({"__type": "Validation Error", "<field>": [...],
+ * ...} or {"__type": "Search Query Error", "message": ...}), which the API
+ * sends as it is. DG_CKAN_ACTION declares one, DG_CKAN_ACTION_FN defines it.
+ */
+typedef dg_rc (*dg_ckan_action_fn)(struct dg_req *r, json_t *params, json_t **res,
+				   struct dg_err *err);
+#define DG_CKAN_ACTION_FN(name)                                                                    \
+	dg_rc dg_ckan_##name(struct dg_req *r, json_t *params, json_t **res, struct dg_err *err)
+#define DG_CKAN_ACTION(name) DG_CKAN_ACTION_FN(name) DG_MUST
+
+/* A department's code by id (arena copy); ENOTFOUND when there is none. */
+dg_rc dg_od_dept_code(struct dg_db *db, int64_t dept_id, struct dg_arena *a, char **out) DG_MUST;
+
+/*
+ * Who may write datasets: *out is "*" for an administrator, a staff
+ * member's department code, or NULL for anyone else. token_only: count the
+ * user only when the request came with an API token (the API's writes take
+ * no CSRF token, so a session cookie must not do); the pages pass false,
+ * their forms carry one. Errors are the store's.
+ */
+dg_rc dg_od_writer(struct dg_req *r, struct dg_db *db, bool token_only, const char **out) DG_MUST;
+
+/* Whether the writer mine (dg_od_writer; may be NULL) may change department dept's datasets. */
+bool dg_od_may_edit(const char *mine, const char *dept);
+
+/* The first column of every row, as a new JSON array of strings; frees rows. */
+dg_rc dg_od_first_column(struct dg_rows *rows, json_t **out) DG_MUST;
+
+/* ms since the epoch as CKAN's "YYYY-MM-DDTHH:MM:SS.ffffff" (UTC). */
+void dg_od_iso_time(int64_t ms, char out[64]);
+
+#endif

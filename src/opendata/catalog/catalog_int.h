@@ -1,0 +1,228 @@
+/*
+ * catalog_int.h - what the catalogue's files share (opendata/catalog;
+ * what others may use is catalog.h): the writes (write.c), the reads the
+ * actions and the exports use (sql.c, search.c), the uploaded files
+ * (file.c) and the DCAT handlers (dcat.c) for catalog.c's routes.
+ */
+#ifndef DG_OD_CATALOG_INT_H
+#define DG_OD_CATALOG_INT_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/arena.h"
+#include "core/err.h"
+#include "http/req.h"
+#include "opendata/catalog/catalog.h"
+#include "store/store.h"
+
+/*
+ * ---- writes (write.c) ----
+ *
+ * The writes for package_create/update/patch and the resource actions.
+ * Callers validate and check permissions first; these functions run
+ * inside one transaction each, so a failure changes nothing.
+ */
+
+/*
+ * A resource (strings borrowed, none NULL but those said; id NULL: a new
+ * one). url_type NULL keeps what the resource had (a new one: "link") with
+ * its hash and file; else url_type, hash, file_key and file_name are set
+ * (a link has "" for the last three).
+ */
+struct dg_od_res_in {
+	const char *id, *name, *description, *format, *url, *mimetype;
+	int64_t size;                                       /* < 0: unknown (NULL) */
+	const char *url_type, *hash, *file_key, *file_name; /* see above; may be NULL */
+};
+
+/* A whole dataset as validated (strings borrowed, none NULL except id on create). */
+struct dg_od_pkg_in {
+	const char *id, *name, *title, *notes, *license_id, *author, *author_email;
+	const char *maintainer, *maintainer_email, *url, *version;
+	bool is_private;
+	const char *dept, *theme, *frequency, *region, *tier;
+	const char **tags;
+	size_t ntags;
+	const char **extra_keys, **extra_vals; /* free extras (not the three with columns) */
+	size_t nextras;
+	struct dg_od_res_in *res;
+	size_t nres;
+};
+
+/*
+ * Create (p->id set by the caller) or replace the dataset p->id: its fields,
+ * tags, extras and resources (resources whose id it already has are kept
+ * and updated, others are added with the ids given, the rest removed).
+ * ECONFLICT when the name, the id or a resource id belongs to another one.
+ */
+dg_rc dg_od_package_save(struct dg_db *db, const struct dg_od_pkg_in *p, bool create,
+			 int64_t now_ms) DG_MUST;
+
+/* An id as the CKAN actions take them: 1 to 100 of a-z A-Z 0-9 - _ (so also a safe folder name). */
+bool dg_od_id_ok(const char *s);
+
+/* Whether the name or id is taken by a dataset other than self_id (may be NULL). */
+dg_rc dg_od_name_taken(struct dg_db *db, const char *name, const char *self_id, bool *out) DG_MUST;
+/* Whether a department with this code exists. */
+dg_rc dg_od_dept_exists(struct dg_db *db, const char *code, bool *out) DG_MUST;
+
+/* The id of the active dataset that holds resource rid (arena copy); ENOTFOUND otherwise. */
+dg_rc dg_od_resource_package(struct dg_db *db, const char *rid, struct dg_arena *a,
+			     char **package_id) DG_MUST;
+/* Add (r->id set by the caller) or replace resource r of package_id; bumps the dataset's modified
+ * time. */
+dg_rc dg_od_resource_save(struct dg_db *db, const char *package_id, const struct dg_od_res_in *r,
+			  bool create, int64_t now_ms) DG_MUST;
+/* Remove a resource (later ones move up one position); ENOTFOUND when none. */
+dg_rc dg_od_resource_delete(struct dg_db *db, const char *rid, int64_t now_ms) DG_MUST;
+
+/* The id and owning department of dataset id_or_name in any state (arena copies). */
+dg_rc dg_od_package_any(struct dg_db *db, const char *id_or_name, struct dg_arena *a, char **id,
+			char **dept) DG_MUST;
+/*
+ * Remove dataset id (any state) for good, with its resources, tags and
+ * extras. *rids gets its resource ids (a new JSON array) for the caller to
+ * drop their tables and files.
+ */
+dg_rc dg_od_package_purge(struct dg_db *db, const char *id, json_t **rids) DG_MUST;
+
+/* ---- reads (sql.c) ---- */
+
+/* A dataset to insert (all strings borrowed, none NULL). */
+struct dg_od_package {
+	const char *id, *name, *title, *notes, *license_id, *author;
+	const char *dept, *theme, *frequency, *region, *tier;
+};
+
+/* Names of the visible datasets, sorted, as a new JSON array. */
+dg_rc dg_od_package_names(struct dg_db *db, int64_t limit, int64_t offset, json_t **out) DG_MUST;
+
+/* An uploaded file of a resource of an active dataset (any tier; strings arena copies). */
+struct dg_od_file_row {
+	const char *package_id, *package_name;
+	const char *file_key;  /* the name on disk under <data>/resources/<rid>/ */
+	const char *file_name; /* the name shown */
+	const char *mimetype;
+};
+/* ENOTFOUND when rid is no uploaded file of an active dataset. */
+dg_rc dg_od_file_find(struct dg_db *db, const char *rid, struct dg_arena *a,
+		      struct dg_od_file_row *out) DG_MUST;
+
+dg_rc dg_od_insert_package(struct dg_db *db, const struct dg_od_package *p, int64_t now_ms) DG_MUST;
+dg_rc dg_od_insert_resource(struct dg_db *db, const char *id, const char *package_id,
+			    const char *name, const char *format, const char *url, int position,
+			    int64_t now_ms) DG_MUST;
+dg_rc dg_od_insert_tag(struct dg_db *db, const char *package_id, const char *name) DG_MUST;
+
+/* ---- the reads behind the group, organization and tag actions (search.c) ---- */
+
+/* The Solr fields of the catalogue (solr.h; for tests and the docs). */
+struct dg_solr_schema;
+const struct dg_solr_schema *dg_od_search_schema(void);
+
+/*
+ * Organizations (departments) or groups (themes of visible datasets), as
+ * CKAN's group dicts with package_count. sort: "name", "title" or
+ * "package_count", each with an optional " asc"/" desc"; q: a substring of
+ * name or title (may be NULL); only (may be NULL): names to keep.
+ */
+struct dg_od_group_query {
+	bool orgs;
+	const char *sort;
+	const char *q;
+	json_t *only;
+	int64_t limit, offset;
+};
+dg_rc dg_od_group_list(struct dg_db *db, const struct dg_od_group_query *gq, json_t **out,
+		       struct dg_err *err) DG_MUST;
+/* One organization (by code) or group (by theme) dict; ENOTFOUND when none. */
+dg_rc dg_od_group_show(struct dg_db *db, bool org, const char *id, json_t **out) DG_MUST;
+
+/* Tag names of visible datasets containing q (NULL: all), sorted. */
+dg_rc dg_od_tag_list(struct dg_db *db, const char *q, json_t **out) DG_MUST;
+
+/*
+ * ---- uploaded files (file.c) ----
+ *
+ * An uploaded file is kept under <data>/resources/<resource id>/ (outside
+ * anything served as static), with its size, SHA-256 and a type found from
+ * its content. The resource then has url_type "upload" and the url
+ * /dataset/<package id>/resource/<resource id>/download/<file name>, which
+ * serves the original file to whoever may see the dataset (closed: its
+ * department and administrators; conditional: also a granted app), each
+ * download counted. A CSV or TSV file is also loaded into the DataStore by a
+ * durable datastore.load job, so its table follows every re-upload.
+ *
+ * The CKAN actions (resource_create/update/patch with a multipart "upload")
+ * and the staff's pages in the browser both go through these functions.
+ */
+
+/* What a kept file gives its resource (arena strings of the request). */
+struct dg_od_file {
+	const char *url;      /* the download path above */
+	const char *name;     /* the file name as shown (the client's, made safe) */
+	const char *mimetype; /* from the content */
+	const char *format;   /* CSV, TSV, JSON, XLSX, XLS, PDF, ZIP, XML, TXT... */
+	const char *hash;     /* hex SHA-256 */
+	const char *key;      /* the name it is kept under in the resource's folder */
+	int64_t size;
+};
+
+/*
+ * Keep upload up as the file of resource rid of dataset pkg_id (replacing
+ * the one it had once the resource is saved). The file moves into place
+ * under a new name; nothing refers to it until the caller saves the
+ * resource. On a failure to save, the caller calls dg_od_file_discard.
+ * EINVAL an empty file (field "upload"); ETOOBIG over the node's resource
+ * cap; EIO when it cannot be stored. err has a message for the API.
+ */
+dg_rc dg_od_file_keep(struct dg_req *r, const char *pkg_id, const char *rid,
+		      const struct dg_upload *up, struct dg_od_file *out,
+		      struct dg_err *err) DG_MUST;
+
+/* Remove a kept file that no resource came to refer to. */
+void dg_od_file_discard(struct dg_req *r, const char *rid, const struct dg_od_file *f);
+
+/*
+ * The kept file as the resource's: url, url_type "upload", size, hash,
+ * mimetype and the file's key and name; format and name too when in has none.
+ */
+void dg_od_file_apply(const struct dg_od_file *f, struct dg_od_res_in *in);
+
+/* Remove every file of resource rid (deleted, purged, or turned into a link). */
+void dg_od_file_remove_all(struct dg_req *r, const char *rid);
+
+/*
+ * GET /dataset/{pkg}/resource/{rid}/download/{filename}: the file, streamed,
+ * to whoever may read the dataset's rows (dg_datastore_check), counted as a
+ * download; 404 for a resource with no file or a dataset the requester may
+ * not see. {filename} is not checked (CKAN's links may carry an older name).
+ */
+dg_rc dg_od_file_download(struct dg_req *r) DG_MUST;
+
+/*
+ * After the resource is saved: remove the resource's older files, and for a
+ * CSV or TSV queue its load into the DataStore (*job_id, 0 when none).
+ */
+dg_rc dg_od_file_saved(struct dg_req *r, struct dg_db *db, const char *rid,
+		       const struct dg_od_file *f, int64_t *job_id) DG_MUST;
+
+/*
+ * ---- DCAT (dcat.c) ----
+ *
+ * The catalogue as DCAT-AP 3, the way ckanext-dcat serves it: /dataset/{id}.ttl and
+ * /dataset/{id}.jsonld for one dataset, /catalog.ttl and /catalog.jsonld for the whole catalogue,
+ * 100 datasets a page (?page=N) with Hydra paging links, filtered like package_search by q, fq and
+ * modified_since. Only what the public may see is exported.
+ */
+
+/* GET /dataset/{file}: file is "<id or name>.ttl" or ".jsonld"; 404 for anything else. */
+dg_rc dg_dcat_dataset(struct dg_req *r) DG_MUST;
+/* GET /catalog.ttl and /catalog.jsonld. EINVAL for a bad page or filter, ENOTFOUND past the last
+ * page. */
+dg_rc dg_dcat_catalog_ttl(struct dg_req *r) DG_MUST;
+dg_rc dg_dcat_catalog_jsonld(struct dg_req *r) DG_MUST;
+
+#endif

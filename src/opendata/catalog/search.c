@@ -1,0 +1,495 @@
+/*
+ * search.c - the catalogue's search SQL: the fields Solr queries may
+ * name (each a SQL template with '?' for the value, see solr.h), the sort
+ * whitelist, the facet sources, and the group, organization and tag lists.
+ * Kept beside sql.c rather than in it only so that search can change
+ * without touching the catalogue's reads and writes.
+ *
+ * Every statement is built from fixed pieces of this file and the compiled
+ * query, whose values are all bound parameters. The visible set is the one
+ * sql.c uses: active, not closed, and not private unless the requester's
+ * department owns it (or "*" for an administrator).
+ */
+#include "opendata/catalog/catalog_int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/str.h"
+#include "opendata/catalog/solr.h"
+
+#define LIKE  "LIKE ? ESCAPE '\\'"
+#define NRES  "(SELECT COUNT(*) FROM od_resources r WHERE r.package_id = p.id)"
+#define NTAGS "(SELECT COUNT(*) FROM od_tags t WHERE t.package_id = p.id)"
+
+static const struct dg_solr_field fields[] = {
+	{"id", DG_SOLR_STRING, "p.id = ?"},
+	{"name", DG_SOLR_STRING, "p.name = ?"},
+	{"title", DG_SOLR_TEXT, "LOWER(p.title) " LIKE},
+	{"notes", DG_SOLR_TEXT, "LOWER(p.notes) " LIKE},
+	{"author", DG_SOLR_TEXT, "LOWER(p.author) " LIKE},
+	{"maintainer", DG_SOLR_TEXT, "LOWER(p.maintainer) " LIKE},
+	{"tags", DG_SOLR_STRING,
+	 "EXISTS (SELECT 1 FROM od_tags t WHERE t.package_id = p.id AND t.name = ?)"},
+	{"organization", DG_SOLR_STRING, "p.owner_dept = ?"},
+	{"owner_org", DG_SOLR_STRING, "p.owner_dept = ?"},
+	{"groups", DG_SOLR_STRING, "p.theme = ?"},
+	{"res_format", DG_SOLR_STRING,
+	 "EXISTS (SELECT 1 FROM od_resources r WHERE r.package_id = p.id AND r.format = ?)"},
+	{"res_name", DG_SOLR_TEXT,
+	 "EXISTS (SELECT 1 FROM od_resources r WHERE r.package_id = p.id AND LOWER(r.name) " LIKE
+	 ")"},
+	{"license_id", DG_SOLR_STRING, "p.license_id = ?"},
+	{"version", DG_SOLR_STRING, "p.version = ?"},
+	{"url", DG_SOLR_STRING, "p.url = ?"},
+	{"type", DG_SOLR_STRING, "'dataset' = ?"},
+	{"state", DG_SOLR_STRING, "p.state = ?"},
+	{"capacity", DG_SOLR_STRING,
+	 "(CASE WHEN p.private = 1 THEN 'private' ELSE 'public' END) = ?"},
+	{"metadata_modified", DG_SOLR_DATE, "p.metadata_modified"},
+	{"metadata_created", DG_SOLR_DATE, "p.metadata_created"},
+	{"num_resources", DG_SOLR_INT, NRES},
+	{"num_tags", DG_SOLR_INT, NTAGS},
+	/* CKAN indexes each extra both as extras_KEY and, when free, as KEY */
+	{"update_frequency", DG_SOLR_STRING, "p.frequency = ?"},
+	{"extras_update_frequency", DG_SOLR_STRING, "p.frequency = ?"},
+	{"region", DG_SOLR_STRING, "p.region = ?"},
+	{"extras_region", DG_SOLR_STRING, "p.region = ?"},
+	{"open_tier", DG_SOLR_STRING, "p.tier = ?"},
+	{"extras_open_tier", DG_SOLR_STRING, "p.tier = ?"},
+	{"extras_*", DG_SOLR_STRING,
+	 "EXISTS (SELECT 1 FROM od_extras e WHERE e.package_id = p.id AND e.key = {k} AND e.value "
+	 "= ?)"},
+	{"text", DG_SOLR_TEXT,
+	 "LOWER(p.name) " LIKE " OR LOWER(p.title) " LIKE " OR LOWER(p.notes) " LIKE
+	 " OR LOWER(p.theme) " LIKE
+	 " OR EXISTS (SELECT 1 FROM od_tags t WHERE t.package_id = p.id AND LOWER(t.name) " LIKE ")"
+	 " OR EXISTS (SELECT 1 FROM od_resources r WHERE r.package_id = p.id AND"
+	 " (LOWER(r.name) " LIKE " OR LOWER(r.description) " LIKE "))"},
+};
+
+/* CKAN's weights for free text: name^4 title^4 tags^2 groups^2 text */
+static const struct dg_solr_schema schema = {
+	fields,
+	sizeof fields / sizeof fields[0],
+	"LOWER(p.name) " LIKE " OR LOWER(p.title) " LIKE " OR LOWER(p.notes) " LIKE
+	" OR LOWER(p.theme) " LIKE
+	" OR EXISTS (SELECT 1 FROM od_tags t WHERE t.package_id = p.id AND LOWER(t.name) " LIKE ")"
+	" OR EXISTS (SELECT 1 FROM od_resources r WHERE r.package_id = p.id AND"
+	" (LOWER(r.name) " LIKE " OR LOWER(r.description) " LIKE "))",
+	"CASE WHEN LOWER(p.name) " LIKE " THEN 4 ELSE 0 END"
+	" + CASE WHEN LOWER(p.title) " LIKE " THEN 4 ELSE 0 END"
+	" + CASE WHEN EXISTS (SELECT 1 FROM od_tags t WHERE t.package_id = p.id"
+	" AND LOWER(t.name) " LIKE ") THEN 2 ELSE 0 END"
+	" + CASE WHEN LOWER(p.theme) " LIKE " THEN 2 ELSE 0 END"
+	" + CASE WHEN LOWER(p.notes) " LIKE " THEN 1 ELSE 0 END",
+};
+
+const struct dg_solr_schema *dg_od_search_schema(void)
+{
+	return &schema;
+}
+
+/* Sort keys: the name clients send -> the SQL expression. */
+static const char *const sorts[][2] = {
+	{"score", "score"},
+	{"id", "p.id"},
+	{"name", "p.name"},
+	{"title", "p.title"},
+	{"title_string", "p.title"},
+	{"metadata_modified", "p.metadata_modified"},
+	{"metadata_created", "p.metadata_created"},
+	{"license_id", "p.license_id"},
+	{"organization", "p.owner_dept"},
+	{"num_resources", NRES},
+	{"num_tags", NTAGS},
+};
+
+/* Facet sources: name, value expression, its display name, the join it needs. */
+static const char *const facet_src[][4] = {
+	{"organization", "p.owner_dept", "d.name_zh",
+	 " JOIN departments d ON d.code = p.owner_dept"},
+	{"groups", "p.theme", "p.theme", ""},
+	{"tags", "t.name", "t.name", " JOIN od_tags t ON t.package_id = p.id"},
+	{"res_format", "r.format", "r.format", " JOIN od_resources r ON r.package_id = p.id"},
+	{"license_id", "p.license_id", "p.license_id", ""},
+	{"update_frequency", "p.frequency", "p.frequency", ""},
+	{"region", "p.region", "p.region", ""},
+	{"open_tier", "p.tier", "p.tier", ""},
+};
+
+/*
+ * The ORDER BY for sort ("field dir, field dir"), with p.name as the last
+ * key so pages never overlap. Every word is checked against the whitelist.
+ */
+static dg_rc order_by(const char *sort, struct dg_buf *out, struct dg_err *err)
+{
+	struct dg_str rest = dg_str_of(sort), item;
+	int keys = 0;
+	bool by_name = false;
+	dg_rc rc = dg_buf_adds(out, " ORDER BY ");
+	while (!rc && rest.p) {
+		rest = dg_str_cut(rest, ',', &item);
+		item = dg_str_trim(item);
+		if (item.n == 0)
+			continue;
+		if (++keys > DG_OD_SORT_KEYS_MAX)
+			return dg_err_field(err, DG_EINVAL, "sort",
+					    "Invalid \"sort\" parameter: at most %d keys",
+					    DG_OD_SORT_KEYS_MAX);
+		struct dg_str field, dir;
+		dir = dg_str_trim(dg_str_cut(item, ' ', &field));
+		bool desc = dg_str_case_eqs(dir, "desc");
+		if (!desc && !dg_str_case_eqs(dir, "asc"))
+			return dg_err_field(
+				err, DG_EINVAL, "sort",
+				"Invalid \"sort\" parameter: \"%.*s\" needs asc or desc",
+				(int)(item.n > 64 ? 64 : item.n), item.p);
+		const char *expr = NULL;
+		for (size_t i = 0; i < sizeof sorts / sizeof sorts[0]; i++)
+			if (dg_str_eqs(field, sorts[i][0]))
+				expr = sorts[i][1];
+		if (!expr)
+			return dg_err_field(err, DG_EINVAL, "sort",
+					    "Invalid \"sort\" parameter: cannot sort by \"%.*s\"",
+					    (int)(field.n > 64 ? 64 : field.n), field.p);
+		by_name = by_name || strcmp(expr, "p.name") == 0;
+		rc = dg_buf_addf(out, "%s%s %s", keys > 1 ? ", " : "", expr, desc ? "DESC" : "ASC");
+	}
+	if (!rc && !by_name)
+		rc = dg_buf_addf(out, "%sp.name ASC", keys ? ", " : "");
+	return rc;
+}
+
+/* The visible set's condition and its bound value (or none). */
+static const char *visible(const char *private_dept, struct dg_val *arg, size_t *nargs)
+{
+	*nargs = 0;
+	if (private_dept && strcmp(private_dept, "*") == 0)
+		return "p.state = 'active' AND p.tier <> 'closed'";
+	if (private_dept) {
+		*arg = DG_VT(private_dept);
+		*nargs = 1;
+		return "p.state = 'active' AND p.tier <> 'closed' AND (p.private = 0 OR "
+		       "p.owner_dept = ?)";
+	}
+	return "p.state = 'active' AND p.tier <> 'closed' AND p.private = 0";
+}
+
+/* A query's args: the prefix (score), visibility, the where args, then extra. */
+static struct dg_val *join_args(struct dg_arena *a, const struct dg_val *pre, size_t npre,
+				const struct dg_val *vis, size_t nvis, const struct dg_solr_sql *s,
+				const struct dg_val *extra, size_t nextra, size_t *n)
+{
+	*n = npre + nvis + s->nargs + nextra;
+	struct dg_val *v = dg_arena_alloc(a, (*n + 1) * sizeof *v);
+	size_t k = 0;
+	for (size_t i = 0; i < npre; i++)
+		v[k++] = pre[i];
+	for (size_t i = 0; i < nvis; i++)
+		v[k++] = vis[i];
+	for (size_t i = 0; i < s->nargs; i++)
+		v[k++] = s->args[i];
+	for (size_t i = 0; i < nextra; i++)
+		v[k++] = extra[i];
+	return v;
+}
+
+static dg_rc compile_one(struct dg_solr_sql *sql, struct dg_arena *a, const char *q,
+			 const char *field, int64_t now, struct dg_err *err)
+{
+	struct dg_solr_node *n = NULL;
+	dg_rc rc = dg_solr_parse(q, a, &n, err);
+	if (!rc)
+		rc = dg_solr_compile(sql, &schema, n, now, err);
+	if (rc) {
+		/* every query problem is the caller's: CKAN's Search Query Error */
+		snprintf(err->field, sizeof err->field, "%s", field);
+		err->rc = DG_EINVAL;
+		return DG_EINVAL;
+	}
+	return DG_OK;
+}
+
+static dg_rc facet_one(struct dg_db *db, struct dg_arena *a, const char *const src[4],
+		       const char *vis, const struct dg_val *visarg, size_t nvis,
+		       const struct dg_solr_sql *sql, const struct dg_od_search *s, json_t *facets,
+		       json_t *search_facets)
+{
+	struct dg_buf q;
+	dg_buf_init(&q, 0);
+	dg_rc rc = dg_buf_addf(
+		&q,
+		"SELECT v, MIN(dn), COUNT(*) FROM (SELECT DISTINCT p.id, %s AS v, %s AS dn"
+		" FROM od_packages p%s WHERE %s AND %s) x WHERE v <> ''"
+		" GROUP BY v HAVING COUNT(*) >= ? ORDER BY COUNT(*) DESC, v LIMIT ?",
+		src[1], src[2], src[3], vis, dg_buf_str(&sql->where));
+	int64_t limit = s->facet_limit < 0 || s->facet_limit > DG_OD_ROWS_MAX ? DG_OD_ROWS_MAX
+									      : s->facet_limit;
+	struct dg_val extra[2] = {DG_VI(s->facet_mincount), DG_VI(limit)};
+	size_t nargs = 0;
+	struct dg_val *args = join_args(a, NULL, 0, visarg, nvis, sql, extra, 2, &nargs);
+	struct dg_rows *rows = NULL;
+	if (!rc)
+		rc = dg_db_query(db, dg_buf_str(&q), args, nargs, &rows);
+	dg_buf_release(&q);
+	if (rc)
+		return rc;
+	json_t *counts = json_object(), *items = json_array();
+	while ((rc = dg_rows_next(rows)) == DG_OK) {
+		const char *v = dg_rows_text(rows, 0);
+		json_int_t c = (json_int_t)dg_rows_int(rows, 2);
+		json_object_set_new(counts, v, json_integer(c));
+		json_array_append_new(items, json_pack("{s:s, s:s, s:I}", "name", v, "display_name",
+						       dg_rows_text(rows, 1), "count", c));
+	}
+	dg_rows_free(rows);
+	json_object_set_new(facets, src[0], counts);
+	json_object_set_new(search_facets, src[0],
+			    json_pack("{s:s, s:o}", "title", src[0], "items", items));
+	return rc == DG_ENOTFOUND ? DG_OK : rc;
+}
+
+static dg_rc facets_of(struct dg_db *db, struct dg_arena *a, const char *vis,
+		       const struct dg_val *visarg, size_t nvis, const struct dg_solr_sql *sql,
+		       const struct dg_od_search *s, json_t *res, struct dg_err *err)
+{
+	json_t *facets = json_object(), *search_facets = json_object();
+	json_object_set_new(res, "facets", facets);
+	json_object_set_new(res, "search_facets", search_facets);
+	for (size_t i = 0; i < s->nfacets; i++) {
+		const char *name = s->facets[i];
+		if (strncmp(name, "extras_", 7) == 0)
+			name += 7;
+		const char *const *src = NULL;
+		for (size_t k = 0; k < sizeof facet_src / sizeof facet_src[0]; k++)
+			if (strcmp(facet_src[k][0], name) == 0)
+				src = facet_src[k];
+		if (!src)
+			return dg_err_field(err, DG_EINVAL, "facet.field",
+					    "cannot facet on \"%.64s\"", s->facets[i]);
+		dg_rc rc = facet_one(db, a, src, vis, visarg, nvis, sql, s, facets, search_facets);
+		if (rc)
+			return rc;
+	}
+	return DG_OK;
+}
+
+/* Full packages for the ids in rows (freed here). */
+static dg_rc results_of(struct dg_db *db, struct dg_rows *rows, json_t **out)
+{
+	json_t *ids = json_array(), *list = json_array();
+	dg_rc rc;
+	while ((rc = dg_rows_next(rows)) == DG_OK)
+		json_array_append_new(ids, json_string(dg_rows_text(rows, 0)));
+	dg_rows_free(rows);
+	if (rc == DG_ENOTFOUND)
+		rc = DG_OK;
+	size_t i;
+	json_t *id;
+	json_array_foreach (ids, i, id) {
+		json_t *p = NULL;
+		if (rc)
+			break;
+		/* the search already applied visibility to this id */
+		rc = dg_od_package_read(db, json_string_value(id), true, &p);
+		if (!rc)
+			json_array_append_new(list, p);
+	}
+	json_decref(ids);
+	if (rc) {
+		json_decref(list);
+		return rc;
+	}
+	*out = list;
+	return DG_OK;
+}
+
+dg_rc dg_od_search_run(struct dg_db *db, struct dg_arena *a, const struct dg_od_search *s,
+		       json_t **out, struct dg_err *err)
+{
+	*out = NULL;
+	struct dg_solr_sql *sql = dg_solr_sql_new(a);
+	dg_rc rc = compile_one(sql, a, s->q ? s->q : "", "q", s->now_ms, err);
+	for (size_t i = 0; !rc && i < s->nfq; i++)
+		rc = compile_one(sql, a, s->fq[i], "fq", s->now_ms, err);
+	const char *sort = s->sort && s->sort[0] ? s->sort : "score desc, metadata_modified desc";
+	struct dg_buf order;
+	dg_buf_init(&order, 4096);
+	if (!rc)
+		rc = order_by(sort, &order, err);
+	struct dg_val visarg[1];
+	size_t nvis = 0;
+	const char *vis = visible(s->private_dept, visarg, &nvis);
+
+	int64_t count = 0;
+	size_t nargs = 0;
+	struct dg_val *args = NULL;
+	char *text = NULL;
+	if (!rc) {
+		text = dg_arena_printf(a, "SELECT COUNT(*) FROM od_packages p WHERE %s AND %s", vis,
+				       dg_buf_str(&sql->where));
+		args = join_args(a, NULL, 0, visarg, nvis, sql, NULL, 0, &nargs);
+		rc = dg_db_query_int(db, text, args, nargs, &count);
+	}
+	struct dg_rows *rows = NULL;
+	if (!rc) {
+		text = dg_arena_printf(
+			a,
+			"SELECT p.id, %s AS score FROM od_packages p WHERE %s AND %s%s"
+			" LIMIT ? OFFSET ?",
+			dg_buf_str(&sql->score), vis, dg_buf_str(&sql->where), dg_buf_str(&order));
+		struct dg_val page[2] = {DG_VI(s->rows), DG_VI(s->start)};
+		args = join_args(a, sql->score_args, sql->nscore_args, visarg, nvis, sql, page, 2,
+				 &nargs);
+		rc = dg_db_query(db, text, args, nargs, &rows);
+	}
+	dg_buf_release(&order);
+	json_t *results = NULL;
+	if (!rc)
+		rc = results_of(db, rows, &results);
+	if (rc)
+		return rc;
+	json_t *res = json_pack("{s:I, s:o, s:s}", "count", (json_int_t)count, "results", results,
+				"sort", sort);
+	rc = facets_of(db, a, vis, visarg, nvis, sql, s, res, err);
+	if (rc) {
+		json_decref(res);
+		return rc;
+	}
+	*out = res;
+	return DG_OK;
+}
+
+/* ---- organizations, groups, tags ---- */
+
+/* The visible datasets' count per owner or theme, as a subquery on column col. */
+#define COUNT_OF(col)                                                                              \
+	"(SELECT COUNT(*) FROM od_packages p WHERE p." col " = g.name AND p.state = 'active'"      \
+	" AND p.private = 0 AND p.tier <> 'closed')"
+
+static const char *const group_from[2] = {
+	/* groups: the themes of visible datasets */
+	"(SELECT DISTINCT theme AS name, theme AS title, '' AS title_en FROM od_packages"
+	" WHERE theme <> '' AND state = 'active' AND private = 0 AND tier <> 'closed') g",
+	/* organizations: every department */
+	"(SELECT code AS name, name_zh AS title, name_en AS title_en FROM departments) g",
+};
+
+static json_t *group_dict(struct dg_rows *rows, bool org)
+{
+	const char *name = dg_rows_text(rows, 0), *title = dg_rows_text(rows, 1);
+	json_t *g = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:s, s:I, s:i,"
+			      " s:[], s:[], s:[], s:[]}",
+			      "id", name, "name", name, "title", title, "display_name", title,
+			      "description", "", "image_url", "", "image_display_url", "", "type",
+			      org ? "organization" : "group", "state", "active", "is_organization",
+			      org, "approval_status", "approved", "package_count",
+			      (json_int_t)dg_rows_int(rows, 3), "num_followers", 0, "extras",
+			      "users", "groups", "tags");
+	if (org && dg_rows_text(rows, 2)[0])
+		json_array_append_new(
+			json_object_get(g, "extras"),
+			json_pack("{s:s, s:s}", "key", "title_en", "value", dg_rows_text(rows, 2)));
+	return g;
+}
+
+static bool in_list(json_t *list, const char *name)
+{
+	size_t i;
+	json_t *v;
+	json_array_foreach (list, i, v) {
+		if (json_is_string(v) && strcmp(json_string_value(v), name) == 0)
+			return true;
+	}
+	return false;
+}
+
+dg_rc dg_od_group_list(struct dg_db *db, const struct dg_od_group_query *gq, json_t **out,
+		       struct dg_err *err)
+{
+	*out = NULL;
+	struct dg_str field, dir;
+	dir = dg_str_trim(
+		dg_str_cut(dg_str_trim(dg_str_of(gq->sort ? gq->sort : "name")), ' ', &field));
+	const char *col = dg_str_eqs(field, "name")            ? "g.name"
+			  : dg_str_eqs(field, "title")         ? "g.title"
+			  : dg_str_eqs(field, "package_count") ? "package_count"
+							       : NULL;
+	bool desc = dg_str_case_eqs(dir, "desc");
+	if (!col || (dir.n && !desc && !dg_str_case_eqs(dir, "asc")))
+		return dg_err_field(err, DG_EINVAL, "sort",
+				    "Invalid sort: use name, title or package_count, asc or desc");
+	char like[300];
+	snprintf(like, sizeof like, "%%%.200s%%", gq->q ? gq->q : "");
+	char sql[1024];
+	snprintf(sql, sizeof sql,
+		 "SELECT g.name, g.title, g.title_en, %s AS package_count FROM %s"
+		 " WHERE (g.name LIKE ? OR g.title LIKE ?) ORDER BY %s %s, g.name LIMIT ? OFFSET ?",
+		 gq->orgs ? COUNT_OF("owner_dept") : COUNT_OF("theme"), group_from[gq->orgs], col,
+		 desc ? "DESC" : "ASC");
+	struct dg_rows *rows = NULL;
+	dg_rc rc = dg_db_query(
+		db, sql, DG_ARGS(DG_VT(like), DG_VT(like), DG_VI(gq->limit), DG_VI(gq->offset)),
+		&rows);
+	if (rc)
+		return rc;
+	json_t *list = json_array();
+	while ((rc = dg_rows_next(rows)) == DG_OK) {
+		if (gq->only && json_array_size(gq->only) &&
+		    !in_list(gq->only, dg_rows_text(rows, 0)))
+			continue;
+		json_array_append_new(list, group_dict(rows, gq->orgs));
+	}
+	dg_rows_free(rows);
+	if (rc != DG_ENOTFOUND) {
+		json_decref(list);
+		return rc;
+	}
+	*out = list;
+	return DG_OK;
+}
+
+dg_rc dg_od_group_show(struct dg_db *db, bool org, const char *id, json_t **out)
+{
+	*out = NULL;
+	char sql[1024];
+	snprintf(sql, sizeof sql,
+		 "SELECT g.name, g.title, g.title_en, %s AS package_count FROM %s WHERE g.name = ?",
+		 org ? COUNT_OF("owner_dept") : COUNT_OF("theme"), group_from[org]);
+	struct dg_rows *rows = NULL;
+	dg_rc rc = dg_db_query(db, sql, DG_ARGS(DG_VT(id)), &rows);
+	if (rc)
+		return rc;
+	rc = dg_rows_next(rows);
+	if (rc == DG_OK)
+		*out = group_dict(rows, org);
+	dg_rows_free(rows);
+	return rc;
+}
+
+dg_rc dg_od_tag_list(struct dg_db *db, const char *q, json_t **out)
+{
+	*out = NULL;
+	char like[300];
+	snprintf(like, sizeof like, "%%%.200s%%", q ? q : "");
+	struct dg_rows *rows = NULL;
+	dg_rc rc = dg_db_query(db,
+			       "SELECT DISTINCT t.name FROM od_tags t JOIN od_packages p"
+			       " ON p.id = t.package_id WHERE p.state = 'active' AND p.private = 0"
+			       " AND p.tier <> 'closed' AND t.name LIKE ? ORDER BY t.name",
+			       DG_ARGS(DG_VT(like)), &rows);
+	if (rc)
+		return rc;
+	json_t *list = json_array();
+	while ((rc = dg_rows_next(rows)) == DG_OK)
+		json_array_append_new(list, json_string(dg_rows_text(rows, 0)));
+	dg_rows_free(rows);
+	if (rc != DG_ENOTFOUND) {
+		json_decref(list);
+		return rc;
+	}
+	*out = list;
+	return DG_OK;
+}

@@ -1,0 +1,180 @@
+/*
+ * datastore.h - tabular resources as queryable tables (CKAN's DataStore,
+ * opendata/datastore): what the CKAN API, the catalogue, the pages and the
+ * module may use. Its files share datastore_int.h, and the filters
+ * (filter.h), the SQL checker (sqlq.h), the remembered totals (count.h) and
+ * the XLSX writer (xlsx.h) have headers of their own.
+ *
+ * A resource's rows live in a table of their own, created from an uploaded
+ * CSV by a durable job (streamed, typed, replaced atomically) or by
+ * datastore_create. Keyed by the resource id (text); the catalogue
+ * (catalog.h) owns resources, the datastore owns their tables.
+ */
+#ifndef DG_DATASTORE_H
+#define DG_DATASTORE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/err.h"
+#include "http/req.h"
+#include "http/router.h"
+#include "opendata/base/base.h"
+#include "store/store.h"
+
+struct dg_job; /* jobs/jobs.h */
+
+extern const struct dg_migration dg_datastore_migrations[];
+
+/*
+ * CKAN's datastore_* actions (base.h's contract; api/ckan.c's table):
+ * search, info, search_sql (off unless an administrator turns it on), and
+ * the writes create, upsert, delete, records_delete and load. Errors
+ * carry a CKAN-style message in err (err->field names the offending
+ * parameter). Access as dg_datastore_check; writes must be POSTs, with a
+ * body of at most DG_DS_WRITE_BODY bytes.
+ */
+DG_CKAN_ACTION(datastore_search);
+DG_CKAN_ACTION(datastore_info);
+DG_CKAN_ACTION(datastore_search_sql);
+DG_CKAN_ACTION(datastore_create);
+DG_CKAN_ACTION(datastore_upsert);
+DG_CKAN_ACTION(datastore_delete);
+DG_CKAN_ACTION(datastore_records_delete);
+DG_CKAN_ACTION(datastore_load);
+
+/*
+ * Time budgets (ms) per statement: reads (search, info, dumps) by default
+ * DG_DS_READ_MS, changed by dg_datastore_set_budget_ms (0 restores the
+ * default; process-wide); writes DG_DS_WRITE_MS, as CKAN's 60 s. A statement
+ * over budget fails with a Validation Error on "query" ("Search took too
+ * long" / "Query took too long").
+ */
+#define DG_DS_READ_MS  10000u
+#define DG_DS_WRITE_MS 60000u
+void dg_datastore_set_budget_ms(unsigned ms);
+
+/* Writes: bodies over DG_DS_WRITE_BODY bytes are refused (DG_ETOOBIG). */
+#define DG_DS_WRITE_BODY (8 << 20)
+
+/*
+ * May the requester read (write false) or write resource_id's table? Reads:
+ * anyone, unless the resource belongs to a closed or private dataset, which
+ * is "not found" to all but its department's staff and administrators.
+ * Writes: a POST over an API token by the owning department's staff or an
+ * administrator (DG_EDENIED otherwise, DG_ENOTFOUND when they may not even
+ * see it), and, as CKAN, force unless the resource's url_type is
+ * "datastore" (DG_EINVAL on "read-only").
+ */
+dg_rc dg_datastore_check(struct dg_req *r, struct dg_db *db, const char *resource_id, bool write,
+			 bool force, struct dg_err *err) DG_MUST;
+
+/* GET /datastore/dump/{resource_id} (dump.c). */
+const struct dg_route *dg_datastore_routes(size_t *n);
+
+/* Drop resource_id's table, if it has one (its resource was deleted or purged). */
+dg_rc dg_datastore_drop(struct dg_req *r, const char *resource_id) DG_MUST;
+
+/* Whether a resource has a datastore table (for datastore_active). */
+dg_rc dg_datastore_exists(struct dg_db *db, const char *resource_id, bool *out) DG_MUST;
+
+/*
+ * Queue a load of the CSV file at path (moved into the data folder by the
+ * caller) into resource_id's table; options (borrowed, may be NULL):
+ * {"strict": bool, "types": {"col": "text|int|numeric|date|bool"}, "tabs": bool (TSV)}.
+ */
+dg_rc dg_datastore_load_enqueue(struct dg_db *db, const char *resource_id, const char *path,
+				json_t *options, int64_t user_id, int64_t *job_id) DG_MUST;
+
+/*
+ * Load resource id's file again with edited options (datastore_load, and
+ * the staff's column page): params' "types" ({"col": type}) merged over the
+ * last load's (a null value removes one, letting inference decide), its
+ * "strict" (a boolean) replacing the last load's when given. The caller has
+ * checked the requester may write the table. *result {resource_id, job_id,
+ * options} (owned); the job, queued as user_id, replaces the table.
+ * ENOTFOUND no table; EINVAL (err->field) a table not loaded from a file or
+ * bad options.
+ */
+dg_rc dg_datastore_reload(struct dg_db *db, int64_t user_id, const char *id, json_t *params,
+			  json_t **result, struct dg_err *err) DG_MUST;
+
+/*
+ * The "datastore.load" job: a CSV file into a new table, then the resource
+ * switched to it atomically (load.c).
+ *
+ * Payload {"resource_id", "path", "options": {"strict", "types", "tabs"}}
+ * ("tabs": true for a TSV file). Pass 1
+ * reads the whole file to infer types and count rows; pass 2 copies batches
+ * into ds_<hash>_<job id> (dg_db_copy_*), one transaction per batch with
+ * dg_job_save. Then one transaction switches the resource to the new table
+ * and drops the old one; indexes and ANALYZE follow on the live table. An
+ * attempt before the switch starts from scratch (dropping its own half table
+ * first), so a crash leaves the old table in force; one after it only builds
+ * the indexes. Result: {"table", "rows", "bad_rows",
+ * "errors": [{"line","column","message"}] (first 100), "fields", "source":
+ * {"path", "options"}} (also kept as the table's report, for reloads).
+ */
+dg_rc dg_ds_load_run(struct dg_job *job, struct dg_err *err) DG_MUST;
+
+/*
+ * The demo region's tables (demo.c): writes a generated CSV for each of
+ * the twelve demo datasets under <data_dir>/demo and queues its load; the
+ * market-entities table gets big_rows rows, the others a few hundred to a
+ * few thousand. Same rows on every run.
+ */
+dg_rc dg_datastore_demo_load(struct dg_db *db, const char *data_dir, int64_t big_rows,
+			     struct dg_err *err) DG_MUST;
+
+/* ---- a table as others may read it ---- */
+
+/*
+ * Column types. A loaded column is int only when every non-empty value is
+ * a plain integer (no leading zeros: "007" is a code and stays text),
+ * numeric for integers and decimals, date for real calendar dates
+ * YYYY-MM-DD, bool for true/false, and text otherwise (datastore_int.h).
+ */
+enum dg_ds_type { DG_DS_INT, DG_DS_NUMERIC, DG_DS_DATE, DG_DS_BOOL, DG_DS_TEXT };
+
+#define DG_DS_NAME_MAX 49 /* 48 bytes and the NUL */
+
+/* "int", "numeric", "date", "bool", "text" (never NULL). */
+const char *dg_ds_type_name(enum dg_ds_type t);
+
+/* Parse a type name (also the CKAN spellings int4/int8/float8/timestamp/
+ * boolean); DG_EINVAL for anything else. */
+dg_rc dg_ds_type_parse(const char *name, enum dg_ds_type *out) DG_MUST;
+
+#define DG_DS_TABLE_MAX 64
+
+#define DG_DS_KEY_MAX 400 /* a primary key's columns as "a,b" (8 names at most) */
+
+/* The table a resource's rows live in. */
+struct dg_ds_table {
+	char table[DG_DS_TABLE_MAX];
+	json_t *fields;                  /* owned: [{"id","type","info":{"label"}}] */
+	int64_t row_count;               /* kept exact by loads and every write */
+	char primary_key[DG_DS_KEY_MAX]; /* "" when none */
+	int64_t version;                 /* raised by every write (see count.h) */
+};
+
+/* ENOTFOUND when the resource has no table. t->fields is owned by the caller. */
+dg_rc dg_ds_sql_lookup(struct dg_db *db, const char *resource_id, struct dg_ds_table *t) DG_MUST;
+
+/* The last load's report (NULL when the table was not loaded from a file);
+ * ENOTFOUND when the resource has no table. */
+dg_rc dg_ds_sql_report(struct dg_db *db, const char *resource_id, json_t **out) DG_MUST;
+
+/*
+ * Make resource_id's table at once from nrows rows of ncols text values
+ * (vals[row * ncols + col], NULL or "" is SQL NULL) in columns names[i] of
+ * types[i] (safe names, as dg_ds_names makes), inside the caller's
+ * transaction: the demo's small tables (demo.c).
+ */
+dg_rc dg_datastore_demo_table(struct dg_db *db, const char *resource_id, size_t ncols,
+			      char (*names)[DG_DS_NAME_MAX], const enum dg_ds_type *types,
+			      const char *const *vals, size_t nrows) DG_MUST;
+
+#endif

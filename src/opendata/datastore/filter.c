@@ -1,0 +1,444 @@
+/*
+ * filter.c - datastore filters and q as a WHERE clause (grammar and bounds
+ * in filter.h). A recursive descent over the JSON value writes one SQL
+ * expression with '?' placeholders; a failure anywhere leaves w as it was.
+ */
+#include "opendata/datastore/filter.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/mem.h"
+#include "opendata/datastore/datastore_int.h"
+
+#define Q_MAX 200 /* bytes of a q search */
+
+struct dg_ds_col *dg_ds_cols(const struct dg_ds_table *t, size_t *n)
+{
+	*n = json_array_size(t->fields) + 1;
+	struct dg_ds_col *cols = dg_xcalloc(*n, sizeof *cols);
+	cols[0] = (struct dg_ds_col){"_id", DG_DS_INT};
+	for (size_t i = 1; i < *n; i++) {
+		json_t *f = json_array_get(t->fields, i - 1);
+		const char *ty = json_string_value(json_object_get(f, "type"));
+		cols[i].id = json_string_value(json_object_get(f, "id"));
+		if (!cols[i].id)
+			cols[i].id = "_invalid";
+		if (!ty || dg_ds_type_parse(ty, &cols[i].type) != DG_OK)
+			cols[i].type = DG_DS_TEXT;
+	}
+	return cols;
+}
+
+const struct dg_ds_col *dg_ds_col_find(const struct dg_ds_col *cols, size_t n, const char *name)
+{
+	for (size_t i = 0; name && i < n; i++)
+		if (strcmp(cols[i].id, name) == 0)
+			return &cols[i];
+	return NULL;
+}
+
+void dg_ds_where_init(struct dg_ds_where *w)
+{
+	memset(w, 0, sizeof *w);
+	dg_buf_init(&w->sql, 1 << 20);
+}
+
+void dg_ds_where_release(struct dg_ds_where *w)
+{
+	for (size_t i = 0; i < w->nargs; i++)
+		free(w->owned[i]);
+	dg_buf_release(&w->sql);
+	w->nargs = 0;
+}
+
+dg_rc dg_ds_bind_value(const struct dg_ds_col *c, json_t *v, const char *param, struct dg_val *out,
+		       char **owned, struct dg_err *err)
+{
+	char tmp[64];
+	const char *s = NULL;
+	*owned = NULL;
+	if (json_is_string(v))
+		s = json_string_value(v);
+	else if (json_is_integer(v))
+		snprintf(tmp, sizeof tmp, "%lld", (long long)json_integer_value(v)), s = tmp;
+	else if (json_is_real(v))
+		snprintf(tmp, sizeof tmp, "%.17g", json_real_value(v)), s = tmp;
+	else if (json_is_boolean(v))
+		s = json_is_true(v) ? "true" : "false";
+	if (!s)
+		return dg_err_field(err, DG_EINVAL, param,
+				    "field \"%s\": a value must be a string, a number or a boolean",
+				    c->id);
+	size_t n = strlen(s);
+	if (json_is_string(v) && n != json_string_length(v))
+		return dg_err_field(err, DG_EINVAL, param, "field \"%s\": a NUL byte in a value",
+				    c->id);
+	/* a real number for an int column is not an int, whatever it prints as */
+	if ((json_is_real(v) && c->type == DG_DS_INT) ||
+	    (json_is_boolean(v) && c->type != DG_DS_BOOL && c->type != DG_DS_TEXT) ||
+	    ((json_is_integer(v) || json_is_real(v)) && c->type == DG_DS_BOOL) ||
+	    (c->type != DG_DS_TEXT && (n == 0 || !dg_ds_value_ok(c->type, s, n))))
+		return dg_err_field(err, DG_EINVAL, param, "field \"%s\": \"%.40s\" is not %s",
+				    c->id, s, dg_ds_type_name(c->type));
+	if (c->type == DG_DS_INT)
+		*out = DG_VI(strtoll(s, NULL, 10));
+	else if (c->type == DG_DS_NUMERIC)
+		*out = DG_VR(strtod(s, NULL));
+	else if (c->type == DG_DS_BOOL)
+		*out = DG_VT((s[0] == 't' || s[0] == 'T') ? "1" : "0");
+	else {
+		*owned = dg_xstrdup(s);
+		*out = DG_VT(*owned);
+	}
+	return DG_OK;
+}
+
+/* One filter walk: the expression goes to sql, values to w. */
+struct walk {
+	struct dg_ds_where *w;
+	const struct dg_ds_col *cols;
+	size_t ncols;
+	struct dg_buf *sql;
+	struct dg_err *err;
+};
+
+static dg_rc bind(struct walk *k, const struct dg_ds_col *c, json_t *v)
+{
+	struct dg_ds_where *w = k->w;
+	if (w->nargs >= DG_DS_MAX_ARGS)
+		return dg_err_field(k->err, DG_EINVAL, "filters",
+				    "too many filter values (at most %d)", DG_DS_MAX_ARGS);
+	dg_rc rc =
+		dg_ds_bind_value(c, v, "filters", &w->args[w->nargs], &w->owned[w->nargs], k->err);
+	if (rc == DG_OK)
+		w->nargs++;
+	return rc == DG_OK ? dg_buf_addc(k->sql, '?') : rc;
+}
+
+static dg_rc count_op(struct walk *k)
+{
+	if (++k->w->nops > DG_DS_FILTER_OPS)
+		return dg_err_field(k->err, DG_EINVAL, "filters",
+				    "Maximum number of filter operations exceeded");
+	return DG_OK;
+}
+
+static bool scalar(json_t *v)
+{
+	return json_is_string(v) || json_is_number(v) || json_is_boolean(v);
+}
+
+/* col IN (v, ...) over the scalars of list (skipping objects). */
+static dg_rc in_list(struct walk *k, const struct dg_ds_col *c, json_t *list)
+{
+	size_t i, n = 0;
+	json_t *v;
+	dg_rc rc = count_op(k);
+	json_array_foreach (list, i, v)
+		if (!json_is_object(v))
+			n++;
+	if (rc != DG_OK)
+		return rc;
+	if (n == 0)
+		return dg_buf_adds(k->sql, "1 = 0");
+	if ((rc = dg_buf_addf(k->sql, "\"%s\" IN (", c->id)) != DG_OK)
+		return rc;
+	n = 0;
+	json_array_foreach (list, i, v) {
+		if (json_is_object(v))
+			continue;
+		if (!scalar(v))
+			return dg_err_field(k->err, DG_EINVAL, "filters",
+					    "field \"%s\": a list holds values or operator objects",
+					    c->id);
+		if ((n++ && (rc = dg_buf_adds(k->sql, ", ")) != DG_OK) ||
+		    (rc = bind(k, c, v)) != DG_OK)
+			return rc;
+	}
+	return dg_buf_addc(k->sql, ')');
+}
+
+/* {"gte": 1, "lt": 9, "in": [..]}: each operator ANDed. */
+static dg_rc ops(struct walk *k, const struct dg_ds_col *c, json_t *o)
+{
+	static const struct {
+		const char *name, *sql;
+	} map[] = {{"gte", ">="}, {"gt", ">"}, {"lte", "<="}, {"lt", "<"}, {"eq", "="}};
+	const char *op;
+	json_t *v;
+	size_t n = 0;
+	dg_rc rc = DG_OK;
+	if (json_object_size(o) == 0)
+		return dg_err_field(k->err, DG_EINVAL, "filters", "field \"%s\": no operator",
+				    c->id);
+	if ((rc = dg_buf_addc(k->sql, '(')) != DG_OK)
+		return rc;
+	json_object_foreach (o, op, v) {
+		if (n++ && (rc = dg_buf_adds(k->sql, " AND ")) != DG_OK)
+			return rc;
+		if (strcmp(op, "in") == 0) {
+			if (!json_is_array(v))
+				return dg_err_field(k->err, DG_EINVAL, "filters",
+						    "field \"%s\": \"in\" takes a list", c->id);
+			if ((rc = in_list(k, c, v)) != DG_OK)
+				return rc;
+			continue;
+		}
+		size_t i;
+		for (i = 0; i < sizeof map / sizeof map[0]; i++)
+			if (strcmp(op, map[i].name) == 0)
+				break;
+		if (i == sizeof map / sizeof map[0])
+			return dg_err_field(k->err, DG_EINVAL, "filters",
+					    "Unknown filter operation: \"%.20s\" (field \"%s\")",
+					    op, c->id);
+		if ((rc = count_op(k)) != DG_OK)
+			return rc;
+		if (json_is_null(v) && i == 4)
+			rc = dg_buf_addf(k->sql, "\"%s\" IS NULL", c->id);
+		else if ((rc = dg_buf_addf(k->sql, "\"%s\" %s ", c->id, map[i].sql)) == DG_OK)
+			rc = bind(k, c, v);
+		if (rc != DG_OK)
+			return rc;
+	}
+	return dg_buf_addc(k->sql, ')');
+}
+
+/* One "col": value member. */
+static dg_rc field(struct walk *k, const char *name, json_t *v)
+{
+	if (name[0] == '$' && name[1] == '$')
+		name++;
+	const struct dg_ds_col *c = dg_ds_col_find(k->cols, k->ncols, name);
+	dg_rc rc;
+	if (!c)
+		return dg_err_field(k->err, DG_EINVAL, "filters", "field \"%.60s\" not in table",
+				    name);
+	if (json_is_object(v))
+		return ops(k, c, v);
+	if (!json_is_array(v)) {
+		if ((rc = count_op(k)) != DG_OK)
+			return rc;
+		if (json_is_null(v))
+			return dg_buf_addf(k->sql, "\"%s\" IS NULL", c->id);
+		if ((rc = dg_buf_addf(k->sql, "\"%s\" = ", c->id)) != DG_OK)
+			return rc;
+		return bind(k, c, v);
+	}
+	/* a list: values are IN, operator objects are ORed with them */
+	size_t i, nobj = 0;
+	json_t *m;
+	json_array_foreach (v, i, m)
+		if (json_is_object(m))
+			nobj++;
+	if (nobj == 0)
+		return in_list(k, c, v);
+	if ((rc = dg_buf_addc(k->sql, '(')) != DG_OK)
+		return rc;
+	size_t n = 0;
+	json_array_foreach (v, i, m) {
+		if (!json_is_object(m))
+			continue;
+		if ((n++ && (rc = dg_buf_adds(k->sql, " OR ")) != DG_OK) ||
+		    (rc = ops(k, c, m)) != DG_OK)
+			return rc;
+	}
+	if (nobj < json_array_size(v) &&
+	    ((rc = dg_buf_adds(k->sql, " OR ")) != DG_OK || (rc = in_list(k, c, v)) != DG_OK))
+		return rc;
+	return dg_buf_addc(k->sql, ')');
+}
+
+static dg_rc object(struct walk *k, json_t *o, int depth);
+
+/* "$or"/"$and": [{...}, ...] joined by op. */
+static dg_rc group(struct walk *k, const char *op, json_t *list, int depth)
+{
+	bool is_or = strcmp(op, "$or") == 0;
+	size_t i;
+	json_t *m;
+	dg_rc rc;
+	if (!is_or && strcmp(op, "$and") != 0)
+		return dg_err_field(k->err, DG_EINVAL, "filters",
+				    "Unknown operators (must be one of $or, $and): %.20s", op);
+	if (depth >= DG_DS_FILTER_DEPTH)
+		return dg_err_field(k->err, DG_EINVAL, "filters",
+				    "Maximum nesting depth for filter operations reached");
+	if (!json_is_array(list))
+		return dg_err_field(k->err, DG_EINVAL, "filters",
+				    "Filter operations must be defined as a list of dicts");
+	if ((rc = count_op(k)) != DG_OK)
+		return rc;
+	if (json_array_size(list) == 0)
+		return dg_buf_adds(k->sql, is_or ? "1 = 0" : "1 = 1");
+	if ((rc = dg_buf_addc(k->sql, '(')) != DG_OK)
+		return rc;
+	json_array_foreach (list, i, m) {
+		if (!json_is_object(m))
+			return dg_err_field(k->err, DG_EINVAL, "filters",
+					    "Filter operation members must be dictionaries");
+		if ((i && (rc = dg_buf_adds(k->sql, is_or ? " OR " : " AND ")) != DG_OK) ||
+		    (rc = object(k, m, depth + 1)) != DG_OK)
+			return rc;
+	}
+	return dg_buf_addc(k->sql, ')');
+}
+
+/* An object: its members ANDed. */
+static dg_rc object(struct walk *k, json_t *o, int depth)
+{
+	const char *key;
+	json_t *v;
+	size_t n = 0;
+	dg_rc rc;
+	if (json_object_size(o) == 0)
+		return dg_buf_adds(k->sql, "1 = 1");
+	if ((rc = dg_buf_addc(k->sql, '(')) != DG_OK)
+		return rc;
+	json_object_foreach (o, key, v) {
+		if (n++ && (rc = dg_buf_adds(k->sql, " AND ")) != DG_OK)
+			return rc;
+		if (key[0] == '$' && key[1] != '$')
+			rc = group(k, key, v, depth);
+		else
+			rc = field(k, key, v);
+		if (rc != DG_OK)
+			return rc;
+	}
+	return dg_buf_addc(k->sql, ')');
+}
+
+/* Append expr (built in e) to w's clause, or undo the values it bound. */
+static dg_rc commit(struct dg_ds_where *w, struct dg_buf *e, size_t nargs0, dg_rc rc)
+{
+	if (rc == DG_OK)
+		rc = dg_buf_adds(&w->sql, w->sql.len ? " AND " : " WHERE ");
+	if (rc == DG_OK)
+		rc = dg_buf_add(&w->sql, e->ptr, e->len);
+	if (rc != DG_OK) {
+		for (size_t i = nargs0; i < w->nargs; i++) {
+			free(w->owned[i]);
+			w->owned[i] = NULL;
+		}
+		w->nargs = nargs0;
+	}
+	dg_buf_release(e);
+	return rc;
+}
+
+dg_rc dg_ds_where_filters(struct dg_ds_where *w, const struct dg_ds_col *cols, size_t ncols,
+			  json_t *filters, struct dg_err *err)
+{
+	json_t *parsed = NULL;
+	struct dg_buf e;
+	size_t nargs0 = w->nargs;
+	dg_rc rc;
+	if (!filters || json_is_null(filters))
+		return DG_OK;
+	if (json_is_string(filters)) { /* GET and forms send filters as JSON text */
+		if (json_string_length(filters) == 0)
+			return DG_OK;
+		parsed = json_loads(json_string_value(filters), 0, NULL);
+		if (!parsed)
+			return dg_err_field(err, DG_EINVAL, "filters", "Cannot parse JSON");
+		filters = parsed;
+	}
+	struct walk k = {w, cols, ncols, &e, err};
+	dg_buf_init(&e, 1 << 20);
+	if (json_is_object(filters)) {
+		rc = object(&k, filters, 0);
+	} else if (json_is_array(filters)) {
+		/* a list of objects: ORed, as "$or" */
+		rc = json_array_size(filters) ? group(&k, "$or", filters, 0) : DG_OK;
+		if (rc == DG_OK && json_array_size(filters) == 0) {
+			json_decref(parsed);
+			dg_buf_release(&e);
+			return DG_OK;
+		}
+	} else {
+		rc = dg_err_field(err, DG_EINVAL, "filters",
+				  "Filters must be defined as a dict or a list of dicts");
+	}
+	if (rc == DG_ETOOBIG)
+		rc = dg_err_field(err, DG_EINVAL, "filters", "The filters are too long");
+	json_decref(parsed);
+	return commit(w, &e, nargs0, rc);
+}
+
+/* "col" LIKE ? with %q% bound; text columns only. */
+static dg_rc like(struct dg_ds_where *w, struct dg_buf *e, const struct dg_ds_col *c, json_t *v,
+		  struct dg_err *err)
+{
+	if (w->nargs >= DG_DS_MAX_ARGS)
+		return dg_err_field(err, DG_EINVAL, "q", "too many columns to search");
+	size_t n = json_string_length(v) + 3;
+	w->owned[w->nargs] = dg_xmalloc(n);
+	snprintf(w->owned[w->nargs], n, "%%%s%%", json_string_value(v));
+	w->args[w->nargs] = DG_VT(w->owned[w->nargs]);
+	w->nargs++;
+	return dg_buf_addf(e, "\"%s\" LIKE ?", c->id);
+}
+
+static bool q_ok(json_t *v)
+{
+	return json_is_string(v) && json_string_length(v) <= Q_MAX &&
+	       strlen(json_string_value(v)) == json_string_length(v);
+}
+
+dg_rc dg_ds_where_q(struct dg_ds_where *w, const struct dg_ds_col *cols, size_t ncols, json_t *q,
+		    struct dg_err *err)
+{
+	json_t *parsed = NULL;
+	struct dg_buf e;
+	size_t nargs0 = w->nargs, n = 0;
+	dg_rc rc = DG_OK;
+	if (!q || json_is_null(q) || (json_is_string(q) && !json_string_length(q)))
+		return DG_OK;
+	/* q as an object may come as JSON text too */
+	if (json_is_string(q) && json_string_value(q)[0] == '{') {
+		parsed = json_loads(json_string_value(q), 0, NULL);
+		if (json_is_object(parsed))
+			q = parsed;
+	}
+	dg_buf_init(&e, 1 << 20);
+	if (json_is_object(q)) {
+		const char *key;
+		json_t *v;
+		json_object_foreach (q, key, v) {
+			const struct dg_ds_col *c = dg_ds_col_find(cols, ncols, key);
+			if (!c) {
+				rc = dg_err_field(err, DG_EINVAL, "q",
+						  "field \"%.60s\" not in table", key);
+				break;
+			}
+			if (!q_ok(v)) {
+				rc = dg_err_field(err, DG_EINVAL, "q",
+						  "q values must be strings of at most %d bytes",
+						  Q_MAX);
+				break;
+			}
+			if ((n++ && (rc = dg_buf_adds(&e, " AND ")) != DG_OK) ||
+			    (rc = like(w, &e, c, v, err)) != DG_OK)
+				break;
+		}
+	} else if (!q_ok(q)) {
+		rc = dg_err_field(err, DG_EINVAL, "q", "q must be a string of at most %d bytes",
+				  Q_MAX);
+	} else {
+		rc = dg_buf_addc(&e, '(');
+		for (size_t i = 1; rc == DG_OK && i < ncols; i++) {
+			if (cols[i].type != DG_DS_TEXT)
+				continue;
+			if (n++)
+				rc = dg_buf_adds(&e, " OR ");
+			if (rc == DG_OK)
+				rc = like(w, &e, &cols[i], q, err);
+		}
+		if (rc == DG_OK)
+			rc = dg_buf_adds(&e, n ? ")" : "1 = 0)");
+	}
+	json_decref(parsed);
+	return commit(w, &e, nargs0, rc);
+}

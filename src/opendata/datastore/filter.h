@@ -1,0 +1,85 @@
+/*
+ * filter.h - CKAN's datastore filters and q as a SQL WHERE clause, shared
+ * by datastore_search, datastore_delete and the dumps.
+ *
+ * The grammar is CKAN 2.12's (ckanext/datastore/filters.py): an object whose
+ * members are ANDed, or a list of objects that are ORed; a member is
+ *   "col": value                       col = value (null: col IS NULL)
+ *   "col": [v, ...]                    col IN (...)  ([] matches nothing)
+ *   "col": {"gte": v, "lt": v, ...}    each operator ANDed: eq in gt gte lt lte
+ *   "col": [{"gt": 5}, 1, 2]           ORed: col > 5 OR col IN (1, 2)
+ *   "$or": [{...}, {...}]              ORed objects; "$and" likewise ANDed
+ *   "$$col"                            a column whose name starts with '$'
+ * Filters may also come as JSON text (GET and form bodies).
+ *
+ * Invariants: every column name reaching SQL was found in the table's columns;
+ * every value is a bound parameter, checked against the column's type first.
+ * Bounds: nesting depth DG_DS_FILTER_DEPTH, DG_DS_FILTER_OPS operations and
+ * DG_DS_MAX_ARGS values (store.h's PostgreSQL binds at most 256).
+ */
+#ifndef DG_DS_FILTER_H
+#define DG_DS_FILTER_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "core/buf.h"
+#include "core/err.h"
+#include "opendata/datastore/datastore.h"
+#include "store/store.h"
+
+#define DG_DS_MAX_ARGS     200
+#define DG_DS_FILTER_DEPTH 10
+#define DG_DS_FILTER_OPS   100
+
+/* A column of a datastore table: "_id" (int) first, then the table's fields. */
+struct dg_ds_col {
+	const char *id; /* borrowed from the table's fields JSON */
+	enum dg_ds_type type;
+};
+
+/* The columns of t (malloc'd array, *n entries, "_id" first); t must outlive it. */
+struct dg_ds_col *dg_ds_cols(const struct dg_ds_table *t, size_t *n);
+/* The column named name, or NULL. */
+const struct dg_ds_col *dg_ds_col_find(const struct dg_ds_col *cols, size_t n, const char *name);
+
+/* A WHERE clause being built: " WHERE ..." or "" and its bound values. */
+struct dg_ds_where {
+	struct dg_buf sql;
+	struct dg_val args[DG_DS_MAX_ARGS];
+	char *owned[DG_DS_MAX_ARGS]; /* text values formatted or copied here */
+	size_t nargs;
+	size_t nops;
+};
+
+void dg_ds_where_init(struct dg_ds_where *w);
+void dg_ds_where_release(struct dg_ds_where *w);
+static inline bool dg_ds_where_empty(const struct dg_ds_where *w)
+{
+	return w->sql.len == 0;
+}
+
+/*
+ * AND the filters (a JSON value, borrowed; NULL or null adds nothing) to w.
+ * DG_EINVAL with err->field "filters" and a message naming the column or
+ * operator at fault; nothing is added then.
+ */
+dg_rc dg_ds_where_filters(struct dg_ds_where *w, const struct dg_ds_col *cols, size_t ncols,
+			  json_t *filters, struct dg_err *err) DG_MUST;
+
+/*
+ * AND a plain-text search: q (a string, at most 200 bytes) found in any text
+ * column (LIKE %q%), or an object {"col": "text"} for one column each.
+ */
+dg_rc dg_ds_where_q(struct dg_ds_where *w, const struct dg_ds_col *cols, size_t ncols, json_t *q,
+		    struct dg_err *err) DG_MUST;
+
+/*
+ * Check a JSON value for a column of type t and bind it as the store expects
+ * (int, real, 1/0 for booleans, text); *owned gets a copy to free when the
+ * value is text. DG_EINVAL (message in err, field param) when it does not fit.
+ */
+dg_rc dg_ds_bind_value(const struct dg_ds_col *c, json_t *v, const char *param, struct dg_val *out,
+		       char **owned, struct dg_err *err) DG_MUST;
+
+#endif

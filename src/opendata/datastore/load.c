@@ -1,0 +1,453 @@
+/*
+ * load.c - the datastore load job (contract in datastore.h).
+ *
+ * Rows go to the store through dg_db_copy_* (PostgreSQL's COPY, SQLite's
+ * prepared INSERT), one transaction per batch of batch_rows() rows or
+ * BATCH_BYTES of values with the job's progress. Memory is one CSV record
+ * plus the COPY's send buffer, whatever the file size. Bad rows (wrong number of fields, a value
+ * that does not fit an overridden type) are skipped and reported by line and
+ * column unless the options ask for strict, which fails the job instead.
+ */
+#include "opendata/datastore/datastore_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/mem.h"
+#include "core/csv.h"
+#include "jobs/jobs.h"
+
+#define MAX_REPORTED 100
+#define BATCH_BYTES  (32u << 20)
+#define BATCH_ROWS   20000u
+
+/*
+ * Rows a batch holds: BATCH_ROWS, or DGOV_LOAD_BATCH_ROWS (100 to 1,000,000)
+ * where a node wants shorter transactions (and the crash test wants a load
+ * long enough to be interrupted).
+ */
+static size_t batch_rows(void)
+{
+	const char *v = getenv("DGOV_LOAD_BATCH_ROWS");
+	long n = v ? strtol(v, NULL, 10) : 0;
+	return n >= 100 && n <= 1000000 ? (size_t)n : BATCH_ROWS;
+}
+/* a datastore table's column cap (datastore_create's too) */
+#define MAX_PARAMS 256u
+
+struct load {
+	struct dg_job *job;
+	const char *resource_id, *path;
+	bool strict, tabs; /* tabs: TSV */
+	json_t *types;     /* borrowed overrides */
+	size_t ncols;
+	char **labels;
+	char (*names)[DG_DS_NAME_MAX];
+	enum dg_ds_type *type;
+	int64_t total, rows, bad;
+	json_t *errors;
+	char table[DG_DS_TABLE_MAX];
+	const char **cols; /* names[i], for the copy */
+	/* the current batch */
+	struct dg_copy *copy;
+	const char **vals;
+	size_t nb, batch_bytes;
+};
+
+static dg_rc open_csv(struct load *l, FILE **fp, struct dg_csv **c, struct dg_err *err)
+{
+	*fp = fopen(l->path, "rb");
+	if (!*fp)
+		return dg_err_set(err, DG_EINVAL, "The uploaded file is missing");
+	dg_rc rc = dg_csv_open(*fp, 0, 0, c, err);
+	if (rc == DG_OK && l->tabs)
+		dg_csv_set_sep(*c, '\t');
+	if (rc != DG_OK) {
+		fclose(*fp);
+		*fp = NULL;
+	}
+	return rc;
+}
+
+static void report(struct load *l, long line, size_t col, const char *msg)
+{
+	l->bad++;
+	if (json_array_size(l->errors) >= MAX_REPORTED)
+		return;
+	json_array_append_new(l->errors, json_pack("{s:I, s:I, s:s}", "line", (json_int_t)line,
+						   "column", (json_int_t)col, "message", msg));
+}
+
+/* The header: labels, safe names, then overrides keyed by label or name. */
+static dg_rc read_header(struct load *l, struct dg_csv *c, struct dg_err *err)
+{
+	struct dg_csv_row row;
+	dg_rc rc = dg_csv_next(c, &row, err);
+	if (rc == DG_ENOTFOUND)
+		return dg_err_set(err, DG_EINVAL, "The file is empty: it needs a header row");
+	if (rc != DG_OK)
+		return rc;
+	if (row.ncols > MAX_PARAMS)
+		return dg_err_set(err, DG_EINVAL,
+				  "The file has %zu columns; at most %u can be loaded", row.ncols,
+				  MAX_PARAMS);
+	l->ncols = row.ncols;
+	l->labels = dg_xcalloc(row.ncols, sizeof *l->labels);
+	for (size_t i = 0; i < row.ncols; i++)
+		l->labels[i] = dg_xstrdup(row.f[i]);
+	l->names = dg_xcalloc(row.ncols, sizeof *l->names);
+	l->type = dg_xcalloc(row.ncols, sizeof *l->type);
+	dg_ds_names(row.ncols, l->labels, l->names);
+	l->cols = dg_xcalloc(row.ncols, sizeof *l->cols);
+	for (size_t i = 0; i < row.ncols; i++)
+		l->cols[i] = l->names[i];
+	return DG_OK;
+}
+
+static dg_rc apply_overrides(struct load *l, struct dg_err *err)
+{
+	const char *key;
+	json_t *v;
+	json_object_foreach (l->types, key, v) {
+		size_t i;
+		for (i = 0; i < l->ncols; i++)
+			if (strcmp(key, l->labels[i]) == 0 || strcmp(key, l->names[i]) == 0)
+				break;
+		if (i == l->ncols)
+			return dg_err_field(err, DG_EINVAL, "types", "No column named \"%.60s\"",
+					    key);
+		if (!json_is_string(v) ||
+		    dg_ds_type_parse(json_string_value(v), &l->type[i]) != DG_OK)
+			return dg_err_field(err, DG_EINVAL, "types",
+					    "Column \"%.60s\": the type must be text, int, "
+					    "numeric, date or bool",
+					    key);
+	}
+	return DG_OK;
+}
+
+/* Pass 1: count rows and infer each column's type over the whole file. */
+static dg_rc pass1(struct load *l, struct dg_err *err)
+{
+	FILE *fp = NULL;
+	struct dg_csv *c = NULL;
+	struct dg_csv_row row;
+	struct dg_ds_infer inf = {0};
+	dg_rc rc = open_csv(l, &fp, &c, err);
+	if (rc != DG_OK)
+		return rc;
+	if ((rc = read_header(l, c, err)) != DG_OK)
+		goto out;
+	dg_ds_infer_init(&inf, l->ncols);
+	while ((rc = dg_csv_next(c, &row, err)) == DG_OK) {
+		l->total++;
+		if (row.ncols == l->ncols)
+			dg_ds_infer_add(&inf, row.ncols, row.f, row.n);
+	}
+	if (rc != DG_ENOTFOUND)
+		goto out;
+	for (size_t i = 0; i < l->ncols; i++)
+		l->type[i] = dg_ds_infer_type(&inf, i);
+	rc = apply_overrides(l, err);
+out:
+	dg_ds_infer_release(&inf);
+	dg_csv_free(c);
+	fclose(fp);
+	return rc;
+}
+
+/* The value a column is written with: NULL for empty, 1/0 for booleans. */
+static const char *store_value(enum dg_ds_type t, const char *s, size_t n)
+{
+	if (n == 0)
+		return NULL;
+	if (t == DG_DS_BOOL)
+		return (s[0] == 't' || s[0] == 'T' || s[0] == '1') ? "1" : "0";
+	return s;
+}
+
+/* A batch is one transaction holding one COPY (or prepared INSERT). */
+static dg_rc batch_open(struct load *l, struct dg_err *err)
+{
+	struct dg_db *db = l->job->db;
+	dg_rc rc = dg_db_begin(db);
+	if (rc == DG_OK)
+		rc = dg_db_copy_begin(db, l->table, (const char *const *)l->cols, l->ncols,
+				      &l->copy);
+	if (rc != DG_OK) {
+		dg_db_rollback(db);
+		return dg_err_set(err, rc, "The store is not available");
+	}
+	l->nb = 0;
+	l->batch_bytes = 0;
+	return DG_OK;
+}
+
+/*
+ * A pause after each committed batch, DGOV_LOAD_PAUSE_MS (0 to 10,000; none
+ * by default): a node can keep a big load from crowding out the store's
+ * other writers, and the crash test makes a load slow enough to interrupt.
+ */
+static void batch_pause(void)
+{
+	const char *v = getenv("DGOV_LOAD_PAUSE_MS");
+	long ms = v ? strtol(v, NULL, 10) : 0;
+	if (ms > 0 && ms <= 10000) {
+		struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
+		nanosleep(&ts, NULL);
+	}
+}
+
+/* End the batch: commit its rows with the job's progress, or drop them. */
+static dg_rc batch_close(struct load *l, bool keep, struct dg_err *err)
+{
+	struct dg_db *db = l->job->db;
+	dg_rc rc = dg_db_copy_end(l->copy, keep);
+	l->copy = NULL;
+	if (!keep) {
+		dg_db_rollback(db);
+		return DG_OK;
+	}
+	if (rc == DG_OK)
+		rc = dg_job_save(l->job, l->rows + (int64_t)l->nb, l->total, NULL);
+	if (rc == DG_OK)
+		rc = dg_db_commit(db);
+	if (rc != DG_OK) {
+		dg_db_rollback(db);
+		return dg_err_set(err, rc,
+				  "Rows could not be written (the batch ending at row %lld)",
+				  (long long)(l->rows + (int64_t)l->nb));
+	}
+	l->rows += (int64_t)l->nb;
+	batch_pause();
+	return DG_OK;
+}
+
+/* Check one record; DG_OK to keep it, DG_EINVAL (reported) to skip it. */
+static dg_rc check_row(struct load *l, const struct dg_csv_row *row, struct dg_err *err)
+{
+	char msg[200];
+	if (row->ncols != l->ncols) {
+		snprintf(msg, sizeof msg, "Line %ld: %zu fields, the header has %zu", row->line,
+			 row->ncols, l->ncols);
+		report(l, row->line, row->ncols < l->ncols ? row->ncols + 1 : l->ncols + 1, msg);
+		return l->strict ? dg_err_set(err, DG_EINVAL, "%s", msg) : DG_EINVAL;
+	}
+	for (size_t i = 0; i < l->ncols; i++) {
+		if (dg_ds_value_ok(l->type[i], row->f[i], row->n[i]))
+			continue;
+		snprintf(msg, sizeof msg, "Line %ld, column %zu (%.40s): \"%.40s\" is not %s",
+			 row->line, i + 1, l->labels[i], row->f[i], dg_ds_type_name(l->type[i]));
+		report(l, row->line, i + 1, msg);
+		return l->strict ? dg_err_set(err, DG_EINVAL, "%s", msg) : DG_EINVAL;
+	}
+	return DG_OK;
+}
+
+static dg_rc pass2(struct load *l, struct dg_err *err)
+{
+	FILE *fp = NULL;
+	struct dg_csv *c = NULL;
+	struct dg_csv_row row;
+	bool open = false;
+	dg_rc rc = open_csv(l, &fp, &c, err);
+	if (rc != DG_OK)
+		return rc;
+	if ((rc = dg_csv_next(c, &row, err)) != DG_OK) /* the header again */
+		goto out;
+	l->vals = dg_xcalloc(l->ncols, sizeof *l->vals);
+	if ((rc = batch_open(l, err)) != DG_OK)
+		goto out;
+	open = true;
+	while ((rc = dg_csv_next(c, &row, err)) == DG_OK) {
+		dg_rc chk = check_row(l, &row, err);
+		if (chk != DG_OK && l->strict) {
+			rc = chk;
+			goto out;
+		}
+		if (chk != DG_OK)
+			continue;
+		for (size_t i = 0; i < l->ncols; i++) {
+			l->vals[i] = store_value(l->type[i], row.f[i], row.n[i]);
+			l->batch_bytes += row.n[i];
+		}
+		if ((rc = dg_db_copy_row(l->copy, l->vals)) != DG_OK) {
+			rc = dg_err_set(err, rc, "Line %ld could not be written", row.line);
+			goto out;
+		}
+		l->nb++;
+		if (l->nb < batch_rows() && l->batch_bytes < BATCH_BYTES)
+			continue;
+		open = false;
+		if ((rc = batch_close(l, true, err)) != DG_OK)
+			goto out;
+		if (dg_job_stopping(l->job)) {
+			rc = dg_err_set(err, DG_EUNAVAIL, "The server is stopping");
+			goto out;
+		}
+		if ((rc = batch_open(l, err)) != DG_OK)
+			goto out;
+		open = true;
+	}
+	if (rc == DG_ENOTFOUND) {
+		open = false;
+		rc = batch_close(l, true, err);
+	}
+out:
+	if (open && batch_close(l, false, err) != DG_OK)
+		rc = DG_EDB;
+	dg_csv_free(c);
+	fclose(fp);
+	return rc;
+}
+
+static json_t *fields_json(const struct load *l)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < l->ncols; i++)
+		json_array_append_new(a, json_pack("{s:s, s:s, s:{s:s}}", "id", l->names[i], "type",
+						   dg_ds_type_name(l->type[i]), "info", "label",
+						   l->labels[i]));
+	return a;
+}
+
+/*
+ * The switch, the old table's drop and the job's result in one transaction:
+ * from its commit readers see every row of the new table. Indexes follow.
+ */
+static dg_rc finish(struct load *l, json_t *fields, json_t *result, struct dg_err *err)
+{
+	struct dg_db *db = l->job->db;
+	char old[DG_DS_TABLE_MAX];
+	dg_rc rc = dg_db_begin(db);
+	if (rc != DG_OK)
+		return dg_err_set(err, rc, "The store is not available");
+	rc = dg_ds_sql_switch(db, l->resource_id, l->table, fields, l->rows, result, old);
+	if (rc == DG_OK && old[0] && strcmp(old, l->table) != 0)
+		rc = dg_ds_sql_drop(db, old);
+	if (rc == DG_OK)
+		rc = dg_job_result(l->job, result);
+	if (rc == DG_OK)
+		rc = dg_job_save(l->job, l->rows, l->total, NULL);
+	if (rc == DG_OK)
+		rc = dg_db_commit(db);
+	if (rc != DG_OK) {
+		dg_db_rollback(db);
+		return dg_err_set(err, rc, "The new table could not be put in place");
+	}
+	return DG_OK;
+}
+
+/*
+ * Is this job's table already the resource's (an attempt died after the
+ * switch, while indexing)? Then only the indexes are left to build.
+ */
+static dg_rc switched(struct load *l, bool *out)
+{
+	struct dg_ds_table t;
+	dg_rc rc = dg_ds_sql_lookup(l->job->db, l->resource_id, &t);
+	*out = false;
+	if (rc == DG_ENOTFOUND)
+		return DG_OK;
+	if (rc != DG_OK)
+		return rc;
+	*out = strcmp(t.table, l->table) == 0;
+	json_decref(t.fields);
+	return DG_OK;
+}
+
+/* Indexes on a live table: readers go on meanwhile; one that cannot be
+ * built (a PostgreSQL text value too long for a b-tree) is left out. */
+static dg_rc build_indexes(struct load *l)
+{
+	struct dg_ds_table t;
+	dg_rc rc = dg_ds_sql_lookup(l->job->db, l->resource_id, &t);
+	if (rc != DG_OK)
+		return rc;
+	size_t n = json_array_size(t.fields);
+	char(*names)[DG_DS_NAME_MAX] = dg_xcalloc(n + 1, sizeof *names);
+	for (size_t i = 0; i < n; i++)
+		snprintf(names[i], DG_DS_NAME_MAX, "%s",
+			 json_string_value(json_object_get(json_array_get(t.fields, i), "id")));
+	rc = dg_ds_sql_index(l->job->db, l->table, n, names);
+	free(names);
+	json_decref(t.fields);
+	return rc;
+}
+
+static void load_release(struct load *l)
+{
+	free(l->vals);
+	free(l->cols);
+	for (size_t i = 0; l->labels && i < l->ncols; i++)
+		free(l->labels[i]);
+	free(l->labels);
+	free(l->names);
+	free(l->type);
+	json_decref(l->errors);
+}
+
+dg_rc dg_ds_load_run(struct dg_job *job, struct dg_err *err)
+{
+	struct load l = {.job = job};
+	json_t *opts = json_object_get(job->payload, "options");
+	json_t *fields = NULL, *result = NULL;
+	dg_rc rc = DG_EINVAL;
+	l.resource_id = json_string_value(json_object_get(job->payload, "resource_id"));
+	l.path = json_string_value(json_object_get(job->payload, "path"));
+	l.strict = json_is_true(json_object_get(opts, "strict"));
+	l.tabs = json_is_true(json_object_get(opts, "tabs"));
+	l.types = json_object_get(opts, "types");
+	l.errors = json_array();
+	if (!l.resource_id || !l.path) {
+		rc = dg_err_set(err, DG_EINVAL, "The job needs resource_id and path");
+		goto out;
+	}
+	if (l.types && !json_is_object(l.types)) {
+		rc = dg_err_field(err, DG_EINVAL, "types", "types must be an object");
+		goto out;
+	}
+	dg_ds_table_name(l.resource_id, job->id, l.table);
+	bool live = false;
+	if ((rc = switched(&l, &live)) != DG_OK)
+		goto out;
+	if (live) {
+		rc = build_indexes(&l);
+		goto out;
+	}
+	/* a previous attempt may have died half way: its table is ours to drop */
+	if ((rc = dg_ds_sql_drop(job->db, l.table)) != DG_OK)
+		goto out;
+	if ((rc = pass1(&l, err)) != DG_OK) {
+		/* a file over the caps never loads: fail at once, no retries */
+		if (rc == DG_ETOOBIG)
+			rc = DG_EINVAL;
+		goto out;
+	}
+	if ((rc = dg_ds_sql_create(job->db, l.table, l.ncols, l.names, l.type)) != DG_OK) {
+		rc = dg_err_set(err, rc, "The table could not be created");
+		goto out;
+	}
+	if ((rc = pass2(&l, err)) != DG_OK)
+		goto drop;
+	fields = fields_json(&l);
+	/* source: what a reload (datastore_load) starts from */
+	result = json_pack("{s:s, s:I, s:I, s:O, s:O, s:{s:s, s:O?}}", "table", l.table, "rows",
+			   (json_int_t)l.rows, "bad_rows", (json_int_t)l.bad, "errors", l.errors,
+			   "fields", fields, "source", "path", l.path, "options", opts);
+	if ((rc = finish(&l, fields, result, err)) == DG_OK) {
+		rc = build_indexes(&l);
+		goto out;
+	}
+drop:
+	/* a failed load leaves nothing behind; the old table stays in force */
+	if (dg_ds_sql_drop(job->db, l.table) != DG_OK)
+		rc = DG_EDB;
+out:
+	json_decref(fields);
+	json_decref(result);
+	load_release(&l);
+	return rc;
+}

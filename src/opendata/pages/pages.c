@@ -1,0 +1,815 @@
+/*
+ * pages.c - open data for people: the catalogue search at /data (facets as
+ * plain links, a count, pages and a sort), a dataset's page (its metadata,
+ * resources with downloads, a preview table of its first datastore table
+ * with filters, and a chart), a resource's API page with ready examples,
+ * and the route table. Data requests and the showcase are in requests.c,
+ * the statistics in stats.c.
+ *
+ * Reads go through the same functions as the CKAN API (dg_od_search_run,
+ * dg_od_package_show, dg_ckan_datastore_search), so the pages can never show a
+ * dataset the API would hide: closed and private ones are "not found".
+ * Every input has a cap and a message in the reader's language; a query the
+ * search cannot understand is a 400 page with the form still filled in.
+ */
+#include "opendata/pages/pages_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "node/env.h"
+#include "core/date.h"
+#include "core/str.h"
+#include "opendata/catalog/catalog.h"
+#include "opendata/datastore/datastore.h"
+#include "web/page.h"
+
+#define Q_MAX            200  /* bytes of the search words */
+#define ADV_MAX          500  /* bytes of the advanced (Solr) filter */
+#define VALUE_MAX        200  /* bytes of a facet or preview filter value */
+#define PER_PAGE         10   /* datasets per result page */
+#define PAGE_MAX         1000 /* result pages a visitor may ask for */
+#define PREVIEW_ROWS     20   /* rows per preview page */
+#define PREVIEW_PAGE_MAX 5000
+
+/* The facet filters /data takes: query key, Solr field, facet name, title key. */
+static const char *const facet_keys[][4] = {
+	{"org", "organization", "organization", "odp.facet.org"},
+	{"group", "groups", "groups", "odp.facet.group"},
+	{"tag", "tags", "tags", "odp.facet.tag"},
+	{"format", "res_format", "res_format", "odp.facet.format"},
+	{"tier", "open_tier", "open_tier", "odp.facet.tier"},
+	{"freq", "update_frequency", "update_frequency", "odp.facet.freq"},
+};
+#define NFACETS (sizeof facet_keys / sizeof facet_keys[0])
+
+/* Sorts offered: key, package_search sort, label key. */
+static const char *const sorts[][3] = {
+	{"relevance", "score desc, metadata_modified desc", "odp.sort.relevance"},
+	{"modified", "metadata_modified desc", "odp.sort.modified"},
+	{"title", "title_string asc", "odp.sort.title"},
+};
+
+static const char *tr(struct dg_req *r, const char *prefix, const char *code)
+{
+	const char *key = dg_arena_printf(r->arena, "%s.%s", prefix, code);
+	const char *v = dg_t(r, key);
+	return strcmp(v, key) == 0 ? code : v;
+}
+
+/* Departments' names by code in the page's language (for facets and metadata). */
+static dg_rc dept_names(struct dg_req *r, struct dg_db *db, json_t **out)
+{
+	struct dg_rows *rows = NULL;
+	dg_rc rc =
+		dg_db_query(db, "SELECT code, name_zh, name_en FROM departments", DG_NOARGS, &rows);
+	if (rc)
+		return rc;
+	json_t *m = json_object();
+	bool en = strcmp(r->lang, "en") == 0;
+	while ((rc = dg_rows_next(rows)) == DG_OK)
+		json_object_set_new(m, dg_rows_text(rows, 0),
+				    json_string(dg_rows_text(rows, en ? 2 : 1)));
+	dg_rows_free(rows);
+	if (rc != DG_ENOTFOUND) {
+		json_decref(m);
+		return rc;
+	}
+	*out = m;
+	return DG_OK;
+}
+
+static const char *name_of(json_t *names, const char *code)
+{
+	const char *v = json_string_value(json_object_get(names, code));
+	return v ? v : code;
+}
+
+/* The label of a facet value: departments by name, tiers and frequencies translated. */
+static const char *facet_label(struct dg_req *r, json_t *depts, size_t f, const char *v)
+{
+	if (f == 0)
+		return name_of(depts, v);
+	if (f == 4)
+		return tr(r, "odp.tier", v);
+	if (f == 5)
+		return tr(r, "odp.freq", v);
+	return v;
+}
+
+/* ---- /data ---- */
+
+struct search_state {
+	const char *q, *adv, *sort;
+	const char *facet[NFACETS];
+	int64_t page;
+};
+
+/* "/data?..." with the state, one facet or the page replaced (skip < 0: none). */
+static const char *search_href(struct dg_req *r, const struct search_state *st, int skip,
+			       const char *val, int64_t page)
+{
+	struct dg_buf b;
+	dg_buf_init(&b, 4096);
+	dg_rc rc = dg_buf_adds(&b, "/data?");
+	const char *keys[NFACETS + 3];
+	const char *vals[NFACETS + 3];
+	size_t n = 0;
+	keys[n] = "q", vals[n++] = st->q;
+	for (size_t i = 0; i < NFACETS; i++)
+		keys[n] = facet_keys[i][0], vals[n++] = (int)i == skip ? val : st->facet[i];
+	keys[n] = "adv", vals[n++] = st->adv;
+	keys[n] = "sort", vals[n++] = strcmp(st->sort, "relevance") ? st->sort : NULL;
+	for (size_t i = 0; i < n && !rc; i++) {
+		if (!vals[i] || !vals[i][0])
+			continue;
+		rc = dg_buf_addf(&b, "%s=", keys[i]);
+		if (!rc)
+			rc = dg_buf_add_url(&b, vals[i], strlen(vals[i]));
+		if (!rc)
+			rc = dg_buf_addc(&b, '&');
+	}
+	if (!rc && page > 1)
+		rc = dg_buf_addf(&b, "page=%lld&", (long long)page);
+	const char *s = dg_arena_strdup(r->arena, dg_buf_str(&b));
+	dg_buf_release(&b);
+	size_t len = strlen(s);
+	return len > 0 && (s[len - 1] == '&' || s[len - 1] == '?')
+		       ? dg_arena_strndup(r->arena, s, len - 1)
+		       : s;
+}
+
+/* A Solr filter field:"value" with the value's quotes and backslashes escaped. */
+static const char *fq_of(struct dg_req *r, const char *field, const char *v)
+{
+	struct dg_buf b;
+	dg_buf_init(&b, 1024);
+	dg_rc rc = dg_buf_addf(&b, "%s:\"", field);
+	for (const char *p = v; *p && !rc; p++) {
+		if (*p == '"' || *p == '\\')
+			rc = dg_buf_addc(&b, '\\');
+		if (!rc)
+			rc = dg_buf_addc(&b, *p);
+	}
+	if (!rc)
+		rc = dg_buf_addc(&b, '"');
+	const char *s = dg_arena_strdup(r->arena, dg_buf_str(&b));
+	dg_buf_release(&b);
+	return s;
+}
+
+/* Read and check the inputs; a problem goes to d's errors (the page still renders). */
+static bool read_search(struct dg_req *r, struct search_state *st, json_t *d)
+{
+	bool ok = true;
+	st->q = dg_kvs_get(&r->query, "q");
+	st->adv = dg_kvs_get(&r->query, "adv");
+	st->sort = dg_kvs_get(&r->query, "sort");
+	st->page = 1;
+	if (st->q && strlen(st->q) > Q_MAX) {
+		dg_form_error(d, "q", dg_t(r, "odp.err.q_long"));
+		st->q = NULL, ok = false;
+	}
+	if (st->adv && strlen(st->adv) > ADV_MAX) {
+		dg_form_error(d, "adv", dg_t(r, "odp.err.adv_long"));
+		st->adv = NULL, ok = false;
+	}
+	for (size_t i = 0; i < NFACETS; i++) {
+		st->facet[i] = dg_kvs_get(&r->query, facet_keys[i][0]);
+		if (st->facet[i] && strlen(st->facet[i]) > VALUE_MAX) {
+			dg_form_error(d, "q", dg_t(r, "odp.err.val_long"));
+			st->facet[i] = NULL, ok = false;
+		}
+	}
+	bool known = false;
+	for (size_t i = 0; st->sort && i < sizeof sorts / sizeof sorts[0]; i++)
+		known |= strcmp(st->sort, sorts[i][0]) == 0;
+	if (st->sort && !known) {
+		dg_form_error(d, "sort", dg_t(r, "odp.err.sort"));
+		ok = false;
+	}
+	if (!known)
+		st->sort = "relevance";
+	const char *page = dg_kvs_get(&r->query, "page");
+	if (page &&
+	    (dg_str_to_i64(dg_str_of(page), &st->page) || st->page < 1 || st->page > PAGE_MAX)) {
+		dg_form_error(d, "page", dg_t(r, "odp.err.page"));
+		st->page = 1, ok = false;
+	}
+	return ok;
+}
+
+static json_t *facet_lists(struct dg_req *r, const struct search_state *st, json_t *res,
+			   json_t *depts)
+{
+	json_t *out = json_array();
+	json_t *sf = json_object_get(res, "search_facets");
+	for (size_t i = 0; i < NFACETS; i++) {
+		json_t *items = json_object_get(json_object_get(sf, facet_keys[i][2]), "items");
+		json_t *list = json_array(), *it;
+		size_t k;
+		json_array_foreach (items, k, it) {
+			const char *v = json_string_value(json_object_get(it, "name"));
+			bool sel = st->facet[i] && strcmp(st->facet[i], v) == 0;
+			json_array_append_new(
+				list,
+				json_pack("{s:s, s:s, s:I, s:b}", "label",
+					  facet_label(r, depts, i, v), "href",
+					  search_href(r, st, (int)i, sel ? NULL : v, 1), "count",
+					  json_integer_value(json_object_get(it, "count")),
+					  "selected", sel));
+		}
+		json_t *f = json_pack("{s:s, s:s, s:o}", "key", facet_keys[i][0], "title",
+				      dg_t(r, facet_keys[i][3]), "items", list);
+		if (st->facet[i])
+			json_object_set_new(f, "clear",
+					    json_string(search_href(r, st, (int)i, NULL, 1)));
+		json_array_append_new(out, f);
+	}
+	return out;
+}
+
+static json_t *result_items(struct dg_req *r, json_t *res, json_t *depts)
+{
+	json_t *list = json_array(), *p;
+	size_t i;
+	json_array_foreach (json_object_get(res, "results"), i, p) {
+		json_t *o = json_pack("{s:O, s:O, s:O}", "name", json_object_get(p, "name"),
+				      "title", json_object_get(p, "title"), "notes",
+				      json_object_get(p, "notes"));
+		const char *dept = json_string_value(json_object_get(p, "owner_org"));
+		json_object_set_new(o, "dept", json_string(name_of(depts, dept ? dept : "")));
+		json_t *e;
+		size_t k;
+		json_array_foreach (json_object_get(p, "extras"), k, e) {
+			const char *key = json_string_value(json_object_get(e, "key"));
+			const char *v = json_string_value(json_object_get(e, "value"));
+			if (key && v && strcmp(key, "update_frequency") == 0)
+				json_object_set_new(o, "freq", json_string(tr(r, "odp.freq", v)));
+			if (key && v && strcmp(key, "open_tier") == 0)
+				json_object_set_new(o, "tier", json_string(tr(r, "odp.tier", v)));
+		}
+		const char *mod = json_string_value(json_object_get(p, "metadata_modified"));
+		json_object_set_new(o, "modified",
+				    json_string(mod ? dg_arena_strndup(r->arena, mod, 10) : ""));
+		json_t *formats = json_array(), *res1;
+		json_array_foreach (json_object_get(p, "resources"), k, res1)
+			json_array_append(formats, json_object_get(res1, "format"));
+		json_object_set_new(o, "formats", formats);
+		json_array_append_new(list, o);
+	}
+	return list;
+}
+
+static json_t *pager(struct dg_req *r, const struct search_state *st, int64_t count)
+{
+	int64_t pages = (count + PER_PAGE - 1) / PER_PAGE;
+	json_t *p =
+		json_pack("{s:I, s:I}", "page", (json_int_t)st->page, "pages", (json_int_t)pages);
+	if (st->page > 1)
+		json_object_set_new(p, "prev",
+				    json_string(search_href(r, st, -1, NULL, st->page - 1)));
+	if (st->page < pages)
+		json_object_set_new(p, "next",
+				    json_string(search_href(r, st, -1, NULL, st->page + 1)));
+	return p;
+}
+
+static dg_rc data_search(struct dg_req *r)
+{
+	struct dg_db *db = NULL;
+	struct search_state st = {0};
+	json_t *d = json_object();
+	json_object_set_new(d, "title", json_string(dg_t(r, "odp.title")));
+	json_object_set_new(d, "nav", json_string("search"));
+	bool ok = read_search(r, &st, d);
+	dg_rc rc = dg_req_db(r, &db);
+	json_t *depts = NULL;
+	if (!rc)
+		rc = dept_names(r, db, &depts);
+	if (rc) {
+		json_decref(d);
+		return rc;
+	}
+	dg_arena_defer(r->arena, (void (*)(void *))json_decref, depts);
+
+	const char *fq[NFACETS + 1];
+	size_t nfq = 0;
+	for (size_t i = 0; i < NFACETS; i++)
+		if (st.facet[i] && st.facet[i][0])
+			fq[nfq++] = fq_of(r, facet_keys[i][1], st.facet[i]);
+	if (st.adv && st.adv[0])
+		fq[nfq++] = st.adv;
+	const char *names[NFACETS];
+	for (size_t i = 0; i < NFACETS; i++)
+		names[i] = facet_keys[i][2];
+	const char *sort = sorts[0][1];
+	for (size_t i = 0; i < sizeof sorts / sizeof sorts[0]; i++)
+		if (strcmp(st.sort, sorts[i][0]) == 0)
+			sort = sorts[i][1];
+	struct dg_od_search s = {
+		.q = st.q,
+		.fq = fq,
+		.nfq = nfq,
+		.sort = sort,
+		.rows = PER_PAGE,
+		.start = (st.page - 1) * PER_PAGE,
+		.facets = names,
+		.nfacets = NFACETS,
+		.facet_limit = 20,
+		.facet_mincount = 1,
+		.now_ms = dg_now_ms(),
+	};
+	json_t *res = NULL;
+	struct dg_err err = {0};
+	rc = dg_od_search_run(db, r->arena, &s, &res, &err);
+	if (rc == DG_EINVAL) {
+		/* the words or the advanced filter are not a query the search understands */
+		bool adv = strcmp(err.field, "fq") == 0;
+		dg_form_error(d, adv ? "adv" : "q",
+			      dg_arena_printf(r->arena, "%s %s",
+					      dg_t(r, adv ? "odp.err.adv" : "odp.err.q"), err.msg));
+		ok = false;
+		rc = DG_OK;
+	} else if (rc) {
+		json_decref(d);
+		return dg_err_set(&r->err, rc, "%s", dg_t(r, "error.store_busy"));
+	}
+	json_t *sort_opts = json_array();
+	for (size_t i = 0; i < sizeof sorts / sizeof sorts[0]; i++)
+		json_array_append_new(sort_opts,
+				      json_pack("{s:s, s:s, s:b}", "value", sorts[i][0], "label",
+						dg_t(r, sorts[i][2]), "selected",
+						strcmp(st.sort, sorts[i][0]) == 0));
+	json_object_set_new(d, "sorts", sort_opts);
+	json_object_set_new(d, "q", json_string(st.q ? st.q : ""));
+	json_object_set_new(d, "adv", json_string(st.adv ? st.adv : ""));
+	json_t *hidden = json_array();
+	for (size_t i = 0; i < NFACETS; i++)
+		if (st.facet[i] && st.facet[i][0])
+			json_array_append_new(hidden,
+					      json_pack("{s:s, s:s}", "name", facet_keys[i][0],
+							"value", st.facet[i]));
+	json_object_set_new(d, "hidden", hidden);
+	if (res) {
+		int64_t count = json_integer_value(json_object_get(res, "count"));
+		json_object_set_new(d, "count", json_integer((json_int_t)count));
+		json_object_set_new(d, "results", result_items(r, res, depts));
+		json_object_set_new(d, "facets", facet_lists(r, &st, res, depts));
+		json_object_set_new(d, "pager", pager(r, &st, count));
+		json_object_set_new(d, "searched", json_true());
+		json_decref(res);
+	}
+	bool filtered = (st.q && st.q[0]) || (st.adv && st.adv[0]) || json_array_size(hidden) > 0;
+	json_object_set_new(d, "filtered", json_boolean(filtered));
+	return dg_page(r, dg_rc_http_status(ok ? DG_OK : DG_EINVAL), "data/search.html", d);
+}
+
+/* ---- /data/datasets/{id} ---- */
+
+static const char *extra_of(json_t *pkg, const char *key)
+{
+	json_t *e;
+	size_t i;
+	json_array_foreach (json_object_get(pkg, "extras"), i, e) {
+		const char *k = json_string_value(json_object_get(e, "key"));
+		if (k && strcmp(k, key) == 0)
+			return json_string_value(json_object_get(e, "value"));
+	}
+	return "";
+}
+
+/* The dataset visible to everyone (404 otherwise), with its metadata for the page. */
+static dg_rc load_dataset(struct dg_req *r, struct dg_db *db, json_t **pkg, json_t *d)
+{
+	const char *id = dg_kvs_get(&r->params, "id");
+	dg_rc rc = dg_od_package_show(db, id ? id : "", pkg);
+	if (rc == DG_ENOTFOUND)
+		return dg_err_set(&r->err, rc, "%s", dg_t(r, "odp.err.no_dataset"));
+	if (rc)
+		return rc;
+	dg_arena_defer(r->arena, (void (*)(void *))json_decref, *pkg);
+	json_t *depts = NULL;
+	if ((rc = dept_names(r, db, &depts)) != DG_OK)
+		return rc;
+	const char *dept = json_string_value(json_object_get(*pkg, "owner_org"));
+	const char *theme = "";
+	json_t *g = json_array_get(json_object_get(*pkg, "groups"), 0);
+	if (g)
+		theme = json_string_value(json_object_get(g, "name"));
+	const char *mod = json_string_value(json_object_get(*pkg, "metadata_modified"));
+	json_t *tags = json_array(), *t;
+	size_t i;
+	json_array_foreach (json_object_get(*pkg, "tags"), i, t)
+		json_array_append(tags, json_object_get(t, "name"));
+	json_t *meta = json_pack(
+		"{s:O, s:O, s:O, s:O, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o}", "id",
+		json_object_get(*pkg, "id"), "name", json_object_get(*pkg, "name"), "title",
+		json_object_get(*pkg, "title"), "notes", json_object_get(*pkg, "notes"), "dept",
+		name_of(depts, dept ? dept : ""), "dept_code", dept ? dept : "", "theme", theme,
+		"freq", tr(r, "odp.freq", extra_of(*pkg, "update_frequency")), "region",
+		extra_of(*pkg, "region"), "tier", tr(r, "odp.tier", extra_of(*pkg, "open_tier")),
+		"modified", mod ? dg_arena_strndup(r->arena, mod, 10) : "", "license",
+		tr(r, "odp.license", json_string_value(json_object_get(*pkg, "license_id"))),
+		"tags", tags);
+	json_decref(depts);
+	json_object_set_new(d, "ds", meta);
+	json_object_set_new(d, "nav", json_string("search"));
+	json_object_set_new(d, "title", json_incref(json_object_get(*pkg, "title")));
+	return DG_OK;
+}
+
+static bool is_number_type(const char *t)
+{
+	return t && (strcmp(t, "int") == 0 || strcmp(t, "numeric") == 0);
+}
+
+static double num_of(json_t *v)
+{
+	if (json_is_number(v))
+		return json_number_value(v);
+	if (json_is_string(v))
+		return strtod(json_string_value(v), NULL);
+	return 0;
+}
+
+static const char *cell_text(struct dg_req *r, json_t *v)
+{
+	if (json_is_string(v))
+		return json_string_value(v);
+	if (json_is_null(v) || !v)
+		return "";
+	if (json_is_true(v))
+		return dg_t(r, "odp.yes");
+	if (json_is_false(v))
+		return dg_t(r, "odp.no");
+	if (json_is_integer(v))
+		return dg_arena_printf(r->arena, "%lld", (long long)json_integer_value(v));
+	if (json_is_real(v))
+		return dg_arena_printf(r->arena, "%.10g", json_real_value(v));
+	return "";
+}
+
+/* The dataset page's own link with the preview state, one part replaced. */
+struct preview_state {
+	const char *base, *col, *val, *chart, *kind;
+	int64_t page;
+};
+
+static const char *preview_href(struct dg_req *r, const struct preview_state *ps, int64_t page)
+{
+	struct dg_buf b;
+	dg_buf_init(&b, 4096);
+	dg_rc rc = dg_buf_adds(&b, ps->base);
+	const char *keys[] = {"col", "val", "chart", "kind"};
+	const char *vals[] = {ps->col, ps->val, ps->chart, ps->kind};
+	char sep = '?';
+	for (size_t i = 0; i < 4 && !rc; i++) {
+		if (!vals[i] || !vals[i][0])
+			continue;
+		rc = dg_buf_addf(&b, "%c%s=", sep, keys[i]);
+		if (!rc)
+			rc = dg_buf_add_url(&b, vals[i], strlen(vals[i]));
+		sep = '&';
+	}
+	if (!rc && page > 1)
+		rc = dg_buf_addf(&b, "%cpage=%lld", sep, (long long)page);
+	if (!rc)
+		rc = dg_buf_adds(&b, "#preview");
+	const char *s = dg_arena_strdup(r->arena, dg_buf_str(&b));
+	dg_buf_release(&b);
+	return s;
+}
+
+/* Rows through datastore_search, with the page's filter; *res owned by the caller. */
+static dg_rc ds_rows(struct dg_req *r, const char *rid, const struct preview_state *ps,
+		     int64_t limit, int64_t offset, json_t **res, struct dg_err *err)
+{
+	json_t *params = json_pack("{s:s, s:I, s:I, s:s}", "resource_id", rid, "limit",
+				   (json_int_t)limit, "offset", (json_int_t)offset, "sort", "_id");
+	if (ps->col && ps->col[0] && ps->val)
+		json_object_set_new(params, "filters", json_pack("{s:s}", ps->col, ps->val));
+	dg_rc rc = dg_ckan_datastore_search(r, params, res, err);
+	json_decref(params);
+	return rc;
+}
+
+static dg_rc add_chart(struct dg_req *r, const char *rid, const struct preview_state *ps,
+		       json_t *fields, json_t *d)
+{
+	const char *label_col = "_id";
+	json_t *f;
+	size_t i;
+	json_array_foreach (fields, i, f) {
+		const char *t = json_string_value(json_object_get(f, "type"));
+		if (!is_number_type(t)) {
+			label_col = json_string_value(json_object_get(f, "id"));
+			break;
+		}
+	}
+	json_t *res = NULL;
+	struct dg_err err = {0};
+	dg_rc rc = ds_rows(r, rid, ps, DG_OD_CHART_MAX, 0, &res, &err);
+	if (rc)
+		return DG_OK; /* the preview above already says what is wrong */
+	json_t *recs = json_object_get(res, "records"), *rec;
+	size_t n = json_array_size(recs);
+	const char **labels = dg_arena_alloc(r->arena, (n + 1) * sizeof *labels);
+	double *values = dg_arena_alloc(r->arena, (n + 1) * sizeof *values);
+	json_t *rows = json_array();
+	json_array_foreach (recs, i, rec) {
+		/* copied: the records are released before the labels are drawn */
+		labels[i] =
+			dg_arena_strdup(r->arena, cell_text(r, json_object_get(rec, label_col)));
+		values[i] = num_of(json_object_get(rec, ps->chart));
+		json_array_append_new(rows,
+				      json_pack("{s:s, s:s}", "label", labels[i], "value",
+						cell_text(r, json_object_get(rec, ps->chart))));
+	}
+	json_decref(res);
+	double lo = n ? values[0] : 0, hi = lo;
+	size_t at_lo = 0, at_hi = 0;
+	for (i = 1; i < n; i++) {
+		if (values[i] < lo)
+			lo = values[i], at_lo = i;
+		if (values[i] > hi)
+			hi = values[i], at_hi = i;
+	}
+	const char *title = dg_arena_printf(r->arena, "%s: %s", dg_t(r, "odp.chart.of"), ps->chart);
+	const char *desc =
+		n ? dg_arena_printf(r->arena, "%s %zu. %s %.10g (%s). %s %.10g (%s).",
+				    dg_t(r, "odp.chart.points"), n, dg_t(r, "odp.chart.min"), lo,
+				    labels[at_lo], dg_t(r, "odp.chart.max"), hi, labels[at_hi])
+		  : dg_t(r, "odp.chart.empty");
+	struct dg_buf svg;
+	dg_buf_init(&svg, 256 * 1024);
+	rc = dg_od_chart_svg(&svg, title, desc, labels, values, n,
+			     ps->kind && strcmp(ps->kind, "line") == 0);
+	if (!rc)
+		json_object_set_new(d, "chart",
+				    json_pack("{s:s, s:s, s:s, s:s, s:o}", "svg", dg_buf_str(&svg),
+					      "title", title, "desc", desc, "label_col", label_col,
+					      "rows", rows));
+	else
+		json_decref(rows);
+	dg_buf_release(&svg);
+	return rc;
+}
+
+/* The preview of the first resource with a table: fields, rows, filter and pages. */
+static dg_rc add_preview(struct dg_req *r, struct dg_db *db, json_t *pkg, json_t *d, bool *bad)
+{
+	json_t *res1, *fields = NULL;
+	size_t i;
+	const char *rid = NULL;
+	struct dg_ds_table t = {0};
+	json_array_foreach (json_object_get(pkg, "resources"), i, res1) {
+		const char *id = json_string_value(json_object_get(res1, "id"));
+		dg_rc rc = dg_ds_sql_lookup(db, id, &t);
+		if (rc == DG_OK) {
+			rid = id;
+			fields = t.fields;
+			break;
+		}
+		json_decref(t.fields);
+		t.fields = NULL;
+		if (rc != DG_ENOTFOUND)
+			return rc;
+	}
+	if (!rid)
+		return DG_OK;
+	dg_arena_defer(r->arena, (void (*)(void *))json_decref, fields);
+	struct preview_state ps = {
+		.base = dg_arena_printf(r->arena, "/data/datasets/%s",
+					json_string_value(json_object_get(pkg, "name"))),
+		.col = dg_kvs_get(&r->query, "col"),
+		.val = dg_kvs_get(&r->query, "val"),
+		.chart = dg_kvs_get(&r->query, "chart"),
+		.kind = dg_kvs_get(&r->query, "kind"),
+		.page = 1,
+	};
+	json_t *pv = json_pack("{s:s, s:I}", "rid", rid, "total", (json_int_t)t.row_count);
+	json_object_set_new(d, "preview", pv);
+	const char *page = dg_kvs_get(&r->query, "page");
+	if (page && (dg_str_to_i64(dg_str_of(page), &ps.page) || ps.page < 1 ||
+		     ps.page > PREVIEW_PAGE_MAX)) {
+		dg_form_error(d, "page", dg_t(r, "odp.err.page"));
+		ps.page = 1, *bad = true;
+	}
+	if (ps.val && strlen(ps.val) > VALUE_MAX) {
+		dg_form_error(d, "val", dg_t(r, "odp.err.val_long"));
+		ps.val = NULL, *bad = true;
+	}
+	if (ps.kind && strcmp(ps.kind, "line") && strcmp(ps.kind, "bar"))
+		ps.kind = NULL;
+	/* the columns, each with its type, and which may be charted */
+	json_t *cols = json_array(), *numeric = json_array(), *f;
+	bool col_ok = !ps.col || !ps.col[0], chart_ok = false;
+	json_array_foreach (fields, i, f) {
+		const char *id = json_string_value(json_object_get(f, "id"));
+		const char *type = json_string_value(json_object_get(f, "type"));
+		json_array_append_new(cols,
+				      json_pack("{s:s, s:s, s:b}", "id", id, "type",
+						tr(r, "odp.type", type ? type : "text"), "selected",
+						ps.col && strcmp(ps.col, id) == 0));
+		col_ok |= ps.col && strcmp(ps.col, id) == 0;
+		if (is_number_type(type)) {
+			bool sel = ps.chart && strcmp(ps.chart, id) == 0;
+			chart_ok |= sel;
+			json_array_append_new(numeric,
+					      json_pack("{s:s, s:b}", "id", id, "selected", sel));
+		}
+	}
+	json_object_set_new(pv, "cols", cols);
+	json_object_set_new(pv, "numeric", numeric);
+	json_object_set_new(pv, "col", json_string(ps.col ? ps.col : ""));
+	json_object_set_new(pv, "val", json_string(ps.val ? ps.val : ""));
+	json_object_set_new(pv, "line", json_boolean(ps.kind && strcmp(ps.kind, "line") == 0));
+	if (!col_ok) {
+		dg_form_error(d, "col", dg_t(r, "odp.err.col"));
+		ps.col = NULL, *bad = true;
+	}
+	if (ps.chart && ps.chart[0] && !chart_ok) {
+		dg_form_error(d, "chart", dg_t(r, "odp.err.chart"));
+		*bad = true;
+	}
+	if (!chart_ok)
+		ps.chart = NULL;
+	json_t *res = NULL;
+	struct dg_err err = {0};
+	dg_rc rc = ds_rows(r, rid, &ps, PREVIEW_ROWS, (ps.page - 1) * PREVIEW_ROWS, &res, &err);
+	if (rc == DG_EINVAL) {
+		/* a value the column's type cannot hold, for instance */
+		dg_form_error(
+			d, "val",
+			dg_arena_printf(r->arena, "%s %s", dg_t(r, "odp.err.filter"), err.msg));
+		*bad = true;
+		return DG_OK;
+	}
+	if (rc)
+		return dg_err_set(&r->err, rc, "%s",
+				  rc == DG_ENOTFOUND ? dg_t(r, "odp.err.no_dataset") : err.msg);
+	int64_t total = json_integer_value(json_object_get(res, "total"));
+	json_t *rows = json_array(), *rec;
+	json_array_foreach (json_object_get(res, "records"), i, rec) {
+		json_t *cells = json_array();
+		size_t k;
+		json_array_foreach (fields, k, f) {
+			json_array_append_new(
+				cells,
+				json_string(cell_text(
+					r, json_object_get(rec, json_string_value(json_object_get(
+									f, "id"))))));
+		}
+		json_array_append_new(rows,
+				      json_pack("{s:I, s:o}", "id",
+						json_integer_value(json_object_get(rec, "_id")),
+						"cells", cells));
+	}
+	json_decref(res);
+	int64_t pages = (total + PREVIEW_ROWS - 1) / PREVIEW_ROWS;
+	json_object_set_new(pv, "rows", rows);
+	json_object_set_new(pv, "matched", json_integer((json_int_t)total));
+	json_object_set_new(pv, "page", json_integer((json_int_t)ps.page));
+	json_object_set_new(pv, "pages", json_integer((json_int_t)pages));
+	if (ps.page > 1)
+		json_object_set_new(pv, "prev", json_string(preview_href(r, &ps, ps.page - 1)));
+	if (ps.page < pages)
+		json_object_set_new(pv, "next", json_string(preview_href(r, &ps, ps.page + 1)));
+	if (ps.chart)
+		return add_chart(r, rid, &ps, fields, d);
+	return DG_OK;
+}
+
+static dg_rc dataset_page(struct dg_req *r)
+{
+	struct dg_db *db = NULL;
+	json_t *pkg = NULL, *d = json_object();
+	dg_rc rc = dg_req_db(r, &db);
+	if (!rc)
+		rc = load_dataset(r, db, &pkg, d);
+	if (rc) {
+		json_decref(d);
+		return rc;
+	}
+	/* whether each has a table came with the dataset (datastore_active) */
+	json_t *list = json_array(), *res1;
+	size_t i;
+	json_array_foreach (json_object_get(pkg, "resources"), i, res1)
+		json_array_append_new(
+			list,
+			json_pack("{s:O, s:O, s:O, s:O, s:b}", "id", json_object_get(res1, "id"),
+				  "name", json_object_get(res1, "name"), "format",
+				  json_object_get(res1, "format"), "url",
+				  json_object_get(res1, "url"), "datastore",
+				  json_is_true(json_object_get(res1, "datastore_active"))));
+	json_object_set_new(d, "resources", list);
+	/* its department's staff and administrators get a link to the form */
+	const char *mine = NULL, *owner = json_string_value(json_object_get(pkg, "owner_org"));
+	if (r->user && dg_od_writer(r, db, false, &mine) == DG_OK && mine && owner &&
+	    (!strcmp(mine, "*") || !strcmp(mine, owner)))
+		json_object_set_new(d, "can_edit", json_true());
+	bool bad = false;
+	rc = add_preview(r, db, pkg, d, &bad);
+	if (rc) {
+		json_decref(d);
+		return rc;
+	}
+	return dg_page(r, dg_rc_http_status(bad ? DG_EINVAL : DG_OK), "data/dataset.html", d);
+}
+
+/* ---- /data/datasets/{id}/resources/{rid}/api ---- */
+
+static dg_rc api_page(struct dg_req *r)
+{
+	struct dg_db *db = NULL;
+	json_t *pkg = NULL, *d = json_object();
+	dg_rc rc = dg_req_db(r, &db);
+	if (!rc)
+		rc = load_dataset(r, db, &pkg, d);
+	if (rc) {
+		json_decref(d);
+		return rc;
+	}
+	const char *rid = dg_kvs_get(&r->params, "rid");
+	json_t *res1, *found = NULL;
+	size_t i;
+	json_array_foreach (json_object_get(pkg, "resources"), i, res1)
+		if (rid && strcmp(json_string_value(json_object_get(res1, "id")), rid) == 0)
+			found = res1;
+	struct dg_ds_table t = {0};
+	rc = found ? dg_ds_sql_lookup(db, rid, &t) : DG_ENOTFOUND;
+	if (rc) {
+		json_decref(d);
+		return dg_err_set(&r->err, rc, "%s",
+				  rc == DG_ENOTFOUND ? dg_t(r, "odp.err.no_api")
+						     : dg_t(r, "error.store_busy"));
+	}
+	/* examples name a real column: the first text one to filter by, the first to sort by */
+	const char *filter_col = NULL, *sort_col = NULL, *filter_val = "";
+	json_t *f, *fields = json_array();
+	json_array_foreach (t.fields, i, f) {
+		const char *id = json_string_value(json_object_get(f, "id"));
+		const char *type = json_string_value(json_object_get(f, "type"));
+		json_array_append_new(fields, json_pack("{s:s, s:s}", "id", id, "type",
+							tr(r, "odp.type", type ? type : "text")));
+		if (!sort_col)
+			sort_col = id;
+		if (!filter_col && type && strcmp(type, "text") == 0)
+			filter_col = id;
+	}
+	if (!filter_col)
+		filter_col = sort_col ? sort_col : "_id";
+	if (!sort_col)
+		sort_col = "_id";
+	/* a real value of the filter column, so the example finds something */
+	json_t *one = NULL;
+	struct dg_err err = {0};
+	struct preview_state ps = {0};
+	if (ds_rows(r, rid, &ps, 1, 0, &one, &err) == DG_OK) {
+		json_t *v = json_object_get(json_array_get(json_object_get(one, "records"), 0),
+					    filter_col);
+		filter_val = dg_arena_strdup(r->arena, cell_text(r, v)); /* one is released below */
+	}
+	json_decref(one);
+	const char *host = dg_req_header(r, "Host");
+	json_object_set_new(
+		d, "api",
+		json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:o}", "rid", rid, "base",
+			  dg_arena_printf(r->arena, "http://%s", host ? host : "localhost"),
+			  "filter_col", filter_col, "filter_val", filter_val, "sort_col", sort_col,
+			  "rows", (json_int_t)t.row_count, "fields", fields));
+	json_decref(t.fields);
+	json_object_set_new(
+		d, "title",
+		json_string(dg_arena_printf(r->arena, "%s · %s", dg_t(r, "odp.api.title"),
+					    json_string_value(json_object_get(found, "name")))));
+	json_object_set_new(d, "res_name", json_incref(json_object_get(found, "name")));
+	return dg_page(r, 200, "data/api.html", d);
+}
+
+/* ---- routes ---- */
+
+static const struct dg_route routes[] = {
+	{"GET", "/data", data_search, DG_ROLE_ANY, 0},
+	{"GET", "/data/stats", dg_od_stats_page, DG_ROLE_ANY, 0},
+	{"GET", "/api/v1/opendata/stats", dg_od_stats_api, DG_ROLE_ANY, 0},
+	{"GET", "/data/datasets/{id}", dataset_page, DG_ROLE_ANY, 0},
+	{"GET", "/data/datasets/{id}/resources/{rid}/api", api_page, DG_ROLE_ANY, 0},
+	{"GET", "/data/requests", dg_od_requests_list, DG_ROLE_ANY, 0},
+	{"POST", "/data/requests", dg_od_requests_new, DG_ROLE_USER, 0},
+	{"GET", "/data/requests/{id}", dg_od_request_page, DG_ROLE_ANY, 0},
+	{"POST", "/data/requests/{id}/answer", dg_od_request_answer, DG_ROLE_STAFF | DG_ROLE_ADMIN,
+	 0},
+	{"GET", "/data/showcase", dg_od_showcase_list, DG_ROLE_ANY, 0},
+	{"POST", "/data/showcase", dg_od_showcase_new, DG_ROLE_USER, 0},
+	{"POST", "/data/showcase/{id}/approve", dg_od_showcase_approve,
+	 DG_ROLE_STAFF | DG_ROLE_ADMIN, 0},
+};
+
+const struct dg_route *dg_od_pages_routes(size_t *n)
+{
+	*n = sizeof routes / sizeof routes[0];
+	return routes;
+}
