@@ -147,6 +147,28 @@ static void no_connection_no_session(void **state)
 	th_client_free(c);
 }
 
+/* CKAN's API: a failed write is CKAN's error shape, and no dataset appears. */
+static void ckan_write_fails_cleanly(void **state)
+{
+	(void)state;
+	char *mz = th_token_header(th_shared, DG_DEMO_STAFF, DG_DEMO_PASSWORD);
+	assert_non_null(mz);
+	static const char PKGS[] = "SELECT COUNT(*) FROM od_packages WHERE name = 'fault-test'";
+	static const char BODY[] = "{\"name\":\"fault-test\",\"title\":\"故障测试\",\"owner_org\":\"mz\"}";
+	struct th_resp r = {0};
+	arm("store.commit=gone");
+	assert_int_equal(api(mz, "POST", "/api/3/action/package_create", BODY, &r), 503);
+	assert_non_null(strstr(r.body, "\"success\":false"));
+	assert_non_null(strstr(r.body, "Internal Error"));
+	assert_null(strstr(r.body, "SQL")); /* the store's words stay in the log */
+	th_resp_release(&r);
+	assert_int_equal(count(PKGS), 0);
+	assert_int_equal(api(mz, "POST", "/api/3/action/package_create", BODY, &r), 200);
+	th_resp_release(&r);
+	assert_int_equal(count(PKGS), 1);
+	free(mz);
+}
+
 /* A bad spec is refused and arms nothing. */
 static void bad_specs_refused(void **state)
 {
@@ -178,6 +200,7 @@ int main(void)
 		cmocka_unit_test(api_write_fails_cleanly),
 		cmocka_unit_test(page_write_fails_in_the_readers_language),
 		cmocka_unit_test(no_connection_no_session),
+		cmocka_unit_test(ckan_write_fails_cleanly),
 	};
 	return cmocka_run_group_tests(tests, th_group_setup, teardown);
 }

@@ -111,10 +111,11 @@ static void reply_env(struct dg_req *r, const char *action, unsigned status, boo
  * CKAN's protocol mapping, made here only: a failed action as CKAN's
  * status and error object. An error object the action left in res (a
  * validation's several fields, or a search query's error) is sent as it
- * is; otherwise one is made from err. False for the failures CKAN has no
- * answer for (the store's), which the dispatcher turns into its 500.
+ * is; otherwise one is made from err. The store's failures (busy, gone,
+ * full) keep CKAN's envelope too, with their own status and a message that
+ * says what happened, so a client sees a CKAN error and nothing changed.
  */
-static bool ckan_failure(struct dg_req *r, const char *action, dg_rc rc, json_t *res,
+static void ckan_failure(struct dg_req *r, const char *action, dg_rc rc, json_t *res,
 			 const struct dg_err *err)
 {
 	const char *type = NULL;
@@ -123,7 +124,7 @@ static bool ckan_failure(struct dg_req *r, const char *action, dg_rc rc, json_t 
 		type = json_string_value(json_object_get(res, "__type"));
 		status = type && strcmp(type, "Search Query Error") == 0 ? 400 : 409;
 		reply_env(r, action, status, false, json_incref(res));
-		return true;
+		return;
 	}
 	if (rc == DG_ENOTFOUND)
 		status = 404, type = "Not Found Error";
@@ -132,15 +133,21 @@ static bool ckan_failure(struct dg_req *r, const char *action, dg_rc rc, json_t 
 	else if (rc == DG_EDENIED || rc == DG_EAUTH)
 		status = 403, type = "Authorization Error";
 	else
-		return false;
+		status = dg_rc_http_status(rc), type = "Internal Error";
 	const char *msg = err->msg[0] ? err->msg : "Error";
+	if (status >= 500) {
+		/* the store's own words stay in the log; the caller learns what happened */
+		char key[32];
+		dg_error("req=%s %s failed: %s %s", r->id, action, dg_rc_name(rc), err->msg);
+		snprintf(key, sizeof(key), "error.%u.body", status);
+		msg = dg_t(r, key);
+	}
 	json_t *e = json_pack("{s:s}", "__type", type);
 	if (rc == DG_EINVAL && err->field[0])
 		json_object_set_new(e, err->field, json_pack("[s]", msg));
 	else
 		json_object_set_new(e, "message", json_string(msg));
 	reply_env(r, action, status, false, e);
-	return true;
 }
 
 /* One counter per answered call, as the table says. */
@@ -189,8 +196,13 @@ static dg_rc dispatch(struct dg_req *r)
 	}
 	struct dg_od_caller caller;
 	dg_rc rc = dg_od_access_gate(r, name, &caller);
+	if (rc && !r->replied) {
+		/* the gate could not read its counters: a store failure, in CKAN's shape */
+		ckan_failure(r, name, rc, NULL, &r->err);
+		return DG_OK;
+	}
 	if (rc)
-		return r->replied ? DG_OK : rc; /* a refusal already made, or a store failure */
+		return DG_OK; /* a refusal the gate made itself */
 	json_t *params = params_of(r);
 	json_t *res = NULL;
 	struct dg_err err = {0};
@@ -202,9 +214,9 @@ static dg_rc dispatch(struct dg_req *r)
 		reply_env(r, name, 200, true, res);
 		return DG_OK;
 	}
-	bool answered = ckan_failure(r, name, rc, res, &err);
+	ckan_failure(r, name, rc, res, &err);
 	json_decref(res);
-	return answered ? DG_OK : rc; /* store failures: the app's dispatcher's 500 */
+	return DG_OK;
 }
 
 static const struct dg_route routes[] = {
