@@ -64,7 +64,7 @@ static char *encode_path(const char *p)
 		    strchr("-._~/?=&%", c))
 			*o++ = (char)c;
 		else
-			o += sprintf(o, "%%%02X", c);
+			o += snprintf(o, 4, "%%%02X", c);
 	}
 	*o = '\0';
 	return out;

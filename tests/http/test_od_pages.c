@@ -254,7 +254,7 @@ static int newest_request(void)
 	char *b = anon_get("/data/requests", 200);
 	const char *p = strstr(b, "href=\"/data/requests/");
 	assert_non_null(p);
-	int id = atoi(p + strlen("href=\"/data/requests/"));
+	int id = (int)strtol(p + strlen("href=\"/data/requests/"), NULL, 10);
 	free(b);
 	return id;
 }
@@ -357,7 +357,7 @@ static void showcase(void **state)
 	b = get_as(mz, "/data/showcase", 200);
 	const char *p = strstr(b, "action=\"/data/showcase/");
 	assert_non_null(p);
-	int id = atoi(p + strlen("action=\"/data/showcase/"));
+	int id = (int)strtol(p + strlen("action=\"/data/showcase/"), NULL, 10);
 	free(b);
 	char path[128];
 	snprintf(path, sizeof path, "/data/showcase/%d/approve", id);

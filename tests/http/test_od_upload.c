@@ -235,7 +235,7 @@ static void upload_download_replace(void **state)
 	char *ct = th_header(&r, "Content-Type"), *cl = th_header(&r, "Content-Length"),
 	     *cd = th_header(&r, "Content-Disposition");
 	assert_string_equal(ct, "text/csv");
-	assert_int_equal(atoi(cl), (int)strlen(CSV1));
+	assert_int_equal((int)strtol(cl, NULL, 10), (int)strlen(CSV1));
 	assert_string_equal(cd, "attachment; filename=\"homes 2024.csv\"; "
 				"filename*=UTF-8''homes%202024.csv");
 	free(ct), free(cl), free(cd);

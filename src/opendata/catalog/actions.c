@@ -391,7 +391,7 @@ static const char *phrase(struct dg_arena *a, const char *field, const char *val
 {
 	size_t n = strlen(value);
 	char *out = dg_arena_alloc(a, strlen(field) + 2 * n + 4), *o = out;
-	o += sprintf(o, "%s:\"", field);
+	o += snprintf(o, strlen(field) + 3, "%s:\"", field);
 	for (; *value; value++) {
 		if (*value == '"' || *value == '\\')
 			*o++ = '\\';

@@ -78,7 +78,7 @@ static const char *pct_encode(struct dg_arena *a, const char *name)
 		    (*p >= '0' && *p <= '9') || strchr("-._~", *p))
 			*o++ = (char)*p;
 		else
-			o += sprintf(o, "%%%02X", *p);
+			o += snprintf(o, 4, "%%%02X", *p);
 	}
 	*o = '\0';
 	return out;

@@ -103,8 +103,7 @@ static dg_rc resource_holder(struct dg_db *db, const char *id, char out[128])
 		return rc;
 	rc = dg_rows_next(rows);
 	if (rc == DG_OK) {
-		strncpy(out, dg_rows_text(rows, 0), 127);
-		out[127] = '\0';
+		snprintf(out, 128, "%s", dg_rows_text(rows, 0));
 	}
 	dg_rows_free(rows);
 	return rc == DG_ENOTFOUND ? DG_OK : rc;
@@ -266,7 +265,7 @@ static dg_rc delete_fn(struct dg_db *db, const void *arg, int64_t now_ms)
 	int64_t pos = 0;
 	rc = dg_rows_next(rows);
 	if (rc == DG_OK) {
-		strncpy(pkg, dg_rows_text(rows, 0), sizeof pkg - 1);
+		snprintf(pkg, sizeof pkg, "%s", dg_rows_text(rows, 0));
 		pos = dg_rows_int(rows, 1);
 	}
 	dg_rows_free(rows);
