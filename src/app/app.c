@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "audit/audit.h"
 #include "auth/auth.h"
 #include "cal/cal.h"
 #include "cases/cases.h"
@@ -36,7 +37,7 @@
  * domain's page (e.g. /services) replaces the thin entrance of that path.
  */
 static const struct dg_module *const modules[] = {
-	&dg_node_module,  &dg_jobs_module,  &dg_auth_module,  &dg_cal_module,
+	&dg_node_module,  &dg_jobs_module,  &dg_audit_module, &dg_auth_module,  &dg_cal_module,
 	&dg_catalog_module, &dg_notify_module, &dg_cert_module, &dg_cases_module,
 	&dg_opendata_module, &dg_web_module,
 };
@@ -181,7 +182,7 @@ dg_rc dg_app_start_jobs(struct dg_app *app, unsigned workers, unsigned lease_sec
 		for (const struct dg_task *t = modules[i]->tasks; t && t->name && n < MAX_TASKS; t++)
 			tasks[n++] = *t;
 	tasks[n] = (struct dg_task){NULL, 0};
-	return dg_jobs_start(app->env.store, workers, lease_sec, tasks, &app->jobs);
+	return dg_jobs_start(app->env.store, &app->env, workers, lease_sec, tasks, &app->jobs);
 }
 
 static bool unsafe_method(const char *m)
