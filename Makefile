@@ -83,7 +83,8 @@ run:
 # The suite: unit tests, HTTP tests and browser tests, on both stores.
 test:
 	scripts/deps.sh test
-	$(MAKE) tests
+	@t0=$$(date +%s.%N); $(MAKE) tests && \
+	DGOV_BUILD_SECONDS=$$(awk -v a=$$t0 -v b=$$(date +%s.%N) 'BEGIN { printf "%.1f", b - a }') \
 	DGOV_BIN=$(BIN) DGOV_BUILD=$(BUILD) scripts/test.sh
 
 # Run the suite without the install step (for repeated local runs).

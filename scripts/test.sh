@@ -24,6 +24,7 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$ROOT/tests/lsan.supp:print_suppressions=0}
 
+T_START=$(date +%s.%N)
 TMP=$(mktemp -d /tmp/dgov-test.XXXXXX)
 chmod 755 "$TMP"
 LOG="$TMP/log"
@@ -44,11 +45,21 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# part_add NAME SECONDS PASSED FAILED: one row of the closing table
+PARTS="$TMP/parts"
+: >"$PARTS"
+[[ -n ${DGOV_BUILD_SECONDS:-} ]] && printf 'build\t%s\t-\t-\n' "$DGOV_BUILD_SECONDS" >>"$PARTS"
+part_add() { printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" >>"$PARTS"; }
+now() { date +%s.%N; }
+since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+
 # run NAME CMD...: run one TAP-speaking program and add up its results
 run() {
 	local name=$1
 	shift
 	local out="$TMP/out.$$"
+	local t0
+	t0=$(now)
 	"$@" >"$out" 2>"$out.err"
 	local rc=$?
 	local ok nok
@@ -67,6 +78,7 @@ run() {
 	fi
 	passed=$((passed + ok))
 	failed=$((failed + nok))
+	part_add "$name" "$(since "$t0")" "$ok" "$nok"
 	rm -f "$out" "$out.err"
 }
 
@@ -96,9 +108,12 @@ run_e2e() {
 	local dir="$TMP/e2e"
 	rm -rf "$dir" && mkdir -p "$dir"
 	local flags=(--db "$db" --key-file "$dir/key" --data "$dir/data" --pwhash min --port 0 --log-level warn)
+	local t0
+	t0=$(now)
 	"$DGOV_BIN" demo --rows 20000 "${flags[@]}" >"$dir/demo.log" 2>&1 || { cat "$dir/demo.log"; failed=$((failed + 1)); failures+=("e2e demo"); return 0; }
 	# job 1, so the job page has something to show (pages.json lists /jobs/1)
 	"$DGOV_BIN" jobs add demo.tally '{"steps":3,"step_ms":10}' "${flags[@]}" >>"$dir/demo.log" 2>&1 || { cat "$dir/demo.log"; failed=$((failed + 1)); failures+=("e2e job"); return 0; }
+	part_add "e2e demo ($2)" "$(since "$t0")" - -
 	"$DGOV_BIN" serve "${flags[@]}" >"$dir/serve.out" 2>"$dir/serve.err" &
 	SERVER_PID=$!
 	local url=
@@ -111,7 +126,10 @@ run_e2e() {
 		echo "not ok - e2e: the server did not start"; cat "$dir/serve.err"
 		failed=$((failed + 1)); failures+=("e2e server"); return 0
 	fi
-	DGOV_URL=$url run "e2e ($2)" node --test --test-reporter=tap --test-concurrency=1 tests/e2e/
+	local f
+	for f in tests/e2e/*.test.mjs; do
+		DGOV_URL=$url run "e2e $(basename "$f" .test.mjs) ($2)" node --test --test-reporter=tap "$f"
+	done
 	kill "$SERVER_PID"
 	wait "$SERVER_PID"
 	local rc=$?
@@ -126,12 +144,14 @@ for store in $STORES; do
 	case $store in
 	sqlite) unset DGOV_TEST_DB; e2e_db="$TMP/e2e.db" ;;
 	postgresql)
+		t0=$(now)
 		if [[ -z $PGPORT ]] && ! start_pg; then
 			echo "not ok - PostgreSQL could not be started"; failed=$((failed + 1)); failures+=("postgresql"); continue
 		fi
 		export DGOV_TEST_DB="postgresql://postgres@127.0.0.1:$PGPORT/dgov_test"
 		e2e_db="postgresql://postgres@127.0.0.1:$PGPORT/dgov_e2e"
 		createdb -h 127.0.0.1 -p "$PGPORT" -U postgres dgov_e2e 2>/dev/null
+		part_add "postgresql start" "$(since "$t0")" - -
 		;;
 	*) echo "test.sh: unknown store $store" >&2; exit 2 ;;
 	esac
@@ -154,6 +174,14 @@ for s in tests/*/run.sh; do
 	run "$s" "$s"
 done
 
+# each part's time, then the total
+{
+	printf '%-44s %8s %7s %7s\n' part seconds passed failed
+	while IFS=$'\t' read -r n sec ok nok; do
+		printf '%-44s %8s %7s %7s\n' "$n" "$sec" "$ok" "$nok"
+	done <"$PARTS"
+	printf '%-44s %8s\n' "suite (wall clock)" "$(since "$T_START")"
+} | sed 's/^/# /'
 if ((${#failures[@]})); then
 	echo "# failed: ${failures[*]}"
 fi
