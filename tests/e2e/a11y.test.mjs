@@ -54,7 +54,7 @@ for (const { lang, mode, p } of shard(CASES)) {
   const name = `${p.path} as ${p.as || 'visitor'} (${lang}, ${mode.name})`;
   test(name, async () => {
     assert.ok(!p.as || canSignIn, 'signing in through /login works');
-    const shape = { who: p.as, lang, elder: mode.elder, viewport: mode.viewport };
+    const shape = { who: p.as, lang, elder: mode.elder, viewport: mode.viewport, withAxe: true };
     await withAuditPage(browser, shape, async (page) => {
       const csp = watchCsp(page);
       try {
