@@ -350,8 +350,12 @@ static int cmd_run(struct opts *o)
 			       "\"not_eligible\":%lld,\"unknown\":%lld,\"conflict\":%lld,\"amount\":",
 			       i ? "," : "", ru->id, ru->for_ent, (long long)n, (long long)el,
 			       (long long)ne, (long long)un, (long long)cf);
-			print_money(stdout, r->amount_sum[i]);
-			printf(",\"blocking\":{");
+			if (r->amount_overflow[i])
+				printf("null,\"amount_too_large\":true");
+			else
+				print_money(stdout, r->amount_sum[i]);
+			printf(",\"amount_unknown\":%lld,\"blocking\":{",
+			       (long long)r->amount_unknown[i]);
 		} else {
 			printf("%s (%s) v%s over %lld %s records\n  eligible %lld   not eligible %lld"
 			       "   unknown %lld   conflict %lld",
@@ -360,8 +364,12 @@ static int cmd_run(struct opts *o)
 			       (long long)cf);
 			if (rc->has_amount) {
 				printf("   amount ");
-				print_money(stdout, r->amount_sum[i]);
-				printf(" yuan");
+				if (r->amount_overflow[i]) {
+					printf("too large to total");
+				} else {
+					print_money(stdout, r->amount_sum[i]);
+					printf(" yuan");
+				}
 				if (r->amount_unknown[i])
 					printf(" (+%lld eligible with unknown amount)",
 					       (long long)r->amount_unknown[i]);

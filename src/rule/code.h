@@ -60,7 +60,7 @@
 	X(MONTHSB, "d a b")                                                                \
 	X(WSUM, "d field from n")  /* sum over months; any missing month: unknown */       \
 	X(WCOUNT, "d field from n") /* months with a non-zero value */                     \
-	X(CONTM, "d field last")   /* consecutive months ending at last */                 \
+	X(CONTM, "d field last cap") /* consecutive months ending at last, up to cap */     \
 	X(BEN, "d benefit from to status")                                                 \
 	X(RBEGIN, "rule")                                                                  \
 	X(COND, "acc a cond")      /* record fail/unknown bits, acc = acc and a */          \
@@ -75,7 +75,8 @@ enum dg_opcode {
 	OP__COUNT
 };
 
-#define DG_F_IMM 1 /* operand b is the immediate */
+#define DG_F_IMM 1    /* operand b is the immediate */
+#define DG_F_CAPREG 2 /* CONTM: the cap is register b plus c, per record */
 
 struct dg_ins {
 	uint8_t op, flags;

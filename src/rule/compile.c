@@ -250,6 +250,48 @@ static int binop(struct comp *c, struct dg_node *n, int vmop, struct dg_node *a,
 	return r;
 }
 
+/* A continuous_months() call, seen through definitions, or NULL. */
+static const struct dg_node *contm_call(const struct dg_node *n)
+{
+	while (n->kind == N_NAME && n->op == 1)
+		n = n->a;
+	return n->kind == N_CALL && n->agg < 0 && !strcmp(n->name, "continuous_months") ? n : NULL;
+}
+
+static int emit_contm(struct comp *c, const struct dg_node *call, int r, int cap, int capreg)
+{
+	const struct dg_node *f = call->args[0];
+	int i = emit(c, OP_CONTM, r, 0, capreg >= 0 ? capreg : 0, cap, f->field,
+		     c->code->ref_month - 1, capreg >= 0 ? DG_F_CAPREG : 0, f->name);
+	leaf(c, i, dg_arena_printf(c->code->arena, "continuous_months(%s)", f->name), f->ent, -1,
+	     call->ty, c->s->e[f->ent].f[f->field].source);
+	return i;
+}
+
+/*
+ * continuous_months(f) CMP x: the run is counted back only as far as the comparison
+ * needs (x months for >= and <, x + 1 for the others), so months with no data
+ * further back do not make a decided comparison unknown.
+ */
+static int gen_contm_cmp(struct comp *c, const struct dg_node *call, int vmop, struct dg_node *x)
+{
+	int adj = vmop == OP_GE || vmop == OP_LT ? 0 : 1;
+	int64_t k;
+	if (is_const(c, x, &k)) {
+		int64_t cap = k + adj < 0 ? 0 : k + adj > DG_MAX_MONTHS ? DG_MAX_MONTHS : k + adj;
+		int r = reg(c, x);
+		emit_contm(c, call, r, (int)cap, -1);
+		emit(c, vmop, r, r, 0, 0, 0, k, DG_F_IMM, NULL);
+		return r;
+	}
+	int rx = gen(c, x);
+	int r = reg(c, x);
+	emit_contm(c, call, r, adj, rx);
+	emit(c, vmop, rx, r, rx, 0, 0, 0, 0, NULL);
+	c->next = rx + 1;
+	return rx;
+}
+
 static int gen_bin(struct comp *c, struct dg_node *n)
 {
 	enum dg_ty ta = n->a->ty.base, tb = n->b->ty.base;
@@ -272,6 +314,11 @@ static int gen_bin(struct comp *c, struct dg_node *n)
 		return binop(c, n, OP_DIVDEC, n->a, n->b, false, false, false);
 	default: {
 		int vm = ast_cmp_to_vm(n->op);
+		const struct dg_node *cm = contm_call(n->a);
+		if (cm)
+			return gen_contm_cmp(c, cm, vm, n->b);
+		if ((cm = contm_call(n->b)))
+			return gen_contm_cmp(c, cm, flip(vm), n->a);
 		/* age(x) >= K: compare the birth date with the K-th birthday cut-off */
 		int64_t k;
 		if (n->a->kind == N_CALL && !strcmp(n->a->name, "age") && is_const(c, n->b, &k) &&
@@ -395,10 +442,7 @@ static int gen_call(struct comp *c, struct dg_node *n)
 		return gen_window_sum(c, n, OP_WCOUNT);
 	if (!strcmp(f, "continuous_months")) {
 		int r = reg(c, n);
-		int i = emit(c, OP_CONTM, r, 0, 0, 0, a[0]->field, c->code->ref_month - 1, 0,
-			     a[0]->name);
-		leaf(c, i, dg_arena_printf(c->code->arena, "continuous_months(%s)", a[0]->name),
-		     a[0]->ent, -1, n->ty, c->s->e[a[0]->ent].f[a[0]->field].source);
+		emit_contm(c, n, r, DG_MAX_MONTHS, -1);
 		return r;
 	}
 	/* benefit history */
@@ -559,6 +603,14 @@ static int gen(struct comp *c, struct dg_node *n)
 			int r2 = gen(c, n->a->args[0]);
 			emit(c, OP_GT, r2, r2, 0, 0, 0, c->code->age_cut[ahi + 1], DG_F_IMM,
 			     "age cut-off");
+			emit(c, OP_AND, r, r, r2, 0, 0, 0, 0, NULL);
+			c->next = r + 1;
+			return r;
+		}
+		const struct dg_node *cm = contm_call(n->a);
+		if (cm) {
+			r = gen_contm_cmp(c, cm, OP_GE, n->b);
+			int r2 = gen_contm_cmp(c, cm, OP_LE, n->c);
 			emit(c, OP_AND, r, r, r2, 0, 0, 0, 0, NULL);
 			c->next = r + 1;
 			return r;
@@ -898,6 +950,10 @@ static dg_rc dump_kernel(const struct dg_code *cd, const struct dg_kernel *k, co
 		case OP_CONTM:
 			rc |= dg_buf_addf(out, " <- %s back from %04d-%02d", s->e[k->ent].f[in->aux].name,
 					  (int)(in->imm / 12), (int)(in->imm % 12) + 1);
+			if (in->flags & DG_F_CAPREG)
+				rc |= dg_buf_addf(out, ", at most r%d%s months", in->b, in->c ? " + 1" : "");
+			else
+				rc |= dg_buf_addf(out, ", at most %d months", in->c);
 			break;
 		case OP_BEN:
 			rc |= dg_buf_addf(out, " <- benefit \"%s\" status %d from %04d-%02d +%d months",

@@ -258,7 +258,11 @@ dg_rc dg_data_parse_month(const char *s, size_t n, int32_t *out)
 	return DG_OK;
 }
 
-/* "1234.5" yuan -> 123450 fen; at most two decimals, at most 1e13 yuan. */
+/*
+ * "1234.5" yuan -> 123450 fen; at most two decimals. At most 13 digits before the
+ * point (DG_MONEY_MAX_YUAN), so that any amount times a count or a ratio of up to a
+ * few thousand still fits in 64 bits of fen; larger is DG_ETOOBIG.
+ */
 static dg_rc parse_money(const char *s, size_t n, int64_t *out)
 {
 	bool neg = false;
@@ -282,7 +286,7 @@ static dg_rc parse_money(const char *s, size_t n, int64_t *out)
 			fen = fen * 10 + (s[i] - '0');
 		} else {
 			if (++digits > 13)
-				return DG_EINVAL;
+				return DG_ETOOBIG;
 			yuan = yuan * 10 + (s[i] - '0');
 		}
 	}
@@ -346,10 +350,24 @@ static const char *ty_word(enum dg_ty t)
 	}
 }
 
+/* The message for a value the field's type does not take. */
+static dg_rc bad_value(const struct dg_field *f, const char *text, size_t n, dg_rc rc,
+		       struct dg_err *err)
+{
+	if (rc == DG_ETOOBIG && f->ty == TY_MONEY)
+		return dg_err_set(err, DG_EINVAL,
+				  "%s '%.*s' is larger than the loader takes: at most 13 digits "
+				  "before the point (9999999999999.99 yuan)",
+				  f->name, (int)(n > 40 ? 40 : n), text);
+	return dg_err_set(err, DG_EINVAL, "%s '%.*s' is not %s", f->name, (int)(n > 40 ? 40 : n),
+			  text, ty_word(f->ty));
+}
+
 dg_rc dg_data_set(struct dg_data *d, int ent, int64_t row, int field, const char *text,
 		  size_t n, struct dg_err *err)
 {
 	struct dg_table *t = &d->t[ent];
+	dg_rc rc;
 	const struct dg_field *f = &d->schema->e[ent].f[field];
 	if (f->monthly)
 		return dg_err_set(err, DG_EINVAL, "%s is monthly: give it per month", f->name);
@@ -367,9 +385,8 @@ dg_rc dg_data_set(struct dg_data *d, int ent, int64_t row, int field, const char
 		return DG_OK;
 	}
 	int64_t v;
-	if (dg_data_parse_value(f->ty, text, n, d->codes, &v))
-		return dg_err_set(err, DG_EINVAL, "%s '%.*s' is not %s", f->name,
-				  (int)(n > 40 ? 40 : n), text, ty_word(f->ty));
+	if ((rc = dg_data_parse_value(f->ty, text, n, d->codes, &v)))
+		return bad_value(f, text, n, rc, err);
 	t->col[field].v[row] = v;
 	t->col[field].k[row] = 1;
 	return DG_OK;
@@ -379,6 +396,7 @@ dg_rc dg_data_set_month(struct dg_data *d, int ent, int64_t row, int field, int3
 			const char *text, size_t n, struct dg_err *err)
 {
 	struct dg_table *t = &d->t[ent];
+	dg_rc rc;
 	const struct dg_field *f = &d->schema->e[ent].f[field];
 	if (!f->monthly)
 		return dg_err_set(err, DG_EINVAL, "%s is not a monthly field", f->name);
@@ -402,9 +420,8 @@ dg_rc dg_data_set_month(struct dg_data *d, int ent, int64_t row, int field, int3
 		return DG_OK;
 	}
 	int64_t v;
-	if (dg_data_parse_value(f->ty, text, n, d->codes, &v))
-		return dg_err_set(err, DG_EINVAL, "%s '%.*s' is not %s", f->name,
-				  (int)(n > 40 ? 40 : n), text, ty_word(f->ty));
+	if ((rc = dg_data_parse_value(f->ty, text, n, d->codes, &v)))
+		return bad_value(f, text, n, rc, err);
 	c->v[row] = v;
 	c->k[row] = 1;
 	return DG_OK;

@@ -34,6 +34,7 @@ struct dg_result {
 	int64_t *cond_unknown; /* per global condition: records where it was unknown */
 	int64_t *amount_sum;  /* per rule: total amount over eligible records, fen */
 	int64_t *amount_unknown;
+	bool *amount_overflow; /* per rule: the total does not fit in 64 bits (amount_sum is wrong) */
 	double eval_sec;      /* rules only, after aggregates */
 	double agg_sec;
 };

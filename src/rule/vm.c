@@ -5,10 +5,10 @@
  * DG_VM_BLOCK values and their known bytes, which the compiler vectorises.
  * Three-valued logic is carried by the known byte: AND is false as soon as
  * one side is known false, OR true as soon as one side is known true, and
- * everything else is unknown when an input is unknown. Arithmetic wraps
- * (through unsigned) instead of trapping so hostile data cannot cause
- * undefined behaviour; decimal products go through 128 bits and become
- * unknown when they do not fit.
+ * everything else is unknown when an input is unknown. Arithmetic that
+ * overflows 64 bits gives unknown, never a wrapped value: sums and
+ * differences test the sign bits (so the loops still vectorise), products
+ * and decimal operations go through 128 bits.
  *
  * exec() is the dispatch switch; it is long on purpose (one case per opcode,
  * each a loop) so the whole interpreter reads in one place.
@@ -49,7 +49,8 @@ struct vm {
 	uint8_t *zk;
 	uint8_t *accv, *acck, *confl; /* the rule being evaluated: running and, conflict */
 	uint8_t *fl;                  /* scratch for bit packing, 2 * BLK */
-	int64_t *amount_sum, *amount_unknown, *cond_unknown;
+	__int128 *amount_total; /* exact: a total past 64 bits is reported, never wrapped */
+	int64_t *amount_unknown, *cond_unknown;
 	struct dg_trace *tr; /* one-record mode */
 	int tr_from;
 };
@@ -74,7 +75,7 @@ static void vm_init(struct vm *m, const struct dg_code *code, const struct dg_da
 	m->acck = dg_xcalloc(BLK, 1);
 	m->confl = dg_xcalloc(BLK, 1);
 	m->fl = dg_xcalloc(2 * BLK, 1);
-	m->amount_sum = dg_xcalloc((size_t)code->nrules + 1, sizeof(int64_t));
+	m->amount_total = dg_xcalloc((size_t)code->nrules + 1, sizeof(__int128));
 	m->amount_unknown = dg_xcalloc((size_t)code->nrules + 1, sizeof(int64_t));
 	m->cond_unknown = dg_xcalloc((size_t)code->nconds + 1, sizeof(int64_t));
 }
@@ -91,7 +92,7 @@ static void vm_release(struct vm *m)
 	free(m->acck);
 	free(m->confl);
 	free(m->fl);
-	free(m->amount_sum);
+	free(m->amount_total);
 	free(m->amount_unknown);
 	free(m->cond_unknown);
 }
@@ -119,9 +120,13 @@ static void put_bits(uint64_t *bs, int64_t base, int n, const uint8_t *x)
 	}
 }
 
+/* Wrapping arithmetic through unsigned (defined behaviour); the callers test for overflow. */
 #define ADDW(a, b) ((int64_t)((uint64_t)(a) + (uint64_t)(b)))
 #define SUBW(a, b) ((int64_t)((uint64_t)(a) - (uint64_t)(b)))
-#define MULW(a, b) ((int64_t)((uint64_t)(a) * (uint64_t)(b)))
+/* r = a + b overflowed when a and b have one sign and r the other; a - b when a and b
+ * differ in sign and r differs from a. */
+#define ADD_OVF(a, b, r) ((((a) ^ (r)) & ((b) ^ (r))) < 0)
+#define SUB_OVF(a, b, r) ((((a) ^ (b)) & ((a) ^ (r))) < 0)
 
 /* round num/den (den > 0) to a multiple of unit with a mode: 0 half_up 1 down 2 up 3 half_even */
 static bool round_div(__int128 num, __int128 den, int64_t unit, int mode, int64_t *out)
@@ -239,6 +244,18 @@ static void exec(struct vm *m, const struct dg_kernel *k, int from, int to, int6
 		m->rv[in->d] = dv;                                                         \
 		m->rk[in->d] = dk;                                                         \
 	} while (0)
+/* like BIN, but the value is unknown where OVF (over a, b and r) holds */
+#define CBIN(VEXPR, OVF)                                                                   \
+	do {                                                                               \
+		for (int i = 0; i < n; i++) {                                              \
+			const int64_t a = av[i], b = imm ? K : bv[i];                      \
+			const int64_t r = (VEXPR);                                         \
+			dv[i] = r;                                                         \
+			dk[i] = ak[i] & (imm ? 1 : bk[i]) & !(OVF);                        \
+		}                                                                          \
+		m->rv[in->d] = dv;                                                         \
+		m->rk[in->d] = dk;                                                         \
+	} while (0)
 #define SLOWBIN(BODY)                                                                      \
 	do {                                                                               \
 		for (int i = 0; i < n; i++) {                                              \
@@ -307,9 +324,14 @@ static void exec(struct vm *m, const struct dg_kernel *k, int from, int to, int6
 			m->rv[in->d] = dv;
 			m->rk[in->d] = dk;
 			break;
-		case OP_ADD: BIN(ADDW(a, b)); break;
-		case OP_SUB: BIN(SUBW(a, b)); break;
-		case OP_MUL: BIN(MULW(a, b)); break;
+		case OP_ADD: CBIN(ADDW(a, b), ADD_OVF(a, b, r)); break;
+		case OP_SUB: CBIN(SUBW(a, b), SUB_OVF(a, b, r)); break;
+		case OP_MUL:
+			SLOWBIN({
+				if (__builtin_mul_overflow(a, b, &r))
+					kn = 0;
+			});
+			break;
 		case OP_MIN: BIN(a < b ? a : b); break;
 		case OP_MAX: BIN(a > b ? a : b); break;
 		case OP_LT: BIN(a < b); break;
@@ -318,8 +340,8 @@ static void exec(struct vm *m, const struct dg_kernel *k, int from, int to, int6
 		case OP_GE: BIN(a >= b); break;
 		case OP_EQ: BIN(a == b); break;
 		case OP_NE: BIN(a != b); break;
-		case OP_NEG: UN(SUBW(0, a), ka); break;
-		case OP_ABS: UN(a < 0 ? SUBW(0, a) : a, ka); break;
+		case OP_NEG: UN(SUBW(0, a), ka & (a != INT64_MIN)); break;
+		case OP_ABS: UN(a < 0 ? SUBW(0, a) : a, ka & (a != INT64_MIN)); break;
 		case OP_NOT: UN(a ^ 1, ka); break;
 		case OP_KNOWN: UN(ka, 1); break;
 		case OP_ISTRUE: UN(ka & a, 1); break;
@@ -334,23 +356,21 @@ static void exec(struct vm *m, const struct dg_kernel *k, int from, int to, int6
 			});
 			break;
 		case OP_AND:
+		case OP_OR: {
+			/* Kleene: known when both sides are, or when one side alone decides
+			 * (false for and, true for or). b may be the immediate (a constant or
+			 * a bool parameter on the right). */
+			const int64_t dec = in->op == OP_OR;
 			for (int i = 0; i < n; i++) {
-				int64_t a = av[i], b = bv[i];
-				dv[i] = a & b;
-				dk[i] = (ak[i] & bk[i]) | (ak[i] & (a == 0)) | (bk[i] & (b == 0));
+				int64_t a = av[i], b = imm ? K : bv[i];
+				uint8_t kb = imm ? 1 : bk[i];
+				dv[i] = dec ? a | b : a & b;
+				dk[i] = (ak[i] & kb) | (ak[i] & (a == dec)) | (kb & (b == dec));
 			}
 			m->rv[in->d] = dv;
 			m->rk[in->d] = dk;
 			break;
-		case OP_OR:
-			for (int i = 0; i < n; i++) {
-				int64_t a = av[i], b = bv[i];
-				dv[i] = a | b;
-				dk[i] = (ak[i] & bk[i]) | (ak[i] & (a == 1)) | (bk[i] & (b == 1));
-			}
-			m->rv[in->d] = dv;
-			m->rk[in->d] = dk;
-			break;
+		}
 		case OP_MULDEC:
 			SLOWBIN({
 				__int128 x = (__int128)a * b / DG_DEC_ONE;
@@ -377,8 +397,8 @@ static void exec(struct vm *m, const struct dg_kernel *k, int from, int to, int6
 			SLOWBIN({
 				if (b == 0)
 					kn = 0;
-				else if (b == -1)
-					r = SUBW(0, a);
+				else if (b == -1 && a == INT64_MIN)
+					kn = 0;
 				else
 					r = a / b;
 			});
@@ -452,7 +472,7 @@ static void exec(struct vm *m, const struct dg_kernel *k, int from, int to, int6
 			m->rk[in->d] = dk;
 			break;
 		}
-		case OP_DAYSB: BIN(SUBW(b, a)); break;
+		case OP_DAYSB: CBIN(SUBW(b, a), SUB_OVF(b, a, r)); break;
 		case OP_MONTHSB:
 			SLOWBIN({
 				if (!day_ok(a) || !day_ok(b))
@@ -463,19 +483,27 @@ static void exec(struct vm *m, const struct dg_kernel *k, int from, int to, int6
 			break;
 		case OP_WSUM:
 		case OP_WCOUNT: {
+			/* a sum is exact: a record whose running sum overflowed is summed again
+			 * in 128 bits and is unknown only when the total does not fit */
+			uint8_t *ovf = m->fl, anyovf = 0;
+			bool whole = true;
 			memset(dv, 0, sizeof(int64_t) * (size_t)n);
 			memset(dk, 1, (size_t)n);
+			memset(ovf, 0, (size_t)n);
 			for (int j = 0; j < in->c; j++) {
 				const struct dg_col *c = month_col(t, in->aux, K + j);
 				if (!c) {
 					memset(dk, 0, (size_t)n);
+					whole = false;
 					break;
 				}
 				const int64_t *cv = c->v + base;
 				const uint8_t *ck = c->k + base;
 				if (in->op == OP_WSUM)
 					for (int i = 0; i < n; i++) {
-						dv[i] = ADDW(dv[i], cv[i]);
+						int64_t x = dv[i], y = cv[i], r = ADDW(x, y);
+						dv[i] = r;
+						ovf[i] |= ADD_OVF(x, y, r);
 						dk[i] &= ck[i];
 					}
 				else
@@ -484,25 +512,45 @@ static void exec(struct vm *m, const struct dg_kernel *k, int from, int to, int6
 						dk[i] &= ck[i];
 					}
 			}
+			for (int i = 0; i < n && whole; i++)
+				anyovf |= ovf[i];
+			for (int i = 0; i < n && anyovf; i++) {
+				if (!ovf[i] || !dk[i])
+					continue;
+				__int128 sum = 0;
+				for (int j = 0; j < in->c; j++)
+					sum += month_col(t, in->aux, K + j)->v[base + i];
+				dk[i] = sum <= INT64_MAX && sum >= INT64_MIN;
+				dv[i] = dk[i] ? (int64_t)sum : 0;
+			}
 			m->rv[in->d] = dv;
 			m->rk[in->d] = dk;
 			break;
 		}
 		case OP_CONTM:
+			/* Back from month K while months are paid, up to cap months: the count is
+			 * known when the run ends at a month known to be unpaid or fills the cap
+			 * (enough to decide the comparison it feeds); a month with no data or an
+			 * empty cell first makes it unknown. */
 			for (int i = 0; i < n; i++) {
-				int64_t cnt = 0;
+				int64_t cap = in->c, cnt = 0;
 				uint8_t kn = 1;
-				for (int64_t mo = K; mo > K - DG_MAX_MONTHS; mo--) {
-					const struct dg_col *c = month_col(t, in->aux, mo);
-					if (!c)
-						break;
-					if (!c->k[base + i]) {
+				if (in->flags & DG_F_CAPREG) {
+					kn = bk[i];
+					cap = bv[i] > DG_MAX_MONTHS ? DG_MAX_MONTHS
+					      : bv[i] < 0	     ? 0
+								     : bv[i] + in->c;
+					if (cap > DG_MAX_MONTHS)
+						cap = DG_MAX_MONTHS;
+				}
+				for (; kn && cnt < cap; cnt++) {
+					const struct dg_col *c = month_col(t, in->aux, K - cnt);
+					if (!c || !c->k[base + i]) {
 						kn = 0;
 						break;
 					}
 					if (!c->v[base + i])
 						break;
-					cnt++;
 				}
 				dv[i] = cnt;
 				dk[i] = kn;
@@ -564,7 +612,8 @@ static void exec(struct vm *m, const struct dg_kernel *k, int from, int to, int6
 			uint8_t *__restrict el = m->fl, *__restrict un = m->fl + BLK;
 			const uint8_t *__restrict accv = m->accv, *__restrict acck = m->acck;
 			const uint8_t *__restrict cfv = m->confl;
-			int64_t sum = 0, amu = 0;
+			__int128 sum = 0; /* 1024 amounts of 64 bits cannot overflow 128 */
+			int64_t amu = 0;
 			const int64_t *amv = in->c != DG_NOREG ? m->rv[in->c] : NULL;
 			const uint8_t *amk = in->c != DG_NOREG ? m->rk[in->c] : NULL;
 			for (int i = 0; i < n; i++) {
@@ -577,11 +626,11 @@ static void exec(struct vm *m, const struct dg_kernel *k, int from, int to, int6
 					if (!el[i])
 						continue;
 					if (amk[i])
-						sum = ADDW(sum, amv[i]);
+						sum += amv[i];
 					else
 						amu++;
 				}
-			m->amount_sum[in->aux] = ADDW(m->amount_sum[in->aux], sum);
+			m->amount_total[in->aux] += sum;
 			m->amount_unknown[in->aux] += amu;
 			if (m->res) {
 				put_bits(m->res->elig[in->aux], base, n, el);
@@ -631,7 +680,8 @@ static void reduce_group(const struct dg_code *code, const struct dg_data *data,
 	const struct dg_col *v = ac->val_temp >= 0 ? &temps[ac->val_temp] : NULL;
 	struct dg_col *out = (struct dg_col *)&temps[ac->out_temp];
 	int64_t acc = ag->op == AGG_ALL ? 1 : 0, n = 0;
-	bool unknown = false, decided = false;
+	bool unknown = false, decided = false, overflow = false;
+	__int128 wide = 0; /* sums are exact; unknown when the total does not fit */
 	for (int64_t j = gt->goff[ag->group][g]; j < gt->goff[ag->group][g + 1]; j++) {
 		int64_t mrow = gt->grow[ag->group][j];
 		if (w) {
@@ -652,7 +702,7 @@ static void reduce_group(const struct dg_code *code, const struct dg_data *data,
 		}
 		int64_t x = v->v[mrow];
 		switch (ag->op) {
-		case AGG_SUM: acc = ADDW(acc, x); break;
+		case AGG_SUM: wide += x; break;
 		case AGG_ANY:
 			if (x)
 				decided = true, acc = 1;
@@ -669,11 +719,16 @@ static void reduce_group(const struct dg_code *code, const struct dg_data *data,
 	}
 	if (ag->op == AGG_COUNT)
 		acc = n;
+	if (ag->op == AGG_SUM) {
+		overflow = wide > INT64_MAX || wide < INT64_MIN;
+		acc = overflow ? 0 : (int64_t)wide;
+	}
 	if (ag->op == AGG_ANY && !v)
 		acc = n > 0, decided = n > 0;
 	out->v[g] = acc;
 	/* any decided by one known member; all decided by one known failure */
-	out->k[g] = decided || (!unknown && !((ag->op == AGG_MIN || ag->op == AGG_MAX) && n == 0));
+	out->k[g] = !overflow &&
+		    (decided || (!unknown && !((ag->op == AGG_MIN || ag->op == AGG_MAX) && n == 0)));
 }
 
 /* ---- batch ---- */
@@ -692,6 +747,7 @@ struct variant {
 	const struct dg_kernel *k;
 	const int *segs; /* pairs from,to */
 	int nsegs;
+	__int128 *total; /* per rule: amount totals, summed over threads and entities */
 };
 
 struct job {
@@ -732,7 +788,7 @@ static void *worker(void *arg)
 	for (int v = 0; v < j->nv; v++) {
 		struct dg_result *res = j->v[v].res;
 		for (int r = 0; r < j->v[v].code->nrules; r++) {
-			res->amount_sum[r] = ADDW(res->amount_sum[r], m[v].amount_sum[r]);
+			j->v[v].total[r] += m[v].amount_total[r];
 			res->amount_unknown[r] += m[v].amount_unknown[r];
 		}
 		for (int c = 0; c < j->v[v].code->nconds; c++)
@@ -779,8 +835,10 @@ static void run_kernel(const struct dg_code *code, const struct dg_data *data,
 	j.v[0].k = k;
 	j.v[0].segs = segs;
 	j.v[0].nsegs = nsegs;
+	j.v[0].total = dg_xcalloc((size_t)code->nrules + 1, sizeof(__int128));
 	j.nrows = data->t[k->ent].n;
 	run_job(&j, nthreads);
+	free(j.v[0].total);
 }
 
 static struct dg_col *alloc_temps(const struct dg_code *code, const struct dg_data *data)
@@ -822,6 +880,7 @@ void dg_result_free(struct dg_result *r)
 	free(r->cond_unknown);
 	free(r->amount_sum);
 	free(r->amount_unknown);
+	free(r->amount_overflow);
 	free_temps(r->code, r->temps);
 	free(r);
 }
@@ -878,6 +937,7 @@ static dg_rc prepare(const struct dg_code *code, const struct dg_data *data, con
 	r->cond_unknown = dg_xcalloc((size_t)code->nconds + 1, sizeof(int64_t));
 	r->amount_sum = dg_xcalloc((size_t)p->nrules + 1, sizeof(int64_t));
 	r->amount_unknown = dg_xcalloc((size_t)p->nrules + 1, sizeof(int64_t));
+	r->amount_overflow = dg_xcalloc((size_t)p->nrules + 1, sizeof(bool));
 	r->temps = alloc_temps(code, data);
 	bool any = false;
 	for (int i = 0; i < p->nrules; i++) {
@@ -954,6 +1014,7 @@ dg_rc dg_rule_run_many(const struct dg_code *const *codes, int ncodes, const str
 	double t1 = dg_mono_sec();
 	int nr = codes[0]->prog->nrules;
 	int *segs = dg_xmalloc(sizeof(int) * 2 * (size_t)(nr + 1) * (size_t)ncodes);
+	__int128 *totals = dg_xcalloc((size_t)(nr + 1) * (size_t)ncodes, sizeof(__int128));
 	for (int e = 0; e < DG_MAX_ENT; e++) {
 		struct job j;
 		memset(&j, 0, sizeof(j));
@@ -967,13 +1028,21 @@ dg_rc dg_rule_run_many(const struct dg_code *const *codes, int ncodes, const str
 			j.v[v].k = &codes[v]->rules[e];
 			j.v[v].segs = sv;
 			j.v[v].nsegs = rule_segments(codes[v], out[v], e, sv);
+			j.v[v].total = totals + (size_t)(nr + 1) * (size_t)v;
 		}
 		run_job(&j, nthreads);
 	}
 	free(segs);
 	double secs = dg_mono_sec() - t1;
-	for (int v = 0; v < ncodes; v++)
+	for (int v = 0; v < ncodes; v++) {
 		out[v]->eval_sec = secs;
+		for (int r = 0; r < nr; r++) {
+			__int128 t = totals[(size_t)(nr + 1) * (size_t)v + (size_t)r];
+			out[v]->amount_overflow[r] = t > INT64_MAX || t < INT64_MIN;
+			out[v]->amount_sum[r] = out[v]->amount_overflow[r] ? 0 : (int64_t)t;
+		}
+	}
+	free(totals);
 	return DG_OK;
 }
 

@@ -76,23 +76,28 @@ dg_rc dg_rule_whatif(const struct dg_program *p, const struct dg_data *data,
 		int64_t gain = count_diff(ra->elig[i], rb->elig[i], n);
 		int64_t lose = count_diff(rb->elig[i], ra->elig[i], n);
 		int64_t du = dg_bits_count(ra->unk[i], n) - dg_bits_count(rb->unk[i], n);
-		int64_t dam = ra->amount_sum[i] - rb->amount_sum[i];
-		if (json)
+		int64_t dam;
+		bool big = ra->amount_overflow[i] || rb->amount_overflow[i] ||
+			   __builtin_sub_overflow(ra->amount_sum[i], rb->amount_sum[i], &dam);
+		if (json) {
 			e |= dg_buf_addf(out,
 					 "%s{\"rule\":\"%s\",\"eligible_before\":%lld,\"eligible_after\":%lld,"
 					 "\"gain\":%lld,\"lose\":%lld,\"unknown_change\":%lld,"
-					 "\"amount_change_fen\":%lld}",
+					 "\"amount_change_fen\":",
 					 k++ ? "," : "", p->rules[i].id, (long long)before,
-					 (long long)after, (long long)gain, (long long)lose, (long long)du,
-					 (long long)dam);
-		else
+					 (long long)after, (long long)gain, (long long)lose, (long long)du);
+			e |= big ? dg_buf_adds(out, "null}") : dg_buf_addf(out, "%lld}", (long long)dam);
+		} else {
 			e |= dg_buf_addf(out,
 					 "  %-28s eligible %lld -> %lld   gain %lld   lose %lld   "
-					 "unknown %+lld   amount %s%llu.%02llu yuan\n",
+					 "unknown %+lld   amount ",
 					 p->rules[i].id, (long long)before, (long long)after,
-					 (long long)gain, (long long)lose, (long long)du,
-					 dam < 0 ? "-" : "+", (unsigned long long)(mag(dam) / 100),
-					 (unsigned long long)(mag(dam) % 100));
+					 (long long)gain, (long long)lose, (long long)du);
+			e |= big ? dg_buf_adds(out, "too large to total\n")
+				 : dg_buf_addf(out, "%s%llu.%02llu yuan\n", dam < 0 ? "-" : "+",
+					       (unsigned long long)(mag(dam) / 100),
+					       (unsigned long long)(mag(dam) % 100));
+		}
 	}
 	if (json)
 		e |= dg_buf_adds(out, "]}\n");

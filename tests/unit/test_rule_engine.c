@@ -187,6 +187,53 @@ static void test_rounding_modes(void **state)
 	fx_free(&fx);
 }
 
+/* Arithmetic past 64 bits is unknown, never a wrapped value; a total that does not fit is
+ * flagged. */
+static void test_overflow_is_unknown(void **state)
+{
+	(void)state;
+	struct fixture fx = {0};
+	fx_program(&fx, RULE("r_add", "n + n > 0") RULE("r_sub", "n - 1 < 0") RULE("r_neg", "-n > 0")
+				RULE("r_abs", "abs(n) > 0") RULE("r_mul", "n * 3 > 0")
+				RULE("r_sum", "sum(hh.members, n) > 0")
+			"rule r_total \"中\" / \"en\"\n version \"1\"\n legal \"x\"\n for person\n"
+			" condition c \"a\" / \"b\": known(m)\n amount: m * 9000\nend\n");
+	int64_t row;
+	static const char *const n[] = {"9223372036854775807", "-9223372036854775808"};
+	assert_int_equal(dg_data_add_row(fx.d, 1, "h", 1, &row, NULL), DG_OK);
+	for (int i = 0; i < 2; i++) {
+		char id[8];
+		snprintf(id, sizeof(id), "p%d", i);
+		assert_int_equal(dg_data_add_row(fx.d, 0, id, strlen(id), &row, NULL), DG_OK);
+		fx_set(&fx, 0, row, "n", n[0]);
+		fx_set(&fx, 0, row, "hh", "h");
+		fx_set(&fx, 0, row, "m", "9999999999999.99");
+	}
+	fx_set(&fx, 0, 1, "n", n[1]);
+	fx_run(&fx, "2025-07-01", 1);
+	/* row 0 is INT64_MAX: + and * overflow, - 1 and negation do not */
+	assert_int_equal(dg_result_outcome(fx.r, 0, 0), DG_UNKNOWN);
+	assert_int_equal(dg_result_outcome(fx.r, 1, 0), DG_NOT_ELIGIBLE);
+	assert_int_equal(dg_result_outcome(fx.r, 2, 0), DG_NOT_ELIGIBLE);
+	assert_int_equal(dg_result_outcome(fx.r, 4, 0), DG_UNKNOWN);
+	/* row 1 is INT64_MIN: every one of them overflows */
+	for (int r = 0; r < 5; r++)
+		assert_int_equal(dg_result_outcome(fx.r, r, 1), DG_UNKNOWN);
+	/* sums are exact: INT64_MAX + INT64_MIN is -1, whatever the order of the members */
+	assert_int_equal(dg_result_outcome(fx.r, 5, 0), DG_NOT_ELIGIBLE);
+	/* each amount fits (8.99e18 fen), their total does not */
+	assert_int_equal(amount_of(&fx, 6, 0), 999999999999999LL * 9000);
+	assert_true(fx.r->amount_overflow[6]);
+	for (int r = 0; r < 6; r++)
+		for (int64_t i = 0; i < 2; i++) {
+			struct dg_trace tr;
+			assert_int_equal(dg_rule_eval_one(fx.c, fx.d, r, i, &tr, NULL), DG_OK);
+			assert_int_equal(tr.outcome, dg_result_outcome(fx.r, r, i));
+			dg_trace_release(&tr);
+		}
+	fx_free(&fx);
+}
+
 /* Many blocks: two threads, one thread and one-record evaluation agree. */
 static void test_batch_matches_single(void **state)
 {
@@ -354,6 +401,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_three_valued_tables),
 		cmocka_unit_test(test_rounding_modes),
+		cmocka_unit_test(test_overflow_is_unknown),
 		cmocka_unit_test(test_batch_matches_single),
 		cmocka_unit_test(test_csv_loader),
 		cmocka_unit_test(test_intern),
