@@ -38,11 +38,16 @@ static void gen_bool(struct src *s, char *out, size_t cap, int depth);
 
 static void gen_num(struct src *s, char *out, size_t cap, int depth)
 {
-	static const char *const leaf[] = {
-		"grade", "3", "age(birth_date)", "months_with(insured, last 6 months)",
-		"continuous_months(insured)", "days_between(birth_date, @ref)",
-		"count(hh.members)", "count(hh.members where vet)", "hh.area",
-		"months_between(birth_date, 2025-01-31)"};
+	static const char *const leaf[] = {"grade",
+	                                   "3",
+	                                   "age(birth_date)",
+	                                   "months_with(insured, last 6 months)",
+	                                   "continuous_months(insured)",
+	                                   "days_between(birth_date, @ref)",
+	                                   "count(hh.members)",
+	                                   "count(hh.members where vet)",
+	                                   "hh.area",
+	                                   "months_between(birth_date, 2025-01-31)"};
 	if (depth <= 0 || pick(s, 3) == 0) {
 		add(out, cap, leaf[pick(s, sizeof(leaf) / sizeof(leaf[0]))]);
 		return;
@@ -57,10 +62,16 @@ static void gen_num(struct src *s, char *out, size_t cap, int depth)
 
 static void gen_money(struct src *s, char *out, size_t cap, int depth)
 {
-	static const char *const leaf[] = {
-		"m", "100 yuan", "income at month -1", "round(m * 1.5, fen, half_up)",
-		"round(m / 3, jiao, down)", "round(avg(income, last 3 months), fen, up)",
-		"min(m, 50 yuan)", "abs(m)", "sum(hh.members, m)", "round(m * 33%, yuan, half_even)"};
+	static const char *const leaf[] = {"m",
+	                                   "100 yuan",
+	                                   "income at month -1",
+	                                   "round(m * 1.5, fen, half_up)",
+	                                   "round(m / 3, jiao, down)",
+	                                   "round(avg(income, last 3 months), fen, up)",
+	                                   "min(m, 50 yuan)",
+	                                   "abs(m)",
+	                                   "sum(hh.members, m)",
+	                                   "round(m * 33%, yuan, half_even)"};
 	if (depth <= 0 || pick(s, 3) == 0) {
 		add(out, cap, leaf[pick(s, sizeof(leaf) / sizeof(leaf[0]))]);
 		return;
@@ -77,7 +88,10 @@ static void gen_bool(struct src *s, char *out, size_t cap, int depth)
 	static const char *const cmp[] = {" < ", " <= ", " > ", " >= ", " = ", " != "};
 	switch (depth <= 0 ? pick(s, 6) : pick(s, 10)) {
 	case 0: add(out, cap, "vet"); return;
-	case 1: add(out, cap, pick(s, 2) ? "region within \"44\"" : "region in {\"440303\", \"110101\"}"); return;
+	case 1:
+		add(out, cap,
+		    pick(s, 2) ? "region within \"44\"" : "region in {\"440303\", \"110101\"}");
+		return;
 	case 2:
 		gen_num(s, out, cap, depth - 1);
 		add(out, cap, cmp[pick(s, 6)]);
@@ -88,7 +102,9 @@ static void gen_bool(struct src *s, char *out, size_t cap, int depth)
 		add(out, cap, cmp[pick(s, 6)]);
 		gen_money(s, out, cap, depth - 1);
 		return;
-	case 4: add(out, cap, pick(s, 2) ? "receives(\"x\")" : "refused(\"x\", last 6 months)"); return;
+	case 4:
+		add(out, cap, pick(s, 2) ? "receives(\"x\")" : "refused(\"x\", last 6 months)");
+		return;
 	case 5: add(out, cap, "known(grade)"); return;
 	case 6:
 	case 7:
@@ -111,7 +127,8 @@ static void gen_bool(struct src *s, char *out, size_t cap, int depth)
 
 static const char *pick_val(struct src *s, int kind)
 {
-	static const char *const dates[] = {"", "1945-07-01", "2000-02-29", "2025-06-30", "1990-12-31", "2024-02-29"};
+	static const char *const dates[] = {"",           "1945-07-01", "2000-02-29",
+	                                    "2025-06-30", "1990-12-31", "2024-02-29"};
 	static const char *const regions[] = {"", "440303", "110101", "44", "x"};
 	static const char *const ints[] = {"", "0", "1", "2", "-5", "9223372036854775807"};
 	static const char *const bools[] = {"", "true", "false"};
@@ -146,11 +163,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		gen_bool(&s, cond, sizeof(cond), 3);
 		char rule[6000];
 		snprintf(rule, sizeof(rule),
-			 "rule r%d \"中\" / \"en\"\n version \"1\"\n legal \"x\"\n for person\n"
-			 " condition c \"a\" / \"b\": %s\n"
-			 " exception e to c \"a\" / \"b\": when vet\n"
-			 " amount: %s\nend\n",
-			 r, cond, pick(&s, 2) ? "m" : "round(m * 1.5, fen, half_up)");
+		         "rule r%d \"中\" / \"en\"\n version \"1\"\n legal \"x\"\n for person\n"
+		         " condition c \"a\" / \"b\": %s\n"
+		         " exception e to c \"a\" / \"b\": when vet\n"
+		         " amount: %s\nend\n",
+		         r, cond, pick(&s, 2) ? "m" : "round(m * 1.5, fen, half_up)");
 		add(text, sizeof(text), rule);
 	}
 	snprintf(path, sizeof(path), "%s/run.rule", fuzz_dir);
@@ -190,13 +207,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		for (int mo = 0; mo < 7; mo++) {
 			const char *v = pick_val(&s, 4);
-			(void)!dg_data_set_month(d, 0, row, 7, DG_DATA_MONTH(2025, 1) + mo, v, strlen(v), NULL);
+			(void)!dg_data_set_month(d, 0, row, 7, DG_DATA_MONTH(2025, 1) + mo, v,
+			                         strlen(v), NULL);
 			v = pick_val(&s, 3);
-			(void)!dg_data_set_month(d, 0, row, 8, DG_DATA_MONTH(2025, 1) + mo, v, strlen(v), NULL);
+			(void)!dg_data_set_month(d, 0, row, 8, DG_DATA_MONTH(2025, 1) + mo, v,
+			                         strlen(v), NULL);
 		}
 		if (pick(&s, 4) == 0)
 			(void)!dg_data_add_benefit(d, 0, row, "x", pick(&s, 2) ? "paid" : "refused",
-						   DG_DATA_MONTH(2025, 1 + (int)pick(&s, 7)), NULL);
+			                           DG_DATA_MONTH(2025, 1 + (int)pick(&s, 7)), NULL);
 	}
 	struct dg_rule_diag diag;
 	dg_rule_diag_init(&diag);

@@ -20,19 +20,35 @@
 #include "core/mem.h"
 #include "rule/data.h"
 
-const char *const dg_rule_funcs[] = {
-	"age", "days_between", "months_between", "min", "max", "abs", "round", "known",
-	"sum", "avg", "months_with", "continuous_months", "receives", "received", "refused",
-	"applied", "count", "any", "all", NULL};
+const char *const dg_rule_funcs[] = {"age",
+                                     "days_between",
+                                     "months_between",
+                                     "min",
+                                     "max",
+                                     "abs",
+                                     "round",
+                                     "known",
+                                     "sum",
+                                     "avg",
+                                     "months_with",
+                                     "continuous_months",
+                                     "receives",
+                                     "received",
+                                     "refused",
+                                     "applied",
+                                     "count",
+                                     "any",
+                                     "all",
+                                     NULL};
 
 struct ctx {
 	struct dg_program *p;
 	const struct dg_schema *s;
-	int ent;        /* entity the current expression is about */
-	bool in_agg;    /* inside an aggregate's member expression */
+	int ent;     /* entity the current expression is about */
+	bool in_agg; /* inside an aggregate's member expression */
 };
 
-#define ERR(n, ...) dg_rule_diag_at(&c->p->diag, (n)->src, (n)->line, (n)->col, false, __VA_ARGS__)
+#define ERR(n, ...)  dg_rule_diag_at(&c->p->diag, (n)->src, (n)->line, (n)->col, false, __VA_ARGS__)
 #define WARN(n, ...) dg_rule_diag_at(&c->p->diag, (n)->src, (n)->line, (n)->col, true, __VA_ARGS__)
 
 static const struct dg_type T_ERRT = {TY_ERR, 0, false};
@@ -106,8 +122,9 @@ static bool plain(struct ctx *c, struct dg_node *n, struct dg_type t)
 	if (t.base == TY_ERR)
 		return false;
 	if (t.monthly) {
-		ERR(n, "'%s' is monthly: say which months, e.g. sum(%s, last 3 months) or %s at "
-		       "month -1",
+		ERR(n,
+		    "'%s' is monthly: say which months, e.g. sum(%s, last 3 months) or %s at "
+		    "month -1",
 		    n->name ? n->name : "this value", n->name ? n->name : "x",
 		    n->name ? n->name : "x");
 		return false;
@@ -129,7 +146,7 @@ static bool num(enum dg_ty b)
 }
 
 static bool per_ok(struct ctx *c, struct dg_node *n, struct dg_type a, struct dg_type b,
-		   const char *what)
+                   const char *what)
 {
 	char x[64], y[64];
 	if (a.per && b.per && a.per != b.per) {
@@ -155,7 +172,8 @@ static struct dg_type check_bin(struct ctx *c, struct dg_node *n)
 		}
 		return mk(TY_BOOL, 0);
 	}
-	if (n->op == BOP_DIV && a.base == TY_MONEY && b.base == TY_INT && !a.monthly && !b.monthly) {
+	if (n->op == BOP_DIV && a.base == TY_MONEY && b.base == TY_INT && !a.monthly &&
+	    !b.monthly) {
 		int per = a.per;
 		if (per && n->b->kind == N_INT && n->b->ival > 0 && per % n->b->ival == 0)
 			per = (int)(per / n->b->ival);
@@ -236,7 +254,8 @@ static struct dg_type check_window(struct ctx *c, struct dg_node *w, int *months
 {
 	if (!w || w->kind != N_WINDOW) {
 		if (w)
-			ERR(w, "expected a window here: last N months, months A to B, or year YYYY");
+			ERR(w,
+			    "expected a window here: last N months, months A to B, or year YYYY");
 		return T_ERRT;
 	}
 	if (w->ival > w->ival2 || w->ival2 - w->ival >= DG_MAX_MONTHS ||
@@ -307,11 +326,12 @@ static struct dg_type check_agg(struct ctx *c, struct dg_node *n, struct dg_type
 			return T_ERRT;
 		if (ag.op == AGG_ANY || ag.op == AGG_ALL) {
 			if (et.base != TY_BOOL) {
-				ERR(ag.e, "%s() needs a true/false condition, not %s", f, tn(et, x));
+				ERR(ag.e, "%s() needs a true/false condition, not %s", f,
+				    tn(et, x));
 				return T_ERRT;
 			}
 		} else if (ag.op == AGG_SUM ? !(et.base == TY_INT || et.base == TY_MONEY)
-					    : !(num(et.base) || et.base == TY_DATE)) {
+		                            : !(num(et.base) || et.base == TY_DATE)) {
 			ERR(ag.e, "%s() of %s is not meaningful", f, tn(et, x));
 			return T_ERRT;
 		}
@@ -352,7 +372,7 @@ static struct dg_type check_call(struct ctx *c, struct dg_node *n)
 			if (!t0.monthly) {
 				if (t0.base != TY_ERR)
 					ERR(a[0], "sum() takes a monthly field and a window, or a "
-						  "group and a value");
+					          "group and a value");
 				return T_ERRT;
 			}
 			if (na != 2 || check_window(c, a[1], &months).base == TY_ERR) {
@@ -375,8 +395,8 @@ static struct dg_type check_call(struct ctx *c, struct dg_node *n)
 		if (!plain(c, a[0], t0) || !plain(c, a[1], t1))
 			return T_ERRT;
 		if (t0.base != t1.base || !(num(t0.base) || t0.base == TY_DATE)) {
-			ERR(n, "%s() needs two values of the same kind, not %s and %s", f, tn(t0, x),
-			    tn(t1, x + 32));
+			ERR(n, "%s() needs two values of the same kind, not %s and %s", f,
+			    tn(t0, x), tn(t1, x + 32));
 			return T_ERRT;
 		}
 		if (!per_ok(c, n, t0, t1, f))
@@ -436,7 +456,7 @@ static struct dg_type check_call(struct ctx *c, struct dg_node *n)
 				m = i;
 		if (u < 0 || m < 0) {
 			ERR(u < 0 ? a[1] : a[2], "round() unit is fen, jiao or yuan and the mode "
-						 "half_up, down, up or half_even");
+			                         "half_up, down, up or half_even");
 			return T_ERRT;
 		}
 		n->ival = u;
@@ -448,8 +468,8 @@ static struct dg_type check_call(struct ctx *c, struct dg_node *n)
 			ERR(a[0], "round() rounds money, not %s", tn(t, x));
 			return T_ERRT;
 		}
-		if (t.base == TY_RAW && !(a[0]->kind == N_BIN || (a[0]->kind == N_CALL &&
-								  !strcmp(a[0]->name, "avg")))) {
+		if (t.base == TY_RAW && !(a[0]->kind == N_BIN ||
+		                          (a[0]->kind == N_CALL && !strcmp(a[0]->name, "avg")))) {
 			ERR(a[0], "round() takes one multiplication, division or avg() directly");
 			return T_ERRT;
 		}
@@ -458,7 +478,8 @@ static struct dg_type check_call(struct ctx *c, struct dg_node *n)
 	if (!strcmp(f, "avg") || !strcmp(f, "months_with") || !strcmp(f, "continuous_months")) {
 		int want = f[0] == 'c' ? 1 : 2, months = 1;
 		if (na != want) {
-			ERR(n, want == 1 ? "%s(monthly field)" : "%s(monthly field, last N months)", f);
+			ERR(n, want == 1 ? "%s(monthly field)" : "%s(monthly field, last N months)",
+			    f);
 			return T_ERRT;
 		}
 		struct dg_type t = check_expr(c, a[0]);
@@ -543,8 +564,9 @@ static struct dg_type check_name(struct ctx *c, struct dg_node *n, int ent)
 		n->a = c->p->lets[li].e->a;
 		check_let(c, li, n);
 		if (c->in_agg && c->p->lets[li].state == 2 && has_agg(n->a)) {
-			ERR(n, "'%s' holds an aggregate, so it cannot be used inside another "
-			       "aggregate",
+			ERR(n,
+			    "'%s' holds an aggregate, so it cannot be used inside another "
+			    "aggregate",
 			    n->name);
 			return T_ERRT;
 		}
@@ -572,18 +594,18 @@ static struct dg_type check_expr(struct ctx *c, struct dg_node *n)
 	case N_REF: t = mk(TY_DATE, 0); break;
 	case N_STR: t = mk(TY_CODE, 0); break;
 	case N_BOOL: t = mk(TY_BOOL, 0); break;
-	case N_SET:
-		ERR(n, "a set {...} is only used after 'in' or 'within'");
-		break;
+	case N_SET: ERR(n, "a set {...} is only used after 'in' or 'within'"); break;
 	case N_WINDOW:
 		ERR(n, "a window is only used inside sum(), avg(), months_with() or received()");
 		break;
 	case N_NAME:
 		t = check_name(c, n, c->ent);
-		if (t.base == TY_CODE || t.base == TY_ERR || t.base == TY_GROUP || t.base == TY_LINK)
+		if (t.base == TY_CODE || t.base == TY_ERR || t.base == TY_GROUP ||
+		    t.base == TY_LINK)
 			break;
 		if (n->param >= 0 && c->p->params[n->param].by_region) {
-			ERR(n, "parameter %s is set per region: write %s[region]", n->name, n->name);
+			ERR(n, "parameter %s is set per region: write %s[region]", n->name,
+			    n->name);
 			t = T_ERRT;
 		}
 		break;
@@ -592,8 +614,8 @@ static struct dg_type check_expr(struct ctx *c, struct dg_node *n)
 		if (a.base == TY_ERR)
 			break;
 		if (a.base != TY_LINK) {
-			ERR(n, "'.%s' follows a link (such as household or employer), not %s", n->name,
-			    tn(a, x));
+			ERR(n, "'.%s' follows a link (such as household or employer), not %s",
+			    n->name, tn(a, x));
 			break;
 		}
 		int to = c->s->e[n->a->ent].f[n->a->field].link_ent;
@@ -626,7 +648,8 @@ static struct dg_type check_expr(struct ctx *c, struct dg_node *n)
 		if (it.base == TY_ERR)
 			break;
 		if (it.base != TY_CODE || it.monthly) {
-			ERR(n->b, "a region parameter is indexed by a region code, not %s", tn(it, x));
+			ERR(n->b, "a region parameter is indexed by a region code, not %s",
+			    tn(it, x));
 			break;
 		}
 		t = c->p->params[n->param].ty;
@@ -637,7 +660,8 @@ static struct dg_type check_expr(struct ctx *c, struct dg_node *n)
 		if (a.base == TY_ERR)
 			break;
 		if (!a.monthly) {
-			ERR(n, "'at month' picks one month of a monthly field; this is %s", tn(a, x));
+			ERR(n, "'at month' picks one month of a monthly field; this is %s",
+			    tn(a, x));
 			break;
 		}
 		if (n->ival < -DG_MAX_MONTHS || n->ival > DG_MAX_MONTHS) {
@@ -668,7 +692,7 @@ static struct dg_type check_expr(struct ctx *c, struct dg_node *n)
 	}
 	case N_IF: {
 		struct dg_type a = check_expr(c, n->a), b = check_expr(c, n->b),
-			       d = check_expr(c, n->c);
+		               d = check_expr(c, n->c);
 		if (a.base == TY_ERR || b.base == TY_ERR || d.base == TY_ERR)
 			break;
 		if (a.base != TY_BOOL) {
@@ -689,7 +713,7 @@ static struct dg_type check_expr(struct ctx *c, struct dg_node *n)
 	}
 	case N_BETWEEN: {
 		struct dg_type a = check_expr(c, n->a), b = check_expr(c, n->b),
-			       d = check_expr(c, n->c);
+		               d = check_expr(c, n->c);
 		if (a.base == TY_ERR || b.base == TY_ERR || d.base == TY_ERR)
 			break;
 		if (!plain(c, n->a, a) || !plain(c, n->b, b) || !plain(c, n->c, d))
@@ -731,7 +755,7 @@ static void check_let(struct ctx *c, int li, struct dg_node *use)
 		return;
 	if (l->state == 1) {
 		dg_rule_diag_at(&c->p->diag, use->src, use->line, use->col, false,
-				"definitions form a cycle through '%s'", l->name);
+		                "definitions form a cycle through '%s'", l->name);
 		l->state = 3; /* reported */
 		return;
 	}
@@ -784,8 +808,8 @@ static bool const_of(const struct ctx *c, const struct dg_node *n, int64_t *v)
 	return false;
 }
 
-static void collect_bounds(const struct ctx *c, const struct dg_node *n, int cond,
-			   struct bound *b, int *nb)
+static void collect_bounds(const struct ctx *c, const struct dg_node *n, int cond, struct bound *b,
+                           int *nb)
 {
 	if (n->kind == N_BIN && n->op == BOP_AND) {
 		collect_bounds(c, n->a, cond, b, nb);
@@ -834,15 +858,17 @@ static void dead_conditions(struct ctx *c, struct dg_rule *r)
 			if (lo > hi) {
 				struct dg_cond *ci = &r->c[b[i].cond], *cj = &r->c[b[j].cond];
 				if (ci == cj)
-					dg_rule_diag_at(&c->p->diag, r->src, cj->line, cj->col, true,
-							"condition %s can never be true: its bounds "
-							"on the same value exclude each other",
-							cj->id);
+					dg_rule_diag_at(
+					    &c->p->diag, r->src, cj->line, cj->col, true,
+					    "condition %s can never be true: its bounds "
+					    "on the same value exclude each other",
+					    cj->id);
 				else
-					dg_rule_diag_at(&c->p->diag, r->src, cj->line, cj->col, true,
-							"condition %s can never be true together "
-							"with %s: the rule can never apply",
-							cj->id, ci->id);
+					dg_rule_diag_at(&c->p->diag, r->src, cj->line, cj->col,
+					                true,
+					                "condition %s can never be true together "
+					                "with %s: the rule can never apply",
+					                cj->id, ci->id);
 				return;
 			}
 		}
@@ -905,15 +931,17 @@ static void check_rule(struct ctx *c, struct dg_rule *r)
 						cands[n++] = r->c[j].id;
 				cands[n++] = "amount";
 				const char *best = dg_rule_did_you_mean(cd->target, cands, n);
-				ERR(&cat, "exception %s is to '%s', which is not a condition of rule "
-					  "%s%s%s%s",
+				ERR(&cat,
+				    "exception %s is to '%s', which is not a condition of rule "
+				    "%s%s%s%s",
 				    cd->id, cd->target, r->id, best ? " (did you mean '" : "",
 				    best ? best : "", best ? "'?)" : "");
 			}
 		}
 		if (cd->kind == CL_EXC_AMOUNT) {
 			if (!r->amount)
-				ERR(&cat, "exception %s is to the amount, but rule %s has no amount",
+				ERR(&cat,
+				    "exception %s is to the amount, but rule %s has no amount",
 				    cd->id, r->id);
 			struct dg_type tt = check_expr(c, cd->then);
 			if (tt.base != TY_ERR && (!plain(c, cd->then, tt) || tt.base != TY_MONEY))
@@ -930,8 +958,9 @@ static void check_rule(struct ctx *c, struct dg_rule *r)
 				struct dg_node cat = at;
 				cat.line = r->c[j].line;
 				cat.col = r->c[j].col;
-				WARN(&cat, "exceptions %s and %s both change '%s': where both apply the "
-					   "outcome is CONFLICT",
+				WARN(&cat,
+				     "exceptions %s and %s both change '%s': where both apply the "
+				     "outcome is CONFLICT",
 				     r->c[i].id, r->c[j].id, r->c[i].target);
 			}
 	if (r->amount) {
@@ -959,7 +988,7 @@ void dg_rule_check(struct dg_program *p)
 	p->checked = true;
 	if (!p->schema) {
 		dg_rule_diag_at(&p->diag, p->nsrcs ? p->srcs[0] : NULL, 1, 1, false,
-				"no schema: start the file with schema \"schema.yaml\"");
+		                "no schema: start the file with schema \"schema.yaml\"");
 		return;
 	}
 	c->s = p->schema;
@@ -973,8 +1002,8 @@ void dg_rule_check(struct dg_program *p)
 			ERR(&at, "parameter '%s' is declared twice", pm->name);
 		for (int e = 0; e < c->s->ne; e++)
 			if (dg_schema_field(c->s, e, pm->name) >= 0)
-				ERR(&at, "parameter '%s' has the same name as a field of %s", pm->name,
-				    c->s->e[e].name);
+				ERR(&at, "parameter '%s' has the same name as a field of %s",
+				    pm->name, c->s->e[e].name);
 		if (!pm->legal)
 			WARN(&at, "parameter %s has no legal reference", pm->name);
 	}
@@ -983,7 +1012,7 @@ void dg_rule_check(struct dg_program *p)
 		l->ent = dg_schema_entity(c->s, l->e->name);
 		if (l->ent < 0) {
 			dg_rule_diag_at(&p->diag, l->src, l->line, l->col, false,
-					"no entity '%s' in the schema", l->e->name);
+			                "no entity '%s' in the schema", l->e->name);
 			l->state = 3;
 		}
 	}
@@ -1011,27 +1040,27 @@ static void add_field(const char **out, int *n, int max, const char *s)
 }
 
 static void walk_fields(const struct dg_program *p, const struct dg_node *n, const char **out,
-			int *nout, int max, int depth)
+                        int *nout, int max, int depth)
 {
 	if (!n || depth > 64)
 		return;
 	const struct dg_schema *s = p->schema;
 	if (n->kind == N_NAME && n->op == 0 && n->field >= 0 && n->param < 0)
 		add_field(out, nout, max,
-			  dg_arena_printf(p->arena, "%s.%s (%s)", s->e[n->ent].name,
-					  s->e[n->ent].f[n->field].name,
-					  s->e[n->ent].f[n->field].source));
+		          dg_arena_printf(p->arena, "%s.%s (%s)", s->e[n->ent].name,
+		                          s->e[n->ent].f[n->field].name,
+		                          s->e[n->ent].f[n->field].source));
 	if (n->kind == N_PATH && n->op == 0 && n->field >= 0 && n->ent >= 0 &&
 	    s->e[n->ent].f[n->field].ty != TY_LINK)
 		add_field(out, nout, max,
-			  dg_arena_printf(p->arena, "%s.%s (%s)", s->e[n->ent].name,
-					  s->e[n->ent].f[n->field].name,
-					  s->e[n->ent].f[n->field].source));
+		          dg_arena_printf(p->arena, "%s.%s (%s)", s->e[n->ent].name,
+		                          s->e[n->ent].f[n->field].name,
+		                          s->e[n->ent].f[n->field].source));
 	if (n->kind == N_CALL && n->nargs && n->args[0]->kind == N_STR &&
 	    (!strcmp(n->name, "receives") || !strcmp(n->name, "received") ||
 	     !strcmp(n->name, "refused") || !strcmp(n->name, "applied")))
 		add_field(out, nout, max,
-			  dg_arena_printf(p->arena, "benefits: %s", n->args[0]->name));
+		          dg_arena_printf(p->arena, "benefits: %s", n->args[0]->name));
 	for (int i = 0; i < n->nargs; i++)
 		walk_fields(p, n->args[i], out, nout, max, depth + 1);
 	if (n->kind != N_NAME || n->op == 1)

@@ -21,7 +21,7 @@
 #include "rule/ytest.h"
 
 #define MAX_FILES 64
-#define MAX_SETS 32
+#define MAX_SETS  32
 
 struct opts {
 	char *files[MAX_FILES];
@@ -36,16 +36,19 @@ struct opts {
 
 static int usage(void)
 {
-	fprintf(stderr,
-		"usage: dgov rule check FILE...\n"
-		"       dgov rule dump FILE... [--ref-date YYYY-MM-DD]\n"
-		"       dgov rule test [--boundaries] TESTFILE.yaml...\n"
-		"       dgov rule run --rules FILE... --data DIR --ref-date YYYY-MM-DD [--out FILE]\n"
-		"                     [--threads 1|2] [--json]\n"
-		"       dgov rule explain --rules FILE... --data DIR --ref-date D --id ID [--rule RULE]\n"
-		"                     [--entity NAME] [--json]\n"
-		"       dgov rule whatif --rules FILE... --data DIR --ref-date D --set PARAM=VALUE...\n"
-		"                     [--set PARAM[REGION]=VALUE] [--sweep PARAM=FROM..TO:STEP] [--json]\n");
+	fprintf(
+	    stderr,
+	    "usage: dgov rule check FILE...\n"
+	    "       dgov rule dump FILE... [--ref-date YYYY-MM-DD]\n"
+	    "       dgov rule test [--boundaries] TESTFILE.yaml...\n"
+	    "       dgov rule run --rules FILE... --data DIR --ref-date YYYY-MM-DD [--out FILE]\n"
+	    "                     [--threads 1|2] [--json]\n"
+	    "       dgov rule explain --rules FILE... --data DIR --ref-date D --id ID [--rule "
+	    "RULE]\n"
+	    "                     [--entity NAME] [--json]\n"
+	    "       dgov rule whatif --rules FILE... --data DIR --ref-date D --set PARAM=VALUE...\n"
+	    "                     [--set PARAM[REGION]=VALUE] [--sweep PARAM=FROM..TO:STEP] "
+	    "[--json]\n");
 	return 2;
 }
 
@@ -63,8 +66,9 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		} else if (!strcmp(a, "--boundaries")) {
 			o->boundaries = true;
 		} else if (!strcmp(a, "--data") || !strcmp(a, "--out") || !strcmp(a, "--id") ||
-			   !strcmp(a, "--rule") || !strcmp(a, "--entity") || !strcmp(a, "--set") ||
-			   !strcmp(a, "--sweep") || !strcmp(a, "--ref-date") || !strcmp(a, "--threads")) {
+		           !strcmp(a, "--rule") || !strcmp(a, "--entity") || !strcmp(a, "--set") ||
+		           !strcmp(a, "--sweep") || !strcmp(a, "--ref-date") ||
+		           !strcmp(a, "--threads")) {
 			if (!next) {
 				fprintf(stderr, "dgov rule: %s needs a value\n", a);
 				return -1;
@@ -97,8 +101,9 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 				o->threads = (int)t;
 			} else {
 				if (dg_day_parse(next, &o->ref)) {
-					fprintf(stderr, "dgov rule: --ref-date '%s' is not YYYY-MM-DD\n",
-						next);
+					fprintf(stderr,
+					        "dgov rule: --ref-date '%s' is not YYYY-MM-DD\n",
+					        next);
 					return -1;
 				}
 				o->have_ref = true;
@@ -123,8 +128,8 @@ static struct dg_program *load_or_report(struct opts *o)
 	fputs(dg_buf_str(&p->diag.out), stderr);
 	if (p->diag.errors) {
 		fprintf(stderr, "%d error%s, %d warning%s\n", p->diag.errors,
-			p->diag.errors == 1 ? "" : "s", p->diag.warnings,
-			p->diag.warnings == 1 ? "" : "s");
+		        p->diag.errors == 1 ? "" : "s", p->diag.warnings,
+		        p->diag.warnings == 1 ? "" : "s");
 		dg_program_free(p);
 		return NULL;
 	}
@@ -165,8 +170,8 @@ static int cmd_dump(struct opts *o)
 	dg_intern_init(&codes);
 	struct dg_rule_diag diag;
 	dg_rule_diag_init(&diag);
-	struct dg_code *c = dg_rule_compile(p, &codes, o->have_ref ? o->ref : dg_day_today(), NULL,
-					    0, &diag);
+	struct dg_code *c =
+	    dg_rule_compile(p, &codes, o->have_ref ? o->ref : dg_day_today(), NULL, 0, &diag);
 	int ret = 1;
 	fputs(dg_buf_str(&diag.out), stderr);
 	if (c) {
@@ -197,7 +202,8 @@ static int cmd_test(struct opts *o)
 			st.n++;
 			st.fail++;
 			bad++;
-			printf("not ok %d - %s: the test file could not be used\n", st.n, o->files[i]);
+			printf("not ok %d - %s: the test file could not be used\n", st.n,
+			       o->files[i]);
 		}
 	printf("1..%d\n%d passed, %d failed\n", st.n, st.pass, st.fail);
 	return st.fail || bad ? 1 : 0;
@@ -232,9 +238,10 @@ static int open_session(struct opts *o, struct session *s)
 	}
 	for (int e = 0; e < s->p->schema->ne; e++)
 		if (s->data->t[e].dangling)
-			fprintf(stderr, "warning: %lld %s links point at records that do not exist "
-					"(treated as unknown)\n",
-				(long long)s->data->t[e].dangling, s->p->schema->e[e].name);
+			fprintf(stderr,
+			        "warning: %lld %s links point at records that do not exist "
+			        "(treated as unknown)\n",
+			        (long long)s->data->t[e].dangling, s->p->schema->e[e].name);
 	return 0;
 }
 
@@ -263,7 +270,7 @@ static long peak_rss_mb(void)
 static void print_money(FILE *f, int64_t v)
 {
 	fprintf(f, "%s%lld.%02lld", v < 0 ? "-" : "", (long long)llabs(v / 100),
-		(long long)llabs(v % 100));
+	        (long long)llabs(v % 100));
 }
 
 static int write_out(const char *path, const struct dg_code *c, const struct dg_result *r)
@@ -283,7 +290,7 @@ static int write_out(const char *path, const struct dg_code *c, const struct dg_
 		for (int64_t row = 0; row < n; row++) {
 			enum dg_outcome oc = dg_result_outcome(r, i, row);
 			fprintf(f, "%s,%s,%s,%s,", p->rules[i].id, p->schema->e[rc->ent].name,
-				dg_data_id(r->data, rc->ent, row), dg_outcome_name(oc));
+			        dg_data_id(r->data, rc->ent, row), dg_outcome_name(oc));
 			int nb = 0;
 			for (int cnd = 0, ci = 0; cnd < p->rules[i].nc; cnd++) {
 				if (p->rules[i].c[cnd].kind != CL_COND)
@@ -328,15 +335,17 @@ static int cmd_run(struct opts *o)
 		printf("run at %s: %d rules; load %.3f s, aggregates %.3f s, rules %.3f s\n", day,
 		       p->nrules, s.load_sec, r->agg_sec, r->eval_sec);
 	else
-		printf("{\"ref_date\":\"%s\",\"load_seconds\":%.3f,\"eval_seconds\":%.3f,\"rules\":[", day,
-		       s.load_sec, r->eval_sec);
+		printf(
+		    "{\"ref_date\":\"%s\",\"load_seconds\":%.3f,\"eval_seconds\":%.3f,\"rules\":[",
+		    day, s.load_sec, r->eval_sec);
 	for (int i = 0; i < p->nrules; i++) {
 		const struct dg_rule *ru = &p->rules[i];
 		const struct dg_rcode *rc = &c->rc[i];
 		int64_t n = s.data->t[ru->ent].n;
 		if (!r->selected[i]) {
 			if (o->json)
-				printf("%s{\"rule\":\"%s\",\"in_force\":false}", i ? "," : "", ru->id);
+				printf("%s{\"rule\":\"%s\",\"in_force\":false}", i ? "," : "",
+				       ru->id);
 			else
 				printf("%s: not in force on %s\n", ru->id, day);
 			continue;
@@ -346,10 +355,12 @@ static int cmd_run(struct opts *o)
 		int64_t cf = r->confl[i] ? dg_bits_count(r->confl[i], n) : 0;
 		int64_t ne = n - el - un - cf;
 		if (o->json) {
-			printf("%s{\"rule\":\"%s\",\"entity\":\"%s\",\"records\":%lld,\"eligible\":%lld,"
-			       "\"not_eligible\":%lld,\"unknown\":%lld,\"conflict\":%lld,\"amount\":",
-			       i ? "," : "", ru->id, ru->for_ent, (long long)n, (long long)el,
-			       (long long)ne, (long long)un, (long long)cf);
+			printf(
+			    "%s{\"rule\":\"%s\",\"entity\":\"%s\",\"records\":%lld,\"eligible\":%"
+			    "lld,"
+			    "\"not_eligible\":%lld,\"unknown\":%lld,\"conflict\":%lld,\"amount\":",
+			    i ? "," : "", ru->id, ru->for_ent, (long long)n, (long long)el,
+			    (long long)ne, (long long)un, (long long)cf);
 			if (r->amount_overflow[i])
 				printf("null,\"amount_too_large\":true");
 			else
@@ -357,11 +368,12 @@ static int cmd_run(struct opts *o)
 			printf(",\"amount_unknown\":%lld,\"blocking\":{",
 			       (long long)r->amount_unknown[i]);
 		} else {
-			printf("%s (%s) v%s over %lld %s records\n  eligible %lld   not eligible %lld"
-			       "   unknown %lld   conflict %lld",
-			       ru->id, ru->name_zh, ru->version ? ru->version : "-", (long long)n,
-			       ru->for_ent, (long long)el, (long long)ne, (long long)un,
-			       (long long)cf);
+			printf(
+			    "%s (%s) v%s over %lld %s records\n  eligible %lld   not eligible %lld"
+			    "   unknown %lld   conflict %lld",
+			    ru->id, ru->name_zh, ru->version ? ru->version : "-", (long long)n,
+			    ru->for_ent, (long long)el, (long long)ne, (long long)un,
+			    (long long)cf);
 			if (rc->has_amount) {
 				printf("   amount ");
 				if (r->amount_overflow[i]) {
@@ -382,8 +394,9 @@ static int cmd_run(struct opts *o)
 			int g = rc->cond0 + ci++;
 			int64_t f = dg_bits_count(r->fail[g], n);
 			if (o->json)
-				printf("%s\"%s\":{\"failed\":%lld,\"unknown\":%lld}", ci > 1 ? "," : "",
-				       ru->c[cnd].id, (long long)f, (long long)r->cond_unknown[g]);
+				printf("%s\"%s\":{\"failed\":%lld,\"unknown\":%lld}",
+				       ci > 1 ? "," : "", ru->c[cnd].id, (long long)f,
+				       (long long)r->cond_unknown[g]);
 			else
 				printf("  %s %lld%s", ru->c[cnd].id, (long long)f,
 				       r->cond_unknown[g] ? "" : "");
@@ -397,16 +410,18 @@ static int cmd_run(struct opts *o)
 					continue;
 				int g = rc->cond0 + ci++;
 				if (r->cond_unknown[g])
-					printf("  %s %lld", ru->c[cnd].id, (long long)r->cond_unknown[g]);
+					printf("  %s %lld", ru->c[cnd].id,
+					       (long long)r->cond_unknown[g]);
 			}
 			printf("\n");
 		}
 	}
 	if (o->json)
-		printf("],\"evaluations\":%lld,\"peak_rss_mb\":%ld}\n", (long long)evals, peak_rss_mb());
+		printf("],\"evaluations\":%lld,\"peak_rss_mb\":%ld}\n", (long long)evals,
+		       peak_rss_mb());
 	else if (r->eval_sec > 0)
-		printf("%lld record-rule evaluations in %.3f s (%.3g per second)\n", (long long)evals,
-		       r->eval_sec, (double)evals / r->eval_sec);
+		printf("%lld record-rule evaluations in %.3f s (%.3g per second)\n",
+		       (long long)evals, r->eval_sec, (double)evals / r->eval_sec);
 	ret = o->out ? write_out(o->out, c, r) : 0;
 out:
 	dg_result_free(r);
@@ -459,7 +474,7 @@ static int cmd_explain(struct opts *o)
 	}
 	if (only >= 0 && s.p->rules[only].ent != ent) {
 		fprintf(stderr, "dgov rule explain: rule %s is for %s records, '%s' is a %s\n",
-			o->rule, s.p->rules[only].for_ent, o->id, s.p->schema->e[ent].name);
+		        o->rule, s.p->rules[only].for_ent, o->id, s.p->schema->e[ent].name);
 		goto out;
 	}
 	c = dg_rule_compile(s.p, &s.codes, o->ref, NULL, 0, &diag);
@@ -501,7 +516,7 @@ out:
 
 /* "FROM..TO:STEP" in the parameter's type */
 static int parse_sweep(const struct dg_program *p, struct dg_arena *a, const char *spec,
-		       struct dg_override *ov, int64_t *vals, int *n)
+                       struct dg_override *ov, int64_t *vals, int *n)
 {
 	struct dg_err err = {0};
 	char buf[256];
@@ -522,7 +537,8 @@ static int parse_sweep(const struct dg_program *p, struct dg_arena *a, const cha
 	if (dg_rule_parse_param_value(pm, dots + 2, &to) ||
 	    dg_rule_parse_param_value(pm, colon + 1, &step) || step <= 0 || to < ov->value ||
 	    (to - ov->value) / step >= 200) {
-		fprintf(stderr, "dgov rule whatif: --sweep needs FROM <= TO and at most 200 steps\n");
+		fprintf(stderr,
+		        "dgov rule whatif: --sweep needs FROM <= TO and at most 200 steps\n");
 		return 1;
 	}
 	*n = 0;
@@ -554,7 +570,7 @@ static int cmd_whatif(struct opts *o)
 			goto out;
 		}
 	if (o->nsets && dg_rule_whatif(s.p, s.data, &s.codes, o->ref, ov, o->nsets, o->threads,
-				       o->json, &b, &err)) {
+	                               o->json, &b, &err)) {
 		fprintf(stderr, "dgov rule whatif: %s\n", err.msg);
 		goto out;
 	}
@@ -565,7 +581,8 @@ static int cmd_whatif(struct opts *o)
 		if ((ret = parse_sweep(s.p, a, o->sweep, &sw, vals, &n)))
 			goto out;
 		ret = 1;
-		if (dg_rule_sweep(s.p, s.data, &s.codes, o->ref, &sw, vals, n, o->threads, &b, &err)) {
+		if (dg_rule_sweep(s.p, s.data, &s.codes, o->ref, &sw, vals, n, o->threads, &b,
+		                  &err)) {
 			fprintf(stderr, "dgov rule whatif: %s\n", err.msg);
 			goto out;
 		}

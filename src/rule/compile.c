@@ -39,7 +39,7 @@ struct comp {
 };
 
 static int emit(struct comp *c, int op, int d, int a, int b, int cc, int32_t aux, int64_t imm,
-		int flags, const char *note)
+                int flags, const char *note)
 {
 	struct dg_kernel *k = c->k;
 	if (k->n == k->cap) {
@@ -65,9 +65,9 @@ static int reg(struct comp *c, const struct dg_node *n)
 	if (c->next >= DG_NREG - 1) { /* the last register is the engine's scratch */
 		if (!c->failed)
 			dg_rule_diag_at(c->diag, n->src, n->line, n->col, false,
-					"expression too deep for the engine (more than %d values "
-					"at once): split it with 'let'",
-					DG_NREG);
+			                "expression too deep for the engine (more than %d values "
+			                "at once): split it with 'let'",
+			                DG_NREG);
 		c->failed = true;
 		return DG_NREG - 2;
 	}
@@ -75,7 +75,7 @@ static int reg(struct comp *c, const struct dg_node *n)
 }
 
 static void leaf(struct comp *c, int ins, const char *name, int ent, int link_ins,
-		 struct dg_type ty, const char *source)
+                 struct dg_type ty, const char *source)
 {
 	if (!c->tracing || c->nleaves == 64)
 		return;
@@ -89,7 +89,7 @@ static void leaf(struct comp *c, int ins, const char *name, int ent, int link_in
 }
 
 static bool param_at(const struct dg_param *pm, int pidx, const char *region, dg_day ref,
-		     const struct dg_override *ov, int nov, int64_t *out)
+                     const struct dg_override *ov, int nov, int64_t *out)
 {
 	for (int i = nov - 1; i >= 0; i--)
 		if (ov[i].param == pidx &&
@@ -113,7 +113,7 @@ static bool param_at(const struct dg_param *pm, int pidx, const char *region, dg
 }
 
 bool dg_rule_param_value(const struct dg_program *p, int param, const char *region, dg_day ref,
-			 const struct dg_override *ov, int nov, int64_t *out)
+                         const struct dg_override *ov, int nov, int64_t *out)
 {
 	return param_at(&p->params[param], param, region, ref, ov, nov, out);
 }
@@ -132,7 +132,6 @@ static int new_lut(struct comp *c, struct dg_table_lut **out)
 	*out = l;
 	return cd->nluts++;
 }
-
 
 static int gen(struct comp *c, struct dg_node *n);
 
@@ -157,19 +156,13 @@ static bool is_const(struct comp *c, const struct dg_node *n, int64_t *v)
 	case N_DEC:
 	case N_MONEY:
 	case N_DATE:
-	case N_BOOL:
-		*v = n->ival;
-		return true;
-	case N_REF:
-		*v = c->code->ref;
-		return true;
-	case N_STR:
-		*v = dg_intern_get(c->code->codes, n->name, strlen(n->name));
-		return true;
+	case N_BOOL: *v = n->ival; return true;
+	case N_REF: *v = c->code->ref; return true;
+	case N_STR: *v = dg_intern_get(c->code->codes, n->name, strlen(n->name)); return true;
 	case N_NAME:
 		if (n->param >= 0 && n->op == 0 && !c->p->params[n->param].by_region) {
 			if (!param_at(&c->p->params[n->param], n->param, NULL, c->code->ref, c->ov,
-				      c->nov, v))
+			              c->nov, v))
 				return false;
 			dep(c, n->param);
 			if (c->tracing && c->nparams < 32) {
@@ -186,11 +179,9 @@ static bool is_const(struct comp *c, const struct dg_node *n, int64_t *v)
 			return true;
 		}
 		return false;
-	default:
-		return false;
+	default: return false;
 	}
 }
-
 
 static int flip(int vmop)
 {
@@ -202,7 +193,6 @@ static int flip(int vmop)
 	default: return vmop;
 	}
 }
-
 
 /* binop enum (ast.h) to opcode */
 
@@ -220,7 +210,7 @@ static int ast_cmp_to_vm(int op)
 
 /* Emit a binary op, using the immediate form when b (or a, flipped) is constant. */
 static int binop(struct comp *c, struct dg_node *n, int vmop, struct dg_node *a, struct dg_node *b,
-		 bool commutes, bool promote_a, bool promote_b)
+                 bool commutes, bool promote_a, bool promote_b)
 {
 	int64_t k;
 	int r;
@@ -262,7 +252,7 @@ static int emit_contm(struct comp *c, const struct dg_node *call, int r, int cap
 {
 	const struct dg_node *f = call->args[0];
 	int i = emit(c, OP_CONTM, r, 0, capreg >= 0 ? capreg : 0, cap, f->field,
-		     c->code->ref_month - 1, capreg >= 0 ? DG_F_CAPREG : 0, f->name);
+	             c->code->ref_month - 1, capreg >= 0 ? DG_F_CAPREG : 0, f->name);
 	leaf(c, i, dg_arena_printf(c->code->arena, "continuous_months(%s)", f->name), f->ent, -1,
 	     call->ty, c->s->e[f->ent].f[f->field].source);
 	return i;
@@ -326,10 +316,22 @@ static int gen_bin(struct comp *c, struct dg_node *n)
 			int64_t cut;
 			int op;
 			switch (vm) {
-			case OP_GE: cut = c->code->age_cut[k]; op = OP_LE; break;
-			case OP_GT: cut = c->code->age_cut[k + 1]; op = OP_LE; break;
-			case OP_LT: cut = c->code->age_cut[k]; op = OP_GT; break;
-			default: cut = c->code->age_cut[k + 1]; op = OP_GT; break;
+			case OP_GE:
+				cut = c->code->age_cut[k];
+				op = OP_LE;
+				break;
+			case OP_GT:
+				cut = c->code->age_cut[k + 1];
+				op = OP_LE;
+				break;
+			case OP_LT:
+				cut = c->code->age_cut[k];
+				op = OP_GT;
+				break;
+			default:
+				cut = c->code->age_cut[k + 1];
+				op = OP_GT;
+				break;
 			}
 			int r = gen(c, n->a->args[0]);
 			emit(c, op, r, r, 0, 0, 0, cut, DG_F_IMM, "age cut-off");
@@ -345,13 +347,14 @@ static int gen_agg_ref(struct comp *c, struct dg_node *n)
 	struct dg_aggcode *ac = &c->code->aggs[n->agg];
 	const struct dg_node *g = n->args[0];
 	int r = reg(c, n);
-	const char *name = dg_arena_printf(c->code->arena, "%s(%s%s%s)", n->name,
-					   g->kind == N_PATH ? c->s->e[g->a->ent].f[g->link].name : "",
-					   g->kind == N_PATH ? "." : "",
-					   c->s->e[g->ent].g[g->field].name);
+	const char *name =
+	    dg_arena_printf(c->code->arena, "%s(%s%s%s)", n->name,
+	                    g->kind == N_PATH ? c->s->e[g->a->ent].f[g->link].name : "",
+	                    g->kind == N_PATH ? "." : "", c->s->e[g->ent].g[g->field].name);
 	const struct dg_agg *ag = &c->p->aggs[n->agg];
 	if (g->kind == N_PATH) {
-		int li = emit(c, OP_COL, r, 0, 0, 0, g->link, 0, 0, c->s->e[g->a->ent].f[g->link].name);
+		int li =
+		    emit(c, OP_COL, r, 0, 0, 0, g->link, 0, 0, c->s->e[g->a->ent].f[g->link].name);
 		int gi = emit(c, OP_TGATHER, r, r, 0, 0, ac->out_temp, 0, 0, name);
 		leaf(c, gi, name, ag->group_ent, li, n->ty, "computed");
 	} else {
@@ -498,9 +501,7 @@ static int gen(struct comp *c, struct dg_node *n)
 	case N_DATE:
 	case N_BOOL:
 	case N_REF:
-	case N_STR:
-		is_const(c, n, &k);
-		return konst(c, n, k);
+	case N_STR: is_const(c, n, &k); return konst(c, n, k);
 	case N_NAME:
 		if (n->op == 1)
 			return gen(c, n->a);
@@ -523,15 +524,15 @@ static int gen(struct comp *c, struct dg_node *n)
 		const struct dg_field *fd = &c->s->e[n->ent].f[n->field];
 		if (fd->monthly) {
 			dg_rule_diag_at(c->diag, n->src, n->line, n->col, false,
-					"monthly fields are not reachable through a link yet");
+			                "monthly fields are not reachable through a link yet");
 			c->failed = true;
 			return DG_REG_FIRST;
 		}
 		r = reg(c, n);
-		int li = emit(c, OP_COL, r, 0, 0, 0, n->link, 0, 0,
-			      c->s->e[n->a->ent].f[n->link].name);
+		int li =
+		    emit(c, OP_COL, r, 0, 0, 0, n->link, 0, 0, c->s->e[n->a->ent].f[n->link].name);
 		const char *name = dg_arena_printf(c->code->arena, "%s.%s",
-						   c->s->e[n->a->ent].f[n->link].name, n->name);
+		                                   c->s->e[n->a->ent].f[n->link].name, n->name);
 		int gi = emit(c, OP_GATHER, r, r, 0, (uint16_t)n->ent, n->field, 0, 0, name);
 		leaf(c, gi, name, n->ent, li, n->ty, fd->source);
 		return r;
@@ -552,7 +553,7 @@ static int gen(struct comp *c, struct dg_node *n)
 				memcpy(pre, s, len);
 				pre[len] = '\0';
 				if (param_at(pm, n->param, len ? pre : NULL, c->code->ref, c->ov,
-					     c->nov, &l->v[id])) {
+				             c->nov, &l->v[id])) {
 					l->k[id] = 1;
 					break;
 				}
@@ -568,19 +569,18 @@ static int gen(struct comp *c, struct dg_node *n)
 		struct dg_node *f = n->a;
 		if (f->kind != N_NAME || f->op != 0) {
 			dg_rule_diag_at(c->diag, n->src, n->line, n->col, false,
-					"'at month' works on a monthly field of this record");
+			                "'at month' works on a monthly field of this record");
 			c->failed = true;
 			return DG_REG_FIRST;
 		}
 		r = reg(c, n);
 		int i = emit(c, OP_MCOL, r, 0, 0, 0, f->field, c->code->ref_month + n->ival, 0,
-			     f->name);
+		             f->name);
 		leaf(c, i, dg_arena_printf(c->code->arena, "%s at month %d", f->name, (int)n->ival),
 		     f->ent, -1, n->ty, c->s->e[f->ent].f[f->field].source);
 		return r;
 	}
-	case N_BIN:
-		return gen_bin(c, n);
+	case N_BIN: return gen_bin(c, n);
 	case N_NOT:
 	case N_NEG:
 		r = gen(c, n->a);
@@ -599,7 +599,8 @@ static int gen(struct comp *c, struct dg_node *n)
 		    is_const(c, n->c, &ahi) && alo >= 0 && ahi >= alo && ahi <= 150) {
 			/* age between lo and hi: birth <= cut[lo] and birth > cut[hi + 1] */
 			r = gen(c, n->a->args[0]);
-			emit(c, OP_LE, r, r, 0, 0, 0, c->code->age_cut[alo], DG_F_IMM, "age cut-off");
+			emit(c, OP_LE, r, r, 0, 0, 0, c->code->age_cut[alo], DG_F_IMM,
+			     "age cut-off");
 			int r2 = gen(c, n->a->args[0]);
 			emit(c, OP_GT, r2, r2, 0, 0, 0, c->code->age_cut[ahi + 1], DG_F_IMM,
 			     "age cut-off");
@@ -636,11 +637,10 @@ static int gen(struct comp *c, struct dg_node *n)
 		emit(c, OP_LOOKUP, r, r, 0, 0, li, 0, 0, n->kind == N_IN ? "in" : "within");
 		return r;
 	}
-	case N_CALL:
-		return gen_call(c, n);
+	case N_CALL: return gen_call(c, n);
 	default:
 		dg_rule_diag_at(c->diag, n->src, n->line, n->col, false,
-				"this cannot be compiled here");
+		                "this cannot be compiled here");
 		c->failed = true;
 		return DG_REG_FIRST;
 	}
@@ -672,10 +672,12 @@ static void age_cuts(struct dg_code *cd)
 static void save_trace(struct comp *c, struct dg_ccode *cc)
 {
 	cc->nleaves = c->nleaves;
-	cc->leaves = dg_arena_alloc(c->code->arena, sizeof(struct dg_leaf) * (size_t)(c->nleaves + 1));
+	cc->leaves =
+	    dg_arena_alloc(c->code->arena, sizeof(struct dg_leaf) * (size_t)(c->nleaves + 1));
 	memcpy(cc->leaves, c->leaves, sizeof(struct dg_leaf) * (size_t)c->nleaves);
 	cc->nparams = c->nparams;
-	cc->params = dg_arena_alloc(c->code->arena, sizeof(struct dg_leaf) * (size_t)(c->nparams + 1));
+	cc->params =
+	    dg_arena_alloc(c->code->arena, sizeof(struct dg_leaf) * (size_t)(c->nparams + 1));
 	memcpy(cc->params, c->params, sizeof(struct dg_leaf) * (size_t)c->nparams);
 	c->nleaves = c->nparams = 0;
 }
@@ -690,7 +692,8 @@ static void gen_rule(struct comp *c, int ri)
 	c->k = &c->code->rules[r->ent];
 	rc->from = c->k->n;
 	rc->cc = dg_arena_alloc(c->code->arena, sizeof(*rc->cc) * (size_t)(r->nc + 1));
-	rc->param_deps = dg_arena_alloc(c->code->arena, sizeof(uint64_t) * (size_t)(c->p->nparams / 64 + 1));
+	rc->param_deps =
+	    dg_arena_alloc(c->code->arena, sizeof(uint64_t) * (size_t)(c->p->nparams / 64 + 1));
 	c->deps = rc->param_deps;
 	rc->cond0 = c->code->nconds;
 	c->tracing = true;
@@ -714,8 +717,9 @@ static void gen_rule(struct comp *c, int ri)
 			struct dg_ins *last = &c->k->ins[c->k->n - 1];
 			cc->cmp = last->op;
 			cc->cmp_ty = e->a->ty.base == TY_INT && e->b->ty.base == TY_DEC ? e->b->ty
-											  : e->a->ty;
-			if (!strcmp(c->k->note[c->k->n - 1] ? c->k->note[c->k->n - 1] : "", "age cut-off"))
+			                                                                : e->a->ty;
+			if (!strcmp(c->k->note[c->k->n - 1] ? c->k->note[c->k->n - 1] : "",
+			            "age cut-off"))
 				cc->cmp_ty.base = TY_DATE;
 			/* the last writers of the compare's operand registers hold its sides */
 			for (int q = c->k->n - 2; q >= cc->from && cc->lhs_ins < 0; q--)
@@ -816,7 +820,8 @@ static void gen_aggs(struct comp *c)
 		ac->where_temp = ac->val_temp = -1;
 		c->k = &cd->member[ag->member_ent];
 		ac->from = c->k->n;
-		ac->deps = dg_arena_alloc(cd->arena, sizeof(uint64_t) * (size_t)(p->nparams / 64 + 1));
+		ac->deps =
+		    dg_arena_alloc(cd->arena, sizeof(uint64_t) * (size_t)(p->nparams / 64 + 1));
 		c->deps = ac->deps;
 		if (ag->where) {
 			c->next = DG_REG_FIRST;
@@ -837,7 +842,7 @@ static void gen_aggs(struct comp *c)
 }
 
 struct dg_code *dg_rule_compile(const struct dg_program *p, struct dg_intern *codes, dg_day ref,
-				const struct dg_override *ov, int nov, struct dg_rule_diag *diag)
+                                const struct dg_override *ov, int nov, struct dg_rule_diag *diag)
 {
 	struct dg_code *cd = dg_xcalloc(1, sizeof(*cd));
 	struct comp c = {0};
@@ -888,18 +893,19 @@ void dg_code_free(struct dg_code *cd)
 
 static const char *const op_names[] = {
 #define X(n, s) #n,
-	DG_OPCODES(X)
+    DG_OPCODES(X)
 #undef X
 };
 
 static dg_rc dump_kernel(const struct dg_code *cd, const struct dg_kernel *k, const char *what,
-			 struct dg_buf *out)
+                         struct dg_buf *out)
 {
 	const struct dg_schema *s = cd->prog->schema;
 	dg_rc rc = DG_OK;
 	if (k->n == 0)
 		return DG_OK;
-	rc |= dg_buf_addf(out, "kernel %s over %s: %d instructions\n", what, s->e[k->ent].name, k->n);
+	rc |=
+	    dg_buf_addf(out, "kernel %s over %s: %d instructions\n", what, s->e[k->ent].name, k->n);
 	for (int i = 0; i < k->n; i++) {
 		const struct dg_ins *in = &k->ins[i];
 		rc |= dg_buf_addf(out, "  %4d  %-8s", i, op_names[in->op]);
@@ -908,21 +914,20 @@ static dg_rc dump_kernel(const struct dg_code *cd, const struct dg_kernel *k, co
 			rc |= dg_buf_addf(out, " rule %s\n", cd->prog->rules[in->aux].id);
 			continue;
 		case OP_REND:
-			rc |= dg_buf_addf(out, " rule %s  acc r%d  conflict r%d", cd->prog->rules[in->aux].id,
-					  in->a, in->b);
+			rc |= dg_buf_addf(out, " rule %s  acc r%d  conflict r%d",
+			                  cd->prog->rules[in->aux].id, in->a, in->b);
 			if (in->c != DG_NOREG)
 				rc |= dg_buf_addf(out, "  amount r%d", in->c);
 			rc |= dg_buf_adds(out, "\n");
 			continue;
 		case OP_COND:
 			rc |= dg_buf_addf(out, " r%d &= r%d  -> condition #%d %s\n", in->d, in->a,
-					  in->aux, k->note[i]);
+			                  in->aux, k->note[i]);
 			continue;
 		case OP_STORE:
 			rc |= dg_buf_addf(out, " t%d <- r%d (%s)\n", in->aux, in->a, k->note[i]);
 			continue;
-		default:
-			break;
+		default: break;
 		}
 		rc |= dg_buf_addf(out, " r%d", in->d);
 		switch (in->op) {
@@ -931,12 +936,12 @@ static dg_rc dump_kernel(const struct dg_code *cd, const struct dg_kernel *k, co
 			rc |= dg_buf_addf(out, " <- %s", s->e[k->ent].f[in->aux].name);
 			if (in->op == OP_MCOL)
 				rc |= dg_buf_addf(out, " @ %04d-%02d", (int)(in->imm / 12),
-						  (int)(in->imm % 12) + 1);
+				                  (int)(in->imm % 12) + 1);
 			break;
 		case OP_TCOL: rc |= dg_buf_addf(out, " <- t%d", in->aux); break;
 		case OP_GATHER:
 			rc |= dg_buf_addf(out, " <- %s[r%d].%s", s->e[in->c].name, in->a,
-					  s->e[in->c].f[in->aux].name);
+			                  s->e[in->c].f[in->aux].name);
 			break;
 		case OP_TGATHER: rc |= dg_buf_addf(out, " <- t%d[r%d]", in->aux, in->a); break;
 		case OP_KI: rc |= dg_buf_addf(out, " <- %lld", (long long)in->imm); break;
@@ -944,30 +949,36 @@ static dg_rc dump_kernel(const struct dg_code *cd, const struct dg_kernel *k, co
 		case OP_LOOKUP: rc |= dg_buf_addf(out, " <- lut%d[r%d]", in->aux, in->a); break;
 		case OP_WSUM:
 		case OP_WCOUNT:
-			rc |= dg_buf_addf(out, " <- %s %04d-%02d +%d months", s->e[k->ent].f[in->aux].name,
-					  (int)(in->imm / 12), (int)(in->imm % 12) + 1, in->c);
+			rc |= dg_buf_addf(out, " <- %s %04d-%02d +%d months",
+			                  s->e[k->ent].f[in->aux].name, (int)(in->imm / 12),
+			                  (int)(in->imm % 12) + 1, in->c);
 			break;
 		case OP_CONTM:
-			rc |= dg_buf_addf(out, " <- %s back from %04d-%02d", s->e[k->ent].f[in->aux].name,
-					  (int)(in->imm / 12), (int)(in->imm % 12) + 1);
+			rc |= dg_buf_addf(out, " <- %s back from %04d-%02d",
+			                  s->e[k->ent].f[in->aux].name, (int)(in->imm / 12),
+			                  (int)(in->imm % 12) + 1);
 			if (in->flags & DG_F_CAPREG)
-				rc |= dg_buf_addf(out, ", at most r%d%s months", in->b, in->c ? " + 1" : "");
+				rc |= dg_buf_addf(out, ", at most r%d%s months", in->b,
+				                  in->c ? " + 1" : "");
 			else
 				rc |= dg_buf_addf(out, ", at most %d months", in->c);
 			break;
 		case OP_BEN:
-			rc |= dg_buf_addf(out, " <- benefit \"%s\" status %d from %04d-%02d +%d months",
-					  cd->codes->s[in->aux], in->b, (int)(in->imm / 12),
-					  (int)(in->imm % 12) + 1, in->c);
+			rc |= dg_buf_addf(out,
+			                  " <- benefit \"%s\" status %d from %04d-%02d +%d months",
+			                  cd->codes->s[in->aux], in->b, (int)(in->imm / 12),
+			                  (int)(in->imm % 12) + 1, in->c);
 			break;
-		case OP_IF: rc |= dg_buf_addf(out, " <- r%d ? r%d : r%d", in->a, in->b, in->c); break;
+		case OP_IF:
+			rc |= dg_buf_addf(out, " <- r%d ? r%d : r%d", in->a, in->b, in->c);
+			break;
 		default:
 			rc |= dg_buf_addf(out, " <- r%d", in->a);
 			if (in->flags & DG_F_IMM)
 				rc |= dg_buf_addf(out, ", #%lld", (long long)in->imm);
 			else if (in->op != OP_NOT && in->op != OP_NEG && in->op != OP_ABS &&
-				 in->op != OP_AGE && in->op != OP_KNOWN && in->op != OP_ISTRUE &&
-				 in->op != OP_TODEC && in->op != OP_ROUNDM && in->op != OP_CONFL)
+			         in->op != OP_AGE && in->op != OP_KNOWN && in->op != OP_ISTRUE &&
+			         in->op != OP_TODEC && in->op != OP_ROUNDM && in->op != OP_CONFL)
 				rc |= dg_buf_addf(out, ", r%d", in->b);
 			if (in->op == OP_MULR || in->op == OP_DIVR || in->op == OP_ROUNDM)
 				rc |= dg_buf_addf(out, "  unit %d mode %d", in->aux, in->c);
@@ -987,11 +998,12 @@ dg_rc dg_rule_dump(const struct dg_code *cd, struct dg_buf *out)
 	rc |= dg_buf_addf(out, "; compiled for @ref = %s\n", day);
 	for (int a = 0; a < cd->naggs; a++) {
 		const struct dg_agg *ag = &cd->prog->aggs[a];
-		rc |= dg_buf_addf(out, "; aggregate #%d: %s over %s.%s -> t%d (where t%d, value t%d)\n", a,
-				  (const char *[]){"count", "sum", "any", "all", "min", "max"}[ag->op],
-				  cd->prog->schema->e[ag->group_ent].name,
-				  cd->prog->schema->e[ag->group_ent].g[ag->group].name,
-				  cd->aggs[a].out_temp, cd->aggs[a].where_temp, cd->aggs[a].val_temp);
+		rc |= dg_buf_addf(
+		    out, "; aggregate #%d: %s over %s.%s -> t%d (where t%d, value t%d)\n", a,
+		    (const char *[]){"count", "sum", "any", "all", "min", "max"}[ag->op],
+		    cd->prog->schema->e[ag->group_ent].name,
+		    cd->prog->schema->e[ag->group_ent].g[ag->group].name, cd->aggs[a].out_temp,
+		    cd->aggs[a].where_temp, cd->aggs[a].val_temp);
 	}
 	for (int e = 0; e < DG_MAX_ENT; e++)
 		rc |= dump_kernel(cd, &cd->member[e], "aggregate inputs", out);
@@ -1003,7 +1015,7 @@ dg_rc dg_rule_dump(const struct dg_code *cd, struct dg_buf *out)
 		for (int id = 0; id < cd->luts[i].n && shown < 12; id++)
 			if (cd->luts[i].k[id] && cd->luts[i].v[id]) {
 				rc |= dg_buf_addf(out, " %s=%lld", cd->codes->s[id],
-						  (long long)cd->luts[i].v[id]);
+				                  (long long)cd->luts[i].v[id]);
 				shown++;
 			}
 		rc |= dg_buf_adds(out, shown ? "\n" : " (no code matches)\n");

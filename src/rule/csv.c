@@ -18,7 +18,7 @@
 #include "core/mem.h"
 #include "rule/yaml.h"
 
-#define MAX_COLS 1024
+#define MAX_COLS      1024
 #define MAX_CSV_BYTES ((size_t)16 << 30)
 
 struct csv {
@@ -133,15 +133,15 @@ static dg_rc load_entity(struct dg_data *d, int ent, const char *path, struct dg
 			continue; /* extra columns are allowed and ignored */
 		if (at && e->f[f].monthly && dg_data_parse_month(at + 1, strlen(at + 1), &mon[i])) {
 			dg_err_set(err, DG_EINVAL, "%s: column '%s@%s': the month must be YYYY-MM",
-				   path, name, at + 1);
+			           path, name, at + 1);
 			goto out;
 		}
 		if (e->f[f].monthly != (at != NULL)) {
 			dg_err_set(err, DG_EINVAL,
-				   e->f[f].monthly
-					   ? "%s: column '%s' is monthly: name it %s@YYYY-MM"
-					   : "%s: column '%s' is not monthly: name it %s",
-				   path, name, name);
+			           e->f[f].monthly
+			               ? "%s: column '%s' is monthly: name it %s@YYYY-MM"
+			               : "%s: column '%s' is not monthly: name it %s",
+			           path, name, name);
 			goto out;
 		}
 		fld[i] = f;
@@ -154,7 +154,7 @@ static dg_rc load_entity(struct dg_data *d, int ent, const char *path, struct dg
 	for (int f = 0; f < e->nf; f++)
 		if (!seen[f] && !e->f[f].monthly) {
 			dg_err_set(err, DG_EINVAL, "%s: missing column '%s' (%s.%s in the schema)",
-				   path, e->f[f].name, e->name, e->f[f].name);
+			           path, e->f[f].name, e->name, e->f[f].name);
 			goto out;
 		}
 	/* one record per line in the usual case: size the columns once */
@@ -169,8 +169,8 @@ static dg_rc load_entity(struct dg_data *d, int ent, const char *path, struct dg
 		if (nc == 1 && cells[0].n == 0)
 			continue; /* blank line */
 		if (nc != nh) {
-			dg_err_set(err, DG_EINVAL, "%s:%ld: %d fields where the header has %d", path,
-				   c.line, nc < 0 ? 0 : nc, nh);
+			dg_err_set(err, DG_EINVAL, "%s:%ld: %d fields where the header has %d",
+			           path, c.line, nc < 0 ? 0 : nc, nh);
 			goto out;
 		}
 		if (dg_data_add_row(d, ent, cells[idcol].s, cells[idcol].n, &row, &ferr)) {
@@ -180,10 +180,10 @@ static dg_rc load_entity(struct dg_data *d, int ent, const char *path, struct dg
 		for (int i = 0; i < nc; i++) {
 			if (fld[i] < 0)
 				continue;
-			dg_rc r = mon[i] ? dg_data_set_month(d, ent, row, fld[i], mon[i], cells[i].s,
-							      cells[i].n, &ferr)
-					 : dg_data_set(d, ent, row, fld[i], cells[i].s, cells[i].n,
-						       &ferr);
+			dg_rc r = mon[i] ? dg_data_set_month(d, ent, row, fld[i], mon[i],
+			                                     cells[i].s, cells[i].n, &ferr)
+			                 : dg_data_set(d, ent, row, fld[i], cells[i].s, cells[i].n,
+			                               &ferr);
 			if (r) {
 				dg_err_set(err, DG_EINVAL, "%s:%ld: %s", path, c.line, ferr.msg);
 				goto out;
@@ -212,7 +212,7 @@ static dg_rc load_benefits(struct dg_data *d, const char *path, struct dg_err *e
 	int nc = next_record(&c, cells, 8);
 	if (nc != 5 || strncmp(cells[0].s, "entity", 6) || strncmp(cells[4].s, "month", 5)) {
 		dg_err_set(err, DG_EINVAL, "%s: header must be entity,id,benefit,status,month",
-			   path);
+		           path);
 		goto out;
 	}
 	while ((nc = next_record(&c, cells, 8)) != 0) {
@@ -234,13 +234,14 @@ static dg_rc load_benefits(struct dg_data *d, const char *path, struct dg_err *e
 		st[cells[3].n] = '\0';
 		int e = dg_schema_entity(d->schema, ent);
 		if (e < 0) {
-			dg_err_set(err, DG_EINVAL, "%s:%ld: unknown entity '%s'", path, c.line, ent);
+			dg_err_set(err, DG_EINVAL, "%s:%ld: unknown entity '%s'", path, c.line,
+			           ent);
 			goto out;
 		}
 		int64_t row = dg_data_find(d, e, cells[1].s, cells[1].n);
 		if (row < 0) {
-			dg_err_set(err, DG_EINVAL, "%s:%ld: no %s with id '%.*s'", path, c.line, ent,
-				   (int)(cells[1].n > 60 ? 60 : cells[1].n), cells[1].s);
+			dg_err_set(err, DG_EINVAL, "%s:%ld: no %s with id '%.*s'", path, c.line,
+			           ent, (int)(cells[1].n > 60 ? 60 : cells[1].n), cells[1].s);
 			goto out;
 		}
 		if (dg_data_parse_month(cells[4].s, cells[4].n, &month)) {
@@ -259,7 +260,7 @@ out:
 }
 
 struct dg_data *dg_data_load_csv(const struct dg_schema *s, struct dg_intern *codes,
-				 const char *dir, struct dg_err *err)
+                                 const char *dir, struct dg_err *err)
 {
 	struct dg_data *d = dg_data_new(s, codes);
 	for (int e = 0; e < s->ne; e++) {

@@ -210,7 +210,7 @@ void dg_data_reserve(struct dg_data *d, int ent, int64_t rows, size_t id_bytes)
 }
 
 dg_rc dg_data_add_row(struct dg_data *d, int ent, const char *id, size_t idn, int64_t *row,
-		      struct dg_err *err)
+                      struct dg_err *err)
 {
 	struct dg_table *t = &d->t[ent];
 	const struct dg_entity *e = &d->schema->e[ent];
@@ -222,7 +222,7 @@ dg_rc dg_data_add_row(struct dg_data *d, int ent, const char *id, size_t idn, in
 		return dg_err_set(err, DG_ETOOBIG, "%s: too many records", e->name);
 	if (dg_data_find(d, ent, id, idn) >= 0)
 		return dg_err_set(err, DG_ECONFLICT, "%s: id '%.*s' appears twice", e->name,
-				  (int)idn, id);
+		                  (int)idn, id);
 	if (t->n == t->cap)
 		table_grow(d, ent, t->cap ? t->cap * 2 : 1024);
 	if (t->idlen + idn + 1 > t->idcap) {
@@ -299,7 +299,7 @@ static dg_rc parse_money(const char *s, size_t n, int64_t *out)
 }
 
 dg_rc dg_data_parse_value(enum dg_ty ty, const char *s, size_t n, struct dg_intern *codes,
-			  int64_t *out)
+                          int64_t *out)
 {
 	char tmp[16];
 	switch (ty) {
@@ -308,15 +308,13 @@ dg_rc dg_data_parse_value(enum dg_ty ty, const char *s, size_t n, struct dg_inte
 		    (n == 3 && !memcmp(s, "yes", 3)))
 			*out = 1;
 		else if ((n == 5 && !memcmp(s, "false", 5)) || (n == 1 && s[0] == '0') ||
-			 (n == 2 && !memcmp(s, "no", 2)))
+		         (n == 2 && !memcmp(s, "no", 2)))
 			*out = 0;
 		else
 			return DG_EINVAL;
 		return DG_OK;
-	case TY_INT:
-		return dg_str_to_i64((struct dg_str){s, n}, out) ? DG_EINVAL : DG_OK;
-	case TY_MONEY:
-		return parse_money(s, n, out);
+	case TY_INT: return dg_str_to_i64((struct dg_str){s, n}, out) ? DG_EINVAL : DG_OK;
+	case TY_MONEY: return parse_money(s, n, out);
 	case TY_DATE: {
 		dg_day day;
 		if (n != 10)
@@ -333,8 +331,7 @@ dg_rc dg_data_parse_value(enum dg_ty ty, const char *s, size_t n, struct dg_inte
 			return DG_EINVAL;
 		*out = dg_intern_get(codes, s, n);
 		return DG_OK;
-	default:
-		return DG_EINVAL;
+	default: return DG_EINVAL;
 	}
 }
 
@@ -352,19 +349,19 @@ static const char *ty_word(enum dg_ty t)
 
 /* The message for a value the field's type does not take. */
 static dg_rc bad_value(const struct dg_field *f, const char *text, size_t n, dg_rc rc,
-		       struct dg_err *err)
+                       struct dg_err *err)
 {
 	if (rc == DG_ETOOBIG && f->ty == TY_MONEY)
 		return dg_err_set(err, DG_EINVAL,
-				  "%s '%.*s' is larger than the loader takes: at most 13 digits "
-				  "before the point (9999999999999.99 yuan)",
-				  f->name, (int)(n > 40 ? 40 : n), text);
+		                  "%s '%.*s' is larger than the loader takes: at most 13 digits "
+		                  "before the point (9999999999999.99 yuan)",
+		                  f->name, (int)(n > 40 ? 40 : n), text);
 	return dg_err_set(err, DG_EINVAL, "%s '%.*s' is not %s", f->name, (int)(n > 40 ? 40 : n),
-			  text, ty_word(f->ty));
+	                  text, ty_word(f->ty));
 }
 
-dg_rc dg_data_set(struct dg_data *d, int ent, int64_t row, int field, const char *text,
-		  size_t n, struct dg_err *err)
+dg_rc dg_data_set(struct dg_data *d, int ent, int64_t row, int field, const char *text, size_t n,
+                  struct dg_err *err)
 {
 	struct dg_table *t = &d->t[ent];
 	dg_rc rc;
@@ -393,7 +390,7 @@ dg_rc dg_data_set(struct dg_data *d, int ent, int64_t row, int field, const char
 }
 
 dg_rc dg_data_set_month(struct dg_data *d, int ent, int64_t row, int field, int32_t month,
-			const char *text, size_t n, struct dg_err *err)
+                        const char *text, size_t n, struct dg_err *err)
 {
 	struct dg_table *t = &d->t[ent];
 	dg_rc rc;
@@ -410,8 +407,8 @@ dg_rc dg_data_set_month(struct dg_data *d, int ent, int64_t row, int field, int3
 	int m = month - t->m0;
 	if (m < 0 || m >= DG_MAX_MONTHS)
 		return dg_err_set(err, DG_ETOOBIG,
-				  "%s: months must lie within %d months of each other", f->name,
-				  DG_MAX_MONTHS / 2);
+		                  "%s: months must lie within %d months of each other", f->name,
+		                  DG_MAX_MONTHS / 2);
 	struct dg_col *c = &t->mcol[field][m];
 	if (!c->v)
 		grow_col(c, 0, t->cap);
@@ -428,7 +425,7 @@ dg_rc dg_data_set_month(struct dg_data *d, int ent, int64_t row, int field, int3
 }
 
 dg_rc dg_data_add_benefit(struct dg_data *d, int ent, int64_t row, const char *benefit,
-			  const char *status, int32_t month, struct dg_err *err)
+                          const char *status, int32_t month, struct dg_err *err)
 {
 	struct dg_table *t = &d->t[ent];
 	int st;
@@ -442,8 +439,8 @@ dg_rc dg_data_add_benefit(struct dg_data *d, int ent, int64_t row, const char *b
 		st = BEN_STOPPED;
 	else
 		return dg_err_set(err, DG_EINVAL,
-				  "benefit status '%s' must be paid, applied, refused or stopped",
-				  status);
+		                  "benefit status '%s' must be paid, applied, refused or stopped",
+		                  status);
 	if (!*benefit || strlen(benefit) > 100)
 		return dg_err_set(err, DG_EINVAL, "a benefit record needs a benefit name");
 	if (t->nbrec == t->capbrec) {
@@ -461,7 +458,7 @@ dg_rc dg_data_add_benefit(struct dg_data *d, int ent, int64_t row, const char *b
 
 /* Counting sort of (owner -> items) into CSR offsets and a row list. */
 static void build_csr(int64_t nowner, int64_t nitems, const int64_t *owner_of, int64_t **offs,
-		      int64_t **perm)
+                      int64_t **perm)
 {
 	int64_t *off = dg_xcalloc((size_t)nowner + 1, sizeof(int64_t));
 	int64_t *p = dg_xmalloc(sizeof(int64_t) * (size_t)(nitems ? nitems : 1));
@@ -521,13 +518,13 @@ dg_rc dg_data_finish(struct dg_data *d, struct dg_err *err)
 			const struct dg_group *gr = &s->e[e].g[g];
 			struct dg_table *mt = &d->t[gr->member_ent];
 			build_csr(d->t[e].n, mt->n, mt->col[gr->link_field].v, &d->t[e].goff[g],
-				  &d->t[e].grow[g]);
+			          &d->t[e].grow[g]);
 		}
 		struct dg_table *t = &d->t[e];
 		int64_t *perm;
 		build_csr(t->n, t->nbrec, t->bowner, &t->boff, &perm);
 		struct dg_benefit_rec *sorted =
-			dg_xmalloc(sizeof(*sorted) * (size_t)(t->nbrec ? t->nbrec : 1));
+		    dg_xmalloc(sizeof(*sorted) * (size_t)(t->nbrec ? t->nbrec : 1));
 		for (int64_t i = 0; i < t->nbrec; i++)
 			sorted[i] = t->brec[perm[i]];
 		free(perm);

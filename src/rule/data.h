@@ -25,7 +25,7 @@
 #include "core/err.h"
 #include "rule/ast.h"
 
-#define DG_MAX_ENT 8
+#define DG_MAX_ENT    8
 #define DG_MAX_FIELDS 128
 #define DG_MAX_MONTHS 240
 
@@ -45,7 +45,7 @@ struct dg_group {
 
 struct dg_entity {
 	const char *name;
-	const char *file;   /* CSV file name relative to the data folder */
+	const char *file; /* CSV file name relative to the data folder */
 	const char *id_col;
 	const char *source; /* registry the records come from */
 	struct dg_field f[DG_MAX_FIELDS];
@@ -77,7 +77,7 @@ struct dg_intern {
 };
 void dg_intern_init(struct dg_intern *in);
 void dg_intern_release(struct dg_intern *in);
-int dg_intern_get(struct dg_intern *in, const char *s, size_t n); /* adds when absent */
+int dg_intern_get(struct dg_intern *in, const char *s, size_t n);        /* adds when absent */
 int dg_intern_find(const struct dg_intern *in, const char *s, size_t n); /* -1 absent */
 
 struct dg_col {
@@ -100,9 +100,9 @@ struct dg_table {
 	int64_t *idoff;
 	int32_t *hash; /* open addressing: row+1, 0 empty (rows < 2^31 - 1) */
 	int64_t nhash;
-	struct dg_col col[DG_MAX_FIELDS]; /* non-monthly fields and links */
+	struct dg_col col[DG_MAX_FIELDS];   /* non-monthly fields and links */
 	struct dg_col *mcol[DG_MAX_FIELDS]; /* monthly: DG_MAX_MONTHS columns, NULL = none */
-	int32_t m0; /* absolute month of mcol[f][0] */
+	int32_t m0;                         /* absolute month of mcol[f][0] */
 	/* links before finish: target ids as text */
 	struct dg_buf pend[DG_MAX_FIELDS];
 	/* groups after finish: CSR of member rows */
@@ -112,7 +112,7 @@ struct dg_table {
 	int64_t *boff;
 	struct dg_benefit_rec *brec;
 	int64_t nbrec, capbrec;
-	int64_t *bowner; /* before finish: owner row per record */
+	int64_t *bowner;  /* before finish: owner row per record */
 	int64_t dangling; /* link targets not found */
 };
 
@@ -123,37 +123,37 @@ struct dg_data {
 	bool finished;
 };
 
-#define DG_DATA_MONTH(y, m) ((int32_t)(y) * 12 + (m) - 1)
+#define DG_DATA_MONTH(y, m) ((int32_t)(y)*12 + (m)-1)
 
 struct dg_data *dg_data_new(const struct dg_schema *s, struct dg_intern *codes);
 void dg_data_free(struct dg_data *d);
 
 /* Add a record; ECONFLICT if the id is already present. */
 dg_rc dg_data_add_row(struct dg_data *d, int ent, const char *id, size_t idn, int64_t *row,
-		      struct dg_err *err) DG_MUST;
+                      struct dg_err *err) DG_MUST;
 /* Make room for rows more records with id_bytes of ids in all (a hint: loaders that
  * know their size avoid growing by doubling, which would cost memory). */
 void dg_data_reserve(struct dg_data *d, int ent, int64_t rows, size_t id_bytes);
 int64_t dg_data_find(const struct dg_data *d, int ent, const char *id, size_t n); /* -1 */
 const char *dg_data_id(const struct dg_data *d, int ent, int64_t row);
 /* Parse text as the field's type ("" = unknown). EINVAL with a message on bad text. */
-dg_rc dg_data_set(struct dg_data *d, int ent, int64_t row, int field, const char *text,
-		  size_t n, struct dg_err *err) DG_MUST;
+dg_rc dg_data_set(struct dg_data *d, int ent, int64_t row, int field, const char *text, size_t n,
+                  struct dg_err *err) DG_MUST;
 dg_rc dg_data_set_month(struct dg_data *d, int ent, int64_t row, int field, int32_t month,
-			const char *text, size_t n, struct dg_err *err) DG_MUST;
+                        const char *text, size_t n, struct dg_err *err) DG_MUST;
 dg_rc dg_data_add_benefit(struct dg_data *d, int ent, int64_t row, const char *benefit,
-			  const char *status, int32_t month, struct dg_err *err) DG_MUST;
+                          const char *status, int32_t month, struct dg_err *err) DG_MUST;
 /* Resolve links, build groups and benefit indexes. After this, no more rows. */
 dg_rc dg_data_finish(struct dg_data *d, struct dg_err *err) DG_MUST;
 
 /* Parse a typed literal: money "12.34" -> 1234 fen, dates, bools, ints. */
 dg_rc dg_data_parse_value(enum dg_ty ty, const char *s, size_t n, struct dg_intern *codes,
-			  int64_t *out) DG_MUST;
+                          int64_t *out) DG_MUST;
 /* "YYYY-MM" -> absolute month */
 dg_rc dg_data_parse_month(const char *s, size_t n, int32_t *out) DG_MUST;
 
 /* Load every entity's CSV file and the benefits file from dir. */
 struct dg_data *dg_data_load_csv(const struct dg_schema *s, struct dg_intern *codes,
-				 const char *dir, struct dg_err *err);
+                                 const char *dir, struct dg_err *err);
 
 #endif

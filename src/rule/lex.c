@@ -21,10 +21,10 @@ void dg_lex_init(struct dg_lexer *lx, const struct dg_rule_src *src)
 const char *dg_tok_name(enum dg_tok t)
 {
 	static const char *const names[] = {
-		"end of file", "bad token", "name", "number", "decimal", "percentage",
-		"string", "date", "month", "'('", "')'", "'['", "']'", "'{'", "'}'", "','",
-		"':'", "'.'", "'..'", "'/'", "'='", "'!='", "'<'", "'<='", "'>'", "'>='",
-		"'+'", "'-'", "'*'", "'@'"};
+	    "end of file", "bad token", "name", "number", "decimal", "percentage", "string", "date",
+	    "month",       "'('",       "')'",  "'['",    "']'",     "'{'",        "'}'",    "','",
+	    "':'",         "'.'",       "'..'", "'/'",    "'='",     "'!='",       "'<'",    "'<='",
+	    "'>'",         "'>='",      "'+'",  "'-'",    "'*'",     "'@'"};
 	return (unsigned)t < sizeof(names) / sizeof(names[0]) ? names[t] : "token";
 }
 
@@ -52,8 +52,8 @@ struct dg_token dg_lex_next(struct dg_lexer *lx)
 {
 	struct dg_token t = {0};
 	for (;;) {
-		while (lx->p < lx->end && (*lx->p == ' ' || *lx->p == '\t' || *lx->p == '\r' ||
-					   *lx->p == '\n')) {
+		while (lx->p < lx->end &&
+		       (*lx->p == ' ' || *lx->p == '\t' || *lx->p == '\r' || *lx->p == '\n')) {
 			if (*lx->p == '\n') {
 				lx->line++;
 				lx->line_start = lx->p + 1;
@@ -82,7 +82,8 @@ struct dg_token dg_lex_next(struct dg_lexer *lx)
 		t.t = T_IDENT;
 	} else if (isdig(c)) {
 		if (num_at(p, end, 4) && end - p >= 7 && p[4] == '-' && num_at(p + 5, end, 2)) {
-			int y = (p[0] - '0') * 1000 + (p[1] - '0') * 100 + (p[2] - '0') * 10 + (p[3] - '0');
+			int y = (p[0] - '0') * 1000 + (p[1] - '0') * 100 + (p[2] - '0') * 10 +
+			        (p[3] - '0');
 			int m = (p[5] - '0') * 10 + (p[6] - '0');
 			if (end - p >= 10 && p[7] == '-' && num_at(p + 8, end, 2) &&
 			    !(end - p > 10 && isid(p[10]))) {
@@ -145,7 +146,9 @@ struct dg_token dg_lex_next(struct dg_lexer *lx)
 			t.ival = v;
 		}
 		if (p < end && *p == '%') {
-			int64_t micro = t.t == T_DEC ? t.ival : v <= DG_LEX_DEC_MAX ? v * DG_DEC_ONE : 0;
+			int64_t micro = t.t == T_DEC          ? t.ival
+			                : v <= DG_LEX_DEC_MAX ? v * DG_DEC_ONE
+			                                      : 0;
 			if (t.t == T_INT && v > DG_LEX_DEC_MAX) {
 				t.t = T_ERR;
 				t.err = "percentage too large";
@@ -235,8 +238,8 @@ struct dg_token dg_lex_next(struct dg_lexer *lx)
 		default:
 			t.t = T_ERR;
 			t.err = (unsigned char)c >= 0x80 ? "text outside quotes must be ASCII: "
-							   "put labels in \"quotes\""
-							 : "unexpected character";
+			                                   "put labels in \"quotes\""
+			                                 : "unexpected character";
 			/* skip a whole UTF-8 sequence so the caret stays on it */
 			while (p < end && ((unsigned char)*p & 0xC0) == 0x80)
 				p++;

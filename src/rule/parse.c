@@ -36,7 +36,7 @@ static void advance(struct parser *ps)
 }
 
 static void fail_at(struct parser *ps, const struct dg_token *t, const char *fmt, ...)
-	DG_PRINTF(3, 4);
+    DG_PRINTF(3, 4);
 static void fail_at(struct parser *ps, const struct dg_token *t, const char *fmt, ...)
 {
 	if (ps->failed)
@@ -106,7 +106,7 @@ static const char *ident(struct parser *ps, const char *what)
 {
 	if (ps->tok.t != T_IDENT) {
 		fail_at(ps, &ps->tok, "expected %s (a name) here, found %s", what,
-			tok_desc(&ps->tok));
+		        tok_desc(&ps->tok));
 		return NULL;
 	}
 	const char *s = dg_arena_strndup(ps->prog->arena, ps->tok.p, (size_t)ps->tok.n);
@@ -118,7 +118,7 @@ static const char *string(struct parser *ps, const char *what)
 {
 	if (ps->tok.t != T_STR) {
 		fail_at(ps, &ps->tok, "expected %s in \"quotes\" here, found %s", what,
-			tok_desc(&ps->tok));
+		        tok_desc(&ps->tok));
 		return NULL;
 	}
 	const char *s = dg_arena_strndup(ps->prog->arena, ps->tok.p + 1, (size_t)ps->tok.n - 2);
@@ -174,7 +174,7 @@ static struct dg_node *window(struct parser *ps)
 			return NULL;
 		if (!accept_kw(ps, "months") && !accept_kw(ps, "month")) {
 			fail_at(ps, &ps->tok, "expected 'months' after 'last N', found %s",
-				tok_desc(&ps->tok));
+			        tok_desc(&ps->tok));
 			return NULL;
 		}
 		w->ival = -n;
@@ -247,10 +247,10 @@ static struct dg_node *set_lit(struct parser *ps)
 }
 
 /* words that start a clause can never be a value, so a missing operand is caught */
-static const char *const reserved[] = {"end",    "condition", "exception", "amount", "prefill",
-				       "rule",   "param",     "let",       "schema", "version",
-				       "legal",  "valid",     "then",      "else",   "where",
-				       "and",    "or",        "not",       "if"};
+static const char *const reserved[] = {"end",   "condition", "exception", "amount", "prefill",
+                                       "rule",  "param",     "let",       "schema", "version",
+                                       "legal", "valid",     "then",      "else",   "where",
+                                       "and",   "or",        "not",       "if"};
 
 static struct dg_node *primary(struct parser *ps)
 {
@@ -269,8 +269,9 @@ static struct dg_node *primary(struct parser *ps)
 			int64_t micro = t.t == T_INT ? t.ival * DG_DEC_ONE : t.ival;
 			int64_t per_fen = yuan ? DG_DEC_ONE / 100 : DG_DEC_ONE;
 			if (micro % per_fen) {
-				fail_at(ps, &t, "%s", yuan ? "money has at most 2 decimals (fen)"
-							   : "fen is the smallest unit: no decimals");
+				fail_at(ps, &t, "%s",
+				        yuan ? "money has at most 2 decimals (fen)"
+				             : "fen is the smallest unit: no decimals");
 				return NULL;
 			}
 			advance(ps);
@@ -295,8 +296,7 @@ static struct dg_node *primary(struct parser *ps)
 		n = node(ps, N_STR, &t);
 		n->name = string(ps, "text");
 		return n;
-	case T_LC:
-		return set_lit(ps);
+	case T_LC: return set_lit(ps);
 	case T_AT:
 		advance(ps);
 		if (!expect_kw(ps, "ref"))
@@ -317,9 +317,10 @@ static struct dg_node *primary(struct parser *ps)
 		}
 		for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)
 			if (is_kw(&t, reserved[i])) {
-				fail_at(ps, &t, "expected a value, a name or '(' here, found '%s' (a "
-						"reserved word)",
-					reserved[i]);
+				fail_at(ps, &t,
+				        "expected a value, a name or '(' here, found '%s' (a "
+				        "reserved word)",
+				        reserved[i]);
 				return NULL;
 			}
 		n = node(ps, N_NAME, &t);
@@ -381,7 +382,7 @@ static struct dg_node *unary(struct parser *ps)
 }
 
 static struct dg_node *binary(struct parser *ps, struct dg_node *a, int op,
-			      const struct dg_token *t, struct dg_node *b)
+                              const struct dg_token *t, struct dg_node *b)
 {
 	if (!a || !b)
 		return NULL;
@@ -586,8 +587,7 @@ static bool param_value(struct parser *ps, struct dg_param *pm, int64_t *out)
 			goto bad;
 		v = t.ival;
 		break;
-	default:
-		goto bad;
+	default: goto bad;
 	}
 	advance(ps);
 	*out = neg ? -v : v;
@@ -617,8 +617,8 @@ static bool param_values(struct parser *ps, struct dg_param *pm, struct dg_param
 			return false;
 		if (pv->ne == cap) {
 			cap = cap ? cap * 2 : 8;
-			struct dg_param_entry *ne = dg_arena_alloc(ps->prog->arena,
-								   sizeof(*ne) * (size_t)cap);
+			struct dg_param_entry *ne =
+			    dg_arena_alloc(ps->prog->arena, sizeof(*ne) * (size_t)cap);
 			if (pv->ne)
 				memcpy(ne, pv->e, sizeof(*ne) * (size_t)pv->ne);
 			pv->e = ne;
@@ -637,7 +637,8 @@ static void param_decl(struct parser *ps)
 	pm.line = at.line;
 	pm.col = at.col;
 	pm.src = ps->src;
-	if (!(pm.name = ident(ps, "the parameter's name")) || !expect(ps, T_COLON, "':' and a type"))
+	if (!(pm.name = ident(ps, "the parameter's name")) ||
+	    !expect(ps, T_COLON, "':' and a type"))
 		return;
 	struct dg_token tt = ps->tok;
 	const char *ty = ident(ps, "a type");
@@ -654,8 +655,8 @@ static void param_decl(struct parser *ps)
 	else if (!strcmp(ty, "date"))
 		pm.ty.base = TY_DATE;
 	else {
-		fail_at(ps, &tt, "a parameter's type is int, money, decimal, bool or date, not '%s'",
-			ty);
+		fail_at(ps, &tt,
+		        "a parameter's type is int, money, decimal, bool or date, not '%s'", ty);
 		return;
 	}
 	if (accept_kw(ps, "per")) {
@@ -665,7 +666,7 @@ static void param_decl(struct parser *ps)
 			pm.ty.per = 12;
 		else {
 			fail_at(ps, &ps->tok, "expected 'month' or 'year' after 'per', found %s",
-				tok_desc(&ps->tok));
+			        tok_desc(&ps->tok));
 			return;
 		}
 	}
@@ -685,8 +686,9 @@ static void param_decl(struct parser *ps)
 			v.from = INT32_MIN;
 		} else if (accept_kw(ps, "from")) {
 			if (ps->tok.t != T_DATE) {
-				fail_at(ps, &ps->tok, "expected the date the value takes effect, found %s",
-					tok_desc(&ps->tok));
+				fail_at(ps, &ps->tok,
+				        "expected the date the value takes effect, found %s",
+				        tok_desc(&ps->tok));
 				return;
 			}
 			v.from = (dg_day)ps->tok.ival;
@@ -701,21 +703,22 @@ static void param_decl(struct parser *ps)
 		if (pm.nv == capv) {
 			capv = capv ? capv * 2 : 4;
 			struct dg_param_version *nv =
-				dg_arena_alloc(p->arena, sizeof(*nv) * (size_t)capv);
+			    dg_arena_alloc(p->arena, sizeof(*nv) * (size_t)capv);
 			if (pm.nv)
 				memcpy(nv, pm.v, sizeof(*nv) * (size_t)pm.nv);
 			pm.v = nv;
 		}
 		if (pm.nv && pm.v[pm.nv - 1].from >= v.from) {
-			fail_at(ps, &at, "parameter %s: dated values must be in increasing date order",
-				pm.name);
+			fail_at(ps, &at,
+			        "parameter %s: dated values must be in increasing date order",
+			        pm.name);
 			return;
 		}
 		pm.v[pm.nv++] = v;
 	}
 	if (pm.nv == 0) {
 		fail_at(ps, &ps->tok, "parameter %s needs a value: '= VALUE' or 'from DATE: VALUE'",
-			pm.name);
+		        pm.name);
 		return;
 	}
 	if (p->nparams == p->capparams) {
@@ -800,7 +803,8 @@ static void rule_decl(struct parser *ps)
 			if (!expect_kw(ps, "from"))
 				return;
 			if (ps->tok.t != T_DATE) {
-				fail_at(ps, &ps->tok, "expected a date, found %s", tok_desc(&ps->tok));
+				fail_at(ps, &ps->tok, "expected a date, found %s",
+				        tok_desc(&ps->tok));
 				return;
 			}
 			r.valid_from = (dg_day)ps->tok.ival;
@@ -808,7 +812,7 @@ static void rule_decl(struct parser *ps)
 			if (accept_kw(ps, "to")) {
 				if (ps->tok.t != T_DATE) {
 					fail_at(ps, &ps->tok, "expected a date, found %s",
-						tok_desc(&ps->tok));
+					        tok_desc(&ps->tok));
 					return;
 				}
 				r.valid_to = (dg_day)ps->tok.ival;
@@ -852,8 +856,8 @@ static void rule_decl(struct parser *ps)
 					return;
 				if (r.npf == cappf) {
 					cappf = cappf ? cappf * 2 : 4;
-					struct dg_prefill *np = dg_arena_alloc(
-						p->arena, sizeof(*np) * (size_t)cappf);
+					struct dg_prefill *np =
+					    dg_arena_alloc(p->arena, sizeof(*np) * (size_t)cappf);
 					if (r.npf)
 						memcpy(np, r.pf, sizeof(*np) * (size_t)r.npf);
 					r.pf = np;
@@ -861,10 +865,11 @@ static void rule_decl(struct parser *ps)
 				r.pf[r.npf++] = pf;
 			} while (accept(ps, T_COMMA));
 		} else {
-			fail_at(ps, &t,
-				"expected version, valid, for, legal, condition, exception, amount, "
-				"prefill or end in a rule, found %s",
-				tok_desc(&t));
+			fail_at(
+			    ps, &t,
+			    "expected version, valid, for, legal, condition, exception, amount, "
+			    "prefill or end in a rule, found %s",
+			    tok_desc(&t));
 			return;
 		}
 	}
@@ -887,13 +892,13 @@ static void schema_decl(struct parser *ps)
 		snprintf(path, sizeof(path), "%s", rel);
 	else
 		snprintf(path, sizeof(path), "%.*s/%s", (int)(slash - ps->src->path), ps->src->path,
-			 rel);
+		         rel);
 	struct dg_program *p = ps->prog;
 	if (p->schema) {
 		if (strcmp(p->schema_path, path) != 0)
 			dg_rule_diag_at(&p->diag, ps->src, at.line, at.col, false,
-					"all rule files of one run must use the same schema (%s)",
-					p->schema_path);
+			                "all rule files of one run must use the same schema (%s)",
+			                p->schema_path);
 		return;
 	}
 	struct dg_err err = {0};
@@ -956,7 +961,8 @@ void dg_program_parse(struct dg_program *p, const char *path, const char *text, 
 		else if (accept_kw(&ps, "rule"))
 			rule_decl(&ps);
 		else
-			fail_at(&ps, &t, "expected schema, param, let or rule at the top level, found %s",
-				tok_desc(&t));
+			fail_at(&ps, &t,
+			        "expected schema, param, let or rule at the top level, found %s",
+			        tok_desc(&t));
 	}
 }

@@ -32,7 +32,7 @@
 const char *dg_outcome_name(enum dg_outcome o)
 {
 	static const char *const n[] = {"ELIGIBLE", "NOT_ELIGIBLE", "UNKNOWN", "CONFLICT",
-					"NOT_IN_FORCE"};
+	                                "NOT_IN_FORCE"};
 	return n[o];
 }
 
@@ -49,14 +49,14 @@ struct vm {
 	uint8_t *zk;
 	uint8_t *accv, *acck, *confl; /* the rule being evaluated: running and, conflict */
 	uint8_t *fl;                  /* scratch for bit packing, 2 * BLK */
-	__int128 *amount_total; /* exact: a total past 64 bits is reported, never wrapped */
+	__int128 *amount_total;       /* exact: a total past 64 bits is reported, never wrapped */
 	int64_t *amount_unknown, *cond_unknown;
 	struct dg_trace *tr; /* one-record mode */
 	int tr_from;
 };
 
 static void vm_init(struct vm *m, const struct dg_code *code, const struct dg_data *data,
-		    struct dg_result *res, const struct dg_col *temps)
+                    struct dg_result *res, const struct dg_col *temps)
 {
 	memset(m, 0, sizeof(*m));
 	m->code = code;
@@ -220,67 +220,68 @@ static void exec(struct vm *m, const struct dg_kernel *k, int from, int to, int6
 		const int64_t *av = m->rv[in->a], *bv = m->rv[in->b];
 		const uint8_t *ak = m->rk[in->a], *bk = m->rk[in->b];
 		/* one-operand ops go through the immediate path: operand b is not read */
-		const bool imm = (in->flags & DG_F_IMM) || in->op == OP_TODEC || in->op == OP_ROUNDM;
+		const bool imm =
+		    (in->flags & DG_F_IMM) || in->op == OP_TODEC || in->op == OP_ROUNDM;
 		const int64_t K = in->imm;
 		int64_t link0 = 0;
 		if (m->tr)
 			link0 = ak[0] ? av[0] : -1;
-#define BIN(EXPR)                                                                          \
-	do {                                                                               \
-		if (imm) {                                                                 \
-			for (int i = 0; i < n; i++) {                                      \
-				const int64_t a = av[i], b = K;                            \
-				dv[i] = (EXPR);                                            \
-			}                                                                  \
-			if (dk != ak)                                                      \
-				memcpy(dk, ak, (size_t)n);                                 \
-		} else {                                                                   \
-			for (int i = 0; i < n; i++) {                                      \
-				const int64_t a = av[i], b = bv[i];                        \
-				dv[i] = (EXPR);                                            \
-				dk[i] = ak[i] & bk[i];                                     \
-			}                                                                  \
-		}                                                                          \
-		m->rv[in->d] = dv;                                                         \
-		m->rk[in->d] = dk;                                                         \
+#define BIN(EXPR)                                                                                  \
+	do {                                                                                       \
+		if (imm) {                                                                         \
+			for (int i = 0; i < n; i++) {                                              \
+				const int64_t a = av[i], b = K;                                    \
+				dv[i] = (EXPR);                                                    \
+			}                                                                          \
+			if (dk != ak)                                                              \
+				memcpy(dk, ak, (size_t)n);                                         \
+		} else {                                                                           \
+			for (int i = 0; i < n; i++) {                                              \
+				const int64_t a = av[i], b = bv[i];                                \
+				dv[i] = (EXPR);                                                    \
+				dk[i] = ak[i] & bk[i];                                             \
+			}                                                                          \
+		}                                                                                  \
+		m->rv[in->d] = dv;                                                                 \
+		m->rk[in->d] = dk;                                                                 \
 	} while (0)
 /* like BIN, but the value is unknown where OVF (over a, b and r) holds */
-#define CBIN(VEXPR, OVF)                                                                   \
-	do {                                                                               \
-		for (int i = 0; i < n; i++) {                                              \
-			const int64_t a = av[i], b = imm ? K : bv[i];                      \
-			const int64_t r = (VEXPR);                                         \
-			dv[i] = r;                                                         \
-			dk[i] = ak[i] & (imm ? 1 : bk[i]) & !(OVF);                        \
-		}                                                                          \
-		m->rv[in->d] = dv;                                                         \
-		m->rk[in->d] = dk;                                                         \
+#define CBIN(VEXPR, OVF)                                                                           \
+	do {                                                                                       \
+		for (int i = 0; i < n; i++) {                                                      \
+			const int64_t a = av[i], b = imm ? K : bv[i];                              \
+			const int64_t r = (VEXPR);                                                 \
+			dv[i] = r;                                                                 \
+			dk[i] = ak[i] & (imm ? 1 : bk[i]) & !(OVF);                                \
+		}                                                                                  \
+		m->rv[in->d] = dv;                                                                 \
+		m->rk[in->d] = dk;                                                                 \
 	} while (0)
-#define SLOWBIN(BODY)                                                                      \
-	do {                                                                               \
-		for (int i = 0; i < n; i++) {                                              \
-			const int64_t a = av[i], b = imm ? K : bv[i];                      \
-			uint8_t kn = ak[i] & (imm ? 1 : bk[i]);                            \
-			int64_t r = 0;                                                     \
-			BODY;                                                              \
-			dv[i] = r;                                                         \
-			dk[i] = kn;                                                        \
-		}                                                                          \
-		m->rv[in->d] = dv;                                                         \
-		m->rk[in->d] = dk;                                                         \
+#define SLOWBIN(BODY)                                                                              \
+	do {                                                                                       \
+		for (int i = 0; i < n; i++) {                                                      \
+			const int64_t a = av[i], b = imm ? K : bv[i];                              \
+			uint8_t kn = ak[i] & (imm ? 1 : bk[i]);                                    \
+			int64_t r = 0;                                                             \
+			BODY;                                                                      \
+			dv[i] = r;                                                                 \
+			dk[i] = kn;                                                                \
+		}                                                                                  \
+		m->rv[in->d] = dv;                                                                 \
+		m->rk[in->d] = dk;                                                                 \
 	} while (0)
-#define UN(VEXPR, KEXPR)                                                                   \
-	do {                                                                               \
-		for (int i = 0; i < n; i++) {                                              \
-			const int64_t a = av[i];                                           \
-			const uint8_t ka = ak[i];                                          \
-			(void)a;                                                           \
-			(void)ka;                                                          \
-			dv[i] = (VEXPR);                                                   \
-			dk[i] = (KEXPR);                                                   \
-		}                                                                          \
-		m->rv[in->d] = dv;                                                         \
-		m->rk[in->d] = dk;                                                         \
+#define UN(VEXPR, KEXPR)                                                                           \
+	do {                                                                                       \
+		for (int i = 0; i < n; i++) {                                                      \
+			const int64_t a = av[i];                                                   \
+			const uint8_t ka = ak[i];                                                  \
+			(void)a;                                                                   \
+			(void)ka;                                                                  \
+			dv[i] = (VEXPR);                                                           \
+			dk[i] = (KEXPR);                                                           \
+		}                                                                                  \
+		m->rv[in->d] = dv;                                                                 \
+		m->rk[in->d] = dk;                                                                 \
 	} while (0)
 		switch (in->op) {
 		case OP_COL:
@@ -299,8 +300,9 @@ static void exec(struct vm *m, const struct dg_kernel *k, int from, int to, int6
 			break;
 		case OP_GATHER:
 		case OP_TGATHER: {
-			const struct dg_col *c = in->op == OP_GATHER ? &m->data->t[in->c].col[in->aux]
-								     : &m->temps[in->aux];
+			const struct dg_col *c = in->op == OP_GATHER
+			                             ? &m->data->t[in->c].col[in->aux]
+			                             : &m->temps[in->aux];
 			for (int i = 0; i < n; i++) {
 				int64_t l = av[i];
 				if (ak[i] && l >= 0) {
@@ -405,8 +407,8 @@ static void exec(struct vm *m, const struct dg_kernel *k, int from, int to, int6
 			break;
 		case OP_MULR:
 			SLOWBIN({
-				if (!round_div((__int128)a * b, DG_DEC_ONE, unit_fen[in->aux], in->c,
-					       &r))
+				if (!round_div((__int128)a * b, DG_DEC_ONE, unit_fen[in->aux],
+				               in->c, &r))
 					kn = 0;
 			});
 			break;
@@ -538,8 +540,8 @@ static void exec(struct vm *m, const struct dg_kernel *k, int from, int to, int6
 				if (in->flags & DG_F_CAPREG) {
 					kn = bk[i];
 					cap = bv[i] > DG_MAX_MONTHS ? DG_MAX_MONTHS
-					      : bv[i] < 0	     ? 0
-								     : bv[i] + in->c;
+					      : bv[i] < 0           ? 0
+					                            : bv[i] + in->c;
 					if (cap > DG_MAX_MONTHS)
 						cap = DG_MAX_MONTHS;
 				}
@@ -565,7 +567,8 @@ static void exec(struct vm *m, const struct dg_kernel *k, int from, int to, int6
 					const struct dg_benefit_rec *b = &t->brec[j];
 					if (b->benefit == in->aux && b->month >= K &&
 					    b->month < K + in->c &&
-					    (in->b == 0 ? b->status != BEN_STOPPED : b->status == in->b))
+					    (in->b == 0 ? b->status != BEN_STOPPED
+					                : b->status == in->b))
 						found = 1;
 				}
 				dv[i] = found;
@@ -639,10 +642,10 @@ static void exec(struct vm *m, const struct dg_kernel *k, int from, int to, int6
 					put_bits(m->res->confl[in->aux], base, n, cfv);
 			}
 			if (m->tr) {
-				m->tr->outcome = cfv[0] ? DG_CONFLICT
-					       : el[0]  ? DG_ELIGIBLE
-					       : un[0]  ? DG_UNKNOWN
-							: DG_NOT_ELIGIBLE;
+				m->tr->outcome = cfv[0]  ? DG_CONFLICT
+				                 : el[0] ? DG_ELIGIBLE
+				                 : un[0] ? DG_UNKNOWN
+				                         : DG_NOT_ELIGIBLE;
 				m->tr->amount = amv ? amv[0] : 0;
 				m->tr->amount_known = amv && amk[0];
 			}
@@ -671,7 +674,7 @@ static void exec(struct vm *m, const struct dg_kernel *k, int from, int to, int6
 /* ---- aggregates: reduce member values per group ---- */
 
 static void reduce_group(const struct dg_code *code, const struct dg_data *data,
-			 const struct dg_col *temps, int a, int64_t g)
+                         const struct dg_col *temps, int a, int64_t g)
 {
 	const struct dg_agg *ag = &code->prog->aggs[a];
 	const struct dg_aggcode *ac = &code->aggs[a];
@@ -727,8 +730,9 @@ static void reduce_group(const struct dg_code *code, const struct dg_data *data,
 		acc = n > 0, decided = n > 0;
 	out->v[g] = acc;
 	/* any decided by one known member; all decided by one known failure */
-	out->k[g] = !overflow &&
-		    (decided || (!unknown && !((ag->op == AGG_MIN || ag->op == AGG_MAX) && n == 0)));
+	out->k[g] =
+	    !overflow &&
+	    (decided || (!unknown && !((ag->op == AGG_MIN || ag->op == AGG_MAX) && n == 0)));
 }
 
 /* ---- batch ---- */
@@ -823,8 +827,8 @@ static void run_job(struct job *j, int nthreads)
 }
 
 static void run_kernel(const struct dg_code *code, const struct dg_data *data,
-		       struct dg_result *res, const struct dg_kernel *k, const int *segs, int nsegs,
-		       int nthreads)
+                       struct dg_result *res, const struct dg_kernel *k, const int *segs, int nsegs,
+                       int nthreads)
 {
 	struct job j;
 	memset(&j, 0, sizeof(j));
@@ -920,7 +924,7 @@ static uint64_t *bits_new(size_t words)
 
 /* Result arrays for the selected rules, and aggregates computed. */
 static dg_rc prepare(const struct dg_code *code, const struct dg_data *data, const bool *select,
-		     int nthreads, struct dg_result **out, struct dg_err *err)
+                     int nthreads, struct dg_result **out, struct dg_err *err)
 {
 	const struct dg_program *p = code->prog;
 	*out = NULL;
@@ -961,7 +965,8 @@ static dg_rc prepare(const struct dg_code *code, const struct dg_data *data, con
 			int *segs = dg_xmalloc(sizeof(int) * 2 * (size_t)(code->naggs + 1));
 			int ns = 0;
 			for (int a = 0; a < code->naggs; a++)
-				if (p->aggs[a].member_ent == e && code->aggs[a].to > code->aggs[a].from) {
+				if (p->aggs[a].member_ent == e &&
+				    code->aggs[a].to > code->aggs[a].from) {
 					segs[2 * ns] = code->aggs[a].from;
 					segs[2 * ns + 1] = code->aggs[a].to;
 					ns++;
@@ -992,7 +997,7 @@ static int rule_segments(const struct dg_code *code, const struct dg_result *r, 
 }
 
 dg_rc dg_rule_run_many(const struct dg_code *const *codes, int ncodes, const struct dg_data *data,
-		       const bool *select, int nthreads, struct dg_result **out, struct dg_err *err)
+                       const bool *select, int nthreads, struct dg_result **out, struct dg_err *err)
 {
 	if (ncodes < 1 || ncodes > MAX_VARIANTS)
 		return dg_err_set(err, DG_ETOOBIG, "at most %d variants in one pass", MAX_VARIANTS);
@@ -1047,7 +1052,7 @@ dg_rc dg_rule_run_many(const struct dg_code *const *codes, int ncodes, const str
 }
 
 dg_rc dg_rule_run(const struct dg_code *code, const struct dg_data *data, const bool *select,
-		  int nthreads, struct dg_result **out, struct dg_err *err)
+                  int nthreads, struct dg_result **out, struct dg_err *err)
 {
 	return dg_rule_run_many(&code, 1, data, select, nthreads, out, err);
 }
@@ -1063,7 +1068,7 @@ void dg_trace_release(struct dg_trace *tr)
 }
 
 dg_rc dg_rule_eval_one(const struct dg_code *code, const struct dg_data *data, int rule,
-		       int64_t row, struct dg_trace *tr, struct dg_err *err)
+                       int64_t row, struct dg_trace *tr, struct dg_err *err)
 {
 	const struct dg_program *p = code->prog;
 	const struct dg_rcode *rc = &code->rc[rule];
@@ -1088,7 +1093,8 @@ dg_rc dg_rule_eval_one(const struct dg_code *code, const struct dg_data *data, i
 		const struct dg_table *gt = &data->t[ag->group_ent];
 		for (int gi = 0; gi < ng; gi++) {
 			int64_t g = groups[gi];
-			for (int64_t j = gt->goff[ag->group][g]; j < gt->goff[ag->group][g + 1]; j++)
+			for (int64_t j = gt->goff[ag->group][g]; j < gt->goff[ag->group][g + 1];
+			     j++)
 				exec(&m, &code->member[ag->member_ent], code->aggs[a].from,
 				     code->aggs[a].to, gt->grow[ag->group][j], 1);
 			reduce_group(code, data, temps, a, g);

@@ -111,8 +111,8 @@ static void fx_free(struct fixture *fx)
 	dg_program_free(fx->p);
 }
 
-#define RULE(id, cond) \
-	"rule " id " \"中\" / \"en\"\n version \"1\"\n legal \"x\"\n for person\n" \
+#define RULE(id, cond)                                                                             \
+	"rule " id " \"中\" / \"en\"\n version \"1\"\n legal \"x\"\n for person\n"                \
 	" condition c \"中\" / \"en\": " cond "\nend\n"
 
 /* and / or / not over true, false, unknown: the Kleene tables */
@@ -151,8 +151,8 @@ static int64_t amount_of(struct fixture *fx, int rule, int64_t row)
 	bool ak;
 	struct dg_explain_cond c[8];
 	int n;
-	assert_int_equal(dg_rule_explain_eval(fx->c, fx->d, rule, row, &oc, &am, &ak, c, 8, &n, NULL),
-			 DG_OK);
+	assert_int_equal(
+	    dg_rule_explain_eval(fx->c, fx->d, rule, row, &oc, &am, &ak, c, 8, &n, NULL), DG_OK);
 	assert_int_equal(oc, DG_ELIGIBLE);
 	assert_true(ak);
 	return am;
@@ -162,14 +162,17 @@ static void test_rounding_modes(void **state)
 {
 	(void)state;
 	struct fixture fx = {0};
-	fx_program(&fx, "rule up \"中\" / \"en\"\n version \"1\"\n legal \"x\"\n for person\n"
-			" condition c \"a\" / \"b\": known(m)\n amount: round(m / 3, fen, up)\nend\n"
-			"rule down \"中\" / \"en\"\n version \"1\"\n legal \"x\"\n for person\n"
-			" condition c \"a\" / \"b\": known(m)\n amount: round(m / 3, fen, down)\nend\n"
-			"rule hu \"中\" / \"en\"\n version \"1\"\n legal \"x\"\n for person\n"
-			" condition c \"a\" / \"b\": known(m)\n amount: round(m * 0.5, jiao, half_up)\nend\n"
-			"rule he \"中\" / \"en\"\n version \"1\"\n legal \"x\"\n for person\n"
-			" condition c \"a\" / \"b\": known(m)\n amount: round(m * 0.5, jiao, half_even)\nend\n");
+	fx_program(
+	    &fx,
+	    "rule up \"中\" / \"en\"\n version \"1\"\n legal \"x\"\n for person\n"
+	    " condition c \"a\" / \"b\": known(m)\n amount: round(m / 3, fen, up)\nend\n"
+	    "rule down \"中\" / \"en\"\n version \"1\"\n legal \"x\"\n for person\n"
+	    " condition c \"a\" / \"b\": known(m)\n amount: round(m / 3, fen, down)\nend\n"
+	    "rule hu \"中\" / \"en\"\n version \"1\"\n legal \"x\"\n for person\n"
+	    " condition c \"a\" / \"b\": known(m)\n amount: round(m * 0.5, jiao, half_up)\nend\n"
+	    "rule he \"中\" / \"en\"\n version \"1\"\n legal \"x\"\n for person\n"
+	    " condition c \"a\" / \"b\": known(m)\n amount: round(m * 0.5, jiao, "
+	    "half_even)\nend\n");
 	int64_t row;
 	assert_int_equal(dg_data_add_row(fx.d, 0, "x", 1, &row, NULL), DG_OK);
 	fx_set(&fx, 0, row, "m", "1.00"); /* 100 fen / 3 = 33.33 */
@@ -193,11 +196,14 @@ static void test_overflow_is_unknown(void **state)
 {
 	(void)state;
 	struct fixture fx = {0};
-	fx_program(&fx, RULE("r_add", "n + n > 0") RULE("r_sub", "n - 1 < 0") RULE("r_neg", "-n > 0")
-				RULE("r_abs", "abs(n) > 0") RULE("r_mul", "n * 3 > 0")
-				RULE("r_sum", "sum(hh.members, n) > 0")
-			"rule r_total \"中\" / \"en\"\n version \"1\"\n legal \"x\"\n for person\n"
-			" condition c \"a\" / \"b\": known(m)\n amount: m * 9000\nend\n");
+	fx_program(&fx,
+	           RULE("r_add", "n + n > 0") RULE("r_sub", "n - 1 < 0") RULE("r_neg", "-n > 0")
+	               RULE("r_abs", "abs(n) > 0") RULE("r_mul", "n * 3 > 0")
+	                   RULE("r_sum",
+	                        "sum(hh.members, n) > 0") "rule r_total \"中\" / \"en\"\n version "
+	                                                  "\"1\"\n legal \"x\"\n for person\n"
+	                                                  " condition c \"a\" / \"b\": known(m)\n "
+	                                                  "amount: m * 9000\nend\n");
 	int64_t row;
 	static const char *const n[] = {"9223372036854775807", "-9223372036854775808"};
 	assert_int_equal(dg_data_add_row(fx.d, 1, "h", 1, &row, NULL), DG_OK);
@@ -240,13 +246,13 @@ static void test_batch_matches_single(void **state)
 	(void)state;
 	struct fixture fx = {0};
 	fx_program(&fx, "let household.total = sum(members, n where known(n))\n"
-			"rule r \"中\" / \"en\"\n version \"1\"\n legal \"x\"\n for person\n"
-			" condition c1 \"a\" / \"b\": age(d) >= 60\n"
-			" condition c2 \"a\" / \"b\": hh.r within \"44\"\n"
-			" condition c3 \"a\" / \"b\": n between 2 and 7 or a\n"
-			" amount: round(m * 1.1, fen, half_up)\nend\n"
-			"rule h \"中\" / \"en\"\n version \"1\"\n legal \"x\"\n for household\n"
-			" condition c \"a\" / \"b\": total > 100\nend\n");
+	                "rule r \"中\" / \"en\"\n version \"1\"\n legal \"x\"\n for person\n"
+	                " condition c1 \"a\" / \"b\": age(d) >= 60\n"
+	                " condition c2 \"a\" / \"b\": hh.r within \"44\"\n"
+	                " condition c3 \"a\" / \"b\": n between 2 and 7 or a\n"
+	                " amount: round(m * 1.1, fen, half_up)\nend\n"
+	                "rule h \"中\" / \"en\"\n version \"1\"\n legal \"x\"\n for household\n"
+	                " condition c \"a\" / \"b\": total > 100\nend\n");
 	const int64_t N = 5000, H = 700;
 	char id[32], v[32];
 	for (int64_t i = 0; i < H; i++) {
@@ -261,8 +267,8 @@ static void test_batch_matches_single(void **state)
 		snprintf(id, sizeof(id), "p%lld", (long long)i);
 		assert_int_equal(dg_data_add_row(fx.d, 0, id, strlen(id), &row, NULL), DG_OK);
 		x = x * 6364136223846793005ull + 1442695040888963407ull;
-		snprintf(v, sizeof(v), "%d-%02d-%02d", 1930 + (int)((x >> 40) % 80), 1 + (int)((x >> 20) % 12),
-			 1 + (int)((x >> 8) % 28));
+		snprintf(v, sizeof(v), "%d-%02d-%02d", 1930 + (int)((x >> 40) % 80),
+		         1 + (int)((x >> 20) % 12), 1 + (int)((x >> 8) % 28));
 		if ((x >> 33) % 17)
 			fx_set(&fx, 0, row, "d", v);
 		snprintf(v, sizeof(v), "%d", (int)((x >> 45) % 10));
@@ -304,19 +310,21 @@ static void test_batch_matches_single(void **state)
 	for (int k = 0; k < 3; k++) {
 		struct dg_rule_diag diag;
 		dg_rule_diag_init(&diag);
-		cs[k] = dg_rule_compile(fx.p, &fx.codes, dg_day_from_ymd(2025, 2, 28) + k * 400, NULL, 0,
-					&diag);
+		cs[k] = dg_rule_compile(fx.p, &fx.codes, dg_day_from_ymd(2025, 2, 28) + k * 400,
+		                        NULL, 0, &diag);
 		assert_non_null(cs[k]);
 		dg_rule_diag_release(&diag);
 	}
-	assert_int_equal(dg_rule_run_many((const struct dg_code *const *)cs, 3, fx.d, NULL, 2, rs, NULL),
-			 DG_OK);
+	assert_int_equal(
+	    dg_rule_run_many((const struct dg_code *const *)cs, 3, fx.d, NULL, 2, rs, NULL), DG_OK);
 	for (int k = 0; k < 3; k++) {
 		struct dg_result *alone = NULL;
 		assert_int_equal(dg_rule_run(cs[k], fx.d, NULL, 1, &alone, NULL), DG_OK);
-		assert_int_equal(dg_bits_count(rs[k]->elig[0], N), dg_bits_count(alone->elig[0], N));
+		assert_int_equal(dg_bits_count(rs[k]->elig[0], N),
+		                 dg_bits_count(alone->elig[0], N));
 		for (int64_t i = 0; i < N; i += 3)
-			assert_int_equal(dg_result_outcome(rs[k], 0, i), dg_result_outcome(alone, 0, i));
+			assert_int_equal(dg_result_outcome(rs[k], 0, i),
+			                 dg_result_outcome(alone, 0, i));
 		dg_result_free(alone);
 		dg_result_free(rs[k]);
 		dg_code_free(cs[k]);
@@ -347,19 +355,19 @@ static void test_csv_loader(void **state)
 	dg_intern_init(&codes);
 	write_file("h.csv", "id,r\nh1,440303\n");
 	write_file("p.csv", "id,a,b,m,n,d,hh,inc@2025-06,extra\n"
-			    "p1,true,,\"1,5\",3,2000-01-01,h1,10.5,x\n");
+	                    "p1,true,,\"1,5\",3,2000-01-01,h1,10.5,x\n");
 	struct dg_data *d = dg_data_load_csv(s, &codes, dir, &err);
 	assert_null(d);
 	assert_non_null(strstr(err.msg, "p.csv:2: m '1,5' is not an amount in yuan"));
 	write_file("p.csv", "id,a,b,m,n,d,hh,inc@2025-06\np1,true,,\"1.5\",3,2000-01-01,h1,10.5\n"
-			    "\"p2\",false,true,0,,,nope,\n");
+	                    "\"p2\",false,true,0,,,nope,\n");
 	d = dg_data_load_csv(s, &codes, dir, &err);
 	assert_non_null(d);
 	assert_int_equal(d->t[0].n, 2);
 	assert_int_equal(d->t[0].col[2].v[0], 150);
 	assert_int_equal(d->t[0].col[1].k[0], 0); /* empty cell: unknown */
-	assert_int_equal(d->t[0].col[5].v[0], 0);  /* link resolved to row 0 */
-	assert_int_equal(d->t[0].col[5].k[1], 0);  /* dangling link: unknown */
+	assert_int_equal(d->t[0].col[5].v[0], 0); /* link resolved to row 0 */
+	assert_int_equal(d->t[0].col[5].k[1], 0); /* dangling link: unknown */
 	assert_int_equal(d->t[0].dangling, 1);
 	dg_data_free(d);
 	write_file("p.csv", "id,a,b,m,n,d,inc@2025-06\np1,true,,1,3,2000-01-01,1\n");
@@ -399,12 +407,9 @@ static void test_intern(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_three_valued_tables),
-		cmocka_unit_test(test_rounding_modes),
-		cmocka_unit_test(test_overflow_is_unknown),
-		cmocka_unit_test(test_batch_matches_single),
-		cmocka_unit_test(test_csv_loader),
-		cmocka_unit_test(test_intern),
+	    cmocka_unit_test(test_three_valued_tables), cmocka_unit_test(test_rounding_modes),
+	    cmocka_unit_test(test_overflow_is_unknown), cmocka_unit_test(test_batch_matches_single),
+	    cmocka_unit_test(test_csv_loader),          cmocka_unit_test(test_intern),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

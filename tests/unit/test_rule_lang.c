@@ -21,20 +21,19 @@
 
 static char dir[256];
 
-static const char *schema_yaml =
-	"entities:\n"
-	"  person:\n"
-	"    file: persons.csv\n"
-	"    fields:\n"
-	"      birth_date: date\n"
-	"      region: code\n"
-	"      income: monthly money\n"
-	"      grade: int\n"
-	"      household: link household\n"
-	"  household:\n"
-	"    file: households.csv\n"
-	"    fields: {size: int}\n"
-	"    groups: {members: person.household}\n";
+static const char *schema_yaml = "entities:\n"
+                                 "  person:\n"
+                                 "    file: persons.csv\n"
+                                 "    fields:\n"
+                                 "      birth_date: date\n"
+                                 "      region: code\n"
+                                 "      income: monthly money\n"
+                                 "      grade: int\n"
+                                 "      household: link household\n"
+                                 "  household:\n"
+                                 "    file: households.csv\n"
+                                 "    fields: {size: int}\n"
+                                 "    groups: {members: person.household}\n";
 
 static int setup(void **state)
 {
@@ -84,8 +83,9 @@ static void expect_error(const char *body, const char *msg)
 	dg_program_free(p);
 }
 
-#define RULE(cond) \
-	"rule r \"中\" / \"en\"\n version \"1\"\n legal \"x\"\n for person\n condition c \"中\" / \"en\":\n " cond "\nend\n"
+#define RULE(cond)                                                                                  \
+	"rule r \"中\" / \"en\"\n version \"1\"\n legal \"x\"\n for person\n condition c \"中\" " \
+	"/ \"en\":\n " cond "\nend\n"
 
 static void test_lexer_numbers_and_dates(void **state)
 {
@@ -116,7 +116,8 @@ static void test_lexer_numbers_and_dates(void **state)
 static void test_lexer_rejects(void **state)
 {
 	(void)state;
-	const char *bad[] = {"2025-02-30", "1234567890123456", "1.1234567", "\"open", "中", "!x", "12abc"};
+	const char *bad[] = {"2025-02-30", "1234567890123456", "1.1234567", "\"open", "中", "!x",
+	                     "12abc"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct dg_rule_src src = {"x", bad[i], strlen(bad[i])};
 		struct dg_lexer lx;
@@ -132,17 +133,17 @@ static void test_good_program(void **state)
 {
 	(void)state;
 	struct dg_program *p = compile_src(
-		"param line: money per month by region\n legal \"x\"\n"
-		" from 2024-01-01: \"44\" = 100.00, default = 50\n"
-		"let household.n = count(members where grade >= 1)\n" RULE(
-			"age(birth_date) >= 60 and sum(income, last 3 months) < 300 yuan and "
-			"household.region = \"x\" or n > 0 and income at month -1 < line[region]"));
+	    "param line: money per month by region\n legal \"x\"\n"
+	    " from 2024-01-01: \"44\" = 100.00, default = 50\n"
+	    "let household.n = count(members where grade >= 1)\n" RULE(
+	        "age(birth_date) >= 60 and sum(income, last 3 months) < 300 yuan and "
+	        "household.region = \"x\" or n > 0 and income at month -1 < line[region]"));
 	/* household.region is not a field of household: an error with a suggestion? no: */
 	dg_program_free(p);
 	p = compile_src("param line: money per month by region\n legal \"x\"\n"
-			" from 2024-01-01: \"44\" = 100.00, default = 50\n"
-			"let household.n = count(members where grade >= 1)\n" RULE(
-				"age(birth_date) >= 60 and income at month -1 < line[region]"));
+	                " from 2024-01-01: \"44\" = 100.00, default = 50\n"
+	                "let household.n = count(members where grade >= 1)\n" RULE(
+	                    "age(birth_date) >= 60 and income at month -1 < line[region]"));
 	assert_int_equal(p->diag.errors, 0);
 	assert_int_equal(p->nrules, 1);
 	assert_int_equal(p->nparams, 1);
@@ -170,26 +171,28 @@ static void test_type_errors(void **state)
 	expect_error(RULE("income < 100 yuan"), "'income' is monthly");
 	expect_error(RULE("income at month -1 * 1.5 < 1 yuan"), "needs explicit rounding");
 	expect_error(RULE("sum(income, last 12 months) < round(income at month -1 * 2, fen, up)"),
-		     "comparing money per year with money per month");
+	             "comparing money per year with money per month");
 	expect_error(RULE("region < \"44\""), "a code can only be compared with = or !=");
 	expect_error(RULE("grade"), "needs a true/false test");
 	expect_error(RULE("birth_date - birth_date > 3"), "use days_between");
 	expect_error(RULE("count(household.members where grade > 1) > 1 and count(grade) > 1"),
-		     "count() needs a group");
+	             "count() needs a group");
 	expect_error(RULE("agee(birth_date) > 1"), "unknown function 'agee' (did you mean 'age'?)");
 	expect_error(RULE("round(income at month -1, cents, up) > 1 yuan"), "round() unit is fen");
 	expect_error(RULE("sum(income, last 0 months) > 1 yuan"), "window is empty");
 	expect_error(RULE("count(household.members where count(household.members) > 1) > 0"),
-		     "aggregates cannot be nested");
+	             "aggregates cannot be nested");
 	expect_error("let person.a = b\nlet person.b = a\n" RULE("a > 1"), "cycle");
 	expect_error(RULE("grade > 1") RULE("grade > 2"), "rule id 'r' is used twice");
 	expect_error("param p: int = 1\nparam p: int = 2\n" RULE("grade > p"), "declared twice");
 	expect_error("param grade: int = 1\n" RULE("grade > 1"), "same name as a field");
 	expect_error(RULE("grade >"), "expected a value");
-	expect_error("rule r \"a\" \"b\"\nend\n", "expected '/' between the Chinese and English labels");
-	expect_error("param p: text = 1\n", "a parameter's type is int, money, decimal, bool or date");
+	expect_error("rule r \"a\" \"b\"\nend\n",
+	             "expected '/' between the Chinese and English labels");
+	expect_error("param p: text = 1\n",
+	             "a parameter's type is int, money, decimal, bool or date");
 	expect_error("param p: money\n from 2025-01-01: 1\n from 2024-01-01: 2\n" RULE("grade > 1"),
-		     "increasing date order");
+	             "increasing date order");
 	expect_error(RULE("1.005 yuan > income at month -1"), "money has at most 2 decimals");
 }
 
@@ -210,18 +213,20 @@ static void test_nesting_is_capped(void **state)
 static void test_warnings(void **state)
 {
 	(void)state;
-	struct dg_program *p = compile_src(RULE("grade >= 5") " condition d \"中\" / \"en\": grade < 3\n");
+	struct dg_program *p =
+	    compile_src(RULE("grade >= 5") " condition d \"中\" / \"en\": grade < 3\n");
 	dg_program_free(p);
 	p = compile_src("rule r \"中\" / \"en\"\n version \"1\"\n legal \"x\"\n for person\n"
-			" condition c \"a\" / \"b\": grade >= 5\n"
-			" condition d \"a\" / \"b\": grade < 3\nend\n");
+	                " condition c \"a\" / \"b\": grade >= 5\n"
+	                " condition d \"a\" / \"b\": grade < 3\nend\n");
 	assert_int_equal(p->diag.errors, 0);
-	assert_non_null(strstr(dg_buf_str(&p->diag.out), "condition d can never be true together with c"));
+	assert_non_null(
+	    strstr(dg_buf_str(&p->diag.out), "condition d can never be true together with c"));
 	dg_program_free(p);
 	p = compile_src("rule r \"中\" / \"en\"\n version \"1\"\n legal \"x\"\n for person\n"
-			" condition c \"a\" / \"b\": grade >= 5\n"
-			" exception e1 to c \"a\" / \"b\": when grade = 1\n"
-			" exception e2 to c \"a\" / \"b\": when grade = 2\nend\n");
+	                " condition c \"a\" / \"b\": grade >= 5\n"
+	                " exception e1 to c \"a\" / \"b\": when grade = 1\n"
+	                " exception e2 to c \"a\" / \"b\": when grade = 2\nend\n");
 	assert_int_equal(p->diag.errors, 0);
 	assert_non_null(strstr(dg_buf_str(&p->diag.out), "outcome is CONFLICT"));
 	dg_program_free(p);
@@ -263,15 +268,15 @@ static void test_yaml_limits(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_lexer_numbers_and_dates),
-		cmocka_unit_test(test_lexer_rejects),
-		cmocka_unit_test(test_good_program),
-		cmocka_unit_test(test_errors_have_positions_and_carets),
-		cmocka_unit_test(test_type_errors),
-		cmocka_unit_test(test_nesting_is_capped),
-		cmocka_unit_test(test_warnings),
-		cmocka_unit_test(test_did_you_mean),
-		cmocka_unit_test(test_yaml_limits),
+	    cmocka_unit_test(test_lexer_numbers_and_dates),
+	    cmocka_unit_test(test_lexer_rejects),
+	    cmocka_unit_test(test_good_program),
+	    cmocka_unit_test(test_errors_have_positions_and_carets),
+	    cmocka_unit_test(test_type_errors),
+	    cmocka_unit_test(test_nesting_is_capped),
+	    cmocka_unit_test(test_warnings),
+	    cmocka_unit_test(test_did_you_mean),
+	    cmocka_unit_test(test_yaml_limits),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
