@@ -10,11 +10,11 @@
 #include "app/app.h"
 #include "auth/auth.h"
 #include "catalog/catalog.h"
+#include "cmd/rule.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "demo/demo.h"
 #include "jobs/jobs.h"
-#include "rule/rule.h"
 
 #define DGOV_VERSION "0.1.0"
 

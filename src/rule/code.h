@@ -160,7 +160,9 @@ struct dg_aggcode {
 struct dg_code {
 	struct dg_arena *arena;
 	const struct dg_program *prog;
-	struct dg_intern *codes;
+	const struct dg_intern *codes; /* the data's, read only */
+	int ncodes;                    /* codes->n when compiled: the data must not grow after */
+	struct dg_intern extra;        /* code constants the data lacks: id ncodes + i */
 	dg_day ref;
 	int32_t ref_month;
 	int32_t age_cut[152];                /* latest birth date reaching age a at ref */
@@ -187,10 +189,15 @@ struct dg_override {
 /*
  * Compile a checked program (no errors) for reference date ref with optional
  * overrides. Messages (a parameter with no value at ref) go to diag. NULL on
- * error. codes is shared with the data and must outlive the code.
+ * error. codes is the data's code table: compile after the data is loaded; it is
+ * only read, so several threads may compile against one data set at once. It must
+ * outlive the code.
  */
-struct dg_code *dg_rule_compile(const struct dg_program *p, struct dg_intern *codes, dg_day ref,
-                                const struct dg_override *ov, int nov, struct dg_rule_diag *diag);
+struct dg_code *dg_rule_compile(const struct dg_program *p, const struct dg_intern *codes,
+                                dg_day ref, const struct dg_override *ov, int nov,
+                                struct dg_rule_diag *diag);
+/* The text of a code id in compiled code (the data's, or a constant the data lacks). */
+const char *dg_code_str(const struct dg_code *c, int64_t id);
 void dg_code_free(struct dg_code *c);
 /* Human-readable bytecode for every kernel (dgov rule dump). */
 dg_rc dg_rule_dump(const struct dg_code *c, struct dg_buf *out) DG_MUST;

@@ -118,6 +118,56 @@ bool dg_rule_param_value(const struct dg_program *p, int param, const char *regi
 	return param_at(&p->params[param], param, region, ref, ov, nov, out);
 }
 
+/* A code constant's id: the data's when it has it, else one of the code's own (which
+ * no record holds, so it equals nothing in the data). */
+static int code_id(struct dg_code *cd, const char *s)
+{
+	int id = dg_intern_find(cd->codes, s, strlen(s));
+	return id >= 0 ? id : cd->ncodes + dg_intern_get(&cd->extra, s, strlen(s));
+}
+
+const char *dg_code_str(const struct dg_code *cd, int64_t id)
+{
+	if (id >= 0 && id < cd->ncodes)
+		return cd->codes->s[id];
+	if (id >= cd->ncodes && id < (int64_t)cd->ncodes + cd->extra.n)
+		return cd->extra.s[id - cd->ncodes];
+	return "?";
+}
+
+/* Every code constant gets its id before any lookup table is sized. */
+static void intern_consts(struct dg_code *cd, const struct dg_node *n, int depth)
+{
+	if (!n || depth > 400)
+		return;
+	if (n->kind == N_STR)
+		(void)code_id(cd, n->name);
+	if (n->kind == N_NAME && n->op == 1)
+		return; /* a definition: walked once from the program's list */
+	for (int i = 0; i < n->nargs; i++)
+		intern_consts(cd, n->args[i], depth + 1);
+	intern_consts(cd, n->a, depth + 1);
+	intern_consts(cd, n->b, depth + 1);
+	intern_consts(cd, n->c, depth + 1);
+	intern_consts(cd, n->where, depth + 1);
+}
+
+static void intern_program_consts(struct dg_code *cd, const struct dg_program *p)
+{
+	for (int i = 0; i < p->nlets; i++)
+		intern_consts(cd, p->lets[i].e->a, 0);
+	for (int i = 0; i < p->nrules; i++) {
+		const struct dg_rule *r = &p->rules[i];
+		for (int j = 0; j < r->nc; j++) {
+			intern_consts(cd, r->c[j].e, 0);
+			intern_consts(cd, r->c[j].then, 0);
+		}
+		intern_consts(cd, r->amount, 0);
+		for (int j = 0; j < r->npf; j++)
+			intern_consts(cd, r->pf[j].e, 0);
+	}
+}
+
 static int new_lut(struct comp *c, struct dg_table_lut **out)
 {
 	struct dg_code *cd = c->code;
@@ -126,7 +176,7 @@ static int new_lut(struct comp *c, struct dg_table_lut **out)
 		cd->luts = dg_xrealloc(cd->luts, sizeof(*cd->luts) * (size_t)cd->capluts);
 	}
 	struct dg_table_lut *l = &cd->luts[cd->nluts];
-	l->n = cd->codes->n;
+	l->n = cd->ncodes + cd->extra.n;
 	l->v = dg_arena_alloc(cd->arena, sizeof(int64_t) * (size_t)(l->n + 1));
 	l->k = dg_arena_alloc(cd->arena, (size_t)l->n + 1);
 	*out = l;
@@ -158,7 +208,7 @@ static bool is_const(struct comp *c, const struct dg_node *n, int64_t *v)
 	case N_DATE:
 	case N_BOOL: *v = n->ival; return true;
 	case N_REF: *v = c->code->ref; return true;
-	case N_STR: *v = dg_intern_get(c->code->codes, n->name, strlen(n->name)); return true;
+	case N_STR: *v = code_id(c->code, n->name); return true;
 	case N_NAME:
 		if (n->param >= 0 && n->op == 0 && !c->p->params[n->param].by_region) {
 			if (!param_at(&c->p->params[n->param], n->param, NULL, c->code->ref, c->ov,
@@ -464,7 +514,7 @@ static int gen_call(struct comp *c, struct dg_node *n)
 		else if (!strcmp(f, "applied"))
 			status = 0;
 	}
-	int ben = dg_intern_get(c->code->codes, a[0]->name, strlen(a[0]->name));
+	int ben = code_id(c->code, a[0]->name);
 	int i = emit(c, OP_BEN, r, 0, (uint16_t)status, (uint16_t)cnt, ben, from, 0, a[0]->name);
 	leaf(c, i, dg_arena_printf(c->code->arena, "%s(\"%s\")", f, a[0]->name), n->ent, -1, n->ty,
 	     "benefit history");
@@ -477,7 +527,7 @@ static int gen_set_lut(struct comp *c, struct dg_node *n, bool prefix)
 	int li = new_lut(c, &l);
 	struct dg_node *set = n->b;
 	for (int id = 0; id < l->n; id++) {
-		const char *s = c->code->codes->s[id];
+		const char *s = dg_code_str(c->code, id);
 		l->k[id] = 1;
 		for (int j = 0; j < set->nargs; j++) {
 			const char *e = set->args[j]->name;
@@ -544,7 +594,7 @@ static int gen(struct comp *c, struct dg_node *n)
 		dep(c, n->param);
 		for (int id = 0; id < l->n; id++) {
 			/* longest region prefix with a value at ref, else the default */
-			const char *s = c->code->codes->s[id];
+			const char *s = dg_code_str(c->code, id);
 			size_t sl = strlen(s);
 			for (size_t len = sl + 1; len-- > 0;) {
 				char pre[256];
@@ -841,8 +891,9 @@ static void gen_aggs(struct comp *c)
 	}
 }
 
-struct dg_code *dg_rule_compile(const struct dg_program *p, struct dg_intern *codes, dg_day ref,
-                                const struct dg_override *ov, int nov, struct dg_rule_diag *diag)
+struct dg_code *dg_rule_compile(const struct dg_program *p, const struct dg_intern *codes,
+                                dg_day ref, const struct dg_override *ov, int nov,
+                                struct dg_rule_diag *diag)
 {
 	struct dg_code *cd = dg_xcalloc(1, sizeof(*cd));
 	struct comp c = {0};
@@ -850,6 +901,9 @@ struct dg_code *dg_rule_compile(const struct dg_program *p, struct dg_intern *co
 	cd->arena = dg_arena_new();
 	cd->prog = p;
 	cd->codes = codes;
+	cd->ncodes = codes->n;
+	dg_intern_init(&cd->extra);
+	intern_program_consts(cd, p);
 	cd->ref = ref;
 	dg_day_to_ymd(ref, &y, &m, &d);
 	cd->ref_month = DG_DATA_MONTH(y, m);
@@ -864,7 +918,6 @@ struct dg_code *dg_rule_compile(const struct dg_program *p, struct dg_intern *co
 	c.ov = ov;
 	c.nov = nov;
 	c.diag = diag;
-	/* intern every code constant first so lookup tables cover them */
 	gen_aggs(&c);
 	for (int i = 0; i < p->nrules && !c.failed; i++)
 		gen_rule(&c, i);
@@ -887,6 +940,7 @@ void dg_code_free(struct dg_code *cd)
 	}
 	free(cd->luts);
 	free(cd->temps);
+	dg_intern_release(&cd->extra);
 	dg_arena_free(cd->arena);
 	free(cd);
 }
@@ -966,7 +1020,7 @@ static dg_rc dump_kernel(const struct dg_code *cd, const struct dg_kernel *k, co
 		case OP_BEN:
 			rc |= dg_buf_addf(out,
 			                  " <- benefit \"%s\" status %d from %04d-%02d +%d months",
-			                  cd->codes->s[in->aux], in->b, (int)(in->imm / 12),
+			                  dg_code_str(cd, in->aux), in->b, (int)(in->imm / 12),
 			                  (int)(in->imm % 12) + 1, in->c);
 			break;
 		case OP_IF:
@@ -1014,7 +1068,7 @@ dg_rc dg_rule_dump(const struct dg_code *cd, struct dg_buf *out)
 		int shown = 0;
 		for (int id = 0; id < cd->luts[i].n && shown < 12; id++)
 			if (cd->luts[i].k[id] && cd->luts[i].v[id]) {
-				rc |= dg_buf_addf(out, " %s=%lld", cd->codes->s[id],
+				rc |= dg_buf_addf(out, " %s=%lld", dg_code_str(cd, id),
 				                  (long long)cd->luts[i].v[id]);
 				shown++;
 			}

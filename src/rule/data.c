@@ -536,3 +536,88 @@ dg_rc dg_data_finish(struct dg_data *d, struct dg_err *err)
 	d->finished = true;
 	return DG_OK;
 }
+
+/* err = "where: msg" */
+static dg_rc fail_at(const struct dg_rule_reader *rd, const struct dg_err *ferr, struct dg_err *err)
+{
+	char buf[512];
+	const char *w = rd->where ? rd->where(rd->ctx, buf, sizeof(buf)) : NULL;
+	return dg_err_set(err, ferr->rc ? ferr->rc : DG_EINVAL, "%s%s%s", w ? w : "", w ? ": " : "",
+	                  ferr->msg);
+}
+
+static dg_rc load_record(struct dg_data *d, int ent, const struct dg_rule_record *rec,
+                         struct dg_err *ferr)
+{
+	const struct dg_entity *e = &d->schema->e[ent];
+	int64_t row;
+	dg_rc rc;
+	if ((rc = dg_data_add_row(d, ent, rec->id, rec->idn, &row, ferr)))
+		return rc;
+	for (size_t i = 0; i < rec->ncells; i++) {
+		const struct dg_rule_cell *c = &rec->cells[i];
+		if (c->field < 0 || c->field >= e->nf)
+			return dg_err_set(ferr, DG_EINVAL, "%s has no field #%d", e->name,
+			                  c->field);
+		rc = e->f[c->field].monthly
+		         ? dg_data_set_month(d, ent, row, c->field, c->month, c->s, c->n, ferr)
+		         : dg_data_set(d, ent, row, c->field, c->s, c->n, ferr);
+		if (rc)
+			return rc;
+	}
+	return DG_OK;
+}
+
+static dg_rc load_benefit(struct dg_data *d, const struct dg_rule_benefit_row *b,
+                          struct dg_err *ferr)
+{
+	const struct dg_schema *s = d->schema;
+	if (b->ent < 0 || b->ent >= s->ne)
+		return dg_err_set(ferr, DG_EINVAL, "a benefit record of no known entity");
+	int64_t row = dg_data_find(d, b->ent, b->id, b->idn);
+	if (row < 0)
+		return dg_err_set(ferr, DG_EINVAL, "no %s with id '%.*s'", s->e[b->ent].name,
+		                  (int)(b->idn > 60 ? 60 : b->idn), b->id);
+	return dg_data_add_benefit(d, b->ent, row, b->benefit, b->status, b->month, ferr);
+}
+
+struct dg_data *dg_data_load(const struct dg_schema *s, struct dg_intern *codes,
+                             const struct dg_rule_reader *rd, struct dg_err *err)
+{
+	struct dg_data *d = dg_data_new(s, codes);
+	struct dg_err ferr = {0};
+	dg_rc rc;
+	for (int e = 0; e < s->ne; e++) {
+		int64_t rows = -1;
+		rc = rd->open(rd->ctx, e, &rows, err);
+		if (rc == DG_ENOTFOUND)
+			continue;
+		if (rc)
+			goto fail;
+		if (rows > 0)
+			dg_data_reserve(d, e, rows, (size_t)rows * 16);
+		struct dg_rule_record rec;
+		while ((rc = rd->next(rd->ctx, &rec, err)) == DG_OK)
+			if (load_record(d, e, &rec, &ferr)) {
+				fail_at(rd, &ferr, err);
+				goto fail;
+			}
+		if (rc != DG_ENOTFOUND)
+			goto fail;
+	}
+	struct dg_rule_benefit_row b;
+	while (rd->next_benefit && (rc = rd->next_benefit(rd->ctx, &b, err)) != DG_ENOTFOUND) {
+		if (rc)
+			goto fail;
+		if (load_benefit(d, &b, &ferr)) {
+			fail_at(rd, &ferr, err);
+			goto fail;
+		}
+	}
+	if (dg_data_finish(d, err))
+		goto fail;
+	return d;
+fail:
+	dg_data_free(d);
+	return NULL;
+}

@@ -12,8 +12,10 @@
  *
  * Loading goes through dg_data_add_row / dg_data_set / dg_data_set_month and
  * ends with dg_data_finish, which resolves links and builds group and benefit
- * indexes; CSV (csv.c) and YAML tests (test.c) both feed it, and the store
- * will later do the same.
+ * indexes. A source of records implements struct dg_rule_reader and hands it
+ * to dg_data_load, which makes those calls: the CSV files of a data folder
+ * (csv.c) are one such reader, the store will be another. The YAML tests call
+ * the functions directly.
  */
 #ifndef DG_RULE_DATA_H
 #define DG_RULE_DATA_H
@@ -152,7 +154,59 @@ dg_rc dg_data_parse_value(enum dg_ty ty, const char *s, size_t n, struct dg_inte
 /* "YYYY-MM" -> absolute month */
 dg_rc dg_data_parse_month(const char *s, size_t n, int32_t *out) DG_MUST;
 
-/* Load every entity's CSV file and the benefits file from dir. */
+/*
+ * A source of registry records: the loader pulls each entity's records, then the
+ * benefit history. Values are text in the field's type ("" = unknown), so every
+ * source is checked the same way. What the callbacks hand out is borrowed until the
+ * next call.
+ */
+struct dg_rule_cell {
+	int field;     /* index in the entity's schema fields */
+	int32_t month; /* DG_DATA_MONTH for a monthly field, 0 otherwise */
+	const char *s; /* the value as text, not NUL-terminated; n == 0: unknown */
+	size_t n;
+};
+
+struct dg_rule_record {
+	const char *id;
+	size_t idn;
+	const struct dg_rule_cell *cells; /* fields not given are unknown */
+	size_t ncells;
+};
+
+struct dg_rule_benefit_row {
+	int ent; /* schema entity of the record it belongs to */
+	const char *id;
+	size_t idn;
+	const char *benefit, *status; /* NUL-terminated; status paid|applied|refused|stopped */
+	int32_t month;                /* DG_DATA_MONTH */
+};
+
+struct dg_rule_reader {
+	void *ctx;
+	/* Start on entity ent's records. *rows is the expected count (-1 unknown), a
+	 * hint to size the columns once. DG_ENOTFOUND: the source has no such registry
+	 * (its records stay empty). */
+	dg_rc (*open)(void *ctx, int ent, int64_t *rows, struct dg_err *err);
+	/* The entity's next record: DG_OK, DG_ENOTFOUND after the last. */
+	dg_rc (*next)(void *ctx, struct dg_rule_record *rec, struct dg_err *err);
+	/* The next benefit record: DG_OK, DG_ENOTFOUND after the last. May be NULL. */
+	dg_rc (*next_benefit)(void *ctx, struct dg_rule_benefit_row *b, struct dg_err *err);
+	/* Where the last record came from, for messages ("persons.csv:12"). May be NULL. */
+	const char *(*where)(void *ctx, char *buf, size_t n);
+};
+
+/* Every record the reader gives, then finish. NULL with err set (where: message). */
+struct dg_data *dg_data_load(const struct dg_schema *s, struct dg_intern *codes,
+                             const struct dg_rule_reader *rd, struct dg_err *err);
+
+/*
+ * Every entity's CSV file and the benefits file from dir, read with the shared
+ * streaming reader (core/csv.h: UTF-8 or GB18030, capped fields). The header names
+ * the id column and the fields; a monthly field is one column per month
+ * (income@2025-06); every non-monthly field needs a column; extra columns are
+ * ignored. The benefits file is entity,id,benefit,status,month; it may be absent.
+ */
 struct dg_data *dg_data_load_csv(const struct dg_schema *s, struct dg_intern *codes,
                                  const char *dir, struct dg_err *err);
 

@@ -27,6 +27,7 @@ struct parser {
 	const struct dg_rule_src *src;
 	bool failed;
 	int depth;
+	char found[80]; /* the last token described in a message */
 };
 
 static void advance(struct parser *ps)
@@ -76,21 +77,21 @@ static bool accept(struct parser *ps, enum dg_tok t)
 	return false;
 }
 
-static char found[80];
-static const char *tok_desc(const struct dg_token *t)
+/* A token as a message shows it; written into the parser, which one thread owns. */
+static const char *tok_desc(struct parser *ps, const struct dg_token *t)
 {
 	if (t->t == T_IDENT || t->t == T_INT || t->t == T_STR)
-		snprintf(found, sizeof(found), "'%.*s'", t->n > 40 ? 40 : t->n, t->p);
+		snprintf(ps->found, sizeof(ps->found), "'%.*s'", t->n > 40 ? 40 : t->n, t->p);
 	else
-		snprintf(found, sizeof(found), "%s", dg_tok_name(t->t));
-	return found;
+		snprintf(ps->found, sizeof(ps->found), "%s", dg_tok_name(t->t));
+	return ps->found;
 }
 
 static bool expect(struct parser *ps, enum dg_tok t, const char *what)
 {
 	if (accept(ps, t))
 		return true;
-	fail_at(ps, &ps->tok, "expected %s here, found %s", what, tok_desc(&ps->tok));
+	fail_at(ps, &ps->tok, "expected %s here, found %s", what, tok_desc(ps, &ps->tok));
 	return false;
 }
 
@@ -98,7 +99,7 @@ static bool expect_kw(struct parser *ps, const char *kw)
 {
 	if (accept_kw(ps, kw))
 		return true;
-	fail_at(ps, &ps->tok, "expected '%s' here, found %s", kw, tok_desc(&ps->tok));
+	fail_at(ps, &ps->tok, "expected '%s' here, found %s", kw, tok_desc(ps, &ps->tok));
 	return false;
 }
 
@@ -106,7 +107,7 @@ static const char *ident(struct parser *ps, const char *what)
 {
 	if (ps->tok.t != T_IDENT) {
 		fail_at(ps, &ps->tok, "expected %s (a name) here, found %s", what,
-		        tok_desc(&ps->tok));
+		        tok_desc(ps, &ps->tok));
 		return NULL;
 	}
 	const char *s = dg_arena_strndup(ps->prog->arena, ps->tok.p, (size_t)ps->tok.n);
@@ -118,7 +119,7 @@ static const char *string(struct parser *ps, const char *what)
 {
 	if (ps->tok.t != T_STR) {
 		fail_at(ps, &ps->tok, "expected %s in \"quotes\" here, found %s", what,
-		        tok_desc(&ps->tok));
+		        tok_desc(ps, &ps->tok));
 		return NULL;
 	}
 	const char *s = dg_arena_strndup(ps->prog->arena, ps->tok.p + 1, (size_t)ps->tok.n - 2);
@@ -155,7 +156,8 @@ static bool signed_int(struct parser *ps, int64_t *out)
 {
 	bool neg = accept(ps, T_MINUS);
 	if (ps->tok.t != T_INT) {
-		fail_at(ps, &ps->tok, "expected a whole number here, found %s", tok_desc(&ps->tok));
+		fail_at(ps, &ps->tok, "expected a whole number here, found %s",
+		        tok_desc(ps, &ps->tok));
 		return false;
 	}
 	*out = neg ? -ps->tok.ival : ps->tok.ival;
@@ -174,7 +176,7 @@ static struct dg_node *window(struct parser *ps)
 			return NULL;
 		if (!accept_kw(ps, "months") && !accept_kw(ps, "month")) {
 			fail_at(ps, &ps->tok, "expected 'months' after 'last N', found %s",
-			        tok_desc(&ps->tok));
+			        tok_desc(ps, &ps->tok));
 			return NULL;
 		}
 		w->ival = -n;
@@ -234,7 +236,8 @@ static struct dg_node *set_lit(struct parser *ps)
 	do {
 		struct dg_token t = ps->tok;
 		if (t.t != T_STR) {
-			fail_at(ps, &t, "a set holds codes in \"quotes\", found %s", tok_desc(&t));
+			fail_at(ps, &t, "a set holds codes in \"quotes\", found %s",
+			        tok_desc(ps, &t));
 			return NULL;
 		}
 		struct dg_node *e = node(ps, N_STR, &t);
@@ -331,7 +334,7 @@ static struct dg_node *primary(struct parser *ps)
 		}
 		return n;
 	default:
-		fail_at(ps, &t, "expected a value, a name or '(' here, found %s", tok_desc(&t));
+		fail_at(ps, &t, "expected a value, a name or '(' here, found %s", tok_desc(ps, &t));
 		return NULL;
 	}
 }
@@ -593,7 +596,7 @@ static bool param_value(struct parser *ps, struct dg_param *pm, int64_t *out)
 	*out = neg ? -v : v;
 	return true;
 bad:
-	fail_at(ps, &t, "this value does not fit the parameter's type, found %s", tok_desc(&t));
+	fail_at(ps, &t, "this value does not fit the parameter's type, found %s", tok_desc(ps, &t));
 	return false;
 }
 
@@ -666,7 +669,7 @@ static void param_decl(struct parser *ps)
 			pm.ty.per = 12;
 		else {
 			fail_at(ps, &ps->tok, "expected 'month' or 'year' after 'per', found %s",
-			        tok_desc(&ps->tok));
+			        tok_desc(ps, &ps->tok));
 			return;
 		}
 	}
@@ -688,7 +691,7 @@ static void param_decl(struct parser *ps)
 			if (ps->tok.t != T_DATE) {
 				fail_at(ps, &ps->tok,
 				        "expected the date the value takes effect, found %s",
-				        tok_desc(&ps->tok));
+				        tok_desc(ps, &ps->tok));
 				return;
 			}
 			v.from = (dg_day)ps->tok.ival;
@@ -804,7 +807,7 @@ static void rule_decl(struct parser *ps)
 				return;
 			if (ps->tok.t != T_DATE) {
 				fail_at(ps, &ps->tok, "expected a date, found %s",
-				        tok_desc(&ps->tok));
+				        tok_desc(ps, &ps->tok));
 				return;
 			}
 			r.valid_from = (dg_day)ps->tok.ival;
@@ -812,7 +815,7 @@ static void rule_decl(struct parser *ps)
 			if (accept_kw(ps, "to")) {
 				if (ps->tok.t != T_DATE) {
 					fail_at(ps, &ps->tok, "expected a date, found %s",
-					        tok_desc(&ps->tok));
+					        tok_desc(ps, &ps->tok));
 					return;
 				}
 				r.valid_to = (dg_day)ps->tok.ival;
@@ -869,7 +872,7 @@ static void rule_decl(struct parser *ps)
 			    ps, &t,
 			    "expected version, valid, for, legal, condition, exception, amount, "
 			    "prefill or end in a rule, found %s",
-			    tok_desc(&t));
+			    tok_desc(ps, &t));
 			return;
 		}
 	}
@@ -963,6 +966,6 @@ void dg_program_parse(struct dg_program *p, const char *path, const char *text, 
 		else
 			fail_at(&ps, &t,
 			        "expected schema, param, let or rule at the top level, found %s",
-			        tok_desc(&t));
+			        tok_desc(&ps, &t));
 	}
 }

@@ -930,6 +930,10 @@ static dg_rc prepare(const struct dg_code *code, const struct dg_data *data, con
 	*out = NULL;
 	if (!data->finished || data->schema != p->schema)
 		return dg_err_set(err, DG_EINVAL, "data and rules do not share one schema");
+	if (data->codes != code->codes || data->codes->n != code->ncodes)
+		return dg_err_set(
+		    err, DG_EINVAL,
+		    "the rules were compiled before this data was loaded: compile again");
 	struct dg_result *r = dg_xcalloc(1, sizeof(*r));
 	r->code = code;
 	r->data = data;
@@ -1075,6 +1079,10 @@ dg_rc dg_rule_eval_one(const struct dg_code *code, const struct dg_data *data, i
 	memset(tr, 0, sizeof(*tr));
 	if (row < 0 || row >= data->t[rc->ent].n)
 		return dg_err_set(err, DG_ENOTFOUND, "no such record");
+	if (data->codes != code->codes || data->codes->n != code->ncodes)
+		return dg_err_set(
+		    err, DG_EINVAL,
+		    "the rules were compiled before this data was loaded: compile again");
 	struct dg_col *temps = alloc_temps(code, data);
 	struct vm m;
 	vm_init(&m, code, data, NULL, temps);

@@ -37,8 +37,8 @@ static int64_t count_diff(const uint64_t *a, const uint64_t *b, int64_t n)
 }
 
 dg_rc dg_rule_whatif(const struct dg_program *p, const struct dg_data *data,
-                     struct dg_intern *codes, dg_day ref, const struct dg_override *ov, int nov,
-                     int nthreads, bool json, struct dg_buf *out, struct dg_err *err)
+                     const struct dg_intern *codes, dg_day ref, const struct dg_override *ov,
+                     int nov, int nthreads, bool json, struct dg_buf *out, struct dg_err *err)
 {
 	dg_rc rc = DG_EINVAL;
 	struct dg_rule_diag diag;
@@ -117,9 +117,10 @@ out:
 	return rc;
 }
 
-dg_rc dg_rule_sweep(const struct dg_program *p, const struct dg_data *data, struct dg_intern *codes,
-                    dg_day ref, const struct dg_override *ov, const int64_t *values, int n,
-                    int nthreads, struct dg_buf *out, struct dg_err *err)
+dg_rc dg_rule_sweep(const struct dg_program *p, const struct dg_data *data,
+                    const struct dg_intern *codes, dg_day ref, const struct dg_override *ov,
+                    const int64_t *values, int n, int nthreads, struct dg_buf *out,
+                    struct dg_err *err)
 {
 	struct dg_rule_diag diag;
 	dg_rc rc = DG_OK;

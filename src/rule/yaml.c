@@ -186,10 +186,11 @@ dg_rc dg_rule_read_file(const char *path, size_t max, char **out, size_t *len, s
 	dg_rc rc = DG_EIO;
 	char *p = NULL;
 	size_t n = 0, cap = 0;
+	char eb[128];
 	FILE *f = fopen(path, "rb");
 	*out = NULL;
-	if (!f)
-		return dg_err_set(err, DG_EIO, "%s: %s", path, strerror(errno));
+	if (!f) /* strerror_r (GNU): strerror may share a buffer between threads */
+		return dg_err_set(err, DG_EIO, "%s: %s", path, strerror_r(errno, eb, sizeof(eb)));
 	for (;;) {
 		if (cap - n < 65536) {
 			cap = cap ? cap * 2 : 65536 * 2;

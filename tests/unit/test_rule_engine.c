@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -389,6 +390,204 @@ static void test_csv_loader(void **state)
 	assert_non_null(strstr(err.msg, "unknown entity 'nowhere'"));
 }
 
+/* GB18030 text (the shared CSV reader decodes it): a code in Chinese, as a government
+ * spreadsheet exports it. */
+static void test_csv_gb18030(void **state)
+{
+	(void)state;
+	struct dg_err err = {0};
+	struct dg_intern codes;
+	char path[300];
+	snprintf(path, sizeof(path), "%s/schema.yaml", dir);
+	struct dg_schema *s = dg_schema_load(path, &err);
+	assert_non_null(s);
+	dg_intern_init(&codes);
+	/* "深圳" in GB18030 is C9 EE DB DA */
+	write_file("h.csv", "id,r\nh1,\xC9\xEE\xDB\xDA\n");
+	write_file("p.csv", "id,a,b,m,n,d,hh\np1,true,,1,3,2000-01-01,h1\n");
+	struct dg_data *d = dg_data_load_csv(s, &codes, dir, &err);
+	assert_non_null(d);
+	assert_string_equal(codes.s[d->t[1].col[0].v[0]], "深圳");
+	dg_data_free(d);
+	dg_intern_release(&codes);
+	dg_schema_free(s);
+}
+
+/* A source of records through the reader interface, as the store will be. */
+struct mem_reader {
+	int ent, next;
+	struct dg_rule_cell cells[4];
+	int benefits;
+	bool good; /* p2's n is 1, not "x" */
+};
+
+static dg_rc mem_open(void *ctx, int ent, int64_t *rows, struct dg_err *err)
+{
+	struct mem_reader *m = ctx;
+	(void)err;
+	m->ent = ent;
+	m->next = 0;
+	*rows = ent == 0 ? 2 : 1;
+	return DG_OK;
+}
+
+static dg_rc mem_next(void *ctx, struct dg_rule_record *rec, struct dg_err *err)
+{
+	struct mem_reader *m = ctx;
+	static const char *const pid[] = {"p1", "p2"};
+	if (m->ent == 1) { /* one household */
+		if (m->next++)
+			return DG_ENOTFOUND;
+		m->cells[0] = (struct dg_rule_cell){0, 0, "440303", 6};
+		*rec = (struct dg_rule_record){"h1", 2, m->cells, 1};
+		return DG_OK;
+	}
+	if (m->next == 2)
+		return DG_ENOTFOUND;
+	const char *n = !m->next ? "7" : m->good ? "1" : "x";
+	m->cells[0] = (struct dg_rule_cell){3, 0, n, 1};                        /* n */
+	m->cells[1] = (struct dg_rule_cell){5, 0, "h1", 2};                     /* hh */
+	m->cells[2] = (struct dg_rule_cell){6, DG_DATA_MONTH(2025, 6), "2", 1}; /* inc */
+	*rec = (struct dg_rule_record){pid[m->next], 2, m->cells, 3};
+	m->next++;
+	return m->benefits < 0 && m->next == 2 ? dg_err_set(err, DG_EIO, "connection lost") : DG_OK;
+}
+
+static dg_rc mem_benefit(void *ctx, struct dg_rule_benefit_row *b, struct dg_err *err)
+{
+	struct mem_reader *m = ctx;
+	(void)err;
+	if (m->benefits++ > 0)
+		return DG_ENOTFOUND;
+	*b = (struct dg_rule_benefit_row){0, "p1", 2, "dibao", "paid", DG_DATA_MONTH(2025, 6)};
+	return DG_OK;
+}
+
+static const char *mem_where(void *ctx, char *buf, size_t n)
+{
+	struct mem_reader *m = ctx;
+	snprintf(buf, n, "registry %d record %d", m->ent, m->next);
+	return buf;
+}
+
+static void test_reader(void **state)
+{
+	(void)state;
+	struct fixture fx = {0};
+	struct dg_err err = {0};
+	fx_program(&fx, RULE("r", "n > 5 and hh.r within \"4403\" and receives(\"dibao\") and "
+	                          "inc at month -1 = 2 yuan"));
+	dg_data_free(fx.d);
+	struct mem_reader m = {0};
+	struct dg_rule_reader rd = {&m, mem_open, mem_next, mem_benefit, mem_where};
+	fx.d = dg_data_load(fx.p->schema, &fx.codes, &rd, &err);
+	assert_null(fx.d);
+	assert_string_equal(err.msg, "registry 0 record 2: n 'x' is not a whole number");
+	m = (struct mem_reader){0};
+	m.benefits = -1; /* the source fails half way */
+	assert_null(dg_data_load(fx.p->schema, &fx.codes, &rd, &err));
+	assert_string_equal(err.msg, "connection lost");
+	/* good records: eligible through every kind of value the reader hands over */
+	m = (struct mem_reader){0};
+	m.good = true;
+	fx.d = dg_data_load(fx.p->schema, &fx.codes, &rd, &err);
+	assert_non_null(fx.d);
+	fx_run(&fx, "2025-07-01", 1);
+	assert_int_equal(dg_result_outcome(fx.r, 0, 0), DG_ELIGIBLE);
+	assert_int_equal(dg_result_outcome(fx.r, 0, 1), DG_NOT_ELIGIBLE);
+	fx_free(&fx);
+}
+
+/* Code compiled before more data was loaded would look codes up in tables too short:
+ * the run refuses it. */
+static void test_compile_before_load(void **state)
+{
+	(void)state;
+	struct fixture fx = {0};
+	struct dg_err err = {0};
+	struct dg_rule_diag diag;
+	fx_program(&fx, RULE("r", "hh.r in {\"440303\"}"));
+	dg_rule_diag_init(&diag);
+	fx.c = dg_rule_compile(fx.p, &fx.codes, dg_day_from_ymd(2025, 7, 1), NULL, 0, &diag);
+	assert_non_null(fx.c);
+	dg_rule_diag_release(&diag);
+	int64_t row;
+	assert_int_equal(dg_data_add_row(fx.d, 1, "h1", 2, &row, NULL), DG_OK);
+	fx_set(&fx, 1, row, "r", "440303");
+	assert_int_equal(dg_data_finish(fx.d, &err), DG_OK);
+	assert_int_equal(dg_rule_run(fx.c, fx.d, NULL, 1, &fx.r, &err), DG_EINVAL);
+	assert_non_null(strstr(err.msg, "compile again"));
+	fx_free(&fx);
+}
+
+/* Job workers share one program and one data set: compiling, running and explaining
+ * from two threads at once gives what one thread gives. */
+struct worker_arg {
+	struct fixture *fx;
+	int64_t eligible;
+	int64_t amount;
+};
+
+static void *worker(void *p)
+{
+	struct worker_arg *w = p;
+	struct dg_rule_diag diag;
+	struct dg_result *r = NULL;
+	dg_rule_diag_init(&diag);
+	for (int i = 0; i < 20; i++) {
+		struct dg_code *c = dg_rule_compile(w->fx->p, &w->fx->codes,
+		                                    dg_day_from_ymd(2025, 7, 1), NULL, 0, &diag);
+		if (!c || dg_rule_run(c, w->fx->d, NULL, 1, &r, NULL))
+			abort();
+		w->eligible = dg_bits_count(r->elig[0], w->fx->d->t[0].n);
+		w->amount = r->amount_sum[0];
+		struct dg_buf b;
+		dg_buf_init(&b, 1 << 20);
+		if (dg_rule_explain_json(c, w->fx->d, 0, i, &b, NULL))
+			abort();
+		dg_buf_release(&b);
+		dg_result_free(r);
+		dg_code_free(c);
+	}
+	dg_rule_diag_release(&diag);
+	return NULL;
+}
+
+static void test_threads_share_data(void **state)
+{
+	(void)state;
+	struct fixture fx = {0};
+	fx_program(&fx, "rule r \"中\" / \"en\"\n version \"1\"\n legal \"x\"\n for person\n"
+	                " condition c \"a\" / \"b\": n > 3 and hh.r in {\"a\", \"zz\"}\n"
+	                " amount: m * n\nend\n");
+	int64_t row;
+	assert_int_equal(dg_data_add_row(fx.d, 1, "h", 1, &row, NULL), DG_OK);
+	fx_set(&fx, 1, row, "r", "a");
+	for (int i = 0; i < 5000; i++) {
+		char id[16], v[16];
+		snprintf(id, sizeof(id), "p%d", i);
+		assert_int_equal(dg_data_add_row(fx.d, 0, id, strlen(id), &row, NULL), DG_OK);
+		snprintf(v, sizeof(v), "%d", i % 7);
+		fx_set(&fx, 0, row, "n", v);
+		fx_set(&fx, 0, row, "m", "1.50");
+		fx_set(&fx, 0, row, "hh", "h");
+	}
+	fx_run(&fx, "2025-07-01", 2);
+	struct worker_arg w[2] = {{&fx, 0, 0}, {&fx, 0, 0}};
+	pthread_t th[2];
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, worker, &w[i]), 0);
+	for (int i = 0; i < 2; i++)
+		pthread_join(th[i], NULL);
+	int64_t want = dg_bits_count(fx.r->elig[0], fx.d->t[0].n);
+	assert_int_equal(want, 5000 / 7 * 3); /* n in 4..6 */
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(w[i].eligible, want);
+		assert_int_equal(w[i].amount, fx.r->amount_sum[0]);
+	}
+	fx_free(&fx);
+}
+
 static void test_intern(void **state)
 {
 	(void)state;
@@ -407,9 +606,16 @@ static void test_intern(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_three_valued_tables), cmocka_unit_test(test_rounding_modes),
-	    cmocka_unit_test(test_overflow_is_unknown), cmocka_unit_test(test_batch_matches_single),
-	    cmocka_unit_test(test_csv_loader),          cmocka_unit_test(test_intern),
+	    cmocka_unit_test(test_three_valued_tables),
+	    cmocka_unit_test(test_rounding_modes),
+	    cmocka_unit_test(test_overflow_is_unknown),
+	    cmocka_unit_test(test_batch_matches_single),
+	    cmocka_unit_test(test_csv_loader),
+	    cmocka_unit_test(test_csv_gb18030),
+	    cmocka_unit_test(test_reader),
+	    cmocka_unit_test(test_compile_before_load),
+	    cmocka_unit_test(test_threads_share_data),
+	    cmocka_unit_test(test_intern),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,19 +1,17 @@
 /*
- * ytest.c - the YAML test runner: builds the records of each case into the
- * columnar store through the loader interface, compiles the rules for the
- * case's date and overrides, and compares outcomes, amounts, blocking and
- * unknown conditions.
+ * rule_test.c - the YAML test runner behind `dgov rule test`: builds the
+ * records of each case into the columnar store through the loader interface,
+ * compiles the rules for the case's date and overrides, and compares
+ * outcomes, amounts, blocking and unknown conditions. It uses the rule
+ * library only through its public header.
  */
-#include "rule/ytest.h"
+#include "cmd/rule_test.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/mem.h"
-#include "rule/check.h"
-#include "rule/engine.h"
-#include "rule/explain.h"
-#include "rule/load.h"
+#include "rule/rule.h"
 #include "rule/yaml.h"
 
 struct tcase {

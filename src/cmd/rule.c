@@ -1,24 +1,21 @@
 /*
- * cli.c - `dgov rule ...`: check, dump, test, run, explain and whatif.
+ * rule.c - `dgov rule ...`: check, dump, test, run, explain and whatif, over
+ * the rule library's public header.
  *
  * Exit codes: 0 done, 1 the rules, data or tests are wrong (messages say
  * where), 2 the command line is wrong.
  */
-#include "rule/rule.h"
+#include "cmd/rule.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmd/rule_test.h"
 #include "core/date.h"
 #include "core/mem.h"
 #include "core/str.h"
-#include "rule/check.h"
-#include "rule/engine.h"
-#include "rule/explain.h"
-#include "rule/load.h"
-#include "rule/whatif.h"
-#include "rule/ytest.h"
+#include "rule/rule.h"
 
 #define MAX_FILES 64
 #define MAX_SETS  32
