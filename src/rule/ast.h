@@ -155,14 +155,29 @@ struct dg_let {
 
 enum dg_clause { CL_COND, CL_EXC_COND, CL_EXC_AMOUNT };
 
+/*
+ * How the exceptions to one target combine where several apply ("exceptions to
+ * TARGET: MODE"): CONFLICT (the default) reports the record for a person to decide;
+ * ANY waives a condition when any applies; for the amount FIRST takes the first that
+ * applies in the order written, MAX the largest, SUM adds each to the base amount.
+ */
+enum dg_combine { COMB_CONFLICT = 0, COMB_ANY, COMB_FIRST, COMB_MAX, COMB_SUM };
+
+struct dg_combine_decl {
+	const char *target; /* condition id or "amount" */
+	enum dg_combine mode;
+	int line, col;
+};
+
 struct dg_cond {
 	enum dg_clause kind;
 	const char *id;
 	const char *label_zh, *label_en;
-	const char *target;   /* exceptions: condition id or "amount" */
-	int target_idx;       /* resolved condition index, -1 for amount */
-	struct dg_node *e;    /* condition, or exception's "when" */
-	struct dg_node *then; /* amount exceptions */
+	const char *target;      /* exceptions: condition id or "amount" */
+	int target_idx;          /* resolved condition index, -1 for amount */
+	struct dg_node *e;       /* condition, or exception's "when" */
+	struct dg_node *then;    /* amount exceptions */
+	enum dg_combine combine; /* conditions: how their exceptions combine */
 	int line, col;
 };
 
@@ -179,6 +194,9 @@ struct dg_rule {
 	struct dg_cond *c;
 	int nc;
 	struct dg_node *amount;
+	enum dg_combine amount_combine;
+	struct dg_combine_decl *comb; /* as written; the checker sets the modes above */
+	int ncomb;
 	struct dg_prefill *pf;
 	int npf;
 	int line, col;

@@ -130,7 +130,13 @@ static bool plain(struct ctx *c, struct dg_node *n, struct dg_type t)
 		return false;
 	}
 	if (t.base == TY_RAW) {
-		ERR(n, "this money amount needs explicit rounding: round(..., fen, half_up)");
+		if (n->kind == N_BIN && n->op == BOP_DIV)
+			ERR(n,
+			    "this money amount needs explicit rounding: money divided by a count "
+			    "is money only once rounded, e.g. round(X / N, fen, down)");
+		else
+			ERR(n,
+			    "this money amount needs explicit rounding: round(..., fen, half_up)");
 		return false;
 	}
 	if (t.base == TY_GROUP || t.base == TY_LINK) {
@@ -145,17 +151,54 @@ static bool num(enum dg_ty b)
 	return b == TY_INT || b == TY_MONEY || b == TY_DEC;
 }
 
+/* "per month", "per year" or "over 6 months", for hints */
+static const char *period_words(int per, char *buf, size_t n)
+{
+	if (per == 1)
+		return "per month";
+	if (per == 12)
+		return "per year";
+	snprintf(buf, n, "over %d months", per);
+	return buf;
+}
+
 static bool per_ok(struct ctx *c, struct dg_node *n, struct dg_type a, struct dg_type b,
                    const char *what)
 {
-	char x[64], y[64];
+	char x[64], y[64], pa[32], pb[32];
 	if (a.per && b.per && a.per != b.per) {
-		ERR(n, "%s %s with %s: convert one first (e.g. divide a %d-month sum by %d)", what,
-		    tn(a, x), tn(b, y), a.per > b.per ? a.per : b.per,
-		    (a.per > b.per ? a.per : b.per) / (a.per < b.per ? a.per : b.per));
+		int lo = a.per < b.per ? a.per : b.per, hi = a.per < b.per ? b.per : a.per;
+		if (lo == 1)
+			ERR(n,
+			    "%s %s with %s: convert one first, e.g. the amount %s per month: "
+			    "round(X / %d, fen, down), or the monthly one %s: X * %d months",
+			    what, tn(a, x), tn(b, y), period_words(hi, pa, sizeof(pa)), hi,
+			    period_words(hi, pb, sizeof(pb)), hi);
+		else
+			ERR(n,
+			    "%s %s with %s: bring both to one period first, e.g. per month: "
+			    "round(X / %d, fen, down) for the amount %s and round(Y / %d, fen, "
+			    "down) for the one %s",
+			    what, tn(a, x), tn(b, y), lo, period_words(lo, pa, sizeof(pa)), hi,
+			    period_words(hi, pb, sizeof(pb)));
 		return false;
 	}
 	return true;
+}
+
+/* A divisor that says how many months it spreads an amount over: a literal, or a
+ * product with a literal (3 * size spreads a 3-month sum over the months, per head). */
+static int64_t months_literal(const struct dg_node *d, int per)
+{
+	if (d->kind == N_INT)
+		return d->ival;
+	if (d->kind == N_BIN && d->op == BOP_MUL) {
+		if (d->a->kind == N_INT && d->a->ival == per)
+			return per;
+		if (d->b->kind == N_INT && d->b->ival == per)
+			return per;
+	}
+	return 0;
 }
 
 static struct dg_type check_bin(struct ctx *c, struct dg_node *n)
@@ -175,8 +218,9 @@ static struct dg_type check_bin(struct ctx *c, struct dg_node *n)
 	if (n->op == BOP_DIV && a.base == TY_MONEY && b.base == TY_INT && !a.monthly &&
 	    !b.monthly) {
 		int per = a.per;
-		if (per && n->b->kind == N_INT && n->b->ival > 0 && per % n->b->ival == 0)
-			per = (int)(per / n->b->ival);
+		int64_t k = months_literal(n->b, per);
+		if (per && k > 0 && per % k == 0)
+			per = (int)(per / k);
 		return mk(TY_RAW, per);
 	}
 	if (!plain(c, n->a, a) || !plain(c, n->b, b))
@@ -231,6 +275,18 @@ static struct dg_type check_bin(struct ctx *c, struct dg_node *n)
 			return mk(TY_BOOL, 0);
 		if (ab == bb && (n->op == BOP_EQ || n->op == BOP_NE))
 			return mk(TY_BOOL, 0);
+		if ((ab == TY_CODE) != (bb == TY_CODE)) {
+			/* age(x) >= "18": a number in quotes is a code */
+			const struct dg_node *q = ab == TY_CODE ? n->a : n->b;
+			struct dg_type o = ab == TY_CODE ? b : a;
+			if (q->kind == N_STR) {
+				ERR(q,
+				    "\"%s\" in quotes is a code, but the other side is %s: write "
+				    "it without quotes (%.40s%s)",
+				    q->name, tn(o, x), q->name, o.base == TY_MONEY ? " yuan" : "");
+				return T_ERRT;
+			}
+		}
 		if (ab == TY_CODE || bb == TY_CODE) {
 			ERR(n, "a code can only be compared with = or != to another code or a "
 			       "\"quoted\" code");
@@ -298,7 +354,11 @@ static struct dg_type check_agg(struct ctx *c, struct dg_node *n, struct dg_type
 		ag.op = f[1] == 'n' ? AGG_ANY : AGG_ALL;
 		if (n->nargs == 2) {
 			ag.e = n->args[1];
-		} else if (n->nargs != 1 || !n->where) {
+		} else if (n->nargs == 1 && n->where) {
+			/* any(g where c) is any(g, c): for all() the filter is the test */
+			ag.e = n->where;
+			ag.where = NULL;
+		} else {
 			ERR(n, "%s(group, condition) or %s(group where condition)", f, f);
 			return T_ERRT;
 		}
@@ -348,6 +408,18 @@ static struct dg_type check_agg(struct ctx *c, struct dg_node *n, struct dg_type
 	return ag.ty;
 }
 
+/* Whether n names a group of any entity (members, household.members), so that an
+ * aggregate inside an aggregate is reported as such, not as an unknown name. */
+static bool names_group(const struct ctx *c, const struct dg_node *n)
+{
+	if (n->kind != N_NAME && n->kind != N_PATH)
+		return false;
+	for (int e = 0; e < c->s->ne; e++)
+		if (dg_schema_group(c->s, e, n->name) >= 0)
+			return true;
+	return false;
+}
+
 static struct dg_type check_call(struct ctx *c, struct dg_node *n)
 {
 	char x[64];
@@ -358,6 +430,14 @@ static struct dg_type check_call(struct ctx *c, struct dg_node *n)
 	if ((!strcmp(f, "count") || !strcmp(f, "any") || !strcmp(f, "all") || !strcmp(f, "sum") ||
 	     !strcmp(f, "min") || !strcmp(f, "max")) &&
 	    na >= 1) {
+		if (c->in_agg && names_group(c, a[0])) {
+			ERR(n,
+			    "aggregates cannot be nested: define the inner one on its own "
+			    "entity with 'let' (let household.n = %s(members ...)) and use "
+			    "that name",
+			    f);
+			return T_ERRT;
+		}
 		struct dg_type t0 = check_expr(c, a[0]);
 		if (t0.base == TY_GROUP)
 			return check_agg(c, n, t0);
@@ -874,6 +954,55 @@ static void dead_conditions(struct ctx *c, struct dg_rule *r)
 		}
 }
 
+static enum dg_combine combine_of(const struct dg_rule *r, int cond)
+{
+	return cond >= 0 ? r->c[cond].combine : COMB_CONFLICT;
+}
+
+/* exceptions to TARGET: MODE, resolved onto the conditions and the amount */
+static void check_combine(struct ctx *c, struct dg_rule *r, const struct dg_node *at)
+{
+	for (int k = 0; k < r->ncomb; k++) {
+		const struct dg_combine_decl *d = &r->comb[k];
+		struct dg_node cat = *at;
+		cat.line = d->line;
+		cat.col = d->col;
+		for (int j = 0; j < k; j++)
+			if (!strcmp(r->comb[j].target, d->target))
+				ERR(&cat, "rule %s says twice how the exceptions to '%s' combine",
+				    r->id, d->target);
+		if (!strcmp(d->target, "amount")) {
+			if (d->mode == COMB_ANY)
+				ERR(&cat,
+				    "the amount's exceptions combine by conflict, first, max or "
+				    "sum ('any' is for a condition)");
+			r->amount_combine = d->mode;
+			continue;
+		}
+		int ci = -1;
+		for (int j = 0; j < r->nc; j++)
+			if (r->c[j].kind == CL_COND && !strcmp(r->c[j].id, d->target))
+				ci = j;
+		if (ci < 0) {
+			const char *cands[256];
+			size_t n = 0;
+			for (int j = 0; j < r->nc && n < 255; j++)
+				if (r->c[j].kind == CL_COND)
+					cands[n++] = r->c[j].id;
+			cands[n++] = "amount";
+			const char *best = dg_rule_did_you_mean(d->target, cands, n);
+			ERR(&cat, "'exceptions to %s': no condition '%s' in rule %s%s%s%s",
+			    d->target, d->target, r->id, best ? " (did you mean '" : "",
+			    best ? best : "", best ? "'?)" : "");
+			continue;
+		}
+		if (d->mode != COMB_CONFLICT && d->mode != COMB_ANY)
+			ERR(&cat, "exceptions to a condition waive it: they combine by conflict or "
+			          "any ('first', 'max' and 'sum' are for the amount)");
+		r->c[ci].combine = d->mode;
+	}
+}
+
 static void check_rule(struct ctx *c, struct dg_rule *r)
 {
 	char x[64];
@@ -950,18 +1079,25 @@ static void check_rule(struct ctx *c, struct dg_rule *r)
 	}
 	if (ncond == 0)
 		ERR(&at, "rule %s has no condition", r->id);
-	/* two exceptions to one target may both apply: warn now, CONFLICT at run time */
+	check_combine(c, r, &at);
+	/* two exceptions to one target may both apply: warn now, CONFLICT at run time,
+	 * unless the rule says how they combine */
 	for (int i = 0; i < r->nc; i++)
 		for (int j = i + 1; j < r->nc; j++)
 			if (r->c[i].kind != CL_COND && r->c[j].kind == r->c[i].kind &&
-			    !strcmp(r->c[i].target, r->c[j].target)) {
+			    !strcmp(r->c[i].target, r->c[j].target) &&
+			    (r->c[i].kind == CL_EXC_AMOUNT
+			         ? r->amount_combine
+			         : combine_of(r, r->c[i].target_idx)) == COMB_CONFLICT) {
 				struct dg_node cat = at;
 				cat.line = r->c[j].line;
 				cat.col = r->c[j].col;
 				WARN(&cat,
 				     "exceptions %s and %s both change '%s': where both apply the "
-				     "outcome is CONFLICT",
-				     r->c[i].id, r->c[j].id, r->c[i].target);
+				     "outcome is CONFLICT (if they may, say how they combine: "
+				     "'exceptions to %s: %s')",
+				     r->c[i].id, r->c[j].id, r->c[i].target, r->c[i].target,
+				     r->c[i].kind == CL_EXC_AMOUNT ? "first, max or sum" : "any");
 			}
 	if (r->amount) {
 		c->ent = r->ent;

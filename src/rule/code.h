@@ -56,6 +56,8 @@
 	X(IF, "d a b c")                                                                           \
 	X(LOOKUP, "d a table") /* code -> value (in, within, region parameter) */                  \
 	X(AGE, "d a")          /* completed years at @ref */                                       \
+	X(AGEGE, "d a cut")    /* born on or before cut (age >= K); unknown after @ref */          \
+	X(AGELT, "d a cut")    /* born after cut (age < K); unknown after @ref */                  \
 	X(DAYSB, "d a b")                                                                          \
 	X(MONTHSB, "d a b")                                                                        \
 	X(WSUM, "d field from n")    /* sum over months; any missing month: unknown */             \

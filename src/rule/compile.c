@@ -368,23 +368,23 @@ static int gen_bin(struct comp *c, struct dg_node *n)
 			switch (vm) {
 			case OP_GE:
 				cut = c->code->age_cut[k];
-				op = OP_LE;
+				op = OP_AGEGE;
 				break;
 			case OP_GT:
 				cut = c->code->age_cut[k + 1];
-				op = OP_LE;
+				op = OP_AGEGE;
 				break;
 			case OP_LT:
 				cut = c->code->age_cut[k];
-				op = OP_GT;
+				op = OP_AGELT;
 				break;
 			default:
 				cut = c->code->age_cut[k + 1];
-				op = OP_GT;
+				op = OP_AGELT;
 				break;
 			}
 			int r = gen(c, n->a->args[0]);
-			emit(c, op, r, r, 0, 0, 0, cut, DG_F_IMM, "age cut-off");
+			emit(c, op, r, r, 0, 0, c->code->ref, cut, DG_F_IMM, "age cut-off");
 			return r;
 		}
 		return binop(c, n, vm, n->a, n->b, true, pa, pb);
@@ -513,6 +513,11 @@ static int gen_call(struct comp *c, struct dg_node *n)
 			status = BEN_REFUSED;
 		else if (!strcmp(f, "applied"))
 			status = 0;
+		/* history is read as of @ref: records after its month do not count */
+		if (from + cnt > c->code->ref_month + 1)
+			cnt = c->code->ref_month + 1 - from;
+		if (cnt < 0)
+			cnt = 0;
 	}
 	int ben = code_id(c->code, a[0]->name);
 	int i = emit(c, OP_BEN, r, 0, (uint16_t)status, (uint16_t)cnt, ben, from, 0, a[0]->name);
@@ -649,11 +654,11 @@ static int gen(struct comp *c, struct dg_node *n)
 		    is_const(c, n->c, &ahi) && alo >= 0 && ahi >= alo && ahi <= 150) {
 			/* age between lo and hi: birth <= cut[lo] and birth > cut[hi + 1] */
 			r = gen(c, n->a->args[0]);
-			emit(c, OP_LE, r, r, 0, 0, 0, c->code->age_cut[alo], DG_F_IMM,
+			emit(c, OP_AGEGE, r, r, 0, 0, c->code->ref, c->code->age_cut[alo], DG_F_IMM,
 			     "age cut-off");
 			int r2 = gen(c, n->a->args[0]);
-			emit(c, OP_GT, r2, r2, 0, 0, 0, c->code->age_cut[ahi + 1], DG_F_IMM,
-			     "age cut-off");
+			emit(c, OP_AGELT, r2, r2, 0, 0, c->code->ref, c->code->age_cut[ahi + 1],
+			     DG_F_IMM, "age cut-off");
 			emit(c, OP_AND, r, r, r2, 0, 0, 0, 0, NULL);
 			c->next = r + 1;
 			return r;
@@ -732,6 +737,67 @@ static void save_trace(struct comp *c, struct dg_ccode *cc)
 	c->nleaves = c->nparams = 0;
 }
 
+/*
+ * The amount after its exceptions, into register a. Every mode is unknown when a
+ * "when" is unknown, except FIRST, where only the ones before the first that
+ * applies matter (a chain of IFs from the last exception back gives exactly that).
+ */
+static void gen_amount_exceptions(struct comp *c, const struct dg_rule *r, struct dg_rcode *rc,
+                                  int a)
+{
+	enum dg_combine mode = r->amount_combine;
+	int nexc = 0;
+	for (int j = 0; j < r->nc; j++)
+		nexc += r->c[j].kind == CL_EXC_AMOUNT;
+	if (nexc == 0)
+		return;
+	int kw = reg(c, r->amount); /* every "when" known so far */
+	emit(c, OP_KI, kw, 0, 0, 0, 0, 1, 0, NULL);
+	int cnt = reg(c, r->amount); /* how many applied */
+	emit(c, OP_KI, cnt, 0, 0, 0, 0, 0, 0, NULL);
+	int base = c->next;
+	for (int q = 0; q < r->nc; q++) {
+		int j = mode == COMB_FIRST ? r->nc - 1 - q : q;
+		const struct dg_cond *x = &r->c[j];
+		if (x->kind != CL_EXC_AMOUNT)
+			continue;
+		c->next = base;
+		int w = gen(c, x->e);
+		rc->cc[j].result_ins = c->k->n - 1;
+		int t = gen(c, x->then);
+		int u = reg(c, x->e);
+		emit(c, OP_KNOWN, u, w, 0, 0, 0, 0, 0, NULL);
+		emit(c, OP_AND, kw, kw, u, 0, 0, 0, 0, NULL);
+		switch (mode) {
+		case COMB_MAX: { /* the first that applies, or the larger */
+			int v = reg(c, x->e);
+			emit(c, OP_MAX, u, a, t, 0, 0, 0, 0, NULL);
+			emit(c, OP_IF, v, cnt, u, t, 0, 0, 0, NULL);
+			t = v;
+			break;
+		}
+		case COMB_SUM: /* a top-up: added to the amount so far */
+			emit(c, OP_ADD, u, a, t, 0, 0, 0, 0, NULL);
+			t = u;
+			break;
+		default: break;
+		}
+		emit(c, OP_IF, a, w, t, a, 0, 0, 0, x->id);
+		emit(c, OP_ISTRUE, u, w, 0, 0, 0, 0, 0, NULL);
+		emit(c, OP_ADD, cnt, cnt, u, 0, 0, 0, 0, NULL);
+	}
+	if (mode == COMB_CONFLICT && nexc >= 2) {
+		emit(c, OP_CONFL, DG_REG_CONFL, cnt, 0, 0, 0, 0, 0, NULL);
+		rc->has_conflict = true;
+	}
+	if (mode != COMB_FIRST) {
+		int ku = reg(c, r->amount);
+		emit(c, OP_KU, ku, 0, 0, 0, 0, 0, 0, NULL);
+		emit(c, OP_IF, a, kw, a, ku, 0, 0, 0, NULL);
+	}
+	c->next = base;
+}
+
 static void gen_rule(struct comp *c, int ri)
 {
 	const struct dg_rule *r = &c->p->rules[ri];
@@ -765,7 +831,10 @@ static void gen_rule(struct comp *c, int ri)
 			res = gen(c, e);
 			/* the compare is the last instruction: its operands give the gap */
 			struct dg_ins *last = &c->k->ins[c->k->n - 1];
-			cc->cmp = last->op;
+			/* an age cut-off compares the birth date: born on or before / after */
+			cc->cmp = last->op == OP_AGEGE   ? OP_LE
+			          : last->op == OP_AGELT ? OP_GT
+			                                 : last->op;
 			cc->cmp_ty = e->a->ty.base == TY_INT && e->b->ty.base == TY_DEC ? e->b->ty
 			                                                                : e->a->ty;
 			if (!strcmp(c->k->note[c->k->n - 1] ? c->k->note[c->k->n - 1] : "",
@@ -785,18 +854,20 @@ static void gen_rule(struct comp *c, int ri)
 			res = gen(c, e);
 		}
 		cc->result_ins = c->k->n - 1;
-		/* exceptions waive this condition when they apply */
+		/* exceptions waive this condition when they apply (Kleene or); in conflict
+		 * mode two that apply mark the record */
 		int nexc = 0;
 		for (int j = 0; j < r->nc; j++)
 			if (r->c[j].kind == CL_EXC_COND && r->c[j].target_idx == i)
 				nexc++;
-		int cnt = nexc >= 2 ? reg(c, e) : -1;
+		int cnt = nexc >= 2 && cd->combine == COMB_CONFLICT ? reg(c, e) : -1;
 		if (cnt >= 0)
 			emit(c, OP_KI, cnt, 0, 0, 0, 0, 0, 0, NULL);
 		for (int j = 0; j < r->nc; j++) {
 			if (r->c[j].kind != CL_EXC_COND || r->c[j].target_idx != i)
 				continue;
 			int w = gen(c, r->c[j].e);
+			rc->cc[j].result_ins = c->k->n - 1;
 			if (cnt >= 0) {
 				int t = reg(c, e);
 				emit(c, OP_ISTRUE, t, w, 0, 0, 0, 0, 0, NULL);
@@ -818,29 +889,7 @@ static void gen_rule(struct comp *c, int ri)
 		c->next = DG_REG_AMOUNT;
 		int a = gen(c, r->amount);
 		rc->has_amount = true;
-		int nexc = 0;
-		for (int j = 0; j < r->nc; j++)
-			nexc += r->c[j].kind == CL_EXC_AMOUNT;
-		int cnt = nexc >= 2 ? reg(c, r->amount) : -1;
-		if (cnt >= 0)
-			emit(c, OP_KI, cnt, 0, 0, 0, 0, 0, 0, NULL);
-		for (int j = 0; j < r->nc; j++) {
-			if (r->c[j].kind != CL_EXC_AMOUNT)
-				continue;
-			int w = gen(c, r->c[j].e);
-			int t = gen(c, r->c[j].then);
-			if (cnt >= 0) {
-				int u = reg(c, r->amount);
-				emit(c, OP_ISTRUE, u, w, 0, 0, 0, 0, 0, NULL);
-				emit(c, OP_ADD, cnt, cnt, u, 0, 0, 0, 0, NULL);
-			}
-			emit(c, OP_IF, a, w, t, a, 0, 0, 0, r->c[j].id);
-			c->next = w;
-		}
-		if (cnt >= 0) {
-			emit(c, OP_CONFL, DG_REG_CONFL, cnt, 0, 0, 0, 0, 0, NULL);
-			rc->has_conflict = true;
-		}
+		gen_amount_exceptions(c, r, rc, a);
 		rc->amount_ins = c->k->n - 1;
 		c->nleaves = c->nparams = 0;
 	}

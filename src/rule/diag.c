@@ -36,8 +36,11 @@ void dg_rule_diag_at(struct dg_rule_diag *d, const struct dg_rule_src *src, int 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	/* the buffer is capped: a message past the cap is dropped, never overflowed */
-	(void)!dg_buf_addf(&d->out, "%s:%d:%d: %s: %s\n", src ? src->path : "?", line, col,
-	                   warning ? "warning" : "error", msg);
+	if (src && line >= 1)
+		(void)!dg_buf_addf(&d->out, "%s:%d:%d: %s: %s\n", src->path, line, col,
+		                   warning ? "warning" : "error", msg);
+	else /* about a whole file or run: the message names the file */
+		(void)!dg_buf_addf(&d->out, "%s: %s\n", warning ? "warning" : "error", msg);
 	if (!src || line < 1)
 		return;
 	const char *p = src->text, *end = src->text + src->len;

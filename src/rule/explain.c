@@ -282,39 +282,13 @@ dg_rc dg_rule_explain_json(const struct dg_code *code, const struct dg_data *dat
 	for (int i = 0; i < r->nc; i++) {
 		if (r->c[i].kind == CL_COND)
 			continue;
-		/* find the exception's OR / IF instruction by its note */
-		for (int pc = rc->from; pc < rc->to; pc++) {
-			const char *note = code->rules[r->ent].note[pc];
-			const struct dg_ins *in = &code->rules[r->ent].ins[pc];
-			if (!note || strcmp(note, r->c[i].id) ||
-			    (in->op != OP_OR && in->op != OP_IF))
-				continue;
-			/* the "when" value is the instruction before the OR / the IF's operand */
-			int wi = pc - 1 - rc->from;
-			bool applied = false;
-			if (in->op == OP_OR) {
-				for (int q = pc - 1; q >= rc->from; q--)
-					if (code->rules[r->ent].ins[q].d == in->b) {
-						wi = q - rc->from;
-						break;
-					}
-				applied = tr.k[wi] && tr.v[wi];
-			} else {
-				for (int q = pc - 1; q >= rc->from; q--)
-					if (code->rules[r->ent].ins[q].d == in->a) {
-						wi = q - rc->from;
-						break;
-					}
-				applied = tr.k[wi] && tr.v[wi];
-			}
-			if (applied) {
-				e |= dg_buf_addf(out, "%s{\"id\":\"%s\",\"to\":\"%s\",\"label\":",
-				                 nb++ ? "," : "", r->c[i].id, r->c[i].target);
-				e |= dg_buf_add_json_str(out, r->c[i].label_zh,
-				                         strlen(r->c[i].label_zh));
-				e |= dg_buf_adds(out, "}");
-			}
-			break;
+		/* the compiler kept the instruction that gives the exception's "when" */
+		int wi = rc->cc[i].result_ins - rc->from;
+		if (wi >= 0 && wi < tr.n && tr.k[wi] && tr.v[wi]) {
+			e |= dg_buf_addf(out, "%s{\"id\":\"%s\",\"to\":\"%s\",\"label\":",
+			                 nb++ ? "," : "", r->c[i].id, r->c[i].target);
+			e |= dg_buf_add_json_str(out, r->c[i].label_zh, strlen(r->c[i].label_zh));
+			e |= dg_buf_adds(out, "}");
 		}
 	}
 	e |= dg_buf_adds(out, "],\"amount\":");

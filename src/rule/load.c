@@ -13,6 +13,41 @@
 
 #define MAX_RULE_FILE (4 << 20)
 
+/* Offset of the first byte that is not UTF-8 text (or is a NUL), -1 when none. */
+static long bad_utf8_at(const char *t, size_t n)
+{
+	size_t i = 0;
+	while (i < n) {
+		if (t[i] == '\0')
+			return (long)i;
+		size_t k = 1; /* the sequence starting here is 1 to 4 bytes */
+		while (k <= 4 && (i + k > n || !dg_utf8_valid(t + i, k)))
+			k++;
+		if (k > 4)
+			return (long)i;
+		i += k;
+	}
+	return -1;
+}
+
+/* file:line:col of the bad byte, the line shown up to it with a caret under it */
+static void report_bad_byte(struct dg_program *p, const char *path, const char *text, size_t at)
+{
+	struct dg_rule_src src = {path, text, at};
+	int line = 1;
+	size_t ls = 0;
+	for (size_t i = 0; i < at; i++)
+		if (text[i] == '\n') {
+			line++;
+			ls = i + 1;
+		}
+	unsigned char b = (unsigned char)text[at];
+	dg_rule_diag_at(&p->diag, &src, line, (int)(at - ls) + 1, false,
+	                b ? "this byte (0x%02X) is not UTF-8 text: save the file as UTF-8"
+	                  : "a NUL byte (0x%02X): a rule file is UTF-8 text",
+	                b);
+}
+
 struct dg_program *dg_rule_load(char *const *paths, int n)
 {
 	struct dg_program *p = dg_program_new();
@@ -24,9 +59,9 @@ struct dg_program *dg_rule_load(char *const *paths, int n)
 			dg_rule_diag_at(&p->diag, NULL, 0, 0, false, "%s", err.msg);
 			continue;
 		}
-		if (memchr(text, '\0', len) || !dg_utf8_valid(text, len))
-			dg_rule_diag_at(&p->diag, NULL, 0, 0, false, "%s: not UTF-8 text",
-			                paths[i]);
+		long bad = bad_utf8_at(text, len);
+		if (bad >= 0)
+			report_bad_byte(p, paths[i], text, (size_t)bad);
 		else
 			dg_program_parse(p, paths[i], text, len);
 		free(text);

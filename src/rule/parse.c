@@ -253,7 +253,7 @@ static struct dg_node *set_lit(struct parser *ps)
 static const char *const reserved[] = {"end",   "condition", "exception", "amount", "prefill",
                                        "rule",  "param",     "let",       "schema", "version",
                                        "legal", "valid",     "then",      "else",   "where",
-                                       "and",   "or",        "not",       "if"};
+                                       "and",   "or",        "not",       "if",     "exceptions"};
 
 static struct dg_node *primary(struct parser *ps)
 {
@@ -545,8 +545,19 @@ static struct dg_node *expr(struct parser *ps)
 
 static bool labels(struct parser *ps, const char **zh, const char **en)
 {
+	struct dg_token at = ps->tok;
 	*zh = string(ps, "a Chinese label");
-	if (!*zh || !expect(ps, T_SLASH, "'/' between the Chinese and English labels"))
+	if (!*zh)
+		return false;
+	if (ps->tok.t != T_SLASH && strchr(*zh, '/')) {
+		/* "中文 / "English": the first label's closing quote is missing */
+		fail_at(ps, &at,
+		        "the label \"%s\" runs on past its '/': close it before the '/', as in "
+		        "\"中文\" / \"English\"",
+		        *zh);
+		return false;
+	}
+	if (!expect(ps, T_SLASH, "'/' between the Chinese and English labels"))
 		return false;
 	*en = string(ps, "an English label");
 	return *en != NULL;
@@ -775,12 +786,50 @@ static void cond_push(struct parser *ps, struct dg_rule *r, struct dg_cond *c, i
 	r->c[r->nc++] = *c;
 }
 
+/* exceptions to TARGET: conflict | any | first | max | sum */
+static bool combine_decl(struct parser *ps, struct dg_rule *r, int *cap)
+{
+	static const char *const modes[] = {"conflict", "any", "first", "max", "sum"};
+	struct dg_combine_decl d = {0};
+	struct dg_token at = ps->tok;
+	d.line = at.line;
+	d.col = at.col;
+	if (!expect_kw(ps, "to") || !(d.target = ident(ps, "a condition id or 'amount'")) ||
+	    !expect(ps, T_COLON, "':'"))
+		return false;
+	struct dg_token mt = ps->tok;
+	const char *m = ident(ps, "conflict, any, first, max or sum");
+	if (!m)
+		return false;
+	size_t i = 0;
+	while (i < sizeof(modes) / sizeof(modes[0]) && strcmp(m, modes[i]))
+		i++;
+	if (i == sizeof(modes) / sizeof(modes[0])) {
+		fail_at(ps, &mt,
+		        "exceptions combine by conflict, any (conditions), first, max or sum "
+		        "(the amount), not '%s'",
+		        m);
+		return false;
+	}
+	d.mode = (enum dg_combine)i;
+	if (r->ncomb == *cap) {
+		*cap = *cap ? *cap * 2 : 4;
+		struct dg_combine_decl *n =
+		    dg_arena_alloc(ps->prog->arena, sizeof(*n) * (size_t)*cap);
+		if (r->ncomb)
+			memcpy(n, r->comb, sizeof(*n) * (size_t)r->ncomb);
+		r->comb = n;
+	}
+	r->comb[r->ncomb++] = d;
+	return true;
+}
+
 static void rule_decl(struct parser *ps)
 {
 	struct dg_program *p = ps->prog;
 	struct dg_token at = ps->tok;
 	struct dg_rule r = {0};
-	int capc = 0, cappf = 0;
+	int capc = 0, cappf = 0, capcomb = 0;
 	r.line = at.line;
 	r.col = at.col;
 	r.src = ps->src;
@@ -851,6 +900,9 @@ static void rule_decl(struct parser *ps)
 		} else if (accept_kw(ps, "amount")) {
 			if (!expect(ps, T_COLON, "':'") || !(r.amount = expr(ps)))
 				return;
+		} else if (accept_kw(ps, "exceptions")) {
+			if (!combine_decl(ps, &r, &capcomb))
+				return;
 		} else if (accept_kw(ps, "prefill")) {
 			do {
 				struct dg_prefill pf;
@@ -868,11 +920,10 @@ static void rule_decl(struct parser *ps)
 				r.pf[r.npf++] = pf;
 			} while (accept(ps, T_COMMA));
 		} else {
-			fail_at(
-			    ps, &t,
-			    "expected version, valid, for, legal, condition, exception, amount, "
-			    "prefill or end in a rule, found %s",
-			    tok_desc(ps, &t));
+			fail_at(ps, &t,
+			        "expected version, valid, for, legal, condition, exception, "
+			        "exceptions, amount, prefill or end in a rule, found %s",
+			        tok_desc(ps, &t));
 			return;
 		}
 	}
@@ -941,6 +992,11 @@ void dg_program_parse(struct dg_program *p, const char *path, const char *text, 
 	if (p->nsrcs == (int)(sizeof(p->srcs) / sizeof(p->srcs[0]))) {
 		dg_rule_diag_at(&p->diag, NULL, 0, 0, false, "too many rule files (at most 64)");
 		return;
+	}
+	/* a UTF-8 byte-order mark, as some editors on Windows write, is not text */
+	if (len >= 3 && !memcmp(text, "\xEF\xBB\xBF", 3)) {
+		text += 3;
+		len -= 3;
 	}
 	struct dg_rule_src *src = dg_arena_alloc(p->arena, sizeof(*src));
 	src->path = dg_arena_strdup(p->arena, path);

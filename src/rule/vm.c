@@ -192,6 +192,21 @@ static const struct dg_col *month_col(const struct dg_table *t, int field, int64
 	return &t->mcol[field][m];
 }
 
+/* Completed years from b to ref for the very old (the cut-off table stops at 151):
+ * a birthday on 29 February falls on 1 March in a common year. */
+static int64_t old_age(int64_t b, int64_t ref)
+{
+	int by, bm, bd, ry, rm, rd;
+	dg_day_to_ymd((dg_day)b, &by, &bm, &bd);
+	dg_day_to_ymd((dg_day)ref, &ry, &rm, &rd);
+	int64_t age = ry - by;
+	if (bm == 2 && bd == 29 && !dg_ymd_valid(ry, 2, 29))
+		bm = 3, bd = 1;
+	if (rm < bm || (rm == bm && rd < bd))
+		age--;
+	return age;
+}
+
 /* safe date range for day arithmetic on hostile values */
 static bool day_ok(int64_t d)
 {
@@ -462,13 +477,31 @@ static void exec(struct vm *m, const struct dg_kernel *k, int from, int to, int6
 					dk[i] = 0;
 					continue;
 				}
-				int64_t age = (cut[0] - b) / 366;
-				if (age > 150)
-					age = 150;
-				while (age < 151 && b <= cut[age + 1])
-					age++;
+				int64_t age;
+				if (b <= cut[151]) { /* past the table: from the calendar */
+					age = old_age(b, cut[0]);
+				} else {
+					age = (cut[0] - b) / 366;
+					while (b <= cut[age + 1])
+						age++;
+				}
 				dv[i] = age;
 				dk[i] = 1;
+			}
+			m->rv[in->d] = dv;
+			m->rk[in->d] = dk;
+			break;
+		}
+		case OP_AGEGE:
+		case OP_AGELT: {
+			/* age(x) >= K as one date compare; a birth date after @ref (aux) has no
+			 * age, as in OP_AGE */
+			const int64_t R = in->aux;
+			const bool ge = in->op == OP_AGEGE;
+			for (int i = 0; i < n; i++) {
+				int64_t a = av[i];
+				dv[i] = ge ? a <= K : a > K;
+				dk[i] = ak[i] & (a <= R);
 			}
 			m->rv[in->d] = dv;
 			m->rk[in->d] = dk;
@@ -614,15 +647,18 @@ static void exec(struct vm *m, const struct dg_kernel *k, int from, int to, int6
 		case OP_REND: {
 			uint8_t *__restrict el = m->fl, *__restrict un = m->fl + BLK;
 			const uint8_t *__restrict accv = m->accv, *__restrict acck = m->acck;
-			const uint8_t *__restrict cfv = m->confl;
+			uint8_t *__restrict cfv = m->confl;
 			__int128 sum = 0; /* 1024 amounts of 64 bits cannot overflow 128 */
 			int64_t amu = 0;
 			const int64_t *amv = in->c != DG_NOREG ? m->rv[in->c] : NULL;
 			const uint8_t *amk = in->c != DG_NOREG ? m->rk[in->c] : NULL;
+			/* a conflict matters only where the record would otherwise be eligible:
+			 * a blocked or undecided record keeps that outcome */
 			for (int i = 0; i < n; i++) {
-				uint8_t c = cfv[i];
-				el[i] = acck[i] & accv[i] & (c ^ 1);
-				un[i] = (acck[i] ^ 1) & (c ^ 1);
+				uint8_t pass = acck[i] & accv[i];
+				cfv[i] &= pass;
+				el[i] = pass & (cfv[i] ^ 1);
+				un[i] = acck[i] ^ 1;
 			}
 			if (amv)
 				for (int i = 0; i < n; i++) {
@@ -673,6 +709,37 @@ static void exec(struct vm *m, const struct dg_kernel *k, int from, int to, int6
 
 /* ---- aggregates: reduce member values per group ---- */
 
+/*
+ * any(g, e where w) is Kleene's or over the members of (w and e), all(g, e where w)
+ * Kleene's and of (not w or e): a member whose filter is unknown still decides when
+ * its value does (all: a true value; any: a false one keeps it out).
+ */
+static void reduce_any_all(const struct dg_agg *ag, const struct dg_table *gt,
+                           const struct dg_col *w, const struct dg_col *v, struct dg_col *out,
+                           int64_t g)
+{
+	bool any = ag->op == AGG_ANY, decided = false, unknown = false;
+	for (int64_t j = gt->goff[ag->group][g]; j < gt->goff[ag->group][g + 1] && !decided; j++) {
+		int64_t m = gt->grow[ag->group][j];
+		bool wk = w ? w->k[m] : true, wv = w ? w->v[m] != 0 : true;
+		bool ek = v ? v->k[m] : true, ev = v ? v->v[m] != 0 : true;
+		bool t_known, t;
+		if (any) {
+			t_known = (wk && !wv) || (ek && !ev) || (wk && ek);
+			t = wv && ev;
+		} else {
+			t_known = (wk && !wv) || (ek && ev) || (wk && ek);
+			t = !wv || ev;
+		}
+		if (!t_known)
+			unknown = true;
+		else if (t == any)
+			decided = true;
+	}
+	out->v[g] = any ? decided : !decided;
+	out->k[g] = decided || !unknown;
+}
+
 static void reduce_group(const struct dg_code *code, const struct dg_data *data,
                          const struct dg_col *temps, int a, int64_t g)
 {
@@ -682,8 +749,12 @@ static void reduce_group(const struct dg_code *code, const struct dg_data *data,
 	const struct dg_col *w = ac->where_temp >= 0 ? &temps[ac->where_temp] : NULL;
 	const struct dg_col *v = ac->val_temp >= 0 ? &temps[ac->val_temp] : NULL;
 	struct dg_col *out = (struct dg_col *)&temps[ac->out_temp];
-	int64_t acc = ag->op == AGG_ALL ? 1 : 0, n = 0;
-	bool unknown = false, decided = false, overflow = false;
+	if (ag->op == AGG_ANY || ag->op == AGG_ALL) {
+		reduce_any_all(ag, gt, w, v, out, g);
+		return;
+	}
+	int64_t acc = 0, n = 0;
+	bool unknown = false, overflow = false;
 	__int128 wide = 0; /* sums are exact; unknown when the total does not fit */
 	for (int64_t j = gt->goff[ag->group][g]; j < gt->goff[ag->group][g + 1]; j++) {
 		int64_t mrow = gt->grow[ag->group][j];
@@ -695,7 +766,7 @@ static void reduce_group(const struct dg_code *code, const struct dg_data *data,
 			if (!w->v[mrow])
 				continue;
 		}
-		if (ag->op == AGG_COUNT || (!v && ag->op == AGG_ANY)) {
+		if (ag->op == AGG_COUNT) {
 			n++;
 			continue;
 		}
@@ -706,14 +777,6 @@ static void reduce_group(const struct dg_code *code, const struct dg_data *data,
 		int64_t x = v->v[mrow];
 		switch (ag->op) {
 		case AGG_SUM: wide += x; break;
-		case AGG_ANY:
-			if (x)
-				decided = true, acc = 1;
-			break;
-		case AGG_ALL:
-			if (!x)
-				decided = true, acc = 0;
-			break;
 		case AGG_MIN: acc = n == 0 || x < acc ? x : acc; break;
 		case AGG_MAX: acc = n == 0 || x > acc ? x : acc; break;
 		default: break;
@@ -726,13 +789,10 @@ static void reduce_group(const struct dg_code *code, const struct dg_data *data,
 		overflow = wide > INT64_MAX || wide < INT64_MIN;
 		acc = overflow ? 0 : (int64_t)wide;
 	}
-	if (ag->op == AGG_ANY && !v)
-		acc = n > 0, decided = n > 0;
 	out->v[g] = acc;
-	/* any decided by one known member; all decided by one known failure */
-	out->k[g] =
-	    !overflow &&
-	    (decided || (!unknown && !((ag->op == AGG_MIN || ag->op == AGG_MAX) && n == 0)));
+	/* count, sum, min and max need every member's filter and value; min and max of
+	 * no member are unknown */
+	out->k[g] = !overflow && !unknown && !((ag->op == AGG_MIN || ag->op == AGG_MAX) && n == 0);
 }
 
 /* ---- batch ---- */
