@@ -354,15 +354,16 @@ static int gen_bin(struct comp *c, struct dg_node *n)
 		return binop(c, n, OP_DIVDEC, n->a, n->b, false, false, false);
 	default: {
 		int vm = ast_cmp_to_vm(n->op);
+		/* a run compared with a count (not a decimal, which promotes it) */
 		const struct dg_node *cm = contm_call(n->a);
-		if (cm)
+		if (cm && tb == TY_INT)
 			return gen_contm_cmp(c, cm, vm, n->b);
-		if ((cm = contm_call(n->b)))
+		if ((cm = contm_call(n->b)) && ta == TY_INT)
 			return gen_contm_cmp(c, cm, flip(vm), n->a);
 		/* age(x) >= K: compare the birth date with the K-th birthday cut-off */
 		int64_t k;
-		if (n->a->kind == N_CALL && !strcmp(n->a->name, "age") && is_const(c, n->b, &k) &&
-		    k >= 0 && k <= 150 && vm != OP_EQ && vm != OP_NE) {
+		if (n->a->kind == N_CALL && !strcmp(n->a->name, "age") && tb == TY_INT &&
+		    is_const(c, n->b, &k) && k >= 0 && k <= 150 && vm != OP_EQ && vm != OP_NE) {
 			int64_t cut;
 			int op;
 			switch (vm) {

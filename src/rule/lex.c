@@ -137,7 +137,8 @@ struct dg_token dg_lex_next(struct dg_lexer *lx)
 			}
 			if (v > DG_LEX_DEC_MAX) {
 				t.t = T_ERR;
-				t.err = "a decimal number is at most 13 digits before the point";
+				t.err = "a number with decimals is at most 9000000000000 before "
+				        "the point";
 				goto done;
 			}
 			t.t = T_DEC;
