@@ -52,6 +52,7 @@ enum dg_ty {
 	TY_CODE,
 	TY_GROUP, /* household.members: only inside an aggregate */
 	TY_LINK,  /* a link used alone: only as a path step */
+	TY_DUR,   /* 6 months, 30 days: only added to a date or multiplying money */
 };
 #define DG_DEC_ONE 1000000
 
@@ -85,7 +86,11 @@ enum dg_node_kind {
 	N_WITHIN,
 	N_CALL,
 	N_WINDOW, /* last N months / months A to B / year Y */
+	N_DUR,    /* N days|months|years, or PARAM months: ival count, ival2 unit */
 };
+
+/* duration units (N_DUR ival2); years are 12 months */
+enum { DUR_DAYS, DUR_MONTHS, DUR_YEARS };
 
 enum dg_binop {
 	BOP_ADD,

@@ -39,6 +39,12 @@ const char *const dg_rule_funcs[] = {"age",
                                      "count",
                                      "any",
                                      "all",
+                                     "coalesce",
+                                     "end_of_month",
+                                     "year_of",
+                                     "month_of",
+                                     "day_of",
+                                     "date_of",
                                      NULL};
 
 struct ctx {
@@ -168,12 +174,18 @@ static bool per_ok(struct ctx *c, struct dg_node *n, struct dg_type a, struct dg
 	char x[64], y[64], pa[32], pb[32];
 	if (a.per && b.per && a.per != b.per) {
 		int lo = a.per < b.per ? a.per : b.per, hi = a.per < b.per ? b.per : a.per;
-		if (lo == 1)
+		if (lo == 1 && a.base == TY_MONEY)
 			ERR(n,
-			    "%s %s with %s: convert one first, e.g. the amount %s per month: "
-			    "round(X / %d, fen, down), or the monthly one %s: X * %d months",
+			    "%s %s with %s: convert one first: the amount %s to per month with "
+			    "round(X / %d, fen, down), or the one per month to %s with X * %d "
+			    "months",
 			    what, tn(a, x), tn(b, y), period_words(hi, pa, sizeof(pa)), hi,
 			    period_words(hi, pb, sizeof(pb)), hi);
+		else if (lo == 1)
+			ERR(n,
+			    "%s %s with %s: convert one first: divide the value %s by %d to get it "
+			    "per month",
+			    what, tn(a, x), tn(b, y), period_words(hi, pa, sizeof(pa)), hi);
 		else
 			ERR(n,
 			    "%s %s with %s: bring both to one period first, e.g. per month: "
@@ -201,6 +213,64 @@ static int64_t months_literal(const struct dg_node *d, int per)
 	return 0;
 }
 
+/* months a literal duration covers, 0 when it is in days or a parameter */
+static int64_t dur_months(const struct dg_node *d)
+{
+	if (d->kind != N_DUR || d->a || d->ival2 == DUR_DAYS)
+		return 0;
+	return d->ival2 == DUR_YEARS ? d->ival * 12 : d->ival;
+}
+
+/*
+ * date + 6 months, date - 30 days; an amount per month * 12 months is over 12 months
+ * (per year); an amount over 12 months / 12 months is per month once rounded.
+ */
+static struct dg_type check_duration_op(struct ctx *c, struct dg_node *n, struct dg_type a,
+                                        struct dg_type b)
+{
+	char x[64], y[64];
+	const struct dg_node *dn = a.base == TY_DUR ? n->a : n->b;
+	struct dg_type other = a.base == TY_DUR ? b : a;
+	if (!plain(c, a.base == TY_DUR ? n->b : n->a, other))
+		return T_ERRT;
+	if (other.base == TY_DATE && (n->op == BOP_ADD || (n->op == BOP_SUB && b.base == TY_DUR)))
+		return mk(TY_DATE, 0);
+	int64_t k = dur_months(dn);
+	if (other.base == TY_MONEY &&
+	    (n->op == BOP_MUL || (n->op == BOP_DIV && b.base == TY_DUR))) {
+		if (!k || k > DG_MAX_MONTHS) {
+			ERR(dn,
+			    "an amount is multiplied or divided by a number of months written out "
+			    "(12 months, 1 year), at most %d",
+			    DG_MAX_MONTHS);
+			return T_ERRT;
+		}
+		if (n->op == BOP_MUL) {
+			if (other.per != 1) {
+				ERR(n,
+				    "%s is not per month: only an amount per month times a number "
+				    "of months makes an amount over those months",
+				    tn(other, x));
+				return T_ERRT;
+			}
+			return mk(TY_MONEY, (int)k);
+		}
+		if (other.per == 0 || other.per % k) {
+			ERR(n,
+			    "%s cannot be spread over %lld months: divide an amount over N months "
+			    "by N months (or a multiple of it)",
+			    tn(other, x), (long long)k);
+			return T_ERRT;
+		}
+		return mk(TY_RAW, (int)(other.per / k));
+	}
+	ERR(n,
+	    "a duration is added to or taken from a date (birth_date + 18 years), or "
+	    "multiplies an amount per month (x * 12 months); not %s with %s",
+	    tn(a, x), tn(b, y));
+	return T_ERRT;
+}
+
 static struct dg_type check_bin(struct ctx *c, struct dg_node *n)
 {
 	char x[64], y[64];
@@ -215,6 +285,8 @@ static struct dg_type check_bin(struct ctx *c, struct dg_node *n)
 		}
 		return mk(TY_BOOL, 0);
 	}
+	if (a.base == TY_DUR || b.base == TY_DUR)
+		return check_duration_op(c, n, a, b);
 	if (n->op == BOP_DIV && a.base == TY_MONEY && b.base == TY_INT && !a.monthly &&
 	    !b.monthly) {
 		int per = a.per;
@@ -512,6 +584,49 @@ static struct dg_type check_call(struct ctx *c, struct dg_node *n)
 			return ERR(n, "abs() of %s", tn(t, x)), T_ERRT;
 		return t;
 	}
+	if (!strcmp(f, "coalesce")) {
+		if (na != 2)
+			return ERR(n, "coalesce(value, default) takes a value and the value to use "
+			              "when it is unknown"),
+			       T_ERRT;
+		struct dg_type t0 = check_expr(c, a[0]), t1 = check_expr(c, a[1]);
+		if (!plain(c, a[0], t0) || !plain(c, a[1], t1))
+			return T_ERRT;
+		if (t0.base != t1.base) {
+			ERR(n,
+			    "coalesce() needs a default of the same kind as the value, not %s and "
+			    "%s",
+			    tn(t0, x), tn(t1, x + 32));
+			return T_ERRT;
+		}
+		if (!per_ok(c, n, t0, t1, "defaulting"))
+			return T_ERRT;
+		return mk(t0.base, t0.per | t1.per);
+	}
+	if (!strcmp(f, "end_of_month") || !strcmp(f, "year_of") || !strcmp(f, "month_of") ||
+	    !strcmp(f, "day_of")) {
+		if (na != 1)
+			return ERR(n, "%s() takes one date", f), T_ERRT;
+		struct dg_type t0 = check_expr(c, a[0]);
+		if (!plain(c, a[0], t0))
+			return T_ERRT;
+		if (t0.base != TY_DATE)
+			return ERR(a[0], "%s() needs a date, not %s", f, tn(t0, x)), T_ERRT;
+		return mk(f[0] == 'e' ? TY_DATE : TY_INT, 0);
+	}
+	if (!strcmp(f, "date_of")) {
+		if (na != 3)
+			return ERR(n, "date_of(year, month, day) takes three counts"), T_ERRT;
+		for (int i = 0; i < 3; i++) {
+			struct dg_type ti = check_expr(c, a[i]);
+			if (!plain(c, a[i], ti))
+				return T_ERRT;
+			if (ti.base != TY_INT)
+				return ERR(a[i], "date_of() takes counts, not %s", tn(ti, x)),
+				       T_ERRT;
+		}
+		return mk(TY_DATE, 0);
+	}
 	if (!strcmp(f, "known")) {
 		if (na != 1)
 			return ERR(n, "known(x) takes one value"), T_ERRT;
@@ -599,7 +714,10 @@ static struct dg_type check_call(struct ctx *c, struct dg_node *n)
 			return T_ERRT;
 		return mk(TY_BOOL, 0);
 	}
-	const char *best = dg_rule_did_you_mean(f, dg_rule_funcs, 19);
+	size_t nfuncs = 0;
+	while (dg_rule_funcs[nfuncs])
+		nfuncs++;
+	const char *best = dg_rule_did_you_mean(f, dg_rule_funcs, nfuncs);
 	if (best)
 		ERR(n, "unknown function '%s' (did you mean '%s'?)", f, best);
 	else
@@ -677,6 +795,24 @@ static struct dg_type check_expr(struct ctx *c, struct dg_node *n)
 	case N_SET: ERR(n, "a set {...} is only used after 'in' or 'within'"); break;
 	case N_WINDOW:
 		ERR(n, "a window is only used inside sum(), avg(), months_with() or received()");
+		break;
+	case N_DUR:
+		if (n->a) { /* a count parameter */
+			struct dg_type pt = check_expr(c, n->a);
+			if (pt.base == TY_ERR)
+				break;
+			if (n->a->param < 0 || pt.base != TY_INT) {
+				ERR(n->a,
+				    "a duration counts days, months or years with a number or an "
+				    "int parameter, not %s",
+				    tn(pt, x));
+				break;
+			}
+		} else if (n->ival > 2400000) {
+			ERR(n, "this duration is too long");
+			break;
+		}
+		t = mk(TY_DUR, 0);
 		break;
 	case N_NAME:
 		t = check_name(c, n, c->ent);

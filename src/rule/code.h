@@ -54,10 +54,14 @@
 	X(KNOWN, "d a")                                                                            \
 	X(ISTRUE, "d a") /* known and true, always known */                                        \
 	X(IF, "d a b c")                                                                           \
-	X(LOOKUP, "d a table") /* code -> value (in, within, region parameter) */                  \
-	X(AGE, "d a")          /* completed years at @ref */                                       \
-	X(AGEGE, "d a cut")    /* born on or before cut (age >= K); unknown after @ref */          \
-	X(AGELT, "d a cut")    /* born after cut (age < K); unknown after @ref */                  \
+	X(LOOKUP, "d a table")  /* code -> value (in, within, region parameter) */                 \
+	X(AGE, "d a")           /* completed years at @ref */                                      \
+	X(AGEGE, "d a cut")     /* born on or before cut (age >= K); unknown after @ref */         \
+	X(AGELT, "d a cut")     /* born after cut (age < K); unknown after @ref */                 \
+	X(ADDMON, "d a months") /* a date moved by months; a day the month lacks: the 1st after */ \
+	X(DATEPART, "d a part") /* year, month, day or end of month of a date */                   \
+	X(DATEOF, "d a b c")    /* the date of year a, month b, day c; unknown if none */          \
+	X(COALESCE, "d a b")    /* a when known, else b */                                         \
 	X(DAYSB, "d a b")                                                                          \
 	X(MONTHSB, "d a b")                                                                        \
 	X(WSUM, "d field from n")    /* sum over months; any missing month: unknown */             \
@@ -103,6 +107,7 @@ struct dg_leaf {
 	struct dg_type ty;
 	const char *source;
 	int64_t value; /* parameters: the value read at @ref */
+	int dflt_ins;  /* coalesce(): the instruction giving the value or its default, -1 */
 };
 
 struct dg_ccode {

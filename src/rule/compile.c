@@ -86,6 +86,7 @@ static void leaf(struct comp *c, int ins, const char *name, int ent, int link_in
 	l->link_ins = link_ins;
 	l->ty = ty;
 	l->source = source;
+	l->dflt_ins = -1;
 }
 
 static bool param_at(const struct dg_param *pm, int pidx, const char *region, dg_day ref,
@@ -225,10 +226,17 @@ static bool is_const(struct comp *c, const struct dg_node *n, int64_t *v)
 				l->value = *v;
 				l->ty = n->ty;
 				l->source = c->p->params[n->param].legal;
+				l->dflt_ins = -1;
 			}
 			return true;
 		}
 		return false;
+	case N_DUR: /* in days or months; a count parameter with no value is not constant */
+		if (n->a && !is_const(c, n->a, v))
+			return false;
+		if (!n->a)
+			*v = n->ival;
+		return !(n->ival2 == DUR_YEARS && __builtin_mul_overflow(*v, 12, v));
 	default: return false;
 	}
 }
@@ -332,10 +340,34 @@ static int gen_contm_cmp(struct comp *c, const struct dg_node *call, int vmop, s
 	return rx;
 }
 
+/* date + / - a duration: days are day numbers, months move along the calendar */
+static int gen_date_dur(struct comp *c, struct dg_node *n)
+{
+	bool dur_left = n->a->ty.base == TY_DUR;
+	struct dg_node *date = dur_left ? n->b : n->a, *dur = dur_left ? n->a : n->b;
+	int64_t k;
+	int r = gen(c, date);
+	if (!is_const(c, dur, &k)) { /* a count parameter with no value on @ref */
+		emit(c, OP_KU, r, 0, 0, 0, 0, 0, 0, NULL);
+		return r;
+	}
+	if (n->op == BOP_SUB && __builtin_sub_overflow(0, k, &k)) {
+		emit(c, OP_KU, r, 0, 0, 0, 0, 0, 0, NULL);
+		return r;
+	}
+	if (dur->ival2 == DUR_DAYS)
+		emit(c, OP_ADD, r, r, 0, 0, 0, k, DG_F_IMM, NULL);
+	else
+		emit(c, OP_ADDMON, r, r, 0, 0, 0, k, DG_F_IMM, NULL);
+	return r;
+}
+
 static int gen_bin(struct comp *c, struct dg_node *n)
 {
 	enum dg_ty ta = n->a->ty.base, tb = n->b->ty.base;
 	bool pa = ta == TY_INT && tb == TY_DEC, pb = ta == TY_DEC && tb == TY_INT;
+	if ((ta == TY_DUR || tb == TY_DUR) && (ta == TY_DATE || tb == TY_DATE))
+		return gen_date_dur(c, n);
 	switch (n->op) {
 	case BOP_AND: return binop(c, n, OP_AND, n->a, n->b, false, false, false);
 	case BOP_OR: return binop(c, n, OP_OR, n->a, n->b, false, false, false);
@@ -447,6 +479,30 @@ static int gen_call(struct comp *c, struct dg_node *n)
 		return binop(c, n, OP_MONTHSB, a[0], a[1], false, false, false);
 	if (!strcmp(f, "min") || !strcmp(f, "max"))
 		return binop(c, n, f[1] == 'i' ? OP_MIN : OP_MAX, a[0], a[1], true, false, false);
+	if (!strcmp(f, "coalesce")) {
+		int saved = c->nleaves;
+		int r = binop(c, n, OP_COALESCE, a[0], a[1], false, false, false);
+		/* the value's leaf shows the default when the value is unknown */
+		int ci = c->k->n - 1;
+		for (int l = saved; l < c->nleaves; l++)
+			if (c->leaves[l].ins == ci - 1 && c->k->ins[ci - 1].d == r)
+				c->leaves[l].dflt_ins = ci;
+		return r;
+	}
+	if (!strcmp(f, "end_of_month") || !strcmp(f, "year_of") || !strcmp(f, "month_of") ||
+	    !strcmp(f, "day_of")) {
+		int r = gen(c, a[0]);
+		int part = f[0] == 'y' ? 0 : f[0] == 'm' ? 1 : f[0] == 'd' ? 2 : 3;
+		emit(c, OP_DATEPART, r, r, 0, 0, part, 0, 0, NULL);
+		return r;
+	}
+	if (!strcmp(f, "date_of")) {
+		int r = gen(c, a[0]);
+		int rb = gen(c, a[1]), rc = gen(c, a[2]);
+		emit(c, OP_DATEOF, r, r, rb, rc, 0, 0, 0, NULL);
+		c->next = r + 1;
+		return r;
+	}
 	if (!strcmp(f, "abs") || !strcmp(f, "known")) {
 		int r = gen(c, a[0]);
 		emit(c, f[0] == 'a' ? OP_ABS : OP_KNOWN, r, r, 0, 0, 0, 0, 0, NULL);
@@ -694,6 +750,12 @@ static int gen(struct comp *c, struct dg_node *n)
 		return r;
 	}
 	case N_CALL: return gen_call(c, n);
+	case N_DUR: /* a count parameter with no value on @ref is unknown */
+		if (is_const(c, n, &k))
+			return konst(c, n, k);
+		r = reg(c, n);
+		emit(c, OP_KU, r, 0, 0, 0, 0, 0, 0, NULL);
+		return r;
 	default:
 		dg_rule_diag_at(c->diag, n->src, n->line, n->col, false,
 		                "this cannot be compiled here");

@@ -108,8 +108,9 @@ const char *dg_rule_did_you_mean(const char *name, const char *const *cands, siz
 const char *dg_rule_ty_name(struct dg_type t, char *tmp, size_t n)
 {
 	static const char *const names[] = {
-	    "an invalid value", "true/false", "a count (int)", "money",   "unrounded money",
-	    "a decimal",        "a date",     "a code",        "a group", "a link"};
+	    "an invalid value", "true/false", "a count (int)", "money",
+	    "unrounded money",  "a decimal",  "a date",        "a code",
+	    "a group",          "a link",     "a duration"};
 	const char *b = (unsigned)t.base < sizeof(names) / sizeof(names[0]) ? names[t.base] : "?";
 	if (t.monthly)
 		snprintf(tmp, n, "monthly %s", b);

@@ -121,6 +121,13 @@ static bool dup_param(const struct dg_ccode *cc, int l)
 	return false;
 }
 
+/* A value coalesce() replaced by its default: not missing. */
+static bool defaulted(const struct dg_leaf *lf, const struct dg_trace *tr, int from)
+{
+	int di = lf->dflt_ins - from;
+	return lf->dflt_ins >= 0 && di >= 0 && di < tr->n && tr->k[di];
+}
+
 /* missing inputs are listed once per rule */
 static bool seen_before(const struct dg_rcode *rc, const struct dg_rule *r, int ci, int l)
 {
@@ -191,7 +198,8 @@ dg_rc dg_rule_explain_json(const struct dg_code *code, const struct dg_data *dat
 		const struct dg_ccode *cc = &rc->cc[i];
 		for (int l = 0; l < cc->nleaves; l++) {
 			int li = cc->leaves[l].ins - rc->from;
-			if (li >= 0 && li < tr.n && !tr.k[li] && !seen_before(rc, r, i, l)) {
+			if (li >= 0 && li < tr.n && !tr.k[li] && !seen_before(rc, r, i, l) &&
+			    !defaulted(&cc->leaves[l], &tr, rc->from)) {
 				e |= dg_buf_addf(out, "%s", nm++ ? "," : "");
 				e |= dg_buf_add_json_str(out, cc->leaves[l].name,
 				                         strlen(cc->leaves[l].name));
@@ -221,7 +229,16 @@ dg_rc dg_rule_explain_json(const struct dg_code *code, const struct dg_data *dat
 			e |= dg_buf_addf(out, "%s", nv++ ? "," : "");
 			e |= dg_buf_add_json_str(out, lf->name, strlen(lf->name));
 			e |= dg_buf_adds(out, ":{\"v\":");
-			e |= dg_rule_fmt_value(out, code->codes, lf->ty, tr.v[li], tr.k[li], true);
+			if (!tr.k[li] && defaulted(lf, &tr, rc->from)) {
+				/* not in the registry: the default the rule gives it */
+				int di = lf->dflt_ins - rc->from;
+				e |= dg_rule_fmt_value(out, code->codes, lf->ty, tr.v[di], true,
+				                       true);
+				e |= dg_buf_adds(out, ",\"default\":true");
+			} else {
+				e |= dg_rule_fmt_value(out, code->codes, lf->ty, tr.v[li], tr.k[li],
+				                       true);
+			}
 			if (lf->ent >= 0) {
 				int64_t rec = row;
 				if (lf->link_ins >= 0) {
@@ -387,7 +404,8 @@ dg_rc dg_rule_explain_text(const struct dg_code *code, const struct dg_data *dat
 			if (unknown) {
 				for (int l = 0; l < cc->nleaves; l++) {
 					int li = cc->leaves[l].ins - rc->from;
-					if (li >= 0 && li < tr.n && !tr.k[li])
+					if (li >= 0 && li < tr.n && !tr.k[li] &&
+					    !defaulted(&cc->leaves[l], &tr, rc->from))
 						e |= zh ? dg_buf_addf(out, "（缺少 %s）",
 						                      cc->leaves[l].name)
 						        : dg_buf_addf(out, " (missing %s)",

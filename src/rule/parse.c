@@ -255,6 +255,18 @@ static const char *const reserved[] = {"end",   "condition", "exception", "amoun
                                        "legal", "valid",     "then",      "else",   "where",
                                        "and",   "or",        "not",       "if",     "exceptions"};
 
+/* days / months / years after a count make a duration; -1 otherwise */
+static int dur_unit(const struct dg_token *t)
+{
+	if (is_kw(t, "days") || is_kw(t, "day"))
+		return DUR_DAYS;
+	if (is_kw(t, "months") || is_kw(t, "month"))
+		return DUR_MONTHS;
+	if (is_kw(t, "years") || is_kw(t, "year"))
+		return DUR_YEARS;
+	return -1;
+}
+
 static struct dg_node *primary(struct parser *ps)
 {
 	struct dg_token t = ps->tok;
@@ -280,6 +292,13 @@ static struct dg_node *primary(struct parser *ps)
 			advance(ps);
 			n = node(ps, N_MONEY, &t);
 			n->ival = micro / per_fen;
+			return n;
+		}
+		if (t.t == T_INT && dur_unit(&ps->tok) >= 0) {
+			n = node(ps, N_DUR, &t);
+			n->ival = t.ival;
+			n->ival2 = dur_unit(&ps->tok);
+			advance(ps);
 			return n;
 		}
 		n = node(ps, t.t == T_INT ? N_INT : N_DEC, &t);
@@ -331,6 +350,13 @@ static struct dg_node *primary(struct parser *ps)
 		if (accept(ps, T_LP)) {
 			n->kind = N_CALL;
 			return call_args(ps, n);
+		}
+		if (dur_unit(&ps->tok) >= 0) { /* grace months: a count parameter as a duration */
+			struct dg_node *d = node(ps, N_DUR, &t);
+			d->a = n;
+			d->ival2 = dur_unit(&ps->tok);
+			advance(ps);
+			return d;
 		}
 		return n;
 	default:

@@ -207,6 +207,37 @@ static int64_t old_age(int64_t b, int64_t ref)
 	return age;
 }
 
+static int month_days(int y, int m)
+{
+	static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	return m == 2 && dg_ymd_valid(y, 2, 29) ? 29 : days[m - 1];
+}
+
+static bool day_ok(int64_t d);
+
+/*
+ * The same day k months later (or earlier); a day the month lacks becomes the first
+ * of the next month (31 January + 1 month = 1 March, 29 February + 1 year = 1 March),
+ * as age() treats a 29 February birthday. False out of range.
+ */
+static bool add_months(int64_t day, int64_t k, int64_t *out)
+{
+	int y, m, d;
+	if (!day_ok(day) || k > 120000 || k < -120000)
+		return false;
+	dg_day_to_ymd((dg_day)day, &y, &m, &d);
+	int64_t t = (int64_t)y * 12 + (m - 1) + k;
+	int64_t ny = t >= 0 ? t / 12 : -((-t + 11) / 12);
+	int nm = (int)(t - ny * 12) + 1;
+	if (ny < 1 || ny > 9999)
+		return false;
+	if (d > month_days((int)ny, nm))
+		*out = (int64_t)dg_day_from_ymd((int)ny, nm, month_days((int)ny, nm)) + 1;
+	else
+		*out = dg_day_from_ymd((int)ny, nm, d);
+	return day_ok(*out);
+}
+
 /* safe date range for day arithmetic on hostile values */
 static bool day_ok(int64_t d)
 {
@@ -507,6 +538,55 @@ static void exec(struct vm *m, const struct dg_kernel *k, int from, int to, int6
 			m->rk[in->d] = dk;
 			break;
 		}
+		case OP_ADDMON:
+			for (int i = 0; i < n; i++) {
+				int64_t r = 0;
+				dk[i] = ak[i] && add_months(av[i], K, &r);
+				dv[i] = r;
+			}
+			m->rv[in->d] = dv;
+			m->rk[in->d] = dk;
+			break;
+		case OP_DATEPART:
+			for (int i = 0; i < n; i++) {
+				int y, mo, d;
+				int64_t a = av[i];
+				dk[i] = ak[i] && day_ok(a);
+				dv[i] = 0;
+				if (!dk[i])
+					continue;
+				dg_day_to_ymd((dg_day)a, &y, &mo, &d);
+				dv[i] = in->aux == 0   ? y
+				        : in->aux == 1 ? mo
+				        : in->aux == 2 ? d
+				                       : dg_day_from_ymd(y, mo, month_days(y, mo));
+			}
+			m->rv[in->d] = dv;
+			m->rk[in->d] = dk;
+			break;
+		case OP_DATEOF: {
+			const int64_t *cv = m->rv[in->c];
+			const uint8_t *ck = m->rk[in->c];
+			for (int i = 0; i < n; i++) {
+				int64_t y = av[i], mo = bv[i], d = cv[i];
+				dk[i] = ak[i] && bk[i] && ck[i] && y >= 1 && y <= 9999 && mo >= 1 &&
+				        mo <= 12 && d >= 1 && d <= month_days((int)y, (int)mo);
+				dv[i] = dk[i] ? dg_day_from_ymd((int)y, (int)mo, (int)d) : 0;
+			}
+			m->rv[in->d] = dv;
+			m->rk[in->d] = dk;
+			break;
+		}
+		case OP_COALESCE:
+			for (int i = 0; i < n; i++) {
+				int64_t b = imm ? K : bv[i];
+				uint8_t kb = imm ? 1 : bk[i];
+				dv[i] = ak[i] ? av[i] : b;
+				dk[i] = ak[i] | kb;
+			}
+			m->rv[in->d] = dv;
+			m->rk[in->d] = dk;
+			break;
 		case OP_DAYSB: CBIN(SUBW(b, a), SUB_OVF(b, a, r)); break;
 		case OP_MONTHSB:
 			SLOWBIN({

@@ -88,9 +88,21 @@ static void gen_window(struct gen_src *s, struct gen_out *o)
 
 static void gen_date(struct gen_src *s, struct gen_out *o, struct gen_cx cx)
 {
-	static const char *const p[] = {"birth_date", "day",        "2000-02-29",
-	                                "@ref",       "1960-07-01", "2025-07-02"};
-	static const char *const h[] = {"day", "@ref", "2024-02-29"};
+	static const char *const p[] = {"birth_date",
+	                                "day",
+	                                "2000-02-29",
+	                                "@ref",
+	                                "1960-07-01",
+	                                "2025-07-02",
+	                                "birth_date + 18 years",
+	                                "day - 6 months",
+	                                "end_of_month(birth_date)",
+	                                "date_of(year_of(birth_date) + 1, 8, 31)",
+	                                "@ref - 30 days",
+	                                "birth_date + k months",
+	                                "coalesce(birth_date, 2000-01-31) + 1 month",
+	                                "(2024-01-31 + 1 month)"};
+	static const char *const h[] = {"day", "@ref", "2024-02-29", "day + 1 year"};
 	gen_add(o, cx.ent == 0 ? GEN_ONE(s, p) : GEN_ONE(s, h));
 }
 
@@ -138,6 +150,10 @@ static void gen_int(struct gen_src *s, struct gen_out *o, struct gen_cx cx, int 
 	                                 "run",
 	                                 "sum(hours, last 3 months)",
 	                                 "hours at month -1",
+	                                 "coalesce(grade, 0)",
+	                                 "year_of(birth_date)",
+	                                 "month_of(day)",
+	                                 "day_of(birth_date + 1 month)",
 	                                 "hh.area",
 	                                 "count(hh.members)",
 	                                 "count(emp.employees where vet)"};
@@ -221,18 +237,22 @@ static void gen_dec(struct gen_src *s, struct gen_out *o, struct gen_cx cx, int 
 
 static void gen_money(struct gen_src *s, struct gen_out *o, struct gen_cx cx, int depth)
 {
-	static const char *const pl[] = {"m",
-	                                 "line",
-	                                 "income at month -1",
-	                                 "income at month 0",
-	                                 "l_inc",
-	                                 "reg[region]",
-	                                 "reg[hh.region]",
-	                                 "round(m * 1.5, fen, half_up)",
-	                                 "round(m / 3, jiao, down)",
-	                                 "round(m * ratio, yuan, half_even)",
-	                                 "round(avg(income, last 3 months), fen, up)",
-	                                 "sum(hh.members, m)"};
+	static const char *const pl[] = {
+	    "m",
+	    "line",
+	    "income at month -1",
+	    "income at month 0",
+	    "l_inc",
+	    "reg[region]",
+	    "reg[hh.region]",
+	    "round(m * 1.5, fen, half_up)",
+	    "round(m / 3, jiao, down)",
+	    "round(m * ratio, yuan, half_even)",
+	    "round(avg(income, last 3 months), fen, up)",
+	    "coalesce(m, 0 yuan)",
+	    "round(sum(income, last 12 months) / 12 months, fen, down)",
+	    "round(income at month -1 * 12 months / 12, fen, half_up)",
+	    "sum(hh.members, m)"};
 	static const char *const hl[] = {"line", "reg[region]", "sum(members, m)",
 	                                 "min(members, m)", "max(members, income at month -1)"};
 	static const char *const ops[] = {" + ", " - "};
@@ -312,7 +332,9 @@ static void gen_bool(struct gen_src *s, struct gen_out *o, struct gen_cx cx, int
 	                                 "applied(\"x\", months -2 to 1)",
 	                                 "known(grade)",
 	                                 "known(run)",
-	                                 "region within \"44\""};
+	                                 "region within \"44\"",
+	                                 "coalesce(vet, false)",
+	                                 "coalesce(region, \"x\") = \"x\""};
 	unsigned pick = depth <= 0 ? gen_pick(s, 3) : gen_pick(s, 16);
 	switch (pick) {
 	case 0:

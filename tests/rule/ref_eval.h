@@ -176,6 +176,43 @@ static struct ref_val ref_age(const struct ref_ctx *c, struct ref_val b)
 	return ref_k(ry - by - (rm < bm || (rm == bm && rd < bd)));
 }
 
+static bool ref_leap(int64_t y)
+{
+	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+static int ref_month_days(int64_t y, int m)
+{
+	static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	return m == 2 && ref_leap(y) ? 29 : days[m - 1];
+}
+
+/* The same day k months on; a day that month lacks is the first of the next month. */
+static struct ref_val ref_add_months(struct ref_val day, int64_t k)
+{
+	int y, m, d;
+	if (!day.k || !ref_day_ok(day.v))
+		return REF_U;
+	dg_day_to_ymd((dg_day)day.v, &y, &m, &d);
+	__int128 t = (__int128)y * 12 + (m - 1) + k;
+	__int128 ny = t >= 0 ? t / 12 : -((-t + 11) / 12); /* floor */
+	int nm = (int)(t - ny * 12) + 1;
+	if (ny < 1 || ny > 9999)
+		return REF_U;
+	if (d <= ref_month_days((int64_t)ny, nm))
+		return ref_k(dg_day_from_ymd((int)ny, nm, d));
+	return ref_k((int64_t)dg_day_from_ymd((int)ny, nm, ref_month_days((int64_t)ny, nm)) + 1);
+}
+
+/* A duration's count: days, or months (a year is 12). */
+static struct ref_val ref_duration(const struct ref_ctx *c, const struct dg_node *n)
+{
+	int64_t v = n->ival;
+	if (n->a && !ref_param_at(c, n->a->param, NULL, &v))
+		return REF_U;
+	return n->ival2 == DUR_YEARS ? ref_fit((__int128)v * 12) : ref_k(v);
+}
+
 /* Completed months from a to b (negative when b is earlier). */
 static int64_t ref_months_between(int64_t a, int64_t b)
 {
@@ -296,6 +333,16 @@ static struct ref_val ref_bin(const struct ref_ctx *c, const struct dg_node *n, 
 		return ref_or(ref_bool(c, n->a, ent, row), ref_bool(c, n->b, ent, row));
 	enum dg_ty ta = n->a->ty.base, tb = n->b->ty.base;
 	struct ref_val a = ref_eval(c, n->a, ent, row), b = ref_eval(c, n->b, ent, row);
+	if ((ta == TY_DUR && tb == TY_DATE) || (ta == TY_DATE && tb == TY_DUR)) {
+		const struct dg_node *dur = ta == TY_DUR ? n->a : n->b;
+		struct ref_val date = ref_norm(ta == TY_DUR ? b : a), k = ta == TY_DUR ? a : b;
+		if (!date.k || !k.k)
+			return REF_U;
+		__int128 kk = n->op == BOP_SUB ? -(__int128)k.v : k.v;
+		if (dur->ival2 == DUR_DAYS)
+			return ref_fit(date.v + kk);
+		return kk > INT64_MAX || kk < INT64_MIN ? REF_U : ref_add_months(date, (int64_t)kk);
+	}
 	if (n->op >= BOP_LT && n->op <= BOP_NE) {
 		if (ta == TY_CODE || tb == TY_CODE) {
 			a = ref_norm(a);
@@ -520,6 +567,33 @@ static struct ref_val ref_call(const struct ref_ctx *c, const struct dg_node *n,
 	}
 	if (!strcmp(f, "known"))
 		return ref_k(ref_norm(ref_eval(c, a[0], ent, row)).k);
+	if (!strcmp(f, "coalesce")) {
+		struct ref_val x = ref_norm(ref_eval(c, a[0], ent, row));
+		return x.k ? x : ref_norm(ref_eval(c, a[1], ent, row));
+	}
+	if (!strcmp(f, "year_of") || !strcmp(f, "month_of") || !strcmp(f, "day_of") ||
+	    !strcmp(f, "end_of_month")) {
+		struct ref_val x = ref_norm(ref_eval(c, a[0], ent, row));
+		int y, m, d;
+		if (!x.k || !ref_day_ok(x.v))
+			return REF_U;
+		dg_day_to_ymd((dg_day)x.v, &y, &m, &d);
+		switch (f[0]) {
+		case 'y': return ref_k(y);
+		case 'm': return ref_k(m);
+		case 'd': return ref_k(d);
+		default: return ref_k(dg_day_from_ymd(y, m, ref_month_days(y, m)));
+		}
+	}
+	if (!strcmp(f, "date_of")) {
+		struct ref_val y = ref_norm(ref_eval(c, a[0], ent, row));
+		struct ref_val m = ref_norm(ref_eval(c, a[1], ent, row));
+		struct ref_val d = ref_norm(ref_eval(c, a[2], ent, row));
+		if (!y.k || !m.k || !d.k || y.v < 1 || y.v > 9999 || m.v < 1 || m.v > 12 ||
+		    d.v < 1 || d.v > ref_month_days(y.v, (int)m.v))
+			return REF_U;
+		return ref_k(dg_day_from_ymd((int)y.v, (int)m.v, (int)d.v));
+	}
 	if (!strcmp(f, "round"))
 		return ref_round_call(c, n, ent, row);
 	if (!strcmp(f, "sum") || !strcmp(f, "months_with"))
@@ -604,6 +678,7 @@ static struct ref_val ref_eval(const struct ref_ctx *c, const struct dg_node *n,
 		return ref_k(0);
 	}
 	case N_CALL: return ref_call(c, n, ent, row);
+	case N_DUR: return ref_duration(c, n);
 	default: return REF_U;
 	}
 }

@@ -126,6 +126,12 @@ if grep -q '"outcome":"CONFLICT"' "$tmp/ex" && grep -q '"exceptions_applied":\[{
 else
 	notok "explain conflict" "$(cat "$tmp/ex")"
 fi
+"$BIN" rule explain --rules tests/rule/presence.rule --data tests/rule/data --ref-date 2025-07-01 --id P001 --rule no_disability --json >"$tmp/ex" 2>/dev/null
+if grep -q '"disability_grade":{"v":0,"default":true' "$tmp/ex" && grep -q '"missing_inputs":\[\]' "$tmp/ex"; then
+	ok "explain: a value absent from its registry shows the default coalesce() gave it"
+else
+	notok "explain coalesce" "$(cat "$tmp/ex")"
+fi
 ex --id NOPE >/dev/null 2>"$tmp/err"
 if [ $? -eq 1 ] && grep -q "no record with id 'NOPE'" "$tmp/err"; then ok "explain: unknown id"; else notok "explain: unknown id"; fi
 ex --id P001 --rule dibao >/dev/null 2>"$tmp/err"
