@@ -153,7 +153,9 @@ struct dg_let {
 	const char *name;
 	int ent; /* entity it is defined over */
 	struct dg_node *e;
-	int state; /* cycle check: 0 new, 1 in progress, 2 done */
+	int state;       /* cycle check: 0 new, 1 in progress, 2 done */
+	bool reads_link; /* reads a definition through a link (household.x) */
+	bool via_link;   /* is read through a link: computed once per record of ent */
 	int line, col;
 	const struct dg_rule_src *src;
 };

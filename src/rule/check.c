@@ -50,8 +50,9 @@ const char *const dg_rule_funcs[] = {"age",
 struct ctx {
 	struct dg_program *p;
 	const struct dg_schema *s;
-	int ent;     /* entity the current expression is about */
-	bool in_agg; /* inside an aggregate's member expression */
+	int ent;        /* entity the current expression is about */
+	bool in_agg;    /* inside an aggregate's member expression */
+	bool read_link; /* the expression reads a definition through a link */
 };
 
 #define ERR(n, ...)  dg_rule_diag_at(&c->p->diag, (n)->src, (n)->line, (n)->col, false, __VA_ARGS__)
@@ -761,7 +762,8 @@ static struct dg_type check_name(struct ctx *c, struct dg_node *n, int ent)
 		n->op = 1; /* definition */
 		n->a = c->p->lets[li].e->a;
 		check_let(c, li, n);
-		if (c->in_agg && c->p->lets[li].state == 2 && has_agg(n->a)) {
+		c->read_link |= c->p->lets[li].reads_link;
+		if (c->in_agg && n->kind == N_NAME && c->p->lets[li].state == 2 && has_agg(n->a)) {
 			ERR(n,
 			    "'%s' holds an aggregate, so it cannot be used inside another "
 			    "aggregate",
@@ -842,8 +844,27 @@ static struct dg_type check_expr(struct ctx *c, struct dg_node *n)
 		n->link = n->a->field;
 		t = check_name(c, n, to);
 		if (n->op == 1) {
-			ERR(n, "definitions are not reachable through a link yet: use fields");
-			t = T_ERRT;
+			/* a definition of the linked record: computed once per record of its
+			 * entity before the rules, then read through the link */
+			int li = let_find(c->p, to, n->name);
+			if (c->in_agg) {
+				ERR(n,
+				    "'%s' is a definition read through a link: it cannot be used "
+				    "inside an aggregate (read its fields, or define the aggregate "
+				    "with 'let' on %s)",
+				    n->name, c->s->e[to].name);
+				t = T_ERRT;
+			} else if (c->p->lets[li].reads_link) {
+				ERR(n,
+				    "'%s' itself reads a definition through a link: one link step "
+				    "per definition",
+				    n->name);
+				t = T_ERRT;
+			} else {
+				c->p->lets[li].via_link = true;
+				n->field = li;
+				c->read_link = true;
+			}
 		} else if (n->param >= 0) {
 			ERR(n, "'%s' is a parameter, not a field of %s", n->name, c->s->e[to].name);
 			t = T_ERRT;
@@ -981,7 +1002,9 @@ static void check_let(struct ctx *c, int li, struct dg_node *use)
 	struct ctx lc = *c;
 	lc.ent = l->ent;
 	lc.in_agg = false;
+	lc.read_link = false;
 	struct dg_type t = check_expr(&lc, l->e->a);
+	l->reads_link = lc.read_link;
 	if (l->state == 1)
 		l->state = t.base == TY_ERR ? 3 : 2;
 }

@@ -164,6 +164,13 @@ struct dg_aggcode {
 	uint64_t *deps;                     /* parameters its inputs read */
 };
 
+/* A definition read through a link: computed once per record of its entity. */
+struct dg_letcode {
+	int temp;       /* -1: not read through a link */
+	int from, to;   /* segment in the entity's definitions kernel */
+	uint64_t *deps; /* parameters it reads */
+};
+
 struct dg_code {
 	struct dg_arena *arena;
 	const struct dg_program *prog;
@@ -175,9 +182,11 @@ struct dg_code {
 	int32_t age_cut[152];                /* latest birth date reaching age a at ref */
 	struct dg_kernel member[DG_MAX_ENT]; /* aggregate inputs, per member entity */
 	struct dg_kernel rules[DG_MAX_ENT];
+	struct dg_kernel lets[DG_MAX_ENT]; /* definitions read through links, per entity */
 	struct dg_aggcode *aggs;
 	int naggs;
-	struct dg_rcode *rc; /* per program rule */
+	struct dg_letcode *letc; /* per program definition */
+	struct dg_rcode *rc;     /* per program rule */
 	int nrules;
 	int nconds; /* global condition count */
 	struct dg_table_lut *luts;

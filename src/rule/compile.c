@@ -450,6 +450,23 @@ static int gen_agg_ref(struct comp *c, struct dg_node *n)
 	return r;
 }
 
+/* household.income_pc read from a person: gather the definition's column, computed
+ * before the rules, through the link */
+static int gen_link_let(struct comp *c, struct dg_node *n)
+{
+	const struct dg_letcode *lc = &c->code->letc[n->field];
+	int r = reg(c, n);
+	/* the link is a field of the entity this kernel runs over */
+	const char *lname = c->s->e[c->k->ent].f[n->link].name;
+	int li = emit(c, OP_COL, r, 0, 0, 0, n->link, 0, 0, lname);
+	const char *name = dg_arena_printf(c->code->arena, "%s.%s", lname, n->name);
+	int gi = emit(c, OP_TGATHER, r, r, 0, 0, lc->temp, 0, 0, name);
+	leaf(c, gi, name, n->ent, li, n->ty, "computed");
+	for (int w = 0; c->deps && w <= c->p->nparams / 64; w++)
+		c->deps[w] |= lc->deps[w];
+	return r;
+}
+
 static int gen_window_sum(struct comp *c, struct dg_node *n, int op)
 {
 	struct dg_node *f = n->args[0], *w = n->args[1];
@@ -633,6 +650,8 @@ static int gen(struct comp *c, struct dg_node *n)
 		}
 		return r;
 	case N_PATH: {
+		if (n->op == 1) /* a definition of the linked record */
+			return gen_link_let(c, n);
 		const struct dg_field *fd = &c->s->e[n->ent].f[n->field];
 		if (fd->monthly) {
 			dg_rule_diag_at(c->diag, n->src, n->line, n->col, false,
@@ -1003,6 +1022,33 @@ static void gen_aggs(struct comp *c)
 	}
 }
 
+/* Definitions read through a link: one segment each in their entity's kernel,
+ * stored in a column the rules gather from (after aggregates, which they may use). */
+static void gen_link_lets(struct comp *c)
+{
+	const struct dg_program *p = c->p;
+	struct dg_code *cd = c->code;
+	cd->letc = dg_arena_alloc(cd->arena, sizeof(*cd->letc) * (size_t)(p->nlets + 1));
+	for (int i = 0; i < p->nlets; i++) {
+		const struct dg_let *l = &p->lets[i];
+		struct dg_letcode *lc = &cd->letc[i];
+		lc->temp = -1;
+		if (!l->via_link || l->state != 2)
+			continue;
+		c->k = &cd->lets[l->ent];
+		lc->from = c->k->n;
+		lc->deps =
+		    dg_arena_alloc(cd->arena, sizeof(uint64_t) * (size_t)(p->nparams / 64 + 1));
+		c->deps = lc->deps;
+		c->next = DG_REG_FIRST;
+		int r = gen(c, l->e->a);
+		lc->temp = new_temp(cd, l->ent, l->e->a->ty);
+		emit(c, OP_STORE, 0, r, 0, 0, lc->temp, 0, 0, l->name);
+		lc->to = c->k->n;
+		c->deps = NULL;
+	}
+}
+
 struct dg_code *dg_rule_compile(const struct dg_program *p, const struct dg_intern *codes,
                                 dg_day ref, const struct dg_override *ov, int nov,
                                 struct dg_rule_diag *diag)
@@ -1021,7 +1067,7 @@ struct dg_code *dg_rule_compile(const struct dg_program *p, const struct dg_inte
 	cd->ref_month = DG_DATA_MONTH(y, m);
 	age_cuts(cd);
 	for (int e = 0; e < DG_MAX_ENT; e++)
-		cd->member[e].ent = cd->rules[e].ent = e;
+		cd->member[e].ent = cd->rules[e].ent = cd->lets[e].ent = e;
 	cd->nrules = p->nrules;
 	cd->rc = dg_arena_alloc(cd->arena, sizeof(*cd->rc) * (size_t)(p->nrules + 1));
 	c.code = cd;
@@ -1031,6 +1077,7 @@ struct dg_code *dg_rule_compile(const struct dg_program *p, const struct dg_inte
 	c.nov = nov;
 	c.diag = diag;
 	gen_aggs(&c);
+	gen_link_lets(&c);
 	for (int i = 0; i < p->nrules && !c.failed; i++)
 		gen_rule(&c, i);
 	if (c.failed) {
@@ -1049,6 +1096,8 @@ void dg_code_free(struct dg_code *cd)
 		free(cd->member[e].note);
 		free(cd->rules[e].ins);
 		free(cd->rules[e].note);
+		free(cd->lets[e].ins);
+		free(cd->lets[e].note);
 	}
 	free(cd->luts);
 	free(cd->temps);
@@ -1173,6 +1222,8 @@ dg_rc dg_rule_dump(const struct dg_code *cd, struct dg_buf *out)
 	}
 	for (int e = 0; e < DG_MAX_ENT; e++)
 		rc |= dump_kernel(cd, &cd->member[e], "aggregate inputs", out);
+	for (int e = 0; e < DG_MAX_ENT; e++)
+		rc |= dump_kernel(cd, &cd->lets[e], "definitions read through links", out);
 	for (int e = 0; e < DG_MAX_ENT; e++)
 		rc |= dump_kernel(cd, &cd->rules[e], "rules", out);
 	for (int i = 0; i < cd->nluts; i++) {

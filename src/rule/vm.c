@@ -1122,6 +1122,21 @@ static dg_rc prepare(const struct dg_code *code, const struct dg_data *data, con
 			for (int64_t g = 0; g < data->t[p->aggs[a].group_ent].n; g++)
 				reduce_group(code, data, r->temps, a, g);
 	}
+	if (any) { /* definitions read through links, which may use the aggregates */
+		int *segs = dg_xmalloc(sizeof(int) * 2 * (size_t)(p->nlets + 1));
+		for (int e = 0; e < DG_MAX_ENT; e++) {
+			int ns = 0;
+			for (int l = 0; l < p->nlets; l++)
+				if (code->letc[l].temp >= 0 && p->lets[l].ent == e) {
+					segs[2 * ns] = code->letc[l].from;
+					segs[2 * ns + 1] = code->letc[l].to;
+					ns++;
+				}
+			if (ns)
+				run_kernel(code, data, r, &code->lets[e], segs, ns, nthreads);
+		}
+		free(segs);
+	}
 	r->agg_sec = dg_mono_sec() - t0;
 	*out = r;
 	return DG_OK;
@@ -1211,6 +1226,30 @@ void dg_trace_release(struct dg_trace *tr)
 	memset(tr, 0, sizeof(*tr));
 }
 
+struct reach {
+	int ent;
+	int64_t row;
+};
+
+/* The record, the records it links to and theirs, up to max (duplicates do no harm). */
+static int reachable(const struct dg_schema *s, const struct dg_data *data, int ent, int64_t row,
+                     struct reach *out, int max)
+{
+	int n = 0, from = 0, to = 1;
+	out[n++] = (struct reach){ent, row};
+	for (int step = 0; step < 2; step++, from = to, to = n)
+		for (int i = from; i < to; i++) {
+			const struct dg_entity *e = &s->e[out[i].ent];
+			const struct dg_col *col = data->t[out[i].ent].col;
+			for (int f = 0; f < e->nf && n < max; f++)
+				if (e->f[f].ty == TY_LINK && col[f].k[out[i].row] &&
+				    col[f].v[out[i].row] >= 0)
+					out[n++] =
+					    (struct reach){e->f[f].link_ent, col[f].v[out[i].row]};
+		}
+	return n;
+}
+
 dg_rc dg_rule_eval_one(const struct dg_code *code, const struct dg_data *data, int rule,
                        int64_t row, struct dg_trace *tr, struct dg_err *err)
 {
@@ -1226,27 +1265,30 @@ dg_rc dg_rule_eval_one(const struct dg_code *code, const struct dg_data *data, i
 	struct dg_col *temps = alloc_temps(code, data);
 	struct vm m;
 	vm_init(&m, code, data, NULL, temps);
-	/* aggregates only for the groups this record belongs to */
+	/* aggregates and definitions read through links, only for the records this one
+	 * reaches: itself, the records it links to, and the records those link to (a
+	 * definition of the household may aggregate over a group of its own links) */
+	struct reach r[1 + DG_MAX_FIELDS + DG_MAX_FIELDS * DG_MAX_FIELDS / 8];
+	int nr = reachable(p->schema, data, rc->ent, row, r, (int)(sizeof(r) / sizeof(r[0])));
 	for (int a = 0; a < code->naggs; a++) {
 		const struct dg_agg *ag = &p->aggs[a];
-		int64_t groups[DG_MAX_FIELDS + 1];
-		int ng = 0;
-		if (ag->group_ent == rc->ent)
-			groups[ng++] = row;
-		const struct dg_entity *e = &p->schema->e[rc->ent];
-		for (int f = 0; f < e->nf; f++)
-			if (e->f[f].ty == TY_LINK && e->f[f].link_ent == ag->group_ent &&
-			    data->t[rc->ent].col[f].k[row])
-				groups[ng++] = data->t[rc->ent].col[f].v[row];
 		const struct dg_table *gt = &data->t[ag->group_ent];
-		for (int gi = 0; gi < ng; gi++) {
-			int64_t g = groups[gi];
+		for (int i = 0; i < nr; i++) {
+			if (r[i].ent != ag->group_ent)
+				continue;
+			int64_t g = r[i].row;
 			for (int64_t j = gt->goff[ag->group][g]; j < gt->goff[ag->group][g + 1];
 			     j++)
 				exec(&m, &code->member[ag->member_ent], code->aggs[a].from,
 				     code->aggs[a].to, gt->grow[ag->group][j], 1);
 			reduce_group(code, data, temps, a, g);
 		}
+	}
+	for (int l = 0; l < p->nlets; l++) {
+		const struct dg_letcode *lc = &code->letc[l];
+		for (int i = 0; lc->temp >= 0 && i < nr; i++)
+			if (r[i].ent == p->lets[l].ent)
+				exec(&m, &code->lets[r[i].ent], lc->from, lc->to, r[i].row, 1);
 	}
 	tr->n = rc->to - rc->from;
 	tr->v = dg_xcalloc((size_t)tr->n + 1, sizeof(int64_t));

@@ -155,6 +155,7 @@ static void gen_int(struct gen_src *s, struct gen_out *o, struct gen_cx cx, int 
 	                                 "month_of(day)",
 	                                 "day_of(birth_date + 1 month)",
 	                                 "hh.area",
+	                                 "emp.staff_now",
 	                                 "count(hh.members)",
 	                                 "count(emp.employees where vet)"};
 	static const char *const hl[] = {"area",
@@ -165,7 +166,7 @@ static void gen_int(struct gen_src *s, struct gen_out *o, struct gen_cx cx, int 
 	                                 "min(members, grade)",
 	                                 "max(members, age(birth_date))"};
 	static const char *const ops[] = {" + ", " - ", " * "};
-	unsigned nl = cx.ent == 0 ? sizeof(pl) / sizeof(pl[0]) - (cx.in_agg ? 2 : 0) : 7;
+	unsigned nl = cx.ent == 0 ? sizeof(pl) / sizeof(pl[0]) - (cx.in_agg ? 3 : 0) : 7;
 	switch (depth <= 0 ? 0 : gen_pick(s, 7)) {
 	case 0:
 	case 1: gen_add(o, cx.ent == 0 ? pl[gen_pick(s, nl)] : hl[gen_pick(s, nl)]); return;
@@ -252,13 +253,14 @@ static void gen_money(struct gen_src *s, struct gen_out *o, struct gen_cx cx, in
 	    "coalesce(m, 0 yuan)",
 	    "round(sum(income, last 12 months) / 12 months, fen, down)",
 	    "round(income at month -1 * 12 months / 12, fen, half_up)",
+	    "hh.total",
 	    "sum(hh.members, m)"};
 	static const char *const hl[] = {"line", "reg[region]", "sum(members, m)",
 	                                 "min(members, m)", "max(members, income at month -1)"};
 	static const char *const ops[] = {" + ", " - "};
 	static const char *const units[] = {"fen", "jiao", "yuan"};
 	static const char *const modes[] = {"half_up", "down", "up", "half_even"};
-	unsigned nl = cx.ent == 0 ? sizeof(pl) / sizeof(pl[0]) - (cx.in_agg ? 1 : 0) : 5;
+	unsigned nl = cx.ent == 0 ? sizeof(pl) / sizeof(pl[0]) - (cx.in_agg ? 2 : 0) : 5;
 	switch (depth <= 0 ? gen_pick(s, 2) : gen_pick(s, 8)) {
 	case 0: gen_add(o, cx.ent == 0 ? pl[gen_pick(s, nl)] : hl[gen_pick(s, nl)]); return;
 	case 1: gen_add(o, GEN_ONE(s, gen_money_consts)); return;
@@ -334,12 +336,13 @@ static void gen_bool(struct gen_src *s, struct gen_out *o, struct gen_cx cx, int
 	                                 "known(run)",
 	                                 "region within \"44\"",
 	                                 "coalesce(vet, false)",
-	                                 "coalesce(region, \"x\") = \"x\""};
+	                                 "coalesce(region, \"x\") = \"x\"",
+	                                 "hh.big"};
 	unsigned pick = depth <= 0 ? gen_pick(s, 3) : gen_pick(s, 16);
 	switch (pick) {
 	case 0:
-		if (cx.ent == 0) {
-			gen_add(o, GEN_ONE(s, pl));
+		if (cx.ent == 0) { /* hh.big, last, is not read inside an aggregate */
+			gen_add(o, pl[gen_pick(s, sizeof(pl) / sizeof(pl[0]) - cx.in_agg)]);
 			return;
 		}
 		gen_add(o, "flag");
@@ -491,7 +494,10 @@ static void gen_program(struct gen_src *s, struct gen_out *o)
 	gen_add(
 	    o,
 	    "let person.l_inc = income at month -1\nlet person.run = continuous_months(insured)\n"
-	    "let household.size = count(members)\n");
+	    "let household.size = count(members)\n"
+	    "let household.total = sum(members, coalesce(m, 0 yuan))\n"
+	    "let household.big = size > 2 or area > 100\n"
+	    "let enterprise.staff_now = staff at month -1\n");
 	int nrules = 1 + (int)gen_pick(s, 4);
 	for (int r = 0; r < nrules; r++) {
 		struct gen_cx cx = {gen_pick(s, 4) == 0 ? 1 : 0, false};

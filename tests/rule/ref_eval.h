@@ -636,6 +636,8 @@ static struct ref_val ref_eval(const struct ref_ctx *c, const struct dg_node *n,
 		struct ref_val l = ref_field(c, ent, row, n->link);
 		if (!l.k)
 			return REF_U;
+		if (n->op == 1) /* a definition of the linked record */
+			return ref_norm(ref_eval(c, n->a, n->ent, l.v));
 		return ref_field(c, n->ent, l.v, n->field);
 	}
 	case N_INDEX: {

@@ -132,6 +132,12 @@ if grep -q '"disability_grade":{"v":0,"default":true' "$tmp/ex" && grep -q '"mis
 else
 	notok "explain coalesce" "$(cat "$tmp/ex")"
 fi
+"$BIN" rule explain --rules tests/rule/shared_defs.rule --data tests/rule/data --ref-date 2025-07-01 --id P002 --rule child_support --json >"$tmp/ex" 2>/dev/null
+if grep -q '"household.income_pc":{"v":0.00,"src":"computed","rec":"household/H01"}' "$tmp/ex"; then
+	ok "explain: a household's definition read from a person rule names the household"
+else
+	notok "explain shared definition" "$(cat "$tmp/ex")"
+fi
 ex --id NOPE >/dev/null 2>"$tmp/err"
 if [ $? -eq 1 ] && grep -q "no record with id 'NOPE'" "$tmp/err"; then ok "explain: unknown id"; else notok "explain: unknown id"; fi
 ex --id P001 --rule dibao >/dev/null 2>"$tmp/err"
