@@ -70,7 +70,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	c = dg_rule_compile(p, &codes, ref, NULL, 0, &diag);
 	if (!c) /* a checked program always compiles, unless too deep for the registers */
 		goto out;
-	if (dg_rule_run(c, d, NULL, 1, &r1, NULL) || dg_rule_run(c, d, NULL, 2, &r2, NULL))
+	struct dg_run_opts ro = {NULL, 2, true}; /* amounts per record on the second */
+	if (dg_rule_run(c, d, NULL, 1, &r1, NULL) || dg_rule_run_opts(c, d, &ro, &r2, NULL))
 		abort();
 	/* one-record evaluation is slow per call (it sets up a whole machine): a sample */
 	if (gen_check(p, d, c, r1, ref, np > 64 ? 61 : 1, why, sizeof(why)) ||

@@ -16,6 +16,7 @@
 #include "core/mem.h"
 #include "core/str.h"
 #include "rule/rule.h"
+#include "rule/yaml.h"
 
 #define MAX_FILES 64
 #define MAX_SETS  32
@@ -23,7 +24,9 @@
 struct opts {
 	char *files[MAX_FILES];
 	int nfiles;
-	const char *data, *out, *id, *rule, *entity, *sweep;
+	const char *data, *out, *rule, *entity, *sweep, *ids_file;
+	const char **ids; /* explain: --id, once or more, and --ids FILE */
+	int nids, capids;
 	const char *sets[MAX_SETS];
 	int nsets;
 	dg_day ref;
@@ -39,14 +42,24 @@ static int usage(void)
 	    "       dgov rule dump FILE... [--ref-date YYYY-MM-DD]\n"
 	    "       dgov rule test [--boundaries] TESTFILE.yaml...\n"
 	    "       dgov rule run --rules FILE... --data DIR --ref-date YYYY-MM-DD [--out FILE]\n"
-	    "                     [--threads 1|2] [--json]\n"
-	    "       dgov rule explain --rules FILE... --data DIR --ref-date D --id ID [--rule "
-	    "RULE]\n"
-	    "                     [--entity NAME] [--json]\n"
+	    "                     [--threads 1|2] [--json]   (--out: rule,entity,id,outcome,"
+	    "amount,blocking)\n"
+	    "       dgov rule explain --rules FILE... --data DIR --ref-date D --id ID [--id "
+	    "ID]...\n"
+	    "                     [--ids FILE] [--rule RULE] [--entity NAME] [--json]\n"
 	    "       dgov rule whatif --rules FILE... --data DIR --ref-date D --set PARAM=VALUE...\n"
 	    "                     [--set PARAM[REGION]=VALUE] [--sweep PARAM=FROM..TO:STEP] "
 	    "[--json]\n");
 	return 2;
+}
+
+static void add_id(struct opts *o, const char *id)
+{
+	if (o->nids == o->capids) {
+		o->capids = o->capids ? o->capids * 2 : 16;
+		o->ids = dg_xrealloc(o->ids, sizeof(*o->ids) * (size_t)o->capids);
+	}
+	o->ids[o->nids++] = id;
 }
 
 static int parse_opts(int argc, char **argv, struct opts *o)
@@ -63,9 +76,9 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		} else if (!strcmp(a, "--boundaries")) {
 			o->boundaries = true;
 		} else if (!strcmp(a, "--data") || !strcmp(a, "--out") || !strcmp(a, "--id") ||
-		           !strcmp(a, "--rule") || !strcmp(a, "--entity") || !strcmp(a, "--set") ||
-		           !strcmp(a, "--sweep") || !strcmp(a, "--ref-date") ||
-		           !strcmp(a, "--threads")) {
+		           !strcmp(a, "--ids") || !strcmp(a, "--rule") || !strcmp(a, "--entity") ||
+		           !strcmp(a, "--set") || !strcmp(a, "--sweep") ||
+		           !strcmp(a, "--ref-date") || !strcmp(a, "--threads")) {
 			if (!next) {
 				fprintf(stderr, "dgov rule: %s needs a value\n", a);
 				return -1;
@@ -76,7 +89,9 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			else if (!strcmp(a, "--out"))
 				o->out = next;
 			else if (!strcmp(a, "--id"))
-				o->id = next;
+				add_id(o, next);
+			else if (!strcmp(a, "--ids"))
+				o->ids_file = next;
 			else if (!strcmp(a, "--rule"))
 				o->rule = next;
 			else if (!strcmp(a, "--entity"))
@@ -270,6 +285,22 @@ static void print_money(FILE *f, int64_t v)
 	        (long long)llabs(v % 100));
 }
 
+/* A CSV field, quoted when it holds a comma, a quote or a line break (RFC 4180). */
+static void csv_field(FILE *f, const char *s)
+{
+	if (!strpbrk(s, ",\"\r\n")) {
+		fputs(s, f);
+		return;
+	}
+	fputc('"', f);
+	for (; *s; s++) {
+		if (*s == '"')
+			fputc('"', f);
+		fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
 static int write_out(const char *path, const struct dg_code *c, const struct dg_result *r)
 {
 	const struct dg_program *p = c->prog;
@@ -278,7 +309,7 @@ static int write_out(const char *path, const struct dg_code *c, const struct dg_
 		perror(path);
 		return 1;
 	}
-	fprintf(f, "rule,entity,id,outcome,blocking\n");
+	fprintf(f, "rule,entity,id,outcome,amount,blocking\n");
 	for (int i = 0; i < p->nrules; i++) {
 		if (!r->selected[i])
 			continue;
@@ -286,8 +317,22 @@ static int write_out(const char *path, const struct dg_code *c, const struct dg_
 		int64_t n = r->data->t[rc->ent].n;
 		for (int64_t row = 0; row < n; row++) {
 			enum dg_outcome oc = dg_result_outcome(r, i, row);
-			fprintf(f, "%s,%s,%s,%s,", p->rules[i].id, p->schema->e[rc->ent].name,
-			        dg_data_id(r->data, rc->ent, row), dg_outcome_name(oc));
+			int64_t am;
+			csv_field(f, p->rules[i].id);
+			fputc(',', f);
+			csv_field(f, p->schema->e[rc->ent].name);
+			fputc(',', f);
+			csv_field(f, dg_data_id(r->data, rc->ent, row));
+			fprintf(f, ",%s,", dg_outcome_name(oc));
+			/* a payment list needs the amount: yuan for an eligible record, "unknown"
+			 * when its amount is, empty otherwise */
+			if (oc == DG_ELIGIBLE && rc->has_amount) {
+				if (dg_result_amount(r, i, row, &am))
+					print_money(f, am);
+				else
+					fputs("unknown", f);
+			}
+			fputc(',', f);
 			int nb = 0;
 			for (int cnd = 0, ci = 0; cnd < p->rules[i].nc; cnd++) {
 				if (p->rules[i].c[cnd].kind != CL_COND)
@@ -320,7 +365,8 @@ static int cmd_run(struct opts *o)
 	c = dg_rule_compile(s.p, &s.codes, o->ref, NULL, 0, &diag);
 	fputs(dg_buf_str(&diag.out), stderr);
 	struct dg_err err = {0};
-	if (!c || dg_rule_run(c, s.data, NULL, o->threads, &r, &err)) {
+	struct dg_run_opts ro = {NULL, o->threads, o->out != NULL};
+	if (!c || dg_rule_run_opts(c, s.data, &ro, &r, &err)) {
 		fprintf(stderr, "dgov rule run: %s\n", err.msg);
 		goto out;
 	}
@@ -428,19 +474,83 @@ out:
 	return ret;
 }
 
-static int find_record(const struct session *s, const struct opts *o, int *ent, int64_t *row)
+static int find_record(const struct session *s, const struct opts *o, const char *id, int *ent,
+                       int64_t *row)
 {
 	for (int e = 0; e < s->p->schema->ne; e++) {
 		if (o->entity && strcmp(o->entity, s->p->schema->e[e].name))
 			continue;
-		*row = dg_data_find(s->data, e, o->id, strlen(o->id));
+		*row = dg_data_find(s->data, e, id, strlen(id));
 		if (*row >= 0) {
 			*ent = e;
 			return 0;
 		}
 	}
-	fprintf(stderr, "dgov rule explain: no record with id '%s'\n", o->id);
+	fprintf(stderr, "dgov rule explain: no record with id '%s'\n", id);
 	return 1;
+}
+
+/* --ids FILE: one id a line; blank lines are skipped */
+static int read_ids(struct opts *o, char **text)
+{
+	size_t len;
+	struct dg_err err = {0};
+	if (dg_rule_read_file(o->ids_file, 64 << 20, text, &len, &err)) {
+		fprintf(stderr, "dgov rule explain: %s\n", err.msg);
+		return 1;
+	}
+	for (char *p = *text, *nl; p && *p; p = nl ? nl + 1 : NULL) {
+		nl = strchr(p, '\n');
+		if (nl)
+			*nl = '\0';
+		size_t n = strlen(p);
+		if (n && p[n - 1] == '\r')
+			p[--n] = '\0';
+		if (n)
+			add_id(o, p);
+	}
+	return 0;
+}
+
+/* One record's explanations against every rule of its entity (or --rule). */
+static int explain_one(struct session *s, const struct opts *o, const struct dg_code *c, int only,
+                       const char *id, int *nrules)
+{
+	int ent;
+	int64_t row;
+	struct dg_buf b;
+	struct dg_err err = {0};
+	int ret = 1;
+	dg_buf_init(&b, 0);
+	if (find_record(s, o, id, &ent, &row))
+		goto out;
+	if (only >= 0 && s->p->rules[only].ent != ent) {
+		fprintf(stderr, "dgov rule explain: rule %s is for %s records, '%s' is a %s\n",
+		        o->rule, s->p->rules[only].for_ent, id, s->p->schema->e[ent].name);
+		goto out;
+	}
+	for (int i = 0; i < s->p->nrules; i++) {
+		if ((only >= 0 && i != only) || s->p->rules[i].ent != ent)
+			continue;
+		dg_rc e = dg_rule_explain_json(c, s->data, i, row, &b, &err);
+		e |= dg_buf_adds(&b, "\n");
+		if (!o->json) {
+			e |= dg_rule_explain_text(c, s->data, i, row, "zh", &b, &err);
+			e |= dg_buf_adds(&b, "\n");
+			e |= dg_rule_explain_text(c, s->data, i, row, "en", &b, &err);
+			e |= dg_buf_adds(&b, "\n");
+		}
+		if (e) {
+			fprintf(stderr, "dgov rule explain: %s\n", err.msg);
+			goto out;
+		}
+		(*nrules)++;
+	}
+	fputs(dg_buf_str(&b), stdout);
+	ret = 0;
+out:
+	dg_buf_release(&b);
+	return ret;
 }
 
 static int cmd_explain(struct opts *o)
@@ -449,29 +559,22 @@ static int cmd_explain(struct opts *o)
 	int ret = open_session(o, &s);
 	struct dg_code *c = NULL;
 	struct dg_rule_diag diag;
-	struct dg_buf b;
-	dg_buf_init(&b, 0);
+	char *ids_text = NULL;
 	dg_rule_diag_init(&diag);
 	if (ret)
 		goto out;
 	ret = 1;
-	if (!o->id) {
-		fprintf(stderr, "dgov rule explain: needs --id ID\n");
+	if (o->ids_file && read_ids(o, &ids_text))
+		goto out;
+	if (!o->nids) {
+		fprintf(stderr,
+		        "dgov rule explain: needs --id ID (again for more) or --ids FILE\n");
 		ret = 2;
 		goto out;
 	}
-	int ent;
-	int64_t row;
-	if (find_record(&s, o, &ent, &row))
-		goto out;
 	int only = -1;
 	if (o->rule && (only = dg_rule_find(s.p, o->rule)) < 0) {
 		fprintf(stderr, "dgov rule explain: no rule '%s'\n", o->rule);
-		goto out;
-	}
-	if (only >= 0 && s.p->rules[only].ent != ent) {
-		fprintf(stderr, "dgov rule explain: rule %s is for %s records, '%s' is a %s\n",
-		        o->rule, s.p->rules[only].for_ent, o->id, s.p->schema->e[ent].name);
 		goto out;
 	}
 	c = dg_rule_compile(s.p, &s.codes, o->ref, NULL, 0, &diag);
@@ -480,31 +583,16 @@ static int cmd_explain(struct opts *o)
 		goto out;
 	}
 	double t0 = dg_mono_sec();
-	int n = 0;
-	struct dg_err err = {0};
-	for (int i = 0; i < s.p->nrules; i++) {
-		if ((only >= 0 && i != only) || s.p->rules[i].ent != ent)
-			continue;
-		dg_rc e = dg_rule_explain_json(c, s.data, i, row, &b, &err);
-		e |= dg_buf_adds(&b, "\n");
-		if (!o->json) {
-			e |= dg_rule_explain_text(c, s.data, i, row, "zh", &b, &err);
-			e |= dg_buf_adds(&b, "\n");
-			e |= dg_rule_explain_text(c, s.data, i, row, "en", &b, &err);
-			e |= dg_buf_adds(&b, "\n");
-		}
-		if (e) {
-			fprintf(stderr, "dgov rule explain: %s\n", err.msg);
-			goto out;
-		}
-		n++;
-	}
+	int n = 0, bad = 0;
+	/* every record is explained even when one is missing; the exit code tells */
+	for (int i = 0; i < o->nids; i++)
+		bad += explain_one(&s, o, c, only, o->ids[i], &n);
 	double ms = (dg_mono_sec() - t0) * 1000;
-	fputs(dg_buf_str(&b), stdout);
-	fprintf(stderr, "explained %d rule%s for %s in %.2f ms\n", n, n == 1 ? "" : "s", o->id, ms);
-	ret = 0;
+	fprintf(stderr, "explained %d rule%s for %d record%s in %.2f ms\n", n, n == 1 ? "" : "s",
+	        o->nids - bad, o->nids - bad == 1 ? "" : "s", ms);
+	ret = bad ? 1 : 0;
 out:
-	dg_buf_release(&b);
+	free(ids_text);
 	dg_code_free(c);
 	dg_rule_diag_release(&diag);
 	close_session(&s);
@@ -596,23 +684,28 @@ out:
 int dg_rule_main(int argc, char **argv)
 {
 	struct opts o;
+	int ret;
 	if (argc < 2)
 		return usage();
-	if (parse_opts(argc, argv, &o))
-		return 2;
 	const char *cmd = argv[1];
-	if (!strcmp(cmd, "check"))
-		return cmd_check(&o);
-	if (!strcmp(cmd, "dump"))
-		return cmd_dump(&o);
-	if (!strcmp(cmd, "test"))
-		return cmd_test(&o);
-	if (!strcmp(cmd, "run"))
-		return cmd_run(&o);
-	if (!strcmp(cmd, "explain"))
-		return cmd_explain(&o);
-	if (!strcmp(cmd, "whatif"))
-		return cmd_whatif(&o);
-	fprintf(stderr, "dgov rule: unknown command '%s'\n", cmd);
-	return usage();
+	if (parse_opts(argc, argv, &o))
+		ret = 2;
+	else if (!strcmp(cmd, "check"))
+		ret = cmd_check(&o);
+	else if (!strcmp(cmd, "dump"))
+		ret = cmd_dump(&o);
+	else if (!strcmp(cmd, "test"))
+		ret = cmd_test(&o);
+	else if (!strcmp(cmd, "run"))
+		ret = cmd_run(&o);
+	else if (!strcmp(cmd, "explain"))
+		ret = cmd_explain(&o);
+	else if (!strcmp(cmd, "whatif"))
+		ret = cmd_whatif(&o);
+	else {
+		fprintf(stderr, "dgov rule: unknown command '%s'\n", cmd);
+		ret = usage();
+	}
+	free(o.ids);
+	return ret;
 }

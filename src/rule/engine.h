@@ -34,9 +34,10 @@ struct dg_result {
 	int64_t *cond_unknown;           /* per global condition: records where it was unknown */
 	int64_t *amount_sum;             /* per rule: total amount over eligible records, fen */
 	int64_t *amount_unknown;
-	bool *
-	    amount_overflow; /* per rule: the total does not fit in 64 bits (amount_sum is wrong) */
-	double eval_sec;     /* rules only, after aggregates */
+	bool *amount_overflow;   /* per rule: the total does not fit in 64 bits */
+	int64_t **amount;        /* with opts.amounts: per rule with an amount, per record, fen */
+	uint64_t **amount_known; /* ... and whether it is known and the record eligible */
+	double eval_sec;         /* rules only, after aggregates */
 	double agg_sec;
 };
 
@@ -54,6 +55,18 @@ dg_rc dg_rule_run(const struct dg_code *code, const struct dg_data *data, const 
 dg_rc dg_rule_run_many(const struct dg_code *const *codes, int ncodes, const struct dg_data *data,
                        const bool *select, int nthreads, struct dg_result **out,
                        struct dg_err *err) DG_MUST;
+/* What a run computes besides outcomes: amounts per record are kept only when asked
+ * (8 bytes per record and rule). */
+struct dg_run_opts {
+	const bool *select; /* NULL: every rule in force */
+	int nthreads;       /* 1 or 2 */
+	bool amounts;       /* keep each eligible record's amount (dg_result_amount) */
+};
+dg_rc dg_rule_run_opts(const struct dg_code *code, const struct dg_data *data,
+                       const struct dg_run_opts *opts, struct dg_result **out,
+                       struct dg_err *err) DG_MUST;
+/* The amount of an eligible record whose amount is known (a run with amounts). */
+bool dg_result_amount(const struct dg_result *r, int rule, int64_t row, int64_t *amount);
 void dg_result_free(struct dg_result *r);
 int64_t dg_bits_count(const uint64_t *bits, int64_t n);
 static inline bool dg_bit(const uint64_t *bits, int64_t i)

@@ -10,7 +10,8 @@
  *            dg_data_load_csv, dg_data_load
  *   compile  program + reference date + what-if overrides -> code
  *            dg_rule_compile (code.h), after the data is loaded
- *   run      every record of the population: dg_rule_run (engine.h)
+ *   run      every record of the population: dg_rule_run, or dg_rule_run_opts
+ *            to keep each record's amount (engine.h)
  *   explain  one record, why: dg_rule_explain_json / _text (explain.h)
  *   what-if  overrides against the baseline: dg_rule_whatif / _sweep (whatif.h)
  *

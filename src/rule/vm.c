@@ -48,7 +48,7 @@ struct vm {
 	int64_t *zv;
 	uint8_t *zk;
 	uint8_t *accv, *acck, *confl; /* the rule being evaluated: running and, conflict */
-	uint8_t *fl;                  /* scratch for bit packing, 2 * BLK */
+	uint8_t *fl;                  /* scratch for bit packing, 3 * BLK */
 	__int128 *amount_total;       /* exact: a total past 64 bits is reported, never wrapped */
 	int64_t *amount_unknown, *cond_unknown;
 	struct dg_trace *tr; /* one-record mode */
@@ -74,7 +74,7 @@ static void vm_init(struct vm *m, const struct dg_code *code, const struct dg_da
 	m->accv = dg_xcalloc(BLK, 1);
 	m->acck = dg_xcalloc(BLK, 1);
 	m->confl = dg_xcalloc(BLK, 1);
-	m->fl = dg_xcalloc(2 * BLK, 1);
+	m->fl = dg_xcalloc(3 * BLK, 1);
 	m->amount_total = dg_xcalloc((size_t)code->nrules + 1, sizeof(__int128));
 	m->amount_unknown = dg_xcalloc((size_t)code->nrules + 1, sizeof(int64_t));
 	m->cond_unknown = dg_xcalloc((size_t)code->nconds + 1, sizeof(int64_t));
@@ -751,6 +751,15 @@ static void exec(struct vm *m, const struct dg_kernel *k, int from, int to, int6
 				}
 			m->amount_total[in->aux] += sum;
 			m->amount_unknown[in->aux] += amu;
+			if (m->res && m->res->amount && m->res->amount[in->aux]) {
+				/* per record: the amount where eligible and known */
+				uint8_t *ak8 = m->fl + 2 * BLK;
+				memcpy(m->res->amount[in->aux] + base, amv,
+				       sizeof(int64_t) * (size_t)n);
+				for (int i = 0; i < n; i++)
+					ak8[i] = el[i] & amk[i];
+				put_bits(m->res->amount_known[in->aux], base, n, ak8);
+			}
 			if (m->res) {
 				put_bits(m->res->elig[in->aux], base, n, el);
 				put_bits(m->res->unk[in->aux], base, n, un);
@@ -1025,6 +1034,12 @@ void dg_result_free(struct dg_result *r)
 	free(r->amount_sum);
 	free(r->amount_unknown);
 	free(r->amount_overflow);
+	for (int i = 0; r->amount && i < r->code->nrules; i++) {
+		free(r->amount[i]);
+		free(r->amount_known[i]);
+	}
+	free(r->amount);
+	free(r->amount_known);
 	free_temps(r->code, r->temps);
 	free(r);
 }
@@ -1063,9 +1078,11 @@ static uint64_t *bits_new(size_t words)
 }
 
 /* Result arrays for the selected rules, and aggregates computed. */
-static dg_rc prepare(const struct dg_code *code, const struct dg_data *data, const bool *select,
-                     int nthreads, struct dg_result **out, struct dg_err *err)
+static dg_rc prepare(const struct dg_code *code, const struct dg_data *data,
+                     const struct dg_run_opts *o, struct dg_result **out, struct dg_err *err)
 {
+	const bool *select = o->select;
+	int nthreads = o->nthreads;
 	const struct dg_program *p = code->prog;
 	*out = NULL;
 	if (!data->finished || data->schema != p->schema)
@@ -1086,6 +1103,10 @@ static dg_rc prepare(const struct dg_code *code, const struct dg_data *data, con
 	r->amount_sum = dg_xcalloc((size_t)p->nrules + 1, sizeof(int64_t));
 	r->amount_unknown = dg_xcalloc((size_t)p->nrules + 1, sizeof(int64_t));
 	r->amount_overflow = dg_xcalloc((size_t)p->nrules + 1, sizeof(bool));
+	if (o->amounts) {
+		r->amount = dg_xcalloc((size_t)p->nrules + 1, sizeof(int64_t *));
+		r->amount_known = dg_xcalloc((size_t)p->nrules + 1, sizeof(uint64_t *));
+	}
 	r->temps = alloc_temps(code, data);
 	bool any = false;
 	for (int i = 0; i < p->nrules; i++) {
@@ -1098,6 +1119,10 @@ static dg_rc prepare(const struct dg_code *code, const struct dg_data *data, con
 		r->unk[i] = bits_new(words);
 		if (rc->has_conflict)
 			r->confl[i] = bits_new(words);
+		if (r->amount && rc->has_amount) {
+			r->amount[i] = dg_xcalloc(words * 64, sizeof(int64_t));
+			r->amount_known[i] = bits_new(words);
+		}
 		for (int c = 0; c < rc->ncond; c++)
 			r->fail[rc->cond0 + c] = bits_new(words);
 		any = true;
@@ -1155,9 +1180,11 @@ static int rule_segments(const struct dg_code *code, const struct dg_result *r, 
 	return ns;
 }
 
-dg_rc dg_rule_run_many(const struct dg_code *const *codes, int ncodes, const struct dg_data *data,
-                       const bool *select, int nthreads, struct dg_result **out, struct dg_err *err)
+static dg_rc run_variants(const struct dg_code *const *codes, int ncodes,
+                          const struct dg_data *data, const struct dg_run_opts *o,
+                          struct dg_result **out, struct dg_err *err)
 {
+	int nthreads = o->nthreads;
 	if (ncodes < 1 || ncodes > MAX_VARIANTS)
 		return dg_err_set(err, DG_ETOOBIG, "at most %d variants in one pass", MAX_VARIANTS);
 	for (int v = 0; v < ncodes; v++) {
@@ -1166,7 +1193,7 @@ dg_rc dg_rule_run_many(const struct dg_code *const *codes, int ncodes, const str
 			return dg_err_set(err, DG_EINVAL, "variants must come from one program");
 	}
 	for (int v = 0; v < ncodes; v++) {
-		dg_rc rc = prepare(codes[v], data, select, nthreads, &out[v], err);
+		dg_rc rc = prepare(codes[v], data, o, &out[v], err);
 		if (rc) {
 			for (int w = 0; w < v; w++) {
 				dg_result_free(out[w]);
@@ -1210,10 +1237,32 @@ dg_rc dg_rule_run_many(const struct dg_code *const *codes, int ncodes, const str
 	return DG_OK;
 }
 
+dg_rc dg_rule_run_many(const struct dg_code *const *codes, int ncodes, const struct dg_data *data,
+                       const bool *select, int nthreads, struct dg_result **out, struct dg_err *err)
+{
+	struct dg_run_opts o = {select, nthreads, false};
+	return run_variants(codes, ncodes, data, &o, out, err);
+}
+
 dg_rc dg_rule_run(const struct dg_code *code, const struct dg_data *data, const bool *select,
                   int nthreads, struct dg_result **out, struct dg_err *err)
 {
-	return dg_rule_run_many(&code, 1, data, select, nthreads, out, err);
+	struct dg_run_opts o = {select, nthreads, false};
+	return run_variants(&code, 1, data, &o, out, err);
+}
+
+dg_rc dg_rule_run_opts(const struct dg_code *code, const struct dg_data *data,
+                       const struct dg_run_opts *opts, struct dg_result **out, struct dg_err *err)
+{
+	return run_variants(&code, 1, data, opts, out, err);
+}
+
+bool dg_result_amount(const struct dg_result *r, int rule, int64_t row, int64_t *amount)
+{
+	if (!r->amount || !r->amount[rule] || !dg_bit(r->amount_known[rule], row))
+		return false;
+	*amount = r->amount[rule][row];
+	return true;
 }
 
 /* ---- one record ---- */

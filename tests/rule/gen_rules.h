@@ -677,6 +677,13 @@ static int gen_check(const struct dg_program *p, const struct dg_data *d,
 				else
 					unknown_amounts++;
 			}
+			int64_t am = 0;
+			if (!what && res->amount && got == DG_ELIGIBLE && r->amount &&
+			    (dg_result_amount(res, ri, row, &am) != o.amount_known ||
+			     (o.amount_known && am != o.amount))) {
+				what = "batch amount";
+				got_amount = am;
+			}
 			struct dg_trace tr = {0};
 			if (!what && row % stride == 0 &&
 			    dg_rule_eval_one(code, d, ri, row, &tr, NULL) == DG_OK) {

@@ -90,10 +90,21 @@ else
 	notok "run: one and two threads differ"
 fi
 run --out "$tmp/out.csv" >/dev/null 2>&1
-if grep -q '^elderly_allowance,person,P003,NOT_ELIGIBLE,c_age$' "$tmp/out.csv" && grep -q '^dibao,household,H02,UNKNOWN,$' "$tmp/out.csv"; then
-	ok "run --out writes per-record outcomes and blocking conditions"
+if head -1 "$tmp/out.csv" | grep -q '^rule,entity,id,outcome,amount,blocking$' &&
+	grep -q '^elderly_allowance,person,P003,NOT_ELIGIBLE,,c_age$' "$tmp/out.csv" && grep -q '^dibao,household,H02,UNKNOWN,,$' "$tmp/out.csv" &&
+	grep -q '^elderly_allowance,person,P014,ELIGIBLE,1000.00,$' "$tmp/out.csv" && grep -q '^elderly_allowance,person,P002,ELIGIBLE,200.00,$' "$tmp/out.csv"; then
+	ok "run --out writes per-record outcomes, amounts and blocking conditions"
 else
 	notok "run --out" "$(head -5 "$tmp/out.csv")"
+fi
+# the amounts listed add up to the total the run prints
+total=$(awk -F, '$1 == "elderly_allowance" && $4 == "ELIGIBLE" { s += $5 } END { printf "%.2f", s }' "$tmp/out.csv")
+if [ "$total" = "1200.00" ]; then ok "run --out: per-record amounts add up to the total"; else notok "run --out amounts total $total"; fi
+run --json >"$tmp/j" 2>/dev/null
+if grep -q '"rule":"elderly_allowance".*"amount":1200.00,"amount_unknown":0,' "$tmp/j"; then
+	ok "run --json: the eligible records whose amount is unknown are counted"
+else
+	notok "run --json amount_unknown" "$(cat "$tmp/j")"
 fi
 
 # 6. explain: JSON with values, sources and gap; sentences in both languages
@@ -137,6 +148,15 @@ if grep -q '"household.income_pc":{"v":0.00,"src":"computed","rec":"household/H0
 	ok "explain: a household's definition read from a person rule names the household"
 else
 	notok "explain shared definition" "$(cat "$tmp/ex")"
+fi
+printf 'P001\nP999\n\nP003\n' >"$tmp/ids"
+ex --ids "$tmp/ids" --id P014 --rule elderly_allowance --json >"$tmp/ex" 2>"$tmp/err"
+rc=$?
+if [ $rc -eq 1 ] && [ "$(grep -c '^{' "$tmp/ex")" -eq 3 ] && grep -q "no record with id 'P999'" "$tmp/err" &&
+	grep -q 'explained 3 rules for 3 records' "$tmp/err"; then
+	ok "explain: a list of ids (--ids FILE and --id again), a missing one reported"
+else
+	notok "explain a list (exit $rc)" "$(cat "$tmp/ex" "$tmp/err")"
 fi
 ex --id NOPE >/dev/null 2>"$tmp/err"
 if [ $? -eq 1 ] && grep -q "no record with id 'NOPE'" "$tmp/err"; then ok "explain: unknown id"; else notok "explain: unknown id"; fi

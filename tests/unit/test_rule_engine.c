@@ -305,6 +305,34 @@ static void test_batch_matches_single(void **state)
 	for (int64_t h = 0; h < H; h++)
 		assert_int_equal(dg_result_outcome(fx.r, 1, h), dg_result_outcome(one, 1, h));
 	assert_true(fx.d->t[0].dangling > 0);
+	/* amounts per record, asked for on two threads: each eligible record's amount is the
+	 * one-record evaluation's, and together they make the total; a run that did not ask
+	 * has none */
+	struct dg_run_opts ro = {NULL, 2, true};
+	struct dg_result *am = NULL;
+	assert_int_equal(dg_rule_run_opts(fx.c, fx.d, &ro, &am, NULL), DG_OK);
+	int64_t total = 0, a;
+	for (int64_t i = 0; i < N; i++) {
+		enum dg_outcome o = dg_result_outcome(am, 0, i);
+		bool known = dg_result_amount(am, 0, i, &a);
+		assert_false(dg_result_amount(one, 0, i, &a) || dg_result_amount(am, 1, i, &a));
+		if (o != DG_ELIGIBLE) {
+			assert_false(known);
+			continue;
+		}
+		struct dg_trace tr;
+		assert_int_equal(dg_rule_eval_one(fx.c, fx.d, 0, i, &tr, NULL), DG_OK);
+		assert_int_equal(known, tr.amount_known);
+		if (known) {
+			dg_result_amount(am, 0, i, &a);
+			assert_int_equal(a, tr.amount);
+			total += a;
+		}
+		dg_trace_release(&tr);
+	}
+	assert_int_equal(total, am->amount_sum[0]);
+	assert_int_equal(total, one->amount_sum[0]);
+	dg_result_free(am);
 	/* three variants in one pass give what three separate runs give */
 	struct dg_code *cs[3];
 	struct dg_result *rs[3];

@@ -98,7 +98,8 @@ static int one_seed(uint64_t seed, int *checked_records)
 		         dg_buf_str(&diag.out), text);
 	for (int threads = 1; threads <= 2; threads++) {
 		struct dg_result *res = NULL;
-		assert_int_equal(dg_rule_run(c, d, NULL, threads, &res, NULL), DG_OK);
+		struct dg_run_opts ro = {NULL, threads, threads == 1}; /* amounts per record */
+		assert_int_equal(dg_rule_run_opts(c, d, &ro, &res, NULL), DG_OK);
 		/* one-record evaluation is slow per call: a sample of records */
 		int stride = threads == 2 ? INT32_MAX : np > 200 ? 17 : 1;
 		if (gen_check(p, d, c, res, ref, stride, why, sizeof(why))) {
