@@ -19,6 +19,7 @@
 
 #include "core/mem.h"
 #include "rule/data.h"
+#include "rule/text.h"
 
 const char *const dg_rule_funcs[] = {"age",
                                      "days_between",
@@ -355,8 +356,10 @@ static struct dg_type check_bin(struct ctx *c, struct dg_node *n)
 			if (q->kind == N_STR) {
 				ERR(q,
 				    "\"%s\" in quotes is a code, but the other side is %s: write "
-				    "it without quotes (%.40s%s)",
-				    q->name, tn(o, x), q->name, o.base == TY_MONEY ? " yuan" : "");
+				    "it without quotes (%.*s%s)",
+				    q->name, tn(o, x),
+				    (int)dg_text_cut(q->name, strlen(q->name), 40), q->name,
+				    o.base == TY_MONEY ? " yuan" : "");
 				return T_ERRT;
 			}
 		}

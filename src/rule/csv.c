@@ -21,6 +21,7 @@
 
 #include "core/csv.h"
 #include "core/mem.h"
+#include "rule/text.h"
 
 /* A registry row may hold many months of several monthly fields. */
 #define MAX_COLS 4096
@@ -115,7 +116,7 @@ static dg_rc map_header(struct csv_src *c, struct dg_err *err)
 	c->ncols = (int)c->row.ncols;
 	c->idcol = -1;
 	for (int i = 0; i < c->ncols; i++) {
-		char name[128];
+		char name[4 * DG_NAME_MAX + 16]; /* a name and @YYYY-MM; longer is no field */
 		size_t n = c->row.n[i] < sizeof(name) - 1 ? c->row.n[i] : sizeof(name) - 1;
 		memcpy(name, c->row.f[i], n);
 		name[n] = '\0';
@@ -230,8 +231,8 @@ static dg_rc csv_next_benefit(void *ctx, struct dg_rule_benefit_row *b, struct d
 		return dg_err_set(err, DG_EINVAL, "%s:%ld: expected 5 fields", c->path, r->line);
 	b->ent = dg_schema_entity(c->s, r->f[0]);
 	if (b->ent < 0)
-		return dg_err_set(err, DG_EINVAL, "%s:%ld: unknown entity '%.60s'", c->path,
-		                  r->line, r->f[0]);
+		return dg_err_set(err, DG_EINVAL, "%s:%ld: unknown entity '%.*s'", c->path, r->line,
+		                  (int)dg_text_cut(r->f[0], r->n[0], 60), r->f[0]);
 	if (dg_data_parse_month(r->f[4], r->n[4], &b->month))
 		return dg_err_set(err, DG_EINVAL, "%s:%ld: month must be YYYY-MM", c->path,
 		                  r->line);

@@ -16,6 +16,7 @@
 
 #include "core/mem.h"
 #include "core/str.h"
+#include "rule/text.h"
 
 static uint64_t hash_bytes(const char *s, size_t n)
 {
@@ -355,9 +356,9 @@ static dg_rc bad_value(const struct dg_field *f, const char *text, size_t n, dg_
 		return dg_err_set(err, DG_EINVAL,
 		                  "%s '%.*s' is larger than the loader takes: at most 13 digits "
 		                  "before the point (9999999999999.99 yuan)",
-		                  f->name, (int)(n > 40 ? 40 : n), text);
-	return dg_err_set(err, DG_EINVAL, "%s '%.*s' is not %s", f->name, (int)(n > 40 ? 40 : n),
-	                  text, ty_word(f->ty));
+		                  f->name, (int)dg_text_cut(text, n, 40), text);
+	return dg_err_set(err, DG_EINVAL, "%s '%.*s' is not %s", f->name,
+	                  (int)dg_text_cut(text, n, 40), text, ty_word(f->ty));
 }
 
 dg_rc dg_data_set(struct dg_data *d, int ent, int64_t row, int field, const char *text, size_t n,
@@ -577,7 +578,7 @@ static dg_rc load_benefit(struct dg_data *d, const struct dg_rule_benefit_row *b
 	int64_t row = dg_data_find(d, b->ent, b->id, b->idn);
 	if (row < 0)
 		return dg_err_set(ferr, DG_EINVAL, "no %s with id '%.*s'", s->e[b->ent].name,
-		                  (int)(b->idn > 60 ? 60 : b->idn), b->id);
+		                  (int)dg_text_cut(b->id, b->idn, 60), b->id);
 	return dg_data_add_benefit(d, b->ent, row, b->benefit, b->status, b->month, ferr);
 }
 

@@ -162,12 +162,12 @@ dg_rc dg_rule_explain_json(const struct dg_code *code, const struct dg_data *dat
 		return e;
 	const char *id = dg_data_id(data, r->ent, row);
 	dg_day_format(code->ref, day);
-	char ent_id[300];
+	char ent_id[512]; /* a name of 64 characters and a 200-byte id */
 	snprintf(ent_id, sizeof(ent_id), "%s/%s", s->e[r->ent].name, id);
 	e |= dg_buf_adds(out, "{\"entity\":");
 	e |= dg_buf_add_json_str(out, ent_id, strlen(ent_id));
 	e |= dg_buf_adds(out, ",\"rule\":");
-	char rid[256];
+	char rid[512];
 	snprintf(rid, sizeof(rid), "%s@%s", r->id, r->version ? r->version : "0");
 	e |= dg_buf_add_json_str(out, rid, strlen(rid));
 	e |= dg_buf_addf(out, ",\"name_zh\":");
@@ -249,7 +249,7 @@ dg_rc dg_rule_explain_json(const struct dg_code *code, const struct dg_data *dat
 				const char *src = lf->source ? lf->source : s->e[lf->ent].source;
 				e |= dg_buf_add_json_str(out, src, strlen(src));
 				if (rec >= 0) {
-					char rec_id[300];
+					char rec_id[512];
 					snprintf(rec_id, sizeof(rec_id), "%s/%s",
 					         s->e[lf->ent].name,
 					         dg_data_id(data, lf->ent, rec));

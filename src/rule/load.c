@@ -13,41 +13,6 @@
 
 #define MAX_RULE_FILE (4 << 20)
 
-/* Offset of the first byte that is not UTF-8 text (or is a NUL), -1 when none. */
-static long bad_utf8_at(const char *t, size_t n)
-{
-	size_t i = 0;
-	while (i < n) {
-		if (t[i] == '\0')
-			return (long)i;
-		size_t k = 1; /* the sequence starting here is 1 to 4 bytes */
-		while (k <= 4 && (i + k > n || !dg_utf8_valid(t + i, k)))
-			k++;
-		if (k > 4)
-			return (long)i;
-		i += k;
-	}
-	return -1;
-}
-
-/* file:line:col of the bad byte, the line shown up to it with a caret under it */
-static void report_bad_byte(struct dg_program *p, const char *path, const char *text, size_t at)
-{
-	struct dg_rule_src src = {path, text, at};
-	int line = 1;
-	size_t ls = 0;
-	for (size_t i = 0; i < at; i++)
-		if (text[i] == '\n') {
-			line++;
-			ls = i + 1;
-		}
-	unsigned char b = (unsigned char)text[at];
-	dg_rule_diag_at(&p->diag, &src, line, (int)(at - ls) + 1, false,
-	                b ? "this byte (0x%02X) is not UTF-8 text: save the file as UTF-8"
-	                  : "a NUL byte (0x%02X): a rule file is UTF-8 text",
-	                b);
-}
-
 struct dg_program *dg_rule_load(char *const *paths, int n)
 {
 	struct dg_program *p = dg_program_new();
@@ -59,11 +24,7 @@ struct dg_program *dg_rule_load(char *const *paths, int n)
 			dg_rule_diag_at(&p->diag, NULL, 0, 0, false, "%s", err.msg);
 			continue;
 		}
-		long bad = bad_utf8_at(text, len);
-		if (bad >= 0)
-			report_bad_byte(p, paths[i], text, (size_t)bad);
-		else
-			dg_program_parse(p, paths[i], text, len);
+		dg_program_parse(p, paths[i], text, len);
 		free(text);
 	}
 	if (!p->diag.errors)
@@ -122,7 +83,7 @@ dg_rc dg_rule_parse_override(const struct dg_program *p, struct dg_arena *a, con
                              struct dg_override *out, struct dg_err *err)
 {
 	const char *eq = strchr(spec, '=');
-	char name[128];
+	char name[512]; /* a name of up to 64 characters (256 bytes) and a region */
 	const char *region = NULL;
 	if (!eq || eq == spec || (size_t)(eq - spec) >= sizeof(name))
 		return dg_err_set(err, DG_EINVAL, "--set wants NAME=VALUE or NAME[REGION]=VALUE");

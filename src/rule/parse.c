@@ -17,6 +17,7 @@
 
 #include "core/mem.h"
 #include "rule/lex.h"
+#include "rule/text.h"
 
 #define MAX_DEPTH 200
 
@@ -27,7 +28,7 @@ struct parser {
 	const struct dg_rule_src *src;
 	bool failed;
 	int depth;
-	char found[80]; /* the last token described in a message */
+	char found[80]; /* the last token described in a message (40 bytes of it) */
 };
 
 static void advance(struct parser *ps)
@@ -48,6 +49,7 @@ static void fail_at(struct parser *ps, const struct dg_token *t, const char *fmt
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	dg_text_trim(msg);
 	if (t->t == T_ERR)
 		dg_rule_diag_at(&ps->prog->diag, ps->src, t->line, t->col, false, "%s", t->err);
 	else
@@ -81,7 +83,8 @@ static bool accept(struct parser *ps, enum dg_tok t)
 static const char *tok_desc(struct parser *ps, const struct dg_token *t)
 {
 	if (t->t == T_IDENT || t->t == T_INT || t->t == T_STR)
-		snprintf(ps->found, sizeof(ps->found), "'%.*s'", t->n > 40 ? 40 : t->n, t->p);
+		snprintf(ps->found, sizeof(ps->found), "'%.*s'",
+		         (int)dg_text_cut(t->p, (size_t)t->n, 40), t->p);
 	else
 		snprintf(ps->found, sizeof(ps->found), "%s", dg_tok_name(t->t));
 	return ps->found;
@@ -1013,6 +1016,25 @@ void dg_program_free(struct dg_program *p)
 	free(p);
 }
 
+/* file:line:col of a byte that is not UTF-8 text, the line shown up to it with a
+ * caret under it (the rest of the line is not shown: it is not text) */
+static void report_bad_byte(struct dg_program *p, const char *path, const char *text, size_t at)
+{
+	struct dg_rule_src src = {path, text, at};
+	int line = 1;
+	size_t ls = 0;
+	for (size_t i = 0; i < at; i++)
+		if (text[i] == '\n') {
+			line++;
+			ls = i + 1;
+		}
+	unsigned char b = (unsigned char)text[at];
+	dg_rule_diag_at(&p->diag, &src, line, dg_text_chars(text + ls, at - ls) + 1, false,
+	                b ? "this byte (0x%02X) is not UTF-8 text: save the file as UTF-8"
+	                  : "a NUL byte (0x%02X): a rule file is UTF-8 text",
+	                b);
+}
+
 void dg_program_parse(struct dg_program *p, const char *path, const char *text, size_t len)
 {
 	if (p->nsrcs == (int)(sizeof(p->srcs) / sizeof(p->srcs[0]))) {
@@ -1023,6 +1045,13 @@ void dg_program_parse(struct dg_program *p, const char *path, const char *text, 
 	if (len >= 3 && !memcmp(text, "\xEF\xBB\xBF", 3)) {
 		text += 3;
 		len -= 3;
+	}
+	/* the whole file is UTF-8 text before any of it is read, so the lexer and
+	 * every message after it can rely on that */
+	long bad = dg_text_bad_at(text, len);
+	if (bad >= 0) {
+		report_bad_byte(p, path, text, (size_t)bad);
+		return;
 	}
 	struct dg_rule_src *src = dg_arena_alloc(p->arena, sizeof(*src));
 	src->path = dg_arena_strdup(p->arena, path);

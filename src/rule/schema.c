@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "core/mem.h"
+#include "rule/text.h"
 #include "rule/yaml.h"
 
 int dg_schema_entity(const struct dg_schema *s, const char *name)
@@ -77,16 +78,10 @@ static dg_rc parse_type(struct dg_schema *s, struct dg_field *f, const char *t,
 	return DG_EINVAL;
 }
 
-static bool ident_ok(const char *s)
-{
-	if (!*s || !((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '_'))
-		return false;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '_' ||
-		      (*s >= '0' && *s <= '9')))
-			return false;
-	return true;
-}
+/* what every name message ends with */
+#define NAME_RULE                                                                                  \
+	"a name is ASCII letters, digits, '_' and Chinese characters, not starting with a digit, " \
+	"at most 64 characters"
 
 struct dg_schema *dg_schema_load(const char *path, struct dg_err *err)
 {
@@ -118,8 +113,9 @@ struct dg_schema *dg_schema_load(const char *path, struct dg_err *err)
 		struct dg_entity *e = &s->e[s->ne++];
 		const struct dg_yaml *ey = ents->vals[i];
 		e->name = ents->keys[i]->s;
-		if (!ident_ok(e->name) || ey->kind != DG_Y_MAP) {
-			dg_err_set(err, DG_EINVAL, "%s:%d: entity '%s' must be a name with a map",
+		if (!dg_text_name_ok(e->name) || ey->kind != DG_Y_MAP) {
+			dg_err_set(err, DG_EINVAL,
+			           "%s:%d: entity '%s' must be a name with a map (" NAME_RULE ")",
 			           path, ents->keys[i]->line, e->name);
 			goto fail;
 		}
@@ -144,11 +140,14 @@ struct dg_schema *dg_schema_load(const char *path, struct dg_err *err)
 				if ((v = dg_yaml_get(fy, "source")))
 					f->source = v->s;
 			}
-			if (!ident_ok(f->name) ||
-			    dg_schema_field(s, (int)(e - s->e), f->name) >= 0) {
-				dg_err_set(err, DG_EINVAL,
-				           "%s:%d: field '%s' of %s: bad or repeated name", path,
-				           fs->keys[j]->line, f->name, e->name);
+			if (!dg_text_name_ok(f->name)) {
+				dg_err_set(err, DG_EINVAL, "%s:%d: field '%s' of %s: " NAME_RULE,
+				           path, fs->keys[j]->line, f->name, e->name);
+				goto fail;
+			}
+			if (dg_schema_field(s, (int)(e - s->e), f->name) >= 0) {
+				dg_err_set(err, DG_EINVAL, "%s:%d: field '%s' of %s: repeated name",
+				           path, fs->keys[j]->line, f->name, e->name);
 				goto fail;
 			}
 			if (parse_type(s, f, t, &link_to[i][e->nf])) {
@@ -162,6 +161,11 @@ struct dg_schema *dg_schema_load(const char *path, struct dg_err *err)
 		}
 		const struct dg_yaml *gs = dg_yaml_get(ey, "groups");
 		for (int j = 0; gs && j < gs->n && j < 16; j++) {
+			if (!dg_text_name_ok(gs->keys[j]->s)) {
+				dg_err_set(err, DG_EINVAL, "%s:%d: group '%s' of %s: " NAME_RULE,
+				           path, gs->keys[j]->line, gs->keys[j]->s, e->name);
+				goto fail;
+			}
 			e->g[e->ng].name = gs->keys[j]->s;
 			group_of[i][e->ng] = gs->vals[j]->s;
 			e->ng++;
@@ -182,7 +186,7 @@ struct dg_schema *dg_schema_load(const char *path, struct dg_err *err)
 			}
 		}
 		for (int j = 0; j < e->ng; j++) {
-			char ent[64] = "", fld[64] = "";
+			char ent[4 * DG_NAME_MAX + 1] = "", fld[4 * DG_NAME_MAX + 1] = "";
 			const char *g = group_of[i][j], *dot = strchr(g, '.');
 			if (dot && (size_t)(dot - g) < sizeof(ent) &&
 			    strlen(dot + 1) < sizeof(fld)) {

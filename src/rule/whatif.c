@@ -10,6 +10,17 @@
 #include "core/date.h"
 #include "core/mem.h"
 #include "rule/explain.h"
+#include "rule/text.h"
+
+/* A name in a column of the given width, padded by what a terminal shows (a
+ * Chinese character takes two columns), on the left or the right. */
+static dg_rc add_padded(struct dg_buf *out, const char *name, int width, bool right)
+{
+	int pad = width - dg_text_width(name, strlen(name));
+	pad = pad > 0 ? pad : 0;
+	return right ? dg_buf_addf(out, "%*s%s", pad, "", name)
+	             : dg_buf_addf(out, "%s%*s", name, pad, "");
+}
 
 static bool depends(const struct dg_code *c, int rule, const struct dg_override *ov, int nov)
 {
@@ -93,11 +104,13 @@ dg_rc dg_rule_whatif(const struct dg_program *p, const struct dg_data *data,
 			e |= big ? dg_buf_adds(out, "null}")
 			         : dg_buf_addf(out, "%lld}", (long long)dam);
 		} else {
+			e |= dg_buf_adds(out, "  ");
+			e |= add_padded(out, p->rules[i].id, 28, false);
 			e |= dg_buf_addf(out,
-			                 "  %-28s eligible %lld -> %lld   gain %lld   lose %lld   "
+			                 " eligible %lld -> %lld   gain %lld   lose %lld   "
 			                 "unknown %+lld   amount ",
-			                 p->rules[i].id, (long long)before, (long long)after,
-			                 (long long)gain, (long long)lose, (long long)du);
+			                 (long long)before, (long long)after, (long long)gain,
+			                 (long long)lose, (long long)du);
 			e |= big ? dg_buf_adds(out, "too large to total\n")
 			         : dg_buf_addf(out, "%s%llu.%02llu yuan\n", dam < 0 ? "-" : "+",
 			                       (unsigned long long)(mag(dam) / 100),
@@ -136,7 +149,7 @@ dg_rc dg_rule_sweep(const struct dg_program *p, const struct dg_data *data,
 	rc |= dg_buf_addf(out, "sweep of %s:\n  %-14s", p->params[ov->param].name, "value");
 	for (int i = 0; i < p->nrules; i++)
 		if (sel[i])
-			rc |= dg_buf_addf(out, " %16s", p->rules[i].id);
+			rc |= dg_buf_adds(out, " ") | add_padded(out, p->rules[i].id, 16, true);
 	rc |= dg_buf_adds(out, "\n");
 	/* up to 32 values per pass: each block of records is read once for all of them */
 	double t0 = dg_mono_sec();

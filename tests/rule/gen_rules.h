@@ -10,7 +10,8 @@
  * on either side of every operator, bool, int, decimal, money, date and
  * region parameters, definitions, windows that run past the data at both
  * ends, runs of months, history, links, aggregates with and without filters,
- * exceptions to conditions and to the amount in every combine mode. Data has
+ * exceptions to conditions and to the amount in every combine mode; some names
+ * are Chinese. Data has
  * unknown cells, dangling links, extreme values, birthdays on 29 February and
  * after @ref, and monthly columns that start and stop around the reference
  * month.
@@ -161,7 +162,7 @@ static void gen_int(struct gen_src *s, struct gen_out *o, struct gen_cx cx, int 
 	static const char *const hl[] = {"area",
 	                                 "k",
 	                                 "count(members)",
-	                                 "size",
+	                                 "人数",
 	                                 "sum(members, grade)",
 	                                 "min(members, grade)",
 	                                 "max(members, age(birth_date))"};
@@ -240,7 +241,7 @@ static void gen_money(struct gen_src *s, struct gen_out *o, struct gen_cx cx, in
 {
 	static const char *const pl[] = {
 	    "m",
-	    "line",
+	    "标准线",
 	    "income at month -1",
 	    "income at month 0",
 	    "l_inc",
@@ -255,7 +256,7 @@ static void gen_money(struct gen_src *s, struct gen_out *o, struct gen_cx cx, in
 	    "round(income at month -1 * 12 months / 12, fen, half_up)",
 	    "hh.total",
 	    "sum(hh.members, m)"};
-	static const char *const hl[] = {"line", "reg[region]", "sum(members, m)",
+	static const char *const hl[] = {"标准线", "reg[region]", "sum(members, m)",
 	                                 "min(members, m)", "max(members, income at month -1)"};
 	static const char *const ops[] = {" + ", " - "};
 	static const char *const units[] = {"fen", "jiao", "yuan"};
@@ -480,7 +481,7 @@ static void gen_program(struct gen_src *s, struct gen_out *o)
 	gen_add(o, "schema \"schema.yaml\"\n");
 	snprintf(buf, sizeof(buf),
 	         "param flag: bool = %s\n legal \"x\"\nparam k: int = %s\n legal \"x\"\n"
-	         "param ratio: decimal = %s\n legal \"x\"\nparam line: money = %s\n legal \"x\"\n"
+	         "param ratio: decimal = %s\n legal \"x\"\nparam 标准线: money = %s\n legal \"x\"\n"
 	         "param day: date = %s\n legal \"x\"\n",
 	         gen_pick(s, 2) ? "true" : "false", GEN_ONE(s, ints), GEN_ONE(s, decs),
 	         GEN_ONE(s, moneys),
@@ -494,9 +495,9 @@ static void gen_program(struct gen_src *s, struct gen_out *o)
 	gen_add(
 	    o,
 	    "let person.l_inc = income at month -1\nlet person.run = continuous_months(insured)\n"
-	    "let household.size = count(members)\n"
+	    "let household.人数 = count(members)\n"
 	    "let household.total = sum(members, coalesce(m, 0 yuan))\n"
-	    "let household.big = size > 2 or area > 100\n"
+	    "let household.big = 人数 > 2 or area > 100\n"
 	    "let enterprise.staff_now = staff at month -1\n");
 	int nrules = 1 + (int)gen_pick(s, 4);
 	for (int r = 0; r < nrules; r++) {
@@ -510,22 +511,26 @@ static void gen_program(struct gen_src *s, struct gen_out *o)
 		gen_add(o, buf);
 		int nc = 1 + (int)gen_pick(s, 2);
 		for (int c = 0; c < nc; c++) {
-			snprintf(buf, sizeof(buf), " condition c%d \"条件\" / \"cond\": ", c);
+			/* condition names in Chinese and in ASCII */
+			snprintf(buf, sizeof(buf),
+			         c ? " condition c%d \"条件\" / \"cond\": "
+			           : " condition 条件%d \"条件\" / \"cond\": ",
+			         c);
 			gen_add(o, buf);
 			gen_bool(s, o, cx, 3);
 			gen_add(o, "\n");
 		}
 		int ne = (int)gen_pick(s, 3);
 		for (int e = 0; e < ne; e++) {
-			snprintf(buf, sizeof(buf), " exception e%d to c0 \"例外\" / \"exc\": when ",
-			         e);
+			snprintf(buf, sizeof(buf),
+			         " exception e%d to 条件0 \"例外\" / \"exc\": when ", e);
 			gen_add(o, buf);
 			gen_bool(s, o, cx, 1);
 			gen_add(o, "\n");
 		}
 		if (ne >= 2 && gen_pick(s, 2))
-			gen_add(o, gen_pick(s, 2) ? " exceptions to c0: any\n"
-			                          : " exceptions to c0: conflict\n");
+			gen_add(o, gen_pick(s, 2) ? " exceptions to 条件0: any\n"
+			                          : " exceptions to 条件0: conflict\n");
 		if (gen_pick(s, 3)) {
 			gen_add(o, " amount: ");
 			gen_money(s, o, cx, 2);

@@ -418,8 +418,8 @@ static void test_csv_loader(void **state)
 	assert_non_null(strstr(err.msg, "unknown entity 'nowhere'"));
 }
 
-/* GB18030 text (the shared CSV reader decodes it): a code in Chinese, as a government
- * spreadsheet exports it. */
+/* GB18030 text (the shared CSV reader decodes it): a code and a header in Chinese, as a
+ * government spreadsheet exports them. */
 static void test_csv_gb18030(void **state)
 {
 	(void)state;
@@ -439,6 +439,34 @@ static void test_csv_gb18030(void **state)
 	dg_data_free(d);
 	dg_intern_release(&codes);
 	dg_schema_free(s);
+
+	/* a header in Chinese, GB18030 encoded, matches the schema's Chinese names (UTF-8):
+	 * 编号,年龄,收入@2025-06 */
+	write_file("zh.yaml", "entities:\n  人员:\n    file: zh.csv\n    id: 编号\n"
+	                      "    fields: {年龄: int, 收入: monthly money}\n");
+	write_file("zh.csv", "\xB1\xE0\xBA\xC5,\xC4\xEA\xC1\xE4,\xCA\xD5\xC8\xEB@2025-06\n"
+	                     "z1,70,1.50\n");
+	snprintf(path, sizeof(path), "%s/zh.yaml", dir);
+	s = dg_schema_load(path, &err);
+	assert_non_null(s);
+	dg_intern_init(&codes);
+	d = dg_data_load_csv(s, &codes, dir, &err);
+	if (!d)
+		fail_msg("%s", err.msg);
+	assert_int_equal(dg_data_find(d, 0, "z1", 2), 0);
+	assert_int_equal(d->t[0].col[dg_schema_field(s, 0, "年龄")].v[0], 70);
+	dg_data_free(d);
+	dg_intern_release(&codes);
+	dg_schema_free(s);
+	/* a schema name that is not one is refused with the rule for names */
+	write_file("zh.yaml",
+	           "entities:\n  人员:\n    file: zh.csv\n    fields: {年龄（岁）: int}\n");
+	assert_null(dg_schema_load(path, &err));
+	assert_non_null(strstr(err.msg, "field '年龄（岁）' of 人员: a name is ASCII letters"));
+	write_file("zh.yaml", "entities:\n  人员:\n    file: zh.csv\n    fields: {a: int}\n"
+	                      "    groups: {成员 x: 人员.a}\n");
+	assert_null(dg_schema_load(path, &err));
+	assert_non_null(strstr(err.msg, "group '成员 x' of 人员"));
 }
 
 /* A source of records through the reader interface, as the store will be. */
