@@ -8,9 +8,9 @@
 #include <string.h>
 
 #include "app/app.h"
+#include "cmd/rule.h"
 #include "core/config.h"
 #include "core/log.h"
-#include "rule/rule.h"
 
 #define DGOV_VERSION "0.1.0"
 
