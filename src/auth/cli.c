@@ -196,6 +196,34 @@ static int run(struct dg_env *env, struct dg_db *db, int argc, char **argv)
 	return 2;
 }
 
+int dg_user_check(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0 ||
+		    (i == 1 && strcmp(argv[i], "help") == 0)) {
+			fputs(usage, stdout);
+			return 0;
+		}
+	const char *cmd = argc > 1 ? argv[1] : "";
+	if (strcmp(cmd, "add") == 0) {
+		struct dg_user_new u = {0};
+		const char *role = NULL;
+		if (!parse_add(argc, argv, &u, &role))
+			return 2;
+		if (!dg_role_parse(role)) {
+			fprintf(stderr, "dgov user add: --role must be citizen, agent, staff or admin\n%s",
+				usage);
+			return 2;
+		}
+		return -1;
+	}
+	if ((strcmp(cmd, "list") == 0 && argc == 2) || (strcmp(cmd, "passwd") == 0 && argc == 3) ||
+	    (strcmp(cmd, "token") == 0 && (argc == 3 || argc == 4)))
+		return -1;
+	fputs(usage, stderr);
+	return 2;
+}
+
 int dg_user_main(struct dg_env *env, int argc, char **argv)
 {
 	struct dg_db *db = NULL;
