@@ -96,6 +96,7 @@ enum MHD_Result dg_guard_accept(void *cls, const struct sockaddr *sa, socklen_t 
 	addr_text(sa, addr);
 	if (g->o.trusted && dg_proxies_trusted(g->o.trusted, addr))
 		return MHD_YES;
+	dg_addr_key(addr, addr);
 	enum MHD_Result ok = MHD_YES;
 	pthread_mutex_lock(&g->mu);
 	unsigned mine = count_from(g, addr);
@@ -116,6 +117,7 @@ static void conn_started(struct dg_guard *g, struct MHD_Connection *c, void **ct
 	const union MHD_ConnectionInfo *ci =
 		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	addr_text(ci ? ci->client_addr : NULL, e->addr);
+	dg_addr_key(e->addr, e->addr);
 	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
 	e->fd = ci ? ci->connect_fd : -1;
 	e->phase = WAIT_HEADERS;
