@@ -96,7 +96,7 @@ const char dg_sql_user_by_session[] =
 	" LEFT JOIN departments d ON d.id = u.dept_id"
 	" WHERE s.token_hash = ? AND s.expires_at > ? AND s.last_seen_at > ? AND u.disabled = 0";
 const char dg_sql_user_by_token[] =
-	"SELECT " USER_COLS ", t.id, t.scope"
+	"SELECT " USER_COLS ", t.id, t.scope, COALESCE(t.last_used_at, 0)"
 	" FROM api_tokens t JOIN users u ON u.id = t.user_id"
 	" LEFT JOIN departments d ON d.id = u.dept_id"
 	" WHERE t.token_hash = ? AND t.revoked_at IS NULL AND u.disabled = 0";

@@ -24,6 +24,7 @@
 #include "web/page.h"
 
 #define TOKEN_LEN (4 + 64)
+#define TOUCH_EVERY_MS (60LL * 1000)
 
 static bool token_shape_ok(const char *t)
 {
@@ -57,8 +58,10 @@ dg_rc dg_token_identify(struct dg_req *r, const char *bearer)
 	}
 	struct dg_user *u = dg_user_from_row(r->arena, rows, r->lang);
 	u->via_token = true;
-	int64_t token_id = dg_rows_int(rows, 10);
+	int64_t token_id = dg_rows_int(rows, 10), now = dg_now_ms();
 	bool read_only = strcmp(dg_rows_text(rows, 11), "write") != 0;
+	/* a token's use is recorded once a minute, like a session's: reads stay reads */
+	bool stale = dg_rows_int(rows, 12) < now - TOUCH_EVERY_MS;
 	/* done with the row, so that no read snapshot outlives it (see session.c) */
 	dg_rows_free(rows);
 	bool reads = strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0;
@@ -73,7 +76,7 @@ dg_rc dg_token_identify(struct dg_req *r, const char *bearer)
 	if (read_only && !reads)
 		return dg_err_set(&r->err, DG_EDENIED, "%s", dg_t(r, "auth.err.token_read_only"));
 	r->user = u;
-	if (dg_db_exec(db, dg_sql_token_touch, DG_ARGS(DG_VI(dg_now_ms()), DG_VI(token_id)), NULL))
+	if (stale && dg_db_exec(db, dg_sql_token_touch, DG_ARGS(DG_VI(now), DG_VI(token_id)), NULL))
 		dg_warn("req=%s could not record token use", r->id);
 	return DG_OK;
 }
