@@ -105,7 +105,9 @@ test-only:
 # (applications submitted by 64 clients on both stores, counted afterwards),
 # rule (the rule engine vs DuckDB on a generated population of BENCH_PERSONS,
 # default 10M), datastore (CSV loads and datastore_search on BENCH_ROWS rows,
-# default 1M, vs sqlite3/psql), or all (default).
+# default 1M, vs sqlite3/psql), or all (default). soak (64 connections of
+# mixed reads and writes for BENCH_SECONDS, default 600, on each store: errors,
+# p99, memory, lost writes, where the time goes) runs only when named.
 BENCH ?= http cases rule datastore
 BENCH_PERSONS ?= 10000000
 BENCH_ROWS ?= 1000000
@@ -118,7 +120,8 @@ bench:
 		cases) DGOV_BIN=$(BIN) bench/cases/run.sh || exit 1 ;; \
 		rule) DGOV_BIN=$(BIN) bench/rule/run.sh $(BENCH_PERSONS) || exit 1 ;; \
 		datastore) DGOV_BIN=$(BIN) BENCH_ROWS=$(BENCH_ROWS) bench/datastore/run.sh || exit 1 ;; \
-		*) echo "unknown benchmark $$b (http, cases, rule, datastore)"; exit 2 ;; \
+		soak) DGOV_BIN=$(BIN) bench/soak/run.sh || exit 1 ;; \
+		*) echo "unknown benchmark $$b (http, cases, rule, datastore, soak)"; exit 2 ;; \
 		esac; \
 	done
 

@@ -290,14 +290,26 @@ dg_rc dg_app_listen(struct dg_app *app, const char *upload_dir, struct dg_server
 		.max_upload = app->cfg.max_upload,
 		.max_header = app->cfg.max_header,
 		.upload_dir = upload_dir,
-		.http = {.secure_cookies = app->cfg.secure_cookies,
-			 .static_dir = app->cfg.static_dir},
+		.max_conn = app->cfg.max_conn,
+		.conn_per_addr = app->cfg.conn_per_addr,
+		.conn_reserve = app->cfg.conn_reserve,
+		.header_timeout = app->cfg.header_timeout,
+		.idle_timeout = app->cfg.idle_timeout,
+		.min_body_rate = app->cfg.min_body_rate,
+		.http = {.secure_cookies = dg_config_site_https(&app->cfg),
+			 .static_dir = app->cfg.static_dir,
+			 .site_url = app->cfg.site_url,
+			 .trusted = &app->cfg.trusted_proxies},
 		.env = &app->env,
 		.ctx = app,
 		.dispatch = dg_app_dispatch,
 		.error = dg_app_error,
 	};
-	return dg_server_start(&o, out, err);
+	dg_rc rc = dg_server_start(&o, out, err);
+	/* a free port picked by the system is the one the default site URL names */
+	if (!rc && app->cfg.port == 0)
+		app->cfg.port = dg_server_port(*out);
+	return rc;
 }
 
 static int make_dir(const char *path)

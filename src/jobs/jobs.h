@@ -102,6 +102,8 @@ const struct dg_route *dg_jobs_routes(size_t *n);
 
 /* `dgov jobs add KIND JSON | show ID | list`; argv[0] is "jobs". Returns the exit code. */
 int dg_jobs_main(struct dg_env *env, int argc, char **argv);
+/* Its arguments, before anything is opened (struct dg_command's check). */
+int dg_jobs_check(int argc, char **argv);
 
 /* The jobs module: its tables, routes, jobs and demo data, for src/app. */
 extern const struct dg_module dg_jobs_module;
