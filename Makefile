@@ -53,6 +53,8 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
 HTTP_SRC := $(sort $(wildcard tests/http/test_*.c))
 HTTP_BIN := $(HTTP_SRC:tests/http/%.c=$(BUILD)/tests/http/%)
 HTTP_HARNESS := $(BUILD)/tests/http/harness.o
+# one harness object for every HTTP test binary, kept between builds
+.SECONDARY: $(HTTP_HARNESS)
 
 .PHONY: all run test test-only tests bench fuzz format clean
 

@@ -131,8 +131,10 @@ static void no_connection_no_session(void **state)
 	char *csrf = th_csrf(c, "/login");
 	assert_non_null(csrf);
 	char *body = NULL;
+	char *password = th_enc(DG_DEMO_PASSWORD);
 	assert_true(asprintf(&body, "csrf=%s&username=%s&password=%s", csrf, DG_DEMO_CITIZEN,
-			     th_enc(DG_DEMO_PASSWORD)) > 0);
+			     password) > 0);
+	free(password);
 	struct th_resp r = {0};
 	arm("store.get=busy");
 	assert_int_equal(th_post_form(c, "/login", body, &r), 503);
