@@ -21,7 +21,7 @@ run) ;;
 test) pkgs+=(libcmocka-dev postgresql-15 sqlite3 chromium fonts-noto-cjk nodejs npm
 		unzip libxml2-utils
 		zbar-tools poppler-utils poppler-data
-		raptor2-utils) ;; # rapper parses the DCAT Turtle exports in the tests
+		raptor2-utils clang-format) ;; # rapper parses the DCAT Turtle exports in the tests
 bench) pkgs+=(nginx-light wrk sqlite3 postgresql-15 nodejs npm) ;;
 fuzz) pkgs+=(clang libclang-rt-14-dev) ;;
 *) echo "deps.sh: unknown set '$what' (run, test, bench, fuzz)" >&2; exit 2 ;;
