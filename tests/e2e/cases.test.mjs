@@ -48,16 +48,16 @@ for (const elder of [false, true]) {
       await submit(cit, 'form[action="/services/990100-MZ-007/apply"]');
       const ref = new URL(cit.url()).pathname.split('/')[3];
       assert.match(ref, /^\d{8}-\d{6}$/);
-      // page 1, pre-filled; a wrong phone first
-      assert.equal(await cit.inputValue('#phone'), '13800000001');
-      await cit.fill('#phone', '123');
+      // page 1: name and phone come from the account, shown (the phone masked), not asked
+      assert.equal(await cit.locator('input#phone').count(), 0, 'the account\'s phone is not an input');
+      assert.ok((await cit.locator('#phone').innerText()).includes('138****0001'), 'the phone is shown masked');
+      await submit(cit, 'main form[method=post]');
+      // page 2: nothing written first, so the error summary
       await submit(cit, 'main form[method=post]');
       assert.equal(await cit.locator('.error-summary').count(), 1, 'the error summary is shown');
       await audited(cit, 'question page with an error');
-      await cit.fill('#phone', '13800000001');
-      await submit(cit, 'main form[method=post]');
       await cit.fill('#purpose', '父亲去世，申请殡葬补贴');
-      await audited(cit, 'question page 2');
+      await audited(cit, 'question page 2, answered');
       await submit(cit, 'main form[method=post]');
       // the upload: not a document first, then a PDF
       await cit.setInputFiles('#m1', { name: 'id.pdf', mimeType: 'application/pdf', buffer: Buffer.from('not a pdf') });
