@@ -32,6 +32,7 @@ layers=(
 	"cert"                # e-certificates
 	"cases"               # applications and their handling
 	"opendata"            # the open-data catalogue, DataStore, access and pages
+	"exchange"            # registries, grants and the exchange between departments
 	"app"                 # the ordered list of modules, the dispatcher
 	"cmd"                 # command-line front ends
 )

@@ -31,12 +31,28 @@
 #define DG_MAX_FIELDS 128
 #define DG_MAX_MONTHS 240
 
+enum dg_class { DG_CLASS_PUBLIC, DG_CLASS_INTERNAL, DG_CLASS_PERSONAL, DG_CLASS_SENSITIVE };
+enum dg_sharing { DG_SHARE_UNCONDITIONAL, DG_SHARE_CONDITIONAL, DG_SHARE_NONE };
+
+/* "public" ... and "unconditional" ..., the words the schema file uses. */
+const char *dg_class_name(enum dg_class c);
+const char *dg_sharing_name(enum dg_sharing s);
+
 struct dg_field {
 	const char *name;
 	enum dg_ty ty; /* TY_BOOL INT MONEY DATE CODE, or TY_LINK */
 	bool monthly;
 	int link_ent; /* links: target entity */
 	const char *source;
+	/*
+	 * For registries shared between departments (exchange): who may see the
+	 * value (GB/T 35273: public, internal, personal, sensitive; default
+	 * internal) and how it is shared (unconditional, conditional, none:
+	 * 无条件共享, 有条件共享, 不予共享; default conditional). The rule engine
+	 * reads them and ignores them.
+	 */
+	enum dg_class cls;
+	enum dg_sharing sharing;
 };
 
 struct dg_group {
@@ -50,6 +66,10 @@ struct dg_entity {
 	const char *file; /* CSV file name relative to the data folder */
 	const char *id_col;
 	const char *source; /* registry the records come from */
+	/* registries (exchange): the owning department's code, what the registry is,
+	   how often it changes, the law that allows it; NULL when not written */
+	const char *owner, *title, *frequency, *legal_basis;
+	enum dg_class id_class; /* the ID's own class (personal: kept as a blind index) */
 	struct dg_field f[DG_MAX_FIELDS];
 	int nf;
 	struct dg_group g[16];
@@ -65,6 +85,9 @@ struct dg_schema {
 
 /* Read a schema file. NULL on error with err set (file:line: message). */
 struct dg_schema *dg_schema_load(const char *path, struct dg_err *err);
+/* The same from text in memory (len bytes); name is used in messages. */
+struct dg_schema *dg_schema_parse(const char *name, const char *text, size_t len,
+				  struct dg_err *err);
 void dg_schema_free(struct dg_schema *s);
 int dg_schema_entity(const struct dg_schema *s, const char *name);
 int dg_schema_field(const struct dg_schema *s, int ent, const char *name);

@@ -5,6 +5,12 @@
  * Field types are written as "date", "money", "int", "bool", "code",
  * "monthly money", "link household"; a field may instead be a map
  * {type: ..., source: ...} naming the registry it comes from.
+ *
+ * The same file declares the registries departments share (exchange): an
+ * entity may name its owner (a department code), a title, an update
+ * frequency, a legal basis and the class of its ID (id_class), and a field
+ * map may add class (public, internal, personal, sensitive) and sharing
+ * (unconditional, conditional, none, or 无条件 / 有条件 / 不予共享).
  */
 #include "rule/data.h"
 
@@ -78,6 +84,35 @@ static dg_rc parse_type(struct dg_schema *s, struct dg_field *f, const char *t,
 	return DG_EINVAL;
 }
 
+const char *dg_class_name(enum dg_class c)
+{
+	static const char *const n[] = {"public", "internal", "personal", "sensitive"};
+	return (unsigned)c < 4 ? n[c] : "internal";
+}
+
+const char *dg_sharing_name(enum dg_sharing s)
+{
+	static const char *const n[] = {"unconditional", "conditional", "none"};
+	return (unsigned)s < 3 ? n[s] : "conditional";
+}
+
+static int parse_class(const char *t)
+{
+	for (int i = 0; i < 4; i++)
+		if (strcmp(t, dg_class_name((enum dg_class)i)) == 0)
+			return i;
+	return -1;
+}
+
+static int parse_sharing(const char *t)
+{
+	static const char *const zh[] = {"无条件共享", "有条件共享", "不予共享"};
+	for (int i = 0; i < 3; i++)
+		if (strcmp(t, dg_sharing_name((enum dg_sharing)i)) == 0 || strcmp(t, zh[i]) == 0)
+			return i;
+	return -1;
+}
+
 /* what every name message ends with */
 #define NAME_RULE                                                                                  \
 	"a name is ASCII letters, digits, '_' and Chinese characters, not starting with a digit, " \
@@ -87,14 +122,22 @@ struct dg_schema *dg_schema_load(const char *path, struct dg_err *err)
 {
 	char *text = NULL;
 	size_t len = 0;
+	if (dg_rule_read_file(path, 1 << 20, &text, &len, err))
+		return NULL;
+	struct dg_schema *s = dg_schema_parse(path, text, len, err);
+	free(text);
+	return s;
+}
+
+struct dg_schema *dg_schema_parse(const char *path, const char *text, size_t len,
+				  struct dg_err *err)
+{
 	struct dg_yaml *root = NULL;
 	struct dg_schema *s = dg_xcalloc(1, sizeof(*s));
 	const char *link_to[DG_MAX_ENT][DG_MAX_FIELDS] = {{0}};
 	const char *group_of[DG_MAX_ENT][16] = {{0}};
 	s->arena = dg_arena_new();
 
-	if (dg_rule_read_file(path, 1 << 20, &text, &len, err))
-		goto fail;
 	struct dg_err yerr = {0};
 	if (dg_yaml_parse(s->arena, text, len, &root, &yerr)) {
 		dg_err_set(err, DG_EINVAL, "%s: %s", path, yerr.msg);
@@ -123,6 +166,21 @@ struct dg_schema *dg_schema_load(const char *path, struct dg_err *err)
 		e->file = (v = dg_yaml_get(ey, "file")) ? v->s : NULL;
 		e->id_col = (v = dg_yaml_get(ey, "id")) ? v->s : "id";
 		e->source = (v = dg_yaml_get(ey, "source")) ? v->s : e->name;
+		e->owner = (v = dg_yaml_get(ey, "owner")) ? v->s : NULL;
+		e->title = (v = dg_yaml_get(ey, "title")) ? v->s : NULL;
+		e->frequency = (v = dg_yaml_get(ey, "frequency")) ? v->s : NULL;
+		e->legal_basis = (v = dg_yaml_get(ey, "legal_basis")) ? v->s : NULL;
+		e->id_class = DG_CLASS_INTERNAL;
+		if ((v = dg_yaml_get(ey, "id_class"))) {
+			int c = parse_class(v->s);
+			if (c < 0) {
+				dg_err_set(err, DG_EINVAL,
+				           "%s:%d: id_class of %s: use public, internal, personal "
+				           "or sensitive", path, v->line, e->name);
+				goto fail;
+			}
+			e->id_class = (enum dg_class)c;
+		}
 		const struct dg_yaml *fs = dg_yaml_get(ey, "fields");
 		for (int j = 0; fs && j < fs->n; j++) {
 			if (e->nf == DG_MAX_FIELDS) {
@@ -134,11 +192,26 @@ struct dg_schema *dg_schema_load(const char *path, struct dg_err *err)
 			const struct dg_yaml *fy = fs->vals[j];
 			f->name = fs->keys[j]->s;
 			f->source = e->source;
+			f->cls = DG_CLASS_INTERNAL;
+			f->sharing = DG_SHARE_CONDITIONAL;
 			const char *t = fy->s;
 			if (fy->kind == DG_Y_MAP) {
 				t = (v = dg_yaml_get(fy, "type")) ? v->s : "";
 				if ((v = dg_yaml_get(fy, "source")))
 					f->source = v->s;
+				int c = (v = dg_yaml_get(fy, "class")) ? parse_class(v->s) : 1;
+				int sh = (v = dg_yaml_get(fy, "sharing")) ? parse_sharing(v->s) : 1;
+				if (c < 0 || sh < 0) {
+					dg_err_set(err, DG_EINVAL,
+					           "%s:%d: field '%s': %s", path, fy->line, f->name,
+					           c < 0 ? "class is public, internal, personal or "
+					                   "sensitive"
+					                 : "sharing is unconditional, conditional or "
+					                   "none");
+					goto fail;
+				}
+				f->cls = (enum dg_class)c;
+				f->sharing = (enum dg_sharing)sh;
 			}
 			if (!dg_text_name_ok(f->name)) {
 				dg_err_set(err, DG_EINVAL, "%s:%d: field '%s' of %s: " NAME_RULE,
@@ -209,10 +282,8 @@ struct dg_schema *dg_schema_load(const char *path, struct dg_err *err)
 	}
 	const struct dg_yaml *b = dg_yaml_get(root, "benefits");
 	s->benefits_file = b ? b->s : NULL;
-	free(text);
 	return s;
 fail:
-	free(text);
 	dg_schema_free(s);
 	return NULL;
 }

@@ -121,6 +121,9 @@ static void help_and_mistakes_touch_nothing(void **state)
 		{{"jobs", "show"}, 2, NULL},
 		{{"catalog", "--help"}, 0, "dgov catalog"},
 		{{"catalog", "frob"}, 2, NULL},
+		{{"exchange", "--help"}, 0, "dgov exchange"},
+		{{"exchange", "verify"}, 2, NULL},
+		{{"exchange", "key", "mz"}, 2, NULL},
 		{{"rule", "--help"}, -1, NULL}, /* the rule library's own; it opens no store */
 		{{"--help"}, 0, "usage"},
 		{{"help"}, 0, "usage"},

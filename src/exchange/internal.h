@@ -1,0 +1,189 @@
+/*
+ * internal.h - what the exchange's files share: the registries read from
+ * the schema file, records and their change log, requests and grants, the
+ * exchange call's parser, signing, and the uses a resident can see.
+ *
+ * The registries' schema is read once at start-up (module init) and never
+ * changes while the node runs, so every thread reads it without a lock.
+ */
+#ifndef DG_EXCHANGE_INTERNAL_H
+#define DG_EXCHANGE_INTERNAL_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/arena.h"
+#include "core/err.h"
+#include "core/keys.h"
+#include "http/router.h"
+#include "node/env.h"
+#include "rule/data.h"
+#include "store/store.h"
+
+struct dg_demo_opts;
+
+#define X_ID_MAX 64          /* bytes of a record's ID */
+#define X_VALUE_MAX 512      /* bytes of one field's value */
+#define X_PAGE_MAX 500       /* records in one page of a bulk read */
+#define X_PAGE_DEFAULT 100
+#define X_PURPOSE_MAX 64     /* a catalogue item code or a policy id */
+#define X_BASIS_MAX 500      /* bytes of a request's legal basis */
+#define X_REASON_MAX 500     /* bytes of a refusal's reason */
+#define X_RATE_DEFAULT 600   /* calls a department system may make in a minute */
+
+extern const struct dg_migration dg_exchange_migrations[];
+
+/* --- registries (registry.c) --- */
+
+/* Read the registries' schema file (once, at init). */
+dg_rc x_schema_open(const char *path, struct dg_err *err) DG_MUST;
+void x_schema_close(void);
+const struct dg_schema *x_schema(void);
+/* The registry called name, or NULL. */
+const struct dg_entity *x_registry(const char *name);
+/* The index of a field of e, or -1. */
+int x_field(const struct dg_entity *e, const char *name);
+/* "code", "date", ... as written in the file. */
+const char *x_type_name(const struct dg_field *f);
+bool x_id_personal(const struct dg_entity *e);
+/* Whether id is well formed for e (an ID number when it is personal). */
+bool x_id_ok(const struct dg_entity *e, const char *id);
+/* The key a record is stored under: a blind index when the ID is personal. */
+const char *x_record_key(const struct dg_env *env, struct dg_arena *a, const struct dg_entity *e,
+			 const char *id);
+
+/* Create (create true) or update a record; values is an object of field -> value. */
+dg_rc x_record_put(const struct dg_env *env, struct dg_db *db, struct dg_arena *a,
+		   const struct dg_entity *e, const char *id, json_t *values, const char *effective,
+		   bool create, const char *actor, int64_t *version, struct dg_err *err) DG_MUST;
+/* End a record from the date effective (it stays, marked ended). */
+dg_rc x_record_end(const struct dg_env *env, struct dg_db *db, struct dg_arena *a,
+		   const struct dg_entity *e, const char *id, const char *effective,
+		   const char *actor, int64_t *version, struct dg_err *err) DG_MUST;
+
+/* A record as read: every field's value in clear (owned), with its bookkeeping. */
+struct x_record {
+	json_t *values; /* owned by the caller: json_decref */
+	const char *id; /* the ID in clear */
+	const char *key, *subject, *effective, *ended; /* arena */
+	int64_t version;
+};
+/* Read the record stored under key. ENOTFOUND when there is none. */
+dg_rc x_record_read(const struct dg_env *env, struct dg_db *db, struct dg_arena *a,
+		    const struct dg_entity *e, const char *key, struct x_record *out) DG_MUST;
+/* Changes of e after version since (at most limit): an array of {version, record, op, ...}. */
+dg_rc x_changes(struct dg_db *db, const struct dg_entity *e, int64_t since, int64_t limit,
+		json_t **out) DG_MUST;
+/* A personal value as it may be shown: 110101********1234, 138****5678, 张**. */
+json_t *x_mask(struct dg_arena *a, const char *field, json_t *v);
+
+/* --- requests and grants (grants.c) --- */
+
+struct x_request_new {
+	const char *dept;      /* the asking department's code */
+	const char *registry;
+	const char *fields;    /* comma list */
+	bool clear;            /* personal values in clear */
+	const char *purpose;
+	const char *legal_basis;
+	const char *mode;      /* "one" or "bulk" */
+	const char *ends;      /* YYYY-MM-DD */
+	int64_t user_id;
+};
+/* Make a request; unconditional fields are granted at once. err names the field at fault. */
+dg_rc x_request_create(struct dg_db *db, struct dg_arena *a, const struct x_request_new *q,
+		       int64_t *id, struct dg_err *err) DG_MUST;
+/*
+ * approve, refuse (reason needed) or revoke a request, as a member of
+ * staff of dept (the owner's), or any department when admin.
+ */
+dg_rc x_request_decide(struct dg_db *db, struct dg_arena *a, int64_t id, const char *action,
+		       const char *reason, const char *dept, bool admin, int64_t user_id,
+		       struct dg_err *err) DG_MUST;
+/* Requests asked by dept (out) and to dept's registries (in); admin sees all in `in`. */
+dg_rc x_requests_list(struct dg_db *db, const char *dept, bool admin, json_t **out,
+		      json_t **in) DG_MUST;
+
+/* A grant that covers a call, as x_grant_find found it. */
+struct x_grant {
+	int64_t id;
+	char granted[1024]; /* comma list */
+	bool clear;
+};
+/*
+ * The grant for dept reading registry for purpose in mode ("one"/"bulk"):
+ * DG_OK, or DG_EDENIED with *why one of no_grant, wrong_purpose,
+ * grant_expired, wrong_mode.
+ */
+dg_rc x_grant_find(struct dg_db *db, const char *dept, const char *registry, const char *purpose,
+		   const char *mode, struct x_grant *g, const char **why) DG_MUST;
+bool x_list_has(const char *list, const char *name);
+
+/* --- the exchange call (xparse.c: pure, fuzzed) --- */
+
+#define X_MAX_FIELDS 64
+
+struct x_call {
+	char dept[17], system[33];  /* X-Dgov-Client: DEPT/SYSTEM */
+	const char *key;            /* X-Dgov-Key */
+	const char *purpose;        /* X-Dgov-Purpose */
+	const char *request_id;     /* X-Dgov-Request-Id */
+	int64_t user_id;            /* X-Dgov-User-Id, 0 when absent */
+	const char *run;            /* X-Dgov-Run (bulk), or the request id */
+	const char *fields[X_MAX_FIELDS];
+	int nfields;                /* 0: every granted field */
+	int64_t limit;              /* bulk: records in the page */
+	const char *after;          /* bulk: the key to continue after, or "" */
+};
+
+/* The headers and query of a call, as text (any may be NULL). */
+struct x_call_in {
+	const char *client, *key, *purpose, *request_id, *user_id, *run;
+	const char *fields, *limit, *after;
+};
+
+/*
+ * Parse and check the form of a call. DG_OK, or an error with *code one of
+ * missing_client, bad_client, missing_key, missing_purpose, bad_purpose,
+ * missing_request_id, bad_request_id, bad_user, bad_fields, bad_limit,
+ * oversized_page, bad_after. Strings point into the arena or the input.
+ */
+dg_rc x_call_parse(struct dg_arena *a, const struct x_call_in *in, struct x_call *out,
+		   const char **code) DG_MUST;
+bool x_token_ok(const char *s, size_t max);
+
+/* --- signing (sign.c) --- */
+
+/* base64 SHA-512 of the call's canonical text (method, path, query, headers). */
+char *x_request_hash(struct dg_arena *a, const char *method, const char *path,
+		     const struct x_call *c);
+/* Sign request hash and answer: the envelope {request_hash, answer, signature, key} (owned). */
+json_t *x_sign(const struct dg_keys *k, const char *request_hash, json_t *answer);
+/* Whether an envelope's signature holds under the node's key. */
+bool x_verify(const struct dg_keys *k, json_t *envelope);
+
+/* --- uses of a resident's records (uses.c) --- */
+
+struct x_use {
+	const char *subject, *kind, *dept, *system, *official, *purpose, *registry, *fields,
+		*run;
+	int64_t audit_seq;
+};
+dg_rc x_use_add(struct dg_db *db, const struct x_use *u) DG_MUST;
+/* The uses of the resident whose blind index is subject, newest first. */
+dg_rc x_uses_of(struct dg_db *db, const char *subject, int64_t limit, json_t **out) DG_MUST;
+
+/* --- routes --- */
+const struct dg_route *x_api_routes(size_t *n);
+const struct dg_route *x_page_routes(size_t *n);
+
+/* --- demo --- */
+dg_rc x_demo_seed(struct dg_env *env, struct dg_db *db, const struct dg_demo_opts *o,
+		  struct dg_err *err) DG_MUST;
+/* The demo's department systems and their keys (tests use them). */
+#define X_DEMO_MZ_KEY "demo-mz-dibao-key-0001"
+#define X_DEMO_RS_KEY "demo-rs-pension-key-0002"
+#define X_DEMO_SJ_KEY "demo-sj-match-key-0003"
+
+#endif

@@ -1,0 +1,136 @@
+/*
+ * module.c - the exchange's descriptor: its tables, routes, the registries'
+ * schema read at start-up, the demo's registries, and `dgov exchange`:
+ *
+ *   dgov exchange verify FILE           does a saved answer's signature hold
+ *   dgov exchange key DEPT SYSTEM [RATE] give a department system a key
+ */
+#include "exchange/exchange.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/date.h"
+#include "core/rand.h"
+#include "core/str.h"
+#include "exchange/internal.h"
+
+static dg_rc init(struct dg_env *env, struct dg_err *err)
+{
+	const char *path = getenv("DGOV_REGISTRIES");
+	char buf[4096];
+	if (!path || !*path) {
+		const char *t = env->cfg && env->cfg->templates_dir ? env->cfg->templates_dir
+								     : "templates";
+		const char *slash = strrchr(t, '/');
+		if (slash)
+			snprintf(buf, sizeof buf, "%.*s/policies/registries.yaml", (int)(slash - t), t);
+		else
+			snprintf(buf, sizeof buf, "policies/registries.yaml");
+		path = buf;
+	}
+	return x_schema_open(path, err);
+}
+
+static int usage(FILE *to)
+{
+	fprintf(to,
+		"usage: dgov exchange verify FILE | key DEPT SYSTEM [RATE]\n"
+		"  verify FILE           check the signature of an answer saved from /x/v1/...\n"
+		"  key DEPT SYSTEM RATE  give a department's system a key for the exchange\n"
+		"                        (RATE calls a minute, default %d); prints the key once\n",
+		X_RATE_DEFAULT);
+	return to == stdout ? 0 : 2;
+}
+
+static int check(int argc, char **argv)
+{
+	if (argc == 3 && strcmp(argv[1], "verify") == 0)
+		return -1;
+	if ((argc == 4 || argc == 5) && strcmp(argv[1], "key") == 0)
+		return -1;
+	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+			  !strcmp(argv[1], "help")))
+		return usage(stdout);
+	return usage(stderr);
+}
+
+static int make_key(struct dg_env *env, const char *dept, const char *system, long rate)
+{
+	if (!x_token_ok(dept, 16) || !x_token_ok(system, 32) || rate <= 0) {
+		fprintf(stderr, "dgov exchange: DEPT and SYSTEM are letters and digits; RATE from 1\n");
+		return 2;
+	}
+	char secret[65], key[80];
+	dg_rand_hex(secret, 32);
+	snprintf(key, sizeof key, "dgx_%s", secret);
+	unsigned char h[32];
+	char hex[65];
+	crypto_generichash(h, sizeof h, (const unsigned char *)key, strlen(key), NULL, 0);
+	sodium_bin2hex(hex, sizeof hex, h, sizeof h);
+	struct dg_db *db = NULL;
+	if (dg_db_get(env->store, &db)) {
+		fprintf(stderr, "dgov exchange: the store is not available\n");
+		return 1;
+	}
+	dg_rc rc = dg_db_exec(db,
+			      "INSERT INTO xr_clients (dept, system, key_hash, rate_per_min, created_ms)"
+			      " VALUES (?, ?, ?, ?, ?)",
+			      DG_ARGS(DG_VT(dept), DG_VT(system), DG_VT(hex), DG_VI(rate),
+				      DG_VI(dg_now_ms())),
+			      NULL);
+	dg_db_put(db);
+	if (rc) {
+		fprintf(stderr, "dgov exchange: %s/%s %s\n", dept, system,
+			rc == DG_ECONFLICT ? "has a key already" : "could not be given a key");
+		return 1;
+	}
+	printf("%s\n", key);
+	return 0;
+}
+
+static int verify_file(struct dg_env *env, const char *path)
+{
+	json_error_t jerr;
+	json_t *j = json_load_file(path, 0, &jerr);
+	if (!j) {
+		fprintf(stderr, "dgov exchange: %s: %s\n", path, jerr.text);
+		return 2;
+	}
+	bool ok = x_verify(&env->keys, j);
+	json_decref(j);
+	printf("%s\n", ok ? "valid: signed by this node's key"
+			  : "INVALID: the signature does not hold for this request and answer");
+	return ok ? 0 : 1;
+}
+
+static int exchange_main(struct dg_env *env, int argc, char **argv)
+{
+	if (check(argc, argv) != -1)
+		return 2;
+	if (strcmp(argv[1], "verify") == 0)
+		return verify_file(env, argv[2]);
+	int64_t rate = X_RATE_DEFAULT;
+	if (argc == 5 && (dg_str_to_i64(dg_str_of(argv[4]), &rate) || rate > 1000000))
+		rate = 0;
+	return make_key(env, argv[2], argv[3], (long)rate);
+}
+
+static const struct dg_migration *const migrations[] = {dg_exchange_migrations, NULL};
+static const dg_routes_fn routes[] = {x_api_routes, x_page_routes, NULL};
+static const struct dg_command commands[] = {
+	{"exchange", "exchange verify|key               the data exchange between departments",
+	 exchange_main, check},
+	{NULL, NULL, NULL, NULL},
+};
+
+const struct dg_module dg_exchange_module = {
+	.name = "exchange",
+	.migrations = migrations,
+	.routes = routes,
+	.commands = commands,
+	.init = init,
+	.demo_seed = x_demo_seed,
+};

@@ -1,0 +1,451 @@
+/*
+ * xapi.c - the exchange API, X-Road style, for department systems:
+ *
+ *   GET  /x/v1/{registry}/{id}?fields=a,b     one record
+ *   GET  /x/v1/{registry}?fields=a,b&limit=N&after=K   a page of a bulk read
+ *   POST /x/v1/verify                          does an answer's signature hold
+ *
+ * A call carries X-Dgov-Client (DEPT/SYSTEM), X-Dgov-Key (the system's
+ * key), X-Dgov-Purpose (a catalogue item code or policy id), X-Dgov-Request-Id
+ * (used once), and may carry X-Dgov-User-Id (the official at the keyboard)
+ * and X-Dgov-Run (the bulk run a page belongs to). The checks run in a
+ * fixed order, each before anything is read: the call's form, the key and
+ * whose it is, the request id not seen before, the caller's rate, the
+ * registry, the fields, the official, the record's ID and region, and the
+ * grant for this department, registry, purpose and mode. A refusal is a
+ * JSON error {"error":{"code","message"}} with its status, and it is
+ * appended to the audit log just as an answer is, in the same transaction
+ * as the request id and the rate count.
+ *
+ * An answer lists the fields given, the fields withheld (outside the grant)
+ * and the fields masked (personal, and the grant does not allow them in
+ * clear), and comes in an envelope with the request hash and the node's
+ * signature of both (sign.c).
+ */
+#include "exchange/internal.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "audit/audit.h"
+#include "core/date.h"
+#include "core/log.h"
+#include "web/page.h"
+
+struct refusal {
+	const char *code;
+	unsigned status;
+	const char *message;
+};
+
+static const struct refusal refusals[] = {
+	{"missing_client", 400, "X-Dgov-Client must name the calling system as DEPT/SYSTEM"},
+	{"bad_client", 400, "X-Dgov-Client must be DEPT/SYSTEM in letters, digits, '-', '_'"},
+	{"missing_key", 401, "X-Dgov-Key must carry the calling system's key"},
+	{"bad_key", 401, "the key is not one this node gave out, or it was revoked"},
+	{"wrong_department", 401, "the key belongs to another department's system"},
+	{"missing_request_id", 400, "X-Dgov-Request-Id must carry a new id for every call"},
+	{"bad_request_id", 400, "X-Dgov-Request-Id is 8 to 64 letters, digits, '-', '_', '.', ':'"},
+	{"missing_purpose", 400, "X-Dgov-Purpose must name the catalogue item or policy"},
+	{"bad_purpose", 400, "X-Dgov-Purpose is a catalogue item code or a policy id"},
+	{"bad_user", 400, "X-Dgov-User-Id is not a member of staff of the calling department"},
+	{"bad_run", 400, "X-Dgov-Run is at most 64 letters, digits, '-', '_', '.', ':'"},
+	{"bad_fields", 400, "fields is a comma list of field names"},
+	{"bad_limit", 400, "limit is a whole number of records from 1"},
+	{"oversized_page", 413, "a page holds at most 500 records"},
+	{"bad_after", 400, "after is the next key given by the page before"},
+	{"replayed", 409, "this request id was used before: every call needs a new one"},
+	{"over_rate", 429, "the calling system has made too many calls this minute"},
+	{"unknown_registry", 404, "there is no such registry"},
+	{"unknown_field", 400, "the registry has no such field"},
+	{"bad_id", 400, "the record's ID is malformed"},
+	{"other_region", 403, "the record belongs to another region's registry"},
+	{"no_grant", 403, "the department has no grant for this registry (deny by default)"},
+	{"wrong_purpose", 403, "the department's grants for this registry are for other purposes"},
+	{"grant_expired", 403, "the grant for this purpose has ended"},
+	{"wrong_mode", 403, "the grant is for reading one record by ID, not bulk"},
+	{"not_found", 404, "the registry has no record with that ID"},
+	{"store", 503, "the registry could not be read; nothing was read"},
+};
+
+static const struct refusal *refusal_of(const char *code)
+{
+	for (size_t i = 0; i < sizeof(refusals) / sizeof(refusals[0]); i++)
+		if (strcmp(refusals[i].code, code) == 0)
+			return &refusals[i];
+	return &refusals[sizeof(refusals) / sizeof(refusals[0]) - 1];
+}
+
+/* What one call has found out so far, for its audit record. */
+struct xctx {
+	struct dg_req *r;
+	struct dg_db *db;
+	struct x_call c;
+	bool parsed;
+	int64_t client_id;
+	const char *registry, *id, *subject, *hash;
+	bool bulk;
+};
+
+static const char *actor_of(struct xctx *x)
+{
+	if (!x->client_id)
+		return "unknown";
+	if (x->c.user_id)
+		return dg_arena_printf(x->r->arena, "dept:%s/system:%s/user:%lld", x->c.dept,
+				       x->c.system, (long long)x->c.user_id);
+	return dg_arena_printf(x->r->arena, "dept:%s/system:%s", x->c.dept, x->c.system);
+}
+
+/* Audit a refusal, commit what the call wrote (request id, rate) and answer it. */
+static dg_rc refuse(struct xctx *x, const char *code)
+{
+	struct dg_req *r = x->r;
+	const struct refusal *f = refusal_of(code);
+	json_t *d = json_pack("{s:s,s:s,s:s,s:b}", "outcome", code, "registry",
+			      x->registry && x_token_ok(x->registry, 64) ? x->registry : "",
+			      "request_id", x->parsed ? x->c.request_id : "", "bulk", x->bulk);
+	if (x->hash)
+		json_object_set_new(d, "request_hash", json_string(x->hash));
+	struct dg_audit_rec rec = {.kind = "exchange.refused", .actor = actor_of(x),
+				   .subject = x->subject ? x->subject : "",
+				   .purpose = x->parsed ? x->c.purpose : "", .detail = d};
+	dg_rc rc = x->db ? dg_audit_append(x->db, &rec, NULL) : DG_EUNAVAIL;
+	json_decref(d);
+	if (!rc && dg_db_in_tx(x->db))
+		rc = dg_db_commit(x->db);
+	if (rc) {
+		if (x->db)
+			dg_db_rollback(x->db);
+		/* a refusal that cannot be recorded is not given as if it were */
+		f = refusal_of("store");
+		dg_warn("req=%s exchange refusal %s could not be audited: %s", r->id, code,
+			dg_rc_name(rc));
+	}
+	json_t *body = json_pack("{s:{s:s,s:s},s:s}", "error", "code", f->code, "message",
+				 f->message, "request_id", x->parsed ? x->c.request_id : "");
+	dg_reply_header(r, "X-Dgov-Error", f->code);
+	dg_reply_json(r, f->status, body);
+	return DG_OK;
+}
+
+static const char *hash_key(struct dg_arena *a, const char *key)
+{
+	unsigned char h[32];
+	char *hex = dg_arena_alloc(a, 65);
+	crypto_generichash(h, sizeof h, (const unsigned char *)key, strlen(key), NULL, 0);
+	sodium_bin2hex(hex, 65, h, sizeof h);
+	return hex;
+}
+
+/* The key, whose it is, a request id not seen before, and the rate. NULL when all holds. */
+static const char *check_caller(struct xctx *x)
+{
+	struct dg_rows *rows = NULL;
+	dg_rc rc = dg_db_query(x->db,
+			       "SELECT id, dept, system, rate_per_min FROM xr_clients"
+			       " WHERE key_hash = ? AND revoked_ms = 0",
+			       DG_ARGS(DG_VT(hash_key(x->r->arena, x->c.key))), &rows);
+	if (!rc)
+		rc = dg_rows_next(rows);
+	int64_t id = 0, rate = 0;
+	bool same = false;
+	if (!rc) {
+		id = dg_rows_int(rows, 0);
+		same = strcmp(dg_rows_text(rows, 1), x->c.dept) == 0 &&
+		       strcmp(dg_rows_text(rows, 2), x->c.system) == 0;
+		rate = dg_rows_int(rows, 3);
+	}
+	dg_rows_free(rows);
+	if (rc == DG_ENOTFOUND)
+		return "bad_key";
+	if (rc)
+		return "store";
+	if (!same)
+		return "wrong_department";
+	x->client_id = id;
+	int64_t changed = 0;
+	if (dg_db_exec(x->db,
+		       "INSERT INTO xr_seen (client_id, request_id, at_ms) VALUES (?, ?, ?)"
+		       " ON CONFLICT (client_id, request_id) DO NOTHING",
+		       DG_ARGS(DG_VI(id), DG_VT(x->c.request_id), DG_VI(dg_now_ms())), &changed))
+		return "store";
+	if (changed == 0)
+		return "replayed";
+	int64_t n = 0;
+	if (dg_db_query_int(x->db,
+			    "INSERT INTO xr_rate (client_id, minute, n) VALUES (?, ?, 1)"
+			    " ON CONFLICT (client_id, minute) DO UPDATE SET n = xr_rate.n + 1"
+			    " RETURNING n",
+			    DG_ARGS(DG_VI(id), DG_VI(dg_now_ms() / 60000)), &n))
+		return "store";
+	return n > rate ? "over_rate" : NULL;
+}
+
+/* The official's name as initials: the first character and '*'s. */
+static const char *check_official(struct xctx *x, const char **initials)
+{
+	*initials = "";
+	if (!x->c.user_id)
+		return NULL;
+	char *name = NULL;
+	dg_rc rc = dg_db_query_text(x->db,
+				    "SELECT u.name FROM users u JOIN departments d ON d.id = u.dept_id"
+				    " WHERE u.id = ? AND u.role = 'staff' AND d.code = ?"
+				    " AND u.disabled = 0",
+				    DG_ARGS(DG_VI(x->c.user_id), DG_VT(x->c.dept)), x->r->arena,
+				    &name);
+	if (rc == DG_ENOTFOUND)
+		return "bad_user";
+	if (rc)
+		return "store";
+	/* keep only the first character */
+	size_t first = 1, n = strlen(name);
+	while (first < n && ((unsigned char)name[first] & 0xC0) == 0x80)
+		first++;
+	*initials = dg_arena_printf(x->r->arena, "%.*s*", (int)first, name);
+	return NULL;
+}
+
+/* Build one record's answer: given, withheld and masked fields. */
+static json_t *answer_record(struct xctx *x, const struct dg_entity *e, const struct x_grant *g,
+			     struct x_record *rec, const char **shown)
+{
+	struct dg_arena *a = x->r->arena;
+	json_t *fields = json_object(), *withheld = json_array(), *masked = json_array();
+	struct dg_buf b;
+	dg_buf_init(&b, 8192);
+	for (int i = 0; i < (x->c.nfields ? x->c.nfields : e->nf); i++) {
+		const char *name = x->c.nfields ? x->c.fields[i] : e->f[i].name;
+		const struct dg_field *f = &e->f[x_field(e, name)];
+		if (!x_list_has(g->granted, name)) {
+			if (x->c.nfields)
+				json_array_append_new(withheld, json_string(name));
+			continue;
+		}
+		json_t *v = json_object_get(rec->values, name);
+		if (!v)
+			v = json_null();
+		else
+			json_incref(v);
+		if (f->cls >= DG_CLASS_PERSONAL && !g->clear) {
+			json_t *m = x_mask(a, name, v);
+			json_decref(v);
+			v = m;
+			json_array_append_new(masked, json_string(name));
+		}
+		json_object_set_new(fields, name, v);
+		if ((b.len && dg_buf_addc(&b, ',')) || dg_buf_adds(&b, name))
+			break;
+	}
+	*shown = dg_arena_strdup(a, dg_buf_str(&b));
+	dg_buf_release(&b);
+	const char *id = rec->id;
+	if (x_id_personal(e) && !g->clear)
+		id = dg_mask_id(a, id);
+	return json_pack("{s:s,s:I,s:s,s:o,s:o,s:o,s:o}", "id", id, "version",
+			 (json_int_t)rec->version, "effective", rec->effective, "ended",
+			 rec->ended ? json_string(rec->ended) : json_null(), "fields", fields,
+			 "withheld", withheld, "masked", masked);
+}
+
+static dg_rc serve(struct dg_req *r, bool bulk)
+{
+	struct xctx x = {.r = r, .bulk = bulk};
+	r->api = true;
+	x.registry = dg_kvs_get(&r->params, "registry");
+	x.id = bulk ? NULL : dg_kvs_get(&r->params, "id");
+	const char *code = NULL, *initials = "";
+	struct x_call_in in = {
+		.client = dg_req_header(r, "X-Dgov-Client"),
+		.key = dg_req_header(r, "X-Dgov-Key"),
+		.purpose = dg_req_header(r, "X-Dgov-Purpose"),
+		.request_id = dg_req_header(r, "X-Dgov-Request-Id"),
+		.user_id = dg_req_header(r, "X-Dgov-User-Id"),
+		.run = dg_req_header(r, "X-Dgov-Run"),
+		.fields = dg_kvs_get(&r->query, "fields"),
+		.limit = bulk ? dg_kvs_get(&r->query, "limit") : NULL,
+		.after = bulk ? dg_kvs_get(&r->query, "after") : NULL,
+	};
+	if (dg_req_db(r, &x.db) || dg_db_begin(x.db)) {
+		x.db = NULL;
+		return refuse(&x, "store");
+	}
+	if (x_call_parse(r->arena, &in, &x.c, &code))
+		return refuse(&x, code);
+	x.parsed = true;
+	x.hash = x_request_hash(r->arena, r->method, r->path, &x.c);
+	if ((code = check_caller(&x)))
+		return refuse(&x, code);
+	const struct dg_entity *e = x_registry(x.registry);
+	if (!e)
+		return refuse(&x, "unknown_registry");
+	for (int i = 0; i < x.c.nfields; i++)
+		if (x_field(e, x.c.fields[i]) < 0)
+			return refuse(&x, "unknown_field");
+	if ((code = check_official(&x, &initials)))
+		return refuse(&x, code);
+	const char *key = NULL;
+	if (!bulk) {
+		if (!x_id_ok(e, x.id))
+			return refuse(&x, "bad_id");
+		key = x_record_key(r->env, r->arena, e, x.id);
+		if (x_id_personal(e)) {
+			x.subject = key;
+			if (strncmp(x.id, r->env->region.code, 6) != 0)
+				return refuse(&x, "other_region");
+		}
+	}
+	struct x_grant g;
+	const char *why = NULL;
+	dg_rc rc = x_grant_find(x.db, x.c.dept, e->name, x.c.purpose, bulk ? "bulk" : "one", &g,
+				&why);
+	if (rc == DG_EDENIED)
+		return refuse(&x, why);
+	if (rc)
+		return refuse(&x, "store");
+
+	json_t *answer = NULL;
+	const char *shown = "";
+	int64_t count = 0;
+	const char *next = NULL;
+	json_t *subjects = json_array();
+	if (!bulk) {
+		struct x_record rec;
+		rc = x_record_read(r->env, x.db, r->arena, e, key, &rec);
+		if (rc == DG_ENOTFOUND) {
+			json_decref(subjects);
+			return refuse(&x, "not_found");
+		}
+		if (rc) {
+			json_decref(subjects);
+			return refuse(&x, "store");
+		}
+		x.subject = rec.subject;
+		answer = answer_record(&x, e, &g, &rec, &shown);
+		json_decref(rec.values);
+		json_array_append_new(subjects, json_string(rec.subject));
+		count = 1;
+	} else {
+		struct dg_rows *rows = NULL;
+		json_t *records = json_array();
+		rc = dg_db_query(x.db,
+				 "SELECT rkey FROM xr_records WHERE registry = ? AND rkey > ?"
+				 " AND ended IS NULL ORDER BY rkey LIMIT ?",
+				 DG_ARGS(DG_VT(e->name), DG_VT(x.c.after), DG_VI(x.c.limit)), &rows);
+		json_t *keys = json_array();
+		while (!rc && (rc = dg_rows_next(rows)) == DG_OK)
+			json_array_append_new(keys, json_string(dg_rows_text(rows, 0)));
+		dg_rows_free(rows);
+		rc = rc == DG_ENOTFOUND ? DG_OK : rc;
+		size_t i;
+		json_t *k;
+		json_array_foreach(keys, i, k)
+		{
+			struct x_record rec;
+			if (rc || (rc = x_record_read(r->env, x.db, r->arena, e, json_string_value(k),
+						      &rec)))
+				break;
+			json_array_append_new(records, answer_record(&x, e, &g, &rec, &shown));
+			json_array_append_new(subjects, json_string(rec.subject));
+			json_decref(rec.values);
+			count++;
+			next = json_string_value(k);
+		}
+		if (count < x.c.limit)
+			next = NULL;
+		else
+			next = dg_arena_strdup(r->arena, next);
+		json_decref(keys);
+		if (rc) {
+			json_decref(records);
+			json_decref(subjects);
+			return refuse(&x, "store");
+		}
+		answer = json_pack("{s:o,s:o,s:I}", "records", records, "next",
+				   next ? json_string(next) : json_null(), "count", (json_int_t)count);
+	}
+	json_object_set_new(answer, "registry", json_string(e->name));
+	json_object_set_new(answer, "client",
+			    json_string(dg_arena_printf(r->arena, "%s/%s", x.c.dept, x.c.system)));
+	json_object_set_new(answer, "purpose", json_string(x.c.purpose));
+	json_object_set_new(answer, "request_id", json_string(x.c.request_id));
+	json_object_set_new(answer, "grant", json_integer(g.id));
+	json_object_set_new(answer, "at_ms", json_integer(dg_now_ms()));
+
+	int64_t seq = 0;
+	json_t *d = json_pack("{s:s,s:s,s:s,s:s,s:I,s:I,s:b}", "outcome", "ok", "registry", e->name,
+			      "request_id", x.c.request_id, "request_hash", x.hash, "grant",
+			      (json_int_t)g.id, "records", (json_int_t)count, "bulk", bulk);
+	json_object_set_new(d, "fields", json_string(shown));
+	if (bulk)
+		json_object_set_new(d, "run", json_string(x.c.run));
+	struct dg_audit_rec rec = {.kind = bulk ? "exchange.bulk" : "exchange.read",
+				   .actor = actor_of(&x),
+				   .subject = bulk ? "" : (x.subject ? x.subject : ""),
+				   .purpose = x.c.purpose, .detail = d};
+	rc = dg_audit_append(x.db, &rec, &seq);
+	json_decref(d);
+	size_t i;
+	json_t *s;
+	json_array_foreach(subjects, i, s)
+	{
+		struct x_use u = {.subject = json_string_value(s), .kind = bulk ? "bulk" : "one",
+				  .dept = x.c.dept, .system = x.c.system, .official = initials,
+				  .purpose = x.c.purpose, .registry = e->name, .fields = shown,
+				  .run = bulk ? x.c.run : "", .audit_seq = seq};
+		if (!rc)
+			rc = x_use_add(x.db, &u);
+	}
+	json_decref(subjects);
+	if (!rc)
+		rc = dg_db_commit(x.db);
+	if (rc) {
+		json_decref(answer);
+		dg_db_rollback(x.db);
+		x.db = NULL;
+		return refuse(&x, "store");
+	}
+	json_t *envelope = x_sign(&r->env->keys, x.hash, answer);
+	json_decref(answer);
+	dg_reply_header(r, "X-Dgov-Request-Hash", x.hash);
+	dg_reply_json(r, 200, envelope);
+	return DG_OK;
+}
+
+static dg_rc x_one(struct dg_req *r)
+{
+	return serve(r, false);
+}
+
+static dg_rc x_bulk(struct dg_req *r)
+{
+	return serve(r, true);
+}
+
+static dg_rc x_verify_post(struct dg_req *r)
+{
+	r->api = true;
+	if (!r->json || !json_is_object(r->json))
+		return dg_err_set(&r->err, DG_EINVAL,
+				  "send the answer's whole envelope as application/json");
+	bool ok = x_verify(&r->env->keys, r->json);
+	char pk[65];
+	sodium_bin2hex(pk, sizeof pk, r->env->keys.sign_pk, sizeof r->env->keys.sign_pk);
+	dg_reply_json(r, 200, json_pack("{s:b,s:s}", "valid", ok, "key", pk));
+	return DG_OK;
+}
+
+/* Department systems identify themselves by key, not by session: no cookies, no CSRF. */
+static const struct dg_route routes[] = {
+	{"POST", "/x/v1/verify", x_verify_post, DG_ROLE_ANY, DG_ROUTE_PUBLIC | DG_ROUTE_NO_CSRF},
+	{"GET", "/x/v1/{registry}", x_bulk, DG_ROLE_ANY, DG_ROUTE_PUBLIC},
+	{"GET", "/x/v1/{registry}/{id}", x_one, DG_ROLE_ANY, DG_ROUTE_PUBLIC},
+};
+
+const struct dg_route *x_api_routes(size_t *n)
+{
+	*n = sizeof(routes) / sizeof(routes[0]);
+	return routes;
+}
