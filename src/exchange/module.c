@@ -16,6 +16,7 @@
 #include "core/rand.h"
 #include "core/str.h"
 #include "exchange/internal.h"
+#include "jobs/jobs.h"
 
 static dg_rc init(struct dg_env *env, struct dg_err *err)
 {
@@ -118,7 +119,24 @@ static int exchange_main(struct dg_env *env, int argc, char **argv)
 	return make_key(env, argv[2], argv[3], (long)rate);
 }
 
+/* The per-minute call counts older than an hour decide nothing: drop them. The
+ * request ids seen stay, as the exchange's message log: an id is never reused. */
+static dg_rc purge_run(struct dg_job *job, struct dg_err *err)
+{
+	dg_rc rc = dg_db_exec(job->db, "DELETE FROM xr_rate WHERE minute < ?",
+			      DG_ARGS(DG_VI(dg_now_ms() / 60000 - 60)), NULL);
+	return rc ? dg_err_set(err, rc, "the exchange's old call counts could not be removed") : DG_OK;
+}
+
 static const struct dg_migration *const migrations[] = {dg_exchange_migrations, NULL};
+static const struct dg_job_kind jobs[] = {
+	{"exchange.purge", purge_run, 3},
+	{NULL, NULL, 0},
+};
+static const struct dg_task tasks[] = {
+	{"exchange.purge", 3600},
+	{NULL, 0},
+};
 static const dg_routes_fn routes[] = {x_api_routes, x_page_routes, NULL};
 static const struct dg_command commands[] = {
 	{"exchange", "exchange verify|key               the data exchange between departments",
@@ -130,6 +148,8 @@ const struct dg_module dg_exchange_module = {
 	.name = "exchange",
 	.migrations = migrations,
 	.routes = routes,
+	.jobs = jobs,
+	.tasks = tasks,
 	.commands = commands,
 	.init = init,
 	.demo_seed = x_demo_seed,
