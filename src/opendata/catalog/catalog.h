@@ -138,6 +138,12 @@ dg_rc dg_od_package_delete(struct dg_db *db, const char *id_or_name, int64_t now
 #define DG_OD_MANAGE_MAX 1000
 dg_rc dg_od_manage_list(struct dg_db *db, const char *dept, json_t **out) DG_MUST;
 
+/*
+ * At start: every dataset indexed again when the index is older than the
+ * search module's tokenizer or was never built (index.c).
+ */
+dg_rc dg_od_index_rebuild(struct dg_db *db) DG_MUST;
+
 /* ---- package_search (search.c) ---- */
 
 #define DG_OD_ROWS_MAX      1000 /* package_search's rows cap, as CKAN's rows_max */
