@@ -38,6 +38,8 @@ static dg_rc demo_seed(struct dg_env *env, struct dg_db *db, const struct dg_dem
 	dg_rc rc = dg_od_catalog_demo_seed(db, err);
 	if (!rc)
 		rc = dg_od_pages_demo_seed(db, err);
+	if (!rc && o->datasets > 0)
+		rc = dg_od_catalog_generate(db, o->datasets, err);
 	if (!rc && o->tables)
 		rc = dg_datastore_demo_load(db, env->cfg->data_dir, o->rows, err);
 	return rc;

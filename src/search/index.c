@@ -135,6 +135,36 @@ dg_rc dg_search_delete(struct dg_db *db, const struct dg_search_index *ix, int64
 	return dg_db_exec(db, sql, DG_ARGS(DG_VI(id)), NULL);
 }
 
+size_t dg_search_copy_cols(enum dg_store_kind kind, const struct dg_search_index *ix,
+			   const char **cols)
+{
+	if (kind == DG_STORE_PG) {
+		cols[0] = "doc";
+		cols[1] = "tsv";
+		return 2;
+	}
+	cols[0] = "rowid";
+	for (size_t i = 0; i < ix->nfields; i++)
+		cols[i + 1] = ix->fields[i];
+	return ix->nfields + 1;
+}
+
+dg_rc dg_search_copy_vals(enum dg_store_kind kind, const struct dg_search_index *ix, int64_t id,
+			  const char *const *texts, struct dg_buf *bufs, const char **vals)
+{
+	size_t n = kind == DG_STORE_PG ? 2 : ix->nfields + 1;
+	for (size_t i = 0; i < n; i++)
+		dg_buf_reset(&bufs[i]);
+	dg_rc rc = dg_buf_addf(&bufs[0], "%lld", (long long)id);
+	if (rc == DG_OK && kind == DG_STORE_PG)
+		rc = dg_search_tsvector(texts, ix->nfields, &bufs[1]);
+	for (size_t i = 0; rc == DG_OK && kind != DG_STORE_PG && i < ix->nfields; i++)
+		rc = dg_search_tokens(texts[i], &bufs[i + 1]);
+	for (size_t i = 0; i < n; i++)
+		vals[i] = dg_buf_str(&bufs[i]);
+	return rc;
+}
+
 static dg_rc ensure_table(struct dg_db *db)
 {
 	return dg_db_exec(db,

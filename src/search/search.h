@@ -178,6 +178,18 @@ dg_rc dg_search_put(struct dg_db *db, const struct dg_search_index *ix, int64_t 
 dg_rc dg_search_delete(struct dg_db *db, const struct dg_search_index *ix, int64_t id) DG_MUST;
 
 /*
+ * Bulk loads (store.h's dg_db_copy_*): the columns of ix's table, into cols
+ * (room for DG_SEARCH_FIELDS_MAX + 1), and their number; then one
+ * document's values, into vals (as many), made in bufs (as many, each
+ * dg_buf_init'ed by the caller and reset here; vals point into them).
+ * ETOOBIG when a field's tokens pass a buffer's cap.
+ */
+size_t dg_search_copy_cols(enum dg_store_kind kind, const struct dg_search_index *ix,
+			   const char **cols);
+dg_rc dg_search_copy_vals(enum dg_store_kind kind, const struct dg_search_index *ix, int64_t id,
+			  const char *const *texts, struct dg_buf *bufs, const char **vals) DG_MUST;
+
+/*
  * The tokenizer's version. An index written with an older one (or never
  * built) is stale and its owner rebuilds it, at start: dg_search_stale
  * tells, dg_search_built records the build (in the table search_built, one

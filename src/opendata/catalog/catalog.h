@@ -31,6 +31,13 @@ const struct dg_route *dg_od_catalog_routes(size_t *n);
 
 /* The demo region's datasets, inside the caller's transaction. */
 dg_rc dg_od_catalog_demo_seed(struct dg_db *db, struct dg_err *err) DG_MUST;
+/*
+ * `dgov demo --datasets N`: N generated datasets (Chinese titles and notes,
+ * the demo's departments, twenty groups, tags, 1-4 resources each, five
+ * years of dates) and their search documents, bulk-loaded in db's open
+ * transaction (generate.c).
+ */
+dg_rc dg_od_catalog_generate(struct dg_db *db, int64_t n, struct dg_err *err) DG_MUST;
 
 /*
  * The catalogue's CKAN actions (base.h's contract; api/ckan.c's table):
