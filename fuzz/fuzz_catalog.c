@@ -16,6 +16,7 @@
 #include "catalog/catalog.h"
 #include "catalog/internal.h"
 #include "core/buf.h"
+#include "search/search.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -23,7 +24,7 @@ static void tokens(const char *text)
 {
 	struct dg_buf b;
 	dg_buf_init(&b, 1 << 20);
-	if (cat_tokens(text, &b) == DG_OK) {
+	if (dg_search_tokens(text, &b) == DG_OK) {
 		const char *s = dg_buf_str(&b);
 		size_t n = strlen(s);
 		if (n && (s[0] != ' ' || s[n - 1] != ' '))

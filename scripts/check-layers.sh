@@ -21,6 +21,7 @@ cd "$(dirname "$0")/.."
 layers=(
 	"core"                # arena, buffers, strings, errors, dates, keys, CSV: no HTTP, no SQL
 	"store http rule"     # one store interface; the HTTP server; the pure rule library
+	"search"              # the one search text: tokenizer, query grammar, indexes on either store
 	"node"                # the environment and module descriptor every domain sees
 	"web"                 # templates, messages, pages
 	"jobs"                # the durable job queue

@@ -51,7 +51,7 @@ static bool is_help(const char *a)
 	return strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0;
 }
 
-/* `dgov demo`'s own arguments, as app/demo.c takes them: [--if-missing] [--rows N]. */
+/* `dgov demo`'s own arguments, as app/demo.c takes them: [--if-missing] [--rows N] [--datasets N]. */
 static bool demo_args_ok(int argc, char **argv)
 {
 	for (int i = 1; i < argc; i++) {
@@ -61,6 +61,12 @@ static bool demo_args_ok(int argc, char **argv)
 		if (strcmp(argv[i], "--rows") == 0 && i + 1 < argc &&
 		    dg_str_to_i64(dg_str_of(argv[i + 1]), &rows) == DG_OK && rows >= 0 &&
 		    rows <= 100000000) {
+			i++;
+			continue;
+		}
+		if (strcmp(argv[i], "--datasets") == 0 && i + 1 < argc &&
+		    dg_str_to_i64(dg_str_of(argv[i + 1]), &rows) == DG_OK && rows >= 0 &&
+		    rows <= 10000000) {
 			i++;
 			continue;
 		}
@@ -80,7 +86,7 @@ static int check_args(const char *cmd, const struct dg_command *mc, int argc, ch
 		const char *name, *usage;
 	} own[] = {
 		{"serve", "usage: dgov serve [options]\n"},
-		{"demo", "usage: dgov demo [--if-missing] [--rows N] [options]\n"},
+		{"demo", "usage: dgov demo [--if-missing] [--rows N] [--datasets N] [options]\n"},
 		{"migrate", "usage: dgov migrate [options]\n"},
 		{"routes", "usage: dgov routes [options]\n"},
 	};

@@ -98,8 +98,12 @@ int dg_app_demo_main(struct dg_app *app, int argc, char **argv)
 			   dg_str_to_i64(dg_str_of(argv[i + 1]), &o.rows) == DG_OK && o.rows >= 0 &&
 			   o.rows <= 100000000) {
 			i++;
+		} else if (strcmp(argv[i], "--datasets") == 0 && i + 1 < argc &&
+			   dg_str_to_i64(dg_str_of(argv[i + 1]), &o.datasets) == DG_OK &&
+			   o.datasets >= 0 && o.datasets <= 10000000) {
+			i++;
 		} else {
-			fprintf(stderr, "usage: dgov demo [--if-missing] [--rows N]\n");
+			fprintf(stderr, "usage: dgov demo [--if-missing] [--rows N] [--datasets N]\n");
 			return 2;
 		}
 	}
@@ -119,6 +123,9 @@ int dg_app_demo_main(struct dg_app *app, int argc, char **argv)
 		fprintf(stderr, "dgov demo: %s\n", err.msg);
 		return 1;
 	}
+	if (o.datasets)
+		printf("Added %lld generated datasets to the open-data catalogue.\n",
+		       (long long)o.datasets);
 	printf("Created the demo region; its open-data tables (%lld rows in market-entities)"
 	       " load in the background once `dgov serve` runs.\n",
 	       (long long)o.rows);

@@ -12,7 +12,9 @@
 #include "catalog/internal.h"
 
 #include "catalog/catalog.h"
+#include "core/arena.h"
 #include "core/mem.h"
+#include "search/search.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,8 +48,17 @@ const struct dg_migration dg_catalog_migrations[] = {
 	 "{{sqlite}}CREATE VIRTUAL TABLE catalog_fts USING fts5(tokens, tokenize = 'unicode61 remove_diacritics 0');"
 	 "INSERT INTO catalog_fts (rowid, tokens) SELECT id, tokens FROM catalog_versions;{{end}}"
 	 "{{pg}}CREATE INDEX catalog_versions_fts ON catalog_versions USING GIN (to_tsvector('simple', tokens));{{end}}"},
+	/* the search module's index replaces catalog_fts (its tokens are the
+	 * module's, its document a version; cat_index_rebuild fills it) */
+	{"catalog-003-search-index",
+	 "{{sqlite}}DROP TABLE catalog_fts;{{end}}"
+	 "{{pg}}DROP INDEX catalog_versions_fts;{{end}}"
+	 DG_SEARCH_MIGRATION("catalog_search", "name, body")},
 	{NULL, NULL},
 };
+
+/* One document a version: its names and aliases, then its conditions. */
+static const struct dg_search_index cat_index = {"catalog_search", {"name", "body"}, 2};
 
 static const char *const kinds[] = {"permit", "benefit", "public", "confirm", "inspect", "reward", "other", NULL};
 static const char *const audiences[] = {"person", "enterprise", "both", NULL};
@@ -257,19 +268,84 @@ static dg_rc tokens_of(const json_t *it, char **name_tok, char **all_tok)
 	struct dg_buf n, a;
 	dg_buf_init(&n, 16384);
 	dg_buf_init(&a, 65536);
-	dg_rc rc = cat_tokens(str_of(it, "name_zh"), &n);
+	dg_rc rc = dg_search_tokens(str_of(it, "name_zh"), &n);
 	if (!rc)
-		rc = cat_tokens(str_of(it, "name_en"), &n);
+		rc = dg_search_tokens(str_of(it, "name_en"), &n);
 	if (!rc)
-		rc = cat_tokens(str_of(it, "aliases"), &n);
+		rc = dg_search_tokens(str_of(it, "aliases"), &n);
 	if (!rc)
 		rc = dg_buf_adds(&a, dg_buf_str(&n));
 	if (!rc)
-		rc = cat_tokens(str_of(it, "conditions"), &a);
+		rc = dg_search_tokens(str_of(it, "conditions"), &a);
 	*name_tok = dg_buf_take(&n);
 	*all_tok = dg_buf_take(&a);
 	dg_buf_release(&n);
 	dg_buf_release(&a);
+	return rc;
+}
+
+/* Write version vid's document in the search index. */
+static dg_rc index_version(struct dg_db *db, int64_t vid, const char *name_zh, const char *name_en,
+			   const char *aliases, const char *conditions)
+{
+	struct dg_buf names;
+	dg_buf_init(&names, 65536);
+	dg_rc rc = dg_buf_addf(&names, "%s %s %s", name_zh ? name_zh : "", name_en ? name_en : "",
+			       aliases ? aliases : "");
+	const char *texts[2] = {dg_buf_str(&names), conditions};
+	if (!rc)
+		rc = dg_search_put(db, &cat_index, vid, texts);
+	dg_buf_release(&names);
+	return rc;
+}
+
+dg_rc cat_index_rebuild(struct dg_db *db)
+{
+	bool stale = false;
+	dg_rc rc = dg_search_stale(db, cat_index.table, &stale);
+	if (rc || !stale)
+		return rc;
+	struct dg_rows *rw = NULL;
+	json_t *rows = json_array();
+	rc = dg_db_begin(db);
+	if (!rc)
+		rc = dg_db_query(db, "SELECT id, name_zh, name_en, aliases, conditions FROM catalog_versions", DG_NOARGS,
+				 &rw);
+	while (!rc && (rc = dg_rows_next(rw)) == DG_OK)
+		json_array_append_new(rows, json_pack("[I, s, s, s, s]", (json_int_t)dg_rows_int(rw, 0),
+						      dg_rows_text(rw, 1), dg_rows_text(rw, 2), dg_rows_text(rw, 3),
+						      dg_rows_text(rw, 4)));
+	dg_rows_free(rw);
+	rc = rc == DG_ENOTFOUND ? DG_OK : rc;
+	size_t i;
+	json_t *r;
+	json_array_foreach(rows, i, r)
+	{
+		if (rc)
+			break;
+		json_t *it = json_pack("{s:O, s:O, s:O, s:O}", "name_zh", json_array_get(r, 1), "name_en",
+				       json_array_get(r, 2), "aliases", json_array_get(r, 3), "conditions",
+				       json_array_get(r, 4));
+		int64_t vid = (int64_t)json_integer_value(json_array_get(r, 0));
+		char *nt = NULL, *at = NULL;
+		rc = tokens_of(it, &nt, &at);
+		if (!rc)
+			rc = dg_db_exec(db, "UPDATE catalog_versions SET name_tokens = ?, tokens = ? WHERE id = ?",
+					DG_ARGS(DG_VT(nt), DG_VT(at), DG_VI(vid)), NULL);
+		if (!rc)
+			rc = index_version(db, vid, str_of(it, "name_zh"), str_of(it, "name_en"), str_of(it, "aliases"),
+					   str_of(it, "conditions"));
+		free(nt);
+		free(at);
+		json_decref(it);
+	}
+	json_decref(rows);
+	if (!rc)
+		rc = dg_search_built(db, cat_index.table);
+	if (!rc)
+		rc = dg_db_commit(db);
+	if (rc && dg_db_in_tx(db))
+		dg_db_rollback(db);
 	return rc;
 }
 
@@ -326,8 +402,9 @@ dg_rc cat_put_draft(struct dg_db *db, const json_t *it, int64_t *item_id, struct
 	if (!rc)
 		rc = dg_db_query_int(db, "SELECT id FROM catalog_versions WHERE item_id = ? AND version = ?",
 				     DG_ARGS(DG_VI(item), DG_VI(ver + 1)), &vid);
-	if (!rc && dg_db_kind(db) == DG_STORE_SQLITE)
-		rc = dg_db_exec(db, "INSERT INTO catalog_fts (rowid, tokens) VALUES (?, ?)", DG_ARGS(DG_VI(vid), DG_VT(at)), NULL);
+	if (!rc)
+		rc = index_version(db, vid, str_of(it, "name_zh"), str_of(it, "name_en"), str_of(it, "aliases"),
+				   str_of(it, "conditions"));
 	if (!rc)
 		rc = put_materials(db, vid, json_object_get(it, "materials"));
 	if (!rc && item_id)
@@ -507,8 +584,8 @@ dg_rc cat_save_draft(struct dg_db *db, const json_t *it, struct dg_err *err)
 			     DG_ARGS(DG_VT(str_of(it, "code"))), &vid);
 	if (!rc)
 		rc = dg_db_exec(db, "DELETE FROM catalog_materials WHERE version_id = ?", DG_ARGS(DG_VI(vid)), NULL);
-	if (!rc && dg_db_kind(db) == DG_STORE_SQLITE)
-		rc = dg_db_exec(db, "DELETE FROM catalog_fts WHERE rowid = ?", DG_ARGS(DG_VI(vid)), NULL);
+	if (!rc)
+		rc = dg_search_delete(db, &cat_index, vid);
 	if (!rc)
 		rc = dg_db_exec(db, "DELETE FROM catalog_versions WHERE id = ?", DG_ARGS(DG_VI(vid)), NULL);
 	if (rc && rc != DG_ENOTFOUND)
@@ -588,33 +665,6 @@ static const char *keep(struct where *w, char *s)
 	return s;
 }
 
-/* Split tokens " a b " into up to CAT_MAX_TOKENS LIKE patterns (malloc'd). */
-static size_t like_patterns(const char *toks, struct where *w, const char **pats)
-{
-	size_t n = 0;
-	const char *p = toks;
-	while (*p && n < CAT_MAX_TOKENS) {
-		while (*p == ' ')
-			p++;
-		const char *e = p;
-		while (*e && *e != ' ')
-			e++;
-		if (e > p) {
-			struct dg_buf b;
-			dg_buf_init(&b, 512);
-			/* Latin words match as prefixes ("regist" finds "registration") */
-			int latin = (unsigned char)*p < 0x80;
-			int bad = dg_buf_adds(&b, "% ") || dg_buf_add(&b, p, (size_t)(e - p)) ||
-				  dg_buf_adds(&b, latin ? "%" : " %");
-			if (!bad)
-				pats[n++] = keep(w, dg_buf_take(&b));
-			dg_buf_release(&b);
-		}
-		p = e;
-	}
-	return n;
-}
-
 static dg_rc add_filter(struct where *w, const char *sql, const char *val)
 {
 	if (!val || !*val)
@@ -626,37 +676,20 @@ static dg_rc add_filter(struct where *w, const char *sql, const char *val)
 static const char *tag_pattern(struct where *w, const char *tag);
 
 /*
- * The full-text query for the tokens the LIKE patterns were made from: every
- * token must be there, Latin words as prefixes. Tokens hold only a-z, 0-9
- * and CJK characters (search.c), so neither syntax can be broken by them.
+ * The search: q in the search module's grammar through the catalogue's
+ * index; names that hold the query's words rank first. ETOOBIG or EINVAL
+ * for a query over the grammar's caps.
  */
-static const char *fts_query(enum dg_store_kind kind, struct where *w, const char *const *pats, size_t np)
+static dg_rc build_search(enum dg_store_kind kind, struct dg_arena *a, const struct cat_query *q,
+			  struct where *w)
 {
-	struct dg_buf b;
-	dg_buf_init(&b, 4096);
-	int bad = 0;
-	for (size_t i = 0; i < np; i++) {
-		/* a pattern is "% tok%" (Latin, a prefix) or "% tok %" */
-		const char *t = pats[i] + 2;
-		size_t n = strlen(t) - (t[strlen(t) - 1] == '%' && t[strlen(t) - 2] == ' ' ? 2 : 1);
-		int prefix = (unsigned char)t[0] < 0x80;
-		if (kind == DG_STORE_PG)
-			bad |= dg_buf_addf(&b, "%s%.*s%s", i ? " & " : "", (int)n, t, prefix ? ":*" : "") != DG_OK;
-		else
-			bad |= dg_buf_addf(&b, "%s\"%.*s\"%s", i ? " " : "", (int)n, t, prefix ? "*" : "") != DG_OK;
-	}
-	const char *out = bad ? NULL : keep(w, dg_buf_take(&b));
-	dg_buf_release(&b);
-	return out;
-}
-
-static dg_rc build_search(enum dg_store_kind kind, const struct cat_query *q, struct where *w, struct dg_buf *toks)
-{
-	const char *pats[CAT_MAX_TOKENS];
+	struct dg_search_expr *e = NULL;
+	struct dg_err err = {0};
+	dg_rc rc = dg_search_parse(a, q->q, 0, &e, &err);
 	size_t np = 0;
-	dg_rc rc = cat_tokens(q->q ? q->q : "", toks);
-	if (!rc)
-		np = like_patterns(dg_buf_str(toks), w, pats);
+	const char *const *pats = dg_search_patterns(a, dg_search_words(a, q->q, 0, false), &np);
+	if (np > CAT_MAX_TOKENS)
+		np = CAT_MAX_TOKENS;
 	if (!rc)
 		rc = dg_buf_adds(&w->sql, "SELECT " VCOLS ", (0");
 	for (size_t i = 0; !rc && i < np; i++) {
@@ -667,14 +700,15 @@ static dg_rc build_search(enum dg_store_kind kind, const struct cat_query *q, st
 		rc = dg_buf_adds(&w->sql, ") AS rank FROM catalog_items i JOIN departments d ON d.id = i.dept_id"
 					  " JOIN catalog_versions v ON v.item_id = i.id AND v.version = i.in_force"
 					  " WHERE i.status = 'active'");
-	if (!rc && np) {
-		const char *fq = fts_query(kind, w, pats, np);
-		if (!fq)
-			return DG_ETOOBIG;
-		w->args[w->n++] = DG_VT(fq);
-		rc = dg_buf_adds(&w->sql, kind == DG_STORE_PG
-						  ? " AND to_tsvector('simple', v.tokens) @@ to_tsquery('simple', ?)"
-						  : " AND v.id IN (SELECT rowid FROM catalog_fts WHERE catalog_fts MATCH ?)");
+	if (!rc && e) {
+		struct dg_buf fq;
+		dg_buf_init(&fq, 16384);
+		rc = dg_search_render(kind, &cat_index, e, &fq);
+		if (!rc)
+			w->args[w->n++] = DG_VT(dg_arena_strdup(a, dg_buf_str(&fq)));
+		dg_buf_release(&fq);
+		rc = rc ? rc : dg_buf_adds(&w->sql, " AND ");
+		rc = rc ? rc : dg_search_cond(kind, &cat_index, "v.id", &w->sql);
 	}
 	if (!rc)
 		rc = add_filter(w, " AND v.themes LIKE ?", tag_pattern(w, q->theme));
@@ -720,16 +754,15 @@ static json_t *summary_of(json_t *full)
 dg_rc cat_search(struct dg_db *db, const struct cat_query *q, json_t **out)
 {
 	struct where w = {.n = 0, .nowned = 0};
-	struct dg_buf toks;
+	struct dg_arena *a = dg_arena_new();
 	struct dg_rows *rw = NULL;
 	json_t *items = json_array();
 	int64_t total = 0, first = (q->page > 0 ? q->page - 1 : 0) * CAT_PAGE;
 	dg_buf_init(&w.sql, 8192);
-	dg_buf_init(&toks, 4096);
 	*out = NULL;
-	dg_rc rc = build_search(dg_db_kind(db), q, &w, &toks);
+	dg_rc rc = build_search(dg_db_kind(db), a, q, &w);
 	if (rc) {
-		rc = DG_OK; /* an over-long query: search with what fitted is not possible, so none */
+		rc = DG_OK; /* a query over the grammar's caps finds nothing */
 		goto done;
 	}
 	rc = dg_db_query(db, dg_buf_str(&w.sql), w.args, w.n, &rw);
@@ -747,7 +780,7 @@ done:
 	for (size_t i = 0; i < w.nowned; i++)
 		free(w.owned[i]);
 	dg_buf_release(&w.sql);
-	dg_buf_release(&toks);
+	dg_arena_free(a);
 	if (rc) {
 		json_decref(items);
 		return rc;

@@ -65,11 +65,10 @@ dg_rc cat_dept_of(struct dg_db *db, const char *code, int64_t *dept_id) DG_MUST;
 dg_rc cat_export(struct dg_db *db, json_t **out) DG_MUST;
 
 /*
- * Normalised search text: lower-cased Latin/digit words and CJK bigrams (a
- * lone CJK character stays a unigram), each surrounded by spaces, so that
- * LIKE '% tok %' finds a token. Everything else (punctuation, quotes, '*',
- * '%', '_') separates tokens and never reaches SQL as syntax.
+ * The search index (the search module's catalog_search, one document a
+ * version) written again, with each version's token columns, when it is
+ * older than the module's tokenizer or was never built. Run at start.
  */
-dg_rc cat_tokens(const char *text, struct dg_buf *out) DG_MUST;
+dg_rc cat_index_rebuild(struct dg_db *db) DG_MUST;
 
 #endif

@@ -5,6 +5,9 @@
  */
 #include "catalog/catalog.h"
 
+#include "catalog/internal.h"
+#include "node/env.h"
+
 static const struct dg_migration *const migrations[] = {dg_catalog_migrations, NULL};
 static const dg_routes_fn routes[] = {dg_catalog_edit_routes, dg_catalog_routes, NULL};
 static const struct dg_command commands[] = {
@@ -13,10 +16,23 @@ static const struct dg_command commands[] = {
 	{NULL, NULL, NULL, NULL},
 };
 
+/* A catalogue older than its search index is indexed before serving. */
+static dg_rc init(struct dg_env *env, struct dg_err *err)
+{
+	struct dg_db *db = NULL;
+	dg_rc rc = dg_db_get(env->store, &db);
+	if (!rc)
+		rc = cat_index_rebuild(db);
+	if (db)
+		dg_db_put(db);
+	return rc ? dg_err_set(err, rc, "catalogue: the search index") : DG_OK;
+}
+
 const struct dg_module dg_catalog_module = {
 	.name = "catalog",
 	.migrations = migrations,
 	.routes = routes,
 	.commands = commands,
+	.init = init,
 	.demo_seed = dg_catalog_demo_seed,
 };

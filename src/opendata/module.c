@@ -38,9 +38,23 @@ static dg_rc demo_seed(struct dg_env *env, struct dg_db *db, const struct dg_dem
 	dg_rc rc = dg_od_catalog_demo_seed(db, err);
 	if (!rc)
 		rc = dg_od_pages_demo_seed(db, err);
+	if (!rc && o->datasets > 0)
+		rc = dg_od_catalog_generate(db, o->datasets, err);
 	if (!rc && o->tables)
 		rc = dg_datastore_demo_load(db, env->cfg->data_dir, o->rows, err);
 	return rc;
+}
+
+/* A catalogue older than its full-text index is indexed before serving. */
+static dg_rc init(struct dg_env *env, struct dg_err *err)
+{
+	struct dg_db *db = NULL;
+	dg_rc rc = dg_db_get(env->store, &db);
+	if (!rc)
+		rc = dg_od_index_rebuild(db);
+	if (db)
+		dg_db_put(db);
+	return rc ? dg_err_set(err, rc, "open data: the catalogue's search index") : DG_OK;
 }
 
 const struct dg_module dg_opendata_module = {
@@ -48,5 +62,6 @@ const struct dg_module dg_opendata_module = {
 	.migrations = migrations,
 	.routes = routes,
 	.jobs = jobs,
+	.init = init,
 	.demo_seed = demo_seed,
 };

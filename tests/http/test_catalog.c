@@ -97,6 +97,35 @@ static void search_metacharacters_are_text(void **state)
 	assert_true(total_of("/api/v1/services?q=%22%E7%A4%BE%E4%BF%9D%22") >= 3);
 }
 
+/* The search module's grammar: all words in any order, OR, quotes, operators alone, the cap. */
+static void search_grammar(void **state)
+{
+	(void)state;
+	json_int_t all = total_of("/api/v1/services");
+	json_int_t un = total_of("/api/v1/services?q=Unemployment");
+	json_int_t pe = total_of("/api/v1/services?q=pension");
+	json_int_t either = total_of("/api/v1/services?q=Unemployment%20OR%20pension");
+	assert_true(un >= 1 && pe >= 1);
+	assert_true(either >= un && either >= pe && either <= un + pe);
+	assert_int_equal(total_of("/api/v1/services?q=pension%20zzqqxx"), 0);
+	/* 结婚 登记 and 登记 结婚: the same items */
+	json_int_t ab = total_of("/api/v1/services?q=%E7%BB%93%E5%A9%9A%20%E7%99%BB%E8%AE%B0");
+	assert_true(ab >= 1);
+	assert_int_equal(total_of("/api/v1/services?q=%E7%99%BB%E8%AE%B0%20%E7%BB%93%E5%A9%9A"), ab);
+	/* an unclosed quote runs to the end; operators alone constrain nothing */
+	assert_int_equal(total_of("/api/v1/services?q=%22%E7%A4%BE%E4%BF%9D"),
+			 total_of("/api/v1/services?q=%E7%A4%BE%E4%BF%9D"));
+	assert_int_equal(total_of("/api/v1/services?q=OR%20AND%20%28%29"), all);
+	/* a query past the search box's cap (60 characters) is refused with a message */
+	char path[256] = "/api/v1/services?q=";
+	size_t n = strlen(path);
+	memset(path + n, 'a', 100);
+	path[n + 100] = '\0';
+	json_t *j = api(path, 400);
+	assert_non_null(json_object_get(json_object_get(j, "error"), "message"));
+	json_decref(j);
+}
+
 static void browse_filters(void **state)
 {
 	(void)state;
@@ -365,6 +394,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(search_chinese_and_english),
 		cmocka_unit_test(search_metacharacters_are_text),
+		cmocka_unit_test(search_grammar),
 		cmocka_unit_test(browse_filters),
 		cmocka_unit_test(guide_print_apply),
 		cmocka_unit_test(versions_and_permissions),

@@ -187,10 +187,18 @@ static void compiles_to_parameters(void **state)
 	assert_string_equal(w, "1=1 AND (p.name = ?)");
 	assert_int_equal(s->nargs, 1);
 	assert_string_equal(s->args[0].s, "x' OR 1=1 --");
-	/* text fields fold case and escape LIKE's own characters */
+	/* indexed text fields are the search module's words, bound as its query text */
 	w = compile(a, "title:\"50%_A\\\\b\"", &s, &err);
 	assert_non_null(w);
-	assert_string_equal(s->args[0].s, "%50\\%\\_a\\\\b%");
+	assert_string_equal(w, "1=1 AND (p.search_id IN (SELECT rowid FROM od_search WHERE od_search MATCH ?))");
+	assert_string_equal(s->args[0].s, "{title} : \"50 a b\"");
+	/* the free text of a query is one lookup; other text fields fold case and escape LIKE's own characters */
+	w = compile(a, "water quality author:\"50%_A\\\\b\" OR air", &s, &err);
+	assert_non_null(w);
+	assert_int_equal(s->nargs, 3);
+	assert_string_equal(s->args[0].s, "((\"water\"*) AND (\"quality\"*))");
+	assert_string_equal(s->args[2].s, "(\"air\"*)");
+	assert_string_equal(s->args[1].s, "%50\\%\\_a\\\\b%");
 	/* a range on a date becomes two comparisons with ms values */
 	w = compile(a, "metadata_modified:[2024-01-01T00:00:00Z TO *]", &s, &err);
 	assert_non_null(w);
@@ -202,8 +210,9 @@ static void compiles_to_parameters(void **state)
 	/* extras_KEY binds the key too; bare terms add to the score */
 	w = compile(a, "extras_theme_code:A01 water -air", &s, &err);
 	assert_non_null(w);
-	assert_string_equal(s->args[0].s, "theme_code");
-	assert_string_equal(s->args[1].s, "A01");
+	assert_string_equal(s->args[0].s, "(\"water\"*)"); /* the free text comes first */
+	assert_string_equal(s->args[1].s, "theme_code");
+	assert_string_equal(s->args[2].s, "A01");
 	assert_non_null(strstr(dg_buf_str(&s->score), "CASE"));
 	assert_int_equal(s->nscore_args, 5); /* "water" scored on five fields, "-air" not at all */
 	assert_string_equal(s->score_args[0].s, "%water%");

@@ -5,6 +5,8 @@
  */
 #include "opendata/base/base.h"
 
+#include "search/search.h"
+
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -43,6 +45,21 @@ const struct dg_migration dg_opendata_migrations[] = {
 	 "ALTER TABLE od_resources ADD COLUMN hash TEXT NOT NULL DEFAULT '';"
 	 "ALTER TABLE od_resources ADD COLUMN file_key TEXT NOT NULL DEFAULT '';"
 	 "ALTER TABLE od_resources ADD COLUMN file_name TEXT NOT NULL DEFAULT '';"},
+	/*
+	 * the full-text index (catalog/index.c): a dataset's document id, kept
+	 * unique by a trigger on SQLite (the next after the largest, which
+	 * VACUUM cannot renumber as it may rowids) and a sequence on PostgreSQL
+	 */
+	{"opendata-004-search",
+	 "{{sqlite}}ALTER TABLE od_packages ADD COLUMN search_id INTEGER;"
+	 "UPDATE od_packages SET search_id = rowid;"
+	 "CREATE TRIGGER od_packages_search_id AFTER INSERT ON od_packages"
+	 " WHEN new.search_id IS NULL BEGIN UPDATE od_packages SET search_id ="
+	 " (SELECT COALESCE(MAX(search_id), 0) + 1 FROM od_packages) WHERE rowid = new.rowid; END;"
+	 "{{end}}"
+	 "{{pg}}ALTER TABLE od_packages ADD COLUMN search_id BIGSERIAL;{{end}}"
+	 "CREATE UNIQUE INDEX od_packages_search_id ON od_packages(search_id);"
+	 DG_SEARCH_MIGRATION("od_search", "title, tags, notes, res")},
 	{NULL, NULL},
 };
 

@@ -76,6 +76,8 @@ static dg_rc seed_one(struct dg_db *db, size_t i, int64_t now)
 		rc = dg_od_insert_resource(db, rid, id, demo[i][1], demo[i][7], url, 0, now);
 	if (!rc)
 		rc = dg_od_insert_tag(db, id, demo[i][6]);
+	if (!rc)
+		rc = dg_od_index_package(db, id);
 	return rc;
 }
 

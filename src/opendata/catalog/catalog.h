@@ -31,6 +31,13 @@ const struct dg_route *dg_od_catalog_routes(size_t *n);
 
 /* The demo region's datasets, inside the caller's transaction. */
 dg_rc dg_od_catalog_demo_seed(struct dg_db *db, struct dg_err *err) DG_MUST;
+/*
+ * `dgov demo --datasets N`: N generated datasets (Chinese titles and notes,
+ * the demo's departments, twenty groups, tags, 1-4 resources each, five
+ * years of dates) and their search documents, bulk-loaded in db's open
+ * transaction (generate.c).
+ */
+dg_rc dg_od_catalog_generate(struct dg_db *db, int64_t n, struct dg_err *err) DG_MUST;
 
 /*
  * The catalogue's CKAN actions (base.h's contract; api/ckan.c's table):
@@ -137,6 +144,12 @@ dg_rc dg_od_package_delete(struct dg_db *db, const char *id_or_name, int64_t now
  */
 #define DG_OD_MANAGE_MAX 1000
 dg_rc dg_od_manage_list(struct dg_db *db, const char *dept, json_t **out) DG_MUST;
+
+/*
+ * At start: every dataset indexed again when the index is older than the
+ * search module's tokenizer or was never built (index.c).
+ */
+dg_rc dg_od_index_rebuild(struct dg_db *db) DG_MUST;
 
 /* ---- package_search (search.c) ---- */
 

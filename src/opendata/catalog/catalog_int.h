@@ -15,7 +15,20 @@
 #include "core/err.h"
 #include "http/req.h"
 #include "opendata/catalog/catalog.h"
+#include "search/search.h"
 #include "store/store.h"
+
+/*
+ * ---- the full-text index (index.c) ----
+ *
+ * One document a dataset in the search module's index od_search, written
+ * by every write below in its transaction.
+ */
+extern const struct dg_search_index dg_od_index;
+/* Write dataset id's document from what the store holds now (gone: nothing). */
+dg_rc dg_od_index_package(struct dg_db *db, const char *id) DG_MUST;
+/* Remove dataset id's document (before the dataset's row goes). */
+dg_rc dg_od_unindex_package(struct dg_db *db, const char *id) DG_MUST;
 
 /*
  * ---- writes (write.c) ----

@@ -26,8 +26,8 @@
 static const struct dg_solr_field fields[] = {
 	{"id", DG_SOLR_STRING, "p.id = ?"},
 	{"name", DG_SOLR_STRING, "p.name = ?"},
-	{"title", DG_SOLR_TEXT, "LOWER(p.title) " LIKE},
-	{"notes", DG_SOLR_TEXT, "LOWER(p.notes) " LIKE},
+	{"title", DG_SOLR_TEXT, "LOWER(p.title) " LIKE, 1},
+	{"notes", DG_SOLR_TEXT, "LOWER(p.notes) " LIKE, 4},
 	{"author", DG_SOLR_TEXT, "LOWER(p.author) " LIKE},
 	{"maintainer", DG_SOLR_TEXT, "LOWER(p.maintainer) " LIKE},
 	{"tags", DG_SOLR_STRING,
@@ -39,7 +39,7 @@ static const struct dg_solr_field fields[] = {
 	 "EXISTS (SELECT 1 FROM od_resources r WHERE r.package_id = p.id AND r.format = ?)"},
 	{"res_name", DG_SOLR_TEXT,
 	 "EXISTS (SELECT 1 FROM od_resources r WHERE r.package_id = p.id AND LOWER(r.name) " LIKE
-	 ")"},
+	 ")", 8},
 	{"license_id", DG_SOLR_STRING, "p.license_id = ?"},
 	{"version", DG_SOLR_STRING, "p.version = ?"},
 	{"url", DG_SOLR_STRING, "p.url = ?"},
@@ -66,10 +66,14 @@ static const struct dg_solr_field fields[] = {
 	 " OR LOWER(p.theme) " LIKE
 	 " OR EXISTS (SELECT 1 FROM od_tags t WHERE t.package_id = p.id AND LOWER(t.name) " LIKE ")"
 	 " OR EXISTS (SELECT 1 FROM od_resources r WHERE r.package_id = p.id AND"
-	 " (LOWER(r.name) " LIKE " OR LOWER(r.description) " LIKE "))"},
+	 " (LOWER(r.name) " LIKE " OR LOWER(r.description) " LIKE "))", 15},
 };
 
-/* CKAN's weights for free text: name^4 title^4 tags^2 groups^2 text */
+/*
+ * CKAN's weights for free text: name^4 title^4 tags^2 groups^2 text. Free
+ * text is matched through the full-text index (index.c); text_sql remains
+ * for a schema without one.
+ */
 static const struct dg_solr_schema schema = {
 	fields,
 	sizeof fields / sizeof fields[0],
@@ -84,6 +88,8 @@ static const struct dg_solr_schema schema = {
 	" AND LOWER(t.name) " LIKE ") THEN 2 ELSE 0 END"
 	" + CASE WHEN LOWER(p.theme) " LIKE " THEN 2 ELSE 0 END"
 	" + CASE WHEN LOWER(p.notes) " LIKE " THEN 1 ELSE 0 END",
+	&dg_od_index,
+	"p.search_id",
 };
 
 const struct dg_solr_schema *dg_od_search_schema(void)
@@ -202,7 +208,7 @@ static dg_rc compile_one(struct dg_solr_sql *sql, struct dg_arena *a, const char
 	struct dg_solr_node *n = NULL;
 	dg_rc rc = dg_solr_parse(q, a, &n, err);
 	if (!rc)
-		rc = dg_solr_compile(sql, &schema, n, now, err);
+		rc = dg_solr_compile(sql, dg_od_search_schema(), n, now, err);
 	if (rc) {
 		/* every query problem is the caller's: CKAN's Search Query Error */
 		snprintf(err->field, sizeof err->field, "%s", field);
@@ -311,6 +317,7 @@ dg_rc dg_od_search_run(struct dg_db *db, struct dg_arena *a, const struct dg_od_
 {
 	*out = NULL;
 	struct dg_solr_sql *sql = dg_solr_sql_new(a);
+	sql->kind = dg_db_kind(db);
 	dg_rc rc = compile_one(sql, a, s->q ? s->q : "", "q", s->now_ms, err);
 	for (size_t i = 0; !rc && i < s->nfq; i++)
 		rc = compile_one(sql, a, s->fq[i], "fq", s->now_ms, err);

@@ -22,6 +22,7 @@ struct dg_solr_node {
 	const char *value; /* TERM: the value; RANGE: the low end, NULL when open */
 	const char *high;  /* RANGE: the high end, NULL when open */
 	bool low_incl, high_incl;
+	bool phrase;                     /* TERM: it was quoted */
 	struct dg_solr_node *kid, *next; /* AND/OR: the children; NOT: its one child */
 };
 
@@ -302,6 +303,7 @@ static dg_rc parse_term(struct parser *p, const char *field, struct dg_solr_node
 	struct dg_solr_node *n = node(p, N_TERM);
 	n->field = field;
 	n->value = tk->text;
+	n->phrase = tk->t == T_PHRASE;
 	p->i++;
 	*out = n;
 	return count_clause(p);
@@ -704,6 +706,69 @@ static dg_rc expand(struct dg_solr_sql *s, bool score, const char *tpl, const ch
 	return rc ? rc : dg_buf_addc(b, ')');
 }
 
+/*
+ * The condition "matches e through the schema's index": one bound value,
+ * the store's own query text. A query with no token constrains nothing.
+ */
+static dg_rc index_cond(struct dg_solr_sql *s, const struct dg_solr_schema *sc,
+			const struct dg_search_expr *e)
+{
+	if (!e)
+		return dg_buf_adds(&s->where, "(1=1)");
+	struct dg_buf q;
+	dg_buf_init(&q, DG_SOLR_SQL_MAX);
+	dg_rc rc = dg_search_render(s->kind, sc->index, e, &q);
+	if (!rc)
+		push_arg(s, false, DG_VT(dg_arena_strdup(s->a, dg_buf_str(&q))));
+	dg_buf_release(&q);
+	rc = rc ? rc : dg_buf_addc(&s->where, '(');
+	rc = rc ? rc : dg_search_cond(s->kind, sc->index, sc->index_id_sql, &s->where);
+	return rc ? rc : dg_buf_addc(&s->where, ')');
+}
+
+/* Whether n is free text only: bare terms joined by AND and OR. */
+static bool text_only(const struct dg_solr_node *n)
+{
+	if (n->op == N_TERM)
+		return n->field == NULL;
+	if (n->op != N_AND && n->op != N_OR)
+		return false;
+	for (const struct dg_solr_node *k = n->kid; k; k = k->next)
+		if (!text_only(k))
+			return false;
+	return true;
+}
+
+/* The free text n (text_only) as one search query; its depth is the parser's cap. */
+static struct dg_search_expr *text_expr(struct dg_arena *a, const struct dg_solr_node *n)
+{
+	if (n->op == N_TERM)
+		return dg_search_words(a, n->value, 0, n->phrase);
+	struct dg_search_expr *e = NULL;
+	for (const struct dg_solr_node *k = n->kid; k; k = k->next) {
+		struct dg_search_expr *x = text_expr(a, k);
+		e = n->op == N_AND ? dg_search_and(a, e, x) : dg_search_or(a, e, x);
+	}
+	return e;
+}
+
+/* The relevance of the bare terms under n (text_only), unless negated. */
+static dg_rc add_scores(struct dg_solr_sql *s, const struct dg_solr_schema *sc,
+			const struct dg_solr_node *n)
+{
+	if (n->op == N_TERM) {
+		if (!sc->score_sql)
+			return DG_OK;
+		const char *pat = like_pattern(s->a, n->value);
+		dg_rc rc = dg_buf_adds(&s->score, " + ");
+		return rc ? rc : expand(s, true, sc->score_sql, pat, NULL);
+	}
+	dg_rc rc = DG_OK;
+	for (const struct dg_solr_node *k = n->kid; k && !rc; k = k->next)
+		rc = add_scores(s, sc, k);
+	return rc;
+}
+
 static const struct dg_solr_field *find_field(const struct dg_solr_schema *sc, const char *name,
 					      const char **key)
 {
@@ -763,6 +828,8 @@ static dg_rc compile_field(struct dg_solr_sql *s, const struct dg_solr_schema *s
 	if (n->op == N_RANGE && !numeric)
 		return dg_err_set(err, DG_EINVAL, "%.64s: ranges work on dates and numbers only",
 				  n->field);
+	if (f->kind == DG_SOLR_TEXT && f->index_fields && sc->index)
+		return index_cond(s, sc, dg_search_words(s->a, n->value, f->index_fields, n->phrase));
 	if (!numeric) {
 		const char *v = f->kind == DG_SOLR_TEXT ? like_pattern(s->a, n->value) : n->value;
 		return expand(s, false, f->sql, v, key);
@@ -787,6 +854,54 @@ static dg_rc compile_field(struct dg_solr_sql *s, const struct dg_solr_schema *s
 
 static dg_rc compile_node(struct dg_solr_sql *s, const struct dg_solr_schema *sc,
 			  const struct dg_solr_node *n, bool negated, int64_t now_ms,
+			  struct dg_err *err);
+
+/*
+ * AND and OR. With an index, the free text among an AND's clauses (or a
+ * whole OR of free text) is one index lookup, not one per word: "water
+ * quality organization:x" is (the index has water and quality) AND the
+ * organisation.
+ */
+static dg_rc compile_join(struct dg_solr_sql *s, const struct dg_solr_schema *sc,
+			  const struct dg_solr_node *n, bool negated, int64_t now_ms,
+			  struct dg_err *err)
+{
+	dg_rc rc = DG_OK;
+	bool joined = false;
+	if (sc->index && text_only(n)) {
+		rc = index_cond(s, sc, text_expr(s->a, n));
+		return rc || negated ? rc : add_scores(s, sc, n);
+	}
+	rc = dg_buf_addc(&s->where, '(');
+	if (sc->index && n->op == N_AND) {
+		struct dg_search_expr *e = NULL;
+		bool any = false;
+		for (const struct dg_solr_node *k = n->kid; k && !rc; k = k->next) {
+			if (!text_only(k))
+				continue;
+			e = dg_search_and(s->a, e, text_expr(s->a, k));
+			any = true;
+			if (!negated)
+				rc = add_scores(s, sc, k);
+		}
+		if (any && !rc) {
+			rc = index_cond(s, sc, e);
+			joined = true;
+		}
+	}
+	for (const struct dg_solr_node *k = n->kid; k && !rc; k = k->next) {
+		if (sc->index && n->op == N_AND && text_only(k))
+			continue;
+		if (joined)
+			rc = dg_buf_adds(&s->where, n->op == N_AND ? " AND " : " OR ");
+		joined = true;
+		rc = rc ? rc : compile_node(s, sc, k, negated, now_ms, err);
+	}
+	return rc ? rc : dg_buf_addc(&s->where, ')');
+}
+
+static dg_rc compile_node(struct dg_solr_sql *s, const struct dg_solr_schema *sc,
+			  const struct dg_solr_node *n, bool negated, int64_t now_ms,
 			  struct dg_err *err)
 {
 	dg_rc rc = DG_OK;
@@ -796,6 +911,10 @@ static dg_rc compile_node(struct dg_solr_sql *s, const struct dg_solr_schema *sc
 	case N_RANGE:
 		if (n->field)
 			return compile_field(s, sc, n, now_ms, err);
+		if (sc->index) {
+			rc = index_cond(s, sc, text_expr(s->a, n));
+			return rc || negated ? rc : add_scores(s, sc, n);
+		}
 		{
 			const char *pat = like_pattern(s->a, n->value);
 			rc = expand(s, false, sc->text_sql, pat, NULL);
@@ -811,13 +930,7 @@ static dg_rc compile_node(struct dg_solr_sql *s, const struct dg_solr_schema *sc
 		return rc ? rc : dg_buf_addc(&s->where, ')');
 	case N_AND:
 	case N_OR:
-		rc = dg_buf_addc(&s->where, '(');
-		for (const struct dg_solr_node *k = n->kid; k && !rc; k = k->next) {
-			if (k != n->kid)
-				rc = dg_buf_adds(&s->where, n->op == N_AND ? " AND " : " OR ");
-			rc = rc ? rc : compile_node(s, sc, k, negated, now_ms, err);
-		}
-		return rc ? rc : dg_buf_addc(&s->where, ')');
+		return compile_join(s, sc, n, negated, now_ms, err);
 	}
 	return DG_EINTERNAL;
 }

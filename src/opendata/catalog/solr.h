@@ -31,6 +31,7 @@
 #include "core/arena.h"
 #include "core/buf.h"
 #include "core/err.h"
+#include "search/search.h"
 #include "store/store.h"
 
 #define DG_SOLR_MAX_LEN     4096
@@ -73,6 +74,7 @@ struct dg_solr_field {
 	const char *name;
 	enum dg_solr_kind kind;
 	const char *sql;
+	unsigned index_fields; /* TEXT: searched through the schema's index on these fields */
 };
 
 struct dg_solr_schema {
@@ -80,6 +82,14 @@ struct dg_solr_schema {
 	size_t nfields;
 	const char *text_sql;  /* condition for a bare term; each '?' binds "%term%" as TEXT */
 	const char *score_sql; /* the relevance of one bare term (a number); '?' as text_sql */
+	/*
+	 * When set, bare terms and phrases (and TEXT fields with index_fields)
+	 * are words of the search module (search.h) matched through this index,
+	 * whose document id is index_id_sql; the free text of a query becomes
+	 * one index lookup, and text_sql is not used.
+	 */
+	const struct dg_search_index *index;
+	const char *index_id_sql;
 };
 
 /*
@@ -93,6 +103,7 @@ struct dg_solr_schema {
 
 struct dg_solr_sql {
 	struct dg_arena *a;
+	enum dg_store_kind kind; /* the store the SQL is for (SQLite unless set) */
 	struct dg_buf where, score;
 	struct dg_val *args, *score_args;
 	size_t nargs, nscore_args, cap_args, cap_score_args;

@@ -187,6 +187,8 @@ static dg_rc save_package(struct dg_db *db, const void *arg, int64_t now_ms, boo
 			NULL);
 	if (!rc)
 		rc = save_resources(db, p, now_ms);
+	if (!rc)
+		rc = dg_od_index_package(db, p->id);
 	return rc;
 }
 
@@ -243,6 +245,8 @@ static dg_rc resource_fn(struct dg_db *db, const void *arg, int64_t now_ms)
 	if (!rc)
 		rc = dg_db_exec(db, "UPDATE od_packages SET metadata_modified = ? WHERE id = ?",
 				DG_ARGS(DG_VI(now_ms), DG_VT(j->package_id)), NULL);
+	if (!rc)
+		rc = dg_od_index_package(db, j->package_id);
 	return rc;
 }
 
@@ -280,6 +284,8 @@ static dg_rc delete_fn(struct dg_db *db, const void *arg, int64_t now_ms)
 	if (!rc)
 		rc = dg_db_exec(db, "UPDATE od_packages SET metadata_modified = ? WHERE id = ?",
 				DG_ARGS(DG_VI(now_ms), DG_VT(pkg)), NULL);
+	if (!rc)
+		rc = dg_od_index_package(db, pkg);
 	return rc;
 }
 
@@ -298,7 +304,7 @@ static dg_rc purge_fn(struct dg_db *db, const void *arg, int64_t now_ms)
 		"DELETE FROM od_extras WHERE package_id = ?",
 		"DELETE FROM od_packages WHERE id = ?",
 	};
-	dg_rc rc = DG_OK;
+	dg_rc rc = dg_od_unindex_package(db, id);
 	for (size_t i = 0; !rc && i < sizeof children / sizeof children[0]; i++)
 		rc = dg_db_exec(db, children[i], DG_ARGS(DG_VT(id)), NULL);
 	return rc;

@@ -1,0 +1,119 @@
+/*
+ * index.c - the data catalogue's full-text index (the search module's
+ * od_search, made by base.c's migrations): one document per dataset,
+ * keyed by od_packages.search_id, with four fields in the order of their
+ * weight: the title (with the name), the tags, the notes (with the group),
+ * the resources' names, descriptions and formats. Every write of write.c
+ * rewrites its dataset's document in its own transaction; a purge removes
+ * it. A deleted or private dataset keeps its document: search.c's
+ * visibility condition hides it, so making it visible again needs no
+ * rebuild.
+ */
+#include "opendata/catalog/catalog_int.h"
+
+#include <string.h>
+
+#include "core/buf.h"
+#include "search/search.h"
+
+#define TEXT_MAX (1u << 20) /* bytes of one field's source text */
+
+const struct dg_search_index dg_od_index = {"od_search", {"title", "tags", "notes", "res"}, 4};
+
+/* Each row's columns appended to b, space-separated; past b's cap what fitted is kept. */
+static dg_rc gather(struct dg_db *db, const char *sql, const char *id, struct dg_buf *b)
+{
+	struct dg_rows *rows = NULL;
+	dg_rc rc = dg_db_query(db, sql, DG_ARGS(DG_VT(id)), &rows);
+	if (rc)
+		return rc;
+	while ((rc = dg_rows_next(rows)) == DG_OK) {
+		for (int c = 0; c < dg_rows_ncols(rows); c++)
+			if (dg_buf_adds(b, dg_rows_text(rows, c)) != DG_OK ||
+			    dg_buf_addc(b, ' ') != DG_OK)
+				break;
+	}
+	dg_rows_free(rows);
+	return rc == DG_ENOTFOUND ? DG_OK : rc;
+}
+
+dg_rc dg_od_index_package(struct dg_db *db, const char *id)
+{
+	struct dg_buf f[4];
+	for (size_t i = 0; i < 4; i++)
+		dg_buf_init(&f[i], TEXT_MAX);
+	int64_t doc = 0;
+	dg_rc rc = dg_db_query_int(db, "SELECT search_id FROM od_packages WHERE id = ?",
+				   DG_ARGS(DG_VT(id)), &doc);
+	if (rc == DG_ENOTFOUND) {
+		rc = DG_OK; /* gone: nothing to index */
+		goto out;
+	}
+	if (!rc)
+		rc = gather(db, "SELECT name, title FROM od_packages WHERE id = ?", id, &f[0]);
+	if (!rc)
+		rc = gather(db, "SELECT name FROM od_tags WHERE package_id = ? ORDER BY name", id,
+			    &f[1]);
+	if (!rc)
+		rc = gather(db, "SELECT notes, theme FROM od_packages WHERE id = ?", id, &f[2]);
+	if (!rc)
+		rc = gather(db,
+			    "SELECT name, description, format FROM od_resources"
+			    " WHERE package_id = ? ORDER BY position",
+			    id, &f[3]);
+	if (!rc) {
+		const char *texts[4] = {dg_buf_str(&f[0]), dg_buf_str(&f[1]), dg_buf_str(&f[2]),
+					dg_buf_str(&f[3])};
+		rc = dg_search_put(db, &dg_od_index, doc, texts);
+	}
+out:
+	for (size_t i = 0; i < 4; i++)
+		dg_buf_release(&f[i]);
+	return rc;
+}
+
+dg_rc dg_od_unindex_package(struct dg_db *db, const char *id)
+{
+	int64_t doc = 0;
+	dg_rc rc = dg_db_query_int(db, "SELECT search_id FROM od_packages WHERE id = ?",
+				   DG_ARGS(DG_VT(id)), &doc);
+	if (rc == DG_ENOTFOUND)
+		return DG_OK;
+	return rc ? rc : dg_search_delete(db, &dg_od_index, doc);
+}
+
+/*
+ * Every dataset's document written again, in one transaction, when the
+ * index was built by another version of the tokenizer or never (a catalogue
+ * that existed before the index). Runs at start; a second node starting at
+ * once writes the same documents.
+ */
+dg_rc dg_od_index_rebuild(struct dg_db *db)
+{
+	bool stale = false;
+	dg_rc rc = dg_search_stale(db, dg_od_index.table, &stale);
+	if (rc || !stale)
+		return rc;
+	json_t *ids = NULL;
+	struct dg_rows *rows = NULL;
+	rc = dg_db_begin(db);
+	if (!rc)
+		rc = dg_db_query(db, "SELECT id FROM od_packages ORDER BY id", DG_NOARGS, &rows);
+	if (!rc)
+		rc = dg_od_first_column(rows, &ids);
+	size_t i;
+	json_t *id;
+	json_array_foreach (ids, i, id) {
+		if (rc)
+			break;
+		rc = dg_od_index_package(db, json_string_value(id));
+	}
+	json_decref(ids);
+	if (!rc)
+		rc = dg_search_built(db, dg_od_index.table);
+	if (!rc)
+		rc = dg_db_commit(db);
+	if (rc && dg_db_in_tx(db))
+		dg_db_rollback(db);
+	return rc;
+}

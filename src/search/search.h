@@ -1,0 +1,202 @@
+/*
+ * search.h - dgov's one search text: the tokenizer every full-text search
+ * uses (the service catalogue, the data catalogue, the DataStore's q), the
+ * queries over its tokens, and the indexes that hold them on either store.
+ *
+ * Tokens. Neither store's stock parser splits Chinese, so dgov indexes its
+ * own normalised text (tokens.c): words of Latin letters and digits,
+ * lower-cased (full-width forms are folded first: ＡＢＣ１２ is abc12);
+ * letters of other alphabets (Latin-1, Greek, Cyrillic) likewise, as words;
+ * runs of CJK characters (with kana and hangul) as overlapping bigrams, and
+ * the run's last character alone once more at the end of the text, so a
+ * one-character query finds it wherever it stands (社会保险 -> 社会 会保 保险
+ * ... 险). Everything else separates tokens. Invariant: a token holds no
+ * ASCII byte but a-z and 0-9, so no syntax of FTS5, tsquery, tsvector or
+ * LIKE can be spelled with one; a word longer than DG_SEARCH_WORD_MAX bytes
+ * is cut there.
+ *
+ * Queries (expr.c). A user's words become a query over one index: every
+ * token must be there (in any order), Latin words and lone CJK characters
+ * as prefixes ("regist" finds registration, 养 finds 养老 and 供养); a
+ * quoted phrase asks for its tokens side by side. Queries combine with AND
+ * and OR and render as an FTS5 MATCH expression (SQLite) or a tsquery
+ * (PostgreSQL), always bound as one parameter.
+ *
+ * The grammar (query.c) is what a search box accepts: words side by side
+ * (all required), "quoted phrases" (an unclosed quote runs to the end),
+ * OR and AND between them (OR binds tighter than words side by side, AND
+ * tighter than OR, as CKAN's Solr reads them) and parentheses. It never
+ * fails on what a person types: an operator with nothing to join is
+ * dropped, a stray parenthesis ignored; only a query over its caps is
+ * refused.
+ *
+ * Indexes (index.c). An index is a table of its own, one row per document
+ * id (an integer the owner keeps unique), with up to DG_SEARCH_FIELDS_MAX
+ * fields of text. On SQLite it is an FTS5 table whose columns are the
+ * fields, tokenized by 'ascii' over the token text; on PostgreSQL it is a
+ * table (doc, tsv) whose tsvector is built here with positions, field i
+ * with weight A, B, C, D, under a GIN index. A field restriction is a
+ * column filter on SQLite and a weight on PostgreSQL. Writers call
+ * dg_search_put in the transaction that changes the document, so the index
+ * is never behind what it indexes.
+ */
+#ifndef DG_SEARCH_H
+#define DG_SEARCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/arena.h"
+#include "core/buf.h"
+#include "core/err.h"
+#include "store/store.h"
+
+#define DG_SEARCH_WORD_MAX   60    /* bytes of one Latin word token */
+#define DG_SEARCH_FIELDS_MAX 4     /* fields of an index (PostgreSQL has 4 weights) */
+#define DG_SEARCH_TERMS_MAX  16    /* tokens of one query word used */
+#define DG_SEARCH_POS_MAX    16383 /* PostgreSQL's last tsvector position */
+
+/*
+ * ---- tokens (tokens.c) ----
+ */
+
+/*
+ * Append the tokens of text (NUL-terminated UTF-8; invalid bytes separate)
+ * to out as " tok tok ... tok " (a space before and after each), so that
+ * "% tok %" in LIKE finds a token. ETOOBIG when out's cap is reached (out
+ * then holds what fitted).
+ */
+dg_rc dg_search_tokens(const char *text, struct dg_buf *out) DG_MUST;
+/* The same for n bytes of text (no NUL needed). */
+dg_rc dg_search_tokensn(const char *text, size_t n, struct dg_buf *out) DG_MUST;
+
+/*
+ * ---- queries (expr.c) ----
+ *
+ * A query lives in the arena it was built in. Fields are a bit mask of the
+ * index's fields (bit i: field i); 0 means all of them.
+ */
+struct dg_search_expr;
+
+/*
+ * The words of text as a query on fields: every token (prefixes as above);
+ * with phrase, the tokens in order side by side (no prefixes). NULL when
+ * text has no token (punctuation only): such a word constrains nothing.
+ * At most DG_SEARCH_TERMS_MAX tokens of it are used.
+ */
+struct dg_search_expr *dg_search_words(struct dg_arena *a, const char *text, unsigned fields,
+				       bool phrase);
+/* l AND r, l OR r; either may be NULL (the other is returned). */
+struct dg_search_expr *dg_search_and(struct dg_arena *a, struct dg_search_expr *l,
+				     struct dg_search_expr *r);
+struct dg_search_expr *dg_search_or(struct dg_arena *a, struct dg_search_expr *l,
+				    struct dg_search_expr *r);
+
+/*
+ * LIKE patterns for the tokens of a words query (not AND/OR), to test a
+ * stored token text (" tok tok ") for them: "% tok %", or "% tok%" for a
+ * prefix. *n gets their number; the patterns are the arena's.
+ */
+const char *const *dg_search_patterns(struct dg_arena *a, const struct dg_search_expr *w,
+				      size_t *n);
+
+/*
+ * ---- the grammar (query.c) ----
+ */
+#define DG_SEARCH_QUERY_MAX 1024 /* bytes of one query */
+#define DG_SEARCH_ITEMS_MAX 32   /* words and phrases of one query */
+#define DG_SEARCH_DEPTH_MAX 8    /* nested parentheses */
+
+/*
+ * Parse q (NUL-terminated; NULL is "") as a query on fields into *out, in
+ * arena a. *out is NULL when q holds no token (empty, blanks, punctuation,
+ * operators alone): the query constrains nothing. ETOOBIG with a message in
+ * err past DG_SEARCH_QUERY_MAX bytes or DG_SEARCH_ITEMS_MAX words, EINVAL
+ * past DG_SEARCH_DEPTH_MAX parentheses; *out is then NULL.
+ */
+dg_rc dg_search_parse(struct dg_arena *a, const char *q, unsigned fields,
+		      struct dg_search_expr **out, struct dg_err *err) DG_MUST;
+
+/*
+ * The query in a canonical form, for tests and logs: words as [tok tok*],
+ * phrases as "tok tok", (AND x y), (OR x y); "" for NULL. ETOOBIG past b's cap.
+ */
+dg_rc dg_search_print(const struct dg_search_expr *e, struct dg_buf *b) DG_MUST;
+
+/*
+ * ---- indexes (index.c) ----
+ */
+struct dg_search_index {
+	const char *table;                        /* the index's table */
+	const char *fields[DG_SEARCH_FIELDS_MAX]; /* field names (FTS5 columns) */
+	size_t nfields;
+};
+
+/*
+ * The migration script of an index named TABLE with FIELDS ("a, b, c"),
+ * both string literals: an FTS5 table on SQLite, a (doc, tsv) table with a
+ * GIN index on PostgreSQL.
+ */
+#define DG_SEARCH_MIGRATION(TABLE, FIELDS)                                                         \
+	"{{sqlite}}CREATE VIRTUAL TABLE " TABLE " USING fts5(" FIELDS ", tokenize = 'ascii');{{end}}" \
+	"{{pg}}CREATE TABLE " TABLE " (doc BIGINT PRIMARY KEY, tsv tsvector NOT NULL);"             \
+	"CREATE INDEX " TABLE "_tsv ON " TABLE " USING GIN (tsv);{{end}}"
+
+/*
+ * The store's query text for e over index ix: an FTS5 MATCH expression or a
+ * tsquery, appended to out. ETOOBIG past out's cap.
+ */
+dg_rc dg_search_render(enum dg_store_kind kind, const struct dg_search_index *ix,
+		       const struct dg_search_expr *e, struct dg_buf *out) DG_MUST;
+
+/*
+ * Append the condition "document id_sql matches the query bound at '?'"
+ * to sql: "<id_sql> IN (SELECT rowid FROM <table> WHERE <table> MATCH ?)"
+ * on SQLite, "<id_sql> IN (SELECT doc FROM <table> WHERE tsv @@ CAST(? AS
+ * tsquery))" on PostgreSQL. id_sql is the caller's SQL for the document id.
+ */
+dg_rc dg_search_cond(enum dg_store_kind kind, const struct dg_search_index *ix, const char *id_sql,
+		     struct dg_buf *sql) DG_MUST;
+
+/*
+ * The tsvector text (PostgreSQL's input form) of a document whose field i
+ * has the text texts[i] (NULL: empty): "'tok':1A 'tok':2A ...". Positions
+ * run on across fields with a gap, so a phrase never spans two; past
+ * DG_SEARCH_POS_MAX the rest is left out. ETOOBIG past out's cap.
+ */
+dg_rc dg_search_tsvector(const char *const *texts, size_t n, struct dg_buf *out) DG_MUST;
+
+/*
+ * (Re)write document id of ix with the fields' texts (NULL: empty),
+ * tokenized here; a field past 4 MB of tokens is indexed as far as it
+ * fits. Call in the writing transaction.
+ */
+dg_rc dg_search_put(struct dg_db *db, const struct dg_search_index *ix, int64_t id,
+		    const char *const *texts) DG_MUST;
+/* Remove document id from ix (none is fine). */
+dg_rc dg_search_delete(struct dg_db *db, const struct dg_search_index *ix, int64_t id) DG_MUST;
+
+/*
+ * Bulk loads (store.h's dg_db_copy_*): the columns of ix's table, into cols
+ * (room for DG_SEARCH_FIELDS_MAX + 1), and their number; then one
+ * document's values, into vals (as many), made in bufs (as many, each
+ * dg_buf_init'ed by the caller and reset here; vals point into them).
+ * ETOOBIG when a field's tokens pass a buffer's cap.
+ */
+size_t dg_search_copy_cols(enum dg_store_kind kind, const struct dg_search_index *ix,
+			   const char **cols);
+dg_rc dg_search_copy_vals(enum dg_store_kind kind, const struct dg_search_index *ix, int64_t id,
+			  const char *const *texts, struct dg_buf *bufs, const char **vals) DG_MUST;
+
+/*
+ * The tokenizer's version. An index written with an older one (or never
+ * built) is stale and its owner rebuilds it, at start: dg_search_stale
+ * tells, dg_search_built records the build (in the table search_built, one
+ * row per index name, made here when missing).
+ */
+#define DG_SEARCH_VERSION 2
+dg_rc dg_search_stale(struct dg_db *db, const char *name, bool *stale) DG_MUST;
+dg_rc dg_search_built(struct dg_db *db, const char *name) DG_MUST;
+
+#endif
