@@ -21,7 +21,8 @@
  * the expected length, exactly that length when the last expected element is
  * "$end". Strings: "$any" matches any value that is there, "$absent" a key
  * that must not be there, "$=name" the same value as the first "$=name"
- * matched (which remembers it), "$~text" a string containing text. The path
+ * matched (which remembers it), "$!=name" a value other than the one
+ * remembered, "$~text" a string containing text. The path
  * is percent-encoded by the runner (bytes outside unreserved and / ? = & %).
  */
 #include <dirent.h>
@@ -101,6 +102,13 @@ static bool contains(struct run *rn, json_t *want, json_t *got, char *why, size_
 		snprintf(why, whylen, "%s was %.200s, now %.200s", s, a, b);
 		free(a);
 		free(b);
+		return false;
+	}
+	if (s && strncmp(s, "$!=", 3) == 0) {
+		json_t *had = json_object_get(rn->vars, s + 3);
+		if (got && had && !json_equal(had, got))
+			return true;
+		snprintf(why, whylen, "%s: the same value as before", s);
 		return false;
 	}
 	if (s && strncmp(s, "$~", 2) == 0)

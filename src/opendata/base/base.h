@@ -66,4 +66,13 @@ dg_rc dg_od_first_column(struct dg_rows *rows, json_t **out) DG_MUST;
 /* ms since the epoch as CKAN's "YYYY-MM-DDTHH:MM:SS.ffffff" (UTC). */
 void dg_od_iso_time(int64_t ms, char out[64]);
 
+/*
+ * CKAN's times back to ms since the epoch (UTC): "YYYY-MM-DD", then
+ * optionally "T" or " " and "HH:MM", ":SS", a fraction of 1 to 9 digits
+ * (cut to ms), and "Z" or "+00:00". *has_time says whether a time of day
+ * was given. DG_EINVAL for anything else, an impossible date or time, or a
+ * year outside 1-9999.
+ */
+dg_rc dg_od_iso_parse(const char *s, int64_t *ms, bool *has_time) DG_MUST;
+
 #endif

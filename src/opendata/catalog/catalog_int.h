@@ -35,6 +35,9 @@ struct dg_od_res_in {
 	const char *id, *name, *description, *format, *url, *mimetype;
 	int64_t size;                                       /* < 0: unknown (NULL) */
 	const char *url_type, *hash, *file_key, *file_name; /* see above; may be NULL */
+	const char *extras; /* the free keys as a JSON object's text ("{}": none) */
+	int64_t created_ms, last_modified_ms; /* as the client sent them; < 0: not sent */
+	bool unchanged; /* the same as stored: only its position may move, its times stay */
 };
 
 /* A whole dataset as validated (strings borrowed, none NULL except id on create). */
@@ -49,13 +52,15 @@ struct dg_od_pkg_in {
 	size_t nextras;
 	struct dg_od_res_in *res;
 	size_t nres;
+	bool keep_resources; /* no "resources" sent: the stored ones stay as they are */
 };
 
 /*
  * Create (p->id set by the caller) or replace the dataset p->id: its fields,
  * tags, extras and resources (resources whose id it already has are kept
- * and updated, others are added with the ids given, the rest removed).
- * ECONFLICT when the name, the id or a resource id belongs to another one.
+ * and updated, others are added with the ids given, the rest removed; all
+ * stay as they are with keep_resources). ECONFLICT when the name, the id or
+ * a resource id belongs to another one.
  */
 dg_rc dg_od_package_save(struct dg_db *db, const struct dg_od_pkg_in *p, bool create,
 			 int64_t now_ms) DG_MUST;
@@ -190,6 +195,13 @@ void dg_od_file_discard(struct dg_req *r, const char *rid, const struct dg_od_fi
  * mimetype and the file's key and name; format and name too when in has none.
  */
 void dg_od_file_apply(const struct dg_od_file *f, struct dg_od_res_in *in);
+
+/*
+ * The format and mimetype a link's URL names by its last segment's
+ * extension ("https://x/a.csv?y" -> CSV, text/csv); both NULL when it names
+ * none known.
+ */
+void dg_od_guess_type(const char *url, const char **format, const char **mimetype);
 
 /* Remove every file of resource rid (deleted, purged, or turned into a link). */
 void dg_od_file_remove_all(struct dg_req *r, const char *rid);

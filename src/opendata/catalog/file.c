@@ -128,6 +128,54 @@ static void type_of_text(const char *ext, const unsigned char *h, size_t n, stru
 	}
 }
 
+void dg_od_guess_type(const char *url, const char **format, const char **mimetype)
+{
+	static const char *const by_ext[][3] = {
+		{"csv", "CSV", "text/csv"},
+		{"tsv", "TSV", "text/tab-separated-values"},
+		{"json", "JSON", "application/json"},
+		{"geojson", "GeoJSON", "application/geo+json"},
+		{"jsonld", "JSON-LD", "application/ld+json"},
+		{"xml", "XML", "application/xml"},
+		{"rdf", "RDF", "application/rdf+xml"},
+		{"ttl", "TTL", "text/turtle"},
+		{"txt", "TXT", "text/plain"},
+		{"html", "HTML", "text/html"},
+		{"htm", "HTML", "text/html"},
+		{"pdf", "PDF", "application/pdf"},
+		{"zip", "ZIP", "application/zip"},
+		{"xlsx", "XLSX", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"},
+		{"xls", "XLS", "application/vnd.ms-excel"},
+		{"ods", "ODS", "application/vnd.oasis.opendocument.spreadsheet"},
+		{"docx", "DOCX",
+		 "application/vnd.openxmlformats-officedocument.wordprocessingml.document"},
+		{"doc", "DOC", "application/msword"},
+		{"kml", "KML", "application/vnd.google-earth.kml+xml"},
+		{"png", "PNG", "image/png"},
+		{"jpg", "JPEG", "image/jpeg"},
+		{"jpeg", "JPEG", "image/jpeg"},
+		{"parquet", "Parquet", "application/vnd.apache.parquet"},
+	};
+	*format = *mimetype = NULL;
+	/* the last path segment's extension, before any query or fragment */
+	size_t end = strcspn(url, "?#");
+	const char *dot = NULL;
+	for (size_t i = 0; i < end; i++)
+		if (url[i] == '.')
+			dot = url + i;
+		else if (url[i] == '/')
+			dot = NULL;
+	if (!dot)
+		return;
+	size_t n = (size_t)(url + end - (dot + 1));
+	for (size_t i = 0; i < sizeof by_ext / sizeof by_ext[0]; i++)
+		if (strlen(by_ext[i][0]) == n && strncasecmp(dot + 1, by_ext[i][0], n) == 0) {
+			*format = by_ext[i][1];
+			*mimetype = by_ext[i][2];
+			return;
+		}
+}
+
 /* mimetype and format of the file at path named name. */
 static void type_of(const char *path, const char *name, struct dg_od_file *f)
 {

@@ -42,7 +42,8 @@ static dg_rc add_resources(struct dg_db *db, json_t *pkg, const char *id)
 		db,
 		"SELECT r.id, r.name, r.description, r.format, r.url, r.url_type, r.size,"
 		" r.mimetype, r.created, r.last_modified, r.position, r.hash,"
-		" EXISTS (SELECT 1 FROM datastore_tables t WHERE t.resource_id = r.id)"
+		" EXISTS (SELECT 1 FROM datastore_tables t WHERE t.resource_id = r.id),"
+		" r.extras, r.metadata_modified"
 		" FROM od_resources r WHERE r.package_id = ? ORDER BY r.position",
 		DG_ARGS(DG_VT(id)), &rows);
 	if (rc)
@@ -64,6 +65,14 @@ static dg_rc add_resources(struct dg_db *db, json_t *pkg, const char *id)
 		json_object_set_new(res, "hash", json_string(dg_rows_text(rows, 11)));
 		json_object_set_new(res, "datastore_active",
 				    json_boolean(dg_rows_int(rows, 12) != 0));
+		set_time(res, "metadata_modified",
+			 dg_rows_isnull(rows, 14) ? dg_rows_int(rows, 9) : dg_rows_int(rows, 14));
+		/* the client's free keys, under the ones dgov keeps itself */
+		json_t *extras = json_loads(dg_rows_text(rows, 13), 0, NULL);
+		if (json_is_object(extras)) {
+			json_object_update_missing(res, extras);
+		}
+		json_decref(extras);
 		json_array_append_new(list, res);
 	}
 	dg_rows_free(rows);
