@@ -159,13 +159,15 @@ static dg_rc refuse(struct dg_req *r, struct dg_db *db, const char *id, const ch
  * The dataset id_or_name for a writer: ENOTFOUND when it does not exist or
  * is closed/private to someone who may not edit it, EDENIED otherwise.
  */
-static dg_rc writable_package(struct dg_req *r, struct dg_db *db, const char *id, json_t **pkg,
-			      struct dg_err *err)
+static dg_rc writable_package(struct dg_req *r, struct dg_db *db, const char *id, bool deleted_ok,
+			      json_t **pkg, struct dg_err *err)
 {
-	char *dept = NULL, *tier = NULL;
+	char *dept = NULL, *tier = NULL, *pkg_id = NULL;
 	const char *mine = NULL;
 	*pkg = NULL;
-	dg_rc rc = dg_od_package_owner(db, id, r->arena, &dept, &tier);
+	/* a deleted dataset stays its editors' to update or restore (CKAN) */
+	dg_rc rc = deleted_ok ? dg_od_package_any(db, id, r->arena, &pkg_id, &dept)
+			      : dg_od_package_owner(db, id, r->arena, &dept, &tier);
 	if (!rc)
 		rc = dg_od_writer(r, db, true, &mine);
 	if (rc == DG_ENOTFOUND)
@@ -174,7 +176,8 @@ static dg_rc writable_package(struct dg_req *r, struct dg_db *db, const char *id
 		return rc;
 	if (!dg_od_may_edit(mine, dept))
 		return refuse(r, db, id, "edit this dataset", err);
-	rc = dg_od_package_read(db, id, true, pkg);
+	rc = deleted_ok ? dg_od_package_read_all(db, pkg_id, pkg)
+			: dg_od_package_read(db, id, true, pkg);
 	if (rc == DG_ENOTFOUND)
 		return dg_err_set(err, rc, "Not found: Dataset not found");
 	return rc;
@@ -995,6 +998,16 @@ static void read_package(struct dg_arena *a, json_t *params, json_t *old, struct
 		else if (k && v && strcmp(k, "open_tier") == 0)
 			p->tier = v;
 	}
+	/* state: kept when not sent; "active" restores a deleted dataset, "deleted" deletes it */
+	p->state = old && str_of(old, "state") ? str_of(old, "state") : "active";
+	json_t *st = json_object_get(params, "state");
+	if (old && st && !json_is_null(st)) {
+		const char *v = json_string_value(st);
+		if (v && (strcmp(v, "active") == 0 || strcmp(v, "deleted") == 0))
+			p->state = v;
+		else
+			add_errk(errs, "state", "state", NULL, "Must be active or deleted");
+	}
 	read_tags(a, params, p, errs);
 	read_extras(a, params, p, errs);
 	read_resources(a, params, old, p, errs);
@@ -1075,6 +1088,7 @@ static bool package_same(const struct dg_od_pkg_in *p, json_t *old)
 		if (!same_str(vals[i], old, keys[i]))
 			return false;
 	if (p->is_private != json_is_true(json_object_get(old, "private")) ||
+	    !same_str(p->state, old, "state") ||
 	    !same_str(p->theme, json_array_get(json_object_get(old, "groups"), 0), "name"))
 		return false;
 	json_t *tags = json_object_get(old, "tags"), *t;
@@ -1176,7 +1190,7 @@ static dg_rc save(struct dg_req *r, struct dg_db *db, json_t *params, json_t *ol
 		return denied(r, "create datasets in this organization", err);
 	if (rc == DG_EINVAL)
 		return validation_failed(errs, res, err);
-	return rc ? rc : dg_od_package_read(db, id, true, res);
+	return rc ? rc : dg_od_package_read_all(db, id, res);
 }
 
 DG_CKAN_ACTION_FN(package_create)
@@ -1206,7 +1220,7 @@ static dg_rc update(struct dg_req *r, json_t *params, bool patch, json_t **res, 
 		return dg_err_field(err, DG_EINVAL, "id", "Missing value");
 	rc = dg_req_db(r, &db);
 	if (!rc)
-		rc = writable_package(r, db, id, &old, err);
+		rc = writable_package(r, db, id, true, &old, err);
 	if (rc)
 		return rc;
 	json_t *merged = params;
@@ -1340,7 +1354,7 @@ static dg_rc resource_target(struct dg_req *r, json_t *params, bool create, stru
 			return dg_err_set(err, rc, "Not found: Resource was not found.");
 	}
 	if (!rc)
-		rc = writable_package(r, *db, create ? id : pkg_id, pkg, err);
+		rc = writable_package(r, *db, create ? id : pkg_id, false, pkg, err);
 	return rc;
 }
 
@@ -1429,8 +1443,11 @@ DG_CKAN_ACTION_FN(dataset_purge)
 		return dg_err_set(err, rc, "Not found: Dataset not found");
 	if (!rc)
 		rc = dg_od_writer(r, db, true, &mine);
+	/* for good: administrators only (a department's staff may delete, CKAN's sysadmin purges) */
 	if (!rc && !dg_od_may_edit(mine, dept))
 		rc = refuse(r, db, pkg_id, "purge this dataset", err);
+	else if (!rc && strcmp(mine, "*") != 0)
+		rc = denied(r, "purge this dataset", err);
 	if (!rc)
 		rc = dg_od_package_purge(db, pkg_id, &rids);
 	size_t i;

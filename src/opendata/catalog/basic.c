@@ -101,6 +101,24 @@ DG_CKAN_ACTION_FN(package_list)
 	return rc ? rc : dg_od_package_names(db, limit, offset, res);
 }
 
+/*
+ * A dataset the public may not see, for whoever may edit it (its
+ * department's staff, administrators): private, closed and deleted ones too,
+ * the last with state "deleted", as CKAN shows them to the organization's
+ * editors. ENOTFOUND for anyone else.
+ */
+static dg_rc editor_show(struct dg_req *r, struct dg_db *db, const char *id, json_t **res)
+{
+	char *pkg_id = NULL, *dept = NULL;
+	const char *mine = NULL;
+	dg_rc rc = dg_od_package_any(db, id, r->arena, &pkg_id, &dept);
+	if (!rc)
+		rc = dg_od_writer(r, db, false, &mine);
+	if (!rc && !dg_od_may_edit(mine, dept))
+		rc = DG_ENOTFOUND;
+	return rc ? rc : dg_od_package_read_all(db, pkg_id, res);
+}
+
 DG_CKAN_ACTION_FN(package_show)
 {
 	struct dg_db *db = NULL;
@@ -110,6 +128,8 @@ DG_CKAN_ACTION_FN(package_show)
 	dg_rc rc = dg_req_db(r, &db);
 	if (!rc)
 		rc = dg_od_package_show(db, id, res);
+	if (rc == DG_ENOTFOUND)
+		rc = editor_show(r, db, id, res);
 	if (rc == DG_ENOTFOUND)
 		return dg_err_set(err, DG_ENOTFOUND, "Not found: Dataset not found");
 	return rc;

@@ -121,6 +121,8 @@ dg_rc dg_od_package_show(struct dg_db *db, const char *id_or_name, json_t **out)
  * caller has checked that the requester may see them).
  */
 dg_rc dg_od_package_read(struct dg_db *db, const char *id_or_name, bool any, json_t **out) DG_MUST;
+/* The same in any tier and any state, deleted too (for the dataset's editors). */
+dg_rc dg_od_package_read_all(struct dg_db *db, const char *id_or_name, json_t **out) DG_MUST;
 /* The owning department code and tier of an active dataset (any tier); ENOTFOUND otherwise. */
 dg_rc dg_od_package_owner(struct dg_db *db, const char *id_or_name, struct dg_arena *a, char **dept,
 			  char **tier) DG_MUST;

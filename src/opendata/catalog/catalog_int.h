@@ -46,6 +46,7 @@ struct dg_od_pkg_in {
 	const char *maintainer, *maintainer_email, *url, *version;
 	bool is_private;
 	const char *dept, *theme, *frequency, *region, *tier;
+	const char *state; /* "active" or "deleted" (an update may restore or delete) */
 	const char **tags;
 	size_t ntags;
 	const char **extra_keys, **extra_vals; /* free extras (not the three with columns) */

@@ -167,7 +167,21 @@ dg_rc dg_od_package_show(struct dg_db *db, const char *id_or_name, json_t **out)
 	return dg_od_package_read(db, id_or_name, false, out);
 }
 
+static dg_rc read_package(struct dg_db *db, const char *id_or_name, bool any, bool deleted,
+			  json_t **out);
+
 dg_rc dg_od_package_read(struct dg_db *db, const char *id_or_name, bool any, json_t **out)
+{
+	return read_package(db, id_or_name, any, false, out);
+}
+
+dg_rc dg_od_package_read_all(struct dg_db *db, const char *id_or_name, json_t **out)
+{
+	return read_package(db, id_or_name, true, true, out);
+}
+
+static dg_rc read_package(struct dg_db *db, const char *id_or_name, bool any, bool deleted,
+			  json_t **out)
 {
 	struct dg_rows *rows = NULL;
 	*out = NULL;
@@ -179,9 +193,9 @@ dg_rc dg_od_package_read(struct dg_db *db, const char *id_or_name, bool any, jso
 		" p.owner_dept, p.theme, p.frequency, p.region, p.tier, d.name_zh, p.author_email,"
 		" p.maintainer_email"
 		" FROM od_packages p JOIN departments d ON d.code = p.owner_dept"
-		" WHERE (p.id = ? OR p.name = ?) AND p.state = 'active'"
+		" WHERE (p.id = ? OR p.name = ?) AND (p.state = 'active' OR ? = 1)"
 		" AND ((p.private = 0 AND p.tier <> 'closed') OR ? = 1)",
-		DG_ARGS(DG_VT(id_or_name), DG_VT(id_or_name), DG_VI(any)), &rows);
+		DG_ARGS(DG_VT(id_or_name), DG_VT(id_or_name), DG_VI(deleted), DG_VI(any)), &rows);
 	if (rc)
 		return rc;
 	rc = dg_rows_next(rows);

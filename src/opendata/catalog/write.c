@@ -180,14 +180,15 @@ static dg_rc save_package(struct dg_db *db, const void *arg, int64_t now_ms, boo
 			"UPDATE od_packages SET name = ?, title = ?, notes = ?, license_id = ?,"
 			" author = ?, author_email = ?, maintainer = ?, maintainer_email = ?,"
 			" url = ?, version = ?, private = ?, metadata_modified = ?,"
-			" owner_dept = ?, theme = ?, frequency = ?, region = ?, tier = ?"
-			" WHERE id = ? AND state = 'active'",
+			" owner_dept = ?, theme = ?, frequency = ?, region = ?, tier = ?, state = ?"
+			" WHERE id = ?",
 			DG_ARGS(DG_VT(p->name), DG_VT(p->title), DG_VT(p->notes),
 				DG_VT(p->license_id), DG_VT(p->author), DG_VT(p->author_email),
 				DG_VT(p->maintainer), DG_VT(p->maintainer_email), DG_VT(p->url),
 				DG_VT(p->version), DG_VI(p->is_private), DG_VI(now_ms),
 				DG_VT(p->dept), DG_VT(p->theme), DG_VT(p->frequency),
-				DG_VT(p->region), DG_VT(p->tier), DG_VT(p->id)),
+				DG_VT(p->region), DG_VT(p->tier),
+				DG_VT(p->state ? p->state : "active"), DG_VT(p->id)),
 			NULL);
 	if (!rc && !create)
 		rc = dg_db_exec(db, "DELETE FROM od_tags WHERE package_id = ?",
