@@ -24,6 +24,7 @@ layers=(
 	"node"                # the environment and module descriptor every domain sees
 	"web"                 # templates, messages, pages
 	"jobs"                # the durable job queue
+	"audit"               # the hash-chained audit log
 	"auth"                # accounts, sessions, tokens
 	"cal"                 # the holiday calendar
 	"catalog"             # the service catalogue

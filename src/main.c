@@ -1,16 +1,21 @@
 /*
  * main.c - the dgov command line: serve, demo, user, jobs, rule, migrate,
  * routes. Configuration flags (see config.h) may appear anywhere after the
- * command; everything else goes to the command.
+ * command; everything else goes to the command. Help and wrong arguments
+ * are answered before the store and the key are opened, so they create
+ * nothing in the current folder.
  */
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "app/app.h"
+#include "cmd/rule.h"
 #include "core/config.h"
 #include "core/log.h"
-#include "rule/rule.h"
+#include "core/str.h"
 
 #define DGOV_VERSION "0.1.0"
 
@@ -39,6 +44,73 @@ static void usage(FILE *f)
 		"\n"
 		"options (also from the environment, see README):\n%s",
 		dg_config_usage());
+}
+
+static bool is_help(const char *a)
+{
+	return strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0;
+}
+
+/* `dgov demo`'s own arguments, as app/demo.c takes them: [--if-missing] [--rows N]. */
+static bool demo_args_ok(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		int64_t rows = 0;
+		if (strcmp(argv[i], "--if-missing") == 0)
+			continue;
+		if (strcmp(argv[i], "--rows") == 0 && i + 1 < argc &&
+		    dg_str_to_i64(dg_str_of(argv[i + 1]), &rows) == DG_OK && rows >= 0 &&
+		    rows <= 100000000) {
+			i++;
+			continue;
+		}
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Help and wrong arguments, answered before anything is opened (a store or
+ * a key file would otherwise be created in the current folder): -1 when
+ * the command should run, else the exit code, having printed what to do.
+ */
+static int check_args(const char *cmd, const struct dg_command *mc, int argc, char **argv)
+{
+	static const struct {
+		const char *name, *usage;
+	} own[] = {
+		{"serve", "usage: dgov serve [options]\n"},
+		{"demo", "usage: dgov demo [--if-missing] [--rows N] [options]\n"},
+		{"migrate", "usage: dgov migrate [options]\n"},
+		{"routes", "usage: dgov routes [options]\n"},
+	};
+	if (mc && mc->check)
+		return mc->check(argc, argv);
+	bool help = argc > 1 && strcmp(argv[1], "help") == 0;
+	for (int i = 1; i < argc; i++)
+		help |= is_help(argv[i]);
+	if (mc) {
+		if (!help)
+			return -1;
+		printf("usage: dgov %s\n\noptions (see dgov --help):\n%s", mc->summary,
+		       dg_config_usage());
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++) {
+		if (strcmp(cmd, own[i].name) != 0)
+			continue;
+		bool ok = strcmp(cmd, "demo") == 0 ? demo_args_ok(argc, argv) : argc == 1;
+		if (help) {
+			printf("%s\noptions:\n%s", own[i].usage, dg_config_usage());
+			return 0;
+		}
+		if (ok)
+			return -1;
+		fprintf(stderr, "dgov %s: unexpected argument '%s'\n%s", cmd, argc > 1 ? argv[1] : "",
+			own[i].usage);
+		return 2;
+	}
+	return -1;
 }
 
 /*
@@ -124,10 +196,10 @@ int main(int argc, char **argv)
 		free(rest);
 		return 2;
 	}
-	if (strcmp(cmd, "serve") == 0 && nrest > 1) {
-		fprintf(stderr, "dgov serve: unexpected argument '%s'\n", rest[1]);
+	int early = check_args(cmd, mc, nrest, rest);
+	if (early >= 0) {
 		free(rest);
-		return 2;
+		return early;
 	}
 
 	struct dg_app app;

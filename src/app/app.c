@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "audit/audit.h"
 #include "auth/auth.h"
 #include "cal/cal.h"
 #include "cases/cases.h"
@@ -36,7 +37,7 @@
  * domain's page (e.g. /services) replaces the thin entrance of that path.
  */
 static const struct dg_module *const modules[] = {
-	&dg_node_module,  &dg_jobs_module,  &dg_auth_module,  &dg_cal_module,
+	&dg_node_module,  &dg_jobs_module,  &dg_audit_module, &dg_auth_module,  &dg_cal_module,
 	&dg_catalog_module, &dg_notify_module, &dg_cert_module, &dg_cases_module,
 	&dg_opendata_module, &dg_web_module,
 };
@@ -181,7 +182,7 @@ dg_rc dg_app_start_jobs(struct dg_app *app, unsigned workers, unsigned lease_sec
 		for (const struct dg_task *t = modules[i]->tasks; t && t->name && n < MAX_TASKS; t++)
 			tasks[n++] = *t;
 	tasks[n] = (struct dg_task){NULL, 0};
-	return dg_jobs_start(app->env.store, workers, lease_sec, tasks, &app->jobs);
+	return dg_jobs_start(app->env.store, &app->env, workers, lease_sec, tasks, &app->jobs);
 }
 
 static bool unsafe_method(const char *m)
@@ -289,14 +290,26 @@ dg_rc dg_app_listen(struct dg_app *app, const char *upload_dir, struct dg_server
 		.max_upload = app->cfg.max_upload,
 		.max_header = app->cfg.max_header,
 		.upload_dir = upload_dir,
-		.http = {.secure_cookies = app->cfg.secure_cookies,
-			 .static_dir = app->cfg.static_dir},
+		.max_conn = app->cfg.max_conn,
+		.conn_per_addr = app->cfg.conn_per_addr,
+		.conn_reserve = app->cfg.conn_reserve,
+		.header_timeout = app->cfg.header_timeout,
+		.idle_timeout = app->cfg.idle_timeout,
+		.min_body_rate = app->cfg.min_body_rate,
+		.http = {.secure_cookies = dg_config_site_https(&app->cfg),
+			 .static_dir = app->cfg.static_dir,
+			 .site_url = app->cfg.site_url,
+			 .trusted = &app->cfg.trusted_proxies},
 		.env = &app->env,
 		.ctx = app,
 		.dispatch = dg_app_dispatch,
 		.error = dg_app_error,
 	};
-	return dg_server_start(&o, out, err);
+	dg_rc rc = dg_server_start(&o, out, err);
+	/* a free port picked by the system is the one the default site URL names */
+	if (!rc && app->cfg.port == 0)
+		app->cfg.port = dg_server_port(*out);
+	return rc;
 }
 
 static int make_dir(const char *path)

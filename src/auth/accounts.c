@@ -8,8 +8,12 @@
  *
  * Sign-in does the same work whether or not the username exists: an unknown
  * name is checked against a dummy hash of the same cost, and failures are
- * counted per username in login_attempts for every name tried, so neither
- * timing nor the lock-out message tells which usernames exist.
+ * counted per username and address in login_attempts for every name tried,
+ * so neither timing nor the lock-out message tells which usernames exist.
+ * Before any of that, attempts are counted per client address: past the
+ * node's limit an address is refused without a hash being computed, so a
+ * flood of made-up names costs the node a row update each, not a hash; and
+ * since the lock is per address, a stranger cannot lock a user out.
  */
 #include "auth/auth_int.h"
 
@@ -22,6 +26,7 @@
 #include "core/keys.h"
 #include "core/date.h"
 #include "core/log.h"
+#include "core/proxy.h"
 #include "core/str.h"
 
 const char *dg_role_name(enum dg_role role)
@@ -116,25 +121,28 @@ static const char *dummy_hash(const struct dg_env *env)
 	return hashes[c];
 }
 
-static dg_rc record_failure(struct dg_db *db, const char *username)
+static dg_rc record_failure(struct dg_db *db, const char *username, const char *addr)
 {
-	int64_t failures = 0;
-	dg_rc rc = dg_db_exec(db, dg_sql_attempt_fail, DG_ARGS(DG_VT(username)), NULL);
+	int64_t failures = 0, now = dg_now_ms();
+	dg_rc rc = dg_db_exec(db, dg_sql_attempt_fail, DG_ARGS(DG_VT(username), DG_VT(addr), DG_VI(now)),
+			      NULL);
 	if (!rc)
-		rc = dg_db_query_int(db, dg_sql_attempt_get, DG_ARGS(DG_VT(username)), &failures);
+		rc = dg_db_query_int(db, dg_sql_attempt_get, DG_ARGS(DG_VT(username), DG_VT(addr)),
+				     &failures);
 	if (!rc && failures >= DG_LOCK_FAILURES) {
-		dg_info("sign-in locked for 15 minutes after %d failures", DG_LOCK_FAILURES);
+		dg_info("sign-in locked for 15 minutes after %d failures from one address",
+			DG_LOCK_FAILURES);
 		rc = dg_db_exec(db, dg_sql_attempt_lock,
-				DG_ARGS(DG_VI(dg_now_ms() + DG_LOCK_MS), DG_VT(username)), NULL);
+				DG_ARGS(DG_VI(now + DG_LOCK_MS), DG_VT(username), DG_VT(addr)), NULL);
 	}
 	return rc;
 }
 
-static dg_rc locked(struct dg_db *db, const char *username, bool *is_locked)
+static dg_rc locked(struct dg_db *db, const char *username, const char *addr, bool *is_locked)
 {
 	struct dg_rows *rows = NULL;
 	*is_locked = false;
-	dg_rc rc = dg_db_query(db, dg_sql_attempt_get, DG_ARGS(DG_VT(username)), &rows);
+	dg_rc rc = dg_db_query(db, dg_sql_attempt_get, DG_ARGS(DG_VT(username), DG_VT(addr)), &rows);
 	if (rc)
 		return rc;
 	rc = dg_rows_next(rows);
@@ -142,6 +150,23 @@ static dg_rc locked(struct dg_db *db, const char *username, bool *is_locked)
 		*is_locked = dg_rows_int(rows, 1) > dg_now_ms();
 	dg_rows_free(rows);
 	return rc == DG_ENOTFOUND ? DG_OK : rc;
+}
+
+/*
+ * Count one attempt from addr, before any hashing; *over when the address
+ * has had more than the node's limit in the current window. Counted before
+ * the work, so many attempts at once cannot all slip under the limit.
+ */
+static dg_rc address_hit(struct dg_env *env, struct dg_db *db, const char *addr, bool *over)
+{
+	int64_t n = 0, now = dg_now_ms(), old = now - DG_LOGIN_WINDOW_MS;
+	*over = false;
+	if (!env->cfg->login_limit || !addr[0])
+		return DG_OK;
+	dg_rc rc = dg_db_query_int(db, dg_sql_addr_hit,
+				   DG_ARGS(DG_VT(addr), DG_VI(now), DG_VI(old), DG_VI(old)), &n);
+	*over = !rc && n > (int64_t)env->cfg->login_limit;
+	return rc;
 }
 
 /* Look the user up; *id stays 0 and *hash NULL when unknown or disabled. */
@@ -163,19 +188,28 @@ static dg_rc lookup(struct dg_db *db, struct dg_arena *a, const char *username, 
 	return rc == DG_ENOTFOUND ? DG_OK : rc;
 }
 
-dg_rc dg_auth_login(struct dg_env *env, struct dg_db *db, const char *username,
-		    const char *password, int64_t *user_id)
+dg_rc dg_auth_login(struct dg_env *env, struct dg_db *db, const char *addr, const char *username,
+		    const char *password, int64_t *user_id, struct dg_err *err)
 {
 	struct dg_arena *a = dg_arena_new();
-	bool is_locked = false;
+	bool is_locked = false, over = false;
 	int64_t id = 0;
 	char *hash = NULL;
+	char key[DG_ADDR_TEXT];
 	*user_id = 0;
-	dg_rc rc = locked(db, username, &is_locked);
+	addr = dg_addr_key(addr ? addr : "", key);
+	dg_rc rc = address_hit(env, db, addr, &over);
+	if (!rc && over) {
+		dg_info("sign-in refused: too many attempts from %s", addr);
+		rc = dg_err_set(err, DG_ELOCKED, "%s", "auth.err.throttled");
+		goto out;
+	}
+	if (!rc)
+		rc = locked(db, username, addr, &is_locked);
 	if (rc)
 		goto out;
 	if (is_locked) {
-		rc = DG_ELOCKED;
+		rc = dg_err_set(err, DG_ELOCKED, "%s", "auth.err.locked");
 		goto out;
 	}
 	rc = lookup(db, a, username, &id, &hash);
@@ -184,12 +218,14 @@ dg_rc dg_auth_login(struct dg_env *env, struct dg_db *db, const char *username,
 	const char *check = hash ? hash : dummy_hash(env);
 	bool ok = crypto_pwhash_str_verify(check, password, strlen(password)) == 0 && hash;
 	if (!ok) {
-		rc = record_failure(db, username);
+		rc = record_failure(db, username, addr);
 		if (!rc)
-			rc = DG_EAUTH;
+			rc = dg_err_set(err, DG_EAUTH, "%s", "auth.err.bad_login");
 		goto out;
 	}
-	rc = dg_db_exec(db, dg_sql_attempt_clear, DG_ARGS(DG_VT(username)), NULL);
+	rc = dg_db_exec(db, dg_sql_attempt_clear, DG_ARGS(DG_VT(username), DG_VT(addr)), NULL);
+	if (!rc && env->cfg->login_limit && addr[0])
+		rc = dg_db_exec(db, dg_sql_addr_success, DG_ARGS(DG_VT(addr)), NULL);
 	if (!rc)
 		*user_id = id;
 out:
@@ -203,7 +239,7 @@ dg_rc dg_auth_unlock(struct dg_db *db, int64_t user_id)
 	char *username = NULL;
 	dg_rc rc = dg_db_query_text(db, dg_sql_user_username, DG_ARGS(DG_VI(user_id)), a, &username);
 	if (!rc)
-		rc = dg_db_exec(db, dg_sql_attempt_clear, DG_ARGS(DG_VT(username)), NULL);
+		rc = dg_db_exec(db, dg_sql_attempt_clear_all, DG_ARGS(DG_VT(username)), NULL);
 	dg_arena_free(a);
 	return rc;
 }
@@ -223,10 +259,16 @@ dg_rc dg_auth_set_password(struct dg_env *env, struct dg_db *db, int64_t user_id
 	rc = dg_db_exec(db, dg_sql_user_set_pw, DG_ARGS(DG_VT(hashp), DG_VI(user_id)), &changes);
 	if (!rc && changes == 0)
 		rc = DG_ENOTFOUND;
-	/* a changed password ends every other session of the account */
+	/*
+	 * A changed password ends every other session of the account, and every
+	 * API token: a token made by whoever knew the old password is theirs.
+	 */
 	if (!rc)
 		rc = dg_db_exec(db, dg_sql_session_delete_user,
 				DG_ARGS(DG_VI(user_id), DG_VT(keep_session ? keep_session : "")),
+				NULL);
+	if (!rc)
+		rc = dg_db_exec(db, dg_sql_token_revoke_user, DG_ARGS(DG_VI(dg_now_ms()), DG_VI(user_id)),
 				NULL);
 	if (rc)
 		dg_err_set(err, rc, "%s", rc == DG_ENOTFOUND ? "auth.err.no_user" : "error.generic");

@@ -81,6 +81,8 @@ dg_rc dg_user_create(struct dg_env *env, struct dg_db *db, const struct dg_user_
 
 /* `dgov user add|list|passwd|token ...`; argv[0] is "user". Returns the exit code. */
 int dg_user_main(struct dg_env *env, int argc, char **argv);
+/* Its arguments, before anything is opened (struct dg_command's check). */
+int dg_user_check(int argc, char **argv);
 
 /* The demo region's departments and accounts (demo.c), in the demo's transaction. */
 dg_rc dg_auth_demo_seed(struct dg_env *env, struct dg_db *db, const struct dg_demo_opts *o,

@@ -23,6 +23,8 @@ struct dg_env;
 #define DG_SESSION_MAX_MS (7LL * 24 * 3600 * 1000)
 #define DG_LOCK_FAILURES 5
 #define DG_LOCK_MS (15LL * 60 * 1000)
+#define DG_LOGIN_WINDOW_MS (15LL * 60 * 1000) /* per-address sign-in attempts are counted in these */
+#define DG_ATTEMPT_KEEP_MS (24LL * 3600 * 1000) /* failure counts untouched this long are forgotten */
 #define DG_PASSWORD_MIN 8
 #define DG_PASSWORD_MAX 128
 #define DG_TOKEN_PREFIX "dgt_"
@@ -42,6 +44,11 @@ extern const char dg_sql_attempt_purge[];
 extern const char dg_sql_attempt_fail[];
 extern const char dg_sql_attempt_lock[];
 extern const char dg_sql_attempt_clear[];
+extern const char dg_sql_attempt_clear_all[];
+extern const char dg_sql_addr_hit[];
+extern const char dg_sql_addr_success[];
+extern const char dg_sql_addr_purge[];
+extern const char dg_sql_token_revoke_user[];
 extern const char dg_sql_user_insert[];
 extern const char dg_sql_user_set_pw[];
 extern const char dg_sql_user_username[];
@@ -66,15 +73,19 @@ dg_rc dg_pw_hash(const struct dg_env *env, const char *password, char *out) DG_M
 dg_rc dg_pw_check(const char *password, const char **why) DG_MUST;
 
 /*
- * Check a username and password, counting failures per username (known or
- * not, so the answer reveals nothing). EAUTH for a wrong pair, ELOCKED while
- * locked. Unknown users cost the same hashing work as known ones.
+ * Check a username and password from client address addr ("" when not
+ * known). First the address: past the node's login_limit attempts in a
+ * window it is ELOCKED without any hashing ("auth.err.throttled" in err).
+ * Then failures are counted per username and address (known names or not,
+ * so the answer reveals nothing): five lock the name for that address only
+ * (ELOCKED, "auth.err.locked"). EAUTH for a wrong pair. Unknown users cost
+ * the same hashing work as known ones. err may be NULL.
  */
-dg_rc dg_auth_login(struct dg_env *env, struct dg_db *db, const char *username,
-		    const char *password, int64_t *user_id) DG_MUST;
+dg_rc dg_auth_login(struct dg_env *env, struct dg_db *db, const char *addr, const char *username,
+		    const char *password, int64_t *user_id, struct dg_err *err) DG_MUST;
 /* Clear the failure count and lock of a user. ENOTFOUND for no such user. */
 dg_rc dg_auth_unlock(struct dg_db *db, int64_t user_id) DG_MUST;
-/* Replace a user's password (checked with dg_pw_check) and end their other sessions. */
+/* Replace a user's password (checked with dg_pw_check), end their other sessions and all their API tokens. */
 dg_rc dg_auth_set_password(struct dg_env *env, struct dg_db *db, int64_t user_id,
 			   const char *password, const char *keep_session, struct dg_err *err) DG_MUST;
 
@@ -93,9 +104,13 @@ dg_rc dg_token_identify(struct dg_req *r, const char *bearer) DG_MUST;
 /* Set r->csrf for a session secret, or for the anonymous cookie (set when missing). */
 void dg_csrf_set(struct dg_req *r, const char *session_secret);
 
-/* Create an API token for user_id: *token (arena) is shown once and never stored. */
+/*
+ * Create an API token for user_id with scope "read" (GET and HEAD on the
+ * API) or "write" (all of the API the account may use): *token (arena) is
+ * shown once and never stored. EINVAL for a bad name or scope.
+ */
 dg_rc dg_token_create(struct dg_env *env, struct dg_db *db, struct dg_arena *a, int64_t user_id,
-		      const char *name, char **token, struct dg_err *err) DG_MUST;
+		      const char *name, const char *scope, char **token, struct dg_err *err) DG_MUST;
 /* Revoke a token of user_id; ENOTFOUND when it is not theirs or already revoked. */
 dg_rc dg_token_revoke(struct dg_db *db, int64_t user_id, int64_t token_id) DG_MUST;
 

@@ -7,9 +7,13 @@
  * can reason about them. Secrets (session and API tokens) are stored only as
  * hashes; ID numbers and phones only sealed, with a blind index for lookup.
  *
- * Sign-in failures are counted per username in login_attempts, for names
- * that exist and names that do not alike, so that locking cannot be used to
- * find out which usernames exist.
+ * Sign-in failures are counted per username and client address in
+ * login_attempts, for names that exist and names that do not alike, so that
+ * locking cannot be used to find out which usernames exist, and a stranger
+ * who fails five times locks the name only for their own address, not for
+ * its owner. Attempts are also counted per address in login_addr (in
+ * windows of DG_LOGIN_WINDOW_MS), so that one address cannot make the node
+ * hash passwords for made-up names without end.
  */
 #include "auth/auth_int.h"
 
@@ -62,6 +66,22 @@ const struct dg_migration dg_auth_migrations[] = {
 	 " last_used_at BIGINT,"
 	 " revoked_at BIGINT);"
 	 "CREATE INDEX api_tokens_user ON api_tokens(user_id);"},
+	{"auth-002-throttle",
+	 /* failures were per username alone; what was counted is forgotten */
+	 "DROP TABLE login_attempts;"
+	 "CREATE TABLE login_attempts ("
+	 " username TEXT NOT NULL,"
+	 " addr TEXT NOT NULL,"
+	 " failures INTEGER NOT NULL DEFAULT 0,"
+	 " locked_until BIGINT NOT NULL DEFAULT 0,"
+	 " updated_ms BIGINT NOT NULL DEFAULT 0,"
+	 " PRIMARY KEY (username, addr));"
+	 "CREATE TABLE login_addr ("
+	 " addr TEXT PRIMARY KEY,"
+	 " window_ms BIGINT NOT NULL,"
+	 " attempts INTEGER NOT NULL);"
+	 /* tokens: what they may do; ended when the password changes */
+	 "ALTER TABLE api_tokens ADD COLUMN scope TEXT NOT NULL DEFAULT 'write';"},
 	{NULL, NULL},
 };
 
@@ -76,7 +96,7 @@ const char dg_sql_user_by_session[] =
 	" LEFT JOIN departments d ON d.id = u.dept_id"
 	" WHERE s.token_hash = ? AND s.expires_at > ? AND s.last_seen_at > ? AND u.disabled = 0";
 const char dg_sql_user_by_token[] =
-	"SELECT " USER_COLS ", t.id"
+	"SELECT " USER_COLS ", t.id, t.scope, COALESCE(t.last_used_at, 0)"
 	" FROM api_tokens t JOIN users u ON u.id = t.user_id"
 	" LEFT JOIN departments d ON d.id = u.dept_id"
 	" WHERE t.token_hash = ? AND t.revoked_at IS NULL AND u.disabled = 0";
@@ -92,17 +112,36 @@ const char dg_sql_session_purge[] =
 const char dg_sql_login_lookup[] =
 	"SELECT id, pw_hash, disabled FROM users WHERE username = ?";
 const char dg_sql_attempt_get[] =
-	"SELECT failures, locked_until FROM login_attempts WHERE username = ?";
+	"SELECT failures, locked_until FROM login_attempts WHERE username = ? AND addr = ?";
 const char dg_sql_attempt_fail[] =
-	"INSERT INTO login_attempts (username, failures, locked_until) VALUES (?, 1, 0)"
-	" ON CONFLICT (username) DO UPDATE SET failures = login_attempts.failures + 1";
+	"INSERT INTO login_attempts (username, addr, failures, locked_until, updated_ms)"
+	" VALUES (?, ?, 1, 0, ?) ON CONFLICT (username, addr) DO UPDATE"
+	" SET failures = login_attempts.failures + 1, updated_ms = excluded.updated_ms";
 const char dg_sql_attempt_lock[] =
-	"UPDATE login_attempts SET failures = 0, locked_until = ? WHERE username = ?";
-const char dg_sql_attempt_clear[] = "DELETE FROM login_attempts WHERE username = ?";
-/* failures counted against names that are no account, once no lock is running */
+	"UPDATE login_attempts SET failures = 0, locked_until = ? WHERE username = ? AND addr = ?";
+const char dg_sql_attempt_clear[] =
+	"DELETE FROM login_attempts WHERE username = ? AND addr = ?";
+/* an administrator's unlock: the name, from every address */
+const char dg_sql_attempt_clear_all[] = "DELETE FROM login_attempts WHERE username = ?";
+/* counts no lock depends on any more: ? is the oldest update kept */
 const char dg_sql_attempt_purge[] =
-	"DELETE FROM login_attempts WHERE locked_until <= ?"
-	" AND username NOT IN (SELECT username FROM users)";
+	"DELETE FROM login_attempts WHERE locked_until <= ? AND updated_ms <= ?";
+/*
+ * One more attempt from an address: a new window once the old one is over
+ * (? 3 and 4: the start of the oldest window still running). Returns the
+ * attempts in the window, this one included.
+ */
+const char dg_sql_addr_hit[] =
+	"INSERT INTO login_addr (addr, window_ms, attempts) VALUES (?, ?, 1)"
+	" ON CONFLICT (addr) DO UPDATE SET"
+	" attempts = CASE WHEN login_addr.window_ms <= ? THEN 1 ELSE login_addr.attempts + 1 END,"
+	" window_ms = CASE WHEN login_addr.window_ms <= ? THEN excluded.window_ms"
+	" ELSE login_addr.window_ms END"
+	" RETURNING attempts";
+/* a sign-in that worked does not count against its address */
+const char dg_sql_addr_success[] =
+	"UPDATE login_addr SET attempts = attempts - 1 WHERE addr = ? AND attempts > 0";
+const char dg_sql_addr_purge[] = "DELETE FROM login_addr WHERE window_ms <= ?";
 const char dg_sql_user_insert[] =
 	"INSERT INTO users (role, username, name, pw_hash, id_number_sealed, id_number_index,"
 	" phone_sealed, phone_index, dept_id, staff_roles, uscc, org_name, created_at)"
@@ -118,7 +157,8 @@ const char dg_sql_user_list[] =
 	" COALESCE(u.id_number_sealed, ''), COALESCE(u.phone_sealed, ''),"
 	" COALESCE(a.locked_until, 0), u.disabled"
 	" FROM users u LEFT JOIN departments d ON d.id = u.dept_id"
-	" LEFT JOIN login_attempts a ON a.username = u.username"
+	" LEFT JOIN (SELECT username, MAX(locked_until) AS locked_until FROM login_attempts"
+	"  GROUP BY username) a ON a.username = u.username"
 	" WHERE (CAST(? AS TEXT) IS NULL OR u.role = ?) AND (CAST(? AS TEXT) IS NULL OR d.code = ?)"
 	" ORDER BY u.role, u.username LIMIT 500";
 const char dg_sql_user_id_by_name[] = "SELECT id FROM users WHERE username = ?";
@@ -127,10 +167,13 @@ const char dg_sql_dept_list[] = "SELECT code, name_zh, name_en FROM departments 
 const char dg_sql_dept_insert[] =
 	"INSERT INTO departments (code, name_zh, name_en) VALUES (?, ?, ?)";
 const char dg_sql_token_insert[] =
-	"INSERT INTO api_tokens (user_id, name, token_hash, created_at) VALUES (?, ?, ?, ?)";
+	"INSERT INTO api_tokens (user_id, name, token_hash, created_at, scope) VALUES (?, ?, ?, ?, ?)";
+/* a changed password ends every token of the account */
+const char dg_sql_token_revoke_user[] =
+	"UPDATE api_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL";
 const char dg_sql_token_touch[] = "UPDATE api_tokens SET last_used_at = ? WHERE id = ?";
 const char dg_sql_token_list[] =
-	"SELECT id, name, created_at, COALESCE(last_used_at, 0), COALESCE(revoked_at, 0)"
+	"SELECT id, name, created_at, COALESCE(last_used_at, 0), COALESCE(revoked_at, 0), scope"
 	" FROM api_tokens WHERE user_id = ? ORDER BY id DESC LIMIT 200";
 const char dg_sql_token_revoke[] =
 	"UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND user_id = ? AND revoked_at IS NULL";

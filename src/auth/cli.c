@@ -7,7 +7,8 @@
  *                 [--uscc CODE --org NAME] [--password P]
  *   dgov user list
  *   dgov user passwd U          (new password read from standard input)
- *   dgov user token U [NAME]    (prints a new API token, once)
+ *   dgov user token U [NAME] [--scope read|write]
+ *                               (prints a new API token, once; write by default)
  *
  * A password not given with --password is read from standard input, one
  * line, so it stays out of the process list and shell history. Errors go to
@@ -29,7 +30,7 @@ static const char usage[] =
 	"                     [--uscc CODE] [--org NAME] [--password P]\n"
 	"       dgov user list\n"
 	"       dgov user passwd USERNAME     (new password on standard input)\n"
-	"       dgov user token USERNAME [NAME]\n";
+	"       dgov user token USERNAME [NAME] [--scope read|write]\n";
 
 static const char *msg(struct dg_env *env, const char *key)
 {
@@ -161,7 +162,25 @@ static int cmd_passwd(struct dg_env *env, struct dg_db *db, const char *username
 	return 0;
 }
 
-static int cmd_token(struct dg_env *env, struct dg_db *db, const char *username, const char *name)
+/* `token U [NAME] [--scope S]`: the name and scope; false when the arguments are wrong. */
+static bool token_args(int argc, char **argv, const char **name, const char **scope)
+{
+	*name = "cli";
+	*scope = "write";
+	int named = 0;
+	for (int i = 3; i < argc; i++) {
+		if (strcmp(argv[i], "--scope") == 0 && i + 1 < argc)
+			*scope = argv[++i];
+		else if (!named++ && strncmp(argv[i], "--", 2) != 0)
+			*name = argv[i];
+		else
+			return false;
+	}
+	return strcmp(*scope, "read") == 0 || strcmp(*scope, "write") == 0;
+}
+
+static int cmd_token(struct dg_env *env, struct dg_db *db, const char *username, const char *name,
+		     const char *scope)
 {
 	struct dg_arena *a = dg_arena_new();
 	struct dg_err err = {0};
@@ -170,7 +189,7 @@ static int cmd_token(struct dg_env *env, struct dg_db *db, const char *username,
 	int code = 1;
 	if (user_id(db, username, &id))
 		goto out;
-	if (dg_token_create(env, db, a, id, name, &token, &err)) {
+	if (dg_token_create(env, db, a, id, name, scope, &token, &err)) {
 		code = fail_err(env, &err);
 		goto out;
 	}
@@ -190,9 +209,39 @@ static int run(struct dg_env *env, struct dg_db *db, int argc, char **argv)
 		return cmd_list(db);
 	if (strcmp(cmd, "passwd") == 0 && argc == 3)
 		return cmd_passwd(env, db, argv[2]);
-	if (strcmp(cmd, "token") == 0 && (argc == 3 || argc == 4))
-		return cmd_token(env, db, argv[2], argc == 4 ? argv[3] : "cli");
+	const char *name, *scope;
+	if (strcmp(cmd, "token") == 0 && argc >= 3 && token_args(argc, argv, &name, &scope))
+		return cmd_token(env, db, argv[2], name, scope);
 	fprintf(stderr, "%s", usage);
+	return 2;
+}
+
+int dg_user_check(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0 ||
+		    (i == 1 && strcmp(argv[i], "help") == 0)) {
+			fputs(usage, stdout);
+			return 0;
+		}
+	const char *cmd = argc > 1 ? argv[1] : "";
+	if (strcmp(cmd, "add") == 0) {
+		struct dg_user_new u = {0};
+		const char *role = NULL;
+		if (!parse_add(argc, argv, &u, &role))
+			return 2;
+		if (!dg_role_parse(role)) {
+			fprintf(stderr, "dgov user add: --role must be citizen, agent, staff or admin\n%s",
+				usage);
+			return 2;
+		}
+		return -1;
+	}
+	const char *name, *scope;
+	if ((strcmp(cmd, "list") == 0 && argc == 2) || (strcmp(cmd, "passwd") == 0 && argc == 3) ||
+	    (strcmp(cmd, "token") == 0 && argc >= 3 && token_args(argc, argv, &name, &scope)))
+		return -1;
+	fputs(usage, stderr);
 	return 2;
 }
 

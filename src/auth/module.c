@@ -15,8 +15,9 @@ static const struct dg_task tasks[] = {
 	{NULL, 0},
 };
 static const struct dg_command commands[] = {
-	{"user", "user add|list|passwd|token ...   manage accounts (dgov user --help)", dg_user_main},
-	{NULL, NULL, NULL},
+	{"user", "user add|list|passwd|token ...   manage accounts (dgov user --help)", dg_user_main,
+	 dg_user_check},
+	{NULL, NULL, NULL, NULL},
 };
 
 const struct dg_module dg_auth_module = {

@@ -20,6 +20,7 @@
 #include "core/keys.h"
 #include "core/date.h"
 #include "core/log.h"
+#include "core/proxy.h"
 #include "core/str.h"
 #include "web/page.h"
 
@@ -61,6 +62,14 @@ static void keep(json_t *data, const char *name, const char *value)
 static json_t *str_or_empty(const char *s)
 {
 	return json_string(s ? s : "");
+}
+
+/* The client's address: the peer, or what trusted proxies say (proxy.h). */
+static const char *client_addr(struct dg_req *r)
+{
+	char *out = dg_arena_alloc(r->arena, DG_ADDR_TEXT);
+	return dg_proxies_client(&r->env->cfg->trusted_proxies, r->remote_addr,
+				 dg_req_header(r, "X-Forwarded-For"), out);
 }
 
 static dg_rc param_id(struct dg_req *r, int64_t *id)
@@ -123,13 +132,15 @@ static dg_rc login_post(struct dg_req *r)
 	dg_rc rc = login_check(r, data, user, pw);
 	if (rc)
 		return login_page(r, dg_rc_form_status(rc == DG_ETOOBIG ? rc : DG_EINVAL), data, next);
+	struct dg_err err = {0};
 	rc = dg_req_db(r, &db);
 	if (!rc)
-		rc = dg_auth_login(r->env, db, user, pw, &id);
+		rc = dg_auth_login(r->env, db, client_addr(r), user, pw, &id, &err);
 	if (rc == DG_ELOCKED || rc == DG_EAUTH) {
-		form_error_key(r, data, "username",
-			       rc == DG_ELOCKED ? "auth.err.locked" : "auth.err.bad_login");
-		return login_page(r, dg_rc_http_status(rc == DG_ELOCKED ? rc : DG_EAUTH), data, next);
+		form_error_key(r, data, "username", err.msg);
+		if (rc == DG_ELOCKED)
+			dg_reply_header(r, "Retry-After", "900");
+		return login_page(r, dg_rc_http_status(rc), data, next);
 	}
 	if (!rc)
 		rc = dg_session_start(r, id);
@@ -202,28 +213,35 @@ static dg_rc account_get(struct dg_req *r)
 	return account_page(r, 200, false, json_object());
 }
 
-/* Re-check the signed-in user's password (failures count toward the lock-out). */
-static dg_rc recheck_password(struct dg_req *r, const char *pw)
+/*
+ * Re-check the signed-in user's password (failures count toward the
+ * lock-out and the address's limit); *why is the message key of a failure.
+ */
+static dg_rc recheck_password(struct dg_req *r, const char *pw, const char **why)
 {
 	struct dg_db *db = NULL;
+	struct dg_err err = {0};
 	int64_t id = 0;
+	*why = "auth.err.wrong_password";
 	if (!pw[0] || strlen(pw) > DG_PASSWORD_MAX)
 		return DG_EAUTH;
 	dg_rc rc = dg_req_db(r, &db);
 	if (!rc)
-		rc = dg_auth_login(r->env, db, r->user->username, pw, &id);
+		rc = dg_auth_login(r->env, db, client_addr(r), r->user->username, pw, &id, &err);
 	if (!rc && id != r->user->id)
 		rc = DG_EAUTH;
+	if (rc == DG_ELOCKED)
+		*why = dg_arena_strdup(r->arena, err.msg);
 	return rc;
 }
 
 static dg_rc account_reveal(struct dg_req *r)
 {
 	json_t *data = json_object();
-	dg_rc rc = recheck_password(r, field(r, "password"));
+	const char *why = NULL;
+	dg_rc rc = recheck_password(r, field(r, "password"), &why);
 	if (rc == DG_EAUTH || rc == DG_ELOCKED) {
-		form_error_key(r, data, "password",
-			       rc == DG_ELOCKED ? "auth.err.locked" : "auth.err.wrong_password");
+		form_error_key(r, data, "password", why);
 		/* 422, not 401: the person is signed in, an answer on the form is wrong */
 		return account_page(r, dg_rc_form_status(rc == DG_ELOCKED ? rc : DG_EINVAL), false, data);
 	}
@@ -257,10 +275,10 @@ static dg_rc password_post(struct dg_req *r)
 		form_error_key(r, data, "confirm", "auth.err.password_mismatch");
 		return page(r, dg_rc_form_status(DG_EINVAL), "auth/password.html", data, "auth.password.heading");
 	}
-	dg_rc rc = recheck_password(r, cur);
+	const char *why = NULL;
+	dg_rc rc = recheck_password(r, cur, &why);
 	if (rc == DG_EAUTH || rc == DG_ELOCKED) {
-		form_error_key(r, data, "current",
-			       rc == DG_ELOCKED ? "auth.err.locked" : "auth.err.wrong_password");
+		form_error_key(r, data, "current", why);
 		return page(r, dg_rc_form_status(rc == DG_ELOCKED ? rc : DG_EINVAL), "auth/password.html", data,
 			    "auth.password.heading");
 	}
@@ -295,9 +313,11 @@ static json_t *token_list(struct dg_req *r)
 	while (dg_rows_next(rows) == DG_OK) {
 		int64_t used = dg_rows_int(rows, 3);
 		dg_day_format((dg_day)(dg_rows_int(rows, 2) / 86400000), day);
-		json_t *t = json_pack("{s:I, s:s, s:s, s:b}", "id", (json_int_t)dg_rows_int(rows, 0),
+		bool write = strcmp(dg_rows_text(rows, 5), "write") == 0;
+		json_t *t = json_pack("{s:I, s:s, s:s, s:b, s:s}", "id", (json_int_t)dg_rows_int(rows, 0),
 				      "name", dg_rows_text(rows, 1), "created", day, "revoked",
-				      dg_rows_int(rows, 4) != 0);
+				      dg_rows_int(rows, 4) != 0, "scope",
+				      dg_t(r, write ? "auth.tokens.scope_write" : "auth.tokens.scope_read"));
 		dg_day_format((dg_day)(used / 86400000), day);
 		json_object_set_new(t, "used", json_string(used ? day : ""));
 		json_array_append_new(list, t);
@@ -323,12 +343,15 @@ static dg_rc tokens_post(struct dg_req *r)
 	struct dg_err err = {0};
 	char *token = NULL;
 	const char *name = field(r, "name");
+	/* the form always sends a choice; a program that sends none gets what it got before scopes */
+	const char *scope = dg_kvs_get(&r->form, "scope") ? field(r, "scope") : "write";
 	keep(data, "name", name);
+	keep(data, "scope", scope);
 	dg_rc rc = dg_req_db(r, &db);
 	if (!rc)
-		rc = dg_token_create(r->env, db, r->arena, r->user->id, name, &token, &err);
+		rc = dg_token_create(r->env, db, r->arena, r->user->id, name, scope, &token, &err);
 	if (rc == DG_EINVAL) {
-		form_error_key(r, data, "name", err.msg);
+		form_error_key(r, data, err.field[0] ? err.field : "name", err.msg);
 		return tokens_page(r, dg_rc_form_status(rc), data);
 	}
 	if (rc) {

@@ -185,6 +185,10 @@ dg_rc dg_auth_purge_run(struct dg_job *job, struct dg_err *err)
 	dg_rc rc = dg_db_exec(job->db, dg_sql_session_purge,
 			      DG_ARGS(DG_VI(now), DG_VI(now - DG_SESSION_IDLE_MS)), NULL);
 	if (!rc)
-		rc = dg_db_exec(job->db, dg_sql_attempt_purge, DG_ARGS(DG_VI(now)), NULL);
+		rc = dg_db_exec(job->db, dg_sql_attempt_purge,
+				DG_ARGS(DG_VI(now), DG_VI(now - DG_ATTEMPT_KEEP_MS)), NULL);
+	if (!rc)
+		rc = dg_db_exec(job->db, dg_sql_addr_purge, DG_ARGS(DG_VI(now - DG_LOGIN_WINDOW_MS)),
+				NULL);
 	return rc ? dg_err_set(err, rc, "the expired sessions could not be removed") : DG_OK;
 }

@@ -34,6 +34,32 @@ int case_page_shown(const json_t *page, const json_t *answers)
 	return 0;
 }
 
+static void fail(struct dg_req *r, json_t *errs, const json_t *f, const char *key);
+
+int case_answer_fixed(const json_t *prefilled, const json_t *answers, const char *name)
+{
+	json_t *o;
+	size_t i;
+	const char *v = json_string_value(json_object_get(answers, name));
+	if (!v || !*v)
+		return 0; /* the account had nothing for it: the applicant answers */
+	json_array_foreach(prefilled, i, o) if (json_is_string(o) && !strcmp(json_string_value(o), name)) return 1;
+	return 0;
+}
+
+const json_t *case_form_field(const json_t *form, const char *name)
+{
+	json_t *p, *f;
+	size_t i, j;
+	json_array_foreach(json_object_get(form, "pages"), i, p) json_array_foreach(json_object_get(p, "fields"), j, f) if (!strcmp(str_of(f, "name"), name)) return f;
+	return NULL;
+}
+
+void case_field_error(struct dg_req *r, json_t *errs, const json_t *f, const char *key)
+{
+	fail(r, errs, f, key);
+}
+
 static void fail(struct dg_req *r, json_t *errs, const json_t *f, const char *key)
 {
 	const char *label = str_of(f, strcmp(r->lang, "en") ? "label_zh" : "label_en");

@@ -43,9 +43,13 @@ static dg_rc api_error(struct dg_req *r, dg_rc rc, const struct dg_err *err)
 	return DG_OK;
 }
 
-/* A case as the API shows it: no internal ids, the form's answers and the history. */
-static json_t *case_view(json_t *c)
+/*
+ * A case as the API shows it: no internal ids, the form's answers and the
+ * history, ID numbers and phones masked.
+ */
+static json_t *case_view(struct dg_req *r, json_t *c)
 {
+	case_show(&r->env->keys, r->arena, c, 0);
 	static const char *const drop[] = {"id", "dept_id", "applicant_id", "form", "prefilled", "due_day", "paused_from", NULL};
 	for (size_t i = 0; drop[i]; i++)
 		json_object_del(c, drop[i]);
@@ -80,10 +84,24 @@ static dg_rc create_tx(struct dg_req *r, struct dg_db *db, void *arg, struct dg_
 		rc = case_get(db, a->ref, &who, &c, err);
 	if (rc)
 		return rc;
-	/* the API's answers over the pre-filled ones, checked page by page as the browser would */
-	json_t *answers = json_object_get(c, "answers"), *v;
+	/*
+	 * The API's answers over the pre-filled ones, checked page by page as the
+	 * browser would; what came from the account stays (another value is refused).
+	 */
+	json_t *answers = json_object_get(c, "answers"), *v, *pre = json_object_get(c, "prefilled");
 	const char *k;
-	json_object_foreach(a->answers, k, v) json_object_set(answers, k, v);
+	size_t fixed = 0;
+	json_object_foreach(a->answers, k, v)
+	{
+		if (!case_answer_fixed(pre, answers, k)) {
+			json_object_set(answers, k, v);
+			continue;
+		}
+		if (!json_is_string(v) || strcmp(json_string_value(v), json_string_value(json_object_get(answers, k)))) {
+			case_field_error(r, a->errs, case_form_field(json_object_get(c, "form"), k), "cases.err.fixed");
+			fixed++;
+		}
+	}
 	json_array_foreach(json_object_get(json_object_get(c, "form"), "pages"), i, p)
 	{
 		json_t *f;
@@ -97,11 +115,12 @@ static dg_rc create_tx(struct dg_req *r, struct dg_db *db, void *arg, struct dg_
 		}
 		case_check_page(r, p, answers, a->errs);
 	}
-	if (json_array_size(a->errs) && a->submit) {
+	/* another identity is refused even in a draft; other answers may wait until submitting */
+	if (fixed || (json_array_size(a->errs) && a->submit)) {
 		json_decref(c);
 		return dg_err_set(err, DG_EINVAL, "cases.err.answers");
 	}
-	rc = case_save_answers(db, json_integer_value(json_object_get(c, "id")), answers);
+	rc = case_save_answers(db, &r->env->keys, json_integer_value(json_object_get(c, "id")), answers);
 	json_decref(c);
 	if (!rc && a->submit)
 		rc = case_submit(db, a->ref, &who, err);
@@ -165,7 +184,7 @@ static dg_rc api_create(struct dg_req *r)
 	if (rc)
 		return api_error(r, rc, &err);
 	dg_reply_header(r, "Location", dg_arena_printf(r->arena, "/api/v1/applications/%s", a.ref));
-	dg_reply_json(r, 201, case_view(c));
+	dg_reply_json(r, 201, case_view(r, c));
 	return DG_OK;
 }
 
@@ -181,7 +200,7 @@ static dg_rc api_get(struct dg_req *r)
 		rc = case_get(db, dg_kvs_get(&r->params, "ref"), &who, &c, &err);
 	if (rc)
 		return api_error(r, rc, &err);
-	dg_reply_json(r, 200, case_view(c));
+	dg_reply_json(r, 200, case_view(r, c));
 	return DG_OK;
 }
 

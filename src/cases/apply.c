@@ -20,6 +20,7 @@
 #include "cal/cal.h"
 #include "cases/cases.h"
 #include "catalog/catalog.h"
+#include "core/keys.h"
 #include "core/log.h"
 #include "core/str.h"
 #include "http/upload.h"
@@ -41,6 +42,19 @@ dg_rc case_fail(struct dg_req *r, dg_rc rc, const struct dg_err *err)
 {
 	dg_err_field(&r->err, rc, err->field, "%s", dg_t(r, err->msg[0] ? err->msg : "error.store"));
 	return rc;
+}
+
+int case_store_fault(dg_rc rc)
+{
+	return rc == DG_ENOSPC || rc == DG_EUNAVAIL || rc == DG_EDB || rc == DG_EIO;
+}
+
+const char *case_fault_message(struct dg_req *r, dg_rc rc)
+{
+	unsigned st = dg_rc_http_status(rc);
+	char key[32];
+	snprintf(key, sizeof(key), "error.%u.body", st == 507 || st == 503 ? st : 500);
+	return dg_arena_printf(r->arena, "%s %s", dg_t(r, key), dg_t(r, "cases.err.kept"));
 }
 
 dg_rc case_tx(struct dg_req *r, case_tx_fn fn, void *arg, struct dg_err *err)
@@ -123,8 +137,16 @@ static json_t *page_view(struct dg_req *r, const json_t *page, const json_t *ans
 				       "required", json_is_true(json_object_get(f, "required")));
 		json_object_set_new(fv, dg_arena_printf(r->arena, "is_%s", type), json_true());
 		json_object_set_new(fv, "value", v ? json_incref(v) : json_string(""));
-		json_array_foreach(prefilled, j, o) if (!strcmp(json_string_value(o), name) && v)
+		/* from the account: fixed, and shown masked like the account shows it */
+		if (case_answer_fixed(prefilled, answers, name)) {
 			json_object_set_new(fv, "prefilled", json_true());
+			json_object_set_new(fv, "fixed", json_true());
+			const char *sv = json_string_value(v);
+			json_object_set_new(fv, "fixed_value",
+					    json_string(!strcmp(type, "id_number") ? dg_mask_id(r->arena, sv)
+							: !strcmp(type, "phone")   ? dg_mask_phone(r->arena, sv)
+										   : sv));
+		}
 		json_t *opts = json_array();
 		json_array_foreach(json_object_get(f, "options"), j, o)
 		{
@@ -387,7 +409,8 @@ static dg_rc keep_upload(struct dg_req *r, int64_t case_id, const struct dg_uplo
 				    ? u->filename
 				    : "document";
 	if (!rc)
-		rc = case_add_file(db, case_id, field, fname, mime, (int64_t)u->size, hex, name, stage, id);
+		rc = case_add_file(db, &r->env->keys, case_id, field, fname, mime, (int64_t)u->size, hex, name, stage,
+				   id);
 	if (rc) {
 		unlink(path);
 		return dg_err_set(&r->err, rc, "%s", dg_t(r, rc == DG_ETOOBIG ? "cases.err.files_many" : "cases.err.file_store"));
@@ -429,6 +452,12 @@ static dg_rc post_question(struct dg_req *r)
 			continue;
 		}
 		const char *v = dg_kvs_get(&r->form, name);
+		if (case_answer_fixed(json_object_get(c, "prefilled"), answers, name)) {
+			/* the account's identity stays; another one sent instead is refused */
+			if (v && *v && strcmp(v, json_string_value(json_object_get(answers, name))))
+				case_field_error(r, errs, f, "cases.err.fixed");
+			continue;
+		}
 		if (v && *v)
 			json_object_set_new(answers, name, json_string(v));
 		else
@@ -462,9 +491,22 @@ static dg_rc post_question(struct dg_req *r)
 	if (!rc)
 		rc = dg_req_db(r, &db);
 	if (!rc)
-		rc = case_save_answers(db, case_id, answers);
+		rc = case_save_answers(db, &r->env->keys, case_id, answers);
 	if (rc == DG_ECONFLICT)
 		dg_err_set(&r->err, rc, "%s", dg_t(r, "cases.err.not_draft"));
+	if (case_store_fault(rc)) {
+		/* nothing was saved, and nothing typed is lost: the page again, with the answers */
+		json_t *d = json_object();
+		json_array_foreach(json_object_get(page, "fields"), i, f)
+		{
+			const char *fv = json_string_value(json_object_get(answers, str_of(f, "name")));
+			if (!strcmp(str_of(f, "type"), "file") && fv && !strcmp(fv, "pending"))
+				json_object_del(answers, str_of(f, "name"));
+		}
+		dg_form_error(d, "", case_fault_message(r, rc));
+		json_object_set_new(c, "answers", answers);
+		return render_question(r, c, n, dg_rc_http_status(rc), d);
+	}
 	json_object_set_new(c, "answers", answers);
 	if (!rc) {
 		size_t next = next_shown(c, n, 1);
@@ -506,6 +548,7 @@ static dg_rc render_check(struct dg_req *r, json_t *c, unsigned status, json_t *
 {
 	json_t *d = json_object(), *e;
 	size_t i;
+	case_show(&r->env->keys, r->arena, c, 0);
 	json_t *pages = all_pages(r, c, NULL);
 	json_array_foreach(errs, i, e)
 	{
@@ -600,6 +643,7 @@ static dg_rc page_mine(struct dg_req *r)
 static dg_rc render_case(struct dg_req *r, json_t *c, unsigned status, json_t *d)
 {
 	struct dg_db *db = NULL;
+	case_show(&r->env->keys, r->arena, c, 0);
 	const char *st = str_of(c, "status");
 	int64_t left = CASE_WITHDRAW_MS - (dg_now_ms() - json_integer_value(json_object_get(c, "submitted_ms")));
 	json_object_set_new(d, "may_withdraw", json_boolean(!strcmp(st, "submitted") && left > 0));
@@ -655,16 +699,20 @@ static dg_rc applicant_step(struct dg_req *r, const char *done, case_tx_fn step)
 		dg_reply_redirect(r, dg_arena_printf(r->arena, "/my/cases/%s?done=%s", ref, done));
 		return DG_OK;
 	}
-	if (rc != DG_EINVAL && rc != DG_ECONFLICT)
+	if (rc != DG_EINVAL && rc != DG_ECONFLICT && !case_store_fault(rc))
 		return case_fail(r, rc, &err);
-	/* a refusal the applicant can act on: show the case again with the message */
+	/* a refusal the applicant can act on, or a store that failed: the case again, what was typed kept */
 	json_t *c = NULL, *d = json_object();
 	dg_rc lrc = load_own(r, &c);
 	if (lrc) {
 		json_decref(d);
-		return lrc;
+		return case_store_fault(rc) ? case_fail(r, rc, &err) : lrc;
 	}
 	dg_form_keep_values(r, d);
+	if (case_store_fault(rc)) {
+		dg_form_error(d, "case-actions", case_fault_message(r, rc));
+		return render_case(r, c, dg_rc_http_status(rc), d);
+	}
 	dg_form_error(d, err.field[0] ? err.field : "case-actions", dg_t(r, err.msg));
 	return render_case(r, c, dg_rc_form_status(rc), d);
 }

@@ -246,10 +246,14 @@ dg_rc case_rectify_step(struct dg_db *db, int64_t id, const struct case_actor *w
 	}
 	char sql[200];
 	int64_t changed = 0;
+	struct dg_arena *a = dg_arena_new();
 	snprintf(sql, sizeof(sql), "UPDATE case_rectifications SET %s = ?, stage = ?, updated_ms = ? WHERE id = ? AND stage = ?",
 		 steps[k].column);
-	rc = dg_db_exec(db, sql, DG_ARGS(DG_VT(text), DG_VT(steps[k].next), DG_VI(dg_now_ms()), DG_VI(id), DG_VT(stage)),
+	rc = dg_db_exec(db, sql,
+			DG_ARGS(DG_VT(case_seal_text(who->keys, a, text)), DG_VT(steps[k].next), DG_VI(dg_now_ms()),
+				DG_VI(id), DG_VT(stage)),
 			&changed);
+	dg_arena_free(a);
 	if (!rc && changed != 1)
 		rc = DG_ECONFLICT;
 	if (!rc && k == 2) {

@@ -19,6 +19,7 @@
 #include "core/mem.h"
 #include "core/rand.h"
 #include "core/str.h"
+#include "node/env.h"
 #include "notify/notify.h"
 
 const struct dg_migration dg_cases_migrations[] = {
@@ -82,12 +83,14 @@ int case_has_role(const char *roles, const char *role)
 void case_actor_of(const struct dg_req *r, struct case_actor *a)
 {
 	memset(a, 0, sizeof(*a));
+	a->keys = &r->env->keys;
 	if (!r->user)
 		return;
 	a->user_id = r->user->id;
 	a->role = r->user->role;
 	a->dept_id = r->user->dept_id;
 	a->staff_roles = r->user->staff_roles;
+	a->keys = &r->env->keys;
 }
 
 const char *case_may_apply(const struct case_actor *who, const json_t *item)
@@ -121,7 +124,8 @@ dg_rc case_create(struct dg_db *db, const json_t *item, const struct case_actor 
 			}
 		}
 	}
-	char *form_s = json_dumps(form, JSON_COMPACT), *ans_s = json_dumps(answers, JSON_COMPACT),
+	/* the answers hold the account's ID number and phone: they are stored sealed */
+	char *form_s = json_dumps(form, JSON_COMPACT), *ans_s = case_seal_answers(who->keys, answers),
 	     *pre_s = json_dumps(pre, JSON_COMPACT), tmp[40];
 	json_decref(form);
 	json_decref(answers);
@@ -129,6 +133,12 @@ dg_rc case_create(struct dg_db *db, const json_t *item, const struct case_actor 
 	int64_t id = 0, now = dg_now_ms();
 	dg_rand_hex(tmp, 16);
 	const char *behalf = who->role == DG_ROLE_AGENT ? str_of(me, "org_name") : "";
+	if (!form_s || !ans_s || !pre_s) {
+		free(form_s);
+		free(ans_s);
+		free(pre_s);
+		return dg_err_set(err, DG_EINTERNAL, "error.store");
+	}
 	dg_rc rc = dg_db_query_int(
 		db,
 		"INSERT INTO cases (ref, item_code, item_version, item_name_zh, item_name_en, promised_days, dept_id,"
@@ -231,21 +241,28 @@ static dg_rc load_events(struct dg_db *db, int64_t id, json_t *c)
 	return rc == DG_ENOTFOUND ? DG_OK : rc;
 }
 
-static dg_rc load_files(struct dg_db *db, int64_t id, json_t *c)
+static dg_rc load_files(struct dg_db *db, const struct dg_keys *keys, int64_t id, json_t *c)
 {
 	struct dg_rows *rw = NULL;
+	struct dg_arena *a = dg_arena_new();
 	json_t *list = json_array();
 	json_object_set_new(c, "files", list);
 	dg_rc rc = dg_db_query(db,
 			       "SELECT id, field, filename, mime, size, stage, created_ms FROM case_files"
 			       " WHERE case_id = ? ORDER BY id", DG_ARGS(DG_VI(id)), &rw);
-	while (!rc && (rc = dg_rows_next(rw)) == DG_OK)
+	while (!rc && (rc = dg_rows_next(rw)) == DG_OK) {
+		/* a file's name often says whose it is: sealed like the answers (or from before that) */
+		char *name = NULL;
+		if (dg_pii_open(keys, a, dg_rows_text(rw, 2), &name) != DG_OK)
+			name = dg_arena_strdup(a, dg_rows_text(rw, 2));
 		json_array_append_new(list, json_pack("{s:I, s:s, s:s, s:s, s:I, s:s, s:I}", "id",
 						      (json_int_t)dg_rows_int(rw, 0), "field", dg_rows_text(rw, 1),
-						      "filename", dg_rows_text(rw, 2), "mime", dg_rows_text(rw, 3),
+						      "filename", name, "mime", dg_rows_text(rw, 3),
 						      "size", (json_int_t)dg_rows_int(rw, 4), "stage", dg_rows_text(rw, 5),
 						      "created_ms", (json_int_t)dg_rows_int(rw, 6)));
+	}
 	dg_rows_free(rw);
+	dg_arena_free(a);
 	return rc == DG_ENOTFOUND ? DG_OK : rc;
 }
 
@@ -301,11 +318,11 @@ dg_rc case_get(struct dg_db *db, const char *ref, const struct case_actor *who, 
 	if (!rc)
 		rc = dg_rows_next(rw);
 	if (!rc) {
-		static const char *const names[] = {"form", "answers", "prefilled"};
-		for (int k = 0; k < 3; k++) {
-			json_t *v = json_loads(dg_rows_text(rw, k), 0, NULL);
-			json_object_set_new(c, names[k], v ? v : (k == 2 ? json_array() : json_object()));
-		}
+		json_t *form = json_loads(dg_rows_text(rw, 0), 0, NULL);
+		json_t *pre = json_loads(dg_rows_text(rw, 2), 0, NULL);
+		json_object_set_new(c, "form", form ? form : json_object());
+		json_object_set_new(c, "answers", case_open_answers(who->keys, dg_rows_text(rw, 1)));
+		json_object_set_new(c, "prefilled", pre ? pre : json_array());
 	}
 	dg_rows_free(rw);
 	if (!rc) {
@@ -321,7 +338,7 @@ dg_rc case_get(struct dg_db *db, const char *ref, const struct case_actor *who, 
 	if (!rc)
 		rc = load_events(db, id, c);
 	if (!rc)
-		rc = load_files(db, id, c);
+		rc = load_files(db, who->keys, id, c);
 	if (!rc)
 		rc = load_rating(db, id, c);
 	if (rc) {
@@ -332,9 +349,9 @@ dg_rc case_get(struct dg_db *db, const char *ref, const struct case_actor *who, 
 	return DG_OK;
 }
 
-dg_rc case_save_answers(struct dg_db *db, int64_t case_id, const json_t *answers)
+dg_rc case_save_answers(struct dg_db *db, const struct dg_keys *keys, int64_t case_id, const json_t *answers)
 {
-	char *s = json_dumps(answers, JSON_COMPACT);
+	char *s = case_seal_answers(keys, answers);
 	int64_t n = 0;
 	dg_rc rc = s ? dg_db_exec(db, "UPDATE cases SET answers = ?, updated_ms = ? WHERE id = ? AND status = 'draft'",
 				  DG_ARGS(DG_VT(s), DG_VI(dg_now_ms()), DG_VI(case_id)), &n)
@@ -343,13 +360,16 @@ dg_rc case_save_answers(struct dg_db *db, int64_t case_id, const json_t *answers
 	return rc ? rc : n == 1 ? DG_OK : DG_ECONFLICT;
 }
 
-dg_rc case_add_file(struct dg_db *db, int64_t case_id, const char *field, const char *filename, const char *mime,
-		    int64_t size, const char *sha256, const char *stored, const char *stage, int64_t *id_out)
+dg_rc case_add_file(struct dg_db *db, const struct dg_keys *keys, int64_t case_id, const char *field,
+		    const char *filename, const char *mime, int64_t size, const char *sha256, const char *stored,
+		    const char *stage, int64_t *id_out)
 {
 	int64_t n = 0;
+	struct dg_arena *a = dg_arena_new();
+	filename = dg_pii_seal(keys, a, filename);
 	dg_rc rc = dg_db_query_int(db, "SELECT COUNT(*) FROM case_files WHERE case_id = ?", DG_ARGS(DG_VI(case_id)), &n);
 	if (!rc && n >= CASE_FILES_MAX)
-		return DG_ETOOBIG;
+		rc = DG_ETOOBIG;
 	if (!rc)
 		rc = dg_db_query_int(db,
 				     "INSERT INTO case_files (case_id, field, filename, mime, size, sha256, stored, stage,"
@@ -357,6 +377,7 @@ dg_rc case_add_file(struct dg_db *db, int64_t case_id, const char *field, const 
 				     DG_ARGS(DG_VI(case_id), DG_VT(field), DG_VT(filename), DG_VT(mime), DG_VI(size),
 					     DG_VT(sha256), DG_VT(stored), DG_VT(stage), DG_VI(dg_now_ms())),
 				     id_out);
+	dg_arena_free(a);
 	return rc;
 }
 
@@ -365,12 +386,16 @@ dg_rc case_add_file(struct dg_db *db, int64_t case_id, const char *field, const 
 static dg_rc add_event(struct dg_db *db, int64_t id, const struct case_actor *who, const char *action,
 		       const char *from, const char *to, const char *note, int64_t dept)
 {
-	return dg_db_exec(db,
-			  "INSERT INTO case_events (case_id, at_ms, actor_id, action, from_status, to_status, note,"
-			  " dept_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-			  DG_ARGS(DG_VI(id), DG_VI(dg_now_ms()), DG_VI(who->user_id), DG_VT(action), DG_VT(from),
-				  DG_VT(to), DG_VT(note ? note : ""), DG_VI(dept)),
-			  NULL);
+	struct dg_arena *a = dg_arena_new();
+	/* what people type may hold an ID number or a phone: those are sealed */
+	dg_rc rc = dg_db_exec(db,
+			      "INSERT INTO case_events (case_id, at_ms, actor_id, action, from_status, to_status, note,"
+			      " dept_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+			      DG_ARGS(DG_VI(id), DG_VI(dg_now_ms()), DG_VI(who->user_id), DG_VT(action), DG_VT(from),
+				      DG_VT(to), DG_VT(case_seal_text(who->keys, a, note ? note : "")), DG_VI(dept)),
+			      NULL);
+	dg_arena_free(a);
+	return rc;
 }
 
 /*
@@ -543,10 +568,14 @@ dg_rc case_rate(struct dg_db *db, const char *ref, const struct case_actor *who,
 	if (strcmp(st, "approved") && strcmp(st, "denied") && strcmp(st, "refused"))
 		return finish(dg_err_set(err, DG_ECONFLICT, "cases.err.not_ended"), c, err, "");
 	int64_t id = json_integer_value(json_object_get(c, "id")), now = dg_now_ms();
+	struct dg_arena *a = dg_arena_new();
 	rc = dg_db_query_int(db,
 			     "INSERT INTO case_ratings (case_id, level, comment, created_ms) VALUES (?, ?, ?, ?)"
 			     " ON CONFLICT (case_id) DO NOTHING RETURNING id",
-			     DG_ARGS(DG_VI(id), DG_VI(level), DG_VT(comment ? comment : ""), DG_VI(now)), &rid);
+			     DG_ARGS(DG_VI(id), DG_VI(level), DG_VT(case_seal_text(who->keys, a, comment ? comment : "")),
+				     DG_VI(now)),
+			     &rid);
+	dg_arena_free(a);
 	if (rc == DG_ENOTFOUND)
 		return finish(dg_err_set(err, DG_ECONFLICT, "cases.err.rated"), c, err, "");
 	if (!rc)
@@ -609,6 +638,20 @@ static dg_rc approve(struct dg_db *db, const struct dg_keys *keys, json_t *c, co
 	return rc;
 }
 
+dg_rc case_reveal(struct dg_db *db, const char *ref, const struct case_actor *who, struct dg_err *err)
+{
+	json_t *c = NULL;
+	dg_rc rc = row_by_ref(db, ref, &c);
+	if (!rc && (who->role != DG_ROLE_STAFF || !may_see(who, c)))
+		rc = DG_ENOTFOUND; /* another department's case is not revealed, nor is it said to exist */
+	if (rc)
+		return finish(dg_err_set(err, rc, rc == DG_ENOTFOUND ? "cases.err.no_case" : "error.store"), c, err, "");
+	const char *st = str_of(c, "status");
+	rc = add_event(db, json_integer_value(json_object_get(c, "id")), who, "reveal", st, st, "",
+		       json_integer_value(json_object_get(c, "dept_id")));
+	return finish(rc, c, err, "cases.err.state");
+}
+
 dg_rc case_act(struct dg_db *db, const struct dg_keys *keys, const char *ref, const struct case_actor *who,
 	       const struct case_action *act, struct dg_err *err)
 {
@@ -648,6 +691,8 @@ dg_rc case_act(struct dg_db *db, const struct dg_keys *keys, const char *ref, co
 		return finish(dg_err_field(err, DG_EINVAL, "reason", "cases.err.reason"), c, err, "");
 	int64_t id = json_integer_value(json_object_get(c, "id")), dept = json_integer_value(json_object_get(c, "dept_id"));
 	const char *reason = act->reason ? act->reason : "", *to = from;
+	struct dg_arena *a = dg_arena_new();
+	const char *kept = case_seal_text(who->keys, a, reason); /* the reason as the case keeps it */
 	dg_day today = dg_day_today(), due = 0;
 	switch (k) {
 	case 0: /* accept: the clock starts */
@@ -664,14 +709,14 @@ dg_rc case_act(struct dg_db *db, const struct dg_keys *keys, const char *ref, co
 	case 1: /* refuse */
 	case 5: /* deny */
 		to = k == 1 ? "refused" : "denied";
-		rc = move(db, c, from, to, "decided_ms = ?, reason = ?", DG_ARGS(DG_VI(dg_now_ms()), DG_VT(reason)));
+		rc = move(db, c, from, to, "decided_ms = ?, reason = ?", DG_ARGS(DG_VI(dg_now_ms()), DG_VT(kept)));
 		if (!rc)
 			rc = tell1(db, c, k == 1 ? "case.refused" : "case.denied", "reason", reason, err);
 		break;
 	case 2: /* request_supplement: the clock stops */
 		to = "supplement";
 		rc = move(db, c, from, to, "paused_day = ?, paused_from = ?, reason = ?",
-			  DG_ARGS(DG_VI(today), DG_VT(from), DG_VT(reason)));
+			  DG_ARGS(DG_VI(today), DG_VT(from), DG_VT(kept)));
 		if (!rc)
 			rc = tell1(db, c, "case.supplement", "materials", reason, err);
 		break;
@@ -707,5 +752,6 @@ dg_rc case_act(struct dg_db *db, const struct dg_keys *keys, const char *ref, co
 	snprintf(note, sizeof(note), "%s%s%s", k == 6 ? act->to_dept : "", k == 6 ? ": " : "", reason);
 	if (!rc)
 		rc = add_event(db, id, who, act->action, from, to, note, dept);
+	dg_arena_free(a);
 	return finish(rc, c, err, "cases.err.state");
 }

@@ -43,7 +43,8 @@ static const struct demo_case cases[] = {
 };
 
 /* An account as an actor; roles (the actor's staff_roles) is copied into the caller's buffer. */
-static dg_rc user_of(struct dg_db *db, const char *username, struct case_actor *a, char roles[64], json_t **me)
+static dg_rc user_of(struct dg_db *db, const struct dg_keys *keys, const char *username, struct case_actor *a,
+		     char roles[64], json_t **me)
 {
 	struct dg_rows *rw = NULL;
 	memset(a, 0, sizeof(*a));
@@ -61,6 +62,7 @@ static dg_rc user_of(struct dg_db *db, const char *username, struct case_actor *
 			  : !strcmp(role, "admin") ? DG_ROLE_ADMIN
 						   : DG_ROLE_CITIZEN;
 		a->dept_id = dg_rows_int(rw, 3);
+		a->keys = keys;
 		snprintf(roles, 64, "%s", dg_rows_text(rw, 4));
 		a->staff_roles = roles;
 		if (me)
@@ -77,7 +79,7 @@ static dg_rc one_case(struct dg_env *env, struct dg_db *db, const struct demo_ca
 	char who_roles[64], staff_roles[64];
 	json_t *item = NULL, *me = NULL, *c = NULL;
 	char ref[CASE_REF_MAX];
-	dg_rc rc = user_of(db, d->user, &who, who_roles, &me);
+	dg_rc rc = user_of(db, &env->keys, d->user, &who, who_roles, &me);
 	if (!rc)
 		rc = dg_catalog_item(db, d->item, &item);
 	if (rc)
@@ -92,13 +94,14 @@ static dg_rc one_case(struct dg_env *env, struct dg_db *db, const struct demo_ca
 		json_object_foreach(extra, k, v) json_object_set(json_object_get(c, "answers"), k, v);
 		json_decref(extra);
 		if (!rc)
-			rc = case_save_answers(db, json_integer_value(json_object_get(c, "id")), json_object_get(c, "answers"));
+			rc = case_save_answers(db, &env->keys, json_integer_value(json_object_get(c, "id")),
+					       json_object_get(c, "answers"));
 	}
 	if (rc || !strcmp(d->steps, "draft"))
 		goto out;
 	rc = case_submit(db, ref, &who, err);
 	if (!rc && d->staff)
-		rc = user_of(db, d->staff, &staff, staff_roles, NULL);
+		rc = user_of(db, &env->keys, d->staff, &staff, staff_roles, NULL);
 	for (const char *s = d->steps; !rc && *s;) {
 		char step[32];
 		size_t n = strcspn(s, ",");

@@ -53,6 +53,7 @@ struct case_actor {
 	enum dg_role role;
 	int64_t dept_id;
 	const char *staff_roles; /* "intake,review,approve" */
+	const struct dg_keys *keys; /* the node's: to seal what the actor writes, open what they read */
 };
 
 void case_actor_of(const struct dg_req *r, struct case_actor *a);
@@ -89,11 +90,14 @@ dg_rc case_create(struct dg_db *db, const json_t *item, const struct case_actor 
  * The case with everything about it as JSON: columns, "form", "answers",
  * "prefilled", "events", "files", "rating", "rectification". ENOTFOUND unless
  * who may see it (the applicant, staff of its department, an administrator).
+ * Answers and file names are opened (in full: for changing them); free
+ * texts keep their sealed identifiers. Before showing any of it, case_show.
  */
 dg_rc case_get(struct dg_db *db, const char *ref, const struct case_actor *who, json_t **out, struct dg_err *err) DG_MUST;
 
-/* Replace a draft's answers (the applicant's, status draft). */
-dg_rc case_save_answers(struct dg_db *db, int64_t case_id, const json_t *answers) DG_MUST;
+/* Replace a draft's answers (the applicant's, status draft), sealed with keys. */
+dg_rc case_save_answers(struct dg_db *db, const struct dg_keys *keys, int64_t case_id,
+			const json_t *answers) DG_MUST;
 
 /* Applicant transitions; each in the caller's transaction. */
 dg_rc case_submit(struct dg_db *db, const char *ref, const struct case_actor *who, struct dg_err *err) DG_MUST;
@@ -103,13 +107,21 @@ dg_rc case_answer_supplement(struct dg_db *db, const char *ref, const struct cas
 dg_rc case_rate(struct dg_db *db, const char *ref, const struct case_actor *who, int level, const char *comment,
 		struct dg_err *err) DG_MUST;
 
+/*
+ * Record that who (staff of the case's department) sees its personal
+ * identifiers in full: a "reveal" event on its history, in the caller's
+ * transaction. ENOTFOUND for anyone else.
+ */
+dg_rc case_reveal(struct dg_db *db, const char *ref, const struct case_actor *who, struct dg_err *err) DG_MUST;
+
 /* A staff action, in the caller's transaction (approval issues the certificate with keys). */
 dg_rc case_act(struct dg_db *db, const struct dg_keys *keys, const char *ref, const struct case_actor *who,
 	       const struct case_action *act, struct dg_err *err) DG_MUST;
 
-/* Record an uploaded document (already moved to stored) on a case. */
-dg_rc case_add_file(struct dg_db *db, int64_t case_id, const char *field, const char *filename, const char *mime,
-		    int64_t size, const char *sha256, const char *stored, const char *stage, int64_t *id_out) DG_MUST;
+/* Record an uploaded document (already moved to stored) on a case; its name is sealed with keys. */
+dg_rc case_add_file(struct dg_db *db, const struct dg_keys *keys, int64_t case_id, const char *field,
+		    const char *filename, const char *mime, int64_t size, const char *sha256, const char *stored,
+		    const char *stage, int64_t *id_out) DG_MUST;
 
 /* The queue filters; NULL or "" means any. */
 struct case_filter {
@@ -140,6 +152,17 @@ dg_rc case_satisfaction(struct dg_db *db, json_t **out) DG_MUST;
  * drops answers to questions that are not asked (their condition is false).
  */
 void case_check_page(struct dg_req *r, const json_t *page, json_t *answers, json_t *errs);
+/*
+ * Whether answer `name` came from the account (its ID number, name, phone;
+ * an agent's enterprise): listed in the case's prefilled and holding a
+ * value. Such answers are fixed: the pages show them, the API and the pages
+ * refuse another value ("cases.err.fixed").
+ */
+int case_answer_fixed(const json_t *prefilled, const json_t *answers, const char *name);
+/* The definition of field name in form, or NULL. */
+const json_t *case_form_field(const json_t *form, const char *name);
+/* Add {field, message} for form field f to errs: its label and the message of key. */
+void case_field_error(struct dg_req *r, json_t *errs, const json_t *f, const char *key);
 /* Whether a page asks anything given the answers so far. */
 int case_page_shown(const json_t *page, const json_t *answers);
 /* Whether a field is asked given the answers so far. */
@@ -149,6 +172,14 @@ int case_field_shown(const json_t *field, const json_t *answers);
 typedef dg_rc (*case_tx_fn)(struct dg_req *r, struct dg_db *db, void *arg, struct dg_err *err);
 /* Run fn in a transaction, committed when it returns OK; err gets "error.store" if nothing more precise. */
 dg_rc case_tx(struct dg_req *r, case_tx_fn fn, void *arg, struct dg_err *err) DG_MUST;
+
+/*
+ * A store that failed under a form (full, gone, busy) rather than its
+ * input: the form is shown again with what was typed, the status of rc
+ * and case_fault_message (nothing was saved, nothing was lost, try again).
+ */
+int case_store_fault(dg_rc rc);
+const char *case_fault_message(struct dg_req *r, dg_rc rc);
 
 /* Pages: r->err from err (its i18n key translated); returns rc. */
 dg_rc case_fail(struct dg_req *r, dg_rc rc, const struct dg_err *err);
@@ -161,6 +192,23 @@ const char *case_time(struct dg_req *r, int64_t ms);
 dg_rc case_queue_json(struct dg_req *r, json_t **out) DG_MUST;
 /* A staff action on {ref} in its own transaction. */
 dg_rc case_run_action(struct dg_req *r, const struct case_action *act, struct dg_err *err) DG_MUST;
+
+/*
+ * Personal identifiers in what a case stores (pii.c). Answers are sealed as
+ * one text (malloc'd; NULL only when out of memory) and opened back into an
+ * object (a new reference; an empty object when they do not open). In free
+ * text, each ID number and mobile number becomes a sealed token (arena).
+ * Shown, tokens are opened, and ID numbers and mobile numbers masked unless
+ * full; case_show does that to a whole case from case_get (answers by
+ * their field's type and by their look, reason, notes, file names, the
+ * rating, the rectification), case_show_rect to a rectification task.
+ */
+char *case_seal_answers(const struct dg_keys *k, const json_t *answers);
+json_t *case_open_answers(const struct dg_keys *k, const char *stored);
+char *case_seal_text(const struct dg_keys *k, struct dg_arena *a, const char *text);
+char *case_show_text(const struct dg_keys *k, struct dg_arena *a, const char *text, int full);
+void case_show(const struct dg_keys *k, struct dg_arena *a, json_t *c, int full);
+void case_show_rect(const struct dg_keys *k, struct dg_arena *a, json_t *x, int full);
 
 /* Sniff a document's type from its first bytes: "application/pdf", "image/jpeg", "image/png" or NULL. */
 const char *case_sniff(const unsigned char *p, size_t n);

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "cases/cases.h"
+#include "core/log.h"
 #include "core/str.h"
 #include "http/router.h"
 #include "node/env.h"
@@ -112,7 +113,12 @@ static dg_rc page_queue(struct dg_req *r)
 	return dg_page(r, 200, "cases/office.html", d);
 }
 
-static dg_rc render_office_case(struct dg_req *r, unsigned status, json_t *d)
+/*
+ * One case for its department. ID numbers and phones are masked unless
+ * revealed (a staff member's POST .../reveal, logged and on the case's
+ * history); answers that came from the applicant's account are marked.
+ */
+static dg_rc render_office_case_as(struct dg_req *r, unsigned status, json_t *d, int revealed)
 {
 	struct dg_db *db = NULL;
 	struct dg_err err = {0};
@@ -154,7 +160,10 @@ static dg_rc render_office_case(struct dg_req *r, unsigned status, json_t *d)
 	const char *done = dg_kvs_get(&r->query, "done");
 	if (done && strlen(done) < 40 && dg_utf8_valid(done, strlen(done)))
 		json_object_set_new(d, "done", json_string(dg_t(r, dg_arena_printf(r->arena, "cases.done.%s", done))));
-	json_t *p, *answers = json_object_get(c, "answers");
+	case_show(&r->env->keys, r->arena, c, revealed);
+	json_object_set_new(d, "revealed", json_boolean(revealed));
+	json_object_set_new(d, "can_reveal", json_boolean(staff && !revealed));
+	json_t *p, *answers = json_object_get(c, "answers"), *pre = json_object_get(c, "prefilled");
 	size_t i;
 	json_t *pages = json_array();
 	json_array_foreach(json_object_get(json_object_get(c, "form"), "pages"), i, p)
@@ -168,10 +177,11 @@ static dg_rc render_office_case(struct dg_req *r, unsigned status, json_t *d)
 			if (!case_field_shown(f, answers))
 				continue;
 			json_t *v = json_object_get(answers, str_of(f, "name"));
-			json_array_append_new(fields, json_pack("{s:O, s:s, s:b}", "label",
+			json_array_append_new(fields, json_pack("{s:O, s:s, s:b, s:b}", "label",
 								json_object_get(f, strcmp(r->lang, "en") ? "label_zh" : "label_en"),
 								"value", json_is_string(v) ? json_string_value(v) : "", "is_file",
-								!strcmp(str_of(f, "type"), "file")));
+								!strcmp(str_of(f, "type"), "file"), "from_account",
+								case_answer_fixed(pre, answers, str_of(f, "name"))));
 		}
 		json_array_append_new(pages, json_pack("{s:O, s:o}", "title",
 						       json_object_get(p, strcmp(r->lang, "en") ? "title_zh" : "title_en"),
@@ -185,9 +195,38 @@ static dg_rc render_office_case(struct dg_req *r, unsigned status, json_t *d)
 	return dg_page(r, status, "cases/office_case.html", d);
 }
 
+static dg_rc render_office_case(struct dg_req *r, unsigned status, json_t *d)
+{
+	return render_office_case_as(r, status, d, 0);
+}
+
 static dg_rc page_office_case(struct dg_req *r)
 {
 	return render_office_case(r, 200, json_object());
+}
+
+static dg_rc reveal_tx(struct dg_req *r, struct dg_db *db, void *arg, struct dg_err *err)
+{
+	struct case_actor who;
+	(void)arg;
+	case_actor_of(r, &who);
+	return case_reveal(db, dg_kvs_get(&r->params, "ref"), &who, err);
+}
+
+/*
+ * The case with its ID numbers and phones in full, for staff of its
+ * department: written on its history (the applicant sees who looked) and in
+ * the log, before anything is shown.
+ */
+static dg_rc post_reveal(struct dg_req *r)
+{
+	struct dg_err err = {0};
+	dg_rc rc = case_tx(r, reveal_tx, NULL, &err);
+	if (rc)
+		return case_fail(r, rc, &err);
+	dg_info("req=%s staff %lld saw the personal identifiers of case %s in full", r->id,
+		(long long)r->user->id, dg_kvs_get(&r->params, "ref"));
+	return render_office_case_as(r, 200, json_object(), 1);
 }
 
 static dg_rc act_tx(struct dg_req *r, struct dg_db *db, void *arg, struct dg_err *err)
@@ -216,10 +255,15 @@ static dg_rc post_office_action(struct dg_req *r)
 		dg_reply_redirect(r, dg_arena_printf(r->arena, "/office/cases/%s?done=%s", dg_kvs_get(&r->params, "ref"), act.action));
 		return DG_OK;
 	}
-	if (rc != DG_EINVAL && rc != DG_ECONFLICT)
+	if (rc != DG_EINVAL && rc != DG_ECONFLICT && !case_store_fault(rc))
 		return case_fail(r, rc, &err);
 	json_t *d = json_object();
 	dg_form_keep_values(r, d);
+	if (case_store_fault(rc)) {
+		/* the reason typed is kept for sending again */
+		dg_form_error(d, "actions", case_fault_message(r, rc));
+		return render_office_case(r, dg_rc_http_status(rc), d);
+	}
 	dg_form_error(d, err.field[0] ? err.field : "actions", dg_t(r, err.msg));
 	return render_office_case(r, dg_rc_form_status(rc), d);
 }
@@ -247,7 +291,11 @@ static dg_rc page_tasks(struct dg_req *r)
 		rc = case_rectify_list(db, scope(r), &list);
 	if (rc)
 		return rc;
-	json_array_foreach(list, i, x) localise_task(r, x);
+	json_array_foreach(list, i, x)
+	{
+		localise_task(r, x);
+		case_show_rect(&r->env->keys, r->arena, x, 0);
+	}
 	json_t *d = json_object();
 	json_object_set_new(d, "title", json_string(dg_t(r, "cases.rectify.title")));
 	json_object_set_new(d, "tasks", list);
@@ -273,6 +321,7 @@ static dg_rc render_task(struct dg_req *r, unsigned status, json_t *d)
 		return rc;
 	}
 	localise_task(r, x);
+	case_show_rect(&r->env->keys, r->arena, x, 0);
 	const char *stage = str_of(x, "stage");
 	int staff = r->user->role == DG_ROLE_STAFF;
 	json_object_set_new(d, "can_step", json_boolean(staff && strcmp(stage, "closed") &&
@@ -307,10 +356,14 @@ static dg_rc post_task(struct dg_req *r)
 		dg_reply_redirect(r, dg_arena_printf(r->arena, "/office/rectifications/%lld", (long long)id));
 		return DG_OK;
 	}
-	if (rc != DG_EINVAL && rc != DG_ECONFLICT)
+	if (rc != DG_EINVAL && rc != DG_ECONFLICT && !case_store_fault(rc))
 		return case_fail(r, rc, &err);
 	json_t *d = json_object();
 	dg_form_keep_values(r, d);
+	if (case_store_fault(rc)) {
+		dg_form_error(d, "text", case_fault_message(r, rc));
+		return render_task(r, dg_rc_http_status(rc), d);
+	}
 	dg_form_error(d, "text", dg_t(r, err.msg));
 	return render_task(r, dg_rc_form_status(rc), d);
 }
@@ -341,6 +394,7 @@ static const struct dg_route routes[] = {
 	{"GET", "/office", page_queue, DG_ROLE_STAFF | DG_ROLE_ADMIN, 0},
 	{"GET", "/office/cases/{ref}", page_office_case, DG_ROLE_STAFF | DG_ROLE_ADMIN, 0},
 	{"POST", "/office/cases/{ref}/action", post_office_action, DG_ROLE_STAFF, 0},
+	{"POST", "/office/cases/{ref}/reveal", post_reveal, DG_ROLE_STAFF, 0},
 	{"GET", "/office/rectifications", page_tasks, DG_ROLE_STAFF | DG_ROLE_ADMIN, 0},
 	{"GET", "/office/rectifications/{id}", page_task, DG_ROLE_STAFF | DG_ROLE_ADMIN, 0},
 	{"POST", "/office/rectifications/{id}", post_task, DG_ROLE_STAFF, 0},

@@ -177,12 +177,29 @@ static dg_rc load_item(struct dg_req *r, json_t **out)
 	return rc;
 }
 
+/*
+ * The guide's address on the site (--site-url, never the request's Host
+ * header), for the printed guide and API clients that link to it.
+ */
+static void set_url(struct dg_req *r, json_t *it)
+{
+	char buf[DG_SITE_URL_MAX];
+	const char *code = json_string_value(json_object_get(it, "code"));
+	struct dg_buf b;
+	dg_buf_init(&b, 1024);
+	if (code && !dg_buf_addf(&b, "%s/services/", dg_config_site_url(r->env->cfg, buf)) &&
+	    !dg_buf_add_url(&b, code, strlen(code)))
+		json_object_set_new(it, "url", json_string(dg_buf_str(&b)));
+	dg_buf_release(&b);
+}
+
 static dg_rc guide_page(struct dg_req *r, const char *tmpl)
 {
 	json_t *it = NULL;
 	dg_rc rc = load_item(r, &it);
 	if (rc)
 		return rc;
+	set_url(r, it);
 	localise(r, it);
 	json_t *d = json_object();
 	json_object_set(d, "title", json_object_get(it, "name"));
@@ -226,6 +243,7 @@ static dg_rc api_item(struct dg_req *r)
 	if (rc)
 		return rc;
 	json_object_del(it, "dept_id");
+	set_url(r, it);
 	dg_reply_json(r, 200, it);
 	return DG_OK;
 }

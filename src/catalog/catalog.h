@@ -56,6 +56,8 @@ json_t *dg_itemform_of(const json_t *item);
 
 /* `dgov catalog import FILE | export [FILE]`; argv[0] is "catalog". Returns the exit code. */
 int dg_catalog_main(struct dg_env *env, int argc, char **argv);
+/* Its arguments, before anything is opened (struct dg_command's check). */
+int dg_catalog_check(int argc, char **argv);
 
 /* The catalog module: its tables, routes, jobs and demo data, for src/app. */
 extern const struct dg_module dg_catalog_module;

@@ -91,6 +91,22 @@ static int do_export(struct dg_db *db, const char *path)
 	return 0;
 }
 
+int dg_catalog_check(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0 ||
+		    (i == 1 && strcmp(argv[i], "help") == 0)) {
+			fputs(usage, stdout);
+			return 0;
+		}
+	int imp = argc == 3 && strcmp(argv[1], "import") == 0;
+	int exp = (argc == 2 || argc == 3) && strcmp(argv[1], "export") == 0;
+	if (imp || exp)
+		return -1;
+	fputs(usage, stderr);
+	return 2;
+}
+
 int dg_catalog_main(struct dg_env *env, int argc, char **argv)
 {
 	struct dg_db *db = NULL;

@@ -8,8 +8,9 @@
 static const struct dg_migration *const migrations[] = {dg_catalog_migrations, NULL};
 static const dg_routes_fn routes[] = {dg_catalog_edit_routes, dg_catalog_routes, NULL};
 static const struct dg_command commands[] = {
-	{"catalog", "catalog import FILE | export [FILE]   service items as JSON", dg_catalog_main},
-	{NULL, NULL, NULL},
+	{"catalog", "catalog import FILE | export [FILE]   service items as JSON", dg_catalog_main,
+	 dg_catalog_check},
+	{NULL, NULL, NULL, NULL},
 };
 
 const struct dg_module dg_catalog_module = {

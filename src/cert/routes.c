@@ -13,7 +13,6 @@
  */
 #include "cert/cert.h"
 
-#include <ctype.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,16 +33,14 @@ static bool is_en(const struct dg_req *r)
 	return r->lang && strcmp(r->lang, "en") == 0;
 }
 
-/* "http(s)://host" of this node as the visitor reached it, for printed links. */
+/*
+ * The site's address (--site-url, config.h) for printed links and QR codes:
+ * never the request's Host header, which anyone can write.
+ */
 static const char *base_url(struct dg_req *r)
 {
-	const char *host = dg_req_header(r, "Host");
-	bool ok = host && *host && strlen(host) <= 255;
-	for (const char *p = host; ok && *p; p++)
-		ok = isalnum((unsigned char)*p) || strchr(".-:[]", *p) != NULL;
-	if (!ok)
-		host = dg_arena_printf(r->arena, "%s:%u", r->env->cfg->host, r->env->cfg->port);
-	return dg_arena_printf(r->arena, "%s://%s", r->env->cfg->secure_cookies ? "https" : "http", host);
+	char buf[DG_SITE_URL_MAX];
+	return dg_arena_strdup(r->arena, dg_config_site_url(r->env->cfg, buf));
 }
 
 static const char *verify_url(struct dg_req *r, const char *id)

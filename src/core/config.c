@@ -3,6 +3,9 @@
  */
 #include "config.h"
 
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,7 +30,64 @@ void dg_config_defaults(struct dg_config *c)
 		.max_header = (size_t)16 << 10,
 		.log_level = DG_LOG_INFO,
 		.pwhash = DG_PWHASH_INTERACTIVE,
+		.max_conn = 1000,
+		.conn_per_addr = 32,
+		.conn_reserve = 100,
+		.header_timeout = 10,
+		.idle_timeout = 30,
+		.min_body_rate = 1024,
+		.login_limit = 20,
 	};
+}
+
+/*
+ * http(s)://host[:port][/path]: a host of letters, digits, '.', '-' or an
+ * IPv6 literal in brackets; a path without query, fragment, quotes or
+ * spaces. Trailing '/' is dropped (links are the site URL plus "/...").
+ */
+static dg_rc set_site_url(struct dg_config *c, const char *v, struct dg_err *err)
+{
+	static _Thread_local char url[DG_SITE_URL_MAX];
+	size_t n = strlen(v);
+	const char *host = !strncmp(v, "https://", 8) ? v + 8 : !strncmp(v, "http://", 7) ? v + 7 : NULL;
+	while (n > 0 && v[n - 1] == '/')
+		n--;
+	if (!host || n >= sizeof(url) || (size_t)(host - v) >= n)
+		return dg_err_set(err, DG_EINVAL,
+				  "site URL must be http:// or https:// and a host, under %d characters",
+				  DG_SITE_URL_MAX);
+	bool in_path = false;
+	for (const char *p = host; p < v + n; p++) {
+		unsigned char ch = (unsigned char)*p;
+		bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+			  ch == '.' || ch == '-' || (!in_path && strchr(":[]", ch)) ||
+			  (in_path && strchr("/_~%", ch));
+		if (ch == '/')
+			in_path = ok = true;
+		if (!ok)
+			return dg_err_set(err, DG_EINVAL,
+					  "site URL may hold only a host, a port and a plain path");
+	}
+	memcpy(url, v, n);
+	url[n] = '\0';
+	c->site_url = url;
+	c->secure_cookies = host == v + 8;
+	return DG_OK;
+}
+
+const char *dg_config_site_url(const struct dg_config *c, char out[DG_SITE_URL_MAX])
+{
+	if (c->site_url && c->site_url[0])
+		return c->site_url;
+	const char *h = c->host && c->host[0] ? c->host : "127.0.0.1";
+	bool v6 = strchr(h, ':') != NULL;
+	snprintf(out, DG_SITE_URL_MAX, "http://%s%s%s:%u", v6 ? "[" : "", h, v6 ? "]" : "", c->port);
+	return out;
+}
+
+int dg_config_site_https(const struct dg_config *c)
+{
+	return c->site_url && !strncmp(c->site_url, "https://", 8);
 }
 
 static dg_rc parse_uint(const char *name, const char *v, unsigned long long max,
@@ -73,6 +133,37 @@ static dg_rc set_pwhash(struct dg_config *c, const char *v, struct dg_err *err)
 	else
 		return dg_err_set(err, DG_EINVAL, "password hash cost must be min, interactive or moderate");
 	return DG_OK;
+}
+
+/* The connection and sign-in limits; EINVAL for an unknown flag. */
+static dg_rc set_limit(struct dg_config *c, const char *key, const char *v, struct dg_err *err)
+{
+	static const struct {
+		const char *key, *what;
+		size_t off;
+		unsigned long long min, max;
+	} limits[] = {
+		{"max-conn", "max conn", offsetof(struct dg_config, max_conn), 16, 1000000},
+		{"conn-per-addr", "conn per addr", offsetof(struct dg_config, conn_per_addr), 0, 1000000},
+		{"conn-reserve", "conn reserve", offsetof(struct dg_config, conn_reserve), 0, 1000000},
+		{"header-timeout", "header timeout", offsetof(struct dg_config, header_timeout), 1, 3600},
+		{"idle-timeout", "idle timeout", offsetof(struct dg_config, idle_timeout), 1, 86400},
+		{"min-body-rate", "min body rate", offsetof(struct dg_config, min_body_rate), 0, 1u << 30},
+		{"login-limit", "login limit", offsetof(struct dg_config, login_limit), 0, 1000000},
+	};
+	for (size_t i = 0; i < sizeof(limits) / sizeof(limits[0]); i++) {
+		unsigned long long n;
+		if (strcmp(key, limits[i].key) != 0)
+			continue;
+		dg_rc rc = parse_uint(limits[i].what, v, limits[i].max, &n, err);
+		if (!rc && n < limits[i].min)
+			rc = dg_err_set(err, DG_EINVAL, "%s must be at least %llu", limits[i].what,
+					limits[i].min);
+		if (!rc)
+			*(unsigned *)(void *)((char *)c + limits[i].off) = (unsigned)n;
+		return rc;
+	}
+	return dg_err_set(err, DG_EINVAL, "unknown option --%s", key);
 }
 
 /* One setting by its flag name; shared by the environment and argv paths. */
@@ -129,8 +220,10 @@ static dg_rc set(struct dg_config *c, const char *key, const char *v, struct dg_
 		c->webhook_secret = v;
 	} else if (strcmp(key, "trusted-proxy") == 0) {
 		rc = dg_proxies_parse(v, &c->trusted_proxies, err);
+	} else if (strcmp(key, "site-url") == 0) {
+		rc = set_site_url(c, v, err);
 	} else {
-		rc = dg_err_set(err, DG_EINVAL, "unknown option --%s", key);
+		rc = set_limit(c, key, v, err);
 	}
 	return rc;
 }
@@ -149,6 +242,10 @@ dg_rc dg_config_from_env(struct dg_config *c, struct dg_err *err)
 		{"DGOV_MAX_RESOURCE_SIZE", "max-resource-size"},
 		{"DGOV_PWHASH", "pwhash"},  {"DGOV_WEBHOOK_URL", "webhook-url"},
 		{"DGOV_WEBHOOK_SECRET", "webhook-secret"}, {"DGOV_TRUSTED_PROXY", "trusted-proxy"},
+		{"DGOV_SITE_URL", "site-url"}, {"DGOV_MAX_CONN", "max-conn"},
+		{"DGOV_CONN_PER_ADDR", "conn-per-addr"}, {"DGOV_CONN_RESERVE", "conn-reserve"},
+		{"DGOV_HEADER_TIMEOUT", "header-timeout"}, {"DGOV_IDLE_TIMEOUT", "idle-timeout"},
+		{"DGOV_MIN_BODY_RATE", "min-body-rate"}, {"DGOV_LOGIN_LIMIT", "login-limit"},
 	};
 	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
 		const char *v = getenv(map[i].env);
@@ -202,7 +299,9 @@ int dg_config_has_flag(const char *name)
 	static const char *const flags[] = {"listen",  "port",        "db",        "data",
 					    "key-file", "templates",  "static",    "threads",
 					    "job-workers", "job-lease", "max-body", "max-resource-size", "log-level",
-					    "pwhash", "webhook-url", "webhook-secret", "trusted-proxy"};
+					    "pwhash", "webhook-url", "webhook-secret", "trusted-proxy",
+					    "site-url", "max-conn", "conn-per-addr", "conn-reserve",
+					    "header-timeout", "idle-timeout", "min-body-rate", "login-limit"};
 	size_t n = strcspn(name, "=");
 	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
 		if (strlen(flags[i]) == n && strncmp(flags[i], name, n) == 0)
@@ -232,5 +331,20 @@ const char *dg_config_usage(void)
 	       "                       DGOV_WEBHOOK_SECRET keeps it out of the process list)\n"
 	       "  --trusted-proxy LIST reverse proxies whose X-Forwarded-For is believed, for\n"
 	       "                       per-address quotas: addresses and networks, comma-\n"
-	       "                       separated (127.0.0.1,10.0.0.0/8,::1); default none\n";
+	       "                       separated (127.0.0.1,10.0.0.0/8,::1); default none\n"
+	       "  --site-url URL       the site's address as visitors reach it, for every absolute\n"
+	       "                       link and QR code (https:// turns on Secure cookies and\n"
+	       "                       HSTS); default http://HOST:PORT of --listen\n"
+	       "  --max-conn N         open connections in all (default 1000)\n"
+	       "  --conn-per-addr N    open connections from one address (default 32; 0 no cap;\n"
+	       "                       trusted proxies are not capped)\n"
+	       "  --conn-reserve N     the last N connections go only to addresses holding none\n"
+	       "                       (default 100)\n"
+	       "  --header-timeout SEC a request's headers must arrive within this (default 10)\n"
+	       "  --idle-timeout SEC   a silent connection is closed after this (default 30)\n"
+	       "  --min-body-rate BYTES\n"
+	       "                       a body must average this many bytes a second after the\n"
+	       "                       header timeout (default 1024; 0 no floor)\n"
+	       "  --login-limit N      failed sign-ins from one address in 15 minutes before it\n"
+	       "                       must wait (default 20; 0 no cap)\n";
 }

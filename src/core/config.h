@@ -6,7 +6,9 @@
  * DGOV_KEY_FILE, DGOV_KEY (hex, overrides the file), DGOV_TEMPLATES,
  * DGOV_STATIC, DGOV_THREADS, DGOV_JOB_WORKERS, DGOV_JOB_LEASE,
  * DGOV_MAX_BODY, DGOV_MAX_RESOURCE_SIZE, DGOV_LOG_LEVEL, DGOV_PWHASH (interactive|moderate|min),
- * DGOV_WEBHOOK_URL, DGOV_WEBHOOK_SECRET, DGOV_TRUSTED_PROXY.
+ * DGOV_WEBHOOK_URL, DGOV_WEBHOOK_SECRET, DGOV_TRUSTED_PROXY, DGOV_SITE_URL,
+ * DGOV_MAX_CONN, DGOV_CONN_PER_ADDR, DGOV_CONN_RESERVE, DGOV_HEADER_TIMEOUT,
+ * DGOV_IDLE_TIMEOUT, DGOV_MIN_BODY_RATE, DGOV_LOGIN_LIMIT.
  * Strings point into argv, the environment or static defaults; the config
  * owns nothing and needs no release.
  */
@@ -39,11 +41,24 @@ struct dg_config {
 	size_t max_header;         /* bytes of request headers: 16 KiB */
 	enum dg_log_level log_level;
 	enum dg_pwhash_cost pwhash;
-	int secure_cookies;        /* add Secure to cookies (behind TLS) */
+	const char *site_url;      /* "https://portal.example.gov" (no trailing '/'), or NULL:
+				      dg_config_site_url builds it from the listen address */
+	int secure_cookies;        /* 1 when site_url is https: Secure cookies, HSTS */
 	const char *webhook_url;   /* notices are also POSTed here (http/https), or NULL */
 	const char *webhook_secret; /* key of their HMAC-SHA256 signature, or NULL */
 	struct dg_proxies trusted_proxies; /* whose X-Forwarded-For is believed (proxy.h): none */
+	/* connections (http/guard.c): so that one client cannot hold them all */
+	unsigned max_conn;         /* open connections in all: 1000 */
+	unsigned conn_per_addr;    /* open connections from one address: 32 (0: no cap) */
+	unsigned conn_reserve;     /* the last this many go only to addresses holding none: 100 */
+	unsigned header_timeout;   /* seconds for a request's headers to arrive: 10 */
+	unsigned idle_timeout;     /* seconds a connection may be silent: 30 */
+	unsigned min_body_rate;    /* bytes a second a body must average after header_timeout: 1024 */
+	unsigned login_limit;      /* failed sign-ins from one address per 15 minutes: 20 (0: no cap) */
 };
+
+/* The longest site URL accepted, with its NUL. */
+#define DG_SITE_URL_MAX 256
 
 void dg_config_defaults(struct dg_config *c);
 
@@ -55,12 +70,25 @@ dg_rc dg_config_from_env(struct dg_config *c, struct dg_err *err) DG_MUST;
  * --data DIR, --key-file F, --templates DIR, --static DIR, --threads N,
  * --job-workers N, --job-lease SEC, --max-body BYTES, --max-resource-size BYTES,
  * --log-level L, --pwhash COST, --webhook-url URL, --webhook-secret S,
- * --trusted-proxy LIST. Unknown flags are EINVAL.
+ * --trusted-proxy LIST, --site-url URL, --max-conn N, --conn-per-addr N,
+ * --conn-reserve N, --header-timeout SEC, --idle-timeout SEC,
+ * --min-body-rate BYTES, --login-limit N. Unknown flags are EINVAL.
  */
 dg_rc dg_config_from_args(struct dg_config *c, int argc, char **argv, struct dg_err *err) DG_MUST;
 
 /* True when --name (without dashes, before any '=') is one of the flags above. */
 int dg_config_has_flag(const char *name);
+
+/*
+ * The site's address, from which every absolute link (certificate
+ * verification links and QR codes, catalogue addresses) is built and never
+ * from a request's Host header: --site-url as given (without a trailing
+ * '/'), else "http://HOST:PORT" of the listen address ("[::1]" for IPv6).
+ * Returns site_url itself, or out filled in.
+ */
+const char *dg_config_site_url(const struct dg_config *c, char out[DG_SITE_URL_MAX]);
+/* Whether the site is served over https (site_url starts with https://). */
+int dg_config_site_https(const struct dg_config *c);
 
 /* The flag help text for --help. */
 const char *dg_config_usage(void);

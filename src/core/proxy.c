@@ -9,6 +9,7 @@
 #include "proxy.h"
 
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "str.h"
@@ -199,4 +200,23 @@ const char *dg_proxies_client(const struct dg_proxies *p, const char *peer, cons
 	}
 	/* more hops than anyone needs: nothing in them can be relied on */
 	return text_of(&a, out);
+}
+
+const char *dg_addr_key(const char *addr, char out[DG_ADDR_TEXT])
+{
+	struct dg_net a;
+	if (!addr || !addr_parse(addr, strlen(addr), &a)) {
+		size_t n = addr ? strnlen(addr, DG_ADDR_TEXT - 1) : 0;
+		memmove(out, addr ? addr : "", n); /* out may be addr */
+		out[n] = '\0';
+		return out;
+	}
+	if (!a.v6)
+		return text_of(&a, out);
+	/* one IPv6 host is given a /64 to pick addresses from: the /64 is the client */
+	memset(a.addr + 8, 0, 8);
+	char net[DG_ADDR_TEXT];
+	text_of(&a, net);
+	snprintf(out, DG_ADDR_TEXT, "%s/64", net);
+	return out;
 }

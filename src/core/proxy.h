@@ -57,4 +57,13 @@ bool dg_proxies_trusted(const struct dg_proxies *p, const char *addr);
 const char *dg_proxies_client(const struct dg_proxies *p, const char *peer, const char *xff,
 			      char out[DG_ADDR_TEXT]);
 
+/*
+ * The key that per-address limits count by, written into out: an IPv4
+ * address as canonical text, an IPv6 address as its /64 network
+ * ("2001:db8:1:2::/64", since one host is given a whole /64 to pick
+ * addresses from). Text that is not an address is copied (cut to fit).
+ * out may be addr itself.
+ */
+const char *dg_addr_key(const char *addr, char out[DG_ADDR_TEXT]);
+
 #endif

@@ -76,10 +76,14 @@ struct dg_user {
 	bool via_token;         /* authenticated by an API token, not a session */
 };
 
+struct dg_proxies;
+
 /* The HTTP layer's own settings, shared by every request (server.h holds them). */
 struct dg_http_opts {
-	bool secure_cookies;    /* add Secure to every cookie (served behind TLS) */
+	bool secure_cookies;    /* add Secure to every cookie, send HSTS (the site is https) */
 	const char *static_dir; /* the folder dg_reply_static serves from */
+	const char *site_url;   /* the site's address (config.h); where http is sent when it is https */
+	const struct dg_proxies *trusted; /* whose X-Forwarded-Proto is believed (NULL: none) */
 };
 
 struct dg_req {
@@ -92,6 +96,7 @@ struct dg_req {
 	const char *method; /* "GET", "POST", ... */
 	const char *path;   /* decoded path without the query string */
 	const char *remote_addr; /* the peer's IP address as text ("" when unknown) */
+	bool via_https;          /* a trusted proxy said X-Forwarded-Proto: https */
 	struct dg_kvs query;
 	struct dg_kvs cookies;
 	struct dg_kvs params; /* path parameters, from the route pattern */

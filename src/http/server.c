@@ -24,15 +24,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "core/log.h"
 #include "core/mem.h"
+#include "core/proxy.h"
 #include "core/rand.h"
 #include "core/str.h"
 #include "http/cookie.h"
 #include "http/form.h"
+#include "http/guard.h"
 #include "http/multipart.h"
 
 #define MAX_FORM_FIELDS 10000
@@ -48,6 +51,7 @@ static const char csp[] = "default-src 'self'; img-src 'self' data:; style-src '
 struct dg_server {
 	struct MHD_Daemon *d;
 	struct dg_server_opts o;
+	struct dg_guard *guard;
 	char *upload_dir;
 	unsigned port;
 	atomic_long inflight;
@@ -59,7 +63,7 @@ struct pending {
 	struct dg_req r;
 	struct dg_server *s;
 	bool started, queued;
-	const char *raw_query;
+	const char *raw_uri, *raw_query;
 	enum body_kind kind;
 	struct dg_buf body;
 	struct dg_mp *mp;
@@ -109,6 +113,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
 	(void)c;
 	struct pending *p = pending_new(cls);
 	const char *q = uri ? strchr(uri, '?') : NULL;
+	p->raw_uri = dg_arena_strdup(p->r.arena, uri ? uri : "/");
 	p->raw_query = q ? dg_arena_strdup(p->r.arena, q + 1) : NULL;
 	return p;
 }
@@ -116,12 +121,12 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
 static void on_done(void *cls, struct MHD_Connection *c, void **con_cls,
 		    enum MHD_RequestTerminationCode toe)
 {
-	(void)cls;
-	(void)c;
+	struct dg_server *s = cls;
 	(void)toe;
 	if (*con_cls)
 		pending_free(*con_cls);
 	*con_cls = NULL;
+	dg_guard_request_done(s->guard, c);
 }
 
 /* ---- the reply ---- */
@@ -143,6 +148,8 @@ static void add_headers(struct MHD_Response *resp, const struct dg_req *r)
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	MHD_add_response_header(resp, "Referrer-Policy", "same-origin");
 	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+	if (r->http && r->http->secure_cookies)
+		MHD_add_response_header(resp, "Strict-Transport-Security", "max-age=31536000");
 	if (!has_header(r, "Cache-Control"))
 		MHD_add_response_header(resp, "Cache-Control", "no-store");
 	for (size_t i = 0; i < r->resp_headers.n; i++)
@@ -240,6 +247,41 @@ static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const ch
 	return MHD_YES;
 }
 
+/* The Content-Length headers of a request: how many, and whether they differ. */
+struct lengths {
+	unsigned n;
+	bool differ;
+	const char *first;
+};
+
+static enum MHD_Result count_length(void *cls, enum MHD_ValueKind kind, const char *key,
+				    const char *value)
+{
+	struct lengths *l = cls;
+	(void)kind;
+	if (strcasecmp(key, "Content-Length") != 0)
+		return MHD_YES;
+	value = value ? value : "";
+	if (l->n++ == 0)
+		l->first = value;
+	else if (strcmp(l->first, value) != 0)
+		l->differ = true;
+	return MHD_YES;
+}
+
+/*
+ * A body whose length two headers disagree on (two Content-Lengths, or one
+ * beside Transfer-Encoding) could end at either place; whatever follows
+ * could be read as a second, smuggled request. Such requests are refused
+ * and their connection closed.
+ */
+static bool length_ambiguous(const struct dg_req *r)
+{
+	struct lengths l = {0};
+	MHD_get_connection_values(r->conn, MHD_HEADER_KIND, count_length, &l);
+	return l.differ || (l.n > 0 && dg_req_header(r, "Transfer-Encoding"));
+}
+
 static enum body_kind kind_of(const char *ct)
 {
 	struct dg_str type;
@@ -276,6 +318,12 @@ static dg_rc check_head(struct pending *p)
 	if (hsize > o->max_header) {
 		p->body_msg = "The request headers are larger than this server accepts.";
 		return DG_EHEADERS;
+	}
+	if (length_ambiguous(r)) {
+		p->body_msg = "The request's length is ambiguous: Content-Length is given twice or "
+			      "beside Transfer-Encoding.";
+		dg_reply_header(r, "Connection", "close");
+		return DG_EINVAL;
 	}
 	const char *cl = dg_req_header(r, "Content-Length");
 	int64_t len = 0;
@@ -335,6 +383,22 @@ static const char *remote_addr(struct dg_arena *a, struct MHD_Connection *c)
 	return dg_arena_strdup(a, host);
 }
 
+/*
+ * X-Forwarded-Proto, believed only from a proxy this node trusts: sets
+ * r->via_https, and returns true when the request came over plain http to a
+ * site that is https (the caller redirects it there).
+ */
+static bool forwarded_plain(struct dg_req *r)
+{
+	const struct dg_http_opts *h = r->http;
+	const char *proto = dg_req_header(r, "X-Forwarded-Proto");
+	if (!proto || !h->trusted || !dg_proxies_trusted(h->trusted, r->remote_addr))
+		return false;
+	struct dg_str last = dg_str_trim(dg_str_of(strrchr(proto, ',') ? strrchr(proto, ',') + 1 : proto));
+	r->via_https = dg_str_case_eqs(last, "https");
+	return h->secure_cookies && h->site_url && dg_str_case_eqs(last, "http");
+}
+
 static enum MHD_Result first_call(struct pending *p, struct MHD_Connection *c, const char *url,
 				  const char *method)
 {
@@ -345,6 +409,14 @@ static enum MHD_Result first_call(struct pending *p, struct MHD_Connection *c, c
 	r->path = dg_arena_strdup(r->arena, url && url[0] ? url : "/");
 	r->remote_addr = remote_addr(r->arena, c);
 	r->api = strncmp(r->path, "/api/", 5) == 0;
+	dg_guard_headers_done(p->s->guard, c);
+	if (forwarded_plain(r)) {
+		/* the same path on the https site; the raw URI keeps the query as sent */
+		dg_reply_header(r, "Location",
+				dg_arena_printf(r->arena, "%s%s", r->http->site_url, p->raw_uri));
+		dg_reply_bytes(r, 308, "text/plain; charset=utf-8", "https only\n", 11);
+		return send_reply(p);
+	}
 	dg_cookie_parse(dg_req_header(r, "Cookie"), DG_COOKIE_MAX, r->arena, &r->cookies);
 	dg_rc rc = check_head(p);
 	if (!rc)
@@ -372,6 +444,7 @@ static enum MHD_Result body_chunk(struct pending *p, const char *data, size_t *s
 		return MHD_YES;
 	}
 	p->received += n;
+	dg_guard_body(p->s->guard, p->r.conn, n);
 	dg_rc rc = p->mp ? dg_mp_feed(p->mp, data, n) : dg_buf_add(&p->body, data, n);
 	if (rc) {
 		p->body_rc = rc;
@@ -419,6 +492,7 @@ static dg_rc parse_body(struct pending *p)
 static enum MHD_Result final_call(struct pending *p)
 {
 	struct dg_req *r = &p->r;
+	dg_guard_body_done(p->s->guard, r->conn);
 	dg_rc rc = p->body_rc ? p->body_rc : parse_body(p);
 	if (rc) {
 		reply_error(p, rc, p->body_msg);
@@ -463,7 +537,16 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 	size_t n = strlen(line);
 	while (n && line[n - 1] == '\n')
 		line[--n] = '\0';
-	dg_warn("http: %s", line);
+	/*
+	 * Clients that hang up early, and those the connection guard refuses,
+	 * are everyday events (and an attack makes thousands): not warnings.
+	 */
+	if (strstr(line, "closed by remote side") || strstr(line, "disconnected when reading") ||
+	    strstr(line, "closed when reading request") ||
+	    strstr(line, "rejected by application") || strstr(line, "reached connection limit"))
+		dg_debug("http: %s", line);
+	else
+		dg_warn("http: %s", line);
 }
 
 static dg_rc resolve(const char *host, unsigned port, struct sockaddr_storage *ss, bool *v6)
@@ -480,6 +563,21 @@ static dg_rc resolve(const char *host, unsigned port, struct sockaddr_storage *s
 	*v6 = res->ai_family == AF_INET6;
 	freeaddrinfo(res);
 	return DG_OK;
+}
+
+/*
+ * Enough descriptors for max_conn connections and the rest of the process
+ * (store, files, jobs): the soft limit is raised towards the hard one.
+ */
+static void raise_fd_limit(unsigned max_conn)
+{
+	struct rlimit rl;
+	rlim_t want = (rlim_t)max_conn + 256;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ? want : rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+		dg_warn("http: could not raise the open-file limit to %llu", (unsigned long long)want);
 }
 
 static size_t memory_limit(size_t max_header)
@@ -500,17 +598,41 @@ dg_rc dg_server_start(const struct dg_server_opts *o, struct dg_server **out, st
 	s->o = *o;
 	s->upload_dir = dg_xstrdup(o->upload_dir ? o->upload_dir : "/tmp");
 	s->o.upload_dir = s->upload_dir;
+	unsigned max_conn = o->max_conn ? o->max_conn : 1000;
+	struct dg_guard_opts go = {
+		.max_conn = max_conn,
+		.per_addr = o->conn_per_addr,
+		.reserve = o->conn_reserve,
+		.header_timeout = o->header_timeout ? o->header_timeout : 10,
+		.min_body_rate = o->min_body_rate,
+		.trusted = o->http.trusted,
+	};
+	if (dg_guard_new(&go, &s->guard)) {
+		free(s->upload_dir);
+		free(s);
+		return dg_err_set(err, DG_EIO, "the connection guard could not start");
+	}
+	raise_fd_limit(max_conn);
+	/* one thread is no pool, and libmicrohttpd warns about a pool of one */
+	struct MHD_OptionItem pool[] = {
+		{o->threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, o->threads, NULL},
+		{MHD_OPTION_END, 0, NULL},
+	};
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
 			 MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
 	s->d = MHD_start_daemon(
-		flags, (uint16_t)o->port, NULL, NULL, on_request, s,
+		flags, (uint16_t)o->port, dg_guard_accept, s->guard, on_request, s,
 		/* the logger must come first to catch messages about the other options */
 		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s, MHD_OPTION_SOCK_ADDR, &ss,
-		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(o->threads ? o->threads : 1),
+		MHD_OPTION_ARRAY, pool,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, memory_limit(o->max_header),
-		MHD_OPTION_CONNECTION_TIMEOUT, 60u, MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
-		MHD_OPTION_NOTIFY_COMPLETED, on_done, s, MHD_OPTION_END);
+		MHD_OPTION_CONNECTION_LIMIT, max_conn,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)(o->idle_timeout ? o->idle_timeout : 30),
+		MHD_OPTION_NOTIFY_CONNECTION, dg_guard_notify, s->guard,
+		MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_NOTIFY_COMPLETED, on_done, s,
+		MHD_OPTION_END);
 	if (!s->d) {
+		dg_guard_free(s->guard);
 		free(s->upload_dir);
 		free(s);
 		return dg_err_set(err, DG_EIO, "cannot listen on %s:%u (in use or not allowed)",
@@ -527,6 +649,11 @@ unsigned dg_server_port(const struct dg_server *s)
 	return s->port;
 }
 
+void dg_server_guard_stats(struct dg_server *s, struct dg_guard_stats *out)
+{
+	dg_guard_stats(s->guard, out);
+}
+
 void dg_server_stop(struct dg_server *s, unsigned grace_ms)
 {
 	if (!s)
@@ -537,7 +664,9 @@ void dg_server_stop(struct dg_server *s, unsigned grace_ms)
 	/* requests in flight finish; idle keep-alive connections are simply closed */
 	for (unsigned waited = 0; atomic_load(&s->inflight) > 0 && waited < grace_ms; waited += 10)
 		usleep(10000);
+	dg_guard_stop(s->guard);
 	MHD_stop_daemon(s->d);
+	dg_guard_free(s->guard);
 	if (lfd != MHD_INVALID_SOCKET)
 		close(lfd);
 	free(s->upload_dir);

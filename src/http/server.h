@@ -6,8 +6,13 @@
  * arrives (refusing it with 413 past the caps), and calls the dispatch
  * function on the final callback, so keep-alive holds. Every reply gets the
  * security headers (CSP with frame-ancestors 'none', X-Content-Type-Options,
- * Referrer-Policy, X-Frame-Options) and an X-Request-Id, and one log line.
- * Oversized request headers get 431.
+ * Referrer-Policy, X-Frame-Options, and Strict-Transport-Security when the
+ * site is https) and an X-Request-Id, and one log line. Oversized request
+ * headers get 431; a request whose length is ambiguous (Content-Length
+ * twice with different values, or beside Transfer-Encoding) gets 400 and
+ * the connection is closed, so nothing after it is read as a request. When
+ * the site is https and a trusted proxy says the request came over http,
+ * the answer is a redirect to the same path on the site.
  */
 #ifndef DG_SERVER_H
 #define DG_SERVER_H
@@ -15,6 +20,7 @@
 #include <stddef.h>
 
 #include "core/err.h"
+#include "http/guard.h"
 #include "http/req.h"
 
 struct dg_server;
@@ -27,6 +33,13 @@ struct dg_server_opts {
 	size_t max_upload;    /* bytes of one uploaded file; 413 beyond */
 	size_t max_header;    /* bytes of request line + headers; 431 beyond */
 	const char *upload_dir; /* where multipart file parts are streamed */
+	/* connections (guard.h): caps per address, a reserve, deadlines */
+	unsigned max_conn;       /* 0: 1000 */
+	unsigned conn_per_addr;  /* 0: no cap */
+	unsigned conn_reserve;
+	unsigned header_timeout; /* seconds; 0: 10 */
+	unsigned idle_timeout;   /* seconds a connection may be silent; 0: 30 */
+	unsigned min_body_rate;  /* bytes a second; 0: no floor */
 	struct dg_http_opts http; /* handed to every request as r->http */
 	struct dg_env *env;   /* handed to every request as r->env */
 	void *ctx;            /* handed to dispatch */
@@ -42,6 +55,8 @@ struct dg_server_opts {
 
 dg_rc dg_server_start(const struct dg_server_opts *o, struct dg_server **out, struct dg_err *err) DG_MUST;
 unsigned dg_server_port(const struct dg_server *s);
+/* What the connection guard has counted (guard.h). */
+void dg_server_guard_stats(struct dg_server *s, struct dg_guard_stats *out);
 /*
  * Graceful stop: stop accepting, let requests in flight finish (up to
  * grace_ms), then close everything and free s. grace_ms 0 stops at once

@@ -86,15 +86,30 @@ static int jobs_list(struct dg_db *db)
 	return 0;
 }
 
-int dg_jobs_main(struct dg_env *env, int argc, char **argv)
+int dg_jobs_check(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : "";
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0 ||
+		    (i == 1 && strcmp(argv[i], "help") == 0)) {
+			fputs(usage, stdout);
+			return 0;
+		}
 	int nargs = strcmp(cmd, "add") == 0 ? 4 : strcmp(cmd, "show") == 0 ? 3
 						 : strcmp(cmd, "list") == 0 ? 2 : -1;
 	if (nargs < 0 || argc != nargs) {
 		fputs(usage, stderr);
 		return 2;
 	}
+	return -1;
+}
+
+int dg_jobs_main(struct dg_env *env, int argc, char **argv)
+{
+	const char *cmd = argc > 1 ? argv[1] : "";
+	int early = dg_jobs_check(argc, argv);
+	if (early >= 0)
+		return early;
 	/* so that a queued demo.tally gets its kind's max attempts */
 	dg_demo_tally_register();
 	struct dg_db *db = NULL;

@@ -92,6 +92,7 @@ struct sched {
 
 struct dg_jobs {
 	struct dg_store *store;
+	struct dg_env *env;
 	int64_t lease_ms;
 	unsigned nworkers;
 	pthread_t *threads;
@@ -389,7 +390,7 @@ static void run_claimed(struct dg_jobs *j, struct dg_db *db, struct claim *c, co
 	struct dg_err err = {0};
 	const struct kind *k = find_kind(c->kind);
 	struct dg_job job = {.id = c->id, .kind = c->kind, .attempt = c->attempts, .db = db,
-			     .runner = j};
+			     .env = j->env, .runner = j};
 	snprintf(job.owner, sizeof(job.owner), "%s", owner);
 	job.payload = json_loads(c->payload, 0, NULL);
 	job.checkpoint = json_or_null(c->checkpoint);
@@ -481,14 +482,15 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-dg_rc dg_jobs_start(struct dg_store *store, unsigned workers, unsigned lease_sec,
-		    const struct dg_task *tasks, struct dg_jobs **out)
+dg_rc dg_jobs_start(struct dg_store *store, struct dg_env *env, unsigned workers,
+		    unsigned lease_sec, const struct dg_task *tasks, struct dg_jobs **out)
 {
 	*out = NULL;
 	if (lease_sec < 1)
 		return DG_EINVAL;
 	struct dg_jobs *j = dg_xcalloc(1, sizeof(*j));
 	j->store = store;
+	j->env = env;
 	j->lease_ms = (int64_t)lease_sec * 1000;
 	atomic_init(&j->stopping, 0);
 	pthread_mutex_init(&j->sched_mu, NULL);

@@ -38,6 +38,7 @@ struct dg_job {
 	json_t *checkpoint; /* borrowed: what the last dg_job_save stored, or null */
 	int attempt;        /* 1 on the first try */
 	struct dg_db *db;   /* a connection the handler may use for this attempt */
+	struct dg_env *env; /* the node (keys, region, settings), or NULL in tests without one */
 	/* private to jobs.c */
 	struct dg_jobs *runner;
 	char owner[33];
@@ -88,10 +89,11 @@ dg_rc dg_job_get_json(struct dg_db *db, int64_t id, json_t **out) DG_MUST;
 /*
  * Start workers threads (0 = none; jobs then only queue). lease_sec >= 1.
  * tasks (a list ending with an empty entry, or NULL) are queued as jobs of
- * their kind once per period (node/module.h).
+ * their kind once per period (node/module.h). env (may be NULL) is handed
+ * to every handler as job->env.
  */
-dg_rc dg_jobs_start(struct dg_store *store, unsigned workers, unsigned lease_sec,
-		    const struct dg_task *tasks, struct dg_jobs **out) DG_MUST;
+dg_rc dg_jobs_start(struct dg_store *store, struct dg_env *env, unsigned workers,
+		    unsigned lease_sec, const struct dg_task *tasks, struct dg_jobs **out) DG_MUST;
 /* Ask workers to stop, wait for their current attempts to return, free. */
 void dg_jobs_stop(struct dg_jobs *j);
 
@@ -100,6 +102,8 @@ const struct dg_route *dg_jobs_routes(size_t *n);
 
 /* `dgov jobs add KIND JSON | show ID | list`; argv[0] is "jobs". Returns the exit code. */
 int dg_jobs_main(struct dg_env *env, int argc, char **argv);
+/* Its arguments, before anything is opened (struct dg_command's check). */
+int dg_jobs_check(int argc, char **argv);
 
 /* The jobs module: its tables, routes, jobs and demo data, for src/app. */
 extern const struct dg_module dg_jobs_module;

@@ -12,8 +12,9 @@ static const struct dg_job_kind jobs[] = {
 	{NULL, NULL, 0},
 };
 static const struct dg_command commands[] = {
-	{"jobs", "jobs add|show|list ...           look at background jobs", dg_jobs_main},
-	{NULL, NULL, NULL},
+	{"jobs", "jobs add|show|list ...           look at background jobs", dg_jobs_main,
+	 dg_jobs_check},
+	{NULL, NULL, NULL, NULL},
 };
 
 const struct dg_module dg_jobs_module = {

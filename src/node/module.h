@@ -43,6 +43,13 @@ struct dg_command {
 	const char *name;    /* "user" */
 	const char *summary; /* one line for `dgov --help` */
 	int (*run)(struct dg_env *env, int argc, char **argv);
+	/*
+	 * May be NULL: looks at the arguments before anything is opened, so
+	 * that help and mistakes create no database or key file. Returns -1
+	 * when run should be called; otherwise it has printed the help (and
+	 * returns 0) or what is wrong (and returns 2), and main exits with that.
+	 */
+	int (*check)(int argc, char **argv);
 };
 
 /* A module's routes, as one of its files lists them. */

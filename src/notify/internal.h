@@ -5,6 +5,7 @@
 #ifndef DG_NOTIFY_INTERNAL_H
 #define DG_NOTIFY_INTERNAL_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -31,6 +32,16 @@ struct notify_conf {
 
 /* Copy the current settings into c (wipe c->secret after use). */
 void notify_conf_get(struct notify_conf *c);
+
+struct dg_keys;
+/*
+ * A message's parameters are stored sealed (keys.h): a reason a member of
+ * staff typed may hold an ID number or a phone. The keys are the node's,
+ * set once at start-up (borrowed for the process's life).
+ */
+void notify_set_keys(const struct dg_keys *k);
+/* The parameters of a stored message, opened (or read as written before sealing); a new object. */
+json_t *notify_open_params(const char *stored);
 
 /* The delivery job's handler (webhook.c). */
 dg_rc notify_webhook_run(struct dg_job *job, struct dg_err *err) DG_MUST;

@@ -7,6 +7,8 @@
 
 #include <curl/curl.h>
 
+#include "node/env.h"
+
 static const struct dg_migration *const migrations[] = {dg_notify_migrations, NULL};
 static const dg_routes_fn routes[] = {dg_notify_routes, NULL};
 static const struct dg_job_kind jobs[] = {
@@ -18,6 +20,7 @@ static dg_rc init(struct dg_env *env, struct dg_err *err)
 {
 	/* at start-up, before any worker thread can make the first request */
 	curl_global_init(CURL_GLOBAL_DEFAULT);
+	notify_set_keys(&env->keys);
 	return dg_notify_configure(env->cfg->webhook_url, env->cfg->webhook_secret, env->i18n, err);
 }
 

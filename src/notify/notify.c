@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/keys.h"
 #include "core/log.h"
 #include "node/demo.h"
 #include "http/req.h"
@@ -66,6 +67,69 @@ bool notify_kind_known(const char *kind)
 		if (strcmp(kinds[i], kind) == 0)
 			return true;
 	return false;
+}
+
+/* ---- sealed parameters ---- */
+
+/*
+ * A copy of the node's sealing key (only that one), not a pointer: a test
+ * process may open and close several nodes, and a closed node's keys are
+ * wiped and freed. The last node opened is the one whose key is used.
+ */
+static pthread_mutex_t keys_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct dg_keys seal_copy;
+static bool have_keys;
+
+void notify_set_keys(const struct dg_keys *k)
+{
+	pthread_mutex_lock(&keys_mu);
+	memcpy(seal_copy.seal, k->seal, sizeof(seal_copy.seal));
+	have_keys = true;
+	pthread_mutex_unlock(&keys_mu);
+}
+
+/* The sealing key into *k; false before start-up set one. */
+static bool keys_get(struct dg_keys *k)
+{
+	pthread_mutex_lock(&keys_mu);
+	bool ok = have_keys;
+	if (ok)
+		*k = seal_copy;
+	pthread_mutex_unlock(&keys_mu);
+	return ok;
+}
+
+/* text sealed into a malloc'd string (the caller frees both); NULL without keys. */
+static char *seal(const char *text)
+{
+	struct dg_keys k;
+	if (!keys_get(&k))
+		return NULL;
+	struct dg_arena *a = dg_arena_new();
+	char *out = strdup(dg_pii_seal(&k, a, text));
+	dg_arena_free(a);
+	sodium_memzero(&k, sizeof(k));
+	return out;
+}
+
+json_t *notify_open_params(const char *stored)
+{
+	struct dg_keys k;
+	bool have = keys_get(&k);
+	struct dg_arena *a = dg_arena_new();
+	char *plain = NULL;
+	json_t *v = NULL;
+	if (have && stored && dg_pii_open(&k, a, stored, &plain) == DG_OK)
+		v = json_loads(plain, 0, NULL);
+	else if (stored && stored[0] == '{')
+		v = json_loads(stored, 0, NULL); /* stored before parameters were sealed */
+	dg_arena_free(a);
+	sodium_memzero(&k, sizeof(k));
+	if (!json_is_object(v)) {
+		json_decref(v);
+		v = json_object();
+	}
+	return v;
 }
 
 /* ---- the webhook settings ---- */
@@ -231,6 +295,13 @@ dg_rc dg_notify(struct dg_db *db, int64_t user_id, const char *kind, json_t *par
 		rc = check_params(params, &text, err);
 	if (rc)
 		goto out;
+	if (text) {
+		char *sealed = seal(text);
+		if (sealed) {
+			free(text);
+			text = sealed;
+		}
+	}
 	rc = dg_db_query_int(db, "SELECT id FROM users WHERE id = ?", DG_ARGS(DG_VI(user_id)),
 			     &found);
 	if (rc == DG_ENOTFOUND) {

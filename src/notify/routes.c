@@ -17,6 +17,7 @@
 
 #include "node/env.h"
 #include "core/str.h"
+#include "notify/internal.h"
 #include "web/page.h"
 
 #define PER_PAGE 20
@@ -60,7 +61,7 @@ static const char *when(struct dg_req *r, int64_t ms)
 static json_t *message_json(struct dg_req *r, struct dg_rows *rows)
 {
 	const char *kind = dg_rows_text(rows, 1);
-	json_t *params = json_loads(dg_rows_text(rows, 2), 0, NULL);
+	json_t *params = notify_open_params(dg_rows_text(rows, 2));
 	int64_t created = dg_rows_int(rows, 4);
 	bool read = !dg_rows_isnull(rows, 5);
 	json_t *link = dg_rows_isnull(rows, 3) ? json_null() : json_string(dg_rows_text(rows, 3));

@@ -61,7 +61,7 @@ static dg_rc load_message(struct dg_db *db, int64_t id, struct message *m)
 		m->id = id;
 		m->user_id = dg_rows_int(rows, 0);
 		snprintf(m->kind, sizeof(m->kind), "%s", dg_rows_text(rows, 1));
-		m->params = json_loads(dg_rows_text(rows, 2), 0, NULL);
+		m->params = notify_open_params(dg_rows_text(rows, 2));
 		if (!json_is_object(m->params)) {
 			json_decref(m->params);
 			m->params = json_object();

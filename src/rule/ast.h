@@ -36,7 +36,7 @@ void dg_rule_diag_init(struct dg_rule_diag *d);
 void dg_rule_diag_release(struct dg_rule_diag *d);
 /* Report at src:line:col; kind is "error" or "warning". */
 void dg_rule_diag_at(struct dg_rule_diag *d, const struct dg_rule_src *src, int line, int col,
-		     bool warning, const char *fmt, ...) DG_PRINTF(6, 7);
+                     bool warning, const char *fmt, ...) DG_PRINTF(6, 7);
 /* The closest candidate within a small edit distance, or NULL. */
 const char *dg_rule_did_you_mean(const char *name, const char *const *cands, size_t n);
 
@@ -52,30 +52,60 @@ enum dg_ty {
 	TY_CODE,
 	TY_GROUP, /* household.members: only inside an aggregate */
 	TY_LINK,  /* a link used alone: only as a path step */
+	TY_DUR,   /* 6 months, 30 days: only added to a date or multiplying money */
 };
 #define DG_DEC_ONE 1000000
 
 struct dg_type {
 	enum dg_ty base;
-	uint8_t per;     /* money and counts: months the amount covers (0 = none) */
-	bool monthly;    /* a monthly field not yet put through a window */
+	uint8_t per;  /* money and counts: months the amount covers (0 = none) */
+	bool monthly; /* a monthly field not yet put through a window */
 };
 
 const char *dg_rule_ty_name(struct dg_type t, char *tmp, size_t n);
 
 enum dg_node_kind {
-	N_INT, N_DEC, N_MONEY, N_DATE, N_STR, N_BOOL, N_REF, N_SET,
-	N_NAME,   /* name: a field, parameter or let */
-	N_PATH,   /* a.b: through a link or to a group */
-	N_INDEX,  /* param[expr] */
-	N_AT,     /* monthly at month K */
-	N_BIN, N_NOT, N_NEG, N_IF, N_BETWEEN, N_IN, N_WITHIN,
+	N_INT,
+	N_DEC,
+	N_MONEY,
+	N_DATE,
+	N_STR,
+	N_BOOL,
+	N_REF,
+	N_SET,
+	N_NAME,  /* name: a field, parameter or let */
+	N_PATH,  /* a.b: through a link or to a group */
+	N_INDEX, /* param[expr] */
+	N_AT,    /* monthly at month K */
+	N_BIN,
+	N_NOT,
+	N_NEG,
+	N_IF,
+	N_BETWEEN,
+	N_IN,
+	N_WITHIN,
 	N_CALL,
 	N_WINDOW, /* last N months / months A to B / year Y */
+	N_DUR,    /* N days|months|years, or PARAM months: ival count, ival2 unit */
 };
 
-enum dg_binop { BOP_ADD, BOP_SUB, BOP_MUL, BOP_DIV, BOP_LT, BOP_LE, BOP_GT, BOP_GE, BOP_EQ, BOP_NE,
-		BOP_AND, BOP_OR };
+/* duration units (N_DUR ival2); years are 12 months */
+enum { DUR_DAYS, DUR_MONTHS, DUR_YEARS };
+
+enum dg_binop {
+	BOP_ADD,
+	BOP_SUB,
+	BOP_MUL,
+	BOP_DIV,
+	BOP_LT,
+	BOP_LE,
+	BOP_GT,
+	BOP_GE,
+	BOP_EQ,
+	BOP_NE,
+	BOP_AND,
+	BOP_OR
+};
 
 struct dg_node {
 	enum dg_node_kind kind;
@@ -87,15 +117,15 @@ struct dg_node {
 	int nargs;
 	struct dg_node *where; /* aggregates */
 	const char *name;
-	int64_t ival; /* literals; window: from month */
+	int64_t ival;  /* literals; window: from month */
 	int64_t ival2; /* window: to month */
 	/* filled by the checker */
 	struct dg_type ty;
-	int ent;      /* entity the expression is evaluated over */
-	int field;    /* resolved field / param / link index, -1 if none */
-	int link;     /* N_PATH: link field on the source entity, -1 */
-	int agg;      /* aggregate slot, -1 */
-	int param;    /* param index, -1 */
+	int ent;   /* entity the expression is evaluated over */
+	int field; /* resolved field / param / link index, -1 if none */
+	int link;  /* N_PATH: link field on the source entity, -1 */
+	int agg;   /* aggregate slot, -1 */
+	int param; /* param index, -1 */
 };
 
 /* A dated value of a parameter, optionally one per region prefix. */
@@ -123,21 +153,38 @@ struct dg_let {
 	const char *name;
 	int ent; /* entity it is defined over */
 	struct dg_node *e;
-	int state; /* cycle check: 0 new, 1 in progress, 2 done */
+	int state;       /* cycle check: 0 new, 1 in progress, 2 done */
+	bool reads_link; /* reads a definition through a link (household.x) */
+	bool via_link;   /* is read through a link: computed once per record of ent */
 	int line, col;
 	const struct dg_rule_src *src;
 };
 
 enum dg_clause { CL_COND, CL_EXC_COND, CL_EXC_AMOUNT };
 
+/*
+ * How the exceptions to one target combine where several apply ("exceptions to
+ * TARGET: MODE"): CONFLICT (the default) reports the record for a person to decide;
+ * ANY waives a condition when any applies; for the amount FIRST takes the first that
+ * applies in the order written, MAX the largest, SUM adds each to the base amount.
+ */
+enum dg_combine { COMB_CONFLICT = 0, COMB_ANY, COMB_FIRST, COMB_MAX, COMB_SUM };
+
+struct dg_combine_decl {
+	const char *target; /* condition id or "amount" */
+	enum dg_combine mode;
+	int line, col;
+};
+
 struct dg_cond {
 	enum dg_clause kind;
 	const char *id;
 	const char *label_zh, *label_en;
-	const char *target; /* exceptions: condition id or "amount" */
-	int target_idx;     /* resolved condition index, -1 for amount */
-	struct dg_node *e;  /* condition, or exception's "when" */
-	struct dg_node *then; /* amount exceptions */
+	const char *target;      /* exceptions: condition id or "amount" */
+	int target_idx;          /* resolved condition index, -1 for amount */
+	struct dg_node *e;       /* condition, or exception's "when" */
+	struct dg_node *then;    /* amount exceptions */
+	enum dg_combine combine; /* conditions: how their exceptions combine */
 	int line, col;
 };
 
@@ -154,6 +201,9 @@ struct dg_rule {
 	struct dg_cond *c;
 	int nc;
 	struct dg_node *amount;
+	enum dg_combine amount_combine;
+	struct dg_combine_decl *comb; /* as written; the checker sets the modes above */
+	int ncomb;
 	struct dg_prefill *pf;
 	int npf;
 	int line, col;

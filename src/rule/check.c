@@ -19,20 +19,44 @@
 
 #include "core/mem.h"
 #include "rule/data.h"
+#include "rule/text.h"
 
-const char *const dg_rule_funcs[] = {
-	"age", "days_between", "months_between", "min", "max", "abs", "round", "known",
-	"sum", "avg", "months_with", "continuous_months", "receives", "received", "refused",
-	"applied", "count", "any", "all", NULL};
+const char *const dg_rule_funcs[] = {"age",
+                                     "days_between",
+                                     "months_between",
+                                     "min",
+                                     "max",
+                                     "abs",
+                                     "round",
+                                     "known",
+                                     "sum",
+                                     "avg",
+                                     "months_with",
+                                     "continuous_months",
+                                     "receives",
+                                     "received",
+                                     "refused",
+                                     "applied",
+                                     "count",
+                                     "any",
+                                     "all",
+                                     "coalesce",
+                                     "end_of_month",
+                                     "year_of",
+                                     "month_of",
+                                     "day_of",
+                                     "date_of",
+                                     NULL};
 
 struct ctx {
 	struct dg_program *p;
 	const struct dg_schema *s;
 	int ent;        /* entity the current expression is about */
 	bool in_agg;    /* inside an aggregate's member expression */
+	bool read_link; /* the expression reads a definition through a link */
 };
 
-#define ERR(n, ...) dg_rule_diag_at(&c->p->diag, (n)->src, (n)->line, (n)->col, false, __VA_ARGS__)
+#define ERR(n, ...)  dg_rule_diag_at(&c->p->diag, (n)->src, (n)->line, (n)->col, false, __VA_ARGS__)
 #define WARN(n, ...) dg_rule_diag_at(&c->p->diag, (n)->src, (n)->line, (n)->col, true, __VA_ARGS__)
 
 static const struct dg_type T_ERRT = {TY_ERR, 0, false};
@@ -106,14 +130,21 @@ static bool plain(struct ctx *c, struct dg_node *n, struct dg_type t)
 	if (t.base == TY_ERR)
 		return false;
 	if (t.monthly) {
-		ERR(n, "'%s' is monthly: say which months, e.g. sum(%s, last 3 months) or %s at "
-		       "month -1",
+		ERR(n,
+		    "'%s' is monthly: say which months, e.g. sum(%s, last 3 months) or %s at "
+		    "month -1",
 		    n->name ? n->name : "this value", n->name ? n->name : "x",
 		    n->name ? n->name : "x");
 		return false;
 	}
 	if (t.base == TY_RAW) {
-		ERR(n, "this money amount needs explicit rounding: round(..., fen, half_up)");
+		if (n->kind == N_BIN && n->op == BOP_DIV)
+			ERR(n,
+			    "this money amount needs explicit rounding: money divided by a count "
+			    "is money only once rounded, e.g. round(X / N, fen, down)");
+		else
+			ERR(n,
+			    "this money amount needs explicit rounding: round(..., fen, half_up)");
 		return false;
 	}
 	if (t.base == TY_GROUP || t.base == TY_LINK) {
@@ -128,17 +159,118 @@ static bool num(enum dg_ty b)
 	return b == TY_INT || b == TY_MONEY || b == TY_DEC;
 }
 
-static bool per_ok(struct ctx *c, struct dg_node *n, struct dg_type a, struct dg_type b,
-		   const char *what)
+/* "per month", "per year" or "over 6 months", for hints */
+static const char *period_words(int per, char *buf, size_t n)
 {
-	char x[64], y[64];
+	if (per == 1)
+		return "per month";
+	if (per == 12)
+		return "per year";
+	snprintf(buf, n, "over %d months", per);
+	return buf;
+}
+
+static bool per_ok(struct ctx *c, struct dg_node *n, struct dg_type a, struct dg_type b,
+                   const char *what)
+{
+	char x[64], y[64], pa[32], pb[32];
 	if (a.per && b.per && a.per != b.per) {
-		ERR(n, "%s %s with %s: convert one first (e.g. divide a %d-month sum by %d)", what,
-		    tn(a, x), tn(b, y), a.per > b.per ? a.per : b.per,
-		    (a.per > b.per ? a.per : b.per) / (a.per < b.per ? a.per : b.per));
+		int lo = a.per < b.per ? a.per : b.per, hi = a.per < b.per ? b.per : a.per;
+		if (lo == 1 && a.base == TY_MONEY)
+			ERR(n,
+			    "%s %s with %s: convert one first: the amount %s to per month with "
+			    "round(X / %d, fen, down), or the one per month to %s with X * %d "
+			    "months",
+			    what, tn(a, x), tn(b, y), period_words(hi, pa, sizeof(pa)), hi,
+			    period_words(hi, pb, sizeof(pb)), hi);
+		else if (lo == 1)
+			ERR(n,
+			    "%s %s with %s: convert one first: divide the value %s by %d to get it "
+			    "per month",
+			    what, tn(a, x), tn(b, y), period_words(hi, pa, sizeof(pa)), hi);
+		else
+			ERR(n,
+			    "%s %s with %s: bring both to one period first, e.g. per month: "
+			    "round(X / %d, fen, down) for the amount %s and round(Y / %d, fen, "
+			    "down) for the one %s",
+			    what, tn(a, x), tn(b, y), lo, period_words(lo, pa, sizeof(pa)), hi,
+			    period_words(hi, pb, sizeof(pb)));
 		return false;
 	}
 	return true;
+}
+
+/* A divisor that says how many months it spreads an amount over: a literal, or a
+ * product with a literal (3 * size spreads a 3-month sum over the months, per head). */
+static int64_t months_literal(const struct dg_node *d, int per)
+{
+	if (d->kind == N_INT)
+		return d->ival;
+	if (d->kind == N_BIN && d->op == BOP_MUL) {
+		if (d->a->kind == N_INT && d->a->ival == per)
+			return per;
+		if (d->b->kind == N_INT && d->b->ival == per)
+			return per;
+	}
+	return 0;
+}
+
+/* months a literal duration covers, 0 when it is in days or a parameter */
+static int64_t dur_months(const struct dg_node *d)
+{
+	if (d->kind != N_DUR || d->a || d->ival2 == DUR_DAYS)
+		return 0;
+	return d->ival2 == DUR_YEARS ? d->ival * 12 : d->ival;
+}
+
+/*
+ * date + 6 months, date - 30 days; an amount per month * 12 months is over 12 months
+ * (per year); an amount over 12 months / 12 months is per month once rounded.
+ */
+static struct dg_type check_duration_op(struct ctx *c, struct dg_node *n, struct dg_type a,
+                                        struct dg_type b)
+{
+	char x[64], y[64];
+	const struct dg_node *dn = a.base == TY_DUR ? n->a : n->b;
+	struct dg_type other = a.base == TY_DUR ? b : a;
+	if (!plain(c, a.base == TY_DUR ? n->b : n->a, other))
+		return T_ERRT;
+	if (other.base == TY_DATE && (n->op == BOP_ADD || (n->op == BOP_SUB && b.base == TY_DUR)))
+		return mk(TY_DATE, 0);
+	int64_t k = dur_months(dn);
+	if (other.base == TY_MONEY &&
+	    (n->op == BOP_MUL || (n->op == BOP_DIV && b.base == TY_DUR))) {
+		if (!k || k > DG_MAX_MONTHS) {
+			ERR(dn,
+			    "an amount is multiplied or divided by a number of months written out "
+			    "(12 months, 1 year), at most %d",
+			    DG_MAX_MONTHS);
+			return T_ERRT;
+		}
+		if (n->op == BOP_MUL) {
+			if (other.per != 1) {
+				ERR(n,
+				    "%s is not per month: only an amount per month times a number "
+				    "of months makes an amount over those months",
+				    tn(other, x));
+				return T_ERRT;
+			}
+			return mk(TY_MONEY, (int)k);
+		}
+		if (other.per == 0 || other.per % k) {
+			ERR(n,
+			    "%s cannot be spread over %lld months: divide an amount over N months "
+			    "by N months (or a multiple of it)",
+			    tn(other, x), (long long)k);
+			return T_ERRT;
+		}
+		return mk(TY_RAW, (int)(other.per / k));
+	}
+	ERR(n,
+	    "a duration is added to or taken from a date (birth_date + 18 years), or "
+	    "multiplies an amount per month (x * 12 months); not %s with %s",
+	    tn(a, x), tn(b, y));
+	return T_ERRT;
 }
 
 static struct dg_type check_bin(struct ctx *c, struct dg_node *n)
@@ -155,10 +287,14 @@ static struct dg_type check_bin(struct ctx *c, struct dg_node *n)
 		}
 		return mk(TY_BOOL, 0);
 	}
-	if (n->op == BOP_DIV && a.base == TY_MONEY && b.base == TY_INT && !a.monthly && !b.monthly) {
+	if (a.base == TY_DUR || b.base == TY_DUR)
+		return check_duration_op(c, n, a, b);
+	if (n->op == BOP_DIV && a.base == TY_MONEY && b.base == TY_INT && !a.monthly &&
+	    !b.monthly) {
 		int per = a.per;
-		if (per && n->b->kind == N_INT && n->b->ival > 0 && per % n->b->ival == 0)
-			per = (int)(per / n->b->ival);
+		int64_t k = months_literal(n->b, per);
+		if (per && k > 0 && per % k == 0)
+			per = (int)(per / k);
 		return mk(TY_RAW, per);
 	}
 	if (!plain(c, n->a, a) || !plain(c, n->b, b))
@@ -213,6 +349,20 @@ static struct dg_type check_bin(struct ctx *c, struct dg_node *n)
 			return mk(TY_BOOL, 0);
 		if (ab == bb && (n->op == BOP_EQ || n->op == BOP_NE))
 			return mk(TY_BOOL, 0);
+		if ((ab == TY_CODE) != (bb == TY_CODE)) {
+			/* age(x) >= "18": a number in quotes is a code */
+			const struct dg_node *q = ab == TY_CODE ? n->a : n->b;
+			struct dg_type o = ab == TY_CODE ? b : a;
+			if (q->kind == N_STR) {
+				ERR(q,
+				    "\"%s\" in quotes is a code, but the other side is %s: write "
+				    "it without quotes (%.*s%s)",
+				    q->name, tn(o, x),
+				    (int)dg_text_cut(q->name, strlen(q->name), 40), q->name,
+				    o.base == TY_MONEY ? " yuan" : "");
+				return T_ERRT;
+			}
+		}
 		if (ab == TY_CODE || bb == TY_CODE) {
 			ERR(n, "a code can only be compared with = or != to another code or a "
 			       "\"quoted\" code");
@@ -236,7 +386,8 @@ static struct dg_type check_window(struct ctx *c, struct dg_node *w, int *months
 {
 	if (!w || w->kind != N_WINDOW) {
 		if (w)
-			ERR(w, "expected a window here: last N months, months A to B, or year YYYY");
+			ERR(w,
+			    "expected a window here: last N months, months A to B, or year YYYY");
 		return T_ERRT;
 	}
 	if (w->ival > w->ival2 || w->ival2 - w->ival >= DG_MAX_MONTHS ||
@@ -279,7 +430,11 @@ static struct dg_type check_agg(struct ctx *c, struct dg_node *n, struct dg_type
 		ag.op = f[1] == 'n' ? AGG_ANY : AGG_ALL;
 		if (n->nargs == 2) {
 			ag.e = n->args[1];
-		} else if (n->nargs != 1 || !n->where) {
+		} else if (n->nargs == 1 && n->where) {
+			/* any(g where c) is any(g, c): for all() the filter is the test */
+			ag.e = n->where;
+			ag.where = NULL;
+		} else {
 			ERR(n, "%s(group, condition) or %s(group where condition)", f, f);
 			return T_ERRT;
 		}
@@ -307,11 +462,12 @@ static struct dg_type check_agg(struct ctx *c, struct dg_node *n, struct dg_type
 			return T_ERRT;
 		if (ag.op == AGG_ANY || ag.op == AGG_ALL) {
 			if (et.base != TY_BOOL) {
-				ERR(ag.e, "%s() needs a true/false condition, not %s", f, tn(et, x));
+				ERR(ag.e, "%s() needs a true/false condition, not %s", f,
+				    tn(et, x));
 				return T_ERRT;
 			}
 		} else if (ag.op == AGG_SUM ? !(et.base == TY_INT || et.base == TY_MONEY)
-					    : !(num(et.base) || et.base == TY_DATE)) {
+		                            : !(num(et.base) || et.base == TY_DATE)) {
 			ERR(ag.e, "%s() of %s is not meaningful", f, tn(et, x));
 			return T_ERRT;
 		}
@@ -328,6 +484,18 @@ static struct dg_type check_agg(struct ctx *c, struct dg_node *n, struct dg_type
 	return ag.ty;
 }
 
+/* Whether n names a group of any entity (members, household.members), so that an
+ * aggregate inside an aggregate is reported as such, not as an unknown name. */
+static bool names_group(const struct ctx *c, const struct dg_node *n)
+{
+	if (n->kind != N_NAME && n->kind != N_PATH)
+		return false;
+	for (int e = 0; e < c->s->ne; e++)
+		if (dg_schema_group(c->s, e, n->name) >= 0)
+			return true;
+	return false;
+}
+
 static struct dg_type check_call(struct ctx *c, struct dg_node *n)
 {
 	char x[64];
@@ -338,6 +506,14 @@ static struct dg_type check_call(struct ctx *c, struct dg_node *n)
 	if ((!strcmp(f, "count") || !strcmp(f, "any") || !strcmp(f, "all") || !strcmp(f, "sum") ||
 	     !strcmp(f, "min") || !strcmp(f, "max")) &&
 	    na >= 1) {
+		if (c->in_agg && names_group(c, a[0])) {
+			ERR(n,
+			    "aggregates cannot be nested: define the inner one on its own "
+			    "entity with 'let' (let household.n = %s(members ...)) and use "
+			    "that name",
+			    f);
+			return T_ERRT;
+		}
 		struct dg_type t0 = check_expr(c, a[0]);
 		if (t0.base == TY_GROUP)
 			return check_agg(c, n, t0);
@@ -352,7 +528,7 @@ static struct dg_type check_call(struct ctx *c, struct dg_node *n)
 			if (!t0.monthly) {
 				if (t0.base != TY_ERR)
 					ERR(a[0], "sum() takes a monthly field and a window, or a "
-						  "group and a value");
+					          "group and a value");
 				return T_ERRT;
 			}
 			if (na != 2 || check_window(c, a[1], &months).base == TY_ERR) {
@@ -375,8 +551,8 @@ static struct dg_type check_call(struct ctx *c, struct dg_node *n)
 		if (!plain(c, a[0], t0) || !plain(c, a[1], t1))
 			return T_ERRT;
 		if (t0.base != t1.base || !(num(t0.base) || t0.base == TY_DATE)) {
-			ERR(n, "%s() needs two values of the same kind, not %s and %s", f, tn(t0, x),
-			    tn(t1, x + 32));
+			ERR(n, "%s() needs two values of the same kind, not %s and %s", f,
+			    tn(t0, x), tn(t1, x + 32));
 			return T_ERRT;
 		}
 		if (!per_ok(c, n, t0, t1, f))
@@ -412,6 +588,49 @@ static struct dg_type check_call(struct ctx *c, struct dg_node *n)
 			return ERR(n, "abs() of %s", tn(t, x)), T_ERRT;
 		return t;
 	}
+	if (!strcmp(f, "coalesce")) {
+		if (na != 2)
+			return ERR(n, "coalesce(value, default) takes a value and the value to use "
+			              "when it is unknown"),
+			       T_ERRT;
+		struct dg_type t0 = check_expr(c, a[0]), t1 = check_expr(c, a[1]);
+		if (!plain(c, a[0], t0) || !plain(c, a[1], t1))
+			return T_ERRT;
+		if (t0.base != t1.base) {
+			ERR(n,
+			    "coalesce() needs a default of the same kind as the value, not %s and "
+			    "%s",
+			    tn(t0, x), tn(t1, x + 32));
+			return T_ERRT;
+		}
+		if (!per_ok(c, n, t0, t1, "defaulting"))
+			return T_ERRT;
+		return mk(t0.base, t0.per | t1.per);
+	}
+	if (!strcmp(f, "end_of_month") || !strcmp(f, "year_of") || !strcmp(f, "month_of") ||
+	    !strcmp(f, "day_of")) {
+		if (na != 1)
+			return ERR(n, "%s() takes one date", f), T_ERRT;
+		struct dg_type t0 = check_expr(c, a[0]);
+		if (!plain(c, a[0], t0))
+			return T_ERRT;
+		if (t0.base != TY_DATE)
+			return ERR(a[0], "%s() needs a date, not %s", f, tn(t0, x)), T_ERRT;
+		return mk(f[0] == 'e' ? TY_DATE : TY_INT, 0);
+	}
+	if (!strcmp(f, "date_of")) {
+		if (na != 3)
+			return ERR(n, "date_of(year, month, day) takes three counts"), T_ERRT;
+		for (int i = 0; i < 3; i++) {
+			struct dg_type ti = check_expr(c, a[i]);
+			if (!plain(c, a[i], ti))
+				return T_ERRT;
+			if (ti.base != TY_INT)
+				return ERR(a[i], "date_of() takes counts, not %s", tn(ti, x)),
+				       T_ERRT;
+		}
+		return mk(TY_DATE, 0);
+	}
 	if (!strcmp(f, "known")) {
 		if (na != 1)
 			return ERR(n, "known(x) takes one value"), T_ERRT;
@@ -436,7 +655,7 @@ static struct dg_type check_call(struct ctx *c, struct dg_node *n)
 				m = i;
 		if (u < 0 || m < 0) {
 			ERR(u < 0 ? a[1] : a[2], "round() unit is fen, jiao or yuan and the mode "
-						 "half_up, down, up or half_even");
+			                         "half_up, down, up or half_even");
 			return T_ERRT;
 		}
 		n->ival = u;
@@ -448,8 +667,8 @@ static struct dg_type check_call(struct ctx *c, struct dg_node *n)
 			ERR(a[0], "round() rounds money, not %s", tn(t, x));
 			return T_ERRT;
 		}
-		if (t.base == TY_RAW && !(a[0]->kind == N_BIN || (a[0]->kind == N_CALL &&
-								  !strcmp(a[0]->name, "avg")))) {
+		if (t.base == TY_RAW && !(a[0]->kind == N_BIN ||
+		                          (a[0]->kind == N_CALL && !strcmp(a[0]->name, "avg")))) {
 			ERR(a[0], "round() takes one multiplication, division or avg() directly");
 			return T_ERRT;
 		}
@@ -458,7 +677,8 @@ static struct dg_type check_call(struct ctx *c, struct dg_node *n)
 	if (!strcmp(f, "avg") || !strcmp(f, "months_with") || !strcmp(f, "continuous_months")) {
 		int want = f[0] == 'c' ? 1 : 2, months = 1;
 		if (na != want) {
-			ERR(n, want == 1 ? "%s(monthly field)" : "%s(monthly field, last N months)", f);
+			ERR(n, want == 1 ? "%s(monthly field)" : "%s(monthly field, last N months)",
+			    f);
 			return T_ERRT;
 		}
 		struct dg_type t = check_expr(c, a[0]);
@@ -498,7 +718,10 @@ static struct dg_type check_call(struct ctx *c, struct dg_node *n)
 			return T_ERRT;
 		return mk(TY_BOOL, 0);
 	}
-	const char *best = dg_rule_did_you_mean(f, dg_rule_funcs, 19);
+	size_t nfuncs = 0;
+	while (dg_rule_funcs[nfuncs])
+		nfuncs++;
+	const char *best = dg_rule_did_you_mean(f, dg_rule_funcs, nfuncs);
 	if (best)
 		ERR(n, "unknown function '%s' (did you mean '%s'?)", f, best);
 	else
@@ -542,9 +765,11 @@ static struct dg_type check_name(struct ctx *c, struct dg_node *n, int ent)
 		n->op = 1; /* definition */
 		n->a = c->p->lets[li].e->a;
 		check_let(c, li, n);
-		if (c->in_agg && c->p->lets[li].state == 2 && has_agg(n->a)) {
-			ERR(n, "'%s' holds an aggregate, so it cannot be used inside another "
-			       "aggregate",
+		c->read_link |= c->p->lets[li].reads_link;
+		if (c->in_agg && n->kind == N_NAME && c->p->lets[li].state == 2 && has_agg(n->a)) {
+			ERR(n,
+			    "'%s' holds an aggregate, so it cannot be used inside another "
+			    "aggregate",
 			    n->name);
 			return T_ERRT;
 		}
@@ -572,18 +797,36 @@ static struct dg_type check_expr(struct ctx *c, struct dg_node *n)
 	case N_REF: t = mk(TY_DATE, 0); break;
 	case N_STR: t = mk(TY_CODE, 0); break;
 	case N_BOOL: t = mk(TY_BOOL, 0); break;
-	case N_SET:
-		ERR(n, "a set {...} is only used after 'in' or 'within'");
-		break;
+	case N_SET: ERR(n, "a set {...} is only used after 'in' or 'within'"); break;
 	case N_WINDOW:
 		ERR(n, "a window is only used inside sum(), avg(), months_with() or received()");
 		break;
+	case N_DUR:
+		if (n->a) { /* a count parameter */
+			struct dg_type pt = check_expr(c, n->a);
+			if (pt.base == TY_ERR)
+				break;
+			if (n->a->param < 0 || pt.base != TY_INT) {
+				ERR(n->a,
+				    "a duration counts days, months or years with a number or an "
+				    "int parameter, not %s",
+				    tn(pt, x));
+				break;
+			}
+		} else if (n->ival > 2400000) {
+			ERR(n, "this duration is too long");
+			break;
+		}
+		t = mk(TY_DUR, 0);
+		break;
 	case N_NAME:
 		t = check_name(c, n, c->ent);
-		if (t.base == TY_CODE || t.base == TY_ERR || t.base == TY_GROUP || t.base == TY_LINK)
+		if (t.base == TY_CODE || t.base == TY_ERR || t.base == TY_GROUP ||
+		    t.base == TY_LINK)
 			break;
 		if (n->param >= 0 && c->p->params[n->param].by_region) {
-			ERR(n, "parameter %s is set per region: write %s[region]", n->name, n->name);
+			ERR(n, "parameter %s is set per region: write %s[region]", n->name,
+			    n->name);
 			t = T_ERRT;
 		}
 		break;
@@ -592,8 +835,8 @@ static struct dg_type check_expr(struct ctx *c, struct dg_node *n)
 		if (a.base == TY_ERR)
 			break;
 		if (a.base != TY_LINK) {
-			ERR(n, "'.%s' follows a link (such as household or employer), not %s", n->name,
-			    tn(a, x));
+			ERR(n, "'.%s' follows a link (such as household or employer), not %s",
+			    n->name, tn(a, x));
 			break;
 		}
 		int to = c->s->e[n->a->ent].f[n->a->field].link_ent;
@@ -604,8 +847,27 @@ static struct dg_type check_expr(struct ctx *c, struct dg_node *n)
 		n->link = n->a->field;
 		t = check_name(c, n, to);
 		if (n->op == 1) {
-			ERR(n, "definitions are not reachable through a link yet: use fields");
-			t = T_ERRT;
+			/* a definition of the linked record: computed once per record of its
+			 * entity before the rules, then read through the link */
+			int li = let_find(c->p, to, n->name);
+			if (c->in_agg) {
+				ERR(n,
+				    "'%s' is a definition read through a link: it cannot be used "
+				    "inside an aggregate (read its fields, or define the aggregate "
+				    "with 'let' on %s)",
+				    n->name, c->s->e[to].name);
+				t = T_ERRT;
+			} else if (c->p->lets[li].reads_link) {
+				ERR(n,
+				    "'%s' itself reads a definition through a link: one link step "
+				    "per definition",
+				    n->name);
+				t = T_ERRT;
+			} else {
+				c->p->lets[li].via_link = true;
+				n->field = li;
+				c->read_link = true;
+			}
 		} else if (n->param >= 0) {
 			ERR(n, "'%s' is a parameter, not a field of %s", n->name, c->s->e[to].name);
 			t = T_ERRT;
@@ -626,7 +888,8 @@ static struct dg_type check_expr(struct ctx *c, struct dg_node *n)
 		if (it.base == TY_ERR)
 			break;
 		if (it.base != TY_CODE || it.monthly) {
-			ERR(n->b, "a region parameter is indexed by a region code, not %s", tn(it, x));
+			ERR(n->b, "a region parameter is indexed by a region code, not %s",
+			    tn(it, x));
 			break;
 		}
 		t = c->p->params[n->param].ty;
@@ -637,7 +900,8 @@ static struct dg_type check_expr(struct ctx *c, struct dg_node *n)
 		if (a.base == TY_ERR)
 			break;
 		if (!a.monthly) {
-			ERR(n, "'at month' picks one month of a monthly field; this is %s", tn(a, x));
+			ERR(n, "'at month' picks one month of a monthly field; this is %s",
+			    tn(a, x));
 			break;
 		}
 		if (n->ival < -DG_MAX_MONTHS || n->ival > DG_MAX_MONTHS) {
@@ -668,7 +932,7 @@ static struct dg_type check_expr(struct ctx *c, struct dg_node *n)
 	}
 	case N_IF: {
 		struct dg_type a = check_expr(c, n->a), b = check_expr(c, n->b),
-			       d = check_expr(c, n->c);
+		               d = check_expr(c, n->c);
 		if (a.base == TY_ERR || b.base == TY_ERR || d.base == TY_ERR)
 			break;
 		if (a.base != TY_BOOL) {
@@ -689,7 +953,7 @@ static struct dg_type check_expr(struct ctx *c, struct dg_node *n)
 	}
 	case N_BETWEEN: {
 		struct dg_type a = check_expr(c, n->a), b = check_expr(c, n->b),
-			       d = check_expr(c, n->c);
+		               d = check_expr(c, n->c);
 		if (a.base == TY_ERR || b.base == TY_ERR || d.base == TY_ERR)
 			break;
 		if (!plain(c, n->a, a) || !plain(c, n->b, b) || !plain(c, n->c, d))
@@ -731,7 +995,7 @@ static void check_let(struct ctx *c, int li, struct dg_node *use)
 		return;
 	if (l->state == 1) {
 		dg_rule_diag_at(&c->p->diag, use->src, use->line, use->col, false,
-				"definitions form a cycle through '%s'", l->name);
+		                "definitions form a cycle through '%s'", l->name);
 		l->state = 3; /* reported */
 		return;
 	}
@@ -741,7 +1005,9 @@ static void check_let(struct ctx *c, int li, struct dg_node *use)
 	struct ctx lc = *c;
 	lc.ent = l->ent;
 	lc.in_agg = false;
+	lc.read_link = false;
 	struct dg_type t = check_expr(&lc, l->e->a);
+	l->reads_link = lc.read_link;
 	if (l->state == 1)
 		l->state = t.base == TY_ERR ? 3 : 2;
 }
@@ -784,8 +1050,8 @@ static bool const_of(const struct ctx *c, const struct dg_node *n, int64_t *v)
 	return false;
 }
 
-static void collect_bounds(const struct ctx *c, const struct dg_node *n, int cond,
-			   struct bound *b, int *nb)
+static void collect_bounds(const struct ctx *c, const struct dg_node *n, int cond, struct bound *b,
+                           int *nb)
 {
 	if (n->kind == N_BIN && n->op == BOP_AND) {
 		collect_bounds(c, n->a, cond, b, nb);
@@ -834,18 +1100,69 @@ static void dead_conditions(struct ctx *c, struct dg_rule *r)
 			if (lo > hi) {
 				struct dg_cond *ci = &r->c[b[i].cond], *cj = &r->c[b[j].cond];
 				if (ci == cj)
-					dg_rule_diag_at(&c->p->diag, r->src, cj->line, cj->col, true,
-							"condition %s can never be true: its bounds "
-							"on the same value exclude each other",
-							cj->id);
+					dg_rule_diag_at(
+					    &c->p->diag, r->src, cj->line, cj->col, true,
+					    "condition %s can never be true: its bounds "
+					    "on the same value exclude each other",
+					    cj->id);
 				else
-					dg_rule_diag_at(&c->p->diag, r->src, cj->line, cj->col, true,
-							"condition %s can never be true together "
-							"with %s: the rule can never apply",
-							cj->id, ci->id);
+					dg_rule_diag_at(&c->p->diag, r->src, cj->line, cj->col,
+					                true,
+					                "condition %s can never be true together "
+					                "with %s: the rule can never apply",
+					                cj->id, ci->id);
 				return;
 			}
 		}
+}
+
+static enum dg_combine combine_of(const struct dg_rule *r, int cond)
+{
+	return cond >= 0 ? r->c[cond].combine : COMB_CONFLICT;
+}
+
+/* exceptions to TARGET: MODE, resolved onto the conditions and the amount */
+static void check_combine(struct ctx *c, struct dg_rule *r, const struct dg_node *at)
+{
+	for (int k = 0; k < r->ncomb; k++) {
+		const struct dg_combine_decl *d = &r->comb[k];
+		struct dg_node cat = *at;
+		cat.line = d->line;
+		cat.col = d->col;
+		for (int j = 0; j < k; j++)
+			if (!strcmp(r->comb[j].target, d->target))
+				ERR(&cat, "rule %s says twice how the exceptions to '%s' combine",
+				    r->id, d->target);
+		if (!strcmp(d->target, "amount")) {
+			if (d->mode == COMB_ANY)
+				ERR(&cat,
+				    "the amount's exceptions combine by conflict, first, max or "
+				    "sum ('any' is for a condition)");
+			r->amount_combine = d->mode;
+			continue;
+		}
+		int ci = -1;
+		for (int j = 0; j < r->nc; j++)
+			if (r->c[j].kind == CL_COND && !strcmp(r->c[j].id, d->target))
+				ci = j;
+		if (ci < 0) {
+			const char *cands[256];
+			size_t n = 0;
+			for (int j = 0; j < r->nc && n < 255; j++)
+				if (r->c[j].kind == CL_COND)
+					cands[n++] = r->c[j].id;
+			cands[n++] = "amount";
+			const char *best = dg_rule_did_you_mean(d->target, cands, n);
+			ERR(&cat, "'exceptions to %s': no condition '%s' in rule %s%s%s%s",
+			    d->target, d->target, r->id, best ? " (did you mean '" : "",
+			    best ? best : "", best ? "'?)" : "");
+			continue;
+		}
+		if (d->mode != COMB_CONFLICT && d->mode != COMB_ANY)
+			ERR(&cat, "exceptions to a condition waive it: they combine by conflict or "
+			          "any ('first', 'max' and 'sum' are for the amount)");
+		r->c[ci].combine = d->mode;
+	}
 }
 
 static void check_rule(struct ctx *c, struct dg_rule *r)
@@ -905,15 +1222,17 @@ static void check_rule(struct ctx *c, struct dg_rule *r)
 						cands[n++] = r->c[j].id;
 				cands[n++] = "amount";
 				const char *best = dg_rule_did_you_mean(cd->target, cands, n);
-				ERR(&cat, "exception %s is to '%s', which is not a condition of rule "
-					  "%s%s%s%s",
+				ERR(&cat,
+				    "exception %s is to '%s', which is not a condition of rule "
+				    "%s%s%s%s",
 				    cd->id, cd->target, r->id, best ? " (did you mean '" : "",
 				    best ? best : "", best ? "'?)" : "");
 			}
 		}
 		if (cd->kind == CL_EXC_AMOUNT) {
 			if (!r->amount)
-				ERR(&cat, "exception %s is to the amount, but rule %s has no amount",
+				ERR(&cat,
+				    "exception %s is to the amount, but rule %s has no amount",
 				    cd->id, r->id);
 			struct dg_type tt = check_expr(c, cd->then);
 			if (tt.base != TY_ERR && (!plain(c, cd->then, tt) || tt.base != TY_MONEY))
@@ -922,17 +1241,25 @@ static void check_rule(struct ctx *c, struct dg_rule *r)
 	}
 	if (ncond == 0)
 		ERR(&at, "rule %s has no condition", r->id);
-	/* two exceptions to one target may both apply: warn now, CONFLICT at run time */
+	check_combine(c, r, &at);
+	/* two exceptions to one target may both apply: warn now, CONFLICT at run time,
+	 * unless the rule says how they combine */
 	for (int i = 0; i < r->nc; i++)
 		for (int j = i + 1; j < r->nc; j++)
 			if (r->c[i].kind != CL_COND && r->c[j].kind == r->c[i].kind &&
-			    !strcmp(r->c[i].target, r->c[j].target)) {
+			    !strcmp(r->c[i].target, r->c[j].target) &&
+			    (r->c[i].kind == CL_EXC_AMOUNT
+			         ? r->amount_combine
+			         : combine_of(r, r->c[i].target_idx)) == COMB_CONFLICT) {
 				struct dg_node cat = at;
 				cat.line = r->c[j].line;
 				cat.col = r->c[j].col;
-				WARN(&cat, "exceptions %s and %s both change '%s': where both apply the "
-					   "outcome is CONFLICT",
-				     r->c[i].id, r->c[j].id, r->c[i].target);
+				WARN(&cat,
+				     "exceptions %s and %s both change '%s': where both apply the "
+				     "outcome is CONFLICT (if they may, say how they combine: "
+				     "'exceptions to %s: %s')",
+				     r->c[i].id, r->c[j].id, r->c[i].target, r->c[i].target,
+				     r->c[i].kind == CL_EXC_AMOUNT ? "first, max or sum" : "any");
 			}
 	if (r->amount) {
 		c->ent = r->ent;
@@ -959,7 +1286,7 @@ void dg_rule_check(struct dg_program *p)
 	p->checked = true;
 	if (!p->schema) {
 		dg_rule_diag_at(&p->diag, p->nsrcs ? p->srcs[0] : NULL, 1, 1, false,
-				"no schema: start the file with schema \"schema.yaml\"");
+		                "no schema: start the file with schema \"schema.yaml\"");
 		return;
 	}
 	c->s = p->schema;
@@ -973,8 +1300,8 @@ void dg_rule_check(struct dg_program *p)
 			ERR(&at, "parameter '%s' is declared twice", pm->name);
 		for (int e = 0; e < c->s->ne; e++)
 			if (dg_schema_field(c->s, e, pm->name) >= 0)
-				ERR(&at, "parameter '%s' has the same name as a field of %s", pm->name,
-				    c->s->e[e].name);
+				ERR(&at, "parameter '%s' has the same name as a field of %s",
+				    pm->name, c->s->e[e].name);
 		if (!pm->legal)
 			WARN(&at, "parameter %s has no legal reference", pm->name);
 	}
@@ -983,7 +1310,7 @@ void dg_rule_check(struct dg_program *p)
 		l->ent = dg_schema_entity(c->s, l->e->name);
 		if (l->ent < 0) {
 			dg_rule_diag_at(&p->diag, l->src, l->line, l->col, false,
-					"no entity '%s' in the schema", l->e->name);
+			                "no entity '%s' in the schema", l->e->name);
 			l->state = 3;
 		}
 	}
@@ -1011,27 +1338,27 @@ static void add_field(const char **out, int *n, int max, const char *s)
 }
 
 static void walk_fields(const struct dg_program *p, const struct dg_node *n, const char **out,
-			int *nout, int max, int depth)
+                        int *nout, int max, int depth)
 {
 	if (!n || depth > 64)
 		return;
 	const struct dg_schema *s = p->schema;
 	if (n->kind == N_NAME && n->op == 0 && n->field >= 0 && n->param < 0)
 		add_field(out, nout, max,
-			  dg_arena_printf(p->arena, "%s.%s (%s)", s->e[n->ent].name,
-					  s->e[n->ent].f[n->field].name,
-					  s->e[n->ent].f[n->field].source));
+		          dg_arena_printf(p->arena, "%s.%s (%s)", s->e[n->ent].name,
+		                          s->e[n->ent].f[n->field].name,
+		                          s->e[n->ent].f[n->field].source));
 	if (n->kind == N_PATH && n->op == 0 && n->field >= 0 && n->ent >= 0 &&
 	    s->e[n->ent].f[n->field].ty != TY_LINK)
 		add_field(out, nout, max,
-			  dg_arena_printf(p->arena, "%s.%s (%s)", s->e[n->ent].name,
-					  s->e[n->ent].f[n->field].name,
-					  s->e[n->ent].f[n->field].source));
+		          dg_arena_printf(p->arena, "%s.%s (%s)", s->e[n->ent].name,
+		                          s->e[n->ent].f[n->field].name,
+		                          s->e[n->ent].f[n->field].source));
 	if (n->kind == N_CALL && n->nargs && n->args[0]->kind == N_STR &&
 	    (!strcmp(n->name, "receives") || !strcmp(n->name, "received") ||
 	     !strcmp(n->name, "refused") || !strcmp(n->name, "applied")))
 		add_field(out, nout, max,
-			  dg_arena_printf(p->arena, "benefits: %s", n->args[0]->name));
+		          dg_arena_printf(p->arena, "benefits: %s", n->args[0]->name));
 	for (int i = 0; i < n->nargs; i++)
 		walk_fields(p, n->args[i], out, nout, max, depth + 1);
 	if (n->kind != N_NAME || n->op == 1)

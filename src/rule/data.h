@@ -12,8 +12,10 @@
  *
  * Loading goes through dg_data_add_row / dg_data_set / dg_data_set_month and
  * ends with dg_data_finish, which resolves links and builds group and benefit
- * indexes; CSV (csv.c) and YAML tests (test.c) both feed it, and the store
- * will later do the same.
+ * indexes. A source of records implements struct dg_rule_reader and hands it
+ * to dg_data_load, which makes those calls: the CSV files of a data folder
+ * (csv.c) are one such reader, the store will be another. The YAML tests call
+ * the functions directly.
  */
 #ifndef DG_RULE_DATA_H
 #define DG_RULE_DATA_H
@@ -25,7 +27,7 @@
 #include "core/err.h"
 #include "rule/ast.h"
 
-#define DG_MAX_ENT 8
+#define DG_MAX_ENT    8
 #define DG_MAX_FIELDS 128
 #define DG_MAX_MONTHS 240
 
@@ -45,7 +47,7 @@ struct dg_group {
 
 struct dg_entity {
 	const char *name;
-	const char *file;   /* CSV file name relative to the data folder */
+	const char *file; /* CSV file name relative to the data folder */
 	const char *id_col;
 	const char *source; /* registry the records come from */
 	struct dg_field f[DG_MAX_FIELDS];
@@ -77,7 +79,7 @@ struct dg_intern {
 };
 void dg_intern_init(struct dg_intern *in);
 void dg_intern_release(struct dg_intern *in);
-int dg_intern_get(struct dg_intern *in, const char *s, size_t n); /* adds when absent */
+int dg_intern_get(struct dg_intern *in, const char *s, size_t n);        /* adds when absent */
 int dg_intern_find(const struct dg_intern *in, const char *s, size_t n); /* -1 absent */
 
 struct dg_col {
@@ -100,9 +102,9 @@ struct dg_table {
 	int64_t *idoff;
 	int32_t *hash; /* open addressing: row+1, 0 empty (rows < 2^31 - 1) */
 	int64_t nhash;
-	struct dg_col col[DG_MAX_FIELDS]; /* non-monthly fields and links */
+	struct dg_col col[DG_MAX_FIELDS];   /* non-monthly fields and links */
 	struct dg_col *mcol[DG_MAX_FIELDS]; /* monthly: DG_MAX_MONTHS columns, NULL = none */
-	int32_t m0; /* absolute month of mcol[f][0] */
+	int32_t m0;                         /* absolute month of mcol[f][0] */
 	/* links before finish: target ids as text */
 	struct dg_buf pend[DG_MAX_FIELDS];
 	/* groups after finish: CSR of member rows */
@@ -112,7 +114,7 @@ struct dg_table {
 	int64_t *boff;
 	struct dg_benefit_rec *brec;
 	int64_t nbrec, capbrec;
-	int64_t *bowner; /* before finish: owner row per record */
+	int64_t *bowner;  /* before finish: owner row per record */
 	int64_t dangling; /* link targets not found */
 };
 
@@ -123,37 +125,89 @@ struct dg_data {
 	bool finished;
 };
 
-#define DG_DATA_MONTH(y, m) ((int32_t)(y) * 12 + (m) - 1)
+#define DG_DATA_MONTH(y, m) ((int32_t)(y)*12 + (m)-1)
 
 struct dg_data *dg_data_new(const struct dg_schema *s, struct dg_intern *codes);
 void dg_data_free(struct dg_data *d);
 
 /* Add a record; ECONFLICT if the id is already present. */
 dg_rc dg_data_add_row(struct dg_data *d, int ent, const char *id, size_t idn, int64_t *row,
-		      struct dg_err *err) DG_MUST;
+                      struct dg_err *err) DG_MUST;
 /* Make room for rows more records with id_bytes of ids in all (a hint: loaders that
  * know their size avoid growing by doubling, which would cost memory). */
 void dg_data_reserve(struct dg_data *d, int ent, int64_t rows, size_t id_bytes);
 int64_t dg_data_find(const struct dg_data *d, int ent, const char *id, size_t n); /* -1 */
 const char *dg_data_id(const struct dg_data *d, int ent, int64_t row);
 /* Parse text as the field's type ("" = unknown). EINVAL with a message on bad text. */
-dg_rc dg_data_set(struct dg_data *d, int ent, int64_t row, int field, const char *text,
-		  size_t n, struct dg_err *err) DG_MUST;
+dg_rc dg_data_set(struct dg_data *d, int ent, int64_t row, int field, const char *text, size_t n,
+                  struct dg_err *err) DG_MUST;
 dg_rc dg_data_set_month(struct dg_data *d, int ent, int64_t row, int field, int32_t month,
-			const char *text, size_t n, struct dg_err *err) DG_MUST;
+                        const char *text, size_t n, struct dg_err *err) DG_MUST;
 dg_rc dg_data_add_benefit(struct dg_data *d, int ent, int64_t row, const char *benefit,
-			  const char *status, int32_t month, struct dg_err *err) DG_MUST;
+                          const char *status, int32_t month, struct dg_err *err) DG_MUST;
 /* Resolve links, build groups and benefit indexes. After this, no more rows. */
 dg_rc dg_data_finish(struct dg_data *d, struct dg_err *err) DG_MUST;
 
 /* Parse a typed literal: money "12.34" -> 1234 fen, dates, bools, ints. */
 dg_rc dg_data_parse_value(enum dg_ty ty, const char *s, size_t n, struct dg_intern *codes,
-			  int64_t *out) DG_MUST;
+                          int64_t *out) DG_MUST;
 /* "YYYY-MM" -> absolute month */
 dg_rc dg_data_parse_month(const char *s, size_t n, int32_t *out) DG_MUST;
 
-/* Load every entity's CSV file and the benefits file from dir. */
+/*
+ * A source of registry records: the loader pulls each entity's records, then the
+ * benefit history. Values are text in the field's type ("" = unknown), so every
+ * source is checked the same way. What the callbacks hand out is borrowed until the
+ * next call.
+ */
+struct dg_rule_cell {
+	int field;     /* index in the entity's schema fields */
+	int32_t month; /* DG_DATA_MONTH for a monthly field, 0 otherwise */
+	const char *s; /* the value as text, not NUL-terminated; n == 0: unknown */
+	size_t n;
+};
+
+struct dg_rule_record {
+	const char *id;
+	size_t idn;
+	const struct dg_rule_cell *cells; /* fields not given are unknown */
+	size_t ncells;
+};
+
+struct dg_rule_benefit_row {
+	int ent; /* schema entity of the record it belongs to */
+	const char *id;
+	size_t idn;
+	const char *benefit, *status; /* NUL-terminated; status paid|applied|refused|stopped */
+	int32_t month;                /* DG_DATA_MONTH */
+};
+
+struct dg_rule_reader {
+	void *ctx;
+	/* Start on entity ent's records. *rows is the expected count (-1 unknown), a
+	 * hint to size the columns once. DG_ENOTFOUND: the source has no such registry
+	 * (its records stay empty). */
+	dg_rc (*open)(void *ctx, int ent, int64_t *rows, struct dg_err *err);
+	/* The entity's next record: DG_OK, DG_ENOTFOUND after the last. */
+	dg_rc (*next)(void *ctx, struct dg_rule_record *rec, struct dg_err *err);
+	/* The next benefit record: DG_OK, DG_ENOTFOUND after the last. May be NULL. */
+	dg_rc (*next_benefit)(void *ctx, struct dg_rule_benefit_row *b, struct dg_err *err);
+	/* Where the last record came from, for messages ("persons.csv:12"). May be NULL. */
+	const char *(*where)(void *ctx, char *buf, size_t n);
+};
+
+/* Every record the reader gives, then finish. NULL with err set (where: message). */
+struct dg_data *dg_data_load(const struct dg_schema *s, struct dg_intern *codes,
+                             const struct dg_rule_reader *rd, struct dg_err *err);
+
+/*
+ * Every entity's CSV file and the benefits file from dir, read with the shared
+ * streaming reader (core/csv.h: UTF-8 or GB18030, capped fields). The header names
+ * the id column and the fields; a monthly field is one column per month
+ * (income@2025-06); every non-monthly field needs a column; extra columns are
+ * ignored. The benefits file is entity,id,benefit,status,month; it may be absent.
+ */
 struct dg_data *dg_data_load_csv(const struct dg_schema *s, struct dg_intern *codes,
-				 const char *dir, struct dg_err *err);
+                                 const char *dir, struct dg_err *err);
 
 #endif

@@ -1,13 +1,15 @@
 /*
- * lex.c - the rule language's lexer: identifiers (ASCII), numbers, dates
- * (2025-07-01), months (2025-07), quoted strings (UTF-8), punctuation and
- * '#' comments to the end of the line.
+ * lex.c - the rule language's lexer: names (ASCII letters, digits, '_' and
+ * Chinese characters), numbers, dates (2025-07-01), months (2025-07), quoted
+ * strings (UTF-8), punctuation and '#' comments to the end of the line.
  */
 #include "rule/lex.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "core/str.h"
+#include "rule/text.h"
 
 void dg_lex_init(struct dg_lexer *lx, const struct dg_rule_src *src)
 {
@@ -15,16 +17,17 @@ void dg_lex_init(struct dg_lexer *lx, const struct dg_rule_src *src)
 	lx->p = src->text;
 	lx->end = src->text + src->len;
 	lx->line = 1;
-	lx->line_start = src->text;
+	lx->counted = src->text;
+	lx->col = 1;
 }
 
 const char *dg_tok_name(enum dg_tok t)
 {
 	static const char *const names[] = {
-		"end of file", "bad token", "name", "number", "decimal", "percentage",
-		"string", "date", "month", "'('", "')'", "'['", "']'", "'{'", "'}'", "','",
-		"':'", "'.'", "'..'", "'/'", "'='", "'!='", "'<'", "'<='", "'>'", "'>='",
-		"'+'", "'-'", "'*'", "'@'"};
+	    "end of file", "bad token", "name", "number", "decimal", "percentage", "string", "date",
+	    "month",       "'('",       "')'",  "'['",    "']'",     "'{'",        "'}'",    "','",
+	    "':'",         "'.'",       "'..'", "'/'",    "'='",     "'!='",       "'<'",    "'<='",
+	    "'>'",         "'>='",      "'+'",  "'-'",    "'*'",     "'@'"};
 	return (unsigned)t < sizeof(names) / sizeof(names[0]) ? names[t] : "token";
 }
 
@@ -33,9 +36,16 @@ static int isdig(char c)
 	return c >= '0' && c <= '9';
 }
 
-static int isid(char c)
+/* A name character (ASCII or Chinese) starts at p: a number may not run into one. */
+static bool name_at(const char *p, const char *end)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || isdig(c);
+	return p < end && dg_text_name_char(p, end, false) > 0;
+}
+
+static void bad(struct dg_token *t, const char *msg)
+{
+	t->t = T_ERR;
+	snprintf(t->err, sizeof(t->err), "%s", msg);
 }
 
 static int num_at(const char *p, const char *end, int n)
@@ -52,11 +62,12 @@ struct dg_token dg_lex_next(struct dg_lexer *lx)
 {
 	struct dg_token t = {0};
 	for (;;) {
-		while (lx->p < lx->end && (*lx->p == ' ' || *lx->p == '\t' || *lx->p == '\r' ||
-					   *lx->p == '\n')) {
+		while (lx->p < lx->end &&
+		       (*lx->p == ' ' || *lx->p == '\t' || *lx->p == '\r' || *lx->p == '\n')) {
 			if (*lx->p == '\n') {
 				lx->line++;
-				lx->line_start = lx->p + 1;
+				lx->counted = lx->p + 1;
+				lx->col = 1;
 			}
 			lx->p++;
 		}
@@ -69,27 +80,38 @@ struct dg_token dg_lex_next(struct dg_lexer *lx)
 	}
 	t.p = lx->p;
 	t.line = lx->line;
-	t.col = (int)(lx->p - lx->line_start) + 1;
+	/* characters, not bytes; counted on from the last token, so a long line costs
+	 * one pass */
+	lx->col += dg_text_chars(lx->counted, (size_t)(lx->p - lx->counted));
+	lx->counted = lx->p;
+	t.col = lx->col;
 	if (lx->p >= lx->end) {
 		t.t = T_EOF;
 		return t;
 	}
 	const char *p = lx->p, *end = lx->end;
 	char c = *p;
-	if (isid(c) && !isdig(c)) {
-		while (p < end && isid(*p))
-			p++;
+	int nl;
+	if ((nl = dg_text_name_char(p, end, true)) > 0) {
+		int chars = 0;
+		for (; p < end && (nl = dg_text_name_char(p, end, false)) > 0; chars++)
+			p += nl;
 		t.t = T_IDENT;
+		if (chars > DG_NAME_MAX) {
+			t.t = T_ERR;
+			snprintf(t.err, sizeof(t.err), "a name has at most %d characters",
+			         DG_NAME_MAX);
+		}
 	} else if (isdig(c)) {
 		if (num_at(p, end, 4) && end - p >= 7 && p[4] == '-' && num_at(p + 5, end, 2)) {
-			int y = (p[0] - '0') * 1000 + (p[1] - '0') * 100 + (p[2] - '0') * 10 + (p[3] - '0');
+			int y = (p[0] - '0') * 1000 + (p[1] - '0') * 100 + (p[2] - '0') * 10 +
+			        (p[3] - '0');
 			int m = (p[5] - '0') * 10 + (p[6] - '0');
 			if (end - p >= 10 && p[7] == '-' && num_at(p + 8, end, 2) &&
-			    !(end - p > 10 && isid(p[10]))) {
+			    !name_at(p + 10, end)) {
 				int d = (p[8] - '0') * 10 + (p[9] - '0');
 				if (!dg_ymd_valid(y, m, d)) {
-					t.t = T_ERR;
-					t.err = "not a real date";
+					bad(&t, "not a real date");
 					p += 10;
 					goto done;
 				}
@@ -98,9 +120,8 @@ struct dg_token dg_lex_next(struct dg_lexer *lx)
 				p += 10;
 				goto done;
 			}
-			if (m < 1 || m > 12 || (end - p > 7 && isid(p[7]))) {
-				t.t = T_ERR;
-				t.err = "not a real month";
+			if (m < 1 || m > 12 || name_at(p + 7, end)) {
+				bad(&t, "not a real month");
 				p += 7;
 				goto done;
 			}
@@ -113,8 +134,7 @@ struct dg_token dg_lex_next(struct dg_lexer *lx)
 		int digits = 0;
 		while (p < end && isdig(*p)) {
 			if (++digits > 15) {
-				t.t = T_ERR;
-				t.err = "number too long";
+				bad(&t, "number too long");
 				goto done;
 			}
 			v = v * 10 + (*p++ - '0');
@@ -127,16 +147,15 @@ struct dg_token dg_lex_next(struct dg_lexer *lx)
 			int nd = 0;
 			while (p < end && isdig(*p)) {
 				if (++nd > 6) {
-					t.t = T_ERR;
-					t.err = "at most 6 decimal places";
+					bad(&t, "at most 6 decimal places");
 					goto done;
 				}
 				scale /= 10;
 				frac += (*p++ - '0') * scale;
 			}
 			if (v > DG_LEX_DEC_MAX) {
-				t.t = T_ERR;
-				t.err = "a decimal number is at most 13 digits before the point";
+				bad(&t, "a number with decimals is at most 9000000000000 before "
+				        "the point");
 				goto done;
 			}
 			t.t = T_DEC;
@@ -145,36 +164,32 @@ struct dg_token dg_lex_next(struct dg_lexer *lx)
 			t.ival = v;
 		}
 		if (p < end && *p == '%') {
-			int64_t micro = t.t == T_DEC ? t.ival : v <= DG_LEX_DEC_MAX ? v * DG_DEC_ONE : 0;
+			int64_t micro = t.t == T_DEC          ? t.ival
+			                : v <= DG_LEX_DEC_MAX ? v * DG_DEC_ONE
+			                                      : 0;
 			if (t.t == T_INT && v > DG_LEX_DEC_MAX) {
-				t.t = T_ERR;
-				t.err = "percentage too large";
+				bad(&t, "percentage too large");
 			} else if (micro % 100) {
-				t.t = T_ERR;
-				t.err = "a percentage has at most 4 decimal places";
+				bad(&t, "a percentage has at most 4 decimal places");
 			} else {
 				t.t = T_PERCENT;
 				t.ival = micro / 100;
 			}
 			p++;
 		}
-		if (p < end && isid(*p) && t.t != T_ERR) {
-			t.t = T_ERR;
-			t.err = "a number runs into a name: put a space between them";
-		}
+		if (name_at(p, end) && t.t != T_ERR)
+			bad(&t, "a number runs into a name: put a space between them");
 	} else if (c == '"') {
 		p++;
 		while (p < end && *p != '"' && *p != '\n')
 			p++;
 		if (p >= end || *p != '"') {
-			t.t = T_ERR;
-			t.err = "string not closed on this line";
+			bad(&t, "string not closed on this line");
 			goto done;
 		}
 		p++;
 		if (!dg_utf8_valid(t.p + 1, (size_t)(p - t.p - 2))) {
-			t.t = T_ERR;
-			t.err = "string is not valid UTF-8";
+			bad(&t, "string is not valid UTF-8");
 			goto done;
 		}
 		t.t = T_STR;
@@ -211,8 +226,7 @@ struct dg_token dg_lex_next(struct dg_lexer *lx)
 				p++;
 				t.t = T_NE;
 			} else {
-				t.t = T_ERR;
-				t.err = "'!' alone: write 'not' or '!='";
+				bad(&t, "'!' alone: write 'not' or '!='");
 			}
 			break;
 		case '<':
@@ -234,12 +248,16 @@ struct dg_token dg_lex_next(struct dg_lexer *lx)
 			break;
 		default:
 			t.t = T_ERR;
-			t.err = (unsigned char)c >= 0x80 ? "text outside quotes must be ASCII: "
-							   "put labels in \"quotes\""
-							 : "unexpected character";
-			/* skip a whole UTF-8 sequence so the caret stays on it */
-			while (p < end && ((unsigned char)*p & 0xC0) == 0x80)
-				p++;
+			if ((unsigned char)c < 0x80) {
+				bad(&t, "unexpected character");
+				break;
+			}
+			/* not a name character: say what it is and what to write; skip the
+			 * whole sequence so the next column is right */
+			dg_text_why_not(t.p, end, t.err, sizeof(t.err));
+			uint32_t cp;
+			int l = dg_text_utf8(t.p, end, &cp);
+			p = t.p + (l ? l : 1);
 		}
 	}
 done:

@@ -24,10 +24,7 @@ struct dg_program *dg_rule_load(char *const *paths, int n)
 			dg_rule_diag_at(&p->diag, NULL, 0, 0, false, "%s", err.msg);
 			continue;
 		}
-		if (memchr(text, '\0', len) || !dg_utf8_valid(text, len))
-			dg_rule_diag_at(&p->diag, NULL, 0, 0, false, "%s: not UTF-8 text", paths[i]);
-		else
-			dg_program_parse(p, paths[i], text, len);
+		dg_program_parse(p, paths[i], text, len);
 		free(text);
 	}
 	if (!p->diag.errors)
@@ -77,18 +74,16 @@ dg_rc dg_rule_parse_param_value(const struct dg_param *pm, const char *s, int64_
 	case TY_BOOL:
 	case TY_INT:
 	case TY_MONEY:
-	case TY_DATE:
-		return dg_data_parse_value(pm->ty.base, s, n, NULL, out);
-	default:
-		return DG_EINVAL;
+	case TY_DATE: return dg_data_parse_value(pm->ty.base, s, n, NULL, out);
+	default: return DG_EINVAL;
 	}
 }
 
 dg_rc dg_rule_parse_override(const struct dg_program *p, struct dg_arena *a, const char *spec,
-			     struct dg_override *out, struct dg_err *err)
+                             struct dg_override *out, struct dg_err *err)
 {
 	const char *eq = strchr(spec, '=');
-	char name[128];
+	char name[512]; /* a name of up to 64 characters (256 bytes) and a region */
 	const char *region = NULL;
 	if (!eq || eq == spec || (size_t)(eq - spec) >= sizeof(name))
 		return dg_err_set(err, DG_EINVAL, "--set wants NAME=VALUE or NAME[REGION]=VALUE");
@@ -98,7 +93,8 @@ dg_rc dg_rule_parse_override(const struct dg_program *p, struct dg_arena *a, con
 	if (lb) {
 		char *rb = strchr(lb, ']');
 		if (!rb || rb[1] != '\0' || rb == lb + 1)
-			return dg_err_set(err, DG_EINVAL, "--set %s: write NAME[REGION]=VALUE", spec);
+			return dg_err_set(err, DG_EINVAL, "--set %s: write NAME[REGION]=VALUE",
+			                  spec);
 		*rb = '\0';
 		region = dg_arena_strdup(a, lb + 1);
 		*lb = '\0';
@@ -111,14 +107,15 @@ dg_rc dg_rule_parse_override(const struct dg_program *p, struct dg_arena *a, con
 			c[nc++] = p->params[i].name;
 		const char *best = dg_rule_did_you_mean(name, c, nc);
 		return dg_err_set(err, DG_EINVAL, "no parameter '%s'%s%s%s", name,
-				  best ? " (did you mean '" : "", best ? best : "", best ? "'?)" : "");
+		                  best ? " (did you mean '" : "", best ? best : "",
+		                  best ? "'?)" : "");
 	}
 	if (region && !p->params[pi].by_region)
 		return dg_err_set(err, DG_EINVAL, "parameter %s is not set by region", name);
 	out->param = pi;
 	out->region = region;
 	if (dg_rule_parse_param_value(&p->params[pi], eq + 1, &out->value))
-		return dg_err_set(err, DG_EINVAL, "--set %s: '%s' is not a valid value for %s", spec,
-				  eq + 1, name);
+		return dg_err_set(err, DG_EINVAL, "--set %s: '%s' is not a valid value for %s",
+		                  spec, eq + 1, name);
 	return DG_OK;
 }

@@ -17,6 +17,7 @@
 
 #include "core/mem.h"
 #include "rule/lex.h"
+#include "rule/text.h"
 
 #define MAX_DEPTH 200
 
@@ -27,6 +28,7 @@ struct parser {
 	const struct dg_rule_src *src;
 	bool failed;
 	int depth;
+	char found[80]; /* the last token described in a message (40 bytes of it) */
 };
 
 static void advance(struct parser *ps)
@@ -36,7 +38,7 @@ static void advance(struct parser *ps)
 }
 
 static void fail_at(struct parser *ps, const struct dg_token *t, const char *fmt, ...)
-	DG_PRINTF(3, 4);
+    DG_PRINTF(3, 4);
 static void fail_at(struct parser *ps, const struct dg_token *t, const char *fmt, ...)
 {
 	if (ps->failed)
@@ -47,6 +49,7 @@ static void fail_at(struct parser *ps, const struct dg_token *t, const char *fmt
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	dg_text_trim(msg);
 	if (t->t == T_ERR)
 		dg_rule_diag_at(&ps->prog->diag, ps->src, t->line, t->col, false, "%s", t->err);
 	else
@@ -76,21 +79,22 @@ static bool accept(struct parser *ps, enum dg_tok t)
 	return false;
 }
 
-static char found[80];
-static const char *tok_desc(const struct dg_token *t)
+/* A token as a message shows it; written into the parser, which one thread owns. */
+static const char *tok_desc(struct parser *ps, const struct dg_token *t)
 {
 	if (t->t == T_IDENT || t->t == T_INT || t->t == T_STR)
-		snprintf(found, sizeof(found), "'%.*s'", t->n > 40 ? 40 : t->n, t->p);
+		snprintf(ps->found, sizeof(ps->found), "'%.*s'",
+		         (int)dg_text_cut(t->p, (size_t)t->n, 40), t->p);
 	else
-		snprintf(found, sizeof(found), "%s", dg_tok_name(t->t));
-	return found;
+		snprintf(ps->found, sizeof(ps->found), "%s", dg_tok_name(t->t));
+	return ps->found;
 }
 
 static bool expect(struct parser *ps, enum dg_tok t, const char *what)
 {
 	if (accept(ps, t))
 		return true;
-	fail_at(ps, &ps->tok, "expected %s here, found %s", what, tok_desc(&ps->tok));
+	fail_at(ps, &ps->tok, "expected %s here, found %s", what, tok_desc(ps, &ps->tok));
 	return false;
 }
 
@@ -98,7 +102,7 @@ static bool expect_kw(struct parser *ps, const char *kw)
 {
 	if (accept_kw(ps, kw))
 		return true;
-	fail_at(ps, &ps->tok, "expected '%s' here, found %s", kw, tok_desc(&ps->tok));
+	fail_at(ps, &ps->tok, "expected '%s' here, found %s", kw, tok_desc(ps, &ps->tok));
 	return false;
 }
 
@@ -106,7 +110,7 @@ static const char *ident(struct parser *ps, const char *what)
 {
 	if (ps->tok.t != T_IDENT) {
 		fail_at(ps, &ps->tok, "expected %s (a name) here, found %s", what,
-			tok_desc(&ps->tok));
+		        tok_desc(ps, &ps->tok));
 		return NULL;
 	}
 	const char *s = dg_arena_strndup(ps->prog->arena, ps->tok.p, (size_t)ps->tok.n);
@@ -118,7 +122,7 @@ static const char *string(struct parser *ps, const char *what)
 {
 	if (ps->tok.t != T_STR) {
 		fail_at(ps, &ps->tok, "expected %s in \"quotes\" here, found %s", what,
-			tok_desc(&ps->tok));
+		        tok_desc(ps, &ps->tok));
 		return NULL;
 	}
 	const char *s = dg_arena_strndup(ps->prog->arena, ps->tok.p + 1, (size_t)ps->tok.n - 2);
@@ -155,7 +159,8 @@ static bool signed_int(struct parser *ps, int64_t *out)
 {
 	bool neg = accept(ps, T_MINUS);
 	if (ps->tok.t != T_INT) {
-		fail_at(ps, &ps->tok, "expected a whole number here, found %s", tok_desc(&ps->tok));
+		fail_at(ps, &ps->tok, "expected a whole number here, found %s",
+		        tok_desc(ps, &ps->tok));
 		return false;
 	}
 	*out = neg ? -ps->tok.ival : ps->tok.ival;
@@ -174,7 +179,7 @@ static struct dg_node *window(struct parser *ps)
 			return NULL;
 		if (!accept_kw(ps, "months") && !accept_kw(ps, "month")) {
 			fail_at(ps, &ps->tok, "expected 'months' after 'last N', found %s",
-				tok_desc(&ps->tok));
+			        tok_desc(ps, &ps->tok));
 			return NULL;
 		}
 		w->ival = -n;
@@ -234,7 +239,8 @@ static struct dg_node *set_lit(struct parser *ps)
 	do {
 		struct dg_token t = ps->tok;
 		if (t.t != T_STR) {
-			fail_at(ps, &t, "a set holds codes in \"quotes\", found %s", tok_desc(&t));
+			fail_at(ps, &t, "a set holds codes in \"quotes\", found %s",
+			        tok_desc(ps, &t));
 			return NULL;
 		}
 		struct dg_node *e = node(ps, N_STR, &t);
@@ -247,10 +253,22 @@ static struct dg_node *set_lit(struct parser *ps)
 }
 
 /* words that start a clause can never be a value, so a missing operand is caught */
-static const char *const reserved[] = {"end",    "condition", "exception", "amount", "prefill",
-				       "rule",   "param",     "let",       "schema", "version",
-				       "legal",  "valid",     "then",      "else",   "where",
-				       "and",    "or",        "not",       "if"};
+static const char *const reserved[] = {"end",   "condition", "exception", "amount", "prefill",
+                                       "rule",  "param",     "let",       "schema", "version",
+                                       "legal", "valid",     "then",      "else",   "where",
+                                       "and",   "or",        "not",       "if",     "exceptions"};
+
+/* days / months / years after a count make a duration; -1 otherwise */
+static int dur_unit(const struct dg_token *t)
+{
+	if (is_kw(t, "days") || is_kw(t, "day"))
+		return DUR_DAYS;
+	if (is_kw(t, "months") || is_kw(t, "month"))
+		return DUR_MONTHS;
+	if (is_kw(t, "years") || is_kw(t, "year"))
+		return DUR_YEARS;
+	return -1;
+}
 
 static struct dg_node *primary(struct parser *ps)
 {
@@ -269,13 +287,21 @@ static struct dg_node *primary(struct parser *ps)
 			int64_t micro = t.t == T_INT ? t.ival * DG_DEC_ONE : t.ival;
 			int64_t per_fen = yuan ? DG_DEC_ONE / 100 : DG_DEC_ONE;
 			if (micro % per_fen) {
-				fail_at(ps, &t, "%s", yuan ? "money has at most 2 decimals (fen)"
-							   : "fen is the smallest unit: no decimals");
+				fail_at(ps, &t, "%s",
+				        yuan ? "money has at most 2 decimals (fen)"
+				             : "fen is the smallest unit: no decimals");
 				return NULL;
 			}
 			advance(ps);
 			n = node(ps, N_MONEY, &t);
 			n->ival = micro / per_fen;
+			return n;
+		}
+		if (t.t == T_INT && dur_unit(&ps->tok) >= 0) {
+			n = node(ps, N_DUR, &t);
+			n->ival = t.ival;
+			n->ival2 = dur_unit(&ps->tok);
+			advance(ps);
 			return n;
 		}
 		n = node(ps, t.t == T_INT ? N_INT : N_DEC, &t);
@@ -295,8 +321,7 @@ static struct dg_node *primary(struct parser *ps)
 		n = node(ps, N_STR, &t);
 		n->name = string(ps, "text");
 		return n;
-	case T_LC:
-		return set_lit(ps);
+	case T_LC: return set_lit(ps);
 	case T_AT:
 		advance(ps);
 		if (!expect_kw(ps, "ref"))
@@ -317,9 +342,10 @@ static struct dg_node *primary(struct parser *ps)
 		}
 		for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)
 			if (is_kw(&t, reserved[i])) {
-				fail_at(ps, &t, "expected a value, a name or '(' here, found '%s' (a "
-						"reserved word)",
-					reserved[i]);
+				fail_at(ps, &t,
+				        "expected a value, a name or '(' here, found '%s' (a "
+				        "reserved word)",
+				        reserved[i]);
 				return NULL;
 			}
 		n = node(ps, N_NAME, &t);
@@ -328,9 +354,16 @@ static struct dg_node *primary(struct parser *ps)
 			n->kind = N_CALL;
 			return call_args(ps, n);
 		}
+		if (dur_unit(&ps->tok) >= 0) { /* grace months: a count parameter as a duration */
+			struct dg_node *d = node(ps, N_DUR, &t);
+			d->a = n;
+			d->ival2 = dur_unit(&ps->tok);
+			advance(ps);
+			return d;
+		}
 		return n;
 	default:
-		fail_at(ps, &t, "expected a value, a name or '(' here, found %s", tok_desc(&t));
+		fail_at(ps, &t, "expected a value, a name or '(' here, found %s", tok_desc(ps, &t));
 		return NULL;
 	}
 }
@@ -381,7 +414,7 @@ static struct dg_node *unary(struct parser *ps)
 }
 
 static struct dg_node *binary(struct parser *ps, struct dg_node *a, int op,
-			      const struct dg_token *t, struct dg_node *b)
+                              const struct dg_token *t, struct dg_node *b)
 {
 	if (!a || !b)
 		return NULL;
@@ -541,8 +574,19 @@ static struct dg_node *expr(struct parser *ps)
 
 static bool labels(struct parser *ps, const char **zh, const char **en)
 {
+	struct dg_token at = ps->tok;
 	*zh = string(ps, "a Chinese label");
-	if (!*zh || !expect(ps, T_SLASH, "'/' between the Chinese and English labels"))
+	if (!*zh)
+		return false;
+	if (ps->tok.t != T_SLASH && strchr(*zh, '/')) {
+		/* "中文 / "English": the first label's closing quote is missing */
+		fail_at(ps, &at,
+		        "the label \"%s\" runs on past its '/': close it before the '/', as in "
+		        "\"中文\" / \"English\"",
+		        *zh);
+		return false;
+	}
+	if (!expect(ps, T_SLASH, "'/' between the Chinese and English labels"))
 		return false;
 	*en = string(ps, "an English label");
 	return *en != NULL;
@@ -586,14 +630,13 @@ static bool param_value(struct parser *ps, struct dg_param *pm, int64_t *out)
 			goto bad;
 		v = t.ival;
 		break;
-	default:
-		goto bad;
+	default: goto bad;
 	}
 	advance(ps);
 	*out = neg ? -v : v;
 	return true;
 bad:
-	fail_at(ps, &t, "this value does not fit the parameter's type, found %s", tok_desc(&t));
+	fail_at(ps, &t, "this value does not fit the parameter's type, found %s", tok_desc(ps, &t));
 	return false;
 }
 
@@ -617,8 +660,8 @@ static bool param_values(struct parser *ps, struct dg_param *pm, struct dg_param
 			return false;
 		if (pv->ne == cap) {
 			cap = cap ? cap * 2 : 8;
-			struct dg_param_entry *ne = dg_arena_alloc(ps->prog->arena,
-								   sizeof(*ne) * (size_t)cap);
+			struct dg_param_entry *ne =
+			    dg_arena_alloc(ps->prog->arena, sizeof(*ne) * (size_t)cap);
 			if (pv->ne)
 				memcpy(ne, pv->e, sizeof(*ne) * (size_t)pv->ne);
 			pv->e = ne;
@@ -637,7 +680,8 @@ static void param_decl(struct parser *ps)
 	pm.line = at.line;
 	pm.col = at.col;
 	pm.src = ps->src;
-	if (!(pm.name = ident(ps, "the parameter's name")) || !expect(ps, T_COLON, "':' and a type"))
+	if (!(pm.name = ident(ps, "the parameter's name")) ||
+	    !expect(ps, T_COLON, "':' and a type"))
 		return;
 	struct dg_token tt = ps->tok;
 	const char *ty = ident(ps, "a type");
@@ -654,8 +698,8 @@ static void param_decl(struct parser *ps)
 	else if (!strcmp(ty, "date"))
 		pm.ty.base = TY_DATE;
 	else {
-		fail_at(ps, &tt, "a parameter's type is int, money, decimal, bool or date, not '%s'",
-			ty);
+		fail_at(ps, &tt,
+		        "a parameter's type is int, money, decimal, bool or date, not '%s'", ty);
 		return;
 	}
 	if (accept_kw(ps, "per")) {
@@ -665,7 +709,7 @@ static void param_decl(struct parser *ps)
 			pm.ty.per = 12;
 		else {
 			fail_at(ps, &ps->tok, "expected 'month' or 'year' after 'per', found %s",
-				tok_desc(&ps->tok));
+			        tok_desc(ps, &ps->tok));
 			return;
 		}
 	}
@@ -685,8 +729,9 @@ static void param_decl(struct parser *ps)
 			v.from = INT32_MIN;
 		} else if (accept_kw(ps, "from")) {
 			if (ps->tok.t != T_DATE) {
-				fail_at(ps, &ps->tok, "expected the date the value takes effect, found %s",
-					tok_desc(&ps->tok));
+				fail_at(ps, &ps->tok,
+				        "expected the date the value takes effect, found %s",
+				        tok_desc(ps, &ps->tok));
 				return;
 			}
 			v.from = (dg_day)ps->tok.ival;
@@ -701,21 +746,22 @@ static void param_decl(struct parser *ps)
 		if (pm.nv == capv) {
 			capv = capv ? capv * 2 : 4;
 			struct dg_param_version *nv =
-				dg_arena_alloc(p->arena, sizeof(*nv) * (size_t)capv);
+			    dg_arena_alloc(p->arena, sizeof(*nv) * (size_t)capv);
 			if (pm.nv)
 				memcpy(nv, pm.v, sizeof(*nv) * (size_t)pm.nv);
 			pm.v = nv;
 		}
 		if (pm.nv && pm.v[pm.nv - 1].from >= v.from) {
-			fail_at(ps, &at, "parameter %s: dated values must be in increasing date order",
-				pm.name);
+			fail_at(ps, &at,
+			        "parameter %s: dated values must be in increasing date order",
+			        pm.name);
 			return;
 		}
 		pm.v[pm.nv++] = v;
 	}
 	if (pm.nv == 0) {
 		fail_at(ps, &ps->tok, "parameter %s needs a value: '= VALUE' or 'from DATE: VALUE'",
-			pm.name);
+		        pm.name);
 		return;
 	}
 	if (p->nparams == p->capparams) {
@@ -769,12 +815,50 @@ static void cond_push(struct parser *ps, struct dg_rule *r, struct dg_cond *c, i
 	r->c[r->nc++] = *c;
 }
 
+/* exceptions to TARGET: conflict | any | first | max | sum */
+static bool combine_decl(struct parser *ps, struct dg_rule *r, int *cap)
+{
+	static const char *const modes[] = {"conflict", "any", "first", "max", "sum"};
+	struct dg_combine_decl d = {0};
+	struct dg_token at = ps->tok;
+	d.line = at.line;
+	d.col = at.col;
+	if (!expect_kw(ps, "to") || !(d.target = ident(ps, "a condition id or 'amount'")) ||
+	    !expect(ps, T_COLON, "':'"))
+		return false;
+	struct dg_token mt = ps->tok;
+	const char *m = ident(ps, "conflict, any, first, max or sum");
+	if (!m)
+		return false;
+	size_t i = 0;
+	while (i < sizeof(modes) / sizeof(modes[0]) && strcmp(m, modes[i]))
+		i++;
+	if (i == sizeof(modes) / sizeof(modes[0])) {
+		fail_at(ps, &mt,
+		        "exceptions combine by conflict, any (conditions), first, max or sum "
+		        "(the amount), not '%s'",
+		        m);
+		return false;
+	}
+	d.mode = (enum dg_combine)i;
+	if (r->ncomb == *cap) {
+		*cap = *cap ? *cap * 2 : 4;
+		struct dg_combine_decl *n =
+		    dg_arena_alloc(ps->prog->arena, sizeof(*n) * (size_t)*cap);
+		if (r->ncomb)
+			memcpy(n, r->comb, sizeof(*n) * (size_t)r->ncomb);
+		r->comb = n;
+	}
+	r->comb[r->ncomb++] = d;
+	return true;
+}
+
 static void rule_decl(struct parser *ps)
 {
 	struct dg_program *p = ps->prog;
 	struct dg_token at = ps->tok;
 	struct dg_rule r = {0};
-	int capc = 0, cappf = 0;
+	int capc = 0, cappf = 0, capcomb = 0;
 	r.line = at.line;
 	r.col = at.col;
 	r.src = ps->src;
@@ -800,7 +884,8 @@ static void rule_decl(struct parser *ps)
 			if (!expect_kw(ps, "from"))
 				return;
 			if (ps->tok.t != T_DATE) {
-				fail_at(ps, &ps->tok, "expected a date, found %s", tok_desc(&ps->tok));
+				fail_at(ps, &ps->tok, "expected a date, found %s",
+				        tok_desc(ps, &ps->tok));
 				return;
 			}
 			r.valid_from = (dg_day)ps->tok.ival;
@@ -808,7 +893,7 @@ static void rule_decl(struct parser *ps)
 			if (accept_kw(ps, "to")) {
 				if (ps->tok.t != T_DATE) {
 					fail_at(ps, &ps->tok, "expected a date, found %s",
-						tok_desc(&ps->tok));
+					        tok_desc(ps, &ps->tok));
 					return;
 				}
 				r.valid_to = (dg_day)ps->tok.ival;
@@ -844,6 +929,9 @@ static void rule_decl(struct parser *ps)
 		} else if (accept_kw(ps, "amount")) {
 			if (!expect(ps, T_COLON, "':'") || !(r.amount = expr(ps)))
 				return;
+		} else if (accept_kw(ps, "exceptions")) {
+			if (!combine_decl(ps, &r, &capcomb))
+				return;
 		} else if (accept_kw(ps, "prefill")) {
 			do {
 				struct dg_prefill pf;
@@ -852,8 +940,8 @@ static void rule_decl(struct parser *ps)
 					return;
 				if (r.npf == cappf) {
 					cappf = cappf ? cappf * 2 : 4;
-					struct dg_prefill *np = dg_arena_alloc(
-						p->arena, sizeof(*np) * (size_t)cappf);
+					struct dg_prefill *np =
+					    dg_arena_alloc(p->arena, sizeof(*np) * (size_t)cappf);
 					if (r.npf)
 						memcpy(np, r.pf, sizeof(*np) * (size_t)r.npf);
 					r.pf = np;
@@ -862,9 +950,9 @@ static void rule_decl(struct parser *ps)
 			} while (accept(ps, T_COMMA));
 		} else {
 			fail_at(ps, &t,
-				"expected version, valid, for, legal, condition, exception, amount, "
-				"prefill or end in a rule, found %s",
-				tok_desc(&t));
+			        "expected version, valid, for, legal, condition, exception, "
+			        "exceptions, amount, prefill or end in a rule, found %s",
+			        tok_desc(ps, &t));
 			return;
 		}
 	}
@@ -887,13 +975,13 @@ static void schema_decl(struct parser *ps)
 		snprintf(path, sizeof(path), "%s", rel);
 	else
 		snprintf(path, sizeof(path), "%.*s/%s", (int)(slash - ps->src->path), ps->src->path,
-			 rel);
+		         rel);
 	struct dg_program *p = ps->prog;
 	if (p->schema) {
 		if (strcmp(p->schema_path, path) != 0)
 			dg_rule_diag_at(&p->diag, ps->src, at.line, at.col, false,
-					"all rule files of one run must use the same schema (%s)",
-					p->schema_path);
+			                "all rule files of one run must use the same schema (%s)",
+			                p->schema_path);
 		return;
 	}
 	struct dg_err err = {0};
@@ -928,10 +1016,41 @@ void dg_program_free(struct dg_program *p)
 	free(p);
 }
 
+/* file:line:col of a byte that is not UTF-8 text, the line shown up to it with a
+ * caret under it (the rest of the line is not shown: it is not text) */
+static void report_bad_byte(struct dg_program *p, const char *path, const char *text, size_t at)
+{
+	struct dg_rule_src src = {path, text, at};
+	int line = 1;
+	size_t ls = 0;
+	for (size_t i = 0; i < at; i++)
+		if (text[i] == '\n') {
+			line++;
+			ls = i + 1;
+		}
+	unsigned char b = (unsigned char)text[at];
+	dg_rule_diag_at(&p->diag, &src, line, dg_text_chars(text + ls, at - ls) + 1, false,
+	                b ? "this byte (0x%02X) is not UTF-8 text: save the file as UTF-8"
+	                  : "a NUL byte (0x%02X): a rule file is UTF-8 text",
+	                b);
+}
+
 void dg_program_parse(struct dg_program *p, const char *path, const char *text, size_t len)
 {
 	if (p->nsrcs == (int)(sizeof(p->srcs) / sizeof(p->srcs[0]))) {
 		dg_rule_diag_at(&p->diag, NULL, 0, 0, false, "too many rule files (at most 64)");
+		return;
+	}
+	/* a UTF-8 byte-order mark, as some editors on Windows write, is not text */
+	if (len >= 3 && !memcmp(text, "\xEF\xBB\xBF", 3)) {
+		text += 3;
+		len -= 3;
+	}
+	/* the whole file is UTF-8 text before any of it is read, so the lexer and
+	 * every message after it can rely on that */
+	long bad = dg_text_bad_at(text, len);
+	if (bad >= 0) {
+		report_bad_byte(p, path, text, (size_t)bad);
 		return;
 	}
 	struct dg_rule_src *src = dg_arena_alloc(p->arena, sizeof(*src));
@@ -956,7 +1075,8 @@ void dg_program_parse(struct dg_program *p, const char *path, const char *text, 
 		else if (accept_kw(&ps, "rule"))
 			rule_decl(&ps);
 		else
-			fail_at(&ps, &t, "expected schema, param, let or rule at the top level, found %s",
-				tok_desc(&t));
+			fail_at(&ps, &t,
+			        "expected schema, param, let or rule at the top level, found %s",
+			        tok_desc(&ps, &t));
 	}
 }

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "core/mem.h"
+#include "rule/text.h"
 #include "rule/yaml.h"
 
 int dg_schema_entity(const struct dg_schema *s, const char *name)
@@ -50,7 +51,7 @@ void dg_schema_free(struct dg_schema *s)
 }
 
 static dg_rc parse_type(struct dg_schema *s, struct dg_field *f, const char *t,
-			const char **link_to)
+                        const char **link_to)
 {
 	if (strncmp(t, "monthly ", 8) == 0) {
 		f->monthly = true;
@@ -64,8 +65,11 @@ static dg_rc parse_type(struct dg_schema *s, struct dg_field *f, const char *t,
 	static const struct {
 		const char *n;
 		enum dg_ty t;
-	} names[] = {{"bool", TY_BOOL}, {"int", TY_INT},   {"money", TY_MONEY},
-		     {"date", TY_DATE}, {"code", TY_CODE}};
+	} names[] = {{"bool", TY_BOOL},
+	             {"int", TY_INT},
+	             {"money", TY_MONEY},
+	             {"date", TY_DATE},
+	             {"code", TY_CODE}};
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (strcmp(t, names[i].n) == 0) {
 			f->ty = names[i].t;
@@ -74,16 +78,10 @@ static dg_rc parse_type(struct dg_schema *s, struct dg_field *f, const char *t,
 	return DG_EINVAL;
 }
 
-static bool ident_ok(const char *s)
-{
-	if (!*s || !((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '_'))
-		return false;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '_' ||
-		      (*s >= '0' && *s <= '9')))
-			return false;
-	return true;
-}
+/* what every name message ends with */
+#define NAME_RULE                                                                                  \
+	"a name is ASCII letters, digits, '_' and Chinese characters, not starting with a digit, " \
+	"at most 64 characters"
 
 struct dg_schema *dg_schema_load(const char *path, struct dg_err *err)
 {
@@ -115,9 +113,10 @@ struct dg_schema *dg_schema_load(const char *path, struct dg_err *err)
 		struct dg_entity *e = &s->e[s->ne++];
 		const struct dg_yaml *ey = ents->vals[i];
 		e->name = ents->keys[i]->s;
-		if (!ident_ok(e->name) || ey->kind != DG_Y_MAP) {
-			dg_err_set(err, DG_EINVAL, "%s:%d: entity '%s' must be a name with a map",
-				   path, ents->keys[i]->line, e->name);
+		if (!dg_text_name_ok(e->name) || ey->kind != DG_Y_MAP) {
+			dg_err_set(err, DG_EINVAL,
+			           "%s:%d: entity '%s' must be a name with a map (" NAME_RULE ")",
+			           path, ents->keys[i]->line, e->name);
 			goto fail;
 		}
 		const struct dg_yaml *v;
@@ -128,7 +127,7 @@ struct dg_schema *dg_schema_load(const char *path, struct dg_err *err)
 		for (int j = 0; fs && j < fs->n; j++) {
 			if (e->nf == DG_MAX_FIELDS) {
 				dg_err_set(err, DG_ETOOBIG, "%s: entity %s has more than %d fields",
-					   path, e->name, DG_MAX_FIELDS);
+				           path, e->name, DG_MAX_FIELDS);
 				goto fail;
 			}
 			struct dg_field *f = &e->f[e->nf];
@@ -141,22 +140,32 @@ struct dg_schema *dg_schema_load(const char *path, struct dg_err *err)
 				if ((v = dg_yaml_get(fy, "source")))
 					f->source = v->s;
 			}
-			if (!ident_ok(f->name) || dg_schema_field(s, (int)(e - s->e), f->name) >= 0) {
-				dg_err_set(err, DG_EINVAL, "%s:%d: field '%s' of %s: bad or repeated name",
-					   path, fs->keys[j]->line, f->name, e->name);
+			if (!dg_text_name_ok(f->name)) {
+				dg_err_set(err, DG_EINVAL, "%s:%d: field '%s' of %s: " NAME_RULE,
+				           path, fs->keys[j]->line, f->name, e->name);
+				goto fail;
+			}
+			if (dg_schema_field(s, (int)(e - s->e), f->name) >= 0) {
+				dg_err_set(err, DG_EINVAL, "%s:%d: field '%s' of %s: repeated name",
+				           path, fs->keys[j]->line, f->name, e->name);
 				goto fail;
 			}
 			if (parse_type(s, f, t, &link_to[i][e->nf])) {
 				dg_err_set(err, DG_EINVAL,
-					   "%s:%d: field '%s': unknown type '%s' (use bool, int, "
-					   "money, date, code, 'monthly money' or 'link ENTITY')",
-					   path, fy->line, f->name, t);
+				           "%s:%d: field '%s': unknown type '%s' (use bool, int, "
+				           "money, date, code, 'monthly money' or 'link ENTITY')",
+				           path, fy->line, f->name, t);
 				goto fail;
 			}
 			e->nf++;
 		}
 		const struct dg_yaml *gs = dg_yaml_get(ey, "groups");
 		for (int j = 0; gs && j < gs->n && j < 16; j++) {
+			if (!dg_text_name_ok(gs->keys[j]->s)) {
+				dg_err_set(err, DG_EINVAL, "%s:%d: group '%s' of %s: " NAME_RULE,
+				           path, gs->keys[j]->line, gs->keys[j]->s, e->name);
+				goto fail;
+			}
 			e->g[e->ng].name = gs->keys[j]->s;
 			group_of[i][e->ng] = gs->vals[j]->s;
 			e->ng++;
@@ -170,25 +179,28 @@ struct dg_schema *dg_schema_load(const char *path, struct dg_err *err)
 				continue;
 			e->f[j].link_ent = dg_schema_entity(s, link_to[i][j]);
 			if (e->f[j].link_ent < 0) {
-				dg_err_set(err, DG_EINVAL, "%s: link %s.%s points at unknown entity '%s'",
-					   path, e->name, e->f[j].name, link_to[i][j]);
+				dg_err_set(err, DG_EINVAL,
+				           "%s: link %s.%s points at unknown entity '%s'", path,
+				           e->name, e->f[j].name, link_to[i][j]);
 				goto fail;
 			}
 		}
 		for (int j = 0; j < e->ng; j++) {
-			char ent[64] = "", fld[64] = "";
+			char ent[4 * DG_NAME_MAX + 1] = "", fld[4 * DG_NAME_MAX + 1] = "";
 			const char *g = group_of[i][j], *dot = strchr(g, '.');
-			if (dot && (size_t)(dot - g) < sizeof(ent) && strlen(dot + 1) < sizeof(fld)) {
+			if (dot && (size_t)(dot - g) < sizeof(ent) &&
+			    strlen(dot + 1) < sizeof(fld)) {
 				memcpy(ent, g, (size_t)(dot - g));
 				memcpy(fld, dot + 1, strlen(dot + 1));
 			}
 			int me = dg_schema_entity(s, ent);
 			int lf = me >= 0 ? dg_schema_field(s, me, fld) : -1;
-			if (lf < 0 || s->e[me].f[lf].ty != TY_LINK || s->e[me].f[lf].link_ent != i) {
+			if (lf < 0 || s->e[me].f[lf].ty != TY_LINK ||
+			    s->e[me].f[lf].link_ent != i) {
 				dg_err_set(err, DG_EINVAL,
-					   "%s: group %s.%s must name a link to %s, like "
-					   "'person.household' (got '%s')",
-					   path, e->name, e->g[j].name, e->name, g);
+				           "%s: group %s.%s must name a link to %s, like "
+				           "'person.household' (got '%s')",
+				           path, e->name, e->g[j].name, e->name, g);
 				goto fail;
 			}
 			e->g[j].member_ent = me;

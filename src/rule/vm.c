@@ -5,10 +5,10 @@
  * DG_VM_BLOCK values and their known bytes, which the compiler vectorises.
  * Three-valued logic is carried by the known byte: AND is false as soon as
  * one side is known false, OR true as soon as one side is known true, and
- * everything else is unknown when an input is unknown. Arithmetic wraps
- * (through unsigned) instead of trapping so hostile data cannot cause
- * undefined behaviour; decimal products go through 128 bits and become
- * unknown when they do not fit.
+ * everything else is unknown when an input is unknown. Arithmetic that
+ * overflows 64 bits gives unknown, never a wrapped value: sums and
+ * differences test the sign bits (so the loops still vectorise), products
+ * and decimal operations go through 128 bits.
  *
  * exec() is the dispatch switch; it is long on purpose (one case per opcode,
  * each a loop) so the whole interpreter reads in one place.
@@ -32,7 +32,7 @@
 const char *dg_outcome_name(enum dg_outcome o)
 {
 	static const char *const n[] = {"ELIGIBLE", "NOT_ELIGIBLE", "UNKNOWN", "CONFLICT",
-					"NOT_IN_FORCE"};
+	                                "NOT_IN_FORCE"};
 	return n[o];
 }
 
@@ -48,14 +48,15 @@ struct vm {
 	int64_t *zv;
 	uint8_t *zk;
 	uint8_t *accv, *acck, *confl; /* the rule being evaluated: running and, conflict */
-	uint8_t *fl;                  /* scratch for bit packing, 2 * BLK */
-	int64_t *amount_sum, *amount_unknown, *cond_unknown;
+	uint8_t *fl;                  /* scratch for bit packing, 3 * BLK */
+	__int128 *amount_total;       /* exact: a total past 64 bits is reported, never wrapped */
+	int64_t *amount_unknown, *cond_unknown;
 	struct dg_trace *tr; /* one-record mode */
 	int tr_from;
 };
 
 static void vm_init(struct vm *m, const struct dg_code *code, const struct dg_data *data,
-		    struct dg_result *res, const struct dg_col *temps)
+                    struct dg_result *res, const struct dg_col *temps)
 {
 	memset(m, 0, sizeof(*m));
 	m->code = code;
@@ -73,8 +74,8 @@ static void vm_init(struct vm *m, const struct dg_code *code, const struct dg_da
 	m->accv = dg_xcalloc(BLK, 1);
 	m->acck = dg_xcalloc(BLK, 1);
 	m->confl = dg_xcalloc(BLK, 1);
-	m->fl = dg_xcalloc(2 * BLK, 1);
-	m->amount_sum = dg_xcalloc((size_t)code->nrules + 1, sizeof(int64_t));
+	m->fl = dg_xcalloc(3 * BLK, 1);
+	m->amount_total = dg_xcalloc((size_t)code->nrules + 1, sizeof(__int128));
 	m->amount_unknown = dg_xcalloc((size_t)code->nrules + 1, sizeof(int64_t));
 	m->cond_unknown = dg_xcalloc((size_t)code->nconds + 1, sizeof(int64_t));
 }
@@ -91,7 +92,7 @@ static void vm_release(struct vm *m)
 	free(m->acck);
 	free(m->confl);
 	free(m->fl);
-	free(m->amount_sum);
+	free(m->amount_total);
 	free(m->amount_unknown);
 	free(m->cond_unknown);
 }
@@ -119,9 +120,13 @@ static void put_bits(uint64_t *bs, int64_t base, int n, const uint8_t *x)
 	}
 }
 
+/* Wrapping arithmetic through unsigned (defined behaviour); the callers test for overflow. */
 #define ADDW(a, b) ((int64_t)((uint64_t)(a) + (uint64_t)(b)))
 #define SUBW(a, b) ((int64_t)((uint64_t)(a) - (uint64_t)(b)))
-#define MULW(a, b) ((int64_t)((uint64_t)(a) * (uint64_t)(b)))
+/* r = a + b overflowed when a and b have one sign and r the other; a - b when a and b
+ * differ in sign and r differs from a. */
+#define ADD_OVF(a, b, r) ((((a) ^ (r)) & ((b) ^ (r))) < 0)
+#define SUB_OVF(a, b, r) ((((a) ^ (b)) & ((a) ^ (r))) < 0)
 
 /* round num/den (den > 0) to a multiple of unit with a mode: 0 half_up 1 down 2 up 3 half_even */
 static bool round_div(__int128 num, __int128 den, int64_t unit, int mode, int64_t *out)
@@ -187,6 +192,52 @@ static const struct dg_col *month_col(const struct dg_table *t, int field, int64
 	return &t->mcol[field][m];
 }
 
+/* Completed years from b to ref for the very old (the cut-off table stops at 151):
+ * a birthday on 29 February falls on 1 March in a common year. */
+static int64_t old_age(int64_t b, int64_t ref)
+{
+	int by, bm, bd, ry, rm, rd;
+	dg_day_to_ymd((dg_day)b, &by, &bm, &bd);
+	dg_day_to_ymd((dg_day)ref, &ry, &rm, &rd);
+	int64_t age = ry - by;
+	if (bm == 2 && bd == 29 && !dg_ymd_valid(ry, 2, 29))
+		bm = 3, bd = 1;
+	if (rm < bm || (rm == bm && rd < bd))
+		age--;
+	return age;
+}
+
+static int month_days(int y, int m)
+{
+	static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	return m == 2 && dg_ymd_valid(y, 2, 29) ? 29 : days[m - 1];
+}
+
+static bool day_ok(int64_t d);
+
+/*
+ * The same day k months later (or earlier); a day the month lacks becomes the first
+ * of the next month (31 January + 1 month = 1 March, 29 February + 1 year = 1 March),
+ * as age() treats a 29 February birthday. False out of range.
+ */
+static bool add_months(int64_t day, int64_t k, int64_t *out)
+{
+	int y, m, d;
+	if (!day_ok(day) || k > 120000 || k < -120000)
+		return false;
+	dg_day_to_ymd((dg_day)day, &y, &m, &d);
+	int64_t t = (int64_t)y * 12 + (m - 1) + k;
+	int64_t ny = t >= 0 ? t / 12 : -((-t + 11) / 12);
+	int nm = (int)(t - ny * 12) + 1;
+	if (ny < 1 || ny > 9999)
+		return false;
+	if (d > month_days((int)ny, nm))
+		*out = (int64_t)dg_day_from_ymd((int)ny, nm, month_days((int)ny, nm)) + 1;
+	else
+		*out = dg_day_from_ymd((int)ny, nm, d);
+	return day_ok(*out);
+}
+
 /* safe date range for day arithmetic on hostile values */
 static bool day_ok(int64_t d)
 {
@@ -215,55 +266,68 @@ static void exec(struct vm *m, const struct dg_kernel *k, int from, int to, int6
 		const int64_t *av = m->rv[in->a], *bv = m->rv[in->b];
 		const uint8_t *ak = m->rk[in->a], *bk = m->rk[in->b];
 		/* one-operand ops go through the immediate path: operand b is not read */
-		const bool imm = (in->flags & DG_F_IMM) || in->op == OP_TODEC || in->op == OP_ROUNDM;
+		const bool imm =
+		    (in->flags & DG_F_IMM) || in->op == OP_TODEC || in->op == OP_ROUNDM;
 		const int64_t K = in->imm;
 		int64_t link0 = 0;
 		if (m->tr)
 			link0 = ak[0] ? av[0] : -1;
-#define BIN(EXPR)                                                                          \
-	do {                                                                               \
-		if (imm) {                                                                 \
-			for (int i = 0; i < n; i++) {                                      \
-				const int64_t a = av[i], b = K;                            \
-				dv[i] = (EXPR);                                            \
-			}                                                                  \
-			if (dk != ak)                                                      \
-				memcpy(dk, ak, (size_t)n);                                 \
-		} else {                                                                   \
-			for (int i = 0; i < n; i++) {                                      \
-				const int64_t a = av[i], b = bv[i];                        \
-				dv[i] = (EXPR);                                            \
-				dk[i] = ak[i] & bk[i];                                     \
-			}                                                                  \
-		}                                                                          \
-		m->rv[in->d] = dv;                                                         \
-		m->rk[in->d] = dk;                                                         \
+#define BIN(EXPR)                                                                                  \
+	do {                                                                                       \
+		if (imm) {                                                                         \
+			for (int i = 0; i < n; i++) {                                              \
+				const int64_t a = av[i], b = K;                                    \
+				dv[i] = (EXPR);                                                    \
+			}                                                                          \
+			if (dk != ak)                                                              \
+				memcpy(dk, ak, (size_t)n);                                         \
+		} else {                                                                           \
+			for (int i = 0; i < n; i++) {                                              \
+				const int64_t a = av[i], b = bv[i];                                \
+				dv[i] = (EXPR);                                                    \
+				dk[i] = ak[i] & bk[i];                                             \
+			}                                                                          \
+		}                                                                                  \
+		m->rv[in->d] = dv;                                                                 \
+		m->rk[in->d] = dk;                                                                 \
 	} while (0)
-#define SLOWBIN(BODY)                                                                      \
-	do {                                                                               \
-		for (int i = 0; i < n; i++) {                                              \
-			const int64_t a = av[i], b = imm ? K : bv[i];                      \
-			uint8_t kn = ak[i] & (imm ? 1 : bk[i]);                            \
-			int64_t r = 0;                                                     \
-			BODY;                                                              \
-			dv[i] = r;                                                         \
-			dk[i] = kn;                                                        \
-		}                                                                          \
-		m->rv[in->d] = dv;                                                         \
-		m->rk[in->d] = dk;                                                         \
+/* like BIN, but the value is unknown where OVF (over a, b and r) holds */
+#define CBIN(VEXPR, OVF)                                                                           \
+	do {                                                                                       \
+		for (int i = 0; i < n; i++) {                                                      \
+			const int64_t a = av[i], b = imm ? K : bv[i];                              \
+			const int64_t r = (VEXPR);                                                 \
+			dv[i] = r;                                                                 \
+			dk[i] = ak[i] & (imm ? 1 : bk[i]) & !(OVF);                                \
+		}                                                                                  \
+		m->rv[in->d] = dv;                                                                 \
+		m->rk[in->d] = dk;                                                                 \
 	} while (0)
-#define UN(VEXPR, KEXPR)                                                                   \
-	do {                                                                               \
-		for (int i = 0; i < n; i++) {                                              \
-			const int64_t a = av[i];                                           \
-			const uint8_t ka = ak[i];                                          \
-			(void)a;                                                           \
-			(void)ka;                                                          \
-			dv[i] = (VEXPR);                                                   \
-			dk[i] = (KEXPR);                                                   \
-		}                                                                          \
-		m->rv[in->d] = dv;                                                         \
-		m->rk[in->d] = dk;                                                         \
+#define SLOWBIN(BODY)                                                                              \
+	do {                                                                                       \
+		for (int i = 0; i < n; i++) {                                                      \
+			const int64_t a = av[i], b = imm ? K : bv[i];                              \
+			uint8_t kn = ak[i] & (imm ? 1 : bk[i]);                                    \
+			int64_t r = 0;                                                             \
+			BODY;                                                                      \
+			dv[i] = r;                                                                 \
+			dk[i] = kn;                                                                \
+		}                                                                                  \
+		m->rv[in->d] = dv;                                                                 \
+		m->rk[in->d] = dk;                                                                 \
+	} while (0)
+#define UN(VEXPR, KEXPR)                                                                           \
+	do {                                                                                       \
+		for (int i = 0; i < n; i++) {                                                      \
+			const int64_t a = av[i];                                                   \
+			const uint8_t ka = ak[i];                                                  \
+			(void)a;                                                                   \
+			(void)ka;                                                                  \
+			dv[i] = (VEXPR);                                                           \
+			dk[i] = (KEXPR);                                                           \
+		}                                                                                  \
+		m->rv[in->d] = dv;                                                                 \
+		m->rk[in->d] = dk;                                                                 \
 	} while (0)
 		switch (in->op) {
 		case OP_COL:
@@ -282,8 +346,9 @@ static void exec(struct vm *m, const struct dg_kernel *k, int from, int to, int6
 			break;
 		case OP_GATHER:
 		case OP_TGATHER: {
-			const struct dg_col *c = in->op == OP_GATHER ? &m->data->t[in->c].col[in->aux]
-								     : &m->temps[in->aux];
+			const struct dg_col *c = in->op == OP_GATHER
+			                             ? &m->data->t[in->c].col[in->aux]
+			                             : &m->temps[in->aux];
 			for (int i = 0; i < n; i++) {
 				int64_t l = av[i];
 				if (ak[i] && l >= 0) {
@@ -307,9 +372,14 @@ static void exec(struct vm *m, const struct dg_kernel *k, int from, int to, int6
 			m->rv[in->d] = dv;
 			m->rk[in->d] = dk;
 			break;
-		case OP_ADD: BIN(ADDW(a, b)); break;
-		case OP_SUB: BIN(SUBW(a, b)); break;
-		case OP_MUL: BIN(MULW(a, b)); break;
+		case OP_ADD: CBIN(ADDW(a, b), ADD_OVF(a, b, r)); break;
+		case OP_SUB: CBIN(SUBW(a, b), SUB_OVF(a, b, r)); break;
+		case OP_MUL:
+			SLOWBIN({
+				if (__builtin_mul_overflow(a, b, &r))
+					kn = 0;
+			});
+			break;
 		case OP_MIN: BIN(a < b ? a : b); break;
 		case OP_MAX: BIN(a > b ? a : b); break;
 		case OP_LT: BIN(a < b); break;
@@ -318,8 +388,8 @@ static void exec(struct vm *m, const struct dg_kernel *k, int from, int to, int6
 		case OP_GE: BIN(a >= b); break;
 		case OP_EQ: BIN(a == b); break;
 		case OP_NE: BIN(a != b); break;
-		case OP_NEG: UN(SUBW(0, a), ka); break;
-		case OP_ABS: UN(a < 0 ? SUBW(0, a) : a, ka); break;
+		case OP_NEG: UN(SUBW(0, a), ka & (a != INT64_MIN)); break;
+		case OP_ABS: UN(a < 0 ? SUBW(0, a) : a, ka & (a != INT64_MIN)); break;
 		case OP_NOT: UN(a ^ 1, ka); break;
 		case OP_KNOWN: UN(ka, 1); break;
 		case OP_ISTRUE: UN(ka & a, 1); break;
@@ -334,23 +404,21 @@ static void exec(struct vm *m, const struct dg_kernel *k, int from, int to, int6
 			});
 			break;
 		case OP_AND:
+		case OP_OR: {
+			/* Kleene: known when both sides are, or when one side alone decides
+			 * (false for and, true for or). b may be the immediate (a constant or
+			 * a bool parameter on the right). */
+			const int64_t dec = in->op == OP_OR;
 			for (int i = 0; i < n; i++) {
-				int64_t a = av[i], b = bv[i];
-				dv[i] = a & b;
-				dk[i] = (ak[i] & bk[i]) | (ak[i] & (a == 0)) | (bk[i] & (b == 0));
+				int64_t a = av[i], b = imm ? K : bv[i];
+				uint8_t kb = imm ? 1 : bk[i];
+				dv[i] = dec ? a | b : a & b;
+				dk[i] = (ak[i] & kb) | (ak[i] & (a == dec)) | (kb & (b == dec));
 			}
 			m->rv[in->d] = dv;
 			m->rk[in->d] = dk;
 			break;
-		case OP_OR:
-			for (int i = 0; i < n; i++) {
-				int64_t a = av[i], b = bv[i];
-				dv[i] = a | b;
-				dk[i] = (ak[i] & bk[i]) | (ak[i] & (a == 1)) | (bk[i] & (b == 1));
-			}
-			m->rv[in->d] = dv;
-			m->rk[in->d] = dk;
-			break;
+		}
 		case OP_MULDEC:
 			SLOWBIN({
 				__int128 x = (__int128)a * b / DG_DEC_ONE;
@@ -377,16 +445,16 @@ static void exec(struct vm *m, const struct dg_kernel *k, int from, int to, int6
 			SLOWBIN({
 				if (b == 0)
 					kn = 0;
-				else if (b == -1)
-					r = SUBW(0, a);
+				else if (b == -1 && a == INT64_MIN)
+					kn = 0;
 				else
 					r = a / b;
 			});
 			break;
 		case OP_MULR:
 			SLOWBIN({
-				if (!round_div((__int128)a * b, DG_DEC_ONE, unit_fen[in->aux], in->c,
-					       &r))
+				if (!round_div((__int128)a * b, DG_DEC_ONE, unit_fen[in->aux],
+				               in->c, &r))
 					kn = 0;
 			});
 			break;
@@ -440,11 +508,14 @@ static void exec(struct vm *m, const struct dg_kernel *k, int from, int to, int6
 					dk[i] = 0;
 					continue;
 				}
-				int64_t age = (cut[0] - b) / 366;
-				if (age > 150)
-					age = 150;
-				while (age < 151 && b <= cut[age + 1])
-					age++;
+				int64_t age;
+				if (b <= cut[151]) { /* past the table: from the calendar */
+					age = old_age(b, cut[0]);
+				} else {
+					age = (cut[0] - b) / 366;
+					while (b <= cut[age + 1])
+						age++;
+				}
 				dv[i] = age;
 				dk[i] = 1;
 			}
@@ -452,7 +523,71 @@ static void exec(struct vm *m, const struct dg_kernel *k, int from, int to, int6
 			m->rk[in->d] = dk;
 			break;
 		}
-		case OP_DAYSB: BIN(SUBW(b, a)); break;
+		case OP_AGEGE:
+		case OP_AGELT: {
+			/* age(x) >= K as one date compare; a birth date after @ref (aux) has no
+			 * age, as in OP_AGE */
+			const int64_t R = in->aux;
+			const bool ge = in->op == OP_AGEGE;
+			for (int i = 0; i < n; i++) {
+				int64_t a = av[i];
+				dv[i] = ge ? a <= K : a > K;
+				dk[i] = ak[i] & (a <= R);
+			}
+			m->rv[in->d] = dv;
+			m->rk[in->d] = dk;
+			break;
+		}
+		case OP_ADDMON:
+			for (int i = 0; i < n; i++) {
+				int64_t r = 0;
+				dk[i] = ak[i] && add_months(av[i], K, &r);
+				dv[i] = r;
+			}
+			m->rv[in->d] = dv;
+			m->rk[in->d] = dk;
+			break;
+		case OP_DATEPART:
+			for (int i = 0; i < n; i++) {
+				int y, mo, d;
+				int64_t a = av[i];
+				dk[i] = ak[i] && day_ok(a);
+				dv[i] = 0;
+				if (!dk[i])
+					continue;
+				dg_day_to_ymd((dg_day)a, &y, &mo, &d);
+				dv[i] = in->aux == 0   ? y
+				        : in->aux == 1 ? mo
+				        : in->aux == 2 ? d
+				                       : dg_day_from_ymd(y, mo, month_days(y, mo));
+			}
+			m->rv[in->d] = dv;
+			m->rk[in->d] = dk;
+			break;
+		case OP_DATEOF: {
+			const int64_t *cv = m->rv[in->c];
+			const uint8_t *ck = m->rk[in->c];
+			for (int i = 0; i < n; i++) {
+				int64_t y = av[i], mo = bv[i], d = cv[i];
+				dk[i] = ak[i] && bk[i] && ck[i] && y >= 1 && y <= 9999 && mo >= 1 &&
+				        mo <= 12 && d >= 1 && d <= month_days((int)y, (int)mo);
+				dv[i] = dk[i] ? dg_day_from_ymd((int)y, (int)mo, (int)d) : 0;
+			}
+			m->rv[in->d] = dv;
+			m->rk[in->d] = dk;
+			break;
+		}
+		case OP_COALESCE:
+			for (int i = 0; i < n; i++) {
+				int64_t b = imm ? K : bv[i];
+				uint8_t kb = imm ? 1 : bk[i];
+				dv[i] = ak[i] ? av[i] : b;
+				dk[i] = ak[i] | kb;
+			}
+			m->rv[in->d] = dv;
+			m->rk[in->d] = dk;
+			break;
+		case OP_DAYSB: CBIN(SUBW(b, a), SUB_OVF(b, a, r)); break;
 		case OP_MONTHSB:
 			SLOWBIN({
 				if (!day_ok(a) || !day_ok(b))
@@ -463,19 +598,27 @@ static void exec(struct vm *m, const struct dg_kernel *k, int from, int to, int6
 			break;
 		case OP_WSUM:
 		case OP_WCOUNT: {
+			/* a sum is exact: a record whose running sum overflowed is summed again
+			 * in 128 bits and is unknown only when the total does not fit */
+			uint8_t *ovf = m->fl, anyovf = 0;
+			bool whole = true;
 			memset(dv, 0, sizeof(int64_t) * (size_t)n);
 			memset(dk, 1, (size_t)n);
+			memset(ovf, 0, (size_t)n);
 			for (int j = 0; j < in->c; j++) {
 				const struct dg_col *c = month_col(t, in->aux, K + j);
 				if (!c) {
 					memset(dk, 0, (size_t)n);
+					whole = false;
 					break;
 				}
 				const int64_t *cv = c->v + base;
 				const uint8_t *ck = c->k + base;
 				if (in->op == OP_WSUM)
 					for (int i = 0; i < n; i++) {
-						dv[i] = ADDW(dv[i], cv[i]);
+						int64_t x = dv[i], y = cv[i], r = ADDW(x, y);
+						dv[i] = r;
+						ovf[i] |= ADD_OVF(x, y, r);
 						dk[i] &= ck[i];
 					}
 				else
@@ -484,25 +627,45 @@ static void exec(struct vm *m, const struct dg_kernel *k, int from, int to, int6
 						dk[i] &= ck[i];
 					}
 			}
+			for (int i = 0; i < n && whole; i++)
+				anyovf |= ovf[i];
+			for (int i = 0; i < n && anyovf; i++) {
+				if (!ovf[i] || !dk[i])
+					continue;
+				__int128 sum = 0;
+				for (int j = 0; j < in->c; j++)
+					sum += month_col(t, in->aux, K + j)->v[base + i];
+				dk[i] = sum <= INT64_MAX && sum >= INT64_MIN;
+				dv[i] = dk[i] ? (int64_t)sum : 0;
+			}
 			m->rv[in->d] = dv;
 			m->rk[in->d] = dk;
 			break;
 		}
 		case OP_CONTM:
+			/* Back from month K while months are paid, up to cap months: the count is
+			 * known when the run ends at a month known to be unpaid or fills the cap
+			 * (enough to decide the comparison it feeds); a month with no data or an
+			 * empty cell first makes it unknown. */
 			for (int i = 0; i < n; i++) {
-				int64_t cnt = 0;
+				int64_t cap = in->c, cnt = 0;
 				uint8_t kn = 1;
-				for (int64_t mo = K; mo > K - DG_MAX_MONTHS; mo--) {
-					const struct dg_col *c = month_col(t, in->aux, mo);
-					if (!c)
-						break;
-					if (!c->k[base + i]) {
+				if (in->flags & DG_F_CAPREG) {
+					kn = bk[i];
+					cap = bv[i] > DG_MAX_MONTHS ? DG_MAX_MONTHS
+					      : bv[i] < 0           ? 0
+					                            : bv[i] + in->c;
+					if (cap > DG_MAX_MONTHS)
+						cap = DG_MAX_MONTHS;
+				}
+				for (; kn && cnt < cap; cnt++) {
+					const struct dg_col *c = month_col(t, in->aux, K - cnt);
+					if (!c || !c->k[base + i]) {
 						kn = 0;
 						break;
 					}
 					if (!c->v[base + i])
 						break;
-					cnt++;
 				}
 				dv[i] = cnt;
 				dk[i] = kn;
@@ -517,7 +680,8 @@ static void exec(struct vm *m, const struct dg_kernel *k, int from, int to, int6
 					const struct dg_benefit_rec *b = &t->brec[j];
 					if (b->benefit == in->aux && b->month >= K &&
 					    b->month < K + in->c &&
-					    (in->b == 0 ? b->status != BEN_STOPPED : b->status == in->b))
+					    (in->b == 0 ? b->status != BEN_STOPPED
+					                : b->status == in->b))
 						found = 1;
 				}
 				dv[i] = found;
@@ -563,26 +727,39 @@ static void exec(struct vm *m, const struct dg_kernel *k, int from, int to, int6
 		case OP_REND: {
 			uint8_t *__restrict el = m->fl, *__restrict un = m->fl + BLK;
 			const uint8_t *__restrict accv = m->accv, *__restrict acck = m->acck;
-			const uint8_t *__restrict cfv = m->confl;
-			int64_t sum = 0, amu = 0;
+			uint8_t *__restrict cfv = m->confl;
+			__int128 sum = 0; /* 1024 amounts of 64 bits cannot overflow 128 */
+			int64_t amu = 0;
 			const int64_t *amv = in->c != DG_NOREG ? m->rv[in->c] : NULL;
 			const uint8_t *amk = in->c != DG_NOREG ? m->rk[in->c] : NULL;
+			/* a conflict matters only where the record would otherwise be eligible:
+			 * a blocked or undecided record keeps that outcome */
 			for (int i = 0; i < n; i++) {
-				uint8_t c = cfv[i];
-				el[i] = acck[i] & accv[i] & (c ^ 1);
-				un[i] = (acck[i] ^ 1) & (c ^ 1);
+				uint8_t pass = acck[i] & accv[i];
+				cfv[i] &= pass;
+				el[i] = pass & (cfv[i] ^ 1);
+				un[i] = acck[i] ^ 1;
 			}
 			if (amv)
 				for (int i = 0; i < n; i++) {
 					if (!el[i])
 						continue;
 					if (amk[i])
-						sum = ADDW(sum, amv[i]);
+						sum += amv[i];
 					else
 						amu++;
 				}
-			m->amount_sum[in->aux] = ADDW(m->amount_sum[in->aux], sum);
+			m->amount_total[in->aux] += sum;
 			m->amount_unknown[in->aux] += amu;
+			if (m->res && m->res->amount && m->res->amount[in->aux]) {
+				/* per record: the amount where eligible and known */
+				uint8_t *ak8 = m->fl + 2 * BLK;
+				memcpy(m->res->amount[in->aux] + base, amv,
+				       sizeof(int64_t) * (size_t)n);
+				for (int i = 0; i < n; i++)
+					ak8[i] = el[i] & amk[i];
+				put_bits(m->res->amount_known[in->aux], base, n, ak8);
+			}
 			if (m->res) {
 				put_bits(m->res->elig[in->aux], base, n, el);
 				put_bits(m->res->unk[in->aux], base, n, un);
@@ -590,10 +767,10 @@ static void exec(struct vm *m, const struct dg_kernel *k, int from, int to, int6
 					put_bits(m->res->confl[in->aux], base, n, cfv);
 			}
 			if (m->tr) {
-				m->tr->outcome = cfv[0] ? DG_CONFLICT
-					       : el[0]  ? DG_ELIGIBLE
-					       : un[0]  ? DG_UNKNOWN
-							: DG_NOT_ELIGIBLE;
+				m->tr->outcome = cfv[0]  ? DG_CONFLICT
+				                 : el[0] ? DG_ELIGIBLE
+				                 : un[0] ? DG_UNKNOWN
+				                         : DG_NOT_ELIGIBLE;
 				m->tr->amount = amv ? amv[0] : 0;
 				m->tr->amount_known = amv && amk[0];
 			}
@@ -621,8 +798,39 @@ static void exec(struct vm *m, const struct dg_kernel *k, int from, int to, int6
 
 /* ---- aggregates: reduce member values per group ---- */
 
+/*
+ * any(g, e where w) is Kleene's or over the members of (w and e), all(g, e where w)
+ * Kleene's and of (not w or e): a member whose filter is unknown still decides when
+ * its value does (all: a true value; any: a false one keeps it out).
+ */
+static void reduce_any_all(const struct dg_agg *ag, const struct dg_table *gt,
+                           const struct dg_col *w, const struct dg_col *v, struct dg_col *out,
+                           int64_t g)
+{
+	bool any = ag->op == AGG_ANY, decided = false, unknown = false;
+	for (int64_t j = gt->goff[ag->group][g]; j < gt->goff[ag->group][g + 1] && !decided; j++) {
+		int64_t m = gt->grow[ag->group][j];
+		bool wk = w ? w->k[m] : true, wv = w ? w->v[m] != 0 : true;
+		bool ek = v ? v->k[m] : true, ev = v ? v->v[m] != 0 : true;
+		bool t_known, t;
+		if (any) {
+			t_known = (wk && !wv) || (ek && !ev) || (wk && ek);
+			t = wv && ev;
+		} else {
+			t_known = (wk && !wv) || (ek && ev) || (wk && ek);
+			t = !wv || ev;
+		}
+		if (!t_known)
+			unknown = true;
+		else if (t == any)
+			decided = true;
+	}
+	out->v[g] = any ? decided : !decided;
+	out->k[g] = decided || !unknown;
+}
+
 static void reduce_group(const struct dg_code *code, const struct dg_data *data,
-			 const struct dg_col *temps, int a, int64_t g)
+                         const struct dg_col *temps, int a, int64_t g)
 {
 	const struct dg_agg *ag = &code->prog->aggs[a];
 	const struct dg_aggcode *ac = &code->aggs[a];
@@ -630,8 +838,13 @@ static void reduce_group(const struct dg_code *code, const struct dg_data *data,
 	const struct dg_col *w = ac->where_temp >= 0 ? &temps[ac->where_temp] : NULL;
 	const struct dg_col *v = ac->val_temp >= 0 ? &temps[ac->val_temp] : NULL;
 	struct dg_col *out = (struct dg_col *)&temps[ac->out_temp];
-	int64_t acc = ag->op == AGG_ALL ? 1 : 0, n = 0;
-	bool unknown = false, decided = false;
+	if (ag->op == AGG_ANY || ag->op == AGG_ALL) {
+		reduce_any_all(ag, gt, w, v, out, g);
+		return;
+	}
+	int64_t acc = 0, n = 0;
+	bool unknown = false, overflow = false;
+	__int128 wide = 0; /* sums are exact; unknown when the total does not fit */
 	for (int64_t j = gt->goff[ag->group][g]; j < gt->goff[ag->group][g + 1]; j++) {
 		int64_t mrow = gt->grow[ag->group][j];
 		if (w) {
@@ -642,7 +855,7 @@ static void reduce_group(const struct dg_code *code, const struct dg_data *data,
 			if (!w->v[mrow])
 				continue;
 		}
-		if (ag->op == AGG_COUNT || (!v && ag->op == AGG_ANY)) {
+		if (ag->op == AGG_COUNT) {
 			n++;
 			continue;
 		}
@@ -652,15 +865,7 @@ static void reduce_group(const struct dg_code *code, const struct dg_data *data,
 		}
 		int64_t x = v->v[mrow];
 		switch (ag->op) {
-		case AGG_SUM: acc = ADDW(acc, x); break;
-		case AGG_ANY:
-			if (x)
-				decided = true, acc = 1;
-			break;
-		case AGG_ALL:
-			if (!x)
-				decided = true, acc = 0;
-			break;
+		case AGG_SUM: wide += x; break;
 		case AGG_MIN: acc = n == 0 || x < acc ? x : acc; break;
 		case AGG_MAX: acc = n == 0 || x > acc ? x : acc; break;
 		default: break;
@@ -669,11 +874,14 @@ static void reduce_group(const struct dg_code *code, const struct dg_data *data,
 	}
 	if (ag->op == AGG_COUNT)
 		acc = n;
-	if (ag->op == AGG_ANY && !v)
-		acc = n > 0, decided = n > 0;
+	if (ag->op == AGG_SUM) {
+		overflow = wide > INT64_MAX || wide < INT64_MIN;
+		acc = overflow ? 0 : (int64_t)wide;
+	}
 	out->v[g] = acc;
-	/* any decided by one known member; all decided by one known failure */
-	out->k[g] = decided || (!unknown && !((ag->op == AGG_MIN || ag->op == AGG_MAX) && n == 0));
+	/* count, sum, min and max need every member's filter and value; min and max of
+	 * no member are unknown */
+	out->k[g] = !overflow && !unknown && !((ag->op == AGG_MIN || ag->op == AGG_MAX) && n == 0);
 }
 
 /* ---- batch ---- */
@@ -692,6 +900,7 @@ struct variant {
 	const struct dg_kernel *k;
 	const int *segs; /* pairs from,to */
 	int nsegs;
+	__int128 *total; /* per rule: amount totals, summed over threads and entities */
 };
 
 struct job {
@@ -732,7 +941,7 @@ static void *worker(void *arg)
 	for (int v = 0; v < j->nv; v++) {
 		struct dg_result *res = j->v[v].res;
 		for (int r = 0; r < j->v[v].code->nrules; r++) {
-			res->amount_sum[r] = ADDW(res->amount_sum[r], m[v].amount_sum[r]);
+			j->v[v].total[r] += m[v].amount_total[r];
 			res->amount_unknown[r] += m[v].amount_unknown[r];
 		}
 		for (int c = 0; c < j->v[v].code->nconds; c++)
@@ -767,8 +976,8 @@ static void run_job(struct job *j, int nthreads)
 }
 
 static void run_kernel(const struct dg_code *code, const struct dg_data *data,
-		       struct dg_result *res, const struct dg_kernel *k, const int *segs, int nsegs,
-		       int nthreads)
+                       struct dg_result *res, const struct dg_kernel *k, const int *segs, int nsegs,
+                       int nthreads)
 {
 	struct job j;
 	memset(&j, 0, sizeof(j));
@@ -779,8 +988,10 @@ static void run_kernel(const struct dg_code *code, const struct dg_data *data,
 	j.v[0].k = k;
 	j.v[0].segs = segs;
 	j.v[0].nsegs = nsegs;
+	j.v[0].total = dg_xcalloc((size_t)code->nrules + 1, sizeof(__int128));
 	j.nrows = data->t[k->ent].n;
 	run_job(&j, nthreads);
+	free(j.v[0].total);
 }
 
 static struct dg_col *alloc_temps(const struct dg_code *code, const struct dg_data *data)
@@ -822,6 +1033,13 @@ void dg_result_free(struct dg_result *r)
 	free(r->cond_unknown);
 	free(r->amount_sum);
 	free(r->amount_unknown);
+	free(r->amount_overflow);
+	for (int i = 0; r->amount && i < r->code->nrules; i++) {
+		free(r->amount[i]);
+		free(r->amount_known[i]);
+	}
+	free(r->amount);
+	free(r->amount_known);
 	free_temps(r->code, r->temps);
 	free(r);
 }
@@ -860,13 +1078,19 @@ static uint64_t *bits_new(size_t words)
 }
 
 /* Result arrays for the selected rules, and aggregates computed. */
-static dg_rc prepare(const struct dg_code *code, const struct dg_data *data, const bool *select,
-		     int nthreads, struct dg_result **out, struct dg_err *err)
+static dg_rc prepare(const struct dg_code *code, const struct dg_data *data,
+                     const struct dg_run_opts *o, struct dg_result **out, struct dg_err *err)
 {
+	const bool *select = o->select;
+	int nthreads = o->nthreads;
 	const struct dg_program *p = code->prog;
 	*out = NULL;
 	if (!data->finished || data->schema != p->schema)
 		return dg_err_set(err, DG_EINVAL, "data and rules do not share one schema");
+	if (data->codes != code->codes || data->codes->n != code->ncodes)
+		return dg_err_set(
+		    err, DG_EINVAL,
+		    "the rules were compiled before this data was loaded: compile again");
 	struct dg_result *r = dg_xcalloc(1, sizeof(*r));
 	r->code = code;
 	r->data = data;
@@ -878,6 +1102,11 @@ static dg_rc prepare(const struct dg_code *code, const struct dg_data *data, con
 	r->cond_unknown = dg_xcalloc((size_t)code->nconds + 1, sizeof(int64_t));
 	r->amount_sum = dg_xcalloc((size_t)p->nrules + 1, sizeof(int64_t));
 	r->amount_unknown = dg_xcalloc((size_t)p->nrules + 1, sizeof(int64_t));
+	r->amount_overflow = dg_xcalloc((size_t)p->nrules + 1, sizeof(bool));
+	if (o->amounts) {
+		r->amount = dg_xcalloc((size_t)p->nrules + 1, sizeof(int64_t *));
+		r->amount_known = dg_xcalloc((size_t)p->nrules + 1, sizeof(uint64_t *));
+	}
 	r->temps = alloc_temps(code, data);
 	bool any = false;
 	for (int i = 0; i < p->nrules; i++) {
@@ -890,6 +1119,10 @@ static dg_rc prepare(const struct dg_code *code, const struct dg_data *data, con
 		r->unk[i] = bits_new(words);
 		if (rc->has_conflict)
 			r->confl[i] = bits_new(words);
+		if (r->amount && rc->has_amount) {
+			r->amount[i] = dg_xcalloc(words * 64, sizeof(int64_t));
+			r->amount_known[i] = bits_new(words);
+		}
 		for (int c = 0; c < rc->ncond; c++)
 			r->fail[rc->cond0 + c] = bits_new(words);
 		any = true;
@@ -901,7 +1134,8 @@ static dg_rc prepare(const struct dg_code *code, const struct dg_data *data, con
 			int *segs = dg_xmalloc(sizeof(int) * 2 * (size_t)(code->naggs + 1));
 			int ns = 0;
 			for (int a = 0; a < code->naggs; a++)
-				if (p->aggs[a].member_ent == e && code->aggs[a].to > code->aggs[a].from) {
+				if (p->aggs[a].member_ent == e &&
+				    code->aggs[a].to > code->aggs[a].from) {
 					segs[2 * ns] = code->aggs[a].from;
 					segs[2 * ns + 1] = code->aggs[a].to;
 					ns++;
@@ -912,6 +1146,21 @@ static dg_rc prepare(const struct dg_code *code, const struct dg_data *data, con
 		for (int a = 0; a < code->naggs; a++)
 			for (int64_t g = 0; g < data->t[p->aggs[a].group_ent].n; g++)
 				reduce_group(code, data, r->temps, a, g);
+	}
+	if (any) { /* definitions read through links, which may use the aggregates */
+		int *segs = dg_xmalloc(sizeof(int) * 2 * (size_t)(p->nlets + 1));
+		for (int e = 0; e < DG_MAX_ENT; e++) {
+			int ns = 0;
+			for (int l = 0; l < p->nlets; l++)
+				if (code->letc[l].temp >= 0 && p->lets[l].ent == e) {
+					segs[2 * ns] = code->letc[l].from;
+					segs[2 * ns + 1] = code->letc[l].to;
+					ns++;
+				}
+			if (ns)
+				run_kernel(code, data, r, &code->lets[e], segs, ns, nthreads);
+		}
+		free(segs);
 	}
 	r->agg_sec = dg_mono_sec() - t0;
 	*out = r;
@@ -931,9 +1180,11 @@ static int rule_segments(const struct dg_code *code, const struct dg_result *r, 
 	return ns;
 }
 
-dg_rc dg_rule_run_many(const struct dg_code *const *codes, int ncodes, const struct dg_data *data,
-		       const bool *select, int nthreads, struct dg_result **out, struct dg_err *err)
+static dg_rc run_variants(const struct dg_code *const *codes, int ncodes,
+                          const struct dg_data *data, const struct dg_run_opts *o,
+                          struct dg_result **out, struct dg_err *err)
 {
+	int nthreads = o->nthreads;
 	if (ncodes < 1 || ncodes > MAX_VARIANTS)
 		return dg_err_set(err, DG_ETOOBIG, "at most %d variants in one pass", MAX_VARIANTS);
 	for (int v = 0; v < ncodes; v++) {
@@ -942,7 +1193,7 @@ dg_rc dg_rule_run_many(const struct dg_code *const *codes, int ncodes, const str
 			return dg_err_set(err, DG_EINVAL, "variants must come from one program");
 	}
 	for (int v = 0; v < ncodes; v++) {
-		dg_rc rc = prepare(codes[v], data, select, nthreads, &out[v], err);
+		dg_rc rc = prepare(codes[v], data, o, &out[v], err);
 		if (rc) {
 			for (int w = 0; w < v; w++) {
 				dg_result_free(out[w]);
@@ -954,6 +1205,7 @@ dg_rc dg_rule_run_many(const struct dg_code *const *codes, int ncodes, const str
 	double t1 = dg_mono_sec();
 	int nr = codes[0]->prog->nrules;
 	int *segs = dg_xmalloc(sizeof(int) * 2 * (size_t)(nr + 1) * (size_t)ncodes);
+	__int128 *totals = dg_xcalloc((size_t)(nr + 1) * (size_t)ncodes, sizeof(__int128));
 	for (int e = 0; e < DG_MAX_ENT; e++) {
 		struct job j;
 		memset(&j, 0, sizeof(j));
@@ -967,20 +1219,50 @@ dg_rc dg_rule_run_many(const struct dg_code *const *codes, int ncodes, const str
 			j.v[v].k = &codes[v]->rules[e];
 			j.v[v].segs = sv;
 			j.v[v].nsegs = rule_segments(codes[v], out[v], e, sv);
+			j.v[v].total = totals + (size_t)(nr + 1) * (size_t)v;
 		}
 		run_job(&j, nthreads);
 	}
 	free(segs);
 	double secs = dg_mono_sec() - t1;
-	for (int v = 0; v < ncodes; v++)
+	for (int v = 0; v < ncodes; v++) {
 		out[v]->eval_sec = secs;
+		for (int r = 0; r < nr; r++) {
+			__int128 t = totals[(size_t)(nr + 1) * (size_t)v + (size_t)r];
+			out[v]->amount_overflow[r] = t > INT64_MAX || t < INT64_MIN;
+			out[v]->amount_sum[r] = out[v]->amount_overflow[r] ? 0 : (int64_t)t;
+		}
+	}
+	free(totals);
 	return DG_OK;
 }
 
-dg_rc dg_rule_run(const struct dg_code *code, const struct dg_data *data, const bool *select,
-		  int nthreads, struct dg_result **out, struct dg_err *err)
+dg_rc dg_rule_run_many(const struct dg_code *const *codes, int ncodes, const struct dg_data *data,
+                       const bool *select, int nthreads, struct dg_result **out, struct dg_err *err)
 {
-	return dg_rule_run_many(&code, 1, data, select, nthreads, out, err);
+	struct dg_run_opts o = {select, nthreads, false};
+	return run_variants(codes, ncodes, data, &o, out, err);
+}
+
+dg_rc dg_rule_run(const struct dg_code *code, const struct dg_data *data, const bool *select,
+                  int nthreads, struct dg_result **out, struct dg_err *err)
+{
+	struct dg_run_opts o = {select, nthreads, false};
+	return run_variants(&code, 1, data, &o, out, err);
+}
+
+dg_rc dg_rule_run_opts(const struct dg_code *code, const struct dg_data *data,
+                       const struct dg_run_opts *opts, struct dg_result **out, struct dg_err *err)
+{
+	return run_variants(&code, 1, data, opts, out, err);
+}
+
+bool dg_result_amount(const struct dg_result *r, int rule, int64_t row, int64_t *amount)
+{
+	if (!r->amount || !r->amount[rule] || !dg_bit(r->amount_known[rule], row))
+		return false;
+	*amount = r->amount[rule][row];
+	return true;
 }
 
 /* ---- one record ---- */
@@ -993,37 +1275,69 @@ void dg_trace_release(struct dg_trace *tr)
 	memset(tr, 0, sizeof(*tr));
 }
 
+struct reach {
+	int ent;
+	int64_t row;
+};
+
+/* The record, the records it links to and theirs, up to max (duplicates do no harm). */
+static int reachable(const struct dg_schema *s, const struct dg_data *data, int ent, int64_t row,
+                     struct reach *out, int max)
+{
+	int n = 0, from = 0, to = 1;
+	out[n++] = (struct reach){ent, row};
+	for (int step = 0; step < 2; step++, from = to, to = n)
+		for (int i = from; i < to; i++) {
+			const struct dg_entity *e = &s->e[out[i].ent];
+			const struct dg_col *col = data->t[out[i].ent].col;
+			for (int f = 0; f < e->nf && n < max; f++)
+				if (e->f[f].ty == TY_LINK && col[f].k[out[i].row] &&
+				    col[f].v[out[i].row] >= 0)
+					out[n++] =
+					    (struct reach){e->f[f].link_ent, col[f].v[out[i].row]};
+		}
+	return n;
+}
+
 dg_rc dg_rule_eval_one(const struct dg_code *code, const struct dg_data *data, int rule,
-		       int64_t row, struct dg_trace *tr, struct dg_err *err)
+                       int64_t row, struct dg_trace *tr, struct dg_err *err)
 {
 	const struct dg_program *p = code->prog;
 	const struct dg_rcode *rc = &code->rc[rule];
 	memset(tr, 0, sizeof(*tr));
 	if (row < 0 || row >= data->t[rc->ent].n)
 		return dg_err_set(err, DG_ENOTFOUND, "no such record");
+	if (data->codes != code->codes || data->codes->n != code->ncodes)
+		return dg_err_set(
+		    err, DG_EINVAL,
+		    "the rules were compiled before this data was loaded: compile again");
 	struct dg_col *temps = alloc_temps(code, data);
 	struct vm m;
 	vm_init(&m, code, data, NULL, temps);
-	/* aggregates only for the groups this record belongs to */
+	/* aggregates and definitions read through links, only for the records this one
+	 * reaches: itself, the records it links to, and the records those link to (a
+	 * definition of the household may aggregate over a group of its own links) */
+	struct reach r[1 + DG_MAX_FIELDS + DG_MAX_FIELDS * DG_MAX_FIELDS / 8];
+	int nr = reachable(p->schema, data, rc->ent, row, r, (int)(sizeof(r) / sizeof(r[0])));
 	for (int a = 0; a < code->naggs; a++) {
 		const struct dg_agg *ag = &p->aggs[a];
-		int64_t groups[DG_MAX_FIELDS + 1];
-		int ng = 0;
-		if (ag->group_ent == rc->ent)
-			groups[ng++] = row;
-		const struct dg_entity *e = &p->schema->e[rc->ent];
-		for (int f = 0; f < e->nf; f++)
-			if (e->f[f].ty == TY_LINK && e->f[f].link_ent == ag->group_ent &&
-			    data->t[rc->ent].col[f].k[row])
-				groups[ng++] = data->t[rc->ent].col[f].v[row];
 		const struct dg_table *gt = &data->t[ag->group_ent];
-		for (int gi = 0; gi < ng; gi++) {
-			int64_t g = groups[gi];
-			for (int64_t j = gt->goff[ag->group][g]; j < gt->goff[ag->group][g + 1]; j++)
+		for (int i = 0; i < nr; i++) {
+			if (r[i].ent != ag->group_ent)
+				continue;
+			int64_t g = r[i].row;
+			for (int64_t j = gt->goff[ag->group][g]; j < gt->goff[ag->group][g + 1];
+			     j++)
 				exec(&m, &code->member[ag->member_ent], code->aggs[a].from,
 				     code->aggs[a].to, gt->grow[ag->group][j], 1);
 			reduce_group(code, data, temps, a, g);
 		}
+	}
+	for (int l = 0; l < p->nlets; l++) {
+		const struct dg_letcode *lc = &code->letc[l];
+		for (int i = 0; lc->temp >= 0 && i < nr; i++)
+			if (r[i].ent == p->lets[l].ent)
+				exec(&m, &code->lets[r[i].ent], lc->from, lc->to, r[i].row, 1);
 	}
 	tr->n = rc->to - rc->from;
 	tr->v = dg_xcalloc((size_t)tr->n + 1, sizeof(int64_t));

@@ -20,9 +20,9 @@ enum dg_yaml_kind { DG_Y_SCALAR, DG_Y_MAP, DG_Y_SEQ };
 
 struct dg_yaml {
 	enum dg_yaml_kind kind;
-	const char *s;   /* scalar text (NUL-terminated), "" for containers */
-	bool quoted;     /* scalar was quoted: never a number or a date */
-	int line, col;   /* 1-based */
+	const char *s;                 /* scalar text (NUL-terminated), "" for containers */
+	bool quoted;                   /* scalar was quoted: never a number or a date */
+	int line, col;                 /* 1-based */
 	struct dg_yaml **keys, **vals; /* maps: keys[i] -> vals[i]; seqs: vals */
 	int n, cap;
 };
@@ -32,13 +32,13 @@ struct dg_yaml {
 
 /* Parse the first document of text. On error, err says where and why. */
 dg_rc dg_yaml_parse(struct dg_arena *a, const char *text, size_t len, struct dg_yaml **out,
-		    struct dg_err *err) DG_MUST;
+                    struct dg_err *err) DG_MUST;
 
 /* Value of key in a map, or NULL (also when y is not a map). */
 const struct dg_yaml *dg_yaml_get(const struct dg_yaml *y, const char *key);
 
 /* Read a whole file (at most max bytes) into a NUL-terminated heap string. */
 dg_rc dg_rule_read_file(const char *path, size_t max, char **out, size_t *len,
-			struct dg_err *err) DG_MUST;
+                        struct dg_err *err) DG_MUST;
 
 #endif

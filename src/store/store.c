@@ -326,6 +326,11 @@ dg_rc dg_db_begin(struct dg_db *db)
 	return rc;
 }
 
+bool dg_db_in_tx(const struct dg_db *db)
+{
+	return db->in_tx;
+}
+
 dg_rc dg_db_commit(struct dg_db *db)
 {
 	/* a commit that fails leaves nothing behind: the work is rolled back below */

@@ -145,6 +145,8 @@ dg_rc dg_db_query_text(struct dg_db *db, const char *sql, const struct dg_val *a
  * at the first write), BEGIN on PostgreSQL. Not nested.
  */
 dg_rc dg_db_begin(struct dg_db *db) DG_MUST;
+/* Whether db is inside a transaction dg_db_begin opened. */
+bool dg_db_in_tx(const struct dg_db *db);
 dg_rc dg_db_commit(struct dg_db *db) DG_MUST;
 void dg_db_rollback(struct dg_db *db);
 

@@ -2,10 +2,13 @@
 // axe (WCAG 2.0/2.1/2.2 A and AA) in normal mode, in elder mode, and at 320px
 // wide, where it must also fit without horizontal scrolling (WCAG 1.4.10).
 // Each page also has one h1, no skipped heading levels, and the landmarks.
-// Pages that need an account sign in through /login first.
+// Pages that need an account are visited signed in through /login; the
+// language and mode are chosen with /prefs. The audits of one account,
+// language and mode share a page that goes from one address to the next
+// (lib.mjs, withAuditPage); E2E_SHARD=K/N runs the Kth of N parts of the list.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, newContext, setPrefs, signIn, loginAvailable, axe, describeViolations, watchCsp, PAGES } from './lib.mjs';
+import { launch, newContext, withAuditPage, loginAvailable, axe, describeViolations, watchCsp, PAGES_BY_VISITOR, shard } from './lib.mjs';
 
 let browser;
 let canSignIn = false;
@@ -40,40 +43,42 @@ function structure() {
   };
 }
 
+const CASES = [];
 for (const lang of ['zh', 'en']) {
   for (const mode of MODES) {
-    for (const p of PAGES) {
-      const name = `${p.path} as ${p.as || 'visitor'} (${lang}, ${mode.name})`;
-      test(name, async (t) => {
-        assert.ok(!p.as || canSignIn, 'signing in through /login works');
-        const ctx = await newContext(browser, { viewport: mode.viewport });
-        try {
-          const page = await ctx.newPage();
-          const csp = watchCsp(page);
-          if (p.as) await signIn(page, p.as);
-          await setPrefs(page, { lang, elder: mode.elder });
-          const res = await page.goto(p.path);
-          if (p.as && new URL(page.url()).pathname === '/login' && p.path !== '/login') {
-            assert.fail(`${p.path} sent a signed-in ${p.as} to /login`);
-          }
-          assert.equal(res.status(), p.status || 200, `${p.path} status`);
-          assert.equal(await page.getAttribute('html', 'lang'), lang === 'en' ? 'en' : 'zh-CN');
-          assert.equal(await page.evaluate(() => document.documentElement.classList.contains('elder')), mode.elder);
-          const violations = await axe(page);
-          assert.equal(violations.length, 0, describeViolations(name, violations));
-          const s = await page.evaluate(structure);
-          assert.equal(s.h1, 1, 'exactly one h1');
-          assert.deepEqual(s.skips, [], 'heading levels never skip (h2 then h4)');
-          assert.deepEqual([s.main, s.header, s.footer], [1, true, true], 'landmarks: one main, a header, a footer');
-          if (mode.viewport.width === 320) {
-            const sw = await page.evaluate(() => document.documentElement.scrollWidth);
-            assert.ok(sw <= 320, `${name}: scrollWidth ${sw} > 320 (horizontal scrolling)`);
-          }
-          assert.deepEqual(csp, [], 'the Content-Security-Policy blocked something');
-        } finally {
-          await ctx.close();
-        }
-      });
-    }
+    for (const p of PAGES_BY_VISITOR) CASES.push({ lang, mode, p });
   }
+}
+
+for (const { lang, mode, p } of shard(CASES)) {
+  const name = `${p.path} as ${p.as || 'visitor'} (${lang}, ${mode.name})`;
+  test(name, async () => {
+    assert.ok(!p.as || canSignIn, 'signing in through /login works');
+    const shape = { who: p.as, lang, elder: mode.elder, viewport: mode.viewport, withAxe: true };
+    await withAuditPage(browser, shape, async (page) => {
+      const csp = watchCsp(page);
+      try {
+        const res = await page.goto(p.path);
+        if (p.as && new URL(page.url()).pathname === '/login' && p.path !== '/login') {
+          assert.fail(`${p.path} sent a signed-in ${p.as} to /login`);
+        }
+        assert.equal(res.status(), p.status || 200, `${p.path} status`);
+        assert.equal(await page.getAttribute('html', 'lang'), lang === 'en' ? 'en' : 'zh-CN');
+        assert.equal(await page.evaluate(() => document.documentElement.classList.contains('elder')), mode.elder);
+        const violations = await axe(page);
+        assert.equal(violations.length, 0, describeViolations(name, violations));
+        const s = await page.evaluate(structure);
+        assert.equal(s.h1, 1, 'exactly one h1');
+        assert.deepEqual(s.skips, [], 'heading levels never skip (h2 then h4)');
+        assert.deepEqual([s.main, s.header, s.footer], [1, true, true], 'landmarks: one main, a header, a footer');
+        if (mode.viewport.width === 320) {
+          const sw = await page.evaluate(() => document.documentElement.scrollWidth);
+          assert.ok(sw <= 320, `${name}: scrollWidth ${sw} > 320 (horizontal scrolling)`);
+        }
+        assert.deepEqual(csp.problems, [], 'the Content-Security-Policy blocked something');
+      } finally {
+        csp.stop();
+      }
+    });
+  });
 }

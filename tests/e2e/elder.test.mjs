@@ -3,9 +3,12 @@
 // link, button and field at least 44 x 44 CSS px (inline links in text
 // included: elder mode makes them inline-flex boxes of 44px), main actions
 // (.button-primary) at least 60px tall, and no pop-ups (no dialog, no alert).
+// The pages of one account, language and width share a page that goes from
+// one address to the next (lib.mjs, withAuditPage); E2E_SHARD=K/N runs the
+// Kth of N parts of the list.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, newContext, setPrefs, signIn, loginAvailable, PAGES } from './lib.mjs';
+import { launch, newContext, setPrefs, withAuditPage, loginAvailable, PAGES_BY_VISITOR, shard, firstShard } from './lib.mjs';
 
 let browser;
 let canSignIn = false;
@@ -52,36 +55,44 @@ function measure() {
   return { font, lh, small, tight: [...new Set(tight)].slice(0, 10), primaryShort, dialogs: document.querySelectorAll('dialog[open], [role=dialog]').length };
 }
 
+const CASES = [];
 for (const width of [1280, 320]) {
   for (const lang of ['zh', 'en']) {
-    for (const p of PAGES) {
-      const name = `elder mode ${p.path} as ${p.as || 'visitor'} (${lang}, ${width}px)`;
-      test(name, async (t) => {
-        assert.ok(!p.as || canSignIn, 'signing in through /login works');
-        const ctx = await newContext(browser, { viewport: { width, height: 800 } });
-        try {
-          const page = await ctx.newPage();
-          page.on('dialog', (d) => { d.dismiss(); assert.fail(`a pop-up appeared: ${d.message()}`); });
-          if (p.as) await signIn(page, p.as);
-          await setPrefs(page, { lang, elder: true });
-          const res = await page.goto(p.path);
-          assert.equal(res.status(), p.status || 200, `${p.path} status`);
-          const m = await page.evaluate(measure);
-          assert.ok(m.font >= 20, `body font-size ${m.font}px < 20px`);
-          assert.ok(m.lh >= 1.5 * m.font, `line-height ${m.lh}px < 1.5 x ${m.font}px`);
-          assert.deepEqual(m.small, [], 'targets smaller than 44x44');
-          assert.deepEqual(m.tight, [], 'text with line height under 1.5');
-          assert.deepEqual(m.primaryShort, [], '.button-primary shorter than 60px');
-          assert.equal(m.dialogs, 0, 'no pop-ups in elder mode');
-        } finally {
-          await ctx.close();
-        }
-      });
-    }
+    for (const p of PAGES_BY_VISITOR) CASES.push({ width, lang, p });
   }
 }
 
-test('the elder switch turns it on and off, labelled for what it does', async () => {
+for (const { width, lang, p } of shard(CASES)) {
+  const name = `elder mode ${p.path} as ${p.as || 'visitor'} (${lang}, ${width}px)`;
+  test(name, async () => {
+    assert.ok(!p.as || canSignIn, 'signing in through /login works');
+    const shape = { who: p.as, lang, elder: true, viewport: { width, height: 800 } };
+    await withAuditPage(browser, shape, async (page) => {
+      const popups = [];
+      const onDialog = (d) => { popups.push(d.message()); d.dismiss(); };
+      page.on('dialog', onDialog);
+      try {
+        const res = await page.goto(p.path);
+        assert.equal(res.status(), p.status || 200, `${p.path} status`);
+        const m = await page.evaluate(measure);
+        assert.deepEqual(popups, [], 'a pop-up appeared');
+        assert.ok(m.font >= 20, `body font-size ${m.font}px < 20px`);
+        assert.ok(m.lh >= 1.5 * m.font, `line-height ${m.lh}px < 1.5 x ${m.font}px`);
+        assert.deepEqual(m.small, [], 'targets smaller than 44x44');
+        assert.deepEqual(m.tight, [], 'text with line height under 1.5');
+        assert.deepEqual(m.primaryShort, [], '.button-primary shorter than 60px');
+        assert.equal(m.dialogs, 0, 'no pop-ups in elder mode');
+      } finally {
+        page.off('dialog', onDialog);
+      }
+    });
+  });
+}
+
+// the tests that are not split run in the first shard only
+const unsplit = firstShard() ? test : () => {};
+
+unsplit('the elder switch turns it on and off, labelled for what it does', async () => {
   const ctx = await newContext(browser);
   try {
     const page = await ctx.newPage();
@@ -101,7 +112,7 @@ test('the elder switch turns it on and off, labelled for what it does', async ()
   }
 });
 
-test('the read-aloud button shows only where the browser can speak', async () => {
+unsplit('the read-aloud button shows only where the browser can speak', async () => {
   const ctx = await newContext(browser);
   try {
     const page = await ctx.newPage();

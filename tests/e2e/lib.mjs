@@ -20,6 +20,10 @@ export const ACCOUNTS = {
   admin: 'admin', // DG_DEMO_ADMIN
 };
 export const PAGES = JSON.parse(readFileSync(join(here, 'pages.json'), 'utf8'));
+// The same pages grouped by who visits them (in the order each first appears),
+// so that the audits of one shape follow each other (withAuditPage).
+export const PAGES_BY_VISITOR = [...new Set(PAGES.map((p) => p.as))]
+  .flatMap((who) => PAGES.filter((p) => p.as === who));
 export const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
 const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 
@@ -28,14 +32,40 @@ const CHROMIUM_ARGS = [
   '--disable-background-networking', '--disable-component-update', '--disable-sync',
 ];
 
-// One browser per test file. Playwright gives it a fresh temporary profile
-// (user-data-dir), and every context in it is isolated (its own cookies).
-export async function launch() {
-  return chromium.launch({
+export function launchOptions() {
+  return {
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     headless: true,
     args: CHROMIUM_ARGS,
-  });
+  };
+}
+
+// The run's shared browser when scripts/test.sh started one (browser.mjs,
+// DGOV_BROWSER_WS); otherwise one browser for this test file. Playwright gives
+// a launched browser a fresh temporary profile (user-data-dir), and every
+// context is isolated (its own cookies); close() on a shared browser closes
+// this file's contexts and disconnects, leaving the browser to the others.
+export async function launch() {
+  if (process.env.DGOV_BROWSER_WS) return chromium.connect(process.env.DGOV_BROWSER_WS);
+  return chromium.launch(launchOptions());
+}
+
+// E2E_SHARD=K/N: this run takes the Kth of N equal runs of list, in order
+// (cases of one shape stay together); unset, the whole list.
+export function shard(list) {
+  const m = /^(\d+)\/(\d+)$/.exec(process.env.E2E_SHARD || '');
+  if (!m) return list;
+  const k = Number(m[1]) - 1;
+  const n = Number(m[2]);
+  if (!(n >= 1 && k >= 0 && k < n)) throw new Error(`bad E2E_SHARD ${process.env.E2E_SHARD}`);
+  const size = Math.ceil(list.length / n);
+  return list.slice(k * size, (k + 1) * size);
+}
+
+// Whether this run takes the tests that are not split (the first shard does).
+export function firstShard() {
+  const m = /^(\d+)\//.exec(process.env.E2E_SHARD || '');
+  return !m || m[1] === '1';
 }
 
 export async function newContext(browser, opts = {}) {
@@ -43,13 +73,15 @@ export async function newContext(browser, opts = {}) {
   return browser.newContext({ baseURL: BASE, locale: 'zh-CN', ...opts });
 }
 
-// Fail on anything the Content-Security-Policy blocked (inline scripts or styles).
+// Collect what the Content-Security-Policy blocked (inline scripts or styles)
+// into problems, until stop().
 export function watchCsp(page) {
   const problems = [];
-  page.on('console', (m) => {
+  const listen = (m) => {
     if (/Content Security Policy|Refused to/i.test(m.text())) problems.push(m.text());
-  });
-  return problems;
+  };
+  page.on('console', listen);
+  return { problems, stop: () => page.off('console', listen) };
 }
 
 // The language and elder-mode switches, the way a visitor flips them: /prefs links.
@@ -78,18 +110,78 @@ export async function signIn(page, who) {
   if ((await out.count()) === 0) throw new Error(`sign-in as ${username} failed at ${page.url()}`);
 }
 
-// Run axe in the page (evaluated through the debugger, so the CSP does not block it).
+// The page audits (a11y, elder) visit many pages in one shape: who is signed
+// in, the language, elder mode and the viewport. withAuditPage() keeps one page
+// for the current shape, made the way a visitor would (sign in through /login,
+// choose with /prefs), and navigates it from one audited address to the next:
+// each audit gets a fresh document, while the renderer, and the axe it has
+// compiled, carry over. A new context per audit would cost a renderer process
+// and axe compiled again, about twice the CPU of the audit itself (so the
+// audits list their cases shape by shape). With shape.withAxe the page's
+// context puts axe in every document it loads (see axe()). A failed audit
+// drops the page, so the next one starts from a new one.
+let current = null; // { key, page: Promise<Page> }
+export async function withAuditPage(browser, shape, fn) {
+  const { who, lang, elder, viewport, withAxe } = shape;
+  const key = JSON.stringify([who, lang, elder, viewport, !!withAxe]);
+  if (current?.key !== key) {
+    await dropAuditPage();
+    current = { key, page: openAuditPage(browser, shape) };
+  }
+  const page = await current.page.catch(async (e) => { current = null; throw e; });
+  try {
+    return await fn(page);
+  } catch (e) {
+    await dropAuditPage();
+    throw e;
+  }
+}
+
+async function openAuditPage(browser, { who, lang, elder, viewport, withAxe }) {
+  const ctx = await newContext(browser, { viewport });
+  try {
+    if (withAxe) await ctx.addInitScript({ content: AXE_SOURCE });
+    const page = await ctx.newPage();
+    if (who) await signIn(page, who);
+    await setPrefs(page, { lang, elder });
+    return page;
+  } catch (e) {
+    await ctx.close();
+    throw e;
+  }
+}
+
+async function dropAuditPage() {
+  const was = current;
+  current = null;
+  const page = await was?.page.catch(() => null);
+  await page?.context().close().catch(() => {});
+}
+
+// Run axe in the page (evaluated through the debugger, so the CSP does not
+// block it). An audit page made withAxe already has axe in every document it
+// loads: the context adds axe's source as an init script (also through the
+// debugger), which sends its half a megabyte to the browser once per shape
+// instead of once per audit, and was about a fifth quicker per audit. Any
+// other page gets axe here, when the run finds it missing.
 export async function axe(page) {
-  await page.evaluate(AXE_SOURCE);
-  const result = await page.evaluate(async (tags) => {
-    // eslint-disable-next-line no-undef
-    const r = await axe.run(document, { runOnly: { type: 'tag', values: tags }, resultTypes: ['violations'] });
-    return r.violations.map((v) => ({
-      id: v.id, impact: v.impact, help: v.help,
-      nodes: v.nodes.slice(0, 5).map((n) => `${n.target.join(' ')}: ${n.failureSummary}`),
-    }));
-  }, AXE_TAGS);
+  let result = await page.evaluate(runAxe, AXE_TAGS);
+  if (result === null) {
+    await page.evaluate(AXE_SOURCE);
+    result = await page.evaluate(runAxe, AXE_TAGS);
+  }
   return result;
+}
+
+// evaluated in the page: the violations, or null when axe is not loaded there
+async function runAxe(tags) {
+  /* global axe */
+  if (typeof axe === 'undefined') return null;
+  const r = await axe.run(document, { runOnly: { type: 'tag', values: tags }, resultTypes: ['violations'] });
+  return r.violations.map((v) => ({
+    id: v.id, impact: v.impact, help: v.help,
+    nodes: v.nodes.slice(0, 5).map((n) => `${n.target.join(' ')}: ${n.failureSummary}`),
+  }));
 }
 
 export function describeViolations(where, violations) {

@@ -146,17 +146,19 @@ static void browser_journey(void **state)
 	char *ref = start(cit, "990100-MZ-007");
 	assert_status(ref, "draft");
 
-	/* page 1 is pre-filled from the account, with the source said */
+	/* page 1 is pre-filled from the account, with the source said: fixed, and masked */
 	snprintf(path, sizeof path, "/my/cases/%s/form/1", ref);
 	assert_int_equal(th_get(cit, path, &r), 200);
-	assert_non_null(strstr(r.body, "value=\"13800000001\""));
+	assert_non_null(strstr(r.body, "138****0001"));
+	assert_null(strstr(r.body, "13800000001"));
+	assert_null(strstr(r.body, "name=\"phone\""));
 	assert_non_null(strstr(r.body, "自动填写"));
 	th_resp_release(&r);
-	/* a bad phone: 422, the error summary, and the draft's answers unchanged */
+	/* another phone instead of the account's: 422, the error summary, and the draft's answers unchanged */
 	char *before = sql_text("SELECT answers FROM cases WHERE ref = ?", ref);
 	assert_int_equal(post(cit, path, path, "name=%E5%BC%A0%E4%B8%89&phone=12345", &r), 422);
 	assert_non_null(strstr(r.body, "error-summary"));
-	assert_non_null(strstr(r.body, "value=\"12345\"")); /* what was typed stays in the box */
+	assert_non_null(strstr(r.body, "不能在此修改"));
 	th_resp_release(&r);
 	char *after = sql_text("SELECT answers FROM cases WHERE ref = ?", ref);
 	assert_string_equal(before, after);
@@ -441,7 +443,7 @@ static void api_journey(void **state)
 	assert_non_null(strstr(r.body, "\"fields\""));
 	assert_non_null(strstr(r.body, "\"bank\""));
 	assert_non_null(strstr(r.body, "\"account\""));
-	assert_non_null(strstr(r.body, "\"phone\""));
+	assert_non_null(strstr(r.body, "\"phone\"")); /* not the account's phone */
 	th_resp_release(&r);
 	assert_int_equal(sql_int("SELECT COUNT(*) FROM cases WHERE item_code = ?", "990100-MZ-004"), before);
 	assert_int_equal(api(cit, "POST", "/api/v1/applications", "{\"item\":\"no-such\"}", &r), 404);
@@ -525,7 +527,8 @@ static void agent_applies_for_enterprise(void **state)
 	char path[128];
 	snprintf(path, sizeof path, "/my/cases/%s/form/1", ref);
 	assert_int_equal(th_get(ag, path, &r), 200);
-	assert_non_null(strstr(r.body, "name=\"uscc\""));
+	assert_non_null(strstr(r.body, "id=\"uscc\"")); /* the enterprise's code, from the account */
+	assert_null(strstr(r.body, "name=\"uscc\""));   /* not to be changed */
 	th_resp_release(&r);
 	char *behalf = sql_text("SELECT on_behalf FROM cases WHERE ref = ?", ref);
 	assert_true(strlen(behalf) > 0);

@@ -2,7 +2,8 @@
 # tests/rule/run.sh - the rule language end to end through `dgov rule`:
 # the demo policies' YAML tests (with generated boundary cases), the
 # language tests, bad rule files and bad data that must fail with a clear
-# message, and run / explain / whatif on a small registry. Prints TAP.
+# message, run / explain / whatif on a small registry, and a policy written
+# with Chinese names (tests/rule/zh). Prints TAP.
 # Needs DGOV_BIN (scripts/test.sh sets it).
 set -u
 cd "$(dirname "$0")/../.."
@@ -90,10 +91,21 @@ else
 	notok "run: one and two threads differ"
 fi
 run --out "$tmp/out.csv" >/dev/null 2>&1
-if grep -q '^elderly_allowance,person,P003,NOT_ELIGIBLE,c_age$' "$tmp/out.csv" && grep -q '^dibao,household,H02,UNKNOWN,$' "$tmp/out.csv"; then
-	ok "run --out writes per-record outcomes and blocking conditions"
+if head -1 "$tmp/out.csv" | grep -q '^rule,entity,id,outcome,amount,blocking$' &&
+	grep -q '^elderly_allowance,person,P003,NOT_ELIGIBLE,,c_age$' "$tmp/out.csv" && grep -q '^dibao,household,H02,UNKNOWN,,$' "$tmp/out.csv" &&
+	grep -q '^elderly_allowance,person,P014,ELIGIBLE,1000.00,$' "$tmp/out.csv" && grep -q '^elderly_allowance,person,P002,ELIGIBLE,200.00,$' "$tmp/out.csv"; then
+	ok "run --out writes per-record outcomes, amounts and blocking conditions"
 else
 	notok "run --out" "$(head -5 "$tmp/out.csv")"
+fi
+# the amounts listed add up to the total the run prints
+total=$(awk -F, '$1 == "elderly_allowance" && $4 == "ELIGIBLE" { s += $5 } END { printf "%.2f", s }' "$tmp/out.csv")
+if [ "$total" = "1200.00" ]; then ok "run --out: per-record amounts add up to the total"; else notok "run --out amounts total $total"; fi
+run --json >"$tmp/j" 2>/dev/null
+if grep -q '"rule":"elderly_allowance".*"amount":1200.00,"amount_unknown":0,' "$tmp/j"; then
+	ok "run --json: the eligible records whose amount is unknown are counted"
+else
+	notok "run --json amount_unknown" "$(cat "$tmp/j")"
 fi
 
 # 6. explain: JSON with values, sources and gap; sentences in both languages
@@ -126,6 +138,27 @@ if grep -q '"outcome":"CONFLICT"' "$tmp/ex" && grep -q '"exceptions_applied":\[{
 else
 	notok "explain conflict" "$(cat "$tmp/ex")"
 fi
+"$BIN" rule explain --rules tests/rule/presence.rule --data tests/rule/data --ref-date 2025-07-01 --id P001 --rule no_disability --json >"$tmp/ex" 2>/dev/null
+if grep -q '"disability_grade":{"v":0,"default":true' "$tmp/ex" && grep -q '"missing_inputs":\[\]' "$tmp/ex"; then
+	ok "explain: a value absent from its registry shows the default coalesce() gave it"
+else
+	notok "explain coalesce" "$(cat "$tmp/ex")"
+fi
+"$BIN" rule explain --rules tests/rule/shared_defs.rule --data tests/rule/data --ref-date 2025-07-01 --id P002 --rule child_support --json >"$tmp/ex" 2>/dev/null
+if grep -q '"household.income_pc":{"v":0.00,"src":"computed","rec":"household/H01"}' "$tmp/ex"; then
+	ok "explain: a household's definition read from a person rule names the household"
+else
+	notok "explain shared definition" "$(cat "$tmp/ex")"
+fi
+printf 'P001\nP999\n\nP003\n' >"$tmp/ids"
+ex --ids "$tmp/ids" --id P014 --rule elderly_allowance --json >"$tmp/ex" 2>"$tmp/err"
+rc=$?
+if [ $rc -eq 1 ] && [ "$(grep -c '^{' "$tmp/ex")" -eq 3 ] && grep -q "no record with id 'P999'" "$tmp/err" &&
+	grep -q 'explained 3 rules for 3 records' "$tmp/err"; then
+	ok "explain: a list of ids (--ids FILE and --id again), a missing one reported"
+else
+	notok "explain a list (exit $rc)" "$(cat "$tmp/ex" "$tmp/err")"
+fi
 ex --id NOPE >/dev/null 2>"$tmp/err"
 if [ $? -eq 1 ] && grep -q "no record with id 'NOPE'" "$tmp/err"; then ok "explain: unknown id"; else notok "explain: unknown id"; fi
 ex --id P001 --rule dibao >/dev/null 2>"$tmp/err"
@@ -157,6 +190,46 @@ else
 fi
 "$BIN" rule test tests/rule/no-such.yaml >/dev/null 2>&1
 if [ $? -eq 1 ]; then ok "test: a missing test file fails"; else notok "test: missing file"; fi
+
+# 9. names in Chinese (tests/rule/zh): check, run --out, explain and what-if speak them
+zh() {
+	cmd=$1
+	shift
+	"$BIN" rule "$cmd" --rules tests/rule/zh/policy.rule --data tests/rule/zh --ref-date 2025-07-01 "$@"
+}
+if "$BIN" rule check tests/rule/zh/policy.rule >"$tmp/out" 2>"$tmp/err" && grep -q '^ok: 2 rules, 2 parameters, 2 definitions; 0 warnings' "$tmp/out" &&
+	grep -q '人员.残疾等级 (残联)' "$tmp/out"; then
+	ok "zh: a policy with Chinese names checks clean and lists what it reads"
+else
+	notok "zh check" "$(cat "$tmp/out" "$tmp/err")"
+fi
+zh run --out "$tmp/zh.csv" >"$tmp/run" 2>"$tmp/err"
+if grep -q '^高龄津贴,人员,Z02,ELIGIBLE,500.00,$' "$tmp/zh.csv" && grep -q '^高龄津贴,人员,Z04,NOT_ELIGIBLE,,本市户籍$' "$tmp/zh.csv" &&
+	grep -q '^低保,家庭,H2,ELIGIBLE,500.01,$' "$tmp/zh.csv" && grep -q 'blocking:  年满 1  本市户籍 1' "$tmp/run"; then
+	ok "zh: run --out lists Chinese rule, entity and condition names with amounts"
+else
+	notok "zh run" "$(cat "$tmp/run" "$tmp/err" "$tmp/zh.csv")"
+fi
+zh explain --id Z03 --id H2 --json >"$tmp/ex" 2>"$tmp/err"
+if grep -q '"entity":"人员/Z03","rule":"高龄津贴@1"' "$tmp/ex" && grep -q '"exceptions_applied":\[{"id":"重残","to":"年满"' "$tmp/ex" &&
+	grep -q '"最低年龄":{"param":true,"v":80' "$tmp/ex" && grep -q '"entity":"家庭/H2","rule":"低保@1"' "$tmp/ex"; then
+	ok "zh: explain names Chinese conditions, exceptions and parameters"
+else
+	notok "zh explain" "$(cat "$tmp/ex" "$tmp/err")"
+fi
+zh whatif --set 最低年龄=90 >"$tmp/wi" 2>"$tmp/err"
+# the name's column is padded by display width: 高龄津贴 takes 8 of its 28
+if grep -q '^  高龄津贴 \{21\}eligible 3 -> 2   gain 0   lose 1' "$tmp/wi"; then
+	ok "zh: what-if on a Chinese parameter, the table aligned"
+else
+	notok "zh whatif" "$(cat "$tmp/wi" "$tmp/err")"
+fi
+zh whatif --set 最底年龄=90 >/dev/null 2>"$tmp/err"
+if [ $? -eq 1 ] && grep -q "no parameter '最底年龄' (did you mean '最低年龄'?)" "$tmp/err"; then
+	ok "zh: a mistyped Chinese parameter gets a suggestion"
+else
+	notok "zh whatif typo" "$(cat "$tmp/err")"
+fi
 
 echo "1..$n"
 echo "$((n - failed)) passed, $failed failed"

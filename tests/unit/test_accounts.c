@@ -154,7 +154,7 @@ static void demo_seed_once_with_valid_identifiers(void **state)
 			       DG_DEMO_CITIZEN, DG_DEMO_CITIZEN2, DG_DEMO_AGENT};
 	for (size_t i = 0; i < 6; i++) {
 		int64_t id = 0;
-		assert_int_equal(dg_auth_login(&app.env, db, names[i], DG_DEMO_PASSWORD, &id), DG_OK);
+		assert_int_equal(dg_auth_login(&app.env, db, "", names[i], DG_DEMO_PASSWORD, &id, NULL), DG_OK);
 		assert_true(id > 0);
 	}
 	/* a second seed changes nothing */
@@ -330,22 +330,22 @@ static void login_lockout_and_unlock(void **state)
 	int64_t id = 0, got = 0;
 	citizen(&u, "bob");
 	assert_int_equal(dg_user_create(&app.env, db, &u, &id, &err), DG_OK);
-	assert_int_equal(dg_auth_login(&app.env, db, "bob", PW, &got), DG_OK);
+	assert_int_equal(dg_auth_login(&app.env, db, "", "bob", PW, &got, NULL), DG_OK);
 	assert_int_equal(got, id);
-	assert_int_equal(dg_auth_login(&app.env, db, "bob", "wrong-pass-1", &got), DG_EAUTH);
+	assert_int_equal(dg_auth_login(&app.env, db, "", "bob", "wrong-pass-1", &got, NULL), DG_EAUTH);
 	assert_int_equal(got, 0);
 	/* a success resets the count: four more failures do not lock */
-	assert_int_equal(dg_auth_login(&app.env, db, "bob", PW, &got), DG_OK);
+	assert_int_equal(dg_auth_login(&app.env, db, "", "bob", PW, &got, NULL), DG_OK);
 	for (int i = 0; i < 4; i++)
-		assert_int_equal(dg_auth_login(&app.env, db, "bob", "wrong-pass-1", &got), DG_EAUTH);
-	assert_int_equal(dg_auth_login(&app.env, db, "bob", PW, &got), DG_OK);
+		assert_int_equal(dg_auth_login(&app.env, db, "", "bob", "wrong-pass-1", &got, NULL), DG_EAUTH);
+	assert_int_equal(dg_auth_login(&app.env, db, "", "bob", PW, &got, NULL), DG_OK);
 	for (int i = 0; i < 5; i++)
-		assert_int_equal(dg_auth_login(&app.env, db, "bob", "wrong-pass-1", &got), DG_EAUTH);
+		assert_int_equal(dg_auth_login(&app.env, db, "", "bob", "wrong-pass-1", &got, NULL), DG_EAUTH);
 	/* locked: even the right password is refused */
-	assert_int_equal(dg_auth_login(&app.env, db, "bob", PW, &got), DG_ELOCKED);
+	assert_int_equal(dg_auth_login(&app.env, db, "", "bob", PW, &got, NULL), DG_ELOCKED);
 	assert_int_equal(got, 0);
 	assert_int_equal(dg_auth_unlock(db, id), DG_OK);
-	assert_int_equal(dg_auth_login(&app.env, db, "bob", PW, &got), DG_OK);
+	assert_int_equal(dg_auth_login(&app.env, db, "", "bob", PW, &got, NULL), DG_OK);
 	assert_int_equal(dg_auth_unlock(db, 999999), DG_ENOTFOUND);
 }
 
@@ -354,12 +354,12 @@ static void unknown_usernames_behave_the_same(void **state)
 	(void)state;
 	int64_t got = 1;
 	for (int i = 0; i < 5; i++)
-		assert_int_equal(dg_auth_login(&app.env, db, "nobody", "whatever-1", &got), DG_EAUTH);
+		assert_int_equal(dg_auth_login(&app.env, db, "", "nobody", "whatever-1", &got, NULL), DG_EAUTH);
 	assert_int_equal(got, 0);
-	assert_int_equal(dg_auth_login(&app.env, db, "nobody", "whatever-1", &got), DG_ELOCKED);
+	assert_int_equal(dg_auth_login(&app.env, db, "", "nobody", "whatever-1", &got, NULL), DG_ELOCKED);
 	/* SQL metacharacters are only data */
-	assert_int_equal(dg_auth_login(&app.env, db, "' OR '1'='1", "' OR '1'='1", &got), DG_EAUTH);
-	assert_int_equal(dg_auth_login(&app.env, db, "alice\"; DROP TABLE users; --", PW, &got),
+	assert_int_equal(dg_auth_login(&app.env, db, "", "' OR '1'='1", "' OR '1'='1", &got, NULL), DG_EAUTH);
+	assert_int_equal(dg_auth_login(&app.env, db, "", "alice\"; DROP TABLE users; --", PW, &got, NULL),
 			 DG_EAUTH);
 	assert_true(count_users() > 0);
 }
@@ -374,10 +374,10 @@ static void change_password(void **state)
 	assert_int_equal(dg_user_create(&app.env, db, &u, &id, &err), DG_OK);
 	assert_int_equal(dg_auth_set_password(&app.env, db, id, "short", NULL, &err), DG_EINVAL);
 	assert_string_equal(err.field, "password");
-	assert_int_equal(dg_auth_login(&app.env, db, "carol", PW, &got), DG_OK);
+	assert_int_equal(dg_auth_login(&app.env, db, "", "carol", PW, &got, NULL), DG_OK);
 	assert_int_equal(dg_auth_set_password(&app.env, db, id, "New-pass-22", NULL, &err), DG_OK);
-	assert_int_equal(dg_auth_login(&app.env, db, "carol", PW, &got), DG_EAUTH);
-	assert_int_equal(dg_auth_login(&app.env, db, "carol", "New-pass-22", &got), DG_OK);
+	assert_int_equal(dg_auth_login(&app.env, db, "", "carol", PW, &got, NULL), DG_EAUTH);
+	assert_int_equal(dg_auth_login(&app.env, db, "", "carol", "New-pass-22", &got, NULL), DG_OK);
 	assert_int_equal(dg_auth_set_password(&app.env, db, 999999, "New-pass-22", NULL, &err),
 			 DG_ENOTFOUND);
 }
@@ -413,9 +413,9 @@ static void api_tokens(void **state)
 	assert_int_equal(dg_user_create(&app.env, db, &u, &id, &err), DG_OK);
 	struct dg_arena *a = dg_arena_new();
 	char *tok = NULL;
-	assert_int_equal(dg_token_create(&app.env, db, a, id, "", &tok, &err), DG_EINVAL);
+	assert_int_equal(dg_token_create(&app.env, db, a, id, "", "write", &tok, &err), DG_EINVAL);
 	assert_null(tok);
-	assert_int_equal(dg_token_create(&app.env, db, a, id, "sync", &tok, &err), DG_OK);
+	assert_int_equal(dg_token_create(&app.env, db, a, id, "sync", "write", &tok, &err), DG_OK);
 	assert_int_equal(strlen(tok), 68);
 	assert_true(strncmp(tok, "dgt_", 4) == 0);
 	/* only the hash is stored */
@@ -433,6 +433,112 @@ static void api_tokens(void **state)
 	dg_arena_free(a);
 }
 
+static int64_t count_of(const char *sql)
+{
+	int64_t n = -1;
+	assert_int_equal(dg_db_query_int(db, sql, DG_NOARGS, &n), DG_OK);
+	return n;
+}
+
+static void lock_is_per_address(void **state)
+{
+	(void)state;
+	struct dg_user_new u;
+	struct dg_err err = {0};
+	int64_t id = 0, got = 0;
+	citizen(&u, "erin");
+	assert_int_equal(dg_user_create(&app.env, db, &u, &id, &err), DG_OK);
+	/* a stranger fails five times from their address: the name is locked there */
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(dg_auth_login(&app.env, db, "203.0.113.9", "erin", "wrong-pass-1", &got, &err),
+				 DG_EAUTH);
+	assert_int_equal(dg_auth_login(&app.env, db, "203.0.113.9", "erin", PW, &got, &err), DG_ELOCKED);
+	assert_string_equal(err.msg, "auth.err.locked");
+	/* and only there: the owner signs in from theirs, again and again */
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(dg_auth_login(&app.env, db, "198.51.100.7", "erin", PW, &got, NULL), DG_OK);
+	assert_int_equal(got, id);
+	/* the administrator's unlock ends the lock at every address */
+	assert_int_equal(dg_auth_unlock(db, id), DG_OK);
+	assert_int_equal(dg_auth_login(&app.env, db, "203.0.113.9", "erin", PW, &got, NULL), DG_OK);
+}
+
+static void address_limit_before_the_hash(void **state)
+{
+	(void)state;
+	struct dg_user_new u;
+	struct dg_err err = {0};
+	int64_t id = 0, got = 0;
+	unsigned limit = app.cfg.login_limit;
+	app.cfg.login_limit = 6;
+	citizen(&u, "frank");
+	assert_int_equal(dg_user_create(&app.env, db, &u, &id, &err), DG_OK);
+	/* signing in that works does not count against the address */
+	for (int i = 0; i < 10; i++)
+		assert_int_equal(dg_auth_login(&app.env, db, "192.0.2.50", "frank", PW, &got, NULL), DG_OK);
+	/* made-up names from one address: six are checked, then the address waits */
+	char name[32];
+	for (int i = 0; i < 6; i++) {
+		snprintf(name, sizeof(name), "made-up-%d", i);
+		assert_int_equal(dg_auth_login(&app.env, db, "192.0.2.50", name, "whatever-1", &got, NULL),
+				 DG_EAUTH);
+	}
+	int64_t counted = count_of("SELECT COUNT(*) FROM login_attempts WHERE addr = '192.0.2.50'");
+	for (int i = 6; i < 40; i++) {
+		snprintf(name, sizeof(name), "made-up-%d", i);
+		assert_int_equal(dg_auth_login(&app.env, db, "192.0.2.50", name, "whatever-1", &got, &err),
+				 DG_ELOCKED);
+		assert_string_equal(err.msg, "auth.err.throttled");
+	}
+	/* refused before the name was looked up or a hash computed: nothing more was counted */
+	assert_int_equal(count_of("SELECT COUNT(*) FROM login_attempts WHERE addr = '192.0.2.50'"), counted);
+	/* the right password from there waits too; another address is not held up */
+	assert_int_equal(dg_auth_login(&app.env, db, "192.0.2.50", "frank", PW, &got, NULL), DG_ELOCKED);
+	assert_int_equal(dg_auth_login(&app.env, db, "192.0.2.51", "frank", PW, &got, NULL), DG_OK);
+	/* an IPv6 client is one /64, whichever address of it it uses */
+	for (int i = 0; i < 6; i++) {
+		char addr[64];
+		snprintf(addr, sizeof(addr), "2001:db8:7:7::%x", i + 1);
+		snprintf(name, sizeof(name), "made-up-v6-%d", i);
+		assert_int_equal(dg_auth_login(&app.env, db, addr, name, "whatever-1", &got, NULL), DG_EAUTH);
+	}
+	assert_int_equal(dg_auth_login(&app.env, db, "2001:db8:7:7:ffff::1", "frank", PW, &got, NULL),
+			 DG_ELOCKED);
+	/* after the window the address may try again */
+	assert_int_equal(dg_db_exec(db, "UPDATE login_addr SET window_ms = window_ms - 16 * 60 * 1000",
+				    DG_NOARGS, NULL),
+			 DG_OK);
+	assert_int_equal(dg_auth_login(&app.env, db, "192.0.2.50", "frank", PW, &got, NULL), DG_OK);
+	app.cfg.login_limit = limit;
+}
+
+static void new_password_ends_tokens(void **state)
+{
+	(void)state;
+	struct dg_user_new u;
+	struct dg_err err = {0};
+	int64_t id = 0;
+	citizen(&u, "gina");
+	assert_int_equal(dg_user_create(&app.env, db, &u, &id, &err), DG_OK);
+	struct dg_arena *a = dg_arena_new();
+	char *tok = NULL;
+	assert_int_equal(dg_token_create(&app.env, db, a, id, "sync", "read", &tok, &err), DG_OK);
+	assert_int_equal(dg_token_create(&app.env, db, a, id, "sync", "admin", &tok, &err), DG_EINVAL);
+	assert_string_equal(err.field, "scope");
+	assert_int_equal(dg_token_create(&app.env, db, a, id, "deploy", "write", &tok, &err), DG_OK);
+	int64_t live = -1;
+	assert_int_equal(dg_db_query_int(db, "SELECT COUNT(*) FROM api_tokens WHERE user_id = ? AND revoked_at IS NULL",
+					 DG_ARGS(DG_VI(id)), &live),
+			 DG_OK);
+	assert_int_equal(live, 2);
+	assert_int_equal(dg_auth_set_password(&app.env, db, id, "New-pass-33", NULL, &err), DG_OK);
+	assert_int_equal(dg_db_query_int(db, "SELECT COUNT(*) FROM api_tokens WHERE user_id = ? AND revoked_at IS NULL",
+					 DG_ARGS(DG_VI(id)), &live),
+			 DG_OK);
+	assert_int_equal(live, 0);
+	dg_arena_free(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -445,6 +551,9 @@ int main(void)
 		cmocka_unit_test(change_password),
 		cmocka_unit_test(password_rules),
 		cmocka_unit_test(api_tokens),
+		cmocka_unit_test(lock_is_per_address),
+		cmocka_unit_test(address_limit_before_the_hash),
+		cmocka_unit_test(new_password_ends_tokens),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

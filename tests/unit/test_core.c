@@ -198,6 +198,59 @@ static void config_flags_and_env(void **state)
 	assert_false(dg_config_has_flag("if-missing"));
 }
 
+static void config_site_url_and_limits(void **state)
+{
+	(void)state;
+	struct dg_config c;
+	struct dg_err err = {0};
+	char buf[DG_SITE_URL_MAX];
+	dg_config_defaults(&c);
+	/* the default is built from the listen address, never from a request */
+	assert_string_equal(dg_config_site_url(&c, buf), "http://127.0.0.1:8080");
+	assert_false(dg_config_site_https(&c));
+	c.host = "::1";
+	c.port = 9001;
+	assert_string_equal(dg_config_site_url(&c, buf), "http://[::1]:9001");
+	const char *ok[] = {"--site-url", "https://portal.example.gov/"};
+	assert_int_equal(dg_config_from_args(&c, 2, (char **)ok, &err), DG_OK);
+	assert_string_equal(dg_config_site_url(&c, buf), "https://portal.example.gov");
+	assert_true(dg_config_site_https(&c));
+	assert_true(c.secure_cookies);
+	const char *path[] = {"--site-url=http://10.0.0.5:8080/gov"};
+	assert_int_equal(dg_config_from_args(&c, 1, (char **)path, &err), DG_OK);
+	assert_string_equal(dg_config_site_url(&c, buf), "http://10.0.0.5:8080/gov");
+	assert_false(c.secure_cookies);
+	static const char *const bad[] = {"ftp://x.example",        "https://",
+					  "https://evil\"onmouseover=x", "https://a.example/?q=1",
+					  "javascript:alert(1)",    "https://a b"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		const char *argv[] = {"--site-url", bad[i]};
+		assert_int_equal(dg_config_from_args(&c, 2, (char **)argv, &err), DG_EINVAL);
+	}
+	assert_string_equal(dg_config_site_url(&c, buf), "http://10.0.0.5:8080/gov");
+	/* the connection and sign-in limits: defaults, flags, environment, bounds */
+	dg_config_defaults(&c);
+	assert_int_equal(c.conn_per_addr, 32);
+	assert_int_equal(c.header_timeout, 10);
+	assert_int_equal(c.login_limit, 20);
+	const char *lim[] = {"--conn-per-addr", "4", "--header-timeout=2", "--login-limit", "0"};
+	assert_int_equal(dg_config_from_args(&c, 5, (char **)lim, &err), DG_OK);
+	assert_int_equal(c.conn_per_addr, 4);
+	assert_int_equal(c.header_timeout, 2);
+	assert_int_equal(c.login_limit, 0);
+	const char *zero[] = {"--header-timeout", "0"};
+	assert_int_equal(dg_config_from_args(&c, 2, (char **)zero, &err), DG_EINVAL);
+	setenv("DGOV_MAX_CONN", "64", 1);
+	setenv("DGOV_SITE_URL", "https://env.example", 1);
+	assert_int_equal(dg_config_from_env(&c, &err), DG_OK);
+	assert_int_equal(c.max_conn, 64);
+	assert_string_equal(dg_config_site_url(&c, buf), "https://env.example");
+	unsetenv("DGOV_MAX_CONN");
+	unsetenv("DGOV_SITE_URL");
+	assert_true(dg_config_has_flag("site-url"));
+	assert_true(dg_config_has_flag("min-body-rate=10"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -208,6 +261,7 @@ int main(void)
 		cmocka_unit_test(dates),
 		cmocka_unit_test(working_days),
 		cmocka_unit_test(config_flags_and_env),
+		cmocka_unit_test(config_site_url_and_limits),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

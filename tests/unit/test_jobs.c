@@ -220,7 +220,7 @@ static void run_to_done(void **state)
 	assert_true(json_is_null(json_object_get(q, "result")));
 	json_decref(q);
 
-	assert_int_equal(dg_jobs_start(f->s, 2, 5, NULL, &j), DG_OK);
+	assert_int_equal(dg_jobs_start(f->s, NULL, 2, 5, NULL, &j), DG_OK);
 	json_t *d = wait_state(f->s, id, "done", 10000);
 	dg_jobs_stop(j);
 	assert_string_equal(json_string_value(json_object_get(d, "state")), "done");
@@ -248,7 +248,7 @@ static void retries_then_failed(void **state)
 	dg_jobs_backoff_unit_ms = 25;
 
 	int64_t id = enqueue(f->s, "test.fail", "{}", NULL);
-	assert_int_equal(dg_jobs_start(f->s, 1, 5, NULL, &j), DG_OK);
+	assert_int_equal(dg_jobs_start(f->s, NULL, 1, 5, NULL, &j), DG_OK);
 	/* after the first failure the job waits for its backoff, queued again with the error */
 	json_t *q = NULL;
 	for (int i = 0; i < 500 && atomic_load(&fail_calls) < 1; i++)
@@ -272,7 +272,7 @@ static void backoff_delays_retry(void **state)
 	atomic_store(&fail_calls, 0);
 	dg_jobs_backoff_unit_ms = 1000; /* first retry 2 s after the first failure */
 	int64_t id = enqueue(f->s, "test.fail", "{}", NULL);
-	assert_int_equal(dg_jobs_start(f->s, 2, 5, NULL, &j), DG_OK);
+	assert_int_equal(dg_jobs_start(f->s, NULL, 2, 5, NULL, &j), DG_OK);
 	for (int i = 0; i < 500 && atomic_load(&fail_calls) < 1; i++)
 		sleep_ms(10);
 	sleep_ms(1200);
@@ -329,7 +329,7 @@ static void lease_loss(void **state)
 	struct dg_jobs *j = NULL;
 	atomic_store(&slow_first_save, -1);
 	int64_t id = enqueue(f->s, "test.slow", "{}", NULL);
-	assert_int_equal(dg_jobs_start(f->s, 2, 1, NULL, &j), DG_OK);
+	assert_int_equal(dg_jobs_start(f->s, NULL, 2, 1, NULL, &j), DG_OK);
 	json_t *d = wait_state(f->s, id, "done", 10000);
 	/* the first attempt outlived its lease: its save must have been refused */
 	for (int i = 0; i < 300 && atomic_load(&slow_first_save) < 0; i++)
@@ -354,8 +354,8 @@ static void two_runners_tally(void **state)
 	int64_t ids[3];
 	for (int i = 0; i < 3; i++)
 		ids[i] = enqueue(f->s, "demo.tally", "{\"steps\":15,\"step_ms\":5}", NULL);
-	assert_int_equal(dg_jobs_start(f->s, 2, 1, NULL, &r1), DG_OK);
-	assert_int_equal(dg_jobs_start(f->s, 2, 1, NULL, &r2), DG_OK);
+	assert_int_equal(dg_jobs_start(f->s, NULL, 2, 1, NULL, &r1), DG_OK);
+	assert_int_equal(dg_jobs_start(f->s, NULL, 2, 1, NULL, &r2), DG_OK);
 	for (int i = 0; i < 3; i++) {
 		json_t *d = wait_state(f->s, ids[i], "done", 30000);
 		assert_string_equal(json_string_value(json_object_get(d, "state")), "done");
@@ -380,7 +380,7 @@ static void stop_and_resume(void **state)
 	struct fx *f = *state;
 	struct dg_jobs *j = NULL;
 	int64_t id = enqueue(f->s, "demo.tally", "{\"steps\":40,\"step_ms\":20}", NULL);
-	assert_int_equal(dg_jobs_start(f->s, 1, 30, NULL, &j), DG_OK);
+	assert_int_equal(dg_jobs_start(f->s, NULL, 1, 30, NULL, &j), DG_OK);
 	for (int i = 0; i < 500 && count(f->s, "SELECT progress_done FROM jobs WHERE id = ?", id) < 5;
 	     i++)
 		sleep_ms(10);
@@ -394,7 +394,7 @@ static void stop_and_resume(void **state)
 	json_decref(q);
 	assert_int_equal(count(f->s, "SELECT COUNT(*) FROM demo_tally WHERE job_id = ?", id), done);
 
-	assert_int_equal(dg_jobs_start(f->s, 1, 30, NULL, &j), DG_OK);
+	assert_int_equal(dg_jobs_start(f->s, NULL, 1, 30, NULL, &j), DG_OK);
 	json_t *d = wait_state(f->s, id, "done", 20000);
 	dg_jobs_stop(j);
 	assert_string_equal(json_string_value(json_object_get(d, "state")), "done");
@@ -411,7 +411,7 @@ static void bad_payload_and_unknown_kind(void **state)
 	dg_jobs_backoff_unit_ms = 5;
 	int64_t bad = enqueue(f->s, "demo.tally", "{\"steps\":0}", NULL);
 	int64_t unknown = enqueue(f->s, "test.nobody", "{}", NULL);
-	assert_int_equal(dg_jobs_start(f->s, 2, 5, NULL, &j), DG_OK);
+	assert_int_equal(dg_jobs_start(f->s, NULL, 2, 5, NULL, &j), DG_OK);
 	json_t *b = wait_state(f->s, bad, "failed", 10000);
 	json_t *u = wait_state(f->s, unknown, "failed", 10000);
 	dg_jobs_stop(j);
@@ -425,8 +425,8 @@ static void bad_payload_and_unknown_kind(void **state)
 	assert_non_null(strstr(json_string_value(json_object_get(u, "error")), "test.nobody"));
 	json_decref(b);
 	json_decref(u);
-	assert_int_equal(dg_jobs_start(f->s, 0, 0, NULL, &j), DG_EINVAL);
-	assert_int_equal(dg_jobs_start(f->s, 0, 1, NULL, &j), DG_OK); /* queue only */
+	assert_int_equal(dg_jobs_start(f->s, NULL, 0, 0, NULL, &j), DG_EINVAL);
+	assert_int_equal(dg_jobs_start(f->s, NULL, 0, 1, NULL, &j), DG_OK); /* queue only */
 	dg_jobs_stop(j);
 }
 
@@ -441,8 +441,8 @@ static void scheduled_task_once_per_period(void **state)
 	struct dg_jobs *a = NULL, *b = NULL;
 	const struct dg_task tasks[] = {{"test.ok", 3600}, {NULL, 0}};
 	atomic_store(&ok_calls, 0);
-	assert_int_equal(dg_jobs_start(f->s, 1, 5, tasks, &a), DG_OK);
-	assert_int_equal(dg_jobs_start(f->s, 1, 5, tasks, &b), DG_OK);
+	assert_int_equal(dg_jobs_start(f->s, NULL, 1, 5, tasks, &a), DG_OK);
+	assert_int_equal(dg_jobs_start(f->s, NULL, 1, 5, tasks, &b), DG_OK);
 	for (int i = 0; i < 1000 && atomic_load(&ok_calls) < 1; i++)
 		sleep_ms(10);
 	sleep_ms(300); /* time for a second, wrong, run to show */
@@ -454,7 +454,7 @@ static void scheduled_task_once_per_period(void **state)
 			       0),
 			 1);
 	/* a runner started again in the same period queues nothing new */
-	assert_int_equal(dg_jobs_start(f->s, 1, 5, tasks, &a), DG_OK);
+	assert_int_equal(dg_jobs_start(f->s, NULL, 1, 5, tasks, &a), DG_OK);
 	sleep_ms(300);
 	dg_jobs_stop(a);
 	assert_int_equal(count(f->s, "SELECT COUNT(*) FROM jobs WHERE kind = 'test.ok' AND ? = 0", 0),

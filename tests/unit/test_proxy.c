@@ -182,6 +182,22 @@ static void the_setting(void **state)
 	unsetenv("DGOV_TRUSTED_PROXY");
 }
 
+static void address_keys(void **state)
+{
+	(void)state;
+	char out[DG_ADDR_TEXT];
+	assert_string_equal(dg_addr_key("203.0.113.7", out), "203.0.113.7");
+	assert_string_equal(dg_addr_key("::ffff:203.0.113.7", out), "203.0.113.7");
+	/* every address of one /64 is one client */
+	assert_string_equal(dg_addr_key("2001:db8:1:2:aaaa:bbbb:cccc:dddd", out), "2001:db8:1:2::/64");
+	assert_string_equal(dg_addr_key("2001:db8:1:2::1", out), "2001:db8:1:2::/64");
+	assert_string_equal(dg_addr_key("2001:db8:1:3::1", out), "2001:db8:1:3::/64");
+	assert_string_equal(dg_addr_key("", out), "");
+	assert_string_equal(dg_addr_key("not an address", out), "not an address");
+	char same[DG_ADDR_TEXT] = "2001:db8::5";
+	assert_string_equal(dg_addr_key(same, same), "2001:db8::/64");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -190,6 +206,7 @@ int main(void)
 		cmocka_unit_test(forwarded_for),
 		cmocka_unit_test(long_headers),
 		cmocka_unit_test(the_setting),
+		cmocka_unit_test(address_keys),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,32 +1,32 @@
 /*
- * cli.c - `dgov rule ...`: check, dump, test, run, explain and whatif.
+ * rule.c - `dgov rule ...`: check, dump, test, run, explain and whatif, over
+ * the rule library's public header.
  *
  * Exit codes: 0 done, 1 the rules, data or tests are wrong (messages say
  * where), 2 the command line is wrong.
  */
-#include "rule/rule.h"
+#include "cmd/rule.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmd/rule_test.h"
 #include "core/date.h"
 #include "core/mem.h"
 #include "core/str.h"
-#include "rule/check.h"
-#include "rule/engine.h"
-#include "rule/explain.h"
-#include "rule/load.h"
-#include "rule/whatif.h"
-#include "rule/ytest.h"
+#include "rule/rule.h"
+#include "rule/yaml.h"
 
 #define MAX_FILES 64
-#define MAX_SETS 32
+#define MAX_SETS  32
 
 struct opts {
 	char *files[MAX_FILES];
 	int nfiles;
-	const char *data, *out, *id, *rule, *entity, *sweep;
+	const char *data, *out, *rule, *entity, *sweep, *ids_file;
+	const char **ids; /* explain: --id, once or more, and --ids FILE */
+	int nids, capids;
 	const char *sets[MAX_SETS];
 	int nsets;
 	dg_day ref;
@@ -36,17 +36,30 @@ struct opts {
 
 static int usage(void)
 {
-	fprintf(stderr,
-		"usage: dgov rule check FILE...\n"
-		"       dgov rule dump FILE... [--ref-date YYYY-MM-DD]\n"
-		"       dgov rule test [--boundaries] TESTFILE.yaml...\n"
-		"       dgov rule run --rules FILE... --data DIR --ref-date YYYY-MM-DD [--out FILE]\n"
-		"                     [--threads 1|2] [--json]\n"
-		"       dgov rule explain --rules FILE... --data DIR --ref-date D --id ID [--rule RULE]\n"
-		"                     [--entity NAME] [--json]\n"
-		"       dgov rule whatif --rules FILE... --data DIR --ref-date D --set PARAM=VALUE...\n"
-		"                     [--set PARAM[REGION]=VALUE] [--sweep PARAM=FROM..TO:STEP] [--json]\n");
+	fprintf(
+	    stderr,
+	    "usage: dgov rule check FILE...\n"
+	    "       dgov rule dump FILE... [--ref-date YYYY-MM-DD]\n"
+	    "       dgov rule test [--boundaries] TESTFILE.yaml...\n"
+	    "       dgov rule run --rules FILE... --data DIR --ref-date YYYY-MM-DD [--out FILE]\n"
+	    "                     [--threads 1|2] [--json]   (--out: rule,entity,id,outcome,"
+	    "amount,blocking)\n"
+	    "       dgov rule explain --rules FILE... --data DIR --ref-date D --id ID [--id "
+	    "ID]...\n"
+	    "                     [--ids FILE] [--rule RULE] [--entity NAME] [--json]\n"
+	    "       dgov rule whatif --rules FILE... --data DIR --ref-date D --set PARAM=VALUE...\n"
+	    "                     [--set PARAM[REGION]=VALUE] [--sweep PARAM=FROM..TO:STEP] "
+	    "[--json]\n");
 	return 2;
+}
+
+static void add_id(struct opts *o, const char *id)
+{
+	if (o->nids == o->capids) {
+		o->capids = o->capids ? o->capids * 2 : 16;
+		o->ids = dg_xrealloc(o->ids, sizeof(*o->ids) * (size_t)o->capids);
+	}
+	o->ids[o->nids++] = id;
 }
 
 static int parse_opts(int argc, char **argv, struct opts *o)
@@ -63,8 +76,9 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		} else if (!strcmp(a, "--boundaries")) {
 			o->boundaries = true;
 		} else if (!strcmp(a, "--data") || !strcmp(a, "--out") || !strcmp(a, "--id") ||
-			   !strcmp(a, "--rule") || !strcmp(a, "--entity") || !strcmp(a, "--set") ||
-			   !strcmp(a, "--sweep") || !strcmp(a, "--ref-date") || !strcmp(a, "--threads")) {
+		           !strcmp(a, "--ids") || !strcmp(a, "--rule") || !strcmp(a, "--entity") ||
+		           !strcmp(a, "--set") || !strcmp(a, "--sweep") ||
+		           !strcmp(a, "--ref-date") || !strcmp(a, "--threads")) {
 			if (!next) {
 				fprintf(stderr, "dgov rule: %s needs a value\n", a);
 				return -1;
@@ -75,7 +89,9 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			else if (!strcmp(a, "--out"))
 				o->out = next;
 			else if (!strcmp(a, "--id"))
-				o->id = next;
+				add_id(o, next);
+			else if (!strcmp(a, "--ids"))
+				o->ids_file = next;
 			else if (!strcmp(a, "--rule"))
 				o->rule = next;
 			else if (!strcmp(a, "--entity"))
@@ -97,8 +113,9 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 				o->threads = (int)t;
 			} else {
 				if (dg_day_parse(next, &o->ref)) {
-					fprintf(stderr, "dgov rule: --ref-date '%s' is not YYYY-MM-DD\n",
-						next);
+					fprintf(stderr,
+					        "dgov rule: --ref-date '%s' is not YYYY-MM-DD\n",
+					        next);
 					return -1;
 				}
 				o->have_ref = true;
@@ -123,8 +140,8 @@ static struct dg_program *load_or_report(struct opts *o)
 	fputs(dg_buf_str(&p->diag.out), stderr);
 	if (p->diag.errors) {
 		fprintf(stderr, "%d error%s, %d warning%s\n", p->diag.errors,
-			p->diag.errors == 1 ? "" : "s", p->diag.warnings,
-			p->diag.warnings == 1 ? "" : "s");
+		        p->diag.errors == 1 ? "" : "s", p->diag.warnings,
+		        p->diag.warnings == 1 ? "" : "s");
 		dg_program_free(p);
 		return NULL;
 	}
@@ -165,8 +182,8 @@ static int cmd_dump(struct opts *o)
 	dg_intern_init(&codes);
 	struct dg_rule_diag diag;
 	dg_rule_diag_init(&diag);
-	struct dg_code *c = dg_rule_compile(p, &codes, o->have_ref ? o->ref : dg_day_today(), NULL,
-					    0, &diag);
+	struct dg_code *c =
+	    dg_rule_compile(p, &codes, o->have_ref ? o->ref : dg_day_today(), NULL, 0, &diag);
 	int ret = 1;
 	fputs(dg_buf_str(&diag.out), stderr);
 	if (c) {
@@ -197,7 +214,8 @@ static int cmd_test(struct opts *o)
 			st.n++;
 			st.fail++;
 			bad++;
-			printf("not ok %d - %s: the test file could not be used\n", st.n, o->files[i]);
+			printf("not ok %d - %s: the test file could not be used\n", st.n,
+			       o->files[i]);
 		}
 	printf("1..%d\n%d passed, %d failed\n", st.n, st.pass, st.fail);
 	return st.fail || bad ? 1 : 0;
@@ -232,9 +250,10 @@ static int open_session(struct opts *o, struct session *s)
 	}
 	for (int e = 0; e < s->p->schema->ne; e++)
 		if (s->data->t[e].dangling)
-			fprintf(stderr, "warning: %lld %s links point at records that do not exist "
-					"(treated as unknown)\n",
-				(long long)s->data->t[e].dangling, s->p->schema->e[e].name);
+			fprintf(stderr,
+			        "warning: %lld %s links point at records that do not exist "
+			        "(treated as unknown)\n",
+			        (long long)s->data->t[e].dangling, s->p->schema->e[e].name);
 	return 0;
 }
 
@@ -263,7 +282,23 @@ static long peak_rss_mb(void)
 static void print_money(FILE *f, int64_t v)
 {
 	fprintf(f, "%s%lld.%02lld", v < 0 ? "-" : "", (long long)llabs(v / 100),
-		(long long)llabs(v % 100));
+	        (long long)llabs(v % 100));
+}
+
+/* A CSV field, quoted when it holds a comma, a quote or a line break (RFC 4180). */
+static void csv_field(FILE *f, const char *s)
+{
+	if (!strpbrk(s, ",\"\r\n")) {
+		fputs(s, f);
+		return;
+	}
+	fputc('"', f);
+	for (; *s; s++) {
+		if (*s == '"')
+			fputc('"', f);
+		fputc(*s, f);
+	}
+	fputc('"', f);
 }
 
 static int write_out(const char *path, const struct dg_code *c, const struct dg_result *r)
@@ -274,7 +309,7 @@ static int write_out(const char *path, const struct dg_code *c, const struct dg_
 		perror(path);
 		return 1;
 	}
-	fprintf(f, "rule,entity,id,outcome,blocking\n");
+	fprintf(f, "rule,entity,id,outcome,amount,blocking\n");
 	for (int i = 0; i < p->nrules; i++) {
 		if (!r->selected[i])
 			continue;
@@ -282,8 +317,22 @@ static int write_out(const char *path, const struct dg_code *c, const struct dg_
 		int64_t n = r->data->t[rc->ent].n;
 		for (int64_t row = 0; row < n; row++) {
 			enum dg_outcome oc = dg_result_outcome(r, i, row);
-			fprintf(f, "%s,%s,%s,%s,", p->rules[i].id, p->schema->e[rc->ent].name,
-				dg_data_id(r->data, rc->ent, row), dg_outcome_name(oc));
+			int64_t am;
+			csv_field(f, p->rules[i].id);
+			fputc(',', f);
+			csv_field(f, p->schema->e[rc->ent].name);
+			fputc(',', f);
+			csv_field(f, dg_data_id(r->data, rc->ent, row));
+			fprintf(f, ",%s,", dg_outcome_name(oc));
+			/* a payment list needs the amount: yuan for an eligible record, "unknown"
+			 * when its amount is, empty otherwise */
+			if (oc == DG_ELIGIBLE && rc->has_amount) {
+				if (dg_result_amount(r, i, row, &am))
+					print_money(f, am);
+				else
+					fputs("unknown", f);
+			}
+			fputc(',', f);
 			int nb = 0;
 			for (int cnd = 0, ci = 0; cnd < p->rules[i].nc; cnd++) {
 				if (p->rules[i].c[cnd].kind != CL_COND)
@@ -316,7 +365,8 @@ static int cmd_run(struct opts *o)
 	c = dg_rule_compile(s.p, &s.codes, o->ref, NULL, 0, &diag);
 	fputs(dg_buf_str(&diag.out), stderr);
 	struct dg_err err = {0};
-	if (!c || dg_rule_run(c, s.data, NULL, o->threads, &r, &err)) {
+	struct dg_run_opts ro = {NULL, o->threads, o->out != NULL};
+	if (!c || dg_rule_run_opts(c, s.data, &ro, &r, &err)) {
 		fprintf(stderr, "dgov rule run: %s\n", err.msg);
 		goto out;
 	}
@@ -328,15 +378,17 @@ static int cmd_run(struct opts *o)
 		printf("run at %s: %d rules; load %.3f s, aggregates %.3f s, rules %.3f s\n", day,
 		       p->nrules, s.load_sec, r->agg_sec, r->eval_sec);
 	else
-		printf("{\"ref_date\":\"%s\",\"load_seconds\":%.3f,\"eval_seconds\":%.3f,\"rules\":[", day,
-		       s.load_sec, r->eval_sec);
+		printf(
+		    "{\"ref_date\":\"%s\",\"load_seconds\":%.3f,\"eval_seconds\":%.3f,\"rules\":[",
+		    day, s.load_sec, r->eval_sec);
 	for (int i = 0; i < p->nrules; i++) {
 		const struct dg_rule *ru = &p->rules[i];
 		const struct dg_rcode *rc = &c->rc[i];
 		int64_t n = s.data->t[ru->ent].n;
 		if (!r->selected[i]) {
 			if (o->json)
-				printf("%s{\"rule\":\"%s\",\"in_force\":false}", i ? "," : "", ru->id);
+				printf("%s{\"rule\":\"%s\",\"in_force\":false}", i ? "," : "",
+				       ru->id);
 			else
 				printf("%s: not in force on %s\n", ru->id, day);
 			continue;
@@ -346,22 +398,33 @@ static int cmd_run(struct opts *o)
 		int64_t cf = r->confl[i] ? dg_bits_count(r->confl[i], n) : 0;
 		int64_t ne = n - el - un - cf;
 		if (o->json) {
-			printf("%s{\"rule\":\"%s\",\"entity\":\"%s\",\"records\":%lld,\"eligible\":%lld,"
-			       "\"not_eligible\":%lld,\"unknown\":%lld,\"conflict\":%lld,\"amount\":",
-			       i ? "," : "", ru->id, ru->for_ent, (long long)n, (long long)el,
-			       (long long)ne, (long long)un, (long long)cf);
-			print_money(stdout, r->amount_sum[i]);
-			printf(",\"blocking\":{");
+			printf(
+			    "%s{\"rule\":\"%s\",\"entity\":\"%s\",\"records\":%lld,\"eligible\":%"
+			    "lld,"
+			    "\"not_eligible\":%lld,\"unknown\":%lld,\"conflict\":%lld,\"amount\":",
+			    i ? "," : "", ru->id, ru->for_ent, (long long)n, (long long)el,
+			    (long long)ne, (long long)un, (long long)cf);
+			if (r->amount_overflow[i])
+				printf("null,\"amount_too_large\":true");
+			else
+				print_money(stdout, r->amount_sum[i]);
+			printf(",\"amount_unknown\":%lld,\"blocking\":{",
+			       (long long)r->amount_unknown[i]);
 		} else {
-			printf("%s (%s) v%s over %lld %s records\n  eligible %lld   not eligible %lld"
-			       "   unknown %lld   conflict %lld",
-			       ru->id, ru->name_zh, ru->version ? ru->version : "-", (long long)n,
-			       ru->for_ent, (long long)el, (long long)ne, (long long)un,
-			       (long long)cf);
+			printf(
+			    "%s (%s) v%s over %lld %s records\n  eligible %lld   not eligible %lld"
+			    "   unknown %lld   conflict %lld",
+			    ru->id, ru->name_zh, ru->version ? ru->version : "-", (long long)n,
+			    ru->for_ent, (long long)el, (long long)ne, (long long)un,
+			    (long long)cf);
 			if (rc->has_amount) {
 				printf("   amount ");
-				print_money(stdout, r->amount_sum[i]);
-				printf(" yuan");
+				if (r->amount_overflow[i]) {
+					printf("too large to total");
+				} else {
+					print_money(stdout, r->amount_sum[i]);
+					printf(" yuan");
+				}
 				if (r->amount_unknown[i])
 					printf(" (+%lld eligible with unknown amount)",
 					       (long long)r->amount_unknown[i]);
@@ -374,8 +437,9 @@ static int cmd_run(struct opts *o)
 			int g = rc->cond0 + ci++;
 			int64_t f = dg_bits_count(r->fail[g], n);
 			if (o->json)
-				printf("%s\"%s\":{\"failed\":%lld,\"unknown\":%lld}", ci > 1 ? "," : "",
-				       ru->c[cnd].id, (long long)f, (long long)r->cond_unknown[g]);
+				printf("%s\"%s\":{\"failed\":%lld,\"unknown\":%lld}",
+				       ci > 1 ? "," : "", ru->c[cnd].id, (long long)f,
+				       (long long)r->cond_unknown[g]);
 			else
 				printf("  %s %lld%s", ru->c[cnd].id, (long long)f,
 				       r->cond_unknown[g] ? "" : "");
@@ -389,16 +453,18 @@ static int cmd_run(struct opts *o)
 					continue;
 				int g = rc->cond0 + ci++;
 				if (r->cond_unknown[g])
-					printf("  %s %lld", ru->c[cnd].id, (long long)r->cond_unknown[g]);
+					printf("  %s %lld", ru->c[cnd].id,
+					       (long long)r->cond_unknown[g]);
 			}
 			printf("\n");
 		}
 	}
 	if (o->json)
-		printf("],\"evaluations\":%lld,\"peak_rss_mb\":%ld}\n", (long long)evals, peak_rss_mb());
+		printf("],\"evaluations\":%lld,\"peak_rss_mb\":%ld}\n", (long long)evals,
+		       peak_rss_mb());
 	else if (r->eval_sec > 0)
-		printf("%lld record-rule evaluations in %.3f s (%.3g per second)\n", (long long)evals,
-		       r->eval_sec, (double)evals / r->eval_sec);
+		printf("%lld record-rule evaluations in %.3f s (%.3g per second)\n",
+		       (long long)evals, r->eval_sec, (double)evals / r->eval_sec);
 	ret = o->out ? write_out(o->out, c, r) : 0;
 out:
 	dg_result_free(r);
@@ -408,19 +474,83 @@ out:
 	return ret;
 }
 
-static int find_record(const struct session *s, const struct opts *o, int *ent, int64_t *row)
+static int find_record(const struct session *s, const struct opts *o, const char *id, int *ent,
+                       int64_t *row)
 {
 	for (int e = 0; e < s->p->schema->ne; e++) {
 		if (o->entity && strcmp(o->entity, s->p->schema->e[e].name))
 			continue;
-		*row = dg_data_find(s->data, e, o->id, strlen(o->id));
+		*row = dg_data_find(s->data, e, id, strlen(id));
 		if (*row >= 0) {
 			*ent = e;
 			return 0;
 		}
 	}
-	fprintf(stderr, "dgov rule explain: no record with id '%s'\n", o->id);
+	fprintf(stderr, "dgov rule explain: no record with id '%s'\n", id);
 	return 1;
+}
+
+/* --ids FILE: one id a line; blank lines are skipped */
+static int read_ids(struct opts *o, char **text)
+{
+	size_t len;
+	struct dg_err err = {0};
+	if (dg_rule_read_file(o->ids_file, 64 << 20, text, &len, &err)) {
+		fprintf(stderr, "dgov rule explain: %s\n", err.msg);
+		return 1;
+	}
+	for (char *p = *text, *nl; p && *p; p = nl ? nl + 1 : NULL) {
+		nl = strchr(p, '\n');
+		if (nl)
+			*nl = '\0';
+		size_t n = strlen(p);
+		if (n && p[n - 1] == '\r')
+			p[--n] = '\0';
+		if (n)
+			add_id(o, p);
+	}
+	return 0;
+}
+
+/* One record's explanations against every rule of its entity (or --rule). */
+static int explain_one(struct session *s, const struct opts *o, const struct dg_code *c, int only,
+                       const char *id, int *nrules)
+{
+	int ent;
+	int64_t row;
+	struct dg_buf b;
+	struct dg_err err = {0};
+	int ret = 1;
+	dg_buf_init(&b, 0);
+	if (find_record(s, o, id, &ent, &row))
+		goto out;
+	if (only >= 0 && s->p->rules[only].ent != ent) {
+		fprintf(stderr, "dgov rule explain: rule %s is for %s records, '%s' is a %s\n",
+		        o->rule, s->p->rules[only].for_ent, id, s->p->schema->e[ent].name);
+		goto out;
+	}
+	for (int i = 0; i < s->p->nrules; i++) {
+		if ((only >= 0 && i != only) || s->p->rules[i].ent != ent)
+			continue;
+		dg_rc e = dg_rule_explain_json(c, s->data, i, row, &b, &err);
+		e |= dg_buf_adds(&b, "\n");
+		if (!o->json) {
+			e |= dg_rule_explain_text(c, s->data, i, row, "zh", &b, &err);
+			e |= dg_buf_adds(&b, "\n");
+			e |= dg_rule_explain_text(c, s->data, i, row, "en", &b, &err);
+			e |= dg_buf_adds(&b, "\n");
+		}
+		if (e) {
+			fprintf(stderr, "dgov rule explain: %s\n", err.msg);
+			goto out;
+		}
+		(*nrules)++;
+	}
+	fputs(dg_buf_str(&b), stdout);
+	ret = 0;
+out:
+	dg_buf_release(&b);
+	return ret;
 }
 
 static int cmd_explain(struct opts *o)
@@ -429,29 +559,22 @@ static int cmd_explain(struct opts *o)
 	int ret = open_session(o, &s);
 	struct dg_code *c = NULL;
 	struct dg_rule_diag diag;
-	struct dg_buf b;
-	dg_buf_init(&b, 0);
+	char *ids_text = NULL;
 	dg_rule_diag_init(&diag);
 	if (ret)
 		goto out;
 	ret = 1;
-	if (!o->id) {
-		fprintf(stderr, "dgov rule explain: needs --id ID\n");
+	if (o->ids_file && read_ids(o, &ids_text))
+		goto out;
+	if (!o->nids) {
+		fprintf(stderr,
+		        "dgov rule explain: needs --id ID (again for more) or --ids FILE\n");
 		ret = 2;
 		goto out;
 	}
-	int ent;
-	int64_t row;
-	if (find_record(&s, o, &ent, &row))
-		goto out;
 	int only = -1;
 	if (o->rule && (only = dg_rule_find(s.p, o->rule)) < 0) {
 		fprintf(stderr, "dgov rule explain: no rule '%s'\n", o->rule);
-		goto out;
-	}
-	if (only >= 0 && s.p->rules[only].ent != ent) {
-		fprintf(stderr, "dgov rule explain: rule %s is for %s records, '%s' is a %s\n",
-			o->rule, s.p->rules[only].for_ent, o->id, s.p->schema->e[ent].name);
 		goto out;
 	}
 	c = dg_rule_compile(s.p, &s.codes, o->ref, NULL, 0, &diag);
@@ -460,31 +583,16 @@ static int cmd_explain(struct opts *o)
 		goto out;
 	}
 	double t0 = dg_mono_sec();
-	int n = 0;
-	struct dg_err err = {0};
-	for (int i = 0; i < s.p->nrules; i++) {
-		if ((only >= 0 && i != only) || s.p->rules[i].ent != ent)
-			continue;
-		dg_rc e = dg_rule_explain_json(c, s.data, i, row, &b, &err);
-		e |= dg_buf_adds(&b, "\n");
-		if (!o->json) {
-			e |= dg_rule_explain_text(c, s.data, i, row, "zh", &b, &err);
-			e |= dg_buf_adds(&b, "\n");
-			e |= dg_rule_explain_text(c, s.data, i, row, "en", &b, &err);
-			e |= dg_buf_adds(&b, "\n");
-		}
-		if (e) {
-			fprintf(stderr, "dgov rule explain: %s\n", err.msg);
-			goto out;
-		}
-		n++;
-	}
+	int n = 0, bad = 0;
+	/* every record is explained even when one is missing; the exit code tells */
+	for (int i = 0; i < o->nids; i++)
+		bad += explain_one(&s, o, c, only, o->ids[i], &n);
 	double ms = (dg_mono_sec() - t0) * 1000;
-	fputs(dg_buf_str(&b), stdout);
-	fprintf(stderr, "explained %d rule%s for %s in %.2f ms\n", n, n == 1 ? "" : "s", o->id, ms);
-	ret = 0;
+	fprintf(stderr, "explained %d rule%s for %d record%s in %.2f ms\n", n, n == 1 ? "" : "s",
+	        o->nids - bad, o->nids - bad == 1 ? "" : "s", ms);
+	ret = bad ? 1 : 0;
 out:
-	dg_buf_release(&b);
+	free(ids_text);
 	dg_code_free(c);
 	dg_rule_diag_release(&diag);
 	close_session(&s);
@@ -493,7 +601,7 @@ out:
 
 /* "FROM..TO:STEP" in the parameter's type */
 static int parse_sweep(const struct dg_program *p, struct dg_arena *a, const char *spec,
-		       struct dg_override *ov, int64_t *vals, int *n)
+                       struct dg_override *ov, int64_t *vals, int *n)
 {
 	struct dg_err err = {0};
 	char buf[256];
@@ -514,7 +622,8 @@ static int parse_sweep(const struct dg_program *p, struct dg_arena *a, const cha
 	if (dg_rule_parse_param_value(pm, dots + 2, &to) ||
 	    dg_rule_parse_param_value(pm, colon + 1, &step) || step <= 0 || to < ov->value ||
 	    (to - ov->value) / step >= 200) {
-		fprintf(stderr, "dgov rule whatif: --sweep needs FROM <= TO and at most 200 steps\n");
+		fprintf(stderr,
+		        "dgov rule whatif: --sweep needs FROM <= TO and at most 200 steps\n");
 		return 1;
 	}
 	*n = 0;
@@ -546,7 +655,7 @@ static int cmd_whatif(struct opts *o)
 			goto out;
 		}
 	if (o->nsets && dg_rule_whatif(s.p, s.data, &s.codes, o->ref, ov, o->nsets, o->threads,
-				       o->json, &b, &err)) {
+	                               o->json, &b, &err)) {
 		fprintf(stderr, "dgov rule whatif: %s\n", err.msg);
 		goto out;
 	}
@@ -557,7 +666,8 @@ static int cmd_whatif(struct opts *o)
 		if ((ret = parse_sweep(s.p, a, o->sweep, &sw, vals, &n)))
 			goto out;
 		ret = 1;
-		if (dg_rule_sweep(s.p, s.data, &s.codes, o->ref, &sw, vals, n, o->threads, &b, &err)) {
+		if (dg_rule_sweep(s.p, s.data, &s.codes, o->ref, &sw, vals, n, o->threads, &b,
+		                  &err)) {
 			fprintf(stderr, "dgov rule whatif: %s\n", err.msg);
 			goto out;
 		}
@@ -574,23 +684,28 @@ out:
 int dg_rule_main(int argc, char **argv)
 {
 	struct opts o;
+	int ret;
 	if (argc < 2)
 		return usage();
-	if (parse_opts(argc, argv, &o))
-		return 2;
 	const char *cmd = argv[1];
-	if (!strcmp(cmd, "check"))
-		return cmd_check(&o);
-	if (!strcmp(cmd, "dump"))
-		return cmd_dump(&o);
-	if (!strcmp(cmd, "test"))
-		return cmd_test(&o);
-	if (!strcmp(cmd, "run"))
-		return cmd_run(&o);
-	if (!strcmp(cmd, "explain"))
-		return cmd_explain(&o);
-	if (!strcmp(cmd, "whatif"))
-		return cmd_whatif(&o);
-	fprintf(stderr, "dgov rule: unknown command '%s'\n", cmd);
-	return usage();
+	if (parse_opts(argc, argv, &o))
+		ret = 2;
+	else if (!strcmp(cmd, "check"))
+		ret = cmd_check(&o);
+	else if (!strcmp(cmd, "dump"))
+		ret = cmd_dump(&o);
+	else if (!strcmp(cmd, "test"))
+		ret = cmd_test(&o);
+	else if (!strcmp(cmd, "run"))
+		ret = cmd_run(&o);
+	else if (!strcmp(cmd, "explain"))
+		ret = cmd_explain(&o);
+	else if (!strcmp(cmd, "whatif"))
+		ret = cmd_whatif(&o);
+	else {
+		fprintf(stderr, "dgov rule: unknown command '%s'\n", cmd);
+		ret = usage();
+	}
+	free(o.ids);
+	return ret;
 }

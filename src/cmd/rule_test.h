@@ -1,5 +1,5 @@
 /*
- * ytest.h - rule tests as YAML data (dgov rule test).
+ * rule_test.h - rule tests as YAML data (dgov rule test).
  *
  * A test file names its rule files and lists cases: a reference date,
  * records per entity, benefit records, parameter overrides, and per record
@@ -9,8 +9,8 @@
  * moves every direct threshold input to the threshold and one unit either
  * side and checks the condition flips exactly there.
  */
-#ifndef DG_RULE_YTEST_H
-#define DG_RULE_YTEST_H
+#ifndef DG_CMD_RULE_TEST_H
+#define DG_CMD_RULE_TEST_H
 
 #include <stdbool.h>
 #include <stdio.h>

@@ -1,0 +1,327 @@
+/*
+ * audit.c - the hash-chained audit log (audit.h): appending under the head
+ * row's lock, signed checkpoints, and the walk that verifies both.
+ *
+ * A record's hash: BLAKE2b-256 over the previous hash (32 bytes, all zero
+ * before the first record), then seq and at_ms as 8 bytes big-endian, then
+ * kind, actor, subject, purpose and detail each as 4 bytes of length
+ * big-endian and the bytes as stored. A checkpoint signs the text
+ * "dgov-audit-checkpoint\n<region>\n<seq>\n<hash hex>\n".
+ *
+ * The walk reads the log in pages of PAGE records by seq, so it holds one
+ * page whatever the log's length; every loop is bounded by the log's size.
+ */
+#include "audit/audit.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/date.h"
+#include "core/log.h"
+
+#define HASH_BYTES 32
+#define HASH_HEX (2 * HASH_BYTES)
+#define PAGE 5000
+
+static const char zero_hash[HASH_HEX + 1] =
+	"0000000000000000000000000000000000000000000000000000000000000000";
+
+const struct dg_migration dg_audit_migrations[] = {
+	{"audit-001-log",
+	 "CREATE TABLE audit_log ("
+	 " seq BIGINT PRIMARY KEY,"
+	 " at_ms BIGINT NOT NULL,"
+	 " kind TEXT NOT NULL,"
+	 " actor TEXT NOT NULL,"
+	 " subject TEXT NOT NULL,"
+	 " purpose TEXT NOT NULL,"
+	 " detail TEXT NOT NULL,"
+	 " hash TEXT NOT NULL);"
+	 "CREATE INDEX audit_log_subject ON audit_log(subject, seq);"
+	 "CREATE TABLE audit_head ("
+	 " id INTEGER PRIMARY KEY CHECK (id = 1),"
+	 " seq BIGINT NOT NULL,"
+	 " hash TEXT NOT NULL);"
+	 "INSERT INTO audit_head (id, seq, hash) VALUES (1, 0,"
+	 " '0000000000000000000000000000000000000000000000000000000000000000');"
+	 "CREATE TABLE audit_checkpoints ("
+	 " seq BIGINT PRIMARY KEY,"
+	 " hash TEXT NOT NULL,"
+	 " at_ms BIGINT NOT NULL,"
+	 " signature TEXT NOT NULL)"},
+	{NULL, NULL},
+};
+
+static void put_u64(crypto_generichash_state *st, int64_t v)
+{
+	unsigned char b[8];
+	for (int i = 0; i < 8; i++)
+		b[i] = (unsigned char)((uint64_t)v >> (56 - 8 * i));
+	crypto_generichash_update(st, b, sizeof b);
+}
+
+static void put_text(crypto_generichash_state *st, const char *s)
+{
+	size_t n = strlen(s);
+	unsigned char b[4] = {(unsigned char)(n >> 24), (unsigned char)(n >> 16),
+			      (unsigned char)(n >> 8), (unsigned char)n};
+	crypto_generichash_update(st, b, sizeof b);
+	crypto_generichash_update(st, (const unsigned char *)s, n);
+}
+
+/* The fields of one stored record, as text. */
+struct row {
+	int64_t seq, at_ms;
+	const char *kind, *actor, *subject, *purpose, *detail;
+};
+
+/* hex (HASH_HEX + 1) = the record's hash after prev_hex; EINVAL when prev_hex is not hex. */
+static dg_rc record_hash(const char *prev_hex, const struct row *w, char *hex)
+{
+	unsigned char prev[HASH_BYTES], out[HASH_BYTES];
+	size_t got = 0;
+	if (strlen(prev_hex) != HASH_HEX ||
+	    sodium_hex2bin(prev, sizeof prev, prev_hex, HASH_HEX, NULL, &got, NULL) != 0 ||
+	    got != HASH_BYTES)
+		return DG_EINVAL;
+	crypto_generichash_state st;
+	crypto_generichash_init(&st, NULL, 0, HASH_BYTES);
+	crypto_generichash_update(&st, prev, sizeof prev);
+	put_u64(&st, w->seq);
+	put_u64(&st, w->at_ms);
+	put_text(&st, w->kind);
+	put_text(&st, w->actor);
+	put_text(&st, w->subject);
+	put_text(&st, w->purpose);
+	put_text(&st, w->detail);
+	crypto_generichash_final(&st, out, sizeof out);
+	sodium_bin2hex(hex, HASH_HEX + 1, out, sizeof out);
+	return DG_OK;
+}
+
+static bool fits(const char *s)
+{
+	return strlen(s) <= DG_AUDIT_FIELD_MAX;
+}
+
+static dg_rc append_in_tx(struct dg_db *db, const struct row *w, int64_t *seq)
+{
+	struct dg_rows *rows = NULL;
+	/* the head row's lock serialises appenders until this transaction ends */
+	dg_rc rc = dg_db_query(db, "UPDATE audit_head SET seq = seq + 1 WHERE id = 1"
+				   " RETURNING seq, hash",
+			       DG_NOARGS, &rows);
+	if (!rc)
+		rc = dg_rows_next(rows);
+	if (rc) {
+		dg_rows_free(rows);
+		return rc == DG_ENOTFOUND ? DG_EINTERNAL : rc;
+	}
+	struct row r = *w;
+	r.seq = dg_rows_int(rows, 0);
+	char prev[HASH_HEX + 1], hex[HASH_HEX + 1];
+	snprintf(prev, sizeof prev, "%s", dg_rows_text(rows, 1));
+	dg_rows_free(rows);
+	rc = record_hash(prev, &r, hex);
+	if (rc) {
+		dg_error("audit: the head's hash is not a hash; the log needs `dgov audit verify`");
+		return DG_EINTERNAL;
+	}
+	const char *h = hex;
+	rc = dg_db_exec(db,
+			"INSERT INTO audit_log (seq, at_ms, kind, actor, subject, purpose, detail, hash)"
+			" VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+			DG_ARGS(DG_VI(r.seq), DG_VI(r.at_ms), DG_VT(r.kind), DG_VT(r.actor),
+				DG_VT(r.subject), DG_VT(r.purpose), DG_VT(r.detail), DG_VT(h)),
+			NULL);
+	if (!rc)
+		rc = dg_db_exec(db, "UPDATE audit_head SET hash = ? WHERE id = 1", DG_ARGS(DG_VT(h)),
+				NULL);
+	if (!rc && seq)
+		*seq = r.seq;
+	return rc;
+}
+
+dg_rc dg_audit_append(struct dg_db *db, const struct dg_audit_rec *rec, int64_t *seq)
+{
+	char *detail = rec->detail ? json_dumps(rec->detail, JSON_COMPACT | JSON_SORT_KEYS)
+				   : NULL;
+	struct row w = {
+		.at_ms = dg_now_ms(),
+		.kind = rec->kind ? rec->kind : "",
+		.actor = rec->actor ? rec->actor : "",
+		.subject = rec->subject ? rec->subject : "",
+		.purpose = rec->purpose ? rec->purpose : "",
+		.detail = detail ? detail : "{}",
+	};
+	dg_rc rc = DG_EINVAL;
+	if (!w.kind[0] || !fits(w.kind) || !fits(w.actor) || !fits(w.subject) ||
+	    !fits(w.purpose) || strlen(w.detail) > DG_AUDIT_DETAIL_MAX)
+		goto out;
+	if (dg_db_in_tx(db)) {
+		rc = append_in_tx(db, &w, seq);
+		goto out;
+	}
+	rc = dg_db_begin(db);
+	if (!rc)
+		rc = append_in_tx(db, &w, seq);
+	if (!rc)
+		rc = dg_db_commit(db);
+	else
+		dg_db_rollback(db);
+out:
+	free(detail);
+	return rc;
+}
+
+/* The text a checkpoint signs, into out (cap bytes). */
+static void signed_text(char *out, size_t cap, const char *region, int64_t seq, const char *hash)
+{
+	snprintf(out, cap, "dgov-audit-checkpoint\n%s\n%lld\n%s\n", region, (long long)seq, hash);
+}
+
+dg_rc dg_audit_checkpoint(struct dg_db *db, const struct dg_keys *k, const char *region,
+			  int64_t *seq)
+{
+	struct dg_rows *rows = NULL;
+	int64_t head = 0, done = 0;
+	char hash[HASH_HEX + 1] = "";
+	dg_rc rc = dg_db_begin(db);
+	if (rc)
+		return rc;
+	rc = dg_db_query(db, "SELECT seq, hash FROM audit_head WHERE id = 1", DG_NOARGS, &rows);
+	if (!rc)
+		rc = dg_rows_next(rows);
+	if (!rc) {
+		head = dg_rows_int(rows, 0);
+		snprintf(hash, sizeof hash, "%s", dg_rows_text(rows, 1));
+	}
+	dg_rows_free(rows);
+	if (!rc)
+		rc = dg_db_query_int(db, "SELECT COUNT(*) FROM audit_checkpoints WHERE seq = ?",
+				     DG_ARGS(DG_VI(head)), &done);
+	if (!rc && head > 0 && !done) {
+		char text[512], sig_hex[2 * crypto_sign_BYTES + 1];
+		unsigned char sig[crypto_sign_BYTES];
+		signed_text(text, sizeof text, region, head, hash);
+		crypto_sign_detached(sig, NULL, (const unsigned char *)text, strlen(text), k->sign_sk);
+		sodium_bin2hex(sig_hex, sizeof sig_hex, sig, sizeof sig);
+		const char *h = hash, *s = sig_hex;
+		rc = dg_db_exec(db,
+				"INSERT INTO audit_checkpoints (seq, hash, at_ms, signature)"
+				" VALUES (?, ?, ?, ?)",
+				DG_ARGS(DG_VI(head), DG_VT(h), DG_VI(dg_now_ms()), DG_VT(s)), NULL);
+	}
+	if (!rc)
+		rc = dg_db_commit(db);
+	else
+		dg_db_rollback(db);
+	if (!rc && seq)
+		*seq = head;
+	return rc;
+}
+
+static dg_rc broken(struct dg_audit_report *out, int64_t seq, const char *why)
+{
+	out->bad_seq = seq;
+	snprintf(out->why, sizeof out->why, "%s", why);
+	return DG_ECONFLICT;
+}
+
+/* One checkpoint: its signature, and the hash the chain had at its seq. */
+static dg_rc check_point(const struct dg_keys *k, const char *region, struct dg_rows *cp,
+			 const char *chain_hash, struct dg_audit_report *out)
+{
+	int64_t seq = dg_rows_int(cp, 0);
+	const char *hash = dg_rows_text(cp, 1), *sig_hex = dg_rows_text(cp, 2);
+	unsigned char sig[crypto_sign_BYTES];
+	size_t got = 0;
+	char text[512];
+	signed_text(text, sizeof text, region, seq, hash);
+	if (sodium_hex2bin(sig, sizeof sig, sig_hex, strlen(sig_hex), NULL, &got, NULL) != 0 ||
+	    got != sizeof sig ||
+	    crypto_sign_verify_detached(sig, (const unsigned char *)text, strlen(text),
+					k->sign_pk) != 0)
+		return broken(out, seq, "the checkpoint at this record is not signed by this node");
+	if (strcmp(hash, chain_hash) != 0)
+		return broken(out, seq, "the chain up to this record differs from its signed checkpoint");
+	out->checkpoints++;
+	return DG_OK;
+}
+
+dg_rc dg_audit_verify(struct dg_db *db, const struct dg_keys *k, const char *region,
+		      struct dg_audit_report *out)
+{
+	struct dg_rows *rows = NULL, *cps = NULL;
+	char prev[HASH_HEX + 1], hex[HASH_HEX + 1];
+	memset(out, 0, sizeof(*out));
+	snprintf(prev, sizeof prev, "%s", zero_hash);
+	dg_rc rc = dg_db_query(db, "SELECT seq, hash, signature FROM audit_checkpoints ORDER BY seq",
+			       DG_NOARGS, &cps);
+	if (rc)
+		return rc;
+	bool more_cps = (rc = dg_rows_next(cps)) == DG_OK;
+	if (rc && rc != DG_ENOTFOUND)
+		goto out;
+	rc = DG_OK;
+	int64_t expect = 1;
+	for (;;) {
+		int64_t n = 0;
+		rc = dg_db_query(db,
+				 "SELECT seq, at_ms, kind, actor, subject, purpose, detail, hash"
+				 " FROM audit_log WHERE seq >= ? ORDER BY seq LIMIT ?",
+				 DG_ARGS(DG_VI(expect), DG_VI(PAGE)), &rows);
+		while (!rc && (rc = dg_rows_next(rows)) == DG_OK) {
+			struct row w = {dg_rows_int(rows, 0),  dg_rows_int(rows, 1),
+					dg_rows_text(rows, 2), dg_rows_text(rows, 3),
+					dg_rows_text(rows, 4), dg_rows_text(rows, 5),
+					dg_rows_text(rows, 6)};
+			n++;
+			if (w.seq != expect) {
+				rc = broken(out, expect, "this record is missing: the log skips it");
+				break;
+			}
+			if (record_hash(prev, &w, hex) || strcmp(hex, dg_rows_text(rows, 7)) != 0) {
+				rc = broken(out, w.seq,
+					    "this record was changed, or the one before it was");
+				break;
+			}
+			snprintf(prev, sizeof prev, "%s", hex);
+			out->records++;
+			while (more_cps && dg_rows_int(cps, 0) <= w.seq && !rc) {
+				if (dg_rows_int(cps, 0) == w.seq)
+					rc = check_point(k, region, cps, hex, out);
+				if (!rc)
+					more_cps = (rc = dg_rows_next(cps)) == DG_OK;
+				if (rc == DG_ENOTFOUND)
+					rc = DG_OK;
+			}
+			expect++;
+		}
+		dg_rows_free(rows);
+		rows = NULL;
+		if (rc == DG_ENOTFOUND)
+			rc = DG_OK;
+		if (rc || n < PAGE)
+			break;
+	}
+	if (!rc && more_cps)
+		rc = broken(out, dg_rows_int(cps, 0),
+			    "a signed checkpoint names this record, but the log ends before it");
+	if (!rc) {
+		/* the head must be where the chain ends */
+		struct dg_rows *h = NULL;
+		rc = dg_db_query(db, "SELECT seq, hash FROM audit_head WHERE id = 1", DG_NOARGS, &h);
+		if (!rc)
+			rc = dg_rows_next(h);
+		if (!rc && (dg_rows_int(h, 0) != expect - 1 || strcmp(dg_rows_text(h, 1), prev) != 0))
+			rc = broken(out, expect,
+				    "the log ends before its head: records at the end were removed");
+		dg_rows_free(h);
+	}
+out:
+	dg_rows_free(cps);
+	return rc;
+}

@@ -1,0 +1,305 @@
+/*
+ * test_audit.c - the audit log (src/audit) over a real store (SQLite, or
+ * PostgreSQL when DGOV_TEST_DB names one): a chain that verifies; every
+ * kind of hand edit found at the record it touched — a changed field, a
+ * deleted record, two records swapped, a chain rewritten from one record on
+ * (caught by the signed checkpoint), records cut off the end, a forged
+ * checkpoint; appends from several threads at once that still chain; a
+ * record appended inside a transaction that rolls back leaves nothing.
+ */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "audit/audit.h"
+#include "core/keys.h"
+#include "core/log.h"
+#include "core/rand.h"
+
+#define KEY_HEX "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+#define REGION "990100"
+
+static struct dg_store *store;
+static struct dg_keys keys;
+static char tmpdir[] = "/tmp/dgov-audit-XXXXXX";
+static char dbpath[256];
+
+static struct dg_db *get(void)
+{
+	struct dg_db *db = NULL;
+	assert_int_equal(dg_db_get(store, &db), DG_OK);
+	return db;
+}
+
+static void sql(const char *text)
+{
+	struct dg_db *db = get();
+	assert_int_equal(dg_db_exec_script(db, text), DG_OK);
+	dg_db_put(db);
+}
+
+/* A fresh store with the audit tables, before each test. */
+static int setup(void **state)
+{
+	(void)state;
+	struct dg_err err = {0};
+	const char *url = getenv("DGOV_TEST_DB");
+	if (!(url && url[0])) {
+		snprintf(dbpath, sizeof dbpath, "%s/audit.db", tmpdir);
+		unlink(dbpath);
+		url = dbpath;
+	}
+	if (dg_store_open(url, 8, &store, &err))
+		return -1;
+	struct dg_db *db = get();
+	dg_rc rc = dg_db_exec_script(db, "DROP TABLE IF EXISTS audit_log;"
+					 "DROP TABLE IF EXISTS audit_head;"
+					 "DROP TABLE IF EXISTS audit_checkpoints;"
+					 "DROP TABLE IF EXISTS schema_migrations");
+	dg_db_put(db);
+	const struct dg_migration *lists[] = {dg_audit_migrations};
+	if (rc || dg_store_migrate(store, lists, 1, &err))
+		return -1;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	dg_store_close(store);
+	store = NULL;
+	return 0;
+}
+
+static int group_setup(void **state)
+{
+	(void)state;
+	struct dg_err err = {0};
+	dg_log_set_level(DG_LOG_OFF);
+	if (dg_rand_init() || !mkdtemp(tmpdir))
+		return -1;
+	return dg_keys_load(&keys, KEY_HEX, NULL, &err) ? -1 : 0;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	char p[300];
+	const char *sfx[] = {"", "-wal", "-shm"};
+	for (int i = 0; i < 3; i++) {
+		snprintf(p, sizeof p, "%s%s", dbpath, sfx[i]);
+		unlink(p);
+	}
+	rmdir(tmpdir);
+	dg_keys_release(&keys);
+	return 0;
+}
+
+static void append(int i)
+{
+	struct dg_db *db = get();
+	json_t *detail = json_pack("{s:i, s:[s,s]}", "n", i, "fields", "name", "income");
+	struct dg_audit_rec rec = {"exchange.read", "dept:mz/system:dibao", "a1b2c3", "990100-MZ-004",
+				   detail};
+	int64_t seq = 0;
+	assert_int_equal(dg_audit_append(db, &rec, &seq), DG_OK);
+	assert_true(seq > 0);
+	json_decref(detail);
+	dg_db_put(db);
+}
+
+static void checkpoint(void)
+{
+	struct dg_db *db = get();
+	assert_int_equal(dg_audit_checkpoint(db, &keys, REGION, NULL), DG_OK);
+	dg_db_put(db);
+}
+
+/* Verify; returns the first broken record (0 when the log holds). */
+static int64_t verify(struct dg_audit_report *rep)
+{
+	struct dg_db *db = get();
+	dg_rc rc = dg_audit_verify(db, &keys, REGION, rep);
+	dg_db_put(db);
+	assert_true(rc == DG_OK || rc == DG_ECONFLICT);
+	assert_int_equal(rc == DG_OK, rep->bad_seq == 0);
+	return rep->bad_seq;
+}
+
+/* 30 records with checkpoints after the 10th and the 20th. */
+static void fill(void)
+{
+	for (int i = 1; i <= 30; i++) {
+		append(i);
+		if (i % 10 == 0 && i < 30)
+			checkpoint();
+	}
+}
+
+static void chain_verifies(void **state)
+{
+	(void)state;
+	struct dg_audit_report rep;
+	assert_int_equal(verify(&rep), 0); /* an empty log holds */
+	assert_int_equal(rep.records, 0);
+	fill();
+	assert_int_equal(verify(&rep), 0);
+	assert_int_equal(rep.records, 30);
+	assert_int_equal(rep.checkpoints, 2);
+	/* a checkpoint of an unchanged head adds nothing */
+	checkpoint();
+	checkpoint();
+	assert_int_equal(verify(&rep), 0);
+	assert_int_equal(rep.checkpoints, 3);
+}
+
+static void changed_field_found(void **state)
+{
+	(void)state;
+	struct dg_audit_report rep;
+	fill();
+	sql("UPDATE audit_log SET purpose = 'something else' WHERE seq = 17");
+	assert_int_equal(verify(&rep), 17);
+	assert_non_null(strstr(rep.why, "changed"));
+	assert_int_equal(rep.records, 16);
+}
+
+static void deleted_record_found(void **state)
+{
+	(void)state;
+	struct dg_audit_report rep;
+	fill();
+	sql("DELETE FROM audit_log WHERE seq = 5");
+	assert_int_equal(verify(&rep), 5);
+	assert_non_null(strstr(rep.why, "missing"));
+}
+
+static void swapped_records_found(void **state)
+{
+	(void)state;
+	struct dg_audit_report rep;
+	fill();
+	/* records 8 and 9 trade places, each keeping its own hash */
+	sql("UPDATE audit_log SET seq = -8 WHERE seq = 8;"
+	    "UPDATE audit_log SET seq = 8 WHERE seq = 9;"
+	    "UPDATE audit_log SET seq = 9 WHERE seq = -8");
+	assert_int_equal(verify(&rep), 8);
+}
+
+/* Whoever rewrites every hash from a record on still cannot sign the checkpoint. */
+static void rewritten_chain_found_by_checkpoint(void **state)
+{
+	(void)state;
+	struct dg_audit_report rep;
+	fill();
+	/* take records 12..30 out and append them again with a change: a chain that holds */
+	sql("DELETE FROM audit_log WHERE seq >= 12;"
+	    "UPDATE audit_head SET seq = 11, hash = (SELECT hash FROM audit_log WHERE seq = 11)");
+	for (int i = 12; i <= 30; i++)
+		append(1000 + i);
+	assert_int_equal(verify(&rep), 20); /* the checkpoint at 20 no longer matches */
+	assert_non_null(strstr(rep.why, "checkpoint"));
+}
+
+static void cut_tail_found(void **state)
+{
+	(void)state;
+	struct dg_audit_report rep;
+	fill();
+	/* the last ten go, head and all: the checkpoint at 20 still names record 20 */
+	sql("DELETE FROM audit_log WHERE seq >= 16;"
+	    "UPDATE audit_head SET seq = 15, hash = (SELECT hash FROM audit_log WHERE seq = 15)");
+	assert_int_equal(verify(&rep), 20);
+}
+
+/* Without moving the head too, any cut shows, past the last checkpoint as well. */
+static void cut_tail_with_head_found(void **state)
+{
+	(void)state;
+	struct dg_audit_report rep;
+	fill();
+	sql("DELETE FROM audit_log WHERE seq >= 29");
+	assert_int_equal(verify(&rep), 29);
+	assert_non_null(strstr(rep.why, "removed"));
+}
+
+static void forged_checkpoint_found(void **state)
+{
+	(void)state;
+	struct dg_audit_report rep;
+	fill();
+	sql("UPDATE audit_checkpoints SET signature = '00' || substr(signature, 3) WHERE seq = 10");
+	assert_int_equal(verify(&rep), 10);
+	assert_non_null(strstr(rep.why, "not signed"));
+}
+
+static void *appender(void *arg)
+{
+	for (int i = 0; i < 25; i++)
+		append((int)(intptr_t)arg * 100 + i);
+	return NULL;
+}
+
+static void concurrent_appends_chain(void **state)
+{
+	(void)state;
+	pthread_t t[4];
+	for (intptr_t i = 0; i < 4; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, appender, (void *)i), 0);
+	for (int i = 0; i < 4; i++)
+		pthread_join(t[i], NULL);
+	struct dg_audit_report rep;
+	assert_int_equal(verify(&rep), 0);
+	assert_int_equal(rep.records, 100);
+}
+
+static void rolled_back_append_leaves_nothing(void **state)
+{
+	(void)state;
+	fill();
+	struct dg_db *db = get();
+	assert_int_equal(dg_db_begin(db), DG_OK);
+	struct dg_audit_rec rec = {"reveal", "user:7", "x", "", NULL};
+	assert_int_equal(dg_audit_append(db, &rec, NULL), DG_OK);
+	dg_db_rollback(db);
+	/* bad records are refused */
+	struct dg_audit_rec empty = {"", "user:7", "x", "", NULL};
+	assert_int_equal(dg_audit_append(db, &empty, NULL), DG_EINVAL);
+	char big[DG_AUDIT_FIELD_MAX + 2];
+	memset(big, 'a', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	struct dg_audit_rec over = {"reveal", big, "x", "", NULL};
+	assert_int_equal(dg_audit_append(db, &over, NULL), DG_EINVAL);
+	dg_db_put(db);
+	struct dg_audit_report rep;
+	assert_int_equal(verify(&rep), 0);
+	assert_int_equal(rep.records, 30);
+	append(31);
+	assert_int_equal(verify(&rep), 0);
+	assert_int_equal(rep.records, 31);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(chain_verifies, setup, teardown),
+		cmocka_unit_test_setup_teardown(changed_field_found, setup, teardown),
+		cmocka_unit_test_setup_teardown(deleted_record_found, setup, teardown),
+		cmocka_unit_test_setup_teardown(swapped_records_found, setup, teardown),
+		cmocka_unit_test_setup_teardown(rewritten_chain_found_by_checkpoint, setup, teardown),
+		cmocka_unit_test_setup_teardown(cut_tail_found, setup, teardown),
+		cmocka_unit_test_setup_teardown(cut_tail_with_head_found, setup, teardown),
+		cmocka_unit_test_setup_teardown(forged_checkpoint_found, setup, teardown),
+		cmocka_unit_test_setup_teardown(concurrent_appends_chain, setup, teardown),
+		cmocka_unit_test_setup_teardown(rolled_back_append_leaves_nothing, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
