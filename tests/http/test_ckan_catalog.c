@@ -172,6 +172,17 @@ static void dcat_exports(void **state)
 	assert_true(turtle_parses(r.body, r.len, &triples));
 	assert_true(triples == -1 || triples >= 12); /* dataset, distribution, publisher */
 	th_resp_release(&r);
+	/* IRIs from the site URL, whatever Host the request names */
+	char iri[128];
+	snprintf(iri, sizeof iri, "<http://127.0.0.1:%u/dataset/", th_port(th_shared));
+	struct th_client *c = th_client_new(th_shared);
+	const char *evil[] = {"Host: evil.example", NULL};
+	assert_int_equal(
+		th_request(c, "GET", "/dataset/escaping-check.ttl", NULL, NULL, 0, evil, &r), 200);
+	th_client_free(c);
+	assert_non_null(strstr(r.body, iri));
+	assert_null(strstr(r.body, "evil.example"));
+	th_resp_release(&r);
 
 	assert_int_equal(get("/dataset/escaping-check.jsonld", &r), 200);
 	json_t *doc = json_loadb(r.body, r.len, 0, NULL);

@@ -24,6 +24,8 @@
  * matched (which remembers it), "$!=name" a value other than the one
  * remembered, "$~text" a string containing text. The path
  * is percent-encoded by the runner (bytes outside unreserved and / ? = & %).
+ * $SITE anywhere in a line is the server's site URL (http://127.0.0.1:PORT,
+ * the default --site-url of its listen address).
  */
 #include <dirent.h>
 #include <setjmp.h>
@@ -292,6 +294,31 @@ out:
 	return ok;
 }
 
+/* line with every $SITE replaced by the site URL (malloc'd). */
+static char *expand_site(struct run *rn, const char *line)
+{
+	char *site = th_url(rn->srv, "");
+	size_t n = 0, sl = strlen(site);
+	for (const char *p = line; (p = strstr(p, "$SITE")); p += 5)
+		n++;
+	char *out = malloc(strlen(line) + n * sl + 1), *o = out;
+	for (const char *p = line, *q; *p; p = q + 5) {
+		q = strstr(p, "$SITE");
+		if (!q) {
+			memcpy(o, p, strlen(p) + 1);
+			o += strlen(p);
+			break;
+		}
+		memcpy(o, p, (size_t)(q - p));
+		o += q - p;
+		memcpy(o, site, sl);
+		o += sl;
+	}
+	*o = '\0';
+	free(site);
+	return out;
+}
+
 static void run_file(struct run *rn, const char *file)
 {
 	FILE *fp = fopen(file, "r");
@@ -307,8 +334,10 @@ static void run_file(struct run *rn, const char *file)
 		if (line[0] == '#' || line[0] == '\0')
 			continue;
 		rn->checked++;
-		if (run_line(rn, line))
+		char *expanded = expand_site(rn, line);
+		if (run_line(rn, expanded))
 			rn->passed++;
+		free(expanded);
 	}
 	free(line);
 	fclose(fp);

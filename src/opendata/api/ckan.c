@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "node/env.h"
 #include "opendata/access/access.h"
 #include "opendata/catalog/catalog.h"
 #include "opendata/datastore/datastore.h"
@@ -40,28 +41,29 @@ static const struct action {
 	dg_ckan_action_fn fn;
 	bool write;
 	enum counts counts;
+	bool links; /* its result holds datasets or resources: their files' links made absolute */
 } actions[] = {
 	{"status_show", dg_ckan_status_show, false, AS_CALL},
 	{"site_read", dg_ckan_site_read, false, AS_CALL},
 	{"license_list", dg_ckan_license_list, false, AS_CALL},
 	{"package_list", dg_ckan_package_list, false, AS_CALL},
-	{"package_show", dg_ckan_package_show, false, AS_VIEW},
-	{"package_search", dg_ckan_package_search, false, AS_CALL},
+	{"package_show", dg_ckan_package_show, false, AS_VIEW, true},
+	{"package_search", dg_ckan_package_search, false, AS_CALL, true},
 	{"organization_list", dg_ckan_organization_list, false, AS_CALL},
-	{"organization_show", dg_ckan_organization_show, false, AS_CALL},
+	{"organization_show", dg_ckan_organization_show, false, AS_CALL, true},
 	{"group_list", dg_ckan_group_list, false, AS_CALL},
-	{"group_show", dg_ckan_group_show, false, AS_CALL},
+	{"group_show", dg_ckan_group_show, false, AS_CALL, true},
 	{"tag_list", dg_ckan_tag_list, false, AS_CALL},
 	{"tag_show", dg_ckan_tag_show, false, AS_CALL},
-	{"resource_show", dg_ckan_resource_show, false, AS_CALL},
-	{"package_create", dg_ckan_package_create, true, AS_CALL},
-	{"package_update", dg_ckan_package_update, true, AS_CALL},
-	{"package_patch", dg_ckan_package_patch, true, AS_CALL},
+	{"resource_show", dg_ckan_resource_show, false, AS_CALL, true},
+	{"package_create", dg_ckan_package_create, true, AS_CALL, true},
+	{"package_update", dg_ckan_package_update, true, AS_CALL, true},
+	{"package_patch", dg_ckan_package_patch, true, AS_CALL, true},
 	{"package_delete", dg_ckan_package_delete, true, AS_CALL},
 	{"dataset_purge", dg_ckan_dataset_purge, true, AS_CALL},
-	{"resource_create", dg_ckan_resource_create, true, AS_CALL},
-	{"resource_update", dg_ckan_resource_update, true, AS_CALL},
-	{"resource_patch", dg_ckan_resource_patch, true, AS_CALL},
+	{"resource_create", dg_ckan_resource_create, true, AS_CALL, true},
+	{"resource_update", dg_ckan_resource_update, true, AS_CALL, true},
+	{"resource_patch", dg_ckan_resource_patch, true, AS_CALL, true},
 	{"resource_delete", dg_ckan_resource_delete, true, AS_CALL},
 	{"datastore_search", dg_ckan_datastore_search, false, AS_RESOURCE},
 	{"datastore_info", dg_ckan_datastore_info, false, AS_RESOURCE},
@@ -100,9 +102,11 @@ static const char *param_str(json_t *params, const char *key)
 
 static void reply_env(struct dg_req *r, const char *action, unsigned status, bool ok, json_t *body)
 {
-	char help[256];
-	snprintf(help, sizeof help, "/api/3/action/help_show?name=%.200s", action);
-	json_t *env = json_pack("{s:s, s:b}", "help", help, "success", ok);
+	char site[DG_SITE_URL_MAX];
+	json_t *env = json_pack("{s:o, s:b}", "help",
+				json_sprintf("%s/api/3/action/help_show?name=%.200s",
+					     dg_config_site_url(r->env->cfg, site), action),
+				"success", ok);
 	json_object_set_new(env, ok ? "result" : "error", body);
 	dg_reply_json(r, status, env);
 }
@@ -211,6 +215,8 @@ static dg_rc dispatch(struct dg_req *r)
 		count_use(r, a, params, res, caller.app_id);
 	json_decref(params);
 	if (rc == DG_OK) {
+		if (a->links)
+			dg_od_links_absolute(r, res);
 		reply_env(r, name, 200, true, res);
 		return DG_OK;
 	}

@@ -1127,12 +1127,33 @@ static bool package_same(const struct dg_od_pkg_in *p, json_t *old)
 	return true;
 }
 
+/*
+ * An uploaded file's link sent back as it was shown (the site URL in
+ * front, as ckanapi load sends package_show's output) is the stored one:
+ * the file stays.
+ */
+static void own_link(struct dg_req *r, json_t *src, json_t *stored)
+{
+	const char *type = str_of(stored, "url_type"), *url = str_of(src, "url");
+	const char *rel = dg_od_link_relative(r, url);
+	if (type && strcmp(type, "upload") == 0 && rel != url && str_of(stored, "url") &&
+	    strcmp(rel, str_of(stored, "url")) == 0)
+		json_object_set_new(src, "url", json_string(rel));
+}
+
 dg_rc dg_ckan_package_save(struct dg_req *r, struct dg_db *db, json_t *params, json_t *old,
 			   const char *mine, const char **id, json_t **errs_out)
 {
 	struct dg_od_pkg_in p;
 	json_t *errs = json_object();
 	*errs_out = NULL;
+	size_t i;
+	json_t *src;
+	json_array_foreach (json_object_get(params, "resources"), i, src) {
+		const char *rid = str_of(src, "id");
+		if (json_is_object(src) && rid && old)
+			own_link(r, src, resource_in(old, rid));
+	}
 	read_package(r->arena, params, old, &p, errs);
 	bool taken = false, exists = true;
 	dg_rc rc = DG_OK;
@@ -1299,6 +1320,8 @@ dg_rc dg_ckan_resource_save(struct dg_req *r, struct dg_db *db, const char *pkg_
 	*job = 0;
 	if (up)
 		json_object_del(src, "url"); /* CKAN sets an upload's url itself */
+	else if (stored)
+		own_link(r, src, stored);
 	read_resource(r->arena, src, stored, &in, errs);
 	*rid = in.id;
 	dg_rc rc = json_object_size(errs) ? DG_EINVAL : DG_OK;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/date.h"
+#include "node/env.h"
 #include "core/str.h"
 #include "web/page.h"
 
@@ -56,10 +57,12 @@ static dg_rc param_int(json_t *params, const char *key, int64_t dflt, int64_t *o
 
 DG_CKAN_ACTION_FN(status_show)
 {
-	(void)r, (void)params, (void)err;
+	(void)params, (void)err;
+	char site[DG_SITE_URL_MAX];
 	*res = json_pack("{s:s, s:s, s:s, s:s, s:s, s:[s]}", "ckan_version", "2.10.4", "site_title",
-			 "dgov", "site_description", "dgov open data", "site_url", "",
-			 "locale_default", "zh_Hans_CN", "extensions", "datastore");
+			 "dgov", "site_description", "dgov open data", "site_url",
+			 dg_config_site_url(r->env->cfg, site), "locale_default", "zh_Hans_CN",
+			 "extensions", "datastore");
 	return DG_OK;
 }
 

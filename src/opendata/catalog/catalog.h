@@ -172,4 +172,16 @@ dg_rc dg_od_search_run(struct dg_db *db, struct dg_arena *a, const struct dg_od_
 /* The upload named "upload" of a multipart request, or NULL (file.c). */
 const struct dg_upload *dg_od_file_upload(const struct dg_req *r);
 
+/*
+ * Uploaded files' links as clients see them (file.c). They are stored
+ * relative to the site (/dataset/{pkg}/resource/{rid}/download/{name}) so
+ * that a new --site-url moves every one of them, and handed out absolute,
+ * the site URL (dg_config_site_url, never the Host header) in front, as
+ * CKAN hands out {site}/dataset/.../download/{name}. v is a package, a
+ * resource, or an object listing packages under "results" (package_search)
+ * or "packages" (organization_show); changed in place. Other values are
+ * left as they are.
+ */
+void dg_od_links_absolute(struct dg_req *r, json_t *v);
+
 #endif

@@ -204,6 +204,13 @@ void dg_od_file_apply(const struct dg_od_file *f, struct dg_od_res_in *in);
  */
 void dg_od_guess_type(const char *url, const char **format, const char **mimetype);
 
+/*
+ * url without the site URL in front when it is the site's own link to an
+ * uploaded file (dg_od_links_absolute's output sent back, as ckanapi load
+ * does), else url itself.
+ */
+const char *dg_od_link_relative(struct dg_req *r, const char *url);
+
 /* Remove every file of resource rid (deleted, purged, or turned into a link). */
 void dg_od_file_remove_all(struct dg_req *r, const char *rid);
 

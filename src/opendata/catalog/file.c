@@ -270,6 +270,51 @@ static void remove_but(struct dg_req *r, const char *rid, const char *keep)
 		rmdir(dir);
 }
 
+/* ---- links as clients see them ---- */
+
+static void resource_link(json_t *res, const char *site)
+{
+	const char *type = json_string_value(json_object_get(res, "url_type"));
+	const char *url = json_string_value(json_object_get(res, "url"));
+	if (type && url && strcmp(type, "upload") == 0 && url[0] == '/')
+		json_object_set_new(res, "url", json_sprintf("%s%s", site, url));
+}
+
+static void package_links(json_t *pkg, const char *site)
+{
+	size_t i;
+	json_t *res;
+	json_array_foreach (json_object_get(pkg, "resources"), i, res)
+		resource_link(res, site);
+}
+
+void dg_od_links_absolute(struct dg_req *r, json_t *v)
+{
+	char buf[DG_SITE_URL_MAX];
+	const char *site = dg_config_site_url(r->env->cfg, buf);
+	json_t *list = json_object_get(v, "results");
+	if (!json_is_array(list))
+		list = json_object_get(v, "packages");
+	size_t i;
+	json_t *pkg;
+	json_array_foreach (list, i, pkg)
+		package_links(pkg, site);
+	if (json_is_array(json_object_get(v, "resources")))
+		package_links(v, site);
+	else if (json_object_get(v, "url_type"))
+		resource_link(v, site);
+}
+
+const char *dg_od_link_relative(struct dg_req *r, const char *url)
+{
+	char buf[DG_SITE_URL_MAX];
+	const char *site = dg_config_site_url(r->env->cfg, buf);
+	size_t n = strlen(site);
+	if (url && strncmp(url, site, n) == 0 && strncmp(url + n, "/dataset/", 9) == 0)
+		return url + n;
+	return url;
+}
+
 void dg_od_file_remove_all(struct dg_req *r, const char *rid)
 {
 	if (dg_od_id_ok(rid))
