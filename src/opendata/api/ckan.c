@@ -83,21 +83,52 @@ static const struct action *action_of(const char *name)
 	return NULL;
 }
 
-/* The request's parameters as one JSON object (new reference). */
+/*
+ * The request's parameters as one JSON object (new reference). A GET's
+ * callback (JSONP) and "_" (the cache breaker jQuery adds to it) are the
+ * transport's, not the action's, as in CKAN.
+ */
 static json_t *params_of(struct dg_req *r)
 {
 	if (r->json && json_is_object(r->json))
 		return json_incref(r->json);
-	const struct dg_kvs *kv = strcmp(r->method, "GET") == 0 ? &r->query : &r->form;
+	bool get = strcmp(r->method, "GET") == 0;
+	const struct dg_kvs *kv = get ? &r->query : &r->form;
 	json_t *o = json_object();
 	for (size_t i = 0; i < kv->n; i++)
-		json_object_set_new(o, kv->v[i].key, json_stringn(kv->v[i].val, kv->v[i].len));
+		if (!get ||
+		    (strcmp(kv->v[i].key, "callback") != 0 && strcmp(kv->v[i].key, "_") != 0))
+			json_object_set_new(o, kv->v[i].key,
+					    json_stringn(kv->v[i].val, kv->v[i].len));
 	return o;
 }
 
 static const char *param_str(json_t *params, const char *key)
 {
 	return json_string_value(json_object_get(params, key));
+}
+
+/*
+ * JSONP (CKAN's callback on a GET): the name of a function, dotted names
+ * of letters, digits, _ and $ up to 100 characters, so the answer cannot
+ * be made into anything but a call.
+ */
+static bool callback_ok(const char *cb)
+{
+	size_t n = strlen(cb);
+	if (!n || n > 100 || cb[0] == '.' || cb[n - 1] == '.' || (cb[0] >= '0' && cb[0] <= '9'))
+		return false;
+	for (; *cb; cb++)
+		if (!((*cb >= 'a' && *cb <= 'z') || (*cb >= 'A' && *cb <= 'Z') ||
+		      (*cb >= '0' && *cb <= '9') || *cb == '_' || *cb == '$' || *cb == '.'))
+			return false;
+	return true;
+}
+
+/* The GET's callback, or NULL (then the answer is JSON). */
+static const char *callback_of(struct dg_req *r)
+{
+	return strcmp(r->method, "GET") == 0 ? dg_kvs_get(&r->query, "callback") : NULL;
 }
 
 static void reply_env(struct dg_req *r, const char *action, unsigned status, bool ok, json_t *body)
@@ -108,7 +139,17 @@ static void reply_env(struct dg_req *r, const char *action, unsigned status, boo
 					     dg_config_site_url(r->env->cfg, site), action),
 				"success", ok);
 	json_object_set_new(env, ok ? "result" : "error", body);
-	dg_reply_json(r, status, env);
+	const char *cb = callback_of(r);
+	if (status != 200 || !cb) {
+		dg_reply_json(r, status, env);
+		return;
+	}
+	/* CKAN wraps a GET's 200 answer: callback(...); as application/javascript */
+	char *text = json_dumps(env, JSON_COMPACT);
+	json_decref(env);
+	char *js = dg_arena_printf(r->arena, "%s(%s);", cb, text);
+	free(text);
+	dg_reply_bytes(r, 200, "application/javascript; charset=utf-8", js, strlen(js));
 }
 
 /*
@@ -186,6 +227,20 @@ static dg_rc dispatch(struct dg_req *r)
 {
 	const char *name = dg_kvs_get(&r->params, "action");
 	const struct action *a = action_of(name);
+	if (!a || !a->write)
+		dg_od_cors(r);
+	const char *cb = callback_of(r);
+	if (cb && !callback_ok(cb)) {
+		dg_reply_json(r, 409,
+			      json_pack("{s:b, s:{s:s, s:[s]}}", "success", 0, "error", "__type",
+					"Validation Error", "callback",
+					"Must be a JavaScript function name (letters, digits, _, $ "
+					"and dots, at most 100)"));
+		return DG_OK;
+	}
+	if (cb)
+		r->user = NULL; /* JSONP is anonymous (CKAN): a page elsewhere must not borrow a
+				   session */
 	if (!a) {
 		char msg[256];
 		snprintf(msg, sizeof msg, "Bad request: Action name not known: %.200s", name);
@@ -225,7 +280,16 @@ static dg_rc dispatch(struct dg_req *r)
 	return DG_OK;
 }
 
+/* OPTIONS: the CORS preflight, allowed for the actions that read. */
+static dg_rc preflight(struct dg_req *r)
+{
+	const struct action *a = action_of(dg_kvs_get(&r->params, "action"));
+	return dg_od_cors_preflight(r, a && !a->write);
+}
+
 static const struct dg_route routes[] = {
+	{"OPTIONS", "/api/3/action/{action}", preflight, DG_ROLE_ANY, 0},
+	{"OPTIONS", "/api/action/{action}", preflight, DG_ROLE_ANY, 0},
 	{"GET", "/api/3/action/{action}", dispatch, DG_ROLE_ANY, 0},
 	{"POST", "/api/3/action/{action}", dispatch, DG_ROLE_ANY, DG_ROUTE_NO_CSRF},
 	{"GET", "/api/action/{action}", dispatch, DG_ROLE_ANY, 0},

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "core/date.h"
+#include "node/env.h"
 
 const struct dg_migration dg_opendata_migrations[] = {
 	{"opendata-001-packages",
@@ -157,5 +158,30 @@ dg_rc dg_od_iso_parse(const char *s, int64_t *ms, bool *has_time)
 		return DG_EINVAL;
 	int64_t days = dg_day_from_ymd(y, mo, d) - dg_day_from_ymd(1970, 1, 1);
 	*ms = ((days * 24 + h) * 60 + mi) * 60000 + (int64_t)sec * 1000 + frac;
+	return DG_OK;
+}
+
+void dg_od_cors(struct dg_req *r)
+{
+	const char *origin = dg_req_header(r, "Origin");
+	if (!dg_config_cors_allows(r->env->cfg, origin))
+		return;
+	bool any = strcmp(r->env->cfg->cors_origins, "*") == 0;
+	dg_reply_header(r, "Access-Control-Allow-Origin", any ? "*" : origin);
+	if (!any)
+		dg_reply_header(r, "Vary",
+				"Origin"); /* caches must not hand it to another origin */
+}
+
+dg_rc dg_od_cors_preflight(struct dg_req *r, bool read)
+{
+	if (read && dg_config_cors_allows(r->env->cfg, dg_req_header(r, "Origin"))) {
+		dg_od_cors(r);
+		dg_reply_header(r, "Access-Control-Allow-Methods", "GET, POST, OPTIONS");
+		dg_reply_header(r, "Access-Control-Allow-Headers",
+				"Authorization, X-CKAN-API-Key, Content-Type");
+		dg_reply_header(r, "Access-Control-Max-Age", "86400");
+	}
+	dg_reply_bytes(r, 204, "text/plain; charset=utf-8", "", 0);
 	return DG_OK;
 }

@@ -75,4 +75,21 @@ void dg_od_iso_time(int64_t ms, char out[64]);
  */
 dg_rc dg_od_iso_parse(const char *s, int64_t *ms, bool *has_time) DG_MUST;
 
+/*
+ * CORS for the open data's reads (the Action API's read actions, dumps,
+ * files, DCAT): when the request's Origin is one --cors-origins allows, the
+ * header that lets that page read the answer. Never with credentials: a
+ * page elsewhere reads what anyone may, or what the key or token it sends
+ * itself may (a visitor's session cookie does not count across origins).
+ */
+void dg_od_cors(struct dg_req *r);
+
+/*
+ * An OPTIONS preflight: 204, and for an allowed origin asking about a read
+ * (read true) the methods and headers it may use (GET, POST; Authorization,
+ * X-CKAN-API-Key, Content-Type), cached for a day. A write's preflight gets
+ * no CORS headers, so the browser does not send it.
+ */
+dg_rc dg_od_cors_preflight(struct dg_req *r, bool read) DG_MUST;
+
 #endif

@@ -84,6 +84,33 @@ static json_t *param_list(json_t *params, const char *key)
 	return NULL;
 }
 
+/*
+ * A list of names as CKAN's group_list and organization_list take one: a
+ * JSON list, a JSON list in a string, or a comma-separated string ("a,b").
+ * NULL (and *bad set) when the value is there but none of these.
+ */
+static json_t *param_names(json_t *params, const char *key, bool *bad)
+{
+	json_t *v = json_object_get(params, key), *l = param_list(params, key);
+	*bad = false;
+	if (l || !v || json_is_null(v))
+		return l;
+	const char *s = json_string_value(v);
+	if (!s || s[0] == '[') {
+		*bad = true;
+		return NULL;
+	}
+	l = json_array();
+	struct dg_str rest = dg_str_of(s), item;
+	while (rest.p) {
+		rest = dg_str_cut(rest, ',', &item);
+		item = dg_str_trim(item);
+		if (item.n)
+			json_array_append_new(l, json_stringn(item.p, item.n));
+	}
+	return l;
+}
+
 static void add_err(json_t *errs, const char *field, const char *msg)
 {
 	json_t *l = json_object_get(errs, field);
@@ -237,9 +264,87 @@ static void only_fields(json_t *results, const char *fl)
 	}
 }
 
+/*
+ * The parameters package_search knows: its own, Solr's that CKAN passes
+ * through (VALID_SOLR_PARAMETERS, the ones dgov has no use for accepted and
+ * ignored) and the ext_* of extensions. Anything else is CKAN's Search Query
+ * Error, so a misspelt parameter does not silently return everything.
+ */
+static const char *unknown_search_param(json_t *params)
+{
+	static const char *const known[] = {
+		"q",
+		"fq",
+		"fq_list",
+		"rows",
+		"start",
+		"sort",
+		"fl",
+		"facet",
+		"facet.field",
+		"facet.limit",
+		"facet.mincount",
+		"include_private",
+		"include_drafts",
+		"include_deleted",
+		"use_default_schema",
+		"wt",
+		"qf",
+		"bf",
+		"boost",
+		"tie",
+		"defType",
+		"mm",
+		"df",
+		"extras",
+		"hl",
+		"hl.fl",
+	};
+	const char *k;
+	json_t *v;
+	json_object_foreach (params, k, v) {
+		bool ok = strncmp(k, "ext_", 4) == 0;
+		for (size_t i = 0; !ok && i < sizeof known / sizeof known[0]; i++)
+			ok = strcmp(k, known[i]) == 0;
+		if (!ok)
+			return k;
+	}
+	return NULL;
+}
+
+/* fl as a string: a JSON list (in a body or a query string) joined by spaces; NULL when bad. */
+static const char *fl_of(struct dg_arena *a, json_t *params, bool *bad)
+{
+	json_t *v = json_object_get(params, "fl");
+	*bad = false;
+	if (!v || json_is_null(v))
+		return NULL;
+	if (json_is_string(v) && json_string_value(v)[0] != '[')
+		return json_string_value(v);
+	json_t *l = param_list(params, "fl");
+	struct dg_buf b;
+	dg_buf_init(&b, 4096);
+	size_t i;
+	json_t *f;
+	json_array_foreach (l, i, f)
+		if (!json_is_string(f) || dg_buf_addf(&b, "%s ", json_string_value(f)))
+			*bad = true;
+	*bad = *bad || !l;
+	const char *out = *bad ? NULL : dg_arena_strdup(a, dg_buf_str(&b));
+	dg_buf_release(&b);
+	json_decref(l);
+	return out;
+}
+
 DG_CKAN_ACTION_FN(package_search)
 {
 	struct dg_od_search s = {.now_ms = dg_now_ms()};
+	const char *stray = unknown_search_param(params);
+	if (stray) {
+		char msg[200];
+		snprintf(msg, sizeof msg, "\"Invalid search parameters: ['%.100s']\"", stray);
+		return search_query_error(msg, res, err);
+	}
 	json_t *errs = json_object();
 	json_t *v = json_object_get(params, "q");
 	if (v && !json_is_string(v) && !json_is_null(v))
@@ -279,9 +384,10 @@ DG_CKAN_ACTION_FN(package_search)
 	/* no drafts are made through this API: the flag is checked, then has nothing to add */
 	if (param_bool(params, "include_drafts", false, &drafts))
 		add_err(errs, "include_drafts", "Must be a boolean");
-	v = json_object_get(params, "fl");
-	if (v && !json_is_string(v))
-		add_err(errs, "fl", "Must be a string");
+	bool fl_bad = false;
+	const char *fl = fl_of(r->arena, params, &fl_bad);
+	if (fl_bad)
+		add_err(errs, "fl", "Must be a list of field names, or a string of them");
 	if (param_bool(params, "include_private", false, &include_private))
 		add_err(errs, "include_private", "Must be a boolean");
 	json_t *ff = param_list(params, "facet.field");
@@ -319,8 +425,8 @@ DG_CKAN_ACTION_FN(package_search)
 		if (rc == DG_EINVAL)
 			rc = search_query_error(err->msg, res, err);
 	}
-	if (!rc && str_of(params, "fl"))
-		only_fields(json_object_get(*res, "results"), str_of(params, "fl"));
+	if (!rc && fl)
+		only_fields(json_object_get(*res, "results"), fl);
 	json_decref(errs);
 	json_decref(fql);
 	json_decref(ff);
@@ -349,7 +455,18 @@ static dg_rc group_list(struct dg_req *r, json_t *params, bool orgs, json_t **re
 	json_decref(errs);
 	if (limit > 1000)
 		limit = 1000;
-	json_t *only = param_list(params, orgs ? "organizations" : "groups");
+	bool bad = false;
+	json_t *only = param_names(params, orgs ? "organizations" : "groups", &bad);
+	size_t k;
+	json_t *name;
+	json_array_foreach (only, k, name)
+		bad = bad || !json_is_string(name);
+	if (bad) {
+		json_decref(only);
+		errs = json_object();
+		add_err(errs, orgs ? "organizations" : "groups", "Must be a list of names");
+		return validation_failed(errs, res, err);
+	}
 	struct dg_od_group_query gq = {
 		.orgs = orgs,
 		.sort = str_of(params, "sort"),

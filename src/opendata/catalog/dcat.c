@@ -289,6 +289,7 @@ static bool ends_with(const char *s, const char *suffix, size_t *stem)
 
 dg_rc dg_dcat_dataset(struct dg_req *r)
 {
+	dg_od_cors(r);
 	const char *file = dg_kvs_get(&r->params, "file");
 	size_t stem = 0;
 	bool turtle = ends_with(file, ".ttl", &stem);
@@ -362,6 +363,7 @@ static void catalog_nodes(struct dg_req *r, const char *base, json_t *found, int
 
 static dg_rc catalog(struct dg_req *r, bool turtle)
 {
+	dg_od_cors(r);
 	int64_t page = 1, since = 0;
 	const char *p = dg_kvs_get(&r->query, "page");
 	if (p && (dg_str_to_i64(dg_str_of(p), &page) != DG_OK || page < 1 || page > 1000000))

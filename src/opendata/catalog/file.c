@@ -369,6 +369,7 @@ static const char *disposition(struct dg_arena *a, const char *name)
 
 dg_rc dg_od_file_download(struct dg_req *r)
 {
+	dg_od_cors(r);
 	const char *pkg = dg_kvs_get(&r->params, "pkg"), *rid = dg_kvs_get(&r->params, "rid");
 	struct dg_od_caller caller;
 	struct dg_od_file_row row;
