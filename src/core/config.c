@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "str.h"
 
@@ -88,6 +89,53 @@ const char *dg_config_site_url(const struct dg_config *c, char out[DG_SITE_URL_M
 int dg_config_site_https(const struct dg_config *c)
 {
 	return c->site_url && !strncmp(c->site_url, "https://", 8);
+}
+
+/*
+ * "*" or origins separated by commas, each scheme://host[:port] with
+ * nothing after it (an Origin header's form).
+ */
+static dg_rc set_cors(struct dg_config *c, const char *v, struct dg_err *err)
+{
+	if (strcmp(v, "*") != 0) {
+		struct dg_str rest = dg_str_of(v), o;
+		while (rest.p) {
+			rest = dg_str_cut(rest, ',', &o);
+			o = dg_str_trim(o);
+			size_t skip = o.n > 8 && !strncmp(o.p, "https://", 8)  ? 8
+				      : o.n > 7 && !strncmp(o.p, "http://", 7) ? 7
+									       : 0;
+			bool ok = skip && o.n < DG_SITE_URL_MAX;
+			for (size_t i = skip; ok && i < o.n; i++) {
+				unsigned char ch = (unsigned char)o.p[i];
+				ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+				     (ch >= '0' && ch <= '9') || strchr(".-:[]", ch);
+			}
+			if (!ok)
+				return dg_err_set(
+					err, DG_EINVAL,
+					"CORS origins must be * or http(s)://host[:port], "
+					"comma-separated");
+		}
+	}
+	c->cors_origins = v;
+	return DG_OK;
+}
+
+int dg_config_cors_allows(const struct dg_config *c, const char *origin)
+{
+	if (!c->cors_origins || !origin || !origin[0])
+		return 0;
+	if (strcmp(c->cors_origins, "*") == 0)
+		return 1;
+	struct dg_str rest = dg_str_of(c->cors_origins), o;
+	while (rest.p) {
+		rest = dg_str_cut(rest, ',', &o);
+		o = dg_str_trim(o);
+		if (o.n == strlen(origin) && strncasecmp(o.p, origin, o.n) == 0)
+			return 1;
+	}
+	return 0;
 }
 
 static dg_rc parse_uint(const char *name, const char *v, unsigned long long max,
@@ -222,6 +270,8 @@ static dg_rc set(struct dg_config *c, const char *key, const char *v, struct dg_
 		rc = dg_proxies_parse(v, &c->trusted_proxies, err);
 	} else if (strcmp(key, "site-url") == 0) {
 		rc = set_site_url(c, v, err);
+	} else if (strcmp(key, "cors-origins") == 0) {
+		rc = set_cors(c, v, err);
 	} else {
 		rc = set_limit(c, key, v, err);
 	}
@@ -233,19 +283,32 @@ dg_rc dg_config_from_env(struct dg_config *c, struct dg_err *err)
 	static const struct {
 		const char *env, *key;
 	} map[] = {
-		{"PORT", "port"},           {"DGOV_LISTEN", "listen"},
-		{"DGOV_DB", "db"},          {"DGOV_DATA_DIR", "data"},
-		{"DGOV_KEY_FILE", "key-file"}, {"DGOV_TEMPLATES", "templates"},
-		{"DGOV_STATIC", "static"},  {"DGOV_THREADS", "threads"},
-		{"DGOV_JOB_WORKERS", "job-workers"}, {"DGOV_JOB_LEASE", "job-lease"},
-		{"DGOV_MAX_BODY", "max-body"}, {"DGOV_LOG_LEVEL", "log-level"},
+		{"PORT", "port"},
+		{"DGOV_LISTEN", "listen"},
+		{"DGOV_DB", "db"},
+		{"DGOV_DATA_DIR", "data"},
+		{"DGOV_KEY_FILE", "key-file"},
+		{"DGOV_TEMPLATES", "templates"},
+		{"DGOV_STATIC", "static"},
+		{"DGOV_THREADS", "threads"},
+		{"DGOV_JOB_WORKERS", "job-workers"},
+		{"DGOV_JOB_LEASE", "job-lease"},
+		{"DGOV_MAX_BODY", "max-body"},
+		{"DGOV_LOG_LEVEL", "log-level"},
 		{"DGOV_MAX_RESOURCE_SIZE", "max-resource-size"},
-		{"DGOV_PWHASH", "pwhash"},  {"DGOV_WEBHOOK_URL", "webhook-url"},
-		{"DGOV_WEBHOOK_SECRET", "webhook-secret"}, {"DGOV_TRUSTED_PROXY", "trusted-proxy"},
-		{"DGOV_SITE_URL", "site-url"}, {"DGOV_MAX_CONN", "max-conn"},
-		{"DGOV_CONN_PER_ADDR", "conn-per-addr"}, {"DGOV_CONN_RESERVE", "conn-reserve"},
-		{"DGOV_HEADER_TIMEOUT", "header-timeout"}, {"DGOV_IDLE_TIMEOUT", "idle-timeout"},
-		{"DGOV_MIN_BODY_RATE", "min-body-rate"}, {"DGOV_LOGIN_LIMIT", "login-limit"},
+		{"DGOV_PWHASH", "pwhash"},
+		{"DGOV_WEBHOOK_URL", "webhook-url"},
+		{"DGOV_WEBHOOK_SECRET", "webhook-secret"},
+		{"DGOV_TRUSTED_PROXY", "trusted-proxy"},
+		{"DGOV_SITE_URL", "site-url"},
+		{"DGOV_MAX_CONN", "max-conn"},
+		{"DGOV_CONN_PER_ADDR", "conn-per-addr"},
+		{"DGOV_CONN_RESERVE", "conn-reserve"},
+		{"DGOV_HEADER_TIMEOUT", "header-timeout"},
+		{"DGOV_IDLE_TIMEOUT", "idle-timeout"},
+		{"DGOV_MIN_BODY_RATE", "min-body-rate"},
+		{"DGOV_LOGIN_LIMIT", "login-limit"},
+		{"DGOV_CORS_ORIGINS", "cors-origins"},
 	};
 	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
 		const char *v = getenv(map[i].env);
@@ -296,12 +359,14 @@ dg_rc dg_config_from_args(struct dg_config *c, int argc, char **argv, struct dg_
 
 int dg_config_has_flag(const char *name)
 {
-	static const char *const flags[] = {"listen",  "port",        "db",        "data",
-					    "key-file", "templates",  "static",    "threads",
-					    "job-workers", "job-lease", "max-body", "max-resource-size", "log-level",
-					    "pwhash", "webhook-url", "webhook-secret", "trusted-proxy",
-					    "site-url", "max-conn", "conn-per-addr", "conn-reserve",
-					    "header-timeout", "idle-timeout", "min-body-rate", "login-limit"};
+	static const char *const flags[] = {
+		"listen",        "port",           "db",           "data",
+		"key-file",      "templates",      "static",       "threads",
+		"job-workers",   "job-lease",      "max-body",     "max-resource-size",
+		"log-level",     "pwhash",         "webhook-url",  "webhook-secret",
+		"trusted-proxy", "site-url",       "max-conn",     "conn-per-addr",
+		"conn-reserve",  "header-timeout", "idle-timeout", "min-body-rate",
+		"login-limit",   "cors-origins"};
 	size_t n = strcspn(name, "=");
 	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
 		if (strlen(flags[i]) == n && strncmp(flags[i], name, n) == 0)
@@ -311,7 +376,8 @@ int dg_config_has_flag(const char *name)
 
 const char *dg_config_usage(void)
 {
-	return "  --listen HOST:PORT   address to serve on (default 127.0.0.1:8080; PORT= also works)\n"
+	return "  --listen HOST:PORT   address to serve on (default 127.0.0.1:8080; PORT= also "
+	       "works)\n"
 	       "  --port N             port only\n"
 	       "  --db URL             dgov.db (SQLite file) or postgresql://user@host/db\n"
 	       "  --data DIR           where uploads are kept (default data)\n"
@@ -320,10 +386,12 @@ const char *dg_config_usage(void)
 	       "  --static DIR         CSS, images, scripts (default static)\n"
 	       "  --threads N          HTTP worker threads (default 4)\n"
 	       "  --job-workers N      background job workers (default 2)\n"
-	       "  --job-lease SEC      a job whose worker vanished is retaken after this (default 30)\n"
+	       "  --job-lease SEC      a job whose worker vanished is retaken after this (default "
+	       "30)\n"
 	       "  --max-body BYTES     largest request body accepted (default 10 MiB)\n"
 	       "  --max-resource-size BYTES\n"
-	       "                       largest file uploaded as a dataset's resource (default 50 MiB)\n"
+	       "                       largest file uploaded as a dataset's resource (default 50 "
+	       "MiB)\n"
 	       "  --log-level L        debug, info, warn, error, off\n"
 	       "  --pwhash COST        password hash cost: interactive (default), moderate, min\n"
 	       "  --webhook-url URL    also POST every inbox notice here (http:// or https://)\n"
@@ -332,7 +400,8 @@ const char *dg_config_usage(void)
 	       "  --trusted-proxy LIST reverse proxies whose X-Forwarded-For is believed, for\n"
 	       "                       per-address quotas: addresses and networks, comma-\n"
 	       "                       separated (127.0.0.1,10.0.0.0/8,::1); default none\n"
-	       "  --site-url URL       the site's address as visitors reach it, for every absolute\n"
+	       "  --site-url URL       the site's address as visitors reach it, for every "
+	       "absolute\n"
 	       "                       link and QR code (https:// turns on Secure cookies and\n"
 	       "                       HSTS); default http://HOST:PORT of --listen\n"
 	       "  --max-conn N         open connections in all (default 1000)\n"
@@ -346,5 +415,8 @@ const char *dg_config_usage(void)
 	       "                       a body must average this many bytes a second after the\n"
 	       "                       header timeout (default 1024; 0 no floor)\n"
 	       "  --login-limit N      failed sign-ins from one address in 15 minutes before it\n"
-	       "                       must wait (default 20; 0 no cap)\n";
+	       "                       must wait (default 20; 0 no cap)\n"
+	       "  --cors-origins LIST  web pages on these origins may read the open-data API\n"
+	       "                       (CKAN's actions that read, dumps, DCAT): * or\n"
+	       "                       https://a.example,https://b.example; default none\n";
 }

@@ -55,6 +55,8 @@ struct dg_config {
 	unsigned idle_timeout;     /* seconds a connection may be silent: 30 */
 	unsigned min_body_rate;    /* bytes a second a body must average after header_timeout: 1024 */
 	unsigned login_limit;      /* failed sign-ins from one address per 15 minutes: 20 (0: no cap) */
+	const char *cors_origins;  /* origins whose pages may read the open-data API: "*", a
+				      comma-separated list, or NULL (none, as CKAN by default) */
 };
 
 /* The longest site URL accepted, with its NUL. */
@@ -72,7 +74,8 @@ dg_rc dg_config_from_env(struct dg_config *c, struct dg_err *err) DG_MUST;
  * --log-level L, --pwhash COST, --webhook-url URL, --webhook-secret S,
  * --trusted-proxy LIST, --site-url URL, --max-conn N, --conn-per-addr N,
  * --conn-reserve N, --header-timeout SEC, --idle-timeout SEC,
- * --min-body-rate BYTES, --login-limit N. Unknown flags are EINVAL.
+ * --min-body-rate BYTES, --login-limit N, --cors-origins LIST. Unknown flags
+ * are EINVAL.
  */
 dg_rc dg_config_from_args(struct dg_config *c, int argc, char **argv, struct dg_err *err) DG_MUST;
 
@@ -87,6 +90,8 @@ int dg_config_has_flag(const char *name);
  * Returns site_url itself, or out filled in.
  */
 const char *dg_config_site_url(const struct dg_config *c, char out[DG_SITE_URL_MAX]);
+/* Whether a page on origin (an Origin header) may read the open-data API (--cors-origins). */
+int dg_config_cors_allows(const struct dg_config *c, const char *origin);
 /* Whether the site is served over https (site_url starts with https://). */
 int dg_config_site_https(const struct dg_config *c);
 

@@ -26,6 +26,7 @@ struct th_opts {
 	unsigned job_lease_sec;
 	const char *trusted_proxy; /* --trusted-proxy's list, or NULL */
 	const char *static_dir;    /* --static, or NULL for the project's static/ */
+	const char *cors_origins;  /* --cors-origins, or NULL (none) */
 };
 
 struct th_srv;

@@ -1,8 +1,7 @@
 /*
  * test_ckan.c - the CKAN Action API through the real server, on whichever
- * store DGOV_TEST_DB selects. Runs the compatibility suite written as data
- * in tests/ckan/catalog.txt (request -> status and JSON subset; format in the
- * file's header), then the checks that read better as code: closed-tier
+ * store DGOV_TEST_DB selects: the checks that read better as code than as
+ * the compatibility suite's lines (tests/ckan/, test_ckan_compat.c): closed-tier
  * datasets never listed, package_delete only by the owning department's
  * staff or an administrator over an API token.
  */
@@ -19,62 +18,6 @@
 
 #include "node/demo.h"
 #include "harness.h"
-
-
-static int subset(json_t *want, json_t *got)
-{
-	return th_json_subset(want, got);
-}
-
-/* One case line; fails the test with the line number on a mismatch. */
-static void run_case(struct th_client *c, char *line, int lineno)
-{
-	char method[8], path[512];
-	int used = 0;
-	long status = 0;
-	if (sscanf(line, "%7s %511s %ld %n", method, path, &status, &used) != 3)
-		fail_msg("line %d: bad case", lineno);
-	json_error_t je;
-	size_t consumed = 0;
-	json_t *want = json_loads(line + used, JSON_DECODE_ANY | JSON_DISABLE_EOF_CHECK, &je);
-	if (!want)
-		fail_msg("line %d: bad expected JSON: %s", lineno, je.text);
-	consumed = (size_t)je.position;
-	const char *body = line + used + consumed;
-	while (*body == ' ')
-		body++;
-	struct th_resp r = {0};
-	long got = th_request(c, method, path, *body ? "application/json" : NULL, *body ? body : NULL,
-			      strlen(body), NULL, &r);
-	json_t *ans = json_loadb(r.body ? r.body : "", r.len, JSON_DECODE_ANY, &je);
-	if (got != status || !ans || !subset(want, ans))
-		fail_msg("line %d: %s %s: got %ld %.*s", lineno, method, path, got, (int)r.len,
-			 r.body ? r.body : "");
-	json_decref(ans);
-	json_decref(want);
-	th_resp_release(&r);
-}
-
-static void suite_as_data(void **state)
-{
-	(void)state;
-	FILE *fp = fopen("tests/ckan/catalog.txt", "r");
-	assert_non_null(fp);
-	struct th_client *c = th_client_new(th_shared);
-	char line[4096];
-	int lineno = 0, cases = 0;
-	while (fgets(line, sizeof line, fp)) {
-		lineno++;
-		line[strcspn(line, "\n")] = '\0';
-		if (line[0] == '#' || line[0] == '\0')
-			continue;
-		run_case(c, line, lineno);
-		cases++;
-	}
-	fclose(fp);
-	th_client_free(c);
-	assert_true(cases >= 15);
-}
 
 static void closed_never_listed(void **state)
 {
@@ -176,7 +119,6 @@ static void package_delete_permissions(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(suite_as_data),
 		cmocka_unit_test(closed_never_listed),
 		cmocka_unit_test(envelope_help_and_content_type),
 		cmocka_unit_test(package_delete_permissions),

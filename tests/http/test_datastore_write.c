@@ -226,9 +226,15 @@ static void create_upsert_delete_round_trip(void **state)
 	expect(call(mz, "datastore_records_delete", "{\"resource_id\":\"" RID "\",\"force\":true}",
 		    &ans),
 	       409, &ans, "filters", "Missing");
-	/* {} deletes every row and keeps the table */
+	/* {} is refused (an empty selection must not delete every row); a filter on _id does it */
+	expect(call(mz, "datastore_records_delete",
+		    "{\"resource_id\":\"" RID "\",\"force\":true,\"filters\":{}}", &ans),
+	       409, &ans, "filters", "Must not be empty");
+	assert_int_equal(total_of(RID), 1);
 	assert_int_equal(call(mz, "datastore_records_delete",
-			      "{\"resource_id\":\"" RID "\",\"force\":true,\"filters\":{}}", NULL),
+			      "{\"resource_id\":\"" RID "\",\"force\":true,"
+			      "\"filters\":{\"_id\":{\"gte\":1}}}",
+			      NULL),
 			 200);
 	assert_int_equal(total_of(RID), 0);
 	/* create on an existing table adds a field and rows */

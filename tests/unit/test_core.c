@@ -251,6 +251,43 @@ static void config_site_url_and_limits(void **state)
 	assert_true(dg_config_has_flag("min-body-rate=10"));
 }
 
+static void config_cors_origins(void **state)
+{
+	(void)state;
+	struct dg_config c;
+	struct dg_err err = {0};
+	dg_config_defaults(&c);
+	/* none by default, as CKAN */
+	assert_false(dg_config_cors_allows(&c, "https://app.example"));
+	const char *list[] = {"--cors-origins", "https://app.example, http://localhost:3000"};
+	assert_int_equal(dg_config_from_args(&c, 2, (char **)list, &err), DG_OK);
+	assert_true(dg_config_cors_allows(&c, "https://app.example"));
+	assert_true(dg_config_cors_allows(&c, "HTTPS://APP.example"));
+	assert_true(dg_config_cors_allows(&c, "http://localhost:3000"));
+	assert_false(dg_config_cors_allows(&c, "http://localhost:3001"));
+	assert_false(dg_config_cors_allows(&c, "https://app.example.evil.example"));
+	assert_false(dg_config_cors_allows(&c, "https://app.exampl"));
+	assert_false(dg_config_cors_allows(&c, "null"));
+	assert_false(dg_config_cors_allows(&c, ""));
+	assert_false(dg_config_cors_allows(&c, NULL));
+	static const char *const bad[] = {"app.example",        "https://a.example/path",
+					  "https://",           "https://a.example,ftp://b.example",
+					  "https://a b",        "",
+					  "*,https://a.example"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		const char *argv[] = {"--cors-origins", bad[i]};
+		assert_int_equal(dg_config_from_args(&c, 2, (char **)argv, &err), DG_EINVAL);
+	}
+	/* a refused value leaves the setting as it was */
+	assert_true(dg_config_cors_allows(&c, "https://app.example"));
+	setenv("DGOV_CORS_ORIGINS", "*", 1);
+	assert_int_equal(dg_config_from_env(&c, &err), DG_OK);
+	unsetenv("DGOV_CORS_ORIGINS");
+	assert_true(dg_config_cors_allows(&c, "https://anywhere.example"));
+	assert_false(dg_config_cors_allows(&c, NULL));
+	assert_true(dg_config_has_flag("cors-origins"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -262,6 +299,7 @@ int main(void)
 		cmocka_unit_test(working_days),
 		cmocka_unit_test(config_flags_and_env),
 		cmocka_unit_test(config_site_url_and_limits),
+		cmocka_unit_test(config_cors_origins),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -144,8 +144,9 @@ static dg_rc app_of(struct dg_req *r, struct dg_db *db, int64_t *app_id)
 static void reply_refusal(struct dg_req *r, const char *action, unsigned status, const char *type,
 			  const char *msg)
 {
-	char help[256];
-	snprintf(help, sizeof help, "/api/3/action/help_show?name=%.200s", action ? action : "");
+	char site[DG_SITE_URL_MAX], help[DG_SITE_URL_MAX + 256];
+	snprintf(help, sizeof help, "%s/api/3/action/help_show?name=%.200s",
+		 dg_config_site_url(r->env->cfg, site), action ? action : "");
 	json_t *e = json_pack("{s:s, s:s}", "__type", type, "message", msg);
 	if (!action) {
 		dg_reply_json(r, status, json_pack("{s:b, s:o}", "success", 0, "error", e));

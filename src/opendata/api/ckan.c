@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "node/env.h"
 #include "opendata/access/access.h"
 #include "opendata/catalog/catalog.h"
 #include "opendata/datastore/datastore.h"
@@ -40,28 +41,29 @@ static const struct action {
 	dg_ckan_action_fn fn;
 	bool write;
 	enum counts counts;
+	bool links; /* its result holds datasets or resources: their files' links made absolute */
 } actions[] = {
 	{"status_show", dg_ckan_status_show, false, AS_CALL},
 	{"site_read", dg_ckan_site_read, false, AS_CALL},
 	{"license_list", dg_ckan_license_list, false, AS_CALL},
 	{"package_list", dg_ckan_package_list, false, AS_CALL},
-	{"package_show", dg_ckan_package_show, false, AS_VIEW},
-	{"package_search", dg_ckan_package_search, false, AS_CALL},
+	{"package_show", dg_ckan_package_show, false, AS_VIEW, true},
+	{"package_search", dg_ckan_package_search, false, AS_CALL, true},
 	{"organization_list", dg_ckan_organization_list, false, AS_CALL},
-	{"organization_show", dg_ckan_organization_show, false, AS_CALL},
+	{"organization_show", dg_ckan_organization_show, false, AS_CALL, true},
 	{"group_list", dg_ckan_group_list, false, AS_CALL},
-	{"group_show", dg_ckan_group_show, false, AS_CALL},
+	{"group_show", dg_ckan_group_show, false, AS_CALL, true},
 	{"tag_list", dg_ckan_tag_list, false, AS_CALL},
 	{"tag_show", dg_ckan_tag_show, false, AS_CALL},
-	{"resource_show", dg_ckan_resource_show, false, AS_CALL},
-	{"package_create", dg_ckan_package_create, true, AS_CALL},
-	{"package_update", dg_ckan_package_update, true, AS_CALL},
-	{"package_patch", dg_ckan_package_patch, true, AS_CALL},
+	{"resource_show", dg_ckan_resource_show, false, AS_CALL, true},
+	{"package_create", dg_ckan_package_create, true, AS_CALL, true},
+	{"package_update", dg_ckan_package_update, true, AS_CALL, true},
+	{"package_patch", dg_ckan_package_patch, true, AS_CALL, true},
 	{"package_delete", dg_ckan_package_delete, true, AS_CALL},
 	{"dataset_purge", dg_ckan_dataset_purge, true, AS_CALL},
-	{"resource_create", dg_ckan_resource_create, true, AS_CALL},
-	{"resource_update", dg_ckan_resource_update, true, AS_CALL},
-	{"resource_patch", dg_ckan_resource_patch, true, AS_CALL},
+	{"resource_create", dg_ckan_resource_create, true, AS_CALL, true},
+	{"resource_update", dg_ckan_resource_update, true, AS_CALL, true},
+	{"resource_patch", dg_ckan_resource_patch, true, AS_CALL, true},
 	{"resource_delete", dg_ckan_resource_delete, true, AS_CALL},
 	{"datastore_search", dg_ckan_datastore_search, false, AS_RESOURCE},
 	{"datastore_info", dg_ckan_datastore_info, false, AS_RESOURCE},
@@ -81,15 +83,23 @@ static const struct action *action_of(const char *name)
 	return NULL;
 }
 
-/* The request's parameters as one JSON object (new reference). */
+/*
+ * The request's parameters as one JSON object (new reference). A GET's
+ * callback (JSONP) and "_" (the cache breaker jQuery adds to it) are the
+ * transport's, not the action's, as in CKAN.
+ */
 static json_t *params_of(struct dg_req *r)
 {
 	if (r->json && json_is_object(r->json))
 		return json_incref(r->json);
-	const struct dg_kvs *kv = strcmp(r->method, "GET") == 0 ? &r->query : &r->form;
+	bool get = strcmp(r->method, "GET") == 0;
+	const struct dg_kvs *kv = get ? &r->query : &r->form;
 	json_t *o = json_object();
 	for (size_t i = 0; i < kv->n; i++)
-		json_object_set_new(o, kv->v[i].key, json_stringn(kv->v[i].val, kv->v[i].len));
+		if (!get ||
+		    (strcmp(kv->v[i].key, "callback") != 0 && strcmp(kv->v[i].key, "_") != 0))
+			json_object_set_new(o, kv->v[i].key,
+					    json_stringn(kv->v[i].val, kv->v[i].len));
 	return o;
 }
 
@@ -98,13 +108,48 @@ static const char *param_str(json_t *params, const char *key)
 	return json_string_value(json_object_get(params, key));
 }
 
+/*
+ * JSONP (CKAN's callback on a GET): the name of a function, dotted names
+ * of letters, digits, _ and $ up to 100 characters, so the answer cannot
+ * be made into anything but a call.
+ */
+static bool callback_ok(const char *cb)
+{
+	size_t n = strlen(cb);
+	if (!n || n > 100 || cb[0] == '.' || cb[n - 1] == '.' || (cb[0] >= '0' && cb[0] <= '9'))
+		return false;
+	for (; *cb; cb++)
+		if (!((*cb >= 'a' && *cb <= 'z') || (*cb >= 'A' && *cb <= 'Z') ||
+		      (*cb >= '0' && *cb <= '9') || *cb == '_' || *cb == '$' || *cb == '.'))
+			return false;
+	return true;
+}
+
+/* The GET's callback, or NULL (then the answer is JSON). */
+static const char *callback_of(struct dg_req *r)
+{
+	return strcmp(r->method, "GET") == 0 ? dg_kvs_get(&r->query, "callback") : NULL;
+}
+
 static void reply_env(struct dg_req *r, const char *action, unsigned status, bool ok, json_t *body)
 {
-	char help[256];
-	snprintf(help, sizeof help, "/api/3/action/help_show?name=%.200s", action);
-	json_t *env = json_pack("{s:s, s:b}", "help", help, "success", ok);
+	char site[DG_SITE_URL_MAX];
+	json_t *env = json_pack("{s:o, s:b}", "help",
+				json_sprintf("%s/api/3/action/help_show?name=%.200s",
+					     dg_config_site_url(r->env->cfg, site), action),
+				"success", ok);
 	json_object_set_new(env, ok ? "result" : "error", body);
-	dg_reply_json(r, status, env);
+	const char *cb = callback_of(r);
+	if (status != 200 || !cb) {
+		dg_reply_json(r, status, env);
+		return;
+	}
+	/* CKAN wraps a GET's 200 answer: callback(...); as application/javascript */
+	char *text = json_dumps(env, JSON_COMPACT);
+	json_decref(env);
+	char *js = dg_arena_printf(r->arena, "%s(%s);", cb, text);
+	free(text);
+	dg_reply_bytes(r, 200, "application/javascript; charset=utf-8", js, strlen(js));
 }
 
 /*
@@ -182,6 +227,20 @@ static dg_rc dispatch(struct dg_req *r)
 {
 	const char *name = dg_kvs_get(&r->params, "action");
 	const struct action *a = action_of(name);
+	if (!a || !a->write)
+		dg_od_cors(r);
+	const char *cb = callback_of(r);
+	if (cb && !callback_ok(cb)) {
+		dg_reply_json(r, 409,
+			      json_pack("{s:b, s:{s:s, s:[s]}}", "success", 0, "error", "__type",
+					"Validation Error", "callback",
+					"Must be a JavaScript function name (letters, digits, _, $ "
+					"and dots, at most 100)"));
+		return DG_OK;
+	}
+	if (cb)
+		r->user = NULL; /* JSONP is anonymous (CKAN): a page elsewhere must not borrow a
+				   session */
 	if (!a) {
 		char msg[256];
 		snprintf(msg, sizeof msg, "Bad request: Action name not known: %.200s", name);
@@ -211,6 +270,8 @@ static dg_rc dispatch(struct dg_req *r)
 		count_use(r, a, params, res, caller.app_id);
 	json_decref(params);
 	if (rc == DG_OK) {
+		if (a->links)
+			dg_od_links_absolute(r, res);
 		reply_env(r, name, 200, true, res);
 		return DG_OK;
 	}
@@ -219,7 +280,16 @@ static dg_rc dispatch(struct dg_req *r)
 	return DG_OK;
 }
 
+/* OPTIONS: the CORS preflight, allowed for the actions that read. */
+static dg_rc preflight(struct dg_req *r)
+{
+	const struct action *a = action_of(dg_kvs_get(&r->params, "action"));
+	return dg_od_cors_preflight(r, a && !a->write);
+}
+
 static const struct dg_route routes[] = {
+	{"OPTIONS", "/api/3/action/{action}", preflight, DG_ROLE_ANY, 0},
+	{"OPTIONS", "/api/action/{action}", preflight, DG_ROLE_ANY, 0},
 	{"GET", "/api/3/action/{action}", dispatch, DG_ROLE_ANY, 0},
 	{"POST", "/api/3/action/{action}", dispatch, DG_ROLE_ANY, DG_ROUTE_NO_CSRF},
 	{"GET", "/api/action/{action}", dispatch, DG_ROLE_ANY, 0},

@@ -11,6 +11,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/date.h"
+#include "node/env.h"
+
 const struct dg_migration dg_opendata_migrations[] = {
 	{"opendata-001-packages",
 	 "CREATE TABLE od_packages ("
@@ -60,6 +63,10 @@ const struct dg_migration dg_opendata_migrations[] = {
 	 "{{pg}}ALTER TABLE od_packages ADD COLUMN search_id BIGSERIAL;{{end}}"
 	 "CREATE UNIQUE INDEX od_packages_search_id ON od_packages(search_id);"
 	 DG_SEARCH_MIGRATION("od_search", "title, tags, notes, res")},
+	/* CKAN's free resource keys (a JSON object) and a resource's own change time */
+	{"opendata-005-resource-extras",
+	 "ALTER TABLE od_resources ADD COLUMN extras TEXT NOT NULL DEFAULT '{}';"
+	 "ALTER TABLE od_resources ADD COLUMN metadata_modified BIGINT;"},
 	{NULL, NULL},
 };
 
@@ -116,4 +123,82 @@ void dg_od_iso_time(int64_t ms, char out[64])
 	gmtime_r(&t, &tm);
 	snprintf(out, 64, "%04d-%02d-%02dT%02d:%02d:%02d.%06d", tm.tm_year + 1900, tm.tm_mon + 1,
 		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000) * 1000);
+}
+
+/* n digits at s as a number, or -1. */
+static int digits(const char *s, int n)
+{
+	int v = 0;
+	for (int i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v;
+}
+
+dg_rc dg_od_iso_parse(const char *s, int64_t *ms, bool *has_time)
+{
+	int y = digits(s, 4), mo = -1, d = -1, h = 0, mi = 0, sec = 0, frac = 0;
+	*ms = 0;
+	*has_time = false;
+	if (y < 1 || s[4] != '-' || (mo = digits(s + 5, 2)) < 0 || s[7] != '-' ||
+	    (d = digits(s + 8, 2)) < 0 || !dg_ymd_valid(y, mo, d))
+		return DG_EINVAL;
+	s += 10;
+	if (*s == 'T' || *s == ' ') {
+		*has_time = true;
+		if ((h = digits(s + 1, 2)) < 0 || s[3] != ':' || (mi = digits(s + 4, 2)) < 0 ||
+		    h > 23 || mi > 59)
+			return DG_EINVAL;
+		s += 6;
+		if (*s == ':') {
+			if ((sec = digits(s + 1, 2)) < 0 || sec > 59)
+				return DG_EINVAL;
+			s += 3;
+			if (*s == '.') {
+				int n = 0, scale = 100;
+				for (s++; *s >= '0' && *s <= '9'; s++, n++) {
+					frac += (*s - '0') * scale;
+					scale /= 10;
+				}
+				if (n < 1 || n > 9)
+					return DG_EINVAL;
+			}
+		}
+		if (*s == 'Z')
+			s++;
+		else if (strcmp(s, "+00:00") == 0)
+			s += 6;
+	}
+	if (*s)
+		return DG_EINVAL;
+	int64_t days = dg_day_from_ymd(y, mo, d) - dg_day_from_ymd(1970, 1, 1);
+	*ms = ((days * 24 + h) * 60 + mi) * 60000 + (int64_t)sec * 1000 + frac;
+	return DG_OK;
+}
+
+void dg_od_cors(struct dg_req *r)
+{
+	const char *origin = dg_req_header(r, "Origin");
+	if (!dg_config_cors_allows(r->env->cfg, origin))
+		return;
+	bool any = strcmp(r->env->cfg->cors_origins, "*") == 0;
+	dg_reply_header(r, "Access-Control-Allow-Origin", any ? "*" : origin);
+	if (!any)
+		dg_reply_header(r, "Vary",
+				"Origin"); /* caches must not hand it to another origin */
+}
+
+dg_rc dg_od_cors_preflight(struct dg_req *r, bool read)
+{
+	if (read && dg_config_cors_allows(r->env->cfg, dg_req_header(r, "Origin"))) {
+		dg_od_cors(r);
+		dg_reply_header(r, "Access-Control-Allow-Methods", "GET, POST, OPTIONS");
+		dg_reply_header(r, "Access-Control-Allow-Headers",
+				"Authorization, X-CKAN-API-Key, Content-Type");
+		dg_reply_header(r, "Access-Control-Max-Age", "86400");
+	}
+	dg_reply_bytes(r, 204, "text/plain; charset=utf-8", "", 0);
+	return DG_OK;
 }

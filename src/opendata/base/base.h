@@ -66,4 +66,30 @@ dg_rc dg_od_first_column(struct dg_rows *rows, json_t **out) DG_MUST;
 /* ms since the epoch as CKAN's "YYYY-MM-DDTHH:MM:SS.ffffff" (UTC). */
 void dg_od_iso_time(int64_t ms, char out[64]);
 
+/*
+ * CKAN's times back to ms since the epoch (UTC): "YYYY-MM-DD", then
+ * optionally "T" or " " and "HH:MM", ":SS", a fraction of 1 to 9 digits
+ * (cut to ms), and "Z" or "+00:00". *has_time says whether a time of day
+ * was given. DG_EINVAL for anything else, an impossible date or time, or a
+ * year outside 1-9999.
+ */
+dg_rc dg_od_iso_parse(const char *s, int64_t *ms, bool *has_time) DG_MUST;
+
+/*
+ * CORS for the open data's reads (the Action API's read actions, dumps,
+ * files, DCAT): when the request's Origin is one --cors-origins allows, the
+ * header that lets that page read the answer. Never with credentials: a
+ * page elsewhere reads what anyone may, or what the key or token it sends
+ * itself may (a visitor's session cookie does not count across origins).
+ */
+void dg_od_cors(struct dg_req *r);
+
+/*
+ * An OPTIONS preflight: 204, and for an allowed origin asking about a read
+ * (read true) the methods and headers it may use (GET, POST; Authorization,
+ * X-CKAN-API-Key, Content-Type), cached for a day. A write's preflight gets
+ * no CORS headers, so the browser does not send it.
+ */
+dg_rc dg_od_cors_preflight(struct dg_req *r, bool read) DG_MUST;
+
 #endif

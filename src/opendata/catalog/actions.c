@@ -84,6 +84,33 @@ static json_t *param_list(json_t *params, const char *key)
 	return NULL;
 }
 
+/*
+ * A list of names as CKAN's group_list and organization_list take one: a
+ * JSON list, a JSON list in a string, or a comma-separated string ("a,b").
+ * NULL (and *bad set) when the value is there but none of these.
+ */
+static json_t *param_names(json_t *params, const char *key, bool *bad)
+{
+	json_t *v = json_object_get(params, key), *l = param_list(params, key);
+	*bad = false;
+	if (l || !v || json_is_null(v))
+		return l;
+	const char *s = json_string_value(v);
+	if (!s || s[0] == '[') {
+		*bad = true;
+		return NULL;
+	}
+	l = json_array();
+	struct dg_str rest = dg_str_of(s), item;
+	while (rest.p) {
+		rest = dg_str_cut(rest, ',', &item);
+		item = dg_str_trim(item);
+		if (item.n)
+			json_array_append_new(l, json_stringn(item.p, item.n));
+	}
+	return l;
+}
+
 static void add_err(json_t *errs, const char *field, const char *msg)
 {
 	json_t *l = json_object_get(errs, field);
@@ -159,13 +186,15 @@ static dg_rc refuse(struct dg_req *r, struct dg_db *db, const char *id, const ch
  * The dataset id_or_name for a writer: ENOTFOUND when it does not exist or
  * is closed/private to someone who may not edit it, EDENIED otherwise.
  */
-static dg_rc writable_package(struct dg_req *r, struct dg_db *db, const char *id, json_t **pkg,
-			      struct dg_err *err)
+static dg_rc writable_package(struct dg_req *r, struct dg_db *db, const char *id, bool deleted_ok,
+			      json_t **pkg, struct dg_err *err)
 {
-	char *dept = NULL, *tier = NULL;
+	char *dept = NULL, *tier = NULL, *pkg_id = NULL;
 	const char *mine = NULL;
 	*pkg = NULL;
-	dg_rc rc = dg_od_package_owner(db, id, r->arena, &dept, &tier);
+	/* a deleted dataset stays its editors' to update or restore (CKAN) */
+	dg_rc rc = deleted_ok ? dg_od_package_any(db, id, r->arena, &pkg_id, &dept)
+			      : dg_od_package_owner(db, id, r->arena, &dept, &tier);
 	if (!rc)
 		rc = dg_od_writer(r, db, true, &mine);
 	if (rc == DG_ENOTFOUND)
@@ -174,7 +203,8 @@ static dg_rc writable_package(struct dg_req *r, struct dg_db *db, const char *id
 		return rc;
 	if (!dg_od_may_edit(mine, dept))
 		return refuse(r, db, id, "edit this dataset", err);
-	rc = dg_od_package_read(db, id, true, pkg);
+	rc = deleted_ok ? dg_od_package_read_all(db, pkg_id, pkg)
+			: dg_od_package_read(db, id, true, pkg);
 	if (rc == DG_ENOTFOUND)
 		return dg_err_set(err, rc, "Not found: Dataset not found");
 	return rc;
@@ -234,9 +264,87 @@ static void only_fields(json_t *results, const char *fl)
 	}
 }
 
+/*
+ * The parameters package_search knows: its own, Solr's that CKAN passes
+ * through (VALID_SOLR_PARAMETERS, the ones dgov has no use for accepted and
+ * ignored) and the ext_* of extensions. Anything else is CKAN's Search Query
+ * Error, so a misspelt parameter does not silently return everything.
+ */
+static const char *unknown_search_param(json_t *params)
+{
+	static const char *const known[] = {
+		"q",
+		"fq",
+		"fq_list",
+		"rows",
+		"start",
+		"sort",
+		"fl",
+		"facet",
+		"facet.field",
+		"facet.limit",
+		"facet.mincount",
+		"include_private",
+		"include_drafts",
+		"include_deleted",
+		"use_default_schema",
+		"wt",
+		"qf",
+		"bf",
+		"boost",
+		"tie",
+		"defType",
+		"mm",
+		"df",
+		"extras",
+		"hl",
+		"hl.fl",
+	};
+	const char *k;
+	json_t *v;
+	json_object_foreach (params, k, v) {
+		bool ok = strncmp(k, "ext_", 4) == 0;
+		for (size_t i = 0; !ok && i < sizeof known / sizeof known[0]; i++)
+			ok = strcmp(k, known[i]) == 0;
+		if (!ok)
+			return k;
+	}
+	return NULL;
+}
+
+/* fl as a string: a JSON list (in a body or a query string) joined by spaces; NULL when bad. */
+static const char *fl_of(struct dg_arena *a, json_t *params, bool *bad)
+{
+	json_t *v = json_object_get(params, "fl");
+	*bad = false;
+	if (!v || json_is_null(v))
+		return NULL;
+	if (json_is_string(v) && json_string_value(v)[0] != '[')
+		return json_string_value(v);
+	json_t *l = param_list(params, "fl");
+	struct dg_buf b;
+	dg_buf_init(&b, 4096);
+	size_t i;
+	json_t *f;
+	json_array_foreach (l, i, f)
+		if (!json_is_string(f) || dg_buf_addf(&b, "%s ", json_string_value(f)))
+			*bad = true;
+	*bad = *bad || !l;
+	const char *out = *bad ? NULL : dg_arena_strdup(a, dg_buf_str(&b));
+	dg_buf_release(&b);
+	json_decref(l);
+	return out;
+}
+
 DG_CKAN_ACTION_FN(package_search)
 {
 	struct dg_od_search s = {.now_ms = dg_now_ms()};
+	const char *stray = unknown_search_param(params);
+	if (stray) {
+		char msg[200];
+		snprintf(msg, sizeof msg, "\"Invalid search parameters: ['%.100s']\"", stray);
+		return search_query_error(msg, res, err);
+	}
 	json_t *errs = json_object();
 	json_t *v = json_object_get(params, "q");
 	if (v && !json_is_string(v) && !json_is_null(v))
@@ -276,9 +384,10 @@ DG_CKAN_ACTION_FN(package_search)
 	/* no drafts are made through this API: the flag is checked, then has nothing to add */
 	if (param_bool(params, "include_drafts", false, &drafts))
 		add_err(errs, "include_drafts", "Must be a boolean");
-	v = json_object_get(params, "fl");
-	if (v && !json_is_string(v))
-		add_err(errs, "fl", "Must be a string");
+	bool fl_bad = false;
+	const char *fl = fl_of(r->arena, params, &fl_bad);
+	if (fl_bad)
+		add_err(errs, "fl", "Must be a list of field names, or a string of them");
 	if (param_bool(params, "include_private", false, &include_private))
 		add_err(errs, "include_private", "Must be a boolean");
 	json_t *ff = param_list(params, "facet.field");
@@ -316,8 +425,8 @@ DG_CKAN_ACTION_FN(package_search)
 		if (rc == DG_EINVAL)
 			rc = search_query_error(err->msg, res, err);
 	}
-	if (!rc && str_of(params, "fl"))
-		only_fields(json_object_get(*res, "results"), str_of(params, "fl"));
+	if (!rc && fl)
+		only_fields(json_object_get(*res, "results"), fl);
 	json_decref(errs);
 	json_decref(fql);
 	json_decref(ff);
@@ -346,7 +455,18 @@ static dg_rc group_list(struct dg_req *r, json_t *params, bool orgs, json_t **re
 	json_decref(errs);
 	if (limit > 1000)
 		limit = 1000;
-	json_t *only = param_list(params, orgs ? "organizations" : "groups");
+	bool bad = false;
+	json_t *only = param_names(params, orgs ? "organizations" : "groups", &bad);
+	size_t k;
+	json_t *name;
+	json_array_foreach (only, k, name)
+		bad = bad || !json_is_string(name);
+	if (bad) {
+		json_decref(only);
+		errs = json_object();
+		add_err(errs, orgs ? "organizations" : "groups", "Must be a list of names");
+		return validation_failed(errs, res, err);
+	}
 	struct dg_od_group_query gq = {
 		.orgs = orgs,
 		.sort = str_of(params, "sort"),
@@ -728,11 +848,99 @@ static void read_extras(struct dg_arena *a, json_t *params, struct dg_od_pkg_in 
 			 "update_frequency and region are at most 32 characters");
 }
 
+/* Keys of a resource that dgov keeps itself or that are not the resource's own. */
+static bool core_key(const char *k)
+{
+	static const char *const core[] = {
+		"id",	     "package_id",  "url",	 "name",		"description",
+		"format",    "mimetype",    "size",	 "hash",		"created",
+		"last_modified", "metadata_modified", "position", "state",	"url_type",
+		"datastore_active", "upload", "clear_upload", "tracking_summary", "revision_id",
+	};
+	for (size_t i = 0; i < sizeof core / sizeof core[0]; i++)
+		if (strcmp(k, core[i]) == 0)
+			return true;
+	return false;
+}
+
+#define RES_EXTRAS_MAX      50
+#define RES_EXTRAS_MAX_TEXT (64 << 10)
+
+/* The free keys of src (CKAN keeps any key a client sends, nested values too). */
+static const char *read_res_extras(struct dg_arena *a, json_t *src, json_t *rerr)
+{
+	const char *k;
+	json_t *v, *free_keys = json_object();
+	json_object_foreach (src, k, v) {
+		if (core_key(k))
+			continue;
+		if (!k[0] || strlen(k) > 100 || !dg_utf8_valid(k, strlen(k))) {
+			add_errk(rerr, "extras", "res_extra_key", NULL,
+				 "A resource's own keys are 1 to 100 characters");
+			continue;
+		}
+		json_object_set(free_keys, k, v);
+	}
+	char *text = json_dumps(free_keys, JSON_COMPACT | JSON_SORT_KEYS);
+	const char *out = "{}";
+	if (json_object_size(free_keys) > RES_EXTRAS_MAX || strlen(text) > RES_EXTRAS_MAX_TEXT)
+		add_errk(rerr, "extras", "res_extras_big", NULL,
+			 "At most 50 keys of a resource's own, 64 KiB in all");
+	else
+		out = dg_arena_strdup(a, text);
+	free(text);
+	json_decref(free_keys);
+	return out;
+}
+
+/* A time the client sent (created, last_modified): CKAN's ISO form; -1 when none. */
+static int64_t read_time(json_t *src, const char *key, json_t *rerr)
+{
+	json_t *v = json_object_get(src, key);
+	int64_t ms = -1;
+	bool has_time = false;
+	if (!v || json_is_null(v) || (json_is_string(v) && !json_string_length(v)))
+		return -1;
+	if (!json_is_string(v) || dg_od_iso_parse(json_string_value(v), &ms, &has_time) != DG_OK) {
+		add_errk(rerr, key, "date", NULL, "Date format incorrect");
+		return -1;
+	}
+	return ms;
+}
+
+/* Whether the resource as read says the same as stored (its times may then stay). */
+static bool res_same(const struct dg_od_res_in *r, json_t *stored)
+{
+	json_t *size = json_object_get(stored, "size");
+	bool same_size = r->size < 0 ? json_is_null(size) || !size
+				     : json_integer_value(size) == r->size;
+	json_t *mine = json_loads(r->extras ? r->extras : "{}", 0, NULL), *theirs = json_object();
+	const char *k;
+	json_t *v;
+	json_object_foreach (stored, k, v)
+		if (!core_key(k))
+			json_object_set(theirs, k, v);
+	bool same = same_size && json_equal(mine, theirs) &&
+		    strcmp(r->url, str_of(stored, "url") ? str_of(stored, "url") : "") == 0;
+	static const char *const keys[] = {"name", "description", "format", "mimetype", "hash"};
+	const char *const vals[] = {r->name, r->description, r->format, r->mimetype, r->hash};
+	for (size_t i = 0; same && i < sizeof keys / sizeof keys[0]; i++)
+		same = !vals[i] || strcmp(vals[i], str_of(stored, keys[i]) ? str_of(stored, keys[i])
+									    : "") == 0;
+	same = same && (!r->url_type || strcmp(r->url_type, str_of(stored, "url_type")) == 0);
+	json_decref(mine);
+	json_decref(theirs);
+	return same;
+}
+
 /*
  * A resource's fields; errors go into rerr (one dict per resource, as CKAN).
  * stored is the resource as it is (NULL for a new one): an uploaded file's
  * url may come back as it is, which keeps the file; another url makes the
- * resource a link and lets the file go.
+ * resource a link and lets the file go. Keys dgov does not keep itself are
+ * the resource's own (CKAN's free extras), stored as sent; a link's hash is
+ * the client's; created and last_modified stay as the client sends them; a
+ * link without a format or mimetype gets the ones its URL names.
  */
 static void read_resource(struct dg_arena *a, json_t *src, json_t *stored, struct dg_od_res_in *res,
 			  json_t *rerr)
@@ -745,24 +953,56 @@ static void read_resource(struct dg_arena *a, json_t *src, json_t *stored, struc
 	if (!dg_od_id_ok(res->id))
 		add_errk(rerr, "id", "id_chars", NULL, "Must be 1 to 100 of a-z A-Z 0-9 - _");
 	res->url = text_field(src, "url", 2000, rerr);
+	const char *hash = text_field(src, "hash", 200, rerr);
 	if (kept && (!res->url[0] || strcmp(res->url, kept) == 0)) {
-		res->url = kept; /* url_type NULL: the file stays */
+		res->url = kept; /* url_type NULL: the file stays, with its own hash */
 	} else {
 		if (res->url[0] && strncmp(res->url, "http://", 7) != 0 &&
 		    strncmp(res->url, "https://", 8) != 0 && strncmp(res->url, "ftp://", 6) != 0)
 			add_errk(rerr, "url", "url_scheme", NULL,
 				 "Must be an http, https or ftp URL");
 		if (kept)
-			res->url_type = "link", res->hash = res->file_key = res->file_name = "";
+			res->url_type = "link", res->file_key = res->file_name = "";
+		const char *ut = str_of(src, "url_type");
+		if (ut && strcmp(ut, "datastore") == 0)
+			res->url_type = "datastore"; /* CKAN's mark of rows kept by the DataStore */
+		else if (ut && strcmp(ut, "upload") != 0 && type && strcmp(type, "datastore") == 0)
+			res->url_type = "link";
+		res->hash = hash;
 	}
 	res->name = text_field(src, "name", 500, rerr);
 	res->description = text_field(src, "description", 20000, rerr);
 	res->format = text_field(src, "format", 100, rerr);
 	res->mimetype = text_field(src, "mimetype", 200, rerr);
+	const char *gformat = NULL, *gmime = NULL;
+	if (!kept || res->url != kept)
+		dg_od_guess_type(res->url, &gformat, &gmime);
+	if (!res->mimetype[0] && gmime)
+		res->mimetype = gmime;
+	if (!stored && !res->format[0] && gformat)
+		res->format = gformat; /* CKAN guesses a new resource's format */
 	res->size = -1;
 	json_t *sz = json_object_get(src, "size");
 	if (sz && !json_is_null(sz) && (param_nat(src, "size", -1, &res->size) != DG_OK))
 		add_errk(rerr, "size", "natural", NULL, "Must be a natural number");
+	res->extras = read_res_extras(a, src, rerr);
+	res->created_ms = read_time(src, "created", rerr);
+	res->last_modified_ms = read_time(src, "last_modified", rerr);
+	if (stored) {
+		res->unchanged = res_same(res, stored);
+		/* a time sent back as it was shown is no change either */
+		char iso[64];
+		if (res->created_ms >= 0 && str_of(stored, "created")) {
+			dg_od_iso_time(res->created_ms, iso);
+			if (strcmp(iso, str_of(stored, "created")) != 0)
+				res->unchanged = false;
+		}
+		if (res->last_modified_ms >= 0 && str_of(stored, "last_modified")) {
+			dg_od_iso_time(res->last_modified_ms, iso);
+			if (strcmp(iso, str_of(stored, "last_modified")) != 0)
+				res->unchanged = false;
+		}
+	}
 }
 
 static json_t *resource_in(json_t *pkg, const char *id);
@@ -772,6 +1012,10 @@ static void read_resources(struct dg_arena *a, json_t *params, json_t *old, stru
 {
 	json_t *list = json_object_get(params, "resources");
 	size_t n = json_array_size(list);
+	if (!list && old) {
+		p->keep_resources = true; /* CKAN 2.10: resources not sent are kept */
+		return;
+	}
 	if (list && !json_is_array(list)) {
 		add_errk(errs, "resources", "resources_list", NULL, "Must be a list");
 		return;
@@ -813,9 +1057,16 @@ static void read_package(struct dg_arena *a, json_t *params, json_t *old, struct
 			 json_t *errs)
 {
 	memset(p, 0, sizeof *p);
-	p->name = text_field(params, "name", 1000, errs); /* check_name gives CKAN's message */
+	/* an update identifies the dataset by id: name and title left out stay (CKAN 2.10) */
+	if (old && !json_object_get(params, "name"))
+		p->name = str_of(old, "name");
+	else
+		p->name = text_field(params, "name", 1000, errs); /* check_name: CKAN's message */
 	check_name(p->name, "name", errs);
-	p->title = text_field(params, "title", 500, errs);
+	if (old && !json_object_get(params, "title"))
+		p->title = str_of(old, "title");
+	else
+		p->title = text_field(params, "title", 500, errs);
 	if (!p->title[0])
 		p->title = p->name;
 	p->notes = text_field(params, "notes", 20000, errs);
@@ -838,6 +1089,8 @@ static void read_package(struct dg_arena *a, json_t *params, json_t *old, struct
 		add_errk(errs, "owner_org", "missing", NULL, "Missing value");
 	p->theme = "";
 	json_t *groups = json_object_get(params, "groups");
+	if (!groups && old) /* groups not sent are kept, as CKAN keeps memberships */
+		groups = json_object_get(old, "groups");
 	if (groups && (!json_is_array(groups) || json_array_size(groups) > 1))
 		add_errk(errs, "groups", "one_group", NULL,
 			 "A dataset belongs to at most one group (its theme)");
@@ -861,6 +1114,16 @@ static void read_package(struct dg_arena *a, json_t *params, json_t *old, struct
 			p->region = v;
 		else if (k && v && strcmp(k, "open_tier") == 0)
 			p->tier = v;
+	}
+	/* state: kept when not sent; "active" restores a deleted dataset, "deleted" deletes it */
+	p->state = old && str_of(old, "state") ? str_of(old, "state") : "active";
+	json_t *st = json_object_get(params, "state");
+	if (old && st && !json_is_null(st)) {
+		const char *v = json_string_value(st);
+		if (v && (strcmp(v, "active") == 0 || strcmp(v, "deleted") == 0))
+			p->state = v;
+		else
+			add_errk(errs, "state", "state", NULL, "Must be active or deleted");
 	}
 	read_tags(a, params, p, errs);
 	read_extras(a, params, p, errs);
@@ -891,6 +1154,8 @@ static void forget_files(struct dg_req *r, json_t *old, const struct dg_od_pkg_i
 {
 	size_t i;
 	json_t *res;
+	if (p->keep_resources)
+		return;
 	json_array_foreach (json_object_get(old, "resources"), i, res) {
 		const char *id = str_of(res, "id"), *type = str_of(res, "url_type");
 		const struct dg_od_res_in *now = NULL;
@@ -907,12 +1172,105 @@ static void forget_files(struct dg_req *r, json_t *old, const struct dg_od_pkg_i
 	}
 }
 
+static bool same_str(const char *a, json_t *o, const char *key)
+{
+	const char *b = str_of(o, key);
+	return strcmp(a ? a : "", b ? b : "") == 0;
+}
+
+/* Whether name is among the n strings of v. */
+static bool among(const char *const *v, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(v[i], name) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Whether p says what old (the stored dataset) says: then an update changes
+ * nothing, and CKAN leaves metadata_modified as it was.
+ */
+static bool package_same(const struct dg_od_pkg_in *p, json_t *old)
+{
+	static const char *const keys[] = {"name",	 "title",	     "notes",
+					   "license_id", "author",	     "author_email",
+					   "maintainer", "maintainer_email", "url",
+					   "version",	 "owner_org"};
+	const char *const vals[] = {p->name,	   p->title,	p->notes,
+				    p->license_id, p->author,	p->author_email,
+				    p->maintainer, p->maintainer_email, p->url,
+				    p->version,	   p->dept};
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+		if (!same_str(vals[i], old, keys[i]))
+			return false;
+	if (p->is_private != json_is_true(json_object_get(old, "private")) ||
+	    !same_str(p->state, old, "state") ||
+	    !same_str(p->theme, json_array_get(json_object_get(old, "groups"), 0), "name"))
+		return false;
+	json_t *tags = json_object_get(old, "tags"), *t;
+	size_t i;
+	if (json_array_size(tags) != p->ntags)
+		return false;
+	json_array_foreach (tags, i, t)
+		if (!among(p->tags, p->ntags, str_of(t, "name") ? str_of(t, "name") : ""))
+			return false;
+	/* the extras: the three with columns, then the free ones by key */
+	json_t *extras = json_object_get(old, "extras");
+	const char *cols[] = {p->frequency, p->region, p->tier};
+	if (json_array_size(extras) != 3 + p->nextras)
+		return false;
+	json_array_foreach (extras, i, t) {
+		const char *k = str_of(t, "key"), *v = str_of(t, "value");
+		if (!k || !v)
+			return false;
+		if (i < 3 && strcmp(v, cols[i]) != 0)
+			return false;
+		bool found = i < 3;
+		for (size_t e = 0; !found && e < p->nextras; e++)
+			found = strcmp(p->extra_keys[e], k) == 0 && strcmp(p->extra_vals[e], v) == 0;
+		if (!found)
+			return false;
+	}
+	if (p->keep_resources)
+		return true;
+	json_t *res = json_object_get(old, "resources");
+	if (json_array_size(res) != p->nres)
+		return false;
+	for (i = 0; i < p->nres; i++)
+		if (!p->res[i].unchanged ||
+		    !same_str(p->res[i].id, json_array_get(res, i), "id"))
+			return false;
+	return true;
+}
+
+/*
+ * An uploaded file's link sent back as it was shown (the site URL in
+ * front, as ckanapi load sends package_show's output) is the stored one:
+ * the file stays.
+ */
+static void own_link(struct dg_req *r, json_t *src, json_t *stored)
+{
+	const char *type = str_of(stored, "url_type"), *url = str_of(src, "url");
+	const char *rel = dg_od_link_relative(r, url);
+	if (type && strcmp(type, "upload") == 0 && rel != url && str_of(stored, "url") &&
+	    strcmp(rel, str_of(stored, "url")) == 0)
+		json_object_set_new(src, "url", json_string(rel));
+}
+
 dg_rc dg_ckan_package_save(struct dg_req *r, struct dg_db *db, json_t *params, json_t *old,
 			   const char *mine, const char **id, json_t **errs_out)
 {
 	struct dg_od_pkg_in p;
 	json_t *errs = json_object();
 	*errs_out = NULL;
+	size_t i;
+	json_t *src;
+	json_array_foreach (json_object_get(params, "resources"), i, src) {
+		const char *rid = str_of(src, "id");
+		if (json_is_object(src) && rid && old)
+			own_link(r, src, resource_in(old, rid));
+	}
 	read_package(r->arena, params, old, &p, errs);
 	bool taken = false, exists = true;
 	dg_rc rc = DG_OK;
@@ -934,7 +1292,9 @@ dg_rc dg_ckan_package_save(struct dg_req *r, struct dg_db *db, json_t *params, j
 		rc = DG_EDENIED;
 	if (!rc && json_object_size(errs))
 		rc = DG_EINVAL;
-	if (!rc) {
+	if (!rc && old && package_same(&p, old)) {
+		/* nothing to change: the dataset and its metadata_modified stay */
+	} else if (!rc) {
 		rc = dg_od_package_save(db, &p, old == NULL, dg_now_ms());
 		if (!rc && old)
 			forget_files(r, old, &p);
@@ -968,7 +1328,7 @@ static dg_rc save(struct dg_req *r, struct dg_db *db, json_t *params, json_t *ol
 		return denied(r, "create datasets in this organization", err);
 	if (rc == DG_EINVAL)
 		return validation_failed(errs, res, err);
-	return rc ? rc : dg_od_package_read(db, id, true, res);
+	return rc ? rc : dg_od_package_read_all(db, id, res);
 }
 
 DG_CKAN_ACTION_FN(package_create)
@@ -998,7 +1358,7 @@ static dg_rc update(struct dg_req *r, json_t *params, bool patch, json_t **res, 
 		return dg_err_field(err, DG_EINVAL, "id", "Missing value");
 	rc = dg_req_db(r, &db);
 	if (!rc)
-		rc = writable_package(r, db, id, &old, err);
+		rc = writable_package(r, db, id, true, &old, err);
 	if (rc)
 		return rc;
 	json_t *merged = params;
@@ -1007,6 +1367,8 @@ static dg_rc update(struct dg_req *r, json_t *params, bool patch, json_t **res, 
 		merged = json_deep_copy(old);
 		json_object_update(merged, params);
 		json_object_set(merged, "id", json_object_get(old, "id"));
+		if (!json_object_get(params, "resources"))
+			json_object_del(merged, "resources"); /* left as they are, times too */
 	}
 	rc = save(r, db, merged, old, res, err);
 	if (patch)
@@ -1075,6 +1437,8 @@ dg_rc dg_ckan_resource_save(struct dg_req *r, struct dg_db *db, const char *pkg_
 	*job = 0;
 	if (up)
 		json_object_del(src, "url"); /* CKAN sets an upload's url itself */
+	else if (stored)
+		own_link(r, src, stored);
 	read_resource(r->arena, src, stored, &in, errs);
 	*rid = in.id;
 	dg_rc rc = json_object_size(errs) ? DG_EINVAL : DG_OK;
@@ -1085,8 +1449,10 @@ dg_rc dg_ckan_resource_save(struct dg_req *r, struct dg_db *db, const char *pkg_
 				 NULL, ferr.msg);
 		if (rc == DG_ETOOBIG)
 			rc = DG_EINVAL;
-		if (!rc)
+		if (!rc) {
 			dg_od_file_apply(&f, &in);
+			in.unchanged = false; /* a new file is a change, whatever else is */
+		}
 	}
 	if (!rc) {
 		rc = dg_od_resource_save(db, pkg_id, &in, create, dg_now_ms());
@@ -1128,7 +1494,7 @@ static dg_rc resource_target(struct dg_req *r, json_t *params, bool create, stru
 			return dg_err_set(err, rc, "Not found: Resource was not found.");
 	}
 	if (!rc)
-		rc = writable_package(r, *db, create ? id : pkg_id, pkg, err);
+		rc = writable_package(r, *db, create ? id : pkg_id, false, pkg, err);
 	return rc;
 }
 
@@ -1217,8 +1583,11 @@ DG_CKAN_ACTION_FN(dataset_purge)
 		return dg_err_set(err, rc, "Not found: Dataset not found");
 	if (!rc)
 		rc = dg_od_writer(r, db, true, &mine);
+	/* for good: administrators only (a department's staff may delete, CKAN's sysadmin purges) */
 	if (!rc && !dg_od_may_edit(mine, dept))
 		rc = refuse(r, db, pkg_id, "purge this dataset", err);
+	else if (!rc && strcmp(mine, "*") != 0)
+		rc = denied(r, "purge this dataset", err);
 	if (!rc)
 		rc = dg_od_package_purge(db, pkg_id, &rids);
 	size_t i;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/date.h"
+#include "node/env.h"
 #include "core/str.h"
 #include "web/page.h"
 
@@ -56,10 +57,12 @@ static dg_rc param_int(json_t *params, const char *key, int64_t dflt, int64_t *o
 
 DG_CKAN_ACTION_FN(status_show)
 {
-	(void)r, (void)params, (void)err;
+	(void)params, (void)err;
+	char site[DG_SITE_URL_MAX];
 	*res = json_pack("{s:s, s:s, s:s, s:s, s:s, s:[s]}", "ckan_version", "2.10.4", "site_title",
-			 "dgov", "site_description", "dgov open data", "site_url", "",
-			 "locale_default", "zh_Hans_CN", "extensions", "datastore");
+			 "dgov", "site_description", "dgov open data", "site_url",
+			 dg_config_site_url(r->env->cfg, site), "locale_default", "zh_Hans_CN",
+			 "extensions", "datastore");
 	return DG_OK;
 }
 
@@ -101,6 +104,24 @@ DG_CKAN_ACTION_FN(package_list)
 	return rc ? rc : dg_od_package_names(db, limit, offset, res);
 }
 
+/*
+ * A dataset the public may not see, for whoever may edit it (its
+ * department's staff, administrators): private, closed and deleted ones too,
+ * the last with state "deleted", as CKAN shows them to the organization's
+ * editors. ENOTFOUND for anyone else.
+ */
+static dg_rc editor_show(struct dg_req *r, struct dg_db *db, const char *id, json_t **res)
+{
+	char *pkg_id = NULL, *dept = NULL;
+	const char *mine = NULL;
+	dg_rc rc = dg_od_package_any(db, id, r->arena, &pkg_id, &dept);
+	if (!rc)
+		rc = dg_od_writer(r, db, false, &mine);
+	if (!rc && !dg_od_may_edit(mine, dept))
+		rc = DG_ENOTFOUND;
+	return rc ? rc : dg_od_package_read_all(db, pkg_id, res);
+}
+
 DG_CKAN_ACTION_FN(package_show)
 {
 	struct dg_db *db = NULL;
@@ -110,6 +131,8 @@ DG_CKAN_ACTION_FN(package_show)
 	dg_rc rc = dg_req_db(r, &db);
 	if (!rc)
 		rc = dg_od_package_show(db, id, res);
+	if (rc == DG_ENOTFOUND)
+		rc = editor_show(r, db, id, res);
 	if (rc == DG_ENOTFOUND)
 		return dg_err_set(err, DG_ENOTFOUND, "Not found: Dataset not found");
 	return rc;

@@ -128,6 +128,8 @@ dg_rc dg_od_package_show(struct dg_db *db, const char *id_or_name, json_t **out)
  * caller has checked that the requester may see them).
  */
 dg_rc dg_od_package_read(struct dg_db *db, const char *id_or_name, bool any, json_t **out) DG_MUST;
+/* The same in any tier and any state, deleted too (for the dataset's editors). */
+dg_rc dg_od_package_read_all(struct dg_db *db, const char *id_or_name, json_t **out) DG_MUST;
 /* The owning department code and tier of an active dataset (any tier); ENOTFOUND otherwise. */
 dg_rc dg_od_package_owner(struct dg_db *db, const char *id_or_name, struct dg_arena *a, char **dept,
 			  char **tier) DG_MUST;
@@ -182,5 +184,17 @@ dg_rc dg_od_search_run(struct dg_db *db, struct dg_arena *a, const struct dg_od_
 
 /* The upload named "upload" of a multipart request, or NULL (file.c). */
 const struct dg_upload *dg_od_file_upload(const struct dg_req *r);
+
+/*
+ * Uploaded files' links as clients see them (file.c). They are stored
+ * relative to the site (/dataset/{pkg}/resource/{rid}/download/{name}) so
+ * that a new --site-url moves every one of them, and handed out absolute,
+ * the site URL (dg_config_site_url, never the Host header) in front, as
+ * CKAN hands out {site}/dataset/.../download/{name}. v is a package, a
+ * resource, or an object listing packages under "results" (package_search)
+ * or "packages" (organization_show); changed in place. Other values are
+ * left as they are.
+ */
+void dg_od_links_absolute(struct dg_req *r, json_t *v);
 
 #endif

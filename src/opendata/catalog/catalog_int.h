@@ -48,6 +48,9 @@ struct dg_od_res_in {
 	const char *id, *name, *description, *format, *url, *mimetype;
 	int64_t size;                                       /* < 0: unknown (NULL) */
 	const char *url_type, *hash, *file_key, *file_name; /* see above; may be NULL */
+	const char *extras; /* the free keys as a JSON object's text ("{}": none) */
+	int64_t created_ms, last_modified_ms; /* as the client sent them; < 0: not sent */
+	bool unchanged; /* the same as stored: only its position may move, its times stay */
 };
 
 /* A whole dataset as validated (strings borrowed, none NULL except id on create). */
@@ -56,19 +59,22 @@ struct dg_od_pkg_in {
 	const char *maintainer, *maintainer_email, *url, *version;
 	bool is_private;
 	const char *dept, *theme, *frequency, *region, *tier;
+	const char *state; /* "active" or "deleted" (an update may restore or delete) */
 	const char **tags;
 	size_t ntags;
 	const char **extra_keys, **extra_vals; /* free extras (not the three with columns) */
 	size_t nextras;
 	struct dg_od_res_in *res;
 	size_t nres;
+	bool keep_resources; /* no "resources" sent: the stored ones stay as they are */
 };
 
 /*
  * Create (p->id set by the caller) or replace the dataset p->id: its fields,
  * tags, extras and resources (resources whose id it already has are kept
- * and updated, others are added with the ids given, the rest removed).
- * ECONFLICT when the name, the id or a resource id belongs to another one.
+ * and updated, others are added with the ids given, the rest removed; all
+ * stay as they are with keep_resources). ECONFLICT when the name, the id or
+ * a resource id belongs to another one.
  */
 dg_rc dg_od_package_save(struct dg_db *db, const struct dg_od_pkg_in *p, bool create,
 			 int64_t now_ms) DG_MUST;
@@ -203,6 +209,20 @@ void dg_od_file_discard(struct dg_req *r, const char *rid, const struct dg_od_fi
  * mimetype and the file's key and name; format and name too when in has none.
  */
 void dg_od_file_apply(const struct dg_od_file *f, struct dg_od_res_in *in);
+
+/*
+ * The format and mimetype a link's URL names by its last segment's
+ * extension ("https://x/a.csv?y" -> CSV, text/csv); both NULL when it names
+ * none known.
+ */
+void dg_od_guess_type(const char *url, const char **format, const char **mimetype);
+
+/*
+ * url without the site URL in front when it is the site's own link to an
+ * uploaded file (dg_od_links_absolute's output sent back, as ckanapi load
+ * does), else url itself.
+ */
+const char *dg_od_link_relative(struct dg_req *r, const char *url);
 
 /* Remove every file of resource rid (deleted, purged, or turned into a link). */
 void dg_od_file_remove_all(struct dg_req *r, const char *rid);

@@ -37,16 +37,11 @@ static const char *const frequencies[][2] = {
 	{"irregular", "IRREG"},
 };
 
-/* "http(s)://host" from the Host header, if it is a plain host[:port]. */
+/* The site's address (--site-url), never the Host header: IRIs must not move with who asks. */
 static const char *base_url(struct dg_req *r)
 {
-	const char *host = dg_req_header(r, "Host");
-	bool ok = host && host[0] && strlen(host) <= 255;
-	for (const char *p = host; ok && *p; p++)
-		ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		     (*p >= '0' && *p <= '9') || strchr(".-:[]", *p);
-	return dg_arena_printf(r->arena, "%s://%s", r->env->cfg->secure_cookies ? "https" : "http",
-			       ok ? host : "localhost");
+	char buf[DG_SITE_URL_MAX];
+	return dg_arena_strdup(r->arena, dg_config_site_url(r->env->cfg, buf));
 }
 
 static json_t *iri(const char *s)
@@ -294,6 +289,7 @@ static bool ends_with(const char *s, const char *suffix, size_t *stem)
 
 dg_rc dg_dcat_dataset(struct dg_req *r)
 {
+	dg_od_cors(r);
 	const char *file = dg_kvs_get(&r->params, "file");
 	size_t stem = 0;
 	bool turtle = ends_with(file, ".ttl", &stem);
@@ -309,6 +305,7 @@ dg_rc dg_dcat_dataset(struct dg_req *r)
 	if (rc)
 		return rc;
 	json_t *graph = json_array();
+	dg_od_links_absolute(r, pkg); /* an uploaded file's IRI too */
 	dataset_nodes(r->arena, base_url(r), pkg, graph);
 	json_decref(pkg);
 	return reply_graph(r, graph, turtle);
@@ -366,6 +363,7 @@ static void catalog_nodes(struct dg_req *r, const char *base, json_t *found, int
 
 static dg_rc catalog(struct dg_req *r, bool turtle)
 {
+	dg_od_cors(r);
 	int64_t page = 1, since = 0;
 	const char *p = dg_kvs_get(&r->query, "page");
 	if (p && (dg_str_to_i64(dg_str_of(p), &page) != DG_OK || page < 1 || page > 1000000))
@@ -408,6 +406,7 @@ static dg_rc catalog(struct dg_req *r, bool turtle)
 	}
 	const char *base = base_url(r);
 	json_t *graph = json_array();
+	dg_od_links_absolute(r, found);
 	catalog_nodes(r, base, found, page, last, turtle ? "ttl" : "jsonld", graph);
 	size_t i;
 	json_t *pkg;

@@ -128,6 +128,54 @@ static void type_of_text(const char *ext, const unsigned char *h, size_t n, stru
 	}
 }
 
+void dg_od_guess_type(const char *url, const char **format, const char **mimetype)
+{
+	static const char *const by_ext[][3] = {
+		{"csv", "CSV", "text/csv"},
+		{"tsv", "TSV", "text/tab-separated-values"},
+		{"json", "JSON", "application/json"},
+		{"geojson", "GeoJSON", "application/geo+json"},
+		{"jsonld", "JSON-LD", "application/ld+json"},
+		{"xml", "XML", "application/xml"},
+		{"rdf", "RDF", "application/rdf+xml"},
+		{"ttl", "TTL", "text/turtle"},
+		{"txt", "TXT", "text/plain"},
+		{"html", "HTML", "text/html"},
+		{"htm", "HTML", "text/html"},
+		{"pdf", "PDF", "application/pdf"},
+		{"zip", "ZIP", "application/zip"},
+		{"xlsx", "XLSX", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"},
+		{"xls", "XLS", "application/vnd.ms-excel"},
+		{"ods", "ODS", "application/vnd.oasis.opendocument.spreadsheet"},
+		{"docx", "DOCX",
+		 "application/vnd.openxmlformats-officedocument.wordprocessingml.document"},
+		{"doc", "DOC", "application/msword"},
+		{"kml", "KML", "application/vnd.google-earth.kml+xml"},
+		{"png", "PNG", "image/png"},
+		{"jpg", "JPEG", "image/jpeg"},
+		{"jpeg", "JPEG", "image/jpeg"},
+		{"parquet", "Parquet", "application/vnd.apache.parquet"},
+	};
+	*format = *mimetype = NULL;
+	/* the last path segment's extension, before any query or fragment */
+	size_t end = strcspn(url, "?#");
+	const char *dot = NULL;
+	for (size_t i = 0; i < end; i++)
+		if (url[i] == '.')
+			dot = url + i;
+		else if (url[i] == '/')
+			dot = NULL;
+	if (!dot)
+		return;
+	size_t n = (size_t)(url + end - (dot + 1));
+	for (size_t i = 0; i < sizeof by_ext / sizeof by_ext[0]; i++)
+		if (strlen(by_ext[i][0]) == n && strncasecmp(dot + 1, by_ext[i][0], n) == 0) {
+			*format = by_ext[i][1];
+			*mimetype = by_ext[i][2];
+			return;
+		}
+}
+
 /* mimetype and format of the file at path named name. */
 static void type_of(const char *path, const char *name, struct dg_od_file *f)
 {
@@ -222,6 +270,51 @@ static void remove_but(struct dg_req *r, const char *rid, const char *keep)
 		rmdir(dir);
 }
 
+/* ---- links as clients see them ---- */
+
+static void resource_link(json_t *res, const char *site)
+{
+	const char *type = json_string_value(json_object_get(res, "url_type"));
+	const char *url = json_string_value(json_object_get(res, "url"));
+	if (type && url && strcmp(type, "upload") == 0 && url[0] == '/')
+		json_object_set_new(res, "url", json_sprintf("%s%s", site, url));
+}
+
+static void package_links(json_t *pkg, const char *site)
+{
+	size_t i;
+	json_t *res;
+	json_array_foreach (json_object_get(pkg, "resources"), i, res)
+		resource_link(res, site);
+}
+
+void dg_od_links_absolute(struct dg_req *r, json_t *v)
+{
+	char buf[DG_SITE_URL_MAX];
+	const char *site = dg_config_site_url(r->env->cfg, buf);
+	json_t *list = json_object_get(v, "results");
+	if (!json_is_array(list))
+		list = json_object_get(v, "packages");
+	size_t i;
+	json_t *pkg;
+	json_array_foreach (list, i, pkg)
+		package_links(pkg, site);
+	if (json_is_array(json_object_get(v, "resources")))
+		package_links(v, site);
+	else if (json_object_get(v, "url_type"))
+		resource_link(v, site);
+}
+
+const char *dg_od_link_relative(struct dg_req *r, const char *url)
+{
+	char buf[DG_SITE_URL_MAX];
+	const char *site = dg_config_site_url(r->env->cfg, buf);
+	size_t n = strlen(site);
+	if (url && strncmp(url, site, n) == 0 && strncmp(url + n, "/dataset/", 9) == 0)
+		return url + n;
+	return url;
+}
+
 void dg_od_file_remove_all(struct dg_req *r, const char *rid)
 {
 	if (dg_od_id_ok(rid))
@@ -276,6 +369,7 @@ static const char *disposition(struct dg_arena *a, const char *name)
 
 dg_rc dg_od_file_download(struct dg_req *r)
 {
+	dg_od_cors(r);
 	const char *pkg = dg_kvs_get(&r->params, "pkg"), *rid = dg_kvs_get(&r->params, "rid");
 	struct dg_od_caller caller;
 	struct dg_od_file_row row;

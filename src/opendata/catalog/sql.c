@@ -42,7 +42,8 @@ static dg_rc add_resources(struct dg_db *db, json_t *pkg, const char *id)
 		db,
 		"SELECT r.id, r.name, r.description, r.format, r.url, r.url_type, r.size,"
 		" r.mimetype, r.created, r.last_modified, r.position, r.hash,"
-		" EXISTS (SELECT 1 FROM datastore_tables t WHERE t.resource_id = r.id)"
+		" EXISTS (SELECT 1 FROM datastore_tables t WHERE t.resource_id = r.id),"
+		" r.extras, r.metadata_modified"
 		" FROM od_resources r WHERE r.package_id = ? ORDER BY r.position",
 		DG_ARGS(DG_VT(id)), &rows);
 	if (rc)
@@ -64,6 +65,14 @@ static dg_rc add_resources(struct dg_db *db, json_t *pkg, const char *id)
 		json_object_set_new(res, "hash", json_string(dg_rows_text(rows, 11)));
 		json_object_set_new(res, "datastore_active",
 				    json_boolean(dg_rows_int(rows, 12) != 0));
+		set_time(res, "metadata_modified",
+			 dg_rows_isnull(rows, 14) ? dg_rows_int(rows, 9) : dg_rows_int(rows, 14));
+		/* the client's free keys, under the ones dgov keeps itself */
+		json_t *extras = json_loads(dg_rows_text(rows, 13), 0, NULL);
+		if (json_is_object(extras)) {
+			json_object_update_missing(res, extras);
+		}
+		json_decref(extras);
 		json_array_append_new(list, res);
 	}
 	dg_rows_free(rows);
@@ -158,7 +167,21 @@ dg_rc dg_od_package_show(struct dg_db *db, const char *id_or_name, json_t **out)
 	return dg_od_package_read(db, id_or_name, false, out);
 }
 
+static dg_rc read_package(struct dg_db *db, const char *id_or_name, bool any, bool deleted,
+			  json_t **out);
+
 dg_rc dg_od_package_read(struct dg_db *db, const char *id_or_name, bool any, json_t **out)
+{
+	return read_package(db, id_or_name, any, false, out);
+}
+
+dg_rc dg_od_package_read_all(struct dg_db *db, const char *id_or_name, json_t **out)
+{
+	return read_package(db, id_or_name, true, true, out);
+}
+
+static dg_rc read_package(struct dg_db *db, const char *id_or_name, bool any, bool deleted,
+			  json_t **out)
 {
 	struct dg_rows *rows = NULL;
 	*out = NULL;
@@ -170,9 +193,9 @@ dg_rc dg_od_package_read(struct dg_db *db, const char *id_or_name, bool any, jso
 		" p.owner_dept, p.theme, p.frequency, p.region, p.tier, d.name_zh, p.author_email,"
 		" p.maintainer_email"
 		" FROM od_packages p JOIN departments d ON d.code = p.owner_dept"
-		" WHERE (p.id = ? OR p.name = ?) AND p.state = 'active'"
+		" WHERE (p.id = ? OR p.name = ?) AND (p.state = 'active' OR ? = 1)"
 		" AND ((p.private = 0 AND p.tier <> 'closed') OR ? = 1)",
-		DG_ARGS(DG_VT(id_or_name), DG_VT(id_or_name), DG_VI(any)), &rows);
+		DG_ARGS(DG_VT(id_or_name), DG_VT(id_or_name), DG_VI(deleted), DG_VI(any)), &rows);
 	if (rc)
 		return rc;
 	rc = dg_rows_next(rows);

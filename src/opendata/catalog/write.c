@@ -59,37 +59,55 @@ dg_rc dg_od_dept_exists(struct dg_db *db, const char *code, bool *out)
 static dg_rc insert_resource(struct dg_db *db, const char *package_id, const struct dg_od_res_in *r,
 			     int64_t position, int64_t now_ms)
 {
+	int64_t created = r->created_ms >= 0 ? r->created_ms : now_ms;
+	int64_t modified = r->last_modified_ms >= 0 ? r->last_modified_ms : now_ms;
 	return dg_db_exec(
 		db,
 		"INSERT INTO od_resources (id, package_id, name, description, format, url,"
 		" url_type, size, mimetype, created, last_modified, position, hash,"
-		" file_key, file_name) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+		" file_key, file_name, extras, metadata_modified)"
+		" VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 		DG_ARGS(DG_VT(r->id), DG_VT(package_id), DG_VT(r->name), DG_VT(r->description),
 			DG_VT(r->format), DG_VT(r->url), DG_VT(r->url_type ? r->url_type : "link"),
-			r->size < 0 ? DG_VNULL : DG_VI(r->size), DG_VT(r->mimetype), DG_VI(now_ms),
-			DG_VI(now_ms), DG_VI(position), DG_VT(r->hash ? r->hash : ""),
+			r->size < 0 ? DG_VNULL : DG_VI(r->size), DG_VT(r->mimetype), DG_VI(created),
+			DG_VI(modified), DG_VI(position), DG_VT(r->hash ? r->hash : ""),
 			DG_VT(r->file_key ? r->file_key : ""),
-			DG_VT(r->file_name ? r->file_name : "")),
+			DG_VT(r->file_name ? r->file_name : ""), DG_VT(r->extras ? r->extras : "{}"),
+			DG_VI(now_ms)),
 		NULL);
 }
 
-/* position < 0 keeps the resource's place. NULL file fields keep what it had (catalog_int.h). */
+/*
+ * position < 0 keeps the resource's place. NULL file fields keep what it had
+ * (catalog_int.h). An unchanged resource only moves: its times stay.
+ * last_modified: the client's when sent, else now.
+ */
 static dg_rc update_resource(struct dg_db *db, const struct dg_od_res_in *r, int64_t position,
 			     int64_t now_ms)
 {
-	return dg_db_exec(db,
-			  "UPDATE od_resources SET name = ?, description = ?, format = ?, url = ?,"
-			  " size = ?, mimetype = ?, last_modified = ?,"
-			  " position = CASE WHEN ? < 0 THEN position ELSE ? END,"
-			  " url_type = COALESCE(?, url_type), hash = COALESCE(?, hash),"
-			  " file_key = COALESCE(?, file_key), file_name = COALESCE(?, file_name)"
-			  " WHERE id = ?",
-			  DG_ARGS(DG_VT(r->name), DG_VT(r->description), DG_VT(r->format),
-				  DG_VT(r->url), r->size < 0 ? DG_VNULL : DG_VI(r->size),
-				  DG_VT(r->mimetype), DG_VI(now_ms), DG_VI(position),
-				  DG_VI(position), DG_VT(r->url_type), DG_VT(r->hash),
-				  DG_VT(r->file_key), DG_VT(r->file_name), DG_VT(r->id)),
-			  NULL);
+	if (r->unchanged)
+		return dg_db_exec(db,
+				  "UPDATE od_resources SET"
+				  " position = CASE WHEN ? < 0 THEN position ELSE ? END WHERE id = ?",
+				  DG_ARGS(DG_VI(position), DG_VI(position), DG_VT(r->id)), NULL);
+	int64_t modified = r->last_modified_ms >= 0 ? r->last_modified_ms : now_ms;
+	return dg_db_exec(
+		db,
+		"UPDATE od_resources SET name = ?, description = ?, format = ?, url = ?,"
+		" size = ?, mimetype = ?, last_modified = ?,"
+		" position = CASE WHEN ? < 0 THEN position ELSE ? END,"
+		" url_type = COALESCE(?, url_type), hash = COALESCE(?, hash),"
+		" file_key = COALESCE(?, file_key), file_name = COALESCE(?, file_name),"
+		" extras = ?, metadata_modified = ?,"
+		" created = CASE WHEN ? < 0 THEN created ELSE ? END"
+		" WHERE id = ?",
+		DG_ARGS(DG_VT(r->name), DG_VT(r->description), DG_VT(r->format), DG_VT(r->url),
+			r->size < 0 ? DG_VNULL : DG_VI(r->size), DG_VT(r->mimetype), DG_VI(modified),
+			DG_VI(position), DG_VI(position), DG_VT(r->url_type), DG_VT(r->hash),
+			DG_VT(r->file_key), DG_VT(r->file_name),
+			DG_VT(r->extras ? r->extras : "{}"), DG_VI(now_ms), DG_VI(r->created_ms),
+			DG_VI(r->created_ms), DG_VT(r->id)),
+		NULL);
 }
 
 /* Which package holds resource id ("" when none). */
@@ -162,14 +180,15 @@ static dg_rc save_package(struct dg_db *db, const void *arg, int64_t now_ms, boo
 			"UPDATE od_packages SET name = ?, title = ?, notes = ?, license_id = ?,"
 			" author = ?, author_email = ?, maintainer = ?, maintainer_email = ?,"
 			" url = ?, version = ?, private = ?, metadata_modified = ?,"
-			" owner_dept = ?, theme = ?, frequency = ?, region = ?, tier = ?"
-			" WHERE id = ? AND state = 'active'",
+			" owner_dept = ?, theme = ?, frequency = ?, region = ?, tier = ?, state = ?"
+			" WHERE id = ?",
 			DG_ARGS(DG_VT(p->name), DG_VT(p->title), DG_VT(p->notes),
 				DG_VT(p->license_id), DG_VT(p->author), DG_VT(p->author_email),
 				DG_VT(p->maintainer), DG_VT(p->maintainer_email), DG_VT(p->url),
 				DG_VT(p->version), DG_VI(p->is_private), DG_VI(now_ms),
 				DG_VT(p->dept), DG_VT(p->theme), DG_VT(p->frequency),
-				DG_VT(p->region), DG_VT(p->tier), DG_VT(p->id)),
+				DG_VT(p->region), DG_VT(p->tier),
+				DG_VT(p->state ? p->state : "active"), DG_VT(p->id)),
 			NULL);
 	if (!rc && !create)
 		rc = dg_db_exec(db, "DELETE FROM od_tags WHERE package_id = ?",
@@ -185,7 +204,7 @@ static dg_rc save_package(struct dg_db *db, const void *arg, int64_t now_ms, boo
 			db, "INSERT INTO od_extras (package_id, key, value) VALUES (?, ?, ?)",
 			DG_ARGS(DG_VT(p->id), DG_VT(p->extra_keys[i]), DG_VT(p->extra_vals[i])),
 			NULL);
-	if (!rc)
+	if (!rc && !p->keep_resources)
 		rc = save_resources(db, p, now_ms);
 	if (!rc)
 		rc = dg_od_index_package(db, p->id);
@@ -242,7 +261,7 @@ static dg_rc resource_fn(struct dg_db *db, const void *arg, int64_t now_ms)
 	} else {
 		rc = update_resource(db, j->r, -1, now_ms);
 	}
-	if (!rc)
+	if (!rc && !j->r->unchanged)
 		rc = dg_db_exec(db, "UPDATE od_packages SET metadata_modified = ? WHERE id = ?",
 				DG_ARGS(DG_VI(now_ms), DG_VT(j->package_id)), NULL);
 	if (!rc)

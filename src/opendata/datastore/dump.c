@@ -374,6 +374,7 @@ static dg_rc send_file(struct dump *d, const char *id)
 
 static dg_rc dump_handle(struct dg_req *r)
 {
+	dg_od_cors(r);
 	struct dump d = {.r = r};
 	struct dg_ds_table t = {0};
 	struct dg_ds_where w;
@@ -445,8 +446,14 @@ out:
 	return rc;
 }
 
+static dg_rc dump_preflight(struct dg_req *r)
+{
+	return dg_od_cors_preflight(r, true);
+}
+
 static const struct dg_route routes[] = {
 	{"GET", "/datastore/dump/{resource_id}", dump_handle, DG_ROLE_ANY, 0},
+	{"OPTIONS", "/datastore/dump/{resource_id}", dump_preflight, DG_ROLE_ANY, 0},
 };
 
 const struct dg_route *dg_datastore_routes(size_t *n)

@@ -367,6 +367,88 @@ dg_rc dg_ds_where_filters(struct dg_ds_where *w, const struct dg_ds_col *cols, s
 	return commit(w, &e, nargs0, rc);
 }
 
+static dg_rc empty_filter(struct dg_err *err)
+{
+	return dg_err_field(err, DG_EINVAL, "filters",
+			    "Must not be empty: an empty list, object or null names no rows "
+			    "(to delete every row, filter on {\"_id\": {\"gte\": 1}})");
+}
+
+static dg_rc narrow_object(json_t *o, int depth, struct dg_err *err);
+
+/* A column's value: a scalar or null, a non-empty list, or non-empty operators. */
+static dg_rc narrow_value(json_t *v, int depth, struct dg_err *err)
+{
+	size_t i;
+	json_t *m;
+	const char *op;
+	if (json_is_array(v)) {
+		if (json_array_size(v) == 0)
+			return empty_filter(err);
+		json_array_foreach (v, i, m)
+			if (json_is_object(m) || json_is_array(m))
+				if (narrow_value(m, depth + 1, err) != DG_OK)
+					return DG_EINVAL;
+		return DG_OK;
+	}
+	if (!json_is_object(v))
+		return DG_OK;
+	if (json_object_size(v) == 0 || depth >= DG_DS_FILTER_DEPTH)
+		return empty_filter(err);
+	json_object_foreach (v, op, m)
+		if ((json_is_array(m) || json_is_object(m)) && narrow_value(m, depth + 1, err))
+			return DG_EINVAL;
+	return DG_OK;
+}
+
+/* "$or"/"$and" lists of non-empty objects; a column's value as above (other "$" keys: the walk's). */
+static dg_rc narrow_object(json_t *o, int depth, struct dg_err *err)
+{
+	const char *key;
+	json_t *v, *m;
+	size_t i;
+	if (!json_is_object(o) || json_object_size(o) == 0 || depth >= DG_DS_FILTER_DEPTH)
+		return empty_filter(err);
+	json_object_foreach (o, key, v) {
+		if (strcmp(key, "$or") == 0 || strcmp(key, "$and") == 0) {
+			if (!json_is_array(v) || json_array_size(v) == 0)
+				return empty_filter(err);
+			json_array_foreach (v, i, m)
+				if (narrow_object(m, depth + 1, err) != DG_OK)
+					return DG_EINVAL;
+		} else if (key[0] == '$' && key[1] != '$') {
+			continue; /* an unknown operator: the walk refuses it */
+		} else if (narrow_value(v, depth, err) != DG_OK) {
+			return DG_EINVAL;
+		}
+	}
+	return DG_OK;
+}
+
+dg_rc dg_ds_filters_narrow(json_t *filters, struct dg_err *err)
+{
+	json_t *parsed = NULL, *m;
+	size_t i;
+	dg_rc rc = DG_OK;
+	if (json_is_string(filters)) {
+		parsed = json_loads(json_string_value(filters), 0, NULL);
+		if (!parsed && json_string_length(filters) > 0) /* the walk's own message */
+			return DG_OK;
+		filters = parsed;
+	}
+	if (json_is_array(filters)) {
+		if (json_array_size(filters) == 0)
+			rc = empty_filter(err);
+		json_array_foreach (filters, i, m)
+			if (rc == DG_OK)
+				rc = narrow_object(m, 1, err);
+	} else if (json_is_object(filters) || !filters || json_is_null(filters)) {
+		rc = narrow_object(filters, 0, err);
+	}
+	json_decref(parsed);
+	return rc;
+}
+
 /* "col" LIKE ? with %q% bound; text columns only. */
 static dg_rc like(struct dg_ds_where *w, struct dg_buf *e, const struct dg_ds_col *c, json_t *v,
 		  struct dg_err *err)

@@ -68,6 +68,16 @@ dg_rc dg_ds_where_filters(struct dg_ds_where *w, const struct dg_ds_col *cols, s
 			  json_t *filters, struct dg_err *err) DG_MUST;
 
 /*
+ * For a write (datastore_delete, datastore_records_delete): DG_OK when the
+ * filters name rows, DG_EINVAL (field "filters") when they are empty or hold
+ * an empty list, an empty object or a null where a filter or its values
+ * belong ("", "[]", {}, [{}], {"$and": []}, {"col": []}, {"col": {"in": []}}):
+ * such a mistake, an empty selection sent as filters, must not widen into
+ * every row. A null value of a column ({"col": null}, IS NULL) is a filter.
+ */
+dg_rc dg_ds_filters_narrow(json_t *filters, struct dg_err *err) DG_MUST;
+
+/*
  * AND a plain-text search: q (a string, at most 200 bytes) found in any text
  * column (LIKE %q%), or an object {"col": "text"} for one column each.
  */

@@ -694,16 +694,19 @@ dg_rc dg_ds_delete(struct dg_db *db, const char *rid, json_t *params, bool rows_
 	struct wr w;
 	struct dg_ds_where where;
 	json_t *filters = json_object_get(params, "filters");
-	bool whole = (!filters || json_is_null(filters)) && !rows_only;
+	bool whole = !filters && !rows_only; /* a null is a mistake, not "no filters" */
 	dg_rc rc;
 	int64_t n = 0;
 	*result = NULL;
 	wr_init(&w, db, rid, err);
 	dg_ds_where_init(&where);
-	if (rows_only && (!filters || json_is_null(filters))) {
+	if (rows_only && !filters) {
 		rc = dg_err_field(err, DG_EINVAL, "filters", "Missing value");
 		goto out;
 	}
+	/* an empty selection must never widen into every row */
+	if (!whole && (rc = dg_ds_filters_narrow(filters, err)) != DG_OK)
+		goto out;
 	if ((rc = dg_db_begin(db)) != DG_OK) {
 		rc = dg_err_set(err, rc, "The store is not available");
 		goto out;

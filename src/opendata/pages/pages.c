@@ -773,11 +773,11 @@ static dg_rc api_page(struct dg_req *r)
 		filter_val = dg_arena_strdup(r->arena, cell_text(r, v)); /* one is released below */
 	}
 	json_decref(one);
-	const char *host = dg_req_header(r, "Host");
+	char site[DG_SITE_URL_MAX];
 	json_object_set_new(
 		d, "api",
 		json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:o}", "rid", rid, "base",
-			  dg_arena_printf(r->arena, "http://%s", host ? host : "localhost"),
+			  dg_arena_strdup(r->arena, dg_config_site_url(r->env->cfg, site)),
 			  "filter_col", filter_col, "filter_val", filter_val, "sort_col", sort_col,
 			  "rows", (json_int_t)t.row_count, "fields", fields));
 	json_decref(t.fields);
