@@ -190,7 +190,7 @@ static dg_rc copy_pass(struct dg_db *db, enum pass p, int64_t n, int64_t base_id
 			rc = dg_db_copy_row(c, v);
 		}
 		for (size_t k = 0; p == P_RESOURCES && rc == DG_OK && k < g.nres; k++) {
-			char pos[8];
+			char pos[24];
 			snprintf(pos, sizeof pos, "%zu", k);
 			const char *v[] = {g.res_id[k], g.id,     g.res_name[k], "",         g.res_format[k],
 					   g.res_url[k], "link",  g.created,     g.modified, pos};
