@@ -635,6 +635,8 @@ static dg_rc page_mine(struct dg_req *r)
 	const char *saved = dg_kvs_get(&r->query, "saved");
 	if (saved && strlen(saved) < CASE_REF_MAX)
 		json_object_set_new(d, "saved", json_string(saved));
+	json_object_set_new(d, "pager", dg_pager(r, json_integer_value(json_object_get(res, "total")),
+						 page, CASE_PAGE));
 	json_object_set_new(d, "result", res);
 	return dg_page(r, 200, "cases/mine.html", d);
 }

@@ -157,6 +157,8 @@ static dg_rc page_services(struct dg_req *r)
 	json_object_set_new(d, "depts", facet_list(r, json_object_get(fac, "depts"), NULL, q.dept, json_object_get(fac, "dept_names")));
 	json_object_set_new(d, "audiences", facet_list(r, json_object_get(fac, "audiences"), "catalog.audience.", q.audience, NULL));
 	json_decref(fac);
+	json_object_set_new(d, "pager", dg_pager(r, json_integer_value(json_object_get(res, "total")),
+						 q.page, CAT_PAGE));
 	json_object_set_new(d, "result", res);
 	return dg_page(r, 200, "catalog/list.html", d);
 }

@@ -1,0 +1,249 @@
+/*
+ * test_journeys.c - a new resident's journeys through the portal, as a
+ * browser without JavaScript makes them: signing in from any page and coming
+ * back to it, switching language or elder mode on a form shown again with
+ * its errors, paging through every list, saving an incomplete application
+ * and resuming it, withdrawing with a confirmation, and what the staff and
+ * the applicant are told. Each journey also walks its failure paths.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "node/demo.h"
+#include "harness.h"
+
+static long post(struct th_client *c, const char *path, const char *body, struct th_resp *out)
+{
+	char *csrf = th_csrf(c, "/login");
+	assert_non_null(csrf);
+	char *b = NULL;
+	assert_true(asprintf(&b, "%s%scsrf=%s", body, body[0] ? "&" : "", csrf) > 0);
+	long st = th_post_form(c, path, b, out);
+	free(b);
+	free(csrf);
+	return st;
+}
+
+static void has(const char *body, const char *want)
+{
+	if (!body || !strstr(body, want))
+		fail_msg("expected %s in the page", want);
+}
+
+static void lacks(const char *body, const char *unwanted)
+{
+	if (body && strstr(body, unwanted))
+		fail_msg("did not expect %s in the page", unwanted);
+}
+
+/* ---- 2: sign in from any page and come back to it ---- */
+
+static void sign_in_returns_to_the_page(void **state)
+{
+	(void)state;
+	struct th_client *c = th_client_new(th_shared);
+	char *b = th_get_body(c, "/services?q=%E5%8A%9E", 200);
+	/* the header's link carries the page, query included */
+	has(b, "href=\"/login?next=%2Fservices%3Fq%3D%25E5%258A%259E\"");
+	free(b);
+	/* on the home page and the sign-in page itself, no next */
+	b = th_get_body(c, "/", 200);
+	has(b, "href=\"/login\"");
+	free(b);
+	b = th_get_body(c, "/login?next=%2Fservices", 200);
+	lacks(b, "next=%2Flogin");
+	has(b, "name=\"next\" value=\"/services\"");
+	free(b);
+
+	struct th_resp r;
+	assert_int_equal(post(c, "/login", "username=zhengshi&password=" DG_DEMO_PASSWORD
+				       "&next=%2Fservices%3Fq%3Dx", &r), 303);
+	char *loc = th_header(&r, "Location");
+	assert_string_equal(loc, "/services?q=x");
+	free(loc);
+	th_resp_release(&r);
+	th_client_free(c);
+
+	/* a page that needs an account sends the visitor to sign in with its query */
+	c = th_client_new(th_shared);
+	assert_int_equal(th_get(c, "/my/cases?page=2", &r), 303);
+	loc = th_header(&r, "Location");
+	assert_string_equal(loc, "/login?next=%2Fmy%2Fcases%3Fpage%3D2");
+	free(loc);
+	th_resp_release(&r);
+	/* never another site, whatever next says, and the form keeps only a local path */
+	b = th_get_body(c, "/login?next=%2F%2Fevil.example", 200);
+	lacks(b, "value=\"//evil.example");
+	free(b);
+	assert_int_equal(post(c, "/login", "username=zhengshi&password=" DG_DEMO_PASSWORD
+				       "&next=https%3A%2F%2Fevil.example%2F", &r), 303);
+	loc = th_header(&r, "Location");
+	assert_string_equal(loc, "/account");
+	free(loc);
+	th_resp_release(&r);
+	th_client_free(c);
+}
+
+/* ---- 11: the switches on a form shown again with its errors ---- */
+
+static void switch_on_form_error_keeps_answers(void **state)
+{
+	(void)state;
+	struct th_client *c = th_client_new(th_shared);
+	struct th_resp r;
+	assert_int_equal(post(c, "/login", "username=Wang%20Fang&password=&next=%2Fhelp", &r), 422);
+	/* the switches post the answers back through /prefs; never the password */
+	has(r.body, "<form id=\"switch-form\" class=\"inline-form\" method=\"post\" action=\"/prefs\">");
+	has(r.body, "name=\"pref_back\" value=\"/login\"");
+	has(r.body, "name=\"username\" value=\"Wang Fang\"");
+	has(r.body, "form=\"switch-form\" name=\"pref_lang\" value=\"en\"");
+	has(r.body, "form=\"switch-form\" name=\"pref_elder\" value=\"1\"");
+	lacks(r.body, "href=\"/prefs?lang=en&amp;back=%2Flogin\"");
+	th_resp_release(&r);
+
+	const char *again = "username=wang+fang&next=%2Fhelp&pref_back=%2Flogin&pref_lang=en";
+	assert_int_equal(post(c, "/prefs", again, &r), 307);
+	char *loc = th_header(&r, "Location");
+	assert_string_equal(loc, "/login");
+	free(loc);
+	char *cookie = th_header(&r, "Set-Cookie");
+	assert_non_null(cookie);
+	assert_non_null(strstr(cookie, "lang=en"));
+	free(cookie);
+	th_resp_release(&r);
+	/* what the browser does with the 307: the same body again, now in English */
+	assert_int_equal(post(c, "/login", again, &r), 422);
+	has(r.body, "<html lang=\"en\"");
+	has(r.body, "name=\"username\" value=\"wang fang\"");
+	has(r.body, "name=\"next\" value=\"/help\"");
+	lacks(r.body, "name=\"pref_lang\" value=\"en\" type");
+	th_resp_release(&r);
+
+	/* elder mode the same way */
+	assert_int_equal(post(c, "/prefs", "username=x&pref_back=%2Flogin&pref_elder=1", &r), 307);
+	th_resp_release(&r);
+	assert_int_equal(post(c, "/login", "username=x&password=", &r), 422);
+	has(r.body, "class=\"elder\"");
+	th_resp_release(&r);
+
+	/* a switch never sends anyone off the site, nor round in a loop */
+	const char *bad[] = {"pref_back=%2F%2Fevil.example&pref_lang=zh",
+			     "pref_back=https%3A%2F%2Fevil.example&pref_lang=zh",
+			     "pref_back=%2Fprefs&pref_lang=zh", "pref_lang=zh"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(post(c, "/prefs", bad[i], &r), 303);
+		loc = th_header(&r, "Location");
+		assert_string_equal(loc, "/");
+		free(loc);
+		th_resp_release(&r);
+	}
+	/* without the token the switch changes nothing */
+	assert_int_equal(th_post_form(c, "/prefs", "pref_lang=zh&pref_back=%2Flogin", &r), 403);
+	th_resp_release(&r);
+	th_client_free(c);
+}
+
+/* ---- 3: every list has its count and a link to each page ---- */
+
+static void services_page_to_the_last(void **state)
+{
+	(void)state;
+	struct th_client *c = th_client_new(th_shared);
+	json_t *all = th_get_json(th_shared, "/api/v1/services", 200);
+	assert_non_null(all);
+	int64_t total = json_integer_value(json_object_get(all, "total"));
+	json_decref(all);
+	assert_true(total > 20);
+	char want[128];
+	char *b = th_get_body(c, "/services", 200);
+	snprintf(want, sizeof(want), "共找到事项数： %lld · 本页显示第 1–20 项", (long long)total);
+	has(b, want);
+	has(b, "<nav class=\"pagination\"");
+	has(b, "href=\"/services?page=2\" rel=\"next\"");
+	has(b, "aria-current=\"page\"><span class=\"visually-hidden\">第 </span>1");
+	free(b);
+	/* the last page: the rest, a way back, no way on; the filter kept in every link */
+	b = th_get_body(c, "/services?audience=person&page=2", 200);
+	has(b, "href=\"/services?audience=person\" rel=\"prev\"");
+	lacks(b, "rel=\"next\"");
+	free(b);
+	b = th_get_body(c, "/services?page=2", 200);
+	snprintf(want, sizeof(want), "第 21–%lld 项", (long long)total);
+	has(b, want);
+	free(b);
+	/* past the last page: nothing shown, said so, and a link back */
+	b = th_get_body(c, "/services?page=9", 200);
+	has(b, "href=\"/services?page=2\"");
+	free(b);
+	/* a page that is not a number is said next to the search box */
+	b = th_get_body(c, "/services?page=x", 200);
+	has(b, "页码应为1到1000之间的数字。");
+	free(b);
+	th_client_free(c);
+}
+
+static void inbox_and_queue_pages(void **state)
+{
+	(void)state;
+	struct th_client *c = th_client_new(th_shared);
+	assert_true(th_login(c, DG_DEMO_CITIZEN2, DG_DEMO_PASSWORD));
+	for (int i = 0; i < 25; i++)
+		th_sql(th_shared, "INSERT INTO notify_messages (user_id, kind, params, link, created_ms)"
+				  " SELECT id, 'case.submitted', '{}', '/my/cases', 1 FROM users"
+				  " WHERE username = 'lisi'");
+	int64_t total = th_sql_int(th_shared, "SELECT COUNT(*) FROM notify_messages m JOIN users u"
+					      " ON u.id = m.user_id WHERE u.username = 'lisi'");
+	char *b = th_get_body(c, "/inbox", 200);
+	char want[128];
+	snprintf(want, sizeof(want), "第 1–20 项，共 %lld 项", (long long)total);
+	has(b, want);
+	has(b, "href=\"/inbox?page=2\" rel=\"next\"");
+	free(b);
+	b = th_get_body(c, "/inbox?unread=1&page=2", 200);
+	has(b, "href=\"/inbox?unread=1\" rel=\"prev\"");
+	free(b);
+	th_client_free(c);
+
+	/* the department's queue: count and pages, the filter kept */
+	c = th_client_new(th_shared);
+	assert_true(th_login(c, DG_DEMO_STAFF, DG_DEMO_PASSWORD));
+	b = th_get_body(c, "/office?status=open", 200);
+	has(b, "class=\"pager-count\"");
+	free(b);
+	b = th_get_body(c, "/office?status=open&page=50", 200);
+	has(b, "href=\"/office?status=open\"");
+	free(b);
+	th_client_free(c);
+	/* my cases */
+	c = th_client_new(th_shared);
+	assert_true(th_login(c, DG_DEMO_CITIZEN, DG_DEMO_PASSWORD));
+	b = th_get_body(c, "/my/cases", 200);
+	has(b, "class=\"pager-count\"");
+	free(b);
+	th_client_free(c);
+	/* datasets */
+	c = th_client_new(th_shared);
+	b = th_get_body(c, "/data?page=2", 200);
+	has(b, "本页显示第 11–");
+	has(b, "rel=\"prev\"");
+	free(b);
+	th_client_free(c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(sign_in_returns_to_the_page),
+		cmocka_unit_test(switch_on_form_error_keeps_answers),
+		cmocka_unit_test(services_page_to_the_last),
+		cmocka_unit_test(inbox_and_queue_pages),
+	};
+	return cmocka_run_group_tests(tests, th_group_setup, th_group_teardown);
+}
