@@ -463,7 +463,12 @@ static dg_rc post_question(struct dg_req *r)
 		else
 			json_object_del(answers, name);
 	}
-	case_check_page(r, page, answers, errs);
+	/* "save and come back later" keeps whatever is filled in; only wrong answers stop it */
+	bool later = dg_req_field(r, "later") != NULL;
+	if (later)
+		case_check_filled(r, page, answers, errs);
+	else
+		case_check_page(r, page, answers, errs);
 	if (json_array_size(errs)) {
 		json_t *d = json_object(), *e;
 		json_array_foreach(errs, i, e) dg_form_error(d, str_of(e, "field"), str_of(e, "message"));
@@ -511,7 +516,7 @@ static dg_rc post_question(struct dg_req *r)
 	if (!rc) {
 		size_t next = next_shown(c, n, 1);
 		const char *ref = str_of(c, "ref");
-		dg_reply_redirect(r, dg_req_field(r, "later") ? dg_arena_printf(r->arena, "/my/cases?saved=%s", ref)
+		dg_reply_redirect(r, later ? dg_arena_printf(r->arena, "/my/cases?saved=%s", ref)
 				     : next ? dg_arena_printf(r->arena, "/my/cases/%s/form/%zu", ref, next)
 					    : dg_arena_printf(r->arena, "/my/cases/%s/check", ref));
 	}
@@ -576,6 +581,37 @@ static dg_rc page_check(struct dg_req *r)
 		return DG_OK;
 	}
 	return render_check(r, c, 200, NULL);
+}
+
+/*
+ * GET /my/cases/{ref}/resume: a saved application opens at the first page
+ * with a question still to answer (or an answer to put right), and at check
+ * your answers only when nothing is missing.
+ */
+static dg_rc page_resume(struct dg_req *r)
+{
+	json_t *c = NULL;
+	dg_rc rc = load_own(r, &c);
+	if (rc)
+		return rc;
+	const char *ref = str_of(c, "ref");
+	if (strcmp(str_of(c, "status"), "draft")) {
+		dg_reply_redirect(r, dg_arena_printf(r->arena, "/my/cases/%s", ref));
+		json_decref(c);
+		return DG_OK;
+	}
+	json_t *errs = json_array();
+	json_decref(all_pages(r, c, errs));
+	json_t *first = json_array_get(errs, 0);
+	if (first)
+		dg_reply_redirect(r, dg_arena_printf(r->arena, "/my/cases/%s/form/%lld#%s", ref,
+						     (long long)json_integer_value(json_object_get(first, "page")),
+						     str_of(first, "field")));
+	else
+		dg_reply_redirect(r, dg_arena_printf(r->arena, "/my/cases/%s/check", ref));
+	json_decref(errs);
+	json_decref(c);
+	return DG_OK;
 }
 
 static dg_rc submit_tx(struct dg_req *r, struct dg_db *db, void *arg, struct dg_err *err)
@@ -727,8 +763,41 @@ static dg_rc do_withdraw(struct dg_req *r, struct dg_db *db, void *arg, struct d
 	return case_withdraw(db, ref, &who, err);
 }
 
+/* The page that asks "withdraw this application?" before anything changes. */
+static dg_rc render_withdraw_confirm(struct dg_req *r, json_t *c, unsigned status)
+{
+	const char *st = str_of(c, "status");
+	int64_t left = CASE_WITHDRAW_MS - (dg_now_ms() - json_integer_value(json_object_get(c, "submitted_ms")));
+	if (strcmp(st, "submitted") || left <= 0) {
+		/* too late, or not submitted: the case page says why */
+		dg_reply_redirect(r, dg_arena_printf(r->arena, "/my/cases/%s", str_of(c, "ref")));
+		json_decref(c);
+		return DG_OK;
+	}
+	case_localise(r, c);
+	json_t *d = json_object();
+	json_object_set_new(d, "title", json_string(dg_t(r, "cases.withdraw.confirm_title")));
+	json_object_set_new(d, "withdraw_minutes", json_integer((left + 59999) / 60000));
+	json_object_set_new(d, "case", c);
+	return dg_page(r, status, "cases/withdraw.html", d);
+}
+
+static dg_rc page_withdraw(struct dg_req *r)
+{
+	json_t *c = NULL;
+	dg_rc rc = load_own(r, &c);
+	return rc ? rc : render_withdraw_confirm(r, c, 200);
+}
+
+/* Withdrawing cannot be undone: it happens only with confirm=yes from the confirmation page. */
 static dg_rc post_withdraw(struct dg_req *r)
 {
+	const char *confirm = dg_req_field(r, "confirm");
+	if (!confirm || strcmp(confirm, "yes")) {
+		json_t *c = NULL;
+		dg_rc rc = load_own(r, &c);
+		return rc ? rc : render_withdraw_confirm(r, c, 200);
+	}
 	return applicant_step(r, "withdrawn", do_withdraw);
 }
 
@@ -830,7 +899,9 @@ static const struct dg_route routes[] = {
 	{"GET", "/my/cases/{ref}/form/{n}", page_question, DG_ROLE_CITIZEN | DG_ROLE_AGENT, 0},
 	{"POST", "/my/cases/{ref}/form/{n}", post_question, DG_ROLE_CITIZEN | DG_ROLE_AGENT, 0},
 	{"GET", "/my/cases/{ref}/check", page_check, DG_ROLE_CITIZEN | DG_ROLE_AGENT, 0},
+	{"GET", "/my/cases/{ref}/resume", page_resume, DG_ROLE_CITIZEN | DG_ROLE_AGENT, 0},
 	{"POST", "/my/cases/{ref}/submit", post_submit, DG_ROLE_CITIZEN | DG_ROLE_AGENT, 0},
+	{"GET", "/my/cases/{ref}/withdraw", page_withdraw, DG_ROLE_CITIZEN | DG_ROLE_AGENT, 0},
 	{"POST", "/my/cases/{ref}/withdraw", post_withdraw, DG_ROLE_CITIZEN | DG_ROLE_AGENT, 0},
 	{"POST", "/my/cases/{ref}/supplement", post_supplement, DG_ROLE_CITIZEN | DG_ROLE_AGENT, 0},
 	{"POST", "/my/cases/{ref}/rating", post_rating, DG_ROLE_CITIZEN | DG_ROLE_AGENT, 0},

@@ -152,6 +152,8 @@ dg_rc case_satisfaction(struct dg_db *db, json_t **out) DG_MUST;
  * drops answers to questions that are not asked (their condition is false).
  */
 void case_check_page(struct dg_req *r, const json_t *page, json_t *answers, json_t *errs);
+/* The same for "save and come back later": what was answered must be right; nothing has to be. */
+void case_check_filled(struct dg_req *r, const json_t *page, json_t *answers, json_t *errs);
 /*
  * Whether answer `name` came from the account (its ID number, name, phone;
  * an agent's enterprise): listed in the case's prefilled and holding a

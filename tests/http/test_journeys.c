@@ -237,6 +237,196 @@ static void inbox_and_queue_pages(void **state)
 	th_client_free(c);
 }
 
+/* ---- 7: save whatever is filled in, and resume at the first question left ---- */
+
+static char *location(const struct th_resp *r)
+{
+	char *loc = th_header(r, "Location");
+	assert_non_null(loc);
+	return loc;
+}
+
+/* A new application of item for c: its reference (malloc'd). */
+static char *start_application(struct th_client *c, const char *item)
+{
+	char page[128];
+	struct th_resp r;
+	snprintf(page, sizeof page, "/services/%s/apply", item);
+	assert_int_equal(th_post_csrf(c, page, page, "", &r), 303);
+	char *loc = location(&r);
+	th_resp_release(&r);
+	const char *p = strstr(loc, "/my/cases/");
+	assert_non_null(p);
+	p += strlen("/my/cases/");
+	char *ref = strndup(p, strcspn(p, "/?"));
+	free(loc);
+	return ref;
+}
+
+static void assert_resumes_at(struct th_client *c, const char *ref, const char *tail)
+{
+	char path[128], want[160];
+	struct th_resp r;
+	snprintf(path, sizeof path, "/my/cases/%s/resume", ref);
+	assert_int_equal(th_get(c, path, &r), 303);
+	char *loc = location(&r);
+	snprintf(want, sizeof want, "/my/cases/%s%s", ref, tail);
+	if (strcmp(loc, want) != 0)
+		fail_msg("resumed at %s, not %s", loc, want);
+	free(loc);
+	th_resp_release(&r);
+}
+
+static void save_later_and_resume(void **state)
+{
+	(void)state;
+	struct th_client *c = th_client_new(th_shared);
+	assert_true(th_login(c, DG_DEMO_CITIZEN, DG_DEMO_PASSWORD));
+	char *ref = start_application(c, "990100-MZ-007");
+	char path[128];
+	struct th_resp r;
+	/* nothing answered yet: resuming opens the first page that asks something */
+	assert_resumes_at(c, ref, "/form/2#purpose");
+	/* an empty required answer does not stop "save and come back later" */
+	snprintf(path, sizeof path, "/my/cases/%s/form/2", ref);
+	assert_int_equal(th_post_csrf(c, path, path, "purpose=&later=1", &r), 303);
+	char *loc = location(&r);
+	assert_non_null(strstr(loc, "/my/cases?saved="));
+	free(loc);
+	th_resp_release(&r);
+	/* ... but "continue" still asks for it */
+	assert_int_equal(th_post_csrf(c, path, path, "purpose=", &r), 422);
+	has(r.body, "error-summary");
+	th_resp_release(&r);
+	/* what is filled in is kept, and resuming moves on to the next question left */
+	assert_int_equal(th_post_csrf(c, path, path, "purpose=half+written&later=1", &r), 303);
+	th_resp_release(&r);
+	char *b = th_get_body(c, path, 200);
+	has(b, "half written");
+	free(b);
+	assert_resumes_at(c, ref, "/form/3#m1");
+	/* my cases and the start page lead to the resume address, not to check answers */
+	b = th_get_body(c, "/my/cases", 200);
+	snprintf(path, sizeof path, "href=\"/my/cases/%s/resume\"", ref);
+	has(b, path);
+	free(b);
+	/* a wrong answer is still refused when saving for later, and nothing changes */
+	snprintf(path, sizeof path, "/my/cases/%s/form/1", ref);
+	assert_int_equal(th_post_csrf(c, path, path, "phone=12345&later=1", &r), 422);
+	th_resp_release(&r);
+	/* someone else's application is not there for them; nor for a visitor */
+	struct th_client *other = th_client_new(th_shared);
+	assert_true(th_login(other, DG_DEMO_CITIZEN2, DG_DEMO_PASSWORD));
+	snprintf(path, sizeof path, "/my/cases/%s/resume", ref);
+	assert_int_equal(th_get(other, path, &r), 404);
+	th_resp_release(&r);
+	th_client_free(other);
+	other = th_client_new(th_shared);
+	assert_int_equal(th_get(other, path, &r), 303);
+	loc = location(&r);
+	assert_non_null(strstr(loc, "/login?next="));
+	free(loc);
+	th_resp_release(&r);
+	th_client_free(other);
+	free(ref);
+	th_client_free(c);
+}
+
+/* ---- 8: withdrawing asks first; each action says what happened ---- */
+
+#define PDF "%PDF-1.4\n% a test document\n"
+
+/* The funeral subsidy filled in and submitted by c: its reference (malloc'd). */
+static char *submitted(struct th_client *c)
+{
+	struct th_resp r;
+	char path[128], page[128];
+	char *ref = start_application(c, "990100-MZ-007");
+	snprintf(path, sizeof path, "/my/cases/%s/form/1", ref);
+	assert_int_equal(th_post_csrf(c, path, path, "name=%E5%BC%A0%E4%B8%89&phone=13800000001", &r), 303);
+	th_resp_release(&r);
+	snprintf(path, sizeof path, "/my/cases/%s/form/2", ref);
+	assert_int_equal(th_post_csrf(c, path, path, "purpose=funeral", &r), 303);
+	th_resp_release(&r);
+	snprintf(path, sizeof path, "/my/cases/%s/form/3", ref);
+	assert_int_equal(th_post_multipart(c, path, path, "m1", "id.pdf", PDF, NULL, NULL, &r), 303);
+	th_resp_release(&r);
+	snprintf(page, sizeof page, "/my/cases/%s/check", ref);
+	snprintf(path, sizeof path, "/my/cases/%s/submit", ref);
+	assert_int_equal(th_post_csrf(c, page, path, "", &r), 303);
+	th_resp_release(&r);
+	return ref;
+}
+
+static const char *status_of(const char *ref)
+{
+	static char st[32];
+	char sql[256];
+	snprintf(sql, sizeof sql, "SELECT CASE status WHEN 'submitted' THEN 1 WHEN 'withdrawn' THEN 2"
+				  " WHEN 'accepted' THEN 3 WHEN 'supplement' THEN 4 ELSE 0 END"
+				  " FROM cases WHERE ref = '%s'", ref);
+	static const char *const names[] = {"other", "submitted", "withdrawn", "accepted", "supplement"};
+	int64_t n = th_sql_int(th_shared, sql);
+	snprintf(st, sizeof st, "%s", n >= 0 && n <= 4 ? names[n] : "none");
+	return st;
+}
+
+static void withdraw_asks_first(void **state)
+{
+	(void)state;
+	struct th_client *c = th_client_new(th_shared);
+	assert_true(th_login(c, DG_DEMO_CITIZEN, DG_DEMO_PASSWORD));
+	char *ref = submitted(c);
+	char page[128], path[128], want[160];
+	struct th_resp r;
+	/* the case page links to the question; it is not a button that acts */
+	snprintf(page, sizeof page, "/my/cases/%s", ref);
+	char *b = th_get_body(c, page, 200);
+	snprintf(want, sizeof want, "href=\"/my/cases/%s/withdraw\"", ref);
+	has(b, want);
+	snprintf(want, sizeof want, "action=\"/my/cases/%s/withdraw\"", ref);
+	lacks(b, want);
+	free(b);
+	/* the question: what it means, yes, or back to the case */
+	snprintf(path, sizeof path, "/my/cases/%s/withdraw", ref);
+	b = th_get_body(c, path, 200);
+	has(b, "确定撤回这项申请吗？");
+	has(b, "name=\"confirm\" value=\"yes\"");
+	snprintf(want, sizeof want, "<a class=\"button\" href=\"/my/cases/%s\">", ref);
+	has(b, want);
+	free(b);
+	assert_string_equal(status_of(ref), "submitted");
+	/* a post without the confirmation only asks again */
+	assert_int_equal(th_post_csrf(c, path, path, "", &r), 200);
+	has(r.body, "确定撤回这项申请吗？");
+	th_resp_release(&r);
+	assert_string_equal(status_of(ref), "submitted");
+	/* someone else cannot even be asked */
+	struct th_client *other = th_client_new(th_shared);
+	assert_true(th_login(other, DG_DEMO_CITIZEN2, DG_DEMO_PASSWORD));
+	assert_int_equal(th_get(other, path, &r), 404);
+	th_resp_release(&r);
+	th_client_free(other);
+	/* confirmed: withdrawn, and the page says so in words of its own */
+	assert_int_equal(th_post_csrf(c, path, path, "confirm=yes", &r), 303);
+	char *loc = location(&r);
+	snprintf(want, sizeof want, "/my/cases/%s?done=withdrawn", ref);
+	assert_string_equal(loc, want);
+	free(loc);
+	th_resp_release(&r);
+	assert_string_equal(status_of(ref), "withdrawn");
+	b = th_get_body(c, want, 200);
+	has(b, "申请已撤回");
+	has(b, "href=\"/services/990100-MZ-007\"");
+	lacks(b, "已完成，办理记录已更新。");
+	free(b);
+	/* once withdrawn, the question is not asked again */
+	assert_int_equal(th_get(c, path, &r), 303);
+	th_resp_release(&r);
+	free(ref);
+	th_client_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -244,6 +434,8 @@ int main(void)
 		cmocka_unit_test(switch_on_form_error_keeps_answers),
 		cmocka_unit_test(services_page_to_the_last),
 		cmocka_unit_test(inbox_and_queue_pages),
+		cmocka_unit_test(save_later_and_resume),
+		cmocka_unit_test(withdraw_asks_first),
 	};
 	return cmocka_run_group_tests(tests, th_group_setup, th_group_teardown);
 }
