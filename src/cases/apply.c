@@ -885,8 +885,17 @@ static dg_rc get_file(struct dg_req *r)
 		dg_error("req=%s a case file is missing: %s", r->id, path);
 		return DG_EIO;
 	}
-	/* the stored name is ours; the applicant's file name is never put in a header */
-	dg_reply_header(r, "Content-Disposition", dg_arena_printf(r->arena, "attachment; filename=\"document-%lld\"", (long long)fid));
+	/*
+	 * The stored name is ours; the applicant's file name is never put in a
+	 * header. The extension comes from the type the content was checked to be,
+	 * so the file opens in what reads it.
+	 */
+	const char *ext = !strcmp(mime, "application/pdf") ? ".pdf"
+			  : !strcmp(mime, "image/jpeg")    ? ".jpg"
+			  : !strcmp(mime, "image/png")     ? ".png"
+							   : "";
+	dg_reply_header(r, "Content-Disposition",
+			dg_arena_printf(r->arena, "attachment; filename=\"document-%lld%s\"", (long long)fid, ext));
 	dg_reply_file(r, 200, mime, fd, (uint64_t)sb.st_size);
 	return DG_OK;
 }

@@ -427,6 +427,127 @@ static void withdraw_asks_first(void **state)
 	th_client_free(c);
 }
 
+/* ---- 12: staff are told of material sent; the queue's order; downloads; roles ---- */
+
+static long staff_act(struct th_client *c, const char *ref, const char *body, struct th_resp *r)
+{
+	char page[128], path[128];
+	snprintf(page, sizeof page, "/office/cases/%s", ref);
+	snprintf(path, sizeof path, "/office/cases/%s/action", ref);
+	return th_post_csrf(c, page, path, body, r);
+}
+
+/* The part of a page after its table's head (the queue's rows). */
+static const char *rows_of(const char *body)
+{
+	const char *t = strstr(body, "<tbody>");
+	assert_non_null(t);
+	return t;
+}
+
+static void staff_told_of_material(void **state)
+{
+	(void)state;
+	struct th_client *cit = th_client_new(th_shared), *mz = th_client_new(th_shared);
+	assert_true(th_login(cit, DG_DEMO_CITIZEN, DG_DEMO_PASSWORD));
+	assert_true(th_login(mz, DG_DEMO_STAFF, DG_DEMO_PASSWORD));
+	char *ref = submitted(cit);
+	char page[128], path[128], want[200];
+	struct th_resp r;
+	/* a new submission comes before every case that has ended */
+	char *b = th_get_body(mz, "/office", 200);
+	const char *rows = rows_of(b), *mine = strstr(rows, ref), *ended = strstr(rows, "不予受理");
+	assert_non_null(mine);
+	if (ended && ended < mine)
+		fail_msg("a closed case is listed above the new submission %s", ref);
+	free(b);
+
+	assert_int_equal(staff_act(mz, ref, "action=accept", &r), 303);
+	th_resp_release(&r);
+	assert_int_equal(staff_act(mz, ref, "action=request_supplement&reason=hukou+page", &r), 303);
+	th_resp_release(&r);
+	int64_t before = th_sql_int(th_shared, "SELECT COUNT(*) FROM notify_messages m JOIN users u ON u.id = m.user_id"
+					       " WHERE u.username = 'mz_zhao' AND m.kind = 'case.supplied'");
+	/* a failed sending (no note) tells no one */
+	snprintf(page, sizeof page, "/my/cases/%s", ref);
+	snprintf(path, sizeof path, "/my/cases/%s/supplement", ref);
+	assert_int_equal(th_post_multipart(cit, page, path, "files", "hukou.pdf", PDF, "note", "", &r), 422);
+	th_resp_release(&r);
+	assert_int_equal(th_sql_int(th_shared, "SELECT COUNT(*) FROM notify_messages m JOIN users u ON u.id = m.user_id"
+					       " WHERE u.username = 'mz_zhao' AND m.kind = 'case.supplied'"), before);
+	assert_int_equal(th_post_multipart(cit, page, path, "files", "hukou.pdf", PDF, "note", "sent", &r), 303);
+	char *loc = location(&r);
+	th_resp_release(&r);
+	/* the applicant is told in words of the action */
+	b = th_get_body(cit, loc, 200);
+	has(b, "补正材料已送达");
+	free(b);
+	free(loc);
+	/* the department's staff: a message with a link to the case, and a marker in the queue */
+	assert_int_equal(th_sql_int(th_shared, "SELECT COUNT(*) FROM notify_messages m JOIN users u ON u.id = m.user_id"
+					       " WHERE u.username = 'mz_zhao' AND m.kind = 'case.supplied'"), before + 1);
+	assert_int_equal(th_sql_int(th_shared, "SELECT COUNT(*) FROM notify_messages m JOIN users u ON u.id = m.user_id"
+					       " WHERE u.username = 'rs_qian' AND m.kind = 'case.supplied'"), 0);
+	b = th_get_body(mz, "/inbox", 200);
+	snprintf(want, sizeof want, "申请人已补正材料：%s", ref);
+	has(b, want);
+	free(b);
+	b = th_get_body(mz, "/office?status=accepted", 200);
+	mine = strstr(rows_of(b), ref);
+	assert_non_null(mine);
+	const char *mark = strstr(mine, "材料已补正，待处理"), *next_row = strstr(mine, "</tr>");
+	assert_true(mark && mark < next_row);
+	free(b);
+	/* a document downloads with the extension of what it is */
+	int64_t fid = th_sql_int(th_shared, "SELECT MAX(id) FROM case_files");
+	snprintf(path, sizeof path, "/cases/%s/files/%lld", ref, (long long)fid);
+	assert_int_equal(th_get(mz, path, &r), 200);
+	char *cd = th_header(&r, "Content-Disposition");
+	snprintf(want, sizeof want, "attachment; filename=\"document-%lld.pdf\"", (long long)fid);
+	assert_string_equal(cd, want);
+	free(cd);
+	th_resp_release(&r);
+	/* once someone acts, the marker goes */
+	assert_int_equal(staff_act(mz, ref, "action=review&reason=checked", &r), 303);
+	th_resp_release(&r);
+	b = th_get_body(mz, "/office?status=reviewed", 200);
+	mine = strstr(rows_of(b), ref);
+	assert_non_null(mine);
+	mark = strstr(mine, "材料已补正，待处理");
+	next_row = strstr(mine, "</tr>");
+	assert_true(!mark || mark > next_row);
+	free(b);
+	free(ref);
+	th_client_free(cit);
+	th_client_free(mz);
+}
+
+static void staff_roles_by_name(void **state)
+{
+	(void)state;
+	struct th_client *mz = th_client_new(th_shared), *adm = th_client_new(th_shared);
+	assert_true(th_login(mz, DG_DEMO_STAFF, DG_DEMO_PASSWORD));
+	char *b = th_get_body(mz, "/account", 200);
+	has(b, "受理、审查、审批决定");
+	lacks(b, "intake,review,approve");
+	free(b);
+	assert_true(th_login(adm, DG_DEMO_ADMIN, DG_DEMO_PASSWORD));
+	b = th_get_body(adm, "/admin/users", 200);
+	has(b, "受理、审查、审批决定");
+	lacks(b, "intake,review,approve");
+	free(b);
+	/* the API keeps the codes */
+	char *tok = th_token_header(th_shared, DG_DEMO_STAFF, DG_DEMO_PASSWORD);
+	const char *hdrs[] = {tok, NULL};
+	struct th_resp r;
+	assert_int_equal(th_request(mz, "GET", "/api/v1/me", NULL, NULL, 0, hdrs, &r), 200);
+	has(r.body, "\"staff_roles\":\"intake,review,approve\"");
+	th_resp_release(&r);
+	free(tok);
+	th_client_free(mz);
+	th_client_free(adm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -436,6 +557,8 @@ int main(void)
 		cmocka_unit_test(inbox_and_queue_pages),
 		cmocka_unit_test(save_later_and_resume),
 		cmocka_unit_test(withdraw_asks_first),
+		cmocka_unit_test(staff_told_of_material),
+		cmocka_unit_test(staff_roles_by_name),
 	};
 	return cmocka_run_group_tests(tests, th_group_setup, th_group_teardown);
 }
