@@ -20,6 +20,7 @@
 #include "cal/cal.h"
 #include "cases/cases.h"
 #include "catalog/catalog.h"
+#include "core/config.h"
 #include "core/keys.h"
 #include "core/log.h"
 #include "core/str.h"
@@ -677,6 +678,30 @@ static dg_rc page_mine(struct dg_req *r)
 	return dg_page(r, 200, "cases/mine.html", d);
 }
 
+/*
+ * The steps still to come, by where the case stands, with their dates: the
+ * date by which a decision is expected (or promised, once accepted), and the
+ * day the clock stopped while material is awaited. The page says each step
+ * in words (cases/case.html, "coming_*").
+ */
+static void coming_steps(json_t *d, const json_t *c)
+{
+	const char *st = str_of(c, "status");
+	bool submitted = !strcmp(st, "submitted"), accepted = !strcmp(st, "accepted"),
+	     reviewed = !strcmp(st, "reviewed"), supplement = !strcmp(st, "supplement");
+	if (!submitted && !accepted && !reviewed && !supplement)
+		return;
+	json_object_set_new(d, "coming", json_true());
+	json_object_set_new(d, "coming_supplement", json_boolean(supplement));
+	json_object_set_new(d, "coming_accept",
+			    json_boolean(submitted || (supplement && !strcmp(str_of(c, "paused_from"), "submitted"))));
+	json_object_set_new(d, "coming_review", json_boolean(submitted || accepted || supplement));
+	const char *due = json_string_value(json_object_get(c, "due_on"));
+	if (due && !submitted)
+		json_object_set_new(d, "decide_by", json_string(due));
+	json_object_set_new(d, "coming_result", json_true());
+}
+
 /* The case page data shared by the applicant's page and its error re-renders. */
 static dg_rc render_case(struct dg_req *r, json_t *c, unsigned status, json_t *d)
 {
@@ -713,11 +738,47 @@ static dg_rc render_case(struct dg_req *r, json_t *c, unsigned status, json_t *d
 		dg_day_format(expect, s);
 		json_object_set_new(d, "expect_on", json_string(s));
 	}
+	coming_steps(d, c);
+	json_object_set_new(d, "has_receipt", json_boolean(strcmp(st, "draft") != 0));
 	json_object_set_new(d, "answers_pages", all_pages(r, c, NULL));
 	case_localise(r, c);
 	json_object_set(d, "title", json_object_get(c, "item_name"));
 	json_object_set_new(d, "case", c);
 	return dg_page(r, status, "cases/case.html", d);
+}
+
+/*
+ * GET /my/cases/{ref}/receipt: the receipt (回执) of a submitted case, to
+ * print or keep: what was received, when, by whom, and when to expect the
+ * result. The page is the ordinary layout; printing hides the navigation.
+ */
+static dg_rc page_receipt(struct dg_req *r)
+{
+	json_t *c = NULL;
+	dg_rc rc = load_own(r, &c);
+	if (rc)
+		return rc;
+	if (!strcmp(str_of(c, "status"), "draft")) {
+		dg_reply_redirect(r, dg_arena_printf(r->arena, "/my/cases/%s/resume", str_of(c, "ref")));
+		json_decref(c);
+		return DG_OK;
+	}
+	case_show(&r->env->keys, r->arena, c, 0);
+	json_t *d = json_object();
+	char buf[DG_SITE_URL_MAX];
+	json_object_set_new(d, "submitted_at",
+			    json_string(case_time(r, json_integer_value(json_object_get(c, "submitted_ms")))));
+	json_object_set_new(d, "track_url",
+			    json_string(dg_arena_printf(r->arena, "%s/my/cases/%s",
+							dg_config_site_url(r->env->cfg, buf), str_of(c, "ref"))));
+	json_t *files = json_array(), *f;
+	size_t i;
+	json_array_foreach(json_object_get(c, "files"), i, f) json_array_append(files, f);
+	json_object_set_new(d, "received", files);
+	case_localise(r, c);
+	json_object_set_new(d, "title", json_string(dg_t(r, "cases.receipt.title")));
+	json_object_set_new(d, "case", c);
+	return dg_page(r, 200, "cases/receipt.html", d);
 }
 
 static dg_rc page_case(struct dg_req *r)
@@ -909,6 +970,7 @@ static const struct dg_route routes[] = {
 	{"POST", "/my/cases/{ref}/form/{n}", post_question, DG_ROLE_CITIZEN | DG_ROLE_AGENT, 0},
 	{"GET", "/my/cases/{ref}/check", page_check, DG_ROLE_CITIZEN | DG_ROLE_AGENT, 0},
 	{"GET", "/my/cases/{ref}/resume", page_resume, DG_ROLE_CITIZEN | DG_ROLE_AGENT, 0},
+	{"GET", "/my/cases/{ref}/receipt", page_receipt, DG_ROLE_CITIZEN | DG_ROLE_AGENT, 0},
 	{"POST", "/my/cases/{ref}/submit", post_submit, DG_ROLE_CITIZEN | DG_ROLE_AGENT, 0},
 	{"GET", "/my/cases/{ref}/withdraw", page_withdraw, DG_ROLE_CITIZEN | DG_ROLE_AGENT, 0},
 	{"POST", "/my/cases/{ref}/withdraw", post_withdraw, DG_ROLE_CITIZEN | DG_ROLE_AGENT, 0},

@@ -548,6 +548,102 @@ static void staff_roles_by_name(void **state)
 	th_client_free(adm);
 }
 
+/* ---- 9: the steps to come with their dates, and a receipt to print ---- */
+
+static void coming_steps_and_receipt(void **state)
+{
+	(void)state;
+	struct th_client *cit = th_client_new(th_shared), *mz = th_client_new(th_shared);
+	assert_true(th_login(cit, DG_DEMO_CITIZEN, DG_DEMO_PASSWORD));
+	assert_true(th_login(mz, DG_DEMO_STAFF, DG_DEMO_PASSWORD));
+	char *draft = start_application(cit, "990100-MZ-007");
+	char *ref = submitted(cit);
+	char page[128], path[128], want[200];
+	struct th_resp r;
+	snprintf(page, sizeof page, "/my/cases/%s", ref);
+	/* submitted: acceptance, review, a decision expected by a date, the result */
+	char *b = th_get_body(cit, page, 200);
+	has(b, "<h2>接下来</h2>");
+	has(b, "部门受理");
+	has(b, "如今天受理，预计不晚于 20");
+	has(b, "收到结果");
+	snprintf(want, sizeof want, "href=\"/my/cases/%s/receipt\"", ref);
+	has(b, want);
+	free(b);
+	/* accepted: the promised date */
+	assert_int_equal(staff_act(mz, ref, "action=accept", &r), 303);
+	th_resp_release(&r);
+	char due[16];
+	int64_t day = th_sql_int(th_shared, "SELECT MAX(due_day) FROM cases");
+	assert_true(day > 0);
+	b = th_get_body(cit, page, 200);
+	const char *at = strstr(b, "承诺不晚于 ");
+	assert_non_null(at);
+	snprintf(due, sizeof due, "%.10s", at + strlen("承诺不晚于 "));
+	lacks(b, "<strong>部门受理</strong>");
+	free(b);
+	/* waiting for material: the clock stopped, since when, and the date moving on */
+	assert_int_equal(staff_act(mz, ref, "action=request_supplement&reason=hukou+page", &r), 303);
+	th_resp_release(&r);
+	b = th_get_body(cit, page, 200);
+	has(b, "您补正材料");
+	has(b, "起暂停计算");
+	snprintf(want, sizeof want, "原承诺不晚于 %s，将按暂停的工作日顺延。", due);
+	has(b, want);
+	free(b);
+	/* the receipt: what was received, when, and how to follow it */
+	snprintf(path, sizeof path, "/my/cases/%s/receipt", ref);
+	b = th_get_body(cit, path, 200);
+	has(b, "<h1>办件回执</h1>");
+	has(b, ref);
+	has(b, "殡葬");
+	has(b, "<li>id.pdf</li>");
+	snprintf(want, sizeof want, "/my/cases/%s</code>", ref);
+	has(b, want);
+	free(b);
+	/* in English, all in English */
+	struct th_client *en = th_client_new(th_shared);
+	assert_true(th_login(en, DG_DEMO_CITIZEN, DG_DEMO_PASSWORD));
+	free(th_get_body(en, "/prefs?lang=en", 303));
+	b = th_get_body(en, path, 200);
+	has(b, "Receipt for your application");
+	lacks(b, "办件回执");
+	free(b);
+	b = th_get_body(en, page, 200);
+	has(b, "What happens next");
+	free(b);
+	th_client_free(en);
+	/* a draft has no receipt yet; someone else's is not there; nor for staff here */
+	snprintf(path, sizeof path, "/my/cases/%s/receipt", draft);
+	assert_int_equal(th_get(cit, path, &r), 303);
+	char *loc = location(&r);
+	snprintf(want, sizeof want, "/my/cases/%s/resume", draft);
+	assert_string_equal(loc, want);
+	free(loc);
+	th_resp_release(&r);
+	struct th_client *other = th_client_new(th_shared);
+	assert_true(th_login(other, DG_DEMO_CITIZEN2, DG_DEMO_PASSWORD));
+	snprintf(path, sizeof path, "/my/cases/%s/receipt", ref);
+	assert_int_equal(th_get(other, path, &r), 404);
+	th_resp_release(&r);
+	th_client_free(other);
+	assert_int_equal(th_get(mz, path, &r), 403);
+	th_resp_release(&r);
+	/* decided: nothing more to come */
+	snprintf(path, sizeof path, "/my/cases/%s/supplement", ref);
+	assert_int_equal(th_post_multipart(cit, page, path, "files", "hukou.pdf", PDF, "note", "sent", &r), 303);
+	th_resp_release(&r);
+	assert_int_equal(staff_act(mz, ref, "action=approve", &r), 303);
+	th_resp_release(&r);
+	b = th_get_body(cit, page, 200);
+	lacks(b, "<h2>接下来</h2>");
+	free(b);
+	free(ref);
+	free(draft);
+	th_client_free(cit);
+	th_client_free(mz);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -559,6 +655,7 @@ int main(void)
 		cmocka_unit_test(withdraw_asks_first),
 		cmocka_unit_test(staff_told_of_material),
 		cmocka_unit_test(staff_roles_by_name),
+		cmocka_unit_test(coming_steps_and_receipt),
 	};
 	return cmocka_run_group_tests(tests, th_group_setup, th_group_teardown);
 }
