@@ -233,6 +233,7 @@ static dg_rc account_page(struct dg_req *r, unsigned status, bool full, json_t *
 	}
 	json_object_set_new(me, "staff_roles",
 			    json_string(staff_roles_label(r, r->user->staff_roles)));
+	dg_page_attention(r, data);
 	json_object_set_new(data, "me", me);
 	json_object_set_new(data, "role_label",
 			    json_string(dg_t(r, dg_arena_printf(r->arena, "auth.role.%s",

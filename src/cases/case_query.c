@@ -336,3 +336,69 @@ dg_rc case_satisfaction(struct dg_db *db, json_t **out)
 	*out = json_pack("{s:o, s:o, s:I}", "items", items, "depts", depts, "total", (json_int_t)total);
 	return DG_OK;
 }
+
+dg_rc case_attention(struct dg_db *db, const struct dg_user *u, json_t **out)
+{
+	/*
+	 * An applicant: cases waiting for their material, saved applications, and
+	 * certificates issued in the last 30 days (at most five of each listed).
+	 * Staff: their department's new submissions, material received and not
+	 * yet acted on, and cases past their promised date.
+	 */
+	json_t *o = json_object();
+	struct dg_rows *rw = NULL;
+	dg_rc rc = DG_OK;
+	int64_t n = 0;
+	*out = NULL;
+	if (u->role == DG_ROLE_STAFF) {
+		static const char *const counts[][2] = {
+			{"new", "SELECT COUNT(*) FROM cases c WHERE c.dept_id = ? AND c.status = 'submitted' AND ? > 0"},
+			{"supplied", "SELECT COUNT(*) FROM cases c WHERE c.dept_id = ? AND c.status IN"
+				     " ('submitted', 'accepted', 'reviewed') AND (SELECT e.action FROM case_events e"
+				     " WHERE e.case_id = c.id AND e.action <> 'reveal' ORDER BY e.id DESC LIMIT 1)"
+				     " = 'supplement' AND ? > 0"},
+			{"overdue", "SELECT COUNT(*) FROM cases c WHERE c.dept_id = ? AND c.status IN"
+				    " ('accepted', 'reviewed') AND c.due_day > 0 AND c.due_day < ?"},
+		};
+		for (size_t i = 0; !rc && i < sizeof(counts) / sizeof(counts[0]); i++) {
+			rc = dg_db_query_int(db, counts[i][1],
+					     DG_ARGS(DG_VI(u->dept_id), DG_VI(dg_day_today())), &n);
+			if (!rc)
+				json_object_set_new(o, counts[i][0], json_integer(n));
+		}
+		goto out;
+	}
+	static const char *const lists[][2] = {
+		{"supplement", "SELECT ref, item_name_zh, item_name_en, '' FROM cases WHERE applicant_id = ?"
+			       " AND status = 'supplement' AND ? > 0 ORDER BY updated_ms DESC LIMIT 5"},
+		{"drafts", "SELECT ref, item_name_zh, item_name_en, '' FROM cases WHERE applicant_id = ?"
+			   " AND status = 'draft' AND ? > 0 ORDER BY updated_ms DESC LIMIT 5"},
+		{"certs", "SELECT ref, item_name_zh, item_name_en, cert_id FROM cases WHERE applicant_id = ?"
+			  " AND status = 'approved' AND cert_id <> '' AND decided_ms > ?"
+			  " ORDER BY decided_ms DESC LIMIT 5"},
+	};
+	int64_t since = dg_now_ms() - (int64_t)30 * 24 * 3600 * 1000;
+	for (size_t i = 0; !rc && i < sizeof(lists) / sizeof(lists[0]); i++) {
+		json_t *l = json_array();
+		json_object_set_new(o, lists[i][0], l);
+		rc = dg_db_query(db, lists[i][1], DG_ARGS(DG_VI(u->id), DG_VI(i == 2 ? since : 1)), &rw);
+		while (!rc && (rc = dg_rows_next(rw)) == DG_OK)
+			json_array_append_new(l, json_pack("{s:s, s:s, s:s, s:s}", "ref", dg_rows_text(rw, 0),
+							   "name_zh", dg_rows_text(rw, 1), "name_en",
+							   dg_rows_text(rw, 2), "cert_id", dg_rows_text(rw, 3)));
+		dg_rows_free(rw);
+		rw = NULL;
+		if (rc == DG_ENOTFOUND)
+			rc = DG_OK;
+	}
+	if (!rc)
+		rc = dg_notify_unread(db, u->id, &n);
+	if (!rc)
+		json_object_set_new(o, "unread", json_integer(n));
+out:
+	if (rc)
+		json_decref(o);
+	else
+		*out = o;
+	return rc;
+}

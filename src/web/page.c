@@ -429,6 +429,19 @@ void dg_form_keep_values(struct dg_req *r, json_t *data)
 	}
 }
 
+void dg_page_attention(struct dg_req *r, json_t *data)
+{
+	json_t *a = NULL;
+	if (!r->user || !r->env || !r->env->attention || !data)
+		return;
+	if (r->env->attention(r, &a)) {
+		dg_warn("req=%s what needs the user could not be read: %s", r->id, r->err.msg);
+		r->err.msg[0] = 0;
+		return;
+	}
+	json_object_set_new(data, "attention", a);
+}
+
 dg_rc dg_req_db(struct dg_req *r, struct dg_db **out)
 {
 	if (!r->db) {

@@ -48,6 +48,13 @@ const char *dg_page_here(struct dg_req *r);
  */
 json_t *dg_pager(struct dg_req *r, int64_t total, int64_t page, int64_t per_page);
 
+/*
+ * Put what needs the signed-in requester into data.attention (env.h's
+ * attention hook), for partials/attention.html. Nothing for visitors, and
+ * nothing when the hook fails: the page is still shown, the failure logged.
+ */
+void dg_page_attention(struct dg_req *r, json_t *data);
+
 /* The message for key in the request's language. */
 const char *dg_t(const struct dg_req *r, const char *key);
 

@@ -26,7 +26,9 @@ static json_t *titled(const struct dg_req *r, const char *key)
 
 static dg_rc home(struct dg_req *r)
 {
-	return dg_page(r, 200, "home.html", titled(r, "home.title"));
+	json_t *d = titled(r, "home.title");
+	dg_page_attention(r, d);
+	return dg_page(r, 200, "home.html", d);
 }
 
 static dg_rc help(struct dg_req *r)

@@ -343,7 +343,8 @@ static char *submitted(struct th_client *c)
 	char path[128], page[128];
 	char *ref = start_application(c, "990100-MZ-007");
 	snprintf(path, sizeof path, "/my/cases/%s/form/1", ref);
-	assert_int_equal(th_post_csrf(c, path, path, "name=%E5%BC%A0%E4%B8%89&phone=13800000001", &r), 303);
+	/* name and phone come fixed from the account */
+	assert_int_equal(th_post_csrf(c, path, path, "", &r), 303);
 	th_resp_release(&r);
 	snprintf(path, sizeof path, "/my/cases/%s/form/2", ref);
 	assert_int_equal(th_post_csrf(c, path, path, "purpose=funeral", &r), 303);
@@ -644,6 +645,49 @@ static void coming_steps_and_receipt(void **state)
 	th_client_free(mz);
 }
 
+/* ---- 10: the home and account pages say what needs the person ---- */
+
+static void home_says_what_needs_me(void **state)
+{
+	(void)state;
+	struct th_client *cit = th_client_new(th_shared), *mz = th_client_new(th_shared);
+	assert_true(th_login(cit, DG_DEMO_CITIZEN2, DG_DEMO_PASSWORD));
+	assert_true(th_login(mz, DG_DEMO_STAFF, DG_DEMO_PASSWORD));
+	char *draft = start_application(cit, "990100-MZ-007");
+	char *ref = submitted(cit);
+	char want[200];
+	struct th_resp r;
+	assert_int_equal(staff_act(mz, ref, "action=accept", &r), 303);
+	th_resp_release(&r);
+	assert_int_equal(staff_act(mz, ref, "action=request_supplement&reason=hukou+page", &r), 303);
+	th_resp_release(&r);
+	const char *pages[] = {"/", "/account"};
+	for (int i = 0; i < 2; i++) {
+		char *b = th_get_body(cit, pages[i], 200);
+		has(b, "<h2 id=\"attention-title\">需要您处理</h2>");
+		snprintf(want, sizeof want, "<a href=\"/my/cases/%s\">需要补正材料：", ref);
+		has(b, want);
+		snprintf(want, sizeof want, "<a href=\"/my/cases/%s/resume\">未完成的申请，继续填写：", draft);
+		has(b, want);
+		has(b, "<a href=\"/inbox?unread=1\">未读消息：");
+		free(b);
+	}
+	/* staff: their department's queue */
+	char *b = th_get_body(mz, "/", 200);
+	has(b, "需要您处理");
+	free(b);
+	/* a visitor: nothing of the kind */
+	struct th_client *anon = th_client_new(th_shared);
+	b = th_get_body(anon, "/", 200);
+	lacks(b, "attention-title");
+	free(b);
+	th_client_free(anon);
+	free(ref);
+	free(draft);
+	th_client_free(cit);
+	th_client_free(mz);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -656,6 +700,7 @@ int main(void)
 		cmocka_unit_test(staff_told_of_material),
 		cmocka_unit_test(staff_roles_by_name),
 		cmocka_unit_test(coming_steps_and_receipt),
+		cmocka_unit_test(home_says_what_needs_me),
 	};
 	return cmocka_run_group_tests(tests, th_group_setup, th_group_teardown);
 }
