@@ -152,12 +152,14 @@ static dg_rc login_post(struct dg_req *r)
 	return DG_OK;
 }
 
+/* Sign out, then to next (a local path: signing in with another account) or home. */
 static dg_rc logout_post(struct dg_req *r)
 {
+	const char *next = field(r, "next");
 	dg_rc rc = dg_session_end(r);
 	if (rc)
 		return rc;
-	dg_reply_redirect(r, "/");
+	dg_reply_redirect(r, next[0] && dg_is_local_path(next) ? next : "/");
 	return DG_OK;
 }
 

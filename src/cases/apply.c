@@ -235,9 +235,17 @@ static dg_rc page_start(struct dg_req *r)
 	json_object_set_new(d, "counter_only", json_boolean(!strcmp(str_of(item, "depth"), "info")));
 	json_object_set_new(d, "may_apply", json_boolean(role == DG_ROLE_CITIZEN || role == DG_ROLE_AGENT));
 	json_object_set_new(d, "anon", json_boolean(role == DG_ROLE_ANON));
-	json_object_set_new(d, "wrong_audience",
-			    json_boolean((role == DG_ROLE_AGENT && !strcmp(str_of(item, "audience"), "person")) ||
-					 (role == DG_ROLE_CITIZEN && !strcmp(str_of(item, "audience"), "enterprise"))));
+	/* the wrong kind of account is told what to do instead, not only that it does not fit */
+	bool person_item = !strcmp(str_of(item, "audience"), "person"),
+	     enterprise_item = !strcmp(str_of(item, "audience"), "enterprise");
+	json_object_set_new(d, "wrong_audience", json_boolean((role == DG_ROLE_AGENT && person_item) ||
+							      (role == DG_ROLE_CITIZEN && enterprise_item)));
+	json_object_set_new(d, "enterprise_item", json_boolean(enterprise_item));
+	const char *theme = json_string_value(json_array_get(json_object_get(item, "themes"), 0));
+	json_object_set_new(d, "fitting_href",
+			    json_string(dg_arena_printf(r->arena, "/services?audience=%s%s%s",
+							role == DG_ROLE_AGENT ? "enterprise" : "person",
+							theme ? "&theme=" : "", theme ? theme : "")));
 	if (r->user && (role == DG_ROLE_CITIZEN || role == DG_ROLE_AGENT)) {
 		/* a saved application of this item is offered for resuming */
 		struct dg_db *db = NULL;

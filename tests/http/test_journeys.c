@@ -688,6 +688,46 @@ static void home_says_what_needs_me(void **state)
 	th_client_free(mz);
 }
 
+/* ---- 5: the wrong kind of account is told what to do instead ---- */
+
+static void wrong_account_told_what_to_do(void **state)
+{
+	(void)state;
+	struct th_client *cit = th_client_new(th_shared), *agent = th_client_new(th_shared);
+	assert_true(th_login(cit, DG_DEMO_CITIZEN, DG_DEMO_PASSWORD));
+	assert_true(th_login(agent, DG_DEMO_AGENT, DG_DEMO_PASSWORD));
+	char *b = th_get_body(cit, "/services/990100-SC-001/apply", 200);
+	has(b, "这项服务由企业办理");
+	has(b, "用企业经办人账户登录");
+	has(b, "name=\"next\" value=\"/login?next=/services/990100-SC-001/apply\"");
+	has(b, "href=\"/services?audience=person&amp;theme=business\"");
+	lacks(b, "action=\"/services/990100-SC-001/apply\"");
+	free(b);
+	b = th_get_body(agent, "/services/990100-MZ-007/apply", 200);
+	has(b, "这项服务由个人办理");
+	has(b, "href=\"/services?audience=enterprise");
+	free(b);
+	/* applying anyway is still refused */
+	struct th_resp r;
+	assert_int_equal(th_post_csrf(cit, "/services/990100-SC-001/apply", "/services/990100-SC-001/apply", "", &r),
+			 403);
+	th_resp_release(&r);
+	/* signing out goes on to sign in with the other account; never off the site */
+	assert_int_equal(th_post_csrf(cit, "/", "/logout", "next=%2Flogin%3Fnext%3D%2Fservices%2F990100-SC-001%2Fapply", &r),
+			 303);
+	char *loc = location(&r);
+	assert_string_equal(loc, "/login?next=/services/990100-SC-001/apply");
+	free(loc);
+	th_resp_release(&r);
+	assert_int_equal(th_post_csrf(agent, "/", "/logout", "next=%2F%2Fevil.example", &r), 303);
+	loc = location(&r);
+	assert_string_equal(loc, "/");
+	free(loc);
+	th_resp_release(&r);
+	th_client_free(cit);
+	th_client_free(agent);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -701,6 +741,7 @@ int main(void)
 		cmocka_unit_test(staff_roles_by_name),
 		cmocka_unit_test(coming_steps_and_receipt),
 		cmocka_unit_test(home_says_what_needs_me),
+		cmocka_unit_test(wrong_account_told_what_to_do),
 	};
 	return cmocka_run_group_tests(tests, th_group_setup, th_group_teardown);
 }
