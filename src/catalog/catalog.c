@@ -105,6 +105,54 @@ static dg_rc read_query(struct dg_req *r, struct cat_query *q)
 	return DG_OK;
 }
 
+/*
+ * A search that found nothing: the catalogue terms its everyday words mean
+ * (synonyms.c), each searched with the same filters, the items found merged
+ * (first page of each, no item twice) into res. The terms go into d as
+ * "did you mean" links. res keeps its zero when no term finds anything.
+ */
+static dg_rc try_synonyms(struct dg_req *r, struct dg_db *db, const struct cat_query *q, json_t *res,
+			  json_t *d)
+{
+	json_t *terms = cat_synonym_terms(r->arena, q->q), *t, *links = json_array();
+	json_t *items = json_object_get(res, "items");
+	size_t i, j;
+	dg_rc rc = DG_OK;
+	json_array_foreach(terms, i, t)
+	{
+		struct cat_query tq = *q;
+		json_t *got = NULL, *it;
+		tq.q = json_string_value(t);
+		tq.page = 1;
+		rc = cat_search(db, &tq, &got);
+		if (rc)
+			break;
+		json_array_foreach(json_object_get(got, "items"), j, it)
+		{
+			bool seen = false;
+			json_t *o;
+			size_t k;
+			json_array_foreach(items, k, o) seen |= json_equal(json_object_get(o, "code"), json_object_get(it, "code"));
+			if (!seen)
+				json_array_append(items, it);
+		}
+		struct dg_buf b;
+		dg_buf_init(&b, 1024);
+		if (!dg_buf_adds(&b, "/services?q=") && !dg_buf_add_url(&b, tq.q, strlen(tq.q)))
+			json_array_append_new(links, json_pack("{s:s, s:s, s:I}", "term", tq.q, "href", dg_buf_str(&b),
+							       "count", json_integer_value(json_object_get(got, "total"))));
+		dg_buf_release(&b);
+		json_decref(got);
+	}
+	json_object_set_new(res, "total", json_integer((json_int_t)json_array_size(items)));
+	if (json_array_size(links))
+		json_object_set_new(d, "did_you_mean", links);
+	else
+		json_decref(links);
+	json_decref(terms);
+	return rc;
+}
+
 /* Facet counts as lists of {code, label, count, selected} for the browse panel. */
 static json_t *facet_list(struct dg_req *r, json_t *counts, const char *prefix, const char *sel, json_t *names)
 {
@@ -139,6 +187,11 @@ static dg_rc page_services(struct dg_req *r)
 	rc = dg_req_db(r, &db);
 	if (!rc)
 		rc = cat_search(db, &q, &res);
+	bool synonyms = !rc && q.q && *q.q && json_integer_value(json_object_get(res, "total")) == 0;
+	if (synonyms)
+		rc = try_synonyms(r, db, &q, res, d);
+	if (synonyms && json_integer_value(json_object_get(res, "total")))
+		json_object_set_new(d, "rewritten", json_true());
 	if (!rc)
 		rc = cat_facets(db, &fac);
 	if (rc) {
@@ -157,8 +210,9 @@ static dg_rc page_services(struct dg_req *r)
 	json_object_set_new(d, "depts", facet_list(r, json_object_get(fac, "depts"), NULL, q.dept, json_object_get(fac, "dept_names")));
 	json_object_set_new(d, "audiences", facet_list(r, json_object_get(fac, "audiences"), "catalog.audience.", q.audience, NULL));
 	json_decref(fac);
+	json_object_set_new(d, "suggest", cat_synonym_suggestions());
 	json_object_set_new(d, "pager", dg_pager(r, json_integer_value(json_object_get(res, "total")),
-						 q.page, CAT_PAGE));
+						 q.page, json_object_get(d, "rewritten") ? 1000 : CAT_PAGE));
 	json_object_set_new(d, "result", res);
 	return dg_page(r, 200, "catalog/list.html", d);
 }
@@ -234,6 +288,9 @@ static dg_rc api_list(struct dg_req *r)
 		rc = cat_search(db, &q, &res);
 	if (rc)
 		return rc;
+	/* nothing found: the catalogue terms its everyday words mean, for the client to try */
+	if (q.q && *q.q && json_integer_value(json_object_get(res, "total")) == 0)
+		json_object_set_new(res, "did_you_mean", cat_synonym_terms(r->arena, q.q));
 	dg_reply_json(r, 200, res);
 	return DG_OK;
 }

@@ -5,6 +5,8 @@
  */
 #include "catalog/catalog.h"
 
+#include "catalog/internal.h"
+
 static const struct dg_migration *const migrations[] = {dg_catalog_migrations, NULL};
 static const dg_routes_fn routes[] = {dg_catalog_edit_routes, dg_catalog_routes, NULL};
 static const struct dg_command commands[] = {
@@ -18,5 +20,6 @@ const struct dg_module dg_catalog_module = {
 	.migrations = migrations,
 	.routes = routes,
 	.commands = commands,
+	.init = cat_init,
 	.demo_seed = dg_catalog_demo_seed,
 };

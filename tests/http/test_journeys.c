@@ -728,6 +728,54 @@ static void wrong_account_told_what_to_do(void **state)
 	th_client_free(agent);
 }
 
+/* ---- 4: everyday words find services; "did you mean"; suggestions as data ---- */
+
+static void everyday_words_find_services(void **state)
+{
+	(void)state;
+	struct th_client *c = th_client_new(th_shared);
+	static const struct {
+		const char *q, *finds;
+		bool rewritten;
+	} cases[] = {
+		{"%E7%94%9F%E5%B0%8F%E5%AD%A9", "/services/990100-WJ-001", true}, /* 生小孩 */
+		{"%E9%80%80%E4%BC%91%E9%87%91", "/services/990100-RS-003", true}, /* 退休金 */
+		{"%E5%8C%BB%E9%99%A2", "/services/990100-YB-002", true},          /* 医院 */
+		{"Business+Licence", "/services/990100-SC-001", false}, /* an alias of the item itself */
+		{"business+license", "/services/990100-SC-002", true},
+	};
+	char path[256], want[256];
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(path, sizeof path, "/services?q=%s", cases[i].q);
+		char *b = th_get_body(c, path, 200);
+		snprintf(want, sizeof want, "<a href=\"%s\">", cases[i].finds);
+		has(b, want);
+		if (cases[i].rewritten) {
+			has(b, "您是不是要找：");
+			has(b, "下面是它通常指的服务");
+		}
+		free(b);
+	}
+	/* a word found as it is is not rewritten */
+	char *b = th_get_body(c, "/services?q=%E7%BB%93%E5%A9%9A", 200);
+	lacks(b, "您是不是要找：");
+	has(b, "<datalist id=\"service-suggestions\">");
+	has(b, "<option value=\"生小孩\">");
+	free(b);
+	/* nonsense finds nothing, and says so */
+	b = th_get_body(c, "/services?q=zzqqxx", 200);
+	lacks(b, "您是不是要找：");
+	has(b, "class=\"notice\"");
+	free(b);
+	/* the API offers the terms to try */
+	json_t *j = th_get_json(th_shared, "/api/v1/services?q=%E7%94%9F%E5%B0%8F%E5%AD%A9", 200);
+	assert_non_null(j);
+	assert_int_equal(json_integer_value(json_object_get(j, "total")), 0);
+	assert_string_equal(json_string_value(json_array_get(json_object_get(j, "did_you_mean"), 0)), "出生医学证明");
+	json_decref(j);
+	th_client_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -742,6 +790,7 @@ int main(void)
 		cmocka_unit_test(coming_steps_and_receipt),
 		cmocka_unit_test(home_says_what_needs_me),
 		cmocka_unit_test(wrong_account_told_what_to_do),
+		cmocka_unit_test(everyday_words_find_services),
 	};
 	return cmocka_run_group_tests(tests, th_group_setup, th_group_teardown);
 }
