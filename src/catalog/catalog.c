@@ -249,6 +249,47 @@ static void set_url(struct dg_req *r, json_t *it)
 	dg_buf_release(&b);
 }
 
+/*
+ * The guide's own checks, for the staff who keep it: every material the
+ * applicant must bring is asked for by the application form (a file field
+ * named m<N> for the Nth material, as the default form makes them, or one
+ * labelled with the material's name). One sentence per problem.
+ */
+static json_t *guide_problems(struct dg_req *r, const json_t *item)
+{
+	json_t *out = json_array(), *m, *p, *f;
+	json_t *form = json_object_get(item, "form") ? json_incref(json_object_get(item, "form"))
+						      : dg_itemform_of(item);
+	size_t i, j, k;
+	bool en = is_en(r);
+	json_array_foreach(json_object_get(item, "materials"), i, m)
+	{
+		const char *src = json_string_value(json_object_get(m, "source"));
+		if (!src || strcmp(src, "applicant") || !json_is_true(json_object_get(m, "required")))
+			continue;
+		const char *name = json_string_value(json_object_get(m, "name_zh"));
+		char field_name[32];
+		snprintf(field_name, sizeof(field_name), "m%zu", i + 1);
+		bool asked = false;
+		json_array_foreach(json_object_get(form, "pages"), j, p) json_array_foreach(json_object_get(p, "fields"), k, f)
+		{
+			const char *type = json_string_value(json_object_get(f, "type"));
+			const char *fname = json_string_value(json_object_get(f, "name"));
+			const char *lab = json_string_value(json_object_get(f, "label_zh"));
+			if (type && !strcmp(type, "file") &&
+			    ((fname && !strcmp(fname, field_name)) || (lab && name && !strcmp(lab, name))))
+				asked = true;
+		}
+		if (!asked)
+			json_array_append_new(out, json_string(dg_arena_printf(
+				r->arena, "%s%s%s", dg_t(r, "catalog.check.material_not_asked"),
+				json_string_value(json_object_get(m, en ? "name_en" : "name_zh")),
+				dg_t(r, "catalog.check.material_not_asked_end"))));
+	}
+	json_decref(form);
+	return out;
+}
+
 static dg_rc guide_page(struct dg_req *r, const char *tmpl)
 {
 	json_t *it = NULL;
@@ -256,8 +297,11 @@ static dg_rc guide_page(struct dg_req *r, const char *tmpl)
 	if (rc)
 		return rc;
 	set_url(r, it);
-	localise(r, it);
 	json_t *d = json_object();
+	enum dg_role role = dg_req_role(r);
+	if (role == DG_ROLE_STAFF || role == DG_ROLE_ADMIN)
+		json_object_set_new(d, "problems", guide_problems(r, it));
+	localise(r, it);
 	json_object_set(d, "title", json_object_get(it, "name"));
 	json_object_set_new(d, "item", it);
 	return dg_page(r, 200, tmpl, d);

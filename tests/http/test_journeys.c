@@ -776,6 +776,38 @@ static void everyday_words_find_services(void **state)
 	th_client_free(c);
 }
 
+/* ---- 6: guides say the steps, the result and how it comes, when updated; checks ---- */
+
+static void guides_complete_and_checked(void **state)
+{
+	(void)state;
+	struct th_client *anon = th_client_new(th_shared), *mz = th_client_new(th_shared);
+	char *b = th_get_body(anon, "/services/990100-MZ-004", 200);
+	has(b, "<h2 id=\"steps\">办理流程</h2>");
+	has(b, "<h2 id=\"result\">办理结果</h2>");
+	has(b, "给付决定");
+	has(b, "网上送达");
+	has(b, "<dt>最近更新</dt><dd>20");
+	lacks(b, "指南检查");
+	free(b);
+	/* the print view has them too */
+	b = th_get_body(anon, "/services/990100-MZ-004/print", 200);
+	has(b, "办理流程");
+	free(b);
+	/* staff see the guide's own checks: 高龄津贴 names an ID card the form never asks for */
+	assert_true(th_login(mz, DG_DEMO_STAFF, DG_DEMO_PASSWORD));
+	b = th_get_body(mz, "/services/990100-MZ-004", 200);
+	has(b, "指南检查（仅工作人员可见）");
+	has(b, "指南要求申请人提交“居民身份证”，但申请表里没有上传这份材料的地方");
+	free(b);
+	/* a guide whose form asks for every material has nothing to say */
+	b = th_get_body(mz, "/services/990100-MZ-007", 200);
+	lacks(b, "指南检查");
+	free(b);
+	th_client_free(anon);
+	th_client_free(mz);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -791,6 +823,7 @@ int main(void)
 		cmocka_unit_test(home_says_what_needs_me),
 		cmocka_unit_test(wrong_account_told_what_to_do),
 		cmocka_unit_test(everyday_words_find_services),
+		cmocka_unit_test(guides_complete_and_checked),
 	};
 	return cmocka_run_group_tests(tests, th_group_setup, th_group_teardown);
 }
