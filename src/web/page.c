@@ -318,6 +318,13 @@ static dg_rc render(struct dg_req *r, const char *tmpl, json_t *data, struct dg_
 {
 	if (!r->env || !r->env->tmpl)
 		return dg_err_set(&r->err, DG_EINTERNAL, "templates are not loaded");
+	/* a form shown again with its errors says so first in its title (WCAG 3.3.1) */
+	const char *title = json_string_value(json_object_get(data, "title"));
+	const char *prefix = dg_t(r, "form.error_prefix");
+	if (title && json_array_size(json_object_get(data, "errors")) &&
+	    strncmp(title, prefix, strlen(prefix)) != 0)
+		json_object_set_new(data, "title",
+				    json_string(dg_arena_printf(r->arena, "%s %s", prefix, title)));
 	json_object_set_new(data, "req", req_json(r));
 	json_object_set_new(data, "site", site_json(r));
 	struct dg_err err = {0};

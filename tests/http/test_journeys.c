@@ -808,6 +808,38 @@ static void guides_complete_and_checked(void **state)
 	th_client_free(mz);
 }
 
+/* ---- 19: every form error says "Error:" in the title; the print view reads aloud ---- */
+
+static void error_titles_and_print_read_aloud(void **state)
+{
+	(void)state;
+	struct th_client *c = th_client_new(th_shared);
+	assert_true(th_login(c, DG_DEMO_CITIZEN, DG_DEMO_PASSWORD));
+	char *ref = start_application(c, "990100-MZ-007");
+	char path[128];
+	struct th_resp r;
+	snprintf(path, sizeof path, "/my/cases/%s/form/2", ref);
+	assert_int_equal(th_post_csrf(c, path, path, "purpose=", &r), 422);
+	has(r.body, "<title>错误： ");
+	has(r.body, "/static/js/error-focus.js");
+	th_resp_release(&r);
+	/* sign-in keeps its one prefix */
+	struct th_client *anon = th_client_new(th_shared);
+	assert_int_equal(th_post_csrf(anon, "/login", "/login", "username=&password=", &r), 422);
+	has(r.body, "<title>错误： ");
+	lacks(r.body, "错误： 错误：");
+	th_resp_release(&r);
+	/* the print view in elder mode has the read-aloud control */
+	free(th_get_body(anon, "/prefs?elder=1", 303));
+	char *b = th_get_body(anon, "/services/990100-MZ-004/print", 200);
+	has(b, "read-aloud-button");
+	has(b, "/static/js/read-aloud.js");
+	free(b);
+	th_client_free(anon);
+	free(ref);
+	th_client_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -824,6 +856,7 @@ int main(void)
 		cmocka_unit_test(wrong_account_told_what_to_do),
 		cmocka_unit_test(everyday_words_find_services),
 		cmocka_unit_test(guides_complete_and_checked),
+		cmocka_unit_test(error_titles_and_print_read_aloud),
 	};
 	return cmocka_run_group_tests(tests, th_group_setup, th_group_teardown);
 }
