@@ -94,6 +94,13 @@ for (const elder of [false, true]) {
       await cit.setInputFiles('#m1', { name: 'id.pdf', mimeType: 'application/pdf', buffer: PDF });
       await click(cit, 'main form[method=post] button[type=submit]:not([name])');
       await click(cit, `form[action="/my/cases/${ref}/submit"] button[type=submit]`);
+      // the steps to come and the receipt
+      assert.ok((await cit.locator('main').innerText()).includes('接下来'));
+      await audited(auditor, cit, `case page with the steps to come (${mode})`);
+      await click(cit, `a[href="/my/cases/${ref}/receipt"]`);
+      assert.ok((await cit.locator('h1').innerText()).includes('办件回执'));
+      await audited(auditor, cit, `receipt (${mode})`);
+      await cit.goto(`/my/cases/${ref}`);
       // withdraw: a question first, then words for what happened
       await click(cit, `a[href="/my/cases/${ref}/withdraw"]`);
       assert.equal(new URL(cit.url()).pathname, `/my/cases/${ref}/withdraw`);
