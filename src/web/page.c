@@ -221,7 +221,7 @@ static json_t *user_json(const struct dg_req *r)
 	return j;
 }
 
-static json_t *req_json(struct dg_req *r)
+static json_t *req_json(struct dg_req *r, bool keep_answers)
 {
 	const char *back = dg_page_here(r);
 	bool en = is_en(r);
@@ -239,7 +239,7 @@ static json_t *req_json(struct dg_req *r)
 	json_object_set_new(j, "login_href", json_string(login_link(r, back)));
 	bool posted = r->method && strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0;
 	json_object_set_new(j, "posted", json_boolean(posted));
-	if (posted)
+	if (posted && keep_answers)
 		json_object_set_new(j, "resubmit", resubmit_json(r));
 	if (r->user)
 		json_object_set_new(j, "user", user_json(r));
@@ -314,7 +314,8 @@ static json_t *site_json(const struct dg_req *r)
 }
 
 /* Render tmpl with data and the common parts into a capped buffer. */
-static dg_rc render(struct dg_req *r, const char *tmpl, json_t *data, struct dg_buf *b)
+static dg_rc render(struct dg_req *r, const char *tmpl, json_t *data, struct dg_buf *b,
+		    bool keep_answers)
 {
 	if (!r->env || !r->env->tmpl)
 		return dg_err_set(&r->err, DG_EINTERNAL, "templates are not loaded");
@@ -325,7 +326,7 @@ static dg_rc render(struct dg_req *r, const char *tmpl, json_t *data, struct dg_
 	    strncmp(title, prefix, strlen(prefix)) != 0)
 		json_object_set_new(data, "title",
 				    json_string(dg_arena_printf(r->arena, "%s %s", prefix, title)));
-	json_object_set_new(data, "req", req_json(r));
+	json_object_set_new(data, "req", req_json(r, keep_answers));
 	json_object_set_new(data, "site", site_json(r));
 	struct dg_err err = {0};
 	dg_rc rc = dg_tmpl_render(r->env->tmpl, tmpl, data, translate, r, b, &err);
@@ -340,7 +341,8 @@ dg_rc dg_page(struct dg_req *r, unsigned status, const char *tmpl, json_t *data)
 		data = json_object();
 	struct dg_buf b;
 	dg_buf_init(&b, PAGE_MAX);
-	dg_rc rc = render(r, tmpl, data, &b);
+	/* answers refused for their size are never echoed back, not even by the switches */
+	dg_rc rc = render(r, tmpl, data, &b, status != 413);
 	if (!rc)
 		dg_reply_buf(r, status, "text/html; charset=utf-8", &b);
 	else /* a page that fails to render (even by size) is our bug, not the user's: 500 */
@@ -387,7 +389,7 @@ void dg_page_error(struct dg_req *r, dg_rc rc)
 	json_object_set_new(data, "message", json_string(msg));
 	struct dg_buf b;
 	dg_buf_init(&b, PAGE_MAX);
-	if (render(r, "errors/error.html", data, &b) == DG_OK)
+	if (render(r, "errors/error.html", data, &b, false) == DG_OK)
 		dg_reply_buf(r, status, "text/html; charset=utf-8", &b);
 	else
 		plain_error(r, status, title, msg[0] ? msg : body);
