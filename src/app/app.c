@@ -215,9 +215,10 @@ static void ask_to_sign_in(struct dg_req *r)
 	}
 	struct dg_buf b;
 	dg_buf_init(&b, 8192);
+	const char *here = dg_page_here(r);
 	dg_rc rc = dg_buf_adds(&b, "/login?next=");
 	if (!rc)
-		rc = dg_buf_add_url(&b, r->path, strlen(r->path));
+		rc = dg_buf_add_url(&b, here, strlen(here));
 	dg_reply_redirect(r, rc ? "/login" : dg_buf_str(&b));
 	dg_buf_release(&b);
 }

@@ -18,6 +18,7 @@
 #include "node/env.h"
 #include "auth/auth_int.h"
 #include "core/keys.h"
+#include "core/buf.h"
 #include "core/date.h"
 #include "core/log.h"
 #include "core/proxy.h"
@@ -151,12 +152,14 @@ static dg_rc login_post(struct dg_req *r)
 	return DG_OK;
 }
 
+/* Sign out, then to next (a local path: signing in with another account) or home. */
 static dg_rc logout_post(struct dg_req *r)
 {
+	const char *next = field(r, "next");
 	dg_rc rc = dg_session_end(r);
 	if (rc)
 		return rc;
-	dg_reply_redirect(r, "/");
+	dg_reply_redirect(r, next[0] && dg_is_local_path(next) ? next : "/");
 	return DG_OK;
 }
 
@@ -193,6 +196,35 @@ dg_rc dg_auth_me_json(struct dg_req *r, bool full, json_t **out)
 	return *out ? DG_OK : DG_EINTERNAL;
 }
 
+/*
+ * A member of staff's roles in words ("受理、审查、审批" for
+ * "intake,review,approve"); a role with no name in the messages is shown as
+ * it is stored.
+ */
+static const char *staff_roles_label(struct dg_req *r, const char *roles)
+{
+	struct dg_buf b;
+	dg_buf_init(&b, 1024);
+	dg_rc rc = DG_OK;
+	bool en = strcmp(r->lang, "en") == 0;
+	for (const char *s = roles ? roles : ""; !rc && *s;) {
+		size_t n = strcspn(s, ",");
+		if (n) {
+			const char *word = dg_arena_strndup(r->arena, s, n);
+			const char *key = dg_arena_printf(r->arena, "auth.staff_role.%s", word);
+			const char *name = dg_t(r, key);
+			if (b.len)
+				rc = dg_buf_adds(&b, en ? ", " : "、");
+			if (!rc)
+				rc = dg_buf_adds(&b, strcmp(name, key) ? name : word);
+		}
+		s += n + (s[n] == ',');
+	}
+	const char *out = dg_arena_strdup(r->arena, rc ? (roles ? roles : "") : dg_buf_str(&b));
+	dg_buf_release(&b);
+	return out;
+}
+
 static dg_rc account_page(struct dg_req *r, unsigned status, bool full, json_t *data)
 {
 	json_t *me = NULL;
@@ -201,6 +233,9 @@ static dg_rc account_page(struct dg_req *r, unsigned status, bool full, json_t *
 		json_decref(data);
 		return rc;
 	}
+	json_object_set_new(me, "staff_roles",
+			    json_string(staff_roles_label(r, r->user->staff_roles)));
+	dg_page_attention(r, data);
 	json_object_set_new(data, "me", me);
 	json_object_set_new(data, "role_label",
 			    json_string(dg_t(r, dg_arena_printf(r->arena, "auth.role.%s",
@@ -409,7 +444,8 @@ static json_t *user_row(struct dg_req *r, struct dg_rows *rows)
 			 (json_int_t)dg_rows_int(rows, 0), "role", role, "role_label",
 			 dg_t(r, dg_arena_printf(r->arena, "auth.role.%s", role)), "username",
 			 dg_rows_text(rows, 2), "name", dg_rows_text(rows, 3), "dept",
-			 dg_rows_text(rows, en ? 6 : 5), "staff_roles", dg_rows_text(rows, 7),
+			 dg_rows_text(rows, en ? 6 : 5), "staff_roles",
+			 staff_roles_label(r, dg_rows_text(rows, 7)),
 			 "uscc", dg_rows_text(rows, 8), "org_name", dg_rows_text(rows, 9),
 			 "id_number", masked(r, dg_rows_text(rows, 10), false), "phone",
 			 masked(r, dg_rows_text(rows, 11), true), "locked",

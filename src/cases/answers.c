@@ -108,7 +108,8 @@ static const char *check_value(const json_t *f, const char *type, const char *v)
 	return NULL;
 }
 
-void case_check_page(struct dg_req *r, const json_t *page, json_t *answers, json_t *errs)
+static void check_page(struct dg_req *r, const json_t *page, json_t *answers, json_t *errs,
+		       bool missing_ok)
 {
 	json_t *f;
 	size_t i;
@@ -132,7 +133,7 @@ void case_check_page(struct dg_req *r, const json_t *page, json_t *answers, json
 		const char *v = a ? json_string_value(a) : "";
 		if (!*v) {
 			json_object_del(answers, name);
-			if (json_is_true(json_object_get(f, "required")))
+			if (!missing_ok && json_is_true(json_object_get(f, "required")))
 				fail(r, errs, f, !strcmp(type, "file") ? "cases.err.file_required" : "cases.err.required");
 			continue;
 		}
@@ -140,6 +141,16 @@ void case_check_page(struct dg_req *r, const json_t *page, json_t *answers, json
 		if (why)
 			fail(r, errs, f, why);
 	}
+}
+
+void case_check_page(struct dg_req *r, const json_t *page, json_t *answers, json_t *errs)
+{
+	check_page(r, page, answers, errs, false);
+}
+
+void case_check_filled(struct dg_req *r, const json_t *page, json_t *answers, json_t *errs)
+{
+	check_page(r, page, answers, errs, true);
 }
 
 const char *case_sniff(const unsigned char *p, size_t n)

@@ -20,6 +20,7 @@
 #include "cal/cal.h"
 #include "cases/cases.h"
 #include "catalog/catalog.h"
+#include "core/config.h"
 #include "core/keys.h"
 #include "core/log.h"
 #include "core/str.h"
@@ -234,9 +235,17 @@ static dg_rc page_start(struct dg_req *r)
 	json_object_set_new(d, "counter_only", json_boolean(!strcmp(str_of(item, "depth"), "info")));
 	json_object_set_new(d, "may_apply", json_boolean(role == DG_ROLE_CITIZEN || role == DG_ROLE_AGENT));
 	json_object_set_new(d, "anon", json_boolean(role == DG_ROLE_ANON));
-	json_object_set_new(d, "wrong_audience",
-			    json_boolean((role == DG_ROLE_AGENT && !strcmp(str_of(item, "audience"), "person")) ||
-					 (role == DG_ROLE_CITIZEN && !strcmp(str_of(item, "audience"), "enterprise"))));
+	/* the wrong kind of account is told what to do instead, not only that it does not fit */
+	bool person_item = !strcmp(str_of(item, "audience"), "person"),
+	     enterprise_item = !strcmp(str_of(item, "audience"), "enterprise");
+	json_object_set_new(d, "wrong_audience", json_boolean((role == DG_ROLE_AGENT && person_item) ||
+							      (role == DG_ROLE_CITIZEN && enterprise_item)));
+	json_object_set_new(d, "enterprise_item", json_boolean(enterprise_item));
+	const char *theme = json_string_value(json_array_get(json_object_get(item, "themes"), 0));
+	json_object_set_new(d, "fitting_href",
+			    json_string(dg_arena_printf(r->arena, "/services?audience=%s%s%s",
+							role == DG_ROLE_AGENT ? "enterprise" : "person",
+							theme ? "&theme=" : "", theme ? theme : "")));
 	if (r->user && (role == DG_ROLE_CITIZEN || role == DG_ROLE_AGENT)) {
 		/* a saved application of this item is offered for resuming */
 		struct dg_db *db = NULL;
@@ -463,7 +472,12 @@ static dg_rc post_question(struct dg_req *r)
 		else
 			json_object_del(answers, name);
 	}
-	case_check_page(r, page, answers, errs);
+	/* "save and come back later" keeps whatever is filled in; only wrong answers stop it */
+	bool later = dg_req_field(r, "later") != NULL;
+	if (later)
+		case_check_filled(r, page, answers, errs);
+	else
+		case_check_page(r, page, answers, errs);
 	if (json_array_size(errs)) {
 		json_t *d = json_object(), *e;
 		json_array_foreach(errs, i, e) dg_form_error(d, str_of(e, "field"), str_of(e, "message"));
@@ -511,7 +525,7 @@ static dg_rc post_question(struct dg_req *r)
 	if (!rc) {
 		size_t next = next_shown(c, n, 1);
 		const char *ref = str_of(c, "ref");
-		dg_reply_redirect(r, dg_req_field(r, "later") ? dg_arena_printf(r->arena, "/my/cases?saved=%s", ref)
+		dg_reply_redirect(r, later ? dg_arena_printf(r->arena, "/my/cases?saved=%s", ref)
 				     : next ? dg_arena_printf(r->arena, "/my/cases/%s/form/%zu", ref, next)
 					    : dg_arena_printf(r->arena, "/my/cases/%s/check", ref));
 	}
@@ -578,6 +592,37 @@ static dg_rc page_check(struct dg_req *r)
 	return render_check(r, c, 200, NULL);
 }
 
+/*
+ * GET /my/cases/{ref}/resume: a saved application opens at the first page
+ * with a question still to answer (or an answer to put right), and at check
+ * your answers only when nothing is missing.
+ */
+static dg_rc page_resume(struct dg_req *r)
+{
+	json_t *c = NULL;
+	dg_rc rc = load_own(r, &c);
+	if (rc)
+		return rc;
+	const char *ref = str_of(c, "ref");
+	if (strcmp(str_of(c, "status"), "draft")) {
+		dg_reply_redirect(r, dg_arena_printf(r->arena, "/my/cases/%s", ref));
+		json_decref(c);
+		return DG_OK;
+	}
+	json_t *errs = json_array();
+	json_decref(all_pages(r, c, errs));
+	json_t *first = json_array_get(errs, 0);
+	if (first)
+		dg_reply_redirect(r, dg_arena_printf(r->arena, "/my/cases/%s/form/%lld#%s", ref,
+						     (long long)json_integer_value(json_object_get(first, "page")),
+						     str_of(first, "field")));
+	else
+		dg_reply_redirect(r, dg_arena_printf(r->arena, "/my/cases/%s/check", ref));
+	json_decref(errs);
+	json_decref(c);
+	return DG_OK;
+}
+
 static dg_rc submit_tx(struct dg_req *r, struct dg_db *db, void *arg, struct dg_err *err)
 {
 	struct case_actor who;
@@ -635,8 +680,34 @@ static dg_rc page_mine(struct dg_req *r)
 	const char *saved = dg_kvs_get(&r->query, "saved");
 	if (saved && strlen(saved) < CASE_REF_MAX)
 		json_object_set_new(d, "saved", json_string(saved));
+	json_object_set_new(d, "pager", dg_pager(r, json_integer_value(json_object_get(res, "total")),
+						 page, CASE_PAGE));
 	json_object_set_new(d, "result", res);
 	return dg_page(r, 200, "cases/mine.html", d);
+}
+
+/*
+ * The steps still to come, by where the case stands, with their dates: the
+ * date by which a decision is expected (or promised, once accepted), and the
+ * day the clock stopped while material is awaited. The page says each step
+ * in words (cases/case.html, "coming_*").
+ */
+static void coming_steps(json_t *d, const json_t *c)
+{
+	const char *st = str_of(c, "status");
+	bool submitted = !strcmp(st, "submitted"), accepted = !strcmp(st, "accepted"),
+	     reviewed = !strcmp(st, "reviewed"), supplement = !strcmp(st, "supplement");
+	if (!submitted && !accepted && !reviewed && !supplement)
+		return;
+	json_object_set_new(d, "coming", json_true());
+	json_object_set_new(d, "coming_supplement", json_boolean(supplement));
+	json_object_set_new(d, "coming_accept",
+			    json_boolean(submitted || (supplement && !strcmp(str_of(c, "paused_from"), "submitted"))));
+	json_object_set_new(d, "coming_review", json_boolean(submitted || accepted || supplement));
+	const char *due = json_string_value(json_object_get(c, "due_on"));
+	if (due && !submitted)
+		json_object_set_new(d, "decide_by", json_string(due));
+	json_object_set_new(d, "coming_result", json_true());
 }
 
 /* The case page data shared by the applicant's page and its error re-renders. */
@@ -675,11 +746,47 @@ static dg_rc render_case(struct dg_req *r, json_t *c, unsigned status, json_t *d
 		dg_day_format(expect, s);
 		json_object_set_new(d, "expect_on", json_string(s));
 	}
+	coming_steps(d, c);
+	json_object_set_new(d, "has_receipt", json_boolean(strcmp(st, "draft") != 0));
 	json_object_set_new(d, "answers_pages", all_pages(r, c, NULL));
 	case_localise(r, c);
 	json_object_set(d, "title", json_object_get(c, "item_name"));
 	json_object_set_new(d, "case", c);
 	return dg_page(r, status, "cases/case.html", d);
+}
+
+/*
+ * GET /my/cases/{ref}/receipt: the receipt (回执) of a submitted case, to
+ * print or keep: what was received, when, by whom, and when to expect the
+ * result. The page is the ordinary layout; printing hides the navigation.
+ */
+static dg_rc page_receipt(struct dg_req *r)
+{
+	json_t *c = NULL;
+	dg_rc rc = load_own(r, &c);
+	if (rc)
+		return rc;
+	if (!strcmp(str_of(c, "status"), "draft")) {
+		dg_reply_redirect(r, dg_arena_printf(r->arena, "/my/cases/%s/resume", str_of(c, "ref")));
+		json_decref(c);
+		return DG_OK;
+	}
+	case_show(&r->env->keys, r->arena, c, 0);
+	json_t *d = json_object();
+	char buf[DG_SITE_URL_MAX];
+	json_object_set_new(d, "submitted_at",
+			    json_string(case_time(r, json_integer_value(json_object_get(c, "submitted_ms")))));
+	json_object_set_new(d, "track_url",
+			    json_string(dg_arena_printf(r->arena, "%s/my/cases/%s",
+							dg_config_site_url(r->env->cfg, buf), str_of(c, "ref"))));
+	json_t *files = json_array(), *f;
+	size_t i;
+	json_array_foreach(json_object_get(c, "files"), i, f) json_array_append(files, f);
+	json_object_set_new(d, "received", files);
+	case_localise(r, c);
+	json_object_set_new(d, "title", json_string(dg_t(r, "cases.receipt.title")));
+	json_object_set_new(d, "case", c);
+	return dg_page(r, 200, "cases/receipt.html", d);
 }
 
 static dg_rc page_case(struct dg_req *r)
@@ -725,8 +832,41 @@ static dg_rc do_withdraw(struct dg_req *r, struct dg_db *db, void *arg, struct d
 	return case_withdraw(db, ref, &who, err);
 }
 
+/* The page that asks "withdraw this application?" before anything changes. */
+static dg_rc render_withdraw_confirm(struct dg_req *r, json_t *c, unsigned status)
+{
+	const char *st = str_of(c, "status");
+	int64_t left = CASE_WITHDRAW_MS - (dg_now_ms() - json_integer_value(json_object_get(c, "submitted_ms")));
+	if (strcmp(st, "submitted") || left <= 0) {
+		/* too late, or not submitted: the case page says why */
+		dg_reply_redirect(r, dg_arena_printf(r->arena, "/my/cases/%s", str_of(c, "ref")));
+		json_decref(c);
+		return DG_OK;
+	}
+	case_localise(r, c);
+	json_t *d = json_object();
+	json_object_set_new(d, "title", json_string(dg_t(r, "cases.withdraw.confirm_title")));
+	json_object_set_new(d, "withdraw_minutes", json_integer((left + 59999) / 60000));
+	json_object_set_new(d, "case", c);
+	return dg_page(r, status, "cases/withdraw.html", d);
+}
+
+static dg_rc page_withdraw(struct dg_req *r)
+{
+	json_t *c = NULL;
+	dg_rc rc = load_own(r, &c);
+	return rc ? rc : render_withdraw_confirm(r, c, 200);
+}
+
+/* Withdrawing cannot be undone: it happens only with confirm=yes from the confirmation page. */
 static dg_rc post_withdraw(struct dg_req *r)
 {
+	const char *confirm = dg_req_field(r, "confirm");
+	if (!confirm || strcmp(confirm, "yes")) {
+		json_t *c = NULL;
+		dg_rc rc = load_own(r, &c);
+		return rc ? rc : render_withdraw_confirm(r, c, 200);
+	}
 	return applicant_step(r, "withdrawn", do_withdraw);
 }
 
@@ -814,8 +954,17 @@ static dg_rc get_file(struct dg_req *r)
 		dg_error("req=%s a case file is missing: %s", r->id, path);
 		return DG_EIO;
 	}
-	/* the stored name is ours; the applicant's file name is never put in a header */
-	dg_reply_header(r, "Content-Disposition", dg_arena_printf(r->arena, "attachment; filename=\"document-%lld\"", (long long)fid));
+	/*
+	 * The stored name is ours; the applicant's file name is never put in a
+	 * header. The extension comes from the type the content was checked to be,
+	 * so the file opens in what reads it.
+	 */
+	const char *ext = !strcmp(mime, "application/pdf") ? ".pdf"
+			  : !strcmp(mime, "image/jpeg")    ? ".jpg"
+			  : !strcmp(mime, "image/png")     ? ".png"
+							   : "";
+	dg_reply_header(r, "Content-Disposition",
+			dg_arena_printf(r->arena, "attachment; filename=\"document-%lld%s\"", (long long)fid, ext));
 	dg_reply_file(r, 200, mime, fd, (uint64_t)sb.st_size);
 	return DG_OK;
 }
@@ -828,7 +977,10 @@ static const struct dg_route routes[] = {
 	{"GET", "/my/cases/{ref}/form/{n}", page_question, DG_ROLE_CITIZEN | DG_ROLE_AGENT, 0},
 	{"POST", "/my/cases/{ref}/form/{n}", post_question, DG_ROLE_CITIZEN | DG_ROLE_AGENT, 0},
 	{"GET", "/my/cases/{ref}/check", page_check, DG_ROLE_CITIZEN | DG_ROLE_AGENT, 0},
+	{"GET", "/my/cases/{ref}/resume", page_resume, DG_ROLE_CITIZEN | DG_ROLE_AGENT, 0},
+	{"GET", "/my/cases/{ref}/receipt", page_receipt, DG_ROLE_CITIZEN | DG_ROLE_AGENT, 0},
 	{"POST", "/my/cases/{ref}/submit", post_submit, DG_ROLE_CITIZEN | DG_ROLE_AGENT, 0},
+	{"GET", "/my/cases/{ref}/withdraw", page_withdraw, DG_ROLE_CITIZEN | DG_ROLE_AGENT, 0},
 	{"POST", "/my/cases/{ref}/withdraw", post_withdraw, DG_ROLE_CITIZEN | DG_ROLE_AGENT, 0},
 	{"POST", "/my/cases/{ref}/supplement", post_supplement, DG_ROLE_CITIZEN | DG_ROLE_AGENT, 0},
 	{"POST", "/my/cases/{ref}/rating", post_rating, DG_ROLE_CITIZEN | DG_ROLE_AGENT, 0},

@@ -12,9 +12,25 @@
 #include "core/str.h"
 #include "notify/notify.h"
 
+/*
+ * The last column says whether the applicant's material is the latest thing
+ * to have happened: sent, and no one in the department has acted since.
+ */
 #define LIST_COLS                                                                                          \
 	"c.ref, c.item_code, c.item_name_zh, c.item_name_en, c.status, c.updated_ms, c.submitted_ms,"     \
-	" c.due_day, d.code, d.name_zh, d.name_en, u.name, c.on_behalf"
+	" c.due_day, d.code, d.name_zh, d.name_en, u.name, c.on_behalf,"                                  \
+	" CASE WHEN (SELECT e.action FROM case_events e WHERE e.case_id = c.id AND e.action <> 'reveal'"                     \
+	" ORDER BY e.id DESC LIMIT 1) = 'supplement' THEN 1 ELSE 0 END"
+
+/*
+ * A department's queue: cases still open before those that have ended; of
+ * the open, new submissions first (taking them in is due now), then by the
+ * promised date; an applicant sees their latest first.
+ */
+#define QUEUE_ORDER                                                                                        \
+	"CASE WHEN c.status IN ('approved', 'denied', 'refused', 'withdrawn') THEN 1 ELSE 0 END,"          \
+	" CASE WHEN c.status = 'submitted' THEN 0 ELSE 1 END, CASE WHEN c.due_day = 0 THEN 1 ELSE 0 END,"  \
+	" c.due_day, c.id"
 
 static const char *const statuses[] = {"draft",    "submitted", "accepted", "supplement", "reviewed",
 				       "approved", "denied",    "refused",  "withdrawn",  NULL};
@@ -94,7 +110,7 @@ dg_rc case_list(struct dg_db *db, const struct case_filter *f, json_t **out)
 	if (brc)
 		return brc;
 	int64_t total = 0, page = f->page > 0 ? f->page : 1;
-	char sql[1024];
+	char sql[2048]; /* the longest list query with the longest filter fits */
 	snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM cases c%s", where);
 	dg_rc rc = dg_db_query_int(db, sql, args, n, &total);
 	if (rc)
@@ -102,7 +118,7 @@ dg_rc case_list(struct dg_db *db, const struct case_filter *f, json_t **out)
 	snprintf(sql, sizeof(sql),
 		 "SELECT " LIST_COLS " FROM cases c JOIN departments d ON d.id = c.dept_id"
 		 " JOIN users u ON u.id = c.applicant_id%s ORDER BY %s LIMIT %d OFFSET %lld",
-		 where, f->applicant ? "c.updated_ms DESC, c.id DESC" : "CASE WHEN c.due_day = 0 THEN 1 ELSE 0 END, c.due_day, c.id",
+		 where, f->applicant ? "c.updated_ms DESC, c.id DESC" : QUEUE_ORDER,
 		 CASE_PAGE, (long long)((page - 1) * CASE_PAGE));
 	struct dg_rows *rw = NULL;
 	struct dg_calendar cal; /* read once for the whole page, not per case */
@@ -119,14 +135,14 @@ dg_rc case_list(struct dg_db *db, const struct case_filter *f, json_t **out)
 			dg_day_format((dg_day)due, day);
 		const char *state = case_due_state(&cal, status, due);
 		json_array_append_new(
-			list, json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "ref",
+			list, json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b}", "ref",
 					dg_rows_text(rw, 0), "item_code", dg_rows_text(rw, 1), "item_name_zh",
 					dg_rows_text(rw, 2), "item_name_en", dg_rows_text(rw, 3), "status", status,
 					"updated_ms", (json_int_t)dg_rows_int(rw, 5), "submitted_ms",
 					(json_int_t)dg_rows_int(rw, 6), "due_on", day, "due_state", state, "dept",
 					dg_rows_text(rw, 8), "dept_name_zh", dg_rows_text(rw, 9), "dept_name_en",
 					dg_rows_text(rw, 10), "applicant_name", dg_rows_text(rw, 11), "on_behalf",
-					dg_rows_text(rw, 12)));
+					dg_rows_text(rw, 12), "supplied", dg_rows_int(rw, 13) != 0));
 	}
 	dg_rows_free(rw);
 	dg_calendar_release(&cal);
@@ -319,4 +335,70 @@ dg_rc case_satisfaction(struct dg_db *db, json_t **out)
 	}
 	*out = json_pack("{s:o, s:o, s:I}", "items", items, "depts", depts, "total", (json_int_t)total);
 	return DG_OK;
+}
+
+dg_rc case_attention(struct dg_db *db, const struct dg_user *u, json_t **out)
+{
+	/*
+	 * An applicant: cases waiting for their material, saved applications, and
+	 * certificates issued in the last 30 days (at most five of each listed).
+	 * Staff: their department's new submissions, material received and not
+	 * yet acted on, and cases past their promised date.
+	 */
+	json_t *o = json_object();
+	struct dg_rows *rw = NULL;
+	dg_rc rc = DG_OK;
+	int64_t n = 0;
+	*out = NULL;
+	if (u->role == DG_ROLE_STAFF) {
+		static const char *const counts[][2] = {
+			{"new", "SELECT COUNT(*) FROM cases c WHERE c.dept_id = ? AND c.status = 'submitted' AND ? > 0"},
+			{"supplied", "SELECT COUNT(*) FROM cases c WHERE c.dept_id = ? AND c.status IN"
+				     " ('submitted', 'accepted', 'reviewed') AND (SELECT e.action FROM case_events e"
+				     " WHERE e.case_id = c.id AND e.action <> 'reveal' ORDER BY e.id DESC LIMIT 1)"
+				     " = 'supplement' AND ? > 0"},
+			{"overdue", "SELECT COUNT(*) FROM cases c WHERE c.dept_id = ? AND c.status IN"
+				    " ('accepted', 'reviewed') AND c.due_day > 0 AND c.due_day < ?"},
+		};
+		for (size_t i = 0; !rc && i < sizeof(counts) / sizeof(counts[0]); i++) {
+			rc = dg_db_query_int(db, counts[i][1],
+					     DG_ARGS(DG_VI(u->dept_id), DG_VI(dg_day_today())), &n);
+			if (!rc)
+				json_object_set_new(o, counts[i][0], json_integer(n));
+		}
+		goto out;
+	}
+	static const char *const lists[][2] = {
+		{"supplement", "SELECT ref, item_name_zh, item_name_en, '' FROM cases WHERE applicant_id = ?"
+			       " AND status = 'supplement' AND ? > 0 ORDER BY updated_ms DESC LIMIT 5"},
+		{"drafts", "SELECT ref, item_name_zh, item_name_en, '' FROM cases WHERE applicant_id = ?"
+			   " AND status = 'draft' AND ? > 0 ORDER BY updated_ms DESC LIMIT 5"},
+		{"certs", "SELECT ref, item_name_zh, item_name_en, cert_id FROM cases WHERE applicant_id = ?"
+			  " AND status = 'approved' AND cert_id <> '' AND decided_ms > ?"
+			  " ORDER BY decided_ms DESC LIMIT 5"},
+	};
+	int64_t since = dg_now_ms() - (int64_t)30 * 24 * 3600 * 1000;
+	for (size_t i = 0; !rc && i < sizeof(lists) / sizeof(lists[0]); i++) {
+		json_t *l = json_array();
+		json_object_set_new(o, lists[i][0], l);
+		rc = dg_db_query(db, lists[i][1], DG_ARGS(DG_VI(u->id), DG_VI(i == 2 ? since : 1)), &rw);
+		while (!rc && (rc = dg_rows_next(rw)) == DG_OK)
+			json_array_append_new(l, json_pack("{s:s, s:s, s:s, s:s}", "ref", dg_rows_text(rw, 0),
+							   "name_zh", dg_rows_text(rw, 1), "name_en",
+							   dg_rows_text(rw, 2), "cert_id", dg_rows_text(rw, 3)));
+		dg_rows_free(rw);
+		rw = NULL;
+		if (rc == DG_ENOTFOUND)
+			rc = DG_OK;
+	}
+	if (!rc)
+		rc = dg_notify_unread(db, u->id, &n);
+	if (!rc)
+		json_object_set_new(o, "unread", json_integer(n));
+out:
+	if (rc)
+		json_decref(o);
+	else
+		*out = o;
+	return rc;
 }

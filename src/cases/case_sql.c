@@ -416,6 +416,35 @@ static dg_rc tell(struct dg_db *db, const json_t *c, const char *kind, const jso
 	return rc;
 }
 
+/*
+ * Tell the staff of c's department (every active member: whoever picks the
+ * case up next) that kind happened, with a link to the case in the office.
+ */
+static dg_rc tell_staff(struct dg_db *db, const json_t *c, const char *kind, struct dg_err *err)
+{
+	char link[64];
+	snprintf(link, sizeof(link), "/office/cases/%s", str_of(c, "ref"));
+	struct dg_rows *rw = NULL;
+	dg_rc rc = dg_db_query(db, "SELECT id FROM users WHERE role = 'staff' AND dept_id = ? AND disabled = 0"
+				   " ORDER BY id",
+			       DG_ARGS(DG_VI(json_integer_value(json_object_get(c, "dept_id")))), &rw);
+	json_t *p = json_pack("{s:s, s:s, s:s}", "ref", str_of(c, "ref"), "service", str_of(c, "item_name_zh"),
+			      "service_en", str_of(c, "item_name_en"));
+	/* ids first: a statement stays open on some stores while another runs */
+	int64_t ids[64];
+	size_t n = 0;
+	while (!rc && (rc = dg_rows_next(rw)) == DG_OK)
+		if (n < sizeof(ids) / sizeof(ids[0]))
+			ids[n++] = dg_rows_int(rw, 0);
+	dg_rows_free(rw);
+	if (rc == DG_ENOTFOUND)
+		rc = DG_OK;
+	for (size_t i = 0; !rc && i < n; i++)
+		rc = dg_notify(db, ids[i], kind, p, link, err);
+	json_decref(p);
+	return rc;
+}
+
 /* tell() with one extra placeholder. */
 static dg_rc tell1(struct dg_db *db, const json_t *c, const char *kind, const char *key, const char *val,
 		   struct dg_err *err)
@@ -549,6 +578,8 @@ dg_rc case_answer_supplement(struct dg_db *db, const char *ref, const struct cas
 			       note, json_integer_value(json_object_get(c, "dept_id")));
 	if (!rc)
 		rc = tell(db, c, "case.resumed", NULL, err);
+	if (!rc)
+		rc = tell_staff(db, c, "case.supplied", err);
 	return finish(rc, c, err, "cases.err.no_supplement");
 }
 

@@ -151,7 +151,17 @@ dg_rc case_satisfaction(struct dg_db *db, json_t **out) DG_MUST;
  * against its fields: adds {field, message} to errs in r's language and
  * drops answers to questions that are not asked (their condition is false).
  */
+/*
+ * What needs u (cases_attention in attention.c shows it): for an applicant
+ * {supplement, drafts, certs: [{ref, name_zh, name_en, cert_id}], unread};
+ * for staff {new, supplied, overdue} of their department. *out is owned.
+ */
+dg_rc case_attention(struct dg_db *db, const struct dg_user *u, json_t **out) DG_MUST;
+/* The node's attention hook (node/env.h): {items: [{href, text}]} for r's user. */
+dg_rc case_attention_json(struct dg_req *r, json_t **out) DG_MUST;
 void case_check_page(struct dg_req *r, const json_t *page, json_t *answers, json_t *errs);
+/* The same for "save and come back later": what was answered must be right; nothing has to be. */
+void case_check_filled(struct dg_req *r, const json_t *page, json_t *answers, json_t *errs);
 /*
  * Whether answer `name` came from the account (its ID number, name, phone;
  * an agent's enterprise): listed in the case's prefilled and holding a

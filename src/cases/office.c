@@ -104,9 +104,7 @@ static dg_rc page_queue(struct dg_req *r)
 			json_object_set_new(vals, keys[k], json_string(v));
 	}
 	int64_t total = json_integer_value(json_object_get(res, "total")), page = json_integer_value(json_object_get(res, "page"));
-	if (page * CASE_PAGE < total)
-		json_object_set_new(d, "next", json_string(dg_arena_printf(r->arena, "/office?status=%s&page=%lld", sel ? sel : "",
-									   (long long)page + 1)));
+	json_object_set_new(d, "pager", dg_pager(r, total, page, CASE_PAGE));
 	json_object_set_new(d, "is_admin", json_boolean(r->user->role == DG_ROLE_ADMIN));
 	json_object_set_new(d, "title", json_string(dg_t(r, "cases.office.title")));
 	json_object_set_new(d, "result", res);

@@ -105,6 +105,54 @@ static dg_rc read_query(struct dg_req *r, struct cat_query *q)
 	return DG_OK;
 }
 
+/*
+ * A search that found nothing: the catalogue terms its everyday words mean
+ * (synonyms.c), each searched with the same filters, the items found merged
+ * (first page of each, no item twice) into res. The terms go into d as
+ * "did you mean" links. res keeps its zero when no term finds anything.
+ */
+static dg_rc try_synonyms(struct dg_req *r, struct dg_db *db, const struct cat_query *q, json_t *res,
+			  json_t *d)
+{
+	json_t *terms = cat_synonym_terms(r->arena, q->q), *t, *links = json_array();
+	json_t *items = json_object_get(res, "items");
+	size_t i, j;
+	dg_rc rc = DG_OK;
+	json_array_foreach(terms, i, t)
+	{
+		struct cat_query tq = *q;
+		json_t *got = NULL, *it;
+		tq.q = json_string_value(t);
+		tq.page = 1;
+		rc = cat_search(db, &tq, &got);
+		if (rc)
+			break;
+		json_array_foreach(json_object_get(got, "items"), j, it)
+		{
+			bool seen = false;
+			json_t *o;
+			size_t k;
+			json_array_foreach(items, k, o) seen |= json_equal(json_object_get(o, "code"), json_object_get(it, "code"));
+			if (!seen)
+				json_array_append(items, it);
+		}
+		struct dg_buf b;
+		dg_buf_init(&b, 1024);
+		if (!dg_buf_adds(&b, "/services?q=") && !dg_buf_add_url(&b, tq.q, strlen(tq.q)))
+			json_array_append_new(links, json_pack("{s:s, s:s, s:I}", "term", tq.q, "href", dg_buf_str(&b),
+							       "count", json_integer_value(json_object_get(got, "total"))));
+		dg_buf_release(&b);
+		json_decref(got);
+	}
+	json_object_set_new(res, "total", json_integer((json_int_t)json_array_size(items)));
+	if (json_array_size(links))
+		json_object_set_new(d, "did_you_mean", links);
+	else
+		json_decref(links);
+	json_decref(terms);
+	return rc;
+}
+
 /* Facet counts as lists of {code, label, count, selected} for the browse panel. */
 static json_t *facet_list(struct dg_req *r, json_t *counts, const char *prefix, const char *sel, json_t *names)
 {
@@ -139,6 +187,11 @@ static dg_rc page_services(struct dg_req *r)
 	rc = dg_req_db(r, &db);
 	if (!rc)
 		rc = cat_search(db, &q, &res);
+	bool synonyms = !rc && q.q && *q.q && json_integer_value(json_object_get(res, "total")) == 0;
+	if (synonyms)
+		rc = try_synonyms(r, db, &q, res, d);
+	if (synonyms && json_integer_value(json_object_get(res, "total")))
+		json_object_set_new(d, "rewritten", json_true());
 	if (!rc)
 		rc = cat_facets(db, &fac);
 	if (rc) {
@@ -157,6 +210,9 @@ static dg_rc page_services(struct dg_req *r)
 	json_object_set_new(d, "depts", facet_list(r, json_object_get(fac, "depts"), NULL, q.dept, json_object_get(fac, "dept_names")));
 	json_object_set_new(d, "audiences", facet_list(r, json_object_get(fac, "audiences"), "catalog.audience.", q.audience, NULL));
 	json_decref(fac);
+	json_object_set_new(d, "suggest", cat_synonym_suggestions());
+	json_object_set_new(d, "pager", dg_pager(r, json_integer_value(json_object_get(res, "total")),
+						 q.page, json_object_get(d, "rewritten") ? 1000 : CAT_PAGE));
 	json_object_set_new(d, "result", res);
 	return dg_page(r, 200, "catalog/list.html", d);
 }
@@ -193,6 +249,47 @@ static void set_url(struct dg_req *r, json_t *it)
 	dg_buf_release(&b);
 }
 
+/*
+ * The guide's own checks, for the staff who keep it: every material the
+ * applicant must bring is asked for by the application form (a file field
+ * named m<N> for the Nth material, as the default form makes them, or one
+ * labelled with the material's name). One sentence per problem.
+ */
+static json_t *guide_problems(struct dg_req *r, const json_t *item)
+{
+	json_t *out = json_array(), *m, *p, *f;
+	json_t *form = json_object_get(item, "form") ? json_incref(json_object_get(item, "form"))
+						      : dg_itemform_of(item);
+	size_t i, j, k;
+	bool en = is_en(r);
+	json_array_foreach(json_object_get(item, "materials"), i, m)
+	{
+		const char *src = json_string_value(json_object_get(m, "source"));
+		if (!src || strcmp(src, "applicant") || !json_is_true(json_object_get(m, "required")))
+			continue;
+		const char *name = json_string_value(json_object_get(m, "name_zh"));
+		char field_name[32];
+		snprintf(field_name, sizeof(field_name), "m%zu", i + 1);
+		bool asked = false;
+		json_array_foreach(json_object_get(form, "pages"), j, p) json_array_foreach(json_object_get(p, "fields"), k, f)
+		{
+			const char *type = json_string_value(json_object_get(f, "type"));
+			const char *fname = json_string_value(json_object_get(f, "name"));
+			const char *lab = json_string_value(json_object_get(f, "label_zh"));
+			if (type && !strcmp(type, "file") &&
+			    ((fname && !strcmp(fname, field_name)) || (lab && name && !strcmp(lab, name))))
+				asked = true;
+		}
+		if (!asked)
+			json_array_append_new(out, json_string(dg_arena_printf(
+				r->arena, "%s%s%s", dg_t(r, "catalog.check.material_not_asked"),
+				json_string_value(json_object_get(m, en ? "name_en" : "name_zh")),
+				dg_t(r, "catalog.check.material_not_asked_end"))));
+	}
+	json_decref(form);
+	return out;
+}
+
 static dg_rc guide_page(struct dg_req *r, const char *tmpl)
 {
 	json_t *it = NULL;
@@ -200,8 +297,11 @@ static dg_rc guide_page(struct dg_req *r, const char *tmpl)
 	if (rc)
 		return rc;
 	set_url(r, it);
-	localise(r, it);
 	json_t *d = json_object();
+	enum dg_role role = dg_req_role(r);
+	if (role == DG_ROLE_STAFF || role == DG_ROLE_ADMIN)
+		json_object_set_new(d, "problems", guide_problems(r, it));
+	localise(r, it);
 	json_object_set(d, "title", json_object_get(it, "name"));
 	json_object_set_new(d, "item", it);
 	return dg_page(r, 200, tmpl, d);
@@ -232,6 +332,9 @@ static dg_rc api_list(struct dg_req *r)
 		rc = cat_search(db, &q, &res);
 	if (rc)
 		return rc;
+	/* nothing found: the catalogue terms its everyday words mean, for the client to try */
+	if (q.q && *q.q && json_integer_value(json_object_get(res, "total")) == 0)
+		json_object_set_new(res, "did_you_mean", cat_synonym_terms(r->arena, q.q));
 	dg_reply_json(r, 200, res);
 	return DG_OK;
 }

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 const struct dg_migration dg_catalog_migrations[] = {
 	{"catalog-001-items",
@@ -470,7 +471,7 @@ dg_rc cat_amend(struct dg_db *db, const char *code, struct dg_err *err)
 	"i.code, d.code, d.name_zh, d.name_en, v.name_zh, v.name_en, v.aliases, v.kind, v.audience,"       \
 	" v.themes, v.events, v.scope, v.depth, v.statutory_days, v.promised_days, v.fee_fen, v.fee_basis," \
 	" v.trips, v.legal_basis, v.conditions, v.place, v.hours, v.consult, v.complain, v.faq, v.id,"     \
-	" i.status, v.version, i.dept_id, v.form"
+	" i.status, v.version, i.dept_id, v.form, v.published_ms"
 
 /* ",a,b," -> ["a","b"] */
 static json_t *tag_list(const char *s)
@@ -510,6 +511,16 @@ static json_t *row_json(struct dg_rows *rw)
 	json_t *form = dg_rows_isnull(rw, 29) ? NULL : json_loads(dg_rows_text(rw, 29), 0, NULL);
 	if (form)
 		json_object_set_new(o, "form", form);
+	/* the guide's "last updated": the day this version was published (local time) */
+	int64_t pub = dg_rows_int(rw, 30);
+	if (pub > 0) {
+		char day[16];
+		time_t t = (time_t)(pub / 1000);
+		struct tm tm;
+		localtime_r(&t, &tm);
+		strftime(day, sizeof(day), "%Y-%m-%d", &tm);
+		json_object_set_new(o, "updated_on", json_string(day));
+	}
 	return o;
 }
 

@@ -32,6 +32,17 @@ struct cat_query {
 	int64_t page;         /* from 1 */
 };
 
+/* synonyms.c: everyday words and the catalogue terms they mean (templates/catalog/synonyms.json) */
+#define SYN_MAX_TERMS 8
+struct dg_env;
+struct dg_arena;
+/* Read the list (again); a missing file leaves none, a malformed one is EINVAL. */
+dg_rc cat_synonyms_load(const char *templates_dir, struct dg_err *err) DG_MUST;
+/* The catalogue terms meant by q's everyday words (owned; [] when none). */
+json_t *cat_synonym_terms(struct dg_arena *a, const char *q);
+/* Every word and term, for the search box's suggestions (owned). */
+json_t *cat_synonym_suggestions(void);
+
 /* Check an item's JSON; EINVAL naming the field in err. */
 dg_rc cat_validate(const json_t *item, struct dg_err *err) DG_MUST;
 /* Insert a new draft version of item (creating the item when new). */

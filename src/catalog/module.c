@@ -16,7 +16,8 @@ static const struct dg_command commands[] = {
 	{NULL, NULL, NULL, NULL},
 };
 
-/* A catalogue older than its search index is indexed before serving. */
+/* A catalogue older than its search index is indexed before serving; the
+ * everyday words are read from the templates folder. */
 static dg_rc init(struct dg_env *env, struct dg_err *err)
 {
 	struct dg_db *db = NULL;
@@ -25,7 +26,9 @@ static dg_rc init(struct dg_env *env, struct dg_err *err)
 		rc = cat_index_rebuild(db);
 	if (db)
 		dg_db_put(db);
-	return rc ? dg_err_set(err, rc, "catalogue: the search index") : DG_OK;
+	if (rc)
+		return dg_err_set(err, rc, "catalogue: the search index");
+	return cat_synonyms_load(env->cfg->templates_dir, err);
 }
 
 const struct dg_module dg_catalog_module = {

@@ -131,6 +131,12 @@ void dg_reply_redirect(struct dg_req *r, const char *location)
 	dg_reply_header(r, "Location", dg_is_local_path(location) ? location : "/");
 }
 
+void dg_reply_resubmit(struct dg_req *r, const char *location)
+{
+	set_reply(r, 307, "text/plain; charset=utf-8");
+	dg_reply_header(r, "Location", dg_is_local_path(location) ? location : "/");
+}
+
 void dg_reply_file(struct dg_req *r, unsigned status, const char *content_type, int fd,
 		   uint64_t size)
 {

@@ -152,6 +152,8 @@ void dg_reply_json(struct dg_req *r, unsigned status, json_t *json);
 /* 303 See Other to a local path (anything not starting with one '/' becomes "/"). */
 void dg_reply_redirect(struct dg_req *r, const char *location);
 /* Reply with an open file (the server closes fd). */
+/* 307 to a local path: the browser sends the same method and body there again. */
+void dg_reply_resubmit(struct dg_req *r, const char *location);
 void dg_reply_file(struct dg_req *r, unsigned status, const char *content_type, int fd,
 		   uint64_t size);
 /* Add a response header (copied). */

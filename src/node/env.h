@@ -14,6 +14,8 @@
 #ifndef DG_NODE_ENV_H
 #define DG_NODE_ENV_H
 
+#include <jansson.h>
+
 #include "core/config.h"
 #include "core/err.h"
 #include "core/keys.h"
@@ -38,6 +40,13 @@ struct dg_env {
 	struct dg_tmpl_set *tmpl;
 	struct dg_i18n *i18n;
 	struct dg_region region;
+	/*
+	 * What needs the signed-in requester (material asked for, unread
+	 * messages, certificates issued; for staff, their queue), as JSON for
+	 * the home and account pages (web/page.h dg_page_attention). Set once by
+	 * the module that knows, from its init; NULL when none does.
+	 */
+	dg_rc (*attention)(struct dg_req *r, json_t **out);
 };
 
 /* The region table's migration (owned by the node, applied before any domain's). */

@@ -52,7 +52,7 @@ static const char *const kinds[] = {
 	"case.submitted",   "case.accepted",   "case.refused",     "case.supplement",
 	"case.resumed",     "case.approved",   "case.denied",      "case.transferred",
 	"case.withdrawn",   "case.due_soon",   "cert.issued",      "cert.revoked",
-	"rating.replied",   "rectify.assigned", "policy.eligible",
+	"rating.replied",   "rectify.assigned", "policy.eligible",  "case.supplied",
 };
 
 const char *const *dg_notify_kinds(size_t *n)

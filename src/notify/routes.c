@@ -150,6 +150,7 @@ static dg_rc inbox_page(struct dg_req *r)
 				    json_string(dg_arena_printf(r->arena, "/inbox?page=%lld%s",
 								(long long)(page + 1), filter)));
 	json_object_set_new(data, "pages", json_integer(pages));
+	json_object_set_new(data, "pager", dg_pager(r, total, page, PER_PAGE));
 	json_object_set_new(data, "unread_only", json_boolean(unread));
 	json_object_set_new(data, "title", json_string(dg_t(r, "notify.ui.heading")));
 	return dg_page(r, 200, "notify/inbox.html", data);

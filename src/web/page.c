@@ -40,8 +40,7 @@ static bool is_en(const struct dg_req *r)
 	return r->lang && strcmp(r->lang, "en") == 0;
 }
 
-/* The path and query of this request, for coming back after a switch. */
-static const char *back_path(struct dg_req *r)
+const char *dg_page_here(struct dg_req *r)
 {
 	struct dg_buf b;
 	dg_buf_init(&b, LINK_MAX);
@@ -71,6 +70,78 @@ static const char *back_path(struct dg_req *r)
 	return out;
 }
 
+/* This request's path and query with page=n in place of any page given (none for page 1). */
+static const char *page_link(struct dg_req *r, int64_t n)
+{
+	struct dg_buf b;
+	dg_buf_init(&b, LINK_MAX * 4);
+	const char *path = r->path && r->path[0] == '/' ? r->path : "/";
+	dg_rc rc = DG_OK;
+	for (const char *s = path; !rc && *s;) {
+		const char *slash = strchr(s + 1, '/');
+		size_t len = slash ? (size_t)(slash - s - 1) : strlen(s + 1);
+		rc = dg_buf_addc(&b, '/');
+		if (!rc)
+			rc = dg_buf_add_url(&b, s + 1, len);
+		s = slash ? slash : s + 1 + len;
+	}
+	char sep = '?';
+	for (size_t i = 0; !rc && i < r->query.n; i++) {
+		const struct dg_kv *kv = &r->query.v[i];
+		if (strcmp(kv->key, "page") == 0)
+			continue;
+		rc = dg_buf_addc(&b, sep);
+		if (!rc)
+			rc = dg_buf_add_url(&b, kv->key, strlen(kv->key));
+		if (!rc)
+			rc = dg_buf_addc(&b, '=');
+		if (!rc)
+			rc = dg_buf_add_url(&b, kv->val, kv->len);
+		sep = '&';
+	}
+	if (!rc && n > 1)
+		rc = dg_buf_addf(&b, "%cpage=%lld", sep, (long long)n);
+	const char *out = rc ? path : dg_arena_strdup(r->arena, dg_buf_str(&b));
+	dg_buf_release(&b);
+	return out;
+}
+
+json_t *dg_pager(struct dg_req *r, int64_t total, int64_t page, int64_t per_page)
+{
+	if (per_page < 1)
+		per_page = 1;
+	if (total < 0)
+		total = 0;
+	int64_t pages = total ? (total + per_page - 1) / per_page : 1;
+	if (page < 1)
+		page = 1;
+	int64_t first = total ? (page - 1) * per_page + 1 : 0;
+	int64_t last = page * per_page < total ? page * per_page : total;
+	if (first > total)
+		first = last = 0;
+	json_t *links = json_array();
+	/* the first, the last, and two either side of this page; a gap between */
+	int64_t prev_shown = 0;
+	for (int64_t n = 1; (pages > 1 || page > pages) && n <= pages; n++) {
+		if (n != 1 && n != pages && (n < page - 2 || n > page + 2))
+			continue;
+		if (prev_shown && n > prev_shown + 1)
+			json_array_append_new(links, json_pack("{s:b}", "gap", 1));
+		json_array_append_new(links, json_pack("{s:I, s:s, s:b}", "n", (json_int_t)n, "href",
+						       page_link(r, n), "current", n == page));
+		prev_shown = n;
+	}
+	json_t *j = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "total", (json_int_t)total,
+			      "page", (json_int_t)page, "pages", (json_int_t)pages, "per_page",
+			      (json_int_t)per_page, "first", (json_int_t)first, "last",
+			      (json_int_t)last, "links", links);
+	if (page > 1)
+		json_object_set_new(j, "prev", json_string(page_link(r, page <= pages ? page - 1 : pages)));
+	if (page < pages)
+		json_object_set_new(j, "next", json_string(page_link(r, page + 1)));
+	return j;
+}
+
 /* "/prefs?name=value&back=..." */
 static const char *switch_link(struct dg_req *r, const char *name, const char *value,
                                const char *back)
@@ -83,6 +154,44 @@ static const char *switch_link(struct dg_req *r, const char *name, const char *v
 	const char *out = dg_arena_strdup(r->arena, rc ? "/prefs" : dg_buf_str(&b));
 	dg_buf_release(&b);
 	return out;
+}
+
+/* "/login?next=..." back to this page; plain "/login" where coming back makes no sense. */
+static const char *login_link(struct dg_req *r, const char *back)
+{
+	if (strcmp(r->method ? r->method : "GET", "GET") != 0 || strcmp(back, "/") == 0 ||
+	    strncmp(back, "/login", 6) == 0)
+		return "/login";
+	struct dg_buf b;
+	dg_buf_init(&b, LINK_MAX * 4);
+	dg_rc rc = dg_buf_adds(&b, "/login?next=");
+	if (!rc)
+		rc = dg_buf_add_url(&b, back, strlen(back));
+	const char *out = dg_arena_strdup(r->arena, rc ? "/login" : dg_buf_str(&b));
+	dg_buf_release(&b);
+	return out;
+}
+
+/*
+ * A page answering a POST (a form shown again with its errors) has no
+ * address to come back to by GET: its switches post the answers again,
+ * through POST /prefs, which sends the browser back to the same address
+ * with a 307 so that the form is shown again, answers kept, in the new
+ * language or mode. Never the CSRF token (the switch form has its own),
+ * passwords, or the switch's own fields.
+ */
+static json_t *resubmit_json(const struct dg_req *r)
+{
+	json_t *list = json_array();
+	for (size_t i = 0; i < r->form.n; i++) {
+		const struct dg_kv *kv = &r->form.v[i];
+		if (strcmp(kv->key, "csrf") == 0 || strstr(kv->key, "password") ||
+		    strncmp(kv->key, "pref_", 5) == 0)
+			continue;
+		json_array_append_new(list, json_pack("{s:s, s:s%}", "name", kv->key, "value",
+						      kv->val, kv->len));
+	}
+	return list;
 }
 
 static const char *role_key(enum dg_role role)
@@ -112,9 +221,9 @@ static json_t *user_json(const struct dg_req *r)
 	return j;
 }
 
-static json_t *req_json(struct dg_req *r)
+static json_t *req_json(struct dg_req *r, bool keep_answers)
 {
-	const char *back = back_path(r);
+	const char *back = dg_page_here(r);
 	bool en = is_en(r);
 	json_t *j = json_object();
 	json_object_set_new(j, "lang", json_string(en ? "en" : "zh"));
@@ -127,6 +236,11 @@ static json_t *req_json(struct dg_req *r)
 	                    json_string(switch_link(r, "lang", en ? "zh" : "en", back)));
 	json_object_set_new(j, "elder_href",
 	                    json_string(switch_link(r, "elder", r->elder ? "0" : "1", back)));
+	json_object_set_new(j, "login_href", json_string(login_link(r, back)));
+	bool posted = r->method && strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0;
+	json_object_set_new(j, "posted", json_boolean(posted));
+	if (posted && keep_answers)
+		json_object_set_new(j, "resubmit", resubmit_json(r));
 	if (r->user)
 		json_object_set_new(j, "user", user_json(r));
 	return j;
@@ -200,11 +314,19 @@ static json_t *site_json(const struct dg_req *r)
 }
 
 /* Render tmpl with data and the common parts into a capped buffer. */
-static dg_rc render(struct dg_req *r, const char *tmpl, json_t *data, struct dg_buf *b)
+static dg_rc render(struct dg_req *r, const char *tmpl, json_t *data, struct dg_buf *b,
+		    bool keep_answers)
 {
 	if (!r->env || !r->env->tmpl)
 		return dg_err_set(&r->err, DG_EINTERNAL, "templates are not loaded");
-	json_object_set_new(data, "req", req_json(r));
+	/* a form shown again with its errors says so first in its title (WCAG 3.3.1) */
+	const char *title = json_string_value(json_object_get(data, "title"));
+	const char *prefix = dg_t(r, "form.error_prefix");
+	if (title && json_array_size(json_object_get(data, "errors")) &&
+	    strncmp(title, prefix, strlen(prefix)) != 0)
+		json_object_set_new(data, "title",
+				    json_string(dg_arena_printf(r->arena, "%s %s", prefix, title)));
+	json_object_set_new(data, "req", req_json(r, keep_answers));
 	json_object_set_new(data, "site", site_json(r));
 	struct dg_err err = {0};
 	dg_rc rc = dg_tmpl_render(r->env->tmpl, tmpl, data, translate, r, b, &err);
@@ -219,7 +341,8 @@ dg_rc dg_page(struct dg_req *r, unsigned status, const char *tmpl, json_t *data)
 		data = json_object();
 	struct dg_buf b;
 	dg_buf_init(&b, PAGE_MAX);
-	dg_rc rc = render(r, tmpl, data, &b);
+	/* answers refused for their size are never echoed back, not even by the switches */
+	dg_rc rc = render(r, tmpl, data, &b, status != 413);
 	if (!rc)
 		dg_reply_buf(r, status, "text/html; charset=utf-8", &b);
 	else /* a page that fails to render (even by size) is our bug, not the user's: 500 */
@@ -266,7 +389,7 @@ void dg_page_error(struct dg_req *r, dg_rc rc)
 	json_object_set_new(data, "message", json_string(msg));
 	struct dg_buf b;
 	dg_buf_init(&b, PAGE_MAX);
-	if (render(r, "errors/error.html", data, &b) == DG_OK)
+	if (render(r, "errors/error.html", data, &b, false) == DG_OK)
 		dg_reply_buf(r, status, "text/html; charset=utf-8", &b);
 	else
 		plain_error(r, status, title, msg[0] ? msg : body);
@@ -313,6 +436,19 @@ void dg_form_keep_values(struct dg_req *r, json_t *data)
 		if (!json_object_get(values, kv->key))
 			json_object_set_new(values, kv->key, json_stringn(kv->val, kv->len));
 	}
+}
+
+void dg_page_attention(struct dg_req *r, json_t *data)
+{
+	json_t *a = NULL;
+	if (!r->user || !r->env || !r->env->attention || !data)
+		return;
+	if (r->env->attention(r, &a)) {
+		dg_warn("req=%s what needs the user could not be read: %s", r->id, r->err.msg);
+		r->err.msg[0] = 0;
+		return;
+	}
+	json_object_set_new(data, "attention", a);
 }
 
 dg_rc dg_req_db(struct dg_req *r, struct dg_db **out)

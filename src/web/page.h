@@ -11,6 +11,7 @@
 #define DG_PAGE_H
 
 #include <jansson.h>
+#include <stdint.h>
 
 #include "core/err.h"
 #include "http/req.h"
@@ -33,6 +34,26 @@ void dg_page_error(struct dg_req *r, dg_rc rc);
 void dg_form_error(json_t *data, const char *field, const char *message);
 /* Copy every submitted form field of r into data.values. */
 void dg_form_keep_values(struct dg_req *r, json_t *data);
+
+/* This request's path and query, re-encoded, in r's arena: where to come back to. */
+const char *dg_page_here(struct dg_req *r);
+
+/*
+ * The pages of a list, for partials/pager.html (new reference): total,
+ * page, pages, first and last (the numbers of the items shown, 0 when none),
+ * prev and next (links, absent at the ends), and links: page 1, the last
+ * page and two either side of this one, each {n, href, current}, with
+ * {gap: true} where pages are left out. Links are this request's path and
+ * query with page=N. A page past the last shows no items and links back.
+ */
+json_t *dg_pager(struct dg_req *r, int64_t total, int64_t page, int64_t per_page);
+
+/*
+ * Put what needs the signed-in requester into data.attention (env.h's
+ * attention hook), for partials/attention.html. Nothing for visitors, and
+ * nothing when the hook fails: the page is still shown, the failure logged.
+ */
+void dg_page_attention(struct dg_req *r, json_t *data);
 
 /* The message for key in the request's language. */
 const char *dg_t(const struct dg_req *r, const char *key);

@@ -26,7 +26,9 @@ static json_t *titled(const struct dg_req *r, const char *key)
 
 static dg_rc home(struct dg_req *r)
 {
-	return dg_page(r, 200, "home.html", titled(r, "home.title"));
+	json_t *d = titled(r, "home.title");
+	dg_page_attention(r, d);
+	return dg_page(r, 200, "home.html", d);
 }
 
 static dg_rc help(struct dg_req *r)
@@ -37,6 +39,28 @@ static dg_rc help(struct dg_req *r)
 static dg_rc policies(struct dg_req *r)
 {
 	return dg_page(r, 200, "entrances/policies.html", titled(r, "policies.title"));
+}
+
+/*
+ * POST /prefs from a page that answered a form (layout.html): the same
+ * choice in pref_lang / pref_elder, then a 307 to pref_back, so the browser
+ * posts the form's answers there again and the form comes back in the new
+ * language or mode, answers kept.
+ */
+static dg_rc prefs_post(struct dg_req *r)
+{
+	const char *lang = dg_kvs_get(&r->form, "pref_lang");
+	const char *elder = dg_kvs_get(&r->form, "pref_elder");
+	const char *back = dg_kvs_get(&r->form, "pref_back");
+	if (lang && (strcmp(lang, "en") == 0 || strcmp(lang, "zh") == 0))
+		dg_reply_cookie(r, "lang", lang, PREF_MAX_AGE, true);
+	if (elder && (strcmp(elder, "1") == 0 || strcmp(elder, "0") == 0))
+		dg_reply_cookie(r, "elder", elder, PREF_MAX_AGE, true);
+	if (back && dg_is_local_path(back) && strncmp(back, "/prefs", 6) != 0)
+		dg_reply_resubmit(r, back);
+	else
+		dg_reply_redirect(r, "/");
+	return DG_OK;
 }
 
 /* GET /prefs?lang=en|zh&elder=1|0&back=/path: remember the choice, go back. */
@@ -58,6 +82,7 @@ static const struct dg_route routes[] = {
     {"GET", "/help", help, DG_ROLE_ANY, 0},
     {"GET", "/policies", policies, DG_ROLE_ANY, 0},
     {"GET", "/prefs", prefs, DG_ROLE_ANY, 0},
+    {"POST", "/prefs", prefs_post, DG_ROLE_ANY, 0},
     {"GET", "/static/{path...}", dg_static_handler, DG_ROLE_ANY, DG_ROUTE_PUBLIC},
 };
 

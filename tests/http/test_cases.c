@@ -366,7 +366,12 @@ static void withdraw_window(void **state)
 	char *ref = submitted_case(cit);
 	snprintf(page, sizeof page, "/my/cases/%s", ref);
 	snprintf(path, sizeof path, "/my/cases/%s/withdraw", ref);
-	assert_int_equal(post(cit, page, path, "", &r), 303);
+	/* asked first: nothing changes without the confirmation */
+	assert_int_equal(post(cit, page, path, "", &r), 200);
+	assert_non_null(strstr(r.body, "name=\"confirm\" value=\"yes\""));
+	th_resp_release(&r);
+	assert_status(ref, "submitted");
+	assert_int_equal(post(cit, page, path, "confirm=yes", &r), 303);
 	th_resp_release(&r);
 	assert_status(ref, "withdrawn");
 	free(ref);
@@ -378,7 +383,7 @@ static void withdraw_window(void **state)
 	assert_int_equal(th_get(cit, page, &r), 200);
 	assert_null(strstr(r.body, "/withdraw\"")); /* no button any more */
 	th_resp_release(&r);
-	assert_int_equal(post(cit, page, path, "", &r), 409);
+	assert_int_equal(post(cit, page, path, "confirm=yes", &r), 409);
 	assert_non_null(strstr(r.body, "10"));
 	th_resp_release(&r);
 	assert_status(ref, "submitted");

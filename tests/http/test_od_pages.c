@@ -102,7 +102,7 @@ static void search_facets_and_paging(void **state)
 	assert_null(strstr(b, "婚姻登记数量统计"));
 	free(b);
 	b = anon_get("/data?org=rs&freq=monthly", 200);
-	assert_non_null(strstr(b, "找到数据集： 1<"));
+	assert_non_null(strstr(b, "找到数据集： 1 · 本页显示第 1–1 项<"));
 	assert_non_null(strstr(b, "城镇新增就业人数"));
 	assert_non_null(strstr(b, "aria-current=\"true\""));
 	assert_non_null(strstr(b, "name=\"org\" value=\"rs\"")); /* kept by the search form */

@@ -262,20 +262,6 @@ static json_t *result_items(struct dg_req *r, json_t *res, json_t *depts)
 	return list;
 }
 
-static json_t *pager(struct dg_req *r, const struct search_state *st, int64_t count)
-{
-	int64_t pages = (count + PER_PAGE - 1) / PER_PAGE;
-	json_t *p =
-		json_pack("{s:I, s:I}", "page", (json_int_t)st->page, "pages", (json_int_t)pages);
-	if (st->page > 1)
-		json_object_set_new(p, "prev",
-				    json_string(search_href(r, st, -1, NULL, st->page - 1)));
-	if (st->page < pages)
-		json_object_set_new(p, "next",
-				    json_string(search_href(r, st, -1, NULL, st->page + 1)));
-	return p;
-}
-
 static dg_rc data_search(struct dg_req *r)
 {
 	struct dg_db *db = NULL;
@@ -357,7 +343,7 @@ static dg_rc data_search(struct dg_req *r)
 		json_object_set_new(d, "count", json_integer((json_int_t)count));
 		json_object_set_new(d, "results", result_items(r, res, depts));
 		json_object_set_new(d, "facets", facet_lists(r, &st, res, depts));
-		json_object_set_new(d, "pager", pager(r, &st, count));
+		json_object_set_new(d, "pager", dg_pager(r, count, st.page, PER_PAGE));
 		json_object_set_new(d, "searched", json_true());
 		json_decref(res);
 	}
