@@ -98,7 +98,7 @@ static void register_jobs(void)
 			dg_jobs_register(k->kind, k->run, k->max_attempts);
 }
 
-static dg_rc init_modules(struct dg_env *env, struct dg_err *err)
+dg_rc dg_app_init_modules(struct dg_env *env, struct dg_err *err)
 {
 	for (size_t i = 0; i < NMODULES; i++) {
 		if (!modules[i]->init)
@@ -156,7 +156,7 @@ dg_rc dg_app_open(struct dg_app *app, const struct dg_config *cfg, struct dg_err
 		dg_err_set(err, rc, "the region settings could not be read");
 		goto out;
 	}
-	rc = init_modules(env, err);
+	rc = dg_app_init_modules(env, err);
 out:
 	if (rc)
 		dg_app_close(app);

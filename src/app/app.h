@@ -42,6 +42,12 @@ const struct dg_module *const *dg_app_modules(size_t *n);
 size_t dg_app_migration_lists(const struct dg_migration **out, size_t max);
 
 /*
+ * Each module's init, in order, over an environment whose store is migrated
+ * (dg_app_open calls it; a test that builds its environment by hand does too).
+ */
+dg_rc dg_app_init_modules(struct dg_env *env, struct dg_err *err) DG_MUST;
+
+/*
  * Open everything but the HTTP server and the job workers: keys, store (and
  * migrations), templates, messages, routes, job kinds, region, and each
  * module's init. On error all is closed.

@@ -73,6 +73,8 @@ static int setup(void **state)
 	size_t nlists = dg_app_migration_lists(lists, 64);
 	if (dg_store_migrate(app.env.store, lists, nlists, &err))
 		return -1;
+	if (dg_app_init_modules(&app.env, &err))
+		return -1;
 	return dg_db_get(app.env.store, &db) ? -1 : 0;
 }
 
