@@ -213,7 +213,8 @@ static dg_rc run(struct dg_req *r, struct dg_db *db, enum act a, const char *id,
  * for everything else, which never waits behind search_sql (past the cap
  * the answer is at once "busy", not a wait for a connection).
  */
-#define SQL_AT_ONCE 2
+#define SQL_AT_ONCE   2
+#define SQL_VALUE_MAX (4 << 20) /* bytes of one string or blob a statement builds */
 static atomic_int sql_running;
 
 struct sql_ctx {
@@ -360,6 +361,9 @@ static dg_rc search_sql(struct dg_req *r, json_t *params, json_t **result, struc
 		goto out;
 	}
 	bool pg = dg_db_kind(db) == DG_STORE_PG;
+	/* no value of one statement longer than a reply may hold (sqlq.c keeps
+	 * out the functions that multiply a string; this bounds the rest) */
+	(void)dg_db_set_value_max(db, SQL_VALUE_MAX);
 	rc = dg_db_set_timeout_ms(db, read_budget_ms);
 	if (rc == DG_OK)
 		rc = pg ? dg_db_begin(db)
@@ -382,6 +386,7 @@ static dg_rc search_sql(struct dg_req *r, json_t *params, json_t **result, struc
 		dg_warn("datastore_search_sql: a connection stays read-only");
 	if (dg_db_set_timeout_ms(db, 0) != DG_OK && rc == DG_OK)
 		rc = dg_err_set(err, DG_EDB, "The store is not available");
+	(void)dg_db_set_value_max(db, 0);
 	dg_db_put(db);
 	atomic_fetch_sub(&sql_running, 1);
 	if (rc != DG_OK) {
