@@ -18,6 +18,7 @@
  */
 #include "store/backend.h"
 
+#include <limits.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,9 +28,9 @@
 #include "core/log.h"
 #include "core/mem.h"
 
-#define BUSY_RETRIES 200 /* x 5..50 ms: about the 10 s of the busy wait */
+#define BUSY_RETRIES 200     /* x 5..50 ms: about the 10 s of the busy wait */
 #define BUSY_POLL_NS 500000L /* the busy wait's step: half a millisecond */
-#define BUSY_POLLS 20000     /* steps in 10 s */
+#define BUSY_POLLS   20000   /* steps in 10 s */
 
 /* SQLite's busy handler: wait a step and try again, for up to 10 s. */
 static int busy_wait(void *arg, int calls)
@@ -96,12 +97,9 @@ static dg_rc map_rc(int code)
 	switch (code) {
 	case SQLITE_CONSTRAINT_UNIQUE:
 	case SQLITE_CONSTRAINT_PRIMARYKEY:
-	case SQLITE_CONSTRAINT_FOREIGNKEY:
-		return DG_ECONFLICT;
-	case SQLITE_FULL:
-		return DG_ENOSPC;
-	default:
-		return DG_EDB;
+	case SQLITE_CONSTRAINT_FOREIGNKEY: return DG_ECONFLICT;
+	case SQLITE_FULL: return DG_ENOSPC;
+	default: return DG_EDB;
 	}
 }
 
@@ -117,7 +115,8 @@ static dg_rc sq_connect(const char *url, void **conn)
 		return DG_EDB;
 	}
 	sqlite3_extended_result_codes(h, 1);
-	/* not sqlite3_busy_timeout (nor PRAGMA busy_timeout, which would replace this): see above */
+	/* not sqlite3_busy_timeout (nor PRAGMA busy_timeout, which would replace this): see above
+	 */
 	sqlite3_busy_handler(h, busy_wait, NULL);
 	static const char setup[] = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
 				    "PRAGMA foreign_keys=ON;";
@@ -155,18 +154,13 @@ static dg_rc bind_all(sqlite3 *h, sqlite3_stmt *st, const struct dg_val *args, s
 	for (size_t i = 0; i < nargs && code == SQLITE_OK; i++) {
 		int k = (int)i + 1;
 		switch (args[i].t) {
-		case DG_V_INT:
-			code = sqlite3_bind_int64(st, k, args[i].i);
-			break;
-		case DG_V_REAL:
-			code = sqlite3_bind_double(st, k, args[i].r);
-			break;
+		case DG_V_INT: code = sqlite3_bind_int64(st, k, args[i].i); break;
+		case DG_V_REAL: code = sqlite3_bind_double(st, k, args[i].r); break;
 		case DG_V_TEXT:
 			code = args[i].s ? sqlite3_bind_text(st, k, args[i].s, -1, SQLITE_STATIC)
 					 : sqlite3_bind_null(st, k);
 			break;
-		default:
-			code = sqlite3_bind_null(st, k);
+		default: code = sqlite3_bind_null(st, k);
 		}
 	}
 	if (code != SQLITE_OK) {
@@ -324,14 +318,10 @@ static bool sq_isnull(const struct dg_rows *base, int col)
 static enum dg_vtype sq_vtype(const struct dg_rows *base, int col)
 {
 	switch (sqlite3_column_type(((const struct sq_rows *)base)->st, col)) {
-	case SQLITE_NULL:
-		return DG_V_NULL;
-	case SQLITE_INTEGER:
-		return DG_V_INT;
-	case SQLITE_FLOAT:
-		return DG_V_REAL;
-	default:
-		return DG_V_TEXT;
+	case SQLITE_NULL: return DG_V_NULL;
+	case SQLITE_INTEGER: return DG_V_INT;
+	case SQLITE_FLOAT: return DG_V_REAL;
+	default: return DG_V_TEXT;
 	}
 }
 
@@ -429,4 +419,12 @@ const struct dg_backend dg_sqlite_backend = {
 static const struct dg_backend *self(void)
 {
 	return &dg_sqlite_backend;
+}
+
+int dg_db_set_value_max(struct dg_db *db, int bytes)
+{
+	if (dg_db_kind(db) != DG_STORE_SQLITE)
+		return 0;
+	/* over the compiled-in bound SQLite takes the bound: INT_MAX restores it */
+	return sqlite3_limit(db->conn, SQLITE_LIMIT_LENGTH, bytes > 0 ? bytes : INT_MAX);
 }

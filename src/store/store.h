@@ -67,7 +67,8 @@ static inline struct dg_val dg_val_text(const char *s)
  * "postgresql://" / "postgres://" URL. pool is the number of connections
  * (at least 1). EINVAL for a bad URL, EDB when the database cannot be opened.
  */
-dg_rc dg_store_open(const char *url, unsigned pool, struct dg_store **out, struct dg_err *err) DG_MUST;
+dg_rc dg_store_open(const char *url, unsigned pool, struct dg_store **out,
+		    struct dg_err *err) DG_MUST;
 /* Waits for borrowed connections to come back (bounded), closes them all. */
 void dg_store_close(struct dg_store *s);
 enum dg_store_kind dg_store_kind(const struct dg_store *s);
@@ -112,6 +113,14 @@ enum dg_store_kind dg_db_kind(const struct dg_db *db);
  * statement's first step.
  */
 dg_rc dg_db_set_timeout_ms(struct dg_db *db, unsigned ms) DG_MUST;
+/*
+ * The longest string or blob one statement on db may build, in bytes (0:
+ * the store's default again). SQLite: sqlite3_limit's LENGTH, so a value
+ * built inside one step (which the budget's progress handler never sees)
+ * fails as too big instead of growing; PostgreSQL: nothing (its budget
+ * stops any statement). Returns the previous cap.
+ */
+int dg_db_set_value_max(struct dg_db *db, int bytes);
 /*
  * Lazy commits, for writes whose loss in a crash is acceptable (usage
  * counters): until dg_db_set_lazy(db, false) or dg_db_put, commits on db do

@@ -110,8 +110,9 @@ static void bom_file_loads_with_types_and_labels(void **state_)
 
 	struct dg_err err;
 	json_t *info = NULL;
-	assert_int_equal(action(dg_ckan_datastore_info, "{\"resource_id\":\"res-bom\"}", &info, &err),
-			 DG_OK);
+	assert_int_equal(
+		action(dg_ckan_datastore_info, "{\"resource_id\":\"res-bom\"}", &info, &err),
+		DG_OK);
 	assert_int_equal(jint(json_object_get(info, "meta"), "count"), 2);
 	json_t *fields = json_object_get(info, "fields");
 	assert_int_equal(json_array_size(fields), 4);
@@ -120,8 +121,8 @@ static void bom_file_loads_with_types_and_labels(void **state_)
 	assert_string_equal(json_string_value(json_object_get(f1, "type")), "text"); /* "007" */
 	assert_string_equal(
 		json_string_value(json_object_get(json_object_get(f1, "info"), "label")), "编码");
-	assert_string_equal(
-		json_string_value(json_object_get(json_array_get(fields, 3), "type")), "int");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(fields, 3), "type")),
+			    "int");
 	json_decref(info);
 
 	json_t *res = search("{\"resource_id\":\"res-bom\",\"filters\":{\"col_1\":\"010\"}}");
@@ -202,11 +203,26 @@ static void search_filters_sort_paging(void **state_)
 	/* another order pages by offset */
 	res = search("{\"resource_id\":\"res-people\",\"limit\":5,\"offset\":10,"
 		     "\"sort\":\"score desc\"}");
-	assert_non_null(strstr(json_string_value(json_object_get(json_object_get(res, "_links"),
-								   "next")),
-			       "offset=15"));
+	assert_non_null(
+		strstr(json_string_value(json_object_get(json_object_get(res, "_links"), "next")),
+		       "offset=15"));
 	assert_null(json_object_get(res, "next_page"));
 	json_decref(res);
+	/* a deep offset is refused with what to send instead */
+	{
+		struct dg_err e;
+		json_t *none = NULL;
+		assert_int_equal(action(dg_ckan_datastore_search,
+					"{\"resource_id\":\"res-people\",\"offset\":10001}", &none,
+					&e),
+				 DG_EINVAL);
+		assert_null(none);
+		assert_string_equal(e.field, "offset");
+		assert_non_null(strstr(e.msg, "keyset"));
+		assert_non_null(strstr(e.msg, "\"_id\": {\"gt\""));
+		res = search("{\"resource_id\":\"res-people\",\"offset\":10000}");
+		json_decref(res);
+	}
 
 	/* equality, IN, range and sort */
 	res = search("{\"resource_id\":\"res-people\",\"filters\":{\"id\":[3,4,5]},"
@@ -268,8 +284,8 @@ static void search_errors(void **state_)
 			 DG_EINVAL);
 	assert_string_equal(err.field, "sort");
 	assert_int_equal(action(dg_ckan_datastore_search,
-				"{\"resource_id\":\"res-people\",\"fields\":\"id,\\\"x\\\"\"}", &res,
-				&err),
+				"{\"resource_id\":\"res-people\",\"fields\":\"id,\\\"x\\\"\"}",
+				&res, &err),
 			 DG_EINVAL);
 	assert_string_equal(err.field, "fields");
 	assert_int_equal(action(dg_ckan_datastore_search,
@@ -281,16 +297,18 @@ static void search_errors(void **state_)
 				&res, &err),
 			 DG_EINVAL);
 	assert_non_null(strstr(err.msg, "is not int"));
-	assert_int_equal(action(dg_ckan_datastore_search,
-				"{\"resource_id\":\"res-people\",\"filters\":{\"id\":{\"like\":1}}}",
-				&res, &err),
-			 DG_EINVAL);
+	assert_int_equal(
+		action(dg_ckan_datastore_search,
+		       "{\"resource_id\":\"res-people\",\"filters\":{\"id\":{\"like\":1}}}", &res,
+		       &err),
+		DG_EINVAL);
 	assert_int_equal(action(dg_ckan_datastore_search,
 				"{\"resource_id\":\"res-people\",\"records_format\":\"xml\"}", &res,
 				&err),
 			 DG_EINVAL);
-	assert_int_equal(action(dg_ckan_datastore_search, "{\"resource_id\":\"no-such\"}", &res, &err),
-			 DG_ENOTFOUND);
+	assert_int_equal(
+		action(dg_ckan_datastore_search, "{\"resource_id\":\"no-such\"}", &res, &err),
+		DG_ENOTFOUND);
 	assert_int_equal(action(dg_ckan_datastore_search, "{}", &res, &err), DG_EINVAL);
 	assert_string_equal(err.field, "resource_id");
 	assert_int_equal(action(dg_ckan_datastore_search_sql, "{\"sql\":\"SELECT 1\"}", &res, &err),
@@ -320,8 +338,8 @@ static void bad_values_strict_and_overrides(void **state_)
 	json_decref(job);
 	job = load("res-codes", ok, "{\"strict\":true,\"types\":{\"code\":\"int\"}}");
 	assert_string_equal(state(job), "failed");
-	assert_non_null(strstr(json_string_value(json_object_get(job, "error")),
-			       "Line 2, column 1"));
+	assert_non_null(
+		strstr(json_string_value(json_object_get(job, "error")), "Line 2, column 1"));
 	json_decref(job);
 	res = search("{\"resource_id\":\"res-codes\",\"filters\":{\"code\":\"007\"}}");
 	assert_int_equal(jint(res, "total"), 1);
@@ -377,10 +395,9 @@ static void reupload_replaces_the_table(void **state_)
 	json_decref(job);
 	json_t *res = search("{\"resource_id\":\"res-re\"}");
 	assert_int_equal(jint(res, "total"), 1);
-	assert_string_equal(
-		json_string_value(json_object_get(json_array_get(json_object_get(res, "records"), 0),
-						  "z")),
-		"q");
+	assert_string_equal(json_string_value(json_object_get(
+				    json_array_get(json_object_get(res, "records"), 0), "z")),
+			    "q");
 	json_decref(res);
 
 	/* the old table is gone */
@@ -407,11 +424,10 @@ static void reupload_replaces_the_table(void **state_)
 static void edge_cases_load(void **state_)
 {
 	(void)state_;
-	char *p = write_file("edge.csv",
-			     "Name,name,code,delta,,note\r\n"
-			     "a,b,1213,-3,x,\"two\r\nlines, \"\"quoted\"\"\"\r\n"
-			     "c,d,0164A,12,y,\"tab\there \\ back\"\r\n"
-			     "e,f,77,-0,z,plain\r\n");
+	char *p = write_file("edge.csv", "Name,name,code,delta,,note\r\n"
+					 "a,b,1213,-3,x,\"two\r\nlines, \"\"quoted\"\"\"\r\n"
+					 "c,d,0164A,12,y,\"tab\there \\ back\"\r\n"
+					 "e,f,77,-0,z,plain\r\n");
 	json_t *job = load("res-edge", p, NULL);
 	assert_string_equal(state(job), "done");
 	assert_int_equal(jint(json_object_get(job, "result"), "rows"), 3);
@@ -422,7 +438,8 @@ static void edge_cases_load(void **state_)
 	const char *want[] = {"_id", "name", "name_2", "code", "delta"};
 	for (size_t i = 0; i < 5; i++)
 		assert_string_equal(
-			json_string_value(json_object_get(json_array_get(fields, i), "id")), want[i]);
+			json_string_value(json_object_get(json_array_get(fields, i), "id")),
+			want[i]);
 	/* "1213"/"0164A" stays text; -3 makes an int column */
 	assert_string_equal(json_string_value(json_object_get(json_array_get(fields, 3), "type")),
 			    "text");
@@ -509,9 +526,9 @@ static void demo_tables(void **state_)
 	int64_t first = 0, last = 0;
 	snprintf(dir, sizeof dir, "%s/demo-data", tmpdir);
 	assert_int_equal(dg_db_get(store(), &db), DG_OK);
-	assert_int_equal(dg_db_query_int(db, "SELECT COALESCE(MAX(id), 0) FROM jobs", DG_NOARGS,
-					 &first),
-			 DG_OK);
+	assert_int_equal(
+		dg_db_query_int(db, "SELECT COALESCE(MAX(id), 0) FROM jobs", DG_NOARGS, &first),
+		DG_OK);
 	assert_int_equal(dg_datastore_demo_load(db, dir, 500, &err), DG_OK);
 	snprintf(cmd, sizeof cmd, "cp %s/demo/market-entities.csv %s/me1.csv", dir, tmpdir);
 	assert_int_equal(system(cmd), 0);

@@ -122,8 +122,8 @@ static void create_upsert_delete_round_trip(void **state)
 
 	assert_int_equal(call(mz, "datastore_create", create_body, &ans), 200);
 	json_t *res = json_object_get(ans, "result");
-	assert_string_equal(json_string_value(json_array_get(json_object_get(res, "primary_key"), 0)),
-			    "code");
+	assert_string_equal(
+		json_string_value(json_array_get(json_object_get(res, "primary_key"), 0)), "code");
 	assert_int_equal(json_array_size(json_object_get(res, "fields")), 6);
 	assert_null(json_object_get(res, "records"));
 	json_decref(ans);
@@ -143,14 +143,15 @@ static void create_upsert_delete_round_trip(void **state)
 	json_decref(ans);
 
 	/* upsert: one update by key, one insert; the count moves by one */
-	assert_int_equal(call(mz, "datastore_upsert",
-			      "{\"resource_id\":\"" RID "\",\"force\":true,\"records\":["
-			      "{\"code\":\"010\",\"n\":21},{\"code\":\"012\",\"name\":\"嘉兴\",\"n\":40}]}",
-			      &ans),
-			 200);
-	assert_string_equal(json_string_value(json_object_get(json_object_get(ans, "result"),
-							      "method")),
-			    "upsert");
+	assert_int_equal(
+		call(mz, "datastore_upsert",
+		     "{\"resource_id\":\"" RID "\",\"force\":true,\"records\":["
+		     "{\"code\":\"010\",\"n\":21},{\"code\":\"012\",\"name\":\"嘉兴\",\"n\":40}]}",
+		     &ans),
+		200);
+	assert_string_equal(
+		json_string_value(json_object_get(json_object_get(ans, "result"), "method")),
+		"upsert");
 	json_decref(ans);
 	assert_int_equal(total_of(RID), 4);
 	assert_int_equal(call(NULL, "datastore_search",
@@ -169,22 +170,24 @@ static void create_upsert_delete_round_trip(void **state)
 			 200);
 	/* insert of an existing key: the unique key refuses it, nothing changes */
 	expect(call(mz, "datastore_upsert",
-		    "{\"resource_id\":\"" RID "\",\"force\":true,\"method\":\"insert\",\"records\":["
+		    "{\"resource_id\":\"" RID
+		    "\",\"force\":true,\"method\":\"insert\",\"records\":["
 		    "{\"code\":\"099\"},{\"code\":\"007\"}]}",
 		    &ans),
 	       409, &ans, "constraints", "uniqueness");
 	assert_int_equal(total_of(RID), 4);
 	/* update of a missing key rolls back the earlier rows of the call */
 	expect(call(mz, "datastore_upsert",
-		    "{\"resource_id\":\"" RID "\",\"force\":true,\"method\":\"update\",\"records\":["
+		    "{\"resource_id\":\"" RID
+		    "\",\"force\":true,\"method\":\"update\",\"records\":["
 		    "{\"code\":\"011\",\"n\":999},{\"code\":\"404\",\"n\":1}]}",
 		    &ans),
 	       409, &ans, "key", "row 2");
 	assert_int_equal(call(NULL, "datastore_search",
 			      "{\"resource_id\":\"" RID "\",\"filters\":{\"n\":999}}", &ans),
 			 200);
-	assert_int_equal(json_integer_value(json_object_get(json_object_get(ans, "result"), "total")),
-			 0);
+	assert_int_equal(
+		json_integer_value(json_object_get(json_object_get(ans, "result"), "total")), 0);
 	json_decref(ans);
 	/* dry_run changes nothing */
 	assert_int_equal(call(mz, "datastore_upsert",
@@ -196,7 +199,8 @@ static void create_upsert_delete_round_trip(void **state)
 
 	/* 2.12 filters: $or and operator lists */
 	assert_int_equal(call(NULL, "datastore_search",
-			      "{\"resource_id\":\"" RID "\",\"filters\":{\"$or\":[{\"code\":\"007\"},"
+			      "{\"resource_id\":\"" RID
+			      "\",\"filters\":{\"$or\":[{\"code\":\"007\"},"
 			      "{\"n\":{\"gte\":30}}]},\"sort\":\"code\"}",
 			      &ans),
 			 200);
@@ -208,8 +212,9 @@ static void create_upsert_delete_round_trip(void **state)
 			      "{\"n\":[{\"lt\":2},40]}]}",
 			      &ans),
 			 200);
-	assert_int_equal(json_integer_value(json_object_get(json_object_get(ans, "result"), "total")),
-			 2); /* 010, 012 (n 40); 007 has n 2 now */
+	assert_int_equal(
+		json_integer_value(json_object_get(json_object_get(ans, "result"), "total")),
+		2); /* 010, 012 (n 40); 007 has n 2 now */
 	json_decref(ans);
 
 	/* delete by filters: the count moves by the rows deleted */
@@ -218,9 +223,8 @@ static void create_upsert_delete_round_trip(void **state)
 			      "{\"gte\":21}}}",
 			      &ans),
 			 200);
-	assert_int_equal(json_integer_value(json_object_get(json_object_get(ans, "result"),
-							    "deleted")),
-			 3);
+	assert_int_equal(
+		json_integer_value(json_object_get(json_object_get(ans, "result"), "deleted")), 3);
 	json_decref(ans);
 	assert_int_equal(total_of(RID), 1);
 	expect(call(mz, "datastore_records_delete", "{\"resource_id\":\"" RID "\",\"force\":true}",
@@ -248,9 +252,9 @@ static void create_upsert_delete_round_trip(void **state)
 	json_decref(ans);
 	assert_int_equal(total_of(RID), 1);
 	/* no filters: the whole table goes */
-	assert_int_equal(call(mz, "datastore_delete", "{\"resource_id\":\"" RID "\",\"force\":true}",
-			      NULL),
-			 200);
+	assert_int_equal(
+		call(mz, "datastore_delete", "{\"resource_id\":\"" RID "\",\"force\":true}", NULL),
+		200);
 	assert_int_equal(total_of(RID), -1);
 	expect(call(mz, "datastore_upsert",
 		    "{\"resource_id\":\"" RID "\",\"force\":true,\"records\":[{\"code\":\"1\"}]}",
@@ -303,7 +307,8 @@ static void refusals_change_nothing(void **state)
 	assert_int_equal(total_of(RID), 3);
 	/* a closed dataset's resource is not there for another department, nor readable */
 	expect(call(rs, "datastore_create",
-		    "{\"resource_id\":\"" CLOSED_RID "\",\"force\":true,\"records\":[{\"a\":1}]}", &ans),
+		    "{\"resource_id\":\"" CLOSED_RID "\",\"force\":true,\"records\":[{\"a\":1}]}",
+		    &ans),
 	       404, &ans, NULL, NULL);
 	/* its own department may write it, and then only it reads it */
 	assert_int_equal(call(adm, "datastore_create",
@@ -315,8 +320,8 @@ static void refusals_change_nothing(void **state)
 	       &ans, NULL, NULL);
 	expect(call(cit, "datastore_info", "{\"resource_id\":\"" CLOSED_RID "\"}", &ans), 404, &ans,
 	       NULL, NULL);
-	assert_int_equal(call(adm, "datastore_search", "{\"resource_id\":\"" CLOSED_RID "\"}", NULL),
-			 200);
+	assert_int_equal(
+		call(adm, "datastore_search", "{\"resource_id\":\"" CLOSED_RID "\"}", NULL), 200);
 	c = th_client_new(th_shared);
 	assert_int_equal(th_get(c, "/datastore/dump/" CLOSED_RID, &r), 404);
 	th_resp_release(&r);
@@ -381,7 +386,8 @@ static void validation_errors(void **state)
 	}
 	/* a table without a key cannot be upserted by anything but _id */
 	assert_int_equal(call(mz, "datastore_create",
-			      "{\"resource_id\":\"" RID "\",\"force\":true,\"primary_key\":[]}", NULL),
+			      "{\"resource_id\":\"" RID "\",\"force\":true,\"primary_key\":[]}",
+			      NULL),
 			 200);
 	expect(call(mz, "datastore_upsert",
 		    "{\"resource_id\":\"" RID "\",\"force\":true,\"records\":[{\"code\":\"1\"}]}",
@@ -403,8 +409,9 @@ static void caps(void **state)
 	/* more records than a call may carry */
 	size_t cap = 64 * (DG_DS_WRITE_RECORDS + 2);
 	char *body = malloc(cap);
-	size_t n = (size_t)snprintf(body, cap, "{\"resource_id\":\"" RID "\",\"force\":true,"
-					       "\"method\":\"insert\",\"records\":[");
+	size_t n = (size_t)snprintf(body, cap,
+				    "{\"resource_id\":\"" RID "\",\"force\":true,"
+				    "\"method\":\"insert\",\"records\":[");
 	for (int i = 0; i <= DG_DS_WRITE_RECORDS; i++)
 		n += (size_t)snprintf(body + n, cap - n, "%s{\"n\":%d}", i ? "," : "", i);
 	snprintf(body + n, cap - n, "]}");
@@ -462,8 +469,23 @@ static void dumps_in_each_format(void **state)
 
 	r = dump("?format=csv&bom=true&fields=code,n&filters=%7B%22n%22%3A%7B%22gt%22%3A10%7D%7D",
 		 200);
-	assert_string_equal(r.body, "\xef\xbb\xbf" "code,n\r\n010,20\r\n011,30\r\n");
+	assert_string_equal(r.body, "\xef\xbb\xbf"
+				    "code,n\r\n010,20\r\n011,30\r\n");
 	th_resp_release(&r);
+
+	/* a cell a spreadsheet would run as a formula is written as text; raw keeps it */
+	assert_int_equal(call(mz, "datastore_upsert",
+			      "{\"resource_id\":\"" RID "\",\"force\":true,\"method\":\"insert\","
+			      "\"records\":[{\"code\":\"=1+2\",\"name\":\"@SUM(A1)\",\"n\":40}]}",
+			      NULL),
+			 200);
+	r = dump("?fields=code,name&filters=%7B%22n%22%3A40%7D", 200);
+	assert_string_equal(r.body, "code,name\r\n'=1+2,'@SUM(A1)\r\n");
+	th_resp_release(&r);
+	r = dump("?fields=code,name&filters=%7B%22n%22%3A40%7D&raw=true", 200);
+	assert_string_equal(r.body, "code,name\r\n=1+2,@SUM(A1)\r\n");
+	th_resp_release(&r);
+	fresh_table();
 
 	r = dump("?format=tsv&fields=code,name&limit=2", 200);
 	header_has(&r, "Content-Type", "text/tab-separated-values");
@@ -578,8 +600,8 @@ static void dump_pages_and_time_budget(void **state)
 	expect(st, 409, &ans, "query", "Search took too long");
 	/* with the default budget the same search runs to its end */
 	assert_int_equal(call(NULL, "datastore_search", scan, &ans), 200);
-	assert_int_equal(json_integer_value(json_object_get(json_object_get(ans, "result"), "total")),
-			 0);
+	assert_int_equal(
+		json_integer_value(json_object_get(json_object_get(ans, "result"), "total")), 0);
 	json_decref(ans);
 	/* keyset paging walks the table by next_page */
 	assert_int_equal(call(NULL, "datastore_search",
@@ -605,8 +627,8 @@ static long long filtered_total(int min)
 	snprintf(body, sizeof body,
 		 "{\"resource_id\":\"" RID "\",\"limit\":1,\"filters\":{\"n\":{\"gte\":%d}}}", min);
 	long st = call(NULL, "datastore_search", body, &ans);
-	long long n = st == 200 ? (long long)json_integer_value(json_object_get(
-					  json_object_get(ans, "result"), "total"))
+	long long n = st == 200 ? (long long)json_integer_value(
+					  json_object_get(json_object_get(ans, "result"), "total"))
 				: -1;
 	json_decref(ans);
 	return n;
@@ -642,7 +664,8 @@ static void filtered_totals_follow_writes(void **state)
 		 200, 4},
 		/* records deleted by a filter */
 		{mz, "datastore_delete",
-		 "{\"resource_id\":\"" RID "\",\"force\":true,\"filters\":{\"code\":\"011\"}}", 200, 3},
+		 "{\"resource_id\":\"" RID "\",\"force\":true,\"filters\":{\"code\":\"011\"}}", 200,
+		 3},
 		/* a refused write changes nothing, and the total stays right */
 		{cit, "datastore_upsert",
 		 "{\"resource_id\":\"" RID "\",\"force\":true,"
@@ -705,8 +728,9 @@ static void page_from_the_sort_index(void **state)
 		if (!json_equal(a, b) || json_array_size(a) == 0)
 			fail_msg("query %zu: the page differs with the total", i);
 		if (i == 0) /* 20000 rows of n = 1..20000 and the three first ones (n <= 30) */
-			assert_int_equal(json_integer_value(json_object_get(json_array_get(a, 0), "n")),
-					 19900);
+			assert_int_equal(
+				json_integer_value(json_object_get(json_array_get(a, 0), "n")),
+				19900);
 		json_decref(a);
 		json_decref(b);
 	}

@@ -26,8 +26,8 @@
 
 /* minimum-living-allowance (mz, open), food-safety-inspections (sc,
  * conditional), internal-case-ledger (sj, closed): the demo's resources */
-#define RID "00000000-0000-4000-9000-000000000001"
-#define COND_RID "00000000-0000-4000-9000-000000000007"
+#define RID        "00000000-0000-4000-9000-000000000001"
+#define COND_RID   "00000000-0000-4000-9000-000000000007"
 #define CLOSED_RID "00000000-0000-4000-9000-000000000012"
 
 static char *mz, *adm;
@@ -95,11 +95,12 @@ static void off_until_turned_on(void **state)
 	(void)state;
 	json_t *ans = NULL;
 	assert_int_equal(query(adm, "SELECT 1", &ans), 403);
-	assert_string_equal(json_string_value(json_object_get(json_object_get(ans, "error"), "__type")),
-			    "Authorization Error");
-	assert_non_null(strstr(json_string_value(json_object_get(json_object_get(ans, "error"),
-								  "message")),
-			       "turned off"));
+	assert_string_equal(
+		json_string_value(json_object_get(json_object_get(ans, "error"), "__type")),
+		"Authorization Error");
+	assert_non_null(
+		strstr(json_string_value(json_object_get(json_object_get(ans, "error"), "message")),
+		       "turned off"));
 	json_decref(ans);
 	th_sql(th_shared, "INSERT INTO od_access_settings (key, value) VALUES ('search_sql', 1)");
 	assert_int_equal(query(NULL, "SELECT 1 AS one", &ans), 200);
@@ -125,8 +126,8 @@ static void reads_resources(void **state)
 	/* a sum is an integer on SQLite and a numeric on PostgreSQL: a number either way */
 	assert_true(json_number_value(json_object_get(json_array_get(recs, 0), "total")) == 7);
 	assert_true(json_number_value(json_object_get(json_array_get(recs, 1), "total")) == 10);
-	assert_string_equal(json_string_value(json_object_get(json_array_get(
-				    json_object_get(res, "fields"), 1), "type")),
+	assert_string_equal(json_string_value(json_object_get(
+				    json_array_get(json_object_get(res, "fields"), 1), "type")),
 			    "int");
 	assert_non_null(strstr(json_string_value(json_object_get(res, "sql")), RID));
 	assert_null(json_object_get(res, "records_truncated"));
@@ -144,7 +145,15 @@ static void reads_resources(void **state)
 	assert_true(json_is_null(json_object_get(json_array_get(recs, 1), "amount")));
 	json_decref(ans);
 	/* functions of the list, nested */
-	assert_int_equal(query(NULL, "SELECT UPPER(TRIM(district)) AS d FROM \"" RID "\" LIMIT 1",
+	assert_int_equal(
+		query(NULL, "SELECT UPPER(TRIM(district)) AS d FROM \"" RID "\" LIMIT 1", &ans),
+		200);
+	json_decref(ans);
+	/* casts to the types of the list, a date literal, a string after AS */
+	assert_int_equal(query(NULL,
+			       "SELECT CAST(n AS text) AS t, CAST(n AS numeric(10, 2)) AS m,"
+			       " CAST(n AS double precision) AS d FROM \"" RID "\""
+			       " WHERE district <> 'x' LIMIT 1",
 			       &ans),
 			 200);
 	json_decref(ans);
@@ -190,6 +199,18 @@ static void refuses_what_is_not_a_read(void **state)
 	refused("SELECT \"pg_sleep\"(10)", "cannot be called");
 	refused("SELECT 'users'::regclass", "\":\" is not allowed");
 	refused("SELECT $1", "\"$\" is not allowed");
+	/* the store's own values and object references, on both stores alike */
+	refused("SELECT current_user", "\"current_user\" is not allowed");
+	refused("SELECT current_catalog FROM \"" RID "\"", "\"current_catalog\" is not allowed");
+	refused("SELECT session_user", "\"session_user\" is not allowed");
+	refused("SELECT user", "\"user\" is not allowed");
+	refused("SELECT CAST('users' AS regclass)", "Casts to \"regclass\"");
+	refused("SELECT CAST('users' AS \"regclass\")", "names a type as a word");
+	refused("SELECT CAST(1 AS oid)", "Casts to \"oid\"");
+	refused("SELECT regclass 'users'", "cannot be followed by a string");
+	/* nested replace() doubles a string per level inside one step */
+	refused("SELECT replace(replace('aa', 'a', 'aa'), 'a', 'aa')",
+		"Function \"replace\" is not allowed");
 	/* broken text */
 	refused("SELECT 'open", "not closed");
 	refused("SELECT (1", "not closed");
@@ -198,12 +219,12 @@ static void refuses_what_is_not_a_read(void **state)
 	refused("", "Missing value");
 	/* every refusal changed nothing */
 	assert_int_equal(query(NULL, "SELECT COUNT(*) AS c FROM \"" RID "\"", &ans), 200);
-	assert_int_equal(json_integer_value(json_object_get(
-				 json_array_get(json_object_get(json_object_get(ans, "result"),
-								"records"),
-						0),
-				 "c")),
-			 3);
+	assert_int_equal(
+		json_integer_value(json_object_get(
+			json_array_get(json_object_get(json_object_get(ans, "result"), "records"),
+				       0),
+			"c")),
+		3);
 	json_decref(ans);
 }
 
@@ -239,11 +260,12 @@ static void tiers_and_caps(void **state)
 	json_decref(ans);
 	/* the read budget cuts off a statement that would run long */
 	dg_datastore_set_budget_ms(1);
-	long st = query(NULL,
-			"SELECT COUNT(*) FROM \"" RID "\" a, \"" RID "\" b, \"" RID "\" c,"
-			" \"" RID "\" d, \"" RID "\" e, \"" RID "\" f, \"" RID "\" g, \"" RID "\" h,"
-			" \"" RID "\" i, \"" RID "\" j, \"" RID "\" k, \"" RID "\" l, \"" RID "\" m",
-			&ans);
+	long st =
+		query(NULL,
+		      "SELECT COUNT(*) FROM \"" RID "\" a, \"" RID "\" b, \"" RID "\" c,"
+		      " \"" RID "\" d, \"" RID "\" e, \"" RID "\" f, \"" RID "\" g, \"" RID "\" h,"
+		      " \"" RID "\" i, \"" RID "\" j, \"" RID "\" k, \"" RID "\" l, \"" RID "\" m",
+		      &ans);
 	dg_datastore_set_budget_ms(0);
 	assert_int_equal(st, 409);
 	assert_string_equal(json_string_value(json_array_get(

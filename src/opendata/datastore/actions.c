@@ -8,6 +8,7 @@
 #include "opendata/datastore/datastore_int.h"
 
 #include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -206,6 +207,16 @@ static dg_rc run(struct dg_req *r, struct dg_db *db, enum act a, const char *id,
 #define SQL_ROWS  32000       /* CKAN's most records of one call */
 #define SQL_BYTES (32u << 20) /* and dgov's most text: the rest is cut, records_truncated */
 
+/*
+ * search_sql statements running at once, server-wide. Each holds a store
+ * connection for up to the read budget; the pool's other connections stay
+ * for everything else, which never waits behind search_sql (past the cap
+ * the answer is at once "busy", not a wait for a connection).
+ */
+#define SQL_AT_ONCE   2
+#define SQL_VALUE_MAX (4 << 20) /* bytes of one string or blob a statement builds */
+static atomic_int sql_running;
+
 struct sql_ctx {
 	struct dg_req *r;
 	struct dg_db *db;
@@ -338,11 +349,21 @@ static dg_rc search_sql(struct dg_req *r, json_t *params, json_t **result, struc
 				 dg_buf_str(&checked), SQL_ROWS + 1);
 	if (rc != DG_OK)
 		goto out;
+	if (atomic_fetch_add(&sql_running, 1) >= SQL_AT_ONCE) {
+		atomic_fetch_sub(&sql_running, 1);
+		rc = dg_err_set(err, DG_ELOCKED,
+				"Too many SQL searches are running: try again in a few seconds");
+		goto out;
+	}
 	if ((rc = dg_db_get(r->env->store, &db)) != DG_OK) {
+		atomic_fetch_sub(&sql_running, 1);
 		rc = dg_err_set(err, rc, "The store is busy: try again");
 		goto out;
 	}
 	bool pg = dg_db_kind(db) == DG_STORE_PG;
+	/* no value of one statement longer than a reply may hold (sqlq.c keeps
+	 * out the functions that multiply a string; this bounds the rest) */
+	(void)dg_db_set_value_max(db, SQL_VALUE_MAX);
 	rc = dg_db_set_timeout_ms(db, read_budget_ms);
 	if (rc == DG_OK)
 		rc = pg ? dg_db_begin(db)
@@ -365,7 +386,9 @@ static dg_rc search_sql(struct dg_req *r, json_t *params, json_t **result, struc
 		dg_warn("datastore_search_sql: a connection stays read-only");
 	if (dg_db_set_timeout_ms(db, 0) != DG_OK && rc == DG_OK)
 		rc = dg_err_set(err, DG_EDB, "The store is not available");
+	(void)dg_db_set_value_max(db, 0);
 	dg_db_put(db);
+	atomic_fetch_sub(&sql_running, 1);
 	if (rc != DG_OK) {
 		json_decref(*result);
 		*result = NULL;

@@ -4,6 +4,11 @@
  * ?format=csv|tsv|json|xlsx (csv by default), &bom=true for a UTF-8 byte
  * order mark (csv, tsv), &filters= &q= &fields= &limit=.
  *
+ * A text cell of CSV, TSV or XLSX that begins with =, +, -, @, a tab or a
+ * carriage return is written after a single quote, as OWASP advises against
+ * formula injection: a spreadsheet shows it as text instead of running it.
+ * &raw=true, for programs that read the file, keeps every cell as stored.
+ *
  * Rows are read in pages of PAGE by keyset on "_id" (each page a short query
  * under the read budget, never an OFFSET scan) and written to an unnamed
  * temporary file that is then sent with dg_reply_file: memory stays at one
@@ -15,7 +20,9 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,7 +66,61 @@ struct dump {
 	char xlsx_path[PATH_MAX]; /* the workbook until it is opened as fp and unlinked */
 	struct dg_buf line;       /* one formatted row */
 	int64_t rows;
+	bool raw; /* &raw=true: text cells as stored, no formula guard */
 };
+
+/*
+ * Dumps running at once, per caller (the app key's app, else the peer's
+ * address): each holds a store connection and a file for as long as it
+ * runs, so one caller may run DUMPS_PER_CALLER and the server DUMP_SLOTS
+ * (slots of different callers); the rest are answered 429 at once.
+ */
+#define DUMPS_PER_CALLER 2
+#define DUMP_SLOTS       32
+
+static pthread_mutex_t slots_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+	char who[64];
+	int n;
+} slots[DUMP_SLOTS];
+
+/* A slot for who: its index, or -1 when who runs its most or none is free. */
+static int slot_take(const char *who)
+{
+	int got = -1, free_slot = -1;
+	pthread_mutex_lock(&slots_mu);
+	for (int i = 0; i < DUMP_SLOTS && got < 0; i++) {
+		if (slots[i].n > 0 && strcmp(slots[i].who, who) == 0)
+			got = slots[i].n < DUMPS_PER_CALLER ? i : DUMP_SLOTS;
+		else if (slots[i].n == 0 && free_slot < 0)
+			free_slot = i;
+	}
+	if (got < 0 && free_slot >= 0) {
+		got = free_slot;
+		snprintf(slots[got].who, sizeof slots[got].who, "%s", who);
+	}
+	if (got == DUMP_SLOTS)
+		got = -1;
+	if (got >= 0)
+		slots[got].n++;
+	pthread_mutex_unlock(&slots_mu);
+	return got;
+}
+
+static void slot_put(int i)
+{
+	if (i < 0)
+		return;
+	pthread_mutex_lock(&slots_mu);
+	slots[i].n--;
+	pthread_mutex_unlock(&slots_mu);
+}
+
+/* A text cell a spreadsheet would read as a formula (OWASP's list). */
+static bool formula_like(const char *s)
+{
+	return s && *s && strchr("=+-@\t\r", *s) != NULL;
+}
 
 static void tmp_dir(struct dg_req *r, char dir[512])
 {
@@ -234,6 +295,16 @@ static dg_rc row(struct dump *d, struct dg_rows *rows)
 		json_array_append_new(vals,
 				      dg_ds_value_json(rows, (int)i + 1, d->cols[d->sel[i]].type));
 	dg_buf_reset(&d->line);
+	for (size_t i = 0; !d->raw && d->f != F_JSON && i < d->nsel; i++) {
+		json_t *v = json_array_get(vals, i);
+		if (json_is_string(v) && formula_like(json_string_value(v))) {
+			char *q = dg_xmalloc(json_string_length(v) + 2);
+			q[0] = '\'';
+			memcpy(q + 1, json_string_value(v), json_string_length(v) + 1);
+			json_array_set_new(vals, i, json_string(q));
+			free(q);
+		}
+	}
 	if (d->f == F_XLSX) {
 		rc = dg_xlsx_row(d->x);
 		for (size_t i = 0; rc == DG_OK && i < d->nsel; i++) {
@@ -385,10 +456,24 @@ static dg_rc dump_handle(struct dg_req *r)
 		   strcasecmp(dg_kvs_get(&r->query, "bom"), "true") == 0;
 	dg_rc rc;
 	struct dg_od_caller caller;
+	char who[64];
+	int slot = -1;
 	if ((rc = dg_od_access_gate(r, NULL, &caller)) != DG_OK) {
 		json_decref(params);
 		return r->replied ? DG_OK : rc; /* a refusal already made, or a store failure */
 	}
+	if (caller.app_id)
+		snprintf(who, sizeof who, "app:%" PRId64, caller.app_id);
+	else
+		snprintf(who, sizeof who, "ip:%s", r->remote_addr ? r->remote_addr : "");
+	if ((slot = slot_take(who)) < 0) {
+		json_decref(params);
+		dg_reply_header(r, "Retry-After", "10");
+		return dg_err_set(&r->err, DG_ELOCKED,
+				  "Too many dumps at once: wait for one to finish, then try again");
+	}
+	d.raw = dg_kvs_get(&r->query, "raw") &&
+		strcasecmp(dg_kvs_get(&r->query, "raw"), "true") == 0;
 	dg_ds_where_init(&w);
 	dg_buf_init(&d.line, 64 << 20);
 	if ((rc = parse_format(r, &d.f)) || (rc = parse_limit(r, &limit)) ||
@@ -443,6 +528,7 @@ out:
 	free(d.sel);
 	json_decref(t.fields);
 	json_decref(params);
+	slot_put(slot);
 	return rc;
 }
 

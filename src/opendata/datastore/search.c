@@ -8,6 +8,7 @@
  */
 #include "opendata/datastore/datastore_int.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +61,21 @@ static dg_rc get_int(json_t *params, const char *name, long long def, long long 
 	if (*out > max)
 		return dg_err_field(err, DG_EINVAL, name, "Must be at most %lld", max);
 	return DG_OK;
+}
+
+/* offset, up to DG_DS_MAX_OFFSET; past it, what to send instead. */
+static dg_rc get_offset(json_t *params, long long *out, struct dg_err *err)
+{
+	dg_rc rc = get_int(params, "offset", 0, LLONG_MAX, out, err);
+	if (rc == DG_OK && *out > DG_DS_MAX_OFFSET)
+		return dg_err_field(
+			err, DG_EINVAL, "offset",
+			"Offsets past %d are refused: page by keyset instead: sort by \"_id\", "
+			"send no "
+			"offset and the filter {\"_id\": {\"gt\": <the last _id you have>}}, as "
+			"each answer's _links.next does",
+			DG_DS_MAX_OFFSET);
+	return rc;
 }
 
 /* CKAN's booleans: true/false/1/0/on/yes/off/no in any case. */
@@ -567,9 +583,8 @@ dg_rc dg_ds_search(struct dg_db *db, const char *resource_id, const struct dg_ds
 	q.cols = dg_ds_cols(t, &q.ncols);
 	sel = dg_xcalloc(q.ncols, sizeof *sel);
 	if ((rc = get_int(params, "limit", DG_DS_DEFAULT_LIMIT, DG_DS_MAX_LIMIT, &limit, err)) ||
-	    (rc = get_int(params, "offset", 0, DG_DS_MAX_OFFSET, &offset, err)) ||
-	    (rc = parse_fmt(params, &f, err)) || (rc = where_clause(&q, params, err)) ||
-	    (rc = select_cols(&q, params, sel, &nsel, err)))
+	    (rc = get_offset(params, &offset, err)) || (rc = parse_fmt(params, &f, err)) ||
+	    (rc = where_clause(&q, params, err)) || (rc = select_cols(&q, params, sel, &nsel, err)))
 		goto out;
 	/* the total first: it can tell how best to read the page */
 	if (with_total && (rc = count(&q, t, distinct, sel, nsel, &total, err)) != DG_OK)

@@ -34,13 +34,34 @@ static const char *const refused[] = {
 
 /* Functions that may be called (and type names that take a precision). */
 static const char *const functions[] = {
-	"count",        "sum",        "avg",     "min",       "max",       "total",
-	"group_concat", "string_agg", "lower",   "upper",     "length",    "char_length",
-	"abs",          "round",      "floor",   "ceil",      "ceiling",   "coalesce",
-	"nullif",       "ifnull",     "substr",  "substring", "trim",      "ltrim",
-	"rtrim",        "replace",    "instr",   "position",  "cast",      "extract",
-	"date_part",    "date_trunc", "date",    "strftime",  "julianday", "to_char",
-	"numeric",      "decimal",    "varchar", "char",
+	"count",        "sum",        "avg",      "min",       "max",     "total",
+	"group_concat", "string_agg", "lower",    "upper",     "length",  "char_length",
+	"abs",          "round",      "floor",    "ceil",      "ceiling", "coalesce",
+	"nullif",       "ifnull",     "substr",   "substring", "trim",    "ltrim",
+	"rtrim",        "instr",      "position", "cast",      "extract", "date_part",
+	"date_trunc",   "date",       "strftime", "julianday", "to_char", "numeric",
+	"decimal",      "varchar",    "char",
+};
+
+/*
+ * Words that are not columns but a value of the store's own (the role, the
+ * database, the schema, the settings): PostgreSQL reads them without a
+ * parenthesis. Refused on both stores alike; a column so named is quoted.
+ */
+static const char *const store_values[] = {
+	"user",         "current_user",    "session_user",   "system_user",
+	"current_role", "current_catalog", "current_schema", "current_database",
+};
+
+/*
+ * The types a CAST may name: values, never PostgreSQL's object references
+ * (regclass, regproc...) or its system types (oid, pg_lsn...). The same list
+ * on both stores. "double" and "precision" make DOUBLE PRECISION.
+ */
+static const char *const cast_types[] = {
+	"text",     "varchar", "char",      "character", "integer", "int",     "bigint",
+	"smallint", "real",    "double",    "precision", "float",   "numeric", "decimal",
+	"date",     "boolean", "timestamp", "time",      "varying", "int4",    "int8",
 };
 
 /* Words of the grammar that a parenthesis may follow. */
@@ -49,6 +70,15 @@ static const char *const before_paren[] = {
 	"where",  "and",      "or",        "not",    "in",     "exists", "by",
 	"having", "then",     "else",      "when",   "case",   "is",     "between",
 	"like",   "union",    "intersect", "except", "values", "limit",  "offset",
+};
+
+/* Words a 'string' may follow (a typed literal is only DATE '...' or TIMESTAMP '...'). */
+static const char *const before_string[] = {
+	"select",    "distinct", "all",     "where",    "and",    "or",      "not",
+	"like",      "then",     "else",    "when",     "case",   "is",      "between",
+	"having",    "by",       "on",      "as",       "escape", "from",    "date",
+	"timestamp", "values",   "in",      "limit",    "offset", "similar", "to",
+	"ilike",     "glob",     "leading", "trailing", "both",
 };
 
 /* Words that end a FROM list at their depth. */
@@ -173,7 +203,8 @@ struct check {
 	int depth;
 	bool from[DG_DS_SQLQ_DEPTH + 1]; /* inside a FROM list at this depth */
 	bool func[DG_DS_SQLQ_DEPTH + 1]; /* this parenthesis holds a function's arguments */
-	bool want_table, after_table, call;
+	bool cast[DG_DS_SQLQ_DEPTH + 1]; /* this parenthesis holds CAST's argument */
+	bool want_table, after_table, call, is_cast, want_type;
 	dg_ds_sqlq_table_fn table;
 	void *ctx;
 	struct dg_buf *out;
@@ -219,11 +250,31 @@ static dg_rc word(struct check *c, const struct tok *t, const struct tok *next)
 {
 	if (IN(t, refused))
 		return refuse(c->err, "\"", t, "\" is not allowed: one SELECT that only reads");
+	if (IN(t, store_values))
+		return refuse(c->err, "\"", t,
+			      "\" is not allowed: a column of that name goes in double quotes");
+	if (c->want_type) {
+		/* after CAST(x AS: a type from the list, its precision in parentheses */
+		if (!IN(t, cast_types))
+			return refuse(c->err, "Casts to \"", t, "\" are not allowed");
+		c->want_type = next->k == T_WORD; /* DOUBLE PRECISION */
+		c->call = next->k == T_LPAREN;
+		return DG_OK;
+	}
+	/* a word before a string is PostgreSQL's typed literal (regclass 'users') */
+	if (next->k == T_STRING && !IN(t, before_string))
+		return refuse(c->err, "\"", t, "\" cannot be followed by a string");
+	if (t->n == 2 && strncasecmp(t->p, "as", 2) == 0 && c->cast[c->depth]) {
+		c->want_type = true;
+		return DG_OK;
+	}
 	c->call = false;
+	c->is_cast = false;
 	if (next->k == T_LPAREN) {
-		if (IN(t, functions))
+		if (IN(t, functions)) {
 			c->call = true;
-		else if (!IN(t, before_paren))
+			c->is_cast = t->n == 4 && strncasecmp(t->p, "cast", 4) == 0;
+		} else if (!IN(t, before_paren))
 			return refuse(c->err, "Function \"", t, "\" is not allowed");
 	}
 	if (t->n == 4 && strncasecmp(t->p, "from", 4) == 0 && !c->func[c->depth]) {
@@ -247,6 +298,8 @@ static dg_rc step(struct check *c, const struct tok *t, const struct tok *next,
 	if (c->after_table && t->k == T_DOT)
 		return dg_err_field(c->err, DG_EINVAL, "sql", "A table cannot be qualified");
 	c->after_table = false;
+	if (c->want_type && t->k != T_WORD)
+		return refuse(c->err, "A cast names a type as a word, not \"", t, "\"");
 	switch (t->k) {
 	case T_WORD: rc = word(c, t, next); break;
 	case T_QUOTED:
@@ -258,7 +311,9 @@ static dg_rc step(struct check *c, const struct tok *t, const struct tok *next,
 		c->depth++;
 		c->from[c->depth] = false;
 		c->func[c->depth] = c->call;
+		c->cast[c->depth] = c->is_cast;
 		c->call = false;
+		c->is_cast = false;
 		rc = DG_OK;
 		break;
 	case T_RPAREN:

@@ -13,7 +13,12 @@
  *     caller's resolver decides whether the asker may read it and gives the
  *     table that holds it, which replaces the id in the text;
  *   - a call is of a function from a fixed list (aggregates, text and
- *     number functions, dates, CAST) and never of a quoted name;
+ *     number functions, dates, CAST) and never of a quoted name; none that
+ *     multiplies a string (replace, printf, zeroblob, repeat...);
+ *   - CAST names a type from a fixed list (no regclass, oid...), a string
+ *     follows only a word of the grammar (no typed literal but DATE and
+ *     TIMESTAMP), and PostgreSQL's store values (current_user,
+ *     current_catalog...) are refused: the same on both stores;
  *   - at most DG_DS_SQLQ_MAX bytes, DG_DS_SQLQ_DEPTH nested parentheses.
  * The caller still runs the result read-only and under a time budget.
  */
