@@ -42,14 +42,16 @@ static void form(const char *text, size_t size)
 	if (j && dg_itemform_check(j, &err) == DG_OK) {
 		json_t *p, *f;
 		size_t i, k;
-		json_array_foreach(json_object_get(j, "pages"), i, p) json_array_foreach(json_object_get(p, "fields"), k, f)
-		{
-			if (!json_is_string(json_object_get(f, "name")) || !json_is_string(json_object_get(f, "label_zh")))
-				abort();
-		}
+		json_array_foreach (json_object_get(j, "pages"), i, p)
+			json_array_foreach (json_object_get(p, "fields"), k, f) {
+				if (!json_is_string(json_object_get(f, "name")) ||
+				    !json_is_string(json_object_get(f, "label_zh")))
+					abort();
+			}
 	}
 	/* the same input as an item's materials: the default form built from them must pass */
-	json_t *it = json_pack("{s:s, s:o}", "audience", "person", "materials", j ? j : json_array());
+	json_t *it =
+		json_pack("{s:s, s:o}", "audience", "person", "materials", j ? j : json_array());
 	json_t *def = dg_itemform_of(it);
 	if (!def || dg_itemform_check(def, &err) != DG_OK)
 		abort(); /* the default form must pass the checker */

@@ -43,7 +43,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (p.n > DG_PROXY_MAX)
 		abort();
-	static const char *const peers[] = {"127.0.0.1", "10.1.2.3", "::1", "192.0.2.1", "2001:db8::1"};
+	static const char *const peers[] = {"127.0.0.1", "10.1.2.3", "::1", "192.0.2.1",
+					    "2001:db8::1"};
 	for (size_t i = 0; i < sizeof peers / sizeof peers[0]; i++) {
 		char out[DG_ADDR_TEXT];
 		const char *c = dg_proxies_client(&p, peers[i], xff, out);

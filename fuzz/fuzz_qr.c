@@ -1,8 +1,8 @@
 /*
  * fuzz_qr.c - libFuzzer target for the QR codes (libqrencode behind
- * dg_qr_encode). Any bytes either encode or are refused by the size cap; beyond "no crash": the version is the
- * smallest that holds them, the symbol's size matches its version, the
- * three finder patterns are in place, and the SVG writer finishes.
+ * dg_qr_encode). Any bytes either encode or are refused by the size cap; beyond "no crash": the
+ * version is the smallest that holds them, the symbol's size matches its version, the three finder
+ * patterns are in place, and the SVG writer finishes.
  */
 #include <stddef.h>
 #include <stdint.h>

@@ -15,21 +15,21 @@
 static char fuzz_dir[256];
 
 static const char fuzz_schema[] =
-    "entities:\n"
-    "  person:\n"
-    "    file: p.csv\n"
-    "    fields: {birth_date: date, region: code, grade: int, vet: bool, m: money,"
-    " hh: link household, emp: link enterprise, income: monthly money,"
-    " insured: monthly bool}\n"
-    "  household:\n"
-    "    file: h.csv\n"
-    "    fields: {region: code, area: int}\n"
-    "    groups: {members: person.hh}\n"
-    "  enterprise:\n"
-    "    file: e.csv\n"
-    "    fields: {region: code, rep: link person, staff: monthly int}\n"
-    "    groups: {employees: person.emp}\n"
-    "benefits: b.csv\n";
+	"entities:\n"
+	"  person:\n"
+	"    file: p.csv\n"
+	"    fields: {birth_date: date, region: code, grade: int, vet: bool, m: money,"
+	" hh: link household, emp: link enterprise, income: monthly money,"
+	" insured: monthly bool}\n"
+	"  household:\n"
+	"    file: h.csv\n"
+	"    fields: {region: code, area: int}\n"
+	"    groups: {members: person.hh}\n"
+	"  enterprise:\n"
+	"    file: e.csv\n"
+	"    fields: {region: code, rep: link person, staff: monthly int}\n"
+	"    groups: {employees: person.emp}\n"
+	"benefits: b.csv\n";
 
 static void fuzz_write_schema(void)
 {

@@ -42,7 +42,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		dg_intern_init(&codes);
 		dg_rule_diag_init(&diag);
 		struct dg_code *c =
-		    dg_rule_compile(p, &codes, dg_day_from_ymd(2025, 7, 1), NULL, 0, &diag);
+			dg_rule_compile(p, &codes, dg_day_from_ymd(2025, 7, 1), NULL, 0, &diag);
 		if (c) {
 			struct dg_buf b;
 			dg_buf_init(&b, 1 << 20);

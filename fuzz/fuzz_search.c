@@ -36,7 +36,8 @@ static void tokens_clean(const char *text)
 	if (dg_search_tokens(text, &b) != DG_OK)
 		abort(); /* 1 MB holds the tokens of any input this target takes */
 	for (const unsigned char *s = (const unsigned char *)dg_buf_str(&b); *s; s++)
-		if (*s < 0x80 && *s != ' ' && !(*s >= 'a' && *s <= 'z') && !(*s >= '0' && *s <= '9'))
+		if (*s < 0x80 && *s != ' ' && !(*s >= 'a' && *s <= 'z') &&
+		    !(*s >= '0' && *s <= '9'))
 			abort();
 	dg_buf_release(&b);
 }

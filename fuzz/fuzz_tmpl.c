@@ -11,9 +11,9 @@
 #include "web/tmpl.h"
 
 static const char *data_json =
-    "{\"title\":\"<T & 'x'>\",\"n\":3,\"r\":1.5,\"yes\":true,\"no\":false,\"nil\":null,"
-    "\"user\":{\"name\":\"张三\",\"role\":\"citizen\"},\"items\":[{\"id\":1,\"name\":\"a\"},"
-    "{\"id\":2,\"name\":\"<b>\"}],\"empty\":[],\"obj\":{}}";
+	"{\"title\":\"<T & 'x'>\",\"n\":3,\"r\":1.5,\"yes\":true,\"no\":false,\"nil\":null,"
+	"\"user\":{\"name\":\"张三\",\"role\":\"citizen\"},\"items\":[{\"id\":1,\"name\":\"a\"},"
+	"{\"id\":2,\"name\":\"<b>\"}],\"empty\":[],\"obj\":{}}";
 
 static const char *tr(void *ctx, const char *key)
 {
@@ -31,7 +31,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *in, size_t len)
 	struct dg_tmpl_set *s = dg_tmpl_set_new();
 	struct dg_err err = {0};
 	static const char layout[] =
-	    "<h1>{% block title %}{{ title }}{% end %}</h1>{% block main %}{% end %}";
+		"<h1>{% block title %}{{ title }}{% end %}</h1>{% block main %}{% end %}";
 	static const char part[] = "{% for i in items %}[{{ i.name }}{{ loop.index }}]{% end %}";
 	if (dg_tmpl_add(s, "layout.html", layout, sizeof(layout) - 1, &err) ||
 	    dg_tmpl_add(s, "part.html", part, sizeof(part) - 1, &err))

@@ -51,7 +51,8 @@ static bool is_help(const char *a)
 	return strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0;
 }
 
-/* `dgov demo`'s own arguments, as app/demo.c takes them: [--if-missing] [--rows N] [--datasets N]. */
+/* `dgov demo`'s own arguments, as app/demo.c takes them: [--if-missing] [--rows N] [--datasets N].
+ */
 static bool demo_args_ok(int argc, char **argv)
 {
 	for (int i = 1; i < argc; i++) {
@@ -112,8 +113,8 @@ static int check_args(const char *cmd, const struct dg_command *mc, int argc, ch
 		}
 		if (ok)
 			return -1;
-		fprintf(stderr, "dgov %s: unexpected argument '%s'\n%s", cmd, argc > 1 ? argv[1] : "",
-			own[i].usage);
+		fprintf(stderr, "dgov %s: unexpected argument '%s'\n%s", cmd,
+			argc > 1 ? argv[1] : "", own[i].usage);
 		return 2;
 	}
 	return -1;
@@ -153,8 +154,10 @@ static int print_routes(struct dg_app *app)
 	static const struct {
 		unsigned bit;
 		const char *name;
-	} roles[] = {{DG_ROLE_ANON, "anonymous"}, {DG_ROLE_CITIZEN, "citizen"},
-		     {DG_ROLE_AGENT, "agent"},    {DG_ROLE_STAFF, "staff"},
+	} roles[] = {{DG_ROLE_ANON, "anonymous"},
+		     {DG_ROLE_CITIZEN, "citizen"},
+		     {DG_ROLE_AGENT, "agent"},
+		     {DG_ROLE_STAFF, "staff"},
 		     {DG_ROLE_ADMIN, "admin"}};
 	for (size_t i = 0; i < dg_router_count(app->router); i++) {
 		const struct dg_route *rt = dg_router_at(app->router, i);

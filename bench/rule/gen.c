@@ -36,7 +36,8 @@ static int rnd(int n)
 	return (int)(next() % (uint64_t)n);
 }
 
-static const char *const cities[] = {"4403", "4401", "1101", "3101", "5101", "4201", "3301", "1201"};
+static const char *const cities[] = {"4403", "4401", "1101", "3101",
+				     "5101", "4201", "3301", "1201"};
 #define NCITY 8
 
 static void region(char *out, size_t n)
@@ -90,11 +91,13 @@ static void rules(const char *dir, int nrules)
 		cut(b, c2);
 		switch (i % 5) {
 		case 0: /* the single rule: an old-age style test */
-			snprintf(rule, sizeof(rule),
-				 "  condition c_age \"年龄\" / \"age\": age(birth_date) >= %d\n"
-				 "  condition c_region \"地区\" / \"region\": region within \"%s\"\n"
-				 "  condition c_income \"收入\" / \"income\": income at month -1 < %s\n",
-				 a, city, i % 20 == 0 ? "bench_income_line" : "");
+			snprintf(
+				rule, sizeof(rule),
+				"  condition c_age \"年龄\" / \"age\": age(birth_date) >= %d\n"
+				"  condition c_region \"地区\" / \"region\": region within \"%s\"\n"
+				"  condition c_income \"收入\" / \"income\": income at month -1 < "
+				"%s\n",
+				a, city, i % 20 == 0 ? "bench_income_line" : "");
 			if (i % 20 != 0)
 				snprintf(rule + strlen(rule) - 1, sizeof(rule) - strlen(rule) + 1,
 					 "%d yuan\n", x);
@@ -106,39 +109,49 @@ static void rules(const char *dir, int nrules)
 		case 1:
 			snprintf(rule, sizeof(rule),
 				 "  condition c_age \"年龄\" / \"age\": age(birth_date) < %d\n"
-				 "  condition c_income \"收入\" / \"income\": sum(income, last 3 months) >= %d yuan\n"
+				 "  condition c_income \"收入\" / \"income\": sum(income, last 3 "
+				 "months) >= %d yuan\n"
 				 "  condition c_sex \"性别\" / \"sex\": sex = \"F\"\n",
 				 b, y);
 			snprintf(sql, sizeof(sql),
-				 "birth_date > DATE '%s' AND (\"income@2025-04\" + \"income@2025-05\" + "
+				 "birth_date > DATE '%s' AND (\"income@2025-04\" + "
+				 "\"income@2025-05\" + "
 				 "\"income@2025-06\") >= %d AND sex = 'F'",
 				 c2, y);
 			break;
 		case 2:
 			snprintf(rule, sizeof(rule),
-				 "  condition c_grade \"残疾等级\" / \"grade\": disability_grade between 1 and %d\n"
-				 "  condition c_region \"地区\" / \"region\": region within \"%s\"\n",
+				 "  condition c_grade \"残疾等级\" / \"grade\": disability_grade "
+				 "between 1 and %d\n"
+				 "  condition c_region \"地区\" / \"region\": region within "
+				 "\"%s\"\n",
 				 g, city);
 			snprintf(sql, sizeof(sql),
-				 "disability_grade BETWEEN 1 AND %d AND starts_with(region, '%s')", g, city);
+				 "disability_grade BETWEEN 1 AND %d AND starts_with(region, '%s')",
+				 g, city);
 			break;
 		case 3:
 			snprintf(rule, sizeof(rule),
-				 "  condition c_age \"年龄\" / \"age\": age(birth_date) between %d and %d\n"
+				 "  condition c_age \"年龄\" / \"age\": age(birth_date) between %d "
+				 "and %d\n"
 				 "  condition c_vet \"非退役\" / \"not veteran\": not is_veteran\n"
-				 "  condition c_income \"收入\" / \"income\": income at month -1 between %d yuan and %d yuan\n",
+				 "  condition c_income \"收入\" / \"income\": income at month -1 "
+				 "between %d yuan and %d yuan\n",
 				 b, a, x / 2, x);
 			cut(a + 1, c1);
 			snprintf(sql, sizeof(sql),
-				 "birth_date <= DATE '%s' AND birth_date > DATE '%s' AND NOT is_veteran AND "
+				 "birth_date <= DATE '%s' AND birth_date > DATE '%s' AND NOT "
+				 "is_veteran AND "
 				 "\"income@2025-06\" BETWEEN %d AND %d",
 				 c2, c1, x / 2, x);
 			break;
 		default:
 			snprintf(rule, sizeof(rule),
-				 "  condition c_degree \"学历\" / \"degree\": degree in {\"bachelor\", \"master\"}\n"
+				 "  condition c_degree \"学历\" / \"degree\": degree in "
+				 "{\"bachelor\", \"master\"}\n"
 				 "  condition c_age \"年龄\" / \"age\": age(birth_date) < 35\n"
-				 "  condition c_income \"收入\" / \"income\": income at month -1 >= %d yuan\n",
+				 "  condition c_income \"收入\" / \"income\": income at month -1 "
+				 ">= %d yuan\n",
 				 x);
 			cut(35, c2);
 			snprintf(sql, sizeof(sql),
@@ -148,14 +161,19 @@ static void rules(const char *dir, int nrules)
 		}
 		char head[256];
 		snprintf(head, sizeof(head),
-			 "rule r%03d \"规则%d\" / \"rule %d\"\n  version \"1\"\n  legal \"bench\"\n  for person\n",
+			 "rule r%03d \"规则%d\" / \"rule %d\"\n  version \"1\"\n  legal "
+			 "\"bench\"\n  for person\n",
 			 i, i, i);
 		fprintf(r, "%s%send\n\n", head, rule);
-		fprintf(q, "SELECT count(*) FILTER (WHERE %s), count(*) FILTER (WHERE (%s) IS NULL) FROM persons\n",
+		fprintf(q,
+			"SELECT count(*) FILTER (WHERE %s), count(*) FILTER (WHERE (%s) IS NULL) "
+			"FROM persons\n",
 			sql, sql);
 		if (fr) {
 			fprintf(r1, "%s%send\n", head, rule);
-			fprintf(q1, "SELECT count(*) FILTER (WHERE %s), count(*) FILTER (WHERE (%s) IS NULL) FROM persons\n",
+			fprintf(q1,
+				"SELECT count(*) FILTER (WHERE %s), count(*) FILTER (WHERE (%s) IS "
+				"NULL) FROM persons\n",
 				sql, sql);
 		}
 	}
@@ -191,7 +209,8 @@ int main(int argc, char **argv)
 	      "      birth_date: date\n      sex: code\n      region: code\n"
 	      "      household: link household\n      role: code\n      disability_grade: int\n"
 	      "      is_veteran: bool\n      degree: code\n      income: monthly money\n"
-	      "  household:\n    file: households.csv\n    fields: {region: code, heating_area: int}\n"
+	      "  household:\n    file: households.csv\n    fields: {region: code, heating_area: "
+	      "int}\n"
 	      "    groups: {members: person.household}\n"
 	      "  enterprise:\n    file: enterprises.csv\n    fields: {region: code, founded: date, "
 	      "legal_rep: link person, taxable_income: money, staff: monthly int}\n"
@@ -218,7 +237,8 @@ int main(int argc, char **argv)
 	for (long i = 0; i < np; i++) {
 		char reg[16], grade[8] = "", inc[3][24];
 		region(reg, sizeof(reg));
-		int y = 1925 + rnd(100), m = 1 + rnd(12), d = 1 + rnd(dg_ymd_valid(y, m, 29) ? (m == 2 ? 29 : 30) : 28);
+		int y = 1925 + rnd(100), m = 1 + rnd(12),
+		    d = 1 + rnd(dg_ymd_valid(y, m, 29) ? (m == 2 ? 29 : 30) : 28);
 		if (!dg_ymd_valid(y, m, d))
 			d = 28;
 		if (rnd(10) == 0)
@@ -228,7 +248,8 @@ int main(int argc, char **argv)
 			if (rnd(100) == 0)
 				inc[k][0] = '\0';
 			else
-				snprintf(inc[k], sizeof(inc[k]), "%ld.%02d", base + rnd(300), rnd(100));
+				snprintf(inc[k], sizeof(inc[k]), "%ld.%02d", base + rnd(300),
+					 rnd(100));
 		}
 		fprintf(p, "P%08ld,%04d-%02d-%02d,%s,%s,H%08ld,%s,%s,%s,%s,%s,%s,%s\n", i, y, m, d,
 			rnd(2) ? "F" : "M", reg, (long)(next() % (uint64_t)nh),

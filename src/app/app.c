@@ -38,9 +38,9 @@
  * domain's page (e.g. /services) replaces the thin entrance of that path.
  */
 static const struct dg_module *const modules[] = {
-	&dg_node_module,  &dg_jobs_module,  &dg_audit_module, &dg_auth_module,  &dg_cal_module,
-	&dg_catalog_module, &dg_notify_module, &dg_cert_module, &dg_cases_module,
-	&dg_opendata_module, &dg_exchange_module, &dg_web_module,
+	&dg_node_module,  &dg_jobs_module,     &dg_audit_module,    &dg_auth_module,
+	&dg_cal_module,   &dg_catalog_module,  &dg_notify_module,   &dg_cert_module,
+	&dg_cases_module, &dg_opendata_module, &dg_exchange_module, &dg_web_module,
 };
 #define NMODULES (sizeof(modules) / sizeof(modules[0]))
 
@@ -180,7 +180,8 @@ dg_rc dg_app_start_jobs(struct dg_app *app, unsigned workers, unsigned lease_sec
 	struct dg_task tasks[MAX_TASKS + 1];
 	size_t n = 0;
 	for (size_t i = 0; i < NMODULES; i++)
-		for (const struct dg_task *t = modules[i]->tasks; t && t->name && n < MAX_TASKS; t++)
+		for (const struct dg_task *t = modules[i]->tasks; t && t->name && n < MAX_TASKS;
+		     t++)
 			tasks[n++] = *t;
 	tasks[n] = (struct dg_task){NULL, 0};
 	return dg_jobs_start(app->env.store, &app->env, workers, lease_sec, tasks, &app->jobs);
@@ -226,7 +227,8 @@ static void ask_to_sign_in(struct dg_req *r)
 /* Language and elder mode from the visitor's cookies and headers. */
 static void read_prefs(struct dg_req *r)
 {
-	r->lang = dg_i18n_pick(dg_kvs_get(&r->cookies, "lang"), dg_req_header(r, "Accept-Language"));
+	r->lang =
+		dg_i18n_pick(dg_kvs_get(&r->cookies, "lang"), dg_req_header(r, "Accept-Language"));
 	const char *elder = dg_kvs_get(&r->cookies, "elder");
 	r->elder = elder && strcmp(elder, "1") == 0;
 }
@@ -243,8 +245,8 @@ void dg_app_dispatch(void *ctx, struct dg_req *r)
 	read_prefs(r);
 
 	const char *allow = NULL;
-	dg_rc rc = dg_router_match(app->router, r->method, r->path, r->arena, &r->params,
-				   &r->route, &allow);
+	dg_rc rc = dg_router_match(app->router, r->method, r->path, r->arena, &r->params, &r->route,
+				   &allow);
 	if (rc == DG_EMETHOD && allow)
 		dg_reply_header(r, "Allow", allow);
 	if (rc)

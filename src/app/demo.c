@@ -103,7 +103,8 @@ int dg_app_demo_main(struct dg_app *app, int argc, char **argv)
 			   o.datasets >= 0 && o.datasets <= 10000000) {
 			i++;
 		} else {
-			fprintf(stderr, "usage: dgov demo [--if-missing] [--rows N] [--datasets N]\n");
+			fprintf(stderr,
+				"usage: dgov demo [--if-missing] [--rows N] [--datasets N]\n");
 			return 2;
 		}
 	}

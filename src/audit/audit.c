@@ -22,35 +22,34 @@
 #include "core/log.h"
 
 #define HASH_BYTES 32
-#define HASH_HEX (2 * HASH_BYTES)
-#define PAGE 5000
+#define HASH_HEX   (2 * HASH_BYTES)
+#define PAGE       5000
 
 static const char zero_hash[HASH_HEX + 1] =
 	"0000000000000000000000000000000000000000000000000000000000000000";
 
 const struct dg_migration dg_audit_migrations[] = {
-	{"audit-001-log",
-	 "CREATE TABLE audit_log ("
-	 " seq BIGINT PRIMARY KEY,"
-	 " at_ms BIGINT NOT NULL,"
-	 " kind TEXT NOT NULL,"
-	 " actor TEXT NOT NULL,"
-	 " subject TEXT NOT NULL,"
-	 " purpose TEXT NOT NULL,"
-	 " detail TEXT NOT NULL,"
-	 " hash TEXT NOT NULL);"
-	 "CREATE INDEX audit_log_subject ON audit_log(subject, seq);"
-	 "CREATE TABLE audit_head ("
-	 " id INTEGER PRIMARY KEY CHECK (id = 1),"
-	 " seq BIGINT NOT NULL,"
-	 " hash TEXT NOT NULL);"
-	 "INSERT INTO audit_head (id, seq, hash) VALUES (1, 0,"
-	 " '0000000000000000000000000000000000000000000000000000000000000000');"
-	 "CREATE TABLE audit_checkpoints ("
-	 " seq BIGINT PRIMARY KEY,"
-	 " hash TEXT NOT NULL,"
-	 " at_ms BIGINT NOT NULL,"
-	 " signature TEXT NOT NULL)"},
+	{"audit-001-log", "CREATE TABLE audit_log ("
+			  " seq BIGINT PRIMARY KEY,"
+			  " at_ms BIGINT NOT NULL,"
+			  " kind TEXT NOT NULL,"
+			  " actor TEXT NOT NULL,"
+			  " subject TEXT NOT NULL,"
+			  " purpose TEXT NOT NULL,"
+			  " detail TEXT NOT NULL,"
+			  " hash TEXT NOT NULL);"
+			  "CREATE INDEX audit_log_subject ON audit_log(subject, seq);"
+			  "CREATE TABLE audit_head ("
+			  " id INTEGER PRIMARY KEY CHECK (id = 1),"
+			  " seq BIGINT NOT NULL,"
+			  " hash TEXT NOT NULL);"
+			  "INSERT INTO audit_head (id, seq, hash) VALUES (1, 0,"
+			  " '0000000000000000000000000000000000000000000000000000000000000000');"
+			  "CREATE TABLE audit_checkpoints ("
+			  " seq BIGINT PRIMARY KEY,"
+			  " hash TEXT NOT NULL,"
+			  " at_ms BIGINT NOT NULL,"
+			  " signature TEXT NOT NULL)"},
 	{NULL, NULL},
 };
 
@@ -110,8 +109,9 @@ static dg_rc append_in_tx(struct dg_db *db, const struct row *w, int64_t *seq)
 {
 	struct dg_rows *rows = NULL;
 	/* the head row's lock serialises appenders until this transaction ends */
-	dg_rc rc = dg_db_query(db, "UPDATE audit_head SET seq = seq + 1 WHERE id = 1"
-				   " RETURNING seq, hash",
+	dg_rc rc = dg_db_query(db,
+			       "UPDATE audit_head SET seq = seq + 1 WHERE id = 1"
+			       " RETURNING seq, hash",
 			       DG_NOARGS, &rows);
 	if (!rc)
 		rc = dg_rows_next(rows);
@@ -130,15 +130,16 @@ static dg_rc append_in_tx(struct dg_db *db, const struct row *w, int64_t *seq)
 		return DG_EINTERNAL;
 	}
 	const char *h = hex;
-	rc = dg_db_exec(db,
-			"INSERT INTO audit_log (seq, at_ms, kind, actor, subject, purpose, detail, hash)"
-			" VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-			DG_ARGS(DG_VI(r.seq), DG_VI(r.at_ms), DG_VT(r.kind), DG_VT(r.actor),
-				DG_VT(r.subject), DG_VT(r.purpose), DG_VT(r.detail), DG_VT(h)),
-			NULL);
+	rc = dg_db_exec(
+		db,
+		"INSERT INTO audit_log (seq, at_ms, kind, actor, subject, purpose, detail, hash)"
+		" VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+		DG_ARGS(DG_VI(r.seq), DG_VI(r.at_ms), DG_VT(r.kind), DG_VT(r.actor),
+			DG_VT(r.subject), DG_VT(r.purpose), DG_VT(r.detail), DG_VT(h)),
+		NULL);
 	if (!rc)
-		rc = dg_db_exec(db, "UPDATE audit_head SET hash = ? WHERE id = 1", DG_ARGS(DG_VT(h)),
-				NULL);
+		rc = dg_db_exec(db, "UPDATE audit_head SET hash = ? WHERE id = 1",
+				DG_ARGS(DG_VT(h)), NULL);
 	if (!rc && seq)
 		*seq = r.seq;
 	return rc;
@@ -146,8 +147,7 @@ static dg_rc append_in_tx(struct dg_db *db, const struct row *w, int64_t *seq)
 
 dg_rc dg_audit_append(struct dg_db *db, const struct dg_audit_rec *rec, int64_t *seq)
 {
-	char *detail = rec->detail ? json_dumps(rec->detail, JSON_COMPACT | JSON_SORT_KEYS)
-				   : NULL;
+	char *detail = rec->detail ? json_dumps(rec->detail, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 	struct row w = {
 		.at_ms = dg_now_ms(),
 		.kind = rec->kind ? rec->kind : "",
@@ -157,8 +157,8 @@ dg_rc dg_audit_append(struct dg_db *db, const struct dg_audit_rec *rec, int64_t 
 		.detail = detail ? detail : "{}",
 	};
 	dg_rc rc = DG_EINVAL;
-	if (!w.kind[0] || !fits(w.kind) || !fits(w.actor) || !fits(w.subject) ||
-	    !fits(w.purpose) || strlen(w.detail) > DG_AUDIT_DETAIL_MAX)
+	if (!w.kind[0] || !fits(w.kind) || !fits(w.actor) || !fits(w.subject) || !fits(w.purpose) ||
+	    strlen(w.detail) > DG_AUDIT_DETAIL_MAX)
 		goto out;
 	if (dg_db_in_tx(db)) {
 		rc = append_in_tx(db, &w, seq);
@@ -206,7 +206,8 @@ dg_rc dg_audit_checkpoint(struct dg_db *db, const struct dg_keys *k, const char 
 		char text[512], sig_hex[2 * crypto_sign_BYTES + 1];
 		unsigned char sig[crypto_sign_BYTES];
 		signed_text(text, sizeof text, region, head, hash);
-		crypto_sign_detached(sig, NULL, (const unsigned char *)text, strlen(text), k->sign_sk);
+		crypto_sign_detached(sig, NULL, (const unsigned char *)text, strlen(text),
+				     k->sign_sk);
 		sodium_bin2hex(sig_hex, sizeof sig_hex, sig, sizeof sig);
 		const char *h = hash, *s = sig_hex;
 		rc = dg_db_exec(db,
@@ -246,7 +247,8 @@ static dg_rc check_point(const struct dg_keys *k, const char *region, struct dg_
 					k->sign_pk) != 0)
 		return broken(out, seq, "the checkpoint at this record is not signed by this node");
 	if (strcmp(hash, chain_hash) != 0)
-		return broken(out, seq, "the chain up to this record differs from its signed checkpoint");
+		return broken(out, seq,
+			      "the chain up to this record differs from its signed checkpoint");
 	out->checkpoints++;
 	return DG_OK;
 }
@@ -258,8 +260,9 @@ dg_rc dg_audit_verify(struct dg_db *db, const struct dg_keys *k, const char *reg
 	char prev[HASH_HEX + 1], hex[HASH_HEX + 1];
 	memset(out, 0, sizeof(*out));
 	snprintf(prev, sizeof prev, "%s", zero_hash);
-	dg_rc rc = dg_db_query(db, "SELECT seq, hash, signature FROM audit_checkpoints ORDER BY seq",
-			       DG_NOARGS, &cps);
+	dg_rc rc =
+		dg_db_query(db, "SELECT seq, hash, signature FROM audit_checkpoints ORDER BY seq",
+			    DG_NOARGS, &cps);
 	if (rc)
 		return rc;
 	bool more_cps = (rc = dg_rows_next(cps)) == DG_OK;
@@ -280,7 +283,8 @@ dg_rc dg_audit_verify(struct dg_db *db, const struct dg_keys *k, const char *reg
 					dg_rows_text(rows, 6)};
 			n++;
 			if (w.seq != expect) {
-				rc = broken(out, expect, "this record is missing: the log skips it");
+				rc = broken(out, expect,
+					    "this record is missing: the log skips it");
 				break;
 			}
 			if (record_hash(prev, &w, hex) || strcmp(hex, dg_rows_text(rows, 7)) != 0) {
@@ -313,12 +317,15 @@ dg_rc dg_audit_verify(struct dg_db *db, const struct dg_keys *k, const char *reg
 	if (!rc) {
 		/* the head must be where the chain ends */
 		struct dg_rows *h = NULL;
-		rc = dg_db_query(db, "SELECT seq, hash FROM audit_head WHERE id = 1", DG_NOARGS, &h);
+		rc = dg_db_query(db, "SELECT seq, hash FROM audit_head WHERE id = 1", DG_NOARGS,
+				 &h);
 		if (!rc)
 			rc = dg_rows_next(h);
-		if (!rc && (dg_rows_int(h, 0) != expect - 1 || strcmp(dg_rows_text(h, 1), prev) != 0))
-			rc = broken(out, expect,
-				    "the log ends before its head: records at the end were removed");
+		if (!rc &&
+		    (dg_rows_int(h, 0) != expect - 1 || strcmp(dg_rows_text(h, 1), prev) != 0))
+			rc = broken(
+				out, expect,
+				"the log ends before its head: records at the end were removed");
 		dg_rows_free(h);
 	}
 out:

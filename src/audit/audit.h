@@ -37,13 +37,13 @@
 #include "node/module.h"
 #include "store/store.h"
 
-#define DG_AUDIT_FIELD_MAX 256       /* bytes of kind, actor, subject, purpose */
+#define DG_AUDIT_FIELD_MAX  256        /* bytes of kind, actor, subject, purpose */
 #define DG_AUDIT_DETAIL_MAX (16 << 10) /* bytes of the detail's JSON */
 
 /* One record to append; strings borrowed. */
 struct dg_audit_rec {
-	const char *kind;    /* "exchange.read", "exchange.refused", "grant.change", "reveal", ... */
-	const char *actor;   /* who: "dept:mz/system:dibao" or "user:42" */
+	const char *kind;  /* "exchange.read", "exchange.refused", "grant.change", "reveal", ... */
+	const char *actor; /* who: "dept:mz/system:dibao" or "user:42" */
 	const char *subject; /* whose data: a blind index (dg_pii_index), or "" */
 	const char *purpose; /* why: a catalogue item code, a policy id, or "" */
 	json_t *detail;      /* what: fields, request id, outcome ... (borrowed; may be NULL) */

@@ -25,10 +25,11 @@ static dg_rc checkpoint_run(struct dg_job *job, struct dg_err *err)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: dgov audit verify | checkpoint\n"
-			"  verify      walk the whole audit log and its signed checkpoints; name the\n"
-			"              first broken record (exit 1) or say how much was checked\n"
-			"  checkpoint  sign the log's head now\n");
+	fprintf(stderr,
+		"usage: dgov audit verify | checkpoint\n"
+		"  verify      walk the whole audit log and its signed checkpoints; name the\n"
+		"              first broken record (exit 1) or say how much was checked\n"
+		"  checkpoint  sign the log's head now\n");
 	return 2;
 }
 
@@ -61,7 +62,8 @@ static int audit_main(struct dg_env *env, int argc, char **argv)
 			       (long long)rep.checkpoints);
 			code = 1;
 		} else if (rc) {
-			fprintf(stderr, "dgov audit: the log could not be read (%s)\n", dg_rc_name(rc));
+			fprintf(stderr, "dgov audit: the log could not be read (%s)\n",
+				dg_rc_name(rc));
 			code = 1;
 		} else {
 			printf("ok: %lld records chained, %lld signed checkpoints held\n",

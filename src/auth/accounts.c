@@ -124,8 +124,8 @@ static const char *dummy_hash(const struct dg_env *env)
 static dg_rc record_failure(struct dg_db *db, const char *username, const char *addr)
 {
 	int64_t failures = 0, now = dg_now_ms();
-	dg_rc rc = dg_db_exec(db, dg_sql_attempt_fail, DG_ARGS(DG_VT(username), DG_VT(addr), DG_VI(now)),
-			      NULL);
+	dg_rc rc = dg_db_exec(db, dg_sql_attempt_fail,
+			      DG_ARGS(DG_VT(username), DG_VT(addr), DG_VI(now)), NULL);
 	if (!rc)
 		rc = dg_db_query_int(db, dg_sql_attempt_get, DG_ARGS(DG_VT(username), DG_VT(addr)),
 				     &failures);
@@ -133,7 +133,8 @@ static dg_rc record_failure(struct dg_db *db, const char *username, const char *
 		dg_info("sign-in locked for 15 minutes after %d failures from one address",
 			DG_LOCK_FAILURES);
 		rc = dg_db_exec(db, dg_sql_attempt_lock,
-				DG_ARGS(DG_VI(now + DG_LOCK_MS), DG_VT(username), DG_VT(addr)), NULL);
+				DG_ARGS(DG_VI(now + DG_LOCK_MS), DG_VT(username), DG_VT(addr)),
+				NULL);
 	}
 	return rc;
 }
@@ -142,7 +143,8 @@ static dg_rc locked(struct dg_db *db, const char *username, const char *addr, bo
 {
 	struct dg_rows *rows = NULL;
 	*is_locked = false;
-	dg_rc rc = dg_db_query(db, dg_sql_attempt_get, DG_ARGS(DG_VT(username), DG_VT(addr)), &rows);
+	dg_rc rc =
+		dg_db_query(db, dg_sql_attempt_get, DG_ARGS(DG_VT(username), DG_VT(addr)), &rows);
 	if (rc)
 		return rc;
 	rc = dg_rows_next(rows);
@@ -237,7 +239,8 @@ dg_rc dg_auth_unlock(struct dg_db *db, int64_t user_id)
 {
 	struct dg_arena *a = dg_arena_new();
 	char *username = NULL;
-	dg_rc rc = dg_db_query_text(db, dg_sql_user_username, DG_ARGS(DG_VI(user_id)), a, &username);
+	dg_rc rc =
+		dg_db_query_text(db, dg_sql_user_username, DG_ARGS(DG_VI(user_id)), a, &username);
 	if (!rc)
 		rc = dg_db_exec(db, dg_sql_attempt_clear_all, DG_ARGS(DG_VT(username)), NULL);
 	dg_arena_free(a);
@@ -268,10 +271,11 @@ dg_rc dg_auth_set_password(struct dg_env *env, struct dg_db *db, int64_t user_id
 				DG_ARGS(DG_VI(user_id), DG_VT(keep_session ? keep_session : "")),
 				NULL);
 	if (!rc)
-		rc = dg_db_exec(db, dg_sql_token_revoke_user, DG_ARGS(DG_VI(dg_now_ms()), DG_VI(user_id)),
-				NULL);
+		rc = dg_db_exec(db, dg_sql_token_revoke_user,
+				DG_ARGS(DG_VI(dg_now_ms()), DG_VI(user_id)), NULL);
 	if (rc)
-		dg_err_set(err, rc, "%s", rc == DG_ENOTFOUND ? "auth.err.no_user" : "error.generic");
+		dg_err_set(err, rc, "%s",
+			   rc == DG_ENOTFOUND ? "auth.err.no_user" : "error.generic");
 	return rc;
 }
 
@@ -308,8 +312,8 @@ static bool username_ok(const char *s)
 	if (n < 3 || n > 32)
 		return false;
 	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_' || *s == '.' ||
-		      *s == '-'))
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_' ||
+		      *s == '.' || *s == '-'))
 			return false;
 	return true;
 }
@@ -414,8 +418,8 @@ dg_rc dg_user_create(struct dg_env *env, struct dg_db *db, const struct dg_user_
 	const char *hashp = hash; /* DG_VT tests its argument: give it a pointer, not an array */
 	rc = dg_db_exec(
 		db, dg_sql_user_insert,
-		DG_ARGS(DG_VT(dg_role_name(u->role)), DG_VT(u->username), DG_VT(u->name), DG_VT(hashp),
-			DG_VT(id ? dg_pii_seal(&env->keys, a, u->id_number) : NULL),
+		DG_ARGS(DG_VT(dg_role_name(u->role)), DG_VT(u->username), DG_VT(u->name),
+			DG_VT(hashp), DG_VT(id ? dg_pii_seal(&env->keys, a, u->id_number) : NULL),
 			DG_VT(id ? dg_pii_index(&env->keys, a, "id", u->id_number) : NULL),
 			DG_VT(ph ? dg_pii_seal(&env->keys, a, u->phone) : NULL),
 			DG_VT(ph ? dg_pii_index(&env->keys, a, "phone", u->phone) : NULL),
@@ -432,8 +436,8 @@ dg_rc dg_user_create(struct dg_env *env, struct dg_db *db, const struct dg_user_
 		goto out;
 	}
 	if (id_out)
-		rc = dg_db_query_int(db, dg_sql_user_id_by_name,
-				     DG_ARGS(DG_VT(u->username)), id_out);
+		rc = dg_db_query_int(db, dg_sql_user_id_by_name, DG_ARGS(DG_VT(u->username)),
+				     id_out);
 out:
 	sodium_memzero(hash, sizeof(hash));
 	dg_arena_free(a);

@@ -67,7 +67,7 @@ struct dg_user_new {
 	const char *phone;
 	const char *dept_code; /* staff */
 	const char *staff_roles;
-	const char *uscc;      /* agents */
+	const char *uscc; /* agents */
 	const char *org_name;
 };
 

@@ -17,17 +17,19 @@
 
 struct dg_env;
 
-#define DG_SESSION_COOKIE "dg_session"
-#define DG_CSRF_COOKIE "dg_csrf"
+#define DG_SESSION_COOKIE  "dg_session"
+#define DG_CSRF_COOKIE     "dg_csrf"
 #define DG_SESSION_IDLE_MS (12LL * 3600 * 1000)
-#define DG_SESSION_MAX_MS (7LL * 24 * 3600 * 1000)
-#define DG_LOCK_FAILURES 5
-#define DG_LOCK_MS (15LL * 60 * 1000)
-#define DG_LOGIN_WINDOW_MS (15LL * 60 * 1000) /* per-address sign-in attempts are counted in these */
-#define DG_ATTEMPT_KEEP_MS (24LL * 3600 * 1000) /* failure counts untouched this long are forgotten */
-#define DG_PASSWORD_MIN 8
-#define DG_PASSWORD_MAX 128
-#define DG_TOKEN_PREFIX "dgt_"
+#define DG_SESSION_MAX_MS  (7LL * 24 * 3600 * 1000)
+#define DG_LOCK_FAILURES   5
+#define DG_LOCK_MS         (15LL * 60 * 1000)
+#define DG_LOGIN_WINDOW_MS                                                                         \
+	(15LL * 60 * 1000) /* per-address sign-in attempts are counted in these */
+#define DG_ATTEMPT_KEEP_MS                                                                         \
+	(24LL * 3600 * 1000) /* failure counts untouched this long are forgotten */
+#define DG_PASSWORD_MIN   8
+#define DG_PASSWORD_MAX   128
+#define DG_TOKEN_PREFIX   "dgt_"
 #define DG_TOKEN_NAME_MAX 64
 
 /* SQL of the auth domain (auth_sql.c). */
@@ -85,9 +87,11 @@ dg_rc dg_auth_login(struct dg_env *env, struct dg_db *db, const char *addr, cons
 		    const char *password, int64_t *user_id, struct dg_err *err) DG_MUST;
 /* Clear the failure count and lock of a user. ENOTFOUND for no such user. */
 dg_rc dg_auth_unlock(struct dg_db *db, int64_t user_id) DG_MUST;
-/* Replace a user's password (checked with dg_pw_check), end their other sessions and all their API tokens. */
+/* Replace a user's password (checked with dg_pw_check), end their other sessions and all their API
+ * tokens. */
 dg_rc dg_auth_set_password(struct dg_env *env, struct dg_db *db, int64_t user_id,
-			   const char *password, const char *keep_session, struct dg_err *err) DG_MUST;
+			   const char *password, const char *keep_session,
+			   struct dg_err *err) DG_MUST;
 
 /* Hex BLAKE2b-256 of s (unkeyed), 64 chars, in the arena: what the store keeps for secrets. */
 char *dg_auth_hash(struct dg_arena *a, const char *s);
@@ -110,7 +114,8 @@ void dg_csrf_set(struct dg_req *r, const char *session_secret);
  * shown once and never stored. EINVAL for a bad name or scope.
  */
 dg_rc dg_token_create(struct dg_env *env, struct dg_db *db, struct dg_arena *a, int64_t user_id,
-		      const char *name, const char *scope, char **token, struct dg_err *err) DG_MUST;
+		      const char *name, const char *scope, char **token,
+		      struct dg_err *err) DG_MUST;
 /* Revoke a token of user_id; ENOTFOUND when it is not theirs or already revoked. */
 dg_rc dg_token_revoke(struct dg_db *db, int64_t user_id, int64_t token_id) DG_MUST;
 

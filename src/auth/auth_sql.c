@@ -86,7 +86,7 @@ const struct dg_migration dg_auth_migrations[] = {
 };
 
 #define USER_COLS                                                                                  \
-	"u.id, u.role, u.username, u.name, COALESCE(u.dept_id, 0), COALESCE(d.name_zh, ''),"      \
+	"u.id, u.role, u.username, u.name, COALESCE(u.dept_id, 0), COALESCE(d.name_zh, ''),"       \
 	" COALESCE(d.name_en, ''), u.staff_roles, u.uscc, u.org_name"
 
 /* One indexed query per request: the session row, its user and department. */
@@ -101,16 +101,15 @@ const char dg_sql_user_by_token[] =
 	" LEFT JOIN departments d ON d.id = u.dept_id"
 	" WHERE t.token_hash = ? AND t.revoked_at IS NULL AND u.disabled = 0";
 const char dg_sql_session_touch[] = "UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?";
-const char dg_sql_session_insert[] =
-	"INSERT INTO sessions (token_hash, user_id, csrf_secret, created_at, expires_at, last_seen_at)"
-	" VALUES (?, ?, ?, ?, ?, ?)";
+const char dg_sql_session_insert[] = "INSERT INTO sessions (token_hash, user_id, csrf_secret, "
+				     "created_at, expires_at, last_seen_at)"
+				     " VALUES (?, ?, ?, ?, ?, ?)";
 const char dg_sql_session_delete[] = "DELETE FROM sessions WHERE token_hash = ?";
 const char dg_sql_session_delete_user[] =
 	"DELETE FROM sessions WHERE user_id = ? AND token_hash <> ?";
 const char dg_sql_session_purge[] =
 	"DELETE FROM sessions WHERE expires_at <= ? OR last_seen_at <= ?";
-const char dg_sql_login_lookup[] =
-	"SELECT id, pw_hash, disabled FROM users WHERE username = ?";
+const char dg_sql_login_lookup[] = "SELECT id, pw_hash, disabled FROM users WHERE username = ?";
 const char dg_sql_attempt_get[] =
 	"SELECT failures, locked_until FROM login_attempts WHERE username = ? AND addr = ?";
 const char dg_sql_attempt_fail[] =
@@ -119,8 +118,7 @@ const char dg_sql_attempt_fail[] =
 	" SET failures = login_attempts.failures + 1, updated_ms = excluded.updated_ms";
 const char dg_sql_attempt_lock[] =
 	"UPDATE login_attempts SET failures = 0, locked_until = ? WHERE username = ? AND addr = ?";
-const char dg_sql_attempt_clear[] =
-	"DELETE FROM login_attempts WHERE username = ? AND addr = ?";
+const char dg_sql_attempt_clear[] = "DELETE FROM login_attempts WHERE username = ? AND addr = ?";
 /* an administrator's unlock: the name, from every address */
 const char dg_sql_attempt_clear_all[] = "DELETE FROM login_attempts WHERE username = ?";
 /* counts no lock depends on any more: ? is the oldest update kept */
@@ -166,8 +164,8 @@ const char dg_sql_dept_by_code[] = "SELECT id FROM departments WHERE code = ?";
 const char dg_sql_dept_list[] = "SELECT code, name_zh, name_en FROM departments ORDER BY code";
 const char dg_sql_dept_insert[] =
 	"INSERT INTO departments (code, name_zh, name_en) VALUES (?, ?, ?)";
-const char dg_sql_token_insert[] =
-	"INSERT INTO api_tokens (user_id, name, token_hash, created_at, scope) VALUES (?, ?, ?, ?, ?)";
+const char dg_sql_token_insert[] = "INSERT INTO api_tokens (user_id, name, token_hash, created_at, "
+				   "scope) VALUES (?, ?, ?, ?, ?)";
 /* a changed password ends every token of the account */
 const char dg_sql_token_revoke_user[] =
 	"UPDATE api_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL";

@@ -83,8 +83,8 @@ static bool parse_add(int argc, char **argv, struct dg_user_new *u, const char *
 		      opt(argc, argv, &i, "--uscc", &u->uscc) ||
 		      opt(argc, argv, &i, "--org", &u->org_name) ||
 		      opt(argc, argv, &i, "--password", &u->password))) {
-			fprintf(stderr, "dgov user add: unknown or incomplete option %s\n%s", argv[i],
-				usage);
+			fprintf(stderr, "dgov user add: unknown or incomplete option %s\n%s",
+				argv[i], usage);
 			return false;
 		}
 	}
@@ -103,7 +103,8 @@ static int cmd_add(struct dg_env *env, struct dg_db *db, int argc, char **argv)
 	u.role = dg_role_parse(role);
 	if (!u.password) {
 		if (!read_password(pw, sizeof(pw))) {
-			fprintf(stderr, "dgov user add: give --password or one line on standard input\n");
+			fprintf(stderr,
+				"dgov user add: give --password or one line on standard input\n");
 			return 1;
 		}
 		u.password = pw;
@@ -112,15 +113,16 @@ static int cmd_add(struct dg_env *env, struct dg_db *db, int argc, char **argv)
 	memset(pw, 0, sizeof(pw));
 	if (rc)
 		return fail_err(env, &err);
-	printf("created %s account %s (id %lld)\n", dg_role_name(u.role), u.username, (long long)id);
+	printf("created %s account %s (id %lld)\n", dg_role_name(u.role), u.username,
+	       (long long)id);
 	return 0;
 }
 
 static int cmd_list(struct dg_db *db)
 {
 	struct dg_rows *rows = NULL;
-	if (dg_db_query(db, dg_sql_user_list,
-			DG_ARGS(DG_VNULL, DG_VNULL, DG_VNULL, DG_VNULL), &rows)) {
+	if (dg_db_query(db, dg_sql_user_list, DG_ARGS(DG_VNULL, DG_VNULL, DG_VNULL, DG_VNULL),
+			&rows)) {
 		fprintf(stderr, "dgov user list: the store could not be read\n");
 		return 1;
 	}
@@ -231,7 +233,8 @@ int dg_user_check(int argc, char **argv)
 		if (!parse_add(argc, argv, &u, &role))
 			return 2;
 		if (!dg_role_parse(role)) {
-			fprintf(stderr, "dgov user add: --role must be citizen, agent, staff or admin\n%s",
+			fprintf(stderr,
+				"dgov user add: --role must be citizen, agent, staff or admin\n%s",
 				usage);
 			return 2;
 		}

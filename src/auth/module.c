@@ -15,8 +15,8 @@ static const struct dg_task tasks[] = {
 	{NULL, 0},
 };
 static const struct dg_command commands[] = {
-	{"user", "user add|list|passwd|token ...   manage accounts (dgov user --help)", dg_user_main,
-	 dg_user_check},
+	{"user", "user add|list|passwd|token ...   manage accounts (dgov user --help)",
+	 dg_user_main, dg_user_check},
 	{NULL, NULL, NULL, NULL},
 };
 

@@ -132,7 +132,8 @@ static dg_rc login_post(struct dg_req *r)
 	keep(data, "username", user);
 	dg_rc rc = login_check(r, data, user, pw);
 	if (rc)
-		return login_page(r, dg_rc_form_status(rc == DG_ETOOBIG ? rc : DG_EINVAL), data, next);
+		return login_page(r, dg_rc_form_status(rc == DG_ETOOBIG ? rc : DG_EINVAL), data,
+				  next);
 	struct dg_err err = {0};
 	rc = dg_req_db(r, &db);
 	if (!rc)
@@ -239,7 +240,7 @@ static dg_rc account_page(struct dg_req *r, unsigned status, bool full, json_t *
 	json_object_set_new(data, "me", me);
 	json_object_set_new(data, "role_label",
 			    json_string(dg_t(r, dg_arena_printf(r->arena, "auth.role.%s",
-								 dg_role_name(r->user->role)))));
+								dg_role_name(r->user->role)))));
 	return page(r, status, "auth/account.html", data, "auth.account.heading");
 }
 
@@ -278,7 +279,8 @@ static dg_rc account_reveal(struct dg_req *r)
 	if (rc == DG_EAUTH || rc == DG_ELOCKED) {
 		form_error_key(r, data, "password", why);
 		/* 422, not 401: the person is signed in, an answer on the form is wrong */
-		return account_page(r, dg_rc_form_status(rc == DG_ELOCKED ? rc : DG_EINVAL), false, data);
+		return account_page(r, dg_rc_form_status(rc == DG_ELOCKED ? rc : DG_EINVAL), false,
+				    data);
 	}
 	if (rc) {
 		json_decref(data);
@@ -308,14 +310,15 @@ static dg_rc password_post(struct dg_req *r)
 	}
 	if (strcmp(pw, field(r, "confirm")) != 0) {
 		form_error_key(r, data, "confirm", "auth.err.password_mismatch");
-		return page(r, dg_rc_form_status(DG_EINVAL), "auth/password.html", data, "auth.password.heading");
+		return page(r, dg_rc_form_status(DG_EINVAL), "auth/password.html", data,
+			    "auth.password.heading");
 	}
 	const char *why = NULL;
 	dg_rc rc = recheck_password(r, cur, &why);
 	if (rc == DG_EAUTH || rc == DG_ELOCKED) {
 		form_error_key(r, data, "current", why);
-		return page(r, dg_rc_form_status(rc == DG_ELOCKED ? rc : DG_EINVAL), "auth/password.html", data,
-			    "auth.password.heading");
+		return page(r, dg_rc_form_status(rc == DG_ELOCKED ? rc : DG_EINVAL),
+			    "auth/password.html", data, "auth.password.heading");
 	}
 	if (!rc)
 		rc = dg_req_db(r, &db);
@@ -323,7 +326,8 @@ static dg_rc password_post(struct dg_req *r)
 		rc = dg_auth_set_password(r->env, db, r->user->id, pw, r->session_hash, &err);
 	if (rc == DG_EINVAL) {
 		form_error_key(r, data, "password", err.msg);
-		return page(r, dg_rc_form_status(rc), "auth/password.html", data, "auth.password.heading");
+		return page(r, dg_rc_form_status(rc), "auth/password.html", data,
+			    "auth.password.heading");
 	}
 	if (rc) {
 		json_decref(data);
@@ -349,10 +353,11 @@ static json_t *token_list(struct dg_req *r)
 		int64_t used = dg_rows_int(rows, 3);
 		dg_day_format((dg_day)(dg_rows_int(rows, 2) / 86400000), day);
 		bool write = strcmp(dg_rows_text(rows, 5), "write") == 0;
-		json_t *t = json_pack("{s:I, s:s, s:s, s:b, s:s}", "id", (json_int_t)dg_rows_int(rows, 0),
-				      "name", dg_rows_text(rows, 1), "created", day, "revoked",
-				      dg_rows_int(rows, 4) != 0, "scope",
-				      dg_t(r, write ? "auth.tokens.scope_write" : "auth.tokens.scope_read"));
+		json_t *t = json_pack(
+			"{s:I, s:s, s:s, s:b, s:s}", "id", (json_int_t)dg_rows_int(rows, 0), "name",
+			dg_rows_text(rows, 1), "created", day, "revoked", dg_rows_int(rows, 4) != 0,
+			"scope",
+			dg_t(r, write ? "auth.tokens.scope_write" : "auth.tokens.scope_read"));
 		dg_day_format((dg_day)(used / 86400000), day);
 		json_object_set_new(t, "used", json_string(used ? day : ""));
 		json_array_append_new(list, t);
@@ -378,7 +383,8 @@ static dg_rc tokens_post(struct dg_req *r)
 	struct dg_err err = {0};
 	char *token = NULL;
 	const char *name = field(r, "name");
-	/* the form always sends a choice; a program that sends none gets what it got before scopes */
+	/* the form always sends a choice; a program that sends none gets what it got before scopes
+	 */
 	const char *scope = dg_kvs_get(&r->form, "scope") ? field(r, "scope") : "write";
 	keep(data, "name", name);
 	keep(data, "scope", scope);
@@ -445,11 +451,12 @@ static json_t *user_row(struct dg_req *r, struct dg_rows *rows)
 			 dg_t(r, dg_arena_printf(r->arena, "auth.role.%s", role)), "username",
 			 dg_rows_text(rows, 2), "name", dg_rows_text(rows, 3), "dept",
 			 dg_rows_text(rows, en ? 6 : 5), "staff_roles",
-			 staff_roles_label(r, dg_rows_text(rows, 7)),
-			 "uscc", dg_rows_text(rows, 8), "org_name", dg_rows_text(rows, 9),
-			 "id_number", masked(r, dg_rows_text(rows, 10), false), "phone",
+			 staff_roles_label(r, dg_rows_text(rows, 7)), "uscc", dg_rows_text(rows, 8),
+			 "org_name", dg_rows_text(rows, 9), "id_number",
+			 masked(r, dg_rows_text(rows, 10), false), "phone",
 			 masked(r, dg_rows_text(rows, 11), true), "locked",
-			 dg_rows_int(rows, 12) > dg_now_ms(), "disabled", dg_rows_int(rows, 13) != 0);
+			 dg_rows_int(rows, 12) > dg_now_ms(), "disabled",
+			 dg_rows_int(rows, 13) != 0);
 }
 
 /* Options for a select; the one whose code is current is marked selected. */
@@ -477,9 +484,10 @@ static json_t *role_options(struct dg_req *r, const char *current)
 	json_t *list = json_array();
 	for (size_t i = 0; i < 4; i++)
 		json_array_append_new(
-			list, json_pack("{s:s, s:s, s:b}", "code", roles[i], "name",
-					dg_t(r, dg_arena_printf(r->arena, "auth.role.%s", roles[i])),
-					"selected", current && strcmp(current, roles[i]) == 0));
+			list,
+			json_pack("{s:s, s:s, s:b}", "code", roles[i], "name",
+				  dg_t(r, dg_arena_printf(r->arena, "auth.role.%s", roles[i])),
+				  "selected", current && strcmp(current, roles[i]) == 0));
 	return list;
 }
 
@@ -494,7 +502,8 @@ static dg_rc admin_users(struct dg_req *r)
 	dg_rc rc = dg_req_db(r, &db);
 	if (!rc)
 		rc = dg_db_query(db, dg_sql_user_list,
-				 DG_ARGS(DG_VT(role), DG_VT(role), DG_VT(dept), DG_VT(dept)), &rows);
+				 DG_ARGS(DG_VT(role), DG_VT(role), DG_VT(dept), DG_VT(dept)),
+				 &rows);
 	if (rc)
 		return rc;
 	dg_rows_defer(rows, r->arena);
@@ -506,8 +515,8 @@ static dg_rc admin_users(struct dg_req *r)
 		return rc;
 	}
 	json_t *data = json_pack("{s:o, s:o, s:o, s:{s:s, s:s}}", "users", list, "roles",
-				 role_options(r, role), "depts", dept_options(r, dept), "filter", "role",
-				 role ? role : "", "dept", dept ? dept : "");
+				 role_options(r, role), "depts", dept_options(r, dept), "filter",
+				 "role", role ? role : "", "dept", dept ? dept : "");
 	const char *created = dg_kvs_get(&r->query, "created");
 	if (created && strlen(created) <= 32)
 		json_object_set_new(data, "created", json_string(created));
@@ -529,7 +538,7 @@ static dg_rc admin_new_get(struct dg_req *r)
 	return new_user_page(r, 200, json_object());
 }
 
-static const char *const new_user_fields[] = {"role", "username", "name", "id_number", "phone",
+static const char *const new_user_fields[] = {"role", "username",    "name", "id_number", "phone",
 					      "dept", "staff_roles", "uscc", "org"};
 
 static dg_rc admin_new_post(struct dg_req *r)
@@ -569,7 +578,8 @@ static dg_rc admin_new_post(struct dg_req *r)
 	dg_info("req=%s admin %lld created account %s", r->id, (long long)r->user->id, u.username);
 	struct dg_buf b;
 	dg_buf_init(&b, 1024);
-	if (dg_buf_adds(&b, "/admin/users?created=") || dg_buf_add_url(&b, u.username, strlen(u.username)))
+	if (dg_buf_adds(&b, "/admin/users?created=") ||
+	    dg_buf_add_url(&b, u.username, strlen(u.username)))
 		dg_buf_reset(&b);
 	dg_reply_redirect(r, b.len ? dg_buf_str(&b) : "/admin/users");
 	dg_buf_release(&b);
@@ -589,7 +599,8 @@ static dg_rc admin_unlock(struct dg_req *r)
 		return dg_err_set(&r->err, rc, "%s", dg_t(r, "auth.err.not_found"));
 	if (rc)
 		return rc;
-	dg_info("req=%s admin %lld unlocked user %lld", r->id, (long long)r->user->id, (long long)id);
+	dg_info("req=%s admin %lld unlocked user %lld", r->id, (long long)r->user->id,
+		(long long)id);
 	dg_reply_redirect(r, "/admin/users");
 	return DG_OK;
 }

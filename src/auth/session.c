@@ -81,8 +81,7 @@ dg_rc dg_session_identify(struct dg_req *r, const char **csrf_secret)
 	 * connection's commit would then fail (SQLITE_BUSY_SNAPSHOT).
 	 */
 	dg_rows_free(rows);
-	if (stale &&
-	    dg_db_exec(db, dg_sql_session_touch, DG_ARGS(DG_VI(now), DG_VT(hash)), NULL))
+	if (stale && dg_db_exec(db, dg_sql_session_touch, DG_ARGS(DG_VI(now), DG_VT(hash)), NULL))
 		dg_warn("req=%s could not record session use", r->id);
 	return DG_OK;
 }
@@ -188,7 +187,7 @@ dg_rc dg_auth_purge_run(struct dg_job *job, struct dg_err *err)
 		rc = dg_db_exec(job->db, dg_sql_attempt_purge,
 				DG_ARGS(DG_VI(now), DG_VI(now - DG_ATTEMPT_KEEP_MS)), NULL);
 	if (!rc)
-		rc = dg_db_exec(job->db, dg_sql_addr_purge, DG_ARGS(DG_VI(now - DG_LOGIN_WINDOW_MS)),
-				NULL);
+		rc = dg_db_exec(job->db, dg_sql_addr_purge,
+				DG_ARGS(DG_VI(now - DG_LOGIN_WINDOW_MS)), NULL);
 	return rc ? dg_err_set(err, rc, "the expired sessions could not be removed") : DG_OK;
 }

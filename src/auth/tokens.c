@@ -23,7 +23,7 @@
 #include "http/router.h"
 #include "web/page.h"
 
-#define TOKEN_LEN (4 + 64)
+#define TOKEN_LEN      (4 + 64)
 #define TOUCH_EVERY_MS (60LL * 1000)
 
 static bool token_shape_ok(const char *t)
@@ -118,8 +118,9 @@ dg_rc dg_token_create(struct dg_env *env, struct dg_db *db, struct dg_arena *a, 
 dg_rc dg_token_revoke(struct dg_db *db, int64_t user_id, int64_t token_id)
 {
 	int64_t changes = 0;
-	dg_rc rc = dg_db_exec(db, dg_sql_token_revoke,
-			      DG_ARGS(DG_VI(dg_now_ms()), DG_VI(token_id), DG_VI(user_id)), &changes);
+	dg_rc rc =
+		dg_db_exec(db, dg_sql_token_revoke,
+			   DG_ARGS(DG_VI(dg_now_ms()), DG_VI(token_id), DG_VI(user_id)), &changes);
 	if (!rc && changes == 0)
 		rc = DG_ENOTFOUND;
 	return rc;

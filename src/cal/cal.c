@@ -13,17 +13,16 @@
 
 #include "core/str.h"
 
-#define LOAD_MAX 100000   /* listed days read into one calendar: centuries of holidays */
-#define SPAN_MAX 36525    /* days between() walks at most (100 years) */
-#define WORKDAYS_MAX 3650 /* what date.c's dg_workdays_add accepts */
+#define LOAD_MAX     100000 /* listed days read into one calendar: centuries of holidays */
+#define SPAN_MAX     36525  /* days between() walks at most (100 years) */
+#define WORKDAYS_MAX 3650   /* what date.c's dg_workdays_add accepts */
 
 const struct dg_migration dg_cal_migrations[] = {
-	{"cal-001-holidays",
-	 "CREATE TABLE holidays ("
-	 " day INTEGER PRIMARY KEY,"
-	 " kind INTEGER NOT NULL CHECK (kind IN (1, 2)),"
-	 " name TEXT NOT NULL DEFAULT '',"
-	 " created_at BIGINT NOT NULL)"},
+	{"cal-001-holidays", "CREATE TABLE holidays ("
+			     " day INTEGER PRIMARY KEY,"
+			     " kind INTEGER NOT NULL CHECK (kind IN (1, 2)),"
+			     " name TEXT NOT NULL DEFAULT '',"
+			     " created_at BIGINT NOT NULL)"},
 	{NULL, NULL},
 };
 
@@ -111,8 +110,8 @@ dg_rc dg_cal_add(struct dg_db *db, dg_day day, int kind, const char *name, struc
 dg_rc dg_cal_remove(struct dg_db *db, dg_day day)
 {
 	int64_t changes = 0;
-	dg_rc rc = dg_db_exec(db, "DELETE FROM holidays WHERE day = ?", DG_ARGS(DG_VI(day)),
-			      &changes);
+	dg_rc rc =
+		dg_db_exec(db, "DELETE FROM holidays WHERE day = ?", DG_ARGS(DG_VI(day)), &changes);
 	if (!rc && changes == 0)
 		rc = DG_ENOTFOUND;
 	return rc;
@@ -134,11 +133,11 @@ dg_rc dg_cal_list_year(struct dg_db *db, int year, json_t **out)
 		dg_day day = (dg_day)dg_rows_int(rows, 0);
 		char date[11];
 		dg_day_format(day, date);
-		json_array_append_new(list, json_pack("{s:s, s:I, s:i, s:I, s:s}", "date", date,
-						      "day", (json_int_t)day, "weekday",
-						      dg_day_weekday(day), "kind",
-						      (json_int_t)dg_rows_int(rows, 1), "name",
-						      dg_rows_text(rows, 2)));
+		json_array_append_new(list,
+				      json_pack("{s:s, s:I, s:i, s:I, s:s}", "date", date, "day",
+						(json_int_t)day, "weekday", dg_day_weekday(day),
+						"kind", (json_int_t)dg_rows_int(rows, 1), "name",
+						dg_rows_text(rows, 2)));
 	}
 	dg_rows_free(rows);
 	if (rc != DG_ENOTFOUND) {
@@ -189,7 +188,7 @@ static const struct span demo_days[] = {
 };
 
 dg_rc dg_cal_demo_seed(struct dg_env *env, struct dg_db *db, const struct dg_demo_opts *o,
-			   struct dg_err *err)
+		       struct dg_err *err)
 {
 	(void)env;
 	(void)o;

@@ -56,7 +56,7 @@ dg_rc dg_cal_list_year(struct dg_db *db, int year, json_t **out) DG_MUST;
 
 /* The demo region's calendar (2026 and 2027 holidays, 调休 days), in the caller's transaction. */
 dg_rc dg_cal_demo_seed(struct dg_env *env, struct dg_db *db, const struct dg_demo_opts *o,
-			   struct dg_err *err) DG_MUST;
+		       struct dg_err *err) DG_MUST;
 
 /* The cal module: its tables, routes, jobs and demo data, for src/app. */
 extern const struct dg_module dg_cal_module;

@@ -16,8 +16,8 @@
 #include "web/page.h"
 
 #define FIELD_MAX 256 /* bytes in any one field of the form */
-#define YEAR_MIN 1900
-#define YEAR_MAX 2200
+#define YEAR_MIN  1900
+#define YEAR_MAX  2200
 
 static const char *field(struct dg_req *r, const char *name)
 {
@@ -51,13 +51,13 @@ static void label_days(struct dg_req *r, json_t *days)
 {
 	json_t *d;
 	size_t i;
-	json_array_foreach(days, i, d)
-	{
+	json_array_foreach (days, i, d) {
 		json_int_t kind = json_integer_value(json_object_get(d, "kind"));
 		json_int_t wd = json_integer_value(json_object_get(d, "weekday"));
-		json_object_set_new(d, "kind_label",
-				    json_string(dg_t(r, kind == DG_DAY_WORKDAY ? "cal.kind.workday"
-									: "cal.kind.holiday")));
+		json_object_set_new(
+			d, "kind_label",
+			json_string(dg_t(r, kind == DG_DAY_WORKDAY ? "cal.kind.workday"
+								   : "cal.kind.holiday")));
 		json_object_set_new(d, "worked", json_boolean(kind == DG_DAY_WORKDAY));
 		json_object_set_new(
 			d, "weekday_label",
@@ -154,7 +154,7 @@ static dg_rc holidays_add(struct dg_req *r)
 	struct dg_str ds = dg_str_trim(dg_str_of(date)), ns = dg_str_trim(dg_str_of(name));
 	char *dtext = dg_arena_strndup(r->arena, ds.p, ds.n);
 	name = dg_arena_strndup(r->arena, ns.p, ns.n);
-	int kind = strcmp(kind_s, "1") == 0 ? DG_DAY_HOLIDAY
+	int kind = strcmp(kind_s, "1") == 0   ? DG_DAY_HOLIDAY
 		   : strcmp(kind_s, "2") == 0 ? DG_DAY_WORKDAY
 					      : 0;
 	if (!dtext[0])

@@ -30,7 +30,9 @@ int case_page_shown(const json_t *page, const json_t *answers)
 {
 	json_t *f;
 	size_t i;
-	json_array_foreach(json_object_get(page, "fields"), i, f) if (case_field_shown(f, answers)) return 1;
+	json_array_foreach (json_object_get(page, "fields"), i, f)
+		if (case_field_shown(f, answers))
+			return 1;
 	return 0;
 }
 
@@ -43,7 +45,9 @@ int case_answer_fixed(const json_t *prefilled, const json_t *answers, const char
 	const char *v = json_string_value(json_object_get(answers, name));
 	if (!v || !*v)
 		return 0; /* the account had nothing for it: the applicant answers */
-	json_array_foreach(prefilled, i, o) if (json_is_string(o) && !strcmp(json_string_value(o), name)) return 1;
+	json_array_foreach (prefilled, i, o)
+		if (json_is_string(o) && !strcmp(json_string_value(o), name))
+			return 1;
 	return 0;
 }
 
@@ -51,7 +55,10 @@ const json_t *case_form_field(const json_t *form, const char *name)
 {
 	json_t *p, *f;
 	size_t i, j;
-	json_array_foreach(json_object_get(form, "pages"), i, p) json_array_foreach(json_object_get(p, "fields"), j, f) if (!strcmp(str_of(f, "name"), name)) return f;
+	json_array_foreach (json_object_get(form, "pages"), i, p)
+		json_array_foreach (json_object_get(p, "fields"), j, f)
+			if (!strcmp(str_of(f, "name"), name))
+				return f;
 	return NULL;
 }
 
@@ -65,14 +72,17 @@ static void fail(struct dg_req *r, json_t *errs, const json_t *f, const char *ke
 	const char *label = str_of(f, strcmp(r->lang, "en") ? "label_zh" : "label_en");
 	json_array_append_new(errs, json_pack("{s:s, s:s}", "field", str_of(f, "name"), "message",
 					      dg_arena_printf(r->arena, "%s%s%s", label,
-							      strcmp(r->lang, "en") ? "：" : ": ", dg_t(r, key))));
+							      strcmp(r->lang, "en") ? "：" : ": ",
+							      dg_t(r, key))));
 }
 
 static int option_ok(const json_t *f, const char *v)
 {
 	json_t *o;
 	size_t i;
-	json_array_foreach(json_object_get(f, "options"), i, o) if (!strcmp(str_of(o, "value"), v)) return 1;
+	json_array_foreach (json_object_get(f, "options"), i, o)
+		if (!strcmp(str_of(o, "value"), v))
+			return 1;
 	return 0;
 }
 
@@ -84,7 +94,9 @@ static const char *check_value(const json_t *f, const char *type, const char *v)
 	if (!dg_utf8_valid(v, n))
 		return "cases.err.text";
 	if (!strcmp(type, "text") || !strcmp(type, "textarea")) {
-		size_t cap = max ? (size_t)json_integer_value(max) : !strcmp(type, "text") ? 200 : 2000;
+		size_t cap = max                     ? (size_t)json_integer_value(max)
+			     : !strcmp(type, "text") ? 200
+						     : 2000;
 		return dg_utf8_len(v, n) > cap ? "cases.err.too_long" : NULL;
 	}
 	if (!strcmp(type, "number")) {
@@ -113,8 +125,7 @@ static void check_page(struct dg_req *r, const json_t *page, json_t *answers, js
 {
 	json_t *f;
 	size_t i;
-	json_array_foreach(json_object_get(page, "fields"), i, f)
-	{
+	json_array_foreach (json_object_get(page, "fields"), i, f) {
 		const char *name = str_of(f, "name"), *type = str_of(f, "type");
 		json_t *a = json_object_get(answers, name);
 		if (!case_field_shown(f, answers)) {
@@ -123,7 +134,10 @@ static void check_page(struct dg_req *r, const json_t *page, json_t *answers, js
 		}
 		/* the API may send numbers as numbers; answers are kept as text */
 		if (json_is_integer(a)) {
-			json_object_set_new(answers, name, json_string(dg_arena_printf(r->arena, "%lld", (long long)json_integer_value(a))));
+			json_object_set_new(
+				answers, name,
+				json_string(dg_arena_printf(r->arena, "%lld",
+							    (long long)json_integer_value(a))));
 			a = json_object_get(answers, name);
 		}
 		if (a && !json_is_string(a)) {
@@ -134,7 +148,9 @@ static void check_page(struct dg_req *r, const json_t *page, json_t *answers, js
 		if (!*v) {
 			json_object_del(answers, name);
 			if (!missing_ok && json_is_true(json_object_get(f, "required")))
-				fail(r, errs, f, !strcmp(type, "file") ? "cases.err.file_required" : "cases.err.required");
+				fail(r, errs, f,
+				     !strcmp(type, "file") ? "cases.err.file_required"
+							   : "cases.err.required");
 			continue;
 		}
 		const char *why = strcmp(type, "file") ? check_value(f, type, v) : NULL;

@@ -50,7 +50,8 @@ static dg_rc api_error(struct dg_req *r, dg_rc rc, const struct dg_err *err)
 static json_t *case_view(struct dg_req *r, json_t *c)
 {
 	case_show(&r->env->keys, r->arena, c, 0);
-	static const char *const drop[] = {"id", "dept_id", "applicant_id", "form", "prefilled", "due_day", "paused_from", NULL};
+	static const char *const drop[] = {"id",        "dept_id", "applicant_id", "form",
+					   "prefilled", "due_day", "paused_from",  NULL};
 	for (size_t i = 0; drop[i]; i++)
 		json_object_del(c, drop[i]);
 	json_t *x = json_object_get(c, "rectification");
@@ -91,28 +92,28 @@ static dg_rc create_tx(struct dg_req *r, struct dg_db *db, void *arg, struct dg_
 	json_t *answers = json_object_get(c, "answers"), *v, *pre = json_object_get(c, "prefilled");
 	const char *k;
 	size_t fixed = 0;
-	json_object_foreach(a->answers, k, v)
-	{
+	json_object_foreach (a->answers, k, v) {
 		if (!case_answer_fixed(pre, answers, k)) {
 			json_object_set(answers, k, v);
 			continue;
 		}
-		if (!json_is_string(v) || strcmp(json_string_value(v), json_string_value(json_object_get(answers, k)))) {
-			case_field_error(r, a->errs, case_form_field(json_object_get(c, "form"), k), "cases.err.fixed");
+		if (!json_is_string(v) ||
+		    strcmp(json_string_value(v), json_string_value(json_object_get(answers, k)))) {
+			case_field_error(r, a->errs, case_form_field(json_object_get(c, "form"), k),
+					 "cases.err.fixed");
 			fixed++;
 		}
 	}
-	json_array_foreach(json_object_get(json_object_get(c, "form"), "pages"), i, p)
-	{
+	json_array_foreach (json_object_get(json_object_get(c, "form"), "pages"), i, p) {
 		json_t *f;
 		size_t j;
-		json_array_foreach(json_object_get(p, "fields"), j, f) if (!strcmp(str_of(f, "type"), "file") &&
-									   json_object_get(answers, str_of(f, "name")) &&
-									   a->submit)
-		{
-			/* documents are uploaded in the browser; an answer here is not a document */
-			json_object_del(answers, str_of(f, "name"));
-		}
+		json_array_foreach (json_object_get(p, "fields"), j, f)
+			if (!strcmp(str_of(f, "type"), "file") &&
+			    json_object_get(answers, str_of(f, "name")) && a->submit) {
+				/* documents are uploaded in the browser; an answer here is not a
+				 * document */
+				json_object_del(answers, str_of(f, "name"));
+			}
 		case_check_page(r, p, answers, a->errs);
 	}
 	/* another identity is refused even in a draft; other answers may wait until submitting */
@@ -120,7 +121,8 @@ static dg_rc create_tx(struct dg_req *r, struct dg_db *db, void *arg, struct dg_
 		json_decref(c);
 		return dg_err_set(err, DG_EINVAL, "cases.err.answers");
 	}
-	rc = case_save_answers(db, &r->env->keys, json_integer_value(json_object_get(c, "id")), answers);
+	rc = case_save_answers(db, &r->env->keys, json_integer_value(json_object_get(c, "id")),
+			       answers);
 	json_decref(c);
 	if (!rc && a->submit)
 		rc = case_submit(db, a->ref, &who, err);
@@ -146,7 +148,8 @@ static dg_rc api_create(struct dg_req *r)
 		dg_reply_json_error(r, DG_EINVAL, dg_t(r, "cases.err.json"), "submit");
 		return DG_OK;
 	}
-	struct new_app a = {.answers = answers, .submit = !sub || json_is_true(sub), .errs = json_array()};
+	struct new_app a = {
+		.answers = answers, .submit = !sub || json_is_true(sub), .errs = json_array()};
 	dg_rc rc = strlen(code) && strlen(code) <= 40 ? dg_req_db(r, &db) : DG_ENOTFOUND;
 	if (!rc)
 		rc = dg_catalog_item(db, code, &a.item);
@@ -169,10 +172,13 @@ static dg_rc api_create(struct dg_req *r)
 	if (rc == DG_EINVAL && json_array_size(a.errs)) {
 		json_t *fields = json_object(), *e;
 		size_t i;
-		json_array_foreach(a.errs, i, e) json_object_set(fields, str_of(e, "field"), json_object_get(e, "message"));
+		json_array_foreach (a.errs, i, e)
+			json_object_set(fields, str_of(e, "field"), json_object_get(e, "message"));
 		json_t *first = json_array_get(a.errs, 0);
-		dg_reply_json(r, dg_rc_form_status(rc), json_pack("{s:{s:s, s:s, s:O, s:o}}", "error", "code", "EINVAL", "message",
-					      dg_t(r, "cases.err.answers"), "field", json_object_get(first, "field"), "fields", fields));
+		dg_reply_json(r, dg_rc_form_status(rc),
+			      json_pack("{s:{s:s, s:s, s:O, s:o}}", "error", "code", "EINVAL",
+					"message", dg_t(r, "cases.err.answers"), "field",
+					json_object_get(first, "field"), "fields", fields));
 		json_decref(a.errs);
 		return DG_OK;
 	}
@@ -236,8 +242,8 @@ static dg_rc rate_tx(struct dg_req *r, struct dg_db *db, void *arg, struct dg_er
 	if (cm && !json_is_string(cm))
 		return dg_err_field(err, DG_EINVAL, "comment", "cases.err.text");
 	int64_t level = json_integer_value(lv);
-	return case_rate(db, dg_kvs_get(&r->params, "ref"), &who, level < 0 || level > 5 ? 0 : (int)level,
-			 json_string_value(cm), err);
+	return case_rate(db, dg_kvs_get(&r->params, "ref"), &who,
+			 level < 0 || level > 5 ? 0 : (int)level, json_string_value(cm), err);
 }
 
 static dg_rc api_rate(struct dg_req *r)
@@ -291,8 +297,9 @@ static dg_rc api_action(struct dg_req *r)
 		return api_error(r, rc, &err);
 	if (act.action && !strcmp(act.action, "transfer")) {
 		/* the case has left this department: what is left to show is the outcome */
-		dg_reply_json(r, 200, json_pack("{s:s, s:s, s:s}", "ref", dg_kvs_get(&r->params, "ref"), "transferred_to",
-						act.to_dept, "status", "transferred"));
+		dg_reply_json(r, 200,
+			      json_pack("{s:s, s:s, s:s}", "ref", dg_kvs_get(&r->params, "ref"),
+					"transferred_to", act.to_dept, "status", "transferred"));
 		return DG_OK;
 	}
 	return reply_case(r);
@@ -317,7 +324,8 @@ static const struct dg_route routes[] = {
 	{"GET", "/api/openapi.json", api_openapi, DG_ROLE_ANY, DG_ROUTE_PUBLIC},
 	{"POST", "/api/v1/applications", api_create, DG_ROLE_CITIZEN | DG_ROLE_AGENT, 0},
 	{"GET", "/api/v1/applications/{ref}", api_get, DG_ROLE_USER, 0},
-	{"POST", "/api/v1/applications/{ref}/withdraw", api_withdraw, DG_ROLE_CITIZEN | DG_ROLE_AGENT, 0},
+	{"POST", "/api/v1/applications/{ref}/withdraw", api_withdraw,
+	 DG_ROLE_CITIZEN | DG_ROLE_AGENT, 0},
 	{"POST", "/api/v1/applications/{ref}/rating", api_rate, DG_ROLE_CITIZEN | DG_ROLE_AGENT, 0},
 	{"GET", "/api/v1/cases", api_cases, DG_ROLE_STAFF | DG_ROLE_ADMIN, 0},
 	{"POST", "/api/v1/cases/{ref}/actions", api_action, DG_ROLE_STAFF, 0},

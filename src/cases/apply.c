@@ -15,7 +15,6 @@
 #include <time.h>
 #include <unistd.h>
 
-
 #include "auth/auth.h"
 #include "cal/cal.h"
 #include "cases/cases.h"
@@ -41,7 +40,8 @@ static int is_en(const struct dg_req *r)
 
 dg_rc case_fail(struct dg_req *r, dg_rc rc, const struct dg_err *err)
 {
-	dg_err_field(&r->err, rc, err->field, "%s", dg_t(r, err->msg[0] ? err->msg : "error.store"));
+	dg_err_field(&r->err, rc, err->field, "%s",
+		     dg_t(r, err->msg[0] ? err->msg : "error.store"));
 	return rc;
 }
 
@@ -88,21 +88,30 @@ void case_localise(struct dg_req *r, json_t *c)
 	json_object_set(c, "item_name", json_object_get(c, en ? "item_name_en" : "item_name_zh"));
 	json_object_set(c, "dept_name", json_object_get(c, en ? "dept_name_en" : "dept_name_zh"));
 	const char *st = str_of(c, "status");
-	json_object_set_new(c, "status_label", json_string(dg_t(r, dg_arena_printf(r->arena, "cases.status.%s", st))));
+	json_object_set_new(c, "status_label",
+			    json_string(dg_t(r, dg_arena_printf(r->arena, "cases.status.%s", st))));
 	const char *due = str_of(c, "due_state");
 	if (*due)
-		json_object_set_new(c, "due_label", json_string(dg_t(r, dg_arena_printf(r->arena, "cases.due.%s", due))));
+		json_object_set_new(
+			c, "due_label",
+			json_string(dg_t(r, dg_arena_printf(r->arena, "cases.due.%s", due))));
 	json_t *ev;
 	size_t i;
-	json_array_foreach(json_object_get(c, "events"), i, ev)
-	{
-		json_object_set_new(ev, "label", json_string(dg_t(r, dg_arena_printf(r->arena, "cases.action.%s", str_of(ev, "action")))));
-		json_object_set(ev, "dept_name", json_object_get(ev, en ? "dept_name_en" : "dept_name_zh"));
-		json_object_set_new(ev, "when", json_string(case_time(r, json_integer_value(json_object_get(ev, "at_ms")))));
+	json_array_foreach (json_object_get(c, "events"), i, ev) {
+		json_object_set_new(ev, "label",
+				    json_string(dg_t(r, dg_arena_printf(r->arena, "cases.action.%s",
+									str_of(ev, "action")))));
+		json_object_set(ev, "dept_name",
+				json_object_get(ev, en ? "dept_name_en" : "dept_name_zh"));
+		json_object_set_new(ev, "when",
+				    json_string(case_time(
+					    r, json_integer_value(json_object_get(ev, "at_ms")))));
 	}
 	json_t *rect = json_object_get(c, "rectification");
 	if (rect)
-		json_object_set_new(rect, "stage_label", json_string(dg_t(r, dg_arena_printf(r->arena, "cases.stage.%s", str_of(rect, "stage")))));
+		json_object_set_new(rect, "stage_label",
+				    json_string(dg_t(r, dg_arena_printf(r->arena, "cases.stage.%s",
+									str_of(rect, "stage")))));
 }
 
 const char *case_time(struct dg_req *r, int64_t ms)
@@ -118,24 +127,26 @@ const char *case_time(struct dg_req *r, int64_t ms)
 }
 
 /* The labels of a form page in the reader's language, with answers and upload names. */
-static json_t *page_view(struct dg_req *r, const json_t *page, const json_t *answers, const json_t *prefilled,
-			 const json_t *files)
+static json_t *page_view(struct dg_req *r, const json_t *page, const json_t *answers,
+			 const json_t *prefilled, const json_t *files)
 {
 	int en = is_en(r);
 	json_t *out = json_object(), *fields = json_array(), *f, *o;
 	size_t i, j;
 	json_object_set(out, "title", json_object_get(page, en ? "title_en" : "title_zh"));
 	json_object_set(out, "id", json_object_get(page, "id"));
-	json_array_foreach(json_object_get(page, "fields"), i, f)
-	{
+	json_array_foreach (json_object_get(page, "fields"), i, f) {
 		if (!case_field_shown(f, answers))
 			continue;
 		const char *name = str_of(f, "name"), *type = str_of(f, "type");
 		json_t *v = json_object_get(answers, name);
-		json_t *fv = json_pack("{s:s, s:s, s:O, s:O, s:b}", "name", name, "type", type, "label",
-				       json_object_get(f, en ? "label_en" : "label_zh"), "hint",
-				       json_object_get(f, en ? "hint_en" : "hint_zh") ? json_object_get(f, en ? "hint_en" : "hint_zh") : json_null(),
-				       "required", json_is_true(json_object_get(f, "required")));
+		json_t *fv =
+			json_pack("{s:s, s:s, s:O, s:O, s:b}", "name", name, "type", type, "label",
+				  json_object_get(f, en ? "label_en" : "label_zh"), "hint",
+				  json_object_get(f, en ? "hint_en" : "hint_zh")
+					  ? json_object_get(f, en ? "hint_en" : "hint_zh")
+					  : json_null(),
+				  "required", json_is_true(json_object_get(f, "required")));
 		json_object_set_new(fv, dg_arena_printf(r->arena, "is_%s", type), json_true());
 		json_object_set_new(fv, "value", v ? json_incref(v) : json_string(""));
 		/* from the account: fixed, and shown masked like the account shows it */
@@ -143,30 +154,38 @@ static json_t *page_view(struct dg_req *r, const json_t *page, const json_t *ans
 			json_object_set_new(fv, "prefilled", json_true());
 			json_object_set_new(fv, "fixed", json_true());
 			const char *sv = json_string_value(v);
-			json_object_set_new(fv, "fixed_value",
-					    json_string(!strcmp(type, "id_number") ? dg_mask_id(r->arena, sv)
-							: !strcmp(type, "phone")   ? dg_mask_phone(r->arena, sv)
-										   : sv));
+			json_object_set_new(
+				fv, "fixed_value",
+				json_string(!strcmp(type, "id_number") ? dg_mask_id(r->arena, sv)
+					    : !strcmp(type, "phone")   ? dg_mask_phone(r->arena, sv)
+								       : sv));
 		}
 		json_t *opts = json_array();
-		json_array_foreach(json_object_get(f, "options"), j, o)
-		{
+		json_array_foreach (json_object_get(f, "options"), j, o) {
 			const char *val = str_of(o, "value");
-			json_array_append_new(opts, json_pack("{s:s, s:O, s:b}", "value", val, "label", json_object_get(o, en ? "en" : "zh"),
-							      "checked", v && json_is_string(v) && !strcmp(json_string_value(v), val)));
+			json_array_append_new(
+				opts, json_pack("{s:s, s:O, s:b}", "value", val, "label",
+						json_object_get(o, en ? "en" : "zh"), "checked",
+						v && json_is_string(v) &&
+							!strcmp(json_string_value(v), val)));
 		}
 		json_object_set_new(fv, "options", opts);
 		if (!strcmp(type, "file") && v) {
-			json_array_foreach(files, j, o) if (!strcmp(dg_arena_printf(r->arena, "%lld", (long long)json_integer_value(json_object_get(o, "id"))),
-							      json_string_value(v)))
-				json_object_set(fv, "file", o);
+			json_array_foreach (files, j, o)
+				if (!strcmp(dg_arena_printf(r->arena, "%lld",
+							    (long long)json_integer_value(
+								    json_object_get(o, "id"))),
+					    json_string_value(v)))
+					json_object_set(fv, "file", o);
 		}
 		/* what the check-answers page shows for a choice: its label */
 		json_object_set_new(fv, "shown", v ? json_incref(v) : json_string(""));
-		json_array_foreach(json_object_get(fv, "options"), j, o) if (json_is_true(json_object_get(o, "checked")))
-			json_object_set(fv, "shown", json_object_get(o, "label"));
+		json_array_foreach (json_object_get(fv, "options"), j, o)
+			if (json_is_true(json_object_get(o, "checked")))
+				json_object_set(fv, "shown", json_object_get(o, "label"));
 		if (json_object_get(fv, "file"))
-			json_object_set(fv, "shown", json_object_get(json_object_get(fv, "file"), "filename"));
+			json_object_set(fv, "shown",
+					json_object_get(json_object_get(fv, "file"), "filename"));
 		json_array_append_new(fields, fv);
 	}
 	json_object_set_new(out, "fields", fields);
@@ -220,42 +239,51 @@ static dg_rc page_start(struct dg_req *r)
 	int en = is_en(r);
 	json_t *d = json_object();
 	json_object_set(item, "name", json_object_get(item, en ? "name_en" : "name_zh"));
-	json_object_set(item, "dept_name", json_object_get(item, en ? "dept_name_en" : "dept_name_zh"));
+	json_object_set(item, "dept_name",
+			json_object_get(item, en ? "dept_name_en" : "dept_name_zh"));
 	json_t *m, *shared = json_array(), *yours = json_array();
 	size_t i;
-	json_array_foreach(json_object_get(item, "materials"), i, m)
-	{
-		json_t *e = json_pack("{s:O, s:b}", "name", json_object_get(m, en ? "name_en" : "name_zh"), "required",
+	json_array_foreach (json_object_get(item, "materials"), i, m) {
+		json_t *e = json_pack("{s:O, s:b}", "name",
+				      json_object_get(m, en ? "name_en" : "name_zh"), "required",
 				      json_is_true(json_object_get(m, "required")));
-		json_array_append_new(!strcmp(str_of(m, "source"), "department") ? shared : yours, e);
+		json_array_append_new(!strcmp(str_of(m, "source"), "department") ? shared : yours,
+				      e);
 	}
 	json_object_set_new(d, "shared", shared);
 	json_object_set_new(d, "yours", yours);
 	enum dg_role role = dg_req_role(r);
-	json_object_set_new(d, "counter_only", json_boolean(!strcmp(str_of(item, "depth"), "info")));
-	json_object_set_new(d, "may_apply", json_boolean(role == DG_ROLE_CITIZEN || role == DG_ROLE_AGENT));
+	json_object_set_new(d, "counter_only",
+			    json_boolean(!strcmp(str_of(item, "depth"), "info")));
+	json_object_set_new(d, "may_apply",
+			    json_boolean(role == DG_ROLE_CITIZEN || role == DG_ROLE_AGENT));
 	json_object_set_new(d, "anon", json_boolean(role == DG_ROLE_ANON));
 	/* the wrong kind of account is told what to do instead, not only that it does not fit */
 	bool person_item = !strcmp(str_of(item, "audience"), "person"),
 	     enterprise_item = !strcmp(str_of(item, "audience"), "enterprise");
-	json_object_set_new(d, "wrong_audience", json_boolean((role == DG_ROLE_AGENT && person_item) ||
-							      (role == DG_ROLE_CITIZEN && enterprise_item)));
+	json_object_set_new(d, "wrong_audience",
+			    json_boolean((role == DG_ROLE_AGENT && person_item) ||
+					 (role == DG_ROLE_CITIZEN && enterprise_item)));
 	json_object_set_new(d, "enterprise_item", json_boolean(enterprise_item));
 	const char *theme = json_string_value(json_array_get(json_object_get(item, "themes"), 0));
-	json_object_set_new(d, "fitting_href",
-			    json_string(dg_arena_printf(r->arena, "/services?audience=%s%s%s",
-							role == DG_ROLE_AGENT ? "enterprise" : "person",
-							theme ? "&theme=" : "", theme ? theme : "")));
+	json_object_set_new(
+		d, "fitting_href",
+		json_string(dg_arena_printf(r->arena, "/services?audience=%s%s%s",
+					    role == DG_ROLE_AGENT ? "enterprise" : "person",
+					    theme ? "&theme=" : "", theme ? theme : "")));
 	if (r->user && (role == DG_ROLE_CITIZEN || role == DG_ROLE_AGENT)) {
 		/* a saved application of this item is offered for resuming */
 		struct dg_db *db = NULL;
 		char *ref = NULL;
 		rc = dg_req_db(r, &db);
 		if (!rc)
-			rc = dg_db_query_text(db,
-					      "SELECT ref FROM cases WHERE applicant_id = ? AND item_code = ? AND status = 'draft'"
-					      " ORDER BY id DESC LIMIT 1",
-					      DG_ARGS(DG_VI(r->user->id), DG_VT(str_of(item, "code"))), r->arena, &ref);
+			rc = dg_db_query_text(
+				db,
+				"SELECT ref FROM cases WHERE applicant_id = ? AND item_code = ? "
+				"AND status = 'draft'"
+				" ORDER BY id DESC LIMIT 1",
+				DG_ARGS(DG_VI(r->user->id), DG_VT(str_of(item, "code"))), r->arena,
+				&ref);
 		if (rc && rc != DG_ENOTFOUND) {
 			json_decref(item);
 			json_decref(d);
@@ -334,21 +362,25 @@ static size_t next_shown(const json_t *c, size_t n, int dir)
 static dg_rc render_question(struct dg_req *r, json_t *c, size_t n, unsigned status, json_t *d)
 {
 	json_t *pages = json_object_get(json_object_get(c, "form"), "pages");
-	json_t *view = page_view(r, json_array_get(pages, n - 1), json_object_get(c, "answers"), json_object_get(c, "prefilled"),
-				 json_object_get(c, "files"));
+	json_t *view = page_view(r, json_array_get(pages, n - 1), json_object_get(c, "answers"),
+				 json_object_get(c, "prefilled"), json_object_get(c, "files"));
 	case_localise(r, c);
 	size_t prev = next_shown(c, n, -1);
-	json_object_set_new(d, "back", json_string(prev ? dg_arena_printf(r->arena, "/my/cases/%s/form/%zu", str_of(c, "ref"), prev)
-						       : dg_arena_printf(r->arena, "/services/%s/apply", str_of(c, "item_code"))));
+	json_object_set_new(d, "back",
+			    json_string(prev ? dg_arena_printf(r->arena, "/my/cases/%s/form/%zu",
+							       str_of(c, "ref"), prev)
+					     : dg_arena_printf(r->arena, "/services/%s/apply",
+							       str_of(c, "item_code"))));
 	json_object_set_new(d, "step", json_integer((json_int_t)n));
 	json_object_set_new(d, "steps", json_integer((json_int_t)json_array_size(pages)));
-	json_object_set_new(d, "action", json_string(dg_arena_printf(r->arena, "/my/cases/%s/form/%zu", str_of(c, "ref"), n)));
+	json_object_set_new(d, "action",
+			    json_string(dg_arena_printf(r->arena, "/my/cases/%s/form/%zu",
+							str_of(c, "ref"), n)));
 	json_object_set(d, "title", json_object_get(view, "title"));
 	json_t *f, *errs = json_object_get(d, "error_for");
 	size_t i;
 	int multipart = 0;
-	json_array_foreach(json_object_get(view, "fields"), i, f)
-	{
+	json_array_foreach (json_object_get(view, "fields"), i, f) {
 		multipart |= !strcmp(str_of(f, "type"), "file");
 		if (json_object_get(errs, str_of(f, "name")))
 			json_object_set(f, "error", json_object_get(errs, str_of(f, "name")));
@@ -403,8 +435,8 @@ static const char *upload_problem(const struct dg_upload *u, const char **mime)
 }
 
 /* Keep an upload outside the web root: data/cases/<random>, with its hash. */
-static dg_rc keep_upload(struct dg_req *r, int64_t case_id, const struct dg_upload *u, const char *field,
-			 const char *mime, const char *stage, int64_t *id)
+static dg_rc keep_upload(struct dg_req *r, int64_t case_id, const struct dg_upload *u,
+			 const char *field, const char *mime, const char *stage, int64_t *id)
 {
 	char dir[4096], name[33], path[4200], hex[65];
 	snprintf(dir, sizeof(dir), "%s/cases", r->env->cfg->data_dir);
@@ -413,16 +445,19 @@ static dg_rc keep_upload(struct dg_req *r, int64_t case_id, const struct dg_uplo
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	struct dg_db *db = NULL;
 	dg_rc rc = dg_req_db(r, &db);
-	const char *fname = u->filename && *u->filename && dg_utf8_valid(u->filename, strlen(u->filename)) &&
+	const char *fname = u->filename && *u->filename &&
+					    dg_utf8_valid(u->filename, strlen(u->filename)) &&
 					    strlen(u->filename) < 200
 				    ? u->filename
 				    : "document";
 	if (!rc)
-		rc = case_add_file(db, &r->env->keys, case_id, field, fname, mime, (int64_t)u->size, hex, name, stage,
-				   id);
+		rc = case_add_file(db, &r->env->keys, case_id, field, fname, mime, (int64_t)u->size,
+				   hex, name, stage, id);
 	if (rc) {
 		unlink(path);
-		return dg_err_set(&r->err, rc, "%s", dg_t(r, rc == DG_ETOOBIG ? "cases.err.files_many" : "cases.err.file_store"));
+		return dg_err_set(&r->err, rc, "%s",
+				  dg_t(r, rc == DG_ETOOBIG ? "cases.err.files_many"
+							   : "cases.err.file_store"));
 	}
 	return DG_OK;
 }
@@ -438,22 +473,28 @@ static dg_rc post_question(struct dg_req *r)
 	size_t n = page_no(r, c);
 	if (!n || strcmp(str_of(c, "status"), "draft")) {
 		json_decref(c);
-		return dg_err_set(&r->err, n ? DG_ECONFLICT : DG_ENOTFOUND, "%s", dg_t(r, n ? "cases.err.not_draft" : "cases.err.no_page"));
+		return dg_err_set(&r->err, n ? DG_ECONFLICT : DG_ENOTFOUND, "%s",
+				  dg_t(r, n ? "cases.err.not_draft" : "cases.err.no_page"));
 	}
 	json_t *page = json_array_get(json_object_get(json_object_get(c, "form"), "pages"), n - 1);
 	json_t *answers = json_deep_copy(json_object_get(c, "answers"));
 	json_t *errs = json_array(), *pending = json_object();
-	/* text answers from the form; uploads are checked first and kept only when the page is right */
-	json_array_foreach(json_object_get(page, "fields"), i, f)
-	{
+	/* text answers from the form; uploads are checked first and kept only when the page is
+	 * right */
+	json_array_foreach (json_object_get(page, "fields"), i, f) {
 		const char *name = str_of(f, "name");
 		if (!strcmp(str_of(f, "type"), "file")) {
 			const struct dg_upload *u = upload_for(r, name);
 			const char *mime = NULL, *why = u ? upload_problem(u, &mime) : NULL;
 			if (why) {
-				json_array_append_new(errs, json_pack("{s:s, s:s}", "field", name, "message",
-								      dg_arena_printf(r->arena, "%s%s%s", str_of(f, is_en(r) ? "label_en" : "label_zh"),
-										      is_en(r) ? ": " : "：", dg_t(r, why))));
+				json_array_append_new(
+					errs,
+					json_pack("{s:s, s:s}", "field", name, "message",
+						  dg_arena_printf(r->arena, "%s%s%s",
+								  str_of(f, is_en(r) ? "label_en"
+										     : "label_zh"),
+								  is_en(r) ? ": " : "：",
+								  dg_t(r, why))));
 			} else if (u) {
 				json_object_set_new(pending, name, json_string(mime));
 				json_object_set_new(answers, name, json_string("pending"));
@@ -480,26 +521,33 @@ static dg_rc post_question(struct dg_req *r)
 		case_check_page(r, page, answers, errs);
 	if (json_array_size(errs)) {
 		json_t *d = json_object(), *e;
-		json_array_foreach(errs, i, e) dg_form_error(d, str_of(e, "field"), str_of(e, "message"));
+		json_array_foreach (errs, i, e)
+			dg_form_error(d, str_of(e, "field"), str_of(e, "message"));
 		json_decref(errs);
 		json_decref(pending);
 		/* the page shows what was typed, so nothing has to be typed twice */
 		json_object_set_new(c, "answers", answers);
-		json_array_foreach(json_object_get(page, "fields"), i, f) if (!strcmp(json_string_value(json_object_get(answers, str_of(f, "name"))) ? json_string_value(json_object_get(answers, str_of(f, "name"))) : "", "pending"))
-			json_object_del(answers, str_of(f, "name"));
+		json_array_foreach (json_object_get(page, "fields"), i, f)
+			if (!strcmp(json_string_value(json_object_get(answers, str_of(f, "name")))
+					    ? json_string_value(
+						      json_object_get(answers, str_of(f, "name")))
+					    : "",
+				    "pending"))
+				json_object_del(answers, str_of(f, "name"));
 		return render_question(r, c, n, dg_rc_form_status(DG_EINVAL), d);
 	}
 	json_decref(errs);
 	int64_t case_id = json_integer_value(json_object_get(c, "id"));
 	const char *k;
 	json_t *mime;
-	json_object_foreach(pending, k, mime)
-	{
+	json_object_foreach (pending, k, mime) {
 		int64_t fid = 0;
-		rc = keep_upload(r, case_id, upload_for(r, k), k, json_string_value(mime), "application", &fid);
+		rc = keep_upload(r, case_id, upload_for(r, k), k, json_string_value(mime),
+				 "application", &fid);
 		if (rc)
 			break;
-		json_object_set_new(answers, k, json_string(dg_arena_printf(r->arena, "%lld", (long long)fid)));
+		json_object_set_new(answers, k,
+				    json_string(dg_arena_printf(r->arena, "%lld", (long long)fid)));
 	}
 	json_decref(pending);
 	if (!rc)
@@ -511,9 +559,9 @@ static dg_rc post_question(struct dg_req *r)
 	if (case_store_fault(rc)) {
 		/* nothing was saved, and nothing typed is lost: the page again, with the answers */
 		json_t *d = json_object();
-		json_array_foreach(json_object_get(page, "fields"), i, f)
-		{
-			const char *fv = json_string_value(json_object_get(answers, str_of(f, "name")));
+		json_array_foreach (json_object_get(page, "fields"), i, f) {
+			const char *fv =
+				json_string_value(json_object_get(answers, str_of(f, "name")));
 			if (!strcmp(str_of(f, "type"), "file") && fv && !strcmp(fv, "pending"))
 				json_object_del(answers, str_of(f, "name"));
 		}
@@ -525,9 +573,10 @@ static dg_rc post_question(struct dg_req *r)
 	if (!rc) {
 		size_t next = next_shown(c, n, 1);
 		const char *ref = str_of(c, "ref");
-		dg_reply_redirect(r, later ? dg_arena_printf(r->arena, "/my/cases?saved=%s", ref)
-				     : next ? dg_arena_printf(r->arena, "/my/cases/%s/form/%zu", ref, next)
-					    : dg_arena_printf(r->arena, "/my/cases/%s/check", ref));
+		dg_reply_redirect(
+			r, later  ? dg_arena_printf(r->arena, "/my/cases?saved=%s", ref)
+			   : next ? dg_arena_printf(r->arena, "/my/cases/%s/form/%zu", ref, next)
+				  : dg_arena_printf(r->arena, "/my/cases/%s/check", ref));
 	}
 	json_decref(c);
 	return rc;
@@ -541,18 +590,21 @@ static json_t *all_pages(struct dg_req *r, json_t *c, json_t *errs)
 	json_t *list = json_array(), *p;
 	size_t i;
 	json_t *answers = json_object_get(c, "answers");
-	json_array_foreach(json_object_get(json_object_get(c, "form"), "pages"), i, p)
-	{
+	json_array_foreach (json_object_get(json_object_get(c, "form"), "pages"), i, p) {
 		if (!case_page_shown(p, answers))
 			continue;
 		if (errs) {
 			size_t before = json_array_size(errs);
 			case_check_page(r, p, answers, errs);
 			for (size_t k = before; k < json_array_size(errs); k++)
-				json_object_set_new(json_array_get(errs, k), "page", json_integer((json_int_t)i + 1));
+				json_object_set_new(json_array_get(errs, k), "page",
+						    json_integer((json_int_t)i + 1));
 		}
-		json_t *v = page_view(r, p, answers, json_object_get(c, "prefilled"), json_object_get(c, "files"));
-		json_object_set_new(v, "change", json_string(dg_arena_printf(r->arena, "/my/cases/%s/form/%zu", str_of(c, "ref"), i + 1)));
+		json_t *v = page_view(r, p, answers, json_object_get(c, "prefilled"),
+				      json_object_get(c, "files"));
+		json_object_set_new(v, "change",
+				    json_string(dg_arena_printf(r->arena, "/my/cases/%s/form/%zu",
+								str_of(c, "ref"), i + 1)));
 		json_array_append_new(list, v);
 	}
 	return list;
@@ -564,12 +616,14 @@ static dg_rc render_check(struct dg_req *r, json_t *c, unsigned status, json_t *
 	size_t i;
 	case_show(&r->env->keys, r->arena, c, 0);
 	json_t *pages = all_pages(r, c, NULL);
-	json_array_foreach(errs, i, e)
-	{
+	json_array_foreach (errs, i, e) {
 		dg_form_error(d, "", str_of(e, "message"));
-		json_object_set_new(json_array_get(json_object_get(d, "errors"), i), "href",
-				    json_string(dg_arena_printf(r->arena, "/my/cases/%s/form/%lld#%s", str_of(c, "ref"),
-								(long long)json_integer_value(json_object_get(e, "page")), str_of(e, "field"))));
+		json_object_set_new(
+			json_array_get(json_object_get(d, "errors"), i), "href",
+			json_string(dg_arena_printf(
+				r->arena, "/my/cases/%s/form/%lld#%s", str_of(c, "ref"),
+				(long long)json_integer_value(json_object_get(e, "page")),
+				str_of(e, "field"))));
 	}
 	case_localise(r, c);
 	json_object_set_new(d, "title", json_string(dg_t(r, "cases.check.title")));
@@ -614,7 +668,8 @@ static dg_rc page_resume(struct dg_req *r)
 	json_t *first = json_array_get(errs, 0);
 	if (first)
 		dg_reply_redirect(r, dg_arena_printf(r->arena, "/my/cases/%s/form/%lld#%s", ref,
-						     (long long)json_integer_value(json_object_get(first, "page")),
+						     (long long)json_integer_value(
+							     json_object_get(first, "page")),
 						     str_of(first, "field")));
 	else
 		dg_reply_redirect(r, dg_arena_printf(r->arena, "/my/cases/%s/check", ref));
@@ -648,7 +703,8 @@ static dg_rc post_submit(struct dg_req *r)
 	json_decref(errs);
 	rc = case_tx(r, submit_tx, NULL, &err);
 	if (!rc)
-		dg_reply_redirect(r, dg_arena_printf(r->arena, "/my/cases/%s?done=submitted", str_of(c, "ref")));
+		dg_reply_redirect(r, dg_arena_printf(r->arena, "/my/cases/%s?done=submitted",
+						     str_of(c, "ref")));
 	json_decref(c);
 	return rc ? case_fail(r, rc, &err) : DG_OK;
 }
@@ -670,18 +726,19 @@ static dg_rc page_mine(struct dg_req *r)
 		rc = case_list(db, &f, &res);
 	if (rc)
 		return rc;
-	json_array_foreach(json_object_get(res, "cases"), i, c)
-	{
+	json_array_foreach (json_object_get(res, "cases"), i, c) {
 		case_localise(r, c);
-		json_object_set_new(c, "is_draft", json_boolean(!strcmp(str_of(c, "status"), "draft")));
+		json_object_set_new(c, "is_draft",
+				    json_boolean(!strcmp(str_of(c, "status"), "draft")));
 	}
 	json_t *d = json_object();
 	json_object_set_new(d, "title", json_string(dg_t(r, "cases.mine.title")));
 	const char *saved = dg_kvs_get(&r->query, "saved");
 	if (saved && strlen(saved) < CASE_REF_MAX)
 		json_object_set_new(d, "saved", json_string(saved));
-	json_object_set_new(d, "pager", dg_pager(r, json_integer_value(json_object_get(res, "total")),
-						 page, CASE_PAGE));
+	json_object_set_new(
+		d, "pager",
+		dg_pager(r, json_integer_value(json_object_get(res, "total")), page, CASE_PAGE));
 	json_object_set_new(d, "result", res);
 	return dg_page(r, 200, "cases/mine.html", d);
 }
@@ -701,8 +758,10 @@ static void coming_steps(json_t *d, const json_t *c)
 		return;
 	json_object_set_new(d, "coming", json_true());
 	json_object_set_new(d, "coming_supplement", json_boolean(supplement));
-	json_object_set_new(d, "coming_accept",
-			    json_boolean(submitted || (supplement && !strcmp(str_of(c, "paused_from"), "submitted"))));
+	json_object_set_new(
+		d, "coming_accept",
+		json_boolean(submitted ||
+			     (supplement && !strcmp(str_of(c, "paused_from"), "submitted"))));
 	json_object_set_new(d, "coming_review", json_boolean(submitted || accepted || supplement));
 	const char *due = json_string_value(json_object_get(c, "due_on"));
 	if (due && !submitted)
@@ -716,9 +775,11 @@ static dg_rc render_case(struct dg_req *r, json_t *c, unsigned status, json_t *d
 	struct dg_db *db = NULL;
 	case_show(&r->env->keys, r->arena, c, 0);
 	const char *st = str_of(c, "status");
-	int64_t left = CASE_WITHDRAW_MS - (dg_now_ms() - json_integer_value(json_object_get(c, "submitted_ms")));
+	int64_t left = CASE_WITHDRAW_MS -
+		       (dg_now_ms() - json_integer_value(json_object_get(c, "submitted_ms")));
 	json_object_set_new(d, "may_withdraw", json_boolean(!strcmp(st, "submitted") && left > 0));
-	json_object_set_new(d, "withdraw_minutes", json_integer(left > 0 ? (left + 59999) / 60000 : 0));
+	json_object_set_new(d, "withdraw_minutes",
+			    json_integer(left > 0 ? (left + 59999) / 60000 : 0));
 	json_object_set_new(d, "may_supplement", json_boolean(!strcmp(st, "supplement")));
 	int ended = !strcmp(st, "approved") || !strcmp(st, "denied") || !strcmp(st, "refused");
 	json_object_set_new(d, "may_rate", json_boolean(ended && !json_object_get(c, "rating")));
@@ -726,8 +787,8 @@ static dg_rc render_case(struct dg_req *r, json_t *c, unsigned status, json_t *d
 	json_t *rect = json_object_get(c, "rectification");
 	json_object_set_new(d, "has_reply", json_boolean(rect && *str_of(rect, "reply")));
 	const char *done = dg_kvs_get(&r->query, "done");
-	if (done && (!strcmp(done, "submitted") || !strcmp(done, "withdrawn") || !strcmp(done, "supplemented") ||
-		     !strcmp(done, "rated"))) {
+	if (done && (!strcmp(done, "submitted") || !strcmp(done, "withdrawn") ||
+		     !strcmp(done, "supplemented") || !strcmp(done, "rated"))) {
 		json_object_set_new(d, "done", json_string(done));
 		json_object_set_new(d, dg_arena_printf(r->arena, "done_%s", done), json_true());
 	}
@@ -737,7 +798,10 @@ static dg_rc render_case(struct dg_req *r, json_t *c, unsigned status, json_t *d
 		char s[11];
 		dg_rc rc = dg_req_db(r, &db);
 		if (!rc)
-			rc = dg_cal_workdays_add(db, dg_day_today(), (int)json_integer_value(json_object_get(c, "promised_days")), &expect);
+			rc = dg_cal_workdays_add(
+				db, dg_day_today(),
+				(int)json_integer_value(json_object_get(c, "promised_days")),
+				&expect);
 		if (rc) {
 			json_decref(c);
 			json_decref(d);
@@ -767,21 +831,25 @@ static dg_rc page_receipt(struct dg_req *r)
 	if (rc)
 		return rc;
 	if (!strcmp(str_of(c, "status"), "draft")) {
-		dg_reply_redirect(r, dg_arena_printf(r->arena, "/my/cases/%s/resume", str_of(c, "ref")));
+		dg_reply_redirect(
+			r, dg_arena_printf(r->arena, "/my/cases/%s/resume", str_of(c, "ref")));
 		json_decref(c);
 		return DG_OK;
 	}
 	case_show(&r->env->keys, r->arena, c, 0);
 	json_t *d = json_object();
 	char buf[DG_SITE_URL_MAX];
-	json_object_set_new(d, "submitted_at",
-			    json_string(case_time(r, json_integer_value(json_object_get(c, "submitted_ms")))));
+	json_object_set_new(
+		d, "submitted_at",
+		json_string(case_time(r, json_integer_value(json_object_get(c, "submitted_ms")))));
 	json_object_set_new(d, "track_url",
 			    json_string(dg_arena_printf(r->arena, "%s/my/cases/%s",
-							dg_config_site_url(r->env->cfg, buf), str_of(c, "ref"))));
+							dg_config_site_url(r->env->cfg, buf),
+							str_of(c, "ref"))));
 	json_t *files = json_array(), *f;
 	size_t i;
-	json_array_foreach(json_object_get(c, "files"), i, f) json_array_append(files, f);
+	json_array_foreach (json_object_get(c, "files"), i, f)
+		json_array_append(files, f);
 	json_object_set_new(d, "received", files);
 	case_localise(r, c);
 	json_object_set_new(d, "title", json_string(dg_t(r, "cases.receipt.title")));
@@ -796,7 +864,8 @@ static dg_rc page_case(struct dg_req *r)
 	return rc ? rc : render_case(r, c, 200, json_object());
 }
 
-/* Run one applicant transition in a transaction; redirect with done= or re-render with the error. */
+/* Run one applicant transition in a transaction; redirect with done= or re-render with the error.
+ */
 static dg_rc applicant_step(struct dg_req *r, const char *done, case_tx_fn step)
 {
 	struct dg_err err = {0};
@@ -808,7 +877,8 @@ static dg_rc applicant_step(struct dg_req *r, const char *done, case_tx_fn step)
 	}
 	if (rc != DG_EINVAL && rc != DG_ECONFLICT && !case_store_fault(rc))
 		return case_fail(r, rc, &err);
-	/* a refusal the applicant can act on, or a store that failed: the case again, what was typed kept */
+	/* a refusal the applicant can act on, or a store that failed: the case again, what was
+	 * typed kept */
 	json_t *c = NULL, *d = json_object();
 	dg_rc lrc = load_own(r, &c);
 	if (lrc) {
@@ -836,7 +906,8 @@ static dg_rc do_withdraw(struct dg_req *r, struct dg_db *db, void *arg, struct d
 static dg_rc render_withdraw_confirm(struct dg_req *r, json_t *c, unsigned status)
 {
 	const char *st = str_of(c, "status");
-	int64_t left = CASE_WITHDRAW_MS - (dg_now_ms() - json_integer_value(json_object_get(c, "submitted_ms")));
+	int64_t left = CASE_WITHDRAW_MS -
+		       (dg_now_ms() - json_integer_value(json_object_get(c, "submitted_ms")));
 	if (strcmp(st, "submitted") || left <= 0) {
 		/* too late, or not submitted: the case page says why */
 		dg_reply_redirect(r, dg_arena_printf(r->arena, "/my/cases/%s", str_of(c, "ref")));
@@ -933,8 +1004,9 @@ static dg_rc get_file(struct dg_req *r)
 		rc = case_get(db, dg_kvs_get(&r->params, "ref"), &who, &c, &err);
 	if (rc)
 		return case_fail(r, rc, &err);
-	rc = dg_db_query(db, "SELECT stored, mime, filename FROM case_files WHERE id = ? AND case_id = ?",
-			 DG_ARGS(DG_VI(fid), DG_VI(json_integer_value(json_object_get(c, "id")))), &rw);
+	rc = dg_db_query(
+		db, "SELECT stored, mime, filename FROM case_files WHERE id = ? AND case_id = ?",
+		DG_ARGS(DG_VI(fid), DG_VI(json_integer_value(json_object_get(c, "id")))), &rw);
 	json_decref(c);
 	if (!rc)
 		rc = dg_rows_next(rw);
@@ -964,7 +1036,8 @@ static dg_rc get_file(struct dg_req *r)
 			  : !strcmp(mime, "image/png")     ? ".png"
 							   : "";
 	dg_reply_header(r, "Content-Disposition",
-			dg_arena_printf(r->arena, "attachment; filename=\"document-%lld%s\"", (long long)fid, ext));
+			dg_arena_printf(r->arena, "attachment; filename=\"document-%lld%s\"",
+					(long long)fid, ext));
 	dg_reply_file(r, 200, mime, fd, (uint64_t)sb.st_size);
 	return DG_OK;
 }

@@ -14,11 +14,11 @@
 
 struct demo_case {
 	const char *user, *item, *answers; /* answers: JSON over the pre-filled ones */
-	const char *steps;                 /* "draft", or staff actions in order: "accept,request_supplement,..." */
+	const char *steps; /* "draft", or staff actions in order: "accept,request_supplement,..." */
 	const char *staff;
-	int rating;                        /* 0: none */
+	int rating; /* 0: none */
 	const char *comment;
-	int days_ago;                      /* moved back this many days (0: today) */
+	int days_ago; /* moved back this many days (0: today) */
 };
 
 static const char default_answers[] = "{\"purpose\": \"按指南要求申请，材料已准备齐全。\"}";
@@ -26,15 +26,21 @@ static const char default_answers[] = "{\"purpose\": \"按指南要求申请，�
 static const struct demo_case cases[] = {
 	{"zhangsan", "990100-MZ-004", NULL, "draft", NULL, 0, NULL, 0},
 	{"lisi", "990100-MZ-004", "{\"method\": \"social_card\"}", "", NULL, 0, NULL, 0},
-	{"wangwu", "990100-MZ-004", "{\"method\": \"bank\", \"bank\": \"示范市农商银行\", \"account\": \"6230580000001234567\"}",
+	{"wangwu", "990100-MZ-004",
+	 "{\"method\": \"bank\", \"bank\": \"示范市农商银行\", \"account\": "
+	 "\"6230580000001234567\"}",
 	 "accept", "mz_zhao", 0, NULL, 0},
 	{"zhaoliu", "990100-MZ-003", default_answers, "accept", "mz_zhao", 0, NULL, 40},
-	{"sunqi", "990100-MZ-005", default_answers, "accept,request_supplement", "mz_zhao", 0, NULL, 3},
-	{"zhouba", "990100-MZ-004", "{\"method\": \"social_card\"}", "accept,review,approve", "mz_zhao", 5, "办理很快，全程网上办，不用跑腿。", 12},
+	{"sunqi", "990100-MZ-005", default_answers, "accept,request_supplement", "mz_zhao", 0, NULL,
+	 3},
+	{"zhouba", "990100-MZ-004", "{\"method\": \"social_card\"}", "accept,review,approve",
+	 "mz_zhao", 5, "办理很快，全程网上办，不用跑腿。", 12},
 	{"wujiu", "990100-MZ-002", default_answers, "accept,deny", "mz_zhao", 0, NULL, 8},
 	{"zhengshi", "990100-MZ-001", default_answers, "refuse", "mz_zhao", 0, NULL, 6},
-	{"chenmei", "990100-MZ-007", default_answers, "accept,approve", "mz_zhao", 2, "补贴到账比承诺的晚，打电话也没人说清楚原因。", 20},
-	{"liuyang", "990100-MZ-004", "{\"method\": \"social_card\"}", "accept,approve", "mz_zhao", 1, "网上说不用交材料，结果又让我跑了一趟窗口。", 30},
+	{"chenmei", "990100-MZ-007", default_answers, "accept,approve", "mz_zhao", 2,
+	 "补贴到账比承诺的晚，打电话也没人说清楚原因。", 20},
+	{"liuyang", "990100-MZ-004", "{\"method\": \"social_card\"}", "accept,approve", "mz_zhao",
+	 1, "网上说不用交材料，结果又让我跑了一趟窗口。", 30},
 	{"zhangsan", "990100-RS-002", default_answers, "accept", "rs_qian", 0, NULL, 2},
 	{"lisi", "990100-YB-002", default_answers, "accept,review", "yb_zhou", 0, NULL, 15},
 	{"wangwu", "990100-YB-001", default_answers, "accept,approve", "yb_zhou", 4, "", 9},
@@ -43,13 +49,14 @@ static const struct demo_case cases[] = {
 };
 
 /* An account as an actor; roles (the actor's staff_roles) is copied into the caller's buffer. */
-static dg_rc user_of(struct dg_db *db, const struct dg_keys *keys, const char *username, struct case_actor *a,
-		     char roles[64], json_t **me)
+static dg_rc user_of(struct dg_db *db, const struct dg_keys *keys, const char *username,
+		     struct case_actor *a, char roles[64], json_t **me)
 {
 	struct dg_rows *rw = NULL;
 	memset(a, 0, sizeof(*a));
 	dg_rc rc = dg_db_query(db,
-			       "SELECT u.id, u.role, u.name, COALESCE(u.dept_id, 0), u.staff_roles, u.uscc, u.org_name"
+			       "SELECT u.id, u.role, u.name, COALESCE(u.dept_id, 0), "
+			       "u.staff_roles, u.uscc, u.org_name"
 			       " FROM users u WHERE u.username = ?",
 			       DG_ARGS(DG_VT(username)), &rw);
 	if (!rc)
@@ -66,14 +73,16 @@ static dg_rc user_of(struct dg_db *db, const struct dg_keys *keys, const char *u
 		snprintf(roles, 64, "%s", dg_rows_text(rw, 4));
 		a->staff_roles = roles;
 		if (me)
-			*me = json_pack("{s:s, s:s, s:s, s:s}", "name", dg_rows_text(rw, 2), "phone", "13800000000",
-					"uscc", dg_rows_text(rw, 5), "org_name", dg_rows_text(rw, 6));
+			*me = json_pack("{s:s, s:s, s:s, s:s}", "name", dg_rows_text(rw, 2),
+					"phone", "13800000000", "uscc", dg_rows_text(rw, 5),
+					"org_name", dg_rows_text(rw, 6));
 	}
 	dg_rows_free(rw);
 	return rc;
 }
 
-static dg_rc one_case(struct dg_env *env, struct dg_db *db, const struct demo_case *d, struct dg_err *err)
+static dg_rc one_case(struct dg_env *env, struct dg_db *db, const struct demo_case *d,
+		      struct dg_err *err)
 {
 	struct case_actor who, staff;
 	char who_roles[64], staff_roles[64];
@@ -91,10 +100,12 @@ static dg_rc one_case(struct dg_env *env, struct dg_db *db, const struct demo_ca
 		rc = case_get(db, ref, &who, &c, err);
 		json_t *extra = rc ? NULL : json_loads(d->answers, 0, NULL), *v;
 		const char *k;
-		json_object_foreach(extra, k, v) json_object_set(json_object_get(c, "answers"), k, v);
+		json_object_foreach (extra, k, v)
+			json_object_set(json_object_get(c, "answers"), k, v);
 		json_decref(extra);
 		if (!rc)
-			rc = case_save_answers(db, &env->keys, json_integer_value(json_object_get(c, "id")),
+			rc = case_save_answers(db, &env->keys,
+					       json_integer_value(json_object_get(c, "id")),
 					       json_object_get(c, "answers"));
 	}
 	if (rc || !strcmp(d->steps, "draft"))
@@ -127,25 +138,34 @@ static dg_rc one_case(struct dg_env *env, struct dg_db *db, const struct demo_ca
 	if (!rc && d->days_ago) {
 		/* the past: every date of the case and its history moves back together */
 		int64_t ms = (int64_t)d->days_ago * 86400000;
-		rc = dg_db_exec(db,
-				"UPDATE cases SET created_ms = created_ms - ?, updated_ms = updated_ms - ?,"
-				" submitted_ms = CASE WHEN submitted_ms > 0 THEN submitted_ms - ? ELSE 0 END,"
-				" decided_ms = CASE WHEN decided_ms > 0 THEN decided_ms - ? ELSE 0 END,"
-				" accepted_day = CASE WHEN accepted_day > 0 THEN accepted_day - ? ELSE 0 END,"
-				" due_day = CASE WHEN due_day > 0 THEN due_day - ? ELSE 0 END,"
-				" paused_day = CASE WHEN paused_day > 0 THEN paused_day - ? ELSE 0 END WHERE ref = ?",
-				DG_ARGS(DG_VI(ms), DG_VI(ms), DG_VI(ms), DG_VI(ms), DG_VI(d->days_ago), DG_VI(d->days_ago),
-					DG_VI(d->days_ago), DG_VT(ref)),
-				NULL);
+		rc = dg_db_exec(
+			db,
+			"UPDATE cases SET created_ms = created_ms - ?, updated_ms = updated_ms - ?,"
+			" submitted_ms = CASE WHEN submitted_ms > 0 THEN submitted_ms - ? ELSE 0 "
+			"END,"
+			" decided_ms = CASE WHEN decided_ms > 0 THEN decided_ms - ? ELSE 0 END,"
+			" accepted_day = CASE WHEN accepted_day > 0 THEN accepted_day - ? ELSE 0 "
+			"END,"
+			" due_day = CASE WHEN due_day > 0 THEN due_day - ? ELSE 0 END,"
+			" paused_day = CASE WHEN paused_day > 0 THEN paused_day - ? ELSE 0 END "
+			"WHERE ref = ?",
+			DG_ARGS(DG_VI(ms), DG_VI(ms), DG_VI(ms), DG_VI(ms), DG_VI(d->days_ago),
+				DG_VI(d->days_ago), DG_VI(d->days_ago), DG_VT(ref)),
+			NULL);
 		if (!rc)
 			rc = dg_db_exec(db,
-					"UPDATE case_events SET at_ms = at_ms - ? WHERE case_id = (SELECT id FROM cases WHERE ref = ?)",
+					"UPDATE case_events SET at_ms = at_ms - ? WHERE case_id = "
+					"(SELECT id FROM cases WHERE ref = ?)",
 					DG_ARGS(DG_VI(ms), DG_VT(ref)), NULL);
 		if (!rc)
-			rc = dg_db_exec(db,
-					"UPDATE case_rectifications SET due_day = due_day - ?, created_ms = created_ms - ?,"
-					" updated_ms = updated_ms - ? WHERE case_id = (SELECT id FROM cases WHERE ref = ?)",
-					DG_ARGS(DG_VI(d->days_ago), DG_VI(ms), DG_VI(ms), DG_VT(ref)), NULL);
+			rc = dg_db_exec(
+				db,
+				"UPDATE case_rectifications SET due_day = due_day - ?, created_ms "
+				"= created_ms - ?,"
+				" updated_ms = updated_ms - ? WHERE case_id = (SELECT id FROM "
+				"cases WHERE ref = ?)",
+				DG_ARGS(DG_VI(d->days_ago), DG_VI(ms), DG_VI(ms), DG_VT(ref)),
+				NULL);
 	}
 out:
 	json_decref(c);

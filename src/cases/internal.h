@@ -12,7 +12,8 @@
  *   accepted --review(review, opinion)--> reviewed
  *   accepted|reviewed --approve(approve)--> approved (+ e-certificate)
  *   accepted|reviewed --deny(approve, reason)--> denied
- *   submitted|accepted|reviewed --transfer(intake, department, reason)--> same status, other department
+ *   submitted|accepted|reviewed --transfer(intake, department, reason)--> same status, other
+ * department
  *
  * The promised date (due_day) is set at acceptance: promised working days
  * after the day of acceptance, by the region's holiday calendar. While the
@@ -38,14 +39,16 @@
 struct dg_env;
 struct dg_keys;
 
-#define CASE_WITHDRAW_MS (10 * 60 * 1000) /* an applicant may withdraw this long after submitting */
-#define CASE_REF_MAX 32
-#define CASE_TEXT_MAX 2000                /* reasons, notes, comments (bytes) */
-#define CASE_FILE_MAX (10u << 20)         /* one uploaded document */
-#define CASE_FILES_MAX 40                 /* documents on one case */
-#define CASE_DUE_SOON_DAYS 2              /* working days before the due date that count as "due soon" */
-#define CASE_RECTIFY_DAYS 5               /* working days a department has to close a rectification */
-#define CASE_PAGE 20
+#define CASE_WITHDRAW_MS                                                                           \
+	(10 * 60 * 1000) /* an applicant may withdraw this long after submitting                   \
+			  */
+#define CASE_REF_MAX       32
+#define CASE_TEXT_MAX      2000        /* reasons, notes, comments (bytes) */
+#define CASE_FILE_MAX      (10u << 20) /* one uploaded document */
+#define CASE_FILES_MAX     40          /* documents on one case */
+#define CASE_DUE_SOON_DAYS 2 /* working days before the due date that count as "due soon" */
+#define CASE_RECTIFY_DAYS  5 /* working days a department has to close a rectification */
+#define CASE_PAGE          20
 
 /* Who is acting. */
 struct case_actor {
@@ -53,7 +56,8 @@ struct case_actor {
 	enum dg_role role;
 	int64_t dept_id;
 	const char *staff_roles; /* "intake,review,approve" */
-	const struct dg_keys *keys; /* the node's: to seal what the actor writes, open what they read */
+	const struct dg_keys
+		*keys; /* the node's: to seal what the actor writes, open what they read */
 };
 
 void case_actor_of(const struct dg_req *r, struct case_actor *a);
@@ -62,9 +66,9 @@ int case_has_role(const char *roles, const char *role);
 
 /* A staff action on a case. */
 struct case_action {
-	const char *action; /* accept refuse review approve deny request_supplement transfer */
-	const char *reason; /* reason, opinion or what is needed */
-	const char *to_dept;/* transfer: the department's code */
+	const char *action;  /* accept refuse review approve deny request_supplement transfer */
+	const char *reason;  /* reason, opinion or what is needed */
+	const char *to_dept; /* transfer: the department's code */
 };
 
 /*
@@ -73,7 +77,8 @@ struct case_action {
  * ENOTFOUND also for a case the actor may not see (nothing is revealed).
  */
 
-/* NULL when who may apply for item online, else the i18n key of why not (counter only, wrong audience). */
+/* NULL when who may apply for item online, else the i18n key of why not (counter only, wrong
+ * audience). */
 const char *case_may_apply(const struct case_actor *who, const json_t *item);
 
 /* An open case's due state today by cal: "overdue", "due_soon", "ok", or "" when no clock runs. */
@@ -83,8 +88,8 @@ const char *case_due_state(const struct dg_calendar *cal, const char *status, in
 int case_status_known(const char *s);
 
 /* A draft for item (the JSON cat_get gives), answers pre-filled from me (dg_auth_me_json). */
-dg_rc case_create(struct dg_db *db, const json_t *item, const struct case_actor *who, const json_t *me,
-		  char ref[CASE_REF_MAX], struct dg_err *err) DG_MUST;
+dg_rc case_create(struct dg_db *db, const json_t *item, const struct case_actor *who,
+		  const json_t *me, char ref[CASE_REF_MAX], struct dg_err *err) DG_MUST;
 
 /*
  * The case with everything about it as JSON: columns, "form", "answers",
@@ -93,35 +98,41 @@ dg_rc case_create(struct dg_db *db, const json_t *item, const struct case_actor 
  * Answers and file names are opened (in full: for changing them); free
  * texts keep their sealed identifiers. Before showing any of it, case_show.
  */
-dg_rc case_get(struct dg_db *db, const char *ref, const struct case_actor *who, json_t **out, struct dg_err *err) DG_MUST;
+dg_rc case_get(struct dg_db *db, const char *ref, const struct case_actor *who, json_t **out,
+	       struct dg_err *err) DG_MUST;
 
 /* Replace a draft's answers (the applicant's, status draft), sealed with keys. */
 dg_rc case_save_answers(struct dg_db *db, const struct dg_keys *keys, int64_t case_id,
 			const json_t *answers) DG_MUST;
 
 /* Applicant transitions; each in the caller's transaction. */
-dg_rc case_submit(struct dg_db *db, const char *ref, const struct case_actor *who, struct dg_err *err) DG_MUST;
-dg_rc case_withdraw(struct dg_db *db, const char *ref, const struct case_actor *who, struct dg_err *err) DG_MUST;
-dg_rc case_answer_supplement(struct dg_db *db, const char *ref, const struct case_actor *who, const char *note,
-			     struct dg_err *err) DG_MUST;
-dg_rc case_rate(struct dg_db *db, const char *ref, const struct case_actor *who, int level, const char *comment,
-		struct dg_err *err) DG_MUST;
+dg_rc case_submit(struct dg_db *db, const char *ref, const struct case_actor *who,
+		  struct dg_err *err) DG_MUST;
+dg_rc case_withdraw(struct dg_db *db, const char *ref, const struct case_actor *who,
+		    struct dg_err *err) DG_MUST;
+dg_rc case_answer_supplement(struct dg_db *db, const char *ref, const struct case_actor *who,
+			     const char *note, struct dg_err *err) DG_MUST;
+dg_rc case_rate(struct dg_db *db, const char *ref, const struct case_actor *who, int level,
+		const char *comment, struct dg_err *err) DG_MUST;
 
 /*
  * Record that who (staff of the case's department) sees its personal
  * identifiers in full: a "reveal" event on its history, in the caller's
  * transaction. ENOTFOUND for anyone else.
  */
-dg_rc case_reveal(struct dg_db *db, const char *ref, const struct case_actor *who, struct dg_err *err) DG_MUST;
+dg_rc case_reveal(struct dg_db *db, const char *ref, const struct case_actor *who,
+		  struct dg_err *err) DG_MUST;
 
 /* A staff action, in the caller's transaction (approval issues the certificate with keys). */
-dg_rc case_act(struct dg_db *db, const struct dg_keys *keys, const char *ref, const struct case_actor *who,
-	       const struct case_action *act, struct dg_err *err) DG_MUST;
+dg_rc case_act(struct dg_db *db, const struct dg_keys *keys, const char *ref,
+	       const struct case_actor *who, const struct case_action *act,
+	       struct dg_err *err) DG_MUST;
 
 /* Record an uploaded document (already moved to stored) on a case; its name is sealed with keys. */
-dg_rc case_add_file(struct dg_db *db, const struct dg_keys *keys, int64_t case_id, const char *field,
-		    const char *filename, const char *mime, int64_t size, const char *sha256, const char *stored,
-		    const char *stage, int64_t *id_out) DG_MUST;
+dg_rc case_add_file(struct dg_db *db, const struct dg_keys *keys, int64_t case_id,
+		    const char *field, const char *filename, const char *mime, int64_t size,
+		    const char *sha256, const char *stored, const char *stage,
+		    int64_t *id_out) DG_MUST;
 
 /* The queue filters; NULL or "" means any. */
 struct case_filter {
@@ -140,8 +151,8 @@ dg_rc case_rectify_list(struct dg_db *db, int64_t dept_id, json_t **out) DG_MUST
 dg_rc case_rectify_get(struct dg_db *db, int64_t id, int64_t dept_id, json_t **out) DG_MUST;
 /* The rectification of a case (ENOTFOUND when it has none). */
 dg_rc case_rectify_of_case(struct dg_db *db, int64_t case_id, json_t **out) DG_MUST;
-dg_rc case_rectify_step(struct dg_db *db, int64_t id, const struct case_actor *who, const char *text,
-			struct dg_err *err) DG_MUST;
+dg_rc case_rectify_step(struct dg_db *db, int64_t id, const struct case_actor *who,
+			const char *text, struct dg_err *err) DG_MUST;
 
 /* Satisfaction per item and per department: {"items": [...], "depts": [...], "total"}. */
 dg_rc case_satisfaction(struct dg_db *db, json_t **out) DG_MUST;
@@ -180,7 +191,8 @@ int case_field_shown(const json_t *field, const json_t *answers);
 
 /* One step of a request in a transaction on the request's connection. */
 typedef dg_rc (*case_tx_fn)(struct dg_req *r, struct dg_db *db, void *arg, struct dg_err *err);
-/* Run fn in a transaction, committed when it returns OK; err gets "error.store" if nothing more precise. */
+/* Run fn in a transaction, committed when it returns OK; err gets "error.store" if nothing more
+ * precise. */
 dg_rc case_tx(struct dg_req *r, case_tx_fn fn, void *arg, struct dg_err *err) DG_MUST;
 
 /*
@@ -220,7 +232,8 @@ char *case_show_text(const struct dg_keys *k, struct dg_arena *a, const char *te
 void case_show(const struct dg_keys *k, struct dg_arena *a, json_t *c, int full);
 void case_show_rect(const struct dg_keys *k, struct dg_arena *a, json_t *x, int full);
 
-/* Sniff a document's type from its first bytes: "application/pdf", "image/jpeg", "image/png" or NULL. */
+/* Sniff a document's type from its first bytes: "application/pdf", "image/jpeg", "image/png" or
+ * NULL. */
 const char *case_sniff(const unsigned char *p, size_t n);
 
 #endif

@@ -34,7 +34,8 @@ static int64_t scope(const struct dg_req *r)
 /* Filters from the query string; EINVAL naming the field. */
 static dg_rc read_filter(struct dg_req *r, struct case_filter *f)
 {
-	const char *page = dg_kvs_get(&r->query, "page"), *due = dg_kvs_get(&r->query, "due_before");
+	const char *page = dg_kvs_get(&r->query, "page"),
+		   *due = dg_kvs_get(&r->query, "due_before");
 	memset(f, 0, sizeof(*f));
 	f->dept_id = scope(r);
 	f->status = dg_kvs_get(&r->query, "status");
@@ -42,12 +43,15 @@ static dg_rc read_filter(struct dg_req *r, struct case_filter *f)
 	f->page = 1;
 	if (f->status && *f->status && strcmp(f->status, "open") && strcmp(f->status, "overdue") &&
 	    strcmp(f->status, "due_soon") && !case_status_known(f->status))
-		return dg_err_field(&r->err, DG_EINVAL, "status", "%s", dg_t(r, "cases.err.status"));
+		return dg_err_field(&r->err, DG_EINVAL, "status", "%s",
+				    dg_t(r, "cases.err.status"));
 	if (f->item && strlen(f->item) > 40)
 		return dg_err_field(&r->err, DG_EINVAL, "item", "%s", dg_t(r, "cases.err.no_item"));
 	if (due && *due && dg_day_parse(due, &f->due_before))
-		return dg_err_field(&r->err, DG_EINVAL, "due_before", "%s", dg_t(r, "cases.err.date"));
-	if (page && *page && (dg_str_to_i64(dg_str_of(page), &f->page) || f->page < 1 || f->page > 10000))
+		return dg_err_field(&r->err, DG_EINVAL, "due_before", "%s",
+				    dg_t(r, "cases.err.date"));
+	if (page && *page &&
+	    (dg_str_to_i64(dg_str_of(page), &f->page) || f->page < 1 || f->page > 10000))
 		return dg_err_field(&r->err, DG_EINVAL, "page", "%s", dg_t(r, "cases.err.page"));
 	return DG_OK;
 }
@@ -85,15 +89,19 @@ static dg_rc page_queue(struct dg_req *r)
 		json_decref(d);
 		return rc;
 	}
-	json_array_foreach(json_object_get(res, "cases"), i, c) case_localise(r, c);
-	static const char *const filters[] = {"open", "overdue", "due_soon", "submitted", "accepted", "supplement",
-					      "reviewed", "approved", "denied", "refused", "withdrawn", NULL};
+	json_array_foreach (json_object_get(res, "cases"), i, c)
+		case_localise(r, c);
+	static const char *const filters[] = {"open",     "overdue",    "due_soon",  "submitted",
+					      "accepted", "supplement", "reviewed",  "approved",
+					      "denied",   "refused",    "withdrawn", NULL};
 	const char *sel = dg_kvs_get(&r->query, "status");
 	json_t *opts = json_array();
 	for (size_t k = 0; filters[k]; k++)
-		json_array_append_new(opts, json_pack("{s:s, s:s, s:b}", "value", filters[k], "label",
-						      dg_t(r, dg_arena_printf(r->arena, "cases.filter.%s", filters[k])),
-						      "selected", sel && !strcmp(sel, filters[k])));
+		json_array_append_new(
+			opts,
+			json_pack("{s:s, s:s, s:b}", "value", filters[k], "label",
+				  dg_t(r, dg_arena_printf(r->arena, "cases.filter.%s", filters[k])),
+				  "selected", sel && !strcmp(sel, filters[k])));
 	json_object_set_new(d, "statuses", opts);
 	dg_form_keep_values(r, d);
 	json_t *vals = json_object_get(d, "values");
@@ -103,7 +111,8 @@ static dg_rc page_queue(struct dg_req *r)
 		if (v && dg_utf8_valid(v, strlen(v)))
 			json_object_set_new(vals, keys[k], json_string(v));
 	}
-	int64_t total = json_integer_value(json_object_get(res, "total")), page = json_integer_value(json_object_get(res, "page"));
+	int64_t total = json_integer_value(json_object_get(res, "total")),
+		page = json_integer_value(json_object_get(res, "page"));
 	json_object_set_new(d, "pager", dg_pager(r, total, page, CASE_PAGE));
 	json_object_set_new(d, "is_admin", json_boolean(r->user->role == DG_ROLE_ADMIN));
 	json_object_set_new(d, "title", json_string(dg_t(r, "cases.office.title")));
@@ -133,20 +142,25 @@ static dg_rc render_office_case_as(struct dg_req *r, unsigned status, json_t *d,
 	}
 	const char *st = str_of(c, "status"), *roles = r->user->staff_roles;
 	int staff = r->user->role == DG_ROLE_STAFF;
-	int intake = staff && case_has_role(roles, "intake"), review = staff && case_has_role(roles, "review"),
+	int intake = staff && case_has_role(roles, "intake"),
+	    review = staff && case_has_role(roles, "review"),
 	    approve = staff && case_has_role(roles, "approve");
-	int at_intake = !strcmp(st, "submitted"), in_review = !strcmp(st, "accepted") || !strcmp(st, "reviewed");
+	int at_intake = !strcmp(st, "submitted"),
+	    in_review = !strcmp(st, "accepted") || !strcmp(st, "reviewed");
 	json_object_set_new(d, "can_accept", json_boolean(intake && at_intake));
-	json_object_set_new(d, "can_supplement", json_boolean((intake || review) && (at_intake || in_review)));
+	json_object_set_new(d, "can_supplement",
+			    json_boolean((intake || review) && (at_intake || in_review)));
 	json_object_set_new(d, "can_review", json_boolean(review && !strcmp(st, "accepted")));
 	json_object_set_new(d, "can_decide", json_boolean(approve && in_review));
 	json_object_set_new(d, "can_transfer", json_boolean(intake && (at_intake || in_review)));
 	json_t *depts = json_array();
-	rc = dg_db_query(db, "SELECT code, name_zh, name_en FROM departments WHERE id <> ? ORDER BY code",
-			 DG_ARGS(DG_VI(json_integer_value(json_object_get(c, "dept_id")))), &rw);
+	rc = dg_db_query(
+		db, "SELECT code, name_zh, name_en FROM departments WHERE id <> ? ORDER BY code",
+		DG_ARGS(DG_VI(json_integer_value(json_object_get(c, "dept_id")))), &rw);
 	while (!rc && (rc = dg_rows_next(rw)) == DG_OK)
-		json_array_append_new(depts, json_pack("{s:s, s:s}", "code", dg_rows_text(rw, 0), "name",
-						       dg_rows_text(rw, strcmp(r->lang, "en") ? 1 : 2)));
+		json_array_append_new(depts,
+				      json_pack("{s:s, s:s}", "code", dg_rows_text(rw, 0), "name",
+						dg_rows_text(rw, strcmp(r->lang, "en") ? 1 : 2)));
 	dg_rows_free(rw);
 	if (rc != DG_ENOTFOUND) {
 		json_decref(c);
@@ -157,33 +171,39 @@ static dg_rc render_office_case_as(struct dg_req *r, unsigned status, json_t *d,
 	json_object_set_new(d, "depts", depts);
 	const char *done = dg_kvs_get(&r->query, "done");
 	if (done && strlen(done) < 40 && dg_utf8_valid(done, strlen(done)))
-		json_object_set_new(d, "done", json_string(dg_t(r, dg_arena_printf(r->arena, "cases.done.%s", done))));
+		json_object_set_new(
+			d, "done",
+			json_string(dg_t(r, dg_arena_printf(r->arena, "cases.done.%s", done))));
 	case_show(&r->env->keys, r->arena, c, revealed);
 	json_object_set_new(d, "revealed", json_boolean(revealed));
 	json_object_set_new(d, "can_reveal", json_boolean(staff && !revealed));
 	json_t *p, *answers = json_object_get(c, "answers"), *pre = json_object_get(c, "prefilled");
 	size_t i;
 	json_t *pages = json_array();
-	json_array_foreach(json_object_get(json_object_get(c, "form"), "pages"), i, p)
-	{
+	json_array_foreach (json_object_get(json_object_get(c, "form"), "pages"), i, p) {
 		if (!case_page_shown(p, answers))
 			continue;
 		json_t *fields = json_array(), *f;
 		size_t j;
-		json_array_foreach(json_object_get(p, "fields"), j, f)
-		{
+		json_array_foreach (json_object_get(p, "fields"), j, f) {
 			if (!case_field_shown(f, answers))
 				continue;
 			json_t *v = json_object_get(answers, str_of(f, "name"));
-			json_array_append_new(fields, json_pack("{s:O, s:s, s:b, s:b}", "label",
-								json_object_get(f, strcmp(r->lang, "en") ? "label_zh" : "label_en"),
-								"value", json_is_string(v) ? json_string_value(v) : "", "is_file",
-								!strcmp(str_of(f, "type"), "file"), "from_account",
-								case_answer_fixed(pre, answers, str_of(f, "name"))));
+			json_array_append_new(
+				fields,
+				json_pack("{s:O, s:s, s:b, s:b}", "label",
+					  json_object_get(f, strcmp(r->lang, "en") ? "label_zh"
+										   : "label_en"),
+					  "value", json_is_string(v) ? json_string_value(v) : "",
+					  "is_file", !strcmp(str_of(f, "type"), "file"),
+					  "from_account",
+					  case_answer_fixed(pre, answers, str_of(f, "name"))));
 		}
-		json_array_append_new(pages, json_pack("{s:O, s:o}", "title",
-						       json_object_get(p, strcmp(r->lang, "en") ? "title_zh" : "title_en"),
-						       "fields", fields));
+		json_array_append_new(
+			pages, json_pack("{s:O, s:o}", "title",
+					 json_object_get(p, strcmp(r->lang, "en") ? "title_zh"
+										  : "title_en"),
+					 "fields", fields));
 	}
 	json_object_set_new(d, "pages", pages);
 	json_object_set_new(d, "show_actor", json_true());
@@ -250,7 +270,8 @@ static dg_rc post_office_action(struct dg_req *r)
 	};
 	dg_rc rc = case_run_action(r, &act, &err);
 	if (!rc) {
-		dg_reply_redirect(r, dg_arena_printf(r->arena, "/office/cases/%s?done=%s", dg_kvs_get(&r->params, "ref"), act.action));
+		dg_reply_redirect(r, dg_arena_printf(r->arena, "/office/cases/%s?done=%s",
+						     dg_kvs_get(&r->params, "ref"), act.action));
 		return DG_OK;
 	}
 	if (rc != DG_EINVAL && rc != DG_ECONFLICT && !case_store_fault(rc))
@@ -272,9 +293,14 @@ static void localise_task(struct dg_req *r, json_t *x)
 {
 	int en = !strcmp(r->lang, "en");
 	json_object_set(x, "item_name", json_object_get(x, en ? "item_name_en" : "item_name_zh"));
-	json_object_set_new(x, "stage_label", json_string(dg_t(r, dg_arena_printf(r->arena, "cases.stage.%s", str_of(x, "stage")))));
-	json_object_set_new(x, "level_label", json_string(dg_t(r, dg_arena_printf(r->arena, "cases.level.%lld",
-										  (long long)json_integer_value(json_object_get(x, "level"))))));
+	json_object_set_new(x, "stage_label",
+			    json_string(dg_t(r, dg_arena_printf(r->arena, "cases.stage.%s",
+								str_of(x, "stage")))));
+	json_object_set_new(
+		x, "level_label",
+		json_string(dg_t(r, dg_arena_printf(r->arena, "cases.level.%lld",
+						    (long long)json_integer_value(
+							    json_object_get(x, "level"))))));
 }
 
 static dg_rc page_tasks(struct dg_req *r)
@@ -289,8 +315,7 @@ static dg_rc page_tasks(struct dg_req *r)
 		rc = case_rectify_list(db, scope(r), &list);
 	if (rc)
 		return rc;
-	json_array_foreach(list, i, x)
-	{
+	json_array_foreach (list, i, x) {
 		localise_task(r, x);
 		case_show_rect(&r->env->keys, r->arena, x, 0);
 	}
@@ -322,10 +347,14 @@ static dg_rc render_task(struct dg_req *r, unsigned status, json_t *d)
 	case_show_rect(&r->env->keys, r->arena, x, 0);
 	const char *stage = str_of(x, "stage");
 	int staff = r->user->role == DG_ROLE_STAFF;
-	json_object_set_new(d, "can_step", json_boolean(staff && strcmp(stage, "closed") &&
-							 (strcmp(stage, "review") || case_has_role(r->user->staff_roles, "review") ||
-							  case_has_role(r->user->staff_roles, "approve"))));
-	json_object_set_new(d, "step_label", json_string(dg_t(r, dg_arena_printf(r->arena, "cases.step.%s", stage))));
+	json_object_set_new(d, "can_step",
+			    json_boolean(staff && strcmp(stage, "closed") &&
+					 (strcmp(stage, "review") ||
+					  case_has_role(r->user->staff_roles, "review") ||
+					  case_has_role(r->user->staff_roles, "approve"))));
+	json_object_set_new(
+		d, "step_label",
+		json_string(dg_t(r, dg_arena_printf(r->arena, "cases.step.%s", stage))));
 	json_object_set(d, "title", json_object_get(x, "item_name"));
 	json_object_set_new(d, "task", x);
 	return dg_page(r, status, "cases/task.html", d);
@@ -351,7 +380,8 @@ static dg_rc post_task(struct dg_req *r)
 		return DG_ENOTFOUND;
 	dg_rc rc = case_tx(r, task_tx, &id, &err);
 	if (!rc) {
-		dg_reply_redirect(r, dg_arena_printf(r->arena, "/office/rectifications/%lld", (long long)id));
+		dg_reply_redirect(
+			r, dg_arena_printf(r->arena, "/office/rectifications/%lld", (long long)id));
 		return DG_OK;
 	}
 	if (rc != DG_EINVAL && rc != DG_ECONFLICT && !case_store_fault(rc))
@@ -381,7 +411,8 @@ static dg_rc page_ratings(struct dg_req *r)
 	int en = !strcmp(r->lang, "en");
 	const char *lists[] = {"items", "depts"};
 	for (int k = 0; k < 2; k++)
-		json_array_foreach(json_object_get(s, lists[k]), i, e) json_object_set(e, "name", json_object_get(e, en ? "name_en" : "name_zh"));
+		json_array_foreach (json_object_get(s, lists[k]), i, e)
+			json_object_set(e, "name", json_object_get(e, en ? "name_en" : "name_zh"));
 	json_t *d = json_object();
 	json_object_set_new(d, "title", json_string(dg_t(r, "cases.ratings.title")));
 	json_object_set_new(d, "figures", s);

@@ -18,8 +18,8 @@
 #include "core/str.h"
 #include "web/page.h"
 
-#define Q_MAX 240 /* bytes of a search query */
-#define Q_CHARS 60 /* characters of a search query */
+#define Q_MAX   240 /* bytes of a search query */
+#define Q_CHARS 60  /* characters of a search query */
 
 /* A string member, "" when missing. */
 static const char *sget(const json_t *o, const char *k)
@@ -43,17 +43,20 @@ static json_t *labels(struct dg_req *r, const char *prefix, json_t *codes)
 {
 	json_t *out = json_array(), *c;
 	size_t i;
-	json_array_foreach(codes, i, c) json_array_append_new(
-		out, json_pack("{s:s, s:s}", "code", json_string_value(c), "label", label(r, prefix, json_string_value(c))));
+	json_array_foreach (codes, i, c)
+		json_array_append_new(out,
+				      json_pack("{s:s, s:s}", "code", json_string_value(c), "label",
+						label(r, prefix, json_string_value(c))));
 	return out;
 }
 
 static void fee_text(struct dg_req *r, json_t *it)
 {
 	json_int_t fen = json_integer_value(json_object_get(it, "fee_fen"));
-	const char *s = fen == 0 ? dg_t(r, "catalog.fee_free")
-				 : dg_arena_printf(r->arena, "%s %lld.%02lld", dg_t(r, "catalog.yuan"),
-						   (long long)(fen / 100), (long long)(fen % 100));
+	const char *s =
+		fen == 0 ? dg_t(r, "catalog.fee_free")
+			 : dg_arena_printf(r->arena, "%s %lld.%02lld", dg_t(r, "catalog.yuan"),
+					   (long long)(fen / 100), (long long)(fen % 100));
 	json_object_set_new(it, "fee_text", json_string(s));
 }
 
@@ -63,23 +66,38 @@ static void localise(struct dg_req *r, json_t *it)
 	int en = is_en(r);
 	json_object_set(it, "name", json_object_get(it, en ? "name_en" : "name_zh"));
 	json_object_set(it, "dept_name", json_object_get(it, en ? "dept_name_en" : "dept_name_zh"));
-	json_object_set_new(it, "kind_label", json_string(label(r, "catalog.kind.", json_string_value(json_object_get(it, "kind")))));
-	json_object_set_new(it, "audience_label", json_string(label(r, "catalog.audience.", json_string_value(json_object_get(it, "audience")))));
-	json_object_set_new(it, "scope_label", json_string(label(r, "catalog.scope.", json_string_value(json_object_get(it, "scope")))));
-	json_object_set_new(it, "depth_label", json_string(label(r, "catalog.depth.", json_string_value(json_object_get(it, "depth")))));
-	json_object_set_new(it, "theme_labels", labels(r, "catalog.theme.", json_object_get(it, "themes")));
-	json_object_set_new(it, "event_labels", labels(r, "catalog.event.", json_object_get(it, "events")));
+	json_object_set_new(it, "kind_label",
+			    json_string(label(r, "catalog.kind.",
+					      json_string_value(json_object_get(it, "kind")))));
+	json_object_set_new(it, "audience_label",
+			    json_string(label(r, "catalog.audience.",
+					      json_string_value(json_object_get(it, "audience")))));
+	json_object_set_new(it, "scope_label",
+			    json_string(label(r, "catalog.scope.",
+					      json_string_value(json_object_get(it, "scope")))));
+	json_object_set_new(it, "depth_label",
+			    json_string(label(r, "catalog.depth.",
+					      json_string_value(json_object_get(it, "depth")))));
+	json_object_set_new(it, "theme_labels",
+			    labels(r, "catalog.theme.", json_object_get(it, "themes")));
+	json_object_set_new(it, "event_labels",
+			    labels(r, "catalog.event.", json_object_get(it, "events")));
 	json_int_t trips = json_integer_value(json_object_get(it, "trips"));
-	json_object_set_new(it, "trips_label", json_string(dg_t(r, trips == 0 ? "catalog.trips0" : "catalog.trips1")));
-	json_object_set_new(it, "retired", json_boolean(strcmp(sget(it, "status"), "retired") == 0));
+	json_object_set_new(it, "trips_label",
+			    json_string(dg_t(r, trips == 0 ? "catalog.trips0" : "catalog.trips1")));
+	json_object_set_new(it, "retired",
+			    json_boolean(strcmp(sget(it, "status"), "retired") == 0));
 	fee_text(r, it);
 	json_t *mats = json_object_get(it, "materials"), *m;
 	size_t i;
-	json_array_foreach(mats, i, m)
-	{
+	json_array_foreach (mats, i, m) {
 		json_object_set(m, "name", json_object_get(m, en ? "name_en" : "name_zh"));
-		json_object_set_new(m, "medium_label", json_string(label(r, "catalog.medium.", json_string_value(json_object_get(m, "medium")))));
-		json_object_set_new(m, "shared", json_boolean(strcmp(sget(m, "source"), "department") == 0));
+		json_object_set_new(
+			m, "medium_label",
+			json_string(label(r, "catalog.medium.",
+					  json_string_value(json_object_get(m, "medium")))));
+		json_object_set_new(m, "shared",
+				    json_boolean(strcmp(sget(m, "source"), "department") == 0));
 	}
 }
 
@@ -98,10 +116,13 @@ static dg_rc read_query(struct dg_req *r, struct cat_query *q)
 		return dg_err_field(&r->err, DG_EINVAL, "q", "%s", dg_t(r, "catalog.err.q_bad"));
 	if (q->q && (strlen(q->q) > Q_MAX || dg_utf8_len(q->q, strlen(q->q)) > Q_CHARS))
 		return dg_err_field(&r->err, DG_EINVAL, "q", "%s", dg_t(r, "catalog.err.q_long"));
-	if (page && *page && (dg_str_to_i64(dg_str_of(page), &q->page) != DG_OK || q->page < 1 || q->page > 1000))
+	if (page && *page &&
+	    (dg_str_to_i64(dg_str_of(page), &q->page) != DG_OK || q->page < 1 || q->page > 1000))
 		return dg_err_field(&r->err, DG_EINVAL, "page", "%s", dg_t(r, "catalog.err.page"));
-	if (q->audience && *q->audience && strcmp(q->audience, "person") && strcmp(q->audience, "enterprise"))
-		return dg_err_field(&r->err, DG_EINVAL, "audience", "%s", dg_t(r, "catalog.err.audience"));
+	if (q->audience && *q->audience && strcmp(q->audience, "person") &&
+	    strcmp(q->audience, "enterprise"))
+		return dg_err_field(&r->err, DG_EINVAL, "audience", "%s",
+				    dg_t(r, "catalog.err.audience"));
 	return DG_OK;
 }
 
@@ -111,15 +132,14 @@ static dg_rc read_query(struct dg_req *r, struct cat_query *q)
  * (first page of each, no item twice) into res. The terms go into d as
  * "did you mean" links. res keeps its zero when no term finds anything.
  */
-static dg_rc try_synonyms(struct dg_req *r, struct dg_db *db, const struct cat_query *q, json_t *res,
-			  json_t *d)
+static dg_rc try_synonyms(struct dg_req *r, struct dg_db *db, const struct cat_query *q,
+			  json_t *res, json_t *d)
 {
 	json_t *terms = cat_synonym_terms(r->arena, q->q), *t, *links = json_array();
 	json_t *items = json_object_get(res, "items");
 	size_t i, j;
 	dg_rc rc = DG_OK;
-	json_array_foreach(terms, i, t)
-	{
+	json_array_foreach (terms, i, t) {
 		struct cat_query tq = *q;
 		json_t *got = NULL, *it;
 		tq.q = json_string_value(t);
@@ -127,20 +147,24 @@ static dg_rc try_synonyms(struct dg_req *r, struct dg_db *db, const struct cat_q
 		rc = cat_search(db, &tq, &got);
 		if (rc)
 			break;
-		json_array_foreach(json_object_get(got, "items"), j, it)
-		{
+		json_array_foreach (json_object_get(got, "items"), j, it) {
 			bool seen = false;
 			json_t *o;
 			size_t k;
-			json_array_foreach(items, k, o) seen |= json_equal(json_object_get(o, "code"), json_object_get(it, "code"));
+			json_array_foreach (items, k, o)
+				seen |= json_equal(json_object_get(o, "code"),
+						   json_object_get(it, "code"));
 			if (!seen)
 				json_array_append(items, it);
 		}
 		struct dg_buf b;
 		dg_buf_init(&b, 1024);
 		if (!dg_buf_adds(&b, "/services?q=") && !dg_buf_add_url(&b, tq.q, strlen(tq.q)))
-			json_array_append_new(links, json_pack("{s:s, s:s, s:I}", "term", tq.q, "href", dg_buf_str(&b),
-							       "count", json_integer_value(json_object_get(got, "total"))));
+			json_array_append_new(
+				links,
+				json_pack("{s:s, s:s, s:I}", "term", tq.q, "href", dg_buf_str(&b),
+					  "count",
+					  json_integer_value(json_object_get(got, "total"))));
 		dg_buf_release(&b);
 		json_decref(got);
 	}
@@ -154,16 +178,19 @@ static dg_rc try_synonyms(struct dg_req *r, struct dg_db *db, const struct cat_q
 }
 
 /* Facet counts as lists of {code, label, count, selected} for the browse panel. */
-static json_t *facet_list(struct dg_req *r, json_t *counts, const char *prefix, const char *sel, json_t *names)
+static json_t *facet_list(struct dg_req *r, json_t *counts, const char *prefix, const char *sel,
+			  json_t *names)
 {
 	json_t *out = json_array(), *v;
 	const char *k;
-	json_object_foreach(counts, k, v)
-	{
-		const char *lab = names ? json_string_value(json_object_get(json_object_get(names, k), is_en(r) ? "en" : "zh"))
-					: label(r, prefix, k);
-		json_array_append_new(out, json_pack("{s:s, s:s, s:O, s:b}", "code", k, "label", lab ? lab : k, "count", v,
-						     "selected", sel && strcmp(sel, k) == 0));
+	json_object_foreach (counts, k, v) {
+		const char *lab =
+			names ? json_string_value(json_object_get(json_object_get(names, k),
+								  is_en(r) ? "en" : "zh"))
+			      : label(r, prefix, k);
+		json_array_append_new(out, json_pack("{s:s, s:s, s:O, s:b}", "code", k, "label",
+						     lab ? lab : k, "count", v, "selected",
+						     sel && strcmp(sel, k) == 0));
 	}
 	return out;
 }
@@ -187,7 +214,8 @@ static dg_rc page_services(struct dg_req *r)
 	rc = dg_req_db(r, &db);
 	if (!rc)
 		rc = cat_search(db, &q, &res);
-	bool synonyms = !rc && q.q && *q.q && json_integer_value(json_object_get(res, "total")) == 0;
+	bool synonyms =
+		!rc && q.q && *q.q && json_integer_value(json_object_get(res, "total")) == 0;
 	if (synonyms)
 		rc = try_synonyms(r, db, &q, res, d);
 	if (synonyms && json_integer_value(json_object_get(res, "total")))
@@ -202,17 +230,29 @@ static dg_rc page_services(struct dg_req *r)
 	}
 	json_t *it;
 	size_t i;
-	json_array_foreach(json_object_get(res, "items"), i, it) localise(r, it);
-	json_object_set_new(d, "filtered", json_boolean((q.q && *q.q) || (q.theme && *q.theme) || (q.event && *q.event) ||
-							(q.dept && *q.dept) || (q.audience && *q.audience)));
-	json_object_set_new(d, "themes", facet_list(r, json_object_get(fac, "themes"), "catalog.theme.", q.theme, NULL));
-	json_object_set_new(d, "events", facet_list(r, json_object_get(fac, "events"), "catalog.event.", q.event, NULL));
-	json_object_set_new(d, "depts", facet_list(r, json_object_get(fac, "depts"), NULL, q.dept, json_object_get(fac, "dept_names")));
-	json_object_set_new(d, "audiences", facet_list(r, json_object_get(fac, "audiences"), "catalog.audience.", q.audience, NULL));
+	json_array_foreach (json_object_get(res, "items"), i, it)
+		localise(r, it);
+	json_object_set_new(d, "filtered",
+			    json_boolean((q.q && *q.q) || (q.theme && *q.theme) ||
+					 (q.event && *q.event) || (q.dept && *q.dept) ||
+					 (q.audience && *q.audience)));
+	json_object_set_new(
+		d, "themes",
+		facet_list(r, json_object_get(fac, "themes"), "catalog.theme.", q.theme, NULL));
+	json_object_set_new(
+		d, "events",
+		facet_list(r, json_object_get(fac, "events"), "catalog.event.", q.event, NULL));
+	json_object_set_new(d, "depts",
+			    facet_list(r, json_object_get(fac, "depts"), NULL, q.dept,
+				       json_object_get(fac, "dept_names")));
+	json_object_set_new(d, "audiences",
+			    facet_list(r, json_object_get(fac, "audiences"), "catalog.audience.",
+				       q.audience, NULL));
 	json_decref(fac);
 	json_object_set_new(d, "suggest", cat_synonym_suggestions());
-	json_object_set_new(d, "pager", dg_pager(r, json_integer_value(json_object_get(res, "total")),
-						 q.page, json_object_get(d, "rewritten") ? 1000 : CAT_PAGE));
+	json_object_set_new(d, "pager",
+			    dg_pager(r, json_integer_value(json_object_get(res, "total")), q.page,
+				     json_object_get(d, "rewritten") ? 1000 : CAT_PAGE));
 	json_object_set_new(d, "result", res);
 	return dg_page(r, 200, "catalog/list.html", d);
 }
@@ -259,32 +299,36 @@ static json_t *guide_problems(struct dg_req *r, const json_t *item)
 {
 	json_t *out = json_array(), *m, *p, *f;
 	json_t *form = json_object_get(item, "form") ? json_incref(json_object_get(item, "form"))
-						      : dg_itemform_of(item);
+						     : dg_itemform_of(item);
 	size_t i, j, k;
 	bool en = is_en(r);
-	json_array_foreach(json_object_get(item, "materials"), i, m)
-	{
+	json_array_foreach (json_object_get(item, "materials"), i, m) {
 		const char *src = json_string_value(json_object_get(m, "source"));
-		if (!src || strcmp(src, "applicant") || !json_is_true(json_object_get(m, "required")))
+		if (!src || strcmp(src, "applicant") ||
+		    !json_is_true(json_object_get(m, "required")))
 			continue;
 		const char *name = json_string_value(json_object_get(m, "name_zh"));
 		char field_name[32];
 		snprintf(field_name, sizeof(field_name), "m%zu", i + 1);
 		bool asked = false;
-		json_array_foreach(json_object_get(form, "pages"), j, p) json_array_foreach(json_object_get(p, "fields"), k, f)
-		{
-			const char *type = json_string_value(json_object_get(f, "type"));
-			const char *fname = json_string_value(json_object_get(f, "name"));
-			const char *lab = json_string_value(json_object_get(f, "label_zh"));
-			if (type && !strcmp(type, "file") &&
-			    ((fname && !strcmp(fname, field_name)) || (lab && name && !strcmp(lab, name))))
-				asked = true;
-		}
+		json_array_foreach (json_object_get(form, "pages"), j, p)
+			json_array_foreach (json_object_get(p, "fields"), k, f) {
+				const char *type = json_string_value(json_object_get(f, "type"));
+				const char *fname = json_string_value(json_object_get(f, "name"));
+				const char *lab = json_string_value(json_object_get(f, "label_zh"));
+				if (type && !strcmp(type, "file") &&
+				    ((fname && !strcmp(fname, field_name)) ||
+				     (lab && name && !strcmp(lab, name))))
+					asked = true;
+			}
 		if (!asked)
-			json_array_append_new(out, json_string(dg_arena_printf(
-				r->arena, "%s%s%s", dg_t(r, "catalog.check.material_not_asked"),
-				json_string_value(json_object_get(m, en ? "name_en" : "name_zh")),
-				dg_t(r, "catalog.check.material_not_asked_end"))));
+			json_array_append_new(
+				out, json_string(dg_arena_printf(
+					     r->arena, "%s%s%s",
+					     dg_t(r, "catalog.check.material_not_asked"),
+					     json_string_value(json_object_get(m, en ? "name_en"
+										     : "name_zh")),
+					     dg_t(r, "catalog.check.material_not_asked_end"))));
 	}
 	json_decref(form);
 	return out;
@@ -370,16 +414,19 @@ static dg_rc page_manage(struct dg_req *r)
 		rc = cat_list_managed(db, dept_scope(r), &list);
 	if (rc)
 		return rc;
-	json_array_foreach(list, i, it)
-	{
+	json_array_foreach (list, i, it) {
 		json_object_set(it, "name", json_object_get(it, is_en(r) ? "name_en" : "name_zh"));
-		json_object_set_new(it, "status_label", json_string(label(r, "catalog.status.", json_string_value(json_object_get(it, "status")))));
+		json_object_set_new(
+			it, "status_label",
+			json_string(label(r, "catalog.status.",
+					  json_string_value(json_object_get(it, "status")))));
 	}
 	json_t *d = json_object();
 	json_object_set_new(d, "title", json_string(dg_t(r, "catalog.manage.title")));
 	json_object_set_new(d, "items", list);
 	const char *done = dg_kvs_get(&r->query, "done");
-	if (done && (!strcmp(done, "publish") || !strcmp(done, "amend") || !strcmp(done, "retire") || !strcmp(done, "saved")))
+	if (done && (!strcmp(done, "publish") || !strcmp(done, "amend") ||
+		     !strcmp(done, "retire") || !strcmp(done, "saved")))
 		json_object_set_new(d, "done", json_string(label(r, "catalog.done.", done)));
 	return dg_page(r, 200, "catalog/manage.html", d);
 }
@@ -392,7 +439,10 @@ static dg_rc post_action(struct dg_req *r)
 	int64_t dept = 0;
 	const char *code = dg_kvs_get(&r->params, "code"), *act = dg_kvs_get(&r->params, "action");
 	dg_rc (*fn)(struct dg_db *, const char *, struct dg_err *) =
-		!strcmp(act, "publish") ? cat_publish : !strcmp(act, "amend") ? cat_amend : !strcmp(act, "retire") ? cat_retire : NULL;
+		!strcmp(act, "publish")  ? cat_publish
+		: !strcmp(act, "amend")  ? cat_amend
+		: !strcmp(act, "retire") ? cat_retire
+					 : NULL;
 	if (!fn || strlen(code) > 40)
 		return DG_ENOTFOUND;
 	dg_rc rc = dg_req_db(r, &db);

@@ -32,7 +32,7 @@ dg_rc dg_catalog_item(struct dg_db *db, const char *code, json_t **out) DG_MUST;
 
 /* The demo region's service items, inside the caller's transaction. */
 dg_rc dg_catalog_demo_seed(struct dg_env *env, struct dg_db *db, const struct dg_demo_opts *o,
-			       struct dg_err *err) DG_MUST;
+			   struct dg_err *err) DG_MUST;
 
 /*
  * Import a JSON array of items (docs/catalog.md): each is checked and
@@ -42,7 +42,7 @@ dg_rc dg_catalog_demo_seed(struct dg_env *env, struct dg_db *db, const struct dg
  */
 dg_rc dg_catalog_import_json(struct dg_db *db, const json_t *items, struct dg_err *err) DG_MUST;
 
-#define DG_ITEMFORM_MAX_PAGES 12
+#define DG_ITEMFORM_MAX_PAGES  12
 #define DG_ITEMFORM_MAX_FIELDS 20
 
 /*

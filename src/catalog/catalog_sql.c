@@ -24,12 +24,15 @@
 const struct dg_migration dg_catalog_migrations[] = {
 	{"catalog-001-items",
 	 "CREATE TABLE catalog_items ("
-	 " id {{pk}}, code TEXT NOT NULL UNIQUE, dept_id BIGINT NOT NULL REFERENCES departments(id),"
+	 " id {{pk}}, code TEXT NOT NULL UNIQUE, dept_id BIGINT NOT NULL REFERENCES "
+	 "departments(id),"
 	 " status TEXT NOT NULL DEFAULT 'active', in_force BIGINT NOT NULL DEFAULT 0,"
 	 " created_ms BIGINT NOT NULL);"
 	 "CREATE TABLE catalog_versions ("
-	 " id {{pk}}, item_id BIGINT NOT NULL REFERENCES catalog_items(id), version BIGINT NOT NULL,"
-	 " state TEXT NOT NULL, name_zh TEXT NOT NULL, name_en TEXT NOT NULL, aliases TEXT NOT NULL,"
+	 " id {{pk}}, item_id BIGINT NOT NULL REFERENCES catalog_items(id), version BIGINT NOT "
+	 "NULL,"
+	 " state TEXT NOT NULL, name_zh TEXT NOT NULL, name_en TEXT NOT NULL, aliases TEXT NOT "
+	 "NULL,"
 	 " kind TEXT NOT NULL, audience TEXT NOT NULL, themes TEXT NOT NULL, events TEXT NOT NULL,"
 	 " scope TEXT NOT NULL, depth TEXT NOT NULL, statutory_days BIGINT NOT NULL,"
 	 " promised_days BIGINT NOT NULL, fee_fen BIGINT NOT NULL, fee_basis TEXT NOT NULL,"
@@ -39,29 +42,34 @@ const struct dg_migration dg_catalog_migrations[] = {
 	 " created_ms BIGINT NOT NULL, published_ms BIGINT NOT NULL DEFAULT 0,"
 	 " UNIQUE (item_id, version));"
 	 "CREATE TABLE catalog_materials ("
-	 " id {{pk}}, version_id BIGINT NOT NULL REFERENCES catalog_versions(id), pos BIGINT NOT NULL,"
-	 " name_zh TEXT NOT NULL, name_en TEXT NOT NULL, required BIGINT NOT NULL, medium TEXT NOT NULL,"
+	 " id {{pk}}, version_id BIGINT NOT NULL REFERENCES catalog_versions(id), pos BIGINT NOT "
+	 "NULL,"
+	 " name_zh TEXT NOT NULL, name_en TEXT NOT NULL, required BIGINT NOT NULL, medium TEXT NOT "
+	 "NULL,"
 	 " copies BIGINT NOT NULL, format TEXT NOT NULL, source TEXT NOT NULL);"
 	 "CREATE INDEX catalog_materials_version ON catalog_materials(version_id, pos);"},
 	/* a full-text index over the search tokens (search.c): FTS5 on SQLite,
 	 * a GIN index of the 'simple' tsvector on PostgreSQL */
 	{"catalog-002-search",
-	 "{{sqlite}}CREATE VIRTUAL TABLE catalog_fts USING fts5(tokens, tokenize = 'unicode61 remove_diacritics 0');"
+	 "{{sqlite}}CREATE VIRTUAL TABLE catalog_fts USING fts5(tokens, tokenize = 'unicode61 "
+	 "remove_diacritics 0');"
 	 "INSERT INTO catalog_fts (rowid, tokens) SELECT id, tokens FROM catalog_versions;{{end}}"
-	 "{{pg}}CREATE INDEX catalog_versions_fts ON catalog_versions USING GIN (to_tsvector('simple', tokens));{{end}}"},
+	 "{{pg}}CREATE INDEX catalog_versions_fts ON catalog_versions USING GIN "
+	 "(to_tsvector('simple', tokens));{{end}}"},
 	/* the search module's index replaces catalog_fts (its tokens are the
 	 * module's, its document a version; cat_index_rebuild fills it) */
 	{"catalog-003-search-index",
 	 "{{sqlite}}DROP TABLE catalog_fts;{{end}}"
-	 "{{pg}}DROP INDEX catalog_versions_fts;{{end}}"
-	 DG_SEARCH_MIGRATION("catalog_search", "name, body")},
+	 "{{pg}}DROP INDEX catalog_versions_fts;{{end}}" DG_SEARCH_MIGRATION("catalog_search",
+									     "name, body")},
 	{NULL, NULL},
 };
 
 /* One document a version: its names and aliases, then its conditions. */
 static const struct dg_search_index cat_index = {"catalog_search", {"name", "body"}, 2};
 
-static const char *const kinds[] = {"permit", "benefit", "public", "confirm", "inspect", "reward", "other", NULL};
+static const char *const kinds[] = {"permit",  "benefit", "public", "confirm",
+				    "inspect", "reward",  "other",  NULL};
 static const char *const audiences[] = {"person", "enterprise", "both", NULL};
 static const char *const scopes[] = {"local", "province", "inter", NULL};
 static const char *const depths[] = {"info", "online_apply", "full_online", NULL};
@@ -98,7 +106,8 @@ static int is_slug(const char *s, size_t max)
 	return n > 0;
 }
 
-static dg_rc need_text(const json_t *it, const char *k, size_t max, int required, struct dg_err *err)
+static dg_rc need_text(const json_t *it, const char *k, size_t max, int required,
+		       struct dg_err *err)
 {
 	json_t *v = json_object_get(it, k);
 	if (!v && !required)
@@ -114,7 +123,8 @@ static dg_rc need_count(const json_t *it, const char *k, int64_t max, struct dg_
 {
 	json_t *v = json_object_get(it, k);
 	if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > max)
-		return dg_err_field(err, DG_EINVAL, k, "%s: a whole number from 0 to %lld is required", k,
+		return dg_err_field(err, DG_EINVAL, k,
+				    "%s: a whole number from 0 to %lld is required", k,
 				    (long long)max);
 	return DG_OK;
 }
@@ -126,9 +136,12 @@ static dg_rc need_tags(const json_t *it, const char *k, struct dg_err *err)
 	if (!v)
 		return DG_OK;
 	if (!json_is_array(v) || json_array_size(v) > 16)
-		return dg_err_field(err, DG_EINVAL, k, "%s: a list of at most 16 tags is required", k);
-	json_array_foreach(v, i, t) if (!json_is_string(t) || !is_slug(json_string_value(t), 40))
-		return dg_err_field(err, DG_EINVAL, k, "%s: tags are letters, digits and '-'", k);
+		return dg_err_field(err, DG_EINVAL, k, "%s: a list of at most 16 tags is required",
+				    k);
+	json_array_foreach (v, i, t)
+		if (!json_is_string(t) || !is_slug(json_string_value(t), 40))
+			return dg_err_field(err, DG_EINVAL, k,
+					    "%s: tags are letters, digits and '-'", k);
 	return DG_OK;
 }
 
@@ -143,11 +156,14 @@ static dg_rc check_material(const json_t *m, size_t i, struct dg_err *err)
 {
 	if (!json_is_object(m) || !*str_of(m, "name_zh") || !*str_of(m, "name_en") ||
 	    strlen(str_of(m, "name_zh")) > 400 || strlen(str_of(m, "name_en")) > 400)
-		return dg_err_field(err, DG_EINVAL, "materials", "materials[%zu]: name_zh and name_en are required", i);
+		return dg_err_field(err, DG_EINVAL, "materials",
+				    "materials[%zu]: name_zh and name_en are required", i);
 	if (!one_of(str_of(m, "medium"), media) || !one_of(str_of(m, "source"), sources))
-		return dg_err_field(err, DG_EINVAL, "materials", "materials[%zu]: medium or source not allowed", i);
+		return dg_err_field(err, DG_EINVAL, "materials",
+				    "materials[%zu]: medium or source not allowed", i);
 	if (int_of(m, "copies") < 0 || int_of(m, "copies") > 99)
-		return dg_err_field(err, DG_EINVAL, "materials", "materials[%zu]: copies from 0 to 99", i);
+		return dg_err_field(err, DG_EINVAL, "materials",
+				    "materials[%zu]: copies from 0 to 99", i);
 	return DG_OK;
 }
 
@@ -157,23 +173,28 @@ static dg_rc check_lists(const json_t *it, struct dg_err *err)
 	size_t i;
 	if (mats && (!json_is_array(mats) || json_array_size(mats) > 50))
 		return dg_err_field(err, DG_EINVAL, "materials", "materials: a list of at most 50");
-	json_array_foreach(mats, i, v) if (check_material(v, i, err))
-		return DG_EINVAL;
+	json_array_foreach (mats, i, v)
+		if (check_material(v, i, err))
+			return DG_EINVAL;
 	if (faq && (!json_is_array(faq) || json_array_size(faq) > 30))
 		return dg_err_field(err, DG_EINVAL, "faq", "faq: a list of at most 30");
-	json_array_foreach(faq, i, v) if (!*str_of(v, "q") || !*str_of(v, "a"))
-		return dg_err_field(err, DG_EINVAL, "faq", "faq[%zu]: q and a are required", i);
+	json_array_foreach (faq, i, v)
+		if (!*str_of(v, "q") || !*str_of(v, "a"))
+			return dg_err_field(err, DG_EINVAL, "faq", "faq[%zu]: q and a are required",
+					    i);
 	return DG_OK;
 }
 
 dg_rc cat_validate(const json_t *it, struct dg_err *err)
 {
-	static const char *const texts[] = {"aliases", "fee_basis", "legal_basis", "conditions", "place",
-					    "hours", "consult", "complain", NULL};
+	static const char *const texts[] = {"aliases",    "fee_basis", "legal_basis",
+					    "conditions", "place",     "hours",
+					    "consult",    "complain",  NULL};
 	if (!json_is_object(it))
 		return dg_err_set(err, DG_EINVAL, "an item must be a JSON object");
 	if (!is_slug(str_of(it, "code"), 40))
-		return dg_err_field(err, DG_EINVAL, "code", "code: letters, digits and '-', at most 40");
+		return dg_err_field(err, DG_EINVAL, "code",
+				    "code: letters, digits and '-', at most 40");
 	dg_rc rc = need_text(it, "name_zh", 200, 1, err);
 	if (!rc)
 		rc = need_text(it, "name_en", 300, 1, err);
@@ -198,7 +219,8 @@ dg_rc cat_validate(const json_t *it, struct dg_err *err)
 	if (!rc)
 		rc = need_count(it, "trips", 1, err);
 	if (!rc && int_of(it, "promised_days") > int_of(it, "statutory_days"))
-		rc = dg_err_field(err, DG_EINVAL, "promised_days", "promised_days: not longer than statutory_days");
+		rc = dg_err_field(err, DG_EINVAL, "promised_days",
+				  "promised_days: not longer than statutory_days");
 	if (!rc)
 		rc = need_tags(it, "themes", err);
 	if (!rc)
@@ -218,7 +240,8 @@ static char *tag_text(const json_t *list)
 	size_t i;
 	dg_buf_init(&b, 4096);
 	int bad = dg_buf_addc(&b, ',') != DG_OK;
-	json_array_foreach(list, i, v) bad |= dg_buf_addf(&b, "%s,", json_string_value(v)) != DG_OK;
+	json_array_foreach (list, i, v)
+		bad |= dg_buf_addf(&b, "%s,", json_string_value(v)) != DG_OK;
 	(void)bad; /* at most 16 tags of 40 bytes: cannot overflow */
 	return dg_buf_take(&b);
 }
@@ -229,17 +252,22 @@ static dg_rc item_id_for(struct dg_db *db, const json_t *it, int64_t *id, struct
 	dg_rc rc = dg_db_query_int(db, "SELECT id FROM departments WHERE code = ?",
 				   DG_ARGS(DG_VT(str_of(it, "dept"))), &dept);
 	if (rc == DG_ENOTFOUND)
-		return dg_err_field(err, DG_EINVAL, "dept", "dept: no department with code %s", str_of(it, "dept"));
+		return dg_err_field(err, DG_EINVAL, "dept", "dept: no department with code %s",
+				    str_of(it, "dept"));
 	if (rc)
 		return rc;
-	rc = dg_db_query_int(db, "SELECT id FROM catalog_items WHERE code = ?", DG_ARGS(DG_VT(str_of(it, "code"))), id);
+	rc = dg_db_query_int(db, "SELECT id FROM catalog_items WHERE code = ?",
+			     DG_ARGS(DG_VT(str_of(it, "code"))), id);
 	if (rc != DG_ENOTFOUND)
 		return rc;
-	rc = dg_db_exec(db, "INSERT INTO catalog_items (code, dept_id, created_ms) VALUES (?, ?, {{now_ms}})",
-			DG_ARGS(DG_VT(str_of(it, "code")), DG_VI(dept)), NULL);
+	rc = dg_db_exec(
+		db,
+		"INSERT INTO catalog_items (code, dept_id, created_ms) VALUES (?, ?, {{now_ms}})",
+		DG_ARGS(DG_VT(str_of(it, "code")), DG_VI(dept)), NULL);
 	if (rc)
 		return rc;
-	return dg_db_query_int(db, "SELECT id FROM catalog_items WHERE code = ?", DG_ARGS(DG_VT(str_of(it, "code"))), id);
+	return dg_db_query_int(db, "SELECT id FROM catalog_items WHERE code = ?",
+			       DG_ARGS(DG_VT(str_of(it, "code"))), id);
 }
 
 static dg_rc put_materials(struct dg_db *db, int64_t vid, const json_t *mats)
@@ -247,15 +275,17 @@ static dg_rc put_materials(struct dg_db *db, int64_t vid, const json_t *mats)
 	json_t *m;
 	size_t i;
 	dg_rc rc = DG_OK;
-	json_array_foreach(mats, i, m)
-	{
+	json_array_foreach (mats, i, m) {
 		json_t *req = json_object_get(m, "required");
 		rc = dg_db_exec(db,
-				"INSERT INTO catalog_materials (version_id, pos, name_zh, name_en, required, medium,"
+				"INSERT INTO catalog_materials (version_id, pos, name_zh, name_en, "
+				"required, medium,"
 				" copies, format, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-				DG_ARGS(DG_VI(vid), DG_VI(i), DG_VT(str_of(m, "name_zh")), DG_VT(str_of(m, "name_en")),
-					DG_VI(req ? json_is_true(req) : 1), DG_VT(str_of(m, "medium")),
-					DG_VI(int_of(m, "copies")), DG_VT(str_of(m, "format")), DG_VT(str_of(m, "source"))),
+				DG_ARGS(DG_VI(vid), DG_VI(i), DG_VT(str_of(m, "name_zh")),
+					DG_VT(str_of(m, "name_en")),
+					DG_VI(req ? json_is_true(req) : 1),
+					DG_VT(str_of(m, "medium")), DG_VI(int_of(m, "copies")),
+					DG_VT(str_of(m, "format")), DG_VT(str_of(m, "source"))),
 				NULL);
 		if (rc)
 			break;
@@ -310,32 +340,36 @@ dg_rc cat_index_rebuild(struct dg_db *db)
 	json_t *rows = json_array();
 	rc = dg_db_begin(db);
 	if (!rc)
-		rc = dg_db_query(db, "SELECT id, name_zh, name_en, aliases, conditions FROM catalog_versions", DG_NOARGS,
-				 &rw);
+		rc = dg_db_query(
+			db,
+			"SELECT id, name_zh, name_en, aliases, conditions FROM catalog_versions",
+			DG_NOARGS, &rw);
 	while (!rc && (rc = dg_rows_next(rw)) == DG_OK)
-		json_array_append_new(rows, json_pack("[I, s, s, s, s]", (json_int_t)dg_rows_int(rw, 0),
-						      dg_rows_text(rw, 1), dg_rows_text(rw, 2), dg_rows_text(rw, 3),
-						      dg_rows_text(rw, 4)));
+		json_array_append_new(rows,
+				      json_pack("[I, s, s, s, s]", (json_int_t)dg_rows_int(rw, 0),
+						dg_rows_text(rw, 1), dg_rows_text(rw, 2),
+						dg_rows_text(rw, 3), dg_rows_text(rw, 4)));
 	dg_rows_free(rw);
 	rc = rc == DG_ENOTFOUND ? DG_OK : rc;
 	size_t i;
 	json_t *r;
-	json_array_foreach(rows, i, r)
-	{
+	json_array_foreach (rows, i, r) {
 		if (rc)
 			break;
-		json_t *it = json_pack("{s:O, s:O, s:O, s:O}", "name_zh", json_array_get(r, 1), "name_en",
-				       json_array_get(r, 2), "aliases", json_array_get(r, 3), "conditions",
-				       json_array_get(r, 4));
+		json_t *it = json_pack("{s:O, s:O, s:O, s:O}", "name_zh", json_array_get(r, 1),
+				       "name_en", json_array_get(r, 2), "aliases",
+				       json_array_get(r, 3), "conditions", json_array_get(r, 4));
 		int64_t vid = (int64_t)json_integer_value(json_array_get(r, 0));
 		char *nt = NULL, *at = NULL;
 		rc = tokens_of(it, &nt, &at);
 		if (!rc)
-			rc = dg_db_exec(db, "UPDATE catalog_versions SET name_tokens = ?, tokens = ? WHERE id = ?",
+			rc = dg_db_exec(db,
+					"UPDATE catalog_versions SET name_tokens = ?, tokens = ? "
+					"WHERE id = ?",
 					DG_ARGS(DG_VT(nt), DG_VT(at), DG_VI(vid)), NULL);
 		if (!rc)
-			rc = index_version(db, vid, str_of(it, "name_zh"), str_of(it, "name_en"), str_of(it, "aliases"),
-					   str_of(it, "conditions"));
+			rc = index_version(db, vid, str_of(it, "name_zh"), str_of(it, "name_en"),
+					   str_of(it, "aliases"), str_of(it, "conditions"));
 		free(nt);
 		free(at);
 		json_decref(it);
@@ -350,25 +384,48 @@ dg_rc cat_index_rebuild(struct dg_db *db)
 	return rc;
 }
 
-static dg_rc insert_version(struct dg_db *db, int64_t item, int64_t ver, const json_t *it, const char *nt,
-			    const char *at, const char *themes, const char *events, const char *faq, const char *form)
+static dg_rc insert_version(struct dg_db *db, int64_t item, int64_t ver, const json_t *it,
+			    const char *nt, const char *at, const char *themes, const char *events,
+			    const char *faq, const char *form)
 {
 	struct dg_val args[] = {
-		DG_VI(item), DG_VI(ver), DG_VT(str_of(it, "name_zh")), DG_VT(str_of(it, "name_en")),
-		DG_VT(str_of(it, "aliases")), DG_VT(str_of(it, "kind")), DG_VT(str_of(it, "audience")),
-		DG_VT(themes), DG_VT(events), DG_VT(str_of(it, "scope")), DG_VT(str_of(it, "depth")),
-		DG_VI(int_of(it, "statutory_days")), DG_VI(int_of(it, "promised_days")), DG_VI(int_of(it, "fee_fen")),
-		DG_VT(str_of(it, "fee_basis")), DG_VI(int_of(it, "trips")), DG_VT(str_of(it, "legal_basis")),
-		DG_VT(str_of(it, "conditions")), DG_VT(str_of(it, "place")), DG_VT(str_of(it, "hours")),
-		DG_VT(str_of(it, "consult")), DG_VT(str_of(it, "complain")), DG_VT(faq), DG_VT(nt), DG_VT(at), DG_VT(form),
+		DG_VI(item),
+		DG_VI(ver),
+		DG_VT(str_of(it, "name_zh")),
+		DG_VT(str_of(it, "name_en")),
+		DG_VT(str_of(it, "aliases")),
+		DG_VT(str_of(it, "kind")),
+		DG_VT(str_of(it, "audience")),
+		DG_VT(themes),
+		DG_VT(events),
+		DG_VT(str_of(it, "scope")),
+		DG_VT(str_of(it, "depth")),
+		DG_VI(int_of(it, "statutory_days")),
+		DG_VI(int_of(it, "promised_days")),
+		DG_VI(int_of(it, "fee_fen")),
+		DG_VT(str_of(it, "fee_basis")),
+		DG_VI(int_of(it, "trips")),
+		DG_VT(str_of(it, "legal_basis")),
+		DG_VT(str_of(it, "conditions")),
+		DG_VT(str_of(it, "place")),
+		DG_VT(str_of(it, "hours")),
+		DG_VT(str_of(it, "consult")),
+		DG_VT(str_of(it, "complain")),
+		DG_VT(faq),
+		DG_VT(nt),
+		DG_VT(at),
+		DG_VT(form),
 	};
-	return dg_db_exec(db,
-			  "INSERT INTO catalog_versions (item_id, version, state, name_zh, name_en, aliases, kind,"
-			  " audience, themes, events, scope, depth, statutory_days, promised_days, fee_fen,"
-			  " fee_basis, trips, legal_basis, conditions, place, hours, consult, complain, faq,"
-			  " name_tokens, tokens, form, created_ms) VALUES (?, ?, 'draft', ?, ?, ?, ?, ?, ?, ?, ?,"
-			  " ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, {{now_ms}})",
-			  args, sizeof(args) / sizeof(args[0]), NULL);
+	return dg_db_exec(
+		db,
+		"INSERT INTO catalog_versions (item_id, version, state, name_zh, name_en, aliases, "
+		"kind,"
+		" audience, themes, events, scope, depth, statutory_days, promised_days, fee_fen,"
+		" fee_basis, trips, legal_basis, conditions, place, hours, consult, complain, faq,"
+		" name_tokens, tokens, form, created_ms) VALUES (?, ?, 'draft', ?, ?, ?, ?, ?, ?, "
+		"?, ?,"
+		" ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, {{now_ms}})",
+		args, sizeof(args) / sizeof(args[0]), NULL);
 }
 
 dg_rc cat_put_draft(struct dg_db *db, const json_t *it, int64_t *item_id, struct dg_err *err)
@@ -379,13 +436,18 @@ dg_rc cat_put_draft(struct dg_db *db, const json_t *it, int64_t *item_id, struct
 	if (!rc)
 		rc = item_id_for(db, it, &item, err);
 	if (!rc)
-		rc = dg_db_query_int(db, "SELECT COUNT(*) FROM catalog_versions WHERE item_id = ? AND state = 'draft'",
+		rc = dg_db_query_int(db,
+				     "SELECT COUNT(*) FROM catalog_versions WHERE item_id = ? AND "
+				     "state = 'draft'",
 				     DG_ARGS(DG_VI(item)), &drafts);
 	if (!rc && drafts)
-		rc = dg_err_field(err, DG_ECONFLICT, "code", "%s: a draft exists already", str_of(it, "code"));
+		rc = dg_err_field(err, DG_ECONFLICT, "code", "%s: a draft exists already",
+				  str_of(it, "code"));
 	if (!rc)
-		rc = dg_db_query_int(db, "SELECT COALESCE(MAX(version), 0) FROM catalog_versions WHERE item_id = ?",
-				     DG_ARGS(DG_VI(item)), &ver);
+		rc = dg_db_query_int(
+			db,
+			"SELECT COALESCE(MAX(version), 0) FROM catalog_versions WHERE item_id = ?",
+			DG_ARGS(DG_VI(item)), &ver);
 	if (rc)
 		goto out;
 	rc = tokens_of(it, &nt, &at);
@@ -401,11 +463,12 @@ dg_rc cat_put_draft(struct dg_db *db, const json_t *it, int64_t *item_id, struct
 	form = fm ? json_dumps(fm, JSON_COMPACT) : NULL;
 	rc = insert_version(db, item, ver + 1, it, nt, at, themes, events, faq ? faq : "[]", form);
 	if (!rc)
-		rc = dg_db_query_int(db, "SELECT id FROM catalog_versions WHERE item_id = ? AND version = ?",
-				     DG_ARGS(DG_VI(item), DG_VI(ver + 1)), &vid);
+		rc = dg_db_query_int(
+			db, "SELECT id FROM catalog_versions WHERE item_id = ? AND version = ?",
+			DG_ARGS(DG_VI(item), DG_VI(ver + 1)), &vid);
 	if (!rc)
-		rc = index_version(db, vid, str_of(it, "name_zh"), str_of(it, "name_en"), str_of(it, "aliases"),
-				   str_of(it, "conditions"));
+		rc = index_version(db, vid, str_of(it, "name_zh"), str_of(it, "name_en"),
+				   str_of(it, "aliases"), str_of(it, "conditions"));
 	if (!rc)
 		rc = put_materials(db, vid, json_object_get(it, "materials"));
 	if (!rc && item_id)
@@ -423,31 +486,42 @@ out:
 dg_rc cat_publish(struct dg_db *db, const char *code, struct dg_err *err)
 {
 	int64_t item = 0, ver = 0;
-	dg_rc rc = dg_db_query_int(db, "SELECT id FROM catalog_items WHERE code = ?", DG_ARGS(DG_VT(code)), &item);
+	dg_rc rc = dg_db_query_int(db, "SELECT id FROM catalog_items WHERE code = ?",
+				   DG_ARGS(DG_VT(code)), &item);
 	if (rc == DG_ENOTFOUND)
 		return dg_err_set(err, rc, "%s: no such item", code);
 	if (!rc)
-		rc = dg_db_query_int(db, "SELECT version FROM catalog_versions WHERE item_id = ? AND state = 'draft'",
+		rc = dg_db_query_int(db,
+				     "SELECT version FROM catalog_versions WHERE item_id = ? AND "
+				     "state = 'draft'",
 				     DG_ARGS(DG_VI(item)), &ver);
 	if (rc == DG_ENOTFOUND)
 		return dg_err_set(err, DG_ECONFLICT, "%s: there is no draft to publish", code);
 	if (!rc)
-		rc = dg_db_exec(db, "UPDATE catalog_versions SET state = 'superseded' WHERE item_id = ? AND state = 'published'",
+		rc = dg_db_exec(db,
+				"UPDATE catalog_versions SET state = 'superseded' WHERE item_id = "
+				"? AND state = 'published'",
 				DG_ARGS(DG_VI(item)), NULL);
 	if (!rc)
-		rc = dg_db_exec(db, "UPDATE catalog_versions SET state = 'published', published_ms = {{now_ms}}"
-				    " WHERE item_id = ? AND version = ?", DG_ARGS(DG_VI(item), DG_VI(ver)), NULL);
+		rc = dg_db_exec(
+			db,
+			"UPDATE catalog_versions SET state = 'published', published_ms = {{now_ms}}"
+			" WHERE item_id = ? AND version = ?",
+			DG_ARGS(DG_VI(item), DG_VI(ver)), NULL);
 	if (!rc)
-		rc = dg_db_exec(db, "UPDATE catalog_items SET in_force = ?, status = 'active' WHERE id = ?",
-				DG_ARGS(DG_VI(ver), DG_VI(item)), NULL);
+		rc = dg_db_exec(
+			db, "UPDATE catalog_items SET in_force = ?, status = 'active' WHERE id = ?",
+			DG_ARGS(DG_VI(ver), DG_VI(item)), NULL);
 	return rc;
 }
 
 dg_rc cat_retire(struct dg_db *db, const char *code, struct dg_err *err)
 {
 	int64_t n = 0;
-	dg_rc rc = dg_db_exec(db, "UPDATE catalog_items SET status = 'retired' WHERE code = ? AND status = 'active'",
-			      DG_ARGS(DG_VT(code)), &n);
+	dg_rc rc = dg_db_exec(
+		db,
+		"UPDATE catalog_items SET status = 'retired' WHERE code = ? AND status = 'active'",
+		DG_ARGS(DG_VT(code)), &n);
 	if (!rc && n == 0)
 		rc = dg_err_set(err, DG_ENOTFOUND, "%s: no such active item", code);
 	return rc;
@@ -467,10 +541,13 @@ dg_rc cat_amend(struct dg_db *db, const char *code, struct dg_err *err)
 
 /* ---- reading ---------------------------------------------------------- */
 
-#define VCOLS                                                                                              \
-	"i.code, d.code, d.name_zh, d.name_en, v.name_zh, v.name_en, v.aliases, v.kind, v.audience,"       \
-	" v.themes, v.events, v.scope, v.depth, v.statutory_days, v.promised_days, v.fee_fen, v.fee_basis," \
-	" v.trips, v.legal_basis, v.conditions, v.place, v.hours, v.consult, v.complain, v.faq, v.id,"     \
+#define VCOLS                                                                                      \
+	"i.code, d.code, d.name_zh, d.name_en, v.name_zh, v.name_en, v.aliases, v.kind, "          \
+	"v.audience,"                                                                              \
+	" v.themes, v.events, v.scope, v.depth, v.statutory_days, v.promised_days, v.fee_fen, "    \
+	"v.fee_basis,"                                                                             \
+	" v.trips, v.legal_basis, v.conditions, v.place, v.hours, v.consult, v.complain, v.faq, "  \
+	"v.id,"                                                                                    \
 	" i.status, v.version, i.dept_id, v.form, v.published_ms"
 
 /* ",a,b," -> ["a","b"] */
@@ -489,18 +566,21 @@ static json_t *tag_list(const char *s)
 
 static json_t *row_json(struct dg_rows *rw)
 {
-	static const char *const names[] = {"code", "dept", "dept_name_zh", "dept_name_en", "name_zh", "name_en",
-					    "aliases", "kind", "audience", "themes", "events", "scope", "depth"};
+	static const char *const names[] = {
+		"code", "dept",     "dept_name_zh", "dept_name_en", "name_zh", "name_en", "aliases",
+		"kind", "audience", "themes",       "events",       "scope",   "depth"};
 	json_t *o = json_object();
 	for (int c = 0; c < 13; c++)
-		json_object_set_new(o, names[c], (c == 9 || c == 10) ? tag_list(dg_rows_text(rw, c))
-								   : json_string(dg_rows_text(rw, c)));
+		json_object_set_new(o, names[c],
+				    (c == 9 || c == 10) ? tag_list(dg_rows_text(rw, c))
+							: json_string(dg_rows_text(rw, c)));
 	static const char *const ints[] = {"statutory_days", "promised_days", "fee_fen"};
 	for (int c = 0; c < 3; c++)
 		json_object_set_new(o, ints[c], json_integer(dg_rows_int(rw, 13 + c)));
 	json_object_set_new(o, "fee_basis", json_string(dg_rows_text(rw, 16)));
 	json_object_set_new(o, "trips", json_integer(dg_rows_int(rw, 17)));
-	static const char *const more[] = {"legal_basis", "conditions", "place", "hours", "consult", "complain"};
+	static const char *const more[] = {"legal_basis", "conditions", "place",
+					   "hours",       "consult",    "complain"};
 	for (int c = 0; c < 6; c++)
 		json_object_set_new(o, more[c], json_string(dg_rows_text(rw, 18 + c)));
 	json_t *faq = json_loads(dg_rows_text(rw, 24), 0, NULL);
@@ -530,8 +610,10 @@ static dg_rc load_materials(struct dg_db *db, int64_t vid, json_t *item)
 	json_t *list = json_array();
 	json_object_set_new(item, "materials", list);
 	dg_rc rc = dg_db_query(db,
-			       "SELECT name_zh, name_en, required, medium, copies, format, source FROM catalog_materials"
-			       " WHERE version_id = ? ORDER BY pos", DG_ARGS(DG_VI(vid)), &rw);
+			       "SELECT name_zh, name_en, required, medium, copies, format, source "
+			       "FROM catalog_materials"
+			       " WHERE version_id = ? ORDER BY pos",
+			       DG_ARGS(DG_VI(vid)), &rw);
 	while (!rc && (rc = dg_rows_next(rw)) == DG_OK) {
 		json_t *m = json_object();
 		json_object_set_new(m, "name_zh", json_string(dg_rows_text(rw, 0)));
@@ -589,16 +671,19 @@ dg_rc cat_save_draft(struct dg_db *db, const json_t *it, struct dg_err *err)
 	dg_rc rc = cat_validate(it, err);
 	if (rc)
 		return rc;
-	rc = dg_db_query_int(db,
-			     "SELECT v.id FROM catalog_versions v JOIN catalog_items i ON i.id = v.item_id"
-			     " WHERE i.code = ? AND v.state = 'draft'",
-			     DG_ARGS(DG_VT(str_of(it, "code"))), &vid);
+	rc = dg_db_query_int(
+		db,
+		"SELECT v.id FROM catalog_versions v JOIN catalog_items i ON i.id = v.item_id"
+		" WHERE i.code = ? AND v.state = 'draft'",
+		DG_ARGS(DG_VT(str_of(it, "code"))), &vid);
 	if (!rc)
-		rc = dg_db_exec(db, "DELETE FROM catalog_materials WHERE version_id = ?", DG_ARGS(DG_VI(vid)), NULL);
+		rc = dg_db_exec(db, "DELETE FROM catalog_materials WHERE version_id = ?",
+				DG_ARGS(DG_VI(vid)), NULL);
 	if (!rc)
 		rc = dg_search_delete(db, &cat_index, vid);
 	if (!rc)
-		rc = dg_db_exec(db, "DELETE FROM catalog_versions WHERE id = ?", DG_ARGS(DG_VI(vid)), NULL);
+		rc = dg_db_exec(db, "DELETE FROM catalog_versions WHERE id = ?",
+				DG_ARGS(DG_VI(vid)), NULL);
 	if (rc && rc != DG_ENOTFOUND)
 		return rc;
 	return cat_put_draft(db, it, NULL, err);
@@ -608,17 +693,20 @@ dg_rc cat_versions(struct dg_db *db, const char *code, json_t **out)
 {
 	struct dg_rows *rw = NULL;
 	json_t *list = json_array();
-	dg_rc rc = dg_db_query(db,
-			       "SELECT v.version, v.state, v.name_zh, v.name_en, v.created_ms, v.published_ms"
-			       " FROM catalog_versions v JOIN catalog_items i ON i.id = v.item_id WHERE i.code = ?"
-			       " ORDER BY v.version DESC",
-			       DG_ARGS(DG_VT(code)), &rw);
+	dg_rc rc = dg_db_query(
+		db,
+		"SELECT v.version, v.state, v.name_zh, v.name_en, v.created_ms, v.published_ms"
+		" FROM catalog_versions v JOIN catalog_items i ON i.id = v.item_id WHERE i.code = ?"
+		" ORDER BY v.version DESC",
+		DG_ARGS(DG_VT(code)), &rw);
 	while (!rc && (rc = dg_rows_next(rw)) == DG_OK)
-		json_array_append_new(list, json_pack("{s:I, s:s, s:s, s:s, s:I, s:I}", "version",
-						      (json_int_t)dg_rows_int(rw, 0), "state", dg_rows_text(rw, 1),
-						      "name_zh", dg_rows_text(rw, 2), "name_en", dg_rows_text(rw, 3),
-						      "created_ms", (json_int_t)dg_rows_int(rw, 4), "published_ms",
-						      (json_int_t)dg_rows_int(rw, 5)));
+		json_array_append_new(list,
+				      json_pack("{s:I, s:s, s:s, s:s, s:I, s:I}", "version",
+						(json_int_t)dg_rows_int(rw, 0), "state",
+						dg_rows_text(rw, 1), "name_zh", dg_rows_text(rw, 2),
+						"name_en", dg_rows_text(rw, 3), "created_ms",
+						(json_int_t)dg_rows_int(rw, 4), "published_ms",
+						(json_int_t)dg_rows_int(rw, 5)));
 	dg_rows_free(rw);
 	if (rc == DG_ENOTFOUND && json_array_size(list))
 		rc = DG_OK;
@@ -634,7 +722,9 @@ dg_rc cat_export(struct dg_db *db, json_t **out)
 {
 	struct dg_rows *rw = NULL;
 	json_t *all = json_array();
-	dg_rc rc = dg_db_query(db, "SELECT code FROM catalog_items WHERE in_force > 0 ORDER BY code", DG_NOARGS, &rw);
+	dg_rc rc =
+		dg_db_query(db, "SELECT code FROM catalog_items WHERE in_force > 0 ORDER BY code",
+			    DG_NOARGS, &rw);
 	while (!rc && (rc = dg_rows_next(rw)) == DG_OK)
 		json_array_append_new(all, json_string(dg_rows_text(rw, 0)));
 	dg_rows_free(rw);
@@ -708,9 +798,11 @@ static dg_rc build_search(enum dg_store_kind kind, struct dg_arena *a, const str
 		rc = dg_buf_adds(&w->sql, " + CASE WHEN v.name_tokens LIKE ? THEN 1 ELSE 0 END");
 	}
 	if (!rc)
-		rc = dg_buf_adds(&w->sql, ") AS rank FROM catalog_items i JOIN departments d ON d.id = i.dept_id"
-					  " JOIN catalog_versions v ON v.item_id = i.id AND v.version = i.in_force"
-					  " WHERE i.status = 'active'");
+		rc = dg_buf_adds(
+			&w->sql,
+			") AS rank FROM catalog_items i JOIN departments d ON d.id = i.dept_id"
+			" JOIN catalog_versions v ON v.item_id = i.id AND v.version = i.in_force"
+			" WHERE i.status = 'active'");
 	if (!rc && e) {
 		struct dg_buf fq;
 		dg_buf_init(&fq, 16384);
@@ -753,9 +845,10 @@ static const char *tag_pattern(struct where *w, const char *tag)
 
 static json_t *summary_of(json_t *full)
 {
-	static const char *const keys[] = {"code", "dept", "dept_name_zh", "dept_name_en", "name_zh", "name_en",
-					   "kind", "audience", "themes", "events", "promised_days", "fee_fen",
-					   "trips", "depth", "scope"};
+	static const char *const keys[] = {"code",    "dept",    "dept_name_zh",  "dept_name_en",
+					   "name_zh", "name_en", "kind",          "audience",
+					   "themes",  "events",  "promised_days", "fee_fen",
+					   "trips",   "depth",   "scope"};
 	json_t *o = json_object();
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		json_object_set(o, keys[i], json_object_get(full, keys[i]));
@@ -797,7 +890,8 @@ done:
 		return rc;
 	}
 	*out = json_pack("{s:I, s:I, s:I, s:o}", "total", (json_int_t)total, "page",
-			 (json_int_t)(q->page > 0 ? q->page : 1), "per_page", (json_int_t)CAT_PAGE, "items", items);
+			 (json_int_t)(q->page > 0 ? q->page : 1), "per_page", (json_int_t)CAT_PAGE,
+			 "items", items);
 	return DG_OK;
 }
 
@@ -812,27 +906,32 @@ dg_rc cat_facets(struct dg_db *db, json_t **out)
 	struct dg_rows *rw = NULL;
 	json_t *th = json_object(), *ev = json_object(), *de = json_object(), *au = json_object();
 	json_t *dn = json_object();
-	dg_rc rc = dg_db_query(db,
-			       "SELECT v.themes, v.events, d.code, v.audience, d.name_zh, d.name_en"
-			       " FROM catalog_items i JOIN departments d ON d.id = i.dept_id"
-			       " JOIN catalog_versions v ON v.item_id = i.id AND v.version = i.in_force"
-			       " WHERE i.status = 'active'", DG_NOARGS, &rw);
+	dg_rc rc = dg_db_query(
+		db,
+		"SELECT v.themes, v.events, d.code, v.audience, d.name_zh, d.name_en"
+		" FROM catalog_items i JOIN departments d ON d.id = i.dept_id"
+		" JOIN catalog_versions v ON v.item_id = i.id AND v.version = i.in_force"
+		" WHERE i.status = 'active'",
+		DG_NOARGS, &rw);
 	while (!rc && (rc = dg_rows_next(rw)) == DG_OK) {
 		json_t *t = tag_list(dg_rows_text(rw, 0)), *e = tag_list(dg_rows_text(rw, 1)), *x;
 		size_t i;
-		json_array_foreach(t, i, x) count_into(th, json_string_value(x));
-		json_array_foreach(e, i, x) count_into(ev, json_string_value(x));
+		json_array_foreach (t, i, x)
+			count_into(th, json_string_value(x));
+		json_array_foreach (e, i, x)
+			count_into(ev, json_string_value(x));
 		json_decref(t);
 		json_decref(e);
 		count_into(de, dg_rows_text(rw, 2));
 		count_into(au, dg_rows_text(rw, 3));
 		json_object_set_new(dn, dg_rows_text(rw, 2),
-				    json_pack("{s:s, s:s}", "zh", dg_rows_text(rw, 4), "en", dg_rows_text(rw, 5)));
+				    json_pack("{s:s, s:s}", "zh", dg_rows_text(rw, 4), "en",
+					      dg_rows_text(rw, 5)));
 	}
 	dg_rows_free(rw);
 	rc = rc == DG_ENOTFOUND ? DG_OK : rc;
-	*out = json_pack("{s:o, s:o, s:o, s:o, s:o}", "themes", th, "events", ev, "depts", de, "audiences", au,
-			 "dept_names", dn);
+	*out = json_pack("{s:o, s:o, s:o, s:o, s:o}", "themes", th, "events", ev, "depts", de,
+			 "audiences", au, "dept_names", dn);
 	return rc;
 }
 
@@ -840,7 +939,8 @@ dg_rc cat_facets(struct dg_db *db, json_t **out)
 
 dg_rc cat_dept_of(struct dg_db *db, const char *code, int64_t *dept_id)
 {
-	return dg_db_query_int(db, "SELECT dept_id FROM catalog_items WHERE code = ?", DG_ARGS(DG_VT(code)), dept_id);
+	return dg_db_query_int(db, "SELECT dept_id FROM catalog_items WHERE code = ?",
+			       DG_ARGS(DG_VT(code)), dept_id);
 }
 
 dg_rc cat_list_managed(struct dg_db *db, int64_t dept_id, json_t **out)
@@ -850,16 +950,20 @@ dg_rc cat_list_managed(struct dg_db *db, int64_t dept_id, json_t **out)
 	/* the latest version names the item: a draft's name before it is published */
 	dg_rc rc = dg_db_query(db,
 			       "SELECT i.code, v.name_zh, v.name_en, i.status, i.in_force,"
-			       " (SELECT COUNT(*) FROM catalog_versions x WHERE x.item_id = i.id AND x.state = 'draft')"
+			       " (SELECT COUNT(*) FROM catalog_versions x WHERE x.item_id = i.id "
+			       "AND x.state = 'draft')"
 			       " FROM catalog_items i JOIN catalog_versions v ON v.item_id = i.id"
-			       " AND v.version = (SELECT MAX(version) FROM catalog_versions y WHERE y.item_id = i.id)"
+			       " AND v.version = (SELECT MAX(version) FROM catalog_versions y "
+			       "WHERE y.item_id = i.id)"
 			       " WHERE (? = 0 OR i.dept_id = ?) ORDER BY i.code",
 			       DG_ARGS(DG_VI(dept_id), DG_VI(dept_id)), &rw);
 	while (!rc && (rc = dg_rows_next(rw)) == DG_OK)
-		json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:s, s:I, s:b}", "code", dg_rows_text(rw, 0),
-						      "name_zh", dg_rows_text(rw, 1), "name_en", dg_rows_text(rw, 2),
-						      "status", dg_rows_text(rw, 3), "version", (json_int_t)dg_rows_int(rw, 4),
-						      "draft", dg_rows_int(rw, 5) > 0));
+		json_array_append_new(
+			list,
+			json_pack("{s:s, s:s, s:s, s:s, s:I, s:b}", "code", dg_rows_text(rw, 0),
+				  "name_zh", dg_rows_text(rw, 1), "name_en", dg_rows_text(rw, 2),
+				  "status", dg_rows_text(rw, 3), "version",
+				  (json_int_t)dg_rows_int(rw, 4), "draft", dg_rows_int(rw, 5) > 0));
 	dg_rows_free(rw);
 	rc = rc == DG_ENOTFOUND ? DG_OK : rc;
 	if (rc) {

@@ -27,20 +27,20 @@ dg_rc dg_catalog_import_json(struct dg_db *db, const json_t *items, struct dg_er
 	if (!json_is_array(items))
 		return dg_err_set(err, DG_EINVAL, "the file must hold a JSON array of items");
 	if (json_array_size(items) > IMPORT_MAX_ITEMS)
-		return dg_err_set(err, DG_ETOOBIG, "at most %d items in one import", IMPORT_MAX_ITEMS);
+		return dg_err_set(err, DG_ETOOBIG, "at most %d items in one import",
+				  IMPORT_MAX_ITEMS);
 	dg_rc rc = dg_db_begin(db);
 	if (rc)
 		return dg_err_set(err, rc, "the store is not available");
-	json_array_foreach(items, i, it)
-	{
+	json_array_foreach (items, i, it) {
 		struct dg_err e = {0};
 		const char *code = json_string_value(json_object_get(it, "code"));
 		rc = cat_put_draft(db, it, NULL, &e);
 		if (!rc)
 			rc = cat_publish(db, code, &e);
 		if (rc) {
-			dg_err_field(err, rc, e.field, "item %zu (%s): %s", i + 1, code ? code : "no code",
-				     e.msg[0] ? e.msg : dg_rc_name(rc));
+			dg_err_field(err, rc, e.field, "item %zu (%s): %s", i + 1,
+				     code ? code : "no code", e.msg[0] ? e.msg : dg_rc_name(rc));
 			dg_db_rollback(db);
 			return rc;
 		}

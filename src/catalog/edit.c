@@ -31,7 +31,9 @@ static const struct field {
 	{"name_zh", F_TEXT, NULL},
 	{"name_en", F_TEXT, NULL},
 	{"aliases", F_TEXT, NULL},
-	{"kind", F_SELECT, (const char *const[]){"permit", "benefit", "public", "confirm", "inspect", "reward", "other", NULL}},
+	{"kind", F_SELECT,
+	 (const char *const[]){"permit", "benefit", "public", "confirm", "inspect", "reward",
+			       "other", NULL}},
 	{"audience", F_SELECT, (const char *const[]){"person", "enterprise", "both", NULL}},
 	{"scope", F_SELECT, (const char *const[]){"local", "province", "inter", NULL}},
 	{"depth", F_SELECT, (const char *const[]){"info", "online_apply", "full_online", NULL}},
@@ -68,7 +70,9 @@ static char *tags_text(struct dg_req *r, const json_t *list)
 	json_t *v;
 	size_t i;
 	dg_buf_init(&b, 4096);
-	json_array_foreach(list, i, v) if (dg_buf_addf(&b, "%s%s", i ? "," : "", json_string_value(v))) break;
+	json_array_foreach (list, i, v)
+		if (dg_buf_addf(&b, "%s%s", i ? "," : "", json_string_value(v)))
+			break;
 	char *s = dg_arena_strdup(r->arena, dg_buf_str(&b));
 	dg_buf_release(&b);
 	return s;
@@ -93,13 +97,16 @@ static const char *field_text(struct dg_req *r, const json_t *it, const struct f
 	if (strcmp(f->name, "materials") && strcmp(f->name, "faq"))
 		return str_of(it, f->name);
 	dg_buf_init(&b, 64 << 10);
-	json_array_foreach(v, i, e)
-	{
+	json_array_foreach (v, i, e) {
 		dg_rc rc = !strcmp(f->name, "faq")
 				   ? dg_buf_addf(&b, "%s | %s\n", str_of(e, "q"), str_of(e, "a"))
-				   : dg_buf_addf(&b, "%s | %s | %s | %s | %lld | %s | %s\n", str_of(e, "name_zh"),
-						 str_of(e, "name_en"), json_is_true(json_object_get(e, "required")) ? "1" : "0",
-						 str_of(e, "medium"), (long long)json_integer_value(json_object_get(e, "copies")),
+				   : dg_buf_addf(&b, "%s | %s | %s | %s | %lld | %s | %s\n",
+						 str_of(e, "name_zh"), str_of(e, "name_en"),
+						 json_is_true(json_object_get(e, "required")) ? "1"
+											      : "0",
+						 str_of(e, "medium"),
+						 (long long)json_integer_value(
+							 json_object_get(e, "copies")),
 						 str_of(e, "format"), str_of(e, "source"));
 		if (rc)
 			break;
@@ -124,7 +131,8 @@ static size_t split_bar(struct dg_req *r, const char *s, const char **parts, siz
 	return k;
 }
 
-/* Lines of the materials or FAQ textarea as their JSON list; EINVAL with the line number in err->msg. */
+/* Lines of the materials or FAQ textarea as their JSON list; EINVAL with the line number in
+ * err->msg. */
 static json_t *lines_json(struct dg_req *r, const char *text, int faq, struct dg_err *err)
 {
 	json_t *list = json_array();
@@ -145,17 +153,21 @@ static json_t *lines_json(struct dg_req *r, const char *text, int faq, struct dg
 				dg_err_field(err, DG_EINVAL, "faq", "%d", lineno);
 				break;
 			}
-			json_array_append_new(list, json_pack("{s:s, s:s}", "q", parts[0], "a", parts[1]));
+			json_array_append_new(
+				list, json_pack("{s:s, s:s}", "q", parts[0], "a", parts[1]));
 			continue;
 		}
 		int64_t copies = 0;
-		if (k != 7 || dg_str_to_i64(dg_str_of(parts[4]), &copies) || (strcmp(parts[2], "0") && strcmp(parts[2], "1"))) {
+		if (k != 7 || dg_str_to_i64(dg_str_of(parts[4]), &copies) ||
+		    (strcmp(parts[2], "0") && strcmp(parts[2], "1"))) {
 			dg_err_field(err, DG_EINVAL, "materials", "%d", lineno);
 			break;
 		}
-		json_array_append_new(list, json_pack("{s:s, s:s, s:b, s:s, s:I, s:s, s:s}", "name_zh", parts[0], "name_en",
-						      parts[1], "required", !strcmp(parts[2], "1"), "medium", parts[3],
-						      "copies", (json_int_t)copies, "format", parts[5], "source", parts[6]));
+		json_array_append_new(list, json_pack("{s:s, s:s, s:b, s:s, s:I, s:s, s:s}",
+						      "name_zh", parts[0], "name_en", parts[1],
+						      "required", !strcmp(parts[2], "1"), "medium",
+						      parts[3], "copies", (json_int_t)copies,
+						      "format", parts[5], "source", parts[6]));
 	}
 	if (err->rc) {
 		json_decref(list);
@@ -165,7 +177,8 @@ static json_t *lines_json(struct dg_req *r, const char *text, int faq, struct dg
 }
 
 /* The item JSON from the posted form; EINVAL naming the field whose text cannot be read. */
-static json_t *item_from_form(struct dg_req *r, const char *code, const char *dept, struct dg_err *err)
+static json_t *item_from_form(struct dg_req *r, const char *code, const char *dept,
+			      struct dg_err *err)
 {
 	json_t *it = json_pack("{s:s, s:s}", "code", code, "dept", dept);
 	for (size_t i = 0; i < NFIELDS && !err->rc; i++) {
@@ -226,16 +239,25 @@ static json_t *form_fields(struct dg_req *r, const json_t *it, int posted, json_
 		const char *v = posted ? dg_req_field(r, f->name) : field_text(r, it, f);
 		if (!v || !dg_utf8_valid(v, strlen(v)))
 			v = "";
-		json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "name", f->name, "label",
-				      dg_t(r, dg_arena_printf(r->arena, "catalog.edit.%s", f->name)), "hint",
-				      dg_t(r, dg_arena_printf(r->arena, "catalog.edit.%s_hint", f->name)), "value", v);
-		json_object_set_new(o, f->kind == F_AREA ? "is_area" : f->kind == F_SELECT ? "is_select" : "is_text", json_true());
+		json_t *o = json_pack(
+			"{s:s, s:s, s:s, s:s}", "name", f->name, "label",
+			dg_t(r, dg_arena_printf(r->arena, "catalog.edit.%s", f->name)), "hint",
+			dg_t(r, dg_arena_printf(r->arena, "catalog.edit.%s_hint", f->name)),
+			"value", v);
+		json_object_set_new(o,
+				    f->kind == F_AREA     ? "is_area"
+				    : f->kind == F_SELECT ? "is_select"
+							  : "is_text",
+				    json_true());
 		if (f->kind == F_SELECT) {
 			json_t *opts = json_array();
 			for (const char *const *p = f->options; *p; p++)
-				json_array_append_new(opts, json_pack("{s:s, s:s, s:b}", "value", *p, "label",
-								      dg_t(r, dg_arena_printf(r->arena, "catalog.%s.%s", f->name, *p)),
-								      "selected", !strcmp(v, *p)));
+				json_array_append_new(
+					opts,
+					json_pack("{s:s, s:s, s:b}", "value", *p, "label",
+						  dg_t(r, dg_arena_printf(r->arena, "catalog.%s.%s",
+									  f->name, *p)),
+						  "selected", !strcmp(v, *p)));
 			json_object_set_new(o, "options", opts);
 		}
 		json_t *e = json_object_get(errors, f->name);
@@ -255,7 +277,8 @@ static dg_rc may_edit(struct dg_req *r, struct dg_db *db, const char *code, char
 		rc = DG_ENOTFOUND;
 	char *c = NULL;
 	if (!rc)
-		rc = dg_db_query_text(db, "SELECT code FROM departments WHERE id = ?", DG_ARGS(DG_VI(dept_id)), r->arena, &c);
+		rc = dg_db_query_text(db, "SELECT code FROM departments WHERE id = ?",
+				      DG_ARGS(DG_VI(dept_id)), r->arena, &c);
 	if (!rc)
 		snprintf(dept, 17, "%s", c);
 	if (rc == DG_ENOTFOUND)
@@ -263,25 +286,37 @@ static dg_rc may_edit(struct dg_req *r, struct dg_db *db, const char *code, char
 	return rc;
 }
 
-static dg_rc render_edit(struct dg_req *r, unsigned status, const char *code, int is_new, const json_t *it, json_t *d)
+static dg_rc render_edit(struct dg_req *r, unsigned status, const char *code, int is_new,
+			 const json_t *it, json_t *d)
 {
 	json_t *errs = json_object_get(d, "error_for");
 	json_object_set_new(d, "fields", form_fields(r, it, it == NULL, errs));
 	json_object_set_new(d, "code", json_string(code ? code : ""));
 	json_object_set_new(d, "is_new", json_boolean(is_new));
-	json_object_set_new(d, "action", json_string(is_new ? "/catalog/items/new" : dg_arena_printf(r->arena, "/catalog/items/%s/edit", code)));
-	json_object_set_new(d, "title", json_string(dg_t(r, is_new ? "catalog.edit.new_title" : "catalog.edit.title")));
+	json_object_set_new(
+		d, "action",
+		json_string(is_new ? "/catalog/items/new"
+				   : dg_arena_printf(r->arena, "/catalog/items/%s/edit", code)));
+	json_object_set_new(
+		d, "title",
+		json_string(dg_t(r, is_new ? "catalog.edit.new_title" : "catalog.edit.title")));
 	if (is_new && r->user->role == DG_ROLE_ADMIN) {
 		struct dg_db *db = NULL;
 		struct dg_rows *rw = NULL;
 		json_t *depts = json_array();
 		dg_rc rc = dg_req_db(r, &db);
 		if (!rc)
-			rc = dg_db_query(db, "SELECT code, name_zh, name_en FROM departments ORDER BY code", DG_NOARGS, &rw);
+			rc = dg_db_query(
+				db, "SELECT code, name_zh, name_en FROM departments ORDER BY code",
+				DG_NOARGS, &rw);
 		while (!rc && (rc = dg_rows_next(rw)) == DG_OK)
-			json_array_append_new(depts, json_pack("{s:s, s:s, s:b}", "code", dg_rows_text(rw, 0), "name",
-							       dg_rows_text(rw, strcmp(r->lang, "en") ? 1 : 2), "selected",
-							       dg_req_field(r, "dept") && !strcmp(dg_req_field(r, "dept"), dg_rows_text(rw, 0))));
+			json_array_append_new(
+				depts,
+				json_pack(
+					"{s:s, s:s, s:b}", "code", dg_rows_text(rw, 0), "name",
+					dg_rows_text(rw, strcmp(r->lang, "en") ? 1 : 2), "selected",
+					dg_req_field(r, "dept") && !strcmp(dg_req_field(r, "dept"),
+									   dg_rows_text(rw, 0))));
 		dg_rows_free(rw);
 		json_object_set_new(d, "depts", depts);
 	}
@@ -312,11 +347,14 @@ static dg_rc page_edit(struct dg_req *r)
 /* A readable message for a refused save, in the reader's language. */
 static const char *save_error(struct dg_req *r, const struct dg_err *err)
 {
-	const char *label = dg_t(r, dg_arena_printf(r->arena, "catalog.edit.%s", err->field[0] ? err->field : "code"));
+	const char *label = dg_t(r, dg_arena_printf(r->arena, "catalog.edit.%s",
+						    err->field[0] ? err->field : "code"));
 	if (!strcmp(err->field, "materials") || !strcmp(err->field, "faq"))
 		if (err->msg[0] >= '0' && err->msg[0] <= '9')
-			return dg_arena_printf(r->arena, "%s：%s %s", label, dg_t(r, "catalog.edit.err_line"), err->msg);
-	return dg_arena_printf(r->arena, "%s：%s（%s）", label, dg_t(r, "catalog.edit.err"), err->msg);
+			return dg_arena_printf(r->arena, "%s：%s %s", label,
+					       dg_t(r, "catalog.edit.err_line"), err->msg);
+	return dg_arena_printf(r->arena, "%s：%s（%s）", label, dg_t(r, "catalog.edit.err"),
+			       err->msg);
 }
 
 static dg_rc save(struct dg_req *r, const char *code, const char *dept, int is_new)
@@ -327,8 +365,11 @@ static dg_rc save(struct dg_req *r, const char *code, const char *dept, int is_n
 	dg_rc rc = it ? dg_req_db(r, &db) : DG_EINVAL;
 	if (!rc && is_new) {
 		int64_t id = 0;
-		rc = dg_db_query_int(db, "SELECT id FROM catalog_items WHERE code = ?", DG_ARGS(DG_VT(code)), &id);
-		rc = rc == DG_ENOTFOUND ? DG_OK : rc ? rc : dg_err_field(&err, DG_ECONFLICT, "code", "exists");
+		rc = dg_db_query_int(db, "SELECT id FROM catalog_items WHERE code = ?",
+				     DG_ARGS(DG_VT(code)), &id);
+		rc = rc == DG_ENOTFOUND ? DG_OK
+		     : rc               ? rc
+					: dg_err_field(&err, DG_ECONFLICT, "code", "exists");
 	}
 	if (!rc && (rc = dg_db_begin(db)) == DG_OK) {
 		rc = cat_save_draft(db, it, &err);
@@ -379,7 +420,8 @@ static dg_rc post_new(struct dg_req *r)
 	if (rc)
 		return rc;
 	if (r->user->role == DG_ROLE_STAFF)
-		rc = dg_db_query_text(db, "SELECT code FROM departments WHERE id = ?", DG_ARGS(DG_VI(r->user->dept_id)), r->arena, &dept);
+		rc = dg_db_query_text(db, "SELECT code FROM departments WHERE id = ?",
+				      DG_ARGS(DG_VI(r->user->dept_id)), r->arena, &dept);
 	else
 		dept = (char *)(dg_req_field(r, "dept") ? dg_req_field(r, "dept") : "");
 	if (rc)
@@ -405,8 +447,7 @@ static dg_rc page_versions(struct dg_req *r)
 		return rc;
 	}
 	int en = !strcmp(r->lang, "en");
-	json_array_foreach(list, i, v)
-	{
+	json_array_foreach (list, i, v) {
 		/* drafts are the department's business until published */
 		if (!strcmp(str_of(v, "state"), "draft")) {
 			json_array_remove(list, i);
@@ -414,7 +455,10 @@ static dg_rc page_versions(struct dg_req *r)
 			continue;
 		}
 		json_object_set(v, "name", json_object_get(v, en ? "name_en" : "name_zh"));
-		json_object_set_new(v, "state_label", json_string(dg_t(r, dg_arena_printf(r->arena, "catalog.vstate.%s", str_of(v, "state")))));
+		json_object_set_new(
+			v, "state_label",
+			json_string(dg_t(r, dg_arena_printf(r->arena, "catalog.vstate.%s",
+							    str_of(v, "state")))));
 		int64_t ms = json_integer_value(json_object_get(v, "published_ms"));
 		char day[11] = "";
 		if (ms > 0)

@@ -19,8 +19,8 @@
 #include "core/err.h"
 #include "store/store.h"
 
-#define CAT_MAX_TOKENS 8     /* query tokens used for a search */
-#define CAT_PAGE 20          /* results per page */
+#define CAT_MAX_TOKENS 8  /* query tokens used for a search */
+#define CAT_PAGE       20 /* results per page */
 
 /* Search filters; NULL or "" means any. */
 struct cat_query {
@@ -46,7 +46,8 @@ json_t *cat_synonym_suggestions(void);
 /* Check an item's JSON; EINVAL naming the field in err. */
 dg_rc cat_validate(const json_t *item, struct dg_err *err) DG_MUST;
 /* Insert a new draft version of item (creating the item when new). */
-dg_rc cat_put_draft(struct dg_db *db, const json_t *item, int64_t *item_id, struct dg_err *err) DG_MUST;
+dg_rc cat_put_draft(struct dg_db *db, const json_t *item, int64_t *item_id,
+		    struct dg_err *err) DG_MUST;
 /* The draft becomes the version in force; the old one is superseded. */
 dg_rc cat_publish(struct dg_db *db, const char *code, struct dg_err *err) DG_MUST;
 /* A draft copy of the version in force (ECONFLICT when a draft exists). */
@@ -62,7 +63,8 @@ dg_rc cat_get(struct dg_db *db, const char *code, json_t **out) DG_MUST;
 dg_rc cat_get_draft(struct dg_db *db, const char *code, json_t **out) DG_MUST;
 /* Check it, then replace the item's draft (or start one) with it. */
 dg_rc cat_save_draft(struct dg_db *db, const json_t *item, struct dg_err *err) DG_MUST;
-/* Every version, newest first: {version, state, name_zh, name_en, created_ms, published_ms}; ENOTFOUND for no item. */
+/* Every version, newest first: {version, state, name_zh, name_en, created_ms, published_ms};
+ * ENOTFOUND for no item. */
 dg_rc cat_versions(struct dg_db *db, const char *code, json_t **out) DG_MUST;
 /* Results {"total", "items":[summary...]} for q, ranked with name hits first. */
 dg_rc cat_search(struct dg_db *db, const struct cat_query *q, json_t **out) DG_MUST;

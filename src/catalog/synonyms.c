@@ -23,7 +23,7 @@
 
 #define SYN_MAX_ENTRIES 1000
 
-static json_t *entries;     /* the file's entries; NULL until read, or when there is none */
+static json_t *entries; /* the file's entries; NULL until read, or when there is none */
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
 dg_rc cat_synonyms_load(const char *templates_dir, struct dg_err *err)
@@ -69,23 +69,21 @@ json_t *cat_synonym_terms(struct dg_arena *a, const char *q)
 		return out;
 	const char *lq = lower(a, q);
 	pthread_mutex_lock(&lock);
-	json_array_foreach(entries, i, e)
-	{
+	json_array_foreach (entries, i, e) {
 		bool hit = false;
-		json_array_foreach(json_object_get(e, "words"), j, w)
-		{
+		json_array_foreach (json_object_get(e, "words"), j, w) {
 			const char *word = json_string_value(w);
 			if (word && *word && strstr(lq, lower(a, word)))
 				hit = true;
 		}
 		if (!hit)
 			continue;
-		json_array_foreach(json_object_get(e, "terms"), k, t)
-		{
+		json_array_foreach (json_object_get(e, "terms"), k, t) {
 			bool seen = false;
 			json_t *o;
 			size_t m;
-			json_array_foreach(out, m, o) seen |= json_equal(o, t);
+			json_array_foreach (out, m, o)
+				seen |= json_equal(o, t);
 			if (!seen && json_is_string(t) && json_array_size(out) < SYN_MAX_TERMS)
 				json_array_append(out, t);
 		}
@@ -99,10 +97,13 @@ json_t *cat_synonym_suggestions(void)
 	json_t *out = json_array(), *e, *v;
 	size_t i, j;
 	pthread_mutex_lock(&lock);
-	json_array_foreach(entries, i, e)
-	{
-		json_array_foreach(json_object_get(e, "terms"), j, v) if (json_is_string(v)) json_array_append(out, v);
-		json_array_foreach(json_object_get(e, "words"), j, v) if (json_is_string(v)) json_array_append(out, v);
+	json_array_foreach (entries, i, e) {
+		json_array_foreach (json_object_get(e, "terms"), j, v)
+			if (json_is_string(v))
+				json_array_append(out, v);
+		json_array_foreach (json_object_get(e, "words"), j, v)
+			if (json_is_string(v))
+				json_array_append(out, v);
 	}
 	pthread_mutex_unlock(&lock);
 	return out;

@@ -25,9 +25,9 @@
 #include "core/rand.h"
 #include "core/str.h"
 
-#define TEXT_MAX 200
-#define CODE_MAX 64
-#define LABEL_MAX 60
+#define TEXT_MAX   200
+#define CODE_MAX   64
+#define LABEL_MAX  60
 #define REASON_MAX 600 /* bytes: 200 Chinese characters */
 
 const char *dg_cert_status_name(enum dg_cert_status s)
@@ -96,16 +96,16 @@ char *cert_canonical(const struct cert_rec *c, const struct dg_keys *k)
 		json_decref(fields);
 		fields = json_string(c->fields);
 	}
-	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s,"
-			      " s:o, s:s, s:o, s:I}",
-			      "format", CERT_FORMAT, "id", c->id, "issuer", c->issuer, "dept_code",
-			      c->dept_code, "dept_name_zh", c->dept_name_zh, "dept_name_en",
-			      c->dept_name_en, "item_code", c->item_code, "title_zh", c->title_zh,
-			      "title_en", c->title_en, "holder_name", c->holder_name, "holder_ref", ref,
-			      "case_ref", c->case_ref, "key_id", c->key_id, "fields",
-			      fields ? fields : json_null(), "valid_from", c->valid_from, "valid_until",
-			      *c->valid_until ? json_string(c->valid_until) : json_null(), "issued_ms",
-			      (json_int_t)c->issued_ms);
+	json_t *o = json_pack(
+		"{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s,"
+		" s:o, s:s, s:o, s:I}",
+		"format", CERT_FORMAT, "id", c->id, "issuer", c->issuer, "dept_code", c->dept_code,
+		"dept_name_zh", c->dept_name_zh, "dept_name_en", c->dept_name_en, "item_code",
+		c->item_code, "title_zh", c->title_zh, "title_en", c->title_en, "holder_name",
+		c->holder_name, "holder_ref", ref, "case_ref", c->case_ref, "key_id", c->key_id,
+		"fields", fields ? fields : json_null(), "valid_from", c->valid_from, "valid_until",
+		*c->valid_until ? json_string(c->valid_until) : json_null(), "issued_ms",
+		(json_int_t)c->issued_ms);
 	char *s = o ? json_dumps(o, JSON_SORT_KEYS | JSON_COMPACT) : NULL;
 	json_decref(o);
 	/* only invalid UTF-8 in a column can make packing fail: an unsignable text */
@@ -115,8 +115,8 @@ char *cert_canonical(const struct cert_rec *c, const struct dg_keys *k)
 char *cert_revocation_canonical(const struct cert_rec *c)
 {
 	json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:I}", "format", CERT_REVOCATION_FORMAT, "id",
-			      c->id, "reason", c->revoke_reason, "revoked_by", (json_int_t)c->revoked_by,
-			      "revoked_ms", (json_int_t)c->revoked_ms);
+			      c->id, "reason", c->revoke_reason, "revoked_by",
+			      (json_int_t)c->revoked_by, "revoked_ms", (json_int_t)c->revoked_ms);
 	char *s = o ? json_dumps(o, JSON_SORT_KEYS | JSON_COMPACT) : NULL;
 	json_decref(o);
 	return s ? s : strdup("{\"format\":\"damaged\"}");
@@ -215,35 +215,50 @@ static bool text_ok(const char *s, size_t max, bool required)
 static dg_rc check_in(const struct dg_cert_in *in, struct dg_err *err)
 {
 	if (!text_ok(in->item_code, CODE_MAX, true))
-		return dg_err_field(err, DG_EINVAL, "item_code", "item_code: 1 to %d bytes of text are required", CODE_MAX);
+		return dg_err_field(err, DG_EINVAL, "item_code",
+				    "item_code: 1 to %d bytes of text are required", CODE_MAX);
 	if (!text_ok(in->title_zh, TEXT_MAX, true))
-		return dg_err_field(err, DG_EINVAL, "title_zh", "title_zh: 1 to %d bytes of text are required", TEXT_MAX);
+		return dg_err_field(err, DG_EINVAL, "title_zh",
+				    "title_zh: 1 to %d bytes of text are required", TEXT_MAX);
 	if (!text_ok(in->title_en, TEXT_MAX, false))
-		return dg_err_field(err, DG_EINVAL, "title_en", "title_en: at most %d bytes of text", TEXT_MAX);
+		return dg_err_field(err, DG_EINVAL, "title_en",
+				    "title_en: at most %d bytes of text", TEXT_MAX);
 	if (in->holder_user_id <= 0)
-		return dg_err_field(err, DG_EINVAL, "holder_user_id", "holder_user_id: the holder's account is required");
+		return dg_err_field(err, DG_EINVAL, "holder_user_id",
+				    "holder_user_id: the holder's account is required");
 	if (!text_ok(in->holder_name, TEXT_MAX, true))
-		return dg_err_field(err, DG_EINVAL, "holder_name", "holder_name: 1 to %d bytes of text are required", TEXT_MAX);
+		return dg_err_field(err, DG_EINVAL, "holder_name",
+				    "holder_name: 1 to %d bytes of text are required", TEXT_MAX);
 	if (in->dept_id <= 0)
-		return dg_err_field(err, DG_EINVAL, "dept_id", "dept_id: the issuing department is required");
+		return dg_err_field(err, DG_EINVAL, "dept_id",
+				    "dept_id: the issuing department is required");
 	if (!text_ok(in->case_ref, CODE_MAX, false))
-		return dg_err_field(err, DG_EINVAL, "case_ref", "case_ref: at most %d bytes of text", CODE_MAX);
+		return dg_err_field(err, DG_EINVAL, "case_ref",
+				    "case_ref: at most %d bytes of text", CODE_MAX);
 	if (in->valid_from <= 0)
-		return dg_err_field(err, DG_EINVAL, "valid_from", "valid_from: the first day of validity is required");
+		return dg_err_field(err, DG_EINVAL, "valid_from",
+				    "valid_from: the first day of validity is required");
 	if (in->valid_until != 0 && in->valid_until < in->valid_from)
-		return dg_err_field(err, DG_EINVAL, "valid_until", "valid_until: before valid_from");
+		return dg_err_field(err, DG_EINVAL, "valid_until",
+				    "valid_until: before valid_from");
 	if (in->fields && !json_is_object(in->fields))
-		return dg_err_field(err, DG_EINVAL, "fields", "fields: an object of label -> text is required");
+		return dg_err_field(err, DG_EINVAL, "fields",
+				    "fields: an object of label -> text is required");
 	if (json_object_size(in->fields) > CERT_MAX_FIELDS)
-		return dg_err_field(err, DG_EINVAL, "fields", "fields: at most %d are printed", CERT_MAX_FIELDS);
+		return dg_err_field(err, DG_EINVAL, "fields", "fields: at most %d are printed",
+				    CERT_MAX_FIELDS);
 	const char *k;
 	json_t *v;
-	json_object_foreach(in->fields, k, v)
-	{
+	json_object_foreach (in->fields, k, v) {
 		if (!text_ok(k, LABEL_MAX, true))
-			return dg_err_field(err, DG_EINVAL, "fields", "fields: a label is 1 to %d bytes of text", LABEL_MAX);
-		if (!(json_is_string(v) && text_ok(json_string_value(v), TEXT_MAX, false)) && !json_is_integer(v))
-			return dg_err_field(err, DG_EINVAL, "fields", "fields: \"%s\" must be text of at most %d bytes or a whole number", k, TEXT_MAX);
+			return dg_err_field(err, DG_EINVAL, "fields",
+					    "fields: a label is 1 to %d bytes of text", LABEL_MAX);
+		if (!(json_is_string(v) && text_ok(json_string_value(v), TEXT_MAX, false)) &&
+		    !json_is_integer(v))
+			return dg_err_field(
+				err, DG_EINVAL, "fields",
+				"fields: \"%s\" must be text of at most %d bytes or a whole number",
+				k, TEXT_MAX);
 	}
 	return DG_OK;
 }
@@ -253,8 +268,7 @@ static char *fields_text(const json_t *fields)
 {
 	json_t *o = json_object(), *v;
 	const char *k;
-	json_object_foreach((json_t *)fields, k, v)
-	{
+	json_object_foreach ((json_t *)fields, k, v) {
 		if (json_is_integer(v)) {
 			char num[32];
 			snprintf(num, sizeof(num), "%lld", (long long)json_integer_value(v));
@@ -281,7 +295,8 @@ dg_rc dg_cert_issue(struct dg_db *db, const struct dg_keys *keys, const struct d
 		goto out;
 	rc = cert_user_exists(db, in->holder_user_id);
 	if (rc == DG_ENOTFOUND)
-		rc = dg_err_field(err, DG_EINVAL, "holder_user_id", "holder_user_id: no such account");
+		rc = dg_err_field(err, DG_EINVAL, "holder_user_id",
+				  "holder_user_id: no such account");
 	if (rc)
 		goto out;
 	rc = cert_dept(db, a, in->dept_id, &c.dept_code, &c.dept_name_zh, &c.dept_name_en);
@@ -348,7 +363,8 @@ dg_rc dg_cert_revoke(struct dg_db *db, const struct dg_keys *keys, const char *i
 	struct cert_rec c;
 	dg_rc rc = DG_ENOTFOUND;
 	if (!text_ok(reason, REASON_MAX, true)) {
-		rc = dg_err_field(err, DG_EINVAL, "reason", "reason: 1 to %d bytes of text are required", REASON_MAX);
+		rc = dg_err_field(err, DG_EINVAL, "reason",
+				  "reason: 1 to %d bytes of text are required", REASON_MAX);
 		goto out;
 	}
 	if (!cert_id_valid(id) || (rc = cert_load(db, a, id, &c)) != DG_OK)

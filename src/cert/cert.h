@@ -49,9 +49,9 @@ struct dg_cert_in {
 	const char *holder_name; /* as printed */
 	int64_t dept_id;         /* the issuing department */
 	const char *case_ref;    /* the case that led to it ("" when none) */
-	json_t *fields;          /* borrowed: an object of label -> text printed on it, may be NULL */
-	dg_day valid_from;       /* usually the day of approval */
-	dg_day valid_until;      /* 0: no expiry */
+	json_t *fields;     /* borrowed: an object of label -> text printed on it, may be NULL */
+	dg_day valid_from;  /* usually the day of approval */
+	dg_day valid_until; /* 0: no expiry */
 };
 
 /*

@@ -46,23 +46,27 @@ const struct dg_migration dg_cert_migrations[] = {
 #define COLS                                                                                       \
 	"id, item_code, title_zh, title_en, holder_user_id, holder_name, dept_id, dept_code,"      \
 	" dept_name_zh, dept_name_en, issuer, case_ref, fields, valid_from, valid_until,"          \
-	" issued_ms, payload, signature, key_id, revoked_ms, revoke_reason, revoked_by, revoke_sig"
+	" issued_ms, payload, signature, key_id, revoked_ms, revoke_reason, revoked_by, "          \
+	"revoke_sig"
 
 dg_rc cert_insert(struct dg_db *db, const struct cert_rec *c)
 {
-	return dg_db_exec(
-		db,
-		"INSERT INTO certificates (id, item_code, title_zh, title_en, holder_user_id, holder_name,"
-		" dept_id, dept_code, dept_name_zh, dept_name_en, issuer, case_ref, fields, valid_from,"
-		" valid_until, issued_ms, payload, signature, key_id)"
-		" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-		DG_ARGS(DG_VT(c->id), DG_VT(c->item_code), DG_VT(c->title_zh), DG_VT(c->title_en),
-			DG_VI(c->holder_user_id), DG_VT(c->holder_name), DG_VI(c->dept_id),
-			DG_VT(c->dept_code), DG_VT(c->dept_name_zh), DG_VT(c->dept_name_en),
-			DG_VT(c->issuer), DG_VT(c->case_ref), DG_VT(c->fields), DG_VT(c->valid_from),
-			DG_VT(*c->valid_until ? c->valid_until : NULL), DG_VI(c->issued_ms),
-			DG_VT(c->payload), DG_VT(c->signature), DG_VT(c->key_id)),
-		NULL);
+	return dg_db_exec(db,
+			  "INSERT INTO certificates (id, item_code, title_zh, title_en, "
+			  "holder_user_id, holder_name,"
+			  " dept_id, dept_code, dept_name_zh, dept_name_en, issuer, case_ref, "
+			  "fields, valid_from,"
+			  " valid_until, issued_ms, payload, signature, key_id)"
+			  " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			  DG_ARGS(DG_VT(c->id), DG_VT(c->item_code), DG_VT(c->title_zh),
+				  DG_VT(c->title_en), DG_VI(c->holder_user_id),
+				  DG_VT(c->holder_name), DG_VI(c->dept_id), DG_VT(c->dept_code),
+				  DG_VT(c->dept_name_zh), DG_VT(c->dept_name_en), DG_VT(c->issuer),
+				  DG_VT(c->case_ref), DG_VT(c->fields), DG_VT(c->valid_from),
+				  DG_VT(*c->valid_until ? c->valid_until : NULL),
+				  DG_VI(c->issued_ms), DG_VT(c->payload), DG_VT(c->signature),
+				  DG_VT(c->key_id)),
+			  NULL);
 }
 
 static const char *col(struct dg_arena *a, struct dg_rows *rows, int i)
@@ -133,11 +137,11 @@ dg_rc cert_set_revoked(struct dg_db *db, const char *id, int64_t ms, int64_t by,
 		       const char *sig)
 {
 	int64_t changes = 0;
-	dg_rc rc = dg_db_exec(db,
-			      "UPDATE certificates SET revoked_ms = ?, revoked_by = ?, revoke_reason = ?,"
-			      " revoke_sig = ? WHERE id = ? AND revoked_ms IS NULL",
-			      DG_ARGS(DG_VI(ms), DG_VI(by), DG_VT(reason), DG_VT(sig), DG_VT(id)),
-			      &changes);
+	dg_rc rc = dg_db_exec(
+		db,
+		"UPDATE certificates SET revoked_ms = ?, revoked_by = ?, revoke_reason = ?,"
+		" revoke_sig = ? WHERE id = ? AND revoked_ms IS NULL",
+		DG_ARGS(DG_VI(ms), DG_VI(by), DG_VT(reason), DG_VT(sig), DG_VT(id)), &changes);
 	if (!rc && changes == 0)
 		rc = DG_ECONFLICT;
 	return rc;
@@ -146,7 +150,8 @@ dg_rc cert_set_revoked(struct dg_db *db, const char *id, int64_t ms, int64_t by,
 dg_rc cert_region_code(struct dg_db *db, struct dg_arena *a, const char **out)
 {
 	char *code = NULL;
-	dg_rc rc = dg_db_query_text(db, "SELECT code FROM region WHERE id = 1", DG_NOARGS, a, &code);
+	dg_rc rc =
+		dg_db_query_text(db, "SELECT code FROM region WHERE id = 1", DG_NOARGS, a, &code);
 	*out = code ? code : "";
 	return rc == DG_ENOTFOUND ? DG_OK : rc;
 }
@@ -171,5 +176,6 @@ dg_rc cert_dept(struct dg_db *db, struct dg_arena *a, int64_t dept_id, const cha
 dg_rc cert_user_exists(struct dg_db *db, int64_t user_id)
 {
 	int64_t one = 0;
-	return dg_db_query_int(db, "SELECT 1 FROM users WHERE id = ?", DG_ARGS(DG_VI(user_id)), &one);
+	return dg_db_query_int(db, "SELECT 1 FROM users WHERE id = ?", DG_ARGS(DG_VI(user_id)),
+			       &one);
 }

@@ -17,11 +17,11 @@
 #include "cert/cert.h"
 #include "core/arena.h"
 
-#define CERT_FORMAT "dgov-cert/1"
+#define CERT_FORMAT            "dgov-cert/1"
 #define CERT_REVOCATION_FORMAT "dgov-cert-revocation/1"
-#define CERT_ID_LEN 25 /* "CERT-" + 20 base32 characters */
-#define CERT_MAX_FIELDS 12
-#define CERT_LIST_MAX 200 /* certificates listed on one page */
+#define CERT_ID_LEN            25 /* "CERT-" + 20 base32 characters */
+#define CERT_MAX_FIELDS        12
+#define CERT_LIST_MAX          200 /* certificates listed on one page */
 
 /* One certificate row; strings live in the arena it was read into ("" for NULL). */
 struct cert_rec {

@@ -25,22 +25,23 @@
 #include <stdint.h>
 #include <string.h>
 
-#define PAGE_W 595.28
-#define PAGE_H 841.89
-#define LEFT 64.0
-#define VALUE_X 200.0
-#define VALUE_W 330.0
+#define PAGE_W      595.28
+#define PAGE_H      841.89
+#define LEFT        64.0
+#define VALUE_X     200.0
+#define VALUE_W     330.0
 #define ROWS_BOTTOM 240.0 /* rows stop above the QR block */
-#define MAX_LINES 3
-#define LINE_BYTES 640
+#define MAX_LINES   3
+#define LINE_BYTES  640
 
 /* Helvetica advance widths for ' ' to '~', per 1000 units of the font size. */
 static const unsigned short helv[95] = {
-	278, 278, 355, 556, 556, 889, 667, 191, 333, 333, 389, 584, 278, 333, 278, 278, 556, 556, 556,
-	556, 556, 556, 556, 556, 556, 556, 278, 278, 584, 584, 584, 556, 1015, 667, 667, 722, 722, 667,
-	611, 778, 722, 278, 500, 667, 556, 833, 722, 778, 667, 778, 722, 667, 611, 722, 667, 944, 667,
-	667, 611, 278, 278, 278, 469, 556, 333, 556, 556, 500, 556, 556, 278, 556, 556, 222, 222, 500,
-	222, 833, 556, 556, 556, 556, 333, 500, 278, 556, 500, 722, 500, 500, 500, 334, 260, 334, 584,
+	278,  278, 355, 556, 556, 889, 667, 191, 333, 333, 389, 584, 278, 333, 278, 278,
+	556,  556, 556, 556, 556, 556, 556, 556, 556, 556, 278, 278, 584, 584, 584, 556,
+	1015, 667, 667, 722, 722, 667, 611, 778, 722, 278, 500, 667, 556, 833, 722, 778,
+	667,  778, 722, 667, 611, 722, 667, 944, 667, 667, 611, 278, 278, 278, 469, 556,
+	333,  556, 556, 500, 556, 556, 278, 556, 556, 222, 222, 500, 222, 833, 556, 556,
+	556,  556, 333, 500, 278, 556, 500, 722, 500, 500, 500, 334, 260, 334, 584,
 };
 
 /* The next code point of s (advancing *s); malformed bytes give U+FFFD. */
@@ -48,7 +49,11 @@ static uint32_t next_cp(const char **s)
 {
 	const unsigned char *p = (const unsigned char *)*s;
 	uint32_t c = p[0];
-	int n = c < 0x80 ? 0 : (c & 0xE0) == 0xC0 ? 1 : (c & 0xF0) == 0xE0 ? 2 : (c & 0xF8) == 0xF0 ? 3 : -1;
+	int n = c < 0x80             ? 0
+		: (c & 0xE0) == 0xC0 ? 1
+		: (c & 0xF0) == 0xE0 ? 2
+		: (c & 0xF8) == 0xF0 ? 3
+				     : -1;
 	if (n < 0) {
 		*s += 1;
 		return 0xFFFD;
@@ -97,7 +102,10 @@ static dg_rc put_text(struct dg_buf *cs, double x, double y, double size, const 
 		uint32_t c = next_cp(&s);
 		int want = printable_ascii(c) ? 2 : 1;
 		if (want != font) {
-			rc = dg_buf_addf(cs, "%s /F%d %.2f Tf %c", font == 1 ? "> Tj" : font == 2 ? ") Tj" : "",
+			rc = dg_buf_addf(cs, "%s /F%d %.2f Tf %c",
+					 font == 1   ? "> Tj"
+					 : font == 2 ? ") Tj"
+						     : "",
 					 want, size, want == 2 ? '(' : '<');
 			font = want;
 		}
@@ -190,7 +198,8 @@ static dg_rc row(struct layout *l, const char *label_zh, const char *label_en, c
 {
 	char lines[MAX_LINES][LINE_BYTES];
 	int n = wrap(value && *value ? value : "-", 12, VALUE_W, lines);
-	double h = (n * 16.0 > (*label_en ? 22.0 : 14.0) ? n * 16.0 : (*label_en ? 22.0 : 14.0)) + 10;
+	double h =
+		(n * 16.0 > (*label_en ? 22.0 : 14.0) ? n * 16.0 : (*label_en ? 22.0 : 14.0)) + 10;
 	if (l->cut || l->y - h < ROWS_BOTTOM) {
 		l->cut = true;
 		return DG_OK;
@@ -221,8 +230,8 @@ static dg_rc draw_qr(struct dg_buf *cs, const struct dg_qr *q, double x0, double
 			while (dg_qr_dark(q, x + run, y))
 				run++;
 			double py = y0 + (full - 1 - (y + DG_QR_QUIET)) * m;
-			rc = dg_buf_addf(cs, "%.3f %.3f %.3f %.3f re\n", x0 + (x + DG_QR_QUIET) * m, py,
-					 run * m, m);
+			rc = dg_buf_addf(cs, "%.3f %.3f %.3f %.3f re\n", x0 + (x + DG_QR_QUIET) * m,
+					 py, run * m, m);
 			x += run;
 		}
 	if (!rc)
@@ -235,8 +244,9 @@ static dg_rc content(const struct dg_cert_pdf *in, struct dg_buf *cs)
 	struct layout l = {cs, 660, false};
 	char valid[128];
 	/* a double border */
-	dg_rc rc = dg_buf_addf(cs, "0.62 0.1 0.1 RG 2 w 36 36 %.2f %.2f re S 0.6 w 42 42 %.2f %.2f re S 0 G\n",
-			       PAGE_W - 72, PAGE_H - 72, PAGE_W - 84, PAGE_H - 84);
+	dg_rc rc = dg_buf_addf(
+		cs, "0.62 0.1 0.1 RG 2 w 36 36 %.2f %.2f re S 0.6 w 42 42 %.2f %.2f re S 0 G\n",
+		PAGE_W - 72, PAGE_H - 72, PAGE_W - 84, PAGE_H - 84);
 	if (!rc && *in->region_zh)
 		rc = put_centered(cs, 780, 12, 460, in->region_zh);
 	if (!rc)
@@ -249,8 +259,7 @@ static dg_rc content(const struct dg_cert_pdf *in, struct dg_buf *cs)
 		rc = row(&l, "持证人", "Holder", in->holder_name);
 	const char *k;
 	json_t *v;
-	json_object_foreach((json_t *)in->fields, k, v)
-	{
+	json_object_foreach ((json_t *)in->fields, k, v) {
 		if (!rc && json_is_string(v))
 			rc = row(&l, k, "", json_string_value(v));
 	}
@@ -276,13 +285,15 @@ static dg_rc content(const struct dg_cert_pdf *in, struct dg_buf *cs)
 	if (!rc)
 		rc = row(&l, "证照编号", "Certificate ID", in->id);
 	if (!rc && l.cut)
-		rc = put_text(cs, LEFT, ROWS_BOTTOM + 4, 9, "（更多内容请到核验页面查看 / more on the verification page）");
+		rc = put_text(cs, LEFT, ROWS_BOTTOM + 4, 9,
+			      "（更多内容请到核验页面查看 / more on the verification page）");
 	if (!rc && *in->status_zh) {
 		rc = dg_buf_adds(cs, "0.75 0 0 rg\n");
 		if (!rc)
 			rc = put_text(cs, LEFT, 222, 16, in->status_zh);
 		if (!rc && *in->status_en)
-			rc = put_text(cs, LEFT + text_width(in->status_zh, 16) + 12, 222, 14, in->status_en);
+			rc = put_text(cs, LEFT + text_width(in->status_zh, 16) + 12, 222, 14,
+				      in->status_en);
 		if (!rc)
 			rc = dg_buf_adds(cs, "0 g\n");
 	}
@@ -291,7 +302,8 @@ static dg_rc content(const struct dg_cert_pdf *in, struct dg_buf *cs)
 	if (!rc)
 		rc = put_text(cs, 210, 180, 10.5, "扫描二维码或访问下面的网址，核验证照真伪：");
 	if (!rc)
-		rc = put_text(cs, 210, 166, 9, "Scan the code or visit this address to check the certificate:");
+		rc = put_text(cs, 210, 166, 9,
+			      "Scan the code or visit this address to check the certificate:");
 	double us = 10;
 	if (!rc && text_width(in->url, us) > VALUE_W)
 		us = us * VALUE_W / text_width(in->url, us);
@@ -302,7 +314,9 @@ static dg_rc content(const struct dg_cert_pdf *in, struct dg_buf *cs)
 	if (!rc)
 		rc = put_text(cs, 210, 107, 9, "签名公钥见本平台 /.well-known/dgov-signing-key。");
 	if (!rc)
-		rc = put_text(cs, 210, 92, 8, "Signed electronically (Ed25519) by the issuing authority; the public key is at");
+		rc = put_text(cs, 210, 92, 8,
+			      "Signed electronically (Ed25519) by the issuing authority; the "
+			      "public key is at");
 	if (!rc)
 		rc = put_text(cs, 210, 81, 8, "/.well-known/dgov-signing-key on this platform.");
 	return rc;
@@ -311,10 +325,11 @@ static dg_rc content(const struct dg_cert_pdf *in, struct dg_buf *cs)
 /* The ToUnicode map: each 2-byte code is its own UTF-16 code unit (UCS-2). */
 static dg_rc to_unicode(struct dg_buf *b)
 {
-	dg_rc rc = dg_buf_adds(b, "/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n"
-				  "/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n"
-				  "/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n"
-				  "1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n");
+	dg_rc rc = dg_buf_adds(
+		b, "/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n"
+		   "/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n"
+		   "/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n"
+		   "1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n");
 	/* one range per high byte (a range may vary only in its last byte), no surrogates,
 	 * at most 100 ranges to a block */
 	int his[256], n = 0;
@@ -330,7 +345,8 @@ static dg_rc to_unicode(struct dg_buf *b)
 			rc = dg_buf_adds(b, "endbfrange\n");
 	}
 	if (!rc)
-		rc = dg_buf_adds(b, "endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n");
+		rc = dg_buf_adds(
+			b, "endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n");
 	return rc;
 }
 
@@ -341,7 +357,8 @@ static dg_rc utf16_hex(struct dg_buf *b, const char *s)
 	while (!rc && *s) {
 		uint32_t c = next_cp(&s);
 		if (c > 0xFFFF)
-			rc = dg_buf_addf(b, "%04X%04X", 0xD800 + ((c - 0x10000) >> 10), 0xDC00 + ((c - 0x10000) & 0x3FF));
+			rc = dg_buf_addf(b, "%04X%04X", 0xD800 + ((c - 0x10000) >> 10),
+					 0xDC00 + ((c - 0x10000) & 0x3FF));
 		else
 			rc = dg_buf_addf(b, "%04X", (unsigned)c);
 	}
@@ -373,9 +390,11 @@ dg_rc dg_cert_pdf_write(const struct dg_cert_pdf *in, struct dg_buf *out)
 		case 1: rc = dg_buf_adds(out, "<< /Type /Catalog /Pages 2 0 R >>"); break;
 		case 2: rc = dg_buf_adds(out, "<< /Type /Pages /Kids [3 0 R] /Count 1 >>"); break;
 		case 3:
-			rc = dg_buf_addf(out, "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %.2f %.2f]"
-					      " /Resources << /Font << /F1 5 0 R /F2 8 0 R >> /ProcSet [/PDF /Text] >>"
-					      " /Contents 4 0 R >>",
+			rc = dg_buf_addf(out,
+					 "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %.2f %.2f]"
+					 " /Resources << /Font << /F1 5 0 R /F2 8 0 R >> /ProcSet "
+					 "[/PDF /Text] >>"
+					 " /Contents 4 0 R >>",
 					 PAGE_W, PAGE_H);
 			break;
 		case 4:
@@ -386,18 +405,23 @@ dg_rc dg_cert_pdf_write(const struct dg_cert_pdf *in, struct dg_buf *out)
 				rc = dg_buf_adds(out, "\nendstream");
 			break;
 		case 5:
-			rc = dg_buf_adds(out, "<< /Type /Font /Subtype /Type0 /BaseFont /STSong-Light"
-					      " /Encoding /UniGB-UCS2-H /DescendantFonts [6 0 R] /ToUnicode 9 0 R >>");
+			rc = dg_buf_adds(out,
+					 "<< /Type /Font /Subtype /Type0 /BaseFont /STSong-Light"
+					 " /Encoding /UniGB-UCS2-H /DescendantFonts [6 0 R] "
+					 "/ToUnicode 9 0 R >>");
 			break;
 		case 6:
-			rc = dg_buf_adds(out, "<< /Type /Font /Subtype /CIDFontType0 /BaseFont /STSong-Light"
-					      " /CIDSystemInfo << /Registry (Adobe) /Ordering (GB1) /Supplement 2 >>"
-					      " /FontDescriptor 7 0 R /DW 1000 /W [1 95 500] >>");
+			rc = dg_buf_adds(
+				out, "<< /Type /Font /Subtype /CIDFontType0 /BaseFont /STSong-Light"
+				     " /CIDSystemInfo << /Registry (Adobe) /Ordering (GB1) "
+				     "/Supplement 2 >>"
+				     " /FontDescriptor 7 0 R /DW 1000 /W [1 95 500] >>");
 			break;
 		case 7:
-			rc = dg_buf_adds(out, "<< /Type /FontDescriptor /FontName /STSong-Light /Flags 6"
-					      " /FontBBox [-25 -254 1000 880] /ItalicAngle 0 /Ascent 880"
-					      " /Descent -120 /CapHeight 880 /StemV 93 >>");
+			rc = dg_buf_adds(out,
+					 "<< /Type /FontDescriptor /FontName /STSong-Light /Flags 6"
+					 " /FontBBox [-25 -254 1000 880] /ItalicAngle 0 /Ascent 880"
+					 " /Descent -120 /CapHeight 880 /StemV 93 >>");
 			break;
 		case 8:
 			rc = dg_buf_adds(out, "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica"
@@ -431,7 +455,9 @@ dg_rc dg_cert_pdf_write(const struct dg_cert_pdf *in, struct dg_buf *out)
 	for (int i = 1; i <= NOBJ && !rc; i++)
 		rc = dg_buf_addf(out, "%010zu 00000 n \n", off[i]);
 	if (!rc)
-		rc = dg_buf_addf(out, "trailer\n<< /Size %d /Root 1 0 R /Info 10 0 R >>\nstartxref\n%zu\n%%%%EOF\n",
+		rc = dg_buf_addf(out,
+				 "trailer\n<< /Size %d /Root 1 0 R /Info 10 0 R "
+				 ">>\nstartxref\n%zu\n%%%%EOF\n",
 				 NOBJ + 1, xref);
 	dg_buf_release(&cs);
 	dg_buf_release(&cmap);

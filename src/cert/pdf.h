@@ -26,11 +26,11 @@ struct dg_cert_pdf {
 	const char *title_zh, *title_en;
 	const char *holder_name;
 	const char *item_code, *case_ref;
-	const json_t *fields; /* label -> text, printed in order; may be NULL */
+	const json_t *fields;                 /* label -> text, printed in order; may be NULL */
 	const char *valid_from, *valid_until; /* YYYY-MM-DD; valid_until "" for no expiry */
 	const char *dept_zh, *dept_en;
-	const char *issued_on; /* YYYY-MM-DD */
-	const char *id, *url;  /* the certificate id and its verification address */
+	const char *issued_on;             /* YYYY-MM-DD */
+	const char *id, *url;              /* the certificate id and its verification address */
 	const char *status_zh, *status_en; /* a banner ("已撤销", "Revoked"), "" when valid */
 	const struct dg_qr *qr;            /* the code for url */
 };

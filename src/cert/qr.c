@@ -53,15 +53,17 @@ dg_rc dg_qr_svg(const struct dg_qr *q, const char *label, int px, struct dg_buf 
 	int full = q->size + 2 * DG_QR_QUIET;
 	if (px <= 0)
 		px = full * 4;
-	dg_rc rc = dg_buf_addf(out,
-			       "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" width=\"%d\" "
-			       "height=\"%d\" role=\"img\" aria-labelledby=\"qr-title\"><title id=\"qr-title\">",
-			       full, full, px, px);
+	dg_rc rc = dg_buf_addf(
+		out,
+		"<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" width=\"%d\" "
+		"height=\"%d\" role=\"img\" aria-labelledby=\"qr-title\"><title id=\"qr-title\">",
+		full, full, px, px);
 	if (!rc)
 		rc = dg_buf_add_html(out, label ? label : "", label ? strlen(label) : 0);
 	if (!rc)
-		rc = dg_buf_addf(out, "</title><rect width=\"%d\" height=\"%d\" fill=\"#fff\"/>"
-				      "<path fill=\"#000\" shape-rendering=\"crispEdges\" d=\"",
+		rc = dg_buf_addf(out,
+				 "</title><rect width=\"%d\" height=\"%d\" fill=\"#fff\"/>"
+				 "<path fill=\"#000\" shape-rendering=\"crispEdges\" d=\"",
 				 full, full);
 	/* one subpath per horizontal run of dark modules */
 	for (int y = 0; y < q->size && !rc; y++)
@@ -73,7 +75,8 @@ dg_rc dg_qr_svg(const struct dg_qr *q, const char *label, int px, struct dg_buf 
 			int run = 1;
 			while (dg_qr_dark(q, x + run, y))
 				run++;
-			rc = dg_buf_addf(out, "M%d %dh%dv1h-%dz", x + DG_QR_QUIET, y + DG_QR_QUIET, run, run);
+			rc = dg_buf_addf(out, "M%d %dh%dv1h-%dz", x + DG_QR_QUIET, y + DG_QR_QUIET,
+					 run, run);
 			x += run;
 		}
 	if (!rc)

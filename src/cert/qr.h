@@ -20,13 +20,13 @@
 #include "core/err.h"
 
 #define DG_QR_MAX_VERSION 40
-#define DG_QR_MAX_SIZE (17 + 4 * DG_QR_MAX_VERSION) /* 177 modules */
-#define DG_QR_MAX_BYTES 2331                          /* byte mode at 40-M */
-#define DG_QR_QUIET 4                                 /* light modules around the symbol */
+#define DG_QR_MAX_SIZE    (17 + 4 * DG_QR_MAX_VERSION) /* 177 modules */
+#define DG_QR_MAX_BYTES   2331                         /* byte mode at 40-M */
+#define DG_QR_QUIET       4                            /* light modules around the symbol */
 
 struct dg_qr {
-	int version; /* 1..40 */
-	int size;    /* 17 + 4 * version modules a side */
+	int version;                                      /* 1..40 */
+	int size;                                         /* 17 + 4 * version modules a side */
 	unsigned char m[DG_QR_MAX_SIZE * DG_QR_MAX_SIZE]; /* row-major, 1 = dark */
 };
 

@@ -26,7 +26,7 @@
 #include "web/page.h"
 
 #define PRESENTED_MAX (64u << 10) /* bytes of a presented document to check */
-#define REASON_CHARS 200
+#define REASON_CHARS  200
 
 static bool is_en(const struct dg_req *r)
 {
@@ -83,14 +83,17 @@ static const char *title_of(const struct dg_req *r, const struct cert_rec *c)
 }
 
 /* What a page shows of c; privileged viewers see the full name, the case, the reason. */
-static json_t *view(struct dg_req *r, const struct cert_rec *c, enum dg_cert_status st, bool privileged)
+static json_t *view(struct dg_req *r, const struct cert_rec *c, enum dg_cert_status st,
+		    bool privileged)
 {
 	char issued[11], revoked[11];
 	cert_day_of_ms(c->issued_ms, issued);
 	json_t *v = json_object();
 	json_object_set_new(v, "id", json_string(c->id));
 	json_object_set_new(v, "title", json_string(title_of(r, c)));
-	json_object_set_new(v, "holder", json_string(privileged ? c->holder_name : cert_mask_name(r->arena, c->holder_name)));
+	json_object_set_new(v, "holder",
+			    json_string(privileged ? c->holder_name
+						   : cert_mask_name(r->arena, c->holder_name)));
 	json_object_set_new(v, "item_code", json_string(c->item_code));
 	json_object_set_new(v, "dept", json_string(is_en(r) ? c->dept_name_en : c->dept_name_zh));
 	json_object_set_new(v, "valid_from", json_string(c->valid_from));
@@ -100,10 +103,16 @@ static json_t *view(struct dg_req *r, const struct cert_rec *c, enum dg_cert_sta
 	json_object_set_new(v, "status_label", json_string(status_key(r, "cert.status.", st)));
 	json_object_set_new(v, "status_help", json_string(status_key(r, "cert.status_help.", st)));
 	/* the state in the other language too, for a visitor who reads only that one */
-	json_object_set_new(v, "status_other", json_string(dg_i18n_get(r->env->i18n, is_en(r) ? "zh" : "en",
-								       dg_arena_printf(r->arena, "cert.status.%s", dg_cert_status_name(st)))));
+	json_object_set_new(v, "status_other",
+			    json_string(dg_i18n_get(r->env->i18n, is_en(r) ? "zh" : "en",
+						    dg_arena_printf(r->arena, "cert.status.%s",
+								    dg_cert_status_name(st)))));
 	json_object_set_new(v, "other_lang", json_string(is_en(r) ? "zh-CN" : "en"));
-	json_object_set_new(v, "tag", json_string(st == DG_CERT_VALID ? "tag-green" : st == DG_CERT_REVOKED || st == DG_CERT_TAMPERED ? "tag-red" : "tag-grey"));
+	json_object_set_new(v, "tag",
+			    json_string(st == DG_CERT_VALID ? "tag-green"
+					: st == DG_CERT_REVOKED || st == DG_CERT_TAMPERED
+						? "tag-red"
+						: "tag-grey"));
 	json_object_set_new(v, "tampered", json_boolean(st == DG_CERT_TAMPERED));
 	if (privileged && *c->case_ref)
 		json_object_set_new(v, "case_ref", json_string(c->case_ref));
@@ -115,7 +124,9 @@ static json_t *view(struct dg_req *r, const struct cert_rec *c, enum dg_cert_sta
 	}
 	json_t *fields = json_loads(c->fields, 0, NULL), *list = json_array(), *fv;
 	const char *k;
-	json_object_foreach(fields, k, fv) json_array_append_new(list, json_pack("{s:s, s:s?}", "label", k, "value", json_string_value(fv)));
+	json_object_foreach (fields, k, fv)
+		json_array_append_new(
+			list, json_pack("{s:s, s:s?}", "label", k, "value", json_string_value(fv)));
 	json_decref(fields);
 	json_object_set_new(v, "fields", list);
 	return v;
@@ -130,7 +141,8 @@ static dg_rc show(struct dg_req *r, const struct cert_rec *c, unsigned status, j
 	json_object_set_new(d, "cert", view(r, c, st, privileged));
 	json_object_set_new(d, "url", json_string(verify_url(r, c->id)));
 	json_object_set_new(d, "can_pdf", json_boolean(privileged && st != DG_CERT_TAMPERED));
-	json_object_set_new(d, "can_revoke", json_boolean(staff && st != DG_CERT_REVOKED && st != DG_CERT_TAMPERED));
+	json_object_set_new(d, "can_revoke",
+			    json_boolean(staff && st != DG_CERT_REVOKED && st != DG_CERT_TAMPERED));
 	return dg_page(r, status, "cert/show.html", d);
 }
 
@@ -186,7 +198,8 @@ static dg_rc pdf(struct dg_req *r)
 		return dg_err_set(&r->err, DG_EDENIED, "%s", dg_t(r, "cert.err.pdf_denied"));
 	enum dg_cert_status st = cert_check(&c, &r->env->keys, dg_day_today());
 	if (st == DG_CERT_TAMPERED)
-		return dg_err_set(&r->err, DG_ECONFLICT, "%s", dg_t(r, "cert.status_help.tampered"));
+		return dg_err_set(&r->err, DG_ECONFLICT, "%s",
+				  dg_t(r, "cert.status_help.tampered"));
 	rc = qr_for(r, c.id, &q);
 	if (rc)
 		return rc;
@@ -208,8 +221,14 @@ static dg_rc pdf(struct dg_req *r)
 		.issued_on = issued,
 		.id = c.id,
 		.url = verify_url(r, c.id),
-		.status_zh = st == DG_CERT_REVOKED ? "已撤销，本证照不再有效" : st == DG_CERT_EXPIRED ? "已过期" : st == DG_CERT_NOT_YET_VALID ? "尚未生效" : "",
-		.status_en = st == DG_CERT_REVOKED ? "REVOKED" : st == DG_CERT_EXPIRED ? "EXPIRED" : st == DG_CERT_NOT_YET_VALID ? "NOT YET VALID" : "",
+		.status_zh = st == DG_CERT_REVOKED         ? "已撤销，本证照不再有效"
+			     : st == DG_CERT_EXPIRED       ? "已过期"
+			     : st == DG_CERT_NOT_YET_VALID ? "尚未生效"
+							   : "",
+		.status_en = st == DG_CERT_REVOKED         ? "REVOKED"
+			     : st == DG_CERT_EXPIRED       ? "EXPIRED"
+			     : st == DG_CERT_NOT_YET_VALID ? "NOT YET VALID"
+							   : "",
 		.qr = q,
 	};
 	struct dg_buf b;
@@ -217,7 +236,8 @@ static dg_rc pdf(struct dg_req *r)
 	rc = dg_cert_pdf_write(&in, &b);
 	json_decref(fields);
 	if (!rc) {
-		dg_reply_header(r, "Content-Disposition", dg_arena_printf(r->arena, "inline; filename=\"%s.pdf\"", c.id));
+		dg_reply_header(r, "Content-Disposition",
+				dg_arena_printf(r->arena, "inline; filename=\"%s.pdf\"", c.id));
 		dg_reply_header(r, "Cache-Control", "private, no-store");
 		dg_reply_buf(r, 200, "application/pdf", &b);
 	}
@@ -242,12 +262,16 @@ static dg_rc page_mine(struct dg_req *r)
 		enum dg_cert_status st = cert_check(&list[i], &r->env->keys, today);
 		cert_day_of_ms(list[i].issued_ms, issued);
 		json_array_append_new(
-			certs, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b}", "id", list[i].id, "title",
-					 title_of(r, &list[i]), "dept", is_en(r) ? list[i].dept_name_en : list[i].dept_name_zh,
-					 "issued_on", issued, "valid_until", list[i].valid_until, "status_label",
-					 status_key(r, "cert.status.", st), "tag",
-					 st == DG_CERT_VALID ? "tag-green" : st == DG_CERT_REVOKED || st == DG_CERT_TAMPERED ? "tag-red" : "tag-grey",
-					 "can_pdf", st != DG_CERT_TAMPERED));
+			certs,
+			json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b}", "id", list[i].id,
+				  "title", title_of(r, &list[i]), "dept",
+				  is_en(r) ? list[i].dept_name_en : list[i].dept_name_zh,
+				  "issued_on", issued, "valid_until", list[i].valid_until,
+				  "status_label", status_key(r, "cert.status.", st), "tag",
+				  st == DG_CERT_VALID                               ? "tag-green"
+				  : st == DG_CERT_REVOKED || st == DG_CERT_TAMPERED ? "tag-red"
+										    : "tag-grey",
+				  "can_pdf", st != DG_CERT_TAMPERED));
 	}
 	json_t *d = json_object();
 	json_object_set_new(d, "title", json_string(dg_t(r, "cert.my.title")));
@@ -280,7 +304,8 @@ static dg_rc post_revoke(struct dg_req *r)
 	const char *problem = NULL;
 	if (!*reason)
 		problem = "cert.revoke.reason_missing";
-	else if (!dg_utf8_valid(reason, strlen(reason)) || dg_utf8_len(reason, strlen(reason)) > REASON_CHARS ||
+	else if (!dg_utf8_valid(reason, strlen(reason)) ||
+		 dg_utf8_len(reason, strlen(reason)) > REASON_CHARS ||
 		 strlen(reason) > 3 * REASON_CHARS)
 		problem = "cert.revoke.reason_long";
 	if (problem) {
@@ -327,9 +352,9 @@ static dg_rc api_cert(struct dg_req *r)
 	/* the document as the columns say now: a changed column makes it fail to verify */
 	char *canon = cert_canonical(&c, &r->env->keys);
 	json_t *doc = json_loads(canon, 0, NULL);
-	json_t *o = json_pack("{s:o, s:s, s:s, s:s, s:s}", "certificate", doc ? doc : json_null(), "payload", canon,
-			      "signature", c.signature, "status", dg_cert_status_name(st), "verify_url",
-			      verify_url(r, c.id));
+	json_t *o = json_pack("{s:o, s:s, s:s, s:s, s:s}", "certificate", doc ? doc : json_null(),
+			      "payload", canon, "signature", c.signature, "status",
+			      dg_cert_status_name(st), "verify_url", verify_url(r, c.id));
 	free(canon);
 	key_fields(r, o);
 	if (st == DG_CERT_REVOKED)
@@ -342,10 +367,11 @@ static json_t *verdict(enum dg_cert_status st, const struct cert_rec *c)
 {
 	char today[11];
 	dg_day_format(dg_day_today(), today);
-	json_t *o = json_pack("{s:b, s:s, s:s, s:s}", "valid", st == DG_CERT_VALID, "status", dg_cert_status_name(st),
-			      "id", c->id, "checked_on", today);
+	json_t *o = json_pack("{s:b, s:s, s:s, s:s}", "valid", st == DG_CERT_VALID, "status",
+			      dg_cert_status_name(st), "id", c->id, "checked_on", today);
 	json_object_set_new(o, "valid_from", json_string(c->valid_from));
-	json_object_set_new(o, "valid_until", *c->valid_until ? json_string(c->valid_until) : json_null());
+	json_object_set_new(o, "valid_until",
+			    *c->valid_until ? json_string(c->valid_until) : json_null());
 	if (st == DG_CERT_REVOKED)
 		json_object_set_new(o, "revoked_ms", json_integer(c->revoked_ms));
 	return o;
@@ -390,11 +416,14 @@ static dg_rc api_check_copy(struct dg_req *r)
 	}
 	dg_rc rc = DG_OK;
 	if (payload && strlen(payload) > PRESENTED_MAX)
-		rc = dg_err_field(&r->err, DG_ETOOBIG, "payload", "%s", dg_t(r, "cert.err.copy_too_big"));
+		rc = dg_err_field(&r->err, DG_ETOOBIG, "payload", "%s",
+				  dg_t(r, "cert.err.copy_too_big"));
 	else if (!payload || !*payload)
-		rc = dg_err_field(&r->err, DG_EINVAL, "payload", "%s", dg_t(r, "cert.err.copy_missing"));
+		rc = dg_err_field(&r->err, DG_EINVAL, "payload", "%s",
+				  dg_t(r, "cert.err.copy_missing"));
 	else if (!sig || !*sig)
-		rc = dg_err_field(&r->err, DG_EINVAL, "signature", "%s", dg_t(r, "cert.err.copy_missing"));
+		rc = dg_err_field(&r->err, DG_EINVAL, "signature", "%s",
+				  dg_t(r, "cert.err.copy_missing"));
 	if (rc) {
 		free(dumped);
 		dg_reply_json_error(r, rc, r->err.msg, r->err.field);
@@ -402,7 +431,8 @@ static dg_rc api_check_copy(struct dg_req *r)
 	}
 	json_t *o = NULL;
 	if (!cert_sig_ok(&r->env->keys, payload, sig)) {
-		o = json_pack("{s:b, s:b, s:s}", "valid", 0, "signature_valid", 0, "status", "tampered");
+		o = json_pack("{s:b, s:b, s:s}", "valid", 0, "signature_valid", 0, "status",
+			      "tampered");
 	} else {
 		json_t *doc = json_loads(payload, 0, NULL);
 		const char *id = json_string_value(json_object_get(doc, "id"));
@@ -413,7 +443,8 @@ static dg_rc api_check_copy(struct dg_req *r)
 			rc = cert_load(db, r->arena, id, &c);
 		json_decref(doc);
 		if (rc == DG_ENOTFOUND) {
-			o = json_pack("{s:b, s:b, s:s}", "valid", 0, "signature_valid", 1, "status", "unknown");
+			o = json_pack("{s:b, s:b, s:s}", "valid", 0, "signature_valid", 1, "status",
+				      "unknown");
 			rc = DG_OK;
 		} else if (!rc) {
 			enum dg_cert_status st = cert_check(&c, &r->env->keys, dg_day_today());
@@ -437,10 +468,11 @@ static dg_rc signing_key(struct dg_req *r)
 	char hex[65], b64[sodium_base64_ENCODED_LEN(32, sodium_base64_VARIANT_ORIGINAL)];
 	sodium_bin2hex(hex, sizeof(hex), k->sign_pk, 32);
 	sodium_bin2base64(b64, sizeof(b64), k->sign_pk, 32, sodium_base64_VARIANT_ORIGINAL);
-	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "public_key_base64", b64, "public_key_hex", hex,
-			      "issuer", r->env->region.code, "signed_text",
-			      "the certificate object as JSON: UTF-8, keys sorted by byte order, no whitespace",
-			      "signature_encoding", "base64 of the 64-byte Ed25519 signature");
+	json_t *o = json_pack(
+		"{s:s, s:s, s:s, s:s, s:s}", "public_key_base64", b64, "public_key_hex", hex,
+		"issuer", r->env->region.code, "signed_text",
+		"the certificate object as JSON: UTF-8, keys sorted by byte order, no whitespace",
+		"signature_encoding", "base64 of the 64-byte Ed25519 signature");
 	key_fields(r, o);
 	dg_reply_header(r, "Cache-Control", "public, max-age=3600");
 	dg_reply_json(r, 200, o);
@@ -454,7 +486,8 @@ static const struct dg_route routes[] = {
 	{"POST", "/certificates/{id}/revoke", post_revoke, DG_ROLE_STAFF | DG_ROLE_ADMIN, 0},
 	{"GET", "/my/certificates", page_mine, DG_ROLE_USER, 0},
 	{"GET", "/api/v1/certificates/verify", api_check_copy, DG_ROLE_ANY, DG_ROUTE_PUBLIC},
-	{"POST", "/api/v1/certificates/verify", api_check_copy, DG_ROLE_ANY, DG_ROUTE_PUBLIC | DG_ROUTE_NO_CSRF},
+	{"POST", "/api/v1/certificates/verify", api_check_copy, DG_ROLE_ANY,
+	 DG_ROUTE_PUBLIC | DG_ROUTE_NO_CSRF},
 	{"GET", "/api/v1/certificates/{id}", api_cert, DG_ROLE_ANY, DG_ROUTE_PUBLIC},
 	{"GET", "/api/v1/certificates/{id}/verify", api_verify, DG_ROLE_ANY, DG_ROUTE_PUBLIC},
 	{"GET", "/.well-known/dgov-signing-key", signing_key, DG_ROLE_ANY, DG_ROUTE_PUBLIC},

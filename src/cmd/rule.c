@@ -36,20 +36,21 @@ struct opts {
 
 static int usage(void)
 {
-	fprintf(
-	    stderr,
-	    "usage: dgov rule check FILE...\n"
-	    "       dgov rule dump FILE... [--ref-date YYYY-MM-DD]\n"
-	    "       dgov rule test [--boundaries] TESTFILE.yaml...\n"
-	    "       dgov rule run --rules FILE... --data DIR --ref-date YYYY-MM-DD [--out FILE]\n"
-	    "                     [--threads 1|2] [--json]   (--out: rule,entity,id,outcome,"
-	    "amount,blocking)\n"
-	    "       dgov rule explain --rules FILE... --data DIR --ref-date D --id ID [--id "
-	    "ID]...\n"
-	    "                     [--ids FILE] [--rule RULE] [--entity NAME] [--json]\n"
-	    "       dgov rule whatif --rules FILE... --data DIR --ref-date D --set PARAM=VALUE...\n"
-	    "                     [--set PARAM[REGION]=VALUE] [--sweep PARAM=FROM..TO:STEP] "
-	    "[--json]\n");
+	fprintf(stderr,
+		"usage: dgov rule check FILE...\n"
+		"       dgov rule dump FILE... [--ref-date YYYY-MM-DD]\n"
+		"       dgov rule test [--boundaries] TESTFILE.yaml...\n"
+		"       dgov rule run --rules FILE... --data DIR --ref-date YYYY-MM-DD [--out "
+		"FILE]\n"
+		"                     [--threads 1|2] [--json]   (--out: rule,entity,id,outcome,"
+		"amount,blocking)\n"
+		"       dgov rule explain --rules FILE... --data DIR --ref-date D --id ID [--id "
+		"ID]...\n"
+		"                     [--ids FILE] [--rule RULE] [--entity NAME] [--json]\n"
+		"       dgov rule whatif --rules FILE... --data DIR --ref-date D --set "
+		"PARAM=VALUE...\n"
+		"                     [--set PARAM[REGION]=VALUE] [--sweep PARAM=FROM..TO:STEP] "
+		"[--json]\n");
 	return 2;
 }
 
@@ -76,9 +77,9 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		} else if (!strcmp(a, "--boundaries")) {
 			o->boundaries = true;
 		} else if (!strcmp(a, "--data") || !strcmp(a, "--out") || !strcmp(a, "--id") ||
-		           !strcmp(a, "--ids") || !strcmp(a, "--rule") || !strcmp(a, "--entity") ||
-		           !strcmp(a, "--set") || !strcmp(a, "--sweep") ||
-		           !strcmp(a, "--ref-date") || !strcmp(a, "--threads")) {
+			   !strcmp(a, "--ids") || !strcmp(a, "--rule") || !strcmp(a, "--entity") ||
+			   !strcmp(a, "--set") || !strcmp(a, "--sweep") ||
+			   !strcmp(a, "--ref-date") || !strcmp(a, "--threads")) {
 			if (!next) {
 				fprintf(stderr, "dgov rule: %s needs a value\n", a);
 				return -1;
@@ -114,8 +115,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			} else {
 				if (dg_day_parse(next, &o->ref)) {
 					fprintf(stderr,
-					        "dgov rule: --ref-date '%s' is not YYYY-MM-DD\n",
-					        next);
+						"dgov rule: --ref-date '%s' is not YYYY-MM-DD\n",
+						next);
 					return -1;
 				}
 				o->have_ref = true;
@@ -140,8 +141,8 @@ static struct dg_program *load_or_report(struct opts *o)
 	fputs(dg_buf_str(&p->diag.out), stderr);
 	if (p->diag.errors) {
 		fprintf(stderr, "%d error%s, %d warning%s\n", p->diag.errors,
-		        p->diag.errors == 1 ? "" : "s", p->diag.warnings,
-		        p->diag.warnings == 1 ? "" : "s");
+			p->diag.errors == 1 ? "" : "s", p->diag.warnings,
+			p->diag.warnings == 1 ? "" : "s");
 		dg_program_free(p);
 		return NULL;
 	}
@@ -183,7 +184,7 @@ static int cmd_dump(struct opts *o)
 	struct dg_rule_diag diag;
 	dg_rule_diag_init(&diag);
 	struct dg_code *c =
-	    dg_rule_compile(p, &codes, o->have_ref ? o->ref : dg_day_today(), NULL, 0, &diag);
+		dg_rule_compile(p, &codes, o->have_ref ? o->ref : dg_day_today(), NULL, 0, &diag);
 	int ret = 1;
 	fputs(dg_buf_str(&diag.out), stderr);
 	if (c) {
@@ -251,9 +252,9 @@ static int open_session(struct opts *o, struct session *s)
 	for (int e = 0; e < s->p->schema->ne; e++)
 		if (s->data->t[e].dangling)
 			fprintf(stderr,
-			        "warning: %lld %s links point at records that do not exist "
-			        "(treated as unknown)\n",
-			        (long long)s->data->t[e].dangling, s->p->schema->e[e].name);
+				"warning: %lld %s links point at records that do not exist "
+				"(treated as unknown)\n",
+				(long long)s->data->t[e].dangling, s->p->schema->e[e].name);
 	return 0;
 }
 
@@ -282,7 +283,7 @@ static long peak_rss_mb(void)
 static void print_money(FILE *f, int64_t v)
 {
 	fprintf(f, "%s%lld.%02lld", v < 0 ? "-" : "", (long long)llabs(v / 100),
-	        (long long)llabs(v % 100));
+		(long long)llabs(v % 100));
 }
 
 /* A CSV field, quoted when it holds a comma, a quote or a line break (RFC 4180). */
@@ -378,9 +379,9 @@ static int cmd_run(struct opts *o)
 		printf("run at %s: %d rules; load %.3f s, aggregates %.3f s, rules %.3f s\n", day,
 		       p->nrules, s.load_sec, r->agg_sec, r->eval_sec);
 	else
-		printf(
-		    "{\"ref_date\":\"%s\",\"load_seconds\":%.3f,\"eval_seconds\":%.3f,\"rules\":[",
-		    day, s.load_sec, r->eval_sec);
+		printf("{\"ref_date\":\"%s\",\"load_seconds\":%.3f,\"eval_seconds\":%.3f,\"rules\":"
+		       "[",
+		       day, s.load_sec, r->eval_sec);
 	for (int i = 0; i < p->nrules; i++) {
 		const struct dg_rule *ru = &p->rules[i];
 		const struct dg_rcode *rc = &c->rc[i];
@@ -398,12 +399,13 @@ static int cmd_run(struct opts *o)
 		int64_t cf = r->confl[i] ? dg_bits_count(r->confl[i], n) : 0;
 		int64_t ne = n - el - un - cf;
 		if (o->json) {
-			printf(
-			    "%s{\"rule\":\"%s\",\"entity\":\"%s\",\"records\":%lld,\"eligible\":%"
-			    "lld,"
-			    "\"not_eligible\":%lld,\"unknown\":%lld,\"conflict\":%lld,\"amount\":",
-			    i ? "," : "", ru->id, ru->for_ent, (long long)n, (long long)el,
-			    (long long)ne, (long long)un, (long long)cf);
+			printf("%s{\"rule\":\"%s\",\"entity\":\"%s\",\"records\":%lld,\"eligible\":"
+			       "%"
+			       "lld,"
+			       "\"not_eligible\":%lld,\"unknown\":%lld,\"conflict\":%lld,"
+			       "\"amount\":",
+			       i ? "," : "", ru->id, ru->for_ent, (long long)n, (long long)el,
+			       (long long)ne, (long long)un, (long long)cf);
 			if (r->amount_overflow[i])
 				printf("null,\"amount_too_large\":true");
 			else
@@ -411,12 +413,12 @@ static int cmd_run(struct opts *o)
 			printf(",\"amount_unknown\":%lld,\"blocking\":{",
 			       (long long)r->amount_unknown[i]);
 		} else {
-			printf(
-			    "%s (%s) v%s over %lld %s records\n  eligible %lld   not eligible %lld"
-			    "   unknown %lld   conflict %lld",
-			    ru->id, ru->name_zh, ru->version ? ru->version : "-", (long long)n,
-			    ru->for_ent, (long long)el, (long long)ne, (long long)un,
-			    (long long)cf);
+			printf("%s (%s) v%s over %lld %s records\n  eligible %lld   not eligible "
+			       "%lld"
+			       "   unknown %lld   conflict %lld",
+			       ru->id, ru->name_zh, ru->version ? ru->version : "-", (long long)n,
+			       ru->for_ent, (long long)el, (long long)ne, (long long)un,
+			       (long long)cf);
 			if (rc->has_amount) {
 				printf("   amount ");
 				if (r->amount_overflow[i]) {
@@ -475,7 +477,7 @@ out:
 }
 
 static int find_record(const struct session *s, const struct opts *o, const char *id, int *ent,
-                       int64_t *row)
+		       int64_t *row)
 {
 	for (int e = 0; e < s->p->schema->ne; e++) {
 		if (o->entity && strcmp(o->entity, s->p->schema->e[e].name))
@@ -514,7 +516,7 @@ static int read_ids(struct opts *o, char **text)
 
 /* One record's explanations against every rule of its entity (or --rule). */
 static int explain_one(struct session *s, const struct opts *o, const struct dg_code *c, int only,
-                       const char *id, int *nrules)
+		       const char *id, int *nrules)
 {
 	int ent;
 	int64_t row;
@@ -526,7 +528,7 @@ static int explain_one(struct session *s, const struct opts *o, const struct dg_
 		goto out;
 	if (only >= 0 && s->p->rules[only].ent != ent) {
 		fprintf(stderr, "dgov rule explain: rule %s is for %s records, '%s' is a %s\n",
-		        o->rule, s->p->rules[only].for_ent, id, s->p->schema->e[ent].name);
+			o->rule, s->p->rules[only].for_ent, id, s->p->schema->e[ent].name);
 		goto out;
 	}
 	for (int i = 0; i < s->p->nrules; i++) {
@@ -568,7 +570,7 @@ static int cmd_explain(struct opts *o)
 		goto out;
 	if (!o->nids) {
 		fprintf(stderr,
-		        "dgov rule explain: needs --id ID (again for more) or --ids FILE\n");
+			"dgov rule explain: needs --id ID (again for more) or --ids FILE\n");
 		ret = 2;
 		goto out;
 	}
@@ -589,7 +591,7 @@ static int cmd_explain(struct opts *o)
 		bad += explain_one(&s, o, c, only, o->ids[i], &n);
 	double ms = (dg_mono_sec() - t0) * 1000;
 	fprintf(stderr, "explained %d rule%s for %d record%s in %.2f ms\n", n, n == 1 ? "" : "s",
-	        o->nids - bad, o->nids - bad == 1 ? "" : "s", ms);
+		o->nids - bad, o->nids - bad == 1 ? "" : "s", ms);
 	ret = bad ? 1 : 0;
 out:
 	free(ids_text);
@@ -601,7 +603,7 @@ out:
 
 /* "FROM..TO:STEP" in the parameter's type */
 static int parse_sweep(const struct dg_program *p, struct dg_arena *a, const char *spec,
-                       struct dg_override *ov, int64_t *vals, int *n)
+		       struct dg_override *ov, int64_t *vals, int *n)
 {
 	struct dg_err err = {0};
 	char buf[256];
@@ -623,7 +625,7 @@ static int parse_sweep(const struct dg_program *p, struct dg_arena *a, const cha
 	    dg_rule_parse_param_value(pm, colon + 1, &step) || step <= 0 || to < ov->value ||
 	    (to - ov->value) / step >= 200) {
 		fprintf(stderr,
-		        "dgov rule whatif: --sweep needs FROM <= TO and at most 200 steps\n");
+			"dgov rule whatif: --sweep needs FROM <= TO and at most 200 steps\n");
 		return 1;
 	}
 	*n = 0;
@@ -655,7 +657,7 @@ static int cmd_whatif(struct opts *o)
 			goto out;
 		}
 	if (o->nsets && dg_rule_whatif(s.p, s.data, &s.codes, o->ref, ov, o->nsets, o->threads,
-	                               o->json, &b, &err)) {
+				       o->json, &b, &err)) {
 		fprintf(stderr, "dgov rule whatif: %s\n", err.msg);
 		goto out;
 	}
@@ -667,7 +669,7 @@ static int cmd_whatif(struct opts *o)
 			goto out;
 		ret = 1;
 		if (dg_rule_sweep(s.p, s.data, &s.codes, o->ref, &sw, vals, n, o->threads, &b,
-		                  &err)) {
+				  &err)) {
 			fprintf(stderr, "dgov rule whatif: %s\n", err.msg);
 			goto out;
 		}

@@ -31,20 +31,20 @@ static void report(struct tcase *tc, bool ok, const char *suffix)
 	else
 		tc->st->fail++;
 	fprintf(tc->out, "%s %d - %s: %s%s\n", ok ? "ok" : "not ok", tc->st->n, tc->file, tc->name,
-	        suffix ? suffix : "");
+		suffix ? suffix : "");
 	if (!ok)
 		fprintf(tc->out, "#   %s\n", tc->why);
 }
 
 static bool set_month_values(struct dg_data *d, int ent, int64_t row, int f,
-                             const struct dg_yaml *v, struct tcase *tc)
+			     const struct dg_yaml *v, struct tcase *tc)
 {
 	struct dg_err err = {0};
 	if (v->kind != DG_Y_MAP) {
 		snprintf(tc->why, sizeof(tc->why),
-		         "line %d: a monthly field takes {YYYY-MM: value} "
-		         "or {YYYY-MM..YYYY-MM: value}",
-		         v->line);
+			 "line %d: a monthly field takes {YYYY-MM: value} "
+			 "or {YYYY-MM..YYYY-MM: value}",
+			 v->line);
 		return false;
 	}
 	for (int i = 0; i < v->n; i++) {
@@ -52,24 +52,24 @@ static bool set_month_values(struct dg_data *d, int ent, int64_t row, int f,
 		int32_t m0, m1;
 		const char *dots = strstr(k, "..");
 		if (dots ? (dg_data_parse_month(k, (size_t)(dots - k), &m0) ||
-		            dg_data_parse_month(dots + 2, strlen(dots + 2), &m1))
-		         : dg_data_parse_month(k, strlen(k), &m0)) {
+			    dg_data_parse_month(dots + 2, strlen(dots + 2), &m1))
+			 : dg_data_parse_month(k, strlen(k), &m0)) {
 			snprintf(tc->why, sizeof(tc->why),
-			         "line %d: '%s' is not YYYY-MM or a range", v->keys[i]->line, k);
+				 "line %d: '%s' is not YYYY-MM or a range", v->keys[i]->line, k);
 			return false;
 		}
 		if (!dots)
 			m1 = m0;
 		if (m1 < m0 || m1 - m0 > DG_MAX_MONTHS) {
 			snprintf(tc->why, sizeof(tc->why), "line %d: bad month range",
-			         v->keys[i]->line);
+				 v->keys[i]->line);
 			return false;
 		}
 		const char *val = v->vals[i]->s;
 		for (int32_t m = m0; m <= m1; m++)
 			if (dg_data_set_month(d, ent, row, f, m, val, strlen(val), &err)) {
 				snprintf(tc->why, sizeof(tc->why), "line %d: %s", v->vals[i]->line,
-				         err.msg);
+					 err.msg);
 				return false;
 			}
 	}
@@ -77,7 +77,7 @@ static bool set_month_values(struct dg_data *d, int ent, int64_t row, int f,
 }
 
 static struct dg_data *build_data(const struct dg_schema *s, struct dg_intern *codes,
-                                  const struct dg_yaml *input, struct tcase *tc)
+				  const struct dg_yaml *input, struct tcase *tc)
 {
 	struct dg_data *d = dg_data_new(s, codes);
 	struct dg_err err = {0};
@@ -95,8 +95,8 @@ static struct dg_data *build_data(const struct dg_schema *s, struct dg_intern *c
 			int ent = dg_schema_entity(s, en);
 			if (ent < 0) {
 				snprintf(tc->why, sizeof(tc->why),
-				         "line %d: no entity '%s' in the schema",
-				         input->keys[i]->line, en);
+					 "line %d: no entity '%s' in the schema",
+					 input->keys[i]->line, en);
 				goto fail;
 			}
 			for (int j = 0; recs->kind == DG_Y_MAP && j < recs->n; j++) {
@@ -105,7 +105,7 @@ static struct dg_data *build_data(const struct dg_schema *s, struct dg_intern *c
 				if (pass == 0) {
 					if (dg_data_add_row(d, ent, id, strlen(id), &row, &err)) {
 						snprintf(tc->why, sizeof(tc->why), "line %d: %s",
-						         recs->keys[j]->line, err.msg);
+							 recs->keys[j]->line, err.msg);
 						goto fail;
 					}
 					continue;
@@ -120,12 +120,12 @@ static struct dg_data *build_data(const struct dg_schema *s, struct dg_intern *c
 						for (int q = 0; q < s->e[ent].nf; q++)
 							c[q] = s->e[ent].f[q].name;
 						const char *best = dg_rule_did_you_mean(
-						    fn, c, (size_t)s->e[ent].nf);
+							fn, c, (size_t)s->e[ent].nf);
 						snprintf(tc->why, sizeof(tc->why),
-						         "line %d: %s has no field '%s'%s%s%s",
-						         fs->keys[k]->line, en, fn,
-						         best ? " (did you mean '" : "",
-						         best ? best : "", best ? "'?)" : "");
+							 "line %d: %s has no field '%s'%s%s%s",
+							 fs->keys[k]->line, en, fn,
+							 best ? " (did you mean '" : "",
+							 best ? best : "", best ? "'?)" : "");
 						goto fail;
 					}
 					const struct dg_yaml *v = fs->vals[k];
@@ -137,12 +137,12 @@ static struct dg_data *build_data(const struct dg_schema *s, struct dg_intern *c
 					if (v->kind != DG_Y_SCALAR ||
 					    (strcmp(v->s, "~") && strcmp(v->s, "null") &&
 					     dg_data_set(d, ent, row, f, v->s, strlen(v->s),
-					                 &err))) {
+							 &err))) {
 						snprintf(tc->why, sizeof(tc->why), "line %d: %s",
-						         v->line,
-						         v->kind != DG_Y_SCALAR
-						             ? "expected one value"
-						             : err.msg);
+							 v->line,
+							 v->kind != DG_Y_SCALAR
+								 ? "expected one value"
+								 : err.msg);
 						goto fail;
 					}
 				}
@@ -153,8 +153,8 @@ static struct dg_data *build_data(const struct dg_schema *s, struct dg_intern *c
 	for (int i = 0; ben && i < ben->n; i++) {
 		const struct dg_yaml *b = ben->vals[i];
 		const struct dg_yaml *en = dg_yaml_get(b, "entity"), *id = dg_yaml_get(b, "id"),
-		                     *bn = dg_yaml_get(b, "benefit"),
-		                     *stt = dg_yaml_get(b, "status"), *mo = dg_yaml_get(b, "month");
+				     *bn = dg_yaml_get(b, "benefit"),
+				     *stt = dg_yaml_get(b, "status"), *mo = dg_yaml_get(b, "month");
 		int ent = dg_schema_entity(s, en ? en->s : "person");
 		int32_t month;
 		int64_t row = ent >= 0 && id ? dg_data_find(d, ent, id->s, strlen(id->s)) : -1;
@@ -162,9 +162,9 @@ static struct dg_data *build_data(const struct dg_schema *s, struct dg_intern *c
 		    dg_data_parse_month(mo->s, strlen(mo->s), &month) ||
 		    dg_data_add_benefit(d, ent, row, bn->s, stt->s, month, &err)) {
 			snprintf(tc->why, sizeof(tc->why),
-			         "line %d: a benefit record needs entity, an existing id, benefit, "
-			         "status and month YYYY-MM%s%s",
-			         b->line, err.msg[0] ? ": " : "", err.msg);
+				 "line %d: a benefit record needs entity, an existing id, benefit, "
+				 "status and month YYYY-MM%s%s",
+				 b->line, err.msg[0] ? ": " : "", err.msg);
 			goto fail;
 		}
 	}
@@ -188,8 +188,8 @@ static bool list_has(const struct dg_yaml *l, const char *s)
 
 /* Compare one expectation {outcome, amount, blocking, unknown} for one record and rule. */
 static bool check_expect(const struct dg_code *code, const struct dg_data *data,
-                         const struct dg_result *batch, int ent, int64_t row, int rule,
-                         const struct dg_yaml *ex, struct tcase *tc)
+			 const struct dg_result *batch, int ent, int64_t row, int rule,
+			 const struct dg_yaml *ex, struct tcase *tc)
 {
 	enum dg_outcome oc;
 	int64_t amount;
@@ -200,7 +200,7 @@ static bool check_expect(const struct dg_code *code, const struct dg_data *data,
 	const struct dg_rule *r = &code->prog->rules[rule];
 	if (r->ent != ent) {
 		snprintf(tc->why, sizeof(tc->why), "rule %s is for %s records", r->id,
-		         code->prog->schema->e[r->ent].name);
+			 code->prog->schema->e[r->ent].name);
 		return false;
 	}
 	if (dg_rule_explain_eval(code, data, rule, row, &oc, &amount, &ak, conds, 64, &nc, &err)) {
@@ -210,13 +210,13 @@ static bool check_expect(const struct dg_code *code, const struct dg_data *data,
 	enum dg_outcome bo = dg_result_outcome(batch, rule, row);
 	if (bo != oc) {
 		snprintf(tc->why, sizeof(tc->why), "batch engine says %s, one-record says %s",
-		         dg_outcome_name(bo), dg_outcome_name(oc));
+			 dg_outcome_name(bo), dg_outcome_name(oc));
 		return false;
 	}
 	const struct dg_yaml *o = dg_yaml_get(ex, "outcome");
 	if (o && strcmp(o->s, dg_outcome_name(oc))) {
 		snprintf(tc->why, sizeof(tc->why), "%s: expected %s, got %s", r->id, o->s,
-		         dg_outcome_name(oc));
+			 dg_outcome_name(oc));
 		return false;
 	}
 	const struct dg_yaml *am = dg_yaml_get(ex, "amount");
@@ -225,21 +225,21 @@ static bool check_expect(const struct dg_code *code, const struct dg_data *data,
 		if (!strcmp(am->s, "unknown")) {
 			if (ak && oc == DG_ELIGIBLE) {
 				snprintf(tc->why, sizeof(tc->why), "%s: expected an unknown amount",
-				         r->id);
+					 r->id);
 				return false;
 			}
 		} else if (dg_data_parse_value(TY_MONEY, am->s, strlen(am->s), NULL, &want)) {
 			snprintf(tc->why, sizeof(tc->why),
-			         "line %d: amount '%s' is not yuan like 150.00", am->line, am->s);
+				 "line %d: amount '%s' is not yuan like 150.00", am->line, am->s);
 			return false;
 		} else {
 			int64_t got = oc == DG_ELIGIBLE && ak ? amount : 0;
 			if (got != want || (want != 0 && !ak)) {
 				snprintf(tc->why, sizeof(tc->why),
-				         "%s: expected amount %lld.%02lld, got %s%lld.%02lld",
-				         r->id, (long long)(want / 100),
-				         (long long)(llabs(want) % 100), ak ? "" : "unknown ",
-				         (long long)(got / 100), (long long)(llabs(got) % 100));
+					 "%s: expected amount %lld.%02lld, got %s%lld.%02lld",
+					 r->id, (long long)(want / 100),
+					 (long long)(llabs(want) % 100), ak ? "" : "unknown ",
+					 (long long)(got / 100), (long long)(llabs(got) % 100));
 				return false;
 			}
 		}
@@ -249,16 +249,17 @@ static bool check_expect(const struct dg_code *code, const struct dg_data *data,
 		bool failed = conds[i].result == DG_NOT_ELIGIBLE;
 		bool unk = conds[i].result == DG_UNKNOWN;
 		if (bl && failed != list_has(bl, conds[i].id)) {
-			snprintf(
-			    tc->why, sizeof(tc->why), "%s: condition %s %s", r->id, conds[i].id,
-			    failed ? "blocks but was not expected to" : "was expected to block");
+			snprintf(tc->why, sizeof(tc->why), "%s: condition %s %s", r->id,
+				 conds[i].id,
+				 failed ? "blocks but was not expected to"
+					: "was expected to block");
 			return false;
 		}
 		if (un && unk != list_has(un, conds[i].id)) {
 			snprintf(tc->why, sizeof(tc->why), "%s: condition %s %s", r->id,
-			         conds[i].id,
-			         unk ? "is unknown but was not expected to be"
-			             : "was expected to be unknown");
+				 conds[i].id,
+				 unk ? "is unknown but was not expected to be"
+				     : "was expected to be unknown");
 			return false;
 		}
 	}
@@ -268,7 +269,7 @@ static bool check_expect(const struct dg_code *code, const struct dg_data *data,
 			found |= !strcmp(conds[j].id, bl->vals[i]->s);
 		if (!found) {
 			snprintf(tc->why, sizeof(tc->why), "%s has no condition '%s'", r->id,
-			         bl->vals[i]->s);
+				 bl->vals[i]->s);
 			return false;
 		}
 	}
@@ -301,7 +302,7 @@ static int naive_age(dg_day birth, dg_day ref)
  * naive age computed here).
  */
 static void boundaries(const struct dg_code *code, struct dg_data *data, int rule, int64_t row,
-                       struct tcase *tc)
+		       struct tcase *tc)
 {
 	const struct dg_rcode *rc = &code->rc[rule];
 	const struct dg_rule *r = &code->prog->rules[rule];
@@ -317,8 +318,8 @@ static void boundaries(const struct dg_code *code, struct dg_data *data, int rul
 		int64_t save_v = col->v[row];
 		uint8_t save_k = col->k[row];
 		bool ok = true;
-		bool is_age =
-		    k->note[cc->lhs_ins + 1] && !strcmp(k->note[cc->lhs_ins + 1], "age cut-off");
+		bool is_age = k->note[cc->lhs_ins + 1] &&
+			      !strcmp(k->note[cc->lhs_ins + 1], "age cut-off");
 		for (int64_t d = -1; d <= 1 && ok; d++) {
 			int64_t x = cc->rhs_imm + d;
 			col->v[row] = x;
@@ -330,7 +331,7 @@ static void boundaries(const struct dg_code *code, struct dg_data *data, int rul
 			int nc;
 			struct dg_err err = {0};
 			if (dg_rule_explain_eval(code, data, rule, row, &oc, &am, &ak, conds, 64,
-			                         &nc, &err))
+						 &nc, &err))
 				break;
 			bool want;
 			switch (cc->cmp) {
@@ -348,8 +349,8 @@ static void boundaries(const struct dg_code *code, struct dg_data *data, int rul
 			if (got != want) {
 				ok = false;
 				snprintf(tc->why, sizeof(tc->why),
-				         "%s.%s at threshold%+lld: got %s", r->id, r->c[i].id,
-				         (long long)d, got ? "true" : "false");
+					 "%s.%s at threshold%+lld: got %s", r->id, r->c[i].id,
+					 (long long)d, got ? "true" : "false");
 			}
 			if (ok && is_age) {
 				/* the age test must agree with a naive age at the birthday edge */
@@ -357,14 +358,14 @@ static void boundaries(const struct dg_code *code, struct dg_data *data, int rul
 				int age = naive_age((dg_day)x, code->ref);
 				bool naive = cc->cmp == OP_LE ? age >= kage : age < kage;
 				bool edge =
-				    naive_age((dg_day)cc->rhs_imm + 1, code->ref) == kage - 1;
+					naive_age((dg_day)cc->rhs_imm + 1, code->ref) == kage - 1;
 				if (naive != got || !edge) {
 					ok = false;
-					snprintf(
-					    tc->why, sizeof(tc->why),
-					    "%s.%s: the age test disagrees with a naive age %d at "
-					    "the birthday edge",
-					    r->id, r->c[i].id, age);
+					snprintf(tc->why, sizeof(tc->why),
+						 "%s.%s: the age test disagrees with a naive age "
+						 "%d at "
+						 "the birthday edge",
+						 r->id, r->c[i].id, age);
 				}
 			}
 		}
@@ -392,7 +393,7 @@ static void run_case(const struct dg_program *p, struct tcase *tc)
 	dg_day ref;
 	if (!rd || dg_day_parse(rd->s, &ref)) {
 		snprintf(tc->why, sizeof(tc->why), "line %d: ref_date: YYYY-MM-DD is required",
-		         y->line);
+			 y->line);
 		report(tc, false, NULL);
 		goto out;
 	}
@@ -402,7 +403,7 @@ static void run_case(const struct dg_program *p, struct tcase *tc)
 		snprintf(spec, sizeof(spec), "%s=%s", pa->keys[i]->s, pa->vals[i]->s);
 		if (dg_rule_parse_override(p, a, spec, &ov[nov], &err)) {
 			snprintf(tc->why, sizeof(tc->why), "line %d: %s", pa->keys[i]->line,
-			         err.msg);
+				 err.msg);
 			report(tc, false, NULL);
 			goto out;
 		}
@@ -445,7 +446,7 @@ static void run_case(const struct dg_program *p, struct tcase *tc)
 				ent = e;
 		if (row < 0) {
 			snprintf(tc->why, sizeof(tc->why), "line %d: no record '%s' in the input",
-			         ex->keys[i]->line, id);
+				 ex->keys[i]->line, id);
 			ok = false;
 			break;
 		}
@@ -453,7 +454,7 @@ static void run_case(const struct dg_program *p, struct tcase *tc)
 			int ri = dg_rule_find(p, rules->keys[j]->s);
 			if (ri < 0) {
 				snprintf(tc->why, sizeof(tc->why), "line %d: no rule '%s'",
-				         rules->keys[j]->line, rules->keys[j]->s);
+					 rules->keys[j]->line, rules->keys[j]->s);
 				ok = false;
 				break;
 			}
@@ -475,8 +476,8 @@ static void run_case(const struct dg_program *p, struct tcase *tc)
 		}
 		if (sum != res->amount_sum[ri]) {
 			snprintf(tc->why, sizeof(tc->why),
-			         "%s: batch amount total %lld fen, one-record total %lld fen",
-			         p->rules[ri].id, (long long)res->amount_sum[ri], (long long)sum);
+				 "%s: batch amount total %lld fen, one-record total %lld fen",
+				 p->rules[ri].id, (long long)res->amount_sum[ri], (long long)sum);
 			ok = false;
 		}
 	}
@@ -529,8 +530,8 @@ dg_rc dg_rule_test_file(const char *path, FILE *out, struct dg_ytest_stats *st)
 	for (int i = 0; i < rules->n && np < 64; i++) {
 		const char *r = rules->vals[i]->s;
 		paths[np++] = r[0] == '/' || !slash
-		                  ? dg_arena_strdup(a, r)
-		                  : dg_arena_printf(a, "%.*s/%s", (int)(slash - path), path, r);
+				      ? dg_arena_strdup(a, r)
+				      : dg_arena_printf(a, "%.*s/%s", (int)(slash - path), path, r);
 	}
 	p = dg_rule_load(paths, np);
 	if (p->diag.errors) {

@@ -13,9 +13,9 @@
 
 #include "mem.h"
 
-#define ALIGN 16
+#define ALIGN       16
 #define FIRST_BLOCK 4096
-#define MAX_BLOCK (256 * 1024)
+#define MAX_BLOCK   (256 * 1024)
 
 struct block {
 	struct block *next;

@@ -24,8 +24,8 @@ struct dg_buf {
 
 void dg_buf_init(struct dg_buf *b, size_t max);
 void dg_buf_release(struct dg_buf *b);
-void dg_buf_reset(struct dg_buf *b);       /* len = 0, memory kept */
-char *dg_buf_take(struct dg_buf *b);       /* never NULL; b is empty after */
+void dg_buf_reset(struct dg_buf *b);            /* len = 0, memory kept */
+char *dg_buf_take(struct dg_buf *b);            /* never NULL; b is empty after */
 const char *dg_buf_str(const struct dg_buf *b); /* "" when empty */
 
 dg_rc dg_buf_add(struct dg_buf *b, const void *p, size_t n) DG_MUST;

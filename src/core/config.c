@@ -50,19 +50,22 @@ static dg_rc set_site_url(struct dg_config *c, const char *v, struct dg_err *err
 {
 	static _Thread_local char url[DG_SITE_URL_MAX];
 	size_t n = strlen(v);
-	const char *host = !strncmp(v, "https://", 8) ? v + 8 : !strncmp(v, "http://", 7) ? v + 7 : NULL;
+	const char *host = !strncmp(v, "https://", 8)  ? v + 8
+			   : !strncmp(v, "http://", 7) ? v + 7
+						       : NULL;
 	while (n > 0 && v[n - 1] == '/')
 		n--;
 	if (!host || n >= sizeof(url) || (size_t)(host - v) >= n)
-		return dg_err_set(err, DG_EINVAL,
-				  "site URL must be http:// or https:// and a host, under %d characters",
-				  DG_SITE_URL_MAX);
+		return dg_err_set(
+			err, DG_EINVAL,
+			"site URL must be http:// or https:// and a host, under %d characters",
+			DG_SITE_URL_MAX);
 	bool in_path = false;
 	for (const char *p = host; p < v + n; p++) {
 		unsigned char ch = (unsigned char)*p;
-		bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-			  ch == '.' || ch == '-' || (!in_path && strchr(":[]", ch)) ||
-			  (in_path && strchr("/_~%", ch));
+		bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+			  (ch >= '0' && ch <= '9') || ch == '.' || ch == '-' ||
+			  (!in_path && strchr(":[]", ch)) || (in_path && strchr("/_~%", ch));
 		if (ch == '/')
 			in_path = ok = true;
 		if (!ok)
@@ -82,7 +85,8 @@ const char *dg_config_site_url(const struct dg_config *c, char out[DG_SITE_URL_M
 		return c->site_url;
 	const char *h = c->host && c->host[0] ? c->host : "127.0.0.1";
 	bool v6 = strchr(h, ':') != NULL;
-	snprintf(out, DG_SITE_URL_MAX, "http://%s%s%s:%u", v6 ? "[" : "", h, v6 ? "]" : "", c->port);
+	snprintf(out, DG_SITE_URL_MAX, "http://%s%s%s:%u", v6 ? "[" : "", h, v6 ? "]" : "",
+		 c->port);
 	return out;
 }
 
@@ -179,7 +183,8 @@ static dg_rc set_pwhash(struct dg_config *c, const char *v, struct dg_err *err)
 	else if (strcmp(v, "moderate") == 0)
 		c->pwhash = DG_PWHASH_MODERATE;
 	else
-		return dg_err_set(err, DG_EINVAL, "password hash cost must be min, interactive or moderate");
+		return dg_err_set(err, DG_EINVAL,
+				  "password hash cost must be min, interactive or moderate");
 	return DG_OK;
 }
 
@@ -192,11 +197,16 @@ static dg_rc set_limit(struct dg_config *c, const char *key, const char *v, stru
 		unsigned long long min, max;
 	} limits[] = {
 		{"max-conn", "max conn", offsetof(struct dg_config, max_conn), 16, 1000000},
-		{"conn-per-addr", "conn per addr", offsetof(struct dg_config, conn_per_addr), 0, 1000000},
-		{"conn-reserve", "conn reserve", offsetof(struct dg_config, conn_reserve), 0, 1000000},
-		{"header-timeout", "header timeout", offsetof(struct dg_config, header_timeout), 1, 3600},
-		{"idle-timeout", "idle timeout", offsetof(struct dg_config, idle_timeout), 1, 86400},
-		{"min-body-rate", "min body rate", offsetof(struct dg_config, min_body_rate), 0, 1u << 30},
+		{"conn-per-addr", "conn per addr", offsetof(struct dg_config, conn_per_addr), 0,
+		 1000000},
+		{"conn-reserve", "conn reserve", offsetof(struct dg_config, conn_reserve), 0,
+		 1000000},
+		{"header-timeout", "header timeout", offsetof(struct dg_config, header_timeout), 1,
+		 3600},
+		{"idle-timeout", "idle timeout", offsetof(struct dg_config, idle_timeout), 1,
+		 86400},
+		{"min-body-rate", "min body rate", offsetof(struct dg_config, min_body_rate), 0,
+		 1u << 30},
 		{"login-limit", "login limit", offsetof(struct dg_config, login_limit), 0, 1000000},
 	};
 	for (size_t i = 0; i < sizeof(limits) / sizeof(limits[0]); i++) {
@@ -247,14 +257,16 @@ static dg_rc set(struct dg_config *c, const char *key, const char *v, struct dg_
 		if (!(rc = parse_uint("max body", v, (unsigned long long)1 << 34, &n, err)))
 			c->max_body = (size_t)n;
 	} else if (strcmp(key, "max-resource-size") == 0) {
-		if (!(rc = parse_uint("max resource size", v, (unsigned long long)1 << 40, &n, err)))
+		if (!(rc = parse_uint("max resource size", v, (unsigned long long)1 << 40, &n,
+				      err)))
 			c->max_resource = (size_t)n ? (size_t)n : 1;
 		/* the server must let such a file in before the actions can take it */
 		if (!rc && c->max_resource > c->max_upload)
 			c->max_upload = c->max_resource;
 	} else if (strcmp(key, "log-level") == 0) {
 		if (dg_log_parse_level(v, &c->log_level))
-			rc = dg_err_set(err, DG_EINVAL, "log level must be debug, info, warn, error or off");
+			rc = dg_err_set(err, DG_EINVAL,
+					"log level must be debug, info, warn, error or off");
 	} else if (strcmp(key, "pwhash") == 0) {
 		rc = set_pwhash(c, v, err);
 	} else if (strcmp(key, "webhook-url") == 0) {

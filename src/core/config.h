@@ -37,26 +37,26 @@ struct dg_config {
 	unsigned job_lease_sec;    /* a claimed job is retaken after this: 30 */
 	size_t max_body;           /* bytes in a request body: 10 MiB */
 	size_t max_upload;         /* bytes in one uploaded file: 50 MiB */
-	size_t max_resource;       /* bytes in a dataset's resource file: 50 MiB (raises max_upload) */
-	size_t max_header;         /* bytes of request headers: 16 KiB */
+	size_t max_resource; /* bytes in a dataset's resource file: 50 MiB (raises max_upload) */
+	size_t max_header;   /* bytes of request headers: 16 KiB */
 	enum dg_log_level log_level;
 	enum dg_pwhash_cost pwhash;
-	const char *site_url;      /* "https://portal.example.gov" (no trailing '/'), or NULL:
-				      dg_config_site_url builds it from the listen address */
-	int secure_cookies;        /* 1 when site_url is https: Secure cookies, HSTS */
-	const char *webhook_url;   /* notices are also POSTed here (http/https), or NULL */
+	const char *site_url;       /* "https://portal.example.gov" (no trailing '/'), or NULL:
+				       dg_config_site_url builds it from the listen address */
+	int secure_cookies;         /* 1 when site_url is https: Secure cookies, HSTS */
+	const char *webhook_url;    /* notices are also POSTed here (http/https), or NULL */
 	const char *webhook_secret; /* key of their HMAC-SHA256 signature, or NULL */
 	struct dg_proxies trusted_proxies; /* whose X-Forwarded-For is believed (proxy.h): none */
 	/* connections (http/guard.c): so that one client cannot hold them all */
-	unsigned max_conn;         /* open connections in all: 1000 */
-	unsigned conn_per_addr;    /* open connections from one address: 32 (0: no cap) */
-	unsigned conn_reserve;     /* the last this many go only to addresses holding none: 100 */
-	unsigned header_timeout;   /* seconds for a request's headers to arrive: 10 */
-	unsigned idle_timeout;     /* seconds a connection may be silent: 30 */
-	unsigned min_body_rate;    /* bytes a second a body must average after header_timeout: 1024 */
-	unsigned login_limit;      /* failed sign-ins from one address per 15 minutes: 20 (0: no cap) */
-	const char *cors_origins;  /* origins whose pages may read the open-data API: "*", a
-				      comma-separated list, or NULL (none, as CKAN by default) */
+	unsigned max_conn;       /* open connections in all: 1000 */
+	unsigned conn_per_addr;  /* open connections from one address: 32 (0: no cap) */
+	unsigned conn_reserve;   /* the last this many go only to addresses holding none: 100 */
+	unsigned header_timeout; /* seconds for a request's headers to arrive: 10 */
+	unsigned idle_timeout;   /* seconds a connection may be silent: 30 */
+	unsigned min_body_rate;  /* bytes a second a body must average after header_timeout: 1024 */
+	unsigned login_limit; /* failed sign-ins from one address per 15 minutes: 20 (0: no cap) */
+	const char *cors_origins; /* origins whose pages may read the open-data API: "*", a
+				     comma-separated list, or NULL (none, as CKAN by default) */
 };
 
 /* The longest site URL accepted, with its NUL. */

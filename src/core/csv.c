@@ -102,7 +102,7 @@ static dg_rc fill_raw(struct dg_csv *c, struct dg_err *err)
 }
 
 dg_rc dg_csv_open(FILE *fp, size_t max_field, size_t max_cols, struct dg_csv **out,
-		     struct dg_err *err)
+		  struct dg_err *err)
 {
 	struct dg_csv *c = dg_xcalloc(1, sizeof *c);
 	dg_rc rc;
@@ -222,8 +222,9 @@ static dg_rc add_byte(struct dg_csv *c, int ch, struct dg_err *err)
 {
 	size_t start = c->off[c->ncols];
 	if (c->len - start >= c->max_field)
-		return dg_err_set(err, DG_ETOOBIG, "Line %ld, column %zu: a field is over %zu bytes",
-				  c->line, c->ncols + 1, c->max_field);
+		return dg_err_set(err, DG_ETOOBIG,
+				  "Line %ld, column %zu: a field is over %zu bytes", c->line,
+				  c->ncols + 1, c->max_field);
 	if (c->len + 2 > c->cap) {
 		c->cap = c->cap ? c->cap * 2 : 4096;
 		c->data = dg_xrealloc(c->data, c->cap);
@@ -236,8 +237,9 @@ static dg_rc end_field(struct dg_csv *c, struct dg_err *err)
 {
 	size_t start = c->off[c->ncols];
 	if (!c->gb && !utf8_valid((unsigned char *)c->data + start, c->len - start, false))
-		return dg_err_set(err, DG_EINVAL, "Line %ld, column %zu: the text is not valid UTF-8",
-				  c->line, c->ncols + 1);
+		return dg_err_set(err, DG_EINVAL,
+				  "Line %ld, column %zu: the text is not valid UTF-8", c->line,
+				  c->ncols + 1);
 	c->n[c->ncols] = c->len - start;
 	c->data[c->len++] = '\0';
 	c->ncols++;
@@ -295,7 +297,8 @@ restart:
 		if (ch == -1) {
 			if (st == ST_QUOTED)
 				return dg_err_set(err, DG_EINVAL,
-						  "Line %ld: a quoted field is never closed", qline);
+						  "Line %ld: a quoted field is never closed",
+						  qline);
 			if (st == ST_START && c->ncols == 0)
 				return DG_ENOTFOUND;
 			break;
@@ -358,8 +361,8 @@ restart:
 				goto done;
 			}
 			return dg_err_set(err, DG_EINVAL,
-					  "Line %ld, column %zu: text after a closing quote", c->line,
-					  c->ncols + 1);
+					  "Line %ld, column %zu: text after a closing quote",
+					  c->line, c->ncols + 1);
 		}
 	}
 done:

@@ -18,7 +18,7 @@
 #include "core/err.h"
 
 #define DG_CSV_MAX_FIELD (16u << 20)
-#define DG_CSV_MAX_COLS 1000u
+#define DG_CSV_MAX_COLS  1000u
 
 struct dg_csv;
 
@@ -36,7 +36,7 @@ struct dg_csv_row {
  * dg_csv_free). max_field/max_cols of 0 take the defaults above.
  */
 dg_rc dg_csv_open(FILE *fp, size_t max_field, size_t max_cols, struct dg_csv **out,
-		     struct dg_err *err) DG_MUST;
+		  struct dg_err *err) DG_MUST;
 void dg_csv_free(struct dg_csv *c);
 /* Fields are separated by sep from the next record on (',' by default; '\t' for TSV). */
 void dg_csv_set_sep(struct dg_csv *c, char sep);

@@ -110,7 +110,8 @@ void dg_day_format(dg_day day, char out[static 11])
 	int y, m, d;
 	dg_day_to_ymd(day, &y, &m, &d);
 	/* the cast bounds each part so the output is always exactly 10 bytes */
-	unsigned uy = (unsigned)(y < 0 ? 0 : y) % 10000u, um = (unsigned)m % 100u, ud = (unsigned)d % 100u;
+	unsigned uy = (unsigned)(y < 0 ? 0 : y) % 10000u, um = (unsigned)m % 100u,
+		 ud = (unsigned)d % 100u;
 	snprintf(out, 11, "%04u-%02u-%02u", uy, um, ud);
 }
 

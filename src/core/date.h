@@ -17,8 +17,8 @@
 
 typedef int32_t dg_day;
 
-int64_t dg_now_ms(void);   /* wall clock, ms since the epoch */
-int64_t dg_mono_ms(void);  /* monotonic, for durations */
+int64_t dg_now_ms(void);  /* wall clock, ms since the epoch */
+int64_t dg_mono_ms(void); /* monotonic, for durations */
 double dg_mono_sec(void);
 
 dg_day dg_day_from_ymd(int y, int m, int d);

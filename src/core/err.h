@@ -13,7 +13,7 @@
 
 #include <stddef.h>
 
-#define DG_MUST __attribute__((warn_unused_result))
+#define DG_MUST         __attribute__((warn_unused_result))
 #define DG_PRINTF(a, b) __attribute__((format(printf, a, b)))
 
 typedef enum dg_rc {

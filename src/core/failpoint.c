@@ -34,7 +34,8 @@ static dg_rc parse_one(const char *s, size_t n, struct point *p, struct dg_err *
 {
 	const char *eq = memchr(s, '=', n);
 	if (!eq || eq == s || (size_t)(eq - s) >= sizeof(p->name))
-		return dg_err_set(err, DG_EINVAL, "failpoint '%.*s': expected NAME=KIND", (int)n, s);
+		return dg_err_set(err, DG_EINVAL, "failpoint '%.*s': expected NAME=KIND", (int)n,
+				  s);
 	memset(p, 0, sizeof(*p));
 	memcpy(p->name, s, (size_t)(eq - s));
 	const char *k = eq + 1, *end = s + n;
@@ -50,8 +51,8 @@ static dg_rc parse_one(const char *s, size_t n, struct point *p, struct dg_err *
 	       !(strlen(kinds[i].name) == kn && memcmp(kinds[i].name, k, kn) == 0))
 		i++;
 	if (i == sizeof(kinds) / sizeof(kinds[0]))
-		return dg_err_set(err, DG_EINVAL, "failpoint %s: kind must be busy, gone, full or slow",
-				  p->name);
+		return dg_err_set(err, DG_EINVAL,
+				  "failpoint %s: kind must be busy, gone, full or slow", p->name);
 	p->kind = kinds[i].kind;
 	p->left = -1;
 	const char *q = k + kn;

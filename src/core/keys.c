@@ -40,7 +40,8 @@ static dg_rc create_key_file(const char *path, unsigned char key[32], struct dg_
 	if (fd < 0) {
 		int e = errno;
 		if (e != EEXIST)
-			dg_err_set(err, DG_EIO, "cannot create the key file %s: %s", path, strerror(e));
+			dg_err_set(err, DG_EIO, "cannot create the key file %s: %s", path,
+				   strerror(e));
 		errno = e;
 		return DG_EIO;
 	}
@@ -50,11 +51,13 @@ static dg_rc create_key_file(const char *path, unsigned char key[32], struct dg_
 	hex[64] = '\n';
 	dg_rc rc = DG_OK;
 	if (write(fd, hex, 65) != 65 || fsync(fd) != 0)
-		rc = dg_err_set(err, DG_EIO, "cannot write the key file %s: %s", path, strerror(errno));
+		rc = dg_err_set(err, DG_EIO, "cannot write the key file %s: %s", path,
+				strerror(errno));
 	close(fd);
 	dg_wipe(hex, sizeof(hex));
 	if (!rc)
-		dg_info("created a new master key in %s (keep it safe: sealed data needs it)", path);
+		dg_info("created a new master key in %s (keep it safe: sealed data needs it)",
+			path);
 	return rc;
 }
 
@@ -62,7 +65,8 @@ static dg_rc read_key_file(const char *path, unsigned char key[32], struct dg_er
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return dg_err_set(err, DG_EIO, "cannot open the key file %s: %s", path, strerror(errno));
+		return dg_err_set(err, DG_EIO, "cannot open the key file %s: %s", path,
+				  strerror(errno));
 	struct stat st;
 	if (fstat(fd, &st) == 0 && (st.st_mode & 077))
 		dg_warn("the key file %s can be read by other users; chmod 600 it", path);
@@ -73,7 +77,8 @@ static dg_rc read_key_file(const char *path, unsigned char key[32], struct dg_er
 	while (n > 0 && (hex[n - 1] == '\n' || hex[n - 1] == '\r' || hex[n - 1] == ' '))
 		n--;
 	if (n <= 0 || parse_hex_key(hex, (size_t)n, key))
-		rc = dg_err_set(err, DG_EINVAL, "the key file %s must hold 64 hex characters", path);
+		rc = dg_err_set(err, DG_EINVAL, "the key file %s must hold 64 hex characters",
+				path);
 	dg_wipe(hex, sizeof(hex));
 	return rc;
 }
@@ -173,7 +178,8 @@ char *dg_pii_index(const struct dg_keys *k, struct dg_arena *a, const char *kind
 	unsigned char zero = 0;
 	crypto_generichash_init(&st, k->index, sizeof(k->index), sizeof(h));
 	crypto_generichash_update(&st, (const unsigned char *)kind, kl);
-	crypto_generichash_update(&st, &zero, 1); /* "kind\0value": no kind is a prefix of another */
+	crypto_generichash_update(&st, &zero,
+				  1); /* "kind\0value": no kind is a prefix of another */
 	crypto_generichash_update(&st, (const unsigned char *)value, vl);
 	crypto_generichash_final(&st, h, sizeof(h));
 	char *hex = dg_arena_alloc(a, 33);

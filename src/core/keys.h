@@ -18,9 +18,9 @@
 #include "core/err.h"
 
 struct dg_keys {
-	unsigned char seal[32];   /* crypto_secretbox key */
-	unsigned char index[32];  /* crypto_generichash key for blind indexes */
-	unsigned char csrf[32];   /* crypto_generichash key for CSRF tokens */
+	unsigned char seal[32];  /* crypto_secretbox key */
+	unsigned char index[32]; /* crypto_generichash key for blind indexes */
+	unsigned char csrf[32];  /* crypto_generichash key for CSRF tokens */
 	unsigned char sign_pk[32];
 	unsigned char sign_sk[64];
 };

@@ -62,8 +62,8 @@ void dg_log(enum dg_log_level level, const char *fmt, ...)
 	va_end(ap);
 }
 
-void dg_log_request(const char *request_id, const char *method, const char *path,
-		    unsigned status, double duration_ms)
+void dg_log_request(const char *request_id, const char *method, const char *path, unsigned status,
+		    double duration_ms)
 {
 	/* the path comes from the client: no control bytes may reach the log */
 	char safe[256];

@@ -19,11 +19,11 @@ dg_rc dg_log_parse_level(const char *s, enum dg_log_level *out) DG_MUST;
 
 void dg_log(enum dg_log_level level, const char *fmt, ...) DG_PRINTF(2, 3);
 #define dg_debug(...) dg_log(DG_LOG_DEBUG, __VA_ARGS__)
-#define dg_info(...) dg_log(DG_LOG_INFO, __VA_ARGS__)
-#define dg_warn(...) dg_log(DG_LOG_WARN, __VA_ARGS__)
+#define dg_info(...)  dg_log(DG_LOG_INFO, __VA_ARGS__)
+#define dg_warn(...)  dg_log(DG_LOG_WARN, __VA_ARGS__)
 #define dg_error(...) dg_log(DG_LOG_ERROR, __VA_ARGS__)
 
-void dg_log_request(const char *request_id, const char *method, const char *path,
-		    unsigned status, double duration_ms);
+void dg_log_request(const char *request_id, const char *method, const char *path, unsigned status,
+		    double duration_ms);
 
 #endif

@@ -125,13 +125,13 @@ dg_rc dg_proxies_parse(const char *list, struct dg_proxies *out, struct dg_err *
 			int shown = e.n > ENTRY_MAX ? ENTRY_MAX : (int)e.n;
 			bool full = out->n == DG_PROXY_MAX;
 			memset(out, 0, sizeof *out);
-			return full
-				       ? dg_err_set(err, DG_EINVAL, "at most %d trusted proxies",
-						    DG_PROXY_MAX)
-				       : dg_err_set(err, DG_EINVAL,
-						    "trusted proxy '%.*s' is not an address or network"
-						    " (a.b.c.d, a.b.c.d/n, an IPv6 address or one with /n)",
-						    shown, e.p);
+			return full ? dg_err_set(err, DG_EINVAL, "at most %d trusted proxies",
+						 DG_PROXY_MAX)
+				    : dg_err_set(err, DG_EINVAL,
+						 "trusted proxy '%.*s' is not an address or network"
+						 " (a.b.c.d, a.b.c.d/n, an IPv6 address or one "
+						 "with /n)",
+						 shown, e.p);
 		}
 		out->nets[out->n++] = net;
 	}

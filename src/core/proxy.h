@@ -25,9 +25,9 @@
 
 #include "err.h"
 
-#define DG_PROXY_MAX 32     /* entries in a trusted list */
-#define DG_PROXY_HOPS 64    /* X-Forwarded-For entries looked at, right to left */
-#define DG_ADDR_TEXT 46     /* an address as text, with its NUL (INET6_ADDRSTRLEN) */
+#define DG_PROXY_MAX  32 /* entries in a trusted list */
+#define DG_PROXY_HOPS 64 /* X-Forwarded-For entries looked at, right to left */
+#define DG_ADDR_TEXT  46 /* an address as text, with its NUL (INET6_ADDRSTRLEN) */
 
 struct dg_net {
 	unsigned char addr[16]; /* network bytes; IPv4 in the first 4 */

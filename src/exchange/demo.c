@@ -23,14 +23,14 @@
 #include "core/date.h"
 #include "node/demo.h"
 
-#define PERSONS_FULL 10000
+#define PERSONS_FULL  10000
 #define PERSONS_SMALL 300
 
 static const char *const surnames[] = {"王", "李", "张", "刘", "陈", "杨", "黄", "赵",
 				       "吴", "周", "徐", "孙", "马", "朱", "胡", "郭"};
-static const char *const given[] = {"伟", "芳", "娜", "敏", "静", "强", "磊", "军", "洋",
-				    "勇", "艳", "杰", "娟", "涛", "明", "超", "秀英", "桂兰",
-				    "建国", "海燕", "志强", "晓东", "丽华", "文博"};
+static const char *const given[] = {"伟",   "芳",   "娜",   "敏",   "静",   "强",   "磊",   "军",
+				    "洋",   "勇",   "艳",   "杰",   "娟",   "涛",   "明",   "超",
+				    "秀英", "桂兰", "建国", "海燕", "志强", "晓东", "丽华", "文博"};
 static const char *const streets[] = {"人民路", "解放路", "建设路", "和平街", "中山路", "滨河路"};
 
 /* A small deterministic generator (an LCG: the same demo every time). */
@@ -94,20 +94,24 @@ static const struct demo_req reqs[] = {
 	 "《示范市高龄津贴办法》第五条：免申即享比对", "bulk", "2030-12-31", "approve", NULL},
 	{"rs", "household", "region,dibao,dibao_amount", false, "990100-RS-001",
 	 "《失业保险条例》第十四条：核对家庭困难情况", "one", "2027-12-31", NULL, NULL},
-	{"sc", "person", "name,phone", true, "990100-SC-001",
-	 "《市场主体登记管理条例》第十条", "one", "2027-12-31", "refuse",
+	{"sc", "person", "name,phone", true, "990100-SC-001", "《市场主体登记管理条例》第十条",
+	 "one", "2027-12-31", "refuse",
 	 "登记核验只需身份核验结果，不需要联系电话；请改为申请身份核验服务。"},
 };
 
-static dg_rc seed_requests(struct dg_db *db, struct dg_arena *a, int64_t admin,
-			   struct dg_err *err)
+static dg_rc seed_requests(struct dg_db *db, struct dg_arena *a, int64_t admin, struct dg_err *err)
 {
 	for (size_t i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
 		const struct demo_req *q = &reqs[i];
-		struct x_request_new n = {.dept = q->dept, .registry = q->registry,
-					  .fields = q->fields, .clear = q->clear,
-					  .purpose = q->purpose, .legal_basis = q->basis,
-					  .mode = q->mode, .ends = q->ends, .user_id = admin};
+		struct x_request_new n = {.dept = q->dept,
+					  .registry = q->registry,
+					  .fields = q->fields,
+					  .clear = q->clear,
+					  .purpose = q->purpose,
+					  .legal_basis = q->basis,
+					  .mode = q->mode,
+					  .ends = q->ends,
+					  .user_id = admin};
 		int64_t id = 0;
 		dg_rc rc = x_request_create(db, a, &n, &id, err);
 		if (!rc && q->decision)
@@ -127,8 +131,7 @@ static dg_rc seed_uses(struct dg_env *env, struct dg_db *db, struct dg_arena *a,
 	struct {
 		const char *kind, *dept, *system, *official, *purpose, *fields, *run;
 	} uses[] = {
-		{"one", "mz", "dibao", "赵*", "990100-MZ-001", "name,sex,birth_date,household",
-		 ""},
+		{"one", "mz", "dibao", "赵*", "990100-MZ-001", "name,sex,birth_date,household", ""},
 		{"bulk", "rs", "pension", "", "990100-RS-003", "name,birth_date,alive",
 		 "retire-check-2026-06"},
 	};
@@ -138,15 +141,23 @@ static dg_rc seed_uses(struct dg_env *env, struct dg_db *db, struct dg_arena *a,
 		char actor[64];
 		snprintf(actor, sizeof actor, "dept:%s/system:%s", uses[i].dept, uses[i].system);
 		struct dg_audit_rec rec = {.kind = i ? "exchange.bulk" : "exchange.read",
-					   .actor = actor, .subject = i ? "" : subject,
-					   .purpose = uses[i].purpose, .detail = d};
+					   .actor = actor,
+					   .subject = i ? "" : subject,
+					   .purpose = uses[i].purpose,
+					   .detail = d};
 		int64_t seq = 0;
 		dg_rc rc = dg_audit_append(db, &rec, &seq);
 		json_decref(d);
-		struct x_use u = {.subject = subject, .kind = uses[i].kind, .dept = uses[i].dept,
-				  .system = uses[i].system, .official = uses[i].official,
-				  .purpose = uses[i].purpose, .registry = "person",
-				  .fields = uses[i].fields, .run = uses[i].run, .audit_seq = seq};
+		struct x_use u = {.subject = subject,
+				  .kind = uses[i].kind,
+				  .dept = uses[i].dept,
+				  .system = uses[i].system,
+				  .official = uses[i].official,
+				  .purpose = uses[i].purpose,
+				  .registry = "person",
+				  .fields = uses[i].fields,
+				  .run = uses[i].run,
+				  .audit_seq = seq};
 		if (!rc)
 			rc = x_use_add(db, &u);
 		if (rc)
@@ -159,19 +170,22 @@ static dg_rc seed_uses(struct dg_env *env, struct dg_db *db, struct dg_arena *a,
 static dg_rc residents(struct dg_env *env, struct dg_db *db, struct dg_arena *a, json_t **out)
 {
 	struct dg_rows *rows = NULL;
-	dg_rc rc = dg_db_query(db,
-			       "SELECT name, id_number_sealed, COALESCE(phone_sealed, '') FROM users"
-			       " WHERE role = 'citizen' AND id_number_sealed IS NOT NULL ORDER BY id",
-			       DG_NOARGS, &rows);
+	dg_rc rc =
+		dg_db_query(db,
+			    "SELECT name, id_number_sealed, COALESCE(phone_sealed, '') FROM users"
+			    " WHERE role = 'citizen' AND id_number_sealed IS NOT NULL ORDER BY id",
+			    DG_NOARGS, &rows);
 	*out = json_array();
 	while (!rc && (rc = dg_rows_next(rows)) == DG_OK) {
 		char *id = NULL, *phone = NULL;
 		if (dg_pii_open(&env->keys, a, dg_rows_text(rows, 1), &id))
 			continue;
-		if (!dg_rows_text(rows, 2)[0] || dg_pii_open(&env->keys, a, dg_rows_text(rows, 2), &phone))
+		if (!dg_rows_text(rows, 2)[0] ||
+		    dg_pii_open(&env->keys, a, dg_rows_text(rows, 2), &phone))
 			phone = NULL;
-		json_array_append_new(*out, json_pack("{s:s,s:s,s:s*}", "name", dg_rows_text(rows, 0),
-						      "id", id, "phone", phone));
+		json_array_append_new(*out,
+				      json_pack("{s:s,s:s,s:s*}", "name", dg_rows_text(rows, 0),
+						"id", id, "phone", phone));
 	}
 	dg_rows_free(rows);
 	return rc == DG_ENOTFOUND ? DG_OK : rc;
@@ -182,9 +196,9 @@ static json_t *person(const char *name, const char *id, const char *phone, const
 	char birth[11];
 	snprintf(birth, sizeof birth, "%.4s-%.2s-%.2s", id + 6, id + 10, id + 12);
 	int seq = (id[16] - '0');
-	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s*,s:b}", "name", name, "sex",
-			 seq % 2 ? "1" : "2", "birth_date", birth, "hukou_region", "990100",
-			 "household", household, "phone", phone, "alive", 1);
+	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s*,s:b}", "name", name, "sex", seq % 2 ? "1" : "2",
+			 "birth_date", birth, "hukou_region", "990100", "household", household,
+			 "phone", phone, "alive", 1);
 }
 
 dg_rc x_demo_seed(struct dg_env *env, struct dg_db *db, const struct dg_demo_opts *o,
@@ -192,8 +206,9 @@ dg_rc x_demo_seed(struct dg_env *env, struct dg_db *db, const struct dg_demo_opt
 {
 	if (!x_schema() || !x_registry("person") || !x_registry("household") ||
 	    !x_registry("insurance") || !x_registry("enterprise"))
-		return dg_err_set(err, DG_EINVAL, "the demo needs the registries of "
-						  "policies/registries.yaml");
+		return dg_err_set(err, DG_EINVAL,
+				  "the demo needs the registries of "
+				  "policies/registries.yaml");
 	struct dg_arena *a = dg_arena_new();
 	json_t *res = NULL;
 	uint32_t s = 20260101u;
@@ -215,7 +230,8 @@ dg_rc x_demo_seed(struct dg_env *env, struct dg_db *db, const struct dg_demo_opt
 			char nm[32], ph[12];
 			if (k == 0 && r < nres) {
 				json_t *d = json_array_get(res, r++);
-				snprintf(id, sizeof id, "%s", json_string_value(json_object_get(d, "id")));
+				snprintf(id, sizeof id, "%s",
+					 json_string_value(json_object_get(d, "id")));
 				name = json_string_value(json_object_get(d, "name"));
 				phone = json_string_value(json_object_get(d, "phone"));
 			} else {
@@ -243,8 +259,8 @@ dg_rc x_demo_seed(struct dg_env *env, struct dg_db *db, const struct dg_demo_opt
 					 json_pack("{s:b,s:i,s:s,s:s}", "insured",
 						   next_rand(&s) % 10 != 0, "months",
 						   (int)(next_rand(&s) % 360), "base",
-						   (next_rand(&s) % 2) ? "5200.00" : "7800.00", "employer",
-						   "91990100MAHX00001X"),
+						   (next_rand(&s) % 2) ? "5200.00" : "7800.00",
+						   "employer", "91990100MAHX00001X"),
 					 err);
 			if (rc)
 				break;
@@ -258,8 +274,9 @@ dg_rc x_demo_seed(struct dg_env *env, struct dg_db *db, const struct dg_demo_opt
 				 1 + next_rand(&s) % 300);
 			rc = put(env, db, a, "household", hid,
 				 json_pack("{s:s,s:i,s:s,s:s,s:b,s:s}", "region", "990100", "size",
-					   (int)json_array_size(members), "address", addr, "head", head,
-					   "dibao", dibao, "dibao_amount", dibao ? "860.00" : "0.00"),
+					   (int)json_array_size(members), "address", addr, "head",
+					   head, "dibao", dibao, "dibao_amount",
+					   dibao ? "860.00" : "0.00"),
 				 err);
 		}
 		json_decref(members);
@@ -269,9 +286,9 @@ dg_rc x_demo_seed(struct dg_env *env, struct dg_db *db, const struct dg_demo_opt
 		snprintf(id, sizeof id, "ENT-990100-%04d", i);
 		rc = put(env, db, a, "enterprise", id,
 			 json_pack("{s:s,s:s,s:s,s:s,s:s}", "name",
-				   dg_arena_printf(a, "示范市第%d实业有限公司", i), "region", "990100",
-				   "founded", "2015-06-01", "status", i % 7 ? "active" : "closed",
-				   "legal_rep", first_head),
+				   dg_arena_printf(a, "示范市第%d实业有限公司", i), "region",
+				   "990100", "founded", "2015-06-01", "status",
+				   i % 7 ? "active" : "closed", "legal_rep", first_head),
 			 err);
 	}
 	int64_t admin = 0;
@@ -281,9 +298,11 @@ dg_rc x_demo_seed(struct dg_env *env, struct dg_db *db, const struct dg_demo_opt
 	if (!rc)
 		rc = add_client(db, "mz", "dibao", "低保审核系统", X_DEMO_MZ_KEY, X_RATE_DEFAULT);
 	if (!rc)
-		rc = add_client(db, "rs", "pension", "养老保险业务系统", X_DEMO_RS_KEY, X_RATE_DEFAULT);
+		rc = add_client(db, "rs", "pension", "养老保险业务系统", X_DEMO_RS_KEY,
+				X_RATE_DEFAULT);
 	if (!rc)
-		rc = add_client(db, "sj", "match", "免申即享比对系统", X_DEMO_SJ_KEY, X_RATE_DEFAULT);
+		rc = add_client(db, "sj", "match", "免申即享比对系统", X_DEMO_SJ_KEY,
+				X_RATE_DEFAULT);
 	if (!rc)
 		rc = seed_requests(db, a, admin, err);
 	if (!rc && nres)

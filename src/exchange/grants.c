@@ -40,8 +40,11 @@ static dg_rc audit_grant(struct dg_db *db, int64_t id, const char *what, const c
 	json_t *d = json_pack("{s:I,s:s,s:s,s:s,s:s,s:s}", "request", (json_int_t)id, "change",
 			      what, "dept", dept, "registry", registry, "fields", fields, "reason",
 			      reason ? reason : "");
-	struct dg_audit_rec rec = {.kind = "grant.change", .actor = actor, .subject = "",
-				   .purpose = purpose, .detail = d};
+	struct dg_audit_rec rec = {.kind = "grant.change",
+				   .actor = actor,
+				   .subject = "",
+				   .purpose = purpose,
+				   .detail = d};
 	dg_rc rc = dg_audit_append(db, &rec, NULL);
 	json_decref(d);
 	return rc;
@@ -70,8 +73,8 @@ static dg_rc check_fields(struct dg_arena *a, const struct dg_entity *e, const c
 			break;
 		}
 		if (e->f[fi].sharing == DG_SHARE_NONE) {
-			rc = dg_err_field(err, DG_EINVAL, "fields", "%s.%s is not shared (不予共享)",
-					  e->name, name);
+			rc = dg_err_field(err, DG_EINVAL, "fields",
+					  "%s.%s is not shared (不予共享)", e->name, name);
 			break;
 		}
 		if (x_list_has(dg_buf_str(&all), name))
@@ -127,24 +130,25 @@ dg_rc x_request_create(struct dg_db *db, struct dg_arena *a, const struct x_requ
 	bool own = !dg_db_in_tx(db); /* the demo makes requests inside its transaction */
 	rc = own ? dg_db_begin(db) : DG_OK;
 	if (!rc)
-		rc = dg_db_query(db,
-				 "INSERT INTO xr_requests (dept, registry, fields, clear, purpose,"
-				 " legal_basis, mode, ends, status, granted, created_by, created_ms)"
-				 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-				 DG_ARGS(DG_VT(q->dept), DG_VT(e->name), DG_VT(fields),
-					 DG_VI(q->clear ? 1 : 0), DG_VT(q->purpose),
-					 DG_VT(q->legal_basis), DG_VT(q->mode), DG_VT(q->ends),
-					 DG_VT(status), DG_VT(granted), DG_VI(q->user_id),
-					 DG_VI(dg_now_ms())),
-				 &rows);
+		rc = dg_db_query(
+			db,
+			"INSERT INTO xr_requests (dept, registry, fields, clear, purpose,"
+			" legal_basis, mode, ends, status, granted, created_by, created_ms)"
+			" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+			DG_ARGS(DG_VT(q->dept), DG_VT(e->name), DG_VT(fields),
+				DG_VI(q->clear ? 1 : 0), DG_VT(q->purpose), DG_VT(q->legal_basis),
+				DG_VT(q->mode), DG_VT(q->ends), DG_VT(status), DG_VT(granted),
+				DG_VI(q->user_id), DG_VI(dg_now_ms())),
+			&rows);
 	if (!rc)
 		rc = dg_rows_next(rows);
 	if (!rc)
 		*id = dg_rows_int(rows, 0);
 	dg_rows_free(rows);
 	if (!rc)
-		rc = audit_grant(db, *id, granted[0] ? "requested, unconditional fields granted"
-						     : "requested",
+		rc = audit_grant(db, *id,
+				 granted[0] ? "requested, unconditional fields granted"
+					    : "requested",
 				 q->dept, e->name, q->purpose, granted, q->user_id, NULL);
 	if (!rc && own)
 		rc = dg_db_commit(db);
@@ -164,7 +168,8 @@ dg_rc x_request_decide(struct dg_db *db, struct dg_arena *a, int64_t id, const c
 	size_t rl = reason ? strlen(reason) : 0;
 	if (refuse && (rl == 0 || rl > X_REASON_MAX || !dg_utf8_valid(reason, rl)))
 		return dg_err_field(err, DG_EINVAL, "reason",
-				    "say why the request is refused (at most %d bytes)", X_REASON_MAX);
+				    "say why the request is refused (at most %d bytes)",
+				    X_REASON_MAX);
 	if (rl > X_REASON_MAX || (rl && !dg_utf8_valid(reason, rl)))
 		return dg_err_field(err, DG_EINVAL, "reason", "the reason is too long");
 	struct dg_rows *rows = NULL;
@@ -196,7 +201,8 @@ dg_rc x_request_decide(struct dg_db *db, struct dg_arena *a, int64_t id, const c
 	const struct dg_entity *e = x_registry(registry);
 	if (!admin && (!e || !dept || strcmp(e->owner, dept) != 0)) {
 		rc = dg_err_set(err, DG_EDENIED,
-				"only the department that owns %s decides on its requests", registry);
+				"only the department that owns %s decides on its requests",
+				registry);
 		goto out;
 	}
 	if ((approve || refuse) && strcmp(status, "pending") != 0) {
@@ -209,13 +215,13 @@ dg_rc x_request_decide(struct dg_db *db, struct dg_arena *a, int64_t id, const c
 		goto out;
 	}
 	const char *next = approve ? "approved" : refuse ? "refused" : "revoked";
-	rc = dg_db_exec(db,
-			"UPDATE xr_requests SET status = ?, granted = ?, reason = ?, decided_by = ?,"
-			" decided_ms = ? WHERE id = ?",
-			DG_ARGS(DG_VT(next), DG_VT(approve ? fields : ""),
-				DG_VT(reason ? reason : ""), DG_VI(user_id), DG_VI(dg_now_ms()),
-				DG_VI(id)),
-			NULL);
+	rc = dg_db_exec(
+		db,
+		"UPDATE xr_requests SET status = ?, granted = ?, reason = ?, decided_by = ?,"
+		" decided_ms = ? WHERE id = ?",
+		DG_ARGS(DG_VT(next), DG_VT(approve ? fields : ""), DG_VT(reason ? reason : ""),
+			DG_VI(user_id), DG_VI(dg_now_ms()), DG_VI(id)),
+		NULL);
 	if (!rc)
 		rc = audit_grant(db, id, next, rdept, registry, purpose, approve ? fields : "",
 				 user_id, reason);
@@ -240,7 +246,7 @@ static json_t *request_json(struct dg_rows *rows)
 }
 
 #define REQ_COLS                                                                                   \
-	"id, dept, registry, fields, clear, purpose, legal_basis, mode, ends, status, granted,"   \
+	"id, dept, registry, fields, clear, purpose, legal_basis, mode, ends, status, granted,"    \
 	" reason, created_ms"
 
 dg_rc x_requests_list(struct dg_db *db, const char *dept, bool admin, json_t **out, json_t **in)
@@ -248,8 +254,9 @@ dg_rc x_requests_list(struct dg_db *db, const char *dept, bool admin, json_t **o
 	struct dg_rows *rows = NULL;
 	*out = json_array();
 	*in = json_array();
-	dg_rc rc = dg_db_query(db, "SELECT " REQ_COLS " FROM xr_requests ORDER BY id DESC LIMIT 1000",
-			       DG_NOARGS, &rows);
+	dg_rc rc =
+		dg_db_query(db, "SELECT " REQ_COLS " FROM xr_requests ORDER BY id DESC LIMIT 1000",
+			    DG_NOARGS, &rows);
 	while (!rc && (rc = dg_rows_next(rows)) == DG_OK) {
 		const struct dg_entity *e = x_registry(dg_rows_text(rows, 2));
 		bool mine = dept && strcmp(dg_rows_text(rows, 1), dept) == 0;

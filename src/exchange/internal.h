@@ -23,14 +23,14 @@
 
 struct dg_demo_opts;
 
-#define X_ID_MAX 64          /* bytes of a record's ID */
-#define X_VALUE_MAX 512      /* bytes of one field's value */
-#define X_PAGE_MAX 500       /* records in one page of a bulk read */
+#define X_ID_MAX       64  /* bytes of a record's ID */
+#define X_VALUE_MAX    512 /* bytes of one field's value */
+#define X_PAGE_MAX     500 /* records in one page of a bulk read */
 #define X_PAGE_DEFAULT 100
-#define X_PURPOSE_MAX 64     /* a catalogue item code or a policy id */
-#define X_BASIS_MAX 500      /* bytes of a request's legal basis */
-#define X_REASON_MAX 500     /* bytes of a refusal's reason */
-#define X_RATE_DEFAULT 600   /* calls a department system may make in a minute */
+#define X_PURPOSE_MAX  64  /* a catalogue item code or a policy id */
+#define X_BASIS_MAX    500 /* bytes of a request's legal basis */
+#define X_REASON_MAX   500 /* bytes of a refusal's reason */
+#define X_RATE_DEFAULT 600 /* calls a department system may make in a minute */
 
 extern const struct dg_migration dg_exchange_migrations[];
 
@@ -64,8 +64,8 @@ dg_rc x_record_end(const struct dg_env *env, struct dg_db *db, struct dg_arena *
 
 /* A record as read: every field's value in clear (owned), with its bookkeeping. */
 struct x_record {
-	json_t *values; /* owned by the caller: json_decref */
-	const char *id; /* the ID in clear */
+	json_t *values;                                /* owned by the caller: json_decref */
+	const char *id;                                /* the ID in clear */
 	const char *key, *subject, *effective, *ended; /* arena */
 	int64_t version;
 };
@@ -81,14 +81,14 @@ json_t *x_mask(struct dg_arena *a, const char *field, json_t *v);
 /* --- requests and grants (grants.c) --- */
 
 struct x_request_new {
-	const char *dept;      /* the asking department's code */
+	const char *dept; /* the asking department's code */
 	const char *registry;
-	const char *fields;    /* comma list */
-	bool clear;            /* personal values in clear */
+	const char *fields; /* comma list */
+	bool clear;         /* personal values in clear */
 	const char *purpose;
 	const char *legal_basis;
-	const char *mode;      /* "one" or "bulk" */
-	const char *ends;      /* YYYY-MM-DD */
+	const char *mode; /* "one" or "bulk" */
+	const char *ends; /* YYYY-MM-DD */
 	int64_t user_id;
 };
 /* Make a request; unconditional fields are granted at once. err names the field at fault. */
@@ -125,16 +125,16 @@ bool x_list_has(const char *list, const char *name);
 #define X_MAX_FIELDS 64
 
 struct x_call {
-	char dept[17], system[33];  /* X-Dgov-Client: DEPT/SYSTEM */
-	const char *key;            /* X-Dgov-Key */
-	const char *purpose;        /* X-Dgov-Purpose */
-	const char *request_id;     /* X-Dgov-Request-Id */
-	int64_t user_id;            /* X-Dgov-User-Id, 0 when absent */
-	const char *run;            /* X-Dgov-Run (bulk), or the request id */
+	char dept[17], system[33]; /* X-Dgov-Client: DEPT/SYSTEM */
+	const char *key;           /* X-Dgov-Key */
+	const char *purpose;       /* X-Dgov-Purpose */
+	const char *request_id;    /* X-Dgov-Request-Id */
+	int64_t user_id;           /* X-Dgov-User-Id, 0 when absent */
+	const char *run;           /* X-Dgov-Run (bulk), or the request id */
 	const char *fields[X_MAX_FIELDS];
-	int nfields;                /* 0: every granted field */
-	int64_t limit;              /* bulk: records in the page */
-	const char *after;          /* bulk: the key to continue after, or "" */
+	int nfields;       /* 0: every granted field */
+	int64_t limit;     /* bulk: records in the page */
+	const char *after; /* bulk: the key to continue after, or "" */
 };
 
 /* The headers and query of a call, as text (any may be NULL). */
@@ -166,8 +166,7 @@ bool x_verify(const struct dg_keys *k, json_t *envelope);
 /* --- uses of a resident's records (uses.c) --- */
 
 struct x_use {
-	const char *subject, *kind, *dept, *system, *official, *purpose, *registry, *fields,
-		*run;
+	const char *subject, *kind, *dept, *system, *official, *purpose, *registry, *fields, *run;
 	int64_t audit_seq;
 };
 dg_rc x_use_add(struct dg_db *db, const struct x_use *u) DG_MUST;

@@ -23,11 +23,12 @@ static dg_rc init(struct dg_env *env, struct dg_err *err)
 	const char *path = getenv("DGOV_REGISTRIES");
 	char buf[4096];
 	if (!path || !*path) {
-		const char *t = env->cfg && env->cfg->templates_dir ? env->cfg->templates_dir
-								     : "templates";
+		const char *t =
+			env->cfg && env->cfg->templates_dir ? env->cfg->templates_dir : "templates";
 		const char *slash = strrchr(t, '/');
 		if (slash)
-			snprintf(buf, sizeof buf, "%.*s/policies/registries.yaml", (int)(slash - t), t);
+			snprintf(buf, sizeof buf, "%.*s/policies/registries.yaml", (int)(slash - t),
+				 t);
 		else
 			snprintf(buf, sizeof buf, "policies/registries.yaml");
 		path = buf;
@@ -52,8 +53,8 @@ static int check(int argc, char **argv)
 		return -1;
 	if ((argc == 4 || argc == 5) && strcmp(argv[1], "key") == 0)
 		return -1;
-	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
-			  !strcmp(argv[1], "help")))
+	if (argc == 2 &&
+	    (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")))
 		return usage(stdout);
 	return usage(stderr);
 }
@@ -61,7 +62,8 @@ static int check(int argc, char **argv)
 static int make_key(struct dg_env *env, const char *dept, const char *system, long rate)
 {
 	if (!x_token_ok(dept, 16) || !x_token_ok(system, 32) || rate <= 0) {
-		fprintf(stderr, "dgov exchange: DEPT and SYSTEM are letters and digits; RATE from 1\n");
+		fprintf(stderr,
+			"dgov exchange: DEPT and SYSTEM are letters and digits; RATE from 1\n");
 		return 2;
 	}
 	char secret[65], key[80];
@@ -76,12 +78,12 @@ static int make_key(struct dg_env *env, const char *dept, const char *system, lo
 		fprintf(stderr, "dgov exchange: the store is not available\n");
 		return 1;
 	}
-	dg_rc rc = dg_db_exec(db,
-			      "INSERT INTO xr_clients (dept, system, key_hash, rate_per_min, created_ms)"
-			      " VALUES (?, ?, ?, ?, ?)",
-			      DG_ARGS(DG_VT(dept), DG_VT(system), DG_VT(hex), DG_VI(rate),
-				      DG_VI(dg_now_ms())),
-			      NULL);
+	dg_rc rc = dg_db_exec(
+		db,
+		"INSERT INTO xr_clients (dept, system, key_hash, rate_per_min, created_ms)"
+		" VALUES (?, ?, ?, ?, ?)",
+		DG_ARGS(DG_VT(dept), DG_VT(system), DG_VT(hex), DG_VI(rate), DG_VI(dg_now_ms())),
+		NULL);
 	dg_db_put(db);
 	if (rc) {
 		fprintf(stderr, "dgov exchange: %s/%s %s\n", dept, system,
@@ -125,7 +127,8 @@ static dg_rc purge_run(struct dg_job *job, struct dg_err *err)
 {
 	dg_rc rc = dg_db_exec(job->db, "DELETE FROM xr_rate WHERE minute < ?",
 			      DG_ARGS(DG_VI(dg_now_ms() / 60000 - 60)), NULL);
-	return rc ? dg_err_set(err, rc, "the exchange's old call counts could not be removed") : DG_OK;
+	return rc ? dg_err_set(err, rc, "the exchange's old call counts could not be removed")
+		  : DG_OK;
 }
 
 static const struct dg_migration *const migrations[] = {dg_exchange_migrations, NULL};

@@ -38,8 +38,7 @@ static const char *input(struct dg_req *r, const char *name)
 			dg_buf_init(&b, 4096);
 			size_t i;
 			json_t *x;
-			json_array_foreach(v, i, x)
-			{
+			json_array_foreach (v, i, x) {
 				if (!json_is_string(x) || (b.len && dg_buf_addc(&b, ',')) ||
 				    dg_buf_adds(&b, json_string_value(x)))
 					break;
@@ -96,7 +95,8 @@ static json_t *directory(struct dg_req *r, struct dg_db *db)
 					  dg_sharing_name(f->sharing), "class_label",
 					  lang_key(r, "exchange.class.", dg_class_name(f->cls)),
 					  "sharing_label",
-					  lang_key(r, "exchange.sharing.", dg_sharing_name(f->sharing))));
+					  lang_key(r, "exchange.sharing.",
+						   dg_sharing_name(f->sharing))));
 		}
 		char *owner_name = NULL;
 		const char *col = r->lang && strcmp(r->lang, "en") == 0 ? "name_en" : "name_zh";
@@ -110,18 +110,19 @@ static json_t *directory(struct dg_req *r, struct dg_db *db)
 		if (dg_db_query_int(db, "SELECT COUNT(*) FROM xr_records WHERE registry = ?",
 				    DG_ARGS(DG_VT(e->name)), &records))
 			records = 0;
-		if (dg_db_query_int(db,
-				    "SELECT COALESCE(MAX(version), 0) FROM xr_changes WHERE registry = ?",
-				    DG_ARGS(DG_VT(e->name)), &version))
+		if (dg_db_query_int(
+			    db,
+			    "SELECT COALESCE(MAX(version), 0) FROM xr_changes WHERE registry = ?",
+			    DG_ARGS(DG_VT(e->name)), &version))
 			version = 0;
 		json_array_append_new(
 			regs,
 			json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:I,s:I,s:o}", "name", e->name,
 				  "title", e->title ? e->title : e->name, "owner", e->owner,
 				  "owner_name", owner_name, "source", e->source, "frequency",
-				  e->frequency ? e->frequency : "",
-				  "frequency_label",
-				  lang_key(r, "exchange.freq.", e->frequency ? e->frequency : "unknown"),
+				  e->frequency ? e->frequency : "", "frequency_label",
+				  lang_key(r, "exchange.freq.",
+					   e->frequency ? e->frequency : "unknown"),
 				  "legal_basis", e->legal_basis ? e->legal_basis : "", "records",
 				  (json_int_t)records, "version", (json_int_t)version, "fields",
 				  fields));
@@ -149,13 +150,11 @@ static dg_rc directory_api(struct dg_req *r)
 	json_t *regs = directory(r, db);
 	size_t i;
 	json_t *g;
-	json_array_foreach(regs, i, g)
-	{
+	json_array_foreach (regs, i, g) {
 		json_object_del(g, "frequency_label");
 		size_t j;
 		json_t *f;
-		json_array_foreach(json_object_get(g, "fields"), j, f)
-		{
+		json_array_foreach (json_object_get(g, "fields"), j, f) {
 			json_object_del(f, "class_label");
 			json_object_del(f, "sharing_label");
 		}
@@ -170,8 +169,7 @@ static void label_requests(struct dg_req *r, json_t *list)
 {
 	size_t i;
 	json_t *q;
-	json_array_foreach(list, i, q)
-	{
+	json_array_foreach (list, i, q) {
 		const char *st = json_string_value(json_object_get(q, "status"));
 		json_object_set_new(q, "status_label",
 				    json_string(lang_key(r, "exchange.status.", st)));
@@ -205,10 +203,10 @@ static dg_rc requests_page_with(struct dg_req *r, unsigned status, json_t *data)
 	const char *chosen =
 		json_string_value(json_object_get(json_object_get(data, "values"), "registry"));
 	for (int i = 0; s && i < s->ne; i++)
-		json_array_append_new(regs, json_pack("{s:s,s:s,s:b}", "name", s->e[i].name, "title",
-						      s->e[i].title ? s->e[i].title : s->e[i].name,
-						      "selected",
-						      chosen && strcmp(chosen, s->e[i].name) == 0));
+		json_array_append_new(
+			regs, json_pack("{s:s,s:s,s:b}", "name", s->e[i].name, "title",
+					s->e[i].title ? s->e[i].title : s->e[i].name, "selected",
+					chosen && strcmp(chosen, s->e[i].name) == 0));
 	json_object_set_new(data, "out", out);
 	json_object_set_new(data, "in", in);
 	json_object_set_new(data, "registries", regs);
@@ -244,7 +242,8 @@ static dg_rc requests_api(struct dg_req *r)
 		rc = x_requests_list(db, dept, is_admin(r), &out, &in);
 	if (rc)
 		return rc;
-	dg_reply_json(r, 200, json_pack("{s:s,s:o,s:o}", "dept", dept, "asked", out, "to_decide", in));
+	dg_reply_json(r, 200,
+		      json_pack("{s:s,s:o,s:o}", "dept", dept, "asked", out, "to_decide", in));
 	return DG_OK;
 }
 
@@ -297,8 +296,9 @@ static dg_rc request_create(struct dg_req *r)
 		    dg_db_query_text(db, "SELECT granted FROM xr_requests WHERE id = ?",
 				     DG_ARGS(DG_VI(id)), r->arena, &granted))
 			return DG_EDB;
-		dg_reply_json(r, 201, json_pack("{s:I,s:s,s:s}", "id", (json_int_t)id, "status",
-						status, "granted", granted));
+		dg_reply_json(r, 201,
+			      json_pack("{s:I,s:s,s:s}", "id", (json_int_t)id, "status", status,
+					"granted", granted));
 		return DG_OK;
 	}
 	if (rc == DG_EINVAL || rc == DG_ETOOBIG || rc == DG_EDENIED) {
@@ -452,11 +452,12 @@ static dg_rc changes_api(struct dg_req *r)
 	if (rc)
 		return rc;
 	size_t n = json_array_size(list);
-	json_int_t last = n ? json_integer_value(json_object_get(json_array_get(list, n - 1),
-								   "version"))
-			    : (json_int_t)since;
-	dg_reply_json(r, 200, json_pack("{s:s,s:I,s:I,s:o}", "registry", e->name, "since",
-					(json_int_t)since, "last", last, "changes", list));
+	json_int_t last =
+		n ? json_integer_value(json_object_get(json_array_get(list, n - 1), "version"))
+		  : (json_int_t)since;
+	dg_reply_json(r, 200,
+		      json_pack("{s:s,s:I,s:I,s:o}", "registry", e->name, "since",
+				(json_int_t)since, "last", last, "changes", list));
 	return DG_OK;
 }
 
@@ -476,8 +477,7 @@ static void label_uses(struct dg_req *r, json_t *uses)
 	bool en = r->lang && strcmp(r->lang, "en") == 0;
 	size_t i;
 	json_t *u;
-	json_array_foreach(uses, i, u)
-	{
+	json_array_foreach (uses, i, u) {
 		int64_t ms = json_integer_value(json_object_get(u, "at_ms"));
 		time_t t = (time_t)(ms / 1000);
 		struct tm tm;
@@ -485,8 +485,7 @@ static void label_uses(struct dg_req *r, json_t *uses)
 		localtime_r(&t, &tm);
 		strftime(when, sizeof when, "%Y-%m-%d %H:%M", &tm);
 		json_object_set_new(u, "when", json_string(when));
-		json_object_set(u, "dept_name",
-				json_object_get(u, en ? "dept_en" : "dept_zh"));
+		json_object_set(u, "dept_name", json_object_get(u, en ? "dept_en" : "dept_zh"));
 		const char *kind = json_string_value(json_object_get(u, "kind"));
 		json_object_set_new(u, "bulk", json_boolean(strcmp(kind, "bulk") == 0));
 		const struct dg_entity *e =
@@ -546,15 +545,15 @@ static dg_rc data_use_csv(struct dg_req *r)
 	label_uses(r, uses);
 	struct dg_buf b;
 	dg_buf_init(&b, (size_t)8 << 20);
-	static const char *const cols[] = {"when", "dept_name", "system", "official", "purpose",
-					   "registry", "fields", "kind", "run", "audit_seq"};
+	static const char *const cols[] = {"when",    "dept_name", "system", "official",
+					   "purpose", "registry",  "fields", "kind",
+					   "run",     "audit_seq"};
 	rc = dg_buf_adds(&b, "\xEF\xBB\xBF");
 	for (size_t c = 0; !rc && c < 10; c++)
 		rc = csv_cell(&b, cols[c], c == 9);
 	size_t i;
 	json_t *u;
-	json_array_foreach(uses, i, u)
-	{
+	json_array_foreach (uses, i, u) {
 		for (size_t c = 0; !rc && c < 10; c++) {
 			json_t *v = json_object_get(u, cols[c]);
 			const char *s = json_is_integer(v)
@@ -575,7 +574,7 @@ static dg_rc data_use_csv(struct dg_req *r)
 	return DG_OK;
 }
 
-#define STAFF (DG_ROLE_STAFF | DG_ROLE_ADMIN)
+#define STAFF    (DG_ROLE_STAFF | DG_ROLE_ADMIN)
 #define RESIDENT (DG_ROLE_CITIZEN | DG_ROLE_AGENT)
 
 /* The access policy of the exchange's pages and APIs. */

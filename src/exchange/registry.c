@@ -181,8 +181,7 @@ static void split(const struct dg_env *env, struct dg_arena *a, const struct dg_
 	json_t *c = json_object(), *p = json_object();
 	const char *k;
 	json_t *v;
-	json_object_foreach(all, k, v)
-	{
+	json_object_foreach (all, k, v) {
 		int fi = x_field(e, k);
 		json_object_set(fi >= 0 && is_personal(&e->f[fi]) ? p : c, k, v);
 	}
@@ -228,10 +227,11 @@ dg_rc x_record_read(const struct dg_env *env, struct dg_db *db, struct dg_arena 
 {
 	struct dg_rows *rows = NULL;
 	memset(out, 0, sizeof(*out));
-	dg_rc rc = dg_db_query(db,
-			       "SELECT subject, data, sealed, version, effective, ended FROM xr_records"
-			       " WHERE registry = ? AND rkey = ?",
-			       DG_ARGS(DG_VT(e->name), DG_VT(key)), &rows);
+	dg_rc rc = dg_db_query(
+		db,
+		"SELECT subject, data, sealed, version, effective, ended FROM xr_records"
+		" WHERE registry = ? AND rkey = ?",
+		DG_ARGS(DG_VT(e->name), DG_VT(key)), &rows);
 	if (!rc)
 		rc = dg_rows_next(rows);
 	if (!rc) {
@@ -239,7 +239,8 @@ dg_rc x_record_read(const struct dg_env *env, struct dg_db *db, struct dg_arena 
 		out->subject = dg_arena_strdup(a, dg_rows_text(rows, 0));
 		out->version = dg_rows_int(rows, 3);
 		out->effective = dg_arena_strdup(a, dg_rows_text(rows, 4));
-		out->ended = dg_rows_isnull(rows, 5) ? NULL : dg_arena_strdup(a, dg_rows_text(rows, 5));
+		out->ended =
+			dg_rows_isnull(rows, 5) ? NULL : dg_arena_strdup(a, dg_rows_text(rows, 5));
 		rc = join(env, a, dg_rows_text(rows, 1), dg_rows_text(rows, 2), &out->values);
 	}
 	dg_rows_free(rows);
@@ -259,8 +260,7 @@ static const char *names_of(struct dg_arena *a, json_t *values)
 	const char *k;
 	json_t *v;
 	dg_rc rc = DG_OK;
-	json_object_foreach(values, k, v)
-	{
+	json_object_foreach (values, k, v) {
 		if (!rc && b.len)
 			rc = dg_buf_addc(&b, ',');
 		if (!rc)
@@ -299,14 +299,14 @@ dg_rc x_record_put(const struct dg_env *env, struct dg_db *db, struct dg_arena *
 	char eff[11];
 	if (!x_id_ok(e, id))
 		return dg_err_field(err, DG_EINVAL, "id",
-				    x_id_personal(e) ? "id must be a valid 18-character ID number"
-						     : "id is 1 to 64 letters, digits, '-', '_' or '.'");
+				    x_id_personal(e)
+					    ? "id must be a valid 18-character ID number"
+					    : "id is 1 to 64 letters, digits, '-', '_' or '.'");
 	if (!json_is_object(values) || json_object_size(values) == 0)
 		return dg_err_field(err, DG_EINVAL, "values", "values must be an object of fields");
 	const char *k;
 	json_t *v;
-	json_object_foreach(values, k, v)
-	{
+	json_object_foreach (values, k, v) {
 		int fi = x_field(e, k);
 		if (fi < 0)
 			return dg_err_field(err, DG_EINVAL, k, "%s has no field %s", e->name, k);
@@ -344,20 +344,21 @@ dg_rc x_record_put(const struct dg_env *env, struct dg_db *db, struct dg_arena *
 	if (rc)
 		return rc;
 	if (create)
-		rc = dg_db_exec(db,
-				"INSERT INTO xr_records (registry, rkey, subject, data, sealed, version,"
-				" effective, updated_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-				DG_ARGS(DG_VT(e->name), DG_VT(key), DG_VT(subject), DG_VT(clear),
-					DG_VT(sealed), DG_VI(*version), DG_VT(eff),
-					DG_VI(dg_now_ms())),
-				NULL);
+		rc = dg_db_exec(
+			db,
+			"INSERT INTO xr_records (registry, rkey, subject, data, sealed, version,"
+			" effective, updated_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+			DG_ARGS(DG_VT(e->name), DG_VT(key), DG_VT(subject), DG_VT(clear),
+				DG_VT(sealed), DG_VI(*version), DG_VT(eff), DG_VI(dg_now_ms())),
+			NULL);
 	else
-		rc = dg_db_exec(db,
-				"UPDATE xr_records SET subject = ?, data = ?, sealed = ?, version = ?,"
-				" effective = ?, updated_ms = ? WHERE registry = ? AND rkey = ?",
-				DG_ARGS(DG_VT(subject), DG_VT(clear), DG_VT(sealed), DG_VI(*version),
-					DG_VT(eff), DG_VI(dg_now_ms()), DG_VT(e->name), DG_VT(key)),
-				NULL);
+		rc = dg_db_exec(
+			db,
+			"UPDATE xr_records SET subject = ?, data = ?, sealed = ?, version = ?,"
+			" effective = ?, updated_ms = ? WHERE registry = ? AND rkey = ?",
+			DG_ARGS(DG_VT(subject), DG_VT(clear), DG_VT(sealed), DG_VI(*version),
+				DG_VT(eff), DG_VI(dg_now_ms()), DG_VT(e->name), DG_VT(key)),
+			NULL);
 	return rc;
 }
 

@@ -13,18 +13,28 @@ dg_rc x_use_add(struct dg_db *db, const struct x_use *u)
 	if (!u->subject || !*u->subject)
 		return DG_OK;
 	const struct dg_val args[] = {
-		DG_VT(u->subject), DG_VI(dg_now_ms()), DG_VT(u->kind),   DG_VT(u->dept),
-		DG_VT(u->system),  DG_VT(u->official), DG_VT(u->purpose), DG_VT(u->registry),
-		DG_VT(u->fields),  DG_VT(u->run ? u->run : ""), DG_VI(u->audit_seq),
-		DG_VT(u->subject), DG_VT(u->run ? u->run : ""),
+		DG_VT(u->subject),
+		DG_VI(dg_now_ms()),
+		DG_VT(u->kind),
+		DG_VT(u->dept),
+		DG_VT(u->system),
+		DG_VT(u->official),
+		DG_VT(u->purpose),
+		DG_VT(u->registry),
+		DG_VT(u->fields),
+		DG_VT(u->run ? u->run : ""),
+		DG_VI(u->audit_seq),
+		DG_VT(u->subject),
+		DG_VT(u->run ? u->run : ""),
 	};
 	/* a bulk run is one line: a second page of the same run adds none */
-	return dg_db_exec(db,
-			  "INSERT INTO xr_uses (subject, at_ms, kind, dept, system, official, purpose,"
-			  " registry, fields, run, audit_seq)"
-			  " SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM"
-			  " xr_uses WHERE subject = ? AND run = ? AND run <> '')",
-			  args, sizeof(args) / sizeof(args[0]), NULL);
+	return dg_db_exec(
+		db,
+		"INSERT INTO xr_uses (subject, at_ms, kind, dept, system, official, purpose,"
+		" registry, fields, run, audit_seq)"
+		" SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM"
+		" xr_uses WHERE subject = ? AND run = ? AND run <> '')",
+		args, sizeof(args) / sizeof(args[0]), NULL);
 }
 
 dg_rc x_uses_of(struct dg_db *db, const char *subject, int64_t limit, json_t **out)
@@ -42,15 +52,15 @@ dg_rc x_uses_of(struct dg_db *db, const char *subject, int64_t limit, json_t **o
 	json_t *arr = json_array();
 	while ((rc = dg_rows_next(rows)) == DG_OK)
 		json_array_append_new(
-			arr, json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:I}", "at_ms",
-				       (json_int_t)dg_rows_int(rows, 0), "kind", dg_rows_text(rows, 1),
-				       "dept", dg_rows_text(rows, 2), "dept_zh", dg_rows_text(rows, 3),
-				       "dept_en", dg_rows_text(rows, 4), "system",
-				       dg_rows_text(rows, 5), "official", dg_rows_text(rows, 6),
-				       "purpose", dg_rows_text(rows, 7), "registry",
-				       dg_rows_text(rows, 8), "fields", dg_rows_text(rows, 9), "run",
-				       dg_rows_text(rows, 10), "audit_seq",
-				       (json_int_t)dg_rows_int(rows, 11)));
+			arr,
+			json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:I}", "at_ms",
+				  (json_int_t)dg_rows_int(rows, 0), "kind", dg_rows_text(rows, 1),
+				  "dept", dg_rows_text(rows, 2), "dept_zh", dg_rows_text(rows, 3),
+				  "dept_en", dg_rows_text(rows, 4), "system", dg_rows_text(rows, 5),
+				  "official", dg_rows_text(rows, 6), "purpose",
+				  dg_rows_text(rows, 7), "registry", dg_rows_text(rows, 8),
+				  "fields", dg_rows_text(rows, 9), "run", dg_rows_text(rows, 10),
+				  "audit_seq", (json_int_t)dg_rows_int(rows, 11)));
 	dg_rows_free(rows);
 	if (rc != DG_ENOTFOUND) {
 		json_decref(arr);

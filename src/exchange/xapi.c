@@ -108,9 +108,11 @@ static dg_rc refuse(struct xctx *x, const char *code)
 			      "request_id", x->parsed ? x->c.request_id : "", "bulk", x->bulk);
 	if (x->hash)
 		json_object_set_new(d, "request_hash", json_string(x->hash));
-	struct dg_audit_rec rec = {.kind = "exchange.refused", .actor = actor_of(x),
+	struct dg_audit_rec rec = {.kind = "exchange.refused",
+				   .actor = actor_of(x),
 				   .subject = x->subject ? x->subject : "",
-				   .purpose = x->parsed ? x->c.purpose : "", .detail = d};
+				   .purpose = x->parsed ? x->c.purpose : "",
+				   .detail = d};
 	dg_rc rc = x->db ? dg_audit_append(x->db, &rec, NULL) : DG_EUNAVAIL;
 	json_decref(d);
 	if (!rc && dg_db_in_tx(x->db))
@@ -190,12 +192,12 @@ static const char *check_official(struct xctx *x, const char **initials)
 	if (!x->c.user_id)
 		return NULL;
 	char *name = NULL;
-	dg_rc rc = dg_db_query_text(x->db,
-				    "SELECT u.name FROM users u JOIN departments d ON d.id = u.dept_id"
-				    " WHERE u.id = ? AND u.role = 'staff' AND d.code = ?"
-				    " AND u.disabled = 0",
-				    DG_ARGS(DG_VI(x->c.user_id), DG_VT(x->c.dept)), x->r->arena,
-				    &name);
+	dg_rc rc = dg_db_query_text(
+		x->db,
+		"SELECT u.name FROM users u JOIN departments d ON d.id = u.dept_id"
+		" WHERE u.id = ? AND u.role = 'staff' AND d.code = ?"
+		" AND u.disabled = 0",
+		DG_ARGS(DG_VI(x->c.user_id), DG_VT(x->c.dept)), x->r->arena, &name);
 	if (rc == DG_ENOTFOUND)
 		return "bad_user";
 	if (rc)
@@ -299,8 +301,8 @@ static dg_rc serve(struct dg_req *r, bool bulk)
 	}
 	struct x_grant g;
 	const char *why = NULL;
-	dg_rc rc = x_grant_find(x.db, x.c.dept, e->name, x.c.purpose, bulk ? "bulk" : "one", &g,
-				&why);
+	dg_rc rc =
+		x_grant_find(x.db, x.c.dept, e->name, x.c.purpose, bulk ? "bulk" : "one", &g, &why);
 	if (rc == DG_EDENIED)
 		return refuse(&x, why);
 	if (rc)
@@ -333,7 +335,8 @@ static dg_rc serve(struct dg_req *r, bool bulk)
 		rc = dg_db_query(x.db,
 				 "SELECT rkey FROM xr_records WHERE registry = ? AND rkey > ?"
 				 " AND ended IS NULL ORDER BY rkey LIMIT ?",
-				 DG_ARGS(DG_VT(e->name), DG_VT(x.c.after), DG_VI(x.c.limit)), &rows);
+				 DG_ARGS(DG_VT(e->name), DG_VT(x.c.after), DG_VI(x.c.limit)),
+				 &rows);
 		json_t *keys = json_array();
 		while (!rc && (rc = dg_rows_next(rows)) == DG_OK)
 			json_array_append_new(keys, json_string(dg_rows_text(rows, 0)));
@@ -341,11 +344,10 @@ static dg_rc serve(struct dg_req *r, bool bulk)
 		rc = rc == DG_ENOTFOUND ? DG_OK : rc;
 		size_t i;
 		json_t *k;
-		json_array_foreach(keys, i, k)
-		{
+		json_array_foreach (keys, i, k) {
 			struct x_record rec;
-			if (rc || (rc = x_record_read(r->env, x.db, r->arena, e, json_string_value(k),
-						      &rec)))
+			if (rc || (rc = x_record_read(r->env, x.db, r->arena, e,
+						      json_string_value(k), &rec)))
 				break;
 			json_array_append_new(records, answer_record(&x, e, &g, &rec, &shown));
 			json_array_append_new(subjects, json_string(rec.subject));
@@ -364,7 +366,8 @@ static dg_rc serve(struct dg_req *r, bool bulk)
 			return refuse(&x, "store");
 		}
 		answer = json_pack("{s:o,s:o,s:I}", "records", records, "next",
-				   next ? json_string(next) : json_null(), "count", (json_int_t)count);
+				   next ? json_string(next) : json_null(), "count",
+				   (json_int_t)count);
 	}
 	json_object_set_new(answer, "registry", json_string(e->name));
 	json_object_set_new(answer, "client",
@@ -384,17 +387,23 @@ static dg_rc serve(struct dg_req *r, bool bulk)
 	struct dg_audit_rec rec = {.kind = bulk ? "exchange.bulk" : "exchange.read",
 				   .actor = actor_of(&x),
 				   .subject = bulk ? "" : (x.subject ? x.subject : ""),
-				   .purpose = x.c.purpose, .detail = d};
+				   .purpose = x.c.purpose,
+				   .detail = d};
 	rc = dg_audit_append(x.db, &rec, &seq);
 	json_decref(d);
 	size_t i;
 	json_t *s;
-	json_array_foreach(subjects, i, s)
-	{
-		struct x_use u = {.subject = json_string_value(s), .kind = bulk ? "bulk" : "one",
-				  .dept = x.c.dept, .system = x.c.system, .official = initials,
-				  .purpose = x.c.purpose, .registry = e->name, .fields = shown,
-				  .run = bulk ? x.c.run : "", .audit_seq = seq};
+	json_array_foreach (subjects, i, s) {
+		struct x_use u = {.subject = json_string_value(s),
+				  .kind = bulk ? "bulk" : "one",
+				  .dept = x.c.dept,
+				  .system = x.c.system,
+				  .official = initials,
+				  .purpose = x.c.purpose,
+				  .registry = e->name,
+				  .fields = shown,
+				  .run = bulk ? x.c.run : "",
+				  .audit_seq = seq};
 		if (!rc)
 			rc = x_use_add(x.db, &u);
 	}

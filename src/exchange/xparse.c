@@ -46,8 +46,8 @@ static bool parse_client(const char *s, struct x_call *c)
 	memcpy(c->dept, s, dn);
 	c->dept[dn] = '\0';
 	memcpy(c->system, slash + 1, sn + 1);
-	return x_token_ok(c->dept, sizeof(c->dept) - 1) && x_token_ok(c->system, sizeof(c->system) - 1) &&
-	       !strchr(c->system, '/');
+	return x_token_ok(c->dept, sizeof(c->dept) - 1) &&
+	       x_token_ok(c->system, sizeof(c->system) - 1) && !strchr(c->system, '/');
 }
 
 dg_rc x_call_parse(struct dg_arena *a, const struct x_call_in *in, struct x_call *c,

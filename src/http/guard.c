@@ -251,8 +251,9 @@ static void *watch(void *arg)
 				first = e->addr;
 		}
 		if (cut)
-			dg_warn("http: closed %u connection(s) too slow to send their request (%s%s)", cut,
-				first, cut > 1 ? " and others" : "");
+			dg_warn("http: closed %u connection(s) too slow to send their request "
+				"(%s%s)",
+				cut, first, cut > 1 ? " and others" : "");
 	}
 	pthread_mutex_unlock(&g->mu);
 	return NULL;

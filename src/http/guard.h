@@ -33,11 +33,11 @@
 #include "core/proxy.h"
 
 struct dg_guard_opts {
-	unsigned max_conn;       /* open connections in all */
-	unsigned per_addr;       /* from one address; 0: no cap */
-	unsigned reserve;        /* the last this many only for addresses holding none */
-	unsigned header_timeout; /* seconds */
-	unsigned min_body_rate;  /* bytes a second; 0: no floor */
+	unsigned max_conn;                /* open connections in all */
+	unsigned per_addr;                /* from one address; 0: no cap */
+	unsigned reserve;                 /* the last this many only for addresses holding none */
+	unsigned header_timeout;          /* seconds */
+	unsigned min_body_rate;           /* bytes a second; 0: no floor */
 	const struct dg_proxies *trusted; /* not capped; NULL: none (borrowed) */
 };
 
@@ -70,11 +70,11 @@ void dg_guard_request_done(struct dg_guard *g, struct MHD_Connection *c);
 
 /* Counts since the start, for the log and tests. */
 struct dg_guard_stats {
-	unsigned long open;           /* connections open now */
-	unsigned long refused_addr;   /* refused at accept: the address's cap */
-	unsigned long refused_reserve;/* refused at accept: the reserve */
-	unsigned long slow_headers;   /* shut down: headers too slow */
-	unsigned long slow_body;      /* shut down: body too slow */
+	unsigned long open;            /* connections open now */
+	unsigned long refused_addr;    /* refused at accept: the address's cap */
+	unsigned long refused_reserve; /* refused at accept: the reserve */
+	unsigned long slow_headers;    /* shut down: headers too slow */
+	unsigned long slow_body;       /* shut down: body too slow */
 };
 void dg_guard_stats(struct dg_guard *g, struct dg_guard_stats *out);
 

@@ -23,7 +23,7 @@
 #include "core/buf.h"
 #include "core/str.h"
 
-#define CHUNK 16384
+#define CHUNK        16384
 #define MAX_BOUNDARY 70
 
 enum state { PREAMBLE, AFTER_DELIM, HEADERS, BODY, DONE };
@@ -145,8 +145,7 @@ static void consume(struct dg_mp *m, size_t k)
 }
 
 /* Parse one parameter of Content-Disposition at *s: key and (unquoted) value. */
-static bool next_param(struct dg_str *s, struct dg_str *key, char *val, size_t valcap,
-		       size_t *vlen)
+static bool next_param(struct dg_str *s, struct dg_str *key, char *val, size_t valcap, size_t *vlen)
 {
 	*s = dg_str_trim(*s);
 	if (s->n == 0)
@@ -275,7 +274,8 @@ static dg_rc start_part(struct dg_mp *m, const char *block, size_t n)
 		dg_rc rc = parse_header_line(m, line, &seen_cd);
 		if (rc)
 			return rc;
-		rest = crlf ? (struct dg_str){crlf + 2, rest.n - len - 2} : (struct dg_str){NULL, 0};
+		rest = crlf ? (struct dg_str){crlf + 2, rest.n - len - 2}
+			    : (struct dg_str){NULL, 0};
 	}
 	if (!seen_cd)
 		return fail(m, DG_EINVAL, "a part has no Content-Disposition");
@@ -336,8 +336,8 @@ static dg_rc end_part(struct dg_mp *m)
 		m->capups = cap;
 	}
 	m->ups[m->nups++] = (struct dg_upload){c->name, c->filename,
-						c->ctype ? c->ctype : "application/octet-stream",
-						c->file->path, c->size};
+					       c->ctype ? c->ctype : "application/octet-stream",
+					       c->file->path, c->size};
 	return DG_OK;
 }
 

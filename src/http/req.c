@@ -74,8 +74,8 @@ static void set_reply(struct dg_req *r, unsigned status, const char *content_typ
 	drop_file(r);
 	dg_buf_reset(&r->out);
 	r->status = status;
-	r->content_type = dg_arena_strdup(r->arena, content_type ? content_type
-								  : "application/octet-stream");
+	r->content_type =
+		dg_arena_strdup(r->arena, content_type ? content_type : "application/octet-stream");
 	r->replied = true;
 }
 
@@ -106,7 +106,8 @@ void dg_reply_json(struct dg_req *r, unsigned status, json_t *json)
 	char *s = json ? json_dumps(json, JSON_COMPACT) : NULL;
 	json_decref(json);
 	if (!s) {
-		static const char fallback[] = "{\"error\":{\"code\":\"EINTERNAL\",\"message\":\"\"}}";
+		static const char fallback[] =
+			"{\"error\":{\"code\":\"EINTERNAL\",\"message\":\"\"}}";
 		dg_reply_bytes(r, 500, "application/json; charset=utf-8", fallback,
 			       sizeof(fallback) - 1);
 		return;
@@ -184,8 +185,8 @@ void dg_reply_json_error(struct dg_req *r, dg_rc rc, const char *message, const 
 void dg_reply_json_error_status(struct dg_req *r, unsigned status, dg_rc rc, const char *message,
 				const char *field)
 {
-	json_t *e = json_pack("{s:s, s:s}", "code", dg_rc_name(rc), "message",
-			      message ? message : "");
+	json_t *e =
+		json_pack("{s:s, s:s}", "code", dg_rc_name(rc), "message", message ? message : "");
 	if (e && field && *field) {
 		/* "field" names the first field in error; "fields" maps each to its message */
 		json_object_set_new(e, "field", json_string(field));

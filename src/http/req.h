@@ -60,20 +60,20 @@ enum dg_role {
 	DG_ROLE_ADMIN = 1u << 4,   /* administrator */
 };
 #define DG_ROLE_USER (DG_ROLE_CITIZEN | DG_ROLE_AGENT | DG_ROLE_STAFF | DG_ROLE_ADMIN)
-#define DG_ROLE_ANY (DG_ROLE_ANON | DG_ROLE_USER)
+#define DG_ROLE_ANY  (DG_ROLE_ANON | DG_ROLE_USER)
 
 /* The signed-in account, loaded by the auth module; all fields arena-owned. */
 struct dg_user {
 	int64_t id;
 	enum dg_role role;
 	const char *username;
-	const char *name;       /* real name or display name */
-	int64_t dept_id;        /* staff: their department; else 0 */
-	const char *dept_name;  /* staff: department name in the request's language; else "" */
-	const char *staff_roles;/* staff: comma list, e.g. "intake,review,approve"; else "" */
-	const char *uscc;       /* agents: the enterprise's unified social credit code; else "" */
-	const char *org_name;   /* agents: the enterprise's name; else "" */
-	bool via_token;         /* authenticated by an API token, not a session */
+	const char *name;        /* real name or display name */
+	int64_t dept_id;         /* staff: their department; else 0 */
+	const char *dept_name;   /* staff: department name in the request's language; else "" */
+	const char *staff_roles; /* staff: comma list, e.g. "intake,review,approve"; else "" */
+	const char *uscc;        /* agents: the enterprise's unified social credit code; else "" */
+	const char *org_name;    /* agents: the enterprise's name; else "" */
+	bool via_token;          /* authenticated by an API token, not a session */
 };
 
 struct dg_proxies;
@@ -82,33 +82,34 @@ struct dg_proxies;
 struct dg_http_opts {
 	bool secure_cookies;    /* add Secure to every cookie, send HSTS (the site is https) */
 	const char *static_dir; /* the folder dg_reply_static serves from */
-	const char *site_url;   /* the site's address (config.h); where http is sent when it is https */
+	const char
+		*site_url; /* the site's address (config.h); where http is sent when it is https */
 	const struct dg_proxies *trusted; /* whose X-Forwarded-Proto is believed (NULL: none) */
 };
 
 struct dg_req {
 	struct dg_arena *arena;
-	struct dg_env *env;               /* the node, as domains see it (node/env.h) */
-	const struct dg_http_opts *http;  /* never NULL once the server made the request */
-	char id[17]; /* request id, 16 hex characters, echoed in X-Request-Id */
+	struct dg_env *env;              /* the node, as domains see it (node/env.h) */
+	const struct dg_http_opts *http; /* never NULL once the server made the request */
+	char id[17];                     /* request id, 16 hex characters, echoed in X-Request-Id */
 
 	/* request line and headers */
-	const char *method; /* "GET", "POST", ... */
-	const char *path;   /* decoded path without the query string */
+	const char *method;      /* "GET", "POST", ... */
+	const char *path;        /* decoded path without the query string */
 	const char *remote_addr; /* the peer's IP address as text ("" when unknown) */
 	bool via_https;          /* a trusted proxy said X-Forwarded-Proto: https */
 	struct dg_kvs query;
 	struct dg_kvs cookies;
 	struct dg_kvs params; /* path parameters, from the route pattern */
 	const struct dg_route *route;
-	bool api;             /* path under /api/: errors are JSON */
+	bool api; /* path under /api/: errors are JSON */
 
 	/* body, by its content type; all empty when there was none */
-	struct dg_kvs form;   /* application/x-www-form-urlencoded and multipart fields */
+	struct dg_kvs form; /* application/x-www-form-urlencoded and multipart fields */
 	struct dg_upload *uploads;
 	size_t nuploads;
-	json_t *json;         /* application/json body (released with the arena), or NULL */
-	const char *body;     /* raw body for other types (NUL-terminated), or NULL */
+	json_t *json;     /* application/json body (released with the arena), or NULL */
+	const char *body; /* raw body for other types (NUL-terminated), or NULL */
 	size_t body_len;
 
 	/* filled by the dispatcher before the handler runs */
@@ -126,12 +127,12 @@ struct dg_req {
 	const char *content_type;
 	struct dg_buf out;
 	struct dg_kvs resp_headers;
-	int file_fd;        /* >= 0: reply with this file, closed by the server */
+	int file_fd; /* >= 0: reply with this file, closed by the server */
 	uint64_t file_size;
 	bool replied;
 
 	struct dg_db *db; /* borrowed by dg_req_db (web/page.c), returned when the request ends */
-	void *conn; /* the MHD connection */
+	void *conn;       /* the MHD connection */
 	int64_t started_us;
 };
 

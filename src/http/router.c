@@ -120,7 +120,7 @@ dg_rc dg_router_add(struct dg_router *rt, const struct dg_route *routes, size_t 
 	for (size_t i = 0; i < n; i++) {
 		struct entry e = {.route = &routes[i]};
 		dg_rc rc = routes[i].method && routes[i].fn ? parse_pattern(routes[i].pattern, &e)
-							     : DG_EINVAL;
+							    : DG_EINVAL;
 		if (rc) {
 			for (size_t j = 0; j < e.nseg; j++)
 				free(e.segs[j].text);

@@ -23,11 +23,11 @@ enum dg_route_flags {
 };
 
 struct dg_route {
-	const char *method;  /* "GET", "POST", ... (HEAD is served by GET routes) */
+	const char *method; /* "GET", "POST", ... (HEAD is served by GET routes) */
 	const char *pattern;
 	dg_handler fn;
-	unsigned roles;      /* OR of enum dg_role */
-	unsigned flags;      /* OR of enum dg_route_flags */
+	unsigned roles; /* OR of enum dg_role */
+	unsigned flags; /* OR of enum dg_route_flags */
 };
 
 struct dg_router;

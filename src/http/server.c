@@ -6,9 +6,9 @@
  * arena, id, method, decoded path, query (our own parser, so bad UTF-8 is
  * refused), cookies, and the checks that need no body (header size, declared
  * body size, content type). Body chunks go to the parser for their type;
- * past max_body (multipart: plus one file's max_upload) the request gets 413. The dispatcher runs on the final
- * callback, then the recorded reply becomes an MHD response with the headers
- * every reply carries. MHD's completed callback frees it all.
+ * past max_body (multipart: plus one file's max_upload) the request gets 413. The dispatcher runs
+ * on the final callback, then the recorded reply becomes an MHD response with the headers every
+ * reply carries. MHD's completed callback frees it all.
  *
  * Errors found before the dispatcher (400 bad body, 413, 431) are answered
  * here with a short page of our own (or JSON under /api/): they must work
@@ -39,7 +39,7 @@
 #include "http/multipart.h"
 
 #define MAX_FORM_FIELDS 10000
-#define MAX_PARTS 1000
+#define MAX_PARTS       1000
 #define MAX_PART_HEADER 8192
 /* after a 413 mid-body, read and drop at most this much before hanging up */
 #define DRAIN_MAX ((size_t)4 << 20)
@@ -199,18 +199,20 @@ static const char *title_for(unsigned status, bool en)
  */
 static dg_rc error_page(struct dg_buf *b, unsigned status, const char *msg)
 {
-	dg_rc rc = dg_buf_addf(b,
-			       "<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
-			       "<meta name=\"viewport\" content=\"width=device-width, "
-			       "initial-scale=1\"><title>%u %s - dgov</title></head>\n<body><main>"
-			       "<h1>%s</h1>\n<p lang=\"en\">%s</p>\n<p>",
-			       status, title_for(status, false), title_for(status, false),
-			       title_for(status, true));
+	dg_rc rc =
+		dg_buf_addf(b,
+			    "<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
+			    "<meta name=\"viewport\" content=\"width=device-width, "
+			    "initial-scale=1\"><title>%u %s - dgov</title></head>\n<body><main>"
+			    "<h1>%s</h1>\n<p lang=\"en\">%s</p>\n<p>",
+			    status, title_for(status, false), title_for(status, false),
+			    title_for(status, true));
 	if (!rc && msg && msg[0])
 		rc = dg_buf_add_html(b, msg, strlen(msg));
 	if (!rc)
-		rc = dg_buf_adds(b, "</p>\n<p><a href=\"/\">返回首页 <span lang=\"en\">Home</span></a>"
-				    "</p></main></body></html>\n");
+		rc = dg_buf_adds(b,
+				 "</p>\n<p><a href=\"/\">返回首页 <span lang=\"en\">Home</span></a>"
+				 "</p></main></body></html>\n");
 	return rc;
 }
 
@@ -394,7 +396,8 @@ static bool forwarded_plain(struct dg_req *r)
 	const char *proto = dg_req_header(r, "X-Forwarded-Proto");
 	if (!proto || !h->trusted || !dg_proxies_trusted(h->trusted, r->remote_addr))
 		return false;
-	struct dg_str last = dg_str_trim(dg_str_of(strrchr(proto, ',') ? strrchr(proto, ',') + 1 : proto));
+	struct dg_str last =
+		dg_str_trim(dg_str_of(strrchr(proto, ',') ? strrchr(proto, ',') + 1 : proto));
 	r->via_https = dg_str_case_eqs(last, "https");
 	return h->secure_cookies && h->site_url && dg_str_case_eqs(last, "http");
 }
@@ -577,7 +580,8 @@ static void raise_fd_limit(unsigned max_conn)
 		return;
 	rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ? want : rl.rlim_max;
 	if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
-		dg_warn("http: could not raise the open-file limit to %llu", (unsigned long long)want);
+		dg_warn("http: could not raise the open-file limit to %llu",
+			(unsigned long long)want);
 }
 
 static size_t memory_limit(size_t max_header)
@@ -623,14 +627,12 @@ dg_rc dg_server_start(const struct dg_server_opts *o, struct dg_server **out, st
 	s->d = MHD_start_daemon(
 		flags, (uint16_t)o->port, dg_guard_accept, s->guard, on_request, s,
 		/* the logger must come first to catch messages about the other options */
-		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s, MHD_OPTION_SOCK_ADDR, &ss,
-		MHD_OPTION_ARRAY, pool,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, memory_limit(o->max_header),
-		MHD_OPTION_CONNECTION_LIMIT, max_conn,
-		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)(o->idle_timeout ? o->idle_timeout : 30),
-		MHD_OPTION_NOTIFY_CONNECTION, dg_guard_notify, s->guard,
-		MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_NOTIFY_COMPLETED, on_done, s,
-		MHD_OPTION_END);
+		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s, MHD_OPTION_SOCK_ADDR, &ss, MHD_OPTION_ARRAY,
+		pool, MHD_OPTION_CONNECTION_MEMORY_LIMIT, memory_limit(o->max_header),
+		MHD_OPTION_CONNECTION_LIMIT, max_conn, MHD_OPTION_CONNECTION_TIMEOUT,
+		(unsigned)(o->idle_timeout ? o->idle_timeout : 30), MHD_OPTION_NOTIFY_CONNECTION,
+		dg_guard_notify, s->guard, MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
+		MHD_OPTION_NOTIFY_COMPLETED, on_done, s, MHD_OPTION_END);
 	if (!s->d) {
 		dg_guard_free(s->guard);
 		free(s->upload_dir);

@@ -26,23 +26,23 @@
 struct dg_server;
 
 struct dg_server_opts {
-	const char *host;     /* numeric IPv4 or IPv6 address, or "localhost" */
-	unsigned port;        /* 0: any free port (see dg_server_port) */
+	const char *host; /* numeric IPv4 or IPv6 address, or "localhost" */
+	unsigned port;    /* 0: any free port (see dg_server_port) */
 	unsigned threads;
-	size_t max_body;      /* bytes; 413 beyond */
-	size_t max_upload;    /* bytes of one uploaded file; 413 beyond */
-	size_t max_header;    /* bytes of request line + headers; 431 beyond */
+	size_t max_body;        /* bytes; 413 beyond */
+	size_t max_upload;      /* bytes of one uploaded file; 413 beyond */
+	size_t max_header;      /* bytes of request line + headers; 431 beyond */
 	const char *upload_dir; /* where multipart file parts are streamed */
 	/* connections (guard.h): caps per address, a reserve, deadlines */
-	unsigned max_conn;       /* 0: 1000 */
-	unsigned conn_per_addr;  /* 0: no cap */
+	unsigned max_conn;      /* 0: 1000 */
+	unsigned conn_per_addr; /* 0: no cap */
 	unsigned conn_reserve;
-	unsigned header_timeout; /* seconds; 0: 10 */
-	unsigned idle_timeout;   /* seconds a connection may be silent; 0: 30 */
-	unsigned min_body_rate;  /* bytes a second; 0: no floor */
+	unsigned header_timeout;  /* seconds; 0: 10 */
+	unsigned idle_timeout;    /* seconds a connection may be silent; 0: 30 */
+	unsigned min_body_rate;   /* bytes a second; 0: no floor */
 	struct dg_http_opts http; /* handed to every request as r->http */
-	struct dg_env *env;   /* handed to every request as r->env */
-	void *ctx;            /* handed to dispatch */
+	struct dg_env *env;       /* handed to every request as r->env */
+	void *ctx;                /* handed to dispatch */
 	/* Runs once per request when the body is complete; must reply or return an error. */
 	void (*dispatch)(void *ctx, struct dg_req *r);
 	/*
@@ -53,7 +53,8 @@ struct dg_server_opts {
 	void (*error)(struct dg_req *r, dg_rc rc);
 };
 
-dg_rc dg_server_start(const struct dg_server_opts *o, struct dg_server **out, struct dg_err *err) DG_MUST;
+dg_rc dg_server_start(const struct dg_server_opts *o, struct dg_server **out,
+		      struct dg_err *err) DG_MUST;
 unsigned dg_server_port(const struct dg_server *s);
 /* What the connection guard has counted (guard.h). */
 void dg_server_guard_stats(struct dg_server *s, struct dg_guard_stats *out);

@@ -17,7 +17,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-
 static const struct {
 	const char *ext, *type;
 } types[] = {

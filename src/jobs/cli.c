@@ -76,7 +76,8 @@ static int jobs_list(struct dg_db *db)
 		snprintf(progress, sizeof(progress), "%lld/%lld", (long long)dg_rows_int(r, 3),
 			 (long long)dg_rows_int(r, 4));
 		printf("%-8lld %-24s %-8s %-15s %lld\n", (long long)dg_rows_int(r, 0),
-		       dg_rows_text(r, 1), dg_rows_text(r, 2), progress, (long long)dg_rows_int(r, 5));
+		       dg_rows_text(r, 1), dg_rows_text(r, 2), progress,
+		       (long long)dg_rows_int(r, 5));
 	}
 	dg_rows_free(r);
 	if (rc != DG_ENOTFOUND) {
@@ -95,8 +96,10 @@ int dg_jobs_check(int argc, char **argv)
 			fputs(usage, stdout);
 			return 0;
 		}
-	int nargs = strcmp(cmd, "add") == 0 ? 4 : strcmp(cmd, "show") == 0 ? 3
-						 : strcmp(cmd, "list") == 0 ? 2 : -1;
+	int nargs = strcmp(cmd, "add") == 0    ? 4
+		    : strcmp(cmd, "show") == 0 ? 3
+		    : strcmp(cmd, "list") == 0 ? 2
+					       : -1;
 	if (nargs < 0 || argc != nargs) {
 		fputs(usage, stderr);
 		return 2;

@@ -10,7 +10,7 @@
 
 #include "jobs/jobs.h"
 
-#define MAX_STEPS 100000
+#define MAX_STEPS   100000
 #define MAX_STEP_MS 60000
 
 /* Sleep ms in slices of at most 50 ms, returning early when the runner stops. */
@@ -30,9 +30,10 @@ static dg_rc one_step(struct dg_job *job, json_int_t step, json_int_t steps)
 	dg_rc rc = dg_db_begin(job->db);
 	if (rc != DG_OK)
 		goto out;
-	rc = dg_db_exec(job->db,
-			"INSERT INTO demo_tally(job_id, step, created_at) VALUES (?, ?, {{now_ms}})",
-			DG_ARGS(DG_VI(job->id), DG_VI(step)), NULL);
+	rc = dg_db_exec(
+		job->db,
+		"INSERT INTO demo_tally(job_id, step, created_at) VALUES (?, ?, {{now_ms}})",
+		DG_ARGS(DG_VI(job->id), DG_VI(step)), NULL);
 	if (rc == DG_OK)
 		rc = dg_job_save(job, step + 1, steps, cp);
 	if (rc == DG_OK)
@@ -58,7 +59,8 @@ dg_rc dg_demo_tally_run(struct dg_job *job, struct dg_err *err)
 			return dg_err_set(err, DG_EUNAVAIL, "stopping");
 		dg_rc rc = one_step(job, step, steps);
 		if (rc != DG_OK)
-			return dg_err_set(err, rc, "step %lld: %s", (long long)step, dg_rc_name(rc));
+			return dg_err_set(err, rc, "step %lld: %s", (long long)step,
+					  dg_rc_name(rc));
 	}
 	json_t *result = json_pack("{s:I}", "steps", steps);
 	dg_rc rc = dg_job_result(job, result);

@@ -26,45 +26,43 @@
 #include "core/rand.h"
 #include "jobs/internal.h"
 
-#define MAX_KINDS 64
-#define KIND_MAX 64
+#define MAX_KINDS            64
+#define KIND_MAX             64
 #define DEFAULT_MAX_ATTEMPTS 5
-#define POLL_MS 500
-#define BACKOFF_CAP_MS 600000
-#define PAYLOAD_MAX ((size_t)1 << 20) /* a job's JSON payload */
+#define POLL_MS              500
+#define BACKOFF_CAP_MS       600000
+#define PAYLOAD_MAX          ((size_t)1 << 20) /* a job's JSON payload */
 
 int64_t dg_jobs_backoff_unit_ms = 1000;
 
 const struct dg_migration dg_jobs_migrations[] = {
-	{"jobs-001-jobs",
-	 "CREATE TABLE jobs ("
-	 " id {{pk}},"
-	 " kind TEXT NOT NULL,"
-	 " state TEXT NOT NULL DEFAULT 'queued',"
-	 " payload TEXT NOT NULL,"
-	 " checkpoint TEXT,"
-	 " result TEXT,"
-	 " error TEXT,"
-	 " progress_done BIGINT NOT NULL DEFAULT 0,"
-	 " progress_total BIGINT NOT NULL DEFAULT 0,"
-	 " attempts INTEGER NOT NULL DEFAULT 0,"
-	 " max_attempts INTEGER NOT NULL DEFAULT 5,"
-	 " run_at BIGINT NOT NULL,"
-	 " lease_until BIGINT,"
-	 " owner TEXT,"
-	 " idem_key TEXT UNIQUE,"
-	 " created_by BIGINT NOT NULL DEFAULT 0,"
-	 " created_at BIGINT NOT NULL,"
-	 " updated_at BIGINT NOT NULL);"
-	 "CREATE INDEX jobs_claim ON jobs(state, run_at);"
-	 "CREATE INDEX jobs_created_by ON jobs(created_by, id);"},
-	{"jobs-002-demo-tally",
-	 "CREATE TABLE demo_tally ("
-	 " id {{pk}},"
-	 " job_id BIGINT NOT NULL,"
-	 " step INTEGER NOT NULL,"
-	 " created_at BIGINT NOT NULL,"
-	 " UNIQUE (job_id, step));"},
+	{"jobs-001-jobs", "CREATE TABLE jobs ("
+			  " id {{pk}},"
+			  " kind TEXT NOT NULL,"
+			  " state TEXT NOT NULL DEFAULT 'queued',"
+			  " payload TEXT NOT NULL,"
+			  " checkpoint TEXT,"
+			  " result TEXT,"
+			  " error TEXT,"
+			  " progress_done BIGINT NOT NULL DEFAULT 0,"
+			  " progress_total BIGINT NOT NULL DEFAULT 0,"
+			  " attempts INTEGER NOT NULL DEFAULT 0,"
+			  " max_attempts INTEGER NOT NULL DEFAULT 5,"
+			  " run_at BIGINT NOT NULL,"
+			  " lease_until BIGINT,"
+			  " owner TEXT,"
+			  " idem_key TEXT UNIQUE,"
+			  " created_by BIGINT NOT NULL DEFAULT 0,"
+			  " created_at BIGINT NOT NULL,"
+			  " updated_at BIGINT NOT NULL);"
+			  "CREATE INDEX jobs_claim ON jobs(state, run_at);"
+			  "CREATE INDEX jobs_created_by ON jobs(created_by, id);"},
+	{"jobs-002-demo-tally", "CREATE TABLE demo_tally ("
+				" id {{pk}},"
+				" job_id BIGINT NOT NULL,"
+				" step INTEGER NOT NULL,"
+				" created_at BIGINT NOT NULL,"
+				" UNIQUE (job_id, step));"},
 	{NULL, NULL},
 };
 
@@ -231,13 +229,14 @@ dg_rc dg_job_save(struct dg_job *job, int64_t done, int64_t total, json_t *check
 	char *text = checkpoint ? json_dumps(checkpoint, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
 	int64_t changes = 0;
 	int64_t lease = job->runner ? job->runner->lease_ms : 30000;
-	dg_rc rc = dg_db_exec(job->db,
-			      "UPDATE jobs SET progress_done = ?, progress_total = ?,"
-			      " checkpoint = COALESCE(?, checkpoint), lease_until = {{now_ms}} + ?,"
-			      " updated_at = {{now_ms}} WHERE id = ? AND owner = ? AND state = 'running'",
-			      DG_ARGS(DG_VI(done), DG_VI(total), DG_VT(text), DG_VI(lease),
-				      DG_VI(job->id), DG_VT(job->owner)),
-			      &changes);
+	dg_rc rc = dg_db_exec(
+		job->db,
+		"UPDATE jobs SET progress_done = ?, progress_total = ?,"
+		" checkpoint = COALESCE(?, checkpoint), lease_until = {{now_ms}} + ?,"
+		" updated_at = {{now_ms}} WHERE id = ? AND owner = ? AND state = 'running'",
+		DG_ARGS(DG_VI(done), DG_VI(total), DG_VT(text), DG_VI(lease), DG_VI(job->id),
+			DG_VT(job->owner)),
+		&changes);
 	free(text);
 	if (rc == DG_OK && changes == 0) {
 		dg_warn("jobs: job %lld: lease lost, step abandoned", (long long)job->id);
@@ -293,15 +292,15 @@ dg_rc dg_job_get_json(struct dg_db *db, int64_t id, json_t **out)
 		rc = dg_rows_next(r);
 	if (rc != DG_OK)
 		goto out;
-	*out = json_pack("{s:I, s:s, s:s, s:{s:I, s:I}, s:I, s:I, s:o, s:o, s:I, s:I, s:I}", "id",
-			 (json_int_t)dg_rows_int(r, 0), "kind", dg_rows_text(r, 1), "state",
-			 dg_rows_text(r, 2), "progress", "done", (json_int_t)dg_rows_int(r, 3),
-			 "total", (json_int_t)dg_rows_int(r, 4), "attempts",
-			 (json_int_t)dg_rows_int(r, 5), "max_attempts", (json_int_t)dg_rows_int(r, 6),
-			 "result", json_or_null(dg_rows_isnull(r, 7) ? NULL : dg_rows_text(r, 7)),
-			 "error", text_or_null(r, 8), "created_by", (json_int_t)dg_rows_int(r, 9),
-			 "created_at", (json_int_t)dg_rows_int(r, 10), "updated_at",
-			 (json_int_t)dg_rows_int(r, 11));
+	*out = json_pack(
+		"{s:I, s:s, s:s, s:{s:I, s:I}, s:I, s:I, s:o, s:o, s:I, s:I, s:I}", "id",
+		(json_int_t)dg_rows_int(r, 0), "kind", dg_rows_text(r, 1), "state",
+		dg_rows_text(r, 2), "progress", "done", (json_int_t)dg_rows_int(r, 3), "total",
+		(json_int_t)dg_rows_int(r, 4), "attempts", (json_int_t)dg_rows_int(r, 5),
+		"max_attempts", (json_int_t)dg_rows_int(r, 6), "result",
+		json_or_null(dg_rows_isnull(r, 7) ? NULL : dg_rows_text(r, 7)), "error",
+		text_or_null(r, 8), "created_by", (json_int_t)dg_rows_int(r, 9), "created_at",
+		(json_int_t)dg_rows_int(r, 10), "updated_at", (json_int_t)dg_rows_int(r, 11));
 	rc = *out ? DG_OK : DG_EINTERNAL;
 out:
 	dg_rows_free(r);
@@ -358,30 +357,34 @@ static void finish(struct dg_jobs *j, struct dg_db *db, const struct claim *c, c
 				 DG_ARGS(DG_VI(c->id), DG_VT(owner)), &changes);
 	} else if (rc == DG_EUNAVAIL && atomic_load(&j->stopping)) {
 		/* stopped, not failed: hand it back without counting the attempt */
-		wrc = dg_db_exec(db,
-				 "UPDATE jobs SET state = 'queued', owner = NULL, lease_until = NULL,"
-				 " attempts = attempts - 1, run_at = {{now_ms}}, updated_at = {{now_ms}}"
-				 " WHERE id = ? AND owner = ? AND state = 'running'",
-				 DG_ARGS(DG_VI(c->id), DG_VT(owner)), &changes);
+		wrc = dg_db_exec(
+			db,
+			"UPDATE jobs SET state = 'queued', owner = NULL, lease_until = NULL,"
+			" attempts = attempts - 1, run_at = {{now_ms}}, updated_at = {{now_ms}}"
+			" WHERE id = ? AND owner = ? AND state = 'running'",
+			DG_ARGS(DG_VI(c->id), DG_VT(owner)), &changes);
 	} else if (c->attempts >= c->max_attempts) {
-		wrc = dg_db_exec(db,
-				 "UPDATE jobs SET state = 'failed', owner = NULL, lease_until = NULL,"
-				 " error = ?, updated_at = {{now_ms}}"
-				 " WHERE id = ? AND owner = ? AND state = 'running'",
-				 DG_ARGS(DG_VT(msg), DG_VI(c->id), DG_VT(owner)), &changes);
+		wrc = dg_db_exec(
+			db,
+			"UPDATE jobs SET state = 'failed', owner = NULL, lease_until = NULL,"
+			" error = ?, updated_at = {{now_ms}}"
+			" WHERE id = ? AND owner = ? AND state = 'running'",
+			DG_ARGS(DG_VT(msg), DG_VI(c->id), DG_VT(owner)), &changes);
 	} else {
-		wrc = dg_db_exec(db,
-				 "UPDATE jobs SET state = 'queued', owner = NULL, lease_until = NULL,"
-				 " error = ?, run_at = {{now_ms}} + ?, updated_at = {{now_ms}}"
-				 " WHERE id = ? AND owner = ? AND state = 'running'",
-				 DG_ARGS(DG_VT(msg), DG_VI(dg_jobs_backoff_ms(c->attempts)),
-					 DG_VI(c->id), DG_VT(owner)),
-				 &changes);
+		wrc = dg_db_exec(
+			db,
+			"UPDATE jobs SET state = 'queued', owner = NULL, lease_until = NULL,"
+			" error = ?, run_at = {{now_ms}} + ?, updated_at = {{now_ms}}"
+			" WHERE id = ? AND owner = ? AND state = 'running'",
+			DG_ARGS(DG_VT(msg), DG_VI(dg_jobs_backoff_ms(c->attempts)), DG_VI(c->id),
+				DG_VT(owner)),
+			&changes);
 	}
 	if (wrc != DG_OK)
 		dg_error("jobs: job %lld: cannot record its outcome", (long long)c->id);
 	else if (changes == 0)
-		dg_warn("jobs: job %lld: lease lost before the outcome was recorded", (long long)c->id);
+		dg_warn("jobs: job %lld: lease lost before the outcome was recorded",
+			(long long)c->id);
 }
 
 /* Run the handler for one claimed job and record the outcome. */
@@ -389,8 +392,12 @@ static void run_claimed(struct dg_jobs *j, struct dg_db *db, struct claim *c, co
 {
 	struct dg_err err = {0};
 	const struct kind *k = find_kind(c->kind);
-	struct dg_job job = {.id = c->id, .kind = c->kind, .attempt = c->attempts, .db = db,
-			     .env = j->env, .runner = j};
+	struct dg_job job = {.id = c->id,
+			     .kind = c->kind,
+			     .attempt = c->attempts,
+			     .db = db,
+			     .env = j->env,
+			     .runner = j};
 	snprintf(job.owner, sizeof(job.owner), "%s", owner);
 	job.payload = json_loads(c->payload, 0, NULL);
 	job.checkpoint = json_or_null(c->checkpoint);
@@ -408,7 +415,8 @@ static void run_claimed(struct dg_jobs *j, struct dg_db *db, struct claim *c, co
 		if (rc == DG_EINVAL)
 			c->attempts = c->max_attempts; /* bad input stays bad: fail now */
 	}
-	/* a handler that returned inside its transaction: undo the half-done step (no-op otherwise) */
+	/* a handler that returned inside its transaction: undo the half-done step (no-op otherwise)
+	 */
 	dg_db_rollback(db);
 	if (rc != DG_OK)
 		dg_warn("jobs: job %lld (%s) attempt %d: %s %s", (long long)c->id, c->kind,
@@ -499,7 +507,8 @@ dg_rc dg_jobs_start(struct dg_store *store, struct dg_env *env, unsigned workers
 	j->tasks = dg_xcalloc(j->ntasks ? j->ntasks : 1, sizeof(*j->tasks));
 	for (size_t i = 0; i < j->ntasks; i++) {
 		snprintf(j->tasks[i].name, sizeof(j->tasks[i].name), "%s", tasks[i].name);
-		j->tasks[i].every_ms = (int64_t)(tasks[i].every_sec ? tasks[i].every_sec : 1) * 1000;
+		j->tasks[i].every_ms =
+			(int64_t)(tasks[i].every_sec ? tasks[i].every_sec : 1) * 1000;
 	}
 	j->threads = dg_xcalloc(workers ? workers : 1, sizeof(pthread_t));
 	for (unsigned i = 0; i < workers; i++) {

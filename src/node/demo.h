@@ -14,20 +14,20 @@
 #include <stdint.h>
 
 #define DG_DEMO_PASSWORD "Demo-2026!"
-#define DG_DEMO_ADMIN "admin"         /* administrator */
-#define DG_DEMO_STAFF "mz_zhao"       /* civil affairs bureau staff: intake,review,approve */
-#define DG_DEMO_STAFF2 "rs_qian"      /* human resources bureau staff: intake */
-#define DG_DEMO_CITIZEN "zhangsan"    /* a resident */
-#define DG_DEMO_CITIZEN2 "lisi"       /* another resident */
-#define DG_DEMO_AGENT "agent_hx"      /* agent of an enterprise */
+#define DG_DEMO_ADMIN    "admin"    /* administrator */
+#define DG_DEMO_STAFF    "mz_zhao"  /* civil affairs bureau staff: intake,review,approve */
+#define DG_DEMO_STAFF2   "rs_qian"  /* human resources bureau staff: intake */
+#define DG_DEMO_CITIZEN  "zhangsan" /* a resident */
+#define DG_DEMO_CITIZEN2 "lisi"     /* another resident */
+#define DG_DEMO_AGENT    "agent_hx" /* agent of an enterprise */
 
 /* Rows of the demo's large open-data table (`dgov demo --rows N` changes it). */
 #define DG_DEMO_BIG_ROWS 1000000
 
 /* What `dgov demo` was asked for, handed to every module's seed. */
 struct dg_demo_opts {
-	bool tables;  /* write the open-data tables' files and queue their loads */
-	int64_t rows; /* rows of the large open-data table */
+	bool tables;      /* write the open-data tables' files and queue their loads */
+	int64_t rows;     /* rows of the large open-data table */
 	int64_t datasets; /* generated datasets added to the open-data catalogue (--datasets N) */
 };
 

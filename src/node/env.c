@@ -7,13 +7,12 @@
 #include <stdio.h>
 
 const struct dg_migration dg_env_migrations[] = {
-	{"app-001-region",
-	 "CREATE TABLE region ("
-	 " id INTEGER PRIMARY KEY CHECK (id = 1),"
-	 " code TEXT NOT NULL,"
-	 " name_zh TEXT NOT NULL,"
-	 " name_en TEXT NOT NULL,"
-	 " hotline TEXT NOT NULL DEFAULT '12345')"},
+	{"app-001-region", "CREATE TABLE region ("
+			   " id INTEGER PRIMARY KEY CHECK (id = 1),"
+			   " code TEXT NOT NULL,"
+			   " name_zh TEXT NOT NULL,"
+			   " name_en TEXT NOT NULL,"
+			   " hotline TEXT NOT NULL DEFAULT '12345')"},
 	{NULL, NULL},
 };
 
@@ -40,7 +39,8 @@ dg_rc dg_env_load_region(struct dg_env *env)
 	rc = dg_rows_next(rows);
 	if (rc == DG_ENOTFOUND) {
 		/* a node without a region yet still names itself on its pages */
-		set_region(&env->region, "", "dgov 政务服务平台", "dgov government services", "12345");
+		set_region(&env->region, "", "dgov 政务服务平台", "dgov government services",
+			   "12345");
 		rc = DG_OK;
 		goto out;
 	}

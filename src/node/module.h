@@ -67,7 +67,7 @@ struct dg_module {
 	dg_rc (*init)(struct dg_env *env, struct dg_err *err);
 	/* the module's part of the demo region, in the one demo transaction */
 	dg_rc (*demo_seed)(struct dg_env *env, struct dg_db *db, const struct dg_demo_opts *o,
-			  struct dg_err *err);
+			   struct dg_err *err);
 };
 
 /* The node's own module: the region table and /healthz (node.c). */

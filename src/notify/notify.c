@@ -49,10 +49,10 @@ const struct dg_migration dg_notify_migrations[] = {
 
 /* Every kind a message may have; each has a title and a body in both catalogues. */
 static const char *const kinds[] = {
-	"case.submitted",   "case.accepted",   "case.refused",     "case.supplement",
-	"case.resumed",     "case.approved",   "case.denied",      "case.transferred",
-	"case.withdrawn",   "case.due_soon",   "cert.issued",      "cert.revoked",
-	"rating.replied",   "rectify.assigned", "policy.eligible",  "case.supplied",
+	"case.submitted", "case.accepted",    "case.refused",    "case.supplement",
+	"case.resumed",   "case.approved",    "case.denied",     "case.transferred",
+	"case.withdrawn", "case.due_soon",    "cert.issued",     "cert.revoked",
+	"rating.replied", "rectify.assigned", "policy.eligible", "case.supplied",
 };
 
 const char *const *dg_notify_kinds(size_t *n)
@@ -175,7 +175,6 @@ static bool webhook_on(void)
 	return on;
 }
 
-
 /* ---- filling placeholders ---- */
 
 static bool name_char(char c)
@@ -246,8 +245,7 @@ static dg_rc check_params(const json_t *params, char **text, struct dg_err *err)
 		return DG_OK;
 	if (!json_is_object(params))
 		return dg_err_set(err, DG_EINVAL, "notice parameters must be a JSON object");
-	json_object_foreach((json_t *)params, key, v)
-	{
+	json_object_foreach ((json_t *)params, key, v) {
 		size_t n = strlen(key);
 		bool ok = n > 0 && n <= DG_NOTIFY_NAME_MAX;
 		for (size_t i = 0; ok && i < n; i++)
@@ -342,7 +340,7 @@ dg_rc dg_notify_unread(struct dg_db *db, int64_t user_id, int64_t *n)
 /* ---- the demo region ---- */
 
 dg_rc dg_notify_demo_seed(struct dg_env *env, struct dg_db *db, const struct dg_demo_opts *o,
-			      struct dg_err *err)
+			  struct dg_err *err)
 {
 	(void)env;
 	(void)o;
@@ -360,8 +358,8 @@ dg_rc dg_notify_demo_seed(struct dg_env *env, struct dg_db *db, const struct dg_
 		 "\"materials_en\":\"a photo of the household register\",\"due\":\"2026-03-20\"}",
 		 "/services", false},
 		{"policy.eligible",
-		 "{\"policy\":\"高龄津贴\",\"policy_en\":\"the old-age allowance\"}",
-		 "/policies", false},
+		 "{\"policy\":\"高龄津贴\",\"policy_en\":\"the old-age allowance\"}", "/policies",
+		 false},
 	};
 	int64_t uid = 0;
 	dg_rc rc = dg_db_query_int(db, "SELECT id FROM users WHERE username = ?",

@@ -30,7 +30,6 @@ extern const struct dg_migration dg_notify_migrations[];
 /* /inbox, /inbox/{id}, POST /inbox/{id}/read, GET /api/v1/inbox. */
 const struct dg_route *dg_notify_routes(size_t *n);
 
-
 /*
  * Put a message in user_id's inbox, inside the caller's transaction on db.
  * kind names the template ("case.accepted", "case.supplement", "cert.issued",
@@ -45,12 +44,12 @@ dg_rc dg_notify(struct dg_db *db, int64_t user_id, const char *kind, json_t *par
 
 /* A few messages in the demo resident's inbox (zhangsan), in the caller's transaction. */
 dg_rc dg_notify_demo_seed(struct dg_env *env, struct dg_db *db, const struct dg_demo_opts *o,
-			      struct dg_err *err) DG_MUST;
+			  struct dg_err *err) DG_MUST;
 
 /* Messages' caps: params as JSON, a link, one placeholder's name. */
 #define DG_NOTIFY_PARAMS_MAX 4096
-#define DG_NOTIFY_LINK_MAX 512
-#define DG_NOTIFY_NAME_MAX 64
+#define DG_NOTIFY_LINK_MAX   512
+#define DG_NOTIFY_NAME_MAX   64
 
 /* Unread messages in user_id's inbox. */
 dg_rc dg_notify_unread(struct dg_db *db, int64_t user_id, int64_t *n) DG_MUST;

@@ -66,12 +66,12 @@ static json_t *message_json(struct dg_req *r, struct dg_rows *rows)
 	bool read = !dg_rows_isnull(rows, 5);
 	json_t *link = dg_rows_isnull(rows, 3) ? json_null() : json_string(dg_rows_text(rows, 3));
 	json_t *read_at = read ? json_integer(dg_rows_int(rows, 5)) : json_null();
-	json_t *m = json_pack("{s:I, s:s, s:s, s:s, s:o, s:I, s:s, s:o, s:b}", "id",
-			      (json_int_t)dg_rows_int(rows, 0), "kind", kind, "title",
-			      render(r, kind, "title", params), "body",
-			      render(r, kind, "body", params), "link", link, "created_at",
-			      (json_int_t)created, "when", when(r, created), "read_at", read_at,
-			      "read", read);
+	json_t *m =
+		json_pack("{s:I, s:s, s:s, s:s, s:o, s:I, s:s, s:o, s:b}", "id",
+			  (json_int_t)dg_rows_int(rows, 0), "kind", kind, "title",
+			  render(r, kind, "title", params), "body", render(r, kind, "body", params),
+			  "link", link, "created_at", (json_int_t)created, "when", when(r, created),
+			  "read_at", read_at, "read", read);
 	json_decref(params);
 	return m;
 }
@@ -227,7 +227,8 @@ static dg_rc api_inbox(struct dg_req *r)
 	/* "when" is for pages; the API gives times as ms since the epoch */
 	json_t *it;
 	size_t i;
-	json_array_foreach(json_object_get(data, "items"), i, it) json_object_del(it, "when");
+	json_array_foreach (json_object_get(data, "items"), i, it)
+		json_object_del(it, "when");
 	dg_reply_json(r, 200, data);
 	return DG_OK;
 }

@@ -28,16 +28,16 @@
 #include "notify/internal.h"
 #include "web/i18n.h"
 
-#define TIMEOUT_MS 10000        /* one POST, from connect to the last byte of the answer */
+#define TIMEOUT_MS         10000 /* one POST, from connect to the last byte of the answer */
 #define CONNECT_TIMEOUT_MS 5000
-#define TEXT_MAX ((size_t)16 << 10) /* a rendered title or body */
+#define TEXT_MAX           ((size_t)16 << 10) /* a rendered title or body */
 
 /* The message as stored. */
 struct message {
 	int64_t id, user_id, created_ms;
 	char kind[64];
-	char *link;       /* NULL when none */
-	json_t *params;   /* an object */
+	char *link;     /* NULL when none */
+	json_t *params; /* an object */
 	char delivery[16];
 };
 
@@ -104,13 +104,12 @@ static char *build_body(const struct dg_i18n *i18n, const struct message *m)
 {
 	char created[32];
 	rfc3339(m->created_ms, created);
-	json_t *j = json_pack("{s:I, s:I, s:s, s:o, s:o, s:o, s:o, s:o, s:s}", "id",
-			      (json_int_t)m->id, "user", (json_int_t)m->user_id, "kind", m->kind,
-			      "title_zh", render(i18n, m, "zh", "title"), "body_zh",
-			      render(i18n, m, "zh", "body"), "title_en",
-			      render(i18n, m, "en", "title"), "body_en",
-			      render(i18n, m, "en", "body"), "link",
-			      m->link ? json_string(m->link) : json_null(), "created_at", created);
+	json_t *j = json_pack(
+		"{s:I, s:I, s:s, s:o, s:o, s:o, s:o, s:o, s:s}", "id", (json_int_t)m->id, "user",
+		(json_int_t)m->user_id, "kind", m->kind, "title_zh", render(i18n, m, "zh", "title"),
+		"body_zh", render(i18n, m, "zh", "body"), "title_en",
+		render(i18n, m, "en", "title"), "body_en", render(i18n, m, "en", "body"), "link",
+		m->link ? json_string(m->link) : json_null(), "created_at", created);
 	char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
 	json_decref(j);
 	return text;

@@ -36,7 +36,7 @@ void dg_rule_diag_init(struct dg_rule_diag *d);
 void dg_rule_diag_release(struct dg_rule_diag *d);
 /* Report at src:line:col; kind is "error" or "warning". */
 void dg_rule_diag_at(struct dg_rule_diag *d, const struct dg_rule_src *src, int line, int col,
-                     bool warning, const char *fmt, ...) DG_PRINTF(6, 7);
+		     bool warning, const char *fmt, ...) DG_PRINTF(6, 7);
 /* The closest candidate within a small edit distance, or NULL. */
 const char *dg_rule_did_you_mean(const char *name, const char *const *cands, size_t n);
 

@@ -22,31 +22,31 @@
 #include "rule/text.h"
 
 const char *const dg_rule_funcs[] = {"age",
-                                     "days_between",
-                                     "months_between",
-                                     "min",
-                                     "max",
-                                     "abs",
-                                     "round",
-                                     "known",
-                                     "sum",
-                                     "avg",
-                                     "months_with",
-                                     "continuous_months",
-                                     "receives",
-                                     "received",
-                                     "refused",
-                                     "applied",
-                                     "count",
-                                     "any",
-                                     "all",
-                                     "coalesce",
-                                     "end_of_month",
-                                     "year_of",
-                                     "month_of",
-                                     "day_of",
-                                     "date_of",
-                                     NULL};
+				     "days_between",
+				     "months_between",
+				     "min",
+				     "max",
+				     "abs",
+				     "round",
+				     "known",
+				     "sum",
+				     "avg",
+				     "months_with",
+				     "continuous_months",
+				     "receives",
+				     "received",
+				     "refused",
+				     "applied",
+				     "count",
+				     "any",
+				     "all",
+				     "coalesce",
+				     "end_of_month",
+				     "year_of",
+				     "month_of",
+				     "day_of",
+				     "date_of",
+				     NULL};
 
 struct ctx {
 	struct dg_program *p;
@@ -171,7 +171,7 @@ static const char *period_words(int per, char *buf, size_t n)
 }
 
 static bool per_ok(struct ctx *c, struct dg_node *n, struct dg_type a, struct dg_type b,
-                   const char *what)
+		   const char *what)
 {
 	char x[64], y[64], pa[32], pb[32];
 	if (a.per && b.per && a.per != b.per) {
@@ -228,7 +228,7 @@ static int64_t dur_months(const struct dg_node *d)
  * (per year); an amount over 12 months / 12 months is per month once rounded.
  */
 static struct dg_type check_duration_op(struct ctx *c, struct dg_node *n, struct dg_type a,
-                                        struct dg_type b)
+					struct dg_type b)
 {
 	char x[64], y[64];
 	const struct dg_node *dn = a.base == TY_DUR ? n->a : n->b;
@@ -467,7 +467,7 @@ static struct dg_type check_agg(struct ctx *c, struct dg_node *n, struct dg_type
 				return T_ERRT;
 			}
 		} else if (ag.op == AGG_SUM ? !(et.base == TY_INT || et.base == TY_MONEY)
-		                            : !(num(et.base) || et.base == TY_DATE)) {
+					    : !(num(et.base) || et.base == TY_DATE)) {
 			ERR(ag.e, "%s() of %s is not meaningful", f, tn(et, x));
 			return T_ERRT;
 		}
@@ -528,7 +528,7 @@ static struct dg_type check_call(struct ctx *c, struct dg_node *n)
 			if (!t0.monthly) {
 				if (t0.base != TY_ERR)
 					ERR(a[0], "sum() takes a monthly field and a window, or a "
-					          "group and a value");
+						  "group and a value");
 				return T_ERRT;
 			}
 			if (na != 2 || check_window(c, a[1], &months).base == TY_ERR) {
@@ -591,7 +591,7 @@ static struct dg_type check_call(struct ctx *c, struct dg_node *n)
 	if (!strcmp(f, "coalesce")) {
 		if (na != 2)
 			return ERR(n, "coalesce(value, default) takes a value and the value to use "
-			              "when it is unknown"),
+				      "when it is unknown"),
 			       T_ERRT;
 		struct dg_type t0 = check_expr(c, a[0]), t1 = check_expr(c, a[1]);
 		if (!plain(c, a[0], t0) || !plain(c, a[1], t1))
@@ -655,7 +655,7 @@ static struct dg_type check_call(struct ctx *c, struct dg_node *n)
 				m = i;
 		if (u < 0 || m < 0) {
 			ERR(u < 0 ? a[1] : a[2], "round() unit is fen, jiao or yuan and the mode "
-			                         "half_up, down, up or half_even");
+						 "half_up, down, up or half_even");
 			return T_ERRT;
 		}
 		n->ival = u;
@@ -668,7 +668,7 @@ static struct dg_type check_call(struct ctx *c, struct dg_node *n)
 			return T_ERRT;
 		}
 		if (t.base == TY_RAW && !(a[0]->kind == N_BIN ||
-		                          (a[0]->kind == N_CALL && !strcmp(a[0]->name, "avg")))) {
+					  (a[0]->kind == N_CALL && !strcmp(a[0]->name, "avg")))) {
 			ERR(a[0], "round() takes one multiplication, division or avg() directly");
 			return T_ERRT;
 		}
@@ -932,7 +932,7 @@ static struct dg_type check_expr(struct ctx *c, struct dg_node *n)
 	}
 	case N_IF: {
 		struct dg_type a = check_expr(c, n->a), b = check_expr(c, n->b),
-		               d = check_expr(c, n->c);
+			       d = check_expr(c, n->c);
 		if (a.base == TY_ERR || b.base == TY_ERR || d.base == TY_ERR)
 			break;
 		if (a.base != TY_BOOL) {
@@ -953,7 +953,7 @@ static struct dg_type check_expr(struct ctx *c, struct dg_node *n)
 	}
 	case N_BETWEEN: {
 		struct dg_type a = check_expr(c, n->a), b = check_expr(c, n->b),
-		               d = check_expr(c, n->c);
+			       d = check_expr(c, n->c);
 		if (a.base == TY_ERR || b.base == TY_ERR || d.base == TY_ERR)
 			break;
 		if (!plain(c, n->a, a) || !plain(c, n->b, b) || !plain(c, n->c, d))
@@ -995,7 +995,7 @@ static void check_let(struct ctx *c, int li, struct dg_node *use)
 		return;
 	if (l->state == 1) {
 		dg_rule_diag_at(&c->p->diag, use->src, use->line, use->col, false,
-		                "definitions form a cycle through '%s'", l->name);
+				"definitions form a cycle through '%s'", l->name);
 		l->state = 3; /* reported */
 		return;
 	}
@@ -1051,7 +1051,7 @@ static bool const_of(const struct ctx *c, const struct dg_node *n, int64_t *v)
 }
 
 static void collect_bounds(const struct ctx *c, const struct dg_node *n, int cond, struct bound *b,
-                           int *nb)
+			   int *nb)
 {
 	if (n->kind == N_BIN && n->op == BOP_AND) {
 		collect_bounds(c, n->a, cond, b, nb);
@@ -1101,16 +1101,16 @@ static void dead_conditions(struct ctx *c, struct dg_rule *r)
 				struct dg_cond *ci = &r->c[b[i].cond], *cj = &r->c[b[j].cond];
 				if (ci == cj)
 					dg_rule_diag_at(
-					    &c->p->diag, r->src, cj->line, cj->col, true,
-					    "condition %s can never be true: its bounds "
-					    "on the same value exclude each other",
-					    cj->id);
+						&c->p->diag, r->src, cj->line, cj->col, true,
+						"condition %s can never be true: its bounds "
+						"on the same value exclude each other",
+						cj->id);
 				else
 					dg_rule_diag_at(&c->p->diag, r->src, cj->line, cj->col,
-					                true,
-					                "condition %s can never be true together "
-					                "with %s: the rule can never apply",
-					                cj->id, ci->id);
+							true,
+							"condition %s can never be true together "
+							"with %s: the rule can never apply",
+							cj->id, ci->id);
 				return;
 			}
 		}
@@ -1160,7 +1160,7 @@ static void check_combine(struct ctx *c, struct dg_rule *r, const struct dg_node
 		}
 		if (d->mode != COMB_CONFLICT && d->mode != COMB_ANY)
 			ERR(&cat, "exceptions to a condition waive it: they combine by conflict or "
-			          "any ('first', 'max' and 'sum' are for the amount)");
+				  "any ('first', 'max' and 'sum' are for the amount)");
 		r->c[ci].combine = d->mode;
 	}
 }
@@ -1249,8 +1249,8 @@ static void check_rule(struct ctx *c, struct dg_rule *r)
 			if (r->c[i].kind != CL_COND && r->c[j].kind == r->c[i].kind &&
 			    !strcmp(r->c[i].target, r->c[j].target) &&
 			    (r->c[i].kind == CL_EXC_AMOUNT
-			         ? r->amount_combine
-			         : combine_of(r, r->c[i].target_idx)) == COMB_CONFLICT) {
+				     ? r->amount_combine
+				     : combine_of(r, r->c[i].target_idx)) == COMB_CONFLICT) {
 				struct dg_node cat = at;
 				cat.line = r->c[j].line;
 				cat.col = r->c[j].col;
@@ -1286,7 +1286,7 @@ void dg_rule_check(struct dg_program *p)
 	p->checked = true;
 	if (!p->schema) {
 		dg_rule_diag_at(&p->diag, p->nsrcs ? p->srcs[0] : NULL, 1, 1, false,
-		                "no schema: start the file with schema \"schema.yaml\"");
+				"no schema: start the file with schema \"schema.yaml\"");
 		return;
 	}
 	c->s = p->schema;
@@ -1310,7 +1310,7 @@ void dg_rule_check(struct dg_program *p)
 		l->ent = dg_schema_entity(c->s, l->e->name);
 		if (l->ent < 0) {
 			dg_rule_diag_at(&p->diag, l->src, l->line, l->col, false,
-			                "no entity '%s' in the schema", l->e->name);
+					"no entity '%s' in the schema", l->e->name);
 			l->state = 3;
 		}
 	}
@@ -1338,27 +1338,27 @@ static void add_field(const char **out, int *n, int max, const char *s)
 }
 
 static void walk_fields(const struct dg_program *p, const struct dg_node *n, const char **out,
-                        int *nout, int max, int depth)
+			int *nout, int max, int depth)
 {
 	if (!n || depth > 64)
 		return;
 	const struct dg_schema *s = p->schema;
 	if (n->kind == N_NAME && n->op == 0 && n->field >= 0 && n->param < 0)
 		add_field(out, nout, max,
-		          dg_arena_printf(p->arena, "%s.%s (%s)", s->e[n->ent].name,
-		                          s->e[n->ent].f[n->field].name,
-		                          s->e[n->ent].f[n->field].source));
+			  dg_arena_printf(p->arena, "%s.%s (%s)", s->e[n->ent].name,
+					  s->e[n->ent].f[n->field].name,
+					  s->e[n->ent].f[n->field].source));
 	if (n->kind == N_PATH && n->op == 0 && n->field >= 0 && n->ent >= 0 &&
 	    s->e[n->ent].f[n->field].ty != TY_LINK)
 		add_field(out, nout, max,
-		          dg_arena_printf(p->arena, "%s.%s (%s)", s->e[n->ent].name,
-		                          s->e[n->ent].f[n->field].name,
-		                          s->e[n->ent].f[n->field].source));
+			  dg_arena_printf(p->arena, "%s.%s (%s)", s->e[n->ent].name,
+					  s->e[n->ent].f[n->field].name,
+					  s->e[n->ent].f[n->field].source));
 	if (n->kind == N_CALL && n->nargs && n->args[0]->kind == N_STR &&
 	    (!strcmp(n->name, "receives") || !strcmp(n->name, "received") ||
 	     !strcmp(n->name, "refused") || !strcmp(n->name, "applied")))
 		add_field(out, nout, max,
-		          dg_arena_printf(p->arena, "benefits: %s", n->args[0]->name));
+			  dg_arena_printf(p->arena, "benefits: %s", n->args[0]->name));
 	for (int i = 0; i < n->nargs; i++)
 		walk_fields(p, n->args[i], out, nout, max, depth + 1);
 	if (n->kind != N_NAME || n->op == 1)

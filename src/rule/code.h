@@ -78,7 +78,7 @@ enum dg_opcode {
 #define X(n, s) OP_##n,
 	DG_OPCODES(X)
 #undef X
-	    OP__COUNT
+		OP__COUNT
 };
 
 #define DG_F_IMM    1 /* operand b is the immediate */
@@ -210,8 +210,8 @@ struct dg_override {
  * outlive the code.
  */
 struct dg_code *dg_rule_compile(const struct dg_program *p, const struct dg_intern *codes,
-                                dg_day ref, const struct dg_override *ov, int nov,
-                                struct dg_rule_diag *diag);
+				dg_day ref, const struct dg_override *ov, int nov,
+				struct dg_rule_diag *diag);
 /* The text of a code id in compiled code (the data's, or a constant the data lacks). */
 const char *dg_code_str(const struct dg_code *c, int64_t id);
 void dg_code_free(struct dg_code *c);
@@ -219,6 +219,6 @@ void dg_code_free(struct dg_code *c);
 dg_rc dg_rule_dump(const struct dg_code *c, struct dg_buf *out) DG_MUST;
 /* Value of a parameter at ref (after overrides) for display; false if none. */
 bool dg_rule_param_value(const struct dg_program *p, int param, const char *region, dg_day ref,
-                         const struct dg_override *ov, int nov, int64_t *out);
+			 const struct dg_override *ov, int nov, int64_t *out);
 
 #endif

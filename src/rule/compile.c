@@ -39,7 +39,7 @@ struct comp {
 };
 
 static int emit(struct comp *c, int op, int d, int a, int b, int cc, int32_t aux, int64_t imm,
-                int flags, const char *note)
+		int flags, const char *note)
 {
 	struct dg_kernel *k = c->k;
 	if (k->n == k->cap) {
@@ -65,9 +65,9 @@ static int reg(struct comp *c, const struct dg_node *n)
 	if (c->next >= DG_NREG - 1) { /* the last register is the engine's scratch */
 		if (!c->failed)
 			dg_rule_diag_at(c->diag, n->src, n->line, n->col, false,
-			                "expression too deep for the engine (more than %d values "
-			                "at once): split it with 'let'",
-			                DG_NREG);
+					"expression too deep for the engine (more than %d values "
+					"at once): split it with 'let'",
+					DG_NREG);
 		c->failed = true;
 		return DG_NREG - 2;
 	}
@@ -75,7 +75,7 @@ static int reg(struct comp *c, const struct dg_node *n)
 }
 
 static void leaf(struct comp *c, int ins, const char *name, int ent, int link_ins,
-                 struct dg_type ty, const char *source)
+		 struct dg_type ty, const char *source)
 {
 	if (!c->tracing || c->nleaves == 64)
 		return;
@@ -90,7 +90,7 @@ static void leaf(struct comp *c, int ins, const char *name, int ent, int link_in
 }
 
 static bool param_at(const struct dg_param *pm, int pidx, const char *region, dg_day ref,
-                     const struct dg_override *ov, int nov, int64_t *out)
+		     const struct dg_override *ov, int nov, int64_t *out)
 {
 	for (int i = nov - 1; i >= 0; i--)
 		if (ov[i].param == pidx &&
@@ -114,7 +114,7 @@ static bool param_at(const struct dg_param *pm, int pidx, const char *region, dg
 }
 
 bool dg_rule_param_value(const struct dg_program *p, int param, const char *region, dg_day ref,
-                         const struct dg_override *ov, int nov, int64_t *out)
+			 const struct dg_override *ov, int nov, int64_t *out)
 {
 	return param_at(&p->params[param], param, region, ref, ov, nov, out);
 }
@@ -213,7 +213,7 @@ static bool is_const(struct comp *c, const struct dg_node *n, int64_t *v)
 	case N_NAME:
 		if (n->param >= 0 && n->op == 0 && !c->p->params[n->param].by_region) {
 			if (!param_at(&c->p->params[n->param], n->param, NULL, c->code->ref, c->ov,
-			              c->nov, v))
+				      c->nov, v))
 				return false;
 			dep(c, n->param);
 			if (c->tracing && c->nparams < 32) {
@@ -268,7 +268,7 @@ static int ast_cmp_to_vm(int op)
 
 /* Emit a binary op, using the immediate form when b (or a, flipped) is constant. */
 static int binop(struct comp *c, struct dg_node *n, int vmop, struct dg_node *a, struct dg_node *b,
-                 bool commutes, bool promote_a, bool promote_b)
+		 bool commutes, bool promote_a, bool promote_b)
 {
 	int64_t k;
 	int r;
@@ -310,7 +310,7 @@ static int emit_contm(struct comp *c, const struct dg_node *call, int r, int cap
 {
 	const struct dg_node *f = call->args[0];
 	int i = emit(c, OP_CONTM, r, 0, capreg >= 0 ? capreg : 0, cap, f->field,
-	             c->code->ref_month - 1, capreg >= 0 ? DG_F_CAPREG : 0, f->name);
+		     c->code->ref_month - 1, capreg >= 0 ? DG_F_CAPREG : 0, f->name);
 	leaf(c, i, dg_arena_printf(c->code->arena, "continuous_months(%s)", f->name), f->ent, -1,
 	     call->ty, c->s->e[f->ent].f[f->field].source);
 	return i;
@@ -431,13 +431,13 @@ static int gen_agg_ref(struct comp *c, struct dg_node *n)
 	const struct dg_node *g = n->args[0];
 	int r = reg(c, n);
 	const char *name =
-	    dg_arena_printf(c->code->arena, "%s(%s%s%s)", n->name,
-	                    g->kind == N_PATH ? c->s->e[g->a->ent].f[g->link].name : "",
-	                    g->kind == N_PATH ? "." : "", c->s->e[g->ent].g[g->field].name);
+		dg_arena_printf(c->code->arena, "%s(%s%s%s)", n->name,
+				g->kind == N_PATH ? c->s->e[g->a->ent].f[g->link].name : "",
+				g->kind == N_PATH ? "." : "", c->s->e[g->ent].g[g->field].name);
 	const struct dg_agg *ag = &c->p->aggs[n->agg];
 	if (g->kind == N_PATH) {
-		int li =
-		    emit(c, OP_COL, r, 0, 0, 0, g->link, 0, 0, c->s->e[g->a->ent].f[g->link].name);
+		int li = emit(c, OP_COL, r, 0, 0, 0, g->link, 0, 0,
+			      c->s->e[g->a->ent].f[g->link].name);
 		int gi = emit(c, OP_TGATHER, r, r, 0, 0, ac->out_temp, 0, 0, name);
 		leaf(c, gi, name, ag->group_ent, li, n->ty, "computed");
 	} else {
@@ -655,15 +655,15 @@ static int gen(struct comp *c, struct dg_node *n)
 		const struct dg_field *fd = &c->s->e[n->ent].f[n->field];
 		if (fd->monthly) {
 			dg_rule_diag_at(c->diag, n->src, n->line, n->col, false,
-			                "monthly fields are not reachable through a link yet");
+					"monthly fields are not reachable through a link yet");
 			c->failed = true;
 			return DG_REG_FIRST;
 		}
 		r = reg(c, n);
-		int li =
-		    emit(c, OP_COL, r, 0, 0, 0, n->link, 0, 0, c->s->e[n->a->ent].f[n->link].name);
+		int li = emit(c, OP_COL, r, 0, 0, 0, n->link, 0, 0,
+			      c->s->e[n->a->ent].f[n->link].name);
 		const char *name = dg_arena_printf(c->code->arena, "%s.%s",
-		                                   c->s->e[n->a->ent].f[n->link].name, n->name);
+						   c->s->e[n->a->ent].f[n->link].name, n->name);
 		int gi = emit(c, OP_GATHER, r, r, 0, (uint16_t)n->ent, n->field, 0, 0, name);
 		leaf(c, gi, name, n->ent, li, n->ty, fd->source);
 		return r;
@@ -684,7 +684,7 @@ static int gen(struct comp *c, struct dg_node *n)
 				memcpy(pre, s, len);
 				pre[len] = '\0';
 				if (param_at(pm, n->param, len ? pre : NULL, c->code->ref, c->ov,
-				             c->nov, &l->v[id])) {
+					     c->nov, &l->v[id])) {
 					l->k[id] = 1;
 					break;
 				}
@@ -700,13 +700,13 @@ static int gen(struct comp *c, struct dg_node *n)
 		struct dg_node *f = n->a;
 		if (f->kind != N_NAME || f->op != 0) {
 			dg_rule_diag_at(c->diag, n->src, n->line, n->col, false,
-			                "'at month' works on a monthly field of this record");
+					"'at month' works on a monthly field of this record");
 			c->failed = true;
 			return DG_REG_FIRST;
 		}
 		r = reg(c, n);
 		int i = emit(c, OP_MCOL, r, 0, 0, 0, f->field, c->code->ref_month + n->ival, 0,
-		             f->name);
+			     f->name);
 		leaf(c, i, dg_arena_printf(c->code->arena, "%s at month %d", f->name, (int)n->ival),
 		     f->ent, -1, n->ty, c->s->e[f->ent].f[f->field].source);
 		return r;
@@ -777,7 +777,7 @@ static int gen(struct comp *c, struct dg_node *n)
 		return r;
 	default:
 		dg_rule_diag_at(c->diag, n->src, n->line, n->col, false,
-		                "this cannot be compiled here");
+				"this cannot be compiled here");
 		c->failed = true;
 		return DG_REG_FIRST;
 	}
@@ -810,11 +810,11 @@ static void save_trace(struct comp *c, struct dg_ccode *cc)
 {
 	cc->nleaves = c->nleaves;
 	cc->leaves =
-	    dg_arena_alloc(c->code->arena, sizeof(struct dg_leaf) * (size_t)(c->nleaves + 1));
+		dg_arena_alloc(c->code->arena, sizeof(struct dg_leaf) * (size_t)(c->nleaves + 1));
 	memcpy(cc->leaves, c->leaves, sizeof(struct dg_leaf) * (size_t)c->nleaves);
 	cc->nparams = c->nparams;
 	cc->params =
-	    dg_arena_alloc(c->code->arena, sizeof(struct dg_leaf) * (size_t)(c->nparams + 1));
+		dg_arena_alloc(c->code->arena, sizeof(struct dg_leaf) * (size_t)(c->nparams + 1));
 	memcpy(cc->params, c->params, sizeof(struct dg_leaf) * (size_t)c->nparams);
 	c->nleaves = c->nparams = 0;
 }
@@ -825,7 +825,7 @@ static void save_trace(struct comp *c, struct dg_ccode *cc)
  * applies matter (a chain of IFs from the last exception back gives exactly that).
  */
 static void gen_amount_exceptions(struct comp *c, const struct dg_rule *r, struct dg_rcode *rc,
-                                  int a)
+				  int a)
 {
 	enum dg_combine mode = r->amount_combine;
 	int nexc = 0;
@@ -891,7 +891,7 @@ static void gen_rule(struct comp *c, int ri)
 	rc->from = c->k->n;
 	rc->cc = dg_arena_alloc(c->code->arena, sizeof(*rc->cc) * (size_t)(r->nc + 1));
 	rc->param_deps =
-	    dg_arena_alloc(c->code->arena, sizeof(uint64_t) * (size_t)(c->p->nparams / 64 + 1));
+		dg_arena_alloc(c->code->arena, sizeof(uint64_t) * (size_t)(c->p->nparams / 64 + 1));
 	c->deps = rc->param_deps;
 	rc->cond0 = c->code->nconds;
 	c->tracing = true;
@@ -915,12 +915,12 @@ static void gen_rule(struct comp *c, int ri)
 			struct dg_ins *last = &c->k->ins[c->k->n - 1];
 			/* an age cut-off compares the birth date: born on or before / after */
 			cc->cmp = last->op == OP_AGEGE   ? OP_LE
-			          : last->op == OP_AGELT ? OP_GT
-			                                 : last->op;
+				  : last->op == OP_AGELT ? OP_GT
+							 : last->op;
 			cc->cmp_ty = e->a->ty.base == TY_INT && e->b->ty.base == TY_DEC ? e->b->ty
-			                                                                : e->a->ty;
+											: e->a->ty;
 			if (!strcmp(c->k->note[c->k->n - 1] ? c->k->note[c->k->n - 1] : "",
-			            "age cut-off"))
+				    "age cut-off"))
 				cc->cmp_ty.base = TY_DATE;
 			/* the last writers of the compare's operand registers hold its sides */
 			for (int q = c->k->n - 2; q >= cc->from && cc->lhs_ins < 0; q--)
@@ -1002,7 +1002,7 @@ static void gen_aggs(struct comp *c)
 		c->k = &cd->member[ag->member_ent];
 		ac->from = c->k->n;
 		ac->deps =
-		    dg_arena_alloc(cd->arena, sizeof(uint64_t) * (size_t)(p->nparams / 64 + 1));
+			dg_arena_alloc(cd->arena, sizeof(uint64_t) * (size_t)(p->nparams / 64 + 1));
 		c->deps = ac->deps;
 		if (ag->where) {
 			c->next = DG_REG_FIRST;
@@ -1038,7 +1038,7 @@ static void gen_link_lets(struct comp *c)
 		c->k = &cd->lets[l->ent];
 		lc->from = c->k->n;
 		lc->deps =
-		    dg_arena_alloc(cd->arena, sizeof(uint64_t) * (size_t)(p->nparams / 64 + 1));
+			dg_arena_alloc(cd->arena, sizeof(uint64_t) * (size_t)(p->nparams / 64 + 1));
 		c->deps = lc->deps;
 		c->next = DG_REG_FIRST;
 		int r = gen(c, l->e->a);
@@ -1050,8 +1050,8 @@ static void gen_link_lets(struct comp *c)
 }
 
 struct dg_code *dg_rule_compile(const struct dg_program *p, const struct dg_intern *codes,
-                                dg_day ref, const struct dg_override *ov, int nov,
-                                struct dg_rule_diag *diag)
+				dg_day ref, const struct dg_override *ov, int nov,
+				struct dg_rule_diag *diag)
 {
 	struct dg_code *cd = dg_xcalloc(1, sizeof(*cd));
 	struct comp c = {0};
@@ -1108,19 +1108,19 @@ void dg_code_free(struct dg_code *cd)
 
 static const char *const op_names[] = {
 #define X(n, s) #n,
-    DG_OPCODES(X)
+	DG_OPCODES(X)
 #undef X
 };
 
 static dg_rc dump_kernel(const struct dg_code *cd, const struct dg_kernel *k, const char *what,
-                         struct dg_buf *out)
+			 struct dg_buf *out)
 {
 	const struct dg_schema *s = cd->prog->schema;
 	dg_rc rc = DG_OK;
 	if (k->n == 0)
 		return DG_OK;
-	rc |=
-	    dg_buf_addf(out, "kernel %s over %s: %d instructions\n", what, s->e[k->ent].name, k->n);
+	rc |= dg_buf_addf(out, "kernel %s over %s: %d instructions\n", what, s->e[k->ent].name,
+			  k->n);
 	for (int i = 0; i < k->n; i++) {
 		const struct dg_ins *in = &k->ins[i];
 		rc |= dg_buf_addf(out, "  %4d  %-8s", i, op_names[in->op]);
@@ -1130,14 +1130,14 @@ static dg_rc dump_kernel(const struct dg_code *cd, const struct dg_kernel *k, co
 			continue;
 		case OP_REND:
 			rc |= dg_buf_addf(out, " rule %s  acc r%d  conflict r%d",
-			                  cd->prog->rules[in->aux].id, in->a, in->b);
+					  cd->prog->rules[in->aux].id, in->a, in->b);
 			if (in->c != DG_NOREG)
 				rc |= dg_buf_addf(out, "  amount r%d", in->c);
 			rc |= dg_buf_adds(out, "\n");
 			continue;
 		case OP_COND:
 			rc |= dg_buf_addf(out, " r%d &= r%d  -> condition #%d %s\n", in->d, in->a,
-			                  in->aux, k->note[i]);
+					  in->aux, k->note[i]);
 			continue;
 		case OP_STORE:
 			rc |= dg_buf_addf(out, " t%d <- r%d (%s)\n", in->aux, in->a, k->note[i]);
@@ -1151,12 +1151,12 @@ static dg_rc dump_kernel(const struct dg_code *cd, const struct dg_kernel *k, co
 			rc |= dg_buf_addf(out, " <- %s", s->e[k->ent].f[in->aux].name);
 			if (in->op == OP_MCOL)
 				rc |= dg_buf_addf(out, " @ %04d-%02d", (int)(in->imm / 12),
-				                  (int)(in->imm % 12) + 1);
+						  (int)(in->imm % 12) + 1);
 			break;
 		case OP_TCOL: rc |= dg_buf_addf(out, " <- t%d", in->aux); break;
 		case OP_GATHER:
 			rc |= dg_buf_addf(out, " <- %s[r%d].%s", s->e[in->c].name, in->a,
-			                  s->e[in->c].f[in->aux].name);
+					  s->e[in->c].f[in->aux].name);
 			break;
 		case OP_TGATHER: rc |= dg_buf_addf(out, " <- t%d[r%d]", in->aux, in->a); break;
 		case OP_KI: rc |= dg_buf_addf(out, " <- %lld", (long long)in->imm); break;
@@ -1165,24 +1165,24 @@ static dg_rc dump_kernel(const struct dg_code *cd, const struct dg_kernel *k, co
 		case OP_WSUM:
 		case OP_WCOUNT:
 			rc |= dg_buf_addf(out, " <- %s %04d-%02d +%d months",
-			                  s->e[k->ent].f[in->aux].name, (int)(in->imm / 12),
-			                  (int)(in->imm % 12) + 1, in->c);
+					  s->e[k->ent].f[in->aux].name, (int)(in->imm / 12),
+					  (int)(in->imm % 12) + 1, in->c);
 			break;
 		case OP_CONTM:
 			rc |= dg_buf_addf(out, " <- %s back from %04d-%02d",
-			                  s->e[k->ent].f[in->aux].name, (int)(in->imm / 12),
-			                  (int)(in->imm % 12) + 1);
+					  s->e[k->ent].f[in->aux].name, (int)(in->imm / 12),
+					  (int)(in->imm % 12) + 1);
 			if (in->flags & DG_F_CAPREG)
 				rc |= dg_buf_addf(out, ", at most r%d%s months", in->b,
-				                  in->c ? " + 1" : "");
+						  in->c ? " + 1" : "");
 			else
 				rc |= dg_buf_addf(out, ", at most %d months", in->c);
 			break;
 		case OP_BEN:
 			rc |= dg_buf_addf(out,
-			                  " <- benefit \"%s\" status %d from %04d-%02d +%d months",
-			                  dg_code_str(cd, in->aux), in->b, (int)(in->imm / 12),
-			                  (int)(in->imm % 12) + 1, in->c);
+					  " <- benefit \"%s\" status %d from %04d-%02d +%d months",
+					  dg_code_str(cd, in->aux), in->b, (int)(in->imm / 12),
+					  (int)(in->imm % 12) + 1, in->c);
 			break;
 		case OP_IF:
 			rc |= dg_buf_addf(out, " <- r%d ? r%d : r%d", in->a, in->b, in->c);
@@ -1192,8 +1192,8 @@ static dg_rc dump_kernel(const struct dg_code *cd, const struct dg_kernel *k, co
 			if (in->flags & DG_F_IMM)
 				rc |= dg_buf_addf(out, ", #%lld", (long long)in->imm);
 			else if (in->op != OP_NOT && in->op != OP_NEG && in->op != OP_ABS &&
-			         in->op != OP_AGE && in->op != OP_KNOWN && in->op != OP_ISTRUE &&
-			         in->op != OP_TODEC && in->op != OP_ROUNDM && in->op != OP_CONFL)
+				 in->op != OP_AGE && in->op != OP_KNOWN && in->op != OP_ISTRUE &&
+				 in->op != OP_TODEC && in->op != OP_ROUNDM && in->op != OP_CONFL)
 				rc |= dg_buf_addf(out, ", r%d", in->b);
 			if (in->op == OP_MULR || in->op == OP_DIVR || in->op == OP_ROUNDM)
 				rc |= dg_buf_addf(out, "  unit %d mode %d", in->aux, in->c);
@@ -1214,11 +1214,11 @@ dg_rc dg_rule_dump(const struct dg_code *cd, struct dg_buf *out)
 	for (int a = 0; a < cd->naggs; a++) {
 		const struct dg_agg *ag = &cd->prog->aggs[a];
 		rc |= dg_buf_addf(
-		    out, "; aggregate #%d: %s over %s.%s -> t%d (where t%d, value t%d)\n", a,
-		    (const char *[]){"count", "sum", "any", "all", "min", "max"}[ag->op],
-		    cd->prog->schema->e[ag->group_ent].name,
-		    cd->prog->schema->e[ag->group_ent].g[ag->group].name, cd->aggs[a].out_temp,
-		    cd->aggs[a].where_temp, cd->aggs[a].val_temp);
+			out, "; aggregate #%d: %s over %s.%s -> t%d (where t%d, value t%d)\n", a,
+			(const char *[]){"count", "sum", "any", "all", "min", "max"}[ag->op],
+			cd->prog->schema->e[ag->group_ent].name,
+			cd->prog->schema->e[ag->group_ent].g[ag->group].name, cd->aggs[a].out_temp,
+			cd->aggs[a].where_temp, cd->aggs[a].val_temp);
 	}
 	for (int e = 0; e < DG_MAX_ENT; e++)
 		rc |= dump_kernel(cd, &cd->member[e], "aggregate inputs", out);
@@ -1232,7 +1232,7 @@ dg_rc dg_rule_dump(const struct dg_code *cd, struct dg_buf *out)
 		for (int id = 0; id < cd->luts[i].n && shown < 12; id++)
 			if (cd->luts[i].k[id] && cd->luts[i].v[id]) {
 				rc |= dg_buf_addf(out, " %s=%lld", dg_code_str(cd, id),
-				                  (long long)cd->luts[i].v[id]);
+						  (long long)cd->luts[i].v[id]);
 				shown++;
 			}
 		rc |= dg_buf_adds(out, shown ? "\n" : " (no code matches)\n");

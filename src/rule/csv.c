@@ -67,7 +67,7 @@ static dg_rc open_file(struct csv_src *c, const char *file, bool may_be_absent, 
 		if (may_be_absent && errno == ENOENT)
 			return DG_ENOTFOUND;
 		return dg_err_set(err, DG_EIO, "%s: %s", c->path,
-		                  strerror_r(errno, eb, sizeof(eb)));
+				  strerror_r(errno, eb, sizeof(eb)));
 	}
 	return DG_OK;
 }
@@ -135,25 +135,25 @@ static dg_rc map_header(struct csv_src *c, struct dg_err *err)
 		if (at && e->f[f].monthly &&
 		    dg_data_parse_month(at + 1, strlen(at + 1), &c->mon[i]))
 			return dg_err_set(err, DG_EINVAL,
-			                  "%s: column '%s@%s': the month must be YYYY-MM", c->path,
-			                  name, at + 1);
+					  "%s: column '%s@%s': the month must be YYYY-MM", c->path,
+					  name, at + 1);
 		if (e->f[f].monthly != (at != NULL))
 			return dg_err_set(err, DG_EINVAL,
-			                  e->f[f].monthly
-			                      ? "%s: column '%s' is monthly: name it %s@YYYY-MM"
-			                      : "%s: column '%s' is not monthly: name it %s",
-			                  c->path, name, name);
+					  e->f[f].monthly
+						  ? "%s: column '%s' is monthly: name it %s@YYYY-MM"
+						  : "%s: column '%s' is not monthly: name it %s",
+					  c->path, name, name);
 		c->fld[i] = f;
 		seen[f] = true;
 	}
 	if (c->idcol < 0)
 		return dg_err_set(err, DG_EINVAL, "%s: missing the id column '%s'", c->path,
-		                  e->id_col);
+				  e->id_col);
 	for (int f = 0; f < e->nf; f++)
 		if (!seen[f] && !e->f[f].monthly)
 			return dg_err_set(err, DG_EINVAL,
-			                  "%s: missing column '%s' (%s.%s in the schema)", c->path,
-			                  e->f[f].name, e->name, e->f[f].name);
+					  "%s: missing column '%s' (%s.%s in the schema)", c->path,
+					  e->f[f].name, e->name, e->f[f].name);
 	return DG_OK;
 }
 
@@ -182,7 +182,7 @@ static dg_rc csv_next(void *ctx, struct dg_rule_record *rec, struct dg_err *err)
 	const struct dg_csv_row *r = &c->row;
 	if ((int)r->ncols != c->ncols)
 		return dg_err_set(err, DG_EINVAL, "%s:%ld: %zu fields where the header has %d",
-		                  c->path, r->line, r->ncols, c->ncols);
+				  c->path, r->line, r->ncols, c->ncols);
 	size_t k = 0;
 	for (int i = 0; i < c->ncols; i++) {
 		if (c->fld[i] < 0)
@@ -217,8 +217,8 @@ static dg_rc csv_next_benefit(void *ctx, struct dg_rule_benefit_row *b, struct d
 		    strcmp(h->f[2], "benefit") || strcmp(h->f[3], "status") ||
 		    strcmp(h->f[4], "month"))
 			return dg_err_set(err, DG_EINVAL,
-			                  "%s: header must be entity,id,benefit,status,month",
-			                  c->path);
+					  "%s: header must be entity,id,benefit,status,month",
+					  c->path);
 		c->benefits = true;
 	}
 	if ((rc = next_row(c, err))) {
@@ -232,10 +232,10 @@ static dg_rc csv_next_benefit(void *ctx, struct dg_rule_benefit_row *b, struct d
 	b->ent = dg_schema_entity(c->s, r->f[0]);
 	if (b->ent < 0)
 		return dg_err_set(err, DG_EINVAL, "%s:%ld: unknown entity '%.*s'", c->path, r->line,
-		                  (int)dg_text_cut(r->f[0], r->n[0], 60), r->f[0]);
+				  (int)dg_text_cut(r->f[0], r->n[0], 60), r->f[0]);
 	if (dg_data_parse_month(r->f[4], r->n[4], &b->month))
 		return dg_err_set(err, DG_EINVAL, "%s:%ld: month must be YYYY-MM", c->path,
-		                  r->line);
+				  r->line);
 	b->id = r->f[1];
 	b->idn = r->n[1];
 	b->benefit = r->f[2];
@@ -251,7 +251,7 @@ static const char *csv_where(void *ctx, char *buf, size_t n)
 }
 
 struct dg_data *dg_data_load_csv(const struct dg_schema *s, struct dg_intern *codes,
-                                 const char *dir, struct dg_err *err)
+				 const char *dir, struct dg_err *err)
 {
 	struct csv_src c = {0};
 	c.s = s;

@@ -211,7 +211,7 @@ void dg_data_reserve(struct dg_data *d, int ent, int64_t rows, size_t id_bytes)
 }
 
 dg_rc dg_data_add_row(struct dg_data *d, int ent, const char *id, size_t idn, int64_t *row,
-                      struct dg_err *err)
+		      struct dg_err *err)
 {
 	struct dg_table *t = &d->t[ent];
 	const struct dg_entity *e = &d->schema->e[ent];
@@ -223,7 +223,7 @@ dg_rc dg_data_add_row(struct dg_data *d, int ent, const char *id, size_t idn, in
 		return dg_err_set(err, DG_ETOOBIG, "%s: too many records", e->name);
 	if (dg_data_find(d, ent, id, idn) >= 0)
 		return dg_err_set(err, DG_ECONFLICT, "%s: id '%.*s' appears twice", e->name,
-		                  (int)idn, id);
+				  (int)idn, id);
 	if (t->n == t->cap)
 		table_grow(d, ent, t->cap ? t->cap * 2 : 1024);
 	if (t->idlen + idn + 1 > t->idcap) {
@@ -300,7 +300,7 @@ static dg_rc parse_money(const char *s, size_t n, int64_t *out)
 }
 
 dg_rc dg_data_parse_value(enum dg_ty ty, const char *s, size_t n, struct dg_intern *codes,
-                          int64_t *out)
+			  int64_t *out)
 {
 	char tmp[16];
 	switch (ty) {
@@ -309,7 +309,7 @@ dg_rc dg_data_parse_value(enum dg_ty ty, const char *s, size_t n, struct dg_inte
 		    (n == 3 && !memcmp(s, "yes", 3)))
 			*out = 1;
 		else if ((n == 5 && !memcmp(s, "false", 5)) || (n == 1 && s[0] == '0') ||
-		         (n == 2 && !memcmp(s, "no", 2)))
+			 (n == 2 && !memcmp(s, "no", 2)))
 			*out = 0;
 		else
 			return DG_EINVAL;
@@ -350,19 +350,19 @@ static const char *ty_word(enum dg_ty t)
 
 /* The message for a value the field's type does not take. */
 static dg_rc bad_value(const struct dg_field *f, const char *text, size_t n, dg_rc rc,
-                       struct dg_err *err)
+		       struct dg_err *err)
 {
 	if (rc == DG_ETOOBIG && f->ty == TY_MONEY)
 		return dg_err_set(err, DG_EINVAL,
-		                  "%s '%.*s' is larger than the loader takes: at most 13 digits "
-		                  "before the point (9999999999999.99 yuan)",
-		                  f->name, (int)dg_text_cut(text, n, 40), text);
+				  "%s '%.*s' is larger than the loader takes: at most 13 digits "
+				  "before the point (9999999999999.99 yuan)",
+				  f->name, (int)dg_text_cut(text, n, 40), text);
 	return dg_err_set(err, DG_EINVAL, "%s '%.*s' is not %s", f->name,
-	                  (int)dg_text_cut(text, n, 40), text, ty_word(f->ty));
+			  (int)dg_text_cut(text, n, 40), text, ty_word(f->ty));
 }
 
 dg_rc dg_data_set(struct dg_data *d, int ent, int64_t row, int field, const char *text, size_t n,
-                  struct dg_err *err)
+		  struct dg_err *err)
 {
 	struct dg_table *t = &d->t[ent];
 	dg_rc rc;
@@ -391,7 +391,7 @@ dg_rc dg_data_set(struct dg_data *d, int ent, int64_t row, int field, const char
 }
 
 dg_rc dg_data_set_month(struct dg_data *d, int ent, int64_t row, int field, int32_t month,
-                        const char *text, size_t n, struct dg_err *err)
+			const char *text, size_t n, struct dg_err *err)
 {
 	struct dg_table *t = &d->t[ent];
 	dg_rc rc;
@@ -408,8 +408,8 @@ dg_rc dg_data_set_month(struct dg_data *d, int ent, int64_t row, int field, int3
 	int m = month - t->m0;
 	if (m < 0 || m >= DG_MAX_MONTHS)
 		return dg_err_set(err, DG_ETOOBIG,
-		                  "%s: months must lie within %d months of each other", f->name,
-		                  DG_MAX_MONTHS / 2);
+				  "%s: months must lie within %d months of each other", f->name,
+				  DG_MAX_MONTHS / 2);
 	struct dg_col *c = &t->mcol[field][m];
 	if (!c->v)
 		grow_col(c, 0, t->cap);
@@ -426,7 +426,7 @@ dg_rc dg_data_set_month(struct dg_data *d, int ent, int64_t row, int field, int3
 }
 
 dg_rc dg_data_add_benefit(struct dg_data *d, int ent, int64_t row, const char *benefit,
-                          const char *status, int32_t month, struct dg_err *err)
+			  const char *status, int32_t month, struct dg_err *err)
 {
 	struct dg_table *t = &d->t[ent];
 	int st;
@@ -440,8 +440,8 @@ dg_rc dg_data_add_benefit(struct dg_data *d, int ent, int64_t row, const char *b
 		st = BEN_STOPPED;
 	else
 		return dg_err_set(err, DG_EINVAL,
-		                  "benefit status '%s' must be paid, applied, refused or stopped",
-		                  status);
+				  "benefit status '%s' must be paid, applied, refused or stopped",
+				  status);
 	if (!*benefit || strlen(benefit) > 100)
 		return dg_err_set(err, DG_EINVAL, "a benefit record needs a benefit name");
 	if (t->nbrec == t->capbrec) {
@@ -459,7 +459,7 @@ dg_rc dg_data_add_benefit(struct dg_data *d, int ent, int64_t row, const char *b
 
 /* Counting sort of (owner -> items) into CSR offsets and a row list. */
 static void build_csr(int64_t nowner, int64_t nitems, const int64_t *owner_of, int64_t **offs,
-                      int64_t **perm)
+		      int64_t **perm)
 {
 	int64_t *off = dg_xcalloc((size_t)nowner + 1, sizeof(int64_t));
 	int64_t *p = dg_xmalloc(sizeof(int64_t) * (size_t)(nitems ? nitems : 1));
@@ -519,13 +519,13 @@ dg_rc dg_data_finish(struct dg_data *d, struct dg_err *err)
 			const struct dg_group *gr = &s->e[e].g[g];
 			struct dg_table *mt = &d->t[gr->member_ent];
 			build_csr(d->t[e].n, mt->n, mt->col[gr->link_field].v, &d->t[e].goff[g],
-			          &d->t[e].grow[g]);
+				  &d->t[e].grow[g]);
 		}
 		struct dg_table *t = &d->t[e];
 		int64_t *perm;
 		build_csr(t->n, t->nbrec, t->bowner, &t->boff, &perm);
 		struct dg_benefit_rec *sorted =
-		    dg_xmalloc(sizeof(*sorted) * (size_t)(t->nbrec ? t->nbrec : 1));
+			dg_xmalloc(sizeof(*sorted) * (size_t)(t->nbrec ? t->nbrec : 1));
 		for (int64_t i = 0; i < t->nbrec; i++)
 			sorted[i] = t->brec[perm[i]];
 		free(perm);
@@ -544,11 +544,11 @@ static dg_rc fail_at(const struct dg_rule_reader *rd, const struct dg_err *ferr,
 	char buf[512];
 	const char *w = rd->where ? rd->where(rd->ctx, buf, sizeof(buf)) : NULL;
 	return dg_err_set(err, ferr->rc ? ferr->rc : DG_EINVAL, "%s%s%s", w ? w : "", w ? ": " : "",
-	                  ferr->msg);
+			  ferr->msg);
 }
 
 static dg_rc load_record(struct dg_data *d, int ent, const struct dg_rule_record *rec,
-                         struct dg_err *ferr)
+			 struct dg_err *ferr)
 {
 	const struct dg_entity *e = &d->schema->e[ent];
 	int64_t row;
@@ -559,10 +559,10 @@ static dg_rc load_record(struct dg_data *d, int ent, const struct dg_rule_record
 		const struct dg_rule_cell *c = &rec->cells[i];
 		if (c->field < 0 || c->field >= e->nf)
 			return dg_err_set(ferr, DG_EINVAL, "%s has no field #%d", e->name,
-			                  c->field);
+					  c->field);
 		rc = e->f[c->field].monthly
-		         ? dg_data_set_month(d, ent, row, c->field, c->month, c->s, c->n, ferr)
-		         : dg_data_set(d, ent, row, c->field, c->s, c->n, ferr);
+			     ? dg_data_set_month(d, ent, row, c->field, c->month, c->s, c->n, ferr)
+			     : dg_data_set(d, ent, row, c->field, c->s, c->n, ferr);
 		if (rc)
 			return rc;
 	}
@@ -570,7 +570,7 @@ static dg_rc load_record(struct dg_data *d, int ent, const struct dg_rule_record
 }
 
 static dg_rc load_benefit(struct dg_data *d, const struct dg_rule_benefit_row *b,
-                          struct dg_err *ferr)
+			  struct dg_err *ferr)
 {
 	const struct dg_schema *s = d->schema;
 	if (b->ent < 0 || b->ent >= s->ne)
@@ -578,12 +578,12 @@ static dg_rc load_benefit(struct dg_data *d, const struct dg_rule_benefit_row *b
 	int64_t row = dg_data_find(d, b->ent, b->id, b->idn);
 	if (row < 0)
 		return dg_err_set(ferr, DG_EINVAL, "no %s with id '%.*s'", s->e[b->ent].name,
-		                  (int)dg_text_cut(b->id, b->idn, 60), b->id);
+				  (int)dg_text_cut(b->id, b->idn, 60), b->id);
 	return dg_data_add_benefit(d, b->ent, row, b->benefit, b->status, b->month, ferr);
 }
 
 struct dg_data *dg_data_load(const struct dg_schema *s, struct dg_intern *codes,
-                             const struct dg_rule_reader *rd, struct dg_err *err)
+			     const struct dg_rule_reader *rd, struct dg_err *err)
 {
 	struct dg_data *d = dg_data_new(s, codes);
 	struct dg_err ferr = {0};

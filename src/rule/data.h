@@ -155,7 +155,7 @@ void dg_data_free(struct dg_data *d);
 
 /* Add a record; ECONFLICT if the id is already present. */
 dg_rc dg_data_add_row(struct dg_data *d, int ent, const char *id, size_t idn, int64_t *row,
-                      struct dg_err *err) DG_MUST;
+		      struct dg_err *err) DG_MUST;
 /* Make room for rows more records with id_bytes of ids in all (a hint: loaders that
  * know their size avoid growing by doubling, which would cost memory). */
 void dg_data_reserve(struct dg_data *d, int ent, int64_t rows, size_t id_bytes);
@@ -163,17 +163,17 @@ int64_t dg_data_find(const struct dg_data *d, int ent, const char *id, size_t n)
 const char *dg_data_id(const struct dg_data *d, int ent, int64_t row);
 /* Parse text as the field's type ("" = unknown). EINVAL with a message on bad text. */
 dg_rc dg_data_set(struct dg_data *d, int ent, int64_t row, int field, const char *text, size_t n,
-                  struct dg_err *err) DG_MUST;
+		  struct dg_err *err) DG_MUST;
 dg_rc dg_data_set_month(struct dg_data *d, int ent, int64_t row, int field, int32_t month,
-                        const char *text, size_t n, struct dg_err *err) DG_MUST;
+			const char *text, size_t n, struct dg_err *err) DG_MUST;
 dg_rc dg_data_add_benefit(struct dg_data *d, int ent, int64_t row, const char *benefit,
-                          const char *status, int32_t month, struct dg_err *err) DG_MUST;
+			  const char *status, int32_t month, struct dg_err *err) DG_MUST;
 /* Resolve links, build groups and benefit indexes. After this, no more rows. */
 dg_rc dg_data_finish(struct dg_data *d, struct dg_err *err) DG_MUST;
 
 /* Parse a typed literal: money "12.34" -> 1234 fen, dates, bools, ints. */
 dg_rc dg_data_parse_value(enum dg_ty ty, const char *s, size_t n, struct dg_intern *codes,
-                          int64_t *out) DG_MUST;
+			  int64_t *out) DG_MUST;
 /* "YYYY-MM" -> absolute month */
 dg_rc dg_data_parse_month(const char *s, size_t n, int32_t *out) DG_MUST;
 
@@ -221,7 +221,7 @@ struct dg_rule_reader {
 
 /* Every record the reader gives, then finish. NULL with err set (where: message). */
 struct dg_data *dg_data_load(const struct dg_schema *s, struct dg_intern *codes,
-                             const struct dg_rule_reader *rd, struct dg_err *err);
+			     const struct dg_rule_reader *rd, struct dg_err *err);
 
 /*
  * Every entity's CSV file and the benefits file from dir, read with the shared
@@ -231,6 +231,6 @@ struct dg_data *dg_data_load(const struct dg_schema *s, struct dg_intern *codes,
  * ignored. The benefits file is entity,id,benefit,status,month; it may be absent.
  */
 struct dg_data *dg_data_load_csv(const struct dg_schema *s, struct dg_intern *codes,
-                                 const char *dir, struct dg_err *err);
+				 const char *dir, struct dg_err *err);
 
 #endif

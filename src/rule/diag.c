@@ -24,7 +24,7 @@ void dg_rule_diag_release(struct dg_rule_diag *d)
 }
 
 void dg_rule_diag_at(struct dg_rule_diag *d, const struct dg_rule_src *src, int line, int col,
-                     bool warning, const char *fmt, ...)
+		     bool warning, const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
@@ -41,7 +41,7 @@ void dg_rule_diag_at(struct dg_rule_diag *d, const struct dg_rule_src *src, int 
 	/* the buffer is capped: a message past the cap is dropped, never overflowed */
 	if (src && line >= 1)
 		(void)!dg_buf_addf(&d->out, "%s:%d:%d: %s: %s\n", src->path, line, col,
-		                   warning ? "warning" : "error", msg);
+				   warning ? "warning" : "error", msg);
 	else /* about a whole file or run: the message names the file */
 		(void)!dg_buf_addf(&d->out, "%s: %s\n", warning ? "warning" : "error", msg);
 	if (!src || line < 1)
@@ -137,9 +137,9 @@ const char *dg_rule_did_you_mean(const char *name, const char *const *cands, siz
 const char *dg_rule_ty_name(struct dg_type t, char *tmp, size_t n)
 {
 	static const char *const names[] = {
-	    "an invalid value", "true/false", "a count (int)", "money",
-	    "unrounded money",  "a decimal",  "a date",        "a code",
-	    "a group",          "a link",     "a duration"};
+		"an invalid value", "true/false", "a count (int)", "money",
+		"unrounded money",  "a decimal",  "a date",        "a code",
+		"a group",          "a link",     "a duration"};
 	const char *b = (unsigned)t.base < sizeof(names) / sizeof(names[0]) ? names[t.base] : "?";
 	if (t.monthly)
 		snprintf(tmp, n, "monthly %s", b);

@@ -46,15 +46,15 @@ struct dg_result {
  * nthreads (1 or 2). The result borrows code and data.
  */
 dg_rc dg_rule_run(const struct dg_code *code, const struct dg_data *data, const bool *select,
-                  int nthreads, struct dg_result **out, struct dg_err *err) DG_MUST;
+		  int nthreads, struct dg_result **out, struct dg_err *err) DG_MUST;
 /*
  * The same, for up to 32 variants of one program (compiled with different
  * parameter values): one pass over the data evaluates every variant on each
  * block; out[i] is variant i's result. Used by threshold sweeps.
  */
 dg_rc dg_rule_run_many(const struct dg_code *const *codes, int ncodes, const struct dg_data *data,
-                       const bool *select, int nthreads, struct dg_result **out,
-                       struct dg_err *err) DG_MUST;
+		       const bool *select, int nthreads, struct dg_result **out,
+		       struct dg_err *err) DG_MUST;
 /* What a run computes besides outcomes: amounts per record are kept only when asked
  * (8 bytes per record and rule). */
 struct dg_run_opts {
@@ -63,8 +63,8 @@ struct dg_run_opts {
 	bool amounts;       /* keep each eligible record's amount (dg_result_amount) */
 };
 dg_rc dg_rule_run_opts(const struct dg_code *code, const struct dg_data *data,
-                       const struct dg_run_opts *opts, struct dg_result **out,
-                       struct dg_err *err) DG_MUST;
+		       const struct dg_run_opts *opts, struct dg_result **out,
+		       struct dg_err *err) DG_MUST;
 /* The amount of an eligible record whose amount is known (a run with amounts). */
 bool dg_result_amount(const struct dg_result *r, int rule, int64_t row, int64_t *amount);
 void dg_result_free(struct dg_result *r);
@@ -89,7 +89,7 @@ struct dg_trace {
 /* Evaluate rule for the record at row of the rule's entity, with a trace (arrays owned by
  * tr, free with dg_trace_release). Aggregates are computed for the record's groups only. */
 dg_rc dg_rule_eval_one(const struct dg_code *code, const struct dg_data *data, int rule,
-                       int64_t row, struct dg_trace *tr, struct dg_err *err) DG_MUST;
+		       int64_t row, struct dg_trace *tr, struct dg_err *err) DG_MUST;
 void dg_trace_release(struct dg_trace *tr);
 
 #endif

@@ -12,7 +12,7 @@
 #include "rule/check.h"
 
 dg_rc dg_rule_fmt_value(struct dg_buf *out, const struct dg_intern *codes, struct dg_type ty,
-                        int64_t v, bool known, bool json)
+			int64_t v, bool known, bool json)
 {
 	char day[11];
 	if (!known)
@@ -22,13 +22,13 @@ dg_rc dg_rule_fmt_value(struct dg_buf *out, const struct dg_intern *codes, struc
 	case TY_MONEY:
 	case TY_RAW:
 		return dg_buf_addf(out, json ? "%s%lld.%02lld" : "%s%lld.%02lld yuan",
-		                   v < 0 ? "-" : "", (long long)((v < 0 ? -(v / 100) : v / 100)),
-		                   (long long)((v < 0 ? -(v % 100) : v % 100)));
+				   v < 0 ? "-" : "", (long long)((v < 0 ? -(v / 100) : v / 100)),
+				   (long long)((v < 0 ? -(v % 100) : v % 100)));
 	case TY_DEC: {
 		uint64_t a = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
 		return dg_buf_addf(out, "%s%llu.%06llu", v < 0 ? "-" : "",
-		                   (unsigned long long)(a / DG_DEC_ONE),
-		                   (unsigned long long)(a % DG_DEC_ONE));
+				   (unsigned long long)(a / DG_DEC_ONE),
+				   (unsigned long long)(a % DG_DEC_ONE));
 	}
 	case TY_DATE:
 		if (v < -3000000 || v > 3000000)
@@ -38,7 +38,7 @@ dg_rc dg_rule_fmt_value(struct dg_buf *out, const struct dg_intern *codes, struc
 	case TY_CODE:
 		if (v >= 0 && v < codes->n)
 			return json ? dg_buf_add_json_str(out, codes->s[v], strlen(codes->s[v]))
-			            : dg_buf_adds(out, codes->s[v]);
+				    : dg_buf_adds(out, codes->s[v]);
 		return dg_buf_adds(out, json ? "null" : "?");
 	default: return dg_buf_addf(out, "%lld", (long long)v);
 	}
@@ -73,9 +73,9 @@ static bool gap_of(const struct dg_ccode *cc, const struct dg_trace *tr, int fro
 }
 
 dg_rc dg_rule_explain_eval(const struct dg_code *code, const struct dg_data *data, int rule,
-                           int64_t row, enum dg_outcome *outcome, int64_t *amount,
-                           bool *amount_known, struct dg_explain_cond *conds, int max, int *n,
-                           struct dg_err *err)
+			   int64_t row, enum dg_outcome *outcome, int64_t *amount,
+			   bool *amount_known, struct dg_explain_cond *conds, int max, int *n,
+			   struct dg_err *err)
 {
 	struct dg_trace tr;
 	const struct dg_rule *r = &code->prog->rules[rule];
@@ -149,7 +149,7 @@ static const char *res_word(const struct dg_trace *tr, int i)
 }
 
 dg_rc dg_rule_explain_json(const struct dg_code *code, const struct dg_data *data, int rule,
-                           int64_t row, struct dg_buf *out, struct dg_err *err)
+			   int64_t row, struct dg_buf *out, struct dg_err *err)
 {
 	struct dg_trace tr;
 	const struct dg_program *p = code->prog;
@@ -179,7 +179,7 @@ dg_rc dg_rule_explain_json(const struct dg_code *code, const struct dg_data *dat
 		e |= dg_buf_add_json_str(out, r->legal, strlen(r->legal));
 	}
 	e |= dg_buf_addf(out, ",\"ref_date\":\"%s\",\"outcome\":\"%s\"", day,
-	                 dg_outcome_name(tr.outcome));
+			 dg_outcome_name(tr.outcome));
 	/* blocking: conditions known false */
 	e |= dg_buf_adds(out, ",\"blocking\":[");
 	int nb = 0;
@@ -202,7 +202,7 @@ dg_rc dg_rule_explain_json(const struct dg_code *code, const struct dg_data *dat
 			    !defaulted(&cc->leaves[l], &tr, rc->from)) {
 				e |= dg_buf_addf(out, "%s", nm++ ? "," : "");
 				e |= dg_buf_add_json_str(out, cc->leaves[l].name,
-				                         strlen(cc->leaves[l].name));
+							 strlen(cc->leaves[l].name));
 			}
 		}
 	}
@@ -233,11 +233,11 @@ dg_rc dg_rule_explain_json(const struct dg_code *code, const struct dg_data *dat
 				/* not in the registry: the default the rule gives it */
 				int di = lf->dflt_ins - rc->from;
 				e |= dg_rule_fmt_value(out, code->codes, lf->ty, tr.v[di], true,
-				                       true);
+						       true);
 				e |= dg_buf_adds(out, ",\"default\":true");
 			} else {
 				e |= dg_rule_fmt_value(out, code->codes, lf->ty, tr.v[li], tr.k[li],
-				                       true);
+						       true);
 			}
 			if (lf->ent >= 0) {
 				int64_t rec = row;
@@ -251,8 +251,8 @@ dg_rc dg_rule_explain_json(const struct dg_code *code, const struct dg_data *dat
 				if (rec >= 0) {
 					char rec_id[512];
 					snprintf(rec_id, sizeof(rec_id), "%s/%s",
-					         s->e[lf->ent].name,
-					         dg_data_id(data, lf->ent, rec));
+						 s->e[lf->ent].name,
+						 dg_data_id(data, lf->ent, rec));
 					e |= dg_buf_adds(out, ",\"rec\":");
 					e |= dg_buf_add_json_str(out, rec_id, strlen(rec_id));
 				} else {
@@ -289,7 +289,7 @@ dg_rc dg_rule_explain_json(const struct dg_code *code, const struct dg_data *dat
 				gt.per = 0;
 				e |= dg_rule_fmt_value(out, code->codes, gt, gap, true, true);
 				e |= dg_buf_addf(out, ",\"gap_unit\":\"%s\"",
-				                 gt.base == TY_MONEY ? "yuan" : "units");
+						 gt.base == TY_MONEY ? "yuan" : "units");
 			}
 		}
 		e |= dg_buf_adds(out, "}");
@@ -303,7 +303,7 @@ dg_rc dg_rule_explain_json(const struct dg_code *code, const struct dg_data *dat
 		int wi = rc->cc[i].result_ins - rc->from;
 		if (wi >= 0 && wi < tr.n && tr.k[wi] && tr.v[wi]) {
 			e |= dg_buf_addf(out, "%s{\"id\":\"%s\",\"to\":\"%s\",\"label\":",
-			                 nb++ ? "," : "", r->c[i].id, r->c[i].target);
+					 nb++ ? "," : "", r->c[i].id, r->c[i].target);
 			e |= dg_buf_add_json_str(out, r->c[i].label_zh, strlen(r->c[i].label_zh));
 			e |= dg_buf_adds(out, "}");
 		}
@@ -311,7 +311,7 @@ dg_rc dg_rule_explain_json(const struct dg_code *code, const struct dg_data *dat
 	e |= dg_buf_adds(out, "],\"amount\":");
 	if (rc->has_amount && tr.outcome == DG_ELIGIBLE)
 		e |= dg_rule_fmt_value(out, code->codes, (struct dg_type){TY_MONEY, 0, false},
-		                       tr.amount, tr.amount_known, true);
+				       tr.amount, tr.amount_known, true);
 	else
 		e |= dg_buf_adds(out, "null");
 	e |= dg_buf_adds(out, "}");
@@ -320,7 +320,7 @@ dg_rc dg_rule_explain_json(const struct dg_code *code, const struct dg_data *dat
 }
 
 dg_rc dg_rule_explain_text(const struct dg_code *code, const struct dg_data *data, int rule,
-                           int64_t row, const char *lang, struct dg_buf *out, struct dg_err *err)
+			   int64_t row, const char *lang, struct dg_buf *out, struct dg_err *err)
 {
 	struct dg_trace tr;
 	const struct dg_program *p = code->prog;
@@ -337,36 +337,36 @@ dg_rc dg_rule_explain_text(const struct dg_code *code, const struct dg_data *dat
 	switch (tr.outcome) {
 	case DG_ELIGIBLE:
 		e |= zh ? dg_buf_addf(out, "截至%s，%s 符合“%s”的条件", day, id, name)
-		        : dg_buf_addf(out, "On %s, %s qualifies for \"%s\"", day, id, name);
+			: dg_buf_addf(out, "On %s, %s qualifies for \"%s\"", day, id, name);
 		if (rc->has_amount && tr.amount_known) {
 			e |= dg_buf_adds(out, zh ? "，金额 " : ", amount ");
 			e |= dg_rule_fmt_value(out, code->codes,
-			                       (struct dg_type){TY_MONEY, 0, false}, tr.amount,
-			                       true, true);
+					       (struct dg_type){TY_MONEY, 0, false}, tr.amount,
+					       true, true);
 			e |= dg_buf_adds(out, zh ? " 元" : " yuan");
 		}
 		e |= dg_buf_adds(out, zh ? "。" : ".");
 		break;
 	case DG_CONFLICT:
 		e |= zh ? dg_buf_addf(out, "截至%s，%s 对“%s”有两项例外同时适用，需人工裁定。", day,
-		                      id, name)
-		        : dg_buf_addf(out,
-		                      "On %s, two exceptions of \"%s\" both apply to %s: a person "
-		                      "must decide.",
-		                      day, name, id);
+				      id, name)
+			: dg_buf_addf(out,
+				      "On %s, two exceptions of \"%s\" both apply to %s: a person "
+				      "must decide.",
+				      day, name, id);
 		break;
 	case DG_NOT_IN_FORCE:
 		e |= zh ? dg_buf_addf(out, "“%s”在%s不在有效期内。", name, day)
-		        : dg_buf_addf(out, "\"%s\" is not in force on %s.", name, day);
+			: dg_buf_addf(out, "\"%s\" is not in force on %s.", name, day);
 		break;
 	default: {
 		bool unknown = tr.outcome == DG_UNKNOWN;
 		e |= zh ? dg_buf_addf(out, "截至%s，%s %s“%s”的条件", day, id,
-		                      unknown ? "能否享受尚无法确定：缺少数据，" : "不符合", name)
-		        : dg_buf_addf(out, "On %s, %s %s \"%s\"", day, id,
-		                      unknown ? "cannot yet be assessed for"
-		                              : "does not qualify for",
-		                      name);
+				      unknown ? "能否享受尚无法确定：缺少数据，" : "不符合", name)
+			: dg_buf_addf(out, "On %s, %s %s \"%s\"", day, id,
+				      unknown ? "cannot yet be assessed for"
+					      : "does not qualify for",
+				      name);
 		int nb = 0;
 		for (int i = 0; i < r->nc; i++) {
 			if (r->c[i].kind != CL_COND)
@@ -379,27 +379,27 @@ dg_rc dg_rule_explain_text(const struct dg_code *code, const struct dg_data *dat
 			const char *label = zh ? r->c[i].label_zh : r->c[i].label_en;
 			if (zh)
 				e |= dg_buf_addf(out, "%s%s“%s”", nb++ ? "；" : "：",
-				                 unknown ? "无法判断" : "未满足", label);
+						 unknown ? "无法判断" : "未满足", label);
 			else
 				e |= dg_buf_addf(
-				    out, "%s%s \"%s\"", nb++ ? "; " : ": ",
-				    unknown ? "cannot tell whether" : "not met:", label);
+					out, "%s%s \"%s\"", nb++ ? "; " : ": ",
+					unknown ? "cannot tell whether" : "not met:", label);
 			int64_t gap;
 			if (!unknown && gap_of(cc, &tr, rc->from, &gap) && gap > 0) {
 				if (cc->cmp_ty.base == TY_DATE)
 					e |= zh ? dg_buf_addf(out, "（相差 %lld 天）",
-					                      (long long)gap)
-					        : dg_buf_addf(out, " (%lld days short)",
-					                      (long long)gap);
+							      (long long)gap)
+						: dg_buf_addf(out, " (%lld days short)",
+							      (long long)gap);
 				else if (cc->cmp_ty.base == TY_MONEY) {
 					e |= dg_buf_adds(out, zh ? "（相差 " : " (off by ");
 					e |= dg_rule_fmt_value(out, code->codes, cc->cmp_ty, gap,
-					                       true, true);
+							       true, true);
 					e |= dg_buf_adds(out, zh ? " 元）" : " yuan)");
 				} else if (cc->cmp_ty.base == TY_INT)
-					e |=
-					    zh ? dg_buf_addf(out, "（相差 %lld）", (long long)gap)
-					       : dg_buf_addf(out, " (off by %lld)", (long long)gap);
+					e |= zh ? dg_buf_addf(out, "（相差 %lld）", (long long)gap)
+						: dg_buf_addf(out, " (off by %lld)",
+							      (long long)gap);
 			}
 			if (unknown) {
 				for (int l = 0; l < cc->nleaves; l++) {
@@ -407,9 +407,9 @@ dg_rc dg_rule_explain_text(const struct dg_code *code, const struct dg_data *dat
 					if (li >= 0 && li < tr.n && !tr.k[li] &&
 					    !defaulted(&cc->leaves[l], &tr, rc->from))
 						e |= zh ? dg_buf_addf(out, "（缺少 %s）",
-						                      cc->leaves[l].name)
-						        : dg_buf_addf(out, " (missing %s)",
-						                      cc->leaves[l].name);
+								      cc->leaves[l].name)
+							: dg_buf_addf(out, " (missing %s)",
+								      cc->leaves[l].name);
 				}
 			}
 		}
@@ -418,7 +418,7 @@ dg_rc dg_rule_explain_text(const struct dg_code *code, const struct dg_data *dat
 	}
 	if (r->legal)
 		e |= zh ? dg_buf_addf(out, "依据：%s。", r->legal)
-		        : dg_buf_addf(out, " Legal basis: %s.", r->legal);
+			: dg_buf_addf(out, " Legal basis: %s.", r->legal);
 	dg_trace_release(&tr);
 	return e ? dg_err_set(err, DG_ETOOBIG, "explanation too long") : DG_OK;
 }

@@ -23,19 +23,19 @@ struct dg_explain_cond {
 
 /* Outcome and per-condition results (up to max) without rendering, for tests. */
 dg_rc dg_rule_explain_eval(const struct dg_code *code, const struct dg_data *data, int rule,
-                           int64_t row, enum dg_outcome *outcome, int64_t *amount,
-                           bool *amount_known, struct dg_explain_cond *conds, int max, int *n,
-                           struct dg_err *err) DG_MUST;
+			   int64_t row, enum dg_outcome *outcome, int64_t *amount,
+			   bool *amount_known, struct dg_explain_cond *conds, int max, int *n,
+			   struct dg_err *err) DG_MUST;
 
 /* Append the explanation as one JSON object. */
 dg_rc dg_rule_explain_json(const struct dg_code *code, const struct dg_data *data, int rule,
-                           int64_t row, struct dg_buf *out, struct dg_err *err) DG_MUST;
+			   int64_t row, struct dg_buf *out, struct dg_err *err) DG_MUST;
 /* Append the explanation as sentences; lang is "zh" or "en". */
 dg_rc dg_rule_explain_text(const struct dg_code *code, const struct dg_data *data, int rule,
-                           int64_t row, const char *lang, struct dg_buf *out,
-                           struct dg_err *err) DG_MUST;
+			   int64_t row, const char *lang, struct dg_buf *out,
+			   struct dg_err *err) DG_MUST;
 /* Write a typed value for people: money as yuan with two decimals, dates, codes. */
 dg_rc dg_rule_fmt_value(struct dg_buf *out, const struct dg_intern *codes, struct dg_type ty,
-                        int64_t v, bool known, bool json) DG_MUST;
+			int64_t v, bool known, bool json) DG_MUST;
 
 #endif

@@ -23,11 +23,12 @@ void dg_lex_init(struct dg_lexer *lx, const struct dg_rule_src *src)
 
 const char *dg_tok_name(enum dg_tok t)
 {
-	static const char *const names[] = {
-	    "end of file", "bad token", "name", "number", "decimal", "percentage", "string", "date",
-	    "month",       "'('",       "')'",  "'['",    "']'",     "'{'",        "'}'",    "','",
-	    "':'",         "'.'",       "'..'", "'/'",    "'='",     "'!='",       "'<'",    "'<='",
-	    "'>'",         "'>='",      "'+'",  "'-'",    "'*'",     "'@'"};
+	static const char *const names[] = {"end of file", "bad token", "name", "number", "decimal",
+					    "percentage",  "string",    "date", "month",  "'('",
+					    "')'",         "'['",       "']'",  "'{'",    "'}'",
+					    "','",         "':'",       "'.'",  "'..'",   "'/'",
+					    "'='",         "'!='",      "'<'",  "'<='",   "'>'",
+					    "'>='",        "'+'",       "'-'",  "'*'",    "'@'"};
 	return (unsigned)t < sizeof(names) / sizeof(names[0]) ? names[t] : "token";
 }
 
@@ -100,12 +101,12 @@ struct dg_token dg_lex_next(struct dg_lexer *lx)
 		if (chars > DG_NAME_MAX) {
 			t.t = T_ERR;
 			snprintf(t.err, sizeof(t.err), "a name has at most %d characters",
-			         DG_NAME_MAX);
+				 DG_NAME_MAX);
 		}
 	} else if (isdig(c)) {
 		if (num_at(p, end, 4) && end - p >= 7 && p[4] == '-' && num_at(p + 5, end, 2)) {
 			int y = (p[0] - '0') * 1000 + (p[1] - '0') * 100 + (p[2] - '0') * 10 +
-			        (p[3] - '0');
+				(p[3] - '0');
 			int m = (p[5] - '0') * 10 + (p[6] - '0');
 			if (end - p >= 10 && p[7] == '-' && num_at(p + 8, end, 2) &&
 			    !name_at(p + 10, end)) {
@@ -155,7 +156,7 @@ struct dg_token dg_lex_next(struct dg_lexer *lx)
 			}
 			if (v > DG_LEX_DEC_MAX) {
 				bad(&t, "a number with decimals is at most 9000000000000 before "
-				        "the point");
+					"the point");
 				goto done;
 			}
 			t.t = T_DEC;
@@ -165,8 +166,8 @@ struct dg_token dg_lex_next(struct dg_lexer *lx)
 		}
 		if (p < end && *p == '%') {
 			int64_t micro = t.t == T_DEC          ? t.ival
-			                : v <= DG_LEX_DEC_MAX ? v * DG_DEC_ONE
-			                                      : 0;
+					: v <= DG_LEX_DEC_MAX ? v * DG_DEC_ONE
+							      : 0;
 			if (t.t == T_INT && v > DG_LEX_DEC_MAX) {
 				bad(&t, "percentage too large");
 			} else if (micro % 100) {

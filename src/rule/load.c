@@ -80,7 +80,7 @@ dg_rc dg_rule_parse_param_value(const struct dg_param *pm, const char *s, int64_
 }
 
 dg_rc dg_rule_parse_override(const struct dg_program *p, struct dg_arena *a, const char *spec,
-                             struct dg_override *out, struct dg_err *err)
+			     struct dg_override *out, struct dg_err *err)
 {
 	const char *eq = strchr(spec, '=');
 	char name[512]; /* a name of up to 64 characters (256 bytes) and a region */
@@ -94,7 +94,7 @@ dg_rc dg_rule_parse_override(const struct dg_program *p, struct dg_arena *a, con
 		char *rb = strchr(lb, ']');
 		if (!rb || rb[1] != '\0' || rb == lb + 1)
 			return dg_err_set(err, DG_EINVAL, "--set %s: write NAME[REGION]=VALUE",
-			                  spec);
+					  spec);
 		*rb = '\0';
 		region = dg_arena_strdup(a, lb + 1);
 		*lb = '\0';
@@ -107,8 +107,8 @@ dg_rc dg_rule_parse_override(const struct dg_program *p, struct dg_arena *a, con
 			c[nc++] = p->params[i].name;
 		const char *best = dg_rule_did_you_mean(name, c, nc);
 		return dg_err_set(err, DG_EINVAL, "no parameter '%s'%s%s%s", name,
-		                  best ? " (did you mean '" : "", best ? best : "",
-		                  best ? "'?)" : "");
+				  best ? " (did you mean '" : "", best ? best : "",
+				  best ? "'?)" : "");
 	}
 	if (region && !p->params[pi].by_region)
 		return dg_err_set(err, DG_EINVAL, "parameter %s is not set by region", name);
@@ -116,6 +116,6 @@ dg_rc dg_rule_parse_override(const struct dg_program *p, struct dg_arena *a, con
 	out->region = region;
 	if (dg_rule_parse_param_value(&p->params[pi], eq + 1, &out->value))
 		return dg_err_set(err, DG_EINVAL, "--set %s: '%s' is not a valid value for %s",
-		                  spec, eq + 1, name);
+				  spec, eq + 1, name);
 	return DG_OK;
 }

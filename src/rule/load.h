@@ -13,7 +13,7 @@ struct dg_program *dg_rule_load(char *const *paths, int n);
 
 /* Parse "name=value" / "name[region]=value" against p's parameters. */
 dg_rc dg_rule_parse_override(const struct dg_program *p, struct dg_arena *a, const char *spec,
-                             struct dg_override *out, struct dg_err *err) DG_MUST;
+			     struct dg_override *out, struct dg_err *err) DG_MUST;
 /* A parameter value written as text in the parameter's type. */
 dg_rc dg_rule_parse_param_value(const struct dg_param *pm, const char *s, int64_t *out) DG_MUST;
 

@@ -38,7 +38,7 @@ static void advance(struct parser *ps)
 }
 
 static void fail_at(struct parser *ps, const struct dg_token *t, const char *fmt, ...)
-    DG_PRINTF(3, 4);
+	DG_PRINTF(3, 4);
 static void fail_at(struct parser *ps, const struct dg_token *t, const char *fmt, ...)
 {
 	if (ps->failed)
@@ -84,7 +84,7 @@ static const char *tok_desc(struct parser *ps, const struct dg_token *t)
 {
 	if (t->t == T_IDENT || t->t == T_INT || t->t == T_STR)
 		snprintf(ps->found, sizeof(ps->found), "'%.*s'",
-		         (int)dg_text_cut(t->p, (size_t)t->n, 40), t->p);
+			 (int)dg_text_cut(t->p, (size_t)t->n, 40), t->p);
 	else
 		snprintf(ps->found, sizeof(ps->found), "%s", dg_tok_name(t->t));
 	return ps->found;
@@ -110,7 +110,7 @@ static const char *ident(struct parser *ps, const char *what)
 {
 	if (ps->tok.t != T_IDENT) {
 		fail_at(ps, &ps->tok, "expected %s (a name) here, found %s", what,
-		        tok_desc(ps, &ps->tok));
+			tok_desc(ps, &ps->tok));
 		return NULL;
 	}
 	const char *s = dg_arena_strndup(ps->prog->arena, ps->tok.p, (size_t)ps->tok.n);
@@ -122,7 +122,7 @@ static const char *string(struct parser *ps, const char *what)
 {
 	if (ps->tok.t != T_STR) {
 		fail_at(ps, &ps->tok, "expected %s in \"quotes\" here, found %s", what,
-		        tok_desc(ps, &ps->tok));
+			tok_desc(ps, &ps->tok));
 		return NULL;
 	}
 	const char *s = dg_arena_strndup(ps->prog->arena, ps->tok.p + 1, (size_t)ps->tok.n - 2);
@@ -160,7 +160,7 @@ static bool signed_int(struct parser *ps, int64_t *out)
 	bool neg = accept(ps, T_MINUS);
 	if (ps->tok.t != T_INT) {
 		fail_at(ps, &ps->tok, "expected a whole number here, found %s",
-		        tok_desc(ps, &ps->tok));
+			tok_desc(ps, &ps->tok));
 		return false;
 	}
 	*out = neg ? -ps->tok.ival : ps->tok.ival;
@@ -179,7 +179,7 @@ static struct dg_node *window(struct parser *ps)
 			return NULL;
 		if (!accept_kw(ps, "months") && !accept_kw(ps, "month")) {
 			fail_at(ps, &ps->tok, "expected 'months' after 'last N', found %s",
-			        tok_desc(ps, &ps->tok));
+				tok_desc(ps, &ps->tok));
 			return NULL;
 		}
 		w->ival = -n;
@@ -240,7 +240,7 @@ static struct dg_node *set_lit(struct parser *ps)
 		struct dg_token t = ps->tok;
 		if (t.t != T_STR) {
 			fail_at(ps, &t, "a set holds codes in \"quotes\", found %s",
-			        tok_desc(ps, &t));
+				tok_desc(ps, &t));
 			return NULL;
 		}
 		struct dg_node *e = node(ps, N_STR, &t);
@@ -254,9 +254,9 @@ static struct dg_node *set_lit(struct parser *ps)
 
 /* words that start a clause can never be a value, so a missing operand is caught */
 static const char *const reserved[] = {"end",   "condition", "exception", "amount", "prefill",
-                                       "rule",  "param",     "let",       "schema", "version",
-                                       "legal", "valid",     "then",      "else",   "where",
-                                       "and",   "or",        "not",       "if",     "exceptions"};
+				       "rule",  "param",     "let",       "schema", "version",
+				       "legal", "valid",     "then",      "else",   "where",
+				       "and",   "or",        "not",       "if",     "exceptions"};
 
 /* days / months / years after a count make a duration; -1 otherwise */
 static int dur_unit(const struct dg_token *t)
@@ -288,8 +288,8 @@ static struct dg_node *primary(struct parser *ps)
 			int64_t per_fen = yuan ? DG_DEC_ONE / 100 : DG_DEC_ONE;
 			if (micro % per_fen) {
 				fail_at(ps, &t, "%s",
-				        yuan ? "money has at most 2 decimals (fen)"
-				             : "fen is the smallest unit: no decimals");
+					yuan ? "money has at most 2 decimals (fen)"
+					     : "fen is the smallest unit: no decimals");
 				return NULL;
 			}
 			advance(ps);
@@ -343,9 +343,9 @@ static struct dg_node *primary(struct parser *ps)
 		for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)
 			if (is_kw(&t, reserved[i])) {
 				fail_at(ps, &t,
-				        "expected a value, a name or '(' here, found '%s' (a "
-				        "reserved word)",
-				        reserved[i]);
+					"expected a value, a name or '(' here, found '%s' (a "
+					"reserved word)",
+					reserved[i]);
 				return NULL;
 			}
 		n = node(ps, N_NAME, &t);
@@ -414,7 +414,7 @@ static struct dg_node *unary(struct parser *ps)
 }
 
 static struct dg_node *binary(struct parser *ps, struct dg_node *a, int op,
-                              const struct dg_token *t, struct dg_node *b)
+			      const struct dg_token *t, struct dg_node *b)
 {
 	if (!a || !b)
 		return NULL;
@@ -581,9 +581,9 @@ static bool labels(struct parser *ps, const char **zh, const char **en)
 	if (ps->tok.t != T_SLASH && strchr(*zh, '/')) {
 		/* "中文 / "English": the first label's closing quote is missing */
 		fail_at(ps, &at,
-		        "the label \"%s\" runs on past its '/': close it before the '/', as in "
-		        "\"中文\" / \"English\"",
-		        *zh);
+			"the label \"%s\" runs on past its '/': close it before the '/', as in "
+			"\"中文\" / \"English\"",
+			*zh);
 		return false;
 	}
 	if (!expect(ps, T_SLASH, "'/' between the Chinese and English labels"))
@@ -661,7 +661,7 @@ static bool param_values(struct parser *ps, struct dg_param *pm, struct dg_param
 		if (pv->ne == cap) {
 			cap = cap ? cap * 2 : 8;
 			struct dg_param_entry *ne =
-			    dg_arena_alloc(ps->prog->arena, sizeof(*ne) * (size_t)cap);
+				dg_arena_alloc(ps->prog->arena, sizeof(*ne) * (size_t)cap);
 			if (pv->ne)
 				memcpy(ne, pv->e, sizeof(*ne) * (size_t)pv->ne);
 			pv->e = ne;
@@ -699,7 +699,7 @@ static void param_decl(struct parser *ps)
 		pm.ty.base = TY_DATE;
 	else {
 		fail_at(ps, &tt,
-		        "a parameter's type is int, money, decimal, bool or date, not '%s'", ty);
+			"a parameter's type is int, money, decimal, bool or date, not '%s'", ty);
 		return;
 	}
 	if (accept_kw(ps, "per")) {
@@ -709,7 +709,7 @@ static void param_decl(struct parser *ps)
 			pm.ty.per = 12;
 		else {
 			fail_at(ps, &ps->tok, "expected 'month' or 'year' after 'per', found %s",
-			        tok_desc(ps, &ps->tok));
+				tok_desc(ps, &ps->tok));
 			return;
 		}
 	}
@@ -730,8 +730,8 @@ static void param_decl(struct parser *ps)
 		} else if (accept_kw(ps, "from")) {
 			if (ps->tok.t != T_DATE) {
 				fail_at(ps, &ps->tok,
-				        "expected the date the value takes effect, found %s",
-				        tok_desc(ps, &ps->tok));
+					"expected the date the value takes effect, found %s",
+					tok_desc(ps, &ps->tok));
 				return;
 			}
 			v.from = (dg_day)ps->tok.ival;
@@ -746,22 +746,22 @@ static void param_decl(struct parser *ps)
 		if (pm.nv == capv) {
 			capv = capv ? capv * 2 : 4;
 			struct dg_param_version *nv =
-			    dg_arena_alloc(p->arena, sizeof(*nv) * (size_t)capv);
+				dg_arena_alloc(p->arena, sizeof(*nv) * (size_t)capv);
 			if (pm.nv)
 				memcpy(nv, pm.v, sizeof(*nv) * (size_t)pm.nv);
 			pm.v = nv;
 		}
 		if (pm.nv && pm.v[pm.nv - 1].from >= v.from) {
 			fail_at(ps, &at,
-			        "parameter %s: dated values must be in increasing date order",
-			        pm.name);
+				"parameter %s: dated values must be in increasing date order",
+				pm.name);
 			return;
 		}
 		pm.v[pm.nv++] = v;
 	}
 	if (pm.nv == 0) {
 		fail_at(ps, &ps->tok, "parameter %s needs a value: '= VALUE' or 'from DATE: VALUE'",
-		        pm.name);
+			pm.name);
 		return;
 	}
 	if (p->nparams == p->capparams) {
@@ -835,16 +835,16 @@ static bool combine_decl(struct parser *ps, struct dg_rule *r, int *cap)
 		i++;
 	if (i == sizeof(modes) / sizeof(modes[0])) {
 		fail_at(ps, &mt,
-		        "exceptions combine by conflict, any (conditions), first, max or sum "
-		        "(the amount), not '%s'",
-		        m);
+			"exceptions combine by conflict, any (conditions), first, max or sum "
+			"(the amount), not '%s'",
+			m);
 		return false;
 	}
 	d.mode = (enum dg_combine)i;
 	if (r->ncomb == *cap) {
 		*cap = *cap ? *cap * 2 : 4;
 		struct dg_combine_decl *n =
-		    dg_arena_alloc(ps->prog->arena, sizeof(*n) * (size_t)*cap);
+			dg_arena_alloc(ps->prog->arena, sizeof(*n) * (size_t)*cap);
 		if (r->ncomb)
 			memcpy(n, r->comb, sizeof(*n) * (size_t)r->ncomb);
 		r->comb = n;
@@ -885,7 +885,7 @@ static void rule_decl(struct parser *ps)
 				return;
 			if (ps->tok.t != T_DATE) {
 				fail_at(ps, &ps->tok, "expected a date, found %s",
-				        tok_desc(ps, &ps->tok));
+					tok_desc(ps, &ps->tok));
 				return;
 			}
 			r.valid_from = (dg_day)ps->tok.ival;
@@ -893,7 +893,7 @@ static void rule_decl(struct parser *ps)
 			if (accept_kw(ps, "to")) {
 				if (ps->tok.t != T_DATE) {
 					fail_at(ps, &ps->tok, "expected a date, found %s",
-					        tok_desc(ps, &ps->tok));
+						tok_desc(ps, &ps->tok));
 					return;
 				}
 				r.valid_to = (dg_day)ps->tok.ival;
@@ -940,8 +940,8 @@ static void rule_decl(struct parser *ps)
 					return;
 				if (r.npf == cappf) {
 					cappf = cappf ? cappf * 2 : 4;
-					struct dg_prefill *np =
-					    dg_arena_alloc(p->arena, sizeof(*np) * (size_t)cappf);
+					struct dg_prefill *np = dg_arena_alloc(
+						p->arena, sizeof(*np) * (size_t)cappf);
 					if (r.npf)
 						memcpy(np, r.pf, sizeof(*np) * (size_t)r.npf);
 					r.pf = np;
@@ -950,9 +950,9 @@ static void rule_decl(struct parser *ps)
 			} while (accept(ps, T_COMMA));
 		} else {
 			fail_at(ps, &t,
-			        "expected version, valid, for, legal, condition, exception, "
-			        "exceptions, amount, prefill or end in a rule, found %s",
-			        tok_desc(ps, &t));
+				"expected version, valid, for, legal, condition, exception, "
+				"exceptions, amount, prefill or end in a rule, found %s",
+				tok_desc(ps, &t));
 			return;
 		}
 	}
@@ -975,13 +975,13 @@ static void schema_decl(struct parser *ps)
 		snprintf(path, sizeof(path), "%s", rel);
 	else
 		snprintf(path, sizeof(path), "%.*s/%s", (int)(slash - ps->src->path), ps->src->path,
-		         rel);
+			 rel);
 	struct dg_program *p = ps->prog;
 	if (p->schema) {
 		if (strcmp(p->schema_path, path) != 0)
 			dg_rule_diag_at(&p->diag, ps->src, at.line, at.col, false,
-			                "all rule files of one run must use the same schema (%s)",
-			                p->schema_path);
+					"all rule files of one run must use the same schema (%s)",
+					p->schema_path);
 		return;
 	}
 	struct dg_err err = {0};
@@ -1030,9 +1030,9 @@ static void report_bad_byte(struct dg_program *p, const char *path, const char *
 		}
 	unsigned char b = (unsigned char)text[at];
 	dg_rule_diag_at(&p->diag, &src, line, dg_text_chars(text + ls, at - ls) + 1, false,
-	                b ? "this byte (0x%02X) is not UTF-8 text: save the file as UTF-8"
-	                  : "a NUL byte (0x%02X): a rule file is UTF-8 text",
-	                b);
+			b ? "this byte (0x%02X) is not UTF-8 text: save the file as UTF-8"
+			  : "a NUL byte (0x%02X): a rule file is UTF-8 text",
+			b);
 }
 
 void dg_program_parse(struct dg_program *p, const char *path, const char *text, size_t len)
@@ -1076,7 +1076,7 @@ void dg_program_parse(struct dg_program *p, const char *path, const char *text, 
 			rule_decl(&ps);
 		else
 			fail_at(&ps, &t,
-			        "expected schema, param, let or rule at the top level, found %s",
-			        tok_desc(&ps, &t));
+				"expected schema, param, let or rule at the top level, found %s",
+				tok_desc(&ps, &t));
 	}
 }

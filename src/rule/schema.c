@@ -57,7 +57,7 @@ void dg_schema_free(struct dg_schema *s)
 }
 
 static dg_rc parse_type(struct dg_schema *s, struct dg_field *f, const char *t,
-                        const char **link_to)
+			const char **link_to)
 {
 	if (strncmp(t, "monthly ", 8) == 0) {
 		f->monthly = true;
@@ -72,10 +72,10 @@ static dg_rc parse_type(struct dg_schema *s, struct dg_field *f, const char *t,
 		const char *n;
 		enum dg_ty t;
 	} names[] = {{"bool", TY_BOOL},
-	             {"int", TY_INT},
-	             {"money", TY_MONEY},
-	             {"date", TY_DATE},
-	             {"code", TY_CODE}};
+		     {"int", TY_INT},
+		     {"money", TY_MONEY},
+		     {"date", TY_DATE},
+		     {"code", TY_CODE}};
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (strcmp(t, names[i].n) == 0) {
 			f->ty = names[i].t;
@@ -158,8 +158,8 @@ struct dg_schema *dg_schema_parse(const char *path, const char *text, size_t len
 		e->name = ents->keys[i]->s;
 		if (!dg_text_name_ok(e->name) || ey->kind != DG_Y_MAP) {
 			dg_err_set(err, DG_EINVAL,
-			           "%s:%d: entity '%s' must be a name with a map (" NAME_RULE ")",
-			           path, ents->keys[i]->line, e->name);
+				   "%s:%d: entity '%s' must be a name with a map (" NAME_RULE ")",
+				   path, ents->keys[i]->line, e->name);
 			goto fail;
 		}
 		const struct dg_yaml *v;
@@ -175,8 +175,9 @@ struct dg_schema *dg_schema_parse(const char *path, const char *text, size_t len
 			int c = parse_class(v->s);
 			if (c < 0) {
 				dg_err_set(err, DG_EINVAL,
-				           "%s:%d: id_class of %s: use public, internal, personal "
-				           "or sensitive", path, v->line, e->name);
+					   "%s:%d: id_class of %s: use public, internal, personal "
+					   "or sensitive",
+					   path, v->line, e->name);
 				goto fail;
 			}
 			e->id_class = (enum dg_class)c;
@@ -185,7 +186,7 @@ struct dg_schema *dg_schema_parse(const char *path, const char *text, size_t len
 		for (int j = 0; fs && j < fs->n; j++) {
 			if (e->nf == DG_MAX_FIELDS) {
 				dg_err_set(err, DG_ETOOBIG, "%s: entity %s has more than %d fields",
-				           path, e->name, DG_MAX_FIELDS);
+					   path, e->name, DG_MAX_FIELDS);
 				goto fail;
 			}
 			struct dg_field *f = &e->f[e->nf];
@@ -202,12 +203,13 @@ struct dg_schema *dg_schema_parse(const char *path, const char *text, size_t len
 				int c = (v = dg_yaml_get(fy, "class")) ? parse_class(v->s) : 1;
 				int sh = (v = dg_yaml_get(fy, "sharing")) ? parse_sharing(v->s) : 1;
 				if (c < 0 || sh < 0) {
-					dg_err_set(err, DG_EINVAL,
-					           "%s:%d: field '%s': %s", path, fy->line, f->name,
-					           c < 0 ? "class is public, internal, personal or "
-					                   "sensitive"
-					                 : "sharing is unconditional, conditional or "
-					                   "none");
+					dg_err_set(
+						err, DG_EINVAL, "%s:%d: field '%s': %s", path,
+						fy->line, f->name,
+						c < 0 ? "class is public, internal, personal or "
+							"sensitive"
+						      : "sharing is unconditional, conditional or "
+							"none");
 					goto fail;
 				}
 				f->cls = (enum dg_class)c;
@@ -215,19 +217,19 @@ struct dg_schema *dg_schema_parse(const char *path, const char *text, size_t len
 			}
 			if (!dg_text_name_ok(f->name)) {
 				dg_err_set(err, DG_EINVAL, "%s:%d: field '%s' of %s: " NAME_RULE,
-				           path, fs->keys[j]->line, f->name, e->name);
+					   path, fs->keys[j]->line, f->name, e->name);
 				goto fail;
 			}
 			if (dg_schema_field(s, (int)(e - s->e), f->name) >= 0) {
 				dg_err_set(err, DG_EINVAL, "%s:%d: field '%s' of %s: repeated name",
-				           path, fs->keys[j]->line, f->name, e->name);
+					   path, fs->keys[j]->line, f->name, e->name);
 				goto fail;
 			}
 			if (parse_type(s, f, t, &link_to[i][e->nf])) {
 				dg_err_set(err, DG_EINVAL,
-				           "%s:%d: field '%s': unknown type '%s' (use bool, int, "
-				           "money, date, code, 'monthly money' or 'link ENTITY')",
-				           path, fy->line, f->name, t);
+					   "%s:%d: field '%s': unknown type '%s' (use bool, int, "
+					   "money, date, code, 'monthly money' or 'link ENTITY')",
+					   path, fy->line, f->name, t);
 				goto fail;
 			}
 			e->nf++;
@@ -236,7 +238,7 @@ struct dg_schema *dg_schema_parse(const char *path, const char *text, size_t len
 		for (int j = 0; gs && j < gs->n && j < 16; j++) {
 			if (!dg_text_name_ok(gs->keys[j]->s)) {
 				dg_err_set(err, DG_EINVAL, "%s:%d: group '%s' of %s: " NAME_RULE,
-				           path, gs->keys[j]->line, gs->keys[j]->s, e->name);
+					   path, gs->keys[j]->line, gs->keys[j]->s, e->name);
 				goto fail;
 			}
 			e->g[e->ng].name = gs->keys[j]->s;
@@ -253,8 +255,8 @@ struct dg_schema *dg_schema_parse(const char *path, const char *text, size_t len
 			e->f[j].link_ent = dg_schema_entity(s, link_to[i][j]);
 			if (e->f[j].link_ent < 0) {
 				dg_err_set(err, DG_EINVAL,
-				           "%s: link %s.%s points at unknown entity '%s'", path,
-				           e->name, e->f[j].name, link_to[i][j]);
+					   "%s: link %s.%s points at unknown entity '%s'", path,
+					   e->name, e->f[j].name, link_to[i][j]);
 				goto fail;
 			}
 		}
@@ -271,9 +273,9 @@ struct dg_schema *dg_schema_parse(const char *path, const char *text, size_t len
 			if (lf < 0 || s->e[me].f[lf].ty != TY_LINK ||
 			    s->e[me].f[lf].link_ent != i) {
 				dg_err_set(err, DG_EINVAL,
-				           "%s: group %s.%s must name a link to %s, like "
-				           "'person.household' (got '%s')",
-				           path, e->name, e->g[j].name, e->name, g);
+					   "%s: group %s.%s must name a link to %s, like "
+					   "'person.household' (got '%s')",
+					   path, e->name, e->g[j].name, e->name, g);
 				goto fail;
 			}
 			e->g[j].member_ent = me;

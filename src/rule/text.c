@@ -117,44 +117,44 @@ void dg_text_why_not(const char *p, const char *end, char *msg, size_t n)
 		return;
 	}
 	static const char *const ascii_for[] = {
-	    [0x3001 - 0x3001] = ",",
-	    [0x3002 - 0x3001] = ".",
-	    [0x3010 - 0x3001] = "[",
-	    [0x3011 - 0x3001] = "]",
+		[0x3001 - 0x3001] = ",",
+		[0x3002 - 0x3001] = ".",
+		[0x3010 - 0x3001] = "[",
+		[0x3011 - 0x3001] = "]",
 	};
 	if (in(c, 0xFF01, 0xFF5E))
 		snprintf(msg, n, "full-width '%.*s' (U+%04X): write '%c'", l, p, (unsigned)c,
-		         (char)(c - 0xFEE0));
+			 (char)(c - 0xFEE0));
 	else if (in(c, 0x3001, 0x3011) && ascii_for[c - 0x3001])
 		snprintf(msg, n, "'%.*s' (U+%04X): write '%s'", l, p, (unsigned)c,
-		         ascii_for[c - 0x3001]);
+			 ascii_for[c - 0x3001]);
 	else if (c == 0x3000 || c == 0xA0 || in(c, 0x2000, 0x200A) || c == 0x202F || c == 0x205F)
 		snprintf(msg, n, "a %s space (U+%04X): write an ASCII space",
-		         c == 0x3000 ? "full-width" : "non-ASCII", (unsigned)c);
+			 c == 0x3000 ? "full-width" : "non-ASCII", (unsigned)c);
 	else if (in(c, 0x2018, 0x201F))
 		snprintf(msg, n,
-		         "the quotation mark '%.*s' (U+%04X): text goes in ASCII \"quotes\"", l, p,
-		         (unsigned)c);
+			 "the quotation mark '%.*s' (U+%04X): text goes in ASCII \"quotes\"", l, p,
+			 (unsigned)c);
 	else if (in(c, 0x80, 0x9F) || c == 0xAD || in(c, 0x200B, 0x200F) || in(c, 0x2028, 0x202E) ||
-	         in(c, 0x2060, 0x206F) || c == 0xFEFF || in(c, 0xFFF9, 0xFFFB) ||
-	         in(c, 0xE0000, 0xE007F))
+		 in(c, 0x2060, 0x206F) || c == 0xFEFF || in(c, 0xFFF9, 0xFFFB) ||
+		 in(c, 0xE0000, 0xE007F))
 		snprintf(msg, n, "an invisible character (U+%04X) outside quotes: delete it",
-		         (unsigned)c);
+			 (unsigned)c);
 	else if (in(c, 0x2E80, 0x2EFF) || in(c, 0x2F00, 0x2FDF))
 		snprintf(msg, n,
-		         "'%.*s' (U+%04X) is a radical, not the character it looks like (text "
-		         "copied from a PDF?): type the character",
-		         l, p, (unsigned)c);
+			 "'%.*s' (U+%04X) is a radical, not the character it looks like (text "
+			 "copied from a PDF?): type the character",
+			 l, p, (unsigned)c);
 	else if (in(c, 0xF900, 0xFAFF) || in(c, 0x2F800, 0x2FA1F))
 		snprintf(msg, n,
-		         "'%.*s' (U+%04X) is a compatibility form of a Chinese character: type "
-		         "the ordinary character",
-		         l, p, (unsigned)c);
+			 "'%.*s' (U+%04X) is a compatibility form of a Chinese character: type "
+			 "the ordinary character",
+			 l, p, (unsigned)c);
 	else
 		snprintf(msg, n,
-		         "'%.*s' (U+%04X) cannot be part of a name: names are ASCII letters, "
-		         "digits, '_' and Chinese characters; put other text in \"quotes\"",
-		         l, p, (unsigned)c);
+			 "'%.*s' (U+%04X) cannot be part of a name: names are ASCII letters, "
+			 "digits, '_' and Chinese characters; put other text in \"quotes\"",
+			 l, p, (unsigned)c);
 }
 
 int dg_text_chars(const char *s, size_t n)

@@ -32,7 +32,7 @@
 const char *dg_outcome_name(enum dg_outcome o)
 {
 	static const char *const n[] = {"ELIGIBLE", "NOT_ELIGIBLE", "UNKNOWN", "CONFLICT",
-	                                "NOT_IN_FORCE"};
+					"NOT_IN_FORCE"};
 	return n[o];
 }
 
@@ -56,7 +56,7 @@ struct vm {
 };
 
 static void vm_init(struct vm *m, const struct dg_code *code, const struct dg_data *data,
-                    struct dg_result *res, const struct dg_col *temps)
+		    struct dg_result *res, const struct dg_col *temps)
 {
 	memset(m, 0, sizeof(*m));
 	m->code = code;
@@ -267,7 +267,7 @@ static void exec(struct vm *m, const struct dg_kernel *k, int from, int to, int6
 		const uint8_t *ak = m->rk[in->a], *bk = m->rk[in->b];
 		/* one-operand ops go through the immediate path: operand b is not read */
 		const bool imm =
-		    (in->flags & DG_F_IMM) || in->op == OP_TODEC || in->op == OP_ROUNDM;
+			(in->flags & DG_F_IMM) || in->op == OP_TODEC || in->op == OP_ROUNDM;
 		const int64_t K = in->imm;
 		int64_t link0 = 0;
 		if (m->tr)
@@ -347,8 +347,8 @@ static void exec(struct vm *m, const struct dg_kernel *k, int from, int to, int6
 		case OP_GATHER:
 		case OP_TGATHER: {
 			const struct dg_col *c = in->op == OP_GATHER
-			                             ? &m->data->t[in->c].col[in->aux]
-			                             : &m->temps[in->aux];
+							 ? &m->data->t[in->c].col[in->aux]
+							 : &m->temps[in->aux];
 			for (int i = 0; i < n; i++) {
 				int64_t l = av[i];
 				if (ak[i] && l >= 0) {
@@ -454,7 +454,7 @@ static void exec(struct vm *m, const struct dg_kernel *k, int from, int to, int6
 		case OP_MULR:
 			SLOWBIN({
 				if (!round_div((__int128)a * b, DG_DEC_ONE, unit_fen[in->aux],
-				               in->c, &r))
+					       in->c, &r))
 					kn = 0;
 			});
 			break;
@@ -557,9 +557,9 @@ static void exec(struct vm *m, const struct dg_kernel *k, int from, int to, int6
 					continue;
 				dg_day_to_ymd((dg_day)a, &y, &mo, &d);
 				dv[i] = in->aux == 0   ? y
-				        : in->aux == 1 ? mo
-				        : in->aux == 2 ? d
-				                       : dg_day_from_ymd(y, mo, month_days(y, mo));
+					: in->aux == 1 ? mo
+					: in->aux == 2 ? d
+						       : dg_day_from_ymd(y, mo, month_days(y, mo));
 			}
 			m->rv[in->d] = dv;
 			m->rk[in->d] = dk;
@@ -570,7 +570,7 @@ static void exec(struct vm *m, const struct dg_kernel *k, int from, int to, int6
 			for (int i = 0; i < n; i++) {
 				int64_t y = av[i], mo = bv[i], d = cv[i];
 				dk[i] = ak[i] && bk[i] && ck[i] && y >= 1 && y <= 9999 && mo >= 1 &&
-				        mo <= 12 && d >= 1 && d <= month_days((int)y, (int)mo);
+					mo <= 12 && d >= 1 && d <= month_days((int)y, (int)mo);
 				dv[i] = dk[i] ? dg_day_from_ymd((int)y, (int)mo, (int)d) : 0;
 			}
 			m->rv[in->d] = dv;
@@ -654,7 +654,7 @@ static void exec(struct vm *m, const struct dg_kernel *k, int from, int to, int6
 					kn = bk[i];
 					cap = bv[i] > DG_MAX_MONTHS ? DG_MAX_MONTHS
 					      : bv[i] < 0           ? 0
-					                            : bv[i] + in->c;
+								    : bv[i] + in->c;
 					if (cap > DG_MAX_MONTHS)
 						cap = DG_MAX_MONTHS;
 				}
@@ -681,7 +681,7 @@ static void exec(struct vm *m, const struct dg_kernel *k, int from, int to, int6
 					if (b->benefit == in->aux && b->month >= K &&
 					    b->month < K + in->c &&
 					    (in->b == 0 ? b->status != BEN_STOPPED
-					                : b->status == in->b))
+							: b->status == in->b))
 						found = 1;
 				}
 				dv[i] = found;
@@ -768,9 +768,9 @@ static void exec(struct vm *m, const struct dg_kernel *k, int from, int to, int6
 			}
 			if (m->tr) {
 				m->tr->outcome = cfv[0]  ? DG_CONFLICT
-				                 : el[0] ? DG_ELIGIBLE
-				                 : un[0] ? DG_UNKNOWN
-				                         : DG_NOT_ELIGIBLE;
+						 : el[0] ? DG_ELIGIBLE
+						 : un[0] ? DG_UNKNOWN
+							 : DG_NOT_ELIGIBLE;
 				m->tr->amount = amv ? amv[0] : 0;
 				m->tr->amount_known = amv && amk[0];
 			}
@@ -804,8 +804,8 @@ static void exec(struct vm *m, const struct dg_kernel *k, int from, int to, int6
  * its value does (all: a true value; any: a false one keeps it out).
  */
 static void reduce_any_all(const struct dg_agg *ag, const struct dg_table *gt,
-                           const struct dg_col *w, const struct dg_col *v, struct dg_col *out,
-                           int64_t g)
+			   const struct dg_col *w, const struct dg_col *v, struct dg_col *out,
+			   int64_t g)
 {
 	bool any = ag->op == AGG_ANY, decided = false, unknown = false;
 	for (int64_t j = gt->goff[ag->group][g]; j < gt->goff[ag->group][g + 1] && !decided; j++) {
@@ -830,7 +830,7 @@ static void reduce_any_all(const struct dg_agg *ag, const struct dg_table *gt,
 }
 
 static void reduce_group(const struct dg_code *code, const struct dg_data *data,
-                         const struct dg_col *temps, int a, int64_t g)
+			 const struct dg_col *temps, int a, int64_t g)
 {
 	const struct dg_agg *ag = &code->prog->aggs[a];
 	const struct dg_aggcode *ac = &code->aggs[a];
@@ -976,8 +976,8 @@ static void run_job(struct job *j, int nthreads)
 }
 
 static void run_kernel(const struct dg_code *code, const struct dg_data *data,
-                       struct dg_result *res, const struct dg_kernel *k, const int *segs, int nsegs,
-                       int nthreads)
+		       struct dg_result *res, const struct dg_kernel *k, const int *segs, int nsegs,
+		       int nthreads)
 {
 	struct job j;
 	memset(&j, 0, sizeof(j));
@@ -1079,7 +1079,7 @@ static uint64_t *bits_new(size_t words)
 
 /* Result arrays for the selected rules, and aggregates computed. */
 static dg_rc prepare(const struct dg_code *code, const struct dg_data *data,
-                     const struct dg_run_opts *o, struct dg_result **out, struct dg_err *err)
+		     const struct dg_run_opts *o, struct dg_result **out, struct dg_err *err)
 {
 	const bool *select = o->select;
 	int nthreads = o->nthreads;
@@ -1089,8 +1089,8 @@ static dg_rc prepare(const struct dg_code *code, const struct dg_data *data,
 		return dg_err_set(err, DG_EINVAL, "data and rules do not share one schema");
 	if (data->codes != code->codes || data->codes->n != code->ncodes)
 		return dg_err_set(
-		    err, DG_EINVAL,
-		    "the rules were compiled before this data was loaded: compile again");
+			err, DG_EINVAL,
+			"the rules were compiled before this data was loaded: compile again");
 	struct dg_result *r = dg_xcalloc(1, sizeof(*r));
 	r->code = code;
 	r->data = data;
@@ -1181,8 +1181,8 @@ static int rule_segments(const struct dg_code *code, const struct dg_result *r, 
 }
 
 static dg_rc run_variants(const struct dg_code *const *codes, int ncodes,
-                          const struct dg_data *data, const struct dg_run_opts *o,
-                          struct dg_result **out, struct dg_err *err)
+			  const struct dg_data *data, const struct dg_run_opts *o,
+			  struct dg_result **out, struct dg_err *err)
 {
 	int nthreads = o->nthreads;
 	if (ncodes < 1 || ncodes > MAX_VARIANTS)
@@ -1238,21 +1238,21 @@ static dg_rc run_variants(const struct dg_code *const *codes, int ncodes,
 }
 
 dg_rc dg_rule_run_many(const struct dg_code *const *codes, int ncodes, const struct dg_data *data,
-                       const bool *select, int nthreads, struct dg_result **out, struct dg_err *err)
+		       const bool *select, int nthreads, struct dg_result **out, struct dg_err *err)
 {
 	struct dg_run_opts o = {select, nthreads, false};
 	return run_variants(codes, ncodes, data, &o, out, err);
 }
 
 dg_rc dg_rule_run(const struct dg_code *code, const struct dg_data *data, const bool *select,
-                  int nthreads, struct dg_result **out, struct dg_err *err)
+		  int nthreads, struct dg_result **out, struct dg_err *err)
 {
 	struct dg_run_opts o = {select, nthreads, false};
 	return run_variants(&code, 1, data, &o, out, err);
 }
 
 dg_rc dg_rule_run_opts(const struct dg_code *code, const struct dg_data *data,
-                       const struct dg_run_opts *opts, struct dg_result **out, struct dg_err *err)
+		       const struct dg_run_opts *opts, struct dg_result **out, struct dg_err *err)
 {
 	return run_variants(&code, 1, data, opts, out, err);
 }
@@ -1282,7 +1282,7 @@ struct reach {
 
 /* The record, the records it links to and theirs, up to max (duplicates do no harm). */
 static int reachable(const struct dg_schema *s, const struct dg_data *data, int ent, int64_t row,
-                     struct reach *out, int max)
+		     struct reach *out, int max)
 {
 	int n = 0, from = 0, to = 1;
 	out[n++] = (struct reach){ent, row};
@@ -1293,14 +1293,14 @@ static int reachable(const struct dg_schema *s, const struct dg_data *data, int 
 			for (int f = 0; f < e->nf && n < max; f++)
 				if (e->f[f].ty == TY_LINK && col[f].k[out[i].row] &&
 				    col[f].v[out[i].row] >= 0)
-					out[n++] =
-					    (struct reach){e->f[f].link_ent, col[f].v[out[i].row]};
+					out[n++] = (struct reach){e->f[f].link_ent,
+								  col[f].v[out[i].row]};
 		}
 	return n;
 }
 
 dg_rc dg_rule_eval_one(const struct dg_code *code, const struct dg_data *data, int rule,
-                       int64_t row, struct dg_trace *tr, struct dg_err *err)
+		       int64_t row, struct dg_trace *tr, struct dg_err *err)
 {
 	const struct dg_program *p = code->prog;
 	const struct dg_rcode *rc = &code->rc[rule];
@@ -1309,8 +1309,8 @@ dg_rc dg_rule_eval_one(const struct dg_code *code, const struct dg_data *data, i
 		return dg_err_set(err, DG_ENOTFOUND, "no such record");
 	if (data->codes != code->codes || data->codes->n != code->ncodes)
 		return dg_err_set(
-		    err, DG_EINVAL,
-		    "the rules were compiled before this data was loaded: compile again");
+			err, DG_EINVAL,
+			"the rules were compiled before this data was loaded: compile again");
 	struct dg_col *temps = alloc_temps(code, data);
 	struct vm m;
 	vm_init(&m, code, data, NULL, temps);

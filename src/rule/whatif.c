@@ -19,7 +19,7 @@ static dg_rc add_padded(struct dg_buf *out, const char *name, int width, bool ri
 	int pad = width - dg_text_width(name, strlen(name));
 	pad = pad > 0 ? pad : 0;
 	return right ? dg_buf_addf(out, "%*s%s", pad, "", name)
-	             : dg_buf_addf(out, "%s%*s", name, pad, "");
+		     : dg_buf_addf(out, "%s%*s", name, pad, "");
 }
 
 static bool depends(const struct dg_code *c, int rule, const struct dg_override *ov, int nov)
@@ -48,8 +48,8 @@ static int64_t count_diff(const uint64_t *a, const uint64_t *b, int64_t n)
 }
 
 dg_rc dg_rule_whatif(const struct dg_program *p, const struct dg_data *data,
-                     const struct dg_intern *codes, dg_day ref, const struct dg_override *ov,
-                     int nov, int nthreads, bool json, struct dg_buf *out, struct dg_err *err)
+		     const struct dg_intern *codes, dg_day ref, const struct dg_override *ov,
+		     int nov, int nthreads, bool json, struct dg_buf *out, struct dg_err *err)
 {
 	dg_rc rc = DG_EINVAL;
 	struct dg_rule_diag diag;
@@ -74,47 +74,48 @@ dg_rc dg_rule_whatif(const struct dg_program *p, const struct dg_data *data,
 	dg_rc e = DG_OK;
 	if (json)
 		e |= dg_buf_addf(out, "{\"affected_rules\":%d,\"seconds\":%.3f,\"rules\":[", nsel,
-		                 secs);
+				 secs);
 	else
 		e |= dg_buf_addf(out,
-		                 "what-if: %d of %d rules read the changed parameters "
-		                 "(evaluated twice in %.3f s)\n",
-		                 nsel, p->nrules, secs);
+				 "what-if: %d of %d rules read the changed parameters "
+				 "(evaluated twice in %.3f s)\n",
+				 nsel, p->nrules, secs);
 	int k = 0;
 	for (int i = 0; i < p->nrules; i++) {
 		if (!sel[i] || !rb->selected[i])
 			continue;
 		int64_t n = data->t[p->rules[i].ent].n;
 		int64_t before = dg_bits_count(rb->elig[i], n),
-		        after = dg_bits_count(ra->elig[i], n);
+			after = dg_bits_count(ra->elig[i], n);
 		int64_t gain = count_diff(ra->elig[i], rb->elig[i], n);
 		int64_t lose = count_diff(rb->elig[i], ra->elig[i], n);
 		int64_t du = dg_bits_count(ra->unk[i], n) - dg_bits_count(rb->unk[i], n);
 		int64_t dam;
 		bool big = ra->amount_overflow[i] || rb->amount_overflow[i] ||
-		           __builtin_sub_overflow(ra->amount_sum[i], rb->amount_sum[i], &dam);
+			   __builtin_sub_overflow(ra->amount_sum[i], rb->amount_sum[i], &dam);
 		if (json) {
-			e |= dg_buf_addf(
-			    out,
-			    "%s{\"rule\":\"%s\",\"eligible_before\":%lld,\"eligible_after\":%lld,"
-			    "\"gain\":%lld,\"lose\":%lld,\"unknown_change\":%lld,"
-			    "\"amount_change_fen\":",
-			    k++ ? "," : "", p->rules[i].id, (long long)before, (long long)after,
-			    (long long)gain, (long long)lose, (long long)du);
+			e |= dg_buf_addf(out,
+					 "%s{\"rule\":\"%s\",\"eligible_before\":%lld,\"eligible_"
+					 "after\":%lld,"
+					 "\"gain\":%lld,\"lose\":%lld,\"unknown_change\":%lld,"
+					 "\"amount_change_fen\":",
+					 k++ ? "," : "", p->rules[i].id, (long long)before,
+					 (long long)after, (long long)gain, (long long)lose,
+					 (long long)du);
 			e |= big ? dg_buf_adds(out, "null}")
-			         : dg_buf_addf(out, "%lld}", (long long)dam);
+				 : dg_buf_addf(out, "%lld}", (long long)dam);
 		} else {
 			e |= dg_buf_adds(out, "  ");
 			e |= add_padded(out, p->rules[i].id, 28, false);
 			e |= dg_buf_addf(out,
-			                 " eligible %lld -> %lld   gain %lld   lose %lld   "
-			                 "unknown %+lld   amount ",
-			                 (long long)before, (long long)after, (long long)gain,
-			                 (long long)lose, (long long)du);
+					 " eligible %lld -> %lld   gain %lld   lose %lld   "
+					 "unknown %+lld   amount ",
+					 (long long)before, (long long)after, (long long)gain,
+					 (long long)lose, (long long)du);
 			e |= big ? dg_buf_adds(out, "too large to total\n")
-			         : dg_buf_addf(out, "%s%llu.%02llu yuan\n", dam < 0 ? "-" : "+",
-			                       (unsigned long long)(mag(dam) / 100),
-			                       (unsigned long long)(mag(dam) % 100));
+				 : dg_buf_addf(out, "%s%llu.%02llu yuan\n", dam < 0 ? "-" : "+",
+					       (unsigned long long)(mag(dam) / 100),
+					       (unsigned long long)(mag(dam) % 100));
 		}
 	}
 	if (json)
@@ -131,9 +132,9 @@ out:
 }
 
 dg_rc dg_rule_sweep(const struct dg_program *p, const struct dg_data *data,
-                    const struct dg_intern *codes, dg_day ref, const struct dg_override *ov,
-                    const int64_t *values, int n, int nthreads, struct dg_buf *out,
-                    struct dg_err *err)
+		    const struct dg_intern *codes, dg_day ref, const struct dg_override *ov,
+		    const int64_t *values, int n, int nthreads, struct dg_buf *out,
+		    struct dg_err *err)
 {
 	struct dg_rule_diag diag;
 	dg_rc rc = DG_OK;
@@ -166,21 +167,21 @@ dg_rc dg_rule_sweep(const struct dg_program *p, const struct dg_data *data,
 				rc = dg_err_set(err, DG_EINVAL, "%s", dg_buf_str(&diag.out));
 		}
 		if (!rc && (rc = dg_rule_run_many((const struct dg_code *const *)cs, nv, data, sel,
-		                                  nthreads, rs, err)) == DG_OK)
+						  nthreads, rs, err)) == DG_OK)
 			passes++;
 		for (int v = 0; v < nv && !rc; v++) {
 			rc |= dg_buf_adds(out, "  ");
 			size_t before = out->len;
 			rc |= dg_rule_fmt_value(out, codes, p->params[ov->param].ty, values[v0 + v],
-			                        true, false);
+						true, false);
 			for (size_t pad = out->len - before; pad < 14; pad++)
 				rc |= dg_buf_addc(out, ' ');
 			for (int i = 0; i < p->nrules; i++)
 				if (sel[i] && rs[v]->selected[i])
-					rc |= dg_buf_addf(
-					    out, " %16lld",
-					    (long long)dg_bits_count(rs[v]->elig[i],
-					                             data->t[p->rules[i].ent].n));
+					rc |= dg_buf_addf(out, " %16lld",
+							  (long long)dg_bits_count(
+								  rs[v]->elig[i],
+								  data->t[p->rules[i].ent].n));
 			rc |= dg_buf_adds(out, "\n");
 		}
 		for (int v = 0; v < nv; v++) {
@@ -190,7 +191,7 @@ dg_rc dg_rule_sweep(const struct dg_program *p, const struct dg_data *data,
 	}
 	if (!rc)
 		rc = dg_buf_addf(out, "%d values in %d pass%s over the data, %.3f s\n", n, passes,
-		                 passes == 1 ? "" : "es", dg_mono_sec() - t0);
+				 passes == 1 ? "" : "es", dg_mono_sec() - t0);
 out:
 	dg_code_free(base);
 	dg_rule_diag_release(&diag);

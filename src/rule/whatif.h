@@ -15,14 +15,14 @@
 #include "rule/engine.h"
 
 dg_rc dg_rule_whatif(const struct dg_program *p, const struct dg_data *data,
-                     const struct dg_intern *codes, dg_day ref, const struct dg_override *ov,
-                     int nov, int nthreads, bool json, struct dg_buf *out,
-                     struct dg_err *err) DG_MUST;
+		     const struct dg_intern *codes, dg_day ref, const struct dg_override *ov,
+		     int nov, int nthreads, bool json, struct dg_buf *out,
+		     struct dg_err *err) DG_MUST;
 
 /* values: n values of the parameter ov->param (ov->value ignored). */
 dg_rc dg_rule_sweep(const struct dg_program *p, const struct dg_data *data,
-                    const struct dg_intern *codes, dg_day ref, const struct dg_override *ov,
-                    const int64_t *values, int n, int nthreads, struct dg_buf *out,
-                    struct dg_err *err) DG_MUST;
+		    const struct dg_intern *codes, dg_day ref, const struct dg_override *ov,
+		    const int64_t *values, int n, int nthreads, struct dg_buf *out,
+		    struct dg_err *err) DG_MUST;
 
 #endif

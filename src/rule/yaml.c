@@ -26,7 +26,7 @@ static struct dg_yaml *node_new(struct dg_arena *a, enum dg_yaml_kind kind, cons
 }
 
 static void push_child(struct dg_arena *a, struct dg_yaml *parent, struct dg_yaml *key,
-                       struct dg_yaml *val)
+		       struct dg_yaml *val)
 {
 	if (parent->n == parent->cap) {
 		int cap = parent->cap ? parent->cap * 2 : 8;
@@ -52,7 +52,7 @@ struct frame {
 
 /* Attach a finished node to the open container on top of the stack. */
 static dg_rc attach(struct dg_arena *a, struct frame *st, int depth, struct dg_yaml *y,
-                    struct dg_yaml **root)
+		    struct dg_yaml **root)
 {
 	if (depth == 0) {
 		if (!*root)
@@ -74,7 +74,7 @@ static dg_rc attach(struct dg_arena *a, struct frame *st, int depth, struct dg_y
 }
 
 dg_rc dg_yaml_parse(struct dg_arena *a, const char *text, size_t len, struct dg_yaml **out,
-                    struct dg_err *err)
+		    struct dg_err *err)
 {
 	dg_rc rc = DG_EINVAL;
 	yaml_parser_t p;
@@ -92,8 +92,8 @@ dg_rc dg_yaml_parse(struct dg_arena *a, const char *text, size_t len, struct dg_
 	while (!done) {
 		if (!yaml_parser_parse(&p, &ev)) {
 			dg_err_set(err, DG_EINVAL, "line %d column %d: %s",
-			           (int)p.problem_mark.line + 1, (int)p.problem_mark.column + 1,
-			           p.problem ? p.problem : "bad YAML");
+				   (int)p.problem_mark.line + 1, (int)p.problem_mark.column + 1,
+				   p.problem ? p.problem : "bad YAML");
 			goto out;
 		}
 		struct dg_yaml *y = NULL;
@@ -112,18 +112,18 @@ dg_rc dg_yaml_parse(struct dg_arena *a, const char *text, size_t len, struct dg_
 		case YAML_SCALAR_EVENT:
 			if (ev.data.scalar.anchor) {
 				dg_err_set(err, DG_EINVAL, "line %d: YAML anchors are not allowed",
-				           line);
+					   line);
 				yaml_event_delete(&ev);
 				goto out;
 			}
 			y = node_new(a, DG_Y_SCALAR, &ev.start_mark);
 			y->s = dg_arena_strndup(a, (const char *)ev.data.scalar.value,
-			                        ev.data.scalar.length);
+						ev.data.scalar.length);
 			y->quoted = ev.data.scalar.style == YAML_SINGLE_QUOTED_SCALAR_STYLE ||
-			            ev.data.scalar.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE;
+				    ev.data.scalar.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE;
 			if (attach(a, st, depth, y, &root)) {
 				dg_err_set(err, DG_EINVAL, "line %d: a map key must be plain text",
-				           line);
+					   line);
 				yaml_event_delete(&ev);
 				goto out;
 			}
@@ -132,13 +132,13 @@ dg_rc dg_yaml_parse(struct dg_arena *a, const char *text, size_t len, struct dg_
 		case YAML_MAPPING_START_EVENT:
 			if (depth == DG_YAML_MAX_DEPTH) {
 				dg_err_set(err, DG_ETOOBIG, "line %d: YAML nested too deeply",
-				           line);
+					   line);
 				rc = DG_ETOOBIG;
 				yaml_event_delete(&ev);
 				goto out;
 			}
 			y = node_new(a, ev.type == YAML_SEQUENCE_START_EVENT ? DG_Y_SEQ : DG_Y_MAP,
-			             &ev.start_mark);
+				     &ev.start_mark);
 			st[depth].node = y;
 			st[depth].pending_key = NULL;
 			depth++;
@@ -149,7 +149,7 @@ dg_rc dg_yaml_parse(struct dg_arena *a, const char *text, size_t len, struct dg_
 			y = st[depth].node;
 			if (attach(a, st, depth, y, &root)) {
 				dg_err_set(err, DG_EINVAL, "line %d: a map key must be plain text",
-				           y->line);
+					   y->line);
 				yaml_event_delete(&ev);
 				goto out;
 			}

@@ -32,13 +32,13 @@ struct dg_yaml {
 
 /* Parse the first document of text. On error, err says where and why. */
 dg_rc dg_yaml_parse(struct dg_arena *a, const char *text, size_t len, struct dg_yaml **out,
-                    struct dg_err *err) DG_MUST;
+		    struct dg_err *err) DG_MUST;
 
 /* Value of key in a map, or NULL (also when y is not a map). */
 const struct dg_yaml *dg_yaml_get(const struct dg_yaml *y, const char *key);
 
 /* Read a whole file (at most max bytes) into a NUL-terminated heap string. */
 dg_rc dg_rule_read_file(const char *path, size_t max, char **out, size_t *len,
-                        struct dg_err *err) DG_MUST;
+			struct dg_err *err) DG_MUST;
 
 #endif

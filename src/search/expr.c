@@ -59,7 +59,8 @@ struct dg_search_expr *dg_search_words(struct dg_arena *a, const char *text, uns
 	e->terms = dg_arena_alloc(a, DG_SEARCH_TERMS_MAX * sizeof *e->terms);
 	struct collect c = {a, e};
 	/* add_term never fails: the scan runs to the end */
-	if (dg_search_scan(text ? text : "", text ? strlen(text) : 0, false, add_term, &c) != DG_OK ||
+	if (dg_search_scan(text ? text : "", text ? strlen(text) : 0, false, add_term, &c) !=
+		    DG_OK ||
 	    e->nterms == 0)
 		return NULL;
 	if (e->nterms == 1)

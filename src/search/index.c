@@ -18,7 +18,8 @@ dg_rc dg_search_cond(enum dg_store_kind kind, const struct dg_search_index *ix, 
 		     struct dg_buf *sql)
 {
 	if (kind == DG_STORE_PG)
-		return dg_buf_addf(sql, "%s IN (SELECT doc FROM %s WHERE tsv @@ CAST(? AS tsquery))",
+		return dg_buf_addf(sql,
+				   "%s IN (SELECT doc FROM %s WHERE tsv @@ CAST(? AS tsquery))",
 				   id_sql, ix->table);
 	return dg_buf_addf(sql, "%s IN (SELECT rowid FROM %s WHERE %s MATCH ?)", id_sql, ix->table,
 			   ix->table);

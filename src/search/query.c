@@ -64,8 +64,9 @@ static dg_rc lex(struct parser *p, const char *q, size_t len)
 				i++;
 			it->text = dg_arena_strndup(p->a, q + s, i - s);
 			it->t = strcmp(it->text, "AND") == 0 || strcmp(it->text, "&&") == 0 ? L_AND
-				: strcmp(it->text, "OR") == 0 || strcmp(it->text, "||") == 0 ? L_OR
-											     : L_WORD;
+				: strcmp(it->text, "OR") == 0 || strcmp(it->text, "||") == 0
+					? L_OR
+					: L_WORD;
 			words += it->t == L_WORD;
 		}
 		p->n++;

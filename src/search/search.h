@@ -139,8 +139,9 @@ struct dg_search_index {
  * GIN index on PostgreSQL.
  */
 #define DG_SEARCH_MIGRATION(TABLE, FIELDS)                                                         \
-	"{{sqlite}}CREATE VIRTUAL TABLE " TABLE " USING fts5(" FIELDS ", tokenize = 'ascii');{{end}}" \
-	"{{pg}}CREATE TABLE " TABLE " (doc BIGINT PRIMARY KEY, tsv tsvector NOT NULL);"             \
+	"{{sqlite}}CREATE VIRTUAL TABLE " TABLE " USING fts5(" FIELDS                              \
+	", tokenize = 'ascii');{{end}}"                                                            \
+	"{{pg}}CREATE TABLE " TABLE " (doc BIGINT PRIMARY KEY, tsv tsvector NOT NULL);"            \
 	"CREATE INDEX " TABLE "_tsv ON " TABLE " USING GIN (tsv);{{end}}"
 
 /*

@@ -23,14 +23,14 @@ struct dg_backend;
 struct dg_db {
 	struct dg_store *store;
 	const struct dg_backend *be;
-	void *conn;        /* sqlite3 * or PGconn * */
-	bool in_tx;        /* between dg_db_begin and commit/rollback */
+	void *conn; /* sqlite3 * or PGconn * */
+	bool in_tx; /* between dg_db_begin and commit/rollback */
 	bool borrowed;
-	struct dg_buf sql; /* the translated statement */
-	unsigned timeout_ms;  /* dg_db_set_timeout_ms's budget, 0 for none */
-	int64_t deadline_us;  /* SQLite: when the running statement's budget ends */
-	bool timed_out;       /* the last statement was cut off by the budget */
-	bool lazy;            /* dg_db_set_lazy: commits do not wait for the disk */
+	struct dg_buf sql;   /* the translated statement */
+	unsigned timeout_ms; /* dg_db_set_timeout_ms's budget, 0 for none */
+	int64_t deadline_us; /* SQLite: when the running statement's budget ends */
+	bool timed_out;      /* the last statement was cut off by the budget */
+	bool lazy;           /* dg_db_set_lazy: commits do not wait for the disk */
 };
 
 /* A result set; backends embed it first in their own struct. */

@@ -8,8 +8,9 @@
  * unknown {{token}} is EINVAL, so a typo fails loudly in tests rather than
  * reaching the database. Where the two cannot share a statement (full-text
  * indexes), a script may hold {{sqlite}} ... {{end}} and {{pg}} ... {{end}}
- * blocks, kept for their store only; blocks do not nest and hold no '?'. SQL written for both databases uses neither
- * PostgreSQL's $$ quoting nor E'' escapes, so the scanner need not know them.
+ * blocks, kept for their store only; blocks do not nest and hold no '?'. SQL written for both
+ * databases uses neither PostgreSQL's $$ quoting nor E'' escapes, so the scanner need not know
+ * them.
  */
 #include "store/store.h"
 
@@ -55,7 +56,8 @@ static dg_rc add_token(enum dg_store_kind kind, const char **pp, struct dg_buf *
 		size_t n = strlen(tokens[i].name);
 		if (strncmp(*pp, tokens[i].name, n) == 0) {
 			*pp += n;
-			return dg_buf_adds(out, kind == DG_STORE_PG ? tokens[i].pg : tokens[i].sqlite);
+			return dg_buf_adds(out,
+					   kind == DG_STORE_PG ? tokens[i].pg : tokens[i].sqlite);
 		}
 	}
 	return DG_EINVAL;
@@ -85,7 +87,8 @@ dg_rc dg_sql_translate(enum dg_store_kind kind, const char *sql, struct dg_buf *
 	dg_buf_reset(out);
 	while (*p && rc == DG_OK) {
 		size_t q = skip_quoted(p);
-		int skip = (block == 1 && kind != DG_STORE_SQLITE) || (block == 2 && kind != DG_STORE_PG);
+		int skip = (block == 1 && kind != DG_STORE_SQLITE) ||
+			   (block == 2 && kind != DG_STORE_PG);
 		was = block;
 		if (q) {
 			if (!skip)

@@ -20,10 +20,10 @@
 #include "core/log.h"
 #include "core/mem.h"
 
-#define INT8OID 20
-#define FLOAT8OID 701
+#define INT8OID    20
+#define FLOAT8OID  701
 #define MAX_PARAMS 256
-#define NUM_LEN 32
+#define NUM_LEN    32
 
 struct pg_rows {
 	struct dg_rows base;
@@ -103,8 +103,8 @@ static dg_rc result_rc(struct dg_db *db, PGresult *res, const char *sql)
 		dg_debug("postgresql: constraint %s", state);
 		return DG_ECONFLICT;
 	}
-	dg_error("postgresql: %s [%s] in: %.200s", res ? PQresultErrorMessage(res) : PQerrorMessage(c),
-		 state ? state : "-", sql);
+	dg_error("postgresql: %s [%s] in: %.200s",
+		 res ? PQresultErrorMessage(res) : PQerrorMessage(c), state ? state : "-", sql);
 	return DG_EDB;
 }
 
@@ -248,14 +248,11 @@ static enum dg_vtype pg_vtype(const struct dg_rows *base, int col)
 	switch (PQftype(cr(base)->res, col)) {
 	case 20: /* int8 */
 	case 21: /* int2 */
-	case 23: /* int4 */
-		return DG_V_INT;
-	case 700:  /* float4 */
-	case 701:  /* float8 */
-	case 1700: /* numeric */
-		return DG_V_REAL;
-	default:
-		return DG_V_TEXT;
+	case 23: /* int4 */ return DG_V_INT;
+	case 700: /* float4 */
+	case 701: /* float8 */
+	case 1700: /* numeric */ return DG_V_REAL;
+	default: return DG_V_TEXT;
 	}
 }
 
@@ -320,8 +317,11 @@ static dg_rc copy_escape(struct dg_buf *b, const char *s)
 	const char *run = s;
 	dg_rc rc = DG_OK;
 	for (const char *p = s; rc == DG_OK && *p; p++) {
-		const char *e = *p == '\\' ? "\\\\" : *p == '\t' ? "\\t" : *p == '\n' ? "\\n"
-				: *p == '\r' ? "\\r" : NULL;
+		const char *e = *p == '\\'   ? "\\\\"
+				: *p == '\t' ? "\\t"
+				: *p == '\n' ? "\\n"
+				: *p == '\r' ? "\\r"
+					     : NULL;
 		if (!e)
 			continue;
 		rc = dg_buf_add(b, run, (size_t)(p - run));

@@ -20,8 +20,8 @@
 #include "core/mem.h"
 #include "store/backend.h"
 
-#define SQL_MAX ((size_t)1 << 20) /* a translated statement; ours are far smaller */
-#define GET_WAIT_MS 10000
+#define SQL_MAX       ((size_t)1 << 20) /* a translated statement; ours are far smaller */
+#define GET_WAIT_MS   10000
 #define CLOSE_WAIT_MS 5000
 
 struct dg_store {
@@ -117,7 +117,8 @@ void dg_store_close(struct dg_store *s)
 	pthread_mutex_lock(&s->mu);
 	while (s->nfree < s->n) {
 		if (pthread_cond_timedwait(&s->cv, &s->mu, &ts) == ETIMEDOUT) {
-			dg_error("store: closing with %u connections still borrowed", s->n - s->nfree);
+			dg_error("store: closing with %u connections still borrowed",
+				 s->n - s->nfree);
 			break;
 		}
 	}
@@ -453,8 +454,9 @@ static dg_rc migrate_one(struct dg_db *db, const struct dg_migration *m, struct 
 	}
 	rc = dg_db_exec_script(db, m->sql);
 	if (rc == DG_OK)
-		rc = dg_db_exec(db, "INSERT INTO schema_migrations(id, applied_at) VALUES (?, {{now_ms}})",
-				DG_ARGS(DG_VT(m->id)), NULL);
+		rc = dg_db_exec(
+			db, "INSERT INTO schema_migrations(id, applied_at) VALUES (?, {{now_ms}})",
+			DG_ARGS(DG_VT(m->id)), NULL);
 	if (rc == DG_OK)
 		rc = dg_db_commit(db);
 	else

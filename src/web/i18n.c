@@ -51,20 +51,19 @@ static const char *file_lang(const char *name, char *lang, size_t n)
 }
 
 static dg_rc merge(struct dg_i18n *i, json_t *cat, const char *lang, const char *file, json_t *msgs,
-                   struct dg_err *err)
+		   struct dg_err *err)
 {
 	const char *key;
 	json_t *v;
-	json_object_foreach(msgs, key, v)
-	{
+	json_object_foreach (msgs, key, v) {
 		if (!json_is_string(v))
 			return dg_err_set(err, DG_EINVAL, "%s: \"%s\" is not a string", file, key);
 		char okey[512];
 		snprintf(okey, sizeof(okey), "%s:%s", lang, key);
 		if (json_object_get(cat, key))
 			return dg_err_set(err, DG_EINVAL, "%s: key \"%s\" is already defined in %s",
-			                  file, key,
-			                  json_string_value(json_object_get(i->origin, okey)));
+					  file, key,
+					  json_string_value(json_object_get(i->origin, okey)));
 		json_object_set(cat, key, v);
 		json_object_set_new(i->origin, okey, json_string(file));
 	}
@@ -79,14 +78,14 @@ static dg_rc load_file(struct dg_i18n *i, const char *dir, const char *name, str
 	json_t **cat = catalogue(i, lang);
 	if (!cat)
 		return dg_err_set(err, DG_EINVAL, "%s: unknown language \"%s\" (zh or en)", name,
-		                  lang);
+				  lang);
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	json_error_t je;
 	json_t *msgs = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
 	if (!msgs)
 		return dg_err_set(err, DG_EINVAL, "%s:%d: %s", name, je.line, je.text);
 	dg_rc rc = json_is_object(msgs) ? merge(i, *cat, lang, name, msgs, err)
-	                                : dg_err_set(err, DG_EINVAL, "%s: not a JSON object", name);
+					: dg_err_set(err, DG_EINVAL, "%s: not a JSON object", name);
 	json_decref(msgs);
 	return rc;
 }
@@ -158,8 +157,8 @@ const char *dg_i18n_find(const struct dg_i18n *i, const char *lang, const char *
 	if (!i || !lang || !key)
 		return NULL;
 	const json_t *cat = strcmp(lang, "en") == 0   ? i->en
-	                    : strcmp(lang, "zh") == 0 ? i->zh
-	                                              : NULL;
+			    : strcmp(lang, "zh") == 0 ? i->zh
+						      : NULL;
 	return json_string_value(json_object_get(cat, key));
 }
 
@@ -216,8 +215,8 @@ const char *dg_i18n_pick(const char *cookie, const char *accept_language)
 		struct dg_str primary;
 		dg_str_cut(tag, '-', &primary);
 		const char *lang = dg_str_case_eqs(primary, "zh")   ? "zh"
-		                   : dg_str_case_eqs(primary, "en") ? "en"
-		                                                    : NULL;
+				   : dg_str_case_eqs(primary, "en") ? "en"
+								    : NULL;
 		int q = qvalue(params);
 		if (lang && q > best_q) {
 			best = lang;

@@ -127,8 +127,9 @@ json_t *dg_pager(struct dg_req *r, int64_t total, int64_t page, int64_t per_page
 			continue;
 		if (prev_shown && n > prev_shown + 1)
 			json_array_append_new(links, json_pack("{s:b}", "gap", 1));
-		json_array_append_new(links, json_pack("{s:I, s:s, s:b}", "n", (json_int_t)n, "href",
-						       page_link(r, n), "current", n == page));
+		json_array_append_new(links,
+				      json_pack("{s:I, s:s, s:b}", "n", (json_int_t)n, "href",
+						page_link(r, n), "current", n == page));
 		prev_shown = n;
 	}
 	json_t *j = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "total", (json_int_t)total,
@@ -136,7 +137,8 @@ json_t *dg_pager(struct dg_req *r, int64_t total, int64_t page, int64_t per_page
 			      (json_int_t)per_page, "first", (json_int_t)first, "last",
 			      (json_int_t)last, "links", links);
 	if (page > 1)
-		json_object_set_new(j, "prev", json_string(page_link(r, page <= pages ? page - 1 : pages)));
+		json_object_set_new(j, "prev",
+				    json_string(page_link(r, page <= pages ? page - 1 : pages)));
 	if (page < pages)
 		json_object_set_new(j, "next", json_string(page_link(r, page + 1)));
 	return j;
@@ -144,7 +146,7 @@ json_t *dg_pager(struct dg_req *r, int64_t total, int64_t page, int64_t per_page
 
 /* "/prefs?name=value&back=..." */
 static const char *switch_link(struct dg_req *r, const char *name, const char *value,
-                               const char *back)
+			       const char *back)
 {
 	struct dg_buf b;
 	dg_buf_init(&b, LINK_MAX * 4);
@@ -188,8 +190,8 @@ static json_t *resubmit_json(const struct dg_req *r)
 		if (strcmp(kv->key, "csrf") == 0 || strstr(kv->key, "password") ||
 		    strncmp(kv->key, "pref_", 5) == 0)
 			continue;
-		json_array_append_new(list, json_pack("{s:s, s:s%}", "name", kv->key, "value",
-						      kv->val, kv->len));
+		json_array_append_new(
+			list, json_pack("{s:s, s:s%}", "name", kv->key, "value", kv->val, kv->len));
 	}
 	return list;
 }
@@ -210,9 +212,9 @@ static json_t *user_json(const struct dg_req *r)
 	const struct dg_user *u = r->user;
 	json_t *j = json_object();
 	json_object_set_new(j, "name",
-	                    json_string(u->name && u->name[0] ? u->name
-	                                : u->username         ? u->username
-	                                                      : ""));
+			    json_string(u->name && u->name[0] ? u->name
+					: u->username         ? u->username
+							      : ""));
 	json_object_set_new(j, "username", json_string(u->username ? u->username : ""));
 	json_object_set_new(j, "role", json_string(dg_t(r, role_key(u->role))));
 	json_object_set_new(j, "role_code", json_string(role_key(u->role) + 5));
@@ -233,9 +235,9 @@ static json_t *req_json(struct dg_req *r, bool keep_answers)
 	json_object_set_new(j, "back", json_string(back));
 	json_object_set_new(j, "csrf", json_string(r->csrf ? r->csrf : ""));
 	json_object_set_new(j, "lang_href",
-	                    json_string(switch_link(r, "lang", en ? "zh" : "en", back)));
+			    json_string(switch_link(r, "lang", en ? "zh" : "en", back)));
 	json_object_set_new(j, "elder_href",
-	                    json_string(switch_link(r, "elder", r->elder ? "0" : "1", back)));
+			    json_string(switch_link(r, "elder", r->elder ? "0" : "1", back)));
 	json_object_set_new(j, "login_href", json_string(login_link(r, back)));
 	bool posted = r->method && strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0;
 	json_object_set_new(j, "posted", json_boolean(posted));
@@ -257,20 +259,25 @@ static bool nav_current(const char *path, const char *href)
 static json_t *nav_json(const struct dg_req *r)
 {
 	static const char *const items[][2] = {
-	    {"/", "nav.home"},     {"/services", "nav.services"},
-	    {"/data", "nav.data"}, {"/policies", "nav.policies"},
-	    {"/help", "nav.help"},
+		{"/", "nav.home"},     {"/services", "nav.services"},
+		{"/data", "nav.data"}, {"/policies", "nav.policies"},
+		{"/help", "nav.help"},
 	};
 	/* what a signed-in user comes back for: their cases and messages, or the queue */
-	static const char *const applicant[][2] = {
-		{"/my/cases", "nav.my_cases"}, {"/my/certificates", "nav.my_certs"}, {"/inbox", "nav.inbox"}};
-	static const char *const staff[][2] = {{"/office", "nav.office"}, {"/data/manage", "nav.data_manage"}, {"/inbox", "nav.inbox"}};
-	static const char *const admin[][2] = {{"/office", "nav.office"}, {"/data/manage", "nav.data_manage"}, {"/admin/users", "nav.admin"}};
+	static const char *const applicant[][2] = {{"/my/cases", "nav.my_cases"},
+						   {"/my/certificates", "nav.my_certs"},
+						   {"/inbox", "nav.inbox"}};
+	static const char *const staff[][2] = {{"/office", "nav.office"},
+					       {"/data/manage", "nav.data_manage"},
+					       {"/inbox", "nav.inbox"}};
+	static const char *const admin[][2] = {{"/office", "nav.office"},
+					       {"/data/manage", "nav.data_manage"},
+					       {"/admin/users", "nav.admin"}};
 	enum dg_role role = r->user ? r->user->role : DG_ROLE_ANON;
 	const char *const(*mine)[2] = role == DG_ROLE_CITIZEN || role == DG_ROLE_AGENT ? applicant
-				      : role == DG_ROLE_STAFF                       ? staff
-				      : role == DG_ROLE_ADMIN                       ? admin
-										    : NULL;
+				      : role == DG_ROLE_STAFF                          ? staff
+				      : role == DG_ROLE_ADMIN                          ? admin
+										       : NULL;
 	json_t *list = json_array();
 	const char *path = r->path ? r->path : "/";
 	size_t nbase = sizeof(items) / sizeof(items[0]), nmine = mine ? 3 : 0;
@@ -355,7 +362,7 @@ dg_rc dg_page(struct dg_req *r, unsigned status, const char *tmpl, json_t *data)
 static unsigned known_status(unsigned s)
 {
 	static const unsigned known[] = {400, 401, 403, 404, 405, 409, 413,
-	                                 422, 429, 431, 500, 503, 507};
+					 422, 429, 431, 500, 503, 507};
 	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
 		if (known[i] == s)
 			return s;

@@ -78,12 +78,12 @@ static dg_rc prefs(struct dg_req *r)
 }
 
 static const struct dg_route routes[] = {
-    {"GET", "/", home, DG_ROLE_ANY, 0},
-    {"GET", "/help", help, DG_ROLE_ANY, 0},
-    {"GET", "/policies", policies, DG_ROLE_ANY, 0},
-    {"GET", "/prefs", prefs, DG_ROLE_ANY, 0},
-    {"POST", "/prefs", prefs_post, DG_ROLE_ANY, 0},
-    {"GET", "/static/{path...}", dg_static_handler, DG_ROLE_ANY, DG_ROUTE_PUBLIC},
+	{"GET", "/", home, DG_ROLE_ANY, 0},
+	{"GET", "/help", help, DG_ROLE_ANY, 0},
+	{"GET", "/policies", policies, DG_ROLE_ANY, 0},
+	{"GET", "/prefs", prefs, DG_ROLE_ANY, 0},
+	{"POST", "/prefs", prefs_post, DG_ROLE_ANY, 0},
+	{"GET", "/static/{path...}", dg_static_handler, DG_ROLE_ANY, DG_ROUTE_PUBLIC},
 };
 
 const struct dg_route *dg_web_routes(size_t *n)

@@ -89,7 +89,7 @@ struct tok {
 static dg_rc perr(struct parser *p, int line, const char *why, const char *what)
 {
 	return dg_err_set(p->err, DG_EINVAL, "%s:%d: %s%s%s", p->name, line, why, what ? " " : "",
-	                  what ? what : "");
+			  what ? what : "");
 }
 
 static bool is_word_char(char c)
@@ -100,7 +100,7 @@ static bool is_word_char(char c)
 
 /* Split the inside of a tag into at most TOKS_MAX tokens. */
 static dg_rc tokenize(struct parser *p, int line, const char *s, const char *e, struct tok *t,
-                      size_t *nt)
+		      size_t *nt)
 {
 	size_t n = 0;
 	while (s < e) {
@@ -164,7 +164,7 @@ static dg_rc parse_path(struct parser *p, int line, const struct tok *t, struct 
 }
 
 static dg_rc parse_expr(struct parser *p, int line, const struct tok *t, size_t n,
-                        struct expr **out)
+			struct expr **out)
 {
 	struct expr *x = dg_arena_alloc(p->a, sizeof(*x));
 	dg_rc rc;
@@ -182,8 +182,9 @@ static dg_rc parse_expr(struct parser *p, int line, const struct tok *t, size_t 
 		rc = parse_path(p, line, &t[0], &x->path);
 	} else {
 		return perr(
-		    p, line,
-		    "bad condition (use: name, not ..., name == \"text\", name != \"text\")", NULL);
+			p, line,
+			"bad condition (use: name, not ..., name == \"text\", name != \"text\")",
+			NULL);
 	}
 	*out = x;
 	return rc;
@@ -230,8 +231,8 @@ static dg_rc parse_if(struct parser *p, int line, const struct tok *t, size_t nt
 		rc = parse_body(p, &n->alt, &st);
 		if (!rc && st.kind != S_END)
 			rc = st.kind == S_EOF
-			         ? perr(p, line, "'if' is never closed with {% end %}", NULL)
-			         : perr(p, st.line, "'elif' or 'else' after 'else'", NULL);
+				     ? perr(p, line, "'if' is never closed with {% end %}", NULL)
+				     : perr(p, st.line, "'elif' or 'else' after 'else'", NULL);
 	} else if (st.kind == S_EOF) {
 		rc = perr(p, line, "'if' is never closed with {% end %}", NULL);
 	}
@@ -240,7 +241,7 @@ static dg_rc parse_if(struct parser *p, int line, const struct tok *t, size_t nt
 }
 
 static dg_rc parse_for(struct parser *p, int line, const struct tok *t, size_t nt,
-                       struct node **out)
+		       struct node **out)
 {
 	if (nt != 3 || t[0].kind != T_WORD || !tok_is(&t[1], "in") || memchr(t[0].p, '.', t[0].n) ||
 	    tok_is(&t[0], "loop"))
@@ -255,15 +256,15 @@ static dg_rc parse_for(struct parser *p, int line, const struct tok *t, size_t n
 		rc = parse_body(p, &n->alt, &st);
 	if (!rc && st.kind != S_END)
 		rc = st.kind == S_EOF
-		         ? perr(p, line, "'for' is never closed with {% end %}", NULL)
-		         : perr(p, st.line, "'elif' or a second 'else' in a loop", NULL);
+			     ? perr(p, line, "'for' is never closed with {% end %}", NULL)
+			     : perr(p, st.line, "'elif' or a second 'else' in a loop", NULL);
 	*out = n;
 	return rc;
 }
 
 /* One {% ... %} tag: a statement that becomes a node, or a body-closing word. */
 static dg_rc parse_stmt(struct parser *p, int line, const char *s, const char *e, struct node **out,
-                        struct stop *st)
+			struct stop *st)
 {
 	struct tok t[TOKS_MAX];
 	size_t nt;
@@ -277,7 +278,7 @@ static dg_rc parse_stmt(struct parser *p, int line, const char *s, const char *e
 	if (tok_is(&t[0], "end") || tok_is(&t[0], "else") || tok_is(&t[0], "elif")) {
 		if (!tok_is(&t[0], "elif") && nt != 1)
 			return perr(p, line, "unexpected words after",
-			            tok_is(&t[0], "end") ? "end" : "else");
+				    tok_is(&t[0], "end") ? "end" : "else");
 		st->kind = tok_is(&t[0], "end") ? S_END : tok_is(&t[0], "else") ? S_ELSE : S_ELIF;
 		memcpy(st->t, t, sizeof(t));
 		st->nt = nt;
@@ -292,9 +293,9 @@ static dg_rc parse_stmt(struct parser *p, int line, const char *s, const char *e
 		if (nt != 2 || t[1].kind != (inc ? T_STR : T_WORD) || t[1].n == 0 ||
 		    t[1].n >= NAME_MAX_LEN)
 			return perr(p, line,
-			            inc ? "bad include (use: {% include \"file.html\" %})"
-			                : "bad block (use: {% block name %})",
-			            NULL);
+				    inc ? "bad include (use: {% include \"file.html\" %})"
+					: "bad block (use: {% block name %})",
+				    NULL);
 		struct node *n = new_node(p, inc ? N_INCLUDE : N_BLOCK, line);
 		n->text = dg_arena_strndup(p->a, t[1].p, t[1].n);
 		if (blk) {
@@ -302,10 +303,10 @@ static dg_rc parse_stmt(struct parser *p, int line, const char *s, const char *e
 			rc = parse_body(p, &n->body, &bst);
 			if (!rc && bst.kind != S_END)
 				rc = bst.kind == S_EOF
-				         ? perr(p, line, "'block' is never closed with {% end %}",
-				                NULL)
-				         : perr(p, bst.line, "'else' or 'elif' inside a block",
-				                NULL);
+					     ? perr(p, line,
+						    "'block' is never closed with {% end %}", NULL)
+					     : perr(p, bst.line, "'else' or 'elif' inside a block",
+						    NULL);
 		}
 		*out = n;
 		return rc;
@@ -319,7 +320,7 @@ static dg_rc parse_stmt(struct parser *p, int line, const char *s, const char *e
 
 /* {{ path }}, {{ t "key" }} or {{{ path }}}. */
 static dg_rc parse_output(struct parser *p, int line, const char *s, const char *e, bool raw,
-                          struct node **out)
+			  struct node **out)
 {
 	struct tok t[TOKS_MAX];
 	size_t nt;
@@ -334,9 +335,9 @@ static dg_rc parse_output(struct parser *p, int line, const char *s, const char 
 	}
 	if (nt != 1)
 		return perr(p, line,
-		            raw ? "bad raw output (use: {{{ name }}})"
-		                : "bad output (use: {{ name }} or {{ t \"key\" }})",
-		            NULL);
+			    raw ? "bad raw output (use: {{{ name }}})"
+				: "bad output (use: {{ name }} or {{ t \"key\" }})",
+			    NULL);
 	struct node *n = new_node(p, raw ? N_RAW : N_VAR, line);
 	*out = n;
 	return parse_path(p, line, &t[0], &n->path);
@@ -479,7 +480,7 @@ static dg_rc check_child(struct parser *p, const struct tmpl *t)
 		for (size_t i = 0; n->kind == N_TEXT && i < n->len && blank(n->text + i, 1); i++)
 			line += n->text[i] == '\n';
 		return perr(p, line, "content outside a block in a template that extends",
-		            t->extends);
+			    t->extends);
 	}
 	return DG_OK;
 }
@@ -494,7 +495,7 @@ static void tmpl_free(struct tmpl *t)
 }
 
 static dg_rc tmpl_parse(const char *name, const char *src, size_t len, struct tmpl **out,
-                        struct dg_err *err)
+			struct dg_err *err)
 {
 	struct tmpl *t = dg_xcalloc(1, sizeof(*t));
 	t->name = dg_xstrdup(name);
@@ -513,9 +514,9 @@ static dg_rc tmpl_parse(const char *name, const char *src, size_t len, struct tm
 		rc = parse_body(&p, &t->nodes, &st);
 	if (!rc && st.kind != S_EOF)
 		rc = perr(&p, st.line,
-		          st.kind == S_END ? "'end' without an open tag"
-		                           : "'else' or 'elif' outside 'if' or 'for'",
-		          NULL);
+			  st.kind == S_END ? "'end' without an open tag"
+					   : "'else' or 'elif' outside 'if' or 'for'",
+			  NULL);
 	if (!rc && t->extends)
 		rc = check_child(&p, t);
 out:
@@ -553,7 +554,7 @@ static struct tmpl *find(const struct dg_tmpl_set *s, const char *name)
 }
 
 dg_rc dg_tmpl_add(struct dg_tmpl_set *s, const char *name, const char *src, size_t len,
-                  struct dg_err *err)
+		  struct dg_err *err)
 {
 	struct tmpl *t = NULL;
 	dg_rc rc = tmpl_parse(name, src, len, &t, err);
@@ -586,7 +587,7 @@ static dg_rc read_file(const char *path, char **out, size_t *len, struct dg_err 
 	if (bad || n > TEMPLATE_MAX) {
 		free(buf);
 		return dg_err_set(err, bad ? DG_EIO : DG_ETOOBIG, "%s: %s", path,
-		                  bad ? "read error" : "template too large");
+				  bad ? "read error" : "template too large");
 	}
 	*out = buf;
 	*len = n;
@@ -601,7 +602,7 @@ static bool ends_with(const char *s, const char *suf)
 
 /* Every *.html under dir/rel (depth-capped), added with its relative name. */
 static dg_rc load_tree(struct dg_tmpl_set *s, const char *dir, const char *rel, int depth,
-                       struct dg_err *err)
+		       struct dg_err *err)
 {
 	char path[4096];
 	snprintf(path, sizeof(path), "%s%s%s", dir, rel[0] ? "/" : "", rel);
@@ -637,13 +638,13 @@ static dg_rc load_tree(struct dg_tmpl_set *s, const char *dir, const char *rel, 
 }
 
 static dg_rc check_refs(const struct dg_tmpl_set *s, const struct tmpl *t, const struct node *n,
-                        struct dg_err *err)
+			struct dg_err *err)
 {
 	for (; n; n = n->next) {
 		if (n->kind == N_INCLUDE && !find(s, n->text))
 			return dg_err_set(err, DG_EINVAL,
-			                  "%s:%d: included template \"%s\" not found", t->name,
-			                  n->line, n->text);
+					  "%s:%d: included template \"%s\" not found", t->name,
+					  n->line, n->text);
 		dg_rc rc = check_refs(s, t, n->body, err);
 		if (!rc)
 			rc = check_refs(s, t, n->alt, err);
@@ -660,12 +661,12 @@ static dg_rc check_extends(const struct dg_tmpl_set *s, const struct tmpl *t, st
 		const struct tmpl *parent = find(s, c->extends);
 		if (!parent)
 			return dg_err_set(err, DG_EINVAL,
-			                  "%s:%d: extended template \"%s\" not found", c->name,
-			                  c->extends_line, c->extends);
+					  "%s:%d: extended template \"%s\" not found", c->name,
+					  c->extends_line, c->extends);
 		if (depth >= DEPTH_MAX)
 			return dg_err_set(err, DG_EINVAL,
-			                  "%s:%d: extends nested too deep (a cycle?)", t->name,
-			                  t->extends_line);
+					  "%s:%d: extends nested too deep (a cycle?)", t->name,
+					  t->extends_line);
 		c = parent;
 	}
 	return DG_OK;
@@ -877,7 +878,7 @@ static dg_rc render_node(struct render *rd, const struct scope *sc, const struct
 		const struct tmpl *t = find(rd->set, n->text);
 		if (!t)
 			return dg_err_set(rd->err, DG_ENOTFOUND, "template \"%s\" not found",
-			                  n->text);
+					  n->text);
 		return render_tmpl(rd, t, sc, n->line);
 	}
 	case N_BLOCK: {
@@ -906,8 +907,8 @@ static dg_rc render_tmpl(struct render *rd, const struct tmpl *t, const struct s
 {
 	if (rd->depth >= DEPTH_MAX)
 		return dg_err_set(rd->err, DG_EINVAL,
-		                  "%s:%d: include/extends nested deeper than %d", t->name, line,
-		                  DEPTH_MAX);
+				  "%s:%d: include/extends nested deeper than %d", t->name, line,
+				  DEPTH_MAX);
 	rd->depth++;
 	const struct tmpl *saved[DEPTH_MAX + 1];
 	size_t nsaved = rd->nblocks_from;
@@ -919,16 +920,16 @@ static dg_rc render_tmpl(struct render *rd, const struct tmpl *t, const struct s
 		while (!rc && t->extends) {
 			if (rd->nblocks_from == DEPTH_MAX) {
 				rc = dg_err_set(rd->err, DG_EINVAL,
-				                "%s: extends nested deeper than %d", t->name,
-				                DEPTH_MAX);
+						"%s: extends nested deeper than %d", t->name,
+						DEPTH_MAX);
 				break;
 			}
 			rd->blocks_from[rd->nblocks_from++] = t;
 			const struct tmpl *parent = find(rd->set, t->extends);
 			if (!parent)
 				rc = dg_err_set(rd->err, DG_ENOTFOUND,
-				                "%s:%d: template \"%s\" not found", t->name,
-				                t->extends_line, t->extends);
+						"%s:%d: template \"%s\" not found", t->name,
+						t->extends_line, t->extends);
 			t = parent;
 		}
 	}
@@ -941,12 +942,12 @@ static dg_rc render_tmpl(struct render *rd, const struct tmpl *t, const struct s
 }
 
 dg_rc dg_tmpl_render(const struct dg_tmpl_set *s, const char *name, json_t *data,
-                     dg_tmpl_translate tr, void *tr_ctx, struct dg_buf *out, struct dg_err *err)
+		     dg_tmpl_translate tr, void *tr_ctx, struct dg_buf *out, struct dg_err *err)
 {
 	const struct tmpl *t = find(s, name);
 	if (!t)
 		return dg_err_set(err, DG_ENOTFOUND, "template \"%s\" not found", name);
 	struct render rd = {
-	    .set = s, .data = data, .tr = tr, .tr_ctx = tr_ctx, .out = out, .err = err};
+		.set = s, .data = data, .tr = tr, .tr_ctx = tr_ctx, .out = out, .err = err};
 	return render_tmpl(&rd, t, NULL, 1);
 }

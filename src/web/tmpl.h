@@ -52,6 +52,7 @@ dg_rc dg_tmpl_load_dir(struct dg_tmpl_set *s, const char *dir, struct dg_err *er
  * out's cap is reached.
  */
 dg_rc dg_tmpl_render(const struct dg_tmpl_set *s, const char *name, json_t *data,
-		     dg_tmpl_translate tr, void *tr_ctx, struct dg_buf *out, struct dg_err *err) DG_MUST;
+		     dg_tmpl_translate tr, void *tr_ctx, struct dg_buf *out,
+		     struct dg_err *err) DG_MUST;
 
 #endif

@@ -106,7 +106,6 @@ static void fill_config(struct th_srv *s, const struct th_opts *o, struct dg_con
 	}
 }
 
-
 struct th_srv *th_start_opts(const struct th_opts *o)
 {
 	struct th_srv *s = dg_xcalloc(1, sizeof(*s));
@@ -293,9 +292,8 @@ static void set_method(CURL *h, const char *method, const char *body, size_t len
 		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
 }
 
-long th_request(struct th_client *c, const char *method, const char *path,
-		const char *content_type, const char *body, size_t len,
-		const char *const *extra_headers, struct th_resp *out)
+long th_request(struct th_client *c, const char *method, const char *path, const char *content_type,
+		const char *body, size_t len, const char *const *extra_headers, struct th_resp *out)
 {
 	struct sink data = {0}, hdrs = {0};
 	struct upload up = {0};
@@ -339,8 +337,8 @@ long th_get(struct th_client *c, const char *path, struct th_resp *out)
 
 long th_post_form(struct th_client *c, const char *path, const char *body, struct th_resp *out)
 {
-	return th_request(c, "POST", path, "application/x-www-form-urlencoded", body,
-			  strlen(body), NULL, out);
+	return th_request(c, "POST", path, "application/x-www-form-urlencoded", body, strlen(body),
+			  NULL, out);
 }
 
 void th_resp_release(struct th_resp *r)
@@ -426,13 +424,17 @@ long th_post_multipart(struct th_client *c, const char *page, const char *path,
 {
 	char *csrf = th_csrf(c, page), *body = NULL;
 	int n = csrf ? asprintf(&body,
-				"--XyZ\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n%s\r\n"
+				"--XyZ\r\nContent-Disposition: form-data; "
+				"name=\"csrf\"\r\n\r\n%s\r\n"
 				"%s%s%s%s%s"
-				"--XyZ\r\nContent-Disposition: form-data; name=\"%s\"; filename=\"%s\"\r\n"
+				"--XyZ\r\nContent-Disposition: form-data; name=\"%s\"; "
+				"filename=\"%s\"\r\n"
 				"Content-Type: application/octet-stream\r\n\r\n%s\r\n--XyZ--\r\n",
-				csrf, text_name ? "--XyZ\r\nContent-Disposition: form-data; name=\"" : "",
+				csrf,
+				text_name ? "--XyZ\r\nContent-Disposition: form-data; name=\"" : "",
 				text_name ? text_name : "", text_name ? "\"\r\n\r\n" : "",
-				text_name ? text : "", text_name ? "\r\n" : "", file_field, filename, content)
+				text_name ? text : "", text_name ? "\r\n" : "", file_field,
+				filename, content)
 		     : -1;
 	if (n < 0) {
 		fprintf(stderr, "harness: no CSRF token on %s\n", page);
@@ -521,7 +523,8 @@ char *th_token_header(struct th_srv *s, const char *user, const char *password)
 	if (!th_login(c, user, password) || !(csrf = th_csrf(c, "/account/tokens")) ||
 	    asprintf(&body, "name=test&csrf=%s", csrf) < 0)
 		goto out;
-	if (th_post_form(c, "/account/tokens", body, &r) == 201 && r.body && strstr(r.body, "dgt_") &&
+	if (th_post_form(c, "/account/tokens", body, &r) == 201 && r.body &&
+	    strstr(r.body, "dgt_") &&
 	    asprintf(&hdr, "Authorization: Bearer %.68s", strstr(r.body, "dgt_")) < 0)
 		hdr = NULL;
 out:
@@ -538,8 +541,8 @@ char *th_get_body(struct th_client *c, const char *path, long want)
 	long st = th_get(c, path, &r);
 	char *b = NULL;
 	if (st != want)
-		fprintf(stderr, "GET %s: %ld, wanted %ld\n%.*s\n", path, st, want, (int)(r.len > 600 ? 600 : r.len),
-			r.body ? r.body : "");
+		fprintf(stderr, "GET %s: %ld, wanted %ld\n%.*s\n", path, st, want,
+			(int)(r.len > 600 ? 600 : r.len), r.body ? r.body : "");
 	else
 		b = r.body ? r.body : strdup("");
 	if (b == r.body)
@@ -570,13 +573,16 @@ int th_json_subset(json_t *want, json_t *got)
 		json_t *v;
 		if (!json_is_object(got))
 			return 0;
-		json_object_foreach(want, k, v) if (!th_json_subset(v, json_object_get(got, k))) return 0;
+		json_object_foreach (want, k, v)
+			if (!th_json_subset(v, json_object_get(got, k)))
+				return 0;
 		return 1;
 	}
 	if (json_is_array(want)) {
 		size_t n = json_array_size(want);
 		json_t *last = json_array_get(want, n ? n - 1 : 0);
-		bool exact = n && json_is_string(last) && strcmp(json_string_value(last), "$end") == 0;
+		bool exact =
+			n && json_is_string(last) && strcmp(json_string_value(last), "$end") == 0;
 		if (exact)
 			n--;
 		if (!json_is_array(got) || json_array_size(got) < n ||
@@ -601,7 +607,8 @@ static unsigned free_port(void)
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	socklen_t len = sizeof(a);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) || getsockname(fd, (struct sockaddr *)&a, &len))
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) ||
+	    getsockname(fd, (struct sockaddr *)&a, &len))
 		die("cannot find a free port", strerror(errno));
 	close(fd);
 	return ntohs(a.sin_port);
@@ -652,10 +659,11 @@ int th_proc_spawn(const struct th_proc *p, const char *const argv[], int out_fd)
 
 int th_proc_serve(const struct th_proc *p)
 {
-	const char *argv[] = {p->bin,	   "serve",	 "--db",	  p->db,	"--port",
-			      p->port,	   "--job-lease", "2",		  "--job-workers", "1",
-			      "--key-file", p->key,	 "--data",	  p->data,	"--templates",
-			      p->templates, "--static",	 p->stat,	  NULL};
+	const char *argv[] = {p->bin,          "serve", "--db",        p->db,
+			      "--port",        p->port, "--job-lease", "2",
+			      "--job-workers", "1",     "--key-file",  p->key,
+			      "--data",        p->data, "--templates", p->templates,
+			      "--static",      p->stat, NULL};
 	return th_proc_spawn(p, argv, -1);
 }
 

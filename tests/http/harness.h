@@ -20,8 +20,8 @@
 struct dg_app;
 
 struct th_opts {
-	bool demo;          /* seed the demo region (default in th_start) */
-	size_t max_body;    /* 0: the default */
+	bool demo;       /* seed the demo region (default in th_start) */
+	size_t max_body; /* 0: the default */
 	unsigned job_workers;
 	unsigned job_lease_sec;
 	const char *trusted_proxy; /* --trusted-proxy's list, or NULL */
@@ -71,9 +71,9 @@ void th_client_free(struct th_client *c);
  * body may be NULL. Redirects are not followed. Returns the HTTP status (0 on
  * a transport error).
  */
-long th_request(struct th_client *c, const char *method, const char *path,
-		const char *content_type, const char *body, size_t len,
-		const char *const *extra_headers, struct th_resp *out);
+long th_request(struct th_client *c, const char *method, const char *path, const char *content_type,
+		const char *body, size_t len, const char *const *extra_headers,
+		struct th_resp *out);
 long th_get(struct th_client *c, const char *path, struct th_resp *out);
 /* application/x-www-form-urlencoded; body is already encoded */
 long th_post_form(struct th_client *c, const char *path, const char *body, struct th_resp *out);
@@ -142,7 +142,8 @@ void th_sleep_ms(long ms);
 json_t *th_wait_job(struct th_srv *s, int64_t id);
 /* Run a SQL script on s's store; the test fails when it does not work. */
 void th_sql(struct th_srv *s, const char *text);
-/* The one integer a query on s's store returns, -1 for no row; the test fails when it does not work. */
+/* The one integer a query on s's store returns, -1 for no row; the test fails when it does not
+ * work. */
 int64_t th_sql_int(struct th_srv *s, const char *text);
 /* Percent-encode for a form body (malloc'd). */
 char *th_enc(const char *s);

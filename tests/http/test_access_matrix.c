@@ -33,11 +33,11 @@
 #include "harness.h"
 #include "http/router.h"
 
-#define NROLES 5
+#define NROLES    5
 #define MAX_LINES 512
 
-static const char *const role_users[NROLES] = {NULL, DG_DEMO_CITIZEN, DG_DEMO_AGENT,
-					       DG_DEMO_STAFF, DG_DEMO_ADMIN};
+static const char *const role_users[NROLES] = {NULL, DG_DEMO_CITIZEN, DG_DEMO_AGENT, DG_DEMO_STAFF,
+					       DG_DEMO_ADMIN};
 static const char *const role_names[NROLES] = {"anon", "citizen", "agent", "staff", "admin"};
 
 struct expect {
@@ -75,8 +75,8 @@ static void load_file(const char *path)
 			continue;
 		assert_true(nlines < MAX_LINES);
 		struct expect *e = &lines[nlines];
-		int n = sscanf(p, "%15s %255s %7s %7s %7s %7s %7s", e->method, e->pattern, e->cls[0],
-			       e->cls[1], e->cls[2], e->cls[3], e->cls[4]);
+		int n = sscanf(p, "%15s %255s %7s %7s %7s %7s %7s", e->method, e->pattern,
+			       e->cls[0], e->cls[1], e->cls[2], e->cls[3], e->cls[4]);
 		if (n != 7)
 			fail_msg("%s:%d: want METHOD PATTERN and 5 classes", path, lineno);
 		for (int i = 0; i < NROLES; i++)
@@ -194,8 +194,8 @@ static void every_route_for_every_role(void **state)
 		const struct dg_route *rt = dg_router_at(router, i);
 		struct expect *e = find_line(rt);
 		if (!e && !print) {
-			print_error("route %s %s is missing from tests/http/access.txt\n", rt->method,
-				    rt->pattern);
+			print_error("route %s %s is missing from tests/http/access.txt\n",
+				    rt->method, rt->pattern);
 			failures++;
 			continue;
 		}

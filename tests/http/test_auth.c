@@ -21,7 +21,6 @@
 #include "harness.h"
 #include "store/store.h"
 
-
 /* POST a form with the client's current CSRF token appended. */
 static long post(struct th_client *c, const char *path, const char *body, struct th_resp *out)
 {
@@ -246,16 +245,15 @@ static void next_is_local_only(void **state)
 	static const struct {
 		const char *next, *want;
 	} cases[] = {
-		{"/account/tokens", "/account/tokens"},
-		{"//evil.example/x", "/account"},
-		{"https://evil.example/", "/account"},
-		{"javascript:alert(1)", "/account"},
+		{"/account/tokens", "/account/tokens"}, {"//evil.example/x", "/account"},
+		{"https://evil.example/", "/account"},  {"javascript:alert(1)", "/account"},
 		{"/\\evil.example", "/account"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct th_client *c = th_client_new(th_shared);
 		struct th_resp r;
-		assert_int_equal(login_resp(c, "zhengshi", DG_DEMO_PASSWORD, cases[i].next, &r), 303);
+		assert_int_equal(login_resp(c, "zhengshi", DG_DEMO_PASSWORD, cases[i].next, &r),
+				 303);
 		char *loc = th_header(&r, "Location");
 		if (strcmp(loc, cases[i].want) != 0)
 			fail_msg("next=%s went to %s", cases[i].next, loc);
@@ -338,7 +336,8 @@ static void bad_bearer_is_401_json(void **state)
 	(void)state;
 	static const char *const bad[] = {
 		"Authorization: Bearer nonsense",
-		"Authorization: Bearer dgt_0000000000000000000000000000000000000000000000000000000000000000",
+		"Authorization: Bearer "
+		"dgt_0000000000000000000000000000000000000000000000000000000000000000",
 		"Authorization: Bearer ",
 		"Authorization: Basic YWRtaW46RGVtby0yMDI2IQ==",
 	};
@@ -431,24 +430,27 @@ static void admin_creates_accounts(void **state)
 	assert_non_null(strstr(r.body, "民政局"));
 	th_resp_release(&r);
 	/* an invalid ID number: refused, answers kept, password not echoed */
-	assert_int_equal(post(adm, "/admin/users/new",
-			      "role=citizen&username=newbie&name=%E6%96%B0%E4%BA%BA&password=Secret-pass-7"
-			      "&id_number=110105194912310021&phone=13912345678",
-			      &r),
-			 422);
+	assert_int_equal(
+		post(adm, "/admin/users/new",
+		     "role=citizen&username=newbie&name=%E6%96%B0%E4%BA%BA&password=Secret-pass-7"
+		     "&id_number=110105194912310021&phone=13912345678",
+		     &r),
+		422);
 	assert_non_null(strstr(r.body, "value=\"newbie\""));
 	assert_non_null(strstr(r.body, "value=\"13912345678\""));
 	assert_non_null(strstr(r.body, "href=\"#id_number\""));
 	assert_null(strstr(r.body, "Secret-pass-7"));
 	th_resp_release(&r);
-	assert_int_equal(post(adm, "/admin/users/new",
-			      "role=staff&username=newstaff&name=%E6%96%B0%E4%BA%BA&password=Secret-pass-7"
-			      "&dept=mz&staff_roles=intake",
-			      &r),
-			 303);
+	assert_int_equal(
+		post(adm, "/admin/users/new",
+		     "role=staff&username=newstaff&name=%E6%96%B0%E4%BA%BA&password=Secret-pass-7"
+		     "&dept=mz&staff_roles=intake",
+		     &r),
+		303);
 	th_resp_release(&r);
 	assert_int_equal(post(adm, "/admin/users/new",
-			      "role=staff&username=newstaff&name=x&password=Secret-pass-7&dept=mz", &r),
+			      "role=staff&username=newstaff&name=x&password=Secret-pass-7&dept=mz",
+			      &r),
 			 409);
 	th_resp_release(&r);
 	assert_int_equal(th_get(adm, "/admin/users?dept=mz", &r), 200);

@@ -59,7 +59,8 @@ static int64_t count_days(void)
 {
 	struct dg_db *db = db_get();
 	int64_t n = 0;
-	assert_int_equal(dg_db_query_int(db, "SELECT COUNT(*) FROM holidays", DG_NOARGS, &n), DG_OK);
+	assert_int_equal(dg_db_query_int(db, "SELECT COUNT(*) FROM holidays", DG_NOARGS, &n),
+			 DG_OK);
 	dg_db_put(db);
 	return n;
 }
@@ -73,18 +74,19 @@ static void demo_arrangement(void **state)
 	int holidays = 0, worked = 0;
 	json_t *d;
 	size_t i;
-	json_array_foreach(days, i, d)
-	{
+	json_array_foreach (days, i, d) {
 		json_int_t kind = json_integer_value(json_object_get(d, "kind"));
 		json_int_t wd = json_integer_value(json_object_get(d, "weekday"));
 		if (kind == DG_DAY_WORKDAY) {
 			worked++;
-			assert_true(wd == 6 || wd == 7); /* only a weekend day can be worked in exchange */
+			assert_true(wd == 6 ||
+				    wd == 7); /* only a weekend day can be worked in exchange */
 		} else {
 			holidays++;
 		}
 	}
-	/* 元旦 3, 春节 9, 清明 3, 劳动节 5, 端午 3, 中秋 3, 国庆 7; worked 1.4, 2.14, 2.28, 5.9, 9.20, 10.10 */
+	/* 元旦 3, 春节 9, 清明 3, 劳动节 5, 端午 3, 中秋 3, 国庆 7;
+	 * worked 1.4, 2.14, 2.28, 5.9, 9.20, 10.10 */
 	assert_int_equal(holidays, 33);
 	assert_int_equal(worked, 6);
 	json_decref(days);
@@ -149,8 +151,8 @@ static long post_add(struct th_client *c, const char *csrf, const char *date, co
 	char *form = malloc(n);
 	snprintf(form, n, "csrf=%s&date=%s&kind=%s&name=%s", ec, ed, kind, en);
 	struct th_resp r = {0};
-	long st = th_request(c, "POST", "/admin/holidays", "application/x-www-form-urlencoded", form,
-			     strlen(form), headers, &r);
+	long st = th_request(c, "POST", "/admin/holidays", "application/x-www-form-urlencoded",
+			     form, strlen(form), headers, &r);
 	if (body) {
 		*body = r.body;
 		r.body = NULL;
@@ -257,7 +259,8 @@ static void bad_input_changes_nothing(void **state)
 	/* kinds other than 1 and 2, names too long or with control characters */
 	assert_int_equal(post_add(c, csrf, "2027-03-03", "3", "x", NULL, NULL), 422);
 	assert_int_equal(post_add(c, csrf, "2027-03-03", "1",
-				  "一二三四五六七八九十一二三四五六七八九十一二三四五六七八九十一二三四五六七八九十一",
+				  "一二三四五六七八九十一二三四五六七八九十一二三四五六七八九十一二"
+				  "三四五六七八九十一",
 				  NULL, NULL),
 			 422);
 	assert_int_equal(post_add(c, csrf, "2027-03-03", "1", "a\nb", NULL, NULL), 422);
@@ -307,10 +310,8 @@ static void others_refused(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(demo_arrangement),
-		cmocka_unit_test(workdays_national_day),
-		cmocka_unit_test(admin_add_remove),
-		cmocka_unit_test(bad_input_changes_nothing),
+		cmocka_unit_test(demo_arrangement), cmocka_unit_test(workdays_national_day),
+		cmocka_unit_test(admin_add_remove), cmocka_unit_test(bad_input_changes_nothing),
 		cmocka_unit_test(others_refused),
 	};
 	return cmocka_run_group_tests(tests, th_group_setup, th_group_teardown);

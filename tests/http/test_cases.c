@@ -31,7 +31,8 @@ static struct th_client *signed_in(const char *user)
 }
 
 /* POST a form with the page's csrf added; body is the rest, already encoded. */
-static long post(struct th_client *c, const char *page, const char *path, const char *body, struct th_resp *r)
+static long post(struct th_client *c, const char *page, const char *path, const char *body,
+		 struct th_resp *r)
 {
 	char *csrf = th_csrf(c, page), *all = NULL;
 	assert_non_null(csrf);
@@ -119,7 +120,8 @@ static char *submitted_case(struct th_client *c)
 	assert_int_equal(post(c, path, path, "purpose=funeral", &r), 303);
 	th_resp_release(&r);
 	snprintf(path, sizeof path, "/my/cases/%s/form/3", ref);
-	assert_int_equal(th_post_multipart(c, path, path, "m1", "id.pdf", PDF, NULL, NULL, &r), 303);
+	assert_int_equal(th_post_multipart(c, path, path, "m1", "id.pdf", PDF, NULL, NULL, &r),
+			 303);
 	th_resp_release(&r);
 	snprintf(page, sizeof page, "/my/cases/%s/check", ref);
 	snprintf(path, sizeof path, "/my/cases/%s/submit", ref);
@@ -154,7 +156,8 @@ static void browser_journey(void **state)
 	assert_null(strstr(r.body, "name=\"phone\""));
 	assert_non_null(strstr(r.body, "自动填写"));
 	th_resp_release(&r);
-	/* another phone instead of the account's: 422, the error summary, and the draft's answers unchanged */
+	/* another phone instead of the account's: 422, the error summary, and the draft's answers
+	 * unchanged */
 	char *before = sql_text("SELECT answers FROM cases WHERE ref = ?", ref);
 	assert_int_equal(post(cit, path, path, "name=%E5%BC%A0%E4%B8%89&phone=12345", &r), 422);
 	assert_non_null(strstr(r.body, "error-summary"));
@@ -164,7 +167,8 @@ static void browser_journey(void **state)
 	assert_string_equal(before, after);
 	free(before);
 	free(after);
-	assert_int_equal(post(cit, path, path, "name=%E5%BC%A0%E4%B8%89&phone=13800000001", &r), 303);
+	assert_int_equal(post(cit, path, path, "name=%E5%BC%A0%E4%B8%89&phone=13800000001", &r),
+			 303);
 	th_resp_release(&r);
 	/* save and come back later */
 	snprintf(path, sizeof path, "/my/cases/%s/form/2", ref);
@@ -175,11 +179,17 @@ static void browser_journey(void **state)
 	th_resp_release(&r);
 	/* an upload that is not a PDF, JPG or PNG is refused by its content, whatever its name */
 	snprintf(path, sizeof path, "/my/cases/%s/form/3", ref);
-	assert_int_equal(th_post_multipart(cit, path, path, "m1", "id.pdf", "MZ not a pdf", NULL, NULL, &r), 422);
+	assert_int_equal(
+		th_post_multipart(cit, path, path, "m1", "id.pdf", "MZ not a pdf", NULL, NULL, &r),
+		422);
 	assert_non_null(strstr(r.body, "PDF"));
 	th_resp_release(&r);
-	assert_int_equal(sql_int("SELECT COUNT(*) FROM case_files f JOIN cases c ON c.id = f.case_id WHERE c.ref = ?", ref), 0);
-	assert_int_equal(th_post_multipart(cit, path, path, "m1", "id.pdf", PDF, NULL, NULL, &r), 303);
+	assert_int_equal(sql_int("SELECT COUNT(*) FROM case_files f JOIN cases c ON c.id = "
+				 "f.case_id WHERE c.ref = ?",
+				 ref),
+			 0);
+	assert_int_equal(th_post_multipart(cit, path, path, "m1", "id.pdf", PDF, NULL, NULL, &r),
+			 303);
 	th_resp_release(&r);
 	/* check answers, then submit */
 	snprintf(page, sizeof page, "/my/cases/%s/check", ref);
@@ -209,19 +219,24 @@ static void browser_journey(void **state)
 	assert_non_null(strstr(r.body, ref));
 	assert_non_null(strstr(r.body, "已受理"));
 	th_resp_release(&r);
-	assert_true(due >= dg_day_today() + 10); /* 10 promised working days: at least 10 calendar days */
+	assert_true(due >=
+		    dg_day_today() + 10); /* 10 promised working days: at least 10 calendar days */
 	/* asking for material needs a reason; then the clock stops */
 	assert_int_equal(staff_act(mz, ref, "action=request_supplement&reason=", &r), 422);
 	th_resp_release(&r);
 	assert_status(ref, "accepted");
-	assert_int_equal(staff_act(mz, ref, "action=request_supplement&reason=hukou+page", &r), 303);
+	assert_int_equal(staff_act(mz, ref, "action=request_supplement&reason=hukou+page", &r),
+			 303);
 	th_resp_release(&r);
 	assert_status(ref, "supplement");
-	/* pretend the applicant answered a week later: the due date moves by the working days waited */
+	/* pretend the applicant answered a week later: the due date moves by the working days
+	 * waited */
 	sql_exec("UPDATE cases SET paused_day = paused_day - 7 WHERE ref = ?", ref);
 	snprintf(page, sizeof page, "/my/cases/%s", ref);
 	snprintf(path, sizeof path, "/my/cases/%s/supplement", ref);
-	assert_int_equal(th_post_multipart(cit, page, path, "files", "hukou.pdf", PDF, "note", "sent", &r), 303);
+	assert_int_equal(
+		th_post_multipart(cit, page, path, "files", "hukou.pdf", PDF, "note", "sent", &r),
+		303);
 	th_resp_release(&r);
 	assert_status(ref, "accepted");
 	int64_t due2 = sql_int("SELECT due_day FROM cases WHERE ref = ?", ref);
@@ -243,20 +258,28 @@ static void browser_journey(void **state)
 	snprintf(path, sizeof path, "/my/cases/%s/rating", ref);
 	assert_int_equal(post(cit, page, path, "level=1", &r), 422);
 	th_resp_release(&r);
-	assert_int_equal(sql_int("SELECT COUNT(*) FROM case_ratings r JOIN cases c ON c.id = r.case_id WHERE c.ref = ?", ref), 0);
+	assert_int_equal(sql_int("SELECT COUNT(*) FROM case_ratings r JOIN cases c ON c.id = "
+				 "r.case_id WHERE c.ref = ?",
+				 ref),
+			 0);
 	assert_int_equal(post(cit, page, path, "level=1&comment=too+slow", &r), 303);
 	th_resp_release(&r);
 	assert_int_equal(post(cit, page, path, "level=5", &r), 409); /* once only */
 	th_resp_release(&r);
-	int64_t task = sql_int("SELECT x.id FROM case_rectifications x JOIN cases c ON c.id = x.case_id WHERE c.ref = ?", ref);
+	int64_t task = sql_int("SELECT x.id FROM case_rectifications x JOIN cases c ON c.id = "
+			       "x.case_id WHERE c.ref = ?",
+			       ref);
 	char tpath[64];
 	snprintf(tpath, sizeof tpath, "/office/rectifications/%lld", (long long)task);
-	const char *steps[] = {"text=checked", "text=fixed", "text=We+are+sorry+and+have+fixed+it", "text=reviewed"};
+	const char *steps[] = {"text=checked", "text=fixed", "text=We+are+sorry+and+have+fixed+it",
+			       "text=reviewed"};
 	for (int i = 0; i < 4; i++) {
 		assert_int_equal(post(mz, tpath, tpath, steps[i], &r), 303);
 		th_resp_release(&r);
 	}
-	char *stage = sql_text("SELECT x.stage FROM case_rectifications x JOIN cases c ON c.id = x.case_id WHERE c.ref = ?", ref);
+	char *stage = sql_text("SELECT x.stage FROM case_rectifications x JOIN cases c ON c.id = "
+			       "x.case_id WHERE c.ref = ?",
+			       ref);
 	assert_string_equal(stage, "closed");
 	free(stage);
 	assert_int_equal(th_get(cit, page, &r), 200);
@@ -325,7 +348,9 @@ static void permissions(void **state)
 	assert_int_equal(post(cit, p1, p1, "purpose=card", &r2), 303);
 	th_resp_release(&r2);
 	snprintf(p1, sizeof p1, "/my/cases/%s/form/3", rsref);
-	assert_int_equal(th_post_multipart(cit, p1, p1, "m1", "id.png", "\x89PNG\r\n\x1a\n....", NULL, NULL, &r2), 303);
+	assert_int_equal(th_post_multipart(cit, p1, p1, "m1", "id.png", "\x89PNG\r\n\x1a\n....",
+					   NULL, NULL, &r2),
+			 303);
 	th_resp_release(&r2);
 	snprintf(p1, sizeof p1, "/my/cases/%s/check", rsref);
 	snprintf(p2, sizeof p2, "/my/cases/%s/submit", rsref);
@@ -337,7 +362,9 @@ static void permissions(void **state)
 	th_resp_release(&r2);
 	assert_status(rsref, "accepted");
 	/* files: the applicant and the department's staff, nobody else */
-	int64_t fid = sql_int("SELECT f.id FROM case_files f JOIN cases c ON c.id = f.case_id WHERE c.ref = ?", ref);
+	int64_t fid = sql_int(
+		"SELECT f.id FROM case_files f JOIN cases c ON c.id = f.case_id WHERE c.ref = ?",
+		ref);
 	snprintf(path, sizeof path, "/cases/%s/files/%lld", ref, (long long)fid);
 	assert_int_equal(th_get(cit, path, &r), 200);
 	assert_memory_equal(r.body, PDF, strlen(PDF));
@@ -394,18 +421,25 @@ static void withdraw_window(void **state)
 static void transfer(void **state)
 {
 	(void)state;
-	struct th_client *cit = signed_in(DG_DEMO_CITIZEN), *mz = signed_in(DG_DEMO_STAFF), *rs = signed_in(DG_DEMO_STAFF2);
+	struct th_client *cit = signed_in(DG_DEMO_CITIZEN), *mz = signed_in(DG_DEMO_STAFF),
+			 *rs = signed_in(DG_DEMO_STAFF2);
 	struct th_resp r = {0};
 	char path[128];
 	char *ref = submitted_case(cit);
 	/* to no department, or to its own: refused */
-	assert_int_equal(staff_act(mz, ref, "action=transfer&reason=wrong+desk&to_dept=nope", &r), 422);
+	assert_int_equal(staff_act(mz, ref, "action=transfer&reason=wrong+desk&to_dept=nope", &r),
+			 422);
 	th_resp_release(&r);
-	assert_int_equal(staff_act(mz, ref, "action=transfer&reason=wrong+desk&to_dept=mz", &r), 422);
+	assert_int_equal(staff_act(mz, ref, "action=transfer&reason=wrong+desk&to_dept=mz", &r),
+			 422);
 	th_resp_release(&r);
-	assert_int_equal(staff_act(mz, ref, "action=transfer&reason=wrong+desk&to_dept=rs", &r), 303);
+	assert_int_equal(staff_act(mz, ref, "action=transfer&reason=wrong+desk&to_dept=rs", &r),
+			 303);
 	th_resp_release(&r);
-	assert_int_equal(sql_int("SELECT d.id = c.dept_id FROM cases c JOIN departments d ON d.code = 'rs' WHERE c.ref = ?", ref), 1);
+	assert_int_equal(sql_int("SELECT d.id = c.dept_id FROM cases c JOIN departments d ON "
+				 "d.code = 'rs' WHERE c.ref = ?",
+				 ref),
+			 1);
 	snprintf(path, sizeof path, "/office/cases/%s", ref);
 	assert_int_equal(th_get(mz, path, &r), 404);
 	th_resp_release(&r);
@@ -421,11 +455,13 @@ static void transfer(void **state)
 	th_client_free(rs);
 }
 
-static long api(const char *hdr, const char *method, const char *path, const char *json, struct th_resp *r)
+static long api(const char *hdr, const char *method, const char *path, const char *json,
+		struct th_resp *r)
 {
 	struct th_client *c = th_client_new(th_shared);
 	const char *h[] = {hdr, NULL};
-	long st = th_request(c, method, path, json ? "application/json" : NULL, json, json ? strlen(json) : 0, h, r);
+	long st = th_request(c, method, path, json ? "application/json" : NULL, json,
+			     json ? strlen(json) : 0, h, r);
 	th_client_free(c);
 	return st;
 }
@@ -444,23 +480,31 @@ static void api_journey(void **state)
 	int64_t before = sql_int("SELECT COUNT(*) FROM cases WHERE item_code = ?", "990100-MZ-004");
 	/* every wrong answer is listed at once, and nothing is created */
 	assert_int_equal(api(cit, "POST", "/api/v1/applications",
-			     "{\"item\":\"990100-MZ-004\",\"answers\":{\"method\":\"bank\",\"phone\":\"1\"}}", &r), 422);
+			     "{\"item\":\"990100-MZ-004\",\"answers\":{\"method\":\"bank\","
+			     "\"phone\":\"1\"}}",
+			     &r),
+			 422);
 	assert_non_null(strstr(r.body, "\"fields\""));
 	assert_non_null(strstr(r.body, "\"bank\""));
 	assert_non_null(strstr(r.body, "\"account\""));
 	assert_non_null(strstr(r.body, "\"phone\"")); /* not the account's phone */
 	th_resp_release(&r);
-	assert_int_equal(sql_int("SELECT COUNT(*) FROM cases WHERE item_code = ?", "990100-MZ-004"), before);
-	assert_int_equal(api(cit, "POST", "/api/v1/applications", "{\"item\":\"no-such\"}", &r), 404);
+	assert_int_equal(sql_int("SELECT COUNT(*) FROM cases WHERE item_code = ?", "990100-MZ-004"),
+			 before);
+	assert_int_equal(api(cit, "POST", "/api/v1/applications", "{\"item\":\"no-such\"}", &r),
+			 404);
 	th_resp_release(&r);
 	assert_int_equal(api(cit, "POST", "/api/v1/applications", "[1]", &r), 400);
 	th_resp_release(&r);
 	/* a staff token cannot apply */
-	assert_int_equal(api(mz, "POST", "/api/v1/applications", "{\"item\":\"990100-MZ-004\"}", &r), 403);
+	assert_int_equal(
+		api(mz, "POST", "/api/v1/applications", "{\"item\":\"990100-MZ-004\"}", &r), 403);
 	th_resp_release(&r);
 	/* the right answers (name, ID and phone come from the account) */
-	assert_int_equal(api(cit, "POST", "/api/v1/applications",
-			     "{\"item\":\"990100-MZ-004\",\"answers\":{\"method\":\"social_card\"}}", &r), 201);
+	assert_int_equal(
+		api(cit, "POST", "/api/v1/applications",
+		    "{\"item\":\"990100-MZ-004\",\"answers\":{\"method\":\"social_card\"}}", &r),
+		201);
 	const char *p = strstr(r.body, "\"ref\": \"");
 	if (!p)
 		p = strstr(r.body, "\"ref\":\"");
@@ -492,7 +536,8 @@ static void api_journey(void **state)
 	assert_int_equal(api(mz, "POST", path, "{\"action\":\"accept\"}", &r), 200);
 	assert_non_null(strstr(r.body, "\"accepted\""));
 	th_resp_release(&r);
-	assert_int_equal(api(mz, "POST", path, "{\"action\":\"deny\"}", &r), 422); /* a reason is needed */
+	assert_int_equal(api(mz, "POST", path, "{\"action\":\"deny\"}", &r),
+			 422); /* a reason is needed */
 	assert_non_null(strstr(r.body, "\"reason\""));
 	th_resp_release(&r);
 	assert_int_equal(api(mz, "POST", path, "{\"action\":\"approve\"}", &r), 200);
@@ -526,14 +571,17 @@ static void agent_applies_for_enterprise(void **state)
 	struct th_client *ag = signed_in(DG_DEMO_AGENT), *cit = signed_in(DG_DEMO_CITIZEN);
 	struct th_resp r = {0};
 	/* an enterprise service: the citizen may not, the agent may, on behalf of the enterprise */
-	assert_int_equal(post(cit, "/services/990100-SC-004/apply", "/services/990100-SC-004/apply", "", &r), 403);
+	assert_int_equal(
+		post(cit, "/services/990100-SC-004/apply", "/services/990100-SC-004/apply", "", &r),
+		403);
 	th_resp_release(&r);
 	char *ref = start(ag, "990100-SC-004");
 	char path[128];
 	snprintf(path, sizeof path, "/my/cases/%s/form/1", ref);
 	assert_int_equal(th_get(ag, path, &r), 200);
-	assert_non_null(strstr(r.body, "id=\"uscc\"")); /* the enterprise's code, from the account */
-	assert_null(strstr(r.body, "name=\"uscc\""));   /* not to be changed */
+	assert_non_null(
+		strstr(r.body, "id=\"uscc\""));       /* the enterprise's code, from the account */
+	assert_null(strstr(r.body, "name=\"uscc\"")); /* not to be changed */
 	th_resp_release(&r);
 	char *behalf = sql_text("SELECT on_behalf FROM cases WHERE ref = ?", ref);
 	assert_true(strlen(behalf) > 0);
@@ -546,12 +594,9 @@ static void agent_applies_for_enterprise(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(browser_journey),
-		cmocka_unit_test(permissions),
-		cmocka_unit_test(withdraw_window),
-		cmocka_unit_test(transfer),
-		cmocka_unit_test(api_journey),
-		cmocka_unit_test(agent_applies_for_enterprise),
+		cmocka_unit_test(browser_journey), cmocka_unit_test(permissions),
+		cmocka_unit_test(withdraw_window), cmocka_unit_test(transfer),
+		cmocka_unit_test(api_journey),     cmocka_unit_test(agent_applies_for_enterprise),
 	};
 	return cmocka_run_group_tests(tests, th_group_setup, th_group_teardown);
 }

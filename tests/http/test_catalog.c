@@ -23,7 +23,6 @@
 #include "harness.h"
 #include "store/store.h"
 
-
 /* GET path; returns the body (malloc'd) and checks the status. */
 static char *get_as(struct th_client *c, const char *path, long want)
 {
@@ -51,7 +50,9 @@ static int has_code(json_t *res, const char *code)
 {
 	json_t *it;
 	size_t i;
-	json_array_foreach(json_object_get(res, "items"), i, it) if (strcmp(json_string_value(json_object_get(it, "code")), code) == 0) return 1;
+	json_array_foreach (json_object_get(res, "items"), i, it)
+		if (strcmp(json_string_value(json_object_get(it, "code")), code) == 0)
+			return 1;
 	return 0;
 }
 
@@ -81,8 +82,17 @@ static void search_chinese_and_english(void **state)
 static void search_metacharacters_are_text(void **state)
 {
 	(void)state;
-	static const char *const qs[] = {"%22", "%2A", "OR", "%27", "%27%20OR%201%3D1%20--", "%25", "_",
-					 "NEAR(a%20b)", "%22%E7%A4%BE%E4%BF%9D%22%2A", "%5C", "a%26b%7Cc"};
+	static const char *const qs[] = {"%22",
+					 "%2A",
+					 "OR",
+					 "%27",
+					 "%27%20OR%201%3D1%20--",
+					 "%25",
+					 "_",
+					 "NEAR(a%20b)",
+					 "%22%E7%A4%BE%E4%BF%9D%22%2A",
+					 "%5C",
+					 "a%26b%7Cc"};
 	for (size_t i = 0; i < sizeof(qs) / sizeof(qs[0]); i++) {
 		char path[256];
 		snprintf(path, sizeof(path), "/api/v1/services?q=%s", qs[i]);
@@ -111,7 +121,8 @@ static void search_grammar(void **state)
 	/* 结婚 登记 and 登记 结婚: the same items */
 	json_int_t ab = total_of("/api/v1/services?q=%E7%BB%93%E5%A9%9A%20%E7%99%BB%E8%AE%B0");
 	assert_true(ab >= 1);
-	assert_int_equal(total_of("/api/v1/services?q=%E7%99%BB%E8%AE%B0%20%E7%BB%93%E5%A9%9A"), ab);
+	assert_int_equal(total_of("/api/v1/services?q=%E7%99%BB%E8%AE%B0%20%E7%BB%93%E5%A9%9A"),
+			 ab);
 	/* an unclosed quote runs to the end; operators alone constrain nothing */
 	assert_int_equal(total_of("/api/v1/services?q=%22%E7%A4%BE%E4%BF%9D"),
 			 total_of("/api/v1/services?q=%E7%A4%BE%E4%BF%9D"));
@@ -151,7 +162,16 @@ static void browse_filters(void **state)
 	assert_non_null(strstr(b, "没有找到符合条件的事项"));
 	free(b);
 	/* bad parameters: a clear message, not a failure */
-	b = get_as(c, "/services?q=%E7%A4%BE%E4%BF%9D%E7%A4%BE%E4%BF%9D%E7%A4%BE%E4%BF%9D%E7%A4%BE%E4%BF%9D%E7%A4%BE%E4%BF%9D%E7%A4%BE%E4%BF%9D%E7%A4%BE%E4%BF%9D%E7%A4%BE%E4%BF%9D%E7%A4%BE%E4%BF%9D%E7%A4%BE%E4%BF%9D%E7%A4%BE%E4%BF%9D%E7%A4%BE%E4%BF%9D%E7%A4%BE%E4%BF%9D%E7%A4%BE%E4%BF%9D%E7%A4%BE%E4%BF%9D%E7%A4%BE%E4%BF%9D%E7%A4%BE%E4%BF%9D%E7%A4%BE%E4%BF%9D%E7%A4%BE%E4%BF%9D%E7%A4%BE%E4%BF%9D%E7%A4%BE%E4%BF%9D%E7%A4%BE%E4%BF%9D%E7%A4%BE%E4%BF%9D%E7%A4%BE%E4%BF%9D%E7%A4%BE%E4%BF%9D%E7%A4%BE%E4%BF%9D%E7%A4%BE%E4%BF%9D%E7%A4%BE%E4%BF%9D%E7%A4%BE%E4%BF%9D%E7%A4%BE%E4%BF%9D%E7%A4%BE%E4%BF%9D", 200);
+	b = get_as(c,
+		   "/services?q=%E7%A4%BE%E4%BF%9D%E7%A4%BE%E4%BF%9D%E7%A4%BE%E4%BF%9D%E7%A4%BE%E4%"
+		   "BF%9D%E7%A4%BE%E4%BF%9D%E7%A4%BE%E4%BF%9D%E7%A4%BE%E4%BF%9D%E7%A4%BE%E4%BF%9D%"
+		   "E7%A4%BE%E4%BF%9D%E7%A4%BE%E4%BF%9D%E7%A4%BE%E4%BF%9D%E7%A4%BE%E4%BF%9D%E7%A4%"
+		   "BE%E4%BF%9D%E7%A4%BE%E4%BF%9D%E7%A4%BE%E4%BF%9D%E7%A4%BE%E4%BF%9D%E7%A4%BE%E4%"
+		   "BF%9D%E7%A4%BE%E4%BF%9D%E7%A4%BE%E4%BF%9D%E7%A4%BE%E4%BF%9D%E7%A4%BE%E4%BF%9D%"
+		   "E7%A4%BE%E4%BF%9D%E7%A4%BE%E4%BF%9D%E7%A4%BE%E4%BF%9D%E7%A4%BE%E4%BF%9D%E7%A4%"
+		   "BE%E4%BF%9D%E7%A4%BE%E4%BF%9D%E7%A4%BE%E4%BF%9D%E7%A4%BE%E4%BF%9D%E7%A4%BE%E4%"
+		   "BF%9D%E7%A4%BE%E4%BF%9D",
+		   200);
 	assert_non_null(strstr(b, "搜索内容太长"));
 	free(b);
 	free(get_as(c, "/services?q=%FF%FE", 400)); /* the HTTP layer refuses bad UTF-8 */
@@ -160,7 +180,8 @@ static void browse_filters(void **state)
 	free(b);
 	th_client_free(c);
 	json_t *e = api("/api/v1/services?page=0", 400);
-	assert_string_equal(json_string_value(json_object_get(json_object_get(e, "error"), "field")), "page");
+	assert_string_equal(
+		json_string_value(json_object_get(json_object_get(e, "error"), "field")), "page");
 	json_decref(e);
 }
 
@@ -171,7 +192,7 @@ static void guide_print_apply(void **state)
 	char *b = get_as(c, "/services/990100-MZ-001", 200);
 	assert_non_null(strstr(b, "<h1>结婚登记</h1>"));
 	assert_non_null(strstr(b, "居民身份证"));
-	assert_non_null(strstr(b, "可共享获取"));              /* a department-issued material */
+	assert_non_null(strstr(b, "可共享获取")); /* a department-issued material */
 	assert_non_null(strstr(b, "/services/990100-MZ-001/apply")); /* start button */
 	assert_non_null(strstr(b, "民法典"));
 	assert_non_null(strstr(b, "常见问题"));
@@ -191,11 +212,13 @@ static void guide_print_apply(void **state)
 	free(b);
 	th_client_free(c);
 	json_t *j = api("/api/v1/services/990100-MZ-001", 200);
-	assert_string_equal(json_string_value(json_object_get(j, "name_en")), "Marriage registration");
+	assert_string_equal(json_string_value(json_object_get(j, "name_en")),
+			    "Marriage registration");
 	assert_true(json_array_size(json_object_get(j, "materials")) >= 3);
 	json_decref(j);
 	j = api("/api/v1/services/NO-SUCH", 404);
-	assert_string_equal(json_string_value(json_object_get(json_object_get(j, "error"), "code")), "ENOTFOUND");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(j, "error"), "code")),
+			    "ENOTFOUND");
 	json_decref(j);
 }
 
@@ -214,7 +237,8 @@ static long post_action(struct th_client *c, const char *path, int with_csrf)
 static void versions_and_permissions(void **state)
 {
 	(void)state;
-	struct th_client *mz = th_client_new(th_shared), *rs = th_client_new(th_shared), *cit = th_client_new(th_shared);
+	struct th_client *mz = th_client_new(th_shared), *rs = th_client_new(th_shared),
+			 *cit = th_client_new(th_shared);
 	assert_true(th_login(mz, "mz_zhao", "Demo-2026!"));
 	assert_true(th_login(rs, "rs_qian", "Demo-2026!"));
 	assert_true(th_login(cit, "zhangsan", "Demo-2026!"));
@@ -253,11 +277,14 @@ static void versions_and_permissions(void **state)
 	th_client_free(cit);
 }
 
-static const char good_item[] =
-	"{\"code\":\"990100-MZ-900\",\"dept\":\"mz\",\"name_zh\":\"测试补贴申领\",\"name_en\":\"Test allowance\","
-	"\"kind\":\"benefit\",\"audience\":\"person\",\"scope\":\"local\",\"depth\":\"full_online\","
-	"\"statutory_days\":10,\"promised_days\":5,\"fee_fen\":0,\"trips\":0,\"themes\":[\"elderly\"],"
-	"\"materials\":[{\"name_zh\":\"居民身份证\",\"name_en\":\"ID card\",\"medium\":\"both\",\"source\":\"applicant\"}]}";
+static const char good_item[] = "{\"code\":\"990100-MZ-900\",\"dept\":\"mz\",\"name_zh\":"
+				"\"测试补贴申领\",\"name_en\":\"Test allowance\","
+				"\"kind\":\"benefit\",\"audience\":\"person\",\"scope\":\"local\","
+				"\"depth\":\"full_online\","
+				"\"statutory_days\":10,\"promised_days\":5,\"fee_fen\":0,\"trips\":"
+				"0,\"themes\":[\"elderly\"],"
+				"\"materials\":[{\"name_zh\":\"居民身份证\",\"name_en\":\"ID "
+				"card\",\"medium\":\"both\",\"source\":\"applicant\"}]}";
 
 static dg_rc import_text(const char *text, struct dg_err *err)
 {
@@ -276,15 +303,22 @@ static void import_all_or_nothing(void **state)
 	(void)state;
 	struct dg_err err = {0};
 	char text[4096];
-	/* a good item then a bad one: nothing is imported, the message names item 2 and the field */
-	snprintf(text, sizeof(text), "[%s, {\"code\":\"990100-MZ-901\",\"dept\":\"mz\",\"name_zh\":\"x\"}]", good_item);
+	/* a good item then a bad one: nothing is imported, the message names item 2 and the field
+	 */
+	snprintf(text, sizeof(text),
+		 "[%s, {\"code\":\"990100-MZ-901\",\"dept\":\"mz\",\"name_zh\":\"x\"}]", good_item);
 	assert_int_equal(import_text(text, &err), DG_EINVAL);
 	assert_non_null(strstr(err.msg, "item 2 (990100-MZ-901)"));
 	assert_string_equal(err.field, "name_en");
 	assert_int_equal(total_of("/api/v1/services?q=Test%20allowance"), 0);
 	static const char *const bad[] = {
-		"{\"dept\":\"xx\"}", "{\"dept\":\"zz\"}", "{\"promised_days\":20}", "{\"fee_fen\":-1}",
-		"{\"kind\":\"nope\"}", "{\"themes\":[\"a b\"]}", "{\"materials\":[{\"name_zh\":\"a\"}]}",
+		"{\"dept\":\"xx\"}",
+		"{\"dept\":\"zz\"}",
+		"{\"promised_days\":20}",
+		"{\"fee_fen\":-1}",
+		"{\"kind\":\"nope\"}",
+		"{\"themes\":[\"a b\"]}",
+		"{\"materials\":[{\"name_zh\":\"a\"}]}",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		json_t *it = json_loads(good_item, 0, NULL), *patch = json_loads(bad[i], 0, NULL);
@@ -307,15 +341,20 @@ static void import_all_or_nothing(void **state)
 }
 
 /* The edit form's body: every field, with promised days and the Chinese name chosen. */
-#define GOOD_MATERIALS "%E8%BA%AB%E4%BB%BD%E8%AF%81+%7C+ID+card+%7C+1+%7C+both+%7C+0+%7C+PDF+%7C+applicant"
+#define GOOD_MATERIALS                                                                             \
+	"%E8%BA%AB%E4%BB%BD%E8%AF%81+%7C+ID+card+%7C+1+%7C+both+%7C+0+%7C+PDF+%7C+applicant"
 
-static char *edit_body_m(const char *csrf, const char *extra, const char *name, int promised, const char *materials)
+static char *edit_body_m(const char *csrf, const char *extra, const char *name, int promised,
+			 const char *materials)
 {
 	char *b = NULL;
 	assert_true(asprintf(&b,
-			     "csrf=%s%s&name_zh=%s&name_en=Test+item&aliases=&kind=benefit&audience=person&scope=local"
-			     "&depth=full_online&themes=elderly&events=retirement&statutory_days=20&promised_days=%d"
-			     "&trips=0&fee_fen=0&fee_basis=&legal_basis=law&conditions=over+80&place=hall&hours=9-17"
+			     "csrf=%s%s&name_zh=%s&name_en=Test+item&aliases=&kind=benefit&"
+			     "audience=person&scope=local"
+			     "&depth=full_online&themes=elderly&events=retirement&statutory_days="
+			     "20&promised_days=%d"
+			     "&trips=0&fee_fen=0&fee_basis=&legal_basis=law&conditions=over+80&"
+			     "place=hall&hours=9-17"
 			     "&consult=12345&complain=12345"
 			     "&materials=%s&faq=Q%%3F+%%7C+A.&form=",
 			     csrf, extra, name, promised, materials) > 0);
@@ -330,7 +369,8 @@ static char *edit_body(const char *csrf, const char *extra, const char *name, in
 static void edit_in_browser(void **state)
 {
 	(void)state;
-	struct th_client *mz = th_client_new(th_shared), *rs = th_client_new(th_shared), *cit = th_client_new(th_shared);
+	struct th_client *mz = th_client_new(th_shared), *rs = th_client_new(th_shared),
+			 *cit = th_client_new(th_shared);
 	struct th_resp r = {0};
 	assert_true(th_login(mz, "mz_zhao", "Demo-2026!"));
 	assert_true(th_login(rs, "rs_qian", "Demo-2026!"));
@@ -358,7 +398,10 @@ static void edit_in_browser(void **state)
 	th_resp_release(&r);
 	free(body);
 	/* the right answers: a draft, the guide unchanged until published */
-	body = edit_body(csrf, "", "%E7%A4%BE%E4%BC%9A%E5%9B%A2%E4%BD%93%E7%99%BB%E8%AE%B0%EF%BC%88%E6%96%B0%EF%BC%89", 10);
+	body = edit_body(
+		csrf, "",
+		"%E7%A4%BE%E4%BC%9A%E5%9B%A2%E4%BD%93%E7%99%BB%E8%AE%B0%EF%BC%88%E6%96%B0%EF%BC%89",
+		10);
 	assert_int_equal(th_post_form(mz, "/catalog/items/990100-MZ-006/edit", body, &r), 303);
 	th_resp_release(&r);
 	free(body);

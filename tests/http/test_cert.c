@@ -31,7 +31,7 @@
 #include "harness.h"
 #include "store/store.h"
 
-#define TITLE_ZH "高龄津贴核定通知书"
+#define TITLE_ZH     "高龄津贴核定通知书"
 #define TITLE_ZH_URL "%E9%AB%98%E9%BE%84%E6%B4%A5%E8%B4%B4"
 
 static int64_t id_of(const char *sql, const char *arg)
@@ -59,7 +59,8 @@ static int64_t count_certs(void)
 	struct dg_db *db = NULL;
 	int64_t n = 0;
 	assert_int_equal(dg_db_get(th_app(th_shared)->env.store, &db), DG_OK);
-	assert_int_equal(dg_db_query_int(db, "SELECT COUNT(*) FROM certificates", DG_NOARGS, &n), DG_OK);
+	assert_int_equal(dg_db_query_int(db, "SELECT COUNT(*) FROM certificates", DG_NOARGS, &n),
+			 DG_OK);
 	dg_db_put(db);
 	return n;
 }
@@ -83,7 +84,8 @@ static dg_rc issue_in(const struct dg_cert_in *in, char id[48], struct dg_err *e
 static void issue(char id[48], int from, int until)
 {
 	struct dg_err err = {0};
-	json_t *fields = json_pack("{s:s, s:s, s:i}", "核定金额", "每月 200 元", "发放方式", "社会保障卡", "年龄", 82);
+	json_t *fields = json_pack("{s:s, s:s, s:i}", "核定金额", "每月 200 元", "发放方式",
+				   "社会保障卡", "年龄", 82);
 	dg_day today = dg_day_today();
 	struct dg_cert_in in = {
 		.item_code = "990100-MZ-004",
@@ -163,7 +165,7 @@ static void valid_page_masks_the_name(void **state)
 	assert_null(strstr(b, "BJ-2026-000123")); /* the case number is for the holder and staff */
 	assert_non_null(strstr(b, "每月 200 元"));
 	assert_non_null(strstr(b, "民政局"));
-	assert_null(strstr(b, "/pdf\""));         /* no print link for the public */
+	assert_null(strstr(b, "/pdf\"")); /* no print link for the public */
 	assert_null(strstr(b, "/revoke"));
 	free(b);
 	/* in English */
@@ -207,7 +209,9 @@ static void valid_page_masks_the_name(void **state)
 static size_t unb64(const char *s, unsigned char *out, size_t max)
 {
 	size_t n = 0;
-	assert_int_equal(sodium_base642bin(out, max, s, strlen(s), NULL, &n, NULL, sodium_base64_VARIANT_ORIGINAL), 0);
+	assert_int_equal(sodium_base642bin(out, max, s, strlen(s), NULL, &n, NULL,
+					   sodium_base64_VARIANT_ORIGINAL),
+			 0);
 	return n;
 }
 
@@ -219,7 +223,9 @@ static void signed_document_verifies_with_the_published_key(void **state)
 	json_t *key = api("/.well-known/dgov-signing-key", 200);
 	assert_string_equal(json_string_value(json_object_get(key, "algorithm")), "Ed25519");
 	unsigned char pk[32], sig[64];
-	assert_int_equal(unb64(json_string_value(json_object_get(key, "public_key_base64")), pk, sizeof(pk)), 32);
+	assert_int_equal(
+		unb64(json_string_value(json_object_get(key, "public_key_base64")), pk, sizeof(pk)),
+		32);
 	assert_memory_equal(pk, th_app(th_shared)->env.keys.sign_pk, 32);
 	char hex[65];
 	sodium_bin2hex(hex, sizeof(hex), pk, 32);
@@ -231,26 +237,35 @@ static void signed_document_verifies_with_the_published_key(void **state)
 	assert_string_equal(json_string_value(json_object_get(cert, "id")), id);
 	assert_string_equal(json_string_value(json_object_get(cert, "holder_name")), "张三");
 	assert_string_equal(json_string_value(json_object_get(cert, "title_zh")), TITLE_ZH);
-	assert_string_equal(json_string_value(json_object_get(cert, "issuer")), th_app(th_shared)->env.region.code);
+	assert_string_equal(json_string_value(json_object_get(cert, "issuer")),
+			    th_app(th_shared)->env.region.code);
 	assert_true(json_is_null(json_object_get(cert, "valid_until")));
-	assert_string_equal(json_string_value(json_object_get(json_object_get(cert, "fields"), "年龄")), "82");
+	assert_string_equal(
+		json_string_value(json_object_get(json_object_get(cert, "fields"), "年龄")), "82");
 	assert_true(json_integer_value(json_object_get(cert, "issued_ms")) > 0);
-	assert_string_equal(json_string_value(json_object_get(docr, "key_id")), json_string_value(json_object_get(key, "key_id")));
+	assert_string_equal(json_string_value(json_object_get(docr, "key_id")),
+			    json_string_value(json_object_get(key, "key_id")));
 	/* the offline rule: sorted keys, compact, UTF-8, Ed25519 over those bytes */
 	char *canon = json_dumps(cert, JSON_SORT_KEYS | JSON_COMPACT);
 	assert_string_equal(canon, json_string_value(json_object_get(docr, "payload")));
-	assert_int_equal(unb64(json_string_value(json_object_get(docr, "signature")), sig, sizeof(sig)), 64);
-	assert_int_equal(crypto_sign_verify_detached(sig, (unsigned char *)canon, strlen(canon), pk), 0);
+	assert_int_equal(
+		unb64(json_string_value(json_object_get(docr, "signature")), sig, sizeof(sig)), 64);
+	assert_int_equal(
+		crypto_sign_verify_detached(sig, (unsigned char *)canon, strlen(canon), pk), 0);
 	canon[10] ^= 1;
-	assert_int_not_equal(crypto_sign_verify_detached(sig, (unsigned char *)canon, strlen(canon), pk), 0);
+	assert_int_not_equal(
+		crypto_sign_verify_detached(sig, (unsigned char *)canon, strlen(canon), pk), 0);
 	free(canon);
 
 	/* a presented copy: as given, then with the holder's name changed */
 	struct th_client *c = th_client_new(th_shared);
-	json_t *copy = json_pack("{s:O, s:O}", "certificate", cert, "signature", json_object_get(docr, "signature"));
+	json_t *copy = json_pack("{s:O, s:O}", "certificate", cert, "signature",
+				 json_object_get(docr, "signature"));
 	char *body = json_dumps(copy, 0);
 	struct th_resp r = {0};
-	assert_int_equal(th_request(c, "POST", "/api/v1/certificates/verify", "application/json", body, strlen(body), NULL, &r), 200);
+	assert_int_equal(th_request(c, "POST", "/api/v1/certificates/verify", "application/json",
+				    body, strlen(body), NULL, &r),
+			 200);
 	json_t *v = json_loads(r.body, 0, NULL);
 	assert_true(json_is_true(json_object_get(v, "valid")));
 	assert_true(json_is_true(json_object_get(v, "signature_valid")));
@@ -258,9 +273,12 @@ static void signed_document_verifies_with_the_published_key(void **state)
 	json_decref(v);
 	th_resp_release(&r);
 	free(body);
-	json_object_set_new(json_object_get(copy, "certificate"), "holder_name", json_string("李四"));
+	json_object_set_new(json_object_get(copy, "certificate"), "holder_name",
+			    json_string("李四"));
 	body = json_dumps(copy, 0);
-	assert_int_equal(th_request(c, "POST", "/api/v1/certificates/verify", "application/json", body, strlen(body), NULL, &r), 200);
+	assert_int_equal(th_request(c, "POST", "/api/v1/certificates/verify", "application/json",
+				    body, strlen(body), NULL, &r),
+			 200);
 	v = json_loads(r.body, 0, NULL);
 	assert_false(json_is_true(json_object_get(v, "valid")));
 	assert_false(json_is_true(json_object_get(v, "signature_valid")));
@@ -281,10 +299,15 @@ static void signed_document_verifies_with_the_published_key(void **state)
 	free(qp);
 	free(qs);
 	/* missing parts: a JSON error naming the field */
-	assert_int_equal(th_request(c, "POST", "/api/v1/certificates/verify", "application/json", "{\"payload\":\"{}\"}", 16, NULL, &r), 400);
+	assert_int_equal(th_request(c, "POST", "/api/v1/certificates/verify", "application/json",
+				    "{\"payload\":\"{}\"}", 16, NULL, &r),
+			 400);
 	v = json_loads(r.body, 0, NULL);
-	assert_string_equal(json_string_value(json_object_get(json_object_get(v, "error"), "field")), "signature");
-	assert_string_equal(json_string_value(json_object_get(json_object_get(v, "error"), "code")), "EINVAL");
+	assert_string_equal(
+		json_string_value(json_object_get(json_object_get(v, "error"), "field")),
+		"signature");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(v, "error"), "code")),
+			    "EINVAL");
 	json_decref(v);
 	th_resp_release(&r);
 	th_client_free(c);
@@ -301,7 +324,8 @@ static void changed_columns_show_as_tampered(void **state)
 		"UPDATE certificates SET valid_until = '2099-12-31' WHERE id = ?",
 		"UPDATE certificates SET fields = '{\"核定金额\":\"每月 2000 元\"}' WHERE id = ?",
 		"UPDATE certificates SET fields = 'not json' WHERE id = ?",
-		"UPDATE certificates SET holder_user_id = (SELECT id FROM users WHERE username = 'sunqi') WHERE id = ?",
+		"UPDATE certificates SET holder_user_id = (SELECT id FROM users WHERE username = "
+		"'sunqi') WHERE id = ?",
 		"UPDATE certificates SET title_zh = '结婚证' WHERE id = ?",
 		"UPDATE certificates SET issued_ms = issued_ms + 1 WHERE id = ?",
 		"UPDATE certificates SET dept_name_zh = '公安局' WHERE id = ?",
@@ -337,9 +361,12 @@ static void changed_columns_show_as_tampered(void **state)
 	struct dg_db *db = NULL;
 	enum dg_cert_status st = DG_CERT_VALID;
 	assert_int_equal(dg_db_get(th_app(th_shared)->env.store, &db), DG_OK);
-	assert_int_equal(dg_cert_verify(db, &th_app(th_shared)->env.keys, id, dg_day_today(), &st), DG_OK);
+	assert_int_equal(dg_cert_verify(db, &th_app(th_shared)->env.keys, id, dg_day_today(), &st),
+			 DG_OK);
 	assert_int_equal(st, DG_CERT_TAMPERED);
-	assert_int_equal(dg_cert_verify(db, &th_app(th_shared)->env.keys, "CERT-AAAAAAAAAAAAAAAAAAAA", dg_day_today(), &st), DG_ENOTFOUND);
+	assert_int_equal(dg_cert_verify(db, &th_app(th_shared)->env.keys,
+					"CERT-AAAAAAAAAAAAAAAAAAAA", dg_day_today(), &st),
+			 DG_ENOTFOUND);
 	dg_db_put(db);
 }
 
@@ -395,10 +422,13 @@ static void revocation_by_the_issuer_only(void **state)
 	struct dg_db *db = NULL;
 	int64_t n = -1;
 	assert_int_equal(dg_db_get(th_app(th_shared)->env.store, &db), DG_OK);
-	assert_int_equal(dg_db_query_int(db, "SELECT COUNT(*) FROM certificates WHERE id = ? AND revoked_ms IS NULL"
-					     " AND revoke_reason IS NULL AND revoke_sig IS NULL",
-					 DG_ARGS(DG_VT(id)), &n),
-			 DG_OK);
+	assert_int_equal(
+		dg_db_query_int(
+			db,
+			"SELECT COUNT(*) FROM certificates WHERE id = ? AND revoked_ms IS NULL"
+			" AND revoke_reason IS NULL AND revoke_sig IS NULL",
+			DG_ARGS(DG_VT(id)), &n),
+		DG_OK);
 	assert_int_equal(n, 1);
 	dg_db_put(db);
 	/* the issuing department: revoked, and it says so */
@@ -433,7 +463,8 @@ static void revocation_by_the_issuer_only(void **state)
 static char *run_on(const char *cmd, const char *path)
 {
 	char line[1024];
-	snprintf(line, sizeof(line), "%s '%s' %s 2>/dev/null", cmd, path, strncmp(cmd, "pdftotext", 9) == 0 ? "-" : "");
+	snprintf(line, sizeof(line), "%s '%s' %s 2>/dev/null", cmd, path,
+		 strncmp(cmd, "pdftotext", 9) == 0 ? "-" : "");
 	FILE *p = popen(line, "r");
 	assert_non_null(p);
 	size_t cap = 1 << 16, n = 0, got;
@@ -452,7 +483,8 @@ static void pdf_for_holder_and_issuer(void **state)
 	issue(id, 0, 365);
 	snprintf(path, sizeof(path), "/certificates/%s/pdf", id);
 	struct th_client *holder = signed_in(DG_DEMO_CITIZEN), *other = signed_in(DG_DEMO_CITIZEN2),
-			 *mz = signed_in(DG_DEMO_STAFF), *rs = signed_in(DG_DEMO_STAFF2), *anon = th_client_new(th_shared);
+			 *mz = signed_in(DG_DEMO_STAFF), *rs = signed_in(DG_DEMO_STAFF2),
+			 *anon = th_client_new(th_shared);
 	struct th_resp r = {0};
 	assert_int_equal(th_get(holder, path, &r), 200);
 	char *ct = th_header(&r, "Content-Type");
@@ -475,8 +507,9 @@ static void pdf_for_holder_and_issuer(void **state)
 	char cmd[64];
 	snprintf(cmd, sizeof(cmd), "pdftotext -enc UTF-8");
 	char *text = run_on(cmd, file);
-	if (!strstr(text, TITLE_ZH) || !strstr(text, id) || !strstr(text, "张三") || !strstr(text, "每月 200 元") ||
-	    !strstr(text, "民政局") || !strstr(text, "/certificates/"))
+	if (!strstr(text, TITLE_ZH) || !strstr(text, id) || !strstr(text, "张三") ||
+	    !strstr(text, "每月 200 元") || !strstr(text, "民政局") ||
+	    !strstr(text, "/certificates/"))
 		fail_msg("pdftotext: %s", text);
 	free(text);
 	/* pdfinfo with error output: no complaints about the xref or objects */
@@ -539,11 +572,16 @@ static void issue_validates_and_changes_nothing(void **state)
 		json_object_set_new(many, k, json_string("v"));
 	}
 	struct dg_cert_in good = {
-		.item_code = "990100-MZ-004", .title_zh = TITLE_ZH, .holder_user_id = user_id(DG_DEMO_CITIZEN),
-		.holder_name = "张三", .dept_id = dept_id("mz"), .valid_from = dg_day_today(),
+		.item_code = "990100-MZ-004",
+		.title_zh = TITLE_ZH,
+		.holder_user_id = user_id(DG_DEMO_CITIZEN),
+		.holder_name = "张三",
+		.dept_id = dept_id("mz"),
+		.valid_from = dg_day_today(),
 	};
-	static const char *const want[] = {"title_zh", "holder_name", "dept_id", "holder_user_id", "valid_until",
-					   "fields", "fields", "item_code", "holder_name"};
+	static const char *const want[] = {"title_zh",       "holder_name", "dept_id",
+					   "holder_user_id", "valid_until", "fields",
+					   "fields",         "item_code",   "holder_name"};
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
 		struct dg_cert_in in = good;
 		struct dg_err err = {0};
@@ -578,8 +616,11 @@ static void bad_ids_are_not_found(void **state)
 {
 	(void)state;
 	static const char *const paths[] = {
-		"/certificates/CERT-AAAAAAAAAAAAAAAAAAAA", "/certificates/CERT-AAA", "/certificates/cert-aaaaaaaaaaaaaaaaaaaa",
-		"/certificates/CERT-AAAAAAAAAAAAAAAAAAA1", "/certificates/CERT-AAAAAAAAAAAAAAAAAAAA/qr.svg",
+		"/certificates/CERT-AAAAAAAAAAAAAAAAAAAA",
+		"/certificates/CERT-AAA",
+		"/certificates/cert-aaaaaaaaaaaaaaaaaaaa",
+		"/certificates/CERT-AAAAAAAAAAAAAAAAAAA1",
+		"/certificates/CERT-AAAAAAAAAAAAAAAAAAAA/qr.svg",
 		"/certificates/%27%20OR%201%3D1/qr.svg",
 	};
 	struct th_client *c = th_client_new(th_shared);
@@ -591,7 +632,8 @@ static void bad_ids_are_not_found(void **state)
 	}
 	th_client_free(c);
 	json_t *e = api("/api/v1/certificates/CERT-AAAAAAAAAAAAAAAAAAAA", 404);
-	assert_string_equal(json_string_value(json_object_get(json_object_get(e, "error"), "code")), "ENOTFOUND");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(e, "error"), "code")),
+			    "ENOTFOUND");
 	json_decref(e);
 	json_decref(api("/api/v1/certificates/nope/verify", 404));
 	struct th_client *holder = signed_in(DG_DEMO_CITIZEN);

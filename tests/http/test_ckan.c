@@ -45,7 +45,8 @@ static void envelope_help_and_content_type(void **state)
 	assert_non_null(strstr(r.body, "help_show?name=package_show"));
 	th_resp_release(&r);
 	/* form bodies are parameters too */
-	assert_int_equal(th_post_form(c, "/api/action/package_show", "id=market-entities", &r), 200);
+	assert_int_equal(th_post_form(c, "/api/action/package_show", "id=market-entities", &r),
+			 200);
 	assert_non_null(strstr(r.body, "\"market-entities\""));
 	th_resp_release(&r);
 	th_client_free(c);

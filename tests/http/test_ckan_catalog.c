@@ -76,10 +76,11 @@ static void private_datasets(void **state)
 {
 	(void)state;
 	long st = 0;
-	json_t *ans = call(DG_DEMO_STAFF, "package_create",
-			   "{\"name\":\"mz-private-draft\",\"title\":\"draft\",\"owner_org\":\"mz\","
-			   "\"private\":true,\"tags\":[{\"name\":\"草稿\"}]}",
-			   &st);
+	json_t *ans =
+		call(DG_DEMO_STAFF, "package_create",
+		     "{\"name\":\"mz-private-draft\",\"title\":\"draft\",\"owner_org\":\"mz\","
+		     "\"private\":true,\"tags\":[{\"name\":\"草稿\"}]}",
+		     &st);
 	assert_int_equal(st, 200);
 	json_decref(ans);
 	const char *q = "{\"q\":\"name:mz-private-draft\",\"include_private\":true}";
@@ -153,13 +154,15 @@ static void dcat_exports(void **state)
 	int triples = 0;
 	/* a dataset whose text needs escaping in Turtle and JSON-LD */
 	long st = 0;
-	json_t *ans = call(DG_DEMO_STAFF, "package_create",
-			   "{\"name\":\"escaping-check\",\"title\":\"A \\\"quoted\\\" title\\\\ with \\n"
-			   "newline >\",\"owner_org\":\"mz\",\"notes\":\"tab\\there; 中文 'single' \\\"\\\"\\\"\","
-			   "\"extras\":[{\"key\":\"update_frequency\",\"value\":\"monthly\"}],"
-			   "\"resources\":[{\"url\":\"https://example.org/a b<c>{d}.csv?x=\\\"1\\\"\","
-			   "\"format\":\"CSV\",\"name\":\"r\"}]}",
-			   &st);
+	json_t *ans =
+		call(DG_DEMO_STAFF, "package_create",
+		     "{\"name\":\"escaping-check\",\"title\":\"A \\\"quoted\\\" title\\\\ with \\n"
+		     "newline >\",\"owner_org\":\"mz\",\"notes\":\"tab\\there; 中文 'single' "
+		     "\\\"\\\"\\\"\","
+		     "\"extras\":[{\"key\":\"update_frequency\",\"value\":\"monthly\"}],"
+		     "\"resources\":[{\"url\":\"https://example.org/a b<c>{d}.csv?x=\\\"1\\\"\","
+		     "\"format\":\"CSV\",\"name\":\"r\"}]}",
+		     &st);
 	assert_int_equal(st, 200);
 	json_decref(ans);
 
@@ -230,7 +233,8 @@ static void dcat_exports(void **state)
 	assert_int_equal(get("/catalog.ttl?modified_since=yesterday", &r), 400);
 	th_resp_release(&r);
 	/* filters as package_search: only mz's datasets, one page */
-	assert_int_equal(get("/catalog.jsonld?fq=organization:mz&modified_since=2020-01-01", &r), 200);
+	assert_int_equal(get("/catalog.jsonld?fq=organization:mz&modified_since=2020-01-01", &r),
+			 200);
 	assert_non_null(strstr(r.body, "minimum-living-allowance.csv")); /* its resource link */
 	assert_null(strstr(r.body, "market-entities"));
 	th_resp_release(&r);

@@ -39,7 +39,7 @@
 #include "store/store.h"
 
 #define ROWS 400000
-#define RES "crash-res"
+#define RES  "crash-res"
 
 static char small_csv[300], big_csv[300];
 
@@ -165,8 +165,8 @@ static void setup_paths(struct th_proc *c)
 	assert_non_null(fp);
 	fputs("id,code,name,amount,day\n", fp);
 	for (int i = 1; i <= ROWS; i++)
-		fprintf(fp, "%d,%06d,\"row %d, 第%d行\",%d.%02d,2024-%02d-%02d\n", i, i % 1000, i, i,
-			i % 5000 - 2500, i % 100, i % 12 + 1, i % 28 + 1);
+		fprintf(fp, "%d,%06d,\"row %d, 第%d行\",%d.%02d,2024-%02d-%02d\n", i, i % 1000, i,
+			i, i % 5000 - 2500, i % 100, i % 12 + 1, i % 28 + 1);
 	fclose(fp);
 }
 
@@ -201,7 +201,8 @@ static void kill_mid_load(void **state)
 	int64_t done = 0, attempts = 0;
 	char st[16], sql[300];
 	setup_paths(&c);
-	/* short batches with a pause: the load takes long enough to be caught in the middle on a fast machine */
+	/* short batches with a pause: the load takes long enough to be caught in the middle on a
+	 * fast machine */
 	setenv("DGOV_LOAD_BATCH_ROWS", "2000", 1);
 	setenv("DGOV_LOAD_PAUSE_MS", "20", 1);
 	pid_t srv = th_proc_serve(&c);
@@ -256,13 +257,14 @@ static void kill_mid_load(void **state)
 	snprintf(sql, sizeof sql, "SELECT MIN(id) + MAX(id) FROM \"%s\"", t.table);
 	assert_int_equal(query_int(s, sql), ROWS + 1);
 	json_decref(t.fields);
-	assert_int_equal(query_int(s, dg_store_kind(s) == DG_STORE_PG
-					      ? "SELECT COUNT(*) FROM information_schema.tables"
-						" WHERE table_schema = 'public'"
-						" AND table_name LIKE 'ds\\_%' ESCAPE '\\'"
-					      : "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'"
-						" AND name LIKE 'ds\\_%' ESCAPE '\\'"),
-			 1);
+	assert_int_equal(
+		query_int(s, dg_store_kind(s) == DG_STORE_PG
+				     ? "SELECT COUNT(*) FROM information_schema.tables"
+				       " WHERE table_schema = 'public'"
+				       " AND table_name LIKE 'ds\\_%' ESCAPE '\\'"
+				     : "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'"
+				       " AND name LIKE 'ds\\_%' ESCAPE '\\'"),
+		1);
 	dg_store_close(s);
 	th_proc_cleanup(&c);
 }

@@ -105,8 +105,7 @@ static void expect_table(const char *field, const char *type, long long total)
 	json_t *f;
 	size_t i;
 	bool seen = false;
-	json_array_foreach(json_object_get(res, "fields"), i, f)
-	{
+	json_array_foreach (json_object_get(res, "fields"), i, f) {
 		if (strcmp(json_string_value(json_object_get(f, "id")), field) == 0) {
 			assert_string_equal(json_string_value(json_object_get(f, "type")), type);
 			seen = true;
@@ -143,14 +142,16 @@ static void edit_types_and_reload(void **state)
 	expect_table("beds", "int", 2);
 
 	/* a second edit merges: opened becomes a date too, beds stays int */
-	json_decref(reload(mz, "{\"resource_id\":\"" RID "\",\"types\":{\"opened\":\"date\"}}", 200));
+	json_decref(
+		reload(mz, "{\"resource_id\":\"" RID "\",\"types\":{\"opened\":\"date\"}}", 200));
 	expect_table("opened", "date", 1);
 	expect_table("beds", "int", 1);
 
 	/* strict: the job fails and the table in force stays */
 	job = reload(mz, "{\"resource_id\":\"" RID "\",\"strict\":true}", 200);
 	assert_string_equal(json_string_value(json_object_get(job, "state")), "failed");
-	assert_non_null(strstr(json_string_value(json_object_get(job, "error")), "Line 3, column 2"));
+	assert_non_null(
+		strstr(json_string_value(json_object_get(job, "error")), "Line 3, column 2"));
 	json_decref(job);
 	expect_table("beds", "int", 1);
 
@@ -171,18 +172,20 @@ static void refusals_queue_nothing(void **state)
 	const char *body = "{\"resource_id\":\"" RID "\",\"types\":{\"beds\":\"int\"}}";
 	assert_null(reload(NULL, body, 403));
 	assert_null(reload(cit, body, 403));
-	assert_null(reload(rs, body, 403)); /* another department */
+	assert_null(reload(rs, body, 403));                                 /* another department */
 	assert_int_equal(call("GET", mz, "datastore_load", "", &ans), 400); /* CKAN's POST-only */
 	json_decref(ans);
-	assert_null(reload(mz, "{\"resource_id\":\"" RID "\",\"types\":{\"beds\":\"varchar\"}}", 409));
+	assert_null(
+		reload(mz, "{\"resource_id\":\"" RID "\",\"types\":{\"beds\":\"varchar\"}}", 409));
 	assert_null(reload(mz, "{\"resource_id\":\"" RID "\",\"types\":[1]}", 409));
 	assert_null(reload(mz, "{\"resource_id\":\"" RID "\",\"strict\":\"yes\"}", 409));
 	/* a table that came from datastore_create has no file */
-	assert_int_equal(call("POST", rs, "datastore_create",
-			      "{\"resource_id\":\"" RS_RID "\",\"force\":true,"
-			      "\"fields\":[{\"id\":\"a\",\"type\":\"int\"}],\"records\":[{\"a\":1}]}",
-			      &ans),
-			 200);
+	assert_int_equal(
+		call("POST", rs, "datastore_create",
+		     "{\"resource_id\":\"" RS_RID "\",\"force\":true,"
+		     "\"fields\":[{\"id\":\"a\",\"type\":\"int\"}],\"records\":[{\"a\":1}]}",
+		     &ans),
+		200);
 	json_decref(ans);
 	int64_t mid = njobs();
 	assert_null(reload(rs, "{\"resource_id\":\"" RS_RID "\"}", 409));

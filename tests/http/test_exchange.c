@@ -31,7 +31,7 @@
 #include "store/store.h"
 
 #define ZHANGSAN_ID "990100198503120313" /* the demo resident zhangsan */
-#define LISI_ID "990100199207040428"
+#define LISI_ID     "990100199207040428"
 
 static int seq_ids;
 
@@ -180,16 +180,17 @@ static void records(void **state)
 	assert_true(v1 > before);
 	json_decref(j);
 	/* twice is a conflict; a wrong type or field is refused and names it */
-	assert_int_equal(post_json(admin_tok, "/api/exchange/registries/person/records", body, NULL),
-			 409);
+	assert_int_equal(
+		post_json(admin_tok, "/api/exchange/registries/person/records", body, NULL), 409);
 	char bad[512];
 	snprintf(bad, sizeof bad, "{\"id\":\"%s\",\"values\":{\"birth_date\":\"2000-13-01\"}}",
 		 LISI_ID);
-	assert_int_equal(post_json(admin_tok, "/api/exchange/registries/person/records/" LISI_ID,
-				   bad, &j),
-			 400);
-	assert_string_equal(json_string_value(json_object_get(json_object_get(j, "error"), "field")),
-			    "birth_date");
+	assert_int_equal(
+		post_json(admin_tok, "/api/exchange/registries/person/records/" LISI_ID, bad, &j),
+		400);
+	assert_string_equal(
+		json_string_value(json_object_get(json_object_get(j, "error"), "field")),
+		"birth_date");
 	json_decref(j);
 	assert_int_equal(post_json(admin_tok, "/api/exchange/registries/person/records",
 				   "{\"id\":\"123\",\"values\":{\"name\":\"x\"}}", NULL),
@@ -219,12 +220,15 @@ static void records(void **state)
 	assert_int_equal(post_json(admin_tok, path, "{\"values\":{\"alive\":true}}", NULL), 404);
 	/* what changed since the version before: create, update, end, in order */
 	char q[128];
-	snprintf(q, sizeof q, "/api/exchange/registries/person/changes?since=%lld", (long long)before);
+	snprintf(q, sizeof q, "/api/exchange/registries/person/changes?since=%lld",
+		 (long long)before);
 	assert_int_equal(get_auth(mz_tok, q, &j), 200);
 	json_t *ch = json_object_get(j, "changes");
 	assert_int_equal(json_array_size(ch), 3);
-	assert_string_equal(json_string_value(json_object_get(json_array_get(ch, 0), "op")), "create");
-	assert_string_equal(json_string_value(json_object_get(json_array_get(ch, 1), "op")), "update");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(ch, 0), "op")),
+			    "create");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(ch, 1), "op")),
+			    "update");
 	assert_string_equal(json_string_value(json_object_get(json_array_get(ch, 2), "op")), "end");
 	char *dump = json_dumps(ch, 0);
 	assert_null(strstr(dump, "测试人"));
@@ -233,16 +237,18 @@ static void records(void **state)
 	assert_int_equal(get_auth(mz_tok, "/api/exchange/registries/person/changes?since=-1", NULL),
 			 400);
 	/* mz owns households */
-	assert_int_equal(post_json(mz_tok, "/api/exchange/registries/household/records",
-				   "{\"id\":\"H-TEST-1\",\"values\":{\"region\":\"990100\",\"size\":2,"
-				   "\"dibao_amount\":\"12.5x\"}}",
-				   NULL),
-			 400);
-	assert_int_equal(post_json(mz_tok, "/api/exchange/registries/household/records",
-				   "{\"id\":\"H-TEST-1\",\"values\":{\"region\":\"990100\",\"size\":2,"
-				   "\"dibao_amount\":\"12.50\"}}",
-				   NULL),
-			 201);
+	assert_int_equal(
+		post_json(mz_tok, "/api/exchange/registries/household/records",
+			  "{\"id\":\"H-TEST-1\",\"values\":{\"region\":\"990100\",\"size\":2,"
+			  "\"dibao_amount\":\"12.5x\"}}",
+			  NULL),
+		400);
+	assert_int_equal(
+		post_json(mz_tok, "/api/exchange/registries/household/records",
+			  "{\"id\":\"H-TEST-1\",\"values\":{\"region\":\"990100\",\"size\":2,"
+			  "\"dibao_amount\":\"12.50\"}}",
+			  NULL),
+		201);
 }
 
 static int64_t request(const char *tok, const char *registry, const char *fields,
@@ -252,7 +258,8 @@ static int64_t request(const char *tok, const char *registry, const char *fields
 	char body[1024];
 	json_t *j = NULL;
 	snprintf(body, sizeof body,
-		 "{\"registry\":\"%s\",\"fields\":\"%s\",\"purpose\":\"%s\",\"legal_basis\":\"测试依据\","
+		 "{\"registry\":\"%s\",\"fields\":\"%s\",\"purpose\":\"%s\",\"legal_basis\":"
+		 "\"测试依据\","
 		 "\"mode\":\"%s\",\"ends\":\"%s\"}",
 		 registry, fields, purpose, mode, ends);
 	assert_int_equal(post_json(tok, "/api/exchange/requests", body, &j), want);
@@ -273,8 +280,9 @@ static void grants(void **state)
 	/* conditional ones wait; the unconditional part is granted */
 	int64_t b = request(mz_tok, "enterprise", "name,legal_rep", "990100-MZ-004", "one",
 			    "2030-01-01", 201, "pending");
-	assert_int_equal(th_sql_int(th_shared, "SELECT COUNT(*) FROM xr_requests WHERE granted = 'name'"
-					       " AND status = 'pending'"),
+	assert_int_equal(th_sql_int(th_shared,
+				    "SELECT COUNT(*) FROM xr_requests WHERE granted = 'name'"
+				    " AND status = 'pending'"),
 			 1);
 	/* bad requests change nothing */
 	int64_t n = th_sql_int(th_shared, "SELECT COUNT(*) FROM xr_requests");
@@ -293,7 +301,8 @@ static void grants(void **state)
 	assert_int_equal(post_json(mz_tok, path, "{}", NULL), 403);
 	snprintf(path, sizeof path, "/api/exchange/requests/%lld/refuse", (long long)b);
 	assert_int_equal(post_json(admin_tok, path, "{}", NULL), 400);
-	assert_int_equal(post_json(admin_tok, path, "{\"reason\":\"不需要法定代表人\"}", NULL), 200);
+	assert_int_equal(post_json(admin_tok, path, "{\"reason\":\"不需要法定代表人\"}", NULL),
+			 200);
 	assert_int_equal(post_json(admin_tok, path, "{\"reason\":\"again\"}", NULL), 409);
 	snprintf(path, sizeof path, "/api/exchange/requests/%lld/revoke", (long long)a);
 	assert_int_equal(post_json(mz_tok, path, "{}", NULL), 403);
@@ -316,7 +325,8 @@ static void grants(void **state)
 	assert_non_null(strstr(body, "登记核验只需身份核验结果"));
 	free(body);
 	/* a refusal from the page without a reason comes back with the error */
-	int64_t pend = th_sql_int(th_shared, "SELECT MIN(id) FROM xr_requests WHERE status = 'pending'");
+	int64_t pend =
+		th_sql_int(th_shared, "SELECT MIN(id) FROM xr_requests WHERE status = 'pending'");
 	snprintf(path, sizeof path, "/exchange/requests/%lld/refuse", (long long)pend);
 	assert_int_equal(th_post_csrf(c, "/exchange/requests", path, "reason=", NULL), 422);
 	th_client_free(c);
@@ -324,11 +334,12 @@ static void grants(void **state)
 	c = th_client_new(th_shared);
 	assert_true(th_login(c, DG_DEMO_STAFF, DG_DEMO_PASSWORD));
 	struct th_resp r = {0};
-	assert_int_equal(th_post_csrf(c, "/exchange/requests", "/exchange/requests",
-				      "registry=person&fields=name&purpose=990100-MZ-001&legal_basis="
-				      "&mode=one&ends=2030-01-01",
-				      &r),
-			 422);
+	assert_int_equal(
+		th_post_csrf(c, "/exchange/requests", "/exchange/requests",
+			     "registry=person&fields=name&purpose=990100-MZ-001&legal_basis="
+			     "&mode=one&ends=2030-01-01",
+			     &r),
+		422);
 	assert_non_null(strstr(r.body, "legal_basis-error"));
 	th_resp_release(&r);
 	assert_int_equal(th_post_csrf(c, "/exchange/requests", "/exchange/requests",
@@ -349,8 +360,8 @@ static void exchange_read(void **state)
 	assert_int_equal(xget(&c, "/x/v1/person/" ZHANGSAN_ID "?fields=name,phone,birth_date", &j),
 			 200);
 	json_t *ans = json_object_get(j, "answer");
-	assert_string_equal(json_string_value(json_object_get(json_object_get(ans, "fields"), "name")),
-			    "张三");
+	assert_string_equal(
+		json_string_value(json_object_get(json_object_get(ans, "fields"), "name")), "张三");
 	assert_string_equal(json_string_value(json_array_get(json_object_get(ans, "withheld"), 0)),
 			    "phone");
 	assert_non_null(json_object_get(j, "signature"));
@@ -378,9 +389,8 @@ static void exchange_read(void **state)
 	assert_int_equal(json_array_size(recs), 5);
 	json_t *r0 = json_array_get(recs, 0);
 	assert_non_null(strstr(json_string_value(json_object_get(r0, "id")), "********"));
-	assert_non_null(strchr(json_string_value(json_object_get(json_object_get(r0, "fields"),
-								"name")),
-			       '*'));
+	assert_non_null(strchr(
+		json_string_value(json_object_get(json_object_get(r0, "fields"), "name")), '*'));
 	assert_int_equal(json_array_size(json_object_get(r0, "masked")), 2);
 	json_decref(j);
 	/* the official at the keyboard, initials on the resident's page */
@@ -483,7 +493,8 @@ static void refusals(void **state)
 	th_sql(th_shared, "UPDATE xr_requests SET ends = '2030-12-31' WHERE dept = 'mz' AND"
 			  " purpose = '990100-MZ-001' AND registry = 'person'");
 	/* a revoked grant is no grant */
-	th_sql(th_shared, "UPDATE xr_requests SET status = 'revoked', granted = '' WHERE dept = 'sj'");
+	th_sql(th_shared,
+	       "UPDATE xr_requests SET status = 'revoked', granted = '' WHERE dept = 'sj'");
 	struct call sj = {"sj/match", X_DEMO_SJ_KEY, "policy:elder_subsidy", rid(b), NULL};
 	refused(&sj, "/x/v1/household?limit=5", 403, "no_grant");
 	/* over the rate: a system allowed three calls a minute */
@@ -512,10 +523,10 @@ static void bulk_run_one_line(void **state)
 			snprintf(p, sizeof p, "/x/v1/person?limit=200&fields=name%s%s",
 				 after[0] ? "&after=" : "", after);
 			snprintf(h1, sizeof h1, "X-Dgov-Request-Id: %s", rid(b));
-			const char *hdrs[] = {"X-Dgov-Client: rs/pension",
-					      "X-Dgov-Key: " X_DEMO_RS_KEY,
-					      "X-Dgov-Purpose: 990100-RS-003", h1,
-					      "X-Dgov-Run: test-run-1", NULL};
+			const char *hdrs[] = {
+				"X-Dgov-Client: rs/pension",     "X-Dgov-Key: " X_DEMO_RS_KEY,
+				"X-Dgov-Purpose: 990100-RS-003", h1,
+				"X-Dgov-Run: test-run-1",        NULL};
 			struct th_resp r = {0};
 			assert_int_equal(th_request(cl, "GET", p, NULL, NULL, 0, hdrs, &r), 200);
 			json_t *j = json_loads(r.body, 0, NULL);
@@ -530,8 +541,9 @@ static void bulk_run_one_line(void **state)
 		}
 	}
 	th_client_free(cl);
-	assert_int_equal(th_sql_int(th_shared, "SELECT COUNT(*) FROM xr_uses WHERE run = 'test-run-1'"),
-			 persons);
+	assert_int_equal(
+		th_sql_int(th_shared, "SELECT COUNT(*) FROM xr_uses WHERE run = 'test-run-1'"),
+		persons);
 }
 
 static void data_use(void **state)
@@ -607,10 +619,10 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(directory),     cmocka_unit_test(records),
-		cmocka_unit_test(grants),        cmocka_unit_test(exchange_read),
-		cmocka_unit_test(refusals),      cmocka_unit_test(bulk_run_one_line),
-		cmocka_unit_test(data_use),      cmocka_unit_test(audit_whole),
+		cmocka_unit_test(directory), cmocka_unit_test(records),
+		cmocka_unit_test(grants),    cmocka_unit_test(exchange_read),
+		cmocka_unit_test(refusals),  cmocka_unit_test(bulk_run_one_line),
+		cmocka_unit_test(data_use),  cmocka_unit_test(audit_whole),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -104,7 +104,8 @@ static void page_write_fails_in_the_readers_language(void **state)
 	assert_true(asprintf(&body, "csrf=%s&name=fault-en", csrf) > 0);
 	arm("store.exec=full");
 	assert_int_equal(th_request(c, "POST", "/account/tokens",
-				    "application/x-www-form-urlencoded", body, strlen(body), en, &r),
+				    "application/x-www-form-urlencoded", body, strlen(body), en,
+				    &r),
 			 507);
 	assert_non_null(strstr(r.body, "Storage full"));
 	assert_non_null(strstr(r.body, "nothing saved before was lost"));
@@ -112,7 +113,8 @@ static void page_write_fails_in_the_readers_language(void **state)
 	assert_int_equal(count(TOKENS), before);
 	/* without the fault, the same form works */
 	assert_int_equal(th_request(c, "POST", "/account/tokens",
-				    "application/x-www-form-urlencoded", body, strlen(body), en, &r),
+				    "application/x-www-form-urlencoded", body, strlen(body), en,
+				    &r),
 			 201); /* the new token, shown once */
 	th_resp_release(&r);
 	assert_int_equal(count(TOKENS), before + 1);
@@ -156,7 +158,8 @@ static void ckan_write_fails_cleanly(void **state)
 	char *mz = th_token_header(th_shared, DG_DEMO_STAFF, DG_DEMO_PASSWORD);
 	assert_non_null(mz);
 	static const char PKGS[] = "SELECT COUNT(*) FROM od_packages WHERE name = 'fault-test'";
-	static const char BODY[] = "{\"name\":\"fault-test\",\"title\":\"故障测试\",\"owner_org\":\"mz\"}";
+	static const char BODY[] =
+		"{\"name\":\"fault-test\",\"title\":\"故障测试\",\"owner_org\":\"mz\"}";
 	struct th_resp r = {0};
 	arm("store.commit=gone");
 	assert_int_equal(api(mz, "POST", "/api/3/action/package_create", BODY, &r), 503);

@@ -231,9 +231,15 @@ static void static_files(void **state)
 	assert_header(&r, "Content-Type", "text/javascript; charset=utf-8");
 	th_resp_release(&r);
 	static const char *const refused[] = {
-		"/static/.secret.css",  "/static/../static/site.css", "/static/%2e%2e/etc/passwd",
-		"/static/js/../site.css", "/static/out.txt",          "/static/js",
-		"/static/missing.css",  "/static/site.css.bak",       "/static/..%2f..%2fetc%2fpasswd",
+		"/static/.secret.css",
+		"/static/../static/site.css",
+		"/static/%2e%2e/etc/passwd",
+		"/static/js/../site.css",
+		"/static/out.txt",
+		"/static/js",
+		"/static/missing.css",
+		"/static/site.css.bak",
+		"/static/..%2f..%2fetc%2fpasswd",
 	};
 	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
 		long st = th_get(cl, refused[i], &r);
@@ -282,14 +288,10 @@ static void healthz_and_ids(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(not_found_pages),
-		cmocka_unit_test(method_not_allowed),
-		cmocka_unit_test(too_large),
-		cmocka_unit_test(headers_too_large),
-		cmocka_unit_test(keep_alive),
-		cmocka_unit_test(static_files),
-		cmocka_unit_test(head_has_no_body),
-		cmocka_unit_test(healthz_and_ids),
+		cmocka_unit_test(not_found_pages),  cmocka_unit_test(method_not_allowed),
+		cmocka_unit_test(too_large),        cmocka_unit_test(headers_too_large),
+		cmocka_unit_test(keep_alive),       cmocka_unit_test(static_files),
+		cmocka_unit_test(head_has_no_body), cmocka_unit_test(healthz_and_ids),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -48,10 +48,22 @@ static int64_t add_job(const struct th_proc *c)
 {
 	int fds[2];
 	assert_int_equal(pipe(fds), 0);
-	const char *argv[] = {c->bin,	"jobs",		"add",	    "demo.tally",
-			      "{\"steps\":30,\"step_ms\":100}", "--db",	c->db,	    "--key-file",
-			      c->key,	"--data",	c->data,    "--templates",
-			      c->templates, "--static", c->stat,    NULL};
+	const char *argv[] = {c->bin,
+			      "jobs",
+			      "add",
+			      "demo.tally",
+			      "{\"steps\":30,\"step_ms\":100}",
+			      "--db",
+			      c->db,
+			      "--key-file",
+			      c->key,
+			      "--data",
+			      c->data,
+			      "--templates",
+			      c->templates,
+			      "--static",
+			      c->stat,
+			      NULL};
 	pid_t pid = th_proc_spawn(c, argv, fds[1]);
 	close(fds[1]);
 	char out[64] = {0};
@@ -75,7 +87,8 @@ static void read_job(struct dg_store *s, int64_t id, struct job_row *j)
 	struct dg_db *db = NULL;
 	struct dg_rows *r = NULL;
 	assert_int_equal(dg_db_get(s, &db), DG_OK);
-	assert_int_equal(dg_db_query(db, "SELECT progress_done, attempts, state FROM jobs WHERE id = ?",
+	assert_int_equal(dg_db_query(db,
+				     "SELECT progress_done, attempts, state FROM jobs WHERE id = ?",
 				     DG_ARGS(DG_VI(id)), &r),
 			 DG_OK);
 	assert_int_equal(dg_rows_next(r), DG_OK);
@@ -133,7 +146,8 @@ static void crash_and_resume(void **state)
 	assert_string_not_equal(j.state, "done");
 	assert_true(j.done < STEPS);
 	/* what was committed before the kill is exactly what the checkpoint says */
-	assert_int_equal(query_int(s, "SELECT COUNT(*) FROM demo_tally WHERE job_id = ?", id), j.done);
+	assert_int_equal(query_int(s, "SELECT COUNT(*) FROM demo_tally WHERE job_id = ?", id),
+			 j.done);
 
 	srv = th_proc_serve(&c);
 	wait_for(s, id, srv, 60000, true, 0, &j);
@@ -141,10 +155,11 @@ static void crash_and_resume(void **state)
 	assert_true(j.attempts >= 2);
 	th_proc_stop(srv);
 
-	assert_int_equal(query_int(s, "SELECT COUNT(*) FROM demo_tally WHERE job_id = ?", id), STEPS);
-	assert_int_equal(query_int(s, "SELECT COUNT(DISTINCT step) FROM demo_tally WHERE job_id = ?",
-				   id),
+	assert_int_equal(query_int(s, "SELECT COUNT(*) FROM demo_tally WHERE job_id = ?", id),
 			 STEPS);
+	assert_int_equal(
+		query_int(s, "SELECT COUNT(DISTINCT step) FROM demo_tally WHERE job_id = ?", id),
+		STEPS);
 	assert_int_equal(query_int(s, "SELECT MIN(step) FROM demo_tally WHERE job_id = ?", id), 0);
 	assert_int_equal(query_int(s, "SELECT MAX(step) FROM demo_tally WHERE job_id = ?", id),
 			 STEPS - 1);
@@ -238,8 +253,10 @@ static void pages_and_access(void **state)
 	json_t *j = json_loads(r.body, 0, NULL);
 	assert_non_null(j);
 	assert_string_equal(json_string_value(json_object_get(j, "state")), "done");
-	assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "result"), "steps")), 4);
-	assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "progress"), "done")), 4);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "result"), "steps")),
+			 4);
+	assert_int_equal(
+		json_integer_value(json_object_get(json_object_get(j, "progress"), "done")), 4);
 	json_decref(j);
 	th_resp_release(&r);
 	/* the failed job shows its error */

@@ -63,8 +63,11 @@ static void sign_in_returns_to_the_page(void **state)
 	free(b);
 
 	struct th_resp r;
-	assert_int_equal(post(c, "/login", "username=zhengshi&password=" DG_DEMO_PASSWORD
-				       "&next=%2Fservices%3Fq%3Dx", &r), 303);
+	assert_int_equal(post(c, "/login",
+			      "username=zhengshi&password=" DG_DEMO_PASSWORD
+			      "&next=%2Fservices%3Fq%3Dx",
+			      &r),
+			 303);
 	char *loc = th_header(&r, "Location");
 	assert_string_equal(loc, "/services?q=x");
 	free(loc);
@@ -82,8 +85,11 @@ static void sign_in_returns_to_the_page(void **state)
 	b = th_get_body(c, "/login?next=%2F%2Fevil.example", 200);
 	lacks(b, "value=\"//evil.example");
 	free(b);
-	assert_int_equal(post(c, "/login", "username=zhengshi&password=" DG_DEMO_PASSWORD
-				       "&next=https%3A%2F%2Fevil.example%2F", &r), 303);
+	assert_int_equal(post(c, "/login",
+			      "username=zhengshi&password=" DG_DEMO_PASSWORD
+			      "&next=https%3A%2F%2Fevil.example%2F",
+			      &r),
+			 303);
 	loc = th_header(&r, "Location");
 	assert_string_equal(loc, "/account");
 	free(loc);
@@ -100,7 +106,8 @@ static void switch_on_form_error_keeps_answers(void **state)
 	struct th_resp r;
 	assert_int_equal(post(c, "/login", "username=Wang%20Fang&password=&next=%2Fhelp", &r), 422);
 	/* the switches post the answers back through /prefs; never the password */
-	has(r.body, "<form id=\"switch-form\" class=\"inline-form\" method=\"post\" action=\"/prefs\">");
+	has(r.body,
+	    "<form id=\"switch-form\" class=\"inline-form\" method=\"post\" action=\"/prefs\">");
 	has(r.body, "name=\"pref_back\" value=\"/login\"");
 	has(r.body, "name=\"username\" value=\"Wang Fang\"");
 	has(r.body, "form=\"switch-form\" name=\"pref_lang\" value=\"en\"");
@@ -195,9 +202,10 @@ static void inbox_and_queue_pages(void **state)
 	struct th_client *c = th_client_new(th_shared);
 	assert_true(th_login(c, DG_DEMO_CITIZEN2, DG_DEMO_PASSWORD));
 	for (int i = 0; i < 25; i++)
-		th_sql(th_shared, "INSERT INTO notify_messages (user_id, kind, params, link, created_ms)"
-				  " SELECT id, 'case.submitted', '{}', '/my/cases', 1 FROM users"
-				  " WHERE username = 'lisi'");
+		th_sql(th_shared,
+		       "INSERT INTO notify_messages (user_id, kind, params, link, created_ms)"
+		       " SELECT id, 'case.submitted', '{}', '/my/cases', 1 FROM users"
+		       " WHERE username = 'lisi'");
 	int64_t total = th_sql_int(th_shared, "SELECT COUNT(*) FROM notify_messages m JOIN users u"
 					      " ON u.id = m.user_id WHERE u.username = 'lisi'");
 	char *b = th_get_body(c, "/inbox", 200);
@@ -350,7 +358,8 @@ static char *submitted(struct th_client *c)
 	assert_int_equal(th_post_csrf(c, path, path, "purpose=funeral", &r), 303);
 	th_resp_release(&r);
 	snprintf(path, sizeof path, "/my/cases/%s/form/3", ref);
-	assert_int_equal(th_post_multipart(c, path, path, "m1", "id.pdf", PDF, NULL, NULL, &r), 303);
+	assert_int_equal(th_post_multipart(c, path, path, "m1", "id.pdf", PDF, NULL, NULL, &r),
+			 303);
 	th_resp_release(&r);
 	snprintf(page, sizeof page, "/my/cases/%s/check", ref);
 	snprintf(path, sizeof path, "/my/cases/%s/submit", ref);
@@ -363,10 +372,13 @@ static const char *status_of(const char *ref)
 {
 	static char st[32];
 	char sql[256];
-	snprintf(sql, sizeof sql, "SELECT CASE status WHEN 'submitted' THEN 1 WHEN 'withdrawn' THEN 2"
-				  " WHEN 'accepted' THEN 3 WHEN 'supplement' THEN 4 ELSE 0 END"
-				  " FROM cases WHERE ref = '%s'", ref);
-	static const char *const names[] = {"other", "submitted", "withdrawn", "accepted", "supplement"};
+	snprintf(sql, sizeof sql,
+		 "SELECT CASE status WHEN 'submitted' THEN 1 WHEN 'withdrawn' THEN 2"
+		 " WHEN 'accepted' THEN 3 WHEN 'supplement' THEN 4 ELSE 0 END"
+		 " FROM cases WHERE ref = '%s'",
+		 ref);
+	static const char *const names[] = {"other", "submitted", "withdrawn", "accepted",
+					    "supplement"};
 	int64_t n = th_sql_int(th_shared, sql);
 	snprintf(st, sizeof st, "%s", n >= 0 && n <= 4 ? names[n] : "none");
 	return st;
@@ -465,18 +477,26 @@ static void staff_told_of_material(void **state)
 
 	assert_int_equal(staff_act(mz, ref, "action=accept", &r), 303);
 	th_resp_release(&r);
-	assert_int_equal(staff_act(mz, ref, "action=request_supplement&reason=hukou+page", &r), 303);
+	assert_int_equal(staff_act(mz, ref, "action=request_supplement&reason=hukou+page", &r),
+			 303);
 	th_resp_release(&r);
-	int64_t before = th_sql_int(th_shared, "SELECT COUNT(*) FROM notify_messages m JOIN users u ON u.id = m.user_id"
-					       " WHERE u.username = 'mz_zhao' AND m.kind = 'case.supplied'");
+	int64_t before = th_sql_int(
+		th_shared, "SELECT COUNT(*) FROM notify_messages m JOIN users u ON u.id = m.user_id"
+			   " WHERE u.username = 'mz_zhao' AND m.kind = 'case.supplied'");
 	/* a failed sending (no note) tells no one */
 	snprintf(page, sizeof page, "/my/cases/%s", ref);
 	snprintf(path, sizeof path, "/my/cases/%s/supplement", ref);
-	assert_int_equal(th_post_multipart(cit, page, path, "files", "hukou.pdf", PDF, "note", "", &r), 422);
+	assert_int_equal(
+		th_post_multipart(cit, page, path, "files", "hukou.pdf", PDF, "note", "", &r), 422);
 	th_resp_release(&r);
-	assert_int_equal(th_sql_int(th_shared, "SELECT COUNT(*) FROM notify_messages m JOIN users u ON u.id = m.user_id"
-					       " WHERE u.username = 'mz_zhao' AND m.kind = 'case.supplied'"), before);
-	assert_int_equal(th_post_multipart(cit, page, path, "files", "hukou.pdf", PDF, "note", "sent", &r), 303);
+	assert_int_equal(
+		th_sql_int(th_shared,
+			   "SELECT COUNT(*) FROM notify_messages m JOIN users u ON u.id = m.user_id"
+			   " WHERE u.username = 'mz_zhao' AND m.kind = 'case.supplied'"),
+		before);
+	assert_int_equal(
+		th_post_multipart(cit, page, path, "files", "hukou.pdf", PDF, "note", "sent", &r),
+		303);
 	char *loc = location(&r);
 	th_resp_release(&r);
 	/* the applicant is told in words of the action */
@@ -485,10 +505,16 @@ static void staff_told_of_material(void **state)
 	free(b);
 	free(loc);
 	/* the department's staff: a message with a link to the case, and a marker in the queue */
-	assert_int_equal(th_sql_int(th_shared, "SELECT COUNT(*) FROM notify_messages m JOIN users u ON u.id = m.user_id"
-					       " WHERE u.username = 'mz_zhao' AND m.kind = 'case.supplied'"), before + 1);
-	assert_int_equal(th_sql_int(th_shared, "SELECT COUNT(*) FROM notify_messages m JOIN users u ON u.id = m.user_id"
-					       " WHERE u.username = 'rs_qian' AND m.kind = 'case.supplied'"), 0);
+	assert_int_equal(
+		th_sql_int(th_shared,
+			   "SELECT COUNT(*) FROM notify_messages m JOIN users u ON u.id = m.user_id"
+			   " WHERE u.username = 'mz_zhao' AND m.kind = 'case.supplied'"),
+		before + 1);
+	assert_int_equal(
+		th_sql_int(th_shared,
+			   "SELECT COUNT(*) FROM notify_messages m JOIN users u ON u.id = m.user_id"
+			   " WHERE u.username = 'rs_qian' AND m.kind = 'case.supplied'"),
+		0);
 	b = th_get_body(mz, "/inbox", 200);
 	snprintf(want, sizeof want, "申请人已补正材料：%s", ref);
 	has(b, want);
@@ -584,7 +610,8 @@ static void coming_steps_and_receipt(void **state)
 	lacks(b, "<strong>部门受理</strong>");
 	free(b);
 	/* waiting for material: the clock stopped, since when, and the date moving on */
-	assert_int_equal(staff_act(mz, ref, "action=request_supplement&reason=hukou+page", &r), 303);
+	assert_int_equal(staff_act(mz, ref, "action=request_supplement&reason=hukou+page", &r),
+			 303);
 	th_resp_release(&r);
 	b = th_get_body(cit, page, 200);
 	has(b, "您补正材料");
@@ -632,7 +659,9 @@ static void coming_steps_and_receipt(void **state)
 	th_resp_release(&r);
 	/* decided: nothing more to come */
 	snprintf(path, sizeof path, "/my/cases/%s/supplement", ref);
-	assert_int_equal(th_post_multipart(cit, page, path, "files", "hukou.pdf", PDF, "note", "sent", &r), 303);
+	assert_int_equal(
+		th_post_multipart(cit, page, path, "files", "hukou.pdf", PDF, "note", "sent", &r),
+		303);
 	th_resp_release(&r);
 	assert_int_equal(staff_act(mz, ref, "action=approve", &r), 303);
 	th_resp_release(&r);
@@ -659,7 +688,8 @@ static void home_says_what_needs_me(void **state)
 	struct th_resp r;
 	assert_int_equal(staff_act(mz, ref, "action=accept", &r), 303);
 	th_resp_release(&r);
-	assert_int_equal(staff_act(mz, ref, "action=request_supplement&reason=hukou+page", &r), 303);
+	assert_int_equal(staff_act(mz, ref, "action=request_supplement&reason=hukou+page", &r),
+			 303);
 	th_resp_release(&r);
 	const char *pages[] = {"/", "/account"};
 	for (int i = 0; i < 2; i++) {
@@ -667,7 +697,8 @@ static void home_says_what_needs_me(void **state)
 		has(b, "<h2 id=\"attention-title\">需要您处理</h2>");
 		snprintf(want, sizeof want, "<a href=\"/my/cases/%s\">需要补正材料：", ref);
 		has(b, want);
-		snprintf(want, sizeof want, "<a href=\"/my/cases/%s/resume\">未完成的申请，继续填写：", draft);
+		snprintf(want, sizeof want,
+			 "<a href=\"/my/cases/%s/resume\">未完成的申请，继续填写：", draft);
 		has(b, want);
 		has(b, "<a href=\"/inbox?unread=1\">未读消息：");
 		free(b);
@@ -709,11 +740,14 @@ static void wrong_account_told_what_to_do(void **state)
 	free(b);
 	/* applying anyway is still refused */
 	struct th_resp r;
-	assert_int_equal(th_post_csrf(cit, "/services/990100-SC-001/apply", "/services/990100-SC-001/apply", "", &r),
+	assert_int_equal(th_post_csrf(cit, "/services/990100-SC-001/apply",
+				      "/services/990100-SC-001/apply", "", &r),
 			 403);
 	th_resp_release(&r);
 	/* signing out goes on to sign in with the other account; never off the site */
-	assert_int_equal(th_post_csrf(cit, "/", "/logout", "next=%2Flogin%3Fnext%3D%2Fservices%2F990100-SC-001%2Fapply", &r),
+	assert_int_equal(th_post_csrf(cit, "/", "/logout",
+				      "next=%2Flogin%3Fnext%3D%2Fservices%2F990100-SC-001%2Fapply",
+				      &r),
 			 303);
 	char *loc = location(&r);
 	assert_string_equal(loc, "/login?next=/services/990100-SC-001/apply");
@@ -741,7 +775,8 @@ static void everyday_words_find_services(void **state)
 		{"%E7%94%9F%E5%B0%8F%E5%AD%A9", "/services/990100-WJ-001", true}, /* 生小孩 */
 		{"%E9%80%80%E4%BC%91%E9%87%91", "/services/990100-RS-003", true}, /* 退休金 */
 		{"%E5%8C%BB%E9%99%A2", "/services/990100-YB-002", true},          /* 医院 */
-		{"Business+Licence", "/services/990100-SC-001", false}, /* an alias of the item itself */
+		{"Business+Licence", "/services/990100-SC-001",
+		 false}, /* an alias of the item itself */
 		{"business+license", "/services/990100-SC-002", true},
 	};
 	char path[256], want[256];
@@ -771,7 +806,9 @@ static void everyday_words_find_services(void **state)
 	json_t *j = th_get_json(th_shared, "/api/v1/services?q=%E7%94%9F%E5%B0%8F%E5%AD%A9", 200);
 	assert_non_null(j);
 	assert_int_equal(json_integer_value(json_object_get(j, "total")), 0);
-	assert_string_equal(json_string_value(json_array_get(json_object_get(j, "did_you_mean"), 0)), "出生医学证明");
+	assert_string_equal(
+		json_string_value(json_array_get(json_object_get(j, "did_you_mean"), 0)),
+		"出生医学证明");
 	json_decref(j);
 	th_client_free(c);
 }

@@ -43,7 +43,7 @@
 #include "store/store.h"
 #include "web/i18n.h"
 
-#define SECRET "a-test-secret-of-some-length"
+#define SECRET   "a-test-secret-of-some-length"
 #define ATTEMPTS 3
 
 static struct th_srv *srv;
@@ -51,7 +51,7 @@ static struct th_srv *srv;
 /* ---- the webhook receiver ---- */
 
 #define SCRIPT_MAX 8
-#define SEEN_MAX 16
+#define SEEN_MAX   16
 
 struct seen {
 	char *body;
@@ -290,8 +290,9 @@ static json_t *find_item(json_t *list, int64_t id)
 {
 	json_t *it;
 	size_t i;
-	json_array_foreach(json_object_get(list, "items"), i, it) if (
-		json_integer_value(json_object_get(it, "id")) == id) return it;
+	json_array_foreach (json_object_get(list, "items"), i, it)
+		if (json_integer_value(json_object_get(it, "id")) == id)
+			return it;
 	return NULL;
 }
 
@@ -304,9 +305,9 @@ static void kinds_match_catalogues(void **state)
 	const char *const *kinds = dg_notify_kinds(&n);
 	const struct dg_i18n *i18n = th_app(srv)->env.i18n;
 	static const char *const required[] = {
-		"case.submitted", "case.accepted",   "case.refused",  "case.supplement",
-		"case.resumed",   "case.approved",   "case.denied",   "case.transferred",
-		"case.withdrawn", "case.due_soon",   "cert.issued",   "cert.revoked",
+		"case.submitted", "case.accepted",   "case.refused", "case.supplement",
+		"case.resumed",   "case.approved",   "case.denied",  "case.transferred",
+		"case.withdrawn", "case.due_soon",   "cert.issued",  "cert.revoked",
 		"rating.replied", "rectify.assigned"};
 	for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
 		bool found = false;
@@ -336,8 +337,7 @@ static void kinds_match_catalogues(void **state)
 		assert_non_null(cat);
 		const char *key;
 		json_t *v;
-		json_object_foreach(cat, key, v)
-		{
+		json_object_foreach (cat, key, v) {
 			size_t len = strlen(key);
 			size_t tail = len > 6 && strcmp(key + len - 6, ".title") == 0  ? 6
 				      : len > 5 && strcmp(key + len - 5, ".body") == 0 ? 5
@@ -354,11 +354,14 @@ static void kinds_match_catalogues(void **state)
 	}
 }
 
-/* Start a test with an empty inbox for uid (the demo's cases leave messages in every resident's). */
+/* Start a test with an empty inbox for uid (the demo's cases leave messages in every resident's).
+ */
 static void clear_inbox(int64_t uid)
 {
 	struct dg_db *db = db_get();
-	assert_int_equal(dg_db_exec(db, "DELETE FROM notify_messages WHERE user_id = ?", DG_ARGS(DG_VI(uid)), NULL), DG_OK);
+	assert_int_equal(dg_db_exec(db, "DELETE FROM notify_messages WHERE user_id = ?",
+				    DG_ARGS(DG_VI(uid)), NULL),
+			 DG_OK);
 	dg_db_put(db);
 }
 
@@ -388,7 +391,8 @@ static void inbox_own_only(void **state)
 	assert_non_null(it);
 	assert_false(json_is_true(json_object_get(it, "read")));
 	assert_string_equal(json_string_value(json_object_get(it, "kind")), "case.accepted");
-	assert_string_equal(json_string_value(json_object_get(it, "link")), "/services/990100-MZ-001");
+	assert_string_equal(json_string_value(json_object_get(it, "link")),
+			    "/services/990100-MZ-001");
 	/* newest first */
 	json_t *first = json_array_get(json_object_get(j, "items"), 0);
 	assert_int_equal(json_integer_value(json_object_get(first, "id")), id);
@@ -412,7 +416,8 @@ static void inbox_own_only(void **state)
 	free(csrf);
 	char unread_sql[128];
 	snprintf(unread_sql, sizeof(unread_sql),
-		 "SELECT COUNT(*) FROM notify_messages WHERE read_ms IS NOT NULL AND id = %lld", (long long)id);
+		 "SELECT COUNT(*) FROM notify_messages WHERE read_ms IS NOT NULL AND id = %lld",
+		 (long long)id);
 	assert_int_equal(count(unread_sql), 0);
 
 	/* the owner opens it, in English: rendered in the reader's language, now read */
@@ -483,7 +488,8 @@ static void paging(void **state)
 	assert_int_equal(json_array_size(json_object_get(j, "items")), 3);
 	json_decref(j);
 	char *b = get_body(c, "/inbox?page=2", 200);
-	assert_non_null(strstr(b, "<span class=\"visually-hidden\">第 </span>2<span class=\"visually-hidden\"> 页（当前页）"));
+	assert_non_null(strstr(b, "<span class=\"visually-hidden\">第 </span>2<span "
+				  "class=\"visually-hidden\"> 页（当前页）"));
 	assert_non_null(strstr(b, "href=\"/inbox\" rel=\"prev\""));
 	free(b);
 	th_client_free(c);
@@ -502,12 +508,15 @@ static void bad_input_stores_nothing(void **state)
 	assert_int_equal(notify(uid, "", NULL, NULL, &err), DG_EINVAL);
 	assert_int_equal(notify(uid, "notify.case.accepted", NULL, NULL, &err), DG_EINVAL);
 	assert_int_equal(notify(987654321, "case.accepted", NULL, NULL, &err), DG_EINVAL);
-	assert_int_equal(notify(uid, "case.accepted", NULL, "https://evil.example/", &err), DG_EINVAL);
+	assert_int_equal(notify(uid, "case.accepted", NULL, "https://evil.example/", &err),
+			 DG_EINVAL);
 	assert_int_equal(notify(uid, "case.accepted", NULL, "//evil.example/", &err), DG_EINVAL);
-	assert_int_equal(notify(uid, "case.accepted", NULL, "javascript:alert(1)", &err), DG_EINVAL);
+	assert_int_equal(notify(uid, "case.accepted", NULL, "javascript:alert(1)", &err),
+			 DG_EINVAL);
 	assert_int_equal(notify(uid, "case.accepted", NULL, "/a b", &err), DG_EINVAL);
 	assert_int_equal(notify(uid, "case.accepted", "[1]", NULL, &err), DG_EINVAL);
-	assert_int_equal(notify(uid, "case.accepted", "{\"ref\":{\"x\":1}}", NULL, &err), DG_EINVAL);
+	assert_int_equal(notify(uid, "case.accepted", "{\"ref\":{\"x\":1}}", NULL, &err),
+			 DG_EINVAL);
 	assert_int_equal(notify(uid, "case.accepted", "{\"ref\":1.5}", NULL, &err), DG_EINVAL);
 	assert_int_equal(notify(uid, "case.accepted", "{\"a b\":\"x\"}", NULL, &err), DG_EINVAL);
 	char *big = malloc(DG_NOTIFY_PARAMS_MAX + 64);
@@ -709,8 +718,9 @@ static void webhook_retries_then_delivers(void **state)
 	assert_string_equal(rx.seen[0].body, rx.seen[1].body);
 	check_signature(&rx.seen[1]);
 	char sql[128];
-	snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM jobs WHERE kind = 'notify.webhook'"
-				   " AND state = 'done' AND attempts = 2 AND idem_key = 'notify.webhook:%lld'",
+	snprintf(sql, sizeof(sql),
+		 "SELECT COUNT(*) FROM jobs WHERE kind = 'notify.webhook'"
+		 " AND state = 'done' AND attempts = 2 AND idem_key = 'notify.webhook:%lld'",
 		 (long long)id);
 	wait_count(sql, 1);
 	hook_off();
@@ -731,11 +741,13 @@ static void webhook_gives_up(void **state)
 	assert_int_equal(rx_count(), ATTEMPTS);
 	char sql[160];
 	snprintf(sql, sizeof(sql),
-		 "SELECT last_status FROM notify_messages WHERE id = %lld AND last_error LIKE '%%503%%'",
+		 "SELECT last_status FROM notify_messages WHERE id = %lld AND last_error LIKE "
+		 "'%%503%%'",
 		 (long long)id);
 	assert_int_equal(count(sql), 503);
 	snprintf(sql, sizeof(sql),
-		 "SELECT COUNT(*) FROM jobs WHERE state = 'failed' AND idem_key = 'notify.webhook:%lld'",
+		 "SELECT COUNT(*) FROM jobs WHERE state = 'failed' AND idem_key = "
+		 "'notify.webhook:%lld'",
 		 (long long)id);
 	wait_count(sql, 1);
 	/* the message is still in the inbox, whatever happened to the webhook */
@@ -752,12 +764,12 @@ static void webhook_unreachable_is_recorded(void **state)
 	(void)state;
 	struct dg_err err = {0};
 	/* a port nobody listens on: connection refused, recorded, retried, then failed */
-	assert_int_equal(dg_notify_configure("http://127.0.0.1:1/hook", SECRET, th_app(srv)->env.i18n,
-					     &err),
-			 DG_OK);
-	assert_int_equal(notify(user_id(DG_DEMO_CITIZEN), "case.resumed", "{\"ref\":\"R-X\"}", NULL,
-				&err),
-			 DG_OK);
+	assert_int_equal(
+		dg_notify_configure("http://127.0.0.1:1/hook", SECRET, th_app(srv)->env.i18n, &err),
+		DG_OK);
+	assert_int_equal(
+		notify(user_id(DG_DEMO_CITIZEN), "case.resumed", "{\"ref\":\"R-X\"}", NULL, &err),
+		DG_OK);
 	int64_t id = last_message();
 	assert_int_equal(wait_delivery(id, "failed"), ATTEMPTS);
 	char sql[160];
@@ -776,9 +788,9 @@ static void no_webhook_no_job(void **state)
 	rx_reset(NULL);
 	struct dg_err err = {0};
 	int64_t jobs = count("SELECT COUNT(*) FROM jobs WHERE kind = 'notify.webhook'");
-	assert_int_equal(notify(user_id(DG_DEMO_CITIZEN), "case.submitted", "{\"ref\":\"R-N\"}",
-				NULL, &err),
-			 DG_OK);
+	assert_int_equal(
+		notify(user_id(DG_DEMO_CITIZEN), "case.submitted", "{\"ref\":\"R-N\"}", NULL, &err),
+		DG_OK);
 	assert_int_equal(count("SELECT COUNT(*) FROM jobs WHERE kind = 'notify.webhook'"), jobs);
 	assert_int_equal(count("SELECT COUNT(*) FROM notify_messages WHERE delivery = 'none'"
 			       " AND id = (SELECT MAX(id) FROM notify_messages)"),
@@ -796,8 +808,8 @@ static void rollback_takes_both(void **state)
 	int64_t jobs = count("SELECT COUNT(*) FROM jobs");
 	struct dg_db *db = db_get();
 	assert_int_equal(dg_db_begin(db), DG_OK);
-	assert_int_equal(dg_notify(db, user_id(DG_DEMO_CITIZEN), "case.submitted", NULL, NULL, &err),
-			 DG_OK);
+	assert_int_equal(
+		dg_notify(db, user_id(DG_DEMO_CITIZEN), "case.submitted", NULL, NULL, &err), DG_OK);
 	dg_db_rollback(db);
 	dg_db_put(db);
 	assert_int_equal(count("SELECT COUNT(*) FROM notify_messages"), msgs);
@@ -821,7 +833,8 @@ static void configuration(void **state)
 	dg_config_defaults(&cfg);
 	const char *bad[] = {"--webhook-url", "gopher://x"};
 	assert_int_equal(dg_config_from_args(&cfg, 2, (char **)bad, &err), DG_EINVAL);
-	const char *good[] = {"--webhook-url", "https://gw.example/notices", "--webhook-secret=" SECRET};
+	const char *good[] = {"--webhook-url", "https://gw.example/notices",
+			      "--webhook-secret=" SECRET};
 	assert_int_equal(dg_config_from_args(&cfg, 3, (char **)good, &err), DG_OK);
 	assert_string_equal(cfg.webhook_url, "https://gw.example/notices");
 	assert_string_equal(cfg.webhook_secret, SECRET);

@@ -29,10 +29,10 @@
 
 /* The demo's conditional dataset (food-safety-inspections, department sc) and its resource. */
 #define COND_NAME "food-safety-inspections"
-#define COND_RID "00000000-0000-4000-9000-000000000007"
+#define COND_RID  "00000000-0000-4000-9000-000000000007"
 /* The demo's closed dataset (internal-case-ledger) and its resource. */
 #define CLOSED_NAME "internal-case-ledger"
-#define CLOSED_RID "00000000-0000-4000-9000-000000000012"
+#define CLOSED_RID  "00000000-0000-4000-9000-000000000012"
 
 static char *adm_token; /* "Authorization: Bearer dgt_..." of the administrator */
 static char *cit_key;   /* an app key of the demo citizen */
@@ -122,14 +122,17 @@ static void keys_in_both_headers(void **state)
 {
 	(void)state;
 	json_t *ans = NULL;
-	char *x = key_header("X-CKAN-API-Key", cit_key), *raw = key_header("Authorization", cit_key);
-	assert_int_equal(get_with(x, "/api/3/action/package_show?id=employment-statistics", &ans,
-				  NULL), 200);
+	char *x = key_header("X-CKAN-API-Key", cit_key),
+	     *raw = key_header("Authorization", cit_key);
+	assert_int_equal(
+		get_with(x, "/api/3/action/package_show?id=employment-statistics", &ans, NULL),
+		200);
 	json_decref(ans);
 	assert_int_equal(get_with(raw, "/api/action/package_list", NULL, NULL), 200);
 	/* an unknown key is refused, CKAN style */
-	assert_int_equal(get_with("X-CKAN-API-Key: dgk_0000", "/api/3/action/package_list", &ans,
-				  NULL), 403);
+	assert_int_equal(
+		get_with("X-CKAN-API-Key: dgk_0000", "/api/3/action/package_list", &ans, NULL),
+		403);
 	assert_string_equal(err_type(ans), "Authorization Error");
 	json_decref(ans);
 	/* a dgov API token works bare in both headers */
@@ -148,26 +151,27 @@ static void closed_data_invisible_with_a_key(void **state)
 	(void)state;
 	json_t *ans = NULL;
 	char *x = key_header("X-CKAN-API-Key", cit_key);
-	assert_int_equal(get_with(x, "/api/3/action/package_show?id=" CLOSED_NAME, NULL, NULL), 404);
-	assert_int_equal(get_with(x, "/api/3/action/package_search?q=name:" CLOSED_NAME, &ans, NULL),
-			 200);
-	assert_int_equal(json_integer_value(json_object_get(json_object_get(ans, "result"), "count")),
-			 0);
+	assert_int_equal(get_with(x, "/api/3/action/package_show?id=" CLOSED_NAME, NULL, NULL),
+			 404);
+	assert_int_equal(
+		get_with(x, "/api/3/action/package_search?q=name:" CLOSED_NAME, &ans, NULL), 200);
+	assert_int_equal(
+		json_integer_value(json_object_get(json_object_get(ans, "result"), "count")), 0);
 	json_decref(ans);
 	assert_int_equal(get_with(x, "/api/3/action/package_list", &ans, NULL), 200);
 	json_t *names = json_object_get(ans, "result");
 	size_t i;
 	json_t *v;
 	bool cond = false;
-	json_array_foreach(names, i, v)
-	{
+	json_array_foreach (names, i, v) {
 		assert_string_not_equal(json_string_value(v), CLOSED_NAME);
 		cond |= strcmp(json_string_value(v), COND_NAME) == 0;
 	}
 	assert_true(cond); /* conditional datasets are listed */
 	json_decref(ans);
-	assert_int_equal(get_with(x, "/api/3/action/datastore_search?resource_id=" CLOSED_RID, NULL,
-				  NULL), 404);
+	assert_int_equal(
+		get_with(x, "/api/3/action/datastore_search?resource_id=" CLOSED_RID, NULL, NULL),
+		404);
 	assert_int_equal(get_with(x, "/datastore/dump/" CLOSED_RID, NULL, NULL), 404);
 	free(x);
 }
@@ -196,7 +200,8 @@ static void apply_form_errors_change_nothing(void **state)
 	assert_true(asprintf(&fields, "applicant=&purpose=x&use=y&days=0&app=%lld",
 			     (long long)cit_app) > 0);
 	assert_int_equal(post_form(c, "/data/datasets/" COND_NAME "/apply",
-				   "/data/datasets/" COND_NAME "/apply", fields, &r), 422);
+				   "/data/datasets/" COND_NAME "/apply", fields, &r),
+			 422);
 	assert_non_null(strstr(r.body, "error-summary"));
 	assert_non_null(strstr(r.body, "href=\"#days\""));
 	assert_non_null(strstr(r.body, "href=\"#applicant\""));
@@ -208,7 +213,8 @@ static void apply_form_errors_change_nothing(void **state)
 	assert_true(asprintf(&fields, "applicant=A&purpose=x&use=y&days=5&app=%lld",
 			     (long long)other) > 0);
 	assert_int_equal(post_form(c, "/data/datasets/" COND_NAME "/apply",
-				   "/data/datasets/" COND_NAME "/apply", fields, &r), 422);
+				   "/data/datasets/" COND_NAME "/apply", fields, &r),
+			 422);
 	assert_non_null(strstr(r.body, "href=\"#app\""));
 	th_resp_release(&r);
 	/* open datasets need no application */
@@ -232,24 +238,26 @@ static void conditional_needs_a_grant(void **state)
 				    " \"records\": [{\"a\": 1}, {\"a\": 2}]}"),
 			 200);
 	/* listed and shown, but no rows without a grant */
-	assert_int_equal(get_with(NULL, "/api/3/action/package_show?id=" COND_NAME, NULL, NULL), 200);
+	assert_int_equal(get_with(NULL, "/api/3/action/package_show?id=" COND_NAME, NULL, NULL),
+			 200);
 	assert_int_equal(get_with(NULL, search, &ans, NULL), 403);
 	assert_string_equal(err_type(ans), "Authorization Error");
 	json_decref(ans);
 	assert_int_equal(get_with(x, search, NULL, NULL), 403);
 	assert_int_equal(get_with(x, "/datastore/dump/" COND_RID, NULL, NULL), 403);
-	assert_int_equal(get_with(x, "/api/3/action/datastore_search_sql?sql=SELECT%201", NULL, NULL),
-			 403);
+	assert_int_equal(
+		get_with(x, "/api/3/action/datastore_search_sql?sql=SELECT%201", NULL, NULL), 403);
 
 	/* the citizen applies */
 	struct th_client *c = signed_in(DG_DEMO_CITIZEN);
 	struct th_resp r = {0};
 	char *fields = NULL, *who = th_enc("张三");
-	assert_true(asprintf(&fields, "applicant=%s&purpose=study&use=report&days=30&app=%lld",
-			     who, (long long)cit_app) > 0);
+	assert_true(asprintf(&fields, "applicant=%s&purpose=study&use=report&days=30&app=%lld", who,
+			     (long long)cit_app) > 0);
 	free(who);
 	assert_int_equal(post_form(c, "/data/datasets/" COND_NAME "/apply",
-				   "/data/datasets/" COND_NAME "/apply", fields, &r), 303);
+				   "/data/datasets/" COND_NAME "/apply", fields, &r),
+			 303);
 	th_resp_release(&r);
 	int64_t id = sql_int("SELECT MAX(id) FROM od_applications");
 	char path[128], page[] = "/office/data-applications";
@@ -279,8 +287,8 @@ static void conditional_needs_a_grant(void **state)
 
 	/* granted: rows through the API and the dump, for this app only */
 	assert_int_equal(get_with(x, search, &ans, NULL), 200);
-	assert_int_equal(json_integer_value(json_object_get(json_object_get(ans, "result"), "total")),
-			 2);
+	assert_int_equal(
+		json_integer_value(json_object_get(json_object_get(ans, "result"), "total")), 2);
 	json_decref(ans);
 	assert_int_equal(get_with(x, "/datastore/dump/" COND_RID, NULL, NULL), 200);
 	assert_int_equal(get_with(NULL, search, NULL, NULL), 403);
@@ -335,8 +343,9 @@ static void app_pages_and_revoked_keys(void **state)
 	json_t *ans = NULL;
 	assert_int_equal(get_with(x, "/api/3/action/package_list", &ans, NULL), 403);
 	assert_string_equal(err_type(ans), "Authorization Error");
-	assert_non_null(strstr(json_string_value(json_object_get(json_object_get(ans, "error"),
-								 "message")), "/data/apps"));
+	assert_non_null(
+		strstr(json_string_value(json_object_get(json_object_get(ans, "error"), "message")),
+		       "/data/apps"));
 	json_decref(ans);
 	assert_int_equal(get_with(x, "/datastore/dump/" COND_RID, NULL, NULL), 403);
 	free(x);
@@ -354,7 +363,7 @@ static int64_t counter(const char *by, const char *key, const char *what)
 	assert_int_equal(dg_db_get(store(), &db), DG_OK);
 	assert_int_equal(dg_od_counters(db, by, &out), DG_OK);
 	dg_db_put(db);
-	json_array_foreach(json_object_get(out, "rows"), i, row)
+	json_array_foreach (json_object_get(out, "rows"), i, row)
 		if (strcmp(json_string_value(json_object_get(row, "key")), key) == 0)
 			n = json_integer_value(json_object_get(row, what));
 	json_decref(out);
@@ -371,7 +380,8 @@ static void counters_are_exact(void **state)
 	int64_t dept_views = counter("dept", "rs", "views");
 	for (int i = 0; i < 3; i++)
 		assert_int_equal(get_with(x, "/api/3/action/package_show?id=employment-statistics",
-					  NULL, NULL), 200);
+					  NULL, NULL),
+				 200);
 	assert_int_equal(get_with(x, "/api/3/action/package_list", NULL, NULL), 200);
 	assert_int_equal(get_with(x, "/api/3/action/package_show?id=nope", NULL, NULL), 404);
 	assert_int_equal(counter("dataset", "employment-statistics", "views"), views + 3);
@@ -380,13 +390,15 @@ static void counters_are_exact(void **state)
 	assert_int_equal(counter("app", "counted", "calls"), 1);
 	/* downloads of the dump, by dataset and theme */
 	int64_t dl = counter("theme", "社会救助", "downloads");
-	assert_int_equal(admin_post("datastore_create",
-				    "{\"resource_id\": \"00000000-0000-4000-9000-000000000001\","
-				    " \"force\": true, \"fields\": [{\"id\": \"b\", \"type\": \"int\"}],"
-				    " \"records\": [{\"b\": 1}]}"),
-			 200);
-	assert_int_equal(get_with(x, "/datastore/dump/00000000-0000-4000-9000-000000000001", NULL,
-				  NULL), 200);
+	assert_int_equal(
+		admin_post("datastore_create",
+			   "{\"resource_id\": \"00000000-0000-4000-9000-000000000001\","
+			   " \"force\": true, \"fields\": [{\"id\": \"b\", \"type\": \"int\"}],"
+			   " \"records\": [{\"b\": 1}]}"),
+		200);
+	assert_int_equal(
+		get_with(x, "/datastore/dump/00000000-0000-4000-9000-000000000001", NULL, NULL),
+		200);
 	assert_int_equal(counter("theme", "社会救助", "downloads"), dl + 1);
 	assert_int_equal(counter("app", "counted", "downloads"), 1);
 	struct dg_db *db = NULL;
@@ -449,7 +461,8 @@ static void quotas(void **state)
 	char *x = key_header("X-CKAN-API-Key", key), *retry = NULL, q[200];
 	json_t *ans = NULL;
 	/* the anonymous limit: two more calls today from this address */
-	int64_t used = sql_int("SELECT COALESCE(MAX(n), 0) FROM od_quota WHERE subject LIKE 'ip:%'");
+	int64_t used =
+		sql_int("SELECT COALESCE(MAX(n), 0) FROM od_quota WHERE subject LIKE 'ip:%'");
 	snprintf(q, sizeof q, "UPDATE od_access_settings SET value = %lld WHERE key = 'anon_daily'",
 		 (long long)used + 2);
 	sql(q);

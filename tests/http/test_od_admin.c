@@ -83,8 +83,9 @@ static char *new_app(const char *name, int64_t *id)
 	assert_non_null(at);
 	char *key = strndup(at, 52), *hdr = NULL;
 	struct dg_arena *a = dg_arena_new();
-	*id = th_sql_int(th_shared, dg_arena_printf(a, "SELECT id FROM od_apps WHERE key_hash = '%s'",
-				      dg_od_key_hash(a, key)));
+	*id = th_sql_int(th_shared,
+			 dg_arena_printf(a, "SELECT id FROM od_apps WHERE key_hash = '%s'",
+					 dg_od_key_hash(a, key)));
 	assert_true(*id > 0);
 	assert_true(asprintf(&hdr, "X-CKAN-API-Key: %s", key) > 0);
 	dg_arena_free(a);
@@ -126,7 +127,8 @@ static void anonymous_quota_enforced(void **state)
 	int64_t app_daily = setting("app_daily");
 	/* this address's calls so far today */
 	assert_int_equal(call(NULL, CALL, NULL), 200);
-	int64_t used = th_sql_int(th_shared, "SELECT COALESCE(MAX(n), 0) FROM od_quota WHERE subject LIKE 'ip:%'");
+	int64_t used = th_sql_int(
+		th_shared, "SELECT COALESCE(MAX(n), 0) FROM od_quota WHERE subject LIKE 'ip:%'");
 	char fields[100];
 	snprintf(fields, sizeof fields, "anon_daily=%lld&app_daily=%lld", (long long)used + 2,
 		 (long long)app_daily);
@@ -190,9 +192,12 @@ static void bad_values_change_nothing(void **state)
 	struct th_client *adm = signed_in(DG_DEMO_ADMIN);
 	th_sql(th_shared, "UPDATE od_access_settings SET value = 777 WHERE key = 'anon_daily'");
 	th_sql(th_shared, "UPDATE od_access_settings SET value = 888 WHERE key = 'app_daily'");
-	const char *bad[] = {"anon_daily=-1&app_daily=5", "anon_daily=abc&app_daily=5",
-			     "anon_daily=1.5&app_daily=5", "anon_daily=&app_daily=5",
-			     "anon_daily=5&app_daily=%2B5", "anon_daily=5&app_daily=99999999999",
+	const char *bad[] = {"anon_daily=-1&app_daily=5",
+			     "anon_daily=abc&app_daily=5",
+			     "anon_daily=1.5&app_daily=5",
+			     "anon_daily=&app_daily=5",
+			     "anon_daily=5&app_daily=%2B5",
+			     "anon_daily=5&app_daily=99999999999",
 			     "anon_daily=5"};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		struct th_resp r = {0};
@@ -271,7 +276,8 @@ static void per_app_quota_and_keys(void **state)
 	snprintf(path, sizeof path, PAGE "/apps/%lld/revoke", (long long)id);
 	assert_int_equal(post_quiet(adm, path, ""), 303);
 	assert_int_equal(call(key, CALL, NULL), 403);
-	assert_int_equal(call(key, "/datastore/dump/00000000-0000-4000-9000-000000000004", NULL), 403);
+	assert_int_equal(call(key, "/datastore/dump/00000000-0000-4000-9000-000000000004", NULL),
+			 403);
 	/* revoking twice finds no key to revoke */
 	assert_int_equal(post_quiet(adm, path, ""), 404);
 	snprintf(path, sizeof path, PAGE "/apps/%lld/restore", (long long)id);

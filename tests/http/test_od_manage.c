@@ -77,7 +77,7 @@ __attribute__((format(printf, 1, 2))) static int64_t count_of(const char *fmt, .
 static int64_t packages_named(const char *name)
 {
 	return count_of("SELECT COUNT(*) FROM od_packages WHERE name = '%s' AND state = 'active'",
-	                name);
+			name);
 }
 
 /* package_show as anyone; the result (owned) when want is 200, else NULL. */
@@ -100,9 +100,9 @@ static const char *extra(json_t *pkg, const char *key)
 {
 	json_t *e;
 	size_t i;
-	json_array_foreach(json_object_get(pkg, "extras"), i,
-	                   e) if (strcmp(json_string_value(json_object_get(e, "key")), key) ==
-	                          0) return json_string_value(json_object_get(e, "value"));
+	json_array_foreach (json_object_get(pkg, "extras"), i, e)
+		if (strcmp(json_string_value(json_object_get(e, "key")), key) == 0)
+			return json_string_value(json_object_get(e, "value"));
 	return "";
 }
 
@@ -110,17 +110,17 @@ static const char *extra(json_t *pkg, const char *key)
 
 /* A whole form with the given (encoded) title, name, tier, tags and author's e-mail. */
 static char *form_of(const char *title, const char *name, const char *tier, const char *tags,
-                     const char *email)
+		     const char *email)
 {
 	char *b = NULL;
 	assert_true(asprintf(&b,
-	                     "title=%s&name=%s"
-	                     "&notes=Beds+by+district&license_id=cc-by&theme=%%E5%%85%%BB%%E8%%80%%"
-	                     "81%%E6%%9C%%8D%%E5%%8A%%A1"
-	                     "&frequency=monthly&region=990100&tier=%s&tags=%s&author=Zhao"
-	                     "&author_email=%s&maintainer=&maintainer_email=&version=1.0&url=https%"
-	                     "%3A%%2F%%2Fexample.gov.cn%%2Fbeds",
-	                     title, name, tier, tags, email) > 0);
+			     "title=%s&name=%s"
+			     "&notes=Beds+by+district&license_id=cc-by&theme=%%E5%%85%%BB%%E8%%80%%"
+			     "81%%E6%%9C%%8D%%E5%%8A%%A1"
+			     "&frequency=monthly&region=990100&tier=%s&tags=%s&author=Zhao"
+			     "&author_email=%s&maintainer=&maintainer_email=&version=1.0&url=https%"
+			     "%3A%%2F%%2Fexample.gov.cn%%2Fbeds",
+			     title, name, tier, tags, email) > 0);
 	return b;
 }
 
@@ -137,7 +137,7 @@ static void create_and_show(void **state)
 	assert_non_null(strstr(b, "name=\"license_id\""));
 	free(b);
 	char *body = dataset_body("elderly-beds", "open", "%E5%85%BB%E8%80%81%0Abeds%2C+care",
-	                          "zhao%40mz.example.gov.cn");
+				  "zhao%40mz.example.gov.cn");
 	assert_int_equal(post(mz, "/data/manage/new", body, NULL), 303);
 	free(body);
 	json_t *pkg = shown("elderly-beds", 200);
@@ -145,13 +145,13 @@ static void create_and_show(void **state)
 	assert_string_equal(json_string_value(json_object_get(pkg, "owner_org")), "mz");
 	assert_string_equal(json_string_value(json_object_get(pkg, "version")), "1.0");
 	assert_string_equal(json_string_value(json_object_get(pkg, "author_email")),
-	                    "zhao@mz.example.gov.cn");
+			    "zhao@mz.example.gov.cn");
 	assert_string_equal(extra(pkg, "update_frequency"), "monthly");
 	assert_string_equal(extra(pkg, "open_tier"), "open");
 	assert_int_equal(json_array_size(json_object_get(pkg, "tags")), 3);
 	assert_string_equal(json_string_value(json_object_get(
-	                        json_array_get(json_object_get(pkg, "groups"), 0), "name")),
-	                    "养老服务");
+				    json_array_get(json_object_get(pkg, "groups"), 0), "name")),
+			    "养老服务");
 	json_decref(pkg);
 	/* the public catalogue finds it; the staff's list has it, with its link */
 	struct th_client *anon = th_client_new(srv);
@@ -160,7 +160,7 @@ static void create_and_show(void **state)
 	free(b);
 	b = get_as(anon, "/data/datasets/elderly-beds", 200);
 	assert_null(
-	    strstr(b, "/data/datasets/elderly-beds/edit")); /* no edit link for the public */
+		strstr(b, "/data/datasets/elderly-beds/edit")); /* no edit link for the public */
 	free(b);
 	th_client_free(anon);
 	b = get_as(mz, "/data/datasets/elderly-beds", 200);
@@ -194,7 +194,7 @@ static void bad_fields_say_why(void **state)
 	free(out);
 	assert_int_equal(packages_named("Bad Name"), 0);
 	assert_int_equal(
-	    count_of("SELECT COUNT(*) FROM od_packages WHERE title = '%s'", "养老床位统计"), 1);
+		count_of("SELECT COUNT(*) FROM od_packages WHERE title = '%s'", "养老床位统计"), 1);
 	/* a tier that is none of the three, and an over-long version */
 	free(body);
 	body = dataset_body("fine-name", "secret", "", "");
@@ -217,9 +217,9 @@ static void bad_fields_say_why(void **state)
 	assert_non_null(strstr(out, "这个网址标识已被其他数据集使用"));
 	free(out);
 	free(body);
-	assert_int_equal(
-	    count_of("SELECT COUNT(*) FROM od_packages WHERE name = '%s'", "employment-statistics"),
-	    1);
+	assert_int_equal(count_of("SELECT COUNT(*) FROM od_packages WHERE name = '%s'",
+				  "employment-statistics"),
+			 1);
 }
 
 static void who_may(void **state)
@@ -304,33 +304,33 @@ static void link_resources(void **state)
 	char *out = NULL, path[256];
 	free(get_as(mz, "/data/datasets/elderly-beds/resources/new", 200));
 	assert_int_equal(
-	    post(mz, "/data/datasets/elderly-beds/resources/new",
-	         "name=Beds+CSV&url=javascript%3Aalert(1)&format=CSV&description=", &out),
-	    422);
+		post(mz, "/data/datasets/elderly-beds/resources/new",
+		     "name=Beds+CSV&url=javascript%3Aalert(1)&format=CSV&description=", &out),
+		422);
 	assert_non_null(strstr(out, "须以 http://、https:// 或 ftp:// 开头"));
 	assert_non_null(strstr(out, "href=\"#url\""));
 	free(out);
 	assert_null(first_resource("elderly-beds"));
 	assert_int_equal(post(mz, "/data/datasets/elderly-beds/resources/new",
-	                      "name=Beds+CSV&url=https%3A%2F%2Fexample.gov.cn%2Fbeds.csv&format="
-	                      "CSV&description=All+beds",
-	                      NULL),
-	                 303);
+			      "name=Beds+CSV&url=https%3A%2F%2Fexample.gov.cn%2Fbeds.csv&format="
+			      "CSV&description=All+beds",
+			      NULL),
+			 303);
 	char *rid = first_resource("elderly-beds");
 	assert_non_null(rid);
 	/* another department cannot touch it */
 	snprintf(path, sizeof path, "/data/datasets/elderly-beds/resources/%s/edit", rid);
 	free(get_as(rs, path, 404));
 	assert_int_equal(post(mz, path,
-	                      "name=Beds+by+district&url=https%3A%2F%2Fexample.gov.cn%2Fb.csv&"
-	                      "format=CSV&description=",
-	                      NULL),
-	                 303);
+			      "name=Beds+by+district&url=https%3A%2F%2Fexample.gov.cn%2Fb.csv&"
+			      "format=CSV&description=",
+			      NULL),
+			 303);
 	json_t *pkg = shown("elderly-beds", 200);
 	json_t *res = json_array_get(json_object_get(pkg, "resources"), 0);
 	assert_string_equal(json_string_value(json_object_get(res, "name")), "Beds by district");
 	assert_string_equal(json_string_value(json_object_get(res, "url")),
-	                    "https://example.gov.cn/b.csv");
+			    "https://example.gov.cn/b.csv");
 	json_decref(pkg);
 	/* delete: a confirmation page, then the POST */
 	snprintf(path, sizeof path, "/data/datasets/elderly-beds/resources/%s/delete", rid);
@@ -369,9 +369,9 @@ static char *column_type(const char *col)
 	char *type = NULL;
 	json_t *f;
 	size_t i;
-	json_array_foreach(t.fields, i,
-	                   f) if (strcmp(json_string_value(json_object_get(f, "id")), col) == 0)
-	    type = strdup(json_string_value(json_object_get(f, "type")));
+	json_array_foreach (t.fields, i, f)
+		if (strcmp(json_string_value(json_object_get(f, "id")), col) == 0)
+			type = strdup(json_string_value(json_object_get(f, "type")));
 	json_decref(t.fields);
 	assert_non_null(type);
 	return type;
@@ -433,7 +433,7 @@ static void column_types(void **state)
 	assert_non_null(strstr(r.body, "href=\"#type_beds\""));
 	th_resp_release(&r);
 	assert_int_equal(count_of("SELECT COUNT(*) FROM jobs WHERE kind = '%s'", "datastore.load"),
-	                 jobs);
+			 jobs);
 	/* beds as int: a job, the row that does not fit reported by line and column */
 	b = reload_as(mz, "type_name=&type_beds=int&type_opened=", "done");
 	assert_non_null(strstr(b, "已完成"));
@@ -488,14 +488,14 @@ static void admin_picks_the_department(void **state)
 /* A multipart upload to the dataset's upload form as c; the status, the Location in *loc when
  * given. */
 static long upload(struct th_client *c, const char *ds, const char *filename, const char *content,
-                   const char *name, char **loc)
+		   const char *name, char **loc)
 {
 	char page[256], path[256];
 	struct th_resp r = {0};
 	snprintf(page, sizeof page, "/data/datasets/%s/resources/new", ds);
 	snprintf(path, sizeof path, "/data/datasets/%s/resources/upload", ds);
-	long st =
-	    th_post_multipart(c, page, path, "upload", filename, content, "upload_name", name, &r);
+	long st = th_post_multipart(c, page, path, "upload", filename, content, "upload_name", name,
+				    &r);
 	if (loc)
 		*loc = th_header(&r, "Location");
 	th_resp_release(&r);
@@ -513,8 +513,8 @@ static void upload_files(void **state)
 	assert_int_equal(upload(rs, "mz-for-rs", "a.csv", "a,b\n1,2\n", "", NULL), 404);
 	/* a CSV: a resource with the file, and its load into a table */
 	assert_int_equal(upload(mz, "mz-for-rs", "beds.csv", "district,beds\nA,10\nB,20\nC,30\n",
-	                        "床位表", &loc),
-	                 303);
+				"床位表", &loc),
+			 303);
 	assert_non_null(loc);
 	const char *j = strstr(loc, "job=");
 	assert_non_null(j);
@@ -530,7 +530,8 @@ static void upload_files(void **state)
 	assert_string_equal(json_string_value(json_object_get(res, "name")), "床位表");
 	const char *rid = json_string_value(json_object_get(res, "id"));
 	assert_int_equal(
-	    count_of("SELECT row_count FROM datastore_tables WHERE resource_id = '%s'", rid), 3);
+		count_of("SELECT row_count FROM datastore_tables WHERE resource_id = '%s'", rid),
+		3);
 	/* the file is served back as it was */
 	struct th_client *anon = th_client_new(srv);
 	const char *url = json_string_value(json_object_get(res, "url"));
@@ -554,7 +555,7 @@ static void upload_files(void **state)
 	assert_string_equal(json_string_value(json_object_get(res, "name")), "Beds");
 	assert_string_equal(json_string_value(json_object_get(res, "url_type")), "upload");
 	snprintf(path, sizeof path, "/data/datasets/mz-for-rs/resources/%s/delete",
-	         json_string_value(json_object_get(res, "id")));
+		 json_string_value(json_object_get(res, "id")));
 	assert_int_equal(post(mz, path, "", NULL), 303);
 	anon = th_client_new(srv);
 	free(get_as(anon, download, 404));
@@ -571,19 +572,19 @@ static void api_answer_unchanged(void **state)
 	assert_non_null(auth);
 	const char *h[] = {auth, NULL};
 	const char *body = "{\"name\":\"Bad Name\",\"owner_org\":\"mz\",\"author_email\":\"nope\","
-	                   "\"resources\":[{\"url\":\"javascript:x\"}]}";
+			   "\"resources\":[{\"url\":\"javascript:x\"}]}";
 	struct th_client *c = th_client_new(srv);
 	struct th_resp r = {0};
 	assert_int_equal(th_request(c, "POST", "/api/3/action/package_create", "application/json",
-	                            body, strlen(body), h, &r),
-	                 409);
+				    body, strlen(body), h, &r),
+			 409);
 	json_t *ans = json_loads(r.body, 0, NULL), *e = json_object_get(ans, "error");
 	assert_string_equal(json_string_value(json_object_get(e, "__type")), "Validation Error");
-	assert_non_null(
-	    strstr(json_string_value(json_array_get(json_object_get(e, "name"), 0)), "lowercase"));
+	assert_non_null(strstr(json_string_value(json_array_get(json_object_get(e, "name"), 0)),
+			       "lowercase"));
 	assert_string_equal(
-	    json_string_value(json_array_get(json_object_get(e, "author_email"), 0)),
-	    "Email nope is not a valid format");
+		json_string_value(json_array_get(json_object_get(e, "author_email"), 0)),
+		"Email nope is not a valid format");
 	assert_null(json_object_get(e, "__keys"));
 	assert_null(json_object_get(json_array_get(json_object_get(e, "resources"), 0), "__keys"));
 	assert_non_null(json_object_get(json_array_get(json_object_get(e, "resources"), 0), "url"));
@@ -620,11 +621,11 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(create_and_show), cmocka_unit_test(bad_fields_say_why),
-	    cmocka_unit_test(who_may),         cmocka_unit_test(edit_and_close),
-	    cmocka_unit_test(link_resources),  cmocka_unit_test(delete_dataset),
-	    cmocka_unit_test(column_types),    cmocka_unit_test(admin_picks_the_department),
-	    cmocka_unit_test(upload_files),    cmocka_unit_test(api_answer_unchanged),
+		cmocka_unit_test(create_and_show), cmocka_unit_test(bad_fields_say_why),
+		cmocka_unit_test(who_may),         cmocka_unit_test(edit_and_close),
+		cmocka_unit_test(link_resources),  cmocka_unit_test(delete_dataset),
+		cmocka_unit_test(column_types),    cmocka_unit_test(admin_picks_the_department),
+		cmocka_unit_test(upload_files),    cmocka_unit_test(api_answer_unchanged),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -25,7 +25,7 @@
 #include "harness.h"
 
 #define EMPLOYMENT "/data/datasets/employment-statistics"
-#define EMP_RID "00000000-0000-4000-9000-000000000004"
+#define EMP_RID    "00000000-0000-4000-9000-000000000004"
 
 static char *get_as(struct th_client *c, const char *path, long want)
 {
@@ -190,7 +190,10 @@ static void dataset_page_preview_chart(void **state)
 	assert_non_null(strstr(b, "<rect x="));
 	assert_non_null(strstr(b, "<caption id=\"chart-caption\">")); /* the table alternative */
 	free(b);
-	b = anon_get(EMPLOYMENT "?chart=unemployment_rate&kind=line&col=district&val=%E4%B8%9C%E5%9F%8E%E5%8C%BA", 200);
+	b = anon_get(
+		EMPLOYMENT
+		"?chart=unemployment_rate&kind=line&col=district&val=%E4%B8%9C%E5%9F%8E%E5%8C%BA",
+		200);
 	assert_non_null(strstr(b, "<polyline"));
 	assert_non_null(strstr(b, "数据点数： 6"));
 	free(b);
@@ -235,16 +238,20 @@ static void api_and_stats(void **state)
 	/* a resource of another dataset, one without a table, a closed dataset's */
 	free(anon_get("/data/datasets/marriage-registrations/resources/" EMP_RID "/api", 404));
 	free(anon_get("/data/datasets/elderly-care-institutions/resources/"
-		      "00000000-0000-4000-9000-000000000002/api", 404));
+		      "00000000-0000-4000-9000-000000000002/api",
+		      404));
 	free(anon_get("/data/datasets/internal-case-ledger/resources/"
-		      "00000000-0000-4000-9000-000000000012/api", 404));
+		      "00000000-0000-4000-9000-000000000012/api",
+		      404));
 
 	b = get_en("/data/stats", 200);
 	assert_non_null(strstr(b, "<dt>Datasets</dt><dd>11</dd>"));
 	assert_non_null(strstr(b, "<dt>Data interfaces</dt><dd>1</dd>"));
 	assert_non_null(strstr(b, "<dt>Records</dt><dd>22</dd>"));
-	assert_non_null(strstr(b, "Human Resources and Social Security Bureau</a></th><td>2</td><td>1</td><td>22</td>"));
-	assert_null(strstr(b, "Government Services and Data Administration")); /* only a closed dataset */
+	assert_non_null(strstr(b, "Human Resources and Social Security "
+				  "Bureau</a></th><td>2</td><td>1</td><td>22</td>"));
+	assert_null(strstr(
+		b, "Government Services and Data Administration")); /* only a closed dataset */
 	free(b);
 }
 
@@ -272,13 +279,15 @@ static void data_requests(void **state)
 	th_client_free(anon);
 
 	/* CSRF refused, nothing stored */
-	assert_int_equal(post(cit, "/data/requests", NULL, "title=CSRF-REQ&body=x&dept=mz", NULL), 403);
+	assert_int_equal(post(cit, "/data/requests", NULL, "title=CSRF-REQ&body=x&dept=mz", NULL),
+			 403);
 	b = anon_get("/data/requests", 200);
 	assert_null(strstr(b, "CSRF-REQ"));
 	free(b);
 	/* validation: the answers are kept */
 	assert_int_equal(post(cit, "/data/requests", "/data/requests",
-			      "title=&body=%E9%9C%80%E8%A6%81%E5%85%BB%E8%80%81&dept=zz", &b), 422);
+			      "title=&body=%E9%9C%80%E8%A6%81%E5%85%BB%E8%80%81&dept=zz", &b),
+			 422);
 	assert_non_null(strstr(b, "请填写需求名称"));
 	assert_non_null(strstr(b, "请选择要向哪个部门提出需求"));
 	assert_non_null(strstr(b, ">需要养老</textarea>"));
@@ -290,7 +299,8 @@ static void data_requests(void **state)
 	free(b);
 
 	assert_int_equal(post(cit, "/data/requests", "/data/requests",
-			      "title=Bus+stop+list&body=All+bus+stops+with+coordinates&dept=mz", NULL),
+			      "title=Bus+stop+list&body=All+bus+stops+with+coordinates&dept=mz",
+			      NULL),
 			 303);
 	int id = newest_request();
 	char path[128], answer[160];
@@ -318,7 +328,8 @@ static void data_requests(void **state)
 	b = anon_get(path, 200);
 	assert_non_null(strstr(b, "部门尚未答复")); /* nothing changed */
 	free(b);
-	assert_int_equal(post(mz, answer, path, "status=planned&reply=Opening+in+March", NULL), 303);
+	assert_int_equal(post(mz, answer, path, "status=planned&reply=Opening+in+March", NULL),
+			 303);
 	b = get_en(path, 200);
 	assert_non_null(strstr(b, "Planned"));
 	assert_non_null(strstr(b, "Opening in March"));
@@ -326,7 +337,9 @@ static void data_requests(void **state)
 	/* an administrator may answer too; a missing request is 404 */
 	struct th_client *adm = signed_in(DG_DEMO_ADMIN);
 	assert_int_equal(post(adm, answer, path, "status=accepted&reply=Done", NULL), 303);
-	assert_int_equal(post(adm, "/data/requests/999999/answer", path, "status=accepted&reply=x", NULL), 404);
+	assert_int_equal(
+		post(adm, "/data/requests/999999/answer", path, "status=accepted&reply=x", NULL),
+		404);
 	free(anon_get("/data/requests/abc", 404));
 	th_client_free(adm);
 	th_client_free(rs);
@@ -339,16 +352,21 @@ static void showcase(void **state)
 	(void)state;
 	struct th_client *cit = signed_in(DG_DEMO_CITIZEN2);
 	char *b = NULL;
-	assert_int_equal(post(cit, "/data/showcase", "/data/showcase",
-			      "name=Bus+app&description=Finds+buses&url=ftp%3A%2F%2Fx&datasets=", &b), 422);
+	assert_int_equal(
+		post(cit, "/data/showcase", "/data/showcase",
+		     "name=Bus+app&description=Finds+buses&url=ftp%3A%2F%2Fx&datasets=", &b),
+		422);
 	assert_non_null(strstr(b, "https://"));
 	assert_non_null(strstr(b, "value=\"Bus app\""));
 	free(b);
 	assert_int_equal(post(cit, "/data/showcase", NULL,
-			      "name=Bus+app&description=d&url=https%3A%2F%2Fexample.org", NULL), 403);
+			      "name=Bus+app&description=d&url=https%3A%2F%2Fexample.org", NULL),
+			 403);
 	assert_int_equal(post(cit, "/data/showcase", "/data/showcase",
-			      "name=Care+finder&description=Nearby+care+homes&url=https%3A%2F%2Fexample.org%2Fcare"
-			      "&datasets=elderly-care-institutions", NULL),
+			      "name=Care+finder&description=Nearby+care+homes&url=https%3A%2F%"
+			      "2Fexample.org%2Fcare"
+			      "&datasets=elderly-care-institutions",
+			      NULL),
 			 303);
 	b = anon_get("/data/showcase", 200);
 	assert_null(strstr(b, "Care finder")); /* not before approval */

@@ -86,7 +86,8 @@ static void untrusted_peer_ignored(void **state)
 	assert_int_equal(call_from(s, "192.0.2.44"), 429);
 	assert_int_equal(used(s, "127.0.0.1"), 3);
 	assert_int_equal(used(s, "203.0.113.7"), 0);
-	assert_int_equal(th_sql_int(s, "SELECT COUNT(*) FROM od_quota WHERE subject LIKE 'ip:%'"), 1);
+	assert_int_equal(th_sql_int(s, "SELECT COUNT(*) FROM od_quota WHERE subject LIKE 'ip:%'"),
+			 1);
 	th_stop(s);
 }
 

@@ -25,10 +25,10 @@
 #include "harness.h"
 #include "opendata/access/access.h"
 
-#define EMP_NAME "employment-statistics" /* department rs */
-#define EMP_RID "00000000-0000-4000-9000-000000000004"
+#define EMP_NAME    "employment-statistics" /* department rs */
+#define EMP_RID     "00000000-0000-4000-9000-000000000004"
 #define CLOSED_NAME "internal-case-ledger"
-#define CLOSED_RID "00000000-0000-4000-9000-000000000012"
+#define CLOSED_RID  "00000000-0000-4000-9000-000000000012"
 
 static struct dg_store *store(void)
 {
@@ -55,7 +55,7 @@ static json_t *stats(void)
 /* The integer at a dotted path of j ("use.total.downloads"). */
 static int64_t at(json_t *j, const char *path)
 {
-	for (const char *k = path; j && k; ) {
+	for (const char *k = path; j && k;) {
 		const char *dot = strchr(k, '.');
 		char key[64];
 		snprintf(key, sizeof key, "%.*s", dot ? (int)(dot - k) : (int)strlen(k), k);
@@ -72,7 +72,7 @@ static int64_t row_of(json_t *s, const char *group, const char *list, const char
 {
 	json_t *row;
 	size_t i;
-	json_array_foreach(json_object_get(json_object_get(s, group), list), i, row)
+	json_array_foreach (json_object_get(json_object_get(s, group), list), i, row)
 		if (strcmp(json_string_value(json_object_get(row, "key")), key) == 0)
 			return json_integer_value(json_object_get(row, what));
 	return 0;
@@ -102,12 +102,14 @@ static void use_through_the_routes(void **state)
 	for (int i = 0; i < 3; i++)
 		assert_int_equal(get_status("/datastore/dump/" EMP_RID), 200);
 	for (int i = 0; i < 2; i++)
-		assert_int_equal(get_status("/api/3/action/datastore_search?resource_id=" EMP_RID), 200);
+		assert_int_equal(get_status("/api/3/action/datastore_search?resource_id=" EMP_RID),
+				 200);
 	/* a call that names no dataset counts in the totals only */
 	assert_int_equal(get_status("/api/3/action/package_list"), 200);
 	json_t *s = stats();
 	assert_int_equal(at(s, "use.total.downloads"), at(before, "use.total.downloads") + 3);
-	assert_int_equal(at(s, "use.total.downloads_30d"), at(before, "use.total.downloads_30d") + 3);
+	assert_int_equal(at(s, "use.total.downloads_30d"),
+			 at(before, "use.total.downloads_30d") + 3);
 	assert_int_equal(at(s, "use.total.calls"), at(before, "use.total.calls") + 3);
 	assert_int_equal(at(s, "use.total.calls_30d"), at(before, "use.total.calls_30d") + 3);
 	assert_int_equal(row_of(s, "use", "by_dept", "rs", "downloads"), 3);
@@ -116,7 +118,7 @@ static void use_through_the_routes(void **state)
 	int64_t theme_dl = 0;
 	json_t *row;
 	size_t i;
-	json_array_foreach(json_object_get(json_object_get(s, "use"), "by_theme"), i, row)
+	json_array_foreach (json_object_get(json_object_get(s, "use"), "by_theme"), i, row)
 		theme_dl += json_integer_value(json_object_get(row, "downloads"));
 	assert_int_equal(theme_dl, 3);
 	json_t *top = json_array_get(json_object_get(s, "top_downloaded"), 0);
@@ -131,18 +133,20 @@ static void use_through_the_routes(void **state)
 
 	/* use older than 30 days counts in all time only, and the page groups digits */
 	th_sql(th_shared, "INSERT INTO od_counters (day, package_id, app_id, kind, n)"
-	    " SELECT '2001-01-01', id, 0, 'download', 12345 FROM od_packages"
-	    " WHERE name = '" EMP_NAME "'");
+			  " SELECT '2001-01-01', id, 0, 'download', 12345 FROM od_packages"
+			  " WHERE name = '" EMP_NAME "'");
 	s = stats();
 	assert_int_equal(at(s, "use.total.downloads"), at(before, "use.total.downloads") + 12348);
-	assert_int_equal(at(s, "use.total.downloads_30d"), at(before, "use.total.downloads_30d") + 3);
+	assert_int_equal(at(s, "use.total.downloads_30d"),
+			 at(before, "use.total.downloads_30d") + 3);
 	assert_int_equal(row_of(s, "use", "by_dept", "rs", "downloads"), 12348);
 	assert_int_equal(row_of(s, "use", "by_dept", "rs", "downloads_30d"), 3);
 	json_decref(s);
 	char *b = page_en();
 	assert_non_null(strstr(b, "<caption id=\"top-dl\">"));
 	assert_non_null(strstr(b, "<a href=\"/data/datasets/" EMP_NAME "\">"));
-	assert_non_null(strstr(b, "Human Resources and Social Security Bureau</a></th><td>12,348</td><td>3</td><td>2</td><td>2</td>"));
+	assert_non_null(strstr(b, "Human Resources and Social Security "
+				  "Bureau</a></th><td>12,348</td><td>3</td><td>2</td><td>2</td>"));
 	assert_non_null(strstr(b, "<th scope=\"col\">"));
 	assert_non_null(strstr(b, "<dt>Datasets never downloaded</dt><dd>"));
 	free(b);
@@ -176,8 +180,8 @@ static void closed_datasets_never_named(void **state)
 	struct th_client *c = th_client_new(th_shared);
 	struct th_resp r = {0};
 	const char *h[] = {tok, NULL};
-	th_request(c, "GET", "/api/3/action/datastore_search?resource_id=" CLOSED_RID, NULL, NULL, 0,
-		   h, &r);
+	th_request(c, "GET", "/api/3/action/datastore_search?resource_id=" CLOSED_RID, NULL, NULL,
+		   0, h, &r);
 	th_resp_release(&r);
 	th_client_free(c);
 	free(tok);
@@ -203,18 +207,22 @@ static void requests_and_showcase(void **state)
 {
 	(void)state;
 	json_t *s = stats();
-	assert_int_equal(at(s, "requests.answered"),
-			 th_sql_int(th_shared, "SELECT COUNT(*) FROM od_requests WHERE status <> 'open'"));
-	assert_int_equal(at(s, "requests.open"),
-			 th_sql_int(th_shared, "SELECT COUNT(*) FROM od_requests WHERE status = 'open'"));
-	assert_int_equal(at(s, "showcase.apps"),
-			 th_sql_int(th_shared, "SELECT COUNT(*) FROM od_showcase WHERE approved = 1"));
+	assert_int_equal(
+		at(s, "requests.answered"),
+		th_sql_int(th_shared, "SELECT COUNT(*) FROM od_requests WHERE status <> 'open'"));
+	assert_int_equal(
+		at(s, "requests.open"),
+		th_sql_int(th_shared, "SELECT COUNT(*) FROM od_requests WHERE status = 'open'"));
+	assert_int_equal(
+		at(s, "showcase.apps"),
+		th_sql_int(th_shared, "SELECT COUNT(*) FROM od_showcase WHERE approved = 1"));
 	json_decref(s);
 	th_sql(th_shared, "INSERT INTO od_requests (title, body, dept, user_id, created)"
-	    " VALUES ('t', 'b', 'mz', 1, 0)");
+			  " VALUES ('t', 'b', 'mz', 1, 0)");
 	s = stats();
-	assert_int_equal(at(s, "requests.open"),
-			 th_sql_int(th_shared, "SELECT COUNT(*) FROM od_requests WHERE status = 'open'"));
+	assert_int_equal(
+		at(s, "requests.open"),
+		th_sql_int(th_shared, "SELECT COUNT(*) FROM od_requests WHERE status = 'open'"));
 	assert_true(at(s, "requests.open") >= 1);
 	json_decref(s);
 }
@@ -242,8 +250,8 @@ static void store_failure_is_a_json_error(void **state)
 	json_decref(stats());
 	/* a write to the figures is not a route */
 	c = th_client_new(th_shared);
-	assert_int_equal(th_request(c, "POST", "/api/v1/opendata/stats", "application/json", "{}", 2,
-				    NULL, &r),
+	assert_int_equal(th_request(c, "POST", "/api/v1/opendata/stats", "application/json", "{}",
+				    2, NULL, &r),
 			 405);
 	th_resp_release(&r);
 	th_client_free(c);

@@ -27,12 +27,12 @@
 #include "opendata/datastore/datastore.h"
 #include "store/store.h"
 
-#define MZ_PKG "00000000-0000-4000-8000-000000000001"     /* open, department mz */
-#define SC_PKG "00000000-0000-4000-8000-000000000007"     /* conditional, department sc */
+#define MZ_PKG     "00000000-0000-4000-8000-000000000001" /* open, department mz */
+#define SC_PKG     "00000000-0000-4000-8000-000000000007" /* conditional, department sc */
 #define CLOSED_PKG "00000000-0000-4000-8000-000000000012" /* closed, department sj */
-#define BOUNDARY "dgovtestboundary7MA4YWxk"
-#define CSV1 "name,beds\nEast home,10\nWest home,25\n"
-#define CSV2 "name,beds,city\nNorth home,40,A\nSouth home,5,B\nRiver home,12,C\n"
+#define BOUNDARY   "dgovtestboundary7MA4YWxk"
+#define CSV1       "name,beds\nEast home,10\nWest home,25\n"
+#define CSV2       "name,beds,city\nNorth home,40,A\nSouth home,5,B\nRiver home,12,C\n"
 
 static char *mz, *rs, *adm;
 
@@ -64,8 +64,8 @@ static int teardown(void **state)
 }
 
 /* A multipart body: text fields (name, value pairs, NULL-ended), then the file "upload". */
-static char *multipart(const char *const *fields, const char *filename, const char *data,
-		       size_t n, size_t *len)
+static char *multipart(const char *const *fields, const char *filename, const char *data, size_t n,
+		       size_t *len)
 {
 	size_t cap = n + 4096;
 	char *b = malloc(cap);
@@ -184,7 +184,8 @@ static void wait_load(void)
 	struct dg_db *db = NULL;
 	int64_t id = 0;
 	assert_int_equal(dg_db_get(th_app(th_shared)->env.store, &db), DG_OK);
-	assert_int_equal(dg_db_query_int(db, "SELECT MAX(id) FROM jobs WHERE kind = 'datastore.load'",
+	assert_int_equal(dg_db_query_int(db,
+					 "SELECT MAX(id) FROM jobs WHERE kind = 'datastore.load'",
 					 DG_NOARGS, &id),
 			 DG_OK);
 	dg_db_put(db);
@@ -222,8 +223,9 @@ static void upload_download_replace(void **state)
 	assert_string_equal(res_str(ans, "format"), "CSV");
 	assert_string_equal(res_str(ans, "mimetype"), "text/csv");
 	assert_string_equal(res_str(ans, "name"), "Homes");
-	assert_int_equal(json_integer_value(json_object_get(json_object_get(ans, "result"), "size")),
-			 strlen(CSV1));
+	assert_int_equal(
+		json_integer_value(json_object_get(json_object_get(ans, "result"), "size")),
+		strlen(CSV1));
 	/* absolute, from the site URL (here the listen address), as CKAN's links are */
 	char want[512];
 	snprintf(want, sizeof want,
@@ -258,14 +260,15 @@ static void upload_download_replace(void **state)
 	char body[256];
 	snprintf(body, sizeof body, "{\"id\":\"%s\"}", rid);
 	assert_int_equal(call("POST", NULL, "resource_show", body, &ans), 200);
-	assert_true(json_is_true(json_object_get(json_object_get(ans, "result"), "datastore_active")));
+	assert_true(
+		json_is_true(json_object_get(json_object_get(ans, "result"), "datastore_active")));
 	json_decref(ans);
 
 	/* resource_patch with a new file: new bytes, new table, the old file gone */
 	const char *patch[] = {"id", rid, NULL};
-	assert_int_equal(post_file(mz, "resource_patch", patch, "homes-2025.csv", CSV2,
-				   strlen(CSV2), &ans),
-			 200);
+	assert_int_equal(
+		post_file(mz, "resource_patch", patch, "homes-2025.csv", CSV2, strlen(CSV2), &ans),
+		200);
 	sha256_hex(CSV2, strlen(CSV2), hex);
 	assert_string_equal(res_str(ans, "hash"), hex);
 	assert_string_equal(res_str(ans, "name"), "Homes"); /* kept by the patch */
@@ -304,15 +307,14 @@ static void refusals_store_nothing(void **state)
 	int dirs = resource_dirs();
 	const char *fields[] = {"package_id", MZ_PKG, "id", "refused-upload-1", NULL};
 	/* another department, anonymous */
-	assert_int_equal(post_file(rs, "resource_create", fields, "a.csv", CSV1, strlen(CSV1), &ans),
-			 403);
-	assert_string_equal(json_string_value(json_object_get(json_object_get(ans, "error"),
-							      "__type")),
-			    "Authorization Error");
+	assert_int_equal(
+		post_file(rs, "resource_create", fields, "a.csv", CSV1, strlen(CSV1), &ans), 403);
+	assert_string_equal(
+		json_string_value(json_object_get(json_object_get(ans, "error"), "__type")),
+		"Authorization Error");
 	json_decref(ans);
-	assert_int_equal(post_file(NULL, "resource_create", fields, "a.csv", CSV1, strlen(CSV1),
-				   &ans),
-			 403);
+	assert_int_equal(
+		post_file(NULL, "resource_create", fields, "a.csv", CSV1, strlen(CSV1), &ans), 403);
 	json_decref(ans);
 	/* an empty file */
 	assert_int_equal(post_file(mz, "resource_create", fields, "a.csv", "", 0, &ans), 409);
@@ -330,8 +332,8 @@ static void refusals_store_nothing(void **state)
 	struct dg_app *app = th_app(th_shared);
 	size_t cap = app->cfg.max_resource;
 	app->cfg.max_resource = 16;
-	assert_int_equal(post_file(mz, "resource_create", fields, "a.csv", CSV1, strlen(CSV1), &ans),
-			 409);
+	assert_int_equal(
+		post_file(mz, "resource_create", fields, "a.csv", CSV1, strlen(CSV1), &ans), 409);
 	app->cfg.max_resource = cap;
 	const char *msg = json_string_value(
 		json_array_get(json_object_get(json_object_get(ans, "error"), "upload"), 0));
@@ -359,9 +361,9 @@ static void tiers_of_downloads(void **state)
 	char url[512];
 	/* closed: its department (here an administrator) only */
 	const char *closed[] = {"package_id", CLOSED_PKG, NULL};
-	assert_int_equal(post_file(adm, "resource_create", closed, "ledger.csv", CSV1, strlen(CSV1),
-				   &ans),
-			 200);
+	assert_int_equal(
+		post_file(adm, "resource_create", closed, "ledger.csv", CSV1, strlen(CSV1), &ans),
+		200);
 	snprintf(url, sizeof url, "%s", res_str(ans, "url"));
 	json_decref(ans);
 	assert_int_equal(download(NULL, url, &r), 404);
@@ -374,9 +376,8 @@ static void tiers_of_downloads(void **state)
 	wait_load();
 	/* conditional: not without a granted app */
 	const char *cond[] = {"package_id", SC_PKG, NULL};
-	assert_int_equal(post_file(adm, "resource_create", cond, "checks.json", "{\"a\":1}", 7,
-				   &ans),
-			 200);
+	assert_int_equal(
+		post_file(adm, "resource_create", cond, "checks.json", "{\"a\":1}", 7, &ans), 200);
 	assert_string_equal(res_str(ans, "format"), "JSON");
 	snprintf(url, sizeof url, "%s", res_str(ans, "url"));
 	json_decref(ans);
@@ -402,18 +403,18 @@ static void purge(void **state)
 	snprintf(pkg, sizeof pkg, "%s", res_str(ans, "id"));
 	json_decref(ans);
 	const char *fields[] = {"package_id", pkg, NULL};
-	assert_int_equal(post_file(mz, "resource_create", fields, "p.csv", CSV1, strlen(CSV1), &ans),
-			 200);
+	assert_int_equal(
+		post_file(mz, "resource_create", fields, "p.csv", CSV1, strlen(CSV1), &ans), 200);
 	snprintf(rid, sizeof rid, "%s", res_str(ans, "id"));
 	snprintf(url, sizeof url, "%s", res_str(ans, "url"));
 	json_decref(ans);
 	wait_load();
 	/* tag_show knows the tag through the dataset */
-	assert_int_equal(call("GET", NULL, "tag_show?id=purge-tag&include_datasets=true", NULL, &ans),
-			 200);
+	assert_int_equal(
+		call("GET", NULL, "tag_show?id=purge-tag&include_datasets=true", NULL, &ans), 200);
 	assert_string_equal(res_str(ans, "name"), "purge-tag");
-	assert_int_equal(json_array_size(json_object_get(json_object_get(ans, "result"), "packages")),
-			 1);
+	assert_int_equal(
+		json_array_size(json_object_get(json_object_get(ans, "result"), "packages")), 1);
 	json_decref(ans);
 	/* who may purge: an administrator only (the owner's department may delete) */
 	assert_int_equal(call("POST", rs, "dataset_purge", "{\"id\":\"purge-me\"}", &ans), 403);
@@ -459,8 +460,8 @@ static void update_drops_resources(void **state)
 	snprintf(pkg, sizeof pkg, "%s", res_str(ans, "id"));
 	json_decref(ans);
 	const char *fields[] = {"package_id", pkg, NULL};
-	assert_int_equal(post_file(mz, "resource_create", fields, "d.csv", CSV1, strlen(CSV1), &ans),
-			 200);
+	assert_int_equal(
+		post_file(mz, "resource_create", fields, "d.csv", CSV1, strlen(CSV1), &ans), 200);
 	snprintf(rid, sizeof rid, "%s", res_str(ans, "id"));
 	snprintf(url, sizeof url, "%s", res_str(ans, "url"));
 	json_decref(ans);
@@ -472,8 +473,8 @@ static void update_drops_resources(void **state)
 			      "\"owner_org\":\"mz\",\"resources\":[]}",
 			      &ans),
 			 200);
-	assert_int_equal(json_array_size(json_object_get(json_object_get(ans, "result"), "resources")),
-			 0);
+	assert_int_equal(
+		json_array_size(json_object_get(json_object_get(ans, "result"), "resources")), 0);
 	json_decref(ans);
 	assert_int_equal(download(NULL, url, &r), 404);
 	th_resp_release(&r);
@@ -564,21 +565,23 @@ static void ckan_gaps(void **state)
 	(void)state;
 	json_t *ans = NULL;
 	static const char *const writes[] = {
-		"package_create", "package_update", "package_patch", "package_delete",
-		"dataset_purge", "resource_create", "resource_update", "resource_patch",
+		"package_create",  "package_update",   "package_patch",    "package_delete",
+		"dataset_purge",   "resource_create",  "resource_update",  "resource_patch",
 		"resource_delete", "datastore_create", "datastore_upsert", "datastore_delete",
 	};
 	for (size_t i = 0; i < sizeof writes / sizeof writes[0]; i++) {
 		assert_int_equal(call("GET", mz, writes[i], NULL, &ans), 400);
-		assert_string_equal(json_string_value(ans), "Bad request: JSON Error: Invalid request. "
-							    "Please use POST method for your request");
+		assert_string_equal(json_string_value(ans),
+				    "Bad request: JSON Error: Invalid request. "
+				    "Please use POST method for your request");
 		json_decref(ans);
 	}
 	/* fl: only the fields asked for; unknown ones left out */
-	assert_int_equal(call("GET", NULL, "package_search?q=*:*&rows=3&fl=name,title%20nope", NULL,
-			      &ans),
-			 200);
-	json_t *first = json_array_get(json_object_get(json_object_get(ans, "result"), "results"), 0);
+	assert_int_equal(
+		call("GET", NULL, "package_search?q=*:*&rows=3&fl=name,title%20nope", NULL, &ans),
+		200);
+	json_t *first =
+		json_array_get(json_object_get(json_object_get(ans, "result"), "results"), 0);
 	assert_int_equal(json_object_size(first), 2);
 	assert_non_null(json_object_get(first, "name"));
 	assert_non_null(json_object_get(first, "title"));

@@ -20,7 +20,6 @@
 #include "harness.h"
 #include "store/store.h"
 
-
 static int64_t count(const char *sql)
 {
 	struct dg_db *db = NULL;
@@ -92,8 +91,8 @@ static void csrf_refused_everywhere(void **state)
 		 false},
 		{"/account/tokens", "name=evil", false},
 		{revoke, "", false},
-		{"/admin/users/new",
-		 "role=admin&username=evil&name=evil&password=Evil-pass-99", true},
+		{"/admin/users/new", "role=admin&username=evil&name=evil&password=Evil-pass-99",
+		 true},
 		{unlock, "", true},
 	};
 	char *foreign = th_csrf(stranger, "/login");
@@ -114,7 +113,8 @@ static void csrf_refused_everywhere(void **state)
 			if (st != 403)
 				fail_msg("POST %s with %s -> %ld", cases[i].path,
 					 tokens[t] ? tokens[t] : "no token", st);
-			assert_null(strstr(r.headers, "dg_session=")); /* no session made or ended */
+			assert_null(
+				strstr(r.headers, "dg_session=")); /* no session made or ended */
 			th_resp_release(&r);
 			snapshot(after);
 			assert_memory_equal(before, after, sizeof(before));
@@ -134,7 +134,8 @@ static void csrf_refused_everywhere(void **state)
 	assert_true(asprintf(&hdr, "X-CSRF-Token: %s", csrf) > 0);
 	const char *h[] = {hdr, NULL};
 	assert_int_equal(th_request(cit, "POST", "/account/tokens",
-				    "application/x-www-form-urlencoded", "name=by-header", 14, h, &r),
+				    "application/x-www-form-urlencoded", "name=by-header", 14, h,
+				    &r),
 			 201);
 	th_resp_release(&r);
 	free(hdr);
@@ -209,11 +210,12 @@ static void script_injection_is_escaped(void **state)
 		free(u);
 	}
 	/* a stored name with markup is escaped on the list page too */
-	assert_int_equal(post(adm, "/admin/users/new",
-			      "role=admin&username=xss_name&name=%3Cscript%3Ealert(1)%3C%2Fscript%3E"
-			      "&password=Good-pass-1",
-			      &r),
-			 303);
+	assert_int_equal(
+		post(adm, "/admin/users/new",
+		     "role=admin&username=xss_name&name=%3Cscript%3Ealert(1)%3C%2Fscript%3E"
+		     "&password=Good-pass-1",
+		     &r),
+		303);
 	th_resp_release(&r);
 	assert_int_equal(th_get(adm, "/admin/users", &r), 200);
 	assert_escaped(r.body, "<script>alert(1)</script>");
@@ -262,8 +264,8 @@ static void sql_metacharacters_are_data(void **state)
 			 303);
 	th_resp_release(&r);
 	assert_int_equal(count("SELECT COUNT(*) FROM users"), users + 1);
-	assert_int_equal(count("SELECT COUNT(*) FROM users WHERE name = '\"; DROP TABLE users; --'"),
-			 1);
+	assert_int_equal(
+		count("SELECT COUNT(*) FROM users WHERE name = '\"; DROP TABLE users; --'"), 1);
 	assert_true(th_login(c, DG_DEMO_CITIZEN, DG_DEMO_PASSWORD));
 	th_client_free(adm);
 	th_client_free(c);
@@ -287,7 +289,8 @@ static void oversized_fields_refused_clearly(void **state)
 	int64_t users = count("SELECT COUNT(*) FROM users");
 	struct th_client *adm = th_client_new(th_shared);
 	assert_true(th_login(adm, DG_DEMO_ADMIN, DG_DEMO_PASSWORD));
-	assert_true(asprintf(&body, "role=admin&username=big1&name=%s&password=Good-pass-1", big) > 0);
+	assert_true(asprintf(&body, "role=admin&username=big1&name=%s&password=Good-pass-1", big) >
+		    0);
 	assert_int_equal(post(adm, "/admin/users/new", body, &r), 413);
 	assert_non_null(strstr(r.body, "href=\"#name\""));
 	th_resp_release(&r);
@@ -297,7 +300,8 @@ static void oversized_fields_refused_clearly(void **state)
 	char name[200];
 	memset(name, 'b', 100);
 	name[100] = 0;
-	assert_true(asprintf(&body, "role=admin&username=big2&name=%s&password=Good-pass-1", name) > 0);
+	assert_true(asprintf(&body, "role=admin&username=big2&name=%s&password=Good-pass-1", name) >
+		    0);
 	assert_int_equal(post(adm, "/admin/users/new", body, &r), 422);
 	assert_non_null(strstr(r.body, "64"));
 	th_resp_release(&r);

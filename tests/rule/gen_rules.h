@@ -27,21 +27,21 @@
 #include "ref_eval.h"
 
 static const char gen_schema[] =
-    "entities:\n"
-    "  person:\n"
-    "    file: p.csv\n"
-    "    fields: {birth_date: date, region: code, grade: int, vet: bool, m: money,"
-    " hh: link household, emp: link enterprise, income: monthly money,"
-    " insured: monthly bool, hours: monthly int}\n"
-    "  household:\n"
-    "    file: h.csv\n"
-    "    fields: {region: code, area: int}\n"
-    "    groups: {members: person.hh}\n"
-    "  enterprise:\n"
-    "    file: e.csv\n"
-    "    fields: {region: code, rep: link person, staff: monthly int}\n"
-    "    groups: {employees: person.emp}\n"
-    "benefits: b.csv\n";
+	"entities:\n"
+	"  person:\n"
+	"    file: p.csv\n"
+	"    fields: {birth_date: date, region: code, grade: int, vet: bool, m: money,"
+	" hh: link household, emp: link enterprise, income: monthly money,"
+	" insured: monthly bool, hours: monthly int}\n"
+	"  household:\n"
+	"    file: h.csv\n"
+	"    fields: {region: code, area: int}\n"
+	"    groups: {members: person.hh}\n"
+	"  enterprise:\n"
+	"    file: e.csv\n"
+	"    fields: {region: code, rep: link person, staff: monthly int}\n"
+	"    groups: {employees: person.emp}\n"
+	"benefits: b.csv\n";
 
 /* The bytes that drive every choice; past their end every choice is 0. */
 struct gen_src {
@@ -82,27 +82,27 @@ static void gen_money(struct gen_src *s, struct gen_out *o, struct gen_cx cx, in
 static void gen_window(struct gen_src *s, struct gen_out *o)
 {
 	static const char *const w[] = {"last 1 months",   "last 3 months",  "last 6 months",
-	                                "months -8 to -1", "months -2 to 0", "months -1 to 1",
-	                                "year 2025",       "year 2024",      "months -12 to -7"};
+					"months -8 to -1", "months -2 to 0", "months -1 to 1",
+					"year 2025",       "year 2024",      "months -12 to -7"};
 	gen_add(o, GEN_ONE(s, w));
 }
 
 static void gen_date(struct gen_src *s, struct gen_out *o, struct gen_cx cx)
 {
 	static const char *const p[] = {"birth_date",
-	                                "day",
-	                                "2000-02-29",
-	                                "@ref",
-	                                "1960-07-01",
-	                                "2025-07-02",
-	                                "birth_date + 18 years",
-	                                "day - 6 months",
-	                                "end_of_month(birth_date)",
-	                                "date_of(year_of(birth_date) + 1, 8, 31)",
-	                                "@ref - 30 days",
-	                                "birth_date + k months",
-	                                "coalesce(birth_date, 2000-01-31) + 1 month",
-	                                "(2024-01-31 + 1 month)"};
+					"day",
+					"2000-02-29",
+					"@ref",
+					"1960-07-01",
+					"2025-07-02",
+					"birth_date + 18 years",
+					"day - 6 months",
+					"end_of_month(birth_date)",
+					"date_of(year_of(birth_date) + 1, 8, 31)",
+					"@ref - 30 days",
+					"birth_date + k months",
+					"coalesce(birth_date, 2000-01-31) + 1 month",
+					"(2024-01-31 + 1 month)"};
 	static const char *const h[] = {"day", "@ref", "2024-02-29", "day + 1 year"};
 	gen_add(o, cx.ent == 0 ? GEN_ONE(s, p) : GEN_ONE(s, h));
 }
@@ -116,9 +116,9 @@ static void gen_code(struct gen_src *s, struct gen_out *o, struct gen_cx cx)
 
 /* a binary operation with each side sometimes a constant */
 static void gen_op(struct gen_src *s, struct gen_out *o, struct gen_cx cx, int depth,
-                   void (*side)(struct gen_src *, struct gen_out *, struct gen_cx, int),
-                   const char *const *ops, unsigned nops, const char *const *consts,
-                   unsigned nconsts)
+		   void (*side)(struct gen_src *, struct gen_out *, struct gen_cx, int),
+		   const char *const *ops, unsigned nops, const char *const *consts,
+		   unsigned nconsts)
 {
 	gen_add(o, "(");
 	if (gen_pick(s, 4) == 0)
@@ -135,37 +135,37 @@ static void gen_op(struct gen_src *s, struct gen_out *o, struct gen_cx cx, int d
 
 static const char *const gen_int_consts[] = {"0", "1", "-3", "7", "18", "999999999999999"};
 static const char *const gen_money_consts[] = {"0 yuan", "1.01 yuan", "-5 fen", "1500 yuan",
-                                               "9000000000000.00 yuan"};
+					       "9000000000000.00 yuan"};
 static const char *const gen_dec_consts[] = {"1.5", "33%", "-0.25", "0.000001", "2"};
 
 static void gen_int(struct gen_src *s, struct gen_out *o, struct gen_cx cx, int depth)
 {
 	static const char *const pl[] = {"grade",
-	                                 "k",
-	                                 "age(birth_date)",
-	                                 "age(day)",
-	                                 "days_between(birth_date, @ref)",
-	                                 "months_between(birth_date, 2025-01-31)",
-	                                 "months_with(insured, last 6 months)",
-	                                 "continuous_months(insured)",
-	                                 "run",
-	                                 "sum(hours, last 3 months)",
-	                                 "hours at month -1",
-	                                 "coalesce(grade, 0)",
-	                                 "year_of(birth_date)",
-	                                 "month_of(day)",
-	                                 "day_of(birth_date + 1 month)",
-	                                 "hh.area",
-	                                 "emp.staff_now",
-	                                 "count(hh.members)",
-	                                 "count(emp.employees where vet)"};
+					 "k",
+					 "age(birth_date)",
+					 "age(day)",
+					 "days_between(birth_date, @ref)",
+					 "months_between(birth_date, 2025-01-31)",
+					 "months_with(insured, last 6 months)",
+					 "continuous_months(insured)",
+					 "run",
+					 "sum(hours, last 3 months)",
+					 "hours at month -1",
+					 "coalesce(grade, 0)",
+					 "year_of(birth_date)",
+					 "month_of(day)",
+					 "day_of(birth_date + 1 month)",
+					 "hh.area",
+					 "emp.staff_now",
+					 "count(hh.members)",
+					 "count(emp.employees where vet)"};
 	static const char *const hl[] = {"area",
-	                                 "k",
-	                                 "count(members)",
-	                                 "人数",
-	                                 "sum(members, grade)",
-	                                 "min(members, grade)",
-	                                 "max(members, age(birth_date))"};
+					 "k",
+					 "count(members)",
+					 "人数",
+					 "sum(members, grade)",
+					 "min(members, grade)",
+					 "max(members, age(birth_date))"};
 	static const char *const ops[] = {" + ", " - ", " * "};
 	unsigned nl = cx.ent == 0 ? sizeof(pl) / sizeof(pl[0]) - (cx.in_agg ? 3 : 0) : 7;
 	switch (depth <= 0 ? 0 : gen_pick(s, 7)) {
@@ -240,24 +240,24 @@ static void gen_dec(struct gen_src *s, struct gen_out *o, struct gen_cx cx, int 
 static void gen_money(struct gen_src *s, struct gen_out *o, struct gen_cx cx, int depth)
 {
 	static const char *const pl[] = {
-	    "m",
-	    "标准线",
-	    "income at month -1",
-	    "income at month 0",
-	    "l_inc",
-	    "reg[region]",
-	    "reg[hh.region]",
-	    "round(m * 1.5, fen, half_up)",
-	    "round(m / 3, jiao, down)",
-	    "round(m * ratio, yuan, half_even)",
-	    "round(avg(income, last 3 months), fen, up)",
-	    "coalesce(m, 0 yuan)",
-	    "round(sum(income, last 12 months) / 12 months, fen, down)",
-	    "round(income at month -1 * 12 months / 12, fen, half_up)",
-	    "hh.total",
-	    "sum(hh.members, m)"};
+		"m",
+		"标准线",
+		"income at month -1",
+		"income at month 0",
+		"l_inc",
+		"reg[region]",
+		"reg[hh.region]",
+		"round(m * 1.5, fen, half_up)",
+		"round(m / 3, jiao, down)",
+		"round(m * ratio, yuan, half_even)",
+		"round(avg(income, last 3 months), fen, up)",
+		"coalesce(m, 0 yuan)",
+		"round(sum(income, last 12 months) / 12 months, fen, down)",
+		"round(income at month -1 * 12 months / 12, fen, half_up)",
+		"hh.total",
+		"sum(hh.members, m)"};
 	static const char *const hl[] = {"标准线", "reg[region]", "sum(members, m)",
-	                                 "min(members, m)", "max(members, income at month -1)"};
+					 "min(members, m)", "max(members, income at month -1)"};
 	static const char *const ops[] = {" + ", " - "};
 	static const char *const units[] = {"fen", "jiao", "yuan"};
 	static const char *const modes[] = {"half_up", "down", "up", "half_even"};
@@ -328,17 +328,17 @@ static void gen_bool(struct gen_src *s, struct gen_out *o, struct gen_cx cx, int
 	static const char *const cmp[] = {" < ", " <= ", " > ", " >= ", " = ", " != "};
 	static const char *const bconst[] = {"true", "false", "flag"};
 	static const char *const pl[] = {"vet",
-	                                 "flag",
-	                                 "receives(\"x\")",
-	                                 "refused(\"x\", last 6 months)",
-	                                 "received(\"x\", year 2025)",
-	                                 "applied(\"x\", months -2 to 1)",
-	                                 "known(grade)",
-	                                 "known(run)",
-	                                 "region within \"44\"",
-	                                 "coalesce(vet, false)",
-	                                 "coalesce(region, \"x\") = \"x\"",
-	                                 "hh.big"};
+					 "flag",
+					 "receives(\"x\")",
+					 "refused(\"x\", last 6 months)",
+					 "received(\"x\", year 2025)",
+					 "applied(\"x\", months -2 to 1)",
+					 "known(grade)",
+					 "known(run)",
+					 "region within \"44\"",
+					 "coalesce(vet, false)",
+					 "coalesce(region, \"x\") = \"x\"",
+					 "hh.big"};
 	unsigned pick = depth <= 0 ? gen_pick(s, 3) : gen_pick(s, 16);
 	switch (pick) {
 	case 0:
@@ -404,8 +404,8 @@ static void gen_bool(struct gen_src *s, struct gen_out *o, struct gen_cx cx, int
 	case 10:
 		gen_code(s, o, cx);
 		gen_add(o, gen_pick(s, 2)   ? " in {\"440303\", \"x\"}"
-		           : gen_pick(s, 2) ? " within {\"11\", \"4403\"}"
-		                            : " not in {\"44\"}");
+			   : gen_pick(s, 2) ? " within {\"11\", \"4403\"}"
+					    : " not in {\"44\"}");
 		return;
 	case 11:
 		gen_int(s, o, cx, depth - 1);
@@ -435,18 +435,18 @@ static void gen_bool(struct gen_src *s, struct gen_out *o, struct gen_cx cx, int
 	}
 	case 13: { /* age tests, the engine's fast path */
 		static const char *const ages[] = {"age(birth_date) >= 18",
-		                                   "age(birth_date) < 6",
-		                                   "age(birth_date) between 0 and 5",
-		                                   "age(birth_date) > 60",
-		                                   "age(day) <= 25",
-		                                   "18 <= age(birth_date)"};
+						   "age(birth_date) < 6",
+						   "age(birth_date) between 0 and 5",
+						   "age(birth_date) > 60",
+						   "age(day) <= 25",
+						   "18 <= age(birth_date)"};
 		gen_add(o, cx.ent == 0 ? GEN_ONE(s, ages) : "age(day) >= 18");
 		return;
 	}
 	case 14:
 		if (!cx.in_agg) { /* aggregates over a group */
 			static const char *const pa[] = {"any(hh.members, ", "all(hh.members, ",
-			                                 "any(emp.employees, "};
+							 "any(emp.employees, "};
 			static const char *const ha[] = {"any(members, ", "all(members, "};
 			struct gen_cx mc = {0, true};
 			gen_add(o, cx.ent == 0 ? GEN_ONE(s, pa) : GEN_ONE(s, ha));
@@ -480,42 +480,41 @@ static void gen_program(struct gen_src *s, struct gen_out *o)
 	static const char *const moneys[] = {"0", "1500.00", "-3.5", "9000000000000.00"};
 	gen_add(o, "schema \"schema.yaml\"\n");
 	snprintf(buf, sizeof(buf),
-	         "param flag: bool = %s\n legal \"x\"\nparam k: int = %s\n legal \"x\"\n"
-	         "param ratio: decimal = %s\n legal \"x\"\nparam 标准线: money = %s\n legal \"x\"\n"
-	         "param day: date = %s\n legal \"x\"\n",
-	         gen_pick(s, 2) ? "true" : "false", GEN_ONE(s, ints), GEN_ONE(s, decs),
-	         GEN_ONE(s, moneys),
-	         GEN_ONE(s, ((const char *const[]){"2000-02-29", "2025-07-02", "2007-07-01"})));
+		 "param flag: bool = %s\n legal \"x\"\nparam k: int = %s\n legal \"x\"\n"
+		 "param ratio: decimal = %s\n legal \"x\"\nparam 标准线: money = %s\n legal \"x\"\n"
+		 "param day: date = %s\n legal \"x\"\n",
+		 gen_pick(s, 2) ? "true" : "false", GEN_ONE(s, ints), GEN_ONE(s, decs),
+		 GEN_ONE(s, moneys),
+		 GEN_ONE(s, ((const char *const[]){"2000-02-29", "2025-07-02", "2007-07-01"})));
 	gen_add(o, buf);
 	snprintf(buf, sizeof(buf),
-	         "param reg: money by region\n legal \"x\"\n from 2020-01-01: "
-	         "\"44\" = %s, \"4403\" = %s%s\n",
-	         GEN_ONE(s, moneys), GEN_ONE(s, moneys), gen_pick(s, 2) ? ", default = 7.00" : "");
+		 "param reg: money by region\n legal \"x\"\n from 2020-01-01: "
+		 "\"44\" = %s, \"4403\" = %s%s\n",
+		 GEN_ONE(s, moneys), GEN_ONE(s, moneys), gen_pick(s, 2) ? ", default = 7.00" : "");
 	gen_add(o, buf);
-	gen_add(
-	    o,
-	    "let person.l_inc = income at month -1\nlet person.run = continuous_months(insured)\n"
-	    "let household.人数 = count(members)\n"
-	    "let household.total = sum(members, coalesce(m, 0 yuan))\n"
-	    "let household.big = 人数 > 2 or area > 100\n"
-	    "let enterprise.staff_now = staff at month -1\n");
+	gen_add(o, "let person.l_inc = income at month -1\nlet person.run = "
+		   "continuous_months(insured)\n"
+		   "let household.人数 = count(members)\n"
+		   "let household.total = sum(members, coalesce(m, 0 yuan))\n"
+		   "let household.big = 人数 > 2 or area > 100\n"
+		   "let enterprise.staff_now = staff at month -1\n");
 	int nrules = 1 + (int)gen_pick(s, 4);
 	for (int r = 0; r < nrules; r++) {
 		struct gen_cx cx = {gen_pick(s, 4) == 0 ? 1 : 0, false};
 		snprintf(buf, sizeof(buf),
-		         "rule r%d \"中\" / \"en\"\n version \"1\"\n legal \"x\"\n%s for %s\n", r,
-		         gen_pick(s, 8) == 0   ? " valid from 2026-01-01\n"
-		         : gen_pick(s, 8) == 0 ? " valid from 2020-01-01 to 2025-07-01\n"
-		                               : "",
-		         cx.ent ? "household" : "person");
+			 "rule r%d \"中\" / \"en\"\n version \"1\"\n legal \"x\"\n%s for %s\n", r,
+			 gen_pick(s, 8) == 0   ? " valid from 2026-01-01\n"
+			 : gen_pick(s, 8) == 0 ? " valid from 2020-01-01 to 2025-07-01\n"
+					       : "",
+			 cx.ent ? "household" : "person");
 		gen_add(o, buf);
 		int nc = 1 + (int)gen_pick(s, 2);
 		for (int c = 0; c < nc; c++) {
 			/* condition names in Chinese and in ASCII */
 			snprintf(buf, sizeof(buf),
-			         c ? " condition c%d \"条件\" / \"cond\": "
-			           : " condition 条件%d \"条件\" / \"cond\": ",
-			         c);
+				 c ? " condition c%d \"条件\" / \"cond\": "
+				   : " condition 条件%d \"条件\" / \"cond\": ",
+				 c);
 			gen_add(o, buf);
 			gen_bool(s, o, cx, 3);
 			gen_add(o, "\n");
@@ -523,14 +522,14 @@ static void gen_program(struct gen_src *s, struct gen_out *o)
 		int ne = (int)gen_pick(s, 3);
 		for (int e = 0; e < ne; e++) {
 			snprintf(buf, sizeof(buf),
-			         " exception e%d to 条件0 \"例外\" / \"exc\": when ", e);
+				 " exception e%d to 条件0 \"例外\" / \"exc\": when ", e);
 			gen_add(o, buf);
 			gen_bool(s, o, cx, 1);
 			gen_add(o, "\n");
 		}
 		if (ne >= 2 && gen_pick(s, 2))
 			gen_add(o, gen_pick(s, 2) ? " exceptions to 条件0: any\n"
-			                          : " exceptions to 条件0: conflict\n");
+						  : " exceptions to 条件0: conflict\n");
 		if (gen_pick(s, 3)) {
 			gen_add(o, " amount: ");
 			gen_money(s, o, cx, 2);
@@ -538,7 +537,7 @@ static void gen_program(struct gen_src *s, struct gen_out *o)
 			int na = (int)gen_pick(s, 4);
 			for (int e = 0; e < na; e++) {
 				snprintf(buf, sizeof(buf),
-				         " exception a%d to amount \"例外\" / \"exc\": when ", e);
+					 " exception a%d to amount \"例外\" / \"exc\": when ", e);
 				gen_add(o, buf);
 				gen_bool(s, o, cx, 1);
 				gen_add(o, " then ");
@@ -548,7 +547,7 @@ static void gen_program(struct gen_src *s, struct gen_out *o)
 			static const char *const modes[] = {"conflict", "first", "max", "sum"};
 			if (na && gen_pick(s, 3)) {
 				snprintf(buf, sizeof(buf), " exceptions to amount: %s\n",
-				         GEN_ONE(s, modes));
+					 GEN_ONE(s, modes));
 				gen_add(o, buf);
 			}
 		}
@@ -561,14 +560,14 @@ static void gen_program(struct gen_src *s, struct gen_out *o)
 static const char *gen_val(struct gen_src *s, int kind)
 {
 	static const char *const dates[] = {"",           "1945-07-01", "2000-02-29", "2025-06-30",
-	                                    "1990-12-31", "2024-02-29", "2007-07-01", "2007-07-02",
-	                                    "2025-07-02", "1800-03-01"};
+					    "1990-12-31", "2024-02-29", "2007-07-01", "2007-07-02",
+					    "2025-07-02", "1800-03-01"};
 	static const char *const regions[] = {"", "440303", "110101", "44", "x", "4403"};
 	static const char *const ints[] = {
-	    "", "0", "1", "2", "-5", "18", "9223372036854775807", "-9223372036854775808"};
+		"", "0", "1", "2", "-5", "18", "9223372036854775807", "-9223372036854775808"};
 	static const char *const bools[] = {"", "true", "false", "true"};
 	static const char *const money[] = {
-	    "", "0", "1.01", "-3.5", "1500", "0.005", "9999999999999.99", "-9999999999999.99"};
+		"", "0", "1.01", "-3.5", "1500", "0.005", "9999999999999.99", "-9999999999999.99"};
 	static const char *const links[] = {"", "h0", "h1", "h2", "missing"};
 	static const char *const elinks[] = {"", "e0", "e1", "nope"};
 	switch (kind) {
@@ -638,8 +637,8 @@ static void gen_data(struct gen_src *s, struct dg_data *d, int np)
 		if (gen_pick(s, 3) == 0) {
 			static const char *const st[] = {"paid", "refused", "applied", "stopped"};
 			(void)!dg_data_add_benefit(
-			    d, 0, row, "x", GEN_ONE(s, st),
-			    DG_DATA_MONTH(2024, 12) + (int32_t)gen_pick(s, 12), NULL);
+				d, 0, row, "x", GEN_ONE(s, st),
+				DG_DATA_MONTH(2024, 12) + (int32_t)gen_pick(s, 12), NULL);
 		}
 	}
 }
@@ -653,8 +652,8 @@ static void gen_data(struct gen_src *s, struct dg_data *d, int np)
  * the first is described in why.
  */
 static int gen_check(const struct dg_program *p, const struct dg_data *d,
-                     const struct dg_code *code, const struct dg_result *res, dg_day ref,
-                     int stride, char *why, size_t whyn)
+		     const struct dg_code *code, const struct dg_result *res, dg_day ref,
+		     int stride, char *why, size_t whyn)
 {
 	struct ref_ctx c;
 	int bad = 0;
@@ -695,21 +694,21 @@ static int gen_check(const struct dg_program *p, const struct dg_data *d,
 				if (tr.outcome != o.outcome)
 					what = "one-record outcome";
 				else if (o.outcome == DG_ELIGIBLE && r->amount &&
-				         (tr.amount_known != o.amount_known ||
-				          (o.amount_known && tr.amount != o.amount)))
+					 (tr.amount_known != o.amount_known ||
+					  (o.amount_known && tr.amount != o.amount)))
 					what = "one-record amount";
 				got_amount = tr.amount_known ? tr.amount : INT64_MIN;
 				dg_trace_release(&tr);
 			}
 			if (what && bad++ == 0)
 				snprintf(
-				    why, whyn,
-				    "rule %s, %s %s: %s: engine %s (amount %lld), reference %s "
-				    "(amount %s%lld)",
-				    r->id, p->schema->e[r->ent].name, dg_data_id(d, r->ent, row),
-				    what, dg_outcome_name(got), (long long)got_amount,
-				    dg_outcome_name(o.outcome), o.amount_known ? "" : "unknown ",
-				    (long long)o.amount);
+					why, whyn,
+					"rule %s, %s %s: %s: engine %s (amount %lld), reference %s "
+					"(amount %s%lld)",
+					r->id, p->schema->e[r->ent].name,
+					dg_data_id(d, r->ent, row), what, dg_outcome_name(got),
+					(long long)got_amount, dg_outcome_name(o.outcome),
+					o.amount_known ? "" : "unknown ", (long long)o.amount);
 		}
 		bool big = total > INT64_MAX || total < INT64_MIN;
 		if (res->selected[ri] && r->amount &&
@@ -718,7 +717,7 @@ static int gen_check(const struct dg_program *p, const struct dg_data *d,
 		     unknown_amounts != res->amount_unknown[ri]) &&
 		    bad++ == 0)
 			snprintf(why, whyn, "rule %s: amount total or unknown count differs",
-			         r->id);
+				 r->id);
 	}
 	return bad;
 }

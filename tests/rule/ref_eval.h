@@ -63,7 +63,7 @@ static struct ref_val ref_norm(struct ref_val x)
 }
 
 static void ref_init(struct ref_ctx *c, const struct dg_program *p, const struct dg_data *d,
-                     dg_day ref, const struct dg_override *ov, int nov)
+		     dg_day ref, const struct dg_override *ov, int nov)
 {
 	int y, m, dd;
 	memset(c, 0, sizeof(*c));
@@ -249,10 +249,10 @@ static struct ref_val ref_round(__int128 num, __int128 den, int unit_idx, int mo
 }
 
 static struct ref_val ref_eval(const struct ref_ctx *c, const struct dg_node *n, int ent,
-                               int64_t row);
+			       int64_t row);
 
 static struct ref_val ref_bool(const struct ref_ctx *c, const struct dg_node *n, int ent,
-                               int64_t row)
+			       int64_t row)
 {
 	struct ref_val x = ref_norm(ref_eval(c, n, ent, row));
 	if (x.k)
@@ -307,7 +307,7 @@ static struct ref_val ref_compare(int op, struct ref_val a, struct ref_val b)
 		     : op == BOP_LE ? BOP_GE
 		     : op == BOP_GT ? BOP_LT
 		     : op == BOP_GE ? BOP_LE
-		                    : op;
+				    : op;
 	}
 	b = ref_norm(b);
 	if (!a.k || !b.k)
@@ -325,7 +325,7 @@ static struct ref_val ref_compare(int op, struct ref_val a, struct ref_val b)
 }
 
 static struct ref_val ref_bin(const struct ref_ctx *c, const struct dg_node *n, int ent,
-                              int64_t row)
+			      int64_t row)
 {
 	if (n->op == BOP_AND)
 		return ref_and(ref_bool(c, n->a, ent, row), ref_bool(c, n->b, ent, row));
@@ -386,7 +386,7 @@ static struct ref_val ref_bin(const struct ref_ctx *c, const struct dg_node *n, 
 /* ---- windows and runs of a monthly field ---- */
 
 static struct ref_val ref_window_sum(const struct ref_ctx *c, const struct dg_node *f,
-                                     const struct dg_node *w, int ent, int64_t row, bool count)
+				     const struct dg_node *w, int ent, int64_t row, bool count)
 {
 	int64_t from, to;
 	__int128 sum = 0;
@@ -401,7 +401,7 @@ static struct ref_val ref_window_sum(const struct ref_ctx *c, const struct dg_no
 }
 
 static struct ref_val ref_run(const struct ref_ctx *c, const struct dg_node *f, int ent,
-                              int64_t row)
+			      int64_t row)
 {
 	int64_t n = 0;
 	for (int64_t m = c->rm - 1;; m--, n++) {
@@ -418,7 +418,7 @@ static struct ref_val ref_run(const struct ref_ctx *c, const struct dg_node *f, 
 
 /* paid / refused / any application in [from, to], never after @ref's month */
 static struct ref_val ref_history(const struct ref_ctx *c, const struct dg_node *n, int ent,
-                                  int64_t row)
+				  int64_t row)
 {
 	int64_t from = c->rm - 1, to = c->rm;
 	int want = BEN_PAID;
@@ -426,7 +426,7 @@ static struct ref_val ref_history(const struct ref_ctx *c, const struct dg_node 
 		ref_window(c, n->args[1], &from, &to);
 		want = !strcmp(n->name, "refused")   ? BEN_REFUSED
 		       : !strcmp(n->name, "applied") ? 0
-		                                     : BEN_PAID;
+						     : BEN_PAID;
 	}
 	if (to > c->rm)
 		to = c->rm;
@@ -444,7 +444,7 @@ static struct ref_val ref_history(const struct ref_ctx *c, const struct dg_node 
 /* ---- aggregates: every member row whose link points at the group's record ---- */
 
 static struct ref_val ref_agg(const struct ref_ctx *c, const struct dg_node *n, int ent,
-                              int64_t row)
+			      int64_t row)
 {
 	const struct dg_agg *ag = &c->p->aggs[n->agg];
 	const struct dg_node *g = n->args[0];
@@ -511,7 +511,7 @@ static struct ref_val ref_agg(const struct ref_ctx *c, const struct dg_node *n, 
 
 /* round(x, unit, mode) over the exact value of x */
 static struct ref_val ref_round_call(const struct ref_ctx *c, const struct dg_node *n, int ent,
-                                     int64_t row)
+				     int64_t row)
 {
 	const struct dg_node *x = n->args[0];
 	int unit = (int)n->ival, mode = (int)n->ival2;
@@ -535,7 +535,7 @@ static struct ref_val ref_round_call(const struct ref_ctx *c, const struct dg_no
 }
 
 static struct ref_val ref_call(const struct ref_ctx *c, const struct dg_node *n, int ent,
-                               int64_t row)
+			       int64_t row)
 {
 	const char *f = n->name;
 	const struct dg_node *const *a = (const struct dg_node *const *)n->args;
@@ -610,7 +610,7 @@ static struct ref_val ref_call(const struct ref_ctx *c, const struct dg_node *n,
 }
 
 static struct ref_val ref_eval(const struct ref_ctx *c, const struct dg_node *n, int ent,
-                               int64_t row)
+			       int64_t row)
 {
 	switch (n->kind) {
 	case N_INT:
@@ -702,7 +702,7 @@ static enum dg_outcome ref_tri(struct ref_val x)
 
 /* The amount after its exceptions, as the rule says they combine. */
 static struct ref_val ref_amount(const struct ref_ctx *c, const struct dg_rule *r, int64_t row,
-                                 bool *conflict)
+				 bool *conflict)
 {
 	struct ref_val base = ref_norm(ref_eval(c, r->amount, r->ent, row));
 	bool any_unknown = false, applied = false, all_known = true;
@@ -788,9 +788,9 @@ static void ref_rule(const struct ref_ctx *c, int rule, int64_t row, struct ref_
 	}
 	/* a conflict matters only where the record would otherwise be eligible */
 	o->outcome = !all.k     ? DG_UNKNOWN
-	             : !all.v   ? DG_NOT_ELIGIBLE
-	             : conflict ? DG_CONFLICT
-	                        : DG_ELIGIBLE;
+		     : !all.v   ? DG_NOT_ELIGIBLE
+		     : conflict ? DG_CONFLICT
+				: DG_ELIGIBLE;
 }
 
 #endif

@@ -26,7 +26,7 @@
 #include "core/rand.h"
 
 #define KEY_HEX "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
-#define PW "Good-pass-1"
+#define PW      "Good-pass-1"
 
 static struct dg_app app;
 static struct dg_db *db;
@@ -110,10 +110,12 @@ static void demo_seed_once_with_valid_identifiers(void **state)
 	struct dg_err err = {0};
 	struct dg_demo_opts demo = {.tables = false};
 	int64_t regions = -1;
-	assert_int_equal(dg_db_query_int(db, "SELECT COUNT(*) FROM region", DG_NOARGS, &regions), DG_OK);
+	assert_int_equal(dg_db_query_int(db, "SELECT COUNT(*) FROM region", DG_NOARGS, &regions),
+			 DG_OK);
 	assert_int_equal(regions, 0);
 	assert_int_equal(dg_app_demo_seed(&app, &demo, &err), DG_OK);
-	assert_int_equal(dg_db_query_int(db, "SELECT COUNT(*) FROM region", DG_NOARGS, &regions), DG_OK);
+	assert_int_equal(dg_db_query_int(db, "SELECT COUNT(*) FROM region", DG_NOARGS, &regions),
+			 DG_OK);
 	assert_int_equal(regions, 1);
 	assert_string_equal(app.env.region.code, "990100");
 	assert_string_equal(app.env.region.name_zh, "示范市");
@@ -127,22 +129,25 @@ static void demo_seed_once_with_valid_identifiers(void **state)
 	/* every sealed ID number opens to a valid one in the fictional area 990100 */
 	struct dg_rows *rows = NULL;
 	struct dg_arena *a = dg_arena_new();
-	assert_int_equal(dg_db_query(db, "SELECT id_number_sealed FROM users"
-					 " WHERE id_number_sealed IS NOT NULL", DG_NOARGS, &rows),
+	assert_int_equal(dg_db_query(db,
+				     "SELECT id_number_sealed FROM users"
+				     " WHERE id_number_sealed IS NOT NULL",
+				     DG_NOARGS, &rows),
 			 DG_OK);
 	int seen = 0;
 	while (dg_rows_next(rows) == DG_OK) {
 		char *plain = NULL;
-		assert_int_equal(dg_pii_open(&app.env.keys, a, dg_rows_text(rows, 0), &plain), DG_OK);
+		assert_int_equal(dg_pii_open(&app.env.keys, a, dg_rows_text(rows, 0), &plain),
+				 DG_OK);
 		assert_true(dg_id_number_valid(plain));
 		assert_true(strncmp(plain, "990100", 6) == 0);
 		seen++;
 	}
 	dg_rows_free(rows);
 	assert_true(seen >= 10);
-	assert_int_equal(dg_db_query(db, "SELECT uscc FROM users WHERE role = 'agent'", DG_NOARGS,
-				     &rows),
-			 DG_OK);
+	assert_int_equal(
+		dg_db_query(db, "SELECT uscc FROM users WHERE role = 'agent'", DG_NOARGS, &rows),
+		DG_OK);
 	seen = 0;
 	while (dg_rows_next(rows) == DG_OK) {
 		assert_true(dg_uscc_valid(dg_rows_text(rows, 0)));
@@ -156,7 +161,9 @@ static void demo_seed_once_with_valid_identifiers(void **state)
 			       DG_DEMO_CITIZEN, DG_DEMO_CITIZEN2, DG_DEMO_AGENT};
 	for (size_t i = 0; i < 6; i++) {
 		int64_t id = 0;
-		assert_int_equal(dg_auth_login(&app.env, db, "", names[i], DG_DEMO_PASSWORD, &id, NULL), DG_OK);
+		assert_int_equal(
+			dg_auth_login(&app.env, db, "", names[i], DG_DEMO_PASSWORD, &id, NULL),
+			DG_OK);
 		assert_true(id > 0);
 	}
 	/* a second seed changes nothing */
@@ -218,23 +225,59 @@ struct bad_case {
 	const char *field;
 };
 
-static void bad_role(struct dg_user_new *u) { u->role = 0; }
-static void bad_username(struct dg_user_new *u) { u->username = "Bob Smith"; }
-static void short_username(struct dg_user_new *u) { u->username = "ab"; }
-static void sql_username(struct dg_user_new *u) { u->username = "x' OR '1'='1"; }
-static void no_name(struct dg_user_new *u) { u->name = ""; }
+static void bad_role(struct dg_user_new *u)
+{
+	u->role = 0;
+}
+static void bad_username(struct dg_user_new *u)
+{
+	u->username = "Bob Smith";
+}
+static void short_username(struct dg_user_new *u)
+{
+	u->username = "ab";
+}
+static void sql_username(struct dg_user_new *u)
+{
+	u->username = "x' OR '1'='1";
+}
+static void no_name(struct dg_user_new *u)
+{
+	u->name = "";
+}
 static void long_name(struct dg_user_new *u)
 {
 	u->name = "一二三四五六七八九十一二三四五六七八九十一二三四五六七八九十一二三四五六七八九十"
 		  "一二三四五六七八九十一二三四五六七八九十一二三四五";
 }
-static void ctl_name(struct dg_user_new *u) { u->name = "bad\x01name"; }
-static void short_pw(struct dg_user_new *u) { u->password = "Ab1!"; }
-static void weak_pw(struct dg_user_new *u) { u->password = "abcdefghij"; }
-static void no_id(struct dg_user_new *u) { u->id_number = NULL; }
-static void bad_id(struct dg_user_new *u) { u->id_number = "110105194912310021"; }
-static void bad_phone(struct dg_user_new *u) { u->phone = "12812345678"; }
-static void staff_no_dept(struct dg_user_new *u) { u->role = DG_ROLE_STAFF; }
+static void ctl_name(struct dg_user_new *u)
+{
+	u->name = "bad\x01name";
+}
+static void short_pw(struct dg_user_new *u)
+{
+	u->password = "Ab1!";
+}
+static void weak_pw(struct dg_user_new *u)
+{
+	u->password = "abcdefghij";
+}
+static void no_id(struct dg_user_new *u)
+{
+	u->id_number = NULL;
+}
+static void bad_id(struct dg_user_new *u)
+{
+	u->id_number = "110105194912310021";
+}
+static void bad_phone(struct dg_user_new *u)
+{
+	u->phone = "12812345678";
+}
+static void staff_no_dept(struct dg_user_new *u)
+{
+	u->role = DG_ROLE_STAFF;
+}
 static void staff_bad_dept(struct dg_user_new *u)
 {
 	u->role = DG_ROLE_STAFF;
@@ -334,15 +377,18 @@ static void login_lockout_and_unlock(void **state)
 	assert_int_equal(dg_user_create(&app.env, db, &u, &id, &err), DG_OK);
 	assert_int_equal(dg_auth_login(&app.env, db, "", "bob", PW, &got, NULL), DG_OK);
 	assert_int_equal(got, id);
-	assert_int_equal(dg_auth_login(&app.env, db, "", "bob", "wrong-pass-1", &got, NULL), DG_EAUTH);
+	assert_int_equal(dg_auth_login(&app.env, db, "", "bob", "wrong-pass-1", &got, NULL),
+			 DG_EAUTH);
 	assert_int_equal(got, 0);
 	/* a success resets the count: four more failures do not lock */
 	assert_int_equal(dg_auth_login(&app.env, db, "", "bob", PW, &got, NULL), DG_OK);
 	for (int i = 0; i < 4; i++)
-		assert_int_equal(dg_auth_login(&app.env, db, "", "bob", "wrong-pass-1", &got, NULL), DG_EAUTH);
+		assert_int_equal(dg_auth_login(&app.env, db, "", "bob", "wrong-pass-1", &got, NULL),
+				 DG_EAUTH);
 	assert_int_equal(dg_auth_login(&app.env, db, "", "bob", PW, &got, NULL), DG_OK);
 	for (int i = 0; i < 5; i++)
-		assert_int_equal(dg_auth_login(&app.env, db, "", "bob", "wrong-pass-1", &got, NULL), DG_EAUTH);
+		assert_int_equal(dg_auth_login(&app.env, db, "", "bob", "wrong-pass-1", &got, NULL),
+				 DG_EAUTH);
 	/* locked: even the right password is refused */
 	assert_int_equal(dg_auth_login(&app.env, db, "", "bob", PW, &got, NULL), DG_ELOCKED);
 	assert_int_equal(got, 0);
@@ -356,13 +402,18 @@ static void unknown_usernames_behave_the_same(void **state)
 	(void)state;
 	int64_t got = 1;
 	for (int i = 0; i < 5; i++)
-		assert_int_equal(dg_auth_login(&app.env, db, "", "nobody", "whatever-1", &got, NULL), DG_EAUTH);
+		assert_int_equal(
+			dg_auth_login(&app.env, db, "", "nobody", "whatever-1", &got, NULL),
+			DG_EAUTH);
 	assert_int_equal(got, 0);
-	assert_int_equal(dg_auth_login(&app.env, db, "", "nobody", "whatever-1", &got, NULL), DG_ELOCKED);
+	assert_int_equal(dg_auth_login(&app.env, db, "", "nobody", "whatever-1", &got, NULL),
+			 DG_ELOCKED);
 	/* SQL metacharacters are only data */
-	assert_int_equal(dg_auth_login(&app.env, db, "", "' OR '1'='1", "' OR '1'='1", &got, NULL), DG_EAUTH);
-	assert_int_equal(dg_auth_login(&app.env, db, "", "alice\"; DROP TABLE users; --", PW, &got, NULL),
+	assert_int_equal(dg_auth_login(&app.env, db, "", "' OR '1'='1", "' OR '1'='1", &got, NULL),
 			 DG_EAUTH);
+	assert_int_equal(
+		dg_auth_login(&app.env, db, "", "alice\"; DROP TABLE users; --", PW, &got, NULL),
+		DG_EAUTH);
 	assert_true(count_users() > 0);
 }
 
@@ -379,7 +430,8 @@ static void change_password(void **state)
 	assert_int_equal(dg_auth_login(&app.env, db, "", "carol", PW, &got, NULL), DG_OK);
 	assert_int_equal(dg_auth_set_password(&app.env, db, id, "New-pass-22", NULL, &err), DG_OK);
 	assert_int_equal(dg_auth_login(&app.env, db, "", "carol", PW, &got, NULL), DG_EAUTH);
-	assert_int_equal(dg_auth_login(&app.env, db, "", "carol", "New-pass-22", &got, NULL), DG_OK);
+	assert_int_equal(dg_auth_login(&app.env, db, "", "carol", "New-pass-22", &got, NULL),
+			 DG_OK);
 	assert_int_equal(dg_auth_set_password(&app.env, db, 999999, "New-pass-22", NULL, &err),
 			 DG_ENOTFOUND);
 }
@@ -402,7 +454,10 @@ static void password_rules(void **state)
 	big[sizeof(big) - 1] = 0;
 	assert_int_equal(dg_pw_check(big, &why), DG_EINVAL);
 	assert_string_equal(why, "auth.err.password_long");
-	assert_int_equal(dg_pw_check("abc\xff\xfe" "defgh1", &why), DG_EINVAL);
+	assert_int_equal(dg_pw_check("abc\xff\xfe"
+				     "defgh1",
+				     &why),
+			 DG_EINVAL);
 }
 
 static void api_tokens(void **state)
@@ -452,13 +507,16 @@ static void lock_is_per_address(void **state)
 	assert_int_equal(dg_user_create(&app.env, db, &u, &id, &err), DG_OK);
 	/* a stranger fails five times from their address: the name is locked there */
 	for (int i = 0; i < 5; i++)
-		assert_int_equal(dg_auth_login(&app.env, db, "203.0.113.9", "erin", "wrong-pass-1", &got, &err),
+		assert_int_equal(dg_auth_login(&app.env, db, "203.0.113.9", "erin", "wrong-pass-1",
+					       &got, &err),
 				 DG_EAUTH);
-	assert_int_equal(dg_auth_login(&app.env, db, "203.0.113.9", "erin", PW, &got, &err), DG_ELOCKED);
+	assert_int_equal(dg_auth_login(&app.env, db, "203.0.113.9", "erin", PW, &got, &err),
+			 DG_ELOCKED);
 	assert_string_equal(err.msg, "auth.err.locked");
 	/* and only there: the owner signs in from theirs, again and again */
 	for (int i = 0; i < 3; i++)
-		assert_int_equal(dg_auth_login(&app.env, db, "198.51.100.7", "erin", PW, &got, NULL), DG_OK);
+		assert_int_equal(
+			dg_auth_login(&app.env, db, "198.51.100.7", "erin", PW, &got, NULL), DG_OK);
 	assert_int_equal(got, id);
 	/* the administrator's unlock ends the lock at every address */
 	assert_int_equal(dg_auth_unlock(db, id), DG_OK);
@@ -477,37 +535,45 @@ static void address_limit_before_the_hash(void **state)
 	assert_int_equal(dg_user_create(&app.env, db, &u, &id, &err), DG_OK);
 	/* signing in that works does not count against the address */
 	for (int i = 0; i < 10; i++)
-		assert_int_equal(dg_auth_login(&app.env, db, "192.0.2.50", "frank", PW, &got, NULL), DG_OK);
+		assert_int_equal(dg_auth_login(&app.env, db, "192.0.2.50", "frank", PW, &got, NULL),
+				 DG_OK);
 	/* made-up names from one address: six are checked, then the address waits */
 	char name[32];
 	for (int i = 0; i < 6; i++) {
 		snprintf(name, sizeof(name), "made-up-%d", i);
-		assert_int_equal(dg_auth_login(&app.env, db, "192.0.2.50", name, "whatever-1", &got, NULL),
-				 DG_EAUTH);
+		assert_int_equal(
+			dg_auth_login(&app.env, db, "192.0.2.50", name, "whatever-1", &got, NULL),
+			DG_EAUTH);
 	}
 	int64_t counted = count_of("SELECT COUNT(*) FROM login_attempts WHERE addr = '192.0.2.50'");
 	for (int i = 6; i < 40; i++) {
 		snprintf(name, sizeof(name), "made-up-%d", i);
-		assert_int_equal(dg_auth_login(&app.env, db, "192.0.2.50", name, "whatever-1", &got, &err),
-				 DG_ELOCKED);
+		assert_int_equal(
+			dg_auth_login(&app.env, db, "192.0.2.50", name, "whatever-1", &got, &err),
+			DG_ELOCKED);
 		assert_string_equal(err.msg, "auth.err.throttled");
 	}
 	/* refused before the name was looked up or a hash computed: nothing more was counted */
-	assert_int_equal(count_of("SELECT COUNT(*) FROM login_attempts WHERE addr = '192.0.2.50'"), counted);
+	assert_int_equal(count_of("SELECT COUNT(*) FROM login_attempts WHERE addr = '192.0.2.50'"),
+			 counted);
 	/* the right password from there waits too; another address is not held up */
-	assert_int_equal(dg_auth_login(&app.env, db, "192.0.2.50", "frank", PW, &got, NULL), DG_ELOCKED);
+	assert_int_equal(dg_auth_login(&app.env, db, "192.0.2.50", "frank", PW, &got, NULL),
+			 DG_ELOCKED);
 	assert_int_equal(dg_auth_login(&app.env, db, "192.0.2.51", "frank", PW, &got, NULL), DG_OK);
 	/* an IPv6 client is one /64, whichever address of it it uses */
 	for (int i = 0; i < 6; i++) {
 		char addr[64];
 		snprintf(addr, sizeof(addr), "2001:db8:7:7::%x", i + 1);
 		snprintf(name, sizeof(name), "made-up-v6-%d", i);
-		assert_int_equal(dg_auth_login(&app.env, db, addr, name, "whatever-1", &got, NULL), DG_EAUTH);
+		assert_int_equal(dg_auth_login(&app.env, db, addr, name, "whatever-1", &got, NULL),
+				 DG_EAUTH);
 	}
-	assert_int_equal(dg_auth_login(&app.env, db, "2001:db8:7:7:ffff::1", "frank", PW, &got, NULL),
-			 DG_ELOCKED);
+	assert_int_equal(
+		dg_auth_login(&app.env, db, "2001:db8:7:7:ffff::1", "frank", PW, &got, NULL),
+		DG_ELOCKED);
 	/* after the window the address may try again */
-	assert_int_equal(dg_db_exec(db, "UPDATE login_addr SET window_ms = window_ms - 16 * 60 * 1000",
+	assert_int_equal(dg_db_exec(db,
+				    "UPDATE login_addr SET window_ms = window_ms - 16 * 60 * 1000",
 				    DG_NOARGS, NULL),
 			 DG_OK);
 	assert_int_equal(dg_auth_login(&app.env, db, "192.0.2.50", "frank", PW, &got, NULL), DG_OK);
@@ -525,18 +591,26 @@ static void new_password_ends_tokens(void **state)
 	struct dg_arena *a = dg_arena_new();
 	char *tok = NULL;
 	assert_int_equal(dg_token_create(&app.env, db, a, id, "sync", "read", &tok, &err), DG_OK);
-	assert_int_equal(dg_token_create(&app.env, db, a, id, "sync", "admin", &tok, &err), DG_EINVAL);
+	assert_int_equal(dg_token_create(&app.env, db, a, id, "sync", "admin", &tok, &err),
+			 DG_EINVAL);
 	assert_string_equal(err.field, "scope");
-	assert_int_equal(dg_token_create(&app.env, db, a, id, "deploy", "write", &tok, &err), DG_OK);
-	int64_t live = -1;
-	assert_int_equal(dg_db_query_int(db, "SELECT COUNT(*) FROM api_tokens WHERE user_id = ? AND revoked_at IS NULL",
-					 DG_ARGS(DG_VI(id)), &live),
+	assert_int_equal(dg_token_create(&app.env, db, a, id, "deploy", "write", &tok, &err),
 			 DG_OK);
+	int64_t live = -1;
+	assert_int_equal(
+		dg_db_query_int(
+			db,
+			"SELECT COUNT(*) FROM api_tokens WHERE user_id = ? AND revoked_at IS NULL",
+			DG_ARGS(DG_VI(id)), &live),
+		DG_OK);
 	assert_int_equal(live, 2);
 	assert_int_equal(dg_auth_set_password(&app.env, db, id, "New-pass-33", NULL, &err), DG_OK);
-	assert_int_equal(dg_db_query_int(db, "SELECT COUNT(*) FROM api_tokens WHERE user_id = ? AND revoked_at IS NULL",
-					 DG_ARGS(DG_VI(id)), &live),
-			 DG_OK);
+	assert_int_equal(
+		dg_db_query_int(
+			db,
+			"SELECT COUNT(*) FROM api_tokens WHERE user_id = ? AND revoked_at IS NULL",
+			DG_ARGS(DG_VI(id)), &live),
+		DG_OK);
 	assert_int_equal(live, 0);
 	dg_arena_free(a);
 }

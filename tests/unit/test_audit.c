@@ -25,7 +25,7 @@
 #include "core/rand.h"
 
 #define KEY_HEX "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
-#define REGION "990100"
+#define REGION  "990100"
 
 static struct dg_store *store;
 static struct dg_keys keys;
@@ -107,8 +107,8 @@ static void append(int i)
 {
 	struct dg_db *db = get();
 	json_t *detail = json_pack("{s:i, s:[s,s]}", "n", i, "fields", "name", "income");
-	struct dg_audit_rec rec = {"exchange.read", "dept:mz/system:dibao", "a1b2c3", "990100-MZ-004",
-				   detail};
+	struct dg_audit_rec rec = {"exchange.read", "dept:mz/system:dibao", "a1b2c3",
+				   "990100-MZ-004", detail};
 	int64_t seq = 0;
 	assert_int_equal(dg_audit_append(db, &rec, &seq), DG_OK);
 	assert_true(seq > 0);
@@ -294,7 +294,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(changed_field_found, setup, teardown),
 		cmocka_unit_test_setup_teardown(deleted_record_found, setup, teardown),
 		cmocka_unit_test_setup_teardown(swapped_records_found, setup, teardown),
-		cmocka_unit_test_setup_teardown(rewritten_chain_found_by_checkpoint, setup, teardown),
+		cmocka_unit_test_setup_teardown(rewritten_chain_found_by_checkpoint, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(cut_tail_found, setup, teardown),
 		cmocka_unit_test_setup_teardown(cut_tail_with_head_found, setup, teardown),
 		cmocka_unit_test_setup_teardown(forged_checkpoint_found, setup, teardown),

@@ -102,7 +102,8 @@ static void round_trip(const char *data, size_t n, const struct dg_qr_opts *o, i
 /* Deterministic printable text of n bytes. */
 static char *text_of(size_t n, unsigned seed)
 {
-	static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~/:?=&";
+	static const char abc[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~/:?=&";
 	char *s = malloc(n + 1);
 	assert_non_null(s);
 	for (size_t i = 0; i < n; i++) {
@@ -120,10 +121,11 @@ static void urls_and_lengths_decode(void **state)
 	round_trip(url, strlen(url), NULL, 4);
 	const char *local = "http://127.0.0.1:8080/certificates/CERT-22222222222222222222";
 	round_trip(local, strlen(local), NULL, 0);
-	static const size_t lens[] = {1, 7, 14, 15, 26, 42, 43, 62, 84, 106, 122, 154, 180, 213, 251,
-				      287, 331, 362, 412, 450, 504, 560, 624, 666, 711, 779, 857, 911,
-				      997, 1059, 1125, 1190, 1264, 1370, 1452, 1538, 1628, 1722, 1809,
-				      1911, 1989, 2099, 2213, 2331};
+	static const size_t lens[] = {1,    7,    14,   15,   26,   42,   43,   62,   84,
+				      106,  122,  154,  180,  213,  251,  287,  331,  362,
+				      412,  450,  504,  560,  624,  666,  711,  779,  857,
+				      911,  997,  1059, 1125, 1190, 1264, 1370, 1452, 1538,
+				      1628, 1722, 1809, 1911, 1989, 2099, 2213, 2331};
 	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
 		char *s = text_of(lens[i], (unsigned)i + 1);
 		round_trip(s, lens[i], NULL, 0);
@@ -134,7 +136,8 @@ static void urls_and_lengths_decode(void **state)
 static void utf8_text_decodes(void **state)
 {
 	(void)state;
-	const char *zh = "电子证照核验：高龄津贴核定通知书 https://gov.example.cn/certificates/CERT-ABCDEFGHJKMNPQRSTVWX";
+	const char *zh = "电子证照核验：高龄津贴核定通知书 "
+			 "https://gov.example.cn/certificates/CERT-ABCDEFGHJKMNPQRSTVWX";
 	round_trip(zh, strlen(zh), NULL, 0);
 }
 
@@ -161,8 +164,8 @@ static void versions_are_the_smallest(void **state)
 	static const struct {
 		size_t n;
 		int v;
-	} cases[] = {{1, 1}, {14, 1}, {15, 2}, {26, 2}, {27, 3}, {42, 3}, {43, 4}, {62, 4},
-		     {63, 5}, {213, 10}, {214, 11}, {2331, 40}};
+	} cases[] = {{1, 1},  {14, 1}, {15, 2}, {26, 2},   {27, 3},   {42, 3},
+		     {43, 4}, {62, 4}, {63, 5}, {213, 10}, {214, 11}, {2331, 40}};
 	struct dg_qr *q = malloc(sizeof(*q));
 	assert_non_null(q);
 	char *s = text_of(2400, 7);
@@ -196,7 +199,8 @@ static void svg_is_accessible_and_crisp(void **state)
 	assert_non_null(strstr(s, "viewBox=\"0 0 29 29\""));
 	assert_non_null(strstr(s, "width=\"116\""));
 	assert_non_null(strstr(s, "role=\"img\""));
-	assert_non_null(strstr(s, "<title id=\"qr-title\">核验 &lt;证照&gt; &amp; &quot;码&quot;</title>"));
+	assert_non_null(
+		strstr(s, "<title id=\"qr-title\">核验 &lt;证照&gt; &amp; &quot;码&quot;</title>"));
 	assert_non_null(strstr(s, "shape-rendering=\"crispEdges\""));
 	/* the top-left finder's first row: seven dark modules after the quiet zone */
 	assert_non_null(strstr(s, "M4 4h7v1h-7z"));

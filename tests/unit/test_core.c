@@ -173,7 +173,8 @@ static void config_flags_and_env(void **state)
 	struct dg_config c;
 	struct dg_err err = {0};
 	dg_config_defaults(&c);
-	const char *argv[] = {"--listen", "0.0.0.0:9000", "--db=postgresql://x/y", "--threads", "8"};
+	const char *argv[] = {"--listen", "0.0.0.0:9000", "--db=postgresql://x/y", "--threads",
+			      "8"};
 	assert_int_equal(dg_config_from_args(&c, 5, (char **)argv, &err), DG_OK);
 	assert_string_equal(c.host, "0.0.0.0");
 	assert_int_equal(c.port, 9000);
@@ -220,9 +221,12 @@ static void config_site_url_and_limits(void **state)
 	assert_int_equal(dg_config_from_args(&c, 1, (char **)path, &err), DG_OK);
 	assert_string_equal(dg_config_site_url(&c, buf), "http://10.0.0.5:8080/gov");
 	assert_false(c.secure_cookies);
-	static const char *const bad[] = {"ftp://x.example",        "https://",
-					  "https://evil\"onmouseover=x", "https://a.example/?q=1",
-					  "javascript:alert(1)",    "https://a b"};
+	static const char *const bad[] = {"ftp://x.example",
+					  "https://",
+					  "https://evil\"onmouseover=x",
+					  "https://a.example/?q=1",
+					  "javascript:alert(1)",
+					  "https://a b"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		const char *argv[] = {"--site-url", bad[i]};
 		assert_int_equal(dg_config_from_args(&c, 2, (char **)argv, &err), DG_EINVAL);

@@ -74,12 +74,14 @@ static void filters_to_sql(void **state)
 		if (cases[i].sql) {
 			if (rc != DG_OK || strcmp(dg_buf_str(&w.sql), cases[i].sql) != 0 ||
 			    w.nargs != cases[i].nargs)
-				fail_msg("case %zu %s: rc %d [%s] %zu args (%s)", i, cases[i].filters,
-					 rc, dg_buf_str(&w.sql), w.nargs, err.msg);
+				fail_msg("case %zu %s: rc %d [%s] %zu args (%s)", i,
+					 cases[i].filters, rc, dg_buf_str(&w.sql), w.nargs,
+					 err.msg);
 		} else {
 			if (rc != DG_EINVAL || !strstr(err.msg, cases[i].err) ||
 			    strcmp(err.field, "filters") != 0 || w.nargs || w.sql.len)
-				fail_msg("case %zu %s: rc %d, \"%s\"", i, cases[i].filters, rc, err.msg);
+				fail_msg("case %zu %s: rc %d, \"%s\"", i, cases[i].filters, rc,
+					 err.msg);
 		}
 		dg_ds_where_release(&w);
 		json_decref(f);

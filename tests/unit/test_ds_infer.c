@@ -72,8 +72,8 @@ static void values_and_type_names(void **state)
 static void names(void **state)
 {
 	(void)state;
-	const char *labels[] = {"Name", "name",   "区划代码", "2024 Population", "a b--c ", "_id",
-			  "a",	  "a",	    "a_2",	"名称 (Name)"};
+	const char *labels[] = {"Name", "name", "区划代码", "2024 Population", "a b--c ", "_id",
+				"a",    "a",    "a_2",      "名称 (Name)"};
 	size_t n = sizeof labels / sizeof labels[0];
 	char out[10][DG_DS_NAME_MAX];
 	dg_ds_names(n, (char *const *)labels, out);

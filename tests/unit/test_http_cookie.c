@@ -92,7 +92,8 @@ static void formatting(void **state)
 	assert_string_equal(dg_buf_str(&b), "dg_session=abc; Path=/; SameSite=Lax; HttpOnly");
 	dg_buf_reset(&b);
 	assert_int_equal(dg_cookie_format(&b, "lang", "en", 31536000, false, true), DG_OK);
-	assert_string_equal(dg_buf_str(&b), "lang=en; Path=/; SameSite=Lax; Max-Age=31536000; Secure");
+	assert_string_equal(dg_buf_str(&b),
+			    "lang=en; Path=/; SameSite=Lax; Max-Age=31536000; Secure");
 	dg_buf_reset(&b);
 	assert_int_equal(dg_cookie_format(&b, "gone", "", 0, true, false), DG_OK);
 	assert_string_equal(dg_buf_str(&b), "gone=; Path=/; SameSite=Lax; Max-Age=0; HttpOnly");

@@ -97,11 +97,11 @@ static void refuses_bad_input(void **state)
 	assert_int_equal(parse("a=%00", a, &kv), DG_EINVAL);
 	assert_int_equal(parse("a%00=1", a, &kv), DG_EINVAL);
 	assert_int_equal(parse("a=%FF", a, &kv), DG_EINVAL);
-	assert_int_equal(parse("a=%C3%28", a, &kv), DG_EINVAL);  /* bad continuation */
+	assert_int_equal(parse("a=%C3%28", a, &kv), DG_EINVAL);    /* bad continuation */
 	assert_int_equal(parse("a=%ED%A0%80", a, &kv), DG_EINVAL); /* a surrogate */
-	assert_int_equal(parse("a=%C0%AF", a, &kv), DG_EINVAL); /* overlong '/' */
-	assert_int_equal(parse("a=\xff", a, &kv), DG_EINVAL);   /* raw bad byte */
-	assert_int_equal(parse("ok=%e4%b8%ad", a, &kv), DG_OK);  /* lower-case hex is fine */
+	assert_int_equal(parse("a=%C0%AF", a, &kv), DG_EINVAL);    /* overlong '/' */
+	assert_int_equal(parse("a=\xff", a, &kv), DG_EINVAL);      /* raw bad byte */
+	assert_int_equal(parse("ok=%e4%b8%ad", a, &kv), DG_OK);    /* lower-case hex is fine */
 	assert_string_equal(dg_kvs_get(&kv, "ok"), "中");
 	dg_arena_free(a);
 }

@@ -19,27 +19,27 @@
 #include "core/arena.h"
 #include "http/multipart.h"
 
-#define CT "multipart/form-data; boundary=----dgovB0undary"
-#define B "----dgovB0undary"
+#define CT     "multipart/form-data; boundary=----dgovB0undary"
+#define B      "----dgovB0undary"
 #define B_PART "----dgovB0undar" /* a prefix of the boundary: data, not a delimiter */
 
-static const char body[] =
-	"preamble to ignore\r\n"
-	"--" B "\r\n"
-	"Content-Disposition: form-data; name=\"title\"\r\n"
-	"\r\n"
-	"办理 a+b\r\n--not the boundary\r\n"
-	"--" B "\r\n"
-	"content-disposition: form-data; name=\"doc\"; filename=\"C:\\\\Users\\\\me\\\\证明.txt\"\r\n"
-	"Content-Type: text/plain\r\n"
-	"\r\n"
-	"line one\r\n\r\n--" B_PART "x\r\n"
-	"--" B "\r\n"
-	"Content-Disposition: form-data; name=\"empty\"\r\n"
-	"\r\n"
-	"\r\n"
-	"--" B "--\r\n"
-	"epilogue";
+static const char body[] = "preamble to ignore\r\n"
+			   "--" B "\r\n"
+			   "Content-Disposition: form-data; name=\"title\"\r\n"
+			   "\r\n"
+			   "办理 a+b\r\n--not the boundary\r\n"
+			   "--" B "\r\n"
+			   "content-disposition: form-data; name=\"doc\"; "
+			   "filename=\"C:\\\\Users\\\\me\\\\证明.txt\"\r\n"
+			   "Content-Type: text/plain\r\n"
+			   "\r\n"
+			   "line one\r\n\r\n--" B_PART "x\r\n"
+			   "--" B "\r\n"
+			   "Content-Disposition: form-data; name=\"empty\"\r\n"
+			   "\r\n"
+			   "\r\n"
+			   "--" B "--\r\n"
+			   "epilogue";
 
 static const char file_content[] = "line one\r\n\r\n--" B_PART "x";
 
@@ -85,8 +85,15 @@ static struct result run(struct dg_arena *a, const char *ct, const char *p, size
 	return res;
 }
 
-static size_t whole(size_t left) { return left; }
-static size_t one(size_t left) { (void)left; return 1; }
+static size_t whole(size_t left)
+{
+	return left;
+}
+static size_t one(size_t left)
+{
+	(void)left;
+	return 1;
+}
 static size_t rnd(size_t left)
 {
 	size_t k = (size_t)(rand() % 40) + 1;
@@ -156,12 +163,14 @@ static void bad_content_types(void **state)
 	struct dg_arena *a = dg_arena_new();
 	struct dg_mp *m;
 	assert_int_equal(dg_mp_new("multipart/form-data", updir, &lim, a, &m), DG_EINVAL);
-	assert_int_equal(dg_mp_new("multipart/form-data; boundary=", updir, &lim, a, &m), DG_EINVAL);
-	assert_int_equal(dg_mp_new("text/plain; boundary=x", updir, &lim, a, &m), DG_EINVAL);
-	assert_int_equal(dg_mp_new("multipart/form-data; boundary="
-				   "12345678901234567890123456789012345678901234567890123456789012345678901",
-				   updir, &lim, a, &m),
+	assert_int_equal(dg_mp_new("multipart/form-data; boundary=", updir, &lim, a, &m),
 			 DG_EINVAL);
+	assert_int_equal(dg_mp_new("text/plain; boundary=x", updir, &lim, a, &m), DG_EINVAL);
+	assert_int_equal(
+		dg_mp_new("multipart/form-data; boundary="
+			  "12345678901234567890123456789012345678901234567890123456789012345678901",
+			  updir, &lim, a, &m),
+		DG_EINVAL);
 	assert_int_equal(dg_mp_new(NULL, updir, &lim, a, &m), DG_EINVAL);
 	dg_arena_free(a);
 }
@@ -240,9 +249,9 @@ static void header_injection_and_malformed(void **state)
 	(void)state;
 	assert_int_equal(one_part("Content-Disposition: form-data; name=\"a\"", "ok"), DG_OK);
 	/* a bare LF or CR cannot smuggle a second header */
-	assert_int_equal(one_part("Content-Disposition: form-data; name=\"a\"\nContent-Type: x",
-				  "v"),
-			 DG_EINVAL);
+	assert_int_equal(
+		one_part("Content-Disposition: form-data; name=\"a\"\nContent-Type: x", "v"),
+		DG_EINVAL);
 	assert_int_equal(one_part("Content-Disposition: form-data; name=\"a\"\rX: y", "v"),
 			 DG_EINVAL);
 	/* a second disposition, a name given twice */

@@ -213,10 +213,13 @@ static void query_cookies_form(void **state)
 {
 	(void)state;
 	const char *h[] = {"Cookie: lang=en; dg_session=\"abc\"; junk", NULL};
-	assert_int_equal(req(NULL, "GET", "/x/%E4%B8%AD?a=1&b=x+y&a=2", h, NULL, 0, false, &R), 200);
-	assert_non_null(strstr(R.body, "\"path\":\"/x/\\u4e2d\"") ? R.body : strstr(R.body, "/x/中"));
-	assert_non_null(strstr(R.body, "\"query\":{\"a\":\"2\",\"b\":\"x y\"}") ? R.body
-								     : strstr(R.body, "\"b\":\"x y\""));
+	assert_int_equal(req(NULL, "GET", "/x/%E4%B8%AD?a=1&b=x+y&a=2", h, NULL, 0, false, &R),
+			 200);
+	assert_non_null(strstr(R.body, "\"path\":\"/x/\\u4e2d\"") ? R.body
+								  : strstr(R.body, "/x/中"));
+	assert_non_null(strstr(R.body, "\"query\":{\"a\":\"2\",\"b\":\"x y\"}")
+				? R.body
+				: strstr(R.body, "\"b\":\"x y\""));
 	assert_non_null(strstr(R.body, "\"dg_session\":\"abc\""));
 	assert_true(has(&R, "Cache-Control: no-store\r\n"));
 	security_headers(&R);
@@ -241,8 +244,8 @@ static void json_and_raw_bodies(void **state)
 	assert_int_equal(req(NULL, "POST", "/api/j", j, "{\"k\":1,\"k\":2}", 13, false, &R), 400);
 	assert_non_null(strstr(R.body, "\"code\":\"EINVAL\""));
 	assert_true(has(&R, "Content-Type: application/json"));
-	const char *en[] = {"Content-Type: application/json", "Accept-Language: en-GB,en;q=0.9,zh;q=0.5",
-			    NULL};
+	const char *en[] = {"Content-Type: application/json",
+			    "Accept-Language: en-GB,en;q=0.9,zh;q=0.5", NULL};
 	assert_int_equal(req(NULL, "POST", "/page", en, "{", 1, false, &R), 400);
 	/* without an error hook the server's page carries both languages */
 	assert_non_null(strstr(R.body, "<html lang=\"zh-CN\">"));
@@ -260,17 +263,19 @@ static void multipart_upload(void **state)
 {
 	(void)state;
 	const char *h[] = {"Content-Type: multipart/form-data; boundary=XyZ", NULL};
-	const char *b = "--XyZ\r\nContent-Disposition: form-data; name=\"t\"\r\n\r\n标题\r\n"
-			"--XyZ\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a.txt\"\r\n"
-			"Content-Type: text/plain\r\n\r\nhello file\r\n--XyZ--\r\n";
+	const char *b =
+		"--XyZ\r\nContent-Disposition: form-data; name=\"t\"\r\n\r\n标题\r\n"
+		"--XyZ\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a.txt\"\r\n"
+		"Content-Type: text/plain\r\n\r\nhello file\r\n--XyZ--\r\n";
 	assert_int_equal(req(NULL, "POST", "/up", h, b, strlen(b), true, &R), 200);
 	assert_non_null(strstr(R.body, "\"size\":10"));
 	assert_non_null(strstr(R.body, "\"on_disk\":10"));
 	assert_non_null(strstr(R.body, "\"filename\":\"a.txt\""));
 	/* a file over max_upload */
 	char big[3000];
-	int n = snprintf(big, sizeof(big),
-			 "--XyZ\r\nContent-Disposition: form-data; name=\"f\"; filename=\"b\"\r\n\r\n");
+	int n = snprintf(
+		big, sizeof(big),
+		"--XyZ\r\nContent-Disposition: form-data; name=\"f\"; filename=\"b\"\r\n\r\n");
 	memset(big + n, 'x', 2100);
 	memcpy(big + n + 2100, "\r\n--XyZ--\r\n", 11);
 	assert_int_equal(req(NULL, "POST", "/up", h, big, (size_t)n + 2111, false, &R), 413);
@@ -367,8 +372,12 @@ static void graceful_stop(void **state)
 {
 	(void)state;
 	struct dg_server *keep = srv, *s2 = NULL;
-	struct dg_server_opts o = {.host = "127.0.0.1", .threads = 2, .max_body = 4096,
-				   .max_header = 8192, .upload_dir = updir, .dispatch = dispatch};
+	struct dg_server_opts o = {.host = "127.0.0.1",
+				   .threads = 2,
+				   .max_body = 4096,
+				   .max_header = 8192,
+				   .upload_dir = updir,
+				   .dispatch = dispatch};
 	struct dg_err err = {0};
 	assert_int_equal(dg_server_start(&o, &s2, &err), DG_OK);
 	assert_int_not_equal(dg_server_port(s2), 0);
@@ -397,12 +406,9 @@ static void graceful_stop(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(query_cookies_form),
-		cmocka_unit_test(json_and_raw_bodies),
-		cmocka_unit_test(multipart_upload),
-		cmocka_unit_test(caps),
-		cmocka_unit_test(keep_alive_head_ids),
-		cmocka_unit_test(reply_helpers),
+		cmocka_unit_test(query_cookies_form),  cmocka_unit_test(json_and_raw_bodies),
+		cmocka_unit_test(multipart_upload),    cmocka_unit_test(caps),
+		cmocka_unit_test(keep_alive_head_ids), cmocka_unit_test(reply_helpers),
 		cmocka_unit_test(graceful_stop),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -81,7 +81,7 @@ static void test_load_errors(void **state)
 {
 	(void)state;
 	expect_load_error("other.zh.json", "{\"a\":\"again\"}",
-	                  "other.zh.json: key \"a\" is already defined in core.zh.json");
+			  "other.zh.json: key \"a\" is already defined in core.zh.json");
 	expect_load_error("other.zh.json", "{\"x\":\"1\",\"x\":\"2\"}", "other.zh.json:1");
 	expect_load_error("other.zh.json", "{\"x\": 3}", "is not a string");
 	expect_load_error("other.zh.json", "[\"x\"]", "not a JSON object");
@@ -149,7 +149,7 @@ static void need_key(struct scan *sc, const char *file, const char *key, size_t 
 		const char *lang = l ? "en" : "zh";
 		if (!dg_i18n_find(sc->i, lang, k)) {
 			print_error("%s: key \"%s\" is missing in the %s catalogue\n", file, k,
-			            lang);
+				    lang);
 			sc->missing++;
 		}
 	}
@@ -210,7 +210,7 @@ static void test_every_used_key_exists(void **state)
 	struct dg_err err = {0};
 	if (dg_i18n_load_dir(dir, &i, &err) != DG_OK)
 		fail_msg("catalogues in %s do not load: %s (set DGOV_ROOT to the repository)", dir,
-		         err.msg);
+			 err.msg);
 	struct scan sc = {i, 0, 0};
 	snprintf(dir, sizeof(dir), "%s/templates", root());
 	scan_tree(&sc, dir, ".html", 0);
@@ -218,15 +218,15 @@ static void test_every_used_key_exists(void **state)
 	scan_tree(&sc, dir, ".c", 0);
 	/* keys page.c builds at run time */
 	static const char *const built[] = {
-	    "error.400.title", "error.401.title", "error.403.title",   "error.404.title",
-	    "error.405.title", "error.409.title", "error.413.title",   "error.422.title",
-	    "error.429.title", "error.431.title", "error.500.title",   "error.503.title",
-	    "error.400.body",  "error.401.body",  "error.403.body",    "error.404.body",
-	    "error.405.body",  "error.409.body",  "error.413.body",    "error.422.body",
-	    "error.429.body",  "error.431.body",  "error.500.body",    "error.503.body",
-	    "role.anon",       "role.citizen",    "role.agent",        "role.staff",
-	    "role.admin",      "nav.home",        "nav.services",      "nav.data",
-	    "nav.policies",    "nav.help",        "site.default_name",
+		"error.400.title", "error.401.title", "error.403.title",   "error.404.title",
+		"error.405.title", "error.409.title", "error.413.title",   "error.422.title",
+		"error.429.title", "error.431.title", "error.500.title",   "error.503.title",
+		"error.400.body",  "error.401.body",  "error.403.body",    "error.404.body",
+		"error.405.body",  "error.409.body",  "error.413.body",    "error.422.body",
+		"error.429.body",  "error.431.body",  "error.500.body",    "error.503.body",
+		"role.anon",       "role.citizen",    "role.agent",        "role.staff",
+		"role.admin",      "nav.home",        "nav.services",      "nav.data",
+		"nav.policies",    "nav.help",        "site.default_name",
 	};
 	for (size_t k = 0; k < sizeof(built) / sizeof(built[0]); k++)
 		need_key(&sc, "src/web/page.c", built[k], strlen(built[k]));
@@ -238,10 +238,10 @@ static void test_every_used_key_exists(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_merge_and_fallbacks),
-	    cmocka_unit_test(test_load_errors),
-	    cmocka_unit_test(test_pick),
-	    cmocka_unit_test(test_every_used_key_exists),
+		cmocka_unit_test(test_merge_and_fallbacks),
+		cmocka_unit_test(test_load_errors),
+		cmocka_unit_test(test_pick),
+		cmocka_unit_test(test_every_used_key_exists),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

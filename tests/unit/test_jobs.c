@@ -162,7 +162,8 @@ static dg_rc h_ok(struct dg_job *job, struct dg_err *err)
 {
 	(void)err;
 	atomic_fetch_add(&ok_calls, 1);
-	json_t *cp = json_pack("{s:s}", "seen", json_string_value(json_object_get(job->payload, "x")));
+	json_t *cp =
+		json_pack("{s:s}", "seen", json_string_value(json_object_get(job->payload, "x")));
 	dg_rc rc = dg_job_save(job, 3, 3, cp);
 	json_decref(cp);
 	if (rc == DG_OK) {
@@ -231,8 +232,10 @@ static void run_to_done(void **state)
 	assert_true(json_is_null(json_object_get(d, "error")));
 	json_decref(d);
 	assert_int_equal(atomic_load(&ok_calls), 1);
-	assert_int_equal(count(f->s, "SELECT COUNT(*) FROM jobs WHERE id = ? AND checkpoint = "
-				     "'{\"seen\":\"hello\"}'", id),
+	assert_int_equal(count(f->s,
+			       "SELECT COUNT(*) FROM jobs WHERE id = ? AND checkpoint = "
+			       "'{\"seen\":\"hello\"}'",
+			       id),
 			 1);
 }
 
@@ -366,12 +369,15 @@ static void two_runners_tally(void **state)
 	dg_jobs_stop(r1);
 	dg_jobs_stop(r2);
 	for (int i = 0; i < 3; i++) {
-		assert_int_equal(count(f->s, "SELECT COUNT(*) FROM demo_tally WHERE job_id = ?", ids[i]),
-				 15);
-		assert_int_equal(count(f->s, "SELECT COUNT(DISTINCT step) FROM demo_tally WHERE job_id = ?"
-					     " AND step >= 0 AND step < 15",
-				       ids[i]),
-				 15);
+		assert_int_equal(
+			count(f->s, "SELECT COUNT(*) FROM demo_tally WHERE job_id = ?", ids[i]),
+			15);
+		assert_int_equal(
+			count(f->s,
+			      "SELECT COUNT(DISTINCT step) FROM demo_tally WHERE job_id = ?"
+			      " AND step >= 0 AND step < 15",
+			      ids[i]),
+			15);
 	}
 }
 
@@ -381,8 +387,8 @@ static void stop_and_resume(void **state)
 	struct dg_jobs *j = NULL;
 	int64_t id = enqueue(f->s, "demo.tally", "{\"steps\":40,\"step_ms\":20}", NULL);
 	assert_int_equal(dg_jobs_start(f->s, NULL, 1, 30, NULL, &j), DG_OK);
-	for (int i = 0; i < 500 && count(f->s, "SELECT progress_done FROM jobs WHERE id = ?", id) < 5;
-	     i++)
+	for (int i = 0;
+	     i < 500 && count(f->s, "SELECT progress_done FROM jobs WHERE id = ?", id) < 5; i++)
 		sleep_ms(10);
 	dg_jobs_stop(j);
 	/* stopping hands the job back, queued, without counting the attempt */
@@ -399,8 +405,9 @@ static void stop_and_resume(void **state)
 	dg_jobs_stop(j);
 	assert_string_equal(json_string_value(json_object_get(d, "state")), "done");
 	json_decref(d);
-	assert_int_equal(count(f->s, "SELECT COUNT(DISTINCT step) FROM demo_tally WHERE job_id = ?", id),
-			 40);
+	assert_int_equal(
+		count(f->s, "SELECT COUNT(DISTINCT step) FROM demo_tally WHERE job_id = ?", id),
+		40);
 	assert_int_equal(count(f->s, "SELECT COUNT(*) FROM demo_tally WHERE job_id = ?", id), 40);
 }
 
@@ -449,16 +456,17 @@ static void scheduled_task_once_per_period(void **state)
 	dg_jobs_stop(a);
 	dg_jobs_stop(b);
 	assert_int_equal(atomic_load(&ok_calls), 1);
-	assert_int_equal(count(f->s, "SELECT COUNT(*) FROM jobs WHERE kind = 'test.ok'"
-				     " AND idem_key LIKE 'task:test.ok:%' AND state = 'done' AND ? = 0",
+	assert_int_equal(count(f->s,
+			       "SELECT COUNT(*) FROM jobs WHERE kind = 'test.ok'"
+			       " AND idem_key LIKE 'task:test.ok:%' AND state = 'done' AND ? = 0",
 			       0),
 			 1);
 	/* a runner started again in the same period queues nothing new */
 	assert_int_equal(dg_jobs_start(f->s, NULL, 1, 5, tasks, &a), DG_OK);
 	sleep_ms(300);
 	dg_jobs_stop(a);
-	assert_int_equal(count(f->s, "SELECT COUNT(*) FROM jobs WHERE kind = 'test.ok' AND ? = 0", 0),
-			 1);
+	assert_int_equal(
+		count(f->s, "SELECT COUNT(*) FROM jobs WHERE kind = 'test.ok' AND ? = 0", 0), 1);
 	assert_int_equal(atomic_load(&ok_calls), 1);
 }
 
@@ -490,8 +498,9 @@ int main(void)
 	for (int pg = 0; pg <= (pg_url() != NULL); pg++) {
 		for (size_t i = 0; i < N; i++) {
 			snprintf(names[n], 64, "%s_%s", pg ? "pg" : "sqlite", cases[i].name);
-			tests[n] = (struct CMUnitTest){names[n], cases[i].fn,
-						       pg ? setup_pg : setup_sqlite, teardown, NULL};
+			tests[n] =
+				(struct CMUnitTest){names[n], cases[i].fn,
+						    pg ? setup_pg : setup_sqlite, teardown, NULL};
 			n++;
 		}
 	}

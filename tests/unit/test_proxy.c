@@ -63,9 +63,10 @@ static void parse_lists(void **state)
 static void parse_refusals(void **state)
 {
 	(void)state;
-	const char *bad[] = {"localhost", "10.0.0.0/33", "10.0.0.0/-1", "10.0.0.0/", "10.0.0.1/8",
-			     "1.2.3", "1.2.3.4.5", "::1/129", "fd00::1/8", "10.0.0.0/8x",
-			     "127.0.0.1,nope", "[::1]", "1.2.3.4:80", "256.1.1.1"};
+	const char *bad[] = {"localhost",  "10.0.0.0/33", "10.0.0.0/-1",    "10.0.0.0/",
+			     "10.0.0.1/8", "1.2.3",       "1.2.3.4.5",      "::1/129",
+			     "fd00::1/8",  "10.0.0.0/8x", "127.0.0.1,nope", "[::1]",
+			     "1.2.3.4:80", "256.1.1.1"};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		struct dg_proxies p;
 		struct dg_err err = {0};
@@ -146,8 +147,8 @@ static void long_headers(void **state)
 	h = calloc(1, 20 * 100000 + 1);
 	size_t len = 0;
 	for (int i = 0; i < 100000; i++)
-		len += (size_t)snprintf(h + len, 20 * 100000 + 1 - len, "%s198.51.100.%d", i ? "," : "",
-					i % 250);
+		len += (size_t)snprintf(h + len, 20 * 100000 + 1 - len, "%s198.51.100.%d",
+					i ? "," : "", i % 250);
 	assert_string_equal(client(&p, "127.0.0.1", h), "198.51.100.249");
 	free(h);
 	/* an entry longer than any address */
@@ -189,7 +190,8 @@ static void address_keys(void **state)
 	assert_string_equal(dg_addr_key("203.0.113.7", out), "203.0.113.7");
 	assert_string_equal(dg_addr_key("::ffff:203.0.113.7", out), "203.0.113.7");
 	/* every address of one /64 is one client */
-	assert_string_equal(dg_addr_key("2001:db8:1:2:aaaa:bbbb:cccc:dddd", out), "2001:db8:1:2::/64");
+	assert_string_equal(dg_addr_key("2001:db8:1:2:aaaa:bbbb:cccc:dddd", out),
+			    "2001:db8:1:2::/64");
 	assert_string_equal(dg_addr_key("2001:db8:1:2::1", out), "2001:db8:1:2::/64");
 	assert_string_equal(dg_addr_key("2001:db8:1:3::1", out), "2001:db8:1:3::/64");
 	assert_string_equal(dg_addr_key("", out), "");
@@ -201,12 +203,9 @@ static void address_keys(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(parse_lists),
-		cmocka_unit_test(parse_refusals),
-		cmocka_unit_test(forwarded_for),
-		cmocka_unit_test(long_headers),
-		cmocka_unit_test(the_setting),
-		cmocka_unit_test(address_keys),
+		cmocka_unit_test(parse_lists),   cmocka_unit_test(parse_refusals),
+		cmocka_unit_test(forwarded_for), cmocka_unit_test(long_headers),
+		cmocka_unit_test(the_setting),   cmocka_unit_test(address_keys),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,8 +15,16 @@
 #include "core/arena.h"
 #include "http/router.h"
 
-static dg_rc h1(struct dg_req *r) { (void)r; return DG_OK; }
-static dg_rc h2(struct dg_req *r) { (void)r; return DG_OK; }
+static dg_rc h1(struct dg_req *r)
+{
+	(void)r;
+	return DG_OK;
+}
+static dg_rc h2(struct dg_req *r)
+{
+	(void)r;
+	return DG_OK;
+}
 
 static const struct dg_route routes[] = {
 	{"GET", "/", h1, DG_ROLE_ANY, 0},
@@ -149,16 +157,11 @@ static void bad_patterns(void **state)
 {
 	(void)state;
 	static const struct dg_route bad[][1] = {
-		{{"GET", "nope", h1, 0, 0}},
-		{{"GET", "/a/", h1, 0, 0}},
-		{{"GET", "/a//b", h1, 0, 0}},
-		{{"GET", "/{}", h1, 0, 0}},
-		{{"GET", "/{a-b}", h1, 0, 0}},
-		{{"GET", "/{rest...}/x", h1, 0, 0}},
-		{{"GET", "/x{y}", h1, 0, 0}},
-		{{"GET", NULL, h1, 0, 0}},
-		{{NULL, "/", h1, 0, 0}},
-		{{"GET", "/", NULL, 0, 0}},
+		{{"GET", "nope", h1, 0, 0}},   {{"GET", "/a/", h1, 0, 0}},
+		{{"GET", "/a//b", h1, 0, 0}},  {{"GET", "/{}", h1, 0, 0}},
+		{{"GET", "/{a-b}", h1, 0, 0}}, {{"GET", "/{rest...}/x", h1, 0, 0}},
+		{{"GET", "/x{y}", h1, 0, 0}},  {{"GET", NULL, h1, 0, 0}},
+		{{NULL, "/", h1, 0, 0}},       {{"GET", "/", NULL, 0, 0}},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct dg_router *rt = dg_router_new();

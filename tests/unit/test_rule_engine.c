@@ -153,7 +153,8 @@ static int64_t amount_of(struct fixture *fx, int rule, int64_t row)
 	struct dg_explain_cond c[8];
 	int n;
 	assert_int_equal(
-	    dg_rule_explain_eval(fx->c, fx->d, rule, row, &oc, &am, &ak, c, 8, &n, NULL), DG_OK);
+		dg_rule_explain_eval(fx->c, fx->d, rule, row, &oc, &am, &ak, c, 8, &n, NULL),
+		DG_OK);
 	assert_int_equal(oc, DG_ELIGIBLE);
 	assert_true(ak);
 	return am;
@@ -163,17 +164,17 @@ static void test_rounding_modes(void **state)
 {
 	(void)state;
 	struct fixture fx = {0};
-	fx_program(
-	    &fx,
-	    "rule up \"中\" / \"en\"\n version \"1\"\n legal \"x\"\n for person\n"
-	    " condition c \"a\" / \"b\": known(m)\n amount: round(m / 3, fen, up)\nend\n"
-	    "rule down \"中\" / \"en\"\n version \"1\"\n legal \"x\"\n for person\n"
-	    " condition c \"a\" / \"b\": known(m)\n amount: round(m / 3, fen, down)\nend\n"
-	    "rule hu \"中\" / \"en\"\n version \"1\"\n legal \"x\"\n for person\n"
-	    " condition c \"a\" / \"b\": known(m)\n amount: round(m * 0.5, jiao, half_up)\nend\n"
-	    "rule he \"中\" / \"en\"\n version \"1\"\n legal \"x\"\n for person\n"
-	    " condition c \"a\" / \"b\": known(m)\n amount: round(m * 0.5, jiao, "
-	    "half_even)\nend\n");
+	fx_program(&fx,
+		   "rule up \"中\" / \"en\"\n version \"1\"\n legal \"x\"\n for person\n"
+		   " condition c \"a\" / \"b\": known(m)\n amount: round(m / 3, fen, up)\nend\n"
+		   "rule down \"中\" / \"en\"\n version \"1\"\n legal \"x\"\n for person\n"
+		   " condition c \"a\" / \"b\": known(m)\n amount: round(m / 3, fen, down)\nend\n"
+		   "rule hu \"中\" / \"en\"\n version \"1\"\n legal \"x\"\n for person\n"
+		   " condition c \"a\" / \"b\": known(m)\n amount: round(m * 0.5, jiao, "
+		   "half_up)\nend\n"
+		   "rule he \"中\" / \"en\"\n version \"1\"\n legal \"x\"\n for person\n"
+		   " condition c \"a\" / \"b\": known(m)\n amount: round(m * 0.5, jiao, "
+		   "half_even)\nend\n");
 	int64_t row;
 	assert_int_equal(dg_data_add_row(fx.d, 0, "x", 1, &row, NULL), DG_OK);
 	fx_set(&fx, 0, row, "m", "1.00"); /* 100 fen / 3 = 33.33 */
@@ -198,13 +199,13 @@ static void test_overflow_is_unknown(void **state)
 	(void)state;
 	struct fixture fx = {0};
 	fx_program(&fx,
-	           RULE("r_add", "n + n > 0") RULE("r_sub", "n - 1 < 0") RULE("r_neg", "-n > 0")
-	               RULE("r_abs", "abs(n) > 0") RULE("r_mul", "n * 3 > 0")
-	                   RULE("r_sum",
-	                        "sum(hh.members, n) > 0") "rule r_total \"中\" / \"en\"\n version "
-	                                                  "\"1\"\n legal \"x\"\n for person\n"
-	                                                  " condition c \"a\" / \"b\": known(m)\n "
-	                                                  "amount: m * 9000\nend\n");
+		   RULE("r_add", "n + n > 0") RULE("r_sub", "n - 1 < 0") RULE(
+			   "r_neg", "-n > 0") RULE("r_abs", "abs(n) > 0") RULE("r_mul", "n * 3 > 0")
+			   RULE("r_sum",
+				"sum(hh.members, n) > 0") "rule r_total \"中\" / \"en\"\n version "
+							  "\"1\"\n legal \"x\"\n for person\n"
+							  " condition c \"a\" / \"b\": known(m)\n "
+							  "amount: m * 9000\nend\n");
 	int64_t row;
 	static const char *const n[] = {"9223372036854775807", "-9223372036854775808"};
 	assert_int_equal(dg_data_add_row(fx.d, 1, "h", 1, &row, NULL), DG_OK);
@@ -247,13 +248,13 @@ static void test_batch_matches_single(void **state)
 	(void)state;
 	struct fixture fx = {0};
 	fx_program(&fx, "let household.total = sum(members, n where known(n))\n"
-	                "rule r \"中\" / \"en\"\n version \"1\"\n legal \"x\"\n for person\n"
-	                " condition c1 \"a\" / \"b\": age(d) >= 60\n"
-	                " condition c2 \"a\" / \"b\": hh.r within \"44\"\n"
-	                " condition c3 \"a\" / \"b\": n between 2 and 7 or a\n"
-	                " amount: round(m * 1.1, fen, half_up)\nend\n"
-	                "rule h \"中\" / \"en\"\n version \"1\"\n legal \"x\"\n for household\n"
-	                " condition c \"a\" / \"b\": total > 100\nend\n");
+			"rule r \"中\" / \"en\"\n version \"1\"\n legal \"x\"\n for person\n"
+			" condition c1 \"a\" / \"b\": age(d) >= 60\n"
+			" condition c2 \"a\" / \"b\": hh.r within \"44\"\n"
+			" condition c3 \"a\" / \"b\": n between 2 and 7 or a\n"
+			" amount: round(m * 1.1, fen, half_up)\nend\n"
+			"rule h \"中\" / \"en\"\n version \"1\"\n legal \"x\"\n for household\n"
+			" condition c \"a\" / \"b\": total > 100\nend\n");
 	const int64_t N = 5000, H = 700;
 	char id[32], v[32];
 	for (int64_t i = 0; i < H; i++) {
@@ -269,7 +270,7 @@ static void test_batch_matches_single(void **state)
 		assert_int_equal(dg_data_add_row(fx.d, 0, id, strlen(id), &row, NULL), DG_OK);
 		x = x * 6364136223846793005ull + 1442695040888963407ull;
 		snprintf(v, sizeof(v), "%d-%02d-%02d", 1930 + (int)((x >> 40) % 80),
-		         1 + (int)((x >> 20) % 12), 1 + (int)((x >> 8) % 28));
+			 1 + (int)((x >> 20) % 12), 1 + (int)((x >> 8) % 28));
 		if ((x >> 33) % 17)
 			fx_set(&fx, 0, row, "d", v);
 		snprintf(v, sizeof(v), "%d", (int)((x >> 45) % 10));
@@ -340,20 +341,21 @@ static void test_batch_matches_single(void **state)
 		struct dg_rule_diag diag;
 		dg_rule_diag_init(&diag);
 		cs[k] = dg_rule_compile(fx.p, &fx.codes, dg_day_from_ymd(2025, 2, 28) + k * 400,
-		                        NULL, 0, &diag);
+					NULL, 0, &diag);
 		assert_non_null(cs[k]);
 		dg_rule_diag_release(&diag);
 	}
 	assert_int_equal(
-	    dg_rule_run_many((const struct dg_code *const *)cs, 3, fx.d, NULL, 2, rs, NULL), DG_OK);
+		dg_rule_run_many((const struct dg_code *const *)cs, 3, fx.d, NULL, 2, rs, NULL),
+		DG_OK);
 	for (int k = 0; k < 3; k++) {
 		struct dg_result *alone = NULL;
 		assert_int_equal(dg_rule_run(cs[k], fx.d, NULL, 1, &alone, NULL), DG_OK);
 		assert_int_equal(dg_bits_count(rs[k]->elig[0], N),
-		                 dg_bits_count(alone->elig[0], N));
+				 dg_bits_count(alone->elig[0], N));
 		for (int64_t i = 0; i < N; i += 3)
 			assert_int_equal(dg_result_outcome(rs[k], 0, i),
-			                 dg_result_outcome(alone, 0, i));
+					 dg_result_outcome(alone, 0, i));
 		dg_result_free(alone);
 		dg_result_free(rs[k]);
 		dg_code_free(cs[k]);
@@ -384,12 +386,12 @@ static void test_csv_loader(void **state)
 	dg_intern_init(&codes);
 	write_file("h.csv", "id,r\nh1,440303\n");
 	write_file("p.csv", "id,a,b,m,n,d,hh,inc@2025-06,extra\n"
-	                    "p1,true,,\"1,5\",3,2000-01-01,h1,10.5,x\n");
+			    "p1,true,,\"1,5\",3,2000-01-01,h1,10.5,x\n");
 	struct dg_data *d = dg_data_load_csv(s, &codes, dir, &err);
 	assert_null(d);
 	assert_non_null(strstr(err.msg, "p.csv:2: m '1,5' is not an amount in yuan"));
 	write_file("p.csv", "id,a,b,m,n,d,hh,inc@2025-06\np1,true,,\"1.5\",3,2000-01-01,h1,10.5\n"
-	                    "\"p2\",false,true,0,,,nope,\n");
+			    "\"p2\",false,true,0,,,nope,\n");
 	d = dg_data_load_csv(s, &codes, dir, &err);
 	assert_non_null(d);
 	assert_int_equal(d->t[0].n, 2);
@@ -443,9 +445,9 @@ static void test_csv_gb18030(void **state)
 	/* a header in Chinese, GB18030 encoded, matches the schema's Chinese names (UTF-8):
 	 * 编号,年龄,收入@2025-06 */
 	write_file("zh.yaml", "entities:\n  人员:\n    file: zh.csv\n    id: 编号\n"
-	                      "    fields: {年龄: int, 收入: monthly money}\n");
+			      "    fields: {年龄: int, 收入: monthly money}\n");
 	write_file("zh.csv", "\xB1\xE0\xBA\xC5,\xC4\xEA\xC1\xE4,\xCA\xD5\xC8\xEB@2025-06\n"
-	                     "z1,70,1.50\n");
+			     "z1,70,1.50\n");
 	snprintf(path, sizeof(path), "%s/zh.yaml", dir);
 	s = dg_schema_load(path, &err);
 	assert_non_null(s);
@@ -460,11 +462,11 @@ static void test_csv_gb18030(void **state)
 	dg_schema_free(s);
 	/* a schema name that is not one is refused with the rule for names */
 	write_file("zh.yaml",
-	           "entities:\n  人员:\n    file: zh.csv\n    fields: {年龄（岁）: int}\n");
+		   "entities:\n  人员:\n    file: zh.csv\n    fields: {年龄（岁）: int}\n");
 	assert_null(dg_schema_load(path, &err));
 	assert_non_null(strstr(err.msg, "field '年龄（岁）' of 人员: a name is ASCII letters"));
 	write_file("zh.yaml", "entities:\n  人员:\n    file: zh.csv\n    fields: {a: int}\n"
-	                      "    groups: {成员 x: 人员.a}\n");
+			      "    groups: {成员 x: 人员.a}\n");
 	assert_null(dg_schema_load(path, &err));
 	assert_non_null(strstr(err.msg, "group '成员 x' of 人员"));
 }
@@ -532,7 +534,7 @@ static void test_reader(void **state)
 	struct fixture fx = {0};
 	struct dg_err err = {0};
 	fx_program(&fx, RULE("r", "n > 5 and hh.r within \"4403\" and receives(\"dibao\") and "
-	                          "inc at month -1 = 2 yuan"));
+				  "inc at month -1 = 2 yuan"));
 	dg_data_free(fx.d);
 	struct mem_reader m = {0};
 	struct dg_rule_reader rd = {&m, mem_open, mem_next, mem_benefit, mem_where};
@@ -592,7 +594,7 @@ static void *worker(void *p)
 	dg_rule_diag_init(&diag);
 	for (int i = 0; i < 20; i++) {
 		struct dg_code *c = dg_rule_compile(w->fx->p, &w->fx->codes,
-		                                    dg_day_from_ymd(2025, 7, 1), NULL, 0, &diag);
+						    dg_day_from_ymd(2025, 7, 1), NULL, 0, &diag);
 		if (!c || dg_rule_run(c, w->fx->d, NULL, 1, &r, NULL))
 			abort();
 		w->eligible = dg_bits_count(r->elig[0], w->fx->d->t[0].n);
@@ -614,8 +616,8 @@ static void test_threads_share_data(void **state)
 	(void)state;
 	struct fixture fx = {0};
 	fx_program(&fx, "rule r \"中\" / \"en\"\n version \"1\"\n legal \"x\"\n for person\n"
-	                " condition c \"a\" / \"b\": n > 3 and hh.r in {\"a\", \"zz\"}\n"
-	                " amount: m * n\nend\n");
+			" condition c \"a\" / \"b\": n > 3 and hh.r in {\"a\", \"zz\"}\n"
+			" amount: m * n\nend\n");
 	int64_t row;
 	assert_int_equal(dg_data_add_row(fx.d, 1, "h", 1, &row, NULL), DG_OK);
 	fx_set(&fx, 1, row, "r", "a");
@@ -662,16 +664,16 @@ static void test_intern(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_three_valued_tables),
-	    cmocka_unit_test(test_rounding_modes),
-	    cmocka_unit_test(test_overflow_is_unknown),
-	    cmocka_unit_test(test_batch_matches_single),
-	    cmocka_unit_test(test_csv_loader),
-	    cmocka_unit_test(test_csv_gb18030),
-	    cmocka_unit_test(test_reader),
-	    cmocka_unit_test(test_compile_before_load),
-	    cmocka_unit_test(test_threads_share_data),
-	    cmocka_unit_test(test_intern),
+		cmocka_unit_test(test_three_valued_tables),
+		cmocka_unit_test(test_rounding_modes),
+		cmocka_unit_test(test_overflow_is_unknown),
+		cmocka_unit_test(test_batch_matches_single),
+		cmocka_unit_test(test_csv_loader),
+		cmocka_unit_test(test_csv_gb18030),
+		cmocka_unit_test(test_reader),
+		cmocka_unit_test(test_compile_before_load),
+		cmocka_unit_test(test_threads_share_data),
+		cmocka_unit_test(test_intern),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -23,18 +23,18 @@
 static char dir[256];
 
 static const char *schema_yaml = "entities:\n"
-                                 "  person:\n"
-                                 "    file: persons.csv\n"
-                                 "    fields:\n"
-                                 "      birth_date: date\n"
-                                 "      region: code\n"
-                                 "      income: monthly money\n"
-                                 "      grade: int\n"
-                                 "      household: link household\n"
-                                 "  household:\n"
-                                 "    file: households.csv\n"
-                                 "    fields: {size: int}\n"
-                                 "    groups: {members: person.household}\n";
+				 "  person:\n"
+				 "    file: persons.csv\n"
+				 "    fields:\n"
+				 "      birth_date: date\n"
+				 "      region: code\n"
+				 "      income: monthly money\n"
+				 "      grade: int\n"
+				 "      household: link household\n"
+				 "  household:\n"
+				 "    file: households.csv\n"
+				 "    fields: {size: int}\n"
+				 "    groups: {members: person.household}\n";
 
 static int setup(void **state)
 {
@@ -117,9 +117,12 @@ static void test_lexer_numbers_and_dates(void **state)
 static void test_lexer_rejects(void **state)
 {
 	(void)state;
-	const char *bad[] = {
-	    "2025-02-30", "1234567890123456", "1.1234567",   "\"open", "，", "!x", "12abc", "60岁",
-	    "é",          "\xE2\x80\x8B",     "\xE3\x80\x80"};
+	const char *bad[] = {"2025-02-30",  "1234567890123456",
+			     "1.1234567",   "\"open",
+			     "，",          "!x",
+			     "12abc",       "60岁",
+			     "é",           "\xE2\x80\x8B",
+			     "\xE3\x80\x80"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct dg_rule_src src = {"x", bad[i], strlen(bad[i])};
 		struct dg_lexer lx;
@@ -135,17 +138,17 @@ static void test_good_program(void **state)
 {
 	(void)state;
 	struct dg_program *p = compile_src(
-	    "param line: money per month by region\n legal \"x\"\n"
-	    " from 2024-01-01: \"44\" = 100.00, default = 50\n"
-	    "let household.n = count(members where grade >= 1)\n" RULE(
-	        "age(birth_date) >= 60 and sum(income, last 3 months) < 300 yuan and "
-	        "household.region = \"x\" or n > 0 and income at month -1 < line[region]"));
+		"param line: money per month by region\n legal \"x\"\n"
+		" from 2024-01-01: \"44\" = 100.00, default = 50\n"
+		"let household.n = count(members where grade >= 1)\n" RULE(
+			"age(birth_date) >= 60 and sum(income, last 3 months) < 300 yuan and "
+			"household.region = \"x\" or n > 0 and income at month -1 < line[region]"));
 	/* household.region is not a field of household: an error with a suggestion? no: */
 	dg_program_free(p);
 	p = compile_src("param line: money per month by region\n legal \"x\"\n"
-	                " from 2024-01-01: \"44\" = 100.00, default = 50\n"
-	                "let household.n = count(members where grade >= 1)\n" RULE(
-	                    "age(birth_date) >= 60 and income at month -1 < line[region]"));
+			" from 2024-01-01: \"44\" = 100.00, default = 50\n"
+			"let household.n = count(members where grade >= 1)\n" RULE(
+				"age(birth_date) >= 60 and income at month -1 < line[region]"));
 	assert_int_equal(p->diag.errors, 0);
 	assert_int_equal(p->nrules, 1);
 	assert_int_equal(p->nparams, 1);
@@ -215,14 +218,14 @@ static void test_chinese_names(void **state)
 
 	/* what to write instead of a character that cannot stand outside quotes */
 	static const char *const why[][2] = {
-	    {"（", "full-width '（' (U+FF08): write '('"},
-	    {"：", "full-width '：' (U+FF1A): write ':'"},
-	    {"、", "'、' (U+3001): write ','"},
-	    {"\xE3\x80\x80", "a full-width space (U+3000): write an ASCII space"},
-	    {"“", "the quotation mark '“' (U+201C): text goes in ASCII \"quotes\""},
-	    {"\xE2\x80\xAE", "an invisible character (U+202E) outside quotes: delete it"},
-	    {"é", "'é' (U+00E9) cannot be part of a name"},
-	    {"\xFF", "this byte (0xFF) is not UTF-8 text"},
+		{"（", "full-width '（' (U+FF08): write '('"},
+		{"：", "full-width '：' (U+FF1A): write ':'"},
+		{"、", "'、' (U+3001): write ','"},
+		{"\xE3\x80\x80", "a full-width space (U+3000): write an ASCII space"},
+		{"“", "the quotation mark '“' (U+201C): text goes in ASCII \"quotes\""},
+		{"\xE2\x80\xAE", "an invisible character (U+202E) outside quotes: delete it"},
+		{"é", "'é' (U+00E9) cannot be part of a name"},
+		{"\xFF", "this byte (0xFF) is not UTF-8 text"},
 	};
 	for (size_t i = 0; i < sizeof(why) / sizeof(why[0]); i++) {
 		char msg[160];
@@ -261,12 +264,12 @@ static void test_chinese_names_checked(void **state)
 	assert_null(dg_rule_did_you_mean("地区", c, 3));
 
 	struct dg_program *p =
-	    compile_src("param 最低年龄: int = 60\n legal \"x\"\n"
-	                "let person.月收入 = income at month -1\n"
-	                "rule 高龄 \"中\" / \"en\"\n version \"1\"\n legal \"x\"\n"
-	                " for person\n condition 年满 \"中\" / \"en\":\n"
-	                "  age(birth_date) >= 最低年龄 and 月收入 < 100 yuan\n"
-	                "end\n");
+		compile_src("param 最低年龄: int = 60\n legal \"x\"\n"
+			    "let person.月收入 = income at month -1\n"
+			    "rule 高龄 \"中\" / \"en\"\n version \"1\"\n legal \"x\"\n"
+			    " for person\n condition 年满 \"中\" / \"en\":\n"
+			    "  age(birth_date) >= 最低年龄 and 月收入 < 100 yuan\n"
+			    "end\n");
 	if (p->diag.errors)
 		fail_msg("%s", dg_buf_str(&p->diag.out));
 	assert_string_equal(p->rules[0].id, "高龄");
@@ -274,17 +277,17 @@ static void test_chinese_names_checked(void **state)
 	assert_string_equal(p->params[0].name, "最低年龄");
 	dg_program_free(p);
 
-	p = compile_src(
-	    "let person.月收入 = income at month -1\n" RULE("月收入 > 0 yuan and 月收人 < 9 yuan"));
+	p = compile_src("let person.月收入 = income at month -1\n" RULE(
+		"月收入 > 0 yuan and 月收人 < 9 yuan"));
 	const char *out = dg_buf_str(&p->diag.out);
 	assert_non_null(strstr(out,
-	                       "t.rule:8:19: error: unknown name '月收人' for a person (did you "
-	                       "mean '月收入'?)"));
+			       "t.rule:8:19: error: unknown name '月收人' for a person (did you "
+			       "mean '月收入'?)"));
 	/* column 19 in characters; on a terminal 1 space, 月收入 (6 columns) and
 	 * " > 0 yuan and " (14) come before the caret */
 	char want[128];
 	snprintf(want, sizeof(want), "    8 |  月收入 > 0 yuan and 月收人 < 9 yuan\n      | %*s^\n",
-	         21, "");
+		 21, "");
 	if (!strstr(out, want))
 		fail_msg("wanted\n%s\nin\n%s", want, out);
 	dg_program_free(p);
@@ -298,7 +301,7 @@ static void test_not_utf8_position(void **state)
 	(void)state;
 	expect_error("# 中文 \xFF\n", "t.rule:2:6: error: this byte (0xFF) is not UTF-8 text");
 	expect_error("rule r \"\xE5\xB9\" / \"e\"\n",
-	             "t.rule:2:9: error: this byte (0xE5) is not UTF-8 text");
+		     "t.rule:2:9: error: this byte (0xE5) is not UTF-8 text");
 	struct dg_program *p = dg_program_new();
 	const char text[] = "schema \"s\"\n# a\0b\n";
 	dg_program_parse(p, "t.rule", text, sizeof(text) - 1);
@@ -320,28 +323,28 @@ static void test_type_errors(void **state)
 	expect_error(RULE("income < 100 yuan"), "'income' is monthly");
 	expect_error(RULE("income at month -1 * 1.5 < 1 yuan"), "needs explicit rounding");
 	expect_error(RULE("sum(income, last 12 months) < round(income at month -1 * 2, fen, up)"),
-	             "comparing money per year with money per month");
+		     "comparing money per year with money per month");
 	expect_error(RULE("region < \"44\""), "a code can only be compared with = or !=");
 	expect_error(RULE("grade"), "needs a true/false test");
 	expect_error(RULE("birth_date - birth_date > 3"), "use days_between");
 	expect_error(RULE("count(household.members where grade > 1) > 1 and count(grade) > 1"),
-	             "count() needs a group");
+		     "count() needs a group");
 	expect_error(RULE("agee(birth_date) > 1"), "unknown function 'agee' (did you mean 'age'?)");
 	expect_error(RULE("round(income at month -1, cents, up) > 1 yuan"), "round() unit is fen");
 	expect_error(RULE("sum(income, last 0 months) > 1 yuan"), "window is empty");
 	expect_error(RULE("count(household.members where count(household.members) > 1) > 0"),
-	             "aggregates cannot be nested");
+		     "aggregates cannot be nested");
 	expect_error("let person.a = b\nlet person.b = a\n" RULE("a > 1"), "cycle");
 	expect_error(RULE("grade > 1") RULE("grade > 2"), "rule id 'r' is used twice");
 	expect_error("param p: int = 1\nparam p: int = 2\n" RULE("grade > p"), "declared twice");
 	expect_error("param grade: int = 1\n" RULE("grade > 1"), "same name as a field");
 	expect_error(RULE("grade >"), "expected a value");
 	expect_error("rule r \"a\" \"b\"\nend\n",
-	             "expected '/' between the Chinese and English labels");
+		     "expected '/' between the Chinese and English labels");
 	expect_error("param p: text = 1\n",
-	             "a parameter's type is int, money, decimal, bool or date");
+		     "a parameter's type is int, money, decimal, bool or date");
 	expect_error("param p: money\n from 2025-01-01: 1\n from 2024-01-01: 2\n" RULE("grade > 1"),
-	             "increasing date order");
+		     "increasing date order");
 	expect_error(RULE("1.005 yuan > income at month -1"), "money has at most 2 decimals");
 }
 
@@ -363,19 +366,19 @@ static void test_warnings(void **state)
 {
 	(void)state;
 	struct dg_program *p =
-	    compile_src(RULE("grade >= 5") " condition d \"中\" / \"en\": grade < 3\n");
+		compile_src(RULE("grade >= 5") " condition d \"中\" / \"en\": grade < 3\n");
 	dg_program_free(p);
 	p = compile_src("rule r \"中\" / \"en\"\n version \"1\"\n legal \"x\"\n for person\n"
-	                " condition c \"a\" / \"b\": grade >= 5\n"
-	                " condition d \"a\" / \"b\": grade < 3\nend\n");
+			" condition c \"a\" / \"b\": grade >= 5\n"
+			" condition d \"a\" / \"b\": grade < 3\nend\n");
 	assert_int_equal(p->diag.errors, 0);
 	assert_non_null(
-	    strstr(dg_buf_str(&p->diag.out), "condition d can never be true together with c"));
+		strstr(dg_buf_str(&p->diag.out), "condition d can never be true together with c"));
 	dg_program_free(p);
 	p = compile_src("rule r \"中\" / \"en\"\n version \"1\"\n legal \"x\"\n for person\n"
-	                " condition c \"a\" / \"b\": grade >= 5\n"
-	                " exception e1 to c \"a\" / \"b\": when grade = 1\n"
-	                " exception e2 to c \"a\" / \"b\": when grade = 2\nend\n");
+			" condition c \"a\" / \"b\": grade >= 5\n"
+			" exception e1 to c \"a\" / \"b\": when grade = 1\n"
+			" exception e2 to c \"a\" / \"b\": when grade = 2\nend\n");
 	assert_int_equal(p->diag.errors, 0);
 	assert_non_null(strstr(dg_buf_str(&p->diag.out), "outcome is CONFLICT"));
 	dg_program_free(p);
@@ -417,18 +420,18 @@ static void test_yaml_limits(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_lexer_numbers_and_dates),
-	    cmocka_unit_test(test_lexer_rejects),
-	    cmocka_unit_test(test_good_program),
-	    cmocka_unit_test(test_errors_have_positions_and_carets),
-	    cmocka_unit_test(test_chinese_names),
-	    cmocka_unit_test(test_chinese_names_checked),
-	    cmocka_unit_test(test_not_utf8_position),
-	    cmocka_unit_test(test_type_errors),
-	    cmocka_unit_test(test_nesting_is_capped),
-	    cmocka_unit_test(test_warnings),
-	    cmocka_unit_test(test_did_you_mean),
-	    cmocka_unit_test(test_yaml_limits),
+		cmocka_unit_test(test_lexer_numbers_and_dates),
+		cmocka_unit_test(test_lexer_rejects),
+		cmocka_unit_test(test_good_program),
+		cmocka_unit_test(test_errors_have_positions_and_carets),
+		cmocka_unit_test(test_chinese_names),
+		cmocka_unit_test(test_chinese_names_checked),
+		cmocka_unit_test(test_not_utf8_position),
+		cmocka_unit_test(test_type_errors),
+		cmocka_unit_test(test_nesting_is_capped),
+		cmocka_unit_test(test_warnings),
+		cmocka_unit_test(test_did_you_mean),
+		cmocka_unit_test(test_yaml_limits),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -95,7 +95,7 @@ static int one_seed(uint64_t seed, int *checked_records)
 	struct dg_code *c = dg_rule_compile(p, &codes, ref, NULL, 0, &diag);
 	if (!c)
 		fail_msg("seed %llu: compile: %s\n%s", (unsigned long long)seed,
-		         dg_buf_str(&diag.out), text);
+			 dg_buf_str(&diag.out), text);
 	for (int threads = 1; threads <= 2; threads++) {
 		struct dg_result *res = NULL;
 		struct dg_run_opts ro = {NULL, threads, threads == 1}; /* amounts per record */
@@ -104,7 +104,7 @@ static int one_seed(uint64_t seed, int *checked_records)
 		int stride = threads == 2 ? INT32_MAX : np > 200 ? 17 : 1;
 		if (gen_check(p, d, c, res, ref, stride, why, sizeof(why))) {
 			fprintf(stderr, "# seed %llu, %d thread(s): %s\n%s",
-			        (unsigned long long)seed, threads, why, text);
+				(unsigned long long)seed, threads, why, text);
 			fail_msg("seed %llu: %s", (unsigned long long)seed, why);
 		}
 		dg_result_free(res);
@@ -127,7 +127,7 @@ static void test_population(void **state)
 	for (uint64_t seed = 1; seed <= n; seed++)
 		used += one_seed(seed, &records);
 	print_message("%d of %llu random programs checked, %d record-rule pairs\n", used,
-	              (unsigned long long)n, records);
+		      (unsigned long long)n, records);
 	assert_true(used > (int)(n / 4)); /* the generator mostly writes valid programs */
 }
 
@@ -136,15 +136,15 @@ static void test_reference_by_hand(void **state)
 {
 	(void)state;
 	struct dg_program *p =
-	    parse("schema \"schema.yaml\"\n"
-	          "rule r \"中\" / \"en\"\n version \"1\"\n legal \"x\"\n for person\n"
-	          " condition c1 \"a\" / \"b\": vet or true\n"
-	          " condition c2 \"a\" / \"b\": continuous_months(insured) >= 2\n"
-	          " condition c3 \"a\" / \"b\": age(birth_date) < 6\n"
-	          " amount: round(m / 3, fen, half_even)\n"
-	          " exception e1 to amount \"a\" / \"b\": when grade = 1 then 5 yuan\n"
-	          " exception e2 to amount \"a\" / \"b\": when grade >= 1 then 7 yuan\n"
-	          " exceptions to amount: max\nend\n");
+		parse("schema \"schema.yaml\"\n"
+		      "rule r \"中\" / \"en\"\n version \"1\"\n legal \"x\"\n for person\n"
+		      " condition c1 \"a\" / \"b\": vet or true\n"
+		      " condition c2 \"a\" / \"b\": continuous_months(insured) >= 2\n"
+		      " condition c3 \"a\" / \"b\": age(birth_date) < 6\n"
+		      " amount: round(m / 3, fen, half_even)\n"
+		      " exception e1 to amount \"a\" / \"b\": when grade = 1 then 5 yuan\n"
+		      " exception e2 to amount \"a\" / \"b\": when grade >= 1 then 7 yuan\n"
+		      " exceptions to amount: max\nend\n");
 	assert_int_equal(p->diag.errors, 0);
 	struct dg_intern codes;
 	dg_intern_init(&codes);
@@ -163,7 +163,7 @@ static void test_reference_by_hand(void **state)
 		/* two paid months before @ref, nothing earlier: enough for >= 2 */
 		(void)!dg_data_set_month(d, 0, row, fi, DG_DATA_MONTH(2025, 5), "true", 4, NULL);
 		(void)!dg_data_set_month(d, 0, row, fi, DG_DATA_MONTH(2025, 6),
-		                         i == 2 ? "" : "true", 4, NULL);
+					 i == 2 ? "" : "true", 4, NULL);
 	}
 	assert_int_equal(dg_data_finish(d, NULL), DG_OK);
 	struct ref_ctx c;
@@ -193,8 +193,8 @@ static void test_reference_by_hand(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_reference_by_hand),
-	    cmocka_unit_test(test_population),
+		cmocka_unit_test(test_reference_by_hand),
+		cmocka_unit_test(test_population),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

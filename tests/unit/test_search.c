@@ -36,11 +36,13 @@ static void tokens(void **state)
 		{"ID卡2026", " id 卡 2026 "},
 		{"领结婚证 marriage", " 领结 结婚 婚证 marriage 证 "},
 		{"养老金 2024年", " 养老 老金 2024 年 金 "},
-		{"ＡＢＣ１２　社保", " abc12 社保 保 "},   /* full-width forms and space */
+		{"ＡＢＣ１２　社保", " abc12 社保 保 "}, /* full-width forms and space */
 		{"\"社保\"*", " 社保 保 "},
 		{"' OR 1=1 --", " or 1 1 "},
 		{"%_\\:{}()^~", " "},
-		{"a\xff" "b", " a b "},                  /* invalid UTF-8 separates */
+		{"a\xff"
+		 "b",
+		 " a b "},                               /* invalid UTF-8 separates */
 		{"（社保）、医保", " 社保 医保 保 保 "}, /* full-width punctuation separates */
 		{"Café ÉTÉ Ωμέγα", " café été ωμέγα "},
 		{"C++ v1.2", " c v1 2 "},
@@ -118,7 +120,7 @@ static void grammar(void **state)
 		{"(a OR b) c", "(AND (OR [a*] [b*]) [c*])"},
 		{"\"water quality\"", "\"water quality\""},
 		{"\"water quality", "\"water quality\""}, /* unbalanced: to the end */
-		{"air \"water", "(AND [air*] [water])"}, /* quoted: the whole word */
+		{"air \"water", "(AND [air*] [water])"},  /* quoted: the whole word */
 		{"\"社会保险\"", "\"社会 会保 保险\""},
 		{"社会保险", "[社会 会保 保险]"},
 		{"养", "[养*]"},
@@ -204,8 +206,8 @@ static void tsvector(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(tokens),  cmocka_unit_test(long_words_cut),
-		cmocka_unit_test(capped),  cmocka_unit_test(grammar),
+		cmocka_unit_test(tokens),       cmocka_unit_test(long_words_cut),
+		cmocka_unit_test(capped),       cmocka_unit_test(grammar),
 		cmocka_unit_test(grammar_caps), cmocka_unit_test(render),
 		cmocka_unit_test(tsvector),
 	};

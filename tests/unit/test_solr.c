@@ -82,9 +82,29 @@ static void refuses(void **state)
 {
 	(void)state;
 	static const char *const bad[] = {
-		"(", ")", "a)", "(a", "tags:", "tags:(", "AND", "a OR", "NOT", "\"open",
-		"water*", "wat?r", "tags:econ*", "name:a~2", "{!lucene}x", "num_resources:[1 TO",
-		"num_resources:[1 3]", "[1 TO 2]", "*:x", "a*:b", "- a", "a +", "x:y AND",
+		"(",
+		")",
+		"a)",
+		"(a",
+		"tags:",
+		"tags:(",
+		"AND",
+		"a OR",
+		"NOT",
+		"\"open",
+		"water*",
+		"wat?r",
+		"tags:econ*",
+		"name:a~2",
+		"{!lucene}x",
+		"num_resources:[1 TO",
+		"num_resources:[1 3]",
+		"[1 TO 2]",
+		"*:x",
+		"a*:b",
+		"- a",
+		"a +",
+		"x:y AND",
 		"title:()",
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -153,10 +173,16 @@ static void dates(void **state)
 	assert_int_equal(ms, 1697321600000);
 	assert_int_equal(dg_solr_date("NOW-1YEAR", now, &ms), DG_OK);
 	assert_int_equal(ms, 1668464000000);
-	static const char *const bad[] = {"2024-02-30", "2024-1-1", "2024-01-01T25:00:00Z",
-					  "NOW-", "NOW-7", "NOW-7FORTNIGHTS", "NOW/DAY",
+	static const char *const bad[] = {"2024-02-30",
+					  "2024-1-1",
+					  "2024-01-01T25:00:00Z",
+					  "NOW-",
+					  "NOW-7",
+					  "NOW-7FORTNIGHTS",
+					  "NOW/DAY",
 					  "NOW-999999YEARS-999999YEARS-999999YEARS-999999YEARS",
-					  "yesterday", "2024-01-01X"};
+					  "yesterday",
+					  "2024-01-01X"};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
 		if (dg_solr_date(bad[i], now, &ms) == DG_OK)
 			fail_msg("%s accepted", bad[i]);
@@ -190,9 +216,12 @@ static void compiles_to_parameters(void **state)
 	/* indexed text fields are the search module's words, bound as its query text */
 	w = compile(a, "title:\"50%_A\\\\b\"", &s, &err);
 	assert_non_null(w);
-	assert_string_equal(w, "1=1 AND (p.search_id IN (SELECT rowid FROM od_search WHERE od_search MATCH ?))");
+	assert_string_equal(
+		w,
+		"1=1 AND (p.search_id IN (SELECT rowid FROM od_search WHERE od_search MATCH ?))");
 	assert_string_equal(s->args[0].s, "{title} : \"50 a b\"");
-	/* the free text of a query is one lookup; other text fields fold case and escape LIKE's own characters */
+	/* the free text of a query is one lookup; other text fields fold case and escape LIKE's own
+	 * characters */
 	w = compile(a, "water quality author:\"50%_A\\\\b\" OR air", &s, &err);
 	assert_non_null(w);
 	assert_int_equal(s->nargs, 3);
@@ -231,8 +260,10 @@ static void compiles_to_parameters(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(parses),     cmocka_unit_test(refuses),
-		cmocka_unit_test(caps),       cmocka_unit_test(dates),
+		cmocka_unit_test(parses),
+		cmocka_unit_test(refuses),
+		cmocka_unit_test(caps),
+		cmocka_unit_test(dates),
 		cmocka_unit_test(compiles_to_parameters),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -119,7 +119,8 @@ static void translate_cases(void **state)
 	expect_translation(DG_STORE_SQLITE, "CREATE TABLE t(id {{pk}})",
 			   "CREATE TABLE t(id INTEGER PRIMARY KEY AUTOINCREMENT)");
 	expect_translation(DG_STORE_SQLITE, "SELECT 1 {{skip_locked}}", "SELECT 1 ");
-	expect_translation(DG_STORE_PG, "SELECT 1 {{skip_locked}}", "SELECT 1 FOR UPDATE SKIP LOCKED");
+	expect_translation(DG_STORE_PG, "SELECT 1 {{skip_locked}}",
+			   "SELECT 1 FOR UPDATE SKIP LOCKED");
 	expect_translation(DG_STORE_PG, "SELECT {{now_ms}}",
 			   "SELECT (extract(epoch from clock_timestamp())*1000)::bigint");
 	expect_translation(DG_STORE_SQLITE, "SELECT {{now_ms}}",
@@ -128,7 +129,8 @@ static void translate_cases(void **state)
 	expect_translation(DG_STORE_PG, "SELECT '{{pk}}'", "SELECT '{{pk}}'");
 	expect_translation(DG_STORE_PG, "", "");
 	/* one store's blocks: kept for it, dropped for the other */
-	expect_translation(DG_STORE_SQLITE, "A;{{sqlite}}B 'x';{{end}}{{pg}}C ?;{{end}}D", "A;B 'x';D");
+	expect_translation(DG_STORE_SQLITE, "A;{{sqlite}}B 'x';{{end}}{{pg}}C ?;{{end}}D",
+			   "A;B 'x';D");
 	expect_translation(DG_STORE_PG, "A;{{sqlite}}B 'x';{{end}}{{pg}}C {{pk}};{{end}}D ?",
 			   "A;C BIGSERIAL PRIMARY KEY;D $1");
 
@@ -168,8 +170,9 @@ static void values_roundtrip(void **state)
 	struct dg_db *db = NULL;
 	assert_int_equal(dg_store_ping(s), DG_OK);
 	assert_int_equal(dg_db_get(s, &db), DG_OK);
-	assert_int_equal(dg_db_exec_script(db, "CREATE TABLE t(id {{pk}}, n BIGINT, s TEXT, r REAL);"),
-			 DG_OK);
+	assert_int_equal(
+		dg_db_exec_script(db, "CREATE TABLE t(id {{pk}}, n BIGINT, s TEXT, r REAL);"),
+		DG_OK);
 	const int64_t big = INT64_C(5000000000), neg = INT64_MIN + 1;
 	const char *odd = "it's \"quoted\"? and ?? -- not a comment; 中文";
 	int64_t changes = 0;
@@ -181,8 +184,9 @@ static void values_roundtrip(void **state)
 				    DG_ARGS(DG_VI(neg), DG_VT(NULL), DG_VNULL), NULL),
 			 DG_OK);
 	struct dg_rows *r = NULL;
-	assert_int_equal(dg_db_query(db, "SELECT id, n, s, r FROM t WHERE s = ? OR s IS NULL"
-					 " ORDER BY id",
+	assert_int_equal(dg_db_query(db,
+				     "SELECT id, n, s, r FROM t WHERE s = ? OR s IS NULL"
+				     " ORDER BY id",
 				     DG_ARGS(DG_VT(odd)), &r),
 			 DG_OK);
 	assert_int_equal(dg_rows_ncols(r), 4);
@@ -204,23 +208,24 @@ static void values_roundtrip(void **state)
 	/* a '?' inside a literal is not a placeholder */
 	struct dg_arena *a = dg_arena_new();
 	char *text = NULL;
-	assert_int_equal(dg_db_query_text(db, "SELECT 'a?''b' || ?", DG_ARGS(DG_VT("c?")), a, &text),
-			 DG_OK);
+	assert_int_equal(
+		dg_db_query_text(db, "SELECT 'a?''b' || ?", DG_ARGS(DG_VT("c?")), a, &text), DG_OK);
 	assert_string_equal(text, "a?'bc?");
-	assert_int_equal(dg_db_query_text(db, "SELECT s FROM t WHERE n = ?", DG_ARGS(DG_VI(neg)), a,
-					  &text),
-			 DG_OK);
+	assert_int_equal(
+		dg_db_query_text(db, "SELECT s FROM t WHERE n = ?", DG_ARGS(DG_VI(neg)), a, &text),
+		DG_OK);
 	assert_null(text);
-	assert_int_equal(dg_db_query_text(db, "SELECT s FROM t WHERE n = ?", DG_ARGS(DG_VI(7)), a,
-					  &text),
-			 DG_ENOTFOUND);
+	assert_int_equal(
+		dg_db_query_text(db, "SELECT s FROM t WHERE n = ?", DG_ARGS(DG_VI(7)), a, &text),
+		DG_ENOTFOUND);
 	int64_t v = 0;
 	assert_int_equal(dg_db_query_int(db, "SELECT n + ? FROM t WHERE n > ?",
 					 DG_ARGS(DG_VI(1), DG_VI(INT32_MAX)), &v),
 			 DG_OK);
 	assert_int_equal(v, big + 1);
-	assert_int_equal(dg_db_query_int(db, "SELECT n FROM t WHERE id = ?", DG_ARGS(DG_VI(99)), &v),
-			 DG_ENOTFOUND);
+	assert_int_equal(
+		dg_db_query_int(db, "SELECT n FROM t WHERE id = ?", DG_ARGS(DG_VI(99)), &v),
+		DG_ENOTFOUND);
 	assert_int_equal(dg_db_exec(db, "UPDATE t SET n = n + 1", DG_NOARGS, &changes), DG_OK);
 	assert_int_equal(changes, 2);
 	/* a wrong number of arguments or bad SQL is EDB, and the connection stays usable */
@@ -242,16 +247,19 @@ static void transactions(void **state)
 	assert_int_equal(dg_db_exec_script(db, "CREATE TABLE t(id {{pk}}, v INTEGER)"), DG_OK);
 	assert_int_equal(dg_db_begin(db), DG_OK);
 	assert_int_equal(dg_db_begin(db), DG_EINTERNAL); /* not nested */
-	assert_int_equal(dg_db_exec(db, "INSERT INTO t(v) VALUES (?)", DG_ARGS(DG_VI(1)), NULL), DG_OK);
+	assert_int_equal(dg_db_exec(db, "INSERT INTO t(v) VALUES (?)", DG_ARGS(DG_VI(1)), NULL),
+			 DG_OK);
 	dg_db_rollback(db);
 	assert_int_equal(dg_db_query_int(db, "SELECT COUNT(*) FROM t", DG_NOARGS, &n), DG_OK);
 	assert_int_equal(n, 0);
 	assert_int_equal(dg_db_begin(db), DG_OK);
-	assert_int_equal(dg_db_exec(db, "INSERT INTO t(v) VALUES (?)", DG_ARGS(DG_VI(2)), NULL), DG_OK);
+	assert_int_equal(dg_db_exec(db, "INSERT INTO t(v) VALUES (?)", DG_ARGS(DG_VI(2)), NULL),
+			 DG_OK);
 	assert_int_equal(dg_db_commit(db), DG_OK);
 	/* an open transaction is rolled back when the connection goes back to the pool */
 	assert_int_equal(dg_db_begin(db), DG_OK);
-	assert_int_equal(dg_db_exec(db, "INSERT INTO t(v) VALUES (?)", DG_ARGS(DG_VI(3)), NULL), DG_OK);
+	assert_int_equal(dg_db_exec(db, "INSERT INTO t(v) VALUES (?)", DG_ARGS(DG_VI(3)), NULL),
+			 DG_OK);
 	dg_db_put(db);
 	assert_int_equal(dg_db_get(s, &db), DG_OK);
 	assert_int_equal(dg_db_query_int(db, "SELECT SUM(v) FROM t", DG_NOARGS, &n), DG_OK);
@@ -270,8 +278,9 @@ static void transactions(void **state)
  * budget goes with the borrower. */
 static void time_budget(void **state)
 {
-	static const char forever[] = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c)"
-				      " SELECT COUNT(*) FROM c";
+	static const char forever[] =
+		"WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c)"
+		" SELECT COUNT(*) FROM c";
 	static const char slow[] = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c"
 				   " WHERE x < 300000) SELECT COUNT(*) FROM c";
 	struct dg_store *s = open_fx(state, 1);
@@ -309,19 +318,23 @@ static void conflicts(void **state)
 	struct dg_store *s = open_fx(state, 1);
 	struct dg_db *db = NULL;
 	assert_int_equal(dg_db_get(s, &db), DG_OK);
-	assert_int_equal(dg_db_exec_script(db, "CREATE TABLE p(id {{pk}}, code TEXT UNIQUE);"
-					       "CREATE TABLE c(id {{pk}}, p_id BIGINT REFERENCES p(id));"),
-			 DG_OK);
-	assert_int_equal(dg_db_exec(db, "INSERT INTO p(code) VALUES (?)", DG_ARGS(DG_VT("a")), NULL),
-			 DG_OK);
-	assert_int_equal(dg_db_exec(db, "INSERT INTO p(code) VALUES (?)", DG_ARGS(DG_VT("a")), NULL),
-			 DG_ECONFLICT);
-	assert_int_equal(dg_db_exec(db, "INSERT INTO c(p_id) VALUES (?)", DG_ARGS(DG_VI(999)), NULL),
-			 DG_ECONFLICT);
+	assert_int_equal(
+		dg_db_exec_script(db, "CREATE TABLE p(id {{pk}}, code TEXT UNIQUE);"
+				      "CREATE TABLE c(id {{pk}}, p_id BIGINT REFERENCES p(id));"),
+		DG_OK);
+	assert_int_equal(
+		dg_db_exec(db, "INSERT INTO p(code) VALUES (?)", DG_ARGS(DG_VT("a")), NULL), DG_OK);
+	assert_int_equal(
+		dg_db_exec(db, "INSERT INTO p(code) VALUES (?)", DG_ARGS(DG_VT("a")), NULL),
+		DG_ECONFLICT);
+	assert_int_equal(
+		dg_db_exec(db, "INSERT INTO c(p_id) VALUES (?)", DG_ARGS(DG_VI(999)), NULL),
+		DG_ECONFLICT);
 	/* a conflict inside a transaction, then rollback */
 	assert_int_equal(dg_db_begin(db), DG_OK);
-	assert_int_equal(dg_db_exec(db, "INSERT INTO p(code) VALUES (?)", DG_ARGS(DG_VT("a")), NULL),
-			 DG_ECONFLICT);
+	assert_int_equal(
+		dg_db_exec(db, "INSERT INTO p(code) VALUES (?)", DG_ARGS(DG_VT("a")), NULL),
+		DG_ECONFLICT);
 	dg_db_rollback(db);
 	int64_t n = 0;
 	assert_int_equal(dg_db_query_int(db, "SELECT COUNT(*) FROM p", DG_NOARGS, &n), DG_OK);
@@ -346,8 +359,8 @@ static void bulk_copy(void **state)
 	assert_null(c);
 	assert_int_equal(dg_db_copy_begin(db, "bu\"lk", cols, 2, &c), DG_EINVAL);
 
-	static const char *const texts[] = {"plain", "tab\there", "line\nbreak\r\n",
-					    "back\\slash \\N", "\\.", "", "中文 ✓"};
+	static const char *const texts[] = {
+		"plain", "tab\there", "line\nbreak\r\n", "back\\slash \\N", "\\.", "", "中文 ✓"};
 	enum { NT = sizeof texts / sizeof texts[0] };
 	assert_int_equal(dg_db_begin(db), DG_OK);
 	assert_int_equal(dg_db_copy_begin(db, "bulk", cols, 2, &c), DG_OK);
@@ -360,16 +373,19 @@ static void bulk_copy(void **state)
 	const char *nulls[] = {NULL, NULL};
 	assert_int_equal(dg_db_copy_row(c, nulls), DG_OK);
 	for (int i = 0; i < 5000; i++) { /* more than one send buffer on PostgreSQL */
-		const char *v[] = {"100", "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
-					  "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
-					  "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"};
+		const char *v[] = {
+			"100",
+			"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+			"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+			"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"};
 		assert_int_equal(dg_db_copy_row(c, v), DG_OK);
 	}
 	assert_int_equal(dg_db_copy_end(c, true), DG_OK);
 	assert_int_equal(dg_db_commit(db), DG_OK);
 
 	struct dg_rows *r = NULL;
-	assert_int_equal(dg_db_query(db, "SELECT n, t FROM bulk ORDER BY id", DG_NOARGS, &r), DG_OK);
+	assert_int_equal(dg_db_query(db, "SELECT n, t FROM bulk ORDER BY id", DG_NOARGS, &r),
+			 DG_OK);
 	for (int i = 0; i < NT; i++) {
 		assert_int_equal(dg_rows_next(r), DG_OK);
 		assert_int_equal(dg_rows_int(r, 0), i - 3);
@@ -381,8 +397,9 @@ static void bulk_copy(void **state)
 	assert_true(dg_rows_isnull(r, 1));
 	dg_rows_free(r);
 	int64_t n = 0;
-	assert_int_equal(dg_db_query_int(db, "SELECT COUNT(*) FROM bulk WHERE n = 100", DG_NOARGS, &n),
-			 DG_OK);
+	assert_int_equal(
+		dg_db_query_int(db, "SELECT COUNT(*) FROM bulk WHERE n = 100", DG_NOARGS, &n),
+		DG_OK);
 	assert_int_equal(n, 5000);
 
 	/* abandoned: nothing of it stays */
@@ -392,9 +409,9 @@ static void bulk_copy(void **state)
 	assert_int_equal(dg_db_copy_row(c, one), DG_OK);
 	assert_int_equal(dg_db_copy_end(c, false), DG_OK);
 	dg_db_rollback(db);
-	assert_int_equal(dg_db_query_int(db, "SELECT COUNT(*) FROM bulk WHERE t = 'gone'", DG_NOARGS,
-					 &n),
-			 DG_OK);
+	assert_int_equal(
+		dg_db_query_int(db, "SELECT COUNT(*) FROM bulk WHERE t = 'gone'", DG_NOARGS, &n),
+		DG_OK);
 	assert_int_equal(n, 0);
 
 	/* a value the column refuses fails the copy (PostgreSQL: at its end) */
@@ -546,11 +563,12 @@ static void pg_reconnect(void **state)
 	assert_int_equal(dg_db_get(s, &a), DG_OK);
 	assert_int_equal(dg_db_get(s, &b), DG_OK);
 	assert_int_equal(dg_db_query_int(a, "SELECT pg_backend_pid()", DG_NOARGS, &pid), DG_OK);
-	assert_int_equal(dg_db_query_int(b, "SELECT pg_terminate_backend(?::int)",
-					 DG_ARGS(DG_VI(pid)), &ok),
-			 DG_OK);
+	assert_int_equal(
+		dg_db_query_int(b, "SELECT pg_terminate_backend(?::int)", DG_ARGS(DG_VI(pid)), &ok),
+		DG_OK);
 	assert_int_equal(ok, 1);
-	/* the server closed a's session: its next statement fails, then a fresh borrow reconnects */
+	/* the server closed a's session: its next statement fails, then a fresh borrow reconnects
+	 */
 	assert_int_equal(dg_db_query_int(a, "SELECT 1", DG_NOARGS, &ok), DG_EDB);
 	dg_db_put(a);
 	dg_db_put(b);
@@ -568,7 +586,7 @@ static void pg_reconnect(void **state)
 }
 
 #define WRITERS 4
-#define WRITES 150
+#define WRITES  150
 
 struct writer {
 	struct dg_store *s;
@@ -587,7 +605,8 @@ static void *writer_thread(void *p)
 		}
 		dg_rc rc;
 		if (i % 2) {
-			/* a read-then-write transaction, the pattern that deadlocks without IMMEDIATE */
+			/* a read-then-write transaction, the pattern that deadlocks without
+			 * IMMEDIATE */
 			int64_t n = 0;
 			rc = dg_db_begin(db);
 			if (rc == DG_OK)
@@ -661,11 +680,12 @@ int main(void)
 		for (size_t i = 0; i < NBOTH; i++) {
 			char *name = names[pg * NBOTH + i];
 			snprintf(name, 64, "%s_%s", pg ? "pg" : "sqlite", both[i].name);
-			tests[n++] = (struct CMUnitTest){name, both[i].fn,
-							 pg ? setup_pg : setup_sqlite, teardown, NULL};
+			tests[n++] = (struct CMUnitTest){
+				name, both[i].fn, pg ? setup_pg : setup_sqlite, teardown, NULL};
 		}
 	}
 	if (pg_url())
-		tests[n++] = (struct CMUnitTest){"pg_reconnect", pg_reconnect, setup_pg, teardown, NULL};
+		tests[n++] =
+			(struct CMUnitTest){"pg_reconnect", pg_reconnect, setup_pg, teardown, NULL};
 	return _cmocka_run_group_tests("store", tests, n, NULL, NULL);
 }

@@ -34,12 +34,12 @@ static const char *tr(void *ctx, const char *key)
 
 /* Add templates name/src pairs (NULL-terminated) and render `name` with json data. */
 static char *render_set(const char *const *pairs, const char *name, const char *json, dg_rc *rc_out,
-                        struct dg_err *err)
+			struct dg_err *err)
 {
 	struct dg_tmpl_set *s = dg_tmpl_set_new();
 	for (size_t i = 0; pairs[i]; i += 2)
 		assert_int_equal(dg_tmpl_add(s, pairs[i], pairs[i + 1], strlen(pairs[i + 1]), err),
-		                 DG_OK);
+				 DG_OK);
 	json_t *data = json_loads(json, 0, NULL);
 	assert_non_null(data);
 	struct dg_buf out;
@@ -164,8 +164,8 @@ static void test_include(void **state)
 {
 	(void)state;
 	const char *pairs[] = {"page.html",
-	                       "<{% for u in us %}{% include \"part.html\" %}{% end %}>",
-	                       "part.html", "[{{ u }}{{ title }}]", NULL};
+			       "<{% for u in us %}{% include \"part.html\" %}{% end %}>",
+			       "part.html", "[{{ u }}{{ title }}]", NULL};
 	struct dg_err err = {0};
 	dg_rc rc;
 	char *got = render_set(pairs, "page.html", "{\"title\":\"T\",\"us\":[1,2]}", &rc, &err);
@@ -178,15 +178,15 @@ static void test_extends_blocks(void **state)
 {
 	(void)state;
 	const char *pairs[] = {
-	    "layout.html",
-	    "<html>{% block title %}Default{% end %}|{% block main %}{% end %}"
-	    "|{% block foot %}F{% end %}</html>",
-	    "mid.html",
-	    "{# a middle layer #}\n{% extends \"layout.html\" %}\n"
-	    "{% block foot %}MidFoot{% end %}{% block main %}mid{% end %}",
-	    "page.html",
-	    "  {% extends \"mid.html\" %}\n{% block main %}<p>{{ x }}</p>{% end %}\n",
-	    NULL};
+		"layout.html",
+		"<html>{% block title %}Default{% end %}|{% block main %}{% end %}"
+		"|{% block foot %}F{% end %}</html>",
+		"mid.html",
+		"{# a middle layer #}\n{% extends \"layout.html\" %}\n"
+		"{% block foot %}MidFoot{% end %}{% block main %}mid{% end %}",
+		"page.html",
+		"  {% extends \"mid.html\" %}\n{% block main %}<p>{{ x }}</p>{% end %}\n",
+		NULL};
 	struct dg_err err = {0};
 	dg_rc rc;
 	char *got = render_set(pairs, "page.html", "{\"x\":\"&\"}", &rc, &err);
@@ -218,7 +218,7 @@ static void test_parse_errors(void **state)
 	check_parse_error("x{% extends \"l.html\" %}", "bad.html:1: 'extends' must come first");
 	check_parse_error("{% extends l.html %}", "bad.html:1: bad extends");
 	check_parse_error("{% extends \"l.html\" %}\ntext outside",
-	                  "bad.html:2: content outside a block");
+			  "bad.html:2: content outside a block");
 	check_parse_error("{% if a == b %}{% end %}", "bad condition");
 	check_parse_error("{% if %}{% end %}", "missing condition");
 	check_parse_error("{% for in xs %}{% end %}", "bad loop");
@@ -444,7 +444,7 @@ static void test_error_page_fallback(void **state)
 	struct dg_err err = {0};
 	static const char loop[] = "{% include \"errors/error.html\" %}";
 	assert_int_equal(
-	    dg_tmpl_add(f->env.tmpl, "errors/error.html", loop, sizeof(loop) - 1, &err), DG_OK);
+		dg_tmpl_add(f->env.tmpl, "errors/error.html", loop, sizeof(loop) - 1, &err), DG_OK);
 	dg_page_error(&f->r, DG_EDENIED);
 	assert_int_equal(f->r.status, 403);
 	assert_non_null(strstr(f->r.content_type, "text/plain"));
@@ -464,7 +464,8 @@ static void test_form_errors(void **state)
 	dg_form_error(data, "phone", "Enter a phone number, like 13800000000");
 	dg_form_error(data, "name", "Enter your <name>");
 	assert_string_equal(
-	    json_string_value(json_object_get(json_object_get(data, "values"), "phone")), "1<3");
+		json_string_value(json_object_get(json_object_get(data, "values"), "phone")),
+		"1<3");
 	assert_null(json_object_get(json_object_get(data, "values"), "password"));
 	assert_null(json_object_get(json_object_get(data, "values"), "csrf"));
 	assert_int_equal(json_array_size(json_object_get(data, "errors")), 2);
@@ -472,8 +473,8 @@ static void test_form_errors(void **state)
 	dg_buf_init(&out, 1 << 16);
 	struct dg_err err = {0};
 	assert_int_equal(dg_tmpl_render(f->env.tmpl, "partials/error_summary.html", data, NULL,
-	                                NULL, &out, &err),
-	                 DG_OK);
+					NULL, &out, &err),
+			 DG_OK);
 	const char *html = dg_buf_str(&out);
 	assert_non_null(strstr(html, "role=\"alert\""));
 	assert_non_null(strstr(html, "<a href=\"#phone\">Enter a phone number"));
@@ -486,26 +487,26 @@ static void test_form_errors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_escapes_values),
-	    cmocka_unit_test(test_raw),
-	    cmocka_unit_test(test_scalars_and_missing),
-	    cmocka_unit_test(test_translate_escapes_placeholders),
-	    cmocka_unit_test(test_translate_without_catalogue),
-	    cmocka_unit_test(test_if),
-	    cmocka_unit_test(test_for),
-	    cmocka_unit_test(test_nested_loops_shadow),
-	    cmocka_unit_test(test_include),
-	    cmocka_unit_test(test_extends_blocks),
-	    cmocka_unit_test(test_unknown_template),
-	    cmocka_unit_test(test_parse_errors),
-	    cmocka_unit_test(test_load_dir),
-	    cmocka_unit_test(test_include_depth_cap),
-	    cmocka_unit_test(test_output_cap),
-	    cmocka_unit_test(test_replace),
-	    cmocka_unit_test(test_lone_braces),
-	    cmocka_unit_test(test_error_page),
-	    cmocka_unit_test(test_error_page_fallback),
-	    cmocka_unit_test(test_form_errors),
+		cmocka_unit_test(test_escapes_values),
+		cmocka_unit_test(test_raw),
+		cmocka_unit_test(test_scalars_and_missing),
+		cmocka_unit_test(test_translate_escapes_placeholders),
+		cmocka_unit_test(test_translate_without_catalogue),
+		cmocka_unit_test(test_if),
+		cmocka_unit_test(test_for),
+		cmocka_unit_test(test_nested_loops_shadow),
+		cmocka_unit_test(test_include),
+		cmocka_unit_test(test_extends_blocks),
+		cmocka_unit_test(test_unknown_template),
+		cmocka_unit_test(test_parse_errors),
+		cmocka_unit_test(test_load_dir),
+		cmocka_unit_test(test_include_depth_cap),
+		cmocka_unit_test(test_output_cap),
+		cmocka_unit_test(test_replace),
+		cmocka_unit_test(test_lone_braces),
+		cmocka_unit_test(test_error_page),
+		cmocka_unit_test(test_error_page_fallback),
+		cmocka_unit_test(test_form_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

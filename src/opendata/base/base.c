@@ -61,8 +61,8 @@ const struct dg_migration dg_opendata_migrations[] = {
 	 " (SELECT COALESCE(MAX(search_id), 0) + 1 FROM od_packages) WHERE rowid = new.rowid; END;"
 	 "{{end}}"
 	 "{{pg}}ALTER TABLE od_packages ADD COLUMN search_id BIGSERIAL;{{end}}"
-	 "CREATE UNIQUE INDEX od_packages_search_id ON od_packages(search_id);"
-	 DG_SEARCH_MIGRATION("od_search", "title, tags, notes, res")},
+	 "CREATE UNIQUE INDEX od_packages_search_id ON od_packages(search_id);" DG_SEARCH_MIGRATION(
+		 "od_search", "title, tags, notes, res")},
 	/* CKAN's free resource keys (a JSON object) and a resource's own change time */
 	{"opendata-005-resource-extras",
 	 "ALTER TABLE od_resources ADD COLUMN extras TEXT NOT NULL DEFAULT '{}';"

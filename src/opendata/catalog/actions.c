@@ -852,10 +852,26 @@ static void read_extras(struct dg_arena *a, json_t *params, struct dg_od_pkg_in 
 static bool core_key(const char *k)
 {
 	static const char *const core[] = {
-		"id",	     "package_id",  "url",	 "name",		"description",
-		"format",    "mimetype",    "size",	 "hash",		"created",
-		"last_modified", "metadata_modified", "position", "state",	"url_type",
-		"datastore_active", "upload", "clear_upload", "tracking_summary", "revision_id",
+		"id",
+		"package_id",
+		"url",
+		"name",
+		"description",
+		"format",
+		"mimetype",
+		"size",
+		"hash",
+		"created",
+		"last_modified",
+		"metadata_modified",
+		"position",
+		"state",
+		"url_type",
+		"datastore_active",
+		"upload",
+		"clear_upload",
+		"tracking_summary",
+		"revision_id",
 	};
 	for (size_t i = 0; i < sizeof core / sizeof core[0]; i++)
 		if (strcmp(k, core[i]) == 0)
@@ -912,8 +928,8 @@ static int64_t read_time(json_t *src, const char *key, json_t *rerr)
 static bool res_same(const struct dg_od_res_in *r, json_t *stored)
 {
 	json_t *size = json_object_get(stored, "size");
-	bool same_size = r->size < 0 ? json_is_null(size) || !size
-				     : json_integer_value(size) == r->size;
+	bool same_size =
+		r->size < 0 ? json_is_null(size) || !size : json_integer_value(size) == r->size;
 	json_t *mine = json_loads(r->extras ? r->extras : "{}", 0, NULL), *theirs = json_object();
 	const char *k;
 	json_t *v;
@@ -925,8 +941,8 @@ static bool res_same(const struct dg_od_res_in *r, json_t *stored)
 	static const char *const keys[] = {"name", "description", "format", "mimetype", "hash"};
 	const char *const vals[] = {r->name, r->description, r->format, r->mimetype, r->hash};
 	for (size_t i = 0; same && i < sizeof keys / sizeof keys[0]; i++)
-		same = !vals[i] || strcmp(vals[i], str_of(stored, keys[i]) ? str_of(stored, keys[i])
-									    : "") == 0;
+		same = !vals[i] ||
+		       strcmp(vals[i], str_of(stored, keys[i]) ? str_of(stored, keys[i]) : "") == 0;
 	same = same && (!r->url_type || strcmp(r->url_type, str_of(stored, "url_type")) == 0);
 	json_decref(mine);
 	json_decref(theirs);
@@ -1193,14 +1209,13 @@ static bool among(const char *const *v, size_t n, const char *name)
  */
 static bool package_same(const struct dg_od_pkg_in *p, json_t *old)
 {
-	static const char *const keys[] = {"name",	 "title",	     "notes",
-					   "license_id", "author",	     "author_email",
-					   "maintainer", "maintainer_email", "url",
-					   "version",	 "owner_org"};
-	const char *const vals[] = {p->name,	   p->title,	p->notes,
-				    p->license_id, p->author,	p->author_email,
-				    p->maintainer, p->maintainer_email, p->url,
-				    p->version,	   p->dept};
+	static const char *const keys[] = {
+		"name",   "title",        "notes",      "license_id",
+		"author", "author_email", "maintainer", "maintainer_email",
+		"url",    "version",      "owner_org"};
+	const char *const vals[] = {p->name,   p->title,        p->notes,      p->license_id,
+				    p->author, p->author_email, p->maintainer, p->maintainer_email,
+				    p->url,    p->version,      p->dept};
 	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
 		if (!same_str(vals[i], old, keys[i]))
 			return false;
@@ -1228,7 +1243,8 @@ static bool package_same(const struct dg_od_pkg_in *p, json_t *old)
 			return false;
 		bool found = i < 3;
 		for (size_t e = 0; !found && e < p->nextras; e++)
-			found = strcmp(p->extra_keys[e], k) == 0 && strcmp(p->extra_vals[e], v) == 0;
+			found = strcmp(p->extra_keys[e], k) == 0 &&
+				strcmp(p->extra_vals[e], v) == 0;
 		if (!found)
 			return false;
 	}
@@ -1238,8 +1254,7 @@ static bool package_same(const struct dg_od_pkg_in *p, json_t *old)
 	if (json_array_size(res) != p->nres)
 		return false;
 	for (i = 0; i < p->nres; i++)
-		if (!p->res[i].unchanged ||
-		    !same_str(p->res[i].id, json_array_get(res, i), "id"))
+		if (!p->res[i].unchanged || !same_str(p->res[i].id, json_array_get(res, i), "id"))
 			return false;
 	return true;
 }
@@ -1583,7 +1598,8 @@ DG_CKAN_ACTION_FN(dataset_purge)
 		return dg_err_set(err, rc, "Not found: Dataset not found");
 	if (!rc)
 		rc = dg_od_writer(r, db, true, &mine);
-	/* for good: administrators only (a department's staff may delete, CKAN's sysadmin purges) */
+	/* for good: administrators only (a department's staff may delete, CKAN's sysadmin purges)
+	 */
 	if (!rc && !dg_od_may_edit(mine, dept))
 		rc = refuse(r, db, pkg_id, "purge this dataset", err);
 	else if (!rc && strcmp(mine, "*") != 0)

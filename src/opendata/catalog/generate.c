@@ -25,47 +25,67 @@
 #include "search/search.h"
 
 static const char *const districts[] = {
-	"示范市", "东城区", "西城区", "南湖区", "北山区", "高新区", "经开区", "滨江区", "临港新区",
-	"青山县", "白水县", "云岭镇", "石桥街道", "全市", "全省",
+	"示范市",   "东城区", "西城区", "南湖区", "北山区",   "高新区", "经开区", "滨江区",
+	"临港新区", "青山县", "白水县", "云岭镇", "石桥街道", "全市",   "全省",
 };
 /* a subject, its group and two tags of its own */
 static const char *const subjects[][4] = {
-	{"最低生活保障", "社会救助", "低保", "救助"},   {"特困人员供养", "社会救助", "特困", "救助"},
-	{"养老机构", "养老服务", "养老", "机构"},       {"居家养老服务", "养老服务", "养老", "居家"},
-	{"婚姻登记", "民政", "婚姻", "登记"},           {"社会组织", "民政", "社会组织", "登记"},
-	{"城镇新增就业", "就业创业", "就业", "统计"},   {"职业技能培训", "就业创业", "培训", "技能"},
-	{"社会保险参保", "社会保障", "社保", "参保"},   {"养老保险待遇", "社会保障", "养老金", "社保"},
-	{"市场主体登记", "市场监管", "企业", "登记"},   {"食品安全抽检", "市场监管", "食品", "抽检"},
-	{"医疗机构", "卫生健康", "医疗", "机构"},       {"传染病监测", "卫生健康", "疾控", "监测"},
-	{"户籍人口", "公共安全", "户籍", "人口"},       {"交通事故", "公共安全", "交通", "事故"},
-	{"建筑工程施工许可", "城乡建设", "建设", "许可"}, {"保障性住房", "城乡建设", "住房", "保障"},
-	{"医保定点药店", "医疗保障", "医保", "药店"},   {"医保基金结算", "医疗保障", "医保", "结算"},
-	{"空气质量监测", "生态环境", "空气", "监测"},   {"水质自动监测", "生态环境", "水质", "监测"},
-	{"公交线路站点", "交通运输", "公交", "线路"},   {"道路运输许可", "交通运输", "运输", "许可"},
-	{"中小学校名录", "教育文化", "教育", "学校"},   {"公共图书馆", "教育文化", "图书馆", "文化"},
-	{"农产品价格", "农业农村", "农业", "价格"},     {"高标准农田", "农业农村", "农田", "建设"},
-	{"政府采购公告", "财税金融", "采购", "公告"},   {"财政预算执行", "财税金融", "财政", "预算"},
-	{"旅游景区", "文化旅游", "旅游", "景区"},       {"气象观测", "气象服务", "气象", "观测"},
-	{"政务服务事项", "政务服务", "政务", "事项"},   {"12345热线工单", "政务服务", "热线", "工单"},
-	{"专利授权", "科技创新", "专利", "科技"},       {"高新技术企业", "科技创新", "科技", "企业"},
-	{"消防安全重点单位", "应急管理", "消防", "安全"}, {"自然灾害救助", "应急管理", "灾害", "救助"},
-	{"统计年鉴", "综合统计", "统计", "年鉴"},       {"人口普查", "综合统计", "人口", "普查"},
+	{"最低生活保障", "社会救助", "低保", "救助"},
+	{"特困人员供养", "社会救助", "特困", "救助"},
+	{"养老机构", "养老服务", "养老", "机构"},
+	{"居家养老服务", "养老服务", "养老", "居家"},
+	{"婚姻登记", "民政", "婚姻", "登记"},
+	{"社会组织", "民政", "社会组织", "登记"},
+	{"城镇新增就业", "就业创业", "就业", "统计"},
+	{"职业技能培训", "就业创业", "培训", "技能"},
+	{"社会保险参保", "社会保障", "社保", "参保"},
+	{"养老保险待遇", "社会保障", "养老金", "社保"},
+	{"市场主体登记", "市场监管", "企业", "登记"},
+	{"食品安全抽检", "市场监管", "食品", "抽检"},
+	{"医疗机构", "卫生健康", "医疗", "机构"},
+	{"传染病监测", "卫生健康", "疾控", "监测"},
+	{"户籍人口", "公共安全", "户籍", "人口"},
+	{"交通事故", "公共安全", "交通", "事故"},
+	{"建筑工程施工许可", "城乡建设", "建设", "许可"},
+	{"保障性住房", "城乡建设", "住房", "保障"},
+	{"医保定点药店", "医疗保障", "医保", "药店"},
+	{"医保基金结算", "医疗保障", "医保", "结算"},
+	{"空气质量监测", "生态环境", "空气", "监测"},
+	{"水质自动监测", "生态环境", "水质", "监测"},
+	{"公交线路站点", "交通运输", "公交", "线路"},
+	{"道路运输许可", "交通运输", "运输", "许可"},
+	{"中小学校名录", "教育文化", "教育", "学校"},
+	{"公共图书馆", "教育文化", "图书馆", "文化"},
+	{"农产品价格", "农业农村", "农业", "价格"},
+	{"高标准农田", "农业农村", "农田", "建设"},
+	{"政府采购公告", "财税金融", "采购", "公告"},
+	{"财政预算执行", "财税金融", "财政", "预算"},
+	{"旅游景区", "文化旅游", "旅游", "景区"},
+	{"气象观测", "气象服务", "气象", "观测"},
+	{"政务服务事项", "政务服务", "政务", "事项"},
+	{"12345热线工单", "政务服务", "热线", "工单"},
+	{"专利授权", "科技创新", "专利", "科技"},
+	{"高新技术企业", "科技创新", "科技", "企业"},
+	{"消防安全重点单位", "应急管理", "消防", "安全"},
+	{"自然灾害救助", "应急管理", "灾害", "救助"},
+	{"统计年鉴", "综合统计", "统计", "年鉴"},
+	{"人口普查", "综合统计", "人口", "普查"},
 };
-static const char *const kinds[] = {"统计", "名录", "信息", "数据", "目录", "清单", "情况",
-				    "公示", "汇总", "明细", "台账", "分布"};
+static const char *const kinds[] = {"统计", "名录", "信息", "数据", "目录", "清单",
+				    "情况", "公示", "汇总", "明细", "台账", "分布"};
 static const char *const english[] = {"open data", "statistics", "registry", "monthly report",
-				      "API", "geojson", "quality", "public service"};
-static const char *const formats[][2] = {{"CSV", "csv"},   {"XLSX", "xlsx"}, {"JSON", "json"},
-					 {"XML", "xml"},   {"PDF", "pdf"},   {"API", "api"},
+				      "API",       "geojson",    "quality",  "public service"};
+static const char *const formats[][2] = {{"CSV", "csv"},        {"XLSX", "xlsx"}, {"JSON", "json"},
+					 {"XML", "xml"},        {"PDF", "pdf"},   {"API", "api"},
 					 {"GeoJSON", "geojson"}};
-static const char *const licenses[] = {"cc-by", "cc-by", "cc-by", "cc-by-sa", "odc-by",
-				       "other-open", "notspecified"};
-static const char *const freqs[][2] = {{"daily", "每日"},     {"monthly", "每月"},
-					{"monthly", "每月"},   {"quarterly", "每季度"},
-					{"yearly", "每年"},    {"irregular", "不定期"}};
+static const char *const licenses[] = {"cc-by",  "cc-by",      "cc-by",       "cc-by-sa",
+				       "odc-by", "other-open", "notspecified"};
+static const char *const freqs[][2] = {{"daily", "每日"},   {"monthly", "每月"},
+				       {"monthly", "每月"}, {"quarterly", "每季度"},
+				       {"yearly", "每年"},  {"irregular", "不定期"}};
 static const char *const depts[] = {"mz", "rs", "sc", "wj", "ga", "zj", "yb", "sj"};
 
-#define N_(a) (sizeof(a) / sizeof((a)[0]))
+#define N_(a)   (sizeof(a) / sizeof((a)[0]))
 #define MAX_RES 4
 #define YEAR_MS (365LL * 86400000LL)
 
@@ -154,21 +174,37 @@ static void gen_one(int64_t i, int64_t base_id, int64_t now, struct gen *g)
 enum pass { P_PACKAGES, P_RESOURCES, P_TAGS, P_INDEX };
 
 static const char *const pkg_cols[] = {
-	"id", "name", "title", "notes", "license_id", "author", "private", "metadata_created",
-	"metadata_modified", "owner_dept", "theme", "frequency", "region", "tier", "search_id",
+	"id",
+	"name",
+	"title",
+	"notes",
+	"license_id",
+	"author",
+	"private",
+	"metadata_created",
+	"metadata_modified",
+	"owner_dept",
+	"theme",
+	"frequency",
+	"region",
+	"tier",
+	"search_id",
 };
-static const char *const res_cols[] = {"id",  "package_id", "name",     "description", "format",
-				       "url", "url_type",   "created",  "last_modified", "position"};
+static const char *const res_cols[] = {"id",  "package_id", "name",    "description",   "format",
+				       "url", "url_type",   "created", "last_modified", "position"};
 static const char *const tag_cols[] = {"package_id", "name"};
 
 static dg_rc copy_pass(struct dg_db *db, enum pass p, int64_t n, int64_t base_id, int64_t now)
 {
 	const char *cols[DG_SEARCH_FIELDS_MAX + 1];
-	const char *const *use = p == P_PACKAGES ? pkg_cols : p == P_RESOURCES ? res_cols : tag_cols;
+	const char *const *use = p == P_PACKAGES    ? pkg_cols
+				 : p == P_RESOURCES ? res_cols
+						    : tag_cols;
 	size_t ncols = p == P_PACKAGES ? N_(pkg_cols) : p == P_RESOURCES ? N_(res_cols) : 2;
-	const char *table = p == P_PACKAGES ? "od_packages" : p == P_RESOURCES ? "od_resources"
-							     : p == P_TAGS    ? "od_tags"
-									      : dg_od_index.table;
+	const char *table = p == P_PACKAGES    ? "od_packages"
+			    : p == P_RESOURCES ? "od_resources"
+			    : p == P_TAGS      ? "od_tags"
+					       : dg_od_index.table;
 	if (p == P_INDEX) {
 		ncols = dg_search_copy_cols(dg_db_kind(db), &dg_od_index, cols);
 		use = cols;
@@ -184,16 +220,17 @@ static dg_rc copy_pass(struct dg_db *db, enum pass p, int64_t n, int64_t base_id
 	for (int64_t i = 0; rc == DG_OK && i < n; i++) {
 		gen_one(i, base_id, now, &g);
 		if (p == P_PACKAGES) {
-			const char *v[] = {g.id,       g.name,     g.title,  g.notes, g.license,
-					   g.dept,     g.priv,     g.created, g.modified, g.dept,
-					   g.theme,    g.freq,     "demo",   g.tier,  g.doc};
+			const char *v[] = {g.id,    g.name, g.title,   g.notes,    g.license,
+					   g.dept,  g.priv, g.created, g.modified, g.dept,
+					   g.theme, g.freq, "demo",    g.tier,     g.doc};
 			rc = dg_db_copy_row(c, v);
 		}
 		for (size_t k = 0; p == P_RESOURCES && rc == DG_OK && k < g.nres; k++) {
 			char pos[24];
 			snprintf(pos, sizeof pos, "%zu", k);
-			const char *v[] = {g.res_id[k], g.id,     g.res_name[k], "",         g.res_format[k],
-					   g.res_url[k], "link",  g.created,     g.modified, pos};
+			const char *v[] = {g.res_id[k],     g.id,         g.res_name[k], "",
+					   g.res_format[k], g.res_url[k], "link",        g.created,
+					   g.modified,      pos};
 			rc = dg_db_copy_row(c, v);
 		}
 		for (size_t k = 0; p == P_TAGS && rc == DG_OK && k < g.ntags; k++) {
@@ -209,7 +246,8 @@ static dg_rc copy_pass(struct dg_db *db, enum pass p, int64_t n, int64_t base_id
 				rc = dg_buf_addf(&text[1], "%s ", g.tags[k]);
 			rc = rc ? rc : dg_buf_addf(&text[2], "%s %s", g.notes, g.theme);
 			for (size_t k = 0; !rc && k < g.nres; k++)
-				rc = dg_buf_addf(&text[3], "%s %s ", g.res_name[k], g.res_format[k]);
+				rc = dg_buf_addf(&text[3], "%s %s ", g.res_name[k],
+						 g.res_format[k]);
 			const char *texts[4] = {dg_buf_str(&text[0]), dg_buf_str(&text[1]),
 						dg_buf_str(&text[2]), dg_buf_str(&text[3])};
 			const char *vals[DG_SEARCH_FIELDS_MAX + 1];
@@ -236,17 +274,19 @@ dg_rc dg_od_catalog_generate(struct dg_db *db, int64_t n, struct dg_err *err)
 	for (int p = P_PACKAGES; !rc && p <= P_INDEX; p++) {
 		rc = copy_pass(db, (enum pass)p, n, base_id, now);
 		if (rc)
-			return dg_err_set(err, rc, "generated catalogue: the %s could not be written",
+			return dg_err_set(err, rc,
+					  "generated catalogue: the %s could not be written",
 					  names[p]);
 		dg_info("demo: %lld generated datasets: %s written", (long long)n, names[p]);
 	}
 	if (!rc && dg_db_kind(db) == DG_STORE_PG) {
 		/* the copy set search_id itself: the sequence moves past it */
 		int64_t last = 0;
-		rc = dg_db_query_int(db,
-				     "SELECT setval(pg_get_serial_sequence('od_packages', 'search_id'),"
-				     " (SELECT MAX(search_id) FROM od_packages))",
-				     DG_NOARGS, &last);
+		rc = dg_db_query_int(
+			db,
+			"SELECT setval(pg_get_serial_sequence('od_packages', 'search_id'),"
+			" (SELECT MAX(search_id) FROM od_packages))",
+			DG_NOARGS, &last);
 	}
 	return rc ? dg_err_set(err, rc, "generated catalogue") : DG_OK;
 }

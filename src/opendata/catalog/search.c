@@ -39,7 +39,8 @@ static const struct dg_solr_field fields[] = {
 	 "EXISTS (SELECT 1 FROM od_resources r WHERE r.package_id = p.id AND r.format = ?)"},
 	{"res_name", DG_SOLR_TEXT,
 	 "EXISTS (SELECT 1 FROM od_resources r WHERE r.package_id = p.id AND LOWER(r.name) " LIKE
-	 ")", 8},
+	 ")",
+	 8},
 	{"license_id", DG_SOLR_STRING, "p.license_id = ?"},
 	{"version", DG_SOLR_STRING, "p.version = ?"},
 	{"url", DG_SOLR_STRING, "p.url = ?"},
@@ -66,7 +67,8 @@ static const struct dg_solr_field fields[] = {
 	 " OR LOWER(p.theme) " LIKE
 	 " OR EXISTS (SELECT 1 FROM od_tags t WHERE t.package_id = p.id AND LOWER(t.name) " LIKE ")"
 	 " OR EXISTS (SELECT 1 FROM od_resources r WHERE r.package_id = p.id AND"
-	 " (LOWER(r.name) " LIKE " OR LOWER(r.description) " LIKE "))", 15},
+	 " (LOWER(r.name) " LIKE " OR LOWER(r.description) " LIKE "))",
+	 15},
 };
 
 /*

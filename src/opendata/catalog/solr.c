@@ -829,7 +829,8 @@ static dg_rc compile_field(struct dg_solr_sql *s, const struct dg_solr_schema *s
 		return dg_err_set(err, DG_EINVAL, "%.64s: ranges work on dates and numbers only",
 				  n->field);
 	if (f->kind == DG_SOLR_TEXT && f->index_fields && sc->index)
-		return index_cond(s, sc, dg_search_words(s->a, n->value, f->index_fields, n->phrase));
+		return index_cond(s, sc,
+				  dg_search_words(s->a, n->value, f->index_fields, n->phrase));
 	if (!numeric) {
 		const char *v = f->kind == DG_SOLR_TEXT ? like_pattern(s->a, n->value) : n->value;
 		return expand(s, false, f->sql, v, key);
@@ -929,8 +930,7 @@ static dg_rc compile_node(struct dg_solr_sql *s, const struct dg_solr_schema *sc
 		rc = rc ? rc : compile_node(s, sc, n->kid, !negated, now_ms, err);
 		return rc ? rc : dg_buf_addc(&s->where, ')');
 	case N_AND:
-	case N_OR:
-		return compile_join(s, sc, n, negated, now_ms, err);
+	case N_OR: return compile_join(s, sc, n, negated, now_ms, err);
 	}
 	return DG_EINTERNAL;
 }

@@ -72,8 +72,8 @@ static dg_rc insert_resource(struct dg_db *db, const char *package_id, const str
 			r->size < 0 ? DG_VNULL : DG_VI(r->size), DG_VT(r->mimetype), DG_VI(created),
 			DG_VI(modified), DG_VI(position), DG_VT(r->hash ? r->hash : ""),
 			DG_VT(r->file_key ? r->file_key : ""),
-			DG_VT(r->file_name ? r->file_name : ""), DG_VT(r->extras ? r->extras : "{}"),
-			DG_VI(now_ms)),
+			DG_VT(r->file_name ? r->file_name : ""),
+			DG_VT(r->extras ? r->extras : "{}"), DG_VI(now_ms)),
 		NULL);
 }
 
@@ -86,28 +86,29 @@ static dg_rc update_resource(struct dg_db *db, const struct dg_od_res_in *r, int
 			     int64_t now_ms)
 {
 	if (r->unchanged)
-		return dg_db_exec(db,
-				  "UPDATE od_resources SET"
-				  " position = CASE WHEN ? < 0 THEN position ELSE ? END WHERE id = ?",
-				  DG_ARGS(DG_VI(position), DG_VI(position), DG_VT(r->id)), NULL);
+		return dg_db_exec(
+			db,
+			"UPDATE od_resources SET"
+			" position = CASE WHEN ? < 0 THEN position ELSE ? END WHERE id = ?",
+			DG_ARGS(DG_VI(position), DG_VI(position), DG_VT(r->id)), NULL);
 	int64_t modified = r->last_modified_ms >= 0 ? r->last_modified_ms : now_ms;
-	return dg_db_exec(
-		db,
-		"UPDATE od_resources SET name = ?, description = ?, format = ?, url = ?,"
-		" size = ?, mimetype = ?, last_modified = ?,"
-		" position = CASE WHEN ? < 0 THEN position ELSE ? END,"
-		" url_type = COALESCE(?, url_type), hash = COALESCE(?, hash),"
-		" file_key = COALESCE(?, file_key), file_name = COALESCE(?, file_name),"
-		" extras = ?, metadata_modified = ?,"
-		" created = CASE WHEN ? < 0 THEN created ELSE ? END"
-		" WHERE id = ?",
-		DG_ARGS(DG_VT(r->name), DG_VT(r->description), DG_VT(r->format), DG_VT(r->url),
-			r->size < 0 ? DG_VNULL : DG_VI(r->size), DG_VT(r->mimetype), DG_VI(modified),
-			DG_VI(position), DG_VI(position), DG_VT(r->url_type), DG_VT(r->hash),
-			DG_VT(r->file_key), DG_VT(r->file_name),
-			DG_VT(r->extras ? r->extras : "{}"), DG_VI(now_ms), DG_VI(r->created_ms),
-			DG_VI(r->created_ms), DG_VT(r->id)),
-		NULL);
+	return dg_db_exec(db,
+			  "UPDATE od_resources SET name = ?, description = ?, format = ?, url = ?,"
+			  " size = ?, mimetype = ?, last_modified = ?,"
+			  " position = CASE WHEN ? < 0 THEN position ELSE ? END,"
+			  " url_type = COALESCE(?, url_type), hash = COALESCE(?, hash),"
+			  " file_key = COALESCE(?, file_key), file_name = COALESCE(?, file_name),"
+			  " extras = ?, metadata_modified = ?,"
+			  " created = CASE WHEN ? < 0 THEN created ELSE ? END"
+			  " WHERE id = ?",
+			  DG_ARGS(DG_VT(r->name), DG_VT(r->description), DG_VT(r->format),
+				  DG_VT(r->url), r->size < 0 ? DG_VNULL : DG_VI(r->size),
+				  DG_VT(r->mimetype), DG_VI(modified), DG_VI(position),
+				  DG_VI(position), DG_VT(r->url_type), DG_VT(r->hash),
+				  DG_VT(r->file_key), DG_VT(r->file_name),
+				  DG_VT(r->extras ? r->extras : "{}"), DG_VI(now_ms),
+				  DG_VI(r->created_ms), DG_VI(r->created_ms), DG_VT(r->id)),
+			  NULL);
 }
 
 /* Which package holds resource id ("" when none). */

@@ -401,7 +401,8 @@ static dg_rc narrow_value(json_t *v, int depth, struct dg_err *err)
 	return DG_OK;
 }
 
-/* "$or"/"$and" lists of non-empty objects; a column's value as above (other "$" keys: the walk's). */
+/* "$or"/"$and" lists of non-empty objects; a column's value as above (other "$" keys: the walk's).
+ */
 static dg_rc narrow_object(json_t *o, int depth, struct dg_err *err)
 {
 	const char *key;
