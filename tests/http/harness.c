@@ -381,6 +381,16 @@ char *th_csrf(struct th_client *c, const char *path)
 	return tok;
 }
 
+struct th_client *th_signed_in(struct th_srv *s, const char *user)
+{
+	struct th_client *c = th_client_new(s);
+	if (!th_login(c, user, DG_DEMO_PASSWORD)) {
+		fprintf(stderr, "harness: %s could not sign in\n", user);
+		exit(1);
+	}
+	return c;
+}
+
 bool th_login(struct th_client *c, const char *username, const char *password)
 {
 	char *csrf = th_csrf(c, "/login");
@@ -408,7 +418,7 @@ long th_post_csrf(struct th_client *c, const char *page, const char *path, const
 		  struct th_resp *out)
 {
 	char *csrf = th_csrf(c, page), *body = NULL;
-	if (!csrf || asprintf(&body, "%s&csrf=%s", fields, csrf) < 0) {
+	if (!csrf || asprintf(&body, "%s%scsrf=%s", fields, *fields ? "&" : "", csrf) < 0) {
 		fprintf(stderr, "harness: no CSRF token on %s\n", page);
 		exit(1);
 	}

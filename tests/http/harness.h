@@ -85,7 +85,8 @@ char *th_header(const struct th_resp *r, const char *name);
 char *th_csrf(struct th_client *c, const char *path);
 /*
  * POST fields (encoded, may be "") to path with the CSRF token of page's
- * form added; returns the status, *out the reply.
+ * form added; returns the status, *out the reply. Exits when page has no
+ * token.
  */
 long th_post_csrf(struct th_client *c, const char *page, const char *path, const char *fields,
 		  struct th_resp *out);
@@ -99,6 +100,9 @@ long th_post_multipart(struct th_client *c, const char *page, const char *path,
 		       const char *text_name, const char *text, struct th_resp *out);
 /* Sign in through the sign-in form; true when it worked. */
 bool th_login(struct th_client *c, const char *username, const char *password);
+/* A new client of s signed in as the demo account user (the demo password);
+ * fails the test when it cannot. */
+struct th_client *th_signed_in(struct th_srv *s, const char *user);
 /*
  * A fresh API token of user (signing in and creating it on /account/tokens):
  * the whole "Authorization: Bearer dgt_..." header, malloc'd; NULL on failure.

@@ -23,26 +23,6 @@
 
 #define PDF "%PDF-1.4\n% a test document\n"
 
-static struct th_client *signed_in(const char *user)
-{
-	struct th_client *c = th_client_new(th_shared);
-	assert_true(th_login(c, user, DG_DEMO_PASSWORD));
-	return c;
-}
-
-/* POST a form with the page's csrf added; body is the rest, already encoded. */
-static long post(struct th_client *c, const char *page, const char *path, const char *body,
-		 struct th_resp *r)
-{
-	char *csrf = th_csrf(c, page), *all = NULL;
-	assert_non_null(csrf);
-	assert_true(asprintf(&all, "csrf=%s%s%s", csrf, *body ? "&" : "", body) > 0);
-	long st = th_post_form(c, path, all, r);
-	free(all);
-	free(csrf);
-	return st;
-}
-
 /* The reference in a "/my/cases/REF/..." Location (malloc'd). */
 static char *ref_of(const struct th_resp *r)
 {
@@ -101,7 +81,7 @@ static char *start(struct th_client *c, const char *item)
 	struct th_resp r = {0};
 	char page[128];
 	snprintf(page, sizeof page, "/services/%s/apply", item);
-	assert_int_equal(post(c, page, page, "", &r), 303);
+	assert_int_equal(th_post_csrf(c, page, page, "", &r), 303);
 	char *ref = ref_of(&r);
 	th_resp_release(&r);
 	return ref;
@@ -114,10 +94,11 @@ static char *submitted_case(struct th_client *c)
 	char path[128], page[128];
 	char *ref = start(c, "990100-MZ-007");
 	snprintf(path, sizeof path, "/my/cases/%s/form/1", ref);
-	assert_int_equal(post(c, path, path, "name=%E5%BC%A0%E4%B8%89&phone=13800000001", &r), 303);
+	assert_int_equal(
+		th_post_csrf(c, path, path, "name=%E5%BC%A0%E4%B8%89&phone=13800000001", &r), 303);
 	th_resp_release(&r);
 	snprintf(path, sizeof path, "/my/cases/%s/form/2", ref);
-	assert_int_equal(post(c, path, path, "purpose=funeral", &r), 303);
+	assert_int_equal(th_post_csrf(c, path, path, "purpose=funeral", &r), 303);
 	th_resp_release(&r);
 	snprintf(path, sizeof path, "/my/cases/%s/form/3", ref);
 	assert_int_equal(th_post_multipart(c, path, path, "m1", "id.pdf", PDF, NULL, NULL, &r),
@@ -125,7 +106,7 @@ static char *submitted_case(struct th_client *c)
 	th_resp_release(&r);
 	snprintf(page, sizeof page, "/my/cases/%s/check", ref);
 	snprintf(path, sizeof path, "/my/cases/%s/submit", ref);
-	assert_int_equal(post(c, page, path, "", &r), 303);
+	assert_int_equal(th_post_csrf(c, page, path, "", &r), 303);
 	th_resp_release(&r);
 	assert_status(ref, "submitted");
 	return ref;
@@ -136,13 +117,14 @@ static long staff_act(struct th_client *c, const char *ref, const char *body, st
 	char page[128], path[128];
 	snprintf(page, sizeof page, "/office/cases/%s", ref);
 	snprintf(path, sizeof path, "/office/cases/%s/action", ref);
-	return post(c, page, path, body, r);
+	return th_post_csrf(c, page, path, body, r);
 }
 
 static void browser_journey(void **state)
 {
 	(void)state;
-	struct th_client *cit = signed_in(DG_DEMO_CITIZEN), *mz = signed_in(DG_DEMO_STAFF);
+	struct th_client *cit = th_signed_in(th_shared, DG_DEMO_CITIZEN),
+			 *mz = th_signed_in(th_shared, DG_DEMO_STAFF);
 	struct th_resp r = {0};
 	char path[128], page[128];
 	char *ref = start(cit, "990100-MZ-007");
@@ -159,7 +141,8 @@ static void browser_journey(void **state)
 	/* another phone instead of the account's: 422, the error summary, and the draft's answers
 	 * unchanged */
 	char *before = sql_text("SELECT answers FROM cases WHERE ref = ?", ref);
-	assert_int_equal(post(cit, path, path, "name=%E5%BC%A0%E4%B8%89&phone=12345", &r), 422);
+	assert_int_equal(th_post_csrf(cit, path, path, "name=%E5%BC%A0%E4%B8%89&phone=12345", &r),
+			 422);
 	assert_non_null(strstr(r.body, "error-summary"));
 	assert_non_null(strstr(r.body, "不能在此修改"));
 	th_resp_release(&r);
@@ -167,12 +150,13 @@ static void browser_journey(void **state)
 	assert_string_equal(before, after);
 	free(before);
 	free(after);
-	assert_int_equal(post(cit, path, path, "name=%E5%BC%A0%E4%B8%89&phone=13800000001", &r),
-			 303);
+	assert_int_equal(
+		th_post_csrf(cit, path, path, "name=%E5%BC%A0%E4%B8%89&phone=13800000001", &r),
+		303);
 	th_resp_release(&r);
 	/* save and come back later */
 	snprintf(path, sizeof path, "/my/cases/%s/form/2", ref);
-	assert_int_equal(post(cit, path, path, "purpose=my+father+died&later=1", &r), 303);
+	assert_int_equal(th_post_csrf(cit, path, path, "purpose=my+father+died&later=1", &r), 303);
 	char *loc = th_header(&r, "Location");
 	assert_non_null(strstr(loc, "/my/cases?saved="));
 	free(loc);
@@ -198,7 +182,7 @@ static void browser_journey(void **state)
 	assert_non_null(strstr(r.body, "id.pdf"));
 	th_resp_release(&r);
 	snprintf(path, sizeof path, "/my/cases/%s/submit", ref);
-	assert_int_equal(post(cit, page, path, "", &r), 303);
+	assert_int_equal(th_post_csrf(cit, page, path, "", &r), 303);
 	th_resp_release(&r);
 	snprintf(path, sizeof path, "/my/cases/%s?done=submitted", ref);
 	assert_int_equal(th_get(cit, path, &r), 200);
@@ -256,15 +240,15 @@ static void browser_journey(void **state)
 
 	/* rate badly: a comment is required; then a rectification task opens */
 	snprintf(path, sizeof path, "/my/cases/%s/rating", ref);
-	assert_int_equal(post(cit, page, path, "level=1", &r), 422);
+	assert_int_equal(th_post_csrf(cit, page, path, "level=1", &r), 422);
 	th_resp_release(&r);
 	assert_int_equal(sql_int("SELECT COUNT(*) FROM case_ratings r JOIN cases c ON c.id = "
 				 "r.case_id WHERE c.ref = ?",
 				 ref),
 			 0);
-	assert_int_equal(post(cit, page, path, "level=1&comment=too+slow", &r), 303);
+	assert_int_equal(th_post_csrf(cit, page, path, "level=1&comment=too+slow", &r), 303);
 	th_resp_release(&r);
-	assert_int_equal(post(cit, page, path, "level=5", &r), 409); /* once only */
+	assert_int_equal(th_post_csrf(cit, page, path, "level=5", &r), 409); /* once only */
 	th_resp_release(&r);
 	int64_t task = sql_int("SELECT x.id FROM case_rectifications x JOIN cases c ON c.id = "
 			       "x.case_id WHERE c.ref = ?",
@@ -274,7 +258,7 @@ static void browser_journey(void **state)
 	const char *steps[] = {"text=checked", "text=fixed", "text=We+are+sorry+and+have+fixed+it",
 			       "text=reviewed"};
 	for (int i = 0; i < 4; i++) {
-		assert_int_equal(post(mz, tpath, tpath, steps[i], &r), 303);
+		assert_int_equal(th_post_csrf(mz, tpath, tpath, steps[i], &r), 303);
 		th_resp_release(&r);
 	}
 	char *stage = sql_text("SELECT x.stage FROM case_rectifications x JOIN cases c ON c.id = "
@@ -296,8 +280,10 @@ static void browser_journey(void **state)
 static void permissions(void **state)
 {
 	(void)state;
-	struct th_client *cit = signed_in(DG_DEMO_CITIZEN), *other = signed_in(DG_DEMO_CITIZEN2),
-			 *rs = signed_in(DG_DEMO_STAFF2), *mz = signed_in(DG_DEMO_STAFF);
+	struct th_client *cit = th_signed_in(th_shared, DG_DEMO_CITIZEN),
+			 *other = th_signed_in(th_shared, DG_DEMO_CITIZEN2),
+			 *rs = th_signed_in(th_shared, DG_DEMO_STAFF2),
+			 *mz = th_signed_in(th_shared, DG_DEMO_STAFF);
 	struct th_resp r = {0};
 	char path[128];
 	char *ref = submitted_case(cit);
@@ -309,7 +295,7 @@ static void permissions(void **state)
 	assert_int_equal(th_get(other, path, &r), 404);
 	th_resp_release(&r);
 	snprintf(path, sizeof path, "/my/cases/%s/withdraw", ref);
-	assert_int_equal(post(other, "/my/cases", path, "", &r), 404);
+	assert_int_equal(th_post_csrf(other, "/my/cases", path, "", &r), 404);
 	th_resp_release(&r);
 	assert_status(ref, "submitted");
 	/* another department's staff: not in their queue, cannot see or act */
@@ -320,11 +306,11 @@ static void permissions(void **state)
 	assert_int_equal(th_get(rs, path, &r), 404);
 	th_resp_release(&r);
 	snprintf(path, sizeof path, "/office/cases/%s/action", ref);
-	assert_int_equal(post(rs, "/office", path, "action=accept", &r), 404);
+	assert_int_equal(th_post_csrf(rs, "/office", path, "action=accept", &r), 404);
 	th_resp_release(&r);
 	assert_status(ref, "submitted");
 	/* a citizen cannot take a staff action */
-	assert_int_equal(post(cit, "/my/cases", path, "action=accept", &r), 403);
+	assert_int_equal(th_post_csrf(cit, "/my/cases", path, "action=accept", &r), 403);
 	th_resp_release(&r);
 	assert_status(ref, "submitted");
 	/* an unknown action, an action in the wrong state */
@@ -342,10 +328,11 @@ static void permissions(void **state)
 	char *rsref = start(cit, "990100-RS-002");
 	char p1[128], p2[128];
 	snprintf(p1, sizeof p1, "/my/cases/%s/form/1", rsref);
-	assert_int_equal(post(cit, p1, p1, "name=%E5%BC%A0%E4%B8%89&phone=13800000001", &r2), 303);
+	assert_int_equal(
+		th_post_csrf(cit, p1, p1, "name=%E5%BC%A0%E4%B8%89&phone=13800000001", &r2), 303);
 	th_resp_release(&r2);
 	snprintf(p1, sizeof p1, "/my/cases/%s/form/2", rsref);
-	assert_int_equal(post(cit, p1, p1, "purpose=card", &r2), 303);
+	assert_int_equal(th_post_csrf(cit, p1, p1, "purpose=card", &r2), 303);
 	th_resp_release(&r2);
 	snprintf(p1, sizeof p1, "/my/cases/%s/form/3", rsref);
 	assert_int_equal(th_post_multipart(cit, p1, p1, "m1", "id.png", "\x89PNG\r\n\x1a\n....",
@@ -354,7 +341,7 @@ static void permissions(void **state)
 	th_resp_release(&r2);
 	snprintf(p1, sizeof p1, "/my/cases/%s/check", rsref);
 	snprintf(p2, sizeof p2, "/my/cases/%s/submit", rsref);
-	assert_int_equal(post(cit, p1, p2, "", &r2), 303);
+	assert_int_equal(th_post_csrf(cit, p1, p2, "", &r2), 303);
 	th_resp_release(&r2);
 	assert_int_equal(staff_act(rs, rsref, "action=accept", &r2), 303);
 	th_resp_release(&r2);
@@ -386,7 +373,7 @@ static void permissions(void **state)
 static void withdraw_window(void **state)
 {
 	(void)state;
-	struct th_client *cit = signed_in(DG_DEMO_CITIZEN);
+	struct th_client *cit = th_signed_in(th_shared, DG_DEMO_CITIZEN);
 	struct th_resp r = {0};
 	char page[128], path[128];
 	/* inside ten minutes */
@@ -394,11 +381,11 @@ static void withdraw_window(void **state)
 	snprintf(page, sizeof page, "/my/cases/%s", ref);
 	snprintf(path, sizeof path, "/my/cases/%s/withdraw", ref);
 	/* asked first: nothing changes without the confirmation */
-	assert_int_equal(post(cit, page, path, "", &r), 200);
+	assert_int_equal(th_post_csrf(cit, page, path, "", &r), 200);
 	assert_non_null(strstr(r.body, "name=\"confirm\" value=\"yes\""));
 	th_resp_release(&r);
 	assert_status(ref, "submitted");
-	assert_int_equal(post(cit, page, path, "confirm=yes", &r), 303);
+	assert_int_equal(th_post_csrf(cit, page, path, "confirm=yes", &r), 303);
 	th_resp_release(&r);
 	assert_status(ref, "withdrawn");
 	free(ref);
@@ -410,7 +397,7 @@ static void withdraw_window(void **state)
 	assert_int_equal(th_get(cit, page, &r), 200);
 	assert_null(strstr(r.body, "/withdraw\"")); /* no button any more */
 	th_resp_release(&r);
-	assert_int_equal(post(cit, page, path, "confirm=yes", &r), 409);
+	assert_int_equal(th_post_csrf(cit, page, path, "confirm=yes", &r), 409);
 	assert_non_null(strstr(r.body, "10"));
 	th_resp_release(&r);
 	assert_status(ref, "submitted");
@@ -421,8 +408,9 @@ static void withdraw_window(void **state)
 static void transfer(void **state)
 {
 	(void)state;
-	struct th_client *cit = signed_in(DG_DEMO_CITIZEN), *mz = signed_in(DG_DEMO_STAFF),
-			 *rs = signed_in(DG_DEMO_STAFF2);
+	struct th_client *cit = th_signed_in(th_shared, DG_DEMO_CITIZEN),
+			 *mz = th_signed_in(th_shared, DG_DEMO_STAFF),
+			 *rs = th_signed_in(th_shared, DG_DEMO_STAFF2);
 	struct th_resp r = {0};
 	char path[128];
 	char *ref = submitted_case(cit);
@@ -568,12 +556,13 @@ static void api_journey(void **state)
 static void agent_applies_for_enterprise(void **state)
 {
 	(void)state;
-	struct th_client *ag = signed_in(DG_DEMO_AGENT), *cit = signed_in(DG_DEMO_CITIZEN);
+	struct th_client *ag = th_signed_in(th_shared, DG_DEMO_AGENT),
+			 *cit = th_signed_in(th_shared, DG_DEMO_CITIZEN);
 	struct th_resp r = {0};
 	/* an enterprise service: the citizen may not, the agent may, on behalf of the enterprise */
-	assert_int_equal(
-		post(cit, "/services/990100-SC-004/apply", "/services/990100-SC-004/apply", "", &r),
-		403);
+	assert_int_equal(th_post_csrf(cit, "/services/990100-SC-004/apply",
+				      "/services/990100-SC-004/apply", "", &r),
+			 403);
 	th_resp_release(&r);
 	char *ref = start(ag, "990100-SC-004");
 	char path[128];

@@ -134,13 +134,6 @@ static const char *status_of(const char *id)
 	return st;
 }
 
-static struct th_client *signed_in(const char *user)
-{
-	struct th_client *c = th_client_new(th_shared);
-	assert_true(th_login(c, user, DG_DEMO_PASSWORD));
-	return c;
-}
-
 static void exec_sql(const char *sql, const char *id)
 {
 	struct dg_db *db = NULL;
@@ -177,7 +170,7 @@ static void valid_page_masks_the_name(void **state)
 	free(b);
 	th_client_free(anon);
 	/* the holder sees the full name, the case and the print link */
-	struct th_client *holder = signed_in(DG_DEMO_CITIZEN);
+	struct th_client *holder = th_signed_in(th_shared, DG_DEMO_CITIZEN);
 	b = get_as(holder, path, 200);
 	assert_non_null(strstr(b, "张三"));
 	assert_non_null(strstr(b, "BJ-2026-000123"));
@@ -186,7 +179,7 @@ static void valid_page_masks_the_name(void **state)
 	free(b);
 	th_client_free(holder);
 	/* the issuing staff may revoke from the page */
-	struct th_client *mz = signed_in(DG_DEMO_STAFF);
+	struct th_client *mz = th_signed_in(th_shared, DG_DEMO_STAFF);
 	b = get_as(mz, path, 200);
 	assert_non_null(strstr(b, "/revoke"));
 	free(b);
@@ -406,8 +399,10 @@ static void revocation_by_the_issuer_only(void **state)
 	char id[48], other[48];
 	issue(id, 0, 365);
 	issue(other, 0, 365);
-	struct th_client *rs = signed_in(DG_DEMO_STAFF2), *cit = signed_in(DG_DEMO_CITIZEN),
-			 *mz = signed_in(DG_DEMO_STAFF), *admin = signed_in(DG_DEMO_ADMIN);
+	struct th_client *rs = th_signed_in(th_shared, DG_DEMO_STAFF2),
+			 *cit = th_signed_in(th_shared, DG_DEMO_CITIZEN),
+			 *mz = th_signed_in(th_shared, DG_DEMO_STAFF),
+			 *admin = th_signed_in(th_shared, DG_DEMO_ADMIN);
 	/* another department, the holder, no reason, no CSRF token: refused, nothing changes */
 	assert_int_equal(post_revoke(rs, id, "wrong department", true), 403);
 	assert_int_equal(post_revoke(cit, id, "I do not want it", true), 403);
@@ -482,8 +477,10 @@ static void pdf_for_holder_and_issuer(void **state)
 	char id[48], path[128];
 	issue(id, 0, 365);
 	snprintf(path, sizeof(path), "/certificates/%s/pdf", id);
-	struct th_client *holder = signed_in(DG_DEMO_CITIZEN), *other = signed_in(DG_DEMO_CITIZEN2),
-			 *mz = signed_in(DG_DEMO_STAFF), *rs = signed_in(DG_DEMO_STAFF2),
+	struct th_client *holder = th_signed_in(th_shared, DG_DEMO_CITIZEN),
+			 *other = th_signed_in(th_shared, DG_DEMO_CITIZEN2),
+			 *mz = th_signed_in(th_shared, DG_DEMO_STAFF),
+			 *rs = th_signed_in(th_shared, DG_DEMO_STAFF2),
 			 *anon = th_client_new(th_shared);
 	struct th_resp r = {0};
 	assert_int_equal(th_get(holder, path, &r), 200);
@@ -545,7 +542,8 @@ static void my_certificates(void **state)
 	(void)state;
 	char id[48];
 	issue(id, 0, 365);
-	struct th_client *holder = signed_in(DG_DEMO_CITIZEN), *other = signed_in(DG_DEMO_CITIZEN2);
+	struct th_client *holder = th_signed_in(th_shared, DG_DEMO_CITIZEN),
+			 *other = th_signed_in(th_shared, DG_DEMO_CITIZEN2);
 	char *b = get_as(holder, "/my/certificates", 200);
 	assert_non_null(strstr(b, id));
 	assert_non_null(strstr(b, TITLE_ZH));
@@ -636,7 +634,7 @@ static void bad_ids_are_not_found(void **state)
 			    "ENOTFOUND");
 	json_decref(e);
 	json_decref(api("/api/v1/certificates/nope/verify", 404));
-	struct th_client *holder = signed_in(DG_DEMO_CITIZEN);
+	struct th_client *holder = th_signed_in(th_shared, DG_DEMO_CITIZEN);
 	free(get_as(holder, "/certificates/CERT-AAAAAAAAAAAAAAAAAAAA/pdf", 404));
 	th_client_free(holder);
 }

@@ -38,31 +38,12 @@ static char typed_id[19]; /* a valid ID number of no account, typed the same way
 
 /* ---- helpers ---- */
 
-static struct th_client *signed_in(const char *user)
-{
-	struct th_client *c = th_client_new(th_shared);
-	assert_true(th_login(c, user, DG_DEMO_PASSWORD));
-	return c;
-}
-
-static long post(struct th_client *c, const char *page, const char *path, const char *body,
-		 struct th_resp *r)
-{
-	char *csrf = th_csrf(c, page), *all = NULL;
-	assert_non_null(csrf);
-	assert_true(asprintf(&all, "csrf=%s%s%s", csrf, *body ? "&" : "", body) > 0);
-	long st = th_post_form(c, path, all, r);
-	free(all);
-	free(csrf);
-	return st;
-}
-
 static char *start(struct th_client *c, const char *item)
 {
 	struct th_resp r = {0};
 	char page[128];
 	snprintf(page, sizeof page, "/services/%s/apply", item);
-	assert_int_equal(post(c, page, page, "", &r), 303);
+	assert_int_equal(th_post_csrf(c, page, page, "", &r), 303);
 	char *loc = th_header(&r, "Location");
 	assert_non_null(loc);
 	const char *p = strstr(loc, "/my/cases/") + strlen("/my/cases/");
@@ -125,7 +106,8 @@ static char *journey_ref; /* the browser journey's case */
 /* Everything a case keeps text in, with an ID number and a phone typed into each free text. */
 static void journey(void)
 {
-	struct th_client *cit = signed_in(DG_DEMO_CITIZEN), *mz = signed_in(DG_DEMO_STAFF);
+	struct th_client *cit = th_signed_in(th_shared, DG_DEMO_CITIZEN),
+			 *mz = th_signed_in(th_shared, DG_DEMO_STAFF);
 	struct th_resp r = {0};
 	char path[160], page[160], body[512];
 	/* over the API: the old-age allowance copies name, ID number and phone from the account */
@@ -144,11 +126,11 @@ static void journey(void)
 	 * reply */
 	char *ref = start(cit, "990100-MZ-007");
 	snprintf(path, sizeof path, "/my/cases/%s/form/1", ref);
-	assert_int_equal(post(cit, path, path, "", &r), 303);
+	assert_int_equal(th_post_csrf(cit, path, path, "", &r), 303);
 	th_resp_release(&r);
 	snprintf(path, sizeof path, "/my/cases/%s/form/2", ref);
 	snprintf(body, sizeof body, "purpose=call+me+on+%s+about+%s", TYPED_PHONE, typed_id);
-	assert_int_equal(post(cit, path, path, body, &r), 303);
+	assert_int_equal(th_post_csrf(cit, path, path, body, &r), 303);
 	th_resp_release(&r);
 	snprintf(path, sizeof path, "/my/cases/%s/form/3", ref);
 	char fname[96];
@@ -157,15 +139,15 @@ static void journey(void)
 	th_resp_release(&r);
 	snprintf(page, sizeof page, "/my/cases/%s/check", ref);
 	snprintf(path, sizeof path, "/my/cases/%s/submit", ref);
-	assert_int_equal(post(cit, page, path, "", &r), 303);
+	assert_int_equal(th_post_csrf(cit, page, path, "", &r), 303);
 	th_resp_release(&r);
 	snprintf(page, sizeof page, "/office/cases/%s", ref);
 	snprintf(path, sizeof path, "/office/cases/%s/action", ref);
-	assert_int_equal(post(mz, page, path, "action=accept", &r), 303);
+	assert_int_equal(th_post_csrf(mz, page, path, "action=accept", &r), 303);
 	th_resp_release(&r);
 	snprintf(body, sizeof body, "action=request_supplement&reason=the+card+of+%s%%2C+phone+%s",
 		 typed_id, TYPED_PHONE);
-	assert_int_equal(post(mz, page, path, body, &r), 303);
+	assert_int_equal(th_post_csrf(mz, page, path, body, &r), 303);
 	th_resp_release(&r);
 	snprintf(page, sizeof page, "/my/cases/%s", ref);
 	snprintf(path, sizeof path, "/my/cases/%s/supplement", ref);
@@ -176,12 +158,12 @@ static void journey(void)
 	th_resp_release(&r);
 	snprintf(page, sizeof page, "/office/cases/%s", ref);
 	snprintf(path, sizeof path, "/office/cases/%s/action", ref);
-	assert_int_equal(post(mz, page, path, "action=approve", &r), 303);
+	assert_int_equal(th_post_csrf(mz, page, path, "action=approve", &r), 303);
 	th_resp_release(&r);
 	snprintf(page, sizeof page, "/my/cases/%s", ref);
 	snprintf(path, sizeof path, "/my/cases/%s/rating", ref);
 	snprintf(body, sizeof body, "level=1&comment=nobody+answered+%s", TYPED_PHONE);
-	assert_int_equal(post(cit, page, path, body, &r), 303);
+	assert_int_equal(th_post_csrf(cit, page, path, body, &r), 303);
 	th_resp_release(&r);
 	char *task = sql_text("SELECT x.id FROM case_rectifications x JOIN cases c ON c.id = "
 			      "x.case_id WHERE c.ref = ?",
@@ -190,7 +172,7 @@ static void journey(void)
 	snprintf(body, sizeof body, "text=we+called+%s", TYPED_PHONE);
 	const char *steps[] = {body, body, body};
 	for (int i = 0; i < 3; i++) {
-		assert_int_equal(post(mz, path, path, steps[i], &r), 303);
+		assert_int_equal(th_post_csrf(mz, path, path, steps[i], &r), 303);
 		th_resp_release(&r);
 	}
 	free(task);
@@ -351,8 +333,10 @@ static void masked_and_revealed_on_the_record(void **state)
 {
 	(void)state;
 	assert_non_null(journey_ref);
-	struct th_client *cit = signed_in(DG_DEMO_CITIZEN), *mz = signed_in(DG_DEMO_STAFF);
-	struct th_client *other = signed_in(DG_DEMO_STAFF2), *adm = signed_in(DG_DEMO_ADMIN);
+	struct th_client *cit = th_signed_in(th_shared, DG_DEMO_CITIZEN),
+			 *mz = th_signed_in(th_shared, DG_DEMO_STAFF);
+	struct th_client *other = th_signed_in(th_shared, DG_DEMO_STAFF2),
+			 *adm = th_signed_in(th_shared, DG_DEMO_ADMIN);
 	struct th_resp r = {0};
 	char page[160], path[160], masked_phone[16];
 	snprintf(masked_phone, sizeof masked_phone, "%.3s****%s", TYPED_PHONE, TYPED_PHONE + 7);
@@ -370,7 +354,7 @@ static void masked_and_revealed_on_the_record(void **state)
 		th_resp_release(&r);
 	}
 	/* staff of the department ask: in full, and it is on the case's history */
-	assert_int_equal(post(mz, page, path, "", &r), 200);
+	assert_int_equal(th_post_csrf(mz, page, path, "", &r), 200);
 	assert_non_null(strstr(r.body, TYPED_PHONE));
 	assert_non_null(strstr(r.body, typed_id));
 	th_resp_release(&r);
@@ -385,10 +369,10 @@ static void masked_and_revealed_on_the_record(void **state)
 	th_resp_release(&r);
 	/* another department's staff, and an administrator, may not */
 	snprintf(page, sizeof page, "/office/cases/%s", journey_ref);
-	assert_int_equal(post(other, "/office", path, "", &r), 404);
+	assert_int_equal(th_post_csrf(other, "/office", path, "", &r), 404);
 	assert_null(strstr(r.body, TYPED_PHONE));
 	th_resp_release(&r);
-	assert_int_equal(post(adm, "/office", path, "", &r), 403);
+	assert_int_equal(th_post_csrf(adm, "/office", path, "", &r), 403);
 	th_resp_release(&r);
 	/* the API masks them too */
 	char *tok = th_token_header(th_shared, DG_DEMO_CITIZEN2, DG_DEMO_PASSWORD);
@@ -422,7 +406,7 @@ static void masked_and_revealed_on_the_record(void **state)
 static void identity_from_the_account_is_fixed(void **state)
 {
 	(void)state;
-	struct th_client *cit = signed_in(DG_DEMO_CITIZEN);
+	struct th_client *cit = th_signed_in(th_shared, DG_DEMO_CITIZEN);
 	struct th_resp r = {0};
 	char path[160];
 	/* the page: shown, masked, not asked; another identity posted is refused */
@@ -437,7 +421,7 @@ static void identity_from_the_account_is_fixed(void **state)
 	char body[256];
 	snprintf(body, sizeof body, "name=%%E6%%9D%%8E%%E5%%9B%%9B&id_number=%s&phone=13700000000",
 		 typed_id);
-	assert_int_equal(post(cit, path, path, body, &r), 422);
+	assert_int_equal(th_post_csrf(cit, path, path, body, &r), 422);
 	assert_non_null(strstr(r.body, "不能在此修改"));
 	th_resp_release(&r);
 	char *after = sql_text("SELECT answers FROM cases WHERE ref = ?", ref);
@@ -469,7 +453,7 @@ static void identity_from_the_account_is_fixed(void **state)
 			 201);
 	th_resp_release(&r);
 	/* the department sees which answers came from the account */
-	struct th_client *mz = signed_in(DG_DEMO_STAFF);
+	struct th_client *mz = th_signed_in(th_shared, DG_DEMO_STAFF);
 	char *latest = sql_text("SELECT ref FROM cases WHERE item_code = ? ORDER BY id DESC",
 				"990100-MZ-004");
 	snprintf(path, sizeof path, "/office/cases/%s", latest);
@@ -496,7 +480,8 @@ static void arm(const char *spec)
 static void full_disk_keeps_the_answers(void **state)
 {
 	(void)state;
-	struct th_client *cit = signed_in(DG_DEMO_CITIZEN), *mz = signed_in(DG_DEMO_STAFF);
+	struct th_client *cit = th_signed_in(th_shared, DG_DEMO_CITIZEN),
+			 *mz = th_signed_in(th_shared, DG_DEMO_STAFF);
 	struct th_resp r = {0};
 	char path[160], page[160];
 	char *ref = start(cit, "990100-MZ-007");
@@ -534,14 +519,15 @@ static void full_disk_keeps_the_answers(void **state)
 		th_resp_release(&r);
 		snprintf(page, sizeof page, "/my/cases/%s/check", ref);
 		snprintf(p1, sizeof p1, "/my/cases/%s/submit", ref);
-		assert_int_equal(post(cit, page, p1, "", &r), 303);
+		assert_int_equal(th_post_csrf(cit, page, p1, "", &r), 303);
 		th_resp_release(&r);
 	}
 	snprintf(page, sizeof page, "/office/cases/%s", ref);
 	snprintf(path, sizeof path, "/office/cases/%s/action", ref);
 	arm("store.exec=full");
-	assert_int_equal(post(mz, page, path,
-			      "action=refuse&reason=the+death+certificate+is+unreadable", &r),
+	assert_int_equal(th_post_csrf(mz, page, path,
+				      "action=refuse&reason=the+death+certificate+is+unreadable",
+				      &r),
 			 507);
 	arm("");
 	assert_non_null(strstr(r.body, "the death certificate is unreadable"));

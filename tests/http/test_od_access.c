@@ -53,13 +53,6 @@ static int64_t sql_int(const char *text)
 	return th_sql_int(th_shared, text);
 }
 
-static struct th_client *signed_in(const char *user)
-{
-	struct th_client *c = th_client_new(th_shared);
-	assert_true(th_login(c, user, DG_DEMO_PASSWORD));
-	return c;
-}
-
 /* POST a form with the page's CSRF token; returns the status, *out the reply. */
 static long post_form(struct th_client *c, const char *page, const char *path, const char *fields,
 		      struct th_resp *out)
@@ -70,7 +63,7 @@ static long post_form(struct th_client *c, const char *page, const char *path, c
 /* A new app of user: its key (malloc'd) and id. */
 static char *new_app(const char *user, const char *name, int64_t *id)
 {
-	struct th_client *c = signed_in(user);
+	struct th_client *c = th_signed_in(th_shared, user);
 	struct th_resp r = {0};
 	char *fields = NULL;
 	assert_true(asprintf(&fields, "name=%s&purpose=research", name) > 0);
@@ -193,7 +186,7 @@ static long admin_post(const char *action, const char *body)
 static void apply_form_errors_change_nothing(void **state)
 {
 	(void)state;
-	struct th_client *c = signed_in(DG_DEMO_CITIZEN);
+	struct th_client *c = th_signed_in(th_shared, DG_DEMO_CITIZEN);
 	struct th_resp r = {0};
 	int64_t before = sql_int("SELECT COUNT(*) FROM od_applications");
 	char *fields = NULL;
@@ -249,7 +242,7 @@ static void conditional_needs_a_grant(void **state)
 		get_with(x, "/api/3/action/datastore_search_sql?sql=SELECT%201", NULL, NULL), 403);
 
 	/* the citizen applies */
-	struct th_client *c = signed_in(DG_DEMO_CITIZEN);
+	struct th_client *c = th_signed_in(th_shared, DG_DEMO_CITIZEN);
 	struct th_resp r = {0};
 	char *fields = NULL, *who = th_enc("张三");
 	assert_true(asprintf(&fields, "applicant=%s&purpose=study&use=report&days=30&app=%lld", who,
@@ -264,14 +257,14 @@ static void conditional_needs_a_grant(void **state)
 	snprintf(path, sizeof path, "/office/data-applications/%lld/decide", (long long)id);
 
 	/* another department's staff may not decide it */
-	struct th_client *mz = signed_in(DG_DEMO_STAFF);
+	struct th_client *mz = th_signed_in(th_shared, DG_DEMO_STAFF);
 	assert_int_equal(post_form(mz, page, path, "decision=approve&reason=", &r), 404);
 	th_resp_release(&r);
 	/* a citizen may not reach the office */
 	assert_int_equal(th_get(c, page, &r), 403);
 	th_resp_release(&r);
 	/* the administrator sees it; a refusal needs a reason */
-	struct th_client *adm = signed_in(DG_DEMO_ADMIN);
+	struct th_client *adm = th_signed_in(th_shared, DG_DEMO_ADMIN);
 	char *body = th_get_body(adm, page, 200);
 	assert_non_null(strstr(body, "study"));
 	free(body);
@@ -321,7 +314,7 @@ static void conditional_needs_a_grant(void **state)
 static void app_pages_and_revoked_keys(void **state)
 {
 	(void)state;
-	struct th_client *c = signed_in(DG_DEMO_AGENT);
+	struct th_client *c = th_signed_in(th_shared, DG_DEMO_AGENT);
 	struct th_resp r = {0};
 	int64_t before = sql_int("SELECT COUNT(*) FROM od_apps");
 	assert_int_equal(post_form(c, "/data/apps", "/data/apps", "name=&purpose=", &r), 422);
@@ -335,7 +328,7 @@ static void app_pages_and_revoked_keys(void **state)
 	assert_int_equal(get_with(x, "/api/3/action/package_list", NULL, NULL), 200);
 	snprintf(path, sizeof path, "/data/apps/%lld/revoke", (long long)id);
 	/* not another user's to revoke */
-	struct th_client *other = signed_in(DG_DEMO_CITIZEN);
+	struct th_client *other = th_signed_in(th_shared, DG_DEMO_CITIZEN);
 	assert_int_equal(post_form(other, "/data/apps", path, "x=1", &r), 404);
 	th_resp_release(&r);
 	assert_int_equal(post_form(c, "/data/apps", path, "x=1", &r), 303);
@@ -482,7 +475,7 @@ static void quotas(void **state)
 	/* the app has its own, larger quota */
 	assert_int_equal(get_with(x, "/api/3/action/package_list", NULL, NULL), 200);
 	/* an administrator lowers this app's quota to 2: one more call */
-	struct th_client *adm = signed_in(DG_DEMO_ADMIN);
+	struct th_client *adm = th_signed_in(th_shared, DG_DEMO_ADMIN);
 	struct th_resp r = {0};
 	char path[80];
 	snprintf(path, sizeof path, "/admin/data-access/apps/%lld/quota", (long long)id);
@@ -490,7 +483,7 @@ static void quotas(void **state)
 	th_resp_release(&r);
 	assert_int_equal(post_form(adm, "/admin/data-access", path, "daily_quota=2", &r), 303);
 	th_resp_release(&r);
-	struct th_client *cit = signed_in(DG_DEMO_CITIZEN);
+	struct th_client *cit = th_signed_in(th_shared, DG_DEMO_CITIZEN);
 	assert_int_equal(post_form(cit, "/data/apps", path, "daily_quota=99", &r), 403);
 	th_resp_release(&r);
 	assert_int_equal(get_with(x, "/api/3/action/package_list", NULL, NULL), 200);

@@ -36,13 +36,6 @@ static int64_t setting(const char *key)
 	return th_sql_int(th_shared, q);
 }
 
-static struct th_client *signed_in(const char *user)
-{
-	struct th_client *c = th_client_new(th_shared);
-	assert_true(th_login(c, user, DG_DEMO_PASSWORD));
-	return c;
-}
-
 /* POST fields with the page's CSRF token; the status, *out the reply (released by the caller). */
 static long post(struct th_client *c, const char *path, const char *fields, struct th_resp *out)
 {
@@ -74,7 +67,7 @@ static long call(const char *hdr, const char *path, char **retry)
 /* A new app of the demo citizen: its "X-CKAN-API-Key: ..." header (malloc'd) and id. */
 static char *new_app(const char *name, int64_t *id)
 {
-	struct th_client *c = signed_in(DG_DEMO_CITIZEN);
+	struct th_client *c = th_signed_in(th_shared, DG_DEMO_CITIZEN);
 	struct th_resp r = {0};
 	char *csrf = th_csrf(c, "/data/apps"), *body = NULL;
 	assert_true(asprintf(&body, "name=%s&purpose=research&csrf=%s", name, csrf) > 0);
@@ -100,7 +93,7 @@ static void only_administrators(void **state)
 	(void)state;
 	const char *users[] = {DG_DEMO_CITIZEN, DG_DEMO_STAFF, DG_DEMO_AGENT};
 	for (size_t i = 0; i < 3; i++) {
-		struct th_client *c = signed_in(users[i]);
+		struct th_client *c = th_signed_in(th_shared, users[i]);
 		struct th_resp r = {0};
 		assert_int_equal(th_get(c, PAGE, &r), 403);
 		th_resp_release(&r);
@@ -123,7 +116,7 @@ static void only_administrators(void **state)
 static void anonymous_quota_enforced(void **state)
 {
 	(void)state;
-	struct th_client *adm = signed_in(DG_DEMO_ADMIN);
+	struct th_client *adm = th_signed_in(th_shared, DG_DEMO_ADMIN);
 	int64_t app_daily = setting("app_daily");
 	/* this address's calls so far today */
 	assert_int_equal(call(NULL, CALL, NULL), 200);
@@ -158,7 +151,7 @@ static void search_sql_switch(void **state)
 {
 	(void)state;
 	static const char q[] = "/api/3/action/datastore_search_sql?sql=SELECT%201%20AS%20one";
-	struct th_client *adm = signed_in(DG_DEMO_ADMIN);
+	struct th_client *adm = th_signed_in(th_shared, DG_DEMO_ADMIN);
 	char fields[100];
 	int64_t anon = setting("anon_daily"), app = setting("app_daily");
 	assert_int_equal(call(NULL, q, NULL), 403);
@@ -189,7 +182,7 @@ static void search_sql_switch(void **state)
 static void bad_values_change_nothing(void **state)
 {
 	(void)state;
-	struct th_client *adm = signed_in(DG_DEMO_ADMIN);
+	struct th_client *adm = th_signed_in(th_shared, DG_DEMO_ADMIN);
 	th_sql(th_shared, "UPDATE od_access_settings SET value = 777 WHERE key = 'anon_daily'");
 	th_sql(th_shared, "UPDATE od_access_settings SET value = 888 WHERE key = 'app_daily'");
 	const char *bad[] = {"anon_daily=-1&app_daily=5",
@@ -234,7 +227,7 @@ static void bad_values_change_nothing(void **state)
 static void per_app_quota_and_keys(void **state)
 {
 	(void)state;
-	struct th_client *adm = signed_in(DG_DEMO_ADMIN);
+	struct th_client *adm = th_signed_in(th_shared, DG_DEMO_ADMIN);
 	int64_t id = 0;
 	char *key = new_app("watched", &id), path[100], q[120];
 	snprintf(path, sizeof path, PAGE "/apps/%lld/quota", (long long)id);

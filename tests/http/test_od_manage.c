@@ -36,13 +36,6 @@ static struct th_srv *srv;
 static char tmpdir[] = "/tmp/dgov-odm-XXXXXX";
 static struct th_client *mz, *rs, *cit, *adm;
 
-static struct th_client *signed_in(const char *user)
-{
-	struct th_client *c = th_client_new(srv);
-	assert_true(th_login(c, user, DG_DEMO_PASSWORD));
-	return c;
-}
-
 static char *get_as(struct th_client *c, const char *path, long want)
 {
 	char *b = th_get_body(c, path, want);
@@ -204,7 +197,7 @@ static void bad_fields_say_why(void **state)
 	free(out);
 	assert_int_equal(packages_named("fine-name"), 0);
 	/* the same in English */
-	struct th_client *en = signed_in(DG_DEMO_STAFF);
+	struct th_client *en = th_signed_in(srv, DG_DEMO_STAFF);
 	free(get_as(en, "/prefs?lang=en", 303));
 	assert_int_equal(post(en, "/data/manage/new", body, &out), 422);
 	assert_non_null(strstr(out, "choose open, conditional or closed"));
@@ -600,10 +593,10 @@ static int setup(void **state)
 	srv = th_start_loads(tmpdir);
 	if (!srv)
 		return -1;
-	mz = signed_in(DG_DEMO_STAFF);
-	rs = signed_in(DG_DEMO_STAFF2);
-	cit = signed_in(DG_DEMO_CITIZEN);
-	adm = signed_in(DG_DEMO_ADMIN);
+	mz = th_signed_in(srv, DG_DEMO_STAFF);
+	rs = th_signed_in(srv, DG_DEMO_STAFF2);
+	cit = th_signed_in(srv, DG_DEMO_CITIZEN);
+	adm = th_signed_in(srv, DG_DEMO_ADMIN);
 	return 0;
 }
 

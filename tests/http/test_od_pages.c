@@ -58,13 +58,6 @@ static char *anon_get(const char *path, long want)
 	return b;
 }
 
-static struct th_client *signed_in(const char *user)
-{
-	struct th_client *c = th_client_new(th_shared);
-	assert_true(th_login(c, user, DG_DEMO_PASSWORD));
-	return c;
-}
-
 /* POST a form body with a fresh CSRF token (from csrf_page) or a wrong one. */
 static long post(struct th_client *c, const char *path, const char *csrf_page, const char *fields,
 		 char **body_out)
@@ -214,7 +207,7 @@ static void dataset_page_preview_chart(void **state)
 
 	/* closed, missing: 404 for everyone, staff of the owner included */
 	free(anon_get("/data/datasets/internal-case-ledger", 404));
-	struct th_client *sj = signed_in("sj_wu");
+	struct th_client *sj = th_signed_in(th_shared, "sj_wu");
 	free(get_as(sj, "/data/datasets/internal-case-ledger", 404));
 	th_client_free(sj);
 	free(anon_get("/data/datasets/no-such-dataset", 404));
@@ -269,7 +262,7 @@ static int newest_request(void)
 static void data_requests(void **state)
 {
 	(void)state;
-	struct th_client *cit = signed_in(DG_DEMO_CITIZEN);
+	struct th_client *cit = th_signed_in(th_shared, DG_DEMO_CITIZEN);
 	char *b = NULL;
 	/* anonymous: may read, not submit */
 	struct th_client *anon = th_client_new(th_shared);
@@ -313,7 +306,8 @@ static void data_requests(void **state)
 	free(b);
 
 	/* another department's staff and a resident may not answer */
-	struct th_client *rs = signed_in(DG_DEMO_STAFF2), *mz = signed_in(DG_DEMO_STAFF);
+	struct th_client *rs = th_signed_in(th_shared, DG_DEMO_STAFF2),
+			 *mz = th_signed_in(th_shared, DG_DEMO_STAFF);
 	b = get_as(rs, path, 200);
 	assert_null(strstr(b, "/answer\""));
 	free(b);
@@ -335,7 +329,7 @@ static void data_requests(void **state)
 	assert_non_null(strstr(b, "Opening in March"));
 	free(b);
 	/* an administrator may answer too; a missing request is 404 */
-	struct th_client *adm = signed_in(DG_DEMO_ADMIN);
+	struct th_client *adm = th_signed_in(th_shared, DG_DEMO_ADMIN);
 	assert_int_equal(post(adm, answer, path, "status=accepted&reply=Done", NULL), 303);
 	assert_int_equal(
 		post(adm, "/data/requests/999999/answer", path, "status=accepted&reply=x", NULL),
@@ -350,7 +344,7 @@ static void data_requests(void **state)
 static void showcase(void **state)
 {
 	(void)state;
-	struct th_client *cit = signed_in(DG_DEMO_CITIZEN2);
+	struct th_client *cit = th_signed_in(th_shared, DG_DEMO_CITIZEN2);
 	char *b = NULL;
 	assert_int_equal(
 		post(cit, "/data/showcase", "/data/showcase",
@@ -371,7 +365,7 @@ static void showcase(void **state)
 	b = anon_get("/data/showcase", 200);
 	assert_null(strstr(b, "Care finder")); /* not before approval */
 	free(b);
-	struct th_client *mz = signed_in(DG_DEMO_STAFF);
+	struct th_client *mz = th_signed_in(th_shared, DG_DEMO_STAFF);
 	b = get_as(mz, "/data/showcase", 200);
 	const char *p = strstr(b, "action=\"/data/showcase/");
 	assert_non_null(p);
