@@ -21,19 +21,6 @@
 #include "harness.h"
 #include "store/store.h"
 
-/* POST a form with the client's current CSRF token appended. */
-static long post(struct th_client *c, const char *path, const char *body, struct th_resp *out)
-{
-	char *csrf = th_csrf(c, "/login");
-	assert_non_null(csrf);
-	char *b = NULL;
-	assert_true(asprintf(&b, "%s%scsrf=%s", body, body[0] ? "&" : "", csrf) > 0);
-	long st = th_post_form(c, path, b, out);
-	free(b);
-	free(csrf);
-	return st;
-}
-
 static long login_resp(struct th_client *c, const char *user, const char *pw, const char *next,
 		       struct th_resp *out)
 {
@@ -41,7 +28,7 @@ static long login_resp(struct th_client *c, const char *user, const char *pw, co
 	char *body = NULL;
 	assert_true(asprintf(&body, "username=%s&password=%s%s%s", u, p, next ? "&next=" : "",
 			     next ? n : "") > 0);
-	long st = post(c, "/login", body, out);
+	long st = th_post_csrf(c, "/login", "/login", body, out);
 	free(body);
 	free(u);
 	free(p);
@@ -183,7 +170,7 @@ static void logout_ends_session_on_server(void **state)
 	assert_int_equal(login_resp(c, DG_DEMO_STAFF, DG_DEMO_PASSWORD, NULL, &r), 303);
 	char *cookie = set_cookie(&r, "dg_session", NULL);
 	th_resp_release(&r);
-	assert_int_equal(post(c, "/logout", "", &r), 303);
+	assert_int_equal(th_post_csrf(c, "/login", "/logout", "", &r), 303);
 	char *gone = NULL;
 	char *cleared = set_cookie(&r, "dg_session", &gone);
 	assert_non_null(cleared);
@@ -229,9 +216,9 @@ static void lockout_and_admin_unlock(void **state)
 	assert_int_equal(th_get(adm, "/admin/users?role=citizen", &r), 200);
 	assert_non_null(strstr(r.body, path));
 	th_resp_release(&r);
-	assert_int_equal(post(adm, path, "", &r), 303);
+	assert_int_equal(th_post_csrf(adm, "/login", path, "", &r), 303);
 	th_resp_release(&r);
-	assert_int_equal(post(adm, "/admin/users/999999/unlock", "", &r), 404);
+	assert_int_equal(th_post_csrf(adm, "/login", "/admin/users/999999/unlock", "", &r), 404);
 	th_resp_release(&r);
 	free(path);
 	assert_true(th_login(c, "wangwu", DG_DEMO_PASSWORD));
@@ -289,9 +276,9 @@ static void api_tokens_create_use_revoke(void **state)
 	struct th_client *c = th_client_new(th_shared);
 	struct th_resp r;
 	assert_true(th_login(c, DG_DEMO_AGENT, DG_DEMO_PASSWORD));
-	assert_int_equal(post(c, "/account/tokens", "name=", &r), 422);
+	assert_int_equal(th_post_csrf(c, "/login", "/account/tokens", "name=", &r), 422);
 	th_resp_release(&r);
-	assert_int_equal(post(c, "/account/tokens", "name=sync+script", &r), 201);
+	assert_int_equal(th_post_csrf(c, "/login", "/account/tokens", "name=sync+script", &r), 201);
 	char *tok = token_from(r.body);
 	th_resp_release(&r);
 	/* shown once: the list does not show it again */
@@ -317,9 +304,9 @@ static void api_tokens_create_use_revoke(void **state)
 	assert_null(strstr(r.headers, "dg_session="));
 	th_resp_release(&r);
 
-	assert_int_equal(post(c, revoke, "", &r), 303);
+	assert_int_equal(th_post_csrf(c, "/login", revoke, "", &r), 303);
 	th_resp_release(&r);
-	assert_int_equal(post(c, revoke, "", &r), 404);
+	assert_int_equal(th_post_csrf(c, "/login", revoke, "", &r), 404);
 	th_resp_release(&r);
 	assert_int_equal(th_request(api, "GET", "/api/v1/me", NULL, NULL, 0, h, &r), 401);
 	assert_non_null(strstr(r.body, "\"error\""));
@@ -371,21 +358,24 @@ static void change_password_flow(void **state)
 	assert_true(th_login(other, "zhaoliu", DG_DEMO_PASSWORD));
 	assert_int_equal(th_get(c, "/account/password", &r), 200);
 	th_resp_release(&r);
-	assert_int_equal(post(c, "/account/password",
-			      "current=wrong-pass-1&password=New-pass-99&confirm=New-pass-99", &r),
+	assert_int_equal(
+		th_post_csrf(c, "/login", "/account/password",
+			     "current=wrong-pass-1&password=New-pass-99&confirm=New-pass-99", &r),
+		422);
+	th_resp_release(&r);
+	assert_int_equal(
+		th_post_csrf(c, "/login", "/account/password",
+			     "current=Demo-2026%21&password=New-pass-99&confirm=New-pass-98", &r),
+		422);
+	th_resp_release(&r);
+	assert_int_equal(th_post_csrf(c, "/login", "/account/password",
+				      "current=Demo-2026%21&password=short&confirm=short", &r),
 			 422);
 	th_resp_release(&r);
-	assert_int_equal(post(c, "/account/password",
-			      "current=Demo-2026%21&password=New-pass-99&confirm=New-pass-98", &r),
-			 422);
-	th_resp_release(&r);
-	assert_int_equal(post(c, "/account/password",
-			      "current=Demo-2026%21&password=short&confirm=short", &r),
-			 422);
-	th_resp_release(&r);
-	assert_int_equal(post(c, "/account/password",
-			      "current=Demo-2026%21&password=New-pass-99&confirm=New-pass-99", &r),
-			 200);
+	assert_int_equal(
+		th_post_csrf(c, "/login", "/account/password",
+			     "current=Demo-2026%21&password=New-pass-99&confirm=New-pass-99", &r),
+		200);
 	th_resp_release(&r);
 	/* this session goes on; the other one has ended */
 	assert_int_equal(th_get(c, "/account", &r), 200);
@@ -406,10 +396,12 @@ static void reveal_own_id_after_password(void **state)
 	struct th_client *c = th_client_new(th_shared);
 	struct th_resp r;
 	assert_true(th_login(c, "sunqi", DG_DEMO_PASSWORD));
-	assert_int_equal(post(c, "/account/reveal", "password=wrong-pass-1", &r), 422);
+	assert_int_equal(th_post_csrf(c, "/login", "/account/reveal", "password=wrong-pass-1", &r),
+			 422);
 	assert_non_null(strstr(r.body, "990100********"));
 	th_resp_release(&r);
-	assert_int_equal(post(c, "/account/reveal", "password=Demo-2026%21", &r), 200);
+	assert_int_equal(th_post_csrf(c, "/login", "/account/reveal", "password=Demo-2026%21", &r),
+			 200);
 	assert_non_null(strstr(r.body, "99010020010909055"));
 	assert_non_null(strstr(r.body, "13800000005"));
 	th_resp_release(&r);
@@ -430,28 +422,29 @@ static void admin_creates_accounts(void **state)
 	assert_non_null(strstr(r.body, "民政局"));
 	th_resp_release(&r);
 	/* an invalid ID number: refused, answers kept, password not echoed */
-	assert_int_equal(
-		post(adm, "/admin/users/new",
-		     "role=citizen&username=newbie&name=%E6%96%B0%E4%BA%BA&password=Secret-pass-7"
-		     "&id_number=110105194912310021&phone=13912345678",
-		     &r),
-		422);
+	assert_int_equal(th_post_csrf(adm, "/login", "/admin/users/new",
+				      "role=citizen&username=newbie&name=%E6%96%B0%E4%BA%BA&"
+				      "password=Secret-pass-7"
+				      "&id_number=110105194912310021&phone=13912345678",
+				      &r),
+			 422);
 	assert_non_null(strstr(r.body, "value=\"newbie\""));
 	assert_non_null(strstr(r.body, "value=\"13912345678\""));
 	assert_non_null(strstr(r.body, "href=\"#id_number\""));
 	assert_null(strstr(r.body, "Secret-pass-7"));
 	th_resp_release(&r);
-	assert_int_equal(
-		post(adm, "/admin/users/new",
-		     "role=staff&username=newstaff&name=%E6%96%B0%E4%BA%BA&password=Secret-pass-7"
-		     "&dept=mz&staff_roles=intake",
-		     &r),
-		303);
+	assert_int_equal(th_post_csrf(adm, "/login", "/admin/users/new",
+				      "role=staff&username=newstaff&name=%E6%96%B0%E4%BA%BA&"
+				      "password=Secret-pass-7"
+				      "&dept=mz&staff_roles=intake",
+				      &r),
+			 303);
 	th_resp_release(&r);
-	assert_int_equal(post(adm, "/admin/users/new",
-			      "role=staff&username=newstaff&name=x&password=Secret-pass-7&dept=mz",
-			      &r),
-			 409);
+	assert_int_equal(
+		th_post_csrf(adm, "/login", "/admin/users/new",
+			     "role=staff&username=newstaff&name=x&password=Secret-pass-7&dept=mz",
+			     &r),
+		409);
 	th_resp_release(&r);
 	assert_int_equal(th_get(adm, "/admin/users?dept=mz", &r), 200);
 	assert_non_null(strstr(r.body, "newstaff"));

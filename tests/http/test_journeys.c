@@ -19,18 +19,6 @@
 #include "node/demo.h"
 #include "harness.h"
 
-static long post(struct th_client *c, const char *path, const char *body, struct th_resp *out)
-{
-	char *csrf = th_csrf(c, "/login");
-	assert_non_null(csrf);
-	char *b = NULL;
-	assert_true(asprintf(&b, "%s%scsrf=%s", body, body[0] ? "&" : "", csrf) > 0);
-	long st = th_post_form(c, path, b, out);
-	free(b);
-	free(csrf);
-	return st;
-}
-
 static void has(const char *body, const char *want)
 {
 	if (!body || !strstr(body, want))
@@ -63,10 +51,10 @@ static void sign_in_returns_to_the_page(void **state)
 	free(b);
 
 	struct th_resp r;
-	assert_int_equal(post(c, "/login",
-			      "username=zhengshi&password=" DG_DEMO_PASSWORD
-			      "&next=%2Fservices%3Fq%3Dx",
-			      &r),
+	assert_int_equal(th_post_csrf(c, "/login", "/login",
+				      "username=zhengshi&password=" DG_DEMO_PASSWORD
+				      "&next=%2Fservices%3Fq%3Dx",
+				      &r),
 			 303);
 	char *loc = th_header(&r, "Location");
 	assert_string_equal(loc, "/services?q=x");
@@ -85,10 +73,10 @@ static void sign_in_returns_to_the_page(void **state)
 	b = th_get_body(c, "/login?next=%2F%2Fevil.example", 200);
 	lacks(b, "value=\"//evil.example");
 	free(b);
-	assert_int_equal(post(c, "/login",
-			      "username=zhengshi&password=" DG_DEMO_PASSWORD
-			      "&next=https%3A%2F%2Fevil.example%2F",
-			      &r),
+	assert_int_equal(th_post_csrf(c, "/login", "/login",
+				      "username=zhengshi&password=" DG_DEMO_PASSWORD
+				      "&next=https%3A%2F%2Fevil.example%2F",
+				      &r),
 			 303);
 	loc = th_header(&r, "Location");
 	assert_string_equal(loc, "/account");
@@ -104,7 +92,9 @@ static void switch_on_form_error_keeps_answers(void **state)
 	(void)state;
 	struct th_client *c = th_client_new(th_shared);
 	struct th_resp r;
-	assert_int_equal(post(c, "/login", "username=Wang%20Fang&password=&next=%2Fhelp", &r), 422);
+	assert_int_equal(th_post_csrf(c, "/login", "/login",
+				      "username=Wang%20Fang&password=&next=%2Fhelp", &r),
+			 422);
 	/* the switches post the answers back through /prefs; never the password */
 	has(r.body,
 	    "<form id=\"switch-form\" class=\"inline-form\" method=\"post\" action=\"/prefs\">");
@@ -116,7 +106,7 @@ static void switch_on_form_error_keeps_answers(void **state)
 	th_resp_release(&r);
 
 	const char *again = "username=wang+fang&next=%2Fhelp&pref_back=%2Flogin&pref_lang=en";
-	assert_int_equal(post(c, "/prefs", again, &r), 307);
+	assert_int_equal(th_post_csrf(c, "/login", "/prefs", again, &r), 307);
 	char *loc = th_header(&r, "Location");
 	assert_string_equal(loc, "/login");
 	free(loc);
@@ -126,7 +116,7 @@ static void switch_on_form_error_keeps_answers(void **state)
 	free(cookie);
 	th_resp_release(&r);
 	/* what the browser does with the 307: the same body again, now in English */
-	assert_int_equal(post(c, "/login", again, &r), 422);
+	assert_int_equal(th_post_csrf(c, "/login", "/login", again, &r), 422);
 	has(r.body, "<html lang=\"en\"");
 	has(r.body, "name=\"username\" value=\"wang fang\"");
 	has(r.body, "name=\"next\" value=\"/help\"");
@@ -134,9 +124,11 @@ static void switch_on_form_error_keeps_answers(void **state)
 	th_resp_release(&r);
 
 	/* elder mode the same way */
-	assert_int_equal(post(c, "/prefs", "username=x&pref_back=%2Flogin&pref_elder=1", &r), 307);
+	assert_int_equal(th_post_csrf(c, "/login", "/prefs",
+				      "username=x&pref_back=%2Flogin&pref_elder=1", &r),
+			 307);
 	th_resp_release(&r);
-	assert_int_equal(post(c, "/login", "username=x&password=", &r), 422);
+	assert_int_equal(th_post_csrf(c, "/login", "/login", "username=x&password=", &r), 422);
 	has(r.body, "class=\"elder\"");
 	th_resp_release(&r);
 
@@ -145,7 +137,7 @@ static void switch_on_form_error_keeps_answers(void **state)
 			     "pref_back=https%3A%2F%2Fevil.example&pref_lang=zh",
 			     "pref_back=%2Fprefs&pref_lang=zh", "pref_lang=zh"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		assert_int_equal(post(c, "/prefs", bad[i], &r), 303);
+		assert_int_equal(th_post_csrf(c, "/login", "/prefs", bad[i], &r), 303);
 		loc = th_header(&r, "Location");
 		assert_string_equal(loc, "/");
 		free(loc);

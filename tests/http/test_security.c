@@ -45,18 +45,6 @@ static long post_raw(struct th_client *c, const char *path, const char *body, st
 	return th_post_form(c, path, body, out);
 }
 
-static long post(struct th_client *c, const char *path, const char *body, struct th_resp *out)
-{
-	char *csrf = th_csrf(c, "/login");
-	assert_non_null(csrf);
-	char *b = NULL;
-	assert_true(asprintf(&b, "%s%scsrf=%s", body, body[0] ? "&" : "", csrf) > 0);
-	long st = th_post_form(c, path, b, out);
-	free(b);
-	free(csrf);
-	return st;
-}
-
 struct csrf_case {
 	const char *path;
 	const char *body; /* a valid body but for the token */
@@ -73,7 +61,7 @@ static void csrf_refused_everywhere(void **state)
 	assert_true(th_login(stranger, DG_DEMO_CITIZEN2, DG_DEMO_PASSWORD));
 	struct th_resp r;
 	/* a token to try revoking */
-	assert_int_equal(post(cit, "/account/tokens", "name=keep", &r), 201);
+	assert_int_equal(th_post_csrf(cit, "/login", "/account/tokens", "name=keep", &r), 201);
 	th_resp_release(&r);
 	assert_int_equal(th_get(cit, "/account/tokens", &r), 200);
 	const char *act = strstr(r.body, "action=\"/account/tokens/");
@@ -169,7 +157,7 @@ static void script_injection_is_escaped(void **state)
 		char *u = th_enc(attacks[i]), *body = NULL;
 		/* username on a failed sign-in */
 		assert_true(asprintf(&body, "username=%s&password=x1234567", u) > 0);
-		assert_int_equal(post(c, "/login", body, &r), 401);
+		assert_int_equal(th_post_csrf(c, "/login", "/login", body, &r), 401);
 		assert_escaped(r.body, attacks[i]);
 		assert_non_null(strstr(r.body, "&lt;"));
 		th_resp_release(&r);
@@ -197,13 +185,13 @@ static void script_injection_is_escaped(void **state)
 				     "role=citizen&username=%s&name=%s&password=Good-pass-1"
 				     "&id_number=%s&phone=%s&uscc=%s&org=%s&staff_roles=%s&dept=%s",
 				     u, u, u, u, u, u, u, u) > 0);
-		assert_int_equal(post(adm, "/admin/users/new", body, &r), 422);
+		assert_int_equal(th_post_csrf(adm, "/login", "/admin/users/new", body, &r), 422);
 		assert_escaped(r.body, attacks[i]);
 		th_resp_release(&r);
 		free(body);
 		/* a token name is shown in the list */
 		assert_true(asprintf(&body, "name=%s", u) > 0);
-		assert_int_equal(post(adm, "/account/tokens", body, &r), 201);
+		assert_int_equal(th_post_csrf(adm, "/login", "/account/tokens", body, &r), 201);
 		assert_escaped(r.body, attacks[i]);
 		th_resp_release(&r);
 		free(body);
@@ -211,10 +199,10 @@ static void script_injection_is_escaped(void **state)
 	}
 	/* a stored name with markup is escaped on the list page too */
 	assert_int_equal(
-		post(adm, "/admin/users/new",
-		     "role=admin&username=xss_name&name=%3Cscript%3Ealert(1)%3C%2Fscript%3E"
-		     "&password=Good-pass-1",
-		     &r),
+		th_post_csrf(adm, "/login", "/admin/users/new",
+			     "role=admin&username=xss_name&name=%3Cscript%3Ealert(1)%3C%2Fscript%3E"
+			     "&password=Good-pass-1",
+			     &r),
 		303);
 	th_resp_release(&r);
 	assert_int_equal(th_get(adm, "/admin/users", &r), 200);
@@ -239,7 +227,7 @@ static void sql_metacharacters_are_data(void **state)
 	for (size_t i = 0; i < sizeof(sql) / sizeof(sql[0]); i++) {
 		char *e = th_enc(sql[i]), *body = NULL;
 		assert_true(asprintf(&body, "username=%s&password=%s", e, e) > 0);
-		assert_int_equal(post(c, "/login", body, &r), 401);
+		assert_int_equal(th_post_csrf(c, "/login", "/login", body, &r), 401);
 		assert_null(strstr(r.headers, "dg_session="));
 		th_resp_release(&r);
 		free(body);
@@ -257,11 +245,12 @@ static void sql_metacharacters_are_data(void **state)
 		free(e);
 	}
 	/* a name full of SQL is stored as written */
-	assert_int_equal(post(adm, "/admin/users/new",
-			      "role=admin&username=sql_name&name=%22%3B+DROP+TABLE+users%3B+--"
-			      "&password=Good-pass-1",
-			      &r),
-			 303);
+	assert_int_equal(
+		th_post_csrf(adm, "/login", "/admin/users/new",
+			     "role=admin&username=sql_name&name=%22%3B+DROP+TABLE+users%3B+--"
+			     "&password=Good-pass-1",
+			     &r),
+		303);
 	th_resp_release(&r);
 	assert_int_equal(count("SELECT COUNT(*) FROM users"), users + 1);
 	assert_int_equal(
@@ -281,7 +270,7 @@ static void oversized_fields_refused_clearly(void **state)
 	big[1000] = 0;
 	char *body = NULL;
 	assert_true(asprintf(&body, "username=%s&password=x", big) > 0);
-	assert_int_equal(post(c, "/login", body, &r), 413);
+	assert_int_equal(th_post_csrf(c, "/login", "/login", body, &r), 413);
 	assert_non_null(strstr(r.body, "256"));
 	assert_null(strstr(r.body, big));
 	th_resp_release(&r);
@@ -291,7 +280,7 @@ static void oversized_fields_refused_clearly(void **state)
 	assert_true(th_login(adm, DG_DEMO_ADMIN, DG_DEMO_PASSWORD));
 	assert_true(asprintf(&body, "role=admin&username=big1&name=%s&password=Good-pass-1", big) >
 		    0);
-	assert_int_equal(post(adm, "/admin/users/new", body, &r), 413);
+	assert_int_equal(th_post_csrf(adm, "/login", "/admin/users/new", body, &r), 413);
 	assert_non_null(strstr(r.body, "href=\"#name\""));
 	th_resp_release(&r);
 	free(body);
@@ -302,12 +291,12 @@ static void oversized_fields_refused_clearly(void **state)
 	name[100] = 0;
 	assert_true(asprintf(&body, "role=admin&username=big2&name=%s&password=Good-pass-1", name) >
 		    0);
-	assert_int_equal(post(adm, "/admin/users/new", body, &r), 422);
+	assert_int_equal(th_post_csrf(adm, "/login", "/admin/users/new", body, &r), 422);
 	assert_non_null(strstr(r.body, "64"));
 	th_resp_release(&r);
 	free(body);
 	assert_true(asprintf(&body, "name=%s", big) > 0);
-	assert_int_equal(post(adm, "/account/tokens", body, &r), 422);
+	assert_int_equal(th_post_csrf(adm, "/login", "/account/tokens", body, &r), 422);
 	th_resp_release(&r);
 	free(body);
 	assert_int_equal(count("SELECT COUNT(*) FROM users"), users);
