@@ -75,6 +75,10 @@ dg_rc x_record_read(const struct dg_env *env, struct dg_db *db, struct dg_arena 
 /* Changes of e after version since (at most limit): an array of {version, record, op, ...}. */
 dg_rc x_changes(struct dg_db *db, const struct dg_entity *e, int64_t since, int64_t limit,
 		json_t **out) DG_MUST;
+/* Sign-up's real-name check (env->person_check): ENOTFOUND unless name and ID are one living
+ * person. */
+dg_rc x_person_check(struct dg_env *env, struct dg_db *db, const char *name,
+		     const char *id_number) DG_MUST;
 /* A personal value as it may be shown: 110101********1234, 138****5678, 张**. */
 json_t *x_mask(struct dg_arena *a, const char *field, json_t *v);
 

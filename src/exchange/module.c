@@ -33,6 +33,7 @@ static dg_rc init(struct dg_env *env, struct dg_err *err)
 			snprintf(buf, sizeof buf, "policies/registries.yaml");
 		path = buf;
 	}
+	env->person_check = x_person_check;
 	return x_schema_open(path, err);
 }
 

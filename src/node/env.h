@@ -47,6 +47,23 @@ struct dg_env {
 	 * the module that knows, from its init; NULL when none does.
 	 */
 	dg_rc (*attention)(struct dg_req *r, json_t **out);
+	/*
+	 * Sign-up's real-name check: DG_OK when name and id_number are one
+	 * living person of the population registry, DG_ENOTFOUND when not (no
+	 * record, another name, an ended record). Set by the module that keeps
+	 * the registry, from its init; NULL when none does, and then no one can
+	 * sign up online.
+	 */
+	dg_rc (*person_check)(struct dg_env *env, struct dg_db *db, const char *name,
+			      const char *id_number);
+	/*
+	 * Send text (a one-time code's message, plain text) to a mobile phone,
+	 * queued in the caller's transaction on db. DG_EUNAVAIL when the node
+	 * has no gateway for text messages. Set by the module that delivers
+	 * notices, from its init; NULL when none does.
+	 */
+	dg_rc (*send_text)(struct dg_env *env, struct dg_db *db, const char *phone,
+			   const char *text, struct dg_err *err);
 };
 
 /* The region table's migration (owned by the node, applied before any domain's). */
