@@ -13,6 +13,7 @@ static const struct dg_migration *const migrations[] = {dg_notify_migrations, NU
 static const dg_routes_fn routes[] = {dg_notify_routes, NULL};
 static const struct dg_job_kind jobs[] = {
 	{NOTIFY_JOB, notify_webhook_run, NOTIFY_ATTEMPTS},
+	{NOTIFY_TEXT_JOB, notify_text_run, NOTIFY_TEXT_ATTEMPTS},
 	{NULL, NULL, 0},
 };
 
@@ -21,6 +22,7 @@ static dg_rc init(struct dg_env *env, struct dg_err *err)
 	/* at start-up, before any worker thread can make the first request */
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	notify_set_keys(&env->keys);
+	env->send_text = notify_send_text;
 	return dg_notify_configure(env->cfg->webhook_url, env->cfg->webhook_secret, env->i18n, err);
 }
 

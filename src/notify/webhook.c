@@ -89,8 +89,7 @@ static json_t *render(const struct dg_i18n *i18n, const struct message *m, const
 	return out ? out : json_string("");
 }
 
-/* RFC 3339 in UTC with milliseconds: "2026-10-01T08:30:00.000Z". */
-static void rfc3339(int64_t ms, char out[32])
+void notify_rfc3339(int64_t ms, char out[32])
 {
 	time_t t = (time_t)(ms / 1000);
 	struct tm tm;
@@ -103,7 +102,7 @@ static void rfc3339(int64_t ms, char out[32])
 static char *build_body(const struct dg_i18n *i18n, const struct message *m)
 {
 	char created[32];
-	rfc3339(m->created_ms, created);
+	notify_rfc3339(m->created_ms, created);
 	json_t *j = json_pack(
 		"{s:I, s:I, s:s, s:o, s:o, s:o, s:o, s:o, s:s}", "id", (json_int_t)m->id, "user",
 		(json_int_t)m->user_id, "kind", m->kind, "title_zh", render(i18n, m, "zh", "title"),
@@ -136,11 +135,7 @@ static size_t discard(char *p, size_t size, size_t nmemb, void *ud)
 	return size * nmemb;
 }
 
-/*
- * POST body to url. *status gets the HTTP status (0 when there was no
- * answer); DG_OK for 2xx, DG_EIO otherwise with the reason in err.
- */
-static dg_rc post(const struct notify_conf *c, int64_t id, const char *body, long *status,
+dg_rc notify_post(const struct notify_conf *c, int64_t id, const char *body, long *status,
 		  struct dg_err *err)
 {
 	char sig[7 + 65], hdr_sig[96], hdr_id[64], ebuf[CURL_ERROR_SIZE] = "";
@@ -254,7 +249,7 @@ dg_rc notify_webhook_run(struct dg_job *job, struct dg_err *err)
 		rc = dg_err_set(err, DG_EINTERNAL, "the notice could not be serialised");
 		goto out;
 	}
-	rc = post(&c, id, body, &status, err);
+	rc = notify_post(&c, id, body, &status, err);
 	const char *delivery = !rc ? "delivered" : last_attempt(job) ? "failed" : "queued";
 	dg_rc wrc = record(job, id, delivery, status, rc ? err->msg : NULL);
 	if (wrc && !rc)
