@@ -306,7 +306,7 @@ struct dg_user *dg_user_from_row(struct dg_arena *a, struct dg_rows *rows, const
 
 /* ---- creating accounts ---- */
 
-static bool username_ok(const char *s)
+bool dg_username_ok(const char *s)
 {
 	size_t n = s ? strlen(s) : 0;
 	if (n < 3 || n > 32)
@@ -379,7 +379,7 @@ static dg_rc check_new_user(const struct dg_user_new *u, struct dg_err *err)
 	const char *why = NULL;
 	if (!dg_role_parse(dg_role_name(u->role)))
 		return dg_err_field(err, DG_EINVAL, "role", "%s", "auth.err.role");
-	if (!username_ok(u->username))
+	if (!dg_username_ok(u->username))
 		return dg_err_field(err, DG_EINVAL, "username", "%s", "auth.err.username");
 	if (!text_ok(u->name, 64))
 		return dg_err_field(err, DG_EINVAL, "name", "%s", "auth.err.name");

@@ -7,12 +7,14 @@
 #ifndef DG_AUTH_INT_H
 #define DG_AUTH_INT_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "core/arena.h"
 #include "core/err.h"
 #include "http/req.h"
+#include "http/router.h"
 #include "store/store.h"
 
 struct dg_env;
@@ -27,6 +29,14 @@ struct dg_env;
 	(15LL * 60 * 1000) /* per-address sign-in attempts are counted in these */
 #define DG_ATTEMPT_KEEP_MS                                                                         \
 	(24LL * 3600 * 1000) /* failure counts untouched this long are forgotten */
+/* one-time codes of sign-up and password reset (codes.c) */
+#define DG_CODE_DIGITS    6
+#define DG_CODE_TTL_MS    (10LL * 60 * 1000) /* a code is good for ten minutes */
+#define DG_CODE_TRIES     5                  /* tries at one code, right or wrong */
+#define DG_CODE_WINDOW_MS (60LL * 60 * 1000) /* codes sent are counted in hours */
+#define DG_CODE_PER_PHONE 5                  /* codes sent to one phone an hour */
+#define DG_CODE_PER_ADDR  20                 /* codes asked for from one address an hour */
+#define DG_FLOW_BYTES     32                 /* the random flow token, hex in the form */
 #define DG_PASSWORD_MIN   8
 #define DG_PASSWORD_MAX   128
 #define DG_TOKEN_PREFIX   "dgt_"
@@ -64,6 +74,44 @@ extern const char dg_sql_token_insert[];
 extern const char dg_sql_token_touch[];
 extern const char dg_sql_token_list[];
 extern const char dg_sql_token_revoke[];
+
+extern const char dg_sql_code_insert[];
+extern const char dg_sql_code_get[];
+extern const char dg_sql_code_try[];
+extern const char dg_sql_code_use[];
+extern const char dg_sql_code_purge[];
+extern const char dg_sql_code_send_hit[];
+extern const char dg_sql_code_send_purge[];
+extern const char dg_sql_user_by_id_index[];
+
+/*
+ * Count one code asked for, for phone and from addr ("" when not known),
+ * before anything is looked up: ELOCKED when either is past its cap in the
+ * current hour. Counted for phones with and without accounts alike.
+ */
+dg_rc dg_code_throttle(struct dg_env *env, struct dg_db *db, const char *phone,
+		       const char *addr) DG_MUST;
+/*
+ * Start a flow of purpose ("signup" | "reset"): a random flow token and a
+ * code of DG_CODE_DIGITS digits (both in a), stored only hashed, with
+ * subject (borrowed, sealed; NULL when the details given matched nothing,
+ * and then no code will ever pass) for DG_CODE_TTL_MS.
+ */
+dg_rc dg_code_start(struct dg_env *env, struct dg_db *db, struct dg_arena *a, const char *purpose,
+		    json_t *subject, char **flow, char **code) DG_MUST;
+/*
+ * Try code against flow: DG_OK and *subject (owned) when it is right.
+ * Otherwise err->msg is a message key: ENOTFOUND for an unknown, used or
+ * expired flow ("auth.code.err.expired"), ELOCKED past DG_CODE_TRIES tries
+ * ("auth.code.err.tries"), EAUTH for a wrong code ("auth.code.err.wrong",
+ * *left tries remaining).
+ */
+dg_rc dg_code_check(struct dg_env *env, struct dg_db *db, const char *purpose, const char *flow,
+		    const char *code, json_t **subject, int *left, struct dg_err *err) DG_MUST;
+/* Spend flow's code, inside the transaction that does what it allowed: ECONFLICT when spent. */
+dg_rc dg_code_use(struct dg_db *db, const char *flow) DG_MUST;
+/* Whether s is a well-formed flow token (hex of DG_FLOW_BYTES). */
+bool dg_code_flow_ok(const char *s);
 
 /* "citizen" | "agent" | "staff" | "admin" and back; parse gives 0 for anything else. */
 const char *dg_role_name(enum dg_role role);
@@ -118,6 +166,29 @@ dg_rc dg_token_create(struct dg_env *env, struct dg_db *db, struct dg_arena *a, 
 		      struct dg_err *err) DG_MUST;
 /* Revoke a token of user_id; ENOTFOUND when it is not theirs or already revoked. */
 dg_rc dg_token_revoke(struct dg_db *db, int64_t user_id, int64_t token_id) DG_MUST;
+
+/* ---- what the auth pages share (routes.c) ---- */
+#define DG_AUTH_FIELD_MAX 256 /* bytes in any one text field of the auth forms */
+/* A form field, "" when absent. */
+const char *auth_field(struct dg_req *r, const char *name);
+/* The first submitted field over DG_AUTH_FIELD_MAX bytes, or NULL. */
+const char *auth_oversized(struct dg_req *r);
+/* Add an error on field_name with the message key's text in the reader's language. */
+void auth_form_error(struct dg_req *r, json_t *data, const char *field_name, const char *key);
+/* Keep an answer for the re-rendered form; one over the cap is not echoed back. */
+void auth_keep(json_t *data, const char *name, const char *value);
+/* "?next=" and next URL-encoded when next is a local path, else "" (arena). */
+const char *auth_next_q(struct dg_req *r, const char *next);
+/* The client's address: the peer, or what trusted proxies say (proxy.h). */
+const char *auth_client_addr(struct dg_req *r);
+/* Render with the page's title, prefixed "Error: " when the form has errors (WCAG 3.3.1). */
+dg_rc auth_page(struct dg_req *r, unsigned status, const char *tmpl, json_t *data,
+		const char *title_key) DG_MUST;
+
+/* A username: 3 to 32 lower-case letters, digits, '_', '.' or '-'. */
+bool dg_username_ok(const char *s);
+/* Sign-up and password reset by a code sent to the phone (signup.c). */
+const struct dg_route *dg_auth_signup_routes(size_t *n);
 
 /* Fill a struct dg_user from a row of dg_sql_user_by_* (columns 0..9). */
 struct dg_user *dg_user_from_row(struct dg_arena *a, struct dg_rows *rows, const char *lang);

@@ -82,6 +82,22 @@ const struct dg_migration dg_auth_migrations[] = {
 	 " attempts INTEGER NOT NULL);"
 	 /* tokens: what they may do; ended when the password changes */
 	 "ALTER TABLE api_tokens ADD COLUMN scope TEXT NOT NULL DEFAULT 'write';"},
+	{"auth-003-codes",
+	 /* one-time codes of sign-up and reset: the flow token and the code only hashed */
+	 "CREATE TABLE auth_codes ("
+	 " flow_hash TEXT PRIMARY KEY,"
+	 " purpose TEXT NOT NULL CHECK (purpose IN ('signup','reset')),"
+	 " code_hash TEXT NOT NULL,"
+	 " subject TEXT NOT NULL,"
+	 " attempts INTEGER NOT NULL DEFAULT 0,"
+	 " expires_ms BIGINT NOT NULL,"
+	 " used_ms BIGINT NOT NULL DEFAULT 0,"
+	 " created_ms BIGINT NOT NULL);"
+	 "CREATE INDEX auth_codes_expires ON auth_codes(expires_ms);"
+	 "CREATE TABLE auth_code_sends ("
+	 " rkey TEXT PRIMARY KEY,"
+	 " window_ms BIGINT NOT NULL,"
+	 " sends INTEGER NOT NULL);"},
 	{NULL, NULL},
 };
 
@@ -175,3 +191,30 @@ const char dg_sql_token_list[] =
 	" FROM api_tokens WHERE user_id = ? ORDER BY id DESC LIMIT 200";
 const char dg_sql_token_revoke[] =
 	"UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND user_id = ? AND revoked_at IS NULL";
+
+/* ---- one-time codes (codes.c) ---- */
+const char dg_sql_code_insert[] =
+	"INSERT INTO auth_codes (flow_hash, purpose, code_hash, subject, expires_ms, created_ms)"
+	" VALUES (?, ?, ?, ?, ?, ?)";
+const char dg_sql_code_get[] =
+	"SELECT code_hash, subject, attempts, expires_ms, used_ms FROM auth_codes"
+	" WHERE flow_hash = ? AND purpose = ?";
+/* one try more, counted before the code is compared, so tries at once cannot pass the cap */
+const char dg_sql_code_try[] = "UPDATE auth_codes SET attempts = attempts + 1"
+			       " WHERE flow_hash = ? AND used_ms = 0 AND attempts < ?";
+/* single use: of two requests with the right code, one changes the row */
+const char dg_sql_code_use[] =
+	"UPDATE auth_codes SET used_ms = ? WHERE flow_hash = ? AND used_ms = 0";
+const char dg_sql_code_purge[] = "DELETE FROM auth_codes WHERE expires_ms <= ?";
+/* one more code sent for a phone or an address in the window (as dg_sql_addr_hit) */
+const char dg_sql_code_send_hit[] =
+	"INSERT INTO auth_code_sends (rkey, window_ms, sends) VALUES (?, ?, 1)"
+	" ON CONFLICT (rkey) DO UPDATE SET"
+	" sends = CASE WHEN auth_code_sends.window_ms <= ? THEN 1"
+	" ELSE auth_code_sends.sends + 1 END,"
+	" window_ms = CASE WHEN auth_code_sends.window_ms <= ? THEN excluded.window_ms"
+	" ELSE auth_code_sends.window_ms END"
+	" RETURNING sends";
+const char dg_sql_code_send_purge[] = "DELETE FROM auth_code_sends WHERE window_ms <= ?";
+const char dg_sql_user_by_id_index[] = "SELECT id, COALESCE(phone_index, '') FROM users"
+				       " WHERE id_number_index = ? AND disabled = 0 ORDER BY id";

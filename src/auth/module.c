@@ -4,8 +4,10 @@
  */
 #include "auth/auth.h"
 
+#include "auth/auth_int.h"
+
 static const struct dg_migration *const migrations[] = {dg_auth_migrations, NULL};
-static const dg_routes_fn routes[] = {dg_auth_routes, NULL};
+static const dg_routes_fn routes[] = {dg_auth_routes, dg_auth_signup_routes, NULL};
 static const struct dg_job_kind jobs[] = {
 	{"auth.purge", dg_auth_purge_run, 3},
 	{NULL, NULL, 0},

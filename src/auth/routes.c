@@ -25,32 +25,30 @@
 #include "core/str.h"
 #include "web/page.h"
 
-#define FIELD_MAX 256 /* bytes in any one text field of these forms */
-
-static const char *field(struct dg_req *r, const char *name)
+const char *auth_field(struct dg_req *r, const char *name)
 {
 	const char *v = dg_kvs_get(&r->form, name);
 	return v ? v : "";
 }
 
-/* The first submitted field over FIELD_MAX bytes, or NULL. */
-static const char *oversized(struct dg_req *r)
+/* The first submitted field over DG_AUTH_FIELD_MAX bytes, or NULL. */
+const char *auth_oversized(struct dg_req *r)
 {
 	for (size_t i = 0; i < r->form.n; i++)
-		if (r->form.v[i].len > FIELD_MAX)
+		if (r->form.v[i].len > DG_AUTH_FIELD_MAX)
 			return r->form.v[i].key;
 	return NULL;
 }
 
-static void form_error_key(struct dg_req *r, json_t *data, const char *field_name, const char *key)
+void auth_form_error(struct dg_req *r, json_t *data, const char *field_name, const char *key)
 {
 	dg_form_error(data, field_name, dg_t(r, key));
 }
 
 /* Keep an answer for the re-rendered form; one over the cap is not echoed back. */
-static void keep(json_t *data, const char *name, const char *value)
+void auth_keep(json_t *data, const char *name, const char *value)
 {
-	if (strlen(value) > FIELD_MAX)
+	if (strlen(value) > DG_AUTH_FIELD_MAX)
 		value = "";
 	json_t *values = json_object_get(data, "values");
 	if (!values) {
@@ -66,7 +64,7 @@ static json_t *str_or_empty(const char *s)
 }
 
 /* The client's address: the peer, or what trusted proxies say (proxy.h). */
-static const char *client_addr(struct dg_req *r)
+const char *auth_client_addr(struct dg_req *r)
 {
 	char *out = dg_arena_alloc(r->arena, DG_ADDR_TEXT);
 	return dg_proxies_client(&r->env->cfg->trusted_proxies, r->remote_addr,
@@ -81,8 +79,8 @@ static dg_rc param_id(struct dg_req *r, int64_t *id)
 }
 
 /* Render with the page's title, prefixed "Error: " when the form has errors (WCAG 3.3.1). */
-static dg_rc page(struct dg_req *r, unsigned status, const char *tmpl, json_t *data,
-		  const char *title_key)
+dg_rc auth_page(struct dg_req *r, unsigned status, const char *tmpl, json_t *data,
+		const char *title_key)
 {
 	const char *title = dg_t(r, title_key);
 	if (json_object_get(data, "errors"))
@@ -91,12 +89,28 @@ static dg_rc page(struct dg_req *r, unsigned status, const char *tmpl, json_t *d
 	return dg_page(r, status, tmpl, data);
 }
 
+const char *auth_next_q(struct dg_req *r, const char *next)
+{
+	struct dg_buf b;
+	if (!next || !next[0] || !dg_is_local_path(next))
+		return "";
+	dg_buf_init(&b, DG_AUTH_FIELD_MAX * 4);
+	if (dg_buf_adds(&b, "?next=") || dg_buf_add_url(&b, next, strlen(next)))
+		dg_buf_reset(&b);
+	const char *out = dg_arena_strdup(r->arena, dg_buf_str(&b));
+	dg_buf_release(&b);
+	return out;
+}
+
 /* ---- sign-in and sign-out ---- */
 
 static dg_rc login_page(struct dg_req *r, unsigned status, json_t *data, const char *next)
 {
-	json_object_set_new(data, "next", json_string(next && dg_is_local_path(next) ? next : ""));
-	return page(r, status, "auth/login.html", data, "auth.login.heading");
+	next = next && dg_is_local_path(next) ? next : "";
+	json_object_set_new(data, "next", json_string(next));
+	/* the links to sign-up and reset carry next on */
+	json_object_set_new(data, "next_q", json_string(auth_next_q(r, next)));
+	return auth_page(r, status, "auth/login.html", data, "auth.login.heading");
 }
 
 static dg_rc login_get(struct dg_req *r)
@@ -107,29 +121,29 @@ static dg_rc login_get(struct dg_req *r)
 
 static dg_rc login_check(struct dg_req *r, json_t *data, const char *user, const char *pw)
 {
-	if (oversized(r)) {
-		form_error_key(r, data, "username", "auth.err.too_long");
+	if (auth_oversized(r)) {
+		auth_form_error(r, data, "username", "auth.err.too_long");
 		return DG_ETOOBIG;
 	}
 	if (!user[0])
-		form_error_key(r, data, "username", "auth.err.username_missing");
+		auth_form_error(r, data, "username", "auth.err.username_missing");
 	if (!pw[0])
-		form_error_key(r, data, "password", "auth.err.password_missing");
+		auth_form_error(r, data, "password", "auth.err.password_missing");
 	return user[0] && pw[0] ? DG_OK : DG_EINVAL;
 }
 
 static dg_rc login_post(struct dg_req *r)
 {
 	json_t *data = json_object();
-	const char *next = field(r, "next");
-	char *user = dg_arena_strdup(r->arena, field(r, "username"));
-	const char *pw = field(r, "password");
+	const char *next = auth_field(r, "next");
+	char *user = dg_arena_strdup(r->arena, auth_field(r, "username"));
+	const char *pw = auth_field(r, "password");
 	struct dg_db *db = NULL;
 	int64_t id = 0;
 	for (char *p = user; *p; p++)
 		if (*p >= 'A' && *p <= 'Z')
 			*p = (char)(*p - 'A' + 'a');
-	keep(data, "username", user);
+	auth_keep(data, "username", user);
 	dg_rc rc = login_check(r, data, user, pw);
 	if (rc)
 		return login_page(r, dg_rc_form_status(rc == DG_ETOOBIG ? rc : DG_EINVAL), data,
@@ -137,9 +151,9 @@ static dg_rc login_post(struct dg_req *r)
 	struct dg_err err = {0};
 	rc = dg_req_db(r, &db);
 	if (!rc)
-		rc = dg_auth_login(r->env, db, client_addr(r), user, pw, &id, &err);
+		rc = dg_auth_login(r->env, db, auth_client_addr(r), user, pw, &id, &err);
 	if (rc == DG_ELOCKED || rc == DG_EAUTH) {
-		form_error_key(r, data, "username", err.msg);
+		auth_form_error(r, data, "username", err.msg);
 		if (rc == DG_ELOCKED)
 			dg_reply_header(r, "Retry-After", "900");
 		return login_page(r, dg_rc_http_status(rc), data, next);
@@ -156,7 +170,7 @@ static dg_rc login_post(struct dg_req *r)
 /* Sign out, then to next (a local path: signing in with another account) or home. */
 static dg_rc logout_post(struct dg_req *r)
 {
-	const char *next = field(r, "next");
+	const char *next = auth_field(r, "next");
 	dg_rc rc = dg_session_end(r);
 	if (rc)
 		return rc;
@@ -241,12 +255,16 @@ static dg_rc account_page(struct dg_req *r, unsigned status, bool full, json_t *
 	json_object_set_new(data, "role_label",
 			    json_string(dg_t(r, dg_arena_printf(r->arena, "auth.role.%s",
 								dg_role_name(r->user->role)))));
-	return page(r, status, "auth/account.html", data, "auth.account.heading");
+	return auth_page(r, status, "auth/account.html", data, "auth.account.heading");
 }
 
 static dg_rc account_get(struct dg_req *r)
 {
-	return account_page(r, 200, false, json_object());
+	json_t *data = json_object();
+	/* where sign-up and reset land: say what just happened */
+	json_object_set_new(data, "welcome", json_boolean(dg_kvs_get(&r->query, "welcome")));
+	json_object_set_new(data, "reset_done", json_boolean(dg_kvs_get(&r->query, "reset")));
+	return account_page(r, 200, false, data);
 }
 
 /*
@@ -263,7 +281,8 @@ static dg_rc recheck_password(struct dg_req *r, const char *pw, const char **why
 		return DG_EAUTH;
 	dg_rc rc = dg_req_db(r, &db);
 	if (!rc)
-		rc = dg_auth_login(r->env, db, client_addr(r), r->user->username, pw, &id, &err);
+		rc = dg_auth_login(r->env, db, auth_client_addr(r), r->user->username, pw, &id,
+				   &err);
 	if (!rc && id != r->user->id)
 		rc = DG_EAUTH;
 	if (rc == DG_ELOCKED)
@@ -275,9 +294,9 @@ static dg_rc account_reveal(struct dg_req *r)
 {
 	json_t *data = json_object();
 	const char *why = NULL;
-	dg_rc rc = recheck_password(r, field(r, "password"), &why);
+	dg_rc rc = recheck_password(r, auth_field(r, "password"), &why);
 	if (rc == DG_EAUTH || rc == DG_ELOCKED) {
-		form_error_key(r, data, "password", why);
+		auth_form_error(r, data, "password", why);
 		/* 422, not 401: the person is signed in, an answer on the form is wrong */
 		return account_page(r, dg_rc_form_status(rc == DG_ELOCKED ? rc : DG_EINVAL), false,
 				    data);
@@ -294,47 +313,47 @@ static dg_rc account_reveal(struct dg_req *r)
 
 static dg_rc password_get(struct dg_req *r)
 {
-	return page(r, 200, "auth/password.html", json_object(), "auth.password.heading");
+	return auth_page(r, 200, "auth/password.html", json_object(), "auth.password.heading");
 }
 
 static dg_rc password_post(struct dg_req *r)
 {
 	json_t *data = json_object();
-	const char *cur = field(r, "current"), *pw = field(r, "password");
+	const char *cur = auth_field(r, "current"), *pw = auth_field(r, "password");
 	struct dg_db *db = NULL;
 	struct dg_err err = {0};
-	if (oversized(r)) {
-		form_error_key(r, data, "password", "auth.err.password_long");
-		return page(r, dg_rc_form_status(DG_ETOOBIG), "auth/password.html", data,
-			    "auth.password.heading");
+	if (auth_oversized(r)) {
+		auth_form_error(r, data, "password", "auth.err.password_long");
+		return auth_page(r, dg_rc_form_status(DG_ETOOBIG), "auth/password.html", data,
+				 "auth.password.heading");
 	}
-	if (strcmp(pw, field(r, "confirm")) != 0) {
-		form_error_key(r, data, "confirm", "auth.err.password_mismatch");
-		return page(r, dg_rc_form_status(DG_EINVAL), "auth/password.html", data,
-			    "auth.password.heading");
+	if (strcmp(pw, auth_field(r, "confirm")) != 0) {
+		auth_form_error(r, data, "confirm", "auth.err.password_mismatch");
+		return auth_page(r, dg_rc_form_status(DG_EINVAL), "auth/password.html", data,
+				 "auth.password.heading");
 	}
 	const char *why = NULL;
 	dg_rc rc = recheck_password(r, cur, &why);
 	if (rc == DG_EAUTH || rc == DG_ELOCKED) {
-		form_error_key(r, data, "current", why);
-		return page(r, dg_rc_form_status(rc == DG_ELOCKED ? rc : DG_EINVAL),
-			    "auth/password.html", data, "auth.password.heading");
+		auth_form_error(r, data, "current", why);
+		return auth_page(r, dg_rc_form_status(rc == DG_ELOCKED ? rc : DG_EINVAL),
+				 "auth/password.html", data, "auth.password.heading");
 	}
 	if (!rc)
 		rc = dg_req_db(r, &db);
 	if (!rc)
 		rc = dg_auth_set_password(r->env, db, r->user->id, pw, r->session_hash, &err);
 	if (rc == DG_EINVAL) {
-		form_error_key(r, data, "password", err.msg);
-		return page(r, dg_rc_form_status(rc), "auth/password.html", data,
-			    "auth.password.heading");
+		auth_form_error(r, data, "password", err.msg);
+		return auth_page(r, dg_rc_form_status(rc), "auth/password.html", data,
+				 "auth.password.heading");
 	}
 	if (rc) {
 		json_decref(data);
 		return rc;
 	}
 	json_object_set_new(data, "done", json_true());
-	return page(r, 200, "auth/password.html", data, "auth.password.heading");
+	return auth_page(r, 200, "auth/password.html", data, "auth.password.heading");
 }
 
 /* ---- API tokens ---- */
@@ -368,7 +387,7 @@ static json_t *token_list(struct dg_req *r)
 static dg_rc tokens_page(struct dg_req *r, unsigned status, json_t *data)
 {
 	json_object_set_new(data, "tokens", token_list(r));
-	return page(r, status, "auth/tokens.html", data, "auth.tokens.heading");
+	return auth_page(r, status, "auth/tokens.html", data, "auth.tokens.heading");
 }
 
 static dg_rc tokens_get(struct dg_req *r)
@@ -382,17 +401,17 @@ static dg_rc tokens_post(struct dg_req *r)
 	struct dg_db *db = NULL;
 	struct dg_err err = {0};
 	char *token = NULL;
-	const char *name = field(r, "name");
+	const char *name = auth_field(r, "name");
 	/* the form always sends a choice; a program that sends none gets what it got before scopes
 	 */
-	const char *scope = dg_kvs_get(&r->form, "scope") ? field(r, "scope") : "write";
-	keep(data, "name", name);
-	keep(data, "scope", scope);
+	const char *scope = dg_kvs_get(&r->form, "scope") ? auth_field(r, "scope") : "write";
+	auth_keep(data, "name", name);
+	auth_keep(data, "scope", scope);
 	dg_rc rc = dg_req_db(r, &db);
 	if (!rc)
 		rc = dg_token_create(r->env, db, r->arena, r->user->id, name, scope, &token, &err);
 	if (rc == DG_EINVAL) {
-		form_error_key(r, data, err.field[0] ? err.field : "name", err.msg);
+		auth_form_error(r, data, err.field[0] ? err.field : "name", err.msg);
 		return tokens_page(r, dg_rc_form_status(rc), data);
 	}
 	if (rc) {
@@ -520,7 +539,7 @@ static dg_rc admin_users(struct dg_req *r)
 	const char *created = dg_kvs_get(&r->query, "created");
 	if (created && strlen(created) <= 32)
 		json_object_set_new(data, "created", json_string(created));
-	return page(r, 200, "admin/users.html", data, "auth.admin.users_heading");
+	return auth_page(r, 200, "admin/users.html", data, "auth.admin.users_heading");
 }
 
 static dg_rc new_user_page(struct dg_req *r, unsigned status, json_t *data)
@@ -530,7 +549,7 @@ static dg_rc new_user_page(struct dg_req *r, unsigned status, json_t *data)
 			    role_options(r, json_string_value(json_object_get(values, "role"))));
 	json_object_set_new(data, "depts",
 			    dept_options(r, json_string_value(json_object_get(values, "dept"))));
-	return page(r, status, "admin/user_new.html", data, "auth.admin.new_heading");
+	return auth_page(r, status, "admin/user_new.html", data, "auth.admin.new_heading");
 }
 
 static dg_rc admin_new_get(struct dg_req *r)
@@ -547,29 +566,29 @@ static dg_rc admin_new_post(struct dg_req *r)
 	struct dg_db *db = NULL;
 	struct dg_err err = {0};
 	for (size_t i = 0; i < sizeof(new_user_fields) / sizeof(new_user_fields[0]); i++)
-		keep(data, new_user_fields[i], field(r, new_user_fields[i]));
-	const char *big = oversized(r);
+		auth_keep(data, new_user_fields[i], auth_field(r, new_user_fields[i]));
+	const char *big = auth_oversized(r);
 	if (big) {
-		form_error_key(r, data, big, "auth.err.too_long");
+		auth_form_error(r, data, big, "auth.err.too_long");
 		return new_user_page(r, dg_rc_form_status(DG_ETOOBIG), data);
 	}
 	struct dg_user_new u = {
-		.role = dg_role_parse(field(r, "role")),
-		.username = field(r, "username"),
-		.password = field(r, "password"),
-		.name = field(r, "name"),
-		.id_number = field(r, "id_number"),
-		.phone = field(r, "phone"),
-		.dept_code = field(r, "dept"),
-		.staff_roles = field(r, "staff_roles"),
-		.uscc = field(r, "uscc"),
-		.org_name = field(r, "org"),
+		.role = dg_role_parse(auth_field(r, "role")),
+		.username = auth_field(r, "username"),
+		.password = auth_field(r, "password"),
+		.name = auth_field(r, "name"),
+		.id_number = auth_field(r, "id_number"),
+		.phone = auth_field(r, "phone"),
+		.dept_code = auth_field(r, "dept"),
+		.staff_roles = auth_field(r, "staff_roles"),
+		.uscc = auth_field(r, "uscc"),
+		.org_name = auth_field(r, "org"),
 	};
 	dg_rc rc = dg_req_db(r, &db);
 	if (!rc)
 		rc = dg_user_create(r->env, db, &u, NULL, &err);
 	if (rc == DG_EINVAL || rc == DG_ECONFLICT) {
-		form_error_key(r, data, err.field, err.msg);
+		auth_form_error(r, data, err.field, err.msg);
 		return new_user_page(r, dg_rc_form_status(rc), data);
 	}
 	json_decref(data);

@@ -189,5 +189,10 @@ dg_rc dg_auth_purge_run(struct dg_job *job, struct dg_err *err)
 	if (!rc)
 		rc = dg_db_exec(job->db, dg_sql_addr_purge,
 				DG_ARGS(DG_VI(now - DG_LOGIN_WINDOW_MS)), NULL);
+	if (!rc)
+		rc = dg_db_exec(job->db, dg_sql_code_purge, DG_ARGS(DG_VI(now)), NULL);
+	if (!rc)
+		rc = dg_db_exec(job->db, dg_sql_code_send_purge,
+				DG_ARGS(DG_VI(now - DG_CODE_WINDOW_MS)), NULL);
 	return rc ? dg_err_set(err, rc, "the expired sessions could not be removed") : DG_OK;
 }
