@@ -87,7 +87,7 @@ run:
 	scripts/deps.sh run
 	$(MAKE) all
 	$(BIN) demo --if-missing $(RUN_ARGS)
-	$(BIN) serve $(RUN_ARGS)
+	DGOV_TEXT_LOG=$${DGOV_TEXT_LOG-1} $(BIN) serve $(RUN_ARGS)
 
 # The suite: unit tests, HTTP tests and browser tests, on both stores.
 # The build runs NPROC compilers at once (-O keeps each one's output whole).
