@@ -86,15 +86,14 @@ static dg_rc reset_get(struct dg_req *r)
 }
 
 /* Check the first step's fields into data's errors; DG_OK when all are well formed. */
-static dg_rc first_check(struct dg_req *r, json_t *data, bool reset)
+static dg_rc first_check(struct dg_req *r, json_t *data, bool reset, const char *id)
 {
 	const char *big = auth_oversized(r);
 	if (big) {
 		auth_form_error(r, data, big, "auth.err.too_long");
 		return DG_ETOOBIG;
 	}
-	const char *name = auth_field(r, "name"), *id = auth_field(r, "id_number"),
-		   *phone = auth_field(r, "phone");
+	const char *name = auth_field(r, "name"), *phone = auth_field(r, "phone");
 	bool ok = true;
 	if (!reset && (!name[0] || !dg_utf8_valid(name, strlen(name)) ||
 		       dg_utf8_len(name, strlen(name)) > 64)) {
@@ -174,8 +173,12 @@ static dg_rc reset_subject(struct dg_req *r, struct dg_db *db, const char *id, c
 static dg_rc first_post(struct dg_req *r, bool reset)
 {
 	json_t *data = json_object(), *subject = NULL;
-	const char *name = auth_field(r, "name"), *id = auth_field(r, "id_number"),
-		   *phone = auth_field(r, "phone");
+	const char *name = auth_field(r, "name"), *phone = auth_field(r, "phone");
+	/* the check character as printed on the card, whichever case was typed */
+	char *id = dg_arena_strdup(r->arena, auth_field(r, "id_number"));
+	size_t idn = strlen(id);
+	if (idn == 18 && id[17] == 'x')
+		id[17] = 'X';
 	struct dg_db *db = NULL;
 	struct dg_err err = {0};
 	char *flow = NULL, *code = NULL;
@@ -188,7 +191,7 @@ static dg_rc first_post(struct dg_req *r, bool reset)
 		json_object_set_new(data, "closed", json_true());
 		return first_page(r, reset, 503, data);
 	}
-	dg_rc rc = first_check(r, data, reset);
+	dg_rc rc = first_check(r, data, reset, id);
 	if (rc)
 		return first_page(r, reset, dg_rc_form_status(rc), data);
 	rc = dg_req_db(r, &db);
