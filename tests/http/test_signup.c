@@ -335,6 +335,8 @@ static void wrong_name_and_unknown_id_answer_alike(void **state)
 	char *f2 = signup_fields("孙大美", known, "13911110002");
 	char *f3 = signup_fields("孙小美", unknown, "13911110002");
 	int64_t before = texts();
+	int64_t audited = th_sql_int(srv, "SELECT COUNT(*) FROM audit_log"
+					  " WHERE kind = 'exchange.realname'");
 	assert_int_equal(step1(c, "/signup", f1, &right), 200);
 	char *t1 = last_text(NULL);
 	assert_int_equal(step1(c, "/signup", f2, &wrong), 200);
@@ -346,6 +348,13 @@ static void wrong_name_and_unknown_id_answer_alike(void **state)
 	const char *main_right = blank_flow(right.body);
 	assert_string_equal(main_right, blank_flow(wrong.body));
 	assert_string_equal(main_right, blank_flow(none.body));
+	/* each check of the registry is on the record, with its outcome */
+	assert_int_equal(th_sql_int(srv, "SELECT COUNT(*) FROM audit_log"
+					 " WHERE kind = 'exchange.realname'"),
+			 audited + 3);
+	assert_int_equal(th_sql_int(srv, "SELECT COUNT(*) FROM audit_log WHERE kind ="
+					 " 'exchange.realname' AND detail LIKE '%no_match%'"),
+			 1);
 	/* each sent a text; only the match got a code */
 	assert_int_equal(texts(), before + 3);
 	assert_int_equal(strlen(code_in(t1)), 6);
