@@ -218,12 +218,13 @@ static dg_rc first_post(struct dg_req *r, bool reset)
 	if (!rc)
 		rc = dg_code_start(r->env, db, r->arena, reset ? "reset" : "signup", subject, &flow,
 				   &code);
+	bool matched = subject != NULL;
 	json_decref(subject);
 	if (!rc && !r->env->send_text)
 		rc = DG_EUNAVAIL;
 	if (!rc)
 		rc = r->env->send_text(r->env, db, phone,
-				       text_for(r, text_key, subject ? code : NULL), &err);
+				       text_for(r, text_key, matched ? code : NULL), &err);
 	if (!rc)
 		rc = dg_db_commit(db);
 	if (rc == DG_EUNAVAIL) {
