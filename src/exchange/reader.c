@@ -47,13 +47,12 @@ struct dg_exchange_reader {
 	/* the entity being read */
 	int ent;
 	const struct dg_entity *base; /* its registry */
-	int join[DG_MAX_FIELDS];      /* per field: index in reg */
+	int join[DG_MAX_FIELDS];      /* per field: its registry's index in rs, -1 none */
 	json_t *page;                 /* [{key, subject, values}] of the base registry */
 	json_t *joined[MAX_REG];      /* per registry: key -> values, for the page's keys */
 	size_t at;                    /* next record in page */
 	char after[256];              /* the last key read (keys are at most 64 bytes) */
 	bool done;
-	json_t *cur; /* the record handed out */
 	struct dg_rule_cell *cells;
 	char (*num)[24]; /* the text of numbers and booleans, one per cell */
 	size_t ncap;
