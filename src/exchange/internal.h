@@ -90,6 +90,7 @@ struct x_request_new {
 	const char *mode; /* "one" or "bulk" */
 	const char *ends; /* YYYY-MM-DD */
 	int64_t user_id;
+	bool consent; /* reads need the person's consent (consent.c) */
 };
 /* Make a request; unconditional fields are granted at once. err names the field at fault. */
 dg_rc x_request_create(struct dg_db *db, struct dg_arena *a, const struct x_request_new *q,
@@ -110,6 +111,7 @@ struct x_grant {
 	int64_t id;
 	char granted[1024]; /* comma list */
 	bool clear;
+	bool consent; /* a read needs the person's current consent to the purpose */
 };
 /*
  * The grant for dept reading registry for purpose in mode ("one"/"bulk"):
@@ -173,9 +175,48 @@ dg_rc x_use_add(struct dg_db *db, const struct x_use *u) DG_MUST;
 /* The uses of the resident whose blind index is subject, newest first. */
 dg_rc x_uses_of(struct dg_db *db, const char *subject, int64_t limit, json_t **out) DG_MUST;
 
+/* --- consent (consent.c) --- */
+
+/* *given: subject's latest revision for purpose is "given" (false when none). */
+dg_rc x_consent_has(struct dg_db *db, const char *subject, const char *purpose,
+		    bool *given) DG_MUST;
+/*
+ * Give (give true) or withdraw subject's consent to purpose, as actor: a
+ * revision linked to the one before and an audit record, in one
+ * transaction (the caller's when it has one). *rev (may be NULL) gets its
+ * number. EINVAL: a malformed purpose, or no grant asks consent for it;
+ * ECONFLICT: the consent is in that state already; EDENIED: no subject.
+ */
+dg_rc x_consent_set(struct dg_db *db, const char *subject, const char *purpose, bool give,
+		    const char *actor, int64_t *rev, struct dg_err *err) DG_MUST;
+/*
+ * What subject is asked to consent to and their revisions (owned):
+ * {"purposes": [{purpose, given, at_ms, asks: [{dept, dept_zh, dept_en,
+ * registry, fields, legal_basis, status, ends}]}], "revisions": [...]}.
+ */
+dg_rc x_consent_of(struct dg_db *db, const char *subject, json_t **out) DG_MUST;
+/* Make request id need consent, as the owning department or an administrator (the asking
+ * department says so in its request, x_request_new.consent). Audited as a grant change. */
+dg_rc x_request_require_consent(struct dg_db *db, struct dg_arena *a, int64_t id, const char *dept,
+				bool admin, int64_t user_id, struct dg_err *err) DG_MUST;
+struct x_consent_report {
+	int64_t revisions; /* revisions read */
+	char subject[129]; /* the resident (blind index) of the first broken revision */
+	int64_t bad_rev;   /* 0: all holds */
+	char why[200];
+};
+/* Walk every resident's revisions: DG_OK, or ECONFLICT naming the first broken one. */
+dg_rc x_consent_verify(struct dg_db *db, struct x_consent_report *out) DG_MUST;
+
+/* pages.c's helpers for the other page files: a field of the JSON body or
+ * the form; the signed-in resident's blind index ("" when no ID number). */
+const char *x_input(struct dg_req *r, const char *name);
+dg_rc x_my_subject(struct dg_req *r, struct dg_db *db, const char **subject) DG_MUST;
+
 /* --- routes --- */
 const struct dg_route *x_api_routes(size_t *n);
 const struct dg_route *x_page_routes(size_t *n);
+const struct dg_route *x_consent_routes(size_t *n);
 
 /* --- demo --- */
 dg_rc x_demo_seed(struct dg_env *env, struct dg_db *db, const struct dg_demo_opts *o,

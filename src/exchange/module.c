@@ -140,7 +140,7 @@ static const struct dg_task tasks[] = {
 	{"exchange.purge", 3600},
 	{NULL, 0},
 };
-static const dg_routes_fn routes[] = {x_api_routes, x_page_routes, NULL};
+static const dg_routes_fn routes[] = {x_api_routes, x_page_routes, x_consent_routes, NULL};
 static const struct dg_command commands[] = {
 	{"exchange", "exchange verify|key               the data exchange between departments",
 	 exchange_main, check},
