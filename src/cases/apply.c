@@ -328,11 +328,18 @@ static dg_rc post_start(struct dg_req *r)
 	rc = dg_auth_me_json(r, true, &a.me);
 	if (!rc)
 		rc = case_tx(r, start_tx, &a, &err);
-	json_decref(item);
 	json_decref(a.me);
-	if (rc)
+	if (rc) {
+		json_decref(item);
 		return case_fail(r, rc, &err);
-	dg_reply_redirect(r, dg_arena_printf(r->arena, "/my/cases/%s/form/1", a.ref));
+	}
+	/* when departments hold some of the answers, the applicant first sees what would be
+	 * fetched and from whom (the exchange's pre-fill step), then the form */
+	bool fetch = r->env->prefill_offered && r->env->prefill_offered(item);
+	json_decref(item);
+	dg_reply_redirect(r, dg_arena_printf(r->arena,
+					     fetch ? "/my/cases/%s/prefill" : "/my/cases/%s/form/1",
+					     a.ref));
 	return DG_OK;
 }
 

@@ -15,6 +15,7 @@
 #define DG_NODE_ENV_H
 
 #include <jansson.h>
+#include <stdbool.h>
 
 #include "core/config.h"
 #include "core/err.h"
@@ -47,6 +48,15 @@ struct dg_env {
 	 * the module that knows, from its init; NULL when none does.
 	 */
 	dg_rc (*attention)(struct dg_req *r, json_t **out);
+	/*
+	 * Whether an application for item (the catalogue's JSON) has anything
+	 * the exchange can fetch for the applicant (form fields that name a
+	 * registry field, materials shared in its guide): the cases module then
+	 * sends a new application to the pre-fill step (/my/cases/{ref}/prefill)
+	 * before its form. Set once by the exchange from its init; NULL when
+	 * no module does.
+	 */
+	bool (*prefill_offered)(const json_t *item);
 };
 
 /* The region table's migration (owned by the node, applied before any domain's). */
