@@ -99,7 +99,10 @@ static const struct demo_req reqs[] = {
 	{"sc", "person", "name,phone", true, "990100-SC-001", "《市场主体登记管理条例》第十条",
 	 "one", "2027-12-31", "refuse",
 	 "登记核验只需身份核验结果，不需要联系电话；请改为申请身份核验服务。"},
-	{"zj", "household", "size,address,dibao", false, "990100-ZJ-002",
+	{"zj", "person", "name,sex,birth_date,hukou_region,household", true, "990100-ZJ-002",
+	 "《公共租赁住房管理办法》第七条：核对申请人户籍（户口簿信息由数据共享获取）", "one",
+	 "2030-12-31", "approve", NULL, false},
+	{"zj", "household", "size,address,head,dibao", true, "990100-ZJ-002",
 	 "《公共租赁住房管理办法》第七条：经申请人同意核对家庭住房与低保情况", "one", "2030-12-31",
 	 "approve", NULL, true},
 };

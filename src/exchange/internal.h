@@ -208,6 +208,45 @@ struct x_consent_report {
 /* Walk every resident's revisions: DG_OK, or ECONFLICT naming the first broken one. */
 dg_rc x_consent_verify(struct dg_db *db, struct x_consent_report *out) DG_MUST;
 
+/* --- pre-fill of applications (prefill.c) --- */
+
+/* Whether an application for item has anything the exchange can fetch (env.h's hook). */
+bool x_prefill_offered(const json_t *item);
+/*
+ * What can be fetched for a draft of item with form, handled by dept under
+ * purpose (the item's code) (owned): [{kind "field"|"material", name,
+ * label_zh, label_en, sources: [{registry, title, dept, fields}],
+ * available, why}]; why is a refusal code (no_grant, wrong_purpose, ...)
+ * when dept's grants do not cover it.
+ */
+dg_rc x_prefill_plan(struct dg_db *db, const char *dept, const char *purpose, const json_t *form,
+		     const json_t *item, json_t **out) DG_MUST;
+/* One pre-fill's circumstances: the case, its department and purpose, the applicant. */
+struct x_prefill_ctx {
+	const struct dg_env *env;
+	struct dg_db *db; /* in a transaction */
+	struct dg_arena *a;
+	const char *dept, *purpose, *ref;
+	const char *subject; /* the applicant's blind index */
+	int64_t applicant;
+};
+/*
+ * Fetch a plan's field entry: values[name] gets the answer. Each read is
+ * checked (grant, consent), audited and listed on /my/data-use. *why is a
+ * refusal code (the refusal audited) or "masked", with DG_OK; an error is
+ * the store's.
+ */
+dg_rc x_prefill_field(const struct x_prefill_ctx *c, const json_t *entry, json_t *values,
+		      const char **why) DG_MUST;
+/* Fetch a plan's material entry: *doc (owned) the signed document to attach. */
+dg_rc x_prefill_material(const struct x_prefill_ctx *c, const json_t *entry, json_t **doc,
+			 const char **why) DG_MUST;
+/* Note the document a material became. */
+dg_rc x_prefill_file_set(struct dg_db *db, const char *ref, const char *name,
+			 int64_t file_id) DG_MUST;
+/* What was fetched for case ref, with its department and freshness (owned). */
+dg_rc x_prefills_of(struct dg_db *db, const char *ref, json_t **out) DG_MUST;
+
 /* pages.c's helpers for the other page files: a field of the JSON body or
  * the form; the signed-in resident's blind index ("" when no ID number). */
 const char *x_input(struct dg_req *r, const char *name);
@@ -217,6 +256,7 @@ dg_rc x_my_subject(struct dg_req *r, struct dg_db *db, const char **subject) DG_
 const struct dg_route *x_api_routes(size_t *n);
 const struct dg_route *x_page_routes(size_t *n);
 const struct dg_route *x_consent_routes(size_t *n);
+const struct dg_route *x_prefill_routes(size_t *n);
 
 /* --- demo --- */
 dg_rc x_demo_seed(struct dg_env *env, struct dg_db *db, const struct dg_demo_opts *o,

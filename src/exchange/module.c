@@ -33,6 +33,8 @@ static dg_rc init(struct dg_env *env, struct dg_err *err)
 			snprintf(buf, sizeof buf, "policies/registries.yaml");
 		path = buf;
 	}
+	/* the cases module offers the pre-fill step when there is something to fetch */
+	env->prefill_offered = x_prefill_offered;
 	return x_schema_open(path, err);
 }
 
@@ -140,7 +142,8 @@ static const struct dg_task tasks[] = {
 	{"exchange.purge", 3600},
 	{NULL, 0},
 };
-static const dg_routes_fn routes[] = {x_api_routes, x_page_routes, x_consent_routes, NULL};
+static const dg_routes_fn routes[] = {x_api_routes, x_page_routes, x_consent_routes,
+				      x_prefill_routes, NULL};
 static const struct dg_command commands[] = {
 	{"exchange", "exchange verify|key               the data exchange between departments",
 	 exchange_main, check},

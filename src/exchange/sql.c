@@ -111,5 +111,24 @@ const struct dg_migration dg_exchange_migrations[] = {
 	 " hash TEXT NOT NULL,"
 	 " PRIMARY KEY (subject, rev));"
 	 "CREATE INDEX xr_consent_purpose ON xr_consent(subject, purpose, rev);"},
+	/*
+	 * Pre-fill (prefill.c): per case, where each filled answer and each
+	 * fetched document came from (registry, owning department) and how
+	 * fresh the record was (effective date, last update, version), with the
+	 * audit record of the read and the case's document it became.
+	 */
+	{"exchange-004-prefill", "CREATE TABLE xr_prefills ("
+				 " case_ref TEXT NOT NULL,"
+				 " name TEXT NOT NULL,"
+				 " kind TEXT NOT NULL CHECK (kind IN ('field','material')),"
+				 " registry TEXT NOT NULL,"
+				 " dept TEXT NOT NULL,"
+				 " effective TEXT NOT NULL,"
+				 " updated_ms BIGINT NOT NULL,"
+				 " version BIGINT NOT NULL,"
+				 " at_ms BIGINT NOT NULL,"
+				 " audit_seq BIGINT NOT NULL,"
+				 " file_id BIGINT NOT NULL DEFAULT 0,"
+				 " PRIMARY KEY (case_ref, name, registry));"},
 	{NULL, NULL},
 };
