@@ -384,14 +384,21 @@ static dg_rc render_question(struct dg_req *r, json_t *c, size_t n, unsigned sta
 			    json_string(dg_arena_printf(r->arena, "/my/cases/%s/form/%zu",
 							str_of(c, "ref"), n)));
 	json_object_set(d, "title", json_object_get(view, "title"));
-	json_t *f, *errs = json_object_get(d, "error_for");
+	json_t *f, *errs = json_object_get(d, "error_for"), *sources = NULL;
 	size_t i;
 	int multipart = 0;
+	/* answers fetched from a department's registry say which and how fresh */
+	if (r->env->prefill_sources && r->env->prefill_sources(r, str_of(c, "ref"), &sources))
+		sources = NULL;
 	json_array_foreach (json_object_get(view, "fields"), i, f) {
+		json_t *src = json_object_get(sources, str_of(f, "name"));
+		if (src && json_is_true(json_object_get(f, "fixed")))
+			json_object_set(f, "source", src);
 		multipart |= !strcmp(str_of(f, "type"), "file");
 		if (json_object_get(errs, str_of(f, "name")))
 			json_object_set(f, "error", json_object_get(errs, str_of(f, "name")));
 	}
+	json_decref(sources);
 	json_object_set_new(d, "multipart", json_boolean(multipart));
 	json_object_set_new(d, "page", view);
 	json_object_set_new(d, "case", c);

@@ -244,6 +244,8 @@ dg_rc x_prefill_material(const struct x_prefill_ctx *c, const json_t *entry, jso
 /* Note the document a material became. */
 dg_rc x_prefill_file_set(struct dg_db *db, const char *ref, const char *name,
 			 int64_t file_id) DG_MUST;
+/* env.h's prefill_sources: case ref's fetched answers by name, labelled for r (prefill_pages.c). */
+dg_rc x_prefill_sources(struct dg_req *r, const char *ref, json_t **out) DG_MUST;
 /* What was fetched for case ref, with its department and freshness (owned). */
 dg_rc x_prefills_of(struct dg_db *db, const char *ref, json_t **out) DG_MUST;
 

@@ -297,6 +297,28 @@ static dg_rc prefill_post(struct dg_req *r)
 	return rc;
 }
 
+dg_rc x_prefill_sources(struct dg_req *r, const char *ref, json_t **out)
+{
+	struct dg_db *db = NULL;
+	json_t *done = NULL, *e;
+	size_t i;
+	dg_rc rc = dg_req_db(r, &db);
+	if (!rc)
+		rc = x_prefills_of(db, ref, &done);
+	if (!rc)
+		rc = label(r, db, NULL, done);
+	if (rc) {
+		json_decref(done);
+		return rc;
+	}
+	*out = json_object();
+	json_array_foreach (done, i, e)
+		if (!strcmp(json_string_value(json_object_get(e, "kind")), "field"))
+			json_object_set(*out, json_string_value(json_object_get(e, "name")), e);
+	json_decref(done);
+	return DG_OK;
+}
+
 #define RESIDENT (DG_ROLE_CITIZEN | DG_ROLE_AGENT)
 
 static const struct dg_route routes[] = {

@@ -57,6 +57,13 @@ struct dg_env {
 	 * no module does.
 	 */
 	bool (*prefill_offered)(const json_t *item);
+	/*
+	 * Where the answers of case ref that were fetched from registries came
+	 * from: *out (owned) maps each answer's name to {dept_name, registry,
+	 * effective, updated}, in the requester's language, for the question
+	 * page. Set by the exchange from its init; NULL when no module does.
+	 */
+	dg_rc (*prefill_sources)(struct dg_req *r, const char *ref, json_t **out);
 };
 
 /* The region table's migration (owned by the node, applied before any domain's). */

@@ -115,6 +115,11 @@ static void preview_then_fetch(void **state)
 	snprintf(path, sizeof path, "/my/cases/%s/form/1", ref);
 	b = th_get_body(c, path, 200);
 	assert_non_null(strstr(b, "1985-03-12"));
+	/* with its source and freshness; the account's answers still say so */
+	assert_non_null(strstr(b, "已通过数据共享获取"));
+	assert_non_null(strstr(b, "公安局"));
+	assert_non_null(strstr(b, "2026-01-01"));
+	assert_non_null(strstr(b, "已根据您的账户信息自动填写"));
 	free(b);
 	/* the extract is a document of the case, signed by the node */
 	snprintf(q, sizeof q,
