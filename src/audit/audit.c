@@ -76,8 +76,8 @@ struct row {
 	const char *kind, *actor, *subject, *purpose, *detail;
 };
 
-/* hex (HASH_HEX + 1) = the record's hash after prev_hex; EINVAL when prev_hex is not hex. */
-static dg_rc record_hash(const char *prev_hex, const struct row *w, char *hex)
+dg_rc dg_audit_link(const char *prev_hex, int64_t seq, int64_t at_ms, const char *const *texts,
+		    size_t n, char *hex)
 {
 	unsigned char prev[HASH_BYTES], out[HASH_BYTES];
 	size_t got = 0;
@@ -88,16 +88,21 @@ static dg_rc record_hash(const char *prev_hex, const struct row *w, char *hex)
 	crypto_generichash_state st;
 	crypto_generichash_init(&st, NULL, 0, HASH_BYTES);
 	crypto_generichash_update(&st, prev, sizeof prev);
-	put_u64(&st, w->seq);
-	put_u64(&st, w->at_ms);
-	put_text(&st, w->kind);
-	put_text(&st, w->actor);
-	put_text(&st, w->subject);
-	put_text(&st, w->purpose);
-	put_text(&st, w->detail);
+	put_u64(&st, seq);
+	put_u64(&st, at_ms);
+	for (size_t i = 0; i < n; i++)
+		put_text(&st, texts[i]);
 	crypto_generichash_final(&st, out, sizeof out);
 	sodium_bin2hex(hex, HASH_HEX + 1, out, sizeof out);
 	return DG_OK;
+}
+
+/* hex (HASH_HEX + 1) = the record's hash after prev_hex; EINVAL when prev_hex is not hex. */
+static dg_rc record_hash(const char *prev_hex, const struct row *w, char *hex)
+{
+	const char *const texts[] = {w->kind, w->actor, w->subject, w->purpose, w->detail};
+	return dg_audit_link(prev_hex, w->seq, w->at_ms, texts, sizeof(texts) / sizeof(texts[0]),
+			     hex);
 }
 
 static bool fits(const char *s)

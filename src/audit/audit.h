@@ -79,6 +79,20 @@ struct dg_audit_report {
 dg_rc dg_audit_verify(struct dg_db *db, const struct dg_keys *k, const char *region,
 		      struct dg_audit_report *out) DG_MUST;
 
+/*
+ * One link of a hash chain, as the log's records are linked: hex (at least
+ * DG_AUDIT_HASH_HEX + 1 bytes) gets BLAKE2b-256 over the previous link's 32
+ * bytes (prev_hex, DG_AUDIT_ZERO_HASH before the first), seq and at_ms as 8
+ * bytes big-endian, and each of the n texts as 4 bytes of length and its
+ * bytes. Other chained tables (the exchange's consent revisions) link
+ * their rows with it, so there is one chaining code. EINVAL when prev_hex
+ * is not a hash.
+ */
+#define DG_AUDIT_HASH_HEX  64
+#define DG_AUDIT_ZERO_HASH "0000000000000000000000000000000000000000000000000000000000000000"
+dg_rc dg_audit_link(const char *prev_hex, int64_t seq, int64_t at_ms, const char *const *texts,
+		    size_t n, char *hex) DG_MUST;
+
 /* The audit tables (audit_log, audit_head, audit_checkpoints). */
 extern const struct dg_migration dg_audit_migrations[];
 

@@ -328,11 +328,18 @@ static dg_rc post_start(struct dg_req *r)
 	rc = dg_auth_me_json(r, true, &a.me);
 	if (!rc)
 		rc = case_tx(r, start_tx, &a, &err);
-	json_decref(item);
 	json_decref(a.me);
-	if (rc)
+	if (rc) {
+		json_decref(item);
 		return case_fail(r, rc, &err);
-	dg_reply_redirect(r, dg_arena_printf(r->arena, "/my/cases/%s/form/1", a.ref));
+	}
+	/* when departments hold some of the answers, the applicant first sees what would be
+	 * fetched and from whom (the exchange's pre-fill step), then the form */
+	bool fetch = r->env->prefill_offered && r->env->prefill_offered(item);
+	json_decref(item);
+	dg_reply_redirect(r, dg_arena_printf(r->arena,
+					     fetch ? "/my/cases/%s/prefill" : "/my/cases/%s/form/1",
+					     a.ref));
 	return DG_OK;
 }
 
@@ -377,14 +384,21 @@ static dg_rc render_question(struct dg_req *r, json_t *c, size_t n, unsigned sta
 			    json_string(dg_arena_printf(r->arena, "/my/cases/%s/form/%zu",
 							str_of(c, "ref"), n)));
 	json_object_set(d, "title", json_object_get(view, "title"));
-	json_t *f, *errs = json_object_get(d, "error_for");
+	json_t *f, *errs = json_object_get(d, "error_for"), *sources = NULL;
 	size_t i;
 	int multipart = 0;
+	/* answers fetched from a department's registry say which and how fresh */
+	if (r->env->prefill_sources && r->env->prefill_sources(r, str_of(c, "ref"), &sources))
+		sources = NULL;
 	json_array_foreach (json_object_get(view, "fields"), i, f) {
+		json_t *src = json_object_get(sources, str_of(f, "name"));
+		if (src && json_is_true(json_object_get(f, "fixed")))
+			json_object_set(f, "source", src);
 		multipart |= !strcmp(str_of(f, "type"), "file");
 		if (json_object_get(errs, str_of(f, "name")))
 			json_object_set(f, "error", json_object_get(errs, str_of(f, "name")));
 	}
+	json_decref(sources);
 	json_object_set_new(d, "multipart", json_boolean(multipart));
 	json_object_set_new(d, "page", view);
 	json_object_set_new(d, "case", c);

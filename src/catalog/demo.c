@@ -226,6 +226,31 @@ static const struct {
 	 "{\"name\": \"note\", \"type\": \"textarea\", \"label_zh\": \"需要说明的情况\", "
 	 "\"label_en\": \"Anything we should know\", \"max\": 500}]}"
 	 "]}"},
+	/* public rental housing: the household's size and address and the applicant's birth
+	   date come from the registries (the exchange's pre-fill step), not from the applicant */
+	{"990100-ZJ-002",
+	 "{\"pages\": ["
+	 "{\"id\": \"applicant\", \"title_zh\": \"申请人信息\", \"title_en\": \"About you\", "
+	 "\"fields\": ["
+	 "{\"name\": \"name\", \"type\": \"text\", \"label_zh\": \"姓名\", \"label_en\": \"Full "
+	 "name\", \"required\": true, \"prefill\": \"name\"},"
+	 "{\"name\": \"id_number\", \"type\": \"id_number\", \"label_zh\": \"居民身份证号码\", "
+	 "\"label_en\": \"Resident ID number\", \"required\": true, \"prefill\": \"id_number\"},"
+	 "{\"name\": \"birth_date\", \"type\": \"date\", \"label_zh\": \"出生日期\", "
+	 "\"label_en\": \"Date of birth\", \"required\": true, \"registry\": "
+	 "\"person.birth_date\"}]},"
+	 "{\"id\": \"household\", \"title_zh\": \"家庭情况\", \"title_en\": \"Your household\", "
+	 "\"fields\": ["
+	 "{\"name\": \"household_size\", \"type\": \"number\", \"label_zh\": \"家庭人口\", "
+	 "\"label_en\": \"People in the household\", \"required\": true, \"min\": 1, \"max\": 20, "
+	 "\"registry\": \"household.size\"},"
+	 "{\"name\": \"address\", \"type\": \"text\", \"label_zh\": \"现住址\", \"label_en\": "
+	 "\"Current address\", \"required\": true, \"max\": 100, \"registry\": "
+	 "\"household.address\"},"
+	 "{\"name\": \"income\", \"type\": \"number\", \"label_zh\": \"家庭月收入（元）\", "
+	 "\"label_en\": \"Household income a month (yuan)\", \"required\": true, \"min\": 0, "
+	 "\"max\": 1000000}]}"
+	 "]}"},
 };
 
 static void add_materials(json_t *it, const char *keys)

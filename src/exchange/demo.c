@@ -10,8 +10,9 @@
  * finds some people entitled, and each policy's owning department has a
  * bulk grant, for the policy's id as purpose, of everything the rule
  * engine's schema reads (src/exchange/reader.c). Three department systems with keys,
- * grants between departments, a pending and a refused request, and uses of
- * zhangsan's records, so every page has something to show.
+ * grants between departments (one needing the person's consent), a pending
+ * and a refused request, consent given and withdrawn by demo residents, and
+ * uses of zhangsan's records, so every page has something to show.
  *
  * The persons' ID numbers are fictional (area 990100, which no real place
  * has) with correct check digits; (birth day, sequence) pairs never repeat
@@ -86,6 +87,7 @@ struct demo_req {
 	bool clear;
 	const char *purpose, *basis, *mode, *ends;
 	const char *decision, *reason; /* NULL: left as it is */
+	bool consent;                  /* reads need the person's consent */
 };
 
 static const struct demo_req reqs[] = {
@@ -104,6 +106,12 @@ static const struct demo_req reqs[] = {
 	{"sc", "person", "name,phone", true, "990100-SC-001", "《市场主体登记管理条例》第十条",
 	 "one", "2027-12-31", "refuse",
 	 "登记核验只需身份核验结果，不需要联系电话；请改为申请身份核验服务。"},
+	{"zj", "person", "name,sex,birth_date,hukou_region,household", true, "990100-ZJ-002",
+	 "《公共租赁住房管理办法》第七条：核对申请人户籍（户口簿信息由数据共享获取）", "one",
+	 "2030-12-31", "approve", NULL, false},
+	{"zj", "household", "size,address,head,dibao", true, "990100-ZJ-002",
+	 "《公共租赁住房管理办法》第七条：经申请人同意核对家庭住房与低保情况", "one", "2030-12-31",
+	 "approve", NULL, true},
 };
 
 static dg_rc seed_requests(struct dg_db *db, struct dg_arena *a, int64_t admin, struct dg_err *err)
@@ -118,7 +126,8 @@ static dg_rc seed_requests(struct dg_db *db, struct dg_arena *a, int64_t admin, 
 					  .legal_basis = q->basis,
 					  .mode = q->mode,
 					  .ends = q->ends,
-					  .user_id = admin};
+					  .user_id = admin,
+					  .consent = q->consent};
 		int64_t id = 0;
 		dg_rc rc = x_request_create(db, a, &n, &id, err);
 		if (!rc && q->decision)
@@ -171,6 +180,22 @@ static dg_rc seed_uses(struct dg_env *env, struct dg_db *db, struct dg_arena *a,
 			return rc;
 	}
 	return DG_OK;
+}
+
+/* Consent to the housing bureau's check: the first resident gave it; the second gave and
+ * withdrew it. */
+static dg_rc seed_consent(struct dg_env *env, struct dg_db *db, struct dg_arena *a, json_t *res)
+{
+	struct dg_err err = {0};
+	dg_rc rc = DG_OK;
+	for (size_t i = 0; !rc && i < 2 && i < json_array_size(res); i++) {
+		const char *id = json_string_value(json_object_get(json_array_get(res, i), "id"));
+		const char *subject = dg_pii_index(&env->keys, a, "id", id);
+		rc = x_consent_set(db, subject, "990100-ZJ-002", true, "demo", NULL, &err);
+		if (!rc && i == 1)
+			rc = x_consent_set(db, subject, "990100-ZJ-002", false, "demo", NULL, &err);
+	}
+	return rc;
 }
 
 /* The demo residents, from the auth module's accounts: name, ID number, phone. */
@@ -536,6 +561,8 @@ dg_rc x_demo_seed(struct dg_env *env, struct dg_db *db, const struct dg_demo_opt
 		rc = seed_requests(db, a, admin, err);
 	if (!rc)
 		rc = seed_policy_grants(db, a, admin, err);
+	if (!rc)
+		rc = seed_consent(env, db, a, res);
 	if (!rc && nres)
 		rc = seed_uses(env, db, a,
 			       json_string_value(json_object_get(json_array_get(res, 0), "id")));

@@ -133,12 +133,12 @@ dg_rc x_request_create(struct dg_db *db, struct dg_arena *a, const struct x_requ
 		rc = dg_db_query(
 			db,
 			"INSERT INTO xr_requests (dept, registry, fields, clear, purpose,"
-			" legal_basis, mode, ends, status, granted, created_by, created_ms)"
-			" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+			" legal_basis, mode, ends, status, granted, created_by, created_ms,"
+			" consent) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
 			DG_ARGS(DG_VT(q->dept), DG_VT(e->name), DG_VT(fields),
 				DG_VI(q->clear ? 1 : 0), DG_VT(q->purpose), DG_VT(q->legal_basis),
 				DG_VT(q->mode), DG_VT(q->ends), DG_VT(status), DG_VT(granted),
-				DG_VI(q->user_id), DG_VI(dg_now_ms())),
+				DG_VI(q->user_id), DG_VI(dg_now_ms()), DG_VI(q->consent ? 1 : 0)),
 			&rows);
 	if (!rc)
 		rc = dg_rows_next(rows);
@@ -235,19 +235,19 @@ out:
 
 static json_t *request_json(struct dg_rows *rows)
 {
-	return json_pack("{s:I,s:s,s:s,s:s,s:b,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:I}", "id",
+	return json_pack("{s:I,s:s,s:s,s:s,s:b,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:I,s:b}", "id",
 			 (json_int_t)dg_rows_int(rows, 0), "dept", dg_rows_text(rows, 1),
 			 "registry", dg_rows_text(rows, 2), "fields", dg_rows_text(rows, 3),
 			 "clear", dg_rows_int(rows, 4) != 0, "purpose", dg_rows_text(rows, 5),
 			 "legal_basis", dg_rows_text(rows, 6), "mode", dg_rows_text(rows, 7),
 			 "ends", dg_rows_text(rows, 8), "status", dg_rows_text(rows, 9), "granted",
 			 dg_rows_text(rows, 10), "reason", dg_rows_text(rows, 11), "created_ms",
-			 (json_int_t)dg_rows_int(rows, 12));
+			 (json_int_t)dg_rows_int(rows, 12), "consent", dg_rows_int(rows, 13) != 0);
 }
 
 #define REQ_COLS                                                                                   \
 	"id, dept, registry, fields, clear, purpose, legal_basis, mode, ends, status, granted,"    \
-	" reason, created_ms"
+	" reason, created_ms, consent"
 
 dg_rc x_requests_list(struct dg_db *db, const char *dept, bool admin, json_t **out, json_t **in)
 {
@@ -284,7 +284,8 @@ dg_rc x_grant_find(struct dg_db *db, const char *dept, const char *registry, con
 	*why = "no_grant";
 	memset(g, 0, sizeof(*g));
 	dg_rc rc = dg_db_query(db,
-			       "SELECT id, purpose, mode, ends, granted, clear FROM xr_requests"
+			       "SELECT id, purpose, mode, ends, granted, clear, consent"
+			       " FROM xr_requests"
 			       " WHERE dept = ? AND registry = ? AND granted <> ''"
 			       " AND status IN ('approved','pending') ORDER BY id",
 			       DG_ARGS(DG_VT(dept), DG_VT(registry)), &rows);
@@ -311,6 +312,7 @@ dg_rc x_grant_find(struct dg_db *db, const char *dept, const char *registry, con
 					 used ? "," : "", dg_rows_text(rows, 4));
 				g->id = dg_rows_int(rows, 0);
 				g->clear = g->clear || dg_rows_int(rows, 5) != 0;
+				g->consent = g->consent || dg_rows_int(rows, 6) != 0;
 			}
 		}
 	}

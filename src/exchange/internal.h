@@ -96,6 +96,7 @@ struct x_request_new {
 	const char *mode; /* "one" or "bulk" */
 	const char *ends; /* YYYY-MM-DD */
 	int64_t user_id;
+	bool consent; /* reads need the person's consent (consent.c) */
 };
 /* Make a request; unconditional fields are granted at once. err names the field at fault. */
 dg_rc x_request_create(struct dg_db *db, struct dg_arena *a, const struct x_request_new *q,
@@ -116,6 +117,7 @@ struct x_grant {
 	int64_t id;
 	char granted[1024]; /* comma list */
 	bool clear;
+	bool consent; /* a read needs the person's current consent to the purpose */
 };
 /*
  * The grant for dept reading registry for purpose in mode ("one"/"bulk"):
@@ -195,9 +197,90 @@ struct x_reads {
 /* What s reads, checked against the registries: EINVAL naming an unknown registry or field. */
 dg_rc x_schema_reads(const struct dg_schema *s, struct x_reads *rs, struct dg_err *err) DG_MUST;
 
+/* --- consent (consent.c) --- */
+
+/* *given: subject's latest revision for purpose is "given" (false when none). */
+dg_rc x_consent_has(struct dg_db *db, const char *subject, const char *purpose,
+		    bool *given) DG_MUST;
+/*
+ * Give (give true) or withdraw subject's consent to purpose, as actor: a
+ * revision linked to the one before and an audit record, in one
+ * transaction (the caller's when it has one). *rev (may be NULL) gets its
+ * number. EINVAL: a malformed purpose, or no grant asks consent for it;
+ * ECONFLICT: the consent is in that state already; EDENIED: no subject.
+ */
+dg_rc x_consent_set(struct dg_db *db, const char *subject, const char *purpose, bool give,
+		    const char *actor, int64_t *rev, struct dg_err *err) DG_MUST;
+/*
+ * What subject is asked to consent to and their revisions (owned):
+ * {"purposes": [{purpose, given, at_ms, asks: [{dept, dept_zh, dept_en,
+ * registry, fields, legal_basis, status, ends}]}], "revisions": [...]}.
+ */
+dg_rc x_consent_of(struct dg_db *db, const char *subject, json_t **out) DG_MUST;
+/* Make request id need consent, as the owning department or an administrator (the asking
+ * department says so in its request, x_request_new.consent). Audited as a grant change. */
+dg_rc x_request_require_consent(struct dg_db *db, struct dg_arena *a, int64_t id, const char *dept,
+				bool admin, int64_t user_id, struct dg_err *err) DG_MUST;
+struct x_consent_report {
+	int64_t revisions; /* revisions read */
+	char subject[129]; /* the resident (blind index) of the first broken revision */
+	int64_t bad_rev;   /* 0: all holds */
+	char why[200];
+};
+/* Walk every resident's revisions: DG_OK, or ECONFLICT naming the first broken one. */
+dg_rc x_consent_verify(struct dg_db *db, struct x_consent_report *out) DG_MUST;
+
+/* --- pre-fill of applications (prefill.c) --- */
+
+/* Whether an application for item has anything the exchange can fetch (env.h's hook). */
+bool x_prefill_offered(const json_t *item);
+/*
+ * What can be fetched for a draft of item with form, handled by dept under
+ * purpose (the item's code) (owned): [{kind "field"|"material", name,
+ * label_zh, label_en, sources: [{registry, title, dept, fields}],
+ * available, why}]; why is a refusal code (no_grant, wrong_purpose, ...)
+ * when dept's grants do not cover it.
+ */
+dg_rc x_prefill_plan(struct dg_db *db, const char *dept, const char *purpose, const json_t *form,
+		     const json_t *item, json_t **out) DG_MUST;
+/* One pre-fill's circumstances: the case, its department and purpose, the applicant. */
+struct x_prefill_ctx {
+	const struct dg_env *env;
+	struct dg_db *db; /* in a transaction */
+	struct dg_arena *a;
+	const char *dept, *purpose, *ref;
+	const char *subject; /* the applicant's blind index */
+	int64_t applicant;
+};
+/*
+ * Fetch a plan's field entry: values[name] gets the answer. Each read is
+ * checked (grant, consent), audited and listed on /my/data-use. *why is a
+ * refusal code (the refusal audited) or "masked", with DG_OK; an error is
+ * the store's.
+ */
+dg_rc x_prefill_field(const struct x_prefill_ctx *c, const json_t *entry, json_t *values,
+		      const char **why) DG_MUST;
+/* Fetch a plan's material entry: *doc (owned) the signed document to attach. */
+dg_rc x_prefill_material(const struct x_prefill_ctx *c, const json_t *entry, json_t **doc,
+			 const char **why) DG_MUST;
+/* Note the document a material became. */
+dg_rc x_prefill_file_set(struct dg_db *db, const char *ref, const char *name,
+			 int64_t file_id) DG_MUST;
+/* env.h's prefill_sources: case ref's fetched answers by name, labelled for r (prefill_pages.c). */
+dg_rc x_prefill_sources(struct dg_req *r, const char *ref, json_t **out) DG_MUST;
+/* What was fetched for case ref, with its department and freshness (owned). */
+dg_rc x_prefills_of(struct dg_db *db, const char *ref, json_t **out) DG_MUST;
+
+/* pages.c's helpers for the other page files: a field of the JSON body or
+ * the form; the signed-in resident's blind index ("" when no ID number). */
+const char *x_input(struct dg_req *r, const char *name);
+dg_rc x_my_subject(struct dg_req *r, struct dg_db *db, const char **subject) DG_MUST;
+
 /* --- routes --- */
 const struct dg_route *x_api_routes(size_t *n);
 const struct dg_route *x_page_routes(size_t *n);
+const struct dg_route *x_consent_routes(size_t *n);
+const struct dg_route *x_prefill_routes(size_t *n);
 
 /* --- demo --- */
 dg_rc x_demo_seed(struct dg_env *env, struct dg_db *db, const struct dg_demo_opts *o,

@@ -4,6 +4,7 @@
  *
  *   dgov exchange verify FILE           does a saved answer's signature hold
  *   dgov exchange key DEPT SYSTEM [RATE] give a department system a key
+ *   dgov exchange consent               do the consent revisions' chains hold
  */
 #include "exchange/exchange.h"
 
@@ -34,14 +35,19 @@ static dg_rc init(struct dg_env *env, struct dg_err *err)
 		path = buf;
 	}
 	env->person_check = x_person_check;
+	/* the cases module offers the pre-fill step when there is something to fetch */
+	env->prefill_offered = x_prefill_offered;
+	env->prefill_sources = x_prefill_sources;
 	return x_schema_open(path, err);
 }
 
 static int usage(FILE *to)
 {
 	fprintf(to,
-		"usage: dgov exchange verify FILE | key DEPT SYSTEM [RATE]\n"
+		"usage: dgov exchange verify FILE | key DEPT SYSTEM [RATE] | consent\n"
 		"  verify FILE           check the signature of an answer saved from /x/v1/...\n"
+		"  consent               walk every resident's consent revisions; name the first\n"
+		"                        one edited, reordered or removed\n"
 		"  key DEPT SYSTEM RATE  give a department's system a key for the exchange\n"
 		"                        (RATE calls a minute, default %d); prints the key once\n",
 		X_RATE_DEFAULT);
@@ -53,6 +59,8 @@ static int check(int argc, char **argv)
 	if (argc == 3 && strcmp(argv[1], "verify") == 0)
 		return -1;
 	if ((argc == 4 || argc == 5) && strcmp(argv[1], "key") == 0)
+		return -1;
+	if (argc == 2 && strcmp(argv[1], "consent") == 0)
 		return -1;
 	if (argc == 2 &&
 	    (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")))
@@ -110,12 +118,38 @@ static int verify_file(struct dg_env *env, const char *path)
 	return ok ? 0 : 1;
 }
 
+static int verify_consent(struct dg_env *env)
+{
+	struct dg_db *db = NULL;
+	struct x_consent_report rep;
+	if (dg_db_get(env->store, &db)) {
+		fprintf(stderr, "dgov exchange: the store is not available\n");
+		return 1;
+	}
+	dg_rc rc = x_consent_verify(db, &rep);
+	dg_db_put(db);
+	if (rc == DG_OK) {
+		printf("consent: %lld revisions, every chain holds\n", (long long)rep.revisions);
+		return 0;
+	}
+	if (rc == DG_ECONFLICT) {
+		printf("consent: BROKEN at resident %s, revision %lld: %s\n", rep.subject,
+		       (long long)rep.bad_rev, rep.why);
+		return 1;
+	}
+	fprintf(stderr, "dgov exchange: the consent revisions could not be read (%s)\n",
+		dg_rc_name(rc));
+	return 1;
+}
+
 static int exchange_main(struct dg_env *env, int argc, char **argv)
 {
 	if (check(argc, argv) != -1)
 		return 2;
 	if (strcmp(argv[1], "verify") == 0)
 		return verify_file(env, argv[2]);
+	if (strcmp(argv[1], "consent") == 0)
+		return verify_consent(env);
 	int64_t rate = X_RATE_DEFAULT;
 	if (argc == 5 && (dg_str_to_i64(dg_str_of(argv[4]), &rate) || rate > 1000000))
 		rate = 0;
@@ -141,9 +175,10 @@ static const struct dg_task tasks[] = {
 	{"exchange.purge", 3600},
 	{NULL, 0},
 };
-static const dg_routes_fn routes[] = {x_api_routes, x_page_routes, NULL};
+static const dg_routes_fn routes[] = {x_api_routes, x_page_routes, x_consent_routes,
+				      x_prefill_routes, NULL};
 static const struct dg_command commands[] = {
-	{"exchange", "exchange verify|key               the data exchange between departments",
+	{"exchange", "exchange verify|key|consent       the data exchange between departments",
 	 exchange_main, check},
 	{NULL, NULL, NULL, NULL},
 };

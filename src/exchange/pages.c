@@ -269,6 +269,7 @@ static dg_rc request_create(struct dg_req *r)
 		.mode = input(r, "mode"),
 		.ends = input(r, "ends"),
 		.user_id = r->user->id,
+		.consent = input(r, "consent") && strcmp(input(r, "consent"), "1") == 0,
 	};
 	if (!q.fields)
 		q.fields = "";
@@ -326,7 +327,21 @@ static dg_rc request_decide(struct dg_req *r)
 	dg_rc rc = dg_req_db(r, &db);
 	if (!rc)
 		rc = dept_of(r, db, &dept);
-	if (!rc)
+	/* the owner may make a grant need the person's consent as it approves it: both
+	 * in one transaction, so a refused approval leaves the grant as it was */
+	const char *consent = input(r, "consent");
+	bool with_consent = strcmp(action, "approve") == 0 && consent && !strcmp(consent, "1");
+	if (!rc && with_consent && !(rc = dg_db_begin(db))) {
+		rc = x_request_require_consent(db, r->arena, id, dept, is_admin(r), r->user->id,
+					       &err);
+		if (!rc)
+			rc = x_request_decide(db, r->arena, id, action, input(r, "reason"), dept,
+					      is_admin(r), r->user->id, &err);
+		if (!rc)
+			rc = dg_db_commit(db);
+		if (rc)
+			dg_db_rollback(db);
+	} else if (!rc)
 		rc = x_request_decide(db, r->arena, id, action, input(r, "reason"), dept,
 				      is_admin(r), r->user->id, &err);
 	if (r->api) {
@@ -599,4 +614,14 @@ const struct dg_route *x_page_routes(size_t *n)
 {
 	*n = sizeof(routes) / sizeof(routes[0]);
 	return routes;
+}
+
+const char *x_input(struct dg_req *r, const char *name)
+{
+	return input(r, name);
+}
+
+dg_rc x_my_subject(struct dg_req *r, struct dg_db *db, const char **subject)
+{
+	return my_subject(r, db, subject);
 }

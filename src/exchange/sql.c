@@ -93,5 +93,42 @@ const struct dg_migration dg_exchange_migrations[] = {
 	 " run TEXT NOT NULL DEFAULT '',"
 	 " audit_seq BIGINT NOT NULL DEFAULT 0);"
 	 "CREATE INDEX xr_uses_subject ON xr_uses(subject, at_ms);"},
+	/*
+	 * Consent (consent.c): a grant may need the person's consent
+	 * (xr_requests.consent); xr_consent holds each resident's consent
+	 * revisions, per purpose, hash-chained per resident: rev runs 1, 2, 3
+	 * and each hash links the revision before it (audit.h dg_audit_link).
+	 */
+	{"exchange-002-consent",
+	 "ALTER TABLE xr_requests ADD COLUMN consent INTEGER NOT NULL DEFAULT 0;"
+	 "CREATE TABLE xr_consent ("
+	 " subject TEXT NOT NULL,"
+	 " rev BIGINT NOT NULL,"
+	 " purpose TEXT NOT NULL,"
+	 " state TEXT NOT NULL CHECK (state IN ('given','withdrawn')),"
+	 " at_ms BIGINT NOT NULL,"
+	 " actor TEXT NOT NULL,"
+	 " hash TEXT NOT NULL,"
+	 " PRIMARY KEY (subject, rev));"
+	 "CREATE INDEX xr_consent_purpose ON xr_consent(subject, purpose, rev);"},
+	/*
+	 * Pre-fill (prefill.c): per case, where each filled answer and each
+	 * fetched document came from (registry, owning department) and how
+	 * fresh the record was (effective date, last update, version), with the
+	 * audit record of the read and the case's document it became.
+	 */
+	{"exchange-004-prefill", "CREATE TABLE xr_prefills ("
+				 " case_ref TEXT NOT NULL,"
+				 " name TEXT NOT NULL,"
+				 " kind TEXT NOT NULL CHECK (kind IN ('field','material')),"
+				 " registry TEXT NOT NULL,"
+				 " dept TEXT NOT NULL,"
+				 " effective TEXT NOT NULL,"
+				 " updated_ms BIGINT NOT NULL,"
+				 " version BIGINT NOT NULL,"
+				 " at_ms BIGINT NOT NULL,"
+				 " audit_seq BIGINT NOT NULL,"
+				 " file_id BIGINT NOT NULL DEFAULT 0,"
+				 " PRIMARY KEY (case_ref, name, registry));"},
 	{NULL, NULL},
 };

@@ -65,6 +65,8 @@ static const struct refusal refusals[] = {
 	{"wrong_purpose", 403, "the department's grants for this registry are for other purposes"},
 	{"grant_expired", 403, "the grant for this purpose has ended"},
 	{"wrong_mode", 403, "the grant is for reading one record by ID, not bulk"},
+	{"no_consent", 403,
+	 "the grant needs the person's consent to this purpose, and it is not given"},
 	{"not_found", 404, "the registry has no record with that ID"},
 	{"store", 503, "the registry could not be read; nothing was read"},
 };
@@ -310,7 +312,7 @@ static dg_rc serve(struct dg_req *r, bool bulk)
 
 	json_t *answer = NULL;
 	const char *shown = "";
-	int64_t count = 0;
+	int64_t count = 0, no_consent = 0; /* records left out for want of consent */
 	const char *next = NULL;
 	json_t *subjects = json_array();
 	if (!bulk) {
@@ -325,6 +327,16 @@ static dg_rc serve(struct dg_req *r, bool bulk)
 			return refuse(&x, "store");
 		}
 		x.subject = rec.subject;
+		if (g.consent) {
+			/* nothing of the record leaves without the person's consent */
+			bool given = false;
+			rc = x_consent_has(x.db, rec.subject, x.c.purpose, &given);
+			if (rc || !given) {
+				json_decref(rec.values);
+				json_decref(subjects);
+				return refuse(&x, rc ? "store" : "no_consent");
+			}
+		}
 		answer = answer_record(&x, e, &g, &rec, &shown);
 		json_decref(rec.values);
 		json_array_append_new(subjects, json_string(rec.subject));
@@ -349,13 +361,23 @@ static dg_rc serve(struct dg_req *r, bool bulk)
 			if (rc || (rc = x_record_read(r->env, x.db, r->arena, e,
 						      json_string_value(k), &rec)))
 				break;
+			next = json_string_value(k);
+			bool given = true;
+			if (g.consent &&
+			    (rc = x_consent_has(x.db, rec.subject, x.c.purpose, &given)))
+				given = false;
+			if (!given) {
+				/* left out: the page still advances past it */
+				json_decref(rec.values);
+				no_consent++;
+				continue;
+			}
 			json_array_append_new(records, answer_record(&x, e, &g, &rec, &shown));
 			json_array_append_new(subjects, json_string(rec.subject));
 			json_decref(rec.values);
 			count++;
-			next = json_string_value(k);
 		}
-		if (count < x.c.limit)
+		if (count + no_consent < x.c.limit)
 			next = NULL;
 		else
 			next = dg_arena_strdup(r->arena, next);
@@ -365,9 +387,10 @@ static dg_rc serve(struct dg_req *r, bool bulk)
 			json_decref(subjects);
 			return refuse(&x, "store");
 		}
-		answer = json_pack("{s:o,s:o,s:I}", "records", records, "next",
-				   next ? json_string(next) : json_null(), "count",
-				   (json_int_t)count);
+		answer =
+			json_pack("{s:o,s:o,s:I,s:I}", "records", records, "next",
+				  next ? json_string(next) : json_null(), "count",
+				  (json_int_t)count, "withheld_no_consent", (json_int_t)no_consent);
 	}
 	json_object_set_new(answer, "registry", json_string(e->name));
 	json_object_set_new(answer, "client",
@@ -384,6 +407,8 @@ static dg_rc serve(struct dg_req *r, bool bulk)
 	json_object_set_new(d, "fields", json_string(shown));
 	if (bulk)
 		json_object_set_new(d, "run", json_string(x.c.run));
+	if (no_consent)
+		json_object_set_new(d, "withheld_no_consent", json_integer(no_consent));
 	struct dg_audit_rec rec = {.kind = bulk ? "exchange.bulk" : "exchange.read",
 				   .actor = actor_of(&x),
 				   .subject = bulk ? "" : (x.subject ? x.subject : ""),

@@ -15,6 +15,7 @@
 #define DG_NODE_ENV_H
 
 #include <jansson.h>
+#include <stdbool.h>
 
 #include "core/config.h"
 #include "core/err.h"
@@ -64,6 +65,21 @@ struct dg_env {
 	 */
 	dg_rc (*send_text)(struct dg_env *env, struct dg_db *db, const char *phone,
 			   const char *text, struct dg_err *err);
+	 * Whether an application for item (the catalogue's JSON) has anything
+	 * the exchange can fetch for the applicant (form fields that name a
+	 * registry field, materials shared in its guide): the cases module then
+	 * sends a new application to the pre-fill step (/my/cases/{ref}/prefill)
+	 * before its form. Set once by the exchange from its init; NULL when
+	 * no module does.
+	 */
+	bool (*prefill_offered)(const json_t *item);
+	/*
+	 * Where the answers of case ref that were fetched from registries came
+	 * from: *out (owned) maps each answer's name to {dept_name, registry,
+	 * effective, updated}, in the requester's language, for the question
+	 * page. Set by the exchange from its init; NULL when no module does.
+	 */
+	dg_rc (*prefill_sources)(struct dg_req *r, const char *ref, json_t **out);
 };
 
 /* The region table's migration (owned by the node, applied before any domain's). */

@@ -124,6 +124,8 @@ static void help_and_mistakes_touch_nothing(void **state)
 		{{"exchange", "--help"}, 0, "dgov exchange"},
 		{{"exchange", "verify"}, 2, NULL},
 		{{"exchange", "key", "mz"}, 2, NULL},
+		{{"exchange", "consent", "extra"}, 2, NULL},
+		{{"exchange", "--help"}, 0, "consent"},
 		{{"rule", "--help"}, -1, NULL}, /* the rule library's own; it opens no store */
 		{{"--help"}, 0, "usage"},
 		{{"help"}, 0, "usage"},
