@@ -65,6 +65,7 @@ struct dg_env {
 	 */
 	dg_rc (*send_text)(struct dg_env *env, struct dg_db *db, const char *phone,
 			   const char *text, struct dg_err *err);
+	/*
 	 * Whether an application for item (the catalogue's JSON) has anything
 	 * the exchange can fetch for the applicant (form fields that name a
 	 * registry field, materials shared in its guide): the cases module then
