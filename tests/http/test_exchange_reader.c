@@ -51,7 +51,7 @@ static int npolicies;
 /* The fixture's person P001 ... as an ID number the person registry takes. */
 static void id_of(const char *p, char out[19])
 {
-	snprintf(out, 19, "99010019310101%03d", 100 + atoi(p + 1));
+	snprintf(out, 19, "99010019310101%03d", 100 + (int)strtol(p + 1, NULL, 10));
 	out[17] = dg_id_check_char(out);
 	out[18] = '\0';
 }
@@ -93,7 +93,7 @@ static json_t *typed(const struct dg_field *f, const char *v)
 	if (f->ty == TY_BOOL)
 		return json_boolean(strcmp(v, "true") == 0);
 	if (f->ty == TY_INT)
-		return json_integer(atoll(v));
+		return json_integer(strtoll(v, NULL, 10));
 	return json_string(v);
 }
 

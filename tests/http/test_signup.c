@@ -391,7 +391,7 @@ static void wrong_codes_and_too_many_tries(void **state)
 	char *flow = start_signup(c, "孙小美", id, "13911110002", &code);
 	char right[7], bad[12];
 	memcpy(right, code, 7);
-	snprintf(bad, sizeof bad, "%06d", (atoi(right) + 1) % 1000000);
+	snprintf(bad, sizeof bad, "%06d", ((int)strtol(right, NULL, 10) + 1) % 1000000);
 	struct th_resp r = {0};
 	for (int i = 1; i < 5; i++) {
 		assert_int_equal(

@@ -124,7 +124,7 @@ static void demo_seed_once_with_valid_identifiers(void **state)
 	assert_true(users >= 15);
 	assert_int_equal(dg_db_query_int(db, "SELECT COUNT(*) FROM departments", DG_NOARGS, &users),
 			 DG_OK);
-	assert_int_equal(users, 8);
+	assert_int_equal(users, 12);
 	users = count_users();
 	/* every sealed ID number opens to a valid one in the fictional area 990100 */
 	struct dg_rows *rows = NULL;
