@@ -24,11 +24,14 @@
  * Types: a column is int only when every non-empty value is a plain integer
  * (an optional minus, no leading zeros: "007" is a code and stays text),
  * numeric when every value is an integer or a decimal, date when every value
- * is a real calendar date YYYY-MM-DD, bool when every value is true/false;
+ * is a real calendar date (YYYY-MM-DD, or YYYY/M/D and YYYY-M-D, stored as
+ * YYYY-MM-DD), timestamp when every value is a date or a date with a time of
+ * day (YYYY-MM-DD HH:MM[:SS[.ffffff]], "T" or a space between), bool when
+ * every value is true/false;
  * anything else, and a column with no values at all, is text. Empty values
  * are NULLs and do not narrow a column.
  *
- * Names: headers become [a-z0-9_] identifiers of at most 48 bytes that start
+ * Names: headers become [a-z0-9_] identifiers of at most 63 bytes that start
  * with a letter (the original stays as the column's label); a header with no
  * ASCII letter or digit becomes col_<n>; duplicates get _2, _3, ...
  */
@@ -36,6 +39,15 @@
 /* Whether the value (n bytes) is valid for a column of type t; the empty
  * string is NULL and valid for every type. */
 bool dg_ds_value_ok(enum dg_ds_type t, const char *s, size_t n);
+
+/*
+ * A valid value (dg_ds_value_ok) as it is stored, so that both stores hold,
+ * compare and sort the same text: a date as YYYY-MM-DD, a timestamp as
+ * YYYY-MM-DDTHH:MM:SS with its fraction, if any (a date alone is midnight).
+ * Returns s itself when it is already so (and for other types), else buf.
+ */
+#define DG_DS_NORM_MAX 32
+const char *dg_ds_value_norm(enum dg_ds_type t, const char *s, size_t n, char buf[DG_DS_NORM_MAX]);
 
 /* Inference over the rows of a file, one column mask per column. */
 struct dg_ds_infer {
@@ -56,8 +68,21 @@ enum dg_ds_type dg_ds_infer_type(const struct dg_ds_infer *inf, size_t col);
  */
 void dg_ds_names(size_t n, char *const *labels, char (*names)[DG_DS_NAME_MAX]);
 
-/* Whether s is a name dg_ds_names could produce (for create's fields). */
-bool dg_ds_name_ok(const char *s);
+/*
+ * A field name given to datastore_create (n bytes, which may hold a NUL) as
+ * CKAN allows it: any Unicode text, Chinese and spaces included, but not
+ * empty, not starting with "_" (the DataStore's own columns), without a
+ * double quote or a control character, not starting or ending with a space,
+ * at most 63 bytes (PostgreSQL's identifiers), and, in dgov, without a comma
+ * (primary keys and field lists are "a,b"). NULL when it may be used, else
+ * why not ("holds a double quote"). A name that passes is quoted as "name"
+ * in every statement: nothing in it can end the quotes.
+ */
+const char *dg_ds_name_problem(const char *s, size_t n);
+
+/* Whether two names are one column to the store: SQLite folds ASCII case in
+ * identifiers, so "Code" and "code" are refused as duplicates on both stores. */
+bool dg_ds_name_same(const char *a, const char *b);
 
 /*
  * ---- the SQL (sql.c) ----

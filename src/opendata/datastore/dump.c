@@ -295,6 +295,14 @@ static dg_rc row(struct dump *d, struct dg_rows *rows)
 		json_array_append_new(vals,
 				      dg_ds_value_json(rows, (int)i + 1, d->cols[d->sel[i]].type));
 	dg_buf_reset(&d->line);
+	for (size_t i = 0; d->f != F_JSON && i < d->nsel; i++) {
+		json_t *v = json_array_get(vals, i);
+		if (json_is_object(v) || json_is_array(v)) { /* a json column's, as its text */
+			char *text = json_dumps(v, JSON_COMPACT);
+			json_array_set_new(vals, i, json_string(text ? text : ""));
+			free(text);
+		}
+	}
 	for (size_t i = 0; !d->raw && d->f != F_JSON && i < d->nsel; i++) {
 		json_t *v = json_array_get(vals, i);
 		if (json_is_string(v) && formula_like(json_string_value(v))) {

@@ -96,6 +96,9 @@ const char *dg_ds_sql_type(enum dg_store_kind k, enum dg_ds_type t)
 	case DG_DS_INT: return "BIGINT";
 	case DG_DS_NUMERIC: return k == DG_STORE_PG ? "NUMERIC" : "REAL";
 	case DG_DS_DATE: return k == DG_STORE_PG ? "DATE" : "TEXT";
+	case DG_DS_TIMESTAMP: return k == DG_STORE_PG ? "TIMESTAMP" : "TEXT";
+	/* jsonb: PostgreSQL's json has no equality, which DISTINCT and keys need */
+	case DG_DS_JSON: return k == DG_STORE_PG ? "JSONB" : "TEXT";
 	case DG_DS_BOOL: return k == DG_STORE_PG ? "BOOLEAN" : "INTEGER";
 	default: return "TEXT";
 	}
