@@ -128,7 +128,7 @@ static void reads_resources(void **state)
 	assert_true(json_number_value(json_object_get(json_array_get(recs, 1), "total")) == 10);
 	assert_string_equal(json_string_value(json_object_get(
 				    json_array_get(json_object_get(res, "fields"), 1), "type")),
-			    "int");
+			    "int8");
 	assert_non_null(strstr(json_string_value(json_object_get(res, "sql")), RID));
 	assert_null(json_object_get(res, "records_truncated"));
 	json_decref(ans);

@@ -103,7 +103,9 @@ static dg_rc action_info(struct dg_db *db, const char *id, json_t **result, stru
 		goto out;
 	json_t *fields = json_array();
 	json_array_append_new(fields, json_pack("{s:s, s:s}", "id", "_id", "type", "int"));
-	json_array_extend(fields, t.fields);
+	json_t *answered = dg_ds_fields_answer(t.fields);
+	json_array_extend(fields, answered);
+	json_decref(answered);
 	*result = json_pack("{s:{s:I, s:s, s:s}, s:o}", "meta", "count", (json_int_t)t.row_count,
 			    "table_type", "BASE TABLE", "id", id, "fields", fields);
 	if (t.primary_key[0])
@@ -280,7 +282,7 @@ static dg_rc sql_rows(struct dg_db *db, const char *sql, json_t *res, struct dg_
 				json_array_append_new(fields,
 						      json_pack("{s:s, s:s}", "id",
 								dg_rows_colname(rows, i), "type",
-								k == DG_V_INT    ? "int"
+								k == DG_V_INT    ? "int8"
 								: k == DG_V_REAL ? "numeric"
 										 : "text"));
 			}

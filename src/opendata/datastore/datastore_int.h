@@ -36,6 +36,18 @@
  * ASCII letter or digit becomes col_<n>; duplicates get _2, _3, ...
  */
 
+/*
+ * The type name the API answers for a column of type t (datastore_search,
+ * datastore_info, datastore_create, JSON dumps): CKAN's, which is
+ * PostgreSQL's own, "int8" for dgov's 64-bit int and the name as stored
+ * for the others. dg_ds_type_parse reads each back, so a client that makes
+ * a table from the fields it was answered gets the same types. "_id" is
+ * answered "int", as CKAN does.
+ */
+const char *dg_ds_type_answer(enum dg_ds_type t);
+/* A copy of a table's fields (JSON, as stored) with answered type names. */
+json_t *dg_ds_fields_answer(json_t *fields);
+
 /* Whether the value (n bytes) is valid for a column of type t; the empty
  * string is NULL and valid for every type. */
 bool dg_ds_value_ok(enum dg_ds_type t, const char *s, size_t n);

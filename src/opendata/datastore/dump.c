@@ -264,8 +264,11 @@ static dg_rc head(struct dump *d, bool bom)
 		json_t *fields = json_array();
 		for (size_t i = 0; i < d->nsel; i++)
 			json_array_append_new(
-				fields, json_pack("{s:s, s:s}", "id", d->cols[d->sel[i]].id, "type",
-						  dg_ds_type_name(d->cols[d->sel[i]].type)));
+				fields,
+				json_pack("{s:s, s:s}", "id", d->cols[d->sel[i]].id, "type",
+					  d->sel[i] == 0
+						  ? "int"
+						  : dg_ds_type_answer(d->cols[d->sel[i]].type)));
 		char *s = json_dumps(fields, JSON_COMPACT);
 		json_decref(fields);
 		rc = dg_buf_addf(&d->line, "{\"fields\": %s, \"records\": [", s);

@@ -25,6 +25,24 @@ const char *dg_ds_type_name(enum dg_ds_type t)
 	return (unsigned)t <= DG_DS_TEXT ? names[t] : "text";
 }
 
+const char *dg_ds_type_answer(enum dg_ds_type t)
+{
+	return t == DG_DS_INT ? "int8" : dg_ds_type_name(t);
+}
+
+json_t *dg_ds_fields_answer(json_t *fields)
+{
+	json_t *out = json_deep_copy(fields ? fields : json_array()), *f;
+	size_t i;
+	enum dg_ds_type t;
+	json_array_foreach (out, i, f) {
+		const char *ty = json_string_value(json_object_get(f, "type"));
+		if (ty && dg_ds_type_parse(ty, &t) == DG_OK)
+			json_object_set_new(f, "type", json_string(dg_ds_type_answer(t)));
+	}
+	return out;
+}
+
 dg_rc dg_ds_type_parse(const char *name, enum dg_ds_type *out)
 {
 	static const struct {

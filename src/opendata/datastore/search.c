@@ -599,9 +599,10 @@ dg_rc dg_ds_search(struct dg_db *db, const char *resource_id, const struct dg_ds
 		goto out;
 	fields = json_array();
 	for (size_t i = 0; i < nsel; i++)
-		json_array_append_new(fields,
-				      json_pack("{s:s, s:s}", "id", q.cols[sel[i]].id, "type",
-						dg_ds_type_name(q.cols[sel[i]].type)));
+		json_array_append_new(
+			fields,
+			json_pack("{s:s, s:s}", "id", q.cols[sel[i]].id, "type",
+				  sel[i] == 0 ? "int" : dg_ds_type_answer(q.cols[sel[i]].type)));
 	*result = json_pack("{s:s, s:o, s:o, s:I, s:I, s:s, s:o}", "resource_id", resource_id,
 			    "fields", fields, "records", records, "limit", (json_int_t)limit,
 			    "offset", (json_int_t)offset, "records_format", fmt_name(f), "_links",

@@ -616,7 +616,7 @@ static dg_rc finish(struct wr *w, dg_rc rc, bool keep)
 
 static json_t *fields_out(struct wr *w)
 {
-	return json_deep_copy(w->fields ? w->fields : json_array());
+	return dg_ds_fields_answer(w->fields);
 }
 
 static json_t *key_out(const char *key)
