@@ -78,6 +78,18 @@ static void values_and_type_names(void **state)
 	assert_string_equal(dg_ds_type_name(t), "timestamp");
 	assert_int_equal(dg_ds_type_parse("json", &t), DG_OK);
 	assert_string_equal(dg_ds_type_name(t), "json");
+	/* arrays, by CKAN's names and PostgreSQL's */
+	assert_int_equal(dg_ds_type_parse("text[]", &t), DG_OK);
+	assert_string_equal(dg_ds_type_name(t), "_text");
+	assert_int_equal(dg_ds_type_parse("_int4", &t), DG_OK);
+	assert_string_equal(dg_ds_type_name(t), "_int8");
+	assert_int_equal(dg_ds_type_parse("float8[]", &t), DG_OK);
+	assert_string_equal(dg_ds_type_name(t), "_numeric");
+	assert_int_equal(dg_ds_type_parse("_date", &t), DG_EINVAL);
+	assert_true(dg_ds_value_ok(DG_DS_INT_ARRAY, "[1, null, -3]", 13));
+	assert_false(dg_ds_value_ok(DG_DS_INT_ARRAY, "[1.5]", 5));
+	assert_false(dg_ds_value_ok(DG_DS_TEXT_ARRAY, "\"a\"", 3));
+	assert_true(dg_ds_value_ok(DG_DS_TEXT_ARRAY, "[\"a\"]", 5));
 }
 
 static void dates_and_timestamps(void **state)

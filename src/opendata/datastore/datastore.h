@@ -143,16 +143,21 @@ enum dg_ds_type {
 	DG_DS_DATE,
 	DG_DS_TIMESTAMP, /* a date and a time of day, no zone */
 	DG_DS_BOOL,
-	DG_DS_JSON, /* any JSON value; never inferred, only asked for */
+	DG_DS_JSON,          /* any JSON value; never inferred, only asked for */
+	DG_DS_TEXT_ARRAY,    /* a list of strings (CKAN's _text); only asked for */
+	DG_DS_INT_ARRAY,     /* a list of integers (_int8) */
+	DG_DS_NUMERIC_ARRAY, /* a list of numbers (_numeric) */
 	DG_DS_TEXT,
 };
 
 #define DG_DS_NAME_MAX 64 /* 63 bytes (PostgreSQL's identifiers) and the NUL */
 
-/* "int", "numeric", "date", "timestamp", "bool", "json", "text" (never NULL). */
+/* "int", "numeric", "date", "timestamp", "bool", "json", "_text", "_int8",
+ * "_numeric", "text" (never NULL). */
 const char *dg_ds_type_name(enum dg_ds_type t);
 
-/* Parse a type name (also the CKAN spellings int4/int8/float8/boolean);
+/* Parse a type name (also the CKAN spellings int4/int8/float8/boolean, and
+ * arrays as _text or text[], _int4/_int8/int[], _numeric/_float8/numeric[]);
  * DG_EINVAL for anything else. */
 dg_rc dg_ds_type_parse(const char *name, enum dg_ds_type *out) DG_MUST;
 

@@ -48,6 +48,16 @@ const char *dg_ds_type_answer(enum dg_ds_type t);
 /* A copy of a table's fields (JSON, as stored) with answered type names. */
 json_t *dg_ds_fields_answer(json_t *fields);
 
+/*
+ * Array columns (_text, _int8, _numeric) hold a JSON list whose elements
+ * are null or of the element's type (strings; integers; numbers), stored
+ * as JSONB on PostgreSQL and as the list's compact text on SQLite, so both
+ * answer the same list. Like json columns, they cannot be filtered.
+ */
+bool dg_ds_is_array(enum dg_ds_type t);
+/* Whether v is a list an array column of type t may hold. */
+bool dg_ds_array_ok(enum dg_ds_type t, json_t *v);
+
 /* Whether the value (n bytes) is valid for a column of type t; the empty
  * string is NULL and valid for every type. */
 bool dg_ds_value_ok(enum dg_ds_type t, const char *s, size_t n);

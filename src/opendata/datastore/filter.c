@@ -55,16 +55,24 @@ void dg_ds_where_release(struct dg_ds_where *w)
 }
 
 /*
- * A json column takes any JSON value, stored as its compact text (as CKAN
- * stores json.dumps of it). It is not a filter's: the stores compare JSON
- * differently (jsonb by meaning, SQLite's text by bytes).
+ * A json column takes any JSON value, an array column a list of its
+ * element type, stored as compact text (as CKAN stores json.dumps of it).
+ * Neither is a filter's: the stores compare JSON differently (jsonb by
+ * meaning, SQLite's text by bytes).
  */
 static dg_rc bind_json(const struct dg_ds_col *c, json_t *v, const char *param, struct dg_val *out,
 		       char **owned, struct dg_err *err)
 {
 	if (strcmp(param, "records") != 0)
 		return dg_err_field(err, DG_EINVAL, param,
-				    "field \"%s\": a json column cannot be filtered", c->id);
+				    "field \"%s\": a %s column cannot be filtered", c->id,
+				    dg_ds_type_name(c->type));
+	if (dg_ds_is_array(c->type) && !dg_ds_array_ok(c->type, v))
+		return dg_err_field(err, DG_EINVAL, param, "field \"%s\": %s is a list of %s",
+				    c->id, dg_ds_type_name(c->type),
+				    c->type == DG_DS_TEXT_ARRAY  ? "strings"
+				    : c->type == DG_DS_INT_ARRAY ? "integers"
+								 : "numbers");
 	*owned = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
 	if (!*owned)
 		return dg_err_field(err, DG_EINVAL, param, "field \"%s\": not JSON", c->id);
@@ -78,7 +86,7 @@ dg_rc dg_ds_bind_value(const struct dg_ds_col *c, json_t *v, const char *param, 
 	char tmp[64], norm[DG_DS_NORM_MAX];
 	const char *s = NULL;
 	*owned = NULL;
-	if (c->type == DG_DS_JSON)
+	if (c->type == DG_DS_JSON || dg_ds_is_array(c->type))
 		return bind_json(c, v, param, out, owned, err);
 	if (json_is_string(v))
 		s = json_string_value(v);

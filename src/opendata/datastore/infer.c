@@ -20,9 +20,31 @@
 
 const char *dg_ds_type_name(enum dg_ds_type t)
 {
-	static const char *const names[] = {"int",  "numeric", "date", "timestamp",
-					    "bool", "json",    "text"};
+	static const char *const names[] = {"int",  "numeric", "date",  "timestamp", "bool",
+					    "json", "_text",   "_int8", "_numeric",  "text"};
 	return (unsigned)t <= DG_DS_TEXT ? names[t] : "text";
+}
+
+bool dg_ds_is_array(enum dg_ds_type t)
+{
+	return t == DG_DS_TEXT_ARRAY || t == DG_DS_INT_ARRAY || t == DG_DS_NUMERIC_ARRAY;
+}
+
+bool dg_ds_array_ok(enum dg_ds_type t, json_t *v)
+{
+	size_t i;
+	json_t *e;
+	if (!json_is_array(v))
+		return false;
+	json_array_foreach (v, i, e) {
+		bool ok = json_is_null(e) || (t == DG_DS_TEXT_ARRAY && json_is_string(e)) ||
+			  (t == DG_DS_INT_ARRAY && json_is_integer(e)) ||
+			  (t == DG_DS_NUMERIC_ARRAY && json_is_number(e));
+		if (!ok ||
+		    (json_is_string(e) && strlen(json_string_value(e)) != json_string_length(e)))
+			return false;
+	}
+	return true;
 }
 
 const char *dg_ds_type_answer(enum dg_ds_type t)
@@ -48,13 +70,34 @@ dg_rc dg_ds_type_parse(const char *name, enum dg_ds_type *out)
 	static const struct {
 		const char *name;
 		enum dg_ds_type t;
-	} map[] = {{"int", DG_DS_INT},        {"int4", DG_DS_INT},
-		   {"int8", DG_DS_INT},       {"integer", DG_DS_INT},
-		   {"bigint", DG_DS_INT},     {"numeric", DG_DS_NUMERIC},
-		   {"float8", DG_DS_NUMERIC}, {"float", DG_DS_NUMERIC},
-		   {"date", DG_DS_DATE},      {"timestamp", DG_DS_TIMESTAMP},
-		   {"bool", DG_DS_BOOL},      {"boolean", DG_DS_BOOL},
-		   {"json", DG_DS_JSON},      {"text", DG_DS_TEXT}};
+	} map[] = {{"int", DG_DS_INT},
+		   {"int4", DG_DS_INT},
+		   {"int8", DG_DS_INT},
+		   {"integer", DG_DS_INT},
+		   {"bigint", DG_DS_INT},
+		   {"numeric", DG_DS_NUMERIC},
+		   {"float8", DG_DS_NUMERIC},
+		   {"float", DG_DS_NUMERIC},
+		   {"date", DG_DS_DATE},
+		   {"timestamp", DG_DS_TIMESTAMP},
+		   {"bool", DG_DS_BOOL},
+		   {"boolean", DG_DS_BOOL},
+		   {"json", DG_DS_JSON},
+		   {"text", DG_DS_TEXT},
+		   {"_text", DG_DS_TEXT_ARRAY},
+		   {"text[]", DG_DS_TEXT_ARRAY},
+		   {"_int", DG_DS_INT_ARRAY},
+		   {"_int4", DG_DS_INT_ARRAY},
+		   {"_int8", DG_DS_INT_ARRAY},
+		   {"int[]", DG_DS_INT_ARRAY},
+		   {"int4[]", DG_DS_INT_ARRAY},
+		   {"int8[]", DG_DS_INT_ARRAY},
+		   {"integer[]", DG_DS_INT_ARRAY},
+		   {"bigint[]", DG_DS_INT_ARRAY},
+		   {"_numeric", DG_DS_NUMERIC_ARRAY},
+		   {"numeric[]", DG_DS_NUMERIC_ARRAY},
+		   {"_float8", DG_DS_NUMERIC_ARRAY},
+		   {"float8[]", DG_DS_NUMERIC_ARRAY}};
 	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
 		if (strcmp(name, map[i].name) == 0) {
 			*out = map[i].t;
@@ -225,10 +268,11 @@ bool dg_ds_value_ok(enum dg_ds_type t, const char *s, size_t n)
 {
 	if (n == 0 || t == DG_DS_TEXT)
 		return true;
-	if (t == DG_DS_JSON) {
+	if (t == DG_DS_JSON || dg_ds_is_array(t)) {
 		json_t *v = json_loadb(s, n, JSON_DECODE_ANY, NULL);
+		bool ok = v && (t == DG_DS_JSON || dg_ds_array_ok(t, v));
 		json_decref(v);
-		return v != NULL;
+		return ok;
 	}
 	return (value_mask(s, n) & BIT(t)) != 0;
 }

@@ -212,7 +212,10 @@ json_t *dg_ds_value_json(struct dg_rows *rows, int i, enum dg_ds_type t)
 		}
 		return v;
 	}
-	case DG_DS_JSON: {
+	case DG_DS_JSON:
+	case DG_DS_TEXT_ARRAY:
+	case DG_DS_INT_ARRAY:
+	case DG_DS_NUMERIC_ARRAY: {
 		json_t *v = json_loads(s, JSON_DECODE_ANY, NULL);
 		return v ? v : json_string(s);
 	}
