@@ -415,32 +415,20 @@ static dg_rc table_metadata(struct dg_req *r, struct dg_db *db, json_t *params, 
 {
 	static const char *const refused[] = {"filters", "q", "sort", "fields", "distinct"};
 	struct dg_rows *rows = NULL;
-	long long limit = DG_DS_DEFAULT_LIMIT, offset = 0, total = 0;
+	long long limit = 0, offset = 0, total = 0;
 	json_t *v;
 	for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++)
 		if ((v = json_object_get(params, refused[i])) && !json_is_null(v))
 			return dg_err_field(err, DG_EINVAL, refused[i],
 					    "Not supported on _table_metadata");
-	const char *names[2] = {"limit", "offset"};
-	long long *outs[2] = {&limit, &offset}, maxes[2] = {DG_DS_MAX_LIMIT, DG_DS_MAX_OFFSET};
-	for (size_t i = 0; i < 2; i++) {
-		v = json_object_get(params, names[i]);
-		const char *sv = json_string_value(v);
-		char *end = NULL;
-		if (!v || json_is_null(v))
-			continue;
-		*outs[i] = json_is_integer(v) ? json_integer_value(v)
-			   : sv && *sv        ? strtoll(sv, &end, 10)
-					      : -1;
-		if ((end && *end) || (!json_is_integer(v) && !sv) || *outs[i] < 0 ||
-		    *outs[i] > maxes[i])
-			return dg_err_field(err, DG_EINVAL, names[i],
-					    "Must be an integer from 0 to %lld", maxes[i]);
-	}
-	dg_rc rc = dg_db_query(db,
-			       "SELECT resource_id, table_name FROM datastore_tables"
-			       " ORDER BY resource_id",
-			       NULL, 0, &rows);
+	bool with_total = true;
+	dg_rc rc = dg_ds_paging(params, &limit, &offset, &with_total, err);
+	if (rc != DG_OK)
+		return rc;
+	rc = dg_db_query(db,
+			 "SELECT resource_id, table_name FROM datastore_tables"
+			 " ORDER BY resource_id",
+			 NULL, 0, &rows);
 	if (rc != DG_OK)
 		return dg_err_set(err, rc, "The store is not available");
 	json_t *records = json_array();
@@ -469,10 +457,7 @@ static dg_rc table_metadata(struct dg_req *r, struct dg_db *db, json_t *params, 
 			    "alias_of", "type", "text", "records", records, "limit",
 			    (json_int_t)limit, "offset", (json_int_t)offset, "records_format",
 			    "objects");
-	v = json_object_get(params, "include_total");
-	if (!json_is_false(v) &&
-	    !(json_is_string(v) && (strcasecmp(json_string_value(v), "false") == 0 ||
-				    strcmp(json_string_value(v), "0") == 0)))
+	if (with_total)
 		json_object_set_new(*result, "total", json_integer(total));
 	return DG_OK;
 }

@@ -210,6 +210,12 @@ dg_rc dg_ds_sql_unique(struct dg_db *db, const char *table, const char *cols) DG
 dg_rc dg_ds_search(struct dg_db *db, const char *resource_id, const struct dg_ds_table *t,
 		   json_t *params, json_t **result, struct dg_err *err) DG_MUST;
 
+/* datastore_search's limit (default and cap above), offset (up to
+ * DG_DS_MAX_OFFSET) and include_total (default true), for any listing that
+ * pages as it does; EINVAL with err->field on a bad one. */
+dg_rc dg_ds_paging(json_t *params, long long *limit, long long *offset, bool *with_total,
+		   struct dg_err *err) DG_MUST;
+
 /* A result column's value as JSON for its type (NULL -> null). New reference. */
 json_t *dg_ds_value_json(struct dg_rows *rows, int i, enum dg_ds_type t);
 

@@ -97,6 +97,14 @@ static bool get_bool(json_t *params, const char *name, bool def)
 	return def;
 }
 
+dg_rc dg_ds_paging(json_t *params, long long *limit, long long *offset, bool *with_total,
+		   struct dg_err *err)
+{
+	*with_total = get_bool(params, "include_total", true);
+	dg_rc rc = get_int(params, "limit", DG_DS_DEFAULT_LIMIT, DG_DS_MAX_LIMIT, limit, err);
+	return rc ? rc : get_offset(params, offset, err);
+}
+
 /* A list parameter: a JSON array of strings or "a,b,c". Owned array. */
 static json_t *get_list(json_t *params, const char *name)
 {
@@ -582,16 +590,16 @@ dg_rc dg_ds_search(struct dg_db *db, const char *resource_id, const struct dg_ds
 	enum fmt f;
 	json_t *records = NULL, *fields = NULL;
 	bool distinct = get_bool(params, "distinct", false);
-	bool with_total = get_bool(params, "include_total", true);
+	bool with_total;
 	dg_rc rc;
 	dg_ds_where_init(&q.where);
 	dg_buf_init(&sql, 1 << 20);
 	*result = NULL;
 	q.cols = dg_ds_cols(t, &q.ncols);
 	sel = dg_xcalloc(q.ncols, sizeof *sel);
-	if ((rc = get_int(params, "limit", DG_DS_DEFAULT_LIMIT, DG_DS_MAX_LIMIT, &limit, err)) ||
-	    (rc = get_offset(params, &offset, err)) || (rc = parse_fmt(params, &f, err)) ||
-	    (rc = where_clause(&q, params, err)) || (rc = select_cols(&q, params, sel, &nsel, err)))
+	if ((rc = dg_ds_paging(params, &limit, &offset, &with_total, err)) ||
+	    (rc = parse_fmt(params, &f, err)) || (rc = where_clause(&q, params, err)) ||
+	    (rc = select_cols(&q, params, sel, &nsel, err)))
 		goto out;
 	/* the total first: it can tell how best to read the page */
 	if (with_total && (rc = count(&q, t, distinct, sel, nsel, &total, err)) != DG_OK)
