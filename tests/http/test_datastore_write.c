@@ -341,9 +341,9 @@ static void validation_errors(void **state)
 	static const struct {
 		const char *action, *body, *key, *want;
 	} cases[] = {
-		{"datastore_create", "{\"fields\":[{\"id\":\"Bad Name\",\"type\":\"text\"}]}",
-		 "fields", "not a valid field name"},
-		{"datastore_create", "{\"fields\":[{\"id\":\"j\",\"type\":\"json\"}]}", "fields",
+		{"datastore_create", "{\"fields\":[{\"id\":\"_bad\",\"type\":\"text\"}]}", "fields",
+		 "not a valid field name"},
+		{"datastore_create", "{\"fields\":[{\"id\":\"j\",\"type\":\"time\"}]}", "fields",
 		 "not a valid field type"},
 		{"datastore_create", "{\"fields\":[{\"id\":\"g\"}]}", "fields", "not guessable"},
 		{"datastore_create", "{\"fields\":[{\"id\":\"n\",\"type\":\"text\"}]}", "fields",
@@ -736,6 +736,432 @@ static void page_from_the_sort_index(void **state)
 	}
 }
 
+/* ---- names as CKAN allows them, sort clauses, include_records, _table_metadata ---- */
+
+/* A table whose names are Chinese, hold spaces and mix case, keyed by 名称. */
+static const char names_body[] =
+	"{\"resource_id\":\"" RID "\",\"force\":true,"
+	"\"fields\":[{\"id\":\"名称\",\"type\":\"text\"},{\"id\":\"人口 数\",\"type\":\"int\"},"
+	"{\"id\":\"Café au lait\",\"type\":\"numeric\"}],"
+	"\"primary_key\":\"名称\","
+	"\"records\":[{\"名称\":\"甲\",\"人口 数\":30,\"Café au lait\":1.5},"
+	"{\"名称\":\"乙\",\"人口 数\":null},{\"名称\":\"丙\",\"人口 数\":10}]}";
+
+/* The values of one column of a search's records, joined by "|". */
+static char *column_of(const char *body, const char *col)
+{
+	json_t *ans = NULL;
+	if (call(NULL, "datastore_search", body, &ans) != 200)
+		fail_msg("%s: %s", body, json_dumps(ans, JSON_ENCODE_ANY));
+	json_t *recs = json_object_get(json_object_get(ans, "result"), "records"), *rec;
+	size_t i;
+	char out[512] = "";
+	json_array_foreach (recs, i, rec) {
+		json_t *v = json_object_get(rec, col);
+		char one[64];
+		if (json_is_integer(v))
+			snprintf(one, sizeof one, "%lld", (long long)json_integer_value(v));
+		else
+			snprintf(one, sizeof one, "%s",
+				 json_is_string(v) ? json_string_value(v) : "null");
+		snprintf(out + strlen(out), sizeof out - strlen(out), "%s%s", i ? "|" : "", one);
+	}
+	json_decref(ans);
+	return strdup(out);
+}
+
+static void expect_column(const char *body, const char *col, const char *want)
+{
+	char *got = column_of(body, col);
+	if (strcmp(got, want) != 0)
+		fail_msg("%s: %s is \"%s\", not \"%s\"", body, col, got, want);
+	free(got);
+}
+
+static void unicode_names_everywhere(void **state)
+{
+	(void)state;
+	json_t *ans = NULL;
+	call(mz, "datastore_delete", "{\"resource_id\":\"" RID "\",\"force\":true}", NULL);
+	assert_int_equal(call(mz, "datastore_create", names_body, &ans), 200);
+	json_t *f = json_object_get(json_object_get(ans, "result"), "fields");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(f, 1), "id")),
+			    "人口 数");
+	json_decref(ans);
+
+	/* filters, q, fields and sort name them; quoted or not, with nulls placed */
+	expect_column("{\"resource_id\":\"" RID "\",\"sort\":\"\\\"人口 数\\\" desc nulls last\"}",
+		      "名称", "甲|丙|乙");
+	expect_column("{\"resource_id\":\"" RID "\",\"sort\":\"人口 数 ASC NULLS FIRST\"}", "名称",
+		      "乙|丙|甲");
+	expect_column("{\"resource_id\":\"" RID "\",\"sort\":[\"人口 数 desc nulls first\"]}",
+		      "名称", "乙|甲|丙");
+	expect_column("{\"resource_id\":\"" RID "\",\"sort\":\"人口 数 nulls last\"}", "人口 数",
+		      "10|30|null");
+	expect_column("{\"resource_id\":\"" RID "\",\"filters\":{\"人口 数\":{\"gte\":20}},"
+		      "\"fields\":[\"名称\",\"人口 数\"]}",
+		      "名称", "甲");
+	expect_column("{\"resource_id\":\"" RID
+		      "\",\"q\":{\"名称\":\"丙\"},\"fields\":\"名称, 人口 数\"}",
+		      "人口 数", "10");
+	assert_int_equal(call(NULL, "datastore_search",
+			      "{\"resource_id\":\"" RID "\",\"fields\":[\"Café au lait\"],"
+			      "\"filters\":{\"名称\":\"甲\"}}",
+			      &ans),
+			 200);
+	json_t *rec = json_array_get(json_object_get(json_object_get(ans, "result"), "records"), 0);
+	assert_true(json_real_value(json_object_get(rec, "Café au lait")) == 1.5);
+	assert_int_equal(json_object_size(rec), 1);
+	json_decref(ans);
+
+	/* the dump's header row and its fields parameter */
+	struct th_resp r = dump("?fields=%E5%90%8D%E7%A7%B0,%E4%BA%BA%E5%8F%A3%20%E6%95%B0", 200);
+	assert_non_null(r.body);
+	assert_true(strncmp(r.body, "名称,人口 数\r\n甲,30\r\n",
+			    strlen("名称,人口 数\r\n甲,30\r\n")) == 0);
+	th_resp_release(&r);
+
+	/* upsert by the Chinese key; include_records gives the rows as stored, with _id */
+	assert_int_equal(call(mz, "datastore_upsert",
+			      "{\"resource_id\":\"" RID
+			      "\",\"force\":true,\"include_records\":true,"
+			      "\"records\":[{\"名称\":\"乙\",\"人口 数\":\"20\"},"
+			      "{\"名称\":\"丁\",\"Café au lait\":\"2\"}]}",
+			      &ans),
+			 200);
+	json_t *recs = json_object_get(json_object_get(ans, "result"), "records");
+	assert_int_equal(json_array_size(recs), 2);
+	rec = json_array_get(recs, 0);
+	assert_int_equal(json_integer_value(json_object_get(rec, "_id")), 2);
+	assert_int_equal(json_integer_value(json_object_get(rec, "人口 数")), 20);
+	assert_true(json_is_null(json_object_get(rec, "Café au lait")));
+	rec = json_array_get(recs, 1);
+	assert_int_equal(json_integer_value(json_object_get(rec, "_id")), 4);
+	assert_string_equal(json_string_value(json_object_get(rec, "名称")), "丁");
+	assert_true(json_real_value(json_object_get(rec, "Café au lait")) == 2.0);
+	assert_true(json_is_null(json_object_get(rec, "人口 数")));
+	json_decref(ans);
+	assert_int_equal(total_of(RID), 4);
+
+	/* delete's include_deleted_records: the rows removed, with _id */
+	assert_int_equal(call(mz, "datastore_delete",
+			      "{\"resource_id\":\"" RID "\",\"force\":true,"
+			      "\"include_deleted_records\":true,"
+			      "\"filters\":{\"人口 数\":{\"gte\":20}}}",
+			      &ans),
+			 200);
+	recs = json_object_get(json_object_get(ans, "result"), "deleted_records");
+	assert_int_equal(json_array_size(recs), 2);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(recs, 0), "_id")), 1);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(recs, 1), "名称")),
+			    "乙");
+	assert_int_equal(
+		json_integer_value(json_object_get(json_object_get(ans, "result"), "deleted")), 2);
+	json_decref(ans);
+	assert_int_equal(total_of(RID), 2);
+	/* without it, no rows in the answer */
+	assert_int_equal(call(mz, "datastore_delete",
+			      "{\"resource_id\":\"" RID "\",\"force\":true,"
+			      "\"filters\":{\"名称\":\"丁\"}}",
+			      &ans),
+			 200);
+	assert_null(json_object_get(json_object_get(ans, "result"), "deleted_records"));
+	json_decref(ans);
+	assert_int_equal(total_of(RID), 1);
+}
+
+static void bad_names_change_nothing(void **state)
+{
+	(void)state;
+	json_t *ans = NULL;
+	call(mz, "datastore_delete", "{\"resource_id\":\"" RID "\",\"force\":true}", NULL);
+	assert_int_equal(call(mz, "datastore_create", names_body, NULL), 200);
+	static const struct {
+		const char *action, *body, *key, *want;
+	} cases[] = {
+		{"datastore_create", "{\"fields\":[{\"id\":\"a\\\"b\",\"type\":\"text\"}]}",
+		 "fields", "double quote"},
+		{"datastore_create", "{\"fields\":[{\"id\":\"a\\tb\",\"type\":\"text\"}]}",
+		 "fields", "control character"},
+		/* 22 Chinese characters: 66 bytes */
+		{"datastore_create",
+		 "{\"fields\":[{\"id\":\"一二三四五六七八九十一二三四五六七八九十一二\",\"type\":"
+		 "\"text\"}]}",
+		 "fields", "over 63 bytes"},
+		{"datastore_create",
+		 "{\"fields\":[{\"id\":\"café au lait\",\"type\":\"numeric\"}]}", "fields",
+		 "Duplicate column names"},
+		{"datastore_create",
+		 "{\"fields\":[{\"id\":\"x\",\"type\":\"text\"},{\"id\":\"x\",\"type\":\"text\"}]}",
+		 "fields", "Duplicate column names"},
+		{"datastore_create", "{\"fields\":[{\"id\":\" 名称\",\"type\":\"text\"}]}",
+		 "fields", "starts with a space"},
+		{"datastore_create", "{\"fields\":[{\"id\":\"名称\\u3000\",\"type\":\"text\"}]}",
+		 "fields", "ends with a space"},
+		{"datastore_create", "{\"fields\":[{\"id\":\"a,b\",\"type\":\"text\"}]}", "fields",
+		 "comma"},
+		{"datastore_create", "{\"fields\":[{\"id\":\"\",\"type\":\"text\"}]}", "fields",
+		 "empty"},
+		{"datastore_create", "{\"fields\":[{\"id\":\"新列\",\"type\":\"int9\"}]}", "fields",
+		 "not a valid field type"},
+		{"datastore_create", "{\"records\":[{\"a\\\"b\":1}]}", "fields", "double quote"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char body[512];
+		snprintf(body, sizeof body, "{\"resource_id\":\"" RID "\",\"force\":true,%s",
+			 cases[i].body + 1);
+		long st = call(mz, cases[i].action, body, &ans);
+		if (st != 409 || !strstr(err_of(ans, cases[i].key), cases[i].want))
+			fail_msg("case %zu (%s %s): %ld %s", i, cases[i].action, cases[i].body, st,
+				 json_dumps(ans, JSON_ENCODE_ANY));
+		assert_string_equal(err_of(ans, "__type"), "Validation Error");
+		json_decref(ans);
+	}
+	/* a NUL in a name cannot be sent: a JSON body holding \u0000 is refused whole */
+	expect(call(mz, "datastore_create",
+		    "{\"resource_id\":\"" RID "\",\"force\":true,"
+		    "\"fields\":[{\"id\":\"a\\u0000b\",\"type\":\"text\"}]}",
+		    &ans),
+	       400, &ans, NULL, NULL);
+	/* sorts that name no column, or nothing */
+	static const char *const sorts[] = {
+		"\"nope\"",          "\"\\\"人口 数\\\" sideways\"", "\"人口\"",
+		"\"\\\"\\\" desc\"", "[\"名称\", \" nulls last\"]",
+	};
+	for (size_t i = 0; i < sizeof sorts / sizeof sorts[0]; i++) {
+		char body[256];
+		snprintf(body, sizeof body, "{\"resource_id\":\"" RID "\",\"sort\":%s}", sorts[i]);
+		long st = call(NULL, "datastore_search", body, &ans);
+		if (st != 409 || !err_of(ans, "sort")[0])
+			fail_msg("sort %s: %ld %s", sorts[i], st, json_dumps(ans, JSON_ENCODE_ANY));
+		json_decref(ans);
+	}
+	/* nothing above changed the table */
+	assert_int_equal(total_of(RID), 3);
+	assert_int_equal(call(NULL, "datastore_info", "{\"resource_id\":\"" RID "\"}", &ans), 200);
+	assert_int_equal(json_array_size(json_object_get(json_object_get(ans, "result"), "fields")),
+			 4);
+	json_decref(ans);
+}
+
+/* Whether _table_metadata, as who sees it, lists resource id rid. */
+static bool listed(const char *who, const char *rid)
+{
+	json_t *ans = NULL, *rec;
+	size_t i;
+	bool found = false;
+	assert_int_equal(call(who, "datastore_search",
+			      "{\"resource_id\":\"_table_metadata\",\"limit\":1000}", &ans),
+			 200);
+	json_t *res = json_object_get(ans, "result");
+	json_array_foreach (json_object_get(res, "records"), i, rec) {
+		found = found || strcmp(json_string_value(json_object_get(rec, "name")), rid) == 0;
+		assert_true(json_is_null(json_object_get(rec, "alias_of")));
+		assert_int_equal(strlen(json_string_value(json_object_get(rec, "_id"))), 16);
+	}
+	assert_int_equal(json_integer_value(json_object_get(res, "total")),
+			 json_array_size(json_object_get(res, "records")));
+	json_decref(ans);
+	return found;
+}
+
+static void table_metadata_lists_readable_tables(void **state)
+{
+	(void)state;
+	json_t *ans = NULL;
+	call(mz, "datastore_delete", "{\"resource_id\":\"" RID "\",\"force\":true}", NULL);
+	assert_int_equal(call(mz, "datastore_create", names_body, NULL), 200);
+	assert_true(listed(NULL, RID));
+	assert_true(listed(cit, RID));
+	/* a closed dataset's table is listed only to those who may read it */
+	assert_false(listed(NULL, CLOSED_RID));
+	assert_false(listed(cit, CLOSED_RID));
+	assert_true(listed(adm, CLOSED_RID));
+	/* paging */
+	assert_int_equal(call(NULL, "datastore_search",
+			      "{\"resource_id\":\"_table_metadata\",\"limit\":1,\"offset\":1}",
+			      &ans),
+			 200);
+	assert_int_equal(
+		json_array_size(json_object_get(json_object_get(ans, "result"), "records")), 1);
+	json_decref(ans);
+	/* what it cannot do is refused, not ignored */
+	expect(call(NULL, "datastore_search",
+		    "{\"resource_id\":\"_table_metadata\",\"filters\":{\"name\":\"x\"}}", &ans),
+	       409, &ans, "filters", "_table_metadata");
+	expect(call(NULL, "datastore_search", "{\"resource_id\":\"_table_metadata\",\"limit\":-1}",
+		    &ans),
+	       409, &ans, "limit", "integer");
+	/* it is not a table to write */
+	expect(call(adm, "datastore_upsert",
+		    "{\"resource_id\":\"_table_metadata\",\"records\":[{\"name\":\"x\"}]}", &ans),
+	       404, &ans, NULL, NULL);
+}
+
+/* timestamp and json columns, and dates as people write them, on both stores alike */
+static void timestamps_and_json(void **state)
+{
+	(void)state;
+	json_t *ans = NULL;
+	call(mz, "datastore_delete", "{\"resource_id\":\"" RID "\",\"force\":true}", NULL);
+	assert_int_equal(
+		call(mz, "datastore_create",
+		     "{\"resource_id\":\"" RID "\",\"force\":true,"
+		     "\"fields\":[{\"id\":\"at\",\"type\":\"timestamp\"},{\"id\":\"doc\",\"type\":"
+		     "\"json\"},{\"id\":\"day\",\"type\":\"date\"}],"
+		     "\"records\":[{\"at\":\"2024-01-05 08:30\",\"doc\":{\"a\":[1,2]},"
+		     "\"day\":\"2024/1/5\",\"extra\":{\"k\":true}},"
+		     "{\"at\":\"2024-01-05T23:59:59.500\",\"doc\":[1,\"x\"],\"day\":\"2024-01-06\"}"
+		     ","
+		     "{\"at\":null,\"doc\":null}]}",
+		     &ans),
+		200);
+	/* a field guessed from an object is json */
+	json_t *f = json_object_get(json_object_get(ans, "result"), "fields");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(f, 0), "type")),
+			    "timestamp");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(f, 3), "id")),
+			    "extra");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(f, 3), "type")),
+			    "json");
+	json_decref(ans);
+
+	assert_int_equal(call(NULL, "datastore_search",
+			      "{\"resource_id\":\"" RID "\",\"sort\":\"at desc nulls last\"}",
+			      &ans),
+			 200);
+	json_t *res = json_object_get(ans, "result");
+	json_t *recs = json_object_get(res, "records");
+	json_t *r0 = json_array_get(recs, 0), *r1 = json_array_get(recs, 1);
+	assert_string_equal(json_string_value(json_object_get(r0, "at")), "2024-01-05T23:59:59.5");
+	assert_string_equal(json_string_value(json_object_get(r1, "at")), "2024-01-05T08:30:00");
+	assert_string_equal(json_string_value(json_object_get(r1, "day")), "2024-01-05");
+	json_t *want = json_loads("{\"a\":[1,2]}", 0, NULL);
+	assert_true(json_equal(json_object_get(r1, "doc"), want));
+	json_decref(want);
+	want = json_loads("[1,\"x\"]", 0, NULL);
+	assert_true(json_equal(json_object_get(r0, "doc"), want));
+	json_decref(want);
+	assert_true(json_is_true(json_object_get(json_object_get(r1, "extra"), "k")));
+	assert_true(json_is_null(json_object_get(json_array_get(recs, 2), "extra")));
+	assert_string_equal(json_string_value(json_object_get(
+				    json_array_get(json_object_get(res, "fields"), 2), "type")),
+			    "json");
+	json_decref(ans);
+
+	/* filters compare timestamps and dates, written either way */
+	expect_column("{\"resource_id\":\"" RID
+		      "\",\"filters\":{\"at\":{\"gte\":\"2024-01-05 12:00\"}}}",
+		      "day", "2024-01-06");
+	expect_column("{\"resource_id\":\"" RID "\",\"filters\":{\"day\":\"2024/1/6\"}}", "at",
+		      "2024-01-05T23:59:59.5");
+	expect_column("{\"resource_id\":\"" RID "\",\"q\":{\"at\":\"08:30\"}}", "day",
+		      "2024-01-05");
+	/* a json column is text in CSV */
+	assert_int_equal(call(NULL, "datastore_search",
+			      "{\"resource_id\":\"" RID "\",\"fields\":\"doc\",\"limit\":1,"
+			      "\"records_format\":\"csv\"}",
+			      &ans),
+			 200);
+	assert_string_equal(
+		json_string_value(json_object_get(json_object_get(ans, "result"), "records")),
+		"\"{\"\"a\"\":[1,2]}\"\n");
+	json_decref(ans);
+	struct th_resp r = dump("?fields=doc&format=xlsx", 200);
+	th_resp_release(&r);
+	r = dump("?fields=doc", 200);
+	assert_non_null(strstr(r.body, "\"[1,\"\"x\"\"]\""));
+	th_resp_release(&r);
+
+	/* refused, and nothing changed */
+	expect(call(NULL, "datastore_search",
+		    "{\"resource_id\":\"" RID "\",\"filters\":{\"doc\":\"{}\"}}", &ans),
+	       409, &ans, "filters", "json");
+	expect(call(mz, "datastore_upsert",
+		    "{\"resource_id\":\"" RID "\",\"force\":true,\"method\":\"insert\","
+		    "\"records\":[{\"at\":\"2024-01-05 25:00\"}]}",
+		    &ans),
+	       409, &ans, "records", "is not timestamp");
+	expect(call(mz, "datastore_upsert",
+		    "{\"resource_id\":\"" RID "\",\"force\":true,\"method\":\"insert\","
+		    "\"records\":[{\"day\":\"2023/2/29\"}]}",
+		    &ans),
+	       409, &ans, "records", "is not date");
+	expect(call(mz, "datastore_create",
+		    "{\"resource_id\":\"" RID "\",\"force\":true,"
+		    "\"fields\":[{\"id\":\"at\",\"type\":\"date\"}]}",
+		    &ans),
+	       409, &ans, "fields", "cannot change");
+	assert_int_equal(total_of(RID), 3);
+}
+
+/* array columns: lists in, the same lists out on both stores, element types checked */
+static void arrays(void **state)
+{
+	(void)state;
+	json_t *ans = NULL;
+	call(mz, "datastore_delete", "{\"resource_id\":\"" RID "\",\"force\":true}", NULL);
+	assert_int_equal(
+		call(mz, "datastore_create",
+		     "{\"resource_id\":\"" RID "\",\"force\":true,"
+		     "\"fields\":[{\"id\":\"tags\",\"type\":\"_text\"},"
+		     "{\"id\":\"ns\",\"type\":\"int[]\"},{\"id\":\"xs\",\"type\":\"_float8\"}],"
+		     "\"records\":[{\"tags\":[\"a\",\"b c\",null],\"ns\":[1,-2],\"xs\":[1.5,2]},"
+		     "{\"tags\":[],\"ns\":null}]}",
+		     &ans),
+		200);
+	json_t *f = json_object_get(json_object_get(ans, "result"), "fields");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(f, 0), "type")),
+			    "_text");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(f, 1), "type")),
+			    "_int8");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(f, 2), "type")),
+			    "_numeric");
+	json_decref(ans);
+	assert_int_equal(call(NULL, "datastore_search", "{\"resource_id\":\"" RID "\"}", &ans),
+			 200);
+	json_t *recs = json_object_get(json_object_get(ans, "result"), "records");
+	json_t *want =
+		json_loads("[{\"_id\":1,\"tags\":[\"a\",\"b c\",null],\"ns\":[1,-2],"
+			   "\"xs\":[1.5,2]},{\"_id\":2,\"tags\":[],\"ns\":null,\"xs\":null}]",
+			   0, NULL);
+	if (!json_equal(recs, want))
+		fail_msg("%s", json_dumps(recs, JSON_COMPACT));
+	json_decref(want);
+	json_decref(ans);
+	/* a table made again from the types answered keeps them */
+	assert_int_equal(
+		call(mz, "datastore_create",
+		     "{\"resource_id\":\"" RID "\",\"force\":true,"
+		     "\"fields\":[{\"id\":\"tags\",\"type\":\"_text\"},"
+		     "{\"id\":\"ns\",\"type\":\"_int8\"},{\"id\":\"xs\",\"type\":\"_numeric\"}]}",
+		     NULL),
+		200);
+	/* refused, and nothing changed */
+	static const char *const bad[] = {
+		"{\"tags\":[\"a\",1]}", "{\"tags\":\"a\"}", "{\"ns\":[1.5]}",
+		"{\"ns\":[\"1\"]}",     "{\"xs\":[true]}",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		char body[256];
+		snprintf(body, sizeof body,
+			 "{\"resource_id\":\"" RID "\",\"force\":true,\"method\":\"insert\","
+			 "\"records\":[%s]}",
+			 bad[i]);
+		expect(call(mz, "datastore_upsert", body, &ans), 409, &ans, "records",
+		       "is a list of");
+	}
+	expect(call(NULL, "datastore_search",
+		    "{\"resource_id\":\"" RID "\",\"filters\":{\"tags\":\"a\"}}", &ans),
+	       409, &ans, "filters", "cannot be filtered");
+	expect(call(mz, "datastore_create",
+		    "{\"resource_id\":\"" RID "\",\"force\":true,"
+		    "\"fields\":[{\"id\":\"d\",\"type\":\"_date\"}]}",
+		    &ans),
+	       409, &ans, "fields", "not a valid field type");
+	assert_int_equal(total_of(RID), 2);
+}
+
 static int setup(void **state)
 {
 	if (th_group_setup(state) != 0)
@@ -767,6 +1193,11 @@ int main(void)
 		cmocka_unit_test(dump_pages_and_time_budget),
 		cmocka_unit_test(filtered_totals_follow_writes),
 		cmocka_unit_test(page_from_the_sort_index),
+		cmocka_unit_test(unicode_names_everywhere),
+		cmocka_unit_test(bad_names_change_nothing),
+		cmocka_unit_test(table_metadata_lists_readable_tables),
+		cmocka_unit_test(timestamps_and_json),
+		cmocka_unit_test(arrays),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -139,13 +139,13 @@ static void edit_types_and_reload(void **state)
 	assert_int_equal(json_integer_value(json_object_get(e, "line")), 3);
 	assert_int_equal(json_integer_value(json_object_get(e, "column")), 2);
 	json_decref(job);
-	expect_table("beds", "int", 2);
+	expect_table("beds", "int8", 2);
 
 	/* a second edit merges: opened becomes a date too, beds stays int */
 	json_decref(
 		reload(mz, "{\"resource_id\":\"" RID "\",\"types\":{\"opened\":\"date\"}}", 200));
 	expect_table("opened", "date", 1);
-	expect_table("beds", "int", 1);
+	expect_table("beds", "int8", 1);
 
 	/* strict: the job fails and the table in force stays */
 	job = reload(mz, "{\"resource_id\":\"" RID "\",\"strict\":true}", 200);
@@ -153,7 +153,7 @@ static void edit_types_and_reload(void **state)
 	assert_non_null(
 		strstr(json_string_value(json_object_get(job, "error")), "Line 3, column 2"));
 	json_decref(job);
-	expect_table("beds", "int", 1);
+	expect_table("beds", "int8", 1);
 
 	/* null removes the overrides: inference decides again */
 	json_decref(reload(mz,

@@ -128,7 +128,7 @@ static void reads_resources(void **state)
 	assert_true(json_number_value(json_object_get(json_array_get(recs, 1), "total")) == 10);
 	assert_string_equal(json_string_value(json_object_get(
 				    json_array_get(json_object_get(res, "fields"), 1), "type")),
-			    "int");
+			    "int8");
 	assert_non_null(strstr(json_string_value(json_object_get(res, "sql")), RID));
 	assert_null(json_object_get(res, "records_truncated"));
 	json_decref(ans);
@@ -280,6 +280,39 @@ static void tiers_and_caps(void **state)
 	json_decref(ans);
 }
 
+/* column names as CKAN allows them (Chinese, spaces, signs), quoted in the statement */
+static void unicode_column_names(void **state)
+{
+	(void)state;
+	json_t *ans = NULL;
+	th_sql(th_shared, "UPDATE od_access_settings SET value = 1 WHERE key = 'search_sql'");
+	assert_int_equal(
+		call(mz, "datastore_delete", "{\"resource_id\":\"" RID "\",\"force\":true}", &ans),
+		200);
+	json_decref(ans);
+	assert_int_equal(call(mz, "datastore_create",
+			      "{\"resource_id\":\"" RID "\",\"force\":true,"
+			      "\"fields\":[{\"id\":\"区 名\",\"type\":\"text\"},"
+			      "{\"id\":\"人数 (万)\",\"type\":\"int\"}],"
+			      "\"records\":[{\"区 名\":\"海曙区\",\"人数 (万)\":3},"
+			      "{\"区 名\":\"江北区\",\"人数 (万)\":10}]}",
+			      &ans),
+			 200);
+	json_decref(ans);
+	if (query(NULL,
+		  "SELECT \"区 名\", \"人数 (万)\" * 2 AS \"两倍 人数\" FROM \"" RID "\""
+		  " WHERE \"人数 (万)\" > 5 ORDER BY \"区 名\"",
+		  &ans) != 200)
+		fail_msg("%s", json_dumps(ans, JSON_COMPACT));
+	json_t *recs = json_object_get(json_object_get(ans, "result"), "records");
+	assert_int_equal(json_array_size(recs), 1);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(recs, 0), "区 名")),
+			    "江北区");
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(recs, 0), "两倍 人数")),
+			 20);
+	json_decref(ans);
+}
+
 static int setup(void **state)
 {
 	if (th_group_setup(state) != 0)
@@ -309,10 +342,9 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(off_until_turned_on),
-		cmocka_unit_test(reads_resources),
-		cmocka_unit_test(refuses_what_is_not_a_read),
-		cmocka_unit_test(tiers_and_caps),
+		cmocka_unit_test(off_until_turned_on),        cmocka_unit_test(reads_resources),
+		cmocka_unit_test(refuses_what_is_not_a_read), cmocka_unit_test(tiers_and_caps),
+		cmocka_unit_test(unicode_column_names),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

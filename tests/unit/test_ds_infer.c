@@ -1,7 +1,9 @@
 /*
  * test_ds_infer.c - strict type inference and column naming for datastore
  * loads: codes with leading zeros and mixed columns stay text, negative
- * numbers are numbers, real calendar dates only, safe deduplicated names.
+ * numbers are numbers, real calendar dates only (and timestamps, stored in
+ * one form), safe deduplicated names for loads and CKAN's rules for the
+ * names datastore_create is given.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -59,7 +61,12 @@ static void values_and_type_names(void **state)
 	assert_true(dg_ds_value_ok(DG_DS_INT, "", 0));
 	assert_true(dg_ds_value_ok(DG_DS_NUMERIC, "12", 2));
 	assert_false(dg_ds_value_ok(DG_DS_INT, "1.5", 3));
-	assert_false(dg_ds_value_ok(DG_DS_DATE, "2024-1-1", 8));
+	assert_true(dg_ds_value_ok(DG_DS_DATE, "2024-1-1", 8));
+	assert_false(dg_ds_value_ok(DG_DS_DATE, "2024-1/1", 8));
+	assert_false(dg_ds_value_ok(DG_DS_DATE, "2024-100-1", 10));
+	assert_true(dg_ds_value_ok(DG_DS_JSON, "{\"a\": [1, null]}", 16));
+	assert_true(dg_ds_value_ok(DG_DS_JSON, "\"x\"", 3));
+	assert_false(dg_ds_value_ok(DG_DS_JSON, "{a}", 3));
 	assert_true(dg_ds_value_ok(DG_DS_TEXT, "anything", 8));
 	assert_int_equal(dg_ds_type_parse("int4", &t), DG_OK);
 	assert_int_equal(t, DG_DS_INT);
@@ -67,6 +74,59 @@ static void values_and_type_names(void **state)
 	assert_int_equal(t, DG_DS_NUMERIC);
 	assert_int_equal(dg_ds_type_parse("varchar(10); drop", &t), DG_EINVAL);
 	assert_string_equal(dg_ds_type_name(DG_DS_BOOL), "bool");
+	assert_int_equal(dg_ds_type_parse("timestamp", &t), DG_OK);
+	assert_string_equal(dg_ds_type_name(t), "timestamp");
+	assert_int_equal(dg_ds_type_parse("json", &t), DG_OK);
+	assert_string_equal(dg_ds_type_name(t), "json");
+	/* arrays, by CKAN's names and PostgreSQL's */
+	assert_int_equal(dg_ds_type_parse("text[]", &t), DG_OK);
+	assert_string_equal(dg_ds_type_name(t), "_text");
+	assert_int_equal(dg_ds_type_parse("_int4", &t), DG_OK);
+	assert_string_equal(dg_ds_type_name(t), "_int8");
+	assert_int_equal(dg_ds_type_parse("float8[]", &t), DG_OK);
+	assert_string_equal(dg_ds_type_name(t), "_numeric");
+	assert_int_equal(dg_ds_type_parse("_date", &t), DG_EINVAL);
+	assert_true(dg_ds_value_ok(DG_DS_INT_ARRAY, "[1, null, -3]", 13));
+	assert_false(dg_ds_value_ok(DG_DS_INT_ARRAY, "[1.5]", 5));
+	assert_false(dg_ds_value_ok(DG_DS_TEXT_ARRAY, "\"a\"", 3));
+	assert_true(dg_ds_value_ok(DG_DS_TEXT_ARRAY, "[\"a\"]", 5));
+}
+
+static void dates_and_timestamps(void **state)
+{
+	(void)state;
+	char buf[DG_DS_NORM_MAX];
+	/* dates as tables write them */
+	assert_int_equal(infer((const char *[]){"2024/1/5", "2024/12/31", NULL}), DG_DS_DATE);
+	assert_int_equal(infer((const char *[]){"2024-1-5", "2024-02-29", NULL}), DG_DS_DATE);
+	assert_int_equal(infer((const char *[]){"2023/2/29", NULL}), DG_DS_TEXT);
+	assert_int_equal(infer((const char *[]){"2024/01-05", NULL}), DG_DS_TEXT);
+	assert_int_equal(infer((const char *[]){"2024/1/5/6", NULL}), DG_DS_TEXT);
+	/* with times of day: timestamps, and so is a column mixing the two */
+	assert_int_equal(
+		infer((const char *[]){"2024-01-05 08:30", "2024-01-05T23:59:59.123456", NULL}),
+		DG_DS_TIMESTAMP);
+	assert_int_equal(infer((const char *[]){"2024-01-05", "2024-01-06 12:00:00", NULL}),
+			 DG_DS_TIMESTAMP);
+	assert_int_equal(infer((const char *[]){"2024-01-05 24:00", NULL}), DG_DS_TEXT);
+	assert_int_equal(infer((const char *[]){"2024-01-05 12:00:00Z", NULL}), DG_DS_TEXT);
+	assert_int_equal(infer((const char *[]){"2024-01-05 12:00:00.1234567", NULL}), DG_DS_TEXT);
+	assert_int_equal(infer((const char *[]){"2024-01-05 12:00:", NULL}), DG_DS_TEXT);
+	/* stored in one form on both stores */
+	assert_string_equal(dg_ds_value_norm(DG_DS_DATE, "2024/1/5", 8, buf), "2024-01-05");
+	const char *same = "2024-01-05";
+	assert_ptr_equal(dg_ds_value_norm(DG_DS_DATE, same, 10, buf), same);
+	assert_string_equal(dg_ds_value_norm(DG_DS_TIMESTAMP, "2024/1/5 8:30", 13, buf),
+			    "2024/1/5 8:30"); /* not a time: left as it is (and refused) */
+	assert_string_equal(dg_ds_value_norm(DG_DS_TIMESTAMP, "2024/1/5 08:30", 14, buf),
+			    "2024-01-05T08:30:00");
+	assert_string_equal(dg_ds_value_norm(DG_DS_TIMESTAMP, "2024-01-05", 10, buf),
+			    "2024-01-05T00:00:00");
+	assert_string_equal(dg_ds_value_norm(DG_DS_TIMESTAMP, "2024-01-05 10:00:00.500", 23, buf),
+			    "2024-01-05T10:00:00.5");
+	assert_string_equal(dg_ds_value_norm(DG_DS_TIMESTAMP, "2024-01-05T10:00:00.000", 23, buf),
+			    "2024-01-05T10:00:00");
+	assert_string_equal(dg_ds_value_norm(DG_DS_TEXT, "2024/1/5", 8, buf), "2024/1/5");
 }
 
 static void names(void **state)
@@ -88,10 +148,54 @@ static void names(void **state)
 	assert_string_equal(out[8], "a_2_2");
 	assert_string_equal(out[9], "name_3");
 	for (size_t i = 0; i < n; i++)
-		assert_true(dg_ds_name_ok(out[i]));
-	assert_false(dg_ds_name_ok("_id"));
-	assert_false(dg_ds_name_ok("a\"b"));
-	assert_false(dg_ds_name_ok(""));
+		assert_null(dg_ds_name_problem(out[i], strlen(out[i])));
+}
+
+/* Names datastore_create takes, as CKAN's is_valid_field_name, within 63 bytes. */
+static void ckan_names(void **state)
+{
+	(void)state;
+	static const char *const good[] = {"人口 数",       "Café au lait", "a-b.c",
+					   "名称(单位:万)", "x_",           "Ünïcödé 名"};
+	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
+		if (dg_ds_name_problem(good[i], strlen(good[i])))
+			fail_msg("\"%s\": %s", good[i],
+				 dg_ds_name_problem(good[i], strlen(good[i])));
+	static const struct {
+		const char *name;
+		size_t n;
+		const char *why;
+	} bad[] = {
+		{"", 0, "empty"},
+		{"_id", 3, "starts with _"},
+		{"a\"b", 3, "double quote"},
+		{"a\0b", 3, "control character"},
+		{"a\nb", 3, "control character"},
+		{"a\xc2\x85", 3, "control character"}, /* U+0085 */
+		{"a\xe2\x80\x8b"
+		 "b",
+		 5, "control character"}, /* U+200B, zero width */
+		{"\xef\xbb\xbf"
+		 "a",
+		 4, "control character"}, /* a byte order mark */
+		{" a", 2, "starts with a space"},
+		{"a ", 2, "ends with a space"},
+		{"\xe3\x80\x80名", 6, "starts with a space"}, /* U+3000 */
+		{"a,b", 3, "comma"},
+		{"\xff", 1, "not UTF-8"},
+		{"\xe4\xba", 2, "not UTF-8"},
+		{"一二三四五六七八九十一二三四五六七八九十一二", 66, "over 63 bytes"},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		const char *why = dg_ds_name_problem(bad[i].name, bad[i].n);
+		if (!why || !strstr(why, bad[i].why))
+			fail_msg("case %zu: %s", i, why ? why : "accepted");
+	}
+	/* 21 Chinese characters are 63 bytes: the most */
+	assert_null(dg_ds_name_problem("一二三四五六七八九十一二三四五六七八九十一",
+				       strlen("一二三四五六七八九十一二三四五六七八九十一")));
+	assert_true(dg_ds_name_same("Code", "code"));
+	assert_false(dg_ds_name_same("名称", "名稱"));
 }
 
 static void long_header_is_capped(void **state)
@@ -113,7 +217,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(types),
 		cmocka_unit_test(values_and_type_names),
+		cmocka_unit_test(dates_and_timestamps),
 		cmocka_unit_test(names),
+		cmocka_unit_test(ckan_names),
 		cmocka_unit_test(long_header_is_capped),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -103,7 +103,9 @@ static dg_rc action_info(struct dg_db *db, const char *id, json_t **result, stru
 		goto out;
 	json_t *fields = json_array();
 	json_array_append_new(fields, json_pack("{s:s, s:s}", "id", "_id", "type", "int"));
-	json_array_extend(fields, t.fields);
+	json_t *answered = dg_ds_fields_answer(t.fields);
+	json_array_extend(fields, answered);
+	json_decref(answered);
 	*result = json_pack("{s:{s:I, s:s, s:s}, s:o}", "meta", "count", (json_int_t)t.row_count,
 			    "table_type", "BASE TABLE", "id", id, "fields", fields);
 	if (t.primary_key[0])
@@ -280,7 +282,7 @@ static dg_rc sql_rows(struct dg_db *db, const char *sql, json_t *res, struct dg_
 				json_array_append_new(fields,
 						      json_pack("{s:s, s:s}", "id",
 								dg_rows_colname(rows, i), "type",
-								k == DG_V_INT    ? "int"
+								k == DG_V_INT    ? "int8"
 								: k == DG_V_REAL ? "numeric"
 										 : "text"));
 			}
@@ -399,6 +401,67 @@ out:
 	return rc;
 }
 
+/*
+ * datastore_search on "_table_metadata": CKAN's listing of the DataStore's
+ * tables, {_id, name, oid, alias_of} a row, name being the resource id. Only
+ * the tables the asker may read are listed (as datastore_search would
+ * answer them), by resource id; dgov has no aliases (alias_of is null) and
+ * no PostgreSQL oids to show (oid is null); _id is the hash in the table's
+ * name. limit, offset and include_total as datastore_search; filters, q,
+ * sort and fields are refused (409), not ignored.
+ */
+static dg_rc table_metadata(struct dg_req *r, struct dg_db *db, json_t *params, json_t **result,
+			    struct dg_err *err)
+{
+	static const char *const refused[] = {"filters", "q", "sort", "fields", "distinct"};
+	struct dg_rows *rows = NULL;
+	long long limit = 0, offset = 0, total = 0;
+	json_t *v;
+	for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++)
+		if ((v = json_object_get(params, refused[i])) && !json_is_null(v))
+			return dg_err_field(err, DG_EINVAL, refused[i],
+					    "Not supported on _table_metadata");
+	bool with_total = true;
+	dg_rc rc = dg_ds_paging(params, &limit, &offset, &with_total, err);
+	if (rc != DG_OK)
+		return rc;
+	rc = dg_db_query(db,
+			 "SELECT resource_id, table_name FROM datastore_tables"
+			 " ORDER BY resource_id",
+			 NULL, 0, &rows);
+	if (rc != DG_OK)
+		return dg_err_set(err, rc, "The store is not available");
+	json_t *records = json_array();
+	/* bounded by the tables there are: one access check each */
+	while ((rc = dg_rows_next(rows)) == DG_OK) {
+		struct dg_err e = {0};
+		const char *rid = dg_rows_text(rows, 0), *table = dg_rows_text(rows, 1);
+		if (dg_datastore_check(r, db, rid, false, false, &e) != DG_OK)
+			continue;
+		if (total++ < offset || (long long)json_array_size(records) >= limit)
+			continue;
+		const char *hash = strncmp(table, "ds_", 3) == 0 ? table + 3 : table;
+		json_array_append_new(records, json_pack("{s:s%, s:s, s:n, s:n}", "_id", hash,
+							 strcspn(hash, "_"), "name", rid, "oid",
+							 "alias_of"));
+	}
+	dg_rows_free(rows);
+	if (rc != DG_ENOTFOUND) {
+		json_decref(records);
+		return dg_err_set(err, rc, "The store is not available");
+	}
+	*result = json_pack("{s:s, s:[{s:s, s:s}, {s:s, s:s}, {s:s, s:s}, {s:s, s:s}], s:o, s:I,"
+			    " s:I, s:s}",
+			    "resource_id", "_table_metadata", "fields", "id", "_id", "type", "text",
+			    "id", "name", "type", "text", "id", "oid", "type", "int", "id",
+			    "alias_of", "type", "text", "records", records, "limit",
+			    (json_int_t)limit, "offset", (json_int_t)offset, "records_format",
+			    "objects");
+	if (with_total)
+		json_object_set_new(*result, "total", json_integer(total));
+	return DG_OK;
+}
+
 /* A write's body over DG_DS_WRITE_BODY is refused before it is looked at. */
 static dg_rc body_cap(struct dg_req *r, struct dg_err *err)
 {
@@ -438,6 +501,8 @@ static dg_rc on_table(struct dg_req *r, enum act a, json_t *params, json_t **res
 		return rc;
 	if ((rc = dg_req_db(r, &db)) != DG_OK)
 		return dg_err_set(err, rc, "The store is not available");
+	if (a == A_SEARCH && strcmp(id, "_table_metadata") == 0)
+		return table_metadata(r, db, params, result, err);
 	json_t *force = json_object_get(params, "force");
 	bool forced = json_is_true(force) || (json_is_string(force) &&
 					      (strcasecmp(json_string_value(force), "true") == 0 ||

@@ -134,22 +134,36 @@ dg_rc dg_datastore_demo_load(struct dg_db *db, const char *data_dir, int64_t big
  * Column types. A loaded column is int only when every non-empty value is
  * a plain integer (no leading zeros: "007" is a code and stays text),
  * numeric for integers and decimals, date for real calendar dates
- * YYYY-MM-DD, bool for true/false, and text otherwise (datastore_int.h).
+ * (YYYY-MM-DD, YYYY/M/D), timestamp for dates with times of day, bool for
+ * true/false, and text otherwise (datastore_int.h); json only when asked.
  */
-enum dg_ds_type { DG_DS_INT, DG_DS_NUMERIC, DG_DS_DATE, DG_DS_BOOL, DG_DS_TEXT };
+enum dg_ds_type {
+	DG_DS_INT,
+	DG_DS_NUMERIC,
+	DG_DS_DATE,
+	DG_DS_TIMESTAMP, /* a date and a time of day, no zone */
+	DG_DS_BOOL,
+	DG_DS_JSON,          /* any JSON value; never inferred, only asked for */
+	DG_DS_TEXT_ARRAY,    /* a list of strings (CKAN's _text); only asked for */
+	DG_DS_INT_ARRAY,     /* a list of integers (_int8) */
+	DG_DS_NUMERIC_ARRAY, /* a list of numbers (_numeric) */
+	DG_DS_TEXT,
+};
 
-#define DG_DS_NAME_MAX 49 /* 48 bytes and the NUL */
+#define DG_DS_NAME_MAX 64 /* 63 bytes (PostgreSQL's identifiers) and the NUL */
 
-/* "int", "numeric", "date", "bool", "text" (never NULL). */
+/* "int", "numeric", "date", "timestamp", "bool", "json", "_text", "_int8",
+ * "_numeric", "text" (never NULL). */
 const char *dg_ds_type_name(enum dg_ds_type t);
 
-/* Parse a type name (also the CKAN spellings int4/int8/float8/timestamp/
- * boolean); DG_EINVAL for anything else. */
+/* Parse a type name (also the CKAN spellings int4/int8/float8/boolean, and
+ * arrays as _text or text[], _int4/_int8/int[], _numeric/_float8/numeric[]);
+ * DG_EINVAL for anything else. */
 dg_rc dg_ds_type_parse(const char *name, enum dg_ds_type *out) DG_MUST;
 
 #define DG_DS_TABLE_MAX 64
 
-#define DG_DS_KEY_MAX 400 /* a primary key's columns as "a,b" (8 names at most) */
+#define DG_DS_KEY_MAX (8 * DG_DS_NAME_MAX) /* a primary key's columns as "a,b" (8 names) */
 
 /* The table a resource's rows live in. */
 struct dg_ds_table {

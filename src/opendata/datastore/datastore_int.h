@@ -24,18 +24,52 @@
  * Types: a column is int only when every non-empty value is a plain integer
  * (an optional minus, no leading zeros: "007" is a code and stays text),
  * numeric when every value is an integer or a decimal, date when every value
- * is a real calendar date YYYY-MM-DD, bool when every value is true/false;
+ * is a real calendar date (YYYY-MM-DD, or YYYY/M/D and YYYY-M-D, stored as
+ * YYYY-MM-DD), timestamp when every value is a date or a date with a time of
+ * day (YYYY-MM-DD HH:MM[:SS[.ffffff]], "T" or a space between), bool when
+ * every value is true/false;
  * anything else, and a column with no values at all, is text. Empty values
  * are NULLs and do not narrow a column.
  *
- * Names: headers become [a-z0-9_] identifiers of at most 48 bytes that start
+ * Names: headers become [a-z0-9_] identifiers of at most 63 bytes that start
  * with a letter (the original stays as the column's label); a header with no
  * ASCII letter or digit becomes col_<n>; duplicates get _2, _3, ...
  */
 
+/*
+ * The type name the API answers for a column of type t (datastore_search,
+ * datastore_info, datastore_create, JSON dumps): CKAN's, which is
+ * PostgreSQL's own, "int8" for dgov's 64-bit int and the name as stored
+ * for the others. dg_ds_type_parse reads each back, so a client that makes
+ * a table from the fields it was answered gets the same types. "_id" is
+ * answered "int", as CKAN does.
+ */
+const char *dg_ds_type_answer(enum dg_ds_type t);
+/* A copy of a table's fields (JSON, as stored) with answered type names. */
+json_t *dg_ds_fields_answer(json_t *fields);
+
+/*
+ * Array columns (_text, _int8, _numeric) hold a JSON list whose elements
+ * are null or of the element's type (strings; integers; numbers), stored
+ * as JSONB on PostgreSQL and as the list's compact text on SQLite, so both
+ * answer the same list. Like json columns, they cannot be filtered.
+ */
+bool dg_ds_is_array(enum dg_ds_type t);
+/* Whether v is a list an array column of type t may hold. */
+bool dg_ds_array_ok(enum dg_ds_type t, json_t *v);
+
 /* Whether the value (n bytes) is valid for a column of type t; the empty
  * string is NULL and valid for every type. */
 bool dg_ds_value_ok(enum dg_ds_type t, const char *s, size_t n);
+
+/*
+ * A valid value (dg_ds_value_ok) as it is stored, so that both stores hold,
+ * compare and sort the same text: a date as YYYY-MM-DD, a timestamp as
+ * YYYY-MM-DDTHH:MM:SS with its fraction, if any (a date alone is midnight).
+ * Returns s itself when it is already so (and for other types), else buf.
+ */
+#define DG_DS_NORM_MAX 32
+const char *dg_ds_value_norm(enum dg_ds_type t, const char *s, size_t n, char buf[DG_DS_NORM_MAX]);
 
 /* Inference over the rows of a file, one column mask per column. */
 struct dg_ds_infer {
@@ -56,8 +90,21 @@ enum dg_ds_type dg_ds_infer_type(const struct dg_ds_infer *inf, size_t col);
  */
 void dg_ds_names(size_t n, char *const *labels, char (*names)[DG_DS_NAME_MAX]);
 
-/* Whether s is a name dg_ds_names could produce (for create's fields). */
-bool dg_ds_name_ok(const char *s);
+/*
+ * A field name given to datastore_create (n bytes, which may hold a NUL) as
+ * CKAN allows it: any Unicode text, Chinese and spaces included, but not
+ * empty, not starting with "_" (the DataStore's own columns), without a
+ * double quote or a control character, not starting or ending with a space,
+ * at most 63 bytes (PostgreSQL's identifiers), and, in dgov, without a comma
+ * (primary keys and field lists are "a,b"). NULL when it may be used, else
+ * why not ("holds a double quote"). A name that passes is quoted as "name"
+ * in every statement: nothing in it can end the quotes.
+ */
+const char *dg_ds_name_problem(const char *s, size_t n);
+
+/* Whether two names are one column to the store: SQLite folds ASCII case in
+ * identifiers, so "Code" and "code" are refused as duplicates on both stores. */
+bool dg_ds_name_same(const char *a, const char *b);
 
 /*
  * ---- the SQL (sql.c) ----
@@ -162,6 +209,12 @@ dg_rc dg_ds_sql_unique(struct dg_db *db, const char *table, const char *cols) DG
  */
 dg_rc dg_ds_search(struct dg_db *db, const char *resource_id, const struct dg_ds_table *t,
 		   json_t *params, json_t **result, struct dg_err *err) DG_MUST;
+
+/* datastore_search's limit (default and cap above), offset (up to
+ * DG_DS_MAX_OFFSET) and include_total (default true), for any listing that
+ * pages as it does; EINVAL with err->field on a bad one. */
+dg_rc dg_ds_paging(json_t *params, long long *limit, long long *offset, bool *with_total,
+		   struct dg_err *err) DG_MUST;
 
 /* A result column's value as JSON for its type (NULL -> null). New reference. */
 json_t *dg_ds_value_json(struct dg_rows *rows, int i, enum dg_ds_type t);

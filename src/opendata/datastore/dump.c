@@ -264,8 +264,11 @@ static dg_rc head(struct dump *d, bool bom)
 		json_t *fields = json_array();
 		for (size_t i = 0; i < d->nsel; i++)
 			json_array_append_new(
-				fields, json_pack("{s:s, s:s}", "id", d->cols[d->sel[i]].id, "type",
-						  dg_ds_type_name(d->cols[d->sel[i]].type)));
+				fields,
+				json_pack("{s:s, s:s}", "id", d->cols[d->sel[i]].id, "type",
+					  d->sel[i] == 0
+						  ? "int"
+						  : dg_ds_type_answer(d->cols[d->sel[i]].type)));
 		char *s = json_dumps(fields, JSON_COMPACT);
 		json_decref(fields);
 		rc = dg_buf_addf(&d->line, "{\"fields\": %s, \"records\": [", s);
@@ -295,6 +298,14 @@ static dg_rc row(struct dump *d, struct dg_rows *rows)
 		json_array_append_new(vals,
 				      dg_ds_value_json(rows, (int)i + 1, d->cols[d->sel[i]].type));
 	dg_buf_reset(&d->line);
+	for (size_t i = 0; d->f != F_JSON && i < d->nsel; i++) {
+		json_t *v = json_array_get(vals, i);
+		if (json_is_object(v) || json_is_array(v)) { /* a json column's, as its text */
+			char *text = json_dumps(v, JSON_COMPACT);
+			json_array_set_new(vals, i, json_string(text ? text : ""));
+			free(text);
+		}
+	}
 	for (size_t i = 0; !d->raw && d->f != F_JSON && i < d->nsel; i++) {
 		json_t *v = json_array_get(vals, i);
 		if (json_is_string(v) && formula_like(json_string_value(v))) {

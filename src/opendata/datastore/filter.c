@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/mem.h"
 #include "opendata/datastore/datastore_int.h"
@@ -53,12 +54,40 @@ void dg_ds_where_release(struct dg_ds_where *w)
 	w->nargs = 0;
 }
 
+/*
+ * A json column takes any JSON value, an array column a list of its
+ * element type, stored as compact text (as CKAN stores json.dumps of it).
+ * Neither is a filter's: the stores compare JSON differently (jsonb by
+ * meaning, SQLite's text by bytes).
+ */
+static dg_rc bind_json(const struct dg_ds_col *c, json_t *v, const char *param, struct dg_val *out,
+		       char **owned, struct dg_err *err)
+{
+	if (strcmp(param, "records") != 0)
+		return dg_err_field(err, DG_EINVAL, param,
+				    "field \"%s\": a %s column cannot be filtered", c->id,
+				    dg_ds_type_name(c->type));
+	if (dg_ds_is_array(c->type) && !dg_ds_array_ok(c->type, v))
+		return dg_err_field(err, DG_EINVAL, param, "field \"%s\": %s is a list of %s",
+				    c->id, dg_ds_type_name(c->type),
+				    c->type == DG_DS_TEXT_ARRAY  ? "strings"
+				    : c->type == DG_DS_INT_ARRAY ? "integers"
+								 : "numbers");
+	*owned = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	if (!*owned)
+		return dg_err_field(err, DG_EINVAL, param, "field \"%s\": not JSON", c->id);
+	*out = DG_VT(*owned);
+	return DG_OK;
+}
+
 dg_rc dg_ds_bind_value(const struct dg_ds_col *c, json_t *v, const char *param, struct dg_val *out,
 		       char **owned, struct dg_err *err)
 {
-	char tmp[64];
+	char tmp[64], norm[DG_DS_NORM_MAX];
 	const char *s = NULL;
 	*owned = NULL;
+	if (c->type == DG_DS_JSON || dg_ds_is_array(c->type))
+		return bind_json(c, v, param, out, owned, err);
 	if (json_is_string(v))
 		s = json_string_value(v);
 	else if (json_is_integer(v))
@@ -89,7 +118,7 @@ dg_rc dg_ds_bind_value(const struct dg_ds_col *c, json_t *v, const char *param, 
 	else if (c->type == DG_DS_BOOL)
 		*out = DG_VT((s[0] == 't' || s[0] == 'T') ? "1" : "0");
 	else {
-		*owned = dg_xstrdup(s);
+		*owned = dg_xstrdup(dg_ds_value_norm(c->type, s, n, norm));
 		*out = DG_VT(*owned);
 	}
 	return DG_OK;
@@ -450,7 +479,7 @@ dg_rc dg_ds_filters_narrow(json_t *filters, struct dg_err *err)
 	return rc;
 }
 
-/* "col" LIKE ? with %q% bound; text columns only. */
+/* "col" LIKE ? with %q% bound; another type's column as its text (q on one column). */
 static dg_rc like(struct dg_ds_where *w, struct dg_buf *e, const struct dg_ds_col *c, json_t *v,
 		  struct dg_err *err)
 {
@@ -461,6 +490,8 @@ static dg_rc like(struct dg_ds_where *w, struct dg_buf *e, const struct dg_ds_co
 	snprintf(w->owned[w->nargs], n, "%%%s%%", json_string_value(v));
 	w->args[w->nargs] = DG_VT(w->owned[w->nargs]);
 	w->nargs++;
+	if (c->type != DG_DS_TEXT) /* PostgreSQL has no LIKE for numbers, dates or jsonb */
+		return dg_buf_addf(e, "CAST(\"%s\" AS TEXT) LIKE ?", c->id);
 	return dg_buf_addf(e, "\"%s\" LIKE ?", c->id);
 }
 
@@ -524,4 +555,49 @@ dg_rc dg_ds_where_q(struct dg_ds_where *w, const struct dg_ds_col *cols, size_t 
 	}
 	json_decref(parsed);
 	return commit(w, &e, nargs0, rc);
+}
+
+/*
+ * Whether s[0..*n) ends with word (any case) after at least one space; if
+ * so, *n is cut to before those spaces.
+ */
+static bool cut_word(const char *s, size_t *n, const char *word)
+{
+	size_t w = strlen(word), k = *n;
+	if (k <= w || strncasecmp(s + k - w, word, w) != 0 || s[k - w - 1] != ' ')
+		return false;
+	for (k -= w; k > 0 && s[k - 1] == ' ';)
+		k--;
+	*n = k;
+	return true;
+}
+
+/* One clause of sort (filter.h). */
+bool dg_ds_sort_clause(const char *item, char name[DG_DS_NAME_MAX], const char **dir,
+		       const char **nulls)
+{
+	while (*item == ' ')
+		item++;
+	size_t n = strlen(item), keep;
+	while (n > 0 && item[n - 1] == ' ')
+		n--;
+	keep = n;
+	bool first = cut_word(item, &n, "first");
+	if (first || cut_word(item, &n, "last")) {
+		if (cut_word(item, &n, "nulls"))
+			*nulls = first ? " NULLS FIRST" : " NULLS LAST";
+		else
+			n = keep; /* "first" was the name's */
+	}
+	if (cut_word(item, &n, "desc"))
+		*dir = "DESC";
+	else
+		(void)cut_word(item, &n, "asc");
+	if (n >= 2 && item[0] == '"' && item[n - 1] == '"')
+		item++, n -= 2;
+	if (n == 0 || n >= DG_DS_NAME_MAX)
+		return false;
+	memcpy(name, item, n);
+	name[n] = '\0';
+	return true;
 }

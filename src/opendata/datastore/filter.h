@@ -92,4 +92,15 @@ dg_rc dg_ds_where_q(struct dg_ds_where *w, const struct dg_ds_col *cols, size_t 
 dg_rc dg_ds_bind_value(const struct dg_ds_col *c, json_t *v, const char *param, struct dg_val *out,
 		       char **owned, struct dg_err *err) DG_MUST;
 
+/*
+ * One clause of datastore_search's sort as CKAN reads it: a field name, in
+ * double quotes or not (so it may hold spaces), then asc or desc, then
+ * nulls first or nulls last, each optional and in any case ("\"人口 数\"
+ * desc nulls last"). The name goes to name, not yet checked against the
+ * table; *dir gets "ASC" or "DESC", *nulls "", " NULLS FIRST" or " NULLS
+ * LAST". False when the clause has no name or one too long for any field.
+ */
+bool dg_ds_sort_clause(const char *item, char name[DG_DS_NAME_MAX], const char **dir,
+		       const char **nulls);
+
 #endif

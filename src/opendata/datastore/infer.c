@@ -7,16 +7,62 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/mem.h"
+#include "core/str.h"
 
 #define BIT(t) (1u << (t))
-#define ALL    (BIT(DG_DS_INT) | BIT(DG_DS_NUMERIC) | BIT(DG_DS_DATE) | BIT(DG_DS_BOOL))
+/* what inference may find; json is only ever asked for */
+#define ALL                                                                                        \
+	(BIT(DG_DS_INT) | BIT(DG_DS_NUMERIC) | BIT(DG_DS_DATE) | BIT(DG_DS_TIMESTAMP) |            \
+	 BIT(DG_DS_BOOL))
 
 const char *dg_ds_type_name(enum dg_ds_type t)
 {
-	static const char *const names[] = {"int", "numeric", "date", "bool", "text"};
+	static const char *const names[] = {"int",  "numeric", "date",  "timestamp", "bool",
+					    "json", "_text",   "_int8", "_numeric",  "text"};
 	return (unsigned)t <= DG_DS_TEXT ? names[t] : "text";
+}
+
+bool dg_ds_is_array(enum dg_ds_type t)
+{
+	return t == DG_DS_TEXT_ARRAY || t == DG_DS_INT_ARRAY || t == DG_DS_NUMERIC_ARRAY;
+}
+
+bool dg_ds_array_ok(enum dg_ds_type t, json_t *v)
+{
+	size_t i;
+	json_t *e;
+	if (!json_is_array(v))
+		return false;
+	json_array_foreach (v, i, e) {
+		bool ok = json_is_null(e) || (t == DG_DS_TEXT_ARRAY && json_is_string(e)) ||
+			  (t == DG_DS_INT_ARRAY && json_is_integer(e)) ||
+			  (t == DG_DS_NUMERIC_ARRAY && json_is_number(e));
+		if (!ok ||
+		    (json_is_string(e) && strlen(json_string_value(e)) != json_string_length(e)))
+			return false;
+	}
+	return true;
+}
+
+const char *dg_ds_type_answer(enum dg_ds_type t)
+{
+	return t == DG_DS_INT ? "int8" : dg_ds_type_name(t);
+}
+
+json_t *dg_ds_fields_answer(json_t *fields)
+{
+	json_t *out = json_deep_copy(fields ? fields : json_array()), *f;
+	size_t i;
+	enum dg_ds_type t;
+	json_array_foreach (out, i, f) {
+		const char *ty = json_string_value(json_object_get(f, "type"));
+		if (ty && dg_ds_type_parse(ty, &t) == DG_OK)
+			json_object_set_new(f, "type", json_string(dg_ds_type_answer(t)));
+	}
+	return out;
 }
 
 dg_rc dg_ds_type_parse(const char *name, enum dg_ds_type *out)
@@ -24,11 +70,34 @@ dg_rc dg_ds_type_parse(const char *name, enum dg_ds_type *out)
 	static const struct {
 		const char *name;
 		enum dg_ds_type t;
-	} map[] = {{"int", DG_DS_INT},        {"int4", DG_DS_INT},      {"int8", DG_DS_INT},
-		   {"integer", DG_DS_INT},    {"bigint", DG_DS_INT},    {"numeric", DG_DS_NUMERIC},
-		   {"float8", DG_DS_NUMERIC}, {"float", DG_DS_NUMERIC}, {"date", DG_DS_DATE},
-		   {"timestamp", DG_DS_DATE}, {"bool", DG_DS_BOOL},     {"boolean", DG_DS_BOOL},
-		   {"text", DG_DS_TEXT}};
+	} map[] = {{"int", DG_DS_INT},
+		   {"int4", DG_DS_INT},
+		   {"int8", DG_DS_INT},
+		   {"integer", DG_DS_INT},
+		   {"bigint", DG_DS_INT},
+		   {"numeric", DG_DS_NUMERIC},
+		   {"float8", DG_DS_NUMERIC},
+		   {"float", DG_DS_NUMERIC},
+		   {"date", DG_DS_DATE},
+		   {"timestamp", DG_DS_TIMESTAMP},
+		   {"bool", DG_DS_BOOL},
+		   {"boolean", DG_DS_BOOL},
+		   {"json", DG_DS_JSON},
+		   {"text", DG_DS_TEXT},
+		   {"_text", DG_DS_TEXT_ARRAY},
+		   {"text[]", DG_DS_TEXT_ARRAY},
+		   {"_int", DG_DS_INT_ARRAY},
+		   {"_int4", DG_DS_INT_ARRAY},
+		   {"_int8", DG_DS_INT_ARRAY},
+		   {"int[]", DG_DS_INT_ARRAY},
+		   {"int4[]", DG_DS_INT_ARRAY},
+		   {"int8[]", DG_DS_INT_ARRAY},
+		   {"integer[]", DG_DS_INT_ARRAY},
+		   {"bigint[]", DG_DS_INT_ARRAY},
+		   {"_numeric", DG_DS_NUMERIC_ARRAY},
+		   {"numeric[]", DG_DS_NUMERIC_ARRAY},
+		   {"_float8", DG_DS_NUMERIC_ARRAY},
+		   {"float8[]", DG_DS_NUMERIC_ARRAY}};
 	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
 		if (strcmp(name, map[i].name) == 0) {
 			*out = map[i].t;
@@ -84,16 +153,94 @@ static int num(const char *s, size_t n)
 	return v;
 }
 
-static bool is_date(const char *s, size_t n)
+/*
+ * A calendar date at the start of s: YYYY-MM-DD, or as people write them
+ * in tables, YYYY-M-D and YYYY/M/D (one separator twice, a month and a day
+ * of one or two digits). Its length, 0 when there is none.
+ */
+static size_t date_part(const char *s, size_t n, int *y, int *m, int *d)
 {
 	static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-	if (n != 10 || s[4] != '-' || s[7] != '-')
-		return false;
-	int y = num(s, 4), m = num(s + 5, 2), d = num(s + 8, 2);
-	if (y < 1 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1])
-		return false;
-	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-	return !(m == 2 && d == 29 && !leap);
+	size_t i = 5, mlen, dlen;
+	if (n < 8 || (s[4] != '-' && s[4] != '/'))
+		return 0;
+	for (mlen = 0; i + mlen < n && mlen < 3 && s[i + mlen] >= '0' && s[i + mlen] <= '9';)
+		mlen++;
+	if (mlen < 1 || mlen > 2 || i + mlen >= n || s[i + mlen] != s[4])
+		return 0;
+	i += mlen + 1;
+	for (dlen = 0; i + dlen < n && dlen < 3 && s[i + dlen] >= '0' && s[i + dlen] <= '9';)
+		dlen++;
+	if (dlen < 1 || dlen > 2)
+		return 0;
+	*y = num(s, 4), *m = num(s + 5, mlen), *d = num(s + i, dlen);
+	if (*y < 1 || *m < 1 || *m > 12 || *d < 1 || *d > mdays[*m - 1])
+		return 0;
+	bool leap = (*y % 4 == 0 && *y % 100 != 0) || *y % 400 == 0;
+	return *m == 2 && *d == 29 && !leap ? 0 : i + dlen;
+}
+
+static bool is_date(const char *s, size_t n)
+{
+	int y, m, d;
+	return date_part(s, n, &y, &m, &d) == n;
+}
+
+/*
+ * A time after a date: "T" or a space, HH:MM, then :SS and a fraction of
+ * at most 6 digits, each optional; no zone (CKAN's timestamp has none).
+ * Its length from s, 0 when it is not one; *frac gets the fraction's digits.
+ */
+static size_t time_part(const char *s, size_t n, int *h, int *mi, int *sec, size_t *frac)
+{
+	*sec = 0, *frac = 0;
+	if (n < 6 || (s[0] != 'T' && s[0] != ' ') || s[3] != ':')
+		return 0;
+	*h = num(s + 1, 2), *mi = num(s + 4, 2);
+	if (*h < 0 || *h > 23 || *mi < 0 || *mi > 59)
+		return 0;
+	size_t i = 6;
+	if (i == n)
+		return i;
+	if (n < 9 || s[6] != ':' || (*sec = num(s + 7, 2)) < 0 || *sec > 59)
+		return 0;
+	i = 9;
+	if (i == n)
+		return i;
+	if (s[9] != '.')
+		return 0;
+	for (i = 10; i < n && s[i] >= '0' && s[i] <= '9' && *frac < 6; i++)
+		(*frac)++;
+	return *frac ? i : 0;
+}
+
+static bool is_timestamp(const char *s, size_t n)
+{
+	int y, m, d, h, mi, sec;
+	size_t frac, k = date_part(s, n, &y, &m, &d);
+	return k && k < n && time_part(s + k, n - k, &h, &mi, &sec, &frac) == n - k;
+}
+
+const char *dg_ds_value_norm(enum dg_ds_type t, const char *s, size_t n, char buf[DG_DS_NORM_MAX])
+{
+	int y, m, d, h = 0, mi = 0, sec = 0;
+	size_t frac = 0, k;
+	if ((t != DG_DS_DATE && t != DG_DS_TIMESTAMP) || !(k = date_part(s, n, &y, &m, &d)))
+		return s;
+	if (k < n && time_part(s + k, n - k, &h, &mi, &sec, &frac) != n - k)
+		return s;
+	if (t == DG_DS_DATE) {
+		if (k < n || (n == 10 && s[4] == '-' && s[7] == '-'))
+			return s;
+		snprintf(buf, DG_DS_NORM_MAX, "%04d-%02d-%02d", y, m, d);
+	} else {
+		/* trailing zeros of the fraction dropped, as PostgreSQL writes it */
+		while (frac > 0 && s[k + 10 + frac - 1] == '0')
+			frac--;
+		snprintf(buf, DG_DS_NORM_MAX, "%04d-%02d-%02dT%02d:%02d:%02d%s%.*s", y, m, d, h, mi,
+			 sec, frac ? "." : "", (int)frac, frac ? s + k + 10 : "");
+	}
+	return buf;
 }
 
 static bool is_bool(const char *s, size_t n)
@@ -109,7 +256,9 @@ static unsigned value_mask(const char *s, size_t n)
 	if (is_decimal(s, n))
 		return BIT(DG_DS_NUMERIC);
 	if (is_date(s, n))
-		return BIT(DG_DS_DATE);
+		return BIT(DG_DS_DATE) | BIT(DG_DS_TIMESTAMP);
+	if (is_timestamp(s, n))
+		return BIT(DG_DS_TIMESTAMP);
 	if (is_bool(s, n))
 		return BIT(DG_DS_BOOL);
 	return 0;
@@ -119,6 +268,12 @@ bool dg_ds_value_ok(enum dg_ds_type t, const char *s, size_t n)
 {
 	if (n == 0 || t == DG_DS_TEXT)
 		return true;
+	if (t == DG_DS_JSON || dg_ds_is_array(t)) {
+		json_t *v = json_loadb(s, n, JSON_DECODE_ANY, NULL);
+		bool ok = v && (t == DG_DS_JSON || dg_ds_array_ok(t, v));
+		json_decref(v);
+		return ok;
+	}
 	return (value_mask(s, n) & BIT(t)) != 0;
 }
 
@@ -209,13 +364,68 @@ void dg_ds_names(size_t n, char *const *labels, char (*names)[DG_DS_NAME_MAX])
 	}
 }
 
-bool dg_ds_name_ok(const char *s)
+/* The code point at p (valid UTF-8, n > 0 bytes left); *len gets its length. */
+static unsigned code_point(const unsigned char *p, size_t *len)
 {
-	size_t n = strlen(s);
-	if (n == 0 || n >= DG_DS_NAME_MAX || !(s[0] >= 'a' && s[0] <= 'z'))
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
-			return false;
-	return true;
+	if (p[0] < 0x80)
+		return *len = 1, p[0];
+	if (p[0] < 0xe0)
+		return *len = 2, ((p[0] & 0x1fu) << 6) | (p[1] & 0x3fu);
+	if (p[0] < 0xf0)
+		return *len = 3, ((p[0] & 0x0fu) << 12) | ((p[1] & 0x3fu) << 6) | (p[2] & 0x3fu);
+	return *len = 4, ((p[0] & 0x07u) << 18) | ((p[1] & 0x3fu) << 12) | ((p[2] & 0x3fu) << 6) |
+				 (p[3] & 0x3fu);
+}
+
+/* Space as Python's str.strip() sees it (CKAN strips names with it). */
+static bool is_space(unsigned c)
+{
+	return (c >= 0x09 && c <= 0x0d) || (c >= 0x1c && c <= 0x20) || c == 0x85 || c == 0xa0 ||
+	       c == 0x1680 || (c >= 0x2000 && c <= 0x200a) || c == 0x2028 || c == 0x2029 ||
+	       c == 0x202f || c == 0x205f || c == 0x3000;
+}
+
+/* Unicode's control and format characters (category C) that text may hold. */
+static bool is_control(unsigned c)
+{
+	return c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == 0xad || (c >= 0x600 && c <= 0x605) ||
+	       c == 0x61c || c == 0x6dd || c == 0x70f || c == 0x180e ||
+	       (c >= 0x200b && c <= 0x200f) || (c >= 0x202a && c <= 0x202e) ||
+	       (c >= 0x2060 && c <= 0x206f) || c == 0xfeff || (c >= 0xfff9 && c <= 0xfffb) ||
+	       (c >= 0xe000 && c <= 0xf8ff) || c >= 0xf0000;
+}
+
+const char *dg_ds_name_problem(const char *s, size_t n)
+{
+	if (n == 0)
+		return "is empty";
+	if (n >= DG_DS_NAME_MAX)
+		return "is over 63 bytes";
+	if (memchr(s, '\0', n))
+		return "holds a control character";
+	if (!dg_utf8_valid(s, n))
+		return "is not UTF-8";
+	if (s[0] == '_')
+		return "starts with _";
+	size_t len = 0;
+	unsigned c = 0;
+	for (size_t i = 0; i < n; i += len) {
+		c = code_point((const unsigned char *)s + i, &len);
+		if (c == 0 || is_control(c))
+			return "holds a control character";
+		if (c == '"')
+			return "holds a double quote";
+		if (c == ',')
+			return "holds a comma (lists of fields are \"a,b\")";
+		if (i == 0 && is_space(c))
+			return "starts with a space";
+	}
+	if (is_space(c))
+		return "ends with a space";
+	return NULL;
+}
+
+bool dg_ds_name_same(const char *a, const char *b)
+{
+	return strcasecmp(a, b) == 0;
 }

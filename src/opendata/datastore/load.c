@@ -53,6 +53,7 @@ struct load {
 	/* the current batch */
 	struct dg_copy *copy;
 	const char **vals;
+	char (*norm)[DG_DS_NORM_MAX]; /* a column's value as stored, when it differs */
 	size_t nb, batch_bytes;
 };
 
@@ -158,14 +159,15 @@ out:
 	return rc;
 }
 
-/* The value a column is written with: NULL for empty, 1/0 for booleans. */
-static const char *store_value(enum dg_ds_type t, const char *s, size_t n)
+/* The value a column is written with: NULL for empty, 1/0 for booleans,
+ * dates and timestamps as stored (dg_ds_value_norm, into buf). */
+static const char *store_value(enum dg_ds_type t, const char *s, size_t n, char buf[DG_DS_NORM_MAX])
 {
 	if (n == 0)
 		return NULL;
 	if (t == DG_DS_BOOL)
 		return (s[0] == 't' || s[0] == 'T' || s[0] == '1') ? "1" : "0";
-	return s;
+	return dg_ds_value_norm(t, s, n, buf);
 }
 
 /* A batch is one transaction holding one COPY (or prepared INSERT). */
@@ -258,6 +260,7 @@ static dg_rc pass2(struct load *l, struct dg_err *err)
 	if ((rc = dg_csv_next(c, &row, err)) != DG_OK) /* the header again */
 		goto out;
 	l->vals = dg_xcalloc(l->ncols, sizeof *l->vals);
+	l->norm = dg_xcalloc(l->ncols, sizeof *l->norm);
 	if ((rc = batch_open(l, err)) != DG_OK)
 		goto out;
 	open = true;
@@ -270,7 +273,7 @@ static dg_rc pass2(struct load *l, struct dg_err *err)
 		if (chk != DG_OK)
 			continue;
 		for (size_t i = 0; i < l->ncols; i++) {
-			l->vals[i] = store_value(l->type[i], row.f[i], row.n[i]);
+			l->vals[i] = store_value(l->type[i], row.f[i], row.n[i], l->norm[i]);
 			l->batch_bytes += row.n[i];
 		}
 		if ((rc = dg_db_copy_row(l->copy, l->vals)) != DG_OK) {
@@ -380,6 +383,7 @@ static dg_rc build_indexes(struct load *l)
 static void load_release(struct load *l)
 {
 	free(l->vals);
+	free(l->norm);
 	free(l->cols);
 	for (size_t i = 0; l->labels && i < l->ncols; i++)
 		free(l->labels[i]);

@@ -97,6 +97,14 @@ static bool get_bool(json_t *params, const char *name, bool def)
 	return def;
 }
 
+dg_rc dg_ds_paging(json_t *params, long long *limit, long long *offset, bool *with_total,
+		   struct dg_err *err)
+{
+	*with_total = get_bool(params, "include_total", true);
+	dg_rc rc = get_int(params, "limit", DG_DS_DEFAULT_LIMIT, DG_DS_MAX_LIMIT, limit, err);
+	return rc ? rc : get_offset(params, offset, err);
+}
+
 /* A list parameter: a JSON array of strings or "a,b,c". Owned array. */
 static json_t *get_list(json_t *params, const char *name)
 {
@@ -163,31 +171,10 @@ static dg_rc order_by(struct q *q, json_t *params, struct dg_buf *b, char *keyse
 	for (size_t i = 0; rc == DG_OK && i < json_array_size(list); i++) {
 		const char *item = json_string_value(json_array_get(list, i));
 		char name[DG_DS_NAME_MAX] = "";
-		const char *dir = "ASC";
-		while (item && *item == ' ')
-			item++;
-		size_t n = item ? strcspn(item, " ") : 0;
-		if (!item || n == 0 || n >= sizeof name) {
+		const char *dir = "ASC", *nulls = "";
+		if (!item || !dg_ds_sort_clause(item, name, &dir, &nulls)) {
 			rc = dg_err_field(err, DG_EINVAL, "sort", "Invalid sort \"%.60s\"",
 					  item ? item : "");
-			break;
-		}
-		memcpy(name, item, n);
-		const char *rest = item + n;
-		while (*rest == ' ')
-			rest++;
-		if (strncasecmp(rest, "desc", 4) == 0 && (rest[4] == '\0' || rest[4] == ' '))
-			dir = "DESC";
-		else if (*rest && !(strncasecmp(rest, "asc", 3) == 0 &&
-				    (rest[3] == '\0' || rest[3] == ' '))) {
-			rc = dg_err_field(err, DG_EINVAL, "sort", "Invalid sort \"%.60s\"", item);
-			break;
-		}
-		rest += *rest ? 3 + (dir[0] == 'D') : 0;
-		while (*rest == ' ')
-			rest++;
-		if (*rest) {
-			rc = dg_err_field(err, DG_EINVAL, "sort", "Invalid sort \"%.60s\"", item);
 			break;
 		}
 		const struct dg_ds_col *c = find_col(q, name);
@@ -195,13 +182,14 @@ static dg_rc order_by(struct q *q, json_t *params, struct dg_buf *b, char *keyse
 			rc = unknown(err, "sort", name);
 			break;
 		}
-		if (i == 0)
+		/* an order with NULLS placed is not the index's: no INDEXED BY hint */
+		if (i == 0 && !nulls[0])
 			q->sort_col = c - q->cols;
 		if (strcmp(name, "_id") == 0 && i == 0 && json_array_size(list) == 1)
 			*keyset = dir[0] == 'D' ? '<' : '>';
 		else
 			id_only = false;
-		rc = dg_buf_addf(b, "\"%s\" %s, ", name, dir);
+		rc = dg_buf_addf(b, "\"%s\" %s%s, ", name, dir, nulls);
 	}
 	if (rc == DG_OK)
 		rc = dg_buf_adds(b, *keyset == '<' && id_only ? "\"_id\" DESC" : "\"_id\"");
@@ -220,6 +208,25 @@ json_t *dg_ds_value_json(struct dg_rows *rows, int i, enum dg_ds_type t)
 	case DG_DS_INT: return json_integer(dg_rows_int(rows, i));
 	case DG_DS_NUMERIC: return json_real(dg_rows_real(rows, i));
 	case DG_DS_BOOL: return json_boolean(s[0] == 't' || s[0] == '1');
+	case DG_DS_TIMESTAMP: {
+		/* PostgreSQL writes "YYYY-MM-DD HH:MM:SS": answer ISO 8601's "T", as stored on
+		 * SQLite */
+		json_t *v = json_string(s);
+		if (strlen(s) > 10 && s[10] == ' ') {
+			char buf[DG_DS_NORM_MAX];
+			snprintf(buf, sizeof buf, "%.10sT%s", s, s + 11);
+			json_decref(v);
+			v = json_string(buf);
+		}
+		return v;
+	}
+	case DG_DS_JSON:
+	case DG_DS_TEXT_ARRAY:
+	case DG_DS_INT_ARRAY:
+	case DG_DS_NUMERIC_ARRAY: {
+		json_t *v = json_loads(s, JSON_DECODE_ANY, NULL);
+		return v ? v : json_string(s);
+	}
 	default: return json_string(s);
 	}
 }
@@ -230,6 +237,14 @@ dg_rc dg_ds_add_delim(struct dg_buf *b, json_t *v, char sep)
 	const char *s = tmp;
 	if (json_is_null(v))
 		return DG_OK;
+	if (json_is_object(v) || json_is_array(v)) { /* a json column's value, as its text */
+		char *text = json_dumps(v, JSON_COMPACT);
+		json_t *str = json_string(text ? text : "");
+		free(text);
+		dg_rc rc = dg_ds_add_delim(b, str, sep);
+		json_decref(str);
+		return rc;
+	}
 	if (json_is_string(v))
 		s = json_string_value(v);
 	else if (json_is_integer(v))
@@ -575,16 +590,16 @@ dg_rc dg_ds_search(struct dg_db *db, const char *resource_id, const struct dg_ds
 	enum fmt f;
 	json_t *records = NULL, *fields = NULL;
 	bool distinct = get_bool(params, "distinct", false);
-	bool with_total = get_bool(params, "include_total", true);
+	bool with_total;
 	dg_rc rc;
 	dg_ds_where_init(&q.where);
 	dg_buf_init(&sql, 1 << 20);
 	*result = NULL;
 	q.cols = dg_ds_cols(t, &q.ncols);
 	sel = dg_xcalloc(q.ncols, sizeof *sel);
-	if ((rc = get_int(params, "limit", DG_DS_DEFAULT_LIMIT, DG_DS_MAX_LIMIT, &limit, err)) ||
-	    (rc = get_offset(params, &offset, err)) || (rc = parse_fmt(params, &f, err)) ||
-	    (rc = where_clause(&q, params, err)) || (rc = select_cols(&q, params, sel, &nsel, err)))
+	if ((rc = dg_ds_paging(params, &limit, &offset, &with_total, err)) ||
+	    (rc = parse_fmt(params, &f, err)) || (rc = where_clause(&q, params, err)) ||
+	    (rc = select_cols(&q, params, sel, &nsel, err)))
 		goto out;
 	/* the total first: it can tell how best to read the page */
 	if (with_total && (rc = count(&q, t, distinct, sel, nsel, &total, err)) != DG_OK)
@@ -595,9 +610,10 @@ dg_rc dg_ds_search(struct dg_db *db, const char *resource_id, const struct dg_ds
 		goto out;
 	fields = json_array();
 	for (size_t i = 0; i < nsel; i++)
-		json_array_append_new(fields,
-				      json_pack("{s:s, s:s}", "id", q.cols[sel[i]].id, "type",
-						dg_ds_type_name(q.cols[sel[i]].type)));
+		json_array_append_new(
+			fields,
+			json_pack("{s:s, s:s}", "id", q.cols[sel[i]].id, "type",
+				  sel[i] == 0 ? "int" : dg_ds_type_answer(q.cols[sel[i]].type)));
 	*result = json_pack("{s:s, s:o, s:o, s:I, s:I, s:s, s:o}", "resource_id", resource_id,
 			    "fields", fields, "records", records, "limit", (json_int_t)limit,
 			    "offset", (json_int_t)offset, "records_format", fmt_name(f), "_links",

@@ -96,6 +96,13 @@ const char *dg_ds_sql_type(enum dg_store_kind k, enum dg_ds_type t)
 	case DG_DS_INT: return "BIGINT";
 	case DG_DS_NUMERIC: return k == DG_STORE_PG ? "NUMERIC" : "REAL";
 	case DG_DS_DATE: return k == DG_STORE_PG ? "DATE" : "TEXT";
+	case DG_DS_TIMESTAMP: return k == DG_STORE_PG ? "TIMESTAMP" : "TEXT";
+	/* jsonb: PostgreSQL's json has no equality, which DISTINCT and keys need */
+	case DG_DS_JSON: return k == DG_STORE_PG ? "JSONB" : "TEXT";
+	/* lists kept as JSON on both stores: answered alike, element types checked first */
+	case DG_DS_TEXT_ARRAY:
+	case DG_DS_INT_ARRAY:
+	case DG_DS_NUMERIC_ARRAY: return k == DG_STORE_PG ? "JSONB" : "TEXT";
 	case DG_DS_BOOL: return k == DG_STORE_PG ? "BOOLEAN" : "INTEGER";
 	default: return "TEXT";
 	}

@@ -38,7 +38,8 @@ struct wr {
 	struct dg_val args[STMT_ARGS];
 	char *owned[STMT_ARGS];
 	size_t nargs;
-	int64_t added; /* rows added minus rows removed */
+	int64_t added;  /* rows added minus rows removed */
+	json_t *stored; /* include_records: the rows as written, with "_id"; else NULL */
 };
 
 static void wr_init(struct wr *w, struct dg_db *db, const char *rid, struct dg_err *err)
@@ -66,6 +67,7 @@ static void wr_release(struct wr *w)
 	dg_buf_release(&w->sql);
 	json_decref(w->t.fields);
 	json_decref(w->fields);
+	json_decref(w->stored);
 	free(w->cols);
 }
 
@@ -211,6 +213,8 @@ static dg_rc guess_type(json_t *v, const char *id, enum dg_ds_type *t, struct dg
 		*t = DG_DS_BOOL;
 	else if (json_is_string(v))
 		*t = DG_DS_TEXT; /* strict: "007" is a code, not a number */
+	else if (json_is_object(v) || json_is_array(v))
+		*t = DG_DS_JSON; /* as CKAN guesses a dict */
 	else
 		return dg_err_field(err, DG_EINVAL, "fields", "\"%.60s\" type not guessable", id);
 	return DG_OK;
@@ -234,14 +238,27 @@ static json_t *find_field(json_t *fields, const char *id)
 	return NULL;
 }
 
-/* Add a new column to w->fields (and to the table when it exists). */
-static dg_rc add_field(struct wr *w, const char *id, enum dg_ds_type t, json_t *info)
+/* The length of a key met by json_object_foreach (it may hold a NUL). */
+static size_t key_len(const char *key)
 {
-	if (!dg_ds_name_ok(id))
+	return json_object_iter_key_len(json_object_key_to_iter(key));
+}
+
+/* Add a new column to w->fields (and to the table when it exists). */
+static dg_rc add_field(struct wr *w, const char *id, size_t n, enum dg_ds_type t, json_t *info)
+{
+	const char *why = dg_ds_name_problem(id, n);
+	size_t i;
+	json_t *f;
+	if (why)
 		return dg_err_field(w->err, DG_EINVAL, "fields",
-				    "\"%.60s\" is not a valid field name: use a-z, 0-9 and _, "
-				    "starting with a letter, at most 48 bytes",
-				    id);
+				    "\"%.60s\" is not a valid field name: it %s", id, why);
+	json_array_foreach (w->fields, i, f)
+		if (dg_ds_name_same(json_string_value(json_object_get(f, "id")), id))
+			return dg_err_field(w->err, DG_EINVAL, "fields",
+					    "Duplicate column names are not supported: \"%.60s\" "
+					    "and \"%.60s\" differ only in case",
+					    json_string_value(json_object_get(f, "id")), id);
 	if (json_array_size(w->fields) >= DG_DS_MAX_COLS)
 		return dg_err_field(w->err, DG_EINVAL, "fields", "At most %d fields a table",
 				    DG_DS_MAX_COLS);
@@ -282,6 +299,7 @@ static dg_rc merge_fields(struct wr *w, json_t *params, json_t *records)
 		rc = dg_err_field(w->err, DG_EINVAL, "fields", "fields must be a list of dicts");
 	json_array_foreach (given, i, f) {
 		const char *id = json_string_value(json_object_get(f, "id"));
+		size_t idlen = json_string_length(json_object_get(f, "id"));
 		json_t *ty = json_object_get(f, "type"), *info = json_object_get(f, "info");
 		enum dg_ds_type t = DG_DS_TEXT;
 		if (rc != DG_OK)
@@ -296,8 +314,8 @@ static dg_rc merge_fields(struct wr *w, json_t *params, json_t *records)
 			rc = dg_err_field(
 				w->err, DG_EINVAL, "fields",
 				"\"%.40s\" is not a valid field type (text, int, numeric, "
-				"date, bool, or the CKAN names int4, int8, float8, "
-				"timestamp)",
+				"date, timestamp, bool, json, or the CKAN names int4, int8, "
+				"float8)",
 				json_is_string(ty) ? json_string_value(ty) : "?");
 			break;
 		}
@@ -321,7 +339,7 @@ static dg_rc merge_fields(struct wr *w, json_t *params, json_t *records)
 		}
 		if (!ty && (rc = guess_type(json_object_get(rec0, id), id, &t, w->err)) != DG_OK)
 			break;
-		rc = add_field(w, id, t, info);
+		rc = add_field(w, id, idlen, t, info);
 	}
 	json_decref(given);
 	/* keys of the first record that no field names become fields, as CKAN does */
@@ -334,7 +352,7 @@ static dg_rc merge_fields(struct wr *w, json_t *params, json_t *records)
 		if (strcmp(key, "_id") == 0 || find_field(w->fields, key))
 			continue;
 		if ((rc = guess_type(v, key, &t, w->err)) == DG_OK)
-			rc = add_field(w, key, t, NULL);
+			rc = add_field(w, key, key_len(key), t, NULL);
 	}
 	if (rc == DG_OK)
 		cols_refresh(w);
@@ -388,7 +406,9 @@ static dg_rc check_records(struct wr *w, json_t *records, bool id_ok)
 		const char *k;
 		json_t *v;
 		json_object_foreach (r, k, v) {
-			const struct dg_ds_col *c = dg_ds_col_find(w->cols, w->ncols, k);
+			const struct dg_ds_col *c = key_len(k) == strlen(k)
+							    ? dg_ds_col_find(w->cols, w->ncols, k)
+							    : NULL; /* a NUL in the key */
 			if (!c || (c == &w->cols[0] && !id_ok))
 				return dg_err_field(w->err, DG_EINVAL, "records",
 						    "row \"%zu\" has extra keys \"%.60s\"", i + 1,
@@ -403,6 +423,75 @@ static dg_rc check_records(struct wr *w, json_t *records, bool id_ok)
 }
 
 /* ---- statements ---- */
+
+/* The table's columns, "_id" first, as a select list: ' "_id", "a", ...'. */
+static dg_rc add_columns(struct dg_buf *b, const struct dg_ds_col *cols, size_t n)
+{
+	dg_rc rc = DG_OK;
+	for (size_t i = 0; rc == DG_OK && i < n; i++)
+		rc = dg_buf_addf(b, "%s\"%s\"", i ? ", " : " ", cols[i].id);
+	return rc;
+}
+
+/* The index in out of the record whose "_id" is id's, or -1. */
+static long same_row(json_t *out, json_t *id)
+{
+	size_t i;
+	json_t *rec;
+	json_array_foreach (out, i, rec)
+		if (json_equal(json_object_get(rec, "_id"), id))
+			return (long)i;
+	return -1;
+}
+
+/*
+ * Rows of the table's columns (add_columns' order) appended to out as
+ * records. With once, a row already in out (updated twice in one call) is
+ * replaced there by its later state, as CKAN lists it once.
+ */
+static dg_rc rows_into(struct dg_rows *rows, const struct dg_ds_col *cols, size_t n, json_t *out,
+		       bool once, int64_t *count)
+{
+	dg_rc rc;
+	while ((rc = dg_rows_next(rows)) == DG_OK) {
+		json_t *rec = json_object();
+		for (size_t i = 0; i < n; i++)
+			json_object_set_new(rec, cols[i].id,
+					    dg_ds_value_json(rows, (int)i, cols[i].type));
+		long at = once ? same_row(out, json_object_get(rec, "_id")) : -1;
+		if (at >= 0)
+			json_array_set_new(out, (size_t)at, rec);
+		else
+			json_array_append_new(out, rec);
+		if (count)
+			(*count)++;
+	}
+	return rc == DG_ENOTFOUND ? DG_OK : rc;
+}
+
+/*
+ * Run the INSERT or UPDATE in w->sql; with include_records, RETURNING the
+ * rows as stored into w->stored. *changed (may be NULL) gets the rows written.
+ */
+static dg_rc run_write(struct wr *w, int64_t *changed)
+{
+	if (!w->stored)
+		return dg_db_exec(w->db, dg_buf_str(&w->sql), w->args, w->nargs, changed);
+	struct dg_rows *rows = NULL;
+	int64_t n = 0;
+	dg_rc rc = dg_buf_adds(&w->sql, " RETURNING");
+	if (rc == DG_OK)
+		rc = add_columns(&w->sql, w->cols, w->ncols);
+	if (rc == DG_OK)
+		rc = dg_db_query(w->db, dg_buf_str(&w->sql), w->args, w->nargs, &rows);
+	/* only an UPDATE can meet a row again: a new row has a new _id */
+	if (rc == DG_OK)
+		rc = rows_into(rows, w->cols, w->ncols, w->stored, changed != NULL, &n);
+	dg_rows_free(rows);
+	if (changed)
+		*changed = n;
+	return rc;
+}
 
 static dg_rc insert_record(struct wr *w, json_t *rec, size_t row)
 {
@@ -432,7 +521,7 @@ static dg_rc insert_record(struct wr *w, json_t *rec, size_t row)
 			rc = dg_buf_addc(&w->sql, ')');
 	}
 	if (rc == DG_OK)
-		rc = dg_db_exec(w->db, dg_buf_str(&w->sql), w->args, w->nargs, NULL);
+		rc = run_write(w, NULL);
 	if (rc == DG_OK)
 		w->added++;
 	return rc;
@@ -497,7 +586,7 @@ static dg_rc update_record(struct wr *w, json_t *rec, size_t row, int64_t *chang
 				  json_object_get(rec, keys[i]), row);
 	}
 	if (rc == DG_OK)
-		rc = dg_db_exec(w->db, dg_buf_str(&w->sql), w->args, w->nargs, changed);
+		rc = run_write(w, changed);
 	return rc;
 }
 
@@ -527,7 +616,7 @@ static dg_rc finish(struct wr *w, dg_rc rc, bool keep)
 
 static json_t *fields_out(struct wr *w)
 {
-	return json_deep_copy(w->fields ? w->fields : json_array());
+	return dg_ds_fields_answer(w->fields);
 }
 
 static json_t *key_out(const char *key)
@@ -598,6 +687,8 @@ dg_rc dg_ds_create(struct dg_db *db, const char *rid, json_t *params, json_t **r
 	if ((rc = unsupported(params, err)) != DG_OK ||
 	    (rc = records_param(params, false, &records, err)) != DG_OK)
 		goto out;
+	if (truthy(params, "include_records"))
+		w.stored = json_array();
 	if ((rc = dg_db_begin(db)) != DG_OK) {
 		rc = dg_err_set(err, rc, "The store is not available");
 		goto out;
@@ -626,8 +717,8 @@ dg_rc dg_ds_create(struct dg_db *db, const char *rid, json_t *params, json_t **r
 			    "method", "insert");
 	if (w.key[0])
 		json_object_set_new(*result, "primary_key", key_out(w.key));
-	if (records && truthy(params, "include_records"))
-		json_object_set(*result, "records", records);
+	if (records && w.stored)
+		json_object_set(*result, "records", w.stored);
 out:
 	json_decref(records);
 	wr_release(&w);
@@ -653,6 +744,8 @@ dg_rc dg_ds_upsert(struct dg_db *db, const char *rid, json_t *params, json_t **r
 	}
 	if ((rc = records_param(params, true, &records, err)) != DG_OK)
 		goto out;
+	if (truthy(params, "include_records"))
+		w.stored = json_array();
 	if ((rc = dg_db_begin(db)) != DG_OK) {
 		rc = dg_err_set(err, rc, "The store is not available");
 		goto out;
@@ -680,11 +773,36 @@ dg_rc dg_ds_upsert(struct dg_db *db, const char *rid, json_t *params, json_t **r
 	if ((rc = finish(&w, rc, !truthy(params, "dry_run"))) != DG_OK)
 		goto out;
 	*result = json_pack("{s:s, s:s}", "resource_id", rid, "method", method);
-	if (truthy(params, "include_records"))
-		json_object_set(*result, "records", records);
+	if (w.stored)
+		json_object_set(*result, "records", w.stored);
 out:
 	json_decref(records);
 	wr_release(&w);
+	return rc;
+}
+
+/*
+ * include_deleted_records: the rows the filters match, read inside the
+ * delete's transaction (writers of the table wait on its lock, so they are
+ * the rows the DELETE removes), the first DG_DS_MAX_LIMIT in "_id" order as
+ * CKAN caps them at its rows_max.
+ */
+static dg_rc deleted_rows(struct wr *w, const struct dg_ds_where *where)
+{
+	struct dg_rows *rows = NULL;
+	dg_rc rc = dg_buf_adds(&w->sql, "SELECT");
+	if (rc == DG_OK)
+		rc = add_columns(&w->sql, w->cols, w->ncols);
+	if (rc == DG_OK)
+		rc = dg_buf_addf(&w->sql, " FROM \"%s\"%s ORDER BY \"_id\" LIMIT %d", w->t.table,
+				 dg_buf_str(&where->sql), DG_DS_MAX_LIMIT);
+	if (rc == DG_OK)
+		rc = dg_db_query(w->db, dg_buf_str(&w->sql), where->args, where->nargs, &rows);
+	w->stored = json_array();
+	if (rc == DG_OK)
+		rc = rows_into(rows, w->cols, w->ncols, w->stored, false, NULL);
+	dg_rows_free(rows);
+	dg_buf_reset(&w->sql);
 	return rc;
 }
 
@@ -719,6 +837,8 @@ dg_rc dg_ds_delete(struct dg_db *db, const char *rid, json_t *params, bool rows_
 			rc = dg_ds_sql_forget(db, rid);
 	} else if (rc == DG_OK) {
 		rc = dg_ds_where_filters(&where, w.cols, w.ncols, filters, err);
+		if (rc == DG_OK && truthy(params, "include_deleted_records"))
+			rc = deleted_rows(&w, &where);
 		if (rc == DG_OK)
 			rc = dg_buf_addf(&w.sql, "DELETE FROM \"%s\"%s", w.t.table,
 					 dg_buf_str(&where.sql));
@@ -736,6 +856,8 @@ dg_rc dg_ds_delete(struct dg_db *db, const char *rid, json_t *params, bool rows_
 					    ? json_loads(json_string_value(filters), 0, NULL)
 					    : json_incref(filters));
 	json_object_set_new(*result, "deleted", json_integer(whole ? w.t.row_count : n));
+	if (w.stored)
+		json_object_set(*result, "deleted_records", w.stored);
 out:
 	dg_ds_where_release(&where);
 	wr_release(&w);

@@ -752,7 +752,8 @@ static dg_rc post_upload(struct dg_req *r)
 
 /* ---- column types ---- */
 
-static const char *const col_types[] = {"text", "int", "numeric", "date", "bool", NULL};
+static const char *const col_types[] = {"text",      "int",  "numeric", "date",
+					"timestamp", "bool", "json",    NULL};
 
 /*
  * A load report's line in the reader's language: the loader writes
