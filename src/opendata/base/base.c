@@ -67,6 +67,11 @@ const struct dg_migration dg_opendata_migrations[] = {
 	{"opendata-005-resource-extras",
 	 "ALTER TABLE od_resources ADD COLUMN extras TEXT NOT NULL DEFAULT '{}';"
 	 "ALTER TABLE od_resources ADD COLUMN metadata_modified BIGINT;"},
+	/* the unfiltered catalogue's counts (catalog/facets.c), filled from the datasets there are
+	 */
+	{"opendata-006-facets",
+	 "CREATE TABLE od_facet_counts (facet TEXT NOT NULL, value TEXT NOT NULL,"
+	 " n BIGINT NOT NULL, PRIMARY KEY (facet, value));" DG_OD_FACETS_FILL},
 	{NULL, NULL},
 };
 

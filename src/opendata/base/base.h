@@ -31,6 +31,36 @@
 extern const struct dg_migration dg_opendata_migrations[];
 
 /*
+ * The unfiltered catalogue's counts (od_facet_counts: facet, value, n),
+ * counted again from the datasets the public may see: the migration that
+ * makes the table fills it so, and a bulk load ends so
+ * (catalog/facets.c keeps them in step with every other write). "" / ""
+ * is the number of datasets; the rest are package_search's facet fields.
+ */
+#define DG_OD_VISIBLE_P "p.state = 'active' AND p.private = 0 AND p.tier <> 'closed'"
+#define DG_OD_FACET_COUNT(facet, col)                                                              \
+	"INSERT INTO od_facet_counts (facet, value, n) SELECT '" facet "', p." col ", COUNT(*)"    \
+	" FROM od_packages p WHERE " DG_OD_VISIBLE_P " AND p." col " <> '' GROUP BY p." col ";"
+#define DG_OD_FACETS_FILL                                                                          \
+	"INSERT INTO od_facet_counts (facet, value, n) SELECT '', '', COUNT(*)"                    \
+	" FROM od_packages p WHERE " DG_OD_VISIBLE_P                                               \
+	" HAVING COUNT(*) > 0;" DG_OD_FACET_COUNT("organization", "owner_dept") DG_OD_FACET_COUNT( \
+		"groups", "theme") "INSERT INTO od_facet_counts (facet, value, n) SELECT 'tags', " \
+				   "t.name, COUNT(*)"                                              \
+				   " FROM od_tags t JOIN od_packages p ON p.id = t.package_id "    \
+				   "WHERE " DG_OD_VISIBLE_P " AND t.name <> '' GROUP BY t.name;"   \
+				   "INSERT INTO od_facet_counts (facet, value, n) SELECT "         \
+				   "'res_format', r.format,"                                       \
+				   " COUNT(DISTINCT p.id) FROM od_resources r JOIN od_packages p " \
+				   "ON p.id = r.package_id"                                        \
+				   " WHERE " DG_OD_VISIBLE_P                                       \
+				   " AND r.format <> '' GROUP BY r.format;" DG_OD_FACET_COUNT(     \
+					   "license_id", "license_id")                             \
+					   DG_OD_FACET_COUNT("update_frequency", "frequency")      \
+						   DG_OD_FACET_COUNT("region", "region")           \
+							   DG_OD_FACET_COUNT("open_tier", "tier")
+
+/*
  * A CKAN action, as api/ckan.c's table calls it: params are the request's
  * parameters (an object, borrowed); on DG_OK *res is the result (owned by
  * the caller). On failure err holds the message (err->field the parameter

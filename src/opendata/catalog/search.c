@@ -220,6 +220,47 @@ static dg_rc compile_one(struct dg_solr_sql *sql, struct dg_arena *a, const char
 	return DG_OK;
 }
 
+/* A facet's rows (value, display name, count) as CKAN's facets and search_facets; frees rows. */
+static dg_rc facet_rows(struct dg_rows *rows, const char *name, json_t *facets,
+			json_t *search_facets)
+{
+	dg_rc rc;
+	json_t *counts = json_object(), *items = json_array();
+	while ((rc = dg_rows_next(rows)) == DG_OK) {
+		const char *v = dg_rows_text(rows, 0);
+		json_int_t c = (json_int_t)dg_rows_int(rows, 2);
+		json_object_set_new(counts, v, json_integer(c));
+		json_array_append_new(items, json_pack("{s:s, s:s, s:I}", "name", v, "display_name",
+						       dg_rows_text(rows, 1), "count", c));
+	}
+	dg_rows_free(rows);
+	json_object_set_new(facets, name, counts);
+	json_object_set_new(search_facets, name,
+			    json_pack("{s:s, s:o}", "title", name, "items", items));
+	return rc == DG_ENOTFOUND ? DG_OK : rc;
+}
+
+static int64_t facet_limit(const struct dg_od_search *s)
+{
+	return s->facet_limit < 0 || s->facet_limit > DG_OD_ROWS_MAX ? DG_OD_ROWS_MAX
+								     : s->facet_limit;
+}
+
+/* The unfiltered catalogue's counts of one facet, as kept (facets.c): no dataset is read. */
+static dg_rc facet_kept(struct dg_db *db, const char *const src[4], const struct dg_od_search *s,
+			json_t *facets, json_t *search_facets)
+{
+	struct dg_rows *rows = NULL;
+	dg_rc rc = dg_db_query(
+		db,
+		"SELECT c.value, COALESCE(d.name_zh, c.value), c.n FROM od_facet_counts c"
+		" LEFT JOIN departments d ON c.facet = 'organization' AND d.code = c.value"
+		" WHERE c.facet = ? AND c.n > 0 AND c.n >= ? ORDER BY c.n DESC, c.value LIMIT ?",
+		DG_ARGS(DG_VT(src[0]), DG_VI(s->facet_mincount), DG_VI(facet_limit(s))), &rows);
+	return rc ? rc : facet_rows(rows, src[0], facets, search_facets);
+}
+
+/* The counts of one facet over the matched set, found through the query's indexes. */
 static dg_rc facet_one(struct dg_db *db, struct dg_arena *a, const char *const src[4],
 		       const char *vis, const struct dg_val *visarg, size_t nvis,
 		       const struct dg_solr_sql *sql, const struct dg_od_search *s, json_t *facets,
@@ -233,35 +274,33 @@ static dg_rc facet_one(struct dg_db *db, struct dg_arena *a, const char *const s
 		" FROM od_packages p%s WHERE %s AND %s) x WHERE v <> ''"
 		" GROUP BY v HAVING COUNT(*) >= ? ORDER BY COUNT(*) DESC, v LIMIT ?",
 		src[1], src[2], src[3], vis, dg_buf_str(&sql->where));
-	int64_t limit = s->facet_limit < 0 || s->facet_limit > DG_OD_ROWS_MAX ? DG_OD_ROWS_MAX
-									      : s->facet_limit;
-	struct dg_val extra[2] = {DG_VI(s->facet_mincount), DG_VI(limit)};
+	struct dg_val extra[2] = {DG_VI(s->facet_mincount), DG_VI(facet_limit(s))};
 	size_t nargs = 0;
 	struct dg_val *args = join_args(a, NULL, 0, visarg, nvis, sql, extra, 2, &nargs);
 	struct dg_rows *rows = NULL;
 	if (!rc)
 		rc = dg_db_query(db, dg_buf_str(&q), args, nargs, &rows);
 	dg_buf_release(&q);
-	if (rc)
-		return rc;
-	json_t *counts = json_object(), *items = json_array();
-	while ((rc = dg_rows_next(rows)) == DG_OK) {
-		const char *v = dg_rows_text(rows, 0);
-		json_int_t c = (json_int_t)dg_rows_int(rows, 2);
-		json_object_set_new(counts, v, json_integer(c));
-		json_array_append_new(items, json_pack("{s:s, s:s, s:I}", "name", v, "display_name",
-						       dg_rows_text(rows, 1), "count", c));
-	}
-	dg_rows_free(rows);
-	json_object_set_new(facets, src[0], counts);
-	json_object_set_new(search_facets, src[0],
-			    json_pack("{s:s, s:o}", "title", src[0], "items", items));
-	return rc == DG_ENOTFOUND ? DG_OK : rc;
+	return rc ? rc : facet_rows(rows, src[0], facets, search_facets);
+}
+
+/*
+ * Whether the compiled query holds every dataset ("1=1", then " AND 1=1"
+ * for each *:* or empty q and fq), so the kept counts answer it.
+ */
+static bool matches_all(const struct dg_solr_sql *sql)
+{
+	const char *w = dg_buf_str(&sql->where);
+	if (sql->nargs || strncmp(w, "1=1", 3) != 0)
+		return false;
+	for (w += 3; strncmp(w, " AND 1=1", 8) == 0; w += 8)
+		;
+	return *w == '\0';
 }
 
 static dg_rc facets_of(struct dg_db *db, struct dg_arena *a, const char *vis,
 		       const struct dg_val *visarg, size_t nvis, const struct dg_solr_sql *sql,
-		       const struct dg_od_search *s, json_t *res, struct dg_err *err)
+		       const struct dg_od_search *s, bool kept, json_t *res, struct dg_err *err)
 {
 	json_t *facets = json_object(), *search_facets = json_object();
 	json_object_set_new(res, "facets", facets);
@@ -277,7 +316,9 @@ static dg_rc facets_of(struct dg_db *db, struct dg_arena *a, const char *vis,
 		if (!src)
 			return dg_err_field(err, DG_EINVAL, "facet.field",
 					    "cannot facet on \"%.64s\"", s->facets[i]);
-		dg_rc rc = facet_one(db, a, src, vis, visarg, nvis, sql, s, facets, search_facets);
+		dg_rc rc = kept ? facet_kept(db, src, s, facets, search_facets)
+				: facet_one(db, a, src, vis, visarg, nvis, sql, s, facets,
+					    search_facets);
 		if (rc)
 			return rc;
 	}
@@ -336,7 +377,11 @@ dg_rc dg_od_search_run(struct dg_db *db, struct dg_arena *a, const struct dg_od_
 	size_t nargs = 0;
 	struct dg_val *args = NULL;
 	char *text = NULL;
-	if (!rc) {
+	/* what the public sees of the whole catalogue: its counts are kept */
+	bool kept = !rc && !s->private_dept && matches_all(sql);
+	if (kept)
+		rc = dg_od_facets_total(db, &count);
+	else if (!rc) {
 		text = dg_arena_printf(a, "SELECT COUNT(*) FROM od_packages p WHERE %s AND %s", vis,
 				       dg_buf_str(&sql->where));
 		args = join_args(a, NULL, 0, visarg, nvis, sql, NULL, 0, &nargs);
@@ -362,7 +407,7 @@ dg_rc dg_od_search_run(struct dg_db *db, struct dg_arena *a, const struct dg_od_
 		return rc;
 	json_t *res = json_pack("{s:I, s:o, s:s}", "count", (json_int_t)count, "results", results,
 				"sort", sort);
-	rc = facets_of(db, a, vis, visarg, nvis, sql, s, res, err);
+	rc = facets_of(db, a, vis, visarg, nvis, sql, s, kept, res, err);
 	if (rc) {
 		json_decref(res);
 		return rc;
@@ -373,17 +418,15 @@ dg_rc dg_od_search_run(struct dg_db *db, struct dg_arena *a, const struct dg_od_
 
 /* ---- organizations, groups, tags ---- */
 
-/* The visible datasets' count per owner or theme, as a subquery on column col. */
-#define COUNT_OF(col)                                                                              \
-	"(SELECT COUNT(*) FROM od_packages p WHERE p." col " = g.name AND p.state = 'active'"      \
-	" AND p.private = 0 AND p.tier <> 'closed')"
-
+/* Groups and organizations with their datasets' counts as kept (facets.c). */
 static const char *const group_from[2] = {
-	/* groups: the themes of visible datasets */
-	"(SELECT DISTINCT theme AS name, theme AS title, '' AS title_en FROM od_packages"
-	" WHERE theme <> '' AND state = 'active' AND private = 0 AND tier <> 'closed') g",
+	/* groups: the themes the public's datasets have */
+	"(SELECT c.value AS name, c.value AS title, '' AS title_en, c.n AS package_count"
+	" FROM od_facet_counts c WHERE c.facet = 'groups') g",
 	/* organizations: every department */
-	"(SELECT code AS name, name_zh AS title, name_en AS title_en FROM departments) g",
+	"(SELECT d.code AS name, d.name_zh AS title, d.name_en AS title_en,"
+	" COALESCE(c.n, 0) AS package_count FROM departments d LEFT JOIN od_facet_counts c"
+	" ON c.facet = 'organization' AND c.value = d.code) g",
 };
 
 static json_t *group_dict(struct dg_rows *rows, bool org)
@@ -424,7 +467,7 @@ dg_rc dg_od_group_list(struct dg_db *db, const struct dg_od_group_query *gq, jso
 		dg_str_cut(dg_str_trim(dg_str_of(gq->sort ? gq->sort : "name")), ' ', &field));
 	const char *col = dg_str_eqs(field, "name")            ? "g.name"
 			  : dg_str_eqs(field, "title")         ? "g.title"
-			  : dg_str_eqs(field, "package_count") ? "package_count"
+			  : dg_str_eqs(field, "package_count") ? "g.package_count"
 							       : NULL;
 	bool desc = dg_str_case_eqs(dir, "desc");
 	if (!col || (dir.n && !desc && !dg_str_case_eqs(dir, "asc")))
@@ -434,10 +477,9 @@ dg_rc dg_od_group_list(struct dg_db *db, const struct dg_od_group_query *gq, jso
 	snprintf(like, sizeof like, "%%%.200s%%", gq->q ? gq->q : "");
 	char sql[1024];
 	snprintf(sql, sizeof sql,
-		 "SELECT g.name, g.title, g.title_en, %s AS package_count FROM %s"
+		 "SELECT g.name, g.title, g.title_en, g.package_count FROM %s"
 		 " WHERE (g.name LIKE ? OR g.title LIKE ?) ORDER BY %s %s, g.name LIMIT ? OFFSET ?",
-		 gq->orgs ? COUNT_OF("owner_dept") : COUNT_OF("theme"), group_from[gq->orgs], col,
-		 desc ? "DESC" : "ASC");
+		 group_from[gq->orgs], col, desc ? "DESC" : "ASC");
 	struct dg_rows *rows = NULL;
 	dg_rc rc = dg_db_query(
 		db, sql, DG_ARGS(DG_VT(like), DG_VT(like), DG_VI(gq->limit), DG_VI(gq->offset)),
@@ -465,8 +507,8 @@ dg_rc dg_od_group_show(struct dg_db *db, bool org, const char *id, json_t **out)
 	*out = NULL;
 	char sql[1024];
 	snprintf(sql, sizeof sql,
-		 "SELECT g.name, g.title, g.title_en, %s AS package_count FROM %s WHERE g.name = ?",
-		 org ? COUNT_OF("owner_dept") : COUNT_OF("theme"), group_from[org]);
+		 "SELECT g.name, g.title, g.title_en, g.package_count FROM %s WHERE g.name = ?",
+		 group_from[org]);
 	struct dg_rows *rows = NULL;
 	dg_rc rc = dg_db_query(db, sql, DG_ARGS(DG_VT(id)), &rows);
 	if (rc)
@@ -485,9 +527,8 @@ dg_rc dg_od_tag_list(struct dg_db *db, const char *q, json_t **out)
 	snprintf(like, sizeof like, "%%%.200s%%", q ? q : "");
 	struct dg_rows *rows = NULL;
 	dg_rc rc = dg_db_query(db,
-			       "SELECT DISTINCT t.name FROM od_tags t JOIN od_packages p"
-			       " ON p.id = t.package_id WHERE p.state = 'active' AND p.private = 0"
-			       " AND p.tier <> 'closed' AND t.name LIKE ? ORDER BY t.name",
+			       "SELECT value FROM od_facet_counts WHERE facet = 'tags'"
+			       " AND value LIKE ? ORDER BY value",
 			       DG_ARGS(DG_VT(like)), &rows);
 	if (rc)
 		return rc;
