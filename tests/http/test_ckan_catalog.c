@@ -178,7 +178,9 @@ static json_t *result_of(const char *user, const char *action, const char *body)
 /*
  * The unfiltered search (kept counts), the same search through a filter that
  * holds for every visible dataset (counted over the matched rows), tag_list,
- * organization_list and group_list all agree with the brute count.
+ * organization_list and group_list all agree with the brute count; each
+ * organisation's and group's search (kept counts of its scope) agrees with
+ * the same search counted over its rows.
  */
 static void check_counts(void)
 {
@@ -226,6 +228,40 @@ static void check_counts(void)
 		}
 		assert_int_equal(n, json_object_size(json_object_get(brute, lists[l][1])));
 		json_decref(gs);
+	}
+	/* each organisation's and group's kept counts against the same counted over its rows */
+	static const char *const scoped[][2] = {{"organization", "organization"},
+						{"groups", "groups"}};
+	for (size_t l = 0; l < 2; l++) {
+		json_t *n;
+		json_object_foreach (json_object_get(brute, scoped[l][0]), name, n) {
+			json_t *fqs = json_sprintf("%s:\"%s\"", scoped[l][1], name);
+			char *fq = json_dumps(fqs, JSON_ENCODE_ANY);
+			json_decref(fqs);
+			char body[512], body2[600];
+			snprintf(body, sizeof body, "{\"rows\":0,\"fq\":%s," ALL_FACETS "}", fq);
+			snprintf(body2, sizeof body2,
+				 "{\"rows\":0,\"fq\":%s,\"fq_list\":[\"state:active\"]," ALL_FACETS
+				 "}",
+				 fq);
+			free(fq);
+			json_t *kept = result_of(NULL, "package_search", body);
+			json_t *counted = result_of(NULL, "package_search", body2);
+			assert_int_equal(json_integer_value(json_object_get(kept, "count")),
+					 json_integer_value(n));
+			assert_int_equal(json_integer_value(json_object_get(counted, "count")),
+					 json_integer_value(n));
+			if (!json_equal(json_object_get(kept, "facets"),
+					json_object_get(counted, "facets"))) {
+				char *k =
+					json_dumps(json_object_get(kept, "facets"), JSON_SORT_KEYS);
+				char *c = json_dumps(json_object_get(counted, "facets"),
+						     JSON_SORT_KEYS);
+				fail_msg("%s %s: kept %s, counted %s", scoped[l][0], name, k, c);
+			}
+			json_decref(kept);
+			json_decref(counted);
+		}
 	}
 	json_decref(brute);
 	json_decref(filtered);

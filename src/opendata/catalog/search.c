@@ -131,10 +131,10 @@ static const char *const facet_src[][4] = {
  * The ORDER BY for sort ("field dir, field dir"), with p.name as the last
  * key so pages never overlap. Every word is checked against the whitelist.
  */
-static dg_rc order_by(const char *sort, struct dg_buf *out, struct dg_err *err)
+static dg_rc order_by(const char *sort, bool scored, struct dg_buf *out, struct dg_err *err)
 {
 	struct dg_str rest = dg_str_of(sort), item;
-	int keys = 0;
+	int keys = 0, written = 0;
 	bool by_name = false;
 	dg_rc rc = dg_buf_adds(out, " ORDER BY ");
 	while (!rc && rest.p) {
@@ -163,10 +163,14 @@ static dg_rc order_by(const char *sort, struct dg_buf *out, struct dg_err *err)
 					    "Invalid \"sort\" parameter: cannot sort by \"%.*s\"",
 					    (int)(field.n > 64 ? 64 : field.n), field.p);
 		by_name = by_name || strcmp(expr, "p.name") == 0;
-		rc = dg_buf_addf(out, "%s%s %s", keys > 1 ? ", " : "", expr, desc ? "DESC" : "ASC");
+		/* without free text every score is 0: the order is the next keys' (an index's) */
+		if (!scored && strcmp(expr, "score") == 0)
+			continue;
+		rc = dg_buf_addf(out, "%s%s %s", written++ ? ", " : "", expr,
+				 desc ? "DESC" : "ASC");
 	}
 	if (!rc && !by_name)
-		rc = dg_buf_addf(out, "%sp.name ASC", keys ? ", " : "");
+		rc = dg_buf_addf(out, "%sp.name ASC", written ? ", " : "");
 	return rc;
 }
 
@@ -246,17 +250,20 @@ static int64_t facet_limit(const struct dg_od_search *s)
 								     : s->facet_limit;
 }
 
-/* The unfiltered catalogue's counts of one facet, as kept (facets.c): no dataset is read. */
-static dg_rc facet_kept(struct dg_db *db, const char *const src[4], const struct dg_od_search *s,
-			json_t *facets, json_t *search_facets)
+/* One facet's counts in scope, as kept (facets.c): no dataset is read. */
+static dg_rc facet_kept(struct dg_db *db, const char *scope, const char *const src[4],
+			const struct dg_od_search *s, json_t *facets, json_t *search_facets)
 {
 	struct dg_rows *rows = NULL;
 	dg_rc rc = dg_db_query(
 		db,
 		"SELECT c.value, COALESCE(d.name_zh, c.value), c.n FROM od_facet_counts c"
 		" LEFT JOIN departments d ON c.facet = 'organization' AND d.code = c.value"
-		" WHERE c.facet = ? AND c.n > 0 AND c.n >= ? ORDER BY c.n DESC, c.value LIMIT ?",
-		DG_ARGS(DG_VT(src[0]), DG_VI(s->facet_mincount), DG_VI(facet_limit(s))), &rows);
+		" WHERE c.scope = ? AND c.facet = ? AND c.n > 0 AND c.n >= ?"
+		" ORDER BY c.n DESC, c.value LIMIT ?",
+		DG_ARGS(DG_VT(scope), DG_VT(src[0]), DG_VI(s->facet_mincount),
+			DG_VI(facet_limit(s))),
+		&rows);
 	return rc ? rc : facet_rows(rows, src[0], facets, search_facets);
 }
 
@@ -284,23 +291,60 @@ static dg_rc facet_one(struct dg_db *db, struct dg_arena *a, const char *const s
 	return rc ? rc : facet_rows(rows, src[0], facets, search_facets);
 }
 
-/*
- * Whether the compiled query holds every dataset ("1=1", then " AND 1=1"
- * for each *:* or empty q and fq), so the kept counts answer it.
- */
-static bool matches_all(const struct dg_solr_sql *sql)
+/* where without its " AND 1=1" (what *:* and an empty q or fq add), into out. */
+static void without_all(const char *where, struct dg_buf *out)
 {
-	const char *w = dg_buf_str(&sql->where);
-	if (sql->nargs || strncmp(w, "1=1", 3) != 0)
-		return false;
-	for (w += 3; strncmp(w, " AND 1=1", 8) == 0; w += 8)
-		;
-	return *w == '\0';
+	for (const char *w = where; *w;) {
+		if (strncmp(w, " AND 1=1", 8) == 0 && (w[8] == '\0' || w[8] == ' ')) {
+			w += 8;
+			continue;
+		}
+		if (dg_buf_addc(out, *w++) != DG_OK)
+			return;
+	}
+}
+
+/*
+ * The scope of the kept counts (facets.c) that answers the compiled query
+ * for the public: "" when it holds every dataset, "o:CODE" when it holds
+ * one organisation's (organization:CODE and nothing else), "g:THEME" one
+ * group's; NULL when none does and the counts come from the matched rows.
+ * The organisation's and group's forms are found by compiling the same
+ * filter, so they follow the field table above.
+ */
+static const char *kept_scope(struct dg_arena *a, const struct dg_od_search *s,
+			      const struct dg_solr_sql *sql, int64_t now)
+{
+	static const char *const probes[][2] = {{"organization:x", "o:"}, {"groups:x", "g:"}};
+	if (s->private_dept || sql->nscore_args > 0)
+		return NULL;
+	struct dg_buf mine;
+	dg_buf_init(&mine, 0);
+	without_all(dg_buf_str(&sql->where), &mine);
+	const char *scope = NULL;
+	if (sql->nargs == 0 && strcmp(dg_buf_str(&mine), "1=1") == 0)
+		scope = "";
+	for (size_t i = 0; !scope && sql->nargs == 1 && sql->args[0].t == DG_V_TEXT && i < 2; i++) {
+		struct dg_solr_sql *probe = dg_solr_sql_new(a);
+		struct dg_err err = {0};
+		probe->kind = sql->kind;
+		if (compile_one(probe, a, probes[i][0], "fq", now, &err) != DG_OK)
+			continue;
+		struct dg_buf theirs;
+		dg_buf_init(&theirs, 0);
+		without_all(dg_buf_str(&probe->where), &theirs);
+		if (strcmp(dg_buf_str(&mine), dg_buf_str(&theirs)) == 0)
+			scope = dg_arena_printf(a, "%s%s", probes[i][1], sql->args[0].s);
+		dg_buf_release(&theirs);
+	}
+	dg_buf_release(&mine);
+	return scope;
 }
 
 static dg_rc facets_of(struct dg_db *db, struct dg_arena *a, const char *vis,
 		       const struct dg_val *visarg, size_t nvis, const struct dg_solr_sql *sql,
-		       const struct dg_od_search *s, bool kept, json_t *res, struct dg_err *err)
+		       const struct dg_od_search *s, const char *scope, json_t *res,
+		       struct dg_err *err)
 {
 	json_t *facets = json_object(), *search_facets = json_object();
 	json_object_set_new(res, "facets", facets);
@@ -316,9 +360,9 @@ static dg_rc facets_of(struct dg_db *db, struct dg_arena *a, const char *vis,
 		if (!src)
 			return dg_err_field(err, DG_EINVAL, "facet.field",
 					    "cannot facet on \"%.64s\"", s->facets[i]);
-		dg_rc rc = kept ? facet_kept(db, src, s, facets, search_facets)
-				: facet_one(db, a, src, vis, visarg, nvis, sql, s, facets,
-					    search_facets);
+		dg_rc rc = scope ? facet_kept(db, scope, src, s, facets, search_facets)
+				 : facet_one(db, a, src, vis, visarg, nvis, sql, s, facets,
+					     search_facets);
 		if (rc)
 			return rc;
 	}
@@ -368,7 +412,7 @@ dg_rc dg_od_search_run(struct dg_db *db, struct dg_arena *a, const struct dg_od_
 	struct dg_buf order;
 	dg_buf_init(&order, 4096);
 	if (!rc)
-		rc = order_by(sort, &order, err);
+		rc = order_by(sort, strcmp(dg_buf_str(&sql->score), "0") != 0, &order, err);
 	struct dg_val visarg[1];
 	size_t nvis = 0;
 	const char *vis = visible(s->private_dept, visarg, &nvis);
@@ -377,10 +421,10 @@ dg_rc dg_od_search_run(struct dg_db *db, struct dg_arena *a, const struct dg_od_
 	size_t nargs = 0;
 	struct dg_val *args = NULL;
 	char *text = NULL;
-	/* what the public sees of the whole catalogue: its counts are kept */
-	bool kept = !rc && !s->private_dept && matches_all(sql);
-	if (kept)
-		rc = dg_od_facets_total(db, &count);
+	/* what the public sees of the catalogue, an organisation or a group: counts are kept */
+	const char *scope = rc ? NULL : kept_scope(a, s, sql, s->now_ms);
+	if (scope)
+		rc = dg_od_facets_total(db, scope, &count);
 	else if (!rc) {
 		text = dg_arena_printf(a, "SELECT COUNT(*) FROM od_packages p WHERE %s AND %s", vis,
 				       dg_buf_str(&sql->where));
@@ -407,7 +451,7 @@ dg_rc dg_od_search_run(struct dg_db *db, struct dg_arena *a, const struct dg_od_
 		return rc;
 	json_t *res = json_pack("{s:I, s:o, s:s}", "count", (json_int_t)count, "results", results,
 				"sort", sort);
-	rc = facets_of(db, a, vis, visarg, nvis, sql, s, kept, res, err);
+	rc = facets_of(db, a, vis, visarg, nvis, sql, s, scope, res, err);
 	if (rc) {
 		json_decref(res);
 		return rc;
@@ -422,11 +466,11 @@ dg_rc dg_od_search_run(struct dg_db *db, struct dg_arena *a, const struct dg_od_
 static const char *const group_from[2] = {
 	/* groups: the themes the public's datasets have */
 	"(SELECT c.value AS name, c.value AS title, '' AS title_en, c.n AS package_count"
-	" FROM od_facet_counts c WHERE c.facet = 'groups') g",
+	" FROM od_facet_counts c WHERE c.scope = '' AND c.facet = 'groups') g",
 	/* organizations: every department */
 	"(SELECT d.code AS name, d.name_zh AS title, d.name_en AS title_en,"
 	" COALESCE(c.n, 0) AS package_count FROM departments d LEFT JOIN od_facet_counts c"
-	" ON c.facet = 'organization' AND c.value = d.code) g",
+	" ON c.scope = '' AND c.facet = 'organization' AND c.value = d.code) g",
 };
 
 static json_t *group_dict(struct dg_rows *rows, bool org)
@@ -526,10 +570,11 @@ dg_rc dg_od_tag_list(struct dg_db *db, const char *q, json_t **out)
 	char like[300];
 	snprintf(like, sizeof like, "%%%.200s%%", q ? q : "");
 	struct dg_rows *rows = NULL;
-	dg_rc rc = dg_db_query(db,
-			       "SELECT value FROM od_facet_counts WHERE facet = 'tags'"
-			       " AND value LIKE ? ORDER BY value",
-			       DG_ARGS(DG_VT(like)), &rows);
+	dg_rc rc =
+		dg_db_query(db,
+			    "SELECT value FROM od_facet_counts WHERE scope = '' AND facet = 'tags'"
+			    " AND value LIKE ? ORDER BY value",
+			    DG_ARGS(DG_VT(like)), &rows);
 	if (rc)
 		return rc;
 	json_t *list = json_array();
