@@ -85,6 +85,8 @@ const struct dg_migration dg_opendata_migrations[] = {
 	 "CREATE INDEX od_packages_public_theme ON od_packages(theme, metadata_modified DESC, name)"
 	 " WHERE state = 'active' AND tier <> 'closed' AND private = 0;"
 	 "CREATE INDEX od_packages_public_title ON od_packages(title, name)"
+	 " WHERE state = 'active' AND tier <> 'closed' AND private = 0;"
+	 "CREATE INDEX od_packages_public_name ON od_packages(name)"
 	 " WHERE state = 'active' AND tier <> 'closed' AND private = 0;"},
 	{NULL, NULL},
 };
