@@ -21,7 +21,6 @@
  */
 #include "opendata/catalog/catalog_int.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -96,15 +95,18 @@ dg_rc dg_od_facets_read(struct dg_db *db, const char *id, json_t **out)
 	if (rc)
 		return rc;
 	json_t *snap = json_object();
-	char org[160] = "", group[160] = "";
-	const char *scopes[4] = {"", org, group, NULL};
+	/* the scopes' names, as long as the codes and themes are */
+	json_t *org = NULL, *group = NULL;
+	const char *scopes[4] = {"", NULL, NULL, NULL};
 	rc = dg_rows_next(rows);
 	if (rc == DG_OK) {
 		static const size_t col_kind[] = {1, 2, 5, 6, 7, 8};
-		snprintf(org, sizeof org, "o:%s", dg_rows_text(rows, 0));
-		snprintf(group, sizeof group, "g:%s", dg_rows_text(rows, 1));
-		if (!dg_rows_text(rows, 1)[0])
-			scopes[2] = NULL; /* no group: no group's counts */
+		org = json_sprintf("o:%s", dg_rows_text(rows, 0));
+		scopes[1] = json_string_value(org);
+		if (dg_rows_text(rows, 1)[0]) { /* no group: no group's counts */
+			group = json_sprintf("g:%s", dg_rows_text(rows, 1));
+			scopes[2] = json_string_value(group);
+		}
 		put(snap, scopes, "", "");
 		for (int c = 0; c < 6; c++)
 			put(snap, scopes, kinds[col_kind[c]], dg_rows_text(rows, c));
@@ -119,6 +121,8 @@ dg_rc dg_od_facets_read(struct dg_db *db, const char *id, json_t **out)
 	if (!rc && visible)
 		rc = put_rows(db, "SELECT format FROM od_resources WHERE package_id = ?", id,
 			      scopes, "res_format", snap);
+	json_decref(org);
+	json_decref(group);
 	if (rc) {
 		json_decref(snap);
 		return rc;
