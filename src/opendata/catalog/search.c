@@ -275,12 +275,18 @@ static dg_rc facet_one(struct dg_db *db, struct dg_arena *a, const char *const s
 {
 	struct dg_buf q;
 	dg_buf_init(&q, 0);
-	dg_rc rc = dg_buf_addf(
-		&q,
-		"SELECT v, MIN(dn), COUNT(*) FROM (SELECT DISTINCT p.id, %s AS v, %s AS dn"
-		" FROM od_packages p%s WHERE %s AND %s) x WHERE v <> ''"
-		" GROUP BY v HAVING COUNT(*) >= ? ORDER BY COUNT(*) DESC, v LIMIT ?",
-		src[1], src[2], src[3], vis, dg_buf_str(&sql->where));
+	/*
+	 * Each matched dataset gives one row, or one a tag (od_tags' key is the
+	 * pair), so only formats, which several resources may share, need
+	 * their datasets told apart: the rest count rows, with no sort to
+	 * remove duplicates first.
+	 */
+	const char *n = strcmp(src[0], "res_format") == 0 ? "COUNT(DISTINCT id)" : "COUNT(*)";
+	dg_rc rc = dg_buf_addf(&q,
+			       "SELECT v, MIN(dn), %s FROM (SELECT p.id AS id, %s AS v, %s AS dn"
+			       " FROM od_packages p%s WHERE %s AND %s) x WHERE v <> ''"
+			       " GROUP BY v HAVING %s >= ? ORDER BY %s DESC, v LIMIT ?",
+			       n, src[1], src[2], src[3], vis, dg_buf_str(&sql->where), n, n);
 	struct dg_val extra[2] = {DG_VI(s->facet_mincount), DG_VI(facet_limit(s))};
 	size_t nargs = 0;
 	struct dg_val *args = join_args(a, NULL, 0, visarg, nvis, sql, extra, 2, &nargs);
