@@ -37,6 +37,10 @@ REQS=(
 	"tag_list|/api/3/action/tag_list"
 	"organization_list all_fields|/api/3/action/organization_list?all_fields=true"
 	"/data?q=养老 (search page)|/data?q=养老"
+	"/data (browse, first page)|/data"
+	"/data?org=mz (organisation page)|/data?org=mz"
+	"group_list all_fields|/api/3/action/group_list?all_fields=true"
+	"/catalog.ttl (DCAT, first page)|/catalog.ttl"
 	"package_show|/api/3/action/package_show?id=dataset-0000042"
 )
 # The peer's statements for the three q requests: FTS5 and tsquery text of

@@ -2,8 +2,10 @@
  * test_ckan_catalog.c - the catalogue side of the CKAN Action API through
  * the real server, on whichever store DGOV_TEST_DB selects: what reads
  * better as code than as the compatibility suite's lines (tests/ckan/NAME.txt,
- * run by test_ckan_compat.c): private datasets and include_private, and the DCAT-AP exports, whose
- * Turtle is parsed by rapper (raptor2-utils) when it is installed.
+ * run by test_ckan_compat.c): private datasets and include_private, the
+ * kept facet counts against a count of the datasets themselves after each
+ * kind of write, and the DCAT-AP exports, whose Turtle is parsed by rapper
+ * (raptor2-utils) when it is installed.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -106,6 +108,262 @@ static void private_datasets(void **state)
 	assert_int_equal(count_of(DG_DEMO_ADMIN, "{\"q\":\"name:internal-case-ledger\","
 						 "\"include_private\":true}"),
 			 0);
+}
+
+/* ---- the kept counts (catalog/facets.c) against the datasets themselves ---- */
+
+#define ALL_FACETS                                                                                 \
+	"\"facet.field\":[\"organization\",\"groups\",\"tags\",\"res_format\",\"license_id\","     \
+	"\"update_frequency\",\"region\",\"open_tier\"],\"facet.limit\":-1"
+
+static void inc(json_t *brute, const char *facet, const char *value)
+{
+	if (!value || !value[0])
+		return;
+	json_t *set = json_object_get(brute, facet);
+	json_int_t n = json_integer_value(json_object_get(set, value));
+	json_object_set_new(set, value, json_integer(n + 1));
+}
+
+/* Every facet counted in C over every dataset the public sees, as package_search's facets. */
+static json_t *brute_counts(json_t *results)
+{
+	static const char *const names[] = {"organization", "groups",     "tags",
+					    "res_format",   "license_id", "update_frequency",
+					    "region",       "open_tier"};
+	json_t *brute = json_object();
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		json_object_set_new(brute, names[i], json_object());
+	size_t i, k;
+	json_t *p, *x;
+	json_array_foreach (results, i, p) {
+		inc(brute, "organization",
+		    json_string_value(json_object_get(json_object_get(p, "organization"), "name")));
+		json_array_foreach (json_object_get(p, "groups"), k, x)
+			inc(brute, "groups", json_string_value(json_object_get(x, "name")));
+		json_array_foreach (json_object_get(p, "tags"), k, x)
+			inc(brute, "tags", json_string_value(json_object_get(x, "name")));
+		json_t *formats = json_object(); /* a dataset counts once per format */
+		json_array_foreach (json_object_get(p, "resources"), k, x) {
+			const char *f = json_string_value(json_object_get(x, "format"));
+			if (f && f[0])
+				json_object_set_new(formats, f, json_true());
+		}
+		const char *f;
+		json_t *t;
+		json_object_foreach (formats, f, t)
+			inc(brute, "res_format", f);
+		json_decref(formats);
+		inc(brute, "license_id", json_string_value(json_object_get(p, "license_id")));
+		json_array_foreach (json_object_get(p, "extras"), k, x) {
+			const char *key = json_string_value(json_object_get(x, "key"));
+			if (strcmp(key, "update_frequency") == 0 || strcmp(key, "region") == 0 ||
+			    strcmp(key, "open_tier") == 0)
+				inc(brute, key, json_string_value(json_object_get(x, "value")));
+		}
+	}
+	return brute;
+}
+
+static json_t *result_of(const char *user, const char *action, const char *body)
+{
+	long st = 0;
+	json_t *ans = call(user, action, body, &st);
+	assert_int_equal(st, 200);
+	json_t *res = json_incref(json_object_get(ans, "result"));
+	json_decref(ans);
+	return res;
+}
+
+/*
+ * The unfiltered search (kept counts), the same search through a filter that
+ * holds for every visible dataset (counted over the matched rows), tag_list,
+ * organization_list and group_list all agree with the brute count; each
+ * organisation's and group's search (kept counts of its scope) agrees with
+ * the same search counted over its rows.
+ */
+static void check_counts(void)
+{
+	json_t *all = result_of(NULL, "package_search", "{\"rows\":1000," ALL_FACETS "}");
+	json_t *results = json_object_get(all, "results");
+	json_t *brute = brute_counts(results);
+	assert_int_equal(json_integer_value(json_object_get(all, "count")),
+			 json_array_size(results));
+	json_t *filtered = result_of(NULL, "package_search",
+				     "{\"rows\":0,\"fq\":\"state:active\"," ALL_FACETS "}");
+	assert_int_equal(json_integer_value(json_object_get(filtered, "count")),
+			 json_array_size(results));
+	const char *name;
+	json_t *want;
+	json_object_foreach (brute, name, want) {
+		if (!json_equal(want, json_object_get(json_object_get(all, "facets"), name)) ||
+		    !json_equal(want, json_object_get(json_object_get(filtered, "facets"), name))) {
+			char *w = json_dumps(want, JSON_SORT_KEYS);
+			char *g = json_dumps(json_object_get(all, "facets"), JSON_SORT_KEYS);
+			fail_msg("facet %s: counted %s, kept %s", name, w, g);
+		}
+	}
+	/* tag_list: the brute count's tags, sorted */
+	json_t *tags = result_of(NULL, "tag_list", "{}");
+	assert_int_equal(json_array_size(tags), json_object_size(json_object_get(brute, "tags")));
+	size_t i;
+	json_t *t;
+	json_array_foreach (tags, i, t)
+		assert_non_null(
+			json_object_get(json_object_get(brute, "tags"), json_string_value(t)));
+	json_decref(tags);
+	/* organization_list and group_list: each one's package_count */
+	static const char *const lists[][2] = {{"organization_list", "organization"},
+					       {"group_list", "groups"}};
+	for (size_t l = 0; l < 2; l++) {
+		json_t *gs = result_of(NULL, lists[l][0], "{\"all_fields\":true,\"limit\":1000}");
+		json_t *g;
+		size_t n = 0;
+		json_array_foreach (gs, i, g) {
+			json_int_t c = json_integer_value(json_object_get(g, "package_count"));
+			json_t *b = json_object_get(json_object_get(brute, lists[l][1]),
+						    json_string_value(json_object_get(g, "name")));
+			assert_int_equal(c, b ? json_integer_value(b) : 0);
+			n += c > 0;
+		}
+		assert_int_equal(n, json_object_size(json_object_get(brute, lists[l][1])));
+		json_decref(gs);
+	}
+	/* each organisation's and group's kept counts against the same counted over its rows */
+	static const char *const scoped[][2] = {{"organization", "organization"},
+						{"groups", "groups"}};
+	for (size_t l = 0; l < 2; l++) {
+		json_t *n;
+		json_object_foreach (json_object_get(brute, scoped[l][0]), name, n) {
+			json_t *fqs = json_sprintf("%s:\"%s\"", scoped[l][1], name);
+			char *fq = json_dumps(fqs, JSON_ENCODE_ANY);
+			json_decref(fqs);
+			char body[512], body2[600];
+			snprintf(body, sizeof body, "{\"rows\":0,\"fq\":%s," ALL_FACETS "}", fq);
+			snprintf(body2, sizeof body2,
+				 "{\"rows\":0,\"fq\":%s,\"fq_list\":[\"state:active\"]," ALL_FACETS
+				 "}",
+				 fq);
+			free(fq);
+			json_t *kept = result_of(NULL, "package_search", body);
+			json_t *counted = result_of(NULL, "package_search", body2);
+			assert_int_equal(json_integer_value(json_object_get(kept, "count")),
+					 json_integer_value(n));
+			assert_int_equal(json_integer_value(json_object_get(counted, "count")),
+					 json_integer_value(n));
+			if (!json_equal(json_object_get(kept, "facets"),
+					json_object_get(counted, "facets"))) {
+				char *k =
+					json_dumps(json_object_get(kept, "facets"), JSON_SORT_KEYS);
+				char *c = json_dumps(json_object_get(counted, "facets"),
+						     JSON_SORT_KEYS);
+				fail_msg("%s %s: kept %s, counted %s", scoped[l][0], name, k, c);
+			}
+			json_decref(kept);
+			json_decref(counted);
+		}
+	}
+	json_decref(brute);
+	json_decref(filtered);
+	json_decref(all);
+}
+
+/* Whether the public's package_search, tag_list and organization mz hold the test dataset. */
+static void assert_seen(bool seen)
+{
+	assert_int_equal(count_of(NULL, "{\"q\":\"name:facet-probe\"}"), seen ? 1 : 0);
+	assert_int_equal(count_of(NULL, "{\"fq\":\"tags:探针标签\"}"), seen ? 1 : 0);
+	json_t *tags = result_of(NULL, "tag_list", "{\"query\":\"探针\"}");
+	assert_int_equal(json_array_size(tags), seen ? 1 : 0);
+	json_decref(tags);
+	json_t *all = result_of(NULL, "package_search", "{\"rows\":0," ALL_FACETS "}");
+	json_t *facets = json_object_get(all, "facets");
+	assert_true(!json_object_get(json_object_get(facets, "groups"), "探针主题") == !seen);
+	assert_true(!json_object_get(json_object_get(facets, "res_format"), "PROBE") == !seen);
+	json_decref(all);
+}
+
+static void post_ok(const char *user, const char *action, const char *body)
+{
+	long st = 0;
+	json_t *ans = call(user, action, body, &st);
+	if (st != 200) {
+		char *text = json_dumps(ans, 0);
+		fail_msg("%s %s: %ld %s", action, body, st, text);
+	}
+	json_decref(ans);
+}
+
+static void facet_counts(void **state)
+{
+	(void)state;
+	check_counts();
+	/* created: every count it carries goes up */
+	post_ok(DG_DEMO_STAFF, "package_create",
+		"{\"name\":\"facet-probe\",\"title\":\"探针\",\"owner_org\":\"mz\","
+		"\"license_id\":\"odc-by\",\"groups\":[{\"name\":\"探针主题\"}],"
+		"\"tags\":[{\"name\":\"探针标签\"},{\"name\":\"社区\"}],"
+		"\"extras\":[{\"key\":\"update_frequency\",\"value\":\"weekly\"},"
+		"{\"key\":\"region\",\"value\":\"probe-region\"}],"
+		"\"resources\":[{\"url\":\"https://example.org/a.csv\",\"format\":\"PROBE\"},"
+		"{\"url\":\"https://example.org/b.csv\",\"format\":\"PROBE\"},"
+		"{\"url\":\"https://example.org/c.json\",\"format\":\"JSON\"}]}");
+	check_counts();
+	assert_seen(true);
+	/* updated: tags, licence and frequency move */
+	post_ok(DG_DEMO_STAFF, "package_patch",
+		"{\"id\":\"facet-probe\",\"license_id\":\"cc-by\","
+		"\"tags\":[{\"name\":\"探针标签\"},{\"name\":\"另一个\"}],"
+		"\"extras\":[{\"key\":\"update_frequency\",\"value\":\"daily\"}]}");
+	check_counts();
+	/* a resource added, one removed */
+	post_ok(DG_DEMO_STAFF, "resource_create",
+		"{\"package_id\":\"facet-probe\",\"url\":\"https://example.org/d.xml\","
+		"\"format\":\"XML\"}");
+	check_counts();
+	json_t *pkg = result_of(DG_DEMO_STAFF, "package_show", "{\"id\":\"facet-probe\"}");
+	json_t *res = json_array_get(json_object_get(pkg, "resources"), 2);
+	char body[200];
+	snprintf(body, sizeof body, "{\"id\":\"%s\"}",
+		 json_string_value(json_object_get(res, "id")));
+	json_decref(pkg);
+	post_ok(DG_DEMO_STAFF, "resource_delete", body);
+	check_counts();
+	/* closed, then open again; private, then public again */
+	post_ok(DG_DEMO_STAFF, "package_patch",
+		"{\"id\":\"facet-probe\",\"extras\":[{\"key\":\"open_tier\",\"value\":\"closed\"}]"
+		"}");
+	check_counts();
+	assert_seen(false);
+	post_ok(DG_DEMO_STAFF, "package_patch",
+		"{\"id\":\"facet-probe\",\"extras\":[{\"key\":\"open_tier\",\"value\":"
+		"\"conditional\"}]}");
+	check_counts();
+	assert_seen(true);
+	post_ok(DG_DEMO_STAFF, "package_patch", "{\"id\":\"facet-probe\",\"private\":true}");
+	check_counts();
+	assert_seen(false);
+	post_ok(DG_DEMO_STAFF, "package_patch", "{\"id\":\"facet-probe\",\"private\":false}");
+	check_counts();
+	/* deleted: it leaves every count and result at once; restored: back */
+	post_ok(DG_DEMO_STAFF, "package_delete", "{\"id\":\"facet-probe\"}");
+	check_counts();
+	assert_seen(false);
+	post_ok(DG_DEMO_STAFF, "package_patch", "{\"id\":\"facet-probe\",\"state\":\"active\"}");
+	check_counts();
+	assert_seen(true);
+	/* a refused write changes no count: another department may not touch it */
+	long st = 0;
+	json_t *ans = call(DG_DEMO_STAFF2, "package_patch",
+			   "{\"id\":\"facet-probe\",\"private\":true}", &st);
+	assert_int_equal(st, 403);
+	json_decref(ans);
+	check_counts();
+	assert_seen(true);
+	/* purged: gone from every count */
+	post_ok(DG_DEMO_ADMIN, "dataset_purge", "{\"id\":\"facet-probe\"}");
+	check_counts();
+	assert_seen(false);
 }
 
 /* GET path into r (status returned). */
@@ -253,6 +511,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(private_datasets),
+		cmocka_unit_test(facet_counts),
 		cmocka_unit_test(dcat_exports),
 	};
 	return cmocka_run_group_tests(tests, th_group_setup, teardown);

@@ -446,6 +446,35 @@ static void counting_from_many_threads(void **state)
 	free(key);
 }
 
+/* A request with one extra header line; *ans the parsed body, *policy RateLimit-Policy. */
+static long call_with(const char *hdr, const char *method, const char *path, const char *body,
+		      json_t **ans, char **policy)
+{
+	struct th_client *c = th_client_new(th_shared);
+	struct th_resp r = {0};
+	const char *h[] = {hdr, NULL};
+	long st = th_request(c, method, path, body ? "application/json" : NULL, body,
+			     body ? strlen(body) : 0, hdr ? h : NULL, &r);
+	if (ans)
+		*ans = json_loadb(r.body ? r.body : "", r.len, JSON_DECODE_ANY, NULL);
+	if (policy) {
+		*policy = th_header(&r, "RateLimit-Policy");
+		char *retry = th_header(&r, "Retry-After");
+		/* every 429 says when to try again */
+		if (st == 429)
+			assert_true(retry && strtol(retry, NULL, 10) >= 1);
+		free(retry);
+	}
+	th_resp_release(&r);
+	th_client_free(c);
+	return st;
+}
+
+static const char *quota_name(json_t *ans)
+{
+	return json_string_value(json_object_get(json_object_get(ans, "error"), "quota"));
+}
+
 static void quotas(void **state)
 {
 	(void)state;
@@ -463,6 +492,7 @@ static void quotas(void **state)
 	assert_int_equal(get_with(NULL, "/api/3/action/package_list", NULL, NULL), 200);
 	assert_int_equal(get_with(NULL, "/api/3/action/package_list", &ans, &retry), 429);
 	assert_string_equal(err_type(ans), "Rate Limit Error");
+	assert_string_equal(quota_name(ans), "anon_daily");
 	assert_false(json_is_true(json_object_get(ans, "success")));
 	assert_non_null(retry);
 	long secs = strtol(retry, NULL, 10);
@@ -491,6 +521,7 @@ static void quotas(void **state)
 	assert_non_null(retry);
 	free(retry);
 	assert_string_equal(err_type(ans), "Rate Limit Error");
+	assert_string_equal(quota_name(ans), "app_own_daily");
 	json_decref(ans);
 	sql("UPDATE od_access_settings SET value = 1000000 WHERE key = 'anon_daily'");
 	assert_int_equal(get_with(NULL, "/api/3/action/package_list", NULL, NULL), 200);
@@ -498,6 +529,99 @@ static void quotas(void **state)
 	th_client_free(cit);
 	free(x);
 	free(key);
+}
+
+/* package_create of name as staff (token header hdr); the status, *ans and *policy. */
+static long create_as(const char *hdr, const char *name, json_t **ans, char **policy)
+{
+	char body[200];
+	snprintf(body, sizeof body, "{\"name\":\"%s\",\"title\":\"budget\",\"owner_org\":\"mz\"}",
+		 name);
+	return call_with(hdr, "POST", "/api/3/action/package_create", body, ans, policy);
+}
+
+/*
+ * Staff writing their department's catalogue spend a write budget of their
+ * own, not the read quota, and the other way round; each 429 names its quota.
+ */
+static void write_budget(void **state)
+{
+	(void)state;
+	char *staff = th_token_header(th_shared, DG_DEMO_STAFF, DG_DEMO_PASSWORD);
+	assert_non_null(staff);
+	int64_t uid = sql_int("SELECT id FROM users WHERE username = '" DG_DEMO_STAFF "'");
+	char q[300], subj[40], *policy = NULL;
+	json_t *ans = NULL;
+	snprintf(subj, sizeof subj, "%lld", (long long)uid);
+	/* one more read today, three more writes */
+	snprintf(q, sizeof q,
+		 "UPDATE od_access_settings SET value = 1 + COALESCE((SELECT MAX(n) FROM od_quota"
+		 " WHERE subject = 'user:%s'), 0) WHERE key = 'app_daily'",
+		 subj);
+	sql(q);
+	snprintf(q, sizeof q,
+		 "UPDATE od_access_settings SET value = 3 + COALESCE((SELECT MAX(n) FROM od_quota"
+		 " WHERE subject = 'write:%s'), 0) WHERE key = 'staff_write_daily'",
+		 subj);
+	sql(q);
+	const char *show = "/api/3/action/package_show?id=employment-statistics";
+	assert_int_equal(call_with(staff, "GET", show, NULL, NULL, NULL), 200);
+	assert_int_equal(call_with(staff, "GET", show, NULL, &ans, &policy), 429);
+	assert_string_equal(quota_name(ans), "app_daily");
+	assert_non_null(policy);
+	assert_non_null(strstr(policy, "\"app_daily\";q="));
+	free(policy);
+	json_decref(ans);
+	/* the reads are spent; the writes are not */
+	assert_int_equal(create_as(staff, "budget-1", NULL, NULL), 200);
+	assert_int_equal(create_as(staff, "budget-2", NULL, NULL), 200);
+	assert_int_equal(create_as(staff, "budget-3", NULL, NULL), 200);
+	assert_int_equal(create_as(staff, "budget-4", &ans, &policy), 429);
+	assert_string_equal(err_type(ans), "Rate Limit Error");
+	assert_string_equal(quota_name(ans), "staff_write_daily");
+	assert_non_null(
+		strstr(json_string_value(json_object_get(json_object_get(ans, "error"), "message")),
+		       "staff_write_daily"));
+	assert_non_null(strstr(policy, "\"staff_write_daily\";q="));
+	assert_non_null(strstr(policy, ";w=86400"));
+	free(policy);
+	json_decref(ans);
+	/* refused: nothing written */
+	assert_int_equal(sql_int("SELECT COUNT(*) FROM od_packages WHERE name = 'budget-4'"), 0);
+	assert_int_equal(sql_int("SELECT COUNT(*) FROM od_packages WHERE name = 'budget-3'"), 1);
+	/* the administrator's page: a bad budget is a 422 that changes nothing, a good one holds */
+	int64_t before = sql_int("SELECT value FROM od_access_settings WHERE key = "
+				 "'staff_write_daily'"),
+		app_before =
+			sql_int("SELECT value FROM od_access_settings WHERE key = 'app_daily'");
+	struct th_client *adm = th_signed_in(th_shared, DG_DEMO_ADMIN);
+	struct th_resp r = {0};
+	assert_int_equal(post_form(adm, "/admin/data-access", "/admin/data-access/settings",
+				   "anon_daily=1000000&app_daily=1000000&staff_write_daily=-5", &r),
+			 422);
+	assert_non_null(strstr(r.body, "staff_write_daily-error"));
+	th_resp_release(&r);
+	assert_int_equal(sql_int("SELECT value FROM od_access_settings WHERE key = "
+				 "'staff_write_daily'"),
+			 before);
+	assert_int_equal(sql_int("SELECT value FROM od_access_settings WHERE key = 'app_daily'"),
+			 app_before);
+	assert_int_equal(post_form(adm, "/admin/data-access", "/admin/data-access/settings",
+				   "anon_daily=1000000&app_daily=1000000&staff_write_daily=0", &r),
+			 303);
+	th_resp_release(&r);
+	assert_int_equal(sql_int("SELECT value FROM od_access_settings WHERE key = "
+				 "'staff_write_daily'"),
+			 0);
+	/* 0: no limit; reads are back too */
+	assert_int_equal(create_as(staff, "budget-4", NULL, NULL), 200);
+	assert_int_equal(call_with(staff, "GET", show, NULL, NULL, NULL), 200);
+	/* the page shows the budget */
+	char *page = th_get_body(adm, "/admin/data-access", 200);
+	assert_non_null(strstr(page, "id=\"staff_write_daily\""));
+	free(page);
+	th_client_free(adm);
+	free(staff);
 }
 
 static int setup(void **state)
@@ -529,6 +653,7 @@ int main(void)
 		cmocka_unit_test(counters_are_exact),
 		cmocka_unit_test(counting_from_many_threads),
 		cmocka_unit_test(quotas),
+		cmocka_unit_test(write_budget),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -42,6 +42,12 @@ const struct dg_migration dg_od_access_migrations[] = {
 	 "CREATE TABLE od_counters (day TEXT NOT NULL, package_id TEXT NOT NULL,"
 	 " app_id BIGINT NOT NULL, kind TEXT NOT NULL, n BIGINT NOT NULL,"
 	 " PRIMARY KEY (day, package_id, app_id, kind));"},
+	/*
+	 * the write budget: what a department's staff (and administrators) may
+	 * write through the API a day, apart from the public's read quotas
+	 */
+	{"od-access-002-write-budget",
+	 "INSERT INTO od_access_settings (key, value) VALUES ('staff_write_daily', 1000000);"},
 	{NULL, NULL},
 };
 
@@ -53,9 +59,10 @@ static const char sql_quota_hit[] =
 
 static const char sql_setting[] = "SELECT value FROM od_access_settings WHERE key = ?";
 
+/* the app's limit, and whether it is the app's own (else the default, app_daily) */
 static const char sql_app_quota[] =
-	"SELECT COALESCE(a.daily_quota, s.value) FROM od_apps a, od_access_settings s"
-	" WHERE a.id = ? AND s.key = 'app_daily'";
+	"SELECT COALESCE(a.daily_quota, s.value), a.daily_quota IS NOT NULL"
+	" FROM od_apps a, od_access_settings s WHERE a.id = ? AND s.key = 'app_daily'";
 
 static const char sql_tier_of_resource[] =
 	"SELECT p.id, p.name, p.tier FROM od_resources r JOIN od_packages p ON p.id = r.package_id"
@@ -141,13 +148,16 @@ static dg_rc app_of(struct dg_req *r, struct dg_db *db, int64_t *app_id)
 	return rc;
 }
 
+/* A refusal in CKAN's error envelope; quota (may be NULL) names the quota it is over. */
 static void reply_refusal(struct dg_req *r, const char *action, unsigned status, const char *type,
-			  const char *msg)
+			  const char *msg, const char *quota)
 {
 	char site[DG_SITE_URL_MAX], help[DG_SITE_URL_MAX + 256];
 	snprintf(help, sizeof help, "%s/api/3/action/help_show?name=%.200s",
 		 dg_config_site_url(r->env->cfg, site), action ? action : "");
 	json_t *e = json_pack("{s:s, s:s}", "__type", type, "message", msg);
+	if (quota)
+		json_object_set_new(e, "quota", json_string(quota));
 	if (!action) {
 		dg_reply_json(r, status, json_pack("{s:b, s:o}", "success", 0, "error", e));
 		return;
@@ -156,31 +166,82 @@ static void reply_refusal(struct dg_req *r, const char *action, unsigned status,
 		      json_pack("{s:s, s:b, s:o}", "help", help, "success", 0, "error", e));
 }
 
-/* The subject a call is counted against and its daily limit (0: no limit). */
-static dg_rc subject_of(struct dg_req *r, struct dg_db *db, int64_t app_id, const char **subject,
-			int64_t *limit)
+/* A quota: who is counted, the limit a day (0: none), and its name as the 429 gives it. */
+struct quota {
+	const char *subject;
+	int64_t limit;
+	const char *name;
+};
+
+static dg_rc app_quota(struct dg_db *db, int64_t app_id, struct quota *q)
 {
-	if (app_id) {
-		*subject = dg_arena_printf(r->arena, "app:%lld", (long long)app_id);
-		return dg_db_query_int(db, sql_app_quota, DG_ARGS(DG_VI(app_id)), limit);
+	struct dg_rows *rows = NULL;
+	dg_rc rc = dg_db_query(db, sql_app_quota, DG_ARGS(DG_VI(app_id)), &rows);
+	if (rc)
+		return rc;
+	rc = dg_rows_next(rows);
+	if (rc == DG_OK) {
+		q->limit = dg_rows_int(rows, 0);
+		q->name = dg_rows_int(rows, 1) ? "app_own_daily" : "app_daily";
 	}
-	if (r->user) {
-		*subject = dg_arena_printf(r->arena, "user:%lld", (long long)r->user->id);
-		return dg_db_query_int(db, sql_setting, DG_ARGS(DG_VT("app_daily")), limit);
+	dg_rows_free(rows);
+	return rc;
+}
+
+/*
+ * The quota a call counts against: a write by a department's staff or an
+ * administrator, the write budget (staff_write_daily, per account), so that
+ * publishing a catalogue does not spend the public's read quota nor is held
+ * to it; anything else, the daily read quota of the app, the signed-in user
+ * or the client address.
+ */
+static dg_rc quota_of(struct dg_req *r, struct dg_db *db, int64_t app_id, bool write,
+		      struct quota *q)
+{
+	const struct dg_user *u = r->user;
+	if (write && u && (u->role == DG_ROLE_STAFF || u->role == DG_ROLE_ADMIN)) {
+		q->subject = dg_arena_printf(r->arena, "write:%lld", (long long)u->id);
+		q->name = "staff_write_daily";
+		return dg_db_query_int(db, sql_setting, DG_ARGS(DG_VT(q->name)), &q->limit);
+	}
+	if (app_id) {
+		q->subject = dg_arena_printf(r->arena, "app:%lld", (long long)app_id);
+		return app_quota(db, app_id, q);
+	}
+	if (u) {
+		q->subject = dg_arena_printf(r->arena, "user:%lld", (long long)u->id);
+		q->name = "app_daily";
+		return dg_db_query_int(db, sql_setting, DG_ARGS(DG_VT(q->name)), &q->limit);
 	}
 	/* behind a trusted proxy, the address it forwarded (core/proxy.h) */
 	char client[DG_ADDR_TEXT];
 	dg_proxies_client(r->env ? &r->env->cfg->trusted_proxies : NULL, r->remote_addr,
 			  dg_req_header(r, "X-Forwarded-For"), client);
-	*subject = dg_arena_printf(r->arena, "ip:%s", client);
-	return dg_db_query_int(db, sql_setting, DG_ARGS(DG_VT("anon_daily")), limit);
+	q->subject = dg_arena_printf(r->arena, "ip:%s", client);
+	q->name = "anon_daily";
+	return dg_db_query_int(db, sql_setting, DG_ARGS(DG_VT(q->name)), &q->limit);
 }
 
-dg_rc dg_od_access_gate(struct dg_req *r, const char *action, struct dg_od_caller *c)
+void dg_od_limit_headers(struct dg_req *r, const char *name, int64_t limit, int64_t window_s,
+			 int64_t retry_s)
+{
+	char after[24];
+	snprintf(after, sizeof after, "%lld", (long long)(retry_s > 0 ? retry_s : 1));
+	dg_reply_header(r, "Retry-After", after);
+	/* the IETF's RateLimit-Policy: the quota's name, its size, and its window or unit */
+	dg_reply_header(r, "RateLimit-Policy",
+			window_s > 0 ? dg_arena_printf(r->arena, "\"%s\";q=%lld;w=%lld", name,
+						       (long long)limit, (long long)window_s)
+				     : dg_arena_printf(r->arena,
+						       "\"%s\";q=%lld;qu=\"concurrent-requests\"",
+						       name, (long long)limit));
+}
+
+dg_rc dg_od_access_gate(struct dg_req *r, const char *action, bool write, struct dg_od_caller *c)
 {
 	struct dg_db *db = NULL;
-	const char *subject = NULL;
-	int64_t limit = 0, n = 0;
+	struct quota q = {0};
+	int64_t n = 0;
 	char day[11];
 	c->app_id = 0;
 	dg_rc rc = dg_req_db(r, &db);
@@ -189,31 +250,33 @@ dg_rc dg_od_access_gate(struct dg_req *r, const char *action, struct dg_od_calle
 	/* an unknown key is a refusal, as CKAN answers it, not a request to sign in */
 	if (rc == DG_EAUTH) {
 		reply_refusal(r, action, dg_rc_http_status(DG_EDENIED), "Authorization Error",
-			      dg_t(r, "od_access.api.bad_key"));
+			      dg_t(r, "od_access.api.bad_key"), NULL);
 		return rc;
 	}
 	if (rc == DG_EDENIED) {
 		reply_refusal(r, action, dg_rc_http_status(DG_EDENIED), "Authorization Error",
-			      dg_t(r, "od_access.api.revoked_key"));
+			      dg_t(r, "od_access.api.revoked_key"), NULL);
 		return rc;
 	}
 	if (!rc)
-		rc = subject_of(r, db, c->app_id, &subject, &limit);
+		rc = quota_of(r, db, c->app_id, write, &q);
 	if (rc)
 		return dg_err_set(&r->err, rc, "The store is not available");
 	today(day);
-	rc = count_write(db, sql_quota_hit, DG_ARGS(DG_VT(subject), DG_VT(day)), &n);
+	rc = count_write(db, sql_quota_hit, DG_ARGS(DG_VT(q.subject), DG_VT(day)), &n);
 	if (rc)
 		return dg_err_set(&r->err, rc, "The store is not available");
-	if (limit > 0 && n > limit) {
-		char after[24];
+	if (q.limit > 0 && n > q.limit) {
 		int64_t now_s = dg_now_ms() / 1000;
-		snprintf(after, sizeof after, "%lld", (long long)(86400 - now_s % 86400));
-		dg_reply_header(r, "Retry-After", after);
-		reply_refusal(r, action, dg_rc_http_status(DG_ELOCKED), "Rate Limit Error",
-			      dg_arena_printf(r->arena, "%s (%lld)",
-					      dg_t(r, "od_access.api.over_quota"),
-					      (long long)limit));
+		dg_od_limit_headers(r, q.name, q.limit, 86400, 86400 - now_s % 86400);
+		reply_refusal(
+			r, action, dg_rc_http_status(DG_ELOCKED), "Rate Limit Error",
+			dg_arena_printf(r->arena, "%s (%s: %lld)",
+					dg_t(r, write && strcmp(q.name, "staff_write_daily") == 0
+							? "od_access.api.over_write_budget"
+							: "od_access.api.over_quota"),
+					q.name, (long long)q.limit),
+			q.name);
 		return DG_ELOCKED;
 	}
 	return DG_OK;

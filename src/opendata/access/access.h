@@ -43,12 +43,27 @@ struct dg_od_caller {
 
 /*
  * The gate in front of the CKAN API and the dumps: resolves an app key, and
- * counts the call against the caller's daily quota. When it returns other
+ * counts the call against its quota: a write (write true: an action that
+ * changes the catalogue or the DataStore) by a department's staff or an
+ * administrator against their write budget (the setting
+ * staff_write_daily, per account), anything else against the daily read
+ * quota (anon_daily, app_daily, or the app's own). When it returns other
  * than DG_OK the reply is already made: 403 for an unknown or revoked key,
- * 429 with Retry-After (seconds to the next UTC day) over quota, in CKAN's
- * error envelope for action (or plain JSON when action is NULL).
+ * 429 over quota with Retry-After (seconds to the next UTC day),
+ * RateLimit-Policy naming the quota, and the quota's name in the error
+ * ("quota") and its message, in CKAN's error envelope for action (or plain
+ * JSON when action is NULL).
  */
-dg_rc dg_od_access_gate(struct dg_req *r, const char *action, struct dg_od_caller *c) DG_MUST;
+dg_rc dg_od_access_gate(struct dg_req *r, const char *action, bool write,
+			struct dg_od_caller *c) DG_MUST;
+
+/*
+ * The headers of a 429: Retry-After (retry_s seconds, at least 1) and
+ * RateLimit-Policy with the quota's name and limit, over window_s seconds,
+ * or, when window_s is 0, as a number of requests at once.
+ */
+void dg_od_limit_headers(struct dg_req *r, const char *name, int64_t limit, int64_t window_s,
+			 int64_t retry_s);
 
 /*
  * May the requester read the rows of resource_id? DG_OK for resources of

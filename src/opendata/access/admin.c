@@ -1,7 +1,8 @@
 /*
  * admin.c - the administrator's page of open-data access
  * (/admin/data-access): the default daily quotas (anonymous callers, and
- * apps and signed-in users), every app with its owner and its use today
+ * apps and signed-in users), the staff's daily write budget through the
+ * API, every app with its owner and its use today
  * and in the last 30 days, and per app a quota of its own, or its key
  * revoked and restored. A quota is a whole number of calls a UTC day, 0
  * for no limit; anything else is a 422 with the page and the answers kept,
@@ -22,7 +23,8 @@
 #define RECENT_DAYS 30
 
 static const char sql_settings[] = "SELECT key, value FROM od_access_settings"
-				   " WHERE key IN ('anon_daily', 'app_daily', 'search_sql')";
+				   " WHERE key IN ('anon_daily', 'app_daily', 'staff_write_daily',"
+				   " 'search_sql')";
 /* search_sql is absent until first set */
 static const char sql_setting_set[] = "INSERT INTO od_access_settings (key, value) VALUES (?, ?)"
 				      " ON CONFLICT (key) DO UPDATE SET value = excluded.value";
@@ -169,13 +171,19 @@ static dg_rc write_all(struct dg_req *r, const struct stmt *s, size_t n, bool mu
 	return DG_OK;
 }
 
+/*
+ * The default quotas and the search_sql switch. staff_write_daily left out
+ * of the form (a client that does not know it) keeps its value; sent, it is
+ * checked as the others are.
+ */
 static dg_rc settings_post(struct dg_req *r)
 {
-	static const char *const keys[] = {"anon_daily", "app_daily"};
-	int64_t q[2] = {0, 0};
+	static const char *const keys[] = {"anon_daily", "app_daily", "staff_write_daily"};
+	int64_t q[3] = {0, 0, 0};
+	bool has_write = dg_kvs_get(&r->form, keys[2]) != NULL;
 	json_t *data = json_object();
 	dg_form_keep_values(r, data);
-	for (size_t i = 0; i < 2; i++)
+	for (size_t i = 0; i < (has_write ? 3 : 2); i++)
 		if (!quota_of(field(r, keys[i]), &q[i]))
 			dg_form_error(data, keys[i],
 				      dg_t(r, dg_arena_printf(r->arena, "od_access.admin.err.%s",
@@ -184,12 +192,13 @@ static dg_rc settings_post(struct dg_req *r)
 		return admin_page(r, dg_rc_form_status(DG_EINVAL), data, 0, NULL);
 	json_decref(data);
 	bool sql_on = strcmp(field(r, "search_sql"), "1") == 0;
-	struct stmt s[3] = {
+	struct stmt s[4] = {
 		{sql_setting_set, DG_ARGS(DG_VT(keys[0]), DG_VI(q[0]))},
 		{sql_setting_set, DG_ARGS(DG_VT(keys[1]), DG_VI(q[1]))},
 		{sql_setting_set, DG_ARGS(DG_VT("search_sql"), DG_VI(sql_on))},
+		{sql_setting_set, DG_ARGS(DG_VT(keys[2]), DG_VI(q[2]))},
 	};
-	return write_all(r, s, 3, true);
+	return write_all(r, s, has_write ? 4 : 3, true);
 }
 
 static dg_rc app_id(struct dg_req *r, int64_t *id)

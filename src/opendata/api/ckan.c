@@ -254,7 +254,7 @@ static dg_rc dispatch(struct dg_req *r)
 		return DG_OK;
 	}
 	struct dg_od_caller caller;
-	dg_rc rc = dg_od_access_gate(r, name, &caller);
+	dg_rc rc = dg_od_access_gate(r, name, a->write, &caller);
 	if (rc && !r->replied) {
 		/* the gate could not read its counters: a store failure, in CKAN's shape */
 		ckan_failure(r, name, rc, NULL, &r->err);

@@ -67,6 +67,27 @@ const struct dg_migration dg_opendata_migrations[] = {
 	{"opendata-005-resource-extras",
 	 "ALTER TABLE od_resources ADD COLUMN extras TEXT NOT NULL DEFAULT '{}';"
 	 "ALTER TABLE od_resources ADD COLUMN metadata_modified BIGINT;"},
+	/*
+	 * the kept counts of the whole catalogue, of each organisation and of
+	 * each group (catalog/facets.c), filled from the datasets there are;
+	 * and the orders the public's datasets are listed in, as indexes of
+	 * those datasets only (package_search's and the pages' visibility
+	 * condition names the same three columns)
+	 */
+	{"opendata-006-facets",
+	 "CREATE TABLE od_facet_counts (scope TEXT NOT NULL, facet TEXT NOT NULL,"
+	 " value TEXT NOT NULL, n BIGINT NOT NULL, PRIMARY KEY (scope, facet, "
+	 "value));" DG_OD_FACETS_FILL
+	 "CREATE INDEX od_packages_public_modified ON od_packages(metadata_modified DESC, name)"
+	 " WHERE state = 'active' AND tier <> 'closed' AND private = 0;"
+	 "CREATE INDEX od_packages_public_dept ON od_packages(owner_dept, metadata_modified DESC,"
+	 " name) WHERE state = 'active' AND tier <> 'closed' AND private = 0;"
+	 "CREATE INDEX od_packages_public_theme ON od_packages(theme, metadata_modified DESC, name)"
+	 " WHERE state = 'active' AND tier <> 'closed' AND private = 0;"
+	 "CREATE INDEX od_packages_public_title ON od_packages(title, name)"
+	 " WHERE state = 'active' AND tier <> 'closed' AND private = 0;"
+	 "CREATE INDEX od_packages_public_name ON od_packages(name)"
+	 " WHERE state = 'active' AND tier <> 'closed' AND private = 0;"},
 	{NULL, NULL},
 };
 

@@ -31,6 +31,49 @@
 extern const struct dg_migration dg_opendata_migrations[];
 
 /*
+ * The catalogue's kept counts (od_facet_counts: scope, facet, value, n),
+ * counted again from the datasets the public may see: the migration that
+ * makes the table fills it so, and a bulk load ends so (catalog/facets.c
+ * keeps them in step with every other write). Scope "" is the whole
+ * catalogue, "o:CODE" one organisation's datasets, "g:THEME" one group's;
+ * facet "" (value "") is the number of datasets, the rest are
+ * package_search's facet fields.
+ */
+#define DG_OD_VISIBLE_P "p.state = 'active' AND p.private = 0 AND p.tier <> 'closed'"
+/* One facet's counts in the three kinds of scope: col's values over the rows of from. */
+#define DG_OD_FACET_SCOPES(facet, col, from)                                                       \
+	"INSERT INTO od_facet_counts (scope, facet, value, n) SELECT '', '" facet "', " col        \
+	", COUNT(DISTINCT p.id) FROM " from " WHERE " DG_OD_VISIBLE_P " AND " col " <> ''"         \
+	" GROUP BY " col ";"                                                                       \
+	"INSERT INTO od_facet_counts (scope, facet, value, n) SELECT 'o:' || p.owner_dept, "       \
+	"'" facet "', " col ", COUNT(DISTINCT p.id) FROM " from " WHERE " DG_OD_VISIBLE_P          \
+	" AND " col " <> '' GROUP BY p.owner_dept, " col ";"                                       \
+	"INSERT INTO od_facet_counts (scope, facet, value, n) SELECT 'g:' || p.theme, '" facet     \
+	"', " col ", COUNT(DISTINCT p.id) FROM " from " WHERE " DG_OD_VISIBLE_P " AND " col        \
+	" <> '' AND p.theme <> '' GROUP BY p.theme, " col ";"
+#define DG_OD_FACETS_FILL                                                                          \
+	"INSERT INTO od_facet_counts (scope, facet, value, n) SELECT '', '', '', COUNT(*)"         \
+	" FROM od_packages p WHERE " DG_OD_VISIBLE_P " HAVING COUNT(*) > 0;"                       \
+	"INSERT INTO od_facet_counts (scope, facet, value, n) SELECT 'o:' || p.owner_dept, '', "   \
+	"'',"                                                                                      \
+	" COUNT(*) FROM od_packages p WHERE " DG_OD_VISIBLE_P " GROUP BY p.owner_dept;"            \
+	"INSERT INTO od_facet_counts (scope, facet, value, n) SELECT 'g:' || p.theme, '', '',"     \
+	" COUNT(*) FROM od_packages p WHERE " DG_OD_VISIBLE_P " AND p.theme <> ''"                 \
+	" GROUP BY p.theme;" DG_OD_FACET_SCOPES("organization", "p.owner_dept", "od_packages p")   \
+		DG_OD_FACET_SCOPES("groups", "p.theme", "od_packages p") DG_OD_FACET_SCOPES(       \
+			"tags", "t.name", "od_tags t JOIN od_packages p ON p.id = t.package_id")   \
+			DG_OD_FACET_SCOPES(                                                        \
+				"res_format", "r.format",                                          \
+				"od_resources r JOIN od_packages p ON p.id = r.package_id")        \
+				DG_OD_FACET_SCOPES("license_id", "p.license_id", "od_packages p")  \
+					DG_OD_FACET_SCOPES("update_frequency", "p.frequency",      \
+							   "od_packages p")                        \
+						DG_OD_FACET_SCOPES("region", "p.region",           \
+								   "od_packages p")                \
+							DG_OD_FACET_SCOPES("open_tier", "p.tier",  \
+									   "od_packages p")
+
+/*
  * A CKAN action, as api/ckan.c's table calls it: params are the request's
  * parameters (an object, borrowed); on DG_OK *res is the result (owned by
  * the caller). On failure err holds the message (err->field the parameter

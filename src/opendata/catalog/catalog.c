@@ -71,6 +71,7 @@ static dg_rc seed_one(struct dg_db *db, size_t i, int64_t now)
 		.region = "demo",
 		.tier = demo[i][5],
 	};
+	json_t *before = json_object(); /* a new dataset gave nothing */
 	dg_rc rc = dg_od_insert_package(db, &p, now);
 	if (!rc)
 		rc = dg_od_insert_resource(db, rid, id, demo[i][1], demo[i][7], url, 0, now);
@@ -78,6 +79,11 @@ static dg_rc seed_one(struct dg_db *db, size_t i, int64_t now)
 		rc = dg_od_insert_tag(db, id, demo[i][6]);
 	if (!rc)
 		rc = dg_od_index_package(db, id);
+	if (!rc) {
+		rc = dg_od_facets_follow(db, id, before);
+		before = NULL;
+	}
+	json_decref(before);
 	return rc;
 }
 

@@ -31,6 +31,29 @@ dg_rc dg_od_index_package(struct dg_db *db, const char *id) DG_MUST;
 dg_rc dg_od_unindex_package(struct dg_db *db, const char *id) DG_MUST;
 
 /*
+ * ---- the unfiltered catalogue's counts (facets.c) ----
+ *
+ * od_facet_counts holds, per scope ("" the whole catalogue, "o:CODE" an
+ * organisation's datasets, "g:THEME" a group's), kept facet (package_search's
+ * organization, groups, tags, res_format, license_id, update_frequency,
+ * region, open_tier) and value, how many datasets the public may see carry
+ * it, and under facet "" and value "" how many there are. A write of
+ * dataset id calls dg_od_facets_read before it and dg_od_facets_follow
+ * after it, in its transaction.
+ */
+/*
+ * What dataset id gives the counts now (a new object; empty when the
+ * public does not see it or it does not exist). Locks its row first.
+ */
+dg_rc dg_od_facets_read(struct dg_db *db, const char *id, json_t **out) DG_MUST;
+/* Move the counts from before (taken: freed here) to what dataset id gives now. */
+dg_rc dg_od_facets_follow(struct dg_db *db, const char *id, json_t *before) DG_MUST;
+/* Count every facet again from the datasets (after a bulk load). */
+dg_rc dg_od_facets_rebuild(struct dg_db *db) DG_MUST;
+/* The number of datasets the public may see in scope, as kept. */
+dg_rc dg_od_facets_total(struct dg_db *db, const char *scope, int64_t *out) DG_MUST;
+
+/*
  * ---- writes (write.c) ----
  *
  * The writes for package_create/update/patch and the resource actions.

@@ -375,7 +375,7 @@ dg_rc dg_od_file_download(struct dg_req *r)
 	struct dg_od_caller caller;
 	struct dg_od_file_row row;
 	struct dg_db *db = NULL;
-	dg_rc rc = dg_od_access_gate(r, NULL, &caller);
+	dg_rc rc = dg_od_access_gate(r, NULL, false, &caller);
 	if (rc)
 		return r->replied ? DG_OK : rc; /* a refusal already made, or a store failure */
 	if ((rc = dg_req_db(r, &db)) != DG_OK)

@@ -279,6 +279,8 @@ dg_rc dg_od_catalog_generate(struct dg_db *db, int64_t n, struct dg_err *err)
 					  names[p]);
 		dg_info("demo: %lld generated datasets: %s written", (long long)n, names[p]);
 	}
+	if (!rc)
+		rc = dg_od_facets_rebuild(db);
 	if (!rc && dg_db_kind(db) == DG_STORE_PG) {
 		/* the copy set search_id itself: the sequence moves past it */
 		int64_t last = 0;

@@ -131,10 +131,10 @@ static const char *const facet_src[][4] = {
  * The ORDER BY for sort ("field dir, field dir"), with p.name as the last
  * key so pages never overlap. Every word is checked against the whitelist.
  */
-static dg_rc order_by(const char *sort, struct dg_buf *out, struct dg_err *err)
+static dg_rc order_by(const char *sort, bool scored, struct dg_buf *out, struct dg_err *err)
 {
 	struct dg_str rest = dg_str_of(sort), item;
-	int keys = 0;
+	int keys = 0, written = 0;
 	bool by_name = false;
 	dg_rc rc = dg_buf_adds(out, " ORDER BY ");
 	while (!rc && rest.p) {
@@ -163,10 +163,14 @@ static dg_rc order_by(const char *sort, struct dg_buf *out, struct dg_err *err)
 					    "Invalid \"sort\" parameter: cannot sort by \"%.*s\"",
 					    (int)(field.n > 64 ? 64 : field.n), field.p);
 		by_name = by_name || strcmp(expr, "p.name") == 0;
-		rc = dg_buf_addf(out, "%s%s %s", keys > 1 ? ", " : "", expr, desc ? "DESC" : "ASC");
+		/* without free text every score is 0: the order is the next keys' (an index's) */
+		if (!scored && strcmp(expr, "score") == 0)
+			continue;
+		rc = dg_buf_addf(out, "%s%s %s", written++ ? ", " : "", expr,
+				 desc ? "DESC" : "ASC");
 	}
 	if (!rc && !by_name)
-		rc = dg_buf_addf(out, "%sp.name ASC", keys ? ", " : "");
+		rc = dg_buf_addf(out, "%sp.name ASC", written ? ", " : "");
 	return rc;
 }
 
@@ -220,30 +224,11 @@ static dg_rc compile_one(struct dg_solr_sql *sql, struct dg_arena *a, const char
 	return DG_OK;
 }
 
-static dg_rc facet_one(struct dg_db *db, struct dg_arena *a, const char *const src[4],
-		       const char *vis, const struct dg_val *visarg, size_t nvis,
-		       const struct dg_solr_sql *sql, const struct dg_od_search *s, json_t *facets,
-		       json_t *search_facets)
+/* A facet's rows (value, display name, count) as CKAN's facets and search_facets; frees rows. */
+static dg_rc facet_rows(struct dg_rows *rows, const char *name, json_t *facets,
+			json_t *search_facets)
 {
-	struct dg_buf q;
-	dg_buf_init(&q, 0);
-	dg_rc rc = dg_buf_addf(
-		&q,
-		"SELECT v, MIN(dn), COUNT(*) FROM (SELECT DISTINCT p.id, %s AS v, %s AS dn"
-		" FROM od_packages p%s WHERE %s AND %s) x WHERE v <> ''"
-		" GROUP BY v HAVING COUNT(*) >= ? ORDER BY COUNT(*) DESC, v LIMIT ?",
-		src[1], src[2], src[3], vis, dg_buf_str(&sql->where));
-	int64_t limit = s->facet_limit < 0 || s->facet_limit > DG_OD_ROWS_MAX ? DG_OD_ROWS_MAX
-									      : s->facet_limit;
-	struct dg_val extra[2] = {DG_VI(s->facet_mincount), DG_VI(limit)};
-	size_t nargs = 0;
-	struct dg_val *args = join_args(a, NULL, 0, visarg, nvis, sql, extra, 2, &nargs);
-	struct dg_rows *rows = NULL;
-	if (!rc)
-		rc = dg_db_query(db, dg_buf_str(&q), args, nargs, &rows);
-	dg_buf_release(&q);
-	if (rc)
-		return rc;
+	dg_rc rc;
 	json_t *counts = json_object(), *items = json_array();
 	while ((rc = dg_rows_next(rows)) == DG_OK) {
 		const char *v = dg_rows_text(rows, 0);
@@ -253,15 +238,119 @@ static dg_rc facet_one(struct dg_db *db, struct dg_arena *a, const char *const s
 						       dg_rows_text(rows, 1), "count", c));
 	}
 	dg_rows_free(rows);
-	json_object_set_new(facets, src[0], counts);
-	json_object_set_new(search_facets, src[0],
-			    json_pack("{s:s, s:o}", "title", src[0], "items", items));
+	json_object_set_new(facets, name, counts);
+	json_object_set_new(search_facets, name,
+			    json_pack("{s:s, s:o}", "title", name, "items", items));
 	return rc == DG_ENOTFOUND ? DG_OK : rc;
+}
+
+static int64_t facet_limit(const struct dg_od_search *s)
+{
+	return s->facet_limit < 0 || s->facet_limit > DG_OD_ROWS_MAX ? DG_OD_ROWS_MAX
+								     : s->facet_limit;
+}
+
+/* One facet's counts in scope, as kept (facets.c): no dataset is read. */
+static dg_rc facet_kept(struct dg_db *db, const char *scope, const char *const src[4],
+			const struct dg_od_search *s, json_t *facets, json_t *search_facets)
+{
+	struct dg_rows *rows = NULL;
+	dg_rc rc = dg_db_query(
+		db,
+		"SELECT c.value, COALESCE(d.name_zh, c.value), c.n FROM od_facet_counts c"
+		" LEFT JOIN departments d ON c.facet = 'organization' AND d.code = c.value"
+		" WHERE c.scope = ? AND c.facet = ? AND c.n > 0 AND c.n >= ?"
+		" ORDER BY c.n DESC, c.value LIMIT ?",
+		DG_ARGS(DG_VT(scope), DG_VT(src[0]), DG_VI(s->facet_mincount),
+			DG_VI(facet_limit(s))),
+		&rows);
+	return rc ? rc : facet_rows(rows, src[0], facets, search_facets);
+}
+
+/* The counts of one facet over the matched set, found through the query's indexes. */
+static dg_rc facet_one(struct dg_db *db, struct dg_arena *a, const char *const src[4],
+		       const char *vis, const struct dg_val *visarg, size_t nvis,
+		       const struct dg_solr_sql *sql, const struct dg_od_search *s, json_t *facets,
+		       json_t *search_facets)
+{
+	struct dg_buf q;
+	dg_buf_init(&q, 0);
+	/*
+	 * Each matched dataset gives one row, or one a tag (od_tags' key is the
+	 * pair), so only formats, which several resources may share, need
+	 * their datasets told apart: the rest count rows, with no sort to
+	 * remove duplicates first.
+	 */
+	const char *n = strcmp(src[0], "res_format") == 0 ? "COUNT(DISTINCT id)" : "COUNT(*)";
+	dg_rc rc = dg_buf_addf(&q,
+			       "SELECT v, MIN(dn), %s FROM (SELECT p.id AS id, %s AS v, %s AS dn"
+			       " FROM od_packages p%s WHERE %s AND %s) x WHERE v <> ''"
+			       " GROUP BY v HAVING %s >= ? ORDER BY %s DESC, v LIMIT ?",
+			       n, src[1], src[2], src[3], vis, dg_buf_str(&sql->where), n, n);
+	struct dg_val extra[2] = {DG_VI(s->facet_mincount), DG_VI(facet_limit(s))};
+	size_t nargs = 0;
+	struct dg_val *args = join_args(a, NULL, 0, visarg, nvis, sql, extra, 2, &nargs);
+	struct dg_rows *rows = NULL;
+	if (!rc)
+		rc = dg_db_query(db, dg_buf_str(&q), args, nargs, &rows);
+	dg_buf_release(&q);
+	return rc ? rc : facet_rows(rows, src[0], facets, search_facets);
+}
+
+/* where without its " AND 1=1" (what *:* and an empty q or fq add), into out. */
+static void without_all(const char *where, struct dg_buf *out)
+{
+	for (const char *w = where; *w;) {
+		if (strncmp(w, " AND 1=1", 8) == 0 && (w[8] == '\0' || w[8] == ' ')) {
+			w += 8;
+			continue;
+		}
+		if (dg_buf_addc(out, *w++) != DG_OK)
+			return;
+	}
+}
+
+/*
+ * The scope of the kept counts (facets.c) that answers the compiled query
+ * for the public: "" when it holds every dataset, "o:CODE" when it holds
+ * one organisation's (organization:CODE and nothing else), "g:THEME" one
+ * group's; NULL when none does and the counts come from the matched rows.
+ * The organisation's and group's forms are found by compiling the same
+ * filter, so they follow the field table above.
+ */
+static const char *kept_scope(struct dg_arena *a, const struct dg_od_search *s,
+			      const struct dg_solr_sql *sql, int64_t now)
+{
+	static const char *const probes[][2] = {{"organization:x", "o:"}, {"groups:x", "g:"}};
+	if (s->private_dept || sql->nscore_args > 0)
+		return NULL;
+	struct dg_buf mine;
+	dg_buf_init(&mine, 0);
+	without_all(dg_buf_str(&sql->where), &mine);
+	const char *scope = NULL;
+	if (sql->nargs == 0 && strcmp(dg_buf_str(&mine), "1=1") == 0)
+		scope = "";
+	for (size_t i = 0; !scope && sql->nargs == 1 && sql->args[0].t == DG_V_TEXT && i < 2; i++) {
+		struct dg_solr_sql *probe = dg_solr_sql_new(a);
+		struct dg_err err = {0};
+		probe->kind = sql->kind;
+		if (compile_one(probe, a, probes[i][0], "fq", now, &err) != DG_OK)
+			continue;
+		struct dg_buf theirs;
+		dg_buf_init(&theirs, 0);
+		without_all(dg_buf_str(&probe->where), &theirs);
+		if (strcmp(dg_buf_str(&mine), dg_buf_str(&theirs)) == 0)
+			scope = dg_arena_printf(a, "%s%s", probes[i][1], sql->args[0].s);
+		dg_buf_release(&theirs);
+	}
+	dg_buf_release(&mine);
+	return scope;
 }
 
 static dg_rc facets_of(struct dg_db *db, struct dg_arena *a, const char *vis,
 		       const struct dg_val *visarg, size_t nvis, const struct dg_solr_sql *sql,
-		       const struct dg_od_search *s, json_t *res, struct dg_err *err)
+		       const struct dg_od_search *s, const char *scope, json_t *res,
+		       struct dg_err *err)
 {
 	json_t *facets = json_object(), *search_facets = json_object();
 	json_object_set_new(res, "facets", facets);
@@ -277,7 +366,9 @@ static dg_rc facets_of(struct dg_db *db, struct dg_arena *a, const char *vis,
 		if (!src)
 			return dg_err_field(err, DG_EINVAL, "facet.field",
 					    "cannot facet on \"%.64s\"", s->facets[i]);
-		dg_rc rc = facet_one(db, a, src, vis, visarg, nvis, sql, s, facets, search_facets);
+		dg_rc rc = scope ? facet_kept(db, scope, src, s, facets, search_facets)
+				 : facet_one(db, a, src, vis, visarg, nvis, sql, s, facets,
+					     search_facets);
 		if (rc)
 			return rc;
 	}
@@ -327,7 +418,7 @@ dg_rc dg_od_search_run(struct dg_db *db, struct dg_arena *a, const struct dg_od_
 	struct dg_buf order;
 	dg_buf_init(&order, 4096);
 	if (!rc)
-		rc = order_by(sort, &order, err);
+		rc = order_by(sort, strcmp(dg_buf_str(&sql->score), "0") != 0, &order, err);
 	struct dg_val visarg[1];
 	size_t nvis = 0;
 	const char *vis = visible(s->private_dept, visarg, &nvis);
@@ -336,7 +427,11 @@ dg_rc dg_od_search_run(struct dg_db *db, struct dg_arena *a, const struct dg_od_
 	size_t nargs = 0;
 	struct dg_val *args = NULL;
 	char *text = NULL;
-	if (!rc) {
+	/* what the public sees of the catalogue, an organisation or a group: counts are kept */
+	const char *scope = rc ? NULL : kept_scope(a, s, sql, s->now_ms);
+	if (scope)
+		rc = dg_od_facets_total(db, scope, &count);
+	else if (!rc) {
 		text = dg_arena_printf(a, "SELECT COUNT(*) FROM od_packages p WHERE %s AND %s", vis,
 				       dg_buf_str(&sql->where));
 		args = join_args(a, NULL, 0, visarg, nvis, sql, NULL, 0, &nargs);
@@ -362,7 +457,7 @@ dg_rc dg_od_search_run(struct dg_db *db, struct dg_arena *a, const struct dg_od_
 		return rc;
 	json_t *res = json_pack("{s:I, s:o, s:s}", "count", (json_int_t)count, "results", results,
 				"sort", sort);
-	rc = facets_of(db, a, vis, visarg, nvis, sql, s, res, err);
+	rc = facets_of(db, a, vis, visarg, nvis, sql, s, scope, res, err);
 	if (rc) {
 		json_decref(res);
 		return rc;
@@ -373,17 +468,15 @@ dg_rc dg_od_search_run(struct dg_db *db, struct dg_arena *a, const struct dg_od_
 
 /* ---- organizations, groups, tags ---- */
 
-/* The visible datasets' count per owner or theme, as a subquery on column col. */
-#define COUNT_OF(col)                                                                              \
-	"(SELECT COUNT(*) FROM od_packages p WHERE p." col " = g.name AND p.state = 'active'"      \
-	" AND p.private = 0 AND p.tier <> 'closed')"
-
+/* Groups and organizations with their datasets' counts as kept (facets.c). */
 static const char *const group_from[2] = {
-	/* groups: the themes of visible datasets */
-	"(SELECT DISTINCT theme AS name, theme AS title, '' AS title_en FROM od_packages"
-	" WHERE theme <> '' AND state = 'active' AND private = 0 AND tier <> 'closed') g",
+	/* groups: the themes the public's datasets have */
+	"(SELECT c.value AS name, c.value AS title, '' AS title_en, c.n AS package_count"
+	" FROM od_facet_counts c WHERE c.scope = '' AND c.facet = 'groups') g",
 	/* organizations: every department */
-	"(SELECT code AS name, name_zh AS title, name_en AS title_en FROM departments) g",
+	"(SELECT d.code AS name, d.name_zh AS title, d.name_en AS title_en,"
+	" COALESCE(c.n, 0) AS package_count FROM departments d LEFT JOIN od_facet_counts c"
+	" ON c.scope = '' AND c.facet = 'organization' AND c.value = d.code) g",
 };
 
 static json_t *group_dict(struct dg_rows *rows, bool org)
@@ -424,7 +517,7 @@ dg_rc dg_od_group_list(struct dg_db *db, const struct dg_od_group_query *gq, jso
 		dg_str_cut(dg_str_trim(dg_str_of(gq->sort ? gq->sort : "name")), ' ', &field));
 	const char *col = dg_str_eqs(field, "name")            ? "g.name"
 			  : dg_str_eqs(field, "title")         ? "g.title"
-			  : dg_str_eqs(field, "package_count") ? "package_count"
+			  : dg_str_eqs(field, "package_count") ? "g.package_count"
 							       : NULL;
 	bool desc = dg_str_case_eqs(dir, "desc");
 	if (!col || (dir.n && !desc && !dg_str_case_eqs(dir, "asc")))
@@ -434,10 +527,9 @@ dg_rc dg_od_group_list(struct dg_db *db, const struct dg_od_group_query *gq, jso
 	snprintf(like, sizeof like, "%%%.200s%%", gq->q ? gq->q : "");
 	char sql[1024];
 	snprintf(sql, sizeof sql,
-		 "SELECT g.name, g.title, g.title_en, %s AS package_count FROM %s"
+		 "SELECT g.name, g.title, g.title_en, g.package_count FROM %s"
 		 " WHERE (g.name LIKE ? OR g.title LIKE ?) ORDER BY %s %s, g.name LIMIT ? OFFSET ?",
-		 gq->orgs ? COUNT_OF("owner_dept") : COUNT_OF("theme"), group_from[gq->orgs], col,
-		 desc ? "DESC" : "ASC");
+		 group_from[gq->orgs], col, desc ? "DESC" : "ASC");
 	struct dg_rows *rows = NULL;
 	dg_rc rc = dg_db_query(
 		db, sql, DG_ARGS(DG_VT(like), DG_VT(like), DG_VI(gq->limit), DG_VI(gq->offset)),
@@ -465,8 +557,8 @@ dg_rc dg_od_group_show(struct dg_db *db, bool org, const char *id, json_t **out)
 	*out = NULL;
 	char sql[1024];
 	snprintf(sql, sizeof sql,
-		 "SELECT g.name, g.title, g.title_en, %s AS package_count FROM %s WHERE g.name = ?",
-		 org ? COUNT_OF("owner_dept") : COUNT_OF("theme"), group_from[org]);
+		 "SELECT g.name, g.title, g.title_en, g.package_count FROM %s WHERE g.name = ?",
+		 group_from[org]);
 	struct dg_rows *rows = NULL;
 	dg_rc rc = dg_db_query(db, sql, DG_ARGS(DG_VT(id)), &rows);
 	if (rc)
@@ -484,11 +576,11 @@ dg_rc dg_od_tag_list(struct dg_db *db, const char *q, json_t **out)
 	char like[300];
 	snprintf(like, sizeof like, "%%%.200s%%", q ? q : "");
 	struct dg_rows *rows = NULL;
-	dg_rc rc = dg_db_query(db,
-			       "SELECT DISTINCT t.name FROM od_tags t JOIN od_packages p"
-			       " ON p.id = t.package_id WHERE p.state = 'active' AND p.private = 0"
-			       " AND p.tier <> 'closed' AND t.name LIKE ? ORDER BY t.name",
-			       DG_ARGS(DG_VT(like)), &rows);
+	dg_rc rc =
+		dg_db_query(db,
+			    "SELECT value FROM od_facet_counts WHERE scope = '' AND facet = 'tags'"
+			    " AND value LIKE ? ORDER BY value",
+			    DG_ARGS(DG_VT(like)), &rows);
 	if (rc)
 		return rc;
 	json_t *list = json_array();

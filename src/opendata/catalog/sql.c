@@ -293,15 +293,49 @@ dg_rc dg_od_file_find(struct dg_db *db, const char *rid, struct dg_arena *a,
 	return rc;
 }
 
+static dg_rc delete_in_tx(struct dg_db *db, const char *id_or_name, int64_t now_ms)
+{
+	struct dg_rows *rows = NULL;
+	char id[128] = "";
+	dg_rc rc = dg_db_query(db,
+			       "SELECT id FROM od_packages WHERE (id = ? OR name = ?)"
+			       " AND state = 'active'",
+			       DG_ARGS(DG_VT(id_or_name), DG_VT(id_or_name)), &rows);
+	if (rc)
+		return rc;
+	rc = dg_rows_next(rows);
+	if (rc == DG_OK)
+		snprintf(id, sizeof id, "%s", dg_rows_text(rows, 0));
+	dg_rows_free(rows);
+	json_t *before = NULL;
+	if (!rc)
+		rc = dg_od_facets_read(db, id, &before);
+	if (!rc)
+		rc = dg_db_exec(db,
+				"UPDATE od_packages SET state = 'deleted', metadata_modified = ?"
+				" WHERE id = ?",
+				DG_ARGS(DG_VI(now_ms), DG_VT(id)), NULL);
+	if (!rc) {
+		rc = dg_od_facets_follow(db, id, before);
+		before = NULL;
+	}
+	json_decref(before);
+	return rc;
+}
+
 dg_rc dg_od_package_delete(struct dg_db *db, const char *id_or_name, int64_t now_ms)
 {
-	int64_t changed = 0;
-	dg_rc rc =
-		dg_db_exec(db,
-			   "UPDATE od_packages SET state = 'deleted', metadata_modified = ?"
-			   " WHERE (id = ? OR name = ?) AND state = 'active'",
-			   DG_ARGS(DG_VI(now_ms), DG_VT(id_or_name), DG_VT(id_or_name)), &changed);
-	return rc ? rc : changed ? DG_OK : DG_ENOTFOUND;
+	/* the dataset and the counts it gave leave together */
+	bool own = !dg_db_in_tx(db);
+	dg_rc rc = own ? dg_db_begin(db) : DG_OK;
+	if (rc)
+		return rc;
+	rc = delete_in_tx(db, id_or_name, now_ms);
+	if (own && !rc)
+		rc = dg_db_commit(db);
+	if (own && rc)
+		dg_db_rollback(db);
+	return rc;
 }
 
 /* Load jobs looked at for the management list's "latest load": the newest ones only. */

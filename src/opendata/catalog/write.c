@@ -160,7 +160,10 @@ static dg_rc save_resources(struct dg_db *db, const struct dg_od_pkg_in *p, int6
 static dg_rc save_package(struct dg_db *db, const void *arg, int64_t now_ms, bool create)
 {
 	const struct dg_od_pkg_in *p = arg;
-	dg_rc rc;
+	json_t *before = NULL;
+	dg_rc rc = dg_od_facets_read(db, p->id, &before);
+	if (rc)
+		return rc;
 	if (create)
 		rc = dg_db_exec(
 			db,
@@ -209,6 +212,11 @@ static dg_rc save_package(struct dg_db *db, const void *arg, int64_t now_ms, boo
 		rc = save_resources(db, p, now_ms);
 	if (!rc)
 		rc = dg_od_index_package(db, p->id);
+	if (!rc) {
+		rc = dg_od_facets_follow(db, p->id, before);
+		before = NULL;
+	}
+	json_decref(before);
 	return rc;
 }
 
@@ -246,13 +254,16 @@ struct res_job {
 static dg_rc resource_fn(struct dg_db *db, const void *arg, int64_t now_ms)
 {
 	const struct res_job *j = arg;
-	dg_rc rc;
+	json_t *before = NULL;
+	dg_rc rc = dg_od_facets_read(db, j->package_id, &before);
+	if (rc)
+		return rc;
 	if (j->create) {
 		int64_t pos = 0;
 		char holder[128];
 		rc = resource_holder(db, j->r->id, holder);
 		if (!rc && holder[0])
-			return DG_ECONFLICT;
+			rc = DG_ECONFLICT;
 		rc = rc ? rc
 			: dg_db_query_int(db,
 					  "SELECT COALESCE(MAX(position) + 1, 0) FROM od_resources"
@@ -267,6 +278,11 @@ static dg_rc resource_fn(struct dg_db *db, const void *arg, int64_t now_ms)
 				DG_ARGS(DG_VI(now_ms), DG_VT(j->package_id)), NULL);
 	if (!rc)
 		rc = dg_od_index_package(db, j->package_id);
+	if (!rc) {
+		rc = dg_od_facets_follow(db, j->package_id, before);
+		before = NULL;
+	}
+	json_decref(before);
 	return rc;
 }
 
@@ -293,6 +309,9 @@ static dg_rc delete_fn(struct dg_db *db, const void *arg, int64_t now_ms)
 		pos = dg_rows_int(rows, 1);
 	}
 	dg_rows_free(rows);
+	json_t *before = NULL;
+	if (!rc)
+		rc = dg_od_facets_read(db, pkg, &before);
 	if (rc)
 		return rc;
 	rc = dg_db_exec(db, "DELETE FROM od_resources WHERE id = ?", DG_ARGS(DG_VT(rid)), NULL);
@@ -306,6 +325,11 @@ static dg_rc delete_fn(struct dg_db *db, const void *arg, int64_t now_ms)
 				DG_ARGS(DG_VI(now_ms), DG_VT(pkg)), NULL);
 	if (!rc)
 		rc = dg_od_index_package(db, pkg);
+	if (!rc) {
+		rc = dg_od_facets_follow(db, pkg, before);
+		before = NULL;
+	}
+	json_decref(before);
 	return rc;
 }
 
@@ -324,9 +348,17 @@ static dg_rc purge_fn(struct dg_db *db, const void *arg, int64_t now_ms)
 		"DELETE FROM od_extras WHERE package_id = ?",
 		"DELETE FROM od_packages WHERE id = ?",
 	};
-	dg_rc rc = dg_od_unindex_package(db, id);
+	json_t *before = NULL;
+	dg_rc rc = dg_od_facets_read(db, id, &before);
+	if (!rc)
+		rc = dg_od_unindex_package(db, id);
 	for (size_t i = 0; !rc && i < sizeof children / sizeof children[0]; i++)
 		rc = dg_db_exec(db, children[i], DG_ARGS(DG_VT(id)), NULL);
+	if (!rc) {
+		rc = dg_od_facets_follow(db, id, before);
+		before = NULL;
+	}
+	json_decref(before);
 	return rc;
 }
 

@@ -15,6 +15,7 @@
 #include <strings.h>
 
 #include "node/env.h"
+#include "opendata/access/access.h"
 #include "web/page.h"
 #include "core/buf.h"
 #include "core/log.h"
@@ -353,8 +354,11 @@ static dg_rc search_sql(struct dg_req *r, json_t *params, json_t **result, struc
 		goto out;
 	if (atomic_fetch_add(&sql_running, 1) >= SQL_AT_ONCE) {
 		atomic_fetch_sub(&sql_running, 1);
+		dg_od_limit_headers(r, "search_sql_at_once", SQL_AT_ONCE, 0, 5);
 		rc = dg_err_set(err, DG_ELOCKED,
-				"Too many SQL searches are running: try again in a few seconds");
+				"Too many SQL searches are running (search_sql_at_once: %d): try"
+				" again in a few seconds",
+				SQL_AT_ONCE);
 		goto out;
 	}
 	if ((rc = dg_db_get(r->env->store, &db)) != DG_OK) {

@@ -469,7 +469,7 @@ static dg_rc dump_handle(struct dg_req *r)
 	struct dg_od_caller caller;
 	char who[64];
 	int slot = -1;
-	if ((rc = dg_od_access_gate(r, NULL, &caller)) != DG_OK) {
+	if ((rc = dg_od_access_gate(r, NULL, false, &caller)) != DG_OK) {
 		json_decref(params);
 		return r->replied ? DG_OK : rc; /* a refusal already made, or a store failure */
 	}
@@ -479,9 +479,11 @@ static dg_rc dump_handle(struct dg_req *r)
 		snprintf(who, sizeof who, "ip:%s", r->remote_addr ? r->remote_addr : "");
 	if ((slot = slot_take(who)) < 0) {
 		json_decref(params);
-		dg_reply_header(r, "Retry-After", "10");
+		dg_od_limit_headers(r, "dumps_at_once", DUMPS_PER_CALLER, 0, 10);
 		return dg_err_set(&r->err, DG_ELOCKED,
-				  "Too many dumps at once: wait for one to finish, then try again");
+				  "Too many dumps at once (dumps_at_once: %d): wait for one to"
+				  " finish, then try again",
+				  DUMPS_PER_CALLER);
 	}
 	d.raw = dg_kvs_get(&r->query, "raw") &&
 		strcasecmp(dg_kvs_get(&r->query, "raw"), "true") == 0;

@@ -1,0 +1,224 @@
+/*
+ * facets.c - the catalogue's counts, kept as datasets change
+ * (od_facet_counts, made by base.c's migrations): how many datasets the
+ * public may see (active, not private, not closed) carry each organisation,
+ * group, tag, resource format, licence, update frequency, region and tier,
+ * and how many there are (facet "" and value ""), in three kinds of scope:
+ * the whole catalogue (""), one organisation ("o:CODE") and one group
+ * ("g:THEME"). package_search without a query or with only an organisation
+ * or a group (the /data browse, organisation and group pages), tag_list,
+ * group_list, organization_list and their _show actions read these rows
+ * instead of counting the datasets.
+ *
+ * Every write of a dataset reads what the dataset gave the counts before
+ * it (dg_od_facets_read) and, after it, moves the counts by the difference
+ * (dg_od_facets_follow), in the write's own transaction, so a count is never
+ * seen out of step with the rows. The difference is applied in one order
+ * (scope, facet, value) by every writer, so two transactions on PostgreSQL
+ * never wait on each other's rows in opposite orders; a write that changes
+ * nothing the counts hold touches no count. A bulk load recounts
+ * everything at its end (dg_od_facets_rebuild).
+ */
+#include "opendata/catalog/catalog_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* What the public may see of a dataset p. */
+#define VIS DG_OD_VISIBLE_P
+
+/*
+ * The kept facets, in the order their counts are written. Their names are
+ * package_search's facet.field names; "" is the number of datasets.
+ */
+static const char *const kinds[] = {
+	"",           "organization",     "groups", "tags",      "res_format",
+	"license_id", "update_frequency", "region", "open_tier",
+};
+#define NKINDS (sizeof kinds / sizeof kinds[0])
+
+/* The set of (scope, kind) in snap, made when missing. */
+static json_t *set_of(json_t *snap, const char *scope, const char *kind)
+{
+	json_t *kinds_of = json_object_get(snap, scope);
+	if (!kinds_of) {
+		kinds_of = json_object();
+		json_object_set_new(snap, scope, kinds_of);
+	}
+	json_t *set = json_object_get(kinds_of, kind);
+	if (!set) {
+		set = json_object();
+		json_object_set_new(kinds_of, kind, set);
+	}
+	return set;
+}
+
+/* Add value (not "", but for the count) to kind's set in every scope of the dataset. */
+static void put(json_t *snap, const char *const scopes[3], const char *kind, const char *value)
+{
+	if (!value[0] && kind[0])
+		return;
+	for (size_t i = 0; i < 3 && scopes[i]; i++)
+		json_object_set_new(set_of(snap, scopes[i], kind), value, json_true());
+}
+
+/* Each row's first column into kind's sets. */
+static dg_rc put_rows(struct dg_db *db, const char *sql, const char *id,
+		      const char *const scopes[3], const char *kind, json_t *snap)
+{
+	struct dg_rows *rows = NULL;
+	dg_rc rc = dg_db_query(db, sql, DG_ARGS(DG_VT(id)), &rows);
+	if (rc)
+		return rc;
+	while ((rc = dg_rows_next(rows)) == DG_OK)
+		put(snap, scopes, kind, dg_rows_text(rows, 0));
+	dg_rows_free(rows);
+	return rc == DG_ENOTFOUND ? DG_OK : rc;
+}
+
+dg_rc dg_od_facets_read(struct dg_db *db, const char *id, json_t **out)
+{
+	*out = NULL;
+	/*
+	 * Take the dataset's row lock first (a write that changes nothing), so
+	 * that on PostgreSQL a second writer of the same dataset reads what the
+	 * first one left, not what was there before it.
+	 */
+	dg_rc rc = dg_db_exec(db, "UPDATE od_packages SET state = state WHERE id = ?",
+			      DG_ARGS(DG_VT(id)), NULL);
+	struct dg_rows *rows = NULL;
+	if (!rc)
+		rc = dg_db_query(db,
+				 "SELECT p.owner_dept, p.theme, p.license_id, p.frequency,"
+				 " p.region, p.tier FROM od_packages p WHERE p.id = ? AND " VIS,
+				 DG_ARGS(DG_VT(id)), &rows);
+	if (rc)
+		return rc;
+	json_t *snap = json_object();
+	/* the scopes' names, as long as the codes and themes are */
+	json_t *org = NULL, *group = NULL;
+	const char *scopes[4] = {"", NULL, NULL, NULL};
+	rc = dg_rows_next(rows);
+	if (rc == DG_OK) {
+		static const size_t col_kind[] = {1, 2, 5, 6, 7, 8};
+		org = json_sprintf("o:%s", dg_rows_text(rows, 0));
+		scopes[1] = json_string_value(org);
+		if (dg_rows_text(rows, 1)[0]) { /* no group: no group's counts */
+			group = json_sprintf("g:%s", dg_rows_text(rows, 1));
+			scopes[2] = json_string_value(group);
+		}
+		put(snap, scopes, "", "");
+		for (int c = 0; c < 6; c++)
+			put(snap, scopes, kinds[col_kind[c]], dg_rows_text(rows, c));
+	}
+	dg_rows_free(rows);
+	bool visible = rc == DG_OK;
+	if (rc == DG_ENOTFOUND)
+		rc = DG_OK;
+	if (!rc && visible)
+		rc = put_rows(db, "SELECT name FROM od_tags WHERE package_id = ?", id, scopes,
+			      "tags", snap);
+	if (!rc && visible)
+		rc = put_rows(db, "SELECT format FROM od_resources WHERE package_id = ?", id,
+			      scopes, "res_format", snap);
+	json_decref(org);
+	json_decref(group);
+	if (rc) {
+		json_decref(snap);
+		return rc;
+	}
+	*out = snap;
+	return DG_OK;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Move count (scope, kind, value) by delta; a count that reaches 0 goes. */
+static dg_rc bump(struct dg_db *db, const char *scope, const char *kind, const char *value,
+		  int64_t delta)
+{
+	dg_rc rc = dg_db_exec(db,
+			      "INSERT INTO od_facet_counts (scope, facet, value, n)"
+			      " VALUES (?, ?, ?, ?) ON CONFLICT (scope, facet, value) DO UPDATE"
+			      " SET n = od_facet_counts.n + excluded.n",
+			      DG_ARGS(DG_VT(scope), DG_VT(kind), DG_VT(value), DG_VI(delta)), NULL);
+	if (!rc && delta < 0)
+		rc = dg_db_exec(db,
+				"DELETE FROM od_facet_counts WHERE scope = ? AND facet = ?"
+				" AND value = ? AND n <= 0",
+				DG_ARGS(DG_VT(scope), DG_VT(kind), DG_VT(value)), NULL);
+	return rc;
+}
+
+/* The keys of a and of b (either may be NULL), each once, sorted (a malloc'd array). */
+static const char **keys_of(json_t *a, json_t *b, size_t *n)
+{
+	size_t k = 0;
+	const char **names =
+		malloc((json_object_size(a) + json_object_size(b) + 1) * sizeof *names);
+	const char *key;
+	json_t *v;
+	json_object_foreach (a, key, v)
+		names[k++] = key;
+	json_object_foreach (b, key, v)
+		if (!json_object_get(a, key))
+			names[k++] = key;
+	qsort(names, k, sizeof *names, by_name);
+	*n = k;
+	return names;
+}
+
+/* One scope's and kind's counts moved from the set before to the set after (either may be NULL). */
+static dg_rc move_kind(struct dg_db *db, const char *scope, const char *kind, json_t *before,
+		       json_t *after)
+{
+	size_t n = 0;
+	const char **names = keys_of(before, after, &n);
+	dg_rc rc = DG_OK;
+	for (size_t i = 0; !rc && i < n; i++) {
+		int64_t delta = (json_object_get(after, names[i]) ? 1 : 0) -
+				(json_object_get(before, names[i]) ? 1 : 0);
+		if (delta)
+			rc = bump(db, scope, kind, names[i], delta);
+	}
+	free(names);
+	return rc;
+}
+
+dg_rc dg_od_facets_follow(struct dg_db *db, const char *id, json_t *before)
+{
+	json_t *after = NULL;
+	dg_rc rc = dg_od_facets_read(db, id, &after);
+	size_t n = 0;
+	const char **scopes = rc ? NULL : keys_of(before, after, &n);
+	for (size_t s = 0; !rc && s < n; s++) {
+		json_t *b = json_object_get(before, scopes[s]),
+		       *a = json_object_get(after, scopes[s]);
+		for (size_t i = 0; !rc && i < NKINDS; i++)
+			rc = move_kind(db, scopes[s], kinds[i], json_object_get(b, kinds[i]),
+				       json_object_get(a, kinds[i]));
+	}
+	free(scopes);
+	json_decref(before);
+	json_decref(after);
+	return rc;
+}
+
+/* Every count from the datasets themselves, for a bulk load's end (and tests). */
+dg_rc dg_od_facets_rebuild(struct dg_db *db)
+{
+	return dg_db_exec_script(db, "DELETE FROM od_facet_counts;" DG_OD_FACETS_FILL);
+}
+
+dg_rc dg_od_facets_total(struct dg_db *db, const char *scope, int64_t *out)
+{
+	*out = 0;
+	dg_rc rc = dg_db_query_int(db,
+				   "SELECT n FROM od_facet_counts WHERE scope = ? AND facet = ''"
+				   " AND value = ''",
+				   DG_ARGS(DG_VT(scope)), out);
+	return rc == DG_ENOTFOUND ? DG_OK : rc;
+}
