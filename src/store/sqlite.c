@@ -187,6 +187,9 @@ static dg_rc prepare(struct dg_db *db, const char *sql, const struct dg_val *arg
 {
 	sqlite3 *h = db->conn;
 	*out = NULL;
+	/* preparing may run the VM too (re-reading a changed schema), so the
+	   progress handler must not see the last statement's deadline */
+	start_budget(db);
 	int code = sqlite3_prepare_v2(h, sql, -1, out, NULL);
 	if (code != SQLITE_OK) {
 		sq_log(h, code, "prepare");
@@ -352,6 +355,7 @@ static dg_rc sq_copy_begin(struct dg_copy *c, const char *sql)
 {
 	sqlite3 *h = c->db->conn;
 	sqlite3_stmt *st = NULL;
+	start_budget(c->db);
 	int code = sqlite3_prepare_v2(h, sql, -1, &st, NULL);
 	if (code != SQLITE_OK) {
 		sq_log(h, code, "prepare");
