@@ -1,0 +1,425 @@
+/*
+ * run.c - matching runs: one policy's rules over the registries, as a
+ * durable job.
+ *
+ * A run is queued by pr_run_start, which claims the policy's one running
+ * slot (pr_policies.running_run) in the same transaction: a second run of a
+ * policy is refused while one is under way. The job compiles the version in
+ * force for the run's date, loads the data through one call (load_source),
+ * and answers every record of each rule's entity with the engine's own
+ * explanation (rule/explain.h), so what is stored equals what `dgov rule
+ * explain` gives for the same data and date. Answers are written in batches
+ * under the run's id, with progress; the last transaction marks the changes
+ * against the run before, records the counts and moves the policy's
+ * current_run to this run. A run killed halfway therefore leaves the last
+ * complete results shown; when its job is claimed again it starts the run's
+ * answers afresh.
+ *
+ * The data source is the CSV files of a data folder (DGOV_PROACTIVE_DATA, or
+ * policies/data beside the templates) read by the rule library's loader
+ * until the exchange's reader for the rule engine is merged; load_source is
+ * the one place that changes then.
+ *
+ * The scheduler: the job kind proactive.schedule runs every minute (a task
+ * of the module) and queues each policy's daily run once its time of day
+ * (pr_policies.schedule, "HH:MM" local time) has come.
+ */
+#include "proactive/internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "core/log.h"
+#include "rule/rule.h"
+
+#define BATCH        500 /* answers written per transaction */
+#define MAX_ATTEMPTS 3
+#define MAX_CONDS    64
+
+dg_rc pr_run_start(struct dg_db *db, const char *code, dg_day ref, int64_t user_id, int64_t *run,
+		   int64_t *job, struct dg_err *err)
+{
+	int64_t pid = 0, version = 0, changed = 0;
+	char day[11];
+	if (!ref)
+		ref = dg_day_today();
+	dg_day_format(ref, day);
+	dg_rc rc = dg_db_begin(db);
+	if (rc)
+		return dg_err_set(err, rc, "proactive.err.store");
+	rc = dg_db_query_int(db, "SELECT id FROM pr_policies WHERE code = ?", DG_ARGS(DG_VT(code)),
+			     &pid);
+	if (rc == DG_ENOTFOUND) {
+		dg_err_set(err, rc, "proactive.err.no_policy");
+		goto out;
+	}
+	if (!rc)
+		rc = dg_db_query_int(db, "SELECT version FROM pr_policies WHERE id = ?",
+				     DG_ARGS(DG_VI(pid)), &version);
+	if (!rc)
+		rc = dg_db_query_int(db,
+				     "INSERT INTO pr_runs (policy_id, version, ref_date, state,"
+				     " created_by, created_ms) VALUES (?, ?, ?, 'queued', ?, ?)"
+				     " RETURNING id",
+				     DG_ARGS(DG_VI(pid), DG_VI(version), DG_VT(day), DG_VI(user_id),
+					     DG_VI(dg_now_ms())),
+				     run);
+	/* the one running slot: free, or held by a run that ended (its job gave up) */
+	if (!rc)
+		rc = dg_db_exec(db,
+				"UPDATE pr_policies SET running_run = ? WHERE id = ? AND"
+				" (running_run = 0 OR running_run IN (SELECT r.id FROM pr_runs r"
+				" LEFT JOIN jobs j ON j.id = r.job_id WHERE r.state IN"
+				" ('done','failed') OR j.state = 'failed'))",
+				DG_ARGS(DG_VI(*run), DG_VI(pid)), &changed);
+	if (!rc && changed == 0) {
+		rc = dg_err_set(err, DG_ECONFLICT, "proactive.err.running");
+		goto out;
+	}
+	json_t *payload = NULL;
+	if (!rc) {
+		payload = json_pack("{s:I}", "run", (json_int_t)*run);
+		rc = dg_job_enqueue(db, "proactive.run", payload, user_id, NULL, job);
+		json_decref(payload);
+	}
+	if (!rc)
+		rc = dg_db_exec(db, "UPDATE pr_runs SET job_id = ? WHERE id = ?",
+				DG_ARGS(DG_VI(*job), DG_VI(*run)), NULL);
+	if (!rc)
+		rc = dg_db_commit(db);
+	if (rc)
+		dg_err_set(err, rc, "proactive.err.store");
+out:
+	if (rc)
+		dg_db_rollback(db);
+	return rc;
+}
+
+/* The data folder of the CSV source. */
+static const char *data_dir(const struct dg_env *env, char *buf, size_t n)
+{
+	const char *d = getenv("DGOV_PROACTIVE_DATA");
+	if (d && *d) {
+		snprintf(buf, n, "%s", d);
+		return buf;
+	}
+	char pol[4096];
+	snprintf(buf, n, "%s/data", pr_policies_dir(env, pol, sizeof pol));
+	return buf;
+}
+
+/*
+ * The registries' records for a run, in the engine's columns: the one call
+ * that yields the run's data. *source says where they came from.
+ */
+static struct dg_data *load_source(const struct dg_env *env, const struct dg_schema *s,
+				   struct dg_intern *codes, char *source, size_t n,
+				   struct dg_err *err)
+{
+	char dir[4096];
+	struct stat st;
+	data_dir(env, dir, sizeof dir);
+	snprintf(source, n, "csv");
+	if (stat(dir, &st) || !S_ISDIR(st.st_mode)) {
+		dg_err_set(err, DG_EINVAL, "no registry data to read: the data folder is missing");
+		return NULL;
+	}
+	return dg_data_load_csv(s, codes, dir, err);
+}
+
+struct run_ctx {
+	struct dg_job *job;
+	int64_t run, policy, prev;
+	char code[PR_CODE_MAX + 1];
+	char *rule_text;
+	dg_day ref;
+	struct dg_program *p;
+	struct dg_intern codes;
+	struct dg_data *data;
+	struct dg_code *cc;
+	struct dg_arena *a;
+	int64_t total, done;
+	int64_t eligible, unknown, newly, gone, changed_amount;
+};
+
+static dg_rc load_run(struct run_ctx *c, struct dg_err *err)
+{
+	struct dg_db *db = c->job->db;
+	char *s = NULL;
+	int64_t version = 0;
+	dg_rc rc = dg_db_query_int(db, "SELECT policy_id FROM pr_runs WHERE id = ?",
+				   DG_ARGS(DG_VI(c->run)), &c->policy);
+	if (!rc)
+		rc = dg_db_query_int(db, "SELECT version FROM pr_runs WHERE id = ?",
+				     DG_ARGS(DG_VI(c->run)), &version);
+	if (!rc)
+		rc = dg_db_query_text(db, "SELECT ref_date FROM pr_runs WHERE id = ?",
+				      DG_ARGS(DG_VI(c->run)), c->a, &s);
+	if (!rc && dg_day_parse(s, &c->ref))
+		rc = DG_EINVAL;
+	if (!rc)
+		rc = dg_db_query_text(db, "SELECT code FROM pr_policies WHERE id = ?",
+				      DG_ARGS(DG_VI(c->policy)), c->a, &s);
+	if (!rc)
+		snprintf(c->code, sizeof c->code, "%s", s);
+	if (!rc)
+		rc = dg_db_query_int(db, "SELECT current_run FROM pr_policies WHERE id = ?",
+				     DG_ARGS(DG_VI(c->policy)), &c->prev);
+	if (!rc)
+		rc = dg_db_query_text(db,
+				      "SELECT rule_text FROM pr_versions WHERE policy_id = ?"
+				      " AND version = ?",
+				      DG_ARGS(DG_VI(c->policy), DG_VI(version)), c->a,
+				      &c->rule_text);
+	if (rc == DG_ENOTFOUND || rc == DG_EINVAL)
+		return dg_err_set(err, DG_EINVAL, "run %lld: no such run or policy version",
+				  (long long)c->run);
+	return rc ? dg_err_set(err, rc, "the run could not be read") : DG_OK;
+}
+
+static dg_rc prepare(struct run_ctx *c, char *source, size_t n, struct dg_err *err)
+{
+	c->p = pr_compile(c->job->env, c->code, c->rule_text, strlen(c->rule_text));
+	if (c->p->diag.errors)
+		return dg_err_set(err, DG_EINVAL, "the policy's rules do not compile");
+	c->data = load_source(c->job->env, c->p->schema, &c->codes, source, n, err);
+	if (!c->data)
+		return DG_EINVAL;
+	struct dg_rule_diag diag;
+	dg_rule_diag_init(&diag);
+	c->cc = dg_rule_compile(c->p, &c->codes, c->ref, NULL, 0, &diag);
+	dg_rule_diag_release(&diag);
+	if (!c->cc)
+		return dg_err_set(err, DG_EINVAL, "the rules do not compile for the run's date");
+	for (int i = 0; i < c->p->nrules; i++)
+		c->total += c->data->t[c->p->rules[i].ent].n;
+	return DG_OK;
+}
+
+/* One record's answer, from the engine's explanation of it. */
+static dg_rc answer(struct run_ctx *c, int ri, int64_t row, struct dg_err *err)
+{
+	enum dg_outcome o;
+	int64_t amount = 0;
+	bool known = false;
+	struct dg_explain_cond conds[MAX_CONDS];
+	int nc = 0;
+	dg_rc rc = dg_rule_explain_eval(c->cc, c->data, ri, row, &o, &amount, &known, conds,
+					MAX_CONDS, &nc, err);
+	if (rc)
+		return rc;
+	struct dg_buf ex;
+	dg_buf_init(&ex, 1 << 20);
+	rc = dg_rule_explain_json(c->cc, c->data, ri, row, &ex, err);
+	json_t *j = rc ? NULL : json_loads(dg_buf_str(&ex), 0, NULL);
+	dg_buf_release(&ex);
+	if (!j)
+		return rc ? rc : dg_err_set(err, DG_EINTERNAL, "an explanation is not JSON");
+	json_t *blocking = json_object_get(j, "blocking");
+	json_t *missing = json_object_get(j, "missing_inputs");
+	char *bs = json_dumps(blocking ? blocking : json_array(), JSON_COMPACT);
+	char *ms = json_dumps(missing ? missing : json_array(), JSON_COMPACT);
+	char *es = json_dumps(j, JSON_COMPACT);
+	int eid = c->p->rules[ri].ent;
+	rc = dg_db_exec(c->job->db,
+			"INSERT INTO pr_results (run_id, rule, ent, rid, outcome, amount, blocking,"
+			" missing, explain) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			DG_ARGS(DG_VI(c->run), DG_VT(c->p->rules[ri].id),
+				DG_VT(c->p->schema->e[eid].name),
+				DG_VT(dg_data_id(c->data, eid, row)), DG_VT(dg_outcome_name(o)),
+				o == DG_ELIGIBLE && known ? DG_VI(amount) : DG_VNULL, DG_VT(bs),
+				DG_VT(ms), DG_VT(es)),
+			NULL);
+	free(bs);
+	free(ms);
+	free(es);
+	json_decref(j);
+	if (o == DG_ELIGIBLE)
+		c->eligible++;
+	else if (o == DG_UNKNOWN)
+		c->unknown++;
+	return rc ? dg_err_set(err, rc, "an answer could not be written") : DG_OK;
+}
+
+/* Every rule's records, BATCH answers to a transaction, with progress. */
+static dg_rc answer_all(struct run_ctx *c, struct dg_err *err)
+{
+	struct dg_db *db = c->job->db;
+	dg_rc rc = dg_db_begin(db);
+	if (!rc)
+		rc = dg_db_exec(db, "DELETE FROM pr_results WHERE run_id = ?",
+				DG_ARGS(DG_VI(c->run)), NULL);
+	if (!rc)
+		rc = dg_db_exec(db, "UPDATE pr_runs SET state = 'running' WHERE id = ?",
+				DG_ARGS(DG_VI(c->run)), NULL);
+	for (int ri = 0; !rc && ri < c->p->nrules; ri++) {
+		int64_t n = c->data->t[c->p->rules[ri].ent].n;
+		for (int64_t row = 0; !rc && row < n; row++) {
+			rc = answer(c, ri, row, err);
+			if (rc)
+				break;
+			if (++c->done % BATCH)
+				continue;
+			rc = dg_job_save(c->job, c->done, c->total, NULL);
+			if (!rc)
+				rc = dg_db_commit(db);
+			if (!rc)
+				rc = dg_db_begin(db);
+			if (!rc && dg_job_stopping(c->job))
+				rc = dg_err_set(err, DG_EUNAVAIL, "the node is stopping");
+		}
+	}
+	if (rc) {
+		dg_db_rollback(db);
+		return err->msg[0] ? rc : dg_err_set(err, rc, "the answers could not be written");
+	}
+	return DG_OK; /* the transaction stays open for finish() */
+}
+
+/* In the transaction answer_all left open: the changes, the counts, the switch. */
+static dg_rc finish(struct run_ctx *c, const char *source, struct dg_err *err)
+{
+	struct dg_db *db = c->job->db;
+	int64_t n;
+	dg_rc rc = dg_db_exec(
+		db,
+		"UPDATE pr_results SET change = 'new' WHERE run_id = ? AND outcome = 'ELIGIBLE'"
+		" AND NOT EXISTS (SELECT 1 FROM pr_results o WHERE o.run_id = ? AND o.rule ="
+		" pr_results.rule AND o.rid = pr_results.rid AND o.outcome = 'ELIGIBLE')",
+		DG_ARGS(DG_VI(c->run), DG_VI(c->prev)), &c->newly);
+	if (!rc)
+		rc = dg_db_exec(db,
+				"UPDATE pr_results SET change = 'gone' WHERE run_id = ? AND"
+				" outcome <> 'ELIGIBLE' AND EXISTS (SELECT 1 FROM pr_results o"
+				" WHERE o.run_id = ? AND o.rule = pr_results.rule AND o.rid ="
+				" pr_results.rid AND o.outcome = 'ELIGIBLE')",
+				DG_ARGS(DG_VI(c->run), DG_VI(c->prev)), &c->gone);
+	/* a record gone from the registry between the runs is no longer matched */
+	if (!rc)
+		rc = dg_db_exec(
+			db,
+			"INSERT INTO pr_results (run_id, rule, ent, rid, outcome, change)"
+			" SELECT ?, o.rule, o.ent, o.rid, 'ABSENT', 'gone' FROM pr_results o"
+			" WHERE o.run_id = ? AND o.outcome = 'ELIGIBLE' AND NOT EXISTS"
+			" (SELECT 1 FROM pr_results x WHERE x.run_id = ? AND x.rule = o.rule"
+			" AND x.rid = o.rid)",
+			DG_ARGS(DG_VI(c->run), DG_VI(c->prev), DG_VI(c->run)), &n);
+	c->gone += rc ? 0 : n;
+	if (!rc)
+		rc = dg_db_exec(db,
+				"UPDATE pr_results SET change = 'amount' WHERE run_id = ? AND"
+				" outcome = 'ELIGIBLE' AND EXISTS (SELECT 1 FROM pr_results o WHERE"
+				" o.run_id = ? AND o.rule = pr_results.rule AND o.rid ="
+				" pr_results.rid AND o.outcome = 'ELIGIBLE' AND COALESCE(o.amount,"
+				" -1) <> COALESCE(pr_results.amount, -1))",
+				DG_ARGS(DG_VI(c->run), DG_VI(c->prev)), &c->changed_amount);
+	json_t *counts =
+		json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}", "answers", (json_int_t)c->done, "eligible",
+			  (json_int_t)c->eligible, "unknown", (json_int_t)c->unknown,
+			  "newly_eligible", (json_int_t)c->newly, "no_longer_eligible",
+			  (json_int_t)c->gone, "amount_changed", (json_int_t)c->changed_amount);
+	char *cs = json_dumps(counts, JSON_COMPACT);
+	if (!rc)
+		rc = dg_db_exec(
+			db,
+			"UPDATE pr_runs SET state = 'done', source = ?, counts = ?,"
+			" finished_ms = ? WHERE id = ?",
+			DG_ARGS(DG_VT(source), DG_VT(cs), DG_VI(dg_now_ms()), DG_VI(c->run)), NULL);
+	free(cs);
+	if (!rc)
+		rc = dg_db_exec(
+			db, "UPDATE pr_policies SET current_run = ?, running_run = 0 WHERE id = ?",
+			DG_ARGS(DG_VI(c->run), DG_VI(c->policy)), NULL);
+	if (!rc)
+		rc = dg_job_save(c->job, c->done, c->total, NULL);
+	if (!rc)
+		rc = dg_job_result(c->job, counts);
+	json_decref(counts);
+	if (!rc)
+		rc = dg_db_commit(db);
+	if (rc) {
+		dg_db_rollback(db);
+		return dg_err_set(err, rc, "the run's results could not be switched in");
+	}
+	return DG_OK;
+}
+
+/* A run that will not succeed: say why on the run and free the policy's slot. */
+static void fail_run(struct dg_db *db, int64_t run, const char *why)
+{
+	dg_rc rc = dg_db_exec(db,
+			      "UPDATE pr_runs SET state = 'failed', error = ?, finished_ms = ?"
+			      " WHERE id = ?",
+			      DG_ARGS(DG_VT(why), DG_VI(dg_now_ms()), DG_VI(run)), NULL);
+	if (!rc)
+		rc = dg_db_exec(db, "UPDATE pr_policies SET running_run = 0 WHERE running_run = ?",
+				DG_ARGS(DG_VI(run)), NULL);
+	if (rc)
+		dg_warn("proactive: run %lld could not be marked failed", (long long)run);
+}
+
+dg_rc pr_run_job(struct dg_job *job, struct dg_err *err)
+{
+	struct run_ctx c = {.job = job};
+	char source[64] = "";
+	c.run = json_integer_value(json_object_get(job->payload, "run"));
+	c.a = dg_arena_new();
+	dg_intern_init(&c.codes);
+	dg_rc rc = load_run(&c, err);
+	if (!rc)
+		rc = prepare(&c, source, sizeof source, err);
+	if (!rc)
+		rc = dg_job_save(job, 0, c.total, NULL);
+	if (!rc)
+		rc = answer_all(&c, err);
+	if (!rc)
+		rc = finish(&c, source, err);
+	if (rc && rc != DG_EUNAVAIL && (rc == DG_EINVAL || job->attempt >= MAX_ATTEMPTS)) {
+		fail_run(job->db, c.run, err->msg);
+		rc = DG_EINVAL;
+	}
+	dg_code_free(c.cc);
+	dg_data_free(c.data);
+	dg_intern_release(&c.codes);
+	if (c.p)
+		dg_program_free(c.p);
+	dg_arena_free(c.a);
+	return rc;
+}
+
+dg_rc pr_schedule_job(struct dg_job *job, struct dg_err *err)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+	char hm[6], day[11];
+	localtime_r(&now, &tm);
+	strftime(hm, sizeof hm, "%H:%M", &tm);
+	dg_day_format(dg_day_today(), day);
+	struct dg_rows *rows = NULL;
+	struct dg_arena *a = dg_arena_new();
+	char *codes[256];
+	int n = 0;
+	dg_rc rc = dg_db_query(job->db,
+			       "SELECT code FROM pr_policies WHERE schedule <> '' AND schedule <= ?"
+			       " AND last_scheduled <> ? ORDER BY id",
+			       DG_ARGS(DG_VT(hm), DG_VT(day)), &rows);
+	while (!rc && n < 256 && (rc = dg_rows_next(rows)) == DG_OK)
+		codes[n++] = dg_arena_strdup(a, dg_rows_text(rows, 0));
+	dg_rows_free(rows);
+	if (rc == DG_ENOTFOUND)
+		rc = DG_OK;
+	for (int i = 0; !rc && i < n; i++) {
+		int64_t run = 0, jid = 0;
+		struct dg_err e = {0};
+		dg_rc r = pr_run_start(job->db, codes[i], 0, 0, &run, &jid, &e);
+		if (r && r != DG_ECONFLICT)
+			dg_warn("proactive: the daily run of %s could not be queued", codes[i]);
+		rc = dg_db_exec(job->db, "UPDATE pr_policies SET last_scheduled = ? WHERE code = ?",
+				DG_ARGS(DG_VT(day), DG_VT(codes[i])), NULL);
+	}
+	dg_arena_free(a);
+	return rc ? dg_err_set(err, rc, "the daily runs could not be queued") : DG_OK;
+}
