@@ -422,8 +422,9 @@ static dg_rc matches_json(struct dg_req *r, struct dg_db *db, int64_t run, int64
 	rule = rule && *rule ? rule : NULL;
 	outcome = outcome && *outcome ? outcome : NULL;
 	change = change && *change ? change : NULL;
-	const char *where = " WHERE run_id = ? AND (? IS NULL OR rule = ?) AND (? IS NULL OR"
-			    " outcome = ?) AND (? IS NULL OR change = ?)";
+	const char *where = " WHERE run_id = ? AND (CAST(? AS TEXT) IS NULL OR rule = ?) AND "
+			    "(CAST(? AS TEXT) IS NULL OR"
+			    " outcome = ?) AND (CAST(? AS TEXT) IS NULL OR change = ?)";
 	dg_rc rc = dg_db_query_int(
 		db, dg_arena_printf(r->arena, "SELECT COUNT(*) FROM pr_results%s", where),
 		DG_ARGS(DG_VI(run), DG_VT(rule), DG_VT(rule), DG_VT(outcome), DG_VT(outcome),
@@ -584,11 +585,66 @@ static json_t *conditions(struct dg_req *r, const json_t *ex)
 	return out;
 }
 
+/* The account's opt-outs and the choices of the form that changes them. */
+static dg_rc optouts_json(struct dg_req *r, struct dg_db *db, json_t *data)
+{
+	json_t *stopped = NULL, *all = NULL;
+	dg_rc rc = rows_json(db,
+			     "SELECT COALESCE(p.code, '') AS code FROM pr_optouts o LEFT JOIN"
+			     " pr_policies p ON p.id = o.policy_id WHERE o.user_id = ?"
+			     " ORDER BY o.policy_id",
+			     DG_ARGS(DG_VI(r->user->id)), &stopped);
+	if (!rc)
+		rc = rows_json(db, "SELECT code FROM pr_policies ORDER BY code", DG_NOARGS, &all);
+	if (rc) {
+		json_decref(stopped);
+		json_decref(all);
+		return rc;
+	}
+	json_t *choices = json_array();
+	json_array_append_new(choices, json_pack("{s:s,s:s}", "value", "all", "label",
+						 dg_t(r, "proactive.my.msg_all")));
+	size_t i;
+	json_t *o;
+	json_array_foreach (all, i, o)
+		json_array_append_new(choices,
+				      json_pack("{s:O,s:O}", "value", json_object_get(o, "code"),
+						"label", json_object_get(o, "code")));
+	json_array_foreach (stopped, i, o)
+		json_object_set_new(o, "all",
+				    json_boolean(!*json_string_value(json_object_get(o, "code"))));
+	json_decref(all);
+	json_object_set_new(data, "stopped", stopped);
+	json_object_set_new(data, "choices", choices);
+	return DG_OK;
+}
+
+/* One answer for the page: the rule's name, amount, link, and every condition. */
+static json_t *benefit(struct dg_req *r, json_t *o)
+{
+	bool en = r->lang && strcmp(r->lang, "en") == 0;
+	json_t *ex = json_object_get(o, "explain");
+	const char *item = json_string_value(json_object_get(o, "item"));
+	const char *name = json_string_value(json_object_get(ex, en ? "name_en" : "name_zh"));
+	json_t *e = json_pack(
+		"{s:O,s:O,s:s,s:o,s:s,s:o,s:O,s:s}", "policy", json_object_get(o, "policy"), "rule",
+		json_object_get(o, "rule"), "name", name ? name : "", "amount",
+		yuan(json_object_get(o, "amount")), "item", item ? item : "", "conditions",
+		conditions(r, ex), "ref_date", json_object_get(o, "ref_date"), "mode_label",
+		dg_t(r, dg_arena_printf(r->arena, "proactive.my.mode.%s",
+					json_string_value(json_object_get(o, "mode")))));
+	if (item && *item)
+		json_object_set_new(
+			e, "apply",
+			json_string(dg_arena_printf(r->arena, "/services/%s/apply", item)));
+	return e;
+}
+
 static dg_rc benefits_page(struct dg_req *r)
 {
 	struct dg_db *db = NULL;
 	json_t *rows = NULL;
-	bool en = r->lang && strcmp(r->lang, "en") == 0;
+	json_t *data = json_object();
 	dg_rc rc = dg_req_db(r, &db);
 	if (!rc)
 		rc = rows_json(
@@ -600,45 +656,76 @@ static dg_rc benefits_page(struct dg_req *r)
 			" p.current_run = x.run_id JOIN pr_runs r ON r.id = x.run_id"
 			" WHERE s.user_id = ? AND x.outcome <> 'ABSENT' ORDER BY p.code, x.rule",
 			DG_ARGS(DG_VI(r->user->id)), &rows);
-	if (rc)
+	if (!rc)
+		rc = optouts_json(r, db, data);
+	if (rc) {
+		json_decref(data);
 		return rc;
+	}
 	static const char *const cols[] = {"explain", NULL};
 	parse_cols(rows, cols);
-	json_t *may = json_array(), *not = json_array(), *unknown = json_array();
+	json_t *may = json_array(), *nope = json_array(), *unknown = json_array();
 	size_t i;
 	json_t *o;
 	json_array_foreach (rows, i, o) {
-		json_t *ex = json_object_get(o, "explain");
 		const char *outcome = json_string_value(json_object_get(o, "outcome"));
-		const char *item = json_string_value(json_object_get(o, "item"));
-		json_t *e = json_pack(
-			"{s:s,s:s,s:o,s:s,s:o,s:s,s:s}", "rule",
-			json_string_value(json_object_get(o, "rule")), "name",
-			json_string_value(json_object_get(ex, en ? "name_en" : "name_zh"))
-				? json_string_value(json_object_get(ex, en ? "name_en" : "name_zh"))
-				: "",
-			"amount", yuan(json_object_get(o, "amount")), "item", item ? item : "",
-			"conditions", conditions(r, ex), "ref_date",
-			json_string_value(json_object_get(o, "ref_date")), "mode_label",
-			dg_t(r, dg_arena_printf(r->arena, "proactive.my.mode.%s",
-						json_string_value(json_object_get(o, "mode")))));
-		if (item && *item)
-			json_object_set_new(
-				e, "apply",
-				json_string(dg_arena_printf(r->arena, "/services/%s/apply", item)));
 		if (strcmp(outcome, "ELIGIBLE") == 0)
-			json_array_append_new(may, e);
+			json_array_append_new(may, benefit(r, o));
 		else if (strcmp(outcome, "UNKNOWN") == 0)
-			json_array_append_new(unknown, e);
+			json_array_append_new(unknown, benefit(r, o));
 		else if (strcmp(outcome, "NOT_ELIGIBLE") == 0)
-			json_array_append_new(not, e);
-		else
-			json_decref(e);
+			json_array_append_new(nope, benefit(r, o));
 	}
 	json_decref(rows);
-	json_t *data = json_pack("{s:s,s:o,s:o,s:o}", "title", dg_t(r, "proactive.my.heading"),
-				 "may", may, "not", not, "unknown", unknown);
+	const char *done = dg_kvs_get(&r->query, "done");
+	if (done && (!strcmp(done, "stopped") || !strcmp(done, "resumed")))
+		json_object_set_new(
+			data, "done",
+			json_string(dg_t(r, dg_arena_printf(r->arena, "proactive.my.%s", done))));
+	json_object_set_new(data, "title", json_string(dg_t(r, "proactive.my.heading")));
+	json_object_set_new(data, "may", may);
+	json_object_set_new(data, "not", nope);
+	json_object_set_new(data, "unknown", unknown);
 	return dg_page(r, 200, "proactive/benefits.html", data);
+}
+
+/* Stop or resume the messages about one policy ("all": every policy). */
+static dg_rc optout(struct dg_req *r)
+{
+	struct dg_db *db = NULL;
+	const char *policy = input(r, "policy"), *action = input(r, "action");
+	int64_t pid = 0;
+	if (!action || (strcmp(action, "stop") && strcmp(action, "resume")))
+		return dg_err_set(&r->err, DG_EINVAL, "%s", dg_t(r, "proactive.err.action"));
+	dg_rc rc = dg_req_db(r, &db);
+	if (rc)
+		return rc;
+	if (!policy || strcmp(policy, "all") != 0) {
+		rc = dg_db_query_int(db, "SELECT id FROM pr_policies WHERE code = ?",
+				     DG_ARGS(DG_VT(policy ? policy : "")), &pid);
+		if (rc == DG_ENOTFOUND)
+			return dg_err_set(&r->err, rc, "%s", dg_t(r, "proactive.err.no_policy"));
+		if (rc)
+			return rc;
+	}
+	rc = dg_db_begin(db);
+	if (!rc)
+		rc = dg_db_exec(db, "DELETE FROM pr_optouts WHERE user_id = ? AND policy_id = ?",
+				DG_ARGS(DG_VI(r->user->id), DG_VI(pid)), NULL);
+	if (!rc && strcmp(action, "stop") == 0)
+		rc = dg_db_exec(
+			db,
+			"INSERT INTO pr_optouts (user_id, policy_id, created_ms) VALUES (?, ?, ?)",
+			DG_ARGS(DG_VI(r->user->id), DG_VI(pid), DG_VI(dg_now_ms())), NULL);
+	if (!rc)
+		rc = dg_db_commit(db);
+	if (rc) {
+		dg_db_rollback(db);
+		return rc;
+	}
+	dg_reply_redirect(r, strcmp(action, "stop") == 0 ? "/my/benefits?done=stopped#messages"
+							 : "/my/benefits?done=resumed#messages");
+	return DG_OK;
 }
 
 #define STAFF    (DG_ROLE_STAFF | DG_ROLE_ADMIN)
@@ -656,6 +743,7 @@ static const struct dg_route routes[] = {
 	{"GET", "/api/proactive/runs/{id}", run_api, STAFF, 0},
 	{"GET", "/api/proactive/runs/{id}/matches", matches_api, STAFF, 0},
 	{"GET", "/my/benefits", benefits_page, RESIDENT, 0},
+	{"POST", "/my/benefits/messages", optout, RESIDENT, 0},
 };
 
 const struct dg_route *pr_routes(size_t *n)

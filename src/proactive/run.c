@@ -33,11 +33,15 @@
 #include <time.h>
 
 #include "core/log.h"
+#include "notify/notify.h"
 #include "rule/rule.h"
 
 #define BATCH        500 /* answers written per transaction */
 #define MAX_ATTEMPTS 3
 #define MAX_CONDS    64
+#define RESEND_MS    (90LL * 86400 * 1000) /* a rule is not told to one account again within */
+#define REACH_MAX    100000                /* messages one run sends at most */
+#define WHY_MAX      1000                  /* bytes of the explanation in a message */
 
 dg_rc pr_run_start(struct dg_db *db, const char *code, dg_day ref, int64_t user_id, int64_t *run,
 		   int64_t *job, struct dg_err *err)
@@ -142,7 +146,7 @@ struct run_ctx {
 	struct dg_code *cc;
 	struct dg_arena *a;
 	int64_t total, done;
-	int64_t eligible, unknown, newly, gone, changed_amount;
+	int64_t eligible, unknown, newly, gone, changed_amount, told;
 };
 
 static dg_rc load_run(struct run_ctx *c, struct dg_err *err)
@@ -279,6 +283,105 @@ static dg_rc answer_all(struct run_ctx *c, struct dg_err *err)
 	return DG_OK; /* the transaction stays open for finish() */
 }
 
+/* The engine's sentence for one answer in lang: its first line, at most WHY_MAX bytes. */
+static char *why(struct run_ctx *c, int ri, int64_t row, const char *lang)
+{
+	struct dg_buf b;
+	struct dg_err e = {0};
+	dg_buf_init(&b, 64 * 1024);
+	char *out = NULL;
+	if (!dg_rule_explain_text(c->cc, c->data, ri, row, lang, &b, &e)) {
+		const char *t = dg_buf_str(&b);
+		size_t n = strcspn(t, "\n");
+		while (n > WHY_MAX) /* back to the start of a character */
+			for (n = WHY_MAX; n > 0 && ((unsigned char)t[n] & 0xC0) == 0x80; n--)
+				;
+		out = dg_arena_printf(c->a, "%.*s", (int)n, t);
+	}
+	dg_buf_release(&b);
+	return out ? out : dg_arena_strdup(c->a, "");
+}
+
+/*
+ * Reaching people, in finish()'s transaction: each account tied to a record
+ * newly eligible in this run, that has not opted out of the policy (or of
+ * all) and was not told of the rule within RESEND_MS, gets a message in its
+ * inbox (and the webhook) in its own language, with the engine's sentence
+ * and a link to the item's application (or to /my/benefits when the policy
+ * names no item). A run that fails sends nothing: the messages are written
+ * in the transaction that switches its results in.
+ */
+static dg_rc reach(struct run_ctx *c, struct dg_err *err)
+{
+	struct dg_db *db = c->job->db;
+	struct dg_rows *rows = NULL;
+	char *item = NULL;
+	int64_t now = dg_now_ms();
+	json_t *todo = json_array();
+	dg_rc rc = dg_db_query_text(db, "SELECT item FROM pr_policies WHERE id = ?",
+				    DG_ARGS(DG_VI(c->policy)), c->a, &item);
+	if (!rc)
+		rc = dg_db_query(
+			db,
+			"SELECT x.rule, x.ent, x.rid, s.user_id FROM pr_results x JOIN"
+			" pr_subjects s ON s.ent = x.ent AND s.rid = x.rid WHERE"
+			" x.run_id = ? AND x.change = 'new' AND NOT EXISTS (SELECT 1 FROM"
+			" pr_optouts o WHERE o.user_id = s.user_id AND o.policy_id IN (0, ?))"
+			" AND NOT EXISTS (SELECT 1 FROM pr_sent t WHERE t.user_id ="
+			" s.user_id AND t.policy_id = ? AND t.rule = x.rule AND t.sent_ms > ?)"
+			" ORDER BY s.user_id, x.rule",
+			DG_ARGS(DG_VI(c->run), DG_VI(c->policy), DG_VI(c->policy),
+				DG_VI(now - RESEND_MS)),
+			&rows);
+	/* read them all first: the messages are written on the same connection */
+	while (!rc && json_array_size(todo) < REACH_MAX && (rc = dg_rows_next(rows)) == DG_OK)
+		json_array_append_new(
+			todo, json_pack("{s:s,s:s,s:s,s:I}", "rule", dg_rows_text(rows, 0), "ent",
+					dg_rows_text(rows, 1), "rid", dg_rows_text(rows, 2), "user",
+					(json_int_t)dg_rows_int(rows, 3)));
+	dg_rows_free(rows);
+	if (rc == DG_ENOTFOUND)
+		rc = DG_OK;
+	const char *link =
+		item && *item ? dg_arena_printf(c->a, "/services/%s/apply", item) : "/my/benefits";
+	size_t i;
+	json_t *t;
+	json_array_foreach (todo, i, t) {
+		if (rc)
+			break;
+		const char *rule = json_string_value(json_object_get(t, "rule"));
+		const char *rid = json_string_value(json_object_get(t, "rid"));
+		int64_t user = json_integer_value(json_object_get(t, "user"));
+		int ri = dg_rule_find(c->p, rule);
+		int ent = ri < 0 ? -1 : c->p->rules[ri].ent;
+		int64_t row = ent < 0 ? -1 : dg_data_find(c->data, ent, rid, strlen(rid));
+		if (row < 0)
+			continue;
+		json_t *params = json_pack("{s:s,s:s,s:s,s:s}", "policy", c->p->rules[ri].name_zh,
+					   "policy_en", c->p->rules[ri].name_en, "why",
+					   why(c, ri, row, "zh"), "why_en", why(c, ri, row, "en"));
+		rc = dg_notify(db, user, "policy.eligible", params, link, err);
+		json_decref(params);
+		if (!rc)
+			rc = dg_db_exec(
+				db,
+				"DELETE FROM pr_sent WHERE user_id = ? AND policy_id = ? AND"
+				" rule = ?",
+				DG_ARGS(DG_VI(user), DG_VI(c->policy), DG_VT(rule)), NULL);
+		if (!rc)
+			rc = dg_db_exec(
+				db,
+				"INSERT INTO pr_sent (user_id, policy_id, rule, sent_ms)"
+				" VALUES (?, ?, ?, ?)",
+				DG_ARGS(DG_VI(user), DG_VI(c->policy), DG_VT(rule), DG_VI(now)),
+				NULL);
+		if (!rc)
+			c->told++;
+	}
+	json_decref(todo);
+	return rc ? dg_err_set(err, rc, "the newly eligible could not be told") : DG_OK;
+}
+
 /* In the transaction answer_all left open: the changes, the counts, the switch. */
 static dg_rc finish(struct run_ctx *c, const char *source, struct dg_err *err)
 {
@@ -316,11 +419,13 @@ static dg_rc finish(struct run_ctx *c, const char *source, struct dg_err *err)
 				" pr_results.rid AND o.outcome = 'ELIGIBLE' AND COALESCE(o.amount,"
 				" -1) <> COALESCE(pr_results.amount, -1))",
 				DG_ARGS(DG_VI(c->run), DG_VI(c->prev)), &c->changed_amount);
-	json_t *counts =
-		json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}", "answers", (json_int_t)c->done, "eligible",
-			  (json_int_t)c->eligible, "unknown", (json_int_t)c->unknown,
-			  "newly_eligible", (json_int_t)c->newly, "no_longer_eligible",
-			  (json_int_t)c->gone, "amount_changed", (json_int_t)c->changed_amount);
+	if (!rc)
+		rc = reach(c, err);
+	json_t *counts = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "answers", (json_int_t)c->done,
+				   "eligible", (json_int_t)c->eligible, "unknown",
+				   (json_int_t)c->unknown, "newly_eligible", (json_int_t)c->newly,
+				   "no_longer_eligible", (json_int_t)c->gone, "amount_changed",
+				   (json_int_t)c->changed_amount, "told", (json_int_t)c->told);
 	char *cs = json_dumps(counts, JSON_COMPACT);
 	if (!rc)
 		rc = dg_db_exec(
@@ -342,7 +447,9 @@ static dg_rc finish(struct run_ctx *c, const char *source, struct dg_err *err)
 		rc = dg_db_commit(db);
 	if (rc) {
 		dg_db_rollback(db);
-		return dg_err_set(err, rc, "the run's results could not be switched in");
+		return err->msg[0]
+			       ? rc
+			       : dg_err_set(err, rc, "the run's results could not be switched in");
 	}
 	return DG_OK;
 }

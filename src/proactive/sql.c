@@ -13,7 +13,10 @@
  * unknown conditions, the engine's explanation, and the change against the
  * run before (new, gone, amount, or empty). pr_subjects ties an account to
  * the records that are about it (a person, their household), for
- * /my/benefits.
+ * /my/benefits and for the messages to the newly eligible. pr_sent is when
+ * each account was last told of each rule (not again within a period);
+ * pr_optouts the policies an account does not want to hear about
+ * (policy_id 0: none at all).
  */
 #include "proactive/internal.h"
 
@@ -74,5 +77,16 @@ const struct dg_migration pr_migrations[] = {
 	 " ent TEXT NOT NULL,"
 	 " rid TEXT NOT NULL,"
 	 " PRIMARY KEY (user_id, ent, rid));"},
+	{"proactive-002-reach", "CREATE TABLE pr_sent ("
+				" user_id BIGINT NOT NULL,"
+				" policy_id BIGINT NOT NULL,"
+				" rule TEXT NOT NULL,"
+				" sent_ms BIGINT NOT NULL,"
+				" PRIMARY KEY (user_id, policy_id, rule));"
+				"CREATE TABLE pr_optouts ("
+				" user_id BIGINT NOT NULL,"
+				" policy_id BIGINT NOT NULL,"
+				" created_ms BIGINT NOT NULL,"
+				" PRIMARY KEY (user_id, policy_id));"},
 	{NULL, NULL},
 };
