@@ -31,6 +31,10 @@ static const struct demo_dept depts[] = {
 	{"zj", "住房和城乡建设局", "Housing and Urban-Rural Development Bureau"},
 	{"yb", "医疗保障局", "Healthcare Security Administration"},
 	{"sj", "政务服务和数据管理局", "Government Services and Data Administration"},
+	{"sw", "税务局", "Tax Bureau"},
+	{"cl", "残疾人联合会", "Disabled Persons' Federation"},
+	{"tj", "退役军人事务局", "Veterans Affairs Bureau"},
+	{"jy", "教育局", "Education Bureau"},
 };
 
 /* One account; birth and seq make the ID number, phone_tail the phone. */

@@ -4,7 +4,12 @@
  * 300 when the demo is made without its tables, as the tests make it),
  * social insurance for the adults among them and a few enterprises, all
  * generated deterministically; the demo residents (accounts of the auth
- * module) are among the persons. Three department systems with keys,
+ * module) are among the persons. Each person also has what the other
+ * departments keep (income, disability, veterans, degrees, homes, medical
+ * costs, benefits paid), drawn so that each demo policy (the .rule files)
+ * finds some people entitled, and each policy's owning department has a
+ * bulk grant, for the policy's id as purpose, of everything the rule
+ * engine's schema reads (src/exchange/reader.c). Three department systems with keys,
  * grants between departments, a pending and a refused request, and uses of
  * zhangsan's records, so every page has something to show.
  *
@@ -17,10 +22,12 @@
 
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "audit/audit.h"
 #include "core/date.h"
+#include "core/mem.h"
 #include "node/demo.h"
 
 #define PERSONS_FULL  10000
@@ -191,21 +198,189 @@ static dg_rc residents(struct dg_env *env, struct dg_db *db, struct dg_arena *a,
 	return rc == DG_ENOTFOUND ? DG_OK : rc;
 }
 
-static json_t *person(const char *name, const char *id, const char *phone, const char *household)
+static json_t *person(const char *name, const char *id, const char *phone, const char *household,
+		      const char *region, const char *role)
 {
 	char birth[11];
 	snprintf(birth, sizeof birth, "%.4s-%.2s-%.2s", id + 6, id + 10, id + 12);
 	int seq = (id[16] - '0');
-	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s*,s:b}", "name", name, "sex", seq % 2 ? "1" : "2",
-			 "birth_date", birth, "hukou_region", "990100", "household", household,
-			 "phone", phone, "alive", 1);
+	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s*,s:b,s:s}", "name", name, "sex",
+			 seq % 2 ? "1" : "2", "birth_date", birth, "hukou_region", region,
+			 "household", household, "phone", phone, "alive", 1, "role", role);
+}
+
+/* The months the demo's monthly values cover: from y0-m0, n of them. */
+#define DEMO_Y0 2026
+#define DEMO_M0 1
+#define DEMO_NM 12
+
+static const char *month_of(char out[8], int y, int m, int k)
+{
+	int t = y * 12 + (m - 1) + k;
+	snprintf(out, 8, "%04d-%02d", t / 12, t % 12 + 1);
+	return out;
+}
+
+/* A monthly value: the same value v for n months from y-m (v is taken). */
+static json_t *months(int y, int m, int n, json_t *v)
+{
+	json_t *o = json_object();
+	char k[8];
+	for (int i = 0; i < n; i++)
+		json_object_set(o, month_of(k, y, m, i), v);
+	json_decref(v);
+	return o;
+}
+
+/* Amounts in yuan, one a month, drawn around base. */
+static json_t *amounts(uint32_t *s, int base, int spread)
+{
+	json_t *o = json_object();
+	char k[8], v[24];
+	for (int i = 0; i < DEMO_NM; i++) {
+		snprintf(v, sizeof v, "%d.00", base + (int)(next_rand(s) % (uint32_t)spread));
+		json_object_set_new(o, month_of(k, DEMO_Y0, DEMO_M0, i), json_string(v));
+	}
+	return o;
+}
+
+/* How a person's household stands, for the other departments' records. */
+struct demo_hh {
+	bool poor, dibao;
+};
+
+/* What the other departments keep about one person; grad gets the ID of a recent graduate. */
+static dg_rc person_extras(struct dg_env *env, struct dg_db *db, struct dg_arena *a, const char *id,
+			   int by, const struct demo_hh *h, uint32_t *s, char grad[19],
+			   struct dg_err *err)
+{
+	int age = 2026 - by;
+	dg_rc rc = DG_OK;
+	if (age >= 18) {
+		rc = put(env, db, a, "tax", id,
+			 json_pack("{s:o}", "income",
+				   h->poor ? amounts(s, 200, 500) : amounts(s, 3000, 12000)),
+			 err);
+		static const char *const vt[] = {"disabled", "martyr_family", "campaign", "other"};
+		bool vet = next_rand(s) % 25 == 0;
+		if (!rc)
+			rc = put(env, db, a, "veterans", id,
+				 vet ? json_pack("{s:b,s:s}", "is_veteran", 1, "type",
+						 vt[next_rand(s) % 4])
+				     : json_pack("{s:b}", "is_veteran", 0),
+				 err);
+		if (!rc)
+			rc = put(env, db, a, "housing", id,
+				 json_pack("{s:b}", "owns_home", next_rand(s) % 10 < 5), err);
+	}
+	if (!rc && age >= 22 && age <= 42 && next_rand(s) % 10 < 5) {
+		static const char *const deg[] = {"bachelor", "bachelor", "bachelor", "master",
+						  "master",   "phd",      "college"};
+		bool recent = next_rand(s) % 5 == 0;
+		char gd[16];
+		snprintf(gd, sizeof gd, "%04d-06-30", recent ? 2025 : by + 22);
+		if (recent && !grad[0])
+			snprintf(grad, 19, "%s", id);
+		rc = put(env, db, a, "education", id,
+			 json_pack("{s:s,s:s}", "degree", deg[next_rand(s) % 7], "graduation_date",
+				   gd),
+			 err);
+	}
+	if (!rc && next_rand(s) % 20 == 0)
+		rc = put(env, db, a, "disability", id,
+			 json_pack("{s:i,s:s}", "grade", 1 + (int)(next_rand(s) % 4), "category",
+				   next_rand(s) % 2 ? "physical" : "visual"),
+			 err);
+	if (!rc)
+		rc = put(env, db, a, "medical", id,
+			 json_pack("{s:o}", "expense",
+				   next_rand(s) % 12 == 0 ? amounts(s, 4000, 9000)
+							  : amounts(s, 0, 300)),
+			 err);
+	json_t *b = json_object();
+	if (h->dibao)
+		json_object_set_new(b, "dibao",
+				    months(DEMO_Y0, DEMO_M0, DEMO_NM, json_string("paid")));
+	else if (h->poor && next_rand(s) % 3 == 0)
+		json_object_set_new(b, "dibao", months(2026, 10, 1, json_string("refused")));
+	if (age >= 80 && next_rand(s) % 2)
+		json_object_set_new(b, "elderly_allowance",
+				    months(DEMO_Y0, DEMO_M0, DEMO_NM, json_string("paid")));
+	if (h->poor && !h->dibao && next_rand(s) % 4 == 0)
+		json_object_set_new(b, "tekun",
+				    months(DEMO_Y0, DEMO_M0, DEMO_NM, json_string("paid")));
+	if (!rc && json_object_size(b))
+		rc = put(env, db, a, "benefits", id, json_incref(b), err);
+	json_decref(b);
+	return rc;
+}
+
+/* The demo policies and the department that runs each (its purpose is the policy's id). */
+static const struct {
+	const char *policy, *dept, *basis;
+} policies[] = {
+	{"childcare_subsidy", "wj", "《育儿补贴制度实施方案》：免申即享比对"},
+	{"dibao", "mz", "《社会救助暂行办法》第十一条：低保主动发现"},
+	{"disability_living", "mz", "《残疾人保障法》第四十八条：困难残疾人生活补贴比对"},
+	{"disability_nursing", "mz", "《残疾人保障法》第四十八条：重度残疾人护理补贴比对"},
+	{"elderly_allowance", "mz", "《老年人权益保障法》第三十三条：高龄津贴免申即享"},
+	{"graduate_startup", "rs", "《就业促进法》第十七条：创业补贴比对"},
+	{"heating_subsidy", "zj", "（示例）采暖补贴办法：低收入家庭比对"},
+	{"job_stabilisation", "rs", "《失业保险条例》：稳岗返还免申即享"},
+	{"medical_premium_support", "yb", "《社会救助暂行办法》第二十八条：医保参保资助比对"},
+	{"small_business_tax_relief", "sw", "《企业所得税法》第二十八条：小型微利企业优惠比对"},
+	{"talent_rent", "rs", "（示例）人才住房办法：租房补贴比对"},
+	{"temporary_assistance", "mz", "《社会救助暂行办法》第四十七条：临时救助主动发现"},
+	{"veterans_benefit", "tj", "《退役军人保障法》第五十二条：抚恤补助比对"},
+};
+
+/* Each policy's department gets, in bulk and in clear, what the rule engine's schema reads. */
+static dg_rc seed_policy_grants(struct dg_db *db, struct dg_arena *a, int64_t admin,
+				struct dg_err *err)
+{
+	char path[4200];
+	snprintf(path, sizeof path, "%s/schema.yaml", x_schema_dir());
+	struct dg_schema *rs = dg_schema_load(path, err);
+	if (!rs)
+		return err->rc ? err->rc : DG_EINVAL;
+	struct x_reads *reads = dg_xcalloc(1, sizeof(*reads));
+	dg_rc rc = x_schema_reads(rs, reads, err);
+	for (size_t p = 0; !rc && p < sizeof(policies) / sizeof(policies[0]); p++)
+		for (int i = 0; !rc && i < reads->n; i++) {
+			const struct x_read *g = &reads->reg[i];
+			/* a registry read only for its IDs: ask for its first field */
+			struct x_request_new n = {.dept = policies[p].dept,
+						  .registry = g->e->name,
+						  .fields = g->fields[0] ? g->fields
+									 : g->e->f[0].name,
+						  .clear = true,
+						  .purpose = policies[p].policy,
+						  .legal_basis = policies[p].basis,
+						  .mode = "bulk",
+						  .ends = "2030-12-31",
+						  .user_id = admin};
+			int64_t id = 0, pending = 0;
+			rc = x_request_create(db, a, &n, &id, err);
+			if (!rc)
+				rc = dg_db_query_int(db,
+						     "SELECT COUNT(*) FROM xr_requests WHERE id = ?"
+						     " AND status = 'pending'",
+						     DG_ARGS(DG_VI(id)), &pending);
+			if (!rc && pending) /* unconditional fields alone are granted at once */
+				rc = x_request_decide(db, a, id, "approve", NULL, NULL, true, admin,
+						      err);
+		}
+	free(reads);
+	dg_schema_free(rs);
+	return rc;
 }
 
 dg_rc x_demo_seed(struct dg_env *env, struct dg_db *db, const struct dg_demo_opts *o,
 		  struct dg_err *err)
 {
 	if (!x_schema() || !x_registry("person") || !x_registry("household") ||
-	    !x_registry("insurance") || !x_registry("enterprise"))
+	    !x_registry("insurance") || !x_registry("enterprise") || !x_registry("tax") ||
+	    !x_registry("benefits") || !x_registry("enterprise_insurance"))
 		return dg_err_set(err, DG_EINVAL,
 				  "the demo needs the registries of "
 				  "policies/registries.yaml");
@@ -216,12 +391,18 @@ dg_rc x_demo_seed(struct dg_env *env, struct dg_db *db, const struct dg_demo_opt
 	int made = 0, hh = 0;
 	dg_rc rc = residents(env, db, a, &res);
 	size_t nres = json_array_size(res), r = 0;
-	dg_day base = dg_day_from_ymd(1940, 1, 1);
+	dg_day base = dg_day_from_ymd(1940, 1, 1), baby = dg_day_from_ymd(2024, 1, 1);
 	char first_head[19] = "";
+	char grad[19] = "";
 	while (!rc && made < persons) {
-		/* a household of 1 to 5; the demo residents head the first ones */
+		/* a household of 1 to 5; the demo residents head the first ones. Most live
+		   where the demo policies apply (4403), some in a heating region (11) */
 		char hid[32], head[19];
 		int size = 1 + (int)(next_rand(&s) % 5);
+		uint32_t rr = next_rand(&s) % 20;
+		const char *region = rr < 14 ? "440303" : rr < 17 ? "110105" : "990100";
+		struct demo_hh h = {.poor = next_rand(&s) % 8 == 0};
+		h.dibao = h.poor && next_rand(&s) % 2;
 		snprintf(hid, sizeof hid, "H990100-%06d", ++hh);
 		json_t *members = json_array();
 		for (int k = 0; k < size && made < persons; k++) {
@@ -237,7 +418,14 @@ dg_rc x_demo_seed(struct dg_env *env, struct dg_db *db, const struct dg_demo_opt
 			} else {
 				int i = made;
 				dg_day birth = base + (dg_day)(((int64_t)i * 7919) % 29000);
-				make_id(id, birth, 200u + (unsigned)(i % 800));
+				unsigned seq = 200u + (unsigned)(i % 800);
+				if (k >= 2 && next_rand(&s) % 3 == 0) {
+					/* a small child, born after every adult above (from
+					   2024): (day, seq) pairs repeat only past 720,000 */
+					birth = baby + (dg_day)(((int64_t)i * 7919) % 900);
+					seq = 200u + (unsigned)((i / 900) % 800);
+				}
+				make_id(id, birth, seq);
 				snprintf(nm, sizeof nm, "%s%s", surnames[next_rand(&s) % 16],
 					 given[next_rand(&s) % 24]);
 				snprintf(ph, sizeof ph, "139%08u", next_rand(&s) % 100000000u);
@@ -247,49 +435,90 @@ dg_rc x_demo_seed(struct dg_env *env, struct dg_db *db, const struct dg_demo_opt
 			if (k == 0)
 				snprintf(head, sizeof head, "%s", id);
 			json_array_append_new(members, json_string(id));
-			rc = put(env, db, a, "person", id, person(name, id, phone, hid), err);
+			rc = put(env, db, a, "person", id,
+				 person(name, id, phone, hid, region,
+					k == 0   ? "head"
+					: k == 1 ? "spouse"
+						 : "child"),
+				 err);
 			made++;
 			if (rc)
 				break;
 			/* social insurance for adults of working age */
 			int by = (id[6] - '0') * 1000 + (id[7] - '0') * 100 + (id[8] - '0') * 10 +
 				 (id[9] - '0');
-			if (by >= 1966 && by <= 2006)
+			if (by >= 1966 && by <= 2006) {
+				bool insured = next_rand(&s) % 10 != 0;
 				rc = put(env, db, a, "insurance", id,
-					 json_pack("{s:b,s:i,s:s,s:s}", "insured",
-						   next_rand(&s) % 10 != 0, "months",
-						   (int)(next_rand(&s) % 360), "base",
+					 json_pack("{s:b,s:i,s:s,s:s,s:o}", "insured", insured,
+						   "months", (int)(next_rand(&s) % 360), "base",
 						   (next_rand(&s) % 2) ? "5200.00" : "7800.00",
-						   "employer", "91990100MAHX00001X"),
+						   "employer",
+						   dg_arena_printf(a, "ENT-990100-%04u",
+								   1 + next_rand(&s) % 20),
+						   "contributed",
+						   months(DEMO_Y0, DEMO_M0, DEMO_NM,
+							  json_boolean(insured))),
 					 err);
+			}
+			if (!rc)
+				rc = person_extras(env, db, a, id, by, &h, &s, grad, err);
 			if (rc)
 				break;
 		}
 		if (!first_head[0])
 			snprintf(first_head, sizeof first_head, "%s", head);
 		if (!rc) {
-			bool dibao = next_rand(&s) % 20 == 0;
 			char addr[96];
 			snprintf(addr, sizeof addr, "示范市%s%u号", streets[next_rand(&s) % 6],
 				 1 + next_rand(&s) % 300);
 			rc = put(env, db, a, "household", hid,
-				 json_pack("{s:s,s:i,s:s,s:s,s:b,s:s}", "region", "990100", "size",
-					   (int)json_array_size(members), "address", addr, "head",
-					   head, "dibao", dibao, "dibao_amount",
-					   dibao ? "860.00" : "0.00"),
+				 json_pack("{s:s,s:i,s:s,s:s,s:b,s:s,s:i}", "region", region,
+					   "size", (int)json_array_size(members), "address", addr,
+					   "head", head, "dibao", h.dibao, "dibao_amount",
+					   h.dibao ? "860.00" : "0.00", "heating_area",
+					   40 + (int)(next_rand(&s) % 90)),
 				 err);
 		}
 		json_decref(members);
 	}
 	for (int i = 1; !rc && i <= 20; i++) {
 		char id[32];
+		bool young = i % 4 == 0; /* founded this year, by a recent graduate */
+		int staff = 10 + i * 13;
 		snprintf(id, sizeof id, "ENT-990100-%04d", i);
 		rc = put(env, db, a, "enterprise", id,
 			 json_pack("{s:s,s:s,s:s,s:s,s:s}", "name",
 				   dg_arena_printf(a, "示范市第%d实业有限公司", i), "region",
-				   "990100", "founded", "2015-06-01", "status",
-				   i % 7 ? "active" : "closed", "legal_rep", first_head),
+				   i % 5 ? "440305" : "990100", "founded",
+				   young ? "2026-03-01" : "2015-06-01", "status",
+				   i % 7 ? "active" : "closed", "legal_rep",
+				   young && grad[0] ? grad : first_head),
 			 err);
+		if (!rc)
+			rc = put(env, db, a, "enterprise_tax", id,
+				 json_pack("{s:s,s:s,s:b}", "taxable_income",
+					   i % 3 ? "1200000.00" : "5200000.00", "total_assets",
+					   i % 9 ? "20000000.00" : "80000000.00", "tax_arrears",
+					   i % 6 == 0),
+				 err);
+		/* staff and premiums month by month: two years for the old ones */
+		json_t *st = json_object(), *pp = json_object();
+		char k[8];
+		for (int m = young ? 14 : 0; m < 24; m++) {
+			int n = staff - (i % 3 == 0 ? m / 2 : 0);
+			month_of(k, 2025, 1, m);
+			json_object_set_new(st, k, json_integer(n));
+			json_object_set_new(pp, k,
+					    json_string(dg_arena_printf(a, "%d.00", n * 160)));
+		}
+		if (!rc)
+			rc = put(env, db, a, "enterprise_insurance", id,
+				 json_pack("{s:o,s:o}", "staff", st, "premium_paid", pp), err);
+		else {
+			json_decref(st);
+			json_decref(pp);
+		}
 	}
 	int64_t admin = 0;
 	if (!rc && dg_db_query_int(db, "SELECT id FROM users WHERE username = ?",
@@ -305,6 +534,8 @@ dg_rc x_demo_seed(struct dg_env *env, struct dg_db *db, const struct dg_demo_opt
 				X_RATE_DEFAULT);
 	if (!rc)
 		rc = seed_requests(db, a, admin, err);
+	if (!rc)
+		rc = seed_policy_grants(db, a, admin, err);
 	if (!rc && nres)
 		rc = seed_uses(env, db, a,
 			       json_string_value(json_object_get(json_array_get(res, 0), "id")));

@@ -8,12 +8,51 @@
  *
  * The registries' schema is found at $DGOV_REGISTRIES, or else at
  * policies/registries.yaml beside the templates folder.
+ *
+ * Other domains (proactive services) read registries for the rule engine
+ * through dg_exchange_reader_open: the rule schema's fields say which
+ * registry and field each comes from (`from: registry.field`,
+ * docs/rules.md), and the read happens under the reading department's bulk
+ * grants for the policy's purpose.
  */
 #ifndef DG_EXCHANGE_H
 #define DG_EXCHANGE_H
 
+#include <jansson.h>
+#include <stdint.h>
+
+#include "core/err.h"
+#include "node/env.h"
 #include "node/module.h"
+#include "rule/data.h"
+#include "store/store.h"
 
 extern const struct dg_module dg_exchange_module;
+
+struct dg_exchange_reader;
+
+/*
+ * Read the registries that rule schema s's entities come from, under dept's
+ * bulk grants for purpose (a policy id); each record read counts as one use
+ * named run for its subject (/my/data-use shows one line per run and
+ * subject); the read is audited once per registry. DG_EDENIED with a clear
+ * message when a needed field is not granted (nothing is read); DG_EINVAL
+ * when s names a registry or field the registries do not have. The reader
+ * borrows env, db and s until it is closed; *out is the caller's.
+ */
+dg_rc dg_exchange_reader_open(const struct dg_env *env, struct dg_db *db, const struct dg_schema *s,
+			      const char *dept, const char *purpose, const char *run,
+			      struct dg_exchange_reader **out, struct dg_err *err) DG_MUST;
+/* The reader for dg_data_load (borrowed from r, valid until it is closed). */
+const struct dg_rule_reader *dg_exchange_reader_rule(struct dg_exchange_reader *r);
+void dg_exchange_reader_close(struct dg_exchange_reader *r);
+
+/*
+ * The subjects (blind indexes) whose records in any registry s reads changed
+ * after version since, and the registries' newest version. *subjects is a
+ * JSON array of strings, the caller's (json_decref).
+ */
+dg_rc dg_exchange_changed_since(struct dg_db *db, const struct dg_schema *s, int64_t since,
+				json_t **subjects, int64_t *newest, struct dg_err *err) DG_MUST;
 
 #endif

@@ -40,6 +40,8 @@ extern const struct dg_migration dg_exchange_migrations[];
 dg_rc x_schema_open(const char *path, struct dg_err *err) DG_MUST;
 void x_schema_close(void);
 const struct dg_schema *x_schema(void);
+/* The folder the registries' file was read from (the rule engine's schema.yaml is beside it). */
+const char *x_schema_dir(void);
 /* The registry called name, or NULL. */
 const struct dg_entity *x_registry(const char *name);
 /* The index of a field of e, or -1. */
@@ -172,6 +174,22 @@ struct x_use {
 dg_rc x_use_add(struct dg_db *db, const struct x_use *u) DG_MUST;
 /* The uses of the resident whose blind index is subject, newest first. */
 dg_rc x_uses_of(struct dg_db *db, const char *subject, int64_t limit, json_t **out) DG_MUST;
+
+/* --- the rule engine's reads (reader.c) --- */
+
+#define X_READS_MAX 24 /* registries one rule schema may read */
+
+/* The registries a rule schema reads, each with the fields it reads (comma list). */
+struct x_reads {
+	struct x_read {
+		const struct dg_entity *e;
+		char fields[1024];
+		int64_t audit_seq; /* the audit record of this run's read */
+	} reg[X_READS_MAX];
+	int n;
+};
+/* What s reads, checked against the registries: EINVAL naming an unknown registry or field. */
+dg_rc x_schema_reads(const struct dg_schema *s, struct x_reads *rs, struct dg_err *err) DG_MUST;
 
 /* --- routes --- */
 const struct dg_route *x_api_routes(size_t *n);

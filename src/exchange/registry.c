@@ -8,7 +8,9 @@
  * itself too, under "_id"), and appends a change with a new version in the
  * same transaction as the record, so "changes since N" never misses one.
  * Values are kept as JSON: strings for codes, dates and money ("1234.50"),
- * integers for int, true/false for bool.
+ * integers for int, true/false for bool. A monthly field is an object of
+ * month -> value ({"2026-05": "3200.00"}); a write may give it so or as
+ * field@YYYY-MM keys, and its months are merged into those kept.
  */
 #include "exchange/internal.h"
 
@@ -19,6 +21,7 @@
 #include "core/str.h"
 
 static struct dg_schema *schema;
+static char schema_dir[4096]; /* the folder of the registries' file */
 
 dg_rc x_schema_open(const char *path, struct dg_err *err)
 {
@@ -32,16 +35,12 @@ dg_rc x_schema_open(const char *path, struct dg_err *err)
 			return dg_err_set(err, DG_EINVAL, "%s: registry %s names no owner", path,
 					  e->name);
 		}
-		for (int j = 0; j < e->nf; j++)
-			if (e->f[j].monthly) {
-				dg_schema_free(s);
-				return dg_err_set(err, DG_EINVAL,
-						  "%s: %s.%s: monthly fields are not shared yet",
-						  path, e->name, e->f[j].name);
-			}
 	}
 	x_schema_close();
 	schema = s;
+	const char *slash = strrchr(path, '/');
+	snprintf(schema_dir, sizeof schema_dir, "%.*s", slash ? (int)(slash - path) : 1,
+		 slash ? path : ".");
 	return DG_OK;
 }
 
@@ -54,6 +53,11 @@ void x_schema_close(void)
 const struct dg_schema *x_schema(void)
 {
 	return schema;
+}
+
+const char *x_schema_dir(void)
+{
+	return schema_dir;
 }
 
 const struct dg_entity *x_registry(const char *name)
@@ -75,12 +79,12 @@ int x_field(const struct dg_entity *e, const char *name)
 const char *x_type_name(const struct dg_field *f)
 {
 	switch (f->ty) {
-	case TY_BOOL: return "bool";
-	case TY_INT: return "int";
-	case TY_MONEY: return "money";
-	case TY_DATE: return "date";
+	case TY_BOOL: return f->monthly ? "monthly bool" : "bool";
+	case TY_INT: return f->monthly ? "monthly int" : "int";
+	case TY_MONEY: return f->monthly ? "monthly money" : "money";
+	case TY_DATE: return f->monthly ? "monthly date" : "date";
 	case TY_LINK: return "link";
-	default: return "code";
+	default: return f->monthly ? "monthly code" : "code";
 	}
 }
 
@@ -143,6 +147,98 @@ static bool value_ok(const struct dg_field *f, json_t *v)
 		const char *s = json_string_value(v);
 		return s && strlen(s) <= X_VALUE_MAX && dg_utf8_valid(s, strlen(s));
 	}
+	}
+}
+
+/* Whether m is a month as YYYY-MM. */
+static bool month_ok(const char *m)
+{
+	int32_t v;
+	return m && dg_data_parse_month(m, strlen(m), &v) == DG_OK;
+}
+
+/*
+ * The values of a write as stored: field@YYYY-MM keys gathered into their
+ * monthly field's object, every value checked against its field (owned;
+ * NULL with err naming the field at fault).
+ */
+static json_t *normalise(const struct dg_entity *e, json_t *values, struct dg_err *err)
+{
+	json_t *out = json_object();
+	const char *k;
+	json_t *v;
+	json_object_foreach (values, k, v) {
+		const char *at = strchr(k, '@');
+		char name[256]; /* a field name: 64 characters of up to 4 bytes */
+		size_t n = at ? (size_t)(at - k) : strlen(k);
+		if (n >= sizeof name)
+			n = sizeof name - 1;
+		memcpy(name, k, n);
+		name[n] = '\0';
+		int fi = x_field(e, name);
+		if (fi < 0) {
+			dg_err_field(err, DG_EINVAL, k, "%s has no field %s", e->name, name);
+			goto bad;
+		}
+		const struct dg_field *f = &e->f[fi];
+		if (at && (!f->monthly || !month_ok(at + 1))) {
+			dg_err_field(err, DG_EINVAL, k,
+				     f->monthly ? "%s: the month is YYYY-MM, like %s@2026-05"
+						: "%s is not a monthly field",
+				     k, name);
+			goto bad;
+		}
+		if (f->monthly && !at && !json_is_object(v)) {
+			dg_err_field(
+				err, DG_EINVAL, k,
+				"%s is monthly: give an object of YYYY-MM -> value, or %s@YYYY-MM",
+				k, k);
+			goto bad;
+		}
+		if (!f->monthly) {
+			if (!value_ok(f, v)) {
+				dg_err_field(err, DG_EINVAL, k, "%s is not a valid %s", k,
+					     x_type_name(f));
+				goto bad;
+			}
+			json_object_set(out, k, v);
+			continue;
+		}
+		json_t *months = json_object_get(out, name);
+		if (!months)
+			json_object_set_new(out, name, months = json_object());
+		json_t *one = at ? json_pack("{sO}", at + 1, v) : json_incref(v);
+		const char *m;
+		json_t *mv;
+		json_object_foreach (one, m, mv) {
+			if (!month_ok(m) || !value_ok(f, mv)) {
+				dg_err_field(err, DG_EINVAL, k, "%s@%s is not a valid %s", name, m,
+					     x_type_name(f));
+				json_decref(one);
+				goto bad;
+			}
+			json_object_set(months, m, mv);
+		}
+		json_decref(one);
+	}
+	return out;
+bad:
+	json_decref(out);
+	return NULL;
+}
+
+/* Merge a write's values into the record's: a monthly field's months one by one. */
+static void merge(const struct dg_entity *e, json_t *all, json_t *values)
+{
+	const char *k;
+	json_t *v;
+	json_object_foreach (values, k, v) {
+		int fi = x_field(e, k);
+		json_t *old = json_object_get(all, k);
+		if (fi >= 0 && e->f[fi].monthly && json_is_object(old))
+			json_object_update(old, v);
+		else
+			json_object_set(all, k, v);
 	}
 }
 
@@ -292,6 +388,10 @@ static dg_rc log_change(struct dg_db *db, const struct dg_entity *e, const char 
 	return rc;
 }
 
+static dg_rc put_values(const struct dg_env *env, struct dg_db *db, struct dg_arena *a,
+			const struct dg_entity *e, const char *id, json_t *values, const char *eff,
+			bool create, const char *actor, int64_t *version, struct dg_err *err);
+
 dg_rc x_record_put(const struct dg_env *env, struct dg_db *db, struct dg_arena *a,
 		   const struct dg_entity *e, const char *id, json_t *values, const char *effective,
 		   bool create, const char *actor, int64_t *version, struct dg_err *err)
@@ -304,19 +404,22 @@ dg_rc x_record_put(const struct dg_env *env, struct dg_db *db, struct dg_arena *
 					    : "id is 1 to 64 letters, digits, '-', '_' or '.'");
 	if (!json_is_object(values) || json_object_size(values) == 0)
 		return dg_err_field(err, DG_EINVAL, "values", "values must be an object of fields");
-	const char *k;
-	json_t *v;
-	json_object_foreach (values, k, v) {
-		int fi = x_field(e, k);
-		if (fi < 0)
-			return dg_err_field(err, DG_EINVAL, k, "%s has no field %s", e->name, k);
-		if (!value_ok(&e->f[fi], v))
-			return dg_err_field(err, DG_EINVAL, k, "%s is not a valid %s", k,
-					    x_type_name(&e->f[fi]));
-	}
 	dg_rc rc = effective_of(effective, eff, err);
 	if (rc)
 		return rc;
+	json_t *norm = normalise(e, values, err);
+	if (!norm)
+		return err->rc ? err->rc : DG_EINVAL;
+	rc = put_values(env, db, a, e, id, norm, eff, create, actor, version, err);
+	json_decref(norm);
+	return rc;
+}
+
+static dg_rc put_values(const struct dg_env *env, struct dg_db *db, struct dg_arena *a,
+			const struct dg_entity *e, const char *id, json_t *values, const char *eff,
+			bool create, const char *actor, int64_t *version, struct dg_err *err)
+{
+	dg_rc rc;
 	const char *key = x_record_key(env, a, e, id);
 	struct x_record old;
 	rc = x_record_read(env, db, a, e, key, &old);
@@ -334,7 +437,7 @@ dg_rc x_record_put(const struct dg_env *env, struct dg_db *db, struct dg_arena *
 		return dg_err_set(err, DG_ENOTFOUND, "%s has no current record %s", e->name, id);
 	}
 	json_t *all = exists ? old.values : json_object();
-	json_object_update(all, values);
+	merge(e, all, values);
 	char *clear = NULL, *sealed = NULL;
 	split(env, a, e, all, id, &clear, &sealed);
 	const char *subject = subject_of(env, a, e, key, all);

@@ -14,7 +14,7 @@
  * ends with dg_data_finish, which resolves links and builds group and benefit
  * indexes. A source of records implements struct dg_rule_reader and hands it
  * to dg_data_load, which makes those calls: the CSV files of a data folder
- * (csv.c) are one such reader, the store will be another. The YAML tests call
+ * (csv.c) are one such reader, the shared registries (exchange) another. The YAML tests call
  * the functions directly.
  */
 #ifndef DG_RULE_DATA_H
@@ -27,7 +27,7 @@
 #include "core/err.h"
 #include "rule/ast.h"
 
-#define DG_MAX_ENT    8
+#define DG_MAX_ENT    16 /* the registries file declares a dozen departments' registries */
 #define DG_MAX_FIELDS 128
 #define DG_MAX_MONTHS 240
 
@@ -44,6 +44,13 @@ struct dg_field {
 	bool monthly;
 	int link_ent; /* links: target entity */
 	const char *source;
+	/*
+	 * Where the value is kept in the shared registries (exchange): the
+	 * registry and its field (`from: disability.grade`; by default the
+	 * entity's registry and the field's own name). NULL when the entity
+	 * names no registry: such a schema is read from CSV only.
+	 */
+	const char *from_reg, *from_field;
 	/*
 	 * For registries shared between departments (exchange): who may see the
 	 * value (GB/T 35273: public, internal, personal, sensitive; default
@@ -66,6 +73,9 @@ struct dg_entity {
 	const char *file; /* CSV file name relative to the data folder */
 	const char *id_col;
 	const char *source; /* registry the records come from */
+	/* the shared registry (exchange) whose records are this entity's rows,
+	   joined by ID with the registries its fields come from; NULL: none */
+	const char *registry;
 	/* registries (exchange): the owning department's code, what the registry is,
 	   how often it changes, the law that allows it; NULL when not written */
 	const char *owner, *title, *frequency, *legal_basis;
@@ -81,6 +91,11 @@ struct dg_schema {
 	struct dg_entity e[DG_MAX_ENT];
 	int ne;
 	const char *benefits_file; /* optional: entity,id,benefit,status,month */
+	/* optional: the shared registry that holds the benefit history, each of
+	   its fields a benefit whose monthly value is the status, about records
+	   of entity benefits_entity (by default the first) */
+	const char *benefits_registry;
+	int benefits_entity;
 };
 
 /* Read a schema file. NULL on error with err set (file:line: message). */

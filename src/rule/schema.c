@@ -11,6 +11,12 @@
  * frequency, a legal basis and the class of its ID (id_class), and a field
  * map may add class (public, internal, personal, sensitive) and sharing
  * (unconditional, conditional, none, or 无条件 / 有条件 / 不予共享).
+ *
+ * A rule schema says where its data is kept in those registries: an entity
+ * names the registry whose records are its rows (`registry: person`), a
+ * field the registry and field its value comes from (`from: tax.income`,
+ * joined by the record's ID), and `benefits_registry` the registry of the
+ * benefit history. The exchange's reader for the rule engine follows them.
  */
 #include "rule/data.h"
 
@@ -113,6 +119,20 @@ static int parse_sharing(const char *t)
 	return -1;
 }
 
+/* "registry.field" into f's from_reg and from_field. */
+static dg_rc parse_from(struct dg_schema *s, struct dg_field *f, const char *t)
+{
+	const char *dot = t ? strchr(t, '.') : NULL;
+	if (!dot || dot == t || (size_t)(dot - t) > 4 * DG_NAME_MAX)
+		return DG_EINVAL;
+	char *reg = dg_arena_strndup(s->arena, t, (size_t)(dot - t));
+	if (!dg_text_name_ok(reg) || !dg_text_name_ok(dot + 1))
+		return DG_EINVAL;
+	f->from_reg = reg;
+	f->from_field = dot + 1;
+	return DG_OK;
+}
+
 /* what every name message ends with */
 #define NAME_RULE                                                                                  \
 	"a name is ASCII letters, digits, '_' and Chinese characters, not starting with a digit, " \
@@ -170,6 +190,12 @@ struct dg_schema *dg_schema_parse(const char *path, const char *text, size_t len
 		e->title = (v = dg_yaml_get(ey, "title")) ? v->s : NULL;
 		e->frequency = (v = dg_yaml_get(ey, "frequency")) ? v->s : NULL;
 		e->legal_basis = (v = dg_yaml_get(ey, "legal_basis")) ? v->s : NULL;
+		e->registry = (v = dg_yaml_get(ey, "registry")) ? v->s : NULL;
+		if (e->registry && !dg_text_name_ok(e->registry)) {
+			dg_err_set(err, DG_EINVAL, "%s:%d: registry of %s: " NAME_RULE, path,
+				   v->line, e->name);
+			goto fail;
+		}
 		e->id_class = DG_CLASS_INTERNAL;
 		if ((v = dg_yaml_get(ey, "id_class"))) {
 			int c = parse_class(v->s);
@@ -193,6 +219,8 @@ struct dg_schema *dg_schema_parse(const char *path, const char *text, size_t len
 			const struct dg_yaml *fy = fs->vals[j];
 			f->name = fs->keys[j]->s;
 			f->source = e->source;
+			f->from_reg = e->registry;
+			f->from_field = f->name;
 			f->cls = DG_CLASS_INTERNAL;
 			f->sharing = DG_SHARE_CONDITIONAL;
 			const char *t = fy->s;
@@ -200,6 +228,15 @@ struct dg_schema *dg_schema_parse(const char *path, const char *text, size_t len
 				t = (v = dg_yaml_get(fy, "type")) ? v->s : "";
 				if ((v = dg_yaml_get(fy, "source")))
 					f->source = v->s;
+				if ((v = dg_yaml_get(fy, "from")) &&
+				    parse_from(s, f, v->s) != DG_OK) {
+					dg_err_set(
+						err, DG_EINVAL,
+						"%s:%d: field '%s': from is REGISTRY.FIELD, like "
+						"'tax.income' (" NAME_RULE ")",
+						path, v->line, f->name);
+					goto fail;
+				}
 				int c = (v = dg_yaml_get(fy, "class")) ? parse_class(v->s) : 1;
 				int sh = (v = dg_yaml_get(fy, "sharing")) ? parse_sharing(v->s) : 1;
 				if (c < 0 || sh < 0) {
@@ -284,6 +321,22 @@ struct dg_schema *dg_schema_parse(const char *path, const char *text, size_t len
 	}
 	const struct dg_yaml *b = dg_yaml_get(root, "benefits");
 	s->benefits_file = b ? b->s : NULL;
+	if ((b = dg_yaml_get(root, "benefits_registry"))) {
+		if (b->kind != DG_Y_SCALAR || !dg_text_name_ok(b->s)) {
+			dg_err_set(err, DG_EINVAL, "%s:%d: benefits_registry: " NAME_RULE, path,
+				   b->line);
+			goto fail;
+		}
+		s->benefits_registry = b->s;
+	}
+	if ((b = dg_yaml_get(root, "benefits_entity"))) {
+		s->benefits_entity = b->kind == DG_Y_SCALAR ? dg_schema_entity(s, b->s) : -1;
+		if (s->benefits_entity < 0) {
+			dg_err_set(err, DG_EINVAL, "%s:%d: benefits_entity names no entity", path,
+				   b->line);
+			goto fail;
+		}
+	}
 	return s;
 fail:
 	dg_schema_free(s);

@@ -646,6 +646,68 @@ static void test_threads_share_data(void **state)
 	fx_free(&fx);
 }
 
+/* Where a schema's data is kept in the shared registries: registry, from, benefits. */
+static void test_schema_sources(void **state)
+{
+	(void)state;
+	struct dg_err err = {0};
+	const char *ok = "entities:\n"
+			 "  person:\n"
+			 "    registry: person\n"
+			 "    fields:\n"
+			 "      birth_date: date\n"
+			 "      grade: {type: int, from: disability.grade}\n"
+			 "      income: {type: monthly money, from: tax.income}\n"
+			 "  household:\n"
+			 "    fields: {region: code}\n"
+			 "benefits_registry: benefits\n"
+			 "benefits_entity: household\n";
+	struct dg_schema *s = dg_schema_parse("ok.yaml", ok, strlen(ok), &err);
+	assert_non_null(s);
+	assert_string_equal(s->e[0].registry, "person");
+	assert_string_equal(s->e[0].f[0].from_reg, "person"); /* by default its own */
+	assert_string_equal(s->e[0].f[0].from_field, "birth_date");
+	assert_string_equal(s->e[0].f[1].from_reg, "disability");
+	assert_string_equal(s->e[0].f[1].from_field, "grade");
+	assert_string_equal(s->e[0].f[2].from_reg, "tax");
+	assert_null(s->e[1].registry); /* read from CSV only */
+	assert_null(s->e[1].f[0].from_reg);
+	assert_string_equal(s->benefits_registry, "benefits");
+	assert_int_equal(s->benefits_entity, 1);
+	dg_schema_free(s);
+	static const struct {
+		const char *text, *says;
+	} bad[] = {
+		{"entities:\n  p:\n    fields:\n      x: {type: int, from: nodot}\n",
+		 "REGISTRY.FIELD"},
+		{"entities:\n  p:\n    fields:\n      x: {type: int, from: .x}\n",
+		 "REGISTRY.FIELD"},
+		{"entities:\n  p:\n    fields:\n      x: {type: int, from: a.}\n",
+		 "REGISTRY.FIELD"},
+		{"entities:\n  p:\n    fields:\n      x: {type: int, from: a-b.c}\n",
+		 "REGISTRY.FIELD"},
+		{"entities:\n  p:\n    registry: a-b\n    fields: {x: int}\n", "registry of p"},
+		{"entities:\n  p:\n    fields: {x: int}\nbenefits_registry: a b\n",
+		 "benefits_registry"},
+		{"entities:\n  p:\n    fields: {x: int}\nbenefits_entity: q\n", "benefits_entity"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err = (struct dg_err){0};
+		assert_null(dg_schema_parse("bad.yaml", bad[i].text, strlen(bad[i].text), &err));
+		if (!strstr(err.msg, bad[i].says))
+			fail_msg("%s: %s", bad[i].text, err.msg);
+	}
+	/* the demo policies' schema and the registries' file both read */
+	s = dg_schema_load("policies/schema.yaml", &err);
+	assert_non_null(s);
+	assert_string_equal(s->benefits_registry, "benefits");
+	dg_schema_free(s);
+	s = dg_schema_load("policies/registries.yaml", &err);
+	assert_non_null(s);
+	assert_true(s->ne > DG_MAX_ENT / 2);
+	dg_schema_free(s);
+}
+
 static void test_intern(void **state)
 {
 	(void)state;
@@ -674,6 +736,7 @@ int main(void)
 		cmocka_unit_test(test_compile_before_load),
 		cmocka_unit_test(test_threads_share_data),
 		cmocka_unit_test(test_intern),
+		cmocka_unit_test(test_schema_sources),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,0 +1,634 @@
+/*
+ * reader.c - the exchange's reader for the rule engine: a policy run reads
+ * the shared registries, not CSV files, under the reading department's bulk
+ * grants for the policy's purpose.
+ *
+ * The rule schema says where each of its fields is kept (rule/data.h:
+ * an entity's registry, a field's from_reg and from_field). Opening the
+ * reader checks, before anything is read, that every registry and field
+ * named exists and is granted in bulk for the purpose, personal and
+ * sensitive ones (and personal IDs) in clear, since the engine needs the
+ * values themselves; a missing grant refuses the whole read and is audited
+ * as a refusal. A granted read is audited once per registry; each record
+ * read counts as one use for its subject, one line per run (uses.c).
+ *
+ * Records are read a page at a time in key order: a page of the entity's
+ * own registry, then for each registry joined to it the records whose keys
+ * fall in the same range (keys are the same blind index of the same ID
+ * number in every registry about persons), so memory is bounded by a page
+ * and not by the registry.
+ */
+#include "exchange/exchange.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "audit/audit.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "core/str.h"
+#include "exchange/internal.h"
+
+#define PAGE    500 /* records of a registry read at once */
+#define MAX_REG X_READS_MAX
+
+struct dg_exchange_reader {
+	const struct dg_env *env;
+	struct dg_db *db;
+	const struct dg_schema *s;
+	const char *dept, *purpose, *run, *actor;
+	struct dg_arena *arena; /* lives as long as the reader */
+	struct dg_arena *rec;   /* one page's strings: freed with the page */
+	struct dg_rule_reader rd;
+	struct x_reads rs;
+	/* the entity being read */
+	int ent;
+	const struct dg_entity *base; /* its registry */
+	int join[DG_MAX_FIELDS];      /* per field: index in reg */
+	json_t *page;                 /* [{key, subject, values}] of the base registry */
+	json_t *joined[MAX_REG];      /* per registry: key -> values, for the page's keys */
+	size_t at;                    /* next record in page */
+	char after[256];              /* the last key read (keys are at most 64 bytes) */
+	bool done;
+	json_t *cur; /* the record handed out */
+	struct dg_rule_cell *cells;
+	char (*num)[24]; /* the text of numbers and booleans, one per cell */
+	size_t ncap;
+	/* benefits */
+	bool bopen, bdone;
+	int breg;
+	const char *bwith; /* the registry of the entity the benefits are about */
+	const char *bid;
+	void *bfield, *bmonth; /* iterators over the current record's fields and months */
+	json_t *bvalues;
+};
+
+static int reads_index(const struct x_reads *rs, const struct dg_entity *e)
+{
+	for (int i = 0; i < rs->n; i++)
+		if (rs->reg[i].e == e)
+			return i;
+	return -1;
+}
+
+static int reg_index(struct dg_exchange_reader *r, const struct dg_entity *e)
+{
+	return reads_index(&r->rs, e);
+}
+
+/* Note that field of registry reg is read. */
+static dg_rc need(struct x_reads *rs, const char *reg, const char *field, struct dg_err *err)
+{
+	const struct dg_entity *e = x_registry(reg);
+	if (!e)
+		return dg_err_set(err, DG_EINVAL, "the registries have no registry %s", reg);
+	if (field && x_field(e, field) < 0)
+		return dg_err_set(err, DG_EINVAL, "registry %s has no field %s", reg, field);
+	int i = reads_index(rs, e);
+	if (i < 0) {
+		if (rs->n == X_READS_MAX)
+			return dg_err_set(err, DG_ETOOBIG,
+					  "a schema may read at most %d registries", X_READS_MAX);
+		i = rs->n++;
+		rs->reg[i].e = e;
+	}
+	if (field && !x_list_has(rs->reg[i].fields, field)) {
+		size_t n = strlen(rs->reg[i].fields);
+		if (n + strlen(field) + 2 > sizeof(rs->reg[i].fields))
+			return dg_err_set(err, DG_ETOOBIG, "too many fields of %s", reg);
+		snprintf(rs->reg[i].fields + n, sizeof(rs->reg[i].fields) - n, "%s%s", n ? "," : "",
+			 field);
+	}
+	return DG_OK;
+}
+
+dg_rc x_schema_reads(const struct dg_schema *s, struct x_reads *rs, struct dg_err *err)
+{
+	memset(rs, 0, sizeof(*rs));
+	for (int i = 0; i < s->ne; i++) {
+		const struct dg_entity *e = &s->e[i];
+		if (e->registry && need(rs, e->registry, NULL, err))
+			return err->rc;
+		for (int j = 0; j < e->nf; j++) {
+			const struct dg_field *f = &e->f[j];
+			if (!f->from_reg)
+				continue;
+			dg_rc rc = need(rs, f->from_reg, f->from_field, err);
+			if (rc)
+				return rc;
+			const struct dg_entity *re = x_registry(f->from_reg);
+			const struct dg_field *rf = &re->f[x_field(re, f->from_field)];
+			if (rf->monthly != f->monthly)
+				return dg_err_set(
+					err, DG_EINVAL, "%s.%s is %smonthly but %s.%s is %smonthly",
+					e->name, f->name, f->monthly ? "" : "not ", f->from_reg,
+					f->from_field, rf->monthly ? "" : "not ");
+		}
+	}
+	if (s->benefits_registry) {
+		const struct dg_entity *b = x_registry(s->benefits_registry);
+		if (!b)
+			return dg_err_set(err, DG_EINVAL, "the registries have no registry %s",
+					  s->benefits_registry);
+		for (int j = 0; j < b->nf; j++)
+			if (need(rs, b->name, b->f[j].name, err))
+				return err->rc;
+	}
+	return DG_OK;
+}
+
+static void audit(struct dg_exchange_reader *r, const char *kind, const struct x_read *g,
+		  const char *why, int64_t *seq)
+{
+	json_t *d = json_pack("{s:s,s:s,s:s,s:s,s:s}", "outcome", why ? why : "ok", "registry",
+			      g->e->name, "fields", g->fields, "run", r->run, "mode", "bulk");
+	struct dg_audit_rec rec = {
+		.kind = kind, .actor = r->actor, .subject = "", .purpose = r->purpose, .detail = d};
+	if (dg_audit_append(r->db, &rec, seq))
+		dg_warn("exchange reader: the %s of %s for %s could not be audited", kind,
+			g->e->name, r->purpose);
+	json_decref(d);
+}
+
+/* Whether dept's bulk grants for the purpose cover every field of g. */
+static dg_rc check_grant(struct dg_exchange_reader *r, const struct x_read *g, struct dg_err *err)
+{
+	struct x_grant gr;
+	const char *why = NULL;
+	dg_rc rc = x_grant_find(r->db, r->dept, g->e->name, r->purpose, "bulk", &gr, &why);
+	if (rc == DG_EDENIED) {
+		audit(r, "exchange.refused", g, why, NULL);
+		return dg_err_set(err, DG_EDENIED,
+				  "%s has no bulk grant of registry %s for purpose %s (%s)",
+				  r->dept, g->e->name, r->purpose, why);
+	}
+	if (rc)
+		return dg_err_set(err, rc, "the grants of %s could not be read", r->dept);
+	struct dg_str rest = dg_str_of(g->fields), head;
+	while (rest.n) {
+		rest = dg_str_cut(rest, ',', &head);
+		char name[256];
+		snprintf(name, sizeof name, "%.*s", (int)head.n, head.p);
+		const struct dg_field *f = &g->e->f[x_field(g->e, name)];
+		const char *miss = NULL;
+		if (!x_list_has(gr.granted, name))
+			miss = "not granted";
+		else if (f->cls >= DG_CLASS_PERSONAL && !gr.clear)
+			miss = "granted only masked, and a policy run needs it in clear";
+		if (miss) {
+			audit(r, "exchange.refused", g, "no_grant", NULL);
+			return dg_err_set(err, DG_EDENIED,
+					  "%s.%s is %s to %s for purpose %s: ask %s for it",
+					  g->e->name, name, miss, r->dept, r->purpose, g->e->owner);
+		}
+	}
+	if (x_id_personal(g->e) && !gr.clear) {
+		audit(r, "exchange.refused", g, "no_grant", NULL);
+		return dg_err_set(
+			err, DG_EDENIED,
+			"the IDs of %s are granted only masked to %s for purpose %s, and a "
+			"policy run needs them in clear",
+			g->e->name, r->dept, r->purpose);
+	}
+	return DG_OK;
+}
+
+/* Join a record's clear values and its opened sealed ones (owned); NULL when they do not open. */
+static json_t *values_of(struct dg_exchange_reader *r, const char *clear, const char *sealed)
+{
+	json_t *all = json_loads(clear, 0, NULL);
+	if (all && sealed && *sealed) {
+		char *plain = NULL;
+		json_t *p = dg_pii_open(&r->env->keys, r->rec, sealed, &plain)
+				    ? NULL
+				    : json_loads(plain, 0, NULL);
+		if (plain)
+			sodium_memzero(plain, strlen(plain));
+		if (!p) {
+			json_decref(all);
+			return NULL;
+		}
+		json_object_update(all, p);
+		json_decref(p);
+	}
+	return all;
+}
+
+/*
+ * Current records of registry e with keys in (lo, hi] ("" hi: no bound), at
+ * most limit, in key order; with a current record in registry with too
+ * (NULL: any).
+ */
+static dg_rc read_range(struct dg_exchange_reader *r, const struct dg_entity *e, const char *lo,
+			const char *hi, int64_t limit, const char *with, json_t **out,
+			struct dg_err *err)
+{
+	struct dg_rows *rows = NULL;
+	dg_rc rc =
+		dg_db_query(r->db,
+			    "SELECT rkey, subject, data, sealed FROM xr_records x"
+			    " WHERE registry = ? AND ended IS NULL AND rkey > ?"
+			    " AND (? = '' OR rkey <= ?) AND (? = '' OR EXISTS (SELECT 1 FROM"
+			    " xr_records w WHERE w.registry = ? AND w.rkey = x.rkey"
+			    " AND w.ended IS NULL)) ORDER BY rkey LIMIT ?",
+			    DG_ARGS(DG_VT(e->name), DG_VT(lo), DG_VT(hi), DG_VT(hi),
+				    DG_VT(with ? with : ""), DG_VT(with ? with : ""), DG_VI(limit)),
+			    &rows);
+	json_t *arr = json_array();
+	while (!rc && (rc = dg_rows_next(rows)) == DG_OK) {
+		json_t *v = values_of(r, dg_rows_text(rows, 2), dg_rows_text(rows, 3));
+		if (!v) {
+			rc = dg_err_set(err, DG_EINTERNAL, "a record of %s could not be opened",
+					e->name);
+			break;
+		}
+		json_array_append_new(arr,
+				      json_pack("{s:s,s:s,s:o}", "key", dg_rows_text(rows, 0),
+						"subject", dg_rows_text(rows, 1), "values", v));
+	}
+	dg_rows_free(rows);
+	if (rc != DG_ENOTFOUND) {
+		json_decref(arr);
+		return err->rc ? rc
+			       : dg_err_set(err, rc, "the registry %s could not be read", e->name);
+	}
+	*out = arr;
+	return DG_OK;
+}
+
+/* One use per subject and run (uses.c keeps one line for each). */
+static dg_rc use(struct dg_exchange_reader *r, const struct x_read *g, const char *subject)
+{
+	struct x_use u = {.subject = subject,
+			  .kind = "bulk",
+			  .dept = r->dept,
+			  .system = "rule",
+			  .official = "",
+			  .purpose = r->purpose,
+			  .registry = g->e->name,
+			  .fields = g->fields,
+			  .run = r->run,
+			  .audit_seq = g->audit_seq};
+	return x_use_add(r->db, &u);
+}
+
+/*
+ * The next page of the base registry (only records that also are in
+ * registry with, when not NULL) and the joined records in its key range.
+ */
+static dg_rc next_page(struct dg_exchange_reader *r, const char *with, struct dg_err *err)
+{
+	json_decref(r->page);
+	r->page = NULL;
+	for (int i = 0; i < r->rs.n; i++) {
+		json_decref(r->joined[i]);
+		r->joined[i] = NULL;
+	}
+	dg_arena_free(r->rec);
+	r->rec = dg_arena_new();
+	r->at = 0;
+	dg_rc rc = read_range(r, r->base, r->after, "", PAGE, with, &r->page, err);
+	if (rc)
+		return rc;
+	size_t n = json_array_size(r->page);
+	if (n == 0) {
+		r->done = true;
+		return DG_OK;
+	}
+	const char *lo = dg_arena_strdup(r->rec, r->after);
+	const char *hi = dg_arena_strdup(
+		r->rec, json_string_value(json_object_get(json_array_get(r->page, n - 1), "key")));
+	int bi = reg_index(r, r->base);
+	for (int i = 0; i < r->rs.n; i++) {
+		bool used = false;
+		for (int j = 0; j < r->s->e[r->ent].nf; j++)
+			used = used || r->join[j] == i;
+		if (!used || i == bi)
+			continue;
+		json_t *arr = NULL;
+		rc = read_range(r, r->rs.reg[i].e, lo, hi, INT64_MAX, NULL, &arr, err);
+		if (rc)
+			return rc;
+		r->joined[i] = json_object();
+		size_t k;
+		json_t *v;
+		json_array_foreach (arr, k, v) {
+			json_object_set(r->joined[i], json_string_value(json_object_get(v, "key")),
+					json_object_get(v, "values"));
+			rc = use(r, &r->rs.reg[i],
+				 json_string_value(json_object_get(v, "subject")));
+			if (rc)
+				break;
+		}
+		json_decref(arr);
+		if (rc)
+			return dg_err_set(err, rc, "the use of %s could not be recorded",
+					  r->rs.reg[i].e->name);
+	}
+	snprintf(r->after, sizeof r->after, "%s", hi);
+	return DG_OK;
+}
+
+static dg_rc rd_open(void *ctx, int ent, int64_t *rows, struct dg_err *err)
+{
+	struct dg_exchange_reader *r = ctx;
+	const struct dg_entity *e = &r->s->e[ent];
+	(void)err;
+	*rows = -1;
+	r->ent = ent;
+	r->done = true;
+	if (!e->registry)
+		return DG_ENOTFOUND;
+	r->base = x_registry(e->registry);
+	json_decref(r->page);
+	r->page = NULL;
+	for (int j = 0; j < e->nf; j++)
+		r->join[j] = e->f[j].from_reg ? reg_index(r, x_registry(e->f[j].from_reg)) : -1;
+	r->after[0] = '\0';
+	r->done = false;
+	return DG_OK;
+}
+
+/* Value v of field f as text in a cell (numbers and booleans into slot). */
+static void cell_of(struct dg_rule_cell *c, json_t *v, char slot[24])
+{
+	c->s = "";
+	c->n = 0;
+	if (json_is_string(v)) {
+		c->s = json_string_value(v);
+		c->n = json_string_length(v);
+	} else if (json_is_integer(v)) {
+		c->n = (size_t)snprintf(slot, 24, "%lld", (long long)json_integer_value(v));
+		c->s = slot;
+	} else if (json_is_boolean(v)) {
+		c->s = json_is_true(v) ? "true" : "false";
+		c->n = strlen(c->s);
+	}
+}
+
+static void grow_cells(struct dg_exchange_reader *r, size_t n)
+{
+	if (n <= r->ncap)
+		return;
+	size_t cap = r->ncap ? r->ncap * 2 : 256;
+	while (cap < n)
+		cap *= 2;
+	r->cells = dg_xrealloc(r->cells, cap * sizeof(*r->cells));
+	r->num = dg_xrealloc(r->num, cap * sizeof(*r->num));
+	r->ncap = cap;
+}
+
+static dg_rc rd_next(void *ctx, struct dg_rule_record *rec, struct dg_err *err)
+{
+	struct dg_exchange_reader *r = ctx;
+	if (!r->done && (!r->page || r->at == json_array_size(r->page))) {
+		dg_rc rc = next_page(r, NULL, err);
+		if (rc)
+			return rc;
+	}
+	if (r->done)
+		return DG_ENOTFOUND;
+	json_t *row = json_array_get(r->page, r->at++);
+	const char *key = json_string_value(json_object_get(row, "key"));
+	json_t *own = json_object_get(row, "values");
+	const struct dg_entity *e = &r->s->e[r->ent];
+	int bi = reg_index(r, r->base);
+	dg_rc rc = use(r, &r->rs.reg[bi], json_string_value(json_object_get(row, "subject")));
+	if (rc)
+		return dg_err_set(err, rc, "the use of %s could not be recorded", r->base->name);
+	size_t n = 0;
+	for (int j = 0; j < e->nf; j++) {
+		const struct dg_field *f = &e->f[j];
+		if (r->join[j] < 0)
+			continue;
+		json_t *src = r->join[j] == bi ? own : json_object_get(r->joined[r->join[j]], key);
+		json_t *v = json_object_get(src, f->from_field);
+		if (!f->monthly) {
+			grow_cells(r, n + 1);
+			r->cells[n].field = j;
+			r->cells[n].month = 0;
+			cell_of(&r->cells[n], v, r->num[n]);
+			n++;
+			continue;
+		}
+		const char *m;
+		json_t *mv;
+		json_object_foreach (v, m, mv) {
+			int32_t month;
+			if (dg_data_parse_month(m, strlen(m), &month))
+				continue; /* written through normalise: never happens */
+			grow_cells(r, n + 1);
+			r->cells[n].field = j;
+			r->cells[n].month = month;
+			cell_of(&r->cells[n], mv, r->num[n]);
+			n++;
+		}
+	}
+	json_t *id = json_object_get(own, "_id");
+	rec->id = id ? json_string_value(id) : key;
+	rec->idn = strlen(rec->id);
+	rec->cells = r->cells;
+	rec->ncells = n;
+	return DG_OK;
+}
+
+/* it, or the next field of the benefits record after it: a benefit with months. */
+static void *benefit_field(struct dg_exchange_reader *r, void *it)
+{
+	while (it && (x_field(r->base, json_object_iter_key(it)) < 0 ||
+		      !json_is_object(json_object_iter_value(it))))
+		it = json_object_iter_next(r->bvalues, it);
+	return it;
+}
+
+/* The next benefit: each field of each record of the benefits registry, month by month. */
+static dg_rc rd_next_benefit(void *ctx, struct dg_rule_benefit_row *b, struct dg_err *err)
+{
+	struct dg_exchange_reader *r = ctx;
+	if (!r->s->benefits_registry || r->bdone)
+		return DG_ENOTFOUND;
+	if (!r->bopen) {
+		/* only records about someone the entity's registry has: the loader refuses a
+		   benefit of an unknown ID */
+		const struct dg_entity *owner = &r->s->e[r->s->benefits_entity];
+		r->bopen = true;
+		r->bwith = owner->registry;
+		r->base = x_registry(r->s->benefits_registry);
+		r->breg = reg_index(r, r->base);
+		r->ent = r->s->benefits_entity;
+		json_decref(r->page);
+		r->page = NULL;
+		r->after[0] = '\0';
+		r->done = false;
+		for (int j = 0; j < DG_MAX_FIELDS; j++)
+			r->join[j] = -1;
+	}
+	for (;;) {
+		if (r->bmonth) {
+			json_t *v = json_object_iter_value(r->bmonth);
+			const char *m = json_object_iter_key(r->bmonth);
+			r->bmonth =
+				json_object_iter_next(json_object_iter_value(r->bfield), r->bmonth);
+			if (!json_is_string(v) || dg_data_parse_month(m, strlen(m), &b->month))
+				continue;
+			b->ent = r->s->benefits_entity;
+			b->id = r->bid;
+			b->idn = strlen(r->bid);
+			b->benefit = json_object_iter_key(r->bfield);
+			b->status = json_string_value(v);
+			return DG_OK;
+		}
+		if (r->bfield) {
+			r->bfield = benefit_field(r, json_object_iter_next(r->bvalues, r->bfield));
+			r->bmonth = r->bfield ? json_object_iter(json_object_iter_value(r->bfield))
+					      : NULL;
+			continue;
+		}
+		if (!r->done && (!r->page || r->at == json_array_size(r->page))) {
+			dg_rc rc = next_page(r, r->bwith, err);
+			if (rc)
+				return rc;
+		}
+		if (r->done) {
+			r->bdone = true;
+			return DG_ENOTFOUND;
+		}
+		json_t *row = json_array_get(r->page, r->at++);
+		r->bvalues = json_object_get(row, "values");
+		json_t *id = json_object_get(r->bvalues, "_id");
+		r->bid =
+			id ? json_string_value(id) : json_string_value(json_object_get(row, "key"));
+		dg_rc rc = use(r, &r->rs.reg[r->breg],
+			       json_string_value(json_object_get(row, "subject")));
+		if (rc)
+			return dg_err_set(err, rc, "the use of %s could not be recorded",
+					  r->base->name);
+		r->bfield = benefit_field(r, json_object_iter(r->bvalues));
+		r->bmonth = r->bfield ? json_object_iter(json_object_iter_value(r->bfield)) : NULL;
+	}
+}
+
+static const char *rd_where(void *ctx, char *buf, size_t n)
+{
+	struct dg_exchange_reader *r = ctx;
+	snprintf(buf, n, "registry %s", r->base ? r->base->name : "?");
+	return buf;
+}
+
+dg_rc dg_exchange_reader_open(const struct dg_env *env, struct dg_db *db, const struct dg_schema *s,
+			      const char *dept, const char *purpose, const char *run,
+			      struct dg_exchange_reader **out, struct dg_err *err)
+{
+	*out = NULL;
+	if (!x_schema())
+		return dg_err_set(err, DG_EUNAVAIL, "the registries' schema is not loaded");
+	if (!dept || !x_token_ok(dept, 16))
+		return dg_err_set(err, DG_EINVAL, "the department is a code of letters and digits");
+	if (!purpose || !x_token_ok(purpose, X_PURPOSE_MAX))
+		return dg_err_set(err, DG_EINVAL, "the purpose is a policy id");
+	if (!run || !x_token_ok(run, 64))
+		return dg_err_set(err, DG_EINVAL,
+				  "the run is named by at most 64 letters and digits");
+	struct dg_exchange_reader *r = dg_xcalloc(1, sizeof(*r));
+	r->env = env;
+	r->db = db;
+	r->s = s;
+	r->arena = dg_arena_new();
+	r->rec = dg_arena_new();
+	r->dept = dg_arena_strdup(r->arena, dept);
+	r->purpose = dg_arena_strdup(r->arena, purpose);
+	r->run = dg_arena_strdup(r->arena, run);
+	r->actor = dg_arena_printf(r->arena, "dept:%s/system:rule", dept);
+	r->rd = (struct dg_rule_reader){.ctx = r,
+					.open = rd_open,
+					.next = rd_next,
+					.next_benefit = rd_next_benefit,
+					.where = rd_where};
+	dg_rc rc = x_schema_reads(s, &r->rs, err);
+	for (int i = 0; !rc && i < r->rs.n; i++)
+		rc = check_grant(r, &r->rs.reg[i], err);
+	for (int i = 0; !rc && i < r->rs.n; i++)
+		audit(r, "exchange.bulk", &r->rs.reg[i], NULL, &r->rs.reg[i].audit_seq);
+	if (rc) {
+		dg_exchange_reader_close(r);
+		return rc;
+	}
+	*out = r;
+	return DG_OK;
+}
+
+const struct dg_rule_reader *dg_exchange_reader_rule(struct dg_exchange_reader *r)
+{
+	return &r->rd;
+}
+
+void dg_exchange_reader_close(struct dg_exchange_reader *r)
+{
+	if (!r)
+		return;
+	json_decref(r->page);
+	for (int i = 0; i < MAX_REG; i++)
+		json_decref(r->joined[i]);
+	free(r->cells);
+	free(r->num);
+	dg_arena_free(r->rec);
+	dg_arena_free(r->arena);
+	free(r);
+}
+
+dg_rc dg_exchange_changed_since(struct dg_db *db, const struct dg_schema *s, int64_t since,
+				json_t **subjects, int64_t *newest, struct dg_err *err)
+{
+	struct dg_exchange_reader r = {.s = s};
+	*subjects = NULL;
+	*newest = since;
+	if (!x_schema())
+		return dg_err_set(err, DG_EUNAVAIL, "the registries' schema is not loaded");
+	dg_rc rc = x_schema_reads(s, &r.rs, err);
+	if (rc)
+		return rc;
+	if (r.rs.n == 0) {
+		*subjects = json_array();
+		return DG_OK;
+	}
+	/* registry IN (?, ?, ...): at most MAX_REG names */
+	struct dg_val args[MAX_REG + 1];
+	char in[4 * MAX_REG] = "";
+	size_t used = 0;
+	args[0] = DG_VI(since);
+	for (int i = 0; i < r.rs.n; i++) {
+		args[i + 1] = DG_VT(r.rs.reg[i].e->name);
+		used += (size_t)snprintf(in + used, sizeof in - used, "%s?", i ? "," : "");
+	}
+	char sql[512];
+	snprintf(sql, sizeof sql,
+		 "SELECT DISTINCT r.subject FROM xr_changes c JOIN xr_records r"
+		 " ON r.registry = c.registry AND r.rkey = c.rkey"
+		 " WHERE c.version > ? AND c.registry IN (%s) AND r.subject <> ''"
+		 " ORDER BY r.subject",
+		 in);
+	struct dg_rows *rows = NULL;
+	rc = dg_db_query(db, sql, args, (size_t)r.rs.n + 1, &rows);
+	json_t *arr = json_array();
+	while (!rc && (rc = dg_rows_next(rows)) == DG_OK)
+		json_array_append_new(arr, json_string(dg_rows_text(rows, 0)));
+	dg_rows_free(rows);
+	if (rc == DG_ENOTFOUND) {
+		snprintf(sql, sizeof sql,
+			 "SELECT COALESCE(MAX(version), 0) FROM xr_changes WHERE version >= ?"
+			 " AND registry IN (%s)",
+			 in);
+		rc = dg_db_query_int(db, sql, args, (size_t)r.rs.n + 1, newest);
+		if (!rc && *newest < since)
+			*newest = since;
+	}
+	if (rc) {
+		json_decref(arr);
+		return dg_err_set(err, rc, "the registries' changes could not be read");
+	}
+	*subjects = arr;
+	return DG_OK;
+}
