@@ -3,8 +3,8 @@
  * published with its tests (policies/tests/<name>.yaml) through the same
  * path staff use (pr_publish: it compiles, the tests must pass), by its
  * owning department, with the catalogue item one applies through and a
- * mode. Two residents are tied to records of the demo registry extract
- * (policies/data) so /my/benefits has answers once a run has been made.
+ * mode. The demo residents are among the registries' persons (the
+ * exchange's demo), so /my/benefits has answers once a policy has run.
  */
 #include "proactive/internal.h"
 
@@ -12,36 +12,27 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "node/demo.h"
 #include "rule/yaml.h"
 
+/* Each policy's department is the one the exchange's demo grants its data to, for the
+ * policy's (first) rule id as purpose. No daily runs: a demo node runs them on demand. */
 struct demo_policy {
-	const char *file, *dept, *item, *mode, *schedule;
+	const char *file, *dept, *item, *mode;
 };
 
 static const struct demo_policy policies[] = {
-	{"dibao", "mz", "990100-MZ-003", "apply", "02:00"},
-	{"elderly_allowance", "mz", "990100-MZ-004", "grant", "02:10"},
-	{"disability_subsidies", "mz", "990100-MZ-005", "notify", "02:20"},
-	{"temporary_assistance", "mz", "990100-MZ-003", "notify", ""},
-	{"heating_subsidy", "mz", "", "notify", ""},
-	{"veterans", "mz", "", "notify", ""},
-	{"childcare_subsidy", "wj", "990100-WJ-003", "notify", ""},
-	{"graduate_startup", "rs", "990100-RS-004", "notify", ""},
-	{"job_stabilisation", "rs", "990100-RS-005", "grant", ""},
-	{"talent_rent", "zj", "990100-ZJ-002", "notify", ""},
-	{"medical_premium", "yb", "990100-YB-003", "grant", ""},
-	{"small_business_tax", "sj", "", "notify", ""},
-};
-
-/* Demo accounts and the records about them in the demo registry extract. */
-static const struct {
-	const char *user, *ent, *rid;
-} subjects[] = {
-	{DG_DEMO_CITIZEN, "person", "P003"},
-	{DG_DEMO_CITIZEN, "household", "H02"},
-	{DG_DEMO_CITIZEN2, "person", "P008"},
-	{DG_DEMO_CITIZEN2, "household", "H04"},
+	{"dibao", "mz", "990100-MZ-003", "apply"},
+	{"elderly_allowance", "mz", "990100-MZ-004", "grant"},
+	{"disability_subsidies", "mz", "990100-MZ-005", "notify"},
+	{"temporary_assistance", "mz", "990100-MZ-003", "notify"},
+	{"heating_subsidy", "zj", "", "notify"},
+	{"veterans", "tj", "", "notify"},
+	{"childcare_subsidy", "wj", "990100-WJ-003", "notify"},
+	{"graduate_startup", "rs", "990100-RS-004", "notify"},
+	{"job_stabilisation", "rs", "990100-RS-005", "grant"},
+	{"talent_rent", "rs", "990100-ZJ-002", "notify"},
+	{"medical_premium", "yb", "990100-YB-003", "grant"},
+	{"small_business_tax", "sw", "", "notify"},
 };
 
 static dg_rc publish_one(struct dg_env *env, struct dg_db *db, const char *dir,
@@ -65,7 +56,6 @@ static dg_rc publish_one(struct dg_env *env, struct dg_db *db, const char *dir,
 		.effective = "2025-01-01",
 		.rule = rule,
 		.tests = tests,
-		.schedule = d->schedule,
 		.admin = true,
 	};
 	if (!rc)
@@ -96,17 +86,6 @@ dg_rc pr_demo_seed(struct dg_env *env, struct dg_db *db, const struct dg_demo_op
 		dg_rc rc = publish_one(env, db, dir, &policies[i], err);
 		if (rc)
 			return rc;
-	}
-	for (size_t i = 0; i < sizeof subjects / sizeof subjects[0]; i++) {
-		dg_rc rc = dg_db_exec(db,
-				      "INSERT INTO pr_subjects (user_id, ent, rid) SELECT id, ?, ?"
-				      " FROM users WHERE username = ?",
-				      DG_ARGS(DG_VT(subjects[i].ent), DG_VT(subjects[i].rid),
-					      DG_VT(subjects[i].user)),
-				      NULL);
-		if (rc)
-			return dg_err_set(err, rc,
-					  "the demo's benefit subjects could not be written");
 	}
 	return DG_OK;
 }

@@ -651,11 +651,15 @@ static dg_rc benefits_page(struct dg_req *r)
 			db,
 			"SELECT p.code AS policy, p.item AS item, p.mode AS mode, x.rule AS"
 			" rule, x.outcome AS outcome, x.amount AS amount, x.explain AS"
-			" explain, r.ref_date AS ref_date FROM pr_subjects s JOIN pr_results"
-			" x ON x.ent = s.ent AND x.rid = s.rid JOIN pr_policies p ON"
-			" p.current_run = x.run_id JOIN pr_runs r ON r.id = x.run_id"
-			" WHERE s.user_id = ? AND x.outcome <> 'ABSENT' ORDER BY p.code, x.rule",
-			DG_ARGS(DG_VI(r->user->id)), &rows);
+			" explain, r.ref_date AS ref_date FROM pr_results x JOIN pr_policies p"
+			" ON p.current_run = x.run_id JOIN pr_runs r ON r.id = x.run_id WHERE"
+			" x.outcome <> 'ABSENT' AND (EXISTS (SELECT 1 FROM pr_subjects s WHERE"
+			" s.user_id = ? AND s.ent = x.ent AND s.rid = x.rid) OR EXISTS (SELECT 1"
+			" FROM pr_who w JOIN users u ON u.id_number_index = w.subject WHERE"
+			" u.id = ? AND w.run_id = x.run_id AND w.rule = x.rule AND w.rid = x.rid)"
+			" OR EXISTS (SELECT 1 FROM users u WHERE u.id = ? AND u.uscc <> '' AND"
+			" u.uscc = x.rid)) ORDER BY p.code, x.rule, x.rid",
+			DG_ARGS(DG_VI(r->user->id), DG_VI(r->user->id), DG_VI(r->user->id)), &rows);
 	if (!rc)
 		rc = optouts_json(r, db, data);
 	if (rc) {

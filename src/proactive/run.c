@@ -15,10 +15,9 @@
  * complete results shown; when its job is claimed again it starts the run's
  * answers afresh.
  *
- * The data source is the CSV files of a data folder (DGOV_PROACTIVE_DATA, or
- * policies/data beside the templates) read by the rule library's loader
- * until the exchange's reader for the rule engine is merged; load_source is
- * the one place that changes then.
+ * The data comes from the shared registries through the exchange's reader
+ * for the rule engine, under the owning department's grants (load_source);
+ * a run without a grant fails with the exchange's reason and tells nobody.
  *
  * The scheduler: the job kind proactive.schedule runs every minute (a task
  * of the module) and queues each policy's daily run once its time of day
@@ -32,7 +31,9 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "core/keys.h"
 #include "core/log.h"
+#include "exchange/exchange.h"
 #include "notify/notify.h"
 #include "rule/rule.h"
 
@@ -102,42 +103,11 @@ out:
 	return rc;
 }
 
-/* The data folder of the CSV source. */
-static const char *data_dir(const struct dg_env *env, char *buf, size_t n)
-{
-	const char *d = getenv("DGOV_PROACTIVE_DATA");
-	if (d && *d) {
-		snprintf(buf, n, "%s", d);
-		return buf;
-	}
-	char pol[4096];
-	snprintf(buf, n, "%s/data", pr_policies_dir(env, pol, sizeof pol));
-	return buf;
-}
-
-/*
- * The registries' records for a run, in the engine's columns: the one call
- * that yields the run's data. *source says where they came from.
- */
-static struct dg_data *load_source(const struct dg_env *env, const struct dg_schema *s,
-				   struct dg_intern *codes, char *source, size_t n,
-				   struct dg_err *err)
-{
-	char dir[4096];
-	struct stat st;
-	data_dir(env, dir, sizeof dir);
-	snprintf(source, n, "csv");
-	if (stat(dir, &st) || !S_ISDIR(st.st_mode)) {
-		dg_err_set(err, DG_EINVAL, "no registry data to read: the data folder is missing");
-		return NULL;
-	}
-	return dg_data_load_csv(s, codes, dir, err);
-}
-
 struct run_ctx {
 	struct dg_job *job;
 	int64_t run, policy, prev;
 	char code[PR_CODE_MAX + 1];
+	char dept[32];
 	char *rule_text;
 	dg_day ref;
 	struct dg_program *p;
@@ -148,6 +118,40 @@ struct run_ctx {
 	int64_t total, done;
 	int64_t eligible, unknown, newly, gone, changed_amount, told;
 };
+
+/*
+ * The registries' records for a run, in the engine's columns: the one call
+ * that yields the run's data. Through the exchange, under the owning
+ * department's bulk grants for the policy's purpose (its first rule's id, as
+ * the grants name it) with the run named in every use; without a grant the
+ * read is refused (DG_EDENIED, nothing read) and the run fails. With
+ * DGOV_PROACTIVE_DATA set, the CSV files of that folder instead (tests, and
+ * trying a policy on an extract). *source says which.
+ */
+static struct dg_data *load_source(struct run_ctx *c, char *source, size_t n, struct dg_err *err)
+{
+	const char *dir = getenv("DGOV_PROACTIVE_DATA");
+	if (dir && *dir) {
+		struct stat st;
+		snprintf(source, n, "csv");
+		if (stat(dir, &st) || !S_ISDIR(st.st_mode)) {
+			dg_err_set(err, DG_EINVAL,
+				   "no registry data to read: the data folder is missing");
+			return NULL;
+		}
+		return dg_data_load_csv(c->p->schema, &c->codes, dir, err);
+	}
+	snprintf(source, n, "exchange");
+	char run[40];
+	snprintf(run, sizeof run, "proactive-run-%lld", (long long)c->run);
+	struct dg_exchange_reader *xr = NULL;
+	if (dg_exchange_reader_open(c->job->env, c->job->db, c->p->schema, c->dept,
+				    c->p->rules[0].id, run, &xr, err))
+		return NULL;
+	struct dg_data *d = dg_data_load(c->p->schema, &c->codes, dg_exchange_reader_rule(xr), err);
+	dg_exchange_reader_close(xr);
+	return d;
+}
 
 static dg_rc load_run(struct run_ctx *c, struct dg_err *err)
 {
@@ -170,6 +174,11 @@ static dg_rc load_run(struct run_ctx *c, struct dg_err *err)
 	if (!rc)
 		snprintf(c->code, sizeof c->code, "%s", s);
 	if (!rc)
+		rc = dg_db_query_text(db, "SELECT dept FROM pr_policies WHERE id = ?",
+				      DG_ARGS(DG_VI(c->policy)), c->a, &s);
+	if (!rc)
+		snprintf(c->dept, sizeof c->dept, "%s", s);
+	if (!rc)
 		rc = dg_db_query_int(db, "SELECT current_run FROM pr_policies WHERE id = ?",
 				     DG_ARGS(DG_VI(c->policy)), &c->prev);
 	if (!rc)
@@ -189,9 +198,14 @@ static dg_rc prepare(struct run_ctx *c, char *source, size_t n, struct dg_err *e
 	c->p = pr_compile(c->job->env, c->code, c->rule_text, strlen(c->rule_text));
 	if (c->p->diag.errors)
 		return dg_err_set(err, DG_EINVAL, "the policy's rules do not compile");
-	c->data = load_source(c->job->env, c->p->schema, &c->codes, source, n, err);
-	if (!c->data)
-		return DG_EINVAL;
+	c->data = load_source(c, source, n, err);
+	if (!c->data) {
+		/* a refused grant, a registry that is not there: the run cannot succeed */
+		char why[sizeof err->msg];
+		snprintf(why, sizeof why, "%s",
+			 err->msg[0] ? err->msg : "the registries could not be read");
+		return dg_err_set(err, DG_EINVAL, "%s", why);
+	}
 	struct dg_rule_diag diag;
 	dg_rule_diag_init(&diag);
 	c->cc = dg_rule_compile(c->p, &c->codes, c->ref, NULL, 0, &diag);
@@ -201,6 +215,39 @@ static dg_rc prepare(struct run_ctx *c, char *source, size_t n, struct dg_err *e
 	for (int i = 0; i < c->p->nrules; i++)
 		c->total += c->data->t[c->p->rules[i].ent].n;
 	return DG_OK;
+}
+
+/* One pr_who row: the resident with ID number id is what the answer is about. */
+static dg_rc who_one(struct run_ctx *c, int ri, const char *rid, const char *id)
+{
+	if (!dg_id_number_valid(id) || !c->job->env)
+		return DG_OK;
+	struct dg_arena *a = dg_arena_new();
+	dg_rc rc = dg_db_exec(c->job->db,
+			      "INSERT INTO pr_who (subject, run_id, rule, rid) VALUES (?, ?, ?, ?)"
+			      " ON CONFLICT DO NOTHING",
+			      DG_ARGS(DG_VT(dg_pii_index(&c->job->env->keys, a, "id", id)),
+				      DG_VI(c->run), DG_VT(c->p->rules[ri].id), DG_VT(rid)),
+			      NULL);
+	dg_arena_free(a);
+	return rc;
+}
+
+/* Who an answer is about: the record itself, and the members of its groups. */
+static dg_rc who(struct run_ctx *c, int ri, int eid, int64_t row)
+{
+	const char *rid = dg_data_id(c->data, eid, row);
+	const struct dg_entity *e = &c->p->schema->e[eid];
+	const struct dg_table *t = &c->data->t[eid];
+	dg_rc rc = who_one(c, ri, rid, rid);
+	for (int g = 0; !rc && g < e->ng; g++) {
+		if (!t->goff[g])
+			continue;
+		for (int64_t k = t->goff[g][row]; !rc && k < t->goff[g][row + 1]; k++)
+			rc = who_one(c, ri, rid,
+				     dg_data_id(c->data, e->g[g].member_ent, t->grow[g][k]));
+	}
+	return rc;
 }
 
 /* One record's answer, from the engine's explanation of it. */
@@ -241,6 +288,8 @@ static dg_rc answer(struct run_ctx *c, int ri, int64_t row, struct dg_err *err)
 	free(ms);
 	free(es);
 	json_decref(j);
+	if (!rc)
+		rc = who(c, ri, eid, row);
 	if (o == DG_ELIGIBLE)
 		c->eligible++;
 	else if (o == DG_UNKNOWN)
@@ -256,6 +305,9 @@ static dg_rc answer_all(struct run_ctx *c, struct dg_err *err)
 	if (!rc)
 		rc = dg_db_exec(db, "DELETE FROM pr_results WHERE run_id = ?",
 				DG_ARGS(DG_VI(c->run)), NULL);
+	if (!rc)
+		rc = dg_db_exec(db, "DELETE FROM pr_who WHERE run_id = ?", DG_ARGS(DG_VI(c->run)),
+				NULL);
 	if (!rc)
 		rc = dg_db_exec(db, "UPDATE pr_runs SET state = 'running' WHERE id = ?",
 				DG_ARGS(DG_VI(c->run)), NULL);
@@ -323,22 +375,27 @@ static dg_rc reach(struct run_ctx *c, struct dg_err *err)
 	if (!rc)
 		rc = dg_db_query(
 			db,
-			"SELECT x.rule, x.ent, x.rid, s.user_id FROM pr_results x JOIN"
-			" pr_subjects s ON s.ent = x.ent AND s.rid = x.rid WHERE"
-			" x.run_id = ? AND x.change = 'new' AND NOT EXISTS (SELECT 1 FROM"
-			" pr_optouts o WHERE o.user_id = s.user_id AND o.policy_id IN (0, ?))"
-			" AND NOT EXISTS (SELECT 1 FROM pr_sent t WHERE t.user_id ="
-			" s.user_id AND t.policy_id = ? AND t.rule = x.rule AND t.sent_ms > ?)"
-			" ORDER BY s.user_id, x.rule",
-			DG_ARGS(DG_VI(c->run), DG_VI(c->policy), DG_VI(c->policy),
-				DG_VI(now - RESEND_MS)),
+			"SELECT t.rule, t.rid, t.user_id FROM (SELECT x.rule, x.rid, s.user_id"
+			" FROM pr_results x JOIN pr_subjects s ON s.ent = x.ent AND s.rid = x.rid"
+			" WHERE x.run_id = ? AND x.change = 'new' UNION SELECT x.rule, x.rid, u.id"
+			" FROM pr_results x JOIN pr_who w ON w.run_id = x.run_id AND w.rule ="
+			" x.rule AND w.rid = x.rid JOIN users u ON u.id_number_index = w.subject"
+			" WHERE x.run_id = ? AND x.change = 'new' UNION SELECT x.rule, x.rid, u.id"
+			" FROM pr_results x JOIN users u ON u.uscc = x.rid WHERE x.run_id = ? AND"
+			" x.change = 'new' AND u.uscc <> '') t WHERE NOT EXISTS (SELECT 1 FROM"
+			" pr_optouts o WHERE o.user_id = t.user_id AND o.policy_id IN (0, ?)) AND"
+			" NOT EXISTS (SELECT 1 FROM pr_sent p WHERE p.user_id = t.user_id AND"
+			" p.policy_id = ? AND p.rule = t.rule AND p.sent_ms > ?)"
+			" ORDER BY t.user_id, t.rule, t.rid",
+			DG_ARGS(DG_VI(c->run), DG_VI(c->run), DG_VI(c->run), DG_VI(c->policy),
+				DG_VI(c->policy), DG_VI(now - RESEND_MS)),
 			&rows);
 	/* read them all first: the messages are written on the same connection */
 	while (!rc && json_array_size(todo) < REACH_MAX && (rc = dg_rows_next(rows)) == DG_OK)
-		json_array_append_new(
-			todo, json_pack("{s:s,s:s,s:s,s:I}", "rule", dg_rows_text(rows, 0), "ent",
-					dg_rows_text(rows, 1), "rid", dg_rows_text(rows, 2), "user",
-					(json_int_t)dg_rows_int(rows, 3)));
+		json_array_append_new(todo,
+				      json_pack("{s:s,s:s,s:I}", "rule", dg_rows_text(rows, 0),
+						"rid", dg_rows_text(rows, 1), "user",
+						(json_int_t)dg_rows_int(rows, 2)));
 	dg_rows_free(rows);
 	if (rc == DG_ENOTFOUND)
 		rc = DG_OK;
@@ -352,6 +409,13 @@ static dg_rc reach(struct run_ctx *c, struct dg_err *err)
 		const char *rule = json_string_value(json_object_get(t, "rule"));
 		const char *rid = json_string_value(json_object_get(t, "rid"));
 		int64_t user = json_integer_value(json_object_get(t, "user"));
+		/* one message per account and rule, however many of its records matched */
+		if (i > 0 &&
+		    json_integer_value(json_object_get(json_array_get(todo, i - 1), "user")) ==
+			    user &&
+		    !strcmp(json_string_value(json_object_get(json_array_get(todo, i - 1), "rule")),
+			    rule))
+			continue;
 		int ri = dg_rule_find(c->p, rule);
 		int ent = ri < 0 ? -1 : c->p->rules[ri].ent;
 		int64_t row = ent < 0 ? -1 : dg_data_find(c->data, ent, rid, strlen(rid));

@@ -16,7 +16,11 @@
  * /my/benefits and for the messages to the newly eligible. pr_sent is when
  * each account was last told of each rule (not again within a period);
  * pr_optouts the policies an account does not want to hear about
- * (policy_id 0: none at all).
+ * (policy_id 0: none at all). pr_who says which residents an answer is
+ * about, by the blind index of their ID number (core/keys.h): the record's
+ * own ID when it is a resident ID number, and its group members' (a
+ * household's) — so an account finds its answers, and is told of them,
+ * without an ID number kept in clear for the lookup.
  */
 #include "proactive/internal.h"
 
@@ -87,6 +91,13 @@ const struct dg_migration pr_migrations[] = {
 				" user_id BIGINT NOT NULL,"
 				" policy_id BIGINT NOT NULL,"
 				" created_ms BIGINT NOT NULL,"
-				" PRIMARY KEY (user_id, policy_id));"},
+				" PRIMARY KEY (user_id, policy_id));"
+				"CREATE TABLE pr_who ("
+				" subject TEXT NOT NULL,"
+				" run_id BIGINT NOT NULL,"
+				" rule TEXT NOT NULL,"
+				" rid TEXT NOT NULL,"
+				" PRIMARY KEY (subject, run_id, rule, rid));"
+				"CREATE INDEX pr_who_run ON pr_who(run_id, rule, rid);"},
 	{NULL, NULL},
 };

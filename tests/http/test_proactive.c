@@ -366,16 +366,16 @@ static void one_run_at_a_time(void **state)
 	/* a run under way (its job not yet claimed) holds the policy's slot */
 	th_sql(th_shared, "INSERT INTO pr_runs (policy_id, version, ref_date, state, created_ms)"
 			  " SELECT id, version, '2025-07-01', 'running', 0 FROM pr_policies"
-			  " WHERE code = 'heating_subsidy'");
+			  " WHERE code = 'temporary_assistance'");
 	th_sql(th_shared, "UPDATE pr_policies SET running_run = (SELECT MAX(id) FROM pr_runs)"
-			  " WHERE code = 'heating_subsidy'");
+			  " WHERE code = 'temporary_assistance'");
 	int64_t before = th_sql_int(th_shared, "SELECT COUNT(*) FROM pr_runs");
-	start_run(mz_tok, "heating_subsidy", "2025-07-01", 409);
+	start_run(mz_tok, "temporary_assistance", "2025-07-01", 409);
 	assert_int_equal(th_sql_int(th_shared, "SELECT COUNT(*) FROM pr_runs"), before);
 	/* once it has ended, the next may start */
 	th_sql(th_shared, "UPDATE pr_runs SET state = 'failed' WHERE id = (SELECT running_run"
-			  " FROM pr_policies WHERE code = 'heating_subsidy')");
-	assert_true(start_run(mz_tok, "heating_subsidy", "2025-07-01", 202) > 0);
+			  " FROM pr_policies WHERE code = 'temporary_assistance')");
+	assert_true(start_run(mz_tok, "temporary_assistance", "2025-07-01", 202) > 0);
 }
 
 static void gone_from_registry(void **state)
@@ -396,7 +396,7 @@ static void gone_from_registry(void **state)
 	assert_true(found);
 	json_decref(j);
 	/* P014 leaves the registry */
-	char path[4200], cmd[8600];
+	char path[4200], cmd[13000];
 	snprintf(path, sizeof path, "%s/persons.csv", datadir);
 	snprintf(cmd, sizeof cmd, "cp '%s' '%s.keep' && sed -i '/^P014,/d' '%s'", path, path, path);
 	assert_int_equal(system(cmd), 0);
@@ -439,8 +439,7 @@ static void gone_from_registry(void **state)
 	char q[512];
 	snprintf(q, sizeof q, "%s'zhangsan'", told);
 	int64_t zs0 = th_sql_int(th_shared, q);
-	/* the daily runs at start may have told zhangsan of the policy already (P003 is over
-	   80 today): as if the period without a second message had passed */
+	/* as if the period without a second message had passed since any earlier message */
 	th_sql(th_shared, "UPDATE pr_sent SET sent_ms = 0");
 	int64_t run_new = start_run(admin_tok, "elderly_allowance", "2025-07-01", 202);
 	j = matches(admin_tok, run_new, 200);
@@ -563,6 +562,11 @@ static int setup(void **state)
 	th_shared = th_start_opts(&o);
 	if (!th_shared)
 		return 1;
+	/* the demo residents' records in the CSV fixture */
+	th_sql(th_shared, "INSERT INTO pr_subjects (user_id, ent, rid) SELECT id, 'person', 'P003'"
+			  " FROM users WHERE username = 'zhangsan'");
+	th_sql(th_shared, "INSERT INTO pr_subjects (user_id, ent, rid) SELECT id, 'household',"
+			  " 'H02' FROM users WHERE username = 'zhangsan'");
 	admin_tok = th_token_header(th_shared, DG_DEMO_ADMIN, DG_DEMO_PASSWORD);
 	mz_tok = th_token_header(th_shared, DG_DEMO_STAFF, DG_DEMO_PASSWORD);
 	rs_tok = th_token_header(th_shared, DG_DEMO_STAFF2, DG_DEMO_PASSWORD);
