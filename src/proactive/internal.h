@@ -49,6 +49,13 @@ struct dg_program;
 struct dg_program *pr_compile(const struct dg_env *env, const char *code, const char *text,
 			      size_t len);
 
+/*
+ * Compile text as pr_compile does and list its errors as {line, col,
+ * message} (line 0: about the whole file); an empty array when it compiles.
+ * The caller owns the array.
+ */
+json_t *pr_compile_errors(const struct dg_env *env, const char *code, const char *text, size_t len);
+
 /* The folder of the rule files and schema (policies/, beside the templates). */
 const char *pr_policies_dir(const struct dg_env *env, char *buf, size_t n);
 

@@ -185,6 +185,20 @@ struct dg_program *pr_compile(const struct dg_env *env, const char *code, const 
 	return p;
 }
 
+json_t *pr_compile_errors(const struct dg_env *env, const char *code, const char *text, size_t len)
+{
+	struct dg_program *p = pr_compile(env, code, text, len);
+	json_t *errors = json_array();
+	if (p->diag.errors)
+		diag_errors(dg_buf_str(&p->diag.out), errors);
+	if (p->diag.errors && json_array_size(errors) == 0) /* past the cap of messages */
+		json_array_append_new(errors,
+				      json_pack("{s:i,s:i,s:s}", "line", 0, "col", 0, "message",
+						"the rule file does not compile"));
+	dg_program_free(p);
+	return errors;
+}
+
 /* Run the tests; *passed gets how many cases passed. Failures go to errors. */
 static dg_rc run_tests(const struct dg_program *p, const char *code, const char *tests,
 		       json_t *errors, int *passed, struct dg_err *err)
@@ -268,8 +282,22 @@ static char *rule_ids(const struct dg_program *p, struct dg_arena *a)
 	return s;
 }
 
+/* The rules' names as JSON [{"id", "zh", "en"}] (malloc'd). */
+static char *rule_names(const struct dg_program *p)
+{
+	json_t *l = json_array();
+	for (int i = 0; i < p->nrules; i++)
+		json_array_append_new(l, json_pack("{s:s,s:s,s:s}", "id", p->rules[i].id, "zh",
+						   p->rules[i].name_zh ? p->rules[i].name_zh : "",
+						   "en",
+						   p->rules[i].name_en ? p->rules[i].name_en : ""));
+	char *s = json_dumps(l, JSON_COMPACT);
+	json_decref(l);
+	return s;
+}
+
 static dg_rc write_version(struct dg_db *db, const struct pr_publish *in, const char *rules,
-			   int passed, int64_t *version, struct dg_err *err)
+			   const char *names, int passed, int64_t *version, struct dg_err *err)
 {
 	int64_t id = 0, v = 0;
 	int64_t now = dg_now_ms();
@@ -303,10 +331,10 @@ static dg_rc write_version(struct dg_db *db, const struct pr_publish *in, const 
 		rc = dg_db_exec(
 			db,
 			"INSERT INTO pr_versions (policy_id, version, rule_text, tests_text,"
-			" effective, rules, tests_passed, published_by, published_ms)"
-			" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			" effective, rules, names, tests_passed, published_by, published_ms)"
+			" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 			DG_ARGS(DG_VI(id), DG_VI(v), DG_VT(in->rule), DG_VT(in->tests),
-				DG_VT(in->effective), DG_VT(rules), DG_VI(passed),
+				DG_VT(in->effective), DG_VT(rules), DG_VT(names), DG_VI(passed),
 				DG_VI(in->user_id), DG_VI(now)),
 			NULL);
 	if (!rc)
@@ -341,7 +369,9 @@ dg_rc pr_publish(struct dg_env *env, struct dg_db *db, const struct pr_publish *
 	rc = run_tests(p, in->code, in->tests, *errors, &passed, err);
 	if (rc)
 		goto out;
-	rc = write_version(db, in, rule_ids(p, a), passed, version, err);
+	char *names = rule_names(p);
+	rc = write_version(db, in, rule_ids(p, a), names, passed, version, err);
+	free(names);
 out:
 	dg_arena_free(a);
 	dg_program_free(p);

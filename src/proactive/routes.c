@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/keys.h"
 #include "core/str.h"
 #include "web/page.h"
 
@@ -535,6 +536,12 @@ static dg_rc policy_page(struct dg_req *r)
 	if (published && *published)
 		json_object_set_new(data, "published", json_string(published));
 	if (list) {
+		/* the page shows ID numbers masked; the truth API gives them whole */
+		json_array_foreach (list, i, o) {
+			const char *id = json_string_value(json_object_get(o, "id"));
+			if (id && dg_id_number_valid(id))
+				json_object_set_new(o, "id", json_string(dg_mask_id(r->arena, id)));
+		}
 		json_object_set_new(data, "matches", list);
 		json_object_set_new(data, "pager", dg_pager(r, total, page, MATCH_PAGE));
 		json_object_set_new(data, "matches_total", json_integer(total));
@@ -732,6 +739,66 @@ static dg_rc optout(struct dg_req *r)
 	return DG_OK;
 }
 
+/* --- the public summary --- */
+
+/*
+ * /policies: every published policy with its rules' names, the department,
+ * how it reaches people, the item to apply through, and its take-up at the
+ * last run: how many records qualified, and how many accounts were told.
+ * Counts only: nothing about a person.
+ */
+static dg_rc public_page(struct dg_req *r)
+{
+	struct dg_db *db = NULL;
+	json_t *l = NULL;
+	bool en = r->lang && strcmp(r->lang, "en") == 0;
+	dg_rc rc = dg_req_db(r, &db);
+	if (!rc)
+		rc = rows_json(
+			db,
+			en ? "SELECT p.code AS code, COALESCE(d.name_en, p.dept) AS dept, p.item AS"
+			     " item, p.mode AS mode, v.effective AS effective, v.names AS names,"
+			     " COALESCE(r.ref_date, '') AS ref_date, COALESCE(r.counts, '{}') AS"
+			     " counts, (SELECT COUNT(*) FROM pr_sent s WHERE s.policy_id = p.id) AS"
+			     " told FROM pr_policies p JOIN pr_versions v ON v.policy_id = p.id AND"
+			     " v.version = p.version LEFT JOIN departments d ON d.code = p.dept"
+			     " LEFT JOIN pr_runs r ON r.id = p.current_run ORDER BY p.code"
+			   : "SELECT p.code AS code, COALESCE(d.name_zh, p.dept) AS dept, p.item AS"
+			     " item, p.mode AS mode, v.effective AS effective, v.names AS names,"
+			     " COALESCE(r.ref_date, '') AS ref_date, COALESCE(r.counts, '{}') AS"
+			     " counts, (SELECT COUNT(*) FROM pr_sent s WHERE s.policy_id = p.id) AS"
+			     " told FROM pr_policies p JOIN pr_versions v ON v.policy_id = p.id AND"
+			     " v.version = p.version LEFT JOIN departments d ON d.code = p.dept"
+			     " LEFT JOIN pr_runs r ON r.id = p.current_run ORDER BY p.code",
+			DG_NOARGS, &l);
+	if (rc)
+		return rc;
+	static const char *const cols[] = {"names", "counts", NULL};
+	parse_cols(l, cols);
+	size_t i;
+	json_t *o;
+	json_array_foreach (l, i, o) {
+		json_t *names = json_array();
+		size_t k;
+		json_t *n;
+		json_array_foreach (json_object_get(o, "names"), k, n)
+			json_array_append_new(names,
+					      json_incref(json_object_get(n, en ? "en" : "zh")));
+		json_object_set_new(o, "names", names);
+		json_object_set_new(
+			o, "mode_label",
+			json_string(dg_t(r, dg_arena_printf(r->arena, "proactive.mode.%s",
+							    json_string_value(
+								    json_object_get(o, "mode"))))));
+		json_t *counts = json_object_get(o, "counts");
+		json_object_set_new(
+			o, "eligible",
+			json_integer(json_integer_value(json_object_get(counts, "eligible"))));
+	}
+	json_t *data = json_pack("{s:s,s:o}", "title", dg_t(r, "policies.title"), "policies", l);
+	return dg_page(r, 200, "proactive/public.html", data);
+}
+
 #define STAFF    (DG_ROLE_STAFF | DG_ROLE_ADMIN)
 #define RESIDENT (DG_ROLE_CITIZEN | DG_ROLE_AGENT)
 
@@ -746,6 +813,7 @@ static const struct dg_route routes[] = {
 	{"POST", "/api/proactive/policies/{code}/runs", start_run, STAFF, 0},
 	{"GET", "/api/proactive/runs/{id}", run_api, STAFF, 0},
 	{"GET", "/api/proactive/runs/{id}/matches", matches_api, STAFF, 0},
+	{"GET", "/policies", public_page, DG_ROLE_ANY, 0},
 	{"GET", "/my/benefits", benefits_page, RESIDENT, 0},
 	{"POST", "/my/benefits/messages", optout, RESIDENT, 0},
 };

@@ -20,7 +20,8 @@
  * about, by the blind index of their ID number (core/keys.h): the record's
  * own ID when it is a resident ID number, and its group members' (a
  * household's) — so an account finds its answers, and is told of them,
- * without an ID number kept in clear for the lookup.
+ * without an ID number kept in clear for the lookup. pr_versions.names
+ * keeps each rule's names in Chinese and English for the public page.
  */
 #include "proactive/internal.h"
 
@@ -81,23 +82,25 @@ const struct dg_migration pr_migrations[] = {
 	 " ent TEXT NOT NULL,"
 	 " rid TEXT NOT NULL,"
 	 " PRIMARY KEY (user_id, ent, rid));"},
-	{"proactive-002-reach", "CREATE TABLE pr_sent ("
-				" user_id BIGINT NOT NULL,"
-				" policy_id BIGINT NOT NULL,"
-				" rule TEXT NOT NULL,"
-				" sent_ms BIGINT NOT NULL,"
-				" PRIMARY KEY (user_id, policy_id, rule));"
-				"CREATE TABLE pr_optouts ("
-				" user_id BIGINT NOT NULL,"
-				" policy_id BIGINT NOT NULL,"
-				" created_ms BIGINT NOT NULL,"
-				" PRIMARY KEY (user_id, policy_id));"
-				"CREATE TABLE pr_who ("
-				" subject TEXT NOT NULL,"
-				" run_id BIGINT NOT NULL,"
-				" rule TEXT NOT NULL,"
-				" rid TEXT NOT NULL,"
-				" PRIMARY KEY (subject, run_id, rule, rid));"
-				"CREATE INDEX pr_who_run ON pr_who(run_id, rule, rid);"},
+	{"proactive-002-reach",
+	 "CREATE TABLE pr_sent ("
+	 " user_id BIGINT NOT NULL,"
+	 " policy_id BIGINT NOT NULL,"
+	 " rule TEXT NOT NULL,"
+	 " sent_ms BIGINT NOT NULL,"
+	 " PRIMARY KEY (user_id, policy_id, rule));"
+	 "CREATE TABLE pr_optouts ("
+	 " user_id BIGINT NOT NULL,"
+	 " policy_id BIGINT NOT NULL,"
+	 " created_ms BIGINT NOT NULL,"
+	 " PRIMARY KEY (user_id, policy_id));"
+	 "CREATE TABLE pr_who ("
+	 " subject TEXT NOT NULL,"
+	 " run_id BIGINT NOT NULL,"
+	 " rule TEXT NOT NULL,"
+	 " rid TEXT NOT NULL,"
+	 " PRIMARY KEY (subject, run_id, rule, rid));"
+	 "CREATE INDEX pr_who_run ON pr_who(run_id, rule, rid);"
+	 "ALTER TABLE pr_versions ADD COLUMN names TEXT NOT NULL DEFAULT '[]';"},
 	{NULL, NULL},
 };

@@ -545,6 +545,26 @@ static void my_benefits(void **state)
 	th_client_free(c);
 }
 
+/* The public summary: every policy by name, with its take-up counts, for anyone. */
+static void public_summary(void **state)
+{
+	(void)state;
+	struct th_client *c = th_client_new(th_shared);
+	char *body = th_get_body(c, "/policies", 200);
+	assert_non_null(strstr(body, "最低生活保障"));
+	assert_non_null(strstr(body, "民政局"));
+	assert_non_null(strstr(body, "/services/990100-MZ-003"));
+	assert_non_null(strstr(body, "/my/benefits"));
+	free(body);
+	const char *en[] = {"Accept-Language: en", NULL};
+	struct th_resp r = {0};
+	assert_int_equal(th_request(c, "GET", "/policies", NULL, NULL, 0, en, &r), 200);
+	assert_non_null(strstr(r.body, "Subsistence allowance (dibao)"));
+	assert_non_null(strstr(r.body, "Old-age allowance"));
+	th_resp_release(&r);
+	th_client_free(c);
+}
+
 static int setup(void **state)
 {
 	const char *r = getenv("DGOV_ROOT");
@@ -592,6 +612,7 @@ int main(void)
 		cmocka_unit_test(publish_page),      cmocka_unit_test(run_equals_engine),
 		cmocka_unit_test(one_run_at_a_time), cmocka_unit_test(gone_from_registry),
 		cmocka_unit_test(daily_schedule),    cmocka_unit_test(my_benefits),
+		cmocka_unit_test(public_summary),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

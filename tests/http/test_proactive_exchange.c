@@ -183,6 +183,13 @@ static void my_benefits(void **state)
 {
 	(void)state;
 	run_policy("elderly_allowance", "2026-12-01");
+	/* the office page masks ID numbers (the truth API gives them whole) */
+	struct th_client *st = th_signed_in(th_shared, DG_DEMO_STAFF);
+	char *page = th_get_body(st, "/office/policies/elderly_allowance", 200);
+	assert_non_null(page);
+	assert_non_null(strstr(page, "********"));
+	free(page);
+	th_client_free(st);
 	struct th_client *c = th_signed_in(th_shared, DG_DEMO_CITIZEN);
 	char *body = th_get_body(c, "/my/benefits", 200);
 	assert_non_null(body);
