@@ -656,16 +656,25 @@ static dg_rc benefits_page(struct dg_req *r)
 	if (!rc)
 		rc = rows_json(
 			db,
+			/* three ways an answer is about the account, each from an index: its
+			   ID number's blind index (pr_who), records tied by hand
+			   (pr_subjects), the enterprise of an agent (its USCC) */
 			"SELECT p.code AS policy, p.item AS item, p.mode AS mode, x.rule AS"
-			" rule, x.outcome AS outcome, x.amount AS amount, x.explain AS"
-			" explain, r.ref_date AS ref_date FROM pr_results x JOIN pr_policies p"
-			" ON p.current_run = x.run_id JOIN pr_runs r ON r.id = x.run_id WHERE"
-			" x.outcome <> 'ABSENT' AND (EXISTS (SELECT 1 FROM pr_subjects s WHERE"
-			" s.user_id = ? AND s.ent = x.ent AND s.rid = x.rid) OR EXISTS (SELECT 1"
-			" FROM pr_who w JOIN users u ON u.id_number_index = w.subject WHERE"
-			" u.id = ? AND w.run_id = x.run_id AND w.rule = x.rule AND w.rid = x.rid)"
-			" OR EXISTS (SELECT 1 FROM users u WHERE u.id = ? AND u.uscc <> '' AND"
-			" u.uscc = x.rid)) ORDER BY p.code, x.rule, x.rid",
+			" rule, x.rid AS rid, x.outcome AS outcome, x.amount AS amount,"
+			" x.explain AS explain, r.ref_date AS ref_date FROM users u JOIN"
+			" pr_who w ON w.subject = u.id_number_index JOIN pr_results x ON"
+			" x.run_id = w.run_id AND x.rule = w.rule AND x.rid = w.rid JOIN"
+			" pr_policies p ON p.current_run = x.run_id JOIN pr_runs r ON r.id ="
+			" x.run_id WHERE u.id = ? AND x.outcome <> 'ABSENT'"
+			" UNION SELECT p.code, p.item, p.mode, x.rule, x.rid, x.outcome, x.amount,"
+			" x.explain, r.ref_date FROM pr_subjects s JOIN pr_results x ON x.rid ="
+			" s.rid AND x.ent = s.ent JOIN pr_policies p ON p.current_run = x.run_id"
+			" JOIN pr_runs r ON r.id = x.run_id WHERE s.user_id = ? AND x.outcome <>"
+			" 'ABSENT' UNION SELECT p.code, p.item, p.mode, x.rule, x.rid, x.outcome,"
+			" x.amount, x.explain, r.ref_date FROM users u JOIN pr_results x ON"
+			" x.rid = u.uscc JOIN pr_policies p ON p.current_run = x.run_id JOIN"
+			" pr_runs r ON r.id = x.run_id WHERE u.id = ? AND u.uscc <> '' AND"
+			" x.outcome <> 'ABSENT' ORDER BY 1, 4, 5",
 			DG_ARGS(DG_VI(r->user->id), DG_VI(r->user->id), DG_VI(r->user->id)), &rows);
 	if (!rc)
 		rc = optouts_json(r, db, data);

@@ -502,6 +502,19 @@ static dg_rc finish(struct run_ctx *c, const char *source, struct dg_err *err)
 		rc = dg_db_exec(
 			db, "UPDATE pr_policies SET current_run = ?, running_run = 0 WHERE id = ?",
 			DG_ARGS(DG_VI(c->run), DG_VI(c->policy)), NULL);
+	/* answers are kept for the shown run and the one before it (what the next run's
+	   differences need); older runs keep their counts */
+	if (!rc)
+		rc = dg_db_exec(
+			db,
+			"DELETE FROM pr_results WHERE run_id IN (SELECT id FROM pr_runs WHERE"
+			" policy_id = ? AND id < ? AND id <> ?)",
+			DG_ARGS(DG_VI(c->policy), DG_VI(c->run), DG_VI(c->prev)), NULL);
+	if (!rc)
+		rc = dg_db_exec(db,
+				"DELETE FROM pr_who WHERE run_id IN (SELECT id FROM pr_runs WHERE"
+				" policy_id = ? AND id < ? AND id <> ?)",
+				DG_ARGS(DG_VI(c->policy), DG_VI(c->run), DG_VI(c->prev)), NULL);
 	if (!rc)
 		rc = dg_job_save(c->job, c->done, c->total, NULL);
 	if (!rc)
