@@ -804,7 +804,9 @@ static dg_rc public_page(struct dg_req *r)
 			o, "eligible",
 			json_integer(json_integer_value(json_object_get(counts, "eligible"))));
 	}
-	json_t *data = json_pack("{s:s,s:o}", "title", dg_t(r, "policies.title"), "policies", l);
+	json_t *data = json_pack(
+		"{s:s,s:o,s:b}", "title", dg_t(r, "policies.title"), "policies", l, "staff",
+		r->user && (r->user->role == DG_ROLE_STAFF || r->user->role == DG_ROLE_ADMIN));
 	return dg_page(r, 200, "proactive/public.html", data);
 }
 

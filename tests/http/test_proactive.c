@@ -563,6 +563,12 @@ static void public_summary(void **state)
 	assert_non_null(strstr(r.body, "Old-age allowance"));
 	th_resp_release(&r);
 	th_client_free(c);
+	/* staff find their way to the office pages from it */
+	c = th_signed_in(th_shared, DG_DEMO_STAFF);
+	body = th_get_body(c, "/policies", 200);
+	assert_non_null(strstr(body, "href=\"/office/policies\""));
+	free(body);
+	th_client_free(c);
 }
 
 static int setup(void **state)
