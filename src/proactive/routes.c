@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "core/keys.h"
+#include "core/mem.h"
 #include "core/str.h"
 #include "web/page.h"
 
@@ -647,6 +648,42 @@ static json_t *benefit(struct dg_req *r, json_t *o)
 	return e;
 }
 
+static int answer_cmp(const void *a, const void *b)
+{
+	static const char *const keys[] = {"policy", "rule", "rid"};
+	for (int k = 0; k < 3; k++) {
+		const char *x = json_string_value(json_object_get(*(json_t *const *)a, keys[k]));
+		const char *y = json_string_value(json_object_get(*(json_t *const *)b, keys[k]));
+		int c = strcmp(x ? x : "", y ? y : "");
+		if (c)
+			return c;
+	}
+	return 0;
+}
+
+/* An account's answers by policy, rule and record, and each once. */
+static void sort_answers(json_t *rows)
+{
+	size_t n = json_array_size(rows);
+	if (n < 2)
+		return;
+	json_t **v = dg_xcalloc(n, sizeof(*v));
+	for (size_t i = 0; i < n; i++)
+		v[i] = json_incref(json_array_get(rows, i));
+	qsort(v, n, sizeof(*v), answer_cmp);
+	json_array_clear(rows);
+	json_t *last = NULL; /* held by rows once appended */
+	for (size_t i = 0; i < n; i++) {
+		if (last && answer_cmp(&last, &v[i]) == 0) {
+			json_decref(v[i]);
+			continue;
+		}
+		last = v[i];
+		json_array_append_new(rows, v[i]);
+	}
+	free(v);
+}
+
 static dg_rc benefits_page(struct dg_req *r)
 {
 	struct dg_db *db = NULL;
@@ -658,7 +695,8 @@ static dg_rc benefits_page(struct dg_req *r)
 			db,
 			/* three ways an answer is about the account, each from an index: its
 			   ID number's blind index (pr_who), records tied by hand
-			   (pr_subjects), the enterprise of an agent (its USCC) */
+			   (pr_subjects), the enterprise of an agent (its USCC); sorted here,
+			   since an ORDER BY makes SQLite walk every answer of every run */
 			"SELECT p.code AS policy, p.item AS item, p.mode AS mode, x.rule AS"
 			" rule, x.rid AS rid, x.outcome AS outcome, x.amount AS amount,"
 			" x.explain AS explain, r.ref_date AS ref_date FROM users u JOIN"
@@ -666,15 +704,17 @@ static dg_rc benefits_page(struct dg_req *r)
 			" x.run_id = w.run_id AND x.rule = w.rule AND x.rid = w.rid JOIN"
 			" pr_policies p ON p.current_run = x.run_id JOIN pr_runs r ON r.id ="
 			" x.run_id WHERE u.id = ? AND x.outcome <> 'ABSENT'"
-			" UNION SELECT p.code, p.item, p.mode, x.rule, x.rid, x.outcome, x.amount,"
+			" UNION ALL SELECT p.code, p.item, p.mode, x.rule, x.rid, x.outcome, "
+			"x.amount,"
 			" x.explain, r.ref_date FROM pr_subjects s JOIN pr_results x ON x.rid ="
 			" s.rid AND x.ent = s.ent JOIN pr_policies p ON p.current_run = x.run_id"
 			" JOIN pr_runs r ON r.id = x.run_id WHERE s.user_id = ? AND x.outcome <>"
-			" 'ABSENT' UNION SELECT p.code, p.item, p.mode, x.rule, x.rid, x.outcome,"
+			" 'ABSENT' UNION ALL SELECT p.code, p.item, p.mode, x.rule, x.rid, "
+			"x.outcome,"
 			" x.amount, x.explain, r.ref_date FROM users u JOIN pr_results x ON"
 			" x.rid = u.uscc JOIN pr_policies p ON p.current_run = x.run_id JOIN"
 			" pr_runs r ON r.id = x.run_id WHERE u.id = ? AND u.uscc <> '' AND"
-			" x.outcome <> 'ABSENT' ORDER BY 1, 4, 5",
+			" x.outcome <> 'ABSENT'",
 			DG_ARGS(DG_VI(r->user->id), DG_VI(r->user->id), DG_VI(r->user->id)), &rows);
 	if (!rc)
 		rc = optouts_json(r, db, data);
@@ -684,6 +724,7 @@ static dg_rc benefits_page(struct dg_req *r)
 	}
 	static const char *const cols[] = {"explain", NULL};
 	parse_cols(rows, cols);
+	sort_answers(rows);
 	json_t *may = json_array(), *nope = json_array(), *unknown = json_array();
 	size_t i;
 	json_t *o;

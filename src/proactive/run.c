@@ -117,6 +117,7 @@ struct run_ctx {
 	struct dg_arena *a;
 	int64_t total, done;
 	int64_t eligible, unknown, newly, gone, changed_amount, told;
+	int64_t read_ms, answer_ms; /* how long reading the registries and answering took */
 };
 
 /*
@@ -198,7 +199,9 @@ static dg_rc prepare(struct run_ctx *c, char *source, size_t n, struct dg_err *e
 	c->p = pr_compile(c->job->env, c->code, c->rule_text, strlen(c->rule_text));
 	if (c->p->diag.errors)
 		return dg_err_set(err, DG_EINVAL, "the policy's rules do not compile");
+	int64_t t0 = dg_mono_ms();
 	c->data = load_source(c, source, n, err);
+	c->read_ms = dg_mono_ms() - t0;
 	if (!c->data) {
 		/* a refused grant, a registry that is not there: the run cannot succeed */
 		char why[sizeof err->msg];
@@ -485,11 +488,12 @@ static dg_rc finish(struct run_ctx *c, const char *source, struct dg_err *err)
 				DG_ARGS(DG_VI(c->run), DG_VI(c->prev)), &c->changed_amount);
 	if (!rc)
 		rc = reach(c, err);
-	json_t *counts = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "answers", (json_int_t)c->done,
-				   "eligible", (json_int_t)c->eligible, "unknown",
-				   (json_int_t)c->unknown, "newly_eligible", (json_int_t)c->newly,
-				   "no_longer_eligible", (json_int_t)c->gone, "amount_changed",
-				   (json_int_t)c->changed_amount, "told", (json_int_t)c->told);
+	json_t *counts = json_pack(
+		"{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "answers", (json_int_t)c->done, "eligible",
+		(json_int_t)c->eligible, "unknown", (json_int_t)c->unknown, "newly_eligible",
+		(json_int_t)c->newly, "no_longer_eligible", (json_int_t)c->gone, "amount_changed",
+		(json_int_t)c->changed_amount, "told", (json_int_t)c->told, "read_ms",
+		(json_int_t)c->read_ms, "answer_ms", (json_int_t)c->answer_ms);
 	char *cs = json_dumps(counts, JSON_COMPACT);
 	if (!rc)
 		rc = dg_db_exec(
@@ -557,8 +561,11 @@ dg_rc pr_run_job(struct dg_job *job, struct dg_err *err)
 		rc = prepare(&c, source, sizeof source, err);
 	if (!rc)
 		rc = dg_job_save(job, 0, c.total, NULL);
-	if (!rc)
+	if (!rc) {
+		int64_t t0 = dg_mono_ms();
 		rc = answer_all(&c, err);
+		c.answer_ms = dg_mono_ms() - t0;
+	}
 	if (!rc)
 		rc = finish(&c, source, err);
 	if (rc && rc != DG_EUNAVAIL && (rc == DG_EINVAL || job->attempt >= MAX_ATTEMPTS)) {
