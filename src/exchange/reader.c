@@ -47,19 +47,17 @@ struct dg_exchange_reader {
 	/* the entity being read */
 	int ent;
 	const struct dg_entity *base; /* its registry */
-	int join[DG_MAX_FIELDS];      /* per field: index in reg */
+	int join[DG_MAX_FIELDS];      /* per field: its registry's index in rs, -1 none */
 	json_t *page;                 /* [{key, subject, values}] of the base registry */
 	json_t *joined[MAX_REG];      /* per registry: key -> values, for the page's keys */
 	size_t at;                    /* next record in page */
 	char after[256];              /* the last key read (keys are at most 64 bytes) */
 	bool done;
-	json_t *cur; /* the record handed out */
 	struct dg_rule_cell *cells;
 	char (*num)[24]; /* the text of numbers and booleans, one per cell */
 	size_t ncap;
 	/* benefits */
 	bool bopen, bdone;
-	int breg;
 	const char *bwith; /* the registry of the entity the benefits are about */
 	const char *bid;
 	void *bfield, *bmonth; /* iterators over the current record's fields and months */
@@ -276,6 +274,30 @@ static dg_rc use(struct dg_exchange_reader *r, const struct x_read *g, const cha
 }
 
 /*
+ * One use per record read ([[registry index, subject]...]), in one
+ * transaction for the page when the caller has none open.
+ */
+static dg_rc record_uses(struct dg_exchange_reader *r, json_t *uses, struct dg_err *err)
+{
+	bool own = !dg_db_in_tx(r->db);
+	dg_rc rc = own ? dg_db_begin(r->db) : DG_OK;
+	size_t k;
+	json_t *u;
+	json_array_foreach (uses, k, u) {
+		if (rc)
+			break;
+		rc = use(r, &r->rs.reg[json_integer_value(json_array_get(u, 0))],
+			 json_string_value(json_array_get(u, 1)));
+	}
+	if (own && rc)
+		dg_db_rollback(r->db);
+	else if (own)
+		rc = dg_db_commit(r->db);
+	return rc ? dg_err_set(err, rc, "the uses of the records read could not be recorded")
+		  : DG_OK;
+}
+
+/*
  * The next page of the base registry (only records that also are in
  * registry with, when not NULL) and the joined records in its key range.
  */
@@ -302,6 +324,10 @@ static dg_rc next_page(struct dg_exchange_reader *r, const char *with, struct dg
 	const char *hi = dg_arena_strdup(
 		r->rec, json_string_value(json_object_get(json_array_get(r->page, n - 1), "key")));
 	int bi = reg_index(r, r->base);
+	json_t *uses = json_array(), *row;
+	size_t k;
+	json_array_foreach (r->page, k, row)
+		json_array_append_new(uses, json_pack("[iO]", bi, json_object_get(row, "subject")));
 	for (int i = 0; i < r->rs.n; i++) {
 		bool used = false;
 		for (int j = 0; j < r->s->e[r->ent].nf; j++)
@@ -311,25 +337,23 @@ static dg_rc next_page(struct dg_exchange_reader *r, const char *with, struct dg
 		json_t *arr = NULL;
 		rc = read_range(r, r->rs.reg[i].e, lo, hi, INT64_MAX, NULL, &arr, err);
 		if (rc)
-			return rc;
+			break;
 		r->joined[i] = json_object();
-		size_t k;
 		json_t *v;
 		json_array_foreach (arr, k, v) {
 			json_object_set(r->joined[i], json_string_value(json_object_get(v, "key")),
 					json_object_get(v, "values"));
-			rc = use(r, &r->rs.reg[i],
-				 json_string_value(json_object_get(v, "subject")));
-			if (rc)
-				break;
+			json_array_append_new(uses,
+					      json_pack("[iO]", i, json_object_get(v, "subject")));
 		}
 		json_decref(arr);
-		if (rc)
-			return dg_err_set(err, rc, "the use of %s could not be recorded",
-					  r->rs.reg[i].e->name);
 	}
-	snprintf(r->after, sizeof r->after, "%s", hi);
-	return DG_OK;
+	if (!rc)
+		rc = record_uses(r, uses, err);
+	json_decref(uses);
+	if (!rc)
+		snprintf(r->after, sizeof r->after, "%s", hi);
+	return rc;
 }
 
 static dg_rc rd_open(void *ctx, int ent, int64_t *rows, struct dg_err *err)
@@ -396,9 +420,6 @@ static dg_rc rd_next(void *ctx, struct dg_rule_record *rec, struct dg_err *err)
 	json_t *own = json_object_get(row, "values");
 	const struct dg_entity *e = &r->s->e[r->ent];
 	int bi = reg_index(r, r->base);
-	dg_rc rc = use(r, &r->rs.reg[bi], json_string_value(json_object_get(row, "subject")));
-	if (rc)
-		return dg_err_set(err, rc, "the use of %s could not be recorded", r->base->name);
 	size_t n = 0;
 	for (int j = 0; j < e->nf; j++) {
 		const struct dg_field *f = &e->f[j];
@@ -457,7 +478,6 @@ static dg_rc rd_next_benefit(void *ctx, struct dg_rule_benefit_row *b, struct dg
 		r->bopen = true;
 		r->bwith = owner->registry;
 		r->base = x_registry(r->s->benefits_registry);
-		r->breg = reg_index(r, r->base);
 		r->ent = r->s->benefits_entity;
 		json_decref(r->page);
 		r->page = NULL;
@@ -501,11 +521,6 @@ static dg_rc rd_next_benefit(void *ctx, struct dg_rule_benefit_row *b, struct dg
 		json_t *id = json_object_get(r->bvalues, "_id");
 		r->bid =
 			id ? json_string_value(id) : json_string_value(json_object_get(row, "key"));
-		dg_rc rc = use(r, &r->rs.reg[r->breg],
-			       json_string_value(json_object_get(row, "subject")));
-		if (rc)
-			return dg_err_set(err, rc, "the use of %s could not be recorded",
-					  r->base->name);
 		r->bfield = benefit_field(r, json_object_iter(r->bvalues));
 		r->bmonth = r->bfield ? json_object_iter(json_object_iter_value(r->bfield)) : NULL;
 	}
