@@ -34,6 +34,7 @@ layers=(
 	"cases"               # applications and their handling
 	"opendata"            # the open-data catalogue, DataStore, access and pages
 	"exchange"            # registries, grants and the exchange between departments
+	"proactive"           # policies published, matching runs, the truth API, my benefits
 	"app"                 # the ordered list of modules, the dispatcher
 	"cmd"                 # command-line front ends
 )

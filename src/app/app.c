@@ -27,6 +27,7 @@
 #include "jobs/jobs.h"
 #include "notify/notify.h"
 #include "opendata/opendata.h"
+#include "proactive/proactive.h"
 #include "web/i18n.h"
 #include "web/page.h"
 #include "web/pages.h"
@@ -40,7 +41,8 @@
 static const struct dg_module *const modules[] = {
 	&dg_node_module,  &dg_jobs_module,     &dg_audit_module,    &dg_auth_module,
 	&dg_cal_module,   &dg_catalog_module,  &dg_notify_module,   &dg_cert_module,
-	&dg_cases_module, &dg_opendata_module, &dg_exchange_module, &dg_web_module,
+	&dg_cases_module, &dg_opendata_module, &dg_exchange_module, &dg_proactive_module,
+	&dg_web_module,
 };
 #define NMODULES (sizeof(modules) / sizeof(modules[0]))
 

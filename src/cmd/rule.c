@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cmd/rule_test.h"
+#include "rule/ytest.h"
 #include "core/date.h"
 #include "core/mem.h"
 #include "core/str.h"

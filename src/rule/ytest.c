@@ -1,11 +1,12 @@
 /*
- * rule_test.c - the YAML test runner behind `dgov rule test`: builds the
+ * ytest.c - the YAML test runner behind `dgov rule test`: builds the
  * records of each case into the columnar store through the loader interface,
  * compiles the rules for the case's date and overrides, and compares
  * outcomes, amounts, blocking and unknown conditions. It uses the rule
- * library only through its public header.
+ * library only through its public header. The same runner checks a policy
+ * before the proactive services publish it (dg_rule_test_text).
  */
-#include "cmd/rule_test.h"
+#include "rule/ytest.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -552,6 +553,40 @@ dg_rc dg_rule_test_file(const char *path, FILE *out, struct dg_ytest_stats *st)
 out:
 	dg_program_free(p);
 	free(text);
+	dg_arena_free(a);
+	return rc;
+}
+
+dg_rc dg_rule_test_text(const struct dg_program *p, const char *name, const char *text, size_t len,
+			FILE *out, struct dg_ytest_stats *st, struct dg_err *err)
+{
+	struct dg_arena *a = dg_arena_new();
+	struct dg_yaml *root;
+	dg_rc rc = dg_yaml_parse(a, text, len, &root, err);
+	if (rc)
+		goto out;
+	const struct dg_yaml *tests = dg_yaml_get(root, "tests");
+	rc = DG_EINVAL;
+	if (!tests || tests->kind != DG_Y_SEQ || tests->n == 0) {
+		dg_err_set(err, DG_EINVAL, "the tests need 'tests:' with at least one case");
+		goto out;
+	}
+	if (!p->schema || p->diag.errors) {
+		dg_err_set(err, DG_EINVAL, "the rules do not compile");
+		goto out;
+	}
+	for (int i = 0; i < tests->n; i++) {
+		struct tcase tc = {0};
+		const struct dg_yaml *nm = dg_yaml_get(tests->vals[i], "name");
+		tc.file = name;
+		tc.y = tests->vals[i];
+		tc.name = nm ? nm->s : "(unnamed)";
+		tc.out = out;
+		tc.st = st;
+		run_case(p, &tc);
+	}
+	rc = DG_OK;
+out:
 	dg_arena_free(a);
 	return rc;
 }

@@ -1,0 +1,91 @@
+/*
+ * demo.c - the demo region's policies: every policies/<name>.rule is
+ * published with its tests (policies/tests/<name>.yaml) through the same
+ * path staff use (pr_publish: it compiles, the tests must pass), by its
+ * owning department, with the catalogue item one applies through and a
+ * mode. The demo residents are among the registries' persons (the
+ * exchange's demo), so /my/benefits has answers once a policy has run.
+ */
+#include "proactive/internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rule/yaml.h"
+
+/* Each policy's department is the one the exchange's demo grants its data to, for the
+ * policy's (first) rule id as purpose. No daily runs: a demo node runs them on demand. */
+struct demo_policy {
+	const char *file, *dept, *item, *mode;
+};
+
+static const struct demo_policy policies[] = {
+	{"dibao", "mz", "990100-MZ-003", "apply"},
+	{"elderly_allowance", "mz", "990100-MZ-004", "grant"},
+	{"disability_subsidies", "mz", "990100-MZ-005", "notify"},
+	{"temporary_assistance", "mz", "990100-MZ-003", "notify"},
+	{"heating_subsidy", "zj", "", "notify"},
+	{"veterans", "tj", "", "notify"},
+	{"childcare_subsidy", "wj", "990100-WJ-003", "notify"},
+	{"graduate_startup", "rs", "990100-RS-004", "notify"},
+	{"job_stabilisation", "rs", "990100-RS-005", "grant"},
+	{"talent_rent", "rs", "990100-ZJ-002", "notify"},
+	{"medical_premium", "yb", "990100-YB-003", "grant"},
+	{"small_business_tax", "sw", "", "notify"},
+};
+
+static dg_rc publish_one(struct dg_env *env, struct dg_db *db, const char *dir,
+			 const struct demo_policy *d, struct dg_err *err)
+{
+	char path[4300];
+	char *rule = NULL, *tests = NULL;
+	size_t len = 0;
+	json_t *errors = NULL;
+	int64_t version = 0;
+	snprintf(path, sizeof path, "%s/%s.rule", dir, d->file);
+	dg_rc rc = dg_rule_read_file(path, PR_RULE_MAX, &rule, &len, err);
+	snprintf(path, sizeof path, "%s/tests/%s.yaml", dir, d->file);
+	if (!rc)
+		rc = dg_rule_read_file(path, PR_TESTS_MAX, &tests, &len, err);
+	struct pr_publish in = {
+		.code = d->file,
+		.dept = d->dept,
+		.item = d->item,
+		.mode = d->mode,
+		.effective = "2025-01-01",
+		.rule = rule,
+		.tests = tests,
+		.admin = true,
+	};
+	if (!rc)
+		rc = pr_publish(env, db, &in, &errors, &version, err);
+	if (rc && errors && json_array_size(errors)) {
+		json_t *e = json_array_get(errors, 0);
+		dg_err_set(err, rc, "policy %s: line %lld: %s", d->file,
+			   (long long)json_integer_value(json_object_get(e, "line")),
+			   json_string_value(json_object_get(e, "message")));
+	} else if (rc) {
+		char msg[sizeof err->msg];
+		snprintf(msg, sizeof msg, "%s", err->msg);
+		dg_err_set(err, rc, "policy %s: %s", d->file, msg);
+	}
+	json_decref(errors);
+	free(rule);
+	free(tests);
+	return rc;
+}
+
+dg_rc pr_demo_seed(struct dg_env *env, struct dg_db *db, const struct dg_demo_opts *o,
+		   struct dg_err *err)
+{
+	(void)o;
+	char dir[4096];
+	pr_policies_dir(env, dir, sizeof dir);
+	for (size_t i = 0; i < sizeof policies / sizeof policies[0]; i++) {
+		dg_rc rc = publish_one(env, db, dir, &policies[i], err);
+		if (rc)
+			return rc;
+	}
+	return DG_OK;
+}

@@ -1,0 +1,616 @@
+/*
+ * run.c - matching runs: one policy's rules over the registries, as a
+ * durable job.
+ *
+ * A run is queued by pr_run_start, which claims the policy's one running
+ * slot (pr_policies.running_run) in the same transaction: a second run of a
+ * policy is refused while one is under way. The job compiles the version in
+ * force for the run's date, loads the data through one call (load_source),
+ * and answers every record of each rule's entity with the engine's own
+ * explanation (rule/explain.h), so what is stored equals what `dgov rule
+ * explain` gives for the same data and date. Answers are written in batches
+ * under the run's id, with progress; the last transaction marks the changes
+ * against the run before, records the counts and moves the policy's
+ * current_run to this run. A run killed halfway therefore leaves the last
+ * complete results shown; when its job is claimed again it starts the run's
+ * answers afresh.
+ *
+ * The data comes from the shared registries through the exchange's reader
+ * for the rule engine, under the owning department's grants (load_source);
+ * a run without a grant fails with the exchange's reason and tells nobody.
+ *
+ * The scheduler: the job kind proactive.schedule runs every minute (a task
+ * of the module) and queues each policy's daily run once its time of day
+ * (pr_policies.schedule, "HH:MM" local time) has come.
+ */
+#include "proactive/internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "core/keys.h"
+#include "core/log.h"
+#include "exchange/exchange.h"
+#include "notify/notify.h"
+#include "rule/rule.h"
+
+#define BATCH        500 /* answers written per transaction */
+#define MAX_ATTEMPTS 3
+#define MAX_CONDS    64
+#define RESEND_MS    (90LL * 86400 * 1000) /* a rule is not told to one account again within */
+#define REACH_MAX    100000                /* messages one run sends at most */
+#define WHY_MAX      1000                  /* bytes of the explanation in a message */
+
+dg_rc pr_run_start(struct dg_db *db, const char *code, dg_day ref, int64_t user_id, int64_t *run,
+		   int64_t *job, struct dg_err *err)
+{
+	int64_t pid = 0, version = 0, changed = 0;
+	char day[11];
+	if (!ref)
+		ref = dg_day_today();
+	dg_day_format(ref, day);
+	dg_rc rc = dg_db_begin(db);
+	if (rc)
+		return dg_err_set(err, rc, "proactive.err.store");
+	rc = dg_db_query_int(db, "SELECT id FROM pr_policies WHERE code = ?", DG_ARGS(DG_VT(code)),
+			     &pid);
+	if (rc == DG_ENOTFOUND) {
+		dg_err_set(err, rc, "proactive.err.no_policy");
+		goto out;
+	}
+	if (!rc)
+		rc = dg_db_query_int(db, "SELECT version FROM pr_policies WHERE id = ?",
+				     DG_ARGS(DG_VI(pid)), &version);
+	if (!rc)
+		rc = dg_db_query_int(db,
+				     "INSERT INTO pr_runs (policy_id, version, ref_date, state,"
+				     " created_by, created_ms) VALUES (?, ?, ?, 'queued', ?, ?)"
+				     " RETURNING id",
+				     DG_ARGS(DG_VI(pid), DG_VI(version), DG_VT(day), DG_VI(user_id),
+					     DG_VI(dg_now_ms())),
+				     run);
+	/* the one running slot: free, or held by a run that ended (its job gave up) */
+	if (!rc)
+		rc = dg_db_exec(db,
+				"UPDATE pr_policies SET running_run = ? WHERE id = ? AND"
+				" (running_run = 0 OR running_run IN (SELECT r.id FROM pr_runs r"
+				" LEFT JOIN jobs j ON j.id = r.job_id WHERE r.state IN"
+				" ('done','failed') OR j.state = 'failed'))",
+				DG_ARGS(DG_VI(*run), DG_VI(pid)), &changed);
+	if (!rc && changed == 0) {
+		rc = dg_err_set(err, DG_ECONFLICT, "proactive.err.running");
+		goto out;
+	}
+	json_t *payload = NULL;
+	if (!rc) {
+		payload = json_pack("{s:I}", "run", (json_int_t)*run);
+		rc = dg_job_enqueue(db, "proactive.run", payload, user_id, NULL, job);
+		json_decref(payload);
+	}
+	if (!rc)
+		rc = dg_db_exec(db, "UPDATE pr_runs SET job_id = ? WHERE id = ?",
+				DG_ARGS(DG_VI(*job), DG_VI(*run)), NULL);
+	if (!rc)
+		rc = dg_db_commit(db);
+	if (rc)
+		dg_err_set(err, rc, "proactive.err.store");
+out:
+	if (rc)
+		dg_db_rollback(db);
+	return rc;
+}
+
+struct run_ctx {
+	struct dg_job *job;
+	int64_t run, policy, prev;
+	char code[PR_CODE_MAX + 1];
+	char dept[32];
+	char *rule_text;
+	dg_day ref;
+	struct dg_program *p;
+	struct dg_intern codes;
+	struct dg_data *data;
+	struct dg_code *cc;
+	struct dg_arena *a;
+	int64_t total, done;
+	int64_t eligible, unknown, newly, gone, changed_amount, told;
+	int64_t read_ms, answer_ms; /* how long reading the registries and answering took */
+};
+
+/*
+ * The registries' records for a run, in the engine's columns: the one call
+ * that yields the run's data. Through the exchange, under the owning
+ * department's bulk grants for the policy's purpose (its first rule's id, as
+ * the grants name it) with the run named in every use; without a grant the
+ * read is refused (DG_EDENIED, nothing read) and the run fails. With
+ * DGOV_PROACTIVE_DATA set, the CSV files of that folder instead (tests, and
+ * trying a policy on an extract). *source says which.
+ */
+static struct dg_data *load_source(struct run_ctx *c, char *source, size_t n, struct dg_err *err)
+{
+	const char *dir = getenv("DGOV_PROACTIVE_DATA");
+	if (dir && *dir) {
+		struct stat st;
+		snprintf(source, n, "csv");
+		if (stat(dir, &st) || !S_ISDIR(st.st_mode)) {
+			dg_err_set(err, DG_EINVAL,
+				   "no registry data to read: the data folder is missing");
+			return NULL;
+		}
+		return dg_data_load_csv(c->p->schema, &c->codes, dir, err);
+	}
+	snprintf(source, n, "exchange");
+	char run[40];
+	snprintf(run, sizeof run, "proactive-run-%lld", (long long)c->run);
+	struct dg_exchange_reader *xr = NULL;
+	if (dg_exchange_reader_open(c->job->env, c->job->db, c->p->schema, c->dept,
+				    c->p->rules[0].id, run, &xr, err))
+		return NULL;
+	struct dg_data *d = dg_data_load(c->p->schema, &c->codes, dg_exchange_reader_rule(xr), err);
+	dg_exchange_reader_close(xr);
+	return d;
+}
+
+static dg_rc load_run(struct run_ctx *c, struct dg_err *err)
+{
+	struct dg_db *db = c->job->db;
+	char *s = NULL;
+	int64_t version = 0;
+	dg_rc rc = dg_db_query_int(db, "SELECT policy_id FROM pr_runs WHERE id = ?",
+				   DG_ARGS(DG_VI(c->run)), &c->policy);
+	if (!rc)
+		rc = dg_db_query_int(db, "SELECT version FROM pr_runs WHERE id = ?",
+				     DG_ARGS(DG_VI(c->run)), &version);
+	if (!rc)
+		rc = dg_db_query_text(db, "SELECT ref_date FROM pr_runs WHERE id = ?",
+				      DG_ARGS(DG_VI(c->run)), c->a, &s);
+	if (!rc && dg_day_parse(s, &c->ref))
+		rc = DG_EINVAL;
+	if (!rc)
+		rc = dg_db_query_text(db, "SELECT code FROM pr_policies WHERE id = ?",
+				      DG_ARGS(DG_VI(c->policy)), c->a, &s);
+	if (!rc)
+		snprintf(c->code, sizeof c->code, "%s", s);
+	if (!rc)
+		rc = dg_db_query_text(db, "SELECT dept FROM pr_policies WHERE id = ?",
+				      DG_ARGS(DG_VI(c->policy)), c->a, &s);
+	if (!rc)
+		snprintf(c->dept, sizeof c->dept, "%s", s);
+	if (!rc)
+		rc = dg_db_query_int(db, "SELECT current_run FROM pr_policies WHERE id = ?",
+				     DG_ARGS(DG_VI(c->policy)), &c->prev);
+	if (!rc)
+		rc = dg_db_query_text(db,
+				      "SELECT rule_text FROM pr_versions WHERE policy_id = ?"
+				      " AND version = ?",
+				      DG_ARGS(DG_VI(c->policy), DG_VI(version)), c->a,
+				      &c->rule_text);
+	if (rc == DG_ENOTFOUND || rc == DG_EINVAL)
+		return dg_err_set(err, DG_EINVAL, "run %lld: no such run or policy version",
+				  (long long)c->run);
+	return rc ? dg_err_set(err, rc, "the run could not be read") : DG_OK;
+}
+
+static dg_rc prepare(struct run_ctx *c, char *source, size_t n, struct dg_err *err)
+{
+	c->p = pr_compile(c->job->env, c->code, c->rule_text, strlen(c->rule_text));
+	if (c->p->diag.errors)
+		return dg_err_set(err, DG_EINVAL, "the policy's rules do not compile");
+	int64_t t0 = dg_mono_ms();
+	c->data = load_source(c, source, n, err);
+	c->read_ms = dg_mono_ms() - t0;
+	if (!c->data) {
+		/* a refused grant, a registry that is not there: the run cannot succeed */
+		char why[sizeof err->msg];
+		snprintf(why, sizeof why, "%s",
+			 err->msg[0] ? err->msg : "the registries could not be read");
+		return dg_err_set(err, DG_EINVAL, "%s", why);
+	}
+	struct dg_rule_diag diag;
+	dg_rule_diag_init(&diag);
+	c->cc = dg_rule_compile(c->p, &c->codes, c->ref, NULL, 0, &diag);
+	dg_rule_diag_release(&diag);
+	if (!c->cc)
+		return dg_err_set(err, DG_EINVAL, "the rules do not compile for the run's date");
+	for (int i = 0; i < c->p->nrules; i++)
+		c->total += c->data->t[c->p->rules[i].ent].n;
+	return DG_OK;
+}
+
+/* One pr_who row: the resident with ID number id is what the answer is about. */
+static dg_rc who_one(struct run_ctx *c, int ri, const char *rid, const char *id)
+{
+	if (!dg_id_number_valid(id) || !c->job->env)
+		return DG_OK;
+	struct dg_arena *a = dg_arena_new();
+	dg_rc rc = dg_db_exec(c->job->db,
+			      "INSERT INTO pr_who (subject, run_id, rule, rid) VALUES (?, ?, ?, ?)"
+			      " ON CONFLICT DO NOTHING",
+			      DG_ARGS(DG_VT(dg_pii_index(&c->job->env->keys, a, "id", id)),
+				      DG_VI(c->run), DG_VT(c->p->rules[ri].id), DG_VT(rid)),
+			      NULL);
+	dg_arena_free(a);
+	return rc;
+}
+
+/* Who an answer is about: the record itself, and the members of its groups. */
+static dg_rc who(struct run_ctx *c, int ri, int eid, int64_t row)
+{
+	const char *rid = dg_data_id(c->data, eid, row);
+	const struct dg_entity *e = &c->p->schema->e[eid];
+	const struct dg_table *t = &c->data->t[eid];
+	dg_rc rc = who_one(c, ri, rid, rid);
+	for (int g = 0; !rc && g < e->ng; g++) {
+		if (!t->goff[g])
+			continue;
+		for (int64_t k = t->goff[g][row]; !rc && k < t->goff[g][row + 1]; k++)
+			rc = who_one(c, ri, rid,
+				     dg_data_id(c->data, e->g[g].member_ent, t->grow[g][k]));
+	}
+	return rc;
+}
+
+/* One record's answer, from the engine's explanation of it. */
+static dg_rc answer(struct run_ctx *c, int ri, int64_t row, struct dg_err *err)
+{
+	enum dg_outcome o;
+	int64_t amount = 0;
+	bool known = false;
+	struct dg_explain_cond conds[MAX_CONDS];
+	int nc = 0;
+	dg_rc rc = dg_rule_explain_eval(c->cc, c->data, ri, row, &o, &amount, &known, conds,
+					MAX_CONDS, &nc, err);
+	if (rc)
+		return rc;
+	struct dg_buf ex;
+	dg_buf_init(&ex, 1 << 20);
+	rc = dg_rule_explain_json(c->cc, c->data, ri, row, &ex, err);
+	json_t *j = rc ? NULL : json_loads(dg_buf_str(&ex), 0, NULL);
+	dg_buf_release(&ex);
+	if (!j)
+		return rc ? rc : dg_err_set(err, DG_EINTERNAL, "an explanation is not JSON");
+	json_t *blocking = json_object_get(j, "blocking");
+	json_t *missing = json_object_get(j, "missing_inputs");
+	char *bs = json_dumps(blocking ? blocking : json_array(), JSON_COMPACT);
+	char *ms = json_dumps(missing ? missing : json_array(), JSON_COMPACT);
+	char *es = json_dumps(j, JSON_COMPACT);
+	int eid = c->p->rules[ri].ent;
+	rc = dg_db_exec(c->job->db,
+			"INSERT INTO pr_results (run_id, rule, ent, rid, outcome, amount, blocking,"
+			" missing, explain) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			DG_ARGS(DG_VI(c->run), DG_VT(c->p->rules[ri].id),
+				DG_VT(c->p->schema->e[eid].name),
+				DG_VT(dg_data_id(c->data, eid, row)), DG_VT(dg_outcome_name(o)),
+				o == DG_ELIGIBLE && known ? DG_VI(amount) : DG_VNULL, DG_VT(bs),
+				DG_VT(ms), DG_VT(es)),
+			NULL);
+	free(bs);
+	free(ms);
+	free(es);
+	json_decref(j);
+	if (!rc)
+		rc = who(c, ri, eid, row);
+	if (o == DG_ELIGIBLE)
+		c->eligible++;
+	else if (o == DG_UNKNOWN)
+		c->unknown++;
+	return rc ? dg_err_set(err, rc, "an answer could not be written") : DG_OK;
+}
+
+/* Every rule's records, BATCH answers to a transaction, with progress. */
+static dg_rc answer_all(struct run_ctx *c, struct dg_err *err)
+{
+	struct dg_db *db = c->job->db;
+	dg_rc rc = dg_db_begin(db);
+	if (!rc)
+		rc = dg_db_exec(db, "DELETE FROM pr_results WHERE run_id = ?",
+				DG_ARGS(DG_VI(c->run)), NULL);
+	if (!rc)
+		rc = dg_db_exec(db, "DELETE FROM pr_who WHERE run_id = ?", DG_ARGS(DG_VI(c->run)),
+				NULL);
+	if (!rc)
+		rc = dg_db_exec(db, "UPDATE pr_runs SET state = 'running' WHERE id = ?",
+				DG_ARGS(DG_VI(c->run)), NULL);
+	for (int ri = 0; !rc && ri < c->p->nrules; ri++) {
+		int64_t n = c->data->t[c->p->rules[ri].ent].n;
+		for (int64_t row = 0; !rc && row < n; row++) {
+			rc = answer(c, ri, row, err);
+			if (rc)
+				break;
+			if (++c->done % BATCH)
+				continue;
+			rc = dg_job_save(c->job, c->done, c->total, NULL);
+			if (!rc)
+				rc = dg_db_commit(db);
+			if (!rc)
+				rc = dg_db_begin(db);
+			if (!rc && dg_job_stopping(c->job))
+				rc = dg_err_set(err, DG_EUNAVAIL, "the node is stopping");
+		}
+	}
+	if (rc) {
+		dg_db_rollback(db);
+		return err->msg[0] ? rc : dg_err_set(err, rc, "the answers could not be written");
+	}
+	return DG_OK; /* the transaction stays open for finish() */
+}
+
+/* The engine's sentence for one answer in lang: its first line, at most WHY_MAX bytes. */
+static char *why(struct run_ctx *c, int ri, int64_t row, const char *lang)
+{
+	struct dg_buf b;
+	struct dg_err e = {0};
+	dg_buf_init(&b, 64 * 1024);
+	char *out = NULL;
+	if (!dg_rule_explain_text(c->cc, c->data, ri, row, lang, &b, &e)) {
+		const char *t = dg_buf_str(&b);
+		size_t n = strcspn(t, "\n");
+		while (n > WHY_MAX) /* back to the start of a character */
+			for (n = WHY_MAX; n > 0 && ((unsigned char)t[n] & 0xC0) == 0x80; n--)
+				;
+		out = dg_arena_printf(c->a, "%.*s", (int)n, t);
+	}
+	dg_buf_release(&b);
+	return out ? out : dg_arena_strdup(c->a, "");
+}
+
+/*
+ * Reaching people, in finish()'s transaction: each account tied to a record
+ * newly eligible in this run, that has not opted out of the policy (or of
+ * all) and was not told of the rule within RESEND_MS, gets a message in its
+ * inbox (and the webhook) in its own language, with the engine's sentence
+ * and a link to the item's application (or to /my/benefits when the policy
+ * names no item). A run that fails sends nothing: the messages are written
+ * in the transaction that switches its results in.
+ */
+static dg_rc reach(struct run_ctx *c, struct dg_err *err)
+{
+	struct dg_db *db = c->job->db;
+	struct dg_rows *rows = NULL;
+	char *item = NULL;
+	int64_t now = dg_now_ms();
+	json_t *todo = json_array();
+	dg_rc rc = dg_db_query_text(db, "SELECT item FROM pr_policies WHERE id = ?",
+				    DG_ARGS(DG_VI(c->policy)), c->a, &item);
+	if (!rc)
+		rc = dg_db_query(
+			db,
+			"SELECT t.rule, t.rid, t.user_id FROM (SELECT x.rule, x.rid, s.user_id"
+			" FROM pr_results x JOIN pr_subjects s ON s.ent = x.ent AND s.rid = x.rid"
+			" WHERE x.run_id = ? AND x.change = 'new' UNION SELECT x.rule, x.rid, u.id"
+			" FROM pr_results x JOIN pr_who w ON w.run_id = x.run_id AND w.rule ="
+			" x.rule AND w.rid = x.rid JOIN users u ON u.id_number_index = w.subject"
+			" WHERE x.run_id = ? AND x.change = 'new' UNION SELECT x.rule, x.rid, u.id"
+			" FROM pr_results x JOIN users u ON u.uscc = x.rid WHERE x.run_id = ? AND"
+			" x.change = 'new' AND u.uscc <> '') t WHERE NOT EXISTS (SELECT 1 FROM"
+			" pr_optouts o WHERE o.user_id = t.user_id AND o.policy_id IN (0, ?)) AND"
+			" NOT EXISTS (SELECT 1 FROM pr_sent p WHERE p.user_id = t.user_id AND"
+			" p.policy_id = ? AND p.rule = t.rule AND p.sent_ms > ?)"
+			" ORDER BY t.user_id, t.rule, t.rid",
+			DG_ARGS(DG_VI(c->run), DG_VI(c->run), DG_VI(c->run), DG_VI(c->policy),
+				DG_VI(c->policy), DG_VI(now - RESEND_MS)),
+			&rows);
+	/* read them all first: the messages are written on the same connection */
+	while (!rc && json_array_size(todo) < REACH_MAX && (rc = dg_rows_next(rows)) == DG_OK)
+		json_array_append_new(todo,
+				      json_pack("{s:s,s:s,s:I}", "rule", dg_rows_text(rows, 0),
+						"rid", dg_rows_text(rows, 1), "user",
+						(json_int_t)dg_rows_int(rows, 2)));
+	dg_rows_free(rows);
+	if (rc == DG_ENOTFOUND)
+		rc = DG_OK;
+	const char *link =
+		item && *item ? dg_arena_printf(c->a, "/services/%s/apply", item) : "/my/benefits";
+	size_t i;
+	json_t *t;
+	json_array_foreach (todo, i, t) {
+		if (rc)
+			break;
+		const char *rule = json_string_value(json_object_get(t, "rule"));
+		const char *rid = json_string_value(json_object_get(t, "rid"));
+		int64_t user = json_integer_value(json_object_get(t, "user"));
+		/* one message per account and rule, however many of its records matched */
+		if (i > 0 &&
+		    json_integer_value(json_object_get(json_array_get(todo, i - 1), "user")) ==
+			    user &&
+		    !strcmp(json_string_value(json_object_get(json_array_get(todo, i - 1), "rule")),
+			    rule))
+			continue;
+		int ri = dg_rule_find(c->p, rule);
+		int ent = ri < 0 ? -1 : c->p->rules[ri].ent;
+		int64_t row = ent < 0 ? -1 : dg_data_find(c->data, ent, rid, strlen(rid));
+		if (row < 0)
+			continue;
+		json_t *params = json_pack("{s:s,s:s,s:s,s:s}", "policy", c->p->rules[ri].name_zh,
+					   "policy_en", c->p->rules[ri].name_en, "why",
+					   why(c, ri, row, "zh"), "why_en", why(c, ri, row, "en"));
+		rc = dg_notify(db, user, "policy.eligible", params, link, err);
+		json_decref(params);
+		if (!rc)
+			rc = dg_db_exec(
+				db,
+				"DELETE FROM pr_sent WHERE user_id = ? AND policy_id = ? AND"
+				" rule = ?",
+				DG_ARGS(DG_VI(user), DG_VI(c->policy), DG_VT(rule)), NULL);
+		if (!rc)
+			rc = dg_db_exec(
+				db,
+				"INSERT INTO pr_sent (user_id, policy_id, rule, sent_ms)"
+				" VALUES (?, ?, ?, ?)",
+				DG_ARGS(DG_VI(user), DG_VI(c->policy), DG_VT(rule), DG_VI(now)),
+				NULL);
+		if (!rc)
+			c->told++;
+	}
+	json_decref(todo);
+	return rc ? dg_err_set(err, rc, "the newly eligible could not be told") : DG_OK;
+}
+
+/* In the transaction answer_all left open: the changes, the counts, the switch. */
+static dg_rc finish(struct run_ctx *c, const char *source, struct dg_err *err)
+{
+	struct dg_db *db = c->job->db;
+	int64_t n;
+	dg_rc rc = dg_db_exec(
+		db,
+		"UPDATE pr_results SET change = 'new' WHERE run_id = ? AND outcome = 'ELIGIBLE'"
+		" AND NOT EXISTS (SELECT 1 FROM pr_results o WHERE o.run_id = ? AND o.rule ="
+		" pr_results.rule AND o.rid = pr_results.rid AND o.outcome = 'ELIGIBLE')",
+		DG_ARGS(DG_VI(c->run), DG_VI(c->prev)), &c->newly);
+	if (!rc)
+		rc = dg_db_exec(db,
+				"UPDATE pr_results SET change = 'gone' WHERE run_id = ? AND"
+				" outcome <> 'ELIGIBLE' AND EXISTS (SELECT 1 FROM pr_results o"
+				" WHERE o.run_id = ? AND o.rule = pr_results.rule AND o.rid ="
+				" pr_results.rid AND o.outcome = 'ELIGIBLE')",
+				DG_ARGS(DG_VI(c->run), DG_VI(c->prev)), &c->gone);
+	/* a record gone from the registry between the runs is no longer matched */
+	if (!rc)
+		rc = dg_db_exec(
+			db,
+			"INSERT INTO pr_results (run_id, rule, ent, rid, outcome, change)"
+			" SELECT ?, o.rule, o.ent, o.rid, 'ABSENT', 'gone' FROM pr_results o"
+			" WHERE o.run_id = ? AND o.outcome = 'ELIGIBLE' AND NOT EXISTS"
+			" (SELECT 1 FROM pr_results x WHERE x.run_id = ? AND x.rule = o.rule"
+			" AND x.rid = o.rid)",
+			DG_ARGS(DG_VI(c->run), DG_VI(c->prev), DG_VI(c->run)), &n);
+	c->gone += rc ? 0 : n;
+	if (!rc)
+		rc = dg_db_exec(db,
+				"UPDATE pr_results SET change = 'amount' WHERE run_id = ? AND"
+				" outcome = 'ELIGIBLE' AND EXISTS (SELECT 1 FROM pr_results o WHERE"
+				" o.run_id = ? AND o.rule = pr_results.rule AND o.rid ="
+				" pr_results.rid AND o.outcome = 'ELIGIBLE' AND COALESCE(o.amount,"
+				" -1) <> COALESCE(pr_results.amount, -1))",
+				DG_ARGS(DG_VI(c->run), DG_VI(c->prev)), &c->changed_amount);
+	if (!rc)
+		rc = reach(c, err);
+	json_t *counts = json_pack(
+		"{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "answers", (json_int_t)c->done, "eligible",
+		(json_int_t)c->eligible, "unknown", (json_int_t)c->unknown, "newly_eligible",
+		(json_int_t)c->newly, "no_longer_eligible", (json_int_t)c->gone, "amount_changed",
+		(json_int_t)c->changed_amount, "told", (json_int_t)c->told, "read_ms",
+		(json_int_t)c->read_ms, "answer_ms", (json_int_t)c->answer_ms);
+	char *cs = json_dumps(counts, JSON_COMPACT);
+	if (!rc)
+		rc = dg_db_exec(
+			db,
+			"UPDATE pr_runs SET state = 'done', source = ?, counts = ?,"
+			" finished_ms = ? WHERE id = ?",
+			DG_ARGS(DG_VT(source), DG_VT(cs), DG_VI(dg_now_ms()), DG_VI(c->run)), NULL);
+	free(cs);
+	if (!rc)
+		rc = dg_db_exec(
+			db, "UPDATE pr_policies SET current_run = ?, running_run = 0 WHERE id = ?",
+			DG_ARGS(DG_VI(c->run), DG_VI(c->policy)), NULL);
+	/* answers are kept for the shown run and the one before it (what the next run's
+	   differences need); older runs keep their counts */
+	if (!rc)
+		rc = dg_db_exec(
+			db,
+			"DELETE FROM pr_results WHERE run_id IN (SELECT id FROM pr_runs WHERE"
+			" policy_id = ? AND id < ? AND id <> ?)",
+			DG_ARGS(DG_VI(c->policy), DG_VI(c->run), DG_VI(c->prev)), NULL);
+	if (!rc)
+		rc = dg_db_exec(db,
+				"DELETE FROM pr_who WHERE run_id IN (SELECT id FROM pr_runs WHERE"
+				" policy_id = ? AND id < ? AND id <> ?)",
+				DG_ARGS(DG_VI(c->policy), DG_VI(c->run), DG_VI(c->prev)), NULL);
+	if (!rc)
+		rc = dg_job_save(c->job, c->done, c->total, NULL);
+	if (!rc)
+		rc = dg_job_result(c->job, counts);
+	json_decref(counts);
+	if (!rc)
+		rc = dg_db_commit(db);
+	if (rc) {
+		dg_db_rollback(db);
+		return err->msg[0]
+			       ? rc
+			       : dg_err_set(err, rc, "the run's results could not be switched in");
+	}
+	return DG_OK;
+}
+
+/* A run that will not succeed: say why on the run and free the policy's slot. */
+static void fail_run(struct dg_db *db, int64_t run, const char *why)
+{
+	dg_rc rc = dg_db_exec(db,
+			      "UPDATE pr_runs SET state = 'failed', error = ?, finished_ms = ?"
+			      " WHERE id = ?",
+			      DG_ARGS(DG_VT(why), DG_VI(dg_now_ms()), DG_VI(run)), NULL);
+	if (!rc)
+		rc = dg_db_exec(db, "UPDATE pr_policies SET running_run = 0 WHERE running_run = ?",
+				DG_ARGS(DG_VI(run)), NULL);
+	if (rc)
+		dg_warn("proactive: run %lld could not be marked failed", (long long)run);
+}
+
+dg_rc pr_run_job(struct dg_job *job, struct dg_err *err)
+{
+	struct run_ctx c = {.job = job};
+	char source[64] = "";
+	c.run = json_integer_value(json_object_get(job->payload, "run"));
+	c.a = dg_arena_new();
+	dg_intern_init(&c.codes);
+	dg_rc rc = load_run(&c, err);
+	if (!rc)
+		rc = prepare(&c, source, sizeof source, err);
+	if (!rc)
+		rc = dg_job_save(job, 0, c.total, NULL);
+	if (!rc) {
+		int64_t t0 = dg_mono_ms();
+		rc = answer_all(&c, err);
+		c.answer_ms = dg_mono_ms() - t0;
+	}
+	if (!rc)
+		rc = finish(&c, source, err);
+	if (rc && rc != DG_EUNAVAIL && (rc == DG_EINVAL || job->attempt >= MAX_ATTEMPTS)) {
+		fail_run(job->db, c.run, err->msg);
+		rc = DG_EINVAL;
+	}
+	dg_code_free(c.cc);
+	dg_data_free(c.data);
+	dg_intern_release(&c.codes);
+	if (c.p)
+		dg_program_free(c.p);
+	dg_arena_free(c.a);
+	return rc;
+}
+
+dg_rc pr_schedule_job(struct dg_job *job, struct dg_err *err)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+	char hm[6], day[11];
+	localtime_r(&now, &tm);
+	strftime(hm, sizeof hm, "%H:%M", &tm);
+	dg_day_format(dg_day_today(), day);
+	struct dg_rows *rows = NULL;
+	struct dg_arena *a = dg_arena_new();
+	char *codes[256];
+	int n = 0;
+	dg_rc rc = dg_db_query(job->db,
+			       "SELECT code FROM pr_policies WHERE schedule <> '' AND schedule <= ?"
+			       " AND last_scheduled <> ? ORDER BY id",
+			       DG_ARGS(DG_VT(hm), DG_VT(day)), &rows);
+	while (!rc && n < 256 && (rc = dg_rows_next(rows)) == DG_OK)
+		codes[n++] = dg_arena_strdup(a, dg_rows_text(rows, 0));
+	dg_rows_free(rows);
+	if (rc == DG_ENOTFOUND)
+		rc = DG_OK;
+	for (int i = 0; !rc && i < n; i++) {
+		int64_t run = 0, jid = 0;
+		struct dg_err e = {0};
+		dg_rc r = pr_run_start(job->db, codes[i], 0, 0, &run, &jid, &e);
+		if (r && r != DG_ECONFLICT)
+			dg_warn("proactive: the daily run of %s could not be queued", codes[i]);
+		rc = dg_db_exec(job->db, "UPDATE pr_policies SET last_scheduled = ? WHERE code = ?",
+				DG_ARGS(DG_VT(day), DG_VT(codes[i])), NULL);
+	}
+	dg_arena_free(a);
+	return rc ? dg_err_set(err, rc, "the daily runs could not be queued") : DG_OK;
+}

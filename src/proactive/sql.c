@@ -1,0 +1,106 @@
+/*
+ * sql.c - the proactive services' tables.
+ *
+ * pr_policies is one row per policy: its code (the rule file's stem), the
+ * owning department, the catalogue item one applies through, the mode, the
+ * daily time its run is queued at (empty: on demand only), the version in
+ * force, the run whose results are shown (current_run: switched in the one
+ * transaction that finishes a run, so a run killed halfway leaves the last
+ * complete results visible) and the run under way (running_run: at most one
+ * per policy). pr_versions keeps every published version's rule text and
+ * tests. pr_runs is one row per matching run; pr_results its answers, one
+ * per record and rule: the outcome, the amount in fen, the blocking and
+ * unknown conditions, the engine's explanation, and the change against the
+ * run before (new, gone, amount, or empty). pr_subjects ties an account to
+ * the records that are about it (a person, their household), for
+ * /my/benefits and for the messages to the newly eligible. pr_sent is when
+ * each account was last told of each rule (not again within a period);
+ * pr_optouts the policies an account does not want to hear about
+ * (policy_id 0: none at all). pr_who says which residents an answer is
+ * about, by the blind index of their ID number (core/keys.h): the record's
+ * own ID when it is a resident ID number, and its group members' (a
+ * household's) — so an account finds its answers, and is told of them,
+ * without an ID number kept in clear for the lookup. pr_versions.names
+ * keeps each rule's names in Chinese and English for the public page.
+ */
+#include "proactive/internal.h"
+
+const struct dg_migration pr_migrations[] = {
+	{"proactive-001-policies",
+	 "CREATE TABLE pr_policies ("
+	 " id {{pk}},"
+	 " code TEXT NOT NULL UNIQUE,"
+	 " dept TEXT NOT NULL,"
+	 " item TEXT NOT NULL DEFAULT '',"
+	 " mode TEXT NOT NULL CHECK (mode IN ('notify','apply','grant')),"
+	 " schedule TEXT NOT NULL DEFAULT '',"
+	 " last_scheduled TEXT NOT NULL DEFAULT '',"
+	 " version BIGINT NOT NULL DEFAULT 0,"
+	 " current_run BIGINT NOT NULL DEFAULT 0,"
+	 " running_run BIGINT NOT NULL DEFAULT 0,"
+	 " created_ms BIGINT NOT NULL);"
+	 "CREATE TABLE pr_versions ("
+	 " policy_id BIGINT NOT NULL REFERENCES pr_policies(id),"
+	 " version BIGINT NOT NULL,"
+	 " rule_text TEXT NOT NULL,"
+	 " tests_text TEXT NOT NULL,"
+	 " effective TEXT NOT NULL,"
+	 " rules TEXT NOT NULL,"
+	 " tests_passed BIGINT NOT NULL,"
+	 " published_by BIGINT NOT NULL DEFAULT 0,"
+	 " published_ms BIGINT NOT NULL,"
+	 " PRIMARY KEY (policy_id, version));"
+	 "CREATE TABLE pr_runs ("
+	 " id {{pk}},"
+	 " policy_id BIGINT NOT NULL REFERENCES pr_policies(id),"
+	 " version BIGINT NOT NULL,"
+	 " job_id BIGINT NOT NULL DEFAULT 0,"
+	 " ref_date TEXT NOT NULL,"
+	 " state TEXT NOT NULL CHECK (state IN ('queued','running','done','failed')),"
+	 " source TEXT NOT NULL DEFAULT '',"
+	 " error TEXT NOT NULL DEFAULT '',"
+	 " counts TEXT NOT NULL DEFAULT '{}',"
+	 " created_by BIGINT NOT NULL DEFAULT 0,"
+	 " created_ms BIGINT NOT NULL,"
+	 " finished_ms BIGINT NOT NULL DEFAULT 0);"
+	 "CREATE INDEX pr_runs_policy ON pr_runs(policy_id, id);"
+	 "CREATE TABLE pr_results ("
+	 " run_id BIGINT NOT NULL,"
+	 " rule TEXT NOT NULL,"
+	 " ent TEXT NOT NULL,"
+	 " rid TEXT NOT NULL,"
+	 " outcome TEXT NOT NULL,"
+	 " amount BIGINT,"
+	 " blocking TEXT NOT NULL DEFAULT '[]',"
+	 " missing TEXT NOT NULL DEFAULT '[]',"
+	 " explain TEXT NOT NULL DEFAULT '{}',"
+	 " change TEXT NOT NULL DEFAULT '',"
+	 " PRIMARY KEY (run_id, rule, rid));"
+	 "CREATE INDEX pr_results_rid ON pr_results(rid, run_id);"
+	 "CREATE TABLE pr_subjects ("
+	 " user_id BIGINT NOT NULL,"
+	 " ent TEXT NOT NULL,"
+	 " rid TEXT NOT NULL,"
+	 " PRIMARY KEY (user_id, ent, rid));"},
+	{"proactive-002-reach",
+	 "CREATE TABLE pr_sent ("
+	 " user_id BIGINT NOT NULL,"
+	 " policy_id BIGINT NOT NULL,"
+	 " rule TEXT NOT NULL,"
+	 " sent_ms BIGINT NOT NULL,"
+	 " PRIMARY KEY (user_id, policy_id, rule));"
+	 "CREATE TABLE pr_optouts ("
+	 " user_id BIGINT NOT NULL,"
+	 " policy_id BIGINT NOT NULL,"
+	 " created_ms BIGINT NOT NULL,"
+	 " PRIMARY KEY (user_id, policy_id));"
+	 "CREATE TABLE pr_who ("
+	 " subject TEXT NOT NULL,"
+	 " run_id BIGINT NOT NULL,"
+	 " rule TEXT NOT NULL,"
+	 " rid TEXT NOT NULL,"
+	 " PRIMARY KEY (subject, run_id, rule, rid));"
+	 "CREATE INDEX pr_who_run ON pr_who(run_id, rule, rid);"
+	 "ALTER TABLE pr_versions ADD COLUMN names TEXT NOT NULL DEFAULT '[]';"},
+	{NULL, NULL},
+};
