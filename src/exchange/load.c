@@ -15,7 +15,8 @@
  * The header is the registry's ID column and its fields, a monthly one as
  * field@YYYY-MM. Every record is first checked as the record API would
  * (x_record_check) while it is staged: one bad record refuses the whole
- * file, naming its line, and nothing is written. Then each record goes
+ * file, naming its line, and nothing is written; so does a record that was
+ * ended (looked up once every record is staged). Then each record goes
  * through x_record_put, created or updated (an empty cell leaves the field
  * as it was), 500 to a transaction: sealed values, blind index and the
  * change log are the record API's. The file is removed once the job ends.
@@ -158,6 +159,31 @@ static dg_rc check(void *ctx, long line, const char *const *vals, struct dg_err 
 	return rc ? at_line(err, DG_EINVAL, line) : DG_OK;
 }
 
+/*
+ * An ended record cannot be loaded again (the record API refuses it too):
+ * found before anything is applied, so the whole file is refused.
+ */
+static dg_rc verify(void *ctx, struct dg_db *db, long line, const char *const *vals,
+		    struct dg_err *err)
+{
+	struct xload *x = ctx;
+	struct dg_arena *a = dg_arena_new();
+	char *ended = NULL;
+	dg_rc rc = dg_db_query_text(
+		db,
+		"SELECT ended FROM xr_records WHERE registry = ? AND rkey = ?"
+		" AND ended IS NOT NULL",
+		DG_ARGS(DG_VT(x->e->name), DG_VT(x_record_key(x->env, a, x->e, vals[x->id_col]))),
+		a, &ended);
+	if (rc == DG_OK)
+		rc = dg_err_set(err, DG_EINVAL, "Line %ld: the record %s was ended on %s", line,
+				vals[x->id_col], ended);
+	else if (rc == DG_ENOTFOUND)
+		rc = DG_OK;
+	dg_arena_free(a);
+	return rc;
+}
+
 /* Create or update, as the record API does it. */
 static dg_rc apply(void *ctx, struct dg_db *db, long line, const char *const *vals,
 		   struct dg_err *err)
@@ -174,7 +200,7 @@ static dg_rc apply(void *ctx, struct dg_db *db, long line, const char *const *va
 				  &version, err);
 	json_decref(v);
 	dg_arena_free(a);
-	/* an ended record cannot be loaded again: refused (not retried) by its line */
+	/* refused by its line (not retried); verify found ended records before any apply */
 	if (rc == DG_ECONFLICT || rc == DG_EINVAL)
 		return at_line(err, DG_EINVAL, line);
 	return rc;
@@ -190,7 +216,7 @@ dg_rc x_load_run(struct dg_job *job, struct dg_err *err)
 		.effective = json_string_value(json_object_get(job->payload, "effective")),
 		.actor = json_string_value(json_object_get(job->payload, "actor")),
 	};
-	struct dg_ds_stage cb = {header, check, apply, &x, LOAD_BATCH};
+	struct dg_ds_stage cb = {header, check, verify, apply, &x, LOAD_BATCH};
 	int64_t rows = 0;
 	dg_rc rc;
 	if (!x.e || !path || !date_ok(x.effective) || !x.actor || !job->env) {

@@ -281,6 +281,19 @@ static void bad_files(void **state)
 	refused("household", "id,size\n,3\n", "Line 2: the ID (id) is empty");
 	refused("household", "id,size\nHLT0900,\n", "Line 2: values must be an object");
 	refused("household", "id,dibao\nHLT0900,maybe\n", "Line 2: dibao is not a valid bool");
+	/* an ended record, found before anything is applied */
+	json_t *j = NULL;
+	assert_int_equal(post(mz_tok, "/api/exchange/registries/household/records",
+			      "application/json",
+			      "{\"id\": \"HLE0001\", \"values\": {\"size\": 1}}", &j),
+			 201);
+	json_decref(j);
+	assert_int_equal(post(mz_tok, "/api/exchange/registries/household/records/HLE0001/end",
+			      "application/json", "{\"effective\": \"2026-11-15\"}", &j),
+			 200);
+	json_decref(j);
+	refused("household", "id,size\nHLT0001,2\nHLE0001,3\n",
+		"Line 3: the record HLE0001 was ended on 2026-11-15");
 }
 
 static void refusals(void **state)

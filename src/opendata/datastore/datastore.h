@@ -134,7 +134,9 @@ dg_rc dg_ds_load_run(struct dg_job *job, struct dg_err *err) DG_MUST;
  * The callbacks: header (labels as written) may refuse the file before
  * anything is created; check (line, values of one record, no store) may
  * refuse a record, which fails the whole load with that line before any
- * apply; apply then gets every staged record in file order, apply_batch at
+ * apply; verify (may be NULL) gets every staged record with the store, to
+ * read only, and may refuse one the same way, before the first apply; apply
+ * then gets every staged record in file order, apply_batch at
  * a time, each batch one transaction on job->db with the job's progress and
  * checkpoint (a retry resumes after the last committed batch). Values are
  * NUL-terminated text, NULL for an empty field. Progress counts each record
@@ -144,6 +146,8 @@ dg_rc dg_ds_load_run(struct dg_job *job, struct dg_err *err) DG_MUST;
 struct dg_ds_stage {
 	dg_rc (*header)(void *ctx, size_t ncols, char *const *labels, struct dg_err *err);
 	dg_rc (*check)(void *ctx, long line, const char *const *vals, struct dg_err *err);
+	dg_rc (*verify)(void *ctx, struct dg_db *db, long line, const char *const *vals,
+			struct dg_err *err);
 	dg_rc (*apply)(void *ctx, struct dg_db *db, long line, const char *const *vals,
 		       struct dg_err *err);
 	void *ctx;

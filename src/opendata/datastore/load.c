@@ -528,6 +528,38 @@ static dg_rc stage_page(struct load *l, int64_t after, size_t n, json_t **out)
 	return rc;
 }
 
+/* A staged record's values into l->vals (borrowed from rec); its line. */
+static long stage_vals(struct load *l, json_t *rec)
+{
+	for (size_t c = 0; c < l->ncols; c++)
+		l->vals[c] = json_string_value(json_array_get(rec, c + 2));
+	return (long)json_integer_value(json_array_get(rec, 1));
+}
+
+/* Every staged record through verify, page by page, writing nothing. */
+static dg_rc stage_verify(struct load *l, size_t batch, struct dg_err *err)
+{
+	int64_t last = 0;
+	for (;;) {
+		json_t *page = NULL, *rec;
+		size_t i;
+		dg_rc rc = stage_page(l, last, batch, &page);
+		if (rc != DG_OK)
+			return dg_err_set(err, rc, "The staged records could not be read");
+		json_array_foreach (page, i, rec) {
+			long line = stage_vals(l, rec);
+			rc = l->stage->verify(l->stage->ctx, l->job->db, line, l->vals, err);
+			if (rc != DG_OK)
+				break;
+			last = json_integer_value(json_array_get(rec, 0));
+		}
+		size_t n = json_array_size(page);
+		json_decref(page);
+		if (rc != DG_OK || n < batch)
+			return rc;
+	}
+}
+
 /* One batch of staged records through apply, committed with the progress and checkpoint. */
 static dg_rc stage_apply_batch(struct load *l, json_t *page, int64_t *last, struct dg_err *err)
 {
@@ -538,9 +570,7 @@ static dg_rc stage_apply_batch(struct load *l, json_t *page, int64_t *last, stru
 	if (rc != DG_OK)
 		return dg_err_set(err, rc, "The store is not available");
 	json_array_foreach (page, i, rec) {
-		for (size_t c = 0; c < l->ncols; c++)
-			l->vals[c] = json_string_value(json_array_get(rec, c + 2));
-		long line = (long)json_integer_value(json_array_get(rec, 1));
+		long line = stage_vals(l, rec);
 		if ((rc = l->stage->apply(l->stage->ctx, db, line, l->vals, err)) != DG_OK)
 			goto out;
 		*last = json_integer_value(json_array_get(rec, 0));
@@ -567,6 +597,8 @@ static dg_rc stage_apply(struct load *l, int64_t *applied, struct dg_err *err)
 	size_t batch = l->stage->apply_batch ? l->stage->apply_batch : 500;
 	int64_t last = json_integer_value(json_object_get(l->job->checkpoint, "applied"));
 	dg_rc rc = DG_OK;
+	if (l->stage->verify && (rc = stage_verify(l, batch, err)) != DG_OK)
+		return rc;
 	for (;;) {
 		json_t *page = NULL;
 		/* a test holds a load here to look at it from outside (slow) */
