@@ -20,6 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <dirent.h>
+
 #include <cmocka.h>
 #include <jansson.h>
 
@@ -181,6 +183,28 @@ static void load_records(void **state)
 	assert_string_equal(rec.effective, "2026-11-01");
 	json_decref(rec.values);
 	dg_arena_free(a);
+	/* and through the exchange API, by a department with a bulk grant (sizes in clear,
+	 * dibao masked) */
+	struct th_client *cl = th_client_new(srv);
+	const char *hdrs[] = {"X-Dgov-Client: sj/match", "X-Dgov-Key: " X_DEMO_SJ_KEY,
+			      "X-Dgov-Purpose: policy:elder_subsidy",
+			      "X-Dgov-Request-Id: test-xload-0001", NULL};
+	struct th_resp r = {0};
+	assert_int_equal(th_request(cl, "GET",
+				    "/x/v1/household?fields=size,dibao&limit=2&after=HLT0002", NULL,
+				    NULL, 0, hdrs, &r),
+			 200);
+	json_t *envelope = json_loads(r.body, 0, NULL);
+	json_t *ans = json_object_get(envelope, "answer");
+	th_resp_release(&r);
+	th_client_free(cl);
+	json_t *first = json_array_get(json_object_get(ans, "records"), 0);
+	assert_string_equal(json_string_value(json_object_get(first, "id")), "HLT0003");
+	assert_int_equal(
+		json_integer_value(json_object_get(json_object_get(first, "fields"), "size")), 4);
+	assert_string_equal(json_string_value(json_array_get(json_object_get(first, "masked"), 0)),
+			    "dibao");
+	json_decref(envelope);
 	/* the record API sees them: an update works, a second create is a conflict */
 	json_t *j = NULL;
 	assert_int_equal(post(mz_tok, "/api/exchange/registries/household/records/HLT0003",
@@ -428,6 +452,60 @@ static void failed_batch_retried(void **state)
 	assert_int_equal(staged_tables(), 0);
 }
 
+static void multipart_and_cli(void **state)
+{
+	(void)state;
+	json_t *j = NULL;
+	/* the file as a multipart part, the date as a form field */
+	const char *body = "--XB\r\nContent-Disposition: form-data; name=\"effective\"\r\n\r\n"
+			   "2026-11-20\r\n--XB\r\nContent-Disposition: form-data; name=\"file\";"
+			   " filename=\"h.csv\"\r\nContent-Type: text/csv\r\n\r\n"
+			   "id,size\nHLM0001,2\nHLM0002,3\n\r\n--XB--\r\n";
+	assert_int_equal(post(mz_tok, "/api/exchange/registries/household/load",
+			      "multipart/form-data; boundary=XB", body, &j),
+			 202);
+	json_t *job = th_wait_job(srv, json_integer_value(json_object_get(j, "job_id")));
+	json_decref(j);
+	assert_string_equal(state_of(job), "done");
+	json_decref(job);
+	assert_int_equal(th_sql_int(srv, "SELECT COUNT(*) FROM xr_changes WHERE rkey LIKE 'HLM%'"
+					 " AND effective = '2026-11-20'"),
+			 2);
+	/* dgov exchange load: queued for the server's worker, as the CLI */
+	char file[300];
+	snprintf(file, sizeof file, "%s/cli.csv", dir);
+	FILE *fp = fopen(file, "w");
+	assert_non_null(fp);
+	fputs("id,region\nHLC0001,990103\n", fp);
+	fclose(fp);
+	struct dg_env *env = &th_app(srv)->env;
+	assert_int_equal(x_load_main(env, "nosuch", file, "2026-11-01"), 2);
+	assert_int_equal(x_load_main(env, "household", file, "2026-11"), 2);
+	assert_int_equal(x_load_main(env, "household", "/nonexistent/x.csv", "2026-11-01"), 2);
+	assert_int_equal(x_load_main(env, "household", file, "2026-11-21"), 0);
+	int64_t id = th_sql_int(srv, "SELECT MAX(id) FROM jobs WHERE kind = 'exchange.load'");
+	job = th_wait_job(srv, id);
+	assert_string_equal(state_of(job), "done");
+	json_decref(job);
+	assert_int_equal(th_sql_int(srv, "SELECT COUNT(*) FROM xr_changes WHERE rkey = 'HLC0001'"
+					 " AND actor = 'cli' AND effective = '2026-11-21'"),
+			 1);
+	/* the user's file stays; the copies the jobs read (clear values) are gone */
+	assert_non_null(fp = fopen(file, "r"));
+	fclose(fp);
+	char kept[4096];
+	snprintf(kept, sizeof kept, "%s/exchange-loads", env->cfg->data_dir);
+	DIR *d = opendir(kept);
+	assert_non_null(d);
+	struct dirent *de;
+	int files = 0;
+	while ((de = readdir(d)))
+		files += de->d_name[0] != '.';
+	closedir(d);
+	assert_int_equal(files, 0);
+	assert_int_equal(staged_tables(), 0);
+}
+
 static void sweep(void **state)
 {
 	(void)state;
@@ -484,6 +562,7 @@ int main(void)
 		cmocka_unit_test(refusals),
 		cmocka_unit_test(staging_private),
 		cmocka_unit_test(failed_batch_retried),
+		cmocka_unit_test(multipart_and_cli),
 		cmocka_unit_test(sweep),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
