@@ -175,9 +175,12 @@ static dg_rc verify(void *ctx, struct dg_db *db, long line, const char *const *v
 		" AND ended IS NOT NULL",
 		DG_ARGS(DG_VT(x->e->name), DG_VT(x_record_key(x->env, a, x->e, vals[x->id_col]))),
 		a, &ended);
+	/* the message is kept with the job: a personal ID only masked */
 	if (rc == DG_OK)
 		rc = dg_err_set(err, DG_EINVAL, "Line %ld: the record %s was ended on %s", line,
-				vals[x->id_col], ended);
+				x_id_personal(x->e) ? dg_mask_id(a, vals[x->id_col])
+						    : vals[x->id_col],
+				ended);
 	else if (rc == DG_ENOTFOUND)
 		rc = DG_OK;
 	dg_arena_free(a);

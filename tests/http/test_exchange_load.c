@@ -318,6 +318,13 @@ static void bad_files(void **state)
 	json_decref(j);
 	refused("household", "id,size\nHLT0001,2\nHLE0001,3\n",
 		"Line 3: the record HLE0001 was ended on 2026-11-15");
+	assert_int_equal(post(mz_tok,
+			      "/api/exchange/registries/benefits/records/990100198001010034/end",
+			      "application/json", "{\"effective\": \"2026-11-16\"}", &j),
+			 200);
+	json_decref(j);
+	refused("benefits", "id,dibao@2026-11\n990100198001010034,paid\n",
+		"Line 2: the record 990100********0034 was ended on 2026-11-16");
 }
 
 static void refusals(void **state)
