@@ -169,7 +169,7 @@ static dg_rc pass1(struct load *l, struct dg_err *err)
 	dg_ds_infer_init(&inf, l->ncols);
 	while ((rc = dg_csv_next(c, &row, err)) == DG_OK) {
 		l->total++;
-		if (row.ncols == l->ncols)
+		if (row.ncols == l->ncols && !l->stage) /* staged columns are text */
 			dg_ds_infer_add(&inf, row.ncols, row.f, row.n);
 	}
 	if (rc != DG_ENOTFOUND)
