@@ -22,6 +22,7 @@
 #include "store/store.h"
 
 struct dg_demo_opts;
+struct dg_job;
 
 #define X_ID_MAX       64  /* bytes of a record's ID */
 #define X_VALUE_MAX    512 /* bytes of one field's value */
@@ -59,6 +60,9 @@ const char *x_record_key(const struct dg_env *env, struct dg_arena *a, const str
 dg_rc x_record_put(const struct dg_env *env, struct dg_db *db, struct dg_arena *a,
 		   const struct dg_entity *e, const char *id, json_t *values, const char *effective,
 		   bool create, const char *actor, int64_t *version, struct dg_err *err) DG_MUST;
+/* What x_record_put checks before it reads the store (the bulk load's first pass). */
+dg_rc x_record_check(const struct dg_entity *e, const char *id, json_t *values,
+		     const char *effective, struct dg_err *err) DG_MUST;
 /* End a record from the date effective (it stays, marked ended). */
 dg_rc x_record_end(const struct dg_env *env, struct dg_db *db, struct dg_arena *a,
 		   const struct dg_entity *e, const char *id, const char *effective,
@@ -281,6 +285,14 @@ const struct dg_route *x_api_routes(size_t *n);
 const struct dg_route *x_page_routes(size_t *n);
 const struct dg_route *x_consent_routes(size_t *n);
 const struct dg_route *x_prefill_routes(size_t *n);
+/* The path's {registry}, when the requester may write it (its department's staff, an admin). */
+dg_rc x_owned_registry(struct dg_req *r, struct dg_db *db, const struct dg_entity **out) DG_MUST;
+
+/* --- bulk CSV loads (load.c) --- */
+const struct dg_route *x_load_routes(size_t *n);
+/* The "exchange.load" job, and `dgov exchange load REGISTRY FILE --effective DATE`. */
+dg_rc x_load_run(struct dg_job *job, struct dg_err *err) DG_MUST;
+int x_load_main(struct dg_env *env, const char *registry, const char *file, const char *effective);
 
 /* --- demo --- */
 dg_rc x_demo_seed(struct dg_env *env, struct dg_db *db, const struct dg_demo_opts *o,

@@ -5,6 +5,7 @@
  *   dgov exchange verify FILE           does a saved answer's signature hold
  *   dgov exchange key DEPT SYSTEM [RATE] give a department system a key
  *   dgov exchange consent               do the consent revisions' chains hold
+ *   dgov exchange load REGISTRY FILE --effective DATE   queue a bulk CSV load (load.c)
  */
 #include "exchange/exchange.h"
 
@@ -45,11 +46,14 @@ static int usage(FILE *to)
 {
 	fprintf(to,
 		"usage: dgov exchange verify FILE | key DEPT SYSTEM [RATE] | consent\n"
+		"       dgov exchange load REGISTRY FILE --effective YYYY-MM-DD\n"
 		"  verify FILE           check the signature of an answer saved from /x/v1/...\n"
 		"  consent               walk every resident's consent revisions; name the first\n"
 		"                        one edited, reordered or removed\n"
 		"  key DEPT SYSTEM RATE  give a department's system a key for the exchange\n"
-		"                        (RATE calls a minute, default %d); prints the key once\n",
+		"                        (RATE calls a minute, default %d); prints the key once\n"
+		"  load REGISTRY FILE    queue a load of a CSV file into a registry (its ID\n"
+		"                        column and fields; monthly ones as field@YYYY-MM)\n",
 		X_RATE_DEFAULT);
 	return to == stdout ? 0 : 2;
 }
@@ -61,6 +65,8 @@ static int check(int argc, char **argv)
 	if ((argc == 4 || argc == 5) && strcmp(argv[1], "key") == 0)
 		return -1;
 	if (argc == 2 && strcmp(argv[1], "consent") == 0)
+		return -1;
+	if (argc == 6 && strcmp(argv[1], "load") == 0 && strcmp(argv[4], "--effective") == 0)
 		return -1;
 	if (argc == 2 &&
 	    (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")))
@@ -150,6 +156,8 @@ static int exchange_main(struct dg_env *env, int argc, char **argv)
 		return verify_file(env, argv[2]);
 	if (strcmp(argv[1], "consent") == 0)
 		return verify_consent(env);
+	if (strcmp(argv[1], "load") == 0)
+		return x_load_main(env, argv[2], argv[3], argv[5]);
 	int64_t rate = X_RATE_DEFAULT;
 	if (argc == 5 && (dg_str_to_i64(dg_str_of(argv[4]), &rate) || rate > 1000000))
 		rate = 0;
@@ -169,16 +177,17 @@ static dg_rc purge_run(struct dg_job *job, struct dg_err *err)
 static const struct dg_migration *const migrations[] = {dg_exchange_migrations, NULL};
 static const struct dg_job_kind jobs[] = {
 	{"exchange.purge", purge_run, 3},
+	{"exchange.load", x_load_run, 3},
 	{NULL, NULL, 0},
 };
 static const struct dg_task tasks[] = {
 	{"exchange.purge", 3600},
 	{NULL, 0},
 };
-static const dg_routes_fn routes[] = {x_api_routes, x_page_routes, x_consent_routes,
-				      x_prefill_routes, NULL};
+static const dg_routes_fn routes[] = {x_api_routes,     x_page_routes, x_consent_routes,
+				      x_prefill_routes, x_load_routes, NULL};
 static const struct dg_command commands[] = {
-	{"exchange", "exchange verify|key|consent       the data exchange between departments",
+	{"exchange", "exchange verify|key|consent|load  the data exchange between departments",
 	 exchange_main, check},
 	{NULL, NULL, NULL, NULL},
 };

@@ -392,11 +392,10 @@ static dg_rc put_values(const struct dg_env *env, struct dg_db *db, struct dg_ar
 			const struct dg_entity *e, const char *id, json_t *values, const char *eff,
 			bool create, const char *actor, int64_t *version, struct dg_err *err);
 
-dg_rc x_record_put(const struct dg_env *env, struct dg_db *db, struct dg_arena *a,
-		   const struct dg_entity *e, const char *id, json_t *values, const char *effective,
-		   bool create, const char *actor, int64_t *version, struct dg_err *err)
+/* The checks of a write that need no store; *norm gets the values as stored (owned). */
+static dg_rc check_put(const struct dg_entity *e, const char *id, json_t *values,
+		       const char *effective, char eff[11], json_t **norm, struct dg_err *err)
 {
-	char eff[11];
 	if (!x_id_ok(e, id))
 		return dg_err_field(err, DG_EINVAL, "id",
 				    x_id_personal(e)
@@ -407,9 +406,31 @@ dg_rc x_record_put(const struct dg_env *env, struct dg_db *db, struct dg_arena *
 	dg_rc rc = effective_of(effective, eff, err);
 	if (rc)
 		return rc;
-	json_t *norm = normalise(e, values, err);
-	if (!norm)
+	*norm = normalise(e, values, err);
+	if (!*norm)
 		return err->rc ? err->rc : DG_EINVAL;
+	return DG_OK;
+}
+
+dg_rc x_record_check(const struct dg_entity *e, const char *id, json_t *values,
+		     const char *effective, struct dg_err *err)
+{
+	char eff[11];
+	json_t *norm = NULL;
+	dg_rc rc = check_put(e, id, values, effective, eff, &norm, err);
+	json_decref(norm);
+	return rc;
+}
+
+dg_rc x_record_put(const struct dg_env *env, struct dg_db *db, struct dg_arena *a,
+		   const struct dg_entity *e, const char *id, json_t *values, const char *effective,
+		   bool create, const char *actor, int64_t *version, struct dg_err *err)
+{
+	char eff[11];
+	json_t *norm = NULL;
+	dg_rc rc = check_put(e, id, values, effective, eff, &norm, err);
+	if (rc)
+		return rc;
 	rc = put_values(env, db, a, e, id, norm, eff, create, actor, version, err);
 	json_decref(norm);
 	return rc;

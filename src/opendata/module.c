@@ -28,7 +28,13 @@ static const dg_routes_fn routes[] = {
 };
 static const struct dg_job_kind jobs[] = {
 	{"datastore.load", dg_ds_load_run, 5},
+	{"datastore.stage_sweep", dg_ds_stage_sweep_run, 3},
 	{NULL, NULL, 0},
+};
+/* staging tables a crash left behind: at start-up, then hourly */
+static const struct dg_task tasks[] = {
+	{"datastore.stage_sweep", 3600},
+	{NULL, 0},
 };
 
 /* The datasets, the requests and showcase, then each table's file and its queued load. */
@@ -62,6 +68,7 @@ const struct dg_module dg_opendata_module = {
 	.migrations = migrations,
 	.routes = routes,
 	.jobs = jobs,
+	.tasks = tasks,
 	.init = init,
 	.demo_seed = demo_seed,
 };

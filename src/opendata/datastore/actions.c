@@ -54,6 +54,10 @@ dg_rc dg_datastore_check(struct dg_req *r, struct dg_db *db, const char *resourc
 {
 	struct dg_ds_owner o;
 	bool owner = false;
+	/* a private staging table (dg_datastore_stage) is nobody's to read or write */
+	if (strncmp(resource_id, DG_DS_STAGE_PREFIX, strlen(DG_DS_STAGE_PREFIX)) == 0)
+		return dg_err_set(err, DG_ENOTFOUND, "Resource \"%.100s\" was not found.",
+				  resource_id);
 	dg_rc rc = dg_ds_sql_resource(db, resource_id, r->arena, &o);
 	if (rc == DG_ENOTFOUND && !write)
 		return DG_OK; /* a table loaded for no catalogue resource: public, as loaded */

@@ -120,6 +120,47 @@ dg_rc dg_datastore_reload(struct dg_db *db, int64_t user_id, const char *id, jso
 dg_rc dg_ds_load_run(struct dg_job *job, struct dg_err *err) DG_MUST;
 
 /*
+ * ---- private staging (load.c): a CSV through the loader for another module ----
+ *
+ * dg_datastore_stage runs the loader's parsing, strict checks, COPY and job
+ * progress into a staging table dsx_<job id> that is never registered in
+ * datastore_tables: dg_datastore_check (so datastore_search, _info, dumps
+ * and datastore_search_sql's allow-list) refuses any name in that space as
+ * not found. The table lives only while the job's attempt runs: dropped
+ * when the load ends, after a failure, at the start of a retry, and by the
+ * "datastore.stage_sweep" task (at start-up and hourly) once its job is no
+ * longer running.
+ *
+ * The callbacks: header (labels as written) may refuse the file before
+ * anything is created; check (line, values of one record, no store) may
+ * refuse a record, which fails the whole load with that line before any
+ * apply; verify (may be NULL) gets every staged record with the store, to
+ * read only, and may refuse one the same way, before the first apply; apply
+ * then gets every staged record in file order, apply_batch at
+ * a time, each batch one transaction on job->db with the job's progress and
+ * checkpoint (a retry resumes after the last committed batch). Values are
+ * NUL-terminated text, NULL for an empty field. Progress counts each record
+ * twice (staged, applied). err carries the first refusal's message.
+ */
+#define DG_DS_STAGE_PREFIX "dsx_"
+struct dg_ds_stage {
+	dg_rc (*header)(void *ctx, size_t ncols, char *const *labels, struct dg_err *err);
+	dg_rc (*check)(void *ctx, long line, const char *const *vals, struct dg_err *err);
+	dg_rc (*verify)(void *ctx, struct dg_db *db, long line, const char *const *vals,
+			struct dg_err *err);
+	dg_rc (*apply)(void *ctx, struct dg_db *db, long line, const char *const *vals,
+		       struct dg_err *err);
+	void *ctx;
+	size_t apply_batch; /* records a transaction of apply; 0: 500 */
+};
+/* Returns what the first refusal returned (DG_EINVAL for a bad file), or a store error;
+ * *rows gets the records applied. */
+dg_rc dg_datastore_stage(struct dg_job *job, const char *path, const struct dg_ds_stage *cb,
+			 int64_t *rows, struct dg_err *err) DG_MUST;
+/* The "datastore.stage_sweep" job: drop staging tables whose job is not running. */
+dg_rc dg_ds_stage_sweep_run(struct dg_job *job, struct dg_err *err) DG_MUST;
+
+/*
  * The demo region's tables (demo.c): writes a generated CSV for each of
  * the twelve demo datasets under <data_dir>/demo and queues its load; the
  * market-entities table gets big_rows rows, the others a few hundred to a

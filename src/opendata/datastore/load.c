@@ -7,6 +7,11 @@
  * plus the COPY's send buffer, whatever the file size. Bad rows (wrong number of fields, a value
  * that does not fit an overridden type) are skipped and reported by line and
  * column unless the options ask for strict, which fails the job instead.
+ *
+ * The same passes serve a private staging load (dg_datastore_stage): strict,
+ * every column text plus the record's line, into a table no DataStore
+ * action can name, whose records are then handed to the caller batch by
+ * batch and dropped.
  */
 #include "opendata/datastore/datastore_int.h"
 
@@ -15,6 +20,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/failpoint.h"
 #include "core/mem.h"
 #include "core/csv.h"
 #include "jobs/jobs.h"
@@ -55,7 +61,17 @@ struct load {
 	const char **vals;
 	char (*norm)[DG_DS_NORM_MAX]; /* a column's value as stored, when it differs */
 	size_t nb, batch_bytes;
+	/* staging: the caller's callbacks, or NULL for a resource's load */
+	const struct dg_ds_stage *stage;
+	size_t ncopy; /* columns copied: ncols, and the line when staging */
+	long line;    /* the record being copied */
 };
+
+/* Progress total: a staged record counts twice (staged, then applied). */
+static int64_t progress_total(const struct load *l)
+{
+	return l->stage ? 2 * l->total : l->total;
+}
 
 static dg_rc open_csv(struct load *l, FILE **fp, struct dg_csv **c, struct dg_err *err)
 {
@@ -98,13 +114,23 @@ static dg_rc read_header(struct load *l, struct dg_csv *c, struct dg_err *err)
 	l->labels = dg_xcalloc(row.ncols, sizeof *l->labels);
 	for (size_t i = 0; i < row.ncols; i++)
 		l->labels[i] = dg_xstrdup(row.f[i]);
-	l->names = dg_xcalloc(row.ncols, sizeof *l->names);
-	l->type = dg_xcalloc(row.ncols, sizeof *l->type);
+	/* one more slot: a staged record's line */
+	l->names = dg_xcalloc(row.ncols + 1, sizeof *l->names);
+	l->type = dg_xcalloc(row.ncols + 1, sizeof *l->type);
 	dg_ds_names(row.ncols, l->labels, l->names);
-	l->cols = dg_xcalloc(row.ncols, sizeof *l->cols);
+	l->cols = dg_xcalloc(row.ncols + 1, sizeof *l->cols);
 	for (size_t i = 0; i < row.ncols; i++)
 		l->cols[i] = l->names[i];
-	return DG_OK;
+	l->ncopy = row.ncols;
+	if (!l->stage)
+		return DG_OK;
+	/* "_line" cannot clash: dg_ds_names never starts a name with '_' */
+	snprintf(l->names[row.ncols], DG_DS_NAME_MAX, "_line");
+	l->type[row.ncols] = DG_DS_INT;
+	l->cols[row.ncols] = l->names[row.ncols];
+	l->ncopy = row.ncols + 1;
+	return l->stage->header ? l->stage->header(l->stage->ctx, row.ncols, l->labels, err)
+				: DG_OK;
 }
 
 static dg_rc apply_overrides(struct load *l, struct dg_err *err)
@@ -144,14 +170,15 @@ static dg_rc pass1(struct load *l, struct dg_err *err)
 	dg_ds_infer_init(&inf, l->ncols);
 	while ((rc = dg_csv_next(c, &row, err)) == DG_OK) {
 		l->total++;
-		if (row.ncols == l->ncols)
+		if (row.ncols == l->ncols && !l->stage) /* staged columns are text */
 			dg_ds_infer_add(&inf, row.ncols, row.f, row.n);
 	}
 	if (rc != DG_ENOTFOUND)
 		goto out;
+	/* staged values stay as written: the caller checks them by its own types */
 	for (size_t i = 0; i < l->ncols; i++)
-		l->type[i] = dg_ds_infer_type(&inf, i);
-	rc = apply_overrides(l, err);
+		l->type[i] = l->stage ? DG_DS_TEXT : dg_ds_infer_type(&inf, i);
+	rc = l->stage ? DG_OK : apply_overrides(l, err);
 out:
 	dg_ds_infer_release(&inf);
 	dg_csv_free(c);
@@ -176,7 +203,7 @@ static dg_rc batch_open(struct load *l, struct dg_err *err)
 	struct dg_db *db = l->job->db;
 	dg_rc rc = dg_db_begin(db);
 	if (rc == DG_OK)
-		rc = dg_db_copy_begin(db, l->table, (const char *const *)l->cols, l->ncols,
+		rc = dg_db_copy_begin(db, l->table, (const char *const *)l->cols, l->ncopy,
 				      &l->copy);
 	if (rc != DG_OK) {
 		dg_db_rollback(db);
@@ -213,7 +240,7 @@ static dg_rc batch_close(struct load *l, bool keep, struct dg_err *err)
 		return DG_OK;
 	}
 	if (rc == DG_OK)
-		rc = dg_job_save(l->job, l->rows + (int64_t)l->nb, l->total, NULL);
+		rc = dg_job_save(l->job, l->rows + (int64_t)l->nb, progress_total(l), NULL);
 	if (rc == DG_OK)
 		rc = dg_db_commit(db);
 	if (rc != DG_OK) {
@@ -245,6 +272,11 @@ static dg_rc check_row(struct load *l, const struct dg_csv_row *row, struct dg_e
 		report(l, row->line, i + 1, msg);
 		return l->strict ? dg_err_set(err, DG_EINVAL, "%s", msg) : DG_EINVAL;
 	}
+	if (l->stage && l->stage->check) {
+		for (size_t i = 0; i < l->ncols; i++)
+			l->vals[i] = row->n[i] ? row->f[i] : NULL;
+		return l->stage->check(l->stage->ctx, row->line, l->vals, err);
+	}
 	return DG_OK;
 }
 
@@ -259,7 +291,7 @@ static dg_rc pass2(struct load *l, struct dg_err *err)
 		return rc;
 	if ((rc = dg_csv_next(c, &row, err)) != DG_OK) /* the header again */
 		goto out;
-	l->vals = dg_xcalloc(l->ncols, sizeof *l->vals);
+	l->vals = dg_xcalloc(l->ncols + 1, sizeof *l->vals);
 	l->norm = dg_xcalloc(l->ncols, sizeof *l->norm);
 	if ((rc = batch_open(l, err)) != DG_OK)
 		goto out;
@@ -275,6 +307,11 @@ static dg_rc pass2(struct load *l, struct dg_err *err)
 		for (size_t i = 0; i < l->ncols; i++) {
 			l->vals[i] = store_value(l->type[i], row.f[i], row.n[i], l->norm[i]);
 			l->batch_bytes += row.n[i];
+		}
+		char line[24];
+		if (l->stage) {
+			snprintf(line, sizeof line, "%ld", row.line);
+			l->vals[l->ncols] = line;
 		}
 		if ((rc = dg_db_copy_row(l->copy, l->vals)) != DG_OK) {
 			rc = dg_err_set(err, rc, "Line %ld could not be written", row.line);
@@ -454,4 +491,201 @@ out:
 	json_decref(result);
 	load_release(&l);
 	return rc;
+}
+
+/* ---- private staging (datastore.h) ---- */
+
+static void stage_table(int64_t job_id, char out[DG_DS_TABLE_MAX])
+{
+	snprintf(out, DG_DS_TABLE_MAX, DG_DS_STAGE_PREFIX "%lld", (long long)job_id);
+}
+
+/*
+ * Read up to n staged records after _id `after` into memory (an array of
+ * [_id, line, v1, ...], owned): the caller's writes then run on the same
+ * connection with no statement of ours open.
+ */
+static dg_rc stage_page(struct load *l, int64_t after, size_t n, json_t **out)
+{
+	char sql[160];
+	struct dg_rows *rows = NULL;
+	snprintf(sql, sizeof sql, "SELECT * FROM \"%s\" WHERE \"_id\" > ? ORDER BY \"_id\" LIMIT ?",
+		 l->table);
+	dg_rc rc = dg_db_query(l->job->db, sql, DG_ARGS(DG_VI(after), DG_VI((int64_t)n)), &rows);
+	*out = json_array();
+	while (rc == DG_OK && (rc = dg_rows_next(rows)) == DG_OK) {
+		/* columns: _id, the file's columns, _line */
+		json_t *rec = json_pack("[I,I]", (json_int_t)dg_rows_int(rows, 0),
+					(json_int_t)dg_rows_int(rows, (int)l->ncols + 1));
+		for (size_t i = 0; i < l->ncols; i++)
+			json_array_append_new(
+				rec, dg_rows_isnull(rows, (int)i + 1)
+					     ? json_null()
+					     : json_string(dg_rows_text(rows, (int)i + 1)));
+		json_array_append_new(*out, rec);
+	}
+	dg_rows_free(rows);
+	if (rc == DG_ENOTFOUND)
+		return DG_OK;
+	json_decref(*out);
+	*out = NULL;
+	return rc;
+}
+
+/* A staged record's values into l->vals (borrowed from rec); its line. */
+static long stage_vals(struct load *l, json_t *rec)
+{
+	for (size_t c = 0; c < l->ncols; c++)
+		l->vals[c] = json_string_value(json_array_get(rec, c + 2));
+	return (long)json_integer_value(json_array_get(rec, 1));
+}
+
+/* Every staged record through verify, page by page, writing nothing. */
+static dg_rc stage_verify(struct load *l, size_t batch, struct dg_err *err)
+{
+	int64_t last = 0;
+	for (;;) {
+		json_t *page = NULL, *rec;
+		size_t i;
+		dg_rc rc = stage_page(l, last, batch, &page);
+		if (rc != DG_OK)
+			return dg_err_set(err, rc, "The staged records could not be read");
+		json_array_foreach (page, i, rec) {
+			long line = stage_vals(l, rec);
+			rc = l->stage->verify(l->stage->ctx, l->job->db, line, l->vals, err);
+			if (rc != DG_OK)
+				break;
+			last = json_integer_value(json_array_get(rec, 0));
+		}
+		size_t n = json_array_size(page);
+		json_decref(page);
+		if (rc != DG_OK || n < batch)
+			return rc;
+	}
+}
+
+/* One batch of staged records through apply, committed with the progress and checkpoint. */
+static dg_rc stage_apply_batch(struct load *l, json_t *page, int64_t *last, struct dg_err *err)
+{
+	struct dg_db *db = l->job->db;
+	size_t i;
+	json_t *rec;
+	dg_rc rc = dg_db_begin(db);
+	if (rc != DG_OK)
+		return dg_err_set(err, rc, "The store is not available");
+	json_array_foreach (page, i, rec) {
+		long line = stage_vals(l, rec);
+		if ((rc = l->stage->apply(l->stage->ctx, db, line, l->vals, err)) != DG_OK)
+			goto out;
+		*last = json_integer_value(json_array_get(rec, 0));
+	}
+	json_t *cp = json_pack("{s:I}", "applied", (json_int_t)*last);
+	rc = dg_job_save(l->job, l->total + *last, progress_total(l), cp);
+	json_decref(cp);
+	if (rc == DG_OK)
+		rc = dg_db_commit(db);
+out:
+	if (rc != DG_OK)
+		dg_db_rollback(db);
+	return rc;
+}
+
+/*
+ * Every staged record through apply, in _id (file) order. _id counts the
+ * records from 1 in the order they were copied, so the same file staged again
+ * by a retry gives the same ids, and the checkpoint's last applied one says
+ * where to go on.
+ */
+static dg_rc stage_apply(struct load *l, int64_t *applied, struct dg_err *err)
+{
+	size_t batch = l->stage->apply_batch ? l->stage->apply_batch : 500;
+	int64_t last = json_integer_value(json_object_get(l->job->checkpoint, "applied"));
+	dg_rc rc = DG_OK;
+	if (l->stage->verify && (rc = stage_verify(l, batch, err)) != DG_OK)
+		return rc;
+	for (;;) {
+		json_t *page = NULL;
+		/* a test holds a load here to look at it from outside (slow) */
+		if ((rc = dg_failpoint_hit("datastore.stage.batch")) != DG_OK)
+			return dg_err_set(err, rc, "The store is not available");
+		if ((rc = stage_page(l, last, batch, &page)) != DG_OK)
+			return dg_err_set(err, rc, "The staged records could not be read");
+		size_t n = json_array_size(page);
+		if (n)
+			rc = stage_apply_batch(l, page, &last, err);
+		json_decref(page);
+		if (rc != DG_OK || n < batch)
+			break;
+		if (dg_job_stopping(l->job))
+			return dg_err_set(err, DG_EUNAVAIL, "The server is stopping");
+	}
+	*applied = last;
+	return rc;
+}
+
+dg_rc dg_datastore_stage(struct dg_job *job, const char *path, const struct dg_ds_stage *cb,
+			 int64_t *rows, struct dg_err *err)
+{
+	struct load l = {.job = job, .path = path, .strict = true, .stage = cb};
+	dg_rc rc;
+	l.errors = json_array();
+	*rows = 0;
+	stage_table(job->id, l.table);
+	/* a previous attempt may have died half way: its table is ours to drop */
+	if ((rc = dg_ds_sql_drop(job->db, l.table)) != DG_OK)
+		goto out;
+	if ((rc = pass1(&l, err)) != DG_OK) {
+		if (rc == DG_ETOOBIG) /* over the reader's caps: never loads */
+			rc = DG_EINVAL;
+		goto out;
+	}
+	if ((rc = dg_ds_sql_create(job->db, l.table, l.ncopy, l.names, l.type)) != DG_OK) {
+		rc = dg_err_set(err, rc, "The staging table could not be created");
+		goto out;
+	}
+	if ((rc = pass2(&l, err)) == DG_OK)
+		rc = stage_apply(&l, rows, err);
+	/* staged values never outlive the attempt, whatever happened */
+	if (dg_ds_sql_drop(job->db, l.table) != DG_OK && rc == DG_OK)
+		rc = dg_err_set(err, DG_EDB, "The staging table could not be dropped");
+out:
+	load_release(&l);
+	return rc;
+}
+
+dg_rc dg_ds_stage_sweep_run(struct dg_job *job, struct dg_err *err)
+{
+	struct dg_rows *rows = NULL;
+	/* '_' is a LIKE wildcard: the prefix is matched by substr instead */
+	const char *q =
+		dg_db_kind(job->db) == DG_STORE_PG
+			? "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
+			  " AND substr(tablename, 1, 4) = '" DG_DS_STAGE_PREFIX "'"
+			: "SELECT name FROM sqlite_master WHERE type = 'table'"
+			  " AND substr(name, 1, 4) = '" DG_DS_STAGE_PREFIX "'";
+	json_t *names = json_array();
+	dg_rc rc = dg_db_query(job->db, q, DG_NOARGS, &rows);
+	while (rc == DG_OK && (rc = dg_rows_next(rows)) == DG_OK)
+		json_array_append_new(names, json_string(dg_rows_text(rows, 0)));
+	dg_rows_free(rows);
+	if (rc == DG_ENOTFOUND)
+		rc = DG_OK;
+	size_t i;
+	json_t *v;
+	json_array_foreach (names, i, v) {
+		const char *t = json_string_value(v);
+		char *end = NULL;
+		long long id = strtoll(t + strlen(DG_DS_STAGE_PREFIX), &end, 10);
+		int64_t running = 0;
+		if (rc != DG_OK || !end || *end || id <= 0)
+			continue;
+		/* a running attempt owns its table; any other state means it is left over */
+		rc = dg_db_query_int(job->db,
+				     "SELECT COUNT(*) FROM jobs WHERE id = ? AND state = 'running'",
+				     DG_ARGS(DG_VI(id)), &running);
+		if (rc == DG_OK && !running)
+			rc = dg_ds_sql_drop(job->db, t);
+	}
+	json_decref(names);
+	return rc != DG_OK ? dg_err_set(err, rc, "Staging tables could not be swept") : DG_OK;
 }
