@@ -106,6 +106,31 @@ static void parse_cols(json_t *list, const char *const *keys)
 	}
 }
 
+/*
+ * Each sealed column named in keys (core/keys.h) opened and parsed as JSON in
+ * place; null when it does not open. An absent record's answer keeps the
+ * columns' clear defaults ("[]", "{}"), which a sealed text never starts with.
+ */
+static void open_cols(struct dg_req *r, json_t *list, const char *const *keys)
+{
+	size_t i;
+	json_t *o;
+	json_array_foreach (list, i, o) {
+		for (const char *const *k = keys; *k; k++) {
+			const char *s = json_string_value(json_object_get(o, *k));
+			char *plain = NULL;
+			json_t *v = NULL;
+			if (s && (*s == '[' || *s == '{')) {
+				v = json_loads(s, JSON_DECODE_ANY, NULL);
+			} else if (s && dg_pii_open(&r->env->keys, r->arena, s, &plain) == DG_OK) {
+				v = json_loads(plain, JSON_DECODE_ANY, NULL);
+				dg_wipe(plain, strlen(plain));
+			}
+			json_object_set_new(o, *k, v ? v : json_null());
+		}
+	}
+}
+
 /* --- policies --- */
 
 static const char SQL_POLICIES[] =
@@ -435,11 +460,12 @@ static dg_rc matches_json(struct dg_req *r, struct dg_db *db, int64_t run, int64
 	if (!rc)
 		rc = rows_json(
 			db,
-			dg_arena_printf(r->arena,
-					"SELECT rule, ent AS entity, rid AS id, outcome, amount,"
-					" blocking, missing, change%s FROM pr_results%s ORDER BY"
-					" rule, rid LIMIT ? OFFSET ?",
-					explain ? ", explain" : "", where),
+			dg_arena_printf(
+				r->arena,
+				"SELECT rule, ent AS entity, rid_sealed AS id, outcome, amount,"
+				" blocking, missing, change%s FROM pr_results%s ORDER BY"
+				" rule, rid LIMIT ? OFFSET ?",
+				explain ? ", explain" : "", where),
 			DG_ARGS(DG_VI(run), DG_VT(rule), DG_VT(rule), DG_VT(outcome),
 				DG_VT(outcome), DG_VT(change), DG_VT(change), DG_VI(per),
 				DG_VI((page - 1) * per)),
@@ -448,10 +474,15 @@ static dg_rc matches_json(struct dg_req *r, struct dg_db *db, int64_t run, int64
 		return rc;
 	static const char *const cols[] = {"blocking", "missing", NULL};
 	static const char *const cols_ex[] = {"blocking", "missing", "explain", NULL};
-	parse_cols(*list, explain ? cols_ex : cols);
+	open_cols(r, *list, explain ? cols_ex : cols);
 	size_t i;
 	json_t *o;
 	json_array_foreach (*list, i, o) {
+		char *id = NULL;
+		if (dg_pii_open(&r->env->keys, r->arena,
+				json_string_value(json_object_get(o, "id")), &id) != DG_OK)
+			id = NULL;
+		json_object_set_new(o, "id", id ? json_string(id) : json_null());
 		json_object_set_new(o, "amount_fen", json_incref(json_object_get(o, "amount")));
 		json_object_set_new(o, "amount", yuan(json_object_get(o, "amount")));
 	}
@@ -693,29 +724,20 @@ static dg_rc benefits_page(struct dg_req *r)
 	if (!rc)
 		rc = rows_json(
 			db,
-			/* three ways an answer is about the account, each from an index: its
-			   ID number's blind index (pr_who), records tied by hand
-			   (pr_subjects), the enterprise of an agent (its USCC); sorted here,
-			   since an ORDER BY makes SQLite walk every answer of every run */
-			"SELECT p.code AS policy, p.item AS item, p.mode AS mode, x.rule AS"
-			" rule, x.rid AS rid, x.outcome AS outcome, x.amount AS amount,"
-			" x.explain AS explain, r.ref_date AS ref_date FROM users u JOIN"
-			" pr_who w ON w.subject = u.id_number_index JOIN pr_results x ON"
-			" x.run_id = w.run_id AND x.rule = w.rule AND x.rid = w.rid JOIN"
-			" pr_policies p ON p.current_run = x.run_id JOIN pr_runs r ON r.id ="
-			" x.run_id WHERE u.id = ? AND x.outcome <> 'ABSENT'"
-			" UNION ALL SELECT p.code, p.item, p.mode, x.rule, x.rid, x.outcome, "
-			"x.amount,"
-			" x.explain, r.ref_date FROM pr_subjects s JOIN pr_results x ON x.rid ="
-			" s.rid AND x.ent = s.ent JOIN pr_policies p ON p.current_run = x.run_id"
-			" JOIN pr_runs r ON r.id = x.run_id WHERE s.user_id = ? AND x.outcome <>"
-			" 'ABSENT' UNION ALL SELECT p.code, p.item, p.mode, x.rule, x.rid, "
-			"x.outcome,"
-			" x.amount, x.explain, r.ref_date FROM users u JOIN pr_results x ON"
-			" x.rid = u.uscc JOIN pr_policies p ON p.current_run = x.run_id JOIN"
-			" pr_runs r ON r.id = x.run_id WHERE u.id = ? AND u.uscc <> '' AND"
-			" x.outcome <> 'ABSENT'",
-			DG_ARGS(DG_VI(r->user->id), DG_VI(r->user->id), DG_VI(r->user->id)), &rows);
+			/* the answers about the account, found through pr_who: by its ID
+			   number's blind index, or tied to it (pr_subjects, the enterprise of
+			   an agent); sorted here, since an ORDER BY makes SQLite walk every
+			   answer of every run */
+			"SELECT DISTINCT p.code AS policy, p.item AS item, p.mode AS mode, x.rule"
+			" AS rule, x.rid AS rid, x.outcome AS outcome, x.amount AS amount,"
+			" x.explain AS explain, r.ref_date AS ref_date FROM pr_who w JOIN"
+			" pr_results x ON x.run_id = w.run_id AND x.rule = w.rule AND x.rid ="
+			" w.rid JOIN pr_policies p ON p.current_run = x.run_id JOIN pr_runs r ON"
+			" r.id = x.run_id WHERE w.subject IN ((SELECT u.id_number_index FROM users"
+			" u WHERE u.id = ?), ?) AND x.outcome <> 'ABSENT'",
+			DG_ARGS(DG_VI(r->user->id), DG_VT(dg_arena_printf(r->arena, "user:%lld",
+									  (long long)r->user->id))),
+			&rows);
 	if (!rc)
 		rc = optouts_json(r, db, data);
 	if (rc) {
@@ -723,7 +745,7 @@ static dg_rc benefits_page(struct dg_req *r)
 		return rc;
 	}
 	static const char *const cols[] = {"explain", NULL};
-	parse_cols(rows, cols);
+	open_cols(r, rows, cols);
 	sort_answers(rows);
 	json_t *may = json_array(), *nope = json_array(), *unknown = json_array();
 	size_t i;

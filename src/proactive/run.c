@@ -33,6 +33,7 @@
 
 #include "core/keys.h"
 #include "core/log.h"
+#include "core/mem.h"
 #include "exchange/exchange.h"
 #include "notify/notify.h"
 #include "rule/rule.h"
@@ -103,6 +104,13 @@ out:
 	return rc;
 }
 
+/* An account tied to a record: by hand (pr_subjects), or as the agent of the enterprise. */
+struct pr_tie {
+	int ent;
+	int64_t row;
+	int64_t user;
+};
+
 struct run_ctx {
 	struct dg_job *job;
 	int64_t run, policy, prev;
@@ -118,6 +126,8 @@ struct run_ctx {
 	int64_t total, done;
 	int64_t eligible, unknown, newly, gone, changed_amount, told;
 	int64_t read_ms, answer_ms; /* how long reading the registries and answering took */
+	struct pr_tie *ties;        /* sorted by entity and row */
+	size_t nties;
 };
 
 /*
@@ -220,6 +230,52 @@ static dg_rc prepare(struct run_ctx *c, char *source, size_t n, struct dg_err *e
 	return DG_OK;
 }
 
+static int tie_cmp(const void *x, const void *y)
+{
+	const struct pr_tie *a = x, *b = y;
+	if (a->ent != b->ent)
+		return a->ent < b->ent ? -1 : 1;
+	return a->row < b->row ? -1 : a->row > b->row;
+}
+
+/*
+ * The accounts tied to the run's records other than by an ID number: by hand
+ * in pr_subjects (entity and record ID), and the agents of an enterprise (the
+ * account's USCC as the record's ID, in any entity). Read once per run, so
+ * the answers can be stored under the records' blind indexes only.
+ */
+static dg_rc load_ties(struct run_ctx *c, struct dg_err *err)
+{
+	struct dg_rows *rows = NULL;
+	size_t cap = 0;
+	dg_rc rc = dg_db_query(c->job->db,
+			       "SELECT user_id, ent, rid FROM pr_subjects UNION ALL SELECT id, '',"
+			       " uscc FROM users WHERE uscc <> ''",
+			       DG_NOARGS, &rows);
+	while (!rc && (rc = dg_rows_next(rows)) == DG_OK) {
+		const char *ent = dg_rows_text(rows, 1), *id = dg_rows_text(rows, 2);
+		for (int e = 0; e < c->p->schema->ne; e++) {
+			if (*ent && strcmp(ent, c->p->schema->e[e].name) != 0)
+				continue;
+			int64_t row = dg_data_find(c->data, e, id, strlen(id));
+			if (row < 0)
+				continue;
+			if (c->nties == cap) {
+				cap = cap ? cap * 2 : 64;
+				c->ties = dg_xrealloc(c->ties, cap * sizeof *c->ties);
+			}
+			c->ties[c->nties++] =
+				(struct pr_tie){.ent = e, .row = row, .user = dg_rows_int(rows, 0)};
+		}
+	}
+	dg_rows_free(rows);
+	if (rc != DG_ENOTFOUND)
+		return dg_err_set(err, rc, "the accounts tied to records could not be read");
+	if (c->nties)
+		qsort(c->ties, c->nties, sizeof *c->ties, tie_cmp);
+	return DG_OK;
+}
+
 /* One pr_who row: the resident with ID number id is what the answer is about. */
 static dg_rc who_one(struct run_ctx *c, int ri, const char *rid, const char *id)
 {
@@ -236,19 +292,42 @@ static dg_rc who_one(struct run_ctx *c, int ri, const char *rid, const char *id)
 	return rc;
 }
 
-/* Who an answer is about: the record itself, and the members of its groups. */
-static dg_rc who(struct run_ctx *c, int ri, int eid, int64_t row)
+/*
+ * Who an answer (stored under rid, the record's blind index) is about: the
+ * record itself, the members of its groups, and the accounts tied to it.
+ */
+static dg_rc who(struct run_ctx *c, int ri, int eid, int64_t row, const char *rid)
 {
-	const char *rid = dg_data_id(c->data, eid, row);
 	const struct dg_entity *e = &c->p->schema->e[eid];
 	const struct dg_table *t = &c->data->t[eid];
-	dg_rc rc = who_one(c, ri, rid, rid);
+	dg_rc rc = who_one(c, ri, rid, dg_data_id(c->data, eid, row));
 	for (int g = 0; !rc && g < e->ng; g++) {
 		if (!t->goff[g])
 			continue;
 		for (int64_t k = t->goff[g][row]; !rc && k < t->goff[g][row + 1]; k++)
 			rc = who_one(c, ri, rid,
 				     dg_data_id(c->data, e->g[g].member_ent, t->grow[g][k]));
+	}
+	struct pr_tie key = {.ent = eid, .row = row};
+	size_t lo = 0, hi = c->nties;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (tie_cmp(&c->ties[mid], &key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t i = lo; !rc && i < c->nties && !tie_cmp(&c->ties[i], &key); i++) {
+		struct dg_arena *a = dg_arena_new();
+		rc = dg_db_exec(
+			c->job->db,
+			"INSERT INTO pr_who (subject, run_id, rule, rid, user_id) VALUES (?, ?,"
+			" ?, ?, ?) ON CONFLICT DO NOTHING",
+			DG_ARGS(DG_VT(dg_arena_printf(a, "user:%lld", (long long)c->ties[i].user)),
+				DG_VI(c->run), DG_VT(c->p->rules[ri].id), DG_VT(rid),
+				DG_VI(c->ties[i].user)),
+			NULL);
+		dg_arena_free(a);
 	}
 	return rc;
 }
@@ -261,6 +340,8 @@ static dg_rc answer(struct run_ctx *c, int ri, int64_t row, struct dg_err *err)
 	bool known = false;
 	struct dg_explain_cond conds[MAX_CONDS];
 	int nc = 0;
+	if (!c->job->env)
+		return dg_err_set(err, DG_EINTERNAL, "no keys to seal the answers with");
 	dg_rc rc = dg_rule_explain_eval(c->cc, c->data, ri, row, &o, &amount, &known, conds,
 					MAX_CONDS, &nc, err);
 	if (rc)
@@ -278,21 +359,32 @@ static dg_rc answer(struct run_ctx *c, int ri, int64_t row, struct dg_err *err)
 	char *ms = json_dumps(missing ? missing : json_array(), JSON_COMPACT);
 	char *es = json_dumps(j, JSON_COMPACT);
 	int eid = c->p->rules[ri].ent;
-	rc = dg_db_exec(c->job->db,
-			"INSERT INTO pr_results (run_id, rule, ent, rid, outcome, amount, blocking,"
-			" missing, explain) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-			DG_ARGS(DG_VI(c->run), DG_VT(c->p->rules[ri].id),
-				DG_VT(c->p->schema->e[eid].name),
-				DG_VT(dg_data_id(c->data, eid, row)), DG_VT(dg_outcome_name(o)),
-				o == DG_ELIGIBLE && known ? DG_VI(amount) : DG_VNULL, DG_VT(bs),
-				DG_VT(ms), DG_VT(es)),
-			NULL);
+	/* the record's ID and the values the answer was reached with are personal:
+	   the ID kept as its blind index and sealed, the values sealed */
+	const struct dg_keys *k = &c->job->env->keys;
+	const char *id = dg_data_id(c->data, eid, row);
+	struct dg_arena *a = dg_arena_new();
+	const char *rid = dg_pii_index(k, a, "id", id);
+	rc = dg_db_exec(
+		c->job->db,
+		"INSERT INTO pr_results (run_id, rule, ent, rid, rid_sealed, outcome, amount,"
+		" blocking, missing, explain) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		DG_ARGS(DG_VI(c->run), DG_VT(c->p->rules[ri].id), DG_VT(c->p->schema->e[eid].name),
+			DG_VT(rid), DG_VT(dg_pii_seal(k, a, id)), DG_VT(dg_outcome_name(o)),
+			o == DG_ELIGIBLE && known ? DG_VI(amount) : DG_VNULL,
+			DG_VT(dg_pii_seal(k, a, bs)), DG_VT(dg_pii_seal(k, a, ms)),
+			DG_VT(dg_pii_seal(k, a, es))),
+		NULL);
+	dg_wipe(bs, strlen(bs));
+	dg_wipe(ms, strlen(ms));
+	dg_wipe(es, strlen(es));
 	free(bs);
 	free(ms);
 	free(es);
 	json_decref(j);
 	if (!rc)
-		rc = who(c, ri, eid, row);
+		rc = who(c, ri, eid, row, rid);
+	dg_arena_free(a);
 	if (o == DG_ELIGIBLE)
 		c->eligible++;
 	else if (o == DG_UNKNOWN)
@@ -378,20 +470,20 @@ static dg_rc reach(struct run_ctx *c, struct dg_err *err)
 	if (!rc)
 		rc = dg_db_query(
 			db,
-			"SELECT t.rule, t.rid, t.user_id FROM (SELECT x.rule, x.rid, s.user_id"
-			" FROM pr_results x JOIN pr_subjects s ON s.ent = x.ent AND s.rid = x.rid"
-			" WHERE x.run_id = ? AND x.change = 'new' UNION SELECT x.rule, x.rid, u.id"
-			" FROM pr_results x JOIN pr_who w ON w.run_id = x.run_id AND w.rule ="
-			" x.rule AND w.rid = x.rid JOIN users u ON u.id_number_index = w.subject"
-			" WHERE x.run_id = ? AND x.change = 'new' UNION SELECT x.rule, x.rid, u.id"
-			" FROM pr_results x JOIN users u ON u.uscc = x.rid WHERE x.run_id = ? AND"
-			" x.change = 'new' AND u.uscc <> '') t WHERE NOT EXISTS (SELECT 1 FROM"
+			"SELECT t.rule, t.rid_sealed, t.user_id FROM (SELECT x.rule, x.rid,"
+			" x.rid_sealed, w.user_id FROM pr_results x JOIN pr_who w ON w.run_id ="
+			" x.run_id AND w.rule = x.rule AND w.rid = x.rid WHERE x.run_id = ? AND"
+			" x.change = 'new' AND w.user_id <> 0 UNION SELECT x.rule, x.rid,"
+			" x.rid_sealed, u.id FROM pr_results x JOIN pr_who w ON w.run_id ="
+			" x.run_id AND w.rule = x.rule AND w.rid = x.rid JOIN users u ON"
+			" u.id_number_index = w.subject WHERE x.run_id = ? AND x.change = 'new'"
+			" AND u.id_number_index <> '') t WHERE NOT EXISTS (SELECT 1 FROM"
 			" pr_optouts o WHERE o.user_id = t.user_id AND o.policy_id IN (0, ?)) AND"
 			" NOT EXISTS (SELECT 1 FROM pr_sent p WHERE p.user_id = t.user_id AND"
 			" p.policy_id = ? AND p.rule = t.rule AND p.sent_ms > ?)"
 			" ORDER BY t.user_id, t.rule, t.rid",
-			DG_ARGS(DG_VI(c->run), DG_VI(c->run), DG_VI(c->run), DG_VI(c->policy),
-				DG_VI(c->policy), DG_VI(now - RESEND_MS)),
+			DG_ARGS(DG_VI(c->run), DG_VI(c->run), DG_VI(c->policy), DG_VI(c->policy),
+				DG_VI(now - RESEND_MS)),
 			&rows);
 	/* read them all first: the messages are written on the same connection */
 	while (!rc && json_array_size(todo) < REACH_MAX && (rc = dg_rows_next(rows)) == DG_OK)
@@ -410,7 +502,10 @@ static dg_rc reach(struct run_ctx *c, struct dg_err *err)
 		if (rc)
 			break;
 		const char *rule = json_string_value(json_object_get(t, "rule"));
-		const char *rid = json_string_value(json_object_get(t, "rid"));
+		char *rid = NULL;
+		if (dg_pii_open(&c->job->env->keys, c->a,
+				json_string_value(json_object_get(t, "rid")), &rid) != DG_OK)
+			continue;
 		int64_t user = json_integer_value(json_object_get(t, "user"));
 		/* one message per account and rule, however many of its records matched */
 		if (i > 0 &&
@@ -471,8 +566,10 @@ static dg_rc finish(struct run_ctx *c, const char *source, struct dg_err *err)
 	if (!rc)
 		rc = dg_db_exec(
 			db,
-			"INSERT INTO pr_results (run_id, rule, ent, rid, outcome, change)"
-			" SELECT ?, o.rule, o.ent, o.rid, 'ABSENT', 'gone' FROM pr_results o"
+			"INSERT INTO pr_results (run_id, rule, ent, rid, rid_sealed, outcome, "
+			"change)"
+			" SELECT ?, o.rule, o.ent, o.rid, o.rid_sealed, 'ABSENT', 'gone' FROM"
+			" pr_results o"
 			" WHERE o.run_id = ? AND o.outcome = 'ELIGIBLE' AND NOT EXISTS"
 			" (SELECT 1 FROM pr_results x WHERE x.run_id = ? AND x.rule = o.rule"
 			" AND x.rid = o.rid)",
@@ -560,6 +657,8 @@ dg_rc pr_run_job(struct dg_job *job, struct dg_err *err)
 	if (!rc)
 		rc = prepare(&c, source, sizeof source, err);
 	if (!rc)
+		rc = load_ties(&c, err);
+	if (!rc)
 		rc = dg_job_save(job, 0, c.total, NULL);
 	if (!rc) {
 		int64_t t0 = dg_mono_ms();
@@ -574,6 +673,7 @@ dg_rc pr_run_job(struct dg_job *job, struct dg_err *err)
 	}
 	dg_code_free(c.cc);
 	dg_data_free(c.data);
+	free(c.ties);
 	dg_intern_release(&c.codes);
 	if (c.p)
 		dg_program_free(c.p);

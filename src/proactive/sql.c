@@ -9,19 +9,24 @@
  * complete results visible) and the run under way (running_run: at most one
  * per policy). pr_versions keeps every published version's rule text and
  * tests. pr_runs is one row per matching run; pr_results its answers, one
- * per record and rule: the outcome, the amount in fen, the blocking and
- * unknown conditions, the engine's explanation, and the change against the
- * run before (new, gone, amount, or empty). pr_subjects ties an account to
- * the records that are about it (a person, their household), for
- * /my/benefits and for the messages to the newly eligible. pr_sent is when
- * each account was last told of each rule (not again within a period);
- * pr_optouts the policies an account does not want to hear about
- * (policy_id 0: none at all). pr_who says which residents an answer is
- * about, by the blind index of their ID number (core/keys.h): the record's
- * own ID when it is a resident ID number, and its group members' (a
- * household's) — so an account finds its answers, and is told of them,
- * without an ID number kept in clear for the lookup. pr_versions.names
- * keeps each rule's names in Chinese and English for the public page.
+ * per record and rule: the record's ID as its blind index (rid, what every
+ * lookup and the difference between runs use) and sealed (rid_sealed,
+ * opened only where it is shown), the outcome, the amount in fen, the
+ * blocking and unknown conditions and the engine's explanation (sealed: they
+ * carry the values used, names, birth dates, incomes; core/keys.h), and the
+ * change against the run before (new, gone, amount, or empty). pr_subjects
+ * ties an account to records by hand (entity and record ID), read by each
+ * run. pr_sent is when each account was last told of each rule (not again
+ * within a period); pr_optouts the policies an account does not want to
+ * hear about (policy_id 0: none at all). pr_who says who an answer is
+ * about: residents by the blind index of their ID number (the record's own
+ * ID when it is a resident ID number, and its group members', a
+ * household's), so an account finds its answers, and is told of them,
+ * without an ID number kept in clear for the lookup; and the accounts tied
+ * to the record otherwise (user_id, with subject "user:<id>"): by
+ * pr_subjects, or as the agent of the enterprise whose USCC is the record's
+ * ID, as they were when the run was made. pr_versions.names keeps each
+ * rule's names in Chinese and English for the public page.
  */
 #include "proactive/internal.h"
 
@@ -102,5 +107,13 @@ const struct dg_migration pr_migrations[] = {
 	 " PRIMARY KEY (subject, run_id, rule, rid));"
 	 "CREATE INDEX pr_who_run ON pr_who(run_id, rule, rid);"
 	 "ALTER TABLE pr_versions ADD COLUMN names TEXT NOT NULL DEFAULT '[]';"},
+	/* answers written before they were sealed are dropped, not converted:
+	   each policy shows none until its next run recomputes them */
+	{"proactive-003-sealed",
+	 "DELETE FROM pr_who;"
+	 "DELETE FROM pr_results;"
+	 "UPDATE pr_policies SET current_run = 0;"
+	 "ALTER TABLE pr_results ADD COLUMN rid_sealed TEXT NOT NULL DEFAULT '';"
+	 "ALTER TABLE pr_who ADD COLUMN user_id BIGINT NOT NULL DEFAULT 0;"},
 	{NULL, NULL},
 };

@@ -360,6 +360,84 @@ static void run_equals_engine(void **state)
 	th_client_free(c);
 }
 
+/* The values an answer was reached with are sealed at rest and opened for staff. */
+static void sealed_at_rest(void **state)
+{
+	(void)state;
+	int64_t run = start_run(admin_tok, "elderly_allowance", "2025-07-01", 202);
+	assert_true(run > 0);
+	/* no ID, name or birth date of the fixture in clear in any stored column
+	   ('|' and '"' around an ID: neither is in a sealed text's base64) */
+	char path[4200];
+	snprintf(path, sizeof path, "%s/persons.csv", datadir);
+	FILE *f = fopen(path, "r");
+	assert_non_null(f);
+	char line[2048];
+	int people = 0;
+	assert_non_null(fgets(line, sizeof line, f)); /* the header */
+	while (fgets(line, sizeof line, f)) {
+		char *rest = line;
+		const char *id = strsep(&rest, ",");
+		const char *name = strsep(&rest, ",");
+		const char *birth = strsep(&rest, ",");
+		assert_non_null(birth);
+		const char *all = "'|' || rule || '|' || ent || '|' || rid || '|' || rid_sealed ||"
+				  " '|' || outcome || '|' || blocking || '|' || missing || '|' ||"
+				  " explain || '|' || change || '|'";
+		char sql[1024];
+		snprintf(sql, sizeof sql,
+			 "SELECT COUNT(*) FROM pr_results WHERE run_id = %lld AND (%s LIKE"
+			 " '%%|%s|%%' OR %s LIKE '%%\"%s\"%%')",
+			 (long long)run, all, id, all, id);
+		assert_int_equal(th_sql_int(th_shared, sql), 0);
+		const char *values[] = {name, birth};
+		for (int v = 0; v < 2; v++) {
+			if (!*values[v])
+				continue;
+			snprintf(sql, sizeof sql,
+				 "SELECT COUNT(*) FROM pr_results WHERE run_id = %lld AND %s LIKE"
+				 " '%%%s%%'",
+				 (long long)run, all, values[v]);
+			assert_int_equal(th_sql_int(th_shared, sql), 0);
+		}
+		people++;
+	}
+	fclose(f);
+	assert_true(people > 10);
+	char sql[256];
+	snprintf(sql, sizeof sql,
+		 "SELECT COUNT(*) FROM pr_results WHERE run_id = %lld AND (explain LIKE '{%%'"
+		 " OR blocking LIKE '[%%' OR missing LIKE '[%%' OR LENGTH(rid) <> 32)",
+		 (long long)run);
+	assert_int_equal(th_sql_int(th_shared, sql), 0);
+	/* the people an answer is about are found without their record's ID */
+	snprintf(sql, sizeof sql,
+		 "SELECT COUNT(*) FROM pr_who WHERE run_id = %lld AND rid LIKE 'P0%%'",
+		 (long long)run);
+	assert_int_equal(th_sql_int(th_shared, sql), 0);
+	/* the truth API opens them: P003's explanation holds the birth date it used */
+	json_t *j = NULL;
+	snprintf(path, sizeof path, "/api/proactive/runs/%lld/matches?per_page=500&explain=1",
+		 (long long)run);
+	assert_int_equal(api(admin_tok, "GET", path, NULL, &j), 200);
+	bool found = false;
+	size_t i;
+	json_t *m;
+	json_array_foreach (json_object_get(j, "matches"), i, m)
+		if (!strcmp(json_string_value(json_object_get(m, "id")), "P003")) {
+			char *ex = json_dumps(json_object_get(m, "explain"), 0);
+			assert_non_null(strstr(ex, "1945-07-02"));
+			free(ex);
+			assert_true(json_is_array(json_object_get(m, "blocking")));
+			assert_true(json_is_array(json_object_get(m, "missing")));
+			found = true;
+		}
+	assert_true(found);
+	json_decref(j);
+	/* and not for staff of another department */
+	json_decref(matches(rs_tok, run, 403));
+}
+
 static void one_run_at_a_time(void **state)
 {
 	(void)state;
@@ -618,7 +696,7 @@ int main(void)
 		cmocka_unit_test(publish_page),      cmocka_unit_test(run_equals_engine),
 		cmocka_unit_test(one_run_at_a_time), cmocka_unit_test(gone_from_registry),
 		cmocka_unit_test(daily_schedule),    cmocka_unit_test(my_benefits),
-		cmocka_unit_test(public_summary),
+		cmocka_unit_test(public_summary),    cmocka_unit_test(sealed_at_rest),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
