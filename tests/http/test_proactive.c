@@ -347,7 +347,7 @@ static void run_equals_engine(void **state)
 		 (long long)run);
 	assert_int_equal(api(mz_tok, "GET", path, NULL, NULL), 400);
 	/* another department sees neither the run nor its matches, nor may run it */
-	matches(rs_tok, run, 403);
+	json_decref(matches(rs_tok, run, 403));
 	start_run(rs_tok, "dibao", "2025-07-01", 403);
 	start_run(mz_tok, "nosuch", "2025-07-01", 404);
 	start_run(mz_tok, "dibao", "2025-13-01", 400);
