@@ -50,6 +50,8 @@ dg_rc dg_auth_check_csrf(struct dg_req *r) DG_MUST;
 /* Sign-in, sign-out, account, tokens, and the administrators' user pages. */
 const struct dg_route *dg_auth_routes(size_t *n);
 
+/* The code of the signed-in user's department ("" when none: not staff, or no such department). */
+dg_rc dg_auth_dept_code(struct dg_req *r, struct dg_db *db, const char **code) DG_MUST;
 /*
  * The signed-in user's account as JSON {id, username, name, role, dept,
  * staff_roles, uscc, org_name, id_number, phone, revealed}: the ID number and

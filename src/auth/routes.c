@@ -180,6 +180,21 @@ static dg_rc logout_post(struct dg_req *r)
 
 /* ---- the account page ---- */
 
+dg_rc dg_auth_dept_code(struct dg_req *r, struct dg_db *db, const char **code)
+{
+	*code = "";
+	if (!r->user || !r->user->dept_id)
+		return DG_OK;
+	char *c = NULL;
+	dg_rc rc = dg_db_query_text(db, "SELECT code FROM departments WHERE id = ?",
+				    DG_ARGS(DG_VI(r->user->dept_id)), r->arena, &c);
+	if (rc == DG_ENOTFOUND)
+		return DG_OK;
+	if (!rc)
+		*code = c;
+	return rc;
+}
+
 dg_rc dg_auth_me_json(struct dg_req *r, bool full, json_t **out)
 {
 	struct dg_db *db = NULL;

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "auth/auth.h"
 #include "core/date.h"
 #include "core/str.h"
 #include "web/page.h"
@@ -50,22 +51,6 @@ static const char *input(struct dg_req *r, const char *name)
 		return NULL;
 	}
 	return dg_kvs_get(&r->form, name);
-}
-
-/* The code of the requester's department ("" when none). */
-static dg_rc dept_of(struct dg_req *r, struct dg_db *db, const char **code)
-{
-	*code = "";
-	if (!r->user || !r->user->dept_id)
-		return DG_OK;
-	char *c = NULL;
-	dg_rc rc = dg_db_query_text(db, "SELECT code FROM departments WHERE id = ?",
-				    DG_ARGS(DG_VI(r->user->dept_id)), r->arena, &c);
-	if (rc == DG_ENOTFOUND)
-		return DG_OK;
-	if (!rc)
-		*code = c;
-	return rc;
 }
 
 static bool is_admin(const struct dg_req *r)
@@ -189,7 +174,7 @@ static dg_rc requests_page_with(struct dg_req *r, unsigned status, json_t *data)
 	json_t *out = NULL, *in = NULL;
 	dg_rc rc = dg_req_db(r, &db);
 	if (!rc)
-		rc = dept_of(r, db, &dept);
+		rc = dg_auth_dept_code(r, db, &dept);
 	if (!rc)
 		rc = x_requests_list(db, dept, is_admin(r), &out, &in);
 	if (rc) {
@@ -237,7 +222,7 @@ static dg_rc requests_api(struct dg_req *r)
 	json_t *out = NULL, *in = NULL;
 	dg_rc rc = dg_req_db(r, &db);
 	if (!rc)
-		rc = dept_of(r, db, &dept);
+		rc = dg_auth_dept_code(r, db, &dept);
 	if (!rc)
 		rc = x_requests_list(db, dept, is_admin(r), &out, &in);
 	if (rc)
@@ -255,7 +240,7 @@ static dg_rc request_create(struct dg_req *r)
 	int64_t id = 0;
 	dg_rc rc = dg_req_db(r, &db);
 	if (!rc)
-		rc = dept_of(r, db, &dept);
+		rc = dg_auth_dept_code(r, db, &dept);
 	if (rc)
 		return rc;
 	const char *clear = input(r, "clear");
@@ -326,7 +311,7 @@ static dg_rc request_decide(struct dg_req *r)
 		return dg_err_set(&r->err, DG_ENOTFOUND, "%s", dg_t(r, "exchange.err.no_request"));
 	dg_rc rc = dg_req_db(r, &db);
 	if (!rc)
-		rc = dept_of(r, db, &dept);
+		rc = dg_auth_dept_code(r, db, &dept);
 	/* the owner may make a grant need the person's consent as it approves it: both
 	 * in one transaction, so a refused approval leaves the grant as it was */
 	const char *consent = input(r, "consent");
@@ -379,7 +364,7 @@ dg_rc x_owned_registry(struct dg_req *r, struct dg_db *db, const struct dg_entit
 	const char *dept = "";
 	if (!e)
 		return dg_err_set(&r->err, DG_ENOTFOUND, "there is no such registry");
-	dg_rc rc = dept_of(r, db, &dept);
+	dg_rc rc = dg_auth_dept_code(r, db, &dept);
 	if (rc)
 		return rc;
 	if (!is_admin(r) && strcmp(dept, e->owner) != 0)

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth/auth.h"
 #include "core/keys.h"
 #include "core/mem.h"
 #include "core/str.h"
@@ -38,22 +39,6 @@ static const char *input(struct dg_req *r, const char *name)
 static bool is_admin(const struct dg_req *r)
 {
 	return r->user && r->user->role == DG_ROLE_ADMIN;
-}
-
-/* The code of the requester's department ("" when none). */
-static dg_rc dept_of(struct dg_req *r, struct dg_db *db, const char **code)
-{
-	*code = "";
-	if (!r->user || !r->user->dept_id)
-		return DG_OK;
-	char *c = NULL;
-	dg_rc rc = dg_db_query_text(db, "SELECT code FROM departments WHERE id = ?",
-				    DG_ARGS(DG_VI(r->user->dept_id)), r->arena, &c);
-	if (rc == DG_ENOTFOUND)
-		return DG_OK;
-	if (!rc)
-		*code = c;
-	return rc;
 }
 
 /* Rows as objects named by their columns: integers as numbers, the rest as text. */
@@ -185,7 +170,7 @@ static dg_rc policy_json(struct dg_req *r, struct dg_db *db, const char *code, j
 static dg_rc may_manage(struct dg_req *r, struct dg_db *db, const char *dept, bool *ok)
 {
 	const char *mine = "";
-	dg_rc rc = dept_of(r, db, &mine);
+	dg_rc rc = dg_auth_dept_code(r, db, &mine);
 	*ok = !rc && (is_admin(r) || (mine[0] && dept && strcmp(mine, dept) == 0));
 	return rc;
 }
@@ -228,7 +213,7 @@ static dg_rc policies_page_with(struct dg_req *r, unsigned status, json_t *data)
 		rc = rows_json(db, dg_arena_printf(r->arena, "%s ORDER BY p.code", SQL_POLICIES),
 			       DG_NOARGS, &l);
 	if (!rc)
-		rc = dept_of(r, db, &mine);
+		rc = dg_auth_dept_code(r, db, &mine);
 	if (rc) {
 		json_decref(data);
 		return rc;
@@ -285,7 +270,7 @@ static dg_rc publish(struct dg_req *r)
 	int64_t version = 0;
 	dg_rc rc = dg_req_db(r, &db);
 	if (!rc)
-		rc = dept_of(r, db, &mine);
+		rc = dg_auth_dept_code(r, db, &mine);
 	if (rc)
 		return rc;
 	struct pr_publish in = {
