@@ -109,18 +109,19 @@ jq -e '.answer.fields.size == 2 and (.answer.masked | length) == 2' <<<"$one" >/
 
 # 1. lookup: dgov, PostgREST, the store
 cat >"$TMP/x.lua" <<LUA
-local id, n = 0, 0
+-- tid is each thread's own global (thread:set); threads counts them in setup's state
+local threads, n = 0, 0
 function setup(thread)
-	id = id + 1
-	thread:set("id", id)
+	threads = threads + 1
+	thread:set("tid", threads)
 end
 function init(args)
-	math.randomseed(id * 7919)
+	math.randomseed(tid * 7919)
 end
 function request()
 	n = n + 1
 	local path = string.format("/x/v1/household/H%09d?fields=$FIELDS", math.random(1, $ROWS))
-	wrk.headers["X-Dgov-Request-Id"] = string.format("bench-%d-%d", id, n)
+	wrk.headers["X-Dgov-Request-Id"] = string.format("bench-%d-%d", tid, n)
 	return wrk.format("GET", path)
 end
 LUA
@@ -143,13 +144,13 @@ for _ in $(seq 1 100); do
 done
 jq -e 'length == 1' "$TMP/pgrst.one" >/dev/null || { echo "bench: PostgREST did not answer" >&2; cat "$TMP/pgrst.log" >&2; exit 1; }
 cat >"$TMP/p.lua" <<LUA
-local id = 0
+local threads = 0
 function setup(thread)
-	id = id + 1
-	thread:set("id", id)
+	threads = threads + 1
+	thread:set("tid", threads)
 end
 function init(args)
-	math.randomseed(id * 7919)
+	math.randomseed(tid * 7919)
 end
 function request()
 	return wrk.format("GET", string.format("/bench_household?id=eq.H%09d", math.random(1, $ROWS)))
