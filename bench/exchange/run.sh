@@ -23,13 +23,15 @@
 #    `\copy (SELECT ...) TO` of the same rows. Rows per second.
 #
 # The registry is loaded with `dgov exchange load` (the bulk CSV load, run
-# by `dgov serve`'s job worker); its load rate is printed too. The grants
+# by `dgov serve`'s job worker), in files of BENCH_CHUNK rows since a load
+# takes at most 48 MiB; its load rate is printed too. The grants
 # (department rs, a one-record and a bulk grant) are written straight into
 # xr_requests, as an approval would leave them.
 #
 # Environment: DGOV_BIN (build/dgov), BENCH_ROWS (1000000), BENCH_AUDIT
 # (1000000), BENCH_SECONDS (10), BENCH_CONNECTIONS (64), BENCH_THREADS (2),
-# BENCH_APPENDERS (8). Not a test: nothing here asserts a time.
+# BENCH_APPENDERS (8), BENCH_CHUNK (400000 rows a load file). Not a test:
+# nothing here asserts a time.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BIN=${DGOV_BIN:-build/dgov}
@@ -71,20 +73,27 @@ PQ=(psql -q -h 127.0.0.1 -p "$PGPORT" -U postgres -v ON_ERROR_STOP=1)
 FLAGS=(--db "$PGURL/bench" --key-file "$TMP/node.key" --data "$TMP/data" --log-level warn)
 mkdir -p "$TMP/data"
 
-# the registry: BENCH_ROWS households H000000001 ..., about 90 bytes a row
-CSV="$TMP/households.csv"
-awk -v n="$ROWS" 'BEGIN {
-	print "id,region,size,address,dibao,dibao_amount,heating_area"
+# the registry: BENCH_ROWS households H000000001 ..., about 60 bytes a row,
+# in files of at most 400 000 rows (a load takes at most 48 MiB)
+CHUNK=${BENCH_CHUNK:-400000}
+awk -v n="$ROWS" -v chunk="$CHUNK" -v dir="$TMP" 'BEGIN {
 	for (i = 1; i <= n; i++) {
+		if ((i - 1) % chunk == 0) {
+			if (f) close(f)
+			f = sprintf("%s/households-%03d.csv", dir, (i - 1) / chunk)
+			print "id,region,size,address,dibao,dibao_amount,heating_area" >f
+		}
 		d = (i % 7 == 0)
 		printf "H%09d,9901%02d,%d,示范市幸福路%d号,%s,%s,%d\n", i, i % 12 + 1, i % 6 + 1, i,
-			d ? "true" : "false", d ? sprintf("%d.50", 400 + i % 300) : "", 40 + i % 90
+			d ? "true" : "false", d ? sprintf("%d.50", 400 + i % 300) : "", 40 + i % 90 >f
 	}
-}' >"$CSV"
-chmod 644 "$CSV"
+}'
+chmod 644 "$TMP"/households-*.csv
 
-# the load: queued by the command, run by serve's job worker
-"$BIN" exchange load household "$CSV" --effective 2026-01-01 "${FLAGS[@]}" >/dev/null
+# the load: queued by the command (one job a file), run by serve's job worker
+for csv in "$TMP"/households-*.csv; do
+	"$BIN" exchange load household "$csv" --effective 2026-01-01 "${FLAGS[@]}" >/dev/null
+done
 KEY=$("$BIN" exchange key rs bench 1000000 "${FLAGS[@]}")
 "${PQ[@]}" -d bench -c "INSERT INTO xr_requests (dept, registry, fields, clear, purpose,
 	legal_basis, mode, ends, status, granted, created_ms) VALUES
@@ -94,9 +103,10 @@ t0=$(now)
 "$BIN" serve "${FLAGS[@]}" --port 0 --job-workers 1 --conn-per-addr 1000 >"$TMP/serve.out" 2>"$TMP/serve.err" &
 DGOV_PID=$!
 while :; do
-	st=$("${PQ[@]}" -d bench -Atc "SELECT state FROM jobs WHERE kind = 'exchange.load'")
-	[[ $st == done ]] && break
-	[[ $st == failed ]] && { echo "bench: the load failed" >&2; "${PQ[@]}" -d bench -Atc "SELECT * FROM jobs" >&2; exit 1; }
+	st=$("${PQ[@]}" -d bench -Atc "SELECT COUNT(*) FILTER (WHERE state = 'failed') || ' '
+		|| COUNT(*) FILTER (WHERE state <> 'done') FROM jobs WHERE kind = 'exchange.load'")
+	[[ $st == "0 0" ]] && break
+	[[ $st == 0\ * ]] || { echo "bench: a load failed" >&2; "${PQ[@]}" -d bench -Atc "SELECT * FROM jobs" >&2; exit 1; }
 	sleep 0.2
 done
 t1=$(now)
