@@ -252,6 +252,9 @@ static dg_rc new_file(const struct dg_env *env, char path[4096], int *fd)
 	const char *data = env->cfg && env->cfg->data_dir ? env->cfg->data_dir : "data";
 	char name[33];
 	dg_rand_hex(name, 16);
+	/* the data folder first: a node may not have written anything there yet */
+	if (mkdir(data, 0700) != 0 && errno != EEXIST)
+		return DG_EIO;
 	snprintf(path, 4096, "%s/" LOAD_DIR, data);
 	if (mkdir(path, 0700) != 0 && errno != EEXIST)
 		return DG_EIO;
