@@ -495,21 +495,32 @@ static void label_uses(struct dg_req *r, json_t *uses)
 	}
 }
 
-static dg_rc data_use_page(struct dg_req *r)
+/* The signed-in resident's uses, labelled for r (owned; empty without an ID number). */
+static dg_rc my_uses(struct dg_req *r, const char **subject, json_t **uses)
 {
 	struct dg_db *db = NULL;
-	const char *subject = "";
-	json_t *uses = NULL;
+	*subject = "";
+	*uses = NULL;
 	dg_rc rc = dg_req_db(r, &db);
 	if (!rc)
-		rc = my_subject(r, db, &subject);
-	if (!rc && subject[0])
-		rc = x_uses_of(db, subject, USES_MAX, &uses);
+		rc = my_subject(r, db, subject);
+	if (!rc && (*subject)[0])
+		rc = x_uses_of(db, *subject, USES_MAX, uses);
 	if (rc)
 		return rc;
-	if (!uses)
-		uses = json_array();
-	label_uses(r, uses);
+	if (!*uses)
+		*uses = json_array();
+	label_uses(r, *uses);
+	return DG_OK;
+}
+
+static dg_rc data_use_page(struct dg_req *r)
+{
+	const char *subject;
+	json_t *uses;
+	dg_rc rc = my_uses(r, &subject, &uses);
+	if (rc)
+		return rc;
 	json_t *data = json_pack("{s:s,s:o,s:b}", "title", dg_t(r, "exchange.use.heading"), "uses",
 				 uses, "has_id", subject[0] != '\0');
 	return dg_page(r, 200, "exchange/data_use.html", data);
@@ -530,19 +541,11 @@ static dg_rc csv_cell(struct dg_buf *b, const char *s, bool last)
 
 static dg_rc data_use_csv(struct dg_req *r)
 {
-	struct dg_db *db = NULL;
-	const char *subject = "";
-	json_t *uses = NULL;
-	dg_rc rc = dg_req_db(r, &db);
-	if (!rc)
-		rc = my_subject(r, db, &subject);
-	if (!rc && subject[0])
-		rc = x_uses_of(db, subject, USES_MAX, &uses);
+	const char *subject;
+	json_t *uses;
+	dg_rc rc = my_uses(r, &subject, &uses);
 	if (rc)
 		return rc;
-	if (!uses)
-		uses = json_array();
-	label_uses(r, uses);
 	struct dg_buf b;
 	dg_buf_init(&b, (size_t)8 << 20);
 	static const char *const cols[] = {"when",    "dept_name", "system", "official",
