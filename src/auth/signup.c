@@ -194,6 +194,8 @@ static dg_rc first_post(struct dg_req *r, bool reset)
 	dg_rc rc = first_check(r, data, reset, id);
 	if (rc)
 		return first_page(r, reset, dg_rc_form_status(rc), data);
+	if (dg_page_switched(r)) /* the language or mode changed: the form again, nothing sent */
+		return first_page(r, reset, 200, data);
 	rc = dg_req_db(r, &db);
 	if (!rc)
 		rc = dg_db_begin(db);
@@ -236,8 +238,13 @@ static dg_rc first_post(struct dg_req *r, bool reset)
 	if (rc)
 		goto fail;
 	json_object_del(data, "values");
+	const char *sent_to = dg_mask_phone(r->arena, phone);
 	json_object_set_new(data, "flow", json_string(flow));
-	json_object_set_new(data, "sent_to", json_string(dg_mask_phone(r->arena, phone)));
+	json_object_set_new(data, "sent_to", json_string(sent_to));
+	/* the switches show this page again, not step 1 again (which would send another code) */
+	const char *const keep[] = {
+		"flow", flow, "sent_to", sent_to, "next", safe_next(auth_field(r, "next")), NULL};
+	dg_page_switch_to(data, reset ? "/reset/verify" : "/signup/verify", keep);
 	return code_page(r, reset, 200, data);
 fail:
 	dg_db_rollback(db);
@@ -310,6 +317,14 @@ static dg_rc second_post(struct dg_req *r, bool reset)
 	auth_keep(data, "username", auth_field(r, "username"));
 	const char *sent_to = auth_field(r, "sent_to");
 	json_object_set_new(data, "sent_to", json_string(strlen(sent_to) <= 16 ? sent_to : ""));
+	/*
+	 * Back through the language or mode switch: the page again, with the
+	 * form's own errors when a code had been typed, and no try spent.
+	 */
+	if (dg_page_switched(r)) {
+		dg_rc rc = auth_field(r, "code")[0] ? second_check(r, data, reset) : DG_OK;
+		return code_page(r, reset, rc ? dg_rc_form_status(rc) : 200, data);
+	}
 	dg_rc rc = second_check(r, data, reset);
 	if (rc)
 		return code_page(r, reset, dg_rc_form_status(rc), data);

@@ -182,6 +182,21 @@ static const char *login_link(struct dg_req *r, const char *back)
  * language or mode. Never the CSRF token (the switch form has its own),
  * passwords, or the switch's own fields.
  */
+bool dg_page_switched(const struct dg_req *r)
+{
+	return dg_kvs_get(&r->form, "pref_back") != NULL;
+}
+
+void dg_page_switch_to(json_t *data, const char *path, const char *const *fields)
+{
+	json_t *list = json_array();
+	for (size_t i = 0; fields && fields[i] && fields[i + 1]; i += 2)
+		json_array_append_new(
+			list, json_pack("{s:s, s:s}", "name", fields[i], "value", fields[i + 1]));
+	json_object_set_new(data, "switch_back", json_string(path));
+	json_object_set_new(data, "switch_fields", list);
+}
+
 static json_t *resubmit_json(const struct dg_req *r)
 {
 	json_t *list = json_array();

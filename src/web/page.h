@@ -39,6 +39,22 @@ void dg_form_keep_values(struct dg_req *r, json_t *data);
 const char *dg_page_here(struct dg_req *r);
 
 /*
+ * Whether this POST came back through the language or elder-mode switch of a
+ * page that answered a form (POST /prefs, then a 307 here with the form's
+ * answers): a handler whose POST does something that must not be done twice
+ * (sending a code, trying one) shows its form again instead.
+ */
+bool dg_page_switched(const struct dg_req *r);
+
+/*
+ * Where the switch of a page that answered a POST sends the answers back,
+ * when not to the address that was posted (by default the form's own answers
+ * to the same address): data gets "switch_back" and "switch_fields", which
+ * layout.html uses instead; fields is a NULL-ended list of name, value pairs.
+ */
+void dg_page_switch_to(json_t *data, const char *path, const char *const *fields);
+
+/*
  * The pages of a list, for partials/pager.html (new reference): total,
  * page, pages, first and last (the numbers of the items shown, 0 when none),
  * prev and next (links, absent at the ends), and links: page 1, the last

@@ -426,6 +426,76 @@ static void wrong_codes_and_too_many_tries(void **state)
 	th_client_free(c);
 }
 
+/*
+ * The language and elder-mode switches of the code page (POST /prefs, then
+ * a 307 back with pref_back): they show the page again and neither send
+ * another code nor spend a try.
+ */
+static void switches_send_and_spend_nothing(void **state)
+{
+	(void)state;
+	char id[19];
+	make_id(id, "19880808", "121");
+	add_person(id, "郑一");
+	struct th_client *c = th_client_new(srv);
+	struct th_resp r = {0};
+	char *f = signup_fields("郑一", id, "13911110009");
+	assert_int_equal(step1(c, "/signup", f, &r), 200);
+	/* the code page's switches post back to step 2, with the flow, not to step 1 */
+	assert_non_null(strstr(r.body, "name=\"pref_back\" value=\"/signup/verify\""));
+	char *flow = hidden(r.body, "flow");
+	assert_non_null(flow);
+	th_resp_release(&r);
+	char *text = last_text(NULL);
+	char right[7];
+	memcpy(right, code_in(text), 7);
+	free(text);
+	int64_t sent = texts();
+	int64_t tries = th_sql_int(srv, "SELECT SUM(attempts) FROM auth_codes");
+	/* step 1 posted again through a switch: its form, nothing sent */
+	char *again = NULL;
+	assert_true(asprintf(&again, "%s&pref_back=/signup&pref_lang=en", f) > 0);
+	assert_int_equal(step1(c, "/signup", again, &r), 200);
+	assert_non_null(strstr(r.body, "name=\"id_number\""));
+	th_resp_release(&r);
+	assert_int_equal(texts(), sent);
+	/* the fresh code page through a switch: the same page, no error, no try */
+	char *fields = NULL;
+	assert_true(asprintf(&fields,
+			     "flow=%s&sent_to=139****0009&pref_back=/signup/verify&pref_lang=en",
+			     flow) > 0);
+	assert_int_equal(th_post_csrf(c, "/signup", "/signup/verify", fields, &r), 200);
+	assert_non_null(strstr(r.body, "name=\"code\""));
+	assert_null(strstr(r.body, "error-summary"));
+	char *kept = hidden(r.body, "flow");
+	assert_string_equal(kept, flow);
+	free(kept);
+	th_resp_release(&r);
+	free(fields);
+	/* a page with a wrong code through a switch: its form errors, the code not tried */
+	char bad[12];
+	snprintf(bad, sizeof bad, "%06d", ((int)strtol(right, NULL, 10) + 1) % 1000000);
+	assert_true(asprintf(&fields,
+			     "flow=%s&code=%s&username=zhengyi&sent_to=139****0009"
+			     "&pref_back=/signup/verify&pref_elder=1",
+			     flow, bad) > 0);
+	assert_int_equal(th_post_csrf(c, "/signup", "/signup/verify", fields, &r), 422);
+	assert_non_null(strstr(r.body, "error-summary"));
+	th_resp_release(&r);
+	free(fields);
+	assert_int_equal(th_sql_int(srv, "SELECT SUM(attempts) FROM auth_codes"), tries);
+	assert_int_equal(texts(), sent);
+	/* and the code sent first still makes the account */
+	assert_int_equal(step2(c, "/signup", "/signup/verify", flow, right, "zhengyi", NULL, &r),
+			 303);
+	th_resp_release(&r);
+	assert_int_equal(users_named("zhengyi"), 1);
+	free(again);
+	free(flow);
+	free(f);
+	th_client_free(c);
+}
+
 static void expired_code(void **state)
 {
 	(void)state;
@@ -682,6 +752,7 @@ int main(void)
 		cmocka_unit_test_setup(signup_happy_path, fresh),
 		cmocka_unit_test_setup(wrong_name_and_unknown_id_answer_alike, fresh),
 		cmocka_unit_test_setup(wrong_codes_and_too_many_tries, fresh),
+		cmocka_unit_test_setup(switches_send_and_spend_nothing, fresh),
 		cmocka_unit_test_setup(expired_code, fresh),
 		cmocka_unit_test_setup(rate_limits, fresh),
 		cmocka_unit_test_setup(password_reset, fresh),
