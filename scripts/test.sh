@@ -48,12 +48,13 @@ PGDATA="$TMP/pg"
 PGPORT=
 BROWSER_PID=
 declare -A SERVER_PID=() # store -> the e2e server's pid
+declare -A SINK_PID=()   # store -> its notice gateway's pid (tests/e2e/sink.mjs)
 declare -A JOB_PID=()    # pid -> job index, for the parts running now
 
 cleanup() {
 	local pid
 	for pid in "${!JOB_PID[@]}"; do kill -- "-$pid" 2>/dev/null; done
-	for pid in "${SERVER_PID[@]}" $BROWSER_PID; do
+	for pid in "${SERVER_PID[@]}" "${SINK_PID[@]}" $BROWSER_PID; do
 		kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
 	done
 	if [[ -e $PGDATA/postmaster.pid ]]; then
@@ -133,6 +134,7 @@ job_body() { # KIND STORE ARG SLOT
 		local file=${arg%@*} shard=
 		[[ $arg == *@* ]] && shard=${arg#*@}
 		DGOV_URL=$(cat "$TMP/e2e-$store/url") E2E_SHARD=$shard \
+			DGOV_TEXTS="$TMP/e2e-$store/texts.jsonl" \
 			node --test --test-reporter=tap "$file"
 		;;
 	esac
@@ -256,7 +258,24 @@ start_server() {
 			return 1
 		fi
 	fi
-	"$DGOV_BIN" serve "${flags[@]}" >"$dir/serve.out" 2>"$dir/serve.err" &
+	# its notice gateway, where the text messages of sign-up and reset go
+	local secret sink=
+	secret=$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')
+	DGOV_WEBHOOK_SECRET=$secret node tests/e2e/sink.mjs "$dir/texts.jsonl" >"$dir/sink.url" \
+		2>"$dir/sink.err" &
+	SINK_PID[$store]=$!
+	for _ in $(seq 1 300); do
+		sink=$(head -n1 "$dir/sink.url")
+		[[ -n $sink ]] && break
+		sleep 0.1
+	done
+	if [[ -z $sink ]]; then
+		fail "e2e gateway ($store)" "e2e: the notice gateway did not start ($store)"
+		cat "$dir/sink.err"
+		return 1
+	fi
+	DGOV_WEBHOOK_SECRET=$secret "$DGOV_BIN" serve "${flags[@]}" --webhook-url "$sink" \
+		>"$dir/serve.out" 2>"$dir/serve.err" &
 	SERVER_PID[$store]=$!
 	for _ in $(seq 1 300); do
 		url=$(grep -o 'http://[0-9.]*:[0-9]*' "$dir/serve.out" | head -n1)
@@ -284,6 +303,11 @@ stop_server_when_done() {
 	kill "$pid"
 	wait "$pid"
 	local rc=$?
+	if [[ -n ${SINK_PID[$store]:-} ]]; then
+		kill "${SINK_PID[$store]}" 2>/dev/null
+		wait "${SINK_PID[$store]}" 2>/dev/null
+		unset 'SINK_PID[$store]'
+	fi
 	if ((rc != 0)); then
 		fail "e2e server exit ($store)" "e2e server ($store) exited with status $rc"
 		tail -n 40 "$TMP/e2e-$store/serve.err"
