@@ -1,7 +1,8 @@
 /*
  * catalog.c - the service catalogue's pages and API: finding a service
  * (/services with search and browse), the guide (/services/{code}), its print
- * view, the department's management page and
+ * view and its blank application form (/services/{code}/form.pdf, blank.c),
+ * the department's management page and
  * its publish / amend / retire actions, and GET /api/v1/services[/{code}].
  *
  * Handlers only translate between HTTP and the catalogue's functions in
@@ -10,6 +11,7 @@
  */
 #include "catalog/catalog.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -356,6 +358,47 @@ static dg_rc page_guide(struct dg_req *r)
 	return guide_page(r, "catalog/guide.html");
 }
 
+/*
+ * GET /services/{code}/form.pdf: the item's application form, blank, to
+ * print and fill by hand, where the guide lists the form as a material.
+ */
+static dg_rc page_blank(struct dg_req *r)
+{
+	json_t *it = NULL, *m;
+	dg_rc rc = load_item(r, &it);
+	if (rc)
+		return rc;
+	size_t i;
+	bool offered = false;
+	json_array_foreach (json_object_get(it, "materials"), i, m)
+		offered |= !strcmp(sget(m, "blank"), "form");
+	if (!offered || !strcmp(sget(it, "status"), "retired")) {
+		json_decref(it);
+		return dg_err_set(&r->err, DG_ENOTFOUND, "%s", dg_t(r, "catalog.err.no_blank"));
+	}
+	char site[DG_SITE_URL_MAX];
+	const char *code = sget(it, "code");
+	json_t *form = json_object_get(it, "form") ? json_incref(json_object_get(it, "form"))
+						   : dg_itemform_of(it);
+	struct dg_buf b;
+	dg_buf_init(&b, 4u << 20);
+	rc = cat_blank_pdf(it, form,
+			   dg_arena_printf(r->arena, "%s %s", r->env->region.name_zh,
+					   r->env->region.name_en),
+			   dg_arena_printf(r->arena, "%s/services/%s/apply",
+					   dg_config_site_url(r->env->cfg, site), code),
+			   &b);
+	if (!rc) {
+		dg_reply_header(r, "Content-Disposition",
+				dg_arena_printf(r->arena, "inline; filename=\"%s-form.pdf\"", code));
+		dg_reply_buf(r, 200, "application/pdf", &b);
+	}
+	dg_buf_release(&b);
+	json_decref(form);
+	json_decref(it);
+	return rc;
+}
+
 static dg_rc page_print(struct dg_req *r)
 {
 	return guide_page(r, "catalog/print.html");
@@ -478,6 +521,7 @@ static const struct dg_route routes[] = {
 	{"GET", "/services", page_services, DG_ROLE_ANY, 0},
 	{"GET", "/services/{code}", page_guide, DG_ROLE_ANY, 0},
 	{"GET", "/services/{code}/print", page_print, DG_ROLE_ANY, 0},
+	{"GET", "/services/{code}/form.pdf", page_blank, DG_ROLE_ANY, 0},
 	{"GET", "/api/v1/services", api_list, DG_ROLE_ANY, 0},
 	{"GET", "/api/v1/services/{code}", api_item, DG_ROLE_ANY, 0},
 	{"GET", "/catalog/manage", page_manage, DG_ROLE_STAFF | DG_ROLE_ADMIN, 0},

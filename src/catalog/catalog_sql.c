@@ -62,6 +62,9 @@ const struct dg_migration dg_catalog_migrations[] = {
 	 "{{sqlite}}DROP TABLE catalog_fts;{{end}}"
 	 "{{pg}}DROP INDEX catalog_versions_fts;{{end}}" DG_SEARCH_MIGRATION("catalog_search",
 									     "name, body")},
+	/* a material may be the application form itself, printed blank by blank.c */
+	{"catalog-004-material-blank",
+	 "ALTER TABLE catalog_materials ADD COLUMN blank TEXT NOT NULL DEFAULT '';"},
 	{NULL, NULL},
 };
 
@@ -75,6 +78,7 @@ static const char *const scopes[] = {"local", "province", "inter", NULL};
 static const char *const depths[] = {"info", "online_apply", "full_online", NULL};
 static const char *const media[] = {"paper", "electronic", "both", NULL};
 static const char *const sources[] = {"applicant", "department", NULL};
+static const char *const blanks[] = {"", "form", NULL};
 
 static int one_of(const char *s, const char *const *list)
 {
@@ -161,6 +165,9 @@ static dg_rc check_material(const json_t *m, size_t i, struct dg_err *err)
 	if (!one_of(str_of(m, "medium"), media) || !one_of(str_of(m, "source"), sources))
 		return dg_err_field(err, DG_EINVAL, "materials",
 				    "materials[%zu]: medium or source not allowed", i);
+	if (json_object_get(m, "blank") && !one_of(str_of(m, "blank"), blanks))
+		return dg_err_field(err, DG_EINVAL, "materials",
+				    "materials[%zu]: blank is \"form\" or \"\"", i);
 	if (int_of(m, "copies") < 0 || int_of(m, "copies") > 99)
 		return dg_err_field(err, DG_EINVAL, "materials",
 				    "materials[%zu]: copies from 0 to 99", i);
@@ -280,12 +287,13 @@ static dg_rc put_materials(struct dg_db *db, int64_t vid, const json_t *mats)
 		rc = dg_db_exec(db,
 				"INSERT INTO catalog_materials (version_id, pos, name_zh, name_en, "
 				"required, medium,"
-				" copies, format, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+				" copies, format, source, blank) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 				DG_ARGS(DG_VI(vid), DG_VI(i), DG_VT(str_of(m, "name_zh")),
 					DG_VT(str_of(m, "name_en")),
 					DG_VI(req ? json_is_true(req) : 1),
 					DG_VT(str_of(m, "medium")), DG_VI(int_of(m, "copies")),
-					DG_VT(str_of(m, "format")), DG_VT(str_of(m, "source"))),
+					DG_VT(str_of(m, "format")), DG_VT(str_of(m, "source")),
+					DG_VT(str_of(m, "blank"))),
 				NULL);
 		if (rc)
 			break;
@@ -610,7 +618,7 @@ static dg_rc load_materials(struct dg_db *db, int64_t vid, json_t *item)
 	json_t *list = json_array();
 	json_object_set_new(item, "materials", list);
 	dg_rc rc = dg_db_query(db,
-			       "SELECT name_zh, name_en, required, medium, copies, format, source "
+			       "SELECT name_zh, name_en, required, medium, copies, format, source, blank "
 			       "FROM catalog_materials"
 			       " WHERE version_id = ? ORDER BY pos",
 			       DG_ARGS(DG_VI(vid)), &rw);
@@ -623,6 +631,7 @@ static dg_rc load_materials(struct dg_db *db, int64_t vid, json_t *item)
 		json_object_set_new(m, "copies", json_integer(dg_rows_int(rw, 4)));
 		json_object_set_new(m, "format", json_string(dg_rows_text(rw, 5)));
 		json_object_set_new(m, "source", json_string(dg_rows_text(rw, 6)));
+		json_object_set_new(m, "blank", json_string(dg_rows_text(rw, 7)));
 		json_array_append_new(list, m);
 	}
 	dg_rows_free(rw);

@@ -269,6 +269,9 @@ static void add_materials(json_t *it, const char *keys)
 						strcmp(m->key, "photo") != 0, "medium", m->medium,
 						"copies", strcmp(m->medium, "paper") ? 0 : 1,
 						"format", m->format, "source", m->source));
+			if (!strcmp(m->key, "form")) /* the online form, printable blank */
+				json_object_set_new(json_array_get(list, json_array_size(list) - 1),
+						    "blank", json_string("form"));
 		}
 		keys += n + (e ? 1 : 0);
 	}

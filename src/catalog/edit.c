@@ -100,14 +100,15 @@ static const char *field_text(struct dg_req *r, const json_t *it, const struct f
 	json_array_foreach (v, i, e) {
 		dg_rc rc = !strcmp(f->name, "faq")
 				   ? dg_buf_addf(&b, "%s | %s\n", str_of(e, "q"), str_of(e, "a"))
-				   : dg_buf_addf(&b, "%s | %s | %s | %s | %lld | %s | %s\n",
+				   : dg_buf_addf(&b, "%s | %s | %s | %s | %lld | %s | %s%s\n",
 						 str_of(e, "name_zh"), str_of(e, "name_en"),
 						 json_is_true(json_object_get(e, "required")) ? "1"
 											      : "0",
 						 str_of(e, "medium"),
 						 (long long)json_integer_value(
 							 json_object_get(e, "copies")),
-						 str_of(e, "format"), str_of(e, "source"));
+						 str_of(e, "format"), str_of(e, "source"),
+						 strcmp(str_of(e, "blank"), "form") ? "" : " | form");
 		if (rc)
 			break;
 	}
@@ -146,8 +147,8 @@ static json_t *lines_json(struct dg_req *r, const char *text, int faq, struct dg
 		lineno++;
 		if (!dg_str_trim(dg_str_of(line)).n)
 			continue;
-		const char *parts[7] = {0};
-		size_t k = split_bar(r, line, parts, faq ? 2 : 7);
+		const char *parts[8] = {0};
+		size_t k = split_bar(r, line, parts, faq ? 2 : 8);
 		if (faq) {
 			if (k != 2) {
 				dg_err_field(err, DG_EINVAL, "faq", "%d", lineno);
@@ -158,16 +159,18 @@ static json_t *lines_json(struct dg_req *r, const char *text, int faq, struct dg
 			continue;
 		}
 		int64_t copies = 0;
-		if (k != 7 || dg_str_to_i64(dg_str_of(parts[4]), &copies) ||
+		if (k < 7 || (k == 8 && strcmp(parts[7], "form") && *parts[7]) ||
+		    dg_str_to_i64(dg_str_of(parts[4]), &copies) ||
 		    (strcmp(parts[2], "0") && strcmp(parts[2], "1"))) {
 			dg_err_field(err, DG_EINVAL, "materials", "%d", lineno);
 			break;
 		}
-		json_array_append_new(list, json_pack("{s:s, s:s, s:b, s:s, s:I, s:s, s:s}",
+		json_array_append_new(list, json_pack("{s:s, s:s, s:b, s:s, s:I, s:s, s:s, s:s}",
 						      "name_zh", parts[0], "name_en", parts[1],
 						      "required", !strcmp(parts[2], "1"), "medium",
 						      parts[3], "copies", (json_int_t)copies,
-						      "format", parts[5], "source", parts[6]));
+						      "format", parts[5], "source", parts[6],
+						      "blank", k == 8 ? parts[7] : ""));
 	}
 	if (err->rc) {
 		json_decref(list);

@@ -7,7 +7,8 @@
  *  "events":[],"scope","depth","statutory_days","promised_days","fee_fen",
  *  "fee_basis","trips","legal_basis","conditions","place","hours","consult",
  *  "complain","faq":[{"q","a"}],"materials":[{"name_zh","name_en","required",
- *  "medium","copies","format","source"}]}
+ *  "medium","copies","format","source","blank"}]}; a material's "blank" is
+ *  "form" when it is the application form itself (blank.c prints it), else "".
  */
 #ifndef DG_CATALOG_INTERNAL_H
 #define DG_CATALOG_INTERNAL_H
@@ -74,6 +75,14 @@ dg_rc cat_facets(struct dg_db *db, json_t **out) DG_MUST;
 dg_rc cat_list_managed(struct dg_db *db, int64_t dept_id, json_t **out) DG_MUST;
 /* The owning department of an item; ENOTFOUND when no such code. */
 dg_rc cat_dept_of(struct dg_db *db, const char *code, int64_t *dept_id) DG_MUST;
+/*
+ * blank.c: item's application form (its "form", or the default one) as a
+ * blank PDF to fill by hand, with region's name at the top and the address
+ * to apply online; ETOOBIG past DG_PDF_MAX_PAGES pages.
+ */
+dg_rc cat_blank_pdf(const json_t *item, const json_t *form, const char *region,
+		    const char *apply_url, struct dg_buf *out) DG_MUST;
+
 /* Every item in force, full JSON, for export. */
 dg_rc cat_export(struct dg_db *db, json_t **out) DG_MUST;
 

@@ -1,7 +1,7 @@
 /*
  * pdf.h - a printable one-page A4 PDF of a certificate, written by hand.
  *
- * Chinese text uses the standard non-embedded CJK font STSong-Light
+ * Written with core/pdf.h: Chinese text in the non-embedded CJK font STSong-Light
  * (Adobe-GB1, encoding UniGB-UCS2-H, text as UTF-16BE hex strings, with a
  * ToUnicode map so it can be searched and copied); runs of ASCII use
  * Helvetica. The QR code is drawn as filled rectangles. Labels are printed

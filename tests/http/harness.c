@@ -713,3 +713,46 @@ json_t *th_wait_job(struct th_srv *s, int64_t id)
 	dg_db_put(db);
 	return job;
 }
+
+/* What "cmd 'file' after" prints, malloc'd. */
+static char *output_of(const char *cmd, const char *file, const char *after)
+{
+	char line[1024];
+	snprintf(line, sizeof(line), "%s '%s' %s", cmd, file, after);
+	FILE *p = popen(line, "r");
+	if (!p)
+		return NULL;
+	size_t cap = 1 << 20, n = 0, got;
+	char *out = malloc(cap);
+	while (out && (got = fread(out + n, 1, cap - 1 - n, p)) > 0)
+		n += got;
+	if (out)
+		out[n] = '\0';
+	pclose(p);
+	return out;
+}
+
+char *th_pdf_text(const void *pdf, size_t len, int *pages)
+{
+	char file[] = "/tmp/dgov-pdf-XXXXXX";
+	int fd = mkstemp(file);
+	if (fd < 0)
+		return NULL;
+	bool wrote = write(fd, pdf, len) == (ssize_t)len;
+	close(fd);
+	char *info = wrote ? output_of("pdfinfo", file, "2>&1") : NULL;
+	char *text = NULL;
+	const char *p = info ? strstr(info, "Pages:") : NULL;
+	*pages = 0;
+	if (!p || sscanf(p + 6, "%d", pages) != 1 || strstr(info, "Error") ||
+	    strstr(info, "error") || strstr(info, "Syntax"))
+		fprintf(stderr, "# pdfinfo: %s\n", info ? info : "(did not run)");
+	else
+		text = output_of("pdftotext -enc UTF-8", file, "- 2>/dev/null");
+	free(info);
+	if (getenv("DGOV_KEEP_PDF")) /* to look at it: pdftoppm -png FILE */
+		fprintf(stderr, "# kept %s\n", file);
+	else
+		unlink(file);
+	return text;
+}

@@ -149,6 +149,12 @@ void th_sql(struct th_srv *s, const char *text);
 /* The one integer a query on s's store returns, -1 for no row; the test fails when it does not
  * work. */
 int64_t th_sql_int(struct th_srv *s, const char *text);
+/*
+ * A PDF read back as poppler's tools read it: the text pdftotext finds
+ * (malloc'd) and the page count pdfinfo gives; NULL, with what they said on
+ * stderr, when pdfinfo reports any error. DGOV_KEEP_PDF=1 keeps the file.
+ */
+char *th_pdf_text(const void *pdf, size_t len, int *pages);
 /* Percent-encode for a form body (malloc'd). */
 char *th_enc(const char *s);
 

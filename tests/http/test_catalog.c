@@ -319,6 +319,8 @@ static void import_all_or_nothing(void **state)
 		"{\"kind\":\"nope\"}",
 		"{\"themes\":[\"a b\"]}",
 		"{\"materials\":[{\"name_zh\":\"a\"}]}",
+		"{\"materials\":[{\"name_zh\":\"a\",\"name_en\":\"b\",\"medium\":\"paper\","
+		"\"source\":\"applicant\",\"blank\":\"scan\"}]}",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		json_t *it = json_loads(good_item, 0, NULL), *patch = json_loads(bad[i], 0, NULL);
@@ -340,9 +342,50 @@ static void import_all_or_nothing(void **state)
 	assert_int_equal(total_of("/api/v1/services?q=%E6%B5%8B%E8%AF%95"), 1);
 }
 
+/* The application form to print: offered where the guide lists it, read back as text. */
+static void blank_form(void **state)
+{
+	(void)state;
+	struct th_client *c = th_client_new(th_shared);
+	char *b = get_as(c, "/services/990100-MZ-005", 200);
+	assert_non_null(strstr(b, "href=\"/services/990100-MZ-005/form.pdf\""));
+	free(b);
+	struct th_resp r = {0};
+	assert_int_equal(th_get(c, "/services/990100-MZ-005/form.pdf", &r), 200);
+	char *ct = th_header(&r, "Content-Type");
+	assert_string_equal(ct, "application/pdf");
+	free(ct);
+	int pages = 0;
+	char *text = th_pdf_text(r.body, r.len, &pages);
+	th_resp_release(&r);
+	assert_non_null(text); /* pdfinfo found no error */
+	assert_true(pages >= 1);
+	/* the title, every question of the online form, the other materials, the way online */
+	static const char *const want[] = {
+		"残疾人两项补贴申请申请表", "Disability living and care subsidies: application form",
+		"申请人姓名",               "Your full name",
+		"联系电话",                 "申请事项说明",
+		"居民身份证",               "残疾人证",
+		"/services/990100-MZ-005/apply", "申请人签名",
+	};
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		if (!strstr(text, want[i]))
+			fail_msg("no \"%s\" in the blank form:\n%s", want[i], text);
+	free(text);
+	/* an item whose guide lists no form has none; nor has an unknown item */
+	b = get_as(c, "/services/990100-GA-002", 200);
+	assert_null(strstr(b, "form.pdf"));
+	free(b);
+	free(get_as(c, "/services/990100-GA-002/form.pdf", 404));
+	free(get_as(c, "/services/NO-SUCH/form.pdf", 404));
+	th_client_free(c);
+}
+
 /* The edit form's body: every field, with promised days and the Chinese name chosen. */
 #define GOOD_MATERIALS                                                                             \
 	"%E8%BA%AB%E4%BB%BD%E8%AF%81+%7C+ID+card+%7C+1+%7C+both+%7C+0+%7C+PDF+%7C+applicant"
+/* a second line: the application form itself, offered blank ("| form") */
+#define FORM_MATERIAL "%0A%E7%94%B3%E8%AF%B7%E8%A1%A8+%7C+Form+%7C+1+%7C+both+%7C+1+%7C+PDF+%7C+applicant"
 
 static char *edit_body_m(const char *csrf, const char *extra, const char *name, int promised,
 			 const char *materials)
@@ -397,11 +440,17 @@ static void edit_in_browser(void **state)
 	assert_non_null(strstr(r.body, "行号： 2"));
 	th_resp_release(&r);
 	free(body);
+	/* an eighth part that is not "form" is refused the same way */
+	body = edit_body_m(csrf, "", "x", 10, GOOD_MATERIALS FORM_MATERIAL "+%7C+scan");
+	assert_int_equal(th_post_form(mz, "/catalog/items/990100-MZ-006/edit", body, &r), 422);
+	assert_non_null(strstr(r.body, "行号： 2"));
+	th_resp_release(&r);
+	free(body);
 	/* the right answers: a draft, the guide unchanged until published */
-	body = edit_body(
+	body = edit_body_m(
 		csrf, "",
 		"%E7%A4%BE%E4%BC%9A%E5%9B%A2%E4%BD%93%E7%99%BB%E8%AE%B0%EF%BC%88%E6%96%B0%EF%BC%89",
-		10);
+		10, GOOD_MATERIALS FORM_MATERIAL "+%7C+form");
 	assert_int_equal(th_post_form(mz, "/catalog/items/990100-MZ-006/edit", body, &r), 303);
 	th_resp_release(&r);
 	free(body);
@@ -411,6 +460,10 @@ static void edit_in_browser(void **state)
 	assert_int_equal(post_action(mz, "/catalog/items/990100-MZ-006/publish", 1), 303);
 	b = get_as(cit, "/services/990100-MZ-006", 200);
 	assert_non_null(strstr(b, "社会团体登记（新）"));
+	assert_non_null(strstr(b, "/services/990100-MZ-006/form.pdf"));
+	free(b);
+	b = get_as(mz, "/catalog/items/990100-MZ-006/edit", 200);
+	assert_non_null(strstr(b, "PDF | applicant | form"));
 	free(b);
 	b = get_as(cit, "/services/990100-MZ-006/versions", 200);
 	assert_non_null(strstr(b, "社会团体成立登记")); /* the superseded version */
@@ -440,6 +493,7 @@ int main(void)
 		cmocka_unit_test(search_grammar),
 		cmocka_unit_test(browse_filters),
 		cmocka_unit_test(guide_print_apply),
+		cmocka_unit_test(blank_form),
 		cmocka_unit_test(versions_and_permissions),
 		cmocka_unit_test(import_all_or_nothing),
 		cmocka_unit_test(edit_in_browser),
