@@ -184,7 +184,8 @@ static dg_rc admin_list(struct dg_req *r)
 		rc = dg_db_query_int(db, "SELECT COUNT(*) FROM feedback", DG_NOARGS, &total);
 	if (!rc)
 		rc = dg_db_query(db,
-				 "SELECT f.id, f.page, f.message, f.created_ms, f.closed_ms, u.username"
+				 "SELECT f.id, f.page, f.message, f.created_ms,"
+				 " CASE WHEN f.closed_ms IS NULL THEN 0 ELSE 1 END, u.username"
 				 " FROM feedback f LEFT JOIN users u ON u.id = f.user_id"
 				 " ORDER BY CASE WHEN f.closed_ms IS NULL THEN 0 ELSE 1 END, f.id DESC"
 				 " LIMIT ? OFFSET ?",
@@ -198,7 +199,7 @@ static dg_rc admin_list(struct dg_req *r)
 			list, json_pack("{s:I, s:s, s:s, s:s, s:b, s:s}", "id",
 					(json_int_t)dg_rows_int(rows, 0), "page", dg_rows_text(rows, 1),
 					"message", dg_rows_text(rows, 2), "at", at, "closed",
-					dg_rows_text(rows, 4) != NULL, "user", user ? user : ""));
+					dg_rows_int(rows, 4) != 0, "user", user ? user : ""));
 	}
 	dg_rows_free(rows);
 	if (rc != DG_ENOTFOUND && rc) {
