@@ -174,6 +174,20 @@ static const char *login_link(struct dg_req *r, const char *back)
 	return out;
 }
 
+/* "/feedback?page=PATH": the "report a problem with this page" link; the path only, never the query. */
+static const char *feedback_link(struct dg_req *r)
+{
+	const char *path = r->path && dg_is_local_path(r->path) ? r->path : "/";
+	struct dg_buf b;
+	dg_buf_init(&b, LINK_MAX * 4);
+	dg_rc rc = dg_buf_adds(&b, "/feedback?page=");
+	if (!rc)
+		rc = dg_buf_add_url(&b, path, strlen(path));
+	const char *out = dg_arena_strdup(r->arena, rc ? "/feedback" : dg_buf_str(&b));
+	dg_buf_release(&b);
+	return out;
+}
+
 /*
  * A page answering a POST (a form shown again with its errors) has no
  * address to come back to by GET: its switches post the answers again,
@@ -254,6 +268,7 @@ static json_t *req_json(struct dg_req *r, bool keep_answers)
 	json_object_set_new(j, "elder_href",
 			    json_string(switch_link(r, "elder", r->elder ? "0" : "1", back)));
 	json_object_set_new(j, "login_href", json_string(login_link(r, back)));
+	json_object_set_new(j, "feedback_href", json_string(feedback_link(r)));
 	bool posted = r->method && strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0;
 	json_object_set_new(j, "posted", json_boolean(posted));
 	if (posted && keep_answers)

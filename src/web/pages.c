@@ -1,12 +1,12 @@
 /*
- * pages.c - the portal's general pages: home, help, the policies entrance
- * (services is the catalogue's, src/catalog; open data is the open-data
- * module's, src/opendata), the language and elder-mode switches, and
- * static files.
+ * pages.c - the portal's general pages: home, help, the notices every
+ * public service has (accessibility, privacy, cookies, terms), the language
+ * and elder-mode switches, and static files. Services is the catalogue's
+ * (src/catalog), open data the open-data module's (src/opendata), and
+ * /policies the proactive services' public summary (src/proactive).
  *
  * The switches are plain links to /prefs that set a cookie and come back, so
- * they work without JavaScript and from any page. The entrance is thin for
- * now: it says honestly what will be there, and never shows made-up data.
+ * they work without JavaScript and from any page.
  */
 #include "web/pages.h"
 
@@ -36,9 +36,30 @@ static dg_rc help(struct dg_req *r)
 	return dg_page(r, 200, "help.html", titled(r, "help.title"));
 }
 
-static dg_rc policies(struct dg_req *r)
+/*
+ * The pages every public service has (templates/web/): the accessibility
+ * statement, the privacy and cookie notices and the terms of use. Their
+ * words are in templates/i18n/web.*.json; the privacy notice links to the
+ * resident's own record of who used their data (/my/data-use).
+ */
+static dg_rc accessibility(struct dg_req *r)
 {
-	return dg_page(r, 200, "entrances/policies.html", titled(r, "policies.title"));
+	return dg_page(r, 200, "web/accessibility.html", titled(r, "web.a11y.title"));
+}
+
+static dg_rc privacy(struct dg_req *r)
+{
+	return dg_page(r, 200, "web/privacy.html", titled(r, "web.privacy.title"));
+}
+
+static dg_rc cookies(struct dg_req *r)
+{
+	return dg_page(r, 200, "web/cookies.html", titled(r, "web.cookies.title"));
+}
+
+static dg_rc terms(struct dg_req *r)
+{
+	return dg_page(r, 200, "web/terms.html", titled(r, "web.terms.title"));
 }
 
 /*
@@ -80,7 +101,10 @@ static dg_rc prefs(struct dg_req *r)
 static const struct dg_route routes[] = {
 	{"GET", "/", home, DG_ROLE_ANY, 0},
 	{"GET", "/help", help, DG_ROLE_ANY, 0},
-	{"GET", "/policies", policies, DG_ROLE_ANY, 0},
+	{"GET", "/accessibility", accessibility, DG_ROLE_ANY, 0},
+	{"GET", "/privacy", privacy, DG_ROLE_ANY, 0},
+	{"GET", "/cookies", cookies, DG_ROLE_ANY, 0},
+	{"GET", "/terms", terms, DG_ROLE_ANY, 0},
 	{"GET", "/prefs", prefs, DG_ROLE_ANY, 0},
 	{"POST", "/prefs", prefs_post, DG_ROLE_ANY, 0},
 	{"GET", "/static/{path...}", dg_static_handler, DG_ROLE_ANY, DG_ROUTE_PUBLIC},

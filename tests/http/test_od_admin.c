@@ -261,7 +261,7 @@ static void per_app_quota_and_keys(void **state)
 	char *b = th_get_body(adm, PAGE, 200);
 	assert_non_null(b);
 	assert_non_null(strstr(b, "<th scope=\"row\">watched</th>"));
-	assert_non_null(strstr(b, "<td>" DG_DEMO_CITIZEN "</td>"));
+	assert_non_null(strstr(b, "<td data-label=\"所有者\">" DG_DEMO_CITIZEN "</td>"));
 	snprintf(want, sizeof want, "/apps/%lld/revoke", (long long)id);
 	assert_non_null(strstr(b, want));
 	free(b);

@@ -430,7 +430,8 @@ static void column_types(void **state)
 	/* beds as int: a job, the row that does not fit reported by line and column */
 	b = reload_as(mz, "type_name=&type_beds=int&type_opened=", "done");
 	assert_non_null(strstr(b, "已完成"));
-	assert_non_null(strstr(b, "<td>3</td><td>2 <code>beds</code></td>"));
+	assert_non_null(
+		strstr(b, "<td data-label=\"行号\">3</td><td data-label=\"列\">2 <code>beds</code></td>"));
 	assert_non_null(strstr(b, "值“n/a”不符合类型：整数"));
 	free(b);
 	t = column_type("beds");

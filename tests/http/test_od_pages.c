@@ -242,7 +242,8 @@ static void api_and_stats(void **state)
 	assert_non_null(strstr(b, "<dt>Data interfaces</dt><dd>1</dd>"));
 	assert_non_null(strstr(b, "<dt>Records</dt><dd>22</dd>"));
 	assert_non_null(strstr(b, "Human Resources and Social Security "
-				  "Bureau</a></th><td>2</td><td>1</td><td>22</td>"));
+				  "Bureau</a></th><td data-label=\"Datasets\">2</td>"
+				  "<td data-label=\"Data interfaces\">1</td><td data-label=\"Records\">22</td>"));
 	assert_null(strstr(
 		b, "Government Services and Data Administration")); /* only a closed dataset */
 	free(b);

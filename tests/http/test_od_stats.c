@@ -146,7 +146,10 @@ static void use_through_the_routes(void **state)
 	assert_non_null(strstr(b, "<caption id=\"top-dl\">"));
 	assert_non_null(strstr(b, "<a href=\"/data/datasets/" EMP_NAME "\">"));
 	assert_non_null(strstr(b, "Human Resources and Social Security "
-				  "Bureau</a></th><td>12,348</td><td>3</td><td>2</td><td>2</td>"));
+				  "Bureau</a></th><td data-label=\"Downloads\">12,348</td>"
+				  "<td data-label=\"Downloads, last 30 days\">3</td>"
+				  "<td data-label=\"API calls\">2</td>"
+				  "<td data-label=\"API calls, last 30 days\">2</td>"));
 	assert_non_null(strstr(b, "<th scope=\"col\">"));
 	assert_non_null(strstr(b, "<dt>Datasets never downloaded</dt><dd>"));
 	free(b);

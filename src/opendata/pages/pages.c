@@ -642,11 +642,13 @@ static dg_rc add_preview(struct dg_req *r, struct dg_db *db, json_t *pkg, json_t
 		json_t *cells = json_array();
 		size_t k;
 		json_array_foreach (fields, k, f) {
+			/* each cell with its column's name, shown before it on a narrow screen */
+			const char *id = json_string_value(json_object_get(f, "id"));
+			const char *label = json_string_value(json_object_get(f, "label"));
 			json_array_append_new(
-				cells,
-				json_string(cell_text(
-					r, json_object_get(rec, json_string_value(json_object_get(
-									f, "id"))))));
+				cells, json_pack("{s:s, s:s}", "label",
+						 label && label[0] ? label : id ? id : "", "value",
+						 cell_text(r, json_object_get(rec, id ? id : ""))));
 		}
 		json_array_append_new(rows,
 				      json_pack("{s:I, s:o}", "id",
