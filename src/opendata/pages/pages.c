@@ -715,7 +715,7 @@ static const char *size_text(struct dg_req *r, double bytes)
 
 /*
  * The CSV size of a table of rows rows, estimated from its first SIZE_SAMPLE
- * rows (each cell's text, a separator each, CRLF), plus the header: shown
+ * rows (_id and each cell's text, a separator each, CRLF), plus the header: shown
  * beside the download so a person knows before clicking. 0 when the rows
  * cannot be read.
  */
@@ -726,7 +726,7 @@ static double csv_estimate(struct dg_req *r, const char *rid, json_t *fields, in
 	struct dg_err err = {0};
 	struct preview_state ps = {0};
 	size_t i, k, n = 0;
-	double head = 3, body = 0; /* the BOM */
+	double head = 3 + 4, body = 0; /* the BOM, "_id," */
 	json_array_foreach (fields, k, f)
 		head += (double)strlen(json_string_value(json_object_get(f, "id"))) + 1;
 	if (rows <= 0 || ds_rows(r, rid, &ps, SIZE_SAMPLE, 0, &res, &err) != DG_OK)
@@ -737,7 +737,8 @@ static double csv_estimate(struct dg_req *r, const char *rid, json_t *fields, in
 					r, json_object_get(rec, json_string_value(
 									json_object_get(f, "id"))))) +
 				1;
-		body += 1, n++;
+		/* "_id" and its comma, and the CRLF */
+		body += (double)strlen(cell_text(r, json_object_get(rec, "_id"))) + 1 + 1, n++;
 	}
 	json_decref(res);
 	return n ? head + 1 + body / (double)n * (double)rows : 0;
