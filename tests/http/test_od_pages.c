@@ -158,7 +158,10 @@ static void dataset_page_preview_chart(void **state)
 	assert_non_null(strstr(b, "/datastore/dump/" EMP_RID));
 	assert_non_null(strstr(b, "/resources/" EMP_RID "/api"));
 	assert_non_null(strstr(b, "总记录数： 22"));
-	assert_non_null(strstr(b, "new_jobs <span class=\"hint\">(整数)</span>"));
+	/* columns under their labels (info.label), the name beside them */
+	assert_non_null(strstr(
+		b, "城镇新增就业人数 <span class=\"hint\">(<code>new_jobs</code>, 整数)</span>"));
+	assert_non_null(strstr(b, "<option value=\"district\">区县</option>"));
 	assert_non_null(strstr(b, "数据预览，第 1 / 2"));
 	assert_non_null(strstr(b, "page=2#preview"));
 	assert_null(strstr(b, "<svg"));
@@ -178,7 +181,7 @@ static void dataset_page_preview_chart(void **state)
 	b = anon_get(EMPLOYMENT "?chart=new_jobs", 200);
 	assert_non_null(strstr(b, "<svg"));
 	assert_non_null(strstr(b, "role=\"img\""));
-	assert_non_null(strstr(b, "<title id=\"chart-title\">数据图: new_jobs</title>"));
+	assert_non_null(strstr(b, "<title id=\"chart-title\">数据图: 城镇新增就业人数</title>"));
 	assert_non_null(strstr(b, "最大值 3200 (2025-10)"));
 	assert_non_null(strstr(b, "<rect x="));
 	assert_non_null(strstr(b, "<caption id=\"chart-caption\">")); /* the table alternative */
@@ -385,6 +388,229 @@ static void showcase(void **state)
 	th_client_free(cit);
 }
 
+
+#define COND_PAGE "/data/datasets/food-safety-inspections"
+#define COND_RID  "00000000-0000-4000-9000-000000000007"
+
+/* Conditional data: its page, not a 403; closed data: no public link from the staff page. */
+static void conditional_and_closed(void **state)
+{
+	(void)state;
+	/* an anonymous visitor: the description and a way in through sign-in */
+	char *b = anon_get(COND_PAGE, 200);
+	assert_non_null(strstr(b, "食品安全抽检结果"));
+	assert_non_null(strstr(b, "本数据集为有条件开放"));
+	assert_non_null(
+		strstr(b, "href=\"/login?next=%2Fdata%2Fdatasets%2Ffood-safety-inspections%2Fapply\""));
+	assert_null(strstr(b, "href=\"" COND_PAGE "/apply\""));
+	assert_null(strstr(b, "/datastore/dump/" COND_RID)); /* no rows to the public */
+	assert_null(strstr(b, "id=\"preview\""));
+	free(b);
+	b = get_en(COND_PAGE, 200);
+	assert_non_null(strstr(b, "Sign in to apply"));
+	free(b);
+	/* a signed-in resident: the form, and the app it needs first */
+	struct th_client *cit = th_signed_in(th_shared, DG_DEMO_CITIZEN);
+	b = get_as(cit, COND_PAGE, 200);
+	assert_non_null(strstr(b, "href=\"" COND_PAGE "/apply\">申请使用</a>"));
+	assert_non_null(strstr(b, "<a href=\"/data/apps\">先登录并创建一个应用"));
+	assert_null(strstr(b, "/login?next="));
+	free(b);
+	free(get_as(cit, COND_PAGE "/apply", 200));
+	th_client_free(cit);
+	/* the data home links the apps page */
+	b = anon_get("/data", 200);
+	assert_non_null(strstr(b, "href=\"/data/apps\""));
+	free(b);
+
+	/* a closed dataset: 404 to outsiders, and its staff page links no public page */
+	free(anon_get("/data/datasets/internal-case-ledger", 404));
+	struct th_client *sj = th_signed_in(th_shared, "sj_wu");
+	b = get_as(sj, "/data/datasets/internal-case-ledger/edit", 200);
+	assert_null(strstr(b, "href=\"/data/datasets/internal-case-ledger\""));
+	assert_non_null(strstr(b, "没有公开页面"));
+	free(b);
+	th_client_free(sj);
+	struct th_client *rs = th_signed_in(th_shared, DG_DEMO_STAFF2);
+	b = get_as(rs, EMPLOYMENT "/edit", 200);
+	assert_non_null(strstr(b, "href=\"" EMPLOYMENT "\""));
+	free(b);
+	th_client_free(rs);
+}
+
+/* GET path anonymously: status, body and one header (both malloc'd). */
+static long get_hdr(const char *path, char **body, const char *name, char **value)
+{
+	struct th_client *c = th_client_new(th_shared);
+	struct th_resp r = {0};
+	long st = th_get(c, path, &r);
+	*body = malloc(r.len + 1);
+	memcpy(*body, r.body ? r.body : "", r.len);
+	(*body)[r.len] = '\0';
+	*value = name ? th_header(&r, name) : NULL;
+	th_resp_release(&r);
+	th_client_free(c);
+	return st;
+}
+
+/* body starts with want (shown in full when not) */
+static void starts(const char *body, const char *want)
+{
+	if (strncmp(body, want, strlen(want)) != 0)
+		fprintf(stderr, "got: %.200s\nwant: %s\n", body, want);
+	assert_true(strncmp(body, want, strlen(want)) == 0);
+}
+
+/* Demo links are dgov's own files; dumps are named and labelled; the page says the size. */
+static void downloads(void **state)
+{
+	(void)state;
+	json_t *pkg = th_get_json(th_shared, "/api/3/action/package_show?id=employment-statistics",
+				  200);
+	assert_non_null(pkg);
+	const char *url = json_string_value(json_object_get(
+		json_array_get(json_object_get(json_object_get(pkg, "result"), "resources"), 0),
+		"url"));
+	assert_non_null(url);
+	assert_non_null(strstr(url, "://"));
+	const char *path = strstr(strstr(url, "://") + 3, "/");
+	assert_string_equal(path, "/datastore/dump/" EMP_RID);
+	char *b = NULL, *disp = NULL;
+	assert_int_equal(get_hdr(path, &b, "Content-Disposition", &disp), 200);
+	/* CKAN's default: no BOM, the columns' names */
+	starts(b, "_id,month,district,new_jobs,unemployment_rate\r\n");
+	assert_non_null(disp);
+	assert_non_null(strstr(disp, "filename=\"employment-statistics.csv\""));
+	/* 城镇新增就业人数.csv, percent-encoded as RFC 5987 asks */
+	assert_non_null(strstr(disp, "filename*=UTF-8''%E5%9F%8E%E9%95%87%E6%96%B0%E5%A2%9E"));
+	assert_non_null(strstr(disp, "%E6%95%B0.csv"));
+	free(b), free(disp);
+	assert_int_equal(get_hdr("/datastore/dump/" EMP_RID "?bom=true&labels=zh", &b, NULL, &disp), 200);
+	starts(b, "\xef\xbb\xbf_id,月份,区县,城镇新增就业人数,失业率（%）\r\n");
+	free(b);
+	assert_int_equal(get_hdr("/datastore/dump/" EMP_RID "?bom=false&labels=en&format=tsv", &b, NULL, &disp), 200);
+	starts(b, "_id\tMonth\tDistrict\tNew jobs\tUnemployment rate (%)\r\n");
+	free(b);
+	assert_int_equal(get_hdr("/datastore/dump/" EMP_RID "?labels=fr", &b, NULL, &disp), 400);
+	assert_non_null(strstr(b, "labels must be zh or en"));
+	free(b);
+	json_decref(pkg);
+	/* no demo dataset links a host that does not exist */
+	for (int i = 1; i <= 11; i++) {
+		char p[160];
+		snprintf(p, sizeof p, "/api/3/action/resource_show?id=00000000-0000-4000-9000-%012d",
+			 i);
+		json_t *res = th_get_json(th_shared, p, 200);
+		assert_non_null(res);
+		assert_null(strstr(json_string_value(json_object_get(json_object_get(res, "result"),
+								     "url")),
+				   "example.gov.cn"));
+		json_decref(res);
+	}
+
+	/* the page: CSV with a BOM for Excel, its row count and size told before the click */
+	b = anon_get(EMPLOYMENT, 200);
+	assert_non_null(strstr(b, "href=\"/datastore/dump/" EMP_RID "?bom=true\""));
+	assert_non_null(strstr(b, "行数 22"));
+	assert_non_null(strstr(b, "(约 "));
+	assert_non_null(strstr(b, " B)")); /* 22 short rows: under a kilobyte */
+	free(b);
+	b = get_en(EMPLOYMENT, 200);
+	assert_non_null(strstr(b, "Rows 22"));
+	assert_non_null(strstr(b, "(about "));
+	assert_non_null(strstr(b, "New jobs <span class=\"hint\">"));
+	free(b);
+}
+
+#define COLS EMPLOYMENT "/resources/" EMP_RID "/columns"
+#define LABELS EMPLOYMENT "/resources/" EMP_RID "/labels"
+
+static char *info_labels(void)
+{
+	json_t *j = th_get_json(th_shared, "/api/3/action/datastore_info?id=" EMP_RID, 200);
+	assert_non_null(j);
+	json_t *f = json_array_get(json_object_get(json_object_get(j, "result"), "fields"), 3);
+	assert_string_equal(json_string_value(json_object_get(f, "id")), "new_jobs");
+	json_t *info = json_object_get(f, "info");
+	char *s = malloc(512);
+	snprintf(s, 512, "%s|%s", json_string_value(json_object_get(info, "label")),
+		 json_string_value(json_object_get(info, "label_en")));
+	json_decref(j);
+	return s;
+}
+
+/* Column labels: the owner's staff set them; nobody else; bad ones change nothing. */
+static void column_labels(void **state)
+{
+	(void)state;
+	char *was = info_labels();
+	assert_string_equal(was, "城镇新增就业人数|New jobs");
+	struct th_client *rs = th_signed_in(th_shared, DG_DEMO_STAFF2);
+	char *b = get_as(rs, COLS, 200);
+	assert_non_null(strstr(b, "action=\"" LABELS "\""));
+	assert_non_null(strstr(b, "name=\"en_new_jobs\" value=\"New jobs\""));
+	free(b);
+
+	/* too long (151 bytes): 422, the answer kept, nothing stored */
+	char long_label[200];
+	memset(long_label, 'x', 151);
+	long_label[151] = '\0';
+	char fields[400];
+	snprintf(fields, sizeof fields, "zh_new_jobs=%s&en_new_jobs=Jobs", long_label);
+	assert_int_equal(post(rs, LABELS, COLS, fields, &b), 422);
+	assert_non_null(strstr(b, "error-summary"));
+	assert_non_null(strstr(b, "href=\"#zh_new_jobs\""));
+	assert_non_null(strstr(b, "value=\"Jobs\""));
+	free(b);
+	char *now = info_labels();
+	assert_string_equal(now, was);
+	free(now);
+	/* control characters: refused */
+	assert_int_equal(post(rs, LABELS, COLS, "zh_new_jobs=%E6%96%B0%0A", NULL), 422);
+	/* a wrong CSRF token, a resident, another department: refused, nothing stored */
+	assert_int_equal(post(rs, LABELS, NULL, "zh_new_jobs=x", NULL), 403);
+	struct th_client *cit = th_signed_in(th_shared, DG_DEMO_CITIZEN);
+	char *csrf = th_csrf(cit, "/data/requests");
+	char body[200];
+	snprintf(body, sizeof body, "csrf=%s&zh_new_jobs=x", csrf ? csrf : "");
+	struct th_resp r = {0};
+	assert_int_equal(th_post_form(cit, LABELS, body, &r), 403);
+	th_resp_release(&r);
+	free(csrf);
+	th_client_free(cit);
+	struct th_client *mz = th_signed_in(th_shared, DG_DEMO_STAFF);
+	assert_int_equal(post(mz, LABELS, "/data/manage", "zh_new_jobs=x", NULL), 404);
+	th_client_free(mz);
+	now = info_labels();
+	assert_string_equal(now, was);
+	free(now);
+
+	/* set: datastore_info returns them, the preview and dumps use them */
+	assert_int_equal(post(rs, LABELS, COLS, "zh_new_jobs=%E6%96%B0%E5%A2%9E%E5%B2%97%E4%BD%8D"
+						 "&en_new_jobs=New+posts", NULL),
+			 303);
+	now = info_labels();
+	assert_string_equal(now, "新增岗位|New posts");
+	free(now);
+	b = get_as(rs, COLS "?done=labels", 200);
+	assert_non_null(strstr(b, "字段名称已保存"));
+	free(b);
+	b = anon_get(EMPLOYMENT, 200);
+	assert_non_null(strstr(b, "新增岗位 <span class=\"hint\">"));
+	free(b);
+	/* put back */
+	assert_int_equal(post(rs, LABELS, COLS,
+			      "zh_new_jobs=%E5%9F%8E%E9%95%87%E6%96%B0%E5%A2%9E%E5%B0%B1%E4%B8%9A%E4%BA%BA%E6%95%B0"
+			      "&en_new_jobs=New+jobs",
+			      NULL),
+			 303);
+	now = info_labels();
+	assert_string_equal(now, was);
+	free(now);
+	free(was);
+	th_client_free(rs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -394,6 +620,9 @@ int main(void)
 		cmocka_unit_test(api_and_stats),
 		cmocka_unit_test(data_requests),
 		cmocka_unit_test(showcase),
+		cmocka_unit_test(conditional_and_closed),
+		cmocka_unit_test(downloads),
+		cmocka_unit_test(column_labels),
 	};
 	return cmocka_run_group_tests(tests, th_group_setup, th_group_teardown);
 }

@@ -56,8 +56,9 @@ static dg_rc seed_one(struct dg_db *db, size_t i, int64_t now)
 	char id[40], rid[40], url[160];
 	snprintf(id, sizeof id, "00000000-0000-4000-8000-%012zu", i + 1);
 	snprintf(rid, sizeof rid, "00000000-0000-4000-9000-%012zu", i + 1);
-	snprintf(url, sizeof url, "https://data.example.gov.cn/files/%s.%s", demo[i][0],
-		 demo[i][7][0] == 'C' ? "csv" : "json");
+	/* the rows demo.c loads, as dgov's own dump serves them (made absolute for clients) */
+	snprintf(url, sizeof url, "/datastore/dump/%s%s", rid,
+		 demo[i][7][0] == 'C' ? "" : "?format=json");
 	struct dg_od_package p = {
 		.id = id,
 		.name = demo[i][0],

@@ -273,11 +273,13 @@ static void remove_but(struct dg_req *r, const char *rid, const char *keep)
 
 /* ---- links as clients see them ---- */
 
+/* An uploaded file's link, and a link to the site's own dump (the demo's), made absolute. */
 static void resource_link(json_t *res, const char *site)
 {
 	const char *type = json_string_value(json_object_get(res, "url_type"));
 	const char *url = json_string_value(json_object_get(res, "url"));
-	if (type && url && strcmp(type, "upload") == 0 && url[0] == '/')
+	if (url && url[0] == '/' && url[1] != '/' &&
+	    ((type && strcmp(type, "upload") == 0) || strncmp(url, "/datastore/dump/", 16) == 0))
 		json_object_set_new(res, "url", json_sprintf("%s%s", site, url));
 }
 

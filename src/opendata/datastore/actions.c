@@ -19,6 +19,7 @@
 #include "web/page.h"
 #include "core/buf.h"
 #include "core/log.h"
+#include "core/str.h"
 #include "jobs/jobs.h"
 #include "opendata/access/access.h"
 #include "opendata/base/base.h"
@@ -635,7 +636,102 @@ static dg_rc check_options(json_t *options, struct dg_err *err)
 				"date or bool",
 				key);
 	}
+	json_t *info = json_object_get(options, "info");
+	if (info && !json_is_object(info))
+		return dg_err_field(err, DG_EINVAL, "info", "info must be an object");
+	json_object_foreach (info, key, v) {
+		const char *which = NULL;
+		if (!json_is_object(v) || dg_ds_label_check(json_object_get(v, "label"), &which) ||
+		    dg_ds_label_check(json_object_get(v, "label_en"), &which))
+			return dg_err_field(err, DG_EINVAL, "info",
+					    "Column \"%.60s\": labels must be text of at most %d "
+					    "bytes",
+					    key, DG_DS_LABEL_MAX);
+	}
 	return DG_OK;
+}
+
+dg_rc dg_ds_label_check(json_t *v, const char **why)
+{
+	if (!v || json_is_null(v))
+		return DG_OK;
+	const char *s = json_string_value(v);
+	size_t n = json_string_length(v);
+	*why = "type";
+	if (!s)
+		return DG_EINVAL;
+	*why = "long";
+	if (n > DG_DS_LABEL_MAX)
+		return DG_EINVAL;
+	*why = "chars";
+	if (!dg_utf8_valid(s, n) || strlen(s) != n)
+		return DG_EINVAL;
+	for (const char *p = s; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return DG_EINVAL;
+	return DG_OK;
+}
+
+dg_rc dg_datastore_set_labels(struct dg_db *db, const char *resource_id, json_t *labels,
+			      struct dg_err *err)
+{
+	struct dg_ds_table t = {0};
+	const char *key, *why = NULL;
+	json_t *v, *f;
+	size_t i;
+	dg_rc rc = dg_ds_sql_lookup(db, resource_id, &t);
+	if (rc == DG_ENOTFOUND) {
+		rc = dg_err_set(err, rc, "This resource has no DataStore table.");
+		goto out;
+	}
+	if (rc) {
+		rc = dg_err_set(err, rc, "The store is not available");
+		goto out;
+	}
+	/* every name and label checked before anything changes */
+	json_object_foreach (labels, key, v) {
+		bool known = false;
+		json_array_foreach (t.fields, i, f)
+			known |= strcmp(key, json_string_value(json_object_get(f, "id"))) == 0;
+		if (!known) {
+			rc = dg_err_field(err, DG_EINVAL, key, "No column named \"%.60s\"", key);
+			goto out;
+		}
+		if (!json_is_object(v) ||
+		    dg_ds_label_check(json_object_get(v, "label"), &why) != DG_OK ||
+		    dg_ds_label_check(json_object_get(v, "label_en"), &why) != DG_OK) {
+			rc = dg_err_field(err, DG_EINVAL, key,
+					  "Column \"%.60s\": labels must be text of at most %d bytes",
+					  key, DG_DS_LABEL_MAX);
+			goto out;
+		}
+	}
+	json_array_foreach (t.fields, i, f) {
+		json_t *given = json_object_get(labels, json_string_value(json_object_get(f, "id")));
+		if (!given)
+			continue;
+		json_t *info = json_object_get(f, "info");
+		if (!json_is_object(info)) {
+			info = json_object();
+			json_object_set_new(f, "info", info);
+		}
+		static const char *const keys[] = {"label", "label_en"};
+		for (size_t k = 0; k < 2; k++) {
+			const char *s = json_string_value(json_object_get(given, keys[k]));
+			if (!json_object_get(given, keys[k]))
+				continue;
+			if (s && *s)
+				json_object_set_new(info, keys[k], json_string(s));
+			else
+				json_object_del(info, keys[k]); /* empty: the column's name shows */
+		}
+	}
+	rc = dg_ds_sql_set_fields(db, resource_id, t.fields);
+	if (rc)
+		rc = dg_err_set(err, rc, "The store is not available");
+out:
+	json_decref(t.fields);
+	return rc;
 }
 
 dg_rc dg_datastore_load_enqueue(struct dg_db *db, const char *resource_id, const char *path,

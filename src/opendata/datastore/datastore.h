@@ -83,7 +83,8 @@ dg_rc dg_datastore_exists(struct dg_db *db, const char *resource_id, bool *out) 
 /*
  * Queue a load of the CSV file at path (moved into the data folder by the
  * caller) into resource_id's table; options (borrowed, may be NULL):
- * {"strict": bool, "types": {"col": "text|int|numeric|date|bool"}, "tabs": bool (TSV)}.
+ * {"strict": bool, "types": {"col": "text|int|numeric|date|bool"}, "tabs": bool (TSV),
+ *  "info": {"col": {"label", "label_en"}} (labels the new table's columns start with)}.
  */
 dg_rc dg_datastore_load_enqueue(struct dg_db *db, const char *resource_id, const char *path,
 				json_t *options, int64_t user_id, int64_t *job_id) DG_MUST;
@@ -100,6 +101,29 @@ dg_rc dg_datastore_load_enqueue(struct dg_db *db, const char *resource_id, const
  */
 dg_rc dg_datastore_reload(struct dg_db *db, int64_t user_id, const char *id, json_t *params,
 			  json_t **result, struct dg_err *err) DG_MUST;
+
+/* Bytes of a column's label (info.label, info.label_en): 50 Chinese characters. */
+#define DG_DS_LABEL_MAX 150
+
+/*
+ * A column label as info.label or info.label_en may hold: absent, null or a
+ * string of at most DG_DS_LABEL_MAX bytes of UTF-8 without control
+ * characters; else EINVAL with *why "type", "long" or "chars".
+ */
+dg_rc dg_ds_label_check(json_t *v, const char **why) DG_MUST;
+
+/*
+ * Give resource_id's columns labels: labels {"col": {"label": zh, "label_en":
+ * en}} (borrowed), kept in the fields' info as CKAN keeps a field's label,
+ * so datastore_info and datastore_search return them; a key left out keeps
+ * its label, an empty one or null removes it. Every column and label is
+ * checked before anything is stored: EINVAL (err->field the column) for an
+ * unknown column or a label that is not text of at most DG_DS_LABEL_MAX
+ * bytes, ENOTFOUND without a table. The caller has checked the requester
+ * may write the table.
+ */
+dg_rc dg_datastore_set_labels(struct dg_db *db, const char *resource_id, json_t *labels,
+			      struct dg_err *err) DG_MUST;
 
 /*
  * The "datastore.load" job: a CSV file into a new table, then the resource

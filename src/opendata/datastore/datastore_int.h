@@ -170,6 +170,14 @@ struct dg_ds_owner {
 	bool visible;         /* the public may see it: not closed, not private */
 };
 
+/* The names a download is named after (arena strings, "" when empty). */
+struct dg_ds_names {
+	const char *pkg_name, *pkg_title, *res_name;
+};
+/* The dataset's name and title and the resource's name; ENOTFOUND for no resource. */
+dg_rc dg_ds_sql_names(struct dg_db *db, const char *resource_id, struct dg_arena *a,
+		      struct dg_ds_names *n) DG_MUST;
+
 /* The owner of an active dataset's resource; ENOTFOUND when there is none. */
 dg_rc dg_ds_sql_resource(struct dg_db *db, const char *resource_id, struct dg_arena *a,
 			 struct dg_ds_owner *o) DG_MUST;
@@ -179,6 +187,8 @@ dg_rc dg_ds_sql_count_add(struct dg_db *db, const char *resource_id, int64_t del
 /* Store new fields and primary key ("" or NULL for none) of an existing table. */
 dg_rc dg_ds_sql_set_schema(struct dg_db *db, const char *resource_id, json_t *fields,
 			   const char *primary_key) DG_MUST;
+/* Store new fields (their info: labels) of an existing table; its rows are untouched. */
+dg_rc dg_ds_sql_set_fields(struct dg_db *db, const char *resource_id, json_t *fields) DG_MUST;
 /* Remove the resource's entry (its table is dropped separately). */
 dg_rc dg_ds_sql_forget(struct dg_db *db, const char *resource_id) DG_MUST;
 dg_rc dg_ds_sql_add_column(struct dg_db *db, const char *table, const char *name,

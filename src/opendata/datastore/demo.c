@@ -123,24 +123,68 @@ static void row(FILE *fp, size_t set, struct rnd *r, int64_t i)
 	}
 }
 
-/* The datasets in catalog/catalog.c's demo order: header and rows (0: big_rows). */
+/*
+ * The datasets in catalog/catalog.c's demo order: header, each column's
+ * Chinese and English label ("zh|en" per column, ';' between, in the
+ * header's order) and rows (0: big_rows).
+ */
 static const struct {
-	const char *name, *header;
+	const char *name, *header, *labels;
 	int64_t rows;
 } sets[] = {
-	{"minimum-living-allowance", "district,month,households,persons,amount_yuan", 120},
-	{"elderly-care-institutions", "name,district,beds,ownership,phone,opened", 240},
-	{"marriage-registrations", "year,district,marriages,divorces", 100},
-	{"employment-statistics", "month,district,new_jobs,reemployed", 120},
-	{"social-insurance-coverage", "quarter,district,pension,medical,unemployment", 200},
-	{"market-entities", "uscc,name,kind,district,registered,capital_wan,status", 0},
-	{"food-safety-inspections", "sample_no,sampled,category,district,result", 5000},
-	{"medical-institutions", "code,name,level,district,beds", 600},
-	{"household-registration", "year,district,households,population,change", 100},
-	{"building-permits", "permit_no,project,district,area_m2,issued", 1500},
-	{"designated-pharmacies", "code,name,district,phone", 800},
-	{"internal-case-ledger", "day,service,cases,overdue", 3000},
+	{"minimum-living-allowance", "district,month,households,persons,amount_yuan",
+	 "区县|District;月份|Month;户数|Households;人数|Persons;发放金额（元）|Amount (yuan)", 120},
+	{"elderly-care-institutions", "name,district,beds,ownership,phone,opened",
+	 "机构名称|Name;区县|District;床位数|Beds;性质|Ownership;联系电话|Phone;开业时间|Opened",
+	 240},
+	{"marriage-registrations", "year,district,marriages,divorces",
+	 "年份|Year;区县|District;结婚登记|Marriages;离婚登记|Divorces", 100},
+	{"employment-statistics", "month,district,new_jobs,reemployed",
+	 "月份|Month;区县|District;城镇新增就业|New jobs;失业人员再就业|Re-employed", 120},
+	{"social-insurance-coverage", "quarter,district,pension,medical,unemployment",
+	 "季度|Quarter;区县|District;养老保险|Pension;医疗保险|Medical;失业保险|Unemployment",
+	 200},
+	{"market-entities", "uscc,name,kind,district,registered,capital_wan,status",
+	 "统一社会信用代码|Unified social credit code;名称|Name;类型|Kind;区县|District;"
+	 "成立日期|Registered;注册资本（万元）|Capital (10,000 yuan);登记状态|Status",
+	 0},
+	{"food-safety-inspections", "sample_no,sampled,category,district,result",
+	 "样品编号|Sample no.;抽样日期|Sampled;食品类别|Category;区县|District;检验结论|Result",
+	 5000},
+	{"medical-institutions", "code,name,level,district,beds",
+	 "机构代码|Code;机构名称|Name;等级|Level;区县|District;床位数|Beds", 600},
+	{"household-registration", "year,district,households,population,change",
+	 "年份|Year;区县|District;户数|Households;户籍人口|Population;比上年增减|Change", 100},
+	{"building-permits", "permit_no,project,district,area_m2,issued",
+	 "许可证编号|Permit no.;项目名称|Project;区县|District;建筑面积（平方米）|Area (m²);"
+	 "发证日期|Issued",
+	 1500},
+	{"designated-pharmacies", "code,name,district,phone",
+	 "定点编号|Code;药店名称|Name;区县|District;联系电话|Phone", 800},
+	{"internal-case-ledger", "day,service,cases,overdue",
+	 "日期|Day;事项|Service;办件量|Cases;超期件|Overdue", 3000},
 };
+
+/* A set's labels as the load's "info" option: {"col": {"label", "label_en"}}. */
+static json_t *labels_of(size_t set)
+{
+	json_t *info = json_object();
+	const char *h = sets[set].header, *l = sets[set].labels;
+	while (*h && *l) {
+		size_t hn = strcspn(h, ","), ln = strcspn(l, ";");
+		const char *bar = memchr(l, '|', ln);
+		char id[DG_DS_NAME_MAX];
+		snprintf(id, sizeof id, "%.*s", (int)hn, h);
+		if (bar)
+			json_object_set_new(
+				info, id,
+				json_pack("{s:s%, s:s%}", "label", l, (size_t)(bar - l), "label_en",
+					  bar + 1, (size_t)(l + ln - bar - 1)));
+		h += hn + (h[hn] == ',');
+		l += ln + (l[ln] == ';');
+	}
+	return info;
+}
 
 /*
  * Write a set beside its path and rename it into place: a load of the file
@@ -185,7 +229,9 @@ dg_rc dg_datastore_demo_load(struct dg_db *db, const char *data_dir, int64_t big
 			return dg_err_set(err, DG_EIO, "cannot write %s", path);
 		/* catalog/catalog.c's demo resource ids: the i-th dataset's one resource */
 		snprintf(rid, sizeof rid, "00000000-0000-4000-9000-%012zu", i + 1);
-		dg_rc rc = dg_datastore_load_enqueue(db, rid, path, NULL, 0, &id);
+		json_t *opts = json_pack("{s:o}", "info", labels_of(i));
+		dg_rc rc = dg_datastore_load_enqueue(db, rid, path, opts, 0, &id);
+		json_decref(opts);
 		if (rc != DG_OK)
 			return dg_err_set(err, rc, "the load of %s could not be queued",
 					  sets[i].name);

@@ -2,7 +2,12 @@
  * dump.c - GET /datastore/dump/{resource_id}: a whole table (or the rows
  * its filters and q select) as CSV, TSV, JSON or XLSX, as CKAN's dump does:
  * ?format=csv|tsv|json|xlsx (csv by default), &bom=true for a UTF-8 byte
- * order mark (csv, tsv), &filters= &q= &fields= &limit=.
+ * order mark (csv, tsv; off unless asked, as CKAN's: dgov's own pages ask,
+ * for Excel on Chinese Windows), &filters= &q= &fields= &limit=, and
+ * &labels=zh|en for a header row of the columns' labels (info.label,
+ * info.label_en; a column without one keeps its name) instead of names.
+ * The file is named after the dataset's title and the resource's name
+ * (RFC 5987 filename*, with the dataset's ASCII name as the plain filename).
  *
  * A text cell of CSV, TSV or XLSX that begins with =, +, -, @, a tab or a
  * carriage return is written after a single quote, as OWASP advises against
@@ -66,8 +71,27 @@ struct dump {
 	char xlsx_path[PATH_MAX]; /* the workbook until it is opened as fp and unlinked */
 	struct dg_buf line;       /* one formatted row */
 	int64_t rows;
-	bool raw; /* &raw=true: text cells as stored, no formula guard */
+	bool raw;           /* &raw=true: text cells as stored, no formula guard */
+	const char *labels; /* &labels=: NULL (names), "label" or "label_en" */
 };
+
+/* The header cell of output column i: its label when asked for and given, else its name. */
+static const char *head_name(const struct dump *d, size_t i)
+{
+	const char *id = d->cols[d->sel[i]].id;
+	json_t *f;
+	size_t k;
+	if (!d->labels)
+		return id;
+	json_array_foreach (d->t->fields, k, f) {
+		const char *fid = json_string_value(json_object_get(f, "id"));
+		const char *l = json_string_value(
+			json_object_get(json_object_get(f, "info"), d->labels));
+		if (fid && strcmp(fid, id) == 0)
+			return l && *l ? l : id;
+	}
+	return id;
+}
 
 /*
  * Dumps running at once, per caller (the app key's app, else the peer's
@@ -254,7 +278,7 @@ static dg_rc head(struct dump *d, bool bom)
 		if ((rc = xlsx_start(d)) == DG_OK)
 			rc = dg_xlsx_row(d->x);
 		for (size_t i = 0; rc == DG_OK && i < d->nsel; i++)
-			rc = dg_xlsx_text(d->x, d->cols[d->sel[i]].id);
+			rc = dg_xlsx_text(d->x, head_name(d, i));
 		return rc;
 	}
 	dg_buf_reset(&d->line);
@@ -276,7 +300,7 @@ static dg_rc head(struct dump *d, bool bom)
 	} else {
 		char sep = d->f == F_CSV ? ',' : '\t';
 		for (size_t i = 0; rc == DG_OK && i < d->nsel; i++) {
-			json_t *name = json_string(d->cols[d->sel[i]].id);
+			json_t *name = json_string(head_name(d, i));
 			if (i)
 				rc = dg_buf_addc(&d->line, sep);
 			if (rc == DG_OK)
@@ -431,13 +455,53 @@ static dg_rc parse_limit(struct dg_req *r, long long *limit)
 	return DG_OK;
 }
 
-/* Send the finished file: Content-Type, and a download name made of safe bytes. */
+/* Bytes a file name may not hold (Windows' reserved ones, controls), as '_'. */
+static void name_clean(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || strchr("/\\:*?\"<>|", *s))
+			*s = '_';
+}
+
+/*
+ * The download's name: "<dataset title>-<resource name>.<ext>" (the title
+ * alone when the resource is named the same), at most NAME_BYTES bytes cut
+ * at a character's start; "" when the table belongs to no resource.
+ */
+#define NAME_BYTES 150
+static const char *utf8_name(struct dump *d, const struct dg_ds_names *n)
+{
+	if (!n->pkg_title || !n->pkg_title[0])
+		return "";
+	bool same = !n->res_name[0] || strcmp(n->res_name, n->pkg_title) == 0;
+	char *s = dg_arena_printf(d->r->arena, "%s%s%s", n->pkg_title, same ? "" : "-",
+				  same ? "" : n->res_name);
+	size_t len = strlen(s);
+	if (len > NAME_BYTES) {
+		len = NAME_BYTES;
+		while (len > 0 && ((unsigned char)s[len] & 0xc0) == 0x80)
+			len--;
+		s[len] = '\0';
+	}
+	name_clean(s);
+	return dg_arena_printf(d->r->arena, "%s.%s", s, formats[d->f].ext);
+}
+
+/*
+ * Send the finished file: Content-Type, and Content-Disposition with a
+ * plain ASCII filename (the dataset's name, else the resource id, in safe
+ * bytes) for old clients and the readable UTF-8 one as RFC 5987 filename*.
+ */
 static dg_rc send_file(struct dump *d, const char *id)
 {
-	char name[160], disp[200];
+	char name[160];
 	size_t n = 0;
 	long size = ftell(d->fp);
-	for (const char *p = id; *p && n < 100; p++)
+	struct dg_ds_names names = {0};
+	if (dg_ds_sql_names(d->db, id, d->r->arena, &names) != DG_OK)
+		memset(&names, 0, sizeof names);
+	const char *ascii = names.pkg_name && names.pkg_name[0] ? names.pkg_name : id;
+	for (const char *p = ascii; *p && n < 100; p++)
 		name[n++] = (strchr("-_.", *p) || (*p >= '0' && *p <= '9') ||
 			     (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z'))
 				    ? *p
@@ -445,12 +509,39 @@ static dg_rc send_file(struct dump *d, const char *id)
 	snprintf(name + n, sizeof name - n, ".%s", formats[d->f].ext);
 	if (fflush(d->fp) != 0 || size < 0)
 		return DG_EIO;
-	int fd = dup(fileno(d->fp));
-	if (fd < 0)
+	struct dg_buf disp;
+	dg_buf_init(&disp, 2048);
+	dg_rc rc = dg_buf_addf(&disp, "attachment; filename=\"%s\"", name);
+	const char *utf8 = utf8_name(d, &names);
+	if (rc == DG_OK && utf8[0]) {
+		rc = dg_buf_adds(&disp, "; filename*=UTF-8''");
+		if (rc == DG_OK)
+			rc = dg_buf_add_url(&disp, utf8, strlen(utf8));
+	}
+	int fd = rc == DG_OK ? dup(fileno(d->fp)) : -1;
+	if (fd < 0) {
+		dg_buf_release(&disp);
 		return DG_EIO;
+	}
 	dg_reply_file(d->r, 200, formats[d->f].type, fd, (uint64_t)size);
-	snprintf(disp, sizeof disp, "attachment; filename=\"%s\"", name);
-	dg_reply_header(d->r, "Content-Disposition", disp);
+	dg_reply_header(d->r, "Content-Disposition", dg_buf_str(&disp));
+	dg_buf_release(&disp);
+	return DG_OK;
+}
+
+/* &labels=zh|en: which info key names the header's columns (NULL: their names). */
+static dg_rc parse_labels(struct dg_req *r, const char **key)
+{
+	const char *s = dg_kvs_get(&r->query, "labels");
+	*key = NULL;
+	if (!s || !*s)
+		return DG_OK;
+	if (strcmp(s, "zh") == 0)
+		*key = "label";
+	else if (strcmp(s, "en") == 0)
+		*key = "label_en";
+	else
+		return dg_err_field(&r->err, DG_EINVAL, "labels", "labels must be zh or en");
 	return DG_OK;
 }
 
@@ -490,6 +581,7 @@ static dg_rc dump_handle(struct dg_req *r)
 	dg_ds_where_init(&w);
 	dg_buf_init(&d.line, 64 << 20);
 	if ((rc = parse_format(r, &d.f)) || (rc = parse_limit(r, &limit)) ||
+	    (rc = parse_labels(r, &d.labels)) ||
 	    (rc = dg_req_db(r, &d.db)) ||
 	    (rc = dg_datastore_check(r, d.db, id, false, false, &r->err)))
 		goto out;

@@ -343,13 +343,34 @@ out:
 	return rc;
 }
 
-static json_t *fields_json(const struct load *l)
+/*
+ * The new table's fields. A column's info starts as {"label": its header},
+ * the options' "info" ({"col": {"label", "label_en"}}: the demo's labels)
+ * over it, and a column of the same id in the table being replaced keeps
+ * its info over both (the labels staff gave it survive a reload).
+ */
+static json_t *fields_json(const struct load *l, json_t *info)
 {
 	json_t *a = json_array();
-	for (size_t i = 0; i < l->ncols; i++)
-		json_array_append_new(a, json_pack("{s:s, s:s, s:{s:s}}", "id", l->names[i], "type",
-						   dg_ds_type_name(l->type[i]), "info", "label",
-						   l->labels[i]));
+	struct dg_ds_table prev = {0};
+	if (dg_ds_sql_lookup(l->job->db, l->resource_id, &prev) != DG_OK)
+		prev.fields = NULL;
+	for (size_t i = 0; i < l->ncols; i++) {
+		json_t *in = json_pack("{s:s}", "label", l->labels[i]), *f;
+		json_t *given = json_object_get(info, l->names[i]);
+		if (json_is_object(given))
+			json_object_update(in, given);
+		size_t k;
+		json_array_foreach (prev.fields, k, f) {
+			const char *id = json_string_value(json_object_get(f, "id"));
+			json_t *old = json_object_get(f, "info");
+			if (id && strcmp(id, l->names[i]) == 0 && json_is_object(old))
+				json_object_update(in, old);
+		}
+		json_array_append_new(a, json_pack("{s:s, s:s, s:o}", "id", l->names[i], "type",
+						   dg_ds_type_name(l->type[i]), "info", in));
+	}
+	json_decref(prev.fields);
 	return a;
 }
 
@@ -473,7 +494,7 @@ dg_rc dg_ds_load_run(struct dg_job *job, struct dg_err *err)
 	}
 	if ((rc = pass2(&l, err)) != DG_OK)
 		goto drop;
-	fields = fields_json(&l);
+	fields = fields_json(&l, json_object_get(opts, "info"));
 	/* source: what a reload (datastore_load) starts from */
 	result = json_pack("{s:s, s:I, s:I, s:O, s:O, s:{s:s, s:O?}}", "table", l.table, "rows",
 			   (json_int_t)l.rows, "bad_rows", (json_int_t)l.bad, "errors", l.errors,

@@ -284,6 +284,26 @@ dg_rc dg_ds_sql_resource(struct dg_db *db, const char *resource_id, struct dg_ar
 	return rc;
 }
 
+dg_rc dg_ds_sql_names(struct dg_db *db, const char *resource_id, struct dg_arena *a,
+		      struct dg_ds_names *n)
+{
+	struct dg_rows *rows = NULL;
+	memset(n, 0, sizeof *n);
+	dg_rc rc = dg_db_query(db,
+			       "SELECT p.name, p.title, r.name FROM od_resources r"
+			       " JOIN od_packages p ON p.id = r.package_id WHERE r.id = ?",
+			       DG_ARGS(DG_VT(resource_id)), &rows);
+	if (rc != DG_OK)
+		return rc;
+	if ((rc = dg_rows_next(rows)) == DG_OK) {
+		n->pkg_name = dg_arena_strdup(a, dg_rows_text(rows, 0));
+		n->pkg_title = dg_arena_strdup(a, dg_rows_text(rows, 1));
+		n->res_name = dg_arena_strdup(a, dg_rows_text(rows, 2));
+	}
+	dg_rows_free(rows);
+	return rc;
+}
+
 dg_rc dg_ds_sql_count_add(struct dg_db *db, const char *resource_id, int64_t delta)
 {
 	return dg_db_exec(db,
@@ -304,6 +324,17 @@ dg_rc dg_ds_sql_set_schema(struct dg_db *db, const char *resource_id, json_t *fi
 				      DG_VT(primary_key && *primary_key ? primary_key : NULL),
 				      DG_VT(resource_id)),
 			      NULL);
+	free(f);
+	return rc;
+}
+
+dg_rc dg_ds_sql_set_fields(struct dg_db *db, const char *resource_id, json_t *fields)
+{
+	char *f = json_dumps(fields, JSON_COMPACT);
+	dg_rc rc = dg_db_exec(db,
+			      "UPDATE datastore_tables SET fields = ?, updated_at = {{now_ms}}"
+			      " WHERE resource_id = ?",
+			      DG_ARGS(DG_VT(f), DG_VT(resource_id)), NULL);
 	free(f);
 	return rc;
 }

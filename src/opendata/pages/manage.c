@@ -370,6 +370,10 @@ static dg_rc render_dataset(struct dg_req *r, struct dg_db *db, unsigned status,
 	json_object_set_new(d, "is_new", json_boolean(is_new));
 	if (pkg) {
 		json_object_set(d, "ds", pkg);
+		/* a closed or private dataset has no public page: no link to a 404 */
+		json_object_set_new(d, "public_page",
+				    json_boolean(strcmp(extra_of(pkg, "open_tier"), "closed") &&
+						 !json_is_true(json_object_get(pkg, "private"))));
 		/* whether each has a table came with the dataset (datastore_active) */
 		json_t *res;
 		size_t i;
@@ -819,6 +823,19 @@ static dg_rc render_columns(struct dg_req *r, struct dg_db *db, unsigned status,
 		if (json_object_get(json_object_get(d, "error_for"), field))
 			json_object_set(c, "error",
 					json_object_get(json_object_get(d, "error_for"), field));
+		/* the labels form's two fields, as posted after an error, else as stored */
+		static const char *const lk[][2] = {{"zh", "label"}, {"en", "label_en"}};
+		for (size_t k = 0; k < 2; k++) {
+			const char *name = dg_arena_printf(r->arena, "%s_%s", lk[k][0], id);
+			const char *v = posted && json_object_get(posted, name)
+						? str_of(posted, name)
+						: str_of(json_object_get(f, "info"), lk[k][1]);
+			json_t *lf = json_pack("{s:s, s:s}", "field", name, "value", v);
+			json_t *e = json_object_get(json_object_get(d, "error_for"), name);
+			if (e)
+				json_object_set(lf, "error", e);
+			json_object_set_new(c, lk[k][0], lf);
+		}
 		json_array_append_new(cols, c);
 	}
 	bool strict = posted ? !!json_object_get(posted, "strict")
@@ -850,6 +867,11 @@ static dg_rc render_columns(struct dg_req *r, struct dg_db *db, unsigned status,
 		d, "action",
 		json_string(dg_arena_printf(r->arena, "/data/datasets/%s/resources/%s/columns",
 					    str_of(pkg, "name"), rid)));
+	json_object_set_new(
+		d, "labels_action",
+		json_string(dg_arena_printf(r->arena, "/data/datasets/%s/resources/%s/labels",
+					    str_of(pkg, "name"), rid)));
+	json_object_set_new(d, "label_max", json_integer(DG_DS_LABEL_MAX));
 	error_title(r, d, dg_t(r, "odp.manage.cols_title"));
 	return dg_page(r, status, "data/manage_columns.html", d);
 }
@@ -901,6 +923,9 @@ static dg_rc page_columns(struct dg_req *r)
 		json_decref(d);
 		return rc;
 	}
+	const char *done = dg_req_field(r, "done");
+	if (done && !strcmp(done, "labels"))
+		json_object_set_new(d, "done", json_string(dg_t(r, "odp.manage.done_labels")));
 	return render_columns(r, t.db, 200, t.pkg, t.res, d);
 }
 
@@ -967,6 +992,73 @@ static dg_rc post_columns(struct dg_req *r)
 	return DG_OK;
 }
 
+/*
+ * The columns' Chinese and English labels (zh_<col>, en_<col>), stored in
+ * the table's field info (dg_datastore_set_labels): every field is checked
+ * first, and one that is too long or holds control characters sends the
+ * page back with the answers kept and nothing stored.
+ */
+static dg_rc post_labels(struct dg_req *r)
+{
+	struct target tg;
+	struct dg_ds_table t = {0};
+	dg_rc rc = target_of(r, S_RESOURCE, &tg);
+	const char *rid = tg.res ? str_of(tg.res, "id") : "";
+	if (!rc && (rc = dg_ds_sql_lookup(tg.db, rid, &t)) == DG_ENOTFOUND)
+		rc = dg_err_set(&r->err, rc, "%s", dg_t(r, "odp.manage.no_table"));
+	if (rc)
+		return rc;
+	json_t *labels = json_object(), *f, *d = json_object();
+	size_t i;
+	json_array_foreach (t.fields, i, f) {
+		const char *id = str_of(f, "id");
+		json_t *one = json_object();
+		static const char *const lk[][2] = {{"zh", "label"}, {"en", "label_en"}};
+		for (size_t k = 0; k < 2; k++) {
+			const char *name = dg_arena_printf(r->arena, "%s_%s", lk[k][0], id);
+			const char *v = dg_req_field(r, name), *why = NULL;
+			if (!v) /* a field the form did not send keeps its label */
+				continue;
+			json_t *js = json_string(v);
+			if (!js || dg_ds_label_check(js, &why) != DG_OK)
+				dg_form_error(
+					d, name,
+					dg_arena_printf(r->arena, "%s%s%s", id,
+							dg_t(r, "odp.manage.colon"),
+							dg_t(r, why && !strcmp(why, "long")
+									? "odp.manage.label_long"
+									: "odp.manage.label_bad")));
+			else
+				json_object_set(one, lk[k][1], js);
+			json_decref(js);
+		}
+		json_object_set_new(labels, id, one);
+	}
+	json_decref(t.fields);
+	struct dg_err err = {0};
+	if (!json_object_get(d, "errors")) {
+		rc = dg_datastore_set_labels(tg.db, rid, labels, &err);
+		if (rc == DG_EINVAL) {
+			dg_form_error(d, "labels", err.msg);
+			rc = DG_OK;
+		}
+	}
+	json_decref(labels);
+	if (rc) {
+		json_decref(d);
+		return dg_err_set(&r->err, rc, "%s", err.msg[0] ? err.msg : dg_t(r, "error.store_busy"));
+	}
+	if (json_object_get(d, "errors")) {
+		dg_form_keep_values(r, d);
+		return render_columns(r, tg.db, dg_rc_form_status(DG_EINVAL), tg.pkg, tg.res, d);
+	}
+	json_decref(d);
+	dg_reply_redirect(r, dg_arena_printf(r->arena,
+					     "/data/datasets/%s/resources/%s/columns?done=labels#labels",
+					     str_of(tg.pkg, "name"), rid));
+	return DG_OK;
+}
+
 static const struct dg_route routes[] = {
 	{"GET", "/data/manage", page_list, DG_ROLE_STAFF | DG_ROLE_ADMIN, 0},
 	{"GET", "/data/manage/new", page_new, DG_ROLE_STAFF | DG_ROLE_ADMIN, 0},
@@ -992,6 +1084,8 @@ static const struct dg_route routes[] = {
 	{"GET", "/data/datasets/{id}/resources/{rid}/columns", page_columns,
 	 DG_ROLE_STAFF | DG_ROLE_ADMIN, 0},
 	{"POST", "/data/datasets/{id}/resources/{rid}/columns", post_columns,
+	 DG_ROLE_STAFF | DG_ROLE_ADMIN, 0},
+	{"POST", "/data/datasets/{id}/resources/{rid}/labels", post_labels,
 	 DG_ROLE_STAFF | DG_ROLE_ADMIN, 0},
 };
 

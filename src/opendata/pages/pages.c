@@ -437,6 +437,29 @@ static const char *cell_text(struct dg_req *r, json_t *v)
 	return "";
 }
 
+/*
+ * A column's heading in the page's language: info.label (Chinese) or
+ * info.label_en (English) as staff gave them, else the column's name.
+ */
+static const char *col_label(struct dg_req *r, json_t *f)
+{
+	json_t *info = json_object_get(f, "info");
+	const char *l = json_string_value(
+		json_object_get(info, strcmp(r->lang, "en") == 0 ? "label_en" : "label"));
+	const char *id = json_string_value(json_object_get(f, "id"));
+	return l && *l ? l : id ? id : "";
+}
+
+static const char *label_of_id(struct dg_req *r, json_t *fields, const char *id)
+{
+	json_t *f;
+	size_t i;
+	json_array_foreach (fields, i, f)
+		if (id && strcmp(id, json_string_value(json_object_get(f, "id"))) == 0)
+			return col_label(r, f);
+	return id ? id : "";
+}
+
 /* The dataset page's own link with the preview state, one part replaced. */
 struct preview_state {
 	const char *base, *col, *val, *chart, *kind;
@@ -484,13 +507,14 @@ static dg_rc ds_rows(struct dg_req *r, const char *rid, const struct preview_sta
 static dg_rc add_chart(struct dg_req *r, const char *rid, const struct preview_state *ps,
 		       json_t *fields, json_t *d)
 {
-	const char *label_col = "_id";
+	const char *label_col = "_id", *label_head = "_id";
 	json_t *f;
 	size_t i;
 	json_array_foreach (fields, i, f) {
 		const char *t = json_string_value(json_object_get(f, "type"));
 		if (!is_number_type(t)) {
 			label_col = json_string_value(json_object_get(f, "id"));
+			label_head = col_label(r, f);
 			break;
 		}
 	}
@@ -522,7 +546,8 @@ static dg_rc add_chart(struct dg_req *r, const char *rid, const struct preview_s
 		if (values[i] > hi)
 			hi = values[i], at_hi = i;
 	}
-	const char *title = dg_arena_printf(r->arena, "%s: %s", dg_t(r, "odp.chart.of"), ps->chart);
+	const char *title = dg_arena_printf(r->arena, "%s: %s", dg_t(r, "odp.chart.of"),
+					    label_of_id(r, fields, ps->chart));
 	const char *desc =
 		n ? dg_arena_printf(r->arena, "%s %zu. %s %.10g (%s). %s %.10g (%s).",
 				    dg_t(r, "odp.chart.points"), n, dg_t(r, "odp.chart.min"), lo,
@@ -535,7 +560,7 @@ static dg_rc add_chart(struct dg_req *r, const char *rid, const struct preview_s
 	if (!rc)
 		json_object_set_new(d, "chart",
 				    json_pack("{s:s, s:s, s:s, s:s, s:o}", "svg", dg_buf_str(&svg),
-					      "title", title, "desc", desc, "label_col", label_col,
+					      "title", title, "desc", desc, "label_col", label_head,
 					      "rows", rows));
 	else
 		json_decref(rows);
@@ -544,7 +569,8 @@ static dg_rc add_chart(struct dg_req *r, const char *rid, const struct preview_s
 }
 
 /* The preview of the first resource with a table: fields, rows, filter and pages. */
-static dg_rc add_preview(struct dg_req *r, struct dg_db *db, json_t *pkg, json_t *d, bool *bad)
+static dg_rc add_preview(struct dg_req *r, struct dg_db *db, json_t *pkg, bool locked, json_t *d,
+			 bool *bad)
 {
 	json_t *res1, *fields = NULL;
 	size_t i;
@@ -595,17 +621,26 @@ static dg_rc add_preview(struct dg_req *r, struct dg_db *db, json_t *pkg, json_t
 	json_array_foreach (fields, i, f) {
 		const char *id = json_string_value(json_object_get(f, "id"));
 		const char *type = json_string_value(json_object_get(f, "type"));
+		const char *label = col_label(r, f);
 		json_array_append_new(cols,
-				      json_pack("{s:s, s:s, s:b}", "id", id, "type",
-						tr(r, "odp.type", type ? type : "text"), "selected",
+				      json_pack("{s:s, s:s, s:s, s:b, s:b}", "id", id, "label", label,
+						"type", tr(r, "odp.type", type ? type : "text"),
+						"show_id", strcmp(label, id) != 0, "selected",
 						ps.col && strcmp(ps.col, id) == 0));
 		col_ok |= ps.col && strcmp(ps.col, id) == 0;
 		if (is_number_type(type)) {
 			bool sel = ps.chart && strcmp(ps.chart, id) == 0;
 			chart_ok |= sel;
-			json_array_append_new(numeric,
-					      json_pack("{s:s, s:b}", "id", id, "selected", sel));
+			json_array_append_new(numeric, json_pack("{s:s, s:s, s:b}", "id", id, "label",
+								 label, "selected", sel));
 		}
+	}
+	if (locked) {
+		/* conditional data: what the table holds, and no rows (dataset_page says how) */
+		json_object_set_new(pv, "cols", cols);
+		json_object_set_new(pv, "locked", json_true());
+		json_decref(numeric);
+		return DG_OK;
 	}
 	json_object_set_new(pv, "cols", cols);
 	json_object_set_new(pv, "numeric", numeric);
@@ -670,6 +705,112 @@ static dg_rc add_preview(struct dg_req *r, struct dg_db *db, json_t *pkg, json_t
 	return DG_OK;
 }
 
+/* "1.2 MB": a size for people, in the page's language. */
+static const char *size_text(struct dg_req *r, double bytes)
+{
+	static const char *const units[] = {"B", "KB", "MB", "GB"};
+	size_t u = 0;
+	while (bytes >= 1024 && u < 3)
+		bytes /= 1024, u++;
+	return dg_arena_printf(r->arena, u == 0 ? "%.0f %s" : "%.1f %s", bytes, units[u]);
+}
+
+/*
+ * The CSV size of a table of rows rows, estimated from its first SIZE_SAMPLE
+ * rows (_id and each cell's text, a separator each, CRLF), plus the header: shown
+ * beside the download so a person knows before clicking. 0 when the rows
+ * cannot be read.
+ */
+#define SIZE_SAMPLE 50
+static double csv_estimate(struct dg_req *r, const char *rid, json_t *fields, int64_t rows)
+{
+	json_t *res = NULL, *rec, *f;
+	struct dg_err err = {0};
+	struct preview_state ps = {0};
+	size_t i, k, n = 0;
+	double head = 3 + 4, body = 0; /* the BOM, "_id," */
+	json_array_foreach (fields, k, f)
+		head += (double)strlen(json_string_value(json_object_get(f, "id"))) + 1;
+	if (rows <= 0 || ds_rows(r, rid, &ps, SIZE_SAMPLE, 0, &res, &err) != DG_OK)
+		return rows <= 0 ? head + 1 : 0;
+	json_array_foreach (json_object_get(res, "records"), i, rec) {
+		json_array_foreach (fields, k, f)
+			body += (double)strlen(cell_text(
+					r, json_object_get(rec, json_string_value(
+									json_object_get(f, "id"))))) +
+				1;
+		/* "_id" and its comma, and the CRLF */
+		body += (double)strlen(cell_text(r, json_object_get(rec, "_id"))) + 1 + 1, n++;
+	}
+	json_decref(res);
+	return n ? head + 1 + body / (double)n * (double)rows : 0;
+}
+
+/*
+ * The resources, each with its links: its own (a link elsewhere, or its
+ * table's dump), and for a table the CSV (with a BOM, for Excel on Chinese
+ * Windows) and XLSX dumps and the API page, its row count and the CSV's
+ * estimated size. Conditional data (locked) shows no dump links: its rows
+ * go only to an app holding a grant.
+ */
+static dg_rc add_resources(struct dg_req *r, struct dg_db *db, json_t *pkg, bool locked, json_t *d)
+{
+	json_t *list = json_array(), *res1;
+	size_t i;
+	json_object_set_new(d, "resources", list);
+	json_array_foreach (json_object_get(pkg, "resources"), i, res1) {
+		const char *rid = json_string_value(json_object_get(res1, "id"));
+		const char *url = json_string_value(json_object_get(res1, "url"));
+		const char *own = dg_arena_printf(r->arena, "/datastore/dump/%s", rid);
+		bool own_dump = url && strncmp(url, own, strlen(own)) == 0;
+		json_t *o = json_pack("{s:s, s:O, s:O, s:O, s:b}", "id", rid, "name",
+				      json_object_get(res1, "name"), "format",
+				      json_object_get(res1, "format"), "url",
+				      json_object_get(res1, "url"), "own_dump", own_dump);
+		json_array_append_new(list, o);
+		/* its own link, unless that is the dump offered below or one locked away */
+		json_object_set_new(o, "link", json_boolean(!own_dump));
+		if (!json_is_true(json_object_get(res1, "datastore_active")))
+			continue;
+		struct dg_ds_table t = {0};
+		dg_rc rc = dg_ds_sql_lookup(db, rid, &t);
+		if (rc == DG_ENOTFOUND)
+			continue;
+		if (rc)
+			return rc;
+		json_object_set_new(o, "datastore", json_true());
+		json_object_set_new(o, "dumps", json_boolean(!locked));
+		json_object_set_new(o, "rows", json_integer((json_int_t)t.row_count));
+		if (!locked) {
+			double est = csv_estimate(r, rid, t.fields, t.row_count);
+			if (est > 0)
+				json_object_set_new(o, "csv_size", json_string(size_text(r, est)));
+		}
+		json_decref(t.fields);
+	}
+	return DG_OK;
+}
+
+/*
+ * Conditional data: what it takes to use it. A signed-in person is sent to
+ * the application form; anyone else to sign in first, back to the form.
+ */
+static void add_apply(struct dg_req *r, json_t *pkg, json_t *d)
+{
+	const char *name = json_string_value(json_object_get(pkg, "name"));
+	const char *apply = dg_arena_printf(r->arena, "/data/datasets/%s/apply", name);
+	struct dg_buf b;
+	dg_buf_init(&b, 1024);
+	dg_rc rc = dg_buf_adds(&b, "/login?next=");
+	if (!rc)
+		rc = dg_buf_add_url(&b, apply, strlen(apply));
+	json_object_set_new(d, "apply",
+			    json_pack("{s:s, s:s, s:b}", "href", apply, "login",
+				      rc ? "/login" : dg_arena_strdup(r->arena, dg_buf_str(&b)),
+				      "signed_in", r->user != NULL));
+	dg_buf_release(&b);
+}
+
 static dg_rc dataset_page(struct dg_req *r)
 {
 	struct dg_db *db = NULL;
@@ -681,25 +822,19 @@ static dg_rc dataset_page(struct dg_req *r)
 		json_decref(d);
 		return rc;
 	}
-	/* whether each has a table came with the dataset (datastore_active) */
-	json_t *list = json_array(), *res1;
-	size_t i;
-	json_array_foreach (json_object_get(pkg, "resources"), i, res1)
-		json_array_append_new(
-			list,
-			json_pack("{s:O, s:O, s:O, s:O, s:b}", "id", json_object_get(res1, "id"),
-				  "name", json_object_get(res1, "name"), "format",
-				  json_object_get(res1, "format"), "url",
-				  json_object_get(res1, "url"), "datastore",
-				  json_is_true(json_object_get(res1, "datastore_active"))));
-	json_object_set_new(d, "resources", list);
 	/* its department's staff and administrators get a link to the form */
 	const char *mine = NULL, *owner = json_string_value(json_object_get(pkg, "owner_org"));
 	if (r->user && dg_od_writer(r, db, false, &mine) == DG_OK && mine && owner &&
 	    (!strcmp(mine, "*") || !strcmp(mine, owner)))
 		json_object_set_new(d, "can_edit", json_true());
 	bool bad = false;
-	rc = add_preview(r, db, pkg, d, &bad);
+	bool locked = strcmp(extra_of(pkg, "open_tier"), "conditional") == 0 &&
+		      !json_is_true(json_object_get(d, "can_edit"));
+	if (locked)
+		add_apply(r, pkg, d);
+	rc = add_resources(r, db, pkg, locked, d);
+	if (!rc)
+		rc = add_preview(r, db, pkg, locked, d, &bad);
 	if (rc) {
 		json_decref(d);
 		return rc;

@@ -481,6 +481,16 @@ dg_rc dg_od_pages_demo_seed(struct dg_db *db, struct dg_err *err)
 	dg_rc rc = dg_datastore_demo_table(db, rid, 4, names, types, demo_rows, nrows);
 	if (rc)
 		return dg_err_set(err, rc, "the open-data demo table");
+	/* its columns' labels, as staff give them on the columns page */
+	json_t *labels = json_pack(
+		"{s:{s:s, s:s}, s:{s:s, s:s}, s:{s:s, s:s}, s:{s:s, s:s}}", "month", "label", "月份",
+		"label_en", "Month", "district", "label", "区县", "label_en", "District", "new_jobs",
+		"label", "城镇新增就业人数", "label_en", "New jobs", "unemployment_rate", "label",
+		"失业率（%）", "label_en", "Unemployment rate (%)");
+	rc = dg_datastore_set_labels(db, rid, labels, err);
+	json_decref(labels);
+	if (rc)
+		return rc;
 	/* one answered request and one approved app, by the demo's first resident */
 	int64_t uid = 0, now = dg_now_ms();
 	rc = dg_db_query_int(db, "SELECT id FROM users WHERE role = 'citizen' ORDER BY id LIMIT 1",
