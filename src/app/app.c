@@ -137,6 +137,7 @@ dg_rc dg_app_open(struct dg_app *app, const struct dg_config *cfg, struct dg_err
 	rc = dg_store_open(cfg->db, pool, &env->store, err);
 	if (rc)
 		goto out;
+	dg_store_set_heap_mb(env->store, cfg->sqlite_heap_mb);
 	rc = dg_store_migrate(env->store, lists, nlists, err);
 	if (rc)
 		goto out;

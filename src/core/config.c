@@ -38,6 +38,7 @@ void dg_config_defaults(struct dg_config *c)
 		.idle_timeout = 30,
 		.min_body_rate = 1024,
 		.login_limit = 20,
+		.sqlite_heap_mb = 256,
 	};
 }
 
@@ -208,6 +209,8 @@ static dg_rc set_limit(struct dg_config *c, const char *key, const char *v, stru
 		{"min-body-rate", "min body rate", offsetof(struct dg_config, min_body_rate), 0,
 		 1u << 30},
 		{"login-limit", "login limit", offsetof(struct dg_config, login_limit), 0, 1000000},
+		{"sqlite-heap-mb", "sqlite heap mb", offsetof(struct dg_config, sqlite_heap_mb), 0,
+		 1u << 20},
 	};
 	for (size_t i = 0; i < sizeof(limits) / sizeof(limits[0]); i++) {
 		unsigned long long n;
@@ -321,6 +324,7 @@ dg_rc dg_config_from_env(struct dg_config *c, struct dg_err *err)
 		{"DGOV_MIN_BODY_RATE", "min-body-rate"},
 		{"DGOV_LOGIN_LIMIT", "login-limit"},
 		{"DGOV_CORS_ORIGINS", "cors-origins"},
+		{"DGOV_SQLITE_HEAP_MB", "sqlite-heap-mb"},
 	};
 	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
 		const char *v = getenv(map[i].env);
@@ -378,7 +382,7 @@ int dg_config_has_flag(const char *name)
 		"log-level",     "pwhash",         "webhook-url",  "webhook-secret",
 		"trusted-proxy", "site-url",       "max-conn",     "conn-per-addr",
 		"conn-reserve",  "header-timeout", "idle-timeout", "min-body-rate",
-		"login-limit",   "cors-origins"};
+		"login-limit",   "cors-origins",   "sqlite-heap-mb"};
 	size_t n = strcspn(name, "=");
 	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
 		if (strlen(flags[i]) == n && strncmp(flags[i], name, n) == 0)
@@ -430,5 +434,7 @@ const char *dg_config_usage(void)
 	       "                       must wait (default 20; 0 no cap)\n"
 	       "  --cors-origins LIST  web pages on these origins may read the open-data API\n"
 	       "                       (CKAN's actions that read, dumps, DCAT): * or\n"
-	       "                       https://a.example,https://b.example; default none\n";
+	       "                       https://a.example,https://b.example; default none\n"
+	       "  --sqlite-heap-mb N   SQLite's soft heap limit in MiB: over it SQLite gives back\n"
+	       "                       its caches before it takes more memory (default 256; 0 none)\n";
 }

@@ -8,7 +8,7 @@
  * DGOV_MAX_BODY, DGOV_MAX_RESOURCE_SIZE, DGOV_LOG_LEVEL, DGOV_PWHASH (interactive|moderate|min),
  * DGOV_WEBHOOK_URL, DGOV_WEBHOOK_SECRET, DGOV_TRUSTED_PROXY, DGOV_SITE_URL,
  * DGOV_MAX_CONN, DGOV_CONN_PER_ADDR, DGOV_CONN_RESERVE, DGOV_HEADER_TIMEOUT,
- * DGOV_IDLE_TIMEOUT, DGOV_MIN_BODY_RATE, DGOV_LOGIN_LIMIT.
+ * DGOV_IDLE_TIMEOUT, DGOV_MIN_BODY_RATE, DGOV_LOGIN_LIMIT, DGOV_SQLITE_HEAP_MB.
  * Strings point into argv, the environment or static defaults; the config
  * owns nothing and needs no release.
  */
@@ -55,6 +55,7 @@ struct dg_config {
 	unsigned idle_timeout;   /* seconds a connection may be silent: 30 */
 	unsigned min_body_rate;  /* bytes a second a body must average after header_timeout: 1024 */
 	unsigned login_limit; /* failed sign-ins from one address per 15 minutes: 20 (0: no cap) */
+	unsigned sqlite_heap_mb; /* SQLite's soft heap limit, MiB: 256 (0: none) */
 	const char *cors_origins; /* origins whose pages may read the open-data API: "*", a
 				     comma-separated list, or NULL (none, as CKAN by default) */
 };
@@ -74,8 +75,8 @@ dg_rc dg_config_from_env(struct dg_config *c, struct dg_err *err) DG_MUST;
  * --log-level L, --pwhash COST, --webhook-url URL, --webhook-secret S,
  * --trusted-proxy LIST, --site-url URL, --max-conn N, --conn-per-addr N,
  * --conn-reserve N, --header-timeout SEC, --idle-timeout SEC,
- * --min-body-rate BYTES, --login-limit N, --cors-origins LIST. Unknown flags
- * are EINVAL.
+ * --min-body-rate BYTES, --login-limit N, --cors-origins LIST,
+ * --sqlite-heap-mb N. Unknown flags are EINVAL.
  */
 dg_rc dg_config_from_args(struct dg_config *c, int argc, char **argv, struct dg_err *err) DG_MUST;
 

@@ -15,19 +15,21 @@
 #include "core/log.h"
 #include "core/str.h"
 
-enum kind { K_BUSY, K_GONE, K_FULL, K_SLOW };
+enum kind { K_BUSY, K_GONE, K_FULL, K_SLOW, K_HOLD };
 
 struct point {
 	char name[48];
 	enum kind kind;
 	long ms;
-	long left; /* hits that still fire; < 0: all */
+	long left;  /* hits that still fire; < 0: all */
+	long fired; /* hits that fired since it was armed */
 };
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static struct point points[DG_FAILPOINT_MAX];
 static size_t npoints;
 static atomic_int armed;
+static atomic_long generation; /* one more at each dg_failpoint_set: ends the holds */
 static pthread_once_t env_once = PTHREAD_ONCE_INIT;
 
 static dg_rc parse_one(const char *s, size_t n, struct point *p, struct dg_err *err)
@@ -45,14 +47,19 @@ static dg_rc parse_one(const char *s, size_t n, struct point *p, struct dg_err *
 	static const struct {
 		const char *name;
 		enum kind kind;
-	} kinds[] = {{"busy", K_BUSY}, {"gone", K_GONE}, {"full", K_FULL}, {"slow", K_SLOW}};
+	} kinds[] = {{"busy", K_BUSY},
+		     {"gone", K_GONE},
+		     {"full", K_FULL},
+		     {"slow", K_SLOW},
+		     {"hold", K_HOLD}};
 	size_t i = 0;
 	while (i < sizeof(kinds) / sizeof(kinds[0]) &&
 	       !(strlen(kinds[i].name) == kn && memcmp(kinds[i].name, k, kn) == 0))
 		i++;
 	if (i == sizeof(kinds) / sizeof(kinds[0]))
 		return dg_err_set(err, DG_EINVAL,
-				  "failpoint %s: kind must be busy, gone, full or slow", p->name);
+				  "failpoint %s: kind must be busy, gone, full, slow or hold",
+				  p->name);
 	p->kind = kinds[i].kind;
 	p->left = -1;
 	const char *q = k + kn;
@@ -94,8 +101,29 @@ dg_rc dg_failpoint_set(const char *spec, struct dg_err *err)
 	memcpy(points, next, n * sizeof(next[0]));
 	npoints = n;
 	atomic_store(&armed, (int)n);
+	atomic_fetch_add(&generation, 1);
 	pthread_mutex_unlock(&mu);
 	return DG_OK;
+}
+
+long dg_failpoint_fired(const char *name)
+{
+	long n = 0;
+	pthread_mutex_lock(&mu);
+	for (size_t i = 0; i < npoints; i++)
+		if (strcmp(points[i].name, name) == 0)
+			n += points[i].fired;
+	pthread_mutex_unlock(&mu);
+	return n;
+}
+
+/* A hold: wait until the failpoints are set again, or ms (0: 60 s) at most. */
+static void hold(long gen, long ms)
+{
+	struct timespec tick = {0, 10 * 1000000L};
+	for (long waited = 0; atomic_load(&generation) == gen && waited < (ms ? ms : 60000);
+	     waited += 10)
+		nanosleep(&tick, NULL);
 }
 
 static void from_env(void)
@@ -114,7 +142,9 @@ dg_rc dg_failpoint_hit(const char *name)
 	enum kind kind = K_BUSY;
 	long ms = 0;
 	bool fire = false;
+	long gen = 0;
 	pthread_mutex_lock(&mu);
+	gen = atomic_load(&generation);
 	for (size_t i = 0; i < npoints; i++) {
 		struct point *p = &points[i];
 		if (strcmp(p->name, name) != 0 || p->left == 0)
@@ -123,6 +153,7 @@ dg_rc dg_failpoint_hit(const char *name)
 			p->left--;
 		kind = p->kind;
 		ms = p->ms;
+		p->fired++;
 		fire = true;
 		break;
 	}
@@ -135,6 +166,7 @@ dg_rc dg_failpoint_hit(const char *name)
 		nanosleep(&ts, NULL);
 		return DG_OK;
 	}
+	case K_HOLD: hold(gen, ms); return DG_OK;
 	case K_FULL: return DG_ENOSPC;
 	case K_BUSY:
 	case K_GONE: return DG_EUNAVAIL;

@@ -12,8 +12,11 @@
  *   NAME=KIND[:MS][*COUNT][,NAME=KIND...]
  *
  * KIND is busy (DG_EUNAVAIL, as a store past its busy wait), gone (the
- * store went away: DG_EUNAVAIL), full (the disk is full: DG_ENOSPC) or slow
- * (wait MS milliseconds, then go on). COUNT limits how many hits fire
+ * store went away: DG_EUNAVAIL), full (the disk is full: DG_ENOSPC), slow
+ * (wait MS milliseconds, then go on) or hold (wait until the failpoints are
+ * set again, e.g. disarmed, or MS milliseconds, 60 s when 0; then go on:
+ * a test holds a request where it is, sees it there with
+ * dg_failpoint_fired, and lets it go). COUNT limits how many hits fire
  * (default: every hit). An empty spec disarms everything.
  */
 #ifndef DG_CORE_FAILPOINT_H
@@ -25,6 +28,9 @@
 
 /* Arm (or, with "" or NULL, disarm) failpoints; EINVAL names the bad part in err. */
 dg_rc dg_failpoint_set(const char *spec, struct dg_err *err) DG_MUST;
+
+/* How many hits of name have fired since it was armed (0 when it is not). */
+long dg_failpoint_fired(const char *name);
 
 /* The fault armed at name, if any: DG_OK to go on (after a slow one's wait). */
 dg_rc dg_failpoint_hit(const char *name) DG_MUST;

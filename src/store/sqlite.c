@@ -432,3 +432,9 @@ int dg_db_set_value_max(struct dg_db *db, int bytes)
 	/* over the compiled-in bound SQLite takes the bound: INT_MAX restores it */
 	return sqlite3_limit(db->conn, SQLITE_LIMIT_LENGTH, bytes > 0 ? bytes : INT_MAX);
 }
+
+void dg_store_set_heap_mb(struct dg_store *s, unsigned mb)
+{
+	if (dg_store_kind(s) == DG_STORE_SQLITE)
+		(void)sqlite3_soft_heap_limit64((sqlite3_int64)mb << 20);
+}

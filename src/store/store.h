@@ -69,6 +69,14 @@ static inline struct dg_val dg_val_text(const char *s)
  */
 dg_rc dg_store_open(const char *url, unsigned pool, struct dg_store **out,
 		    struct dg_err *err) DG_MUST;
+/*
+ * SQLite's soft heap limit, in MiB (0: none): over it SQLite gives back its
+ * page caches before it takes more memory. It is one limit for the whole
+ * process (SQLite has no per-connection one); what one statement may build
+ * is bounded by dg_db_set_value_max. PostgreSQL: nothing (its own server
+ * bounds its memory).
+ */
+void dg_store_set_heap_mb(struct dg_store *s, unsigned mb);
 /* Waits for borrowed connections to come back (bounded), closes them all. */
 void dg_store_close(struct dg_store *s);
 enum dg_store_kind dg_store_kind(const struct dg_store *s);

@@ -25,7 +25,7 @@ static void closed_never_listed(void **state)
 	struct th_client *c = th_client_new(th_shared);
 	struct th_resp r = {0};
 	assert_int_equal(th_get(c, "/api/3/action/package_list", &r), 200);
-	assert_null(strstr(r.body, "internal-case-ledger"));
+	assert_null(strstr(r.body, "sj-internal-case-ledger"));
 	assert_non_null(strstr(r.body, "food-safety-inspections")); /* conditional is listed */
 	th_resp_release(&r);
 	th_client_free(c);
@@ -83,7 +83,7 @@ static void package_delete_permissions(void **state)
 		th_resp_release(&r);
 	}
 	/* a closed dataset of another department is not found, not forbidden */
-	assert_int_equal(delete_as(c, rs, "internal-case-ledger", &r), 404);
+	assert_int_equal(delete_as(c, rs, "sj-internal-case-ledger", &r), 404);
 	th_resp_release(&r);
 	assert_int_equal(delete_as(c, mz, "no-such-dataset", &r), 404);
 	th_resp_release(&r);

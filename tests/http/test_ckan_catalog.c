@@ -105,7 +105,7 @@ static void private_datasets(void **state)
 	free(text);
 	json_decref(ans);
 	/* closed datasets never appear, even to their own department */
-	assert_int_equal(count_of(DG_DEMO_ADMIN, "{\"q\":\"name:internal-case-ledger\","
+	assert_int_equal(count_of(DG_DEMO_ADMIN, "{\"q\":\"name:sj-internal-case-ledger\","
 						 "\"include_private\":true}"),
 			 0);
 }
@@ -331,13 +331,13 @@ static void facet_counts(void **state)
 	check_counts();
 	/* closed, then open again; private, then public again */
 	post_ok(DG_DEMO_STAFF, "package_patch",
-		"{\"id\":\"facet-probe\",\"extras\":[{\"key\":\"open_tier\",\"value\":\"closed\"}]"
-		"}");
+		"{\"id\":\"facet-probe\",\"name\":\"mz-facet-probe\",\"extras\":[{\"key\":"
+		"\"open_tier\",\"value\":\"closed\"}]}");
 	check_counts();
 	assert_seen(false);
 	post_ok(DG_DEMO_STAFF, "package_patch",
-		"{\"id\":\"facet-probe\",\"extras\":[{\"key\":\"open_tier\",\"value\":"
-		"\"conditional\"}]}");
+		"{\"id\":\"mz-facet-probe\",\"name\":\"facet-probe\",\"extras\":[{\"key\":"
+		"\"open_tier\",\"value\":\"conditional\"}]}");
 	check_counts();
 	assert_seen(true);
 	post_ok(DG_DEMO_STAFF, "package_patch", "{\"id\":\"facet-probe\",\"private\":true}");
@@ -460,7 +460,7 @@ static void dcat_exports(void **state)
 	assert_int_equal(get("/catalog.ttl", &r), 200);
 	assert_non_null(strstr(r.body, "dcat:Catalog"));
 	assert_non_null(strstr(r.body, "hydra:totalItems"));
-	assert_null(strstr(r.body, "internal-case-ledger"));
+	assert_null(strstr(r.body, "sj-internal-case-ledger"));
 	assert_true(turtle_parses(r.body, r.len, &triples));
 	th_resp_release(&r);
 	assert_int_equal(get("/catalog.jsonld?page=1", &r), 200);
@@ -476,7 +476,7 @@ static void dcat_exports(void **state)
 	/* not found, closed, bad suffix, bad page */
 	assert_int_equal(get("/dataset/no-such.ttl", &r), 404);
 	th_resp_release(&r);
-	assert_int_equal(get("/dataset/internal-case-ledger.ttl", &r), 404);
+	assert_int_equal(get("/dataset/sj-internal-case-ledger.ttl", &r), 404);
 	th_resp_release(&r);
 	assert_int_equal(get("/dataset/market-entities.exe", &r), 404);
 	th_resp_release(&r);

@@ -28,7 +28,7 @@
 
 /* The demo resource of minimum-living-allowance (department mz, open). */
 #define RID "00000000-0000-4000-9000-000000000001"
-/* The demo resource of internal-case-ledger (department sj, closed). */
+/* The demo resource of sj-internal-case-ledger (department sj, closed). */
 #define CLOSED_RID "00000000-0000-4000-9000-000000000012"
 
 static char *mz, *rs, *cit, *adm; /* "Authorization: Bearer ..." headers */

@@ -25,7 +25,7 @@
 #include "store/store.h"
 
 /* minimum-living-allowance (mz, open), food-safety-inspections (sc,
- * conditional), internal-case-ledger (sj, closed): the demo's resources */
+ * conditional), sj-internal-case-ledger (sj, closed): the demo's resources */
 #define RID        "00000000-0000-4000-9000-000000000001"
 #define COND_RID   "00000000-0000-4000-9000-000000000007"
 #define CLOSED_RID "00000000-0000-4000-9000-000000000012"

@@ -30,8 +30,8 @@
 /* The demo's conditional dataset (food-safety-inspections, department sc) and its resource. */
 #define COND_NAME "food-safety-inspections"
 #define COND_RID  "00000000-0000-4000-9000-000000000007"
-/* The demo's closed dataset (internal-case-ledger) and its resource. */
-#define CLOSED_NAME "internal-case-ledger"
+/* The demo's closed dataset (sj-internal-case-ledger) and its resource. */
+#define CLOSED_NAME "sj-internal-case-ledger"
 #define CLOSED_RID  "00000000-0000-4000-9000-000000000012"
 
 static char *adm_token; /* "Authorization: Bearer dgt_..." of the administrator */

@@ -249,16 +249,26 @@ static void edit_and_close(void **state)
 	assert_non_null(strstr(b, "养老床位统计"));
 	assert_non_null(strstr(b, "value=\"https://example.gov.cn/beds\""));
 	free(b);
-	/* a new title, closed and private */
-	char *body = form_of("Beds+v2", "elderly-beds", "closed", "beds", ""), *edited = NULL;
+	/* closed keeps the name only with the department's code in front */
+	char *body = form_of("Beds+v2", "elderly-beds", "closed", "beds", ""), *edited = NULL,
+	     *out = NULL;
+	assert_int_equal(post(mz, "/data/datasets/elderly-beds/edit", body, &out), 422);
+	assert_non_null(strstr(out, "网址标识须以本部门代码和连字符开头，如 mz-"));
+	free(out);
+	json_t *still = shown("elderly-beds", 200);
+	assert_string_equal(extra(still, "open_tier"), "open");
+	json_decref(still);
+	free(body);
+	/* a new title and name, closed and private */
+	body = form_of("Beds+v2", "mz-elderly-beds", "closed", "beds", "");
 	assert_true(asprintf(&edited, "%s&private=true", body) > 0);
 	assert_int_equal(post(mz, "/data/datasets/elderly-beds/edit", edited, NULL), 303);
 	free(body);
 	free(edited);
 	/* closed and private: gone for the public, kept for the department */
-	shown("elderly-beds", 404);
+	shown("mz-elderly-beds", 404);
 	struct th_client *anon = th_client_new(srv);
-	free(get_as(anon, "/data/datasets/elderly-beds", 404));
+	free(get_as(anon, "/data/datasets/mz-elderly-beds", 404));
 	b = get_as(anon, "/data?q=beds", 200);
 	assert_null(strstr(b, "elderly-beds"));
 	free(b);
@@ -267,18 +277,117 @@ static void edit_and_close(void **state)
 	assert_non_null(strstr(b, "Beds v2"));
 	assert_non_null(strstr(b, "不予开放"));
 	free(b);
-	b = get_as(mz, "/data/datasets/elderly-beds/edit", 200);
+	b = get_as(mz, "/data/datasets/mz-elderly-beds/edit", 200);
 	assert_non_null(strstr(b, "value=\"closed\" checked"));
 	assert_non_null(strstr(b, "value=\"true\" aria-describedby=\"private-hint\" checked"));
 	free(b);
-	/* back to open for the tests after */
+	/* back to open and its old name for the tests after */
 	body = dataset_body("elderly-beds", "open", "beds", "");
-	assert_int_equal(post(mz, "/data/datasets/elderly-beds/edit", body, NULL), 303);
+	assert_int_equal(post(mz, "/data/datasets/mz-elderly-beds/edit", body, NULL), 303);
 	free(body);
 	json_t *pkg = shown("elderly-beds", 200);
 	assert_int_equal(json_array_size(json_object_get(pkg, "tags")), 1);
 	assert_false(json_is_true(json_object_get(pkg, "private")));
 	json_decref(pkg);
+}
+
+/*
+ * Another department's staff cannot tell a closed dataset's name from a
+ * free one (issue 16): names starting with a department's code are that
+ * department's, so sj's closed sj-internal-case-ledger and the free
+ * sj-no-such-set get the same status and the same message, on the page and
+ * over the API, and nothing is created; sj's own staff meet the clash.
+ */
+static void closed_names_do_not_leak(void **state)
+{
+	(void)state;
+	char *taken = NULL, *free_name = NULL;
+	char *body = dataset_body("sj-internal-case-ledger", "open", "", "");
+	assert_int_equal(post(mz, "/data/manage/new", body, &taken), 422);
+	free(body);
+	body = dataset_body("sj-no-such-set", "open", "", "");
+	assert_int_equal(post(mz, "/data/manage/new", body, &free_name), 422);
+	free(body);
+	const char *msg = "以“sj-”开头的网址标识留给该部门的数据集，请换一个";
+	assert_non_null(strstr(taken, msg));
+	assert_non_null(strstr(free_name, msg));
+	assert_null(strstr(taken, "已被其他数据集使用"));
+	free(taken);
+	free(free_name);
+	/* the API: the whole answers are the same */
+	char *tok = th_token_header(srv, DG_DEMO_STAFF, DG_DEMO_PASSWORD);
+	const char *hdrs[] = {tok, NULL};
+	struct th_client *c = th_client_new(srv);
+	struct th_resp r1 = {0}, r2 = {0};
+	const char *b1 = "{\"name\":\"sj-internal-case-ledger\",\"owner_org\":\"mz\"}",
+		   *b2 = "{\"name\":\"sj-no-such-set\",\"owner_org\":\"mz\"}";
+	long s1 = th_request(c, "POST", "/api/3/action/package_create", "application/json", b1,
+			     strlen(b1), hdrs, &r1);
+	long s2 = th_request(c, "POST", "/api/3/action/package_create", "application/json", b2,
+			     strlen(b2), hdrs, &r2);
+	assert_int_equal(s1, 409);
+	assert_int_equal(s2, 409);
+	json_t *j1 = json_loads(r1.body, 0, NULL), *j2 = json_loads(r2.body, 0, NULL);
+	assert_non_null(j1);
+	assert_non_null(j2);
+	assert_true(json_equal(json_object_get(j1, "error"), json_object_get(j2, "error")));
+	assert_non_null(strstr(r1.body, "are kept for the organization sj"));
+	json_decref(j1);
+	json_decref(j2);
+	th_resp_release(&r1);
+	th_resp_release(&r2);
+	th_client_free(c);
+	free(tok);
+	assert_int_equal(packages_named("sj-no-such-set"), 0);
+	assert_int_equal(count_of("SELECT COUNT(*) FROM od_packages WHERE owner_dept = 'mz' AND name"
+				  " LIKE 'sj-%%'"),
+			 0);
+	/* inside sj the clash is what it is */
+	struct th_client *sj = th_signed_in(srv, "sj_wu"); /* staff of sj (demo) */
+	body = dataset_body("sj-internal-case-ledger", "closed", "", "");
+	assert_int_equal(th_post_csrf(sj, "/data/manage", "/data/manage/new", body, &r1), 422);
+	assert_non_null(strstr(r1.body, "这个网址标识已被其他数据集使用"));
+	th_resp_release(&r1);
+	free(body);
+	th_client_free(sj);
+}
+
+/*
+ * opendata-008-closed-names on a store with closed datasets named before
+ * the rule: each gets its department's code in front, or the code and its
+ * id when that name is in use; the open ones and the prefixed keep theirs.
+ */
+static void migration_prefixes_closed_names(void **state)
+{
+	(void)state;
+	static const char *const rows[][3] = {
+		{"mig-1", "old-ledger", "closed"},   {"mig-2", "busy-name", "closed"},
+		{"mig-3", "mz-busy-name", "open"},   {"mig-4", "mz-already", "closed"},
+		{"mig-5", "plain-open", "open"},
+	};
+	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		char sql[400];
+		snprintf(sql, sizeof sql,
+			 "INSERT INTO od_packages (id, name, title, metadata_created,"
+			 " metadata_modified, owner_dept, tier) VALUES ('%s', '%s', 'x', 0, 0, 'mz',"
+			 " '%s')",
+			 rows[i][0], rows[i][1], rows[i][2]);
+		th_sql(srv, sql);
+	}
+	th_sql(srv, "DELETE FROM schema_migrations WHERE id = 'opendata-008-closed-names'");
+	const struct dg_migration *lists[32];
+	size_t n = dg_app_migration_lists(lists, 32);
+	struct dg_err err = {0};
+	assert_int_equal(dg_store_migrate(th_app(srv)->env.store, lists, n, &err), DG_OK);
+	assert_int_equal(packages_named("mz-old-ledger"), 1);
+	assert_int_equal(packages_named("mz-mig-2"), 1);
+	assert_int_equal(packages_named("mz-busy-name"), 1);
+	assert_int_equal(packages_named("mz-already"), 1);
+	assert_int_equal(packages_named("plain-open"), 1);
+	assert_int_equal(count_of("SELECT COUNT(*) FROM od_packages WHERE tier = 'closed' AND"
+				  " substr(name, 1, length(owner_dept) + 1) <> owner_dept || '-'"),
+			 0);
+	th_sql(srv, "DELETE FROM od_packages WHERE id LIKE 'mig-%'");
 }
 
 /* The id of the first resource of a dataset (malloc'd), or NULL. */
@@ -617,6 +726,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(create_and_show), cmocka_unit_test(bad_fields_say_why),
 		cmocka_unit_test(who_may),         cmocka_unit_test(edit_and_close),
+		cmocka_unit_test(closed_names_do_not_leak), cmocka_unit_test(migration_prefixes_closed_names),
 		cmocka_unit_test(link_resources),  cmocka_unit_test(delete_dataset),
 		cmocka_unit_test(column_types),    cmocka_unit_test(admin_picks_the_department),
 		cmocka_unit_test(upload_files),    cmocka_unit_test(api_answer_unchanged),

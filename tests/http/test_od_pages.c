@@ -209,9 +209,9 @@ static void dataset_page_preview_chart(void **state)
 	free(anon_get(EMPLOYMENT "?page=x", 400));
 
 	/* closed, missing: 404 for everyone, staff of the owner included */
-	free(anon_get("/data/datasets/internal-case-ledger", 404));
+	free(anon_get("/data/datasets/sj-internal-case-ledger", 404));
 	struct th_client *sj = th_signed_in(th_shared, "sj_wu");
-	free(get_as(sj, "/data/datasets/internal-case-ledger", 404));
+	free(get_as(sj, "/data/datasets/sj-internal-case-ledger", 404));
 	th_client_free(sj);
 	free(anon_get("/data/datasets/no-such-dataset", 404));
 	/* a dataset without a table has no preview */
@@ -236,7 +236,7 @@ static void api_and_stats(void **state)
 	free(anon_get("/data/datasets/elderly-care-institutions/resources/"
 		      "00000000-0000-4000-9000-000000000002/api",
 		      404));
-	free(anon_get("/data/datasets/internal-case-ledger/resources/"
+	free(anon_get("/data/datasets/sj-internal-case-ledger/resources/"
 		      "00000000-0000-4000-9000-000000000012/api",
 		      404));
 
@@ -424,10 +424,10 @@ static void conditional_and_closed(void **state)
 	free(b);
 
 	/* a closed dataset: 404 to outsiders, and its staff page links no public page */
-	free(anon_get("/data/datasets/internal-case-ledger", 404));
+	free(anon_get("/data/datasets/sj-internal-case-ledger", 404));
 	struct th_client *sj = th_signed_in(th_shared, "sj_wu");
-	b = get_as(sj, "/data/datasets/internal-case-ledger/edit", 200);
-	assert_null(strstr(b, "href=\"/data/datasets/internal-case-ledger\""));
+	b = get_as(sj, "/data/datasets/sj-internal-case-ledger/edit", 200);
+	assert_null(strstr(b, "href=\"/data/datasets/sj-internal-case-ledger\""));
 	assert_non_null(strstr(b, "没有公开页面"));
 	free(b);
 	th_client_free(sj);

@@ -27,7 +27,7 @@
 
 #define EMP_NAME    "employment-statistics" /* department rs */
 #define EMP_RID     "00000000-0000-4000-9000-000000000004"
-#define CLOSED_NAME "internal-case-ledger"
+#define CLOSED_NAME "sj-internal-case-ledger"
 #define CLOSED_RID  "00000000-0000-4000-9000-000000000012"
 
 static struct dg_store *store(void)

@@ -88,6 +88,22 @@ const struct dg_migration dg_opendata_migrations[] = {
 	 " WHERE state = 'active' AND tier <> 'closed' AND private = 0;"
 	 "CREATE INDEX od_packages_public_name ON od_packages(name)"
 	 " WHERE state = 'active' AND tier <> 'closed' AND private = 0;"},
+	/*
+	 * a closed dataset's name starts with its organisation's code and a
+	 * hyphen (catalog_int.h, dg_od_name_org), so that a clash on create
+	 * reveals it to nobody outside that organisation: the closed ones named
+	 * before get the prefix, or, when that name is in use, the code and their id
+	 */
+	{"opendata-008-closed-names",
+	 "UPDATE od_packages SET name = owner_dept || '-' || name"
+	 " WHERE tier = 'closed' AND owner_dept <> ''"
+	 " AND substr(name, 1, length(owner_dept) + 1) <> owner_dept || '-'"
+	 " AND NOT EXISTS (SELECT 1 FROM od_packages o"
+	 " WHERE o.name = od_packages.owner_dept || '-' || od_packages.name"
+	 " OR o.id = od_packages.owner_dept || '-' || od_packages.name);"
+	 "UPDATE od_packages SET name = owner_dept || '-' || id"
+	 " WHERE tier = 'closed' AND owner_dept <> ''"
+	 " AND substr(name, 1, length(owner_dept) + 1) <> owner_dept || '-';"},
 	{NULL, NULL},
 };
 

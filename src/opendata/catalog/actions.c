@@ -1273,6 +1273,46 @@ static void own_link(struct dg_req *r, json_t *src, json_t *stored)
 		json_object_set_new(src, "url", json_string(rel));
 }
 
+/*
+ * The names' rule of catalog_int.h (dg_od_name_org), checked before any
+ * clash: a name or an id that belongs to another organisation is refused
+ * as such whether a dataset has it or not, and a closed dataset's name
+ * must belong to its own. A name kept as it was (same name, same owner) is
+ * not checked again, so datasets named before the rule can still be edited.
+ */
+static dg_rc check_names(struct dg_db *db, const struct dg_od_pkg_in *p, json_t *old,
+			 const char *given_id, json_t *errs)
+{
+	char org[DG_OD_CODE_MAX], msg[200];
+	dg_rc rc = DG_OK;
+	bool kept = old && same_str(p->name, old, "name") && same_str(p->dept, old, "owner_org");
+	if (p->name[0] && !json_object_get(errs, "name"))
+		rc = dg_od_name_org(db, p->name, org);
+	else
+		org[0] = '\0';
+	if (!rc && org[0] && strcmp(org, p->dept) != 0 && !kept) {
+		snprintf(msg, sizeof msg,
+			 "Names starting with \"%s-\" are kept for the organization %s", org, org);
+		add_errk(errs, "name", "name_reserved", org, msg);
+	} else if (!rc && p->dept[0] && strcmp(p->tier, "closed") == 0 &&
+		   strcmp(org, p->dept) != 0 && !json_object_get(errs, "name")) {
+		snprintf(msg, sizeof msg,
+			 "A closed dataset's name starts with its organization and a hyphen: "
+			 "%s-...",
+			 p->dept);
+		add_errk(errs, "name", "name_closed", p->dept, msg);
+	}
+	bool id_sent = !old && p->id && given_id && given_id[0] && !json_object_get(errs, "id");
+	if (!rc && id_sent)
+		rc = dg_od_name_org(db, p->id, org);
+	if (!rc && id_sent && org[0] && strcmp(org, p->dept) != 0) {
+		snprintf(msg, sizeof msg,
+			 "Ids starting with \"%s-\" are kept for the organization %s", org, org);
+		add_errk(errs, "id", "id_reserved", org, msg);
+	}
+	return rc;
+}
+
 dg_rc dg_ckan_package_save(struct dg_req *r, struct dg_db *db, json_t *params, json_t *old,
 			   const char *mine, const char **id, json_t **errs_out)
 {
@@ -1288,12 +1328,12 @@ dg_rc dg_ckan_package_save(struct dg_req *r, struct dg_db *db, json_t *params, j
 	}
 	read_package(r->arena, params, old, &p, errs);
 	bool taken = false, exists = true;
-	dg_rc rc = DG_OK;
-	if (p.name[0])
+	dg_rc rc = check_names(db, &p, old, str_of(params, "id"), errs);
+	if (!rc && p.name[0] && !json_object_get(errs, "name"))
 		rc = dg_od_name_taken(db, p.name, old ? p.id : NULL, &taken);
 	if (!rc && taken)
 		add_errk(errs, "name", "name_taken", NULL, "That URL is already in use.");
-	if (!rc && !old && p.id) {
+	if (!rc && !old && p.id && !json_object_get(errs, "id")) {
 		rc = dg_od_name_taken(db, p.id, NULL, &taken);
 		if (!rc && taken)
 			add_errk(errs, "id", "id_taken", NULL, "Dataset id already exists");

@@ -47,7 +47,7 @@ static const char *const demo[][8] = {
 	 "JSON"},
 	{"designated-pharmacies", "医保定点药店名录", "yb", "医疗保障", "quarterly", "open", "医保",
 	 "CSV"},
-	{"internal-case-ledger", "内部办件台账", "sj", "政务服务", "daily", "closed", "办件",
+	{"sj-internal-case-ledger", "内部办件台账", "sj", "政务服务", "daily", "closed", "办件",
 	 "CSV"},
 };
 

@@ -107,6 +107,17 @@ bool dg_od_id_ok(const char *s);
 
 /* Whether the name or id is taken by a dataset other than self_id (may be NULL). */
 dg_rc dg_od_name_taken(struct dg_db *db, const char *name, const char *self_id, bool *out) DG_MUST;
+/*
+ * Dataset names and organisations (issue 16): a name belongs to the
+ * organisation whose code comes before its first '-' ("sj-case-ledger" is
+ * sj's), when a department has that code (codes hold no '-'). A closed
+ * dataset's name belongs to its own organisation, and a dataset may not
+ * take a name (or an id) that belongs to another one, so a clash on create
+ * can only reveal a closed dataset to the organisation that may see it.
+ * code gets the organisation's code, or "" when the name belongs to none.
+ */
+#define DG_OD_CODE_MAX 17 /* a department code's bytes (16) and the NUL */
+dg_rc dg_od_name_org(struct dg_db *db, const char *name, char code[DG_OD_CODE_MAX]) DG_MUST;
 /* Whether a department with this code exists. */
 dg_rc dg_od_dept_exists(struct dg_db *db, const char *code, bool *out) DG_MUST;
 

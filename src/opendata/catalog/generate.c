@@ -146,6 +146,8 @@ static void gen_one(int64_t i, int64_t base_id, int64_t now, struct gen *g)
 	g->license = licenses[pick(&r, N_(licenses))];
 	size_t t = pick(&r, 100);
 	g->tier = t < 85 ? "open" : t < 95 ? "conditional" : "closed";
+	if (t >= 95) /* a closed dataset's name starts with its organisation's (catalog_int.h) */
+		snprintf(g->name, sizeof g->name, "%s-dataset-%07lld", g->dept, (long long)i + 1);
 	g->priv = pick(&r, 100) < 3 ? "1" : "0";
 	g->tags[g->ntags++] = sub[2];
 	if (pick(&r, 3))

@@ -47,6 +47,22 @@ dg_rc dg_od_name_taken(struct dg_db *db, const char *name, const char *self_id, 
 	return rc;
 }
 
+dg_rc dg_od_name_org(struct dg_db *db, const char *name, char code[DG_OD_CODE_MAX])
+{
+	code[0] = '\0';
+	const char *dash = strchr(name, '-');
+	if (!dash || dash == name || (size_t)(dash - name) >= DG_OD_CODE_MAX)
+		return DG_OK;
+	char head[DG_OD_CODE_MAX];
+	memcpy(head, name, (size_t)(dash - name));
+	head[dash - name] = '\0';
+	bool exists = false;
+	dg_rc rc = dg_od_dept_exists(db, head, &exists);
+	if (rc == DG_OK && exists)
+		memcpy(code, head, sizeof head);
+	return rc;
+}
+
 dg_rc dg_od_dept_exists(struct dg_db *db, const char *code, bool *out)
 {
 	int64_t n = 0;

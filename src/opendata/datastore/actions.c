@@ -17,6 +17,7 @@
 #include "node/env.h"
 #include "opendata/access/access.h"
 #include "web/page.h"
+#include "core/failpoint.h"
 #include "core/buf.h"
 #include "core/log.h"
 #include "core/str.h"
@@ -357,16 +358,20 @@ static dg_rc search_sql(struct dg_req *r, json_t *params, json_t **result, struc
 				 dg_buf_str(&checked), SQL_ROWS + 1);
 	if (rc != DG_OK)
 		goto out;
-	if (atomic_fetch_add(&sql_running, 1) >= SQL_AT_ONCE) {
+	/* with two HTTP threads or fewer, one: a thread stays for the rest */
+	int at_once = r->env->cfg->threads > 2 ? SQL_AT_ONCE : 1;
+	if (atomic_fetch_add(&sql_running, 1) >= at_once) {
 		atomic_fetch_sub(&sql_running, 1);
-		dg_od_limit_headers(r, "search_sql_at_once", SQL_AT_ONCE, 0, 5);
+		dg_od_limit_headers(r, "search_sql_at_once", at_once, 0, 5);
 		rc = dg_err_set(err, DG_ELOCKED,
 				"Too many SQL searches are running (search_sql_at_once: %d): try"
 				" again in a few seconds",
-				SQL_AT_ONCE);
+				at_once);
 		goto out;
 	}
-	if ((rc = dg_db_get(r->env->store, &db)) != DG_OK) {
+	/* a test holds a running search here (failpoint.h) */
+	if ((rc = dg_failpoint_hit("datastore.sql.run")) != DG_OK ||
+	    (rc = dg_db_get(r->env->store, &db)) != DG_OK) {
 		atomic_fetch_sub(&sql_running, 1);
 		rc = dg_err_set(err, rc, "The store is busy: try again");
 		goto out;

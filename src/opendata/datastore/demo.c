@@ -114,7 +114,7 @@ static void row(FILE *fp, size_t set, struct rnd *r, int64_t i)
 		fprintf(fp, "%06" PRId64 ",%s%s大药房,%s,0574-%08u\n", i + 1, PICK(r, surname),
 			PICK(r, surname), dist, pick(r, 100000000));
 		break;
-	default: /* internal-case-ledger */
+	default: /* sj-internal-case-ledger */
 		day(r, 2024, d);
 		fprintf(fp, "%s,%s,%u,%u\n", d,
 			(const char *[]){"户籍迁入", "营业执照", "社保转移",
@@ -161,7 +161,7 @@ static const struct {
 	 1500},
 	{"designated-pharmacies", "code,name,district,phone",
 	 "定点编号|Code;药店名称|Name;区县|District;联系电话|Phone", 800},
-	{"internal-case-ledger", "day,service,cases,overdue",
+	{"sj-internal-case-ledger", "day,service,cases,overdue",
 	 "日期|Day;事项|Service;办件量|Cases;超期件|Overdue", 3000},
 };
 

@@ -35,6 +35,7 @@
 
 #include "node/env.h"
 #include "web/page.h"
+#include "core/failpoint.h"
 #include "core/buf.h"
 #include "core/log.h"
 #include "core/mem.h"
@@ -580,8 +581,9 @@ static dg_rc dump_handle(struct dg_req *r)
 		strcasecmp(dg_kvs_get(&r->query, "raw"), "true") == 0;
 	dg_ds_where_init(&w);
 	dg_buf_init(&d.line, 64 << 20);
-	if ((rc = parse_format(r, &d.f)) || (rc = parse_limit(r, &limit)) ||
-	    (rc = parse_labels(r, &d.labels)) ||
+	/* a test holds a running dump here (failpoint.h) */
+	if ((rc = dg_failpoint_hit("datastore.dump.run")) || (rc = parse_format(r, &d.f)) ||
+	    (rc = parse_limit(r, &limit)) || (rc = parse_labels(r, &d.labels)) ||
 	    (rc = dg_req_db(r, &d.db)) ||
 	    (rc = dg_datastore_check(r, d.db, id, false, false, &r->err)))
 		goto out;
