@@ -268,17 +268,29 @@ dg_rc dg_od_file_saved(struct dg_req *r, struct dg_db *db, const char *rid,
 /*
  * ---- DCAT (dcat.c) ----
  *
- * The catalogue as DCAT-AP 3, the way ckanext-dcat serves it: /dataset/{id}.ttl and
- * /dataset/{id}.jsonld for one dataset, /catalog.ttl and /catalog.jsonld for the whole catalogue,
- * 100 datasets a page (?page=N) with Hydra paging links, filtered like package_search by q, fq and
- * modified_since. Only what the public may see is exported.
+ * The catalogue as DCAT-AP 3, the way ckanext-dcat serves it: /dataset/{id}.ttl,
+ * .jsonld and .rdf (RDF/XML) for one dataset, /catalog.ttl, .jsonld and .rdf for the
+ * whole catalogue, 100 datasets a page (?page=N) with Hydra paging links, filtered
+ * like package_search by q, fq and modified_since. The IRIs in it resolve: /dataset/{id},
+ * /catalog, /organization/{name} and /group/{name} answer by the Accept header (a 303
+ * to the page, or RDF), with Vary: Accept. A dataset is seen as package_show sees it.
  */
 
-/* GET /dataset/{file}: file is "<id or name>.ttl" or ".jsonld"; 404 for anything else. */
+/* GET /dataset/{file}: "<id or name>" (negotiated) or with .ttl, .jsonld, .rdf or .xml; else 404. */
 dg_rc dg_dcat_dataset(struct dg_req *r) DG_MUST;
-/* GET /catalog.ttl and /catalog.jsonld. EINVAL for a bad page or filter, ENOTFOUND past the last
- * page. */
+/* GET /catalog.ttl, .jsonld, .rdf and /catalog. EINVAL for a bad page or filter, ENOTFOUND past
+ * the last page. */
 dg_rc dg_dcat_catalog_ttl(struct dg_req *r) DG_MUST;
 dg_rc dg_dcat_catalog_jsonld(struct dg_req *r) DG_MUST;
+dg_rc dg_dcat_catalog_rdf(struct dg_req *r) DG_MUST;
+dg_rc dg_dcat_catalog(struct dg_req *r) DG_MUST;
+/* GET /organization/{name} and /group/{name}: ENOTFOUND for one organization_show or
+ * group_show does not know. */
+dg_rc dg_dcat_organization(struct dg_req *r) DG_MUST;
+dg_rc dg_dcat_group(struct dg_req *r) DG_MUST;
+
+/* The first metadata_created and last metadata_modified of the datasets the public sees (0, 0
+ * when none). */
+dg_rc dg_od_catalog_dates(struct dg_db *db, int64_t *first_ms, int64_t *last_ms) DG_MUST;
 
 #endif

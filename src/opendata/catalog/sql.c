@@ -248,6 +248,25 @@ dg_rc dg_od_insert_tag(struct dg_db *db, const char *package_id, const char *nam
 			  DG_ARGS(DG_VT(package_id), DG_VT(name)), NULL);
 }
 
+dg_rc dg_od_catalog_dates(struct dg_db *db, int64_t *first_ms, int64_t *last_ms)
+{
+	*first_ms = *last_ms = 0;
+	struct dg_rows *rows = NULL;
+	dg_rc rc = dg_db_query(db,
+			       "SELECT COALESCE(MIN(metadata_created), 0),"
+			       " COALESCE(MAX(metadata_modified), 0) FROM od_packages WHERE" VISIBLE,
+			       DG_NOARGS, &rows);
+	if (rc)
+		return rc;
+	rc = dg_rows_next(rows);
+	if (rc == DG_OK) {
+		*first_ms = dg_rows_int(rows, 0);
+		*last_ms = dg_rows_int(rows, 1);
+	}
+	dg_rows_free(rows);
+	return rc == DG_ENOTFOUND ? DG_OK : rc;
+}
+
 dg_rc dg_od_package_owner(struct dg_db *db, const char *id_or_name, struct dg_arena *a, char **dept,
 			  char **tier)
 {
