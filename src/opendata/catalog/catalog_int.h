@@ -182,6 +182,15 @@ dg_rc dg_od_group_list(struct dg_db *db, const struct dg_od_group_query *gq, jso
 /* One organization (by code) or group (by theme) dict; ENOTFOUND when none. */
 dg_rc dg_od_group_show(struct dg_db *db, bool org, const char *id, json_t **out) DG_MUST;
 
+/*
+ * Keep what organization_update/patch or group_update/patch set of one
+ * organization or group (sql.c): title, description, image_url (NULL: "")
+ * and extras_json (a JSON list of {key, value}), replacing what was kept.
+ */
+dg_rc dg_od_group_meta_save(struct dg_db *db, bool org, const char *name, const char *title,
+			    const char *description, const char *image_url, const char *extras_json,
+			    int64_t now_ms) DG_MUST;
+
 /* Tag names of visible datasets containing q (NULL: all), sorted. */
 dg_rc dg_od_tag_list(struct dg_db *db, const char *q, json_t **out) DG_MUST;
 
