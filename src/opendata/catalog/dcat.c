@@ -301,7 +301,7 @@ static json_t *language(struct graph *g, const char *code)
 static const char *themes_iri(struct graph *g)
 {
 	const char *id = dg_arena_printf(g->a, "%s/catalog#themes", g->base);
-	labelled(g, id, "skos:ConceptScheme", "dct:title", "数据开放主题 (themes)");
+	json_decref(labelled(g, id, "skos:ConceptScheme", "dct:title", "数据开放主题 (themes)"));
 	return id;
 }
 
