@@ -63,6 +63,17 @@ if [[ $what == test && -f tests/e2e/package.json ]]; then
 		touch tests/e2e/node_modules
 	fi
 fi
+# npm packages of the other node-run suites (tests/dcat: the SHACL check), from their lock files
+if [[ $what == test ]]; then
+	for dir in tests/*/; do
+		[[ $dir == tests/e2e/ || ! -f $dir/package-lock.json ]] && continue
+		if [[ ! -d $dir/node_modules ]] || [[ $dir/package-lock.json -nt $dir/node_modules ]]; then
+			echo "deps: npm packages for $dir"
+			(cd "$dir" && npm ci --no-audit --no-fund)
+			touch "$dir/node_modules"
+		fi
+	done
+fi
 if [[ $what == bench ]]; then
 	for dir in bench/*/; do
 		if [[ -f $dir/package.json && ! -d $dir/node_modules ]]; then

@@ -89,6 +89,17 @@ const struct dg_migration dg_opendata_migrations[] = {
 	 "CREATE INDEX od_packages_public_name ON od_packages(name)"
 	 " WHERE state = 'active' AND tier <> 'closed' AND private = 0;"},
 	/*
+	 * what organization_update/patch and group_update/patch keep of an
+	 * organization (a department) or a group (a theme) beyond its name:
+	 * title (NULL: the department's or theme's own), description,
+	 * image_url and extras (a JSON list of {key, value})
+	 */
+	{"opendata-007-group-meta",
+	 "CREATE TABLE od_group_meta (is_org INTEGER NOT NULL, name TEXT NOT NULL, title TEXT,"
+	 " description TEXT NOT NULL DEFAULT '', image_url TEXT NOT NULL DEFAULT '',"
+	 " extras TEXT NOT NULL DEFAULT '[]', modified BIGINT NOT NULL,"
+	 " PRIMARY KEY (is_org, name));"},
+	/*
 	 * a closed dataset's name starts with its organisation's code and a
 	 * hyphen (catalog_int.h, dg_od_name_org), so that a clash on create
 	 * reveals it to nobody outside that organisation: the closed ones named

@@ -582,6 +582,165 @@ DG_CKAN_ACTION_FN(group_show)
 	return group_show(r, params, false, res, err);
 }
 
+/*
+ * organization_update/patch and group_update/patch, as CKAN 2.10 has them
+ * (logic/action/update.py _group_or_org_update, patch.py): the group is
+ * named by id (its name); update sets title, description and image_url
+ * when sent and keeps them when absent, and replaces the extras (absent:
+ * none), as CKAN's group_dict_save does; patch changes only the keys
+ * sent. Only administrators may (organization_create and group_create are
+ * theirs too in dgov: departments and themes are the platform's). What a
+ * client may not set is ignored: created, package_count, state, type,
+ * users, packages and the like, which `ckanapi load` sends back as dumped.
+ * A name other than the group's is refused: departments and themes are not
+ * renamed through the API.
+ */
+#define GROUP_TITLE_MAX 200
+#define GROUP_TEXT_MAX  10000
+#define GROUP_URL_MAX   2000
+#define GROUP_EXTRAS_MAX 100
+
+static void group_err(json_t *errs, const char *field, const char *msg)
+{
+	json_t *list = json_object_get(errs, field);
+	if (!list) {
+		list = json_array();
+		json_object_set_new(errs, field, list);
+	}
+	json_array_append_new(list, json_string(msg));
+}
+
+/* A string field sent as a string (or null, taken as ""), at most max bytes. */
+static void group_text(json_t *params, const char *key, size_t max, json_t *out, json_t *errs)
+{
+	json_t *v = json_object_get(params, key);
+	if (!v)
+		return;
+	if (json_is_null(v))
+		v = json_string("");
+	else if (!json_is_string(v)) {
+		group_err(errs, key, "Must be a string");
+		return;
+	} else
+		json_incref(v);
+	if (json_string_length(v) > max)
+		group_err(errs, key, "Value is too long");
+	else
+		json_object_set(out, key, v);
+	json_decref(v);
+}
+
+static void group_extras(json_t *params, json_t *out, json_t *errs)
+{
+	json_t *list = json_object_get(params, "extras");
+	if (!list)
+		return;
+	if (!json_is_array(list) || json_array_size(list) > GROUP_EXTRAS_MAX) {
+		group_err(errs, "extras", "Must be a list of at most 100 {key, value} objects");
+		return;
+	}
+	json_t *kept = json_array(), *seen = json_object(), *e;
+	size_t i;
+	json_array_foreach (list, i, e) {
+		json_t *k = json_object_get(e, "key"), *v = json_object_get(e, "value");
+		if (json_is_true(json_object_get(e, "deleted")))
+			continue; /* CKAN's way to drop one */
+		if (!json_is_string(k) || !json_string_length(k) || json_string_length(k) > 200 ||
+		    (v && !json_is_string(v) && !json_is_null(v)) ||
+		    (json_is_string(v) && json_string_length(v) > GROUP_TEXT_MAX)) {
+			group_err(errs, "extras", "Each extra needs a key and a string value");
+			break;
+		}
+		if (json_object_get(seen, json_string_value(k))) {
+			group_err(errs, "extras", "Duplicate key");
+			break;
+		}
+		json_object_set_new(seen, json_string_value(k), json_true());
+		json_array_append_new(kept, json_pack("{s:O, s:s}", "key", k, "value",
+						      json_is_string(v) ? json_string_value(v) : ""));
+	}
+	json_object_set(out, "extras", kept);
+	json_decref(kept);
+	json_decref(seen);
+}
+
+static dg_rc group_write(struct dg_req *r, json_t *params, bool org, bool patch, json_t **res,
+			 struct dg_err *err)
+{
+	const char *id = str_of(params, "id");
+	if (!id || !id[0])
+		return dg_err_field(err, DG_EINVAL, "id", "Missing value");
+	struct dg_db *db = NULL;
+	const char *mine = NULL;
+	json_t *cur = NULL;
+	dg_rc rc = dg_req_db(r, &db);
+	if (!rc)
+		rc = dg_od_group_show(db, org, id, &cur);
+	if (rc == DG_ENOTFOUND)
+		return dg_err_set(err, rc, "Not found: Group was not found.");
+	if (!rc)
+		rc = dg_od_writer(r, db, true, &mine);
+	if (rc) {
+		json_decref(cur);
+		return rc;
+	}
+	if (!mine || strcmp(mine, "*") != 0) {
+		json_decref(cur);
+		return denied(r, dg_arena_printf(r->arena, "edit group %s", id), err);
+	}
+	json_t *errs = json_object(), *set = json_object();
+	const char *name = str_of(params, "name");
+	if (json_object_get(params, "name") && (!name || strcmp(name, id) != 0))
+		group_err(errs, "name", "Renaming is not supported: departments and themes keep their names");
+	group_text(params, "title", GROUP_TITLE_MAX, set, errs);
+	group_text(params, "description", GROUP_TEXT_MAX, set, errs);
+	group_text(params, "image_url", GROUP_URL_MAX, set, errs);
+	group_extras(params, set, errs);
+	if (json_object_size(errs)) {
+		json_decref(cur);
+		json_decref(set);
+		return validation_failed(errs, res, err);
+	}
+	json_decref(errs);
+	/* update: extras not sent are none; title and the texts not sent stay */
+	if (!patch && !json_object_get(set, "extras"))
+		json_object_set_new(set, "extras", json_array());
+	json_t *now = json_deep_copy(cur);
+	json_object_update(now, set);
+	json_decref(set);
+	/* (an organization's title_en shown from its department is kept as an extra then: the same) */
+	json_t *extras = json_object_get(now, "extras");
+	char *text = json_dumps(extras, JSON_COMPACT);
+	rc = dg_od_group_meta_save(db, org, id, str_of(now, "title"), str_of(now, "description"),
+				   str_of(now, "image_url"), text ? text : "[]", dg_now_ms());
+	free(text);
+	json_decref(now);
+	json_decref(cur);
+	if (!rc)
+		rc = dg_od_group_show(db, org, id, res);
+	return rc;
+}
+
+DG_CKAN_ACTION_FN(organization_update)
+{
+	return group_write(r, params, true, false, res, err);
+}
+
+DG_CKAN_ACTION_FN(organization_patch)
+{
+	return group_write(r, params, true, true, res, err);
+}
+
+DG_CKAN_ACTION_FN(group_update)
+{
+	return group_write(r, params, false, false, res, err);
+}
+
+DG_CKAN_ACTION_FN(group_patch)
+{
+	return group_write(r, params, false, true, res, err);
+}
+
 DG_CKAN_ACTION_FN(tag_list)
 {
 	const char *q = str_of(params, "query");

@@ -16,6 +16,10 @@ static const struct dg_route routes[] = {
 	 DG_ROLE_ANY, 0},
 	{"GET", "/catalog.ttl", dg_dcat_catalog_ttl, DG_ROLE_ANY, 0},
 	{"GET", "/catalog.jsonld", dg_dcat_catalog_jsonld, DG_ROLE_ANY, 0},
+	{"GET", "/catalog.rdf", dg_dcat_catalog_rdf, DG_ROLE_ANY, 0},
+	{"GET", "/catalog", dg_dcat_catalog, DG_ROLE_ANY, 0},
+	{"GET", "/organization/{name}", dg_dcat_organization, DG_ROLE_ANY, 0},
+	{"GET", "/group/{name}", dg_dcat_group, DG_ROLE_ANY, 0},
 };
 
 const struct dg_route *dg_od_catalog_routes(size_t *n)

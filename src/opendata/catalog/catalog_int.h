@@ -193,6 +193,15 @@ dg_rc dg_od_group_list(struct dg_db *db, const struct dg_od_group_query *gq, jso
 /* One organization (by code) or group (by theme) dict; ENOTFOUND when none. */
 dg_rc dg_od_group_show(struct dg_db *db, bool org, const char *id, json_t **out) DG_MUST;
 
+/*
+ * Keep what organization_update/patch or group_update/patch set of one
+ * organization or group (sql.c): title, description, image_url (NULL: "")
+ * and extras_json (a JSON list of {key, value}), replacing what was kept.
+ */
+dg_rc dg_od_group_meta_save(struct dg_db *db, bool org, const char *name, const char *title,
+			    const char *description, const char *image_url, const char *extras_json,
+			    int64_t now_ms) DG_MUST;
+
 /* Tag names of visible datasets containing q (NULL: all), sorted. */
 dg_rc dg_od_tag_list(struct dg_db *db, const char *q, json_t **out) DG_MUST;
 
@@ -279,17 +288,29 @@ dg_rc dg_od_file_saved(struct dg_req *r, struct dg_db *db, const char *rid,
 /*
  * ---- DCAT (dcat.c) ----
  *
- * The catalogue as DCAT-AP 3, the way ckanext-dcat serves it: /dataset/{id}.ttl and
- * /dataset/{id}.jsonld for one dataset, /catalog.ttl and /catalog.jsonld for the whole catalogue,
- * 100 datasets a page (?page=N) with Hydra paging links, filtered like package_search by q, fq and
- * modified_since. Only what the public may see is exported.
+ * The catalogue as DCAT-AP 3, the way ckanext-dcat serves it: /dataset/{id}.ttl,
+ * .jsonld and .rdf (RDF/XML) for one dataset, /catalog.ttl, .jsonld and .rdf for the
+ * whole catalogue, 100 datasets a page (?page=N) with Hydra paging links, filtered
+ * like package_search by q, fq and modified_since. The IRIs in it resolve: /dataset/{id},
+ * /catalog, /organization/{name} and /group/{name} answer by the Accept header (a 303
+ * to the page, or RDF), with Vary: Accept. A dataset is seen as package_show sees it.
  */
 
-/* GET /dataset/{file}: file is "<id or name>.ttl" or ".jsonld"; 404 for anything else. */
+/* GET /dataset/{file}: "<id or name>" (negotiated) or with .ttl, .jsonld, .rdf or .xml; else 404. */
 dg_rc dg_dcat_dataset(struct dg_req *r) DG_MUST;
-/* GET /catalog.ttl and /catalog.jsonld. EINVAL for a bad page or filter, ENOTFOUND past the last
- * page. */
+/* GET /catalog.ttl, .jsonld, .rdf and /catalog. EINVAL for a bad page or filter, ENOTFOUND past
+ * the last page. */
 dg_rc dg_dcat_catalog_ttl(struct dg_req *r) DG_MUST;
 dg_rc dg_dcat_catalog_jsonld(struct dg_req *r) DG_MUST;
+dg_rc dg_dcat_catalog_rdf(struct dg_req *r) DG_MUST;
+dg_rc dg_dcat_catalog(struct dg_req *r) DG_MUST;
+/* GET /organization/{name} and /group/{name}: ENOTFOUND for one organization_show or
+ * group_show does not know. */
+dg_rc dg_dcat_organization(struct dg_req *r) DG_MUST;
+dg_rc dg_dcat_group(struct dg_req *r) DG_MUST;
+
+/* The first metadata_created and last metadata_modified of the datasets the public sees (0, 0
+ * when none). */
+dg_rc dg_od_catalog_dates(struct dg_db *db, int64_t *first_ms, int64_t *last_ms) DG_MUST;
 
 #endif

@@ -470,30 +470,54 @@ dg_rc dg_od_search_run(struct dg_db *db, struct dg_arena *a, const struct dg_od_
 
 /* Groups and organizations with their datasets' counts as kept (facets.c). */
 static const char *const group_from[2] = {
-	/* groups: the themes the public's datasets have */
-	"(SELECT c.value AS name, c.value AS title, '' AS title_en, c.n AS package_count"
-	" FROM od_facet_counts c WHERE c.scope = '' AND c.facet = 'groups') g",
-	/* organizations: every department */
-	"(SELECT d.code AS name, d.name_zh AS title, d.name_en AS title_en,"
-	" COALESCE(c.n, 0) AS package_count FROM departments d LEFT JOIN od_facet_counts c"
-	" ON c.scope = '' AND c.facet = 'organization' AND c.value = d.code) g",
+	/* groups: the themes the public's datasets have, with what group_update kept */
+	"(SELECT c.value AS name, COALESCE(m.title, c.value) AS title, '' AS title_en,"
+	" c.n AS package_count, COALESCE(m.description, '') AS description,"
+	" COALESCE(m.image_url, '') AS image_url, COALESCE(m.extras, '[]') AS extras"
+	" FROM od_facet_counts c LEFT JOIN od_group_meta m ON m.is_org = 0 AND m.name = c.value"
+	" WHERE c.scope = '' AND c.facet = 'groups') g",
+	/* organizations: every department, with what organization_update kept */
+	"(SELECT d.code AS name, COALESCE(m.title, d.name_zh) AS title, d.name_en AS title_en,"
+	" COALESCE(c.n, 0) AS package_count, COALESCE(m.description, '') AS description,"
+	" COALESCE(m.image_url, '') AS image_url, COALESCE(m.extras, '[]') AS extras"
+	" FROM departments d LEFT JOIN od_facet_counts c"
+	" ON c.scope = '' AND c.facet = 'organization' AND c.value = d.code"
+	" LEFT JOIN od_group_meta m ON m.is_org = 1 AND m.name = d.code) g",
 };
+#define GROUP_COLS "g.name, g.title, g.title_en, g.package_count, g.description, g.image_url, g.extras"
+
+static bool has_key(json_t *extras, const char *key)
+{
+	size_t i;
+	json_t *e;
+	json_array_foreach (extras, i, e) {
+		const char *k = json_string_value(json_object_get(e, "key"));
+		if (k && strcmp(k, key) == 0)
+			return true;
+	}
+	return false;
+}
 
 static json_t *group_dict(struct dg_rows *rows, bool org)
 {
 	const char *name = dg_rows_text(rows, 0), *title = dg_rows_text(rows, 1);
+	const char *image = dg_rows_text(rows, 5);
+	json_t *extras = json_loads(dg_rows_text(rows, 6), 0, NULL);
+	if (!json_is_array(extras)) {
+		json_decref(extras);
+		extras = json_array();
+	}
 	json_t *g = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:s, s:I, s:i,"
-			      " s:[], s:[], s:[], s:[]}",
+			      " s:o, s:[], s:[], s:[]}",
 			      "id", name, "name", name, "title", title, "display_name", title,
-			      "description", "", "image_url", "", "image_display_url", "", "type",
-			      org ? "organization" : "group", "state", "active", "is_organization",
-			      org, "approval_status", "approved", "package_count",
-			      (json_int_t)dg_rows_int(rows, 3), "num_followers", 0, "extras",
-			      "users", "groups", "tags");
-	if (org && dg_rows_text(rows, 2)[0])
+			      "description", dg_rows_text(rows, 4), "image_url", image,
+			      "image_display_url", image, "type", org ? "organization" : "group",
+			      "state", "active", "is_organization", org, "approval_status",
+			      "approved", "package_count", (json_int_t)dg_rows_int(rows, 3),
+			      "num_followers", 0, "extras", extras, "users", "groups", "tags");
+	if (org && dg_rows_text(rows, 2)[0] && !has_key(extras, "title_en"))
 		json_array_append_new(
-			json_object_get(g, "extras"),
-			json_pack("{s:s, s:s}", "key", "title_en", "value", dg_rows_text(rows, 2)));
+			extras, json_pack("{s:s, s:s}", "key", "title_en", "value", dg_rows_text(rows, 2)));
 	return g;
 }
 
@@ -525,9 +549,9 @@ dg_rc dg_od_group_list(struct dg_db *db, const struct dg_od_group_query *gq, jso
 				    "Invalid sort: use name, title or package_count, asc or desc");
 	char like[300];
 	snprintf(like, sizeof like, "%%%.200s%%", gq->q ? gq->q : "");
-	char sql[1024];
+	char sql[2048];
 	snprintf(sql, sizeof sql,
-		 "SELECT g.name, g.title, g.title_en, g.package_count FROM %s"
+		 "SELECT " GROUP_COLS " FROM %s"
 		 " WHERE (g.name LIKE ? OR g.title LIKE ?) ORDER BY %s %s, g.name LIMIT ? OFFSET ?",
 		 group_from[gq->orgs], col, desc ? "DESC" : "ASC");
 	struct dg_rows *rows = NULL;
@@ -555,9 +579,9 @@ dg_rc dg_od_group_list(struct dg_db *db, const struct dg_od_group_query *gq, jso
 dg_rc dg_od_group_show(struct dg_db *db, bool org, const char *id, json_t **out)
 {
 	*out = NULL;
-	char sql[1024];
+	char sql[2048];
 	snprintf(sql, sizeof sql,
-		 "SELECT g.name, g.title, g.title_en, g.package_count FROM %s WHERE g.name = ?",
+		 "SELECT " GROUP_COLS " FROM %s WHERE g.name = ?",
 		 group_from[org]);
 	struct dg_rows *rows = NULL;
 	dg_rc rc = dg_db_query(db, sql, DG_ARGS(DG_VT(id)), &rows);

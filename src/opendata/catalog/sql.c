@@ -248,6 +248,42 @@ dg_rc dg_od_insert_tag(struct dg_db *db, const char *package_id, const char *nam
 			  DG_ARGS(DG_VT(package_id), DG_VT(name)), NULL);
 }
 
+dg_rc dg_od_group_meta_save(struct dg_db *db, bool org, const char *name, const char *title,
+			    const char *description, const char *image_url, const char *extras_json,
+			    int64_t now_ms)
+{
+	return dg_db_exec(db,
+			  "INSERT INTO od_group_meta (is_org, name, title, description, image_url,"
+			  " extras, modified) VALUES (?,?,?,?,?,?,?) ON CONFLICT (is_org, name) DO"
+			  " UPDATE SET title = excluded.title, description = excluded.description,"
+			  " image_url = excluded.image_url, extras = excluded.extras,"
+			  " modified = excluded.modified",
+			  DG_ARGS(DG_VI(org), DG_VT(name), DG_VT(title ? title : ""),
+				  DG_VT(description ? description : ""),
+				  DG_VT(image_url ? image_url : ""), DG_VT(extras_json),
+				  DG_VI(now_ms)),
+			  NULL);
+}
+
+dg_rc dg_od_catalog_dates(struct dg_db *db, int64_t *first_ms, int64_t *last_ms)
+{
+	*first_ms = *last_ms = 0;
+	struct dg_rows *rows = NULL;
+	dg_rc rc = dg_db_query(db,
+			       "SELECT COALESCE(MIN(metadata_created), 0),"
+			       " COALESCE(MAX(metadata_modified), 0) FROM od_packages WHERE" VISIBLE,
+			       DG_NOARGS, &rows);
+	if (rc)
+		return rc;
+	rc = dg_rows_next(rows);
+	if (rc == DG_OK) {
+		*first_ms = dg_rows_int(rows, 0);
+		*last_ms = dg_rows_int(rows, 1);
+	}
+	dg_rows_free(rows);
+	return rc == DG_ENOTFOUND ? DG_OK : rc;
+}
+
 dg_rc dg_od_package_owner(struct dg_db *db, const char *id_or_name, struct dg_arena *a, char **dept,
 			  char **tier)
 {
