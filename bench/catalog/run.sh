@@ -64,7 +64,7 @@ serve() {
 	DGOV_PID=$!
 	for _ in $(seq 600); do
 		URL=$(grep -o 'http://[0-9.]*:[0-9]*' "$TMP/serve.out" | head -n1 || true)
-		[[ -n $URL ]] && curl -sf "$URL/healthz" >/dev/null && return 0
+		[[ -n $URL ]] && curl -sf "$URL/readyz" >/dev/null && return 0
 		sleep 0.1
 	done
 	echo "bench: dgov did not start" >&2

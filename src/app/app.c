@@ -25,6 +25,7 @@
 #include "core/rand.h"
 #include "exchange/exchange.h"
 #include "jobs/jobs.h"
+#include "node/health.h"
 #include "notify/notify.h"
 #include "opendata/opendata.h"
 #include "proactive/proactive.h"
@@ -168,6 +169,9 @@ out:
 
 void dg_app_close(struct dg_app *app)
 {
+	/* its thread uses the store: it ends before the store closes */
+	dg_health_stop(app->env.health);
+	app->env.health = NULL;
 	if (app->jobs)
 		dg_jobs_stop(app->jobs);
 	dg_router_free(app->router);
@@ -312,7 +316,12 @@ dg_rc dg_app_listen(struct dg_app *app, const char *upload_dir, struct dg_server
 		.dispatch = dg_app_dispatch,
 		.error = dg_app_error,
 	};
-	dg_rc rc = dg_server_start(&o, out, err);
+	/* the first check is done before the first request can ask */
+	dg_rc rc = DG_OK;
+	if (!app->env.health &&
+	    dg_health_start(app->env.store, app->cfg.health_ms, &app->env.health))
+		return dg_err_set(err, DG_EINTERNAL, "the health check could not start");
+	rc = dg_server_start(&o, out, err);
 	/* a free port picked by the system is the one the default site URL names */
 	if (!rc && app->cfg.port == 0)
 		app->cfg.port = dg_server_port(*out);
@@ -365,6 +374,8 @@ int dg_app_serve(struct dg_app *app)
 	dg_server_stop(srv, 10000);
 	dg_jobs_stop(app->jobs);
 	app->jobs = NULL;
+	dg_health_stop(app->env.health);
+	app->env.health = NULL;
 	dg_info("stopped");
 	return 0;
 }

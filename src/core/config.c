@@ -25,6 +25,7 @@ void dg_config_defaults(struct dg_config *c)
 		.threads = 4,
 		.job_workers = 2,
 		.job_lease_sec = 30,
+		.health_ms = 1000,
 		.max_body = (size_t)10 << 20,
 		.max_upload = (size_t)50 << 20,
 		.max_resource = (size_t)50 << 20,

@@ -35,6 +35,7 @@ struct dg_config {
 	unsigned threads;          /* HTTP worker threads: 4 */
 	unsigned job_workers;      /* job worker threads: 2 */
 	unsigned job_lease_sec;    /* a claimed job is retaken after this: 30 */
+	unsigned health_ms;        /* the store is checked for /healthz this often: 1000 */
 	size_t max_body;           /* bytes in a request body: 10 MiB */
 	size_t max_upload;         /* bytes in one uploaded file: 50 MiB */
 	size_t max_resource; /* bytes in a dataset's resource file: 50 MiB (raises max_upload) */

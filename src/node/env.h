@@ -25,6 +25,7 @@
 
 struct dg_tmpl_set;
 struct dg_i18n;
+struct dg_health; /* node/health.h */
 
 /* The region this node serves (one row in the store). */
 struct dg_region {
@@ -41,6 +42,8 @@ struct dg_env {
 	struct dg_tmpl_set *tmpl;
 	struct dg_i18n *i18n;
 	struct dg_region region;
+	/* the store's last health check, for /healthz; NULL while no server runs */
+	struct dg_health *health;
 	/*
 	 * What needs the signed-in requester (material asked for, unread
 	 * messages, certificates issued; for staff, their queue), as JSON for

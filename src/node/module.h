@@ -70,7 +70,7 @@ struct dg_module {
 			   struct dg_err *err);
 };
 
-/* The node's own module: the region table and /healthz (node.c). */
+/* The node's own module: the region table, /healthz and /readyz (node.c). */
 extern const struct dg_module dg_node_module;
 
 #endif

@@ -101,7 +101,7 @@ dg_rc dg_store_migrate(struct dg_store *s, const struct dg_migration *const *lis
 		       struct dg_err *err) DG_MUST;
 /* How many migrations the database has applied. */
 dg_rc dg_store_version(struct dg_store *s, int64_t *out) DG_MUST;
-/* A round trip to the database (for /healthz). */
+/* A round trip to the database. */
 dg_rc dg_store_ping(struct dg_store *s) DG_MUST;
 
 /* Borrow a connection (waits up to 10 s, then EUNAVAIL). */

@@ -100,6 +100,8 @@ static void fill_config(struct th_srv *s, const struct th_opts *o, struct dg_con
 	if (o->max_body)
 		cfg->max_body = o->max_body;
 	cfg->cors_origins = o->cors_origins;
+	if (o->health_ms)
+		cfg->health_ms = o->health_ms;
 	if (o->trusted_proxy && dg_proxies_parse(o->trusted_proxy, &cfg->trusted_proxies, NULL)) {
 		fprintf(stderr, "harness: bad trusted proxy list %s\n", o->trusted_proxy);
 		exit(1);

@@ -27,6 +27,7 @@ struct th_opts {
 	const char *trusted_proxy; /* --trusted-proxy's list, or NULL */
 	const char *static_dir;    /* --static, or NULL for the project's static/ */
 	const char *cors_origins;  /* --cors-origins, or NULL (none) */
+	unsigned health_ms;        /* the store checked for /healthz this often; 0: the default */
 };
 
 struct th_srv;

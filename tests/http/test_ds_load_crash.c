@@ -170,11 +170,11 @@ static void setup_paths(struct th_proc *c)
 	fclose(fp);
 }
 
-/* Wait until the server answers /healthz. */
+/* Wait until the server answers /readyz (its store is reachable). */
 static void wait_up(const struct th_proc *c, pid_t srv)
 {
 	char url[100];
-	snprintf(url, sizeof url, "http://127.0.0.1:%s/healthz", c->port);
+	snprintf(url, sizeof url, "http://127.0.0.1:%s/readyz", c->port);
 	for (int i = 0; i < 300; i++) {
 		CURL *h = curl_easy_init();
 		curl_easy_setopt(h, CURLOPT_URL, url);
