@@ -458,7 +458,10 @@ static void dumps_in_each_format(void **state)
 	fresh_table();
 	struct th_resp r = dump("", 200);
 	header_has(&r, "Content-Type", "text/csv");
-	header_has(&r, "Content-Disposition", "attachment; filename=\"" RID ".csv\"");
+	/* named after the dataset, not the resource id, with the title for browsers */
+	header_has(&r, "Content-Disposition",
+		   "attachment; filename=\"minimum-living-allowance.csv\"");
+	header_has(&r, "Content-Disposition", "filename*=UTF-8''");
 	static const char csv[] = "_id,code,name,n,amount,day,ok\r\n"
 				  "1,007,\"宁波市\n海曙区, \"\"老城\"\"\",1,2.5,2024-02-29,true\r\n"
 				  "2,010,杭州,20,-3,,false\r\n"
