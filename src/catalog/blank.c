@@ -27,8 +27,8 @@
 
 struct sheet {
 	struct dg_buf pages[DG_PDF_MAX_PAGES];
-	int n;     /* pages started */
-	double y;  /* where the next thing goes on the current page */
+	int n;    /* pages started */
+	double y; /* where the next thing goes on the current page */
 	const char *code;
 };
 
@@ -122,14 +122,15 @@ static dg_rc question(struct sheet *s, const json_t *f)
 	double need = 28 + (choice ? 26 : !strcmp(type, "textarea") ? AREA_H : BOX_H);
 	dg_rc rc = room(s, need);
 	char label[DG_PDF_LINE];
-	snprintf(label, sizeof(label), "%s%s  %s", json_is_true(json_object_get(f, "required"))
-						       ? "* " : "",
-		 sget(f, "label_zh"), sget(f, "label_en"));
+	snprintf(label, sizeof(label), "%s%s  %s",
+		 json_is_true(json_object_get(f, "required")) ? "* " : "", sget(f, "label_zh"),
+		 sget(f, "label_en"));
 	if (!rc)
 		rc = para(s, LEFT, 11, label);
 	json_t *when = json_object_get(f, "when");
 	if (!rc && when)
-		rc = para(s, LEFT + 8, 8.5, "（仅在前面的回答需要时填写 / only if an earlier answer calls for it）");
+		rc = para(s, LEFT + 8, 8.5,
+			  "（仅在前面的回答需要时填写 / only if an earlier answer calls for it）");
 	if (!rc && *sget(f, "hint_zh"))
 		rc = para(s, LEFT + 8, 8.5, sget(f, "hint_zh"));
 	if (!rc && !strcmp(type, "date"))
@@ -174,7 +175,8 @@ static dg_rc body(struct sheet *s, const json_t *item, const json_t *form, const
 	s->y -= 44;
 	if (!rc)
 		rc = para(s, LEFT, 9,
-			  "也可网上申请，填好的表可扫描上传 / You can also apply online and upload this "
+			  "也可网上申请，填好的表可扫描上传 / You can also apply online and upload "
+			  "this "
 			  "form filled in:");
 	if (!rc)
 		rc = para(s, LEFT, 9, apply_url);
@@ -207,10 +209,11 @@ static dg_rc body(struct sheet *s, const json_t *item, const json_t *form, const
 			listed = true;
 		}
 		snprintf(text, sizeof(text), "□ %s  %s%s", sget(m, "name_zh"), sget(m, "name_en"),
-			 !strcmp(sget(m, "source"), "department") ? "（部门共享获取，无需提交 / "
-								    "the department gets it, no need to "
-								    "bring）"
-								  : "");
+			 !strcmp(sget(m, "source"), "department")
+				 ? "（部门共享获取，无需提交 / "
+				   "the department gets it, no need to "
+				   "bring）"
+				 : "");
 		if (!rc)
 			rc = para(s, LEFT + 4, 10.5, text);
 	}

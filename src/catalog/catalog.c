@@ -382,15 +382,16 @@ static dg_rc page_blank(struct dg_req *r)
 						   : dg_itemform_of(it);
 	struct dg_buf b;
 	dg_buf_init(&b, 4u << 20);
-	rc = cat_blank_pdf(it, form,
-			   dg_arena_printf(r->arena, "%s %s", r->env->region.name_zh,
-					   r->env->region.name_en),
-			   dg_arena_printf(r->arena, "%s/services/%s/apply",
-					   dg_config_site_url(r->env->cfg, site), code),
-			   &b);
+	rc = cat_blank_pdf(
+		it, form,
+		dg_arena_printf(r->arena, "%s %s", r->env->region.name_zh, r->env->region.name_en),
+		dg_arena_printf(r->arena, "%s/services/%s/apply",
+				dg_config_site_url(r->env->cfg, site), code),
+		&b);
 	if (!rc) {
-		dg_reply_header(r, "Content-Disposition",
-				dg_arena_printf(r->arena, "inline; filename=\"%s-form.pdf\"", code));
+		dg_reply_header(
+			r, "Content-Disposition",
+			dg_arena_printf(r->arena, "inline; filename=\"%s-form.pdf\"", code));
 		dg_reply_buf(r, 200, "application/pdf", &b);
 	}
 	dg_buf_release(&b);

@@ -284,17 +284,17 @@ static dg_rc put_materials(struct dg_db *db, int64_t vid, const json_t *mats)
 	dg_rc rc = DG_OK;
 	json_array_foreach (mats, i, m) {
 		json_t *req = json_object_get(m, "required");
-		rc = dg_db_exec(db,
-				"INSERT INTO catalog_materials (version_id, pos, name_zh, name_en, "
-				"required, medium,"
-				" copies, format, source, blank) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-				DG_ARGS(DG_VI(vid), DG_VI(i), DG_VT(str_of(m, "name_zh")),
-					DG_VT(str_of(m, "name_en")),
-					DG_VI(req ? json_is_true(req) : 1),
-					DG_VT(str_of(m, "medium")), DG_VI(int_of(m, "copies")),
-					DG_VT(str_of(m, "format")), DG_VT(str_of(m, "source")),
-					DG_VT(str_of(m, "blank"))),
-				NULL);
+		rc = dg_db_exec(
+			db,
+			"INSERT INTO catalog_materials (version_id, pos, name_zh, name_en, "
+			"required, medium,"
+			" copies, format, source, blank) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			DG_ARGS(DG_VI(vid), DG_VI(i), DG_VT(str_of(m, "name_zh")),
+				DG_VT(str_of(m, "name_en")), DG_VI(req ? json_is_true(req) : 1),
+				DG_VT(str_of(m, "medium")), DG_VI(int_of(m, "copies")),
+				DG_VT(str_of(m, "format")), DG_VT(str_of(m, "source")),
+				DG_VT(str_of(m, "blank"))),
+			NULL);
 		if (rc)
 			break;
 	}
@@ -617,11 +617,12 @@ static dg_rc load_materials(struct dg_db *db, int64_t vid, json_t *item)
 	struct dg_rows *rw = NULL;
 	json_t *list = json_array();
 	json_object_set_new(item, "materials", list);
-	dg_rc rc = dg_db_query(db,
-			       "SELECT name_zh, name_en, required, medium, copies, format, source, blank "
-			       "FROM catalog_materials"
-			       " WHERE version_id = ? ORDER BY pos",
-			       DG_ARGS(DG_VI(vid)), &rw);
+	dg_rc rc = dg_db_query(
+		db,
+		"SELECT name_zh, name_en, required, medium, copies, format, source, blank "
+		"FROM catalog_materials"
+		" WHERE version_id = ? ORDER BY pos",
+		DG_ARGS(DG_VI(vid)), &rw);
 	while (!rc && (rc = dg_rows_next(rw)) == DG_OK) {
 		json_t *m = json_object();
 		json_object_set_new(m, "name_zh", json_string(dg_rows_text(rw, 0)));

@@ -98,17 +98,18 @@ static const char *field_text(struct dg_req *r, const json_t *it, const struct f
 		return str_of(it, f->name);
 	dg_buf_init(&b, 64 << 10);
 	json_array_foreach (v, i, e) {
-		dg_rc rc = !strcmp(f->name, "faq")
-				   ? dg_buf_addf(&b, "%s | %s\n", str_of(e, "q"), str_of(e, "a"))
-				   : dg_buf_addf(&b, "%s | %s | %s | %s | %lld | %s | %s%s\n",
-						 str_of(e, "name_zh"), str_of(e, "name_en"),
-						 json_is_true(json_object_get(e, "required")) ? "1"
-											      : "0",
-						 str_of(e, "medium"),
-						 (long long)json_integer_value(
-							 json_object_get(e, "copies")),
-						 str_of(e, "format"), str_of(e, "source"),
-						 strcmp(str_of(e, "blank"), "form") ? "" : " | form");
+		dg_rc rc =
+			!strcmp(f->name, "faq")
+				? dg_buf_addf(&b, "%s | %s\n", str_of(e, "q"), str_of(e, "a"))
+				: dg_buf_addf(&b, "%s | %s | %s | %s | %lld | %s | %s%s\n",
+					      str_of(e, "name_zh"), str_of(e, "name_en"),
+					      json_is_true(json_object_get(e, "required")) ? "1"
+											   : "0",
+					      str_of(e, "medium"),
+					      (long long)json_integer_value(
+						      json_object_get(e, "copies")),
+					      str_of(e, "format"), str_of(e, "source"),
+					      strcmp(str_of(e, "blank"), "form") ? "" : " | form");
 		if (rc)
 			break;
 	}

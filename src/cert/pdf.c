@@ -118,14 +118,14 @@ static dg_rc content(const struct dg_cert_pdf *in, struct dg_buf *cs)
 		rc = row(&l, "证照编号", "Certificate ID", in->id);
 	if (!rc && l.cut)
 		rc = dg_pdf_text(cs, LEFT, ROWS_BOTTOM + 4, 9,
-			      "（更多内容请到核验页面查看 / more on the verification page）");
+				 "（更多内容请到核验页面查看 / more on the verification page）");
 	if (!rc && *in->status_zh) {
 		rc = dg_buf_adds(cs, "0.75 0 0 rg\n");
 		if (!rc)
 			rc = dg_pdf_text(cs, LEFT, 222, 16, in->status_zh);
 		if (!rc && *in->status_en)
-			rc = dg_pdf_text(cs, LEFT + dg_pdf_text_width(in->status_zh, 16) + 12, 222, 14,
-				      in->status_en);
+			rc = dg_pdf_text(cs, LEFT + dg_pdf_text_width(in->status_zh, 16) + 12, 222,
+					 14, in->status_en);
 		if (!rc)
 			rc = dg_buf_adds(cs, "0 g\n");
 	}
@@ -135,7 +135,7 @@ static dg_rc content(const struct dg_cert_pdf *in, struct dg_buf *cs)
 		rc = dg_pdf_text(cs, 210, 180, 10.5, "扫描二维码或访问下面的网址，核验证照真伪：");
 	if (!rc)
 		rc = dg_pdf_text(cs, 210, 166, 9,
-			      "Scan the code or visit this address to check the certificate:");
+				 "Scan the code or visit this address to check the certificate:");
 	double us = 10;
 	if (!rc && dg_pdf_text_width(in->url, us) > VALUE_W)
 		us = us * VALUE_W / dg_pdf_text_width(in->url, us);
@@ -144,11 +144,12 @@ static dg_rc content(const struct dg_cert_pdf *in, struct dg_buf *cs)
 	if (!rc)
 		rc = dg_pdf_text(cs, 210, 120, 9, "本证照由发证机关以电子签名（Ed25519）签发，");
 	if (!rc)
-		rc = dg_pdf_text(cs, 210, 107, 9, "签名公钥见本平台 /.well-known/dgov-signing-key。");
+		rc = dg_pdf_text(cs, 210, 107, 9,
+				 "签名公钥见本平台 /.well-known/dgov-signing-key。");
 	if (!rc)
 		rc = dg_pdf_text(cs, 210, 92, 8,
-			      "Signed electronically (Ed25519) by the issuing authority; the "
-			      "public key is at");
+				 "Signed electronically (Ed25519) by the issuing authority; the "
+				 "public key is at");
 	if (!rc)
 		rc = dg_pdf_text(cs, 210, 81, 8, "/.well-known/dgov-signing-key on this platform.");
 	return rc;

@@ -376,14 +376,15 @@ dg_rc dg_config_from_args(struct dg_config *c, int argc, char **argv, struct dg_
 
 int dg_config_has_flag(const char *name)
 {
-	static const char *const flags[] = {
-		"listen",        "port",           "db",           "data",
-		"key-file",      "templates",      "static",       "threads",
-		"job-workers",   "job-lease",      "max-body",     "max-resource-size",
-		"log-level",     "pwhash",         "webhook-url",  "webhook-secret",
-		"trusted-proxy", "site-url",       "max-conn",     "conn-per-addr",
-		"conn-reserve",  "header-timeout", "idle-timeout", "min-body-rate",
-		"login-limit",   "cors-origins",   "sqlite-heap-mb"};
+	static const char *const flags[] = {"listen",         "port",          "db",
+					    "data",           "key-file",      "templates",
+					    "static",         "threads",       "job-workers",
+					    "job-lease",      "max-body",      "max-resource-size",
+					    "log-level",      "pwhash",        "webhook-url",
+					    "webhook-secret", "trusted-proxy", "site-url",
+					    "max-conn",       "conn-per-addr", "conn-reserve",
+					    "header-timeout", "idle-timeout",  "min-body-rate",
+					    "login-limit",    "cors-origins",  "sqlite-heap-mb"};
 	size_t n = strcspn(name, "=");
 	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
 		if (strlen(flags[i]) == n && strncmp(flags[i], name, n) == 0)
@@ -437,5 +438,6 @@ const char *dg_config_usage(void)
 	       "                       (CKAN's actions that read, dumps, DCAT): * or\n"
 	       "                       https://a.example,https://b.example; default none\n"
 	       "  --sqlite-heap-mb N   SQLite's soft heap limit in MiB: over it SQLite gives back\n"
-	       "                       its caches before it takes more memory (default 256; 0 none)\n";
+	       "                       its caches before it takes more memory (default 256; 0 "
+	       "none)\n";
 }

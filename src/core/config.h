@@ -56,7 +56,7 @@ struct dg_config {
 	unsigned idle_timeout;   /* seconds a connection may be silent: 30 */
 	unsigned min_body_rate;  /* bytes a second a body must average after header_timeout: 1024 */
 	unsigned login_limit; /* failed sign-ins from one address per 15 minutes: 20 (0: no cap) */
-	unsigned sqlite_heap_mb; /* SQLite's soft heap limit, MiB: 256 (0: none) */
+	unsigned sqlite_heap_mb;  /* SQLite's soft heap limit, MiB: 256 (0: none) */
 	const char *cors_origins; /* origins whose pages may read the open-data API: "*", a
 				     comma-separated list, or NULL (none, as CKAN by default) */
 };

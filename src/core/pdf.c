@@ -268,8 +268,8 @@ static dg_rc fixed_object(struct dg_buf *out, int n, int npages, const struct dg
 	}
 }
 
-dg_rc dg_pdf_write(const struct dg_buf *pages, int npages, const char *title,
-		   const char *subject, struct dg_buf *out)
+dg_rc dg_pdf_write(const struct dg_buf *pages, int npages, const char *title, const char *subject,
+		   struct dg_buf *out)
 {
 	if (npages < 1 || npages > DG_PDF_MAX_PAGES)
 		return DG_EINVAL;

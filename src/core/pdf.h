@@ -22,9 +22,9 @@
 #include "core/buf.h"
 #include "core/err.h"
 
-#define DG_PDF_PAGE_W   595.28 /* A4, in points */
-#define DG_PDF_PAGE_H   841.89
-#define DG_PDF_LINE     640 /* bytes of one wrapped line, with its NUL */
+#define DG_PDF_PAGE_W    595.28 /* A4, in points */
+#define DG_PDF_PAGE_H    841.89
+#define DG_PDF_LINE      640 /* bytes of one wrapped line, with its NUL */
 #define DG_PDF_MAX_PAGES 32
 
 /* The width of s in points at size. */
@@ -50,7 +50,7 @@ int dg_pdf_wrap(const char *s, double size, double width, char (*lines)[DG_PDF_L
  * subject (UTF-8, may be ""). ETOOBIG when out's cap is reached, EINVAL for
  * a page count out of range.
  */
-dg_rc dg_pdf_write(const struct dg_buf *pages, int npages, const char *title,
-		   const char *subject, struct dg_buf *out) DG_MUST;
+dg_rc dg_pdf_write(const struct dg_buf *pages, int npages, const char *title, const char *subject,
+		   struct dg_buf *out) DG_MUST;
 
 #endif

@@ -152,7 +152,8 @@ int dg_accept_pick(const char *accept, const char *const *offers, size_t n)
 			continue;
 		for (size_t k = 0; k < n; k++) {
 			int spec = match(&r, offers[k]);
-			if (spec > best_spec[k] || (spec == best_spec[k] && spec && r.q > best_q[k])) {
+			if (spec > best_spec[k] ||
+			    (spec == best_spec[k] && spec && r.q > best_q[k])) {
 				best_spec[k] = spec;
 				best_q[k] = r.q;
 			}

@@ -156,6 +156,5 @@ void dg_health_get(struct dg_health *h, struct dg_health_state *out)
 	out->ok = ok && out->age_ms >= 0 && out->age_ms <= DG_HEALTH_STALE_MS;
 	if (ok && !out->ok)
 		snprintf(out->reason, sizeof(out->reason),
-			 "no check of the store has finished for %lld ms",
-			 (long long)out->age_ms);
+			 "no check of the store has finished for %lld ms", (long long)out->age_ms);
 }

@@ -25,9 +25,9 @@ struct dg_health;
 
 /* What the last check found, as of now. */
 struct dg_health_state {
-	bool ok;        /* the last check succeeded, within DG_HEALTH_STALE_MS */
-	int64_t schema; /* migrations applied, as of the last successful check */
-	int64_t age_ms; /* since the last successful check; -1: none yet */
+	bool ok;          /* the last check succeeded, within DG_HEALTH_STALE_MS */
+	int64_t schema;   /* migrations applied, as of the last successful check */
+	int64_t age_ms;   /* since the last successful check; -1: none yet */
 	char reason[160]; /* why not ok, for the operator; "" when ok */
 };
 
@@ -36,7 +36,8 @@ struct dg_health_state {
  * applied (*schema). On failure, reason says which step (the store's own
  * message is logged, never shown).
  */
-dg_rc dg_health_probe(struct dg_store *s, int64_t *schema, char *reason, size_t reason_size) DG_MUST;
+dg_rc dg_health_probe(struct dg_store *s, int64_t *schema, char *reason,
+		      size_t reason_size) DG_MUST;
 
 /*
  * Check s now (so the state is known before the first request), then every

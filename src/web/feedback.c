@@ -24,11 +24,11 @@
 #include "store/store.h"
 #include "web/page.h"
 
-#define MESSAGE_MAX_CHARS 2000              /* characters of a message */
+#define MESSAGE_MAX_CHARS 2000 /* characters of a message */
 #define MESSAGE_MAX_BYTES (MESSAGE_MAX_CHARS * 4)
-#define PAGE_PATH_MAX     512               /* bytes of the page's path */
-#define FEEDBACK_PER_ADDR 5                 /* reports from one address an hour (visitors) */
-#define FEEDBACK_WINDOW   (3600LL * 1000)   /* that hour, in ms */
+#define PAGE_PATH_MAX     512             /* bytes of the page's path */
+#define FEEDBACK_PER_ADDR 5               /* reports from one address an hour (visitors) */
+#define FEEDBACK_WINDOW   (3600LL * 1000) /* that hour, in ms */
 #define ADMIN_PER_PAGE    20
 
 const struct dg_migration dg_web_migrations[] = {
@@ -94,8 +94,9 @@ static dg_rc feedback_get(struct dg_req *r)
 static dg_rc over_limit(struct dg_db *db, const char *addr, bool *over)
 {
 	int64_t n = 0, old = dg_now_ms() - FEEDBACK_WINDOW;
-	dg_rc rc = dg_db_exec(db, "UPDATE feedback SET addr_key = '' WHERE addr_key <> ''"
-				  " AND created_ms < ?",
+	dg_rc rc = dg_db_exec(db,
+			      "UPDATE feedback SET addr_key = '' WHERE addr_key <> ''"
+			      " AND created_ms < ?",
 			      DG_ARGS(DG_VI(old)), NULL);
 	if (!rc && addr[0])
 		rc = dg_db_query_int(db,
@@ -141,13 +142,15 @@ static dg_rc feedback_post(struct dg_req *r)
 		return form_page(r, 429, page, d);
 	}
 	if (!rc)
-		rc = dg_db_exec(db,
-				"INSERT INTO feedback (page, message, user_id, addr_key, lang, created_ms)"
-				" VALUES (?, ?, ?, ?, ?, ?)",
-				DG_ARGS(DG_VT(page), DG_VT(text),
-					r->user ? DG_VI(r->user->id) : DG_VNULL, DG_VT(key),
-					DG_VT(r->lang && strcmp(r->lang, "en") == 0 ? "en" : "zh"), DG_VI(dg_now_ms())),
-				NULL);
+		rc = dg_db_exec(
+			db,
+			"INSERT INTO feedback (page, message, user_id, addr_key, lang, created_ms)"
+			" VALUES (?, ?, ?, ?, ?, ?)",
+			DG_ARGS(DG_VT(page), DG_VT(text), r->user ? DG_VI(r->user->id) : DG_VNULL,
+				DG_VT(key),
+				DG_VT(r->lang && strcmp(r->lang, "en") == 0 ? "en" : "zh"),
+				DG_VI(dg_now_ms())),
+			NULL);
 	json_decref(d);
 	if (rc)
 		return rc;
@@ -183,23 +186,24 @@ static dg_rc admin_list(struct dg_req *r)
 	if (!rc)
 		rc = dg_db_query_int(db, "SELECT COUNT(*) FROM feedback", DG_NOARGS, &total);
 	if (!rc)
-		rc = dg_db_query(db,
-				 "SELECT f.id, f.page, f.message, f.created_ms,"
-				 " CASE WHEN f.closed_ms IS NULL THEN 0 ELSE 1 END, u.username"
-				 " FROM feedback f LEFT JOIN users u ON u.id = f.user_id"
-				 " ORDER BY CASE WHEN f.closed_ms IS NULL THEN 0 ELSE 1 END, f.id DESC"
-				 " LIMIT ? OFFSET ?",
-				 DG_ARGS(DG_VI(ADMIN_PER_PAGE), DG_VI((page - 1) * ADMIN_PER_PAGE)),
-				 &rows);
+		rc = dg_db_query(
+			db,
+			"SELECT f.id, f.page, f.message, f.created_ms,"
+			" CASE WHEN f.closed_ms IS NULL THEN 0 ELSE 1 END, u.username"
+			" FROM feedback f LEFT JOIN users u ON u.id = f.user_id"
+			" ORDER BY CASE WHEN f.closed_ms IS NULL THEN 0 ELSE 1 END, f.id DESC"
+			" LIMIT ? OFFSET ?",
+			DG_ARGS(DG_VI(ADMIN_PER_PAGE), DG_VI((page - 1) * ADMIN_PER_PAGE)), &rows);
 	while (!rc && (rc = dg_rows_next(rows)) == DG_OK) {
 		char at[20];
 		when(dg_rows_int(rows, 3), at);
 		const char *user = dg_rows_text(rows, 5);
-		json_array_append_new(
-			list, json_pack("{s:I, s:s, s:s, s:s, s:b, s:s}", "id",
-					(json_int_t)dg_rows_int(rows, 0), "page", dg_rows_text(rows, 1),
-					"message", dg_rows_text(rows, 2), "at", at, "closed",
-					dg_rows_int(rows, 4) != 0, "user", user ? user : ""));
+		json_array_append_new(list, json_pack("{s:I, s:s, s:s, s:s, s:b, s:s}", "id",
+						      (json_int_t)dg_rows_int(rows, 0), "page",
+						      dg_rows_text(rows, 1), "message",
+						      dg_rows_text(rows, 2), "at", at, "closed",
+						      dg_rows_int(rows, 4) != 0, "user",
+						      user ? user : ""));
 	}
 	dg_rows_free(rows);
 	if (rc != DG_ENOTFOUND && rc) {
@@ -222,13 +226,15 @@ static dg_rc admin_close(struct dg_req *r)
 	int64_t id = 0, changed = 0;
 	struct dg_db *db = NULL;
 	if (dg_str_to_i64(dg_str_of(dg_kvs_get(&r->params, "id")), &id) || id <= 0)
-		return dg_err_set(&r->err, DG_ENOTFOUND, "%s", dg_t(r, "web.feedback.err.not_found"));
+		return dg_err_set(&r->err, DG_ENOTFOUND, "%s",
+				  dg_t(r, "web.feedback.err.not_found"));
 	dg_rc rc = dg_req_db(r, &db);
 	if (!rc)
 		rc = dg_db_exec(db,
 				"UPDATE feedback SET closed_ms = ?, closed_by = ?, addr_key = ''"
 				" WHERE id = ? AND closed_ms IS NULL",
-				DG_ARGS(DG_VI(dg_now_ms()), DG_VI(r->user->id), DG_VI(id)), &changed);
+				DG_ARGS(DG_VI(dg_now_ms()), DG_VI(r->user->id), DG_VI(id)),
+				&changed);
 	if (!rc && !changed) {
 		int64_t n = 0;
 		rc = dg_db_query_int(db, "SELECT COUNT(*) FROM feedback WHERE id = ?",
@@ -241,7 +247,8 @@ static dg_rc admin_close(struct dg_req *r)
 		return rc;
 	dg_info("req=%s admin %lld closed feedback %lld", r->id, (long long)r->user->id,
 		(long long)id);
-	dg_reply_redirect(r, dg_arena_printf(r->arena, "/admin/feedback?closed=%lld", (long long)id));
+	dg_reply_redirect(r,
+			  dg_arena_printf(r->arena, "/admin/feedback?closed=%lld", (long long)id));
 	return DG_OK;
 }
 

@@ -174,7 +174,8 @@ static const char *login_link(struct dg_req *r, const char *back)
 	return out;
 }
 
-/* "/feedback?page=PATH": the "report a problem with this page" link; the path only, never the query. */
+/* "/feedback?page=PATH": the "report a problem with this page" link; the path only, never the
+ * query. */
 static const char *feedback_link(struct dg_req *r)
 {
 	const char *path = r->path && dg_is_local_path(r->path) ? r->path : "/";

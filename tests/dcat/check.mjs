@@ -71,7 +71,7 @@ const cases = [
 	['catalogue', '/catalog', {}],
 	['open dataset', '/dataset/minimum-living-allowance', {}],
 	['conditional dataset', '/dataset/food-safety-inspections', {}],
-	['closed dataset (its department)', '/dataset/internal-case-ledger', auth],
+	['closed dataset (its department)', '/dataset/sj-internal-case-ledger', auth],
 ];
 for (const [what, path, headers] of cases) {
 	const ttl = await get(path + '.ttl', headers);
@@ -108,7 +108,7 @@ for (const [what, path, headers] of cases) {
 // a browser gets the page; the closed dataset stays hidden from the public
 const html = await get('/dataset/minimum-living-allowance', { Accept: 'text/html,application/xhtml+xml,*/*;q=0.8' });
 ok(html.status === 303 && /^\/data\/datasets\/[0-9a-f-]+$/.test(html.location) && /accept/i.test(html.vary), 'a browser at /dataset/{name} is sent to the dataset page (303, Vary: Accept)', `${html.status} ${html.location}`);
-for (const path of ['/dataset/internal-case-ledger', '/dataset/internal-case-ledger.ttl', '/dataset/internal-case-ledger.rdf']) {
+for (const path of ['/dataset/sj-internal-case-ledger', '/dataset/sj-internal-case-ledger.ttl', '/dataset/sj-internal-case-ledger.rdf']) {
 	const r = await get(path, { Accept: 'text/turtle' });
 	ok(r.status === 404 && !r.body.includes('内部办件台账'), `the public gets 404 for the closed ${path}`, `${r.status}`);
 }

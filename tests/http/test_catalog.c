@@ -362,11 +362,16 @@ static void blank_form(void **state)
 	assert_true(pages >= 1);
 	/* the title, every question of the online form, the other materials, the way online */
 	static const char *const want[] = {
-		"残疾人两项补贴申请申请表", "Disability living and care subsidies: application form",
-		"申请人姓名",               "Your full name",
-		"联系电话",                 "申请事项说明",
-		"居民身份证",               "残疾人证",
-		"/services/990100-MZ-005/apply", "申请人签名",
+		"残疾人两项补贴申请申请表",
+		"Disability living and care subsidies: application form",
+		"申请人姓名",
+		"Your full name",
+		"联系电话",
+		"申请事项说明",
+		"居民身份证",
+		"残疾人证",
+		"/services/990100-MZ-005/apply",
+		"申请人签名",
 	};
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
 		if (!strstr(text, want[i]))
@@ -385,7 +390,8 @@ static void blank_form(void **state)
 #define GOOD_MATERIALS                                                                             \
 	"%E8%BA%AB%E4%BB%BD%E8%AF%81+%7C+ID+card+%7C+1+%7C+both+%7C+0+%7C+PDF+%7C+applicant"
 /* a second line: the application form itself, offered blank ("| form") */
-#define FORM_MATERIAL "%0A%E7%94%B3%E8%AF%B7%E8%A1%A8+%7C+Form+%7C+1+%7C+both+%7C+1+%7C+PDF+%7C+applicant"
+#define FORM_MATERIAL                                                                              \
+	"%0A%E7%94%B3%E8%AF%B7%E8%A1%A8+%7C+Form+%7C+1+%7C+both+%7C+1+%7C+PDF+%7C+applicant"
 
 static char *edit_body_m(const char *csrf, const char *extra, const char *name, int promised,
 			 const char *materials)

@@ -51,7 +51,7 @@ static int npolicies;
 /* The fixture's person P001 ... as an ID number the person registry takes. */
 static void id_of(const char *p, char out[19])
 {
-	snprintf(out, 19, "99010019310101%03d", 100 + (int)strtol(p + 1, NULL, 10));
+	snprintf(out, 19, "99010019310101%03u", (unsigned)(100 + strtol(p + 1, NULL, 10)) % 1000u);
 	out[17] = dg_id_check_char(out);
 	out[18] = '\0';
 }

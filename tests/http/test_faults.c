@@ -181,7 +181,7 @@ static void bad_specs_refused(void **state)
 	struct dg_err err = {0};
 	assert_int_equal(dg_failpoint_set("store.commit", &err), DG_EINVAL);
 	assert_int_equal(dg_failpoint_set("store.commit=melt", &err), DG_EINVAL);
-	assert_non_null(strstr(err.msg, "busy, gone, full or slow"));
+	assert_non_null(strstr(err.msg, "busy, gone, full, slow or hold"));
 	assert_int_equal(dg_failpoint_set("store.commit=slow:x", &err), DG_EINVAL);
 	assert_int_equal(dg_failpoint_hit("store.commit"), DG_OK);
 	arm("a=busy*2");

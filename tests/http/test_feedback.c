@@ -99,11 +99,12 @@ static void visitor_and_resident_reports_are_stored(void **state)
 	struct th_client *c = as(DG_DEMO_CITIZEN);
 	assert_int_equal(send(c, "https://example.com/x", "  读屏软件读不出表格  \n", &r), 303);
 	th_resp_release(&r);
-	assert_int_equal(th_sql_int(th_shared,
-				    "SELECT COUNT(*) FROM feedback f JOIN users u ON u.id = f.user_id"
-				    " WHERE u.username = 'zhangsan' AND f.page = ''"
-				    " AND f.message = '读屏软件读不出表格' AND f.addr_key = ''"),
-			 1);
+	assert_int_equal(
+		th_sql_int(th_shared,
+			   "SELECT COUNT(*) FROM feedback f JOIN users u ON u.id = f.user_id"
+			   " WHERE u.username = 'zhangsan' AND f.page = ''"
+			   " AND f.message = '读屏软件读不出表格' AND f.addr_key = ''"),
+		1);
 	th_client_free(c);
 }
 
@@ -197,7 +198,8 @@ static void admin_lists_and_closes(void **state)
 	assert_int_equal(th_post_csrf(staff, "/feedback", action, "", &r), 403);
 	th_resp_release(&r);
 	char sql[128];
-	snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM feedback WHERE id = %lld AND closed_ms IS NULL",
+	snprintf(sql, sizeof(sql),
+		 "SELECT COUNT(*) FROM feedback WHERE id = %lld AND closed_ms IS NULL",
 		 (long long)id);
 	assert_int_equal(th_sql_int(th_shared, sql), 1);
 
@@ -222,7 +224,8 @@ static void admin_lists_and_closes(void **state)
 	assert_int_equal(th_post_csrf(admin, "/admin/feedback", action, "", &r), 303);
 	th_resp_release(&r);
 	assert_int_equal(
-		th_post_csrf(admin, "/admin/feedback", "/admin/feedback/999999/close", "", &r), 404);
+		th_post_csrf(admin, "/admin/feedback", "/admin/feedback/999999/close", "", &r),
+		404);
 	th_resp_release(&r);
 	th_client_free(anon);
 	th_client_free(res);
@@ -278,8 +281,8 @@ static void visitors_limited_per_address(void **state)
 	th_sql(th_shared, "UPDATE feedback SET created_ms = created_ms - 3700000");
 	assert_int_equal(send(c, "/", "an hour later", &r), 303);
 	th_resp_release(&r);
-	assert_int_equal(th_sql_int(th_shared, "SELECT COUNT(*) FROM feedback WHERE addr_key <> ''"),
-			 1);
+	assert_int_equal(
+		th_sql_int(th_shared, "SELECT COUNT(*) FROM feedback WHERE addr_key <> ''"), 1);
 	th_client_free(s);
 	th_client_free(c);
 }

@@ -339,9 +339,10 @@ static void closed_names_do_not_leak(void **state)
 	th_client_free(c);
 	free(tok);
 	assert_int_equal(packages_named("sj-no-such-set"), 0);
-	assert_int_equal(count_of("SELECT COUNT(*) FROM od_packages WHERE owner_dept = 'mz' AND name"
-				  " LIKE 'sj-%%'"),
-			 0);
+	assert_int_equal(
+		count_of("SELECT COUNT(*) FROM od_packages WHERE owner_dept = 'mz' AND name"
+			 " LIKE 'sj-%%'"),
+		0);
 	/* inside sj the clash is what it is */
 	struct th_client *sj = th_signed_in(srv, "sj_wu"); /* staff of sj (demo) */
 	body = dataset_body("sj-internal-case-ledger", "closed", "", "");
@@ -361,17 +362,18 @@ static void migration_prefixes_closed_names(void **state)
 {
 	(void)state;
 	static const char *const rows[][3] = {
-		{"mig-1", "old-ledger", "closed"},   {"mig-2", "busy-name", "closed"},
-		{"mig-3", "mz-busy-name", "open"},   {"mig-4", "mz-already", "closed"},
+		{"mig-1", "old-ledger", "closed"}, {"mig-2", "busy-name", "closed"},
+		{"mig-3", "mz-busy-name", "open"}, {"mig-4", "mz-already", "closed"},
 		{"mig-5", "plain-open", "open"},
 	};
 	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
 		char sql[400];
-		snprintf(sql, sizeof sql,
-			 "INSERT INTO od_packages (id, name, title, metadata_created,"
-			 " metadata_modified, owner_dept, tier) VALUES ('%s', '%s', 'x', 0, 0, 'mz',"
-			 " '%s')",
-			 rows[i][0], rows[i][1], rows[i][2]);
+		snprintf(
+			sql, sizeof sql,
+			"INSERT INTO od_packages (id, name, title, metadata_created,"
+			" metadata_modified, owner_dept, tier) VALUES ('%s', '%s', 'x', 0, 0, 'mz',"
+			" '%s')",
+			rows[i][0], rows[i][1], rows[i][2]);
 		th_sql(srv, sql);
 	}
 	th_sql(srv, "DELETE FROM schema_migrations WHERE id = 'opendata-008-closed-names'");
@@ -539,8 +541,8 @@ static void column_types(void **state)
 	/* beds as int: a job, the row that does not fit reported by line and column */
 	b = reload_as(mz, "type_name=&type_beds=int&type_opened=", "done");
 	assert_non_null(strstr(b, "已完成"));
-	assert_non_null(
-		strstr(b, "<td data-label=\"行号\">3</td><td data-label=\"列\">2 <code>beds</code></td>"));
+	assert_non_null(strstr(
+		b, "<td data-label=\"行号\">3</td><td data-label=\"列\">2 <code>beds</code></td>"));
 	assert_non_null(strstr(b, "值“n/a”不符合类型：整数"));
 	free(b);
 	t = column_type("beds");
@@ -724,12 +726,18 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(create_and_show), cmocka_unit_test(bad_fields_say_why),
-		cmocka_unit_test(who_may),         cmocka_unit_test(edit_and_close),
-		cmocka_unit_test(closed_names_do_not_leak), cmocka_unit_test(migration_prefixes_closed_names),
-		cmocka_unit_test(link_resources),  cmocka_unit_test(delete_dataset),
-		cmocka_unit_test(column_types),    cmocka_unit_test(admin_picks_the_department),
-		cmocka_unit_test(upload_files),    cmocka_unit_test(api_answer_unchanged),
+		cmocka_unit_test(create_and_show),
+		cmocka_unit_test(bad_fields_say_why),
+		cmocka_unit_test(who_may),
+		cmocka_unit_test(edit_and_close),
+		cmocka_unit_test(closed_names_do_not_leak),
+		cmocka_unit_test(migration_prefixes_closed_names),
+		cmocka_unit_test(link_resources),
+		cmocka_unit_test(delete_dataset),
+		cmocka_unit_test(column_types),
+		cmocka_unit_test(admin_picks_the_department),
+		cmocka_unit_test(upload_files),
+		cmocka_unit_test(api_answer_unchanged),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -244,9 +244,10 @@ static void api_and_stats(void **state)
 	assert_non_null(strstr(b, "<dt>Datasets</dt><dd>11</dd>"));
 	assert_non_null(strstr(b, "<dt>Data interfaces</dt><dd>1</dd>"));
 	assert_non_null(strstr(b, "<dt>Records</dt><dd>22</dd>"));
-	assert_non_null(strstr(b, "Human Resources and Social Security "
-				  "Bureau</a></th><td data-label=\"Datasets\">2</td>"
-				  "<td data-label=\"Data interfaces\">1</td><td data-label=\"Records\">22</td>"));
+	assert_non_null(strstr(
+		b, "Human Resources and Social Security "
+		   "Bureau</a></th><td data-label=\"Datasets\">2</td>"
+		   "<td data-label=\"Data interfaces\">1</td><td data-label=\"Records\">22</td>"));
 	assert_null(strstr(
 		b, "Government Services and Data Administration")); /* only a closed dataset */
 	free(b);
@@ -388,7 +389,6 @@ static void showcase(void **state)
 	th_client_free(cit);
 }
 
-
 #define COND_PAGE "/data/datasets/food-safety-inspections"
 #define COND_RID  "00000000-0000-4000-9000-000000000007"
 
@@ -400,8 +400,8 @@ static void conditional_and_closed(void **state)
 	char *b = anon_get(COND_PAGE, 200);
 	assert_non_null(strstr(b, "食品安全抽检结果"));
 	assert_non_null(strstr(b, "本数据集为有条件开放"));
-	assert_non_null(
-		strstr(b, "href=\"/login?next=%2Fdata%2Fdatasets%2Ffood-safety-inspections%2Fapply\""));
+	assert_non_null(strstr(
+		b, "href=\"/login?next=%2Fdata%2Fdatasets%2Ffood-safety-inspections%2Fapply\""));
 	assert_null(strstr(b, "href=\"" COND_PAGE "/apply\""));
 	assert_null(strstr(b, "/datastore/dump/" COND_RID)); /* no rows to the public */
 	assert_null(strstr(b, "id=\"preview\""));
@@ -465,8 +465,8 @@ static void starts(const char *body, const char *want)
 static void downloads(void **state)
 {
 	(void)state;
-	json_t *pkg = th_get_json(th_shared, "/api/3/action/package_show?id=employment-statistics",
-				  200);
+	json_t *pkg =
+		th_get_json(th_shared, "/api/3/action/package_show?id=employment-statistics", 200);
 	assert_non_null(pkg);
 	const char *url = json_string_value(json_object_get(
 		json_array_get(json_object_get(json_object_get(pkg, "result"), "resources"), 0),
@@ -485,10 +485,13 @@ static void downloads(void **state)
 	assert_non_null(strstr(disp, "filename*=UTF-8''%E5%9F%8E%E9%95%87%E6%96%B0%E5%A2%9E"));
 	assert_non_null(strstr(disp, "%E6%95%B0.csv"));
 	free(b), free(disp);
-	assert_int_equal(get_hdr("/datastore/dump/" EMP_RID "?bom=true&labels=zh", &b, NULL, &disp), 200);
+	assert_int_equal(get_hdr("/datastore/dump/" EMP_RID "?bom=true&labels=zh", &b, NULL, &disp),
+			 200);
 	starts(b, "\xef\xbb\xbf_id,月份,区县,城镇新增就业人数,失业率（%）\r\n");
 	free(b);
-	assert_int_equal(get_hdr("/datastore/dump/" EMP_RID "?bom=false&labels=en&format=tsv", &b, NULL, &disp), 200);
+	assert_int_equal(get_hdr("/datastore/dump/" EMP_RID "?bom=false&labels=en&format=tsv", &b,
+				 NULL, &disp),
+			 200);
 	starts(b, "_id\tMonth\tDistrict\tNew jobs\tUnemployment rate (%)\r\n");
 	free(b);
 	assert_int_equal(get_hdr("/datastore/dump/" EMP_RID "?labels=fr", &b, NULL, &disp), 400);
@@ -498,13 +501,13 @@ static void downloads(void **state)
 	/* no demo dataset links a host that does not exist */
 	for (int i = 1; i <= 11; i++) {
 		char p[160];
-		snprintf(p, sizeof p, "/api/3/action/resource_show?id=00000000-0000-4000-9000-%012d",
-			 i);
+		snprintf(p, sizeof p,
+			 "/api/3/action/resource_show?id=00000000-0000-4000-9000-%012d", i);
 		json_t *res = th_get_json(th_shared, p, 200);
 		assert_non_null(res);
-		assert_null(strstr(json_string_value(json_object_get(json_object_get(res, "result"),
-								     "url")),
-				   "example.gov.cn"));
+		assert_null(strstr(
+			json_string_value(json_object_get(json_object_get(res, "result"), "url")),
+			"example.gov.cn"));
 		json_decref(res);
 	}
 
@@ -522,7 +525,7 @@ static void downloads(void **state)
 	free(b);
 }
 
-#define COLS EMPLOYMENT "/resources/" EMP_RID "/columns"
+#define COLS   EMPLOYMENT "/resources/" EMP_RID "/columns"
 #define LABELS EMPLOYMENT "/resources/" EMP_RID "/labels"
 
 static char *info_labels(void)
@@ -586,8 +589,10 @@ static void column_labels(void **state)
 	free(now);
 
 	/* set: datastore_info returns them, the preview and dumps use them */
-	assert_int_equal(post(rs, LABELS, COLS, "zh_new_jobs=%E6%96%B0%E5%A2%9E%E5%B2%97%E4%BD%8D"
-						 "&en_new_jobs=New+posts", NULL),
+	assert_int_equal(post(rs, LABELS, COLS,
+			      "zh_new_jobs=%E6%96%B0%E5%A2%9E%E5%B2%97%E4%BD%8D"
+			      "&en_new_jobs=New+posts",
+			      NULL),
 			 303);
 	now = info_labels();
 	assert_string_equal(now, "新增岗位|New posts");
@@ -600,7 +605,8 @@ static void column_labels(void **state)
 	free(b);
 	/* put back */
 	assert_int_equal(post(rs, LABELS, COLS,
-			      "zh_new_jobs=%E5%9F%8E%E9%95%87%E6%96%B0%E5%A2%9E%E5%B0%B1%E4%B8%9A%E4%BA%BA%E6%95%B0"
+			      "zh_new_jobs=%E5%9F%8E%E9%95%87%E6%96%B0%E5%A2%9E%E5%B0%B1%E4%B8%9A%"
+			      "E4%BA%BA%E6%95%B0"
 			      "&en_new_jobs=New+jobs",
 			      NULL),
 			 303);

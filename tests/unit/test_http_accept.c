@@ -43,7 +43,8 @@ static void quality(void **state)
 {
 	(void)state;
 	/* a browser: HTML at 1, the rest at 0.8 */
-	assert_int_equal(pick("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"), 0);
+	assert_int_equal(pick("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"),
+			 0);
 	assert_int_equal(pick("application/rdf+xml;q=0.5, text/turtle"), 1);
 	assert_int_equal(pick("application/rdf+xml;q=0.9, text/turtle;q=0.1"), 3);
 	assert_int_equal(pick("text/*;q=0.3, application/ld+json;q=0.2"), 0);
@@ -57,7 +58,9 @@ static void quality(void **state)
 static void params_and_junk(void **state)
 {
 	(void)state;
-	assert_int_equal(pick("application/ld+json;profile=\"http://www.w3.org/ns/json-ld#expanded,x\";q=0.9"), 2);
+	assert_int_equal(pick("application/ld+json;profile=\"http://www.w3.org/ns/"
+			      "json-ld#expanded,x\";q=0.9"),
+			 2);
 	assert_int_equal(pick("text/turtle;charset=utf-8"), 1);
 	/* bad q-values and malformed ranges are skipped, not taken as q=1 */
 	assert_int_equal(pick("text/turtle;q=2"), -1);

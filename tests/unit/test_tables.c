@@ -99,16 +99,17 @@ static void checker_finds_what_it_should(void **state)
 	assert_int_equal(cells, 2);
 	cells = 0;
 	assert_int_equal(
-		unlabelled("t",
-			   "<td data-label=\"{{ t \"a.b\" }}\">x</td>\n"
-			   "<td{% if x %} class=\"y\"{% end %} data-label=\"\" colspan=\"3\">z</td>\n"
-			   "{# <td>in a comment</td> #}<tdx><table><thead></thead>",
-			   &cells),
+		unlabelled(
+			"t",
+			"<td data-label=\"{{ t \"a.b\" }}\">x</td>\n"
+			"<td{% if x %} class=\"y\"{% end %} data-label=\"\" colspan=\"3\">z</td>\n"
+			"{# <td>in a comment</td> #}<tdx><table><thead></thead>",
+			&cells),
 		0);
 	assert_int_equal(cells, 2);
 	cells = 0;
-	assert_int_equal(unlabelled("t", "<td\n class=\"a\">x</td><td title=\"data-label\">", &cells),
-			 2);
+	assert_int_equal(
+		unlabelled("t", "<td\n class=\"a\">x</td><td title=\"data-label\">", &cells), 2);
 }
 
 struct walk {

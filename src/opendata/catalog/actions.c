@@ -595,9 +595,9 @@ DG_CKAN_ACTION_FN(group_show)
  * A name other than the group's is refused: departments and themes are not
  * renamed through the API.
  */
-#define GROUP_TITLE_MAX 200
-#define GROUP_TEXT_MAX  10000
-#define GROUP_URL_MAX   2000
+#define GROUP_TITLE_MAX  200
+#define GROUP_TEXT_MAX   10000
+#define GROUP_URL_MAX    2000
 #define GROUP_EXTRAS_MAX 100
 
 static void group_err(json_t *errs, const char *field, const char *msg)
@@ -656,8 +656,9 @@ static void group_extras(json_t *params, json_t *out, json_t *errs)
 			break;
 		}
 		json_object_set_new(seen, json_string_value(k), json_true());
-		json_array_append_new(kept, json_pack("{s:O, s:s}", "key", k, "value",
-						      json_is_string(v) ? json_string_value(v) : ""));
+		json_array_append_new(kept,
+				      json_pack("{s:O, s:s}", "key", k, "value",
+						json_is_string(v) ? json_string_value(v) : ""));
 	}
 	json_object_set(out, "extras", kept);
 	json_decref(kept);
@@ -691,7 +692,8 @@ static dg_rc group_write(struct dg_req *r, json_t *params, bool org, bool patch,
 	json_t *errs = json_object(), *set = json_object();
 	const char *name = str_of(params, "name");
 	if (json_object_get(params, "name") && (!name || strcmp(name, id) != 0))
-		group_err(errs, "name", "Renaming is not supported: departments and themes keep their names");
+		group_err(errs, "name",
+			  "Renaming is not supported: departments and themes keep their names");
 	group_text(params, "title", GROUP_TITLE_MAX, set, errs);
 	group_text(params, "description", GROUP_TEXT_MAX, set, errs);
 	group_text(params, "image_url", GROUP_URL_MAX, set, errs);
@@ -708,7 +710,8 @@ static dg_rc group_write(struct dg_req *r, json_t *params, bool org, bool patch,
 	json_t *now = json_deep_copy(cur);
 	json_object_update(now, set);
 	json_decref(set);
-	/* (an organization's title_en shown from its department is kept as an extra then: the same) */
+	/* (an organization's title_en shown from its department is kept as an extra then: the same)
+	 */
 	json_t *extras = json_object_get(now, "extras");
 	char *text = json_dumps(extras, JSON_COMPACT);
 	rc = dg_od_group_meta_save(db, org, id, str_of(now, "title"), str_of(now, "description"),

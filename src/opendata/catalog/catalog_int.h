@@ -296,7 +296,8 @@ dg_rc dg_od_file_saved(struct dg_req *r, struct dg_db *db, const char *rid,
  * to the page, or RDF), with Vary: Accept. A dataset is seen as package_show sees it.
  */
 
-/* GET /dataset/{file}: "<id or name>" (negotiated) or with .ttl, .jsonld, .rdf or .xml; else 404. */
+/* GET /dataset/{file}: "<id or name>" (negotiated) or with .ttl, .jsonld, .rdf or .xml; else 404.
+ */
 dg_rc dg_dcat_dataset(struct dg_req *r) DG_MUST;
 /* GET /catalog.ttl, .jsonld, .rdf and /catalog. EINVAL for a bad page or filter, ENOTFOUND past
  * the last page. */

@@ -60,8 +60,8 @@ static const char *const frequencies[][2] = {
 
 /* CKAN's licence ids -> the EU licence authority (the rest get a catalogue IRI). */
 static const char *const licences[][2] = {
-	{"cc-by", "CC_BY_4_0"},     {"cc-by-sa", "CC_BYSA_4_0"}, {"cc-zero", "CC0"},
-	{"cc-nc", "CC_BYNC_4_0"},   {"odc-by", "ODC_BY"},        {"odc-odbl", "ODC_BL"},
+	{"cc-by", "CC_BY_4_0"},   {"cc-by-sa", "CC_BYSA_4_0"}, {"cc-zero", "CC0"},
+	{"cc-nc", "CC_BYNC_4_0"}, {"odc-by", "ODC_BY"},        {"odc-odbl", "ODC_BL"},
 	{"odc-pddl", "ODC_PDDL"},
 };
 
@@ -189,8 +189,7 @@ static void services(struct graph *g)
 		"(package_search, package_show).",
 		"dcat:endpointURL", iri(dg_arena_printf(g->a, "%s/api/3/action/", g->base)),
 		"dcat:endpointDescription",
-		iri(dg_arena_printf(g->a, "%s/api/3/action/help_show?name=package_show",
-				    g->base)));
+		iri(dg_arena_printf(g->a, "%s/api/3/action/help_show?name=package_show", g->base)));
 	add_node(g, n);
 	n = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o}", "@id", datastore_api(g), "@type",
 		      "dcat:DataService", "dct:title", "CKAN DataStore API", "dct:description",
@@ -230,8 +229,8 @@ static json_t *distribution(struct graph *g, const char *ds_iri, json_t *res)
 		json_object_set_new(
 			d, "dcat:mediaType",
 			labelled(g,
-				 dg_arena_printf(a, "https://www.iana.org/assignments/media-types/%s",
-						 mt),
+				 dg_arena_printf(
+					 a, "https://www.iana.org/assignments/media-types/%s", mt),
 				 "dct:MediaType", "rdfs:label", mt));
 	json_t *size = json_object_get(res, "size");
 	if (json_is_integer(size) && json_integer_value(size) >= 0)
@@ -261,7 +260,8 @@ static json_t *licence(struct graph *g, const char *id)
 			title = dg_ckan_licenses[k][1];
 	for (size_t k = 0; k < sizeof licences / sizeof licences[0]; k++)
 		if (strcmp(id, licences[k][0]) == 0)
-			return labelled(g, dg_arena_printf(g->a, EU_AUTH "licence/%s", licences[k][1]),
+			return labelled(g,
+					dg_arena_printf(g->a, EU_AUTH "licence/%s", licences[k][1]),
 					"dct:LicenseDocument", "rdfs:label", title);
 	return labelled(g, dg_arena_printf(g->a, "%s/catalog#licence-%s", g->base, id),
 			"dct:LicenseDocument", "rdfs:label", title);
@@ -311,8 +311,7 @@ static json_t *theme(struct graph *g, const char *name)
 	const char *id = dg_arena_printf(g->a, "%s/group/%s", g->base, name);
 	if (!json_object_get(g->seen, id))
 		add_node(g, json_pack("{s:s, s:s, s:s, s:o}", "@id", id, "@type", "skos:Concept",
-				      "skos:prefLabel", name, "skos:inScheme",
-				      iri(themes_iri(g))));
+				      "skos:prefLabel", name, "skos:inScheme", iri(themes_iri(g))));
 	return iri(id);
 }
 
@@ -372,7 +371,8 @@ static void optional_props(struct graph *g, const char *ds_iri, json_t *pkg, jso
 			labelled(g, dg_arena_printf(g->a, "%s/catalog#region-%s", g->base, region),
 				 "dct:Location", "rdfs:label", region));
 	const char *lang = extra(pkg, "language");
-	json_object_set_new(d, "dct:language", language(g, lang_code(lang) ? lang : DEFAULT_LANGUAGE));
+	json_object_set_new(d, "dct:language",
+			    language(g, lang_code(lang) ? lang : DEFAULT_LANGUAGE));
 	json_t *from = when(extra(pkg, "temporal_start")), *to = when(extra(pkg, "temporal_end"));
 	if (from || to) {
 		const char *id = dg_arena_printf(g->a, "%s#period", ds_iri);
@@ -417,12 +417,11 @@ static void dataset_nodes(struct graph *g, json_t *pkg)
 	const char *freq = extra(pkg, "update_frequency");
 	for (size_t k = 0; k < sizeof frequencies / sizeof frequencies[0]; k++)
 		if (strcmp(freq, frequencies[k][0]) == 0)
-			json_object_set_new(
-				d, "dct:accrualPeriodicity",
-				labelled(g,
-					 dg_arena_printf(a, EU_AUTH "frequency/%s",
-							 frequencies[k][1]),
-					 "dct:Frequency", "rdfs:label", freq));
+			json_object_set_new(d, "dct:accrualPeriodicity",
+					    labelled(g,
+						     dg_arena_printf(a, EU_AUTH "frequency/%s",
+								     frequencies[k][1]),
+						     "dct:Frequency", "rdfs:label", freq));
 	const char *url = str_of(pkg, "url");
 	if (is_http(url))
 		json_object_set_new(d, "dcat:landingPage",
@@ -444,8 +443,7 @@ static void dataset_nodes(struct graph *g, json_t *pkg)
 		json_decref(dists);
 	}
 	json_t *org_dict = json_object_get(pkg, "organization");
-	add_node(g, json_pack("{s:s, s:s, s:s}", "@id", org_iri, "@type", "foaf:Agent",
-			      "foaf:name",
+	add_node(g, json_pack("{s:s, s:s, s:s}", "@id", org_iri, "@type", "foaf:Agent", "foaf:name",
 			      str_of(org_dict, "title")[0] ? str_of(org_dict, "title") : org));
 }
 
@@ -558,8 +556,7 @@ static dg_rc xml_text(struct dg_buf *b, const char *s)
 		case '\r': rc = dg_buf_adds(b, "&#13;"); break;
 		case '\n': rc = dg_buf_adds(b, "&#10;"); break;
 		case '\t': rc = dg_buf_adds(b, "&#9;"); break;
-		default:
-			rc = *p < 0x20 ? dg_buf_adds(b, "\xEF\xBF\xBD") : dg_buf_addc(b, (char)*p);
+		default: rc = *p < 0x20 ? dg_buf_adds(b, "\xEF\xBF\xBD") : dg_buf_addc(b, (char)*p);
 		}
 	}
 	return rc;
@@ -736,8 +733,8 @@ dg_rc dg_dcat_dataset(struct dg_req *r)
 	if (rc)
 		return rc;
 	if (fmt == FMT_HTML) {
-		dg_reply_redirect(r, dg_arena_printf(r->arena, "/data/datasets/%s",
-						     str_of(pkg, "id")));
+		dg_reply_redirect(
+			r, dg_arena_printf(r->arena, "/data/datasets/%s", str_of(pkg, "id")));
 		json_decref(pkg);
 		return DG_OK;
 	}
@@ -764,8 +761,8 @@ static void catalog_nodes(struct dg_req *r, struct graph *g, json_t *found, int6
 		"dct:publisher", iri(pub));
 	add_node(g, c);
 	json_object_set_new(c, "foaf:homepage",
-			    labelled(g, dg_arena_printf(r->arena, "%s/data", base),
-				     "foaf:Document", "rdfs:label", NULL));
+			    labelled(g, dg_arena_printf(r->arena, "%s/data", base), "foaf:Document",
+				     "rdfs:label", NULL));
 	json_object_set_new(c, "dct:language", language(g, DEFAULT_LANGUAGE));
 	json_object_set_new(c, "dct:license", licence(g, CATALOG_LICENCE));
 	json_object_set_new(c, "dcat:themeTaxonomy", iri(themes_iri(g)));

@@ -484,7 +484,8 @@ static const char *const group_from[2] = {
 	" ON c.scope = '' AND c.facet = 'organization' AND c.value = d.code"
 	" LEFT JOIN od_group_meta m ON m.is_org = 1 AND m.name = d.code) g",
 };
-#define GROUP_COLS "g.name, g.title, g.title_en, g.package_count, g.description, g.image_url, g.extras"
+#define GROUP_COLS                                                                                 \
+	"g.name, g.title, g.title_en, g.package_count, g.description, g.image_url, g.extras"
 
 static bool has_key(json_t *extras, const char *key)
 {
@@ -516,8 +517,8 @@ static json_t *group_dict(struct dg_rows *rows, bool org)
 			      "approved", "package_count", (json_int_t)dg_rows_int(rows, 3),
 			      "num_followers", 0, "extras", extras, "users", "groups", "tags");
 	if (org && dg_rows_text(rows, 2)[0] && !has_key(extras, "title_en"))
-		json_array_append_new(
-			extras, json_pack("{s:s, s:s}", "key", "title_en", "value", dg_rows_text(rows, 2)));
+		json_array_append_new(extras, json_pack("{s:s, s:s}", "key", "title_en", "value",
+							dg_rows_text(rows, 2)));
 	return g;
 }
 
@@ -580,8 +581,7 @@ dg_rc dg_od_group_show(struct dg_db *db, bool org, const char *id, json_t **out)
 {
 	*out = NULL;
 	char sql[2048];
-	snprintf(sql, sizeof sql,
-		 "SELECT " GROUP_COLS " FROM %s WHERE g.name = ?",
+	snprintf(sql, sizeof sql, "SELECT " GROUP_COLS " FROM %s WHERE g.name = ?",
 		 group_from[org]);
 	struct dg_rows *rows = NULL;
 	dg_rc rc = dg_db_query(db, sql, DG_ARGS(DG_VT(id)), &rows);

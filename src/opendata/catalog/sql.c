@@ -269,10 +269,11 @@ dg_rc dg_od_catalog_dates(struct dg_db *db, int64_t *first_ms, int64_t *last_ms)
 {
 	*first_ms = *last_ms = 0;
 	struct dg_rows *rows = NULL;
-	dg_rc rc = dg_db_query(db,
-			       "SELECT COALESCE(MIN(metadata_created), 0),"
-			       " COALESCE(MAX(metadata_modified), 0) FROM od_packages WHERE" VISIBLE,
-			       DG_NOARGS, &rows);
+	dg_rc rc =
+		dg_db_query(db,
+			    "SELECT COALESCE(MIN(metadata_created), 0),"
+			    " COALESCE(MAX(metadata_modified), 0) FROM od_packages WHERE" VISIBLE,
+			    DG_NOARGS, &rows);
 	if (rc)
 		return rc;
 	rc = dg_rows_next(rows);

@@ -705,14 +705,16 @@ dg_rc dg_datastore_set_labels(struct dg_db *db, const char *resource_id, json_t 
 		if (!json_is_object(v) ||
 		    dg_ds_label_check(json_object_get(v, "label"), &why) != DG_OK ||
 		    dg_ds_label_check(json_object_get(v, "label_en"), &why) != DG_OK) {
-			rc = dg_err_field(err, DG_EINVAL, key,
-					  "Column \"%.60s\": labels must be text of at most %d bytes",
-					  key, DG_DS_LABEL_MAX);
+			rc = dg_err_field(
+				err, DG_EINVAL, key,
+				"Column \"%.60s\": labels must be text of at most %d bytes", key,
+				DG_DS_LABEL_MAX);
 			goto out;
 		}
 	}
 	json_array_foreach (t.fields, i, f) {
-		json_t *given = json_object_get(labels, json_string_value(json_object_get(f, "id")));
+		json_t *given =
+			json_object_get(labels, json_string_value(json_object_get(f, "id")));
 		if (!given)
 			continue;
 		json_t *info = json_object_get(f, "info");

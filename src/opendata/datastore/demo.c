@@ -142,8 +142,7 @@ static const struct {
 	{"employment-statistics", "month,district,new_jobs,reemployed",
 	 "月份|Month;区县|District;城镇新增就业|New jobs;失业人员再就业|Re-employed", 120},
 	{"social-insurance-coverage", "quarter,district,pension,medical,unemployment",
-	 "季度|Quarter;区县|District;养老保险|Pension;医疗保险|Medical;失业保险|Unemployment",
-	 200},
+	 "季度|Quarter;区县|District;养老保险|Pension;医疗保险|Medical;失业保险|Unemployment", 200},
 	{"market-entities", "uscc,name,kind,district,registered,capital_wan,status",
 	 "统一社会信用代码|Unified social credit code;名称|Name;类型|Kind;区县|District;"
 	 "成立日期|Registered;注册资本（万元）|Capital (10,000 yuan);登记状态|Status",
@@ -176,10 +175,10 @@ static json_t *labels_of(size_t set)
 		char id[DG_DS_NAME_MAX];
 		snprintf(id, sizeof id, "%.*s", (int)hn, h);
 		if (bar)
-			json_object_set_new(
-				info, id,
-				json_pack("{s:s%, s:s%}", "label", l, (size_t)(bar - l), "label_en",
-					  bar + 1, (size_t)(l + ln - bar - 1)));
+			json_object_set_new(info, id,
+					    json_pack("{s:s%, s:s%}", "label", l, (size_t)(bar - l),
+						      "label_en", bar + 1,
+						      (size_t)(l + ln - bar - 1)));
 		h += hn + (h[hn] == ',');
 		l += ln + (l[ln] == ';');
 	}

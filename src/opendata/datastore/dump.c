@@ -86,8 +86,8 @@ static const char *head_name(const struct dump *d, size_t i)
 		return id;
 	json_array_foreach (d->t->fields, k, f) {
 		const char *fid = json_string_value(json_object_get(f, "id"));
-		const char *l = json_string_value(
-			json_object_get(json_object_get(f, "info"), d->labels));
+		const char *l =
+			json_string_value(json_object_get(json_object_get(f, "info"), d->labels));
 		if (fid && strcmp(fid, id) == 0)
 			return l && *l ? l : id;
 	}

@@ -1046,16 +1046,18 @@ static dg_rc post_labels(struct dg_req *r)
 	json_decref(labels);
 	if (rc) {
 		json_decref(d);
-		return dg_err_set(&r->err, rc, "%s", err.msg[0] ? err.msg : dg_t(r, "error.store_busy"));
+		return dg_err_set(&r->err, rc, "%s",
+				  err.msg[0] ? err.msg : dg_t(r, "error.store_busy"));
 	}
 	if (json_object_get(d, "errors")) {
 		dg_form_keep_values(r, d);
 		return render_columns(r, tg.db, dg_rc_form_status(DG_EINVAL), tg.pkg, tg.res, d);
 	}
 	json_decref(d);
-	dg_reply_redirect(r, dg_arena_printf(r->arena,
-					     "/data/datasets/%s/resources/%s/columns?done=labels#labels",
-					     str_of(tg.pkg, "name"), rid));
+	dg_reply_redirect(
+		r, dg_arena_printf(r->arena,
+				   "/data/datasets/%s/resources/%s/columns?done=labels#labels",
+				   str_of(tg.pkg, "name"), rid));
 	return DG_OK;
 }
 

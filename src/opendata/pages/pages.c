@@ -622,17 +622,17 @@ static dg_rc add_preview(struct dg_req *r, struct dg_db *db, json_t *pkg, bool l
 		const char *id = json_string_value(json_object_get(f, "id"));
 		const char *type = json_string_value(json_object_get(f, "type"));
 		const char *label = col_label(r, f);
-		json_array_append_new(cols,
-				      json_pack("{s:s, s:s, s:s, s:b, s:b}", "id", id, "label", label,
-						"type", tr(r, "odp.type", type ? type : "text"),
-						"show_id", strcmp(label, id) != 0, "selected",
-						ps.col && strcmp(ps.col, id) == 0));
+		json_array_append_new(cols, json_pack("{s:s, s:s, s:s, s:b, s:b}", "id", id,
+						      "label", label, "type",
+						      tr(r, "odp.type", type ? type : "text"),
+						      "show_id", strcmp(label, id) != 0, "selected",
+						      ps.col && strcmp(ps.col, id) == 0));
 		col_ok |= ps.col && strcmp(ps.col, id) == 0;
 		if (is_number_type(type)) {
 			bool sel = ps.chart && strcmp(ps.chart, id) == 0;
 			chart_ok |= sel;
-			json_array_append_new(numeric, json_pack("{s:s, s:s, s:b}", "id", id, "label",
-								 label, "selected", sel));
+			json_array_append_new(numeric, json_pack("{s:s, s:s, s:b}", "id", id,
+								 "label", label, "selected", sel));
 		}
 	}
 	if (locked) {
@@ -682,7 +682,10 @@ static dg_rc add_preview(struct dg_req *r, struct dg_db *db, json_t *pkg, bool l
 			const char *label = json_string_value(json_object_get(f, "label"));
 			json_array_append_new(
 				cells, json_pack("{s:s, s:s}", "label",
-						 label && label[0] ? label : id ? id : "", "value",
+						 label && label[0] ? label
+						 : id              ? id
+								   : "",
+						 "value",
 						 cell_text(r, json_object_get(rec, id ? id : ""))));
 		}
 		json_array_append_new(rows,
@@ -736,8 +739,8 @@ static double csv_estimate(struct dg_req *r, const char *rid, json_t *fields, in
 	json_array_foreach (json_object_get(res, "records"), i, rec) {
 		json_array_foreach (fields, k, f)
 			body += (double)strlen(cell_text(
-					r, json_object_get(rec, json_string_value(
-									json_object_get(f, "id"))))) +
+					r, json_object_get(rec, json_string_value(json_object_get(
+									f, "id"))))) +
 				1;
 		/* "_id" and its comma, and the CRLF */
 		body += (double)strlen(cell_text(r, json_object_get(rec, "_id"))) + 1 + 1, n++;

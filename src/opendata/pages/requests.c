@@ -482,11 +482,11 @@ dg_rc dg_od_pages_demo_seed(struct dg_db *db, struct dg_err *err)
 	if (rc)
 		return dg_err_set(err, rc, "the open-data demo table");
 	/* its columns' labels, as staff give them on the columns page */
-	json_t *labels = json_pack(
-		"{s:{s:s, s:s}, s:{s:s, s:s}, s:{s:s, s:s}, s:{s:s, s:s}}", "month", "label", "月份",
-		"label_en", "Month", "district", "label", "区县", "label_en", "District", "new_jobs",
-		"label", "城镇新增就业人数", "label_en", "New jobs", "unemployment_rate", "label",
-		"失业率（%）", "label_en", "Unemployment rate (%)");
+	json_t *labels = json_pack("{s:{s:s, s:s}, s:{s:s, s:s}, s:{s:s, s:s}, s:{s:s, s:s}}",
+				   "month", "label", "月份", "label_en", "Month", "district",
+				   "label", "区县", "label_en", "District", "new_jobs", "label",
+				   "城镇新增就业人数", "label_en", "New jobs", "unemployment_rate",
+				   "label", "失业率（%）", "label_en", "Unemployment rate (%)");
 	rc = dg_datastore_set_labels(db, rid, labels, err);
 	json_decref(labels);
 	if (rc)
