@@ -15,7 +15,8 @@
  * benefits registry through the exchange (its change log, the audit log
  * and the resident's data-use page), the payee's name kept sealed for the
  * payment file, and each account of the person told in its own language.
- * A crash before the commit leaves the batch proposed and nothing granted;
+ * A crash or a fault before the commit (the failpoint proactive.grant.line,
+ * after each line) leaves the batch proposed and nothing granted;
  * the approval's first statement moves the batch out of proposed, so two
  * approvals never both issue it.
  *
@@ -31,6 +32,7 @@
 
 #include "audit/audit.h"
 #include "core/csv.h"
+#include "core/failpoint.h"
 #include "core/keys.h"
 #include "exchange/exchange.h"
 #include "notify/notify.h"
@@ -423,8 +425,12 @@ dg_rc pr_batch_approve(struct dg_env *env, struct dg_db *db, int64_t batch, int6
 	}
 	if (!rc)
 		rc = selected_lines(db, a, batch, &lines, &n);
-	for (size_t i = 0; !rc && i < n; i++)
+	for (size_t i = 0; !rc && i < n; i++) {
 		rc = issue_line(env, db, a, &b, registry, &lines[i], user, err);
+		/* where a test makes the approval fail with a line written: all of it rolls back */
+		if (!rc)
+			rc = dg_failpoint_hit("proactive.grant.line");
+	}
 	json_t *d = json_pack("{s:s,s:I,s:s,s:I}", "policy", b.code ? b.code : "", "batch",
 			      (json_int_t)batch, "period", b.period ? b.period : "", "granted",
 			      (json_int_t)n);

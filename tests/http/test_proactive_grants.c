@@ -13,7 +13,8 @@
  *   person is told in the inbox, and the payment file is exactly the lines
  *   granted;
  * - the next run no longer finds the granted person eligible, and the next
- *   batch lists the others as unchanged;
+ *   batch lists the others as unchanged; an approval that fails once a line
+ *   is written leaves nothing granted, and approved again grants each once;
  * - the person declines on /my/benefits (another resident may not); staff
  *   revoke a grant only with a reason, which the person sees.
  */
@@ -31,6 +32,7 @@
 
 #include "app/app.h"
 #include "auth/auth.h"
+#include "core/failpoint.h"
 #include "core/keys.h"
 #include "node/demo.h"
 #include "harness.h"
@@ -344,8 +346,25 @@ static void next_batch(void **state)
 		batch_post(b_tok, batch2, "propose", json_pack("{s:s}", "lines", "all"), NULL),
 		200);
 	assert_int_equal(batch_post(b_tok, batch2, "approve", NULL, NULL), 403);
+	/* the disk fills once a line is written: nothing of the approval stays */
+	struct dg_err err = {0};
+	int64_t changes = benefit_changes(), msgs = th_sql_int(th_shared, "SELECT COUNT(*) FROM"
+									  " notify_messages");
+	assert_int_equal(dg_failpoint_set("proactive.grant.line=full*1", &err), DG_OK);
+	assert_int_equal(batch_post(a_tok, batch2, "approve", NULL, NULL), 507);
+	assert_int_equal(dg_failpoint_fired("proactive.grant.line"), 1);
+	assert_int_equal(dg_failpoint_set("", &err), DG_OK);
+	assert_int_equal(granted(), 1);
+	assert_int_equal(benefit_changes(), changes);
+	assert_int_equal(th_sql_int(th_shared, "SELECT COUNT(*) FROM notify_messages"), msgs);
+	assert_int_equal(sql_int("SELECT COUNT(*) FROM pr_batches WHERE id = %lld AND state ="
+				 " 'proposed' AND approved_by = 0",
+				 batch2),
+			 1);
+	/* approved again: every line granted once */
 	assert_int_equal(batch_post(a_tok, batch2, "approve", NULL, NULL), 200);
 	assert_int_equal(granted(), n1);
+	assert_int_equal(benefit_changes(), changes + n1 - 1);
 	char *csv = NULL;
 	snprintf(path, sizeof path, "/api/proactive/batches/%lld/payments.csv", (long long)batch2);
 	assert_int_equal(get_text(a_tok, path, &csv), 200);
