@@ -376,3 +376,15 @@ done:
 	row->n = c->n;
 	return DG_OK;
 }
+
+dg_rc dg_csv_cell(struct dg_buf *b, const char *s, bool last)
+{
+	dg_rc rc = dg_buf_addc(b, '"');
+	if (!rc && s[0] && strchr("=+-@\t\r", s[0]))
+		rc = dg_buf_addc(b, '\'');
+	for (const char *p = s; !rc && *p; p++)
+		rc = *p == '"' ? dg_buf_adds(b, "\"\"") : dg_buf_addc(b, *p);
+	if (!rc)
+		rc = dg_buf_adds(b, last ? "\"\r\n" : "\",");
+	return rc;
+}

@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "core/buf.h"
 #include "core/err.h"
 
 #define DG_CSV_MAX_FIELD (16u << 20)
@@ -50,5 +51,13 @@ bool dg_csv_is_gb18030(const struct dg_csv *c);
  * DG_EIO on a read error. Blank lines are skipped.
  */
 dg_rc dg_csv_next(struct dg_csv *c, struct dg_csv_row *row, struct dg_err *err) DG_MUST;
+
+/*
+ * Append s to b as one cell of a CSV file meant for spreadsheets: quoted,
+ * quotes doubled, and a leading = + - @ tab or CR defused with a ' so a
+ * spreadsheet does not read the cell as a formula; then "," or, for the
+ * last cell of a record, CRLF. ETOOBIG past b's cap.
+ */
+dg_rc dg_csv_cell(struct dg_buf *b, const char *s, bool last) DG_MUST;
 
 #endif

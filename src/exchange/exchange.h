@@ -19,8 +19,10 @@
 #define DG_EXCHANGE_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
 
+#include "core/arena.h"
 #include "core/err.h"
 #include "node/env.h"
 #include "node/module.h"
@@ -54,5 +56,34 @@ void dg_exchange_reader_close(struct dg_exchange_reader *r);
  */
 dg_rc dg_exchange_changed_since(struct dg_db *db, const struct dg_schema *s, int64_t since,
 				json_t **subjects, int64_t *newest, struct dg_err *err) DG_MUST;
+
+/* One month's status of one benefit of a resident, as another domain writes it. */
+struct dg_exchange_benefit {
+	const char *registry;  /* the benefits registry (the rule schema's benefits_registry) */
+	const char *id;        /* the person's ID number */
+	const char *benefit;   /* a field of that registry (the rule's id) */
+	const char *month;     /* YYYY-MM */
+	const char *status;    /* paid, applied, refused or stopped (docs/rules.md) */
+	const char *effective; /* YYYY-MM-DD; NULL or "": today */
+	const char *dept;      /* the department that writes it */
+	const char *actor;     /* "user:<id>" of the confirming member of staff */
+	const char *purpose;   /* the policy */
+	const char *run;       /* what the resident's data-use line is named by ("" for none) */
+};
+
+/*
+ * Write b in the caller's transaction: the record is created or updated
+ * through the record API's code (checked, sealed, in the change log), the
+ * write is audited ("exchange.write") and shows as a use on the resident's
+ * /my/data-use. *name gets the person's name from the person registry (""
+ * when there is none; arena a). EINVAL with a message for an unknown
+ * registry or benefit, a malformed ID or month.
+ */
+dg_rc dg_exchange_benefit_set(const struct dg_env *env, struct dg_db *db, struct dg_arena *a,
+			      const struct dg_exchange_benefit *b, const char **name,
+			      struct dg_err *err) DG_MUST;
+
+/* Whether the registries have registry with a field field. */
+bool dg_exchange_field_exists(const char *registry, const char *field);
 
 #endif

@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "auth/auth.h"
+#include "core/csv.h"
 #include "core/date.h"
 #include "core/str.h"
 #include "web/page.h"
@@ -526,19 +527,6 @@ static dg_rc data_use_page(struct dg_req *r)
 	return dg_page(r, 200, "exchange/data_use.html", data);
 }
 
-/* A CSV cell: quoted, with quotes doubled, and a leading =+-@ defused. */
-static dg_rc csv_cell(struct dg_buf *b, const char *s, bool last)
-{
-	dg_rc rc = dg_buf_addc(b, '"');
-	if (!rc && strchr("=+-@", s[0]) && s[0])
-		rc = dg_buf_addc(b, '\'');
-	for (const char *p = s; !rc && *p; p++)
-		rc = *p == '"' ? dg_buf_adds(b, "\"\"") : dg_buf_addc(b, *p);
-	if (!rc)
-		rc = dg_buf_adds(b, last ? "\"\r\n" : "\",");
-	return rc;
-}
-
 static dg_rc data_use_csv(struct dg_req *r)
 {
 	const char *subject;
@@ -553,7 +541,7 @@ static dg_rc data_use_csv(struct dg_req *r)
 					   "run",     "audit_seq"};
 	rc = dg_buf_adds(&b, "\xEF\xBB\xBF");
 	for (size_t c = 0; !rc && c < 10; c++)
-		rc = csv_cell(&b, cols[c], c == 9);
+		rc = dg_csv_cell(&b, cols[c], c == 9);
 	size_t i;
 	json_t *u;
 	json_array_foreach (uses, i, u) {
@@ -563,7 +551,7 @@ static dg_rc data_use_csv(struct dg_req *r)
 						? dg_arena_printf(r->arena, "%lld",
 								  (long long)json_integer_value(v))
 						: json_string_value(v);
-			rc = csv_cell(&b, s ? s : "", c == 9);
+			rc = dg_csv_cell(&b, s ? s : "", c == 9);
 		}
 	}
 	json_decref(uses);

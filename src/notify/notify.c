@@ -53,6 +53,7 @@ static const char *const kinds[] = {
 	"case.resumed",   "case.approved",    "case.denied",     "case.transferred",
 	"case.withdrawn", "case.due_soon",    "cert.issued",     "cert.revoked",
 	"rating.replied", "rectify.assigned", "policy.eligible", "case.supplied",
+	"policy.granted", "policy.revoked",
 };
 
 const char *const *dg_notify_kinds(size_t *n)

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "core/arena.h"
+#include "core/buf.h"
 #include "core/date.h"
 #include "core/err.h"
 #include "jobs/jobs.h"
@@ -73,6 +74,65 @@ dg_rc pr_schedule_job(struct dg_job *job, struct dg_err *err);
 
 /* Routes: the office pages and API, the truth API, /my/benefits. */
 const struct dg_route *pr_routes(size_t *n);
+/* The grant batches' pages and API (grant_routes.c). */
+const struct dg_route *pr_grant_routes(size_t *n);
+
+/* What the route files share (routes.c). */
+struct dg_req;
+/* A field from the JSON body (API) or the form (page); NULL when absent. */
+const char *pr_input(struct dg_req *r, const char *name);
+/* Rows as objects named by their columns (*out the caller's): integers as numbers. */
+dg_rc pr_rows_json(struct dg_db *db, const char *sql, const struct dg_val *args, size_t nargs,
+		   json_t **out) DG_MUST;
+/* Fen (borrowed) as yuan with two decimals, or null. */
+json_t *pr_yuan(json_t *fen);
+/* Whether the requester is staff of dept, or an administrator. */
+dg_rc pr_may_manage(struct dg_req *r, struct dg_db *db, const char *dept, bool *ok) DG_MUST;
+
+/* --- 免申即享 grants (grant.c) --- */
+
+#define PR_REASON_MAX 500 /* bytes of a revocation's reason */
+
+/* A batch as pr_batch_get reads it (strings in the arena). */
+struct pr_batch_info {
+	int64_t id, policy_id, run_id, proposed_by, approved_by, prev_batch;
+	const char *code, *dept, *period, *state;
+};
+/* ENOTFOUND when there is no batch id. */
+dg_rc pr_batch_get(struct dg_db *db, struct dg_arena *a, int64_t id,
+		   struct pr_batch_info *out) DG_MUST;
+
+/*
+ * A draft batch from policy code's shown run, by user (the owning
+ * department's: the caller checks). EINVAL when the policy is not in mode
+ * grant, has no finished run, or a rule cannot be recorded in the benefits
+ * registry; err's message is a key of the proactive catalogue.
+ */
+dg_rc pr_batch_make(struct dg_env *env, struct dg_db *db, const char *code, int64_t user,
+		    int64_t *batch, struct dg_err *err) DG_MUST;
+/*
+ * Propose a draft batch: lines is the string "all" or an array of line
+ * numbers. EINVAL (nothing changed) for an empty selection, a line that is
+ * not the batch's, a gone line or one named twice; ECONFLICT unless draft.
+ */
+dg_rc pr_batch_propose(struct dg_db *db, int64_t batch, int64_t user, json_t *lines,
+		       struct dg_err *err) DG_MUST;
+/*
+ * Approve a proposed batch and issue its selected lines, in one transaction.
+ * EDENIED when user proposed it; ECONFLICT unless proposed.
+ */
+dg_rc pr_batch_approve(struct dg_env *env, struct dg_db *db, int64_t batch, int64_t user,
+		       struct dg_err *err) DG_MUST;
+/*
+ * End a granted line: declined by the person (decline true) or revoked by
+ * staff with a reason (required, at most PR_REASON_MAX bytes). ENOTFOUND
+ * when the line is not granted.
+ */
+dg_rc pr_grant_end(struct dg_env *env, struct dg_db *db, int64_t batch, int64_t line, int64_t user,
+		   bool decline, const char *reason, struct dg_err *err) DG_MUST;
+/* The payment instruction file of a batch: its granted lines as CSV (BOM, CRLF). */
+dg_rc pr_batch_csv(struct dg_env *env, struct dg_db *db, struct dg_arena *a, int64_t batch,
+		   struct dg_buf *out) DG_MUST;
 
 /* The demo region's policies, published from policies/NAME.rule with their tests. */
 dg_rc pr_demo_seed(struct dg_env *env, struct dg_db *db, const struct dg_demo_opts *o,

@@ -27,7 +27,7 @@
 #define MATCH_PAGE 50 /* answers on a page of the office view */
 
 /* A field from the JSON body (API) or the form (page); NULL when absent. */
-static const char *input(struct dg_req *r, const char *name)
+const char *pr_input(struct dg_req *r, const char *name)
 {
 	if (r->json) {
 		json_t *v = json_object_get(r->json, name);
@@ -42,8 +42,8 @@ static bool is_admin(const struct dg_req *r)
 }
 
 /* Rows as objects named by their columns: integers as numbers, the rest as text. */
-static dg_rc rows_json(struct dg_db *db, const char *sql, const struct dg_val *args, size_t nargs,
-		       json_t **out)
+dg_rc pr_rows_json(struct dg_db *db, const char *sql, const struct dg_val *args, size_t nargs,
+		   json_t **out)
 {
 	struct dg_rows *rows = NULL;
 	dg_rc rc = dg_db_query(db, sql, args, nargs, &rows);
@@ -66,7 +66,7 @@ static dg_rc rows_json(struct dg_db *db, const char *sql, const struct dg_val *a
 }
 
 /* Fen as yuan with two decimals, for JSON and pages. */
-static json_t *yuan(json_t *fen)
+json_t *pr_yuan(json_t *fen)
 {
 	if (!json_is_integer(fen))
 		return json_null();
@@ -130,20 +130,21 @@ static dg_rc policy_json(struct dg_req *r, struct dg_db *db, const char *code, j
 {
 	json_t *l = NULL, *versions = NULL, *runs = NULL;
 	*out = NULL;
-	dg_rc rc = rows_json(db, dg_arena_printf(r->arena, "%s WHERE p.code = ?", SQL_POLICIES),
-			     DG_ARGS(DG_VT(code)), &l);
+	dg_rc rc = pr_rows_json(db, dg_arena_printf(r->arena, "%s WHERE p.code = ?", SQL_POLICIES),
+				DG_ARGS(DG_VT(code)), &l);
 	if (!rc && json_array_size(l) == 0)
 		rc = dg_err_set(&r->err, DG_ENOTFOUND, "%s", dg_t(r, "proactive.err.no_policy"));
 	if (!rc)
-		rc = rows_json(db,
-			       "SELECT v.version AS version, v.effective AS effective, v.rules AS"
-			       " rules, v.tests_passed AS tests_passed, v.published_by AS"
-			       " published_by, v.published_ms AS published_ms FROM pr_versions v"
-			       " JOIN pr_policies p ON p.id = v.policy_id WHERE p.code = ?"
-			       " ORDER BY v.version DESC",
-			       DG_ARGS(DG_VT(code)), &versions);
+		rc = pr_rows_json(
+			db,
+			"SELECT v.version AS version, v.effective AS effective, v.rules AS"
+			" rules, v.tests_passed AS tests_passed, v.published_by AS"
+			" published_by, v.published_ms AS published_ms FROM pr_versions v"
+			" JOIN pr_policies p ON p.id = v.policy_id WHERE p.code = ?"
+			" ORDER BY v.version DESC",
+			DG_ARGS(DG_VT(code)), &versions);
 	if (!rc)
-		rc = rows_json(
+		rc = pr_rows_json(
 			db,
 			"SELECT r.id AS id, r.version AS version, r.job_id AS job_id,"
 			" r.ref_date AS ref_date, r.state AS state, r.source AS source,"
@@ -167,7 +168,7 @@ static dg_rc policy_json(struct dg_req *r, struct dg_db *db, const char *code, j
 }
 
 /* Whether the requester may publish, run and see the matches of a policy of dept. */
-static dg_rc may_manage(struct dg_req *r, struct dg_db *db, const char *dept, bool *ok)
+dg_rc pr_may_manage(struct dg_req *r, struct dg_db *db, const char *dept, bool *ok)
 {
 	const char *mine = "";
 	dg_rc rc = dg_auth_dept_code(r, db, &mine);
@@ -181,8 +182,8 @@ static dg_rc policies_api(struct dg_req *r)
 	json_t *l = NULL;
 	dg_rc rc = dg_req_db(r, &db);
 	if (!rc)
-		rc = rows_json(db, dg_arena_printf(r->arena, "%s ORDER BY p.code", SQL_POLICIES),
-			       DG_NOARGS, &l);
+		rc = pr_rows_json(db, dg_arena_printf(r->arena, "%s ORDER BY p.code", SQL_POLICIES),
+				  DG_NOARGS, &l);
 	if (rc)
 		return rc;
 	dg_reply_json(r, 200, json_pack("{s:o}", "policies", l));
@@ -210,8 +211,8 @@ static dg_rc policies_page_with(struct dg_req *r, unsigned status, json_t *data)
 	const char *mine = "";
 	dg_rc rc = dg_req_db(r, &db);
 	if (!rc)
-		rc = rows_json(db, dg_arena_printf(r->arena, "%s ORDER BY p.code", SQL_POLICIES),
-			       DG_NOARGS, &l);
+		rc = pr_rows_json(db, dg_arena_printf(r->arena, "%s ORDER BY p.code", SQL_POLICIES),
+				  DG_NOARGS, &l);
 	if (!rc)
 		rc = dg_auth_dept_code(r, db, &mine);
 	if (rc) {
@@ -274,14 +275,14 @@ static dg_rc publish(struct dg_req *r)
 	if (rc)
 		return rc;
 	struct pr_publish in = {
-		.code = input(r, "code"),
-		.dept = input(r, "dept"),
-		.item = input(r, "item"),
-		.mode = input(r, "mode"),
-		.effective = input(r, "effective"),
-		.rule = input(r, "rule"),
-		.tests = input(r, "tests"),
-		.schedule = input(r, "schedule"),
+		.code = pr_input(r, "code"),
+		.dept = pr_input(r, "dept"),
+		.item = pr_input(r, "item"),
+		.mode = pr_input(r, "mode"),
+		.effective = pr_input(r, "effective"),
+		.rule = pr_input(r, "rule"),
+		.tests = pr_input(r, "tests"),
+		.schedule = pr_input(r, "schedule"),
 		.user_id = r->user->id,
 		.user_dept = mine,
 		.admin = is_admin(r),
@@ -336,12 +337,12 @@ static dg_rc start_run(struct dg_req *r)
 	if (rc == DG_ENOTFOUND)
 		return dg_err_set(&r->err, rc, "%s", dg_t(r, "proactive.err.no_policy"));
 	if (!rc)
-		rc = may_manage(r, db, dept, &ok);
+		rc = pr_may_manage(r, db, dept, &ok);
 	if (rc)
 		return rc;
 	if (!ok)
 		return dg_err_set(&r->err, DG_EDENIED, "%s", dg_t(r, "proactive.err.not_yours"));
-	const char *date = input(r, "date");
+	const char *date = pr_input(r, "date");
 	if (date && *date && dg_day_parse(date, &ref))
 		return dg_err_field(&r->err, DG_EINVAL, "date", "%s",
 				    dg_t(r, "proactive.err.date"));
@@ -367,19 +368,19 @@ static dg_rc run_of(struct dg_req *r, struct dg_db *db, int64_t *run, json_t **o
 	bool ok = false;
 	if (!ids || dg_str_to_i64(dg_str_of(ids), run) || *run <= 0)
 		return dg_err_set(&r->err, DG_ENOTFOUND, "%s", dg_t(r, "proactive.err.no_run"));
-	dg_rc rc = rows_json(db,
-			     "SELECT r.id AS id, p.code AS policy, p.dept AS dept, r.version AS"
-			     " version, r.ref_date AS ref_date, r.state AS state, r.source AS"
-			     " source, r.error AS error, r.counts AS counts, r.job_id AS job_id,"
-			     " p.current_run AS current_run FROM pr_runs r JOIN pr_policies p"
-			     " ON p.id = r.policy_id WHERE r.id = ?",
-			     DG_ARGS(DG_VI(*run)), &l);
+	dg_rc rc = pr_rows_json(db,
+				"SELECT r.id AS id, p.code AS policy, p.dept AS dept, r.version AS"
+				" version, r.ref_date AS ref_date, r.state AS state, r.source AS"
+				" source, r.error AS error, r.counts AS counts, r.job_id AS job_id,"
+				" p.current_run AS current_run FROM pr_runs r JOIN pr_policies p"
+				" ON p.id = r.policy_id WHERE r.id = ?",
+				DG_ARGS(DG_VI(*run)), &l);
 	if (!rc && json_array_size(l) == 0)
 		rc = dg_err_set(&r->err, DG_ENOTFOUND, "%s", dg_t(r, "proactive.err.no_run"));
 	if (!rc)
-		rc = may_manage(r, db,
-				json_string_value(json_object_get(json_array_get(l, 0), "dept")),
-				&ok);
+		rc = pr_may_manage(r, db,
+				   json_string_value(json_object_get(json_array_get(l, 0), "dept")),
+				   &ok);
 	if (!rc && !ok)
 		rc = dg_err_set(&r->err, DG_EDENIED, "%s", dg_t(r, "proactive.err.not_yours"));
 	if (rc) {
@@ -443,7 +444,7 @@ static dg_rc matches_json(struct dg_req *r, struct dg_db *db, int64_t run, int64
 			DG_VT(change), DG_VT(change)),
 		total);
 	if (!rc)
-		rc = rows_json(
+		rc = pr_rows_json(
 			db,
 			dg_arena_printf(
 				r->arena,
@@ -469,7 +470,7 @@ static dg_rc matches_json(struct dg_req *r, struct dg_db *db, int64_t run, int64
 			id = NULL;
 		json_object_set_new(o, "id", id ? json_string(id) : json_null());
 		json_object_set_new(o, "amount_fen", json_incref(json_object_get(o, "amount")));
-		json_object_set_new(o, "amount", yuan(json_object_get(o, "amount")));
+		json_object_set_new(o, "amount", pr_yuan(json_object_get(o, "amount")));
 	}
 	return DG_OK;
 }
@@ -519,12 +520,25 @@ static dg_rc policy_page(struct dg_req *r)
 	if (!rc)
 		rc = policy_json(r, db, code, &p);
 	if (!rc)
-		rc = may_manage(r, db, json_string_value(json_object_get(p, "dept")), &ok);
+		rc = pr_may_manage(r, db, json_string_value(json_object_get(p, "dept")), &ok);
 	int64_t cur = json_integer_value(json_object_get(p, "current_run"));
 	if (!rc && ok && cur)
 		rc = matches_json(r, db, cur, page, MATCH_PAGE, false, &list, &total);
+	json_t *batches = NULL;
+	const char *mode = p ? json_string_value(json_object_get(p, "mode")) : NULL;
+	bool grant = mode && strcmp(mode, "grant") == 0;
+	if (!rc && ok && grant)
+		rc = pr_rows_json(
+			db,
+			"SELECT b.id AS id, b.period AS period, b.state AS state, b.run_id"
+			" AS run, (SELECT COUNT(*) FROM pr_grants g WHERE g.batch_id ="
+			" b.id AND g.state <> 'listed') AS granted FROM pr_batches b JOIN"
+			" pr_policies p ON p.id = b.policy_id WHERE p.code = ? ORDER BY"
+			" b.id DESC LIMIT 20",
+			DG_ARGS(DG_VT(code)), &batches);
 	if (rc) {
 		json_decref(p);
+		json_decref(list);
 		return rc;
 	}
 	json_t *data = json_object();
@@ -547,6 +561,15 @@ static dg_rc policy_page(struct dg_req *r)
 			o, "is_current",
 			json_boolean(json_integer_value(json_object_get(o, "id")) == cur));
 	}
+	json_array_foreach (batches, i, o)
+		json_object_set_new(
+			o, "state_label",
+			json_string(dg_t(r, dg_arena_printf(r->arena, "proactive.g.state.%s",
+							    json_string_value(json_object_get(
+								    o, "state"))))));
+	if (batches)
+		json_object_set_new(data, "batches", batches);
+	json_object_set_new(data, "is_grant", json_boolean(grant && ok && cur));
 	json_object_set_new(data, "policy", p);
 	json_object_set_new(data, "may_manage", json_boolean(ok));
 	const char *published = dg_kvs_get(&r->query, "published");
@@ -613,13 +636,14 @@ static json_t *conditions(struct dg_req *r, const json_t *ex)
 static dg_rc optouts_json(struct dg_req *r, struct dg_db *db, json_t *data)
 {
 	json_t *stopped = NULL, *all = NULL;
-	dg_rc rc = rows_json(db,
-			     "SELECT COALESCE(p.code, '') AS code FROM pr_optouts o LEFT JOIN"
-			     " pr_policies p ON p.id = o.policy_id WHERE o.user_id = ?"
-			     " ORDER BY o.policy_id",
-			     DG_ARGS(DG_VI(r->user->id)), &stopped);
+	dg_rc rc = pr_rows_json(db,
+				"SELECT COALESCE(p.code, '') AS code FROM pr_optouts o LEFT JOIN"
+				" pr_policies p ON p.id = o.policy_id WHERE o.user_id = ?"
+				" ORDER BY o.policy_id",
+				DG_ARGS(DG_VI(r->user->id)), &stopped);
 	if (!rc)
-		rc = rows_json(db, "SELECT code FROM pr_policies ORDER BY code", DG_NOARGS, &all);
+		rc = pr_rows_json(db, "SELECT code FROM pr_policies ORDER BY code", DG_NOARGS,
+				  &all);
 	if (rc) {
 		json_decref(stopped);
 		json_decref(all);
@@ -653,7 +677,7 @@ static json_t *benefit(struct dg_req *r, json_t *o)
 	json_t *e = json_pack(
 		"{s:O,s:O,s:s,s:o,s:s,s:o,s:O,s:s}", "policy", json_object_get(o, "policy"), "rule",
 		json_object_get(o, "rule"), "name", name ? name : "", "amount",
-		yuan(json_object_get(o, "amount")), "item", item ? item : "", "conditions",
+		pr_yuan(json_object_get(o, "amount")), "item", item ? item : "", "conditions",
 		conditions(r, ex), "ref_date", json_object_get(o, "ref_date"), "mode_label",
 		dg_t(r, dg_arena_printf(r->arena, "proactive.my.mode.%s",
 					json_string_value(json_object_get(o, "mode")))));
@@ -700,6 +724,55 @@ static void sort_answers(json_t *rows)
 	free(v);
 }
 
+/*
+ * What the account receives: the 免申即享 grants made to it by its ID
+ * number, granted, declined or revoked (with the reason), newest first; a
+ * granted one can be declined.
+ */
+static dg_rc receive_json(struct dg_req *r, struct dg_db *db, json_t *data)
+{
+	bool en = r->lang && strcmp(r->lang, "en") == 0;
+	json_t *l = NULL;
+	dg_rc rc = pr_rows_json(
+		db,
+		"SELECT p.code AS policy, g.batch_id AS batch, g.line AS line, g.rule AS rule,"
+		" g.amount AS amount, g.state AS state, g.reason AS reason, b.period AS period,"
+		" v.names AS names FROM pr_grants g JOIN pr_batches b ON b.id = g.batch_id JOIN"
+		" pr_policies p ON p.id = b.policy_id JOIN pr_versions v ON v.policy_id = p.id"
+		" AND v.version = p.version WHERE g.rid = (SELECT u.id_number_index FROM users u"
+		" WHERE u.id = ?) AND g.state <> 'listed' ORDER BY g.batch_id DESC, g.line",
+		DG_ARGS(DG_VI(r->user->id)), &l);
+	if (rc)
+		return rc;
+	size_t i;
+	json_t *o;
+	json_array_foreach (l, i, o) {
+		const char *rule = json_string_value(json_object_get(o, "rule"));
+		const char *st = json_string_value(json_object_get(o, "state"));
+		const char *name = rule;
+		json_t *names = json_loads(json_string_value(json_object_get(o, "names")), 0, NULL);
+		size_t k;
+		json_t *n;
+		json_array_foreach (names, k, n) {
+			const char *nid = json_string_value(json_object_get(n, "id"));
+			if (nid && rule && !strcmp(nid, rule) &&
+			    json_string_value(json_object_get(n, en ? "en" : "zh")))
+				name = dg_arena_strdup(r->arena, json_string_value(json_object_get(
+									 n, en ? "en" : "zh")));
+		}
+		json_decref(names);
+		json_object_del(o, "names");
+		json_object_set_new(o, "name", json_string(name ? name : ""));
+		json_object_set_new(o, "amount", pr_yuan(json_object_get(o, "amount")));
+		json_object_set_new(o, "is_granted", json_boolean(strcmp(st, "granted") == 0));
+		json_object_set_new(
+			o, "state_label",
+			json_string(dg_t(r, dg_arena_printf(r->arena, "proactive.g.line.%s", st))));
+	}
+	json_object_set_new(data, "receive", l);
+	return DG_OK;
+}
+
 static dg_rc benefits_page(struct dg_req *r)
 {
 	struct dg_db *db = NULL;
@@ -707,7 +780,7 @@ static dg_rc benefits_page(struct dg_req *r)
 	json_t *data = json_object();
 	dg_rc rc = dg_req_db(r, &db);
 	if (!rc)
-		rc = rows_json(
+		rc = pr_rows_json(
 			db,
 			/* the answers about the account, found through pr_who: by its ID
 			   number's blind index, or tied to it (pr_subjects, the enterprise of
@@ -725,7 +798,10 @@ static dg_rc benefits_page(struct dg_req *r)
 			&rows);
 	if (!rc)
 		rc = optouts_json(r, db, data);
+	if (!rc)
+		rc = receive_json(r, db, data);
 	if (rc) {
+		json_decref(rows);
 		json_decref(data);
 		return rc;
 	}
@@ -746,7 +822,8 @@ static dg_rc benefits_page(struct dg_req *r)
 	}
 	json_decref(rows);
 	const char *done = dg_kvs_get(&r->query, "done");
-	if (done && (!strcmp(done, "stopped") || !strcmp(done, "resumed")))
+	if (done &&
+	    (!strcmp(done, "stopped") || !strcmp(done, "resumed") || !strcmp(done, "declined")))
 		json_object_set_new(
 			data, "done",
 			json_string(dg_t(r, dg_arena_printf(r->arena, "proactive.my.%s", done))));
@@ -761,7 +838,7 @@ static dg_rc benefits_page(struct dg_req *r)
 static dg_rc optout(struct dg_req *r)
 {
 	struct dg_db *db = NULL;
-	const char *policy = input(r, "policy"), *action = input(r, "action");
+	const char *policy = pr_input(r, "policy"), *action = pr_input(r, "action");
 	int64_t pid = 0;
 	if (!action || (strcmp(action, "stop") && strcmp(action, "resume")))
 		return dg_err_set(&r->err, DG_EINVAL, "%s", dg_t(r, "proactive.err.action"));
@@ -811,7 +888,7 @@ static dg_rc public_page(struct dg_req *r)
 	bool en = r->lang && strcmp(r->lang, "en") == 0;
 	dg_rc rc = dg_req_db(r, &db);
 	if (!rc)
-		rc = rows_json(
+		rc = pr_rows_json(
 			db,
 			en ? "SELECT p.code AS code, COALESCE(d.name_en, p.dept) AS dept, p.item AS"
 			     " item, p.mode AS mode, v.effective AS effective, v.names AS names,"

@@ -27,6 +27,18 @@
  * pr_subjects, or as the agent of the enterprise whose USCC is the record's
  * ID, as they were when the run was made. pr_versions.names keeps each
  * rule's names in Chinese and English for the public page.
+ *
+ * pr_batches is one 免申即享 grant batch (grant.c): made from a policy's
+ * shown run, for the month of its date (period); proposed by one member of
+ * the owning department's staff and approved by another; issued in the
+ * approval's transaction (draft, proposed, issued; superseded when a newer
+ * batch of the policy replaces one not yet issued). pr_grants is one line
+ * of a batch: the record's blind index and its sealed ID (as in
+ * pr_results), the rule, the amount in fen, what changed since the batch
+ * before (new, unchanged, gone: no longer eligible, never granted), whether
+ * the proposal selected it, its state (listed, granted, declined, revoked),
+ * the payee's name sealed (read from the person registry when issued), and
+ * the reason and who and when for a decline or a revocation.
  */
 #include "proactive/internal.h"
 
@@ -115,5 +127,37 @@ const struct dg_migration pr_migrations[] = {
 	 "UPDATE pr_policies SET current_run = 0;"
 	 "ALTER TABLE pr_results ADD COLUMN rid_sealed TEXT NOT NULL DEFAULT '';"
 	 "ALTER TABLE pr_who ADD COLUMN user_id BIGINT NOT NULL DEFAULT 0;"},
+	{"proactive-004-grants",
+	 "CREATE TABLE pr_batches ("
+	 " id {{pk}},"
+	 " policy_id BIGINT NOT NULL REFERENCES pr_policies(id),"
+	 " run_id BIGINT NOT NULL,"
+	 " prev_batch BIGINT NOT NULL DEFAULT 0,"
+	 " period TEXT NOT NULL,"
+	 " state TEXT NOT NULL CHECK (state IN ('draft','proposed','issued','superseded')),"
+	 " created_by BIGINT NOT NULL,"
+	 " created_ms BIGINT NOT NULL,"
+	 " proposed_by BIGINT NOT NULL DEFAULT 0,"
+	 " proposed_ms BIGINT NOT NULL DEFAULT 0,"
+	 " approved_by BIGINT NOT NULL DEFAULT 0,"
+	 " approved_ms BIGINT NOT NULL DEFAULT 0);"
+	 "CREATE INDEX pr_batches_policy ON pr_batches(policy_id, id);"
+	 "CREATE TABLE pr_grants ("
+	 " batch_id BIGINT NOT NULL REFERENCES pr_batches(id),"
+	 " line BIGINT NOT NULL,"
+	 " rule TEXT NOT NULL,"
+	 " rid TEXT NOT NULL,"
+	 " rid_sealed TEXT NOT NULL,"
+	 " amount BIGINT,"
+	 " change TEXT NOT NULL CHECK (change IN ('new','unchanged','gone')),"
+	 " selected BIGINT NOT NULL DEFAULT 0,"
+	 " state TEXT NOT NULL DEFAULT 'listed'"
+	 "  CHECK (state IN ('listed','granted','declined','revoked')),"
+	 " name_sealed TEXT NOT NULL DEFAULT '',"
+	 " reason TEXT NOT NULL DEFAULT '',"
+	 " ended_by BIGINT NOT NULL DEFAULT 0,"
+	 " ended_ms BIGINT NOT NULL DEFAULT 0,"
+	 " PRIMARY KEY (batch_id, line));"
+	 "CREATE INDEX pr_grants_rid ON pr_grants(rid, state);"},
 	{NULL, NULL},
 };
