@@ -78,10 +78,14 @@ const struct dg_migration dg_catalog_migrations[] = {
  * writer's transaction: the row's lock is then the first one any catalogue
  * writer takes on PostgreSQL, so writers queue on it in one order and never
  * deadlock on each other's items, and readers see the new version together
- * with the new rows.
+ * with the new rows. Outside a transaction the new version could be read
+ * before the rows it stands for, and a page of the old rows kept under it:
+ * refused (every caller holds one).
  */
 static dg_rc bump(struct dg_db *db)
 {
+	if (!dg_db_in_tx(db))
+		return DG_EINTERNAL;
 	return dg_db_exec(db, "UPDATE catalog_state SET version = version + 1 WHERE id = 1",
 			  DG_NOARGS, NULL);
 }
