@@ -238,15 +238,20 @@ bool dg_page_cacheable(const struct dg_req *r)
 	       (strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0);
 }
 
-/* "zh|0|/services?q=..." in r's arena, or NULL when too long to keep. */
+/*
+ * "zh|0|https://site|/services?q=..." in r's arena, or NULL when too long
+ * to keep. The site's address is there for the links built from it (the
+ * printed guide's); it is fixed while a node runs, but tests change it.
+ */
 static const char *key_of(struct dg_req *r)
 {
+	char site[DG_SITE_URL_MAX];
 	const char *here = dg_page_here(r);
 	if (strlen(here) > KEY_MAX)
 		return NULL;
-	return dg_arena_printf(r->arena, "%s|%d|%s",
+	return dg_arena_printf(r->arena, "%s|%d|%s|%s",
 			       r->lang && strcmp(r->lang, "en") == 0 ? "en" : "zh",
-			       r->elder ? 1 : 0, here);
+			       r->elder ? 1 : 0, dg_config_site_url(r->env->cfg, site), here);
 }
 
 static void etag_of(const char *body, size_t len, char out[ETAG_LEN + 1])

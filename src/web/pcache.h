@@ -7,8 +7,9 @@
  * - Only anonymous GET and HEAD requests read or fill the cache: a request
  *   with a session or an API token never gets a cached page and never adds
  *   one, so nothing one person sees can reach another.
- * - A page is kept under its key (language, elder mode, and the request's
- *   path and query re-encoded, as dg_page_here gives them) and the version
+ * - A page is kept under its key (language, elder mode, the site's address,
+ *   and the request's path and query re-encoded, as dg_page_here gives
+ *   them) and the version
  *   read before its data was: a page is never older than its version. A
  *   lookup finds only pages of exactly the version the caller has just read
  *   from the store; the first newer version seen drops every older page.
