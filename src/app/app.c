@@ -32,6 +32,7 @@
 #include "web/i18n.h"
 #include "web/page.h"
 #include "web/pages.h"
+#include "web/pcache.h"
 #include "web/tmpl.h"
 
 /*
@@ -151,6 +152,7 @@ dg_rc dg_app_open(struct dg_app *app, const struct dg_config *cfg, struct dg_err
 	rc = dg_i18n_load_dir(i18n_dir, &env->i18n, err);
 	if (rc)
 		goto out;
+	env->pages = dg_pcache_new((size_t)cfg->page_cache_mb << 20);
 	rc = add_routes(app, err);
 	if (rc)
 		goto out;
@@ -176,6 +178,7 @@ void dg_app_close(struct dg_app *app)
 		dg_jobs_stop(app->jobs);
 	dg_router_free(app->router);
 	dg_i18n_free(app->env.i18n);
+	dg_pcache_free(app->env.pages);
 	dg_tmpl_set_free(app->env.tmpl);
 	dg_store_close(app->env.store);
 	dg_keys_release(&app->env.keys);

@@ -19,6 +19,7 @@
 #include "catalog/internal.h"
 #include "core/str.h"
 #include "web/page.h"
+#include "web/pcache.h"
 
 #define Q_MAX   240 /* bytes of a search query */
 #define Q_CHARS 60  /* characters of a search query */
@@ -179,6 +180,22 @@ static dg_rc try_synonyms(struct dg_req *r, struct dg_db *db, const struct cat_q
 	return rc;
 }
 
+/*
+ * The catalogue's version, for the page cache (web/pcache.h), read from the
+ * store on every cacheable request so that a publish on any node is seen by
+ * the next request on every other; 0 (no caching) for a requester who is
+ * signed in, or when it cannot be read. It is read before the page's data:
+ * a page kept under a version is never older than that version.
+ */
+static int64_t cache_version(struct dg_req *r)
+{
+	struct dg_db *db = NULL;
+	int64_t v = 0;
+	if (!dg_page_cacheable(r) || dg_req_db(r, &db) || cat_version(db, &v))
+		return 0;
+	return v;
+}
+
 /* Facet counts as lists of {code, label, count, selected} for the browse panel. */
 static json_t *facet_list(struct dg_req *r, json_t *counts, const char *prefix, const char *sel,
 			  json_t *names)
@@ -201,6 +218,9 @@ static dg_rc page_services(struct dg_req *r)
 {
 	struct cat_query q;
 	struct dg_db *db = NULL;
+	int64_t version = cache_version(r);
+	if (dg_page_cached(r, version))
+		return DG_OK;
 	json_t *res = NULL, *fac = NULL, *d = json_object();
 	json_object_set_new(d, "title", json_string(dg_t(r, "catalog.title")));
 	dg_rc rc = read_query(r, &q);
@@ -256,7 +276,7 @@ static dg_rc page_services(struct dg_req *r)
 			    dg_pager(r, json_integer_value(json_object_get(res, "total")), q.page,
 				     json_object_get(d, "rewritten") ? 1000 : CAT_PAGE));
 	json_object_set_new(d, "result", res);
-	return dg_page(r, 200, "catalog/list.html", d);
+	return dg_page_versioned(r, version, "catalog/list.html", d);
 }
 
 /* The item named by {code} in force, localised; ENOTFOUND otherwise. */
@@ -339,6 +359,9 @@ static json_t *guide_problems(struct dg_req *r, const json_t *item)
 static dg_rc guide_page(struct dg_req *r, const char *tmpl)
 {
 	json_t *it = NULL;
+	int64_t version = cache_version(r);
+	if (dg_page_cached(r, version))
+		return DG_OK;
 	dg_rc rc = load_item(r, &it);
 	if (rc)
 		return rc;
@@ -350,7 +373,7 @@ static dg_rc guide_page(struct dg_req *r, const char *tmpl)
 	localise(r, it);
 	json_object_set(d, "title", json_object_get(it, "name"));
 	json_object_set_new(d, "item", it);
-	return dg_page(r, 200, tmpl, d);
+	return dg_page_versioned(r, version, tmpl, d);
 }
 
 static dg_rc page_guide(struct dg_req *r)

@@ -65,8 +65,36 @@ const struct dg_migration dg_catalog_migrations[] = {
 	/* a material may be the application form itself, printed blank by blank.c */
 	{"catalog-004-material-blank",
 	 "ALTER TABLE catalog_materials ADD COLUMN blank TEXT NOT NULL DEFAULT '';"},
+	/* the catalogue's version: one more at every write (bump), so pages
+	 * rendered from it can be kept until it changes, on every node */
+	{"catalog-005-state",
+	 "CREATE TABLE catalog_state (id BIGINT PRIMARY KEY, version BIGINT NOT NULL);"
+	 "INSERT INTO catalog_state (id, version) VALUES (1, 1);"},
 	{NULL, NULL},
 };
+
+/*
+ * Every write to the catalogue's tables raises its version first, in the
+ * writer's transaction: the row's lock is then the first one any catalogue
+ * writer takes on PostgreSQL, so writers queue on it in one order and never
+ * deadlock on each other's items, and readers see the new version together
+ * with the new rows. Outside a transaction the new version could be read
+ * before the rows it stands for, and a page of the old rows kept under it:
+ * refused (every caller holds one).
+ */
+static dg_rc bump(struct dg_db *db)
+{
+	if (!dg_db_in_tx(db))
+		return DG_EINTERNAL;
+	return dg_db_exec(db, "UPDATE catalog_state SET version = version + 1 WHERE id = 1",
+			  DG_NOARGS, NULL);
+}
+
+dg_rc cat_version(struct dg_db *db, int64_t *out)
+{
+	return dg_db_query_int(db, "SELECT version FROM catalog_state WHERE id = 1", DG_NOARGS,
+			       out);
+}
 
 /* One document a version: its names and aliases, then its conditions. */
 static const struct dg_search_index cat_index = {"catalog_search", {"name", "body"}, 2};
@@ -348,6 +376,8 @@ dg_rc cat_index_rebuild(struct dg_db *db)
 	json_t *rows = json_array();
 	rc = dg_db_begin(db);
 	if (!rc)
+		rc = bump(db);
+	if (!rc)
 		rc = dg_db_query(
 			db,
 			"SELECT id, name_zh, name_en, aliases, conditions FROM catalog_versions",
@@ -442,6 +472,8 @@ dg_rc cat_put_draft(struct dg_db *db, const json_t *it, int64_t *item_id, struct
 	int64_t item = 0, ver = 0, vid = 0, drafts = 0;
 	dg_rc rc = cat_validate(it, err);
 	if (!rc)
+		rc = bump(db);
+	if (!rc)
 		rc = item_id_for(db, it, &item, err);
 	if (!rc)
 		rc = dg_db_query_int(db,
@@ -494,8 +526,10 @@ out:
 dg_rc cat_publish(struct dg_db *db, const char *code, struct dg_err *err)
 {
 	int64_t item = 0, ver = 0;
-	dg_rc rc = dg_db_query_int(db, "SELECT id FROM catalog_items WHERE code = ?",
-				   DG_ARGS(DG_VT(code)), &item);
+	dg_rc rc = bump(db);
+	if (!rc)
+		rc = dg_db_query_int(db, "SELECT id FROM catalog_items WHERE code = ?",
+				     DG_ARGS(DG_VT(code)), &item);
 	if (rc == DG_ENOTFOUND)
 		return dg_err_set(err, rc, "%s: no such item", code);
 	if (!rc)
@@ -526,10 +560,12 @@ dg_rc cat_publish(struct dg_db *db, const char *code, struct dg_err *err)
 dg_rc cat_retire(struct dg_db *db, const char *code, struct dg_err *err)
 {
 	int64_t n = 0;
-	dg_rc rc = dg_db_exec(
-		db,
-		"UPDATE catalog_items SET status = 'retired' WHERE code = ? AND status = 'active'",
-		DG_ARGS(DG_VT(code)), &n);
+	dg_rc rc = bump(db);
+	if (!rc)
+		rc = dg_db_exec(db,
+				"UPDATE catalog_items SET status = 'retired' WHERE code = ? AND "
+				"status = 'active'",
+				DG_ARGS(DG_VT(code)), &n);
 	if (!rc && n == 0)
 		rc = dg_err_set(err, DG_ENOTFOUND, "%s: no such active item", code);
 	return rc;
@@ -679,6 +715,8 @@ dg_rc cat_save_draft(struct dg_db *db, const json_t *it, struct dg_err *err)
 {
 	int64_t vid = 0;
 	dg_rc rc = cat_validate(it, err);
+	if (!rc)
+		rc = bump(db);
 	if (rc)
 		return rc;
 	rc = dg_db_query_int(

@@ -44,6 +44,11 @@ json_t *cat_synonym_terms(struct dg_arena *a, const char *q);
 /* Every word and term, for the search box's suggestions (owned). */
 json_t *cat_synonym_suggestions(void);
 
+/*
+ * The catalogue's version: raised by every write below (publish, amend,
+ * retire, drafts, import, the index rebuilt), in the writer's transaction.
+ */
+dg_rc cat_version(struct dg_db *db, int64_t *out) DG_MUST;
 /* Check an item's JSON; EINVAL naming the field in err. */
 dg_rc cat_validate(const json_t *item, struct dg_err *err) DG_MUST;
 /* Insert a new draft version of item (creating the item when new). */

@@ -40,6 +40,7 @@ void dg_config_defaults(struct dg_config *c)
 		.min_body_rate = 1024,
 		.login_limit = 20,
 		.sqlite_heap_mb = 256,
+		.page_cache_mb = 16,
 	};
 }
 
@@ -212,6 +213,8 @@ static dg_rc set_limit(struct dg_config *c, const char *key, const char *v, stru
 		{"login-limit", "login limit", offsetof(struct dg_config, login_limit), 0, 1000000},
 		{"sqlite-heap-mb", "sqlite heap mb", offsetof(struct dg_config, sqlite_heap_mb), 0,
 		 1u << 20},
+		{"page-cache-mb", "page cache mb", offsetof(struct dg_config, page_cache_mb), 0,
+		 1u << 16},
 	};
 	for (size_t i = 0; i < sizeof(limits) / sizeof(limits[0]); i++) {
 		unsigned long long n;
@@ -326,6 +329,7 @@ dg_rc dg_config_from_env(struct dg_config *c, struct dg_err *err)
 		{"DGOV_LOGIN_LIMIT", "login-limit"},
 		{"DGOV_CORS_ORIGINS", "cors-origins"},
 		{"DGOV_SQLITE_HEAP_MB", "sqlite-heap-mb"},
+		{"DGOV_PAGE_CACHE_MB", "page-cache-mb"},
 	};
 	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
 		const char *v = getenv(map[i].env);
@@ -384,7 +388,8 @@ int dg_config_has_flag(const char *name)
 					    "webhook-secret", "trusted-proxy", "site-url",
 					    "max-conn",       "conn-per-addr", "conn-reserve",
 					    "header-timeout", "idle-timeout",  "min-body-rate",
-					    "login-limit",    "cors-origins",  "sqlite-heap-mb"};
+					    "login-limit",    "cors-origins",  "sqlite-heap-mb",
+					    "page-cache-mb"};
 	size_t n = strcspn(name, "=");
 	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
 		if (strlen(flags[i]) == n && strncmp(flags[i], name, n) == 0)
@@ -439,5 +444,7 @@ const char *dg_config_usage(void)
 	       "                       https://a.example,https://b.example; default none\n"
 	       "  --sqlite-heap-mb N   SQLite's soft heap limit in MiB: over it SQLite gives back\n"
 	       "                       its caches before it takes more memory (default 256; 0 "
-	       "none)\n";
+	       "none)\n"
+	       "  --page-cache-mb N    memory for rendered catalogue pages kept until the\n"
+	       "                       catalogue changes, in MiB (default 16; 0 off)\n";
 }

@@ -57,6 +57,7 @@ struct dg_config {
 	unsigned min_body_rate;  /* bytes a second a body must average after header_timeout: 1024 */
 	unsigned login_limit; /* failed sign-ins from one address per 15 minutes: 20 (0: no cap) */
 	unsigned sqlite_heap_mb;  /* SQLite's soft heap limit, MiB: 256 (0: none) */
+	unsigned page_cache_mb;   /* catalogue pages kept (web/pcache.h), MiB: 16 (0: off) */
 	const char *cors_origins; /* origins whose pages may read the open-data API: "*", a
 				     comma-separated list, or NULL (none, as CKAN by default) */
 };

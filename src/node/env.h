@@ -26,6 +26,7 @@
 struct dg_tmpl_set;
 struct dg_i18n;
 struct dg_health; /* node/health.h */
+struct dg_pcache; /* web/pcache.h */
 
 /* The region this node serves (one row in the store). */
 struct dg_region {
@@ -44,6 +45,8 @@ struct dg_env {
 	struct dg_region region;
 	/* the store's last health check, for /healthz; NULL while no server runs */
 	struct dg_health *health;
+	/* rendered pages kept by version (web/pcache.h); NULL when off (--page-cache-mb 0) */
+	struct dg_pcache *pages;
 	/*
 	 * What needs the signed-in requester (material asked for, unread
 	 * messages, certificates issued; for staff, their queue), as JSON for

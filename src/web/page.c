@@ -161,7 +161,9 @@ static const char *switch_link(struct dg_req *r, const char *name, const char *v
 /* "/login?next=..." back to this page; plain "/login" where coming back makes no sense. */
 static const char *login_link(struct dg_req *r, const char *back)
 {
-	if (strcmp(r->method ? r->method : "GET", "GET") != 0 || strcmp(back, "/") == 0 ||
+	const char *m = r->method ? r->method : "GET";
+	/* HEAD is a GET without the body: the same page, byte for byte (pcache.c keys on that) */
+	if ((strcmp(m, "GET") != 0 && strcmp(m, "HEAD") != 0) || strcmp(back, "/") == 0 ||
 	    strncmp(back, "/login", 6) == 0)
 		return "/login";
 	struct dg_buf b;
@@ -373,20 +375,32 @@ static dg_rc render(struct dg_req *r, const char *tmpl, json_t *data, struct dg_
 	return rc;
 }
 
-dg_rc dg_page(struct dg_req *r, unsigned status, const char *tmpl, json_t *data)
+/* The page into out (initialised here); keep_answers as render's. */
+static dg_rc render_page(struct dg_req *r, const char *tmpl, json_t *data, struct dg_buf *out,
+			 bool keep_answers)
 {
 	if (!data)
 		data = json_object();
+	dg_buf_init(out, PAGE_MAX);
+	dg_rc rc = render(r, tmpl, data, out, keep_answers);
+	json_decref(data);
+	/* a page that fails to render (even by size) is our bug, not the user's: 500 */
+	return rc ? DG_EINTERNAL : DG_OK;
+}
+
+dg_rc dg_page_render(struct dg_req *r, const char *tmpl, json_t *data, struct dg_buf *out)
+{
+	return render_page(r, tmpl, data, out, true);
+}
+
+dg_rc dg_page(struct dg_req *r, unsigned status, const char *tmpl, json_t *data)
+{
 	struct dg_buf b;
-	dg_buf_init(&b, PAGE_MAX);
 	/* answers refused for their size are never echoed back, not even by the switches */
-	dg_rc rc = render(r, tmpl, data, &b, status != 413);
+	dg_rc rc = render_page(r, tmpl, data, &b, status != 413);
 	if (!rc)
 		dg_reply_buf(r, status, "text/html; charset=utf-8", &b);
-	else /* a page that fails to render (even by size) is our bug, not the user's: 500 */
-		rc = DG_EINTERNAL;
 	dg_buf_release(&b);
-	json_decref(data);
 	return rc;
 }
 

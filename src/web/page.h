@@ -18,6 +18,12 @@
 
 /* Render tmpl with data (stolen; may be NULL) and reply with it. */
 dg_rc dg_page(struct dg_req *r, unsigned status, const char *tmpl, json_t *data) DG_MUST;
+/*
+ * The same page as dg_page(r, 200, ...) into out (initialised here; the
+ * caller releases it) instead of a reply: for pages kept in memory
+ * (web/pcache.h). DG_EINTERNAL when it cannot render.
+ */
+dg_rc dg_page_render(struct dg_req *r, const char *tmpl, json_t *data, struct dg_buf *out) DG_MUST;
 
 /*
  * The error page for rc (403, 404, 405, 413, 431, 429, 500 ...) in the

@@ -66,7 +66,9 @@ static void reset_pg(const char *url)
 	PQfinish(c);
 }
 
-static void fill_config(struct th_srv *s, const struct th_opts *o, struct dg_config *cfg)
+/* peer: a node on peer's store and key (nothing reset), or NULL for a fresh store */
+static void fill_config(struct th_srv *s, const struct th_opts *o, struct dg_config *cfg,
+			const struct th_srv *peer)
 {
 	const char *root = getenv("DGOV_ROOT");
 	const char *pg = getenv("DGOV_TEST_DB");
@@ -78,8 +80,13 @@ static void fill_config(struct th_srv *s, const struct th_opts *o, struct dg_con
 	snprintf(s->tmpl, sizeof(s->tmpl), "%s/templates", root);
 	snprintf(s->stat, sizeof(s->stat), "%s/static", root);
 	snprintf(s->upload, sizeof(s->upload), "%s/tmp", s->dir);
+	if (peer) {
+		snprintf(s->db, sizeof(s->db), "%s", peer->db);
+		snprintf(s->key, sizeof(s->key), "%s", peer->key);
+	}
 	if (pg && pg[0]) {
-		reset_pg(pg);
+		if (!peer)
+			reset_pg(pg);
 		cfg->db = pg;
 	} else {
 		cfg->db = s->db;
@@ -102,6 +109,10 @@ static void fill_config(struct th_srv *s, const struct th_opts *o, struct dg_con
 	cfg->cors_origins = o->cors_origins;
 	if (o->health_ms)
 		cfg->health_ms = o->health_ms;
+	if (o->page_cache_mb)
+		cfg->page_cache_mb = o->page_cache_mb;
+	if (o->no_page_cache)
+		cfg->page_cache_mb = 0;
 	if (o->trusted_proxy && dg_proxies_parse(o->trusted_proxy, &cfg->trusted_proxies, NULL)) {
 		fprintf(stderr, "harness: bad trusted proxy list %s\n", o->trusted_proxy);
 		exit(1);
@@ -116,7 +127,7 @@ struct th_srv *th_start_opts(const struct th_opts *o)
 	snprintf(s->dir, sizeof(s->dir), "/tmp/dgov-test-XXXXXX");
 	if (!mkdtemp(s->dir))
 		die("mkdtemp", s->dir);
-	fill_config(s, o, &cfg);
+	fill_config(s, o, &cfg, NULL);
 	char mk[600];
 	snprintf(mk, sizeof(mk), "%s", s->upload);
 	if (mkdir(mk, 0700) != 0)
@@ -133,6 +144,25 @@ struct th_srv *th_start_opts(const struct th_opts *o)
 		die("cannot start the job workers", NULL);
 	if (dg_app_listen(&s->app, s->upload, &s->server, &err))
 		die("cannot start the server", err.msg);
+	return s;
+}
+
+struct th_srv *th_start_peer(struct th_srv *first, const struct th_opts *o)
+{
+	struct th_opts none = {0};
+	struct th_srv *s = dg_xcalloc(1, sizeof(*s));
+	struct dg_config cfg;
+	struct dg_err err = {0};
+	snprintf(s->dir, sizeof(s->dir), "/tmp/dgov-test-XXXXXX");
+	if (!mkdtemp(s->dir))
+		die("mkdtemp", s->dir);
+	fill_config(s, o ? o : &none, &cfg, first);
+	if (mkdir(s->upload, 0700) != 0)
+		die("mkdir", s->upload);
+	if (dg_app_open(&s->app, &cfg, &err))
+		die("cannot open the second node", err.msg);
+	if (dg_app_listen(&s->app, s->upload, &s->server, &err))
+		die("cannot start the second node's server", err.msg);
 	return s;
 }
 

@@ -28,6 +28,8 @@ struct th_opts {
 	const char *static_dir;    /* --static, or NULL for the project's static/ */
 	const char *cors_origins;  /* --cors-origins, or NULL (none) */
 	unsigned health_ms;        /* the store checked for /healthz this often; 0: the default */
+	unsigned page_cache_mb;    /* --page-cache-mb; 0: the default */
+	bool no_page_cache;        /* --page-cache-mb 0 */
 };
 
 struct th_srv;
@@ -51,6 +53,12 @@ int th_group_setup(void **state);
 int th_group_teardown(void **state);
 struct th_srv *th_start_opts(const struct th_opts *o);
 void th_stop(struct th_srv *s);
+/*
+ * A second node on first's store and key, as `dgov serve` on another
+ * machine would be: nothing reset or seeded, its own port and folder.
+ * o may be NULL (the defaults); its demo is ignored. th_stop it first.
+ */
+struct th_srv *th_start_peer(struct th_srv *first, const struct th_opts *o);
 /*
  * A demo server whose one job worker runs datastore loads (5 s lease), and
  * a new scratch folder made from the mkdtemp template dir, for the files to
