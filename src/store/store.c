@@ -333,17 +333,6 @@ void dg_db_stmt_stats(const struct dg_db *db, struct dg_stmt_stats *out)
 	*out = db->stmts->stats;
 }
 
-void dg_store_stmt_stats(struct dg_store *s, struct dg_stmt_stats *out)
-{
-	*out = (struct dg_stmt_stats){0};
-	for (unsigned i = 0; i < s->n; i++) {
-		const struct dg_stmt_stats *t = &s->dbs[i].stmts->stats;
-		out->hits += t->hits;
-		out->misses += t->misses;
-		out->evictions += t->evictions;
-		out->cached += t->cached;
-	}
-}
 
 dg_rc dg_db_query_int(struct dg_db *db, const char *sql, const struct dg_val *args, size_t nargs,
 		      int64_t *out)

@@ -227,8 +227,6 @@ struct dg_stmt_stats {
 	unsigned cached; /* statements held now */
 };
 void dg_db_stmt_stats(const struct dg_db *db, struct dg_stmt_stats *out);
-/* The same, summed over the store's connections (a snapshot without locks: for metrics). */
-void dg_store_stmt_stats(struct dg_store *s, struct dg_stmt_stats *out);
 
 /* The dialect layer: expand tokens and placeholders of sql for kind into out. */
 dg_rc dg_sql_translate(enum dg_store_kind kind, const char *sql, struct dg_buf *out) DG_MUST;
