@@ -333,7 +333,6 @@ void dg_db_stmt_stats(const struct dg_db *db, struct dg_stmt_stats *out)
 	*out = db->stmts->stats;
 }
 
-
 dg_rc dg_db_query_int(struct dg_db *db, const char *sql, const struct dg_val *args, size_t nargs,
 		      int64_t *out)
 {

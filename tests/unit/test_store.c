@@ -929,9 +929,15 @@ static void stmt_cache_tx_error(void **state)
 		assert_int_equal(dg_db_exec(db, ins, DG_ARGS(DG_VI(i), DG_VT("a")), NULL), DG_OK);
 	expect_name(db, 1, "a");
 	expect_name(db, 2, "a");
+	/* seen once before the transaction, so prepared inside it (a rollback keeps it) */
+	static const char below[] = "SELECT COUNT(*) FROM t WHERE id < ?";
+	assert_int_equal(dg_db_query_int(db, below, DG_ARGS(DG_VI(3)), &n), DG_OK);
+	assert_int_equal(n, 2);
 	/* a conflict and a bad statement inside a transaction, then a kept one */
 	assert_int_equal(dg_db_begin(db), DG_OK);
 	assert_int_equal(dg_db_exec(db, ins, DG_ARGS(DG_VI(10), DG_VT("b")), NULL), DG_OK);
+	assert_int_equal(dg_db_query_int(db, below, DG_ARGS(DG_VI(100)), &n), DG_OK);
+	assert_int_equal(n, 4);
 	assert_int_equal(dg_db_exec(db, ins, DG_ARGS(DG_VI(1), DG_VT("b")), NULL), DG_ECONFLICT);
 	assert_int_equal(dg_db_query_int(db, "SELECT COUNT(*) FROM nope", DG_NOARGS, &n), DG_EDB);
 	assert_int_equal(dg_db_query_int(db, "SELECT COUNT(*) FROM nope", DG_NOARGS, &n), DG_EDB);
@@ -943,8 +949,10 @@ static void stmt_cache_tx_error(void **state)
 	for (int i = 20; i < 25; i++)
 		assert_int_equal(dg_db_exec(db, ins, DG_ARGS(DG_VI(i), DG_VT("c")), NULL), DG_OK);
 	expect_name(db, 24, "c");
+	assert_int_equal(dg_db_query_int(db, below, DG_ARGS(DG_VI(100)), &n), DG_OK);
+	assert_int_equal(n, 3 + 5);
 	stmt_stats(db, &st);
-	assert_int_equal(st.hits - st0.hits, 6);
+	assert_int_equal(st.hits - st0.hits, 7);
 	assert_int_equal(dg_db_query_int(db, "SELECT COUNT(*) FROM t", DG_NOARGS, &n), DG_OK);
 	assert_int_equal(n, 3 + 5);
 	/* a statement cut off by the budget leaves its kept statement usable */
