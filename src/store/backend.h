@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "core/buf.h"
+#include "store/stmtcache.h"
 #include "store/store.h"
 
 struct dg_backend;
@@ -26,11 +27,12 @@ struct dg_db {
 	void *conn; /* sqlite3 * or PGconn * */
 	bool in_tx; /* between dg_db_begin and commit/rollback */
 	bool borrowed;
-	struct dg_buf sql;   /* the translated statement */
-	unsigned timeout_ms; /* dg_db_set_timeout_ms's budget, 0 for none */
-	int64_t deadline_us; /* SQLite: when the running statement's budget ends */
-	bool timed_out;      /* the last statement was cut off by the budget */
-	bool lazy;           /* dg_db_set_lazy: commits do not wait for the disk */
+	struct dg_buf sql;           /* the translated statement */
+	unsigned timeout_ms;         /* dg_db_set_timeout_ms's budget, 0 for none */
+	int64_t deadline_us;         /* SQLite: when the running statement's budget ends */
+	bool timed_out;              /* the last statement was cut off by the budget */
+	bool lazy;                   /* dg_db_set_lazy: commits do not wait for the disk */
+	struct dg_stmt_cache *stmts; /* prepared statements kept (stmtcache.h) */
 };
 
 /* A result set; backends embed it first in their own struct. */
@@ -57,13 +59,16 @@ struct dg_backend {
 	dg_rc (*check)(struct dg_db *db);
 	/* True when the connection is inside a transaction (to roll back on put). */
 	bool (*in_tx)(struct dg_db *db);
+	/* cache: the statement may be taken from and kept in db->stmts */
 	dg_rc (*exec)(struct dg_db *db, const char *sql, const struct dg_val *args, size_t nargs,
-		      int64_t *changes);
+		      int64_t *changes, bool cache);
 	dg_rc (*exec_script)(struct dg_db *db, const char *sql);
 	/* Apply db->timeout_ms (0: none) to the statements that follow. */
 	dg_rc (*set_timeout)(struct dg_db *db);
 	dg_rc (*query)(struct dg_db *db, const char *sql, const struct dg_val *args, size_t nargs,
-		       struct dg_rows **out);
+		       struct dg_rows **out, bool cache);
+	/* Drop the cached statements before the connection closes. */
+	void (*forget)(struct dg_db *db);
 	dg_rc (*next)(struct dg_rows *r);
 	int (*ncols)(const struct dg_rows *r);
 	const char *(*colname)(const struct dg_rows *r, int col);

@@ -4,18 +4,30 @@
  *
  * Statements go through PQexecParams with parameters as text: integers are
  * typed int8 and reals float8 so that "? + 1" and comparisons resolve, text
- * is left untyped for the server to infer. Unique and foreign-key violations
+ * is left untyped for the server to infer. Statements that recur are named
+ * prepared statements instead ("dg<n>", a number never reused on a
+ * connection), kept in the connection's cache (stmtcache.h) under their SQL
+ * and those parameter types, and DEALLOCATEd when evicted. Inside a failed
+ * transaction the cache is not used (nothing would run, and DEALLOCATE would
+ * fail too); DDL run on the connection empties it, and a kept statement
+ * whose result's shape another connection's DDL changed (SQLSTATE 0A000,
+ * "cached plan must not change result type") is dropped and, outside a
+ * transaction, the statement is run once more unprepared. A reconnected
+ * session has lost its statements: the cache forgets them. Unique and
+ * foreign-key violations
  * (SQLSTATE 23505, 23503) become DG_ECONFLICT. A connection found broken
  * when it is borrowed is reset once; if that fails the borrower gets
  * DG_EUNAVAIL and the next borrower tries again.
  */
 #include "store/backend.h"
 
+#include <ctype.h>
 #include <inttypes.h>
 #include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/log.h"
 #include "core/mem.h"
@@ -65,6 +77,7 @@ static dg_rc pg_check(struct dg_db *db)
 	dg_warn("postgresql: connection lost, reconnecting");
 	PQreset(db->conn);
 	db->in_tx = false;
+	dg_stmt_cache_clear(db->stmts, NULL, NULL); /* the old session took them along */
 	if (PQstatus(db->conn) == CONNECTION_OK) {
 		PQsetNoticeProcessor(db->conn, quiet_notices, NULL);
 		return DG_OK;
@@ -138,13 +151,115 @@ static dg_rc fill_params(struct params *p, const struct dg_val *args, size_t nar
 	return DG_OK;
 }
 
+#define STMT_NAME 24 /* "dg" and a number */
+
+static void stmt_name(char *out, const void *stmt)
+{
+	snprintf(out, STMT_NAME, "dg%" PRIuPTR, (uintptr_t)stmt);
+}
+
+/* The cache's drop: DEALLOCATE one statement (ctx is the PGconn). */
+static void drop_stmt(void *ctx, void *stmt)
+{
+	char name[STMT_NAME], sql[STMT_NAME + 16];
+	stmt_name(name, stmt);
+	snprintf(sql, sizeof sql, "DEALLOCATE %s", name);
+	PGresult *res = PQexec(ctx, sql);
+	/* the name is never reused: a failure only leaves it until the session ends */
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		dg_warn("postgresql: %s: %s", sql, PQerrorMessage(ctx));
+	PQclear(res);
+}
+
+/* The cache key: the SQL, then one letter per parameter type (they are fixed at prepare). */
+static char *stmt_key(const char *sql, const struct params *p, size_t nargs)
+{
+	size_t n = strlen(sql);
+	char *key = dg_xmalloc(n + nargs + 2);
+	memcpy(key, sql, n);
+	key[n] = '\x1f';
+	for (size_t i = 0; i < nargs; i++)
+		key[n + 1 + i] = p->types[i] == INT8OID     ? 'i'
+				 : p->types[i] == FLOAT8OID ? 'r'
+							    : 'u';
+	key[n + 1 + nargs] = '\0';
+	return key;
+}
+
+/* SQLSTATE 0A000 from a kept statement: a table's shape changed under its plan. */
+static bool plan_changed(const PGresult *res)
+{
+	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	return state && strcmp(state, "0A000") == 0;
+}
+
+/*
+ * The cached statement for sql, prepared now on its second sighting; NULL
+ * to run it unprepared (first sighting, or every slot busy). A failed
+ * prepare is *rc.
+ */
+static struct dg_stmt_slot *cached(struct dg_db *db, const char *sql, const struct params *p,
+				   size_t nargs, dg_rc *rc)
+{
+	struct dg_stmt_cache *c = db->stmts;
+	char *key = stmt_key(sql, p, nargs);
+	uint64_t hash = dg_stmt_hash(key);
+	struct dg_stmt_slot *slot = dg_stmt_cache_find(c, key, hash);
+	*rc = DG_OK;
+	if (!slot && dg_stmt_cache_admit(c, hash)) {
+		void *id = (void *)(uintptr_t)++c->serial;
+		char name[STMT_NAME];
+		stmt_name(name, id);
+		PGresult *res = PQprepare(db->conn, name, sql, (int)nargs, p->types);
+		*rc = result_rc(db, res, sql);
+		PQclear(res);
+		if (*rc == DG_OK) {
+			slot = dg_stmt_cache_add(c, key, hash, id, drop_stmt, db->conn);
+			if (!slot)
+				drop_stmt(db->conn, id);
+		}
+	}
+	free(key);
+	return slot;
+}
+
+/* Run sql through the cache; *out is NULL when it was not run (then run it unprepared). */
+static dg_rc run_cached(struct dg_db *db, const char *sql, const struct params *p, size_t nargs,
+			PGresult **out)
+{
+	struct dg_stmt_cache *c = db->stmts;
+	dg_rc rc = DG_OK;
+	dg_stmt_cache_purge(c, drop_stmt, db->conn);
+	struct dg_stmt_slot *slot = cached(db, sql, p, nargs, &rc);
+	if (!slot)
+		return rc;
+	char name[STMT_NAME];
+	stmt_name(name, slot->stmt);
+	*out = PQexecPrepared(db->conn, name, (int)nargs, p->values, NULL, NULL, 0);
+	if (plan_changed(*out)) {
+		dg_warn("postgresql: a table changed under a kept statement: %.200s", sql);
+		dg_stmt_cache_doom(c, slot);
+		if (PQtransactionStatus(db->conn) == PQTRANS_IDLE) {
+			PQclear(*out);
+			*out = NULL; /* not in a transaction: nothing was lost, run it again */
+		}
+	}
+	dg_stmt_cache_release(c, slot);
+	/* a failed transaction cannot DEALLOCATE: the next statement after it will */
+	if (PQtransactionStatus(db->conn) != PQTRANS_INERROR)
+		dg_stmt_cache_purge(c, drop_stmt, db->conn);
+	return *out ? result_rc(db, *out, sql) : DG_OK;
+}
+
 static dg_rc run(struct dg_db *db, const char *sql, const struct dg_val *args, size_t nargs,
-		 PGresult **out)
+		 bool cache, PGresult **out)
 {
 	struct params *p = dg_xmalloc(sizeof(*p));
 	*out = NULL;
 	dg_rc rc = fill_params(p, args, nargs);
-	if (rc == DG_OK) {
+	if (rc == DG_OK && cache && PQtransactionStatus(db->conn) != PQTRANS_INERROR)
+		rc = run_cached(db, sql, p, nargs, out);
+	if (rc == DG_OK && !*out) {
 		*out = PQexecParams(db->conn, sql, (int)nargs, p->types, p->values, NULL, NULL, 0);
 		rc = result_rc(db, *out, sql);
 	}
@@ -156,16 +271,45 @@ static dg_rc run(struct dg_db *db, const char *sql, const struct dg_val *args, s
 	return rc;
 }
 
+/*
+ * Whether sql may change a table kept statements read: DDL (a script that
+ * is not a SET is taken to be DDL: migrations, tests).
+ */
+static bool changes_schema(const char *sql, bool script)
+{
+	while (isspace((unsigned char)*sql))
+		sql++;
+	if (script)
+		return strncasecmp(sql, "SET ", 4) != 0;
+	return strncasecmp(sql, "CREATE", 6) == 0 || strncasecmp(sql, "ALTER", 5) == 0 ||
+	       strncasecmp(sql, "DROP", 4) == 0;
+}
+
+/* After DDL on this connection: its kept statements go (one round trip for all). */
+static void forget_after(struct dg_db *db, const char *sql, bool script)
+{
+	if (!db->stmts->stats.cached || !changes_schema(sql, script) ||
+	    PQtransactionStatus(db->conn) == PQTRANS_INERROR)
+		return;
+	dg_stmt_cache_clear(db->stmts, NULL, NULL);
+	PGresult *res = PQexec(db->conn, "DEALLOCATE ALL");
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		dg_warn("postgresql: DEALLOCATE ALL: %s", PQerrorMessage(db->conn));
+	PQclear(res);
+}
+
 static dg_rc pg_exec(struct dg_db *db, const char *sql, const struct dg_val *args, size_t nargs,
-		     int64_t *changes)
+		     int64_t *changes, bool cache)
 {
 	PGresult *res = NULL;
-	dg_rc rc = run(db, sql, args, nargs, &res);
+	dg_rc rc = run(db, sql, args, nargs, cache, &res);
 	if (rc == DG_OK && changes) {
 		const char *n = PQcmdTuples(res);
 		*changes = n && *n ? strtoll(n, NULL, 10) : 0;
 	}
 	PQclear(res);
+	if (rc == DG_OK && !cache)
+		forget_after(db, sql, false);
 	return rc;
 }
 
@@ -174,6 +318,8 @@ static dg_rc pg_exec_script(struct dg_db *db, const char *sql)
 	PGresult *res = PQexec(db->conn, sql);
 	dg_rc rc = result_rc(db, res, sql);
 	PQclear(res);
+	if (rc == DG_OK)
+		forget_after(db, sql, true);
 	return rc;
 }
 
@@ -187,10 +333,10 @@ static dg_rc pg_set_timeout(struct dg_db *db)
 static const struct dg_backend *self(void);
 
 static dg_rc pg_query(struct dg_db *db, const char *sql, const struct dg_val *args, size_t nargs,
-		      struct dg_rows **out)
+		      struct dg_rows **out, bool cache)
 {
 	PGresult *res = NULL;
-	dg_rc rc = run(db, sql, args, nargs, &res);
+	dg_rc rc = run(db, sql, args, nargs, cache, &res);
 	if (rc != DG_OK)
 		return rc;
 	struct pg_rows *r = dg_xcalloc(1, sizeof(*r));
@@ -281,6 +427,11 @@ static void pg_free_rows(struct dg_rows *base)
 	struct pg_rows *r = (struct pg_rows *)base;
 	PQclear(r->res);
 	free(r);
+}
+
+static void pg_forget(struct dg_db *db)
+{
+	dg_stmt_cache_clear(db->stmts, NULL, NULL); /* PQfinish ends the session and them */
 }
 
 /* COPY rows are sent in chunks of about this size. */
@@ -390,6 +541,7 @@ const struct dg_backend dg_pg_backend = {
 	.int64 = pg_int,
 	.real = pg_real,
 	.free_rows = pg_free_rows,
+	.forget = pg_forget,
 	.copy_begin = pg_copy_begin,
 	.copy_row = pg_copy_row,
 	.copy_end = pg_copy_end,

@@ -12,8 +12,13 @@
  * FULL, not NORMAL: in WAL mode NORMAL may lose the last commits when the
  * machine (not just the process) goes down, and what dgov has acknowledged
  * to a resident must survive that too.
- * Statements are prepared per call; a statement that is not inside an
- * explicit transaction and still meets SQLITE_BUSY (a stale WAL snapshot
+ * Statements that recur are kept prepared in the connection's cache
+ * (stmtcache.h), prepared with SQLITE_PREPARE_PERSISTENT and reset with
+ * their bindings cleared when their caller is done, so no kept statement
+ * holds a read transaction open; a schema change makes SQLite re-prepare one
+ * at its next step, and an error there fails that step like any other. The
+ * rest are prepared per call and finalized. A statement that is not inside
+ * an explicit transaction and still meets SQLITE_BUSY (a stale WAL snapshot
  * does not wait in the busy handler) is retried a bounded number of times.
  */
 #include "store/backend.h"
@@ -46,6 +51,7 @@ static int busy_wait(void *arg, int calls)
 struct sq_rows {
 	struct dg_rows base;
 	sqlite3_stmt *st;
+	struct dg_stmt_slot *slot; /* st's place in the cache, NULL when not kept */
 	bool started, done;
 };
 
@@ -182,31 +188,64 @@ static void busy_pause(int attempt)
 	nanosleep(&ts, NULL);
 }
 
+static void drop_stmt(void *ctx, void *st)
+{
+	(void)ctx;
+	sqlite3_finalize(st);
+}
+
+/* A statement's caller is done with it: back into the cache, or finalized. */
+static void give_back(struct dg_db *db, sqlite3_stmt *st, struct dg_stmt_slot *slot)
+{
+	if (!slot) {
+		sqlite3_finalize(st);
+		return;
+	}
+	sqlite3_reset(st); /* its error, if any, was reported by the step that met it */
+	sqlite3_clear_bindings(st);
+	dg_stmt_cache_release(db->stmts, slot);
+	if (slot->stale)
+		dg_stmt_cache_remove(db->stmts, slot, drop_stmt, NULL);
+}
+
+/*
+ * A statement for sql with args bound: the cached one when cache allows and
+ * it is idle, else a new one, kept in the cache from the second sighting.
+ */
 static dg_rc prepare(struct dg_db *db, const char *sql, const struct dg_val *args, size_t nargs,
-		     sqlite3_stmt **out)
+		     bool cache, sqlite3_stmt **out, struct dg_stmt_slot **slot)
 {
 	sqlite3 *h = db->conn;
+	uint64_t hash = cache ? dg_stmt_hash(sql) : 0;
 	*out = NULL;
+	*slot = cache ? dg_stmt_cache_find(db->stmts, sql, hash) : NULL;
 	/* preparing may run the VM too (re-reading a changed schema), so the
 	   progress handler must not see the last statement's deadline */
 	start_budget(db);
-	int code = sqlite3_prepare_v2(h, sql, -1, out, NULL);
-	if (code != SQLITE_OK) {
-		sq_log(h, code, "prepare");
-		dg_error("sqlite: in: %.200s", sql);
-		return DG_EDB;
+	if (*slot) {
+		*out = (*slot)->stmt;
+	} else {
+		bool keep = cache && dg_stmt_cache_admit(db->stmts, hash);
+		unsigned flags = keep ? SQLITE_PREPARE_PERSISTENT : 0;
+		int code = sqlite3_prepare_v3(h, sql, -1, flags, out, NULL);
+		if (code != SQLITE_OK) {
+			sq_log(h, code, "prepare");
+			dg_error("sqlite: in: %.200s", sql);
+			return DG_EDB;
+		}
+		if (keep)
+			*slot = dg_stmt_cache_add(db->stmts, sql, hash, *out, drop_stmt, NULL);
 	}
-	if (sqlite3_bind_parameter_count(*out) != (int)nargs) {
+	dg_rc rc = DG_EDB;
+	if (sqlite3_bind_parameter_count(*out) != (int)nargs)
 		dg_error("sqlite: %d placeholders but %zu arguments in: %.200s",
 			 sqlite3_bind_parameter_count(*out), nargs, sql);
-		sqlite3_finalize(*out);
-		*out = NULL;
-		return DG_EDB;
-	}
-	dg_rc rc = bind_all(h, *out, args, nargs);
+	else
+		rc = bind_all(h, *out, args, nargs);
 	if (rc != DG_OK) {
-		sqlite3_finalize(*out);
+		give_back(db, *out, *slot);
 		*out = NULL;
+		*slot = NULL;
 	}
 	return rc;
 }
@@ -224,11 +263,12 @@ static int first_step(sqlite3 *h, sqlite3_stmt *st)
 }
 
 static dg_rc sq_exec(struct dg_db *db, const char *sql, const struct dg_val *args, size_t nargs,
-		     int64_t *changes)
+		     int64_t *changes, bool cache)
 {
 	sqlite3 *h = db->conn;
 	sqlite3_stmt *st = NULL;
-	dg_rc rc = prepare(db, sql, args, nargs, &st);
+	struct dg_stmt_slot *slot = NULL;
+	dg_rc rc = prepare(db, sql, args, nargs, cache, &st, &slot);
 	if (rc != DG_OK)
 		return rc;
 	start_budget(db);
@@ -245,7 +285,7 @@ static dg_rc sq_exec(struct dg_db *db, const char *sql, const struct dg_val *arg
 	} else if (changes) {
 		*changes = sqlite3_changes64(h);
 	}
-	sqlite3_finalize(st);
+	give_back(db, st, slot);
 	return rc;
 }
 
@@ -265,16 +305,18 @@ static dg_rc sq_exec_script(struct dg_db *db, const char *sql)
 static const struct dg_backend *self(void);
 
 static dg_rc sq_query(struct dg_db *db, const char *sql, const struct dg_val *args, size_t nargs,
-		      struct dg_rows **out)
+		      struct dg_rows **out, bool cache)
 {
 	sqlite3_stmt *st = NULL;
-	dg_rc rc = prepare(db, sql, args, nargs, &st);
+	struct dg_stmt_slot *slot = NULL;
+	dg_rc rc = prepare(db, sql, args, nargs, cache, &st, &slot);
 	if (rc != DG_OK)
 		return rc;
 	struct sq_rows *r = dg_xcalloc(1, sizeof(*r));
 	r->base.be = self();
 	r->base.db = db;
 	r->st = st;
+	r->slot = slot;
 	*out = &r->base;
 	return DG_OK;
 }
@@ -347,8 +389,13 @@ static double sq_real(const struct dg_rows *base, int col)
 static void sq_free_rows(struct dg_rows *base)
 {
 	struct sq_rows *r = (struct sq_rows *)base;
-	sqlite3_finalize(r->st);
+	give_back(base->db, r->st, r->slot);
 	free(r);
+}
+
+static void sq_forget(struct dg_db *db)
+{
+	dg_stmt_cache_clear(db->stmts, drop_stmt, NULL);
 }
 
 static dg_rc sq_copy_begin(struct dg_copy *c, const char *sql)
@@ -415,6 +462,7 @@ const struct dg_backend dg_sqlite_backend = {
 	.int64 = sq_int,
 	.real = sq_real,
 	.free_rows = sq_free_rows,
+	.forget = sq_forget,
 	.copy_begin = sq_copy_begin,
 	.copy_row = sq_copy_row,
 	.copy_end = sq_copy_end,

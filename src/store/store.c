@@ -4,15 +4,18 @@
  * A store holds a fixed array of connections opened at start-up, a mutex and
  * a condition variable: dg_db_get takes a free one or waits (bounded) for one
  * to come back. Statements are translated by dialect.c into the connection's
- * buffer and handed to the backend (sqlite.c or pg.c) through its vtable.
+ * buffer and handed to the backend (sqlite.c or pg.c) through its vtable,
+ * with whether the backend may keep it prepared (cacheable below).
  * Migrations are here too, since they are written once for both backends.
  */
 #include "store/store.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "core/failpoint.h"
@@ -52,9 +55,12 @@ static void deadline_after(struct timespec *ts, unsigned ms)
 static void store_free(struct dg_store *s)
 {
 	for (unsigned i = 0; i < s->n; i++) {
-		if (s->dbs[i].conn)
+		if (s->dbs[i].conn) {
+			s->be->forget(&s->dbs[i]);
 			s->be->disconnect(s->dbs[i].conn);
+		}
 		dg_buf_release(&s->dbs[i].sql);
+		free(s->dbs[i].stmts);
 	}
 	pthread_cond_destroy(&s->cv);
 	pthread_mutex_destroy(&s->mu);
@@ -80,6 +86,7 @@ static struct dg_store *store_new(const struct dg_backend *be, const char *url, 
 		s->dbs[i].store = s;
 		s->dbs[i].be = be;
 		dg_buf_init(&s->dbs[i].sql, SQL_MAX);
+		s->dbs[i].stmts = dg_xcalloc(1, sizeof(*s->dbs[i].stmts));
 	}
 	return s;
 }
@@ -238,6 +245,31 @@ bool dg_db_timed_out(const struct dg_db *db)
 	return db->timed_out;
 }
 
+/*
+ * Whether a statement may be kept prepared: the ones requests repeat. DDL
+ * is not (a table's shape changes under it, and it runs once), nor PRAGMA
+ * and SET, which are cheap and change the connection.
+ */
+static bool cacheable(const char *sql)
+{
+	static const char *const verbs[] = {"SELECT", "INSERT", "UPDATE", "DELETE", "WITH"};
+	while (isspace((unsigned char)*sql) || *sql == '(')
+		sql++;
+	for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++) {
+		size_t n = strlen(verbs[i]);
+		if (strncasecmp(sql, verbs[i], n) == 0 && !isalnum((unsigned char)sql[n]) &&
+		    sql[n] != '_')
+			return true;
+	}
+	return false;
+}
+
+/* Transaction statements are kept prepared on SQLite; PostgreSQL has no plan for them. */
+static bool cache_tx(const struct dg_db *db)
+{
+	return db->be->kind == DG_STORE_SQLITE;
+}
+
 static dg_rc translate(struct dg_db *db, const char *sql)
 {
 	dg_rc rc = dg_sql_translate(db->be->kind, sql, &db->sql);
@@ -257,7 +289,8 @@ dg_rc dg_db_exec(struct dg_db *db, const char *sql, const struct dg_val *args, s
 		rc = translate(db, sql);
 	if (rc != DG_OK)
 		return rc;
-	return db->be->exec(db, dg_buf_str(&db->sql), args, nargs, changes);
+	const char *t = dg_buf_str(&db->sql);
+	return db->be->exec(db, t, args, nargs, changes, cacheable(t));
 }
 
 dg_rc dg_db_exec_script(struct dg_db *db, const char *sql)
@@ -269,8 +302,8 @@ dg_rc dg_db_exec_script(struct dg_db *db, const char *sql)
 	return db->be->exec_script(db, dg_buf_str(&db->sql));
 }
 
-dg_rc dg_db_query(struct dg_db *db, const char *sql, const struct dg_val *args, size_t nargs,
-		  struct dg_rows **out)
+static dg_rc query(struct dg_db *db, const char *sql, const struct dg_val *args, size_t nargs,
+		   struct dg_rows **out, bool once)
 {
 	*out = NULL;
 	db->timed_out = false;
@@ -279,7 +312,25 @@ dg_rc dg_db_query(struct dg_db *db, const char *sql, const struct dg_val *args, 
 		rc = translate(db, sql);
 	if (rc != DG_OK)
 		return rc;
-	return db->be->query(db, dg_buf_str(&db->sql), args, nargs, out);
+	const char *t = dg_buf_str(&db->sql);
+	return db->be->query(db, t, args, nargs, out, !once && cacheable(t));
+}
+
+dg_rc dg_db_query(struct dg_db *db, const char *sql, const struct dg_val *args, size_t nargs,
+		  struct dg_rows **out)
+{
+	return query(db, sql, args, nargs, out, false);
+}
+
+dg_rc dg_db_query_once(struct dg_db *db, const char *sql, const struct dg_val *args, size_t nargs,
+		       struct dg_rows **out)
+{
+	return query(db, sql, args, nargs, out, true);
+}
+
+void dg_db_stmt_stats(const struct dg_db *db, struct dg_stmt_stats *out)
+{
+	*out = db->stmts->stats;
 }
 
 dg_rc dg_db_query_int(struct dg_db *db, const char *sql, const struct dg_val *args, size_t nargs,
@@ -322,7 +373,7 @@ dg_rc dg_db_begin(struct dg_db *db)
 	dg_rc rc = dg_failpoint_hit("store.begin");
 	if (!rc)
 		rc = db->be->exec(db, db->be->kind == DG_STORE_PG ? "BEGIN" : "BEGIN IMMEDIATE",
-				  NULL, 0, NULL);
+				  NULL, 0, NULL, cache_tx(db));
 	db->in_tx = rc == DG_OK;
 	return rc;
 }
@@ -337,7 +388,7 @@ dg_rc dg_db_commit(struct dg_db *db)
 	/* a commit that fails leaves nothing behind: the work is rolled back below */
 	dg_rc rc = dg_failpoint_hit("store.commit");
 	if (!rc)
-		rc = db->be->exec(db, "COMMIT", NULL, 0, NULL);
+		rc = db->be->exec(db, "COMMIT", NULL, 0, NULL, cache_tx(db));
 	db->in_tx = false;
 	if (rc != DG_OK)
 		dg_db_rollback(db);
@@ -346,7 +397,7 @@ dg_rc dg_db_commit(struct dg_db *db)
 
 void dg_db_rollback(struct dg_db *db)
 {
-	if (db->be->in_tx(db) && db->be->exec(db, "ROLLBACK", NULL, 0, NULL) != DG_OK)
+	if (db->be->in_tx(db) && db->be->exec(db, "ROLLBACK", NULL, 0, NULL, cache_tx(db)) != DG_OK)
 		dg_error("store: rollback failed");
 	db->in_tx = false;
 }

@@ -150,6 +150,12 @@ dg_rc dg_db_exec_script(struct dg_db *db, const char *sql) DG_MUST;
 /* Run a query; read it with dg_rows_next and free it with dg_rows_free. */
 dg_rc dg_db_query(struct dg_db *db, const char *sql, const struct dg_val *args, size_t nargs,
 		  struct dg_rows **out) DG_MUST;
+/*
+ * dg_db_query for SQL that is run once: prepared for this call and never
+ * kept in the connection's statement cache (SQL a user wrote).
+ */
+dg_rc dg_db_query_once(struct dg_db *db, const char *sql, const struct dg_val *args, size_t nargs,
+		       struct dg_rows **out) DG_MUST;
 /* First column of the first row: ENOTFOUND when there is no row. */
 dg_rc dg_db_query_int(struct dg_db *db, const char *sql, const struct dg_val *args, size_t nargs,
 		      int64_t *out) DG_MUST;
@@ -205,6 +211,22 @@ const char *dg_rows_text(const struct dg_rows *r, int col);
 void dg_rows_free(struct dg_rows *r);
 /* Free rows when the arena is freed (for handlers). */
 void dg_rows_defer(struct dg_rows *r, struct dg_arena *a);
+
+/*
+ * Each connection keeps its last-used prepared statements (SQLite: prepared
+ * with SQLITE_PREPARE_PERSISTENT, reset when done; PostgreSQL: named
+ * statements, DEALLOCATEd when evicted), keyed by the translated SQL. Only
+ * SELECT, INSERT, UPDATE, DELETE and WITH statements are kept (and, on
+ * SQLite, BEGIN, COMMIT and ROLLBACK), and only from their second run (see
+ * stmtcache.h): DDL, PRAGMA, SET, scripts, bulk loads and dg_db_query_once
+ * are prepared each time. These counters are the connection's since it
+ * opened: hits reused a statement, misses prepared a cacheable one.
+ */
+struct dg_stmt_stats {
+	uint64_t hits, misses, evictions;
+	unsigned cached; /* statements held now */
+};
+void dg_db_stmt_stats(const struct dg_db *db, struct dg_stmt_stats *out);
 
 /* The dialect layer: expand tokens and placeholders of sql for kind into out. */
 dg_rc dg_sql_translate(enum dg_store_kind kind, const char *sql, struct dg_buf *out) DG_MUST;

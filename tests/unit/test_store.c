@@ -4,7 +4,8 @@
  * DGOV_TEST_DB is a postgresql:// URL, PostgreSQL (public schema recreated
  * before each test): placeholders, NULLs, 64-bit integers, quoting,
  * transactions, conflict mapping, pool exhaustion, migrations (idempotent,
- * failing, concurrent) and concurrent writers.
+ * failing, concurrent), concurrent writers, and the prepared-statement cache
+ * (reuse, nested result sets, eviction, schema changes, failed transactions).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -652,6 +653,328 @@ static void concurrent_writers(void **state)
 	dg_store_close(s);
 }
 
+/* The connection's statement counters, read into *st; returns st for chaining. */
+static const struct dg_stmt_stats *stmt_stats(struct dg_db *db, struct dg_stmt_stats *st)
+{
+	dg_db_stmt_stats(db, st);
+	return st;
+}
+
+static void expect_name(struct dg_db *db, int64_t id, const char *want)
+{
+	char *got = NULL;
+	struct dg_arena *a = dg_arena_new();
+	assert_int_equal(dg_db_query_text(db, "SELECT name FROM t WHERE id = ?", DG_ARGS(DG_VI(id)),
+					  a, &got),
+			 DG_OK);
+	assert_string_equal(got, want);
+	dg_arena_free(a);
+}
+
+/* The same SQL many times, with different arguments: right rows, and hits. */
+static void stmt_cache_reuse(void **state)
+{
+	struct dg_store *s = open_fx(state, 1);
+	struct dg_db *db = NULL;
+	struct dg_stmt_stats st0, st;
+	assert_int_equal(dg_db_get(s, &db), DG_OK);
+	assert_int_equal(dg_db_exec_script(db, "CREATE TABLE t(id BIGINT PRIMARY KEY, name TEXT)"),
+			 DG_OK);
+	stmt_stats(db, &st0);
+	char name[32];
+	for (int i = 0; i < 50; i++) {
+		snprintf(name, sizeof name, "n%d", i);
+		assert_int_equal(dg_db_exec(db, "INSERT INTO t(id, name) VALUES (?, ?)",
+					    DG_ARGS(DG_VI(i), DG_VT(name)), NULL),
+				 DG_OK);
+	}
+	for (int i = 49; i >= 0; i--) {
+		snprintf(name, sizeof name, "n%d", i);
+		expect_name(db, i, name);
+	}
+	/* two statements, each kept from its second run: 48 + 48 reuses */
+	stmt_stats(db, &st);
+	assert_int_equal(st.hits - st0.hits, 96);
+	assert_int_equal(st.misses - st0.misses, 4);
+	assert_int_equal(st.cached, st0.cached + 2);
+	/* a NULL argument, and (PostgreSQL: another parameter type) a text id */
+	assert_int_equal(dg_db_exec(db, "INSERT INTO t(id, name) VALUES (?, ?)",
+				    DG_ARGS(DG_VI(50), DG_VNULL), NULL),
+			 DG_OK);
+	int64_t n = -1;
+	assert_int_equal(
+		dg_db_query_int(db, "SELECT COUNT(*) FROM t WHERE name IS NULL", DG_NOARGS, &n),
+		DG_OK);
+	assert_int_equal(n, 1);
+	expect_name(db, 7, "n7");
+	/* one-shot SQL is neither counted nor kept */
+	stmt_stats(db, &st0);
+	for (int i = 0; i < 3; i++) {
+		struct dg_rows *r = NULL;
+		assert_int_equal(dg_db_query_once(db, "SELECT name FROM t WHERE id = ?",
+						  DG_ARGS(DG_VI(3)), &r),
+				 DG_OK);
+		assert_int_equal(dg_rows_next(r), DG_OK);
+		assert_string_equal(dg_rows_text(r, 0), "n3");
+		dg_rows_free(r);
+	}
+	stmt_stats(db, &st);
+	assert_int_equal(st.hits, st0.hits);
+	assert_int_equal(st.misses, st0.misses);
+	assert_int_equal(st.cached, st0.cached);
+	dg_db_put(db);
+	dg_store_close(s);
+}
+
+/* Two open result sets of the same SQL on one connection never share a statement. */
+static void stmt_cache_nested(void **state)
+{
+	static const char q[] = "SELECT id FROM t WHERE id >= ? ORDER BY id";
+	struct dg_store *s = open_fx(state, 1);
+	struct dg_db *db = NULL;
+	struct dg_stmt_stats st0, st;
+	assert_int_equal(dg_db_get(s, &db), DG_OK);
+	assert_int_equal(dg_db_exec_script(db, "CREATE TABLE t(id BIGINT PRIMARY KEY);"
+					       "INSERT INTO t VALUES (1), (2), (3), (4);"),
+			 DG_OK);
+	int64_t n = 0;
+	for (int i = 0; i < 2; i++) /* now kept */
+		assert_int_equal(dg_db_query_int(db, q, DG_ARGS(DG_VI(1)), &n), DG_OK);
+	stmt_stats(db, &st0);
+	struct dg_rows *outer = NULL;
+	assert_int_equal(dg_db_query(db, q, DG_ARGS(DG_VI(1)), &outer), DG_OK);
+	int64_t sum = 0, rows = 0;
+	while (dg_rows_next(outer) == DG_OK) {
+		int64_t o = dg_rows_int(outer, 0);
+		struct dg_rows *inner = NULL;
+		assert_int_equal(dg_db_query(db, q, DG_ARGS(DG_VI(o)), &inner), DG_OK);
+		int64_t want = o;
+		while (dg_rows_next(inner) == DG_OK) {
+			assert_int_equal(dg_rows_int(inner, 0), want++);
+			sum += dg_rows_int(inner, 0);
+		}
+		assert_int_equal(want, 5);
+		dg_rows_free(inner);
+		rows++;
+	}
+	dg_rows_free(outer);
+	assert_int_equal(rows, 4);
+	assert_int_equal(sum, (1 + 2 + 3 + 4) + (2 + 3 + 4) + (3 + 4) + 4);
+	stmt_stats(db, &st);
+	/* the outer run reused the kept statement; the inner ones could not
+	 * while it was open (SQLite), but the result is the same on both */
+	assert_true(st.hits - st0.hits >= 1);
+	/* afterwards the kept statement is idle again */
+	stmt_stats(db, &st0);
+	assert_int_equal(dg_db_query_int(db, q, DG_ARGS(DG_VI(2)), &n), DG_OK);
+	assert_int_equal(n, 2);
+	stmt_stats(db, &st);
+	assert_int_equal(st.hits - st0.hits, 1);
+	dg_db_put(db);
+	dg_store_close(s);
+}
+
+/* Past the bound the least recently used statement goes; one-shot SQL evicts nothing. */
+static void stmt_cache_eviction(void **state)
+{
+	struct dg_store *s = open_fx(state, 1);
+	struct dg_db *db = NULL;
+	struct dg_stmt_stats st0, st;
+	char sql[64];
+	int64_t n = 0;
+	assert_int_equal(dg_db_get(s, &db), DG_OK);
+	stmt_stats(db, &st0);
+	/* ten statements that recur */
+	for (int round = 0; round < 3; round++)
+		for (int k = 0; k < 10; k++) {
+			snprintf(sql, sizeof sql, "SELECT ? + %d", k);
+			assert_int_equal(dg_db_query_int(db, sql, DG_ARGS(DG_VI(round)), &n),
+					 DG_OK);
+			assert_int_equal(n, round + k);
+		}
+	stmt_stats(db, &st);
+	assert_int_equal(st.hits - st0.hits, 10);
+	/* a thousand statements seen once each (a new OFFSET every page) */
+	for (int k = 0; k < 1000; k++) {
+		snprintf(sql, sizeof sql, "SELECT ? + %d + 0", k);
+		assert_int_equal(dg_db_query_int(db, sql, DG_ARGS(DG_VI(1)), &n), DG_OK);
+		assert_int_equal(n, k + 1);
+	}
+	stmt_stats(db, &st0);
+	assert_int_equal(st0.evictions, st.evictions);
+	for (int k = 0; k < 10; k++) {
+		snprintf(sql, sizeof sql, "SELECT ? + %d", k);
+		assert_int_equal(dg_db_query_int(db, sql, DG_ARGS(DG_VI(5)), &n), DG_OK);
+		assert_int_equal(n, 5 + k);
+	}
+	stmt_stats(db, &st);
+	assert_int_equal(st.hits - st0.hits, 10);
+	/* more recurring statements than the bound: evictions, never over it */
+	stmt_stats(db, &st0);
+	for (int round = 0; round < 2; round++)
+		for (int k = 0; k < DG_STMT_CACHE_SLOTS + 20; k++) {
+			snprintf(sql, sizeof sql, "SELECT ? * 2 + %d", k);
+			assert_int_equal(dg_db_query_int(db, sql, DG_ARGS(DG_VI(round)), &n),
+					 DG_OK);
+			assert_int_equal(n, round * 2 + k);
+		}
+	stmt_stats(db, &st);
+	assert_true(st.cached <= DG_STMT_CACHE_SLOTS);
+	assert_int_equal(st.cached, DG_STMT_CACHE_SLOTS);
+	assert_int_equal(st.evictions - st0.evictions, 10 + 20);
+	/* the most recent ones are still there, the first ones were evicted */
+	stmt_stats(db, &st0);
+	snprintf(sql, sizeof sql, "SELECT ? * 2 + %d", DG_STMT_CACHE_SLOTS + 19);
+	assert_int_equal(dg_db_query_int(db, sql, DG_ARGS(DG_VI(1)), &n), DG_OK);
+	assert_int_equal(n, 2 + DG_STMT_CACHE_SLOTS + 19);
+	stmt_stats(db, &st);
+	assert_int_equal(st.hits - st0.hits, 1);
+	assert_int_equal(dg_db_query_int(db, "SELECT ? + 0", DG_ARGS(DG_VI(9)), &n), DG_OK);
+	assert_int_equal(n, 9);
+	stmt_stats(db, &st0);
+	assert_int_equal(st0.hits, st.hits);
+	dg_db_put(db);
+	dg_store_close(s);
+}
+
+static void expect_cols(struct dg_db *db, const char *sql, int64_t id, int ncols, const char *last)
+{
+	struct dg_rows *r = NULL;
+	assert_int_equal(dg_db_query(db, sql, DG_ARGS(DG_VI(id)), &r), DG_OK);
+	assert_int_equal(dg_rows_next(r), DG_OK);
+	assert_int_equal(dg_rows_ncols(r), ncols);
+	assert_string_equal(dg_rows_text(r, ncols - 1), last);
+	assert_int_equal(dg_rows_next(r), DG_ENOTFOUND);
+	dg_rows_free(r);
+}
+
+/* A table's shape changes between runs of a kept statement, on its connection and another. */
+static void stmt_cache_schema(void **state)
+{
+	static const char q[] = "SELECT * FROM sc WHERE id = ?";
+	struct dg_store *s = open_fx(state, 2);
+	struct dg_db *db = NULL, *other = NULL;
+	struct dg_stmt_stats st0, st;
+	assert_int_equal(dg_db_get(s, &db), DG_OK);
+	assert_int_equal(dg_db_get(s, &other), DG_OK);
+	assert_int_equal(dg_db_exec_script(db, "CREATE TABLE sc(id BIGINT, a TEXT);"
+					       "INSERT INTO sc VALUES (1, 'x');"),
+			 DG_OK);
+	for (int i = 0; i < 3; i++)
+		expect_cols(db, q, 1, 2, "x");
+	stmt_stats(db, &st0);
+	assert_true(st0.hits >= 1);
+	/* on the same connection */
+	assert_int_equal(
+		dg_db_exec(db, "ALTER TABLE sc ADD COLUMN b TEXT DEFAULT 'y'", DG_NOARGS, NULL),
+		DG_OK);
+	expect_cols(db, q, 1, 3, "y");
+	expect_cols(db, q, 1, 3, "y");
+	expect_cols(db, q, 1, 3, "y");
+	/* on another connection: the kept statement meets a table that changed under it */
+	assert_int_equal(dg_db_exec_script(other,
+					   "DROP TABLE sc;"
+					   "CREATE TABLE sc(id BIGINT, c TEXT, d TEXT, e TEXT);"
+					   "INSERT INTO sc VALUES (1, 'p', 'q', 'r');"),
+			 DG_OK);
+	expect_cols(db, q, 1, 4, "r");
+	expect_cols(db, q, 1, 4, "r");
+	/* the same, inside a transaction: it may fail once, then works again */
+	assert_int_equal(dg_db_exec_script(other, "ALTER TABLE sc ADD COLUMN f TEXT DEFAULT 'z'"),
+			 DG_OK);
+	assert_int_equal(dg_db_begin(db), DG_OK);
+	struct dg_rows *r = NULL;
+	dg_rc rc = dg_db_query(db, q, DG_ARGS(DG_VI(1)), &r);
+	if (rc == DG_OK) {
+		assert_int_equal(dg_rows_next(r), DG_OK);
+		assert_int_equal(dg_rows_ncols(r), 5);
+		dg_rows_free(r);
+	}
+	dg_db_rollback(db);
+	expect_cols(db, q, 1, 5, "z");
+	expect_cols(db, q, 1, 5, "z");
+	/* the table gone: an error, not a crash; back: the statement works again */
+	assert_int_equal(dg_db_exec_script(other, "DROP TABLE sc"), DG_OK);
+	/* (SQLite reports it at the kept statement's first step, PostgreSQL at once) */
+	rc = dg_db_query(db, q, DG_ARGS(DG_VI(1)), &r);
+	if (rc == DG_OK) {
+		rc = dg_rows_next(r);
+		dg_rows_free(r);
+	}
+	assert_int_equal(rc, DG_EDB);
+	assert_int_equal(dg_db_exec_script(other, "CREATE TABLE sc(id BIGINT, g TEXT);"
+						  "INSERT INTO sc VALUES (1, 'back');"),
+			 DG_OK);
+	expect_cols(db, q, 1, 2, "back");
+	expect_cols(db, q, 1, 2, "back");
+	stmt_stats(db, &st);
+	assert_true(st.hits > st0.hits);
+	dg_db_put(other);
+	dg_db_put(db);
+	dg_store_close(s);
+}
+
+/* An error inside a transaction leaves the kept statements usable after the rollback. */
+static void stmt_cache_tx_error(void **state)
+{
+	static const char ins[] = "INSERT INTO t(id, name) VALUES (?, ?)";
+	struct dg_store *s = open_fx(state, 1);
+	struct dg_db *db = NULL;
+	struct dg_stmt_stats st0, st;
+	int64_t n = 0;
+	assert_int_equal(dg_db_get(s, &db), DG_OK);
+	assert_int_equal(dg_db_exec_script(db, "CREATE TABLE t(id BIGINT PRIMARY KEY, name TEXT)"),
+			 DG_OK);
+	for (int i = 1; i <= 3; i++)
+		assert_int_equal(dg_db_exec(db, ins, DG_ARGS(DG_VI(i), DG_VT("a")), NULL), DG_OK);
+	expect_name(db, 1, "a");
+	expect_name(db, 2, "a");
+	/* seen once before the transaction, so prepared inside it (a rollback keeps it) */
+	static const char below[] = "SELECT COUNT(*) FROM t WHERE id < ?";
+	assert_int_equal(dg_db_query_int(db, below, DG_ARGS(DG_VI(3)), &n), DG_OK);
+	assert_int_equal(n, 2);
+	/* a conflict and a bad statement inside a transaction, then a kept one */
+	assert_int_equal(dg_db_begin(db), DG_OK);
+	assert_int_equal(dg_db_exec(db, ins, DG_ARGS(DG_VI(10), DG_VT("b")), NULL), DG_OK);
+	assert_int_equal(dg_db_query_int(db, below, DG_ARGS(DG_VI(100)), &n), DG_OK);
+	assert_int_equal(n, 4);
+	assert_int_equal(dg_db_exec(db, ins, DG_ARGS(DG_VI(1), DG_VT("b")), NULL), DG_ECONFLICT);
+	assert_int_equal(dg_db_query_int(db, "SELECT COUNT(*) FROM nope", DG_NOARGS, &n), DG_EDB);
+	assert_int_equal(dg_db_query_int(db, "SELECT COUNT(*) FROM nope", DG_NOARGS, &n), DG_EDB);
+	/* PostgreSQL refuses everything until the rollback; SQLite goes on */
+	dg_rc rc = dg_db_exec(db, ins, DG_ARGS(DG_VI(11), DG_VT("b")), NULL);
+	assert_int_equal(rc, dg_db_kind(db) == DG_STORE_PG ? DG_EDB : DG_OK);
+	dg_db_rollback(db);
+	stmt_stats(db, &st0);
+	for (int i = 20; i < 25; i++)
+		assert_int_equal(dg_db_exec(db, ins, DG_ARGS(DG_VI(i), DG_VT("c")), NULL), DG_OK);
+	expect_name(db, 24, "c");
+	assert_int_equal(dg_db_query_int(db, below, DG_ARGS(DG_VI(100)), &n), DG_OK);
+	assert_int_equal(n, 3 + 5);
+	stmt_stats(db, &st);
+	assert_int_equal(st.hits - st0.hits, 7);
+	assert_int_equal(dg_db_query_int(db, "SELECT COUNT(*) FROM t", DG_NOARGS, &n), DG_OK);
+	assert_int_equal(n, 3 + 5);
+	/* a statement cut off by the budget leaves its kept statement usable */
+	static const char slow[] = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c"
+				   " WHERE x < ?) SELECT COUNT(*) FROM c";
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(dg_db_query_int(db, slow, DG_ARGS(DG_VI(10)), &n), DG_OK);
+		assert_int_equal(n, 10);
+	}
+	assert_int_equal(dg_db_set_timeout_ms(db, 50), DG_OK);
+	assert_int_equal(dg_db_query_int(db, slow, DG_ARGS(DG_VI(INT64_C(1) << 40)), &n), DG_EDB);
+	assert_true(dg_db_timed_out(db));
+	assert_int_equal(dg_db_set_timeout_ms(db, 0), DG_OK);
+	stmt_stats(db, &st0);
+	assert_int_equal(dg_db_query_int(db, slow, DG_ARGS(DG_VI(20)), &n), DG_OK);
+	assert_int_equal(n, 20);
+	stmt_stats(db, &st);
+	assert_int_equal(st.hits - st0.hits, 1);
+	dg_db_put(db);
+	dg_store_close(s);
+}
+
 int main(void)
 {
 	dg_log_set_level(getenv("DGOV_TEST_LOG") ? DG_LOG_DEBUG : DG_LOG_OFF);
@@ -668,6 +991,11 @@ int main(void)
 		{"migrations", migrations},
 		{"migrations_two_nodes", migrations_two_nodes},
 		{"concurrent_writers", concurrent_writers},
+		{"stmt_cache_reuse", stmt_cache_reuse},
+		{"stmt_cache_nested", stmt_cache_nested},
+		{"stmt_cache_eviction", stmt_cache_eviction},
+		{"stmt_cache_schema", stmt_cache_schema},
+		{"stmt_cache_tx_error", stmt_cache_tx_error},
 	};
 	enum { NBOTH = sizeof(both) / sizeof(both[0]) };
 	struct CMUnitTest tests[3 + 2 * NBOTH];

@@ -271,7 +271,8 @@ static json_t *sql_value(struct dg_rows *rows, int i, size_t *bytes)
 static dg_rc sql_rows(struct dg_db *db, const char *sql, json_t *res, struct dg_err *err)
 {
 	struct dg_rows *rows = NULL;
-	dg_rc rc = dg_db_query(db, sql, DG_NOARGS, &rows);
+	/* a user's SQL: not kept among the connection's prepared statements */
+	dg_rc rc = dg_db_query_once(db, sql, DG_NOARGS, &rows);
 	json_t *records = json_array(), *fields = json_array();
 	size_t n = 0, bytes = 0;
 	bool cut = false;
