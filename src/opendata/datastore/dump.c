@@ -123,7 +123,7 @@ static const char *head_name(const struct dump *d, size_t i)
 /*
  * Dumps running at once, per caller (the app key's app, else the peer's
  * address): each holds a slot for as long as it runs (a streamed one until
- * its last byte is sent or its client leaves; no store connection between
+ * its last page is read or its client leaves; no store connection between
  * pages), so one caller may run DUMPS_PER_CALLER and the server DUMP_SLOTS
  * (slots of different callers); the rest are answered 429 at once.
  */
@@ -463,30 +463,30 @@ static dg_rc page(struct dump *d, struct dg_db *db, struct dg_buf *out)
 static dg_rc dump_produce(void *ctx, struct dg_buf *out, bool *done)
 {
 	struct dump *d = ctx;
-	struct dg_db *db = NULL;
 	dg_rc rc = DG_OK;
 	if (d->first.len) {
 		rc = dg_buf_add(out, d->first.ptr, d->first.len);
 		dg_buf_release(&d->first);
-		*done = d->ended;
-		return rc;
+	} else if (!d->ended) {
+		struct dg_db *db = NULL;
+		/* a test makes a page fail here, after the headers went out (failpoint.h) */
+		if ((rc = dg_failpoint_hit("datastore.dump.page")) == DG_OK &&
+		    (rc = dg_db_get(d->store, &db)) == DG_OK &&
+		    (rc = dg_db_set_timeout_ms(db, DG_DS_READ_MS)) == DG_OK)
+			rc = page(d, db, out);
+		if (rc != DG_OK)
+			dg_warn("req=%s dump of table %s: the page after _id %" PRId64
+				" failed (%s%s) after %" PRId64 " rows",
+				d->req_id, d->t.table, d->last, dg_rc_name(rc),
+				db && dg_db_timed_out(db) ? ", over the read budget" : "", d->rows);
+		dg_db_put(db); /* also ends the budget */
 	}
-	if (d->ended) {
-		*done = true;
-		return DG_OK;
-	}
-	/* a test makes a page fail here, after the headers went out (failpoint.h) */
-	if ((rc = dg_failpoint_hit("datastore.dump.page")) == DG_OK &&
-	    (rc = dg_db_get(d->store, &db)) == DG_OK &&
-	    (rc = dg_db_set_timeout_ms(db, DG_DS_READ_MS)) == DG_OK)
-		rc = page(d, db, out);
-	if (rc != DG_OK)
-		dg_warn("req=%s dump of table %s: the page after _id %" PRId64
-			" failed (%s%s) after %" PRId64 " rows",
-			d->req_id, d->t.table, d->last, dg_rc_name(rc),
-			db && dg_db_timed_out(db) ? ", over the read budget" : "", d->rows);
-	dg_db_put(db); /* also ends the budget */
 	*done = rc == DG_OK && d->ended;
+	if (*done) {
+		/* what is left is bytes on their way: the caller may start another */
+		slot_put(d->slot);
+		d->slot = -1;
+	}
 	return rc;
 }
 
