@@ -18,7 +18,9 @@
  *     (dumps_at_once) and says to wait, while another address gets its
  *     dump; the held ones then finish;
  *   - an amplifying statement (nested replace(), printf, zeroblob,
- *     randomblob...) is refused before it runs.
+ *     randomblob...) is refused before it runs;
+ *   - no value one statement makes passes 4 MiB on SQLite, and the
+ *     connections have their usual limit back afterwards.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -40,6 +42,7 @@
 
 #include "app/app.h"
 #include "core/failpoint.h"
+#include "store/store.h"
 #include "node/demo.h"
 #include "harness.h"
 #include "hardening.h"
@@ -307,6 +310,61 @@ static void amplifiers_refused(void **state)
 	json_decref(health);
 }
 
+/*
+ * The 4 MiB cap on any value one search_sql statement makes (SQLite's
+ * string and blob length limit, set on its connection while it runs): a
+ * stored value of 4.5 MiB cannot be read through search_sql on SQLite
+ * (PostgreSQL has no such cap: its time budget stops any statement), and
+ * every connection has its usual limit back afterwards, so the same value
+ * reads through datastore_search each time.
+ */
+static void value_cap_of_search_sql(void **state)
+{
+	(void)state;
+	const size_t big = (size_t)9 << 19; /* 4.5 MiB */
+	json_t *ans = NULL;
+	char *text = malloc(big + 1);
+	memset(text, 'x', big);
+	text[big] = '\0';
+	json_t *b = json_pack("{s:s, s:b, s:s, s:[{s:s, s:i}]}", "resource_id", RID, "force", 1,
+			      "method", "insert", "records", "district", text, "n", 999);
+	char *body = json_dumps(b, 0);
+	assert_int_equal(call(mz, "datastore_upsert", body, &ans, NULL), 200);
+	json_decref(ans);
+	free(body);
+	json_decref(b);
+	bool sqlite = dg_store_kind(th_app(th_shared)->env.store) == DG_STORE_SQLITE;
+	long st = sql("SELECT district FROM \"" RID "\" WHERE n = 999", &ans, NULL);
+	if (sqlite) {
+		assert_int_equal(st, 409);
+		assert_non_null(json_object_get(json_object_get(ans, "error"), "sql"));
+	} else {
+		assert_int_equal(st, 200);
+	}
+	json_decref(ans);
+	/* more reads than the pool has connections: none kept the cap */
+	for (int i = 0; i < 12; i++) {
+		assert_int_equal(call(NULL, "datastore_search",
+				      "{\"resource_id\":\"" RID "\",\"filters\":{\"n\":999}}", &ans,
+				      NULL),
+				 200);
+		json_t *rec = json_array_get(
+			json_object_get(json_object_get(ans, "result"), "records"), 0);
+		assert_int_equal(json_string_length(json_object_get(rec, "district")), big);
+		json_decref(ans);
+	}
+	/* a small statement still runs */
+	assert_int_equal(sql("SELECT COUNT(*) AS c FROM \"" RID "\"", &ans, NULL), 200);
+	json_decref(ans);
+	assert_int_equal(call(mz, "datastore_delete",
+			      "{\"resource_id\":\"" RID "\",\"force\":true,"
+			      "\"filters\":{\"n\":999}}",
+			      &ans, NULL),
+			 200);
+	json_decref(ans);
+	free(text);
+}
+
 static int setup(void **state)
 {
 	if (th_group_setup(state) != 0)
@@ -345,6 +403,7 @@ int main(void)
 		cmocka_unit_test(one_at_a_time_on_two_threads),
 		cmocka_unit_test(dumps_at_once_per_caller),
 		cmocka_unit_test(amplifiers_refused),
+		cmocka_unit_test(value_cap_of_search_sql),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
