@@ -145,7 +145,7 @@ static void search_sql_leaves_the_pool_to_the_rest(void **state)
 	assert_non_null(strstr(message_of(ans), "Too many SQL searches are running"));
 	assert_non_null(strstr(message_of(ans), "try again"));
 	assert_non_null(retry);
-	assert_true(atoi(retry) > 0);
+	assert_true(strtol(retry, NULL, 10) > 0);
 	free(retry);
 	json_decref(ans);
 	/* everything else is answered meanwhile */

@@ -73,8 +73,8 @@ static void stream_lines(struct dg_req *r)
 {
 	struct lines *l = calloc(1, sizeof(*l));
 	const char *n = dg_kvs_get(&r->query, "n"), *f = dg_kvs_get(&r->query, "fail");
-	l->n = n ? atol(n) : 0;
-	l->fail_at = f ? atol(f) : 0;
+	l->n = n ? strtol(n, NULL, 10) : 0;
+	l->fail_at = f ? strtol(f, NULL, 10) : 0;
 	atomic_store(&request_freed, false);
 	atomic_store(&freed_while_sent, false);
 	dg_arena_defer(r->arena, note_freed, NULL);
