@@ -1,8 +1,8 @@
 /*
  * req.c - reading a request (headers, fields, role) and building its reply.
  *
- * Replies are only recorded here (status, content type, bytes or a file,
- * extra headers); server.c turns them into an MHD response once the
+ * Replies are only recorded here (status, content type, bytes, a file or
+ * a stream's producer, extra headers); server.c turns them into an MHD response once the
  * dispatcher returns, adding the security headers every reply carries.
  * Header names and values with CR or LF are refused so no input can split a
  * response.
@@ -69,9 +69,21 @@ static void drop_file(struct dg_req *r)
 	r->file_size = 0;
 }
 
+/* A stream that will not be sent: its producer lets go of what it holds. */
+static void drop_stream(struct dg_req *r)
+{
+	const struct dg_stream_ops *ops = r->stream;
+	void *ctx = r->stream_ctx;
+	r->stream = NULL;
+	r->stream_ctx = NULL;
+	if (ops && ops->release)
+		ops->release(ctx);
+}
+
 static void set_reply(struct dg_req *r, unsigned status, const char *content_type)
 {
 	drop_file(r);
+	drop_stream(r);
 	dg_buf_reset(&r->out);
 	r->status = status;
 	r->content_type =
@@ -144,6 +156,14 @@ void dg_reply_file(struct dg_req *r, unsigned status, const char *content_type, 
 	set_reply(r, status, content_type);
 	r->file_fd = fd;
 	r->file_size = size;
+}
+
+void dg_reply_stream(struct dg_req *r, unsigned status, const char *content_type,
+		     const struct dg_stream_ops *ops, void *ctx)
+{
+	set_reply(r, status, content_type);
+	r->stream = ops;
+	r->stream_ctx = ctx;
 }
 
 static bool header_safe(const char *s)

@@ -24,6 +24,7 @@
 struct dg_env;
 struct dg_db;
 struct dg_route;
+struct dg_stream_ops;
 
 /* A list of name/value pairs (query, form, cookies, path parameters). */
 struct dg_kv {
@@ -129,6 +130,8 @@ struct dg_req {
 	struct dg_kvs resp_headers;
 	int file_fd; /* >= 0: reply with this file, closed by the server */
 	uint64_t file_size;
+	const struct dg_stream_ops *stream; /* a streamed reply (dg_reply_stream), or NULL */
+	void *stream_ctx;
 	bool replied;
 
 	struct dg_db *db; /* borrowed by dg_req_db (web/page.c), returned when the request ends */
@@ -157,6 +160,38 @@ void dg_reply_redirect(struct dg_req *r, const char *location);
 void dg_reply_resubmit(struct dg_req *r, const char *location);
 void dg_reply_file(struct dg_req *r, unsigned status, const char *content_type, int fd,
 		   uint64_t size);
+/*
+ * A streamed reply, for an answer too large to build before sending it (a
+ * DataStore dump): the status and headers go out at once, then the body
+ * as produce makes it, with chunked transfer encoding (no Content-Length;
+ * an HTTP/1.0 client reads until the connection closes).
+ *
+ * produce(ctx, out, &done) is called each time the client can take more;
+ * it appends the next bytes to out (empty, capped at DG_STREAM_BUF_MAX) and
+ * sets done after the last ones. Each call should add some bytes or set
+ * done: DG_STREAM_EMPTY_MAX calls in a row that do neither end the stream
+ * as failed. An error returned once the headers are out cannot change the
+ * status: the body is cut off (the chunked body never gets its last chunk,
+ * so the client sees a failed transfer, not a short file) and the error is
+ * logged with the request's id.
+ *
+ * The stream outlives its request: the request's arena (and with it the
+ * store connection dg_req_db borrowed) is freed as soon as the reply is
+ * queued, so ctx must own everything produce needs, with no pointer into r.
+ * release(ctx) runs exactly once: after the last bytes, when the client
+ * goes away or the server stops mid-stream, or at once when the reply is
+ * replaced before it was sent (a later dg_reply_* or an error page).
+ * produce and release run on a server thread, one call at a time; produce
+ * blocks that thread while it runs, so each call should be short (a page).
+ */
+struct dg_stream_ops {
+	dg_rc (*produce)(void *ctx, struct dg_buf *out, bool *done);
+	void (*release)(void *ctx);
+};
+#define DG_STREAM_BUF_MAX   ((size_t)64 << 20)
+#define DG_STREAM_EMPTY_MAX 64
+void dg_reply_stream(struct dg_req *r, unsigned status, const char *content_type,
+		     const struct dg_stream_ops *ops, void *ctx);
 /* Add a response header (copied). */
 void dg_reply_header(struct dg_req *r, const char *name, const char *value);
 /*

@@ -8,7 +8,9 @@
  * body size, content type). Body chunks go to the parser for their type;
  * past max_body (multipart: plus one file's max_upload) the request gets 413. The dispatcher runs
  * on the final callback, then the recorded reply becomes an MHD response with the headers every
- * reply carries. MHD's completed callback frees it all.
+ * reply carries. MHD's completed callback frees it all; a streamed reply's
+ * request is freed as soon as it is queued, and the stream when MHD lets go of
+ * its response (after the last byte, or when the client leaves).
  *
  * Errors found before the dispatcher (400 bad body, 413, 431) are answered
  * here with a short page of our own (or JSON under /api/): they must work
@@ -83,7 +85,8 @@ static int64_t now_us(void)
 static struct pending *pending_new(struct dg_server *s)
 {
 	struct dg_arena *a = dg_arena_new();
-	struct pending *p = dg_arena_alloc(a, sizeof(*p));
+	/* on the heap, not in the arena: a streamed reply frees the arena early */
+	struct pending *p = dg_xcalloc(1, sizeof(*p));
 	p->s = s;
 	p->r.arena = a;
 	p->r.env = s->o.env;
@@ -97,14 +100,33 @@ static struct pending *pending_new(struct dg_server *s)
 	return p;
 }
 
+/*
+ * What the request holds in memory and resources: its arena (whose cleanups
+ * remove temporary files, release JSON, give store connections back), its
+ * reply and body buffers, a file or stream never sent. Once a stream is
+ * queued this runs at once, while the connection is still sending it.
+ */
+static void pending_release(struct pending *p)
+{
+	struct dg_req *r = &p->r;
+	if (r->file_fd >= 0)
+		close(r->file_fd);
+	r->file_fd = -1;
+	if (r->stream && r->stream->release)
+		r->stream->release(r->stream_ctx);
+	r->stream = NULL;
+	dg_buf_release(&r->out);
+	dg_buf_release(&p->body);
+	if (r->arena)
+		dg_arena_free(r->arena);
+	r->arena = NULL;
+}
+
 static void pending_free(struct pending *p)
 {
 	struct dg_server *s = p->s;
-	if (p->r.file_fd >= 0)
-		close(p->r.file_fd);
-	dg_buf_release(&p->r.out);
-	dg_buf_release(&p->body);
-	dg_arena_free(p->r.arena); /* runs cleanups: temp files, JSON, connections */
+	pending_release(p);
+	free(p);
 	atomic_fetch_sub(&s->inflight, 1);
 }
 
@@ -156,11 +178,95 @@ static void add_headers(struct MHD_Response *resp, const struct dg_req *r)
 		MHD_add_response_header(resp, r->resp_headers.v[i].key, r->resp_headers.v[i].val);
 }
 
+/* ---- streamed replies (req.h, dg_reply_stream) ---- */
+
+/* MHD asks for at most this much at a time (advisory; it may ask for less). */
+#define STREAM_BLOCK ((size_t)32 << 10)
+
+struct stream {
+	const struct dg_stream_ops *ops;
+	void *ctx;
+	struct dg_buf buf; /* what produce made and the client has not taken yet */
+	size_t off;
+	uint64_t sent;
+	bool done, failed;
+	char id[17]; /* the request's, for the log: the request may be gone */
+};
+
+/*
+ * MHD's content reader: the next bytes of the body, END_OF_STREAM after
+ * the last, END_WITH_ERROR when the producer failed (MHD then closes the
+ * connection without the last chunk). Never 0: MHD would poll again at
+ * once, and nothing here waits for a resume.
+ */
+static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max)
+{
+	struct stream *st = cls;
+	(void)pos;
+	for (int empty = 0; st->off == st->buf.len; empty++) {
+		if (st->done)
+			return MHD_CONTENT_READER_END_OF_STREAM;
+		dg_rc rc = DG_EINTERNAL;
+		dg_buf_reset(&st->buf);
+		st->off = 0;
+		if (empty < DG_STREAM_EMPTY_MAX)
+			rc = st->ops->produce(st->ctx, &st->buf, &st->done);
+		if (rc != DG_OK) {
+			dg_error("req=%s the streamed reply failed after %llu bytes (%s): cut off",
+				 st->id, (unsigned long long)st->sent, dg_rc_name(rc));
+			st->failed = true;
+			return MHD_CONTENT_READER_END_WITH_ERROR;
+		}
+	}
+	size_t n = st->buf.len - st->off;
+	if (n > max)
+		n = max;
+	memcpy(out, st->buf.ptr + st->off, n);
+	st->off += n;
+	st->sent += n;
+	return (ssize_t)n;
+}
+
+/* MHD's free callback: the response is done with (sent, failed or abandoned). */
+static void stream_free(void *cls)
+{
+	struct stream *st = cls;
+	if (!st->done && !st->failed)
+		dg_debug("req=%s the client left a streamed reply after %llu bytes", st->id,
+			 (unsigned long long)st->sent);
+	if (st->ops->release)
+		st->ops->release(st->ctx);
+	dg_buf_release(&st->buf);
+	free(st);
+}
+
+/* The request's stream as an MHD response, which owns it from here on; NULL on failure. */
+static struct MHD_Response *stream_response(struct dg_req *r)
+{
+	struct stream *st = dg_xcalloc(1, sizeof(*st));
+	st->ops = r->stream;
+	st->ctx = r->stream_ctx;
+	memcpy(st->id, r->id, sizeof(st->id));
+	dg_buf_init(&st->buf, DG_STREAM_BUF_MAX);
+	struct MHD_Response *resp = MHD_create_response_from_callback(
+		MHD_SIZE_UNKNOWN, STREAM_BLOCK, stream_read, st, stream_free);
+	if (!resp) {
+		free(st); /* the request still holds the stream and releases it */
+		return NULL;
+	}
+	r->stream = NULL;
+	r->stream_ctx = NULL;
+	return resp;
+}
+
 static enum MHD_Result send_reply(struct pending *p)
 {
 	struct dg_req *r = &p->r;
 	struct MHD_Response *resp;
-	if (r->file_fd >= 0) {
+	bool streamed = r->stream != NULL;
+	if (streamed) {
+		resp = stream_response(r);
+	} else if (r->file_fd >= 0) {
 		/* MHD owns the descriptor from here on */
 		resp = MHD_create_response_from_fd64(r->file_size, r->file_fd);
 		r->file_fd = -1;
@@ -179,6 +285,10 @@ static enum MHD_Result send_reply(struct pending *p)
 	p->queued = ok == MHD_YES;
 	dg_log_request(r->id, r->method ? r->method : "-", r->path ? r->path : "-", r->status,
 		       (double)(now_us() - r->started_us) / 1000.0);
+	/* the stream carries on alone: what the request held goes now, not
+	 * when a slow client has read the last byte (req.h) */
+	if (streamed)
+		pending_release(p);
 	return ok;
 }
 
@@ -542,9 +652,11 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 		line[--n] = '\0';
 	/*
 	 * Clients that hang up early, and those the connection guard refuses,
-	 * are everyday events (and an attack makes thousands): not warnings.
+	 * are everyday events (and an attack makes thousands): not warnings. A
+	 * stream cut off by its producer was logged as an error already.
 	 */
 	if (strstr(line, "closed by remote side") || strstr(line, "disconnected when reading") ||
+	    strstr(line, "application error generating response") ||
 	    strstr(line, "closed when reading request") ||
 	    strstr(line, "rejected by application") || strstr(line, "reached connection limit"))
 		dg_debug("http: %s", line);

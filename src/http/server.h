@@ -4,7 +4,9 @@
  * MHD runs a thread pool with epoll. For each request the server builds a
  * struct dg_req on the first callback, feeds the body to the parsers as it
  * arrives (refusing it with 413 past the caps), and calls the dispatch
- * function on the final callback, so keep-alive holds. Every reply gets the
+ * function on the final callback, so keep-alive holds. A streamed reply
+ * (req.h, dg_reply_stream) is sent chunked as its producer makes it, and its
+ * request is freed once it is queued. Every reply gets the
  * security headers (CSP with frame-ancestors 'none', X-Content-Type-Options,
  * Referrer-Policy, X-Frame-Options, and Strict-Transport-Security when the
  * site is https) and an X-Request-Id, and one log line. Oversized request

@@ -3,10 +3,12 @@
  * a loopback port with a tiny dispatch function, driven with libcurl. Covers
  * the request life cycle (query, cookies, form, JSON and multipart bodies),
  * the caps (413 declared and chunked, 431), keep-alive, HEAD, the headers
- * every reply carries, request ids, and a graceful stop.
+ * every reply carries, request ids, a graceful stop, and streamed replies
+ * (chunked, cut off on a producer's error, released when the client leaves).
  */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -25,10 +27,74 @@
 static struct dg_server *srv;
 static char updir[64];
 
+/*
+ * A streamed reply of n lines "line NNNNNN\n", PAGE_LINES a call; the call
+ * that reaches line fail_at (0: none) fails instead. Counters tell the test
+ * what happened on the server's side.
+ */
+#define PAGE_LINES 1000
+struct lines {
+	long next, n, fail_at;
+};
+static atomic_int released;          /* streams released */
+static atomic_bool request_freed;    /* the streaming request's arena is gone */
+static atomic_bool freed_while_sent; /* ... and was gone when a later page was made */
+
+static dg_rc lines_produce(void *ctx, struct dg_buf *out, bool *done)
+{
+	struct lines *l = ctx;
+	if (l->next > 0 && atomic_load(&request_freed))
+		atomic_store(&freed_while_sent, true);
+	for (long k = 0; k < PAGE_LINES && l->next < l->n; k++, l->next++) {
+		if (l->fail_at && l->next == l->fail_at)
+			return DG_EIO;
+		if (dg_buf_addf(out, "line %06ld\n", l->next))
+			return DG_ETOOBIG;
+	}
+	*done = l->next == l->n;
+	return DG_OK;
+}
+
+static void lines_release(void *ctx)
+{
+	free(ctx);
+	atomic_fetch_add(&released, 1);
+}
+
+static const struct dg_stream_ops lines_ops = {lines_produce, lines_release};
+
+static void note_freed(void *p)
+{
+	(void)p;
+	atomic_store(&request_freed, true);
+}
+
+static void stream_lines(struct dg_req *r)
+{
+	struct lines *l = calloc(1, sizeof(*l));
+	const char *n = dg_kvs_get(&r->query, "n"), *f = dg_kvs_get(&r->query, "fail");
+	l->n = n ? strtol(n, NULL, 10) : 0;
+	l->fail_at = f ? strtol(f, NULL, 10) : 0;
+	atomic_store(&request_freed, false);
+	atomic_store(&freed_while_sent, false);
+	dg_arena_defer(r->arena, note_freed, NULL);
+	dg_reply_stream(r, 200, "text/plain; charset=utf-8", &lines_ops, l);
+	dg_reply_header(r, "Content-Disposition", "attachment; filename=\"lines.txt\"");
+}
+
 /* Echo what the request carried, as JSON. */
 static void dispatch(void *ctx, struct dg_req *r)
 {
 	(void)ctx;
+	if (strcmp(r->path, "/stream") == 0) {
+		stream_lines(r);
+		return;
+	}
+	if (strcmp(r->path, "/stream-replaced") == 0) {
+		stream_lines(r);
+		dg_reply_bytes(r, 200, "text/plain; charset=utf-8", "replaced", 8);
+		return;
+	}
 	if (strcmp(r->path, "/nothing") == 0)
 		return; /* the server must answer 500 itself */
 	if (strcmp(r->path, "/slow") == 0) {
@@ -358,6 +424,128 @@ static void reply_helpers(void **state)
 	assert_false(dg_is_local_path(NULL));
 }
 
+/* Wait (5 s at most) until released reaches n. */
+static void wait_released(int n)
+{
+	for (int i = 0; i < 500 && atomic_load(&released) < n; i++)
+		usleep(10 * 1000);
+	assert_int_equal(atomic_load(&released), n);
+}
+
+/* The whole body of a stream of n lines. */
+static bool lines_equal(const char *body, size_t len, long n)
+{
+	char want[16];
+	if (len != (size_t)n * 12)
+		return false;
+	for (long i = 0; i < n; i++) {
+		snprintf(want, sizeof(want), "line %06ld\n", i);
+		if (memcmp(body + i * 12, want, 12) != 0)
+			return false;
+	}
+	return true;
+}
+
+struct big {
+	size_t len, stop_at;
+	char *body;
+	size_t cap;
+};
+
+static size_t on_big(char *p, size_t s, size_t n, void *ud)
+{
+	struct big *b = ud;
+	size_t k = s * n;
+	if (b->stop_at && b->len >= b->stop_at)
+		return 0; /* the client leaves mid-stream */
+	if (b->len + k > b->cap) {
+		b->cap = (b->len + k) * 2;
+		b->body = realloc(b->body, b->cap);
+	}
+	memcpy(b->body + b->len, p, k);
+	b->len += k;
+	return k;
+}
+
+/* GET path into b on handle h (NULL: a fresh one): curl's result; status and headers in R. */
+static CURLcode get_big(CURL *h, const char *path, bool http10, struct big *b)
+{
+	bool own = !h;
+	if (own)
+		h = curl_easy_init();
+	char url[512];
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u%s", dg_server_port(srv), path);
+	memset(&R, 0, sizeof(R));
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_big);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, b);
+	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_hdr);
+	curl_easy_setopt(h, CURLOPT_HEADERDATA, &R);
+	curl_easy_setopt(h, CURLOPT_HTTP_VERSION,
+			 http10 ? CURL_HTTP_VERSION_1_0 : CURL_HTTP_VERSION_1_1);
+	CURLcode rc = curl_easy_perform(h);
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &R.status);
+	if (own)
+		curl_easy_cleanup(h);
+	return rc;
+}
+
+static void streamed_replies(void **state)
+{
+	(void)state;
+	int before = atomic_load(&released);
+	/* many pages, chunked, no length, the usual headers; then the same
+	 * connection serves the next request */
+	CURL *h = curl_easy_init();
+	struct big b = {0};
+	assert_int_equal(get_big(h, "/stream?n=50000", false, &b), CURLE_OK);
+	assert_int_equal(R.status, 200);
+	assert_true(lines_equal(b.body, b.len, 50000));
+	assert_true(has(&R, "Transfer-Encoding: chunked\r\n"));
+	assert_false(has(&R, "Content-Length:"));
+	assert_true(has(&R, "Content-Disposition: attachment; filename=\"lines.txt\"\r\n"));
+	security_headers(&R);
+	wait_released(before + 1);
+	/* the request's own memory went when the stream was queued, not at its end */
+	assert_true(atomic_load(&request_freed));
+	assert_true(atomic_load(&freed_while_sent));
+	assert_int_equal(req(h, "GET", "/a", NULL, NULL, 0, false, &R), 200);
+	long connects = -1;
+	curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &connects);
+	assert_int_equal(connects, 0);
+	curl_easy_cleanup(h);
+	/* an empty stream; HTTP/1.0: no chunks, the body ends with the connection */
+	b.len = 0;
+	assert_int_equal(get_big(NULL, "/stream?n=0", false, &b), CURLE_OK);
+	assert_int_equal(b.len, 0);
+	wait_released(before + 2);
+	b.len = 0;
+	assert_int_equal(get_big(NULL, "/stream?n=3000", true, &b), CURLE_OK);
+	assert_true(lines_equal(b.body, b.len, 3000));
+	assert_false(has(&R, "Transfer-Encoding: chunked"));
+	wait_released(before + 3);
+	/* the producer fails after the headers: the status stays, the body is
+	 * cut off without its last chunk, so the client sees a failed transfer */
+	b.len = 0;
+	CURLcode rc = get_big(NULL, "/stream?n=10000&fail=2500", false, &b);
+	assert_true(rc == CURLE_PARTIAL_FILE || rc == CURLE_RECV_ERROR);
+	assert_int_equal(R.status, 200);
+	assert_true(b.len <= 2500 * 12);
+	wait_released(before + 4);
+	/* the client leaves after a few KB of a long stream: released all the same */
+	b.len = 0;
+	b.stop_at = 8192;
+	assert_int_equal(get_big(NULL, "/stream?n=10000000", false, &b), CURLE_WRITE_ERROR);
+	wait_released(before + 5);
+	/* a stream replaced by another reply is released at once */
+	assert_int_equal(req(NULL, "GET", "/stream-replaced?n=10", NULL, NULL, 0, false, &R), 200);
+	assert_string_equal(R.body, "replaced");
+	wait_released(before + 6);
+	/* and the server is still there */
+	assert_int_equal(req(NULL, "GET", "/a", NULL, NULL, 0, false, &R), 200);
+	free(b.body);
+}
+
 static struct resp slow_resp;
 
 static void *slow_request(void *arg)
@@ -409,7 +597,7 @@ int main(void)
 		cmocka_unit_test(query_cookies_form),  cmocka_unit_test(json_and_raw_bodies),
 		cmocka_unit_test(multipart_upload),    cmocka_unit_test(caps),
 		cmocka_unit_test(keep_alive_head_ids), cmocka_unit_test(reply_helpers),
-		cmocka_unit_test(graceful_stop),
+		cmocka_unit_test(streamed_replies),    cmocka_unit_test(graceful_stop),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

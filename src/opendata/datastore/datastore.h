@@ -56,6 +56,15 @@ DG_CKAN_ACTION(datastore_load);
 #define DG_DS_WRITE_MS 60000u
 void dg_datastore_set_budget_ms(unsigned ms);
 
+/*
+ * Dumps (dump.c): an XLSX is built in a temporary file before it is sent,
+ * so it is capped at DG_DS_XLSX_MAX bytes of sheet XML (DG_ETOOBIG, 413);
+ * dg_datastore_set_xlsx_max changes the cap for the process (0 restores
+ * it), for tests. CSV, TSV and JSON are streamed and have no cap.
+ */
+#define DG_DS_XLSX_MAX ((uint64_t)256 << 20)
+void dg_datastore_set_xlsx_max(uint64_t bytes);
+
 /* Writes: bodies over DG_DS_WRITE_BODY bytes are refused (DG_ETOOBIG). */
 #define DG_DS_WRITE_BODY (8 << 20)
 

@@ -14,20 +14,34 @@
  * formula injection: a spreadsheet shows it as text instead of running it.
  * &raw=true, for programs that read the file, keeps every cell as stored.
  *
- * Rows are read in pages of PAGE by keyset on "_id" (each page a short query
- * under the read budget, never an OFFSET scan) and written to an unnamed
- * temporary file that is then sent with dg_reply_file: memory stays at one
- * page whatever the table's size. The file is capped at DUMP_MAX bytes; an
- * XLSX's sheet, whose XML goes to libxlsxwriter's temporary file before it
- * is deflated into a named one (xlsx.h), is capped at as much XML.
+ * Rows are read in pages by keyset on "_id" (each page one short query
+ * under the read budget, never an OFFSET scan): at most PAGE rows, and a
+ * page stops early once CHUNK bytes of it are formatted. CSV, TSV and JSON
+ * are streamed (req.h, dg_reply_stream): the handler checks everything and
+ * reads the first page on the request's connection, so a bad request or a
+ * store that fails at once still gets its error status; then each later
+ * page borrows a store connection, reads, and gives it back before its
+ * bytes are sent. Memory is one page and its formatted text, whatever the
+ * table's size, and a slow client holds no connection between pages (only
+ * its dump slot). A page that fails once the headers are out cuts the
+ * transfer off (the client sees an incomplete download) and is logged.
+ *
+ * XLSX is not streamed: libxlsxwriter writes the sheet's XML to its own
+ * temporary file and deflates it into a named workbook when closed (xlsx.h),
+ * which is then sent with dg_reply_file. It is capped at DG_DS_XLSX_MAX bytes
+ * of sheet XML (and Excel's rows), a 413 that says to narrow it or use CSV,
+ * and XLSX_AT_ONCE are built at once on the whole server (429 past that).
+ *
  * Pages are separate statements, so rows written while a dump runs may or
- * may not be in it; no row appears twice.
+ * may not be in it; no row appears twice. Access is checked once, when the
+ * dump starts.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,8 +59,9 @@
 #include "opendata/datastore/datastore_int.h"
 #include "opendata/datastore/xlsx.h"
 
-#define PAGE     5000
-#define DUMP_MAX ((int64_t)1 << 30)
+#define PAGE         1000                /* rows one page query asks for */
+#define CHUNK        ((size_t)256 << 10) /* a page stops once this much text is made */
+#define XLSX_AT_ONCE 4                   /* XLSX files being built, server-wide */
 
 enum fmt { F_CSV, F_TSV, F_JSON, F_XLSX };
 
@@ -59,21 +74,32 @@ static const struct {
 	{"xlsx", "xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"},
 };
 
+/*
+ * One dump. Heap-owned and self-contained: a streamed dump outlives its
+ * request (req.h), so nothing here points into the request's arena.
+ */
 struct dump {
-	struct dg_req *r;
-	struct dg_db *db;
-	const struct dg_ds_table *t;
-	struct dg_ds_col *cols;
+	struct dg_store *store; /* where a streamed page borrows its connection */
+	char req_id[17];        /* the request's id, for the log */
+	struct dg_ds_table t;   /* t.fields owned */
+	struct dg_ds_col *cols; /* borrow names from t.fields */
 	size_t ncols;
 	size_t *sel, nsel;
+	struct dg_ds_where w;
 	enum fmt f;
-	FILE *fp;
+	bool raw;            /* &raw=true: text cells as stored, no formula guard */
+	const char *labels;  /* &labels=: NULL (names), "label" or "label_en" */
+	int64_t limit;       /* rows at most (&limit=) */
+	int64_t rows;        /* rows written so far */
+	int64_t last;        /* "_id" of the last row written (keyset) */
+	bool ended;          /* the last page was read and the tail written */
+	struct dg_buf sql;   /* the page query being built */
+	struct dg_buf first; /* made before the reply: the head and the first page */
+	int slot;            /* the caller's dump slot, -1 when none */
+	/* XLSX */
 	struct dg_xlsx *x;
 	char xlsx_path[PATH_MAX]; /* the workbook until it is opened as fp and unlinked */
-	struct dg_buf line;       /* one formatted row */
-	int64_t rows;
-	bool raw;           /* &raw=true: text cells as stored, no formula guard */
-	const char *labels; /* &labels=: NULL (names), "label" or "label_en" */
+	FILE *fp;
 };
 
 /* The header cell of output column i: its label when asked for and given, else its name. */
@@ -84,7 +110,7 @@ static const char *head_name(const struct dump *d, size_t i)
 	size_t k;
 	if (!d->labels)
 		return id;
-	json_array_foreach (d->t->fields, k, f) {
+	json_array_foreach (d->t.fields, k, f) {
 		const char *fid = json_string_value(json_object_get(f, "id"));
 		const char *l =
 			json_string_value(json_object_get(json_object_get(f, "info"), d->labels));
@@ -96,8 +122,9 @@ static const char *head_name(const struct dump *d, size_t i)
 
 /*
  * Dumps running at once, per caller (the app key's app, else the peer's
- * address): each holds a store connection and a file for as long as it
- * runs, so one caller may run DUMPS_PER_CALLER and the server DUMP_SLOTS
+ * address): each holds a slot for as long as it runs (a streamed one until
+ * its last page is read or its client leaves; no store connection between
+ * pages), so one caller may run DUMPS_PER_CALLER and the server DUMP_SLOTS
  * (slots of different callers); the rest are answered 429 at once.
  */
 #define DUMPS_PER_CALLER 2
@@ -108,6 +135,13 @@ static struct {
 	char who[64];
 	int n;
 } slots[DUMP_SLOTS];
+static atomic_int xlsx_running;
+static _Atomic uint64_t xlsx_max = DG_DS_XLSX_MAX;
+
+void dg_datastore_set_xlsx_max(uint64_t bytes)
+{
+	xlsx_max = bytes ? bytes : DG_DS_XLSX_MAX;
+}
 
 /* A slot for who: its index, or -1 when who runs its most or none is free. */
 static int slot_take(const char *who)
@@ -141,6 +175,26 @@ static void slot_put(int i)
 	pthread_mutex_unlock(&slots_mu);
 }
 
+/* Everything a dump holds, its slot last; NULL is a no-op. */
+static void dump_free(struct dump *d)
+{
+	if (!d)
+		return;
+	dg_xlsx_free(d->x);
+	if (d->xlsx_path[0])
+		unlink(d->xlsx_path);
+	if (d->fp)
+		fclose(d->fp);
+	dg_buf_release(&d->sql);
+	dg_buf_release(&d->first);
+	dg_ds_where_release(&d->w);
+	free(d->cols);
+	free(d->sel);
+	json_decref(d->t.fields);
+	slot_put(d->slot);
+	free(d);
+}
+
 /* A text cell a spreadsheet would read as a formula (OWASP's list). */
 static bool formula_like(const char *s)
 {
@@ -150,27 +204,6 @@ static bool formula_like(const char *s)
 static void tmp_dir(struct dg_req *r, char dir[512])
 {
 	snprintf(dir, 512, "%s/tmp", r->env ? r->env->cfg->data_dir : "/tmp");
-}
-
-/* An unnamed file in the data folder's tmp (gone when closed), or in /tmp. */
-static FILE *temp_file(struct dg_req *r)
-{
-	char dir[512];
-	tmp_dir(r, dir);
-	int fd = open(dir, O_TMPFILE | O_RDWR, 0600);
-	if (fd < 0)
-		fd = open("/tmp", O_TMPFILE | O_RDWR, 0600);
-	if (fd < 0) {
-		/* no O_TMPFILE on this file system: a named file, unlinked at once */
-		char path[] = "/tmp/dgov-dump-XXXXXX";
-		fd = mkstemp(path);
-		if (fd >= 0)
-			unlink(path);
-	}
-	FILE *fp = fd >= 0 ? fdopen(fd, "w+") : NULL;
-	if (!fp && fd >= 0)
-		close(fd);
-	return fp;
 }
 
 /* The query string as datastore_search parameters. */
@@ -184,7 +217,7 @@ static json_t *params_of(struct dg_req *r)
 }
 
 /* fields=a,b or a JSON list: the output columns (all by default). */
-static dg_rc select_cols(struct dump *d, json_t *params)
+static dg_rc select_cols(struct dump *d, json_t *params, struct dg_err *err)
 {
 	const char *s = json_string_value(json_object_get(params, "fields"));
 	json_t *list = NULL;
@@ -216,22 +249,15 @@ static dg_rc select_cols(struct dump *d, json_t *params)
 		}
 		const struct dg_ds_col *c = dg_ds_col_find(d->cols, d->ncols, name);
 		if (!c || d->nsel >= d->ncols)
-			rc = dg_err_field(&d->r->err, DG_EINVAL, "fields",
-					  "field \"%.60s\" not in table", name);
+			rc = dg_err_field(err, DG_EINVAL, "fields", "field \"%.60s\" not in table",
+					  name);
 		else
 			d->sel[d->nsel++] = (size_t)(c - d->cols);
 	}
 	json_decref(list);
 	if (rc == DG_OK && d->nsel == 0)
-		rc = dg_err_field(&d->r->err, DG_EINVAL, "fields", "No fields");
+		rc = dg_err_field(err, DG_EINVAL, "fields", "No fields");
 	return rc;
-}
-
-static dg_rc out(struct dump *d, const void *p, size_t n)
-{
-	if (n && fwrite(p, 1, n, d->fp) != n)
-		return DG_EIO;
-	return DG_OK;
 }
 
 /*
@@ -239,10 +265,10 @@ static dg_rc out(struct dump *d, const void *p, size_t n)
  * new name in the data folder's tmp, or in /tmp, with the sheet's own
  * temporary file beside it.
  */
-static dg_rc xlsx_start(struct dump *d)
+static dg_rc xlsx_start(struct dump *d, struct dg_req *r)
 {
 	char dir[512];
-	tmp_dir(d->r, dir);
+	tmp_dir(r, dir);
 	for (int i = 0; i < 2; i++) {
 		snprintf(d->xlsx_path, sizeof d->xlsx_path, "%s/dgov-dump-XXXXXX",
 			 i ? "/tmp" : dir);
@@ -272,19 +298,18 @@ static dg_rc xlsx_finish(struct dump *d)
 	return rc;
 }
 
-static dg_rc head(struct dump *d, bool bom)
+/* The header row (the XLSX's first row; for JSON, the fields and the records' start). */
+static dg_rc head(struct dump *d, bool bom, struct dg_buf *out)
 {
 	dg_rc rc = DG_OK;
 	if (d->f == F_XLSX) {
-		if ((rc = xlsx_start(d)) == DG_OK)
-			rc = dg_xlsx_row(d->x);
+		rc = dg_xlsx_row(d->x);
 		for (size_t i = 0; rc == DG_OK && i < d->nsel; i++)
 			rc = dg_xlsx_text(d->x, head_name(d, i));
 		return rc;
 	}
-	dg_buf_reset(&d->line);
 	if (bom && (d->f == F_CSV || d->f == F_TSV))
-		rc = dg_buf_adds(&d->line, "\xef\xbb\xbf");
+		rc = dg_buf_adds(out, "\xef\xbb\xbf");
 	if (d->f == F_JSON) {
 		json_t *fields = json_array();
 		for (size_t i = 0; i < d->nsel; i++)
@@ -296,33 +321,33 @@ static dg_rc head(struct dump *d, bool bom)
 						  : dg_ds_type_answer(d->cols[d->sel[i]].type)));
 		char *s = json_dumps(fields, JSON_COMPACT);
 		json_decref(fields);
-		rc = dg_buf_addf(&d->line, "{\"fields\": %s, \"records\": [", s);
+		if (rc == DG_OK)
+			rc = dg_buf_addf(out, "{\"fields\": %s, \"records\": [", s);
 		free(s);
 	} else {
 		char sep = d->f == F_CSV ? ',' : '\t';
 		for (size_t i = 0; rc == DG_OK && i < d->nsel; i++) {
 			json_t *name = json_string(head_name(d, i));
 			if (i)
-				rc = dg_buf_addc(&d->line, sep);
+				rc = dg_buf_addc(out, sep);
 			if (rc == DG_OK)
-				rc = dg_ds_add_delim(&d->line, name, sep);
+				rc = dg_ds_add_delim(out, name, sep);
 			json_decref(name);
 		}
 		if (rc == DG_OK)
-			rc = dg_buf_adds(&d->line, "\r\n");
+			rc = dg_buf_adds(out, "\r\n");
 	}
-	return rc == DG_OK ? out(d, d->line.ptr, d->line.len) : rc;
+	return rc;
 }
 
 /* One row: the select's columns after "_id" (column 0 of the page query). */
-static dg_rc row(struct dump *d, struct dg_rows *rows)
+static dg_rc row(struct dump *d, struct dg_rows *rows, struct dg_buf *out)
 {
 	dg_rc rc = DG_OK;
 	json_t *vals = json_array();
 	for (size_t i = 0; i < d->nsel; i++)
 		json_array_append_new(vals,
 				      dg_ds_value_json(rows, (int)i + 1, d->cols[d->sel[i]].type));
-	dg_buf_reset(&d->line);
 	for (size_t i = 0; d->f != F_JSON && i < d->nsel; i++) {
 		json_t *v = json_array_get(vals, i);
 		if (json_is_object(v) || json_is_array(v)) { /* a json column's, as its text */
@@ -356,79 +381,121 @@ static dg_rc row(struct dump *d, struct dg_rows *rows)
 		}
 	} else if (d->f == F_JSON) {
 		char *s = json_dumps(vals, JSON_COMPACT);
-		rc = dg_buf_addf(&d->line, "%s%s", d->rows ? ",\n" : "\n", s);
+		rc = dg_buf_addf(out, "%s%s", d->rows ? ",\n" : "\n", s);
 		free(s);
 	} else {
 		char sep = d->f == F_CSV ? ',' : '\t';
 		for (size_t i = 0; rc == DG_OK && i < d->nsel; i++) {
 			if (i)
-				rc = dg_buf_addc(&d->line, sep);
+				rc = dg_buf_addc(out, sep);
 			if (rc == DG_OK)
-				rc = dg_ds_add_delim(&d->line, json_array_get(vals, i), sep);
+				rc = dg_ds_add_delim(out, json_array_get(vals, i), sep);
 		}
 		if (rc == DG_OK)
-			rc = dg_buf_adds(&d->line, "\r\n");
+			rc = dg_buf_adds(out, "\r\n");
 	}
 	json_decref(vals);
-	if (rc == DG_OK && d->line.len)
-		rc = out(d, d->line.ptr, d->line.len);
 	d->rows++;
 	return rc;
 }
 
-static dg_rc tail(struct dump *d)
+static dg_rc tail(struct dump *d, struct dg_buf *out)
 {
 	if (d->f == F_XLSX)
 		return xlsx_finish(d);
 	if (d->f == F_JSON)
-		return out(d, "\n]}\n", 4);
+		return dg_buf_adds(out, "\n]}\n");
 	return DG_OK;
 }
 
-/* Every page, by "_id", up to limit rows. */
-static dg_rc pages(struct dump *d, struct dg_ds_where *w, long long limit)
+/*
+ * The next page, after d->last, on db: up to PAGE rows (fewer near the
+ * limit), stopping early once out holds CHUNK bytes (the rest of the page
+ * is read again next time, from the last row written). After the last
+ * page, the tail, and d->ended.
+ */
+static dg_rc page(struct dump *d, struct dg_db *db, struct dg_buf *out)
 {
-	struct dg_buf sql;
 	struct dg_val args[DG_DS_MAX_ARGS + 1];
-	int64_t last = INT64_MIN;
+	struct dg_rows *rs = NULL;
+	int64_t n = 0, want = d->limit - d->rows < PAGE ? d->limit - d->rows : PAGE;
+	bool full = false;
 	dg_rc rc = DG_OK;
-	dg_buf_init(&sql, 1 << 20);
-	memcpy(args, w->args, w->nargs * sizeof *args);
-	for (;;) {
-		struct dg_rows *rs = NULL;
-		int64_t n = 0, want = limit - d->rows < PAGE ? limit - d->rows : PAGE;
-		if (want <= 0)
-			break;
-		dg_buf_reset(&sql);
-		rc = dg_buf_adds(&sql, "SELECT \"_id\"");
+	if (want > 0) {
+		dg_buf_reset(&d->sql);
+		rc = dg_buf_adds(&d->sql, "SELECT \"_id\"");
 		for (size_t i = 0; rc == DG_OK && i < d->nsel; i++)
-			rc = dg_buf_addf(&sql, ", \"%s\"", d->cols[d->sel[i]].id);
+			rc = dg_buf_addf(&d->sql, ", \"%s\"", d->cols[d->sel[i]].id);
 		if (rc == DG_OK)
-			rc = dg_buf_addf(&sql,
-					 " FROM \"%s\"%s%s \"_id\" > ? ORDER BY \"_id\" LIMIT %lld",
-					 d->t->table, dg_buf_str(&w->sql),
-					 dg_ds_where_empty(w) ? " WHERE" : " AND", (long long)want);
-		args[w->nargs] = DG_VI(last);
+			rc = dg_buf_addf(
+				&d->sql, " FROM \"%s\"%s%s \"_id\" > ? ORDER BY \"_id\" LIMIT %lld",
+				d->t.table, dg_buf_str(&d->w.sql),
+				dg_ds_where_empty(&d->w) ? " WHERE" : " AND", (long long)want);
+		memcpy(args, d->w.args, d->w.nargs * sizeof *args);
+		args[d->w.nargs] = DG_VI(d->last);
 		if (rc == DG_OK)
-			rc = dg_db_query(d->db, dg_buf_str(&sql), args, w->nargs + 1, &rs);
-		while (rc == DG_OK && (rc = dg_rows_next(rs)) == DG_OK) {
-			last = dg_rows_int(rs, 0);
+			rc = dg_db_query(db, dg_buf_str(&d->sql), args, d->w.nargs + 1, &rs);
+		while (rc == DG_OK && !full && (rc = dg_rows_next(rs)) == DG_OK) {
+			d->last = dg_rows_int(rs, 0);
 			n++;
-			rc = row(d, rs);
+			rc = row(d, rs, out);
+			full = out->len >= CHUNK;
 		}
 		dg_rows_free(rs);
 		if (rc == DG_ENOTFOUND)
 			rc = DG_OK;
-		if (rc != DG_OK || n < want)
-			break;
-		if ((d->x ? (int64_t)dg_xlsx_bytes(d->x) : (int64_t)ftell(d->fp)) > DUMP_MAX) {
-			rc = DG_ETOOBIG;
-			break;
-		}
 	}
-	dg_buf_release(&sql);
+	if (rc == DG_OK && d->x && dg_xlsx_bytes(d->x) > atomic_load(&xlsx_max))
+		rc = DG_ETOOBIG;
+	if (rc == DG_OK && !full && n < want)
+		want = 0; /* the query ran out of rows */
+	if (rc == DG_OK && (want <= 0 || d->rows >= d->limit)) {
+		rc = tail(d, out);
+		d->ended = true;
+	}
 	return rc;
 }
+
+/*
+ * The stream's producer: the bytes made before the reply first, then a
+ * page at a time, each on a connection borrowed for that page alone.
+ */
+static dg_rc dump_produce(void *ctx, struct dg_buf *out, bool *done)
+{
+	struct dump *d = ctx;
+	dg_rc rc = DG_OK;
+	if (d->first.len) {
+		rc = dg_buf_add(out, d->first.ptr, d->first.len);
+		dg_buf_release(&d->first);
+	} else if (!d->ended) {
+		struct dg_db *db = NULL;
+		/* a test makes a page fail here, after the headers went out (failpoint.h) */
+		if ((rc = dg_failpoint_hit("datastore.dump.page")) == DG_OK &&
+		    (rc = dg_db_get(d->store, &db)) == DG_OK &&
+		    (rc = dg_db_set_timeout_ms(db, DG_DS_READ_MS)) == DG_OK)
+			rc = page(d, db, out);
+		if (rc != DG_OK)
+			dg_warn("req=%s dump of table %s: the page after _id %" PRId64
+				" failed (%s%s) after %" PRId64 " rows",
+				d->req_id, d->t.table, d->last, dg_rc_name(rc),
+				db && dg_db_timed_out(db) ? ", over the read budget" : "", d->rows);
+		dg_db_put(db); /* also ends the budget */
+	}
+	*done = rc == DG_OK && d->ended;
+	if (*done) {
+		/* what is left is bytes on their way: the caller may start another */
+		slot_put(d->slot);
+		d->slot = -1;
+	}
+	return rc;
+}
+
+static void dump_release(void *ctx)
+{
+	dump_free(ctx);
+}
+
+static const struct dg_stream_ops dump_stream = {dump_produce, dump_release};
 
 static dg_rc parse_format(struct dg_req *r, enum fmt *f)
 {
@@ -443,16 +510,18 @@ static dg_rc parse_format(struct dg_req *r, enum fmt *f)
 	return dg_err_field(&r->err, DG_EINVAL, "format", "format must be csv, tsv, json or xlsx");
 }
 
-static dg_rc parse_limit(struct dg_req *r, long long *limit)
+static dg_rc parse_limit(struct dg_req *r, int64_t *limit)
 {
 	const char *s = dg_kvs_get(&r->query, "limit");
 	char *end = NULL;
 	*limit = INT64_MAX;
 	if (!s || !*s)
 		return DG_OK;
-	*limit = strtoll(s, &end, 10);
-	if (*end || *limit < 0)
+	errno = 0;
+	long long v = strtoll(s, &end, 10);
+	if (*end || v < 0 || errno)
 		return dg_err_field(&r->err, DG_EINVAL, "limit", "Must be a positive integer");
+	*limit = v;
 	return DG_OK;
 }
 
@@ -470,12 +539,12 @@ static void name_clean(char *s)
  * at a character's start; "" when the table belongs to no resource.
  */
 #define NAME_BYTES 150
-static const char *utf8_name(struct dump *d, const struct dg_ds_names *n)
+static const char *utf8_name(struct dg_req *r, enum fmt f, const struct dg_ds_names *n)
 {
 	if (!n->pkg_title || !n->pkg_title[0])
 		return "";
 	bool same = !n->res_name[0] || strcmp(n->res_name, n->pkg_title) == 0;
-	char *s = dg_arena_printf(d->r->arena, "%s%s%s", n->pkg_title, same ? "" : "-",
+	char *s = dg_arena_printf(r->arena, "%s%s%s", n->pkg_title, same ? "" : "-",
 				  same ? "" : n->res_name);
 	size_t len = strlen(s);
 	if (len > NAME_BYTES) {
@@ -485,21 +554,20 @@ static const char *utf8_name(struct dump *d, const struct dg_ds_names *n)
 		s[len] = '\0';
 	}
 	name_clean(s);
-	return dg_arena_printf(d->r->arena, "%s.%s", s, formats[d->f].ext);
+	return dg_arena_printf(r->arena, "%s.%s", s, formats[f].ext);
 }
 
 /*
- * Send the finished file: Content-Type, and Content-Disposition with a
- * plain ASCII filename (the dataset's name, else the resource id, in safe
- * bytes) for old clients and the readable UTF-8 one as RFC 5987 filename*.
+ * Content-Disposition: a plain ASCII filename (the dataset's name, else the
+ * resource id, in safe bytes) for old clients and the readable UTF-8 one
+ * as RFC 5987 filename*.
  */
-static dg_rc send_file(struct dump *d, const char *id)
+static dg_rc disposition(struct dg_req *r, struct dg_db *db, const char *id, enum fmt f)
 {
 	char name[160];
 	size_t n = 0;
-	long size = ftell(d->fp);
 	struct dg_ds_names names = {0};
-	if (dg_ds_sql_names(d->db, id, d->r->arena, &names) != DG_OK)
+	if (dg_ds_sql_names(db, id, r->arena, &names) != DG_OK)
 		memset(&names, 0, sizeof names);
 	const char *ascii = names.pkg_name && names.pkg_name[0] ? names.pkg_name : id;
 	for (const char *p = ascii; *p && n < 100; p++)
@@ -507,26 +575,30 @@ static dg_rc send_file(struct dump *d, const char *id)
 			     (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z'))
 				    ? *p
 				    : '_';
-	snprintf(name + n, sizeof name - n, ".%s", formats[d->f].ext);
-	if (fflush(d->fp) != 0 || size < 0)
-		return DG_EIO;
+	snprintf(name + n, sizeof name - n, ".%s", formats[f].ext);
 	struct dg_buf disp;
 	dg_buf_init(&disp, 2048);
 	dg_rc rc = dg_buf_addf(&disp, "attachment; filename=\"%s\"", name);
-	const char *utf8 = utf8_name(d, &names);
+	const char *utf8 = utf8_name(r, f, &names);
 	if (rc == DG_OK && utf8[0]) {
 		rc = dg_buf_adds(&disp, "; filename*=UTF-8''");
 		if (rc == DG_OK)
 			rc = dg_buf_add_url(&disp, utf8, strlen(utf8));
 	}
-	int fd = rc == DG_OK ? dup(fileno(d->fp)) : -1;
-	if (fd < 0) {
-		dg_buf_release(&disp);
-		return DG_EIO;
-	}
-	dg_reply_file(d->r, 200, formats[d->f].type, fd, (uint64_t)size);
-	dg_reply_header(d->r, "Content-Disposition", dg_buf_str(&disp));
+	if (rc == DG_OK)
+		dg_reply_header(r, "Content-Disposition", dg_buf_str(&disp));
 	dg_buf_release(&disp);
+	return rc;
+}
+
+/* The finished workbook, sent as a file. */
+static dg_rc send_xlsx(struct dg_req *r, struct dump *d)
+{
+	long size = ftell(d->fp);
+	int fd = size >= 0 && fflush(d->fp) == 0 ? dup(fileno(d->fp)) : -1;
+	if (fd < 0)
+		return DG_EIO;
+	dg_reply_file(r, 200, formats[F_XLSX].type, fd, (uint64_t)size);
 	return DG_OK;
 }
 
@@ -546,96 +618,135 @@ static dg_rc parse_labels(struct dg_req *r, const char **key)
 	return DG_OK;
 }
 
-static dg_rc dump_handle(struct dg_req *r)
+/* The request's parameters into d, and the table, checked on db. */
+static dg_rc prepare(struct dg_req *r, struct dump *d, struct dg_db *db, const char *id)
 {
-	dg_od_cors(r);
-	struct dump d = {.r = r};
-	struct dg_ds_table t = {0};
-	struct dg_ds_where w;
-	const char *id = dg_kvs_get(&r->params, "resource_id");
 	json_t *params = params_of(r);
-	long long limit;
-	bool bom = dg_kvs_get(&r->query, "bom") &&
-		   strcasecmp(dg_kvs_get(&r->query, "bom"), "true") == 0;
 	dg_rc rc;
-	struct dg_od_caller caller;
-	char who[64];
-	int slot = -1;
-	if ((rc = dg_od_access_gate(r, NULL, false, &caller)) != DG_OK) {
-		json_decref(params);
-		return r->replied ? DG_OK : rc; /* a refusal already made, or a store failure */
-	}
-	if (caller.app_id)
-		snprintf(who, sizeof who, "app:%" PRId64, caller.app_id);
-	else
-		snprintf(who, sizeof who, "ip:%s", r->remote_addr ? r->remote_addr : "");
-	if ((slot = slot_take(who)) < 0) {
-		json_decref(params);
-		dg_od_limit_headers(r, "dumps_at_once", DUMPS_PER_CALLER, 0, 10);
-		return dg_err_set(&r->err, DG_ELOCKED,
-				  "Too many dumps at once (dumps_at_once: %d): wait for one to"
-				  " finish, then try again",
-				  DUMPS_PER_CALLER);
-	}
-	d.raw = dg_kvs_get(&r->query, "raw") &&
-		strcasecmp(dg_kvs_get(&r->query, "raw"), "true") == 0;
-	dg_ds_where_init(&w);
-	dg_buf_init(&d.line, 64 << 20);
-	/* a test holds a running dump here (failpoint.h) */
-	if ((rc = dg_failpoint_hit("datastore.dump.run")) || (rc = parse_format(r, &d.f)) ||
-	    (rc = parse_limit(r, &limit)) || (rc = parse_labels(r, &d.labels)) ||
-	    (rc = dg_req_db(r, &d.db)) ||
-	    (rc = dg_datastore_check(r, d.db, id, false, false, &r->err)))
+	d->raw = dg_kvs_get(&r->query, "raw") &&
+		 strcasecmp(dg_kvs_get(&r->query, "raw"), "true") == 0;
+	if ((rc = parse_format(r, &d->f)) || (rc = parse_limit(r, &d->limit)) ||
+	    (rc = parse_labels(r, &d->labels)) ||
+	    (rc = dg_datastore_check(r, db, id, false, false, &r->err)))
 		goto out;
-	if ((rc = dg_ds_sql_lookup(d.db, id, &t)) != DG_OK) {
+	if ((rc = dg_ds_sql_lookup(db, id, &d->t)) != DG_OK) {
 		dg_err_set(&r->err, rc,
 			   rc == DG_ENOTFOUND ? "This resource has no DataStore table."
 					      : "The store is not available");
 		goto out;
 	}
-	d.t = &t;
-	d.cols = dg_ds_cols(&t, &d.ncols);
-	if ((rc = select_cols(&d, params)) ||
-	    (rc = dg_ds_where_filters(&w, d.cols, d.ncols, json_object_get(params, "filters"),
-				      &r->err)) ||
-	    (rc = dg_ds_where_q(&w, d.cols, d.ncols, json_object_get(params, "q"), &r->err)))
+	d->cols = dg_ds_cols(&d->t, &d->ncols);
+	if ((rc = select_cols(d, params, &r->err)) ||
+	    (rc = dg_ds_where_filters(&d->w, d->cols, d->ncols, json_object_get(params, "filters"),
+				      &r->err)))
 		goto out;
-	if (d.f != F_XLSX && !(d.fp = temp_file(r))) {
-		rc = dg_err_set(&r->err, DG_EIO, "No room for the file");
-		goto out;
-	}
-	if ((rc = dg_db_set_timeout_ms(d.db, DG_DS_READ_MS)) != DG_OK)
-		goto out;
-	if ((rc = head(&d, bom)) == DG_OK && (rc = pages(&d, &w, limit)) == DG_OK)
-		rc = tail(&d);
+	rc = dg_ds_where_q(&d->w, d->cols, d->ncols, json_object_get(params, "q"), &r->err);
+out:
+	json_decref(params);
+	return rc;
+}
+
+/*
+ * Make the file before replying (XLSX) or the head and first page (the
+ * rest streamed), on the request's connection under the read budget.
+ */
+static dg_rc run(struct dg_req *r, struct dump *d, struct dg_db *db, bool bom)
+{
+	dg_rc rc = dg_db_set_timeout_ms(db, DG_DS_READ_MS);
+	if (rc == DG_OK && d->f == F_XLSX)
+		rc = xlsx_start(d, r);
 	if (rc == DG_OK)
-		rc = send_file(&d, id);
-	if (rc == DG_OK && dg_od_count(d.db, DG_OD_DOWNLOAD, "", id, caller.app_id) != DG_OK)
-		dg_warn("req=%s could not count the download", r->id);
-	if (rc == DG_EDB && dg_db_timed_out(d.db))
-		dg_err_set(&r->err, DG_EUNAVAIL,
-			   "Reading the table took too long; try again later.");
-	else if (rc == DG_ETOOBIG)
-		dg_err_set(&r->err, rc,
-			   "The download is over its size cap: narrow it with filters, "
-			   "fields or limit, or use csv");
+		rc = head(d, bom, &d->first);
+	if (rc == DG_OK)
+		rc = page(d, db, &d->first);
+	while (rc == DG_OK && d->f == F_XLSX && !d->ended)
+		rc = page(d, db, &d->first);
+	if (rc == DG_EDB && dg_db_timed_out(db))
+		rc = dg_err_set(&r->err, DG_EUNAVAIL,
+				"Reading the table took too long; try again later.");
+	else if (rc == DG_ETOOBIG && d->f == F_XLSX)
+		rc = dg_err_set(&r->err, rc,
+				"The XLSX download is over its cap (%.1f MiB of sheet data, or "
+				"Excel's 1,048,576 rows): narrow it with filters, fields or "
+				"limit, or use format=csv, which has no cap",
+				(double)atomic_load(&xlsx_max) / (1 << 20));
 	else if (rc != DG_OK && r->err.rc == DG_OK)
 		dg_err_set(&r->err, rc, "The download could not be made.");
-	if (dg_db_set_timeout_ms(d.db, 0) != DG_OK && rc == DG_OK)
-		rc = DG_EDB;
+	if (dg_db_set_timeout_ms(db, 0) != DG_OK && rc == DG_OK)
+		rc = dg_err_set(&r->err, DG_EDB, "The store is not available");
+	return rc;
+}
+
+static dg_rc dump_handle(struct dg_req *r)
+{
+	dg_od_cors(r);
+	const char *id = dg_kvs_get(&r->params, "resource_id");
+	bool bom = dg_kvs_get(&r->query, "bom") &&
+		   strcasecmp(dg_kvs_get(&r->query, "bom"), "true") == 0;
+	struct dg_od_caller caller;
+	struct dg_db *db = NULL;
+	struct dump *d = NULL;
+	bool xlsx_counted = false;
+	enum fmt f;
+	char who[64];
+	dg_rc rc;
+	if ((rc = dg_od_access_gate(r, NULL, false, &caller)) != DG_OK)
+		return r->replied ? DG_OK : rc; /* a refusal already made, or a store failure */
+	if (caller.app_id)
+		snprintf(who, sizeof who, "app:%" PRId64, caller.app_id);
+	else
+		snprintf(who, sizeof who, "ip:%s", r->remote_addr ? r->remote_addr : "");
+	d = dg_xcalloc(1, sizeof *d);
+	d->slot = -1;
+	dg_ds_where_init(&d->w);
+	dg_buf_init(&d->sql, 1 << 20);
+	dg_buf_init(&d->first, DG_STREAM_BUF_MAX);
+	d->store = r->env->store;
+	snprintf(d->req_id, sizeof d->req_id, "%s", r->id);
+	if ((d->slot = slot_take(who)) < 0) {
+		dg_od_limit_headers(r, "dumps_at_once", DUMPS_PER_CALLER, 0, 10);
+		rc = dg_err_set(&r->err, DG_ELOCKED,
+				"Too many dumps at once (dumps_at_once: %d): wait for one to"
+				" finish, then try again",
+				DUMPS_PER_CALLER);
+		goto out;
+	}
+	/* a test holds a running dump here (failpoint.h) */
+	if ((rc = dg_failpoint_hit("datastore.dump.run")) || (rc = dg_req_db(r, &db)) ||
+	    (rc = prepare(r, d, db, id)))
+		goto out;
+	if (d->f == F_XLSX) {
+		xlsx_counted = true;
+		if (atomic_fetch_add(&xlsx_running, 1) >= XLSX_AT_ONCE) {
+			dg_od_limit_headers(r, "xlsx_at_once", XLSX_AT_ONCE, 0, 30);
+			rc = dg_err_set(&r->err, DG_ELOCKED,
+					"Too many XLSX downloads are being made (xlsx_at_once: %d):"
+					" try again in a minute, or use format=csv",
+					XLSX_AT_ONCE);
+			goto out;
+		}
+	}
+	if ((rc = run(r, d, db, bom)) != DG_OK)
+		goto out;
+	f = d->f;
+	if (f == F_XLSX)
+		rc = send_xlsx(r, d);
+	else
+		dg_reply_stream(r, 200, formats[d->f].type, &dump_stream, d);
+	if (rc != DG_OK) {
+		dg_err_set(&r->err, rc, "The download could not be made.");
+		goto out;
+	}
+	if (f != F_XLSX)
+		d = NULL; /* the stream owns it now */
+	if (disposition(r, db, id, f) != DG_OK)
+		dg_warn("req=%s the download's name could not be made", r->id);
+	if (dg_od_count(db, DG_OD_DOWNLOAD, "", id, caller.app_id) != DG_OK)
+		dg_warn("req=%s could not count the download", r->id);
 out:
-	dg_xlsx_free(d.x);
-	if (d.xlsx_path[0])
-		unlink(d.xlsx_path);
-	if (d.fp)
-		fclose(d.fp);
-	dg_buf_release(&d.line);
-	dg_ds_where_release(&w);
-	free(d.cols);
-	free(d.sel);
-	json_decref(t.fields);
-	json_decref(params);
-	slot_put(slot);
+	if (xlsx_counted)
+		atomic_fetch_sub(&xlsx_running, 1);
+	dump_free(d);
 	return rc;
 }
 
