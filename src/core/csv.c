@@ -377,10 +377,15 @@ done:
 	return DG_OK;
 }
 
+bool dg_csv_formula_like(const char *s)
+{
+	return s && *s && strchr("=+-@\t\r", *s) != NULL;
+}
+
 dg_rc dg_csv_cell(struct dg_buf *b, const char *s, bool last)
 {
 	dg_rc rc = dg_buf_addc(b, '"');
-	if (!rc && s[0] && strchr("=+-@\t\r", s[0]))
+	if (!rc && dg_csv_formula_like(s))
 		rc = dg_buf_addc(b, '\'');
 	for (const char *p = s; !rc && *p; p++)
 		rc = *p == '"' ? dg_buf_adds(b, "\"\"") : dg_buf_addc(b, *p);

@@ -52,6 +52,10 @@ bool dg_csv_is_gb18030(const struct dg_csv *c);
  */
 dg_rc dg_csv_next(struct dg_csv *c, struct dg_csv_row *row, struct dg_err *err) DG_MUST;
 
+/* Whether a spreadsheet would read the text s as a formula: it starts with
+ * = + - @ tab or CR (OWASP's list). */
+bool dg_csv_formula_like(const char *s);
+
 /*
  * Append s to b as one cell of a CSV file meant for spreadsheets: quoted,
  * quotes doubled, and a leading = + - @ tab or CR defused with a ' so a

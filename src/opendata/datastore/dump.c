@@ -51,6 +51,7 @@
 #include "web/page.h"
 #include "core/failpoint.h"
 #include "core/buf.h"
+#include "core/csv.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "opendata/datastore/datastore.h"
@@ -193,12 +194,6 @@ static void dump_free(struct dump *d)
 	json_decref(d->t.fields);
 	slot_put(d->slot);
 	free(d);
-}
-
-/* A text cell a spreadsheet would read as a formula (OWASP's list). */
-static bool formula_like(const char *s)
-{
-	return s && *s && strchr("=+-@\t\r", *s) != NULL;
 }
 
 static void tmp_dir(struct dg_req *r, char dir[512])
@@ -358,7 +353,7 @@ static dg_rc row(struct dump *d, struct dg_rows *rows, struct dg_buf *out)
 	}
 	for (size_t i = 0; !d->raw && d->f != F_JSON && i < d->nsel; i++) {
 		json_t *v = json_array_get(vals, i);
-		if (json_is_string(v) && formula_like(json_string_value(v))) {
+		if (json_is_string(v) && dg_csv_formula_like(json_string_value(v))) {
 			char *q = dg_xmalloc(json_string_length(v) + 2);
 			q[0] = '\'';
 			memcpy(q + 1, json_string_value(v), json_string_length(v) + 1);
