@@ -53,7 +53,7 @@ jq -r '.figures[] | [.work, (if .dgov == null then "-" else "\(.dgov) \(.unit)" 
 	(if .ratio == null then "-" else "\(.ratio)x" end),
 	(if .goal == null then "-" else ">= \(.goal)x" end),
 	(if .met == null then "" elif .met then "yes" else "NO" end)] | @tsv' "$OUT" |
-	awk -F '\t' 'BEGIN {f = "%-44s %18s  %-30s %7s %8s  %s\n"; printf f, "work", "dgov", "peer", "ratio", "goal", "met"}
+	awk -F '\t' 'BEGIN {f = "%-48s %18s  %-36s %7s %8s  %s\n"; printf f, "work", "dgov", "peer", "ratio", "goal", "met"}
 		{printf f, $1, $2, $3, $4, $5, $6}'
 n=$(jq '.figures | length' "$OUT")
 ((n > 0)) || echo "# (no figures: the benchmarks run record none)"
