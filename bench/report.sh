@@ -48,14 +48,21 @@ echo "# every figure of this run: ratio > 1 means dgov is faster than its peer"
 echo "# (dgov/peer for rates, peer/dgov for times); goal is the least ratio asked for"
 jq -r '"# \(.when), \(.git), \(.cores) cores, load average \(.loadavg.start | join(" ")) at the start, \(.loadavg.end | join(" ")) at the end"' "$OUT"
 # joined by tabs, not @tsv, which would double the backslash of "\copy";
-# awk pads by bytes: the labels are ASCII
+# awk pads by bytes (the labels are ASCII), as wide as the longest work and peer
 jq -r '.figures[] | [.work, (if .dgov == null then "-" else "\(.dgov) \(.unit)" end),
 	(if .peer == null then .peer_name else "\(.peer_name) \(.peer)" end),
 	(if .ratio == null then "-" else "\(.ratio)x" end),
 	(if .goal == null then "-" else ">= \(.goal)x" end),
 	(if .met == null then "" elif .met then "yes" else "NO" end)] | join("\t")' "$OUT" |
-	awk -F '\t' 'BEGIN {f = "%-48s %18s  %-36s %7s %8s  %s\n"; printf f, "work", "dgov", "peer", "ratio", "goal", "met"}
-		{printf f, $1, $2, $3, $4, $5, $6}'
+	awk -F '\t' '{line[NR] = $0; if (length($1) > w) w = length($1); if (length($3) > p) p = length($3)}
+		END {
+			f = "%-" w "s  %18s  %-" p "s  %7s  %8s  %s\n"
+			printf f, "work", "dgov", "peer", "ratio", "goal", "met"
+			for (i = 1; i <= NR; i++) {
+				split(line[i], c, "\t")
+				printf f, c[1], c[2], c[3], c[4], c[5], c[6]
+			}
+		}'
 n=$(jq '.figures | length' "$OUT")
 ((n > 0)) || echo "# (no figures: the benchmarks run record none)"
 echo "# written to $OUT"
