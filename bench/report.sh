@@ -39,7 +39,10 @@ jq -R -n \
 		figures: [inputs | select(. != "") | split("\t") | {
 			work: .[0], unit: .[6], dgov: (.[1] | num), peer_name: .[2], peer: (.[3] | num),
 			ratio: (.[4] | num), goal: (.[5] | num)
-		} | .met = (if .goal == null or .ratio == null then null else .ratio >= .goal end)]
+		}
+		# a peer that gave no figure gives no ratio (the scripts print 0.00 then)
+		| .ratio = (if .dgov == null or .peer == null or .peer == 0 then null else .ratio end)
+		| .met = (if .goal == null or .ratio == null then null else .ratio >= .goal end)]
 	}' <"$RESULTS" >"$OUT.tmp"
 mv "$OUT.tmp" "$OUT"
 
