@@ -50,9 +50,9 @@ if [ -n "${BENCH_RESULTS:-}" ]; then
 	d1=$(jq .eval_seconds "$OUT/dgov-single.json") k1=$(jq .single_seconds "$OUT/duckdb.json")
 	d2=$(jq .eval_seconds "$OUT/dgov-all.json") k2=$(jq .all_seconds "$OUT/duckdb.json")
 	r() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", (b > 0) ? a / b : 0}'; }
-	ms() { awk -v a="$1" 'BEGIN {printf "%.3f", a}'; } # to the millisecond, as summary.mjs prints
-	bench_record "rule engine, one rule, $N persons" "$(ms "$d1")" "DuckDB, 2 threads" "$(ms "$k1")" \
+	s3() { awk -v a="$1" 'BEGIN {printf "%.3f", a}'; } # seconds to the millisecond, as summary.mjs prints
+	bench_record "rule engine, one rule, $N persons" "$(s3 "$d1")" "DuckDB, 2 threads" "$(s3 "$k1")" \
 		"$(r "$k1" "$d1")" - s
-	bench_record "rule engine, 200 rules, $N persons" "$(ms "$d2")" "DuckDB, 200 queries" "$(ms "$k2")" \
+	bench_record "rule engine, 200 rules, $N persons" "$(s3 "$d2")" "DuckDB, 200 queries" "$(s3 "$k2")" \
 		"$(r "$k2" "$d2")" - s
 fi
