@@ -4,7 +4,8 @@
 #   make            build build/dgov
 #   make run        set up, build, create the demo region if missing, serve it
 #   make test       set up, build, run the whole suite on SQLite and PostgreSQL
-#   make bench      dgov next to its peers: nginx under wrk (bench/http), DuckDB (bench/rule)
+#   make bench      dgov next to its peers: nginx under wrk (bench/http), DuckDB (bench/rule);
+#                   ends with one table of every figure, also in bench/last.json
 #   make fuzz       each libFuzzer target for FUZZ_SECONDS (default 20)
 #   make format     clang-format every C file
 #
@@ -117,6 +118,10 @@ test-only:
 # audit appends on both stores, `dgov audit verify` over BENCH_AUDIT records,
 # default 1M, and a bulk read of a BENCH_ROWS-record registry next to psql
 # \copy) runs only when named too: it loads the registry first.
+# Each run.sh prints its own table and records its figures (bench_record,
+# bench/record.sh) in the file BENCH_RESULTS names; bench/report.sh then
+# prints them all in one table and writes bench/last.json with the commit,
+# the core count and the load average at the start and at the end.
 BENCH ?= http cases rule datastore
 BENCH_PERSONS ?= 10000000
 BENCH_ROWS ?= 1000000
@@ -124,7 +129,10 @@ BENCH_AUDIT ?= 1000000
 bench:
 	scripts/deps.sh bench
 	$(MAKE) all
-	@for b in $(BENCH); do \
+	@BENCH_RESULTS=$$(mktemp -t dgov-bench-results.XXXXXX); export BENCH_RESULTS; \
+	trap 'rm -f "$$BENCH_RESULTS"' EXIT; \
+	load0=$$(cut -d' ' -f1-3 /proc/loadavg); \
+	for b in $(BENCH); do \
 		case $$b in \
 		http) DGOV_BIN=$(BIN) bench/http/run.sh || exit 1 ;; \
 		cases) DGOV_BIN=$(BIN) bench/cases/run.sh || exit 1 ;; \
@@ -136,7 +144,8 @@ bench:
 			bench/exchange/run.sh || exit 1 ;; \
 		*) echo "unknown benchmark $$b (http, cases, rule, datastore, soak, catalog, exchange)"; exit 2 ;; \
 		esac; \
-	done
+	done; \
+	bench/report.sh "$$BENCH_RESULTS" "$$load0"
 
 FUZZ_SECONDS ?= 20
 FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))

