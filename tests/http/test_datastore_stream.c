@@ -536,6 +536,137 @@ static void xlsx_is_capped(void **state)
 	th_resp_release(&r);
 }
 
+/* Make the dataset holding RID private (true) or public again, as its department. */
+static void set_private(bool priv)
+{
+	json_t *ans = NULL;
+	assert_int_equal(call(mz, "resource_show", "{\"id\":\"" RID "\"}", &ans), 200);
+	char body[200];
+	snprintf(body, sizeof body, "{\"id\":\"%s\",\"private\":%s}",
+		 json_string_value(json_object_get(json_object_get(ans, "result"), "package_id")),
+		 priv ? "true" : "false");
+	json_decref(ans);
+	assert_int_equal(call(mz, "package_patch", body, &ans), 200);
+	json_decref(ans);
+}
+
+/* A dump held after its first page, as the header line who (NULL: anonymous). */
+struct held_dump {
+	int fd;
+	char *first; /* what came before the hold */
+	size_t len;
+};
+
+static struct held_dump held_dump(const char *who)
+{
+	struct held_dump h;
+	char req[512];
+	bool closed;
+	arm("datastore.dump.page=hold:30000");
+	snprintf(req, sizeof req,
+		 "GET /datastore/dump/" RID " HTTP/1.1\r\nHost: x\r\n%s%sConnection: close\r\n\r\n",
+		 who ? who : "", who ? "\r\n" : "");
+	h.fd = dial("127.0.0.1", th_port(th_shared));
+	send_all(h.fd, req);
+	h.first = read_until(h.fd, 8192, 10000, &h.len, &closed);
+	assert_false(closed);
+	assert_non_null(strstr(h.first, "HTTP/1.1 200"));
+	for (int i = 0; i < 1000 && dg_failpoint_fired("datastore.dump.page") < 1; i++)
+		th_sleep_ms(10);
+	assert_int_equal(dg_failpoint_fired("datastore.dump.page"), 1);
+	return h;
+}
+
+/* The whole of a held dump once let go: whether its chunked body ended properly. */
+static bool rest_ends(struct held_dump h, bool *has_last_row)
+{
+	size_t len, blen;
+	bool closed, ended;
+	arm("");
+	char *rest = read_until(h.fd, 0, 10000, &len, &closed);
+	close(h.fd);
+	assert_true(closed);
+	char *all = malloc(h.len + len + 1);
+	memcpy(all, h.first, h.len);
+	memcpy(all + h.len, rest, len);
+	all[h.len + len] = '\0';
+	char *body = dechunk(all, h.len + len, &blen, &ended);
+	assert_non_null(strstr(body, "\r\n1000,row 1000,"));
+	*has_last_row = strstr(body, "\r\n12500,row 12500,") != NULL;
+	free(body);
+	free(all);
+	free(rest);
+	free(h.first);
+	return ended;
+}
+
+static void access_that_ends_cuts_off(void **state)
+{
+	(void)state;
+	bool last;
+	/* an anonymous download: the dataset made private while it runs stops it */
+	struct held_dump h = held_dump(NULL);
+	set_private(true);
+	assert_false(rest_ends(h, &last));
+	assert_false(last);
+	/* resource_show, as package_show: the private dataset's resource is its department's */
+	json_t *ans = NULL;
+	assert_int_equal(call(NULL, "resource_show", "{\"id\":\"" RID "\"}", &ans), 404);
+	json_decref(ans);
+	assert_int_equal(call(mz, "resource_show", "{\"id\":\"" RID "\"}", &ans), 200);
+	json_decref(ans);
+	/* the department's own download of its private dataset runs to the end */
+	h = held_dump(mz);
+	assert_true(rest_ends(h, &last));
+	assert_true(last);
+	set_private(false);
+	/* public again: an anonymous download runs to the end */
+	h = held_dump(NULL);
+	assert_true(rest_ends(h, &last));
+	assert_true(last);
+}
+
+static void head_sends_headers_only(void **state)
+{
+	(void)state;
+	struct th_client *c = th_client_new(th_shared);
+	struct th_resp get = {0}, head = {0};
+	/* the store's queries are counted (a 1 ms wait each) to see what each one reads */
+	arm("store.query=slow:1");
+	assert_int_equal(th_get(c, "/datastore/dump/" RID "?format=tsv", &get), 200);
+	long get_queries = dg_failpoint_fired("store.query");
+	arm("store.query=slow:1");
+	assert_int_equal(th_request(c, "HEAD", "/datastore/dump/" RID "?format=tsv", NULL, NULL, 0,
+				    NULL, &head),
+			 200);
+	long head_queries = dg_failpoint_fired("store.query");
+	arm("");
+	assert_int_equal(head.len, 0);
+	assert_true(get.len > 100000);
+	/* the same headers as the GET's */
+	char *want = th_header(&get, "Content-Disposition");
+	assert_non_null(want);
+	header_has(&head, "Content-Disposition", want);
+	free(want);
+	header_has(&head, "Content-Type", "text/tab-separated-values");
+	/* fewer reads: none of the table's rows (GET read 13 pages) */
+	assert_true(head_queries > 0);
+	assert_true(head_queries + 13 <= get_queries);
+	th_resp_release(&get);
+	th_resp_release(&head);
+	/* the checks a GET has: a bad format, and a private dataset to the public */
+	assert_int_equal(th_request(c, "HEAD", "/datastore/dump/" RID "?format=doc", NULL, NULL, 0,
+				    NULL, &head),
+			 400);
+	th_resp_release(&head);
+	set_private(true);
+	assert_int_equal(th_request(c, "HEAD", "/datastore/dump/" RID, NULL, NULL, 0, NULL, &head),
+			 404);
+	th_resp_release(&head);
+	set_private(false);
+	th_client_free(c);
+}
+
 static int setup(void **state)
 {
 	if (th_group_setup(state) != 0)
@@ -593,6 +724,8 @@ int main(void)
 		cmocka_unit_test(error_after_headers_cuts_off),
 		cmocka_unit_test(clients_that_leave_free_their_slots),
 		cmocka_unit_test(xlsx_is_capped),
+		cmocka_unit_test(access_that_ends_cuts_off),
+		cmocka_unit_test(head_sends_headers_only),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -12,6 +12,7 @@
 #include "opendata/access/access_int.h"
 
 #include <sodium.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -19,6 +20,7 @@
 #include "node/env.h"
 #include "core/date.h"
 #include "core/log.h"
+#include "core/mem.h"
 #include "web/page.h"
 
 const struct dg_migration dg_od_access_migrations[] = {
@@ -282,37 +284,59 @@ dg_rc dg_od_access_gate(struct dg_req *r, const char *action, bool write, struct
 	return DG_OK;
 }
 
-dg_rc dg_od_access_rows(struct dg_req *r, struct dg_db *db, const char *resource_id,
-			struct dg_err *err)
+/*
+ * Whether app_id (0: none) may read the rows of resource_id: *ok, and in
+ * *name (an arena copy, when a is given) the dataset's name when it is
+ * conditional and no live grant lets it.
+ */
+static dg_rc rows_open_to(struct dg_db *db, struct dg_arena *a, const char *resource_id,
+			  int64_t app_id, bool *ok, const char **name)
 {
 	struct dg_rows *rows = NULL;
-	int64_t app_id = 0, granted = 0;
+	int64_t granted = 0;
+	*ok = true;
 	dg_rc rc = dg_db_query(db, sql_tier_of_resource, DG_ARGS(DG_VT(resource_id)), &rows);
-	if (rc)
-		return dg_err_set(err, rc, "The store is not available");
-	rc = dg_rows_next(rows);
+	if (rc == DG_OK)
+		rc = dg_rows_next(rows);
 	if (rc == DG_ENOTFOUND || (rc == DG_OK && strcmp(dg_rows_text(rows, 2), "conditional"))) {
 		dg_rows_free(rows);
 		return DG_OK;
 	}
-	if (rc) {
-		dg_rows_free(rows);
-		return dg_err_set(err, rc, "The store is not available");
-	}
-	char *pkg = dg_arena_strdup(r->arena, dg_rows_text(rows, 0));
-	char *name = dg_arena_strdup(r->arena, dg_rows_text(rows, 1));
+	char *pkg = rc == DG_OK ? dg_xstrdup(dg_rows_text(rows, 0)) : NULL;
+	if (rc == DG_OK && a && name)
+		*name = dg_arena_strdup(a, dg_rows_text(rows, 1));
 	dg_rows_free(rows);
-	rc = app_of(r, db, &app_id);
 	if (rc == DG_OK && app_id)
 		rc = dg_db_query_int(db, sql_grant,
 				     DG_ARGS(DG_VI(app_id), DG_VT(pkg), DG_VI(dg_now_ms())),
 				     &granted);
-	if (rc && rc != DG_EAUTH && rc != DG_EDENIED)
+	free(pkg);
+	*ok = rc == DG_OK && granted > 0;
+	return rc;
+}
+
+dg_rc dg_od_access_rows(struct dg_req *r, struct dg_db *db, const char *resource_id,
+			struct dg_err *err)
+{
+	int64_t app_id = 0;
+	const char *name = "";
+	bool ok = false;
+	dg_rc rc = app_of(r, db, &app_id);
+	if (rc == DG_EAUTH || rc == DG_EDENIED) /* an unknown or revoked key holds no grant */
+		rc = DG_OK, app_id = 0;
+	if (rc == DG_OK)
+		rc = rows_open_to(db, r->arena, resource_id, app_id, &ok, &name);
+	if (rc)
 		return dg_err_set(err, rc, "The store is not available");
-	if (granted > 0)
+	if (ok)
 		return DG_OK;
 	return dg_err_set(err, DG_EDENIED, "%s /data/datasets/%s/apply",
 			  dg_t(r, "od_access.api.conditional"), name);
+}
+
+dg_rc dg_od_rows_open_to(struct dg_db *db, const char *resource_id, int64_t app_id, bool *ok)
+{
+	return rows_open_to(db, NULL, resource_id, app_id, ok, NULL);
 }
 
 dg_rc dg_od_count(struct dg_db *db, enum dg_od_count_kind kind, const char *package_id,

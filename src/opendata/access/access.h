@@ -74,6 +74,14 @@ void dg_od_limit_headers(struct dg_req *r, const char *name, int64_t limit, int6
 dg_rc dg_od_access_rows(struct dg_req *r, struct dg_db *db, const char *resource_id,
 			struct dg_err *err) DG_MUST;
 
+/*
+ * dg_od_access_rows for a caller no longer at hand, by its app id (0:
+ * none): *ok whether the rows are still open to it. A long download asks
+ * between its pages, so a grant that ends stops it.
+ */
+dg_rc dg_od_rows_open_to(struct dg_db *db, const char *resource_id, int64_t app_id,
+			 bool *ok) DG_MUST;
+
 enum dg_od_count_kind { DG_OD_VIEW, DG_OD_DOWNLOAD, DG_OD_CALL };
 
 /*

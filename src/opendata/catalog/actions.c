@@ -1630,8 +1630,8 @@ DG_CKAN_ACTION_FN(resource_show)
 	dg_rc rc = dg_req_db(r, &db);
 	if (!rc)
 		rc = dg_od_resource_package(db, id, r->arena, &pkg_id);
-	if (!rc)
-		rc = dg_od_package_show(db, pkg_id, &pkg);
+	if (!rc) /* as package_show: private and closed ones to their editors */
+		rc = dg_od_package_for(r, db, pkg_id, &pkg);
 	json_t *found = rc ? NULL : resource_in(pkg, id);
 	if (rc == DG_ENOTFOUND || (!rc && !found))
 		rc = dg_err_set(err, DG_ENOTFOUND, "Not found: Resource was not found.");

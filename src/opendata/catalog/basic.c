@@ -122,6 +122,12 @@ static dg_rc editor_show(struct dg_req *r, struct dg_db *db, const char *id, jso
 	return rc ? rc : dg_od_package_read_all(db, pkg_id, res);
 }
 
+dg_rc dg_od_package_for(struct dg_req *r, struct dg_db *db, const char *id, json_t **res)
+{
+	dg_rc rc = dg_od_package_show(db, id, res);
+	return rc == DG_ENOTFOUND ? editor_show(r, db, id, res) : rc;
+}
+
 DG_CKAN_ACTION_FN(package_show)
 {
 	struct dg_db *db = NULL;
@@ -130,9 +136,7 @@ DG_CKAN_ACTION_FN(package_show)
 		return dg_err_field(err, DG_EINVAL, "id", "Missing value");
 	dg_rc rc = dg_req_db(r, &db);
 	if (!rc)
-		rc = dg_od_package_show(db, id, res);
-	if (rc == DG_ENOTFOUND)
-		rc = editor_show(r, db, id, res);
+		rc = dg_od_package_for(r, db, id, res);
 	if (rc == DG_ENOTFOUND)
 		return dg_err_set(err, DG_ENOTFOUND, "Not found: Dataset not found");
 	return rc;

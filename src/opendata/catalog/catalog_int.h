@@ -314,4 +314,12 @@ dg_rc dg_dcat_group(struct dg_req *r) DG_MUST;
  * when none). */
 dg_rc dg_od_catalog_dates(struct dg_db *db, int64_t *first_ms, int64_t *last_ms) DG_MUST;
 
+/*
+ * The dataset id_or_name as package_show gives it to the requester: what
+ * the public sees, or, to those who may edit it, a private, closed or
+ * deleted one too (basic.c). ENOTFOUND for anyone else.
+ */
+dg_rc dg_od_package_for(struct dg_req *r, struct dg_db *db, const char *id_or_name,
+			json_t **out) DG_MUST;
+
 #endif

@@ -51,11 +51,13 @@ static dg_rc table_of(struct dg_db *db, const char *id, struct dg_ds_table *t, s
 	return DG_OK;
 }
 
-dg_rc dg_datastore_check(struct dg_req *r, struct dg_db *db, const char *resource_id, bool write,
-			 bool force, struct dg_err *err)
+/* dg_datastore_check, saying in *again whether the read rests on the dataset staying open. */
+static dg_rc check(struct dg_req *r, struct dg_db *db, const char *resource_id, bool write,
+		   bool force, bool *again, struct dg_err *err)
 {
 	struct dg_ds_owner o;
 	bool owner = false;
+	*again = false;
 	/* a private staging table (dg_datastore_stage) is nobody's to read or write */
 	if (strncmp(resource_id, DG_DS_STAGE_PREFIX, strlen(DG_DS_STAGE_PREFIX)) == 0)
 		return dg_err_set(err, DG_ENOTFOUND, "Resource \"%.100s\" was not found.",
@@ -77,6 +79,7 @@ dg_rc dg_datastore_check(struct dg_req *r, struct dg_db *db, const char *resourc
 	if (!owner && !o.visible) /* closed or private: absent to whoever may not write it */
 		return dg_err_set(err, DG_ENOTFOUND, "Resource \"%.100s\" was not found.",
 				  resource_id);
+	*again = !owner;
 	if (!write) /* conditional data: only with a grant, to all but its department */
 		return owner ? DG_OK : dg_od_access_rows(r, db, resource_id, err);
 	if (!owner)
@@ -89,6 +92,31 @@ dg_rc dg_datastore_check(struct dg_req *r, struct dg_db *db, const char *resourc
 				    "Cannot edit read-only resource. Either pass \"force=True\" or "
 				    "change url_type to \"datastore\"");
 	return DG_OK;
+}
+
+dg_rc dg_datastore_check(struct dg_req *r, struct dg_db *db, const char *resource_id, bool write,
+			 bool force, struct dg_err *err)
+{
+	bool again;
+	return check(r, db, resource_id, write, force, &again, err);
+}
+
+dg_rc dg_ds_check_read(struct dg_req *r, struct dg_db *db, const char *resource_id, bool *again,
+		       struct dg_err *err)
+{
+	return check(r, db, resource_id, false, false, again, err);
+}
+
+dg_rc dg_ds_still_open(struct dg_db *db, const char *resource_id, int64_t app_id, bool *open)
+{
+	struct dg_ds_owner o;
+	dg_rc rc = dg_ds_sql_resource(db, resource_id, NULL, &o);
+	*open = rc == DG_OK && o.visible;
+	if (rc == DG_ENOTFOUND) /* deleted since */
+		rc = DG_OK;
+	if (rc == DG_OK && *open)
+		rc = dg_od_rows_open_to(db, resource_id, app_id, open);
+	return rc;
 }
 
 static dg_rc action_search(struct dg_db *db, const char *id, json_t *params, json_t **result,

@@ -178,7 +178,10 @@ struct dg_ds_names {
 dg_rc dg_ds_sql_names(struct dg_db *db, const char *resource_id, struct dg_arena *a,
 		      struct dg_ds_names *n) DG_MUST;
 
-/* The owner of an active dataset's resource; ENOTFOUND when there is none. */
+/*
+ * The owner of an active dataset's resource; ENOTFOUND when there is none.
+ * With a NULL arena only o->visible is filled.
+ */
 dg_rc dg_ds_sql_resource(struct dg_db *db, const char *resource_id, struct dg_arena *a,
 			 struct dg_ds_owner *o) DG_MUST;
 
@@ -269,5 +272,21 @@ dg_rc dg_ds_upsert(struct dg_db *db, const char *resource_id, json_t *params, js
  */
 dg_rc dg_ds_delete(struct dg_db *db, const char *resource_id, json_t *params, bool rows_only,
 		   json_t **result, struct dg_err *err) DG_MUST;
+
+/*
+ * dg_datastore_check for a read; *again is true when the read was allowed
+ * only because the dataset is open to this caller (not theirs to edit), so
+ * that a long read (a dump) asks dg_ds_still_open between its pages.
+ */
+dg_rc dg_ds_check_read(struct dg_req *r, struct dg_db *db, const char *resource_id, bool *again,
+		       struct dg_err *err) DG_MUST;
+
+/*
+ * Is resource_id still readable by a caller who is not its department, with
+ * app app_id (0: none)? *open false once its dataset is deleted, closed or
+ * made private, or, when conditional, the app's grant has ended.
+ */
+dg_rc dg_ds_still_open(struct dg_db *db, const char *resource_id, int64_t app_id,
+		       bool *open) DG_MUST;
 
 #endif

@@ -33,8 +33,12 @@
  * and XLSX_AT_ONCE are built at once on the whole server (429 past that).
  *
  * Pages are separate statements, so rows written while a dump runs may or
- * may not be in it; no row appears twice. Access is checked once, when the
- * dump starts.
+ * may not be in it; no row appears twice. Access is checked when the dump
+ * starts and, for a caller who is not the table's department, again before
+ * each later page: once the dataset is deleted, closed or made private, or
+ * the caller's grant to conditional data ends, the download is cut off.
+ * HEAD answers with the headers a GET would, after the same checks, and
+ * reads no rows (nor counts a download).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -97,6 +101,8 @@ struct dump {
 	struct dg_buf sql;   /* the page query being built */
 	struct dg_buf first; /* made before the reply: the head and the first page */
 	int slot;            /* the caller's dump slot, -1 when none */
+	char *rid;           /* the resource, when each page must check access again */
+	int64_t app_id;      /* the caller's app (0: none), for that check */
 	/* XLSX */
 	struct dg_xlsx *x;
 	char xlsx_path[PATH_MAX]; /* the workbook until it is opened as fp and unlinked */
@@ -193,6 +199,7 @@ static void dump_free(struct dump *d)
 	free(d->sel);
 	json_decref(d->t.fields);
 	slot_put(d->slot);
+	free(d->rid);
 	free(d);
 }
 
@@ -452,6 +459,18 @@ static dg_rc page(struct dump *d, struct dg_db *db, struct dg_buf *out)
 }
 
 /*
+ * A page after the first reads only while the caller may still read the
+ * table: a dataset deleted, closed or made private, or a grant that ended,
+ * cuts the download off (DG_EDENIED) at the next page.
+ */
+static dg_rc still_open(struct dump *d, struct dg_db *db)
+{
+	bool open = true;
+	dg_rc rc = d->rid ? dg_ds_still_open(db, d->rid, d->app_id, &open) : DG_OK;
+	return rc == DG_OK && !open ? DG_EDENIED : rc;
+}
+
+/*
  * The stream's producer: the bytes made before the reply first, then a
  * page at a time, each on a connection borrowed for that page alone.
  */
@@ -467,13 +486,17 @@ static dg_rc dump_produce(void *ctx, struct dg_buf *out, bool *done)
 		/* a test makes a page fail here, after the headers went out (failpoint.h) */
 		if ((rc = dg_failpoint_hit("datastore.dump.page")) == DG_OK &&
 		    (rc = dg_db_get(d->store, &db)) == DG_OK &&
-		    (rc = dg_db_set_timeout_ms(db, DG_DS_READ_MS)) == DG_OK)
+		    (rc = dg_db_set_timeout_ms(db, DG_DS_READ_MS)) == DG_OK &&
+		    (rc = still_open(d, db)) == DG_OK)
 			rc = page(d, db, out);
 		if (rc != DG_OK)
 			dg_warn("req=%s dump of table %s: the page after _id %" PRId64
 				" failed (%s%s) after %" PRId64 " rows",
 				d->req_id, d->t.table, d->last, dg_rc_name(rc),
-				db && dg_db_timed_out(db) ? ", over the read budget" : "", d->rows);
+				rc == DG_EDENIED            ? ", no longer open to the caller"
+				: db && dg_db_timed_out(db) ? ", over the read budget"
+							    : "",
+				d->rows);
 		dg_db_put(db); /* also ends the budget */
 	}
 	*done = rc == DG_OK && d->ended;
@@ -617,13 +640,16 @@ static dg_rc parse_labels(struct dg_req *r, const char **key)
 static dg_rc prepare(struct dg_req *r, struct dump *d, struct dg_db *db, const char *id)
 {
 	json_t *params = params_of(r);
+	bool again = false;
 	dg_rc rc;
 	d->raw = dg_kvs_get(&r->query, "raw") &&
 		 strcasecmp(dg_kvs_get(&r->query, "raw"), "true") == 0;
 	if ((rc = parse_format(r, &d->f)) || (rc = parse_limit(r, &d->limit)) ||
 	    (rc = parse_labels(r, &d->labels)) ||
-	    (rc = dg_datastore_check(r, db, id, false, false, &r->err)))
+	    (rc = dg_ds_check_read(r, db, id, &again, &r->err)))
 		goto out;
+	if (again)
+		d->rid = dg_xstrdup(id);
 	if ((rc = dg_ds_sql_lookup(db, id, &d->t)) != DG_OK) {
 		dg_err_set(&r->err, rc,
 			   rc == DG_ENOTFOUND ? "This resource has no DataStore table."
@@ -697,6 +723,7 @@ static dg_rc dump_handle(struct dg_req *r)
 	dg_buf_init(&d->sql, 1 << 20);
 	dg_buf_init(&d->first, DG_STREAM_BUF_MAX);
 	d->store = r->env->store;
+	d->app_id = caller.app_id;
 	snprintf(d->req_id, sizeof d->req_id, "%s", r->id);
 	if ((d->slot = slot_take(who)) < 0) {
 		dg_od_limit_headers(r, "dumps_at_once", DUMPS_PER_CALLER, 0, 10);
@@ -710,6 +737,14 @@ static dg_rc dump_handle(struct dg_req *r)
 	if ((rc = dg_failpoint_hit("datastore.dump.run")) || (rc = dg_req_db(r, &db)) ||
 	    (rc = prepare(r, d, db, id)))
 		goto out;
+	if (strcmp(r->method, "HEAD") == 0) {
+		/* the headers a GET would send, after the same checks; no rows read */
+		d->ended = true;
+		dg_reply_stream(r, 200, formats[d->f].type, &dump_stream, d);
+		if (disposition(r, db, id, d->f) != DG_OK)
+			dg_warn("req=%s the download's name could not be made", r->id);
+		return DG_OK; /* the stream owns d */
+	}
 	if (d->f == F_XLSX) {
 		xlsx_counted = true;
 		if (atomic_fetch_add(&xlsx_running, 1) >= XLSX_AT_ONCE) {

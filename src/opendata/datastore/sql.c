@@ -275,10 +275,12 @@ dg_rc dg_ds_sql_resource(struct dg_db *db, const char *resource_id, struct dg_ar
 	if (rc != DG_OK)
 		return rc;
 	if ((rc = dg_rows_next(rows)) == DG_OK) {
-		o->dept = dg_arena_strdup(a, dg_rows_text(rows, 0));
 		o->visible =
 			strcmp(dg_rows_text(rows, 1), "closed") != 0 && dg_rows_int(rows, 2) == 0;
-		o->url_type = dg_arena_strdup(a, dg_rows_text(rows, 3));
+		if (a) {
+			o->dept = dg_arena_strdup(a, dg_rows_text(rows, 0));
+			o->url_type = dg_arena_strdup(a, dg_rows_text(rows, 3));
+		}
 	}
 	dg_rows_free(rows);
 	return rc;
