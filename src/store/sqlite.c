@@ -105,6 +105,7 @@ static dg_rc map_rc(int code)
 	case SQLITE_CONSTRAINT_PRIMARYKEY:
 	case SQLITE_CONSTRAINT_FOREIGNKEY: return DG_ECONFLICT;
 	case SQLITE_FULL: return DG_ENOSPC;
+	case SQLITE_TOOBIG: return DG_ETOOBIG; /* a value over the connection's length limit */
 	default: return DG_EDB;
 	}
 }

@@ -337,7 +337,10 @@ static void value_cap_of_search_sql(void **state)
 	long st = sql("SELECT district FROM \"" RID "\" WHERE n = 999", &ans, NULL);
 	if (sqlite) {
 		assert_int_equal(st, 409);
-		assert_non_null(json_object_get(json_object_get(ans, "error"), "sql"));
+		json_t *why =
+			json_array_get(json_object_get(json_object_get(ans, "error"), "sql"), 0);
+		assert_non_null(strstr(json_string_value(why), "over the 4 MiB"));
+		assert_non_null(strstr(json_string_value(why), "datastore_search"));
 	} else {
 		assert_int_equal(st, 200);
 	}

@@ -341,6 +341,12 @@ out:
 	}
 	json_decref(records);
 	json_decref(fields);
+	if (rc == DG_ETOOBIG) /* SQLite's length limit (SQL_VALUE_MAX) while search_sql runs */
+		return dg_err_field(err, DG_EINVAL, "sql",
+				    "A value this statement makes is over the %d MiB a value may "
+				    "have in datastore_search_sql: select a part of it (substr, "
+				    "length), or read the rows with datastore_search",
+				    SQL_VALUE_MAX >> 20);
 	return rc == DG_EDB ? dg_err_field(err, DG_EINVAL, "sql", "The store refused the statement")
 			    : rc;
 }
