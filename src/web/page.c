@@ -291,35 +291,46 @@ static bool nav_current(const char *path, const char *href)
 
 static json_t *nav_json(const struct dg_req *r)
 {
-	static const char *const items[][2] = {
+	static const char *const items[][3] = {
 		{"/", "nav.home"},     {"/services", "nav.services"},
 		{"/data", "nav.data"}, {"/policies", "nav.policies"},
 		{"/help", "nav.help"},
 	};
-	/* what a signed-in user comes back for: their cases and messages, or the queue */
-	static const char *const applicant[][2] = {{"/my/cases", "nav.my_cases"},
-						   {"/my/certificates", "nav.my_certs"},
-						   {"/inbox", "nav.inbox"}};
-	static const char *const staff[][2] = {{"/office", "nav.office"},
-					       {"/data/manage", "nav.data_manage"},
-					       {"/inbox", "nav.inbox"}};
-	static const char *const admin[][2] = {{"/office", "nav.office"},
-					       {"/data/manage", "nav.data_manage"},
-					       {"/admin/users", "nav.admin"}};
+	/*
+	 * What a signed-in user comes back for: their cases, certificates, who
+	 * used their data and messages; or the queue, the data they publish,
+	 * the data-sharing exchange and messages (users, for administrators).
+	 */
+	enum { NMINE = 4 };
+	static const char *const applicant[NMINE][3] = {{"/my/cases", "nav.my_cases"},
+							{"/my/certificates", "nav.my_certs"},
+							{"/my/data-use", "nav.my_data_use"},
+							{"/inbox", "nav.inbox"}};
+	static const char *const staff[NMINE][3] = {
+		{"/office", "nav.office"},
+		{"/data/manage", "nav.data_manage"},
+		{"/exchange/directory", "nav.exchange", "/exchange"},
+		{"/inbox", "nav.inbox"}};
+	static const char *const admin[NMINE][3] = {
+		{"/office", "nav.office"},
+		{"/data/manage", "nav.data_manage"},
+		{"/exchange/directory", "nav.exchange", "/exchange"},
+		{"/admin/users", "nav.admin"}};
 	enum dg_role role = r->user ? r->user->role : DG_ROLE_ANON;
-	const char *const(*mine)[2] = role == DG_ROLE_CITIZEN || role == DG_ROLE_AGENT ? applicant
+	const char *const(*mine)[3] = role == DG_ROLE_CITIZEN || role == DG_ROLE_AGENT ? applicant
 				      : role == DG_ROLE_STAFF                          ? staff
 				      : role == DG_ROLE_ADMIN                          ? admin
 										       : NULL;
 	json_t *list = json_array();
 	const char *path = r->path ? r->path : "/";
-	size_t nbase = sizeof(items) / sizeof(items[0]), nmine = mine ? 3 : 0;
+	size_t nbase = sizeof(items) / sizeof(items[0]), nmine = mine ? NMINE : 0;
 	/* one current item: the longest that holds the path (/data/manage, not /data too) */
 	size_t best = SIZE_MAX, best_len = 0;
 	for (size_t i = 0; i < nbase + nmine; i++) {
 		const char *const *e = i < nbase ? items[i] : mine[i - nbase];
-		if (e[0] && nav_current(path, e[0]) && strlen(e[0]) >= best_len)
-			best = i, best_len = strlen(e[0]);
+		const char *under = e[2] ? e[2] : e[0]; /* the pages it stands for */
+		if (e[0] && nav_current(path, under) && strlen(under) >= best_len)
+			best = i, best_len = strlen(under);
 	}
 	for (size_t i = 0; i < nbase + nmine; i++) {
 		const char *const *e = i < nbase ? items[i] : mine[i - nbase];

@@ -333,6 +333,9 @@ static void grants(void **state)
 	assert_true(th_login(c, DG_DEMO_ADMIN, DG_DEMO_PASSWORD));
 	char *body = th_get_body(c, "/exchange/requests", 200);
 	assert_non_null(body);
+	/* the header menu leads here, and marks where the page is */
+	assert_non_null(
+		strstr(body, "<a href=\"/exchange/directory\" aria-current=\"page\">数据共享</a>"));
 	assert_non_null(strstr(body, "待审核"));
 	assert_non_null(strstr(body, "登记核验只需身份核验结果"));
 	free(body);
@@ -567,6 +570,9 @@ static void data_use(void **state)
 	assert_true(th_login(c, DG_DEMO_CITIZEN, DG_DEMO_PASSWORD));
 	char *b = th_get_body(c, "/my/data-use", 200);
 	assert_non_null(b);
+	assert_non_null(
+		strstr(b, "<a href=\"/my/data-use\" aria-current=\"page\">数据使用记录</a>"));
+	assert_null(strstr(b, "/exchange/directory")); /* staff's, not a resident's */
 	assert_non_null(strstr(b, "民政局"));
 	assert_non_null(strstr(b, "990100-MZ-001"));
 	assert_non_null(strstr(b, "test-run-1"));
