@@ -80,8 +80,7 @@ dg_rc pr_batch_make(struct dg_env *env, struct dg_db *db, const char *code, int6
 		dg_arena_free(a);
 		return dg_err_set(err, rc, "proactive.err.store");
 	}
-	rc = dg_db_query_int(db, "SELECT id FROM pr_policies WHERE code = ?", DG_ARGS(DG_VT(code)),
-			     &pid);
+	rc = pr_policy_id(db, code, &pid);
 	if (rc == DG_ENOTFOUND) {
 		dg_err_set(err, rc, "proactive.err.no_policy");
 		goto out;
@@ -134,8 +133,9 @@ dg_rc pr_batch_make(struct dg_env *env, struct dg_db *db, const char *code, int6
 		rc = dg_db_exec(
 			db,
 			"INSERT INTO pr_grants (batch_id, line, rule, rid, rid_sealed, amount,"
-			" change) SELECT ?, ROW_NUMBER() OVER (ORDER BY x.rule, x.rid), x.rule,"
-			" x.rid, x.rid_sealed, x.amount, CASE WHEN EXISTS (SELECT 1 FROM pr_grants "
+			" district, change) SELECT ?, ROW_NUMBER() OVER (ORDER BY x.rule, x.rid),"
+			" x.rule, x.rid, x.rid_sealed, x.amount, x.district, CASE WHEN EXISTS "
+			"(SELECT 1 FROM pr_grants "
 			"o"
 			" WHERE o.batch_id = ? AND o.rule = x.rule AND o.rid = x.rid AND o.change"
 			" <> 'gone') THEN 'unchanged' ELSE 'new' END FROM pr_results x WHERE"
@@ -148,8 +148,9 @@ dg_rc pr_batch_make(struct dg_env *env, struct dg_db *db, const char *code, int6
 	if (!rc)
 		rc = dg_db_exec(db,
 				"INSERT INTO pr_grants (batch_id, line, rule, rid, rid_sealed,"
-				" change) SELECT ?, ? + ROW_NUMBER() OVER (ORDER BY o.rule, o.rid),"
-				" o.rule, o.rid, o.rid_sealed, 'gone' FROM pr_grants o WHERE"
+				" district, change) SELECT ?, ? + ROW_NUMBER() OVER (ORDER BY"
+				" o.rule, o.rid), o.rule, o.rid, o.rid_sealed, o.district, 'gone' "
+				"FROM pr_grants o WHERE"
 				" o.batch_id = ? AND o.change <> 'gone' AND o.state = 'listed' AND"
 				" NOT EXISTS (SELECT 1 FROM pr_grants g WHERE g.batch_id = ? AND"
 				" g.rule = o.rule AND g.rid = o.rid)",

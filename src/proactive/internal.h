@@ -25,6 +25,11 @@
 
 extern const struct dg_migration pr_migrations[];
 
+/* A policy's id, and its owning department's code (in a), by its code
+ * (sql.c); ENOTFOUND when there is no such policy. */
+dg_rc pr_policy_id(struct dg_db *db, const char *code, int64_t *id) DG_MUST;
+dg_rc pr_policy_dept(struct dg_db *db, const char *code, struct dg_arena *a, char **dept) DG_MUST;
+
 /* What a member of staff publishes (every string borrowed). */
 struct pr_publish {
 	const char *code, *dept, *item, *mode, *effective, *rule, *tests, *schedule;
@@ -133,6 +138,35 @@ dg_rc pr_grant_end(struct dg_env *env, struct dg_db *db, int64_t batch, int64_t 
 /* The payment instruction file of a batch: its granted lines as CSV (BOM, CRLF). */
 dg_rc pr_batch_csv(struct dg_env *env, struct dg_db *db, struct dg_arena *a, int64_t batch,
 		   struct dg_buf *out) DG_MUST;
+
+/* --- take-up by district and over time (takeup.c) --- */
+
+struct dg_entity;
+struct dg_data;
+/* The field that holds an entity's district (district, region or
+ * hukou_region, a code), or -1. */
+int pr_district_field(const struct dg_entity *e);
+/* The district of a record (borrowed from d's codes); "" when unknown or field is -1. */
+const char *pr_district_of(const struct dg_data *d, int ent, int field, int64_t row);
+/* In a finishing run's transaction: its eligible, notified and applied per district. */
+dg_rc pr_takeup_record(struct dg_db *db, int64_t run, int64_t policy) DG_MUST;
+
+#define PR_TAKEUP_NCOLS 6
+/* The counts of a take-up row, in order: eligible ... not_receiving. */
+extern const char *const pr_takeup_cols[PR_TAKEUP_NCOLS];
+/*
+ * The take-up of policy's latest finished runs (at most 24), one object per
+ * run and district in the order of run and district: run, ref_date,
+ * district and the counts of pr_takeup_cols. *out is the caller's.
+ */
+dg_rc pr_takeup_rows(struct dg_db *db, int64_t policy, json_t **out) DG_MUST;
+/* Those rows as a CSV file (BOM, CRLF, every cell by dg_csv_cell). */
+dg_rc pr_takeup_csv(const json_t *rows, struct dg_buf *out) DG_MUST;
+/* The take-up section of a policy's pages into data.takeup: tables and charts. */
+dg_rc pr_takeup_view(struct dg_req *r, struct dg_db *db, int64_t policy, const char *code,
+		     json_t *data) DG_MUST;
+/* The public take-up page and its CSV (takeup_routes.c). */
+const struct dg_route *pr_takeup_routes(size_t *n);
 
 /* The demo region's policies, published from policies/NAME.rule with their tests. */
 dg_rc pr_demo_seed(struct dg_env *env, struct dg_db *db, const struct dg_demo_opts *o,

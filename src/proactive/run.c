@@ -56,8 +56,7 @@ dg_rc pr_run_start(struct dg_db *db, const char *code, dg_day ref, int64_t user_
 	dg_rc rc = dg_db_begin(db);
 	if (rc)
 		return dg_err_set(err, rc, "proactive.err.store");
-	rc = dg_db_query_int(db, "SELECT id FROM pr_policies WHERE code = ?", DG_ARGS(DG_VT(code)),
-			     &pid);
+	rc = pr_policy_id(db, code, &pid);
 	if (rc == DG_ENOTFOUND) {
 		dg_err_set(err, rc, "proactive.err.no_policy");
 		goto out;
@@ -128,6 +127,7 @@ struct run_ctx {
 	int64_t read_ms, answer_ms; /* how long reading the registries and answering took */
 	struct pr_tie *ties;        /* sorted by entity and row */
 	size_t nties;
+	int district[DG_MAX_ENT]; /* each entity's district field (takeup.c), -1: none */
 };
 
 /*
@@ -227,6 +227,8 @@ static dg_rc prepare(struct run_ctx *c, char *source, size_t n, struct dg_err *e
 		return dg_err_set(err, DG_EINVAL, "the rules do not compile for the run's date");
 	for (int i = 0; i < c->p->nrules; i++)
 		c->total += c->data->t[c->p->rules[i].ent].n;
+	for (int e = 0; e < c->p->schema->ne; e++)
+		c->district[e] = pr_district_field(&c->p->schema->e[e]);
 	return DG_OK;
 }
 
@@ -368,12 +370,13 @@ static dg_rc answer(struct run_ctx *c, int ri, int64_t row, struct dg_err *err)
 	rc = dg_db_exec(
 		c->job->db,
 		"INSERT INTO pr_results (run_id, rule, ent, rid, rid_sealed, outcome, amount,"
-		" blocking, missing, explain) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		" blocking, missing, explain, district) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		DG_ARGS(DG_VI(c->run), DG_VT(c->p->rules[ri].id), DG_VT(c->p->schema->e[eid].name),
 			DG_VT(rid), DG_VT(dg_pii_seal(k, a, id)), DG_VT(dg_outcome_name(o)),
 			o == DG_ELIGIBLE && known ? DG_VI(amount) : DG_VNULL,
 			DG_VT(dg_pii_seal(k, a, bs)), DG_VT(dg_pii_seal(k, a, ms)),
-			DG_VT(dg_pii_seal(k, a, es))),
+			DG_VT(dg_pii_seal(k, a, es)),
+			DG_VT(pr_district_of(c->data, eid, c->district[eid], row))),
 		NULL);
 	dg_wipe(bs, strlen(bs));
 	dg_wipe(ms, strlen(ms));
@@ -585,6 +588,8 @@ static dg_rc finish(struct run_ctx *c, const char *source, struct dg_err *err)
 				DG_ARGS(DG_VI(c->run), DG_VI(c->prev)), &c->changed_amount);
 	if (!rc)
 		rc = reach(c, err);
+	if (!rc && pr_takeup_record(db, c->run, c->policy))
+		rc = dg_err_set(err, DG_EDB, "the run's take-up could not be counted");
 	json_t *counts = json_pack(
 		"{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "answers", (json_int_t)c->done, "eligible",
 		(json_int_t)c->eligible, "unknown", (json_int_t)c->unknown, "newly_eligible",
