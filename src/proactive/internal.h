@@ -73,6 +73,18 @@ const char *pr_policies_dir(const struct dg_env *env, char *buf, size_t n);
 dg_rc pr_run_start(struct dg_db *db, const char *code, dg_day ref, int64_t user_id, int64_t *run,
 		   int64_t *job, struct dg_err *err) DG_MUST;
 
+struct dg_intern;
+struct dg_data;
+/*
+ * The registries' records for program p, through the exchange under dept's
+ * bulk grants (use names the reader in each record's use), or from the CSV
+ * folder $DGOV_PROACTIVE_DATA; source ("exchange" or "csv") says which.
+ * NULL with err's message when they cannot be read (run.c).
+ */
+struct dg_data *pr_load_data(struct dg_job *job, const struct dg_program *p,
+			     struct dg_intern *codes, const char *dept, const char *use,
+			     char *source, size_t n, struct dg_err *err);
+
 /* The job kinds: one run, and the daily scheduler. */
 dg_rc pr_run_job(struct dg_job *job, struct dg_err *err);
 dg_rc pr_schedule_job(struct dg_job *job, struct dg_err *err);
@@ -167,6 +179,30 @@ dg_rc pr_takeup_view(struct dg_req *r, struct dg_db *db, int64_t policy, const c
 		     json_t *data) DG_MUST;
 /* The public take-up page and its CSV (takeup_routes.c). */
 const struct dg_route *pr_takeup_routes(size_t *n);
+
+/* --- what-if (whatif.c) --- */
+
+#define PR_WHATIF_SETS   8   /* parameters one what-if changes at most */
+#define PR_SWEEP_MAX     20  /* values of a sweep at most */
+#define PR_WHATIF_PEOPLE 100 /* people listed as gaining or losing at most */
+
+/*
+ * Queue a what-if of policy code's version in force for date ref (0:
+ * today): sets an array of "NAME=VALUE" / "NAME[REGION]=VALUE" strings
+ * (may be NULL), sweep "NAME=FROM..TO:STEP" or NULL/"". EINVAL (nothing
+ * written) with a message key and its field for a bad parameter or value,
+ * too many, a sweep past PR_SWEEP_MAX, or nothing asked; ENOTFOUND for no
+ * such policy; ECONFLICT while a what-if of the policy is under way.
+ */
+dg_rc pr_whatif_start(struct dg_env *env, struct dg_db *db, const char *code, dg_day ref,
+		      json_t *sets, const char *sweep, int64_t user, int64_t *id, int64_t *job,
+		      struct dg_err *err) DG_MUST;
+/* The job kind proactive.whatif. */
+dg_rc pr_whatif_job(struct dg_job *job, struct dg_err *err);
+/* A program's parameters for the form: name, value at ref, by_region, legal (a's strings). */
+json_t *pr_whatif_params(const struct dg_program *p, dg_day ref, struct dg_arena *a);
+/* The what-if pages and API (whatif_routes.c). */
+const struct dg_route *pr_whatif_routes(size_t *n);
 
 /* The demo region's policies, published from policies/NAME.rule with their tests. */
 dg_rc pr_demo_seed(struct dg_env *env, struct dg_db *db, const struct dg_demo_opts *o,

@@ -5,7 +5,7 @@
  * A run is queued by pr_run_start, which claims the policy's one running
  * slot (pr_policies.running_run) in the same transaction: a second run of a
  * policy is refused while one is under way. The job compiles the version in
- * force for the run's date, loads the data through one call (load_source),
+ * force for the run's date, loads the data through one call (pr_load_data),
  * and answers every record of each rule's entity with the engine's own
  * explanation (rule/explain.h), so what is stored equals what `dgov rule
  * explain` gives for the same data and date. Answers are written in batches
@@ -16,7 +16,7 @@
  * answers afresh.
  *
  * The data comes from the shared registries through the exchange's reader
- * for the rule engine, under the owning department's grants (load_source);
+ * for the rule engine, under the owning department's grants (pr_load_data);
  * a run without a grant fails with the exchange's reason and tells nobody.
  *
  * The scheduler: the job kind proactive.schedule runs every minute (a task
@@ -131,15 +131,17 @@ struct run_ctx {
 };
 
 /*
- * The registries' records for a run, in the engine's columns: the one call
- * that yields the run's data. Through the exchange, under the owning
- * department's bulk grants for the policy's purpose (its first rule's id, as
- * the grants name it) with the run named in every use; without a grant the
- * read is refused (DG_EDENIED, nothing read) and the run fails. With
- * DGOV_PROACTIVE_DATA set, the CSV files of that folder instead (tests, and
- * trying a policy on an extract). *source says which.
+ * The registries' records for a run or a what-if, in the engine's columns:
+ * the one call that yields their data. Through the exchange, under the
+ * owning department's bulk grants for the policy's purpose (its first
+ * rule's id, as the grants name it) with use (the run or what-if) named in
+ * every use; without a grant the read is refused (DG_EDENIED, nothing read).
+ * With DGOV_PROACTIVE_DATA set, the CSV files of that folder instead (tests,
+ * and trying a policy on an extract). *source says which.
  */
-static struct dg_data *load_source(struct run_ctx *c, char *source, size_t n, struct dg_err *err)
+struct dg_data *pr_load_data(struct dg_job *job, const struct dg_program *p,
+			     struct dg_intern *codes, const char *dept, const char *use,
+			     char *source, size_t n, struct dg_err *err)
 {
 	const char *dir = getenv("DGOV_PROACTIVE_DATA");
 	if (dir && *dir) {
@@ -150,16 +152,14 @@ static struct dg_data *load_source(struct run_ctx *c, char *source, size_t n, st
 				   "no registry data to read: the data folder is missing");
 			return NULL;
 		}
-		return dg_data_load_csv(c->p->schema, &c->codes, dir, err);
+		return dg_data_load_csv(p->schema, codes, dir, err);
 	}
 	snprintf(source, n, "exchange");
-	char run[40];
-	snprintf(run, sizeof run, "proactive-run-%lld", (long long)c->run);
 	struct dg_exchange_reader *xr = NULL;
-	if (dg_exchange_reader_open(c->job->env, c->job->db, c->p->schema, c->dept,
-				    c->p->rules[0].id, run, &xr, err))
+	if (dg_exchange_reader_open(job->env, job->db, p->schema, dept, p->rules[0].id, use, &xr,
+				    err))
 		return NULL;
-	struct dg_data *d = dg_data_load(c->p->schema, &c->codes, dg_exchange_reader_rule(xr), err);
+	struct dg_data *d = dg_data_load(p->schema, codes, dg_exchange_reader_rule(xr), err);
 	dg_exchange_reader_close(xr);
 	return d;
 }
@@ -210,7 +210,9 @@ static dg_rc prepare(struct run_ctx *c, char *source, size_t n, struct dg_err *e
 	if (c->p->diag.errors)
 		return dg_err_set(err, DG_EINVAL, "the policy's rules do not compile");
 	int64_t t0 = dg_mono_ms();
-	c->data = load_source(c, source, n, err);
+	char use[40];
+	snprintf(use, sizeof use, "proactive-run-%lld", (long long)c->run);
+	c->data = pr_load_data(c->job, c->p, &c->codes, c->dept, use, source, n, err);
 	c->read_ms = dg_mono_ms() - t0;
 	if (!c->data) {
 		/* a refused grant, a registry that is not there: the run cannot succeed */

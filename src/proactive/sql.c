@@ -47,6 +47,10 @@
  * many of them had an account told of the rule, and how many had an
  * account that applied through the policy's item. Counts only; they stay
  * when the run's answers are dropped, so take-up can be drawn over time.
+ *
+ * pr_whatifs is one what-if (whatif.c): the policy's version, the date, the
+ * parameters changed (sets: "NAME=VALUE" strings) and the sweep asked for,
+ * its job and state, and its answer sealed (it lists people).
  */
 #include "proactive/internal.h"
 
@@ -189,5 +193,21 @@ const struct dg_migration pr_migrations[] = {
 	 " notified BIGINT NOT NULL,"
 	 " applied BIGINT NOT NULL,"
 	 " PRIMARY KEY (run_id, district));"},
+	{"proactive-006-whatif",
+	 "CREATE TABLE pr_whatifs ("
+	 " id {{pk}},"
+	 " policy_id BIGINT NOT NULL REFERENCES pr_policies(id),"
+	 " version BIGINT NOT NULL,"
+	 " ref_date TEXT NOT NULL,"
+	 " sets TEXT NOT NULL DEFAULT '[]',"
+	 " sweep TEXT NOT NULL DEFAULT '',"
+	 " state TEXT NOT NULL CHECK (state IN ('queued','running','done','failed')),"
+	 " job_id BIGINT NOT NULL DEFAULT 0,"
+	 " result TEXT NOT NULL DEFAULT '',"
+	 " error TEXT NOT NULL DEFAULT '',"
+	 " created_by BIGINT NOT NULL DEFAULT 0,"
+	 " created_ms BIGINT NOT NULL,"
+	 " finished_ms BIGINT NOT NULL DEFAULT 0);"
+	 "CREATE INDEX pr_whatifs_policy ON pr_whatifs(policy_id, id);"},
 	{NULL, NULL},
 };
