@@ -177,6 +177,10 @@ dg_rc pr_takeup_csv(const json_t *rows, struct dg_buf *out) DG_MUST;
 /* The take-up section of a policy's pages into data.takeup: tables and charts. */
 dg_rc pr_takeup_view(struct dg_req *r, struct dg_db *db, int64_t policy, const char *code,
 		     json_t *data) DG_MUST;
+/* A chart of rows' key (a number) labelled by label_key, as SVG in r's arena
+ * (web/chart.h; id names its title and desc); NULL when it cannot be drawn. */
+const char *pr_chart(struct dg_req *r, const char *id, const char *title, const char *desc,
+		     const json_t *rows, const char *label_key, const char *key, bool line);
 /* The public take-up page and its CSV (takeup_routes.c). */
 const struct dg_route *pr_takeup_routes(size_t *n);
 
@@ -197,6 +201,14 @@ const struct dg_route *pr_takeup_routes(size_t *n);
 dg_rc pr_whatif_start(struct dg_env *env, struct dg_db *db, const char *code, dg_day ref,
 		      json_t *sets, const char *sweep, int64_t user, int64_t *id, int64_t *job,
 		      struct dg_err *err) DG_MUST;
+/* A policy's version in force: its id, department, version and rule text (in a). */
+struct pr_version {
+	int64_t id, version;
+	char *dept, *text;
+};
+/* ENOTFOUND when there is no policy code. */
+dg_rc pr_policy_version(struct dg_db *db, struct dg_arena *a, const char *code,
+			struct pr_version *out) DG_MUST;
 /* The job kind proactive.whatif. */
 dg_rc pr_whatif_job(struct dg_job *job, struct dg_err *err);
 /* A program's parameters for the form: name, value at ref, by_region, legal (a's strings). */

@@ -48,9 +48,8 @@ static void split(const json_t *rows, int64_t shown, json_t *districts, json_t *
 	}
 }
 
-/* The chart of rows' key (labels from label_key), as SVG in the arena; NULL on failure. */
-static const char *chart(struct dg_req *r, const char *id, const char *title, const char *desc,
-			 const json_t *rows, const char *label_key, const char *key, bool line)
+const char *pr_chart(struct dg_req *r, const char *id, const char *title, const char *desc,
+		     const json_t *rows, const char *label_key, const char *key, bool line)
 {
 	size_t n = json_array_size(rows);
 	const char **labels = dg_arena_alloc(r->arena, (n + 1) * sizeof *labels);
@@ -59,7 +58,7 @@ static const char *chart(struct dg_req *r, const char *id, const char *title, co
 	json_t *o;
 	json_array_foreach (rows, i, o) {
 		labels[i] = json_string_value(json_object_get(o, label_key));
-		values[i] = (double)json_integer_value(json_object_get(o, key));
+		values[i] = json_number_value(json_object_get(o, key));
 	}
 	struct dg_buf svg;
 	dg_buf_init(&svg, 256 * 1024);
@@ -99,10 +98,10 @@ dg_rc pr_takeup_view(struct dg_req *r, struct dg_db *db, int64_t policy, const c
 		const char *rt = dg_t(r, "proactive.t.over_time");
 		const char *rd = dg_arena_printf(r->arena, "%s %zu.", dg_t(r, "proactive.t.desc_t"),
 						 json_array_size(runs));
-		const char *sd = chart(r, "takeup-district", dt, dd, districts, "label",
-				       "not_receiving", false);
+		const char *sd = pr_chart(r, "takeup-district", dt, dd, districts, "label",
+					  "not_receiving", false);
 		const char *st =
-			chart(r, "takeup-time", rt, rd, runs, "ref_date", "eligible", true);
+			pr_chart(r, "takeup-time", rt, rd, runs, "ref_date", "eligible", true);
 		if (!sd || !st) {
 			json_decref(t);
 			return dg_err_set(&r->err, DG_ETOOBIG, "%s",

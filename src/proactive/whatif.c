@@ -25,14 +25,8 @@
 #include "core/mem.h"
 #include "rule/rule.h"
 
-/* The version in force of a policy and what a what-if needs of it (strings in a). */
-struct wi_policy {
-	int64_t id, version;
-	char *dept, *text;
-};
-
-static dg_rc policy_get(struct dg_db *db, struct dg_arena *a, const char *code,
-			struct wi_policy *out)
+dg_rc pr_policy_version(struct dg_db *db, struct dg_arena *a, const char *code,
+			struct pr_version *out)
 {
 	dg_rc rc = pr_policy_id(db, code, &out->id);
 	if (!rc)
@@ -81,14 +75,14 @@ dg_rc pr_whatif_start(struct dg_env *env, struct dg_db *db, const char *code, dg
 		      struct dg_err *err)
 {
 	struct dg_arena *a = dg_arena_new();
-	struct wi_policy pol = {0};
+	struct pr_version pol = {0};
 	struct dg_program *p = NULL;
 	struct dg_override ov[PR_WHATIF_SETS], sw;
 	int64_t vals[PR_SWEEP_MAX];
 	int nov = 0, nvals = 0;
 	char day[11];
 	dg_day_format(ref ? ref : dg_day_today(), day);
-	dg_rc rc = policy_get(db, a, code, &pol);
+	dg_rc rc = pr_policy_version(db, a, code, &pol);
 	if (rc) {
 		dg_err_set(err, rc,
 			   rc == DG_ENOTFOUND ? "proactive.err.no_policy" : "proactive.err.store");

@@ -43,22 +43,13 @@ static dg_rc policy_of(struct dg_req *r, struct dg_db *db, const char **code)
 static dg_rc form_page(struct dg_req *r, struct dg_db *db, const char *code, unsigned status,
 		       json_t *data)
 {
-	int64_t pid = 0, version = 0;
-	char *text = NULL;
-	dg_rc rc = pr_policy_id(db, code, &pid);
-	if (!rc)
-		rc = dg_db_query_int(db, "SELECT version FROM pr_policies WHERE id = ?",
-				     DG_ARGS(DG_VI(pid)), &version);
-	if (!rc)
-		rc = dg_db_query_text(db,
-				      "SELECT rule_text FROM pr_versions WHERE policy_id = ? AND"
-				      " version = ?",
-				      DG_ARGS(DG_VI(pid), DG_VI(version)), r->arena, &text);
+	struct pr_version pv;
+	dg_rc rc = pr_policy_version(db, r->arena, code, &pv);
 	if (rc) {
 		json_decref(data);
 		return rc;
 	}
-	struct dg_program *p = pr_compile(r->env, code, text, strlen(text));
+	struct dg_program *p = pr_compile(r->env, code, pv.text, strlen(pv.text));
 	json_t *params = pr_whatif_params(p, dg_day_today(), r->arena);
 	dg_program_free(p);
 	size_t i;
@@ -235,26 +226,12 @@ static const char *yuan(struct dg_req *r, int64_t fen)
 	return s;
 }
 
-/* An SVG chart of rows' key by label_key (a's), or "" when it cannot be drawn. */
+/* A chart for the page, or "" when it cannot be drawn (the table beside it stays). */
 static const char *chart(struct dg_req *r, const char *id, const char *title, const char *desc,
 			 const json_t *rows, const char *label_key, const char *key, bool line)
 {
-	size_t n = json_array_size(rows);
-	const char **labels = dg_arena_alloc(r->arena, (n + 1) * sizeof *labels);
-	double *values = dg_arena_alloc(r->arena, (n + 1) * sizeof *values);
-	size_t i;
-	json_t *o;
-	json_array_foreach (rows, i, o) {
-		labels[i] = json_string_value(json_object_get(o, label_key));
-		values[i] = json_number_value(json_object_get(o, key));
-	}
-	struct dg_buf svg;
-	dg_buf_init(&svg, 256 * 1024);
-	const char *out = "";
-	if (!dg_chart_svg(&svg, id, title, desc, labels, values, n, line))
-		out = dg_arena_strdup(r->arena, dg_buf_str(&svg));
-	dg_buf_release(&svg);
-	return out;
+	const char *svg = pr_chart(r, id, title, desc, rows, label_key, key, line);
+	return svg ? svg : "";
 }
 
 /* The answer shaped for the page: words in the reader's language, yuan, charts. */
@@ -319,7 +296,7 @@ static void shape(struct dg_req *r, json_t *res, json_t *data)
 		json_object_set_new(data, "sweep_svg",
 				    json_string(chart(r, "whatif-sweep", title,
 						      dg_t(r, "proactive.w.sweep_desc"), points,
-						      "value", "n", true)));
+						      "value", "eligible", true)));
 	}
 }
 
