@@ -85,6 +85,15 @@ struct dg_data *pr_load_data(struct dg_job *job, const struct dg_program *p,
 			     struct dg_intern *codes, const char *dept, const char *use,
 			     char *source, size_t n, struct dg_err *err);
 
+/*
+ * A run of policy code for ref done at once in db's open transaction, with
+ * no job (the demo's seed): its answers, differences and counts written and
+ * the policy's results switched to it, all committed or rolled back with the
+ * caller's transaction. *run gets its id. EINVAL outside a transaction.
+ */
+dg_rc pr_run_inline(struct dg_env *env, struct dg_db *db, const char *code, dg_day ref,
+		    int64_t user, int64_t *run, struct dg_err *err) DG_MUST;
+
 /* The job kinds: one run, and the daily scheduler. */
 dg_rc pr_run_job(struct dg_job *job, struct dg_err *err);
 dg_rc pr_schedule_job(struct dg_job *job, struct dg_err *err);

@@ -45,22 +45,19 @@
 #define REACH_MAX    100000                /* messages one run sends at most */
 #define WHY_MAX      1000                  /* bytes of the explanation in a message */
 
-dg_rc pr_run_start(struct dg_db *db, const char *code, dg_day ref, int64_t user_id, int64_t *run,
-		   int64_t *job, struct dg_err *err)
+/* A new run of policy code for ref (0: today) with the policy's one running slot, in db's
+ * transaction; ECONFLICT while a run is under way, ENOTFOUND for no such policy. */
+static dg_rc claim(struct dg_db *db, const char *code, dg_day ref, int64_t user_id, int64_t *run,
+		   struct dg_err *err)
 {
 	int64_t pid = 0, version = 0, changed = 0;
 	char day[11];
 	if (!ref)
 		ref = dg_day_today();
 	dg_day_format(ref, day);
-	dg_rc rc = dg_db_begin(db);
-	if (rc)
-		return dg_err_set(err, rc, "proactive.err.store");
-	rc = pr_policy_id(db, code, &pid);
-	if (rc == DG_ENOTFOUND) {
-		dg_err_set(err, rc, "proactive.err.no_policy");
-		goto out;
-	}
+	dg_rc rc = pr_policy_id(db, code, &pid);
+	if (rc == DG_ENOTFOUND)
+		return dg_err_set(err, rc, "proactive.err.no_policy");
 	if (!rc)
 		rc = dg_db_query_int(db, "SELECT version FROM pr_policies WHERE id = ?",
 				     DG_ARGS(DG_VI(pid)), &version);
@@ -80,10 +77,18 @@ dg_rc pr_run_start(struct dg_db *db, const char *code, dg_day ref, int64_t user_
 				" LEFT JOIN jobs j ON j.id = r.job_id WHERE r.state IN"
 				" ('done','failed') OR j.state = 'failed'))",
 				DG_ARGS(DG_VI(*run), DG_VI(pid)), &changed);
-	if (!rc && changed == 0) {
-		rc = dg_err_set(err, DG_ECONFLICT, "proactive.err.running");
-		goto out;
-	}
+	if (!rc && changed == 0)
+		return dg_err_set(err, DG_ECONFLICT, "proactive.err.running");
+	return rc ? dg_err_set(err, rc, "proactive.err.store") : DG_OK;
+}
+
+dg_rc pr_run_start(struct dg_db *db, const char *code, dg_day ref, int64_t user_id, int64_t *run,
+		   int64_t *job, struct dg_err *err)
+{
+	dg_rc rc = dg_db_begin(db);
+	if (rc)
+		return dg_err_set(err, rc, "proactive.err.store");
+	rc = claim(db, code, ref, user_id, run, err);
 	json_t *payload = NULL;
 	if (!rc) {
 		payload = json_pack("{s:I}", "run", (json_int_t)*run);
@@ -95,11 +100,11 @@ dg_rc pr_run_start(struct dg_db *db, const char *code, dg_day ref, int64_t user_
 				DG_ARGS(DG_VI(*job), DG_VI(*run)), NULL);
 	if (!rc)
 		rc = dg_db_commit(db);
-	if (rc)
-		dg_err_set(err, rc, "proactive.err.store");
-out:
-	if (rc)
+	if (rc) {
+		if (!err->msg[0])
+			dg_err_set(err, rc, "proactive.err.store");
 		dg_db_rollback(db);
+	}
 	return rc;
 }
 
@@ -112,6 +117,7 @@ struct pr_tie {
 
 struct run_ctx {
 	struct dg_job *job;
+	bool inline_tx; /* in the caller's transaction, with no job row (pr_run_inline) */
 	int64_t run, policy, prev;
 	char code[PR_CODE_MAX + 1];
 	char dept[32];
@@ -401,7 +407,7 @@ static dg_rc answer(struct run_ctx *c, int ri, int64_t row, struct dg_err *err)
 static dg_rc answer_all(struct run_ctx *c, struct dg_err *err)
 {
 	struct dg_db *db = c->job->db;
-	dg_rc rc = dg_db_begin(db);
+	dg_rc rc = c->inline_tx ? DG_OK : dg_db_begin(db);
 	if (!rc)
 		rc = dg_db_exec(db, "DELETE FROM pr_results WHERE run_id = ?",
 				DG_ARGS(DG_VI(c->run)), NULL);
@@ -417,7 +423,7 @@ static dg_rc answer_all(struct run_ctx *c, struct dg_err *err)
 			rc = answer(c, ri, row, err);
 			if (rc)
 				break;
-			if (++c->done % BATCH)
+			if (++c->done % BATCH || c->inline_tx)
 				continue;
 			rc = dg_job_save(c->job, c->done, c->total, NULL);
 			if (!rc)
@@ -429,7 +435,8 @@ static dg_rc answer_all(struct run_ctx *c, struct dg_err *err)
 		}
 	}
 	if (rc) {
-		dg_db_rollback(db);
+		if (!c->inline_tx)
+			dg_db_rollback(db);
 		return err->msg[0] ? rc : dg_err_set(err, rc, "the answers could not be written");
 	}
 	return DG_OK; /* the transaction stays open for finish() */
@@ -623,11 +630,14 @@ static dg_rc finish(struct run_ctx *c, const char *source, struct dg_err *err)
 				"DELETE FROM pr_who WHERE run_id IN (SELECT id FROM pr_runs WHERE"
 				" policy_id = ? AND id < ? AND id <> ?)",
 				DG_ARGS(DG_VI(c->policy), DG_VI(c->run), DG_VI(c->prev)), NULL);
-	if (!rc)
+	if (!rc && !c->inline_tx)
 		rc = dg_job_save(c->job, c->done, c->total, NULL);
-	if (!rc)
+	if (!rc && !c->inline_tx)
 		rc = dg_job_result(c->job, counts);
 	json_decref(counts);
+	if (c->inline_tx)
+		return rc ? dg_err_set(err, rc, "the run's results could not be switched in")
+			  : DG_OK;
 	if (!rc)
 		rc = dg_db_commit(db);
 	if (rc) {
@@ -653,11 +663,11 @@ static void fail_run(struct dg_db *db, int64_t run, const char *why)
 		dg_warn("proactive: run %lld could not be marked failed", (long long)run);
 }
 
-dg_rc pr_run_job(struct dg_job *job, struct dg_err *err)
+/* The run's work, from compiling its rules to switching its results in. */
+static dg_rc run_exec(struct dg_job *job, int64_t run, bool inline_tx, struct dg_err *err)
 {
-	struct run_ctx c = {.job = job};
+	struct run_ctx c = {.job = job, .inline_tx = inline_tx, .run = run};
 	char source[64] = "";
-	c.run = json_integer_value(json_object_get(job->payload, "run"));
 	c.a = dg_arena_new();
 	dg_intern_init(&c.codes);
 	dg_rc rc = load_run(&c, err);
@@ -665,7 +675,7 @@ dg_rc pr_run_job(struct dg_job *job, struct dg_err *err)
 		rc = prepare(&c, source, sizeof source, err);
 	if (!rc)
 		rc = load_ties(&c, err);
-	if (!rc)
+	if (!rc && !inline_tx)
 		rc = dg_job_save(job, 0, c.total, NULL);
 	if (!rc) {
 		int64_t t0 = dg_mono_ms();
@@ -674,7 +684,8 @@ dg_rc pr_run_job(struct dg_job *job, struct dg_err *err)
 	}
 	if (!rc)
 		rc = finish(&c, source, err);
-	if (rc && rc != DG_EUNAVAIL && (rc == DG_EINVAL || job->attempt >= MAX_ATTEMPTS)) {
+	if (!inline_tx && rc && rc != DG_EUNAVAIL &&
+	    (rc == DG_EINVAL || job->attempt >= MAX_ATTEMPTS)) {
 		fail_run(job->db, c.run, err->msg);
 		rc = DG_EINVAL;
 	}
@@ -685,6 +696,26 @@ dg_rc pr_run_job(struct dg_job *job, struct dg_err *err)
 	if (c.p)
 		dg_program_free(c.p);
 	dg_arena_free(c.a);
+	return rc;
+}
+
+dg_rc pr_run_job(struct dg_job *job, struct dg_err *err)
+{
+	return run_exec(job, json_integer_value(json_object_get(job->payload, "run")), false, err);
+}
+
+dg_rc pr_run_inline(struct dg_env *env, struct dg_db *db, const char *code, dg_day ref,
+		    int64_t user, int64_t *run, struct dg_err *err)
+{
+	if (!dg_db_in_tx(db))
+		return dg_err_set(err, DG_EINVAL, "a run inline needs the caller's transaction");
+	dg_rc rc = claim(db, code, ref, user, run, err);
+	json_t *payload = json_pack("{s:I}", "run", (json_int_t)*run);
+	struct dg_job job = {
+		.kind = "proactive.run", .payload = payload, .attempt = 1, .db = db, .env = env};
+	if (!rc)
+		rc = run_exec(&job, *run, true, err);
+	json_decref(payload);
 	return rc;
 }
 
