@@ -151,23 +151,27 @@ static dg_rc whatif_start(struct dg_req *r)
 	return DG_OK;
 }
 
-/* The what-if of the path with its answer opened, when the requester may see it. */
-static dg_rc whatif_of(struct dg_req *r, struct dg_db *db, json_t **out)
+/* The what-if of the path with its answer opened, when the requester may see it (the
+ * API's and the page's one loader). */
+static dg_rc whatif_of(struct dg_req *r, json_t **out)
 {
 	int64_t id = 0;
 	json_t *l = NULL;
 	bool ok = false;
+	struct dg_db *db = NULL;
 	const char *ids = dg_kvs_get(&r->params, "id");
 	if (!ids || dg_str_to_i64(dg_str_of(ids), &id) || id <= 0)
 		return dg_err_set(&r->err, DG_ENOTFOUND, "%s", dg_t(r, "proactive.w.err.none"));
-	dg_rc rc =
-		pr_rows_json(db,
-			     "SELECT w.id AS id, p.code AS policy, p.dept AS dept, w.version AS"
-			     " version, w.ref_date AS ref_date, w.sets AS sets, w.sweep AS sweep,"
-			     " w.state AS state, w.job_id AS job_id, w.error AS error, w.result"
-			     " AS result FROM pr_whatifs w JOIN pr_policies p ON p.id ="
-			     " w.policy_id WHERE w.id = ?",
-			     DG_ARGS(DG_VI(id)), &l);
+	dg_rc rc = dg_req_db(r, &db);
+	if (!rc)
+		rc = pr_rows_json(
+			db,
+			"SELECT w.id AS id, p.code AS policy, p.dept AS dept, w.version AS"
+			" version, w.ref_date AS ref_date, w.sets AS sets, w.sweep AS sweep,"
+			" w.state AS state, w.job_id AS job_id, w.error AS error, w.result"
+			" AS result FROM pr_whatifs w JOIN pr_policies p ON p.id ="
+			" w.policy_id WHERE w.id = ?",
+			DG_ARGS(DG_VI(id)), &l);
 	json_t *o = json_array_get(l, 0);
 	if (!rc && o)
 		rc = pr_may_manage(r, db, json_string_value(json_object_get(o, "dept")), &ok);
@@ -195,11 +199,8 @@ static dg_rc whatif_of(struct dg_req *r, struct dg_db *db, json_t **out)
 
 static dg_rc whatif_api(struct dg_req *r)
 {
-	struct dg_db *db = NULL;
 	json_t *o = NULL;
-	dg_rc rc = dg_req_db(r, &db);
-	if (!rc)
-		rc = whatif_of(r, db, &o);
+	dg_rc rc = whatif_of(r, &o);
 	if (rc)
 		return rc;
 	/* the districts as a list, in the order of their codes */
@@ -302,11 +303,8 @@ static void shape(struct dg_req *r, json_t *res, json_t *data)
 
 static dg_rc whatif_page(struct dg_req *r)
 {
-	struct dg_db *db = NULL;
 	json_t *o = NULL;
-	dg_rc rc = dg_req_db(r, &db);
-	if (!rc)
-		rc = whatif_of(r, db, &o);
+	dg_rc rc = whatif_of(r, &o);
 	if (rc)
 		return rc;
 	json_t *data = json_object();
