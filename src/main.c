@@ -51,13 +51,13 @@ static bool is_help(const char *a)
 	return strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0;
 }
 
-/* `dgov demo`'s own arguments, as app/demo.c takes them: [--if-missing] [--rows N] [--datasets N].
- */
+/* `dgov demo`'s own arguments, as app/demo.c takes them: [--if-missing] [--rows N] [--datasets N]
+ * [--with-runs]. */
 static bool demo_args_ok(int argc, char **argv)
 {
 	for (int i = 1; i < argc; i++) {
 		int64_t rows = 0;
-		if (strcmp(argv[i], "--if-missing") == 0)
+		if (strcmp(argv[i], "--if-missing") == 0 || strcmp(argv[i], "--with-runs") == 0)
 			continue;
 		if (strcmp(argv[i], "--rows") == 0 && i + 1 < argc &&
 		    dg_str_to_i64(dg_str_of(argv[i + 1]), &rows) == DG_OK && rows >= 0 &&
@@ -87,7 +87,8 @@ static int check_args(const char *cmd, const struct dg_command *mc, int argc, ch
 		const char *name, *usage;
 	} own[] = {
 		{"serve", "usage: dgov serve [options]\n"},
-		{"demo", "usage: dgov demo [--if-missing] [--rows N] [--datasets N] [options]\n"},
+		{"demo", "usage: dgov demo [--if-missing] [--rows N] [--datasets N] [--with-runs]"
+			 " [options]\n"},
 		{"migrate", "usage: dgov migrate [options]\n"},
 		{"routes", "usage: dgov routes [options]\n"},
 	};

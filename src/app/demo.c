@@ -94,6 +94,8 @@ int dg_app_demo_main(struct dg_app *app, int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--if-missing") == 0) {
 			if_missing = true;
+		} else if (strcmp(argv[i], "--with-runs") == 0) {
+			o.runs = true;
 		} else if (strcmp(argv[i], "--rows") == 0 && i + 1 < argc &&
 			   dg_str_to_i64(dg_str_of(argv[i + 1]), &o.rows) == DG_OK && o.rows >= 0 &&
 			   o.rows <= 100000000) {
@@ -103,8 +105,8 @@ int dg_app_demo_main(struct dg_app *app, int argc, char **argv)
 			   o.datasets >= 0 && o.datasets <= 10000000) {
 			i++;
 		} else {
-			fprintf(stderr,
-				"usage: dgov demo [--if-missing] [--rows N] [--datasets N]\n");
+			fprintf(stderr, "usage: dgov demo [--if-missing] [--rows N] [--datasets N] "
+					"[--with-runs]\n");
 			return 2;
 		}
 	}

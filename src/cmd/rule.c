@@ -601,39 +601,6 @@ out:
 	return ret;
 }
 
-/* "FROM..TO:STEP" in the parameter's type */
-static int parse_sweep(const struct dg_program *p, struct dg_arena *a, const char *spec,
-		       struct dg_override *ov, int64_t *vals, int *n)
-{
-	struct dg_err err = {0};
-	char buf[256];
-	snprintf(buf, sizeof(buf), "%s", spec);
-	char *dots = strstr(buf, ".."), *colon = strrchr(buf, ':'), *eq = strchr(buf, '=');
-	if (!eq || !dots || !colon || colon < dots) {
-		fprintf(stderr, "dgov rule whatif: --sweep PARAM=FROM..TO:STEP\n");
-		return 2;
-	}
-	*dots = '\0';
-	*colon = '\0';
-	if (dg_rule_parse_override(p, a, buf, ov, &err)) {
-		fprintf(stderr, "dgov rule whatif: %s\n", err.msg);
-		return 1;
-	}
-	int64_t to, step;
-	const struct dg_param *pm = &p->params[ov->param];
-	if (dg_rule_parse_param_value(pm, dots + 2, &to) ||
-	    dg_rule_parse_param_value(pm, colon + 1, &step) || step <= 0 || to < ov->value ||
-	    (to - ov->value) / step >= 200) {
-		fprintf(stderr,
-			"dgov rule whatif: --sweep needs FROM <= TO and at most 200 steps\n");
-		return 1;
-	}
-	*n = 0;
-	for (int64_t v = ov->value; v <= to; v += step)
-		vals[(*n)++] = v;
-	return 0;
-}
-
 static int cmd_whatif(struct opts *o)
 {
 	struct session s;
@@ -665,9 +632,10 @@ static int cmd_whatif(struct opts *o)
 		struct dg_override sw;
 		int64_t vals[256];
 		int n;
-		if ((ret = parse_sweep(s.p, a, o->sweep, &sw, vals, &n)))
+		if (dg_rule_parse_sweep(s.p, a, o->sweep, 200, &sw, vals, &n, &err)) {
+			fprintf(stderr, "dgov rule whatif: %s\n", err.msg);
 			goto out;
-		ret = 1;
+		}
 		if (dg_rule_sweep(s.p, s.data, &s.codes, o->ref, &sw, vals, n, o->threads, &b,
 				  &err)) {
 			fprintf(stderr, "dgov rule whatif: %s\n", err.msg);

@@ -29,6 +29,7 @@ struct dg_demo_opts {
 	bool tables;      /* write the open-data tables' files and queue their loads */
 	int64_t rows;     /* rows of the large open-data table */
 	int64_t datasets; /* generated datasets added to the open-data catalogue (--datasets N) */
+	bool runs;        /* --with-runs: a finished matching run and a proposed grant batch */
 };
 
 #endif

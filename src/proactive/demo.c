@@ -5,6 +5,13 @@
  * owning department, with the catalogue item one applies through and a
  * mode. The demo residents are among the registries' persons (the
  * exchange's demo), so /my/benefits has answers once a policy has run.
+ *
+ * With `dgov demo --with-runs` the old-age allowance (a 免申即享 policy)
+ * has also run for 2026-12-01, through the exchange as any run does, and a
+ * grant batch of it is proposed by the civil affairs bureau's staff and
+ * waits for a second member of staff: so the batch page, the take-up
+ * charts and the what-if page have something to show (the browser audits).
+ * It reads every person of the demo's registries: it takes a while.
  */
 #include "proactive/internal.h"
 
@@ -12,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "node/demo.h"
 #include "rule/yaml.h"
 
 /* Each policy's department is the one the exchange's demo grants its data to, for the
@@ -76,10 +84,32 @@ static dg_rc publish_one(struct dg_env *env, struct dg_db *db, const char *dir,
 	return rc;
 }
 
+/* A run of the old-age allowance and a batch of it proposed by the demo's staff. */
+static dg_rc seed_run(struct dg_env *env, struct dg_db *db, struct dg_err *err)
+{
+	int64_t staff = 0, run = 0, batch = 0;
+	dg_rc rc = dg_db_query_int(db, "SELECT id FROM users WHERE username = ?",
+				   DG_ARGS(DG_VT(DG_DEMO_STAFF)), &staff);
+	if (!rc)
+		rc = pr_run_inline(env, db, "elderly_allowance", dg_day_from_ymd(2026, 12, 1),
+				   staff, &run, err);
+	if (!rc)
+		rc = pr_batch_make(env, db, "elderly_allowance", staff, &batch, err);
+	json_t *all = json_string("all");
+	if (!rc)
+		rc = pr_batch_propose(db, batch, staff, all, err);
+	json_decref(all);
+	if (rc) {
+		char msg[sizeof err->msg];
+		snprintf(msg, sizeof msg, "%s", err->msg);
+		dg_err_set(err, rc, "the demo's run of elderly_allowance: %s", msg);
+	}
+	return rc;
+}
+
 dg_rc pr_demo_seed(struct dg_env *env, struct dg_db *db, const struct dg_demo_opts *o,
 		   struct dg_err *err)
 {
-	(void)o;
 	char dir[4096];
 	pr_policies_dir(env, dir, sizeof dir);
 	for (size_t i = 0; i < sizeof policies / sizeof policies[0]; i++) {
@@ -87,5 +117,5 @@ dg_rc pr_demo_seed(struct dg_env *env, struct dg_db *db, const struct dg_demo_op
 		if (rc)
 			return rc;
 	}
-	return DG_OK;
+	return o && o->runs ? seed_run(env, db, err) : DG_OK;
 }

@@ -75,13 +75,14 @@ dg_rc pr_batch_make(struct dg_env *env, struct dg_db *db, const char *code, int6
 	char *mode = NULL, *ref = NULL, *state = NULL;
 	const char *registry = NULL;
 	int64_t pid = 0, run = 0, prev = 0, n = 0;
-	dg_rc rc = dg_db_begin(db);
+	/* inside the demo's one transaction, or a transaction of its own */
+	bool own = !dg_db_in_tx(db);
+	dg_rc rc = own ? dg_db_begin(db) : DG_OK;
 	if (rc) {
 		dg_arena_free(a);
 		return dg_err_set(err, rc, "proactive.err.store");
 	}
-	rc = dg_db_query_int(db, "SELECT id FROM pr_policies WHERE code = ?", DG_ARGS(DG_VT(code)),
-			     &pid);
+	rc = pr_policy_id(db, code, &pid);
 	if (rc == DG_ENOTFOUND) {
 		dg_err_set(err, rc, "proactive.err.no_policy");
 		goto out;
@@ -134,8 +135,9 @@ dg_rc pr_batch_make(struct dg_env *env, struct dg_db *db, const char *code, int6
 		rc = dg_db_exec(
 			db,
 			"INSERT INTO pr_grants (batch_id, line, rule, rid, rid_sealed, amount,"
-			" change) SELECT ?, ROW_NUMBER() OVER (ORDER BY x.rule, x.rid), x.rule,"
-			" x.rid, x.rid_sealed, x.amount, CASE WHEN EXISTS (SELECT 1 FROM pr_grants "
+			" district, change) SELECT ?, ROW_NUMBER() OVER (ORDER BY x.rule, x.rid),"
+			" x.rule, x.rid, x.rid_sealed, x.amount, x.district, CASE WHEN EXISTS "
+			"(SELECT 1 FROM pr_grants "
 			"o"
 			" WHERE o.batch_id = ? AND o.rule = x.rule AND o.rid = x.rid AND o.change"
 			" <> 'gone') THEN 'unchanged' ELSE 'new' END FROM pr_results x WHERE"
@@ -148,18 +150,19 @@ dg_rc pr_batch_make(struct dg_env *env, struct dg_db *db, const char *code, int6
 	if (!rc)
 		rc = dg_db_exec(db,
 				"INSERT INTO pr_grants (batch_id, line, rule, rid, rid_sealed,"
-				" change) SELECT ?, ? + ROW_NUMBER() OVER (ORDER BY o.rule, o.rid),"
-				" o.rule, o.rid, o.rid_sealed, 'gone' FROM pr_grants o WHERE"
+				" district, change) SELECT ?, ? + ROW_NUMBER() OVER (ORDER BY"
+				" o.rule, o.rid), o.rule, o.rid, o.rid_sealed, o.district, 'gone' "
+				"FROM pr_grants o WHERE"
 				" o.batch_id = ? AND o.change <> 'gone' AND o.state = 'listed' AND"
 				" NOT EXISTS (SELECT 1 FROM pr_grants g WHERE g.batch_id = ? AND"
 				" g.rule = o.rule AND g.rid = o.rid)",
 				DG_ARGS(DG_VI(*batch), DG_VI(n), DG_VI(prev), DG_VI(*batch)), NULL);
-	if (!rc)
+	if (!rc && own)
 		rc = dg_db_commit(db);
 	if (rc)
 		dg_err_set(err, rc, "proactive.err.store");
 out:
-	if (rc)
+	if (rc && own)
 		dg_db_rollback(db);
 	dg_arena_free(a);
 	return rc;
@@ -172,7 +175,9 @@ dg_rc pr_batch_propose(struct dg_db *db, int64_t batch, int64_t user, json_t *li
 	bool all = json_is_string(lines) && strcmp(json_string_value(lines), "all") == 0;
 	if (!all && (!json_is_array(lines) || json_array_size(lines) == 0))
 		return dg_err_field(err, DG_EINVAL, "lines", "proactive.err.no_lines");
-	dg_rc rc = dg_db_begin(db);
+	/* inside the demo's one transaction, or a transaction of its own */
+	bool own = !dg_db_in_tx(db);
+	dg_rc rc = own ? dg_db_begin(db) : DG_OK;
 	if (rc)
 		return dg_err_set(err, rc, "proactive.err.store");
 	rc = dg_db_exec(db,
@@ -210,12 +215,12 @@ dg_rc pr_batch_propose(struct dg_db *db, int64_t batch, int64_t user, json_t *li
 		rc = dg_err_field(err, DG_EINVAL, "lines", "proactive.err.lines");
 		goto out;
 	}
-	if (!rc)
+	if (!rc && own)
 		rc = dg_db_commit(db);
 	if (rc)
 		dg_err_set(err, rc, "proactive.err.store");
 out:
-	if (rc)
+	if (rc && own)
 		dg_db_rollback(db);
 	return rc;
 }

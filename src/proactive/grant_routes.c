@@ -163,8 +163,7 @@ static dg_rc batch_make(struct dg_req *r)
 	const char *code = dg_kvs_get(&r->params, "code");
 	dg_rc rc = dg_req_db(r, &db);
 	if (!rc)
-		rc = dg_db_query_text(db, "SELECT dept FROM pr_policies WHERE code = ?",
-				      DG_ARGS(DG_VT(code)), r->arena, &dept);
+		rc = pr_policy_dept(db, code, r->arena, &dept);
 	if (!rc)
 		rc = pr_may_manage(r, db, dept, &ok);
 	if (rc == DG_ENOTFOUND || (!rc && !ok))
@@ -184,16 +183,24 @@ static dg_rc batch_make(struct dg_req *r)
 	return DG_OK;
 }
 
+/* The batch of the path as JSON (batch_json), for the API (IDs whole) and the page. */
+static dg_rc batch_load(struct dg_req *r, bool whole, struct dg_db **db, struct pr_batch_info *b,
+			json_t **out)
+{
+	dg_rc rc = dg_req_db(r, db);
+	if (!rc)
+		rc = batch_of(r, *db, b);
+	if (!rc)
+		rc = batch_json(r, *db, b, whole, out);
+	return rc;
+}
+
 static dg_rc batch_api(struct dg_req *r)
 {
 	struct dg_db *db = NULL;
 	struct pr_batch_info b;
 	json_t *o = NULL;
-	dg_rc rc = dg_req_db(r, &db);
-	if (!rc)
-		rc = batch_of(r, db, &b);
-	if (!rc)
-		rc = batch_json(r, db, &b, true, &o);
+	dg_rc rc = batch_load(r, true, &db, &b, &o);
 	if (rc)
 		return rc;
 	dg_reply_json(r, 200, o);
@@ -215,11 +222,7 @@ static dg_rc batch_page(struct dg_req *r)
 	struct dg_db *db = NULL;
 	struct pr_batch_info b;
 	json_t *o = NULL;
-	dg_rc rc = dg_req_db(r, &db);
-	if (!rc)
-		rc = batch_of(r, db, &b);
-	if (!rc)
-		rc = batch_json(r, db, &b, false, &o);
+	dg_rc rc = batch_load(r, false, &db, &b, &o);
 	if (rc)
 		return rc;
 	json_t *data = json_object();

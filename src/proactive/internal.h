@@ -25,6 +25,11 @@
 
 extern const struct dg_migration pr_migrations[];
 
+/* A policy's id, and its owning department's code (in a), by its code
+ * (sql.c); ENOTFOUND when there is no such policy. */
+dg_rc pr_policy_id(struct dg_db *db, const char *code, int64_t *id) DG_MUST;
+dg_rc pr_policy_dept(struct dg_db *db, const char *code, struct dg_arena *a, char **dept) DG_MUST;
+
 /* What a member of staff publishes (every string borrowed). */
 struct pr_publish {
 	const char *code, *dept, *item, *mode, *effective, *rule, *tests, *schedule;
@@ -67,6 +72,27 @@ const char *pr_policies_dir(const struct dg_env *env, char *buf, size_t n);
  */
 dg_rc pr_run_start(struct dg_db *db, const char *code, dg_day ref, int64_t user_id, int64_t *run,
 		   int64_t *job, struct dg_err *err) DG_MUST;
+
+struct dg_intern;
+struct dg_data;
+/*
+ * The registries' records for program p, through the exchange under dept's
+ * bulk grants (use names the reader in each record's use), or from the CSV
+ * folder $DGOV_PROACTIVE_DATA; source ("exchange" or "csv") says which.
+ * NULL with err's message when they cannot be read (run.c).
+ */
+struct dg_data *pr_load_data(struct dg_job *job, const struct dg_program *p,
+			     struct dg_intern *codes, const char *dept, const char *use,
+			     char *source, size_t n, struct dg_err *err);
+
+/*
+ * A run of policy code for ref done at once in db's open transaction, with
+ * no job (the demo's seed): its answers, differences and counts written and
+ * the policy's results switched to it, all committed or rolled back with the
+ * caller's transaction. *run gets its id. EINVAL outside a transaction.
+ */
+dg_rc pr_run_inline(struct dg_env *env, struct dg_db *db, const char *code, dg_day ref,
+		    int64_t user, int64_t *run, struct dg_err *err) DG_MUST;
 
 /* The job kinds: one run, and the daily scheduler. */
 dg_rc pr_run_job(struct dg_job *job, struct dg_err *err);
@@ -133,6 +159,71 @@ dg_rc pr_grant_end(struct dg_env *env, struct dg_db *db, int64_t batch, int64_t 
 /* The payment instruction file of a batch: its granted lines as CSV (BOM, CRLF). */
 dg_rc pr_batch_csv(struct dg_env *env, struct dg_db *db, struct dg_arena *a, int64_t batch,
 		   struct dg_buf *out) DG_MUST;
+
+/* --- take-up by district and over time (takeup.c) --- */
+
+struct dg_entity;
+struct dg_data;
+/* The field that holds an entity's district (district, region or
+ * hukou_region, a code), or -1. */
+int pr_district_field(const struct dg_entity *e);
+/* The district of a record (borrowed from d's codes); "" when unknown or field is -1. */
+const char *pr_district_of(const struct dg_data *d, int ent, int field, int64_t row);
+/* In a finishing run's transaction: its eligible, notified and applied per district. */
+dg_rc pr_takeup_record(struct dg_db *db, int64_t run, int64_t policy) DG_MUST;
+
+#define PR_TAKEUP_NCOLS 6
+/* The counts of a take-up row, in order: eligible ... not_receiving. */
+extern const char *const pr_takeup_cols[PR_TAKEUP_NCOLS];
+/*
+ * The take-up of policy's latest finished runs (at most 24), one object per
+ * run and district in the order of run and district: run, ref_date,
+ * district and the counts of pr_takeup_cols. *out is the caller's.
+ */
+dg_rc pr_takeup_rows(struct dg_db *db, int64_t policy, json_t **out) DG_MUST;
+/* Those rows as a CSV file (BOM, CRLF, every cell by dg_csv_cell). */
+dg_rc pr_takeup_csv(const json_t *rows, struct dg_buf *out) DG_MUST;
+/* The take-up section of a policy's pages into data.takeup: tables and charts. */
+dg_rc pr_takeup_view(struct dg_req *r, struct dg_db *db, int64_t policy, const char *code,
+		     json_t *data) DG_MUST;
+/* A chart of rows' key (a number) labelled by label_key, as SVG in r's arena
+ * (web/chart.h; id names its title and desc); NULL when it cannot be drawn. */
+const char *pr_chart(struct dg_req *r, const char *id, const char *title, const char *desc,
+		     const json_t *rows, const char *label_key, const char *key, bool line);
+/* The public take-up page and its CSV (takeup_routes.c). */
+const struct dg_route *pr_takeup_routes(size_t *n);
+
+/* --- what-if (whatif.c) --- */
+
+#define PR_WHATIF_SETS   8   /* parameters one what-if changes at most */
+#define PR_SWEEP_MAX     20  /* values of a sweep at most */
+#define PR_WHATIF_PEOPLE 100 /* people listed as gaining or losing at most */
+
+/*
+ * Queue a what-if of policy code's version in force for date ref (0:
+ * today): sets an array of "NAME=VALUE" / "NAME[REGION]=VALUE" strings
+ * (may be NULL), sweep "NAME=FROM..TO:STEP" or NULL/"". EINVAL (nothing
+ * written) with a message key and its field for a bad parameter or value,
+ * too many, a sweep past PR_SWEEP_MAX, or nothing asked; ENOTFOUND for no
+ * such policy; ECONFLICT while a what-if of the policy is under way.
+ */
+dg_rc pr_whatif_start(struct dg_env *env, struct dg_db *db, const char *code, dg_day ref,
+		      json_t *sets, const char *sweep, int64_t user, int64_t *id, int64_t *job,
+		      struct dg_err *err) DG_MUST;
+/* A policy's version in force: its id, department, version and rule text (in a). */
+struct pr_version {
+	int64_t id, version;
+	char *dept, *text;
+};
+/* ENOTFOUND when there is no policy code. */
+dg_rc pr_policy_version(struct dg_db *db, struct dg_arena *a, const char *code,
+			struct pr_version *out) DG_MUST;
+/* The job kind proactive.whatif. */
+dg_rc pr_whatif_job(struct dg_job *job, struct dg_err *err);
+/* A program's parameters for the form: name, value at ref, by_region, legal (a's strings). */
+json_t *pr_whatif_params(const struct dg_program *p, dg_day ref, struct dg_arena *a);
+/* The what-if pages and API (whatif_routes.c). */
+const struct dg_route *pr_whatif_routes(size_t *n);
 
 /* The demo region's policies, published from policies/NAME.rule with their tests. */
 dg_rc pr_demo_seed(struct dg_env *env, struct dg_db *db, const struct dg_demo_opts *o,

@@ -6,10 +6,12 @@
 #include "proactive/internal.h"
 
 static const struct dg_migration *const migrations[] = {pr_migrations, NULL};
-static const dg_routes_fn routes[] = {pr_routes, pr_grant_routes, NULL};
+static const dg_routes_fn routes[] = {pr_routes, pr_grant_routes, pr_takeup_routes,
+				      pr_whatif_routes, NULL};
 static const struct dg_job_kind jobs[] = {
 	{"proactive.run", pr_run_job, 3},
 	{"proactive.schedule", pr_schedule_job, 3},
+	{"proactive.whatif", pr_whatif_job, 3},
 	{NULL, NULL, 0},
 };
 /* every minute: a policy's daily run is queued once its time of day has come */

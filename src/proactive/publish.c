@@ -261,8 +261,7 @@ static dg_rc check_input(struct dg_db *db, const struct pr_publish *in, struct d
 	/* a policy already published belongs to its department for good */
 	char *owner = NULL;
 	struct dg_arena *a = dg_arena_new();
-	dg_rc rc = dg_db_query_text(db, "SELECT dept FROM pr_policies WHERE code = ?",
-				    DG_ARGS(DG_VT(in->code)), a, &owner);
+	dg_rc rc = pr_policy_dept(db, in->code, a, &owner);
 	if (rc == DG_OK && strcmp(owner, in->dept) != 0)
 		rc = dg_err_field(err, DG_EDENIED, "dept", "proactive.err.other_owner");
 	else if (rc == DG_ENOTFOUND)
@@ -306,8 +305,7 @@ static dg_rc write_version(struct dg_db *db, const struct pr_publish *in, const 
 	dg_rc rc = own ? dg_db_begin(db) : DG_OK;
 	if (rc)
 		return dg_err_set(err, rc, "proactive.err.store");
-	rc = dg_db_query_int(db, "SELECT id FROM pr_policies WHERE code = ?",
-			     DG_ARGS(DG_VT(in->code)), &id);
+	rc = pr_policy_id(db, in->code, &id);
 	if (rc == DG_ENOTFOUND)
 		rc = dg_db_query_int(db,
 				     "INSERT INTO pr_policies (code, dept, item, mode, schedule,"

@@ -332,8 +332,7 @@ static dg_rc start_run(struct dg_req *r)
 	dg_rc rc = dg_req_db(r, &db);
 	if (rc)
 		return rc;
-	rc = dg_db_query_text(db, "SELECT dept FROM pr_policies WHERE code = ?",
-			      DG_ARGS(DG_VT(code)), r->arena, &dept);
+	rc = pr_policy_dept(db, code, r->arena, &dept);
 	if (rc == DG_ENOTFOUND)
 		return dg_err_set(&r->err, rc, "%s", dg_t(r, "proactive.err.no_policy"));
 	if (!rc)
@@ -536,12 +535,19 @@ static dg_rc policy_page(struct dg_req *r)
 			" pr_policies p ON p.id = b.policy_id WHERE p.code = ? ORDER BY"
 			" b.id DESC LIMIT 20",
 			DG_ARGS(DG_VT(code)), &batches);
+	json_t *data = json_object();
+	int64_t pid = 0;
+	if (!rc)
+		rc = pr_policy_id(db, code, &pid);
+	if (!rc)
+		rc = pr_takeup_view(r, db, pid, code, data);
 	if (rc) {
 		json_decref(p);
 		json_decref(list);
+		json_decref(batches);
+		json_decref(data);
 		return rc;
 	}
-	json_t *data = json_object();
 	json_object_set_new(data, "title",
 			    json_string(dg_arena_printf(r->arena, "%s %s",
 							dg_t(r, "proactive.one.heading"), code)));
@@ -846,8 +852,7 @@ static dg_rc optout(struct dg_req *r)
 	if (rc)
 		return rc;
 	if (!policy || strcmp(policy, "all") != 0) {
-		rc = dg_db_query_int(db, "SELECT id FROM pr_policies WHERE code = ?",
-				     DG_ARGS(DG_VT(policy ? policy : "")), &pid);
+		rc = pr_policy_id(db, policy, &pid);
 		if (rc == DG_ENOTFOUND)
 			return dg_err_set(&r->err, rc, "%s", dg_t(r, "proactive.err.no_policy"));
 		if (rc)

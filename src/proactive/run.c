@@ -5,7 +5,7 @@
  * A run is queued by pr_run_start, which claims the policy's one running
  * slot (pr_policies.running_run) in the same transaction: a second run of a
  * policy is refused while one is under way. The job compiles the version in
- * force for the run's date, loads the data through one call (load_source),
+ * force for the run's date, loads the data through one call (pr_load_data),
  * and answers every record of each rule's entity with the engine's own
  * explanation (rule/explain.h), so what is stored equals what `dgov rule
  * explain` gives for the same data and date. Answers are written in batches
@@ -16,7 +16,7 @@
  * answers afresh.
  *
  * The data comes from the shared registries through the exchange's reader
- * for the rule engine, under the owning department's grants (load_source);
+ * for the rule engine, under the owning department's grants (pr_load_data);
  * a run without a grant fails with the exchange's reason and tells nobody.
  *
  * The scheduler: the job kind proactive.schedule runs every minute (a task
@@ -45,23 +45,19 @@
 #define REACH_MAX    100000                /* messages one run sends at most */
 #define WHY_MAX      1000                  /* bytes of the explanation in a message */
 
-dg_rc pr_run_start(struct dg_db *db, const char *code, dg_day ref, int64_t user_id, int64_t *run,
-		   int64_t *job, struct dg_err *err)
+/* A new run of policy code for ref (0: today) with the policy's one running slot, in db's
+ * transaction; ECONFLICT while a run is under way, ENOTFOUND for no such policy. */
+static dg_rc claim(struct dg_db *db, const char *code, dg_day ref, int64_t user_id, int64_t *run,
+		   struct dg_err *err)
 {
 	int64_t pid = 0, version = 0, changed = 0;
 	char day[11];
 	if (!ref)
 		ref = dg_day_today();
 	dg_day_format(ref, day);
-	dg_rc rc = dg_db_begin(db);
-	if (rc)
-		return dg_err_set(err, rc, "proactive.err.store");
-	rc = dg_db_query_int(db, "SELECT id FROM pr_policies WHERE code = ?", DG_ARGS(DG_VT(code)),
-			     &pid);
-	if (rc == DG_ENOTFOUND) {
-		dg_err_set(err, rc, "proactive.err.no_policy");
-		goto out;
-	}
+	dg_rc rc = pr_policy_id(db, code, &pid);
+	if (rc == DG_ENOTFOUND)
+		return dg_err_set(err, rc, "proactive.err.no_policy");
 	if (!rc)
 		rc = dg_db_query_int(db, "SELECT version FROM pr_policies WHERE id = ?",
 				     DG_ARGS(DG_VI(pid)), &version);
@@ -81,10 +77,18 @@ dg_rc pr_run_start(struct dg_db *db, const char *code, dg_day ref, int64_t user_
 				" LEFT JOIN jobs j ON j.id = r.job_id WHERE r.state IN"
 				" ('done','failed') OR j.state = 'failed'))",
 				DG_ARGS(DG_VI(*run), DG_VI(pid)), &changed);
-	if (!rc && changed == 0) {
-		rc = dg_err_set(err, DG_ECONFLICT, "proactive.err.running");
-		goto out;
-	}
+	if (!rc && changed == 0)
+		return dg_err_set(err, DG_ECONFLICT, "proactive.err.running");
+	return rc ? dg_err_set(err, rc, "proactive.err.store") : DG_OK;
+}
+
+dg_rc pr_run_start(struct dg_db *db, const char *code, dg_day ref, int64_t user_id, int64_t *run,
+		   int64_t *job, struct dg_err *err)
+{
+	dg_rc rc = dg_db_begin(db);
+	if (rc)
+		return dg_err_set(err, rc, "proactive.err.store");
+	rc = claim(db, code, ref, user_id, run, err);
 	json_t *payload = NULL;
 	if (!rc) {
 		payload = json_pack("{s:I}", "run", (json_int_t)*run);
@@ -96,11 +100,11 @@ dg_rc pr_run_start(struct dg_db *db, const char *code, dg_day ref, int64_t user_
 				DG_ARGS(DG_VI(*job), DG_VI(*run)), NULL);
 	if (!rc)
 		rc = dg_db_commit(db);
-	if (rc)
-		dg_err_set(err, rc, "proactive.err.store");
-out:
-	if (rc)
+	if (rc) {
+		if (!err->msg[0])
+			dg_err_set(err, rc, "proactive.err.store");
 		dg_db_rollback(db);
+	}
 	return rc;
 }
 
@@ -113,6 +117,7 @@ struct pr_tie {
 
 struct run_ctx {
 	struct dg_job *job;
+	bool inline_tx; /* in the caller's transaction, with no job row (pr_run_inline) */
 	int64_t run, policy, prev;
 	char code[PR_CODE_MAX + 1];
 	char dept[32];
@@ -128,18 +133,21 @@ struct run_ctx {
 	int64_t read_ms, answer_ms; /* how long reading the registries and answering took */
 	struct pr_tie *ties;        /* sorted by entity and row */
 	size_t nties;
+	int district[DG_MAX_ENT]; /* each entity's district field (takeup.c), -1: none */
 };
 
 /*
- * The registries' records for a run, in the engine's columns: the one call
- * that yields the run's data. Through the exchange, under the owning
- * department's bulk grants for the policy's purpose (its first rule's id, as
- * the grants name it) with the run named in every use; without a grant the
- * read is refused (DG_EDENIED, nothing read) and the run fails. With
- * DGOV_PROACTIVE_DATA set, the CSV files of that folder instead (tests, and
- * trying a policy on an extract). *source says which.
+ * The registries' records for a run or a what-if, in the engine's columns:
+ * the one call that yields their data. Through the exchange, under the
+ * owning department's bulk grants for the policy's purpose (its first
+ * rule's id, as the grants name it) with use (the run or what-if) named in
+ * every use; without a grant the read is refused (DG_EDENIED, nothing read).
+ * With DGOV_PROACTIVE_DATA set, the CSV files of that folder instead (tests,
+ * and trying a policy on an extract). *source says which.
  */
-static struct dg_data *load_source(struct run_ctx *c, char *source, size_t n, struct dg_err *err)
+struct dg_data *pr_load_data(struct dg_job *job, const struct dg_program *p,
+			     struct dg_intern *codes, const char *dept, const char *use,
+			     char *source, size_t n, struct dg_err *err)
 {
 	const char *dir = getenv("DGOV_PROACTIVE_DATA");
 	if (dir && *dir) {
@@ -150,16 +158,14 @@ static struct dg_data *load_source(struct run_ctx *c, char *source, size_t n, st
 				   "no registry data to read: the data folder is missing");
 			return NULL;
 		}
-		return dg_data_load_csv(c->p->schema, &c->codes, dir, err);
+		return dg_data_load_csv(p->schema, codes, dir, err);
 	}
 	snprintf(source, n, "exchange");
-	char run[40];
-	snprintf(run, sizeof run, "proactive-run-%lld", (long long)c->run);
 	struct dg_exchange_reader *xr = NULL;
-	if (dg_exchange_reader_open(c->job->env, c->job->db, c->p->schema, c->dept,
-				    c->p->rules[0].id, run, &xr, err))
+	if (dg_exchange_reader_open(job->env, job->db, p->schema, dept, p->rules[0].id, use, &xr,
+				    err))
 		return NULL;
-	struct dg_data *d = dg_data_load(c->p->schema, &c->codes, dg_exchange_reader_rule(xr), err);
+	struct dg_data *d = dg_data_load(p->schema, codes, dg_exchange_reader_rule(xr), err);
 	dg_exchange_reader_close(xr);
 	return d;
 }
@@ -210,7 +216,9 @@ static dg_rc prepare(struct run_ctx *c, char *source, size_t n, struct dg_err *e
 	if (c->p->diag.errors)
 		return dg_err_set(err, DG_EINVAL, "the policy's rules do not compile");
 	int64_t t0 = dg_mono_ms();
-	c->data = load_source(c, source, n, err);
+	char use[40];
+	snprintf(use, sizeof use, "proactive-run-%lld", (long long)c->run);
+	c->data = pr_load_data(c->job, c->p, &c->codes, c->dept, use, source, n, err);
 	c->read_ms = dg_mono_ms() - t0;
 	if (!c->data) {
 		/* a refused grant, a registry that is not there: the run cannot succeed */
@@ -227,6 +235,8 @@ static dg_rc prepare(struct run_ctx *c, char *source, size_t n, struct dg_err *e
 		return dg_err_set(err, DG_EINVAL, "the rules do not compile for the run's date");
 	for (int i = 0; i < c->p->nrules; i++)
 		c->total += c->data->t[c->p->rules[i].ent].n;
+	for (int e = 0; e < c->p->schema->ne; e++)
+		c->district[e] = pr_district_field(&c->p->schema->e[e]);
 	return DG_OK;
 }
 
@@ -368,12 +378,13 @@ static dg_rc answer(struct run_ctx *c, int ri, int64_t row, struct dg_err *err)
 	rc = dg_db_exec(
 		c->job->db,
 		"INSERT INTO pr_results (run_id, rule, ent, rid, rid_sealed, outcome, amount,"
-		" blocking, missing, explain) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		" blocking, missing, explain, district) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		DG_ARGS(DG_VI(c->run), DG_VT(c->p->rules[ri].id), DG_VT(c->p->schema->e[eid].name),
 			DG_VT(rid), DG_VT(dg_pii_seal(k, a, id)), DG_VT(dg_outcome_name(o)),
 			o == DG_ELIGIBLE && known ? DG_VI(amount) : DG_VNULL,
 			DG_VT(dg_pii_seal(k, a, bs)), DG_VT(dg_pii_seal(k, a, ms)),
-			DG_VT(dg_pii_seal(k, a, es))),
+			DG_VT(dg_pii_seal(k, a, es)),
+			DG_VT(pr_district_of(c->data, eid, c->district[eid], row))),
 		NULL);
 	dg_wipe(bs, strlen(bs));
 	dg_wipe(ms, strlen(ms));
@@ -396,7 +407,7 @@ static dg_rc answer(struct run_ctx *c, int ri, int64_t row, struct dg_err *err)
 static dg_rc answer_all(struct run_ctx *c, struct dg_err *err)
 {
 	struct dg_db *db = c->job->db;
-	dg_rc rc = dg_db_begin(db);
+	dg_rc rc = c->inline_tx ? DG_OK : dg_db_begin(db);
 	if (!rc)
 		rc = dg_db_exec(db, "DELETE FROM pr_results WHERE run_id = ?",
 				DG_ARGS(DG_VI(c->run)), NULL);
@@ -412,7 +423,7 @@ static dg_rc answer_all(struct run_ctx *c, struct dg_err *err)
 			rc = answer(c, ri, row, err);
 			if (rc)
 				break;
-			if (++c->done % BATCH)
+			if (++c->done % BATCH || c->inline_tx)
 				continue;
 			rc = dg_job_save(c->job, c->done, c->total, NULL);
 			if (!rc)
@@ -424,7 +435,8 @@ static dg_rc answer_all(struct run_ctx *c, struct dg_err *err)
 		}
 	}
 	if (rc) {
-		dg_db_rollback(db);
+		if (!c->inline_tx)
+			dg_db_rollback(db);
 		return err->msg[0] ? rc : dg_err_set(err, rc, "the answers could not be written");
 	}
 	return DG_OK; /* the transaction stays open for finish() */
@@ -585,6 +597,8 @@ static dg_rc finish(struct run_ctx *c, const char *source, struct dg_err *err)
 				DG_ARGS(DG_VI(c->run), DG_VI(c->prev)), &c->changed_amount);
 	if (!rc)
 		rc = reach(c, err);
+	if (!rc && pr_takeup_record(db, c->run, c->policy))
+		rc = dg_err_set(err, DG_EDB, "the run's take-up could not be counted");
 	json_t *counts = json_pack(
 		"{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "answers", (json_int_t)c->done, "eligible",
 		(json_int_t)c->eligible, "unknown", (json_int_t)c->unknown, "newly_eligible",
@@ -616,11 +630,14 @@ static dg_rc finish(struct run_ctx *c, const char *source, struct dg_err *err)
 				"DELETE FROM pr_who WHERE run_id IN (SELECT id FROM pr_runs WHERE"
 				" policy_id = ? AND id < ? AND id <> ?)",
 				DG_ARGS(DG_VI(c->policy), DG_VI(c->run), DG_VI(c->prev)), NULL);
-	if (!rc)
+	if (!rc && !c->inline_tx)
 		rc = dg_job_save(c->job, c->done, c->total, NULL);
-	if (!rc)
+	if (!rc && !c->inline_tx)
 		rc = dg_job_result(c->job, counts);
 	json_decref(counts);
+	if (c->inline_tx)
+		return rc ? dg_err_set(err, rc, "the run's results could not be switched in")
+			  : DG_OK;
 	if (!rc)
 		rc = dg_db_commit(db);
 	if (rc) {
@@ -646,11 +663,11 @@ static void fail_run(struct dg_db *db, int64_t run, const char *why)
 		dg_warn("proactive: run %lld could not be marked failed", (long long)run);
 }
 
-dg_rc pr_run_job(struct dg_job *job, struct dg_err *err)
+/* The run's work, from compiling its rules to switching its results in. */
+static dg_rc run_exec(struct dg_job *job, int64_t run, bool inline_tx, struct dg_err *err)
 {
-	struct run_ctx c = {.job = job};
+	struct run_ctx c = {.job = job, .inline_tx = inline_tx, .run = run};
 	char source[64] = "";
-	c.run = json_integer_value(json_object_get(job->payload, "run"));
 	c.a = dg_arena_new();
 	dg_intern_init(&c.codes);
 	dg_rc rc = load_run(&c, err);
@@ -658,7 +675,7 @@ dg_rc pr_run_job(struct dg_job *job, struct dg_err *err)
 		rc = prepare(&c, source, sizeof source, err);
 	if (!rc)
 		rc = load_ties(&c, err);
-	if (!rc)
+	if (!rc && !inline_tx)
 		rc = dg_job_save(job, 0, c.total, NULL);
 	if (!rc) {
 		int64_t t0 = dg_mono_ms();
@@ -667,7 +684,8 @@ dg_rc pr_run_job(struct dg_job *job, struct dg_err *err)
 	}
 	if (!rc)
 		rc = finish(&c, source, err);
-	if (rc && rc != DG_EUNAVAIL && (rc == DG_EINVAL || job->attempt >= MAX_ATTEMPTS)) {
+	if (!inline_tx && rc && rc != DG_EUNAVAIL &&
+	    (rc == DG_EINVAL || job->attempt >= MAX_ATTEMPTS)) {
 		fail_run(job->db, c.run, err->msg);
 		rc = DG_EINVAL;
 	}
@@ -678,6 +696,26 @@ dg_rc pr_run_job(struct dg_job *job, struct dg_err *err)
 	if (c.p)
 		dg_program_free(c.p);
 	dg_arena_free(c.a);
+	return rc;
+}
+
+dg_rc pr_run_job(struct dg_job *job, struct dg_err *err)
+{
+	return run_exec(job, json_integer_value(json_object_get(job->payload, "run")), false, err);
+}
+
+dg_rc pr_run_inline(struct dg_env *env, struct dg_db *db, const char *code, dg_day ref,
+		    int64_t user, int64_t *run, struct dg_err *err)
+{
+	if (!dg_db_in_tx(db))
+		return dg_err_set(err, DG_EINVAL, "a run inline needs the caller's transaction");
+	dg_rc rc = claim(db, code, ref, user, run, err);
+	json_t *payload = json_pack("{s:I}", "run", (json_int_t)*run);
+	struct dg_job job = {
+		.kind = "proactive.run", .payload = payload, .attempt = 1, .db = db, .env = env};
+	if (!rc)
+		rc = run_exec(&job, *run, true, err);
+	json_decref(payload);
 	return rc;
 }
 

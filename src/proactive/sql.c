@@ -39,8 +39,32 @@
  * the proposal selected it, its state (listed, granted, declined, revoked),
  * the payee's name sealed (read from the person registry when issued), and
  * the reason and who and when for a decline or a revocation.
+ *
+ * Take-up (takeup.c): pr_results.district and pr_grants.district are the
+ * district code of the record an answer or a grant line is about (its
+ * region field; empty when it has none). pr_takeup is written by each run
+ * as it finishes, one row per district: the records that qualified, how
+ * many of them had an account told of the rule, and how many had an
+ * account that applied through the policy's item. Counts only; they stay
+ * when the run's answers are dropped, so take-up can be drawn over time.
+ *
+ * pr_whatifs is one what-if (whatif.c): the policy's version, the date, the
+ * parameters changed (sets: "NAME=VALUE" strings) and the sweep asked for,
+ * its job and state, and its answer sealed (it lists people).
  */
 #include "proactive/internal.h"
+
+dg_rc pr_policy_id(struct dg_db *db, const char *code, int64_t *id)
+{
+	return dg_db_query_int(db, "SELECT id FROM pr_policies WHERE code = ?",
+			       DG_ARGS(DG_VT(code ? code : "")), id);
+}
+
+dg_rc pr_policy_dept(struct dg_db *db, const char *code, struct dg_arena *a, char **dept)
+{
+	return dg_db_query_text(db, "SELECT dept FROM pr_policies WHERE code = ?",
+				DG_ARGS(DG_VT(code ? code : "")), a, dept);
+}
 
 const struct dg_migration pr_migrations[] = {
 	{"proactive-001-policies",
@@ -159,5 +183,31 @@ const struct dg_migration pr_migrations[] = {
 	 " ended_ms BIGINT NOT NULL DEFAULT 0,"
 	 " PRIMARY KEY (batch_id, line));"
 	 "CREATE INDEX pr_grants_rid ON pr_grants(rid, state);"},
+	{"proactive-005-takeup",
+	 "ALTER TABLE pr_results ADD COLUMN district TEXT NOT NULL DEFAULT '';"
+	 "ALTER TABLE pr_grants ADD COLUMN district TEXT NOT NULL DEFAULT '';"
+	 "CREATE TABLE pr_takeup ("
+	 " run_id BIGINT NOT NULL,"
+	 " district TEXT NOT NULL,"
+	 " eligible BIGINT NOT NULL,"
+	 " notified BIGINT NOT NULL,"
+	 " applied BIGINT NOT NULL,"
+	 " PRIMARY KEY (run_id, district));"},
+	{"proactive-006-whatif",
+	 "CREATE TABLE pr_whatifs ("
+	 " id {{pk}},"
+	 " policy_id BIGINT NOT NULL REFERENCES pr_policies(id),"
+	 " version BIGINT NOT NULL,"
+	 " ref_date TEXT NOT NULL,"
+	 " sets TEXT NOT NULL DEFAULT '[]',"
+	 " sweep TEXT NOT NULL DEFAULT '',"
+	 " state TEXT NOT NULL CHECK (state IN ('queued','running','done','failed')),"
+	 " job_id BIGINT NOT NULL DEFAULT 0,"
+	 " result TEXT NOT NULL DEFAULT '',"
+	 " error TEXT NOT NULL DEFAULT '',"
+	 " created_by BIGINT NOT NULL DEFAULT 0,"
+	 " created_ms BIGINT NOT NULL,"
+	 " finished_ms BIGINT NOT NULL DEFAULT 0);"
+	 "CREATE INDEX pr_whatifs_policy ON pr_whatifs(policy_id, id);"},
 	{NULL, NULL},
 };

@@ -119,3 +119,31 @@ dg_rc dg_rule_parse_override(const struct dg_program *p, struct dg_arena *a, con
 				  spec, eq + 1, name);
 	return DG_OK;
 }
+
+dg_rc dg_rule_parse_sweep(const struct dg_program *p, struct dg_arena *a, const char *spec, int max,
+			  struct dg_override *ov, int64_t *vals, int *n, struct dg_err *err)
+{
+	char buf[256];
+	if (strlen(spec) >= sizeof buf)
+		return dg_err_set(err, DG_EINVAL, "--sweep PARAM=FROM..TO:STEP");
+	snprintf(buf, sizeof(buf), "%s", spec);
+	char *dots = strstr(buf, ".."), *colon = strrchr(buf, ':'), *eq = strchr(buf, '=');
+	if (!eq || !dots || !colon || colon < dots)
+		return dg_err_set(err, DG_EINVAL, "--sweep PARAM=FROM..TO:STEP");
+	*dots = '\0';
+	*colon = '\0';
+	dg_rc rc = dg_rule_parse_override(p, a, buf, ov, err);
+	if (rc)
+		return rc;
+	int64_t to, step;
+	const struct dg_param *pm = &p->params[ov->param];
+	if (dg_rule_parse_param_value(pm, dots + 2, &to) ||
+	    dg_rule_parse_param_value(pm, colon + 1, &step) || step <= 0 || to < ov->value ||
+	    (to - ov->value) / step >= max)
+		return dg_err_set(err, DG_EINVAL, "--sweep needs FROM <= TO and at most %d steps",
+				  max);
+	*n = 0;
+	for (int64_t v = ov->value; v <= to; v += step)
+		vals[(*n)++] = v;
+	return DG_OK;
+}

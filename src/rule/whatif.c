@@ -47,30 +47,58 @@ static int64_t count_diff(const uint64_t *a, const uint64_t *b, int64_t n)
 	return c;
 }
 
+dg_rc dg_whatif_open(const struct dg_program *p, const struct dg_data *data,
+		     const struct dg_intern *codes, dg_day ref, const struct dg_override *ov,
+		     int nov, int nthreads, bool amounts, struct dg_whatif *w, struct dg_err *err)
+{
+	dg_rc rc = DG_EINVAL;
+	struct dg_rule_diag diag;
+	memset(w, 0, sizeof *w);
+	w->sel = dg_xcalloc((size_t)p->nrules + 1, sizeof(bool));
+	dg_rule_diag_init(&diag);
+	w->base = dg_rule_compile(p, codes, ref, NULL, 0, &diag);
+	w->alt = w->base ? dg_rule_compile(p, codes, ref, ov, nov, &diag) : NULL;
+	if (!w->alt) {
+		dg_err_set(err, DG_EINVAL, "%s", dg_buf_str(&diag.out));
+		goto out;
+	}
+	for (int i = 0; i < p->nrules; i++)
+		w->nsel += w->sel[i] = depends(w->base, i, ov, nov);
+	struct dg_run_opts o = {.select = w->sel, .nthreads = nthreads, .amounts = amounts};
+	double t0 = dg_mono_sec();
+	if ((rc = dg_rule_run_opts(w->base, data, &o, &w->rb, err)) ||
+	    (rc = dg_rule_run_opts(w->alt, data, &o, &w->ra, err)))
+		goto out;
+	w->secs = dg_mono_sec() - t0;
+out:
+	dg_rule_diag_release(&diag);
+	if (rc)
+		dg_whatif_close(w);
+	return rc;
+}
+
+void dg_whatif_close(struct dg_whatif *w)
+{
+	dg_result_free(w->rb);
+	dg_result_free(w->ra);
+	dg_code_free(w->base);
+	dg_code_free(w->alt);
+	free(w->sel);
+	memset(w, 0, sizeof *w);
+}
+
 dg_rc dg_rule_whatif(const struct dg_program *p, const struct dg_data *data,
 		     const struct dg_intern *codes, dg_day ref, const struct dg_override *ov,
 		     int nov, int nthreads, bool json, struct dg_buf *out, struct dg_err *err)
 {
-	dg_rc rc = DG_EINVAL;
-	struct dg_rule_diag diag;
-	struct dg_code *base = NULL, *alt = NULL;
-	struct dg_result *rb = NULL, *ra = NULL;
-	bool *sel = dg_xcalloc((size_t)p->nrules + 1, sizeof(bool));
-	dg_rule_diag_init(&diag);
-	base = dg_rule_compile(p, codes, ref, NULL, 0, &diag);
-	alt = base ? dg_rule_compile(p, codes, ref, ov, nov, &diag) : NULL;
-	if (!alt) {
-		dg_err_set(err, DG_EINVAL, "%s", dg_buf_str(&diag.out));
-		goto out;
-	}
-	int nsel = 0;
-	for (int i = 0; i < p->nrules; i++)
-		nsel += sel[i] = depends(base, i, ov, nov);
-	double t0 = dg_mono_sec();
-	if ((rc = dg_rule_run(base, data, sel, nthreads, &rb, err)) ||
-	    (rc = dg_rule_run(alt, data, sel, nthreads, &ra, err)))
-		goto out;
-	double secs = dg_mono_sec() - t0;
+	struct dg_whatif w;
+	dg_rc rc = dg_whatif_open(p, data, codes, ref, ov, nov, nthreads, false, &w, err);
+	if (rc)
+		return rc;
+	const bool *sel = w.sel;
+	const struct dg_result *rb = w.rb, *ra = w.ra;
+	int nsel = w.nsel;
+	double secs = w.secs;
 	dg_rc e = DG_OK;
 	if (json)
 		e |= dg_buf_addf(out, "{\"affected_rules\":%d,\"seconds\":%.3f,\"rules\":[", nsel,
@@ -121,20 +149,14 @@ dg_rc dg_rule_whatif(const struct dg_program *p, const struct dg_data *data,
 	if (json)
 		e |= dg_buf_adds(out, "]}\n");
 	rc = e ? dg_err_set(err, DG_ETOOBIG, "output too long") : DG_OK;
-out:
-	dg_result_free(rb);
-	dg_result_free(ra);
-	dg_code_free(base);
-	dg_code_free(alt);
-	dg_rule_diag_release(&diag);
-	free(sel);
+	dg_whatif_close(&w);
 	return rc;
 }
 
-dg_rc dg_rule_sweep(const struct dg_program *p, const struct dg_data *data,
-		    const struct dg_intern *codes, dg_day ref, const struct dg_override *ov,
-		    const int64_t *values, int n, int nthreads, struct dg_buf *out,
-		    struct dg_err *err)
+dg_rc dg_rule_sweep_counts(const struct dg_program *p, const struct dg_data *data,
+			   const struct dg_intern *codes, dg_day ref, const struct dg_override *ov,
+			   const int64_t *values, int n, int nthreads, int64_t *counts,
+			   struct dg_err *err)
 {
 	struct dg_rule_diag diag;
 	dg_rc rc = DG_OK;
@@ -147,14 +169,7 @@ dg_rc dg_rule_sweep(const struct dg_program *p, const struct dg_data *data,
 	}
 	for (int i = 0; i < p->nrules; i++)
 		sel[i] = depends(base, i, ov, 1);
-	rc |= dg_buf_addf(out, "sweep of %s:\n  %-14s", p->params[ov->param].name, "value");
-	for (int i = 0; i < p->nrules; i++)
-		if (sel[i])
-			rc |= dg_buf_adds(out, " ") | add_padded(out, p->rules[i].id, 16, true);
-	rc |= dg_buf_adds(out, "\n");
 	/* up to 32 values per pass: each block of records is read once for all of them */
-	double t0 = dg_mono_sec();
-	int passes = 0;
 	for (int v0 = 0; v0 < n && !rc; v0 += 32) {
 		int nv = n - v0 < 32 ? n - v0 : 32;
 		struct dg_code *cs[32] = {0};
@@ -166,35 +181,69 @@ dg_rc dg_rule_sweep(const struct dg_program *p, const struct dg_data *data,
 			if (!cs[v])
 				rc = dg_err_set(err, DG_EINVAL, "%s", dg_buf_str(&diag.out));
 		}
-		if (!rc && (rc = dg_rule_run_many((const struct dg_code *const *)cs, nv, data, sel,
-						  nthreads, rs, err)) == DG_OK)
-			passes++;
-		for (int v = 0; v < nv && !rc; v++) {
-			rc |= dg_buf_adds(out, "  ");
-			size_t before = out->len;
-			rc |= dg_rule_fmt_value(out, codes, p->params[ov->param].ty, values[v0 + v],
-						true, false);
-			for (size_t pad = out->len - before; pad < 14; pad++)
-				rc |= dg_buf_addc(out, ' ');
+		if (!rc)
+			rc = dg_rule_run_many((const struct dg_code *const *)cs, nv, data, sel,
+					      nthreads, rs, err);
+		for (int v = 0; v < nv && !rc; v++)
 			for (int i = 0; i < p->nrules; i++)
-				if (sel[i] && rs[v]->selected[i])
-					rc |= dg_buf_addf(out, " %16lld",
-							  (long long)dg_bits_count(
-								  rs[v]->elig[i],
-								  data->t[p->rules[i].ent].n));
-			rc |= dg_buf_adds(out, "\n");
-		}
+				counts[(size_t)(v0 + v) * (size_t)p->nrules + (size_t)i] =
+					sel[i] && rs[v]->selected[i]
+						? dg_bits_count(rs[v]->elig[i],
+								data->t[p->rules[i].ent].n)
+						: -1;
 		for (int v = 0; v < nv; v++) {
 			dg_result_free(rs[v]);
 			dg_code_free(cs[v]);
 		}
 	}
-	if (!rc)
-		rc = dg_buf_addf(out, "%d values in %d pass%s over the data, %.3f s\n", n, passes,
-				 passes == 1 ? "" : "es", dg_mono_sec() - t0);
 out:
 	dg_code_free(base);
 	dg_rule_diag_release(&diag);
 	free(sel);
+	return rc;
+}
+
+dg_rc dg_rule_sweep(const struct dg_program *p, const struct dg_data *data,
+		    const struct dg_intern *codes, dg_day ref, const struct dg_override *ov,
+		    const int64_t *values, int n, int nthreads, struct dg_buf *out,
+		    struct dg_err *err)
+{
+	int64_t *counts = dg_xcalloc((size_t)n * (size_t)p->nrules + 1, sizeof *counts);
+	double t0 = dg_mono_sec();
+	dg_rc rc = dg_rule_sweep_counts(p, data, codes, ref, ov, values, n, nthreads, counts, err);
+	double secs = dg_mono_sec() - t0;
+	/* a rule reads the parameter for every value or for none */
+	bool *sel = dg_xcalloc((size_t)p->nrules + 1, sizeof(bool));
+	for (int i = 0; i < p->nrules && n > 0; i++)
+		sel[i] = counts[i] >= 0;
+	if (!rc) {
+		rc |= dg_buf_addf(out, "sweep of %s:\n  %-14s", p->params[ov->param].name, "value");
+		for (int i = 0; i < p->nrules; i++)
+			if (sel[i])
+				rc |= dg_buf_adds(out, " ") |
+				      add_padded(out, p->rules[i].id, 16, true);
+		rc |= dg_buf_adds(out, "\n");
+	}
+	for (int v = 0; v < n && !rc; v++) {
+		rc |= dg_buf_adds(out, "  ");
+		size_t before = out->len;
+		rc |= dg_rule_fmt_value(out, codes, p->params[ov->param].ty, values[v], true,
+					false);
+		for (size_t pad = out->len - before; pad < 14; pad++)
+			rc |= dg_buf_addc(out, ' ');
+		for (int i = 0; i < p->nrules; i++)
+			if (sel[i])
+				rc |= dg_buf_addf(
+					out, " %16lld",
+					(long long)
+						counts[(size_t)v * (size_t)p->nrules + (size_t)i]);
+		rc |= dg_buf_adds(out, "\n");
+	}
+	int passes = (n + 31) / 32;
+	if (!rc)
+		rc = dg_buf_addf(out, "%d values in %d pass%s over the data, %.3f s\n", n, passes,
+				 passes == 1 ? "" : "es", secs);
+	free(sel);
+	free(counts);
 	return rc;
 }

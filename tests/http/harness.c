@@ -135,7 +135,7 @@ struct th_srv *th_start_opts(const struct th_opts *o)
 	if (dg_app_open(&s->app, &cfg, &err))
 		die("cannot open the app", err.msg);
 	/* the demo's accounts and data, without the open-data tables' files and loads */
-	struct dg_demo_opts demo = {.tables = false};
+	struct dg_demo_opts demo = {.tables = false, .runs = o->demo_runs};
 	if (o->demo && dg_app_demo_seed(&s->app, &demo, &err))
 		die("cannot seed the demo", err.msg);
 	if (o->job_workers &&

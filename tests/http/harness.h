@@ -30,6 +30,7 @@ struct th_opts {
 	unsigned health_ms;        /* the store checked for /healthz this often; 0: the default */
 	unsigned page_cache_mb;    /* --page-cache-mb; 0: the default */
 	bool no_page_cache;        /* --page-cache-mb 0 */
+	bool demo_runs;            /* the demo as `dgov demo --with-runs` seeds it */
 };
 
 struct th_srv;

@@ -8,7 +8,9 @@
  *   record; each account tied by its ID number is told of what it newly
  *   qualifies for, and finds its answers on /my/benefits;
  * - a run whose department has no grant for the policy fails with the
- *   exchange's reason, tells nobody and leaves the last results shown.
+ *   exchange's reason, tells nobody and leaves the last results shown;
+ * - a what-if reads the registries the same way, each record read a use
+ *   named after it, and without a grant fails with the exchange's reason.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -226,6 +228,53 @@ static void no_grant(void **state)
 			  " purpose = 'dibao' AND status = 'revoked'");
 }
 
+/* Ask for a what-if, wait for its job; its row's id. */
+static int64_t whatif(const char *code, json_t *body)
+{
+	char path[256];
+	json_t *j = NULL;
+	snprintf(path, sizeof path, "/api/proactive/policies/%s/whatif", code);
+	assert_int_equal(api("POST", path, body, &j), 202);
+	json_decref(body);
+	int64_t id = json_integer_value(json_object_get(j, "whatif"));
+	json_decref(th_wait_job(th_shared, json_integer_value(json_object_get(j, "job"))));
+	json_decref(j);
+	return id;
+}
+
+static void whatif_reads_exchange(void **state)
+{
+	(void)state;
+	int64_t id = whatif("elderly_allowance", json_pack("{s:s,s:[s]}", "date", "2026-12-01",
+							   "set", "elderly_min_age=70"));
+	char path[128], sql[256];
+	json_t *j = NULL;
+	snprintf(path, sizeof path, "/api/proactive/whatifs/%lld", (long long)id);
+	assert_int_equal(api("GET", path, NULL, &j), 200);
+	assert_string_equal(json_string_value(json_object_get(j, "state")), "done");
+	json_t *res = json_object_get(j, "result");
+	assert_string_equal(json_string_value(json_object_get(res, "source")), "exchange");
+	json_t *r0 = json_array_get(json_object_get(res, "rules"), 0);
+	assert_true(json_integer_value(json_object_get(r0, "eligible_after")) >=
+		    json_integer_value(json_object_get(r0, "eligible_before")));
+	json_decref(j);
+	snprintf(sql, sizeof sql,
+		 "SELECT COUNT(*) FROM xr_uses WHERE run = 'proactive-whatif-%lld'", (long long)id);
+	assert_true(th_sql_int(th_shared, sql) > 0);
+	/* without a grant: failed with the exchange's reason */
+	th_sql(th_shared, "UPDATE xr_requests SET status = 'revoked' WHERE dept = 'mz' AND"
+			  " purpose = 'dibao' AND status = 'approved'");
+	id = whatif("dibao",
+		    json_pack("{s:s,s:[s]}", "date", "2026-12-01", "set", "dibao_line=900.00"));
+	th_sql(th_shared, "UPDATE xr_requests SET status = 'approved' WHERE dept = 'mz' AND"
+			  " purpose = 'dibao' AND status = 'revoked'");
+	snprintf(sql, sizeof sql,
+		 "SELECT COUNT(*) FROM pr_whatifs WHERE id = %lld AND state = 'failed' AND error"
+		 " LIKE '%%grant%%' AND result = ''",
+		 (long long)id);
+	assert_int_equal(th_sql_int(th_shared, sql), 1);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -252,6 +301,7 @@ int main(void)
 		cmocka_unit_test(run_equals_engine),
 		cmocka_unit_test(my_benefits),
 		cmocka_unit_test(no_grant),
+		cmocka_unit_test(whatif_reads_exchange),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -473,6 +473,52 @@ static void staff_pages(void **state)
 	th_client_free(c);
 }
 
+/* The take-up counts each run's granted and declined lines, by the district kept with them. */
+static void takeup_grants(void **state)
+{
+	(void)state;
+	char *csv = NULL;
+	assert_int_equal(get_text(NULL, "/policies/elderly_allowance/takeup.csv", &csv), 200);
+	/* per run: the file's granted and declined summed over its districts */
+	int64_t runs = th_sql_int(th_shared, "SELECT COUNT(DISTINCT run_id) FROM pr_batches");
+	assert_true(runs >= 1);
+	for (int64_t k = 0; k < runs; k++) {
+		char q[256], prefix[32];
+		snprintf(q, sizeof q,
+			 "SELECT run_id FROM pr_batches GROUP BY run_id ORDER BY run_id LIMIT 1"
+			 " OFFSET %lld",
+			 (long long)k);
+		int64_t run = th_sql_int(th_shared, q);
+		snprintf(prefix, sizeof prefix, "\r\n\"%lld\",", (long long)run);
+		long long granted = 0, declined = 0;
+		for (const char *l = strstr(csv, prefix); l; l = strstr(l + 1, prefix)) {
+			long long c[6];
+			assert_int_equal(
+				sscanf(l + strlen(prefix),
+				       "\"%*[^\"]\",\"%*[^\"]\",\"%lld\",\"%lld\",\"%lld\","
+				       "\"%lld\",\"%lld\",\"%lld\"",
+				       &c[0], &c[1], &c[2], &c[3], &c[4], &c[5]),
+				6);
+			granted += c[3];
+			declined += c[4];
+		}
+		snprintf(q, sizeof q,
+			 "SELECT COUNT(*) FROM pr_grants g JOIN pr_batches b ON b.id = g.batch_id"
+			 " WHERE b.run_id = %lld AND g.state = 'granted'",
+			 (long long)run);
+		assert_int_equal(granted, th_sql_int(th_shared, q));
+		snprintf(q, sizeof q,
+			 "SELECT COUNT(*) FROM pr_grants g JOIN pr_batches b ON b.id = g.batch_id"
+			 " WHERE b.run_id = %lld AND g.state = 'declined'",
+			 (long long)run);
+		assert_int_equal(declined, th_sql_int(th_shared, q));
+	}
+	/* something was granted and something declined in this file's history */
+	assert_true(th_sql_int(th_shared, "SELECT COUNT(*) FROM pr_grants WHERE state ="
+					  " 'declined'") >= 1);
+	free(csv);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -520,6 +566,7 @@ int main(void)
 		cmocka_unit_test(resident_declines),
 		cmocka_unit_test(staff_revoke),
 		cmocka_unit_test(staff_pages),
+		cmocka_unit_test(takeup_grants),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

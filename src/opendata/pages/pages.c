@@ -23,6 +23,7 @@
 #include "core/str.h"
 #include "opendata/catalog/catalog.h"
 #include "opendata/datastore/datastore.h"
+#include "web/chart.h"
 #include "web/page.h"
 
 #define Q_MAX            200  /* bytes of the search words */
@@ -520,7 +521,7 @@ static dg_rc add_chart(struct dg_req *r, const char *rid, const struct preview_s
 	}
 	json_t *res = NULL;
 	struct dg_err err = {0};
-	dg_rc rc = ds_rows(r, rid, ps, DG_OD_CHART_MAX, 0, &res, &err);
+	dg_rc rc = ds_rows(r, rid, ps, DG_CHART_MAX, 0, &res, &err);
 	if (rc)
 		return DG_OK; /* the preview above already says what is wrong */
 	json_t *recs = json_object_get(res, "records"), *rec;
@@ -555,8 +556,8 @@ static dg_rc add_chart(struct dg_req *r, const char *rid, const struct preview_s
 		  : dg_t(r, "odp.chart.empty");
 	struct dg_buf svg;
 	dg_buf_init(&svg, 256 * 1024);
-	rc = dg_od_chart_svg(&svg, title, desc, labels, values, n,
-			     ps->kind && strcmp(ps->kind, "line") == 0);
+	rc = dg_chart_svg(&svg, "chart", title, desc, labels, values, n,
+			  ps->kind && strcmp(ps->kind, "line") == 0);
 	if (!rc)
 		json_object_set_new(d, "chart",
 				    json_pack("{s:s, s:s, s:s, s:s, s:o}", "svg", dg_buf_str(&svg),

@@ -28,14 +28,4 @@ dg_rc dg_od_showcase_approve(struct dg_req *r) DG_MUST;
 dg_rc dg_od_stats_page(struct dg_req *r) DG_MUST;
 dg_rc dg_od_stats_api(struct dg_req *r) DG_MUST;
 
-/*
- * A chart of labels[i] -> values[i] (n <= DG_OD_CHART_MAX) as an SVG drawn
- * for reading by people and screen readers: line (true) or bars, its
- * <title> and <desc> from title and desc (escaped here). Appends to b;
- * ETOOBIG when b is full.
- */
-#define DG_OD_CHART_MAX 60
-dg_rc dg_od_chart_svg(struct dg_buf *b, const char *title, const char *desc,
-		      const char *const *labels, const double *values, size_t n, bool line) DG_MUST;
-
 #endif

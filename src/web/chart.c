@@ -1,15 +1,16 @@
 /*
- * chart.c - the dataset page's chart: an SVG drawn by the server for a
- * numeric column, as bars or a line, so it shows without JavaScript and
- * prints. It is an image with a <title> and <desc> (role="img"); the page
- * puts the same numbers in a table beside it for those who cannot see it.
+ * chart.c - a chart drawn by the server as SVG, as bars or a line, so it
+ * shows without JavaScript and prints: the open-data dataset page's chart
+ * of a numeric column, the proactive services' take-up and what-if charts.
+ * It is an image with a <title> and <desc> (role="img"); the page puts the
+ * same numbers in a table beside it for those who cannot see it.
  *
  * The drawing is in a fixed 640 x 320 box scaled by the browser (viewBox),
  * so it fits a 320 px phone. Colours are presentation attributes (the
  * Content-Security-Policy allows no inline style) and keep 3:1 against
  * white for the marks and 4.5:1 for the text.
  */
-#include "opendata/pages/pages_int.h"
+#include "web/chart.h"
 
 #include <math.h>
 #include <string.h>
@@ -69,11 +70,11 @@ static dg_rc grid(struct dg_buf *b, double lo, double hi, double step)
 	return rc;
 }
 
-dg_rc dg_od_chart_svg(struct dg_buf *b, const char *title, const char *desc,
-		      const char *const *labels, const double *values, size_t n, bool line)
+dg_rc dg_chart_svg(struct dg_buf *b, const char *id, const char *title, const char *desc,
+		   const char *const *labels, const double *values, size_t n, bool line)
 {
-	if (n > DG_OD_CHART_MAX)
-		n = DG_OD_CHART_MAX;
+	if (n > DG_CHART_MAX)
+		n = DG_CHART_MAX;
 	double lo = 0, hi = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (values[i] < lo)
@@ -86,16 +87,15 @@ dg_rc dg_od_chart_svg(struct dg_buf *b, const char *title, const char *desc,
 	hi = ceil(hi / step) * step;
 	if (hi <= lo)
 		hi = lo + step;
-	dg_rc rc = dg_buf_addf(
-		b,
-		"<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %.0f %.0f\""
-		" width=\"100%%\" role=\"img\" aria-labelledby=\"chart-title chart-desc\""
-		" class=\"chart\"><title id=\"chart-title\">",
-		W, H);
+	dg_rc rc = dg_buf_addf(b,
+			       "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %.0f %.0f\""
+			       " width=\"100%%\" role=\"img\" aria-labelledby=\"%s-title %s-desc\""
+			       " class=\"chart\"><title id=\"%s-title\">",
+			       W, H, id, id, id);
 	if (!rc)
 		rc = add_text(b, title);
 	if (!rc)
-		rc = dg_buf_adds(b, "</title><desc id=\"chart-desc\">");
+		rc = dg_buf_addf(b, "</title><desc id=\"%s-desc\">", id);
 	if (!rc)
 		rc = add_text(b, desc);
 	if (!rc)
