@@ -199,5 +199,60 @@ dg_rc dg_search_copy_vals(enum dg_store_kind kind, const struct dg_search_index 
 #define DG_SEARCH_VERSION 2
 dg_rc dg_search_stale(struct dg_db *db, const char *name, bool *stale) DG_MUST;
 dg_rc dg_search_built(struct dg_db *db, const char *name) DG_MUST;
+/* Forget name's build (its index was dropped). */
+dg_rc dg_search_forget(struct dg_db *db, const char *name) DG_MUST;
+
+/*
+ * An index made and dropped while running (the DataStore's, one a table),
+ * as DG_SEARCH_MIGRATION makes one: create records its build; drop (none
+ * is fine) forgets it. ix's names are the owner's, never input.
+ */
+dg_rc dg_search_create(struct dg_db *db, const struct dg_search_index *ix) DG_MUST;
+dg_rc dg_search_drop(struct dg_db *db, const struct dg_search_index *ix) DG_MUST;
+
+/*
+ * ---- documents of columns (cols.c) ----
+ *
+ * A table's row as one document of a one-field index (the DataStore's
+ * tables): each token of column k (1-based, up to DG_SEARCH_COLS_MAX) is
+ * indexed behind the column's tag "c<k>x" (c12xbeijing), so that one index
+ * answers a word in any column (an OR over their tags) and a word in one.
+ * Tags are prefix-free and every token of such a document has one, so a
+ * tagged query token only meets the tokens of its own column.
+ */
+#define DG_SEARCH_COLS_MAX 1024
+
+/*
+ * The document of n columns (texts[i] is column i+1's text; NULL or "":
+ * none), appended to out as the index's field holds it: FTS5 token text
+ * (" c1xtok c2xtok ") on SQLite, a tsvector's input form on PostgreSQL. A
+ * document past out's cap (or PostgreSQL's positions) is cut at a token.
+ */
+dg_rc dg_search_cols_text(enum dg_store_kind kind, const char *const *texts, size_t n,
+			  struct dg_buf *out) DG_MUST;
+/* (Re)write document id of a one-field ix from its columns' texts. */
+dg_rc dg_search_put_cols(struct dg_db *db, const struct dg_search_index *ix, int64_t id,
+			 const char *const *texts, size_t n) DG_MUST;
+/*
+ * For bulk loads: the values of dg_search_copy_cols's columns (two: the
+ * id and the document) into vals, made in bufs[0] and bufs[1].
+ */
+dg_rc dg_search_copy_cols_vals(enum dg_store_kind kind, int64_t id, const char *const *texts,
+			       size_t n, struct dg_buf *bufs, const char **vals) DG_MUST;
+/*
+ * The words of text (as dg_search_words, no phrase) over such documents:
+ * every token, in any of the columns cols[0..ncols) (1-based). NULL when
+ * text has no token or there is no column.
+ */
+struct dg_search_expr *dg_search_words_cols(struct dg_arena *a, const char *text,
+					    const unsigned *cols, size_t ncols);
+/*
+ * Append the rank of document id_sql for the query bound at '?' (rendered
+ * by dg_search_render), higher for a better match, 0 for none: ts_rank on
+ * PostgreSQL, bm25 negated on SQLite. The two stores' figures differ; their
+ * order is what to rely on.
+ */
+dg_rc dg_search_rank(enum dg_store_kind kind, const struct dg_search_index *ix, const char *id_sql,
+		     struct dg_buf *sql) DG_MUST;
 
 #endif
