@@ -115,18 +115,21 @@ dg_rc dg_search_copy_cols_vals(enum dg_store_kind kind, int64_t id, const char *
 	return rc;
 }
 
-dg_rc dg_search_rank(enum dg_store_kind kind, const struct dg_search_index *ix, const char *id_sql,
-		     struct dg_buf *sql)
+dg_rc dg_search_ranked(enum dg_store_kind kind, const struct dg_search_index *ix, const char *id_as,
+		       const char *rank_as, struct dg_buf *sql, size_t *nparams)
 {
-	if (kind == DG_STORE_PG)
-		return dg_buf_addf(sql,
-				   "COALESCE(ts_rank((SELECT tsv FROM %s WHERE doc = %s),"
-				   " CAST(? AS tsquery)), 0)",
-				   ix->table, id_sql);
+	if (kind == DG_STORE_PG) {
+		*nparams = 2;
+		return dg_buf_addf(
+			sql,
+			"(SELECT doc AS %s, ts_rank(tsv, CAST(? AS tsquery)) AS %s FROM %s"
+			" WHERE tsv @@ CAST(? AS tsquery))",
+			id_as, rank_as, ix->table);
+	}
 	/* bm25 is lower for a better match: negated, higher is better on both stores */
-	return dg_buf_addf(
-		sql, "COALESCE((SELECT -bm25(%s) FROM %s WHERE %s MATCH ? AND rowid = %s), 0)",
-		ix->table, ix->table, ix->table, id_sql);
+	*nparams = 1;
+	return dg_buf_addf(sql, "(SELECT rowid AS %s, -bm25(%s) AS %s FROM %s WHERE %s MATCH ?)",
+			   id_as, ix->table, rank_as, ix->table, ix->table);
 }
 
 dg_rc dg_search_create(struct dg_db *db, const struct dg_search_index *ix)

@@ -27,10 +27,11 @@ struct q {
 	struct dg_ds_where where;
 	long sort_col;                   /* the first sort column (index into cols), or -1 */
 	char hint[DG_DS_TABLE_MAX + 24]; /* SQLite: the index to read the page from, or "" */
-	/* the page's values in the statement's order: ranks selected, where's, ranks sorted by */
+	/* the page's values in the statement's order: the ranked joins', then where's */
 	struct dg_val args[DG_DS_MAX_ARGS + 2 * DG_DS_RANKS_MAX];
 	size_t nargs;
 	const char *table;
+	bool ranked; /* a rank is selected or sorted by: the page joins them */
 };
 
 /*
@@ -56,13 +57,11 @@ static size_t find_rank(const struct q *q, const char *name)
 	return 0;
 }
 
-/* Append the expression of rank s (is_rank), its query to args at *n. */
-static dg_rc rank_sql(struct q *q, size_t s, struct dg_buf *b, struct dg_val *args, size_t *n)
+/* Rank s (is_rank) in the statement: its column of the ranked join (joins()). */
+static dg_rc rank_sql(struct q *q, size_t s, struct dg_buf *b)
 {
-	struct dg_ds_fts f;
-	dg_ds_fts_init(&f, q->table);
-	args[(*n)++] = DG_VT(q->where.ranks[s - q->ncols].query);
-	return dg_search_rank(dg_db_kind(q->db), &f.ix, "\"_id\"", b);
+	q->ranked = true;
+	return dg_buf_addf(b, "\"_r%zu\"", s - q->ncols);
 }
 
 static const struct dg_ds_col *find_col(const struct q *q, const char *name)
@@ -73,6 +72,36 @@ static const struct dg_ds_col *find_col(const struct q *q, const char *name)
 static dg_rc unknown(struct dg_err *err, const char *param, const char *name)
 {
 	return dg_err_field(err, DG_EINVAL, param, "field \"%.60s\" not in table", name);
+}
+
+/*
+ * The ranked joins (when a rank is selected or sorted by): each of q's
+ * ranks a derived table of its matches and their rank, joined on "_id";
+ * their queries go to q->args first, as they come first in the statement.
+ * Each rank's query is one of the ANDed parts of q, so the joins drop no
+ * row q keeps.
+ */
+static dg_rc joins(struct q *q, struct dg_buf *b)
+{
+	struct dg_ds_fts f;
+	dg_rc rc = DG_OK;
+	dg_ds_fts_init(&f, q->table);
+	q->nargs = 0;
+	for (size_t i = 0; rc == DG_OK && q->ranked && i < q->where.nranks; i++) {
+		char id_as[32], rank_as[32];
+		size_t n = 0;
+		snprintf(id_as, sizeof id_as, "\"_q%zu\"", i);
+		snprintf(rank_as, sizeof rank_as, "\"_r%zu\"", i);
+		rc = dg_buf_adds(b, " JOIN ");
+		if (rc == DG_OK)
+			rc = dg_search_ranked(dg_db_kind(q->db), &f.ix, id_as, rank_as, b, &n);
+		if (rc == DG_OK)
+			rc = dg_buf_addf(b, " AS \"_f%zu\" ON \"_f%zu\".%s = \"%s\".\"_id\"", i, i,
+					 id_as, q->table);
+		for (size_t k = 0; k < n; k++)
+			q->args[q->nargs++] = DG_VT(q->where.ranks[i].query);
+	}
+	return rc;
 }
 
 /* A parameter that may come as a JSON value or (GET, forms) as a string. */
@@ -192,33 +221,22 @@ out:
 	return rc;
 }
 
-/* Whether rank s is among the selected columns (then its alias orders). */
-static bool selected(const size_t *sel, size_t nsel, size_t s)
+/* A rank in ORDER BY. */
+static dg_rc order_rank(struct q *q, size_t r, const char *dir, struct dg_buf *b)
 {
-	for (size_t i = 0; i < nsel; i++)
-		if (sel[i] == s)
-			return true;
-	return false;
-}
-
-/* A rank in ORDER BY: its alias when selected, else its expression (a value to args). */
-static dg_rc order_rank(struct q *q, size_t r, const size_t *sel, size_t nsel, const char *dir,
-			struct dg_buf *b, struct dg_val *args, size_t *nargs)
-{
-	dg_rc rc = selected(sel, nsel, r) ? dg_buf_addf(b, "\"%s\"", sel_name(q, r))
-					  : rank_sql(q, r, b, args, nargs);
+	dg_rc rc = rank_sql(q, r, b);
 	return rc ? rc : dg_buf_addf(b, " %s, ", dir);
 }
 
 /*
  * sort: "a desc, b" with checked names (or q's ranks) into an ORDER BY;
  * without sort, q's ranks best first, as CKAN orders a full-text search.
- * Values the order binds go to args (*nargs of them). *keyset gets '>'
+ * *keyset gets '>'
  * or '<' when the order is by "_id" alone (the default without q), so that
  * the page's last "_id" can continue it; '\0' otherwise.
  */
-static dg_rc order_by(struct q *q, json_t *params, const size_t *sel, size_t nsel, struct dg_buf *b,
-		      struct dg_val *args, size_t *nargs, char *keyset, struct dg_err *err)
+static dg_rc order_by(struct q *q, json_t *params, struct dg_buf *b, char *keyset,
+		      struct dg_err *err)
 {
 	json_t *list = get_list(params, "sort");
 	dg_rc rc = dg_buf_adds(b, " ORDER BY ");
@@ -243,7 +261,7 @@ static dg_rc order_by(struct q *q, json_t *params, const size_t *sel, size_t nse
 		}
 		if (rank) {
 			id_only = false;
-			rc = order_rank(q, rank, sel, nsel, dir, b, args, nargs);
+			rc = order_rank(q, rank, dir, b);
 			continue;
 		}
 		/* an order with NULLS placed is not the index's: no INDEXED BY hint */
@@ -257,7 +275,7 @@ static dg_rc order_by(struct q *q, json_t *params, const size_t *sel, size_t nse
 	}
 	for (size_t i = 0; rc == DG_OK && json_array_size(list) == 0 && i < q->where.nranks; i++) {
 		id_only = false;
-		rc = order_rank(q, q->ncols + i, sel, nsel, "DESC", b, args, nargs);
+		rc = order_rank(q, q->ncols + i, "DESC", b);
 	}
 	if (rc == DG_OK)
 		rc = dg_buf_adds(b, *keyset == '<' && id_only ? "\"_id\" DESC" : "\"_id\"");
@@ -568,52 +586,50 @@ static dg_rc page_sql(struct q *q, const struct dg_ds_table *t, json_t *params, 
 		      int64_t total, char *keyset, int *id_at, struct dg_buf *sql,
 		      struct dg_err *err)
 {
-	struct dg_val oargs[DG_DS_RANKS_MAX];
-	size_t noargs = 0;
+	struct dg_buf order, from;
+	dg_buf_init(&order, 1 << 16);
+	dg_buf_init(&from, 1 << 16);
 	dg_rc rc = dg_buf_adds(sql, distinct ? "SELECT DISTINCT " : "SELECT ");
 	*id_at = -1;
-	q->nargs = 0;
+	q->ranked = false;
 	for (size_t i = 0; i < nsel && rc == DG_OK; i++) {
 		if (i)
 			rc = dg_buf_adds(sql, ", ");
 		if (rc == DG_OK && is_rank(q, sel[i]))
-			rc = rank_sql(q, sel[i], sql, q->args, &q->nargs);
+			rc = rank_sql(q, sel[i], sql);
 		if (rc == DG_OK)
 			rc = dg_buf_addf(sql, "%s\"%s\"", is_rank(q, sel[i]) ? " AS " : "",
 					 sel_name(q, sel[i]));
 		if (sel[i] == 0)
 			*id_at = (int)i;
 	}
-	memcpy(q->args + q->nargs, q->where.args, q->where.nargs * sizeof *q->args);
-	q->nargs += q->where.nargs;
-	if (rc != DG_OK)
-		return rc;
-	if (distinct) {
+	if (rc == DG_OK && distinct) {
 		/* DISTINCT cannot order by a column it does not select: sort on the first */
 		*keyset = '\0';
-		return dg_buf_addf(sql, " FROM \"%s\"%s ORDER BY \"%s\" LIMIT %lld OFFSET %lld",
-				   t->table, dg_buf_str(&q->where.sql), sel_name(q, sel[0]), limit,
-				   offset);
+		rc = dg_buf_addf(&order, " ORDER BY \"%s\"", sel_name(q, sel[0]));
+	} else if (rc == DG_OK) {
+		rc = order_by(q, params, &order, keyset, err);
+		if (rc == DG_OK && total >= 0 &&
+		    (rc = choose_index(q, t, limit, offset, total)) != DG_OK)
+			rc = dg_err_set(err, rc, "The search could not be run");
+		if (rc == DG_OK && *keyset && *id_at < 0) {
+			rc = dg_buf_adds(sql, ", \"_id\"");
+			*id_at = (int)nsel;
+		}
 	}
-	struct dg_buf order;
-	dg_buf_init(&order, 1 << 16);
-	rc = order_by(q, params, sel, nsel, &order, oargs, &noargs, keyset, err);
-	memcpy(q->args + q->nargs, oargs, noargs * sizeof *q->args);
-	q->nargs += noargs;
-	if (rc == DG_OK && total >= 0 && (rc = choose_index(q, t, limit, offset, total)) != DG_OK)
-		rc = dg_err_set(err, rc, "The search could not be run");
-	if (rc == DG_OK && *keyset && *id_at < 0) {
-		rc = dg_buf_adds(sql, ", \"_id\"");
-		*id_at = (int)nsel;
-	}
+	if (rc == DG_OK)
+		rc = dg_buf_addf(&from, " FROM \"%s\"", t->table);
 	if (rc == DG_OK && q->hint[0])
-		rc = dg_buf_addf(sql, " FROM \"%s\" INDEXED BY \"%s\"%s%s LIMIT %lld OFFSET %lld",
-				 t->table, q->hint, dg_buf_str(&q->where.sql), dg_buf_str(&order),
-				 limit, offset);
-	else if (rc == DG_OK)
-		rc = dg_buf_addf(sql, " FROM \"%s\"%s%s LIMIT %lld OFFSET %lld", t->table,
+		rc = dg_buf_addf(&from, " INDEXED BY \"%s\"", q->hint);
+	if (rc == DG_OK)
+		rc = joins(q, &from);
+	memcpy(q->args + q->nargs, q->where.args, q->where.nargs * sizeof *q->args);
+	q->nargs += q->where.nargs;
+	if (rc == DG_OK)
+		rc = dg_buf_addf(sql, "%s%s%s LIMIT %lld OFFSET %lld", dg_buf_str(&from),
 				 dg_buf_str(&q->where.sql), dg_buf_str(&order), limit, offset);
 	dg_buf_release(&order);
+	dg_buf_release(&from);
 	return rc;
 }
 
