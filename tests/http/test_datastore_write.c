@@ -905,6 +905,9 @@ static void bad_names_change_nothing(void **state)
 		 "fields", "ends with a space"},
 		{"datastore_create", "{\"fields\":[{\"id\":\"a,b\",\"type\":\"text\"}]}", "fields",
 		 "comma"},
+		/* "café" with a combining accent looks like the column "café" (NFC): refused */
+		{"datastore_create", "{\"fields\":[{\"id\":\"cafe\\u0301\",\"type\":\"text\"}]}",
+		 "fields", "normalization form C (NFC)"},
 		{"datastore_create", "{\"fields\":[{\"id\":\"\",\"type\":\"text\"}]}", "fields",
 		 "empty"},
 		{"datastore_create", "{\"fields\":[{\"id\":\"新列\",\"type\":\"int9\"}]}", "fields",
