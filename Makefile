@@ -21,7 +21,7 @@ BUILD := $(BUILD)/san
 endif
 
 CC ?= cc
-PKGS = libmicrohttpd jansson sqlite3 libpq libsodium libcurl yaml-0.1 libqrencode xlsxwriter
+PKGS = libmicrohttpd jansson sqlite3 libpq libsodium libcurl yaml-0.1 libqrencode xlsxwriter icu-uc
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS = $(shell pkg-config --libs $(PKGS))
 

@@ -15,7 +15,7 @@ what=${1:-test}
 # build and run: the libraries of the README's dependency list
 pkgs=(make gcc pkg-config libc6-dev
       libmicrohttpd-dev libjansson-dev libsqlite3-dev libpq-dev libsodium-dev
-      libcurl4-openssl-dev libyaml-dev libqrencode-dev libxlsxwriter-dev)
+      libcurl4-openssl-dev libyaml-dev libqrencode-dev libxlsxwriter-dev libicu-dev)
 case "$what" in
 run) ;;
 test) pkgs+=(libcmocka-dev postgresql-15 sqlite3 chromium fonts-noto-cjk nodejs npm

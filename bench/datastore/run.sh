@@ -29,6 +29,18 @@
 #    the registries dgov installs from, so dgov's figure is recorded with
 #    the peer's missing.
 #
+# 4. Full-text q: datastore_search with q (a word of the names, about one
+#    row in a thousand; CKAN's order, best rank first, and the total) under
+#    wrk, next to the same count and page sent straight to the store three
+#    ways: the substring scan q was before its index (LIKE '%word%' over
+#    every text column, "_id" order: the peer "before"), and the store's
+#    own full text over the name column: SQLite FTS5 MATCH (an FTS5 table
+#    of the names, ordered by its rank) and PostgreSQL's to_tsvector @@
+#    to_tsquery under a GIN expression index, ordered by ts_rank. Neither
+#    store's own parser splits Chinese, so the word is a prefix of the
+#    names' one token there ('华安贸易*'); dgov finds its bigrams in any
+#    column. Ratio dgov / peer.
+#
 # Each ratio is recorded for `make bench`'s closing table (bench/record.sh)
 # with issue 17's goal where it sets one: >= 1.0 for the load until
 # readable on both stores and for the new-filter search on PostgreSQL.
@@ -140,9 +152,37 @@ search() {
 	wrk_errors "$1 new" "$out"
 	RPS2=$(awk '/Requests\/sec:/ {print $2}' <<<"$out")
 	P99_2=$(awk '$1 == "99%" {print $2}' <<<"$out")
+}
+
+# the full-text word: 华安贸易, URL-encoded
+FT_WORD='华安贸易'
+QS_FT="resource_id=$RES&limit=20&q=%E5%8D%8E%E5%AE%89%E8%B4%B8%E6%98%93"
+# the old q: the word as a substring of any text column
+FT_LIKE="(uscc LIKE '%$FT_WORD%' OR name LIKE '%$FT_WORD%' OR kind LIKE '%$FT_WORD%'"
+FT_LIKE+=" OR district LIKE '%$FT_WORD%' OR status LIKE '%$FT_WORD%')"
+
+# fulltext NAME: wrk on datastore_search with q, then stops dgov; sets FT_RPS, FT_P99
+fulltext() {
+	local total out
+	total=$(curl -s "$URL/api/3/action/datastore_search?$QS_FT" | grep -o '"total":[0-9]*' | head -n1)
+	[[ -n $total ]] || { echo "bench: datastore_search with q failed" >&2; exit 1; }
+	echo "# $1 q=$FT_WORD: $total rows match" >&2
+	out=$(wrk -t"$THREADS" -c"$CONNS" -d"${SECS}s" --timeout 60s --latency \
+		"$URL/api/3/action/datastore_search?$QS_FT")
+	wrk_errors "$1 q" "$out"
+	FT_RPS=$(awk '/Requests\/sec:/ {print $2}' <<<"$out")
+	FT_P99=$(awk '$1 == "99%" {print $2}' <<<"$out")
 	kill "$DGOV_PID"
 	wait "$DGOV_PID" 2>/dev/null || true
 	DGOV_PID=
+}
+
+report_ft() { # name dgov p99 before own own-name
+	printf '%-11s q=%s %9s/s p99 %s; before (LIKE scan) %s/s, ratio %s; %s %s/s, ratio %s\n' \
+		"$1" "$FT_WORD" "$2" "$3" "$4" "$(ratio "$2" "$4")" "$6" "$5" "$(ratio "$2" "$5")"
+	bench_record "datastore full-text q, $1" "$2" "substring scan (before)" "$4" \
+		"$(ratio "$2" "$4")" - req/s
+	bench_record "datastore full-text q vs own, $1" "$2" "$6" "$5" "$(ratio "$2" "$5")" - req/s
 }
 
 table_of() { "$@" "SELECT table_name FROM datastore_tables WHERE resource_id = '$RES'"; }
@@ -205,6 +245,7 @@ printf '%-11s %11s %11s %11s %6s %9s %8s %9s %6s %9s %8s %9s %6s\n' store load_r
 SQ=(sqlite3 "$TMP/bench.db")
 load sqlite "$TMP/bench.db" "${SQ[@]}"
 search sqlite
+fulltext sqlite
 T=$(table_of "${SQ[@]}")
 t0=$(now)
 t0=$(now)
@@ -245,12 +286,31 @@ api_pages sqlite "$TMP/bench.db"
 echo "# sqlite: a page of 100: $A_RPS req/s without the total, $A_RPS_T with it; Datasette not installable here"
 bench_record "datastore page of 100 without total, sqlite" "$A_RPS" "Datasette 0.64 (not installable)" "" "" 50 req/s
 bench_record "datastore page of 100 with total, sqlite" "$A_RPS_T" "Datasette 0.64 (not installable)" "" "" 1.0 req/s
+# full text: the old substring scan, then FTS5 over the names (built here, not timed)
+{
+	for _ in $(seq 1 20000); do
+		echo "SELECT COUNT(*) FROM \"$T\" WHERE $FT_LIKE;"
+		echo "SELECT * FROM \"$T\" WHERE $FT_LIKE ORDER BY _id LIMIT 20;"
+	done
+} >"$TMP/ft1.sql"
+ft_before=$(sqlite_peer "$TMP/ft1.sql")
+sqlite3 "$TMP/bench.db" "CREATE VIRTUAL TABLE peer_q USING fts5(name);" \
+	"INSERT INTO peer_q (rowid, name) SELECT _id, name FROM \"$T\";"
+{
+	for _ in $(seq 1 100000); do
+		echo "SELECT COUNT(*) FROM peer_q WHERE peer_q MATCH '\"$FT_WORD\"*';"
+		echo "SELECT m.* FROM peer_q JOIN \"$T\" m ON m._id = peer_q.rowid WHERE peer_q MATCH '\"$FT_WORD\"*' ORDER BY peer_q.rank LIMIT 20;"
+	done
+} >"$TMP/ft2.sql"
+ft_own=$(sqlite_peer "$TMP/ft2.sql")
+report_ft sqlite "$FT_RPS" "$FT_P99" "$ft_before" "$ft_own" "FTS5 MATCH"
 
 # PostgreSQL
 if bench_pg_start bench peer; then
 	PQ=(psql -h 127.0.0.1 -p "$PGPORT" -U postgres -d bench -Atc)
 	load postgresql "postgresql://postgres@127.0.0.1:$PGPORT/bench" "${PQ[@]}"
 	search postgresql
+	fulltext postgresql
 	T=$(table_of "${PQ[@]}")
 	psql -q -h 127.0.0.1 -p "$PGPORT" -U postgres -d peer -c "CREATE TABLE m (_id BIGSERIAL PRIMARY KEY, $COLS)"
 	t0=$(now)
@@ -290,6 +350,22 @@ if bench_pg_start bench peer; then
 		"$(ratio "$A_RPS" "$P_RPS")" 5.0 req/s
 	bench_record "datastore page of 100 with total, postgresql" "$A_RPS_T" "PostgREST 12" "$P_RPS_T" \
 		"$(ratio "$A_RPS_T" "$P_RPS_T")" 1.0 req/s
+	# full text: the old substring scan, then to_tsvector under a GIN index (built here, not timed)
+	{
+		echo "SELECT COUNT(*) FROM \"$T\" WHERE $FT_LIKE;"
+		echo "SELECT * FROM \"$T\" WHERE $FT_LIKE ORDER BY _id LIMIT 20;"
+	} >"$TMP/ft1.pgbench"
+	ft_before=$(pgb "$TMP/ft1.pgbench")
+	"${PQ[@]}" "CREATE INDEX peer_q ON \"$T\" USING GIN (to_tsvector('simple', name))" >/dev/null
+	"${PQ[@]}" "ANALYZE \"$T\"" >/dev/null
+	TSQ="to_tsquery('simple', '$FT_WORD:*')"
+	{
+		echo "SELECT COUNT(*) FROM \"$T\" WHERE to_tsvector('simple', name) @@ $TSQ;"
+		echo "SELECT *, ts_rank(to_tsvector('simple', name), $TSQ) AS r FROM \"$T\"" \
+			"WHERE to_tsvector('simple', name) @@ $TSQ ORDER BY r DESC LIMIT 20;"
+	} >"$TMP/ft2.pgbench"
+	ft_own=$(pgb "$TMP/ft2.pgbench")
+	report_ft postgresql "$FT_RPS" "$FT_P99" "$ft_before" "$ft_own" "PostgreSQL to_tsvector"
 else
 	echo "# PostgreSQL 15 is not installed here: only SQLite measured"
 fi

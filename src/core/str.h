@@ -41,6 +41,16 @@ bool dg_utf8_valid(const char *p, size_t n);
 /* Number of code points in well-formed UTF-8. */
 size_t dg_utf8_len(const char *p, size_t n);
 
+/*
+ * The n bytes of UTF-8 at p in Unicode's normalization form C (nfc.c, by
+ * ICU's normalizer), so that text that looks the same is the same bytes:
+ * into out (cap bytes, NUL-terminated), *len its length. At most
+ * DG_NFC_MAX bytes in; EINVAL for text that is not UTF-8, ETOOBIG when
+ * the result does not fit.
+ */
+#define DG_NFC_MAX 1024
+dg_rc dg_utf8_nfc(const char *p, size_t n, char *out, size_t cap, size_t *len) DG_MUST;
+
 /* Constant-time comparison of two equal-length byte strings. */
 bool dg_ct_eq(const void *a, const void *b, size_t n);
 

@@ -51,13 +51,15 @@ static dg_rc demo_seed(struct dg_env *env, struct dg_db *db, const struct dg_dem
 	return rc;
 }
 
-/* A catalogue older than its full-text index is indexed before serving. */
+/* A catalogue or a DataStore table older than its full-text index is indexed before serving. */
 static dg_rc init(struct dg_env *env, struct dg_err *err)
 {
 	struct dg_db *db = NULL;
 	dg_rc rc = dg_db_get(env->store, &db);
 	if (!rc)
 		rc = dg_od_index_rebuild(db);
+	if (!rc)
+		rc = dg_datastore_fts_rebuild(db);
 	if (db)
 		dg_db_put(db);
 	return rc ? dg_err_set(err, rc, "open data: the catalogue's search index") : DG_OK;

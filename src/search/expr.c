@@ -24,6 +24,8 @@ struct dg_search_expr {
 	bool phrase;
 	struct term *terms;
 	size_t nterms;
+	const unsigned *cols; /* E_WORDS over a document of columns (cols.c): its columns */
+	size_t ncols;
 	struct dg_search_expr *l, *r; /* E_AND, E_OR */
 };
 
@@ -90,6 +92,21 @@ struct dg_search_expr *dg_search_or(struct dg_arena *a, struct dg_search_expr *l
 				    struct dg_search_expr *r)
 {
 	return join(a, E_OR, l, r);
+}
+
+struct dg_search_expr *dg_search_words_cols(struct dg_arena *a, const char *text,
+					    const unsigned *cols, size_t ncols)
+{
+	if (ncols == 0)
+		return NULL;
+	struct dg_search_expr *e = dg_search_words(a, text, 0, false);
+	if (e) {
+		unsigned *c = dg_arena_alloc(a, ncols * sizeof *c);
+		memcpy(c, cols, ncols * sizeof *c);
+		e->cols = c;
+		e->ncols = ncols;
+	}
+	return e;
 }
 
 const char *const *dg_search_patterns(struct dg_arena *a, const struct dg_search_expr *w, size_t *n)
@@ -165,9 +182,32 @@ static dg_rc ts_words(const struct dg_search_index *ix, const struct dg_search_e
 	return rc ? rc : dg_buf_addc(out, ')');
 }
 
+/*
+ * Words over columns: each token in any of them, ("c1xtok"* OR "c2xtok"*)
+ * for FTS5, ('c1xtok':* | 'c2xtok':*) for a tsquery; every token required.
+ */
+static dg_rc col_words(enum dg_store_kind kind, const struct dg_search_expr *e, struct dg_buf *out)
+{
+	bool pg = kind == DG_STORE_PG;
+	dg_rc rc = dg_buf_addc(out, '(');
+	for (size_t i = 0; rc == DG_OK && i < e->nterms; i++) {
+		const struct term *t = &e->terms[i];
+		rc = dg_buf_adds(out, i ? (pg ? " & (" : " AND (") : "(");
+		for (size_t k = 0; rc == DG_OK && k < e->ncols; k++)
+			rc = dg_buf_addf(out, pg ? "%s'c%ux%s'%s" : "%s\"c%ux%s\"%s",
+					 k ? (pg ? " | " : " OR ") : "", e->cols[k], t->tok,
+					 t->prefix ? (pg ? ":*" : "*") : "");
+		if (rc == DG_OK)
+			rc = dg_buf_addc(out, ')');
+	}
+	return rc ? rc : dg_buf_addc(out, ')');
+}
+
 dg_rc dg_search_render(enum dg_store_kind kind, const struct dg_search_index *ix,
 		       const struct dg_search_expr *e, struct dg_buf *out)
 {
+	if (e->op == E_WORDS && e->ncols)
+		return col_words(kind, e, out);
 	if (e->op == E_WORDS)
 		return kind == DG_STORE_PG ? ts_words(ix, e, out) : fts_words(ix, e, out);
 	/* depth: the caller's query (solr.h caps its nesting) */

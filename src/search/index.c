@@ -198,3 +198,11 @@ dg_rc dg_search_built(struct dg_db *db, const char *name)
 			       " ON CONFLICT (name) DO UPDATE SET version = excluded.version",
 			       DG_ARGS(DG_VT(name), DG_VI(DG_SEARCH_VERSION)), NULL);
 }
+
+dg_rc dg_search_forget(struct dg_db *db, const char *name)
+{
+	dg_rc rc = ensure_table(db);
+	return rc ? rc
+		  : dg_db_exec(db, "DELETE FROM search_built WHERE name = ?", DG_ARGS(DG_VT(name)),
+			       NULL);
+}

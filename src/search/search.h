@@ -199,5 +199,63 @@ dg_rc dg_search_copy_vals(enum dg_store_kind kind, const struct dg_search_index 
 #define DG_SEARCH_VERSION 2
 dg_rc dg_search_stale(struct dg_db *db, const char *name, bool *stale) DG_MUST;
 dg_rc dg_search_built(struct dg_db *db, const char *name) DG_MUST;
+/* Forget name's build (its index was dropped). */
+dg_rc dg_search_forget(struct dg_db *db, const char *name) DG_MUST;
+
+/*
+ * An index made and dropped while running (the DataStore's, one a table),
+ * as DG_SEARCH_MIGRATION makes one: create records its build; drop (none
+ * is fine) forgets it. ix's names are the owner's, never input.
+ */
+dg_rc dg_search_create(struct dg_db *db, const struct dg_search_index *ix) DG_MUST;
+dg_rc dg_search_drop(struct dg_db *db, const struct dg_search_index *ix) DG_MUST;
+
+/*
+ * ---- documents of columns (cols.c) ----
+ *
+ * A table's row as one document of a one-field index (the DataStore's
+ * tables): each token of column k (1-based, up to DG_SEARCH_COLS_MAX) is
+ * indexed behind the column's tag "c<k>x" (c12xbeijing), so that one index
+ * answers a word in any column (an OR over their tags) and a word in one.
+ * Tags are prefix-free and every token of such a document has one, so a
+ * tagged query token only meets the tokens of its own column.
+ */
+#define DG_SEARCH_COLS_MAX 1024
+
+/*
+ * The document of n columns (texts[i] is column i+1's text; NULL or "":
+ * none), appended to out as the index's field holds it: FTS5 token text
+ * (" c1xtok c2xtok ") on SQLite, a tsvector's input form on PostgreSQL. A
+ * document past out's cap (or PostgreSQL's positions) is cut at a token.
+ */
+dg_rc dg_search_cols_text(enum dg_store_kind kind, const char *const *texts, size_t n,
+			  struct dg_buf *out) DG_MUST;
+/* (Re)write document id of a one-field ix from its columns' texts. */
+dg_rc dg_search_put_cols(struct dg_db *db, const struct dg_search_index *ix, int64_t id,
+			 const char *const *texts, size_t n) DG_MUST;
+/*
+ * For bulk loads: the values of dg_search_copy_cols's columns (two: the
+ * id and the document) into vals, made in bufs[0] and bufs[1].
+ */
+dg_rc dg_search_copy_cols_vals(enum dg_store_kind kind, int64_t id, const char *const *texts,
+			       size_t n, struct dg_buf *bufs, const char **vals) DG_MUST;
+/*
+ * The words of text (as dg_search_words, no phrase) over such documents:
+ * every token, in any of the columns cols[0..ncols) (1-based). NULL when
+ * text has no token or there is no column.
+ */
+struct dg_search_expr *dg_search_words_cols(struct dg_arena *a, const char *text,
+					    const unsigned *cols, size_t ncols);
+/*
+ * Append a derived table of the documents that match the query bound at
+ * '?' (rendered by dg_search_render), each with its rank, higher for a
+ * better match: "(SELECT <doc> AS id_as, <rank> AS rank_as FROM ...)",
+ * ts_rank on PostgreSQL, bm25 negated on SQLite (their figures differ;
+ * their order is what to rely on). A join on it ranks a page's rows with
+ * one index lookup. *nparams gets how many '?' it holds (bind the same
+ * query to each); id_as and rank_as are the caller's identifiers.
+ */
+dg_rc dg_search_ranked(enum dg_store_kind kind, const struct dg_search_index *ix, const char *id_as,
+		       const char *rank_as, struct dg_buf *sql, size_t *nparams) DG_MUST;
 
 #endif

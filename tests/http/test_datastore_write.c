@@ -595,8 +595,10 @@ static void dump_pages_and_time_budget(void **state)
 	assert_int_equal(lines, 12002);
 	assert_non_null(strstr(r.body, "\r\n12001\r\n"));
 	th_resp_release(&r);
-	/* a search that scans every row, with a budget of 1 ms: cut off, CKAN's error */
-	static const char scan[] = "{\"resource_id\":\"" RID "\",\"q\":\"no such text\"}";
+	/* a search that scans every row (no index on name), with a budget of 1 ms: cut
+	 * off, CKAN's error */
+	static const char scan[] =
+		"{\"resource_id\":\"" RID "\",\"filters\":{\"name\":\"no such text\"}}";
 	dg_datastore_set_budget_ms(1);
 	long st = call(NULL, "datastore_search", scan, &ans);
 	dg_datastore_set_budget_ms(0);
@@ -903,6 +905,9 @@ static void bad_names_change_nothing(void **state)
 		 "fields", "ends with a space"},
 		{"datastore_create", "{\"fields\":[{\"id\":\"a,b\",\"type\":\"text\"}]}", "fields",
 		 "comma"},
+		/* "café" with a combining accent looks like the column "café" (NFC): refused */
+		{"datastore_create", "{\"fields\":[{\"id\":\"cafe\\u0301\",\"type\":\"text\"}]}",
+		 "fields", "normalization form C (NFC)"},
 		{"datastore_create", "{\"fields\":[{\"id\":\"\",\"type\":\"text\"}]}", "fields",
 		 "empty"},
 		{"datastore_create", "{\"fields\":[{\"id\":\"新列\",\"type\":\"int9\"}]}", "fields",
@@ -1185,6 +1190,109 @@ static int teardown(void **state)
 	return th_group_teardown(state);
 }
 
+/* q in the search's words: "{"resource_id": RID, "sort": "_id", "q": <q>}" → the _ids. */
+static void expect_q(const char *q, const char *want)
+{
+	char body[512];
+	snprintf(body, sizeof body, "{\"resource_id\":\"" RID "\",\"sort\":\"_id\",\"q\":%s}", q);
+	expect_column(body, "_id", want);
+}
+
+/* Full-text q on the table's index: words in any order, Chinese, one column, rank, writes. */
+static void full_text_q(void **state)
+{
+	(void)state;
+	json_t *ans = NULL;
+	call(mz, "datastore_delete", "{\"resource_id\":\"" RID "\",\"force\":true}", NULL);
+	assert_int_equal(
+		call(mz, "datastore_create",
+		     "{\"resource_id\":\"" RID "\",\"force\":true,\"fields\":["
+		     "{\"id\":\"name\",\"type\":\"text\"},{\"id\":\"city\",\"type\":\"text\"},"
+		     "{\"id\":\"n\",\"type\":\"int\"}],\"records\":["
+		     "{\"name\":\"Social insurance registration\",\"city\":\"宁波\",\"n\":10},"
+		     "{\"name\":\"registration of 社会保险\",\"city\":\"Beijing\",\"n\":20},"
+		     "{\"name\":\"Tax office\",\"city\":\"宁波市海曙区\",\"n\":30}]}",
+		     NULL),
+		200);
+	expect_q("\"registration social\"", "1"); /* every word, in any order */
+	expect_q("\"REGIST\"", "1|2");            /* one word, as a prefix, any case */
+	expect_q("\"社会保险\"", "2");            /* Chinese by its bigrams */
+	expect_q("\"宁波\"", "1|3");
+	expect_q("\"海曙\"", "3");
+	expect_q("\"20\"", "2");                /* a number column's text too */
+	expect_q("\"nothing like it\"", "");    /* no match */
+	expect_q("\"!!\"", "");                 /* no word at all: nothing */
+	expect_q("{\"city\":\"宁波\"}", "1|3"); /* q on one column */
+	expect_q("{\"name\":\"宁波\"}", "");
+	expect_q("{\"name\":\"office\",\"city\":\"宁波\"}", "3");
+	expect_q("\"{\\\"city\\\":\\\"beijing\\\"}\"", "2"); /* the object as JSON text (GET) */
+	/* an unknown column in q: 409, as before */
+	expect(call(NULL, "datastore_search",
+		    "{\"resource_id\":\"" RID "\",\"q\":{\"nope\":\"x\"}}", &ans),
+	       409, &ans, "q", "not in table");
+	/* rank when asked, as CKAN names it; without sort the best match first */
+	assert_int_equal(call(NULL, "datastore_search",
+			      "{\"resource_id\":\"" RID "\",\"q\":\"registration\","
+			      "\"fields\":\"_id,rank\"}",
+			      &ans),
+			 200);
+	json_t *res = json_object_get(ans, "result"), *recs = json_object_get(res, "records");
+	assert_int_equal(json_array_size(recs), 2);
+	assert_true(json_is_real(json_object_get(json_array_get(recs, 0), "rank")));
+	assert_true(json_real_value(json_object_get(json_array_get(recs, 0), "rank")) >=
+		    json_real_value(json_object_get(json_array_get(recs, 1), "rank")));
+	assert_true(json_real_value(json_object_get(json_array_get(recs, 1), "rank")) > 0);
+	assert_string_equal(json_string_value(json_object_get(
+				    json_array_get(json_object_get(res, "fields"), 1), "type")),
+			    "float");
+	assert_int_equal(json_integer_value(json_object_get(res, "total")), 2);
+	json_decref(ans);
+	/* "rank <col>" for q on a column, equal for equal matches; a rank to sort by */
+	assert_int_equal(
+		call(NULL, "datastore_search",
+		     "{\"resource_id\":\"" RID "\",\"q\":{\"city\":\"宁波\"},"
+		     "\"fields\":[\"_id\",\"rank city\"],\"sort\":\"rank city desc, _id\"}",
+		     &ans),
+		200);
+	recs = json_object_get(json_object_get(ans, "result"), "records");
+	assert_int_equal(json_array_size(recs), 2);
+	assert_true(json_real_value(json_object_get(json_array_get(recs, 0), "rank city")) > 0);
+	json_decref(ans);
+	/* "rank" is no field without q */
+	expect(call(NULL, "datastore_search", "{\"resource_id\":\"" RID "\",\"fields\":\"rank\"}",
+		    &ans),
+	       409, &ans, "fields", "not in table");
+	/* the index follows every write: an update, an insert, a delete */
+	assert_int_equal(call(mz, "datastore_upsert",
+			      "{\"resource_id\":\"" RID "\",\"force\":true,\"records\":["
+			      "{\"_id\":3,\"name\":\"Social tax registration\"},"
+			      "{\"_id\":1,\"name\":\"Plain\"}]}",
+			      NULL),
+			 200);
+	expect_q("\"social registration\"", "3");
+	expect_q("\"insurance\"", "");
+	expect_q("{\"city\":\"宁波\"}", "1|3"); /* the columns not sent keep their words */
+	assert_int_equal(call(mz, "datastore_upsert",
+			      "{\"resource_id\":\"" RID "\",\"force\":true,\"method\":\"insert\","
+			      "\"records\":[{\"name\":\"social housing\",\"city\":\"杭州\"}]}",
+			      NULL),
+			 200);
+	expect_q("\"social\"", "3|4");
+	expect_q("\"杭州\"", "4");
+	assert_int_equal(call(mz, "datastore_delete",
+			      "{\"resource_id\":\"" RID "\",\"force\":true,"
+			      "\"filters\":{\"_id\":3}}",
+			      NULL),
+			 200);
+	expect_q("\"social\"", "4");
+	/* filters and q together; a dump with q has the same rows */
+	expect_column("{\"resource_id\":\"" RID "\",\"q\":\"social\",\"filters\":{\"n\":null}}",
+		      "_id", "4");
+	struct th_resp r = dump("?q=%E6%9D%AD%E5%B7%9E&fields=_id", 200);
+	assert_string_equal(r.body, "_id\r\n4\r\n");
+	th_resp_release(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1201,6 +1309,7 @@ int main(void)
 		cmocka_unit_test(table_metadata_lists_readable_tables),
 		cmocka_unit_test(timestamps_and_json),
 		cmocka_unit_test(arrays),
+		cmocka_unit_test(full_text_q),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

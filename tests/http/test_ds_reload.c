@@ -115,6 +115,18 @@ static void expect_table(const char *field, const char *type, long long total)
 	json_decref(ans);
 }
 
+/* The total of datastore_search with q (JSON text): the table's full-text index in force. */
+static long long q_total(const char *q)
+{
+	json_t *ans = NULL;
+	char body[256];
+	snprintf(body, sizeof body, "{\"resource_id\":\"" RID "\",\"limit\":0,\"q\":%s}", q);
+	assert_int_equal(call("POST", NULL, "datastore_search", body, &ans), 200);
+	long long n = json_integer_value(json_object_get(json_object_get(ans, "result"), "total"));
+	json_decref(ans);
+	return n;
+}
+
 static void edit_types_and_reload(void **state)
 {
 	(void)state;
@@ -131,6 +143,8 @@ static void edit_types_and_reload(void **state)
 	dg_db_put(db);
 	json_decref(wait_job(id));
 	expect_table("beds", "text", 3); /* "n/a" keeps the column text */
+	assert_int_equal(q_total("\"soon\""), 1);
+	assert_int_equal(q_total("\"2021\""), 1);
 
 	/* beds as int: the row that does not fit is skipped and reported */
 	json_t *job = reload(mz, "{\"resource_id\":\"" RID "\",\"types\":{\"beds\":\"int\"}}", 200);
@@ -140,12 +154,17 @@ static void edit_types_and_reload(void **state)
 	assert_int_equal(json_integer_value(json_object_get(e, "column")), 2);
 	json_decref(job);
 	expect_table("beds", "int8", 2);
+	/* q reads the new table's index from the switch on: the skipped row is in neither */
+	assert_int_equal(q_total("\"2021\""), 0);
+	assert_int_equal(q_total("{\"beds\":\"30\"}"), 1);
 
 	/* a second edit merges: opened becomes a date too, beds stays int */
 	json_decref(
 		reload(mz, "{\"resource_id\":\"" RID "\",\"types\":{\"opened\":\"date\"}}", 200));
 	expect_table("opened", "date", 1);
 	expect_table("beds", "int8", 1);
+	assert_int_equal(q_total("\"soon\""), 0);
+	assert_int_equal(q_total("\"2020 01\""), 1);
 
 	/* strict: the job fails and the table in force stays */
 	job = reload(mz, "{\"resource_id\":\"" RID "\",\"strict\":true}", 200);
@@ -162,6 +181,8 @@ static void edit_types_and_reload(void **state)
 			   200));
 	expect_table("beds", "text", 3);
 	expect_table("opened", "text", 3);
+	assert_int_equal(q_total("\"soon\""), 1);
+	assert_int_equal(q_total("{\"beds\":\"n/a\"}"), 1);
 }
 
 static void refusals_queue_nothing(void **state)

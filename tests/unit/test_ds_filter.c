@@ -104,17 +104,38 @@ static void filters_and_q(void **state)
 	json_t *q = json_string("北京");
 	dg_ds_where_init(&w);
 	assert_int_equal(dg_ds_where_filters(&w, cols, ncols, f, &err), DG_OK);
-	assert_int_equal(dg_ds_where_q(&w, cols, ncols, q, &err), DG_OK);
+	assert_int_equal(dg_ds_where_q(&w, DG_STORE_SQLITE, "ds_t", cols, ncols, q, &err), DG_OK);
+	/* q is a lookup of the table's index: every word in any column, each column tagged */
 	assert_string_equal(dg_buf_str(&w.sql),
-			    " WHERE (\"a\" = ? AND \"c\" = ?) AND (\"b\" LIKE ? OR \"$x\" LIKE ?)");
+			    " WHERE (\"a\" = ? AND \"c\" = ?) AND \"_id\" IN (SELECT rowid FROM"
+			    " ds_t_q WHERE ds_t_q MATCH ?)");
 	assert_int_equal(w.args[0].t, DG_V_INT);
 	assert_int_equal(w.args[0].i, 42);
 	assert_string_equal(w.args[1].s, "1");
-	assert_string_equal(w.args[2].s, "%北京%");
+	assert_string_equal(w.args[2].s,
+			    "((\"c1x北京\" OR \"c2x北京\" OR \"c3x北京\" OR \"c4x北京\"))");
+	assert_int_equal(w.nranks, 1);
+	assert_string_equal(w.ranks[0].name, "rank");
 	json_decref(q);
 	q = json_loads("{\"b\":\"x\",\"zz\":\"y\"}", 0, NULL);
-	assert_int_equal(dg_ds_where_q(&w, cols, ncols, q, &err), DG_EINVAL);
-	assert_int_equal(w.nargs, 4); /* the refused q bound nothing */
+	assert_int_equal(dg_ds_where_q(&w, DG_STORE_SQLITE, "ds_t", cols, ncols, q, &err),
+			 DG_EINVAL);
+	assert_int_equal(w.nargs, 3); /* the refused q bound nothing */
+	assert_int_equal(w.nranks, 1);
+	json_decref(q);
+	/* on one column, a Latin word as a prefix; PostgreSQL's tsquery */
+	q = json_loads("{\"$x\":\"Regist 养\"}", 0, NULL);
+	assert_int_equal(dg_ds_where_q(&w, DG_STORE_PG, "ds_t", cols, ncols, q, &err), DG_OK);
+	assert_string_equal(w.args[3].s, "(('c4xregist':*) & ('c4x养':*))");
+	assert_int_equal(w.nranks, 2);
+	assert_string_equal(w.ranks[1].name, "rank $x");
+	json_decref(q);
+	/* no word at all: nothing matches */
+	q = json_string("!!");
+	dg_ds_where_release(&w);
+	dg_ds_where_init(&w);
+	assert_int_equal(dg_ds_where_q(&w, DG_STORE_SQLITE, "ds_t", cols, ncols, q, &err), DG_OK);
+	assert_string_equal(dg_buf_str(&w.sql), " WHERE 1 = 0");
 	dg_ds_where_release(&w);
 	json_decref(q);
 	json_decref(f);

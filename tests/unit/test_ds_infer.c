@@ -132,21 +132,24 @@ static void dates_and_timestamps(void **state)
 static void names(void **state)
 {
 	(void)state;
-	const char *labels[] = {"Name", "name", "区划代码", "2024 Population", "a b--c ", "_id",
-				"a",    "a",    "a_2",      "名称 (Name)"};
+	/* "e\u0301" (e and a combining acute) is kept as NFC's one "\u00e9" */
+	const char *labels[] = {"Name", "name", "区划代码", "2024 Population", " a b--c ",    "_id",
+				"a",    "a",    "a_2",      "名称 (Name)",     "cafe\xcc\x81"};
 	size_t n = sizeof labels / sizeof labels[0];
-	char out[10][DG_DS_NAME_MAX];
+	char out[11][DG_DS_NAME_MAX];
 	dg_ds_names(n, (char *const *)labels, out);
-	assert_string_equal(out[0], "name");
-	assert_string_equal(out[1], "name_2");
-	assert_string_equal(out[2], "col_3");
-	assert_string_equal(out[3], "c_2024_population");
-	assert_string_equal(out[4], "a_b_c");
-	assert_string_equal(out[5], "id");
+	/* the header itself, as CKAN's loaders keep it, where datastore_create would take it */
+	assert_string_equal(out[0], "Name");
+	assert_string_equal(out[1], "name_2"); /* "name" is "Name" to SQLite */
+	assert_string_equal(out[2], "区划代码");
+	assert_string_equal(out[3], "2024 Population");
+	assert_string_equal(out[4], "a b--c"); /* the blanks around it go */
+	assert_string_equal(out[5], "id");     /* "_" starts the DataStore's own columns */
 	assert_string_equal(out[6], "a");
 	assert_string_equal(out[7], "a_2");
 	assert_string_equal(out[8], "a_2_2");
-	assert_string_equal(out[9], "name_3");
+	assert_string_equal(out[9], "名称 (Name)");
+	assert_string_equal(out[10], "caf\xc3\xa9");
 	for (size_t i = 0; i < n; i++)
 		assert_null(dg_ds_name_problem(out[i], strlen(out[i])));
 }
@@ -185,6 +188,9 @@ static void ckan_names(void **state)
 		{"\xff", 1, "not UTF-8"},
 		{"\xe4\xba", 2, "not UTF-8"},
 		{"一二三四五六七八九十一二三四五六七八九十一二", 66, "over 63 bytes"},
+		{"cafe\xcc\x81", 6, "NFC"}, /* e and a combining acute: é composed is NFC */
+		{"\xe1\x84\x80\xe1\x85\xa1", 6, "NFC"}, /* conjoining jamo: the syllable 가 */
+		{"\xe2\x84\xab", 3, "NFC"},             /* the Angstrom sign: Å is its NFC */
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		const char *why = dg_ds_name_problem(bad[i].name, bad[i].n);

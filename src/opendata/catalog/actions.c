@@ -378,7 +378,7 @@ DG_CKAN_ACTION_FN(package_search)
 		fq[s.nfq++] = more[i];
 	s.fq = fq;
 
-	bool facet = true, include_private = false, drafts = false;
+	bool facet = true, include_private = false, drafts = false, include_deleted = false;
 	if (param_bool(params, "facet", true, &facet))
 		add_err(errs, "facet", "Must be a boolean");
 	/* no drafts are made through this API: the flag is checked, then has nothing to add */
@@ -390,6 +390,8 @@ DG_CKAN_ACTION_FN(package_search)
 		add_err(errs, "fl", "Must be a list of field names, or a string of them");
 	if (param_bool(params, "include_private", false, &include_private))
 		add_err(errs, "include_private", "Must be a boolean");
+	if (param_bool(params, "include_deleted", false, &include_deleted))
+		add_err(errs, "include_deleted", "Must be a boolean");
 	json_t *ff = param_list(params, "facet.field");
 	const char **facets = NULL;
 	if (json_object_get(params, "facet.field") &&
@@ -420,6 +422,10 @@ DG_CKAN_ACTION_FN(package_search)
 	/* private datasets: only with include_private, only the requester's department's */
 	if (!rc && include_private)
 		rc = dg_od_writer(r, db, false, &s.private_dept);
+	/* deleted datasets, as CKAN: to whoever may see them (package_show's rule: their
+	 * department's staff, administrators all); to anyone else the flag adds nothing */
+	if (!rc && include_deleted)
+		rc = dg_od_writer(r, db, false, &s.deleted_dept);
 	if (!rc) {
 		rc = dg_od_search_run(db, r->arena, &s, res, err);
 		if (rc == DG_EINVAL)

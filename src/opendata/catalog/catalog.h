@@ -175,6 +175,7 @@ struct dg_od_search {
 	int64_t facet_limit; /* < 0: DG_OD_ROWS_MAX */
 	int64_t facet_mincount;
 	const char *private_dept; /* also private datasets of this department; "*": all */
+	const char *deleted_dept; /* also deleted datasets of this department; "*": all */
 	int64_t now_ms;           /* for NOW in dates */
 };
 

@@ -174,19 +174,33 @@ static dg_rc order_by(const char *sort, bool scored, struct dg_buf *out, struct 
 	return rc;
 }
 
-/* The visible set's condition and its bound value (or none). */
-static const char *visible(const char *private_dept, struct dg_val *arg, size_t *nargs)
+/*
+ * The visible set's condition and its bound values (up to two): active
+ * datasets, and deleted ones too with include_deleted (deleted_dept: the
+ * department whose deleted datasets are shown, "*" all of them).
+ */
+static const char *visible(struct dg_arena *a, const struct dg_od_search *s, struct dg_val *arg,
+			   size_t *nargs)
 {
+	const char *private_dept = s->private_dept, *deleted = s->deleted_dept;
+	const char *state = "p.state = 'active'";
 	*nargs = 0;
-	if (private_dept && strcmp(private_dept, "*") == 0)
-		return "p.state = 'active' AND p.tier <> 'closed'";
-	if (private_dept) {
-		*arg = DG_VT(private_dept);
-		*nargs = 1;
-		return "p.state = 'active' AND p.tier <> 'closed' AND (p.private = 0 OR "
-		       "p.owner_dept = ?)";
+	if (deleted && strcmp(deleted, "*") == 0) {
+		state = "p.state IN ('active', 'deleted')";
+	} else if (deleted) {
+		state = "(p.state = 'active' OR (p.state = 'deleted' AND p.owner_dept = ?))";
+		arg[(*nargs)++] = DG_VT(deleted);
 	}
-	return "p.state = 'active' AND p.tier <> 'closed' AND p.private = 0";
+	if (private_dept && strcmp(private_dept, "*") == 0)
+		return dg_arena_printf(a, "%s AND p.tier <> 'closed'", state);
+	if (private_dept) {
+		arg[(*nargs)++] = DG_VT(private_dept);
+		return dg_arena_printf(a,
+				       "%s AND p.tier <> 'closed' AND (p.private = 0 OR "
+				       "p.owner_dept = ?)",
+				       state);
+	}
+	return dg_arena_printf(a, "%s AND p.tier <> 'closed' AND p.private = 0", state);
 }
 
 /* A query's args: the prefix (score), visibility, the where args, then extra. */
@@ -322,7 +336,7 @@ static const char *kept_scope(struct dg_arena *a, const struct dg_od_search *s,
 			      const struct dg_solr_sql *sql, int64_t now)
 {
 	static const char *const probes[][2] = {{"organization:x", "o:"}, {"groups:x", "g:"}};
-	if (s->private_dept || sql->nscore_args > 0)
+	if (s->private_dept || s->deleted_dept || sql->nscore_args > 0)
 		return NULL;
 	struct dg_buf mine;
 	dg_buf_init(&mine, 0);
@@ -392,7 +406,7 @@ static dg_rc results_of(struct dg_db *db, struct dg_rows *rows, json_t **out)
 		if (rc)
 			break;
 		/* the search already applied visibility to this id */
-		rc = dg_od_package_read(db, json_string_value(id), true, &p);
+		rc = dg_od_package_read_all(db, json_string_value(id), &p);
 		if (!rc)
 			json_array_append_new(list, p);
 	}
@@ -419,9 +433,9 @@ dg_rc dg_od_search_run(struct dg_db *db, struct dg_arena *a, const struct dg_od_
 	dg_buf_init(&order, 4096);
 	if (!rc)
 		rc = order_by(sort, strcmp(dg_buf_str(&sql->score), "0") != 0, &order, err);
-	struct dg_val visarg[1];
+	struct dg_val visarg[2];
 	size_t nvis = 0;
-	const char *vis = visible(s->private_dept, visarg, &nvis);
+	const char *vis = visible(a, s, visarg, &nvis);
 
 	int64_t count = 0;
 	size_t nargs = 0;

@@ -86,6 +86,13 @@ const struct dg_route *dg_datastore_routes(size_t *n);
 /* Drop resource_id's table, if it has one (its resource was deleted or purged). */
 dg_rc dg_datastore_drop(struct dg_req *r, const char *resource_id) DG_MUST;
 
+/*
+ * Build the full-text index of every table that has none or one of an
+ * older tokenizer (tables made before it existed), each in a transaction
+ * of its own; at start, before serving.
+ */
+dg_rc dg_datastore_fts_rebuild(struct dg_db *db) DG_MUST;
+
 /* Whether a resource has a datastore table (for datastore_active). */
 dg_rc dg_datastore_exists(struct dg_db *db, const char *resource_id, bool *out) DG_MUST;
 

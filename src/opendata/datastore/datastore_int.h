@@ -31,9 +31,13 @@
  * anything else, and a column with no values at all, is text. Empty values
  * are NULLs and do not narrow a column.
  *
- * Names: headers become [a-z0-9_] identifiers of at most 63 bytes that start
- * with a letter (the original stays as the column's label); a header with no
- * ASCII letter or digit becomes col_<n>; duplicates get _2, _3, ...
+ * Names: a header is the column's name, as CKAN's loaders keep it (Chinese,
+ * spaces and all), in Unicode's NFC and without the blanks around it, when
+ * datastore_create would take it as a name (dg_ds_name_problem) and no
+ * earlier column has it (ASCII case aside). Any other header becomes a
+ * [a-z0-9_] identifier of at most 63 bytes that starts with a letter, or
+ * col_<n> when it has no ASCII letter or digit; duplicates get _2, _3, ...
+ * The header also stays as the column's label.
  */
 
 /*
@@ -96,7 +100,9 @@ void dg_ds_names(size_t n, char *const *labels, char (*names)[DG_DS_NAME_MAX]);
  * empty, not starting with "_" (the DataStore's own columns), without a
  * double quote or a control character, not starting or ending with a space,
  * at most 63 bytes (PostgreSQL's identifiers), and, in dgov, without a comma
- * (primary keys and field lists are "a,b"). NULL when it may be used, else
+ * (primary keys and field lists are "a,b") and in Unicode's NFC (so two
+ * names that look alike are one; the loader normalizes headers, the API
+ * refuses a name sent otherwise). NULL when it may be used, else
  * why not ("holds a double quote"). A name that passes is quoted as "name"
  * in every statement: nothing in it can end the quotes.
  */

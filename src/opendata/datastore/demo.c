@@ -19,6 +19,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "opendata/datastore/fts.h"
+
 #define NDIST 10
 static const char *const district[NDIST] = {"海曙区", "江北区", "北仑区", "镇海区", "鄞州区",
 					    "奉化区", "余姚市", "慈溪市", "宁海县", "象山县"};
@@ -248,11 +250,20 @@ dg_rc dg_datastore_demo_table(struct dg_db *db, const char *resource_id, size_t 
 	for (size_t i = 0; i < ncols; i++)
 		json_array_append_new(fields, json_pack("{s:s, s:s}", "id", names[i], "type",
 							dg_ds_type_name(types[i])));
+	struct dg_ds_table t = {.fields = fields};
+	size_t n = 0;
+	struct dg_ds_col *cols = dg_ds_cols(&t, &n);
+	int64_t after = 0;
 	dg_rc rc = dg_ds_sql_create(db, table, ncols, names, types);
+	if (!rc)
+		rc = dg_ds_fts_create(db, table);
 	if (!rc)
 		rc = dg_ds_sql_insert(db, table, ncols, names, types, vals, nrows);
 	if (!rc)
+		rc = dg_ds_fts_fill(db, table, cols, n, &after);
+	if (!rc)
 		rc = dg_ds_sql_switch(db, resource_id, table, fields, (int64_t)nrows, NULL, old);
+	free(cols);
 	json_decref(fields);
 	return rc;
 }

@@ -10,8 +10,11 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/arena.h"
 #include "core/mem.h"
 #include "opendata/datastore/datastore_int.h"
+#include "opendata/datastore/fts.h"
+#include "search/search.h"
 
 #define Q_MAX 200 /* bytes of a q search */
 
@@ -48,6 +51,9 @@ void dg_ds_where_init(struct dg_ds_where *w)
 
 void dg_ds_where_release(struct dg_ds_where *w)
 {
+	for (size_t i = 0; i < w->nranks; i++)
+		free(w->ranks[i].query);
+	w->nranks = 0;
 	for (size_t i = 0; i < w->nargs; i++)
 		free(w->owned[i]);
 	dg_buf_release(&w->sql);
@@ -479,34 +485,76 @@ dg_rc dg_ds_filters_narrow(json_t *filters, struct dg_err *err)
 	return rc;
 }
 
-/* "col" LIKE ? with %q% bound; another type's column as its text (q on one column). */
-static dg_rc like(struct dg_ds_where *w, struct dg_buf *e, const struct dg_ds_col *c, json_t *v,
-		  struct dg_err *err)
-{
-	if (w->nargs >= DG_DS_MAX_ARGS)
-		return dg_err_field(err, DG_EINVAL, "q", "too many columns to search");
-	size_t n = json_string_length(v) + 3;
-	w->owned[w->nargs] = dg_xmalloc(n);
-	snprintf(w->owned[w->nargs], n, "%%%s%%", json_string_value(v));
-	w->args[w->nargs] = DG_VT(w->owned[w->nargs]);
-	w->nargs++;
-	if (c->type != DG_DS_TEXT) /* PostgreSQL has no LIKE for numbers, dates or jsonb */
-		return dg_buf_addf(e, "CAST(\"%s\" AS TEXT) LIKE ?", c->id);
-	return dg_buf_addf(e, "\"%s\" LIKE ?", c->id);
-}
-
 static bool q_ok(json_t *v)
 {
 	return json_is_string(v) && json_string_length(v) <= Q_MAX &&
 	       strlen(json_string_value(v)) == json_string_length(v);
 }
 
-dg_rc dg_ds_where_q(struct dg_ds_where *w, const struct dg_ds_col *cols, size_t ncols, json_t *q,
-		    struct dg_err *err)
+/* One q: the index's query (NULL when the text has no word), rendered for the store. */
+struct qpart {
+	struct dg_ds_where *w;
+	enum dg_store_kind kind;
+	const struct dg_search_index *ix;
+	struct dg_arena *a;
+	struct dg_search_expr *all; /* every part ANDed */
+	bool none;                  /* a part has no word: nothing matches */
+};
+
+/* Words of text over the columns cols[0..n), ranked as rank. */
+static dg_rc q_part(struct qpart *p, const char *text, const unsigned *cols, size_t n,
+		    const char *rank, struct dg_err *err)
+{
+	struct dg_ds_where *w = p->w;
+	struct dg_search_expr *e = dg_search_words_cols(p->a, text, cols, n);
+	struct dg_buf r;
+	if (!e) {
+		p->none = true;
+		return DG_OK;
+	}
+	if (w->nranks >= DG_DS_RANKS_MAX)
+		return dg_err_field(err, DG_EINVAL, "q", "q may name at most %d fields",
+				    DG_DS_RANKS_MAX);
+	dg_buf_init(&r, 1 << 16);
+	dg_rc rc = dg_search_render(p->kind, p->ix, e, &r);
+	if (rc == DG_OK) {
+		struct dg_ds_rank *k = &w->ranks[w->nranks++];
+		snprintf(k->name, sizeof k->name, "%s", rank);
+		k->query = dg_xstrdup(dg_buf_str(&r));
+	}
+	dg_buf_release(&r);
+	p->all = dg_search_and(p->a, p->all, e);
+	return rc == DG_ETOOBIG ? dg_err_field(err, DG_EINVAL, "q", "q is too long") : rc;
+}
+
+/* The condition on "_id" for the parts' query, its text bound. */
+static dg_rc q_cond(struct qpart *p, struct dg_buf *e, struct dg_err *err)
+{
+	struct dg_ds_where *w = p->w;
+	struct dg_buf r;
+	if (p->none || !p->all)
+		return dg_buf_adds(e, "1 = 0");
+	if (w->nargs >= DG_DS_MAX_ARGS)
+		return dg_err_field(err, DG_EINVAL, "q", "too many values to search");
+	dg_buf_init(&r, 1 << 20);
+	dg_rc rc = dg_search_render(p->kind, p->ix, p->all, &r);
+	if (rc == DG_OK) {
+		w->owned[w->nargs] = dg_xstrdup(dg_buf_str(&r));
+		w->args[w->nargs] = DG_VT(w->owned[w->nargs]);
+		w->nargs++;
+		rc = dg_search_cond(p->kind, p->ix, "\"_id\"", e);
+	}
+	dg_buf_release(&r);
+	return rc;
+}
+
+dg_rc dg_ds_where_q(struct dg_ds_where *w, enum dg_store_kind kind, const char *table,
+		    const struct dg_ds_col *cols, size_t ncols, json_t *q, struct dg_err *err)
 {
 	json_t *parsed = NULL;
 	struct dg_buf e;
-	size_t nargs0 = w->nargs, n = 0;
+	struct dg_ds_fts f;
+	size_t nargs0 = w->nargs, nranks0 = w->nranks;
 	dg_rc rc = DG_OK;
 	if (!q || json_is_null(q) || (json_is_string(q) && !json_string_length(q)))
 		return DG_OK;
@@ -516,13 +564,16 @@ dg_rc dg_ds_where_q(struct dg_ds_where *w, const struct dg_ds_col *cols, size_t 
 		if (json_is_object(parsed))
 			q = parsed;
 	}
+	dg_ds_fts_init(&f, table);
+	struct qpart p = {.w = w, .kind = kind, .ix = &f.ix, .a = dg_arena_new()};
 	dg_buf_init(&e, 1 << 20);
 	if (json_is_object(q)) {
 		const char *key;
 		json_t *v;
 		json_object_foreach (q, key, v) {
 			const struct dg_ds_col *c = dg_ds_col_find(cols, ncols, key);
-			if (!c) {
+			char rank[DG_DS_NAME_MAX + 8];
+			if (!c || c == cols) { /* "_id" is no text of the row */
 				rc = dg_err_field(err, DG_EINVAL, "q",
 						  "field \"%.60s\" not in table", key);
 				break;
@@ -533,26 +584,30 @@ dg_rc dg_ds_where_q(struct dg_ds_where *w, const struct dg_ds_col *cols, size_t 
 						  Q_MAX);
 				break;
 			}
-			if ((n++ && (rc = dg_buf_adds(&e, " AND ")) != DG_OK) ||
-			    (rc = like(w, &e, c, v, err)) != DG_OK)
+			unsigned col = (unsigned)(c - cols);
+			snprintf(rank, sizeof rank, "rank %s", c->id);
+			if ((rc = q_part(&p, json_string_value(v), &col, 1, rank, err)) != DG_OK)
 				break;
 		}
 	} else if (!q_ok(q)) {
 		rc = dg_err_field(err, DG_EINVAL, "q", "q must be a string of at most %d bytes",
 				  Q_MAX);
 	} else {
-		rc = dg_buf_addc(&e, '(');
-		for (size_t i = 1; rc == DG_OK && i < ncols; i++) {
-			if (cols[i].type != DG_DS_TEXT)
-				continue;
-			if (n++)
-				rc = dg_buf_adds(&e, " OR ");
-			if (rc == DG_OK)
-				rc = like(w, &e, &cols[i], q, err);
-		}
-		if (rc == DG_OK)
-			rc = dg_buf_adds(&e, n ? ")" : "1 = 0)");
+		/* every column but "_id", by its 1-based place in the table */
+		unsigned *all = dg_xcalloc(ncols, sizeof *all);
+		for (size_t i = 1; i < ncols; i++)
+			all[i - 1] = (unsigned)i;
+		rc = q_part(&p, json_string_value(q), all, ncols - 1, "rank", err);
+		free(all);
 	}
+	if (rc == DG_OK)
+		rc = q_cond(&p, &e, err);
+	if (rc != DG_OK) {
+		for (size_t i = nranks0; i < w->nranks; i++)
+			free(w->ranks[i].query);
+		w->nranks = nranks0;
+	}
+	dg_arena_free(p.a);
 	json_decref(parsed);
 	return commit(w, &e, nargs0, rc);
 }

@@ -43,6 +43,14 @@ struct dg_ds_col *dg_ds_cols(const struct dg_ds_table *t, size_t *n);
 /* The column named name, or NULL. */
 const struct dg_ds_col *dg_ds_col_find(const struct dg_ds_col *cols, size_t n, const char *name);
 
+#define DG_DS_RANKS_MAX 32 /* columns of one q object */
+
+/* A rank q offers: "rank" (q a string) or "rank <col>" (q an object), CKAN's names. */
+struct dg_ds_rank {
+	char name[DG_DS_NAME_MAX + 8];
+	char *query; /* its query in the store's syntax, bound for dg_search_rank */
+};
+
 /* A WHERE clause being built: " WHERE ..." or "" and its bound values. */
 struct dg_ds_where {
 	struct dg_buf sql;
@@ -50,6 +58,8 @@ struct dg_ds_where {
 	char *owned[DG_DS_MAX_ARGS]; /* text values formatted or copied here */
 	size_t nargs;
 	size_t nops;
+	struct dg_ds_rank ranks[DG_DS_RANKS_MAX]; /* set by dg_ds_where_q */
+	size_t nranks;
 };
 
 void dg_ds_where_init(struct dg_ds_where *w);
@@ -78,10 +88,16 @@ dg_rc dg_ds_where_filters(struct dg_ds_where *w, const struct dg_ds_col *cols, s
 dg_rc dg_ds_filters_narrow(json_t *filters, struct dg_err *err) DG_MUST;
 
 /*
- * AND a plain-text search: q (a string, at most 200 bytes) found in any text
- * column (LIKE %q%), or an object {"col": "text"} for one column each.
+ * AND a full-text search over table's index (fts.h): q a string (at most
+ * 200 bytes) whose words must all be in the row, in any order and any
+ * columns, or an object {"col": "text"} whose words must be in that column
+ * (each of at most DG_DS_RANKS_MAX columns), as the search module reads
+ * words (Latin words as prefixes, Chinese by bigrams). Text with no word
+ * (punctuation) matches nothing. Sets w's ranks: "rank" for a string,
+ * "rank <col>" for each column of an object.
  */
-dg_rc dg_ds_where_q(struct dg_ds_where *w, const struct dg_ds_col *cols, size_t ncols, json_t *q,
+dg_rc dg_ds_where_q(struct dg_ds_where *w, enum dg_store_kind kind, const char *table,
+		    const struct dg_ds_col *cols, size_t ncols, json_t *q,
 		    struct dg_err *err) DG_MUST;
 
 /*

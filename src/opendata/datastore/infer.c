@@ -344,18 +344,41 @@ static void sanitize(const char *in, char *out, size_t i)
 	}
 }
 
+/* One column to the store: SQLite folds ASCII case (dg_ds_name_same). */
 static bool taken(char (*names)[DG_DS_NAME_MAX], size_t upto, const char *s)
 {
 	for (size_t j = 0; j < upto; j++)
-		if (strcmp(names[j], s) == 0)
+		if (dg_ds_name_same(names[j], s))
 			return true;
 	return false;
+}
+
+/*
+ * The header itself, as CKAN's loaders name a column: in NFC, without the
+ * blanks around it, when it is a name datastore_create would take and no
+ * earlier column's. False otherwise.
+ */
+static bool header_name(char (*names)[DG_DS_NAME_MAX], size_t i, const char *label)
+{
+	size_t n = strlen(label), len = 0;
+	while (n > 0 && (*label == ' ' || *label == '\t'))
+		label++, n--;
+	while (n > 0 && (label[n - 1] == ' ' || label[n - 1] == '\t'))
+		n--;
+	char nfc[DG_DS_NAME_MAX];
+	if (dg_utf8_nfc(label, n, nfc, sizeof nfc, &len) != DG_OK || dg_ds_name_problem(nfc, len) ||
+	    taken(names, i, nfc))
+		return false;
+	memcpy(names[i], nfc, len + 1);
+	return true;
 }
 
 void dg_ds_names(size_t n, char *const *labels, char (*names)[DG_DS_NAME_MAX])
 {
 	for (size_t i = 0; i < n; i++) {
 		char base[DG_DS_NAME_MAX];
+		if (header_name(names, i, labels[i]))
+			continue;
 		sanitize(labels[i], base, i);
 		memcpy(names[i], base, DG_DS_NAME_MAX);
 		/* bounded: at most n names can collide */
@@ -422,6 +445,13 @@ const char *dg_ds_name_problem(const char *s, size_t n)
 	}
 	if (is_space(c))
 		return "ends with a space";
+	/* one look, one name: a name that NFC would change is sent composed instead */
+	char nfc[DG_DS_NAME_MAX * 3];
+	size_t nlen = 0;
+	if (dg_utf8_nfc(s, n, nfc, sizeof nfc, &nlen) != DG_OK || nlen != n ||
+	    memcmp(nfc, s, n) != 0)
+		return "is not in Unicode's normalization form C (NFC): send its characters "
+		       "composed";
 	return NULL;
 }
 

@@ -24,6 +24,7 @@
 #include "core/mem.h"
 #include "core/csv.h"
 #include "jobs/jobs.h"
+#include "opendata/datastore/fts.h"
 
 #define MAX_REPORTED 100
 #define BATCH_BYTES  (32u << 20)
@@ -65,6 +66,9 @@ struct load {
 	const struct dg_ds_stage *stage;
 	size_t ncopy; /* columns copied: ncols, and the line when staging */
 	long line;    /* the record being copied */
+	/* a resource's table: its columns ("_id" first) and the last "_id" indexed for q */
+	struct dg_ds_col *fcols;
+	int64_t fts_last;
 };
 
 /* Progress total: a staged record counts twice (staged, then applied). */
@@ -239,6 +243,9 @@ static dg_rc batch_close(struct load *l, bool keep, struct dg_err *err)
 		dg_db_rollback(db);
 		return DG_OK;
 	}
+	/* the batch's rows into the table's full-text index, in its transaction */
+	if (rc == DG_OK && l->fcols)
+		rc = dg_ds_fts_fill(db, l->table, l->fcols, l->ncols + 1, &l->fts_last);
 	if (rc == DG_OK)
 		rc = dg_job_save(l->job, l->rows + (int64_t)l->nb, progress_total(l), NULL);
 	if (rc == DG_OK)
@@ -442,6 +449,7 @@ static void load_release(struct load *l)
 {
 	free(l->vals);
 	free(l->norm);
+	free(l->fcols);
 	free(l->cols);
 	for (size_t i = 0; l->labels && i < l->ncols; i++)
 		free(l->labels[i]);
@@ -488,10 +496,15 @@ dg_rc dg_ds_load_run(struct dg_job *job, struct dg_err *err)
 			rc = DG_EINVAL;
 		goto out;
 	}
-	if ((rc = dg_ds_sql_create(job->db, l.table, l.ncols, l.names, l.type)) != DG_OK) {
+	if ((rc = dg_ds_sql_create(job->db, l.table, l.ncols, l.names, l.type)) != DG_OK ||
+	    (rc = dg_ds_fts_create(job->db, l.table)) != DG_OK) {
 		rc = dg_err_set(err, rc, "The table could not be created");
-		goto out;
+		goto drop;
 	}
+	l.fcols = dg_xcalloc(l.ncols + 1, sizeof *l.fcols);
+	l.fcols[0] = (struct dg_ds_col){"_id", DG_DS_INT};
+	for (size_t i = 0; i < l.ncols; i++)
+		l.fcols[i + 1] = (struct dg_ds_col){l.names[i], l.type[i]};
 	if ((rc = pass2(&l, err)) != DG_OK)
 		goto drop;
 	fields = fields_json(&l, json_object_get(opts, "info"));

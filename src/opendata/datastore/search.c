@@ -18,6 +18,7 @@
 #include "core/mem.h"
 #include "opendata/datastore/count.h"
 #include "opendata/datastore/filter.h"
+#include "opendata/datastore/fts.h"
 
 struct q {
 	struct dg_db *db;
@@ -26,7 +27,42 @@ struct q {
 	struct dg_ds_where where;
 	long sort_col;                   /* the first sort column (index into cols), or -1 */
 	char hint[DG_DS_TABLE_MAX + 24]; /* SQLite: the index to read the page from, or "" */
+	/* the page's values in the statement's order: the ranked joins', then where's */
+	struct dg_val args[DG_DS_MAX_ARGS + 2 * DG_DS_RANKS_MAX];
+	size_t nargs;
+	const char *table;
+	bool ranked; /* a rank is selected or sorted by: the page joins them */
 };
+
+/*
+ * A selected column is an index into cols, or past them a rank of q
+ * (where.ranks[i - ncols]), which is no column of the table.
+ */
+static bool is_rank(const struct q *q, size_t s)
+{
+	return s >= q->ncols;
+}
+
+static const char *sel_name(const struct q *q, size_t s)
+{
+	return is_rank(q, s) ? q->where.ranks[s - q->ncols].name : q->cols[s].id;
+}
+
+/* The rank of q named name, as a selected column's index, or 0 (which is "_id"). */
+static size_t find_rank(const struct q *q, const char *name)
+{
+	for (size_t i = 0; name && i < q->where.nranks; i++)
+		if (strcmp(q->where.ranks[i].name, name) == 0)
+			return q->ncols + i;
+	return 0;
+}
+
+/* Rank s (is_rank) in the statement: its column of the ranked join (joins()). */
+static dg_rc rank_sql(struct q *q, size_t s, struct dg_buf *b)
+{
+	q->ranked = true;
+	return dg_buf_addf(b, "\"_r%zu\"", s - q->ncols);
+}
 
 static const struct dg_ds_col *find_col(const struct q *q, const char *name)
 {
@@ -36,6 +72,36 @@ static const struct dg_ds_col *find_col(const struct q *q, const char *name)
 static dg_rc unknown(struct dg_err *err, const char *param, const char *name)
 {
 	return dg_err_field(err, DG_EINVAL, param, "field \"%.60s\" not in table", name);
+}
+
+/*
+ * The ranked joins (when a rank is selected or sorted by): each of q's
+ * ranks a derived table of its matches and their rank, joined on "_id";
+ * their queries go to q->args first, as they come first in the statement.
+ * Each rank's query is one of the ANDed parts of q, so the joins drop no
+ * row q keeps.
+ */
+static dg_rc joins(struct q *q, struct dg_buf *b)
+{
+	struct dg_ds_fts f;
+	dg_rc rc = DG_OK;
+	dg_ds_fts_init(&f, q->table);
+	q->nargs = 0;
+	for (size_t i = 0; rc == DG_OK && q->ranked && i < q->where.nranks; i++) {
+		char id_as[32], rank_as[32];
+		size_t n = 0;
+		snprintf(id_as, sizeof id_as, "\"_q%zu\"", i);
+		snprintf(rank_as, sizeof rank_as, "\"_r%zu\"", i);
+		rc = dg_buf_adds(b, " JOIN ");
+		if (rc == DG_OK)
+			rc = dg_search_ranked(dg_db_kind(q->db), &f.ix, id_as, rank_as, b, &n);
+		if (rc == DG_OK)
+			rc = dg_buf_addf(b, " AS \"_f%zu\" ON \"_f%zu\".%s = \"%s\".\"_id\"", i, i,
+					 id_as, q->table);
+		for (size_t k = 0; k < n; k++)
+			q->args[q->nargs++] = DG_VT(q->where.ranks[i].query);
+	}
+	return rc;
 }
 
 /* A parameter that may come as a JSON value or (GET, forms) as a string. */
@@ -140,24 +206,34 @@ static dg_rc select_cols(struct q *q, json_t *params, size_t *sel, size_t *nsel,
 			sel[(*nsel)++] = i;
 		goto out;
 	}
-	for (size_t i = 0; i < json_array_size(list) && *nsel < q->ncols; i++) {
+	for (size_t i = 0; i < json_array_size(list) && *nsel < q->ncols + q->where.nranks; i++) {
 		const char *name = json_string_value(json_array_get(list, i));
 		const struct dg_ds_col *c = name ? find_col(q, name) : NULL;
-		if (!c) {
+		size_t rank = c ? 0 : find_rank(q, name);
+		if (!c && !rank) {
 			rc = unknown(err, "fields", name ? name : "?");
 			goto out;
 		}
-		sel[(*nsel)++] = (size_t)(c - q->cols);
+		sel[(*nsel)++] = c ? (size_t)(c - q->cols) : rank;
 	}
 out:
 	json_decref(list);
 	return rc;
 }
 
+/* A rank in ORDER BY. */
+static dg_rc order_rank(struct q *q, size_t r, const char *dir, struct dg_buf *b)
+{
+	dg_rc rc = rank_sql(q, r, b);
+	return rc ? rc : dg_buf_addf(b, " %s, ", dir);
+}
+
 /*
- * sort: "a desc, b" with checked names into an ORDER BY. *keyset gets '>'
- * or '<' when the order is by "_id" alone (the default), so that the page's
- * last "_id" can continue it; '\0' otherwise.
+ * sort: "a desc, b" with checked names (or q's ranks) into an ORDER BY;
+ * without sort, q's ranks best first, as CKAN orders a full-text search.
+ * *keyset gets '>'
+ * or '<' when the order is by "_id" alone (the default without q), so that
+ * the page's last "_id" can continue it; '\0' otherwise.
  */
 static dg_rc order_by(struct q *q, json_t *params, struct dg_buf *b, char *keyset,
 		      struct dg_err *err)
@@ -178,9 +254,15 @@ static dg_rc order_by(struct q *q, json_t *params, struct dg_buf *b, char *keyse
 			break;
 		}
 		const struct dg_ds_col *c = find_col(q, name);
-		if (!c) {
+		size_t rank = c ? 0 : find_rank(q, name);
+		if (!c && !rank) {
 			rc = unknown(err, "sort", name);
 			break;
+		}
+		if (rank) {
+			id_only = false;
+			rc = order_rank(q, rank, dir, b);
+			continue;
 		}
 		/* an order with NULLS placed is not the index's: no INDEXED BY hint */
 		if (i == 0 && !nulls[0])
@@ -190,6 +272,10 @@ static dg_rc order_by(struct q *q, json_t *params, struct dg_buf *b, char *keyse
 		else
 			id_only = false;
 		rc = dg_buf_addf(b, "\"%s\" %s%s, ", name, dir, nulls);
+	}
+	for (size_t i = 0; rc == DG_OK && json_array_size(list) == 0 && i < q->where.nranks; i++) {
+		id_only = false;
+		rc = order_rank(q, q->ncols + i, "DESC", b);
 	}
 	if (rc == DG_OK)
 		rc = dg_buf_adds(b, *keyset == '<' && id_only ? "\"_id\" DESC" : "\"_id\"");
@@ -283,7 +369,7 @@ static dg_rc read_page(struct q *q, const char *sql, const size_t *sel, size_t n
 	dg_buf_init(&text, 64 << 20);
 	json_t *recs = json_array();
 	pg->rows = 0;
-	if ((rc = dg_db_query(q->db, sql, q->where.args, q->where.nargs, &rows)) != DG_OK) {
+	if ((rc = dg_db_query(q->db, sql, q->args, q->nargs, &rows)) != DG_OK) {
 		rc = dg_err_set(err, rc, "The query failed");
 		goto out;
 	}
@@ -293,9 +379,11 @@ static dg_rc read_page(struct q *q, const char *sql, const size_t *sel, size_t n
 		if (id_at >= 0)
 			pg->last_id = dg_rows_int(rows, id_at);
 		for (size_t i = 0; i < nsel; i++) {
-			json_t *v = dg_ds_value_json(rows, (int)i, q->cols[sel[i]].type);
+			json_t *v = is_rank(q, sel[i])
+					    ? json_real(dg_rows_real(rows, (int)i))
+					    : dg_ds_value_json(rows, (int)i, q->cols[sel[i]].type);
 			if (f == F_OBJECTS)
-				json_object_set_new(rec, q->cols[sel[i]].id, v);
+				json_object_set_new(rec, sel_name(q, sel[i]), v);
 			else
 				json_array_append_new(rec, v);
 		}
@@ -366,7 +454,8 @@ static dg_rc where_clause(struct q *q, json_t *params, struct dg_err *err)
 	dg_rc rc = dg_ds_where_filters(&q->where, q->cols, q->ncols,
 				       json_object_get(params, "filters"), err);
 	if (rc == DG_OK)
-		rc = dg_ds_where_q(&q->where, q->cols, q->ncols, json_object_get(params, "q"), err);
+		rc = dg_ds_where_q(&q->where, dg_db_kind(q->db), q->table, q->cols, q->ncols,
+				   json_object_get(params, "q"), err);
 	return rc;
 }
 
@@ -490,45 +579,57 @@ static dg_rc choose_index(struct q *q, const struct dg_ds_table *t, long long li
 /*
  * SELECT [DISTINCT] cols [, "_id"] FROM t [INDEXED BY i] WHERE ... ORDER BY
  * ... LIMIT ...; total is the count of matching rows, or -1 when not known.
+ * q->args get the statement's values in their order.
  */
 static dg_rc page_sql(struct q *q, const struct dg_ds_table *t, json_t *params, bool distinct,
 		      const size_t *sel, size_t nsel, long long limit, long long offset,
 		      int64_t total, char *keyset, int *id_at, struct dg_buf *sql,
 		      struct dg_err *err)
 {
+	struct dg_buf order, from;
+	dg_buf_init(&order, 1 << 16);
+	dg_buf_init(&from, 1 << 16);
 	dg_rc rc = dg_buf_adds(sql, distinct ? "SELECT DISTINCT " : "SELECT ");
 	*id_at = -1;
+	q->ranked = false;
 	for (size_t i = 0; i < nsel && rc == DG_OK; i++) {
-		rc = dg_buf_addf(sql, "%s\"%s\"", i ? ", " : "", q->cols[sel[i]].id);
+		if (i)
+			rc = dg_buf_adds(sql, ", ");
+		if (rc == DG_OK && is_rank(q, sel[i]))
+			rc = rank_sql(q, sel[i], sql);
+		if (rc == DG_OK)
+			rc = dg_buf_addf(sql, "%s\"%s\"", is_rank(q, sel[i]) ? " AS " : "",
+					 sel_name(q, sel[i]));
 		if (sel[i] == 0)
 			*id_at = (int)i;
 	}
-	if (rc != DG_OK)
-		return rc;
-	if (distinct) {
+	if (rc == DG_OK && distinct) {
 		/* DISTINCT cannot order by a column it does not select: sort on the first */
 		*keyset = '\0';
-		return dg_buf_addf(sql, " FROM \"%s\"%s ORDER BY \"%s\" LIMIT %lld OFFSET %lld",
-				   t->table, dg_buf_str(&q->where.sql), q->cols[sel[0]].id, limit,
-				   offset);
+		rc = dg_buf_addf(&order, " ORDER BY \"%s\"", sel_name(q, sel[0]));
+	} else if (rc == DG_OK) {
+		rc = order_by(q, params, &order, keyset, err);
+		if (rc == DG_OK && total >= 0 &&
+		    (rc = choose_index(q, t, limit, offset, total)) != DG_OK)
+			rc = dg_err_set(err, rc, "The search could not be run");
+		if (rc == DG_OK && *keyset && *id_at < 0) {
+			rc = dg_buf_adds(sql, ", \"_id\"");
+			*id_at = (int)nsel;
+		}
 	}
-	struct dg_buf order;
-	dg_buf_init(&order, 4096);
-	rc = order_by(q, params, &order, keyset, err);
-	if (rc == DG_OK && total >= 0 && (rc = choose_index(q, t, limit, offset, total)) != DG_OK)
-		rc = dg_err_set(err, rc, "The search could not be run");
-	if (rc == DG_OK && *keyset && *id_at < 0) {
-		rc = dg_buf_adds(sql, ", \"_id\"");
-		*id_at = (int)nsel;
-	}
+	if (rc == DG_OK)
+		rc = dg_buf_addf(&from, " FROM \"%s\"", t->table);
 	if (rc == DG_OK && q->hint[0])
-		rc = dg_buf_addf(sql, " FROM \"%s\" INDEXED BY \"%s\"%s%s LIMIT %lld OFFSET %lld",
-				 t->table, q->hint, dg_buf_str(&q->where.sql), dg_buf_str(&order),
-				 limit, offset);
-	else if (rc == DG_OK)
-		rc = dg_buf_addf(sql, " FROM \"%s\"%s%s LIMIT %lld OFFSET %lld", t->table,
+		rc = dg_buf_addf(&from, " INDEXED BY \"%s\"", q->hint);
+	if (rc == DG_OK)
+		rc = joins(q, &from);
+	memcpy(q->args + q->nargs, q->where.args, q->where.nargs * sizeof *q->args);
+	q->nargs += q->where.nargs;
+	if (rc == DG_OK)
+		rc = dg_buf_addf(sql, "%s%s%s LIMIT %lld OFFSET %lld", dg_buf_str(&from),
 				 dg_buf_str(&q->where.sql), dg_buf_str(&order), limit, offset);
 	dg_buf_release(&order);
+	dg_buf_release(&from);
 	return rc;
 }
 
@@ -547,8 +648,15 @@ static dg_rc count(struct q *q, const struct dg_ds_table *t, bool distinct, cons
 	dg_buf_init(&sql, 1 << 20);
 	if (distinct) {
 		rc = dg_buf_adds(&sql, "SELECT COUNT(*) FROM (SELECT DISTINCT ");
-		for (size_t i = 0; i < nsel && rc == DG_OK; i++)
-			rc = dg_buf_addf(&sql, "%s\"%s\"", i ? ", " : "", q->cols[sel[i]].id);
+		const char *sep = "";
+		for (size_t i = 0; i < nsel && rc == DG_OK; i++) {
+			if (is_rank(q, sel[i])) /* a rank is the row's: it adds no distinction */
+				continue;
+			rc = dg_buf_addf(&sql, "%s\"%s\"", sep, q->cols[sel[i]].id);
+			sep = ", ";
+		}
+		if (rc == DG_OK && !sep[0])
+			rc = dg_buf_adds(&sql, "\"_id\"");
 		if (rc == DG_OK)
 			rc = dg_buf_addf(&sql, " FROM \"%s\"%s) AS d", t->table,
 					 dg_buf_str(&q->where.sql));
@@ -596,7 +704,8 @@ dg_rc dg_ds_search(struct dg_db *db, const char *resource_id, const struct dg_ds
 	dg_buf_init(&sql, 1 << 20);
 	*result = NULL;
 	q.cols = dg_ds_cols(t, &q.ncols);
-	sel = dg_xcalloc(q.ncols, sizeof *sel);
+	q.table = t->table;
+	sel = dg_xcalloc(q.ncols + DG_DS_RANKS_MAX, sizeof *sel);
 	if ((rc = dg_ds_paging(params, &limit, &offset, &with_total, err)) ||
 	    (rc = parse_fmt(params, &f, err)) || (rc = where_clause(&q, params, err)) ||
 	    (rc = select_cols(&q, params, sel, &nsel, err)))
@@ -611,9 +720,10 @@ dg_rc dg_ds_search(struct dg_db *db, const char *resource_id, const struct dg_ds
 	fields = json_array();
 	for (size_t i = 0; i < nsel; i++)
 		json_array_append_new(
-			fields,
-			json_pack("{s:s, s:s}", "id", q.cols[sel[i]].id, "type",
-				  sel[i] == 0 ? "int" : dg_ds_type_answer(q.cols[sel[i]].type)));
+			fields, json_pack("{s:s, s:s}", "id", sel_name(&q, sel[i]), "type",
+					  is_rank(&q, sel[i]) ? "float"
+					  : sel[i] == 0       ? "int"
+							: dg_ds_type_answer(q.cols[sel[i]].type)));
 	*result = json_pack("{s:s, s:o, s:o, s:I, s:I, s:s, s:o}", "resource_id", resource_id,
 			    "fields", fields, "records", records, "limit", (json_int_t)limit,
 			    "offset", (json_int_t)offset, "records_format", fmt_name(f), "_links",

@@ -12,6 +12,7 @@
 #include "core/buf.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "opendata/datastore/fts.h"
 
 const struct dg_migration dg_datastore_migrations[] = {
 	{"datastore-001-tables", "CREATE TABLE datastore_tables ("
@@ -132,7 +133,9 @@ dg_rc dg_ds_sql_drop(struct dg_db *db, const char *table)
 {
 	char sql[128];
 	snprintf(sql, sizeof sql, "DROP TABLE IF EXISTS \"%s\"", table);
-	return dg_db_exec(db, sql, DG_NOARGS, NULL);
+	dg_rc rc = dg_db_exec(db, sql, DG_NOARGS, NULL);
+	/* its full-text index goes with it (a staging table has none: harmless) */
+	return rc ? rc : dg_ds_fts_drop(db, table);
 }
 
 static struct dg_val bind(enum dg_ds_type t, const char *s)

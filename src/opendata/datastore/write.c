@@ -18,6 +18,7 @@
 #include "core/buf.h"
 #include "core/mem.h"
 #include "opendata/datastore/filter.h"
+#include "opendata/datastore/fts.h"
 
 #define MAX_KEY_COLS 8
 #define STMT_ARGS    256 /* store.h's PostgreSQL binds at most 256 */
@@ -445,38 +446,30 @@ static long same_row(json_t *out, json_t *id)
 }
 
 /*
- * Rows of the table's columns (add_columns' order) appended to out as
- * records. With once, a row already in out (updated twice in one call) is
+ * The current row of rows (add_columns' order) appended to out as a
+ * record. With once, a row already in out (updated twice in one call) is
  * replaced there by its later state, as CKAN lists it once.
  */
-static dg_rc rows_into(struct dg_rows *rows, const struct dg_ds_col *cols, size_t n, json_t *out,
-		       bool once, int64_t *count)
+static void row_into(struct dg_rows *rows, const struct dg_ds_col *cols, size_t n, json_t *out,
+		     bool once)
 {
-	dg_rc rc;
-	while ((rc = dg_rows_next(rows)) == DG_OK) {
-		json_t *rec = json_object();
-		for (size_t i = 0; i < n; i++)
-			json_object_set_new(rec, cols[i].id,
-					    dg_ds_value_json(rows, (int)i, cols[i].type));
-		long at = once ? same_row(out, json_object_get(rec, "_id")) : -1;
-		if (at >= 0)
-			json_array_set_new(out, (size_t)at, rec);
-		else
-			json_array_append_new(out, rec);
-		if (count)
-			(*count)++;
-	}
-	return rc == DG_ENOTFOUND ? DG_OK : rc;
+	json_t *rec = json_object();
+	for (size_t i = 0; i < n; i++)
+		json_object_set_new(rec, cols[i].id, dg_ds_value_json(rows, (int)i, cols[i].type));
+	long at = once ? same_row(out, json_object_get(rec, "_id")) : -1;
+	if (at >= 0)
+		json_array_set_new(out, (size_t)at, rec);
+	else
+		json_array_append_new(out, rec);
 }
 
 /*
- * Run the INSERT or UPDATE in w->sql; with include_records, RETURNING the
- * rows as stored into w->stored. *changed (may be NULL) gets the rows written.
+ * Run the INSERT or UPDATE in w->sql, RETURNING the rows as stored: each is
+ * indexed again for q (fts.h) and, with include_records, kept in
+ * w->stored. *changed (may be NULL) gets the rows written.
  */
 static dg_rc run_write(struct wr *w, int64_t *changed)
 {
-	if (!w->stored)
-		return dg_db_exec(w->db, dg_buf_str(&w->sql), w->args, w->nargs, changed);
 	struct dg_rows *rows = NULL;
 	int64_t n = 0;
 	dg_rc rc = dg_buf_adds(&w->sql, " RETURNING");
@@ -484,9 +477,15 @@ static dg_rc run_write(struct wr *w, int64_t *changed)
 		rc = add_columns(&w->sql, w->cols, w->ncols);
 	if (rc == DG_OK)
 		rc = dg_db_query(w->db, dg_buf_str(&w->sql), w->args, w->nargs, &rows);
-	/* only an UPDATE can meet a row again: a new row has a new _id */
-	if (rc == DG_OK)
-		rc = rows_into(rows, w->cols, w->ncols, w->stored, changed != NULL, &n);
+	while (rc == DG_OK && (rc = dg_rows_next(rows)) == DG_OK) {
+		n++;
+		rc = dg_ds_fts_put(w->db, w->t.table, w->cols, w->ncols, rows);
+		/* only an UPDATE can meet a row again: a new row has a new _id */
+		if (rc == DG_OK && w->stored)
+			row_into(rows, w->cols, w->ncols, w->stored, changed != NULL);
+	}
+	if (rc == DG_ENOTFOUND)
+		rc = DG_OK;
 	dg_rows_free(rows);
 	if (changed)
 		*changed = n;
@@ -666,6 +665,8 @@ static dg_rc create_table(struct wr *w)
 	if (rc == DG_OK)
 		rc = dg_ds_sql_create(w->db, w->t.table, n, names, types);
 	if (rc == DG_OK)
+		rc = dg_ds_fts_create(w->db, w->t.table);
+	if (rc == DG_OK)
 		rc = dg_ds_sql_switch(w->db, w->rid, w->t.table, w->fields, 0, NULL, old);
 	if (rc == DG_OK && old[0] && strcmp(old, w->t.table) != 0)
 		rc = dg_ds_sql_drop(w->db, old);
@@ -799,8 +800,10 @@ static dg_rc deleted_rows(struct wr *w, const struct dg_ds_where *where)
 	if (rc == DG_OK)
 		rc = dg_db_query(w->db, dg_buf_str(&w->sql), where->args, where->nargs, &rows);
 	w->stored = json_array();
-	if (rc == DG_OK)
-		rc = rows_into(rows, w->cols, w->ncols, w->stored, false, NULL);
+	while (rc == DG_OK && (rc = dg_rows_next(rows)) == DG_OK)
+		row_into(rows, w->cols, w->ncols, w->stored, false);
+	if (rc == DG_ENOTFOUND)
+		rc = DG_OK;
 	dg_rows_free(rows);
 	dg_buf_reset(&w->sql);
 	return rc;
@@ -839,6 +842,9 @@ dg_rc dg_ds_delete(struct dg_db *db, const char *rid, json_t *params, bool rows_
 		rc = dg_ds_where_filters(&where, w.cols, w.ncols, filters, err);
 		if (rc == DG_OK && truthy(params, "include_deleted_records"))
 			rc = deleted_rows(&w, &where);
+		if (rc == DG_OK)
+			rc = dg_ds_fts_unindex(db, w.t.table, dg_buf_str(&where.sql), where.args,
+					       where.nargs);
 		if (rc == DG_OK)
 			rc = dg_buf_addf(&w.sql, "DELETE FROM \"%s\"%s", w.t.table,
 					 dg_buf_str(&where.sql));

@@ -1,0 +1,233 @@
+/*
+ * fts.c - each DataStore table's full-text index (contract in fts.h): its
+ * making and dropping, the documents of rows as they are written, and the
+ * rebuild at start of the indexes a table lacks.
+ *
+ * Table names are dg_ds_table_name's ("ds_<hex>_<n>"), so "<table>_q" is
+ * a plain identifier on both stores; every value is bound.
+ */
+#include "opendata/datastore/fts.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "opendata/datastore/datastore_int.h"
+
+#define TEXT_MAX  64
+#define BATCH_MAX 20000 /* rows a rebuild indexes a statement */
+
+void dg_ds_fts_init(struct dg_ds_fts *f, const char *table)
+{
+	snprintf(f->name, sizeof f->name, "%s_q", table);
+	f->ix = (struct dg_search_index){f->name, {"body"}, 1};
+}
+
+dg_rc dg_ds_fts_create(struct dg_db *db, const char *table)
+{
+	struct dg_ds_fts f;
+	dg_ds_fts_init(&f, table);
+	dg_rc rc = dg_search_drop(db, &f.ix);
+	return rc ? rc : dg_search_create(db, &f.ix);
+}
+
+dg_rc dg_ds_fts_drop(struct dg_db *db, const char *table)
+{
+	struct dg_ds_fts f;
+	dg_ds_fts_init(&f, table);
+	return dg_search_drop(db, &f.ix);
+}
+
+/* A value's text as the API answers it (fts.h), for both stores alike. */
+static const char *value_text(struct dg_rows *rows, int i, enum dg_ds_type t, char buf[TEXT_MAX])
+{
+	if (dg_rows_isnull(rows, i))
+		return NULL;
+	const char *s = dg_rows_text(rows, i);
+	switch (t) {
+	case DG_DS_NUMERIC: snprintf(buf, TEXT_MAX, "%.15g", dg_rows_real(rows, i)); return buf;
+	case DG_DS_BOOL: return (s[0] == 't' || s[0] == '1') ? "true" : "false";
+	case DG_DS_TIMESTAMP:
+		/* the date and the time as words of their own ("08:30" finds 08:30:00) */
+		if (strlen(s) > 10 && s[10] == 'T') {
+			snprintf(buf, TEXT_MAX, "%.10s %s", s, s + 11);
+			return buf;
+		}
+		return s;
+	default: return s;
+	}
+}
+
+/* The texts of the current row's columns 1..ncols-1 (column 0 is "_id"). */
+static void row_texts(struct dg_rows *rows, const struct dg_ds_col *cols, size_t ncols,
+		      const char **texts, char (*bufs)[TEXT_MAX])
+{
+	for (size_t i = 1; i < ncols; i++)
+		texts[i - 1] = value_text(rows, (int)i, cols[i].type, bufs[i - 1]);
+}
+
+dg_rc dg_ds_fts_put(struct dg_db *db, const char *table, const struct dg_ds_col *cols, size_t ncols,
+		    struct dg_rows *rows)
+{
+	struct dg_ds_fts f;
+	const char **texts = dg_xcalloc(ncols, sizeof *texts);
+	char(*bufs)[TEXT_MAX] = dg_xcalloc(ncols, sizeof *bufs);
+	dg_ds_fts_init(&f, table);
+	row_texts(rows, cols, ncols, texts, bufs);
+	dg_rc rc = dg_search_put_cols(db, &f.ix, dg_rows_int(rows, 0), texts, ncols - 1);
+	free(texts);
+	free(bufs);
+	return rc;
+}
+
+/* SELECT "_id", "a", ... FROM "table" WHERE "_id" > ? ORDER BY "_id" [LIMIT n] */
+static dg_rc select_rows(struct dg_buf *sql, const char *table, const struct dg_ds_col *cols,
+			 size_t ncols, long limit)
+{
+	dg_rc rc = dg_buf_adds(sql, "SELECT ");
+	for (size_t i = 0; rc == DG_OK && i < ncols; i++)
+		rc = dg_buf_addf(sql, "%s\"%s\"", i ? ", " : "", cols[i].id);
+	if (rc == DG_OK)
+		rc = dg_buf_addf(sql, " FROM \"%s\" WHERE \"_id\" > ? ORDER BY \"_id\"", table);
+	if (rc == DG_OK && limit > 0)
+		rc = dg_buf_addf(sql, " LIMIT %ld", limit);
+	return rc;
+}
+
+/* Up to limit rows (0: all) after *after into the index by the bulk API; *n gets how many. */
+static dg_rc fill_some(struct dg_db *db, const char *table, const struct dg_ds_col *cols,
+		       size_t ncols, int64_t *after, long limit, long *n)
+{
+	enum dg_store_kind kind = dg_db_kind(db);
+	struct dg_ds_fts f;
+	struct dg_buf sql, vbufs[2];
+	struct dg_rows *rows = NULL;
+	struct dg_copy *copy = NULL;
+	const char *ccols[DG_SEARCH_FIELDS_MAX + 1], *vals[2];
+	const char **texts = dg_xcalloc(ncols, sizeof *texts);
+	char(*bufs)[TEXT_MAX] = dg_xcalloc(ncols, sizeof *bufs);
+	dg_ds_fts_init(&f, table);
+	dg_buf_init(&sql, 1 << 20);
+	dg_buf_init(&vbufs[0], 32);
+	dg_buf_init(&vbufs[1], 4u << 20);
+	*n = 0;
+	size_t nc = dg_search_copy_cols(kind, &f.ix, ccols);
+	dg_rc rc = select_rows(&sql, table, cols, ncols, limit);
+	if (rc == DG_OK)
+		rc = dg_db_query(db, dg_buf_str(&sql), DG_ARGS(DG_VI(*after)), &rows);
+	if (rc == DG_OK)
+		rc = dg_db_copy_begin(db, f.name, ccols, nc, &copy);
+	while (rc == DG_OK && (rc = dg_rows_next(rows)) == DG_OK) {
+		int64_t id = dg_rows_int(rows, 0);
+		row_texts(rows, cols, ncols, texts, bufs);
+		rc = dg_search_copy_cols_vals(kind, id, texts, ncols - 1, vbufs, vals);
+		if (rc == DG_OK)
+			rc = dg_db_copy_row(copy, vals);
+		*after = id;
+		(*n)++;
+	}
+	if (rc == DG_ENOTFOUND)
+		rc = DG_OK;
+	if (copy) {
+		dg_rc erc = dg_db_copy_end(copy, rc == DG_OK);
+		if (rc == DG_OK)
+			rc = erc;
+	}
+	dg_rows_free(rows);
+	dg_buf_release(&sql);
+	dg_buf_release(&vbufs[0]);
+	dg_buf_release(&vbufs[1]);
+	free(texts);
+	free(bufs);
+	return rc;
+}
+
+dg_rc dg_ds_fts_fill(struct dg_db *db, const char *table, const struct dg_ds_col *cols,
+		     size_t ncols, int64_t *after)
+{
+	long n = 0;
+	return fill_some(db, table, cols, ncols, after, 0, &n);
+}
+
+dg_rc dg_ds_fts_unindex(struct dg_db *db, const char *table, const char *where_sql,
+			const struct dg_val *args, size_t nargs)
+{
+	struct dg_ds_fts f;
+	struct dg_buf sql;
+	dg_ds_fts_init(&f, table);
+	dg_buf_init(&sql, 1 << 20);
+	dg_rc rc = dg_buf_addf(&sql, "DELETE FROM %s WHERE %s IN (SELECT \"_id\" FROM \"%s\"%s)",
+			       f.name, dg_db_kind(db) == DG_STORE_PG ? "doc" : "rowid", table,
+			       where_sql);
+	if (rc == DG_OK)
+		rc = dg_db_exec(db, dg_buf_str(&sql), args, nargs, NULL);
+	dg_buf_release(&sql);
+	return rc;
+}
+
+/* One table's index made again from its rows, in one transaction. */
+static dg_rc rebuild_one(struct dg_db *db, const char *resource_id)
+{
+	struct dg_ds_table t = {0};
+	struct dg_ds_col *cols = NULL;
+	size_t ncols = 0;
+	int64_t after = 0;
+	long n = 0;
+	dg_rc rc = dg_db_begin(db);
+	if (rc == DG_OK)
+		rc = dg_ds_sql_lookup(db, resource_id, &t);
+	if (rc == DG_OK) {
+		cols = dg_ds_cols(&t, &ncols);
+		rc = dg_ds_fts_create(db, t.table);
+	}
+	do
+		rc = rc ? rc : fill_some(db, t.table, cols, ncols, &after, BATCH_MAX, &n);
+	while (rc == DG_OK && n == BATCH_MAX);
+	if (rc == DG_OK)
+		rc = dg_db_commit(db);
+	if (rc != DG_OK && dg_db_in_tx(db))
+		dg_db_rollback(db);
+	json_decref(t.fields);
+	free(cols);
+	return rc == DG_ENOTFOUND ? DG_OK : rc; /* dropped meanwhile */
+}
+
+dg_rc dg_datastore_fts_rebuild(struct dg_db *db)
+{
+	struct dg_rows *rows = NULL;
+	json_t *todo = json_array();
+	/* the list first: each rebuild is a transaction of its own */
+	dg_rc rc = dg_db_query(db, "SELECT resource_id FROM datastore_tables ORDER BY resource_id",
+			       DG_NOARGS, &rows);
+	while (rc == DG_OK && (rc = dg_rows_next(rows)) == DG_OK)
+		json_array_append_new(todo, json_string(dg_rows_text(rows, 0)));
+	dg_rows_free(rows);
+	if (rc == DG_ENOTFOUND)
+		rc = DG_OK;
+	size_t i;
+	json_t *v;
+	json_array_foreach (todo, i, v) {
+		struct dg_ds_table t = {0};
+		struct dg_ds_fts f;
+		bool stale = false;
+		if (rc != DG_OK)
+			break;
+		if ((rc = dg_ds_sql_lookup(db, json_string_value(v), &t)) == DG_ENOTFOUND) {
+			rc = DG_OK;
+			continue;
+		}
+		dg_ds_fts_init(&f, t.table);
+		json_decref(t.fields);
+		if (rc == DG_OK)
+			rc = dg_search_stale(db, f.name, &stale);
+		if (rc == DG_OK && stale) {
+			dg_info("datastore: indexing the words of %s", t.table);
+			rc = rebuild_one(db, json_string_value(v));
+		}
+	}
+	json_decref(todo);
+	return rc;
+}
