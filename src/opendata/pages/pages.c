@@ -749,8 +749,7 @@ static dg_rc add_preview(struct dg_req *r, struct dg_db *db, json_t *pkg, bool l
 	return DG_OK;
 }
 
-/* "1.2 MB": a size for people, in the page's language. */
-static const char *size_text(struct dg_req *r, double bytes)
+const char *dg_od_size_text(struct dg_req *r, double bytes)
 {
 	static const char *const units[] = {"B", "KB", "MB", "GB"};
 	size_t u = 0;
@@ -831,7 +830,11 @@ static dg_rc add_resources(struct dg_req *r, struct dg_db *db, json_t *pkg, bool
 		if (!locked) {
 			double est = csv_estimate(r, rid, t.fields, t.row_count);
 			if (est > 0)
-				json_object_set_new(o, "csv_size", json_string(size_text(r, est)));
+				json_object_set_new(o, "csv_size",
+						    json_string(dg_od_size_text(r, est)));
+			/* a large table: prepared in the background rather than waited on */
+			json_object_set_new(o, "export",
+					    json_boolean(t.row_count >= DG_DS_EXPORT_OFFER_ROWS));
 		}
 		json_decref(t.fields);
 	}
