@@ -23,6 +23,8 @@ const struct dg_migration dg_cal_migrations[] = {
 			     " kind INTEGER NOT NULL CHECK (kind IN (1, 2)),"
 			     " name TEXT NOT NULL DEFAULT '',"
 			     " created_at BIGINT NOT NULL)"},
+	/* the day's name in English, for English pages ('' shows the Chinese) */
+	{"cal-002-name-en", "ALTER TABLE holidays ADD COLUMN name_en TEXT NOT NULL DEFAULT ''"},
 	{NULL, NULL},
 };
 
@@ -84,7 +86,8 @@ static bool name_ok(const char *name)
 	return true;
 }
 
-dg_rc dg_cal_add(struct dg_db *db, dg_day day, int kind, const char *name, struct dg_err *err)
+dg_rc dg_cal_add(struct dg_db *db, dg_day day, int kind, const char *name, const char *name_en,
+		 struct dg_err *err)
 {
 	int y, m, d;
 	dg_day_to_ymd(day, &y, &m, &d);
@@ -98,10 +101,13 @@ dg_rc dg_cal_add(struct dg_db *db, dg_day day, int kind, const char *name, struc
 	if (!name_ok(name))
 		return dg_err_field(err, DG_EINVAL, "name",
 				    name && *name ? "cal.err.name_bad" : "cal.err.name_missing");
-	dg_rc rc = dg_db_exec(db,
-			      "INSERT INTO holidays (day, kind, name, created_at)"
-			      " VALUES (?, ?, ?, {{now_ms}})",
-			      DG_ARGS(DG_VI(day), DG_VI(kind), DG_VT(name)), NULL);
+	if (name_en && *name_en && !name_ok(name_en))
+		return dg_err_field(err, DG_EINVAL, "name_en", "cal.err.name_bad");
+	dg_rc rc = dg_db_exec(
+		db,
+		"INSERT INTO holidays (day, kind, name, name_en, created_at)"
+		" VALUES (?, ?, ?, ?, {{now_ms}})",
+		DG_ARGS(DG_VI(day), DG_VI(kind), DG_VT(name), DG_VT(name_en ? name_en : "")), NULL);
 	if (rc == DG_ECONFLICT)
 		return dg_err_field(err, rc, "date", "cal.err.date_taken");
 	return rc;
@@ -124,20 +130,21 @@ dg_rc dg_cal_list_year(struct dg_db *db, int year, json_t **out)
 	if (year < 1 || year > 9999)
 		return DG_EINVAL;
 	dg_day from = dg_day_from_ymd(year, 1, 1), to = dg_day_from_ymd(year + 1, 1, 1);
-	dg_rc rc = dg_db_query(db,
-			       "SELECT day, kind, name FROM holidays WHERE day >= ? AND day < ?"
-			       " ORDER BY day",
-			       DG_ARGS(DG_VI(from), DG_VI(to)), &rows);
+	dg_rc rc = dg_db_query(
+		db,
+		"SELECT day, kind, name, name_en FROM holidays WHERE day >= ? AND day < ?"
+		" ORDER BY day",
+		DG_ARGS(DG_VI(from), DG_VI(to)), &rows);
 	json_t *list = json_array();
 	while (!rc && (rc = dg_rows_next(rows)) == DG_OK) {
 		dg_day day = (dg_day)dg_rows_int(rows, 0);
 		char date[11];
 		dg_day_format(day, date);
-		json_array_append_new(list,
-				      json_pack("{s:s, s:I, s:i, s:I, s:s}", "date", date, "day",
-						(json_int_t)day, "weekday", dg_day_weekday(day),
-						"kind", (json_int_t)dg_rows_int(rows, 1), "name",
-						dg_rows_text(rows, 2)));
+		json_array_append_new(
+			list, json_pack("{s:s, s:I, s:i, s:I, s:s, s:s}", "date", date, "day",
+					(json_int_t)day, "weekday", dg_day_weekday(day), "kind",
+					(json_int_t)dg_rows_int(rows, 1), "name",
+					dg_rows_text(rows, 2), "name_en", dg_rows_text(rows, 3)));
 	}
 	dg_rows_free(rows);
 	if (rc != DG_ENOTFOUND) {
@@ -153,7 +160,7 @@ dg_rc dg_cal_list_year(struct dg_db *db, int year, json_t **out)
 struct span {
 	int y, m, d, days; /* first day and how many */
 	int kind;
-	const char *name;
+	const char *name, *name_en;
 };
 
 /*
@@ -165,26 +172,31 @@ struct span {
  * from /admin/holidays once the year's notice is out.
  */
 static const struct span demo_days[] = {
-	{2026, 1, 1, 3, DG_DAY_HOLIDAY, "元旦"},
-	{2026, 1, 4, 1, DG_DAY_WORKDAY, "元旦调休上班"},
-	{2026, 2, 14, 1, DG_DAY_WORKDAY, "春节调休上班"},
-	{2026, 2, 15, 9, DG_DAY_HOLIDAY, "春节"},
-	{2026, 2, 28, 1, DG_DAY_WORKDAY, "春节调休上班"},
-	{2026, 4, 4, 3, DG_DAY_HOLIDAY, "清明节"},
-	{2026, 5, 1, 5, DG_DAY_HOLIDAY, "劳动节"},
-	{2026, 5, 9, 1, DG_DAY_WORKDAY, "劳动节调休上班"},
-	{2026, 6, 19, 3, DG_DAY_HOLIDAY, "端午节"},
-	{2026, 9, 20, 1, DG_DAY_WORKDAY, "国庆节调休上班"},
-	{2026, 9, 25, 3, DG_DAY_HOLIDAY, "中秋节"},
-	{2026, 10, 1, 7, DG_DAY_HOLIDAY, "国庆节"},
-	{2026, 10, 10, 1, DG_DAY_WORKDAY, "国庆节调休上班"},
-	{2027, 1, 1, 1, DG_DAY_HOLIDAY, "元旦"},
-	{2027, 2, 5, 4, DG_DAY_HOLIDAY, "春节"},
-	{2027, 4, 5, 1, DG_DAY_HOLIDAY, "清明节"},
-	{2027, 5, 1, 2, DG_DAY_HOLIDAY, "劳动节"},
-	{2027, 6, 9, 1, DG_DAY_HOLIDAY, "端午节"},
-	{2027, 9, 15, 1, DG_DAY_HOLIDAY, "中秋节"},
-	{2027, 10, 1, 3, DG_DAY_HOLIDAY, "国庆节"},
+	{2026, 1, 1, 3, DG_DAY_HOLIDAY, "元旦", "New Year's Day"},
+	{2026, 1, 4, 1, DG_DAY_WORKDAY, "元旦调休上班",
+	 "Working day in exchange for New Year's Day"},
+	{2026, 2, 14, 1, DG_DAY_WORKDAY, "春节调休上班",
+	 "Working day in exchange for the Spring Festival"},
+	{2026, 2, 15, 9, DG_DAY_HOLIDAY, "春节", "Spring Festival"},
+	{2026, 2, 28, 1, DG_DAY_WORKDAY, "春节调休上班",
+	 "Working day in exchange for the Spring Festival"},
+	{2026, 4, 4, 3, DG_DAY_HOLIDAY, "清明节", "Qingming Festival"},
+	{2026, 5, 1, 5, DG_DAY_HOLIDAY, "劳动节", "Labour Day"},
+	{2026, 5, 9, 1, DG_DAY_WORKDAY, "劳动节调休上班", "Working day in exchange for Labour Day"},
+	{2026, 6, 19, 3, DG_DAY_HOLIDAY, "端午节", "Dragon Boat Festival"},
+	{2026, 9, 20, 1, DG_DAY_WORKDAY, "国庆节调休上班",
+	 "Working day in exchange for National Day"},
+	{2026, 9, 25, 3, DG_DAY_HOLIDAY, "中秋节", "Mid-Autumn Festival"},
+	{2026, 10, 1, 7, DG_DAY_HOLIDAY, "国庆节", "National Day"},
+	{2026, 10, 10, 1, DG_DAY_WORKDAY, "国庆节调休上班",
+	 "Working day in exchange for National Day"},
+	{2027, 1, 1, 1, DG_DAY_HOLIDAY, "元旦", "New Year's Day"},
+	{2027, 2, 5, 4, DG_DAY_HOLIDAY, "春节", "Spring Festival"},
+	{2027, 4, 5, 1, DG_DAY_HOLIDAY, "清明节", "Qingming Festival"},
+	{2027, 5, 1, 2, DG_DAY_HOLIDAY, "劳动节", "Labour Day"},
+	{2027, 6, 9, 1, DG_DAY_HOLIDAY, "端午节", "Dragon Boat Festival"},
+	{2027, 9, 15, 1, DG_DAY_HOLIDAY, "中秋节", "Mid-Autumn Festival"},
+	{2027, 10, 1, 3, DG_DAY_HOLIDAY, "国庆节", "National Day"},
 };
 
 dg_rc dg_cal_demo_seed(struct dg_env *env, struct dg_db *db, const struct dg_demo_opts *o,
@@ -197,12 +209,14 @@ dg_rc dg_cal_demo_seed(struct dg_env *env, struct dg_db *db, const struct dg_dem
 		const struct span *s = &demo_days[i];
 		dg_day first = dg_day_from_ymd(s->y, s->m, s->d);
 		for (int k = 0; !rc && k < s->days; k++)
-			rc = dg_db_exec(db,
-					"INSERT INTO holidays (day, kind, name, created_at)"
-					" VALUES (?, ?, ?, {{now_ms}})"
-					" ON CONFLICT (day) DO NOTHING",
-					DG_ARGS(DG_VI(first + k), DG_VI(s->kind), DG_VT(s->name)),
-					NULL);
+			rc = dg_db_exec(
+				db,
+				"INSERT INTO holidays (day, kind, name, name_en, created_at)"
+				" VALUES (?, ?, ?, ?, {{now_ms}})"
+				" ON CONFLICT (day) DO NOTHING",
+				DG_ARGS(DG_VI(first + k), DG_VI(s->kind), DG_VT(s->name),
+					DG_VT(s->name_en)),
+				NULL);
 	}
 	if (rc)
 		dg_err_set(err, rc, "the holiday calendar could not be created");

@@ -35,13 +35,15 @@ dg_rc dg_cal_workdays_between(struct dg_db *db, dg_day from, dg_day to, int *out
 /*
  * Add one day to the calendar: kind DG_DAY_HOLIDAY (a public holiday) or
  * DG_DAY_WORKDAY (a Saturday or Sunday worked in exchange, 调休); name is
- * what the day is ("国庆节", "国庆节调休上班"), 1..DG_CAL_NAME_CHARS characters.
- * EINVAL with err->field ("date", "kind", "name") and err->msg a message key
+ * what the day is ("国庆节", "国庆节调休上班"), 1..DG_CAL_NAME_CHARS characters,
+ * and name_en its English name for English pages (NULL or "" for none: they
+ * show the Chinese), at most as long.
+ * EINVAL with err->field ("date", "kind", "name", "name_en") and err->msg a message key
  * ("cal.err.*") for the caller to translate; ECONFLICT (field "date") when
  * the day is listed already. Nothing changes on error.
  */
 #define DG_CAL_NAME_CHARS 40
-dg_rc dg_cal_add(struct dg_db *db, dg_day day, int kind, const char *name,
+dg_rc dg_cal_add(struct dg_db *db, dg_day day, int kind, const char *name, const char *name_en,
 		 struct dg_err *err) DG_MUST;
 
 /* Remove a day from the calendar; ENOTFOUND when it is not listed. */
@@ -49,7 +51,7 @@ dg_rc dg_cal_remove(struct dg_db *db, dg_day day) DG_MUST;
 
 /*
  * The days listed in year (1..9999), in order, as a JSON array of
- * {"date":"YYYY-MM-DD","day":dg_day,"weekday":1..7,"kind":1|2,"name":"..."}.
+ * {"date":"YYYY-MM-DD","day":dg_day,"weekday":1..7,"kind":1|2,"name":"...","name_en":"..."}.
  * Caller owns the reference.
  */
 dg_rc dg_cal_list_year(struct dg_db *db, int year, json_t **out) DG_MUST;

@@ -62,6 +62,14 @@ static void label_days(struct dg_req *r, json_t *days)
 		json_object_set_new(
 			d, "weekday_label",
 			json_string(dg_t(r, dg_arena_printf(r->arena, "cal.weekday.%d", (int)wd))));
+		json_t *lang = json_object();
+		dg_page_pick(r, d, lang, "shown", json_string_value(json_object_get(d, "name")),
+			     json_string_value(json_object_get(d, "name_en")));
+		json_object_set_new(d, "shown_lang",
+				    json_object_get(lang, "shown")
+					    ? json_incref(json_object_get(lang, "shown"))
+					    : json_string(""));
+		json_decref(lang);
 	}
 }
 
@@ -140,6 +148,7 @@ static dg_rc holidays_add(struct dg_req *r)
 {
 	json_t *data = json_object();
 	const char *date = field(r, "date"), *kind_s = field(r, "kind"), *name = field(r, "name");
+	const char *name_en = field(r, "name_en");
 	struct dg_db *db = NULL;
 	struct dg_err err = {0};
 	int year = year_of(dg_day_today());
@@ -147,13 +156,21 @@ static dg_rc holidays_add(struct dg_req *r)
 	keep(data, "date", date);
 	keep(data, "kind", kind_s);
 	keep(data, "name", name);
-	if (strlen(date) > FIELD_MAX || strlen(kind_s) > FIELD_MAX || strlen(name) > FIELD_MAX) {
-		form_error(r, data, strlen(date) > FIELD_MAX ? "date" : "name", "cal.err.too_long");
+	keep(data, "name_en", name_en);
+	if (strlen(date) > FIELD_MAX || strlen(kind_s) > FIELD_MAX || strlen(name) > FIELD_MAX ||
+	    strlen(name_en) > FIELD_MAX) {
+		form_error(r, data,
+			   strlen(date) > FIELD_MAX   ? "date"
+			   : strlen(name) > FIELD_MAX ? "name"
+						      : "name_en",
+			   "cal.err.too_long");
 		return holidays_page(r, dg_rc_form_status(DG_ETOOBIG), year, data);
 	}
 	struct dg_str ds = dg_str_trim(dg_str_of(date)), ns = dg_str_trim(dg_str_of(name));
 	char *dtext = dg_arena_strndup(r->arena, ds.p, ds.n);
 	name = dg_arena_strndup(r->arena, ns.p, ns.n);
+	struct dg_str es = dg_str_trim(dg_str_of(name_en));
+	name_en = dg_arena_strndup(r->arena, es.p, es.n);
 	int kind = strcmp(kind_s, "1") == 0   ? DG_DAY_HOLIDAY
 		   : strcmp(kind_s, "2") == 0 ? DG_DAY_WORKDAY
 					      : 0;
@@ -172,7 +189,7 @@ static dg_rc holidays_add(struct dg_req *r)
 		return holidays_page(r, dg_rc_form_status(DG_EINVAL), year, data);
 	dg_rc rc = dg_req_db(r, &db);
 	if (!rc)
-		rc = dg_cal_add(db, day, kind, name, &err);
+		rc = dg_cal_add(db, day, kind, name, name_en, &err);
 	if (rc == DG_EINVAL || rc == DG_ECONFLICT) {
 		form_error(r, data, err.field, err.msg);
 		return holidays_page(r, dg_rc_form_status(rc), year, data);

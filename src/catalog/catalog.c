@@ -63,10 +63,38 @@ static void fee_text(struct dg_req *r, json_t *it)
 	json_object_set_new(it, "fee_text", json_string(s));
 }
 
+/*
+ * The guide's texts in the page's language (web/page.h, dg_page_pick):
+ * "shown" holds each text, "shown_lang" the language of any shown in the
+ * other one (Chinese on an English page, where no English was given), and
+ * "fallback" is true when there is any, so the page can say so.
+ */
+static void pick_texts(struct dg_req *r, json_t *it)
+{
+	static const char *const keys[] = {"fee_basis", "legal_basis", "conditions", "place",
+					   "hours",     "consult",     "complain",   NULL};
+	json_t *shown = json_object(), *langs = json_object(), *f;
+	bool fell = false;
+	size_t i;
+	for (const char *const *k = keys; *k; k++)
+		fell |= dg_page_pick(r, shown, langs, *k, sget(it, *k),
+				     sget(it, dg_arena_printf(r->arena, "%s_en", *k)));
+	json_array_foreach (json_object_get(it, "faq"), i, f) {
+		json_t *fl = json_object();
+		fell |= dg_page_pick(r, f, fl, "q_shown", sget(f, "q"), sget(f, "q_en"));
+		fell |= dg_page_pick(r, f, fl, "a_shown", sget(f, "a"), sget(f, "a_en"));
+		json_object_set_new(f, "lang", fl);
+	}
+	json_object_set_new(it, "shown", shown);
+	json_object_set_new(it, "shown_lang", langs);
+	json_object_set_new(it, "fallback", json_boolean(fell));
+}
+
 /* Add the words a page shows for an item's codes, in the request's language. */
 static void localise(struct dg_req *r, json_t *it)
 {
 	int en = is_en(r);
+	pick_texts(r, it);
 	json_object_set(it, "name", json_object_get(it, en ? "name_en" : "name_zh"));
 	json_object_set(it, "dept_name", json_object_get(it, en ? "dept_name_en" : "dept_name_zh"));
 	json_object_set_new(it, "kind_label",

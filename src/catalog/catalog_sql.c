@@ -70,6 +70,10 @@ const struct dg_migration dg_catalog_migrations[] = {
 	{"catalog-005-state",
 	 "CREATE TABLE catalog_state (id BIGINT PRIMARY KEY, version BIGINT NOT NULL);"
 	 "INSERT INTO catalog_state (id, version) VALUES (1, 1);"},
+	/* the guide's text fields in English, as a JSON object by field name
+	 * (en_fields below); the FAQ's English stays in faq's own entries */
+	{"catalog-006-english",
+	 "ALTER TABLE catalog_versions ADD COLUMN en TEXT NOT NULL DEFAULT '{}';"},
 	{NULL, NULL},
 };
 
@@ -107,6 +111,16 @@ static const char *const depths[] = {"info", "online_apply", "full_online", NULL
 static const char *const media[] = {"paper", "electronic", "both", NULL};
 static const char *const sources[] = {"applicant", "department", NULL};
 static const char *const blanks[] = {"", "form", NULL};
+
+/*
+ * The guide's text fields that also have an English version, which the
+ * item's JSON carries as "<field>_en" (en_keys, in the same order) and the
+ * store keeps in the version's "en" column as one object by field name.
+ */
+static const char *const en_fields[] = {"fee_basis", "legal_basis", "conditions", "place",
+					"hours",     "consult",     "complain",   NULL};
+static const char *const en_keys[] = {"fee_basis_en", "legal_basis_en", "conditions_en", "place_en",
+				      "hours_en",     "consult_en",     "complain_en",   NULL};
 
 static int one_of(const char *s, const char *const *list)
 {
@@ -213,10 +227,18 @@ static dg_rc check_lists(const json_t *it, struct dg_err *err)
 			return DG_EINVAL;
 	if (faq && (!json_is_array(faq) || json_array_size(faq) > 30))
 		return dg_err_field(err, DG_EINVAL, "faq", "faq: a list of at most 30");
-	json_array_foreach (faq, i, v)
+	json_array_foreach (faq, i, v) {
 		if (!*str_of(v, "q") || !*str_of(v, "a"))
 			return dg_err_field(err, DG_EINVAL, "faq", "faq[%zu]: q and a are required",
 					    i);
+		for (const char *const *k = (const char *const[]){"q_en", "a_en", NULL}; *k; k++)
+			if (json_object_get(v, *k) && (!json_is_string(json_object_get(v, *k)) ||
+						       strlen(str_of(v, *k)) > 4000))
+				return dg_err_field(err, DG_EINVAL, "faq",
+						    "faq[%zu]: %s must be a text of at most 4000 "
+						    "bytes",
+						    i, *k);
+	}
 	return DG_OK;
 }
 
@@ -237,6 +259,8 @@ dg_rc cat_validate(const json_t *it, struct dg_err *err)
 		rc = need_text(it, "dept", 16, 1, err);
 	for (size_t i = 0; !rc && texts[i]; i++)
 		rc = need_text(it, texts[i], 4000, 0, err);
+	for (size_t i = 0; !rc && en_keys[i]; i++)
+		rc = need_text(it, en_keys[i], 4000, 0, err);
 	if (!rc)
 		rc = need_enum(it, "kind", kinds, err);
 	if (!rc)
@@ -344,6 +368,8 @@ static dg_rc tokens_of(const json_t *it, char **name_tok, char **all_tok)
 		rc = dg_buf_adds(&a, dg_buf_str(&n));
 	if (!rc)
 		rc = dg_search_tokens(str_of(it, "conditions"), &a);
+	if (!rc)
+		rc = dg_search_tokens(str_of(it, "conditions_en"), &a);
 	*name_tok = dg_buf_take(&n);
 	*all_tok = dg_buf_take(&a);
 	dg_buf_release(&n);
@@ -351,19 +377,49 @@ static dg_rc tokens_of(const json_t *it, char **name_tok, char **all_tok)
 	return rc;
 }
 
-/* Write version vid's document in the search index. */
-static dg_rc index_version(struct dg_db *db, int64_t vid, const char *name_zh, const char *name_en,
-			   const char *aliases, const char *conditions)
+/*
+ * Write version vid's document in the search index: its names and aliases,
+ * then its conditions in Chinese and English, so English words find it too.
+ */
+static dg_rc index_version(struct dg_db *db, int64_t vid, const json_t *it)
 {
-	struct dg_buf names;
+	struct dg_buf names, body;
 	dg_buf_init(&names, 65536);
-	dg_rc rc = dg_buf_addf(&names, "%s %s %s", name_zh ? name_zh : "", name_en ? name_en : "",
-			       aliases ? aliases : "");
-	const char *texts[2] = {dg_buf_str(&names), conditions};
+	dg_buf_init(&body, 65536);
+	dg_rc rc = dg_buf_addf(&names, "%s %s %s", str_of(it, "name_zh"), str_of(it, "name_en"),
+			       str_of(it, "aliases"));
+	if (!rc)
+		rc = dg_buf_addf(&body, "%s %s", str_of(it, "conditions"),
+				 str_of(it, "conditions_en"));
+	const char *texts[2] = {dg_buf_str(&names), dg_buf_str(&body)};
 	if (!rc)
 		rc = dg_search_put(db, &cat_index, vid, texts);
 	dg_buf_release(&names);
+	dg_buf_release(&body);
 	return rc;
+}
+
+/* The "<field>_en" texts of an item as the object the "en" column keeps (owned). */
+static char *en_text(const json_t *it)
+{
+	json_t *o = json_object();
+	for (size_t i = 0; en_fields[i]; i++)
+		if (*str_of(it, en_keys[i]))
+			json_object_set(o, en_fields[i], json_object_get(it, en_keys[i]));
+	char *s = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	return s;
+}
+
+/* The "en" column's object back into the item's "<field>_en" members. */
+static void en_read(json_t *it, const char *text)
+{
+	json_t *o = json_loads(text ? text : "{}", 0, NULL);
+	for (size_t i = 0; en_fields[i]; i++) {
+		const char *v = json_string_value(json_object_get(o, en_fields[i]));
+		json_object_set_new(it, en_keys[i], json_string(v ? v : ""));
+	}
+	json_decref(o);
 }
 
 dg_rc cat_index_rebuild(struct dg_db *db)
@@ -378,15 +434,16 @@ dg_rc cat_index_rebuild(struct dg_db *db)
 	if (!rc)
 		rc = bump(db);
 	if (!rc)
-		rc = dg_db_query(
-			db,
-			"SELECT id, name_zh, name_en, aliases, conditions FROM catalog_versions",
-			DG_NOARGS, &rw);
+		rc = dg_db_query(db,
+				 "SELECT id, name_zh, name_en, aliases, conditions, en FROM "
+				 "catalog_versions",
+				 DG_NOARGS, &rw);
 	while (!rc && (rc = dg_rows_next(rw)) == DG_OK)
 		json_array_append_new(rows,
-				      json_pack("[I, s, s, s, s]", (json_int_t)dg_rows_int(rw, 0),
-						dg_rows_text(rw, 1), dg_rows_text(rw, 2),
-						dg_rows_text(rw, 3), dg_rows_text(rw, 4)));
+				      json_pack("[I, s, s, s, s, s]",
+						(json_int_t)dg_rows_int(rw, 0), dg_rows_text(rw, 1),
+						dg_rows_text(rw, 2), dg_rows_text(rw, 3),
+						dg_rows_text(rw, 4), dg_rows_text(rw, 5)));
 	dg_rows_free(rw);
 	rc = rc == DG_ENOTFOUND ? DG_OK : rc;
 	size_t i;
@@ -397,6 +454,7 @@ dg_rc cat_index_rebuild(struct dg_db *db)
 		json_t *it = json_pack("{s:O, s:O, s:O, s:O}", "name_zh", json_array_get(r, 1),
 				       "name_en", json_array_get(r, 2), "aliases",
 				       json_array_get(r, 3), "conditions", json_array_get(r, 4));
+		en_read(it, json_string_value(json_array_get(r, 5)));
 		int64_t vid = (int64_t)json_integer_value(json_array_get(r, 0));
 		char *nt = NULL, *at = NULL;
 		rc = tokens_of(it, &nt, &at);
@@ -406,8 +464,7 @@ dg_rc cat_index_rebuild(struct dg_db *db)
 					"WHERE id = ?",
 					DG_ARGS(DG_VT(nt), DG_VT(at), DG_VI(vid)), NULL);
 		if (!rc)
-			rc = index_version(db, vid, str_of(it, "name_zh"), str_of(it, "name_en"),
-					   str_of(it, "aliases"), str_of(it, "conditions"));
+			rc = index_version(db, vid, it);
 		free(nt);
 		free(at);
 		json_decref(it);
@@ -424,7 +481,7 @@ dg_rc cat_index_rebuild(struct dg_db *db)
 
 static dg_rc insert_version(struct dg_db *db, int64_t item, int64_t ver, const json_t *it,
 			    const char *nt, const char *at, const char *themes, const char *events,
-			    const char *faq, const char *form)
+			    const char *faq, const char *form, const char *en)
 {
 	struct dg_val args[] = {
 		DG_VI(item),
@@ -453,6 +510,7 @@ static dg_rc insert_version(struct dg_db *db, int64_t item, int64_t ver, const j
 		DG_VT(nt),
 		DG_VT(at),
 		DG_VT(form),
+		DG_VT(en),
 	};
 	return dg_db_exec(
 		db,
@@ -460,15 +518,17 @@ static dg_rc insert_version(struct dg_db *db, int64_t item, int64_t ver, const j
 		"kind,"
 		" audience, themes, events, scope, depth, statutory_days, promised_days, fee_fen,"
 		" fee_basis, trips, legal_basis, conditions, place, hours, consult, complain, faq,"
-		" name_tokens, tokens, form, created_ms) VALUES (?, ?, 'draft', ?, ?, ?, ?, ?, ?, "
+		" name_tokens, tokens, form, en, created_ms) VALUES (?, ?, 'draft', ?, ?, ?, ?, ?, "
+		"?, "
 		"?, ?,"
-		" ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, {{now_ms}})",
+		" ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, {{now_ms}})",
 		args, sizeof(args) / sizeof(args[0]), NULL);
 }
 
 dg_rc cat_put_draft(struct dg_db *db, const json_t *it, int64_t *item_id, struct dg_err *err)
 {
 	char *nt = NULL, *at = NULL, *themes = NULL, *events = NULL, *faq = NULL, *form = NULL;
+	char *en = NULL;
 	int64_t item = 0, ver = 0, vid = 0, drafts = 0;
 	dg_rc rc = cat_validate(it, err);
 	if (!rc)
@@ -501,14 +561,15 @@ dg_rc cat_put_draft(struct dg_db *db, const json_t *it, int64_t *item_id, struct
 	faq = f ? json_dumps(f, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
 	json_t *fm = json_object_get(it, "form");
 	form = fm ? json_dumps(fm, JSON_COMPACT) : NULL;
-	rc = insert_version(db, item, ver + 1, it, nt, at, themes, events, faq ? faq : "[]", form);
+	en = en_text(it);
+	rc = insert_version(db, item, ver + 1, it, nt, at, themes, events, faq ? faq : "[]", form,
+			    en);
 	if (!rc)
 		rc = dg_db_query_int(
 			db, "SELECT id FROM catalog_versions WHERE item_id = ? AND version = ?",
 			DG_ARGS(DG_VI(item), DG_VI(ver + 1)), &vid);
 	if (!rc)
-		rc = index_version(db, vid, str_of(it, "name_zh"), str_of(it, "name_en"),
-				   str_of(it, "aliases"), str_of(it, "conditions"));
+		rc = index_version(db, vid, it);
 	if (!rc)
 		rc = put_materials(db, vid, json_object_get(it, "materials"));
 	if (!rc && item_id)
@@ -520,6 +581,7 @@ out:
 	free(events);
 	free(faq);
 	free(form);
+	free(en);
 	return rc;
 }
 
@@ -592,7 +654,7 @@ dg_rc cat_amend(struct dg_db *db, const char *code, struct dg_err *err)
 	"v.fee_basis,"                                                                             \
 	" v.trips, v.legal_basis, v.conditions, v.place, v.hours, v.consult, v.complain, v.faq, "  \
 	"v.id,"                                                                                    \
-	" i.status, v.version, i.dept_id, v.form, v.published_ms"
+	" i.status, v.version, i.dept_id, v.form, v.published_ms, v.en"
 
 /* ",a,b," -> ["a","b"] */
 static json_t *tag_list(const char *s)
@@ -645,6 +707,7 @@ static json_t *row_json(struct dg_rows *rw)
 		strftime(day, sizeof(day), "%Y-%m-%d", &tm);
 		json_object_set_new(o, "updated_on", json_string(day));
 	}
+	en_read(o, dg_rows_text(rw, 31));
 	return o;
 }
 

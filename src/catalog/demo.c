@@ -10,6 +10,7 @@
  */
 #include "catalog/catalog.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 #include "catalog/internal.h"
@@ -187,6 +188,122 @@ static const struct demo_item items[] = {
 	 "《国务院关于加快推进政务服务“高效办成一件事”的指导意见》", "form,charter,lease,id"},
 };
 
+/* The English of each item's conditions and legal basis, by code. */
+static const struct {
+	const char *code, *conditions, *basis;
+} items_en[] = {
+	{"990100-MZ-001",
+	 "The man is at least 22 and the woman at least 20, both marry of their own free will, "
+	 "neither is married, and they are not related in a way that forbids marriage.",
+	 "Civil Code of the People's Republic of China, Article 1049; Regulations on Marriage "
+	 "Registration, Article 4"},
+	{"990100-MZ-002",
+	 "Both spouses agree to divorce and have agreed on the care of their children and the "
+	 "division of property and debts.",
+	 "Civil Code of the People's Republic of China, Article 1076"},
+	{"990100-MZ-003",
+	 "The household's income per person is below the city's minimum living standard and its "
+	 "property is within the set limits.",
+	 "Interim Measures for Social Assistance, Articles 9 to 11"},
+	{"990100-MZ-004", "Residents registered in the city who are 80 or older.",
+	 "Law of the People's Republic of China on the Protection of the Rights and Interests of "
+	 "the Elderly, Article 33"},
+	{"990100-MZ-005",
+	 "People with a second-generation disability certificate who are on a low income or "
+	 "severely disabled.",
+	 "State Council opinions on living subsidies for people with disabilities on low incomes "
+	 "and care subsidies for the severely disabled"},
+	{"990100-MZ-006",
+	 "At least 50 individual or 30 organisational members, a proper name, articles of "
+	 "association and a fixed address.",
+	 "Regulations on the Registration of Social Organisations, Article 10"},
+	{"990100-MZ-007",
+	 "A resident registered in the city has died and was cremated at a funeral home in the "
+	 "city.",
+	 "The city's measures for funeral benefits"},
+	{"990100-RS-001",
+	 "Employment ended against the person's will, they have registered as unemployed and are "
+	 "looking for work, and they paid unemployment insurance for at least a year.",
+	 "Regulations on Unemployment Insurance, Article 14"},
+	{"990100-RS-002", "Anyone insured under the city's social insurance.",
+	 "Social Insurance Law of the People's Republic of China, Article 58"},
+	{"990100-RS-003",
+	 "The person has reached the statutory retirement age and has paid contributions for at "
+	 "least 15 years in all.",
+	 "Social Insurance Law of the People's Republic of China, Article 16"},
+	{"990100-RS-004", "Residents of the city of working age who are able and willing to work.",
+	 "Provisions on Employment Services and Employment Management, Article 61"},
+	{"990100-RS-005", "An employer registers within 30 days of being set up.",
+	 "Social Insurance Law of the People's Republic of China, Article 57"},
+	{"990100-RS-006",
+	 "A worker in a labour dispute with an employer applies within one year of learning that "
+	 "their rights were infringed.",
+	 "Law of the People's Republic of China on Labour Dispute Mediation and Arbitration, "
+	 "Article 27"},
+	{"990100-SC-001",
+	 "The company has a lawful name, address, articles of association and legal "
+	 "representative.",
+	 "Regulations of the People's Republic of China on the Registration of Market Entities, "
+	 "Article 19"},
+	{"990100-SC-002", "A person able to run a business, with fixed business premises.",
+	 "Regulations on Promoting the Development of Individual Businesses"},
+	{"990100-SC-003",
+	 "Premises and equipment suited to the kinds and amounts of food sold, and a food safety "
+	 "manager.",
+	 "Food Safety Law of the People's Republic of China, Article 35"},
+	{"990100-SC-004", "The company has been liquidated and has no outstanding claims or debts.",
+	 "Regulations of the People's Republic of China on the Registration of Market Entities, "
+	 "Article 31"},
+	{"990100-GA-001", "One of the newborn's parents is registered in the city.",
+	 "Regulations of the People's Republic of China on Household Registration, Article 7"},
+	{"990100-GA-002", "The resident identity card has expired or is damaged.",
+	 "Law of the People's Republic of China on Resident Identity Cards, Articles 11 and 20"},
+	{"990100-GA-003",
+	 "The person has left the place of their household registration, has lived in the city for "
+	 "at least six months and has a lawful job, home or place of study here.",
+	 "Interim Regulations on Residence Permits, Article 2"},
+	{"990100-GA-004", "The driving licence was lost or damaged.",
+	 "Provisions on the Application for and Use of Motor Vehicle Driving Licences, Article 62"},
+	{"990100-GA-005",
+	 "The vehicle has passed its inspection and its traffic offences and accidents have been "
+	 "dealt with.",
+	 "Road Traffic Safety Law of the People's Republic of China, Article 13"},
+	{"990100-ZJ-001", "Buying, building, rebuilding or renovating one's own home, or retiring.",
+	 "Regulations on the Administration of the Housing Provident Fund, Article 24"},
+	{"990100-ZJ-002",
+	 "Registered in the city or holding a residence permit, with household income per person "
+	 "and housing space below the set standards.",
+	 "Measures for the Administration of Public Rental Housing, Article 7"},
+	{"990100-ZJ-003",
+	 "Land use has been approved, and funds and construction drawings are ready for the work.",
+	 "Construction Law of the People's Republic of China, Article 8"},
+	{"990100-WJ-001", "A baby born in a maternity facility in the city.",
+	 "Law of the People's Republic of China on Maternal and Infant Health Care, Article 23"},
+	{"990100-WJ-002", "The doctor is qualified and the hiring medical institution agrees.",
+	 "Law of the People's Republic of China on Medical Practitioners, Article 13"},
+	{"990100-WJ-003", "Either spouse is registered or lives in the city.",
+	 "Population and Family Planning Law of the People's Republic of China"},
+	{"990100-YB-001",
+	 "Insured under the city's basic medical insurance and living in another region for a long "
+	 "time or referred for treatment there.",
+	 "Notice of the National Healthcare Security Administration and the Ministry of Finance on "
+	 "direct settlement of medical treatment in another province"},
+	{"990100-YB-002",
+	 "Eligible medical costs that could not be settled directly, for example after emergency "
+	 "treatment.",
+	 "Social Insurance Law of the People's Republic of China, Article 28"},
+	{"990100-YB-003",
+	 "People registered in the city, or holding a residence permit, who are not in the "
+	 "employees' basic medical insurance.",
+	 "Social Insurance Law of the People's Republic of China, Article 25"},
+	{"990100-SJ-001", "Taxpayers who declare and pay individual income tax here.",
+	 "Law of the People's Republic of China on the Administration of Tax Collection"},
+	{"990100-SJ-002",
+	 "A new company that gets its business licence, company seal, invoices, social insurance "
+	 "and housing fund accounts all at once.",
+	 "State Council guidance on getting things done efficiently as one matter"},
+};
+
 /*
  * Items with their own application form; the others get the default one
  * (who is applying, what for, one upload per material the applicant
@@ -311,19 +428,54 @@ static json_t *item_json(const struct demo_item *d)
 	json_object_set_new(
 		it, "complain",
 		json_string("12345 热线；“好差评”评价；市政务服务和数据管理局投诉窗口"));
+	json_object_set_new(it, "place_en",
+			    json_string("Citizen Service Centre (1 Renmin Road), ground floor, "
+					"general counter"));
+	json_object_set_new(it, "hours_en",
+			    json_string("Monday to Friday 9:00–12:00 and 13:30–17:00 (closed on "
+					"public holidays)"));
+	json_object_set_new(
+		it, "consult_en",
+		json_string("The 12345 government service hotline, or ask at the counter"));
+	json_object_set_new(
+		it, "complain_en",
+		json_string("The 12345 hotline; the service rating; the complaints "
+			    "counter of the city's government service and data bureau"));
+	if (d->fee_fen)
+		json_object_set_new(
+			it, "fee_basis_en",
+			json_string("Notice of the National Development and Reform "
+				    "Commission and the Ministry of Finance on fees for "
+				    "certificates"));
+	for (size_t i = 0; i < sizeof(items_en) / sizeof(items_en[0]); i++)
+		if (!strcmp(items_en[i].code, d->code)) {
+			json_object_set_new(it, "conditions_en",
+					    json_string(items_en[i].conditions));
+			json_object_set_new(it, "legal_basis_en", json_string(items_en[i].basis));
+		}
 	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++)
 		if (!strcmp(forms[i].code, d->code))
 			json_object_set_new(it, "form", json_loads(forms[i].json, 0, NULL));
 	add_materials(it, d->materials);
 	json_t *faq = json_array();
+	bool counter = strcmp(d->depth, "info") == 0;
 	json_array_append_new(
-		faq, json_pack("{s:s, s:s}", "q", "可以网上办理吗？", "a",
-			       strcmp(d->depth, "info") == 0
-				       ? "需到窗口办理，可先在网上预约并查看所需材料。"
-				       : "可以，在本页点击“在线办理”，按提示填写并上传材料。"));
+		faq,
+		json_pack("{s:s, s:s, s:s, s:s}", "q", "可以网上办理吗？", "a",
+			  counter ? "需到窗口办理，可先在网上预约并查看所需材料。"
+				  : "可以，在本页点击“在线办理”，按提示填写并上传材料。",
+			  "q_en", "Can I do this online?", "a_en",
+			  counter ? "You need to come to the counter; you can book a time online "
+				    "and check what to bring first."
+				  : "Yes: choose \"Start now\" on this page, fill in the form and "
+				    "upload the materials."));
 	json_array_append_new(
-		faq, json_pack("{s:s, s:s}", "q", "部门出具的证照需要自己提交吗？", "a",
-			       "标注“可共享获取”的材料由系统通过数据共享获取，无需您再提交。"));
+		faq,
+		json_pack("{s:s, s:s, s:s, s:s}", "q", "部门出具的证照需要自己提交吗？", "a",
+			  "标注“可共享获取”的材料由系统通过数据共享获取，无需您再提交。", "q_en",
+			  "Do I have to send certificates a department issued?", "a_en",
+			  "No: materials marked as available from shared data are fetched "
+			  "through data sharing; you do not need to send them."));
 	json_object_set_new(it, "faq", faq);
 	return it;
 }

@@ -44,12 +44,19 @@ static const struct field {
 	{"trips", F_NUM, NULL},
 	{"fee_fen", F_NUM, NULL},
 	{"fee_basis", F_TEXT, NULL},
+	{"fee_basis_en", F_TEXT, NULL},
 	{"legal_basis", F_AREA, NULL},
+	{"legal_basis_en", F_AREA, NULL},
 	{"conditions", F_AREA, NULL},
+	{"conditions_en", F_AREA, NULL},
 	{"place", F_TEXT, NULL},
+	{"place_en", F_TEXT, NULL},
 	{"hours", F_TEXT, NULL},
+	{"hours_en", F_TEXT, NULL},
 	{"consult", F_TEXT, NULL},
+	{"consult_en", F_TEXT, NULL},
 	{"complain", F_TEXT, NULL},
+	{"complain_en", F_TEXT, NULL},
 	{"materials", F_AREA, NULL},
 	{"faq", F_AREA, NULL},
 	{"form", F_AREA, NULL},
@@ -78,6 +85,15 @@ static char *tags_text(struct dg_req *r, const json_t *list)
 	return s;
 }
 
+/* "q | a", then " | q_en | a_en" when either English text is there. */
+static dg_rc faq_line(struct dg_buf *b, const json_t *e)
+{
+	if (!*str_of(e, "q_en") && !*str_of(e, "a_en"))
+		return dg_buf_addf(b, "%s | %s\n", str_of(e, "q"), str_of(e, "a"));
+	return dg_buf_addf(b, "%s | %s | %s | %s\n", str_of(e, "q"), str_of(e, "a"),
+			   str_of(e, "q_en"), str_of(e, "a_en"));
+}
+
 /* The text a field shows for an item. */
 static const char *field_text(struct dg_req *r, const json_t *it, const struct field *f)
 {
@@ -100,7 +116,7 @@ static const char *field_text(struct dg_req *r, const json_t *it, const struct f
 	json_array_foreach (v, i, e) {
 		dg_rc rc =
 			!strcmp(f->name, "faq")
-				? dg_buf_addf(&b, "%s | %s\n", str_of(e, "q"), str_of(e, "a"))
+				? faq_line(&b, e)
 				: dg_buf_addf(&b, "%s | %s | %s | %s | %lld | %s | %s%s\n",
 					      str_of(e, "name_zh"), str_of(e, "name_en"),
 					      json_is_true(json_object_get(e, "required")) ? "1"
@@ -149,14 +165,18 @@ static json_t *lines_json(struct dg_req *r, const char *text, int faq, struct dg
 		if (!dg_str_trim(dg_str_of(line)).n)
 			continue;
 		const char *parts[8] = {0};
-		size_t k = split_bar(r, line, parts, faq ? 2 : 8);
-		if (faq) {
-			if (k != 2) {
+		size_t k = split_bar(r, line, parts, faq ? 4 : 8);
+		if (faq) { /* question | answer, then optionally both in English */
+			if (k != 2 && k != 4) {
 				dg_err_field(err, DG_EINVAL, "faq", "%d", lineno);
 				break;
 			}
-			json_array_append_new(
-				list, json_pack("{s:s, s:s}", "q", parts[0], "a", parts[1]));
+			json_t *e = json_pack("{s:s, s:s}", "q", parts[0], "a", parts[1]);
+			if (k == 4) {
+				json_object_set_new(e, "q_en", json_string(parts[2]));
+				json_object_set_new(e, "a_en", json_string(parts[3]));
+			}
+			json_array_append_new(list, e);
 			continue;
 		}
 		int64_t copies = 0;
@@ -234,6 +254,23 @@ static json_t *item_from_form(struct dg_req *r, const char *code, const char *de
 	return it;
 }
 
+/*
+ * The language a field's text is written in, for its box's lang attribute:
+ * "en" for the English ones ("..._en"), "zh-CN" for the Chinese texts they
+ * pair with, "" for codes, numbers and the mixed lists.
+ */
+static const char *text_lang(const struct field *f)
+{
+	size_t n = strlen(f->name);
+	if (n > 3 && !strcmp(f->name + n - 3, "_en"))
+		return "en";
+	if (f->kind == F_NUM || f->kind == F_SELECT || f->kind == F_TAGS ||
+	    !strcmp(f->name, "aliases") || !strcmp(f->name, "materials") ||
+	    !strcmp(f->name, "faq") || !strcmp(f->name, "form"))
+		return "";
+	return "zh-CN";
+}
+
 /* Field descriptions for the template, with values from it (an item) or the posted form. */
 static json_t *form_fields(struct dg_req *r, const json_t *it, int posted, json_t *errors)
 {
@@ -248,6 +285,7 @@ static json_t *form_fields(struct dg_req *r, const json_t *it, int posted, json_
 			dg_t(r, dg_arena_printf(r->arena, "catalog.edit.%s", f->name)), "hint",
 			dg_t(r, dg_arena_printf(r->arena, "catalog.edit.%s_hint", f->name)),
 			"value", v);
+		json_object_set_new(o, "lang", json_string(text_lang(f)));
 		json_object_set_new(o,
 				    f->kind == F_AREA     ? "is_area"
 				    : f->kind == F_SELECT ? "is_select"

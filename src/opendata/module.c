@@ -1,7 +1,8 @@
 /*
  * module.c - the open data's descriptor: the catalogue, the DataStore, the
  * pages and the access layer; their tables in dependency order, their
- * routes (the access layer's first, the DataStore's last), the load job,
+ * routes (the access layer's first, the DataStore's last), the load and
+ * export jobs,
  * and the demo's datasets, requests and tables. The only file of the
  * module that sees every sub-folder; each through its public header.
  */
@@ -23,17 +24,21 @@ static const struct dg_migration *const migrations[] = {
 	NULL,
 };
 static const dg_routes_fn routes[] = {
-	dg_od_access_routes, dg_od_access_admin_routes, dg_od_api_routes,    dg_od_catalog_routes,
-	dg_od_pages_routes,  dg_od_manage_routes,       dg_datastore_routes, NULL,
+	dg_od_access_routes,  dg_od_access_admin_routes, dg_od_api_routes,
+	dg_od_catalog_routes, dg_od_pages_routes,        dg_od_manage_routes,
+	dg_od_export_routes,  dg_datastore_routes,       NULL,
 };
 static const struct dg_job_kind jobs[] = {
 	{"datastore.load", dg_ds_load_run, 5},
 	{"datastore.stage_sweep", dg_ds_stage_sweep_run, 3},
+	{"datastore.export", dg_ds_export_run, 3},
+	{"datastore.export_sweep", dg_ds_export_sweep_run, 3},
 	{NULL, NULL, 0},
 };
 /* staging tables a crash left behind: at start-up, then hourly */
 static const struct dg_task tasks[] = {
 	{"datastore.stage_sweep", 3600},
+	{"datastore.export_sweep", 3600},
 	{NULL, 0},
 };
 

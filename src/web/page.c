@@ -30,6 +30,48 @@ const char *dg_t(const struct dg_req *r, const char *key)
 	return dg_i18n_get(i, r->lang ? r->lang : "zh", key);
 }
 
+/* Whether s holds a CJK character (U+3000 to U+9FFF: UTF-8 lead bytes E3 to E9). */
+static bool has_han(const char *s)
+{
+	for (; s && *s; s++)
+		if ((unsigned char)*s >= 0xe3 && (unsigned char)*s <= 0xe9)
+			return true;
+	return false;
+}
+
+/* Whether s holds a Latin letter (digits and signs belong to no language). */
+static bool has_latin(const char *s)
+{
+	for (; s && *s; s++)
+		if ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z'))
+			return true;
+	return false;
+}
+
+const char *dg_page_lang_of(const struct dg_req *r, const char *text)
+{
+	bool en_page = r->lang && strcmp(r->lang, "en") == 0;
+	if (!text || !*text)
+		return NULL;
+	if (has_han(text))
+		return en_page ? "zh-CN" : NULL;
+	return en_page || !has_latin(text) ? NULL : "en";
+}
+
+bool dg_page_pick(const struct dg_req *r, json_t *out, json_t *langs, const char *key,
+		  const char *zh, const char *en)
+{
+	bool want_en = r->lang && strcmp(r->lang, "en") == 0;
+	const char *mine = want_en ? en : zh, *other = want_en ? zh : en;
+	bool fell = !(mine && *mine) && other && *other;
+	const char *text = fell ? other : mine ? mine : "";
+	const char *lang = fell ? dg_page_lang_of(r, text) : NULL;
+	json_object_set_new(out, key, json_string(text));
+	if (lang)
+		json_object_set_new(langs, key, json_string(lang));
+	return lang != NULL;
+}
+
 static const char *translate(void *ctx, const char *key)
 {
 	return dg_t(ctx, key);

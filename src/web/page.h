@@ -80,6 +80,25 @@ void dg_page_attention(struct dg_req *r, json_t *data);
 /* The message for key in the request's language. */
 const char *dg_t(const struct dg_req *r, const char *key);
 
+/*
+ * The lang attribute a fragment of text needs on r's page (WCAG 3.1.2):
+ * "zh-CN" for text with Chinese characters on an English page, "en" for
+ * Latin words without any on a Chinese page, NULL when none is needed (the
+ * page's own language, or only digits and signs).
+ */
+const char *dg_page_lang_of(const struct dg_req *r, const char *text);
+
+/*
+ * Text kept in Chinese and English (zh, en; either may be NULL or ""), for
+ * a page in r's language: out[key] gets the one in the page's language, or
+ * the other when that one is missing (a fallback the page should say it
+ * made), and then langs[key] gets the lang attribute the text needs
+ * (dg_page_lang_of), if any. Returns true when it did: the text shown is
+ * in the other language.
+ */
+bool dg_page_pick(const struct dg_req *r, json_t *out, json_t *langs, const char *key,
+		  const char *zh, const char *en);
+
 struct dg_db;
 /*
  * The request's own store connection: taken from r->env's pool on first

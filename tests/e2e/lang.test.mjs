@@ -54,3 +54,32 @@ test('the switch never sends anyone off-site', async () => {
     await ctx.close();
   }
 });
+
+// WCAG 3.1.2: on English pages every Chinese fragment carries lang="zh-CN" (issue 15
+// point 17): the guide's texts, dataset titles, tags, themes and cells, holiday names.
+test('Chinese text on English pages is marked as Chinese', async () => {
+  const ctx = await newContext(browser, { locale: 'en-US' });
+  try {
+    const page = await ctx.newPage();
+    for (const path of ['/services/990100-MZ-001', '/services?q=marriage', '/data',
+      '/data/datasets/employment-statistics', '/data/datasets/market-entities']) {
+      await page.goto(path);
+      assert.equal(await page.getAttribute('html', 'lang'), 'en');
+      const unmarked = await page.evaluate(() => {
+        const out = [];
+        const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+        for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+          if (!/[\u3000-\u9fff]/.test(n.data)) continue;
+          const el = n.parentElement;
+          if (el.closest('script, style')) continue;
+          const lang = el.closest('[lang]')?.getAttribute('lang') || '';
+          if (!lang.startsWith('zh')) out.push(n.data.trim().slice(0, 40));
+        }
+        return out;
+      });
+      assert.deepEqual(unmarked, [], `${path}: Chinese without lang="zh-CN"`);
+    }
+  } finally {
+    await ctx.close();
+  }
+});

@@ -307,12 +307,65 @@ static void others_refused(void **state)
 	assert_int_equal(count_days(), before);
 }
 
+/*
+ * Issue 15 point 17: holiday names in English on English pages (the demo's
+ * all have one), the Chinese marked lang="zh-CN" where none was given; an
+ * English name is checked as the Chinese one is.
+ */
+static void english_names(void **state)
+{
+	(void)state;
+	struct th_client *c = as(DG_DEMO_ADMIN);
+	char *csrf = th_csrf(c, "/admin/holidays");
+	const char *const en[] = {"Accept-Language: en", NULL};
+	struct th_resp r = {0};
+	assert_int_equal(th_request(c, "GET", "/admin/holidays?year=2026", NULL, NULL, 0, en, &r),
+			 200);
+	assert_non_null(strstr(r.body, ">National Day</td>"));
+	assert_non_null(strstr(r.body, ">Working day in exchange for the Spring Festival</td>"));
+	assert_null(strstr(r.body, ">国庆节</td>"));
+	th_resp_release(&r);
+	/* Chinese pages keep the Chinese */
+	char *b = th_get_body(c, "/admin/holidays?year=2026", 200);
+	assert_non_null(strstr(b, ">国庆节</td>"));
+	assert_non_null(strstr(b, "id=\"name_en\""));
+	free(b);
+	/* a day added without an English name: its Chinese, marked, on English pages */
+	int64_t before = count_days();
+	assert_int_equal(post_add(c, csrf, "2027-03-03", "1", "试假", NULL, NULL), 303);
+	assert_int_equal(th_request(c, "GET", "/admin/holidays?year=2027", NULL, NULL, 0, en, &r),
+			 200);
+	assert_non_null(strstr(r.body, "lang=\"zh-CN\">试假</td>"));
+	th_resp_release(&r);
+	/* with one: shown; a bad one refused, with the field named, nothing added */
+	char form[512];
+	snprintf(form, sizeof form, "csrf=%s&date=2027-03-04&kind=1&name=%s&name_en=Trial+day",
+		 csrf, "%E8%AF%95");
+	assert_int_equal(th_post_form(c, "/admin/holidays", form, NULL), 303);
+	snprintf(form, sizeof form, "csrf=%s&date=2027-03-05&kind=1&name=x&name_en=a%%0Ab", csrf);
+	assert_int_equal(th_request(c, "POST", "/admin/holidays",
+				    "application/x-www-form-urlencoded", form, strlen(form), en,
+				    &r),
+			 422);
+	assert_non_null(strstr(r.body, "href=\"#name_en\""));
+	th_resp_release(&r);
+	assert_int_equal(th_request(c, "GET", "/admin/holidays?year=2027", NULL, NULL, 0, en, &r),
+			 200);
+	assert_non_null(strstr(r.body, ">Trial day</td>"));
+	th_resp_release(&r);
+	assert_int_equal(count_days(), before + 2);
+	assert_int_equal(post_remove(c, csrf, "2027-03-03"), 303);
+	assert_int_equal(post_remove(c, csrf, "2027-03-04"), 303);
+	free(csrf);
+	th_client_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(demo_arrangement), cmocka_unit_test(workdays_national_day),
 		cmocka_unit_test(admin_add_remove), cmocka_unit_test(bad_input_changes_nothing),
-		cmocka_unit_test(others_refused),
+		cmocka_unit_test(others_refused),   cmocka_unit_test(english_names),
 	};
 	return cmocka_run_group_tests(tests, th_group_setup, th_group_teardown);
 }

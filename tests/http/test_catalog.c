@@ -491,6 +491,146 @@ static void edit_in_browser(void **state)
 	th_client_free(cit);
 }
 
+/* The page from <main> on: the header's language switch is marked on every page. */
+static const char *main_of(const char *b)
+{
+	const char *m = strstr(b, "<main");
+	assert_non_null(m);
+	return m;
+}
+
+/*
+ * Issue 15 point 17: the guide's texts in English where the item has them
+ * (the demo's all do), Chinese marked lang="zh-CN" with a note where it has
+ * not, English words found by search, and the English fields edited in the
+ * browser with the same rules as the rest (too long: 422, nothing kept).
+ */
+static void english_guide(void **state)
+{
+	(void)state;
+	struct th_client *en = th_client_new(th_shared), *mz = th_client_new(th_shared);
+	struct th_resp r = {0};
+	free(get_as(en, "/prefs?lang=en", 303));
+	assert_true(th_login(mz, "mz_zhao", "Demo-2026!"));
+	/* the demo: English throughout, nothing left in Chinese, no note */
+	char *b = get_as(en, "/services/990100-MZ-001", 200);
+	assert_non_null(strstr(b, "neither is married"));
+	assert_non_null(strstr(b, "Civil Code of the People&#39;s Republic of China"));
+	assert_non_null(strstr(b, "Monday to Friday 9:00"));
+	assert_non_null(strstr(b, "Can I do this online?"));
+	assert_null(strstr(b, "民法典"));
+	assert_null(strstr(main_of(b), "lang=\"zh-CN\">"));
+	assert_null(strstr(b, "have not been translated"));
+	free(b);
+	json_t *j = api("/api/v1/services/990100-MZ-001", 200);
+	assert_non_null(strstr(json_string_value(json_object_get(j, "conditions_en")), "22"));
+	assert_string_equal(json_string_value(json_object_get(
+				    json_array_get(json_object_get(j, "faq"), 1), "q_en")),
+			    "Do I have to send certificates a department issued?");
+	json_decref(j);
+	/* a word only the English conditions hold finds the item */
+	j = api("/api/v1/services?q=liquidated", 200);
+	assert_true(has_code(j, "990100-SC-004"));
+	json_decref(j);
+	/* a new item without English: Chinese shown, marked, and said */
+	char *csrf = th_csrf(mz, "/catalog/items/new");
+	char *body = NULL;
+	assert_true(
+		asprintf(&body,
+			 "csrf=%s&code=990100-MZ-098&name_zh=%%E8%%AF%%95&name_en=Trial+item"
+			 "&aliases=&kind=benefit&audience=person&scope=local&depth=full_online"
+			 "&themes=&events=&statutory_days=5&promised_days=5&trips=0&fee_fen=0"
+			 "&fee_basis=&legal_basis=%%E6%%B3%%95&conditions=%%E5%%B9%%B4%%E6%%BB%%A1"
+			 "%%E5%%85%%AB%%E5%%8D%%81&place=%%E5%%A4%%A7%%E5%%8E%%85&hours=9-17"
+			 "&consult=12345&complain=12345&materials=&faq=&form=",
+			 csrf) > 0);
+	assert_int_equal(th_post_form(mz, "/catalog/items/new", body, &r), 303);
+	th_resp_release(&r);
+	free(body);
+	assert_int_equal(post_action(mz, "/catalog/items/990100-MZ-098/publish", 1), 303);
+	b = get_as(en, "/services/990100-MZ-098", 200);
+	assert_non_null(strstr(b, "<p lang=\"zh-CN\">年满八十</p>"));
+	assert_non_null(strstr(b, "<dd lang=\"zh-CN\">大厅</dd>"));
+	assert_non_null(strstr(b, "<dd>9-17</dd>")); /* digits need no mark */
+	assert_non_null(strstr(b, "have not been translated into English yet"));
+	free(b);
+	b = get_as(mz, "/services/990100-MZ-098", 200);
+	assert_null(strstr(main_of(b), "lang=\"zh-CN\""));
+	assert_null(strstr(b, "暂无中文"));
+	free(b);
+	/* the edit form offers the English fields, each marked with its language */
+	assert_int_equal(post_action(mz, "/catalog/items/990100-MZ-098/amend", 1), 303);
+	b = get_as(mz, "/catalog/items/990100-MZ-098/edit", 200);
+	assert_non_null(strstr(b, "lang=\"en\" id=\"conditions_en\""));
+	assert_non_null(strstr(b, "lang=\"zh-CN\" id=\"conditions\""));
+	free(b);
+	/* too long an English text: 422 in the staff member's language, nothing kept */
+	char *lng = malloc(4100);
+	memset(lng, 'a', 4099);
+	lng[4099] = '\0';
+	assert_true(asprintf(&body,
+			     "csrf=%s&name_zh=%%E8%%AF%%95&name_en=Trial+item&aliases=&kind=benefit"
+			     "&audience=person&scope=local&depth=full_online&themes=&events="
+			     "&statutory_days=5&promised_days=5&trips=0&fee_fen=0&fee_basis="
+			     "&legal_basis=%%E6%%B3%%95&conditions=%%E5%%B9%%B4%%E6%%BB%%A1%%E5%%85"
+			     "%%AB%%E5%%8D%%81&conditions_en=%s&place=%%E5%%A4%%A7%%E5%%8E%%85"
+			     "&place_en=The+hall&hours=9-17&consult=12345&complain=12345&materials="
+			     "&faq=%%E9%%97%%AE+%%7C+%%E7%%AD%%94+%%7C+Q%%3F+%%7C+A.&form=",
+			     csrf, lng) > 0);
+	assert_int_equal(th_post_form(mz, "/catalog/items/990100-MZ-098/edit", body, &r), 422);
+	assert_non_null(strstr(r.body, "conditions_en"));
+	th_resp_release(&r);
+	free(body);
+	/* a FAQ line of three parts is refused by its line */
+	char *bad = NULL;
+	assert_true(asprintf(&bad,
+			     "csrf=%s&name_zh=x&name_en=x&kind=benefit&audience=person"
+			     "&scope=local&depth=full_online&statutory_days=5&promised_days=5"
+			     "&trips=0&fee_fen=0&faq=a+%%7C+b+%%7C+c",
+			     csrf) > 0);
+	assert_int_equal(th_post_form(mz, "/catalog/items/990100-MZ-098/edit", bad, &r), 422);
+	th_resp_release(&r);
+	free(bad);
+	b = get_as(en, "/services/990100-MZ-098", 200);
+	assert_null(strstr(b, "The hall"));
+	free(b);
+	/* the English given: shown, unmarked, searchable once published */
+	assert_true(
+		asprintf(&body,
+			 "csrf=%s&name_zh=%%E8%%AF%%95&name_en=Trial+item&aliases=&kind=benefit"
+			 "&audience=person&scope=local&depth=full_online&themes=&events="
+			 "&statutory_days=5&promised_days=5&trips=0&fee_fen=0&fee_basis="
+			 "&legal_basis=%%E6%%B3%%95&legal_basis_en=A+law&conditions=%%E5%%B9%%B4"
+			 "%%E6%%BB%%A1%%E5%%85%%AB%%E5%%8D%%81&conditions_en=Octogenarian+residents"
+			 "&place=%%E5%%A4%%A7%%E5%%8E%%85&place_en=The+hall&hours=9-17"
+			 "&consult=12345&complain=12345&materials="
+			 "&faq=%%E9%%97%%AE+%%7C+%%E7%%AD%%94+%%7C+Q%%3F+%%7C+A.&form=",
+			 csrf) > 0);
+	assert_int_equal(th_post_form(mz, "/catalog/items/990100-MZ-098/edit", body, &r), 303);
+	th_resp_release(&r);
+	free(body);
+	assert_int_equal(post_action(mz, "/catalog/items/990100-MZ-098/publish", 1), 303);
+	b = get_as(en, "/services/990100-MZ-098", 200);
+	assert_non_null(strstr(b, "<p>Octogenarian residents</p>"));
+	assert_non_null(strstr(b, "<dd>The hall</dd>"));
+	assert_non_null(strstr(b, "<h3>Q?</h3>"));
+	assert_null(strstr(main_of(b), "lang=\"zh-CN\">"));
+	free(b);
+	b = get_as(mz, "/services/990100-MZ-098", 200); /* Chinese page: the Chinese */
+	assert_non_null(strstr(b, "<h3>问</h3>"));
+	free(b);
+	j = api("/api/v1/services?q=octogenarian", 200);
+	assert_true(has_code(j, "990100-MZ-098"));
+	json_decref(j);
+	b = get_as(mz, "/catalog/items/990100-MZ-098/edit", 200);
+	assert_non_null(strstr(b, "问 | 答 | Q? | A."));
+	free(b);
+	free(lng);
+	free(csrf);
+	th_client_free(en);
+	th_client_free(mz);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -503,6 +643,7 @@ int main(void)
 		cmocka_unit_test(versions_and_permissions),
 		cmocka_unit_test(import_all_or_nothing),
 		cmocka_unit_test(edit_in_browser),
+		cmocka_unit_test(english_guide),
 	};
 	return cmocka_run_group_tests(tests, th_group_setup, th_group_teardown);
 }

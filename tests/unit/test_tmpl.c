@@ -484,6 +484,46 @@ static void test_form_errors(void **state)
 	fixture_free(f);
 }
 
+/* WCAG 3.1.2 marks: which fragments need a lang, and the text picked with its fallback. */
+static void test_lang_marks(void **state)
+{
+	(void)state;
+	struct fixture *f = fixture_new(false);
+	f->r.lang = "en";
+	assert_string_equal(dg_page_lang_of(&f->r, "国庆节"), "zh-CN");
+	assert_string_equal(dg_page_lang_of(&f->r, "Day 国庆"), "zh-CN");
+	assert_null(dg_page_lang_of(&f->r, "National Day"));
+	assert_null(dg_page_lang_of(&f->r, ""));
+	assert_null(dg_page_lang_of(&f->r, NULL));
+	f->r.lang = "zh";
+	assert_null(dg_page_lang_of(&f->r, "国庆节"));
+	assert_string_equal(dg_page_lang_of(&f->r, "CSV"), "en");
+	assert_null(dg_page_lang_of(&f->r, "2026-10-01 9:00")); /* digits and signs: none */
+	json_t *out = json_object(), *langs = json_object();
+	f->r.lang = "en";
+	/* English given: it, unmarked */
+	assert_false(dg_page_pick(&f->r, out, langs, "a", "条件", "Conditions"));
+	assert_string_equal(json_string_value(json_object_get(out, "a")), "Conditions");
+	assert_null(json_object_get(langs, "a"));
+	/* none: the Chinese, marked, said */
+	assert_true(dg_page_pick(&f->r, out, langs, "b", "条件", ""));
+	assert_string_equal(json_string_value(json_object_get(out, "b")), "条件");
+	assert_string_equal(json_string_value(json_object_get(langs, "b")), "zh-CN");
+	/* a fallback that is not Chinese at all needs no mark and no note */
+	assert_false(dg_page_pick(&f->r, out, langs, "c", "9-17", NULL));
+	assert_string_equal(json_string_value(json_object_get(out, "c")), "9-17");
+	/* a Chinese page without Chinese: the English, marked en */
+	f->r.lang = "zh";
+	assert_true(dg_page_pick(&f->r, out, langs, "d", NULL, "Only English"));
+	assert_string_equal(json_string_value(json_object_get(langs, "d")), "en");
+	/* neither: empty */
+	assert_false(dg_page_pick(&f->r, out, langs, "e", NULL, NULL));
+	assert_string_equal(json_string_value(json_object_get(out, "e")), "");
+	json_decref(out);
+	json_decref(langs);
+	fixture_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -507,6 +547,7 @@ int main(void)
 		cmocka_unit_test(test_error_page),
 		cmocka_unit_test(test_error_page_fallback),
 		cmocka_unit_test(test_form_errors),
+		cmocka_unit_test(test_lang_marks),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1016,6 +1016,85 @@ static void read_extras(struct dg_arena *a, json_t *params, struct dg_od_pkg_in 
 			 "update_frequency and region are at most 32 characters");
 }
 
+/*
+ * ckanext-fluent's multilingual core fields: {"en": ..., "zh_Hans_CN" or
+ * "zh": ...}, sent as an object or as its JSON text. Each is kept as a free
+ * extra of the same key holding the object's JSON text (keys sorted), which
+ * package_show gives back as the object (sql.c), as fluent stores them.
+ */
+static const struct {
+	const char *key;
+	size_t max; /* bytes of one language's text: title's and notes' own caps */
+} translated[] = {{"title_translated", 500}, {"notes_translated", 20000}};
+
+static bool is_translated(const char *k)
+{
+	for (size_t i = 0; i < sizeof translated / sizeof translated[0]; i++)
+		if (strcmp(k, translated[i].key) == 0)
+			return true;
+	return false;
+}
+
+/* One fluent value checked; its stored text (arena), NULL for none, or NULL with an error. */
+static const char *translated_text(struct dg_arena *a, json_t *v, size_t i, json_t *errs)
+{
+	json_t *o = json_is_string(v) ? json_loads(json_string_value(v), 0, NULL) : json_incref(v);
+	const char *k, *out = NULL;
+	json_t *t;
+	bool ok = json_is_object(o) && json_object_size(o) <= 3;
+	json_object_foreach (o, k, t)
+		ok = ok &&
+		     (strcmp(k, "en") == 0 || strcmp(k, "zh") == 0 ||
+		      strcmp(k, "zh_Hans_CN") == 0) &&
+		     json_is_string(t) && json_string_length(t) <= translated[i].max &&
+		     dg_utf8_valid(json_string_value(t), json_string_length(t));
+	if (!ok && !json_is_null(v))
+		add_errk(errs, translated[i].key, "translated", NULL,
+			 "Must be an object of language codes (en, zh, zh_Hans_CN) and texts");
+	else if (ok && json_object_size(o)) {
+		char *text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+		out = dg_arena_strdup(a, text);
+		free(text);
+	}
+	json_decref(o);
+	return out;
+}
+
+/*
+ * title_translated and notes_translated into p's free extras: as sent at
+ * the top level, else as sent among the extras, else (an update) as the
+ * dataset had them, as a title left out stays. null or {} removes one.
+ */
+static void read_translated(struct dg_arena *a, json_t *params, json_t *old, struct dg_od_pkg_in *p,
+			    json_t *errs)
+{
+	const char **keys = dg_arena_alloc(a, (p->nextras + 3) * sizeof *keys);
+	const char **vals = dg_arena_alloc(a, (p->nextras + 3) * sizeof *vals);
+	size_t n = 0;
+	for (size_t e = 0; e < p->nextras; e++)
+		if (!is_translated(p->extra_keys[e])) {
+			keys[n] = p->extra_keys[e];
+			vals[n++] = p->extra_vals[e];
+		}
+	for (size_t i = 0; i < sizeof translated / sizeof translated[0]; i++) {
+		json_t *v = json_object_get(params, translated[i].key), *sent_extra = NULL;
+		for (size_t e = 0; !v && e < p->nextras; e++)
+			if (strcmp(p->extra_keys[e], translated[i].key) == 0)
+				v = sent_extra = json_string(p->extra_vals[e]);
+		if (!v && old)
+			v = json_object_get(old, translated[i].key);
+		const char *text = v ? translated_text(a, v, i, errs) : NULL;
+		json_decref(sent_extra);
+		if (text) {
+			keys[n] = translated[i].key;
+			vals[n++] = text;
+		}
+	}
+	p->extra_keys = keys;
+	p->extra_vals = vals;
+	p->nextras = n;
+}
+
 /* Keys of a resource that dgov keeps itself or that are not the resource's own. */
 static bool core_key(const char *k)
 {
@@ -1311,6 +1390,7 @@ static void read_package(struct dg_arena *a, json_t *params, json_t *old, struct
 	}
 	read_tags(a, params, p, errs);
 	read_extras(a, params, p, errs);
+	read_translated(a, params, old, p, errs);
 	read_resources(a, params, old, p, errs);
 	const char *id = str_of(params, "id");
 	if (old)
@@ -1375,6 +1455,15 @@ static bool among(const char *const *v, size_t n, const char *name)
  * Whether p says what old (the stored dataset) says: then an update changes
  * nothing, and CKAN leaves metadata_modified as it was.
  */
+/* How many of p's free extras are translated fields. */
+static size_t ntr_count(const struct dg_od_pkg_in *p)
+{
+	size_t n = 0;
+	for (size_t e = 0; e < p->nextras; e++)
+		n += is_translated(p->extra_keys[e]);
+	return n;
+}
+
 static bool package_same(const struct dg_od_pkg_in *p, json_t *old)
 {
 	static const char *const keys[] = {
@@ -1398,10 +1487,25 @@ static bool package_same(const struct dg_od_pkg_in *p, json_t *old)
 	json_array_foreach (tags, i, t)
 		if (!among(p->tags, p->ntags, str_of(t, "name") ? str_of(t, "name") : ""))
 			return false;
-	/* the extras: the three with columns, then the free ones by key */
+	/* the extras: the three with columns, then the free ones by key; the
+	   translated fields, which show as their own keys, compared as sorted text */
 	json_t *extras = json_object_get(old, "extras");
 	const char *cols[] = {p->frequency, p->region, p->tier};
-	if (json_array_size(extras) != 3 + p->nextras)
+	size_t ntr = 0;
+	for (size_t e = 0; e < p->nextras; e++) {
+		if (!is_translated(p->extra_keys[e]))
+			continue;
+		char *was = json_dumps(json_object_get(old, p->extra_keys[e]),
+				       JSON_COMPACT | JSON_SORT_KEYS);
+		bool same = was && strcmp(was, p->extra_vals[e]) == 0;
+		free(was);
+		if (!same)
+			return false;
+		ntr++;
+	}
+	for (size_t k = 0; k < sizeof translated / sizeof translated[0]; k++)
+		ntr -= json_object_get(old, translated[k].key) ? 1 : 0;
+	if (ntr != 0 || json_array_size(extras) != 3 + p->nextras - ntr_count(p))
 		return false;
 	json_array_foreach (extras, i, t) {
 		const char *k = str_of(t, "key"), *v = str_of(t, "value");

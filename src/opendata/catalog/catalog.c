@@ -7,6 +7,7 @@
 #include "opendata/catalog/catalog_int.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "core/date.h"
 
@@ -55,6 +56,30 @@ static const char *const demo[][8] = {
 	 "CSV"},
 };
 
+/* The demo datasets' English title and description (ckanext-fluent's fields), in demo's order. */
+static const char *const demo_en[][2] = {
+	{"Recipients of the minimum living allowance",
+	 "Monthly counts of urban and rural residents receiving the minimum living allowance "
+	 "(dibao), by district."},
+	{"Elderly care institutions",
+	 "A list of the region's elderly care institutions, with their addresses and beds."},
+	{"Marriage registrations", "Yearly counts of marriage and divorce registrations."},
+	{"New urban jobs", "Monthly counts of new jobs created in towns and cities, by district."},
+	{"People covered by social insurance",
+	 "Quarterly counts of people insured, by kind of social insurance."},
+	{"Registered market entities", "Monthly counts of companies and sole traders registered."},
+	{"Food safety sampling results",
+	 "Results of food safety sampling inspections (conditional: apply to use)."},
+	{"Medical and health institutions",
+	 "A list of hospitals, clinics and other medical institutions."},
+	{"Registered population",
+	 "Yearly counts of the registered (hukou) population, by district."},
+	{"Construction permits", "Construction permits issued, month by month."},
+	{"Pharmacies in the medical insurance scheme",
+	 "A list of pharmacies designated for medical insurance."},
+	{"Internal case ledger", "The department's internal ledger of cases (closed data)."},
+};
+
 static dg_rc seed_one(struct dg_db *db, size_t i, int64_t now)
 {
 	char id[40], rid[40], url[160];
@@ -82,6 +107,13 @@ static dg_rc seed_one(struct dg_db *db, size_t i, int64_t now)
 		rc = dg_od_insert_resource(db, rid, id, demo[i][1], demo[i][7], url, 0, now);
 	if (!rc)
 		rc = dg_od_insert_tag(db, id, demo[i][6]);
+	for (int k = 0; !rc && k < 2; k++) {
+		json_t *t = json_pack("{s:s, s:s}", "en", demo_en[i][k], "zh_Hans_CN", demo[i][1]);
+		char *text = json_dumps(t, JSON_COMPACT | JSON_SORT_KEYS);
+		rc = dg_od_insert_extra(db, id, k ? "notes_translated" : "title_translated", text);
+		free(text);
+		json_decref(t);
+	}
 	if (!rc)
 		rc = dg_od_index_package(db, id);
 	if (!rc) {

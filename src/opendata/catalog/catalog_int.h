@@ -168,6 +168,9 @@ dg_rc dg_od_insert_resource(struct dg_db *db, const char *id, const char *packag
 			    const char *name, const char *format, const char *url, int position,
 			    int64_t now_ms) DG_MUST;
 dg_rc dg_od_insert_tag(struct dg_db *db, const char *package_id, const char *name) DG_MUST;
+/* A free extra of a new dataset (the demo's ckanext-fluent fields, actions.c). */
+dg_rc dg_od_insert_extra(struct dg_db *db, const char *package_id, const char *key,
+			 const char *value) DG_MUST;
 
 /* ---- the reads behind the group, organization and tag actions (search.c) ---- */
 

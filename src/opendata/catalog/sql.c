@@ -155,9 +155,20 @@ static dg_rc add_extras(struct dg_db *db, json_t *pkg, const char *id)
 	if (rc)
 		return rc;
 	json_t *list = json_object_get(pkg, "extras");
-	while ((rc = dg_rows_next(rows)) == DG_OK)
-		json_array_append_new(list, json_pack("{s:s, s:s}", "key", dg_rows_text(rows, 0),
-						      "value", dg_rows_text(rows, 1)));
+	while ((rc = dg_rows_next(rows)) == DG_OK) {
+		const char *k = dg_rows_text(rows, 0), *v = dg_rows_text(rows, 1);
+		/* ckanext-fluent's fields (actions.c) show as their objects, as fluent's do */
+		json_t *tr =
+			strcmp(k, "title_translated") == 0 || strcmp(k, "notes_translated") == 0
+				? json_loads(v, 0, NULL)
+				: NULL;
+		if (json_is_object(tr))
+			json_object_set_new(pkg, k, tr);
+		else {
+			json_decref(tr);
+			json_array_append_new(list, json_pack("{s:s, s:s}", "key", k, "value", v));
+		}
+	}
 	dg_rows_free(rows);
 	return rc == DG_ENOTFOUND ? DG_OK : rc;
 }
@@ -246,6 +257,13 @@ dg_rc dg_od_insert_tag(struct dg_db *db, const char *package_id, const char *nam
 {
 	return dg_db_exec(db, "INSERT INTO od_tags (package_id, name) VALUES (?, ?)",
 			  DG_ARGS(DG_VT(package_id), DG_VT(name)), NULL);
+}
+
+dg_rc dg_od_insert_extra(struct dg_db *db, const char *package_id, const char *key,
+			 const char *value)
+{
+	return dg_db_exec(db, "INSERT INTO od_extras (package_id, key, value) VALUES (?, ?, ?)",
+			  DG_ARGS(DG_VT(package_id), DG_VT(key), DG_VT(value)), NULL);
 }
 
 dg_rc dg_od_group_meta_save(struct dg_db *db, bool org, const char *name, const char *title,

@@ -201,6 +201,33 @@ dg_rc dg_datastore_stage(struct dg_job *job, const char *path, const struct dg_d
 dg_rc dg_ds_stage_sweep_run(struct dg_job *job, struct dg_err *err) DG_MUST;
 
 /*
+ * ---- background exports (export.c) ----
+ *
+ * A whole table written to <data>/exports/<job id>.<format> by a
+ * "datastore.export" job, for tables too large to wait on: payload
+ * {"resource_id", "format" (csv | xlsx | json | tsv), "labels" (zh | en:
+ * the header's column labels), "dataset" (its name, for the file's)};
+ * progress is rows written of the table's rows, saved after every page;
+ * result {"resource_id", "format", "dataset", "bytes", "rows",
+ * "expires_ms"}. The file is kept DG_DS_EXPORT_KEEP_SEC after it is
+ * made, then "datastore.export_sweep" (at start-up and hourly) removes it.
+ * The dataset page offers it for tables of DG_DS_EXPORT_OFFER_ROWS rows or
+ * more. A job with no table, or an XLSX over its cap, fails at once.
+ */
+#define DG_DS_EXPORT_KEEP_SEC   (24 * 3600)
+#define DG_DS_EXPORT_OFFER_ROWS 10000
+struct dg_env;
+bool dg_ds_export_format_ok(const char *format);
+/* Queue one for user_id (who alone may fetch it); EINVAL for a format not offered. */
+dg_rc dg_ds_export_queue(struct dg_db *db, const char *resource_id, const char *format,
+			 const char *lang, const char *dataset, int64_t user_id,
+			 int64_t *job) DG_MUST;
+/* The folder the files are kept in, into out. */
+void dg_ds_export_dir(const struct dg_env *env, char *out, size_t n);
+dg_rc dg_ds_export_run(struct dg_job *job, struct dg_err *err) DG_MUST;
+dg_rc dg_ds_export_sweep_run(struct dg_job *job, struct dg_err *err) DG_MUST;
+
+/*
  * The demo region's tables (demo.c): writes a generated CSV for each of
  * the twelve demo datasets under <data_dir>/demo and queues its load; the
  * market-entities table gets big_rows rows, the others a few hundred to a

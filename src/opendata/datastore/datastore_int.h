@@ -295,4 +295,20 @@ dg_rc dg_ds_check_read(struct dg_req *r, struct dg_db *db, const char *resource_
 dg_rc dg_ds_still_open(struct dg_db *db, const char *resource_id, int64_t app_id,
 		       bool *open) DG_MUST;
 
+/*
+ * The background export (export.c, dump.c): resource_id's whole table,
+ * every column, written to path as format ("csv" with a BOM, "tsv",
+ * "json" or "xlsx", whose workbook keeps its temporary files in tmp_dir)
+ * with a header of labels (labels: NULL for the names, "label" or
+ * "label_en"), a page at a time on db, each page under the read budget;
+ * progress (may be NULL) is told the rows written and the table's rows
+ * after each page, and an error from it stops the export. EINVAL for an
+ * unknown format, ENOTFOUND when the resource has no table, ETOOBIG past
+ * the XLSX cap, EIO when the file cannot be written. path may be left
+ * half written on error: the caller removes it.
+ */
+dg_rc dg_ds_dump_file(struct dg_db *db, const char *resource_id, const char *format,
+		      const char *labels, const char *tmp_dir, const char *path,
+		      dg_rc (*progress)(void *ctx, int64_t done, int64_t total), void *ctx) DG_MUST;
+
 #endif

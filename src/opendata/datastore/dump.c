@@ -107,6 +107,7 @@ struct dump {
 	struct dg_xlsx *x;
 	char xlsx_path[PATH_MAX]; /* the workbook until it is opened as fp and unlinked */
 	FILE *fp;
+	bool to_file; /* dg_ds_dump_file: the workbook stays where it is written */
 };
 
 /* The header cell of output column i: its label when asked for and given, else its name. */
@@ -291,6 +292,8 @@ static dg_rc xlsx_finish(struct dump *d)
 {
 	dg_rc rc = dg_xlsx_close(d->x);
 	d->x = NULL;
+	if (d->to_file)
+		return rc;
 	if (rc == DG_OK && !(d->fp = fopen(d->xlsx_path, "rb")))
 		rc = DG_EIO;
 	unlink(d->xlsx_path);
@@ -777,6 +780,60 @@ static dg_rc dump_handle(struct dg_req *r)
 out:
 	if (xlsx_counted)
 		atomic_fetch_sub(&xlsx_running, 1);
+	dump_free(d);
+	return rc;
+}
+
+dg_rc dg_ds_dump_file(struct dg_db *db, const char *resource_id, const char *format,
+		      const char *labels, const char *tmp_dir, const char *path,
+		      dg_rc (*progress)(void *ctx, int64_t done, int64_t total), void *ctx)
+{
+	struct dump *d = dg_xcalloc(1, sizeof *d);
+	struct dg_buf buf;
+	FILE *out = NULL;
+	dg_rc rc = DG_EINVAL;
+	d->slot = -1;
+	d->limit = INT64_MAX;
+	d->labels = labels;
+	d->to_file = true;
+	dg_ds_where_init(&d->w);
+	dg_buf_init(&d->sql, 1 << 20);
+	dg_buf_init(&buf, DG_STREAM_BUF_MAX);
+	for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++)
+		if (strcmp(format, formats[i].name) == 0) {
+			d->f = (enum fmt)i;
+			rc = DG_OK;
+		}
+	if (rc || (rc = dg_ds_sql_lookup(db, resource_id, &d->t)))
+		goto out;
+	d->cols = dg_ds_cols(&d->t, &d->ncols);
+	d->sel = dg_xcalloc(d->ncols, sizeof *d->sel);
+	for (size_t i = 0; i < d->ncols; i++)
+		d->sel[d->nsel++] = i;
+	if (d->f == F_XLSX)
+		rc = dg_xlsx_open(path, tmp_dir, &d->x);
+	else if (!(out = fopen(path, "wb")))
+		rc = DG_EIO;
+	if (rc == DG_OK)
+		rc = head(d, true, &buf); /* a CSV's BOM: Excel on Chinese Windows reads it */
+	/* a page at a time, each under the read budget, its text written before the next */
+	while (rc == DG_OK && !d->ended) {
+		if (out && buf.len && fwrite(buf.ptr, 1, buf.len, out) != buf.len)
+			rc = DG_EIO;
+		dg_buf_reset(&buf);
+		if (rc == DG_OK && (rc = dg_db_set_timeout_ms(db, DG_DS_READ_MS)) == DG_OK)
+			rc = page(d, db, &buf);
+		if (dg_db_set_timeout_ms(db, 0) != DG_OK && rc == DG_OK)
+			rc = DG_EDB;
+		if (rc == DG_OK && progress)
+			rc = progress(ctx, d->rows, d->t.row_count);
+	}
+	if (rc == DG_OK && out && buf.len && fwrite(buf.ptr, 1, buf.len, out) != buf.len)
+		rc = DG_EIO;
+out:
+	if (out && fclose(out) != 0 && rc == DG_OK)
+		rc = DG_EIO;
+	dg_buf_release(&buf);
 	dump_free(d);
 	return rc;
 }

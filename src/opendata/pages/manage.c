@@ -220,8 +220,9 @@ static const struct dfield {
 	const char *name;
 	enum fkind kind;
 } dfields[] = {
-	{"title", F_TEXT},      {"name", F_TEXT},
-	{"notes", F_AREA},      {"license_id", F_SELECT},
+	{"title", F_TEXT},      {"title_en", F_TEXT},
+	{"name", F_TEXT},       {"notes", F_AREA},
+	{"notes_en", F_AREA},   {"license_id", F_SELECT},
 	{"theme", F_TEXT},      {"frequency", F_SELECT},
 	{"region", F_TEXT},     {"tier", F_RADIO},
 	{"private", F_CHECK},   {"tags", F_AREA},
@@ -241,6 +242,8 @@ static const char *const pkg_map[][2] = {
 	{"id", "name"},
 	{"title", "title"},
 	{"notes", "notes"},
+	{"title_translated", "title_en"},
+	{"notes_translated", "notes_en"},
 	{"license_id", "license_id"},
 	{"groups", "theme"},
 	{"tags", "tags"},
@@ -278,6 +281,10 @@ static const char *stored_text(struct dg_req *r, json_t *pkg, const char *name)
 		return extra_of(pkg, !strcmp(name, "tier") ? "open_tier" : "region");
 	if (!strcmp(name, "private"))
 		return json_is_true(json_object_get(pkg, "private")) ? "true" : "";
+	if (!strcmp(name, "title_en") || !strcmp(name, "notes_en"))
+		return str_of(json_object_get(pkg, !strcmp(name, "title_en") ? "title_translated"
+									     : "notes_translated"),
+			      "en");
 	if (!strcmp(name, "tags")) {
 		struct dg_buf b;
 		json_t *t;
@@ -334,6 +341,11 @@ static json_t *dataset_fields(struct dg_req *r, json_t *pkg, bool posted, json_t
 			"{s:s, s:s, s:s, s:s, s:b}", "name", f->name, "label",
 			dg_t(r, dg_arena_printf(r->arena, "odp.manage.f.%s", f->name)), "hint",
 			strcmp(hint, hint_key) ? hint : "", "value", v, kinds[f->kind], 1);
+		/* the title and description are the Chinese ones; their English beside them */
+		if (!strcmp(f->name, "title") || !strcmp(f->name, "notes"))
+			json_object_set_new(o, "lang", json_string("zh-CN"));
+		else if (!strcmp(f->name, "title_en") || !strcmp(f->name, "notes_en"))
+			json_object_set_new(o, "lang", json_string("en"));
 		if (f->kind == F_SELECT || f->kind == F_RADIO)
 			json_object_set_new(o, "options", options_of(r, f, v));
 		if (f->kind == F_CHECK)
@@ -447,6 +459,21 @@ static json_t *dataset_params(struct dg_req *r, json_t *old, const char *owner)
 	if (name) {
 		struct dg_str t = dg_str_trim(dg_str_of(name));
 		json_object_set_new(p, "name", json_stringn(t.p, t.n));
+	}
+	/* the English title and description into ckanext-fluent's fields, other languages kept */
+	static const char *const en[][2] = {{"title_en", "title_translated"},
+					    {"notes_en", "notes_translated"}};
+	for (size_t i = 0; i < 2; i++) {
+		const char *v = dg_req_field(r, en[i][0]);
+		json_t *t = json_object_get(p, en[i][1]);
+		t = json_is_object(t) ? json_deep_copy(t) : json_object();
+		if (v && *v && dg_utf8_valid(v, strlen(v)))
+			json_object_set_new(t, "en", json_string(v));
+		else
+			json_object_del(t, "en");
+		json_object_set_new(p, en[i][1], json_object_size(t) ? t : json_null());
+		if (!json_object_size(t))
+			json_decref(t);
 	}
 	const char *priv = dg_req_field(r, "private");
 	json_object_set_new(p, "private", json_boolean(priv && !strcmp(priv, "true")));

@@ -213,13 +213,15 @@ static json_t *facet_lists(struct dg_req *r, const struct search_state *st, json
 		json_array_foreach (items, k, it) {
 			const char *v = json_string_value(json_object_get(it, "name"));
 			bool sel = st->facet[i] && strcmp(st->facet[i], v) == 0;
+			const char *label = facet_label(r, depts, i, v);
+			/* themes and tags are data, in the language they were written in */
+			const char *lang = dg_page_lang_of(r, label);
 			json_array_append_new(
 				list,
-				json_pack("{s:s, s:s, s:I, s:b}", "label",
-					  facet_label(r, depts, i, v), "href",
+				json_pack("{s:s, s:s, s:I, s:b, s:s}", "label", label, "href",
 					  search_href(r, st, (int)i, sel ? NULL : v, 1), "count",
 					  json_integer_value(json_object_get(it, "count")),
-					  "selected", sel));
+					  "selected", sel, "lang", lang ? lang : ""));
 		}
 		json_t *f = json_pack("{s:s, s:s, s:o}", "key", facet_keys[i][0], "title",
 				      dg_t(r, facet_keys[i][3]), "items", list);
@@ -231,14 +233,54 @@ static json_t *facet_lists(struct dg_req *r, const struct search_state *st, json
 	return out;
 }
 
+/*
+ * A dataset's title and description in the page's language, into o: the
+ * core title and notes are the Chinese ones unless title_translated and
+ * notes_translated (ckanext-fluent's shape, catalog/actions.c) say
+ * otherwise, and an English page without English shows the Chinese, with
+ * its lang in o.lang (dg_page_pick). Returns true when it fell back.
+ */
+static bool ds_texts(struct dg_req *r, json_t *pkg, json_t *o)
+{
+	static const char *const keys[][2] = {{"title", "title_translated"},
+					      {"notes", "notes_translated"}};
+	json_t *langs = json_object();
+	bool fell = false;
+	for (size_t i = 0; i < 2; i++) {
+		json_t *t = json_object_get(pkg, keys[i][1]);
+		const char *zh = json_string_value(json_object_get(t, "zh_Hans_CN"));
+		if (!zh || !*zh)
+			zh = json_string_value(json_object_get(t, "zh"));
+		if (!zh || !*zh)
+			zh = json_string_value(json_object_get(pkg, keys[i][0]));
+		fell |= dg_page_pick(r, o, langs, keys[i][0], zh,
+				     json_string_value(json_object_get(t, "en")));
+	}
+	json_object_set_new(o, "lang", langs);
+	return fell;
+}
+
+/* Tags as {name, lang}: lang is what a tag in the other language needs (dg_page_lang_of). */
+static json_t *tag_list(struct dg_req *r, json_t *pkg)
+{
+	json_t *out = json_array(), *t;
+	size_t i;
+	json_array_foreach (json_object_get(pkg, "tags"), i, t) {
+		const char *n = json_string_value(json_object_get(t, "name"));
+		const char *lang = dg_page_lang_of(r, n);
+		json_array_append_new(
+			out, json_pack("{s:s, s:s}", "name", n ? n : "", "lang", lang ? lang : ""));
+	}
+	return out;
+}
+
 static json_t *result_items(struct dg_req *r, json_t *res, json_t *depts)
 {
 	json_t *list = json_array(), *p;
 	size_t i;
 	json_array_foreach (json_object_get(res, "results"), i, p) {
-		json_t *o = json_pack("{s:O, s:O, s:O}", "name", json_object_get(p, "name"),
-				      "title", json_object_get(p, "title"), "notes",
-				      json_object_get(p, "notes"));
+		json_t *o = json_pack("{s:O}", "name", json_object_get(p, "name"));
+		ds_texts(r, p, o);
 		const char *dept = json_string_value(json_object_get(p, "owner_org"));
 		json_object_set_new(o, "dept", json_string(name_of(depts, dept ? dept : "")));
 		json_t *e;
@@ -386,14 +428,10 @@ static dg_rc load_dataset(struct dg_req *r, struct dg_db *db, json_t **pkg, json
 	if (g)
 		theme = json_string_value(json_object_get(g, "name"));
 	const char *mod = json_string_value(json_object_get(*pkg, "metadata_modified"));
-	json_t *tags = json_array(), *t;
-	size_t i;
-	json_array_foreach (json_object_get(*pkg, "tags"), i, t)
-		json_array_append(tags, json_object_get(t, "name"));
+	json_t *tags = tag_list(r, *pkg);
 	json_t *meta = json_pack(
-		"{s:O, s:O, s:O, s:O, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o}", "id",
-		json_object_get(*pkg, "id"), "name", json_object_get(*pkg, "name"), "title",
-		json_object_get(*pkg, "title"), "notes", json_object_get(*pkg, "notes"), "dept",
+		"{s:O, s:O, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o}", "id",
+		json_object_get(*pkg, "id"), "name", json_object_get(*pkg, "name"), "dept",
 		name_of(depts, dept ? dept : ""), "dept_code", dept ? dept : "", "theme", theme,
 		"freq", tr(r, "odp.freq", extra_of(*pkg, "update_frequency")), "region",
 		extra_of(*pkg, "region"), "tier", tr(r, "odp.tier", extra_of(*pkg, "open_tier")),
@@ -401,9 +439,12 @@ static dg_rc load_dataset(struct dg_req *r, struct dg_db *db, json_t **pkg, json
 		tr(r, "odp.license", json_string_value(json_object_get(*pkg, "license_id"))),
 		"tags", tags);
 	json_decref(depts);
+	json_object_set_new(meta, "fallback", json_boolean(ds_texts(r, *pkg, meta)));
+	const char *theme_lang = dg_page_lang_of(r, theme);
+	json_object_set_new(meta, "theme_lang", json_string(theme_lang ? theme_lang : ""));
 	json_object_set_new(d, "ds", meta);
 	json_object_set_new(d, "nav", json_string("search"));
-	json_object_set_new(d, "title", json_incref(json_object_get(*pkg, "title")));
+	json_object_set(d, "title", json_object_get(meta, "title"));
 	return DG_OK;
 }
 
@@ -534,9 +575,11 @@ static dg_rc add_chart(struct dg_req *r, const char *rid, const struct preview_s
 		labels[i] =
 			dg_arena_strdup(r->arena, cell_text(r, json_object_get(rec, label_col)));
 		values[i] = num_of(json_object_get(rec, ps->chart));
+		const char *lang = dg_page_lang_of(r, labels[i]);
 		json_array_append_new(rows,
-				      json_pack("{s:s, s:s}", "label", labels[i], "value",
-						cell_text(r, json_object_get(rec, ps->chart))));
+				      json_pack("{s:s, s:s, s:s}", "label", labels[i], "value",
+						cell_text(r, json_object_get(rec, ps->chart)),
+						"lang", lang ? lang : ""));
 	}
 	json_decref(res);
 	double lo = n ? values[0] : 0, hi = lo;
@@ -680,14 +723,11 @@ static dg_rc add_preview(struct dg_req *r, struct dg_db *db, json_t *pkg, bool l
 		json_array_foreach (fields, k, f) {
 			/* each cell with its column's name, shown before it on a narrow screen */
 			const char *id = json_string_value(json_object_get(f, "id"));
-			const char *label = json_string_value(json_object_get(f, "label"));
-			json_array_append_new(
-				cells, json_pack("{s:s, s:s}", "label",
-						 label && label[0] ? label
-						 : id              ? id
-								   : "",
-						 "value",
-						 cell_text(r, json_object_get(rec, id ? id : ""))));
+			const char *v = cell_text(r, json_object_get(rec, id ? id : ""));
+			const char *lang = dg_page_lang_of(r, v);
+			json_array_append_new(cells,
+					      json_pack("{s:s, s:s, s:s}", "label", col_label(r, f),
+							"value", v, "lang", lang ? lang : ""));
 		}
 		json_array_append_new(rows,
 				      json_pack("{s:I, s:o}", "id",
@@ -709,8 +749,7 @@ static dg_rc add_preview(struct dg_req *r, struct dg_db *db, json_t *pkg, bool l
 	return DG_OK;
 }
 
-/* "1.2 MB": a size for people, in the page's language. */
-static const char *size_text(struct dg_req *r, double bytes)
+const char *dg_od_size_text(struct dg_req *r, double bytes)
 {
 	static const char *const units[] = {"B", "KB", "MB", "GB"};
 	size_t u = 0;
@@ -772,6 +811,9 @@ static dg_rc add_resources(struct dg_req *r, struct dg_db *db, json_t *pkg, bool
 				      json_object_get(res1, "format"), "url",
 				      json_object_get(res1, "url"), "own_dump", own_dump);
 		json_array_append_new(list, o);
+		const char *name_lang =
+			dg_page_lang_of(r, json_string_value(json_object_get(res1, "name")));
+		json_object_set_new(o, "name_lang", json_string(name_lang ? name_lang : ""));
 		/* its own link, unless that is the dump offered below or one locked away */
 		json_object_set_new(o, "link", json_boolean(!own_dump));
 		if (!json_is_true(json_object_get(res1, "datastore_active")))
@@ -788,7 +830,11 @@ static dg_rc add_resources(struct dg_req *r, struct dg_db *db, json_t *pkg, bool
 		if (!locked) {
 			double est = csv_estimate(r, rid, t.fields, t.row_count);
 			if (est > 0)
-				json_object_set_new(o, "csv_size", json_string(size_text(r, est)));
+				json_object_set_new(o, "csv_size",
+						    json_string(dg_od_size_text(r, est)));
+			/* a large table: prepared in the background rather than waited on */
+			json_object_set_new(o, "export",
+					    json_boolean(t.row_count >= DG_DS_EXPORT_OFFER_ROWS));
 		}
 		json_decref(t.fields);
 	}

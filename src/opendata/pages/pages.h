@@ -25,6 +25,13 @@ const struct dg_route *dg_od_pages_routes(size_t *n);
 /* The staff's pages (manage.c): /data/manage, a dataset's and its resources' forms. */
 const struct dg_route *dg_od_manage_routes(size_t *n);
 
+/*
+ * Background exports of large tables (export.c): POST
+ * /data/datasets/{id}/resources/{rid}/export, then /data/exports/{job}
+ * (progress, then the download link) and /data/exports/{job}/file.
+ */
+const struct dg_route *dg_od_export_routes(size_t *n);
+
 /* One table of the demo's datasets, so its pages show a preview and a chart. */
 dg_rc dg_od_pages_demo_seed(struct dg_db *db, struct dg_err *err) DG_MUST;
 

@@ -28,4 +28,7 @@ dg_rc dg_od_showcase_approve(struct dg_req *r) DG_MUST;
 dg_rc dg_od_stats_page(struct dg_req *r) DG_MUST;
 dg_rc dg_od_stats_api(struct dg_req *r) DG_MUST;
 
+/* "1.2 MB": a size for people (pages.c). */
+const char *dg_od_size_text(struct dg_req *r, double bytes);
+
 #endif
