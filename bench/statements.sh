@@ -30,24 +30,17 @@ flags=(--db "postgresql://postgres@127.0.0.1:$PGPORT/st" --key-file "$TMP/key" -
 "$BIN" user add --role staff --username pub0 --name "Publisher" --dept mz --password bench-password-0 "${flags[@]}" >/dev/null
 staff=$("$BIN" user token pub0 harvest "${flags[@]}" 2>/dev/null | grep -o 'dgt_[0-9a-f]*' | head -n1)
 resident=$("$BIN" user token lisi bench "${flags[@]}" 2>/dev/null | grep -o 'dgt_[0-9a-f]*' | head -n1)
-"$BIN" serve "${flags[@]}" --job-workers 0 --port 0 >"$TMP/serve.out" 2>"$TMP/serve.err" &
-DGOV_PID=$!
-url=
-for _ in $(seq 1 300); do
-	url=$(grep -o 'http://[0-9.]*:[0-9]*' "$TMP/serve.out" | head -n1 || true)
-	[[ -n $url ]] && curl -sf "$url/readyz" >/dev/null && break
-	sleep 0.1
-done
+bench_serve "${flags[@]}" --job-workers 0
 n=0
 create() {
 	n=$((n + 1))
 	curl -sf -o /dev/null -H "Authorization: $staff" -H 'Content-Type: application/json' \
 		-d "{\"name\":\"mz-st-$n\",\"title\":\"统计年报 $n\",\"owner_org\":\"mz\",\"tags\":[{\"name\":\"统计\"},{\"name\":\"年报\"},{\"name\":\"h1\"}],\"resources\":[{\"url\":\"https://x.example/$n.csv\",\"format\":\"CSV\"},{\"url\":\"https://x.example/$n.json\",\"format\":\"JSON\"}]}" \
-		"$url/api/3/action/package_create"
+		"$URL/api/3/action/package_create"
 }
 submit() {
 	curl -sf -o /dev/null -H "Authorization: Bearer $resident" -H 'Content-Type: application/json' \
-		-d '{"item":"990100-MZ-004","answers":{"method":"social_card"}}' "$url/api/v1/applications"
+		-d '{"item":"990100-MZ-004","answers":{"method":"social_card"}}' "$URL/api/v1/applications"
 }
 # count WORK FN: the statements of N more FN after WARM of them, a request
 count() {

@@ -49,21 +49,11 @@ run() {
 	((i == CLIENTS)) || { echo "bench: $CLIENTS departments needed, the demo has $i" >&2; exit 1; }
 	local before
 	before=$("$@" "SELECT COUNT(*) FROM od_packages")
-	"$BIN" serve "${flags[@]}" --port 0 >"$TMP/serve.out" 2>"$TMP/serve.err" &
-	DGOV_PID=$!
-	local url=
-	for _ in $(seq 1 300); do
-		url=$(grep -o 'http://[0-9.]*:[0-9]*' "$TMP/serve.out" | head -n1 || true)
-		[[ -n $url ]] && curl -sf "$url/readyz" >/dev/null && break
-		sleep 0.1
-	done
-	[[ -n $url ]] || { echo "bench: dgov did not start"; cat "$TMP/serve.err"; exit 1; }
+	bench_serve "${flags[@]}"
 	local out
 	out=$(TOKENS=$tokens wrk -t$CLIENTS -c$CLIENTS -d"${SECS}s" \
-		--latency -s bench/catalog/create.lua "$url/api/3/action/package_create")
-	kill "$DGOV_PID"
-	wait "$DGOV_PID" 2>/dev/null || true
-	DGOV_PID=
+		--latency -s bench/catalog/create.lua "$URL/api/3/action/package_create")
+	bench_unserve
 	local rps p50 p99 acked refused other after
 	rps=$(awk '/Requests\/sec:/ {print $2}' <<<"$out")
 	p50=$(awk '$1 == "50%" {print $2}' <<<"$out")
