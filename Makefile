@@ -113,7 +113,10 @@ test-only:
 # p99, memory, lost writes, where the time goes) runs only when named, and
 # so does catalog (issue 19's requests on `dgov demo --datasets N` catalogues
 # of BENCH_SIZES datasets, default "1000 190000", package_search's q next to
-# the store's own full-text query). exchange (issue 12: the one-record
+# the store's own full-text query), and publish (issue 19: package_create by
+# 8 departments' staff under wrk for BENCH_SECONDS, default 20, on both
+# stores, counted afterwards, next to the same rows written straight to the
+# store). exchange (issue 12: the one-record
 # /x/v1 lookup under wrk at 64 connections next to PostgREST and pgbench,
 # audit appends on both stores, `dgov audit verify` over BENCH_AUDIT records,
 # default 1M, and a bulk read of a BENCH_ROWS-record registry next to psql
@@ -140,9 +143,10 @@ bench:
 		datastore) DGOV_BIN=$(BIN) BENCH_ROWS=$(BENCH_ROWS) bench/datastore/run.sh || exit 1 ;; \
 		soak) DGOV_BIN=$(BIN) bench/soak/run.sh || exit 1 ;; \
 		catalog) DGOV_BIN=$(BIN) bench/catalog/run.sh || exit 1 ;; \
+		publish) DGOV_BIN=$(BIN) bench/catalog/create.sh || exit 1 ;; \
 		exchange) DGOV_BIN=$(BIN) BENCH_ROWS=$(BENCH_ROWS) BENCH_AUDIT=$(BENCH_AUDIT) \
 			bench/exchange/run.sh || exit 1 ;; \
-		*) echo "unknown benchmark $$b (http, cases, rule, datastore, soak, catalog, exchange)"; exit 2 ;; \
+		*) echo "unknown benchmark $$b (http, cases, rule, datastore, soak, catalog, publish, exchange)"; exit 2 ;; \
 		esac; \
 	done; \
 	bench/report.sh "$$BENCH_RESULTS" "$$load0"

@@ -3,7 +3,9 @@
 # server and PostgreSQL the script started, and a durable PostgreSQL 15 of
 # its own (fsync on, like SQLite with synchronous=FULL).
 #
-# After sourcing: TMP, PGBIN; set DGOV_PID when serving. bench_need TOOL...;
+# After sourcing: TMP, PGBIN; set DGOV_PID when serving, or bench_serve
+# FLAG... (dgov serve on an ephemeral port: URL and DGOV_PID set once it is
+# ready; bench_unserve stops it). bench_need TOOL...;
 # bench_pg_start DB... (creates the databases; PGPORT is set; non-zero when
 # PostgreSQL 15 is not installed here); bench_postgrest_start DB-URI PROBE
 # (PostgREST 12 from npm over DB-URI's public schema; PGRST_PORT is set);
@@ -25,6 +27,25 @@ bench_cleanup() {
 	rm -rf "$TMP"
 }
 trap bench_cleanup EXIT
+
+bench_serve() {
+	"$BIN" serve "$@" --port 0 >"$TMP/serve.out" 2>"$TMP/serve.err" &
+	DGOV_PID=$!
+	URL=
+	for _ in $(seq 1 300); do
+		URL=$(grep -o 'http://[0-9.]*:[0-9]*' "$TMP/serve.out" | head -n1 || true)
+		[[ -n $URL ]] && curl -sf "$URL/readyz" >/dev/null && return 0
+		sleep 0.1
+	done
+	echo "bench: dgov did not start" >&2
+	cat "$TMP/serve.err" >&2
+	exit 1
+}
+
+bench_unserve() {
+	kill "$DGOV_PID" && wait "$DGOV_PID" 2>/dev/null || true
+	DGOV_PID=
+}
 
 bench_need() {
 	for tool in "$@"; do

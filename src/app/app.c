@@ -29,6 +29,7 @@
 #include "notify/notify.h"
 #include "opendata/opendata.h"
 #include "proactive/proactive.h"
+#include "store/tally.h"
 #include "web/i18n.h"
 #include "web/page.h"
 #include "web/pages.h"
@@ -153,6 +154,7 @@ dg_rc dg_app_open(struct dg_app *app, const struct dg_config *cfg, struct dg_err
 	if (rc)
 		goto out;
 	env->pages = dg_pcache_new((size_t)cfg->page_cache_mb << 20);
+	env->tally = dg_tally_new();
 	rc = add_routes(app, err);
 	if (rc)
 		goto out;
@@ -169,6 +171,19 @@ out:
 	return rc;
 }
 
+/* The counts the node still holds, written before the store closes (after the last request). */
+static void close_tally(struct dg_env *env)
+{
+	struct dg_db *db = NULL;
+	if (env->tally && env->store && dg_db_get(env->store, &db) == DG_OK) {
+		if (dg_tally_flush(env->tally, db) != DG_OK)
+			dg_warn("the last usage counts could not be written");
+		dg_db_put(db);
+	}
+	dg_tally_free(env->tally);
+	env->tally = NULL;
+}
+
 void dg_app_close(struct dg_app *app)
 {
 	/* its thread uses the store: it ends before the store closes */
@@ -179,6 +194,7 @@ void dg_app_close(struct dg_app *app)
 	dg_router_free(app->router);
 	dg_i18n_free(app->env.i18n);
 	dg_pcache_free(app->env.pages);
+	close_tally(&app->env);
 	dg_tmpl_set_free(app->env.tmpl);
 	dg_store_close(app->env.store);
 	dg_keys_release(&app->env.keys);

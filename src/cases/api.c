@@ -78,11 +78,10 @@ static dg_rc create_tx(struct dg_req *r, struct dg_db *db, void *arg, struct dg_
 	size_t i;
 	case_actor_of(r, &who);
 	dg_rc rc = dg_auth_me_json(r, true, &me);
+	/* the draft as written, not read back: the API fills it in the same transaction */
 	if (!rc)
-		rc = case_create(db, a->item, &who, me, a->ref, err);
+		rc = case_create_draft(db, a->item, &who, me, a->ref, &c, err);
 	json_decref(me);
-	if (!rc)
-		rc = case_get(db, a->ref, &who, &c, err);
 	if (rc)
 		return rc;
 	/*

@@ -117,6 +117,13 @@ static const char *const prefill_keys[] = {"name", "phone", "id_number", "org_na
 dg_rc case_create(struct dg_db *db, const json_t *item, const struct case_actor *who,
 		  const json_t *me, char ref[CASE_REF_MAX], struct dg_err *err)
 {
+	return case_create_draft(db, item, who, me, ref, NULL, err);
+}
+
+dg_rc case_create_draft(struct dg_db *db, const json_t *item, const struct case_actor *who,
+			const json_t *me, char ref[CASE_REF_MAX], json_t **draft,
+			struct dg_err *err)
+{
 	json_t *form = dg_itemform_of(item), *answers = json_object(), *pre = json_array(), *p, *f;
 	size_t i, j;
 	json_array_foreach (json_object_get(form, "pages"), i, p)
@@ -135,6 +142,10 @@ dg_rc case_create(struct dg_db *db, const json_t *item, const struct case_actor 
 	char *form_s = json_dumps(form, JSON_COMPACT),
 	     *ans_s = case_seal_answers(who->keys, answers), *pre_s = json_dumps(pre, JSON_COMPACT),
 	     tmp[40];
+	/* what was written, for a caller that goes on with the draft without reading it back */
+	json_t *out = draft ? json_pack("{s:O, s:O, s:O}", "form", form, "answers", answers,
+					"prefilled", pre)
+			    : NULL;
 	json_decref(form);
 	json_decref(answers);
 	json_decref(pre);
@@ -145,6 +156,7 @@ dg_rc case_create(struct dg_db *db, const json_t *item, const struct case_actor 
 		free(form_s);
 		free(ans_s);
 		free(pre_s);
+		json_decref(out);
 		return dg_err_set(err, DG_EINTERNAL, "error.store");
 	}
 	dg_rc rc = dg_db_query_int(
@@ -165,15 +177,25 @@ dg_rc case_create(struct dg_db *db, const json_t *item, const struct case_actor 
 	free(form_s);
 	free(ans_s);
 	free(pre_s);
-	if (rc)
+	if (rc) {
+		json_decref(out);
 		return dg_err_set(err, rc, "error.store");
+	}
 	/* the reference: the day it was started and the row id, readable over the phone */
 	int y, m, d;
 	dg_day_to_ymd(dg_day_today(), &y, &m, &d);
 	snprintf(ref, CASE_REF_MAX, "%04d%02d%02d-%06lld", y, m, d, (long long)id);
 	rc = dg_db_exec(db, "UPDATE cases SET ref = ? WHERE id = ?", DG_ARGS(DG_VT(ref), DG_VI(id)),
 			NULL);
-	return rc ? dg_err_set(err, rc, "error.store") : DG_OK;
+	if (rc) {
+		json_decref(out);
+		return dg_err_set(err, rc, "error.store");
+	}
+	if (draft) {
+		json_object_set_new(out, "id", json_integer(id));
+		*draft = out;
+	}
+	return DG_OK;
 }
 
 #define CASE_COLS                                                                                  \

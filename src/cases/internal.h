@@ -92,6 +92,15 @@ dg_rc case_create(struct dg_db *db, const json_t *item, const struct case_actor 
 		  const json_t *me, char ref[CASE_REF_MAX], struct dg_err *err) DG_MUST;
 
 /*
+ * case_create, and *draft (owned; may be NULL not to have it) gets what was
+ * written: {"id", "form", "answers" (not sealed), "prefilled"}, so that a
+ * caller filling the draft in the same transaction need not read it back.
+ */
+dg_rc case_create_draft(struct dg_db *db, const json_t *item, const struct case_actor *who,
+			const json_t *me, char ref[CASE_REF_MAX], json_t **draft,
+			struct dg_err *err) DG_MUST;
+
+/*
  * The case with everything about it as JSON: columns, "form", "answers",
  * "prefilled", "events", "files", "rating", "rectification". ENOTFOUND unless
  * who may see it (the applicant, staff of its department, an administrator).

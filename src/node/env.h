@@ -27,6 +27,7 @@ struct dg_tmpl_set;
 struct dg_i18n;
 struct dg_health; /* node/health.h */
 struct dg_pcache; /* web/pcache.h */
+struct dg_tally;  /* store/tally.h */
 
 /* The region this node serves (one row in the store). */
 struct dg_region {
@@ -47,6 +48,11 @@ struct dg_env {
 	struct dg_health *health;
 	/* rendered pages kept by version (web/pcache.h); NULL when off (--page-cache-mb 0) */
 	struct dg_pcache *pages;
+	/*
+	 * Counts held in memory and written in batches (store/tally.h): the
+	 * open data's quotas and usage counters; NULL writes each call at once
+	 */
+	struct dg_tally *tally;
 	/*
 	 * What needs the signed-in requester (material asked for, unread
 	 * messages, certificates issued; for staff, their queue), as JSON for

@@ -34,6 +34,7 @@
 #include "http/server.h"
 #include "jobs/jobs.h"
 #include "opendata/datastore/datastore.h"
+#include "store/tally.h"
 
 struct th_srv {
 	struct dg_app app;
@@ -489,9 +490,23 @@ long th_post_multipart(struct th_client *c, const char *page, const char *path,
 	return st;
 }
 
+void th_tally_flush(struct th_srv *s)
+{
+	struct dg_db *db = NULL;
+	dg_rc rc = dg_db_get(th_app(s)->env.store, &db);
+	if (!rc)
+		rc = dg_tally_flush(th_app(s)->env.tally, db);
+	dg_db_put(db);
+	if (rc) {
+		fprintf(stderr, "harness: the node's counts could not be written (%d)\n", (int)rc);
+		exit(1);
+	}
+}
+
 void th_sql(struct th_srv *s, const char *text)
 {
 	struct dg_db *db = NULL;
+	th_tally_flush(s);
 	dg_rc rc = dg_db_get(th_app(s)->env.store, &db);
 	if (!rc)
 		rc = dg_db_exec_script(db, text);
@@ -506,6 +521,7 @@ int64_t th_sql_int(struct th_srv *s, const char *text)
 {
 	struct dg_db *db = NULL;
 	int64_t v = 0;
+	th_tally_flush(s);
 	dg_rc rc = dg_db_get(th_app(s)->env.store, &db);
 	if (!rc)
 		rc = dg_db_query_int(db, text, DG_NOARGS, &v);

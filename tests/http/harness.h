@@ -154,6 +154,12 @@ void th_proc_cleanup(const struct th_proc *p);
 void th_sleep_ms(long ms);
 /* Wait up to 30 s for job id to be done or failed: its JSON (owned), or NULL. */
 json_t *th_wait_job(struct th_srv *s, int64_t id);
+/*
+ * Write the counts s holds in memory (quotas, usage counters: store/tally.h)
+ * to its store, as the node does within a second; th_sql and th_sql_int do
+ * it first, so that they read what a second node would.
+ */
+void th_tally_flush(struct th_srv *s);
 /* Run a SQL script on s's store; the test fails when it does not work. */
 void th_sql(struct th_srv *s, const char *text);
 /* The one integer a query on s's store returns, -1 for no row; the test fails when it does not

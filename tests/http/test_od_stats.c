@@ -172,8 +172,10 @@ static void closed_datasets_never_named(void **state)
 		dg_rows_free(rows);
 		/* its own department reads it much more than anything else is read */
 		for (int i = 0; i < 40; i++) {
-			assert_int_equal(dg_od_count(db, DG_OD_CALL, "", CLOSED_RID, 0), DG_OK);
-			assert_int_equal(dg_od_count(db, DG_OD_DOWNLOAD, "", CLOSED_RID, 0), DG_OK);
+			assert_int_equal(dg_od_count(NULL, db, DG_OD_CALL, "", CLOSED_RID, 0),
+					 DG_OK);
+			assert_int_equal(dg_od_count(NULL, db, DG_OD_DOWNLOAD, "", CLOSED_RID, 0),
+					 DG_OK);
 		}
 		dg_db_put(db);
 	}

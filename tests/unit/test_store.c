@@ -23,6 +23,7 @@
 #include "core/log.h"
 #include "store/backend.h"
 #include "store/store.h"
+#include "store/tally.h"
 
 struct fx {
 	enum dg_store_kind kind;
@@ -653,6 +654,144 @@ static void concurrent_writers(void **state)
 	dg_store_close(s);
 }
 
+/* ---- the tally: counts held per node and written in batches (tally.h) ---- */
+
+static const struct dg_tally_kind quota_kind = {
+	"INSERT INTO q (subject, day, n) VALUES (?, ?, CAST(? AS BIGINT))"
+	" ON CONFLICT (subject, day) DO UPDATE SET n = q.n + excluded.n RETURNING n",
+	2, true};
+static const struct dg_tally_kind use_kind = {
+	"INSERT INTO q (subject, day, n) VALUES (?, ?, CAST(? AS BIGINT))"
+	" ON CONFLICT (subject, day) DO UPDATE SET n = q.n + excluded.n",
+	2, false};
+
+enum { TALLY_LIMIT = 100, TALLY_CALLS = 150 };
+
+/* One caller: TALLY_CALLS calls of one quota on its node t, admitted while within the limit. */
+struct caller {
+	struct dg_store *s;
+	struct dg_tally *t;
+	const char *subject;
+	int admitted, errors;
+};
+
+static void *call_thread(void *arg)
+{
+	struct caller *c = arg;
+	const char *key[] = {c->subject, "2026-12-07"};
+	for (int i = 0; i < TALLY_CALLS; i++) {
+		struct dg_db *db = NULL;
+		int64_t n = 0;
+		if (dg_db_get(c->s, &db) || dg_tally_add(c->t, db, &quota_kind, key, &n))
+			c->errors++;
+		else if (n <= TALLY_LIMIT)
+			c->admitted++;
+		dg_db_put(db);
+	}
+	return NULL;
+}
+
+/*
+ * Four callers of subject on nodes[k % nnodes]: how many calls were
+ * admitted; every call is stored.
+ */
+static int run_callers(struct dg_store *s, const char *subject, struct dg_tally **nodes, int nnodes)
+{
+	struct caller c[4];
+	pthread_t th[4];
+	struct dg_db *db = NULL;
+	int admitted = 0;
+	for (int k = 0; k < 4; k++) {
+		c[k] = (struct caller){s, nodes[k % nnodes], subject, 0, 0};
+		assert_int_equal(pthread_create(&th[k], NULL, call_thread, &c[k]), 0);
+	}
+	for (int k = 0; k < 4; k++) {
+		pthread_join(th[k], NULL);
+		assert_int_equal(c[k].errors, 0);
+		admitted += c[k].admitted;
+	}
+	int64_t n = 0;
+	assert_int_equal(dg_db_get(s, &db), DG_OK);
+	for (int k = 0; k < nnodes; k++)
+		assert_int_equal(dg_tally_flush(nodes[k], db), DG_OK);
+	assert_int_equal(dg_db_query_int(db, "SELECT n FROM q WHERE subject = ?",
+					 DG_ARGS(DG_VT(subject)), &n),
+			 DG_OK);
+	assert_int_equal(n, 4 * TALLY_CALLS);
+	dg_db_put(db);
+	return admitted;
+}
+
+/*
+ * A quota counted by the tally from several threads: on one node exactly
+ * the limit is admitted; on two nodes over one store, at most
+ * DG_TALLY_BATCH more (the margin docs/opendata.md states), never fewer.
+ */
+static void tally_quota_margin(void **state)
+{
+	struct dg_store *s = open_fx(state, 6);
+	struct dg_db *db = NULL;
+	struct dg_tally *t[2] = {dg_tally_new(), dg_tally_new()};
+	assert_int_equal(dg_db_get(s, &db), DG_OK);
+	assert_int_equal(
+		dg_db_exec_script(db, "CREATE TABLE q (subject TEXT NOT NULL, day TEXT"
+				      " NOT NULL, n BIGINT NOT NULL, PRIMARY KEY (subject, day))"),
+		DG_OK);
+	dg_db_put(db);
+	assert_int_equal(run_callers(s, "app:1", t, 1), TALLY_LIMIT);
+	int admitted = run_callers(s, "app:2", t, 2);
+	assert_true(admitted >= TALLY_LIMIT);
+	assert_true(admitted <= TALLY_LIMIT + DG_TALLY_BATCH);
+	dg_tally_free(t[0]);
+	dg_tally_free(t[1]);
+	dg_store_close(s);
+}
+
+/* Plain counts are held until a batch is due, then written in one statement per key. */
+static void tally_counts_batched(void **state)
+{
+	struct dg_store *s = open_fx(state, 1);
+	struct dg_db *db = NULL;
+	struct dg_tally *t = dg_tally_new();
+	int64_t n = 0;
+	assert_int_equal(dg_db_get(s, &db), DG_OK);
+	assert_int_equal(
+		dg_db_exec_script(db, "CREATE TABLE q (subject TEXT NOT NULL, day TEXT"
+				      " NOT NULL, n BIGINT NOT NULL, PRIMARY KEY (subject, day))"),
+		DG_OK);
+	for (int i = 0; i < 30; i++) {
+		const char *key[] = {i % 3 ? "a" : "b", "d1"};
+		assert_int_equal(dg_tally_add(t, db, &use_kind, key, NULL), DG_OK);
+	}
+	/* fewer than a batch, within the second: nothing written yet */
+	assert_int_equal(dg_db_query_int(db, "SELECT COUNT(*) FROM q", DG_NOARGS, &n), DG_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(dg_tally_flush(t, db), DG_OK);
+	assert_int_equal(dg_db_query_int(db, "SELECT n FROM q WHERE subject = 'a'", DG_NOARGS, &n),
+			 DG_OK);
+	assert_int_equal(n, 20);
+	assert_int_equal(dg_db_query_int(db, "SELECT n FROM q WHERE subject = 'b'", DG_NOARGS, &n),
+			 DG_OK);
+	assert_int_equal(n, 10);
+	/* a batch's worth of one key is written at once */
+	for (int i = 0; i < DG_TALLY_BATCH; i++) {
+		const char *key[] = {"c", "d1"};
+		assert_int_equal(dg_tally_add(t, db, &use_kind, key, NULL), DG_OK);
+	}
+	assert_int_equal(dg_db_query_int(db, "SELECT n FROM q WHERE subject = 'c'", DG_NOARGS, &n),
+			 DG_OK);
+	assert_int_equal(n, DG_TALLY_BATCH);
+	/* without a tally, each call is written at once */
+	const char *key[] = {"d", "d1"};
+	assert_int_equal(dg_tally_add(NULL, db, &use_kind, key, NULL), DG_OK);
+	assert_int_equal(dg_db_query_int(db, "SELECT n FROM q WHERE subject = 'd'", DG_NOARGS, &n),
+			 DG_OK);
+	assert_int_equal(n, 1);
+	dg_db_put(db);
+	dg_tally_free(t);
+	dg_store_close(s);
+}
+
 /* The connection's statement counters, read into *st; returns st for chaining. */
 static const struct dg_stmt_stats *stmt_stats(struct dg_db *db, struct dg_stmt_stats *st)
 {
@@ -996,6 +1135,8 @@ int main(void)
 		{"stmt_cache_eviction", stmt_cache_eviction},
 		{"stmt_cache_schema", stmt_cache_schema},
 		{"stmt_cache_tx_error", stmt_cache_tx_error},
+		{"tally_quota_margin", tally_quota_margin},
+		{"tally_counts_batched", tally_counts_batched},
 	};
 	enum { NBOTH = sizeof(both) / sizeof(both[0]) };
 	struct CMUnitTest tests[3 + 2 * NBOTH];

@@ -14,7 +14,8 @@
  * (od_access_settings, od_apps.daily_quota) so every node sees the same.
  * Datasets of the conditional tier are listed, but their rows are served
  * only to an app holding an unexpired grant (an approved application) and to
- * the owning department. Counters are one upsert per request.
+ * the owning department. Quotas and counters are counted in memory and
+ * written in batches, once a second (store/tally.h).
  */
 #ifndef DG_OD_ACCESS_H
 #define DG_OD_ACCESS_H
@@ -86,10 +87,18 @@ enum dg_od_count_kind { DG_OD_VIEW, DG_OD_DOWNLOAD, DG_OD_CALL };
 
 /*
  * Count one use, by dataset id (package_id, may be "") or, when resource_id is
- * given, by the dataset that owns it; app_id 0 for none. One upsert.
+ * given, by the dataset that owns it; app_id 0 for none. Held by the node's
+ * tally and written within a second (db, not in a transaction, may write);
+ * r NULL (no request: tests, commands) writes it at once.
  */
-dg_rc dg_od_count(struct dg_db *db, enum dg_od_count_kind kind, const char *package_id,
-		  const char *resource_id, int64_t app_id) DG_MUST;
+dg_rc dg_od_count(struct dg_req *r, struct dg_db *db, enum dg_od_count_kind kind,
+		  const char *package_id, const char *resource_id, int64_t app_id) DG_MUST;
+
+/*
+ * The quotas' and counters' calls this node holds, written now: before a
+ * page reads od_quota or od_counters, so that it shows every call so far.
+ */
+dg_rc dg_od_usage_flush(struct dg_req *r, struct dg_db *db) DG_MUST;
 
 /*
  * Totals of views, downloads and calls, all days, grouped by "dataset"

@@ -16,6 +16,7 @@
 
 #include "node/env.h"
 #include "core/date.h"
+#include "core/log.h"
 #include "core/str.h"
 #include "web/page.h"
 
@@ -115,6 +116,9 @@ static dg_rc admin_page(struct dg_req *r, unsigned status, json_t *data, int64_t
 {
 	struct dg_db *db = NULL;
 	dg_rc rc = dg_req_db(r, &db);
+	/* the calls this node holds for up to a second, so "today" counts them */
+	if (!rc && dg_od_usage_flush(r, db) != DG_OK)
+		dg_warn("req=%s the calls held in memory could not be written", r->id);
 	if (!rc)
 		rc = load_settings(r, db, data);
 	if (!rc)

@@ -206,13 +206,14 @@ static void count_use(struct dg_req *r, const struct action *a, json_t *params, 
 	struct dg_db *db = NULL;
 	dg_rc rc = dg_req_db(r, &db);
 	if (!rc && a->counts == AS_VIEW)
-		rc = dg_od_count(db, DG_OD_VIEW, json_string_value(json_object_get(res, "id")),
+		rc = dg_od_count(r, db, DG_OD_VIEW, json_string_value(json_object_get(res, "id")),
 				 NULL, app_id);
 	else if (!rc && a->counts == AS_RESOURCE) {
 		const char *rid = param_str(params, "resource_id");
-		rc = dg_od_count(db, DG_OD_CALL, "", rid ? rid : param_str(params, "id"), app_id);
+		rc = dg_od_count(r, db, DG_OD_CALL, "", rid ? rid : param_str(params, "id"),
+				 app_id);
 	} else if (!rc)
-		rc = dg_od_count(db, DG_OD_CALL, "", NULL, app_id);
+		rc = dg_od_count(r, db, DG_OD_CALL, "", NULL, app_id);
 	if (rc)
 		dg_warn("req=%s could not count the call", r->id);
 }

@@ -24,6 +24,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/buf.h"
+#include "core/mem.h"
+
 /* What the public may see of a dataset p. */
 #define VIS DG_OD_VISIBLE_P
 
@@ -136,21 +139,54 @@ static int by_name(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* Move count (scope, kind, value) by delta; a count that reaches 0 goes. */
-static dg_rc bump(struct dg_db *db, const char *scope, const char *kind, const char *value,
-		  int64_t delta)
+/*
+ * The moves of one write, kept to be sent as few statements: every count's
+ * row is locked from its upsert to the commit, and the counts of the whole
+ * catalogue are shared by all writers, so one round trip instead of one a
+ * count keeps them locked for less time (PostgreSQL).
+ */
+#define MOVES_ROWS 100 /* counts in one upsert (4 values each) */
+struct moves {
+	struct dg_val v[4 * MOVES_ROWS];
+	size_t n; /* counts held */
+};
+
+static dg_rc moves_send(struct dg_db *db, struct moves *m)
 {
-	dg_rc rc = dg_db_exec(db,
-			      "INSERT INTO od_facet_counts (scope, facet, value, n)"
-			      " VALUES (?, ?, ?, ?) ON CONFLICT (scope, facet, value) DO UPDATE"
-			      " SET n = od_facet_counts.n + excluded.n",
-			      DG_ARGS(DG_VT(scope), DG_VT(kind), DG_VT(value), DG_VI(delta)), NULL);
-	if (!rc && delta < 0)
-		rc = dg_db_exec(db,
-				"DELETE FROM od_facet_counts WHERE scope = ? AND facet = ?"
-				" AND value = ? AND n <= 0",
-				DG_ARGS(DG_VT(scope), DG_VT(kind), DG_VT(value)), NULL);
+	if (!m->n)
+		return DG_OK;
+	struct dg_buf sql;
+	dg_buf_init(&sql, 8192);
+	dg_rc rc = dg_buf_adds(&sql, "INSERT INTO od_facet_counts (scope, facet, value, n) VALUES");
+	for (size_t i = 0; !rc && i < m->n; i++)
+		rc = dg_buf_adds(&sql, i ? ", (?, ?, ?, ?)" : " (?, ?, ?, ?)");
+	if (!rc)
+		rc = dg_buf_adds(&sql, " ON CONFLICT (scope, facet, value) DO UPDATE"
+				       " SET n = od_facet_counts.n + excluded.n");
+	if (!rc)
+		rc = dg_db_exec(db, dg_buf_str(&sql), m->v, 4 * m->n, NULL);
+	dg_buf_release(&sql);
+	/* a count that reaches 0 goes */
+	for (size_t i = 0; !rc && i < m->n; i++)
+		if (m->v[4 * i + 3].i < 0)
+			rc = dg_db_exec(db,
+					"DELETE FROM od_facet_counts WHERE scope = ? AND facet = ?"
+					" AND value = ? AND n <= 0",
+					&m->v[4 * i], 3, NULL);
+	m->n = 0;
 	return rc;
+}
+
+/* Move count (scope, kind, value) by delta: held in m, sent when m is full. */
+static dg_rc bump(struct dg_db *db, struct moves *m, const char *scope, const char *kind,
+		  const char *value, int64_t delta)
+{
+	struct dg_val *v = &m->v[4 * m->n++];
+	v[0] = DG_VT(scope);
+	v[1] = DG_VT(kind);
+	v[2] = DG_VT(value);
+	v[3] = DG_VI(delta);
+	return m->n == MOVES_ROWS ? moves_send(db, m) : DG_OK;
 }
 
 /* The keys of a and of b (either may be NULL), each once, sorted (a malloc'd array). */
@@ -172,8 +208,8 @@ static const char **keys_of(json_t *a, json_t *b, size_t *n)
 }
 
 /* One scope's and kind's counts moved from the set before to the set after (either may be NULL). */
-static dg_rc move_kind(struct dg_db *db, const char *scope, const char *kind, json_t *before,
-		       json_t *after)
+static dg_rc move_kind(struct dg_db *db, struct moves *m, const char *scope, const char *kind,
+		       json_t *before, json_t *after)
 {
 	size_t n = 0;
 	const char **names = keys_of(before, after, &n);
@@ -182,7 +218,7 @@ static dg_rc move_kind(struct dg_db *db, const char *scope, const char *kind, js
 		int64_t delta = (json_object_get(after, names[i]) ? 1 : 0) -
 				(json_object_get(before, names[i]) ? 1 : 0);
 		if (delta)
-			rc = bump(db, scope, kind, names[i], delta);
+			rc = bump(db, m, scope, kind, names[i], delta);
 	}
 	free(names);
 	return rc;
@@ -194,13 +230,19 @@ dg_rc dg_od_facets_follow(struct dg_db *db, const char *id, json_t *before)
 	dg_rc rc = dg_od_facets_read(db, id, &after);
 	size_t n = 0;
 	const char **scopes = rc ? NULL : keys_of(before, after, &n);
+	/* the moves borrow the names of before, after and scopes: sent before they go */
+	struct moves *m = dg_xmalloc(sizeof *m);
+	m->n = 0;
 	for (size_t s = 0; !rc && s < n; s++) {
 		json_t *b = json_object_get(before, scopes[s]),
 		       *a = json_object_get(after, scopes[s]);
 		for (size_t i = 0; !rc && i < NKINDS; i++)
-			rc = move_kind(db, scopes[s], kinds[i], json_object_get(b, kinds[i]),
+			rc = move_kind(db, m, scopes[s], kinds[i], json_object_get(b, kinds[i]),
 				       json_object_get(a, kinds[i]));
 	}
+	if (!rc)
+		rc = moves_send(db, m);
+	free(m);
 	free(scopes);
 	json_decref(before);
 	json_decref(after);

@@ -405,7 +405,7 @@ dg_rc dg_od_file_download(struct dg_req *r)
 		      (uint64_t)st.st_size);
 	dg_reply_header(r, "Content-Disposition", disposition(r->arena, row.file_name));
 	dg_reply_header(r, "X-Content-Type-Options", "nosniff");
-	if (dg_od_count(db, DG_OD_DOWNLOAD, "", rid, caller.app_id) != DG_OK)
+	if (dg_od_count(r, db, DG_OD_DOWNLOAD, "", rid, caller.app_id) != DG_OK)
 		dg_warn("req=%s could not count the download", r->id);
 	return DG_OK;
 }

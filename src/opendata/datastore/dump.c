@@ -775,7 +775,7 @@ static dg_rc dump_handle(struct dg_req *r)
 		d = NULL; /* the stream owns it now */
 	if (disposition(r, db, id, f) != DG_OK)
 		dg_warn("req=%s the download's name could not be made", r->id);
-	if (dg_od_count(db, DG_OD_DOWNLOAD, "", id, caller.app_id) != DG_OK)
+	if (dg_od_count(r, db, DG_OD_DOWNLOAD, "", id, caller.app_id) != DG_OK)
 		dg_warn("req=%s could not count the download", r->id);
 out:
 	if (xlsx_counted)

@@ -188,7 +188,7 @@ static dg_rc export_file(struct dg_req *r)
 	dg_reply_header(r, "Content-Disposition",
 			dg_arena_printf(r->arena, "attachment; filename=\"%s.%s\"",
 					*name ? name : "export", format));
-	if (dg_od_count(db, DG_OD_DOWNLOAD, "", rid, 0) != DG_OK)
+	if (dg_od_count(r, db, DG_OD_DOWNLOAD, "", rid, 0) != DG_OK)
 		dg_warn("req=%s could not count the download", r->id);
 	return DG_OK;
 }

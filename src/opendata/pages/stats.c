@@ -21,6 +21,8 @@
 
 #include "node/env.h"
 #include "core/date.h"
+#include "core/log.h"
+#include "opendata/access/access.h"
 #include "web/page.h"
 
 #define TOP_N       "10" /* datasets in each "most used" list */
@@ -290,6 +292,9 @@ static dg_rc stats_of(struct dg_req *r, json_t **out)
 {
 	struct dg_db *db = NULL;
 	dg_rc rc = dg_req_db(r, &db);
+	/* this node's uses so far, which it holds for up to a second */
+	if (!rc && dg_od_usage_flush(r, db) != DG_OK)
+		dg_warn("req=%s the uses held in memory could not be written", r->id);
 	if (!rc)
 		rc = stats_build(r, db, out);
 	if (rc)
