@@ -64,6 +64,8 @@ void dg_datastore_set_budget_ms(unsigned ms);
  */
 #define DG_DS_XLSX_MAX ((uint64_t)256 << 20)
 void dg_datastore_set_xlsx_max(uint64_t bytes);
+/* The Content-Type of a dump's format ("csv", "tsv", "json", "xlsx"); CSV's for another. */
+const char *dg_datastore_dump_type(const char *format);
 
 /* Writes: bodies over DG_DS_WRITE_BODY bytes are refused (DG_ETOOBIG). */
 #define DG_DS_WRITE_BODY (8 << 20)

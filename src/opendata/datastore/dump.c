@@ -146,6 +146,14 @@ static struct {
 static atomic_int xlsx_running;
 static _Atomic uint64_t xlsx_max = DG_DS_XLSX_MAX;
 
+const char *dg_datastore_dump_type(const char *format)
+{
+	for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++)
+		if (strcmp(format, formats[i].name) == 0)
+			return formats[i].type;
+	return formats[F_CSV].type;
+}
+
 void dg_datastore_set_xlsx_max(uint64_t bytes)
 {
 	xlsx_max = bytes ? bytes : DG_DS_XLSX_MAX;

@@ -177,13 +177,7 @@ static dg_rc export_file(struct dg_req *r)
 		return dg_err_set(&r->err, DG_ENOTFOUND, "%s", dg_t(r, "odp.export.err.gone"));
 	}
 	const char *name = sget(res, "dataset");
-	dg_reply_file(r, 200,
-		      !strcmp(format, "xlsx")   ? "application/vnd.openxmlformats-officedocument."
-						  "spreadsheetml.sheet"
-		      : !strcmp(format, "json") ? "application/json; charset=utf-8"
-		      : !strcmp(format, "tsv")  ? "text/tab-separated-values; charset=utf-8"
-						: "text/csv; charset=utf-8",
-		      fd, (uint64_t)size);
+	dg_reply_file(r, 200, dg_datastore_dump_type(format), fd, (uint64_t)size);
 	/* the dataset's URL name: letters, digits, '-' and '_' only, safe in the header */
 	dg_reply_header(r, "Content-Disposition",
 			dg_arena_printf(r->arena, "attachment; filename=\"%s.%s\"",
