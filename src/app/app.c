@@ -338,7 +338,7 @@ dg_rc dg_app_listen(struct dg_app *app, const char *upload_dir, struct dg_server
 	/* the first check is done before the first request can ask */
 	dg_rc rc = DG_OK;
 	if (!app->env.health &&
-	    dg_health_start(app->env.store, app->cfg.health_ms, &app->env.health))
+	    dg_health_start(app->env.store, app->cfg.health_ms, app->env.tally, &app->env.health))
 		return dg_err_set(err, DG_EINTERNAL, "the health check could not start");
 	rc = dg_server_start(&o, out, err);
 	/* a free port picked by the system is the one the default site URL names */

@@ -19,9 +19,11 @@
 #include "core/date.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "store/tally.h"
 
 struct dg_health {
 	struct dg_store *store;
+	struct dg_tally *tally; /* the node's held counts, written each period */
 	unsigned period_ms;
 	pthread_t thread;
 	pthread_mutex_t mu;
@@ -79,6 +81,17 @@ static void check_once(struct dg_health *h)
 		dg_info("health: the store answers again");
 }
 
+/* The counts the node holds, to the store (a failure keeps them for the next time). */
+static void write_counts(struct dg_health *h)
+{
+	struct dg_db *db = NULL;
+	if (!h->tally || dg_db_get(h->store, &db) != DG_OK)
+		return;
+	if (dg_tally_flush(h->tally, db) != DG_OK)
+		dg_debug("health: the held counts could not be written yet");
+	dg_db_put(db);
+}
+
 static void *run(void *arg)
 {
 	struct dg_health *h = arg;
@@ -98,17 +111,20 @@ static void *run(void *arg)
 			break;
 		pthread_mutex_unlock(&h->mu);
 		check_once(h);
+		write_counts(h);
 		pthread_mutex_lock(&h->mu);
 	}
 	pthread_mutex_unlock(&h->mu);
 	return NULL;
 }
 
-dg_rc dg_health_start(struct dg_store *s, unsigned period_ms, struct dg_health **out)
+dg_rc dg_health_start(struct dg_store *s, unsigned period_ms, struct dg_tally *tally,
+		      struct dg_health **out)
 {
 	struct dg_health *h = dg_xcalloc(1, sizeof(*h));
 	*out = NULL;
 	h->store = s;
+	h->tally = tally;
 	h->period_ms = period_ms ? period_ms : 1000;
 	h->ok_at = -1;
 	snprintf(h->reason, sizeof(h->reason), "not checked yet");

@@ -39,12 +39,17 @@ struct dg_health_state {
 dg_rc dg_health_probe(struct dg_store *s, int64_t *schema, char *reason,
 		      size_t reason_size) DG_MUST;
 
+struct dg_tally; /* store/tally.h */
+
 /*
  * Check s now (so the state is known before the first request), then every
- * period_ms (0: 1000) on a thread of its own. EINTERNAL when the thread
- * cannot start.
+ * period_ms (0: 1000) on a thread of its own, which also writes the node's
+ * held counts (tally, may be NULL) each time, so that they reach the store
+ * within a period even when no further call comes. EINTERNAL when the
+ * thread cannot start.
  */
-dg_rc dg_health_start(struct dg_store *s, unsigned period_ms, struct dg_health **out) DG_MUST;
+dg_rc dg_health_start(struct dg_store *s, unsigned period_ms, struct dg_tally *tally,
+		      struct dg_health **out) DG_MUST;
 /* Wake the thread, wait for it to end, free everything. NULL is a no-op. */
 void dg_health_stop(struct dg_health *h);
 /* The state as of now: thread-safe, touches no store. */
