@@ -553,18 +553,20 @@ static dg_rc search_run(struct dg_db *db, struct dg_arena *a, const struct dg_od
 			"SELECT p.id, %s AS score FROM od_packages p WHERE %s AND %s%s%s"
 			" LIMIT ? OFFSET ?",
 			dg_buf_str(&sql->score), vis, dg_buf_str(&sql->where),
-			s->after_name ? " AND (p.metadata_modified < ? OR (p.metadata_modified = ?"
-					" AND p.name > ?))"
+			s->after_name ? " AND p.metadata_modified <= ? AND (p.metadata_modified < ?"
+					" OR (p.metadata_modified = ? AND p.name > ?))"
 				      : "",
 			dg_buf_str(&order));
-		struct dg_val page[5] = {DG_VI(s->rows), DG_VI(s->start)};
+		/* the first bound alone is one an index can seek by (PostgreSQL's cannot the OR) */
+		struct dg_val page[6] = {DG_VI(s->rows), DG_VI(s->start)};
 		size_t npage = 2;
 		if (s->after_name) {
-			struct dg_val after[5] = {DG_VI(s->after_modified),
-						  DG_VI(s->after_modified), DG_VT(s->after_name),
-						  DG_VI(s->rows), DG_VI(s->start)};
+			struct dg_val after[6] = {
+				DG_VI(s->after_modified), DG_VI(s->after_modified),
+				DG_VI(s->after_modified), DG_VT(s->after_name),
+				DG_VI(s->rows),           DG_VI(s->start)};
 			memcpy(page, after, sizeof page);
-			npage = 5;
+			npage = 6;
 		}
 		args = join_args(a, sql->score_args, sql->nscore_args, visarg, nvis, sql, page,
 				 npage, &nargs);
