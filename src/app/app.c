@@ -155,6 +155,7 @@ dg_rc dg_app_open(struct dg_app *app, const struct dg_config *cfg, struct dg_err
 		goto out;
 	env->pages = dg_pcache_new((size_t)cfg->page_cache_mb << 20);
 	env->tally = dg_tally_new();
+	env->searches = dg_pcache_new((size_t)cfg->page_cache_mb << 20);
 	rc = add_routes(app, err);
 	if (rc)
 		goto out;
@@ -195,6 +196,7 @@ void dg_app_close(struct dg_app *app)
 	dg_i18n_free(app->env.i18n);
 	dg_pcache_free(app->env.pages);
 	close_tally(&app->env);
+	dg_pcache_free(app->env.searches);
 	dg_tmpl_set_free(app->env.tmpl);
 	dg_store_close(app->env.store);
 	dg_keys_release(&app->env.keys);

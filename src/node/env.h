@@ -54,6 +54,12 @@ struct dg_env {
 	 */
 	struct dg_tally *tally;
 	/*
+	 * the open data's search counts, first pages and facets kept by the
+	 * catalogue's version (opendata/catalog/search.c), a table of its own
+	 * since that version is not the service catalogue's; NULL when off
+	 */
+	struct dg_pcache *searches;
+	/*
 	 * What needs the signed-in requester (material asked for, unread
 	 * messages, certificates issued; for staff, their queue), as JSON for
 	 * the home and account pages (web/page.h dg_page_attention). Set once by

@@ -230,6 +230,33 @@ static void store(struct dg_pcache *c, const char *key, int64_t version, const c
 	pthread_mutex_unlock(&c->mu);
 }
 
+bool dg_pcache_get(struct dg_pcache *c, const char *key, int64_t version, char **out, size_t *len)
+{
+	*out = NULL;
+	*len = 0;
+	struct entry *e = c && version ? lookup(c, key, version) : NULL;
+	if (!e)
+		return false;
+	*out = dg_xmalloc(e->len + 1);
+	memcpy(*out, e->body, e->len);
+	(*out)[e->len] = 0;
+	*len = e->len;
+	entry_unref(e);
+	return true;
+}
+
+void dg_pcache_put(struct dg_pcache *c, const char *key, int64_t version, const char *bytes,
+		   size_t len)
+{
+	if (!c || !version || strlen(key) > KEY_MAX)
+		return;
+	char *body = dg_xmalloc(len + 1);
+	memcpy(body, bytes, len);
+	body[len] = 0;
+	char etag[ETAG_LEN + 1] = {0};
+	store(c, key, version, etag, body, len);
+}
+
 /* ---- the HTTP side ---------------------------------------------------- */
 
 bool dg_page_cacheable(const struct dg_req *r)

@@ -67,4 +67,17 @@ bool dg_page_cached(struct dg_req *r, int64_t version);
  */
 dg_rc dg_page_versioned(struct dg_req *r, int64_t version, const char *tmpl, json_t *data) DG_MUST;
 
+/*
+ * The same table for bytes that are not pages (the open data's search
+ * results, catalog/search.c), under the same invariants but the first: no
+ * HTTP here, the caller keys what it keeps by everything it depends on.
+ * dg_pcache_get copies the bytes kept under key at exactly version into
+ * *out (malloc'd, NUL-terminated, the caller frees) and says whether there
+ * were any; dg_pcache_put keeps a copy of len bytes (not when version is
+ * older than the newest seen). c may be NULL (nothing kept).
+ */
+bool dg_pcache_get(struct dg_pcache *c, const char *key, int64_t version, char **out, size_t *len);
+void dg_pcache_put(struct dg_pcache *c, const char *key, int64_t version, const char *bytes,
+		   size_t len);
+
 #endif

@@ -18,6 +18,7 @@
 
 #include <cmocka.h>
 #include <jansson.h>
+#include <time.h>
 
 #include "node/demo.h"
 #include "harness.h"
@@ -176,6 +177,45 @@ static json_t *result_of(const char *user, const char *action, const char *body)
 }
 
 /*
+ * Searches with free text and facets, counted over their matched rows (and
+ * the second time of each read from what the node kept of the first): each
+ * one's count and facets against the brute count of its results.
+ */
+static void check_q_counts(void)
+{
+	static const char *const qs[] = {"统计", "养老 OR 医疗", "名录", "zzqqxx", "title:统计"};
+	for (size_t i = 0; i < sizeof qs / sizeof qs[0]; i++) {
+		for (int twice = 0; twice < 2; twice++) {
+			json_t *q = json_string(qs[i]);
+			char *qj = json_dumps(q, JSON_ENCODE_ANY);
+			json_decref(q);
+			char body[600];
+			snprintf(body, sizeof body, "{\"q\":%s,\"rows\":1000," ALL_FACETS "}", qj);
+			free(qj);
+			json_t *found = result_of(NULL, "package_search", body);
+			json_t *results = json_object_get(found, "results");
+			assert_int_equal(json_integer_value(json_object_get(found, "count")),
+					 json_array_size(results));
+			json_t *brute = brute_counts(results);
+			const char *name;
+			json_t *want;
+			json_object_foreach (brute, name, want) {
+				json_t *got =
+					json_object_get(json_object_get(found, "facets"), name);
+				if (!json_equal(want, got)) {
+					char *w = json_dumps(want, JSON_SORT_KEYS);
+					char *g = json_dumps(got, JSON_SORT_KEYS);
+					fail_msg("q %s facet %s: counted %s, got %s", qs[i], name,
+						 w, g);
+				}
+			}
+			json_decref(brute);
+			json_decref(found);
+		}
+	}
+}
+
+/*
  * The unfiltered search (kept counts), the same search through a filter that
  * holds for every visible dataset (counted over the matched rows), tag_list,
  * organization_list and group_list all agree with the brute count; each
@@ -266,6 +306,7 @@ static void check_counts(void)
 	json_decref(brute);
 	json_decref(filtered);
 	json_decref(all);
+	check_q_counts();
 }
 
 /* Whether the public's package_search, tag_list and organization mz hold the test dataset. */
@@ -508,12 +549,105 @@ static int teardown(void **state)
 	return th_group_teardown(state);
 }
 
+/*
+ * Pages by keyset. package_list: each full page's Link header names the
+ * next (after its last name), and walking them gives package_list's whole
+ * list in order; offset counts from after; a bad after is refused. The
+ * DCAT catalogue from after=MS.NAME holds exactly the datasets after that
+ * one in its order (package_search's sort metadata_modified desc); a bad
+ * after, or after with page, is refused.
+ */
+static void deep_pages(void **state)
+{
+	(void)state;
+	json_t *all = result_of(NULL, "package_list", "{}");
+	assert_true(json_array_size(all) >= 6);
+	json_t *walked = json_array();
+	char path[512];
+	snprintf(path, sizeof path, "/api/3/action/package_list?limit=4");
+	for (int pages = 0; pages < 100; pages++) {
+		struct th_resp r = {0};
+		assert_int_equal(get(path, &r), 200);
+		json_t *ans = json_loadb(r.body, r.len, 0, NULL);
+		json_t *list = json_object_get(ans, "result");
+		json_array_extend(walked, list);
+		char *link = th_header(&r, "Link");
+		th_resp_release(&r);
+		assert_true((link != NULL) == (json_array_size(list) == 4));
+		json_decref(ans);
+		if (!link)
+			break;
+		/* </api/3/action/package_list?limit=4&after=NAME>; rel="next" */
+		char *end = strchr(link, '>');
+		assert_non_null(end);
+		assert_non_null(strstr(end, "rel=\"next\""));
+		*end = 0;
+		snprintf(path, sizeof path, "%s", link + 1);
+		free(link);
+	}
+	assert_true(json_equal(all, walked));
+	json_decref(walked);
+	char body[300];
+	snprintf(body, sizeof body, "{\"after\":\"%s\",\"offset\":1,\"limit\":2}",
+		 json_string_value(json_array_get(all, 1)));
+	json_t *two = result_of(NULL, "package_list", body);
+	assert_int_equal(json_array_size(two), 2);
+	assert_string_equal(json_string_value(json_array_get(two, 0)),
+			    json_string_value(json_array_get(all, 3)));
+	json_decref(two);
+	long st = 0;
+	json_decref(call(NULL, "package_list", "{\"after\":7}", &st));
+	assert_int_equal(st, 409);
+	json_decref(all);
+
+	/* the DCAT catalogue after the third dataset in its order */
+	json_t *order = result_of(NULL, "package_search",
+				  "{\"rows\":1000,\"sort\":\"metadata_modified desc\"}");
+	json_t *res = json_object_get(order, "results"), *third = json_array_get(res, 2);
+	assert_non_null(third);
+	/* the keyset is the time in ms, as package_search's ISO time has it */
+	const char *iso = json_string_value(json_object_get(third, "metadata_modified"));
+	struct tm tm = {0};
+	int us = 0;
+	assert_int_equal(sscanf(iso, "%d-%d-%dT%d:%d:%d.%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+				&tm.tm_hour, &tm.tm_min, &tm.tm_sec, &us),
+			 7);
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	long long ms = (long long)timegm(&tm) * 1000 + us / 1000;
+	snprintf(path, sizeof path, "/catalog.jsonld?after=%lld.%s", ms,
+		 json_string_value(json_object_get(third, "name")));
+	struct th_resp r = {0};
+	assert_int_equal(get(path, &r), 200);
+	size_t i;
+	json_t *p;
+	json_array_foreach (res, i, p) {
+		char id[200];
+		snprintf(id, sizeof id, "/dataset/%s\"",
+			 json_string_value(json_object_get(p, "id")));
+		if ((strstr(r.body, id) != NULL) != (i > 2))
+			fail_msg("dataset %zu of %zu: %s in the page after the third", i,
+				 json_array_size(res), i > 2 ? "not" : "");
+	}
+	assert_null(strstr(r.body, "hydra:nextPage")); /* fewer than a page */
+	th_resp_release(&r);
+	json_decref(order);
+	static const char *const bad[] = {"/catalog.ttl?after=x", "/catalog.ttl?after=12",
+					  "/catalog.ttl?after=12.a%20b", "/catalog.ttl?after=.a",
+					  "/catalog.ttl?after=1.a&page=1"};
+	for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+		assert_int_equal(get(bad[k], &r), 400);
+		th_resp_release(&r);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(private_datasets),
 		cmocka_unit_test(facet_counts),
 		cmocka_unit_test(dcat_exports),
+		cmocka_unit_test(deep_pages),
 	};
 	return cmocka_run_group_tests(tests, th_group_setup, teardown);
 }

@@ -115,6 +115,16 @@ const struct dg_migration dg_opendata_migrations[] = {
 	 "UPDATE od_packages SET name = owner_dept || '-' || id"
 	 " WHERE tier = 'closed' AND owner_dept <> ''"
 	 " AND substr(name, 1, length(owner_dept) + 1) <> owner_dept || '-';"},
+	/*
+	 * the catalogue's version, raised by every write (catalog/facets.c);
+	 * the public's datasets by creation time, for the DCAT catalogue's
+	 * dct:issued (its first)
+	 */
+	{"opendata-009-version",
+	 "CREATE TABLE od_catalog_state (id BIGINT PRIMARY KEY, version BIGINT NOT NULL);"
+	 "INSERT INTO od_catalog_state (id, version) VALUES (1, 1);"
+	 "CREATE INDEX od_packages_public_created ON od_packages(metadata_created)"
+	 " WHERE state = 'active' AND tier <> 'closed' AND private = 0;"},
 	{NULL, NULL},
 };
 

@@ -338,7 +338,7 @@ static const char *fl_of(struct dg_arena *a, json_t *params, bool *bad)
 
 DG_CKAN_ACTION_FN(package_search)
 {
-	struct dg_od_search s = {.now_ms = dg_now_ms()};
+	struct dg_od_search s = {.now_ms = dg_now_ms(), .memo = r->env->searches};
 	const char *stray = unknown_search_param(params);
 	if (stray) {
 		char msg[200];

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/buf.h"
 #include "core/date.h"
 #include "node/env.h"
 #include "core/str.h"
@@ -100,8 +101,30 @@ DG_CKAN_ACTION_FN(package_list)
 		return dg_err_field(err, DG_EINVAL, "offset", "Must be a natural number");
 	if (limit > LIST_MAX)
 		limit = LIST_MAX;
+	/* dgov's own: the names after this one (the Link header's next page) */
+	const char *after = param_str(params, "after");
+	if (json_object_get(params, "after") && (!after || strlen(after) > 1000))
+		return dg_err_field(err, DG_EINVAL, "after", "Must be a dataset's name");
 	dg_rc rc = dg_req_db(r, &db);
-	return rc ? rc : dg_od_package_names(db, limit, offset, res);
+	if (!rc)
+		rc = dg_od_package_names(db, limit, offset, after ? after : "", res);
+	/*
+	 * A full page links the next by keyset (RFC 8288), so a client walking
+	 * the list need not send an offset that the store steps over.
+	 */
+	size_t n = rc ? 0 : json_array_size(*res);
+	if (n && (int64_t)n == limit) {
+		const char *last = json_string_value(json_array_get(*res, n - 1));
+		struct dg_buf link;
+		dg_buf_init(&link, 4096);
+		if (dg_buf_addf(&link, "</api/3/action/package_list?limit=%lld&after=",
+				(long long)limit) == DG_OK &&
+		    dg_buf_add_url(&link, last, strlen(last)) == DG_OK &&
+		    dg_buf_adds(&link, ">; rel=\"next\"") == DG_OK)
+			dg_reply_header(r, "Link", dg_buf_str(&link));
+		dg_buf_release(&link);
+	}
+	return rc;
 }
 
 /*

@@ -26,6 +26,8 @@
 #include "opendata/base/base.h"
 #include "store/store.h"
 
+struct dg_pcache; /* web/pcache.h */
+
 /* /dataset/{id}.ttl|.jsonld, /catalog.ttl|.jsonld (DCAT) and the resources' file downloads. */
 const struct dg_route *dg_od_catalog_routes(size_t *n);
 
@@ -177,6 +179,20 @@ struct dg_od_search {
 	const char *private_dept; /* also private datasets of this department; "*": all */
 	const char *deleted_dept; /* also deleted datasets of this department; "*": all */
 	int64_t now_ms;           /* for NOW in dates */
+	/*
+	 * Where the count, the page's ids and the facets are kept by the
+	 * catalogue's version (the node's env->searches), or NULL: counted
+	 * each time. A query with NOW in it is never kept.
+	 */
+	struct dg_pcache *memo;
+	/*
+	 * A page by keyset: only the datasets after the one modified at
+	 * after_modified named after_name in the order "metadata_modified desc"
+	 * (then name), which sort must be; start then counts from there. NULL:
+	 * from the first.
+	 */
+	const char *after_name;
+	int64_t after_modified;
 };
 
 /*

@@ -46,10 +46,20 @@ dg_rc dg_od_unindex_package(struct dg_db *db, const char *id) DG_MUST;
  * public does not see it or it does not exist). Locks its row first.
  */
 dg_rc dg_od_facets_read(struct dg_db *db, const char *id, json_t **out) DG_MUST;
-/* Move the counts from before (taken: freed here) to what dataset id gives now. */
+/*
+ * Move the counts from before (taken: freed here) to what dataset id gives
+ * now, and raise the catalogue's version.
+ */
 dg_rc dg_od_facets_follow(struct dg_db *db, const char *id, json_t *before) DG_MUST;
-/* Count every facet again from the datasets (after a bulk load). */
+/* Count every facet again from the datasets (after a bulk load); raises the version. */
 dg_rc dg_od_facets_rebuild(struct dg_db *db) DG_MUST;
+/*
+ * The catalogue's version (od_catalog_state): raised by every write of a
+ * dataset, its resources, tags or extras, in the write's transaction (by
+ * dg_od_facets_follow, which every such write calls), so whatever is kept
+ * by version (search.c's results) is read again after any of them.
+ */
+dg_rc dg_od_catalog_version(struct dg_db *db, int64_t *out) DG_MUST;
 /* The number of datasets the public may see in scope, as kept. */
 dg_rc dg_od_facets_total(struct dg_db *db, const char *scope, int64_t *out) DG_MUST;
 
@@ -149,8 +159,13 @@ struct dg_od_package {
 	const char *dept, *theme, *frequency, *region, *tier;
 };
 
-/* Names of the visible datasets, sorted, as a new JSON array. */
-dg_rc dg_od_package_names(struct dg_db *db, int64_t limit, int64_t offset, json_t **out) DG_MUST;
+/*
+ * Names of the visible datasets, sorted, as a new JSON array: limit of
+ * them, from the offset-th after the name after ("": from the first). The
+ * name index seeks to after, so a page by after costs the same at any depth.
+ */
+dg_rc dg_od_package_names(struct dg_db *db, int64_t limit, int64_t offset, const char *after,
+			  json_t **out) DG_MUST;
 
 /* An uploaded file of a resource of an active dataset (any tier; strings arena copies). */
 struct dg_od_file_row {

@@ -747,8 +747,13 @@ dg_rc dg_dcat_dataset(struct dg_req *r)
 }
 
 /* The catalogue node, its publisher, services, themes and the Hydra page node onto g. */
+/*
+ * The catalogue, its publisher and the page's hydra view. page is 0 for a
+ * page asked for by keyset (self is then its after=...); next is the
+ * following page's query (after=..., NULL when this is the last).
+ */
 static void catalog_nodes(struct dg_req *r, struct graph *g, json_t *found, int64_t page,
-			  int64_t last, const char *ext)
+			  int64_t last, const char *self_q, const char *next, const char *ext)
 {
 	const char *base = g->base;
 	const char *cat = dg_arena_printf(r->arena, "%s/catalog", base);
@@ -791,8 +796,7 @@ static void catalog_nodes(struct dg_req *r, struct graph *g, json_t *found, int6
 		json_decref(ids);
 	add_node(g, json_pack("{s:s, s:s, s:s}", "@id", pub, "@type", "foaf:Agent", "foaf:name",
 			      region));
-	const char *self =
-		dg_arena_printf(r->arena, "%s/catalog.%s?page=%lld", base, ext, (long long)page);
+	const char *self = dg_arena_printf(r->arena, "%s/catalog.%s?%s", base, ext, self_q);
 	json_t *h = json_pack("{s:s, s:s}", "@id", self, "@type", "hydra:PagedCollection");
 	json_int_t total = json_integer_value(json_object_get(found, "count"));
 	json_object_set_new(
@@ -805,15 +809,43 @@ static void catalog_nodes(struct dg_req *r, struct graph *g, json_t *found, int6
 	json_object_set_new(h, "hydra:lastPage",
 			    json_string(dg_arena_printf(r->arena, "%s/catalog.%s?page=%lld", base,
 							ext, (long long)last)));
-	if (page < last)
+	/* the next page by keyset: it starts where this one ends, whatever its depth */
+	if (next)
 		json_object_set_new(h, "hydra:nextPage",
-				    json_string(dg_arena_printf(r->arena, "%s/catalog.%s?page=%lld",
-								base, ext, (long long)page + 1)));
+				    json_string(dg_arena_printf(r->arena, "%s/catalog.%s?%s", base,
+								ext, next)));
 	if (page > 1)
 		json_object_set_new(h, "hydra:previousPage",
 				    json_string(dg_arena_printf(r->arena, "%s/catalog.%s?page=%lld",
 								base, ext, (long long)page - 1)));
 	add_node(g, h);
+}
+
+/*
+ * The keyset of a catalogue page: "after=MS.NAME", the last dataset of the
+ * page before, by its modification time (ms) and name (a name never has a
+ * dot). NAME is URL-safe as CKAN's names are.
+ */
+static dg_rc after_of(const char *v, struct dg_arena *a, int64_t *ms, const char **name)
+{
+	const char *dot = strchr(v, '.');
+	if (!dot || !dot[1] || strlen(dot + 1) > 200 ||
+	    strspn(dot + 1, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") !=
+		    strlen(dot + 1) ||
+	    dg_str_to_i64((struct dg_str){v, (size_t)(dot - v)}, ms) != DG_OK || *ms < 0)
+		return DG_EINVAL;
+	*name = dg_arena_strdup(a, dot + 1);
+	return DG_OK;
+}
+
+/* "after=MS.NAME" for the page after the one that ends with pkg, or NULL. */
+static const char *next_of(struct dg_arena *a, json_t *pkg)
+{
+	int64_t ms = 0;
+	const char *name = str_of(pkg, "name"), *iso = str_of(pkg, "metadata_modified");
+	if (!name[0] || dg_solr_date(iso, 0, &ms) != DG_OK)
+		return NULL;
+	return dg_arena_printf(a, "after=%lld.%s", (long long)ms, name);
 }
 
 static dg_rc catalog(struct dg_req *r, enum fmt fmt)
@@ -827,13 +859,24 @@ static dg_rc catalog(struct dg_req *r, enum fmt fmt)
 	const char *p = dg_kvs_get(&r->query, "page");
 	if (p && (dg_str_to_i64(dg_str_of(p), &page) != DG_OK || page < 1 || page > 1000000))
 		return dg_err_set(&r->err, DG_EINVAL, "page must be a whole number from 1");
+	const char *after = dg_kvs_get(&r->query, "after");
+	int64_t after_ms = 0;
+	const char *after_name = NULL;
+	if (after && (p || after_of(after, r->arena, &after_ms, &after_name) != DG_OK))
+		return dg_err_set(&r->err, DG_EINVAL,
+				  "after must be the nextPage link's value (and without page)");
 	const char *fq[2];
 	struct dg_od_search s = {.q = dg_kvs_get(&r->query, "q"),
 				 .fq = fq,
 				 .rows = PAGE_SIZE,
 				 .start = (page - 1) * PAGE_SIZE,
 				 .sort = "metadata_modified desc",
-				 .now_ms = dg_now_ms()};
+				 .now_ms = dg_now_ms(),
+				 .memo = r->env->searches,
+				 .after_name = after_name,
+				 .after_modified = after_ms};
+	if (after)
+		page = 0; /* by keyset: its number is not known, nor needed */
 	if (dg_kvs_get(&r->query, "fq"))
 		fq[s.nfq++] = dg_kvs_get(&r->query, "fq");
 	const char *ms = dg_kvs_get(&r->query, "modified_since");
@@ -863,9 +906,16 @@ static dg_rc catalog(struct dg_req *r, enum fmt fmt)
 		return dg_err_set(&r->err, DG_ENOTFOUND, "The catalogue has %lld pages",
 				  (long long)last);
 	}
+	json_t *results = json_object_get(found, "results");
+	const char *self_q = after ? dg_arena_printf(r->arena, "after=%s", after)
+				   : dg_arena_printf(r->arena, "page=%lld", (long long)page);
+	/* a full page that is not the last has a next one, from its last dataset */
+	const char *next = NULL;
+	if (json_array_size(results) == PAGE_SIZE && (after || page < last))
+		next = next_of(r->arena, json_array_get(results, PAGE_SIZE - 1));
 	struct graph g = {r->arena, base_url(r), json_array(), json_object()};
 	dg_od_links_absolute(r, found);
-	catalog_nodes(r, &g, found, page, last, exts[fmt]);
+	catalog_nodes(r, &g, found, page, last, self_q, next, exts[fmt]);
 	size_t i;
 	json_t *pkg;
 	json_array_foreach (json_object_get(found, "results"), i, pkg)

@@ -17,7 +17,9 @@
  * (scope, facet, value) by every writer, so two transactions on PostgreSQL
  * never wait on each other's rows in opposite orders; a write that changes
  * nothing the counts hold touches no count. A bulk load recounts
- * everything at its end (dg_od_facets_rebuild).
+ * everything at its end (dg_od_facets_rebuild). Both also raise the
+ * catalogue's version (od_catalog_state), by which search.c keeps
+ * searches.
  */
 #include "opendata/catalog/catalog_int.h"
 
@@ -224,6 +226,17 @@ static dg_rc move_kind(struct dg_db *db, struct moves *m, const char *scope, con
 	return rc;
 }
 
+/*
+ * Raise the version, after the counts: every writer takes their rows first
+ * and this one last, in one order, so two writers never wait on each other
+ * in opposite orders.
+ */
+static dg_rc touch(struct dg_db *db)
+{
+	return dg_db_exec(db, "UPDATE od_catalog_state SET version = version + 1 WHERE id = 1",
+			  DG_NOARGS, NULL);
+}
+
 dg_rc dg_od_facets_follow(struct dg_db *db, const char *id, json_t *before)
 {
 	json_t *after = NULL;
@@ -246,13 +259,20 @@ dg_rc dg_od_facets_follow(struct dg_db *db, const char *id, json_t *before)
 	free(scopes);
 	json_decref(before);
 	json_decref(after);
-	return rc;
+	return rc ? rc : touch(db);
 }
 
 /* Every count from the datasets themselves, for a bulk load's end (and tests). */
 dg_rc dg_od_facets_rebuild(struct dg_db *db)
 {
-	return dg_db_exec_script(db, "DELETE FROM od_facet_counts;" DG_OD_FACETS_FILL);
+	dg_rc rc = dg_db_exec_script(db, "DELETE FROM od_facet_counts;" DG_OD_FACETS_FILL);
+	return rc ? rc : touch(db);
+}
+
+dg_rc dg_od_catalog_version(struct dg_db *db, int64_t *out)
+{
+	return dg_db_query_int(db, "SELECT version FROM od_catalog_state WHERE id = 1", DG_NOARGS,
+			       out);
 }
 
 dg_rc dg_od_facets_total(struct dg_db *db, const char *scope, int64_t *out)

@@ -13,11 +13,13 @@
 #include "opendata/catalog/catalog_int.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/buf.h"
 #include "core/str.h"
 #include "opendata/catalog/solr.h"
+#include "web/pcache.h"
 
 #define LIKE  "LIKE ? ESCAPE '\\'"
 #define NRES  "(SELECT COUNT(*) FROM od_resources r WHERE r.package_id = p.id)"
@@ -389,28 +391,21 @@ static dg_rc facets_of(struct dg_db *db, struct dg_arena *a, const char *vis,
 	return DG_OK;
 }
 
-/* Full packages for the ids in rows (freed here). */
-static dg_rc results_of(struct dg_db *db, struct dg_rows *rows, json_t **out)
+/* Full packages for the ids (a list of strings) in order. */
+static dg_rc packages_of(struct dg_db *db, json_t *ids, json_t **out)
 {
-	json_t *ids = json_array(), *list = json_array();
-	dg_rc rc;
-	while ((rc = dg_rows_next(rows)) == DG_OK)
-		json_array_append_new(ids, json_string(dg_rows_text(rows, 0)));
-	dg_rows_free(rows);
-	if (rc == DG_ENOTFOUND)
-		rc = DG_OK;
+	json_t *list = json_array();
+	dg_rc rc = DG_OK;
 	size_t i;
 	json_t *id;
 	json_array_foreach (ids, i, id) {
 		json_t *p = NULL;
-		if (rc)
-			break;
 		/* the search already applied visibility to this id */
 		rc = dg_od_package_read_all(db, json_string_value(id), &p);
-		if (!rc)
-			json_array_append_new(list, p);
+		if (rc)
+			break;
+		json_array_append_new(list, p);
 	}
-	json_decref(ids);
 	if (rc) {
 		json_decref(list);
 		return rc;
@@ -419,10 +414,125 @@ static dg_rc results_of(struct dg_db *db, struct dg_rows *rows, json_t **out)
 	return DG_OK;
 }
 
-dg_rc dg_od_search_run(struct dg_db *db, struct dg_arena *a, const struct dg_od_search *s,
-		       json_t **out, struct dg_err *err)
+/* Full packages for the ids in rows (freed here); their ids into *ids. */
+static dg_rc results_of(struct dg_db *db, struct dg_rows *rows, json_t **out, json_t **ids)
 {
-	*out = NULL;
+	*ids = json_array();
+	dg_rc rc;
+	while ((rc = dg_rows_next(rows)) == DG_OK)
+		json_array_append_new(*ids, json_string(dg_rows_text(rows, 0)));
+	dg_rows_free(rows);
+	return rc == DG_ENOTFOUND ? packages_of(db, *ids, out) : rc;
+}
+
+/*
+ * ---- searches kept by the catalogue's version ----
+ *
+ * A search's count, its page's ids and its facets depend only on its
+ * parameters and the catalogue's rows, and every write of those raises the
+ * catalogue's version in its own transaction (facets.c). So they are kept
+ * in the node's table (s->memo) under the parameters and the version read
+ * before they were counted: a search kept at version V counted rows at
+ * least as new as V, and the first write after it makes every later
+ * search read a newer version and count again, on every node, since each
+ * reads the version from the store. The datasets themselves are read each
+ * time, and so are the organisations' names (departments are not the
+ * catalogue's). NOW moves without a write: a query naming it is not kept.
+ */
+
+/* The key of s's search (its parameters as a JSON array), or NULL when it is not kept. */
+static char *memo_key(const struct dg_od_search *s)
+{
+	if (!s->memo || (s->q && strstr(s->q, "NOW")))
+		return NULL;
+	json_t *fq = json_array(), *facets = json_array();
+	for (size_t i = 0; i < s->nfq; i++) {
+		if (strstr(s->fq[i], "NOW")) {
+			json_decref(fq);
+			json_decref(facets);
+			return NULL;
+		}
+		json_array_append_new(fq, json_string(s->fq[i]));
+	}
+	for (size_t i = 0; i < s->nfacets; i++)
+		json_array_append_new(facets, json_string(s->facets[i]));
+	/* who asks matters only through what they may see: private and deleted datasets */
+	json_t *k = json_pack("[s, o, s, I, I, o, I, I, s?, s?, s?, I]", s->q ? s->q : "", fq,
+			      s->sort ? s->sort : "", (json_int_t)s->rows, (json_int_t)s->start,
+			      facets, (json_int_t)s->facet_limit, (json_int_t)s->facet_mincount,
+			      s->private_dept, s->deleted_dept, s->after_name,
+			      (json_int_t)s->after_modified);
+	char *key = k ? json_dumps(k, JSON_COMPACT) : NULL;
+	json_decref(k);
+	return key;
+}
+
+/* The organisation facet's display names as the departments have them now. */
+static dg_rc org_names(struct dg_db *db, json_t *search_facets)
+{
+	json_t *items = json_object_get(json_object_get(search_facets, "organization"), "items");
+	if (!json_array_size(items))
+		return DG_OK;
+	struct dg_rows *rows = NULL;
+	dg_rc rc = dg_db_query(db, "SELECT code, name_zh FROM departments", DG_NOARGS, &rows);
+	if (rc)
+		return rc;
+	json_t *names = json_object();
+	while ((rc = dg_rows_next(rows)) == DG_OK)
+		json_object_set_new(names, dg_rows_text(rows, 0),
+				    json_string(dg_rows_text(rows, 1)));
+	dg_rows_free(rows);
+	size_t i;
+	json_t *it;
+	json_array_foreach (items, i, it) {
+		json_t *n = json_object_get(names, json_string_value(json_object_get(it, "name")));
+		json_object_set(it, "display_name", n ? n : json_object_get(it, "name"));
+	}
+	json_decref(names);
+	return rc == DG_ENOTFOUND ? DG_OK : rc;
+}
+
+/* The answer from a kept search (taken): its datasets read now. */
+static dg_rc from_kept(struct dg_db *db, json_t *kept, json_t **out)
+{
+	json_t *results = NULL;
+	dg_rc rc = packages_of(db, json_object_get(kept, "ids"), &results);
+	if (!rc)
+		rc = org_names(db, json_object_get(kept, "search_facets"));
+	if (rc) {
+		json_decref(kept);
+		return rc;
+	}
+	/* in the order a counted answer has its keys */
+	json_t *res =
+		json_pack("{s:O, s:o, s:O, s:O, s:O}", "count", json_object_get(kept, "count"),
+			  "results", results, "sort", json_object_get(kept, "sort"), "facets",
+			  json_object_get(kept, "facets"), "search_facets",
+			  json_object_get(kept, "search_facets"));
+	json_decref(kept);
+	if (!res)
+		return DG_EINTERNAL;
+	*out = res;
+	return DG_OK;
+}
+
+/* Keep res (borrowed) with its page's ids instead of its datasets. */
+static void keep(const struct dg_od_search *s, const char *key, int64_t version, json_t *res,
+		 json_t *ids)
+{
+	json_t *k = json_copy(res);
+	json_object_del(k, "results");
+	json_object_set(k, "ids", ids);
+	char *text = json_dumps(k, JSON_COMPACT);
+	if (text)
+		dg_pcache_put(s->memo, key, version, text, strlen(text));
+	free(text);
+	json_decref(k);
+}
+
+static dg_rc search_run(struct dg_db *db, struct dg_arena *a, const struct dg_od_search *s,
+			json_t **out, json_t **ids, struct dg_err *err)
+{
 	struct dg_solr_sql *sql = dg_solr_sql_new(a);
 	sql->kind = dg_db_kind(db);
 	dg_rc rc = compile_one(sql, a, s->q ? s->q : "", "q", s->now_ms, err);
@@ -453,20 +563,35 @@ dg_rc dg_od_search_run(struct dg_db *db, struct dg_arena *a, const struct dg_od_
 	}
 	struct dg_rows *rows = NULL;
 	if (!rc) {
+		/* a keyset page starts after its dataset: the index of the order seeks there */
 		text = dg_arena_printf(
 			a,
-			"SELECT p.id, %s AS score FROM od_packages p WHERE %s AND %s%s"
+			"SELECT p.id, %s AS score FROM od_packages p WHERE %s AND %s%s%s"
 			" LIMIT ? OFFSET ?",
-			dg_buf_str(&sql->score), vis, dg_buf_str(&sql->where), dg_buf_str(&order));
-		struct dg_val page[2] = {DG_VI(s->rows), DG_VI(s->start)};
-		args = join_args(a, sql->score_args, sql->nscore_args, visarg, nvis, sql, page, 2,
-				 &nargs);
+			dg_buf_str(&sql->score), vis, dg_buf_str(&sql->where),
+			s->after_name ? " AND p.metadata_modified <= ? AND (p.metadata_modified < ?"
+					" OR (p.metadata_modified = ? AND p.name > ?))"
+				      : "",
+			dg_buf_str(&order));
+		/* the first bound alone is one an index can seek by (PostgreSQL's cannot the OR) */
+		struct dg_val page[6] = {DG_VI(s->rows), DG_VI(s->start)};
+		size_t npage = 2;
+		if (s->after_name) {
+			struct dg_val after[6] = {
+				DG_VI(s->after_modified), DG_VI(s->after_modified),
+				DG_VI(s->after_modified), DG_VT(s->after_name),
+				DG_VI(s->rows),           DG_VI(s->start)};
+			memcpy(page, after, sizeof page);
+			npage = 6;
+		}
+		args = join_args(a, sql->score_args, sql->nscore_args, visarg, nvis, sql, page,
+				 npage, &nargs);
 		rc = dg_db_query(db, text, args, nargs, &rows);
 	}
 	dg_buf_release(&order);
 	json_t *results = NULL;
 	if (!rc)
-		rc = results_of(db, rows, &results);
+		rc = results_of(db, rows, &results, ids);
 	if (rc)
 		return rc;
 	json_t *res = json_pack("{s:I, s:o, s:s}", "count", (json_int_t)count, "results", results,
@@ -478,6 +603,35 @@ dg_rc dg_od_search_run(struct dg_db *db, struct dg_arena *a, const struct dg_od_
 	}
 	*out = res;
 	return DG_OK;
+}
+
+dg_rc dg_od_search_run(struct dg_db *db, struct dg_arena *a, const struct dg_od_search *s,
+		       json_t **out, struct dg_err *err)
+{
+	*out = NULL;
+	char *key = memo_key(s);
+	int64_t version = 0;
+	char *bytes = NULL;
+	size_t len = 0;
+	dg_rc rc = key ? dg_od_catalog_version(db, &version) : DG_OK;
+	if (rc)
+		goto out;
+	json_t *kept = key && dg_pcache_get(s->memo, key, version, &bytes, &len)
+			       ? json_loadb(bytes, len, 0, NULL)
+			       : NULL;
+	if (kept) {
+		rc = from_kept(db, kept, out);
+		goto out;
+	}
+	json_t *ids = NULL;
+	rc = search_run(db, a, s, out, &ids, err);
+	if (!rc && key)
+		keep(s, key, version, *out, ids);
+	json_decref(ids);
+out:
+	free(bytes);
+	free(key);
+	return rc;
 }
 
 /* ---- organizations, groups, tags ---- */

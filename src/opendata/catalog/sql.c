@@ -23,13 +23,15 @@ static void set_time(json_t *o, const char *key, int64_t ms)
 	json_object_set_new(o, key, json_string(iso));
 }
 
-dg_rc dg_od_package_names(struct dg_db *db, int64_t limit, int64_t offset, json_t **out)
+dg_rc dg_od_package_names(struct dg_db *db, int64_t limit, int64_t offset, const char *after,
+			  json_t **out)
 {
 	struct dg_rows *rows = NULL;
 	*out = NULL;
-	dg_rc rc = dg_db_query(
-		db, "SELECT name FROM od_packages WHERE" VISIBLE "ORDER BY name LIMIT ? OFFSET ?",
-		DG_ARGS(DG_VI(limit), DG_VI(offset)), &rows);
+	dg_rc rc = dg_db_query(db,
+			       "SELECT name FROM od_packages WHERE" VISIBLE
+			       "AND name > ? ORDER BY name LIMIT ? OFFSET ?",
+			       DG_ARGS(DG_VT(after), DG_VI(limit), DG_VI(offset)), &rows);
 	if (rc)
 		return rc;
 	return dg_od_first_column(rows, out);
@@ -287,11 +289,13 @@ dg_rc dg_od_catalog_dates(struct dg_db *db, int64_t *first_ms, int64_t *last_ms)
 {
 	*first_ms = *last_ms = 0;
 	struct dg_rows *rows = NULL;
-	dg_rc rc =
-		dg_db_query(db,
-			    "SELECT COALESCE(MIN(metadata_created), 0),"
-			    " COALESCE(MAX(metadata_modified), 0) FROM od_packages WHERE" VISIBLE,
-			    DG_NOARGS, &rows);
+	dg_rc rc = dg_db_query(
+		db,
+		/* one aggregate each, so that each is one step of its index */
+		"SELECT COALESCE((SELECT MIN(metadata_created) FROM od_packages WHERE" VISIBLE
+		"), 0), COALESCE((SELECT MAX(metadata_modified) FROM od_packages WHERE" VISIBLE
+		"), 0)",
+		DG_NOARGS, &rows);
 	if (rc)
 		return rc;
 	rc = dg_rows_next(rows);

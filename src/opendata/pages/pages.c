@@ -349,6 +349,7 @@ static dg_rc data_search(struct dg_req *r)
 		.facet_limit = 20,
 		.facet_mincount = 1,
 		.now_ms = dg_now_ms(),
+		.memo = r->env->searches,
 	};
 	json_t *res = NULL;
 	struct dg_err err = {0};
