@@ -36,4 +36,12 @@ done
 if [ -z "$url" ]; then
 	echo "not ok 1 - the server starts"; sed 's/^/#   /' "$tmp/serve.err"; echo "1..1"; exit 1
 fi
+# the demo's tables are loaded by the server's job workers: the catalogue
+# names a DataStore API for each loaded one, so every format is compared
+# once they are all in (at most two minutes)
+for _ in $(seq 1 1200); do
+	# shellcheck disable=SC2086
+	"$BIN" jobs list $flags 2>/dev/null | grep -Eq ' (queued|running) ' || break
+	sleep 0.1
+done
 node tests/dcat/check.mjs "$url" "$token"
