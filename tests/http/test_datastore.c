@@ -541,8 +541,15 @@ static void demo_tables(void **state_)
 	snprintf(cmd, sizeof cmd, "cmp -s %s/demo/market-entities.csv %s/me1.csv", dir, tmpdir);
 	assert_int_equal(system(cmd), 0);
 	assert_int_equal(dg_db_query_int(db, "SELECT MAX(id) FROM jobs", DG_NOARGS, &last), DG_OK);
+	/* the loads only: the server may queue a job of its own meanwhile (a sweep) */
+	int64_t loads = 0;
+	assert_int_equal(dg_db_query_int(db,
+					 "SELECT COUNT(*) FROM jobs WHERE id > ? AND kind = "
+					 "'datastore.load'",
+					 DG_ARGS(DG_VI(first)), &loads),
+			 DG_OK);
 	dg_db_put(db);
-	assert_int_equal(last - first, 24);
+	assert_int_equal(loads, 24);
 	for (int64_t id = first + 1; id <= last; id++)
 		wait_done(id);
 	json_t *res = search("{\"resource_id\":\"00000000-0000-4000-9000-000000000006\","

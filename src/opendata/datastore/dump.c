@@ -750,12 +750,15 @@ static dg_rc dump_handle(struct dg_req *r)
 	    (rc = prepare(r, d, db, id)))
 		goto out;
 	if (strcmp(r->method, "HEAD") == 0) {
-		/* the headers a GET would send, after the same checks; no rows read */
-		d->ended = true;
-		dg_reply_stream(r, 200, formats[d->f].type, &dump_stream, d);
+		/*
+		 * The headers a GET would send, after the same checks; no rows
+		 * read. An empty body of known length, not a stream: a client
+		 * that keeps the connection then finds nothing more on it.
+		 */
+		dg_reply_bytes(r, 200, formats[d->f].type, "", 0);
 		if (disposition(r, db, id, d->f) != DG_OK)
 			dg_warn("req=%s the download's name could not be made", r->id);
-		return DG_OK; /* the stream owns d */
+		goto out;
 	}
 	if (d->f == F_XLSX) {
 		xlsx_counted = true;
