@@ -598,13 +598,17 @@ DG_CKAN_ACTION_FN(group_show)
  * theirs too in dgov: departments and themes are the platform's). What a
  * client may not set is ignored: created, package_count, state, type,
  * users, packages and the like, which `ckanapi load` sends back as dumped.
- * A name other than the group's is refused: departments and themes are not
- * renamed through the API.
+ * A name other than the group's renames it (names.c): the id stays, the
+ * new name follows CKAN's name rule and must not be another group's id,
+ * name or old name, the old names keep answering, and the datasets, the
+ * facets and the kept searches show the new one.
  */
 #define GROUP_TITLE_MAX  200
 #define GROUP_TEXT_MAX   10000
 #define GROUP_URL_MAX    2000
 #define GROUP_EXTRAS_MAX 100
+
+static void check_name(const char *name, const char *key, json_t *errs);
 
 static void group_err(json_t *errs, const char *field, const char *msg)
 {
@@ -696,10 +700,14 @@ static dg_rc group_write(struct dg_req *r, json_t *params, bool org, bool patch,
 		return denied(r, dg_arena_printf(r->arena, "edit group %s", id), err);
 	}
 	json_t *errs = json_object(), *set = json_object();
-	const char *name = str_of(params, "name");
-	if (json_object_get(params, "name") && (!name || strcmp(name, id) != 0))
-		group_err(errs, "name",
-			  "Renaming is not supported: departments and themes keep their names");
+	const char *name = str_of(params, "name"),
+		   *gid = dg_arena_strdup(r->arena, str_of(cur, "id"));
+	if (json_object_get(params, "name") && !name)
+		group_err(errs, "name", "Must be a string");
+	else if (name && strcmp(name, str_of(cur, "name")) == 0)
+		name = NULL; /* kept as it is */
+	else if (name)
+		check_name(name, "name", errs);
 	group_text(params, "title", GROUP_TITLE_MAX, set, errs);
 	group_text(params, "description", GROUP_TEXT_MAX, set, errs);
 	group_text(params, "image_url", GROUP_URL_MAX, set, errs);
@@ -720,13 +728,29 @@ static dg_rc group_write(struct dg_req *r, json_t *params, bool org, bool patch,
 	 */
 	json_t *extras = json_object_get(now, "extras");
 	char *text = json_dumps(extras, JSON_COMPACT);
-	rc = dg_od_group_meta_save(db, org, id, str_of(now, "title"), str_of(now, "description"),
-				   str_of(now, "image_url"), text ? text : "[]", dg_now_ms());
+	int64_t at = dg_now_ms();
+	/* the rename and what is kept of the group change together or not at all */
+	rc = dg_db_begin(db);
+	if (!rc && name)
+		rc = dg_od_group_rename(db, org, gid, name, at);
+	if (!rc)
+		rc = dg_od_group_meta_save(db, org, gid, str_of(now, "title"),
+					   str_of(now, "description"), str_of(now, "image_url"),
+					   text ? text : "[]", at);
+	if (!rc)
+		rc = dg_db_commit(db);
+	if (rc && dg_db_in_tx(db))
+		dg_db_rollback(db);
 	free(text);
 	json_decref(now);
 	json_decref(cur);
+	if (rc == DG_ECONFLICT) {
+		errs = json_object();
+		group_err(errs, "name", "Group name already exists in database");
+		return validation_failed(errs, res, err);
+	}
 	if (!rc)
-		rc = dg_od_group_show(db, org, id, res);
+		rc = dg_od_group_show(db, org, gid, res);
 	return rc;
 }
 
@@ -1478,7 +1502,7 @@ static bool package_same(const struct dg_od_pkg_in *p, json_t *old)
 			return false;
 	if (p->is_private != json_is_true(json_object_get(old, "private")) ||
 	    !same_str(p->state, old, "state") ||
-	    !same_str(p->theme, json_array_get(json_object_get(old, "groups"), 0), "name"))
+	    !same_str(p->theme, json_array_get(json_object_get(old, "groups"), 0), "id"))
 		return false;
 	json_t *tags = json_object_get(old, "tags"), *t;
 	size_t i;
@@ -1600,7 +1624,12 @@ dg_rc dg_ckan_package_save(struct dg_req *r, struct dg_db *db, json_t *params, j
 	}
 	read_package(r->arena, params, old, &p, errs);
 	bool taken = false, exists = true;
-	dg_rc rc = check_names(db, &p, old, str_of(params, "id"), errs);
+	/* a group or organization named by a name it has or had: its id (names.c) */
+	dg_rc rc = p.theme[0] ? dg_od_group_id(db, false, p.theme, r->arena, &p.theme) : DG_OK;
+	if (!rc && p.dept[0])
+		rc = dg_od_group_id(db, true, p.dept, r->arena, &p.dept);
+	if (!rc)
+		rc = check_names(db, &p, old, str_of(params, "id"), errs);
 	if (!rc && p.name[0] && !json_object_get(errs, "name"))
 		rc = dg_od_name_taken(db, p.name, old ? p.id : NULL, &taken);
 	if (!rc && taken)
