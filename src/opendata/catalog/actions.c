@@ -1045,11 +1045,18 @@ static void read_extras(struct dg_arena *a, json_t *params, struct dg_od_pkg_in 
  * "zh": ...}, sent as an object or as its JSON text. Each is kept as a free
  * extra of the same key holding the object's JSON text (keys sorted), which
  * package_show gives back as the object (sql.c), as fluent stores them.
+ * tags_translated holds a list of tags for each language (fluent_tags); the
+ * pages pair the "en" list with the "zh_Hans_CN" (or "zh") one by place to
+ * label the dataset's tags in English.
  */
+#define TAGS_TRANSLATED_MAX 100 /* tags of one language */
 static const struct {
 	const char *key;
-	size_t max; /* bytes of one language's text: title's and notes' own caps */
-} translated[] = {{"title_translated", 500}, {"notes_translated", 20000}};
+	size_t max; /* bytes of one language's text (or tag): the core field's own cap */
+	bool list;  /* a list of texts for each language */
+} translated[] = {{"title_translated", 500, false},
+		  {"notes_translated", 20000, false},
+		  {"tags_translated", 100, true}};
 
 static bool is_translated(const char *k)
 {
@@ -1057,6 +1064,27 @@ static bool is_translated(const char *k)
 		if (strcmp(k, translated[i].key) == 0)
 			return true;
 	return false;
+}
+
+static bool text_ok(json_t *t, size_t max)
+{
+	return json_is_string(t) && json_string_length(t) <= max &&
+	       dg_utf8_valid(json_string_value(t), json_string_length(t));
+}
+
+/* One language's value of translated field i: a text, or a list of them. */
+static bool translated_ok(json_t *t, size_t i)
+{
+	json_t *each;
+	size_t k;
+	if (!translated[i].list)
+		return text_ok(t, translated[i].max);
+	if (!json_is_array(t) || json_array_size(t) > TAGS_TRANSLATED_MAX)
+		return false;
+	json_array_foreach (t, k, each)
+		if (!text_ok(each, translated[i].max))
+			return false;
+	return true;
 }
 
 /* One fluent value checked; its stored text (arena), NULL for none, or NULL with an error. */
@@ -1070,11 +1098,14 @@ static const char *translated_text(struct dg_arena *a, json_t *v, size_t i, json
 		ok = ok &&
 		     (strcmp(k, "en") == 0 || strcmp(k, "zh") == 0 ||
 		      strcmp(k, "zh_Hans_CN") == 0) &&
-		     json_is_string(t) && json_string_length(t) <= translated[i].max &&
-		     dg_utf8_valid(json_string_value(t), json_string_length(t));
+		     translated_ok(t, i);
 	if (!ok && !json_is_null(v))
 		add_errk(errs, translated[i].key, "translated", NULL,
-			 "Must be an object of language codes (en, zh, zh_Hans_CN) and texts");
+			 translated[i].list
+				 ? "Must be an object of language codes (en, zh, zh_Hans_CN) and "
+				   "lists of tags"
+				 : "Must be an object of language codes (en, zh, zh_Hans_CN) and "
+				   "texts");
 	else if (ok && json_object_size(o)) {
 		char *text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
 		out = dg_arena_strdup(a, text);
@@ -1092,8 +1123,9 @@ static const char *translated_text(struct dg_arena *a, json_t *v, size_t i, json
 static void read_translated(struct dg_arena *a, json_t *params, json_t *old, struct dg_od_pkg_in *p,
 			    json_t *errs)
 {
-	const char **keys = dg_arena_alloc(a, (p->nextras + 3) * sizeof *keys);
-	const char **vals = dg_arena_alloc(a, (p->nextras + 3) * sizeof *vals);
+	size_t room = p->nextras + sizeof translated / sizeof translated[0];
+	const char **keys = dg_arena_alloc(a, room * sizeof *keys);
+	const char **vals = dg_arena_alloc(a, room * sizeof *vals);
 	size_t n = 0;
 	for (size_t e = 0; e < p->nextras; e++)
 		if (!is_translated(p->extra_keys[e])) {

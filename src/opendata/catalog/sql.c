@@ -160,10 +160,11 @@ static dg_rc add_extras(struct dg_db *db, json_t *pkg, const char *id)
 	while ((rc = dg_rows_next(rows)) == DG_OK) {
 		const char *k = dg_rows_text(rows, 0), *v = dg_rows_text(rows, 1);
 		/* ckanext-fluent's fields (actions.c) show as their objects, as fluent's do */
-		json_t *tr =
-			strcmp(k, "title_translated") == 0 || strcmp(k, "notes_translated") == 0
-				? json_loads(v, 0, NULL)
-				: NULL;
+		json_t *tr = strcmp(k, "title_translated") == 0 ||
+					     strcmp(k, "notes_translated") == 0 ||
+					     strcmp(k, "tags_translated") == 0
+				     ? json_loads(v, 0, NULL)
+				     : NULL;
 		if (json_is_object(tr))
 			json_object_set_new(pkg, k, tr);
 		else {
