@@ -191,16 +191,22 @@ static dg_rc parse_seq(struct parser *p, unsigned depth, struct dg_search_expr *
 	return rc;
 }
 
+/* Both grammars' start: q within its cap, cut into p's items. */
+static dg_rc begin(struct parser *p, const char *q)
+{
+	size_t len = q ? strlen(q) : 0;
+	if (len > DG_SEARCH_QUERY_MAX)
+		return dg_err_set(p->err, DG_ETOOBIG, "the query is longer than %d bytes",
+				  DG_SEARCH_QUERY_MAX);
+	return lex(p, q ? q : "", len);
+}
+
 dg_rc dg_search_parse(struct dg_arena *a, const char *q, unsigned fields,
 		      struct dg_search_expr **out, struct dg_err *err)
 {
 	*out = NULL;
-	size_t len = q ? strlen(q) : 0;
-	if (len > DG_SEARCH_QUERY_MAX)
-		return dg_err_set(err, DG_ETOOBIG, "the query is longer than %d bytes",
-				  DG_SEARCH_QUERY_MAX);
 	struct parser p = {.a = a, .err = err, .fields = fields};
-	dg_rc rc = lex(&p, q ? q : "", len);
+	dg_rc rc = begin(&p, q);
 	struct dg_search_expr *e = NULL;
 	if (rc == DG_OK)
 		rc = parse_seq(&p, 0, &e);
@@ -335,13 +341,9 @@ dg_rc dg_search_parse_syntax(struct dg_arena *a, const char *q, unsigned fields,
 			     struct dg_search_expr **out, struct dg_err *err)
 {
 	*out = NULL;
-	size_t len = q ? strlen(q) : 0;
-	if (len > DG_SEARCH_QUERY_MAX)
-		return dg_err_set(err, DG_ETOOBIG, "the query is longer than %d bytes",
-				  DG_SEARCH_QUERY_MAX);
 	struct parser p = {.a = a, .err = err, .fields = fields, .strict = true};
 	struct part r = {NULL, false};
-	dg_rc rc = lex(&p, q ? q : "", len);
+	dg_rc rc = begin(&p, q);
 	if (rc == DG_OK)
 		rc = s_seq(&p, 0, &r);
 	if (rc == DG_OK && r.neg)
