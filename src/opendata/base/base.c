@@ -125,6 +125,18 @@ const struct dg_migration dg_opendata_migrations[] = {
 	 "INSERT INTO od_catalog_state (id, version) VALUES (1, 1);"
 	 "CREATE INDEX od_packages_public_created ON od_packages(metadata_created)"
 	 " WHERE state = 'active' AND tier <> 'closed' AND private = 0;"},
+	/*
+	 * organization and group names (catalog/names.c): an organisation's id
+	 * is its department's code and a group's its theme, and neither
+	 * changes; a rename gives it another name (current = 1) and keeps
+	 * every name it had (current = 0) so that old names still resolve and
+	 * no other organisation or group can take them
+	 */
+	{"opendata-010-group-names",
+	 "CREATE TABLE od_group_names (is_org INTEGER NOT NULL, name TEXT NOT NULL,"
+	 " id TEXT NOT NULL, current INTEGER NOT NULL, modified BIGINT NOT NULL,"
+	 " PRIMARY KEY (is_org, name));"
+	 "CREATE INDEX od_group_names_id ON od_group_names(is_org, id, current);"},
 	{NULL, NULL},
 };
 
