@@ -57,6 +57,19 @@ void dg_exchange_reader_close(struct dg_exchange_reader *r);
 dg_rc dg_exchange_changed_since(struct dg_db *db, const struct dg_schema *s, int64_t since,
 				json_t **subjects, int64_t *newest, struct dg_err *err) DG_MUST;
 
+/*
+ * The records of the registries s reads that changed after version since
+ * (created, updated or ended), for a reader that read them at since and
+ * reads them again: *changes (the caller's; NULL: only *newest is wanted)
+ * is an array of {"registry", "id" (the record's ID in clear), "before"
+ * (its values as of since, sealed ones opened; null when it had none)};
+ * *newest is the registries' newest version, read before the changes so
+ * that a change made meanwhile is found again, never missed.
+ */
+dg_rc dg_exchange_changes_since(const struct dg_env *env, struct dg_db *db,
+				const struct dg_schema *s, int64_t since, json_t **changes,
+				int64_t *newest, struct dg_err *err) DG_MUST;
+
 /* One month's status of one benefit of a resident, as another domain writes it. */
 struct dg_exchange_benefit {
 	const char *registry;  /* the benefits registry (the rule schema's benefits_registry) */

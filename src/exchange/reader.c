@@ -594,6 +594,37 @@ void dg_exchange_reader_close(struct dg_exchange_reader *r)
 	free(r);
 }
 
+/*
+ * The registries rs names as "?,?,..." into in (n bytes), their names into
+ * args after args[0] (left to the caller).
+ */
+static void registry_args(const struct x_reads *rs, struct dg_val *args, char *in, size_t n)
+{
+	size_t used = 0;
+	in[0] = '\0';
+	for (int i = 0; i < rs->n; i++) {
+		args[i + 1] = DG_VT(rs->reg[i].e->name);
+		used += (size_t)snprintf(in + used, n - used, "%s?", i ? "," : "");
+	}
+}
+
+/* The newest version of the registries rs names (since when none is newer). */
+static dg_rc newest_of(struct dg_db *db, const struct x_reads *rs, int64_t since, int64_t *newest)
+{
+	struct dg_val args[MAX_REG + 1];
+	char in[4 * MAX_REG], sql[256];
+	args[0] = DG_VI(since);
+	registry_args(rs, args, in, sizeof in);
+	snprintf(sql, sizeof sql,
+		 "SELECT COALESCE(MAX(version), 0) FROM xr_changes WHERE version >= ?"
+		 " AND registry IN (%s)",
+		 in);
+	dg_rc rc = dg_db_query_int(db, sql, args, (size_t)rs->n + 1, newest);
+	if (!rc && *newest < since)
+		*newest = since;
+	return rc;
+}
+
 dg_rc dg_exchange_changed_since(struct dg_db *db, const struct dg_schema *s, int64_t since,
 				json_t **subjects, int64_t *newest, struct dg_err *err)
 {
@@ -611,13 +642,9 @@ dg_rc dg_exchange_changed_since(struct dg_db *db, const struct dg_schema *s, int
 	}
 	/* registry IN (?, ?, ...): at most MAX_REG names */
 	struct dg_val args[MAX_REG + 1];
-	char in[4 * MAX_REG] = "";
-	size_t used = 0;
+	char in[4 * MAX_REG];
 	args[0] = DG_VI(since);
-	for (int i = 0; i < r.rs.n; i++) {
-		args[i + 1] = DG_VT(r.rs.reg[i].e->name);
-		used += (size_t)snprintf(in + used, sizeof in - used, "%s?", i ? "," : "");
-	}
+	registry_args(&r.rs, args, in, sizeof in);
 	char sql[512];
 	snprintf(sql, sizeof sql,
 		 "SELECT DISTINCT r.subject FROM xr_changes c JOIN xr_records r"
@@ -631,19 +658,104 @@ dg_rc dg_exchange_changed_since(struct dg_db *db, const struct dg_schema *s, int
 	while (!rc && (rc = dg_rows_next(rows)) == DG_OK)
 		json_array_append_new(arr, json_string(dg_rows_text(rows, 0)));
 	dg_rows_free(rows);
-	if (rc == DG_ENOTFOUND) {
-		snprintf(sql, sizeof sql,
-			 "SELECT COALESCE(MAX(version), 0) FROM xr_changes WHERE version >= ?"
-			 " AND registry IN (%s)",
-			 in);
-		rc = dg_db_query_int(db, sql, args, (size_t)r.rs.n + 1, newest);
-		if (!rc && *newest < since)
-			*newest = since;
-	}
+	if (rc == DG_ENOTFOUND)
+		rc = newest_of(db, &r.rs, since, newest);
 	if (rc) {
 		json_decref(arr);
 		return dg_err_set(err, rc, "the registries' changes could not be read");
 	}
 	*subjects = arr;
+	return DG_OK;
+}
+
+/* {registry, id, before} of one changed record of registry e (a row of changes_since's query). */
+static json_t *change_of(struct dg_exchange_reader *r, const struct dg_entity *e,
+			 struct dg_rows *rows)
+{
+	json_t *last = values_of(r, dg_rows_text(rows, 2),
+				 dg_rows_isnull(rows, 3) ? NULL : dg_rows_text(rows, 3));
+	json_t *before = NULL;
+	if (!dg_rows_isnull(rows, 4) && strcmp(dg_rows_text(rows, 6), "end") != 0) {
+		before = values_of(r, dg_rows_text(rows, 4),
+				   dg_rows_isnull(rows, 5) ? NULL : dg_rows_text(rows, 5));
+		if (!before) {
+			json_decref(last);
+			return NULL;
+		}
+	}
+	if (!last) {
+		json_decref(before);
+		return NULL;
+	}
+	/* a personal ID is kept sealed under _id, the key being its blind index */
+	json_t *id = json_object_get(last, "_id");
+	json_t *c =
+		json_pack("{s:s,s:s,s:o}", "registry", e->name, "id",
+			  id && json_is_string(id) ? json_string_value(id) : dg_rows_text(rows, 1),
+			  "before", before ? before : json_null());
+	json_decref(last);
+	return c;
+}
+
+dg_rc dg_exchange_changes_since(const struct dg_env *env, struct dg_db *db,
+				const struct dg_schema *s, int64_t since, json_t **changes,
+				int64_t *newest, struct dg_err *err)
+{
+	struct dg_exchange_reader r = {.env = env, .db = db, .s = s};
+	if (changes)
+		*changes = NULL;
+	*newest = since;
+	if (!x_schema())
+		return dg_err_set(err, DG_EUNAVAIL, "the registries' schema is not loaded");
+	dg_rc rc = x_schema_reads(s, &r.rs, err);
+	if (rc || r.rs.n == 0) {
+		if (!rc && changes)
+			*changes = json_array();
+		return rc;
+	}
+	/* the newest version first: a change made while the records are read is
+	   then found again by the next reader, never missed */
+	rc = newest_of(db, &r.rs, since, newest);
+	json_t *arr = json_array();
+	r.rec = dg_arena_new();
+	for (int i = 0; !rc && changes && i < r.rs.n; i++) {
+		const struct dg_entity *e = r.rs.reg[i].e;
+		struct dg_rows *rows = NULL;
+		/* each record changed after since: its last change (for its ID) and the
+		   last one up to since (its values then; none when created after) */
+		rc = dg_db_query(
+			db,
+			"SELECT c.registry, c.rkey, l.data, l.sealed, b.data, b.sealed,"
+			" COALESCE(b.op, '') FROM (SELECT registry, rkey, MAX(version) AS last"
+			" FROM xr_changes WHERE registry = ? AND version > ? AND version <= ?"
+			" GROUP BY registry, rkey) c JOIN xr_changes l ON l.version = c.last"
+			" LEFT JOIN xr_changes b ON b.version = (SELECT MAX(q.version) FROM"
+			" xr_changes q WHERE q.registry = c.registry AND q.rkey = c.rkey AND"
+			" q.version <= ?) ORDER BY c.rkey",
+			DG_ARGS(DG_VT(e->name), DG_VI(since), DG_VI(*newest), DG_VI(since)), &rows);
+		while (!rc && (rc = dg_rows_next(rows)) == DG_OK) {
+			json_t *c = change_of(&r, e, rows);
+			if (!c) {
+				rc = dg_err_set(err, DG_EINTERNAL,
+						"a change of %s could not be opened", e->name);
+				break;
+			}
+			json_array_append_new(arr, c);
+		}
+		dg_rows_free(rows);
+		if (rc == DG_ENOTFOUND)
+			rc = DG_OK;
+	}
+	dg_arena_free(r.rec);
+	if (rc) {
+		json_decref(arr);
+		return err->msg[0]
+			       ? rc
+			       : dg_err_set(err, rc, "the registries' changes could not be read");
+	}
+	if (changes)
+		*changes = arr;
+	else
+		json_decref(arr);
 	return DG_OK;
 }

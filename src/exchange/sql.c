@@ -130,5 +130,8 @@ const struct dg_migration dg_exchange_migrations[] = {
 				 " audit_seq BIGINT NOT NULL,"
 				 " file_id BIGINT NOT NULL DEFAULT 0,"
 				 " PRIMARY KEY (case_ref, name, registry));"},
+	/* a record's changes in order: what a record was at a version (incremental runs) */
+	{"exchange-005-change-keys",
+	 "CREATE INDEX xr_changes_key ON xr_changes(registry, rkey, version);"},
 	{NULL, NULL},
 };
