@@ -66,12 +66,13 @@ json_t *pr_compile_errors(const struct dg_env *env, const char *code, const char
 const char *pr_policies_dir(const struct dg_env *env, char *buf, size_t n);
 
 /*
- * Queue a matching run of policy code for date ref (0: today), as a job.
- * ECONFLICT when a run of that policy is under way; ENOTFOUND for no such
- * policy. *run and *job get the ids.
+ * Queue a matching run of policy code for date ref (0: today), as a job;
+ * full asks every record to be answered afresh even where the run could
+ * re-read only the records changed since the last (incr.c). ECONFLICT when a run of that policy is
+ * under way; ENOTFOUND for no such policy. *run and *job get the ids.
  */
-dg_rc pr_run_start(struct dg_db *db, const char *code, dg_day ref, int64_t user_id, int64_t *run,
-		   int64_t *job, struct dg_err *err) DG_MUST;
+dg_rc pr_run_start(struct dg_db *db, const char *code, dg_day ref, bool full, int64_t user_id,
+		   int64_t *run, int64_t *job, struct dg_err *err) DG_MUST;
 
 struct dg_intern;
 struct dg_data;
@@ -93,6 +94,20 @@ struct dg_data *pr_load_data(struct dg_job *job, const struct dg_program *p,
  */
 dg_rc pr_run_inline(struct dg_env *env, struct dg_db *db, const char *code, dg_day ref,
 		    int64_t user, int64_t *run, struct dg_err *err) DG_MUST;
+
+struct dg_program;
+/*
+ * Incremental runs (incr.c): into dirty[e] (DG_MAX_ENT pointers; one byte per record of entity e
+ * in d, allocated here; pr_incr_free frees them) 1 for each record whose
+ * answer may differ from the one given when the registries were at version
+ * since: changed since in a registry it reads, or reaching a changed record
+ * through the links and groups p's rules follow, as the data is now or was
+ * then. Errors are the exchange's (the change log could not be read).
+ */
+dg_rc pr_incr_mark(const struct dg_env *env, struct dg_db *db, const struct dg_program *p,
+		   const struct dg_data *d, int64_t since, uint8_t **dirty,
+		   struct dg_err *err) DG_MUST;
+void pr_incr_free(uint8_t **dirty);
 
 /* The job kinds: one run, and the daily scheduler. */
 dg_rc pr_run_job(struct dg_job *job, struct dg_err *err);
@@ -210,6 +225,15 @@ const struct dg_route *pr_takeup_routes(size_t *n);
 dg_rc pr_whatif_start(struct dg_env *env, struct dg_db *db, const char *code, dg_day ref,
 		      json_t *sets, const char *sweep, int64_t user, int64_t *id, int64_t *job,
 		      struct dg_err *err) DG_MUST;
+/*
+ * The same worked out at once in db's open transaction, with no job (the
+ * demo's seed): *id gets the what-if, done or failed with the caller's
+ * transaction. EINVAL outside a transaction, or as pr_whatif_start and the
+ * job's own failures.
+ */
+dg_rc pr_whatif_inline(struct dg_env *env, struct dg_db *db, const char *code, dg_day ref,
+		       json_t *sets, const char *sweep, int64_t user, int64_t *id,
+		       struct dg_err *err) DG_MUST;
 /* A policy's version in force: its id, department, version and rule text (in a). */
 struct pr_version {
 	int64_t id, version;

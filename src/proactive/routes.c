@@ -345,7 +345,14 @@ static dg_rc start_run(struct dg_req *r)
 	if (date && *date && dg_day_parse(date, &ref))
 		return dg_err_field(&r->err, DG_EINVAL, "date", "%s",
 				    dg_t(r, "proactive.err.date"));
-	rc = pr_run_start(db, code, ref, r->user->id, &run, &job, &err);
+	/* a full run: every record answered afresh ({"full": true}, or the form's box) */
+	json_t *fj = r->json ? json_object_get(r->json, "full") : NULL;
+	const char *fs = r->json ? NULL : pr_input(r, "full");
+	if (fj && !json_is_boolean(fj))
+		return dg_err_field(&r->err, DG_EINVAL, "full", "%s",
+				    dg_t(r, "proactive.err.full"));
+	bool full = json_is_true(fj) || (fs && strcmp(fs, "1") == 0);
+	rc = pr_run_start(db, code, ref, full, r->user->id, &run, &job, &err);
 	if (rc)
 		return dg_err_set(&r->err, rc, "%s", dg_t(r, err.msg));
 	if (r->api) {
@@ -566,6 +573,10 @@ static dg_rc policy_page(struct dg_req *r)
 		json_object_set_new(
 			o, "is_current",
 			json_boolean(json_integer_value(json_object_get(o, "id")) == cur));
+		const char *how =
+			json_string_value(json_object_get(json_object_get(o, "counts"), "mode"));
+		json_object_set_new(o, "incremental",
+				    json_boolean(how && strcmp(how, "incremental") == 0));
 	}
 	json_array_foreach (batches, i, o)
 		json_object_set_new(

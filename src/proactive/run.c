@@ -47,8 +47,8 @@
 
 /* A new run of policy code for ref (0: today) with the policy's one running slot, in db's
  * transaction; ECONFLICT while a run is under way, ENOTFOUND for no such policy. */
-static dg_rc claim(struct dg_db *db, const char *code, dg_day ref, int64_t user_id, int64_t *run,
-		   struct dg_err *err)
+static dg_rc claim(struct dg_db *db, const char *code, dg_day ref, bool full, int64_t user_id,
+		   int64_t *run, struct dg_err *err)
 {
 	int64_t pid = 0, version = 0, changed = 0;
 	char day[11];
@@ -62,13 +62,14 @@ static dg_rc claim(struct dg_db *db, const char *code, dg_day ref, int64_t user_
 		rc = dg_db_query_int(db, "SELECT version FROM pr_policies WHERE id = ?",
 				     DG_ARGS(DG_VI(pid)), &version);
 	if (!rc)
-		rc = dg_db_query_int(db,
-				     "INSERT INTO pr_runs (policy_id, version, ref_date, state,"
-				     " created_by, created_ms) VALUES (?, ?, ?, 'queued', ?, ?)"
-				     " RETURNING id",
-				     DG_ARGS(DG_VI(pid), DG_VI(version), DG_VT(day), DG_VI(user_id),
-					     DG_VI(dg_now_ms())),
-				     run);
+		rc = dg_db_query_int(
+			db,
+			"INSERT INTO pr_runs (policy_id, version, ref_date, state,"
+			" created_by, created_ms, full_run) VALUES (?, ?, ?, 'queued', ?, ?,"
+			" ?) RETURNING id",
+			DG_ARGS(DG_VI(pid), DG_VI(version), DG_VT(day), DG_VI(user_id),
+				DG_VI(dg_now_ms()), DG_VI(full)),
+			run);
 	/* the one running slot: free, or held by a run that ended (its job gave up) */
 	if (!rc)
 		rc = dg_db_exec(db,
@@ -82,13 +83,13 @@ static dg_rc claim(struct dg_db *db, const char *code, dg_day ref, int64_t user_
 	return rc ? dg_err_set(err, rc, "proactive.err.store") : DG_OK;
 }
 
-dg_rc pr_run_start(struct dg_db *db, const char *code, dg_day ref, int64_t user_id, int64_t *run,
-		   int64_t *job, struct dg_err *err)
+dg_rc pr_run_start(struct dg_db *db, const char *code, dg_day ref, bool full, int64_t user_id,
+		   int64_t *run, int64_t *job, struct dg_err *err)
 {
 	dg_rc rc = dg_db_begin(db);
 	if (rc)
 		return dg_err_set(err, rc, "proactive.err.store");
-	rc = claim(db, code, ref, user_id, run, err);
+	rc = claim(db, code, ref, full, user_id, run, err);
 	json_t *payload = NULL;
 	if (!rc) {
 		payload = json_pack("{s:I}", "run", (json_int_t)*run);
@@ -131,7 +132,13 @@ struct run_ctx {
 	int64_t total, done;
 	int64_t eligible, unknown, newly, gone, changed_amount, told;
 	int64_t read_ms, answer_ms; /* how long reading the registries and answering took */
-	struct pr_tie *ties;        /* sorted by entity and row */
+	/* incremental runs (incr.c): the registries' version read, and whether only the
+	   records marked in dirty are answered afresh, the others carried from prev */
+	bool full; /* every record answered afresh, as asked */
+	bool incremental;
+	int64_t reg_version, since, reread;
+	uint8_t *dirty[DG_MAX_ENT];
+	struct pr_tie *ties; /* sorted by entity and row */
 	size_t nties;
 	int district[DG_MAX_ENT]; /* each entity's district field (takeup.c), -1: none */
 };
@@ -180,6 +187,11 @@ static dg_rc load_run(struct run_ctx *c, struct dg_err *err)
 	if (!rc)
 		rc = dg_db_query_int(db, "SELECT version FROM pr_runs WHERE id = ?",
 				     DG_ARGS(DG_VI(c->run)), &version);
+	int64_t full = 0;
+	if (!rc)
+		rc = dg_db_query_int(db, "SELECT full_run FROM pr_runs WHERE id = ?",
+				     DG_ARGS(DG_VI(c->run)), &full);
+	c->full = full != 0;
 	if (!rc)
 		rc = dg_db_query_text(db, "SELECT ref_date FROM pr_runs WHERE id = ?",
 				      DG_ARGS(DG_VI(c->run)), c->a, &s);
@@ -218,8 +230,16 @@ static dg_rc prepare(struct run_ctx *c, char *source, size_t n, struct dg_err *e
 	int64_t t0 = dg_mono_ms();
 	char use[40];
 	snprintf(use, sizeof use, "proactive-run-%lld", (long long)c->run);
+	/* the registries' version before reading: a change made while they are read is
+	   then re-read by the next run, never missed (0: unknown, the next run is full) */
+	struct dg_err ve = {0};
+	if (!c->job->env || dg_exchange_changes_since(c->job->env, c->job->db, c->p->schema, 0,
+						      NULL, &c->reg_version, &ve))
+		c->reg_version = 0;
 	c->data = pr_load_data(c->job, c->p, &c->codes, c->dept, use, source, n, err);
 	c->read_ms = dg_mono_ms() - t0;
+	if (strcmp(source, "exchange") != 0)
+		c->reg_version = 0; /* a folder of CSV files has no change log */
 	if (!c->data) {
 		/* a refused grant, a registry that is not there: the run cannot succeed */
 		char why[sizeof err->msg];
@@ -237,6 +257,49 @@ static dg_rc prepare(struct run_ctx *c, char *source, size_t n, struct dg_err *e
 		c->total += c->data->t[c->p->rules[i].ent].n;
 	for (int e = 0; e < c->p->schema->ne; e++)
 		c->district[e] = pr_district_field(&c->p->schema->e[e]);
+	return DG_OK;
+}
+
+/*
+ * Whether this run may answer afresh only the records changed since the run
+ * before (incr.c), carrying the others' answers: not when a full run was
+ * asked for, nor when the run before did not finish, did not read the
+ * registries at a known version, was of another version of the policy (its
+ * rules or parameters changed) or for another date (ages and periods move
+ * with the date). A change log that cannot be read makes the run full.
+ */
+static dg_rc plan(struct run_ctx *c, struct dg_err *err)
+{
+	if (c->full || !c->prev || !c->reg_version)
+		return DG_OK;
+	struct dg_rows *rows = NULL;
+	bool same = false;
+	int64_t since = 0;
+	dg_rc rc = dg_db_query(c->job->db,
+			       "SELECT b.reg_version FROM pr_runs b JOIN pr_runs r ON r.id = ?"
+			       " WHERE b.id = ? AND b.state = 'done' AND b.source = 'exchange'"
+			       " AND b.version = r.version AND b.ref_date = r.ref_date",
+			       DG_ARGS(DG_VI(c->run), DG_VI(c->prev)), &rows);
+	if (!rc)
+		rc = dg_rows_next(rows);
+	if (!rc) {
+		since = dg_rows_int(rows, 0);
+		same = since > 0;
+	}
+	dg_rows_free(rows);
+	if (rc && rc != DG_ENOTFOUND)
+		return dg_err_set(err, rc, "the run before could not be read");
+	if (!same)
+		return DG_OK;
+	struct dg_err e = {0};
+	if (pr_incr_mark(c->job->env, c->job->db, c->p, c->data, since, c->dirty, &e)) {
+		dg_warn("proactive: run %lld answers every record afresh: %s", (long long)c->run,
+			e.msg);
+		pr_incr_free(c->dirty);
+		return DG_OK;
+	}
+	c->incremental = true;
+	c->since = since;
 	return DG_OK;
 }
 
@@ -403,6 +466,42 @@ static dg_rc answer(struct run_ctx *c, int ri, int64_t row, struct dg_err *err)
 	return rc ? dg_err_set(err, rc, "an answer could not be written") : DG_OK;
 }
 
+/*
+ * The answer the run before gave record row of rule ri, carried into this
+ * run (*fresh false), with who it is about as the run now knows it; *fresh
+ * true when the run before has no answer for it.
+ */
+static dg_rc carry(struct run_ctx *c, int ri, int64_t row, bool *fresh, struct dg_err *err)
+{
+	int eid = c->p->rules[ri].ent;
+	struct dg_arena *a = dg_arena_new();
+	const char *rid = dg_pii_index(&c->job->env->keys, a, "id", dg_data_id(c->data, eid, row));
+	struct dg_rows *rows = NULL;
+	dg_rc rc = dg_db_query(
+		c->job->db,
+		"INSERT INTO pr_results (run_id, rule, ent, rid, rid_sealed, outcome, amount,"
+		" blocking, missing, explain, district) SELECT ?, rule, ent, rid, rid_sealed,"
+		" outcome, amount, blocking, missing, explain, district FROM pr_results WHERE"
+		" run_id = ? AND rule = ? AND rid = ? AND outcome <> 'ABSENT' RETURNING outcome",
+		DG_ARGS(DG_VI(c->run), DG_VI(c->prev), DG_VT(c->p->rules[ri].id), DG_VT(rid)),
+		&rows);
+	if (!rc)
+		rc = dg_rows_next(rows);
+	if (!rc) {
+		const char *o = dg_rows_text(rows, 0);
+		c->eligible += strcmp(o, "ELIGIBLE") == 0;
+		c->unknown += strcmp(o, "UNKNOWN") == 0;
+	}
+	dg_rows_free(rows);
+	*fresh = rc == DG_ENOTFOUND;
+	if (!rc)
+		rc = who(c, ri, eid, row, rid);
+	else if (rc == DG_ENOTFOUND)
+		rc = DG_OK;
+	dg_arena_free(a);
+	return rc ? dg_err_set(err, rc, "an answer could not be carried forward") : DG_OK;
+}
+
 /* Every rule's records, BATCH answers to a transaction, with progress. */
 static dg_rc answer_all(struct run_ctx *c, struct dg_err *err)
 {
@@ -419,8 +518,15 @@ static dg_rc answer_all(struct run_ctx *c, struct dg_err *err)
 				DG_ARGS(DG_VI(c->run)), NULL);
 	for (int ri = 0; !rc && ri < c->p->nrules; ri++) {
 		int64_t n = c->data->t[c->p->rules[ri].ent].n;
+		int ent = c->p->rules[ri].ent;
 		for (int64_t row = 0; !rc && row < n; row++) {
-			rc = answer(c, ri, row, err);
+			bool fresh = true;
+			if (c->incremental && !c->dirty[ent][row])
+				rc = carry(c, ri, row, &fresh, err);
+			if (!rc && fresh) {
+				rc = answer(c, ri, row, err);
+				c->reread++;
+			}
 			if (rc)
 				break;
 			if (++c->done % BATCH || c->inline_tx)
@@ -600,18 +706,21 @@ static dg_rc finish(struct run_ctx *c, const char *source, struct dg_err *err)
 	if (!rc && pr_takeup_record(db, c->run, c->policy))
 		rc = dg_err_set(err, DG_EDB, "the run's take-up could not be counted");
 	json_t *counts = json_pack(
-		"{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "answers", (json_int_t)c->done, "eligible",
-		(json_int_t)c->eligible, "unknown", (json_int_t)c->unknown, "newly_eligible",
-		(json_int_t)c->newly, "no_longer_eligible", (json_int_t)c->gone, "amount_changed",
-		(json_int_t)c->changed_amount, "told", (json_int_t)c->told, "read_ms",
-		(json_int_t)c->read_ms, "answer_ms", (json_int_t)c->answer_ms);
+		"{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:s,s:I,s:I}", "answers", (json_int_t)c->done,
+		"eligible", (json_int_t)c->eligible, "unknown", (json_int_t)c->unknown,
+		"newly_eligible", (json_int_t)c->newly, "no_longer_eligible", (json_int_t)c->gone,
+		"amount_changed", (json_int_t)c->changed_amount, "told", (json_int_t)c->told,
+		"read_ms", (json_int_t)c->read_ms, "answer_ms", (json_int_t)c->answer_ms, "mode",
+		c->incremental ? "incremental" : "full", "reread", (json_int_t)c->reread, "since",
+		(json_int_t)c->since);
 	char *cs = json_dumps(counts, JSON_COMPACT);
 	if (!rc)
-		rc = dg_db_exec(
-			db,
-			"UPDATE pr_runs SET state = 'done', source = ?, counts = ?,"
-			" finished_ms = ? WHERE id = ?",
-			DG_ARGS(DG_VT(source), DG_VT(cs), DG_VI(dg_now_ms()), DG_VI(c->run)), NULL);
+		rc = dg_db_exec(db,
+				"UPDATE pr_runs SET state = 'done', source = ?, counts = ?,"
+				" finished_ms = ?, reg_version = ? WHERE id = ?",
+				DG_ARGS(DG_VT(source), DG_VT(cs), DG_VI(dg_now_ms()),
+					DG_VI(c->reg_version), DG_VI(c->run)),
+				NULL);
 	free(cs);
 	if (!rc)
 		rc = dg_db_exec(
@@ -674,6 +783,8 @@ static dg_rc run_exec(struct dg_job *job, int64_t run, bool inline_tx, struct dg
 	if (!rc)
 		rc = prepare(&c, source, sizeof source, err);
 	if (!rc)
+		rc = plan(&c, err);
+	if (!rc)
 		rc = load_ties(&c, err);
 	if (!rc && !inline_tx)
 		rc = dg_job_save(job, 0, c.total, NULL);
@@ -691,6 +802,7 @@ static dg_rc run_exec(struct dg_job *job, int64_t run, bool inline_tx, struct dg
 	}
 	dg_code_free(c.cc);
 	dg_data_free(c.data);
+	pr_incr_free(c.dirty);
 	free(c.ties);
 	dg_intern_release(&c.codes);
 	if (c.p)
@@ -709,7 +821,7 @@ dg_rc pr_run_inline(struct dg_env *env, struct dg_db *db, const char *code, dg_d
 {
 	if (!dg_db_in_tx(db))
 		return dg_err_set(err, DG_EINVAL, "a run inline needs the caller's transaction");
-	dg_rc rc = claim(db, code, ref, user, run, err);
+	dg_rc rc = claim(db, code, ref, false, user, run, err);
 	json_t *payload = json_pack("{s:I}", "run", (json_int_t)*run);
 	struct dg_job job = {
 		.kind = "proactive.run", .payload = payload, .attempt = 1, .db = db, .env = env};
@@ -743,7 +855,7 @@ dg_rc pr_schedule_job(struct dg_job *job, struct dg_err *err)
 	for (int i = 0; !rc && i < n; i++) {
 		int64_t run = 0, jid = 0;
 		struct dg_err e = {0};
-		dg_rc r = pr_run_start(job->db, codes[i], 0, 0, &run, &jid, &e);
+		dg_rc r = pr_run_start(job->db, codes[i], 0, false, 0, &run, &jid, &e);
 		if (r && r != DG_ECONFLICT)
 			dg_warn("proactive: the daily run of %s could not be queued", codes[i]);
 		rc = dg_db_exec(job->db, "UPDATE pr_policies SET last_scheduled = ? WHERE code = ?",

@@ -209,5 +209,9 @@ const struct dg_migration pr_migrations[] = {
 	 " created_ms BIGINT NOT NULL,"
 	 " finished_ms BIGINT NOT NULL DEFAULT 0);"
 	 "CREATE INDEX pr_whatifs_policy ON pr_whatifs(policy_id, id);"},
+	/* incremental runs: a full run asked for, and the registries' version a run read */
+	{"proactive-007-incremental",
+	 "ALTER TABLE pr_runs ADD COLUMN full_run BIGINT NOT NULL DEFAULT 0;"
+	 "ALTER TABLE pr_runs ADD COLUMN reg_version BIGINT NOT NULL DEFAULT 0;"},
 	{NULL, NULL},
 };

@@ -1,0 +1,150 @@
+/*
+ * incr.c - incremental runs: which records a run must answer afresh.
+ *
+ * A run records the registries' version it read (pr_runs.reg_version). The
+ * next run of the same policy version for the same date asks the exchange
+ * what changed since (dg_exchange_changes_since) and answers afresh only the
+ * records whose answer may differ; the others' answers are carried forward
+ * (run.c). A record may answer differently when it changed in any registry
+ * its entity reads (or in the benefit history), or when it reaches such a
+ * record through the links and groups the rules follow (dg_rule_steps):
+ * a household whose member's income changed, the members of a household
+ * whose region changed. Links are followed as the data is now and as it was
+ * at the earlier run, so a person who moved marks the household they left
+ * as well as the one they joined, and one who left the registry marks the
+ * household that had them.
+ *
+ * The marking is a fixed point over the steps the rules take, each pass
+ * linear in the records: it ends after as many passes as the longest chain
+ * of steps (two or three for the demo's rules), since a pass that marks
+ * nothing new stops it.
+ */
+#include "proactive/internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/mem.h"
+#include "exchange/exchange.h"
+#include "rule/rule.h"
+
+static void mark(uint8_t **dirty, int ent, int64_t row, int64_t *n)
+{
+	if (row >= 0 && !dirty[ent][row]) {
+		dirty[ent][row] = 1;
+		(*n)++;
+	}
+}
+
+/* Whether field f of entity e is kept in registry reg; *name: its name there. */
+static bool kept_in(const struct dg_entity *e, const struct dg_field *f, const char *reg,
+		    const char **name)
+{
+	const char *from = f->from_reg ? f->from_reg : e->registry;
+	*name = f->from_field ? f->from_field : f->name;
+	return from && strcmp(from, reg) == 0;
+}
+
+/* Whether entity e reads registry reg (its own, a field's, or the benefit history). */
+static bool reads(const struct dg_schema *s, int ent, const char *reg)
+{
+	const struct dg_entity *e = &s->e[ent];
+	const char *name;
+	if (e->registry && strcmp(e->registry, reg) == 0)
+		return true;
+	if (s->benefits_registry && ent == s->benefits_entity &&
+	    strcmp(s->benefits_registry, reg) == 0)
+		return true;
+	for (int f = 0; f < e->nf; f++)
+		if (kept_in(e, &e->f[f], reg, &name))
+			return true;
+	return false;
+}
+
+/* One changed record: it, and the records its links pointed at before. */
+static void mark_change(const struct dg_data *d, json_t *ch, uint8_t **dirty, int64_t *n)
+{
+	const struct dg_schema *s = d->schema;
+	const char *reg = json_string_value(json_object_get(ch, "registry"));
+	const char *id = json_string_value(json_object_get(ch, "id"));
+	json_t *before = json_object_get(ch, "before");
+	for (int e = 0; reg && id && e < s->ne; e++) {
+		if (!reads(s, e, reg))
+			continue;
+		mark(dirty, e, dg_data_find(d, e, id, strlen(id)), n);
+		for (int f = 0; json_is_object(before) && f < s->e[e].nf; f++) {
+			const struct dg_field *fd = &s->e[e].f[f];
+			const char *name;
+			if (fd->ty != TY_LINK || !kept_in(&s->e[e], fd, reg, &name))
+				continue;
+			const char *to = json_string_value(json_object_get(before, name));
+			if (to && *to)
+				mark(dirty, fd->link_ent,
+				     dg_data_find(d, fd->link_ent, to, strlen(to)), n);
+		}
+	}
+}
+
+/* One pass over the steps the rules take: how many records it marked. */
+static int64_t spread(const struct dg_data *d, bool links[][DG_MAX_FIELDS], bool groups[][16],
+		      uint8_t **dirty)
+{
+	const struct dg_schema *s = d->schema;
+	int64_t n = 0;
+	for (int e = 0; e < s->ne; e++) {
+		const struct dg_table *t = &d->t[e];
+		for (int f = 0; f < s->e[e].nf; f++) {
+			if (!links[e][f] || !t->col[f].v)
+				continue;
+			int to = s->e[e].f[f].link_ent;
+			for (int64_t x = 0; x < t->n; x++)
+				if (!dirty[e][x] && t->col[f].k[x] && t->col[f].v[x] >= 0 &&
+				    dirty[to][t->col[f].v[x]])
+					mark(dirty, e, x, &n);
+		}
+		for (int g = 0; g < s->e[e].ng; g++) {
+			if (!groups[e][g] || !t->goff[g])
+				continue;
+			int m = s->e[e].g[g].member_ent;
+			for (int64_t o = 0; o < t->n; o++)
+				for (int64_t k = t->goff[g][o];
+				     !dirty[e][o] && k < t->goff[g][o + 1]; k++)
+					if (dirty[m][t->grow[g][k]])
+						mark(dirty, e, o, &n);
+		}
+	}
+	return n;
+}
+
+dg_rc pr_incr_mark(const struct dg_env *env, struct dg_db *db, const struct dg_program *p,
+		   const struct dg_data *d, int64_t since, uint8_t **dirty, struct dg_err *err)
+{
+	json_t *changes = NULL;
+	int64_t newest = 0, n = 0;
+	dg_rc rc = dg_exchange_changes_since(env, db, p->schema, since, &changes, &newest, err);
+	if (rc)
+		return rc;
+	for (int e = 0; e < p->schema->ne; e++)
+		dirty[e] = dg_xcalloc((size_t)(d->t[e].n ? d->t[e].n : 1), 1);
+	size_t i;
+	json_t *ch;
+	json_array_foreach (changes, i, ch)
+		mark_change(d, ch, dirty, &n);
+	json_decref(changes);
+	bool(*links)[DG_MAX_FIELDS] = dg_xcalloc(DG_MAX_ENT, sizeof *links);
+	bool(*groups)[16] = dg_xcalloc(DG_MAX_ENT, sizeof *groups);
+	dg_rule_steps(p, links, groups);
+	while (n && spread(d, links, groups, dirty))
+		;
+	free(links);
+	free(groups);
+	return DG_OK;
+}
+
+void pr_incr_free(uint8_t **dirty)
+{
+	for (int e = 0; e < DG_MAX_ENT; e++) {
+		free(dirty[e]);
+		dirty[e] = NULL;
+	}
+}

@@ -1,0 +1,403 @@
+/*
+ * test_proactive_incr.c - incremental matching runs over the demo region's
+ * shared registries (read through the exchange), on the store DGOV_TEST_DB
+ * selects:
+ *
+ * - the first run of a policy is full; a second run of the same version
+ *   for the same date re-reads only the records changed in the registries
+ *   since (none: every answer carried forward);
+ * - after an income change, an ended person, a new person and a person who
+ *   moved to another household, an incremental run's answers equal a full
+ *   run's over the same data exactly, explanation and all (outcome, amount,
+ *   conditions, the values used), for a household rule (dibao, which sums
+ *   its members) and a person rule (elderly_allowance);
+ * - another date, a new version of the policy, or {"full": true} make a run
+ *   full; a "full" that is not true or false is refused and starts nothing;
+ * - the policy's page says which runs were incremental.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "app/app.h"
+#include "core/keys.h"
+#include "node/demo.h"
+#include "rule/rule.h"
+#include "rule/yaml.h"
+#include "store/store.h"
+#include "harness.h"
+
+static char *mz_tok, *admin_tok;
+static char root[4096];
+
+static long api(const char *tok, const char *method, const char *path, json_t *body, json_t **out)
+{
+	struct th_client *cl = th_client_new(th_shared);
+	const char *hdrs[] = {tok, NULL};
+	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+	struct th_resp r = {0};
+	long st = th_request(cl, method, path, body ? "application/json" : NULL, text,
+			     text ? strlen(text) : 0, hdrs, &r);
+	if (out)
+		*out = r.body ? json_loads(r.body, 0, NULL) : NULL;
+	free(text);
+	th_resp_release(&r);
+	th_client_free(cl);
+	return st;
+}
+
+/* Run policy code for date (full: asked to be full), wait for its job; the run's id. */
+static int64_t run_policy(const char *code, const char *date, bool full)
+{
+	json_t *j = NULL, *b = json_pack("{s:s}", "date", date);
+	if (full)
+		json_object_set_new(b, "full", json_true());
+	char path[256];
+	snprintf(path, sizeof path, "/api/proactive/policies/%s/runs", code);
+	assert_int_equal(api(mz_tok, "POST", path, b, &j), 202);
+	json_decref(b);
+	int64_t job = json_integer_value(json_object_get(j, "job"));
+	json_decref(j);
+	json_decref(th_wait_job(th_shared, job));
+	char sql[256];
+	snprintf(sql, sizeof sql, "SELECT id FROM pr_runs WHERE job_id = %lld", (long long)job);
+	return th_sql_int(th_shared, sql);
+}
+
+/* The run's counts, after checking it is done. */
+static json_t *counts_of(int64_t run)
+{
+	json_t *j = NULL;
+	char path[128];
+	snprintf(path, sizeof path, "/api/proactive/runs/%lld", (long long)run);
+	assert_int_equal(api(mz_tok, "GET", path, NULL, &j), 200);
+	if (strcmp(json_string_value(json_object_get(j, "state")), "done") != 0)
+		fail_msg("run %lld: %s", (long long)run,
+			 json_string_value(json_object_get(j, "error")));
+	json_t *c = json_incref(json_object_get(j, "counts"));
+	json_decref(j);
+	return c;
+}
+
+static const char *mode_of(json_t *counts)
+{
+	return json_string_value(json_object_get(counts, "mode"));
+}
+
+/* Every answer of a run but the records gone from the registries, keyed "rule/id". */
+static json_t *answers(int64_t run)
+{
+	json_t *all = json_object();
+	for (int page = 1;; page++) {
+		json_t *j = NULL;
+		char path[256];
+		snprintf(path, sizeof path,
+			 "/api/proactive/runs/%lld/matches?per_page=500&explain=1&page=%d",
+			 (long long)run, page);
+		assert_int_equal(api(mz_tok, "GET", path, NULL, &j), 200);
+		json_t *l = json_object_get(j, "matches");
+		size_t i;
+		json_t *m;
+		json_array_foreach (l, i, m) {
+			if (!strcmp(json_string_value(json_object_get(m, "outcome")), "ABSENT"))
+				continue;
+			char key[256];
+			snprintf(key, sizeof key, "%s/%s",
+				 json_string_value(json_object_get(m, "rule")),
+				 json_string_value(json_object_get(m, "id")));
+			json_object_del(m, "change"); /* against each run's own run before */
+			json_object_set(all, key, m);
+		}
+		size_t n = json_array_size(l);
+		json_decref(j);
+		if (n < 500)
+			break;
+	}
+	return all;
+}
+
+/* Runs a and b gave the same answers, record by record, explanation and all. */
+static void same_answers(int64_t a, int64_t b)
+{
+	json_t *x = answers(a), *y = answers(b);
+	assert_true(json_object_size(x) > 0);
+	const char *k;
+	json_t *v;
+	json_object_foreach (x, k, v) {
+		json_t *w = json_object_get(y, k);
+		if (!w)
+			fail_msg("run %lld answers %s, run %lld does not", (long long)a, k,
+				 (long long)b);
+		if (!json_equal(v, w)) {
+			char *s1 = json_dumps(v, JSON_COMPACT), *s2 = json_dumps(w, JSON_COMPACT);
+			fail_msg("%s: run %lld: %s\nrun %lld: %s", k, (long long)a, s1,
+				 (long long)b, s2);
+		}
+	}
+	assert_int_equal(json_object_size(x), json_object_size(y));
+	json_decref(x);
+	json_decref(y);
+}
+
+/* The demo's persons: ID number -> household, opened as the exchange keeps them. */
+static json_t *persons(void)
+{
+	struct dg_db *db = NULL;
+	struct dg_rows *rows = NULL;
+	struct dg_arena *a = dg_arena_new();
+	json_t *out = json_object();
+	assert_int_equal(dg_db_get(th_app(th_shared)->env.store, &db), DG_OK);
+	dg_rc rc = dg_db_query(db,
+			       "SELECT data, sealed FROM xr_records WHERE registry = 'person'"
+			       " AND ended IS NULL ORDER BY rkey",
+			       DG_NOARGS, &rows);
+	while (!rc && (rc = dg_rows_next(rows)) == DG_OK) {
+		json_t *clear = json_loads(dg_rows_text(rows, 0), 0, NULL);
+		char *plain = NULL;
+		assert_int_equal(
+			dg_pii_open(&th_app(th_shared)->env.keys, a, dg_rows_text(rows, 1), &plain),
+			DG_OK);
+		json_t *sealed = json_loads(plain, 0, NULL);
+		const char *hh = json_string_value(json_object_get(clear, "household"));
+		json_object_set_new(out, json_string_value(json_object_get(sealed, "_id")),
+				    json_string(hh ? hh : ""));
+		json_decref(clear);
+		json_decref(sealed);
+	}
+	assert_int_equal(rc, DG_ENOTFOUND);
+	dg_rows_free(rows);
+	dg_db_put(db);
+	dg_arena_free(a);
+	return out;
+}
+
+/* The members of household hh in ps. */
+static int members(json_t *ps, const char *hh)
+{
+	int n = 0;
+	const char *k;
+	json_t *v;
+	json_object_foreach (ps, k, v)
+		n += !strcmp(json_string_value(v), hh);
+	return n;
+}
+
+static void write_record(const char *registry, const char *id, const char *what, json_t *body)
+{
+	char path[256];
+	snprintf(path, sizeof path, "/api/exchange/registries/%s/records%s%s%s", registry,
+		 id ? "/" : "", id ? id : "", what);
+	json_t *j = NULL;
+	long st = api(admin_tok, "POST", path, body, &j);
+	if (st == 404 && id && !*what) {
+		/* no record of that person in the registry yet: create it */
+		json_decref(j);
+		json_object_set_new(body, "id", json_string(id));
+		snprintf(path, sizeof path, "/api/exchange/registries/%s/records", registry);
+		st = api(admin_tok, "POST", path, body, &j);
+	}
+	json_decref(body);
+	if (st != 200 && st != 201) {
+		char *t = j ? json_dumps(j, JSON_COMPACT) : NULL;
+		fail_msg("%s: %ld %s", path, st, t ? t : "");
+	}
+	json_decref(j);
+}
+
+/* A new ID number for a person born on 1940-01-01 that no record has. */
+static void new_id(json_t *ps, char out[19])
+{
+	for (unsigned seq = 901;; seq++) {
+		snprintf(out, 19, "99010019400101%03u", seq % 1000u);
+		out[17] = dg_id_check_char(out);
+		out[18] = '\0';
+		if (!json_object_get(ps, out))
+			return;
+	}
+}
+
+static void first_full_then_carried(void **state)
+{
+	(void)state;
+	const char *pol[] = {"dibao", "elderly_allowance"};
+	for (int i = 0; i < 2; i++) {
+		int64_t first = run_policy(pol[i], "2026-12-01", false);
+		json_t *c = counts_of(first);
+		assert_string_equal(mode_of(c), "full");
+		assert_int_equal(json_integer_value(json_object_get(c, "reread")),
+				 json_integer_value(json_object_get(c, "answers")));
+		json_decref(c);
+		/* nothing changed since: every answer carried */
+		int64_t again = run_policy(pol[i], "2026-12-01", false);
+		c = counts_of(again);
+		assert_string_equal(mode_of(c), "incremental");
+		assert_int_equal(json_integer_value(json_object_get(c, "reread")), 0);
+		assert_true(json_integer_value(json_object_get(c, "answers")) > 0);
+		assert_int_equal(json_integer_value(json_object_get(c, "newly_eligible")), 0);
+		json_decref(c);
+		same_answers(first, again);
+	}
+}
+
+static void changes_equal_full(void **state)
+{
+	(void)state;
+	json_t *ps = persons();
+	/* two households of two or more: a member of the first moves to the second */
+	const char *from = NULL, *to = NULL, *mover = NULL, *k;
+	json_t *v;
+	json_object_foreach (ps, k, v) {
+		const char *hh = json_string_value(v);
+		if (!*hh || members(ps, hh) < 2)
+			continue;
+		if (!from) {
+			from = hh;
+			mover = k;
+		} else if (strcmp(hh, from) != 0) {
+			to = hh;
+			break;
+		}
+	}
+	assert_non_null(to);
+	/* someone of a third household earns more; someone else leaves the registry */
+	const char *earner = NULL, *ended = NULL;
+	json_object_foreach (ps, k, v) {
+		const char *hh = json_string_value(v);
+		if (!strcmp(hh, from) || !strcmp(hh, to))
+			continue;
+		if (!earner)
+			earner = k;
+		else if (strcmp(hh, json_string_value(json_object_get(ps, earner))) != 0) {
+			ended = k;
+			break;
+		}
+	}
+	assert_non_null(ended);
+	char born[19];
+	new_id(ps, born);
+	write_record("person", mover, "", json_pack("{s:{s:s}}", "values", "household", to));
+	write_record("tax", earner, "",
+		     json_pack("{s:{s:s,s:s,s:s}}", "values", "income@2026-09", "5200.00",
+			       "income@2026-10", "5300.00", "income@2026-11", "5400.00"));
+	write_record("person", ended, "/end", json_pack("{s:s}", "effective", "2026-11-01"));
+	write_record("person", NULL, "",
+		     json_pack("{s:s,s:{s:s,s:s,s:s,s:s,s:s,s:s,s:b}}", "id", born, "values",
+			       "name", "新居民", "sex", "F", "birth_date", "1940-01-01",
+			       "hukou_region", "990100", "household", from, "role", "member",
+			       "alive", 1));
+	json_decref(ps);
+	const char *pol[] = {"dibao", "elderly_allowance"};
+	for (int i = 0; i < 2; i++) {
+		int64_t incr = run_policy(pol[i], "2026-12-01", false);
+		json_t *c = counts_of(incr);
+		assert_string_equal(mode_of(c), "incremental");
+		int64_t reread = json_integer_value(json_object_get(c, "reread"));
+		assert_true(reread > 0);
+		assert_true(reread < json_integer_value(json_object_get(c, "answers")));
+		json_decref(c);
+		int64_t full = run_policy(pol[i], "2026-12-01", true);
+		c = counts_of(full);
+		assert_string_equal(mode_of(c), "full");
+		json_decref(c);
+		same_answers(incr, full);
+	}
+	/* the ended person is no longer answered; the new one is */
+	struct dg_arena *a = dg_arena_new();
+	char sql[512];
+	snprintf(sql, sizeof sql,
+		 "SELECT COUNT(*) FROM pr_results r JOIN pr_policies p ON p.current_run ="
+		 " r.run_id WHERE p.code = 'elderly_allowance' AND r.rid = '%s' AND r.outcome"
+		 " <> 'ABSENT'",
+		 dg_pii_index(&th_app(th_shared)->env.keys, a, "id", born));
+	assert_int_equal(th_sql_int(th_shared, sql), 1);
+	dg_arena_free(a);
+}
+
+static void what_makes_a_run_full(void **state)
+{
+	(void)state;
+	/* another date */
+	json_t *c = counts_of(run_policy("dibao", "2026-11-01", false));
+	assert_string_equal(mode_of(c), "full");
+	json_decref(c);
+	c = counts_of(run_policy("dibao", "2026-11-01", false));
+	assert_string_equal(mode_of(c), "incremental");
+	json_decref(c);
+	/* a new version of the policy (its rules or parameters changed) */
+	char path[4200];
+	char *rule = NULL, *tests = NULL;
+	size_t len = 0;
+	struct dg_err err = {0};
+	snprintf(path, sizeof path, "%s/policies/dibao.rule", root);
+	assert_int_equal(dg_rule_read_file(path, 1 << 22, &rule, &len, &err), DG_OK);
+	snprintf(path, sizeof path, "%s/policies/tests/dibao.yaml", root);
+	assert_int_equal(dg_rule_read_file(path, 1 << 22, &tests, &len, &err), DG_OK);
+	json_t *b = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "code", "dibao", "dept", "mz",
+			      "item", "990100-MZ-003", "mode", "apply", "effective", "2025-01-01",
+			      "rule", rule, "tests", tests);
+	assert_int_equal(api(mz_tok, "POST", "/api/proactive/policies", b, NULL), 201);
+	json_decref(b);
+	free(rule);
+	free(tests);
+	c = counts_of(run_policy("dibao", "2026-11-01", false));
+	assert_string_equal(mode_of(c), "full");
+	json_decref(c);
+	/* "full" is true or false; anything else starts nothing */
+	int64_t runs = th_sql_int(th_shared, "SELECT COUNT(*) FROM pr_runs");
+	b = json_pack("{s:s,s:s}", "date", "2026-11-01", "full", "yes");
+	json_t *j = NULL;
+	assert_int_equal(api(mz_tok, "POST", "/api/proactive/policies/dibao/runs", b, &j), 400);
+	assert_string_equal(
+		json_string_value(json_object_get(json_object_get(j, "error"), "field")), "full");
+	json_decref(j);
+	json_decref(b);
+	assert_int_equal(th_sql_int(th_shared, "SELECT COUNT(*) FROM pr_runs"), runs);
+	/* the page says which runs were incremental */
+	struct th_client *st = th_signed_in(th_shared, DG_DEMO_STAFF);
+	char *page = th_get_body(st, "/office/policies/dibao", 200);
+	assert_non_null(page);
+	assert_non_null(strstr(page, "增量匹配"));
+	assert_non_null(strstr(page, "全量匹配"));
+	assert_non_null(strstr(page, "name=\"full\""));
+	free(page);
+	th_client_free(st);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	const char *r = getenv("DGOV_ROOT");
+	snprintf(root, sizeof root, "%s", r ? r : ".");
+	unsetenv("DGOV_PROACTIVE_DATA");
+	struct th_opts o = {.demo = true, .job_workers = 1, .job_lease_sec = 30};
+	th_shared = th_start_opts(&o);
+	if (!th_shared)
+		return 1;
+	mz_tok = th_token_header(th_shared, DG_DEMO_STAFF, DG_DEMO_PASSWORD);
+	admin_tok = th_token_header(th_shared, DG_DEMO_ADMIN, DG_DEMO_PASSWORD);
+	return !mz_tok || !admin_tok;
+}
+
+static int teardown(void **state)
+{
+	free(mz_tok);
+	free(admin_tok);
+	return th_group_teardown(state);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(first_full_then_carried),
+		cmocka_unit_test(changes_equal_full),
+		cmocka_unit_test(what_makes_a_run_full),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
