@@ -84,7 +84,10 @@ static dg_rc publish_one(struct dg_env *env, struct dg_db *db, const char *dir,
 	return rc;
 }
 
-/* A run of the old-age allowance and a batch of it proposed by the demo's staff. */
+/*
+ * A run of the old-age allowance, a batch of it proposed by the demo's staff,
+ * and a what-if of it worked out.
+ */
 static dg_rc seed_run(struct dg_env *env, struct dg_db *db, struct dg_err *err)
 {
 	int64_t staff = 0, run = 0, batch = 0;
@@ -99,6 +102,13 @@ static dg_rc seed_run(struct dg_env *env, struct dg_db *db, struct dg_err *err)
 	if (!rc)
 		rc = pr_batch_propose(db, batch, staff, all, err);
 	json_decref(all);
+	/* what-if 1: the age raised to 85, and a sweep of it, so its answer page has one */
+	json_t *sets = json_pack("[s]", "elderly_min_age=85");
+	int64_t whatif = 0;
+	if (!rc)
+		rc = pr_whatif_inline(env, db, "elderly_allowance", dg_day_from_ymd(2026, 12, 1),
+				      sets, "elderly_min_age=70..90:5", staff, &whatif, err);
+	json_decref(sets);
 	if (rc) {
 		char msg[sizeof err->msg];
 		snprintf(msg, sizeof msg, "%s", err->msg);

@@ -70,9 +70,13 @@ static dg_rc parse_input(const struct dg_program *p, struct dg_arena *a, json_t 
 	return DG_OK;
 }
 
-dg_rc pr_whatif_start(struct dg_env *env, struct dg_db *db, const char *code, dg_day ref,
-		      json_t *sets, const char *sweep, int64_t user, int64_t *id, int64_t *job,
-		      struct dg_err *err)
+/*
+ * A new what-if row of policy code, checked; with queue, in its own
+ * transaction with its job, else in the caller's with none (*job 0).
+ */
+static dg_rc whatif_new(struct dg_env *env, struct dg_db *db, const char *code, dg_day ref,
+			json_t *sets, const char *sweep, int64_t user, bool queue, int64_t *id,
+			int64_t *job, struct dg_err *err)
 {
 	struct dg_arena *a = dg_arena_new();
 	struct pr_version pol = {0};
@@ -97,7 +101,8 @@ dg_rc pr_whatif_start(struct dg_env *env, struct dg_db *db, const char *code, dg
 	if (rc)
 		goto out;
 	char *sets_text = json_dumps(sets ? sets : json_array(), JSON_COMPACT);
-	rc = dg_db_begin(db);
+	*job = 0;
+	rc = queue ? dg_db_begin(db) : DG_OK;
 	int64_t busy = 0;
 	/* one what-if of a policy under way at a time; one whose job gave up does not count */
 	if (!rc)
@@ -119,18 +124,19 @@ dg_rc pr_whatif_start(struct dg_env *env, struct dg_db *db, const char *code, dg
 				     id);
 	free(sets_text);
 	json_t *payload = NULL;
-	if (!rc) {
+	if (!rc && queue) {
 		payload = json_pack("{s:I}", "whatif", (json_int_t)*id);
 		rc = dg_job_enqueue(db, "proactive.whatif", payload, user, NULL, job);
 		json_decref(payload);
 	}
-	if (!rc)
+	if (!rc && queue)
 		rc = dg_db_exec(db, "UPDATE pr_whatifs SET job_id = ? WHERE id = ?",
 				DG_ARGS(DG_VI(*job), DG_VI(*id)), NULL);
-	if (!rc)
+	if (!rc && queue)
 		rc = dg_db_commit(db);
 	if (rc) {
-		dg_db_rollback(db);
+		if (queue)
+			dg_db_rollback(db);
 		if (!err->msg[0])
 			dg_err_set(err, rc, "proactive.err.store");
 	}
@@ -139,6 +145,13 @@ out:
 		dg_program_free(p);
 	dg_arena_free(a);
 	return rc;
+}
+
+dg_rc pr_whatif_start(struct dg_env *env, struct dg_db *db, const char *code, dg_day ref,
+		      json_t *sets, const char *sweep, int64_t user, int64_t *id, int64_t *job,
+		      struct dg_err *err)
+{
+	return whatif_new(env, db, code, ref, sets, sweep, user, true, id, job, err);
 }
 
 /* A value of parameter pm as people write it. */
@@ -386,5 +399,24 @@ out:
 		dg_program_free(p);
 	dg_intern_release(&codes);
 	dg_arena_free(a);
+	return rc;
+}
+
+dg_rc pr_whatif_inline(struct dg_env *env, struct dg_db *db, const char *code, dg_day ref,
+		       json_t *sets, const char *sweep, int64_t user, int64_t *id,
+		       struct dg_err *err)
+{
+	int64_t none = 0;
+	if (!dg_db_in_tx(db))
+		return dg_err_set(err, DG_EINVAL,
+				  "a what-if inline needs the caller's transaction");
+	dg_rc rc = whatif_new(env, db, code, ref, sets, sweep, user, false, id, &none, err);
+	if (rc)
+		return rc;
+	json_t *payload = json_pack("{s:I}", "whatif", (json_int_t)*id);
+	struct dg_job job = {
+		.kind = "proactive.whatif", .payload = payload, .attempt = 1, .db = db, .env = env};
+	rc = pr_whatif_job(&job, err);
+	json_decref(payload);
 	return rc;
 }

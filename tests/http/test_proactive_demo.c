@@ -2,11 +2,13 @@
  * test_proactive_demo.c - the demo region as `dgov demo --with-runs` seeds
  * it, on the store DGOV_TEST_DB selects: the old-age allowance has run
  * (run 1, through the exchange, its results shown) and its grant batch 1 is
- * proposed by the civil affairs bureau's staff with every line, so the
- * batch page, the take-up charts and the what-if page have something to
- * show; nothing is granted until a second member of staff approves it.
- * A resident's export of an open-data table is finished too, so its page
- * (/data/exports/{job}) has something to show to the browser audits.
+ * proposed by the civil affairs bureau's staff with every line, and its
+ * what-if 1 (the age raised to 85, with a sweep) is worked out, so the
+ * batch page, the take-up charts and the what-if's answer page have
+ * something to show; nothing is granted until a second member of staff
+ * approves it. A resident's export of an open-data table is finished too,
+ * so its page (/data/exports/{job}) has something to show to the browser
+ * audits.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -50,9 +52,16 @@ static void seeded(void **state)
 	assert_int_equal(th_sql_int(th_shared, "SELECT SUM(eligible) FROM pr_takeup WHERE run_id ="
 					       " 1"),
 			 eligible);
-	/* no job was queued for the run: nothing will run it again */
-	assert_int_equal(th_sql_int(th_shared, "SELECT COUNT(*) FROM jobs WHERE kind ="
-					       " 'proactive.run'"),
+	/* what-if 1 of it is worked out, with its sweep */
+	assert_int_equal(th_sql_int(th_shared, "SELECT COUNT(*) FROM pr_whatifs"), 1);
+	assert_int_equal(th_sql_int(th_shared,
+				    "SELECT COUNT(*) FROM pr_whatifs WHERE id = 1 AND"
+				    " state = 'done' AND ref_date = '2026-12-01' AND"
+				    " sweep = 'elderly_min_age=70..90:5' AND result <> ''"),
+			 1);
+	/* no job was queued for the run nor the what-if: nothing will work them out again */
+	assert_int_equal(th_sql_int(th_shared, "SELECT COUNT(*) FROM jobs WHERE kind IN"
+					       " ('proactive.run', 'proactive.whatif')"),
 			 0);
 }
 
@@ -65,6 +74,11 @@ static void pages(void **state)
 	free(body);
 	body = th_get_body(c, "/office/policies/elderly_allowance", 200);
 	assert_non_null(strstr(body, "<title id=\"takeup-district-title\">"));
+	free(body);
+	/* the what-if's answer page: its sweep drawn as a chart */
+	body = th_get_body(c, "/office/whatifs/1", 200);
+	assert_non_null(strstr(body, "elderly_min_age"));
+	assert_non_null(strstr(body, "<svg"));
 	free(body);
 	th_client_free(c);
 	c = th_client_new(th_shared);
