@@ -120,12 +120,16 @@ test-only:
 # /x/v1 lookup under wrk at 64 connections next to PostgREST and pgbench,
 # audit appends on both stores, `dgov audit verify` over BENCH_AUDIT records,
 # default 1M, and a bulk read of a BENCH_ROWS-record registry next to psql
-# \copy) runs only when named too: it loads the registry first.
+# \copy) runs only when named too: it loads the registry first. proactive
+# (issue 13: a full matching run over the demo's registries, its read next to
+# the store's own SQL reading the same rows, then an incremental run after
+# BENCH_CHANGES, default 1000, changed records, next to the full run; both
+# stores).
 # Each run.sh prints its own table and records its figures (bench_record,
 # bench/record.sh) in the file BENCH_RESULTS names; bench/report.sh then
 # prints them all in one table and writes bench/last.json with the commit,
 # the core count and the load average at the start and at the end.
-BENCH ?= http cases rule datastore
+BENCH ?= http cases rule datastore proactive
 BENCH_PERSONS ?= 10000000
 BENCH_ROWS ?= 1000000
 BENCH_AUDIT ?= 1000000
@@ -146,7 +150,8 @@ bench:
 		publish) DGOV_BIN=$(BIN) bench/catalog/create.sh || exit 1 ;; \
 		exchange) DGOV_BIN=$(BIN) BENCH_ROWS=$(BENCH_ROWS) BENCH_AUDIT=$(BENCH_AUDIT) \
 			bench/exchange/run.sh || exit 1 ;; \
-		*) echo "unknown benchmark $$b (http, cases, rule, datastore, soak, catalog, publish, exchange)"; exit 2 ;; \
+		proactive) DGOV_BIN=$(BIN) bench/proactive/run.sh || exit 1 ;; \
+		*) echo "unknown benchmark $$b (http, cases, rule, datastore, soak, catalog, publish, exchange, proactive)"; exit 2 ;; \
 		esac; \
 	done; \
 	bench/report.sh "$$BENCH_RESULTS" "$$load0"
