@@ -204,11 +204,7 @@ static const char *check_official(struct xctx *x, const char **initials)
 		return "bad_user";
 	if (rc)
 		return "store";
-	/* keep only the first character */
-	size_t first = 1, n = strlen(name);
-	while (first < n && ((unsigned char)name[first] & 0xC0) == 0x80)
-		first++;
-	*initials = dg_arena_printf(x->r->arena, "%.*s*", (int)first, name);
+	*initials = x_initials(x->r->arena, name);
 	return NULL;
 }
 
