@@ -427,10 +427,13 @@ static dg_rc serve(struct dg_req *r, bool bulk)
 				   .detail = d};
 	rc = dg_audit_append_group(r->env->store, x.db, &rec, &seq);
 	json_decref(d);
-	if (!rc)
-		rc = dg_db_begin(x.db);
 	size_t i;
 	json_t *s;
+	bool about_someone = false; /* a record about nobody adds no use line: no transaction */
+	json_array_foreach (subjects, i, s)
+		about_someone = about_someone || *json_string_value(s);
+	if (!rc && about_someone)
+		rc = dg_db_begin(x.db);
 	json_array_foreach (subjects, i, s) {
 		struct x_use u = {.subject = json_string_value(s),
 				  .kind = bulk ? "bulk" : "one",
@@ -446,7 +449,7 @@ static dg_rc serve(struct dg_req *r, bool bulk)
 			rc = x_use_add(x.db, &u);
 	}
 	json_decref(subjects);
-	if (!rc)
+	if (!rc && about_someone)
 		rc = dg_db_commit(x.db);
 	if (rc) {
 		json_decref(answer);
