@@ -137,10 +137,8 @@ static dg_rc render_office_case_as(struct dg_req *r, unsigned status, json_t *d,
 	if (!rc)
 		rc = case_get(db, dg_kvs_get(&r->params, "ref"), &who, &c, &err);
 	/* the person whose record this is sees the view on their page "who used my data" */
-	if (!rc && r->env->record_viewed)
-		rc = r->env->record_viewed(
-			r, db, json_integer_value(json_object_get(c, "applicant_id")),
-			str_of(c, "ref"), str_of(c, "item_code"), revealed ? "reveal" : "case");
+	if (!rc)
+		rc = case_staff_viewed(r, db, c, revealed ? "reveal" : "case");
 	if (rc) {
 		json_decref(c);
 		json_decref(d);

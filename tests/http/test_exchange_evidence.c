@@ -14,10 +14,10 @@
  * certificate's signature; not a copy), audited and listed on
  * /my/data-use; an applicant without one is told so and may upload.
  *
- * Views: the back office's case page and its reveal each append a
- * record.view audit record (who, whose record, the case as purpose) and
- * a line on the applicant's /my/data-use; another department's staff and
- * residents are refused and nothing is recorded; the chain still verifies.
+ * Views: the back office's case page, its reveal and the case read through
+ * the API by staff each append a record.view audit record (who, whose record, the case as purpose)
+ * and a line on the applicant's /my/data-use; another department's staff and residents are refused
+ * and nothing is recorded; the chain still verifies.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -394,9 +394,26 @@ static void staff_views_are_uses(void **state)
 		 " AND detail LIKE '%%\"reveal\"%%'",
 		 ref);
 	assert_int_equal(count(q), 1);
+	/* through the API too */
+	char api[160];
+	snprintf(api, sizeof api, "/api/v1/applications/%s", ref);
+	int64_t n = views(ref);
+	assert_int_equal(th_get(c, api, NULL), 200);
+	assert_int_equal(views(ref), n + 1);
+	snprintf(q, sizeof q,
+		 "SELECT COUNT(*) FROM audit_log WHERE kind = 'record.view' AND purpose = '%s'"
+		 " AND detail LIKE '%%\"api\"%%'",
+		 ref);
+	assert_int_equal(count(q), 1);
+	th_client_free(c);
+	/* the applicant reading their own case is no staff view */
+	c = th_signed_in(th_shared, "wangwu");
+	n = views(ref);
+	assert_int_equal(th_get(c, api, NULL), 200);
+	assert_int_equal(views(ref), n);
 	th_client_free(c);
 	c = th_signed_in(th_shared, DG_DEMO_ADMIN);
-	int64_t n = views(ref);
+	n = views(ref);
 	free(th_get_body(c, path, 200));
 	assert_int_equal(views(ref), n + 1);
 	th_client_free(c);
