@@ -113,6 +113,15 @@ static char *start(struct th_client *c)
 	return ref;
 }
 
+/* The status of GET path as user (NULL: a visitor). */
+static long status_as(const char *user, const char *path)
+{
+	struct th_client *c = user ? th_signed_in(th_shared, user) : th_client_new(th_shared);
+	long st = th_get(c, path, NULL);
+	th_client_free(c);
+	return st;
+}
+
 /* What changes when something is fetched or attached, to see that nothing did. */
 struct tally {
 	int64_t audit, files, uses, prefills;
@@ -283,15 +292,9 @@ static void certificate_as_evidence(void **state)
 
 	/* another resident, staff, visitors cannot reach the step */
 	snprintf(path, sizeof path, "/my/cases/%s/prefill", ref);
-	struct th_client *o = th_signed_in(th_shared, DG_DEMO_CITIZEN2);
-	assert_int_equal(th_get(o, path, NULL), 404);
-	th_client_free(o);
-	o = th_signed_in(th_shared, DG_DEMO_STAFF);
-	assert_int_equal(th_get(o, path, NULL), 403);
-	th_client_free(o);
-	o = th_client_new(th_shared);
-	assert_int_equal(th_get(o, path, NULL), 303);
-	th_client_free(o);
+	assert_int_equal(status_as(DG_DEMO_CITIZEN2, path), 404);
+	assert_int_equal(status_as(DG_DEMO_STAFF, path), 403);
+	assert_int_equal(status_as(NULL, path), 303);
 	free(ref);
 	th_client_free(c);
 }
@@ -364,16 +367,12 @@ static void staff_views_are_uses(void **state)
 	int64_t staff = user_id(DG_DEMO_STAFF), before = views(ref);
 
 	/* residents and another department's staff: refused, nothing recorded */
-	struct th_client *c = th_signed_in(th_shared, DG_DEMO_CITIZEN);
-	assert_int_equal(th_get(c, path, NULL), 403);
-	th_client_free(c);
-	c = th_signed_in(th_shared, DG_DEMO_STAFF2);
-	assert_int_equal(th_get(c, path, NULL), 404);
-	th_client_free(c);
+	assert_int_equal(status_as(DG_DEMO_CITIZEN, path), 403);
+	assert_int_equal(status_as(DG_DEMO_STAFF2, path), 404);
 	assert_int_equal(views(ref), before);
 
 	/* the department's staff: one record per view, naming who, whose and why */
-	c = th_signed_in(th_shared, DG_DEMO_STAFF);
+	struct th_client *c = th_signed_in(th_shared, DG_DEMO_STAFF);
 	int64_t uses = count("SELECT COUNT(*) FROM xr_uses WHERE kind = 'view'");
 	free(th_get_body(c, path, 200));
 	assert_int_equal(views(ref), before + 1);
