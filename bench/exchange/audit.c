@@ -8,6 +8,8 @@
  *   audit append URL SECONDS T     T threads append exchange.read records
  *                                  with dg_audit_append for SECONDS; print
  *                                  the records appended and records/s
+ *   audit group URL SECONDS T      the same with dg_audit_append_group
+ *                                  (records committed in batches)
  *
  * gen links each record with dg_audit_link, the log's own chaining code, so
  * `dgov audit verify` walks a chain made exactly as appends make it; the
@@ -117,6 +119,7 @@ struct appender {
 	int64_t until_ms;
 	atomic_llong done;
 	atomic_int failed;
+	bool group;
 };
 
 static void *append_loop(void *arg)
@@ -139,7 +142,8 @@ static void *append_loop(void *arg)
 					   .subject = subject,
 					   .purpose = "990100-RS-001",
 					   .detail = d};
-		dg_rc rc = dg_audit_append(db, &rec, NULL);
+		dg_rc rc = ap->group ? dg_audit_append_group(ap->store, db, &rec, NULL)
+				     : dg_audit_append(db, &rec, NULL);
 		json_decref(d);
 		if (rc) {
 			atomic_fetch_sub(&ap->done, 1);
@@ -151,10 +155,10 @@ static void *append_loop(void *arg)
 	return NULL;
 }
 
-static int append(const char *url, int seconds, int threads)
+static int append(const char *url, int seconds, int threads, bool group)
 {
 	struct dg_err err = {0};
-	struct appender ap = {0};
+	struct appender ap = {.group = group};
 	if (dg_store_open(url, (unsigned)threads, &ap.store, &err)) {
 		fprintf(stderr, "audit: %s\n", err.msg);
 		return 1;
@@ -198,11 +202,12 @@ int main(int argc, char **argv)
 	dg_log_set_level(DG_LOG_WARN);
 	if (argc == 4 && strcmp(argv[1], "gen") == 0 && count_of(argv[2], 1LL << 40))
 		return gen(count_of(argv[2], 1LL << 40), argv[3]);
-	if (argc == 5 && strcmp(argv[1], "append") == 0 && count_of(argv[3], 86400) &&
+	bool group = argc == 5 && strcmp(argv[1], "group") == 0;
+	if (argc == 5 && (group || strcmp(argv[1], "append") == 0) && count_of(argv[3], 86400) &&
 	    count_of(argv[4], THREADS_MAX))
 		return append(argv[2], (int)count_of(argv[3], 86400),
-			      (int)count_of(argv[4], THREADS_MAX));
-	fprintf(stderr, "usage: audit gen N FILE | append URL SECONDS THREADS (1..%d)\n",
+			      (int)count_of(argv[4], THREADS_MAX), group);
+	fprintf(stderr, "usage: audit gen N FILE | append|group URL SECONDS THREADS (1..%d)\n",
 		THREADS_MAX);
 	return 2;
 }

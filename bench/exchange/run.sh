@@ -12,7 +12,8 @@
 #    row by key, and to pgbench sending the one-row SELECT by key itself,
 #    with the same clients. Ratios dgov / PostgREST and dgov / store.
 # 2. Audit: records/s appended by dg_audit_append from BENCH_APPENDERS
-#    threads (default 8) for BENCH_SECONDS on each store, by a small driver
+#    threads (default 8) for BENCH_SECONDS on each store, and by
+#    dg_audit_append_group (committed in batches), by a small driver
 #    built against build/libdgov.a (bench/exchange/audit.c); then
 #    `dgov audit verify` over BENCH_AUDIT records (default 1000000) on each
 #    store, written by the same driver as a valid chain (dg_audit_link, the
@@ -200,6 +201,10 @@ DGOV_PID=
 "$TMP/audit" append "$TMP/audit.db" "$SECS" "$APPENDERS" >"$TMP/ap.sq"
 read -r _ A_PG <"$TMP/ap.pg"
 read -r _ A_SQ <"$TMP/ap.sq"
+"$TMP/audit" group "$PGURL/audit" "$SECS" "$APPENDERS" >"$TMP/gp.pg"
+"$TMP/audit" group "$TMP/audit.db" "$SECS" "$APPENDERS" >"$TMP/gp.sq"
+read -r _ G_PG <"$TMP/gp.pg"
+read -r _ G_SQ <"$TMP/gp.sq"
 read -r _ HEAD < <("$TMP/audit" gen "$AUDIT" "$TMP/audit.csv")
 chmod 644 "$TMP/audit.csv"
 COLS="seq, at_ms, kind, actor, subject, purpose, detail, hash"
@@ -240,6 +245,7 @@ printf '%-28s %12s %10s %10s\n' "pgbench one-row SELECT" "$S_TPS" "avg $S_LAT" "
 echo
 printf '%-28s %12s %10s\n' audit postgresql sqlite
 printf '%-28s %12s %10s\n' "append records/s ($APPENDERS thr)" "$A_PG" "$A_SQ"
+printf '%-28s %12s %10s\n' "group append records/s" "$G_PG" "$G_SQ"
 printf '%-28s %12s %10s\n' "verify $AUDIT records, s" "$V_PG" "$V_SQ"
 printf '%-28s %12s %10s\n' "verify records/s" "$V_PG_RATE" "$V_SQ_RATE"
 echo

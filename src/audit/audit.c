@@ -13,8 +13,10 @@
  */
 #include "audit/audit.h"
 
+#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/buf.h"
@@ -110,60 +112,82 @@ static bool fits(const char *s)
 	return strlen(s) <= DG_AUDIT_FIELD_MAX;
 }
 
-static dg_rc append_in_tx(struct dg_db *db, const struct row *w, int64_t *seq)
+/* Chain rows w[0..n) after the head and insert them, in db's open transaction. */
+static dg_rc append_rows(struct dg_db *db, struct row *const *w, size_t n)
 {
 	struct dg_rows *rows = NULL;
 	/* the head row's lock serialises appenders until this transaction ends */
 	dg_rc rc = dg_db_query(db,
-			       "UPDATE audit_head SET seq = seq + 1 WHERE id = 1"
+			       "UPDATE audit_head SET seq = seq + ? WHERE id = 1"
 			       " RETURNING seq, hash",
-			       DG_NOARGS, &rows);
+			       DG_ARGS(DG_VI((int64_t)n)), &rows);
 	if (!rc)
 		rc = dg_rows_next(rows);
 	if (rc) {
 		dg_rows_free(rows);
 		return rc == DG_ENOTFOUND ? DG_EINTERNAL : rc;
 	}
-	struct row r = *w;
-	r.seq = dg_rows_int(rows, 0);
+	int64_t first = dg_rows_int(rows, 0) - (int64_t)n + 1;
 	char prev[HASH_HEX + 1], hex[HASH_HEX + 1];
 	snprintf(prev, sizeof prev, "%s", dg_rows_text(rows, 1));
 	dg_rows_free(rows);
-	rc = record_hash(prev, &r, hex);
-	if (rc) {
-		dg_error("audit: the head's hash is not a hash; the log needs `dgov audit verify`");
-		return DG_EINTERNAL;
+	for (size_t i = 0; !rc && i < n; i++) {
+		struct row *r = w[i];
+		r->seq = first + (int64_t)i;
+		if (record_hash(prev, r, hex)) {
+			dg_error("audit: the head's hash is not a hash; the log needs `dgov "
+				 "audit verify`");
+			return DG_EINTERNAL;
+		}
+		const char *h = hex;
+		rc = dg_db_exec(db,
+				"INSERT INTO audit_log (seq, at_ms, kind, actor, subject, purpose,"
+				" detail, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+				DG_ARGS(DG_VI(r->seq), DG_VI(r->at_ms), DG_VT(r->kind),
+					DG_VT(r->actor), DG_VT(r->subject), DG_VT(r->purpose),
+					DG_VT(r->detail), DG_VT(h)),
+				NULL);
+		memcpy(prev, hex, sizeof prev);
 	}
-	const char *h = hex;
-	rc = dg_db_exec(
-		db,
-		"INSERT INTO audit_log (seq, at_ms, kind, actor, subject, purpose, detail, hash)"
-		" VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-		DG_ARGS(DG_VI(r.seq), DG_VI(r.at_ms), DG_VT(r.kind), DG_VT(r.actor),
-			DG_VT(r.subject), DG_VT(r.purpose), DG_VT(r.detail), DG_VT(h)),
-		NULL);
 	if (!rc)
 		rc = dg_db_exec(db, "UPDATE audit_head SET hash = ? WHERE id = 1",
-				DG_ARGS(DG_VT(h)), NULL);
+				DG_ARGS(DG_VT(prev)), NULL);
+	return rc;
+}
+
+static dg_rc append_in_tx(struct dg_db *db, const struct row *w, int64_t *seq)
+{
+	struct row r = *w, *one = &r;
+	dg_rc rc = append_rows(db, &one, 1);
 	if (!rc && seq)
 		*seq = r.seq;
 	return rc;
 }
 
-dg_rc dg_audit_append(struct dg_db *db, const struct dg_audit_rec *rec, int64_t *seq)
+/* rec as a row to store; *detail (free it) holds the detail's text. EINVAL over a cap. */
+static dg_rc row_of(const struct dg_audit_rec *rec, struct row *w, char **detail)
 {
-	char *detail = rec->detail ? json_dumps(rec->detail, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-	struct row w = {
+	*detail = rec->detail ? json_dumps(rec->detail, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	*w = (struct row){
 		.at_ms = dg_now_ms(),
 		.kind = rec->kind ? rec->kind : "",
 		.actor = rec->actor ? rec->actor : "",
 		.subject = rec->subject ? rec->subject : "",
 		.purpose = rec->purpose ? rec->purpose : "",
-		.detail = detail ? detail : "{}",
+		.detail = *detail ? *detail : "{}",
 	};
-	dg_rc rc = DG_EINVAL;
-	if (!w.kind[0] || !fits(w.kind) || !fits(w.actor) || !fits(w.subject) || !fits(w.purpose) ||
-	    strlen(w.detail) > DG_AUDIT_DETAIL_MAX)
+	if (!w->kind[0] || !fits(w->kind) || !fits(w->actor) || !fits(w->subject) ||
+	    !fits(w->purpose) || strlen(w->detail) > DG_AUDIT_DETAIL_MAX)
+		return DG_EINVAL;
+	return DG_OK;
+}
+
+dg_rc dg_audit_append(struct dg_db *db, const struct dg_audit_rec *rec, int64_t *seq)
+{
+	char *detail = NULL;
+	struct row w;
+	dg_rc rc = row_of(rec, &w, &detail);
+	if (rc)
 		goto out;
 	if (dg_db_in_tx(db)) {
 		rc = append_in_tx(db, &w, seq);
@@ -179,6 +203,121 @@ dg_rc dg_audit_append(struct dg_db *db, const struct dg_audit_rec *rec, int64_t 
 out:
 	free(detail);
 	return rc;
+}
+
+/*
+ * Group commit. Appenders that do not need their record inside a
+ * transaction of their own queue it here; whoever finds no batch being
+ * written takes the whole queue (up to GROUP_MAX) and writes it in one
+ * transaction on its own connection, then wakes the others. So while one
+ * commit waits for the disk, the records arriving meanwhile gather and
+ * go in the next one: the head row is locked once per batch, not once per
+ * record, and each caller still returns only once its record is committed.
+ * One queue per store (GROUPS of them, for the few stores one process
+ * opens); a caller's record lives on its stack until it is written.
+ */
+#define GROUP_MAX 256
+#define GROUPS    8
+
+struct pending {
+	struct row w;
+	dg_rc rc;
+	bool done;
+	struct pending *next;
+};
+
+static struct group {
+	const struct dg_store *store;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct pending *head, *tail;
+	bool writing;
+} groups[GROUPS];
+static pthread_mutex_t groups_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static struct group *group_of(const struct dg_store *s)
+{
+	struct group *g = NULL;
+	pthread_mutex_lock(&groups_mu);
+	for (size_t i = 0; i < GROUPS && !g; i++)
+		if (groups[i].store == s)
+			g = &groups[i];
+	for (size_t i = 0; i < GROUPS && !g; i++)
+		if (!groups[i].store) {
+			g = &groups[i];
+			g->store = s;
+			pthread_mutex_init(&g->mu, NULL);
+			pthread_cond_init(&g->cv, NULL);
+		}
+	pthread_mutex_unlock(&groups_mu);
+	return g;
+}
+
+/* Write a batch taken off the queue in one transaction; each gets the outcome. */
+static void write_batch(struct dg_db *db, struct pending *batch)
+{
+	struct row *w[GROUP_MAX];
+	size_t n = 0;
+	for (struct pending *p = batch; p; p = p->next)
+		w[n++] = &p->w;
+	dg_rc rc = dg_db_begin(db);
+	if (!rc)
+		rc = append_rows(db, w, n);
+	if (!rc)
+		rc = dg_db_commit(db);
+	if (rc)
+		dg_db_rollback(db);
+	for (struct pending *p = batch; p; p = p->next)
+		p->rc = rc;
+}
+
+dg_rc dg_audit_append_group(struct dg_store *s, struct dg_db *db, const struct dg_audit_rec *rec,
+			    int64_t *seq)
+{
+	char *detail = NULL;
+	struct pending me = {.rc = DG_EINTERNAL};
+	dg_rc rc = row_of(rec, &me.w, &detail);
+	struct group *g = rc ? NULL : group_of(s);
+	if (rc || !g || dg_db_in_tx(db)) {
+		free(detail);
+		/* no queue left, or the caller's transaction must hold the record */
+		return rc ? rc : dg_audit_append(db, rec, seq);
+	}
+	pthread_mutex_lock(&g->mu);
+	if (g->tail)
+		g->tail->next = &me;
+	else
+		g->head = &me;
+	g->tail = &me;
+	while (!me.done) {
+		if (g->writing) {
+			pthread_cond_wait(&g->cv, &g->mu);
+			continue;
+		}
+		/* lead: take up to GROUP_MAX from the queue and write them */
+		struct pending *batch = g->head, *last = batch;
+		for (size_t n = 1; n < GROUP_MAX && last->next; n++)
+			last = last->next;
+		g->head = last->next;
+		if (!g->head)
+			g->tail = NULL;
+		last->next = NULL;
+		g->writing = true;
+		pthread_mutex_unlock(&g->mu);
+		write_batch(db, batch);
+		pthread_mutex_lock(&g->mu);
+		for (struct pending *p = batch, *nx; p; p = nx) {
+			nx = p->next;
+			p->done = true;
+		}
+		g->writing = false;
+		pthread_cond_broadcast(&g->cv);
+	}
+	pthread_mutex_unlock(&g->mu);
+	free(detail);
+	if (!me.rc && seq)
+		*seq = me.w.seq;
+	return me.rc;
 }
 
 /* The text a checkpoint signs, into out (cap bytes). */

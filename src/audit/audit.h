@@ -21,7 +21,9 @@
  *
  * Appends are serialised by the one head row (a row lock on PostgreSQL, the
  * write lock on SQLite) and happen inside the caller's transaction when it
- * has one, so a record commits with the change it records, or not at all.
+ * has one, so a record commits with the change it records, or not at all;
+ * a caller without one may have its record committed in a batch with
+ * others' (dg_audit_append_group), before it goes on.
  * The person a record is about is kept as a blind index (core/keys.h), never
  * in clear; their page "who used my data" finds their records by it.
  */
@@ -55,6 +57,18 @@ struct dg_audit_rec {
  * for a field over its cap or a kind that is empty.
  */
 dg_rc dg_audit_append(struct dg_db *db, const struct dg_audit_rec *rec, int64_t *seq) DG_MUST;
+
+/*
+ * dg_audit_append for a caller with no transaction open on db (a
+ * connection of store s): the record is queued and written with the others
+ * queued meanwhile, in one transaction, by whichever caller finds none
+ * being written (on its own db). Returns once the record is committed (or
+ * failed with its batch); *seq as dg_audit_append. So many appenders share
+ * one commit's wait instead of each holding the head row through its own.
+ * With a transaction open on db it is dg_audit_append.
+ */
+dg_rc dg_audit_append_group(struct dg_store *s, struct dg_db *db, const struct dg_audit_rec *rec,
+			    int64_t *seq) DG_MUST;
 
 /*
  * Sign the chain's head as a checkpoint by the node's key (nothing to do

@@ -203,8 +203,12 @@ static dg_rc api_get(struct dg_req *r)
 	dg_rc rc = dg_req_db(r, &db);
 	if (!rc)
 		rc = case_get(db, dg_kvs_get(&r->params, "ref"), &who, &c, &err);
-	if (rc)
+	if (!rc)
+		rc = case_staff_viewed(r, db, c, "api");
+	if (rc) {
+		json_decref(c);
 		return api_error(r, rc, &err);
+	}
 	dg_reply_json(r, 200, case_view(r, c));
 	return DG_OK;
 }

@@ -38,6 +38,15 @@ static int is_en(const struct dg_req *r)
 	return !strcmp(r->lang, "en");
 }
 
+dg_rc case_staff_viewed(struct dg_req *r, struct dg_db *db, const json_t *c, const char *what)
+{
+	if ((r->user->role != DG_ROLE_STAFF && r->user->role != DG_ROLE_ADMIN) ||
+	    !r->env->record_viewed)
+		return DG_OK;
+	return r->env->record_viewed(r, db, json_integer_value(json_object_get(c, "applicant_id")),
+				     str_of(c, "ref"), str_of(c, "item_code"), what);
+}
+
 dg_rc case_fail(struct dg_req *r, dg_rc rc, const struct dg_err *err)
 {
 	dg_err_field(&r->err, rc, err->field, "%s",
@@ -1016,8 +1025,12 @@ static dg_rc get_file(struct dg_req *r)
 	dg_rc rc = dg_req_db(r, &db);
 	if (!rc)
 		rc = case_get(db, dg_kvs_get(&r->params, "ref"), &who, &c, &err);
-	if (rc)
+	if (!rc)
+		rc = case_staff_viewed(r, db, c, "file");
+	if (rc) {
+		json_decref(c);
 		return case_fail(r, rc, &err);
+	}
 	rc = dg_db_query(
 		db, "SELECT stored, mime, filename FROM case_files WHERE id = ? AND case_id = ?",
 		DG_ARGS(DG_VI(fid), DG_VI(json_integer_value(json_object_get(c, "id")))), &rw);

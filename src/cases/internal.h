@@ -213,6 +213,14 @@ int case_store_fault(dg_rc rc);
 const char *case_fault_message(struct dg_req *r, dg_rc rc);
 
 /* Pages: r->err from err (its i18n key translated); returns rc. */
+/*
+ * A member of staff or an administrator is shown case c's applicant's
+ * record (what: "case", "reveal", "api", "file"): env's record_viewed hook
+ * audits it and lists it on the applicant's /my/data-use. DG_OK for anyone
+ * else, or when no module set the hook.
+ */
+dg_rc case_staff_viewed(struct dg_req *r, struct dg_db *db, const json_t *c,
+			const char *what) DG_MUST;
 dg_rc case_fail(struct dg_req *r, dg_rc rc, const struct dg_err *err);
 /* item_name, dept_name, status_label, due_label, event labels in r's language. */
 void case_localise(struct dg_req *r, json_t *c);

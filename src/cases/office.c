@@ -136,7 +136,14 @@ static dg_rc render_office_case_as(struct dg_req *r, unsigned status, json_t *d,
 	dg_rc rc = dg_req_db(r, &db);
 	if (!rc)
 		rc = case_get(db, dg_kvs_get(&r->params, "ref"), &who, &c, &err);
+	/* the person whose record this is sees the view on their page "who used my data" */
+	/* a view is recorded as it is served; the page again after an action that failed
+	   (with what the member of staff typed) continues the view recorded before it, so
+	   a full disk that refused the action does not lose their words as well */
+	if (!rc && status == 200)
+		rc = case_staff_viewed(r, db, c, revealed ? "reveal" : "case");
 	if (rc) {
+		json_decref(c);
 		json_decref(d);
 		return case_fail(r, rc, &err);
 	}

@@ -384,3 +384,42 @@ out:
 	dg_arena_free(a);
 	return rc;
 }
+
+dg_rc dg_cert_held(struct dg_db *db, const struct dg_keys *keys, int64_t user_id,
+		   const char *item_code, dg_day today, json_t **out)
+{
+	struct dg_arena *a = dg_arena_new();
+	struct cert_rec *list = NULL;
+	size_t n = 0;
+	dg_rc rc = cert_list_holder(db, a, user_id, &list, &n);
+	json_t *arr = json_array();
+	for (size_t i = 0; !rc && i < n; i++) {
+		const struct cert_rec *c = &list[i];
+		unsigned char h[crypto_hash_sha256_BYTES];
+		char hex[2 * crypto_hash_sha256_BYTES + 1];
+		if (item_code && strcmp(c->item_code, item_code))
+			continue;
+		/* the hash of the signed text: whoever holds the reference can fetch the
+		   certificate again and see it is the one that was presented */
+		crypto_hash_sha256(h, (const unsigned char *)c->payload, strlen(c->payload));
+		sodium_bin2hex(hex, sizeof hex, h, sizeof h);
+		json_array_append_new(
+			arr,
+			json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s?,s:I,s:s,s:s,s:s,s:s}",
+				  "id", c->id, "item_code", c->item_code, "title_zh", c->title_zh,
+				  "title_en", c->title_en, "dept_code", c->dept_code,
+				  "dept_name_zh", c->dept_name_zh, "dept_name_en", c->dept_name_en,
+				  "valid_from", c->valid_from, "valid_until",
+				  *c->valid_until ? c->valid_until : NULL, "issued_ms",
+				  (json_int_t)c->issued_ms, "status",
+				  dg_cert_status_name(cert_check(c, keys, today)), "key_id",
+				  c->key_id, "signature", c->signature, "payload_sha256", hex));
+	}
+	dg_arena_free(a);
+	if (rc) {
+		json_decref(arr);
+		return rc;
+	}
+	*out = arr;
+	return DG_OK;
+}

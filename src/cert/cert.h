@@ -99,6 +99,18 @@ dg_rc dg_cert_verify(struct dg_db *db, const struct dg_keys *keys, const char *i
 dg_rc dg_cert_revoke(struct dg_db *db, const struct dg_keys *keys, const char *id,
 		     int64_t by_user_id, const char *reason, struct dg_err *err) DG_MUST;
 
+/*
+ * The certificates user_id holds (at most 200, newest first), only those
+ * item_code issued unless it is NULL, each as checked on today (owned):
+ * [{id, item_code, title_zh, title_en, dept_code, dept_name_zh,
+ * dept_name_en, valid_from, valid_until (null: no expiry), issued_ms,
+ * status (dg_cert_status_name), key_id, signature, payload_sha256 (hex of
+ * SHA-256 of the signed text)}]. What is printed on them (holder's name,
+ * fields) is left out: a reference and its hash, not a copy.
+ */
+dg_rc dg_cert_held(struct dg_db *db, const struct dg_keys *keys, int64_t user_id,
+		   const char *item_code, dg_day today, json_t **out) DG_MUST;
+
 /* The signing key's id: hex of the first 8 bytes of SHA-256 of the public key. */
 void dg_cert_key_id(const struct dg_keys *keys, char out[static 17]);
 

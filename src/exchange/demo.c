@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "audit/audit.h"
+#include "cert/cert.h"
 #include "core/date.h"
 #include "core/mem.h"
 #include "node/demo.h"
@@ -400,6 +401,47 @@ static dg_rc seed_policy_grants(struct dg_db *db, struct dg_arena *a, int64_t ad
 	return rc;
 }
 
+/*
+ * The marriage certificate 民政 issued to the demo resident in 2024 (item
+ * 990100-MZ-001): the newborn's household registration (990100-GA-001)
+ * asks for it in its guide, and the pre-fill step attaches it by reference
+ * instead of an upload.
+ */
+static dg_rc seed_certificate(struct dg_env *env, struct dg_db *db, struct dg_arena *a,
+			      struct dg_err *err)
+{
+	int64_t holder = 0, dept = 0;
+	char *name = NULL, id[48];
+	dg_rc rc = dg_db_query_int(db, "SELECT id FROM users WHERE username = ?",
+				   DG_ARGS(DG_VT(DG_DEMO_CITIZEN)), &holder);
+	if (!rc)
+		rc = dg_db_query_text(db, "SELECT name FROM users WHERE id = ?",
+				      DG_ARGS(DG_VI(holder)), a, &name);
+	if (!rc)
+		rc = dg_db_query_int(db, "SELECT id FROM departments WHERE code = 'mz'", DG_NOARGS,
+				     &dept);
+	if (rc == DG_ENOTFOUND)
+		return DG_OK; /* a demo without its residents or 民政 */
+	if (rc)
+		return rc;
+	json_t *fields = json_pack("{s:s}", "登记日期 Registered", "2024-05-20");
+	struct dg_cert_in in = {
+		.item_code = "990100-MZ-001",
+		.title_zh = "结婚证",
+		.title_en = "Marriage certificate",
+		.holder_user_id = holder,
+		.holder_name = name,
+		.dept_id = dept,
+		.case_ref = "",
+		.fields = fields,
+		.valid_from = dg_day_from_ymd(2024, 5, 20),
+		.valid_until = 0,
+	};
+	rc = dg_cert_issue(db, &env->keys, &in, id, err);
+	json_decref(fields);
+	return rc;
+}
+
 dg_rc x_demo_seed(struct dg_env *env, struct dg_db *db, const struct dg_demo_opts *o,
 		  struct dg_err *err)
 {
@@ -563,6 +605,8 @@ dg_rc x_demo_seed(struct dg_env *env, struct dg_db *db, const struct dg_demo_opt
 		rc = seed_policy_grants(db, a, admin, err);
 	if (!rc)
 		rc = seed_consent(env, db, a, res);
+	if (!rc)
+		rc = seed_certificate(env, db, a, err);
 	if (!rc && nres)
 		rc = seed_uses(env, db, a,
 			       json_string_value(json_object_get(json_array_get(res, 0), "id")));

@@ -185,6 +185,13 @@ dg_rc x_use_add(struct dg_db *db, const struct x_use *u) DG_MUST;
 /* The uses of the resident whose blind index is subject, newest first. */
 dg_rc x_uses_of(struct dg_db *db, const char *subject, int64_t limit, json_t **out) DG_MUST;
 
+/* An official's name as shown to residents: its first character and '*' (arena). */
+const char *x_initials(struct dg_arena *a, const char *name);
+/* env.h's record_viewed: a staff view of a person's record, audited and on their page
+ * (views.c). */
+dg_rc x_record_viewed(struct dg_req *r, struct dg_db *db, int64_t holder, const char *ref,
+		      const char *item, const char *what) DG_MUST;
+
 /* --- the rule engine's reads (reader.c) --- */
 
 #define X_READS_MAX 24 /* registries one rule schema may read */
@@ -243,10 +250,15 @@ bool x_prefill_offered(const json_t *item);
  * purpose (the item's code) (owned): [{kind "field"|"material", name,
  * label_zh, label_en, sources: [{registry, title, dept, fields}],
  * available, why}]; why is a refusal code (no_grant, wrong_purpose, ...)
- * when dept's grants do not cover it.
+ * when dept's grants do not cover it. A material that is a certificate dgov
+ * issues is kind "certificate", with its issuing item and the applicant's
+ * certificates of it: certs [{id, dept_name_zh, valid_from, status, valid,
+ * chosen, ...}] (dg_cert_held), available when one is valid, else why
+ * "no_certificate".
  */
-dg_rc x_prefill_plan(struct dg_db *db, const char *dept, const char *purpose, const json_t *form,
-		     const json_t *item, json_t **out) DG_MUST;
+dg_rc x_prefill_plan(struct dg_db *db, const struct dg_keys *keys, int64_t applicant,
+		     const char *dept, const char *purpose, const json_t *form, const json_t *item,
+		     json_t **out) DG_MUST;
 /* One pre-fill's circumstances: the case, its department and purpose, the applicant. */
 struct x_prefill_ctx {
 	const struct dg_env *env;
@@ -267,6 +279,16 @@ dg_rc x_prefill_field(const struct x_prefill_ctx *c, const json_t *entry, json_t
 /* Fetch a plan's material entry: *doc (owned) the signed document to attach. */
 dg_rc x_prefill_material(const struct x_prefill_ctx *c, const json_t *entry, json_t **doc,
 			 const char **why) DG_MUST;
+/*
+ * Attach certificate id to a plan's certificate entry: *doc (owned) the
+ * signed reference to it (number, hash of its signed text, its signature;
+ * not a copy), audited as a read and listed on the applicant's
+ * /my/data-use. DG_EINVAL with *bad an i18n key when id is not one of the
+ * applicant's certificates of the item, or is revoked, expired or not
+ * valid today: nothing is written then.
+ */
+dg_rc x_prefill_certificate(const struct x_prefill_ctx *c, const json_t *entry, const char *id,
+			    json_t **doc, const char **bad) DG_MUST;
 /* Note the document a material became. */
 dg_rc x_prefill_file_set(struct dg_db *db, const char *ref, const char *name,
 			 int64_t file_id) DG_MUST;

@@ -39,6 +39,7 @@ static dg_rc init(struct dg_env *env, struct dg_err *err)
 	/* the cases module offers the pre-fill step when there is something to fetch */
 	env->prefill_offered = x_prefill_offered;
 	env->prefill_sources = x_prefill_sources;
+	env->record_viewed = x_record_viewed;
 	return x_schema_open(path, err);
 }
 

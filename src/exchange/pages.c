@@ -491,8 +491,11 @@ static void label_uses(struct dg_req *r, json_t *uses)
 		json_object_set_new(u, "bulk", json_boolean(strcmp(kind, "bulk") == 0));
 		const struct dg_entity *e =
 			x_registry(json_string_value(json_object_get(u, "registry")));
-		json_object_set_new(u, "registry_title",
-				    json_string(e && e->title ? e->title : ""));
+		const char *title = e && e->title ? e->title : "";
+		if (!e &&
+		    !strcmp(json_string_value(json_object_get(u, "registry")), "certificates"))
+			title = dg_t(r, "exchange.use.certificate");
+		json_object_set_new(u, "registry_title", json_string(title));
 	}
 }
 

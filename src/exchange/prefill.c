@@ -30,6 +30,8 @@
 #include <string.h>
 
 #include "audit/audit.h"
+#include "catalog/catalog.h"
+#include "cert/cert.h"
 #include "core/date.h"
 #include "core/rand.h"
 #include "core/str.h"
@@ -44,6 +46,22 @@ static const struct evidence {
 	{"居民户口簿", "household", "address,size,head"},
 };
 #define NEVIDENCE (sizeof(evidence) / sizeof(evidence[0]))
+
+/*
+ * Materials that are a certificate dgov itself issues, by their name in the
+ * guide: the item whose approval issues it. The applicant's own valid
+ * certificate of that item is attached by reference (its number, the hash
+ * of its signed text, its signature), not copied, so it cannot drift from
+ * the register, and a revocation after the fact shows when it is checked.
+ */
+static const struct cert_material {
+	const char *material;
+	const char *item;
+} cert_materials[] = {
+	{"结婚证", "990100-MZ-001"},
+	{"出生医学证明", "990100-WJ-001"},
+};
+#define NCERTMAT (sizeof(cert_materials) / sizeof(cert_materials[0]))
 
 static const char *sget(const json_t *o, const char *k)
 {
@@ -63,6 +81,14 @@ static bool field_source(const json_t *f, const struct dg_entity **e, const char
 	*e = x_registry(reg);
 	*rfield = dot + 1;
 	return *e && x_field(*e, *rfield) >= 0;
+}
+
+static const char *cert_item_of(const char *material)
+{
+	for (size_t i = 0; i < NCERTMAT; i++)
+		if (!strcmp(cert_materials[i].material, material))
+			return cert_materials[i].item;
+	return NULL;
 }
 
 static bool material_known(const char *name)
@@ -86,6 +112,10 @@ bool x_prefill_offered(const json_t *item)
 		json_array_foreach (json_object_get(p, "fields"), j, f)
 			if (field_source(f, &e, &rf))
 				return true;
+	/* nor is a certificate dgov issued asked for again */
+	json_array_foreach (json_object_get(item, "materials"), i, p)
+		if (!strcmp(sget(p, "source"), "department") && cert_item_of(sget(p, "name_zh")))
+			return true;
 	return false;
 }
 
@@ -120,8 +150,48 @@ static dg_rc covered(struct dg_db *db, const char *dept, const struct dg_entity 
 	return DG_OK;
 }
 
-dg_rc x_prefill_plan(struct dg_db *db, const char *dept, const char *purpose, const json_t *form,
-		     const json_t *item, json_t **out)
+/*
+ * The plan's entry for material m, a certificate dgov issues (item): the
+ * issuing department, and the applicant's certificates of that item with
+ * their status, so the applicant sees which one would be attached.
+ */
+static dg_rc plan_certificate(struct dg_db *db, const struct dg_keys *keys, int64_t applicant,
+			      const json_t *m, const char *item, json_t **out)
+{
+	json_t *issuing = NULL, *held = NULL, *c;
+	size_t i;
+	bool any = false;
+	dg_rc rc = dg_catalog_item(db, item, &issuing);
+	if (rc == DG_ENOTFOUND) {
+		issuing = json_object();
+		rc = DG_OK;
+	}
+	if (!rc)
+		rc = dg_cert_held(db, keys, applicant, item, dg_day_today(), &held);
+	if (rc) {
+		json_decref(issuing);
+		return rc;
+	}
+	json_array_foreach (held, i, c) {
+		bool valid = !strcmp(sget(c, "status"), "valid");
+		json_object_set_new(c, "valid", json_boolean(valid));
+		/* the first valid one is the one offered */
+		json_object_set_new(c, "chosen", json_boolean(valid && !any));
+		any = any || valid;
+	}
+	*out = json_pack("{s:s,s:s,s:s,s:s,s:[{s:s,s:s,s:s,s:s}],s:s,s:o,s:b,s:s}", "kind",
+			 "certificate", "name", sget(m, "name_zh"), "label_zh", sget(m, "name_zh"),
+			 "label_en", sget(m, "name_en"), "sources", "registry", "certificates",
+			 "title", sget(issuing, "name_zh"), "dept", sget(issuing, "dept"), "fields",
+			 "", "item", item, "certs", held, "available", any, "why",
+			 any ? "" : "no_certificate");
+	json_decref(issuing);
+	return DG_OK;
+}
+
+dg_rc x_prefill_plan(struct dg_db *db, const struct dg_keys *keys, int64_t applicant,
+		     const char *dept, const char *purpose, const json_t *form, const json_t *item,
+		     json_t **out)
 {
 	json_t *plan = json_array(), *p, *f, *m;
 	size_t i, j;
@@ -142,6 +212,14 @@ dg_rc x_prefill_plan(struct dg_db *db, const char *dept, const char *purpose, co
 						"available", ok, "why", ok ? "" : why));
 		}
 	json_array_foreach (json_object_get(item, "materials"), i, m) {
+		const char *cert_item = cert_item_of(sget(m, "name_zh"));
+		if (!rc && cert_item && !strcmp(sget(m, "source"), "department")) {
+			json_t *entry = NULL;
+			rc = plan_certificate(db, keys, applicant, m, cert_item, &entry);
+			if (!rc)
+				json_array_append_new(plan, entry);
+			continue;
+		}
 		if (rc || strcmp(sget(m, "source"), "department") ||
 		    !material_known(sget(m, "name_zh")))
 			continue;
@@ -320,14 +398,14 @@ static dg_rc read_one(const struct fetch *x, const struct dg_entity *e, const ch
 }
 
 static dg_rc remember(const struct fetch *x, const char *name, const char *kind,
-		      const struct dg_entity *e, json_t *meta, int64_t file_id)
+		      const char *registry, const char *dept, json_t *meta, int64_t file_id)
 {
 	const struct dg_val args[] = {
 		DG_VT(x->ref),
 		DG_VT(name),
 		DG_VT(kind),
-		DG_VT(e->name),
-		DG_VT(e->owner ? e->owner : ""),
+		DG_VT(registry),
+		DG_VT(dept),
 		DG_VT(sget(meta, "effective")),
 		DG_VI(json_integer_value(json_object_get(meta, "updated_ms"))),
 		DG_VI(json_integer_value(json_object_get(meta, "version"))),
@@ -379,11 +457,37 @@ dg_rc x_prefill_field(const struct x_prefill_ctx *c, const json_t *entry, json_t
 		*why = "masked";
 	} else {
 		json_object_set_new(values, sget(entry, "name"), v);
-		rc = remember(&x, sget(entry, "name"), "field", e, json_object_get(got, "_meta"),
-			      0);
+		rc = remember(&x, sget(entry, "name"), "field", e->name, e->owner ? e->owner : "",
+			      json_object_get(got, "_meta"), 0);
 	}
 	json_decref(got);
 	return rc;
+}
+
+/*
+ * A fetched material as a document: the node's signed answer, as a
+ * department system would get it, naming the material, the case, the
+ * handling department and the purpose; what holds the evidence goes under
+ * key (taken). Owned.
+ */
+static json_t *signed_doc(const struct x_prefill_ctx *c, const char *name, const char *key,
+			  json_t *what)
+{
+	struct x_call call = {.purpose = c->purpose, .request_id = "", .after = ""};
+	snprintf(call.dept, sizeof call.dept, "%s", c->dept);
+	snprintf(call.system, sizeof call.system, "prefill");
+	char rid[40];
+	dg_rand_hex(rid, 16);
+	call.request_id = dg_arena_printf(c->a, "prefill-%s", rid);
+	const char *path = dg_arena_printf(c->a, "/prefill/%s/%s", c->ref, name);
+	const char *hash = x_request_hash(c->a, "GET", path, &call);
+	json_t *answer =
+		json_pack("{s:s,s:s,s:s,s:s,s:o,s:I}", "material", name, "case", c->ref, "client",
+			  dg_arena_printf(c->a, "%s/prefill", c->dept), "purpose", c->purpose, key,
+			  what, "at_ms", (json_int_t)dg_now_ms());
+	json_t *doc = x_sign(&c->env->keys, hash, answer);
+	json_decref(answer);
+	return doc;
 }
 
 dg_rc x_prefill_material(const struct x_prefill_ctx *c, const json_t *entry, json_t **doc,
@@ -424,29 +528,101 @@ dg_rc x_prefill_material(const struct x_prefill_ctx *c, const json_t *entry, jso
 		json_decref(metas);
 		return rc;
 	}
-	/* the document: the node's signed answer, as a department system would get it */
-	struct x_call call = {.purpose = c->purpose, .request_id = "", .after = ""};
-	snprintf(call.dept, sizeof call.dept, "%s", c->dept);
-	snprintf(call.system, sizeof call.system, "prefill");
-	char rid[40];
-	dg_rand_hex(rid, 16);
-	call.request_id = dg_arena_printf(c->a, "prefill-%s", rid);
-	const char *path = dg_arena_printf(c->a, "/prefill/%s/%s", c->ref, sget(entry, "name"));
-	const char *hash = x_request_hash(c->a, "GET", path, &call);
-	json_t *answer =
-		json_pack("{s:s,s:s,s:s,s:s,s:o,s:I}", "material", sget(entry, "name"), "case",
-			  c->ref, "client", dg_arena_printf(c->a, "%s/prefill", c->dept), "purpose",
-			  c->purpose, "records", records, "at_ms", (json_int_t)dg_now_ms());
-	*doc = x_sign(&c->env->keys, hash, answer);
-	json_decref(answer);
+	*doc = signed_doc(c, sget(entry, "name"), "records", records);
 	json_t *m;
 	size_t i;
 	json_array_foreach (metas, i, m) {
 		const struct dg_entity *e = x_registry(sget(m, "registry"));
 		if (!rc && e)
-			rc = remember(&x, sget(entry, "name"), "material", e, m, 0);
+			rc = remember(&x, sget(entry, "name"), "material", e->name,
+				      e->owner ? e->owner : "", m, 0);
 	}
 	json_decref(metas);
+	if (rc) {
+		json_decref(*doc);
+		*doc = NULL;
+	}
+	return rc;
+}
+
+/* Why a certificate that is not valid today cannot be attached (an i18n key). */
+static const char *cert_refusal(const char *status)
+{
+	if (!strcmp(status, "revoked"))
+		return "exchange.prefill.err.cert_revoked";
+	if (!strcmp(status, "expired"))
+		return "exchange.prefill.err.cert_expired";
+	return "exchange.prefill.err.cert_invalid";
+}
+
+dg_rc x_prefill_certificate(const struct x_prefill_ctx *c, const json_t *entry, const char *id,
+			    json_t **doc, const char **bad)
+{
+	struct fetch x = {c->env,     c->db,  c->a,       c->dept,
+			  c->purpose, c->ref, c->subject, c->applicant};
+	const char *name = sget(entry, "name"), *item = sget(entry, "item");
+	json_t *held = NULL, *cert = NULL, *h;
+	size_t i;
+	int64_t seq = 0;
+	*doc = NULL;
+	*bad = NULL;
+	/* only the applicant's own certificates of the item are listed: any other
+	   number (another person's, another item's, none at all) is not found among them */
+	dg_rc rc = dg_cert_held(c->db, &c->env->keys, c->applicant, item, dg_day_today(), &held);
+	json_array_foreach (held, i, h)
+		if (!cert && id && !strcmp(sget(h, "id"), id))
+			cert = h;
+	if (!rc && !cert)
+		*bad = "exchange.prefill.err.cert_not_yours";
+	else if (!rc && strcmp(sget(cert, "status"), "valid"))
+		*bad = cert_refusal(sget(cert, "status"));
+	if (rc || *bad) {
+		json_decref(held);
+		return rc ? rc : DG_EINVAL;
+	}
+	json_t *d = json_pack("{s:s,s:s,s:s,s:s,s:s,s:b,s:s}", "outcome", "ok", "registry",
+			      "certificates", "case", c->ref, "certificate", id, "item", item,
+			      "bulk", 0, "fields", id);
+	struct dg_audit_rec ar = {.kind = "exchange.read",
+				  .actor = actor(&x),
+				  .subject = c->subject,
+				  .purpose = c->purpose,
+				  .detail = d};
+	rc = dg_audit_append(c->db, &ar, &seq);
+	json_decref(d);
+	struct x_use u = {.subject = c->subject,
+			  .kind = "one",
+			  .dept = c->dept,
+			  .system = "prefill",
+			  .official = "",
+			  .purpose = c->purpose,
+			  .registry = "certificates",
+			  .fields = id,
+			  .run = "",
+			  .audit_seq = seq};
+	if (!rc)
+		rc = x_use_add(c->db, &u);
+	if (!rc) {
+		/* a reference and the hash of what was signed, not a copy of the certificate */
+		json_t *ref = json_pack(
+			"{s:s,s:s,s:s,s:s,s:s,s:s,s:O,s:O,s:s,s:s,s:s,s:s,s:s}", "id", id,
+			"item_code", item, "title_zh", sget(cert, "title_zh"), "title_en",
+			sget(cert, "title_en"), "dept_code", sget(cert, "dept_code"), "valid_from",
+			sget(cert, "valid_from"), "valid_until",
+			json_object_get(cert, "valid_until"), "issued_ms",
+			json_object_get(cert, "issued_ms"), "key_id", sget(cert, "key_id"),
+			"signature", sget(cert, "signature"), "payload_sha256",
+			sget(cert, "payload_sha256"), "status", "valid", "verify",
+			dg_arena_printf(c->a, "/api/v1/certificates/%s/verify", id));
+		*doc = signed_doc(c, name, "certificate", ref);
+		json_t *meta = json_pack("{s:s,s:O,s:i,s:I}", "effective", sget(cert, "valid_from"),
+					 "updated_ms", json_object_get(cert, "issued_ms"),
+					 "version", 0, "audit_seq", (json_int_t)seq);
+		rc = remember(&x, name, "material", "certificates", sget(cert, "dept_code"), meta,
+			      0);
+		json_decref(meta);
+	}
+	json_decref(held);
 	if (rc) {
 		json_decref(*doc);
 		*doc = NULL;

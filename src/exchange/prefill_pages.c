@@ -88,10 +88,25 @@ static dg_rc label(struct dg_req *r, struct dg_db *db, json_t *plan, json_t *don
 	json_t *e, *s;
 	json_array_foreach (plan, i, e) {
 		json_object_set(e, "label", json_object_get(e, en ? "label_en" : "label_zh"));
-		json_object_set_new(
-			e, "material",
-			json_boolean(!strcmp(json_string_value(json_object_get(e, "kind")),
-					     "material")));
+		const char *kind = json_string_value(json_object_get(e, "kind"));
+		json_object_set_new(e, "material", json_boolean(strcmp(kind, "field") != 0));
+		json_object_set_new(e, "certificate",
+				    json_boolean(strcmp(kind, "certificate") == 0));
+		json_array_foreach (json_object_get(e, "certs"), j, s) {
+			json_object_set(s, "dept_name",
+					json_object_get(s, en ? "dept_name_en" : "dept_name_zh"));
+			json_object_set(s, "title",
+					json_object_get(s, en ? "title_en" : "title_zh"));
+			json_object_set_new(
+				s, "status_text",
+				json_string(dg_t(
+					r, dg_arena_printf(r->arena, "exchange.prefill.cert.%s",
+							   json_string_value(json_object_get(
+								   s, "status"))))));
+			json_object_set_new(s, "issued",
+					    json_string(when(r, json_integer_value(json_object_get(
+									s, "issued_ms")))));
+		}
 		json_object_set_new(e, "i", json_integer((json_int_t)i));
 		const char *why = json_string_value(json_object_get(e, "why"));
 		if (why && *why)
@@ -121,7 +136,8 @@ static dg_rc label(struct dg_req *r, struct dg_db *db, json_t *plan, json_t *don
 static dg_rc render(struct dg_req *r, struct pf *p, unsigned status, json_t *data)
 {
 	json_t *plan = NULL, *done = NULL;
-	dg_rc rc = x_prefill_plan(p->db, p->d.dept_code, p->d.item_code, p->form, p->item, &plan);
+	dg_rc rc = x_prefill_plan(p->db, &r->env->keys, r->user->id, p->d.dept_code, p->d.item_code,
+				  p->form, p->item, &plan);
 	if (!rc)
 		rc = x_prefills_of(p->db, p->d.ref, &done);
 	if (!rc)
@@ -185,9 +201,24 @@ static dg_rc attach_doc(struct dg_req *r, struct pf *p, const char *name, json_t
 	return rc;
 }
 
-/* Fetch what is ticked, take uploads for what is not; *results what happened to each. */
+/* The certificate chosen for plan entry i: the form's cert-I, else the one offered. */
+static const char *chosen_cert(struct dg_req *r, const json_t *e, size_t i)
+{
+	const char *id = dg_kvs_get(&r->form, dg_arena_printf(r->arena, "cert-%zu", i));
+	json_t *c;
+	size_t j;
+	if (id)
+		return id;
+	json_array_foreach (json_object_get(e, "certs"), j, c)
+		if (json_is_true(json_object_get(c, "chosen")))
+			return json_string_value(json_object_get(c, "id"));
+	return NULL;
+}
+
+/* Fetch what is ticked, take uploads for what is not; *results what happened to each.
+ * EINVAL with *bad an i18n key: a bad upload or certificate, the page says which. */
 static dg_rc fetch_all(struct dg_req *r, struct pf *p, json_t *plan, json_t *results,
-		       const char **bad_upload)
+		       const char **bad)
 {
 	struct x_prefill_ctx c = {.env = r->env,
 				  .db = p->db,
@@ -202,9 +233,18 @@ static dg_rc fetch_all(struct dg_req *r, struct pf *p, json_t *plan, json_t *res
 	dg_rc rc = DG_OK;
 	json_array_foreach (plan, i, e) {
 		const char *name = json_string_value(json_object_get(e, "name"));
-		bool material = !strcmp(json_string_value(json_object_get(e, "kind")), "material");
+		const char *kind = json_string_value(json_object_get(e, "kind"));
+		bool material = strcmp(kind, "field") != 0;
 		const char *why = NULL, *outcome = NULL;
-		if (json_is_true(json_object_get(e, "available")) && ticked(r, name)) {
+		if (json_is_true(json_object_get(e, "available")) && ticked(r, name) &&
+		    !strcmp(kind, "certificate")) {
+			json_t *doc = NULL;
+			rc = x_prefill_certificate(&c, e, chosen_cert(r, e, i), &doc, bad);
+			if (!rc)
+				rc = attach_doc(r, p, name, doc);
+			json_decref(doc);
+			outcome = "fetched";
+		} else if (json_is_true(json_object_get(e, "available")) && ticked(r, name)) {
 			if (material) {
 				json_t *doc = NULL;
 				rc = x_prefill_material(&c, e, &doc, &why);
@@ -223,9 +263,8 @@ static dg_rc fetch_all(struct dg_req *r, struct pf *p, json_t *plan, json_t *res
 								 r->env->cfg->data_dir, &p->d, name,
 								 u, &fid);
 				if (rc == DG_EINVAL || rc == DG_ETOOBIG) {
-					*bad_upload = rc == DG_ETOOBIG
-							      ? "exchange.prefill.err.big"
-							      : "exchange.prefill.err.type";
+					*bad = rc == DG_ETOOBIG ? "exchange.prefill.err.big"
+								: "exchange.prefill.err.type";
 					rc = DG_EINVAL;
 				}
 				outcome = "uploaded";
@@ -257,14 +296,15 @@ static dg_rc prefill_post(struct dg_req *r)
 {
 	struct pf p;
 	json_t *plan = NULL, *results = json_array();
-	const char *bad_upload = NULL;
+	const char *bad = NULL;
 	dg_rc rc = pf_load(r, &p);
 	if (!rc && !p.subject[0])
 		rc = dg_err_set(&r->err, DG_EDENIED, "%s", dg_t(r, "exchange.use.no_id"));
 	if (!rc)
-		rc = x_prefill_plan(p.db, p.d.dept_code, p.d.item_code, p.form, p.item, &plan);
+		rc = x_prefill_plan(p.db, &r->env->keys, r->user->id, p.d.dept_code, p.d.item_code,
+				    p.form, p.item, &plan);
 	if (!rc && !(rc = dg_db_begin(p.db))) {
-		rc = fetch_all(r, &p, plan, results, &bad_upload);
+		rc = fetch_all(r, &p, plan, results, &bad);
 		/* refusals are audited like reads: they commit with what was fetched */
 		if (!rc)
 			rc = dg_db_commit(p.db);
@@ -272,9 +312,9 @@ static dg_rc prefill_post(struct dg_req *r)
 			dg_db_rollback(p.db);
 	}
 	json_decref(plan);
-	if (rc == DG_EINVAL && bad_upload) {
+	if (rc == DG_EINVAL && bad) {
 		json_t *data = json_object();
-		dg_form_error(data, "prefill", dg_t(r, bad_upload));
+		dg_form_error(data, "prefill", dg_t(r, bad));
 		json_decref(results);
 		rc = render(r, &p, 422, data);
 		pf_release(&p);

@@ -115,10 +115,15 @@ static dg_rc refuse(struct xctx *x, const char *code)
 				   .subject = x->subject ? x->subject : "",
 				   .purpose = x->parsed ? x->c.purpose : "",
 				   .detail = d};
-	dg_rc rc = x->db ? dg_audit_append(x->db, &rec, NULL) : DG_EUNAVAIL;
-	json_decref(d);
+	/* what the call wrote (request id, rate) first, then the refusal's record */
+	dg_rc rc = x->db ? DG_OK : DG_EUNAVAIL;
 	if (!rc && dg_db_in_tx(x->db))
 		rc = dg_db_commit(x->db);
+	if (!rc)
+		rc = dg_db_set_lazy(x->db, false);
+	if (!rc)
+		rc = dg_audit_append_group(r->env->store, x->db, &rec, NULL);
+	json_decref(d);
 	if (rc) {
 		if (x->db)
 			dg_db_rollback(x->db);
@@ -204,11 +209,7 @@ static const char *check_official(struct xctx *x, const char **initials)
 		return "bad_user";
 	if (rc)
 		return "store";
-	/* keep only the first character */
-	size_t first = 1, n = strlen(name);
-	while (first < n && ((unsigned char)name[first] & 0xC0) == 0x80)
-		first++;
-	*initials = dg_arena_printf(x->r->arena, "%.*s*", (int)first, name);
+	*initials = x_initials(x->r->arena, name);
 	return NULL;
 }
 
@@ -272,7 +273,15 @@ static dg_rc serve(struct dg_req *r, bool bulk)
 		.limit = bulk ? dg_kvs_get(&r->query, "limit") : NULL,
 		.after = bulk ? dg_kvs_get(&r->query, "after") : NULL,
 	};
-	if (dg_req_db(r, &x.db) || dg_db_begin(x.db)) {
+	/*
+	 * The caller's checks write the request id and the minute's count, a row
+	 * every call of the client updates: committed lazily, in a transaction of
+	 * their own, so that row is not held while a commit waits for the disk
+	 * (a crash may forget the last moment's ids and counts, never an audit
+	 * record). The record is then committed with the others arriving
+	 * meanwhile (dg_audit_append_group) before the answer leaves.
+	 */
+	if (dg_req_db(r, &x.db) || dg_db_set_lazy(x.db, true) || dg_db_begin(x.db)) {
 		x.db = NULL;
 		return refuse(&x, "store");
 	}
@@ -282,6 +291,8 @@ static dg_rc serve(struct dg_req *r, bool bulk)
 	x.hash = x_request_hash(r->arena, r->method, r->path, &x.c);
 	if ((code = check_caller(&x)))
 		return refuse(&x, code);
+	if (dg_db_commit(x.db) || dg_db_set_lazy(x.db, false))
+		return refuse(&x, "store");
 	const struct dg_entity *e = x_registry(x.registry);
 	if (!e)
 		return refuse(&x, "unknown_registry");
@@ -414,10 +425,15 @@ static dg_rc serve(struct dg_req *r, bool bulk)
 				   .subject = bulk ? "" : (x.subject ? x.subject : ""),
 				   .purpose = x.c.purpose,
 				   .detail = d};
-	rc = dg_audit_append(x.db, &rec, &seq);
+	rc = dg_audit_append_group(r->env->store, x.db, &rec, &seq);
 	json_decref(d);
 	size_t i;
 	json_t *s;
+	bool about_someone = false; /* a record about nobody adds no use line: no transaction */
+	json_array_foreach (subjects, i, s)
+		about_someone = about_someone || *json_string_value(s);
+	if (!rc && about_someone)
+		rc = dg_db_begin(x.db);
 	json_array_foreach (subjects, i, s) {
 		struct x_use u = {.subject = json_string_value(s),
 				  .kind = bulk ? "bulk" : "one",
@@ -433,7 +449,7 @@ static dg_rc serve(struct dg_req *r, bool bulk)
 			rc = x_use_add(x.db, &u);
 	}
 	json_decref(subjects);
-	if (!rc)
+	if (!rc && about_someone)
 		rc = dg_db_commit(x.db);
 	if (rc) {
 		json_decref(answer);

@@ -99,6 +99,17 @@ struct dg_env {
 	 * page. Set by the exchange from its init; NULL when no module does.
 	 */
 	dg_rc (*prefill_sources)(struct dg_req *r, const char *ref, json_t **out);
+	/*
+	 * A member of staff or an administrator (r->user) is shown the record
+	 * of the person with account holder, for case ref of item: one audit
+	 * record ("record.view", actor user:ID, subject the person's blind
+	 * index, purpose the case) and a line on that person's /my/data-use,
+	 * committed before the page is shown (in db's transaction when it is
+	 * in one). what is "case" or "reveal". Set by the exchange from its
+	 * init; NULL when no module does.
+	 */
+	dg_rc (*record_viewed)(struct dg_req *r, struct dg_db *db, int64_t holder, const char *ref,
+			       const char *item, const char *what);
 };
 
 /* The region table's migration (owned by the node, applied before any domain's). */

@@ -4,8 +4,10 @@
  * kind of hand edit found at the record it touched — a changed field, a
  * deleted record, two records swapped, a chain rewritten from one record on
  * (caught by the signed checkpoint), records cut off the end, a forged
- * checkpoint; appends from several threads at once that still chain; a
- * record appended inside a transaction that rolls back leaves nothing.
+ * checkpoint; appends from several threads at once that still chain, and
+ * group appends (committed in batches) that chain with the others, each
+ * committed when its call returns; a record appended inside a transaction
+ * that rolls back leaves nothing.
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -261,6 +263,74 @@ static void concurrent_appends_chain(void **state)
 	assert_int_equal(rep.records, 100);
 }
 
+/* Group appends from 6 threads, 40 each: every caller gets its own seq back once committed. */
+static void *group_appender(void *arg)
+{
+	int64_t *seqs = arg;
+	for (int i = 0; i < 40; i++) {
+		struct dg_db *db = get();
+		struct dg_audit_rec rec = {"exchange.read", "dept:rs/system:bench", "d4e5f6",
+					   "990100-RS-001", NULL};
+		assert_int_equal(dg_audit_append_group(store, db, &rec, &seqs[i]), DG_OK);
+		/* committed: visible on another connection before the call returned */
+		struct dg_db *other = get();
+		int64_t n = 0;
+		assert_int_equal(dg_db_query_int(other,
+						 "SELECT COUNT(*) FROM audit_log WHERE seq = ?",
+						 DG_ARGS(DG_VI(seqs[i])), &n),
+				 DG_OK);
+		assert_int_equal(n, 1);
+		dg_db_put(other);
+		dg_db_put(db);
+	}
+	return NULL;
+}
+
+static void group_appends_chain(void **state)
+{
+	(void)state;
+	pthread_t t[6];
+	static int64_t seqs[6][40];
+	memset(seqs, 0, sizeof seqs);
+	append(1); /* after a record appended the other way */
+	for (int i = 0; i < 6; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, group_appender, seqs[i]), 0);
+	for (int i = 0; i < 6; i++)
+		pthread_join(t[i], NULL);
+	append(2);
+	/* 241 distinct places, 2 .. 241 */
+	static bool seen[243];
+	memset(seen, 0, sizeof seen);
+	for (int i = 0; i < 6; i++)
+		for (int j = 0; j < 40; j++) {
+			assert_true(seqs[i][j] >= 2 && seqs[i][j] <= 241);
+			assert_false(seen[seqs[i][j]]);
+			seen[seqs[i][j]] = true;
+		}
+	checkpoint();
+	struct dg_audit_report rep;
+	assert_int_equal(verify(&rep), 0);
+	assert_int_equal(rep.records, 242);
+	/* a caller inside a transaction keeps its record in it: a rollback leaves nothing */
+	struct dg_db *db = get();
+	struct dg_audit_rec rec = {"exchange.read", "dept:rs/system:bench", "", "", NULL};
+	int64_t seq = 0;
+	assert_int_equal(dg_db_begin(db), DG_OK);
+	assert_int_equal(dg_audit_append_group(store, db, &rec, &seq), DG_OK);
+	dg_db_rollback(db);
+	dg_db_put(db);
+	/* an oversized field is refused, nothing written */
+	char big[DG_AUDIT_FIELD_MAX + 2];
+	memset(big, 'a', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	struct dg_audit_rec bad = {"exchange.read", big, "", "", NULL};
+	db = get();
+	assert_int_equal(dg_audit_append_group(store, db, &bad, NULL), DG_EINVAL);
+	dg_db_put(db);
+	assert_int_equal(verify(&rep), 0);
+	assert_int_equal(rep.records, 242);
+}
+
 static void rolled_back_append_leaves_nothing(void **state)
 {
 	(void)state;
@@ -300,6 +370,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(cut_tail_with_head_found, setup, teardown),
 		cmocka_unit_test_setup_teardown(forged_checkpoint_found, setup, teardown),
 		cmocka_unit_test_setup_teardown(concurrent_appends_chain, setup, teardown),
+		cmocka_unit_test_setup_teardown(group_appends_chain, setup, teardown),
 		cmocka_unit_test_setup_teardown(rolled_back_append_leaves_nothing, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
