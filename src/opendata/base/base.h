@@ -74,6 +74,34 @@ extern const struct dg_migration dg_opendata_migrations[];
 									   "od_packages p")
 
 /*
+ * Each dataset the public may see, with its facets' values
+ * (od_dataset_facets: doc, kind, value; doc is its search_id, kind a facet
+ * of od_facet_counts, "" with value "" for the dataset itself), filled
+ * again from the datasets; catalog/facets.c keeps it in step with every
+ * other write. The facets and the count of a search are read from it for
+ * the set of documents the search matched.
+ */
+#define DG_OD_DATASET_FACET(kind, col, from)                                                       \
+	"INSERT INTO od_dataset_facets (doc, kind, value) SELECT DISTINCT p.search_id, '" kind     \
+	"', " col " FROM " from " WHERE " DG_OD_VISIBLE_P " AND " col " <> '';"
+#define DG_OD_DATASET_FACETS_FILL                                                                  \
+	"INSERT INTO od_dataset_facets (doc, kind, value) SELECT p.search_id, '', ''"              \
+	" FROM od_packages p WHERE " DG_OD_VISIBLE_P                                               \
+	";" DG_OD_DATASET_FACET("organization", "p.owner_dept", "od_packages p")                   \
+		DG_OD_DATASET_FACET("groups", "p.theme", "od_packages p") DG_OD_DATASET_FACET(     \
+			"tags", "t.name", "od_tags t JOIN od_packages p ON p.id = t.package_id")   \
+			DG_OD_DATASET_FACET(                                                       \
+				"res_format", "r.format",                                          \
+				"od_resources r JOIN od_packages p ON p.id = r.package_id")        \
+				DG_OD_DATASET_FACET("license_id", "p.license_id", "od_packages p") \
+					DG_OD_DATASET_FACET("update_frequency", "p.frequency",     \
+							    "od_packages p")                       \
+						DG_OD_DATASET_FACET("region", "p.region",          \
+								    "od_packages p")               \
+							DG_OD_DATASET_FACET("open_tier", "p.tier", \
+									    "od_packages p")
+
+/*
  * A CKAN action, as api/ckan.c's table calls it: params are the request's
  * parameters (an object, borrowed); on DG_OK *res is the result (owned by
  * the caller). On failure err holds the message (err->field the parameter
