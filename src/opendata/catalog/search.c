@@ -558,9 +558,13 @@ static int by_count(const void *a, const void *b)
 	return strcmp(x->value, y->value);
 }
 
-/* The SQL of the matched documents (into q) for the public: vis AND the compiled where. */
-static dg_rc matched_docs(struct dg_db *db, const char *vis, const struct dg_solr_sql *sql,
-			  struct dg_buf *q)
+/*
+ * Whether the compiled query is free text alone, one lookup of the index
+ * ("(p.search_id IN (SELECT ...))" and nothing else); then *sub gets that
+ * subquery (the arena's), the documents it matched.
+ */
+static bool text_alone(struct dg_db *db, struct dg_arena *a, const struct dg_solr_sql *sql,
+		       const char **sub)
 {
 	struct dg_buf mine, text;
 	dg_buf_init(&mine, 0);
@@ -570,16 +574,25 @@ static dg_rc matched_docs(struct dg_db *db, const char *vis, const struct dg_sol
 	dg_rc rc = dg_buf_addc(&text, '(');
 	rc = rc ? rc : dg_search_cond(dg_db_kind(db), &dg_od_index, id_sql, &text);
 	rc = rc ? rc : dg_buf_addc(&text, ')');
-	/* free text alone: "(p.search_id IN (SELECT ...))", its subquery is the documents */
 	size_t skip = strlen(id_sql) + strlen(" IN ") + 1;
-	if (!rc && sql->nargs == 1 && strcmp(dg_buf_str(&mine), dg_buf_str(&text)) == 0)
-		rc = dg_buf_add(q, dg_buf_str(&text) + skip, text.len - skip - 1);
-	else if (!rc)
-		rc = dg_buf_addf(q, "SELECT %s FROM od_packages p WHERE %s AND %s", id_sql, vis,
-				 dg_buf_str(&sql->where));
+	bool alone = !rc && sql->nargs == 1 && strcmp(dg_buf_str(&mine), dg_buf_str(&text)) == 0;
+	if (alone)
+		*sub = dg_arena_strndup(a, dg_buf_str(&text) + skip, text.len - skip - 1);
 	dg_buf_release(&mine);
 	dg_buf_release(&text);
-	return rc;
+	return alone;
+}
+
+/* The SQL of the matched documents (into q) for the public: vis AND the compiled where. */
+static dg_rc matched_docs(struct dg_db *db, struct dg_arena *a, const char *vis,
+			  const struct dg_solr_sql *sql, struct dg_buf *q)
+{
+	const char *sub = NULL;
+	/* free text alone: the index's documents (the table holds only the public's) */
+	if (text_alone(db, a, sql, &sub))
+		return dg_buf_adds(q, sub);
+	return dg_buf_addf(q, "SELECT %s FROM od_packages p WHERE %s AND %s",
+			   dg_od_search_schema()->index_id_sql, vis, dg_buf_str(&sql->where));
 }
 
 /* One facet's counts (n of them, sorted here) as CKAN's facets and search_facets. */
@@ -612,7 +625,7 @@ static dg_rc facets_matched(struct dg_db *db, struct dg_arena *a, const char *vi
 	dg_buf_init(&q, 0);
 	dg_rc rc = dg_buf_adds(&q, "SELECT f.kind, f.value, COUNT(*) FROM od_dataset_facets f"
 				   " WHERE f.doc IN (");
-	rc = rc ? rc : matched_docs(db, vis, sql, &q);
+	rc = rc ? rc : matched_docs(db, a, vis, sql, &q);
 	rc = rc ? rc : dg_buf_adds(&q, ") AND f.kind IN (''");
 	for (size_t i = 0; !rc && i < n; i++)
 		rc = dg_buf_adds(&q, ", ?");
@@ -668,17 +681,23 @@ static dg_rc facets_matched(struct dg_db *db, struct dg_arena *a, const char *vi
 	return org_names(db, search_facets);
 }
 
-/* The join of the index's rank for the free text e (" LEFT JOIN ... r") and its values. */
+/*
+ * The datasets with the index's rank for the free text e, as a FROM
+ * ("od_packages p LEFT JOIN (ranked) r ..."; with inner, only the matched
+ * ones: "(ranked) r JOIN od_packages p ..."), and its values.
+ */
 static dg_rc rank_join(struct dg_db *db, struct dg_arena *a, const struct dg_search_expr *e,
-		       const char **join, struct dg_val **args, size_t *nargs)
+		       bool inner, const char **join, struct dg_val **args, size_t *nargs)
 {
 	struct dg_buf q, sql;
 	dg_buf_init(&q, DG_SOLR_SQL_MAX);
 	dg_buf_init(&sql, 0);
 	dg_rc rc = dg_search_render(dg_db_kind(db), &dg_od_index, e, &q);
-	rc = rc ? rc : dg_buf_adds(&sql, " LEFT JOIN ");
+	rc = rc ? rc : dg_buf_adds(&sql, inner ? "" : "od_packages p LEFT JOIN ");
 	rc = rc ? rc : dg_search_ranked(dg_db_kind(db), &dg_od_index, "doc", "rank", &sql, nargs);
-	rc = rc ? rc : dg_buf_adds(&sql, " r ON r.doc = p.search_id");
+	rc = rc ? rc
+		: dg_buf_adds(&sql, inner ? " r JOIN od_packages p ON p.search_id = r.doc"
+					  : " r ON r.doc = p.search_id");
 	if (!rc) {
 		*join = dg_arena_strdup(a, dg_buf_str(&sql));
 		*args = dg_arena_alloc(a, *nargs * sizeof **args);
@@ -733,17 +752,21 @@ static dg_rc search_run(struct dg_db *db, struct dg_arena *a, const struct dg_od
 	/* the relevance is the index's rank of the free text, for the datasets that have it */
 	struct dg_val *rank = NULL;
 	size_t nrank = 0;
-	const char *ranked = "";
+	const char *ranked = "od_packages p";
+	const char *sub = NULL;
+	/*
+	 * free text alone: the index's matches, ranked, are the rows (one
+	 * lookup of the index, not a second one for the condition)
+	 */
+	bool alone = !rc && sql->rank && text_alone(db, a, sql, &sub);
 	if (!rc && sql->rank)
-		rc = rank_join(db, a, sql->rank, &ranked, &rank, &nrank);
+		rc = rank_join(db, a, sql->rank, alone, &ranked, &rank, &nrank);
 	if (!rc) {
 		/* a keyset page starts after its dataset: the index of the order seeks there */
 		text = dg_arena_printf(
-			a,
-			"SELECT p.id, %s AS score FROM od_packages p%s WHERE %s AND %s%s%s"
-			" LIMIT ? OFFSET ?",
+			a, "SELECT p.id, %s AS score FROM %s WHERE %s AND %s%s%s LIMIT ? OFFSET ?",
 			sql->rank ? "COALESCE(r.rank, 0)" : "0", ranked, vis,
-			dg_buf_str(&sql->where),
+			alone ? "1=1" : dg_buf_str(&sql->where),
 			s->after_name ? " AND p.metadata_modified <= ? AND (p.metadata_modified < ?"
 					" OR (p.metadata_modified = ? AND p.name > ?))"
 				      : "",
@@ -759,7 +782,9 @@ static dg_rc search_run(struct dg_db *db, struct dg_arena *a, const struct dg_od
 			memcpy(page, after, sizeof page);
 			npage = 6;
 		}
-		args = join_args(a, rank, nrank, visarg, nvis, sql, page, npage, &nargs);
+		struct dg_solr_sql none = {.nargs = 0};
+		args = join_args(a, rank, nrank, visarg, nvis, alone ? &none : sql, page, npage,
+				 &nargs);
 		rc = dg_db_query(db, text, args, nargs, &rows);
 	}
 	dg_buf_release(&order);
