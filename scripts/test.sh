@@ -113,7 +113,8 @@ make_demo() { # STORE: the demo region for the browser tests
 	local flags
 	read -ra flags <<<"$(e2e_flags "$1")"
 	mkdir -p "$TMP/e2e-$1"
-	# --with-runs: a finished run and a proposed grant batch (/office/batches/1 in pages.json)
+	# --with-runs: a finished run and a proposed grant batch (/office/batches/1 in pages.json),
+	# and a resident's finished export, job 13 (/data/exports/13)
 	"$DGOV_BIN" demo --rows 20000 --with-runs "${flags[@]}" || return 1
 	# job 1, so the job page has something to show (pages.json lists /jobs/1)
 	"$DGOV_BIN" jobs add demo.tally '{"steps":3,"step_ms":10}' "${flags[@]}"

@@ -224,6 +224,31 @@ out:
 	return rc;
 }
 
+dg_rc dg_job_record_done(struct dg_db *db, const char *kind, json_t *payload, int64_t created_by,
+			 int64_t total, json_t *result, int64_t *id_out)
+{
+	*id_out = 0;
+	if (!kind || !*kind || strlen(kind) >= KIND_MAX || !json_is_object(payload) ||
+	    !json_is_object(result))
+		return DG_EINVAL;
+	char *text = json_dumps(payload, JSON_COMPACT), *res = json_dumps(result, JSON_COMPACT);
+	dg_rc rc = DG_EINVAL;
+	if (text && res && strlen(text) <= PAYLOAD_MAX)
+		rc = dg_db_query_int(
+			db,
+			"INSERT INTO jobs(kind, state, payload, result, progress_done, "
+			"progress_total,"
+			" attempts, run_at, created_by, created_at, updated_at) VALUES (?, 'done', "
+			"?,"
+			" ?, ?, ?, 1, {{now_ms}}, ?, {{now_ms}}, {{now_ms}}) RETURNING id",
+			DG_ARGS(DG_VT(kind), DG_VT(text), DG_VT(res), DG_VI(total), DG_VI(total),
+				DG_VI(created_by)),
+			id_out);
+	free(text);
+	free(res);
+	return rc;
+}
+
 dg_rc dg_job_save(struct dg_job *job, int64_t done, int64_t total, json_t *checkpoint)
 {
 	char *text = checkpoint ? json_dumps(checkpoint, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;

@@ -76,6 +76,15 @@ dg_rc dg_job_save(struct dg_job *job, int64_t done, int64_t total, json_t *check
 /* Store the job's result (an object, borrowed); the job is done when the handler returns OK. */
 dg_rc dg_job_result(struct dg_job *job, json_t *result) DG_MUST;
 
+/*
+ * Record a job whose work the caller did itself, done at once and never
+ * run (a demo's finished export, for its page): payload and result
+ * (objects, borrowed) as a handler would have left them, progress
+ * total/total. EINVAL for a bad kind or payload.
+ */
+dg_rc dg_job_record_done(struct dg_db *db, const char *kind, json_t *payload, int64_t created_by,
+			 int64_t total, json_t *result, int64_t *id_out) DG_MUST;
+
 /* True once dg_jobs_stop was called: long handlers should return (DG_EUNAVAIL) soon. */
 int dg_job_stopping(const struct dg_job *job);
 

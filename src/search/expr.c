@@ -11,7 +11,7 @@
 
 #include <string.h>
 
-enum op { E_WORDS, E_AND, E_OR };
+enum op { E_WORDS, E_AND, E_OR, E_ANDNOT };
 
 struct term {
 	const char *tok;
@@ -26,12 +26,13 @@ struct dg_search_expr {
 	size_t nterms;
 	const unsigned *cols; /* E_WORDS over a document of columns (cols.c): its columns */
 	size_t ncols;
-	struct dg_search_expr *l, *r; /* E_AND, E_OR */
+	struct dg_search_expr *l, *r; /* E_AND, E_OR, E_ANDNOT (l and not r) */
 };
 
 struct collect {
 	struct dg_arena *a;
 	struct dg_search_expr *e;
+	bool words_exact; /* the full-text syntax: a Latin word is a prefix only with '*' */
 };
 
 /*
@@ -46,7 +47,8 @@ static dg_rc add_term(void *ctx, const char *tok, size_t n, enum tok_kind kind)
 	if (kind == TOK_TAIL || e->nterms == DG_SEARCH_TERMS_MAX)
 		return DG_OK;
 	e->terms[e->nterms].tok = dg_arena_strndup(c->a, tok, n);
-	e->terms[e->nterms].prefix = !e->phrase && (kind == TOK_WORD || kind == TOK_LONE);
+	e->terms[e->nterms].prefix =
+		!e->phrase && ((kind == TOK_WORD && !c->words_exact) || kind == TOK_LONE);
 	e->nterms++;
 	return DG_OK;
 }
@@ -54,12 +56,18 @@ static dg_rc add_term(void *ctx, const char *tok, size_t n, enum tok_kind kind)
 struct dg_search_expr *dg_search_words(struct dg_arena *a, const char *text, unsigned fields,
 				       bool phrase)
 {
+	return dg_search_words_as(a, text, fields, phrase, false, false);
+}
+
+struct dg_search_expr *dg_search_words_as(struct dg_arena *a, const char *text, unsigned fields,
+					  bool phrase, bool exact, bool star)
+{
 	struct dg_search_expr *e = dg_arena_alloc(a, sizeof *e);
 	e->op = E_WORDS;
 	e->fields = fields;
 	e->phrase = phrase;
 	e->terms = dg_arena_alloc(a, DG_SEARCH_TERMS_MAX * sizeof *e->terms);
-	struct collect c = {a, e};
+	struct collect c = {a, e, exact};
 	/* add_term never fails: the scan runs to the end */
 	if (dg_search_scan(text ? text : "", text ? strlen(text) : 0, false, add_term, &c) !=
 		    DG_OK ||
@@ -67,6 +75,8 @@ struct dg_search_expr *dg_search_words(struct dg_arena *a, const char *text, uns
 		return NULL;
 	if (e->nterms == 1)
 		e->phrase = false; /* one token: a phrase of one is the token */
+	if (star && !e->phrase)
+		e->terms[e->nterms - 1].prefix = true;
 	return e;
 }
 
@@ -94,18 +104,35 @@ struct dg_search_expr *dg_search_or(struct dg_arena *a, struct dg_search_expr *l
 	return join(a, E_OR, l, r);
 }
 
+struct dg_search_expr *dg_search_andnot(struct dg_arena *a, struct dg_search_expr *l,
+					struct dg_search_expr *r)
+{
+	return l && r ? join(a, E_ANDNOT, l, r) : l;
+}
+
+void dg_search_on_cols(struct dg_arena *a, struct dg_search_expr *e, const unsigned *cols,
+		       size_t ncols)
+{
+	if (!e)
+		return;
+	if (e->op != E_WORDS) {
+		dg_search_on_cols(a, e->l, cols, ncols);
+		dg_search_on_cols(a, e->r, cols, ncols);
+		return;
+	}
+	unsigned *c = dg_arena_alloc(a, ncols * sizeof *c);
+	memcpy(c, cols, ncols * sizeof *c);
+	e->cols = c;
+	e->ncols = ncols;
+}
+
 struct dg_search_expr *dg_search_words_cols(struct dg_arena *a, const char *text,
 					    const unsigned *cols, size_t ncols)
 {
 	if (ncols == 0)
 		return NULL;
 	struct dg_search_expr *e = dg_search_words(a, text, 0, false);
-	if (e) {
-		unsigned *c = dg_arena_alloc(a, ncols * sizeof *c);
-		memcpy(c, cols, ncols * sizeof *c);
-		e->cols = c;
-		e->ncols = ncols;
-	}
+	dg_search_on_cols(a, e, cols, ncols);
 	return e;
 }
 
@@ -183,12 +210,37 @@ static dg_rc ts_words(const struct dg_search_index *ix, const struct dg_search_e
 }
 
 /*
+ * A phrase over columns: side by side in one of them, ("c1xa c1xb" OR
+ * "c2xa c2xb") for FTS5, ('c1xa' <-> 'c1xb' | 'c2xa' <-> 'c2xb') for a
+ * tsquery. A document's columns are apart (cols.c), so a phrase never
+ * spans two.
+ */
+static dg_rc col_phrase(bool pg, const struct dg_search_expr *e, struct dg_buf *out)
+{
+	dg_rc rc = dg_buf_addc(out, '(');
+	for (size_t k = 0; rc == DG_OK && k < e->ncols; k++) {
+		rc = dg_buf_adds(out, k ? (pg ? " | " : " OR ") : "");
+		if (rc == DG_OK)
+			rc = dg_buf_adds(out, pg ? "(" : "\"");
+		for (size_t i = 0; rc == DG_OK && i < e->nterms; i++)
+			rc = dg_buf_addf(out, pg ? "%s'c%ux%s'" : "%sc%ux%s",
+					 i ? (pg ? " <-> " : " ") : "", e->cols[k],
+					 e->terms[i].tok);
+		if (rc == DG_OK)
+			rc = dg_buf_adds(out, pg ? ")" : "\"");
+	}
+	return rc ? rc : dg_buf_addc(out, ')');
+}
+
+/*
  * Words over columns: each token in any of them, ("c1xtok"* OR "c2xtok"*)
  * for FTS5, ('c1xtok':* | 'c2xtok':*) for a tsquery; every token required.
  */
 static dg_rc col_words(enum dg_store_kind kind, const struct dg_search_expr *e, struct dg_buf *out)
 {
 	bool pg = kind == DG_STORE_PG;
+	if (e->phrase)
+		return col_phrase(pg, e, out);
 	dg_rc rc = dg_buf_addc(out, '(');
 	for (size_t i = 0; rc == DG_OK && i < e->nterms; i++) {
 		const struct term *t = &e->terms[i];
@@ -211,8 +263,8 @@ dg_rc dg_search_render(enum dg_store_kind kind, const struct dg_search_index *ix
 	if (e->op == E_WORDS)
 		return kind == DG_STORE_PG ? ts_words(ix, e, out) : fts_words(ix, e, out);
 	/* depth: the caller's query (solr.h caps its nesting) */
-	const char *op = kind == DG_STORE_PG ? (e->op == E_AND ? " & " : " | ")
-					     : (e->op == E_AND ? " AND " : " OR ");
+	static const char *const ops[][3] = {{" AND ", " OR ", " NOT "}, {" & ", " | ", " & !"}};
+	const char *op = ops[kind == DG_STORE_PG][e->op == E_AND ? 0 : e->op == E_OR ? 1 : 2];
 	dg_rc rc = dg_buf_addc(out, '(');
 	if (rc == DG_OK)
 		rc = dg_search_render(kind, ix, e->l, out);
@@ -235,7 +287,7 @@ dg_rc dg_search_print(const struct dg_search_expr *e, struct dg_buf *b)
 					 e->terms[i].prefix ? "*" : "");
 		return rc ? rc : dg_buf_addc(b, e->phrase ? '"' : ']');
 	}
-	rc = dg_buf_adds(b, e->op == E_AND ? "(AND " : "(OR ");
+	rc = dg_buf_adds(b, e->op == E_AND ? "(AND " : e->op == E_OR ? "(OR " : "(ANDNOT ");
 	if (rc == DG_OK)
 		rc = dg_search_print(e->l, b);
 	if (rc == DG_OK)

@@ -92,6 +92,9 @@ struct dg_search_expr *dg_search_and(struct dg_arena *a, struct dg_search_expr *
 				     struct dg_search_expr *r);
 struct dg_search_expr *dg_search_or(struct dg_arena *a, struct dg_search_expr *l,
 				    struct dg_search_expr *r);
+/* l AND NOT r (FTS5 has no NOT alone); l when r is NULL, NULL when l is. */
+struct dg_search_expr *dg_search_andnot(struct dg_arena *a, struct dg_search_expr *l,
+					struct dg_search_expr *r);
 
 /*
  * LIKE patterns for the tokens of a words query (not AND/OR), to test a
@@ -117,6 +120,22 @@ const char *const *dg_search_patterns(struct dg_arena *a, const struct dg_search
  */
 dg_rc dg_search_parse(struct dg_arena *a, const char *q, unsigned fields,
 		      struct dg_search_expr **out, struct dg_err *err) DG_MUST;
+
+/*
+ * The full-text syntax (PostgreSQL's to_tsquery, as CKAN's DataStore takes
+ * q with plain=false), which unlike the search box refuses what it cannot
+ * read: words side by side or joined by AND, & or && (all required), OR,
+ * | or || (OR binds tighter, as above), NOT or ! before a word, a phrase
+ * or a group (it must narrow something: "a NOT b", "a & !b" and "NOT a b"
+ * are read, a query or an OR alternative of negations alone is
+ * refused, as FTS5 cannot run it), "quoted phrases", parentheses, and a
+ * Latin word is whole unless it ends in * or :* (a prefix). CJK text is
+ * read as in the search box. EINVAL with a message in err for an unclosed
+ * quote or parenthesis, a stray ')', an operator with nothing to join, an
+ * empty group or a word with no letter or digit; the caps as above.
+ */
+dg_rc dg_search_parse_syntax(struct dg_arena *a, const char *q, unsigned fields,
+			     struct dg_search_expr **out, struct dg_err *err) DG_MUST;
 
 /*
  * The query in a canonical form, for tests and logs: words as [tok tok*],
@@ -246,6 +265,9 @@ dg_rc dg_search_copy_cols_vals(enum dg_store_kind kind, int64_t id, const char *
  */
 struct dg_search_expr *dg_search_words_cols(struct dg_arena *a, const char *text,
 					    const unsigned *cols, size_t ncols);
+/* Turn every words query of e (a parsed query) into one over the columns cols[0..ncols). */
+void dg_search_on_cols(struct dg_arena *a, struct dg_search_expr *e, const unsigned *cols,
+		       size_t ncols);
 /*
  * Append a derived table of the documents that match the query bound at
  * '?' (rendered by dg_search_render), each with its rank, higher for a

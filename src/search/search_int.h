@@ -28,4 +28,12 @@ typedef dg_rc (*tok_fn)(void *ctx, const char *tok, size_t n, enum tok_kind kind
  */
 dg_rc dg_search_scan(const char *text, size_t n, bool tails, tok_fn fn, void *ctx);
 
+/*
+ * dg_search_words with the full-text syntax's rules (query.c): with exact,
+ * a Latin word is whole, not a prefix; with star, the last token is a
+ * prefix (outside a phrase).
+ */
+struct dg_search_expr *dg_search_words_as(struct dg_arena *a, const char *text, unsigned fields,
+					  bool phrase, bool exact, bool star);
+
 #endif

@@ -1,5 +1,5 @@
 // journeys.test.mjs - a new resident's journeys as they walk them, with
-// JavaScript off, in normal and elder mode, each page audited with axe: sign in
+// JavaScript off, in normal and elder mode (the application in Chinese and English), each page audited with axe: sign in
 // from a page and come back to it, page to the last service, switch language
 // on a form shown with its errors (answers kept, no 405), save an incomplete
 // page and resume at the question left, withdraw with a confirmation.
@@ -10,6 +10,12 @@ import { launch, newContext, setPrefs, signIn, axe, describeViolations, ACCOUNTS
 let browser;
 before(async () => { browser = await launch(); });
 after(async () => { await browser?.close(); });
+
+// What the case pages say, in each language (templates/i18n/cases.*.json).
+const SAYS = {
+  zh: { coming: '接下来', receipt: '办件回执', withdraw: '撤回申请', withdrawn: '申请已撤回' },
+  en: { coming: 'What happens next', receipt: 'Receipt for your application', withdraw: 'Withdraw the application', withdrawn: 'Application withdrawn' },
+};
 
 const PDF = Buffer.from('%PDF-1.4\n% a test document\n');
 
@@ -68,7 +74,7 @@ for (const elder of [false, true]) {
     }
   });
 
-  test(`save an incomplete page, resume at the question left, withdraw with a confirmation (${mode}, no JavaScript)`, async () => {
+  for (const lang of ['zh', 'en']) test(`save an incomplete page, resume at the question left, withdraw with a confirmation (${lang}, ${mode}, no JavaScript)`, async () => {
     const ctx = await newContext(browser, { javaScriptEnabled: false, viewport });
     const actx = await newContext(browser, { viewport });
     try {
@@ -76,7 +82,8 @@ for (const elder of [false, true]) {
       const cit = await ctx.newPage();
       cit.setDefaultTimeout(15000);
       await signIn(cit, 'citizen');
-      await setPrefs(cit, { elder });
+      await setPrefs(cit, { elder, lang });
+      const says = SAYS[lang];
       await cit.goto('/services/990100-MZ-007/apply');
       await click(cit, 'form[action="/services/990100-MZ-007/apply"] button[type=submit]');
       const ref = new URL(cit.url()).pathname.split('/')[3];
@@ -95,22 +102,22 @@ for (const elder of [false, true]) {
       await click(cit, 'main form[method=post] button[type=submit]:not([name])');
       await click(cit, `form[action="/my/cases/${ref}/submit"] button[type=submit]`);
       // the steps to come and the receipt
-      assert.ok((await cit.locator('main').innerText()).includes('接下来'));
-      await audited(auditor, cit, `case page with the steps to come (${mode})`);
+      assert.ok((await cit.locator('main').innerText()).includes(says.coming));
+      await audited(auditor, cit, `case page with the steps to come (${lang}, ${mode})`);
       await click(cit, `a[href="/my/cases/${ref}/receipt"]`);
-      assert.ok((await cit.locator('h1').innerText()).includes('办件回执'));
-      await audited(auditor, cit, `receipt (${mode})`);
+      assert.ok((await cit.locator('h1').innerText()).includes(says.receipt));
+      await audited(auditor, cit, `receipt (${lang}, ${mode})`);
       await cit.goto(`/my/cases/${ref}`);
       // withdraw: a question first, then words for what happened
       await click(cit, `a[href="/my/cases/${ref}/withdraw"]`);
       assert.equal(new URL(cit.url()).pathname, `/my/cases/${ref}/withdraw`);
-      await audited(auditor, cit, `withdraw question (${mode})`);
+      await audited(auditor, cit, `withdraw question (${lang}, ${mode})`);
       await click(cit, `main a[href="/my/cases/${ref}"].button`);
-      assert.ok((await cit.content()).includes('撤回申请'), 'not withdrawn by going back');
+      assert.ok((await cit.content()).includes(says.withdraw), 'not withdrawn by going back');
       await click(cit, `a[href="/my/cases/${ref}/withdraw"]`);
       await click(cit, `form[action="/my/cases/${ref}/withdraw"] button[type=submit]`);
-      assert.ok((await cit.locator('main').innerText()).includes('申请已撤回'));
-      await audited(auditor, cit, `withdrawn (${mode})`);
+      assert.ok((await cit.locator('main').innerText()).includes(says.withdrawn));
+      await audited(auditor, cit, `withdrawn (${lang}, ${mode})`);
     } finally {
       await ctx.close();
       await actx.close();

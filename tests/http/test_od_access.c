@@ -198,6 +198,11 @@ static void apply_form_errors_change_nothing(void **state)
 	assert_non_null(strstr(r.body, "error-summary"));
 	assert_non_null(strstr(r.body, "href=\"#days\""));
 	assert_non_null(strstr(r.body, "href=\"#applicant\""));
+	/* the app chosen is still the one chosen */
+	char *chosen = NULL;
+	assert_true(asprintf(&chosen, "<option value=\"%lld\" selected>", (long long)cit_app) > 0);
+	assert_non_null(strstr(r.body, chosen));
+	free(chosen);
 	th_resp_release(&r);
 	/* someone else's app is not the applicant's to use */
 	int64_t other = 0;

@@ -647,8 +647,8 @@ static void english_titles(void **state)
 	char *b = get_en("/data/datasets/employment-statistics", 200);
 	assert_non_null(strstr(b, "<h1>New urban jobs</h1>"));
 	assert_non_null(strstr(b, "Monthly counts of new jobs"));
-	assert_non_null(strstr(b, "lang=\"zh-CN\">就业</a>"));     /* a tag */
-	assert_non_null(strstr(b, "lang=\"zh-CN\">就业创业</a>")); /* the theme */
+	assert_non_null(strstr(b, ">employment</a>"));                        /* a tag */
+	assert_non_null(strstr(b, ">Employment and business start-ups</a>")); /* the theme */
 	assert_non_null(
 		strstr(b, "<span lang=\"zh-CN\">城镇新增就业人数</span> (CSV)")); /* resource */
 	assert_non_null(strstr(b, "data-label=\"District\" lang=\"zh-CN\">"));
@@ -747,6 +747,84 @@ static void english_titles(void **state)
 	json_decref(ans);
 }
 
+/*
+ * Issue 15 point 17: themes and tags in English. The themes (a fixed list)
+ * have English names in the messages; a tag has the English that its
+ * dataset's tags_translated (ckanext-fluent's lists) gives it, paired by
+ * place with the Chinese list; without one it shows in Chinese, marked.
+ * Links keep the Chinese values the filters take.
+ */
+static void english_tags_and_themes(void **state)
+{
+	(void)state;
+	char *b = get_en("/data/datasets/employment-statistics", 200);
+	assert_non_null(strstr(b, "/data?tag="));
+	assert_null(strstr(b, "lang=\"zh-CN\">就业</a>"));
+	assert_null(strstr(b, ">就业创业</a>"));
+	free(b);
+	b = anon_get("/data/datasets/employment-statistics", 200); /* Chinese pages: Chinese */
+	assert_non_null(strstr(b, ">就业</a>"));
+	assert_non_null(strstr(b, ">就业创业</a>"));
+	assert_null(strstr(b, ">employment</a>"));
+	free(b);
+	b = get_en("/data", 200); /* the theme facet */
+	assert_non_null(strstr(b, "Employment and business start-ups"));
+	assert_non_null(strstr(b, "Social assistance"));
+	free(b);
+	b = get_en("/data/stats", 200);
+	assert_non_null(strstr(b, "Employment and business start-ups</a>"));
+	free(b);
+	json_t *j =
+		th_get_json(th_shared, "/api/3/action/package_show?id=employment-statistics", 200);
+	json_t *tt = json_object_get(json_object_get(j, "result"), "tags_translated");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(tt, "en"), 0)),
+			    "employment");
+	json_decref(j);
+
+	/* a theme outside the list and a tag without English: Chinese, marked */
+	json_t *ans = NULL;
+	assert_int_equal(
+		ckan_as(DG_DEMO_STAFF, "package_create",
+			"{\"name\":\"mz-trial-tags\",\"title\":\"试验\",\"owner_org\":\"mz\","
+			"\"groups\":[{\"name\":\"试验主题\"}],\"tags\":[{\"name\":\"甲类\"},"
+			"{\"name\":\"乙类\"}],\"tags_translated\":{\"en\":[\"class b\"],"
+			"\"zh_Hans_CN\":[\"乙类\"]}}",
+			&ans),
+		200);
+	json_decref(ans);
+	b = get_en("/data/datasets/mz-trial-tags", 200);
+	assert_non_null(strstr(b, "lang=\"zh-CN\">甲类</a>"));
+	assert_non_null(strstr(b, ">class b</a>"));
+	assert_null(strstr(b, ">乙类</a>"));
+	assert_non_null(strstr(b, "lang=\"zh-CN\">试验主题</a>"));
+	free(b);
+	/* bad values: CKAN's 409 naming the field, nothing changed */
+	static const char *const bad[] = {
+		"{\"id\":\"mz-trial-tags\",\"tags_translated\":{\"en\":\"class b\"}}",
+		"{\"id\":\"mz-trial-tags\",\"tags_translated\":{\"en\":[7]}}",
+		"{\"id\":\"mz-trial-tags\",\"tags_translated\":{\"fr\":[\"b\"]}}",
+		"{\"id\":\"mz-trial-tags\",\"tags_translated\":[\"b\"]}",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		assert_int_equal(ckan_as(DG_DEMO_STAFF, "package_patch", bad[i], &ans), 409);
+		assert_non_null(json_object_get(json_object_get(ans, "error"), "tags_translated"));
+		json_decref(ans);
+	}
+	b = get_en("/data/datasets/mz-trial-tags", 200);
+	assert_non_null(strstr(b, ">class b</a>"));
+	free(b);
+	/* another department's staff may not set them */
+	assert_int_equal(ckan_as(DG_DEMO_STAFF2, "package_patch",
+				 "{\"id\":\"mz-trial-tags\",\"tags_translated\":{\"en\":[\"x\"],"
+				 "\"zh_Hans_CN\":[\"甲类\"]}}",
+				 &ans),
+			 403);
+	json_decref(ans);
+	assert_int_equal(
+		ckan_as(DG_DEMO_ADMIN, "dataset_purge", "{\"id\":\"mz-trial-tags\"}", &ans), 200);
+	json_decref(ans);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -760,6 +838,7 @@ int main(void)
 		cmocka_unit_test(downloads),
 		cmocka_unit_test(column_labels),
 		cmocka_unit_test(english_titles),
+		cmocka_unit_test(english_tags_and_themes),
 	};
 	return cmocka_run_group_tests(tests, th_group_setup, th_group_teardown);
 }

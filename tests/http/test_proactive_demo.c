@@ -5,6 +5,8 @@
  * proposed by the civil affairs bureau's staff with every line, so the
  * batch page, the take-up charts and the what-if page have something to
  * show; nothing is granted until a second member of staff approves it.
+ * A resident's export of an open-data table is finished too, so its page
+ * (/data/exports/{job}) has something to show to the browser audits.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -82,6 +84,40 @@ static void pages(void **state)
 			 0);
 }
 
+/* zhangsan's finished export: its page, its file (the table with its labels), no one else's */
+static void export_seeded(void **state)
+{
+	(void)state;
+	assert_int_equal(th_sql_int(th_shared, "SELECT COUNT(*) FROM jobs WHERE kind ="
+					       " 'datastore.export'"),
+			 1);
+	int64_t job =
+		th_sql_int(th_shared, "SELECT j.id FROM jobs j JOIN users u ON u.id ="
+				      " j.created_by WHERE j.kind = 'datastore.export' AND"
+				      " j.state = 'done' AND u.username = '" DG_DEMO_CITIZEN "'");
+	assert_true(job > 0);
+	char path[64], file[80];
+	snprintf(path, sizeof path, "/data/exports/%lld", (long long)job);
+	snprintf(file, sizeof file, "%s/file", path);
+	struct th_client *c = th_signed_in(th_shared, DG_DEMO_CITIZEN);
+	struct th_resp r = {0};
+	assert_int_equal(th_get(c, path, &r), 200);
+	assert_non_null(strstr(r.body, file));
+	assert_non_null(strstr(r.body, "22"));
+	th_resp_release(&r);
+	assert_int_equal(th_get(c, file, &r), 200);
+	assert_non_null(strstr(r.body, "\xEF\xBB\xBF_id,月份,区县,城镇新增就业人数"));
+	assert_non_null(strstr(r.body, "2025-10"));
+	th_resp_release(&r);
+	th_client_free(c);
+	c = th_signed_in(th_shared, DG_DEMO_CITIZEN2);
+	assert_int_equal(th_get(c, path, &r), 404);
+	th_resp_release(&r);
+	assert_int_equal(th_get(c, file, &r), 404);
+	th_resp_release(&r);
+	th_client_free(c);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -96,6 +132,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(seeded),
 		cmocka_unit_test(pages),
+		cmocka_unit_test(export_seeded),
 	};
 	return cmocka_run_group_tests(tests, setup, th_group_teardown);
 }

@@ -77,15 +77,18 @@ static void capped(void **state)
 	dg_buf_release(&b);
 }
 
-/* The grammar's tree for q, or "!" and the rc's name when refused. */
-static void parses(const char *q, const char *want)
+typedef dg_rc (*parse_fn)(struct dg_arena *a, const char *q, unsigned fields,
+			  struct dg_search_expr **out, struct dg_err *err);
+
+/* The tree parse makes of q, or "!" and the rc's name when refused. */
+static void parsed_as(parse_fn parse, const char *q, const char *want)
 {
 	struct dg_arena *a = dg_arena_new();
 	struct dg_search_expr *e = NULL;
 	struct dg_err err = {0};
 	struct dg_buf b;
 	dg_buf_init(&b, 1 << 16);
-	dg_rc rc = dg_search_parse(a, q, 0, &e, &err);
+	dg_rc rc = parse(a, q, 0, &e, &err);
 	if (rc == DG_OK)
 		assert_int_equal(dg_search_print(e, &b), DG_OK);
 	else
@@ -98,6 +101,12 @@ static void parses(const char *q, const char *want)
 	assert_string_equal(dg_buf_str(&b), want);
 	dg_buf_release(&b);
 	dg_arena_free(a);
+}
+
+/* The search box's grammar */
+static void parses(const char *q, const char *want)
+{
+	parsed_as(dg_search_parse, q, want);
 }
 
 static void grammar(void **state)
@@ -137,6 +146,81 @@ static void grammar(void **state)
 		parses(cases[i][0], cases[i][1]);
 }
 
+static const struct dg_search_index ix = {"ix", {"title", "tags", "notes", "res"}, 4};
+
+/* The full-text syntax (plain=false): words whole unless starred, NOT, and errors */
+static void syntax(void **state)
+{
+	(void)state;
+	static const char *const cases[][2] = {
+		{"", ""},
+		{"water", "[water]"},
+		{"water* air:*", "(AND [water*] [air*])"},
+		{"water & air", "(AND [water] [air])"},
+		{"water && air", "(AND [water] [air])"},
+		{"water | air", "(OR [water] [air])"},
+		{"water || air OR sea", "(OR (OR [water] [air]) [sea])"},
+		{"a b | c", "(AND [a] (OR [b] [c]))"},
+		{"a & !b", "(ANDNOT [a] [b])"},
+		{"a AND NOT b", "(ANDNOT [a] [b])"},
+		{"!b a", "(ANDNOT [a] [b])"},
+		{"a !b !c", "(ANDNOT (ANDNOT [a] [b]) [c])"},
+		{"!b & !c & a", "(ANDNOT [a] (OR [b] [c]))"},
+		{"!!a", "[a]"},
+		{"a & !(b | c)", "(ANDNOT [a] (OR [b] [c]))"},
+		{"\"water quality\"", "\"water quality\""},
+		{"养", "[养*]"},
+		{"社会保险 & !医保", "(ANDNOT [社会 会保 保险] [医保])"},
+		{"!a", "!inval"},
+		{"!a & !b", "!inval"},
+		{"a | !b", "!inval"},
+		{"a &", "!inval"},
+		{"& a", "!inval"},
+		{"a | | b", "!inval"},
+		{"(a", "!inval"},
+		{"a)", "!inval"},
+		{"()", "!inval"},
+		{"\"a b", "!inval"},
+		{"a & ...", "!inval"},
+		{"*", "!inval"},
+		{"NOT", "!inval"},
+		{"(((((((((a)))))))))", "!inval"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		parsed_as(dg_search_parse_syntax, cases[i][0], cases[i][1]);
+}
+
+/* The syntax over a document of columns (the DataStore's), on both stores */
+static void syntax_cols(void **state)
+{
+	(void)state;
+	static const unsigned cols[] = {1, 3};
+	static const char *const cases[][3] = {
+		{"a* & !b", "(((\"c1xa\"* OR \"c3xa\"*)) NOT ((\"c1xb\" OR \"c3xb\")))",
+		 "((('c1xa':* | 'c3xa':*)) & !(('c1xb' | 'c3xb')))"},
+		{"\"a b\"", "(\"c1xa c1xb\" OR \"c3xa c3xb\")",
+		 "(('c1xa' <-> 'c1xb') | ('c3xa' <-> 'c3xb'))"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		for (int pg = 0; pg < 2; pg++) {
+			struct dg_arena *a = dg_arena_new();
+			struct dg_search_expr *e = NULL;
+			struct dg_err err = {0};
+			struct dg_buf b;
+			dg_buf_init(&b, 4096);
+			assert_int_equal(dg_search_parse_syntax(a, cases[i][0], 0, &e, &err),
+					 DG_OK);
+			dg_search_on_cols(a, e, cols, 2);
+			assert_int_equal(
+				dg_search_render(pg ? DG_STORE_PG : DG_STORE_SQLITE, &ix, e, &b),
+				DG_OK);
+			assert_string_equal(dg_buf_str(&b), cases[i][1 + pg]);
+			dg_buf_release(&b);
+			dg_arena_free(a);
+		}
+	}
+}
+
 static void grammar_caps(void **state)
 {
 	(void)state;
@@ -162,8 +246,6 @@ static void grammar_caps(void **state)
 	memcpy(many + 3 * DG_SEARCH_ITEMS_MAX, "cd", 3);
 	parses(many, "!toobig");
 }
-
-static const struct dg_search_index ix = {"ix", {"title", "tags", "notes", "res"}, 4};
 
 static void rendered(enum dg_store_kind kind, const char *q, unsigned fields, const char *want)
 {
@@ -209,7 +291,8 @@ int main(void)
 		cmocka_unit_test(tokens),       cmocka_unit_test(long_words_cut),
 		cmocka_unit_test(capped),       cmocka_unit_test(grammar),
 		cmocka_unit_test(grammar_caps), cmocka_unit_test(render),
-		cmocka_unit_test(tsvector),
+		cmocka_unit_test(tsvector),     cmocka_unit_test(syntax),
+		cmocka_unit_test(syntax_cols),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -273,7 +273,15 @@ static dg_rc apply_page(struct dg_req *r, unsigned status, json_t *data)
 		json_decref(data);
 		return rc;
 	}
-	json_object_set_new(data, "apps", app_list(r, db, true));
+	/* after an error the app chosen stays chosen, not the list's first */
+	json_t *apps = app_list(r, db, true), *a;
+	size_t i;
+	json_array_foreach (apps, i, a) {
+		const char *id = dg_arena_printf(
+			r->arena, "%lld", (long long)json_integer_value(json_object_get(a, "id")));
+		json_object_set_new(a, "selected", json_boolean(strcmp(id, field(r, "app")) == 0));
+	}
+	json_object_set_new(data, "apps", apps);
 	return page(r, status, "opendata-access/apply.html", data, "od_access.apply.heading");
 }
 

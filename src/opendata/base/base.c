@@ -126,6 +126,18 @@ const struct dg_migration dg_opendata_migrations[] = {
 	 "CREATE INDEX od_packages_public_created ON od_packages(metadata_created)"
 	 " WHERE state = 'active' AND tier <> 'closed' AND private = 0;"},
 	/*
+	 * organization and group names (catalog/names.c): an organisation's id
+	 * is its department's code and a group's its theme, and neither
+	 * changes; a rename gives it another name (current = 1) and keeps
+	 * every name it had (current = 0) so that old names still resolve and
+	 * no other organisation or group can take them
+	 */
+	{"opendata-010-group-names",
+	 "CREATE TABLE od_group_names (is_org INTEGER NOT NULL, name TEXT NOT NULL,"
+	 " id TEXT NOT NULL, current INTEGER NOT NULL, modified BIGINT NOT NULL,"
+	 " PRIMARY KEY (is_org, name));"
+	 "CREATE INDEX od_group_names_id ON od_group_names(is_org, id, current);"},
+	/*
 	 * each public dataset's facet values by its search document (base.h),
 	 * for a search's facets from the documents it matched (by its key
 	 * alone: a second index by kind would draw SQLite's planner into
@@ -133,7 +145,7 @@ const struct dg_migration dg_opendata_migrations[] = {
 	 * search index written again at start (catalog/index.c), now that it
 	 * holds the English titles and notes too
 	 */
-	{"opendata-010-dataset-facets",
+	{"opendata-011-dataset-facets",
 	 "CREATE TABLE od_dataset_facets (doc BIGINT NOT NULL, kind TEXT NOT NULL,"
 	 " value TEXT NOT NULL, PRIMARY KEY (doc, kind, value))"
 	 "{{sqlite}} WITHOUT ROWID{{end}};" DG_OD_DATASET_FACETS_FILL

@@ -598,13 +598,17 @@ DG_CKAN_ACTION_FN(group_show)
  * theirs too in dgov: departments and themes are the platform's). What a
  * client may not set is ignored: created, package_count, state, type,
  * users, packages and the like, which `ckanapi load` sends back as dumped.
- * A name other than the group's is refused: departments and themes are not
- * renamed through the API.
+ * A name other than the group's renames it (names.c): the id stays, the
+ * new name follows CKAN's name rule and must not be another group's id,
+ * name or old name, the old names keep answering, and the datasets, the
+ * facets and the kept searches show the new one.
  */
 #define GROUP_TITLE_MAX  200
 #define GROUP_TEXT_MAX   10000
 #define GROUP_URL_MAX    2000
 #define GROUP_EXTRAS_MAX 100
+
+static void check_name(const char *name, const char *key, json_t *errs);
 
 static void group_err(json_t *errs, const char *field, const char *msg)
 {
@@ -696,10 +700,14 @@ static dg_rc group_write(struct dg_req *r, json_t *params, bool org, bool patch,
 		return denied(r, dg_arena_printf(r->arena, "edit group %s", id), err);
 	}
 	json_t *errs = json_object(), *set = json_object();
-	const char *name = str_of(params, "name");
-	if (json_object_get(params, "name") && (!name || strcmp(name, id) != 0))
-		group_err(errs, "name",
-			  "Renaming is not supported: departments and themes keep their names");
+	const char *name = str_of(params, "name"),
+		   *gid = dg_arena_strdup(r->arena, str_of(cur, "id"));
+	if (json_object_get(params, "name") && !name)
+		group_err(errs, "name", "Must be a string");
+	else if (name && strcmp(name, str_of(cur, "name")) == 0)
+		name = NULL; /* kept as it is */
+	else if (name)
+		check_name(name, "name", errs);
 	group_text(params, "title", GROUP_TITLE_MAX, set, errs);
 	group_text(params, "description", GROUP_TEXT_MAX, set, errs);
 	group_text(params, "image_url", GROUP_URL_MAX, set, errs);
@@ -720,13 +728,29 @@ static dg_rc group_write(struct dg_req *r, json_t *params, bool org, bool patch,
 	 */
 	json_t *extras = json_object_get(now, "extras");
 	char *text = json_dumps(extras, JSON_COMPACT);
-	rc = dg_od_group_meta_save(db, org, id, str_of(now, "title"), str_of(now, "description"),
-				   str_of(now, "image_url"), text ? text : "[]", dg_now_ms());
+	int64_t at = dg_now_ms();
+	/* the rename and what is kept of the group change together or not at all */
+	rc = dg_db_begin(db);
+	if (!rc && name)
+		rc = dg_od_group_rename(db, org, gid, name, at);
+	if (!rc)
+		rc = dg_od_group_meta_save(db, org, gid, str_of(now, "title"),
+					   str_of(now, "description"), str_of(now, "image_url"),
+					   text ? text : "[]", at);
+	if (!rc)
+		rc = dg_db_commit(db);
+	if (rc && dg_db_in_tx(db))
+		dg_db_rollback(db);
 	free(text);
 	json_decref(now);
 	json_decref(cur);
+	if (rc == DG_ECONFLICT) {
+		errs = json_object();
+		group_err(errs, "name", "Group name already exists in database");
+		return validation_failed(errs, res, err);
+	}
 	if (!rc)
-		rc = dg_od_group_show(db, org, id, res);
+		rc = dg_od_group_show(db, org, gid, res);
 	return rc;
 }
 
@@ -1021,11 +1045,18 @@ static void read_extras(struct dg_arena *a, json_t *params, struct dg_od_pkg_in 
  * "zh": ...}, sent as an object or as its JSON text. Each is kept as a free
  * extra of the same key holding the object's JSON text (keys sorted), which
  * package_show gives back as the object (sql.c), as fluent stores them.
+ * tags_translated holds a list of tags for each language (fluent_tags); the
+ * pages pair the "en" list with the "zh_Hans_CN" (or "zh") one by place to
+ * label the dataset's tags in English.
  */
+#define TAGS_TRANSLATED_MAX 100 /* tags of one language */
 static const struct {
 	const char *key;
-	size_t max; /* bytes of one language's text: title's and notes' own caps */
-} translated[] = {{"title_translated", 500}, {"notes_translated", 20000}};
+	size_t max; /* bytes of one language's text (or tag): the core field's own cap */
+	bool list;  /* a list of texts for each language */
+} translated[] = {{"title_translated", 500, false},
+		  {"notes_translated", 20000, false},
+		  {"tags_translated", 100, true}};
 
 static bool is_translated(const char *k)
 {
@@ -1033,6 +1064,27 @@ static bool is_translated(const char *k)
 		if (strcmp(k, translated[i].key) == 0)
 			return true;
 	return false;
+}
+
+static bool text_ok(json_t *t, size_t max)
+{
+	return json_is_string(t) && json_string_length(t) <= max &&
+	       dg_utf8_valid(json_string_value(t), json_string_length(t));
+}
+
+/* One language's value of translated field i: a text, or a list of them. */
+static bool translated_ok(json_t *t, size_t i)
+{
+	json_t *each;
+	size_t k;
+	if (!translated[i].list)
+		return text_ok(t, translated[i].max);
+	if (!json_is_array(t) || json_array_size(t) > TAGS_TRANSLATED_MAX)
+		return false;
+	json_array_foreach (t, k, each)
+		if (!text_ok(each, translated[i].max))
+			return false;
+	return true;
 }
 
 /* One fluent value checked; its stored text (arena), NULL for none, or NULL with an error. */
@@ -1046,11 +1098,14 @@ static const char *translated_text(struct dg_arena *a, json_t *v, size_t i, json
 		ok = ok &&
 		     (strcmp(k, "en") == 0 || strcmp(k, "zh") == 0 ||
 		      strcmp(k, "zh_Hans_CN") == 0) &&
-		     json_is_string(t) && json_string_length(t) <= translated[i].max &&
-		     dg_utf8_valid(json_string_value(t), json_string_length(t));
+		     translated_ok(t, i);
 	if (!ok && !json_is_null(v))
 		add_errk(errs, translated[i].key, "translated", NULL,
-			 "Must be an object of language codes (en, zh, zh_Hans_CN) and texts");
+			 translated[i].list
+				 ? "Must be an object of language codes (en, zh, zh_Hans_CN) and "
+				   "lists of tags"
+				 : "Must be an object of language codes (en, zh, zh_Hans_CN) and "
+				   "texts");
 	else if (ok && json_object_size(o)) {
 		char *text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
 		out = dg_arena_strdup(a, text);
@@ -1068,8 +1123,9 @@ static const char *translated_text(struct dg_arena *a, json_t *v, size_t i, json
 static void read_translated(struct dg_arena *a, json_t *params, json_t *old, struct dg_od_pkg_in *p,
 			    json_t *errs)
 {
-	const char **keys = dg_arena_alloc(a, (p->nextras + 3) * sizeof *keys);
-	const char **vals = dg_arena_alloc(a, (p->nextras + 3) * sizeof *vals);
+	size_t room = p->nextras + sizeof translated / sizeof translated[0];
+	const char **keys = dg_arena_alloc(a, room * sizeof *keys);
+	const char **vals = dg_arena_alloc(a, room * sizeof *vals);
 	size_t n = 0;
 	for (size_t e = 0; e < p->nextras; e++)
 		if (!is_translated(p->extra_keys[e])) {
@@ -1478,7 +1534,7 @@ static bool package_same(const struct dg_od_pkg_in *p, json_t *old)
 			return false;
 	if (p->is_private != json_is_true(json_object_get(old, "private")) ||
 	    !same_str(p->state, old, "state") ||
-	    !same_str(p->theme, json_array_get(json_object_get(old, "groups"), 0), "name"))
+	    !same_str(p->theme, json_array_get(json_object_get(old, "groups"), 0), "id"))
 		return false;
 	json_t *tags = json_object_get(old, "tags"), *t;
 	size_t i;
@@ -1600,7 +1656,12 @@ dg_rc dg_ckan_package_save(struct dg_req *r, struct dg_db *db, json_t *params, j
 	}
 	read_package(r->arena, params, old, &p, errs);
 	bool taken = false, exists = true;
-	dg_rc rc = check_names(db, &p, old, str_of(params, "id"), errs);
+	/* a group or organization named by a name it has or had: its id (names.c) */
+	dg_rc rc = p.theme[0] ? dg_od_group_id(db, false, p.theme, r->arena, &p.theme) : DG_OK;
+	if (!rc && p.dept[0])
+		rc = dg_od_group_id(db, true, p.dept, r->arena, &p.dept);
+	if (!rc)
+		rc = check_names(db, &p, old, str_of(params, "id"), errs);
 	if (!rc && p.name[0] && !json_object_get(errs, "name"))
 		rc = dg_od_name_taken(db, p.name, old ? p.id : NULL, &taken);
 	if (!rc && taken)

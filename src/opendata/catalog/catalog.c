@@ -56,6 +56,23 @@ static const char *const demo[][8] = {
 	 "CSV"},
 };
 
+/* The demo datasets' tag in English (tags_translated, as ckanext-fluent keeps it), in demo's order.
+ */
+static const char *const demo_tag_en[] = {
+	"minimum living allowance",
+	"elderly care",
+	"marriage",
+	"employment",
+	"social insurance",
+	"enterprises",
+	"food",
+	"medical care",
+	"household registration",
+	"construction",
+	"medical insurance",
+	"cases",
+};
+
 /* The demo datasets' English title and description (ckanext-fluent's fields), in demo's order. */
 static const char *const demo_en[][2] = {
 	{"Recipients of the minimum living allowance",
@@ -79,6 +96,16 @@ static const char *const demo_en[][2] = {
 	 "A list of pharmacies designated for medical insurance."},
 	{"Internal case ledger", "The department's internal ledger of cases (closed data)."},
 };
+
+/* A fluent field (t, taken) as the free extra key holding its JSON text, as actions.c keeps it. */
+static dg_rc fluent_extra(struct dg_db *db, const char *id, const char *key, json_t *t)
+{
+	char *text = json_dumps(t, JSON_COMPACT | JSON_SORT_KEYS);
+	dg_rc rc = dg_od_insert_extra(db, id, key, text);
+	free(text);
+	json_decref(t);
+	return rc;
+}
 
 static dg_rc seed_one(struct dg_db *db, size_t i, int64_t now)
 {
@@ -107,13 +134,14 @@ static dg_rc seed_one(struct dg_db *db, size_t i, int64_t now)
 		rc = dg_od_insert_resource(db, rid, id, demo[i][1], demo[i][7], url, 0, now);
 	if (!rc)
 		rc = dg_od_insert_tag(db, id, demo[i][6]);
-	for (int k = 0; !rc && k < 2; k++) {
-		json_t *t = json_pack("{s:s, s:s}", "en", demo_en[i][k], "zh_Hans_CN", demo[i][1]);
-		char *text = json_dumps(t, JSON_COMPACT | JSON_SORT_KEYS);
-		rc = dg_od_insert_extra(db, id, k ? "notes_translated" : "title_translated", text);
-		free(text);
-		json_decref(t);
-	}
+	for (int k = 0; !rc && k < 2; k++)
+		rc = fluent_extra(
+			db, id, k ? "notes_translated" : "title_translated",
+			json_pack("{s:s, s:s}", "en", demo_en[i][k], "zh_Hans_CN", demo[i][1]));
+	if (!rc)
+		rc = fluent_extra(db, id, "tags_translated",
+				  json_pack("{s:[s], s:[s]}", "en", demo_tag_en[i], "zh_Hans_CN",
+					    demo[i][6]));
 	if (!rc)
 		rc = dg_od_index_package(db, id);
 	if (!rc) {

@@ -208,8 +208,45 @@ struct dg_od_group_query {
 };
 dg_rc dg_od_group_list(struct dg_db *db, const struct dg_od_group_query *gq, json_t **out,
 		       struct dg_err *err) DG_MUST;
-/* One organization (by code) or group (by theme) dict; ENOTFOUND when none. */
+/*
+ * One organization (its id is the department's code) or group (its id is
+ * the theme) dict, found by its id, its name or a name it had before
+ * (names.c); ENOTFOUND when none.
+ */
 dg_rc dg_od_group_show(struct dg_db *db, bool org, const char *id, json_t **out) DG_MUST;
+
+/*
+ * ---- organization and group names (names.c) ----
+ *
+ * An organization's or group's id never changes; its name is its id until
+ * a rename gives it another, and every name it had stays its own
+ * (od_group_names), so that clients holding an old name still reach it and
+ * no other organization or group may take that name. In SQL, the current
+ * name of the id in col (is_org "1" or "0"):
+ */
+#define DG_OD_NAME_OF(is_org, col)                                                                 \
+	"COALESCE((SELECT gn.name FROM od_group_names gn WHERE gn.is_org = " is_org                \
+	" AND gn.current = 1 AND gn.id = " col "), " col ")"
+/* ... and the id that the name bound to '?' (given twice) names: */
+#define DG_OD_ID_OF(is_org)                                                                        \
+	"COALESCE((SELECT gn.id FROM od_group_names gn WHERE gn.is_org = " is_org                  \
+	" AND gn.name = ?), ?)"
+/* The id that name (a current or an old name, or an id) names, in a; name itself when none. */
+dg_rc dg_od_group_id(struct dg_db *db, bool org, const char *name, struct dg_arena *a,
+		     const char **id) DG_MUST;
+/* The current name of the organization or group id, in a (id itself when never renamed). */
+dg_rc dg_od_group_name(struct dg_db *db, bool org, const char *id, struct dg_arena *a,
+		       const char **name) DG_MUST;
+/*
+ * Give the organization or group id the name to (already checked against
+ * CKAN's name rule), in one transaction (the caller's, if it is in one)
+ * that also raises the catalogue's version so that kept searches and their
+ * facets follow. ECONFLICT when
+ * to is another organization's or group's id, current or old name; its own
+ * old names may be taken back.
+ */
+dg_rc dg_od_group_rename(struct dg_db *db, bool org, const char *id, const char *to,
+			 int64_t now_ms) DG_MUST;
 
 /*
  * Keep what organization_update/patch or group_update/patch set of one

@@ -949,7 +949,9 @@ dg_rc dg_dcat_catalog(struct dg_req *r)
  * GET /organization/{name} and /group/{name}: the publisher (foaf:Agent) or
  * the theme (skos:Concept) the datasets' DCAT names, as RDF, or a 303 to the
  * catalogue's page filtered by it. Only organizations and groups that
- * organization_show / group_show know answer; others are "not found".
+ * organization_show / group_show know answer; others are "not found". A
+ * name it had before a rename, or its id when its name is another, answers
+ * 301 to the IRI of its name now (names.c).
  */
 static dg_rc agent_or_theme(struct dg_req *r, bool org)
 {
@@ -965,6 +967,15 @@ static dg_rc agent_or_theme(struct dg_req *r, bool org)
 		return dg_err_set(&r->err, rc, org ? "Organization not found" : "Group not found");
 	if (rc)
 		return rc;
+	const char *now = dg_arena_strdup(r->arena, str_of(found, "name"));
+	if (strcmp(now, name) != 0) {
+		json_decref(found);
+		dg_reply_bytes(r, 301, "text/plain; charset=utf-8", "", 0);
+		dg_reply_header(
+			r, "Location",
+			dg_arena_printf(r->arena, "/%s/%s", org ? "organization" : "group", now));
+		return DG_OK;
+	}
 	if (fmt == FMT_HTML) {
 		json_decref(found);
 		dg_reply_redirect(r, page_with(r, "/data", org ? "org" : "group", name));

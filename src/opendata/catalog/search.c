@@ -34,9 +34,10 @@ static const struct dg_solr_field fields[] = {
 	{"maintainer", DG_SOLR_TEXT, "LOWER(p.maintainer) " LIKE},
 	{"tags", DG_SOLR_STRING,
 	 "EXISTS (SELECT 1 FROM od_tags t WHERE t.package_id = p.id AND t.name = ?)"},
-	{"organization", DG_SOLR_STRING, "p.owner_dept = ?"},
+	/* by name, current or old (names.c); owner_org is the id, as in CKAN */
+	{"organization", DG_SOLR_STRING, "p.owner_dept = " DG_OD_ID_OF("1")},
 	{"owner_org", DG_SOLR_STRING, "p.owner_dept = ?"},
-	{"groups", DG_SOLR_STRING, "p.theme = ?"},
+	{"groups", DG_SOLR_STRING, "p.theme = " DG_OD_ID_OF("0")},
 	{"res_format", DG_SOLR_STRING,
 	 "EXISTS (SELECT 1 FROM od_resources r WHERE r.package_id = p.id AND r.format = ?)"},
 	{"res_name", DG_SOLR_TEXT,
@@ -114,9 +115,9 @@ static const char *const sorts[][2] = {
 
 /* Facet sources: name, value expression, its display name, the join it needs. */
 static const char *const facet_src[][4] = {
-	{"organization", "p.owner_dept", "d.name_zh",
+	{"organization", DG_OD_NAME_OF("1", "p.owner_dept"), "d.name_zh",
 	 " JOIN departments d ON d.code = p.owner_dept"},
-	{"groups", "p.theme", "p.theme", ""},
+	{"groups", DG_OD_NAME_OF("0", "p.theme"), "p.theme", ""},
 	{"tags", "t.name", "t.name", " JOIN od_tags t ON t.package_id = p.id"},
 	{"res_format", "r.format", "r.format", " JOIN od_resources r ON r.package_id = p.id"},
 	{"license_id", "p.license_id", "p.license_id", ""},
@@ -269,10 +270,31 @@ static dg_rc facet_kept(struct dg_db *db, const char *scope, const char *const s
 	struct dg_rows *rows = NULL;
 	dg_rc rc = dg_db_query(
 		db,
-		"SELECT c.value, COALESCE(d.name_zh, c.value), c.n FROM od_facet_counts c"
-		" LEFT JOIN departments d ON c.facet = 'organization' AND d.code = c.value"
-		" WHERE c.scope = ? AND c.facet = ? AND c.n > 0 AND c.n >= ?"
-		" ORDER BY c.n DESC, c.value LIMIT ?",
+		"SELECT CASE c.facet WHEN 'organization' THEN " DG_OD_NAME_OF(
+			"1",
+			"c.value") " WHEN 'groups' THEN " DG_OD_NAME_OF("0",
+									"c.value") " ELSE c.value "
+										   "END,"
+										   " COALESCE(d."
+										   "name_zh, "
+										   "c.value), c.n "
+										   "FROM "
+										   "od_facet_"
+										   "counts c"
+										   " LEFT JOIN "
+										   "departments d "
+										   "ON c.facet = "
+										   "'organization' "
+										   "AND d.code = "
+										   "c.value"
+										   " WHERE c.scope "
+										   "= ? AND "
+										   "c.facet = ? "
+										   "AND c.n > 0 "
+										   "AND c.n >= ?"
+										   " ORDER BY c.n "
+										   "DESC, c.value "
+										   "LIMIT ?",
 		DG_ARGS(DG_VT(scope), DG_VT(src[0]), DG_VI(s->facet_mincount),
 			DG_VI(facet_limit(s))),
 		&rows);
@@ -330,7 +352,7 @@ static void without_all(const char *where, struct dg_buf *out)
  * The organisation's and group's forms are found by compiling the same
  * filter, so they follow the field table above.
  */
-static const char *kept_scope(struct dg_arena *a, const struct dg_od_search *s,
+static const char *kept_scope(struct dg_db *db, struct dg_arena *a, const struct dg_od_search *s,
 			      const struct dg_solr_sql *sql, int64_t now)
 {
 	static const char *const probes[][2] = {{"organization:x", "o:"}, {"groups:x", "g:"}};
@@ -342,7 +364,11 @@ static const char *kept_scope(struct dg_arena *a, const struct dg_od_search *s,
 	const char *scope = NULL;
 	if (sql->nargs == 0 && strcmp(dg_buf_str(&mine), "1=1") == 0)
 		scope = "";
-	for (size_t i = 0; !scope && sql->nargs == 1 && sql->args[0].t == DG_V_TEXT && i < 2; i++) {
+	/* organization:NAME binds the name twice (DG_OD_ID_OF); the scope is the id's */
+	bool one = (sql->nargs == 1 || (sql->nargs == 2 && sql->args[1].t == DG_V_TEXT &&
+					strcmp(sql->args[0].s, sql->args[1].s) == 0)) &&
+		   sql->args[0].t == DG_V_TEXT;
+	for (size_t i = 0; !scope && one && i < 2; i++) {
 		struct dg_solr_sql *probe = dg_solr_sql_new(a);
 		struct dg_err err = {0};
 		probe->kind = sql->kind;
@@ -351,8 +377,10 @@ static const char *kept_scope(struct dg_arena *a, const struct dg_od_search *s,
 		struct dg_buf theirs;
 		dg_buf_init(&theirs, 0);
 		without_all(dg_buf_str(&probe->where), &theirs);
-		if (strcmp(dg_buf_str(&mine), dg_buf_str(&theirs)) == 0)
-			scope = dg_arena_printf(a, "%s%s", probes[i][1], sql->args[0].s);
+		const char *id = sql->args[0].s;
+		if (strcmp(dg_buf_str(&mine), dg_buf_str(&theirs)) == 0 &&
+		    (probe->nargs == 1 || dg_od_group_id(db, i == 0, id, a, &id) == DG_OK))
+			scope = dg_arena_printf(a, "%s%s", probes[i][1], id);
 		dg_buf_release(&theirs);
 	}
 	dg_buf_release(&mine);
@@ -478,7 +506,9 @@ static dg_rc org_names(struct dg_db *db, json_t *search_facets)
 	if (!json_array_size(items))
 		return DG_OK;
 	struct dg_rows *rows = NULL;
-	dg_rc rc = dg_db_query(db, "SELECT code, name_zh FROM departments", DG_NOARGS, &rows);
+	dg_rc rc =
+		dg_db_query(db, "SELECT " DG_OD_NAME_OF("1", "code") ", name_zh FROM departments",
+			    DG_NOARGS, &rows);
 	if (rc)
 		return rc;
 	json_t *names = json_object();
@@ -623,8 +653,19 @@ static dg_rc facets_matched(struct dg_db *db, struct dg_arena *a, const char *vi
 {
 	struct dg_buf q;
 	dg_buf_init(&q, 0);
-	dg_rc rc = dg_buf_adds(&q, "SELECT f.kind, f.value, COUNT(*) FROM od_dataset_facets f"
-				   " WHERE f.doc IN (");
+	/* organisations and groups by their current names (names.c), as the kept counts give them
+	 */
+	dg_rc rc = dg_buf_adds(
+		&q,
+		"SELECT f.kind, CASE f.kind WHEN 'organization' THEN " DG_OD_NAME_OF(
+			"1",
+			"f.value") " WHEN 'groups' THEN " DG_OD_NAME_OF("0",
+									"f.value") " ELSE f.value "
+										   "END,"
+										   " COUNT(*) FROM "
+										   "od_dataset_"
+										   "facets f WHERE "
+										   "f.doc IN (");
 	rc = rc ? rc : matched_docs(db, a, vis, sql, &q);
 	rc = rc ? rc : dg_buf_adds(&q, ") AND f.kind IN (''");
 	for (size_t i = 0; !rc && i < n; i++)
@@ -734,7 +775,7 @@ static dg_rc search_run(struct dg_db *db, struct dg_arena *a, const struct dg_od
 	if (!rc)
 		rc = facet_srcs(s, srcs, err);
 	/* what the public sees of the catalogue, an organisation or a group: counts are kept */
-	const char *scope = rc ? NULL : kept_scope(a, s, sql, s->now_ms);
+	const char *scope = rc ? NULL : kept_scope(db, a, s, sql, s->now_ms);
 	/* any other search of the public's: its count and facets from its documents' rows */
 	bool matched = !scope && !s->private_dept && !s->deleted_dept;
 	json_t *counted = json_object();
@@ -844,21 +885,29 @@ out:
 /* Groups and organizations with their datasets' counts as kept (facets.c). */
 static const char *const group_from[2] = {
 	/* groups: the themes the public's datasets have, with what group_update kept */
-	"(SELECT c.value AS name, COALESCE(m.title, c.value) AS title, '' AS title_en,"
-	" c.n AS package_count, COALESCE(m.description, '') AS description,"
-	" COALESCE(m.image_url, '') AS image_url, COALESCE(m.extras, '[]') AS extras"
-	" FROM od_facet_counts c LEFT JOIN od_group_meta m ON m.is_org = 0 AND m.name = c.value"
-	" WHERE c.scope = '' AND c.facet = 'groups') g",
+	"(SELECT c.value AS id, " DG_OD_NAME_OF(
+		"0", "c.value") " AS name,"
+				" COALESCE(m.title, c.value) AS title, '' AS title_en,"
+				" c.n AS package_count, COALESCE(m.description, '') AS description,"
+				" COALESCE(m.image_url, '') AS image_url, COALESCE(m.extras, '[]') "
+				"AS extras"
+				" FROM od_facet_counts c LEFT JOIN od_group_meta m ON m.is_org = 0 "
+				"AND m.name = c.value"
+				" WHERE c.scope = '' AND c.facet = 'groups') g",
 	/* organizations: every department, with what organization_update kept */
-	"(SELECT d.code AS name, COALESCE(m.title, d.name_zh) AS title, d.name_en AS title_en,"
-	" COALESCE(c.n, 0) AS package_count, COALESCE(m.description, '') AS description,"
-	" COALESCE(m.image_url, '') AS image_url, COALESCE(m.extras, '[]') AS extras"
-	" FROM departments d LEFT JOIN od_facet_counts c"
-	" ON c.scope = '' AND c.facet = 'organization' AND c.value = d.code"
-	" LEFT JOIN od_group_meta m ON m.is_org = 1 AND m.name = d.code) g",
+	"(SELECT d.code AS id, " DG_OD_NAME_OF(
+		"1", "d.code") " AS name,"
+			       " COALESCE(m.title, d.name_zh) AS title, d.name_en AS title_en,"
+			       " COALESCE(c.n, 0) AS package_count, COALESCE(m.description, '') AS "
+			       "description,"
+			       " COALESCE(m.image_url, '') AS image_url, COALESCE(m.extras, '[]') "
+			       "AS extras"
+			       " FROM departments d LEFT JOIN od_facet_counts c"
+			       " ON c.scope = '' AND c.facet = 'organization' AND c.value = d.code"
+			       " LEFT JOIN od_group_meta m ON m.is_org = 1 AND m.name = d.code) g",
 };
 #define GROUP_COLS                                                                                 \
-	"g.name, g.title, g.title_en, g.package_count, g.description, g.image_url, g.extras"
+	"g.name, g.title, g.title_en, g.package_count, g.description, g.image_url, g.extras, g.id"
 
 static bool has_key(json_t *extras, const char *key)
 {
@@ -881,14 +930,15 @@ static json_t *group_dict(struct dg_rows *rows, bool org)
 		json_decref(extras);
 		extras = json_array();
 	}
-	json_t *g = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:s, s:I, s:i,"
-			      " s:o, s:[], s:[], s:[]}",
-			      "id", name, "name", name, "title", title, "display_name", title,
-			      "description", dg_rows_text(rows, 4), "image_url", image,
-			      "image_display_url", image, "type", org ? "organization" : "group",
-			      "state", "active", "is_organization", org, "approval_status",
-			      "approved", "package_count", (json_int_t)dg_rows_int(rows, 3),
-			      "num_followers", 0, "extras", extras, "users", "groups", "tags");
+	json_t *g =
+		json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:s, s:I, s:i,"
+			  " s:o, s:[], s:[], s:[]}",
+			  "id", dg_rows_text(rows, 7), "name", name, "title", title, "display_name",
+			  title, "description", dg_rows_text(rows, 4), "image_url", image,
+			  "image_display_url", image, "type", org ? "organization" : "group",
+			  "state", "active", "is_organization", org, "approval_status", "approved",
+			  "package_count", (json_int_t)dg_rows_int(rows, 3), "num_followers", 0,
+			  "extras", extras, "users", "groups", "tags");
 	if (org && dg_rows_text(rows, 2)[0] && !has_key(extras, "title_en"))
 		json_array_append_new(extras, json_pack("{s:s, s:s}", "key", "title_en", "value",
 							dg_rows_text(rows, 2)));
@@ -954,10 +1004,10 @@ dg_rc dg_od_group_show(struct dg_db *db, bool org, const char *id, json_t **out)
 {
 	*out = NULL;
 	char sql[2048];
-	snprintf(sql, sizeof sql, "SELECT " GROUP_COLS " FROM %s WHERE g.name = ?",
-		 group_from[org]);
+	snprintf(sql, sizeof sql, "SELECT " GROUP_COLS " FROM %s WHERE g.id = " DG_OD_ID_OF("%d"),
+		 group_from[org], org);
 	struct dg_rows *rows = NULL;
-	dg_rc rc = dg_db_query(db, sql, DG_ARGS(DG_VT(id)), &rows);
+	dg_rc rc = dg_db_query(db, sql, DG_ARGS(DG_VT(id), DG_VT(id)), &rows);
 	if (rc)
 		return rc;
 	rc = dg_rows_next(rows);

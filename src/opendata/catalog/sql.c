@@ -128,14 +128,14 @@ static json_t *package_of_row(struct dg_rows *rows)
 	const char *dept = dg_rows_text(rows, 13);
 	json_object_set_new(p, "owner_org", json_string(dept));
 	json_object_set_new(p, "organization",
-			    json_pack("{s:s, s:s, s:s, s:s, s:b}", "id", dept, "name", dept,
-				      "title", dg_rows_text(rows, 18), "type", "organization",
-				      "is_organization", 1));
+			    json_pack("{s:s, s:s, s:s, s:s, s:b}", "id", dept, "name",
+				      dg_rows_text(rows, 21), "title", dg_rows_text(rows, 18),
+				      "type", "organization", "is_organization", 1));
 	json_t *groups = json_array();
 	if (dg_rows_text(rows, 14)[0])
 		json_array_append_new(groups, json_pack("{s:s, s:s, s:s, s:s, s:s}", "id",
 							dg_rows_text(rows, 14), "name",
-							dg_rows_text(rows, 14), "title",
+							dg_rows_text(rows, 22), "title",
 							dg_rows_text(rows, 14), "display_name",
 							dg_rows_text(rows, 14), "description", ""));
 	json_object_set_new(p, "groups", groups);
@@ -160,10 +160,11 @@ static dg_rc add_extras(struct dg_db *db, json_t *pkg, const char *id)
 	while ((rc = dg_rows_next(rows)) == DG_OK) {
 		const char *k = dg_rows_text(rows, 0), *v = dg_rows_text(rows, 1);
 		/* ckanext-fluent's fields (actions.c) show as their objects, as fluent's do */
-		json_t *tr =
-			strcmp(k, "title_translated") == 0 || strcmp(k, "notes_translated") == 0
-				? json_loads(v, 0, NULL)
-				: NULL;
+		json_t *tr = strcmp(k, "title_translated") == 0 ||
+					     strcmp(k, "notes_translated") == 0 ||
+					     strcmp(k, "tags_translated") == 0
+				     ? json_loads(v, 0, NULL)
+				     : NULL;
 		if (json_is_object(tr))
 			json_object_set_new(pkg, k, tr);
 		else {
@@ -204,10 +205,12 @@ static dg_rc read_package(struct dg_db *db, const char *id_or_name, bool any, bo
 		"p.url,"
 		" p.version, p.state, p.private, p.metadata_created, p.metadata_modified,"
 		" p.owner_dept, p.theme, p.frequency, p.region, p.tier, d.name_zh, p.author_email,"
-		" p.maintainer_email"
-		" FROM od_packages p JOIN departments d ON d.code = p.owner_dept"
-		" WHERE (p.id = ? OR p.name = ?) AND (p.state = 'active' OR ? = 1)"
-		" AND ((p.private = 0 AND p.tier <> 'closed') OR ? = 1)",
+		" p.maintainer_email, " DG_OD_NAME_OF("1", "p.owner_dept") ", " DG_OD_NAME_OF(
+			"0",
+			"p.theme") " FROM od_packages p JOIN departments d ON d.code = p.owner_dept"
+				   " WHERE (p.id = ? OR p.name = ?) AND (p.state = 'active' OR ? = "
+				   "1)"
+				   " AND ((p.private = 0 AND p.tier <> 'closed') OR ? = 1)",
 		DG_ARGS(DG_VT(id_or_name), DG_VT(id_or_name), DG_VI(deleted), DG_VI(any)), &rows);
 	if (rc)
 		return rc;

@@ -227,6 +227,13 @@ dg_rc dg_ds_export_queue(struct dg_db *db, const char *resource_id, const char *
 /* The folder the files are kept in, into out. */
 void dg_ds_export_dir(const struct dg_env *env, char *out, size_t n);
 dg_rc dg_ds_export_run(struct dg_job *job, struct dg_err *err) DG_MUST;
+/*
+ * The demo's finished export (`dgov demo --with-runs`): resource_id's table
+ * as CSV with its Chinese labels, made now, for user_id, recorded as a
+ * done "datastore.export" job so that its page and file are there at once.
+ */
+dg_rc dg_ds_export_demo(const struct dg_env *env, struct dg_db *db, const char *resource_id,
+			const char *dataset, int64_t user_id, struct dg_err *err) DG_MUST;
 dg_rc dg_ds_export_sweep_run(struct dg_job *job, struct dg_err *err) DG_MUST;
 
 /*

@@ -672,8 +672,7 @@ static dg_rc prepare(struct dg_req *r, struct dump *d, struct dg_db *db, const c
 	    (rc = dg_ds_where_filters(&d->w, d->cols, d->ncols, json_object_get(params, "filters"),
 				      &r->err)))
 		goto out;
-	rc = dg_ds_where_q(&d->w, dg_db_kind(db), d->t.table, d->cols, d->ncols,
-			   json_object_get(params, "q"), &r->err);
+	rc = dg_ds_where_q(&d->w, dg_db_kind(db), d->t.table, d->cols, d->ncols, params, &r->err);
 out:
 	json_decref(params);
 	return rc;

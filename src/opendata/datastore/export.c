@@ -40,14 +40,21 @@ bool dg_ds_export_format_ok(const char *format)
 	return false;
 }
 
+/* An export's payload (datastore.h). */
+static json_t *export_payload(const char *resource_id, const char *format, const char *lang,
+			      const char *dataset)
+{
+	return json_pack("{s:s, s:s, s:s, s:s}", "resource_id", resource_id, "format", format,
+			 "labels", lang && strcmp(lang, "en") == 0 ? "en" : "zh", "dataset",
+			 dataset ? dataset : "");
+}
+
 dg_rc dg_ds_export_queue(struct dg_db *db, const char *resource_id, const char *format,
 			 const char *lang, const char *dataset, int64_t user_id, int64_t *job)
 {
 	if (!dg_ds_export_format_ok(format))
 		return DG_EINVAL;
-	json_t *p = json_pack("{s:s, s:s, s:s, s:s}", "resource_id", resource_id, "format", format,
-			      "labels", lang && strcmp(lang, "en") == 0 ? "en" : "zh", "dataset",
-			      dataset ? dataset : "");
+	json_t *p = export_payload(resource_id, format, lang, dataset);
 	dg_rc rc = dg_job_enqueue(db, "datastore.export", p, user_id, NULL, job);
 	json_decref(p);
 	return rc;
@@ -66,6 +73,21 @@ static dg_rc progress(void *ctx, int64_t done, int64_t total)
 	dg_rc rc = dg_job_save(job, done, total, NULL);
 	/* a test holds an export here, part written, to see its progress (failpoint.h) */
 	return rc ? rc : dg_failpoint_hit("datastore.export.page");
+}
+
+/* What a finished export records: its file's size and rows, and until when it is kept. */
+static json_t *export_result(struct dg_db *db, const char *rid, const char *format,
+			     const char *dataset, int64_t bytes)
+{
+	int64_t rows = 0;
+	struct dg_ds_table t = {0};
+	if (dg_ds_sql_lookup(db, rid, &t) == DG_OK)
+		rows = t.row_count;
+	json_decref(t.fields);
+	return json_pack("{s:s, s:s, s:s, s:I, s:I, s:I}", "resource_id", rid, "format", format,
+			 "dataset", dataset ? dataset : "", "bytes", (json_int_t)bytes, "rows",
+			 (json_int_t)rows, "expires_ms",
+			 (json_int_t)(dg_now_ms() + (int64_t)DG_DS_EXPORT_KEEP_SEC * 1000));
 }
 
 dg_rc dg_ds_export_run(struct dg_job *job, struct dg_err *err)
@@ -95,19 +117,44 @@ dg_rc dg_ds_export_run(struct dg_job *job, struct dg_err *err)
 							   : "the resource has no table");
 		return dg_err_set(err, rc, "the file could not be written (%s)", dg_rc_name(rc));
 	}
-	int64_t rows = 0;
-	struct dg_ds_table t = {0};
-	if (dg_ds_sql_lookup(job->db, rid, &t) == DG_OK)
-		rows = t.row_count;
-	json_decref(t.fields);
 	const char *dataset = json_string_value(json_object_get(job->payload, "dataset"));
-	json_t *res = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I}", "resource_id", rid, "format",
-				format, "dataset", dataset ? dataset : "", "bytes",
-				(json_int_t)st.st_size, "rows", (json_int_t)rows, "expires_ms",
-				(json_int_t)(dg_now_ms() + (int64_t)DG_DS_EXPORT_KEEP_SEC * 1000));
+	json_t *res = export_result(job->db, rid, format, dataset, (int64_t)st.st_size);
 	rc = dg_job_result(job, res);
 	json_decref(res);
 	return rc;
+}
+
+dg_rc dg_ds_export_demo(const struct dg_env *env, struct dg_db *db, const char *resource_id,
+			const char *dataset, int64_t user_id, struct dg_err *err)
+{
+	char dir[PATH_MAX - 64], path[PATH_MAX - 16], part[PATH_MAX];
+	struct stat st;
+	int64_t job = 0;
+	dg_ds_export_dir(env, dir, sizeof dir);
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+		return dg_err_set(err, DG_EIO, "the exports folder cannot be made");
+	/* written first under a name of its own, then given its job's */
+	snprintf(part, sizeof part, "%s/demo-%s.csv.part", dir, resource_id);
+	dg_rc rc = dg_ds_dump_file(db, resource_id, "csv", "label", dir, part, NULL, NULL);
+	if (rc == DG_OK && stat(part, &st) != 0)
+		rc = DG_EIO;
+	json_t *p = export_payload(resource_id, "csv", "zh", dataset);
+	json_t *res =
+		rc ? NULL : export_result(db, resource_id, "csv", dataset, (int64_t)st.st_size);
+	if (rc == DG_OK)
+		rc = dg_job_record_done(db, "datastore.export", p, user_id,
+					json_integer_value(json_object_get(res, "rows")), res,
+					&job);
+	snprintf(path, sizeof path, "%s/%lld.csv", dir, (long long)job);
+	if (rc == DG_OK && rename(part, path) != 0)
+		rc = DG_EIO;
+	json_decref(p);
+	json_decref(res);
+	if (rc != DG_OK) {
+		unlink(part);
+		return dg_err_set(err, rc, "the demo's export (%s)", dg_rc_name(rc));
+	}
+	return DG_OK;
 }
 
 dg_rc dg_ds_export_sweep_run(struct dg_job *job, struct dg_err *err)

@@ -491,6 +491,45 @@ static bool q_ok(json_t *v)
 	       strlen(json_string_value(v)) == json_string_length(v);
 }
 
+/*
+ * PostgreSQL's text search configurations whose text the tokenizer reads
+ * as words (Latin and Cyrillic letters), "simple", and Chinese: each is
+ * searched the same way, without stemming or stop words.
+ */
+const char *const dg_ds_languages[] = {
+	"simple", "english", "chinese",   "zh",         "danish",  "dutch",   "finnish", "french",
+	"german", "italian", "norwegian", "portuguese", "russian", "spanish", "swedish", NULL,
+};
+
+/* plain (true unless sent as false) and language (one of dg_ds_languages) of params. */
+static dg_rc q_options(json_t *params, bool *plain, struct dg_err *err)
+{
+	json_t *v = json_object_get(params, "plain");
+	const char *s = json_string_value(v);
+	*plain = true;
+	if (json_is_boolean(v))
+		*plain = json_is_true(v);
+	else if (s && (strcasecmp(s, "true") == 0 || strcasecmp(s, "false") == 0))
+		*plain = strcasecmp(s, "true") == 0;
+	else if (v && !json_is_null(v))
+		return dg_err_field(err, DG_EINVAL, "plain", "plain must be true or false");
+	v = json_object_get(params, "language");
+	if (!v || json_is_null(v))
+		return DG_OK;
+	for (size_t i = 0; json_is_string(v) && dg_ds_languages[i]; i++)
+		if (strcasecmp(json_string_value(v), dg_ds_languages[i]) == 0)
+			return DG_OK;
+	char names[200] = "";
+	size_t n = 0;
+	for (size_t i = 0; dg_ds_languages[i] && n < sizeof names; i++)
+		n += (size_t)snprintf(names + n, sizeof names - n, "%s%s", i ? ", " : "",
+				      dg_ds_languages[i]);
+	return dg_err_field(err, DG_EINVAL, "language",
+			    "language \"%.40s\" is not supported; dgov reads these alike, "
+			    "without stemming: %s",
+			    json_is_string(v) ? json_string_value(v) : "(not a string)", names);
+}
+
 /* One q: the index's query (NULL when the text has no word), rendered for the store. */
 struct qpart {
 	struct dg_ds_where *w;
@@ -499,15 +538,26 @@ struct qpart {
 	struct dg_arena *a;
 	struct dg_search_expr *all; /* every part ANDed */
 	bool none;                  /* a part has no word: nothing matches */
+	bool plain;                 /* words; else the full-text syntax */
 };
 
-/* Words of text over the columns cols[0..n), ranked as rank. */
+/* Words of text (or a query in the full-text syntax) over the columns cols[0..n), ranked as rank.
+ */
 static dg_rc q_part(struct qpart *p, const char *text, const unsigned *cols, size_t n,
 		    const char *rank, struct dg_err *err)
 {
 	struct dg_ds_where *w = p->w;
-	struct dg_search_expr *e = dg_search_words_cols(p->a, text, cols, n);
+	struct dg_search_expr *e = NULL;
 	struct dg_buf r;
+	if (p->plain) {
+		e = dg_search_words_cols(p->a, text, cols, n);
+	} else {
+		struct dg_err perr = {0};
+		if (dg_search_parse_syntax(p->a, text, 0, &e, &perr) != DG_OK)
+			return dg_err_field(err, DG_EINVAL, "q", "q is not a valid query: %s",
+					    perr.msg);
+		dg_search_on_cols(p->a, e, cols, n);
+	}
 	if (!e) {
 		p->none = true;
 		return DG_OK;
@@ -549,15 +599,16 @@ static dg_rc q_cond(struct qpart *p, struct dg_buf *e, struct dg_err *err)
 }
 
 dg_rc dg_ds_where_q(struct dg_ds_where *w, enum dg_store_kind kind, const char *table,
-		    const struct dg_ds_col *cols, size_t ncols, json_t *q, struct dg_err *err)
+		    const struct dg_ds_col *cols, size_t ncols, json_t *params, struct dg_err *err)
 {
-	json_t *parsed = NULL;
+	json_t *parsed = NULL, *q = json_object_get(params, "q");
 	struct dg_buf e;
 	struct dg_ds_fts f;
 	size_t nargs0 = w->nargs, nranks0 = w->nranks;
-	dg_rc rc = DG_OK;
-	if (!q || json_is_null(q) || (json_is_string(q) && !json_string_length(q)))
-		return DG_OK;
+	bool plain = true;
+	dg_rc rc = q_options(params, &plain, err);
+	if (rc || !q || json_is_null(q) || (json_is_string(q) && !json_string_length(q)))
+		return rc;
 	/* q as an object may come as JSON text too */
 	if (json_is_string(q) && json_string_value(q)[0] == '{') {
 		parsed = json_loads(json_string_value(q), 0, NULL);
@@ -565,7 +616,7 @@ dg_rc dg_ds_where_q(struct dg_ds_where *w, enum dg_store_kind kind, const char *
 			q = parsed;
 	}
 	dg_ds_fts_init(&f, table);
-	struct qpart p = {.w = w, .kind = kind, .ix = &f.ix, .a = dg_arena_new()};
+	struct qpart p = {.w = w, .kind = kind, .ix = &f.ix, .a = dg_arena_new(), .plain = plain};
 	dg_buf_init(&e, 1 << 20);
 	if (json_is_object(q)) {
 		const char *key;

@@ -88,17 +88,28 @@ dg_rc dg_ds_where_filters(struct dg_ds_where *w, const struct dg_ds_col *cols, s
 dg_rc dg_ds_filters_narrow(json_t *filters, struct dg_err *err) DG_MUST;
 
 /*
- * AND a full-text search over table's index (fts.h): q a string (at most
- * 200 bytes) whose words must all be in the row, in any order and any
+ * AND a full-text search over table's index (fts.h), from params' q,
+ * plain and language as CKAN's datastore_search takes them. q: a string (at
+ * most 200 bytes) whose words must all be in the row, in any order and any
  * columns, or an object {"col": "text"} whose words must be in that column
- * (each of at most DG_DS_RANKS_MAX columns), as the search module reads
- * words (Latin words as prefixes, Chinese by bigrams). Text with no word
- * (punctuation) matches nothing. Sets w's ranks: "rank" for a string,
- * "rank <col>" for each column of an object.
+ * (each of at most DG_DS_RANKS_MAX columns). plain true (the default): q is
+ * words as the search module reads them (Latin words as prefixes, Chinese
+ * by bigrams; text with no word matches nothing); plain false: q is in the
+ * full-text syntax (dg_search_parse_syntax: AND & OR | NOT ! quotes,
+ * parentheses, word* prefixes), a malformed one an error naming q.
+ * language: one the tokenizer reads (dg_ds_languages), else an error. Sets
+ * w's ranks: "rank" for a string, "rank <col>" for each column of an object.
  */
 dg_rc dg_ds_where_q(struct dg_ds_where *w, enum dg_store_kind kind, const char *table,
-		    const struct dg_ds_col *cols, size_t ncols, json_t *q,
+		    const struct dg_ds_col *cols, size_t ncols, json_t *params,
 		    struct dg_err *err) DG_MUST;
+
+/*
+ * The text search languages datastore_search's language takes, NULL-ended:
+ * the names that dgov's one tokenizer reads alike (no stemming, no stop
+ * words), CKAN's default "english" among them.
+ */
+extern const char *const dg_ds_languages[];
 
 /*
  * Check a JSON value for a column of type t and bind it as the store expects

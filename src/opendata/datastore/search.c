@@ -455,7 +455,7 @@ static dg_rc where_clause(struct q *q, json_t *params, struct dg_err *err)
 				       json_object_get(params, "filters"), err);
 	if (rc == DG_OK)
 		rc = dg_ds_where_q(&q->where, dg_db_kind(q->db), q->table, q->cols, q->ncols,
-				   json_object_get(params, "q"), err);
+				   params, err);
 	return rc;
 }
 

@@ -88,10 +88,24 @@ static const char *name_of(json_t *names, const char *code)
 }
 
 /* The label of a facet value: departments by name, tiers and frequencies translated. */
-static const char *facet_label(struct dg_req *r, json_t *depts, size_t f, const char *v)
+const char *dg_od_theme_label(struct dg_req *r, const char *id)
 {
+	return tr(r, "odp.theme", id ? id : "");
+}
+
+/*
+ * A facet value's label: a department's name, a theme's in the page's
+ * language (its id is the item's display_name, v may be a name it was
+ * given: catalog/names.c), a tier's or frequency's, else the value.
+ */
+static const char *facet_label(struct dg_req *r, json_t *depts, size_t f, json_t *item)
+{
+	const char *v = json_string_value(json_object_get(item, "name"));
 	if (f == 0)
 		return name_of(depts, v);
+	if (f == 1)
+		return dg_od_theme_label(r,
+					 json_string_value(json_object_get(item, "display_name")));
 	if (f == 4)
 		return tr(r, "odp.tier", v);
 	if (f == 5)
@@ -213,7 +227,7 @@ static json_t *facet_lists(struct dg_req *r, const struct search_state *st, json
 		json_array_foreach (items, k, it) {
 			const char *v = json_string_value(json_object_get(it, "name"));
 			bool sel = st->facet[i] && strcmp(st->facet[i], v) == 0;
-			const char *label = facet_label(r, depts, i, v);
+			const char *label = facet_label(r, depts, i, it);
 			/* themes and tags are data, in the language they were written in */
 			const char *lang = dg_page_lang_of(r, label);
 			json_array_append_new(
@@ -260,16 +274,43 @@ static bool ds_texts(struct dg_req *r, json_t *pkg, json_t *o)
 	return fell;
 }
 
-/* Tags as {name, lang}: lang is what a tag in the other language needs (dg_page_lang_of). */
+/*
+ * The English label of tag name from the dataset's tags_translated
+ * (ckanext-fluent's lists, catalog/actions.c): the "en" entry in the place
+ * the tag has in the "zh_Hans_CN" (or "zh") list; NULL when there is none.
+ */
+static const char *tag_en(json_t *pkg, const char *name)
+{
+	json_t *tr = json_object_get(pkg, "tags_translated");
+	json_t *zh = json_object_get(tr, "zh_Hans_CN"), *en = json_object_get(tr, "en"), *t;
+	size_t i;
+	if (!zh)
+		zh = json_object_get(tr, "zh");
+	json_array_foreach (zh, i, t) {
+		const char *label = json_string_value(json_array_get(en, i));
+		if (json_is_string(t) && strcmp(json_string_value(t), name) == 0 && label &&
+		    label[0])
+			return label;
+	}
+	return NULL;
+}
+
+/*
+ * Tags as {name, label, lang}: the label in the page's language where the
+ * dataset gives an English one, else the name; lang is what the label in
+ * the other language needs (dg_page_lang_of).
+ */
 static json_t *tag_list(struct dg_req *r, json_t *pkg)
 {
 	json_t *out = json_array(), *t;
 	size_t i;
 	json_array_foreach (json_object_get(pkg, "tags"), i, t) {
 		const char *n = json_string_value(json_object_get(t, "name"));
-		const char *lang = dg_page_lang_of(r, n);
-		json_array_append_new(
-			out, json_pack("{s:s, s:s}", "name", n ? n : "", "lang", lang ? lang : ""));
+		const char *en = n && strcmp(r->lang, "en") == 0 ? tag_en(pkg, n) : NULL;
+		const char *label = en ? en : n ? n : "";
+		const char *lang = dg_page_lang_of(r, label);
+		json_array_append_new(out, json_pack("{s:s, s:s, s:s}", "name", n ? n : "", "label",
+						     label, "lang", lang ? lang : ""));
 	}
 	return out;
 }
@@ -424,10 +465,12 @@ static dg_rc load_dataset(struct dg_req *r, struct dg_db *db, json_t **pkg, json
 	if ((rc = dept_names(r, db, &depts)) != DG_OK)
 		return rc;
 	const char *dept = json_string_value(json_object_get(*pkg, "owner_org"));
-	const char *theme = "";
+	const char *theme = "", *theme_label = "";
 	json_t *g = json_array_get(json_object_get(*pkg, "groups"), 0);
-	if (g)
+	if (g) {
 		theme = json_string_value(json_object_get(g, "name"));
+		theme_label = dg_od_theme_label(r, json_string_value(json_object_get(g, "id")));
+	}
 	const char *mod = json_string_value(json_object_get(*pkg, "metadata_modified"));
 	json_t *tags = tag_list(r, *pkg);
 	json_t *meta = json_pack(
@@ -441,8 +484,9 @@ static dg_rc load_dataset(struct dg_req *r, struct dg_db *db, json_t **pkg, json
 		"tags", tags);
 	json_decref(depts);
 	json_object_set_new(meta, "fallback", json_boolean(ds_texts(r, *pkg, meta)));
-	const char *theme_lang = dg_page_lang_of(r, theme);
+	const char *theme_lang = dg_page_lang_of(r, theme_label);
 	json_object_set_new(meta, "theme_lang", json_string(theme_lang ? theme_lang : ""));
+	json_object_set_new(meta, "theme_label", json_string(theme_label));
 	json_object_set_new(d, "ds", meta);
 	json_object_set_new(d, "nav", json_string("search"));
 	json_object_set(d, "title", json_object_get(meta, "title"));

@@ -32,6 +32,9 @@ const struct dg_route *dg_od_manage_routes(size_t *n);
  */
 const struct dg_route *dg_od_export_routes(size_t *n);
 
+/* The resource of the demo table dg_od_pages_demo_seed makes (employment-statistics' rows). */
+#define DG_OD_DEMO_TABLE "00000000-0000-4000-9000-000000000004"
+
 /* One table of the demo's datasets, so its pages show a preview and a chart. */
 dg_rc dg_od_pages_demo_seed(struct dg_db *db, struct dg_err *err) DG_MUST;
 

@@ -31,4 +31,11 @@ dg_rc dg_od_stats_api(struct dg_req *r) DG_MUST;
 /* "1.2 MB": a size for people (pages.c). */
 const char *dg_od_size_text(struct dg_req *r, double bytes);
 
+/*
+ * A theme's (a group's id's) name in r's language, from the messages
+ * (odp.theme.<id>: the platform's fixed list); the id itself when it has
+ * none, as data in the language it was written in (pages.c).
+ */
+const char *dg_od_theme_label(struct dg_req *r, const char *id);
+
 #endif

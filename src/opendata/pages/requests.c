@@ -474,7 +474,7 @@ static const char *const demo_rows[] = {
 
 dg_rc dg_od_pages_demo_seed(struct dg_db *db, struct dg_err *err)
 {
-	static const char rid[] = "00000000-0000-4000-9000-000000000004";
+	static const char rid[] = DG_OD_DEMO_TABLE;
 	char names[4][DG_DS_NAME_MAX] = {"month", "district", "new_jobs", "unemployment_rate"};
 	const enum dg_ds_type types[4] = {DG_DS_TEXT, DG_DS_TEXT, DG_DS_INT, DG_DS_NUMERIC};
 	size_t nrows = sizeof demo_rows / sizeof demo_rows[0] / 4;

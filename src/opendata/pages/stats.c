@@ -94,10 +94,11 @@ static dg_rc dept_names(struct dg_req *r, struct dg_db *db, json_t **out)
 	return DG_OK;
 }
 
-/* {"key", "label"} of a group's row: departments by name, themes as they are. */
-static json_t *group_row(json_t *names, const char *key)
+/* {"key", "label"} of a group's row: departments by name, themes by their names in r's language. */
+static json_t *group_row(struct dg_req *r, json_t *names, const char *key)
 {
-	const char *label = names ? json_string_value(json_object_get(names, key)) : NULL;
+	const char *label =
+		names ? json_string_value(json_object_get(names, key)) : dg_od_theme_label(r, key);
 	return json_pack("{s:s, s:s}", "key", key, "label", label ? label : key);
 }
 
@@ -113,7 +114,7 @@ static dg_rc grouped(struct dg_req *r, struct dg_db *db, const char *sql, const 
 	dg_rows_defer(rows, r->arena);
 	json_t *list = json_array();
 	while ((rc = dg_rows_next(rows)) == DG_OK) {
-		json_t *o = group_row(names, dg_rows_text(rows, 0));
+		json_t *o = group_row(r, names, dg_rows_text(rows, 0));
 		for (size_t i = 0; i < nkeys; i++)
 			json_object_set_new(o, keys[i],
 					    json_integer(dg_rows_int(rows, (int)i + 1)));
