@@ -126,10 +126,19 @@ dg_rc dg_search_ranked(enum dg_store_kind kind, const struct dg_search_index *ix
 			" WHERE tsv @@ CAST(? AS tsquery))",
 			id_as, rank_as, ix->table);
 	}
-	/* bm25 is lower for a better match: negated, higher is better on both stores */
+	/*
+	 * bm25 is lower for a better match: negated, higher is better on both
+	 * stores; the fields weigh as PostgreSQL's default weights of A, B, C
+	 * and D do (1, 0.4, 0.2, 0.1)
+	 */
+	static const char *const weight[DG_SEARCH_FIELDS_MAX] = {"10", "4", "2", "1"};
 	*nparams = 1;
-	return dg_buf_addf(sql, "(SELECT rowid AS %s, -bm25(%s) AS %s FROM %s WHERE %s MATCH ?)",
-			   id_as, ix->table, rank_as, ix->table, ix->table);
+	dg_rc rc = dg_buf_addf(sql, "(SELECT rowid AS %s, -bm25(%s", id_as, ix->table);
+	for (size_t i = 0; rc == DG_OK && i < ix->nfields; i++)
+		rc = dg_buf_addf(sql, ", %s", weight[i]);
+	return rc ? rc
+		  : dg_buf_addf(sql, ") AS %s FROM %s WHERE %s MATCH ?)", rank_as, ix->table,
+				ix->table);
 }
 
 dg_rc dg_search_create(struct dg_db *db, const struct dg_search_index *ix)

@@ -272,10 +272,11 @@ void dg_search_on_cols(struct dg_arena *a, struct dg_search_expr *e, const unsig
  * Append a derived table of the documents that match the query bound at
  * '?' (rendered by dg_search_render), each with its rank, higher for a
  * better match: "(SELECT <doc> AS id_as, <rank> AS rank_as FROM ...)",
- * ts_rank on PostgreSQL, bm25 negated on SQLite (their figures differ;
- * their order is what to rely on). A join on it ranks a page's rows with
- * one index lookup. *nparams gets how many '?' it holds (bind the same
- * query to each); id_as and rank_as are the caller's identifiers.
+ * ts_rank on PostgreSQL, bm25 negated on SQLite with the fields weighed
+ * as ts_rank's default weights of A to D (their figures differ; their
+ * order is what to rely on: a match in field 0 above one in field 2). A join on it ranks a page's
+ * rows with one index lookup. *nparams gets how many '?' it holds (bind the same query to each);
+ * id_as and rank_as are the caller's identifiers.
  */
 dg_rc dg_search_ranked(enum dg_store_kind kind, const struct dg_search_index *ix, const char *id_as,
 		       const char *rank_as, struct dg_buf *sql, size_t *nparams) DG_MUST;

@@ -183,15 +183,32 @@ static json_t *result_of(const char *user, const char *action, const char *body)
  */
 static void check_q_counts(void)
 {
-	static const char *const qs[] = {"统计", "养老 OR 医疗", "名录", "zzqqxx", "title:统计"};
+	/* q and fq: free text alone, with a filter, a filter alone, English words */
+	static const char *const qs[][2] = {
+		{"统计", ""},
+		{"养老 OR 医疗", ""},
+		{"名录", ""},
+		{"zzqqxx", ""},
+		{"title:统计", ""},
+		{"统计", "organization:mz"},
+		{"社区 OR 统计", "res_format:CSV"},
+		{"", "tags:社区"},
+		{"", "res_format:JSON OR license_id:cc-by"},
+		{"counts", ""},
+		{"elderly care", "-organization:mz"},
+	};
 	for (size_t i = 0; i < sizeof qs / sizeof qs[0]; i++) {
 		for (int twice = 0; twice < 2; twice++) {
-			json_t *q = json_string(qs[i]);
+			json_t *q = json_string(qs[i][0]), *fq = json_string(qs[i][1]);
 			char *qj = json_dumps(q, JSON_ENCODE_ANY);
+			char *fqj = json_dumps(fq, JSON_ENCODE_ANY);
 			json_decref(q);
-			char body[600];
-			snprintf(body, sizeof body, "{\"q\":%s,\"rows\":1000," ALL_FACETS "}", qj);
+			json_decref(fq);
+			char body[700];
+			snprintf(body, sizeof body,
+				 "{\"q\":%s,\"fq\":%s,\"rows\":1000," ALL_FACETS "}", qj, fqj);
 			free(qj);
+			free(fqj);
 			json_t *found = result_of(NULL, "package_search", body);
 			json_t *results = json_object_get(found, "results");
 			assert_int_equal(json_integer_value(json_object_get(found, "count")),
@@ -205,8 +222,8 @@ static void check_q_counts(void)
 				if (!json_equal(want, got)) {
 					char *w = json_dumps(want, JSON_SORT_KEYS);
 					char *g = json_dumps(got, JSON_SORT_KEYS);
-					fail_msg("q %s facet %s: counted %s, got %s", qs[i], name,
-						 w, g);
+					fail_msg("q %s fq %s facet %s: counted %s, got %s",
+						 qs[i][0], qs[i][1], name, w, g);
 				}
 			}
 			json_decref(brute);
@@ -313,6 +330,10 @@ static void check_counts(void)
 static void assert_seen(bool seen)
 {
 	assert_int_equal(count_of(NULL, "{\"q\":\"name:facet-probe\"}"), seen ? 1 : 0);
+	/* by its title's English words and its Chinese ones, each search answered afresh */
+	assert_int_equal(count_of(NULL, "{\"q\":\"quillwort\"}"), seen ? 1 : 0);
+	assert_int_equal(count_of(NULL, "{\"q\":\"探针\",\"facet.field\":[\"tags\"]}"),
+			 seen ? 1 : 0);
 	assert_int_equal(count_of(NULL, "{\"fq\":\"tags:探针标签\"}"), seen ? 1 : 0);
 	json_t *tags = result_of(NULL, "tag_list", "{\"query\":\"探针\"}");
 	assert_int_equal(json_array_size(tags), seen ? 1 : 0);
@@ -342,6 +363,7 @@ static void facet_counts(void **state)
 	/* created: every count it carries goes up */
 	post_ok(DG_DEMO_STAFF, "package_create",
 		"{\"name\":\"facet-probe\",\"title\":\"探针\",\"owner_org\":\"mz\","
+		"\"title_translated\":{\"en\":\"Quillwort survey\",\"zh\":\"探针\"},"
 		"\"license_id\":\"odc-by\",\"groups\":[{\"name\":\"探针主题\"}],"
 		"\"tags\":[{\"name\":\"探针标签\"},{\"name\":\"社区\"}],"
 		"\"extras\":[{\"key\":\"update_frequency\",\"value\":\"weekly\"},"
@@ -641,13 +663,37 @@ static void deep_pages(void **state)
 	}
 }
 
+/*
+ * The English titles and notes (title_translated, notes_translated) are in
+ * the search index: the demo's datasets are found by their English words,
+ * a title's above a note's, and the search page finds them too.
+ */
+static void english_titles(void **state)
+{
+	(void)state;
+	json_t *found = result_of(NULL, "package_search", "{\"q\":\"elderly care\"}");
+	assert_true(json_integer_value(json_object_get(found, "count")) >= 1);
+	json_t *first = json_array_get(json_object_get(found, "results"), 0);
+	json_t *en = json_object_get(json_object_get(first, "title_translated"), "en");
+	assert_string_equal(json_string_value(en), "Elderly care institutions");
+	char title[300];
+	snprintf(title, sizeof title, "%s", json_string_value(json_object_get(first, "title")));
+	json_decref(found);
+	/* a word of the notes only */
+	assert_true(count_of(NULL, "{\"q\":\"dibao\"}") >= 1);
+	assert_int_equal(count_of(NULL, "{\"q\":\"dibao elderly\"}"), 0);
+	struct th_resp r = {0};
+	assert_int_equal(get("/data?q=elderly", &r), 200);
+	assert_non_null(strstr(r.body, title));
+	th_resp_release(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(private_datasets),
-		cmocka_unit_test(facet_counts),
-		cmocka_unit_test(dcat_exports),
-		cmocka_unit_test(deep_pages),
+		cmocka_unit_test(private_datasets), cmocka_unit_test(facet_counts),
+		cmocka_unit_test(dcat_exports),     cmocka_unit_test(deep_pages),
+		cmocka_unit_test(english_titles),
 	};
 	return cmocka_run_group_tests(tests, th_group_setup, teardown);
 }

@@ -137,6 +137,20 @@ const struct dg_migration dg_opendata_migrations[] = {
 	 " id TEXT NOT NULL, current INTEGER NOT NULL, modified BIGINT NOT NULL,"
 	 " PRIMARY KEY (is_org, name));"
 	 "CREATE INDEX od_group_names_id ON od_group_names(is_org, id, current);"},
+	/*
+	 * each public dataset's facet values by its search document (base.h),
+	 * for a search's facets from the documents it matched (by its key
+	 * alone: a second index by kind would draw SQLite's planner into
+	 * scanning a kind's rows rather than seeking each document's); and the
+	 * search index written again at start (catalog/index.c), now that it
+	 * holds the English titles and notes too
+	 */
+	{"opendata-011-dataset-facets",
+	 "CREATE TABLE od_dataset_facets (doc BIGINT NOT NULL, kind TEXT NOT NULL,"
+	 " value TEXT NOT NULL, PRIMARY KEY (doc, kind, value))"
+	 "{{sqlite}} WITHOUT ROWID{{end}};" DG_OD_DATASET_FACETS_FILL
+	 "CREATE TABLE IF NOT EXISTS search_built (name TEXT PRIMARY KEY, version BIGINT NOT NULL);"
+	 "DELETE FROM search_built WHERE name = 'od_search';"},
 	{NULL, NULL},
 };
 

@@ -40,6 +40,20 @@ extern const struct dg_migration dg_opendata_migrations[];
  * package_search's facet fields.
  */
 #define DG_OD_VISIBLE_P "p.state = 'active' AND p.private = 0 AND p.tier <> 'closed'"
+/*
+ * The facets kept (facet name, the column of its values, the rows it is
+ * read from), each as X(facet, col, from): the counts' and the datasets'
+ * rows are filled from the same list.
+ */
+#define DG_OD_FACET_SOURCES(X)                                                                     \
+	X("organization", "p.owner_dept", "od_packages p")                                         \
+	X("groups", "p.theme", "od_packages p")                                                    \
+	X("tags", "t.name", "od_tags t JOIN od_packages p ON p.id = t.package_id")                 \
+	X("res_format", "r.format", "od_resources r JOIN od_packages p ON p.id = r.package_id")    \
+	X("license_id", "p.license_id", "od_packages p")                                           \
+	X("update_frequency", "p.frequency", "od_packages p")                                      \
+	X("region", "p.region", "od_packages p")                                                   \
+	X("open_tier", "p.tier", "od_packages p")
 /* One facet's counts in the three kinds of scope: col's values over the rows of from. */
 #define DG_OD_FACET_SCOPES(facet, col, from)                                                       \
 	"INSERT INTO od_facet_counts (scope, facet, value, n) SELECT '', '" facet "', " col        \
@@ -59,19 +73,22 @@ extern const struct dg_migration dg_opendata_migrations[];
 	" COUNT(*) FROM od_packages p WHERE " DG_OD_VISIBLE_P " GROUP BY p.owner_dept;"            \
 	"INSERT INTO od_facet_counts (scope, facet, value, n) SELECT 'g:' || p.theme, '', '',"     \
 	" COUNT(*) FROM od_packages p WHERE " DG_OD_VISIBLE_P " AND p.theme <> ''"                 \
-	" GROUP BY p.theme;" DG_OD_FACET_SCOPES("organization", "p.owner_dept", "od_packages p")   \
-		DG_OD_FACET_SCOPES("groups", "p.theme", "od_packages p") DG_OD_FACET_SCOPES(       \
-			"tags", "t.name", "od_tags t JOIN od_packages p ON p.id = t.package_id")   \
-			DG_OD_FACET_SCOPES(                                                        \
-				"res_format", "r.format",                                          \
-				"od_resources r JOIN od_packages p ON p.id = r.package_id")        \
-				DG_OD_FACET_SCOPES("license_id", "p.license_id", "od_packages p")  \
-					DG_OD_FACET_SCOPES("update_frequency", "p.frequency",      \
-							   "od_packages p")                        \
-						DG_OD_FACET_SCOPES("region", "p.region",           \
-								   "od_packages p")                \
-							DG_OD_FACET_SCOPES("open_tier", "p.tier",  \
-									   "od_packages p")
+	" GROUP BY p.theme;" DG_OD_FACET_SOURCES(DG_OD_FACET_SCOPES)
+
+/*
+ * Each dataset the public may see, with its facets' values
+ * (od_dataset_facets: doc, kind, value; doc is its search_id, kind a facet
+ * of od_facet_counts, "" with value "" for the dataset itself), filled
+ * again from the datasets; catalog/facets.c keeps it in step with every
+ * other write. The facets and the count of a search are read from it for
+ * the set of documents the search matched.
+ */
+#define DG_OD_DATASET_FACET(kind, col, from)                                                       \
+	"INSERT INTO od_dataset_facets (doc, kind, value) SELECT DISTINCT p.search_id, '" kind     \
+	"', " col " FROM " from " WHERE " DG_OD_VISIBLE_P " AND " col " <> '';"
+#define DG_OD_DATASET_FACETS_FILL                                                                  \
+	"INSERT INTO od_dataset_facets (doc, kind, value) SELECT p.search_id, '', ''"              \
+	" FROM od_packages p WHERE " DG_OD_VISIBLE_P ";" DG_OD_FACET_SOURCES(DG_OD_DATASET_FACET)
 
 /*
  * A CKAN action, as api/ckan.c's table calls it: params are the request's

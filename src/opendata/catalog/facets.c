@@ -16,7 +16,10 @@
  * seen out of step with the rows. The difference is applied in one order
  * (scope, facet, value) by every writer, so two transactions on PostgreSQL
  * never wait on each other's rows in opposite orders; a write that changes
- * nothing the counts hold touches no count. A bulk load recounts
+ * nothing the counts hold touches no count. The same write moves the
+ * dataset's own rows of od_dataset_facets (its values, while the public
+ * may see it), from which a search counts its matched set's facets
+ * (search.c). A bulk load recounts
  * everything at its end (dg_od_facets_rebuild). Both also raise the
  * catalogue's version (od_catalog_state), by which search.c keeps
  * searches.
@@ -237,6 +240,45 @@ static dg_rc touch(struct dg_db *db)
 			  DG_NOARGS, NULL);
 }
 
+/*
+ * The dataset's rows of od_dataset_facets moved from its values before to
+ * those after (the whole catalogue's scope of each snapshot): a value it
+ * gained is inserted, one it lost deleted, all of them when it left the
+ * public's sight. A purged dataset has no document any more: its rows went
+ * with its search document (index.c).
+ */
+static dg_rc follow_rows(struct dg_db *db, const char *id, json_t *before, json_t *after)
+{
+	int64_t doc = 0;
+	dg_rc rc = dg_db_query_int(db, "SELECT search_id FROM od_packages WHERE id = ?",
+				   DG_ARGS(DG_VT(id)), &doc);
+	if (rc == DG_ENOTFOUND)
+		return DG_OK;
+	if (!rc && !after)
+		return dg_db_exec(db, "DELETE FROM od_dataset_facets WHERE doc = ?",
+				  DG_ARGS(DG_VI(doc)), NULL);
+	for (size_t i = 0; !rc && i < NKINDS; i++) {
+		json_t *b = json_object_get(before, kinds[i]),
+		       *a = json_object_get(after, kinds[i]);
+		size_t n = 0;
+		const char **names = keys_of(b, a, &n);
+		for (size_t k = 0; !rc && k < n; k++) {
+			bool was = json_object_get(b, names[k]), is = json_object_get(a, names[k]);
+			if (was != is)
+				rc = dg_db_exec(
+					db,
+					is ? "INSERT INTO od_dataset_facets (doc, kind, value)"
+					     " VALUES (?, ?, ?)"
+					   : "DELETE FROM od_dataset_facets WHERE doc = ?"
+					     " AND kind = ? AND value = ?",
+					DG_ARGS(DG_VI(doc), DG_VT(kinds[i]), DG_VT(names[k])),
+					NULL);
+		}
+		free(names);
+	}
+	return rc;
+}
+
 dg_rc dg_od_facets_follow(struct dg_db *db, const char *id, json_t *before)
 {
 	json_t *after = NULL;
@@ -255,6 +297,8 @@ dg_rc dg_od_facets_follow(struct dg_db *db, const char *id, json_t *before)
 	}
 	if (!rc)
 		rc = moves_send(db, m);
+	if (!rc)
+		rc = follow_rows(db, id, json_object_get(before, ""), json_object_get(after, ""));
 	free(m);
 	free(scopes);
 	json_decref(before);
@@ -265,7 +309,9 @@ dg_rc dg_od_facets_follow(struct dg_db *db, const char *id, json_t *before)
 /* Every count from the datasets themselves, for a bulk load's end (and tests). */
 dg_rc dg_od_facets_rebuild(struct dg_db *db)
 {
-	dg_rc rc = dg_db_exec_script(db, "DELETE FROM od_facet_counts;" DG_OD_FACETS_FILL);
+	dg_rc rc =
+		dg_db_exec_script(db, "DELETE FROM od_facet_counts;" DG_OD_FACETS_FILL
+				      "DELETE FROM od_dataset_facets;" DG_OD_DATASET_FACETS_FILL);
 	return rc ? rc : touch(db);
 }
 

@@ -2,8 +2,10 @@
  * index.c - the data catalogue's full-text index (the search module's
  * od_search, made by base.c's migrations): one document per dataset,
  * keyed by od_packages.search_id, with four fields in the order of their
- * weight: the title (with the name), the tags, the notes (with the group),
- * the resources' names, descriptions and formats. Every write of write.c
+ * weight: the title (with the name and title_translated's texts), the
+ * tags, the notes (with the group and notes_translated's texts), the
+ * resources' names, descriptions and formats. So a dataset is found by
+ * the English title it was given as well as by its Chinese one. Every write of write.c
  * rewrites its dataset's document in its own transaction; a purge removes
  * it. A deleted or private dataset keeps its document: search.c's
  * visibility condition hides it, so making it visible again needs no
@@ -37,6 +39,29 @@ static dg_rc gather(struct dg_db *db, const char *sql, const char *id, struct dg
 	return rc == DG_ENOTFOUND ? DG_OK : rc;
 }
 
+/* The texts of a fluent extra ({"en": ..., "zh": ...}, stored as JSON) appended to b. */
+static dg_rc gather_translated(struct dg_db *db, const char *id, const char *key, struct dg_buf *b)
+{
+	struct dg_rows *rows = NULL;
+	dg_rc rc = dg_db_query(db, "SELECT value FROM od_extras WHERE package_id = ? AND key = ?",
+			       DG_ARGS(DG_VT(id), DG_VT(key)), &rows);
+	if (rc)
+		return rc;
+	while ((rc = dg_rows_next(rows)) == DG_OK) {
+		json_t *o = json_loads(dg_rows_text(rows, 0), 0, NULL);
+		const char *lang;
+		json_t *text;
+		json_object_foreach (o, lang, text)
+			if (json_is_string(text) &&
+			    (dg_buf_adds(b, json_string_value(text)) != DG_OK ||
+			     dg_buf_addc(b, ' ') != DG_OK))
+				break;
+		json_decref(o);
+	}
+	dg_rows_free(rows);
+	return rc == DG_ENOTFOUND ? DG_OK : rc;
+}
+
 dg_rc dg_od_index_package(struct dg_db *db, const char *id)
 {
 	struct dg_buf f[4];
@@ -52,10 +77,14 @@ dg_rc dg_od_index_package(struct dg_db *db, const char *id)
 	if (!rc)
 		rc = gather(db, "SELECT name, title FROM od_packages WHERE id = ?", id, &f[0]);
 	if (!rc)
+		rc = gather_translated(db, id, "title_translated", &f[0]);
+	if (!rc)
 		rc = gather(db, "SELECT name FROM od_tags WHERE package_id = ? ORDER BY name", id,
 			    &f[1]);
 	if (!rc)
 		rc = gather(db, "SELECT notes, theme FROM od_packages WHERE id = ?", id, &f[2]);
+	if (!rc)
+		rc = gather_translated(db, id, "notes_translated", &f[2]);
 	if (!rc)
 		rc = gather(db,
 			    "SELECT name, description, format FROM od_resources"
@@ -79,6 +108,9 @@ dg_rc dg_od_unindex_package(struct dg_db *db, const char *id)
 				   DG_ARGS(DG_VT(id)), &doc);
 	if (rc == DG_ENOTFOUND)
 		return DG_OK;
+	if (!rc) /* its facets' rows (facets.c) are the document's */
+		rc = dg_db_exec(db, "DELETE FROM od_dataset_facets WHERE doc = ?",
+				DG_ARGS(DG_VI(doc)), NULL);
 	return rc ? rc : dg_search_delete(db, &dg_od_index, doc);
 }
 

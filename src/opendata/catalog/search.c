@@ -75,9 +75,10 @@ static const struct dg_solr_field fields[] = {
 };
 
 /*
- * CKAN's weights for free text: name^4 title^4 tags^2 groups^2 text. Free
- * text is matched through the full-text index (index.c); text_sql remains
- * for a schema without one.
+ * Free text is matched through the full-text index (index.c) and ranked by
+ * it: its fields weigh as CKAN's name^4 title^4 tags^2 groups^2 text do,
+ * title above tags above notes and resources. text_sql remains for a
+ * schema without one.
  */
 static const struct dg_solr_schema schema = {
 	fields,
@@ -87,12 +88,7 @@ static const struct dg_solr_schema schema = {
 	" OR EXISTS (SELECT 1 FROM od_tags t WHERE t.package_id = p.id AND LOWER(t.name) " LIKE ")"
 	" OR EXISTS (SELECT 1 FROM od_resources r WHERE r.package_id = p.id AND"
 	" (LOWER(r.name) " LIKE " OR LOWER(r.description) " LIKE "))",
-	"CASE WHEN LOWER(p.name) " LIKE " THEN 4 ELSE 0 END"
-	" + CASE WHEN LOWER(p.title) " LIKE " THEN 4 ELSE 0 END"
-	" + CASE WHEN EXISTS (SELECT 1 FROM od_tags t WHERE t.package_id = p.id"
-	" AND LOWER(t.name) " LIKE ") THEN 2 ELSE 0 END"
-	" + CASE WHEN LOWER(p.theme) " LIKE " THEN 2 ELSE 0 END"
-	" + CASE WHEN LOWER(p.notes) " LIKE " THEN 1 ELSE 0 END",
+	NULL,
 	&dg_od_index,
 	"p.search_id",
 };
@@ -360,7 +356,7 @@ static const char *kept_scope(struct dg_db *db, struct dg_arena *a, const struct
 			      const struct dg_solr_sql *sql, int64_t now)
 {
 	static const char *const probes[][2] = {{"organization:x", "o:"}, {"groups:x", "g:"}};
-	if (s->private_dept || s->deleted_dept || sql->nscore_args > 0)
+	if (s->private_dept || s->deleted_dept || sql->rank)
 		return NULL;
 	struct dg_buf mine;
 	dg_buf_init(&mine, 0);
@@ -391,27 +387,35 @@ static const char *kept_scope(struct dg_db *db, struct dg_arena *a, const struct
 	return scope;
 }
 
+/* The sources of s's facet fields into srcs (room for s->nfacets); EINVAL for an unknown one. */
+static dg_rc facet_srcs(const struct dg_od_search *s, const char *const **srcs, struct dg_err *err)
+{
+	for (size_t i = 0; i < s->nfacets; i++) {
+		const char *name = s->facets[i];
+		if (strncmp(name, "extras_", 7) == 0)
+			name += 7;
+		srcs[i] = NULL;
+		for (size_t k = 0; k < sizeof facet_src / sizeof facet_src[0]; k++)
+			if (strcmp(facet_src[k][0], name) == 0)
+				srcs[i] = facet_src[k];
+		if (!srcs[i])
+			return dg_err_field(err, DG_EINVAL, "facet.field",
+					    "cannot facet on \"%.64s\"", s->facets[i]);
+	}
+	return DG_OK;
+}
+
 static dg_rc facets_of(struct dg_db *db, struct dg_arena *a, const char *vis,
 		       const struct dg_val *visarg, size_t nvis, const struct dg_solr_sql *sql,
-		       const struct dg_od_search *s, const char *scope, json_t *res,
-		       struct dg_err *err)
+		       const struct dg_od_search *s, const char *const *const *srcs,
+		       const char *scope, json_t *res)
 {
 	json_t *facets = json_object(), *search_facets = json_object();
 	json_object_set_new(res, "facets", facets);
 	json_object_set_new(res, "search_facets", search_facets);
 	for (size_t i = 0; i < s->nfacets; i++) {
-		const char *name = s->facets[i];
-		if (strncmp(name, "extras_", 7) == 0)
-			name += 7;
-		const char *const *src = NULL;
-		for (size_t k = 0; k < sizeof facet_src / sizeof facet_src[0]; k++)
-			if (strcmp(facet_src[k][0], name) == 0)
-				src = facet_src[k];
-		if (!src)
-			return dg_err_field(err, DG_EINVAL, "facet.field",
-					    "cannot facet on \"%.64s\"", s->facets[i]);
-		dg_rc rc = scope ? facet_kept(db, scope, src, s, facets, search_facets)
-				 : facet_one(db, a, src, vis, visarg, nvis, sql, s, facets,
+		dg_rc rc = scope ? facet_kept(db, scope, srcs[i], s, facets, search_facets)
+				 : facet_one(db, a, srcs[i], vis, visarg, nvis, sql, s, facets,
 					     search_facets);
 		if (rc)
 			return rc;
@@ -560,6 +564,192 @@ static void keep(const struct dg_od_search *s, const char *key, int64_t version,
 	json_decref(k);
 }
 
+/*
+ * ---- counts over the matched set, for the public ----
+ *
+ * od_dataset_facets (base.h, kept by facets.c) holds a row for each public
+ * dataset (kind "") and one for each of its facet values, by search
+ * document. So the count and every facet of a public search are one pass
+ * over the rows of the documents it matched, grouped by kind and value:
+ * no dataset, tag or resource row is read, and a query of free text alone
+ * takes its documents straight from the index (the table holds only what
+ * the public may see).
+ */
+struct fcount {
+	const char *value;
+	int64_t n;
+};
+
+static int by_count(const void *a, const void *b)
+{
+	const struct fcount *x = a, *y = b;
+	if (x->n != y->n)
+		return x->n > y->n ? -1 : 1;
+	return strcmp(x->value, y->value);
+}
+
+/*
+ * Whether the compiled query is free text alone, one lookup of the index
+ * ("(p.search_id IN (SELECT ...))" and nothing else); then *sub gets that
+ * subquery (the arena's), the documents it matched.
+ */
+static bool text_alone(struct dg_db *db, struct dg_arena *a, const struct dg_solr_sql *sql,
+		       const char **sub)
+{
+	struct dg_buf mine, text;
+	dg_buf_init(&mine, 0);
+	dg_buf_init(&text, 0);
+	without_all(dg_buf_str(&sql->where), &mine);
+	const char *id_sql = dg_od_search_schema()->index_id_sql;
+	dg_rc rc = dg_buf_addc(&text, '(');
+	rc = rc ? rc : dg_search_cond(dg_db_kind(db), &dg_od_index, id_sql, &text);
+	rc = rc ? rc : dg_buf_addc(&text, ')');
+	size_t skip = strlen(id_sql) + strlen(" IN ") + 1;
+	bool alone = !rc && sql->nargs == 1 && strcmp(dg_buf_str(&mine), dg_buf_str(&text)) == 0;
+	if (alone)
+		*sub = dg_arena_strndup(a, dg_buf_str(&text) + skip, text.len - skip - 1);
+	dg_buf_release(&mine);
+	dg_buf_release(&text);
+	return alone;
+}
+
+/* The SQL of the matched documents (into q) for the public: vis AND the compiled where. */
+static dg_rc matched_docs(struct dg_db *db, struct dg_arena *a, const char *vis,
+			  const struct dg_solr_sql *sql, struct dg_buf *q)
+{
+	const char *sub = NULL;
+	/* free text alone: the index's documents (the table holds only the public's) */
+	if (text_alone(db, a, sql, &sub))
+		return dg_buf_adds(q, sub);
+	return dg_buf_addf(q, "SELECT %s FROM od_packages p WHERE %s AND %s",
+			   dg_od_search_schema()->index_id_sql, vis, dg_buf_str(&sql->where));
+}
+
+/* One facet's counts (n of them, sorted here) as CKAN's facets and search_facets. */
+static void facet_json(const char *name, struct fcount *c, size_t n, const struct dg_od_search *s,
+		       json_t *facets, json_t *search_facets)
+{
+	json_t *counts = json_object(), *items = json_array();
+	qsort(c, n, sizeof *c, by_count);
+	for (size_t i = 0; i < n && (int64_t)i < facet_limit(s) && c[i].n >= s->facet_mincount;
+	     i++) {
+		json_object_set_new(counts, c[i].value, json_integer((json_int_t)c[i].n));
+		json_array_append_new(items, json_pack("{s:s, s:s, s:I}", "name", c[i].value,
+						       "display_name", c[i].value, "count",
+						       (json_int_t)c[i].n));
+	}
+	json_object_set_new(facets, name, counts);
+	json_object_set_new(search_facets, name,
+			    json_pack("{s:s, s:o}", "title", name, "items", items));
+}
+
+/*
+ * The count and the facets srcs[0..n) of the public's matched set, into
+ * *count and res. The values live in the arena.
+ */
+static dg_rc facets_matched(struct dg_db *db, struct dg_arena *a, const char *vis,
+			    const struct dg_solr_sql *sql, const struct dg_od_search *s,
+			    const char *const *const *srcs, size_t n, int64_t *count, json_t *res)
+{
+	struct dg_buf q;
+	dg_buf_init(&q, 0);
+	/* organisations and groups by their current names (names.c), as the kept counts give them
+	 */
+	dg_rc rc = dg_buf_adds(
+		&q,
+		"SELECT f.kind, CASE f.kind WHEN 'organization' THEN " DG_OD_NAME_OF(
+			"1",
+			"f.value") " WHEN 'groups' THEN " DG_OD_NAME_OF("0",
+									"f.value") " ELSE f.value "
+										   "END,"
+										   " COUNT(*) FROM "
+										   "od_dataset_"
+										   "facets f WHERE "
+										   "f.doc IN (");
+	rc = rc ? rc : matched_docs(db, a, vis, sql, &q);
+	rc = rc ? rc : dg_buf_adds(&q, ") AND f.kind IN (''");
+	for (size_t i = 0; !rc && i < n; i++)
+		rc = dg_buf_adds(&q, ", ?");
+	rc = rc ? rc : dg_buf_adds(&q, ") GROUP BY f.kind, f.value");
+	struct dg_val *args = dg_arena_alloc(a, (sql->nargs + n + 1) * sizeof *args);
+	size_t nargs = 0;
+	for (size_t i = 0; i < sql->nargs; i++)
+		args[nargs++] = sql->args[i];
+	for (size_t i = 0; i < n; i++)
+		args[nargs++] = DG_VT(srcs[i][0]);
+	struct dg_rows *rows = NULL;
+	if (!rc)
+		rc = dg_db_query(db, dg_buf_str(&q), args, nargs, &rows);
+	dg_buf_release(&q);
+	if (rc)
+		return rc;
+	/* each facet's values gathered by kind, in the arena */
+	size_t *nc = dg_arena_alloc(a, (n + 1) * sizeof *nc),
+	       *cap = dg_arena_alloc(a, (n + 1) * sizeof *cap);
+	struct fcount **c = dg_arena_alloc(a, (n + 1) * sizeof *c);
+	memset(nc, 0, (n + 1) * sizeof *nc);
+	memset(cap, 0, (n + 1) * sizeof *cap);
+	*count = 0;
+	while ((rc = dg_rows_next(rows)) == DG_OK) {
+		const char *kind = dg_rows_text(rows, 0);
+		if (!kind[0]) {
+			*count = dg_rows_int(rows, 2);
+			continue;
+		}
+		for (size_t i = 0; i < n; i++) {
+			if (strcmp(srcs[i][0], kind) != 0)
+				continue;
+			if (nc[i] == cap[i]) {
+				size_t ncap = cap[i] ? 2 * cap[i] : 64;
+				struct fcount *grown = dg_arena_alloc(a, ncap * sizeof *grown);
+				if (nc[i])
+					memcpy(grown, c[i], nc[i] * sizeof *grown);
+				c[i] = grown;
+				cap[i] = ncap;
+			}
+			c[i][nc[i]++] = (struct fcount){dg_arena_strdup(a, dg_rows_text(rows, 1)),
+							dg_rows_int(rows, 2)};
+		}
+	}
+	dg_rows_free(rows);
+	if (rc != DG_ENOTFOUND)
+		return rc;
+	json_t *facets = json_object(), *search_facets = json_object();
+	json_object_set_new(res, "facets", facets);
+	json_object_set_new(res, "search_facets", search_facets);
+	for (size_t i = 0; i < n; i++)
+		facet_json(srcs[i][0], c[i], nc[i], s, facets, search_facets);
+	return org_names(db, search_facets);
+}
+
+/*
+ * The datasets with the index's rank for the free text e, as a FROM
+ * ("od_packages p LEFT JOIN (ranked) r ..."; with inner, only the matched
+ * ones: "(ranked) r JOIN od_packages p ..."), and its values.
+ */
+static dg_rc rank_join(struct dg_db *db, struct dg_arena *a, const struct dg_search_expr *e,
+		       bool inner, const char **join, struct dg_val **args, size_t *nargs)
+{
+	struct dg_buf q, sql;
+	dg_buf_init(&q, DG_SOLR_SQL_MAX);
+	dg_buf_init(&sql, 0);
+	dg_rc rc = dg_search_render(dg_db_kind(db), &dg_od_index, e, &q);
+	rc = rc ? rc : dg_buf_adds(&sql, inner ? "" : "od_packages p LEFT JOIN ");
+	rc = rc ? rc : dg_search_ranked(dg_db_kind(db), &dg_od_index, "doc", "rank", &sql, nargs);
+	rc = rc ? rc
+		: dg_buf_adds(&sql, inner ? " r JOIN od_packages p ON p.search_id = r.doc"
+					  : " r ON r.doc = p.search_id");
+	if (!rc) {
+		*join = dg_arena_strdup(a, dg_buf_str(&sql));
+		*args = dg_arena_alloc(a, *nargs * sizeof **args);
+		for (size_t i = 0; i < *nargs; i++)
+			(*args)[i] = DG_VT(dg_arena_strdup(a, dg_buf_str(&q)));
+	}
+	dg_buf_release(&q);
+	dg_buf_release(&sql);
+	return rc;
+}
+
 static dg_rc search_run(struct dg_db *db, struct dg_arena *a, const struct dg_od_search *s,
 			json_t **out, json_t **ids, struct dg_err *err)
 {
@@ -572,7 +762,7 @@ static dg_rc search_run(struct dg_db *db, struct dg_arena *a, const struct dg_od
 	struct dg_buf order;
 	dg_buf_init(&order, 4096);
 	if (!rc)
-		rc = order_by(sort, strcmp(dg_buf_str(&sql->score), "0") != 0, &order, err);
+		rc = order_by(sort, sql->rank != NULL, &order, err);
 	struct dg_val visarg[2];
 	size_t nvis = 0;
 	const char *vis = visible(a, s, visarg, &nvis);
@@ -581,10 +771,18 @@ static dg_rc search_run(struct dg_db *db, struct dg_arena *a, const struct dg_od
 	size_t nargs = 0;
 	struct dg_val *args = NULL;
 	char *text = NULL;
+	const char *const **srcs = dg_arena_alloc(a, (s->nfacets + 1) * sizeof *srcs);
+	if (!rc)
+		rc = facet_srcs(s, srcs, err);
 	/* what the public sees of the catalogue, an organisation or a group: counts are kept */
 	const char *scope = rc ? NULL : kept_scope(db, a, s, sql, s->now_ms);
+	/* any other search of the public's: its count and facets from its documents' rows */
+	bool matched = !scope && !s->private_dept && !s->deleted_dept;
+	json_t *counted = json_object();
 	if (scope)
 		rc = dg_od_facets_total(db, scope, &count);
+	else if (!rc && matched)
+		rc = facets_matched(db, a, vis, sql, s, srcs, s->nfacets, &count, counted);
 	else if (!rc) {
 		text = dg_arena_printf(a, "SELECT COUNT(*) FROM od_packages p WHERE %s AND %s", vis,
 				       dg_buf_str(&sql->where));
@@ -592,13 +790,24 @@ static dg_rc search_run(struct dg_db *db, struct dg_arena *a, const struct dg_od
 		rc = dg_db_query_int(db, text, args, nargs, &count);
 	}
 	struct dg_rows *rows = NULL;
+	/* the relevance is the index's rank of the free text, for the datasets that have it */
+	struct dg_val *rank = NULL;
+	size_t nrank = 0;
+	const char *ranked = "od_packages p";
+	const char *sub = NULL;
+	/*
+	 * free text alone: the index's matches, ranked, are the rows (one
+	 * lookup of the index, not a second one for the condition)
+	 */
+	bool alone = !rc && sql->rank && text_alone(db, a, sql, &sub);
+	if (!rc && sql->rank)
+		rc = rank_join(db, a, sql->rank, alone, &ranked, &rank, &nrank);
 	if (!rc) {
 		/* a keyset page starts after its dataset: the index of the order seeks there */
 		text = dg_arena_printf(
-			a,
-			"SELECT p.id, %s AS score FROM od_packages p WHERE %s AND %s%s%s"
-			" LIMIT ? OFFSET ?",
-			dg_buf_str(&sql->score), vis, dg_buf_str(&sql->where),
+			a, "SELECT p.id, %s AS score FROM %s WHERE %s AND %s%s%s LIMIT ? OFFSET ?",
+			sql->rank ? "COALESCE(r.rank, 0)" : "0", ranked, vis,
+			alone ? "1=1" : dg_buf_str(&sql->where),
 			s->after_name ? " AND p.metadata_modified <= ? AND (p.metadata_modified < ?"
 					" OR (p.metadata_modified = ? AND p.name > ?))"
 				      : "",
@@ -614,19 +823,26 @@ static dg_rc search_run(struct dg_db *db, struct dg_arena *a, const struct dg_od
 			memcpy(page, after, sizeof page);
 			npage = 6;
 		}
-		args = join_args(a, sql->score_args, sql->nscore_args, visarg, nvis, sql, page,
-				 npage, &nargs);
+		struct dg_solr_sql none = {.nargs = 0};
+		args = join_args(a, rank, nrank, visarg, nvis, alone ? &none : sql, page, npage,
+				 &nargs);
 		rc = dg_db_query(db, text, args, nargs, &rows);
 	}
 	dg_buf_release(&order);
 	json_t *results = NULL;
 	if (!rc)
 		rc = results_of(db, rows, &results, ids);
-	if (rc)
+	if (rc) {
+		json_decref(counted);
 		return rc;
+	}
 	json_t *res = json_pack("{s:I, s:o, s:s}", "count", (json_int_t)count, "results", results,
 				"sort", sort);
-	rc = facets_of(db, a, vis, visarg, nvis, sql, s, scope, res, err);
+	if (matched)
+		json_object_update(res, counted);
+	else
+		rc = facets_of(db, a, vis, visarg, nvis, sql, s, srcs, scope, res);
+	json_decref(counted);
 	if (rc) {
 		json_decref(res);
 		return rc;

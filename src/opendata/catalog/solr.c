@@ -726,6 +726,19 @@ static dg_rc index_cond(struct dg_solr_sql *s, const struct dg_solr_schema *sc,
 	return rc ? rc : dg_buf_addc(&s->where, ')');
 }
 
+/*
+ * The free text e matched through the index; outside a NOT it is also
+ * what the relevance is computed from (ORed onto s->rank), by the index.
+ */
+static dg_rc index_text(struct dg_solr_sql *s, const struct dg_solr_schema *sc,
+			struct dg_search_expr *e, bool negated)
+{
+	dg_rc rc = index_cond(s, sc, e);
+	if (!rc && !negated)
+		s->rank = dg_search_or(s->a, s->rank, e);
+	return rc;
+}
+
 /* Whether n is free text only: bare terms joined by AND and OR. */
 static bool text_only(const struct dg_solr_node *n)
 {
@@ -750,23 +763,6 @@ static struct dg_search_expr *text_expr(struct dg_arena *a, const struct dg_solr
 		e = n->op == N_AND ? dg_search_and(a, e, x) : dg_search_or(a, e, x);
 	}
 	return e;
-}
-
-/* The relevance of the bare terms under n (text_only), unless negated. */
-static dg_rc add_scores(struct dg_solr_sql *s, const struct dg_solr_schema *sc,
-			const struct dg_solr_node *n)
-{
-	if (n->op == N_TERM) {
-		if (!sc->score_sql)
-			return DG_OK;
-		const char *pat = like_pattern(s->a, n->value);
-		dg_rc rc = dg_buf_adds(&s->score, " + ");
-		return rc ? rc : expand(s, true, sc->score_sql, pat, NULL);
-	}
-	dg_rc rc = DG_OK;
-	for (const struct dg_solr_node *k = n->kid; k && !rc; k = k->next)
-		rc = add_scores(s, sc, k);
-	return rc;
 }
 
 static const struct dg_solr_field *find_field(const struct dg_solr_schema *sc, const char *name,
@@ -869,10 +865,8 @@ static dg_rc compile_join(struct dg_solr_sql *s, const struct dg_solr_schema *sc
 {
 	dg_rc rc = DG_OK;
 	bool joined = false;
-	if (sc->index && text_only(n)) {
-		rc = index_cond(s, sc, text_expr(s->a, n));
-		return rc || negated ? rc : add_scores(s, sc, n);
-	}
+	if (sc->index && text_only(n))
+		return index_text(s, sc, text_expr(s->a, n), negated);
 	rc = dg_buf_addc(&s->where, '(');
 	if (sc->index && n->op == N_AND) {
 		struct dg_search_expr *e = NULL;
@@ -882,11 +876,9 @@ static dg_rc compile_join(struct dg_solr_sql *s, const struct dg_solr_schema *sc
 				continue;
 			e = dg_search_and(s->a, e, text_expr(s->a, k));
 			any = true;
-			if (!negated)
-				rc = add_scores(s, sc, k);
 		}
 		if (any && !rc) {
-			rc = index_cond(s, sc, e);
+			rc = index_text(s, sc, e, negated);
 			joined = true;
 		}
 	}
@@ -912,10 +904,8 @@ static dg_rc compile_node(struct dg_solr_sql *s, const struct dg_solr_schema *sc
 	case N_RANGE:
 		if (n->field)
 			return compile_field(s, sc, n, now_ms, err);
-		if (sc->index) {
-			rc = index_cond(s, sc, text_expr(s->a, n));
-			return rc || negated ? rc : add_scores(s, sc, n);
-		}
+		if (sc->index)
+			return index_text(s, sc, text_expr(s->a, n), negated);
 		{
 			const char *pat = like_pattern(s->a, n->value);
 			rc = expand(s, false, sc->text_sql, pat, NULL);

@@ -80,13 +80,15 @@ struct dg_solr_field {
 struct dg_solr_schema {
 	const struct dg_solr_field *fields;
 	size_t nfields;
-	const char *text_sql;  /* condition for a bare term; each '?' binds "%term%" as TEXT */
-	const char *score_sql; /* the relevance of one bare term (a number); '?' as text_sql */
+	const char *text_sql; /* condition for a bare term; each '?' binds "%term%" as TEXT */
+	const char
+		*score_sql; /* without an index: the relevance of one bare term; '?' as text_sql */
 	/*
 	 * When set, bare terms and phrases (and TEXT fields with index_fields)
 	 * are words of the search module (search.h) matched through this index,
 	 * whose document id is index_id_sql; the free text of a query becomes
-	 * one index lookup, and text_sql is not used.
+	 * one index lookup, and text_sql and score_sql are not used: the
+	 * relevance is the index's own rank for the free text (rank below).
 	 */
 	const struct dg_search_index *index;
 	const char *index_id_sql;
@@ -96,8 +98,8 @@ struct dg_solr_schema {
  * A SQL condition and a relevance expression under construction, with their
  * bound values in order. where starts as "1=1" and score as "0"; each
  * compiled query is ANDed onto where, and each bare term outside a NOT adds
- * its score_sql to score. All memory is the arena's (the buffers are
- * released with it); caps: DG_SOLR_SQL_MAX bytes of SQL each.
+ * its score_sql to score (without an index) or its words to rank (with one). All memory is the
+ * arena's (the buffers are released with it); caps: DG_SOLR_SQL_MAX bytes of SQL each.
  */
 #define DG_SOLR_SQL_MAX (256u << 10)
 
@@ -107,6 +109,8 @@ struct dg_solr_sql {
 	struct dg_buf where, score;
 	struct dg_val *args, *score_args;
 	size_t nargs, nscore_args, cap_args, cap_score_args;
+	/* with an index: the free text outside any NOT, ORed (NULL: none), to rank by */
+	struct dg_search_expr *rank;
 };
 
 /* A new one in arena a (its buffers are released with the arena). */
