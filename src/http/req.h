@@ -119,6 +119,10 @@ struct dg_req {
 	const char *csrf;           /* token to embed in forms (never NULL for pages) */
 	const char *lang;           /* "zh" or "en" */
 	bool elder;                 /* elder mode (长辈版) */
+	/* the data API's gate (opendata/access), once it ran: the app of the key sent, 0 for none
+	 */
+	bool app_known;
+	int64_t app_id;
 
 	/* the user-facing message for an error return */
 	struct dg_err err;

@@ -39,11 +39,24 @@ static dg_rc tag_token(void *ctx, const char *tok, size_t n, enum tok_kind kind)
 		t->full = true;
 		return DG_OK;
 	}
-	rc = dg_buf_addf(t->out, "%s'%s", t->out->len ? " " : "", t->tag);
+	/* no printf: a load writes one of these a token (it was most of a load's time) */
+	char pos[16];
+	size_t np = sizeof pos;
+	unsigned v = t->pos;
+	do
+		pos[--np] = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	pos[--np] = ':';
+	pos[--np] = '\'';
+	rc = t->out->len ? dg_buf_addc(t->out, ' ') : DG_OK;
+	if (rc == DG_OK)
+		rc = dg_buf_addc(t->out, '\'');
+	if (rc == DG_OK)
+		rc = dg_buf_adds(t->out, t->tag);
 	if (rc == DG_OK)
 		rc = dg_buf_add(t->out, tok, n);
 	if (rc == DG_OK)
-		rc = dg_buf_addf(t->out, "':%u", t->pos);
+		rc = dg_buf_add(t->out, pos + np, sizeof pos - np);
 	t->pos++;
 	return rc;
 }
@@ -141,21 +154,26 @@ dg_rc dg_search_ranked(enum dg_store_kind kind, const struct dg_search_index *ix
 				ix->table);
 }
 
-dg_rc dg_search_create(struct dg_db *db, const struct dg_search_index *ix)
+/* PostgreSQL: the GIN index over an index's documents. */
+static dg_rc gin_create(struct dg_db *db, const struct dg_search_index *ix)
+{
+	char sql[256];
+	snprintf(sql, sizeof sql, "CREATE INDEX %s_tsv ON %s USING GIN (tsv)", ix->table,
+		 ix->table);
+	return dg_db_exec(db, sql, DG_NOARGS, NULL);
+}
+
+/* The index's table, with its GIN index on PostgreSQL unless gin is false. */
+static dg_rc create(struct dg_db *db, const struct dg_search_index *ix, bool gin)
 {
 	struct dg_buf sql;
 	dg_buf_init(&sql, 1024);
 	dg_rc rc;
-	if (dg_db_kind(db) == DG_STORE_PG) {
+	bool pg = dg_db_kind(db) == DG_STORE_PG;
+	if (pg) {
 		rc = dg_buf_addf(&sql,
 				 "CREATE TABLE %s (doc BIGINT PRIMARY KEY, tsv tsvector NOT NULL)",
 				 ix->table);
-		if (rc == DG_OK)
-			rc = dg_db_exec(db, dg_buf_str(&sql), DG_NOARGS, NULL);
-		dg_buf_reset(&sql);
-		if (rc == DG_OK)
-			rc = dg_buf_addf(&sql, "CREATE INDEX %s_tsv ON %s USING GIN (tsv)",
-					 ix->table, ix->table);
 	} else {
 		rc = dg_buf_addf(&sql, "CREATE VIRTUAL TABLE %s USING fts5(", ix->table);
 		for (size_t i = 0; rc == DG_OK && i < ix->nfields; i++)
@@ -165,10 +183,27 @@ dg_rc dg_search_create(struct dg_db *db, const struct dg_search_index *ix)
 	}
 	if (rc == DG_OK)
 		rc = dg_db_exec(db, dg_buf_str(&sql), DG_NOARGS, NULL);
+	if (rc == DG_OK && pg && gin)
+		rc = gin_create(db, ix);
 	if (rc == DG_OK)
 		rc = dg_search_built(db, ix->table);
 	dg_buf_release(&sql);
 	return rc;
+}
+
+dg_rc dg_search_create(struct dg_db *db, const struct dg_search_index *ix)
+{
+	return create(db, ix, true);
+}
+
+dg_rc dg_search_create_unindexed(struct dg_db *db, const struct dg_search_index *ix)
+{
+	return create(db, ix, false);
+}
+
+dg_rc dg_search_index_build(struct dg_db *db, const struct dg_search_index *ix)
+{
+	return dg_db_kind(db) == DG_STORE_PG ? gin_create(db, ix) : DG_OK;
 }
 
 dg_rc dg_search_drop(struct dg_db *db, const struct dg_search_index *ix)

@@ -228,6 +228,15 @@ dg_rc dg_search_forget(struct dg_db *db, const char *name) DG_MUST;
  */
 dg_rc dg_search_create(struct dg_db *db, const struct dg_search_index *ix) DG_MUST;
 dg_rc dg_search_drop(struct dg_db *db, const struct dg_search_index *ix) DG_MUST;
+/*
+ * For a bulk load: dg_search_create without PostgreSQL's GIN index, which
+ * dg_search_index_build then builds once over every document (faster than
+ * keeping it up to date row by row; queries need it: build before they
+ * run). On SQLite FTS5 is its own index: create as dg_search_create,
+ * and build does nothing.
+ */
+dg_rc dg_search_create_unindexed(struct dg_db *db, const struct dg_search_index *ix) DG_MUST;
+dg_rc dg_search_index_build(struct dg_db *db, const struct dg_search_index *ix) DG_MUST;
 
 /*
  * ---- documents of columns (cols.c) ----

@@ -267,8 +267,12 @@ dg_rc dg_od_access_gate(struct dg_req *r, const char *action, bool write, struct
 			      dg_t(r, "od_access.api.revoked_key"), NULL);
 		return rc;
 	}
-	if (!rc)
+	if (!rc) {
+		/* the rows' check (dg_od_access_rows) later in the request reads it here */
+		r->app_known = true;
+		r->app_id = c->app_id;
 		rc = quota_of(r, db, c->app_id, write, &q);
+	}
 	if (rc)
 		return dg_err_set(&r->err, rc, "The store is not available");
 	today(day);
@@ -326,10 +330,11 @@ static dg_rc rows_open_to(struct dg_db *db, struct dg_arena *a, const char *reso
 dg_rc dg_od_access_rows(struct dg_req *r, struct dg_db *db, const char *resource_id,
 			struct dg_err *err)
 {
-	int64_t app_id = 0;
+	int64_t app_id = r->app_id;
 	const char *name = "";
 	bool ok = false;
-	dg_rc rc = app_of(r, db, &app_id);
+	/* the gate found the key's app already; a page without the gate looks it up */
+	dg_rc rc = r->app_known ? DG_OK : app_of(r, db, &app_id);
 	if (rc == DG_EAUTH || rc == DG_EDENIED) /* an unknown or revoked key holds no grant */
 		rc = DG_OK, app_id = 0;
 	if (rc == DG_OK)

@@ -71,6 +71,8 @@ void dg_od_limit_headers(struct dg_req *r, const char *name, int64_t limit, int6
  * open datasets (or none); for a conditional dataset only with an app key
  * holding an unexpired grant, else DG_EDENIED with a message in err. The
  * owning department's staff and administrators are let through by the caller.
+ * The app is the one the gate found (r->app_id), read again from the key only
+ * where no gate ran (the pages).
  */
 dg_rc dg_od_access_rows(struct dg_req *r, struct dg_db *db, const char *resource_id,
 			struct dg_err *err) DG_MUST;

@@ -34,6 +34,21 @@ dg_rc dg_ds_fts_create(struct dg_db *db, const char *table)
 	return rc ? rc : dg_search_create(db, &f.ix);
 }
 
+dg_rc dg_ds_fts_create_unindexed(struct dg_db *db, const char *table)
+{
+	struct dg_ds_fts f;
+	dg_ds_fts_init(&f, table);
+	dg_rc rc = dg_search_drop(db, &f.ix);
+	return rc ? rc : dg_search_create_unindexed(db, &f.ix);
+}
+
+dg_rc dg_ds_fts_index_build(struct dg_db *db, const char *table)
+{
+	struct dg_ds_fts f;
+	dg_ds_fts_init(&f, table);
+	return dg_search_index_build(db, &f.ix);
+}
+
 dg_rc dg_ds_fts_drop(struct dg_db *db, const char *table)
 {
 	struct dg_ds_fts f;
@@ -41,14 +56,16 @@ dg_rc dg_ds_fts_drop(struct dg_db *db, const char *table)
 	return dg_search_drop(db, &f.ix);
 }
 
-/* A value's text as the API answers it (fts.h), for both stores alike. */
-static const char *value_text(struct dg_rows *rows, int i, enum dg_ds_type t, char buf[TEXT_MAX])
+/*
+ * A stored value's text as the API answers it (fts.h): s as the store reads
+ * it back, or as a load writes it (dg_ds_fts_doc), NULL for NULL.
+ */
+static const char *stored_text(enum dg_ds_type t, const char *s, char buf[TEXT_MAX])
 {
-	if (dg_rows_isnull(rows, i))
+	if (!s)
 		return NULL;
-	const char *s = dg_rows_text(rows, i);
 	switch (t) {
-	case DG_DS_NUMERIC: snprintf(buf, TEXT_MAX, "%.15g", dg_rows_real(rows, i)); return buf;
+	case DG_DS_NUMERIC: snprintf(buf, TEXT_MAX, "%.15g", strtod(s, NULL)); return buf;
 	case DG_DS_BOOL: return (s[0] == 't' || s[0] == '1') ? "true" : "false";
 	case DG_DS_TIMESTAMP:
 		/* the date and the time as words of their own ("08:30" finds 08:30:00) */
@@ -59,6 +76,18 @@ static const char *value_text(struct dg_rows *rows, int i, enum dg_ds_type t, ch
 		return s;
 	default: return s;
 	}
+}
+
+/* A value's text as the API answers it (fts.h), for both stores alike. */
+static const char *value_text(struct dg_rows *rows, int i, enum dg_ds_type t, char buf[TEXT_MAX])
+{
+	if (dg_rows_isnull(rows, i))
+		return NULL;
+	if (t == DG_DS_NUMERIC) { /* the store's number, whatever its text */
+		snprintf(buf, TEXT_MAX, "%.15g", dg_rows_real(rows, i));
+		return buf;
+	}
+	return stored_text(t, dg_rows_text(rows, i), buf);
 }
 
 /* The texts of the current row's columns 1..ncols-1 (column 0 is "_id"). */
@@ -143,6 +172,46 @@ static dg_rc fill_some(struct dg_db *db, const char *table, const struct dg_ds_c
 	free(texts);
 	free(bufs);
 	return rc;
+}
+
+bool dg_ds_fts_from_values(const struct dg_ds_col *cols, size_t ncols)
+{
+	/* JSON is read back as the store rewrote it (PostgreSQL's jsonb) */
+	for (size_t i = 1; i < ncols; i++)
+		if (cols[i].type == DG_DS_JSON || dg_ds_is_array(cols[i].type))
+			return false;
+	return true;
+}
+
+dg_rc dg_ds_fts_doc(enum dg_store_kind kind, const struct dg_ds_col *cols, size_t ncols, int64_t id,
+		    const char *const *vals, struct dg_buf bufs[2], const char *out[2])
+{
+	const char *texts[DG_SEARCH_COLS_MAX];
+	char nums[DG_SEARCH_COLS_MAX][TEXT_MAX];
+	if (ncols - 1 > DG_SEARCH_COLS_MAX)
+		return DG_ETOOBIG;
+	for (size_t i = 1; i < ncols; i++) {
+		const char *s = vals[i - 1];
+		char *end = NULL;
+		long long v;
+		/* an int as the store answers it ("+7" and "007" are 7) */
+		if (s && cols[i].type == DG_DS_INT && (v = strtoll(s, &end, 10), !*end)) {
+			snprintf(nums[i - 1], TEXT_MAX, "%lld", v);
+			texts[i - 1] = nums[i - 1];
+			continue;
+		}
+		texts[i - 1] = stored_text(cols[i].type, s, nums[i - 1]);
+	}
+	return dg_search_copy_cols_vals(kind, id, texts, ncols - 1, bufs, out);
+}
+
+dg_rc dg_ds_fts_copy_begin(struct dg_db *db, const char *table, struct dg_copy **out)
+{
+	struct dg_ds_fts f;
+	const char *ccols[DG_SEARCH_FIELDS_MAX + 1];
+	dg_ds_fts_init(&f, table);
+	size_t nc = dg_search_copy_cols(dg_db_kind(db), &f.ix, ccols);
+	return dg_db_copy_begin(db, f.name, ccols, nc, out);
 }
 
 dg_rc dg_ds_fts_fill(struct dg_db *db, const char *table, const struct dg_ds_col *cols,

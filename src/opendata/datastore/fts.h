@@ -23,6 +23,7 @@
 #ifndef DG_DS_FTS_H
 #define DG_DS_FTS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -42,6 +43,13 @@ void dg_ds_fts_init(struct dg_ds_fts *f, const char *table);
 
 /* Make table's index, empty (a leftover one is dropped first). */
 dg_rc dg_ds_fts_create(struct dg_db *db, const char *table) DG_MUST;
+/*
+ * For a load: make table's index without PostgreSQL's GIN (SQLite: as
+ * dg_ds_fts_create), then build it once every row is in, before the table
+ * is read (search.h, dg_search_create_unindexed).
+ */
+dg_rc dg_ds_fts_create_unindexed(struct dg_db *db, const char *table) DG_MUST;
+dg_rc dg_ds_fts_index_build(struct dg_db *db, const char *table) DG_MUST;
 /* Drop table's index (none is fine). */
 dg_rc dg_ds_fts_drop(struct dg_db *db, const char *table) DG_MUST;
 
@@ -52,6 +60,19 @@ dg_rc dg_ds_fts_drop(struct dg_db *db, const char *table) DG_MUST;
 dg_rc dg_ds_fts_fill(struct dg_db *db, const char *table, const struct dg_ds_col *cols,
 		     size_t ncols, int64_t *after) DG_MUST;
 
+/*
+ * For a load that makes each row's document as it writes the row (no
+ * reading back): whether documents can be made from the values as written
+ * (not when a column is JSON, which PostgreSQL rewrites); then the copy
+ * into table's index (dg_db_copy_*, two values a row), and row id's two
+ * values, from vals[i], column i+1's value as written (NULL: NULL), made in
+ * bufs (dg_buf_init'ed by the caller) and pointed to by out. ETOOBIG past
+ * the tokenizer's caps.
+ */
+bool dg_ds_fts_from_values(const struct dg_ds_col *cols, size_t ncols);
+dg_rc dg_ds_fts_copy_begin(struct dg_db *db, const char *table, struct dg_copy **out) DG_MUST;
+dg_rc dg_ds_fts_doc(enum dg_store_kind kind, const struct dg_ds_col *cols, size_t ncols, int64_t id,
+		    const char *const *vals, struct dg_buf bufs[2], const char *out[2]) DG_MUST;
 /* (Re)index the current row of rows, whose columns are cols ("_id" first). */
 dg_rc dg_ds_fts_put(struct dg_db *db, const char *table, const struct dg_ds_col *cols, size_t ncols,
 		    struct dg_rows *rows) DG_MUST;

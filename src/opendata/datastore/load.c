@@ -1,12 +1,16 @@
 /*
  * load.c - the datastore load job (contract in datastore.h).
  *
- * Rows go to the store through dg_db_copy_* (PostgreSQL's COPY, SQLite's
+ * Pass 1 reads the file once to count its records and infer the types.
+ * Pass 2 runs on two cores: a parser thread reads, checks and converts the
+ * records (and makes each row's full-text document) into chunks, and the
+ * job's thread writes them through dg_db_copy_* (PostgreSQL's COPY, SQLite's
  * prepared INSERT), one transaction per batch of batch_rows() rows or
- * BATCH_BYTES of values with the job's progress. Memory is one CSV record
- * plus the COPY's send buffer, whatever the file size. Bad rows (wrong number of fields, a value
- * that does not fit an overridden type) are skipped and reported by line and
- * column unless the options ask for strict, which fails the job instead.
+ * BATCH_BYTES of values with the job's progress. A bounded queue holds the
+ * chunks between the two, so memory is a few chunks whatever the file size.
+ * Bad rows (wrong number of fields, a value that does not fit an overridden
+ * type) are skipped and reported by line and column unless the options ask
+ * for strict, which fails the job instead.
  *
  * The same passes serve a private staging load (dg_datastore_stage): strict,
  * every column text plus the record's line, into a table no DataStore
@@ -15,6 +19,7 @@
  */
 #include "opendata/datastore/datastore_int.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +49,37 @@ static size_t batch_rows(void)
 /* a datastore table's column cap (datastore_create's too) */
 #define MAX_PARAMS 256u
 
+/*
+ * Pass 2's hand-off: the parser queues chunks of CHUNK_ROWS rows (or
+ * CHUNK_BYTES of values; a bigger record makes a bigger one) and waits
+ * while QUEUE_MAX are queued, so memory stays a few chunks.
+ */
+#define CHUNK_ROWS  4096u
+#define CHUNK_BYTES (4u << 20)
+#define QUEUE_MAX   4u
+
+/* Rows as written: each row's values, then (when the parser makes them) its document's two. */
+struct chunk {
+	struct chunk *next;
+	size_t nrows, nvals, nv; /* rows; values a row; values of the row being added */
+	char *data;              /* the values, each NUL-terminated */
+	size_t len, cap;
+	size_t *off;  /* value k of row r at data + off[r * nvals + k] - 1; 0 for NULL */
+	long *line;   /* each row's line in the file */
+	size_t bytes; /* the rows' bytes in the file (BATCH_BYTES counts them) */
+};
+
+/* The queue between the parser thread and the writer (mu guards every field). */
+struct pipe {
+	pthread_mutex_t mu;
+	pthread_cond_t cv; /* a chunk queued or taken, the end, a cancel */
+	struct chunk *head, *tail;
+	size_t n;
+	bool done, cancel; /* the parser has ended; the writer gave up */
+	dg_rc rc;          /* the parser's end: ENOTFOUND when it read the whole file */
+	struct dg_err err;
+};
+
 struct load {
 	struct dg_job *job;
 	const char *resource_id, *path;
@@ -57,17 +93,23 @@ struct load {
 	json_t *errors;
 	char table[DG_DS_TABLE_MAX];
 	const char **cols; /* names[i], for the copy */
-	/* the current batch */
-	struct dg_copy *copy;
+	/* pass 2: the parser's record, values and reader (its thread's alone while it runs) */
 	const char **vals;
 	char (*norm)[DG_DS_NORM_MAX]; /* a column's value as stored, when it differs */
+	struct dg_csv *csv;
+	struct pipe pipe;
+	/* the writer's current batch */
 	size_t nb, batch_bytes;
 	/* staging: the caller's callbacks, or NULL for a resource's load */
 	const struct dg_ds_stage *stage;
 	size_t ncopy; /* columns copied: ncols, and the line when staging */
-	long line;    /* the record being copied */
-	/* a resource's table: its columns ("_id" first) and the last "_id" indexed for q */
+	/*
+	 * a resource's table: its columns ("_id" first); docs when the parser
+	 * makes each row's document, else the last "_id" indexed for q
+	 */
 	struct dg_ds_col *fcols;
+	enum dg_store_kind kind;
+	bool docs;
 	int64_t fts_last;
 };
 
@@ -201,18 +243,12 @@ static const char *store_value(enum dg_ds_type t, const char *s, size_t n, char 
 	return dg_ds_value_norm(t, s, n, buf);
 }
 
-/* A batch is one transaction holding one COPY (or prepared INSERT). */
+/* A batch is one transaction: its chunks' COPYs (or prepared INSERTs), then the progress. */
 static dg_rc batch_open(struct load *l, struct dg_err *err)
 {
-	struct dg_db *db = l->job->db;
-	dg_rc rc = dg_db_begin(db);
-	if (rc == DG_OK)
-		rc = dg_db_copy_begin(db, l->table, (const char *const *)l->cols, l->ncopy,
-				      &l->copy);
-	if (rc != DG_OK) {
-		dg_db_rollback(db);
+	dg_rc rc = dg_db_begin(l->job->db);
+	if (rc != DG_OK)
 		return dg_err_set(err, rc, "The store is not available");
-	}
 	l->nb = 0;
 	l->batch_bytes = 0;
 	return DG_OK;
@@ -237,14 +273,13 @@ static void batch_pause(void)
 static dg_rc batch_close(struct load *l, bool keep, struct dg_err *err)
 {
 	struct dg_db *db = l->job->db;
-	dg_rc rc = dg_db_copy_end(l->copy, keep);
-	l->copy = NULL;
+	dg_rc rc = DG_OK;
 	if (!keep) {
 		dg_db_rollback(db);
 		return DG_OK;
 	}
-	/* the batch's rows into the table's full-text index, in its transaction */
-	if (rc == DG_OK && l->fcols)
+	/* documents the parser could not make: read back, in the batch's transaction */
+	if (l->fcols && !l->docs)
 		rc = dg_ds_fts_fill(db, l->table, l->fcols, l->ncols + 1, &l->fts_last);
 	if (rc == DG_OK)
 		rc = dg_job_save(l->job, l->rows + (int64_t)l->nb, progress_total(l), NULL);
@@ -287,65 +322,309 @@ static dg_rc check_row(struct load *l, const struct dg_csv_row *row, struct dg_e
 	return DG_OK;
 }
 
-static dg_rc pass2(struct load *l, struct dg_err *err)
+/* ---- pass 2: a parser thread and the writer, a bounded queue between them ---- */
+
+static struct chunk *chunk_new(size_t nvals)
 {
-	FILE *fp = NULL;
-	struct dg_csv *c = NULL;
+	struct chunk *ch = dg_xcalloc(1, sizeof *ch);
+	ch->nvals = nvals;
+	ch->cap = 1u << 16;
+	ch->data = dg_xmalloc(ch->cap);
+	ch->off = dg_xmalloc(CHUNK_ROWS * nvals * sizeof *ch->off);
+	ch->line = dg_xmalloc(CHUNK_ROWS * sizeof *ch->line);
+	return ch;
+}
+
+static void chunk_free(struct chunk *ch)
+{
+	if (!ch)
+		return;
+	free(ch->data);
+	free(ch->off);
+	free(ch->line);
+	free(ch);
+}
+
+/* Append one value (NULL: SQL NULL) to the chunk's current row. */
+static void chunk_add(struct chunk *ch, const char *s)
+{
+	size_t k = ch->nrows * ch->nvals + ch->nv++;
+	if (!s) {
+		ch->off[k] = 0;
+		return;
+	}
+	size_t n = strlen(s) + 1;
+	if (ch->len + n > ch->cap) {
+		while (ch->len + n > ch->cap)
+			ch->cap *= 2;
+		ch->data = dg_xrealloc(ch->data, ch->cap);
+	}
+	memcpy(ch->data + ch->len, s, n);
+	ch->off[k] = ch->len + 1;
+	ch->len += n;
+}
+
+/* Row r's values into out (ch->nvals of them, pointing into the chunk). */
+static void chunk_vals(const struct chunk *ch, size_t r, const char **out)
+{
+	const size_t *off = ch->off + r * ch->nvals;
+	for (size_t i = 0; i < ch->nvals; i++)
+		out[i] = off[i] ? ch->data + off[i] - 1 : NULL;
+}
+
+/* One checked record, as written, into the chunk; id is its "_id" (the document's key). */
+static dg_rc chunk_row(struct load *l, struct chunk *ch, const struct dg_csv_row *row, int64_t id,
+		       struct dg_buf docb[2], struct dg_err *err)
+{
+	char line[24];
+	ch->nv = 0;
+	for (size_t i = 0; i < l->ncols; i++) {
+		l->vals[i] = store_value(l->type[i], row->f[i], row->n[i], l->norm[i]);
+		chunk_add(ch, l->vals[i]);
+		ch->bytes += row->n[i];
+	}
+	if (l->stage) {
+		snprintf(line, sizeof line, "%ld", row->line);
+		chunk_add(ch, line);
+	}
+	if (l->docs) {
+		const char *dv[2];
+		dg_rc rc = dg_ds_fts_doc(l->kind, l->fcols, l->ncols + 1, id, l->vals, docb, dv);
+		if (rc != DG_OK)
+			return dg_err_set(err, rc, "Line %ld could not be indexed", row->line);
+		chunk_add(ch, dv[0]);
+		chunk_add(ch, dv[1]);
+	}
+	ch->line[ch->nrows++] = row->line;
+	return DG_OK;
+}
+
+/* Queue a full chunk, waiting while the queue is full; false when the writer gave up. */
+static bool pipe_push(struct pipe *p, struct chunk *ch)
+{
+	pthread_mutex_lock(&p->mu);
+	while (p->n >= QUEUE_MAX && !p->cancel)
+		pthread_cond_wait(&p->cv, &p->mu);
+	bool ok = !p->cancel;
+	if (ok) {
+		*(p->tail ? &p->tail->next : &p->head) = ch;
+		p->tail = ch;
+		p->n++;
+		pthread_cond_broadcast(&p->cv);
+	}
+	pthread_mutex_unlock(&p->mu);
+	return ok;
+}
+
+/* The next chunk, waiting for one; NULL once the parser has ended (p->rc says how). */
+static struct chunk *pipe_pop(struct pipe *p)
+{
+	pthread_mutex_lock(&p->mu);
+	while (!p->head && !p->done)
+		pthread_cond_wait(&p->cv, &p->mu);
+	struct chunk *ch = p->head;
+	if (ch) {
+		p->head = ch->next;
+		if (!p->head)
+			p->tail = NULL;
+		p->n--;
+		pthread_cond_broadcast(&p->cv);
+	}
+	pthread_mutex_unlock(&p->mu);
+	return ch;
+}
+
+/* The parser's last word: rc (ENOTFOUND: the whole file was read) and its message. */
+static void pipe_end(struct pipe *p, dg_rc rc, const struct dg_err *err)
+{
+	pthread_mutex_lock(&p->mu);
+	p->done = true;
+	p->rc = rc;
+	p->err = *err;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+}
+
+static void pipe_cancel(struct pipe *p)
+{
+	pthread_mutex_lock(&p->mu);
+	p->cancel = true;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+}
+
+/*
+ * The parser thread: reads and checks every record after the header,
+ * writes each kept one's values as stored (and its document) into chunks
+ * of CHUNK_ROWS rows or CHUNK_BYTES, and queues them. Bounded by the file;
+ * stops early at a strict failure or when the writer cancels.
+ */
+static void *parse_main(void *arg)
+{
+	struct load *l = arg;
+	struct dg_err err = {0};
 	struct dg_csv_row row;
-	bool open = false;
-	dg_rc rc = open_csv(l, &fp, &c, err);
-	if (rc != DG_OK)
-		return rc;
-	if ((rc = dg_csv_next(c, &row, err)) != DG_OK) /* the header again */
-		goto out;
-	l->vals = dg_xcalloc(l->ncols + 1, sizeof *l->vals);
-	l->norm = dg_xcalloc(l->ncols, sizeof *l->norm);
-	if ((rc = batch_open(l, err)) != DG_OK)
-		goto out;
-	open = true;
-	while ((rc = dg_csv_next(c, &row, err)) == DG_OK) {
-		dg_rc chk = check_row(l, &row, err);
+	struct chunk *ch = NULL;
+	struct dg_buf docb[2];
+	int64_t id = 0;
+	dg_rc rc;
+	dg_buf_init(&docb[0], 32);
+	dg_buf_init(&docb[1], 4u << 20);
+	while ((rc = dg_csv_next(l->csv, &row, &err)) == DG_OK) {
+		dg_rc chk = check_row(l, &row, &err);
 		if (chk != DG_OK && l->strict) {
 			rc = chk;
-			goto out;
+			break;
 		}
 		if (chk != DG_OK)
 			continue;
-		for (size_t i = 0; i < l->ncols; i++) {
-			l->vals[i] = store_value(l->type[i], row.f[i], row.n[i], l->norm[i]);
-			l->batch_bytes += row.n[i];
+		if (!ch)
+			ch = chunk_new(l->ncopy + (l->docs ? 2 : 0));
+		if ((rc = chunk_row(l, ch, &row, ++id, docb, &err)) != DG_OK)
+			break;
+		if (ch->nrows < CHUNK_ROWS && ch->len < CHUNK_BYTES)
+			continue;
+		if (!pipe_push(&l->pipe, ch))
+			break; /* the writer gave up: its rc stands */
+		ch = NULL;
+	}
+	if (rc == DG_ENOTFOUND && ch && pipe_push(&l->pipe, ch))
+		ch = NULL;
+	chunk_free(ch);
+	dg_buf_release(&docb[0]);
+	dg_buf_release(&docb[1]);
+	pipe_end(&l->pipe, rc, &err);
+	return NULL;
+}
+
+/* A chunk's rows into the table, then their documents into its index, in the open batch. */
+static dg_rc write_chunk(struct load *l, const struct chunk *ch, const char **v, struct dg_err *err)
+{
+	struct dg_db *db = l->job->db;
+	struct dg_copy *copy = NULL;
+	size_t r = 0;
+	dg_rc rc = dg_db_copy_begin(db, l->table, (const char *const *)l->cols, l->ncopy, &copy);
+	for (; rc == DG_OK && r < ch->nrows; r++) {
+		chunk_vals(ch, r, v);
+		rc = dg_db_copy_row(copy, v);
+	}
+	if (rc != DG_OK && r > 0) { /* SQLite: the row the store refused */
+		dg_rc erc = dg_db_copy_end(copy, false);
+		(void)erc;
+		return dg_err_set(err, rc, "Line %ld could not be written", ch->line[r - 1]);
+	}
+	dg_rc erc = dg_db_copy_end(copy, rc == DG_OK);
+	rc = rc ? rc : erc;
+	if (rc == DG_OK && l->docs) {
+		copy = NULL;
+		rc = dg_ds_fts_copy_begin(db, l->table, &copy);
+		for (r = 0; rc == DG_OK && r < ch->nrows; r++) {
+			chunk_vals(ch, r, v);
+			rc = dg_db_copy_row(copy, v + l->ncopy);
 		}
-		char line[24];
-		if (l->stage) {
-			snprintf(line, sizeof line, "%ld", row.line);
-			l->vals[l->ncols] = line;
-		}
-		if ((rc = dg_db_copy_row(l->copy, l->vals)) != DG_OK) {
-			rc = dg_err_set(err, rc, "Line %ld could not be written", row.line);
+		erc = dg_db_copy_end(copy, rc == DG_OK);
+		rc = rc ? rc : erc;
+	}
+	if (rc != DG_OK)
+		return dg_err_set(err, rc,
+				  "Rows could not be written (the batch ending at row %lld)",
+				  (long long)(l->rows + (int64_t)l->nb + (int64_t)ch->nrows));
+	l->nb += ch->nrows;
+	l->batch_bytes += ch->bytes;
+	return DG_OK;
+}
+
+/*
+ * The rows "_id" 1..n in file order, as a new table numbers them (the
+ * documents the parser made are keyed so): checked once at the end.
+ */
+static dg_rc ids_in_step(struct load *l, struct dg_err *err)
+{
+	char sql[DG_DS_TABLE_MAX + 64];
+	int64_t top = 0;
+	snprintf(sql, sizeof sql, "SELECT COALESCE(MAX(\"_id\"), 0) FROM \"%s\"", l->table);
+	dg_rc rc = dg_db_query_int(l->job->db, sql, DG_NOARGS, &top);
+	if (rc == DG_OK && top != l->rows)
+		rc = DG_EDB;
+	return rc ? dg_err_set(err, rc, "The rows are not in step with their index") : DG_OK;
+}
+
+/*
+ * Pass 2: the parser thread reads, checks and converts the records while
+ * this (the job's) thread writes them, one batch a transaction. At most
+ * QUEUE_MAX chunks wait between the two (the parser waits when the writer
+ * is behind), so memory stays a few chunks whatever the file's size. A
+ * parser's error arrives after the chunks before it, with its line; a
+ * writer's error or a stop cancels the parser, and a batch not committed
+ * is rolled back.
+ */
+static dg_rc pass2(struct load *l, struct dg_err *err)
+{
+	FILE *fp = NULL;
+	struct dg_csv_row row;
+	struct chunk *ch;
+	pthread_t th;
+	bool started = false, open = false;
+	const char **v = NULL;
+	dg_rc rc = open_csv(l, &fp, &l->csv, err);
+	if (rc != DG_OK)
+		return rc;
+	pthread_mutex_init(&l->pipe.mu, NULL);
+	pthread_cond_init(&l->pipe.cv, NULL);
+	if ((rc = dg_csv_next(l->csv, &row, err)) != DG_OK) /* the header again */
+		goto out;
+	l->vals = dg_xcalloc(l->ncols + 1, sizeof *l->vals);
+	l->norm = dg_xcalloc(l->ncols, sizeof *l->norm);
+	v = dg_xcalloc(l->ncopy + 2, sizeof *v);
+	if ((rc = batch_open(l, err)) != DG_OK)
+		goto out;
+	open = true;
+	if (pthread_create(&th, NULL, parse_main, l) != 0) {
+		rc = dg_err_set(err, DG_EIO, "The loader could not start");
+		goto out;
+	}
+	started = true;
+	while ((ch = pipe_pop(&l->pipe)) != NULL) {
+		rc = write_chunk(l, ch, v, err);
+		chunk_free(ch);
+		if (rc == DG_OK && dg_job_stopping(l->job))
+			rc = dg_err_set(err, DG_EUNAVAIL, "The server is stopping");
+		if (rc != DG_OK)
 			goto out;
-		}
-		l->nb++;
 		if (l->nb < batch_rows() && l->batch_bytes < BATCH_BYTES)
 			continue;
 		open = false;
 		if ((rc = batch_close(l, true, err)) != DG_OK)
 			goto out;
-		if (dg_job_stopping(l->job)) {
-			rc = dg_err_set(err, DG_EUNAVAIL, "The server is stopping");
-			goto out;
-		}
 		if ((rc = batch_open(l, err)) != DG_OK)
 			goto out;
 		open = true;
 	}
-	if (rc == DG_ENOTFOUND) {
-		open = false;
-		rc = batch_close(l, true, err);
+	rc = l->pipe.rc;
+	if (rc != DG_ENOTFOUND) {
+		if (err)
+			*err = l->pipe.err;
+		goto out;
 	}
+	open = false;
+	if ((rc = batch_close(l, true, err)) == DG_OK && l->docs)
+		rc = ids_in_step(l, err);
 out:
+	if (started) {
+		pipe_cancel(&l->pipe);
+		pthread_join(th, NULL);
+		while ((ch = l->pipe.head) != NULL) {
+			l->pipe.head = ch->next;
+			chunk_free(ch);
+		}
+	}
 	if (open && batch_close(l, false, err) != DG_OK)
 		rc = DG_EDB;
-	dg_csv_free(c);
+	pthread_cond_destroy(&l->pipe.cv);
+	pthread_mutex_destroy(&l->pipe.mu);
+	free(v);
+	dg_csv_free(l->csv);
+	l->csv = NULL;
 	fclose(fp);
 	return rc;
 }
@@ -382,8 +661,10 @@ static json_t *fields_json(const struct load *l, json_t *info)
 }
 
 /*
- * The switch, the old table's drop and the job's result in one transaction:
- * from its commit readers see every row of the new table. Indexes follow.
+ * The full-text index's build (PostgreSQL's GIN), the switch, the old
+ * table's drop and the job's result in one transaction: from its commit
+ * readers see every row of the new table, and q finds them. The columns'
+ * indexes follow.
  */
 static dg_rc finish(struct load *l, json_t *fields, json_t *result, struct dg_err *err)
 {
@@ -392,7 +673,10 @@ static dg_rc finish(struct load *l, json_t *fields, json_t *result, struct dg_er
 	dg_rc rc = dg_db_begin(db);
 	if (rc != DG_OK)
 		return dg_err_set(err, rc, "The store is not available");
-	rc = dg_ds_sql_switch(db, l->resource_id, l->table, fields, l->rows, result, old);
+	/* the index of the table's words, over every row at once, before anyone reads them */
+	rc = dg_ds_fts_index_build(db, l->table);
+	if (rc == DG_OK)
+		rc = dg_ds_sql_switch(db, l->resource_id, l->table, fields, l->rows, result, old);
 	if (rc == DG_OK && old[0] && strcmp(old, l->table) != 0)
 		rc = dg_ds_sql_drop(db, old);
 	if (rc == DG_OK)
@@ -497,7 +781,7 @@ dg_rc dg_ds_load_run(struct dg_job *job, struct dg_err *err)
 		goto out;
 	}
 	if ((rc = dg_ds_sql_create(job->db, l.table, l.ncols, l.names, l.type)) != DG_OK ||
-	    (rc = dg_ds_fts_create(job->db, l.table)) != DG_OK) {
+	    (rc = dg_ds_fts_create_unindexed(job->db, l.table)) != DG_OK) {
 		rc = dg_err_set(err, rc, "The table could not be created");
 		goto drop;
 	}
@@ -505,6 +789,8 @@ dg_rc dg_ds_load_run(struct dg_job *job, struct dg_err *err)
 	l.fcols[0] = (struct dg_ds_col){"_id", DG_DS_INT};
 	for (size_t i = 0; i < l.ncols; i++)
 		l.fcols[i + 1] = (struct dg_ds_col){l.names[i], l.type[i]};
+	l.kind = dg_db_kind(job->db);
+	l.docs = dg_ds_fts_from_values(l.fcols, l.ncols + 1);
 	if ((rc = pass2(&l, err)) != DG_OK)
 		goto drop;
 	fields = fields_json(&l, json_object_get(opts, "info"));

@@ -1,0 +1,287 @@
+/*
+ * test_ds_load_pipeline.c - a load's parser thread and its writer over a
+ * file of many chunks and batches (DGOV_LOAD_BATCH_ROWS 5000, so a batch
+ * spans two of the parser's chunks): a bad row
+ * deep in the file is reported with its own line, the rows after it keep
+ * their words in the full-text index (each document on its row), and a
+ * strict load that meets it leaves nothing to read; a load stopped midway
+ * (the workers stopping, as the server does) is handed back with the old
+ * table in force and no half table left, then loads whole when workers run
+ * again.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "app/app.h"
+#include "core/arena.h"
+#include "harness.h"
+#include "jobs/jobs.h"
+#include "opendata/datastore/datastore.h"
+#include "opendata/datastore/datastore_int.h"
+
+#define ROWS    30000
+#define BAD_ROW 25611 /* the record whose score is "n/a": line BAD_ROW + 1 */
+
+static struct th_srv *srv;
+static char tmpdir[] = "/tmp/dgov-dsp-XXXXXX";
+
+static struct dg_store *store(void)
+{
+	return th_app(srv)->env.store;
+}
+
+/*
+ * ROWS records of six columns (ints, numbers, dates, booleans, text in two
+ * scripts); record 7's name holds the word alpha and the last one's omega;
+ * with bad, record BAD_ROW's score is "n/a".
+ */
+static char *big_csv(const char *name, bool bad)
+{
+	char *path = malloc(600);
+	snprintf(path, 600, "%s/%s", tmpdir, name);
+	FILE *fp = fopen(path, "wb");
+	assert_non_null(fp);
+	fputs("id,name,score,day,flag,note\n", fp);
+	for (int i = 1; i <= ROWS; i++) {
+		const char *word = i == 7 ? " alpha" : i == ROWS ? " omega" : "";
+		if (bad && i == BAD_ROW)
+			fprintf(fp, "%d,person %d,n/a,2024-02-01,true,x\n", i, i);
+		else
+			fprintf(fp, "%d,person %d%s,%d.25,2024-%02d-%02d,%s,\"宁波 %d\"\n", i, i,
+				word, i % 997, i % 12 + 1, i % 28 + 1, i % 2 ? "true" : "false",
+				i % 10);
+	}
+	fclose(fp);
+	return path;
+}
+
+static json_t *wait_job(int64_t id)
+{
+	json_t *job = th_wait_job(srv, id);
+	assert_non_null(job);
+	return job;
+}
+
+static int64_t enqueue(const char *resource_id, const char *path, const char *options)
+{
+	struct dg_db *db = NULL;
+	json_t *opts = options ? json_loads(options, 0, NULL) : NULL;
+	int64_t id = 0;
+	assert_int_equal(dg_db_get(store(), &db), DG_OK);
+	assert_int_equal(dg_datastore_load_enqueue(db, resource_id, path, opts, 0, &id), DG_OK);
+	json_decref(opts);
+	dg_db_put(db);
+	return id;
+}
+
+static const char *state(json_t *job)
+{
+	return json_string_value(json_object_get(job, "state"));
+}
+
+static long long jint(json_t *o, const char *k)
+{
+	return (long long)json_integer_value(json_object_get(o, k));
+}
+
+/* datastore_search as a request would run it; the result (owned) or NULL when refused. */
+static json_t *search(const char *params, dg_rc *rc_out)
+{
+	struct dg_req r = {0};
+	struct dg_err err = {0};
+	json_t *res = NULL;
+	r.arena = dg_arena_new();
+	r.env = &th_app(srv)->env;
+	r.method = "POST";
+	r.path = "/api/3/action/datastore_search";
+	r.lang = "en";
+	json_t *p = json_loads(params, 0, NULL);
+	assert_non_null(p);
+	dg_rc rc = dg_ckan_datastore_search(&r, p, &res, &err);
+	json_decref(p);
+	dg_arena_free(r.arena);
+	if (rc_out)
+		*rc_out = rc;
+	else if (rc != DG_OK)
+		fail_msg("datastore_search %s: %s", params, err.msg);
+	return res;
+}
+
+/* The total of the resource's rows, with q when given. */
+static long long total(const char *resource_id, const char *q)
+{
+	char params[300];
+	snprintf(params, sizeof params, "{\"resource_id\":\"%s\",\"limit\":1%s%s%s}", resource_id,
+		 q ? ",\"q\":\"" : "", q ? q : "", q ? "\"" : "");
+	json_t *res = search(params, NULL);
+	long long n = jint(res, "total");
+	json_decref(res);
+	return n;
+}
+
+/* The "id" column of the one row q finds: the row's document is its own. */
+static long long id_of(const char *resource_id, const char *q)
+{
+	char params[300];
+	snprintf(params, sizeof params, "{\"resource_id\":\"%s\",\"q\":\"%s\"}", resource_id, q);
+	json_t *res = search(params, NULL);
+	json_t *recs = json_object_get(res, "records");
+	assert_int_equal(json_array_size(recs), 1);
+	long long id = jint(json_array_get(recs, 0), "id");
+	json_decref(res);
+	return id;
+}
+
+/* Whether the store holds a table of that name. */
+static bool table_exists(const char *table)
+{
+	char sql[300];
+	struct dg_db *db = NULL;
+	assert_int_equal(dg_db_get(store(), &db), DG_OK);
+	bool pg = dg_db_kind(db) == DG_STORE_PG;
+	dg_db_put(db);
+	snprintf(sql, sizeof sql,
+		 pg ? "SELECT COUNT(*) FROM pg_tables WHERE tablename = '%s'"
+		    : "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '%s'",
+		 table);
+	return th_sql_int(srv, sql) > 0;
+}
+
+/* A three-row table in force for resource_id. */
+static void small_table(const char *resource_id)
+{
+	char *path = malloc(600);
+	snprintf(path, 600, "%s/small-%s.csv", tmpdir, resource_id);
+	FILE *fp = fopen(path, "wb");
+	assert_non_null(fp);
+	fputs("id,name\n1,a\n2,b\n3,c\n", fp);
+	fclose(fp);
+	json_t *job = wait_job(enqueue(resource_id, path, NULL));
+	assert_string_equal(state(job), "done");
+	json_decref(job);
+	free(path);
+	assert_int_equal(total(resource_id, NULL), 3);
+}
+
+static void bad_row_deep_in_a_large_file(void **state_)
+{
+	(void)state_;
+	char *path = big_csv("deep.csv", true);
+	/* skipped and reported with its line; every other row, and its words, in place */
+	json_t *job = wait_job(enqueue("res-deep", path, "{\"types\":{\"score\":\"numeric\"}}"));
+	assert_string_equal(state(job), "done");
+	json_t *result = json_object_get(job, "result");
+	assert_int_equal(jint(result, "rows"), ROWS - 1);
+	assert_int_equal(jint(result, "bad_rows"), 1);
+	json_t *e = json_array_get(json_object_get(result, "errors"), 0);
+	assert_int_equal(jint(e, "line"), BAD_ROW + 1);
+	assert_int_equal(jint(e, "column"), 3);
+	assert_non_null(strstr(json_string_value(json_object_get(e, "message")), "is not numeric"));
+	json_decref(job);
+	assert_int_equal(total("res-deep", NULL), ROWS - 1);
+	assert_int_equal(id_of("res-deep", "alpha"), 7);
+	assert_int_equal(id_of("res-deep", "omega"), ROWS); /* after the skipped row */
+	assert_int_equal(total("res-deep", "person"), ROWS - 1);
+
+	/* strict: the job fails at that line, and the table in force stays as it was */
+	small_table("res-deep-strict");
+	int64_t id = enqueue("res-deep-strict", path,
+			     "{\"strict\":true,\"types\":{\"score\":\"numeric\"}}");
+	job = wait_job(id);
+	assert_string_equal(state(job), "failed");
+	char want[64];
+	snprintf(want, sizeof want, "Line %d, column 3", BAD_ROW + 1);
+	assert_non_null(strstr(json_string_value(json_object_get(job, "error")), want));
+	json_decref(job);
+	assert_int_equal(total("res-deep-strict", NULL), 3);
+	assert_int_equal(total("res-deep-strict", "omega"), 0);
+	char table[DG_DS_TABLE_MAX];
+	dg_ds_table_name("res-deep-strict", id, table);
+	assert_false(table_exists(table));
+
+	/* strict on a resource with no table: still none to read */
+	job = wait_job(enqueue("res-deep-none", path,
+			       "{\"strict\":true,\"types\":{\"score\":\"numeric\"}}"));
+	assert_string_equal(state(job), "failed");
+	json_decref(job);
+	dg_rc rc = DG_OK;
+	json_t *res = search("{\"resource_id\":\"res-deep-none\"}", &rc);
+	assert_int_equal(rc, DG_ENOTFOUND);
+	json_decref(res);
+	free(path);
+}
+
+static void load_stopped_midway(void **state_)
+{
+	(void)state_;
+	struct dg_app *app = th_app(srv);
+	char *path = big_csv("stop.csv", false);
+	small_table("res-stop");
+	int64_t id = enqueue("res-stop", path, NULL);
+	char sql[200], table[DG_DS_TABLE_MAX];
+	snprintf(sql, sizeof sql, "SELECT progress_done FROM jobs WHERE id = %lld", (long long)id);
+	/* a batch committed (a pause after each keeps the load going a while) */
+	int64_t done = 0;
+	for (int i = 0; i < 1200 && done == 0; i++) {
+		th_sleep_ms(25);
+		done = th_sql_int(srv, sql);
+	}
+	assert_true(done > 0 && done < ROWS);
+	dg_jobs_stop(app->jobs);
+	app->jobs = NULL;
+	snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM jobs WHERE id = %lld AND state = 'queued'",
+		 (long long)id);
+	assert_int_equal(th_sql_int(srv, sql), 1);
+	assert_int_equal(total("res-stop", NULL), 3);
+	dg_ds_table_name("res-stop", id, table);
+	assert_false(table_exists(table));
+
+	/* workers again: the job starts over and loads the whole file */
+	assert_int_equal(dg_app_start_jobs(app, 1, 5), DG_OK);
+	json_t *job = wait_job(id);
+	assert_string_equal(state(job), "done");
+	assert_int_equal(jint(json_object_get(job, "result"), "rows"), ROWS);
+	json_decref(job);
+	assert_int_equal(total("res-stop", NULL), ROWS);
+	assert_int_equal(id_of("res-stop", "omega"), ROWS);
+	free(path);
+}
+
+static int setup(void **state_)
+{
+	(void)state_;
+	struct th_opts o = {.demo = false, .job_workers = 1, .job_lease_sec = 5};
+	if (!mkdtemp(tmpdir))
+		return -1;
+	/* many batches, and a pause after each: a load long enough to stop midway */
+	setenv("DGOV_LOAD_BATCH_ROWS", "5000", 1);
+	setenv("DGOV_LOAD_PAUSE_MS", "300", 1);
+	srv = th_start_opts(&o);
+	return srv ? 0 : -1;
+}
+
+static int teardown(void **state_)
+{
+	(void)state_;
+	char cmd[128];
+	th_stop(srv);
+	snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(bad_row_deep_in_a_large_file),
+		cmocka_unit_test(load_stopped_midway),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
