@@ -101,7 +101,7 @@ static void filters_and_q(void **state)
 	struct dg_ds_where w;
 	struct dg_err err = {0};
 	json_t *f = json_loads("{\"a\":\"42\",\"c\":\"true\"}", 0, NULL);
-	json_t *q = json_string("北京");
+	json_t *q = json_pack("{s:s}", "q", "北京"); /* datastore_search's parameters */
 	dg_ds_where_init(&w);
 	assert_int_equal(dg_ds_where_filters(&w, cols, ncols, f, &err), DG_OK);
 	assert_int_equal(dg_ds_where_q(&w, DG_STORE_SQLITE, "ds_t", cols, ncols, q, &err), DG_OK);
@@ -117,21 +117,21 @@ static void filters_and_q(void **state)
 	assert_int_equal(w.nranks, 1);
 	assert_string_equal(w.ranks[0].name, "rank");
 	json_decref(q);
-	q = json_loads("{\"b\":\"x\",\"zz\":\"y\"}", 0, NULL);
+	q = json_pack("{s:{s:s, s:s}}", "q", "b", "x", "zz", "y");
 	assert_int_equal(dg_ds_where_q(&w, DG_STORE_SQLITE, "ds_t", cols, ncols, q, &err),
 			 DG_EINVAL);
 	assert_int_equal(w.nargs, 3); /* the refused q bound nothing */
 	assert_int_equal(w.nranks, 1);
 	json_decref(q);
 	/* on one column, a Latin word as a prefix; PostgreSQL's tsquery */
-	q = json_loads("{\"$x\":\"Regist 养\"}", 0, NULL);
+	q = json_pack("{s:{s:s}}", "q", "$x", "Regist 养");
 	assert_int_equal(dg_ds_where_q(&w, DG_STORE_PG, "ds_t", cols, ncols, q, &err), DG_OK);
 	assert_string_equal(w.args[3].s, "(('c4xregist':*) & ('c4x养':*))");
 	assert_int_equal(w.nranks, 2);
 	assert_string_equal(w.ranks[1].name, "rank $x");
 	json_decref(q);
 	/* no word at all: nothing matches */
-	q = json_string("!!");
+	q = json_pack("{s:s}", "q", "!!");
 	dg_ds_where_release(&w);
 	dg_ds_where_init(&w);
 	assert_int_equal(dg_ds_where_q(&w, DG_STORE_SQLITE, "ds_t", cols, ncols, q, &err), DG_OK);

@@ -630,7 +630,8 @@ static void facet_json(const char *name, struct fcount *c, size_t n, const struc
 		       json_t *facets, json_t *search_facets)
 {
 	json_t *counts = json_object(), *items = json_array();
-	qsort(c, n, sizeof *c, by_count);
+	if (n) /* a facet no matched dataset has: no array at all */
+		qsort(c, n, sizeof *c, by_count);
 	for (size_t i = 0; i < n && (int64_t)i < facet_limit(s) && c[i].n >= s->facet_mincount;
 	     i++) {
 		json_object_set_new(counts, c[i].value, json_integer((json_int_t)c[i].n));
