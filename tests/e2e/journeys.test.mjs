@@ -5,7 +5,7 @@
 // page and resume at the question left, withdraw with a confirmation.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, newContext, setPrefs, signIn, axe, describeViolations, ACCOUNTS, PASSWORD } from './lib.mjs';
+import { launch, newContext, setPrefs, signIn, ACCOUNTS, PASSWORD, audited, click } from './lib.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
@@ -18,19 +18,6 @@ const SAYS = {
 };
 
 const PDF = Buffer.from('%PDF-1.4\n% a test document\n');
-
-// The journeys run without JavaScript; axe needs it, so each page's HTML is
-// audited in a page of the same origin that has it on.
-async function audited(auditor, page, where) {
-  await auditor.goto('/help');
-  await auditor.setContent(await page.content(), { waitUntil: 'load' });
-  const v = await axe(auditor);
-  assert.equal(v.length, 0, describeViolations(where, v));
-}
-
-async function click(page, locator) {
-  await Promise.all([page.waitForNavigation(), page.locator(locator).first().click()]);
-}
 
 for (const elder of [false, true]) {
   const mode = elder ? 'elder' : 'normal';

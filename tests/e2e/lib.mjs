@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
 
 const require = createRequire(import.meta.url);
@@ -188,4 +189,18 @@ export function describeViolations(where, violations) {
   return `${where}: ${violations.length} axe violation(s)\n` + violations
     .map((v) => `  [${v.impact}] ${v.id}: ${v.help}\n    ${v.nodes.join('\n    ')}`)
     .join('\n');
+}
+
+// The journeys walk their pages without JavaScript, which axe needs: a page's
+// HTML is audited in a page of the same origin that has it on (auditor).
+export async function audited(auditor, page, where) {
+  await auditor.goto('/help');
+  await auditor.setContent(await page.content(), { waitUntil: 'load' });
+  const v = await axe(auditor);
+  assert.equal(v.length, 0, describeViolations(where, v));
+}
+
+// Click the first element locator finds, and wait for the page it leads to.
+export async function click(page, locator) {
+  await Promise.all([page.waitForNavigation(), page.locator(locator).first().click()]);
 }

@@ -6,24 +6,11 @@
 // export a large table in the background, check on it, and download it.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, newContext, setPrefs, signIn, axe, describeViolations } from './lib.mjs';
+import { launch, newContext, setPrefs, signIn, audited, click } from './lib.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
 after(async () => { await browser?.close(); });
-
-// The journeys run without JavaScript; axe needs it, so each page's HTML is
-// audited in a page of the same origin that has it on.
-async function audited(auditor, page, where) {
-  await auditor.goto('/help');
-  await auditor.setContent(await page.content(), { waitUntil: 'load' });
-  const v = await axe(auditor);
-  assert.equal(v.length, 0, describeViolations(where, v));
-}
-
-async function click(page, locator) {
-  await Promise.all([page.waitForNavigation(), page.locator(locator).first().click()]);
-}
 
 const mainText = (page) => page.locator('main').innerText();
 

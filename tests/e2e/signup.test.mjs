@@ -9,7 +9,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, existsSync } from 'node:fs';
-import { launch, newContext, signIn, axe, describeViolations, BASE, PASSWORD } from './lib.mjs';
+import { launch, newContext, signIn, BASE, PASSWORD, audited, click } from './lib.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
@@ -17,17 +17,6 @@ after(async () => { await browser?.close(); });
 
 const TEXTS = process.env.DGOV_TEXTS;
 const NEW_PASSWORD = 'Reset-2026!';
-
-async function audited(auditor, page, where) {
-  await auditor.goto('/help');
-  await auditor.setContent(await page.content(), { waitUntil: 'load' });
-  const v = await axe(auditor);
-  assert.equal(v.length, 0, describeViolations(where, v));
-}
-
-async function click(page, locator) {
-  await Promise.all([page.waitForNavigation(), page.locator(locator).first().click()]);
-}
 
 // An ID number of the demo area (990100) with its GB 11643 check character.
 function idNumber(birth, seq) {
