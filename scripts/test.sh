@@ -168,7 +168,6 @@ fi
 shards() {
 	case $(basename "$1") in
 	a11y.test.mjs) echo 4 ;;
-	elder.test.mjs) echo 2 ;;
 	*) echo 1 ;;
 	esac
 }

@@ -1,14 +1,19 @@
 // a11y.test.mjs - every page in pages.json, in Chinese and English, audited with
 // axe (WCAG 2.0/2.1/2.2 A and AA) in normal mode, in elder mode, and at 320px
 // wide, where it must also fit without horizontal scrolling (WCAG 1.4.10).
-// Each page also has one h1, no skipped heading levels, and the landmarks.
+// Each page also has one h1, no skipped heading levels, and the landmarks; in
+// elder mode, the same visit also measures elder mode's sizes (lib.mjs,
+// elderMeasure: text, line height, targets, main actions, no pop-ups).
 // Pages that need an account are visited signed in through /login; the
 // language and mode are chosen with /prefs. The audits of one account,
 // language and mode share a page that goes from one address to the next
 // (lib.mjs, withAuditPage); E2E_SHARD=K/N runs the Kth of N parts of the list.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, newContext, withAuditPage, loginAvailable, axe, describeViolations, watchCsp, PAGES_BY_VISITOR, shard } from './lib.mjs';
+import {
+  launch, newContext, withAuditPage, loginAvailable, axe, describeViolations, watchCsp, elderMeasure, assertElder,
+  PAGES_BY_VISITOR, shard,
+} from './lib.mjs';
 
 let browser;
 let canSignIn = false;
@@ -57,6 +62,9 @@ for (const { lang, mode, p } of shard(CASES)) {
     const shape = { who: p.as, lang, elder: mode.elder, viewport: mode.viewport, withAxe: true };
     await withAuditPage(browser, shape, async (page) => {
       const csp = watchCsp(page);
+      const popups = [];
+      const onDialog = (d) => { popups.push(d.message()); d.dismiss(); };
+      page.on('dialog', onDialog);
       try {
         const res = await page.goto(p.path);
         if (p.as && new URL(page.url()).pathname === '/login' && p.path !== '/login') {
@@ -65,6 +73,7 @@ for (const { lang, mode, p } of shard(CASES)) {
         assert.equal(res.status(), p.status || 200, `${p.path} status`);
         assert.equal(await page.getAttribute('html', 'lang'), lang === 'en' ? 'en' : 'zh-CN');
         assert.equal(await page.evaluate(() => document.documentElement.classList.contains('elder')), mode.elder);
+        if (mode.elder) assertElder(await page.evaluate(elderMeasure), popups);
         const violations = await axe(page);
         assert.equal(violations.length, 0, describeViolations(name, violations));
         const s = await page.evaluate(structure);
@@ -78,6 +87,7 @@ for (const { lang, mode, p } of shard(CASES)) {
         assert.deepEqual(csp.problems, [], 'the Content-Security-Policy blocked something');
       } finally {
         csp.stop();
+        page.off('dialog', onDialog);
       }
     });
   });

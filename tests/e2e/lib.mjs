@@ -204,3 +204,54 @@ export async function audited(auditor, page, where) {
 export async function click(page, locator) {
   await Promise.all([page.waitForNavigation(), page.locator(locator).first().click()]);
 }
+
+// Elder mode (长辈版) measured in the browser, not assumed from the CSS: body
+// text >= 20px, line height >= 1.5 x the font size, every visible link, button
+// and field at least 44 x 44 CSS px (inline links in text included: elder mode
+// makes them inline-flex boxes of 44px), main actions (.button-primary) at
+// least 60px tall, and no pop-ups. elderMeasure is evaluated in the page;
+// assertElder checks what it found, with the dialogs the page opened (popups).
+export function elderMeasure() {
+  const body = getComputedStyle(document.body);
+  const font = parseFloat(body.fontSize);
+  let lh = parseFloat(body.lineHeight);
+  if (Number.isNaN(lh)) lh = font * 1.2; // "normal"
+  const small = [];
+  for (const el of document.querySelectorAll('a, button, input, select, textarea, summary')) {
+    if (el.type === 'hidden') continue;
+    const r = el.getBoundingClientRect();
+    const s = getComputedStyle(el);
+    if (r.width === 0 || r.height === 0 || s.visibility === 'hidden' || s.display === 'none') continue;
+    if (el.classList.contains('skip-link')) continue; // off screen until focused; measured below
+    if (r.width < 44 || r.height < 44) small.push(`${el.tagName.toLowerCase()} "${(el.textContent || el.name || '').trim().slice(0, 30)}" ${Math.round(r.width)}x${Math.round(r.height)}`);
+  }
+  const skip = document.querySelector('.skip-link')?.getBoundingClientRect();
+  if (skip && (skip.width < 44 || skip.height < 44)) small.push(`skip link ${skip.width}x${skip.height}`);
+  const primaryShort = [...document.querySelectorAll('.button-primary')]
+    .map((el) => el.getBoundingClientRect())
+    .filter((r) => r.height > 0 && r.height < 60)
+    .map((r) => Math.round(r.height));
+  // every visible element that holds text of its own, not only the body
+  const tight = [];
+  for (const el of document.querySelectorAll('main *, header *, footer *')) {
+    const own = [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
+    if (!own) continue;
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 || r.height === 0) continue;
+    const s = getComputedStyle(el);
+    const f = parseFloat(s.fontSize);
+    const l = parseFloat(s.lineHeight); // NaN for "normal", which is about 1.2
+    if (Number.isNaN(l) || l < 1.5 * f - 0.5) tight.push(`${el.tagName.toLowerCase()}.${el.className} ${s.lineHeight}/${s.fontSize}`);
+  }
+  return { font, lh, small, tight: [...new Set(tight)].slice(0, 10), primaryShort, dialogs: document.querySelectorAll('dialog[open], [role=dialog]').length };
+}
+
+export function assertElder(m, popups) {
+  assert.deepEqual(popups, [], 'elder mode: a pop-up appeared');
+  assert.ok(m.font >= 20, `elder mode: body font-size ${m.font}px < 20px`);
+  assert.ok(m.lh >= 1.5 * m.font, `elder mode: line-height ${m.lh}px < 1.5 x ${m.font}px`);
+  assert.deepEqual(m.small, [], 'elder mode: targets smaller than 44x44');
+  assert.deepEqual(m.tight, [], 'elder mode: text with line height under 1.5');
+  assert.deepEqual(m.primaryShort, [], 'elder mode: .button-primary shorter than 60px');
+  assert.equal(m.dialogs, 0, 'elder mode: no pop-ups');
+}
