@@ -246,29 +246,20 @@ void th_client_free(struct th_client *c)
 	free(c);
 }
 
-struct sink {
-	char *p;
-	size_t n;
-};
-
+/* a response's body or headers, grown by doubling (a 4 MiB answer arrives in
+ * hundreds of pieces; growing by each piece copies it hundreds of times) */
 static size_t on_data(char *p, size_t size, size_t nmemb, void *ud)
 {
-	struct sink *s = ud;
 	size_t n = size * nmemb;
-	s->p = dg_xrealloc(s->p, s->n + n + 1);
-	memcpy(s->p + s->n, p, n);
-	s->n += n;
-	s->p[s->n] = '\0';
-	return n;
+	return dg_buf_add(ud, p, n) == DG_OK ? n : 0;
 }
 
 static size_t on_header(char *p, size_t size, size_t nmemb, void *ud)
 {
-	struct sink *s = ud;
 	size_t n = size * nmemb;
 	/* keep only the final response's block (after a 100 Continue, say) */
 	if (n >= 5 && strncmp(p, "HTTP/", 5) == 0)
-		s->n = 0;
+		dg_buf_reset(ud);
 	return on_data(p, size, nmemb, ud);
 }
 
@@ -328,7 +319,9 @@ static void set_method(CURL *h, const char *method, const char *body, size_t len
 long th_request(struct th_client *c, const char *method, const char *path, const char *content_type,
 		const char *body, size_t len, const char *const *extra_headers, struct th_resp *out)
 {
-	struct sink data = {0}, hdrs = {0};
+	struct dg_buf data, hdrs;
+	dg_buf_init(&data, (size_t)1 << 30);
+	dg_buf_init(&hdrs, DG_BUF_DEFAULT_MAX);
 	struct upload up = {0};
 	struct curl_slist *list = NULL;
 	char ct[512];
@@ -354,11 +347,11 @@ long th_request(struct th_client *c, const char *method, const char *path, const
 	curl_slist_free_all(list);
 	free(url);
 	if (out) {
-		*out = (struct th_resp){status, data.p ? data.p : dg_xstrdup(""), data.n,
-					hdrs.p ? hdrs.p : dg_xstrdup("")};
+		size_t n = data.len;
+		*out = (struct th_resp){status, dg_buf_take(&data), n, dg_buf_take(&hdrs)};
 	} else {
-		free(data.p);
-		free(hdrs.p);
+		dg_buf_release(&data);
+		dg_buf_release(&hdrs);
 	}
 	return status;
 }
