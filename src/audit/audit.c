@@ -9,7 +9,8 @@
  * "dgov-audit-checkpoint\n<region>\n<seq>\n<hash hex>\n".
  *
  * The walk reads the log in pages of PAGE records by seq, so it holds one
- * page whatever the log's length; every loop is bounded by the log's size.
+ * page a part whatever the log's length (and the checkpoints' seqs and
+ * hashes); every loop is bounded by the log's size.
  */
 #include "audit/audit.h"
 
@@ -22,13 +23,11 @@
 #include "core/buf.h"
 #include "core/date.h"
 #include "core/log.h"
+#include "core/mem.h"
 
 #define HASH_BYTES 32
 #define HASH_HEX   (2 * HASH_BYTES)
 #define PAGE       5000
-
-static const char zero_hash[HASH_HEX + 1] =
-	"0000000000000000000000000000000000000000000000000000000000000000";
 
 const struct dg_migration dg_audit_migrations[] = {
 	{"audit-001-log", "CREATE TABLE audit_log ("
@@ -78,23 +77,48 @@ struct row {
 	const char *kind, *actor, *subject, *purpose, *detail;
 };
 
-dg_rc dg_audit_link(const char *prev_hex, int64_t seq, int64_t at_ms, const char *const *texts,
-		    size_t n, char *hex)
+/* out = the link after prev (both HASH_BYTES) over seq, at_ms and the n texts. */
+static void link_bin(const unsigned char *prev, int64_t seq, int64_t at_ms,
+		     const char *const *texts, size_t n, unsigned char *out)
 {
-	unsigned char prev[HASH_BYTES], out[HASH_BYTES];
-	size_t got = 0;
-	if (strlen(prev_hex) != HASH_HEX ||
-	    sodium_hex2bin(prev, sizeof prev, prev_hex, HASH_HEX, NULL, &got, NULL) != 0 ||
-	    got != HASH_BYTES)
-		return DG_EINVAL;
 	crypto_generichash_state st;
 	crypto_generichash_init(&st, NULL, 0, HASH_BYTES);
-	crypto_generichash_update(&st, prev, sizeof prev);
+	crypto_generichash_update(&st, prev, HASH_BYTES);
 	put_u64(&st, seq);
 	put_u64(&st, at_ms);
 	for (size_t i = 0; i < n; i++)
 		put_text(&st, texts[i]);
-	crypto_generichash_final(&st, out, sizeof out);
+	crypto_generichash_final(&st, out, HASH_BYTES);
+}
+
+/* A lower-case hex digit's value plus one; 0 for any other byte. */
+static const unsigned char hex_digit[256] = {
+	['0'] = 1,  ['1'] = 2,  ['2'] = 3,  ['3'] = 4,  ['4'] = 5,  ['5'] = 6,
+	['6'] = 7,  ['7'] = 8,  ['8'] = 9,  ['9'] = 10, ['a'] = 11, ['b'] = 12,
+	['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
+};
+
+/* bin (HASH_BYTES) = the hash hex spells, as dgov writes it (64 lower-case digits). */
+static bool hash_of_hex(const char *hex, unsigned char *bin)
+{
+	const unsigned char *h = (const unsigned char *)hex;
+	for (size_t i = 0; i < HASH_BYTES; i++) {
+		unsigned hi = hex_digit[h[2 * i]];
+		unsigned lo = hi ? hex_digit[h[2 * i + 1]] : 0;
+		if (!lo)
+			return false;
+		bin[i] = (unsigned char)((hi - 1) << 4 | (lo - 1));
+	}
+	return h[HASH_HEX] == '\0';
+}
+
+dg_rc dg_audit_link(const char *prev_hex, int64_t seq, int64_t at_ms, const char *const *texts,
+		    size_t n, char *hex)
+{
+	unsigned char prev[HASH_BYTES], out[HASH_BYTES];
+	if (!hash_of_hex(prev_hex, prev))
+		return DG_EINVAL;
+	link_bin(prev, seq, at_ms, texts, n, out);
 	sodium_bin2hex(hex, HASH_HEX + 1, out, sizeof out);
 	return DG_OK;
 }
@@ -375,13 +399,211 @@ static dg_rc broken(struct dg_audit_report *out, int64_t seq, const char *why)
 	return DG_ECONFLICT;
 }
 
+static const char why_missing[] = "this record is missing: the log skips it";
+static const char why_changed[] = "this record was changed, or the one before it was";
+
+/*
+ * ---- the walk ----
+ *
+ * Record s holds when its stored hash is the link after the hash stored in
+ * record s - 1. Once every record holds and seq has no gap, the chain holds
+ * from the first record on, and the chain's hash at any record is the hash
+ * stored there. So the log can be checked in two parts at once, each on its
+ * own connection (the second only when the pool has one free): record 1 to
+ * the middle, and the rest, which starts from the hash stored in the middle
+ * record. The first broken record is the lowest either part finds; the
+ * checkpoints are then checked in seq order against the hashes the parts
+ * kept at their seqs, and the head against where the chain ends.
+ */
+
+/* The checkpoints' seqs in order, and the chain's hash at each (kept by the parts). */
+struct cps {
+	size_t n;
+	int64_t *seq;
+	unsigned char (*chain)[HASH_BYTES];
+	bool *seen; /* a part checked the record at seq */
+};
+
+/* One part of the walk: records [from, to], on its own connection. */
+struct part {
+	struct dg_db *db;
+	int64_t from, to; /* to: INT64_MAX for the last part */
+	struct cps *cps;
+	dg_rc rc;        /* a store error, or DG_OK */
+	int64_t bad_seq; /* the first broken record found (0: none) */
+	const char *why; /* what is wrong with it */
+	int64_t next;    /* the seq after the last record that held */
+	bool saw_any;    /* any record at or after from - 1 */
+	bool started;    /* the record before from was read (from 1: nothing to read) */
+	unsigned char last[HASH_BYTES]; /* the hash stored in record next - 1 */
+};
+
+/* The first checkpoint at or after seq. */
+static size_t cps_from(const struct cps *c, int64_t seq)
+{
+	size_t lo = 0, hi = c->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (c->seq[mid] < seq)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Check one record read by part p: its seq follows, its hash links. False to stop. */
+static bool check_row(struct part *p, struct dg_rows *rows, size_t *ci)
+{
+	int64_t seq = dg_rows_int(rows, 0);
+	unsigned char got[HASH_BYTES], stored[HASH_BYTES];
+	if (seq != p->next) {
+		p->bad_seq = p->next;
+		p->why = why_missing;
+		return false;
+	}
+	const char *const texts[] = {dg_rows_text(rows, 2), dg_rows_text(rows, 3),
+				     dg_rows_text(rows, 4), dg_rows_text(rows, 5),
+				     dg_rows_text(rows, 6)};
+	link_bin(p->last, seq, dg_rows_int(rows, 1), texts, sizeof texts / sizeof texts[0], got);
+	if (!hash_of_hex(dg_rows_text(rows, 7), stored) || memcmp(got, stored, HASH_BYTES) != 0) {
+		p->bad_seq = seq;
+		p->why = why_changed;
+		return false;
+	}
+	memcpy(p->last, stored, HASH_BYTES);
+	struct cps *c = p->cps;
+	while (*ci < c->n && c->seq[*ci] < seq)
+		(*ci)++;
+	if (*ci < c->n && c->seq[*ci] == seq) {
+		memcpy(c->chain[*ci], stored, HASH_BYTES);
+		c->seen[*ci] = true;
+	}
+	p->next++;
+	return true;
+}
+
+/* Walk part p (a thread's start routine): page by page, by seq. */
+static void *walk_part(void *arg)
+{
+	struct part *p = arg;
+	size_t ci = cps_from(p->cps, p->from);
+	int64_t at = p->from > 1 ? p->from - 1 : 1; /* the next seq to read from */
+	p->next = p->from;
+	p->started = p->from == 1;
+	memset(p->last, 0, sizeof p->last);
+	bool go = true;
+	while (go) {
+		struct dg_rows *rows = NULL;
+		int64_t n = 0;
+		dg_rc rc =
+			dg_db_query(p->db,
+				    "SELECT seq, at_ms, kind, actor, subject, purpose, detail, hash"
+				    " FROM audit_log WHERE seq >= ? AND seq <= ? ORDER BY seq"
+				    " LIMIT ?",
+				    DG_ARGS(DG_VI(at), DG_VI(p->to), DG_VI(PAGE)), &rows);
+		while (!rc && go && (rc = dg_rows_next(rows)) == DG_OK) {
+			n++;
+			p->saw_any = true;
+			at = dg_rows_int(rows, 0) + 1;
+			if (p->started)
+				go = check_row(p, rows, &ci);
+			else if (dg_rows_int(rows, 0) == p->from - 1 &&
+				 hash_of_hex(dg_rows_text(rows, 7), p->last))
+				p->started = true;
+			else
+				go = false; /* the part before finds what is wrong there */
+		}
+		dg_rows_free(rows);
+		if (rc && rc != DG_ENOTFOUND) {
+			p->rc = rc;
+			break;
+		}
+		if (n < PAGE)
+			break;
+	}
+	return NULL;
+}
+
+/* The checkpoints' seqs, in order. */
+static dg_rc cps_load(struct dg_db *db, struct cps *c)
+{
+	int64_t n = 0;
+	struct dg_rows *rows = NULL;
+	dg_rc rc = dg_db_query_int(db, "SELECT COUNT(*) FROM audit_checkpoints", DG_NOARGS, &n);
+	if (rc)
+		return rc;
+	c->seq = dg_xcalloc((size_t)n + 1, sizeof *c->seq);
+	c->chain = dg_xcalloc((size_t)n + 1, sizeof *c->chain);
+	c->seen = dg_xcalloc((size_t)n + 1, sizeof *c->seen);
+	rc = dg_db_query(db, "SELECT seq FROM audit_checkpoints ORDER BY seq", DG_NOARGS, &rows);
+	while (!rc && (rc = dg_rows_next(rows)) == DG_OK && c->n < (size_t)n)
+		c->seq[c->n++] = dg_rows_int(rows, 0);
+	dg_rows_free(rows);
+	return rc == DG_ENOTFOUND ? DG_OK : rc;
+}
+
+/*
+ * Walk parts[0..nparts) (the first on this thread, the others on threads
+ * of their own) and put together where the chain breaks or ends: *bad_seq
+ * and *why for a broken record, else *end (the seq after the last record)
+ * and last (its hash). A store error otherwise.
+ */
+static dg_rc walk(struct part *parts, size_t nparts, int64_t *bad_seq, const char **why,
+		  int64_t *end, unsigned char *last)
+{
+	pthread_t th[2];
+	bool started[2] = {false, false};
+	for (size_t i = 1; i < nparts; i++)
+		started[i] = pthread_create(&th[i], NULL, walk_part, &parts[i]) == 0;
+	walk_part(&parts[0]);
+	for (size_t i = 1; i < nparts; i++) {
+		if (started[i])
+			pthread_join(th[i], NULL);
+		else
+			walk_part(&parts[i]);
+	}
+	*bad_seq = 0;
+	for (size_t i = 0; i < nparts; i++)
+		if (parts[i].rc)
+			return parts[i].rc;
+	for (size_t i = 0; i < nparts; i++) {
+		const struct part *p = &parts[i];
+		if (p->bad_seq) {
+			*bad_seq = p->bad_seq;
+			*why = p->why;
+			return DG_OK;
+		}
+		bool last_part = i + 1 == nparts;
+		if (last_part || p->next <= p->to) {
+			/* the chain ends here, unless a later part still found records */
+			if (!last_part && parts[i + 1].saw_any) {
+				*bad_seq = p->next;
+				*why = why_missing;
+			} else {
+				*end = p->next;
+				memcpy(last, p->last, HASH_BYTES);
+			}
+			return DG_OK;
+		}
+		if (!parts[i + 1].started) {
+			/* this part read its last record; the next one did not (a change meanwhile)
+			 */
+			*bad_seq = p->to;
+			*why = why_missing;
+			return DG_OK;
+		}
+	}
+	return DG_OK;
+}
+
 /* One checkpoint: its signature, and the hash the chain had at its seq. */
 static dg_rc check_point(const struct dg_keys *k, const char *region, struct dg_rows *cp,
-			 const char *chain_hash, struct dg_audit_report *out)
+			 const unsigned char *chain, struct dg_audit_report *out)
 {
 	int64_t seq = dg_rows_int(cp, 0);
 	const char *hash = dg_rows_text(cp, 1), *sig_hex = dg_rows_text(cp, 2);
-	unsigned char sig[crypto_sign_BYTES];
+	unsigned char sig[crypto_sign_BYTES], at[HASH_BYTES];
 	size_t got = 0;
 	char text[512];
 	signed_text(text, sizeof text, region, seq, hash);
@@ -390,89 +612,98 @@ static dg_rc check_point(const struct dg_keys *k, const char *region, struct dg_
 	    crypto_sign_verify_detached(sig, (const unsigned char *)text, strlen(text),
 					k->sign_pk) != 0)
 		return broken(out, seq, "the checkpoint at this record is not signed by this node");
-	if (strcmp(hash, chain_hash) != 0)
+	if (!hash_of_hex(hash, at) || memcmp(at, chain, HASH_BYTES) != 0)
 		return broken(out, seq,
 			      "the chain up to this record differs from its signed checkpoint");
 	out->checkpoints++;
 	return DG_OK;
 }
 
+/*
+ * The checkpoints, in seq order, up to the first broken record (bad_seq, 0
+ * for none) or where the chain ends (end): each one's signature and the
+ * chain's hash at its seq; one past the end of a chain that holds is a cut.
+ */
+static dg_rc check_points(struct dg_db *db, const struct dg_keys *k, const char *region,
+			  const struct cps *c, int64_t bad_seq, int64_t end,
+			  struct dg_audit_report *out)
+{
+	struct dg_rows *rows = NULL;
+	dg_rc rc =
+		dg_db_query(db, "SELECT seq, hash, signature FROM audit_checkpoints ORDER BY seq",
+			    DG_NOARGS, &rows);
+	for (size_t i = 0; !rc && (rc = dg_rows_next(rows)) == DG_OK; i++) {
+		int64_t seq = dg_rows_int(rows, 0);
+		if (bad_seq && seq >= bad_seq)
+			break;
+		if (!bad_seq && seq >= end) {
+			out->records = end - 1;
+			rc = broken(out, seq,
+				    "a signed checkpoint names this record, but the log ends "
+				    "before it");
+			break;
+		}
+		if (i >= c->n || c->seq[i] != seq || !c->seen[i])
+			continue; /* no record of its seq: nothing it could vouch for */
+		rc = check_point(k, region, rows, c->chain[i], out);
+		if (rc)
+			out->records = seq;
+	}
+	dg_rows_free(rows);
+	return rc == DG_ENOTFOUND ? DG_OK : rc;
+}
+
 dg_rc dg_audit_verify(struct dg_db *db, const struct dg_keys *k, const char *region,
 		      struct dg_audit_report *out)
 {
-	struct dg_rows *rows = NULL, *cps = NULL;
-	char prev[HASH_HEX + 1], hex[HASH_HEX + 1];
 	memset(out, 0, sizeof(*out));
-	snprintf(prev, sizeof prev, "%s", zero_hash);
-	dg_rc rc =
-		dg_db_query(db, "SELECT seq, hash, signature FROM audit_checkpoints ORDER BY seq",
-			    DG_NOARGS, &cps);
+	struct cps cps = {0};
+	int64_t head = 0, bad_seq = 0, end = 1;
+	const char *why = NULL;
+	unsigned char last[HASH_BYTES] = {0};
+	struct dg_db *db2 = NULL;
+	dg_rc rc = cps_load(db, &cps);
+	if (!rc)
+		rc = dg_db_query_int(db, "SELECT seq FROM audit_head WHERE id = 1", DG_NOARGS,
+				     &head);
 	if (rc)
-		return rc;
-	bool more_cps = (rc = dg_rows_next(cps)) == DG_OK;
-	if (rc && rc != DG_ENOTFOUND)
 		goto out;
-	rc = DG_OK;
-	int64_t expect = 1;
-	for (;;) {
-		int64_t n = 0;
-		rc = dg_db_query(db,
-				 "SELECT seq, at_ms, kind, actor, subject, purpose, detail, hash"
-				 " FROM audit_log WHERE seq >= ? ORDER BY seq LIMIT ?",
-				 DG_ARGS(DG_VI(expect), DG_VI(PAGE)), &rows);
-		while (!rc && (rc = dg_rows_next(rows)) == DG_OK) {
-			struct row w = {dg_rows_int(rows, 0),  dg_rows_int(rows, 1),
-					dg_rows_text(rows, 2), dg_rows_text(rows, 3),
-					dg_rows_text(rows, 4), dg_rows_text(rows, 5),
-					dg_rows_text(rows, 6)};
-			n++;
-			if (w.seq != expect) {
-				rc = broken(out, expect,
-					    "this record is missing: the log skips it");
-				break;
-			}
-			if (record_hash(prev, &w, hex) || strcmp(hex, dg_rows_text(rows, 7)) != 0) {
-				rc = broken(out, w.seq,
-					    "this record was changed, or the one before it was");
-				break;
-			}
-			snprintf(prev, sizeof prev, "%s", hex);
-			out->records++;
-			while (more_cps && dg_rows_int(cps, 0) <= w.seq && !rc) {
-				if (dg_rows_int(cps, 0) == w.seq)
-					rc = check_point(k, region, cps, hex, out);
-				if (!rc)
-					more_cps = (rc = dg_rows_next(cps)) == DG_OK;
-				if (rc == DG_ENOTFOUND)
-					rc = DG_OK;
-			}
-			expect++;
-		}
-		dg_rows_free(rows);
-		rows = NULL;
-		if (rc == DG_ENOTFOUND)
-			rc = DG_OK;
-		if (rc || n < PAGE)
-			break;
+	struct part parts[2] = {{.db = db, .from = 1, .to = INT64_MAX, .cps = &cps}};
+	size_t nparts = 1;
+	/* a second part on a connection of its own, when the pool has one free now */
+	if (head >= 2 && dg_db_try_get(dg_db_store(db), &db2) == DG_OK) {
+		parts[0].to = head / 2;
+		parts[1] = (struct part){
+			.db = db2, .from = head / 2 + 1, .to = INT64_MAX, .cps = &cps};
+		nparts = 2;
 	}
-	if (!rc && more_cps)
-		rc = broken(out, dg_rows_int(cps, 0),
-			    "a signed checkpoint names this record, but the log ends before it");
-	if (!rc) {
-		/* the head must be where the chain ends */
-		struct dg_rows *h = NULL;
-		rc = dg_db_query(db, "SELECT seq, hash FROM audit_head WHERE id = 1", DG_NOARGS,
-				 &h);
-		if (!rc)
-			rc = dg_rows_next(h);
-		if (!rc &&
-		    (dg_rows_int(h, 0) != expect - 1 || strcmp(dg_rows_text(h, 1), prev) != 0))
-			rc = broken(
-				out, expect,
-				"the log ends before its head: records at the end were removed");
-		dg_rows_free(h);
+	rc = walk(parts, nparts, &bad_seq, &why, &end, last);
+	dg_db_put(db2);
+	if (rc)
+		goto out;
+	rc = check_points(db, k, region, &cps, bad_seq, end, out);
+	if (rc)
+		goto out;
+	if (bad_seq) {
+		out->records = bad_seq - 1;
+		rc = broken(out, bad_seq, why);
+		goto out;
 	}
+	out->records = end - 1;
+	/* the head must be where the chain ends */
+	struct dg_rows *h = NULL;
+	unsigned char at[HASH_BYTES];
+	rc = dg_db_query(db, "SELECT seq, hash FROM audit_head WHERE id = 1", DG_NOARGS, &h);
+	if (!rc)
+		rc = dg_rows_next(h);
+	if (!rc && (dg_rows_int(h, 0) != end - 1 || !hash_of_hex(dg_rows_text(h, 1), at) ||
+		    memcmp(at, last, HASH_BYTES) != 0))
+		rc = broken(out, end,
+			    "the log ends before its head: records at the end were removed");
+	dg_rows_free(h);
 out:
-	dg_rows_free(cps);
+	free(cps.seq);
+	free(cps.chain);
+	free(cps.seen);
 	return rc;
 }

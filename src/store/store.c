@@ -160,7 +160,8 @@ static struct dg_db *take_free(struct dg_store *s)
 	return NULL;
 }
 
-dg_rc dg_db_get_wait(struct dg_store *s, unsigned ms, struct dg_db **out)
+/* dg_db_get_wait, logging a wait that ended with none when loud. */
+static dg_rc get_wait(struct dg_store *s, unsigned ms, bool loud, struct dg_db **out)
 {
 	struct timespec ts;
 	deadline_after(&ts, ms);
@@ -170,7 +171,7 @@ dg_rc dg_db_get_wait(struct dg_store *s, unsigned ms, struct dg_db **out)
 	if (frc)
 		return frc;
 	pthread_mutex_lock(&s->mu);
-	while (s->nfree == 0) {
+	while (s->nfree == 0 && ms > 0) {
 		if (pthread_cond_timedwait(&s->cv, &s->mu, &ts) == ETIMEDOUT)
 			break;
 	}
@@ -178,7 +179,8 @@ dg_rc dg_db_get_wait(struct dg_store *s, unsigned ms, struct dg_db **out)
 		db = take_free(s);
 	pthread_mutex_unlock(&s->mu);
 	if (!db) {
-		dg_warn("store: no free connection after %u ms", ms);
+		if (loud)
+			dg_warn("store: no free connection after %u ms", ms);
 		return DG_EUNAVAIL;
 	}
 	if (s->be->check(db) != DG_OK) {
@@ -187,6 +189,21 @@ dg_rc dg_db_get_wait(struct dg_store *s, unsigned ms, struct dg_db **out)
 	}
 	*out = db;
 	return DG_OK;
+}
+
+dg_rc dg_db_get_wait(struct dg_store *s, unsigned ms, struct dg_db **out)
+{
+	return get_wait(s, ms, true, out);
+}
+
+dg_rc dg_db_try_get(struct dg_store *s, struct dg_db **out)
+{
+	return get_wait(s, 0, false, out);
+}
+
+struct dg_store *dg_db_store(const struct dg_db *db)
+{
+	return db->store;
 }
 
 dg_rc dg_db_get(struct dg_store *s, struct dg_db **out)

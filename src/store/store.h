@@ -106,6 +106,10 @@ dg_rc dg_store_ping(struct dg_store *s) DG_MUST;
 
 /* Borrow a connection (waits up to 10 s, then EUNAVAIL). */
 dg_rc dg_db_get(struct dg_store *s, struct dg_db **out) DG_MUST;
+/* A free connection now, or EUNAVAIL at once (nothing logged: the caller makes do). */
+dg_rc dg_db_try_get(struct dg_store *s, struct dg_db **out) DG_MUST;
+/* The store db is a connection of. */
+struct dg_store *dg_db_store(const struct dg_db *db);
 /* Give it back; an open transaction is rolled back first. NULL is a no-op. */
 void dg_db_put(struct dg_db *db);
 enum dg_store_kind dg_db_kind(const struct dg_db *db);

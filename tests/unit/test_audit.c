@@ -243,6 +243,80 @@ static void forged_checkpoint_found(void **state)
 	assert_non_null(strstr(rep.why, "not signed"));
 }
 
+/*
+ * The walk checks the log in two parts at once (records 1 to 15 of 30, and
+ * 16 on, from record 15's stored hash): a break on either side of the
+ * middle, or in the middle record's hash that the second part starts from,
+ * is found at the same record as a walk from the start would find it.
+ */
+static void break_at_the_middle_found(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *sql;
+		int64_t bad;
+		const char *why;
+	} cases[] = {
+		{"UPDATE audit_log SET purpose = 'x' WHERE seq = 15", 15, "changed"},
+		{"UPDATE audit_log SET purpose = 'x' WHERE seq = 16", 16, "changed"},
+		{"DELETE FROM audit_log WHERE seq = 15", 15, "missing"},
+		{"DELETE FROM audit_log WHERE seq = 16", 16, "missing"},
+		{"DELETE FROM audit_log WHERE seq IN (14, 15, 16)", 14, "missing"},
+		/* the middle record's hash replaced by the next one's: the second part starts
+		 * from a hash that is not the chain's */
+		{"UPDATE audit_log SET hash = (SELECT hash FROM audit_log WHERE seq = 16)"
+		 " WHERE seq = 15",
+		 15, "changed"},
+		/* the same hash in capitals is not the hash dgov wrote */
+		{"UPDATE audit_log SET hash = upper(hash) WHERE seq = 3", 3, "changed"},
+		/* everything from 12 on gone, head left: the checkpoint at 20 names a lost record
+		 */
+		{"DELETE FROM audit_log WHERE seq >= 12", 20, "ends before it"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		teardown(state);
+		assert_int_equal(setup(state), 0);
+		fill();
+		sql(cases[i].sql);
+		struct dg_audit_report rep;
+		int64_t bad = verify(&rep);
+		if (bad != cases[i].bad || !strstr(rep.why, cases[i].why))
+			fail_msg("%s: broken at %lld (%s), not %lld", cases[i].sql, (long long)bad,
+				 rep.why, (long long)cases[i].bad);
+		/* the records before it held, and the checkpoints among them */
+		if (strcmp(cases[i].why, "ends before it") == 0) {
+			assert_int_equal(rep.records, 11);
+		} else {
+			assert_int_equal(rep.records, cases[i].bad - 1);
+			assert_int_equal(rep.checkpoints, cases[i].bad > 10 ? 1 : 0);
+		}
+	}
+}
+
+/* With no second connection free the walk is one part, and finds the same. */
+static void walk_alone_when_pool_busy(void **state)
+{
+	(void)state;
+	fill();
+	sql("UPDATE audit_log SET purpose = 'x' WHERE seq = 17");
+	struct dg_db *held[7];
+	for (size_t i = 0; i < 7; i++)
+		held[i] = get();
+	struct dg_db *db = get();
+	struct dg_db *none = NULL;
+	assert_int_equal(dg_db_try_get(store, &none), DG_EUNAVAIL);
+	struct dg_audit_report rep;
+	assert_int_equal(dg_audit_verify(db, &keys, REGION, &rep), DG_ECONFLICT);
+	assert_int_equal(rep.bad_seq, 17);
+	assert_int_equal(rep.records, 16);
+	assert_int_equal(rep.checkpoints, 1);
+	dg_db_put(db);
+	for (size_t i = 0; i < 7; i++)
+		dg_db_put(held[i]);
+	struct dg_audit_report again;
+	assert_int_equal(verify(&again), 17);
+}
+
 static void *appender(void *arg)
 {
 	for (int i = 0; i < 25; i++)
@@ -369,6 +443,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(cut_tail_found, setup, teardown),
 		cmocka_unit_test_setup_teardown(cut_tail_with_head_found, setup, teardown),
 		cmocka_unit_test_setup_teardown(forged_checkpoint_found, setup, teardown),
+		cmocka_unit_test_setup_teardown(break_at_the_middle_found, setup, teardown),
+		cmocka_unit_test_setup_teardown(walk_alone_when_pool_busy, setup, teardown),
 		cmocka_unit_test_setup_teardown(concurrent_appends_chain, setup, teardown),
 		cmocka_unit_test_setup_teardown(group_appends_chain, setup, teardown),
 		cmocka_unit_test_setup_teardown(rolled_back_append_leaves_nothing, setup, teardown),
