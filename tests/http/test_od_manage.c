@@ -142,9 +142,9 @@ static void create_and_show(void **state)
 	assert_string_equal(extra(pkg, "update_frequency"), "monthly");
 	assert_string_equal(extra(pkg, "open_tier"), "open");
 	assert_int_equal(json_array_size(json_object_get(pkg, "tags")), 3);
-	assert_string_equal(json_string_value(json_object_get(
-				    json_array_get(json_object_get(pkg, "groups"), 0), "name")),
-			    "养老服务");
+	json_t *group = json_array_get(json_object_get(pkg, "groups"), 0);
+	assert_string_equal(json_string_value(json_object_get(group, "id")), "养老服务");
+	assert_string_equal(json_string_value(json_object_get(group, "name")), "elderly-care");
 	json_decref(pkg);
 	/* the public catalogue finds it; the staff's list has it, with its link */
 	struct th_client *anon = th_client_new(srv);
@@ -158,6 +158,11 @@ static void create_and_show(void **state)
 	th_client_free(anon);
 	b = get_as(mz, "/data/datasets/elderly-beds", 200);
 	assert_non_null(strstr(b, "/data/datasets/elderly-beds/edit"));
+	free(b);
+	/* the edit form shows the theme itself (the group's id), not its ASCII name */
+	b = get_as(mz, "/data/datasets/elderly-beds/edit", 200);
+	assert_non_null(strstr(b, "value=\"养老服务\""));
+	assert_null(strstr(b, "value=\"elderly-care\""));
 	free(b);
 	b = get_as(mz, "/data/manage", 200);
 	assert_non_null(strstr(b, "/data/datasets/elderly-beds/edit"));

@@ -14,6 +14,40 @@
 #include "core/date.h"
 #include "node/env.h"
 
+/*
+ * The catalogue's themes (its CKAN groups, whose id is the theme) and the
+ * name each is known by to CKAN's clients: a slug of the theme's English
+ * name (templates/i18n/data.en.json), since CKAN's names are 2 to 100 of
+ * [a-z0-9_-] and `ckanapi load groups`, harvesters and /group/{name} IRIs
+ * take nothing else. Fixed here, not taken from the translations at run
+ * time: a name, once given, is what clients hold. Each as X(theme, name).
+ */
+#define THEMES(X)                                                                                  \
+	X("社会救助", "social-assistance")                                                         \
+	X("养老服务", "elderly-care")                                                              \
+	X("民政", "civil-affairs")                                                                 \
+	X("就业创业", "employment-and-business-start-ups")                                         \
+	X("社会保障", "social-security")                                                           \
+	X("市场监管", "market-regulation")                                                         \
+	X("卫生健康", "health")                                                                    \
+	X("公共安全", "public-security")                                                           \
+	X("城乡建设", "urban-and-rural-construction")                                              \
+	X("医疗保障", "medical-insurance")                                                         \
+	X("政务服务", "government-services")                                                       \
+	X("生态环境", "ecology-and-environment")                                                   \
+	X("交通运输", "transport")                                                                 \
+	X("教育文化", "education-and-culture")                                                     \
+	X("农业农村", "agriculture-and-rural-affairs")                                             \
+	X("财税金融", "public-finance-and-taxation")                                               \
+	X("文化旅游", "culture-and-tourism")                                                       \
+	X("气象服务", "weather-services")                                                          \
+	X("科技创新", "science-and-innovation")                                                    \
+	X("应急管理", "emergency-management")                                                      \
+	X("综合统计", "statistics")
+/* THEMES as rows (id, name) of SQL */
+#define THEME_ROW(theme, name) " UNION ALL SELECT '" theme "', '" name "'"
+#define THEMES_TABLE           "(SELECT '' AS id, '' AS name WHERE 1 = 0" THEMES(THEME_ROW) ")"
+
 const struct dg_migration dg_opendata_migrations[] = {
 	{"opendata-001-packages",
 	 "CREATE TABLE od_packages ("
@@ -151,6 +185,20 @@ const struct dg_migration dg_opendata_migrations[] = {
 	 "{{sqlite}} WITHOUT ROWID{{end}};" DG_OD_DATASET_FACETS_FILL
 	 "CREATE TABLE IF NOT EXISTS search_built (name TEXT PRIMARY KEY, version BIGINT NOT NULL);"
 	 "DELETE FROM search_built WHERE name = 'od_search';"},
+	/*
+	 * each theme's name from THEMES as its current name (catalog/names.c),
+	 * its theme staying its id and so one of its names, which therefore
+	 * still answers; unless the group was renamed before (its name is the
+	 * one an administrator chose) or the name is already another group's
+	 * name or theme. Kept searches hold names: they are counted again.
+	 */
+	{"opendata-012-theme-names",
+	 "INSERT INTO od_group_names (is_org, name, id, current, modified)"
+	 " SELECT 0, t.name, t.id, 1, 0 FROM " THEMES_TABLE " t"
+	 " WHERE NOT EXISTS (SELECT 1 FROM od_group_names g WHERE g.is_org = 0"
+	 " AND (g.id = t.id OR g.name = t.name))"
+	 " AND NOT EXISTS (SELECT 1 FROM od_packages p WHERE p.theme = t.name);"
+	 "UPDATE od_catalog_state SET version = version + 1 WHERE id = 1;"},
 	{NULL, NULL},
 };
 

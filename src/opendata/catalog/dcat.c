@@ -305,13 +305,17 @@ static const char *themes_iri(struct graph *g)
 	return id;
 }
 
-/* A group (a theme) as a skos:Concept of the catalogue's themes; its IRI resolves. */
-static json_t *theme(struct graph *g, const char *name)
+/*
+ * A group (a theme) as a skos:Concept of the catalogue's themes: its IRI
+ * (which resolves) by its name, its label the theme itself (its id).
+ */
+static json_t *theme(struct graph *g, const char *name, const char *label)
 {
 	const char *id = dg_arena_printf(g->a, "%s/group/%s", g->base, name);
 	if (!json_object_get(g->seen, id))
 		add_node(g, json_pack("{s:s, s:s, s:s, s:o}", "@id", id, "@type", "skos:Concept",
-				      "skos:prefLabel", name, "skos:inScheme", iri(themes_iri(g))));
+				      "skos:prefLabel", label && label[0] ? label : name,
+				      "skos:inScheme", iri(themes_iri(g))));
 	return iri(id);
 }
 
@@ -358,7 +362,8 @@ static void optional_props(struct graph *g, const char *ds_iri, json_t *pkg, jso
 	size_t i;
 	json_array_foreach (json_object_get(pkg, "groups"), i, grp)
 		if (str_of(grp, "name")[0])
-			json_array_append_new(themes, theme(g, str_of(grp, "name")));
+			json_array_append_new(themes,
+					      theme(g, str_of(grp, "name"), str_of(grp, "id")));
 	if (json_array_size(themes))
 		json_object_set_new(d, "dcat:theme", themes);
 	else
@@ -990,7 +995,7 @@ static dg_rc agent_or_theme(struct dg_req *r, bool org)
 				      "dct:identifier", name);
 		add_node(&g, n);
 	} else {
-		json_decref(theme(&g, name));
+		json_decref(theme(&g, name, str_of(found, "id")));
 	}
 	json_decref(found);
 	json_decref(g.seen);

@@ -273,8 +273,8 @@ static const char *stored_text(struct dg_req *r, json_t *pkg, const char *name)
 {
 	if (!pkg)
 		return !strcmp(name, "tier") ? "open" : !strcmp(name, "license_id") ? "cc-by" : "";
-	if (!strcmp(name, "theme"))
-		return str_of(json_array_get(json_object_get(pkg, "groups"), 0), "name");
+	if (!strcmp(name, "theme")) /* the theme itself (the group's id), one of its names */
+		return str_of(json_array_get(json_object_get(pkg, "groups"), 0), "id");
 	if (!strcmp(name, "frequency"))
 		return extra_of(pkg, "update_frequency");
 	if (!strcmp(name, "region") || !strcmp(name, "tier"))
