@@ -7,7 +7,8 @@
  * refresh; the file is the whole table (a BOM, the labels, every row) and
  * goes only to the person who asked, while they may still read the table
  * and while it is kept; the sweep removes files past their time; bad input
- * and requests without CSRF or sign-in change nothing.
+ * and requests without CSRF or sign-in change nothing. Its counts on the
+ * pages are grouped by thousands ("10,050"), the API's are numbers.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -135,6 +136,48 @@ static void offered_for_large_tables(void **state)
 	th_client_free(cit);
 }
 
+/*
+ * Issue 14: counts on the pages have a comma between groups of three
+ * digits, in Chinese and in English (the row count beside the resource,
+ * the preview's totals, the API page, the staff's list); the API answers
+ * keep the numbers.
+ */
+static void counts_for_people(void **state)
+{
+	(void)state;
+	struct th_client *anon = th_client_new(srv);
+	char *b = th_get_body(anon, BIG_PAGE, 200);
+	assert_non_null(strstr(b, "行数 10,050"));
+	assert_non_null(strstr(b, "总记录数： 10,050 · 符合筛选： 10,050"));
+	assert_non_null(strstr(b, "第 1 / 503</caption>"));
+	assert_null(strstr(b, "10050"));
+	free(b);
+	b = th_get_body(anon, BIG_PAGE "?col=district&val=%E5%8C%BA3", 200);
+	assert_non_null(strstr(b, "符合筛选： 1,005"));
+	free(b);
+	b = th_get_body(anon, BIG_PAGE "/resources/" BIG_RID "/api", 200);
+	assert_non_null(strstr(b, "<dd>10,050</dd>"));
+	free(b);
+	struct th_resp r = {0};
+	const char *hdr[] = {"Accept-Language: en", NULL};
+	assert_int_equal(th_request(anon, "GET", BIG_PAGE, NULL, NULL, 0, hdr, &r), 200);
+	assert_non_null(strstr(r.body, "Rows 10,050"));
+	th_resp_release(&r);
+	th_client_free(anon);
+	/* the staff's list of their datasets */
+	struct th_client *mz = th_signed_in(srv, DG_DEMO_STAFF);
+	b = th_get_body(mz, "/data/manage", 200);
+	assert_non_null(strstr(b, ">10,050</td>"));
+	free(b);
+	th_client_free(mz);
+	/* the API: numbers */
+	json_t *j = th_get_json(srv, "/api/3/action/datastore_search?limit=1&resource_id=" BIG_RID,
+				200);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "result"), "total")),
+			 NROWS);
+	json_decref(j);
+}
+
 static void bad_requests_change_nothing(void **state)
 {
 	(void)state;
@@ -197,6 +240,8 @@ static void export_progress_and_file(void **state)
 	char *b = th_get_body(cit, path, 200);
 	assert_non_null(strstr(b, "<progress"));
 	assert_non_null(strstr(b, "max=\"10050\" value=\"1000\""));
+	/* the bar takes the numbers, the words beside it the counts for people */
+	assert_non_null(strstr(b, "(1,000 / 10,050 "));
 	assert_non_null(strstr(b, "再查看一次"));
 	assert_non_null(strstr(b, "href=\"/data/exports/"));
 	assert_null(strstr(b, "http-equiv"));
@@ -213,7 +258,8 @@ static void export_progress_and_file(void **state)
 	assert_non_null(strstr(b, "文件已准备好"));
 	assert_non_null(strstr(b, "/file\""));
 	assert_non_null(strstr(b, "保留到"));
-	assert_non_null(strstr(b, ">10050<"));
+	assert_non_null(strstr(b, ">10,050<")); /* rows, for people */
+	assert_null(strstr(b, ">10050<"));
 	free(b);
 	/* the whole table: the BOM, the Chinese labels, every row */
 	char *csv = file_of(cit, id, 200, &r);
@@ -310,6 +356,7 @@ int main(void)
 		cmocka_unit_test(offered_for_large_tables),
 		cmocka_unit_test(bad_requests_change_nothing),
 		cmocka_unit_test(export_progress_and_file),
+		cmocka_unit_test(counts_for_people),
 		cmocka_unit_test(xlsx_in_english_and_sweep),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

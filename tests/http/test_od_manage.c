@@ -141,6 +141,7 @@ static void create_and_show(void **state)
 			    "zhao@mz.example.gov.cn");
 	assert_string_equal(extra(pkg, "update_frequency"), "monthly");
 	assert_string_equal(extra(pkg, "open_tier"), "open");
+	assert_string_equal(extra(pkg, "region"), "990100");
 	assert_int_equal(json_array_size(json_object_get(pkg, "tags")), 3);
 	json_t *group = json_array_get(json_object_get(pkg, "groups"), 0);
 	assert_string_equal(json_string_value(json_object_get(group, "id")), "养老服务");
@@ -158,6 +159,9 @@ static void create_and_show(void **state)
 	th_client_free(anon);
 	b = get_as(mz, "/data/datasets/elderly-beds", 200);
 	assert_non_null(strstr(b, "/data/datasets/elderly-beds/edit"));
+	/* its region, the node's division code, by the region's name; the API keeps the code */
+	assert_non_null(strstr(b, "<dd>示范市</dd>"));
+	assert_null(strstr(b, "<dd>990100</dd>"));
 	free(b);
 	/* the edit form shows the theme itself (the group's id), not its ASCII name */
 	b = get_as(mz, "/data/datasets/elderly-beds/edit", 200);
@@ -728,6 +732,144 @@ static int teardown(void **state)
 	return 0;
 }
 
+#define TAGS3 "%E7%94%B2%E7%B1%BB%0A%E4%B9%99%E7%B1%BB%0A%E4%B8%99%E7%B1%BB" /* 甲类 乙类 丙类 */
+
+/* A form of the dataset mz-tags-en with tags TAGS3 and the English box tags_en (encoded). */
+static char *tags_en_form(const char *tags_en)
+{
+	char *base = form_of(TITLE, "mz-tags-en", "open", TAGS3, ""), *b = NULL;
+	assert_true(asprintf(&b, "%s&tags_en=%s", base, tags_en) > 0);
+	free(base);
+	return b;
+}
+
+/* mz-tags-en's tags_translated as JSON text (sorted keys), or "" for none (malloc'd). */
+static char *tags_translated_of(void)
+{
+	json_t *pkg = shown("mz-tags-en", 200);
+	json_t *tt = json_object_get(pkg, "tags_translated");
+	char *s = tt ? json_dumps(tt, JSON_COMPACT | JSON_SORT_KEYS) : strdup("");
+	json_decref(pkg);
+	return s;
+}
+
+/*
+ * Issue 14: the form's English labels for the tags, a line for each tag
+ * in the tags box's order, saved as tags_translated (ckanext-fluent's
+ * lists paired by place, only the labelled tags), pre-filled on edit and
+ * shown on English pages; a box that does not pair with the tags, or a
+ * label the catalogue's rules refuse, is a 422 beside the box in the
+ * page's language and changes nothing; another department's staff do not
+ * find the form, a resident may not use it.
+ */
+static void english_tag_labels(void **state)
+{
+	(void)state;
+	char *b = get_as(mz, "/data/manage/new", 200);
+	assert_non_null(strstr(b, "<label class=\"label\" for=\"tags_en\">英文标签</label>"));
+	assert_non_null(strstr(b, "lang=\"en\" id=\"tags_en\" name=\"tags_en\""));
+	free(b);
+	/* the middle tag without English, the lines as a browser sends them (CR LF) */
+	char *body = tags_en_form("class+a%0D%0A%0D%0A+class+c+");
+	assert_int_equal(post(mz, "/data/manage/new", body, NULL), 303);
+	free(body);
+	char *tt = tags_translated_of();
+	assert_string_equal(
+		tt, "{\"en\":[\"class a\",\"class c\"],\"zh_Hans_CN\":[\"甲类\",\"丙类\"]}");
+	free(tt);
+	/* English pages label the tags; the one without English stays Chinese, marked */
+	struct th_client *en = th_signed_in(srv, DG_DEMO_STAFF);
+	free(get_as(en, "/prefs?lang=en", 303));
+	b = get_as(en, "/data/datasets/mz-tags-en", 200);
+	assert_non_null(strstr(b, ">class a</a>"));
+	assert_non_null(strstr(b, ">class c</a>"));
+	assert_non_null(strstr(b, "lang=\"zh-CN\">乙类</a>"));
+	assert_null(strstr(b, ">甲类</a>"));
+	free(b);
+	b = get_as(mz, "/data/datasets/mz-tags-en", 200); /* Chinese pages: the tags */
+	assert_non_null(strstr(b, ">甲类</a>"));
+	assert_null(strstr(b, "class a"));
+	free(b);
+	/*
+	 * the edit form: a line for each tag in the tags box's order (the
+	 * catalogue's), the empty one kept past HTML's first line break
+	 */
+	b = get_as(mz, "/data/datasets/mz-tags-en/edit", 200);
+	assert_non_null(strstr(b, ">\n丙类\n乙类\n甲类</textarea>"));
+	assert_non_null(strstr(b, ">\nclass c\n\nclass a</textarea>"));
+	free(b);
+
+	/* lines that do not pair with the tags: more, and fewer */
+	static const char *const unpaired[] = {"a%0Ab%0Ac%0Ad", "class+a%0Aclass+b"};
+	static const char *const said[] = {"英文有 4 行，标签有 3 个", "英文有 2 行，标签有 3 个"};
+	for (size_t i = 0; i < 2; i++) {
+		char *out = NULL;
+		body = tags_en_form(unpaired[i]);
+		assert_int_equal(post(mz, "/data/datasets/mz-tags-en/edit", body, &out), 422);
+		free(body);
+		assert_non_null(strstr(out, "error-summary"));
+		assert_non_null(strstr(out, "href=\"#tags_en\""));
+		assert_non_null(strstr(out, said[i]));
+		assert_non_null(strstr(out, "aria-invalid=\"true\">\n")); /* on the box */
+		assert_non_null(strstr(out, "<title>错误："));
+		free(out);
+	}
+	/* in English */
+	char *out = NULL;
+	body = tags_en_form("a%0Ab%0Ac%0Ad");
+	assert_int_equal(post(en, "/data/datasets/mz-tags-en/edit", body, &out), 422);
+	free(body);
+	assert_non_null(strstr(out, "Tags in English: give one line for each tag, in the same "
+				    "order, and an empty line for a "
+				    "tag without English (lines: 4, tags: 3)"));
+	free(out);
+	/* a label over the catalogue's 100 bytes: its rules' message, in the page's language */
+	char long_label[128];
+	memset(long_label, 'x', 101);
+	long_label[101] = '\0';
+	char *lines = NULL;
+	assert_true(asprintf(&lines, "%s%%0A%%0Ac", long_label) > 0);
+	body = tags_en_form(lines);
+	free(lines);
+	assert_int_equal(post(mz, "/data/datasets/mz-tags-en/edit", body, &out), 422);
+	assert_non_null(strstr(out, "英文标签：英文标签最多 100 个，每个最多 100 个字符"));
+	free(out);
+	assert_int_equal(post(en, "/data/datasets/mz-tags-en/edit", body, &out), 422);
+	assert_non_null(strstr(out, "at most 100 English labels, each at most 100 characters"));
+	free(out);
+	free(body);
+	/* another department's staff: no such form; a resident: refused */
+	body = tags_en_form("x%0Ay%0Az");
+	assert_int_equal(post(rs, "/data/datasets/mz-tags-en/edit", body, NULL), 404);
+	assert_int_equal(post(cit, "/data/datasets/mz-tags-en/edit", body, NULL), 403);
+	free(body);
+	tt = tags_translated_of(); /* nothing changed */
+	assert_string_equal(
+		tt, "{\"en\":[\"class a\",\"class c\"],\"zh_Hans_CN\":[\"甲类\",\"丙类\"]}");
+	free(tt);
+
+	/* the edit form sent back as it was filled in: the same labels */
+	char *base =
+		form_of(TITLE, "mz-tags-en", "open",
+			"%E4%B8%99%E7%B1%BB%0D%0A%E4%B9%99%E7%B1%BB%0D%0A%E7%94%B2%E7%B1%BB", "");
+	assert_true(asprintf(&body, "%s&tags_en=class+c%%0D%%0A%%0D%%0Aclass+a", base) > 0);
+	free(base);
+	assert_int_equal(post(mz, "/data/datasets/mz-tags-en/edit", body, NULL), 303);
+	free(body);
+	tt = tags_translated_of();
+	assert_string_equal(
+		tt, "{\"en\":[\"class c\",\"class a\"],\"zh_Hans_CN\":[\"丙类\",\"甲类\"]}");
+	free(tt);
+	/* every line empty: no English any more */
+	body = tags_en_form("%0D%0A%0D%0A");
+	assert_int_equal(post(mz, "/data/datasets/mz-tags-en/edit", body, NULL), 303);
+	free(body);
+	tt = tags_translated_of();
+	assert_string_equal(tt, "");
+	free(tt);
+	th_client_free(en);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -743,6 +885,7 @@ int main(void)
 		cmocka_unit_test(admin_picks_the_department),
 		cmocka_unit_test(upload_files),
 		cmocka_unit_test(api_answer_unchanged),
+		cmocka_unit_test(english_tag_labels),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -158,6 +158,9 @@ static void dataset_page_preview_chart(void **state)
 	assert_non_null(strstr(b, "/datastore/dump/" EMP_RID));
 	assert_non_null(strstr(b, "/resources/" EMP_RID "/api"));
 	assert_non_null(strstr(b, "总记录数： 22"));
+	/* the region by its name (the demo's datasets say "demo", the node's own) */
+	assert_non_null(strstr(b, "<dt>行政区域</dt><dd>示范市</dd>"));
+	assert_null(strstr(b, "<dd>demo</dd>"));
 	/* columns under their labels (info.label), the name beside them */
 	assert_non_null(strstr(
 		b, "城镇新增就业人数 <span class=\"hint\">(<code>new_jobs</code>, 整数)</span>"));
@@ -166,6 +169,21 @@ static void dataset_page_preview_chart(void **state)
 	assert_non_null(strstr(b, "page=2#preview"));
 	assert_null(strstr(b, "<svg"));
 	free(b);
+	b = get_en(EMPLOYMENT, 200);
+	assert_non_null(strstr(b, "<dt>Region</dt><dd>Demo City</dd>"));
+	free(b);
+	/* the API keeps the code */
+	json_t *j =
+		th_get_json(th_shared, "/api/3/action/package_show?id=employment-statistics", 200);
+	json_t *e;
+	size_t k;
+	const char *region = NULL;
+	json_array_foreach (json_object_get(json_object_get(j, "result"), "extras"), k, e)
+		if (strcmp(json_string_value(json_object_get(e, "key")), "region") == 0)
+			region = json_string_value(json_object_get(e, "value"));
+	assert_non_null(region);
+	assert_string_equal(region, "demo");
+	json_decref(j);
 	/* by id as well as by name */
 	free(anon_get("/data/datasets/00000000-0000-4000-8000-000000000004", 200));
 

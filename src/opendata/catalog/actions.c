@@ -1100,7 +1100,8 @@ static const char *translated_text(struct dg_arena *a, json_t *v, size_t i, json
 		      strcmp(k, "zh_Hans_CN") == 0) &&
 		     translated_ok(t, i);
 	if (!ok && !json_is_null(v))
-		add_errk(errs, translated[i].key, "translated", NULL,
+		add_errk(errs, translated[i].key,
+			 translated[i].list ? "translated_tags" : "translated", NULL,
 			 translated[i].list
 				 ? "Must be an object of language codes (en, zh, zh_Hans_CN) and "
 				   "lists of tags"

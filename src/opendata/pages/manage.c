@@ -102,16 +102,21 @@ static dg_rc target_of(struct dg_req *r, enum scope sc, struct target *t)
 
 /* ---- messages ---- */
 
+/* msg with its first place named slot ("{arg}") filled with v (arena memory). */
+static const char *fill(struct dg_req *r, const char *msg, const char *slot, const char *v)
+{
+	const char *at = strstr(msg, slot);
+	if (!at)
+		return msg;
+	return dg_arena_printf(r->arena, "%.*s%s%s", (int)(at - msg), msg, v, at + strlen(slot));
+}
+
 /* One validator message in the reader's language: "odp.v.code[:arg]" with {arg} filled in. */
 static const char *v_message(struct dg_req *r, const char *key)
 {
 	const char *colon = strchr(key, ':');
 	const char *k = colon ? dg_arena_strndup(r->arena, key, (size_t)(colon - key)) : key;
-	const char *msg = dg_t(r, k), *at = strstr(msg, "{arg}");
-	if (!at)
-		return msg;
-	return dg_arena_printf(r->arena, "%.*s%s%s", (int)(at - msg), msg, colon ? colon + 1 : "",
-			       at + 5);
+	return fill(r, dg_t(r, k), "{arg}", colon ? colon + 1 : "");
 }
 
 /*
@@ -194,6 +199,11 @@ static dg_rc page_list(struct dg_req *r)
 		json_object_set_new(
 			p, "tier_label",
 			json_string(tr(r, "odp.tier", str_of(p, "tier"), str_of(p, "tier"))));
+		json_t *rows = json_object_get(p, "rows");
+		if (json_is_integer(rows))
+			json_object_set_new(
+				p, "rows",
+				json_string(dg_od_count_text(r, json_integer_value(rows))));
 		const char *js = str_of(p, "job_state");
 		if (js[0])
 			json_object_set_new(p, "job_label",
@@ -220,15 +230,25 @@ static const struct dfield {
 	const char *name;
 	enum fkind kind;
 } dfields[] = {
-	{"title", F_TEXT},      {"title_en", F_TEXT},
-	{"name", F_TEXT},       {"notes", F_AREA},
-	{"notes_en", F_AREA},   {"license_id", F_SELECT},
-	{"theme", F_TEXT},      {"frequency", F_SELECT},
-	{"region", F_TEXT},     {"tier", F_RADIO},
-	{"private", F_CHECK},   {"tags", F_AREA},
-	{"author", F_TEXT},     {"author_email", F_EMAIL},
-	{"maintainer", F_TEXT}, {"maintainer_email", F_EMAIL},
-	{"version", F_TEXT},    {"url", F_URL},
+	{"title", F_TEXT},
+	{"title_en", F_TEXT},
+	{"name", F_TEXT},
+	{"notes", F_AREA},
+	{"notes_en", F_AREA},
+	{"license_id", F_SELECT},
+	{"theme", F_TEXT},
+	{"frequency", F_SELECT},
+	{"region", F_TEXT},
+	{"tier", F_RADIO},
+	{"private", F_CHECK},
+	{"tags", F_AREA},
+	{"tags_en", F_AREA},
+	{"author", F_TEXT},
+	{"author_email", F_EMAIL},
+	{"maintainer", F_TEXT},
+	{"maintainer_email", F_EMAIL},
+	{"version", F_TEXT},
+	{"url", F_URL},
 };
 #define NDFIELDS (sizeof dfields / sizeof dfields[0])
 
@@ -247,6 +267,7 @@ static const char *const pkg_map[][2] = {
 	{"license_id", "license_id"},
 	{"groups", "theme"},
 	{"tags", "tags"},
+	{"tags_translated", "tags_en"},
 	{"author", "author"},
 	{"author_email", "author_email"},
 	{"maintainer", "maintainer"},
@@ -266,6 +287,29 @@ static const char *extra_of(json_t *pkg, const char *key)
 		if (strcmp(str_of(e, "key"), key) == 0)
 			return str_of(e, "value");
 	return "";
+}
+
+/*
+ * The English labels box of a stored dataset: a line for each of its tags,
+ * in the tags box's order, with the label tags_translated pairs with it
+ * (empty where it has none); empty when no tag has one.
+ */
+static const char *tags_en_text(struct dg_req *r, json_t *pkg)
+{
+	struct dg_buf b;
+	json_t *t;
+	size_t i;
+	bool any = false;
+	dg_buf_init(&b, TAG_TEXT_MAX);
+	json_array_foreach (json_object_get(pkg, "tags"), i, t) {
+		const char *en = dg_od_tag_en(pkg, str_of(t, "name"));
+		any |= en != NULL;
+		if (dg_buf_addf(&b, "%s%s", i ? "\n" : "", en ? en : ""))
+			break;
+	}
+	const char *s = any ? dg_arena_strdup(r->arena, dg_buf_str(&b)) : "";
+	dg_buf_release(&b);
+	return s;
 }
 
 /* A field's text for a stored dataset (pkg), or the defaults of a new one (NULL). */
@@ -297,6 +341,8 @@ static const char *stored_text(struct dg_req *r, json_t *pkg, const char *name)
 		dg_buf_release(&b);
 		return s;
 	}
+	if (!strcmp(name, "tags_en"))
+		return tags_en_text(r, pkg);
 	return str_of(pkg, name);
 }
 
@@ -344,7 +390,8 @@ static json_t *dataset_fields(struct dg_req *r, json_t *pkg, bool posted, json_t
 		/* the title and description are the Chinese ones; their English beside them */
 		if (!strcmp(f->name, "title") || !strcmp(f->name, "notes"))
 			json_object_set_new(o, "lang", json_string("zh-CN"));
-		else if (!strcmp(f->name, "title_en") || !strcmp(f->name, "notes_en"))
+		else if (!strcmp(f->name, "title_en") || !strcmp(f->name, "notes_en") ||
+			 !strcmp(f->name, "tags_en"))
 			json_object_set_new(o, "lang", json_string("en"));
 		if (f->kind == F_SELECT || f->kind == F_RADIO)
 			json_object_set_new(o, "options", options_of(r, f, v));
@@ -438,11 +485,67 @@ static json_t *tags_of(const char *text)
 }
 
 /*
+ * The English labels box into p's tags_translated, p's "tags" being the
+ * tags box's: line i labels tag i, an empty line none, empty lines past
+ * the last tag do not count. Only the labelled tags go in, as
+ * ckanext-fluent's lists paired by place ({"zh_Hans_CN": [...], "en":
+ * [...]}); no label at all removes the field. The lists are checked by the
+ * catalogue's rules with the rest of the dataset (catalog/actions.c, the
+ * API's); here only that the box has a line for each tag, else the page's
+ * message (p left as it was).
+ */
+static const char *tags_en_into(struct dg_req *r, json_t *p)
+{
+	const char *text = dg_req_field(r, "tags_en");
+	json_t *tags = json_object_get(p, "tags");
+	size_t ntags = json_array_size(tags), nlines = 0, last = 0;
+	if (!text || !dg_utf8_valid(text, strlen(text)))
+		text = "";
+	/* only the first ntags lines are kept: any past them is a mismatch */
+	struct dg_str *lines = dg_arena_alloc(r->arena, (ntags + 1) * sizeof *lines);
+	/* bounded by the text: each turn takes a line and its break */
+	for (const char *s = text;;) {
+		size_t n = strcspn(s, "\r\n");
+		struct dg_str t = dg_str_trim((struct dg_str){s, n});
+		if (nlines < ntags)
+			lines[nlines] = t;
+		if (t.n)
+			last = nlines + 1;
+		nlines++;
+		s += n;
+		if (!*s)
+			break;
+		/* one line break: CR LF (as browsers send it), LF or CR */
+		s += *s == '\r' && s[1] == '\n' ? 2 : 1;
+	}
+	if (last == 0) {
+		json_object_set_new(p, "tags_translated", json_null());
+		return NULL;
+	}
+	size_t given = last > ntags ? last : nlines < ntags ? nlines : ntags;
+	if (given != ntags) {
+		const char *msg = dg_t(r, "odp.manage.tags_en_count");
+		msg = fill(r, msg, "{labels}", dg_arena_printf(r->arena, "%zu", given));
+		return fill(r, msg, "{tags}", dg_arena_printf(r->arena, "%zu", ntags));
+	}
+	json_t *zh = json_array(), *en = json_array();
+	for (size_t i = 0; i < ntags; i++)
+		if (lines[i].n) {
+			json_array_append(zh, json_object_get(json_array_get(tags, i), "name"));
+			json_array_append_new(en, json_stringn(lines[i].p, lines[i].n));
+		}
+	json_object_set_new(p, "tags_translated",
+			    json_pack("{s:o, s:o}", "zh_Hans_CN", zh, "en", en));
+	return NULL;
+}
+
+/*
  * The package dict the form says, over old (NULL for a new dataset): the
  * form's keys replace old's, resources and free extras stay, as with
- * package_patch.
+ * package_patch. A box the form itself cannot read (the English tags not
+ * a line for each tag) is *bad, the page's message.
  */
-static json_t *dataset_params(struct dg_req *r, json_t *old, const char *owner)
+static json_t *dataset_params(struct dg_req *r, json_t *old, const char *owner, const char **bad)
 {
 	json_t *p = old ? json_deep_copy(old) : json_object();
 	static const char *const plain[] = {
@@ -483,6 +586,7 @@ static json_t *dataset_params(struct dg_req *r, json_t *old, const char *owner)
 		tags_of(tags && strlen(tags) <= TAG_TEXT_MAX && dg_utf8_valid(tags, strlen(tags))
 				? tags
 				: ""));
+	*bad = tags_en_into(r, p);
 	const char *theme = dg_req_field(r, "theme");
 	struct dg_str th = dg_str_trim(dg_str_of(theme ? theme : ""));
 	json_object_set_new(p, "groups",
@@ -510,8 +614,17 @@ static json_t *dataset_params(struct dg_req *r, json_t *old, const char *owner)
 static dg_rc save_dataset(struct dg_req *r, struct dg_db *db, const char *mine, json_t *old)
 {
 	const char *owner = strcmp(mine, "*") ? (old ? NULL : mine) : dg_req_field(r, "owner_org");
-	json_t *params = dataset_params(r, old, owner), *errs = NULL;
-	const char *id = NULL;
+	const char *id = NULL, *bad = NULL;
+	json_t *params = dataset_params(r, old, owner, &bad), *errs = NULL;
+	if (bad) {
+		/* nothing is saved: the labels would go with the wrong tags */
+		json_decref(params);
+		json_t *d = json_object();
+		dg_form_error(d, "tags_en",
+			      dg_arena_printf(r->arena, "%s%s%s", dg_t(r, "odp.manage.f.tags_en"),
+					      dg_t(r, "odp.manage.colon"), bad));
+		return render_dataset(r, db, dg_rc_form_status(DG_EINVAL), mine, old, true, d);
+	}
 	dg_rc rc = dg_ckan_package_save(r, db, params, old, mine, &id, &errs);
 	json_decref(params);
 	if (rc == DG_EDENIED) /* an administrator's choice only: staff cannot name another owner */
@@ -873,7 +986,7 @@ static dg_rc render_columns(struct dg_req *r, struct dg_db *db, unsigned status,
 	json_object_set_new(
 		d, "can_reload",
 		json_boolean(json_string_value(json_object_get(source, "path")) != NULL));
-	json_object_set_new(d, "rows", json_integer((json_int_t)t.row_count));
+	json_object_set_new(d, "rows", json_string(dg_od_count_text(r, t.row_count)));
 	if (report) {
 		json_t *errs = json_object_get(report, "errors"), *e;
 		json_array_foreach (errs, i, e) {

@@ -232,9 +232,10 @@ static json_t *facet_lists(struct dg_req *r, const struct search_state *st, json
 			const char *lang = dg_page_lang_of(r, label);
 			json_array_append_new(
 				list,
-				json_pack("{s:s, s:s, s:I, s:b, s:s}", "label", label, "href",
+				json_pack("{s:s, s:s, s:s, s:b, s:s}", "label", label, "href",
 					  search_href(r, st, (int)i, sel ? NULL : v, 1), "count",
-					  json_integer_value(json_object_get(it, "count")),
+					  dg_od_count_text(r, json_integer_value(json_object_get(
+								      it, "count"))),
 					  "selected", sel, "lang", lang ? lang : ""));
 		}
 		json_t *f = json_pack("{s:s, s:s, s:o}", "key", facet_keys[i][0], "title",
@@ -274,12 +275,7 @@ static bool ds_texts(struct dg_req *r, json_t *pkg, json_t *o)
 	return fell;
 }
 
-/*
- * The English label of tag name from the dataset's tags_translated
- * (ckanext-fluent's lists, catalog/actions.c): the "en" entry in the place
- * the tag has in the "zh_Hans_CN" (or "zh") list; NULL when there is none.
- */
-static const char *tag_en(json_t *pkg, const char *name)
+const char *dg_od_tag_en(json_t *pkg, const char *name)
 {
 	json_t *tr = json_object_get(pkg, "tags_translated");
 	json_t *zh = json_object_get(tr, "zh_Hans_CN"), *en = json_object_get(tr, "en"), *t;
@@ -306,7 +302,7 @@ static json_t *tag_list(struct dg_req *r, json_t *pkg)
 	size_t i;
 	json_array_foreach (json_object_get(pkg, "tags"), i, t) {
 		const char *n = json_string_value(json_object_get(t, "name"));
-		const char *en = n && strcmp(r->lang, "en") == 0 ? tag_en(pkg, n) : NULL;
+		const char *en = n && strcmp(r->lang, "en") == 0 ? dg_od_tag_en(pkg, n) : NULL;
 		const char *label = en ? en : n ? n : "";
 		const char *lang = dg_page_lang_of(r, label);
 		json_array_append_new(out, json_pack("{s:s, s:s, s:s}", "name", n ? n : "", "label",
@@ -425,7 +421,7 @@ static dg_rc data_search(struct dg_req *r)
 	json_object_set_new(d, "hidden", hidden);
 	if (res) {
 		int64_t count = json_integer_value(json_object_get(res, "count"));
-		json_object_set_new(d, "count", json_integer((json_int_t)count));
+		json_object_set_new(d, "count", json_string(dg_od_count_text(r, count)));
 		json_object_set_new(d, "results", result_items(r, res, depts));
 		json_object_set_new(d, "facets", facet_lists(r, &st, res, depts));
 		json_object_set_new(d, "pager", dg_pager(r, count, st.page, PER_PAGE));
@@ -478,8 +474,9 @@ static dg_rc load_dataset(struct dg_req *r, struct dg_db *db, json_t **pkg, json
 		json_object_get(*pkg, "id"), "name", json_object_get(*pkg, "name"), "dept",
 		name_of(depts, dept ? dept : ""), "dept_code", dept ? dept : "", "theme", theme,
 		"freq", tr(r, "odp.freq", extra_of(*pkg, "update_frequency")), "region",
-		extra_of(*pkg, "region"), "tier", tr(r, "odp.tier", extra_of(*pkg, "open_tier")),
-		"modified", mod ? dg_arena_strndup(r->arena, mod, 10) : "", "license",
+		dg_od_region_label(r, extra_of(*pkg, "region")), "tier",
+		tr(r, "odp.tier", extra_of(*pkg, "open_tier")), "modified",
+		mod ? dg_arena_strndup(r->arena, mod, 10) : "", "license",
 		tr(r, "odp.license", json_string_value(json_object_get(*pkg, "license_id"))),
 		"tags", tags);
 	json_decref(depts);
@@ -690,7 +687,7 @@ static dg_rc add_preview(struct dg_req *r, struct dg_db *db, json_t *pkg, bool l
 		.kind = dg_kvs_get(&r->query, "kind"),
 		.page = 1,
 	};
-	json_t *pv = json_pack("{s:s, s:I}", "rid", rid, "total", (json_int_t)t.row_count);
+	json_t *pv = json_pack("{s:s, s:s}", "rid", rid, "total", dg_od_count_text(r, t.row_count));
 	json_object_set_new(d, "preview", pv);
 	const char *page = dg_kvs_get(&r->query, "page");
 	if (page && (dg_str_to_i64(dg_str_of(page), &ps.page) || ps.page < 1 ||
@@ -782,9 +779,9 @@ static dg_rc add_preview(struct dg_req *r, struct dg_db *db, json_t *pkg, bool l
 	json_decref(res);
 	int64_t pages = (total + PREVIEW_ROWS - 1) / PREVIEW_ROWS;
 	json_object_set_new(pv, "rows", rows);
-	json_object_set_new(pv, "matched", json_integer((json_int_t)total));
-	json_object_set_new(pv, "page", json_integer((json_int_t)ps.page));
-	json_object_set_new(pv, "pages", json_integer((json_int_t)pages));
+	json_object_set_new(pv, "matched", json_string(dg_od_count_text(r, total)));
+	json_object_set_new(pv, "page", json_string(dg_od_count_text(r, ps.page)));
+	json_object_set_new(pv, "pages", json_string(dg_od_count_text(r, pages)));
 	if (ps.page > 1)
 		json_object_set_new(pv, "prev", json_string(preview_href(r, &ps, ps.page - 1)));
 	if (ps.page < pages)
@@ -792,6 +789,34 @@ static dg_rc add_preview(struct dg_req *r, struct dg_db *db, json_t *pkg, bool l
 	if (ps.chart)
 		return add_chart(r, rid, &ps, fields, d);
 	return DG_OK;
+}
+
+const char *dg_od_count_text(struct dg_req *r, int64_t n)
+{
+	char digits[32], out[48];
+	/* the magnitude as unsigned: -INT64_MIN does not fit an int64_t */
+	uint64_t m = n < 0 ? 0 - (uint64_t)n : (uint64_t)n;
+	int len = snprintf(digits, sizeof digits, "%llu", (unsigned long long)m);
+	size_t o = 0;
+	if (n < 0)
+		out[o++] = '-';
+	for (int i = 0; i < len; i++) {
+		if (i > 0 && (len - i) % 3 == 0)
+			out[o++] = ',';
+		out[o++] = digits[i];
+	}
+	out[o] = '\0';
+	return dg_arena_strdup(r->arena, out);
+}
+
+const char *dg_od_region_label(struct dg_req *r, const char *region)
+{
+	const struct dg_region *own = &r->env->region;
+	if (!region || !region[0])
+		return "";
+	bool mine = own->code[0] && (strcmp(region, own->code) == 0 || strcmp(region, "demo") == 0);
+	const char *name = strcmp(r->lang, "en") == 0 ? own->name_en : own->name_zh;
+	return mine && name[0] ? name : region;
 }
 
 const char *dg_od_size_text(struct dg_req *r, double bytes)
@@ -871,7 +896,7 @@ static dg_rc add_resources(struct dg_req *r, struct dg_db *db, json_t *pkg, bool
 			return rc;
 		json_object_set_new(o, "datastore", json_true());
 		json_object_set_new(o, "dumps", json_boolean(!locked));
-		json_object_set_new(o, "rows", json_integer((json_int_t)t.row_count));
+		json_object_set_new(o, "rows", json_string(dg_od_count_text(r, t.row_count)));
 		if (!locked) {
 			double est = csv_estimate(r, rid, t.fields, t.row_count);
 			if (est > 0)
@@ -994,10 +1019,10 @@ static dg_rc api_page(struct dg_req *r)
 	char site[DG_SITE_URL_MAX];
 	json_object_set_new(
 		d, "api",
-		json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:o}", "rid", rid, "base",
+		json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o}", "rid", rid, "base",
 			  dg_arena_strdup(r->arena, dg_config_site_url(r->env->cfg, site)),
 			  "filter_col", filter_col, "filter_val", filter_val, "sort_col", sort_col,
-			  "rows", (json_int_t)t.row_count, "fields", fields));
+			  "rows", dg_od_count_text(r, t.row_count), "fields", fields));
 	json_decref(t.fields);
 	json_object_set_new(
 		d, "title",

@@ -8,6 +8,9 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
 
 #include "core/buf.h"
 #include "core/err.h"
@@ -30,6 +33,29 @@ dg_rc dg_od_stats_api(struct dg_req *r) DG_MUST;
 
 /* "1.2 MB": a size for people (pages.c). */
 const char *dg_od_size_text(struct dg_req *r, double bytes);
+
+/*
+ * "12,345": a count for people, a comma between groups of three digits in
+ * both languages, in r's arena (pages.c). The pages show every count so;
+ * JSON answers keep the numbers.
+ */
+const char *dg_od_count_text(struct dg_req *r, int64_t n);
+
+/*
+ * A dataset's region (its extra "region") for people: the node's own
+ * region (its division code, or the demo catalogue's "demo") by the name
+ * the node has in r's language; any other value (a code or a name staff
+ * typed) as it is (pages.c). The API keeps the value itself.
+ */
+const char *dg_od_region_label(struct dg_req *r, const char *region);
+
+/*
+ * The English label of tag name from pkg's tags_translated
+ * (ckanext-fluent's lists, catalog/actions.c): the "en" entry in the place
+ * the tag has in the "zh_Hans_CN" (or "zh") list; NULL when there is none
+ * (pages.c). Borrowed from pkg.
+ */
+const char *dg_od_tag_en(json_t *pkg, const char *name);
 
 /*
  * A theme's (a group's id's) name in r's language, from the messages

@@ -249,40 +249,23 @@ static dg_rc stats_build(struct dg_req *r, struct dg_db *db, json_t **out)
 	return DG_OK;
 }
 
-/* n with a comma between groups of three digits ("12,345"), in arena memory. */
-static const char *grouped_digits(struct dg_arena *a, json_int_t n)
-{
-	char digits[32], out[48];
-	int len = snprintf(digits, sizeof digits, "%lld", (long long)(n < 0 ? -n : n));
-	size_t o = 0;
-	if (n < 0)
-		out[o++] = '-';
-	for (int i = 0; i < len; i++) {
-		if (i > 0 && (len - i) % 3 == 0)
-			out[o++] = ',';
-		out[o++] = digits[i];
-	}
-	out[o] = '\0';
-	return dg_arena_strdup(a, out);
-}
-
 /* The page's copy of the figures: every integer as text with grouped digits. */
-static json_t *for_reading(struct dg_arena *a, json_t *j)
+static json_t *for_reading(struct dg_req *r, json_t *j)
 {
 	const char *k;
 	json_t *v, *o;
 	size_t i;
 	switch (json_typeof(j)) {
-	case JSON_INTEGER: return json_string(grouped_digits(a, json_integer_value(j)));
+	case JSON_INTEGER: return json_string(dg_od_count_text(r, json_integer_value(j)));
 	case JSON_OBJECT:
 		o = json_object();
 		json_object_foreach (j, k, v)
-			json_object_set_new(o, k, for_reading(a, v));
+			json_object_set_new(o, k, for_reading(r, v));
 		return o;
 	case JSON_ARRAY:
 		o = json_array();
 		json_array_foreach (j, i, v)
-			json_array_append_new(o, for_reading(a, v));
+			json_array_append_new(o, for_reading(r, v));
 		return o;
 	default: return json_incref(j);
 	}
@@ -310,7 +293,7 @@ dg_rc dg_od_stats_page(struct dg_req *r)
 	dg_rc rc = stats_of(r, &s);
 	if (rc)
 		return rc;
-	json_t *d = for_reading(r->arena, s);
+	json_t *d = for_reading(r, s);
 	json_decref(s);
 	json_object_set_new(d, "nav", json_string("stats"));
 	json_object_set_new(d, "title", json_string(dg_t(r, "odp.stats.title")));
