@@ -46,8 +46,9 @@
 # readable on both stores and for the new-filter search on PostgreSQL.
 #
 # Environment: DGOV_BIN (build/dgov), BENCH_ROWS (1000000), BENCH_SECONDS
-# (10), BENCH_CONNECTIONS (32), BENCH_THREADS (2). Not a test: nothing here
-# asserts a time.
+# (10), BENCH_CONNECTIONS (32), BENCH_THREADS (2), BENCH_ONLY (empty, or
+# "load": only part 1, each store's load next to its peer's, nothing
+# recorded). Not a test: nothing here asserts a time.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BIN=${DGOV_BIN:-build/dgov}
@@ -56,8 +57,13 @@ SECS=${BENCH_SECONDS:-10}
 CONNS=${BENCH_CONNECTIONS:-32}
 THREADS=${BENCH_THREADS:-2}
 RES=bench-market
+ONLY=${BENCH_ONLY:-}
 . bench/common.sh
-bench_need wrk curl sqlite3 jq
+if [[ $ONLY == load ]]; then
+	bench_need sqlite3
+else
+	bench_need wrk curl sqlite3 jq
+fi
 
 now() { date +%s.%N; }
 rate() { awk -v n="$1" -v a="$2" -v b="$3" 'BEGIN {printf "%.0f", (b > a) ? n / (b - a) : 0}'; }
@@ -236,23 +242,51 @@ report() { # name load-readable load-indexed peer-load rps p99 peer-qps rps2 p99
 		"$new_goal" req/s
 }
 
-echo "# $ROWS rows ($(du -h "$CSV" | cut -f1)); search: wrk -t$THREADS -c$CONNS -d${SECS}s, filter on 2 columns, sort, offset 100, total"
-echo "# same: one query repeated; new: a third condition that changes every request"
-printf '%-11s %11s %11s %11s %6s %9s %8s %9s %6s %9s %8s %9s %6s\n' store load_rows/s +indexes \
-	store_rows/s ratio same/s p99 store/s ratio new/s p99 store/s ratio
+# load_only NAME PEER-RATE: part 1 alone (BENCH_ONLY=load): stop dgov, print the figures
+load_only() {
+	kill "$DGOV_PID"
+	wait "$DGOV_PID" 2>/dev/null || true
+	DGOV_PID=
+	printf '%-11s until readable %8s rows/s, until indexed %8s rows/s; %s %8s rows/s; ratio %s (indexed %s)\n' \
+		"$1" "$L1" "$L2" "$3" "$2" "$(ratio "$L1" "$2")" "$(ratio "$L2" "$2")"
+}
+
+if [[ $ONLY == load ]]; then
+	echo "# $ROWS rows ($(du -h "$CSV" | cut -f1)); load only: rows/s until readable and until indexed"
+else
+	echo "# $ROWS rows ($(du -h "$CSV" | cut -f1)); search: wrk -t$THREADS -c$CONNS -d${SECS}s, filter on 2 columns, sort, offset 100, total"
+	echo "# same: one query repeated; new: a third condition that changes every request"
+	printf '%-11s %11s %11s %11s %6s %9s %8s %9s %6s %9s %8s %9s %6s\n' store load_rows/s +indexes \
+		store_rows/s ratio same/s p99 store/s ratio new/s p99 store/s ratio
+fi
 
 # SQLite
 SQ=(sqlite3 "$TMP/bench.db")
 load sqlite "$TMP/bench.db" "${SQ[@]}"
-search sqlite
-fulltext sqlite
+if [[ $ONLY != load ]]; then
+	search sqlite
+	fulltext sqlite
+fi
 T=$(table_of "${SQ[@]}")
-t0=$(now)
 t0=$(now)
 sqlite3 "$TMP/peer.db" "PRAGMA journal_mode=WAL;" "PRAGMA synchronous=FULL;" \
 	"CREATE TABLE m (${COLS//DATE/TEXT});" ".import --csv --skip 1 '$CSV' m" >/dev/null
 t1=$(now)
 peer_load=$(rate "$ROWS" "$t0" "$t1")
+if [[ $ONLY == load ]]; then
+	load_only sqlite "$peer_load" "sqlite3 .import"
+	if bench_pg_start bench peer; then
+		PQ=(psql -h 127.0.0.1 -p "$PGPORT" -U postgres -d bench -Atc)
+		load postgresql "postgresql://postgres@127.0.0.1:$PGPORT/bench" "${PQ[@]}"
+		psql -q -h 127.0.0.1 -p "$PGPORT" -U postgres -d peer -c "CREATE TABLE m (_id BIGSERIAL PRIMARY KEY, $COLS)"
+		t0=$(now)
+		psql -q -h 127.0.0.1 -p "$PGPORT" -U postgres -d peer \
+			-c "\\copy m (uscc, name, kind, district, registered, capital_wan, status) FROM '$CSV' WITH (FORMAT csv, HEADER true)"
+		t1=$(now)
+		load_only postgresql "$(rate "$ROWS" "$t0" "$t1")" "psql \\copy"
+	fi
+	exit 0
+fi
 # the query on dgov's own table (with its indexes), one CLI loop per core for
 # the same seconds as wrk: each pair answers 21 lines (the count, 20 rows)
 procs=$(nproc)

@@ -163,7 +163,11 @@ static dg_rc gin_create(struct dg_db *db, const struct dg_search_index *ix)
 	return dg_db_exec(db, sql, DG_NOARGS, NULL);
 }
 
-/* The index's table, with its GIN index on PostgreSQL unless gin is false. */
+/*
+ * The index's table, with its GIN index on PostgreSQL unless gin is false;
+ * recorded as built only with it (a bulk load records it once the GIN
+ * index is there: dg_search_index_build).
+ */
 static dg_rc create(struct dg_db *db, const struct dg_search_index *ix, bool gin)
 {
 	struct dg_buf sql;
@@ -185,7 +189,7 @@ static dg_rc create(struct dg_db *db, const struct dg_search_index *ix, bool gin
 		rc = dg_db_exec(db, dg_buf_str(&sql), DG_NOARGS, NULL);
 	if (rc == DG_OK && pg && gin)
 		rc = gin_create(db, ix);
-	if (rc == DG_OK)
+	if (rc == DG_OK && gin)
 		rc = dg_search_built(db, ix->table);
 	dg_buf_release(&sql);
 	return rc;
@@ -203,7 +207,17 @@ dg_rc dg_search_create_unindexed(struct dg_db *db, const struct dg_search_index 
 
 dg_rc dg_search_index_build(struct dg_db *db, const struct dg_search_index *ix)
 {
-	return dg_db_kind(db) == DG_STORE_PG ? gin_create(db, ix) : DG_OK;
+	dg_rc rc = DG_OK;
+	if (dg_db_kind(db) == DG_STORE_PG) {
+		/*
+		 * GIN sorts its entries in maintenance_work_mem (64 MB by default)
+		 * and merges runs past it; this transaction's build gets more
+		 */
+		rc = dg_db_exec(db, "SET LOCAL maintenance_work_mem = '256MB'", DG_NOARGS, NULL);
+		if (rc == DG_OK)
+			rc = gin_create(db, ix);
+	}
+	return rc ? rc : dg_search_built(db, ix->table);
 }
 
 dg_rc dg_search_drop(struct dg_db *db, const struct dg_search_index *ix)

@@ -189,6 +189,15 @@ dg_rc dg_search_stale(struct dg_db *db, const char *name, bool *stale)
 	return rc;
 }
 
+dg_rc dg_search_ready(struct dg_db *db, const char *name, bool *ready)
+{
+	int64_t v = 0;
+	dg_rc rc = dg_db_query_int(db, "SELECT version FROM search_built WHERE name = ?",
+				   DG_ARGS(DG_VT(name)), &v);
+	*ready = rc == DG_OK && v >= DG_SEARCH_VERSION;
+	return rc == DG_ENOTFOUND ? DG_OK : rc;
+}
+
 dg_rc dg_search_built(struct dg_db *db, const char *name)
 {
 	dg_rc rc = ensure_table(db);

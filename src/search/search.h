@@ -218,6 +218,11 @@ dg_rc dg_search_copy_vals(enum dg_store_kind kind, const struct dg_search_index 
 #define DG_SEARCH_VERSION 2
 dg_rc dg_search_stale(struct dg_db *db, const char *name, bool *stale) DG_MUST;
 dg_rc dg_search_built(struct dg_db *db, const char *name) DG_MUST;
+/*
+ * For a reader: whether name's build is recorded with this version (the
+ * table search_built must exist: a reader makes nothing).
+ */
+dg_rc dg_search_ready(struct dg_db *db, const char *name, bool *ready) DG_MUST;
 /* Forget name's build (its index was dropped). */
 dg_rc dg_search_forget(struct dg_db *db, const char *name) DG_MUST;
 
@@ -229,11 +234,12 @@ dg_rc dg_search_forget(struct dg_db *db, const char *name) DG_MUST;
 dg_rc dg_search_create(struct dg_db *db, const struct dg_search_index *ix) DG_MUST;
 dg_rc dg_search_drop(struct dg_db *db, const struct dg_search_index *ix) DG_MUST;
 /*
- * For a bulk load: dg_search_create without PostgreSQL's GIN index, which
+ * For a bulk load: dg_search_create without PostgreSQL's GIN index and
+ * without recording the build (dg_search_ready says no), which
  * dg_search_index_build then builds once over every document (faster than
  * keeping it up to date row by row; queries need it: build before they
- * run). On SQLite FTS5 is its own index: create as dg_search_create,
- * and build does nothing.
+ * run) and records. On SQLite FTS5 is its own index: create makes the
+ * FTS5 table, and build only records it.
  */
 dg_rc dg_search_create_unindexed(struct dg_db *db, const struct dg_search_index *ix) DG_MUST;
 dg_rc dg_search_index_build(struct dg_db *db, const struct dg_search_index *ix) DG_MUST;

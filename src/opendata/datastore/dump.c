@@ -62,6 +62,7 @@
 #include "opendata/access/access.h"
 #include "opendata/datastore/filter.h"
 #include "opendata/datastore/datastore_int.h"
+#include "opendata/datastore/fts.h"
 #include "opendata/datastore/xlsx.h"
 
 #define PAGE         1000                /* rows one page query asks for */
@@ -673,6 +674,8 @@ static dg_rc prepare(struct dg_req *r, struct dump *d, struct dg_db *db, const c
 				      &r->err)))
 		goto out;
 	rc = dg_ds_where_q(&d->w, dg_db_kind(db), d->t.table, d->cols, d->ncols, params, &r->err);
+	if (rc == DG_OK)
+		rc = dg_ds_fts_check(db, d->t.table, &d->w, &r->err);
 out:
 	json_decref(params);
 	return rc;

@@ -58,7 +58,7 @@ dg_rc dg_ds_fts_drop(struct dg_db *db, const char *table)
 
 /*
  * A stored value's text as the API answers it (fts.h): s as the store reads
- * it back, or as a load writes it (dg_ds_fts_doc), NULL for NULL.
+ * it back, NULL for NULL.
  */
 static const char *stored_text(enum dg_ds_type t, const char *s, char buf[TEXT_MAX])
 {
@@ -174,51 +174,57 @@ static dg_rc fill_some(struct dg_db *db, const char *table, const struct dg_ds_c
 	return rc;
 }
 
-bool dg_ds_fts_from_values(const struct dg_ds_col *cols, size_t ncols)
-{
-	/* JSON is read back as the store rewrote it (PostgreSQL's jsonb) */
-	for (size_t i = 1; i < ncols; i++)
-		if (cols[i].type == DG_DS_JSON || dg_ds_is_array(cols[i].type))
-			return false;
-	return true;
-}
-
-dg_rc dg_ds_fts_doc(enum dg_store_kind kind, const struct dg_ds_col *cols, size_t ncols, int64_t id,
-		    const char *const *vals, struct dg_buf bufs[2], const char *out[2])
-{
-	const char *texts[DG_SEARCH_COLS_MAX];
-	char nums[DG_SEARCH_COLS_MAX][TEXT_MAX];
-	if (ncols - 1 > DG_SEARCH_COLS_MAX)
-		return DG_ETOOBIG;
-	for (size_t i = 1; i < ncols; i++) {
-		const char *s = vals[i - 1];
-		char *end = NULL;
-		long long v;
-		/* an int as the store answers it ("+7" and "007" are 7) */
-		if (s && cols[i].type == DG_DS_INT && (v = strtoll(s, &end, 10), !*end)) {
-			snprintf(nums[i - 1], TEXT_MAX, "%lld", v);
-			texts[i - 1] = nums[i - 1];
-			continue;
-		}
-		texts[i - 1] = stored_text(cols[i].type, s, nums[i - 1]);
-	}
-	return dg_search_copy_cols_vals(kind, id, texts, ncols - 1, bufs, out);
-}
-
-dg_rc dg_ds_fts_copy_begin(struct dg_db *db, const char *table, struct dg_copy **out)
-{
-	struct dg_ds_fts f;
-	const char *ccols[DG_SEARCH_FIELDS_MAX + 1];
-	dg_ds_fts_init(&f, table);
-	size_t nc = dg_search_copy_cols(dg_db_kind(db), &f.ix, ccols);
-	return dg_db_copy_begin(db, f.name, ccols, nc, out);
-}
-
 dg_rc dg_ds_fts_fill(struct dg_db *db, const char *table, const struct dg_ds_col *cols,
 		     size_t ncols, int64_t *after)
 {
 	long n = 0;
 	return fill_some(db, table, cols, ncols, after, 0, &n);
+}
+
+dg_rc dg_ds_fts_refill(struct dg_db *db, const char *table, const struct dg_ds_col *cols,
+		       size_t ncols, int64_t *after, long limit, long *n)
+{
+	struct dg_ds_fts f;
+	char sql[2 * DG_DS_TABLE_MAX + 160];
+	int64_t last = 0;
+	const char *doc = dg_db_kind(db) == DG_STORE_PG ? "doc" : "rowid";
+	dg_ds_fts_init(&f, table);
+	/* the last of the next limit rows: the range's end (none: the rest) */
+	snprintf(sql, sizeof sql,
+		 "SELECT \"_id\" FROM \"%s\" WHERE \"_id\" > ? ORDER BY \"_id\" LIMIT 1 OFFSET ?",
+		 table);
+	dg_rc rc =
+		dg_db_query_int(db, sql, DG_ARGS(DG_VI(*after), DG_VI((int64_t)limit - 1)), &last);
+	if (rc != DG_OK && rc != DG_ENOTFOUND)
+		return rc;
+	/* a writer's documents of these rows go: they are made again from the rows as they are */
+	snprintf(sql, sizeof sql, "DELETE FROM %s WHERE %s > ?%s", f.name, doc,
+		 rc == DG_OK ? (dg_db_kind(db) == DG_STORE_PG ? " AND doc <= ?" : " AND rowid <= ?")
+			     : "");
+	if (rc == DG_OK)
+		rc = dg_db_exec(db, sql, DG_ARGS(DG_VI(*after), DG_VI(last)), NULL);
+	else
+		rc = dg_db_exec(db, sql, DG_ARGS(DG_VI(*after)), NULL);
+	return rc ? rc : fill_some(db, table, cols, ncols, after, limit, n);
+}
+
+dg_rc dg_ds_fts_check(struct dg_db *db, const char *table, const struct dg_ds_where *w,
+		      struct dg_err *err)
+{
+	struct dg_ds_fts f;
+	bool ready = false;
+	if (w->nranks == 0) /* no q that reads the index */
+		return DG_OK;
+	dg_ds_fts_init(&f, table);
+	dg_rc rc = dg_search_ready(db, f.name, &ready);
+	if (rc != DG_OK)
+		return dg_err_set(err, rc, "The store is not available");
+	if (!ready)
+		return dg_err_field(err, DG_EINVAL, "q",
+				    "The full-text index of this table is being built (its rows "
+				    "are readable; q works once every row is indexed): try again "
+				    "in a moment");
+	return DG_OK;
 }
 
 dg_rc dg_ds_fts_unindex(struct dg_db *db, const char *table, const char *where_sql,

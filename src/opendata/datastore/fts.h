@@ -9,11 +9,13 @@
  * one column are both lookups of the same index.
  *
  * Invariant: every write of the table's rows changes its documents in the
- * same transaction: a load's batches (dg_ds_fts_fill after each COPY),
- * datastore_create's records and upserts (dg_ds_fts_put on each row
+ * same transaction: datastore_create's records and upserts (dg_ds_fts_put on each row
  * returned), deletes (dg_ds_fts_unindex before the rows go), and a
- * table's drop (dg_ds_sql_drop drops its index). The index of a table made
- * before it existed, or by an older tokenizer, is built at start
+ * table's drop (dg_ds_sql_drop drops its index). A load is the exception:
+ * its table is readable from its switch, and its index is built right after
+ * (dg_ds_fts_refill, then dg_ds_fts_index_build), q being refused until then.
+ * The index of a table made before it existed, by an older tokenizer, or
+ * by a load stopped before its index was complete, is built at start
  * (dg_datastore_fts_rebuild in datastore.h).
  *
  * Values are indexed in one form whatever the store's own text (numbers as
@@ -44,9 +46,10 @@ void dg_ds_fts_init(struct dg_ds_fts *f, const char *table);
 /* Make table's index, empty (a leftover one is dropped first). */
 dg_rc dg_ds_fts_create(struct dg_db *db, const char *table) DG_MUST;
 /*
- * For a load: make table's index without PostgreSQL's GIN (SQLite: as
- * dg_ds_fts_create), then build it once every row is in, before the table
- * is read (search.h, dg_search_create_unindexed).
+ * For a load: make table's index empty, without PostgreSQL's GIN and not
+ * recorded as built, so that q on the table is refused (dg_ds_fts_check)
+ * until dg_ds_fts_index_build, after every row is indexed, builds the GIN
+ * (SQLite: nothing to build) and records it, in its caller's transaction.
  */
 dg_rc dg_ds_fts_create_unindexed(struct dg_db *db, const char *table) DG_MUST;
 dg_rc dg_ds_fts_index_build(struct dg_db *db, const char *table) DG_MUST;
@@ -61,18 +64,24 @@ dg_rc dg_ds_fts_fill(struct dg_db *db, const char *table, const struct dg_ds_col
 		     size_t ncols, int64_t *after) DG_MUST;
 
 /*
- * For a load that makes each row's document as it writes the row (no
- * reading back): whether documents can be made from the values as written
- * (not when a column is JSON, which PostgreSQL rewrites); then the copy
- * into table's index (dg_db_copy_*, two values a row), and row id's two
- * values, from vals[i], column i+1's value as written (NULL: NULL), made in
- * bufs (dg_buf_init'ed by the caller) and pointed to by out. ETOOBIG past
- * the tokenizer's caps.
+ * For an index being built while its table is read and written (a load,
+ * after the switch): index the next limit rows after *after (in "_id"
+ * order; *after gets the last, *n their number), first removing whatever
+ * documents of that range writers put meanwhile, so that the index holds
+ * each row once, as it is. Fewer than limit: the rest of the table was
+ * indexed. Call in a transaction that holds the table's writers back.
  */
-bool dg_ds_fts_from_values(const struct dg_ds_col *cols, size_t ncols);
-dg_rc dg_ds_fts_copy_begin(struct dg_db *db, const char *table, struct dg_copy **out) DG_MUST;
-dg_rc dg_ds_fts_doc(enum dg_store_kind kind, const struct dg_ds_col *cols, size_t ncols, int64_t id,
-		    const char *const *vals, struct dg_buf bufs[2], const char *out[2]) DG_MUST;
+dg_rc dg_ds_fts_refill(struct dg_db *db, const char *table, const struct dg_ds_col *cols,
+		       size_t ncols, int64_t *after, long limit, long *n) DG_MUST;
+
+/*
+ * Before a search with q (w's ranks say it reads the index): DG_EINVAL
+ * naming q, "being built", while table's index is not complete (a load's,
+ * between its switch and dg_ds_fts_index_build); q's answers are never
+ * partial.
+ */
+dg_rc dg_ds_fts_check(struct dg_db *db, const char *table, const struct dg_ds_where *w,
+		      struct dg_err *err) DG_MUST;
 /* (Re)index the current row of rows, whose columns are cols ("_id" first). */
 dg_rc dg_ds_fts_put(struct dg_db *db, const char *table, const struct dg_ds_col *cols, size_t ncols,
 		    struct dg_rows *rows) DG_MUST;

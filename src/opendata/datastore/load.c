@@ -3,14 +3,16 @@
  *
  * Pass 1 reads the file once to count its records and infer the types.
  * Pass 2 runs on two cores: a parser thread reads, checks and converts the
- * records (and makes each row's full-text document) into chunks, and the
- * job's thread writes them through dg_db_copy_* (PostgreSQL's COPY, SQLite's
- * prepared INSERT), one transaction per batch of batch_rows() rows or
- * BATCH_BYTES of values with the job's progress. A bounded queue holds the
- * chunks between the two, so memory is a few chunks whatever the file size.
- * Bad rows (wrong number of fields, a value that does not fit an overridden
- * type) are skipped and reported by line and column unless the options ask
- * for strict, which fails the job instead.
+ * records into chunks, and the job's thread writes them through
+ * dg_db_copy_* (PostgreSQL's COPY, SQLite's prepared INSERT), one
+ * transaction per batch of batch_rows() rows or BATCH_BYTES of values with
+ * the job's progress. A bounded queue holds the chunks between the two, so
+ * memory is a few chunks whatever the file size. Bad rows (wrong number of
+ * fields, a value that does not fit an overridden type) are skipped and
+ * reported by line and column unless the options ask for strict, which
+ * fails the job instead. The switch makes the table readable; its
+ * full-text index is built right after by the same job (q is refused until
+ * then: fts.h), then the columns' indexes.
  *
  * The same passes serve a private staging load (dg_datastore_stage): strict,
  * every column text plus the record's line, into a table no DataStore
@@ -58,7 +60,7 @@ static size_t batch_rows(void)
 #define CHUNK_BYTES (4u << 20)
 #define QUEUE_MAX   4u
 
-/* Rows as written: each row's values, then (when the parser makes them) its document's two. */
+/* Rows as written: each row's values. */
 struct chunk {
 	struct chunk *next;
 	size_t nrows, nvals, nv; /* rows; values a row; values of the row being added */
@@ -103,14 +105,6 @@ struct load {
 	/* staging: the caller's callbacks, or NULL for a resource's load */
 	const struct dg_ds_stage *stage;
 	size_t ncopy; /* columns copied: ncols, and the line when staging */
-	/*
-	 * a resource's table: its columns ("_id" first); docs when the parser
-	 * makes each row's document, else the last "_id" indexed for q
-	 */
-	struct dg_ds_col *fcols;
-	enum dg_store_kind kind;
-	bool docs;
-	int64_t fts_last;
 };
 
 /* Progress total: a staged record counts twice (staged, then applied). */
@@ -278,11 +272,7 @@ static dg_rc batch_close(struct load *l, bool keep, struct dg_err *err)
 		dg_db_rollback(db);
 		return DG_OK;
 	}
-	/* documents the parser could not make: read back, in the batch's transaction */
-	if (l->fcols && !l->docs)
-		rc = dg_ds_fts_fill(db, l->table, l->fcols, l->ncols + 1, &l->fts_last);
-	if (rc == DG_OK)
-		rc = dg_job_save(l->job, l->rows + (int64_t)l->nb, progress_total(l), NULL);
+	rc = dg_job_save(l->job, l->rows + (int64_t)l->nb, progress_total(l), NULL);
 	if (rc == DG_OK)
 		rc = dg_db_commit(db);
 	if (rc != DG_OK) {
@@ -372,9 +362,8 @@ static void chunk_vals(const struct chunk *ch, size_t r, const char **out)
 		out[i] = off[i] ? ch->data + off[i] - 1 : NULL;
 }
 
-/* One checked record, as written, into the chunk; id is its "_id" (the document's key). */
-static dg_rc chunk_row(struct load *l, struct chunk *ch, const struct dg_csv_row *row, int64_t id,
-		       struct dg_buf docb[2], struct dg_err *err)
+/* One checked record, as written, into the chunk. */
+static void chunk_row(struct load *l, struct chunk *ch, const struct dg_csv_row *row)
 {
 	char line[24];
 	ch->nv = 0;
@@ -387,16 +376,7 @@ static dg_rc chunk_row(struct load *l, struct chunk *ch, const struct dg_csv_row
 		snprintf(line, sizeof line, "%ld", row->line);
 		chunk_add(ch, line);
 	}
-	if (l->docs) {
-		const char *dv[2];
-		dg_rc rc = dg_ds_fts_doc(l->kind, l->fcols, l->ncols + 1, id, l->vals, docb, dv);
-		if (rc != DG_OK)
-			return dg_err_set(err, rc, "Line %ld could not be indexed", row->line);
-		chunk_add(ch, dv[0]);
-		chunk_add(ch, dv[1]);
-	}
 	ch->line[ch->nrows++] = row->line;
-	return DG_OK;
 }
 
 /* Queue a full chunk, waiting while the queue is full; false when the writer gave up. */
@@ -455,7 +435,7 @@ static void pipe_cancel(struct pipe *p)
 
 /*
  * The parser thread: reads and checks every record after the header,
- * writes each kept one's values as stored (and its document) into chunks
+ * writes each kept one's values as stored into chunks
  * of CHUNK_ROWS rows or CHUNK_BYTES, and queues them. Bounded by the file;
  * stops early at a strict failure or when the writer cancels.
  */
@@ -465,11 +445,7 @@ static void *parse_main(void *arg)
 	struct dg_err err = {0};
 	struct dg_csv_row row;
 	struct chunk *ch = NULL;
-	struct dg_buf docb[2];
-	int64_t id = 0;
 	dg_rc rc;
-	dg_buf_init(&docb[0], 32);
-	dg_buf_init(&docb[1], 4u << 20);
 	while ((rc = dg_csv_next(l->csv, &row, &err)) == DG_OK) {
 		dg_rc chk = check_row(l, &row, &err);
 		if (chk != DG_OK && l->strict) {
@@ -479,9 +455,8 @@ static void *parse_main(void *arg)
 		if (chk != DG_OK)
 			continue;
 		if (!ch)
-			ch = chunk_new(l->ncopy + (l->docs ? 2 : 0));
-		if ((rc = chunk_row(l, ch, &row, ++id, docb, &err)) != DG_OK)
-			break;
+			ch = chunk_new(l->ncopy);
+		chunk_row(l, ch, &row);
 		if (ch->nrows < CHUNK_ROWS && ch->len < CHUNK_BYTES)
 			continue;
 		if (!pipe_push(&l->pipe, ch))
@@ -491,13 +466,11 @@ static void *parse_main(void *arg)
 	if (rc == DG_ENOTFOUND && ch && pipe_push(&l->pipe, ch))
 		ch = NULL;
 	chunk_free(ch);
-	dg_buf_release(&docb[0]);
-	dg_buf_release(&docb[1]);
 	pipe_end(&l->pipe, rc, &err);
 	return NULL;
 }
 
-/* A chunk's rows into the table, then their documents into its index, in the open batch. */
+/* A chunk's rows into the table, in the open batch. */
 static dg_rc write_chunk(struct load *l, const struct chunk *ch, const char **v, struct dg_err *err)
 {
 	struct dg_db *db = l->job->db;
@@ -515,16 +488,6 @@ static dg_rc write_chunk(struct load *l, const struct chunk *ch, const char **v,
 	}
 	dg_rc erc = dg_db_copy_end(copy, rc == DG_OK);
 	rc = rc ? rc : erc;
-	if (rc == DG_OK && l->docs) {
-		copy = NULL;
-		rc = dg_ds_fts_copy_begin(db, l->table, &copy);
-		for (r = 0; rc == DG_OK && r < ch->nrows; r++) {
-			chunk_vals(ch, r, v);
-			rc = dg_db_copy_row(copy, v + l->ncopy);
-		}
-		erc = dg_db_copy_end(copy, rc == DG_OK);
-		rc = rc ? rc : erc;
-	}
 	if (rc != DG_OK)
 		return dg_err_set(err, rc,
 				  "Rows could not be written (the batch ending at row %lld)",
@@ -532,21 +495,6 @@ static dg_rc write_chunk(struct load *l, const struct chunk *ch, const char **v,
 	l->nb += ch->nrows;
 	l->batch_bytes += ch->bytes;
 	return DG_OK;
-}
-
-/*
- * The rows "_id" 1..n in file order, as a new table numbers them (the
- * documents the parser made are keyed so): checked once at the end.
- */
-static dg_rc ids_in_step(struct load *l, struct dg_err *err)
-{
-	char sql[DG_DS_TABLE_MAX + 64];
-	int64_t top = 0;
-	snprintf(sql, sizeof sql, "SELECT COALESCE(MAX(\"_id\"), 0) FROM \"%s\"", l->table);
-	dg_rc rc = dg_db_query_int(l->job->db, sql, DG_NOARGS, &top);
-	if (rc == DG_OK && top != l->rows)
-		rc = DG_EDB;
-	return rc ? dg_err_set(err, rc, "The rows are not in step with their index") : DG_OK;
 }
 
 /*
@@ -575,7 +523,7 @@ static dg_rc pass2(struct load *l, struct dg_err *err)
 		goto out;
 	l->vals = dg_xcalloc(l->ncols + 1, sizeof *l->vals);
 	l->norm = dg_xcalloc(l->ncols, sizeof *l->norm);
-	v = dg_xcalloc(l->ncopy + 2, sizeof *v);
+	v = dg_xcalloc(l->ncopy, sizeof *v);
 	if ((rc = batch_open(l, err)) != DG_OK)
 		goto out;
 	open = true;
@@ -607,8 +555,7 @@ static dg_rc pass2(struct load *l, struct dg_err *err)
 		goto out;
 	}
 	open = false;
-	if ((rc = batch_close(l, true, err)) == DG_OK && l->docs)
-		rc = ids_in_step(l, err);
+	rc = batch_close(l, true, err);
 out:
 	if (started) {
 		pipe_cancel(&l->pipe);
@@ -661,10 +608,9 @@ static json_t *fields_json(const struct load *l, json_t *info)
 }
 
 /*
- * The full-text index's build (PostgreSQL's GIN), the switch, the old
- * table's drop and the job's result in one transaction: from its commit
- * readers see every row of the new table, and q finds them. The columns'
- * indexes follow.
+ * The switch, the old table's drop and the job's result in one
+ * transaction: from its commit readers see every row of the new table.
+ * Its full-text index (index_words) and the columns' indexes follow.
  */
 static dg_rc finish(struct load *l, json_t *fields, json_t *result, struct dg_err *err)
 {
@@ -673,10 +619,7 @@ static dg_rc finish(struct load *l, json_t *fields, json_t *result, struct dg_er
 	dg_rc rc = dg_db_begin(db);
 	if (rc != DG_OK)
 		return dg_err_set(err, rc, "The store is not available");
-	/* the index of the table's words, over every row at once, before anyone reads them */
-	rc = dg_ds_fts_index_build(db, l->table);
-	if (rc == DG_OK)
-		rc = dg_ds_sql_switch(db, l->resource_id, l->table, fields, l->rows, result, old);
+	rc = dg_ds_sql_switch(db, l->resource_id, l->table, fields, l->rows, result, old);
 	if (rc == DG_OK && old[0] && strcmp(old, l->table) != 0)
 		rc = dg_ds_sql_drop(db, old);
 	if (rc == DG_OK)
@@ -693,8 +636,74 @@ static dg_rc finish(struct load *l, json_t *fields, json_t *result, struct dg_er
 }
 
 /*
+ * The live table's full-text index, batch by batch, each batch a
+ * transaction with the job's progress (rows indexed of rows), which holds
+ * the table's writers back (PostgreSQL: the row lock their writes take;
+ * SQLite has one writer) so that dg_ds_fts_refill sees its rows as they
+ * are; the last builds the GIN index and records the index as built, from
+ * which q reads it. Stops without error when the table is no longer the
+ * resource's (replaced or dropped meanwhile). A stop or a crash leaves the
+ * index unrecorded: the retry or the start's rebuild makes it whole.
+ */
+static dg_rc index_words(struct load *l, struct dg_err *err)
+{
+	struct dg_db *db = l->job->db;
+	const char *lock =
+		dg_db_kind(db) == DG_STORE_PG
+			? "SELECT table_name FROM datastore_tables WHERE resource_id = ?"
+			  " FOR UPDATE"
+			: "SELECT table_name FROM datastore_tables WHERE resource_id = ?";
+	struct dg_ds_table t = {0};
+	struct dg_ds_col *cols = NULL;
+	size_t ncols = 0;
+	int64_t after = 0, done = 0;
+	long n = 0, batch = (long)batch_rows();
+	dg_rc rc = dg_ds_sql_lookup(db, l->resource_id, &t);
+	if (rc == DG_OK)
+		cols = dg_ds_cols(&t, &ncols);
+	while (rc == DG_OK) {
+		struct dg_rows *rows = NULL;
+		bool ours = false;
+		if ((rc = dg_db_begin(db)) != DG_OK)
+			break;
+		rc = dg_db_query(db, lock, DG_ARGS(DG_VT(l->resource_id)), &rows);
+		if (rc == DG_OK && (rc = dg_rows_next(rows)) == DG_OK)
+			ours = strcmp(dg_rows_text(rows, 0), l->table) == 0;
+		dg_rows_free(rows);
+		if (rc == DG_ENOTFOUND || (rc == DG_OK && !ours)) {
+			dg_db_rollback(db);
+			rc = DG_OK;
+			break;
+		}
+		if (rc == DG_OK)
+			rc = dg_ds_fts_refill(db, l->table, cols, ncols, &after, batch, &n);
+		done += n;
+		if (rc == DG_OK && n < batch)
+			rc = dg_ds_fts_index_build(db, l->table);
+		if (rc == DG_OK)
+			rc = dg_job_save(l->job, done, t.row_count, NULL);
+		if (rc == DG_OK)
+			rc = dg_db_commit(db);
+		if (rc != DG_OK)
+			dg_db_rollback(db);
+		if (rc != DG_OK || n < batch)
+			break;
+		if (dg_job_stopping(l->job))
+			rc = DG_EUNAVAIL;
+		else
+			batch_pause();
+	}
+	json_decref(t.fields);
+	free(cols);
+	if (rc == DG_ENOTFOUND) /* dropped meanwhile */
+		return DG_OK;
+	return rc ? dg_err_set(err, rc, "The table's words could not be indexed") : DG_OK;
+}
+
+/*
  * Is this job's table already the resource's (an attempt died after the
- * switch, while indexing)? Then only the indexes are left to build.
+ * switch, while indexing)? Then only the indexes are left to build: its
+ * full-text index unless the start's rebuild made it, and the columns'.
  */
 static dg_rc switched(struct load *l, bool *out)
 {
@@ -733,7 +742,6 @@ static void load_release(struct load *l)
 {
 	free(l->vals);
 	free(l->norm);
-	free(l->fcols);
 	free(l->cols);
 	for (size_t i = 0; l->labels && i < l->ncols; i++)
 		free(l->labels[i]);
@@ -768,7 +776,13 @@ dg_rc dg_ds_load_run(struct dg_job *job, struct dg_err *err)
 	if ((rc = switched(&l, &live)) != DG_OK)
 		goto out;
 	if (live) {
-		rc = build_indexes(&l);
+		struct dg_ds_fts f;
+		bool stale = false;
+		dg_ds_fts_init(&f, l.table);
+		if ((rc = dg_search_stale(job->db, f.name, &stale)) == DG_OK && stale)
+			rc = index_words(&l, err);
+		if (rc == DG_OK)
+			rc = build_indexes(&l);
 		goto out;
 	}
 	/* a previous attempt may have died half way: its table is ours to drop */
@@ -785,12 +799,6 @@ dg_rc dg_ds_load_run(struct dg_job *job, struct dg_err *err)
 		rc = dg_err_set(err, rc, "The table could not be created");
 		goto drop;
 	}
-	l.fcols = dg_xcalloc(l.ncols + 1, sizeof *l.fcols);
-	l.fcols[0] = (struct dg_ds_col){"_id", DG_DS_INT};
-	for (size_t i = 0; i < l.ncols; i++)
-		l.fcols[i + 1] = (struct dg_ds_col){l.names[i], l.type[i]};
-	l.kind = dg_db_kind(job->db);
-	l.docs = dg_ds_fts_from_values(l.fcols, l.ncols + 1);
 	if ((rc = pass2(&l, err)) != DG_OK)
 		goto drop;
 	fields = fields_json(&l, json_object_get(opts, "info"));
@@ -799,7 +807,8 @@ dg_rc dg_ds_load_run(struct dg_job *job, struct dg_err *err)
 			   (json_int_t)l.rows, "bad_rows", (json_int_t)l.bad, "errors", l.errors,
 			   "fields", fields, "source", "path", l.path, "options", opts);
 	if ((rc = finish(&l, fields, result, err)) == DG_OK) {
-		rc = build_indexes(&l);
+		if ((rc = index_words(&l, err)) == DG_OK)
+			rc = build_indexes(&l);
 		goto out;
 	}
 drop:

@@ -456,6 +456,8 @@ static dg_rc where_clause(struct q *q, json_t *params, struct dg_err *err)
 	if (rc == DG_OK)
 		rc = dg_ds_where_q(&q->where, dg_db_kind(q->db), q->table, q->cols, q->ncols,
 				   params, err);
+	if (rc == DG_OK)
+		rc = dg_ds_fts_check(q->db, q->table, &q->where, err);
 	return rc;
 }
 
