@@ -173,8 +173,10 @@ static const char *client_read(struct xctx *x, const char *kh, struct x_client *
  * when the id was used before, *n the minute's count. With v > 0 only if
  * the store's keys and grants are still at version v, else nothing is
  * written and *stale gets the version they are at. On PostgreSQL one
- * statement does it all; on SQLite (no writes inside WITH, and no round
- * trips to save) three, in the caller's transaction.
+ * statement does it all, its own transaction, committed lazily
+ * (set_config(..., true) lasts until that commit: no SET before and after);
+ * on SQLite (no writes inside WITH, and no round trips to save) three, in
+ * the caller's transaction, which the caller made lazy.
  */
 static dg_rc note_call(struct xctx *x, int64_t client, int64_t v, bool *seen, int64_t *n,
 		       int64_t *stale)
@@ -185,7 +187,8 @@ static dg_rc note_call(struct xctx *x, int64_t client, int64_t v, bool *seen, in
 		struct dg_rows *rows = NULL;
 		dg_rc rc = dg_db_query(
 			x->db,
-			"WITH ok AS (SELECT 1 FROM xr_version WHERE id = 1 AND (v = ? OR ? = 0)),"
+			"WITH lazy AS (SELECT set_config('synchronous_commit', 'off', true)),"
+			" ok AS (SELECT 1 FROM xr_version, lazy WHERE id = 1 AND (v = ? OR ? = 0)),"
 			" s AS (INSERT INTO xr_seen (client_id, request_id, at_ms)"
 			" SELECT CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS BIGINT) FROM ok"
 			" ON CONFLICT (client_id, request_id) DO NOTHING RETURNING 1),"
@@ -392,9 +395,9 @@ static dg_rc serve(struct dg_req *r, bool bulk)
 		return refuse(&x, code);
 	x.parsed = true;
 	x.hash = x_request_hash(r->arena, r->method, r->path, &x.c);
-	/* PostgreSQL writes them in one statement, SQLite in a transaction of a few */
-	if (dg_db_set_lazy(x.db, true) ||
-	    (dg_db_kind(x.db) == DG_STORE_SQLITE && dg_db_begin(x.db)))
+	/* PostgreSQL writes them in one lazy statement, SQLite in a lazy transaction of a few */
+	if (dg_db_kind(x.db) == DG_STORE_SQLITE &&
+	    (dg_db_set_lazy(x.db, true) || dg_db_begin(x.db)))
 		return refuse(&x, "store");
 	int64_t v = 0;
 	if ((code = check_caller(&x, &v)))
