@@ -259,19 +259,18 @@ static const char *check_caller(struct xctx *x, int64_t *v)
 		if (tries == 4)
 			return "store";
 		x_cache_client(s, kh, &cl, &found, &cv);
-		if (found) {
-			if (strcmp(cl.dept, x->c.dept) || strcmp(cl.system, x->c.system))
-				return "wrong_department";
+		if (found && !strcmp(cl.dept, x->c.dept) && !strcmp(cl.system, x->c.system)) {
 			if (note_call(x, cl.id, cv, &seen, &n, &stale))
 				return "store";
 			if (!stale)
 				break;
 		} else {
-			/* not in the copy: the copy is current, or read it again */
+			/* not in the copy, or another system's: the copy is current, or read it
+			 * again */
 			if (x_cache_version(x->db, &stale))
 				return "store";
 			if (cv && stale <= cv)
-				return "bad_key";
+				return found ? "wrong_department" : "bad_key";
 		}
 		dg_rc rc = x_cache_sync(s, x->db, stale);
 		if (rc == DG_ETOOBIG) {

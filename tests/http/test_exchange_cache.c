@@ -3,12 +3,11 @@
  * and grants (src/exchange/xcache.c), checked on every call against the
  * store's version of them: two nodes on one store (th_start_peer), each
  * with its copy warmed by a call, then a change made on the store (a grant
- * revoked through the API and by hand, a key revoked, a key rotated, a new
- * key and a new grant) must show on the very next call on both nodes. A
- * grant that ends by time is refused without any change of the store: the
- * server's day moves on (its time zone, read at each call) while the
- * version stays the same. Every refusal is audited as a success is, and
- * nothing is read. Runs on the store DGOV_TEST_DB selects.
+ * revoked through the API and by hand, a key revoked, a key rotated, a key
+ * given to another system, a new key and a new grant) must show on the very next call on both
+ * nodes. A grant that ends by time is refused without any change of the store: the server's day
+ * moves on (its time zone, read at each call) while the version stays the same. Every refusal is
+ * audited as a success is, and nothing is read. Runs on the store DGOV_TEST_DB selects.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -38,11 +37,13 @@ static struct th_srv *peer;
 static char *admin_tok;
 static int seq_ids;
 
-/* GET ONE on node s as mz/cache with key; the status, *code the refusal's code ("" if none). */
+static const char *client = "mz/cache"; /* who calls */
+
+/* GET ONE on node s as client with key; the status, *code the refusal's code ("" if none). */
 static long call_on(struct th_srv *s, const char *key, char code[32])
 {
 	char h[4][100];
-	snprintf(h[0], sizeof h[0], "X-Dgov-Client: mz/cache");
+	snprintf(h[0], sizeof h[0], "X-Dgov-Client: %s", client);
 	snprintf(h[1], sizeof h[1], "X-Dgov-Key: %s", key);
 	snprintf(h[2], sizeof h[2], "X-Dgov-Purpose: " PURPOSE);
 	snprintf(h[3], sizeof h[3], "X-Dgov-Request-Id: test-cache-%06d", ++seq_ids);
@@ -202,6 +203,26 @@ static void key_revoked(void **state)
 	reads(peer, KEY2);
 }
 
+/* A key given to another system of the department: its new holder is served at once. */
+static void key_moved(void **state)
+{
+	(void)state;
+	reads(th_shared, KEY2);
+	reads(peer, KEY2);
+	th_sql(th_shared, "UPDATE xr_clients SET system = 'cache3' WHERE dept = 'mz'"
+			  " AND system = 'cache'");
+	client = "mz/cache3";
+	reads(peer, KEY2);
+	reads(th_shared, KEY2);
+	client = "mz/cache";
+	refused(peer, KEY2, 401, "wrong_department");
+	refused(th_shared, KEY2, 401, "wrong_department");
+	th_sql(th_shared, "UPDATE xr_clients SET system = 'cache' WHERE dept = 'mz'"
+			  " AND system = 'cache3'");
+	reads(peer, KEY2);
+	reads(th_shared, KEY2);
+}
+
 static void set_tz(const char *tz)
 {
 	if (tz)
@@ -260,9 +281,9 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(additions_seen),        cmocka_unit_test(grant_revoked),
-		cmocka_unit_test(key_rotated),           cmocka_unit_test(key_revoked),
-		cmocka_unit_test(grant_expired_by_time),
+		cmocka_unit_test(additions_seen), cmocka_unit_test(grant_revoked),
+		cmocka_unit_test(key_rotated),    cmocka_unit_test(key_revoked),
+		cmocka_unit_test(key_moved),      cmocka_unit_test(grant_expired_by_time),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
