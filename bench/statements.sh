@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # bench/statements.sh - how many SQL statements one request sends to the
 # store: a package_create by a department's staff (CKAN's API) and an
-# application submitted by a resident (/api/v1/applications). PostgreSQL
+# application submitted by a resident (/api/v1/applications) and an
+# exchange lookup by a department system (/x/v1/person/{id}, the demo's
+# 民政 key; a person's record, so it also writes the resident's use line). PostgreSQL
 # logs every statement (log_statement=all); the script sends each request
 # WARM times first (so first-use work is not counted), then N times back to
 # back, and counts the statements the store logged for those, leaving out
@@ -42,6 +44,13 @@ submit() {
 	curl -sf -o /dev/null -H "Authorization: Bearer $resident" -H 'Content-Type: application/json' \
 		-d '{"item":"990100-MZ-004","answers":{"method":"social_card"}}' "$URL/api/v1/applications"
 }
+xn=0
+lookup() {
+	xn=$((xn + 1))
+	curl -sf -o /dev/null -H 'X-Dgov-Client: mz/dibao' -H 'X-Dgov-Key: demo-mz-dibao-key-0001' \
+		-H 'X-Dgov-Purpose: 990100-MZ-001' -H "X-Dgov-Request-Id: st-lookup-$xn" \
+		"$URL/x/v1/person/990100198503120313?fields=name,birth_date"
+}
 # count WORK FN: the statements of N more FN after WARM of them, a request
 count() {
 	for _ in $(seq "$WARM"); do "$2"; done
@@ -57,3 +66,4 @@ count() {
 }
 count "package_create (3 tags, 2 resources)" create
 count "application submitted (API)" submit
+count "exchange lookup (/x/v1, one record)" lookup

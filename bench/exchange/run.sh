@@ -35,7 +35,8 @@
 #
 # Environment: DGOV_BIN (build/dgov), BENCH_ROWS (1000000), BENCH_AUDIT
 # (1000000), BENCH_SECONDS (10), BENCH_CONNECTIONS (64), BENCH_THREADS (2),
-# BENCH_APPENDERS (8), BENCH_CHUNK (400000 rows a load file). Not a test:
+# BENCH_APPENDERS (8), BENCH_CHUNK (400000 rows a load file),
+# BENCH_DGOV_THREADS (dgov serve's --threads; unset: its default, 4). Not a test:
 # nothing here asserts a time.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -99,7 +100,9 @@ KEY=$("$BIN" exchange key rs bench 1000000 "${FLAGS[@]}")
 	('rs', 'household', '$FIELDS', 0, '$PURPOSE', 'bench', 'one', '2099-12-31', 'approved', '$FIELDS', 0),
 	('rs', 'household', '$FIELDS', 0, '$PURPOSE', 'bench', 'bulk', '2099-12-31', 'approved', '$FIELDS', 0)"
 t0=$(now)
-"$BIN" serve "${FLAGS[@]}" --port 0 --job-workers 1 --conn-per-addr 1000 >"$TMP/serve.out" 2>"$TMP/serve.err" &
+SERVE_THREADS=()
+[[ -n ${BENCH_DGOV_THREADS:-} ]] && SERVE_THREADS=(--threads "$BENCH_DGOV_THREADS")
+"$BIN" serve "${FLAGS[@]}" "${SERVE_THREADS[@]}" --port 0 --job-workers 1 --conn-per-addr 1000 >"$TMP/serve.out" 2>"$TMP/serve.err" &
 DGOV_PID=$!
 while :; do
 	st=$("${PQ[@]}" -d bench -Atc "SELECT COUNT(*) FILTER (WHERE state = 'failed') || ' '
@@ -237,7 +240,7 @@ verify_on sqlite "$TMP/verify.db" fill_sq
 V_SQ=$V_SECS V_SQ_RATE=$V_RATE
 
 echo "# registry: $ROWS households loaded by \`dgov exchange load\` at $LOAD rows/s (PostgreSQL)"
-echo "# lookup: wrk -t$THREADS -c$CONNS -d${SECS}s, a random key each request; store: pgbench -c$CONNS -j$THREADS -M prepared"
+echo "# lookup: wrk -t$THREADS -c$CONNS -d${SECS}s, a random key each request, dgov serve --threads ${BENCH_DGOV_THREADS:-4 (default)}; store: pgbench -c$CONNS -j$THREADS -M prepared"
 printf '%-28s %12s %10s %10s %10s\n' lookup req/s p99 dgov/peer ""
 printf '%-28s %12s %10s %10s\n' "dgov /x/v1 (audit on)" "$X_RPS" "$X_P99" ""
 printf '%-28s %12s %10s %10s\n' "PostgREST 12 (view)" "$P_RPS" "$P_P99" "$(ratio "$X_RPS" "$P_RPS")"

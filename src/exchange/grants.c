@@ -275,6 +275,61 @@ dg_rc x_requests_list(struct dg_db *db, const char *dept, bool admin, json_t **o
 	return rc;
 }
 
+/* How close the grants seen so far came to covering a call (x_grant_pick's walk). */
+struct pick {
+	int best; /* 1 purpose, 2 and in time, 3 and the mode */
+	bool any;
+};
+
+static void pick_row(struct pick *p, const struct x_grant_row *row, const char *purpose,
+		     const char *mode, const char *today, struct x_grant *g)
+{
+	int level = 0;
+	p->any = true;
+	if (strcmp(row->purpose, purpose) == 0) {
+		level = 1;
+		/* the end date is checked on every call: an expiry needs no change of the store */
+		if (strcmp(row->ends, today) >= 0) {
+			level = 2;
+			if (strcmp(mode, "one") == 0 || strcmp(row->mode, "bulk") == 0)
+				level = 3;
+		}
+	}
+	if (level > p->best || (level == 3 && p->best == 3)) {
+		p->best = level;
+		if (level == 3 && strlen(row->granted) < sizeof(g->granted)) {
+			/* several grants for the same purpose: their fields add up */
+			size_t used = strlen(g->granted);
+			snprintf(g->granted + used, sizeof(g->granted) - used, "%s%s",
+				 used ? "," : "", row->granted);
+			g->id = row->id;
+			g->clear = g->clear || row->clear;
+			g->consent = g->consent || row->consent;
+		}
+	}
+}
+
+static dg_rc pick_end(const struct pick *p, const char **why)
+{
+	static const char *const whys[] = {"wrong_purpose", "grant_expired", "wrong_mode"};
+	if (p->best == 3)
+		return DG_OK;
+	*why = p->any ? whys[p->best] : "no_grant";
+	return DG_EDENIED;
+}
+
+dg_rc x_grant_pick(const struct x_grant_row *rows, size_t n, const char *purpose, const char *mode,
+		   struct x_grant *g, const char **why)
+{
+	char today[11];
+	dg_day_format(dg_day_today(), today);
+	struct pick p = {0};
+	memset(g, 0, sizeof(*g));
+	for (size_t i = 0; i < n; i++)
+		pick_row(&p, &rows[i], purpose, mode, today, g);
+	return pick_end(&p, why);
+}
+
 dg_rc x_grant_find(struct dg_db *db, const char *dept, const char *registry, const char *purpose,
 		   const char *mode, struct x_grant *g, const char **why)
 {
@@ -284,45 +339,28 @@ dg_rc x_grant_find(struct dg_db *db, const char *dept, const char *registry, con
 	*why = "no_grant";
 	memset(g, 0, sizeof(*g));
 	dg_rc rc = dg_db_query(db,
-			       "SELECT id, purpose, mode, ends, granted, clear, consent"
-			       " FROM xr_requests"
-			       " WHERE dept = ? AND registry = ? AND granted <> ''"
-			       " AND status IN ('approved','pending') ORDER BY id",
+			       "SELECT " X_GRANT_COLS " FROM xr_requests" X_GRANT_WHERE
+			       " AND dept = ? AND registry = ? ORDER BY id",
 			       DG_ARGS(DG_VT(dept), DG_VT(registry)), &rows);
-	int best = 0; /* how close a grant came: 1 purpose, 2 and in time, 3 and the mode */
-	bool any = false;
+	struct pick p = {0};
 	while (!rc && (rc = dg_rows_next(rows)) == DG_OK) {
-		int level = 0;
-		any = true;
-		if (strcmp(dg_rows_text(rows, 1), purpose) == 0) {
-			level = 1;
-			if (strcmp(dg_rows_text(rows, 3), today) >= 0) {
-				level = 2;
-				if (strcmp(mode, "one") == 0 ||
-				    strcmp(dg_rows_text(rows, 2), "bulk") == 0)
-					level = 3;
-			}
-		}
-		if (level > best || (level == 3 && best == 3)) {
-			best = level;
-			if (level == 3 && strlen(dg_rows_text(rows, 4)) < sizeof(g->granted)) {
-				/* several grants for the same purpose: their fields add up */
-				size_t used = strlen(g->granted);
-				snprintf(g->granted + used, sizeof(g->granted) - used, "%s%s",
-					 used ? "," : "", dg_rows_text(rows, 4));
-				g->id = dg_rows_int(rows, 0);
-				g->clear = g->clear || dg_rows_int(rows, 5) != 0;
-				g->consent = g->consent || dg_rows_int(rows, 6) != 0;
-			}
-		}
+		struct x_grant_row row;
+		x_grant_row_of(rows, &row);
+		pick_row(&p, &row, purpose, mode, today, g);
 	}
 	dg_rows_free(rows);
 	if (rc != DG_ENOTFOUND)
 		return rc;
-	static const char *const whys[] = {"wrong_purpose", "grant_expired", "wrong_mode"};
-	if (best == 3)
-		return DG_OK;
-	if (any)
-		*why = whys[best];
-	return DG_EDENIED;
+	return pick_end(&p, why);
+}
+
+void x_grant_row_of(struct dg_rows *rows, struct x_grant_row *row)
+{
+	row->id = dg_rows_int(rows, 0);
+	row->purpose = dg_rows_text(rows, 1);
+	row->mode = dg_rows_text(rows, 2);
+	row->ends = dg_rows_text(rows, 3);
+	row->granted = dg_rows_text(rows, 4);
+	row->clear = dg_rows_int(rows, 5) != 0;
+	row->consent = dg_rows_int(rows, 6) != 0;
 }

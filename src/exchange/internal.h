@@ -131,6 +131,59 @@ struct x_grant {
 dg_rc x_grant_find(struct dg_db *db, const char *dept, const char *registry, const char *purpose,
 		   const char *mode, struct x_grant *g, const char **why) DG_MUST;
 bool x_list_has(const char *list, const char *name);
+/*
+ * One row of xr_requests that grants fields, as x_grant_find and the
+ * node's copy of the grants (xcache.c) read it: X_GRANT_COLS from
+ * xr_requests X_GRANT_WHERE. The strings are borrowed.
+ */
+struct x_grant_row {
+	int64_t id;
+	const char *purpose, *mode, *ends, *granted;
+	bool clear, consent;
+};
+#define X_GRANT_COLS  "id, purpose, mode, ends, granted, clear, consent, dept, registry"
+#define X_GRANT_WHERE " WHERE granted <> '' AND status IN ('approved','pending')"
+/* The current row of a query of X_GRANT_COLS (borrowed until dg_rows_next). */
+void x_grant_row_of(struct dg_rows *rows, struct x_grant_row *row);
+/* x_grant_find over rows: a department's grants for one registry, in id order. */
+dg_rc x_grant_pick(const struct x_grant_row *rows, size_t n, const char *purpose, const char *mode,
+		   struct x_grant *g, const char **why) DG_MUST;
+
+/* --- the node's copy of keys and grants (xcache.c) --- */
+
+/* A department system that holds a key, as the node's copy has it. */
+struct x_client {
+	int64_t id, rate;
+	char dept[17], system[33];
+};
+/*
+ * Forget the copy kept for store (module init: a node that opens a store
+ * starts without one, whatever a node before it kept at that address).
+ */
+void x_cache_reset(const struct dg_store *s);
+/* The version of the store's keys and grants (xr_version: raised by every change). */
+dg_rc x_cache_version(struct dg_db *db, int64_t *v) DG_MUST;
+/*
+ * Bring the copy kept for store s to version v at least: when it is older
+ * (or there is none), read the keys and grants again on db. v is a version
+ * the caller read from the store before this call. DG_ETOOBIG when the
+ * store holds too many keys or grants to keep: read them on each call.
+ */
+dg_rc x_cache_sync(struct dg_store *s, struct dg_db *db, int64_t v) DG_MUST;
+/*
+ * The client whose key hashes to key_hash in the copy: *found, *out, and
+ * the copy's version in *v (0 when there is no copy yet).
+ */
+void x_cache_client(const struct dg_store *s, const char *key_hash, struct x_client *out,
+		    bool *found, int64_t *v);
+/*
+ * x_grant_find answered from the copy, which must hold version v at least
+ * (DG_ECONFLICT when it does not: sync first). The end date is checked
+ * against today on every call.
+ */
+dg_rc x_cache_grant(const struct dg_store *s, int64_t v, const char *dept, const char *registry,
+		    const char *purpose, const char *mode, struct x_grant *g,
+		    const char **why) DG_MUST;
 
 /* --- the exchange call (xparse.c: pure, fuzzed) --- */
 

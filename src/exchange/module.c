@@ -40,6 +40,8 @@ static dg_rc init(struct dg_env *env, struct dg_err *err)
 	env->prefill_offered = x_prefill_offered;
 	env->prefill_sources = x_prefill_sources;
 	env->record_viewed = x_record_viewed;
+	/* a node that opens a store starts without a copy of its keys and grants */
+	x_cache_reset(env->store);
 	return x_schema_open(path, err);
 }
 

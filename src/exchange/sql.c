@@ -133,5 +133,35 @@ const struct dg_migration dg_exchange_migrations[] = {
 	/* a record's changes in order: what a record was at a version (incremental runs) */
 	{"exchange-005-change-keys",
 	 "CREATE INDEX xr_changes_key ON xr_changes(registry, rkey, version);"},
+	/*
+	 * The version of the keys and grants (xcache.c): raised by every
+	 * change of xr_clients or xr_requests, in its transaction, whoever
+	 * makes it, so each node's copy of them knows when it is old.
+	 */
+	{"exchange-006-key-version",
+	 "CREATE TABLE xr_version (id INTEGER PRIMARY KEY, v BIGINT NOT NULL);"
+	 "INSERT INTO xr_version (id, v) VALUES (1, 1);"
+	 "{{sqlite}}"
+	 "CREATE TRIGGER xr_clients_ins AFTER INSERT ON xr_clients"
+	 " BEGIN UPDATE xr_version SET v = v + 1 WHERE id = 1; END;"
+	 "CREATE TRIGGER xr_clients_upd AFTER UPDATE ON xr_clients"
+	 " BEGIN UPDATE xr_version SET v = v + 1 WHERE id = 1; END;"
+	 "CREATE TRIGGER xr_clients_del AFTER DELETE ON xr_clients"
+	 " BEGIN UPDATE xr_version SET v = v + 1 WHERE id = 1; END;"
+	 "CREATE TRIGGER xr_requests_ins AFTER INSERT ON xr_requests"
+	 " BEGIN UPDATE xr_version SET v = v + 1 WHERE id = 1; END;"
+	 "CREATE TRIGGER xr_requests_upd AFTER UPDATE ON xr_requests"
+	 " BEGIN UPDATE xr_version SET v = v + 1 WHERE id = 1; END;"
+	 "CREATE TRIGGER xr_requests_del AFTER DELETE ON xr_requests"
+	 " BEGIN UPDATE xr_version SET v = v + 1 WHERE id = 1; END;"
+	 "{{end}}"
+	 "{{pg}}"
+	 "CREATE FUNCTION xr_version_raise() RETURNS trigger LANGUAGE plpgsql AS"
+	 " 'BEGIN UPDATE xr_version SET v = v + 1 WHERE id = 1; RETURN NULL; END';"
+	 "CREATE TRIGGER xr_clients_version AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE"
+	 " ON xr_clients FOR EACH STATEMENT EXECUTE FUNCTION xr_version_raise();"
+	 "CREATE TRIGGER xr_requests_version AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE"
+	 " ON xr_requests FOR EACH STATEMENT EXECUTE FUNCTION xr_version_raise();"
+	 "{{end}}"},
 	{NULL, NULL},
 };

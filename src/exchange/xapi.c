@@ -148,48 +148,153 @@ static const char *hash_key(struct dg_arena *a, const char *key)
 	return hex;
 }
 
-/* The key, whose it is, a request id not seen before, and the rate. NULL when all holds. */
-static const char *check_caller(struct xctx *x)
+/* The key from the store, as before the node kept a copy (a store with too many keys). */
+static const char *client_read(struct xctx *x, const char *kh, struct x_client *cl)
 {
 	struct dg_rows *rows = NULL;
 	dg_rc rc = dg_db_query(x->db,
 			       "SELECT id, dept, system, rate_per_min FROM xr_clients"
 			       " WHERE key_hash = ? AND revoked_ms = 0",
-			       DG_ARGS(DG_VT(hash_key(x->r->arena, x->c.key))), &rows);
+			       DG_ARGS(DG_VT(kh)), &rows);
 	if (!rc)
 		rc = dg_rows_next(rows);
-	int64_t id = 0, rate = 0;
-	bool same = false;
 	if (!rc) {
-		id = dg_rows_int(rows, 0);
-		same = strcmp(dg_rows_text(rows, 1), x->c.dept) == 0 &&
-		       strcmp(dg_rows_text(rows, 2), x->c.system) == 0;
-		rate = dg_rows_int(rows, 3);
+		cl->id = dg_rows_int(rows, 0);
+		snprintf(cl->dept, sizeof cl->dept, "%s", dg_rows_text(rows, 1));
+		snprintf(cl->system, sizeof cl->system, "%s", dg_rows_text(rows, 2));
+		cl->rate = dg_rows_int(rows, 3);
 	}
 	dg_rows_free(rows);
-	if (rc == DG_ENOTFOUND)
-		return "bad_key";
-	if (rc)
-		return "store";
-	if (!same)
-		return "wrong_department";
-	x->client_id = id;
+	return rc == DG_ENOTFOUND ? "bad_key" : rc ? "store" : NULL;
+}
+
+/*
+ * Write the call's request id and count it in the minute: *seen false
+ * when the id was used before, *n the minute's count. With v > 0 only if
+ * the store's keys and grants are still at version v, else nothing is
+ * written and *stale gets the version they are at. On PostgreSQL one
+ * statement does it all, its own transaction, committed lazily
+ * (set_config(..., true) lasts until that commit: no SET before and after);
+ * on SQLite (no writes inside WITH, and no round trips to save) three, in
+ * the caller's transaction, which the caller made lazy.
+ */
+static dg_rc note_call(struct xctx *x, int64_t client, int64_t v, bool *seen, int64_t *n,
+		       int64_t *stale)
+{
+	int64_t now = dg_now_ms();
+	*stale = 0;
+	if (dg_db_kind(x->db) == DG_STORE_PG) {
+		struct dg_rows *rows = NULL;
+		dg_rc rc = dg_db_query(
+			x->db,
+			"WITH lazy AS (SELECT set_config('synchronous_commit', 'off', true)),"
+			" ok AS (SELECT 1 FROM xr_version, lazy WHERE id = 1 AND (v = ? OR ? = 0)),"
+			" s AS (INSERT INTO xr_seen (client_id, request_id, at_ms)"
+			" SELECT CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS BIGINT) FROM ok"
+			" ON CONFLICT (client_id, request_id) DO NOTHING RETURNING 1),"
+			" r AS (INSERT INTO xr_rate (client_id, minute, n)"
+			" SELECT CAST(? AS BIGINT), CAST(? AS BIGINT), 1 FROM s"
+			" ON CONFLICT (client_id, minute) DO UPDATE SET n = xr_rate.n + 1 "
+			"RETURNING n)"
+			" SELECT (SELECT v FROM xr_version WHERE id = 1), (SELECT COUNT(*) FROM "
+			"ok),"
+			" (SELECT COUNT(*) FROM s), COALESCE((SELECT n FROM r), 0)",
+			DG_ARGS(DG_VI(v), DG_VI(v), DG_VI(client), DG_VT(x->c.request_id),
+				DG_VI(now), DG_VI(client), DG_VI(now / 60000)),
+			&rows);
+		if (!rc)
+			rc = dg_rows_next(rows);
+		if (!rc) {
+			if (dg_rows_int(rows, 1) == 0)
+				*stale = dg_rows_int(rows, 0);
+			*seen = dg_rows_int(rows, 2) != 0;
+			*n = dg_rows_int(rows, 3);
+		}
+		dg_rows_free(rows);
+		return rc;
+	}
+	if (v) {
+		int64_t now_v = 0;
+		dg_rc rc = x_cache_version(x->db, &now_v);
+		if (rc)
+			return rc;
+		if (now_v != v) {
+			*stale = now_v;
+			return DG_OK;
+		}
+	}
 	int64_t changed = 0;
-	if (dg_db_exec(x->db,
-		       "INSERT INTO xr_seen (client_id, request_id, at_ms) VALUES (?, ?, ?)"
-		       " ON CONFLICT (client_id, request_id) DO NOTHING",
-		       DG_ARGS(DG_VI(id), DG_VT(x->c.request_id), DG_VI(dg_now_ms())), &changed))
-		return "store";
-	if (changed == 0)
+	dg_rc rc = dg_db_exec(x->db,
+			      "INSERT INTO xr_seen (client_id, request_id, at_ms) VALUES (?, ?, ?)"
+			      " ON CONFLICT (client_id, request_id) DO NOTHING",
+			      DG_ARGS(DG_VI(client), DG_VT(x->c.request_id), DG_VI(now)), &changed);
+	*seen = changed != 0;
+	if (rc || !*seen)
+		return rc;
+	return dg_db_query_int(x->db,
+			       "INSERT INTO xr_rate (client_id, minute, n) VALUES (?, ?, 1)"
+			       " ON CONFLICT (client_id, minute) DO UPDATE SET n = xr_rate.n + 1"
+			       " RETURNING n",
+			       DG_ARGS(DG_VI(client), DG_VI(now / 60000)), n);
+}
+
+/*
+ * The key, whose it is, a request id not seen before, and the rate. NULL
+ * when all holds; *v then gets the version of keys and grants the key was
+ * checked at (0: read from the store, not the node's copy).
+ *
+ * The key comes from the node's copy (xcache.c), checked by the version in
+ * the statement that writes the request id: a copy found older is read
+ * again and the check made again, at most a few times (a store whose keys
+ * change faster than that is answered "store", nothing written).
+ */
+static const char *check_caller(struct xctx *x, int64_t *v)
+{
+	struct dg_store *s = x->r->env->store;
+	const char *kh = hash_key(x->r->arena, x->c.key);
+	struct x_client cl = {0};
+	bool found = false, seen = false, copy = true;
+	int64_t cv = 0, stale = 0, n = 0;
+	for (int tries = 0;; tries++) {
+		if (tries == 4)
+			return "store";
+		x_cache_client(s, kh, &cl, &found, &cv);
+		if (found && !strcmp(cl.dept, x->c.dept) && !strcmp(cl.system, x->c.system)) {
+			if (note_call(x, cl.id, cv, &seen, &n, &stale))
+				return "store";
+			if (!stale)
+				break;
+		} else {
+			/* not in the copy, or another system's: the copy is current, or read it
+			 * again */
+			if (x_cache_version(x->db, &stale))
+				return "store";
+			if (cv && stale <= cv)
+				return found ? "wrong_department" : "bad_key";
+		}
+		dg_rc rc = x_cache_sync(s, x->db, stale);
+		if (rc == DG_ETOOBIG) {
+			copy = false;
+			break;
+		}
+		if (rc)
+			return "store";
+	}
+	if (!copy) {
+		const char *code = client_read(x, kh, &cl);
+		if (code)
+			return code;
+		if (strcmp(cl.dept, x->c.dept) || strcmp(cl.system, x->c.system))
+			return "wrong_department";
+		if (note_call(x, cl.id, 0, &seen, &n, &stale))
+			return "store";
+		cv = 0;
+	}
+	x->client_id = cl.id;
+	*v = cv;
+	if (!seen)
 		return "replayed";
-	int64_t n = 0;
-	if (dg_db_query_int(x->db,
-			    "INSERT INTO xr_rate (client_id, minute, n) VALUES (?, ?, 1)"
-			    " ON CONFLICT (client_id, minute) DO UPDATE SET n = xr_rate.n + 1"
-			    " RETURNING n",
-			    DG_ARGS(DG_VI(id), DG_VI(dg_now_ms() / 60000)), &n))
-		return "store";
-	return n > rate ? "over_rate" : NULL;
+	return n > cl.rate ? "over_rate" : NULL;
 }
 
 /* The official's name as initials: the first character and '*'s. */
@@ -281,7 +386,7 @@ static dg_rc serve(struct dg_req *r, bool bulk)
 	 * record). The record is then committed with the others arriving
 	 * meanwhile (dg_audit_append_group) before the answer leaves.
 	 */
-	if (dg_req_db(r, &x.db) || dg_db_set_lazy(x.db, true) || dg_db_begin(x.db)) {
+	if (dg_req_db(r, &x.db)) {
 		x.db = NULL;
 		return refuse(&x, "store");
 	}
@@ -289,9 +394,14 @@ static dg_rc serve(struct dg_req *r, bool bulk)
 		return refuse(&x, code);
 	x.parsed = true;
 	x.hash = x_request_hash(r->arena, r->method, r->path, &x.c);
-	if ((code = check_caller(&x)))
+	/* PostgreSQL writes them in one lazy statement, SQLite in a lazy transaction of a few */
+	if (dg_db_kind(x.db) == DG_STORE_SQLITE &&
+	    (dg_db_set_lazy(x.db, true) || dg_db_begin(x.db)))
+		return refuse(&x, "store");
+	int64_t v = 0;
+	if ((code = check_caller(&x, &v)))
 		return refuse(&x, code);
-	if (dg_db_commit(x.db) || dg_db_set_lazy(x.db, false))
+	if ((dg_db_in_tx(x.db) && dg_db_commit(x.db)) || dg_db_set_lazy(x.db, false))
 		return refuse(&x, "store");
 	const struct dg_entity *e = x_registry(x.registry);
 	if (!e)
@@ -314,8 +424,13 @@ static dg_rc serve(struct dg_req *r, bool bulk)
 	}
 	struct x_grant g;
 	const char *why = NULL;
+	const char *mode = bulk ? "bulk" : "one";
+	/* from the node's copy, at the version the key was checked at or later */
 	dg_rc rc =
-		x_grant_find(x.db, x.c.dept, e->name, x.c.purpose, bulk ? "bulk" : "one", &g, &why);
+		v ? x_cache_grant(r->env->store, v, x.c.dept, e->name, x.c.purpose, mode, &g, &why)
+		  : DG_ECONFLICT;
+	if (rc == DG_ECONFLICT || rc == DG_ETOOBIG)
+		rc = x_grant_find(x.db, x.c.dept, e->name, x.c.purpose, mode, &g, &why);
 	if (rc == DG_EDENIED)
 		return refuse(&x, why);
 	if (rc)

@@ -17,7 +17,11 @@
  * Views: the back office's case page, its reveal and the case read through
  * the API by staff each append a record.view audit record (who, whose record, the case as purpose)
  * and a line on the applicant's /my/data-use; another department's staff and residents are refused
- * and nothing is recorded; the chain still verifies.
+ * and nothing is recorded; the chain still verifies. A case's uploaded
+ * document opened by the department's staff is a view too: the bytes, one
+ * record naming the official and the case, a line on the applicant's
+ * /my/data-use; another department's staff and another resident are
+ * refused and nothing is recorded.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -42,6 +46,7 @@
 #define ITEM     "990100-GA-001"               /* newborn: asks for 结婚证 */
 #define MARRIAGE "%E7%BB%93%E5%A9%9A%E8%AF%81" /* 结婚证 */
 #define PNG      "\x89PNG\r\n\x1a\n0000IHDR-test-image"
+#define PDF      "%PDF-1.4\n% a document of the case\n"
 
 static int64_t count(const char *sql)
 {
@@ -436,12 +441,106 @@ static void staff_views_are_uses(void **state)
 	assert_int_equal(rep.bad_seq, 0);
 }
 
+/* zhangsan applies for the funeral subsidy (民政), its one material uploaded; the reference. */
+static char *submitted_with_document(struct th_client *c)
+{
+	struct th_resp r = {0};
+	char path[128], page[128];
+	snprintf(page, sizeof page, "/services/990100-MZ-007/apply");
+	assert_int_equal(th_post_csrf(c, page, page, "", &r), 303);
+	char *loc = th_header(&r, "Location");
+	th_resp_release(&r);
+	assert_non_null(loc);
+	const char *p = strstr(loc, "/my/cases/");
+	assert_non_null(p);
+	p += strlen("/my/cases/");
+	char *ref = strndup(p, strcspn(p, "/"));
+	free(loc);
+	snprintf(path, sizeof path, "/my/cases/%s/form/1", ref);
+	assert_int_equal(
+		th_post_csrf(c, path, path, "name=%E5%BC%A0%E4%B8%89&phone=13800000001", &r), 303);
+	th_resp_release(&r);
+	snprintf(path, sizeof path, "/my/cases/%s/form/2", ref);
+	assert_int_equal(th_post_csrf(c, path, path, "purpose=funeral", &r), 303);
+	th_resp_release(&r);
+	snprintf(path, sizeof path, "/my/cases/%s/form/3", ref);
+	assert_int_equal(th_post_multipart(c, path, path, "m1", "death.pdf", PDF, NULL, NULL, &r),
+			 303);
+	th_resp_release(&r);
+	snprintf(page, sizeof page, "/my/cases/%s/check", ref);
+	snprintf(path, sizeof path, "/my/cases/%s/submit", ref);
+	assert_int_equal(th_post_csrf(c, page, path, "", &r), 303);
+	th_resp_release(&r);
+	return ref;
+}
+
+static void staff_open_a_document(void **state)
+{
+	(void)state;
+	struct th_client *cit = th_signed_in(th_shared, DG_DEMO_CITIZEN);
+	char *ref = submitted_with_document(cit);
+	char q[400], path[160];
+	snprintf(q, sizeof q,
+		 "SELECT f.id FROM case_files f JOIN cases c ON c.id = f.case_id"
+		 " WHERE c.ref = '%s' AND c.status = 'submitted'",
+		 ref);
+	int64_t fid = count(q);
+	assert_true(fid > 0);
+	snprintf(path, sizeof path, "/cases/%s/files/%lld", ref, (long long)fid);
+	int64_t before = views(ref);
+	struct tally t;
+	tally(&t);
+
+	/* another department's staff and another resident: refused, nothing recorded */
+	assert_int_equal(status_as(DG_DEMO_STAFF2, path), 404);
+	assert_int_equal(status_as(DG_DEMO_CITIZEN2, path), 404);
+	assert_int_equal(status_as(NULL, path), 303);
+	same(&t);
+	/* the applicant opening their own document is no view by staff */
+	struct th_resp r = {0};
+	assert_int_equal(th_get(cit, path, &r), 200);
+	th_resp_release(&r);
+	same(&t);
+
+	/* the department's staff: the bytes, and one record naming the official and the case */
+	struct th_client *mz = th_signed_in(th_shared, DG_DEMO_STAFF);
+	assert_int_equal(th_get(mz, path, &r), 200);
+	assert_int_equal(r.len, strlen(PDF));
+	assert_memory_equal(r.body, PDF, strlen(PDF));
+	th_resp_release(&r);
+	th_client_free(mz);
+	assert_int_equal(views(ref), before + 1);
+	assert_int_equal(count("SELECT COUNT(*) FROM audit_log"), t.audit + 1);
+	snprintf(q, sizeof q,
+		 "SELECT COUNT(*) FROM audit_log a JOIN users u ON u.id_number_index = a.subject"
+		 " WHERE a.kind = 'record.view' AND a.purpose = '%s' AND a.actor = 'user:%lld'"
+		 " AND u.username = '" DG_DEMO_CITIZEN "' AND a.detail LIKE '%%\"file\"%%'",
+		 ref, (long long)user_id(DG_DEMO_STAFF));
+	assert_int_equal(count(q), 1);
+	assert_int_equal(count("SELECT COUNT(*) FROM xr_uses"), t.uses + 1);
+
+	/* the applicant sees who opened it, and for which case */
+	char *b = th_get_body(cit, "/my/data-use", 200);
+	assert_non_null(strstr(b, ref));
+	assert_non_null(strstr(b, "赵*"));
+	free(b);
+	/* another resident does not */
+	struct th_client *other = th_signed_in(th_shared, DG_DEMO_CITIZEN2);
+	b = th_get_body(other, "/my/data-use", 200);
+	assert_null(strstr(b, ref));
+	free(b);
+	th_client_free(other);
+	free(ref);
+	th_client_free(cit);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(certificate_as_evidence),
 		cmocka_unit_test(without_a_certificate),
 		cmocka_unit_test(staff_views_are_uses),
+		cmocka_unit_test(staff_open_a_document),
 	};
 	return cmocka_run_group_tests(tests, th_group_setup, th_group_teardown);
 }
