@@ -224,17 +224,29 @@ static dg_rc read_range(struct dg_exchange_reader *r, const struct dg_entity *e,
 			const char *hi, int64_t limit, const char *with, json_t **out,
 			struct dg_err *err)
 {
+	/* the bounds are written into the statement, not tested as (? = '' OR ...):
+	   the store then walks the key index from lo to hi and stops there, where
+	   an optional bound would have it read every record to the registry's end
+	   for each page */
+	char sql[512];
+	struct dg_val args[6];
+	size_t n = 0;
+	args[n++] = DG_VT(e->name);
+	args[n++] = DG_VT(lo);
+	snprintf(sql, sizeof sql,
+		 "SELECT rkey, subject, data, sealed FROM xr_records x WHERE registry = ? AND"
+		 " rkey > ?%s AND ended IS NULL%s ORDER BY rkey LIMIT ?",
+		 *hi ? " AND rkey <= ?" : "",
+		 with ? " AND EXISTS (SELECT 1 FROM xr_records w WHERE w.registry = ? AND"
+			" w.rkey = x.rkey AND w.ended IS NULL)"
+		      : "");
+	if (*hi)
+		args[n++] = DG_VT(hi);
+	if (with)
+		args[n++] = DG_VT(with);
+	args[n++] = DG_VI(limit);
 	struct dg_rows *rows = NULL;
-	dg_rc rc =
-		dg_db_query(r->db,
-			    "SELECT rkey, subject, data, sealed FROM xr_records x"
-			    " WHERE registry = ? AND ended IS NULL AND rkey > ?"
-			    " AND (? = '' OR rkey <= ?) AND (? = '' OR EXISTS (SELECT 1 FROM"
-			    " xr_records w WHERE w.registry = ? AND w.rkey = x.rkey"
-			    " AND w.ended IS NULL)) ORDER BY rkey LIMIT ?",
-			    DG_ARGS(DG_VT(e->name), DG_VT(lo), DG_VT(hi), DG_VT(hi),
-				    DG_VT(with ? with : ""), DG_VT(with ? with : ""), DG_VI(limit)),
-			    &rows);
+	dg_rc rc = dg_db_query(r->db, sql, args, n, &rows);
 	json_t *arr = json_array();
 	while (!rc && (rc = dg_rows_next(rows)) == DG_OK) {
 		json_t *v = values_of(r, dg_rows_text(rows, 2), dg_rows_text(rows, 3));
@@ -257,42 +269,52 @@ static dg_rc read_range(struct dg_exchange_reader *r, const struct dg_entity *e,
 	return DG_OK;
 }
 
-/* One use per subject and run (uses.c keeps one line for each). */
-static dg_rc use(struct dg_exchange_reader *r, const struct x_read *g, const char *subject)
-{
-	struct x_use u = {.subject = subject,
-			  .kind = "bulk",
-			  .dept = r->dept,
-			  .system = "rule",
-			  .official = "",
-			  .purpose = r->purpose,
-			  .registry = g->e->name,
-			  .fields = g->fields,
-			  .run = r->run,
-			  .audit_seq = g->audit_seq};
-	return x_use_add(r->db, &u);
-}
-
 /*
- * One use per record read ([[registry index, subject]...]), in one
- * transaction for the page when the caller has none open.
+ * One use per subject and run (uses.c keeps one line for each), for the
+ * records of a page ([[registry index, subject]...]): the page's subjects
+ * made distinct first (a person's records in a dozen registries are one
+ * line, named by the first registry read), then a few statements per
+ * registry, in one transaction when the caller has none open.
  */
 static dg_rc record_uses(struct dg_exchange_reader *r, json_t *uses, struct dg_err *err)
 {
-	bool own = !dg_db_in_tx(r->db);
-	dg_rc rc = own ? dg_db_begin(r->db) : DG_OK;
+	json_t *first = json_object(); /* subject -> the registry that read it first */
 	size_t k;
 	json_t *u;
 	json_array_foreach (uses, k, u) {
-		if (rc)
-			break;
-		rc = use(r, &r->rs.reg[json_integer_value(json_array_get(u, 0))],
-			 json_string_value(json_array_get(u, 1)));
+		const char *subject = json_string_value(json_array_get(u, 1));
+		if (subject && *subject && !json_object_get(first, subject))
+			json_object_set(first, subject, json_array_get(u, 0));
+	}
+	const char **subjects = dg_xcalloc(json_object_size(first) + 1, sizeof *subjects);
+	bool own = !dg_db_in_tx(r->db);
+	dg_rc rc = own ? dg_db_begin(r->db) : DG_OK;
+	for (int i = 0; !rc && i < r->rs.n; i++) {
+		size_t n = 0;
+		const char *subject;
+		json_t *reg;
+		json_object_foreach (first, subject, reg)
+			if (json_integer_value(reg) == i)
+				subjects[n++] = subject;
+		const struct x_read *g = &r->rs.reg[i];
+		struct x_use use = {.kind = "bulk",
+				    .dept = r->dept,
+				    .system = "rule",
+				    .official = "",
+				    .purpose = r->purpose,
+				    .registry = g->e->name,
+				    .fields = g->fields,
+				    .run = r->run,
+				    .audit_seq = g->audit_seq};
+		if (n)
+			rc = x_uses_add_many(r->db, &use, subjects, n);
 	}
 	if (own && rc)
 		dg_db_rollback(r->db);
 	else if (own)
 		rc = dg_db_commit(r->db);
+	free(subjects);
+	json_decref(first);
 	return rc ? dg_err_set(err, rc, "the uses of the records read could not be recorded")
 		  : DG_OK;
 }
