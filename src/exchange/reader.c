@@ -33,6 +33,7 @@
 #include "exchange/internal.h"
 
 #define PAGE    500 /* records of a registry read at once */
+#define KEYED   250 /* records read at once by key: a key is a parameter, a store takes 256 */
 #define MAX_REG X_READS_MAX
 
 struct dg_exchange_reader {
@@ -288,7 +289,7 @@ static dg_rc read_range(struct dg_exchange_reader *r, const struct dg_entity *e,
 }
 
 /*
- * Current records of registry e stored under keys[0..n) (n at most PAGE),
+ * Current records of registry e stored under keys[0..n) (n at most KEYED),
  * in key order; with a current record in registry with too (NULL: any).
  */
 static dg_rc read_keys(struct dg_exchange_reader *r, const struct dg_entity *e, const char **keys,
@@ -387,7 +388,7 @@ static dg_rc next_page(struct dg_exchange_reader *r, const char *with, struct dg
 	dg_arena_free(r->rec);
 	r->rec = dg_arena_new();
 	r->at = 0;
-	size_t nk = r->nkeys - r->kat < PAGE ? r->nkeys - r->kat : PAGE;
+	size_t nk = r->nkeys - r->kat < KEYED ? r->nkeys - r->kat : KEYED;
 	dg_rc rc = r->keyed ? read_keys(r, r->base, r->keys + r->kat, nk, with, &r->page, err)
 			    : read_range(r, r->base, r->after, "", PAGE, with, &r->page, err);
 	if (rc)
@@ -728,11 +729,11 @@ dg_rc dg_exchange_reader_links(struct dg_exchange_reader *r, int ent, int f, jso
 		if (x_id_ok(reg, id))
 			keys[n++] = x_record_key(r->env, a, reg, id);
 	dg_rc rc = DG_OK;
-	for (size_t at = 0; !rc && at < n; at += PAGE) {
+	for (size_t at = 0; !rc && at < n; at += KEYED) {
 		json_t *arr = NULL;
 		dg_arena_free(r->rec);
 		r->rec = dg_arena_new();
-		rc = read_keys(r, reg, keys + at, n - at < PAGE ? n - at : PAGE, NULL, &arr, err);
+		rc = read_keys(r, reg, keys + at, n - at < KEYED ? n - at : KEYED, NULL, &arr, err);
 		size_t k;
 		json_t *row;
 		json_array_foreach (arr, k, row) {
@@ -769,11 +770,11 @@ dg_rc dg_exchange_reader_linking(struct dg_exchange_reader *r, int ent, int f, j
 	json_object_foreach (to, id, v)
 		ids[n++] = id;
 	dg_rc rc = DG_OK;
-	struct dg_val *args = dg_xcalloc(PAGE + 2, sizeof *args);
+	struct dg_val *args = dg_xcalloc(KEYED + 2, sizeof *args);
 	struct dg_buf sql;
 	dg_buf_init(&sql, 64 * 1024);
-	for (size_t at = 0; !rc && at < n; at += PAGE) {
-		size_t k = n - at < PAGE ? n - at : PAGE, m = 0;
+	for (size_t at = 0; !rc && at < n; at += KEYED) {
+		size_t k = n - at < KEYED ? n - at : KEYED, m = 0;
 		dg_buf_reset(&sql);
 		args[m++] = DG_VT(reg->name);
 		args[m++] = DG_VT(name);
