@@ -14,8 +14,9 @@
 # 2. BENCH_CHANGES (1000) records changed through the record API (a month
 #    of income in the tax registry of the first persons the run answered),
 #    then the same run again: an incremental run (only the changed records,
-#    and those that reach them, answered afresh). Its time is set next to
-#    the full run's; issue 13's goal is <= 1 s end to end.
+#    and those the rules' steps join them to, read by key and answered
+#    afresh; the other answers copied). Its time is set next to the full
+#    run's; issue 13's goal is <= 1 s end to end.
 #
 # The population is the demo's, not bench/rule's generator: the runs read
 # the shared registries, which only the demo seed and the exchange's loads

@@ -50,6 +50,26 @@ const struct dg_rule_reader *dg_exchange_reader_rule(struct dg_exchange_reader *
 void dg_exchange_reader_close(struct dg_exchange_reader *r);
 
 /*
+ * Keyed reads, for a run that reads only what changed and what it reaches:
+ * from now on dg_data_load through r reads, of rule entity ent, only the
+ * current records whose IDs are keys of object ids (and, for the benefits'
+ * entity, only their benefits), by key, under the same grants and each a
+ * use as before; ids NULL: every record again. r keeps a reference.
+ */
+void dg_exchange_reader_only(struct dg_exchange_reader *r, int ent, json_t *ids);
+/*
+ * Following link field f of rule entity ent: into out (an object used as a
+ * set of IDs) the values f has in the current records whose IDs are keys
+ * of ids (forward), or the IDs of the current records whose f is a key of
+ * to (backward: the members of a group). Backward needs f kept in clear:
+ * DG_EUNAVAIL when it is sealed. Errors are the store's.
+ */
+dg_rc dg_exchange_reader_links(struct dg_exchange_reader *r, int ent, int f, json_t *ids,
+			       json_t *out, struct dg_err *err) DG_MUST;
+dg_rc dg_exchange_reader_linking(struct dg_exchange_reader *r, int ent, int f, json_t *to,
+				 json_t *out, struct dg_err *err) DG_MUST;
+
+/*
  * The subjects (blind indexes) whose records in any registry s reads changed
  * after version since, and the registries' newest version. *subjects is a
  * JSON array of strings, the caller's (json_decref).

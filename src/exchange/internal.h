@@ -235,6 +235,13 @@ struct x_use {
 	int64_t audit_seq;
 };
 dg_rc x_use_add(struct dg_db *db, const struct x_use *u) DG_MUST;
+/*
+ * The same use u (its subject ignored) for each of n distinct subjects, a
+ * few statements in all: a bulk reader's page. Empty subjects are skipped;
+ * a subject that already has a line for u's run gets none.
+ */
+dg_rc x_uses_add_many(struct dg_db *db, const struct x_use *u, const char *const *subjects,
+		      size_t n) DG_MUST;
 /* The uses of the resident whose blind index is subject, newest first. */
 dg_rc x_uses_of(struct dg_db *db, const char *subject, int64_t limit, json_t **out) DG_MUST;
 

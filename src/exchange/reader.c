@@ -33,6 +33,7 @@
 #include "exchange/internal.h"
 
 #define PAGE    500 /* records of a registry read at once */
+#define KEYED   250 /* records read at once by key: a key is a parameter, a store takes 256 */
 #define MAX_REG X_READS_MAX
 
 struct dg_exchange_reader {
@@ -53,6 +54,12 @@ struct dg_exchange_reader {
 	size_t at;                    /* next record in page */
 	char after[256];              /* the last key read (keys are at most 64 bytes) */
 	bool done;
+	/* keyed reads (dg_exchange_reader_only): per rule entity the IDs to read,
+	   NULL for all; for the entity being read, its keys in order and the next */
+	json_t *only[DG_MAX_ENT];
+	const char **keys;
+	size_t nkeys, kat;
+	bool keyed;
 	struct dg_rule_cell *cells;
 	char (*num)[24]; /* the text of numbers and booleans, one per cell */
 	size_t ncap;
@@ -215,26 +222,12 @@ static json_t *values_of(struct dg_exchange_reader *r, const char *clear, const 
 	return all;
 }
 
-/*
- * Current records of registry e with keys in (lo, hi] ("" hi: no bound), at
- * most limit, in key order; with a current record in registry with too
- * (NULL: any).
- */
-static dg_rc read_range(struct dg_exchange_reader *r, const struct dg_entity *e, const char *lo,
-			const char *hi, int64_t limit, const char *with, json_t **out,
-			struct dg_err *err)
+/* The rows of a query for records (rkey, subject, data, sealed) as [{key, subject, values}]. */
+static dg_rc fetch(struct dg_exchange_reader *r, const struct dg_entity *e, const char *sql,
+		   const struct dg_val *args, size_t n, json_t **out, struct dg_err *err)
 {
 	struct dg_rows *rows = NULL;
-	dg_rc rc =
-		dg_db_query(r->db,
-			    "SELECT rkey, subject, data, sealed FROM xr_records x"
-			    " WHERE registry = ? AND ended IS NULL AND rkey > ?"
-			    " AND (? = '' OR rkey <= ?) AND (? = '' OR EXISTS (SELECT 1 FROM"
-			    " xr_records w WHERE w.registry = ? AND w.rkey = x.rkey"
-			    " AND w.ended IS NULL)) ORDER BY rkey LIMIT ?",
-			    DG_ARGS(DG_VT(e->name), DG_VT(lo), DG_VT(hi), DG_VT(hi),
-				    DG_VT(with ? with : ""), DG_VT(with ? with : ""), DG_VI(limit)),
-			    &rows);
+	dg_rc rc = dg_db_query(r->db, sql, args, n, &rows);
 	json_t *arr = json_array();
 	while (!rc && (rc = dg_rows_next(rows)) == DG_OK) {
 		json_t *v = values_of(r, dg_rows_text(rows, 2), dg_rows_text(rows, 3));
@@ -257,42 +250,125 @@ static dg_rc read_range(struct dg_exchange_reader *r, const struct dg_entity *e,
 	return DG_OK;
 }
 
-/* One use per subject and run (uses.c keeps one line for each). */
-static dg_rc use(struct dg_exchange_reader *r, const struct x_read *g, const char *subject)
+/* " AND EXISTS ...": a current record in registry with too ("" when with is NULL). */
+static const char *with_clause(const char *with)
 {
-	struct x_use u = {.subject = subject,
-			  .kind = "bulk",
-			  .dept = r->dept,
-			  .system = "rule",
-			  .official = "",
-			  .purpose = r->purpose,
-			  .registry = g->e->name,
-			  .fields = g->fields,
-			  .run = r->run,
-			  .audit_seq = g->audit_seq};
-	return x_use_add(r->db, &u);
+	return with ? " AND EXISTS (SELECT 1 FROM xr_records w WHERE w.registry = ? AND"
+		      " w.rkey = x.rkey AND w.ended IS NULL)"
+		    : "";
 }
 
 /*
- * One use per record read ([[registry index, subject]...]), in one
- * transaction for the page when the caller has none open.
+ * Current records of registry e with keys in (lo, hi] ("" hi: no bound), at
+ * most limit, in key order; with a current record in registry with too
+ * (NULL: any).
+ */
+static dg_rc read_range(struct dg_exchange_reader *r, const struct dg_entity *e, const char *lo,
+			const char *hi, int64_t limit, const char *with, json_t **out,
+			struct dg_err *err)
+{
+	/* the bounds are written into the statement, not tested as (? = '' OR ...):
+	   the store then walks the key index from lo to hi and stops there, where
+	   an optional bound would have it read every record to the registry's end
+	   for each page */
+	char sql[512];
+	struct dg_val args[6];
+	size_t n = 0;
+	args[n++] = DG_VT(e->name);
+	args[n++] = DG_VT(lo);
+	snprintf(sql, sizeof sql,
+		 "SELECT rkey, subject, data, sealed FROM xr_records x WHERE registry = ? AND"
+		 " rkey > ?%s AND ended IS NULL%s ORDER BY rkey LIMIT ?",
+		 *hi ? " AND rkey <= ?" : "", with_clause(with));
+	if (*hi)
+		args[n++] = DG_VT(hi);
+	if (with)
+		args[n++] = DG_VT(with);
+	args[n++] = DG_VI(limit);
+	return fetch(r, e, sql, args, n, out, err);
+}
+
+/*
+ * Current records of registry e stored under keys[0..n) (n at most KEYED),
+ * in key order; with a current record in registry with too (NULL: any).
+ */
+static dg_rc read_keys(struct dg_exchange_reader *r, const struct dg_entity *e, const char **keys,
+		       size_t n, const char *with, json_t **out, struct dg_err *err)
+{
+	if (n == 0) { /* "IN ()" is not SQL to every store */
+		*out = json_array();
+		return DG_OK;
+	}
+	struct dg_buf sql;
+	struct dg_val *args = dg_xcalloc(n + 2, sizeof *args);
+	size_t m = 0;
+	dg_buf_init(&sql, 64 * 1024);
+	args[m++] = DG_VT(e->name);
+	dg_rc rc = dg_buf_adds(&sql, "SELECT rkey, subject, data, sealed FROM xr_records x WHERE"
+				     " registry = ? AND rkey IN (");
+	for (size_t i = 0; !rc && i < n; i++) {
+		rc = dg_buf_adds(&sql, i ? ",?" : "?");
+		args[m++] = DG_VT(keys[i]);
+	}
+	if (!rc)
+		rc = dg_buf_addf(&sql, ") AND ended IS NULL%s ORDER BY rkey", with_clause(with));
+	if (with)
+		args[m++] = DG_VT(with);
+	if (!rc)
+		rc = fetch(r, e, dg_buf_str(&sql), args, m, out, err);
+	else
+		rc = dg_err_set(err, rc, "a keyed read of %s is too long", e->name);
+	dg_buf_release(&sql);
+	free(args);
+	return rc;
+}
+
+/*
+ * One use per subject and run (uses.c keeps one line for each), for the
+ * records of a page ([[registry index, subject]...]): the page's subjects
+ * made distinct first (a person's records in a dozen registries are one
+ * line, named by the first registry read), then a few statements per
+ * registry, in one transaction when the caller has none open.
  */
 static dg_rc record_uses(struct dg_exchange_reader *r, json_t *uses, struct dg_err *err)
 {
-	bool own = !dg_db_in_tx(r->db);
-	dg_rc rc = own ? dg_db_begin(r->db) : DG_OK;
+	json_t *first = json_object(); /* subject -> the registry that read it first */
 	size_t k;
 	json_t *u;
 	json_array_foreach (uses, k, u) {
-		if (rc)
-			break;
-		rc = use(r, &r->rs.reg[json_integer_value(json_array_get(u, 0))],
-			 json_string_value(json_array_get(u, 1)));
+		const char *subject = json_string_value(json_array_get(u, 1));
+		if (subject && *subject && !json_object_get(first, subject))
+			json_object_set(first, subject, json_array_get(u, 0));
+	}
+	const char **subjects = dg_xcalloc(json_object_size(first) + 1, sizeof *subjects);
+	bool own = !dg_db_in_tx(r->db);
+	dg_rc rc = own ? dg_db_begin(r->db) : DG_OK;
+	for (int i = 0; !rc && i < r->rs.n; i++) {
+		size_t n = 0;
+		const char *subject;
+		json_t *reg;
+		json_object_foreach (first, subject, reg)
+			if (json_integer_value(reg) == i)
+				subjects[n++] = subject;
+		const struct x_read *g = &r->rs.reg[i];
+		struct x_use use = {.kind = "bulk",
+				    .dept = r->dept,
+				    .system = "rule",
+				    .official = "",
+				    .purpose = r->purpose,
+				    .registry = g->e->name,
+				    .fields = g->fields,
+				    .run = r->run,
+				    .audit_seq = g->audit_seq};
+		if (n)
+			rc = x_uses_add_many(r->db, &use, subjects, n);
 	}
 	if (own && rc)
 		dg_db_rollback(r->db);
 	else if (own)
 		rc = dg_db_commit(r->db);
+	free(subjects);
+	json_decref(first);
 	return rc ? dg_err_set(err, rc, "the uses of the records read could not be recorded")
 		  : DG_OK;
 }
@@ -312,14 +388,24 @@ static dg_rc next_page(struct dg_exchange_reader *r, const char *with, struct dg
 	dg_arena_free(r->rec);
 	r->rec = dg_arena_new();
 	r->at = 0;
-	dg_rc rc = read_range(r, r->base, r->after, "", PAGE, with, &r->page, err);
+	size_t nk = r->nkeys - r->kat < KEYED ? r->nkeys - r->kat : KEYED;
+	dg_rc rc = r->keyed ? read_keys(r, r->base, r->keys + r->kat, nk, with, &r->page, err)
+			    : read_range(r, r->base, r->after, "", PAGE, with, &r->page, err);
 	if (rc)
 		return rc;
+	r->kat += r->keyed ? nk : 0;
 	size_t n = json_array_size(r->page);
-	if (n == 0) {
+	if (n == 0 && (!r->keyed || r->kat == r->nkeys)) {
 		r->done = true;
 		return DG_OK;
 	}
+	if (n == 0)
+		return DG_OK;
+	/* a keyed page's joined records: those of the records found */
+	const char **found = dg_arena_alloc(r->rec, n * sizeof *found);
+	for (size_t i = 0; i < n; i++)
+		found[i] = dg_arena_strdup(r->rec, json_string_value(json_object_get(
+							   json_array_get(r->page, i), "key")));
 	const char *lo = dg_arena_strdup(r->rec, r->after);
 	const char *hi = dg_arena_strdup(
 		r->rec, json_string_value(json_object_get(json_array_get(r->page, n - 1), "key")));
@@ -335,7 +421,8 @@ static dg_rc next_page(struct dg_exchange_reader *r, const char *with, struct dg
 		if (!used || i == bi)
 			continue;
 		json_t *arr = NULL;
-		rc = read_range(r, r->rs.reg[i].e, lo, hi, INT64_MAX, NULL, &arr, err);
+		rc = r->keyed ? read_keys(r, r->rs.reg[i].e, found, n, NULL, &arr, err)
+			      : read_range(r, r->rs.reg[i].e, lo, hi, INT64_MAX, NULL, &arr, err);
 		if (rc)
 			break;
 		r->joined[i] = json_object();
@@ -356,6 +443,29 @@ static dg_rc next_page(struct dg_exchange_reader *r, const char *with, struct dg
 	return rc;
 }
 
+static int key_cmp(const void *x, const void *y)
+{
+	return strcmp(*(const char *const *)x, *(const char *const *)y);
+}
+
+/* Whether the read of entity ent's records (of r->base) is keyed: its keys in order. */
+static void start_keys(struct dg_exchange_reader *r, int ent)
+{
+	free(r->keys);
+	r->keys = NULL;
+	r->nkeys = r->kat = 0;
+	r->keyed = r->only[ent] != NULL;
+	if (!r->keyed)
+		return;
+	r->keys = dg_xcalloc(json_object_size(r->only[ent]) + 1, sizeof *r->keys);
+	const char *id;
+	json_t *v;
+	json_object_foreach (r->only[ent], id, v)
+		if (x_id_ok(r->base, id))
+			r->keys[r->nkeys++] = x_record_key(r->env, r->arena, r->base, id);
+	qsort(r->keys, r->nkeys, sizeof *r->keys, key_cmp);
+}
+
 static dg_rc rd_open(void *ctx, int ent, int64_t *rows, struct dg_err *err)
 {
 	struct dg_exchange_reader *r = ctx;
@@ -373,6 +483,7 @@ static dg_rc rd_open(void *ctx, int ent, int64_t *rows, struct dg_err *err)
 		r->join[j] = e->f[j].from_reg ? reg_index(r, x_registry(e->f[j].from_reg)) : -1;
 	r->after[0] = '\0';
 	r->done = false;
+	start_keys(r, ent);
 	return DG_OK;
 }
 
@@ -408,7 +519,8 @@ static void grow_cells(struct dg_exchange_reader *r, size_t n)
 static dg_rc rd_next(void *ctx, struct dg_rule_record *rec, struct dg_err *err)
 {
 	struct dg_exchange_reader *r = ctx;
-	if (!r->done && (!r->page || r->at == json_array_size(r->page))) {
+	/* a keyed page may find none of its keys (records ended): the next one then */
+	while (!r->done && (!r->page || r->at == json_array_size(r->page))) {
 		dg_rc rc = next_page(r, NULL, err);
 		if (rc)
 			return rc;
@@ -485,6 +597,7 @@ static dg_rc rd_next_benefit(void *ctx, struct dg_rule_benefit_row *b, struct dg
 		r->done = false;
 		for (int j = 0; j < DG_MAX_FIELDS; j++)
 			r->join[j] = -1;
+		start_keys(r, r->ent);
 	}
 	for (;;) {
 		if (r->bmonth) {
@@ -507,7 +620,7 @@ static dg_rc rd_next_benefit(void *ctx, struct dg_rule_benefit_row *b, struct dg
 					      : NULL;
 			continue;
 		}
-		if (!r->done && (!r->page || r->at == json_array_size(r->page))) {
+		while (!r->done && (!r->page || r->at == json_array_size(r->page))) {
 			dg_rc rc = next_page(r, r->bwith, err);
 			if (rc)
 				return rc;
@@ -575,6 +688,123 @@ dg_rc dg_exchange_reader_open(const struct dg_env *env, struct dg_db *db, const 
 	return DG_OK;
 }
 
+void dg_exchange_reader_only(struct dg_exchange_reader *r, int ent, json_t *ids)
+{
+	if (ent < 0 || ent >= r->s->ne)
+		return;
+	json_decref(r->only[ent]);
+	r->only[ent] = json_incref(ids);
+}
+
+/* Where field f of entity ent is kept: its registry and its name there. */
+static const struct dg_entity *kept(struct dg_exchange_reader *r, int ent, int f, const char **name)
+{
+	const struct dg_entity *e = &r->s->e[ent];
+	const struct dg_field *fd = &e->f[f];
+	*name = fd->from_field ? fd->from_field : fd->name;
+	return x_registry(fd->from_reg ? fd->from_reg : e->registry);
+}
+
+/* A record's ID in clear: its sealed _id when its ID is personal, else its key. */
+static const char *id_of(json_t *row)
+{
+	json_t *id = json_object_get(json_object_get(row, "values"), "_id");
+	return json_is_string(id) ? json_string_value(id)
+				  : json_string_value(json_object_get(row, "key"));
+}
+
+dg_rc dg_exchange_reader_links(struct dg_exchange_reader *r, int ent, int f, json_t *ids,
+			       json_t *out, struct dg_err *err)
+{
+	const char *name;
+	const struct dg_entity *reg = kept(r, ent, f, &name);
+	if (!reg || !r->s->e[ent].registry)
+		return DG_OK;
+	size_t n = 0, cap = json_object_size(ids);
+	const char **keys = dg_xcalloc(cap + 1, sizeof *keys);
+	struct dg_arena *a = dg_arena_new();
+	const char *id;
+	json_t *v;
+	json_object_foreach (ids, id, v)
+		if (x_id_ok(reg, id))
+			keys[n++] = x_record_key(r->env, a, reg, id);
+	dg_rc rc = DG_OK;
+	for (size_t at = 0; !rc && at < n; at += KEYED) {
+		json_t *arr = NULL;
+		dg_arena_free(r->rec);
+		r->rec = dg_arena_new();
+		rc = read_keys(r, reg, keys + at, n - at < KEYED ? n - at : KEYED, NULL, &arr, err);
+		size_t k;
+		json_t *row;
+		json_array_foreach (arr, k, row) {
+			const char *to = json_string_value(
+				json_object_get(json_object_get(row, "values"), name));
+			if (to && *to)
+				json_object_set_new(out, to, json_true());
+		}
+		json_decref(arr);
+	}
+	dg_arena_free(a);
+	free(keys);
+	return rc;
+}
+
+dg_rc dg_exchange_reader_linking(struct dg_exchange_reader *r, int ent, int f, json_t *to,
+				 json_t *out, struct dg_err *err)
+{
+	const char *name;
+	const struct dg_entity *reg = kept(r, ent, f, &name);
+	if (!reg || !r->s->e[ent].registry || json_object_size(to) == 0)
+		return DG_OK;
+	int rf = x_field(reg, name);
+	if (rf < 0 || reg->f[rf].cls >= DG_CLASS_PERSONAL)
+		return dg_err_set(err, DG_EUNAVAIL, "%s.%s is kept sealed: it cannot be looked up",
+				  reg->name, name);
+	/* the store finds the records by the link's value in their clear fields */
+	const char *field = dg_db_kind(r->db) == DG_STORE_PG ? "(data::json ->> CAST(? AS TEXT))"
+							     : "json_extract(data, '$.' || ?)";
+	const char **ids = dg_xcalloc(json_object_size(to) + 1, sizeof *ids);
+	size_t n = 0;
+	const char *id;
+	json_t *v;
+	json_object_foreach (to, id, v)
+		ids[n++] = id;
+	dg_rc rc = DG_OK;
+	struct dg_val *args = dg_xcalloc(KEYED + 2, sizeof *args);
+	struct dg_buf sql;
+	dg_buf_init(&sql, 64 * 1024);
+	for (size_t at = 0; !rc && at < n; at += KEYED) {
+		size_t k = n - at < KEYED ? n - at : KEYED, m = 0;
+		dg_buf_reset(&sql);
+		args[m++] = DG_VT(reg->name);
+		args[m++] = DG_VT(name);
+		rc = dg_buf_addf(&sql,
+				 "SELECT rkey, subject, data, sealed FROM xr_records x WHERE"
+				 " registry = ? AND ended IS NULL AND %s IN (",
+				 field);
+		for (size_t i = 0; !rc && i < k; i++) {
+			rc = dg_buf_adds(&sql, i ? ",?" : "?");
+			args[m++] = DG_VT(ids[at + i]);
+		}
+		if (!rc)
+			rc = dg_buf_adds(&sql, ") ORDER BY rkey");
+		json_t *arr = NULL;
+		dg_arena_free(r->rec);
+		r->rec = dg_arena_new();
+		if (!rc)
+			rc = fetch(r, reg, dg_buf_str(&sql), args, m, &arr, err);
+		size_t i;
+		json_t *row;
+		json_array_foreach (arr, i, row)
+			json_object_set_new(out, id_of(row), json_true());
+		json_decref(arr);
+	}
+	dg_buf_release(&sql);
+	free(args);
+	free(ids);
+	return rc;
+}
+
 const struct dg_rule_reader *dg_exchange_reader_rule(struct dg_exchange_reader *r)
 {
 	return &r->rd;
@@ -587,6 +817,9 @@ void dg_exchange_reader_close(struct dg_exchange_reader *r)
 	json_decref(r->page);
 	for (int i = 0; i < MAX_REG; i++)
 		json_decref(r->joined[i]);
+	for (int i = 0; i < DG_MAX_ENT; i++)
+		json_decref(r->only[i]);
+	free(r->keys);
 	free(r->cells);
 	free(r->num);
 	dg_arena_free(r->rec);

@@ -6,6 +6,8 @@
  */
 #include "exchange/internal.h"
 
+#include <stdio.h>
+
 #include "core/date.h"
 
 dg_rc x_use_add(struct dg_db *db, const struct x_use *u)
@@ -35,6 +37,50 @@ dg_rc x_use_add(struct dg_db *db, const struct x_use *u)
 		" SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM"
 		" xr_uses WHERE subject = ? AND run = ? AND run <> '')",
 		args, sizeof(args) / sizeof(args[0]), NULL);
+}
+
+/*
+ * At most USES_BATCH subjects to a statement: the statement's parameters
+ * (12 + one per subject) stay well under SQLite's and libpq's limits, and a
+ * page of a bulk run is a handful of statements instead of one per record.
+ */
+#define USES_BATCH 200
+
+dg_rc x_uses_add_many(struct dg_db *db, const struct x_use *u, const char *const *subjects,
+		      size_t n)
+{
+	struct dg_val args[USES_BATCH + 12];
+	char sql[400 + 4 * USES_BATCH];
+	for (size_t at = 0; at < n; at += USES_BATCH) {
+		size_t k = n - at < USES_BATCH ? n - at : USES_BATCH, m = 0;
+		int len = snprintf(sql, sizeof sql,
+				   "INSERT INTO xr_uses (subject, at_ms, kind, dept, system,"
+				   " official, purpose, registry, fields, run, audit_seq)"
+				   " SELECT v.column1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM (VALUES ");
+		args[m++] = DG_VI(dg_now_ms());
+		args[m++] = DG_VT(u->kind);
+		args[m++] = DG_VT(u->dept);
+		args[m++] = DG_VT(u->system);
+		args[m++] = DG_VT(u->official);
+		args[m++] = DG_VT(u->purpose);
+		args[m++] = DG_VT(u->registry);
+		args[m++] = DG_VT(u->fields);
+		args[m++] = DG_VT(u->run ? u->run : "");
+		args[m++] = DG_VI(u->audit_seq);
+		for (size_t i = 0; i < k; i++) {
+			len += snprintf(sql + len, sizeof sql - (size_t)len, "%s(?)", i ? "," : "");
+			args[m++] = DG_VT(subjects[at + i]);
+		}
+		/* a bulk run is one line per subject: a second page adds none */
+		snprintf(sql + len, sizeof sql - (size_t)len,
+			 ") AS v WHERE v.column1 <> '' AND NOT EXISTS (SELECT 1 FROM xr_uses w"
+			 " WHERE w.subject = v.column1 AND w.run = ? AND w.run <> '')");
+		args[m++] = DG_VT(u->run ? u->run : "");
+		dg_rc rc = dg_db_exec(db, sql, args, m, NULL);
+		if (rc)
+			return rc;
+	}
+	return DG_OK;
 }
 
 dg_rc x_uses_of(struct dg_db *db, const char *subject, int64_t limit, json_t **out)

@@ -141,6 +141,132 @@ dg_rc pr_incr_mark(const struct dg_env *env, struct dg_db *db, const struct dg_p
 	return DG_OK;
 }
 
+/* Add key k to set[e] and, when new, to the frontier fr[e]. */
+static void want(json_t **set, json_t **fr, int e, const char *k)
+{
+	if (k && *k && !json_object_get(set[e], k)) {
+		json_object_set_new(set[e], k, json_true());
+		json_object_set_new(fr[e], k, json_true());
+	}
+}
+
+/* The changed records and the records their links pointed at before. */
+static void seed(const struct dg_schema *s, json_t *changes, json_t **set, json_t **fr)
+{
+	size_t i;
+	json_t *ch;
+	json_array_foreach (changes, i, ch) {
+		const char *reg = json_string_value(json_object_get(ch, "registry"));
+		const char *id = json_string_value(json_object_get(ch, "id"));
+		json_t *before = json_object_get(ch, "before");
+		for (int e = 0; reg && id && e < s->ne; e++) {
+			if (!reads(s, e, reg))
+				continue;
+			want(set, fr, e, id);
+			for (int f = 0; json_is_object(before) && f < s->e[e].nf; f++) {
+				const struct dg_field *fd = &s->e[e].f[f];
+				const char *name;
+				if (fd->ty == TY_LINK && kept_in(&s->e[e], fd, reg, &name))
+					want(set, fr, fd->link_ent,
+					     json_string_value(json_object_get(before, name)));
+			}
+		}
+	}
+}
+
+/* Move each of from's keys into set[e] and fr[e] when new; from is emptied. */
+static void merge(json_t *from, json_t **set, json_t **fr, int e)
+{
+	const char *k;
+	json_t *v;
+	json_object_foreach (from, k, v)
+		want(set, fr, e, k);
+	json_object_clear(from);
+}
+
+dg_rc pr_incr_keys(const struct dg_env *env, struct dg_db *db, const struct dg_program *p,
+		   struct dg_exchange_reader *xr, int64_t since, json_t **keys, struct dg_err *err)
+{
+	const struct dg_schema *s = p->schema;
+	json_t *changes = NULL, *set[DG_MAX_ENT] = {0}, *fr[DG_MAX_ENT] = {0};
+	int64_t newest = 0;
+	dg_rc rc = dg_exchange_changes_since(env, db, s, since, &changes, &newest, err);
+	if (rc)
+		return rc;
+	for (int e = 0; e < s->ne; e++) {
+		set[e] = json_object();
+		fr[e] = json_object();
+	}
+	seed(s, changes, set, fr);
+	json_decref(changes);
+	bool(*links)[DG_MAX_FIELDS] = dg_xcalloc(DG_MAX_ENT, sizeof *links);
+	bool(*groups)[16] = dg_xcalloc(DG_MAX_ENT, sizeof *groups);
+	dg_rule_steps(p, links, groups);
+	/* a group of e is its members' link to e, followed the other way */
+	for (int e = 0; e < s->ne; e++)
+		for (int g = 0; g < s->e[e].ng; g++)
+			if (groups[e][g])
+				links[s->e[e].g[g].member_ent][s->e[e].g[g].link_field] = true;
+	/*
+	 * Every step the rules take, both ways, until nothing new is wanted: the
+	 * records that reach a changed one (whose answers may differ) and all
+	 * they reach in turn (what their answers are worked out from). Each pass
+	 * follows the steps from the records new in the pass before, so it ends
+	 * after as many passes as the longest chain of steps.
+	 */
+	json_t *next[DG_MAX_ENT], *found = json_object();
+	for (int e = 0; e < s->ne; e++)
+		next[e] = json_object();
+	for (bool more = true; !rc && more;) {
+		more = false;
+		for (int e = 0; !rc && e < s->ne; e++)
+			for (int f = 0; !rc && f < s->e[e].nf; f++) {
+				if (!links[e][f] || s->e[e].f[f].ty != TY_LINK)
+					continue;
+				int to = s->e[e].f[f].link_ent;
+				rc = dg_exchange_reader_links(xr, e, f, fr[e], found, err);
+				if (!rc) {
+					const char *k;
+					json_t *v;
+					json_object_foreach (found, k, v)
+						if (!json_object_get(set[to], k))
+							json_object_set_new(next[to], k,
+									    json_true());
+					json_object_clear(found);
+					rc = dg_exchange_reader_linking(xr, e, f, fr[to], found,
+									err);
+				}
+				if (!rc) {
+					const char *k;
+					json_t *v;
+					json_object_foreach (found, k, v)
+						if (!json_object_get(set[e], k))
+							json_object_set_new(next[e], k,
+									    json_true());
+					json_object_clear(found);
+				}
+			}
+		for (int e = 0; !rc && e < s->ne; e++) {
+			json_object_clear(fr[e]);
+			merge(next[e], set, fr, e);
+			more = more || json_object_size(fr[e]) > 0;
+		}
+	}
+	for (int e = 0; e < s->ne; e++) {
+		if (!rc) {
+			dg_exchange_reader_only(xr, e, set[e]);
+			keys[e] = json_incref(set[e]);
+		}
+		json_decref(set[e]);
+		json_decref(fr[e]);
+		json_decref(next[e]);
+	}
+	json_decref(found);
+	free(links);
+	free(groups);
+	return rc;
+}
+
 void pr_incr_free(uint8_t **dirty)
 {
 	for (int e = 0; e < DG_MAX_ENT; e++) {

@@ -76,15 +76,26 @@ dg_rc pr_run_start(struct dg_db *db, const char *code, dg_day ref, bool full, in
 
 struct dg_intern;
 struct dg_data;
+/* A run that may read only what changed since the run before (incr.c). */
+struct pr_keyed {
+	int64_t since; /* the run before's registries' version; 0: read everything */
+	bool *on;      /* set when only the records wanted were read */
+	json_t **keys; /* DG_MAX_ENT: the IDs wanted per entity (the caller decrefs them) */
+};
+
 /*
  * The registries' records for program p, through the exchange under dept's
  * bulk grants (use names the reader in each record's use), or from the CSV
  * folder $DGOV_PROACTIVE_DATA; source ("exchange" or "csv") says which.
- * NULL with err's message when they cannot be read (run.c).
+ * With keyed (may be NULL) and its since, only the records an incremental
+ * run needs (pr_incr_keys), when they can be found by key. NULL with err's
+ * message when they cannot be read (run.c).
  */
+struct pr_keyed;
 struct dg_data *pr_load_data(struct dg_job *job, const struct dg_program *p,
 			     struct dg_intern *codes, const char *dept, const char *use,
-			     char *source, size_t n, struct dg_err *err);
+			     const struct pr_keyed *keyed, char *source, size_t n,
+			     struct dg_err *err);
 
 /*
  * A run of policy code for ref done at once in db's open transaction, with
@@ -108,6 +119,19 @@ dg_rc pr_incr_mark(const struct dg_env *env, struct dg_db *db, const struct dg_p
 		   const struct dg_data *d, int64_t since, uint8_t **dirty,
 		   struct dg_err *err) DG_MUST;
 void pr_incr_free(uint8_t **dirty);
+struct dg_exchange_reader;
+/*
+ * The records a run after version since must read, set on xr as keyed
+ * reads (dg_exchange_reader_only): those changed since, those the links of
+ * changed records pointed at then, and every record reached from them by
+ * the links and groups p's rules follow, both ways, as the data is now.
+ * keys[e] (DG_MAX_ENT, the caller's) gets the IDs wanted of entity e. DG_EUNAVAIL when a link that
+ * must be followed backward is kept sealed (the run then reads everything); otherwise errors are
+ * the exchange's. Nothing is set on xr on error.
+ */
+dg_rc pr_incr_keys(const struct dg_env *env, struct dg_db *db, const struct dg_program *p,
+		   struct dg_exchange_reader *xr, int64_t since, json_t **keys,
+		   struct dg_err *err) DG_MUST;
 
 /* The job kinds: one run, and the daily scheduler. */
 dg_rc pr_run_job(struct dg_job *job, struct dg_err *err);

@@ -138,6 +138,10 @@ struct run_ctx {
 	bool incremental;
 	int64_t reg_version, since, reread;
 	uint8_t *dirty[DG_MAX_ENT];
+	/* keyed (pr_load_data): only the records the changes reach were read, keys[e]
+	   the IDs wanted; the others' answers are copied from prev in bulk */
+	bool keyed;
+	json_t *keys[DG_MAX_ENT];
 	struct pr_tie *ties; /* sorted by entity and row */
 	size_t nties;
 	int district[DG_MAX_ENT]; /* each entity's district field (takeup.c), -1: none */
@@ -154,7 +158,8 @@ struct run_ctx {
  */
 struct dg_data *pr_load_data(struct dg_job *job, const struct dg_program *p,
 			     struct dg_intern *codes, const char *dept, const char *use,
-			     char *source, size_t n, struct dg_err *err)
+			     const struct pr_keyed *keyed, char *source, size_t n,
+			     struct dg_err *err)
 {
 	const char *dir = getenv("DGOV_PROACTIVE_DATA");
 	if (dir && *dir) {
@@ -172,6 +177,13 @@ struct dg_data *pr_load_data(struct dg_job *job, const struct dg_program *p,
 	if (dg_exchange_reader_open(job->env, job->db, p->schema, dept, p->rules[0].id, use, &xr,
 				    err))
 		return NULL;
+	if (keyed && keyed->since > 0) {
+		struct dg_err ke = {0};
+		if (pr_incr_keys(job->env, job->db, p, xr, keyed->since, keyed->keys, &ke))
+			dg_warn("proactive: %s reads every record: %s", use, ke.msg);
+		else
+			*keyed->on = true;
+	}
 	struct dg_data *d = dg_data_load(p->schema, codes, dg_exchange_reader_rule(xr), err);
 	dg_exchange_reader_close(xr);
 	return d;
@@ -222,6 +234,9 @@ static dg_rc load_run(struct run_ctx *c, struct dg_err *err)
 	return rc ? dg_err_set(err, rc, "the run could not be read") : DG_OK;
 }
 
+static dg_rc prev_since(struct run_ctx *c, int64_t *since, struct dg_err *err);
+static dg_rc plan(struct run_ctx *c, int64_t since, struct dg_err *err);
+
 static dg_rc prepare(struct run_ctx *c, char *source, size_t n, struct dg_err *err)
 {
 	c->p = pr_compile(c->job->env, c->code, c->rule_text, strlen(c->rule_text));
@@ -236,7 +251,12 @@ static dg_rc prepare(struct run_ctx *c, char *source, size_t n, struct dg_err *e
 	if (!c->job->env || dg_exchange_changes_since(c->job->env, c->job->db, c->p->schema, 0,
 						      NULL, &c->reg_version, &ve))
 		c->reg_version = 0;
-	c->data = pr_load_data(c->job, c->p, &c->codes, c->dept, use, source, n, err);
+	int64_t since = 0;
+	dg_rc rc = prev_since(c, &since, err);
+	if (rc)
+		return rc;
+	struct pr_keyed keyed = {.since = since, .on = &c->keyed, .keys = c->keys};
+	c->data = pr_load_data(c->job, c->p, &c->codes, c->dept, use, &keyed, source, n, err);
 	c->read_ms = dg_mono_ms() - t0;
 	if (strcmp(source, "exchange") != 0)
 		c->reg_version = 0; /* a folder of CSV files has no change log */
@@ -257,7 +277,7 @@ static dg_rc prepare(struct run_ctx *c, char *source, size_t n, struct dg_err *e
 		c->total += c->data->t[c->p->rules[i].ent].n;
 	for (int e = 0; e < c->p->schema->ne; e++)
 		c->district[e] = pr_district_field(&c->p->schema->e[e]);
-	return DG_OK;
+	return plan(c, since, err);
 }
 
 /*
@@ -266,15 +286,14 @@ static dg_rc prepare(struct run_ctx *c, char *source, size_t n, struct dg_err *e
  * asked for, nor when the run before did not finish, did not read the
  * registries at a known version, was of another version of the policy (its
  * rules or parameters changed) or for another date (ages and periods move
- * with the date). A change log that cannot be read makes the run full.
+ * with the date). *since gets the version the run before read (0: none).
  */
-static dg_rc plan(struct run_ctx *c, struct dg_err *err)
+static dg_rc prev_since(struct run_ctx *c, int64_t *since, struct dg_err *err)
 {
+	*since = 0;
 	if (c->full || !c->prev || !c->reg_version)
 		return DG_OK;
 	struct dg_rows *rows = NULL;
-	bool same = false;
-	int64_t since = 0;
 	dg_rc rc = dg_db_query(c->job->db,
 			       "SELECT b.reg_version FROM pr_runs b JOIN pr_runs r ON r.id = ?"
 			       " WHERE b.id = ? AND b.state = 'done' AND b.source = 'exchange'"
@@ -282,20 +301,32 @@ static dg_rc plan(struct run_ctx *c, struct dg_err *err)
 			       DG_ARGS(DG_VI(c->run), DG_VI(c->prev)), &rows);
 	if (!rc)
 		rc = dg_rows_next(rows);
-	if (!rc) {
-		since = dg_rows_int(rows, 0);
-		same = since > 0;
-	}
+	if (!rc)
+		*since = dg_rows_int(rows, 0) > 0 ? dg_rows_int(rows, 0) : 0;
 	dg_rows_free(rows);
 	if (rc && rc != DG_ENOTFOUND)
 		return dg_err_set(err, rc, "the run before could not be read");
-	if (!same)
+	return DG_OK;
+}
+
+/*
+ * An incremental run (prev_since found the version the run before read):
+ * which of the records read must be answered afresh. A change log that
+ * cannot be read makes the run full, or, when only some records were read,
+ * fails it for its job to try again.
+ */
+static dg_rc plan(struct run_ctx *c, int64_t since, struct dg_err *err)
+{
+	if (!since || !c->reg_version)
 		return DG_OK;
 	struct dg_err e = {0};
 	if (pr_incr_mark(c->job->env, c->job->db, c->p, c->data, since, c->dirty, &e)) {
 		dg_warn("proactive: run %lld answers every record afresh: %s", (long long)c->run,
 			e.msg);
 		pr_incr_free(c->dirty);
+		if (c->keyed)
+			return dg_err_set(err, DG_EUNAVAIL,
+					  "the registries' changes could not be read");
 		return DG_OK;
 	}
 	c->incremental = true;
@@ -502,6 +533,123 @@ static dg_rc carry(struct run_ctx *c, int ri, int64_t row, bool *fresh, struct d
 	return rc ? dg_err_set(err, rc, "an answer could not be carried forward") : DG_OK;
 }
 
+/*
+ * A keyed run (only what the changes reach was read): every answer of the
+ * run before copied at once, with who they are about but the accounts tied
+ * by hand or as agents, which are tied afresh as they are now. The records
+ * read then replace their copies (drop_copy) where they must be answered
+ * afresh, and those wanted but no longer in the registries lose theirs.
+ */
+static dg_rc copy_prev(struct run_ctx *c)
+{
+	struct dg_db *db = c->job->db;
+	dg_rc rc = dg_db_exec(
+		db,
+		"INSERT INTO pr_results (run_id, rule, ent, rid, rid_sealed, outcome, amount,"
+		" blocking, missing, explain, district) SELECT ?, rule, ent, rid, rid_sealed,"
+		" outcome, amount, blocking, missing, explain, district FROM pr_results WHERE"
+		" run_id = ? AND outcome <> 'ABSENT'",
+		DG_ARGS(DG_VI(c->run), DG_VI(c->prev)), NULL);
+	if (!rc)
+		rc = dg_db_exec(db,
+				"INSERT INTO pr_who (subject, run_id, rule, rid, user_id) SELECT"
+				" subject, ?, rule, rid, 0 FROM pr_who WHERE run_id = ? AND"
+				" user_id = 0",
+				DG_ARGS(DG_VI(c->run), DG_VI(c->prev)), NULL);
+	struct dg_rows *rows = NULL;
+	json_t *ties = json_array();
+	if (!rc)
+		rc = dg_db_query(db,
+				 "SELECT user_id, ent, rid FROM pr_subjects UNION ALL SELECT id,"
+				 " '', uscc FROM users WHERE uscc <> ''",
+				 DG_NOARGS, &rows);
+	while (!rc && (rc = dg_rows_next(rows)) == DG_OK)
+		json_array_append_new(ties,
+				      json_pack("[Iss]", (json_int_t)dg_rows_int(rows, 0),
+						dg_rows_text(rows, 1), dg_rows_text(rows, 2)));
+	dg_rows_free(rows);
+	if (rc == DG_ENOTFOUND)
+		rc = DG_OK;
+	size_t i;
+	json_t *t;
+	json_array_foreach (ties, i, t) {
+		if (rc)
+			break;
+		struct dg_arena *a = dg_arena_new();
+		int64_t user = json_integer_value(json_array_get(t, 0));
+		const char *ent = json_string_value(json_array_get(t, 1));
+		const char *rid = dg_pii_index(&c->job->env->keys, a, "id",
+					       json_string_value(json_array_get(t, 2)));
+		rc = dg_db_exec(db,
+				"INSERT INTO pr_who (subject, run_id, rule, rid, user_id) SELECT ?,"
+				" run_id, rule, rid, ? FROM pr_results WHERE run_id = ? AND rid = ?"
+				" AND (? = '' OR ent = ?) ON CONFLICT DO NOTHING",
+				DG_ARGS(DG_VT(dg_arena_printf(a, "user:%lld", (long long)user)),
+					DG_VI(user), DG_VI(c->run), DG_VT(rid), DG_VT(ent),
+					DG_VT(ent)),
+				NULL);
+		dg_arena_free(a);
+	}
+	json_decref(ties);
+	return rc;
+}
+
+/* The copied answer of the record with ID id to rule ri, and who it is about. */
+static dg_rc drop_copy(struct run_ctx *c, int ri, const char *id)
+{
+	struct dg_arena *a = dg_arena_new();
+	const char *rid = dg_pii_index(&c->job->env->keys, a, "id", id);
+	const char *rule = c->p->rules[ri].id;
+	dg_rc rc = dg_db_exec(c->job->db,
+			      "DELETE FROM pr_results WHERE run_id = ? AND rule = ? AND rid = ?",
+			      DG_ARGS(DG_VI(c->run), DG_VT(rule), DG_VT(rid)), NULL);
+	if (!rc)
+		rc = dg_db_exec(c->job->db,
+				"DELETE FROM pr_who WHERE run_id = ? AND rule = ? AND rid = ?",
+				DG_ARGS(DG_VI(c->run), DG_VT(rule), DG_VT(rid)), NULL);
+	dg_arena_free(a);
+	return rc;
+}
+
+/* The records wanted that the registries no longer hold: no answer in this run. */
+static dg_rc drop_gone(struct run_ctx *c)
+{
+	dg_rc rc = DG_OK;
+	for (int ri = 0; !rc && ri < c->p->nrules; ri++) {
+		int e = c->p->rules[ri].ent;
+		const char *id;
+		json_t *v;
+		json_object_foreach (c->keys[e], id, v) {
+			if (rc)
+				break;
+			if (dg_data_find(c->data, e, id, strlen(id)) < 0)
+				rc = drop_copy(c, ri, id);
+		}
+	}
+	return rc;
+}
+
+/* A keyed run's counts, from its answers (most were copied, not counted one by one). */
+static dg_rc recount(struct run_ctx *c)
+{
+	dg_rc rc = dg_db_query_int(c->job->db,
+				   "SELECT COUNT(*) FROM pr_results WHERE run_id = ? AND"
+				   " outcome <> 'ABSENT'",
+				   DG_ARGS(DG_VI(c->run)), &c->done);
+	if (!rc)
+		rc = dg_db_query_int(c->job->db,
+				     "SELECT COUNT(*) FROM pr_results WHERE run_id = ? AND"
+				     " outcome = 'ELIGIBLE'",
+				     DG_ARGS(DG_VI(c->run)), &c->eligible);
+	if (!rc)
+		rc = dg_db_query_int(c->job->db,
+				     "SELECT COUNT(*) FROM pr_results WHERE run_id = ? AND"
+				     " outcome = 'UNKNOWN'",
+				     DG_ARGS(DG_VI(c->run)), &c->unknown);
+	c->total = c->done;
+	return rc;
+}
+
 /* Every rule's records, BATCH answers to a transaction, with progress. */
 static dg_rc answer_all(struct run_ctx *c, struct dg_err *err)
 {
@@ -516,12 +664,20 @@ static dg_rc answer_all(struct run_ctx *c, struct dg_err *err)
 	if (!rc)
 		rc = dg_db_exec(db, "UPDATE pr_runs SET state = 'running' WHERE id = ?",
 				DG_ARGS(DG_VI(c->run)), NULL);
+	if (!rc && c->keyed)
+		rc = copy_prev(c);
+	if (!rc && c->keyed)
+		rc = drop_gone(c);
 	for (int ri = 0; !rc && ri < c->p->nrules; ri++) {
 		int64_t n = c->data->t[c->p->rules[ri].ent].n;
 		int ent = c->p->rules[ri].ent;
 		for (int64_t row = 0; !rc && row < n; row++) {
 			bool fresh = true;
-			if (c->incremental && !c->dirty[ent][row])
+			if (c->keyed && !c->dirty[ent][row])
+				fresh = false; /* its copy stands */
+			else if (c->keyed)
+				rc = drop_copy(c, ri, dg_data_id(c->data, ent, row));
+			else if (c->incremental && !c->dirty[ent][row])
 				rc = carry(c, ri, row, &fresh, err);
 			if (!rc && fresh) {
 				rc = answer(c, ri, row, err);
@@ -540,6 +696,8 @@ static dg_rc answer_all(struct run_ctx *c, struct dg_err *err)
 				rc = dg_err_set(err, DG_EUNAVAIL, "the node is stopping");
 		}
 	}
+	if (!rc && c->keyed)
+		rc = recount(c);
 	if (rc) {
 		if (!c->inline_tx)
 			dg_db_rollback(db);
@@ -783,8 +941,6 @@ static dg_rc run_exec(struct dg_job *job, int64_t run, bool inline_tx, struct dg
 	if (!rc)
 		rc = prepare(&c, source, sizeof source, err);
 	if (!rc)
-		rc = plan(&c, err);
-	if (!rc)
 		rc = load_ties(&c, err);
 	if (!rc && !inline_tx)
 		rc = dg_job_save(job, 0, c.total, NULL);
@@ -803,6 +959,8 @@ static dg_rc run_exec(struct dg_job *job, int64_t run, bool inline_tx, struct dg
 	dg_code_free(c.cc);
 	dg_data_free(c.data);
 	pr_incr_free(c.dirty);
+	for (int e = 0; e < DG_MAX_ENT; e++)
+		json_decref(c.keys[e]);
 	free(c.ties);
 	dg_intern_release(&c.codes);
 	if (c.p)

@@ -363,7 +363,7 @@ dg_rc pr_whatif_job(struct dg_job *job, struct dg_err *err)
 	}
 	char use[48];
 	snprintf(use, sizeof use, "proactive-whatif-%lld", (long long)id);
-	d = pr_load_data(job, p, &codes, dept, use, source, sizeof source, err);
+	d = pr_load_data(job, p, &codes, dept, use, NULL, source, sizeof source, err);
 	if (!d) {
 		char why[sizeof err->msg];
 		snprintf(why, sizeof why, "%s",

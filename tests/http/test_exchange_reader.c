@@ -572,6 +572,91 @@ static void monthly_exchange(void **state)
 			  "'dibao' AND registry = 'tax'");
 }
 
+/*
+ * A keyed read (dg_exchange_reader_only) gives exactly the records asked
+ * for that the registries hold, values and all, however many statements it
+ * takes (more than a store's parameters in one), and follows a link both
+ * ways: a person's household, and a household's members.
+ */
+static void keyed_read(void **state)
+{
+	(void)state;
+	struct dg_program *p = policies();
+	const struct dg_schema *s = p->schema;
+	struct dg_app *app = th_app(th_shared);
+	struct dg_db *db = NULL;
+	struct dg_intern codes;
+	struct dg_err err = {0};
+	dg_intern_init(&codes);
+	assert_int_equal(dg_db_get(app->env.store, &db), DG_OK);
+	struct dg_data *all = read_registries(db, s, &codes, "mz", "dibao", "test-all", &err);
+	assert_non_null(all);
+	int pe = dg_schema_entity(s, "person"), he = dg_schema_entity(s, "household");
+	int hf = dg_schema_field(s, pe, "household");
+	assert_true(pe >= 0 && he >= 0 && hf >= 0);
+	assert_true(all->t[pe].n > 300);
+	/* nine persons in ten (more than one statement's keys), and an ID no registry has */
+	json_t *ids = json_object();
+	int64_t asked = 0;
+	for (int64_t row = 0; row < all->t[pe].n; row++)
+		if (row % 10) {
+			json_object_set_new(ids, dg_data_id(all, pe, row), json_true());
+			asked++;
+		}
+	assert_true(asked > 250);
+	json_object_set_new(ids, "110101190001010000", json_true());
+	struct dg_exchange_reader *r = NULL;
+	assert_int_equal(
+		dg_exchange_reader_open(&app->env, db, s, "mz", "dibao", "test-keyed", &r, &err),
+		DG_OK);
+	for (int e = 0; e < s->ne; e++) {
+		json_t *none = json_object();
+		dg_exchange_reader_only(r, e, e == pe ? ids : none);
+		json_decref(none);
+	}
+	/* the households of the first persons, and all their members */
+	json_t *first = json_object(), *hh = json_object(), *members = json_object();
+	json_object_set_new(first, dg_data_id(all, pe, 1), json_true());
+	assert_int_equal(dg_exchange_reader_links(r, pe, hf, first, hh, &err), DG_OK);
+	assert_int_equal(json_object_size(hh), 1);
+	assert_int_equal(dg_exchange_reader_linking(r, pe, hf, hh, members, &err), DG_OK);
+	int64_t hrow = dg_data_find(all, he, json_object_iter_key(json_object_iter(hh)),
+				    strlen(json_object_iter_key(json_object_iter(hh))));
+	assert_true(hrow >= 0);
+	int g = dg_schema_group(s, he, "members");
+	assert_true(g >= 0);
+	assert_int_equal((int64_t)json_object_size(members),
+			 all->t[he].goff[g][hrow + 1] - all->t[he].goff[g][hrow]);
+	assert_non_null(json_object_get(members, dg_data_id(all, pe, 1)));
+	struct dg_data *some = dg_data_load(s, &codes, dg_exchange_reader_rule(r), &err);
+	dg_exchange_reader_close(r);
+	assert_non_null(some);
+	assert_int_equal(some->t[pe].n, asked);
+	assert_int_equal(some->t[he].n, 0);
+	for (int64_t row = 0; row < some->t[pe].n; row++) {
+		const char *id = dg_data_id(some, pe, row);
+		int64_t at = dg_data_find(all, pe, id, strlen(id));
+		assert_true(at >= 0 && at % 10 != 0);
+		for (int f = 0; f < s->e[pe].nf; f++)
+			if (!s->e[pe].f[f].monthly && s->e[pe].f[f].ty != TY_LINK) {
+				assert_int_equal(some->t[pe].col[f].k[row],
+						 all->t[pe].col[f].k[at]);
+				if (some->t[pe].col[f].k[row])
+					assert_int_equal(some->t[pe].col[f].v[row],
+							 all->t[pe].col[f].v[at]);
+			}
+	}
+	json_decref(ids);
+	json_decref(first);
+	json_decref(hh);
+	json_decref(members);
+	dg_data_free(some);
+	dg_data_free(all);
+	dg_intern_release(&codes);
+	dg_db_put(db);
+	dg_program_free(p);
+}
+
 static int setup(void **state)
 {
 	if (th_group_setup(state))
@@ -615,7 +700,7 @@ int main(void)
 		cmocka_unit_test(demo_finds_people), cmocka_unit_test(same_as_csv),
 		cmocka_unit_test(refused),           cmocka_unit_test(one_line_per_run),
 		cmocka_unit_test(changed_since),     cmocka_unit_test(monthly_records),
-		cmocka_unit_test(monthly_exchange),
+		cmocka_unit_test(monthly_exchange),  cmocka_unit_test(keyed_read),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -175,9 +175,22 @@ static void run_equals_engine(void **state)
 	dg_data_free(d);
 	dg_intern_release(&codes);
 	dg_program_free(p);
-	/* the run's one use per subject shows on "who used my data" */
-	assert_true(th_sql_int(th_shared, "SELECT COUNT(*) FROM xr_uses WHERE run LIKE"
-					  " 'proactive-run-%'") > 0);
+	/* the run's one use per subject shows on "who used my data": every resident
+	   whose record it read, each once however many registries and pages held them */
+	snprintf(sql, sizeof sql,
+		 "SELECT COUNT(*) FROM xr_uses WHERE run = 'proactive-run-%lld' AND kind = 'bulk'"
+		 " AND dept = 'mz' AND system = 'rule'",
+		 (long long)run);
+	int64_t uses = th_sql_int(th_shared, sql);
+	snprintf(sql, sizeof sql,
+		 "SELECT COUNT(DISTINCT subject) FROM xr_uses WHERE run = 'proactive-run-%lld'",
+		 (long long)run);
+	assert_int_equal(th_sql_int(th_shared, sql), uses);
+	int64_t subjects =
+		th_sql_int(th_shared, "SELECT COUNT(DISTINCT subject) FROM xr_records WHERE"
+				      " ended IS NULL AND subject <> ''");
+	assert_true(subjects > 200); /* more than one statement's worth (uses.c) */
+	assert_int_equal(uses, subjects);
 }
 
 /* zhangsan is among the registries' persons: the answers about her and her household. */

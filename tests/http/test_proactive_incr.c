@@ -6,11 +6,14 @@
  * - the first run of a policy is full; a second run of the same version
  *   for the same date re-reads only the records changed in the registries
  *   since (none: every answer carried forward);
- * - after an income change, an ended person, a new person and a person who
- *   moved to another household, an incremental run's answers equal a full
- *   run's over the same data exactly, explanation and all (outcome, amount,
- *   conditions, the values used), for a household rule (dibao, which sums
- *   its members) and a person rule (elderly_allowance);
+ * - with nothing changed it reads nothing: no resident's record is read;
+ * - after an income change, a change in a member of a household, an ended
+ *   person, a new person and a person who moved to another household, an
+ *   incremental run's answers equal a full run's over the same data
+ *   exactly, explanation and all (outcome, amount, conditions, the values
+ *   used), for a household rule (dibao, which sums its members) and a person
+ *   rule (elderly_allowance); it reads those records and what they reach by
+ *   key, far fewer than a full run;
  * - another date, a new version of the policy, or {"full": true} make a run
  *   full; a "full" that is not true or false is refused and starts nothing;
  * - the policy's page says which runs were incremental.
@@ -84,6 +87,15 @@ static json_t *counts_of(int64_t run)
 	json_t *c = json_incref(json_object_get(j, "counts"));
 	json_decref(j);
 	return c;
+}
+
+/* The residents whose records run read (one use each, on "who used my data"). */
+static int64_t read_by(int64_t run)
+{
+	char sql[128];
+	snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM xr_uses WHERE run = 'proactive-run-%lld'",
+		 (long long)run);
+	return th_sql_int(th_shared, sql);
 }
 
 static const char *mode_of(json_t *counts)
@@ -243,6 +255,9 @@ static void first_full_then_carried(void **state)
 		assert_int_equal(json_integer_value(json_object_get(c, "newly_eligible")), 0);
 		json_decref(c);
 		same_answers(first, again);
+		/* and nothing was read: no record of anyone */
+		assert_true(read_by(first) > 0);
+		assert_int_equal(read_by(again), 0);
 	}
 }
 
@@ -280,6 +295,22 @@ static void changes_equal_full(void **state)
 		}
 	}
 	assert_non_null(ended);
+	/* a member of a fourth household of two or more earns less: dibao sums its members */
+	const char *member = NULL;
+	json_object_foreach (ps, k, v) {
+		const char *hh = json_string_value(v);
+		if (*hh && members(ps, hh) >= 2 && strcmp(hh, from) && strcmp(hh, to) &&
+		    strcmp(k, earner) && strcmp(k, ended) &&
+		    strcmp(hh, json_string_value(json_object_get(ps, earner))) &&
+		    strcmp(hh, json_string_value(json_object_get(ps, ended)))) {
+			member = k;
+			break;
+		}
+	}
+	assert_non_null(member);
+	write_record("tax", member, "",
+		     json_pack("{s:{s:s,s:s,s:s}}", "values", "income@2026-09", "0.00",
+			       "income@2026-10", "0.00", "income@2026-11", "0.00"));
 	char born[19];
 	new_id(ps, born);
 	write_record("person", mover, "", json_pack("{s:{s:s}}", "values", "household", to));
@@ -307,6 +338,10 @@ static void changes_equal_full(void **state)
 		assert_string_equal(mode_of(c), "full");
 		json_decref(c);
 		same_answers(incr, full);
+		/* the incremental run read the changed records and what they reach, by key:
+		   some residents' records, far fewer than the full run's */
+		assert_true(read_by(incr) > 0);
+		assert_true(read_by(incr) * 4 < read_by(full));
 	}
 	/* the ended person is no longer answered; the new one is */
 	struct dg_arena *a = dg_arena_new();
