@@ -184,6 +184,17 @@ static void merge(json_t *from, json_t **set, json_t **fr, int e)
 	json_object_clear(from);
 }
 
+/* Move each of found's keys not yet in set into next; found is emptied. */
+static void take_new(json_t *found, json_t *set, json_t *next)
+{
+	const char *k;
+	json_t *v;
+	json_object_foreach (found, k, v)
+		if (!json_object_get(set, k))
+			json_object_set_new(next, k, json_true());
+	json_object_clear(found);
+}
+
 dg_rc pr_incr_keys(const struct dg_env *env, struct dg_db *db, const struct dg_program *p,
 		   struct dg_exchange_reader *xr, int64_t since, json_t **keys, struct dg_err *err)
 {
@@ -226,25 +237,12 @@ dg_rc pr_incr_keys(const struct dg_env *env, struct dg_db *db, const struct dg_p
 				int to = s->e[e].f[f].link_ent;
 				rc = dg_exchange_reader_links(xr, e, f, fr[e], found, err);
 				if (!rc) {
-					const char *k;
-					json_t *v;
-					json_object_foreach (found, k, v)
-						if (!json_object_get(set[to], k))
-							json_object_set_new(next[to], k,
-									    json_true());
-					json_object_clear(found);
+					take_new(found, set[to], next[to]);
 					rc = dg_exchange_reader_linking(xr, e, f, fr[to], found,
 									err);
 				}
-				if (!rc) {
-					const char *k;
-					json_t *v;
-					json_object_foreach (found, k, v)
-						if (!json_object_get(set[e], k))
-							json_object_set_new(next[e], k,
-									    json_true());
-					json_object_clear(found);
-				}
+				if (!rc)
+					take_new(found, set[e], next[e]);
 			}
 		for (int e = 0; !rc && e < s->ne; e++) {
 			json_object_clear(fr[e]);
