@@ -25,6 +25,7 @@
 #include "http/server.h"
 
 static struct dg_server *srv;
+static atomic_bool slow_started; /* the /slow handler has begun */
 static char updir[64];
 
 /*
@@ -98,6 +99,7 @@ static void dispatch(void *ctx, struct dg_req *r)
 	if (strcmp(r->path, "/nothing") == 0)
 		return; /* the server must answer 500 itself */
 	if (strcmp(r->path, "/slow") == 0) {
+		atomic_store(&slow_started, true);
 		usleep(300 * 1000);
 		dg_reply_bytes(r, 200, "text/plain; charset=utf-8", "slow", 4);
 		return;
@@ -572,8 +574,13 @@ static void graceful_stop(void **state)
 	srv = s2;
 	unsigned port = dg_server_port(s2);
 	pthread_t t;
+	atomic_store(&slow_started, false);
 	assert_int_equal(pthread_create(&t, NULL, slow_request, NULL), 0);
-	usleep(100 * 1000);
+	/* stop only once the request is being answered (a busy machine may start the thread late)
+	 */
+	for (int i = 0; i < 2000 && !atomic_load(&slow_started); i++)
+		usleep(5 * 1000);
+	assert_true(atomic_load(&slow_started));
 	dg_server_stop(s2, 5000);
 	pthread_join(t, NULL);
 	assert_int_equal(slow_resp.status, 200);
