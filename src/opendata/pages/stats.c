@@ -296,7 +296,7 @@ static json_t *for_reading(struct dg_req *r, json_t *j)
 	json_t *v, *o;
 	size_t i;
 	switch (json_typeof(j)) {
-	case JSON_INTEGER: return json_string(dg_od_count_text(r, json_integer_value(j)));
+	case JSON_INTEGER: return json_string(dg_count_text(r, json_integer_value(j)));
 	case JSON_OBJECT:
 		o = json_object();
 		json_object_foreach (j, k, v)
