@@ -199,6 +199,14 @@ const struct dg_migration dg_opendata_migrations[] = {
 	 " AND (g.id = t.id OR g.name = t.name))"
 	 " AND NOT EXISTS (SELECT 1 FROM od_packages p WHERE p.theme = t.name);"
 	 "UPDATE od_catalog_state SET version = version + 1 WHERE id = 1;"},
+	/*
+	 * search documents hold their group's and organisation's names
+	 * (catalog/index.c): every document is written again at start, and
+	 * kept searches are counted again
+	 */
+	{"opendata-013-search-group-names",
+	 "DELETE FROM search_built WHERE name = 'od_search';"
+	 "UPDATE od_catalog_state SET version = version + 1 WHERE id = 1;"},
 	{NULL, NULL},
 };
 
