@@ -51,8 +51,10 @@
 # nothing recorded; "q": each store's table loaded by dgov as in part 1
 # (not timed against a peer), then only part 4, its ratios recorded as in
 # a full run: the way to take the full-text figure on a large table, where
-# parts 1-3 would take over an hour). Not a test: nothing here asserts a
-# time.
+# parts 1-3 would take over an hour), BENCH_STORES (with BENCH_ONLY=q:
+# "sqlite postgresql", or one of them, so that two runs, one a store, load
+# their 10M-row tables at once: a load is not a figure there). Not a test:
+# nothing here asserts a time.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BIN=${DGOV_BIN:-build/dgov}
@@ -62,6 +64,7 @@ CONNS=${BENCH_CONNECTIONS:-32}
 THREADS=${BENCH_THREADS:-2}
 RES=bench-market
 ONLY=${BENCH_ONLY:-}
+STORES=${BENCH_STORES:-sqlite postgresql}
 . bench/common.sh
 if [[ $ONLY == load ]]; then
 	bench_need sqlite3
@@ -360,13 +363,17 @@ fi
 
 # SQLite
 SQ=(sqlite3 "$TMP/bench.db")
-load sqlite "$TMP/bench.db" "${SQ[@]}"
 if [[ $ONLY == q ]]; then
-	echo "# sqlite: loaded by dgov, $L1 rows/s until readable, $L2 until indexed" >&2
-	fulltext sqlite
-	T=$(table_of "${SQ[@]}")
-	ft_sqlite
-	if bench_pg_start bench; then
+	if [[ " $STORES " == *" sqlite "* ]]; then
+		load sqlite "$TMP/bench.db" "${SQ[@]}"
+		echo "# sqlite: loaded by dgov, $L1 rows/s until readable, $L2 until indexed" >&2
+		fulltext sqlite
+		T=$(table_of "${SQ[@]}")
+		ft_sqlite
+	fi
+	if [[ " $STORES " != *" postgresql "* ]]; then
+		:
+	elif bench_pg_start bench; then
 		PQ=(psql -h 127.0.0.1 -p "$PGPORT" -U postgres -d bench -Atc)
 		load postgresql "postgresql://postgres@127.0.0.1:$PGPORT/bench" "${PQ[@]}"
 		echo "# postgresql: loaded by dgov, $L1 rows/s until readable, $L2 until indexed" >&2
@@ -379,6 +386,7 @@ if [[ $ONLY == q ]]; then
 	echo "# load at the end: $(uptime | sed 's/.*load average: //')"
 	exit 0
 fi
+load sqlite "$TMP/bench.db" "${SQ[@]}"
 if [[ $ONLY != load ]]; then
 	search sqlite
 	fulltext sqlite
