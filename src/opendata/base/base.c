@@ -204,7 +204,7 @@ const struct dg_migration dg_opendata_migrations[] = {
 	 * (catalog/index.c): every document is written again at start, and
 	 * kept searches are counted again
 	 */
-	{"opendata-013-search-group-names",
+	{"opendata-014-search-group-names",
 	 "DELETE FROM search_built WHERE name = 'od_search';"
 	 "UPDATE od_catalog_state SET version = version + 1 WHERE id = 1;"},
 	{NULL, NULL},
