@@ -457,15 +457,28 @@ dg_rc dg_audit_append_async(struct dg_store *s, const struct dg_audit_rec *rec,
 	struct pending *p = dg_xcalloc(1, sizeof(*p));
 	dg_rc rc = row_of(rec, &p->w, &p->detail);
 	struct group *g = rc ? NULL : group_of(s);
-	if (!rc && !g)
-		rc = DG_EUNAVAIL;
 	if (rc) {
 		free(p->detail);
 		free(p);
 		return rc;
 	}
-	p->async = true;
 	p->then = then;
+	if (!g) {
+		/* no queue left for this store: a batch of one, written here */
+		struct dg_db *db = NULL;
+		rc = dg_db_get(s, &db);
+		if (!rc) {
+			write_batch(db, p);
+			rc = p->rc;
+		}
+		dg_db_put(db);
+		free(p->detail);
+		int64_t seq = p->w.seq;
+		free(p);
+		done(ctx, rc, rc ? 0 : seq);
+		return DG_OK;
+	}
+	p->async = true;
 	p->done_fn = done;
 	p->ctx = ctx;
 	pthread_mutex_lock(&g->mu);
