@@ -136,6 +136,49 @@ static bool fits(const char *s)
 	return strlen(s) <= DG_AUDIT_FIELD_MAX;
 }
 
+/*
+ * Insert rows w[0..n) (seq set, hashes in hex[i]) in statements of chunks[]
+ * rows, the largest that fit first: a batch of 100 is 32 + 32 + 32 + 2 + 2,
+ * so a batch costs a few round trips, not one a record, and the store's
+ * statement cache holds four shapes of it. 32 rows of 8 columns is the
+ * most parameters a statement takes (256, the PostgreSQL store's cap).
+ */
+static const size_t chunks[] = {32, 8, 2, 1};
+#define ROW_COLS  8
+#define CHUNK_MAX 32
+
+static dg_rc insert_rows(struct dg_db *db, struct row *const *w, char (*hex)[HASH_HEX + 1],
+			 size_t n)
+{
+	struct dg_val args[CHUNK_MAX * ROW_COLS];
+	char sql[128 + CHUNK_MAX * 32];
+	dg_rc rc = DG_OK;
+	for (size_t at = 0, c = 0; !rc && at < n;) {
+		while (chunks[c] > n - at)
+			c++;
+		size_t k = chunks[c], m = 0;
+		int len = snprintf(sql, sizeof sql,
+				   "INSERT INTO audit_log (seq, at_ms, kind, actor, subject,"
+				   " purpose, detail, hash) VALUES ");
+		for (size_t i = 0; i < k; i++) {
+			const struct row *r = w[at + i];
+			len += snprintf(sql + len, sizeof sql - (size_t)len,
+					"%s(?, ?, ?, ?, ?, ?, ?, ?)", i ? ", " : "");
+			args[m++] = DG_VI(r->seq);
+			args[m++] = DG_VI(r->at_ms);
+			args[m++] = DG_VT(r->kind);
+			args[m++] = DG_VT(r->actor);
+			args[m++] = DG_VT(r->subject);
+			args[m++] = DG_VT(r->purpose);
+			args[m++] = DG_VT(r->detail);
+			args[m++] = DG_VT(hex[at + i]);
+		}
+		rc = dg_db_exec(db, sql, args, m, NULL);
+		at += k;
+	}
+	return rc;
+}
+
 /* Chain rows w[0..n) after the head and insert them, in db's open transaction. */
 static dg_rc append_rows(struct dg_db *db, struct row *const *w, size_t n)
 {
@@ -152,30 +195,27 @@ static dg_rc append_rows(struct dg_db *db, struct row *const *w, size_t n)
 		return rc == DG_ENOTFOUND ? DG_EINTERNAL : rc;
 	}
 	int64_t first = dg_rows_int(rows, 0) - (int64_t)n + 1;
-	char prev[HASH_HEX + 1], hex[HASH_HEX + 1];
+	char prev[HASH_HEX + 1];
 	snprintf(prev, sizeof prev, "%s", dg_rows_text(rows, 1));
 	dg_rows_free(rows);
-	for (size_t i = 0; !rc && i < n; i++) {
+	char(*hex)[HASH_HEX + 1] = dg_xcalloc(n, sizeof *hex);
+	for (size_t i = 0; i < n; i++) {
 		struct row *r = w[i];
 		r->seq = first + (int64_t)i;
-		if (record_hash(prev, r, hex)) {
+		if (record_hash(i ? hex[i - 1] : prev, r, hex[i])) {
 			dg_error("audit: the head's hash is not a hash; the log needs `dgov "
 				 "audit verify`");
+			free(hex);
 			return DG_EINTERNAL;
 		}
-		const char *h = hex;
-		rc = dg_db_exec(db,
-				"INSERT INTO audit_log (seq, at_ms, kind, actor, subject, purpose,"
-				" detail, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-				DG_ARGS(DG_VI(r->seq), DG_VI(r->at_ms), DG_VT(r->kind),
-					DG_VT(r->actor), DG_VT(r->subject), DG_VT(r->purpose),
-					DG_VT(r->detail), DG_VT(h)),
-				NULL);
-		memcpy(prev, hex, sizeof prev);
 	}
-	if (!rc)
+	rc = insert_rows(db, w, hex, n);
+	if (!rc) {
+		const char *h = hex[n - 1];
 		rc = dg_db_exec(db, "UPDATE audit_head SET hash = ? WHERE id = 1",
-				DG_ARGS(DG_VT(prev)), NULL);
+				DG_ARGS(DG_VT(h)), NULL);
+	}
+	free(hex);
 	return rc;
 }
 

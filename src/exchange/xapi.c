@@ -453,8 +453,11 @@ static dg_rc serve(struct dg_req *r, bool bulk)
 	 * every call of the client updates: committed lazily, in a transaction of
 	 * their own, so that row is not held while a commit waits for the disk
 	 * (a crash may forget the last moment's ids and counts, never an audit
-	 * record). The record is then committed with the others arriving
-	 * meanwhile (dg_audit_append_group) before the answer leaves.
+	 * record). An answer's record is then committed with the others arriving
+	 * meanwhile (dg_audit_append_async), its use lines in the same
+	 * transaction, while the answer waits without a server thread or a store
+	 * connection (dg_server_hold); it leaves once the commit is done. A
+	 * refusal's record is committed the same way, waiting on its thread.
 	 */
 	struct held_db *hd = dg_arena_alloc(r->arena, sizeof *hd);
 	hd->db = NULL;
