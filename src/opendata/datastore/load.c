@@ -609,6 +609,16 @@ static dg_rc write_chunk(struct load *l, const struct chunk *ch, const char **v,
  * parser's error arrives after the chunks before it, with its line; a
  * writer's error or a stop cancels the parser, and a batch not committed
  * is rolled back.
+ *
+ * The batches commit lazily (dg_db_set_lazy: SQLite synchronous=NORMAL,
+ * PostgreSQL synchronous_commit=off), not waiting for the disk. Safe, as
+ * nothing acknowledges them: the table is the attempt's own until finish
+ * switches it in, a crash before that restarts the job, which drops the
+ * table whatever part of it was kept, and finish commits durably. Both
+ * stores' logs are written in order (one WAL), so the switch's durable
+ * commit makes every batch before it durable too. Neither setting can
+ * corrupt the store (SQLite's WAL under NORMAL stays consistent; OFF
+ * could not promise that, so it is not used).
  */
 static dg_rc pass2(struct load *l, struct dg_err *err)
 {
@@ -631,7 +641,7 @@ static dg_rc pass2(struct load *l, struct dg_err *err)
 	l->vals = dg_xcalloc(l->ncols + 1, sizeof *l->vals);
 	l->norm = dg_xcalloc(l->ncols, sizeof *l->norm);
 	v = dg_xcalloc(l->ncopy, sizeof *v);
-	if ((rc = batch_open(l, err)) != DG_OK)
+	if ((rc = dg_db_set_lazy(l->job->db, true)) != DG_OK || (rc = batch_open(l, err)) != DG_OK)
 		goto out;
 	open = true;
 	if (pthread_create(&th, NULL, parse_main, l) != 0) {
@@ -680,6 +690,8 @@ out:
 	}
 	if (open && batch_close(l, false, err) != DG_OK)
 		rc = DG_EDB;
+	if (dg_db_set_lazy(l->job->db, false) != DG_OK && rc == DG_OK)
+		rc = dg_err_set(err, DG_EDB, "The store is not available");
 	pthread_cond_destroy(&l->pipe.cv);
 	pthread_mutex_destroy(&l->pipe.mu);
 	free(v);
@@ -756,7 +768,10 @@ static dg_rc finish(struct load *l, json_t *fields, json_t *result, struct dg_er
  * are; the last builds the GIN index and records the index as built, from
  * which q reads it. Stops without error when the table is no longer the
  * resource's (replaced or dropped meanwhile). A stop or a crash leaves the
- * index unrecorded: the retry or the start's rebuild makes it whole.
+ * index unrecorded: the retry or the start's rebuild makes it whole. That
+ * makes lazy commits safe here as in pass 2: a batch lost in a crash takes
+ * every later one with it (the stores' logs are in order), the index's
+ * record among them.
  */
 static dg_rc index_words(struct load *l, struct dg_err *err)
 {
@@ -774,6 +789,8 @@ static dg_rc index_words(struct load *l, struct dg_err *err)
 	dg_rc rc = dg_ds_sql_lookup(db, l->resource_id, &t);
 	if (rc == DG_OK)
 		cols = dg_ds_cols(&t, &ncols);
+	if (rc == DG_OK)
+		rc = dg_db_set_lazy(db, true);
 	while (rc == DG_OK) {
 		struct dg_rows *rows = NULL;
 		bool ours = false;
@@ -808,6 +825,8 @@ static dg_rc index_words(struct load *l, struct dg_err *err)
 	}
 	json_decref(t.fields);
 	free(cols);
+	if (dg_db_set_lazy(db, false) != DG_OK && rc == DG_OK)
+		rc = DG_EDB;
 	if (rc == DG_ENOTFOUND) /* dropped meanwhile */
 		return DG_OK;
 	return rc ? dg_err_set(err, rc, "The table's words could not be indexed") : DG_OK;
