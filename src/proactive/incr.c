@@ -141,6 +141,47 @@ dg_rc pr_incr_mark(const struct dg_env *env, struct dg_db *db, const struct dg_p
 	return DG_OK;
 }
 
+dg_rc pr_incr_touched(const struct dg_env *env, struct dg_db *db, const struct dg_program *p,
+		      int64_t since, bool *touched, struct dg_err *err)
+{
+	const struct dg_schema *s = p->schema;
+	bool reached[DG_MAX_ENT] = {false};
+	*touched = false;
+	for (int r = 0; r < p->nrules; r++)
+		reached[p->rules[r].ent] = true;
+	bool(*links)[DG_MAX_FIELDS] = dg_xcalloc(DG_MAX_ENT, sizeof *links);
+	bool(*groups)[16] = dg_xcalloc(DG_MAX_ENT, sizeof *groups);
+	dg_rule_steps(p, links, groups);
+	/* the entities the rules reach: bounded by the entities, each adds at most once */
+	for (bool more = true; more;) {
+		more = false;
+		for (int e = 0; e < s->ne; e++) {
+			for (int f = 0; reached[e] && f < s->e[e].nf; f++)
+				if (links[e][f] && !reached[s->e[e].f[f].link_ent])
+					more = reached[s->e[e].f[f].link_ent] = true;
+			for (int g = 0; reached[e] && g < s->e[e].ng; g++)
+				if (groups[e][g] && !reached[s->e[e].g[g].member_ent])
+					more = reached[s->e[e].g[g].member_ent] = true;
+		}
+	}
+	free(links);
+	free(groups);
+	json_t *changes = NULL;
+	int64_t newest = 0;
+	dg_rc rc = dg_exchange_changes_since(env, db, s, since, &changes, &newest, err);
+	size_t i;
+	json_t *ch;
+	json_array_foreach (changes, i, ch) {
+		const char *reg = json_string_value(json_object_get(ch, "registry"));
+		for (int e = 0; reg && !*touched && e < s->ne; e++)
+			*touched = reached[e] && reads(s, e, reg);
+		if (*touched)
+			break;
+	}
+	json_decref(changes);
+	return rc;
+}
+
 /* Add key k to set[e] and, when new, to the frontier fr[e]. */
 static void want(json_t **set, json_t **fr, int e, const char *k)
 {

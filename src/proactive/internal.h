@@ -133,9 +133,18 @@ dg_rc pr_incr_keys(const struct dg_env *env, struct dg_db *db, const struct dg_p
 		   struct dg_exchange_reader *xr, int64_t since, json_t **keys,
 		   struct dg_err *err) DG_MUST;
 
-/* The job kinds: one run, and the daily scheduler. */
+/*
+ * *touched: whether a record changed after version since in a registry that
+ * p's rules read, for their own entities or those their links and groups
+ * reach (incr.c). Errors are the exchange's (the change log could not be read).
+ */
+dg_rc pr_incr_touched(const struct dg_env *env, struct dg_db *db, const struct dg_program *p,
+		      int64_t since, bool *touched, struct dg_err *err) DG_MUST;
+
+/* The job kinds: one run, the daily scheduler, and runs started by registry changes. */
 dg_rc pr_run_job(struct dg_job *job, struct dg_err *err);
 dg_rc pr_schedule_job(struct dg_job *job, struct dg_err *err);
+dg_rc pr_follow_job(struct dg_job *job, struct dg_err *err);
 
 /* Routes: the office pages and API, the truth API, /my/benefits. */
 const struct dg_route *pr_routes(size_t *n);

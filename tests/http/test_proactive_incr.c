@@ -18,6 +18,10 @@
  *   change; a person moving between households; a person deleted and one
  *   added), ends with the answers and counts of a full run, and each run's
  *   changes are exactly those between its answers and the run before's;
+ * - a change to a registry a shown run's policy reads queues one incremental
+ *   run of it (a burst of changes, one run; a change to a registry it does
+ *   not read, none; within the delay after its last run, none yet), and
+ *   that run's answers equal a full run's;
  * - another date, a new version of the policy, or {"full": true} make a run
  *   full; a "full" that is not true or false is refused and starts nothing;
  * - the policy's page says which runs were incremental.
@@ -35,6 +39,7 @@
 
 #include "app/app.h"
 #include "core/keys.h"
+#include "jobs/jobs.h"
 #include "node/demo.h"
 #include "rule/rule.h"
 #include "rule/yaml.h"
@@ -541,6 +546,118 @@ static void chain_equals_full(void **state)
 	json_decref(ps);
 }
 
+/* The check for registry changes (proactive.follow) run now, as its task runs it. */
+static void follow_now(void)
+{
+	struct dg_db *db = NULL;
+	int64_t job = 0;
+	json_t *payload = json_object();
+	assert_int_equal(dg_db_get(th_app(th_shared)->env.store, &db), DG_OK);
+	assert_int_equal(dg_job_enqueue(db, "proactive.follow", payload, 0, NULL, &job), DG_OK);
+	dg_db_put(db);
+	json_decref(payload);
+	json_t *j = th_wait_job(th_shared, job);
+	assert_string_equal(json_string_value(json_object_get(j, "state")), "done");
+	json_decref(j);
+}
+
+static int64_t runs_of(const char *code)
+{
+	char sql[256];
+	snprintf(sql, sizeof sql,
+		 "SELECT COUNT(*) FROM pr_runs r JOIN pr_policies p ON p.id = r.policy_id"
+		 " WHERE p.code = '%s'",
+		 code);
+	return th_sql_int(th_shared, sql);
+}
+
+/* The run of code queued last, once its job is done. */
+static int64_t last_run_done(const char *code)
+{
+	char sql[256];
+	snprintf(sql, sizeof sql,
+		 "SELECT r.job_id FROM pr_runs r JOIN pr_policies p ON p.id = r.policy_id"
+		 " WHERE p.code = '%s' ORDER BY r.id DESC LIMIT 1",
+		 code);
+	json_decref(th_wait_job(th_shared, th_sql_int(th_shared, sql)));
+	snprintf(sql, sizeof sql,
+		 "SELECT r.id FROM pr_runs r JOIN pr_policies p ON p.id = r.policy_id"
+		 " WHERE p.code = '%s' ORDER BY r.id DESC LIMIT 1",
+		 code);
+	return th_sql_int(th_shared, sql);
+}
+
+/*
+ * Runs started by a registry change (DGOV_PROACTIVE_FOLLOW, 0 s here): a
+ * change to a registry no shown run's policy reads queues none; a burst of
+ * changes to one elderly_allowance reads queues one incremental run, whose
+ * answers reflect them (equal to a full run's); nothing changed since, none
+ * again; and within the delay after a run, none.
+ */
+static void registry_change_starts_a_run(void **state)
+{
+	(void)state;
+	setenv("DGOV_PROACTIVE_FOLLOW", "0", 1);
+	int64_t eld = run_policy("elderly_allowance", "2026-12-01", false);
+	int64_t dib = run_policy("dibao", "2026-12-01", false);
+	int64_t n_eld = runs_of("elderly_allowance"), n_dib = runs_of("dibao");
+	int64_t all = th_sql_int(th_shared, "SELECT COUNT(*) FROM pr_runs");
+	follow_now();
+	assert_int_equal(th_sql_int(th_shared, "SELECT COUNT(*) FROM pr_runs"), all);
+	/* an enterprise's tax: neither policy's rules reach enterprises */
+	write_record("enterprise_tax", NULL, "",
+		     json_pack("{s:s,s:{s:s}}", "id", "91990100MA0000001X", "values",
+			       "taxable_income", "100.00"));
+	follow_now();
+	assert_int_equal(th_sql_int(th_shared, "SELECT COUNT(*) FROM pr_runs"), all);
+	/* a burst: three persons' incomes, one of them twice */
+	json_t *ps = persons();
+	const char *k, *ids[3];
+	json_t *v;
+	int i = 0;
+	json_object_foreach (ps, k, v) {
+		if (i < 3)
+			ids[i++] = k;
+	}
+	for (int w = 0; w < 4; w++)
+		write_record("tax", ids[w % 3], "",
+			     json_pack("{s:{s:s}}", "values", "income@2026-11",
+				       w == 3 ? "9999.00" : "4321.00"));
+	follow_now();
+	follow_now(); /* a second check while the run is pending queues no other */
+	assert_int_equal(runs_of("elderly_allowance"), n_eld + 1);
+	assert_int_equal(runs_of("dibao"), n_dib + 1); /* it sums its members' incomes */
+	int64_t incr = last_run_done("elderly_allowance");
+	assert_true(incr > eld);
+	json_t *c = counts_of(incr);
+	assert_string_equal(mode_of(c), "incremental");
+	assert_true(json_integer_value(json_object_get(c, "reread")) >= 3);
+	json_decref(c);
+	int64_t dincr = last_run_done("dibao");
+	assert_true(dincr > dib);
+	/* nothing changed since those runs: none again */
+	all = th_sql_int(th_shared, "SELECT COUNT(*) FROM pr_runs");
+	follow_now();
+	assert_int_equal(th_sql_int(th_shared, "SELECT COUNT(*) FROM pr_runs"), all);
+	/* within the delay after a run, a change waits */
+	setenv("DGOV_PROACTIVE_FOLLOW", "3600", 1);
+	write_record("tax", ids[0], "", json_pack("{s:{s:s}}", "values", "income@2026-11", "1.00"));
+	follow_now();
+	assert_int_equal(th_sql_int(th_shared, "SELECT COUNT(*) FROM pr_runs"), all);
+	setenv("DGOV_PROACTIVE_FOLLOW", "0", 1);
+	follow_now();
+	assert_int_equal(runs_of("elderly_allowance"), n_eld + 2);
+	incr = last_run_done("elderly_allowance");
+	dincr = last_run_done("dibao");
+	json_decref(ps);
+	/* the answers the change-started runs gave are a full run's */
+	int64_t full = run_policy("elderly_allowance", "2026-12-01", true);
+	same_answers(incr, full);
+	full = run_policy("dibao", "2026-12-01", true);
+	same_answers(dincr, full);
+	setenv("DGOV_PROACTIVE_FOLLOW", "off", 1);
+}
+
 static void what_makes_a_run_full(void **state)
 {
 	(void)state;
@@ -597,6 +714,8 @@ static int setup(void **state)
 	const char *r = getenv("DGOV_ROOT");
 	snprintf(root, sizeof root, "%s", r ? r : ".");
 	unsetenv("DGOV_PROACTIVE_DATA");
+	/* no run started by a change but where registry_change_starts_a_run asks */
+	setenv("DGOV_PROACTIVE_FOLLOW", "off", 1);
 	struct th_opts o = {.demo = true, .job_workers = 1, .job_lease_sec = 30};
 	th_shared = th_start_opts(&o);
 	if (!th_shared)
@@ -619,6 +738,7 @@ int main(void)
 		cmocka_unit_test(first_full_then_carried),
 		cmocka_unit_test(changes_equal_full),
 		cmocka_unit_test(chain_equals_full),
+		cmocka_unit_test(registry_change_starts_a_run),
 		cmocka_unit_test(what_makes_a_run_full),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
