@@ -117,11 +117,14 @@ static int64_t spread(const struct dg_data *d, bool links[][DG_MAX_FIELDS], bool
 }
 
 dg_rc pr_incr_mark(const struct dg_env *env, struct dg_db *db, const struct dg_program *p,
-		   const struct dg_data *d, int64_t since, uint8_t **dirty, struct dg_err *err)
+		   const struct dg_data *d, int64_t since, json_t *read, uint8_t **dirty,
+		   struct dg_err *err)
 {
-	json_t *changes = NULL;
+	json_t *changes = json_incref(read);
 	int64_t newest = 0, n = 0;
-	dg_rc rc = dg_exchange_changes_since(env, db, p->schema, since, &changes, &newest, err);
+	dg_rc rc = changes ? DG_OK
+			   : dg_exchange_changes_since(env, db, p->schema, since, &changes, &newest,
+						       err);
 	if (rc)
 		return rc;
 	for (int e = 0; e < p->schema->ne; e++)
@@ -237,7 +240,8 @@ static void take_new(json_t *found, json_t *set, json_t *next)
 }
 
 dg_rc pr_incr_keys(const struct dg_env *env, struct dg_db *db, const struct dg_program *p,
-		   struct dg_exchange_reader *xr, int64_t since, json_t **keys, struct dg_err *err)
+		   struct dg_exchange_reader *xr, int64_t since, json_t **keys, json_t **read,
+		   struct dg_err *err)
 {
 	const struct dg_schema *s = p->schema;
 	json_t *changes = NULL, *set[DG_MAX_ENT] = {0}, *fr[DG_MAX_ENT] = {0};
@@ -250,6 +254,8 @@ dg_rc pr_incr_keys(const struct dg_env *env, struct dg_db *db, const struct dg_p
 		fr[e] = json_object();
 	}
 	seed(s, changes, set, fr);
+	if (read) /* pr_incr_mark's, not read twice */
+		*read = json_incref(changes);
 	json_decref(changes);
 	bool(*links)[DG_MAX_FIELDS] = dg_xcalloc(DG_MAX_ENT, sizeof *links);
 	bool(*groups)[16] = dg_xcalloc(DG_MAX_ENT, sizeof *groups);

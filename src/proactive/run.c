@@ -144,6 +144,7 @@ struct run_ctx {
 	   the IDs wanted; the others' answers are copied from prev in bulk */
 	bool keyed;
 	json_t *keys[DG_MAX_ENT];
+	json_t *changes;     /* the change log pr_incr_keys read, for plan() */
 	struct pr_tie *ties; /* sorted by entity and row */
 	size_t nties;
 	int district[DG_MAX_ENT]; /* each entity's district field (takeup.c), -1: none */
@@ -181,7 +182,8 @@ struct dg_data *pr_load_data(struct dg_job *job, const struct dg_program *p,
 		return NULL;
 	if (keyed && keyed->since > 0) {
 		struct dg_err ke = {0};
-		if (pr_incr_keys(job->env, job->db, p, xr, keyed->since, keyed->keys, &ke))
+		if (pr_incr_keys(job->env, job->db, p, xr, keyed->since, keyed->keys, keyed->read,
+				 &ke))
 			dg_warn("proactive: %s reads every record: %s", use, ke.msg);
 		else
 			*keyed->on = true;
@@ -257,7 +259,8 @@ static dg_rc prepare(struct run_ctx *c, char *source, size_t n, struct dg_err *e
 	dg_rc rc = prev_since(c, &since, err);
 	if (rc)
 		return rc;
-	struct pr_keyed keyed = {.since = since, .on = &c->keyed, .keys = c->keys};
+	struct pr_keyed keyed = {
+		.since = since, .on = &c->keyed, .keys = c->keys, .read = &c->changes};
 	c->data = pr_load_data(c->job, c->p, &c->codes, c->dept, use, &keyed, source, n, err);
 	c->read_ms = dg_mono_ms() - t0;
 	if (strcmp(source, "exchange") != 0)
@@ -322,7 +325,7 @@ static dg_rc plan(struct run_ctx *c, int64_t since, struct dg_err *err)
 	if (!since || !c->reg_version)
 		return DG_OK;
 	struct dg_err e = {0};
-	if (pr_incr_mark(c->job->env, c->job->db, c->p, c->data, since, c->dirty, &e)) {
+	if (pr_incr_mark(c->job->env, c->job->db, c->p, c->data, since, c->changes, c->dirty, &e)) {
 		dg_warn("proactive: run %lld answers every record afresh: %s", (long long)c->run,
 			e.msg);
 		pr_incr_free(c->dirty);
@@ -1088,6 +1091,7 @@ static dg_rc run_exec(struct dg_job *job, int64_t run, bool inline_tx, struct dg
 	pr_incr_free(c.dirty);
 	for (int e = 0; e < DG_MAX_ENT; e++)
 		json_decref(c.keys[e]);
+	json_decref(c.changes);
 	free(c.ties);
 	dg_intern_release(&c.codes);
 	if (c.p)
