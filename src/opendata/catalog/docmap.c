@@ -28,6 +28,7 @@
 #include "opendata/catalog/catalog_int.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -169,40 +170,20 @@ static struct doc *slot(struct dg_od_docmap *m, int64_t doc)
 }
 
 /*
- * Read the documents that changed after version since (all when since < 0)
- * into m: each is cleared, then its rows and its dataset's keys read again.
+ * The rows of the documents that which selects ("": all of them; else " AND
+ * f.doc = ?" with the document bound) into m: the public's, with their
+ * datasets' keys (kind "" marks them), then their values.
  */
-static dg_rc reread(struct dg_od_docmap *m, struct dg_db *db, int64_t since)
+static dg_rc read_rows(struct dg_od_docmap *m, struct dg_db *db, const char *which,
+		       const struct dg_val *arg, size_t nargs)
 {
-	const char *which = since < 0 ? ""
-				      : " AND f.doc IN (SELECT doc FROM od_doc_changes"
-					" WHERE version > ?)";
-	struct dg_val arg[1] = {DG_VI(since)};
-	size_t nargs = since < 0 ? 0 : 1;
-	struct dg_rows *rows = NULL;
-	dg_rc rc = DG_OK;
-	if (since < 0) {
-		for (size_t i = 0; i < m->ndocs; i++)
-			clear_doc(&m->docs[i]);
-	} else {
-		rc = dg_db_query(db, "SELECT doc FROM od_doc_changes WHERE version > ?", arg, 1,
-				 &rows);
-		while (!rc && (rc = dg_rows_next(rows)) == DG_OK) {
-			struct doc *d = slot(m, dg_rows_int(rows, 0));
-			if (d)
-				clear_doc(d);
-		}
-		dg_rows_free(rows);
-		if (rc != DG_ENOTFOUND)
-			return rc;
-	}
-	/* the public's documents with their datasets' keys: kind "" marks them */
 	char sql[512];
 	snprintf(sql, sizeof sql,
 		 "SELECT f.doc, p.id, p.name, p.metadata_modified FROM od_dataset_facets f"
 		 " JOIN od_packages p ON p.search_id = f.doc WHERE f.kind = ''%s",
 		 which);
-	rc = dg_db_query(db, sql, arg, nargs, &rows);
+	struct dg_rows *rows = NULL;
+	dg_rc rc = dg_db_query(db, sql, arg, nargs, &rows);
 	while (!rc && (rc = dg_rows_next(rows)) == DG_OK) {
 		struct doc *d = slot(m, dg_rows_int(rows, 0));
 		if (!d)
@@ -216,7 +197,7 @@ static dg_rc reread(struct dg_od_docmap *m, struct dg_db *db, int64_t since)
 	dg_rows_free(rows);
 	if (rc != DG_ENOTFOUND)
 		return rc;
-	/* their values, a document's together (the key's order) */
+	/* a document's values together (the key's order) */
 	snprintf(sql, sizeof sql,
 		 "SELECT f.doc, f.kind, f.value FROM od_dataset_facets f WHERE f.kind <> ''%s"
 		 " ORDER BY f.doc",
@@ -238,6 +219,47 @@ static dg_rc reread(struct dg_od_docmap *m, struct dg_db *db, int64_t since)
 	}
 	dg_rows_free(rows);
 	return rc == DG_ENOTFOUND ? DG_OK : rc;
+}
+
+/* Past this many documents changed since the map's version, it is read whole. */
+#define CHANGED_MAX 4096
+
+/*
+ * Read the documents that changed after version since (all when since < 0)
+ * into m: each is cleared, then read again by its key (a seek of the
+ * primary key on either store, whatever the planner knows of the changes).
+ */
+static dg_rc reread(struct dg_od_docmap *m, struct dg_db *db, int64_t since)
+{
+	int64_t *docs = NULL;
+	size_t n = 0;
+	dg_rc rc = DG_OK;
+	if (since >= 0) {
+		struct dg_rows *rows = NULL;
+		docs = dg_xmalloc((CHANGED_MAX + 1) * sizeof *docs);
+		rc = dg_db_query(db, "SELECT doc FROM od_doc_changes WHERE version > ?",
+				 DG_ARGS(DG_VI(since)), &rows);
+		while (!rc && (rc = dg_rows_next(rows)) == DG_OK && n <= CHANGED_MAX)
+			docs[n++] = dg_rows_int(rows, 0);
+		dg_rows_free(rows);
+		if (rc == DG_ENOTFOUND || rc == DG_OK)
+			rc = DG_OK;
+	}
+	if (!rc && (since < 0 || n > CHANGED_MAX)) {
+		for (size_t i = 0; i < m->ndocs; i++)
+			clear_doc(&m->docs[i]);
+		rc = read_rows(m, db, "", NULL, 0);
+	} else {
+		for (size_t i = 0; !rc && i < n; i++) {
+			struct doc *d = slot(m, docs[i]);
+			if (d)
+				clear_doc(d);
+			struct dg_val arg[1] = {DG_VI(docs[i])};
+			rc = read_rows(m, db, " AND f.doc = ?", arg, 1);
+		}
+	}
+	free(docs);
+	return rc;
 }
 
 /* Bring m up to version (read before by the caller). Under patch_mu. */
