@@ -956,7 +956,8 @@ static dg_rc counted_in_memory(struct dg_db *db, struct dg_arena *a, const struc
 		rc = facets_counted(db, a, m, counts, s, srcs, s->nfacets, res);
 	free(counts);
 	if (!rc && page) {
-		qsort(b.h, b.n, sizeof *b.h, by_rank);
+		if (b.n) /* no match: no heap at all */
+			qsort(b.h, b.n, sizeof *b.h, by_rank);
 		*page_ids = json_array();
 		for (size_t i = (size_t)s->start; s->start < (int64_t)b.n && i < b.n; i++)
 			json_array_append_new(*page_ids, json_string(b.h[i].id));
