@@ -136,6 +136,49 @@ static bool fits(const char *s)
 	return strlen(s) <= DG_AUDIT_FIELD_MAX;
 }
 
+/*
+ * Insert rows w[0..n) (seq set, hashes in hex[i]) in statements of chunks[]
+ * rows, the largest that fit first: a batch of 100 is 32 + 32 + 32 + 2 + 2,
+ * so a batch costs a few round trips, not one a record, and the store's
+ * statement cache holds four shapes of it. 32 rows of 8 columns is the
+ * most parameters a statement takes (256, the PostgreSQL store's cap).
+ */
+static const size_t chunks[] = {32, 8, 2, 1};
+#define ROW_COLS  8
+#define CHUNK_MAX 32
+
+static dg_rc insert_rows(struct dg_db *db, struct row *const *w, char (*hex)[HASH_HEX + 1],
+			 size_t n)
+{
+	struct dg_val args[CHUNK_MAX * ROW_COLS];
+	char sql[128 + CHUNK_MAX * 32];
+	dg_rc rc = DG_OK;
+	for (size_t at = 0, c = 0; !rc && at < n;) {
+		while (chunks[c] > n - at)
+			c++;
+		size_t k = chunks[c], m = 0;
+		int len = snprintf(sql, sizeof sql,
+				   "INSERT INTO audit_log (seq, at_ms, kind, actor, subject,"
+				   " purpose, detail, hash) VALUES ");
+		for (size_t i = 0; i < k; i++) {
+			const struct row *r = w[at + i];
+			len += snprintf(sql + len, sizeof sql - (size_t)len,
+					"%s(?, ?, ?, ?, ?, ?, ?, ?)", i ? ", " : "");
+			args[m++] = DG_VI(r->seq);
+			args[m++] = DG_VI(r->at_ms);
+			args[m++] = DG_VT(r->kind);
+			args[m++] = DG_VT(r->actor);
+			args[m++] = DG_VT(r->subject);
+			args[m++] = DG_VT(r->purpose);
+			args[m++] = DG_VT(r->detail);
+			args[m++] = DG_VT(hex[at + i]);
+		}
+		rc = dg_db_exec(db, sql, args, m, NULL);
+		at += k;
+	}
+	return rc;
+}
+
 /* Chain rows w[0..n) after the head and insert them, in db's open transaction. */
 static dg_rc append_rows(struct dg_db *db, struct row *const *w, size_t n)
 {
@@ -152,30 +195,27 @@ static dg_rc append_rows(struct dg_db *db, struct row *const *w, size_t n)
 		return rc == DG_ENOTFOUND ? DG_EINTERNAL : rc;
 	}
 	int64_t first = dg_rows_int(rows, 0) - (int64_t)n + 1;
-	char prev[HASH_HEX + 1], hex[HASH_HEX + 1];
+	char prev[HASH_HEX + 1];
 	snprintf(prev, sizeof prev, "%s", dg_rows_text(rows, 1));
 	dg_rows_free(rows);
-	for (size_t i = 0; !rc && i < n; i++) {
+	char(*hex)[HASH_HEX + 1] = dg_xcalloc(n, sizeof *hex);
+	for (size_t i = 0; i < n; i++) {
 		struct row *r = w[i];
 		r->seq = first + (int64_t)i;
-		if (record_hash(prev, r, hex)) {
+		if (record_hash(i ? hex[i - 1] : prev, r, hex[i])) {
 			dg_error("audit: the head's hash is not a hash; the log needs `dgov "
 				 "audit verify`");
+			free(hex);
 			return DG_EINTERNAL;
 		}
-		const char *h = hex;
-		rc = dg_db_exec(db,
-				"INSERT INTO audit_log (seq, at_ms, kind, actor, subject, purpose,"
-				" detail, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-				DG_ARGS(DG_VI(r->seq), DG_VI(r->at_ms), DG_VT(r->kind),
-					DG_VT(r->actor), DG_VT(r->subject), DG_VT(r->purpose),
-					DG_VT(r->detail), DG_VT(h)),
-				NULL);
-		memcpy(prev, hex, sizeof prev);
 	}
-	if (!rc)
+	rc = insert_rows(db, w, hex, n);
+	if (!rc) {
+		const char *h = hex[n - 1];
 		rc = dg_db_exec(db, "UPDATE audit_head SET hash = ? WHERE id = 1",
-				DG_ARGS(DG_VT(prev)), NULL);
+				DG_ARGS(DG_VT(h)), NULL);
+	}
+	free(hex);
 	return rc;
 }
 
@@ -233,12 +273,21 @@ out:
  * Group commit. Appenders that do not need their record inside a
  * transaction of their own queue it here; whoever finds no batch being
  * written takes the whole queue (up to GROUP_MAX) and writes it in one
- * transaction on its own connection, then wakes the others. So while one
- * commit waits for the disk, the records arriving meanwhile gather and
- * go in the next one: the head row is locked once per batch, not once per
- * record, and each caller still returns only once its record is committed.
+ * transaction, then wakes the others. So while one commit waits for the
+ * disk, the records arriving meanwhile gather and go in the next one: the
+ * head row is locked once per batch, not once per record, and each caller
+ * learns its outcome only once its record is committed.
+ *
+ * A caller of dg_audit_append_group waits: its record lives on its stack,
+ * and when it finds no batch being written it writes one on its own db. A
+ * caller of dg_audit_append_async does not wait: its record is copied to
+ * the heap, and when no batch is being written and no writer thread runs,
+ * one is started; it writes batch after batch on a connection it borrows
+ * for each, and ends when the queue is empty. So the queue never holds a
+ * record with nobody to write it: a waiting caller writes when nobody
+ * does, and a writer thread runs while the queue holds an async record.
  * One queue per store (GROUPS of them, for the few stores one process
- * opens); a caller's record lives on its stack until it is written.
+ * opens).
  */
 #define GROUP_MAX 256
 #define GROUPS    8
@@ -247,19 +296,26 @@ struct pending {
 	struct row w;
 	dg_rc rc;
 	bool done;
+	/* async only: the caller's hooks, and the detail's text (freed with it) */
+	bool async;
+	dg_audit_then_fn then;
+	dg_audit_done_fn done_fn;
+	void *ctx;
+	char *detail;
 	struct pending *next;
 };
 
 static struct group {
-	const struct dg_store *store;
+	struct dg_store *store;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	struct pending *head, *tail;
 	bool writing;
+	bool thread; /* a writer thread runs (or is starting) */
 } groups[GROUPS];
 static pthread_mutex_t groups_mu = PTHREAD_MUTEX_INITIALIZER;
 
-static struct group *group_of(const struct dg_store *s)
+static struct group *group_of(struct dg_store *s)
 {
 	struct group *g = NULL;
 	pthread_mutex_lock(&groups_mu);
@@ -277,22 +333,125 @@ static struct group *group_of(const struct dg_store *s)
 	return g;
 }
 
-/* Write a batch taken off the queue in one transaction; each gets the outcome. */
+/*
+ * Write a batch taken off the queue in one transaction; each gets the
+ * outcome. The async records' then hooks run in it, after the chaining.
+ */
 static void write_batch(struct dg_db *db, struct pending *batch)
 {
-	struct row *w[GROUP_MAX];
+	struct row *w[GROUP_MAX] = {0};
 	size_t n = 0;
 	for (struct pending *p = batch; p; p = p->next)
 		w[n++] = &p->w;
 	dg_rc rc = dg_db_begin(db);
 	if (!rc)
 		rc = append_rows(db, w, n);
+	for (struct pending *p = batch; !rc && p; p = p->next)
+		if (p->then)
+			rc = p->then(db, p->w.seq, p->ctx);
 	if (!rc)
 		rc = dg_db_commit(db);
 	if (rc)
 		dg_db_rollback(db);
 	for (struct pending *p = batch; p; p = p->next)
 		p->rc = rc;
+}
+
+/* Take up to GROUP_MAX records off g's queue (not empty; g->mu held) and mark g writing. */
+static struct pending *take_batch(struct group *g)
+{
+	struct pending *batch = g->head, *last = batch;
+	for (size_t n = 1; n < GROUP_MAX && last->next; n++)
+		last = last->next;
+	g->head = last->next;
+	if (!g->head)
+		g->tail = NULL;
+	last->next = NULL;
+	g->writing = true;
+	return batch;
+}
+
+static void *writer_main(void *arg);
+
+/* A writer thread for g when an async record may be left with nobody to write it (g->mu held). */
+static void kick(struct group *g)
+{
+	bool async = false;
+	for (struct pending *p = g->head; p && !async; p = p->next)
+		async = p->async;
+	if (!async || g->writing || g->thread)
+		return;
+	pthread_t t;
+	pthread_attr_t at;
+	pthread_attr_init(&at);
+	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+	g->thread = pthread_create(&t, &at, writer_main, g) == 0;
+	pthread_attr_destroy(&at);
+	if (!g->thread)
+		dg_error("audit: no writer thread could be started; records wait for the next "
+			 "appender");
+}
+
+/*
+ * The batch is written (g->mu held, dropped and taken again): the waiting
+ * callers are woken, the async ones told and freed. A waiting caller's
+ * record is on its stack: once done is set and the lock dropped it may be
+ * gone, so nothing here reads it after.
+ */
+static void finish_batch(struct group *g, struct pending *batch)
+{
+	struct pending *told = NULL;
+	for (struct pending *p = batch, *nx; p; p = nx) {
+		nx = p->next;
+		if (p->async) {
+			p->next = told;
+			told = p;
+		} else {
+			p->done = true;
+		}
+	}
+	g->writing = false;
+	pthread_cond_broadcast(&g->cv);
+	kick(g);
+	pthread_mutex_unlock(&g->mu);
+	for (struct pending *p = told, *nx; p; p = nx) {
+		nx = p->next;
+		p->done_fn(p->ctx, p->rc, p->rc ? 0 : p->w.seq);
+		free(p->detail);
+		free(p);
+	}
+	pthread_mutex_lock(&g->mu);
+}
+
+/* The writer thread: batch after batch while the queue holds records, each on a borrowed
+ * connection given back before its callers are told (they may close the store then). */
+static void *writer_main(void *arg)
+{
+	struct group *g = arg;
+	pthread_mutex_lock(&g->mu);
+	while (g->head) {
+		if (g->writing) {
+			pthread_cond_wait(&g->cv, &g->mu);
+			continue;
+		}
+		struct pending *batch = take_batch(g);
+		pthread_mutex_unlock(&g->mu);
+		struct dg_db *db = NULL;
+		dg_rc rc = dg_db_get(g->store, &db);
+		if (rc) {
+			dg_error("audit: no store connection to write a batch: %s", dg_rc_name(rc));
+			for (struct pending *p = batch; p; p = p->next)
+				p->rc = rc;
+		} else {
+			write_batch(db, batch);
+			dg_db_put(db);
+		}
+		pthread_mutex_lock(&g->mu);
+		finish_batch(g, batch);
+	}
+	g->thread = false;
+	pthread_mutex_unlock(&g->mu);
+	return NULL;
 }
 
 dg_rc dg_audit_append_group(struct dg_store *s, struct dg_db *db, const struct dg_audit_rec *rec,
@@ -318,30 +477,59 @@ dg_rc dg_audit_append_group(struct dg_store *s, struct dg_db *db, const struct d
 			pthread_cond_wait(&g->cv, &g->mu);
 			continue;
 		}
-		/* lead: take up to GROUP_MAX from the queue and write them */
-		struct pending *batch = g->head, *last = batch;
-		for (size_t n = 1; n < GROUP_MAX && last->next; n++)
-			last = last->next;
-		g->head = last->next;
-		if (!g->head)
-			g->tail = NULL;
-		last->next = NULL;
-		g->writing = true;
+		/* lead: take up to GROUP_MAX from the queue and write them on this db */
+		struct pending *batch = take_batch(g);
 		pthread_mutex_unlock(&g->mu);
 		write_batch(db, batch);
 		pthread_mutex_lock(&g->mu);
-		for (struct pending *p = batch, *nx; p; p = nx) {
-			nx = p->next;
-			p->done = true;
-		}
-		g->writing = false;
-		pthread_cond_broadcast(&g->cv);
+		finish_batch(g, batch);
 	}
 	pthread_mutex_unlock(&g->mu);
 	free(detail);
 	if (!me.rc && seq)
 		*seq = me.w.seq;
 	return me.rc;
+}
+
+dg_rc dg_audit_append_async(struct dg_store *s, const struct dg_audit_rec *rec,
+			    dg_audit_then_fn then, dg_audit_done_fn done, void *ctx)
+{
+	struct pending *p = dg_xcalloc(1, sizeof(*p));
+	dg_rc rc = row_of(rec, &p->w, &p->detail);
+	struct group *g = rc ? NULL : group_of(s);
+	if (rc) {
+		free(p->detail);
+		free(p);
+		return rc;
+	}
+	p->then = then;
+	if (!g) {
+		/* no queue left for this store: a batch of one, written here */
+		struct dg_db *db = NULL;
+		rc = dg_db_get(s, &db);
+		if (!rc) {
+			write_batch(db, p);
+			rc = p->rc;
+		}
+		dg_db_put(db);
+		free(p->detail);
+		int64_t seq = p->w.seq;
+		free(p);
+		done(ctx, rc, rc ? 0 : seq);
+		return DG_OK;
+	}
+	p->async = true;
+	p->done_fn = done;
+	p->ctx = ctx;
+	pthread_mutex_lock(&g->mu);
+	if (g->tail)
+		g->tail->next = p;
+	else
+		g->head = p;
+	g->tail = p;
+	kick(g);
+	pthread_mutex_unlock(&g->mu);
+	return DG_OK;
 }
 
 /* The text a checkpoint signs, into out (cap bytes). */

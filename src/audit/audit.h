@@ -71,6 +71,30 @@ dg_rc dg_audit_append_group(struct dg_store *s, struct dg_db *db, const struct d
 			    int64_t *seq) DG_MUST;
 
 /*
+ * The hooks of dg_audit_append_async. then (may be NULL) runs in the batch's
+ * transaction once the record is chained, with its seq: what must commit
+ * with the record or not at all (an error from it fails the whole batch).
+ * done runs once the batch is committed (rc DG_OK, seq its place) or
+ * failed (rc the error, seq 0), on the thread that wrote the batch; it
+ * must be short and must not append.
+ */
+typedef dg_rc (*dg_audit_then_fn)(struct dg_db *db, int64_t seq, void *ctx);
+typedef void (*dg_audit_done_fn)(void *ctx, dg_rc rc, int64_t seq);
+
+/*
+ * dg_audit_append_group without waiting: the record is queued (its detail
+ * copied; kind, actor, subject and purpose borrowed until done runs) and
+ * written with the others in a batch, by a waiting appender or by a writer
+ * thread of the log's own (on a connection of s it borrows for the batch),
+ * then done(ctx, ...) is called exactly once. EINVAL as dg_audit_append,
+ * and then neither hook runs. So a server can answer many callers from a
+ * few threads: none of them holds a thread while its record waits for its
+ * commit.
+ */
+dg_rc dg_audit_append_async(struct dg_store *s, const struct dg_audit_rec *rec,
+			    dg_audit_then_fn then, dg_audit_done_fn done, void *ctx) DG_MUST;
+
+/*
  * Sign the chain's head as a checkpoint by the node's key (nothing to do
  * when the head is signed already). *seq (may be NULL) gets the head's seq.
  */

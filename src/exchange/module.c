@@ -4,6 +4,8 @@
  *
  *   dgov exchange verify FILE           does a saved answer's signature hold
  *   dgov exchange key DEPT SYSTEM [RATE] give a department system a key
+ *   dgov exchange key revoke DEPT SYSTEM  its key stops working
+ *   dgov exchange key rotate DEPT SYSTEM  a new key for it; the old one stops working
  *   dgov exchange consent               do the consent revisions' chains hold
  *   dgov exchange load REGISTRY FILE --effective DATE   queue a bulk CSV load (load.c)
  */
@@ -49,12 +51,16 @@ static int usage(FILE *to)
 {
 	fprintf(to,
 		"usage: dgov exchange verify FILE | key DEPT SYSTEM [RATE] | consent\n"
+		"       dgov exchange key revoke|rotate DEPT SYSTEM\n"
 		"       dgov exchange load REGISTRY FILE --effective YYYY-MM-DD\n"
 		"  verify FILE           check the signature of an answer saved from /x/v1/...\n"
 		"  consent               walk every resident's consent revisions; name the first\n"
 		"                        one edited, reordered or removed\n"
 		"  key DEPT SYSTEM RATE  give a department's system a key for the exchange\n"
 		"                        (RATE calls a minute, default %d); prints the key once\n"
+		"  key revoke DEPT SYSTEM  the system's key is refused from its next call on\n"
+		"  key rotate DEPT SYSTEM  a new key for the system (also after a revoke),\n"
+		"                        printed once; the old one is refused from then on\n"
 		"  load REGISTRY FILE    queue a load of a CSV file into a registry (its ID\n"
 		"                        column and fields; monthly ones as field@YYYY-MM)\n",
 		X_RATE_DEFAULT);
@@ -77,6 +83,17 @@ static int check(int argc, char **argv)
 	return usage(stderr);
 }
 
+/* A new key (key, 80 bytes) and the hash the store keeps of it (hex, 65 bytes). */
+static void new_key(char *key, char *hex)
+{
+	char secret[65];
+	dg_rand_hex(secret, 32);
+	snprintf(key, 80, "dgx_%s", secret);
+	unsigned char h[32];
+	crypto_generichash(h, sizeof h, (const unsigned char *)key, strlen(key), NULL, 0);
+	sodium_bin2hex(hex, 65, h, sizeof h);
+}
+
 static int make_key(struct dg_env *env, const char *dept, const char *system, long rate)
 {
 	if (!x_token_ok(dept, 16) || !x_token_ok(system, 32) || rate <= 0) {
@@ -84,13 +101,8 @@ static int make_key(struct dg_env *env, const char *dept, const char *system, lo
 			"dgov exchange: DEPT and SYSTEM are letters and digits; RATE from 1\n");
 		return 2;
 	}
-	char secret[65], key[80];
-	dg_rand_hex(secret, 32);
-	snprintf(key, sizeof key, "dgx_%s", secret);
-	unsigned char h[32];
-	char hex[65];
-	crypto_generichash(h, sizeof h, (const unsigned char *)key, strlen(key), NULL, 0);
-	sodium_bin2hex(hex, sizeof hex, h, sizeof h);
+	char key[80], hex[65];
+	new_key(key, hex);
 	struct dg_db *db = NULL;
 	if (dg_db_get(env->store, &db)) {
 		fprintf(stderr, "dgov exchange: the store is not available\n");
@@ -109,6 +121,61 @@ static int make_key(struct dg_env *env, const char *dept, const char *system, lo
 		return 1;
 	}
 	printf("%s\n", key);
+	return 0;
+}
+
+/*
+ * Revoke or rotate a system's key. One UPDATE each: the store's triggers
+ * raise the keys' version in its transaction, so every node's copy of the
+ * keys (xcache.c) is read again before its next call is let through.
+ * Rotating also lifts a revoke: the system gets a key that works again.
+ */
+static int change_key(struct dg_env *env, const char *what, const char *dept, const char *system)
+{
+	if (!x_token_ok(dept, 16) || !x_token_ok(system, 32)) {
+		fprintf(stderr, "dgov exchange: DEPT and SYSTEM are letters and digits\n");
+		return 2;
+	}
+	bool rotate = strcmp(what, "rotate") == 0;
+	char key[80] = "", hex[65] = "";
+	const char *h = hex;
+	if (rotate)
+		new_key(key, hex);
+	struct dg_db *db = NULL;
+	if (dg_db_get(env->store, &db)) {
+		fprintf(stderr, "dgov exchange: the store is not available\n");
+		return 1;
+	}
+	int64_t changed = 0, known = 0;
+	dg_rc rc = rotate ? dg_db_exec(db,
+				       "UPDATE xr_clients SET key_hash = ?, revoked_ms = 0"
+				       " WHERE dept = ? AND system = ?",
+				       DG_ARGS(DG_VT(h), DG_VT(dept), DG_VT(system)), &changed)
+			  : dg_db_exec(db,
+				       "UPDATE xr_clients SET revoked_ms = ?"
+				       " WHERE dept = ? AND system = ? AND revoked_ms = 0",
+				       DG_ARGS(DG_VI(dg_now_ms()), DG_VT(dept), DG_VT(system)),
+				       &changed);
+	if (!rc && !changed)
+		rc = dg_db_query_int(
+			db, "SELECT COUNT(*) FROM xr_clients WHERE dept = ? AND system = ?",
+			DG_ARGS(DG_VT(dept), DG_VT(system)), &known);
+	dg_db_put(db);
+	if (rc) {
+		fprintf(stderr, "dgov exchange: the key of %s/%s could not be changed (%s)\n", dept,
+			system, dg_rc_name(rc));
+		return 1;
+	}
+	if (!changed) {
+		fprintf(stderr, "dgov exchange: %s/%s %s\n", dept, system,
+			known ? "has its key revoked already"
+			      : "has no key: there is no such system");
+		return 1;
+	}
+	if (rotate)
+		printf("%s\n", key);
+	else
+		printf("revoked: %s/%s\n", dept, system);
 	return 0;
 }
 
@@ -161,6 +228,8 @@ static int exchange_main(struct dg_env *env, int argc, char **argv)
 		return verify_consent(env);
 	if (strcmp(argv[1], "load") == 0)
 		return x_load_main(env, argv[2], argv[3], argv[5]);
+	if (argc == 5 && (!strcmp(argv[2], "revoke") || !strcmp(argv[2], "rotate")))
+		return change_key(env, argv[2], argv[3], argv[4]);
 	int64_t rate = X_RATE_DEFAULT;
 	if (argc == 5 && (dg_str_to_i64(dg_str_of(argv[4]), &rate) || rate > 1000000))
 		rate = 0;

@@ -31,6 +31,7 @@
 #include "audit/audit.h"
 #include "core/date.h"
 #include "core/log.h"
+#include "http/server.h"
 #include "web/page.h"
 
 struct refusal {
@@ -100,6 +101,15 @@ static const char *actor_of(struct xctx *x)
 	return dg_arena_printf(x->r->arena, "dept:%s/system:%s", x->c.dept, x->c.system);
 }
 
+/* The refusal's JSON error as the reply. */
+static void reply_refusal(struct dg_req *r, const struct refusal *f, const char *request_id)
+{
+	json_t *body = json_pack("{s:{s:s,s:s},s:s}", "error", "code", f->code, "message",
+				 f->message, "request_id", request_id);
+	dg_reply_header(r, "X-Dgov-Error", f->code);
+	dg_reply_json(r, f->status, body);
+}
+
 /* Audit a refusal, commit what the call wrote (request id, rate) and answer it. */
 static dg_rc refuse(struct xctx *x, const char *code)
 {
@@ -132,11 +142,71 @@ static dg_rc refuse(struct xctx *x, const char *code)
 		dg_warn("req=%s exchange refusal %s could not be audited: %s", r->id, code,
 			dg_rc_name(rc));
 	}
-	json_t *body = json_pack("{s:{s:s,s:s},s:s}", "error", "code", f->code, "message",
-				 f->message, "request_id", x->parsed ? x->c.request_id : "");
-	dg_reply_header(r, "X-Dgov-Error", f->code);
-	dg_reply_json(r, f->status, body);
+	reply_refusal(r, f, x->parsed ? x->c.request_id : "");
 	return DG_OK;
+}
+
+/*
+ * The call's store connection, borrowed for it alone (not dg_req_db's,
+ * which stays until the request ends): an answer waiting for its audit
+ * commit gives it back first, so the callers waiting hold no connections.
+ */
+struct held_db {
+	struct dg_db *db;
+};
+
+static void held_db_put(void *p)
+{
+	struct held_db *h = p;
+	dg_db_put(h->db);
+	h->db = NULL;
+}
+
+/*
+ * An answer waiting for its audit record's commit (dg_audit_append_async):
+ * the use lines on the resident's page are written in the same
+ * transaction as the record (then), and the answer goes once the commit
+ * is done (done, then resumed on a server thread); a failed commit gives
+ * the caller the store error instead, and nothing of the record.
+ */
+struct xwait {
+	struct dg_req *r;
+	dg_rc rc;
+	const char *request_id;
+	struct x_use use;  /* the subject and seq set per line */
+	const char **subs; /* the records' subjects ("" for nobody) */
+	size_t nsubs;
+};
+
+static dg_rc uses_then(struct dg_db *db, int64_t seq, void *ctx)
+{
+	struct xwait *w = ctx;
+	dg_rc rc = DG_OK;
+	for (size_t i = 0; !rc && i < w->nsubs; i++) {
+		struct x_use u = w->use;
+		u.subject = w->subs[i];
+		u.audit_seq = seq;
+		rc = x_use_add(db, &u);
+	}
+	return rc;
+}
+
+static void audit_done(void *ctx, dg_rc rc, int64_t seq)
+{
+	struct xwait *w = ctx;
+	(void)seq;
+	w->rc = rc;
+	dg_server_release(w->r);
+}
+
+static void answer_resumed(struct dg_req *r, void *ctx)
+{
+	struct xwait *w = ctx;
+	if (!w->rc)
+		return;
+	dg_warn("req=%s exchange answer not given: its audit record failed: %s", r->id,
+		dg_rc_name(w->rc));
+	reply_refusal(r, refusal_of("store"), w->request_id);
 }
 
 static const char *hash_key(struct dg_arena *a, const char *key)
@@ -383,13 +453,20 @@ static dg_rc serve(struct dg_req *r, bool bulk)
 	 * every call of the client updates: committed lazily, in a transaction of
 	 * their own, so that row is not held while a commit waits for the disk
 	 * (a crash may forget the last moment's ids and counts, never an audit
-	 * record). The record is then committed with the others arriving
-	 * meanwhile (dg_audit_append_group) before the answer leaves.
+	 * record). An answer's record is then committed with the others arriving
+	 * meanwhile (dg_audit_append_async), its use lines in the same
+	 * transaction, while the answer waits without a server thread or a store
+	 * connection (dg_server_hold); it leaves once the commit is done. A
+	 * refusal's record is committed the same way, waiting on its thread.
 	 */
-	if (dg_req_db(r, &x.db)) {
-		x.db = NULL;
+	struct held_db *hd = dg_arena_alloc(r->arena, sizeof *hd);
+	hd->db = NULL;
+	if (dg_db_get(r->env->store, &hd->db)) {
+		hd->db = NULL;
 		return refuse(&x, "store");
 	}
+	dg_arena_defer(r->arena, held_db_put, hd);
+	x.db = hd->db;
 	if (x_call_parse(r->arena, &in, &x.c, &code))
 		return refuse(&x, code);
 	x.parsed = true;
@@ -526,7 +603,6 @@ static dg_rc serve(struct dg_req *r, bool bulk)
 	json_object_set_new(answer, "grant", json_integer(g.id));
 	json_object_set_new(answer, "at_ms", json_integer(dg_now_ms()));
 
-	int64_t seq = 0;
 	json_t *d = json_pack("{s:s,s:s,s:s,s:s,s:I,s:I,s:b}", "outcome", "ok", "registry", e->name,
 			      "request_id", x.c.request_id, "request_hash", x.hash, "grant",
 			      (json_int_t)g.id, "records", (json_int_t)count, "bulk", bulk);
@@ -540,42 +616,41 @@ static dg_rc serve(struct dg_req *r, bool bulk)
 				   .subject = bulk ? "" : (x.subject ? x.subject : ""),
 				   .purpose = x.c.purpose,
 				   .detail = d};
-	rc = dg_audit_append_group(r->env->store, x.db, &rec, &seq);
-	json_decref(d);
+	struct xwait *w = dg_arena_alloc(r->arena, sizeof *w);
+	*w = (struct xwait){.r = r,
+			    .request_id = x.c.request_id,
+			    .use = {.kind = bulk ? "bulk" : "one",
+				    /* x.c is on this stack: what the wait reads is in the arena */
+				    .dept = dg_arena_strdup(r->arena, x.c.dept),
+				    .system = dg_arena_strdup(r->arena, x.c.system),
+				    .official = initials,
+				    .purpose = x.c.purpose,
+				    .registry = e->name,
+				    .fields = shown,
+				    .run = bulk ? x.c.run : ""}};
+	w->nsubs = json_array_size(subjects);
+	w->subs = dg_arena_alloc(r->arena, (w->nsubs + 1) * sizeof *w->subs);
 	size_t i;
 	json_t *s;
-	bool about_someone = false; /* a record about nobody adds no use line: no transaction */
 	json_array_foreach (subjects, i, s)
-		about_someone = about_someone || *json_string_value(s);
-	if (!rc && about_someone)
-		rc = dg_db_begin(x.db);
-	json_array_foreach (subjects, i, s) {
-		struct x_use u = {.subject = json_string_value(s),
-				  .kind = bulk ? "bulk" : "one",
-				  .dept = x.c.dept,
-				  .system = x.c.system,
-				  .official = initials,
-				  .purpose = x.c.purpose,
-				  .registry = e->name,
-				  .fields = shown,
-				  .run = bulk ? x.c.run : "",
-				  .audit_seq = seq};
-		if (!rc)
-			rc = x_use_add(x.db, &u);
-	}
+		w->subs[i] = dg_arena_strdup(r->arena, json_string_value(s));
 	json_decref(subjects);
-	if (!rc && about_someone)
-		rc = dg_db_commit(x.db);
-	if (rc) {
-		json_decref(answer);
-		dg_db_rollback(x.db);
-		x.db = NULL;
-		return refuse(&x, "store");
-	}
+	/* the answer is made now and held: it leaves once its record is committed */
 	json_t *envelope = x_sign(&r->env->keys, x.hash, answer);
 	json_decref(answer);
 	dg_reply_header(r, "X-Dgov-Request-Hash", x.hash);
 	dg_reply_json(r, 200, envelope);
+	/* nothing more is read: the connection goes back before the wait */
+	held_db_put(hd);
+	x.db = NULL;
+	dg_server_hold(r, answer_resumed, w);
+	rc = dg_audit_append_async(r->env->store, &rec, w->nsubs ? uses_then : NULL, audit_done, w);
+	json_decref(d);
+	if (rc) {
+		/* never queued: no hook runs, so the release is ours */
+		w->rc = rc;
+		dg_server_release(r);
+	}
 	return DG_OK;
 }
 

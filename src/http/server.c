@@ -21,6 +21,7 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netdb.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,6 +58,10 @@ struct dg_server {
 	char *upload_dir;
 	unsigned port;
 	atomic_long inflight;
+	/* held replies (dg_server_hold) not yet released; hold_mu guards each
+	 * request's held/suspended/released and its suspend or resume */
+	atomic_long held;
+	pthread_mutex_t hold_mu;
 };
 
 enum body_kind { BODY_NONE, BODY_FORM, BODY_MULTIPART, BODY_JSON, BODY_RAW };
@@ -73,6 +78,10 @@ struct pending {
 	size_t cap; /* bytes the body may have (body_cap) */
 	dg_rc body_rc;
 	const char *body_msg;
+	/* a held reply (dg_server_hold): the rest of the handler, run on resume */
+	void (*resumed)(struct dg_req *r, void *ctx);
+	void *resumed_ctx;
+	bool held, suspended, released;
 };
 
 static int64_t now_us(void)
@@ -602,6 +611,46 @@ static dg_rc parse_body(struct pending *p)
 	return DG_OK;
 }
 
+/* A held request, released: the rest of its handler, then its reply. */
+static enum MHD_Result resume_call(struct pending *p)
+{
+	struct dg_req *r = &p->r;
+	/* the release has left hold_mu: nothing else touches p from here on */
+	pthread_mutex_lock(&p->s->hold_mu);
+	p->held = false;
+	pthread_mutex_unlock(&p->s->hold_mu);
+	if (p->resumed)
+		p->resumed(r, p->resumed_ctx);
+	if (!r->replied) {
+		dg_error("req=%s %s %s: the held request sent no reply", r->id, r->method, r->path);
+		reply_error(p, DG_EINTERNAL, NULL);
+	}
+	return send_reply(p);
+}
+
+void dg_server_hold(struct dg_req *r, void (*resumed)(struct dg_req *r, void *ctx), void *ctx)
+{
+	/* r is the first member of its pending */
+	struct pending *p = (struct pending *)(void *)r;
+	p->resumed = resumed;
+	p->resumed_ctx = ctx;
+	p->held = true;
+	atomic_fetch_add(&p->s->held, 1);
+}
+
+void dg_server_release(struct dg_req *r)
+{
+	struct pending *p = (struct pending *)(void *)r;
+	struct dg_server *s = p->s;
+	pthread_mutex_lock(&s->hold_mu);
+	p->released = true;
+	if (p->suspended)
+		MHD_resume_connection(r->conn);
+	pthread_mutex_unlock(&s->hold_mu);
+	/* the last touch of s: a stop waits for this count before it frees s */
+	atomic_fetch_sub(&s->held, 1);
+}
+
 static enum MHD_Result final_call(struct pending *p)
 {
 	struct dg_req *r = &p->r;
@@ -612,6 +661,20 @@ static enum MHD_Result final_call(struct pending *p)
 		return send_reply(p);
 	}
 	p->s->o.dispatch(p->s->o.ctx, r);
+	if (p->held) {
+		/* the reply waits for dg_server_release: off this thread meanwhile */
+		struct dg_server *s = p->s;
+		pthread_mutex_lock(&s->hold_mu);
+		bool wait = !p->released;
+		if (wait) {
+			MHD_suspend_connection(r->conn);
+			p->suspended = true;
+		}
+		pthread_mutex_unlock(&s->hold_mu);
+		if (wait)
+			return MHD_YES;
+		return resume_call(p);
+	}
 	if (!r->replied) {
 		dg_error("req=%s %s %s: the dispatcher sent no reply", r->id, r->method, r->path);
 		reply_error(p, DG_EINTERNAL, NULL);
@@ -629,6 +692,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		p = *con_cls = on_uri(cls, url, c);
 	if (!p->started)
 		return first_call(p, c, url, method);
+	if (p->held)
+		return resume_call(p);
 	if (p->queued) {
 		*size = 0;
 		return MHD_YES;
@@ -712,6 +777,7 @@ dg_rc dg_server_start(const struct dg_server_opts *o, struct dg_server **out, st
 				  o->host ? o->host : "(none)");
 	struct dg_server *s = dg_xcalloc(1, sizeof(*s));
 	s->o = *o;
+	pthread_mutex_init(&s->hold_mu, NULL);
 	s->upload_dir = dg_xstrdup(o->upload_dir ? o->upload_dir : "/tmp");
 	s->o.upload_dir = s->upload_dir;
 	unsigned max_conn = o->max_conn ? o->max_conn : 1000;
@@ -735,7 +801,7 @@ dg_rc dg_server_start(const struct dg_server_opts *o, struct dg_server **out, st
 		{MHD_OPTION_END, 0, NULL},
 	};
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
-			 MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
+			 MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
 	s->d = MHD_start_daemon(
 		flags, (uint16_t)o->port, dg_guard_accept, s->guard, on_request, s,
 		/* the logger must come first to catch messages about the other options */
@@ -778,11 +844,19 @@ void dg_server_stop(struct dg_server *s, unsigned grace_ms)
 	/* requests in flight finish; idle keep-alive connections are simply closed */
 	for (unsigned waited = 0; atomic_load(&s->inflight) > 0 && waited < grace_ms; waited += 10)
 		usleep(10000);
+	/* MHD must not be stopped with a connection suspended: each held reply is
+	 * released once what it waits for is done (an audit commit, or its failure) */
+	for (unsigned waited = 0; atomic_load(&s->held) > 0; waited++) {
+		if (waited % 5000 == 4999)
+			dg_warn("http: stopping waits for %ld held replies", atomic_load(&s->held));
+		usleep(1000);
+	}
 	dg_guard_stop(s->guard);
 	MHD_stop_daemon(s->d);
 	dg_guard_free(s->guard);
 	if (lfd != MHD_INVALID_SOCKET)
 		close(lfd);
 	free(s->upload_dir);
+	pthread_mutex_destroy(&s->hold_mu);
 	free(s);
 }

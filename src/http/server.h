@@ -61,6 +61,20 @@ unsigned dg_server_port(const struct dg_server *s);
 /* What the connection guard has counted (guard.h). */
 void dg_server_guard_stats(struct dg_server *s, struct dg_guard_stats *out);
 /*
+ * Hold r's reply until dg_server_release(r), from the handler that runs in
+ * dispatch, for a request that waits for work done elsewhere (an audit
+ * record's commit): the handler sets a reply as usual and returns; the
+ * connection is then suspended, holding no server thread, and the reply
+ * leaves only after the release, once resumed(r, ctx) (may be NULL) has run
+ * on a server thread, where it may replace the reply. The handler must
+ * make sure dg_server_release is called exactly once, whatever happens;
+ * a stop waits for it. Only for requests of a struct dg_server.
+ */
+void dg_server_hold(struct dg_req *r, void (*resumed)(struct dg_req *r, void *ctx), void *ctx);
+/* Let a held reply go (any thread, once); r must not be touched after. */
+void dg_server_release(struct dg_req *r);
+
+/*
  * Graceful stop: stop accepting, let requests in flight finish (up to
  * grace_ms), then close everything and free s. grace_ms 0 stops at once
  * (for callers that know nothing is in flight).

@@ -117,11 +117,14 @@ static int64_t spread(const struct dg_data *d, bool links[][DG_MAX_FIELDS], bool
 }
 
 dg_rc pr_incr_mark(const struct dg_env *env, struct dg_db *db, const struct dg_program *p,
-		   const struct dg_data *d, int64_t since, uint8_t **dirty, struct dg_err *err)
+		   const struct dg_data *d, int64_t since, json_t *read, uint8_t **dirty,
+		   struct dg_err *err)
 {
-	json_t *changes = NULL;
+	json_t *changes = json_incref(read);
 	int64_t newest = 0, n = 0;
-	dg_rc rc = dg_exchange_changes_since(env, db, p->schema, since, &changes, &newest, err);
+	dg_rc rc = changes ? DG_OK
+			   : dg_exchange_changes_since(env, db, p->schema, since, &changes, &newest,
+						       err);
 	if (rc)
 		return rc;
 	for (int e = 0; e < p->schema->ne; e++)
@@ -139,6 +142,47 @@ dg_rc pr_incr_mark(const struct dg_env *env, struct dg_db *db, const struct dg_p
 	free(links);
 	free(groups);
 	return DG_OK;
+}
+
+dg_rc pr_incr_touched(const struct dg_env *env, struct dg_db *db, const struct dg_program *p,
+		      int64_t since, bool *touched, struct dg_err *err)
+{
+	const struct dg_schema *s = p->schema;
+	bool reached[DG_MAX_ENT] = {false};
+	*touched = false;
+	for (int r = 0; r < p->nrules; r++)
+		reached[p->rules[r].ent] = true;
+	bool(*links)[DG_MAX_FIELDS] = dg_xcalloc(DG_MAX_ENT, sizeof *links);
+	bool(*groups)[16] = dg_xcalloc(DG_MAX_ENT, sizeof *groups);
+	dg_rule_steps(p, links, groups);
+	/* the entities the rules reach: bounded by the entities, each adds at most once */
+	for (bool more = true; more;) {
+		more = false;
+		for (int e = 0; e < s->ne; e++) {
+			for (int f = 0; reached[e] && f < s->e[e].nf; f++)
+				if (links[e][f] && !reached[s->e[e].f[f].link_ent])
+					more = reached[s->e[e].f[f].link_ent] = true;
+			for (int g = 0; reached[e] && g < s->e[e].ng; g++)
+				if (groups[e][g] && !reached[s->e[e].g[g].member_ent])
+					more = reached[s->e[e].g[g].member_ent] = true;
+		}
+	}
+	free(links);
+	free(groups);
+	json_t *changes = NULL;
+	int64_t newest = 0;
+	dg_rc rc = dg_exchange_changes_since(env, db, s, since, &changes, &newest, err);
+	size_t i;
+	json_t *ch;
+	json_array_foreach (changes, i, ch) {
+		const char *reg = json_string_value(json_object_get(ch, "registry"));
+		for (int e = 0; reg && !*touched && e < s->ne; e++)
+			*touched = reached[e] && reads(s, e, reg);
+		if (*touched)
+			break;
+	}
+	json_decref(changes);
+	return rc;
 }
 
 /* Add key k to set[e] and, when new, to the frontier fr[e]. */
@@ -196,7 +240,8 @@ static void take_new(json_t *found, json_t *set, json_t *next)
 }
 
 dg_rc pr_incr_keys(const struct dg_env *env, struct dg_db *db, const struct dg_program *p,
-		   struct dg_exchange_reader *xr, int64_t since, json_t **keys, struct dg_err *err)
+		   struct dg_exchange_reader *xr, int64_t since, json_t **keys, json_t **read,
+		   struct dg_err *err)
 {
 	const struct dg_schema *s = p->schema;
 	json_t *changes = NULL, *set[DG_MAX_ENT] = {0}, *fr[DG_MAX_ENT] = {0};
@@ -209,6 +254,8 @@ dg_rc pr_incr_keys(const struct dg_env *env, struct dg_db *db, const struct dg_p
 		fr[e] = json_object();
 	}
 	seed(s, changes, set, fr);
+	if (read) /* pr_incr_mark's, not read twice */
+		*read = json_incref(changes);
 	json_decref(changes);
 	bool(*links)[DG_MAX_FIELDS] = dg_xcalloc(DG_MAX_ENT, sizeof *links);
 	bool(*groups)[16] = dg_xcalloc(DG_MAX_ENT, sizeof *groups);

@@ -81,6 +81,7 @@ struct pr_keyed {
 	int64_t since; /* the run before's registries' version; 0: read everything */
 	bool *on;      /* set when only the records wanted were read */
 	json_t **keys; /* DG_MAX_ENT: the IDs wanted per entity (the caller decrefs them) */
+	json_t **read; /* the changes read for them (the caller decrefs it), for pr_incr_mark */
 };
 
 /*
@@ -113,10 +114,12 @@ struct dg_program;
  * answer may differ from the one given when the registries were at version
  * since: changed since in a registry it reads, or reaching a changed record
  * through the links and groups p's rules follow, as the data is now or was
- * then. Errors are the exchange's (the change log could not be read).
+ * then. read (borrowed; NULL: read here) is the change log since, when
+ * pr_incr_keys already read it. Errors are the exchange's (the change log
+ * could not be read).
  */
 dg_rc pr_incr_mark(const struct dg_env *env, struct dg_db *db, const struct dg_program *p,
-		   const struct dg_data *d, int64_t since, uint8_t **dirty,
+		   const struct dg_data *d, int64_t since, json_t *read, uint8_t **dirty,
 		   struct dg_err *err) DG_MUST;
 void pr_incr_free(uint8_t **dirty);
 struct dg_exchange_reader;
@@ -125,17 +128,27 @@ struct dg_exchange_reader;
  * reads (dg_exchange_reader_only): those changed since, those the links of
  * changed records pointed at then, and every record reached from them by
  * the links and groups p's rules follow, both ways, as the data is now.
- * keys[e] (DG_MAX_ENT, the caller's) gets the IDs wanted of entity e. DG_EUNAVAIL when a link that
+ * keys[e] (DG_MAX_ENT, the caller's) gets the IDs wanted of entity e, and
+ * *read (when read is not NULL; the caller's) the change log read. DG_EUNAVAIL when a link that
  * must be followed backward is kept sealed (the run then reads everything); otherwise errors are
  * the exchange's. Nothing is set on xr on error.
  */
 dg_rc pr_incr_keys(const struct dg_env *env, struct dg_db *db, const struct dg_program *p,
-		   struct dg_exchange_reader *xr, int64_t since, json_t **keys,
+		   struct dg_exchange_reader *xr, int64_t since, json_t **keys, json_t **read,
 		   struct dg_err *err) DG_MUST;
 
-/* The job kinds: one run, and the daily scheduler. */
+/*
+ * *touched: whether a record changed after version since in a registry that
+ * p's rules read, for their own entities or those their links and groups
+ * reach (incr.c). Errors are the exchange's (the change log could not be read).
+ */
+dg_rc pr_incr_touched(const struct dg_env *env, struct dg_db *db, const struct dg_program *p,
+		      int64_t since, bool *touched, struct dg_err *err) DG_MUST;
+
+/* The job kinds: one run, the daily scheduler, and runs started by registry changes. */
 dg_rc pr_run_job(struct dg_job *job, struct dg_err *err);
 dg_rc pr_schedule_job(struct dg_job *job, struct dg_err *err);
+dg_rc pr_follow_job(struct dg_job *job, struct dg_err *err);
 
 /* Routes: the office pages and API, the truth API, /my/benefits. */
 const struct dg_route *pr_routes(size_t *n);

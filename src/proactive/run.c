@@ -137,11 +137,14 @@ struct run_ctx {
 	bool full; /* every record answered afresh, as asked */
 	bool incremental;
 	int64_t reg_version, since, reread;
+	int64_t kept; /* a keyed run's answers copied and still standing */
+	bool recount; /* a keyed run counts its answers in the store (prev_counts) */
 	uint8_t *dirty[DG_MAX_ENT];
 	/* keyed (pr_load_data): only the records the changes reach were read, keys[e]
 	   the IDs wanted; the others' answers are copied from prev in bulk */
 	bool keyed;
 	json_t *keys[DG_MAX_ENT];
+	json_t *changes;     /* the change log pr_incr_keys read, for plan() */
 	struct pr_tie *ties; /* sorted by entity and row */
 	size_t nties;
 	int district[DG_MAX_ENT]; /* each entity's district field (takeup.c), -1: none */
@@ -179,7 +182,8 @@ struct dg_data *pr_load_data(struct dg_job *job, const struct dg_program *p,
 		return NULL;
 	if (keyed && keyed->since > 0) {
 		struct dg_err ke = {0};
-		if (pr_incr_keys(job->env, job->db, p, xr, keyed->since, keyed->keys, &ke))
+		if (pr_incr_keys(job->env, job->db, p, xr, keyed->since, keyed->keys, keyed->read,
+				 &ke))
 			dg_warn("proactive: %s reads every record: %s", use, ke.msg);
 		else
 			*keyed->on = true;
@@ -255,7 +259,8 @@ static dg_rc prepare(struct run_ctx *c, char *source, size_t n, struct dg_err *e
 	dg_rc rc = prev_since(c, &since, err);
 	if (rc)
 		return rc;
-	struct pr_keyed keyed = {.since = since, .on = &c->keyed, .keys = c->keys};
+	struct pr_keyed keyed = {
+		.since = since, .on = &c->keyed, .keys = c->keys, .read = &c->changes};
 	c->data = pr_load_data(c->job, c->p, &c->codes, c->dept, use, &keyed, source, n, err);
 	c->read_ms = dg_mono_ms() - t0;
 	if (strcmp(source, "exchange") != 0)
@@ -320,7 +325,7 @@ static dg_rc plan(struct run_ctx *c, int64_t since, struct dg_err *err)
 	if (!since || !c->reg_version)
 		return DG_OK;
 	struct dg_err e = {0};
-	if (pr_incr_mark(c->job->env, c->job->db, c->p, c->data, since, c->dirty, &e)) {
+	if (pr_incr_mark(c->job->env, c->job->db, c->p, c->data, since, c->changes, c->dirty, &e)) {
 		dg_warn("proactive: run %lld answers every record afresh: %s", (long long)c->run,
 			e.msg);
 		pr_incr_free(c->dirty);
@@ -436,6 +441,45 @@ static dg_rc who(struct run_ctx *c, int ri, int eid, int64_t row, const char *ri
 	return rc;
 }
 
+/*
+ * A keyed run's difference for one answer afresh, against the run before's
+ * answer of the same record (one lookup by key, so finish() need not compare
+ * every answer): new, gone, amount, or "". amount is -1 when none is known.
+ */
+static dg_rc change_of(struct run_ctx *c, int ri, const char *rid, bool eligible, int64_t amount,
+		       const char **change)
+{
+	struct dg_rows *rows = NULL;
+	bool was = false;
+	int64_t before = -1;
+	dg_rc rc =
+		dg_db_query(c->job->db,
+			    "SELECT outcome, COALESCE(amount, -1) FROM pr_results WHERE"
+			    " run_id = ? AND rule = ? AND rid = ?",
+			    DG_ARGS(DG_VI(c->prev), DG_VT(c->p->rules[ri].id), DG_VT(rid)), &rows);
+	if (!rc)
+		rc = dg_rows_next(rows);
+	if (!rc) {
+		was = strcmp(dg_rows_text(rows, 0), "ELIGIBLE") == 0;
+		before = dg_rows_int(rows, 1);
+	}
+	dg_rows_free(rows);
+	if (rc && rc != DG_ENOTFOUND)
+		return rc;
+	*change = "";
+	if (eligible && !was) {
+		*change = "new";
+		c->newly++;
+	} else if (!eligible && was) {
+		*change = "gone";
+		c->gone++;
+	} else if (eligible && before != amount) {
+		*change = "amount";
+		c->changed_amount++;
+	}
+	return DG_OK;
+}
+
 /* One record's answer, from the engine's explanation of it. */
 static dg_rc answer(struct run_ctx *c, int ri, int64_t row, struct dg_err *err)
 {
@@ -469,17 +513,26 @@ static dg_rc answer(struct run_ctx *c, int ri, int64_t row, struct dg_err *err)
 	const char *id = dg_data_id(c->data, eid, row);
 	struct dg_arena *a = dg_arena_new();
 	const char *rid = dg_pii_index(k, a, "id", id);
-	rc = dg_db_exec(
-		c->job->db,
-		"INSERT INTO pr_results (run_id, rule, ent, rid, rid_sealed, outcome, amount,"
-		" blocking, missing, explain, district) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-		DG_ARGS(DG_VI(c->run), DG_VT(c->p->rules[ri].id), DG_VT(c->p->schema->e[eid].name),
-			DG_VT(rid), DG_VT(dg_pii_seal(k, a, id)), DG_VT(dg_outcome_name(o)),
-			o == DG_ELIGIBLE && known ? DG_VI(amount) : DG_VNULL,
-			DG_VT(dg_pii_seal(k, a, bs)), DG_VT(dg_pii_seal(k, a, ms)),
-			DG_VT(dg_pii_seal(k, a, es)),
-			DG_VT(pr_district_of(c->data, eid, c->district[eid], row))),
-		NULL);
+	const char *change = "";
+	if (c->keyed)
+		rc = change_of(c, ri, rid, o == DG_ELIGIBLE,
+			       o == DG_ELIGIBLE && known ? amount : -1, &change);
+	if (!rc)
+		rc = dg_db_exec(c->job->db,
+				"INSERT INTO pr_results (run_id, rule, ent, rid, rid_sealed, "
+				"outcome, amount,"
+				" blocking, missing, explain, district, change) VALUES (?, ?, ?, "
+				"?, ?, ?, ?,"
+				" ?, ?, ?, ?, ?)",
+				DG_ARGS(DG_VI(c->run), DG_VT(c->p->rules[ri].id),
+					DG_VT(c->p->schema->e[eid].name), DG_VT(rid),
+					DG_VT(dg_pii_seal(k, a, id)), DG_VT(dg_outcome_name(o)),
+					o == DG_ELIGIBLE && known ? DG_VI(amount) : DG_VNULL,
+					DG_VT(dg_pii_seal(k, a, bs)), DG_VT(dg_pii_seal(k, a, ms)),
+					DG_VT(dg_pii_seal(k, a, es)),
+					DG_VT(pr_district_of(c->data, eid, c->district[eid], row)),
+					DG_VT(change)),
+				NULL);
 	dg_wipe(bs, strlen(bs));
 	dg_wipe(ms, strlen(ms));
 	dg_wipe(es, strlen(es));
@@ -534,6 +587,28 @@ static dg_rc carry(struct run_ctx *c, int ri, int64_t row, bool *fresh, struct d
 }
 
 /*
+ * The copied answers' counts: the run before's own (its answers are what was
+ * copied), so they need not be counted again; drop_copy and answer() then
+ * keep them. A run before whose counts do not match what was copied makes
+ * the run count its answers when they are written (recount).
+ */
+static dg_rc prev_counts(struct run_ctx *c)
+{
+	char *s = NULL;
+	struct dg_arena *a = dg_arena_new();
+	dg_rc rc = dg_db_query_text(c->job->db, "SELECT counts FROM pr_runs WHERE id = ?",
+				    DG_ARGS(DG_VI(c->prev)), a, &s);
+	json_t *j = rc ? NULL : json_loads(s, 0, NULL);
+	json_t *n = json_object_get(j, "answers");
+	c->recount = !json_is_integer(n) || json_integer_value(n) != c->kept;
+	c->eligible = json_integer_value(json_object_get(j, "eligible"));
+	c->unknown = json_integer_value(json_object_get(j, "unknown"));
+	json_decref(j);
+	dg_arena_free(a);
+	return rc == DG_ENOTFOUND ? DG_OK : rc;
+}
+
+/*
  * A keyed run (only what the changes reach was read): every answer of the
  * run before copied at once, with who they are about but the accounts tied
  * by hand or as agents, which are tied afresh as they are now. The records
@@ -549,7 +624,9 @@ static dg_rc copy_prev(struct run_ctx *c)
 		" blocking, missing, explain, district) SELECT ?, rule, ent, rid, rid_sealed,"
 		" outcome, amount, blocking, missing, explain, district FROM pr_results WHERE"
 		" run_id = ? AND outcome <> 'ABSENT'",
-		DG_ARGS(DG_VI(c->run), DG_VI(c->prev)), NULL);
+		DG_ARGS(DG_VI(c->run), DG_VI(c->prev)), &c->kept);
+	if (!rc)
+		rc = prev_counts(c);
 	if (!rc)
 		rc = dg_db_exec(db,
 				"INSERT INTO pr_who (subject, run_id, rule, rid, user_id) SELECT"
@@ -594,15 +671,32 @@ static dg_rc copy_prev(struct run_ctx *c)
 	return rc;
 }
 
-/* The copied answer of the record with ID id to rule ri, and who it is about. */
-static dg_rc drop_copy(struct run_ctx *c, int ri, const char *id)
+/*
+ * The copied answer of the record with ID id to rule ri, and who it is
+ * about; the run's counts lose it. *was_eligible: whether the dropped
+ * answer was ELIGIBLE (false when there was none).
+ */
+static dg_rc drop_copy(struct run_ctx *c, int ri, const char *id, bool *was_eligible)
 {
 	struct dg_arena *a = dg_arena_new();
 	const char *rid = dg_pii_index(&c->job->env->keys, a, "id", id);
 	const char *rule = c->p->rules[ri].id;
-	dg_rc rc = dg_db_exec(c->job->db,
-			      "DELETE FROM pr_results WHERE run_id = ? AND rule = ? AND rid = ?",
-			      DG_ARGS(DG_VI(c->run), DG_VT(rule), DG_VT(rid)), NULL);
+	struct dg_rows *rows = NULL;
+	*was_eligible = false;
+	dg_rc rc = dg_db_query(c->job->db,
+			       "DELETE FROM pr_results WHERE run_id = ? AND rule = ? AND rid = ?"
+			       " RETURNING outcome",
+			       DG_ARGS(DG_VI(c->run), DG_VT(rule), DG_VT(rid)), &rows);
+	while (!rc && (rc = dg_rows_next(rows)) == DG_OK) {
+		const char *o = dg_rows_text(rows, 0);
+		*was_eligible = strcmp(o, "ELIGIBLE") == 0;
+		c->eligible -= *was_eligible;
+		c->unknown -= strcmp(o, "UNKNOWN") == 0;
+		c->kept--;
+	}
+	dg_rows_free(rows);
+	if (rc == DG_ENOTFOUND)
+		rc = DG_OK;
 	if (!rc)
 		rc = dg_db_exec(c->job->db,
 				"DELETE FROM pr_who WHERE run_id = ? AND rule = ? AND rid = ?",
@@ -611,7 +705,11 @@ static dg_rc drop_copy(struct run_ctx *c, int ri, const char *id)
 	return rc;
 }
 
-/* The records wanted that the registries no longer hold: no answer in this run. */
+/*
+ * The records wanted that the registries no longer hold: no answer in this
+ * run, and one eligible before is kept as ABSENT, gone (as finish() marks a
+ * full run's).
+ */
 static dg_rc drop_gone(struct run_ctx *c)
 {
 	dg_rc rc = DG_OK;
@@ -620,16 +718,33 @@ static dg_rc drop_gone(struct run_ctx *c)
 		const char *id;
 		json_t *v;
 		json_object_foreach (c->keys[e], id, v) {
+			bool was = false;
 			if (rc)
 				break;
-			if (dg_data_find(c->data, e, id, strlen(id)) < 0)
-				rc = drop_copy(c, ri, id);
+			if (dg_data_find(c->data, e, id, strlen(id)) >= 0)
+				continue;
+			rc = drop_copy(c, ri, id, &was);
+			if (rc || !was)
+				continue;
+			struct dg_arena *a = dg_arena_new();
+			rc = dg_db_exec(
+				c->job->db,
+				"INSERT INTO pr_results (run_id, rule, ent, rid, rid_sealed, "
+				"outcome,"
+				" change) SELECT ?, rule, ent, rid, rid_sealed, 'ABSENT', 'gone' "
+				"FROM"
+				" pr_results WHERE run_id = ? AND rule = ? AND rid = ?",
+				DG_ARGS(DG_VI(c->run), DG_VI(c->prev), DG_VT(c->p->rules[ri].id),
+					DG_VT(dg_pii_index(&c->job->env->keys, a, "id", id))),
+				NULL);
+			dg_arena_free(a);
+			c->gone++;
 		}
 	}
 	return rc;
 }
 
-/* A keyed run's counts, from its answers (most were copied, not counted one by one). */
+/* A keyed run's counts, from its answers, when the run before's could not serve. */
 static dg_rc recount(struct run_ctx *c)
 {
 	dg_rc rc = dg_db_query_int(c->job->db,
@@ -672,11 +787,11 @@ static dg_rc answer_all(struct run_ctx *c, struct dg_err *err)
 		int64_t n = c->data->t[c->p->rules[ri].ent].n;
 		int ent = c->p->rules[ri].ent;
 		for (int64_t row = 0; !rc && row < n; row++) {
-			bool fresh = true;
+			bool fresh = true, was = false;
 			if (c->keyed && !c->dirty[ent][row])
 				fresh = false; /* its copy stands */
 			else if (c->keyed)
-				rc = drop_copy(c, ri, dg_data_id(c->data, ent, row));
+				rc = drop_copy(c, ri, dg_data_id(c->data, ent, row), &was);
 			else if (c->incremental && !c->dirty[ent][row])
 				rc = carry(c, ri, row, &fresh, err);
 			if (!rc && fresh) {
@@ -696,8 +811,10 @@ static dg_rc answer_all(struct run_ctx *c, struct dg_err *err)
 				rc = dg_err_set(err, DG_EUNAVAIL, "the node is stopping");
 		}
 	}
-	if (!rc && c->keyed)
+	if (!rc && c->keyed && c->recount)
 		rc = recount(c);
+	else if (c->keyed)
+		c->done = c->total = c->kept + c->reread;
 	if (rc) {
 		if (!c->inline_tx)
 			dg_db_rollback(db);
@@ -820,11 +937,15 @@ static dg_rc reach(struct run_ctx *c, struct dg_err *err)
 	return rc ? dg_err_set(err, rc, "the newly eligible could not be told") : DG_OK;
 }
 
-/* In the transaction answer_all left open: the changes, the counts, the switch. */
-static dg_rc finish(struct run_ctx *c, const char *source, struct dg_err *err)
+/*
+ * The changes against the run before, compared set-wise over every answer:
+ * for a run that answered every record. A keyed run marks its changes as it
+ * answers (change_of, drop_gone), since its copied answers are unchanged.
+ */
+static dg_rc marks(struct run_ctx *c)
 {
 	struct dg_db *db = c->job->db;
-	int64_t n;
+	int64_t n = 0;
 	dg_rc rc = dg_db_exec(
 		db,
 		"UPDATE pr_results SET change = 'new' WHERE run_id = ? AND outcome = 'ELIGIBLE'"
@@ -859,7 +980,16 @@ static dg_rc finish(struct run_ctx *c, const char *source, struct dg_err *err)
 				" pr_results.rid AND o.outcome = 'ELIGIBLE' AND COALESCE(o.amount,"
 				" -1) <> COALESCE(pr_results.amount, -1))",
 				DG_ARGS(DG_VI(c->run), DG_VI(c->prev)), &c->changed_amount);
-	if (!rc)
+	return rc;
+}
+
+/* In the transaction answer_all left open: the changes, the counts, the switch. */
+static dg_rc finish(struct run_ctx *c, const char *source, struct dg_err *err)
+{
+	struct dg_db *db = c->job->db;
+	dg_rc rc = c->keyed ? DG_OK : marks(c);
+	/* nobody newly eligible: nobody to tell (and no answer of the run to look through) */
+	if (!rc && c->newly > 0)
 		rc = reach(c, err);
 	if (!rc && pr_takeup_record(db, c->run, c->policy))
 		rc = dg_err_set(err, DG_EDB, "the run's take-up could not be counted");
@@ -961,6 +1091,7 @@ static dg_rc run_exec(struct dg_job *job, int64_t run, bool inline_tx, struct dg
 	pr_incr_free(c.dirty);
 	for (int e = 0; e < DG_MAX_ENT; e++)
 		json_decref(c.keys[e]);
+	json_decref(c.changes);
 	free(c.ties);
 	dg_intern_release(&c.codes);
 	if (c.p)

@@ -57,6 +57,8 @@ struct dg_pcache {
 	size_t bytes, max, pages;
 	int64_t version;
 	uint64_t hits, misses, stored, evicted;
+	void *attached; /* dg_pcache_attach's object, freed with the cache */
+	void (*attached_free)(void *);
 };
 
 static uint64_t fnv1a(const char *s, size_t n)
@@ -118,8 +120,24 @@ void dg_pcache_free(struct dg_pcache *c)
 	if (!c)
 		return;
 	clear_all(c);
+	if (c->attached_free)
+		c->attached_free(c->attached);
 	pthread_mutex_destroy(&c->mu);
 	free(c);
+}
+
+void *dg_pcache_attach(struct dg_pcache *c, void *(*make)(void), void (*free_fn)(void *))
+{
+	if (!c)
+		return NULL;
+	pthread_mutex_lock(&c->mu);
+	if (!c->attached) {
+		c->attached = make();
+		c->attached_free = free_fn;
+	}
+	void *obj = c->attached;
+	pthread_mutex_unlock(&c->mu);
+	return obj;
 }
 
 void dg_pcache_stats(struct dg_pcache *c, struct dg_pcache_stats *out)

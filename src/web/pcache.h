@@ -39,6 +39,13 @@ struct dg_pcache;
 struct dg_pcache *dg_pcache_new(size_t max_bytes);
 /* Frees every page (nothing may be reading). NULL is a no-op. */
 void dg_pcache_free(struct dg_pcache *c);
+/*
+ * The one object that lives as long as c (its owner's structure kept beside
+ * the cached answers, such as the open data's documents): made by make() on
+ * the first call, under c's lock, and freed by free_fn with c. NULL when c
+ * is NULL (caching off).
+ */
+void *dg_pcache_attach(struct dg_pcache *c, void *(*make)(void), void (*free_fn)(void *));
 
 struct dg_pcache_stats {
 	uint64_t hits, misses, stored, evicted;

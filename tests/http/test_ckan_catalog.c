@@ -664,6 +664,109 @@ static void deep_pages(void **state)
 }
 
 /*
+ * The ids of package_search's results for body, asked by a department's
+ * staff (the public's datasets, with a key's quota, not the anonymous one).
+ */
+static json_t *ids_of(const char *body, json_int_t *count)
+{
+	json_t *found = result_of(DG_DEMO_STAFF2, "package_search", body);
+	json_t *ids = json_array(), *p;
+	size_t i;
+	json_array_foreach (json_object_get(found, "results"), i, p)
+		json_array_append(ids, json_object_get(p, "id"));
+	*count = json_integer_value(json_object_get(found, "count"));
+	json_decref(found);
+	return ids;
+}
+
+/*
+ * Free text in the default order (rank, then the newest, then the name) is
+ * paged from the node's documents in memory; the same order spelled out
+ * is paged in SQL. Both give the same count and the same datasets at every
+ * start: the first page, one inside, the last, past the end (none, the
+ * count still right), and all of them; again after a write that adds a
+ * match and after its purge.
+ */
+static void check_rank_pages(void)
+{
+	static const char *const qs[] = {"统计", "养老 OR 医疗", "elderly care",
+					 "数据", "zzqqxx",       "quillrank"};
+	for (size_t i = 0; i < sizeof qs / sizeof qs[0]; i++) {
+		json_int_t total = 0, n = 0;
+		char body[400];
+		snprintf(body, sizeof body, "{\"q\":\"%s\",\"rows\":1000}", qs[i]);
+		json_t *all = ids_of(body, &total);
+		assert_int_equal(json_array_size(all), total);
+		json_int_t starts[] = {0,     1,        total / 2, total > 2 ? total - 2 : 0,
+				       total, total + 5};
+		for (size_t k = 0; k < sizeof starts / sizeof starts[0]; k++) {
+			snprintf(body, sizeof body, "{\"q\":\"%s\",\"start\":%lld,\"rows\":3}",
+				 qs[i], (long long)starts[k]);
+			json_t *mem = ids_of(body, &n);
+			assert_int_equal(n, total);
+			snprintf(body, sizeof body,
+				 "{\"q\":\"%s\",\"start\":%lld,\"rows\":3,\"sort\":\"score desc, "
+				 "metadata_modified desc, name asc\"}",
+				 qs[i], (long long)starts[k]);
+			json_t *sql = ids_of(body, &n);
+			assert_int_equal(n, total);
+			if (!json_equal(mem, sql)) {
+				char *m = json_dumps(mem, 0), *q = json_dumps(sql, 0);
+				fail_msg("q %s start %lld: in memory %s, in SQL %s", qs[i],
+					 (long long)starts[k], m, q);
+			}
+			/* the page is the slice of all of them */
+			for (size_t j = 0; j < json_array_size(mem); j++)
+				assert_true(json_equal(json_array_get(mem, j),
+						       json_array_get(all, (size_t)starts[k] + j)));
+			assert_int_equal(json_array_size(mem),
+					 starts[k] >= total
+						 ? 0
+						 : (total - starts[k] < 3 ? total - starts[k] : 3));
+			json_decref(mem);
+			json_decref(sql);
+		}
+		json_decref(all);
+	}
+}
+
+static void rank_pages(void **state)
+{
+	(void)state;
+	check_rank_pages();
+	json_int_t before = count_of(DG_DEMO_STAFF2, "{\"q\":\"统计\"}");
+	/* a match with the word in its title: first by rank, and its ties by time, then name */
+	post_ok(DG_DEMO_STAFF, "package_create",
+		"{\"name\":\"rank-probe\",\"title\":\"统计 统计 统计\",\"owner_org\":\"mz\","
+		"\"notes\":\"统计\",\"tags\":[{\"name\":\"统计\"}]}");
+	assert_int_equal(count_of(DG_DEMO_STAFF2, "{\"q\":\"统计\"}"), before + 1);
+	json_int_t n = 0;
+	json_t *first = ids_of("{\"q\":\"统计\",\"rows\":1}", &n);
+	json_t *p = result_of(NULL, "package_show", "{\"id\":\"rank-probe\"}");
+	assert_true(json_equal(json_array_get(first, 0), json_object_get(p, "id")));
+	json_decref(p);
+	json_decref(first);
+	check_rank_pages();
+	/* three of the same rank: the newest first, then by name */
+	static const char *const tied[] = {"rank-tie-b", "rank-tie-a", "rank-tie-c"};
+	for (size_t i = 0; i < 3; i++) {
+		char body[300];
+		snprintf(body, sizeof body,
+			 "{\"name\":\"%s\",\"title\":\"quillrank\",\"owner_org\":\"mz\"}", tied[i]);
+		post_ok(DG_DEMO_STAFF, "package_create", body);
+	}
+	check_rank_pages();
+	for (size_t i = 0; i < 3; i++) {
+		char body[100];
+		snprintf(body, sizeof body, "{\"id\":\"%s\"}", tied[i]);
+		post_ok(DG_DEMO_ADMIN, "dataset_purge", body);
+	}
+	post_ok(DG_DEMO_ADMIN, "dataset_purge", "{\"id\":\"rank-probe\"}");
+	assert_int_equal(count_of(DG_DEMO_STAFF2, "{\"q\":\"统计\"}"), before);
+	check_rank_pages();
+}
+
+/*
  * The English titles and notes (title_translated, notes_translated) are in
  * the search index: the demo's datasets are found by their English words,
  * a title's above a note's, and the search page finds them too.
@@ -680,8 +783,8 @@ static void english_titles(void **state)
 	snprintf(title, sizeof title, "%s", json_string_value(json_object_get(first, "title")));
 	json_decref(found);
 	/* a word of the notes only */
-	assert_true(count_of(NULL, "{\"q\":\"dibao\"}") >= 1);
-	assert_int_equal(count_of(NULL, "{\"q\":\"dibao elderly\"}"), 0);
+	assert_true(count_of(DG_DEMO_STAFF2, "{\"q\":\"dibao\"}") >= 1);
+	assert_int_equal(count_of(DG_DEMO_STAFF2, "{\"q\":\"dibao elderly\"}"), 0);
 	struct th_resp r = {0};
 	assert_int_equal(get("/data?q=elderly", &r), 200);
 	assert_non_null(strstr(r.body, title));
@@ -693,7 +796,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(private_datasets), cmocka_unit_test(facet_counts),
 		cmocka_unit_test(dcat_exports),     cmocka_unit_test(deep_pages),
-		cmocka_unit_test(english_titles),
+		cmocka_unit_test(english_titles),   cmocka_unit_test(rank_pages),
 	};
 	return cmocka_run_group_tests(tests, th_group_setup, teardown);
 }

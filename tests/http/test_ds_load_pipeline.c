@@ -7,7 +7,10 @@
  * strict load that meets it leaves nothing to read; a load stopped midway
  * (the workers stopping, as the server does) is handed back with the old
  * table in force and no half table left, then loads whole when workers run
- * again.
+ * again. Types are inferred from the file's first 10,000 records and the
+ * rest checked as they are written: columns whose later records prove that
+ * sample wrong (an int column with "1.5" or a word near the end, a column
+ * empty at first) still get the types of the whole file, every row in.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -219,6 +222,111 @@ static void bad_row_deep_in_a_large_file(void **state_)
 	free(path);
 }
 
+/*
+ * ROWS records whose first LATE_FROM look like ints in every column; then
+ * "amount" gets 1.5 once (numeric), "code" a word once (text), "later"
+ * (empty until then) ints, "same" stays int.
+ */
+#define LATE_FROM 20000
+static char *late_csv(const char *name)
+{
+	char *path = malloc(600);
+	snprintf(path, 600, "%s/%s", tmpdir, name);
+	FILE *fp = fopen(path, "wb");
+	assert_non_null(fp);
+	fputs("id,amount,code,later,same\n", fp);
+	for (int i = 1; i <= ROWS; i++) {
+		const char *amount = i == ROWS - 10 ? "1.5" : "7";
+		const char *code = i == ROWS - 5 ? "n/a" : "12";
+		fprintf(fp, "%d,%s,%s,%s,%d\n", i, amount, code, i > LATE_FROM ? "3" : "", i % 5);
+	}
+	fclose(fp);
+	return path;
+}
+
+/* The one record whose id is id; owned. */
+static json_t *record(const char *resource_id, int id)
+{
+	char params[300];
+	snprintf(params, sizeof params, "{\"resource_id\":\"%s\",\"filters\":{\"id\":%d}}",
+		 resource_id, id);
+	json_t *res = search(params, NULL);
+	json_t *recs = json_object_get(res, "records");
+	assert_int_equal(json_array_size(recs), 1);
+	json_t *rec = json_incref(json_array_get(recs, 0));
+	json_decref(res);
+	return rec;
+}
+
+/* A field's type as datastore_search answers it. */
+static const char *field_type(json_t *res, const char *id)
+{
+	size_t i;
+	json_t *f;
+	json_array_foreach (json_object_get(res, "fields"), i, f)
+		if (strcmp(json_string_value(json_object_get(f, "id")), id) == 0)
+			return json_string_value(json_object_get(f, "type"));
+	fail_msg("no field %s", id);
+	return NULL;
+}
+
+static void types_change_late(void **state_)
+{
+	(void)state_;
+	char *path = late_csv("late.csv");
+	/* strict too: a value that changes a column's type is no bad row */
+	int64_t id = enqueue("res-late", path, "{\"strict\":true}");
+	json_t *job = wait_job(id);
+	assert_string_equal(state(job), "done");
+	json_t *result = json_object_get(job, "result");
+	assert_int_equal(jint(result, "rows"), ROWS);
+	assert_int_equal(jint(result, "bad_rows"), 0);
+	json_decref(job);
+	char sql[200];
+	snprintf(sql, sizeof sql, "SELECT progress_total FROM jobs WHERE id = %lld", (long long)id);
+	assert_int_equal(th_sql_int(srv, sql), ROWS);
+
+	json_t *res = search("{\"resource_id\":\"res-late\",\"limit\":1}", NULL);
+	assert_string_equal(field_type(res, "id"), "int8");
+	assert_string_equal(field_type(res, "amount"), "numeric");
+	assert_string_equal(field_type(res, "code"), "text");
+	assert_string_equal(field_type(res, "later"), "int8");
+	assert_string_equal(field_type(res, "same"), "int8");
+	assert_int_equal(jint(res, "total"), ROWS);
+	json_decref(res);
+	json_t *rec = record("res-late", ROWS - 10);
+	assert_true(json_number_value(json_object_get(rec, "amount")) == 1.5);
+	json_decref(rec);
+	rec = record("res-late", ROWS - 5);
+	assert_string_equal(json_string_value(json_object_get(rec, "code")), "n/a");
+	json_decref(rec);
+	rec = record("res-late", 1);
+	assert_string_equal(json_string_value(json_object_get(rec, "code")), "12");
+	assert_true(json_is_null(json_object_get(rec, "later")));
+	json_decref(rec);
+	rec = record("res-late", ROWS);
+	assert_int_equal(jint(rec, "later"), 3);
+	assert_true(json_number_value(json_object_get(rec, "amount")) == 7);
+	json_decref(rec);
+	/* the sampled attempt's table was dropped and made again: one table, each row once */
+	assert_int_equal(total("res-late", NULL), ROWS);
+
+	/* a type given for the column: the late value is a bad row, no second load */
+	job = wait_job(enqueue("res-late-given", path, "{\"types\":{\"amount\":\"int\"}}"));
+	assert_string_equal(state(job), "done");
+	result = json_object_get(job, "result");
+	assert_int_equal(jint(result, "rows"), ROWS - 1);
+	assert_int_equal(jint(result, "bad_rows"), 1);
+	assert_int_equal(jint(json_array_get(json_object_get(result, "errors"), 0), "line"),
+			 ROWS - 10 + 1);
+	json_decref(job);
+	res = search("{\"resource_id\":\"res-late-given\",\"limit\":1}", NULL);
+	assert_string_equal(field_type(res, "amount"), "int8");
+	assert_string_equal(field_type(res, "code"), "text");
+	json_decref(res);
+	free(path);
+}
+
 static void load_stopped_midway(void **state_)
 {
 	(void)state_;
@@ -282,6 +390,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(bad_row_deep_in_a_large_file),
 		cmocka_unit_test(load_stopped_midway),
+		cmocka_unit_test(types_change_late),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -14,6 +14,14 @@
  *   used), for a household rule (dibao, which sums its members) and a person
  *   rule (elderly_allowance); it reads those records and what they reach by
  *   key, far fewer than a full run;
+ * - a chain of incremental runs, each continuing the one before (an income
+ *   change; a person moving between households; a person deleted and one
+ *   added), ends with the answers and counts of a full run, and each run's
+ *   changes are exactly those between its answers and the run before's;
+ * - a change to a registry a shown run's policy reads queues one incremental
+ *   run of it (a burst of changes, one run; a change to a registry it does
+ *   not read, none; within the delay after its last run, none yet), and
+ *   that run's answers equal a full run's;
  * - another date, a new version of the policy, or {"full": true} make a run
  *   full; a "full" that is not true or false is refused and starts nothing;
  * - the policy's page says which runs were incremental.
@@ -31,6 +39,7 @@
 
 #include "app/app.h"
 #include "core/keys.h"
+#include "jobs/jobs.h"
 #include "node/demo.h"
 #include "rule/rule.h"
 #include "rule/yaml.h"
@@ -355,6 +364,300 @@ static void changes_equal_full(void **state)
 	dg_arena_free(a);
 }
 
+/* Every answer of a run, ABSENT ones included, with its change, keyed "rule/id". */
+static json_t *marked(int64_t run)
+{
+	json_t *all = json_object();
+	for (int page = 1;; page++) {
+		json_t *j = NULL;
+		char path[256];
+		snprintf(path, sizeof path, "/api/proactive/runs/%lld/matches?per_page=500&page=%d",
+			 (long long)run, page);
+		assert_int_equal(api(mz_tok, "GET", path, NULL, &j), 200);
+		json_t *l = json_object_get(j, "matches");
+		size_t i;
+		json_t *m;
+		json_array_foreach (l, i, m) {
+			char key[256];
+			snprintf(key, sizeof key, "%s/%s",
+				 json_string_value(json_object_get(m, "rule")),
+				 json_string_value(json_object_get(m, "id")));
+			json_object_set(all, key, m);
+		}
+		size_t n = json_array_size(l);
+		json_decref(j);
+		if (n < 500)
+			break;
+	}
+	return all;
+}
+
+static bool is_eligible(json_t *m)
+{
+	return m && !strcmp(json_string_value(json_object_get(m, "outcome")), "ELIGIBLE");
+}
+
+/* Run b's changes are those from run a's answers to b's, each; *newly counts "new". */
+static void changes_between(int64_t a, int64_t b, int64_t *newly)
+{
+	json_t *x = marked(a), *y = marked(b);
+	const char *k;
+	json_t *v;
+	*newly = 0;
+	json_object_foreach (y, k, v) {
+		json_t *w = json_object_get(x, k);
+		const char *want = "";
+		if (is_eligible(v) && !is_eligible(w))
+			want = "new";
+		else if (!is_eligible(v) && is_eligible(w))
+			want = "gone";
+		else if (is_eligible(v) && !json_equal(json_object_get(v, "amount_fen"),
+						       json_object_get(w, "amount_fen")))
+			want = "amount";
+		*newly += !strcmp(want, "new");
+		if (strcmp(json_string_value(json_object_get(v, "change")), want) != 0)
+			fail_msg("%s: run %lld marks '%s', its answers say '%s'", k, (long long)b,
+				 json_string_value(json_object_get(v, "change")), want);
+	}
+	/* every answer eligible in a is still listed in b, if only as ABSENT */
+	json_object_foreach (x, k, v)
+		if (is_eligible(v) && !json_object_get(y, k))
+			fail_msg("%s: eligible in run %lld, not listed in run %lld", k,
+				 (long long)a, (long long)b);
+	json_decref(x);
+	json_decref(y);
+}
+
+/* An eligible person of elderly_allowance's shown run, none of skip's households. */
+static char *eligible_person(json_t *ps, const char *skip1, const char *skip2)
+{
+	int64_t run = th_sql_int(th_shared, "SELECT current_run FROM pr_policies WHERE code ="
+					    " 'elderly_allowance'");
+	json_t *m = marked(run);
+	const char *k;
+	json_t *v;
+	char *out = NULL;
+	json_object_foreach (m, k, v) {
+		const char *id = json_string_value(json_object_get(v, "id"));
+		const char *hh = json_string_value(json_object_get(ps, id));
+		if (is_eligible(v) && hh && strcmp(hh, skip1) && strcmp(hh, skip2)) {
+			out = strdup(id);
+			break;
+		}
+	}
+	json_decref(m);
+	return out;
+}
+
+/*
+ * Several incremental runs in a row, each continuing the one before: an
+ * income change, a person moving between households with another income
+ * change, then a person eligible before leaving the registry (deleted)
+ * and a new one joining. The chain's last run equals a full run answer by
+ * answer; each run's changes are exactly those between its answers and the
+ * run before's, ABSENT for the one who left; its counts equal the full run's.
+ */
+static void chain_equals_full(void **state)
+{
+	(void)state;
+	const char *pol[] = {"dibao", "elderly_allowance"};
+	int64_t last[2];
+	for (int i = 0; i < 2; i++)
+		last[i] = run_policy(pol[i], "2026-12-01", false);
+	json_t *ps = persons();
+	const char *from = NULL, *to = NULL, *mover = NULL, *k;
+	json_t *v;
+	json_object_foreach (ps, k, v) {
+		const char *hh = json_string_value(v);
+		if (!*hh || members(ps, hh) < 3)
+			continue;
+		if (!from) {
+			from = hh;
+			mover = k;
+		} else if (strcmp(hh, from) != 0) {
+			to = hh;
+			break;
+		}
+	}
+	assert_non_null(to);
+	char *leaver = eligible_person(ps, from, to);
+	assert_non_null(leaver);
+	char born[19];
+	new_id(ps, born);
+	json_t *steps[3];
+	steps[0] = json_pack("[[s,s,s,o]]", "tax", mover, "",
+			     json_pack("{s:{s:s,s:s,s:s}}", "values", "income@2026-09", "0.00",
+				       "income@2026-10", "0.00", "income@2026-11", "0.00"));
+	steps[1] = json_pack("[[s,s,s,o],[s,s,s,o]]", "person", mover, "",
+			     json_pack("{s:{s:s}}", "values", "household", to), "tax", mover, "",
+			     json_pack("{s:{s:s,s:s,s:s}}", "values", "income@2026-09", "3100.00",
+				       "income@2026-10", "3100.00", "income@2026-11", "3100.00"));
+	steps[2] = json_pack("[[s,s,s,o],[s,n,s,o]]", "person", leaver, "/end",
+			     json_pack("{s:s}", "effective", "2026-11-01"), "person", "",
+			     json_pack("{s:s,s:{s:s,s:s,s:s,s:s,s:s,s:s,s:b}}", "id", born,
+				       "values", "name", "新居民", "sex", "M", "birth_date",
+				       "1940-01-01", "hukou_region", "990100", "household", to,
+				       "role", "member", "alive", 1));
+	for (int s = 0; s < 3; s++) {
+		size_t i;
+		json_t *w;
+		json_array_foreach (steps[s], i, w) {
+			json_t *id = json_array_get(w, 1);
+			write_record(json_string_value(json_array_get(w, 0)),
+				     json_is_string(id) ? json_string_value(id) : NULL,
+				     json_string_value(json_array_get(w, 2)),
+				     json_incref(json_array_get(w, 3)));
+		}
+		json_decref(steps[s]);
+		for (int p = 0; p < 2; p++) {
+			int64_t run = run_policy(pol[p], "2026-12-01", false);
+			json_t *c = counts_of(run);
+			assert_string_equal(mode_of(c), "incremental");
+			assert_true(json_integer_value(json_object_get(c, "reread")) > 0);
+			int64_t newly = 0;
+			changes_between(last[p], run, &newly);
+			assert_int_equal(json_integer_value(json_object_get(c, "newly_eligible")),
+					 newly);
+			json_decref(c);
+			last[p] = run;
+		}
+	}
+	for (int p = 0; p < 2; p++) {
+		int64_t full = run_policy(pol[p], "2026-12-01", true);
+		same_answers(last[p], full);
+		json_t *ci = counts_of(last[p]), *cf = counts_of(full);
+		const char *n[] = {"answers", "eligible", "unknown"};
+		for (int i = 0; i < 3; i++)
+			assert_int_equal(json_integer_value(json_object_get(ci, n[i])),
+					 json_integer_value(json_object_get(cf, n[i])));
+		json_decref(ci);
+		json_decref(cf);
+	}
+	/* the one who left is listed as ABSENT, gone, by the run after they left */
+	struct dg_arena *a = dg_arena_new();
+	char sql[512];
+	snprintf(sql, sizeof sql,
+		 "SELECT COUNT(*) FROM pr_results WHERE run_id = %lld AND rid = '%s' AND"
+		 " outcome = 'ABSENT' AND change = 'gone'",
+		 (long long)last[1], dg_pii_index(&th_app(th_shared)->env.keys, a, "id", leaver));
+	assert_int_equal(th_sql_int(th_shared, sql), 1);
+	dg_arena_free(a);
+	free(leaver);
+	json_decref(ps);
+}
+
+/* The check for registry changes (proactive.follow) run now, as its task runs it. */
+static void follow_now(void)
+{
+	struct dg_db *db = NULL;
+	int64_t job = 0;
+	json_t *payload = json_object();
+	assert_int_equal(dg_db_get(th_app(th_shared)->env.store, &db), DG_OK);
+	assert_int_equal(dg_job_enqueue(db, "proactive.follow", payload, 0, NULL, &job), DG_OK);
+	dg_db_put(db);
+	json_decref(payload);
+	json_t *j = th_wait_job(th_shared, job);
+	assert_string_equal(json_string_value(json_object_get(j, "state")), "done");
+	json_decref(j);
+}
+
+static int64_t runs_of(const char *code)
+{
+	char sql[256];
+	snprintf(sql, sizeof sql,
+		 "SELECT COUNT(*) FROM pr_runs r JOIN pr_policies p ON p.id = r.policy_id"
+		 " WHERE p.code = '%s'",
+		 code);
+	return th_sql_int(th_shared, sql);
+}
+
+/* The run of code queued last, once its job is done. */
+static int64_t last_run_done(const char *code)
+{
+	char sql[256];
+	snprintf(sql, sizeof sql,
+		 "SELECT r.job_id FROM pr_runs r JOIN pr_policies p ON p.id = r.policy_id"
+		 " WHERE p.code = '%s' ORDER BY r.id DESC LIMIT 1",
+		 code);
+	json_decref(th_wait_job(th_shared, th_sql_int(th_shared, sql)));
+	snprintf(sql, sizeof sql,
+		 "SELECT r.id FROM pr_runs r JOIN pr_policies p ON p.id = r.policy_id"
+		 " WHERE p.code = '%s' ORDER BY r.id DESC LIMIT 1",
+		 code);
+	return th_sql_int(th_shared, sql);
+}
+
+/*
+ * Runs started by a registry change (DGOV_PROACTIVE_FOLLOW, 0 s here): a
+ * change to a registry no shown run's policy reads queues none; a burst of
+ * changes to one elderly_allowance reads queues one incremental run, whose
+ * answers reflect them (equal to a full run's); nothing changed since, none
+ * again; and within the delay after a run, none.
+ */
+static void registry_change_starts_a_run(void **state)
+{
+	(void)state;
+	setenv("DGOV_PROACTIVE_FOLLOW", "0", 1);
+	int64_t eld = run_policy("elderly_allowance", "2026-12-01", false);
+	int64_t dib = run_policy("dibao", "2026-12-01", false);
+	int64_t n_eld = runs_of("elderly_allowance"), n_dib = runs_of("dibao");
+	int64_t all = th_sql_int(th_shared, "SELECT COUNT(*) FROM pr_runs");
+	follow_now();
+	assert_int_equal(th_sql_int(th_shared, "SELECT COUNT(*) FROM pr_runs"), all);
+	/* an enterprise's tax: neither policy's rules reach enterprises */
+	write_record("enterprise_tax", NULL, "",
+		     json_pack("{s:s,s:{s:s}}", "id", "91990100MA0000001X", "values",
+			       "taxable_income", "100.00"));
+	follow_now();
+	assert_int_equal(th_sql_int(th_shared, "SELECT COUNT(*) FROM pr_runs"), all);
+	/* a burst: three persons' incomes, one of them twice */
+	json_t *ps = persons();
+	const char *k, *ids[3];
+	json_t *v;
+	int i = 0;
+	json_object_foreach (ps, k, v) {
+		if (i < 3)
+			ids[i++] = k;
+	}
+	for (int w = 0; w < 4; w++)
+		write_record("tax", ids[w % 3], "",
+			     json_pack("{s:{s:s}}", "values", "income@2026-11",
+				       w == 3 ? "9999.00" : "4321.00"));
+	follow_now();
+	follow_now(); /* a second check while the run is pending queues no other */
+	assert_int_equal(runs_of("elderly_allowance"), n_eld + 1);
+	assert_int_equal(runs_of("dibao"), n_dib + 1); /* it sums its members' incomes */
+	int64_t incr = last_run_done("elderly_allowance");
+	assert_true(incr > eld);
+	json_t *c = counts_of(incr);
+	assert_string_equal(mode_of(c), "incremental");
+	assert_true(json_integer_value(json_object_get(c, "reread")) >= 3);
+	json_decref(c);
+	int64_t dincr = last_run_done("dibao");
+	assert_true(dincr > dib);
+	/* nothing changed since those runs: none again */
+	all = th_sql_int(th_shared, "SELECT COUNT(*) FROM pr_runs");
+	follow_now();
+	assert_int_equal(th_sql_int(th_shared, "SELECT COUNT(*) FROM pr_runs"), all);
+	/* within the delay after a run, a change waits */
+	setenv("DGOV_PROACTIVE_FOLLOW", "3600", 1);
+	write_record("tax", ids[0], "", json_pack("{s:{s:s}}", "values", "income@2026-11", "1.00"));
+	follow_now();
+	assert_int_equal(th_sql_int(th_shared, "SELECT COUNT(*) FROM pr_runs"), all);
+	setenv("DGOV_PROACTIVE_FOLLOW", "0", 1);
+	follow_now();
+	assert_int_equal(runs_of("elderly_allowance"), n_eld + 2);
+	incr = last_run_done("elderly_allowance");
+	dincr = last_run_done("dibao");
+	json_decref(ps);
+	/* the answers the change-started runs gave are a full run's */
+	int64_t full = run_policy("elderly_allowance", "2026-12-01", true);
+	same_answers(incr, full);
+	full = run_policy("dibao", "2026-12-01", true);
+	same_answers(dincr, full);
+	setenv("DGOV_PROACTIVE_FOLLOW", "off", 1);
+}
+
 static void what_makes_a_run_full(void **state)
 {
 	(void)state;
@@ -411,6 +714,8 @@ static int setup(void **state)
 	const char *r = getenv("DGOV_ROOT");
 	snprintf(root, sizeof root, "%s", r ? r : ".");
 	unsetenv("DGOV_PROACTIVE_DATA");
+	/* no run started by a change but where registry_change_starts_a_run asks */
+	setenv("DGOV_PROACTIVE_FOLLOW", "off", 1);
 	struct th_opts o = {.demo = true, .job_workers = 1, .job_lease_sec = 30};
 	th_shared = th_start_opts(&o);
 	if (!th_shared)
@@ -432,6 +737,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(first_full_then_carried),
 		cmocka_unit_test(changes_equal_full),
+		cmocka_unit_test(chain_equals_full),
+		cmocka_unit_test(registry_change_starts_a_run),
 		cmocka_unit_test(what_makes_a_run_full),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -6,8 +6,9 @@
  * (caught by the signed checkpoint), records cut off the end, a forged
  * checkpoint; appends from several threads at once that still chain, and
  * group appends (committed in batches) that chain with the others, each
- * committed when its call returns; a record appended inside a transaction
- * that rolls back leaves nothing.
+ * committed when its call returns; async appends, told once committed,
+ * whose hook commits with them, and a failing hook that fails its batch; a
+ * record appended inside a transaction that rolls back leaves nothing.
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -85,7 +86,7 @@ static int group_setup(void **state)
 {
 	(void)state;
 	struct dg_err err = {0};
-	dg_log_set_level(DG_LOG_OFF);
+	dg_log_set_level(getenv("TH_AUDIT_LOG") ? DG_LOG_WARN : DG_LOG_OFF);
 	if (dg_rand_init() || !mkdtemp(tmpdir))
 		return -1;
 	return dg_keys_load(&keys, KEY_HEX, NULL, &err) ? -1 : 0;
@@ -405,6 +406,145 @@ static void group_appends_chain(void **state)
 	assert_int_equal(rep.records, 242);
 }
 
+/*
+ * Async appends (dg_audit_append_async) beside waiting ones: each record's
+ * done runs once, after its commit, with its own seq; its then hook ran in
+ * the same transaction (a side row per record, naming its seq); a hook that
+ * fails fails its batch, whose records are then not in the log, and the
+ * chain still verifies.
+ */
+#define ASYNC_N 150
+
+static pthread_mutex_t async_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t async_cv = PTHREAD_COND_INITIALIZER;
+
+struct async_rec {
+	int n;
+	bool fail; /* its then hook fails */
+	int done;  /* times done ran */
+	dg_rc rc;
+	int64_t seq;
+};
+
+static dg_rc async_then(struct dg_db *db, int64_t seq, void *ctx)
+{
+	struct async_rec *a = ctx;
+	if (a->fail)
+		return DG_EDB;
+	return dg_db_exec(db, "INSERT INTO th_side (seq, n) VALUES (?, ?)",
+			  DG_ARGS(DG_VI(seq), DG_VI(a->n)), NULL);
+}
+
+static void async_done(void *ctx, dg_rc rc, int64_t seq)
+{
+	struct async_rec *a = ctx;
+	pthread_mutex_lock(&async_mu);
+	a->done++;
+	a->rc = rc;
+	a->seq = seq;
+	pthread_cond_broadcast(&async_cv);
+	pthread_mutex_unlock(&async_mu);
+}
+
+/* 20 waiting appends; *arg gets the first failure (cmocka asserts only on the main thread) */
+static void *waiting_appender(void *arg)
+{
+	dg_rc *failed = arg;
+	for (int i = 0; i < 20; i++) {
+		struct dg_db *db = NULL;
+		dg_rc rc = dg_db_get(store, &db);
+		struct dg_audit_rec rec = {"exchange.refused", "dept:rs/system:bench", "", "",
+					   NULL};
+		if (!rc)
+			rc = dg_audit_append_group(store, db, &rec, NULL);
+		dg_db_put(db);
+		if (rc && !*failed)
+			*failed = rc;
+	}
+	return NULL;
+}
+
+static void async_appends_chain(void **state)
+{
+	(void)state;
+	sql("DROP TABLE IF EXISTS th_side; CREATE TABLE th_side (seq BIGINT PRIMARY KEY, n INTEGER "
+	    "NOT NULL)");
+	static struct async_rec recs[ASYNC_N];
+	memset(recs, 0, sizeof recs);
+	pthread_t t[2];
+	dg_rc failed[2] = {DG_OK, DG_OK};
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, waiting_appender, &failed[i]), 0);
+	/* the failing one after the waiting appenders are done: its batch holds no waiter's */
+	for (int i = 0; i < ASYNC_N; i++) {
+		if (i == ASYNC_N - 1)
+			for (int k = 0; k < 2; k++)
+				pthread_join(t[k], NULL);
+		recs[i].n = i;
+		recs[i].fail = i == ASYNC_N - 1;
+		struct dg_audit_rec rec = {"exchange.read", "dept:rs/system:bench", "d4e5f6",
+					   "990100-RS-001", NULL};
+		assert_int_equal(
+			dg_audit_append_async(store, &rec, async_then, async_done, &recs[i]),
+			DG_OK);
+	}
+	assert_string_equal(dg_rc_name(failed[0]), dg_rc_name(DG_OK));
+	assert_string_equal(dg_rc_name(failed[1]), dg_rc_name(DG_OK));
+	pthread_mutex_lock(&async_mu);
+	for (int i = 0; i < ASYNC_N; i++)
+		while (!recs[i].done)
+			pthread_cond_wait(&async_cv, &async_mu);
+	pthread_mutex_unlock(&async_mu);
+	/* the last one's hook failed: it and its batch are not in the log, nor their side rows */
+	assert_int_not_equal(recs[ASYNC_N - 1].rc, DG_OK);
+	assert_int_equal(recs[ASYNC_N - 1].seq, 0);
+	struct dg_db *db = get();
+	int64_t ok = 0;
+	for (int i = 0; i < ASYNC_N; i++) {
+		assert_int_equal(recs[i].done, 1);
+		int64_t n = -1, in_log = -1;
+		if (recs[i].rc) {
+			assert_int_equal(recs[i].seq, 0);
+			continue;
+		}
+		ok++;
+		assert_int_equal(dg_db_query_int(db, "SELECT n FROM th_side WHERE seq = ?",
+						 DG_ARGS(DG_VI(recs[i].seq)), &n),
+				 DG_OK);
+		assert_int_equal(n, i);
+		assert_int_equal(dg_db_query_int(db,
+						 "SELECT COUNT(*) FROM audit_log WHERE seq = ?"
+						 " AND kind = 'exchange.read'",
+						 DG_ARGS(DG_VI(recs[i].seq)), &in_log),
+				 DG_OK);
+		assert_int_equal(in_log, 1);
+	}
+	int64_t reads = 0, side = 0;
+	assert_int_equal(
+		dg_db_query_int(db, "SELECT COUNT(*) FROM audit_log WHERE kind = 'exchange.read'",
+				DG_NOARGS, &reads),
+		DG_OK);
+	assert_int_equal(dg_db_query_int(db, "SELECT COUNT(*) FROM th_side", DG_NOARGS, &side),
+			 DG_OK);
+	dg_db_put(db);
+	assert_int_equal(reads, ok);
+	assert_int_equal(side, ok);
+	assert_true(ok >= 1 && ok < ASYNC_N);
+	/* an oversized field: refused at once, neither hook runs */
+	char big[DG_AUDIT_FIELD_MAX + 2];
+	memset(big, 'a', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	struct async_rec never = {0};
+	struct dg_audit_rec bad = {"exchange.read", big, "", "", NULL};
+	assert_int_equal(dg_audit_append_async(store, &bad, async_then, async_done, &never),
+			 DG_EINVAL);
+	assert_int_equal(never.done, 0);
+	checkpoint();
+	struct dg_audit_report rep;
+	assert_int_equal(verify(&rep), 0);
+	assert_int_equal(rep.records, ok + 40);
+}
+
 static void rolled_back_append_leaves_nothing(void **state)
 {
 	(void)state;
@@ -447,6 +587,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(walk_alone_when_pool_busy, setup, teardown),
 		cmocka_unit_test_setup_teardown(concurrent_appends_chain, setup, teardown),
 		cmocka_unit_test_setup_teardown(group_appends_chain, setup, teardown),
+		cmocka_unit_test_setup_teardown(async_appends_chain, setup, teardown),
 		cmocka_unit_test_setup_teardown(rolled_back_append_leaves_nothing, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -4,7 +4,9 @@
  * the request life cycle (query, cookies, form, JSON and multipart bodies),
  * the caps (413 declared and chunked, 431), keep-alive, HEAD, the headers
  * every reply carries, request ids, a graceful stop, and streamed replies
- * (chunked, cut off on a producer's error, released when the client leaves).
+ * (chunked, cut off on a producer's error, released when the client leaves),
+ * and held replies (sent only after their release, more at once than the
+ * server has threads, and a stop that waits for them).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -83,10 +85,53 @@ static void stream_lines(struct dg_req *r)
 	dg_reply_header(r, "Content-Disposition", "attachment; filename=\"lines.txt\"");
 }
 
+/*
+ * A held reply (dg_server_hold): released by a thread of its own after
+ * HOLD_MS (0: at once, inside the handler, before the server could
+ * suspend); once resumed, the reply is replaced, so the client sees only
+ * what was made after the release.
+ */
+#define HOLD_MS 200
+static atomic_int held_released, held_started;
+
+static void *release_later(void *arg)
+{
+	usleep(HOLD_MS * 1000);
+	atomic_fetch_add(&held_released, 1);
+	dg_server_release(arg);
+	return NULL;
+}
+
+static void held_resumed(struct dg_req *r, void *ctx)
+{
+	(void)ctx;
+	dg_reply_bytes(r, 200, "text/plain; charset=utf-8", "after", 5);
+}
+
+static void held(struct dg_req *r, bool now)
+{
+	dg_reply_bytes(r, 200, "text/plain; charset=utf-8", "before", 6);
+	dg_server_hold(r, held_resumed, NULL);
+	atomic_fetch_add(&held_started, 1);
+	pthread_t t;
+	if (now) {
+		atomic_fetch_add(&held_released, 1);
+		dg_server_release(r);
+	} else if (pthread_create(&t, NULL, release_later, r) == 0) {
+		pthread_detach(t);
+	} else {
+		dg_server_release(r);
+	}
+}
+
 /* Echo what the request carried, as JSON. */
 static void dispatch(void *ctx, struct dg_req *r)
 {
 	(void)ctx;
+	if (strcmp(r->path, "/held") == 0 || strcmp(r->path, "/held-now") == 0) {
+		held(r, strcmp(r->path, "/held-now") == 0);
+		return;
+	}
 	if (strcmp(r->path, "/stream") == 0) {
 		stream_lines(r);
 		return;
@@ -598,6 +643,69 @@ static void graceful_stop(void **state)
 	assert_int_equal(dg_server_start(&o, &s2, &err), DG_EINVAL);
 }
 
+static struct resp held_resp[6];
+
+static void *held_request(void *arg)
+{
+	req(NULL, "GET", "/held", NULL, NULL, 0, false, arg);
+	return NULL;
+}
+
+/*
+ * Held replies: each leaves only after its release, as the resumed handler
+ * made it; more held at once than the server has threads are all answered
+ * (a held request holds no thread); a stop with replies held waits for
+ * their release and then stops cleanly.
+ */
+static void held_replies(void **state)
+{
+	(void)state;
+	atomic_store(&held_released, 0);
+	assert_int_equal(req(NULL, "GET", "/held-now", NULL, NULL, 0, false, &R), 200);
+	assert_string_equal(R.body, "after");
+	assert_int_equal(req(NULL, "GET", "/held", NULL, NULL, 0, false, &R), 200);
+	assert_string_equal(R.body, "after");
+	assert_int_equal(atomic_load(&held_released), 2);
+
+	struct dg_server *keep = srv, *s2 = NULL;
+	struct dg_server_opts o = {.host = "127.0.0.1",
+				   .threads = 2,
+				   .max_body = 4096,
+				   .max_header = 8192,
+				   .upload_dir = updir,
+				   .dispatch = dispatch};
+	struct dg_err err = {0};
+	assert_int_equal(dg_server_start(&o, &s2, &err), DG_OK);
+	srv = s2;
+	/* six held at once on two threads: every one answered after its release */
+	pthread_t t[6];
+	atomic_store(&held_released, 0);
+	for (int i = 0; i < 6; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, held_request, &held_resp[i]), 0);
+	for (int i = 0; i < 6; i++)
+		pthread_join(t[i], NULL);
+	for (int i = 0; i < 6; i++) {
+		assert_int_equal(held_resp[i].status, 200);
+		assert_string_equal(held_resp[i].body, "after");
+	}
+	assert_int_equal(atomic_load(&held_released), 6);
+	/* a stop while replies are held: it waits for their release, then stops */
+	atomic_store(&held_released, 0);
+	atomic_store(&held_started, 0);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, held_request, &held_resp[i]), 0);
+	for (int i = 0; i < 2000 && atomic_load(&held_started) < 3; i++)
+		usleep(5 * 1000);
+	assert_int_equal(atomic_load(&held_started), 3);
+	dg_server_stop(s2, 0);
+	assert_int_equal(atomic_load(&held_released), 3);
+	for (int i = 0; i < 3; i++)
+		pthread_join(t[i], NULL);
+	srv = keep;
+	/* the first server is still there */
+	assert_int_equal(req(NULL, "GET", "/a", NULL, NULL, 0, false, &R), 200);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -605,6 +713,7 @@ int main(void)
 		cmocka_unit_test(multipart_upload),    cmocka_unit_test(caps),
 		cmocka_unit_test(keep_alive_head_ids), cmocka_unit_test(reply_helpers),
 		cmocka_unit_test(streamed_replies),    cmocka_unit_test(graceful_stop),
+		cmocka_unit_test(held_replies),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -200,6 +200,15 @@ const struct dg_migration dg_opendata_migrations[] = {
 	 " AND NOT EXISTS (SELECT 1 FROM od_packages p WHERE p.theme = t.name);"
 	 "UPDATE od_catalog_state SET version = version + 1 WHERE id = 1;"},
 	/*
+	 * the catalogue's version at which each search document's rows last
+	 * changed (doc -1: all of them, a bulk load's recount), so that a node
+	 * holding the public's documents in memory (catalog/docmap.c) reads
+	 * again only what changed since the version it holds
+	 */
+	{"opendata-013-doc-changes",
+	 "CREATE TABLE od_doc_changes (doc BIGINT PRIMARY KEY, version BIGINT NOT NULL);"
+	 "CREATE INDEX od_doc_changes_version ON od_doc_changes (version);"},
+	/*
 	 * search documents hold their group's and organisation's names
 	 * (catalog/index.c): every document is written again at start, and
 	 * kept searches are counted again

@@ -69,6 +69,38 @@ dg_rc dg_od_catalog_version(struct dg_db *db, int64_t *out) DG_MUST;
 dg_rc dg_od_facets_total(struct dg_db *db, const char *scope, int64_t *out) DG_MUST;
 
 /*
+ * ---- the public's documents in memory (docmap.c) ----
+ *
+ * For each search document the public may see: its dataset's id, name and
+ * modification time and its facet values as integers, held beside the kept
+ * searches (memo) and brought up to the catalogue's version by the
+ * documents recorded in od_doc_changes since the version it holds.
+ */
+struct dg_pcache;
+struct dg_od_docmap;
+/*
+ * The map of memo's node at least as new as version (read by the caller
+ * before), read-locked until dg_od_docmap_put; *out NULL (and DG_OK) when
+ * memo is NULL or the documents' numbers are past the map's bound: count in
+ * SQL. A store error reading it is returned (*out NULL).
+ */
+dg_rc dg_od_docmap_get(struct dg_pcache *memo, struct dg_db *db, int64_t version,
+		       struct dg_od_docmap **out) DG_MUST;
+void dg_od_docmap_put(struct dg_od_docmap *m);
+/* The facet's index among the map's kinds (facets.c's names), or -1. */
+int dg_od_docmap_kind(const char *facet);
+/* Whether the public sees document doc; then _keys and _count may be asked. */
+bool dg_od_docmap_public(const struct dg_od_docmap *m, int64_t doc);
+/* Its dataset's id, name and metadata_modified (borrowed, while locked). */
+void dg_od_docmap_keys(const struct dg_od_docmap *m, int64_t doc, const char **id,
+		       const char **name, int64_t *modified);
+/* How many values the map names (value ids run 0..n). */
+size_t dg_od_docmap_nvalues(const struct dg_od_docmap *m);
+void dg_od_docmap_value(const struct dg_od_docmap *m, uint32_t v, int *kind, const char **text);
+/* Add one to counts[v] for each value v of document doc. */
+void dg_od_docmap_count(const struct dg_od_docmap *m, int64_t doc, uint32_t *counts);
+
+/*
  * ---- writes (write.c) ----
  *
  * The writes for package_create/update/patch and the resource actions.

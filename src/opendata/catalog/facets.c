@@ -241,19 +241,36 @@ static dg_rc touch(struct dg_db *db)
 }
 
 /*
+ * Record that document doc's rows changed at the version just raised (-1:
+ * every document's). After touch, whose row this transaction now holds:
+ * the version read is this write's own, and two writers of one document
+ * wait on the version's row before this one, never in the other order.
+ */
+static dg_rc record(struct dg_db *db, int64_t doc)
+{
+	return dg_db_exec(db,
+			  "INSERT INTO od_doc_changes (doc, version) SELECT ?, version"
+			  " FROM od_catalog_state WHERE id = 1"
+			  " ON CONFLICT (doc) DO UPDATE SET version = excluded.version",
+			  DG_ARGS(DG_VI(doc)), NULL);
+}
+
+/*
  * The dataset's rows of od_dataset_facets moved from its values before to
  * those after (the whole catalogue's scope of each snapshot): a value it
  * gained is inserted, one it lost deleted, all of them when it left the
  * public's sight. A purged dataset has no document any more: its rows went
  * with its search document (index.c).
  */
-static dg_rc follow_rows(struct dg_db *db, const char *id, json_t *before, json_t *after)
+static dg_rc follow_rows(struct dg_db *db, const char *id, json_t *before, json_t *after,
+			 int64_t *doc_out)
 {
 	int64_t doc = 0;
 	dg_rc rc = dg_db_query_int(db, "SELECT search_id FROM od_packages WHERE id = ?",
 				   DG_ARGS(DG_VT(id)), &doc);
 	if (rc == DG_ENOTFOUND)
 		return DG_OK;
+	*doc_out = doc;
 	if (!rc && !after)
 		return dg_db_exec(db, "DELETE FROM od_dataset_facets WHERE doc = ?",
 				  DG_ARGS(DG_VI(doc)), NULL);
@@ -297,13 +314,20 @@ dg_rc dg_od_facets_follow(struct dg_db *db, const char *id, json_t *before)
 	}
 	if (!rc)
 		rc = moves_send(db, m);
+	/*
+	 * a purged dataset has no document left to record: no search finds
+	 * it, and a document that takes its number later is recorded as new
+	 */
+	int64_t doc = -1;
 	if (!rc)
-		rc = follow_rows(db, id, json_object_get(before, ""), json_object_get(after, ""));
+		rc = follow_rows(db, id, json_object_get(before, ""), json_object_get(after, ""),
+				 &doc);
 	free(m);
 	free(scopes);
 	json_decref(before);
 	json_decref(after);
-	return rc ? rc : touch(db);
+	rc = rc ? rc : touch(db);
+	return rc || doc < 0 ? rc : record(db, doc);
 }
 
 /* Every count from the datasets themselves, for a bulk load's end (and tests). */
@@ -312,7 +336,8 @@ dg_rc dg_od_facets_rebuild(struct dg_db *db)
 	dg_rc rc =
 		dg_db_exec_script(db, "DELETE FROM od_facet_counts;" DG_OD_FACETS_FILL
 				      "DELETE FROM od_dataset_facets;" DG_OD_DATASET_FACETS_FILL);
-	return rc ? rc : touch(db);
+	rc = rc ? rc : touch(db);
+	return rc ? rc : record(db, -1);
 }
 
 dg_rc dg_od_catalog_version(struct dg_db *db, int64_t *out)

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "core/mem.h"
 #include "core/str.h"
 #include "opendata/catalog/solr.h"
 #include "web/pcache.h"
@@ -331,17 +332,28 @@ static dg_rc facet_one(struct dg_db *db, struct dg_arena *a, const char *const s
 	return rc ? rc : facet_rows(rows, src[0], facets, search_facets);
 }
 
-/* where without its " AND 1=1" (what *:* and an empty q or fq add), into out. */
+/*
+ * where without its " AND 1=1" (what *:* and an empty q or fq add) and the
+ * "1=1 AND " it starts with before a condition, into out.
+ */
 static void without_all(const char *where, struct dg_buf *out)
 {
+	struct dg_buf all;
+	dg_buf_init(&all, 0);
 	for (const char *w = where; *w;) {
 		if (strncmp(w, " AND 1=1", 8) == 0 && (w[8] == '\0' || w[8] == ' ')) {
 			w += 8;
 			continue;
 		}
-		if (dg_buf_addc(out, *w++) != DG_OK)
-			return;
+		if (dg_buf_addc(&all, *w++) != DG_OK)
+			break;
 	}
+	const char *rest = dg_buf_str(&all);
+	if (strncmp(rest, "1=1 AND ", 8) == 0)
+		rest += 8;
+	if (dg_buf_adds(out, rest) != DG_OK)
+		dg_buf_reset(out);
+	dg_buf_release(&all);
 }
 
 /*
@@ -604,10 +616,11 @@ static bool text_alone(struct dg_db *db, struct dg_arena *a, const struct dg_sol
 	dg_rc rc = dg_buf_addc(&text, '(');
 	rc = rc ? rc : dg_search_cond(dg_db_kind(db), &dg_od_index, id_sql, &text);
 	rc = rc ? rc : dg_buf_addc(&text, ')');
-	size_t skip = strlen(id_sql) + strlen(" IN ") + 1;
+	/* "(id IN (SELECT ...))": the SELECT, without its parentheses */
+	size_t skip = strlen(id_sql) + strlen(" IN ") + 2;
 	bool alone = !rc && sql->nargs == 1 && strcmp(dg_buf_str(&mine), dg_buf_str(&text)) == 0;
 	if (alone)
-		*sub = dg_arena_strndup(a, dg_buf_str(&text) + skip, text.len - skip - 1);
+		*sub = dg_arena_strndup(a, dg_buf_str(&text) + skip, text.len - skip - 2);
 	dg_buf_release(&mine);
 	dg_buf_release(&text);
 	return alone;
@@ -751,8 +764,211 @@ static dg_rc rank_join(struct dg_db *db, struct dg_arena *a, const struct dg_sea
 	return rc;
 }
 
+/*
+ * ---- the matched set counted in memory (docmap.c) ----
+ *
+ * The same count and facets as facets_matched, from the node's map of the
+ * public's documents: the matched documents are read once (the index's, or
+ * the query's), and each public one adds its values' ids to an array of
+ * counts. With free text alone in the default order (rank, then the newest,
+ * then the name) the index's rank comes with the documents and the page is
+ * the best start + rows of them, kept in a bounded heap: no dataset row is
+ * read for a page that is not shown.
+ */
+struct ranked {
+	double rank;
+	int64_t modified;
+	const char *name, *id;
+};
+
+/* Whether x comes before y in "score desc, metadata_modified desc, name asc". */
+static bool before(const struct ranked *x, const struct ranked *y)
+{
+	if (x->rank != y->rank)
+		return x->rank > y->rank;
+	if (x->modified != y->modified)
+		return x->modified > y->modified;
+	return strcmp(x->name, y->name) < 0;
+}
+
+/* The heap of the best k so far, its worst at the root; room for cap, grown as it fills. */
+struct best {
+	struct ranked *h;
+	size_t n, k, cap;
+};
+
+static void sift_down(struct best *b, size_t i)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, w = i;
+		if (l < b->n && before(&b->h[w], &b->h[l]))
+			w = l;
+		if (r < b->n && before(&b->h[w], &b->h[r]))
+			w = r;
+		if (w == i)
+			return;
+		struct ranked t = b->h[i];
+		b->h[i] = b->h[w];
+		b->h[w] = t;
+		i = w;
+	}
+}
+
+static void best_add(struct best *b, const struct ranked *x)
+{
+	if (b->n < b->k) {
+		if (b->n == b->cap) {
+			b->cap = b->cap ? 2 * b->cap : 64;
+			b->h = dg_xrealloc(b->h, b->cap * sizeof *b->h);
+		}
+		size_t i = b->n++;
+		b->h[i] = *x;
+		/* sift up: a worse one goes toward the root */
+		while (i && before(&b->h[(i - 1) / 2], &b->h[i])) {
+			struct ranked t = b->h[i];
+			b->h[i] = b->h[(i - 1) / 2];
+			b->h[(i - 1) / 2] = t;
+			i = (i - 1) / 2;
+		}
+	} else if (b->k && before(x, &b->h[0])) {
+		b->h[0] = *x;
+		sift_down(b, 0);
+	}
+}
+
+static int by_rank(const void *x, const void *y)
+{
+	return before(x, y) ? -1 : before(y, x) ? 1 : 0;
+}
+
+static bool default_order(const struct dg_od_search *s)
+{
+	return !s->sort || !s->sort[0] ||
+	       strcmp(s->sort, "score desc, metadata_modified desc") == 0;
+}
+
+/* The current names of organisations (1) and groups (0) that have one, by id. */
+static dg_rc current_names(struct dg_db *db, json_t *names[2])
+{
+	struct dg_rows *rows = NULL;
+	dg_rc rc = dg_db_query(db, "SELECT is_org, id, name FROM od_group_names WHERE current = 1",
+			       DG_NOARGS, &rows);
+	names[0] = json_object();
+	names[1] = json_object();
+	while (!rc && (rc = dg_rows_next(rows)) == DG_OK)
+		json_object_set_new(names[dg_rows_int(rows, 0) ? 1 : 0], dg_rows_text(rows, 1),
+				    json_string(dg_rows_text(rows, 2)));
+	dg_rows_free(rows);
+	return rc == DG_ENOTFOUND ? DG_OK : rc;
+}
+
+/* The facets srcs[0..n) from counts (by the map's value ids), as facets_matched gives them. */
+static dg_rc facets_counted(struct dg_db *db, struct dg_arena *a, const struct dg_od_docmap *m,
+			    const uint32_t *counts, const struct dg_od_search *s,
+			    const char *const *const *srcs, size_t n, json_t *res)
+{
+	json_t *names[2] = {NULL, NULL};
+	dg_rc rc = current_names(db, names);
+	size_t nv = dg_od_docmap_nvalues(m);
+	json_t *facets = json_object(), *search_facets = json_object();
+	json_object_set_new(res, "facets", facets);
+	json_object_set_new(res, "search_facets", search_facets);
+	for (size_t i = 0; !rc && i < n; i++) {
+		int want = dg_od_docmap_kind(srcs[i][0]);
+		size_t nc = 0;
+		struct fcount *c = dg_arena_alloc(a, (nv + 1) * sizeof *c);
+		for (uint32_t v = 0; v < nv; v++) {
+			int kind;
+			const char *text;
+			dg_od_docmap_value(m, v, &kind, &text);
+			if (kind != want || !counts[v])
+				continue;
+			json_t *name = kind <= 1 ? json_object_get(names[kind == 0], text) : NULL;
+			c[nc++] = (struct fcount){name ? json_string_value(name) : text, counts[v]};
+		}
+		facet_json(srcs[i][0], c, nc, s, facets, search_facets);
+	}
+	/* the names are borrowed by the JSON until here: copied into it by json_pack */
+	rc = rc ? rc : org_names(db, search_facets);
+	json_decref(names[0]);
+	json_decref(names[1]);
+	return rc;
+}
+
+/*
+ * The count and facets of the public's matched set through the map m, into
+ * *count and res; with page (free text alone, the default order), also the
+ * page's ids into *page_ids. The values are read while m is locked.
+ */
+static dg_rc counted_in_memory(struct dg_db *db, struct dg_arena *a, const struct dg_od_docmap *m,
+			       const char *vis, const struct dg_solr_sql *sql,
+			       const struct dg_od_search *s, const char *const *const *srcs,
+			       bool page, int64_t *count, json_t *res, json_t **page_ids)
+{
+	struct dg_buf q;
+	dg_buf_init(&q, 0);
+	struct dg_val *args = NULL;
+	size_t nargs = 0;
+	dg_rc rc = DG_OK;
+	if (page) {
+		/* the index's documents with their rank: one lookup for count, facets and page */
+		struct dg_buf text;
+		dg_buf_init(&text, DG_SOLR_SQL_MAX);
+		rc = dg_search_render(dg_db_kind(db), &dg_od_index, sql->rank, &text);
+		rc = rc ? rc : dg_buf_adds(&q, "SELECT r.doc, r.rank FROM ");
+		rc = rc ? rc
+			: dg_search_ranked(dg_db_kind(db), &dg_od_index, "doc", "rank", &q, &nargs);
+		rc = rc ? rc : dg_buf_adds(&q, " r");
+		args = dg_arena_alloc(a, (nargs + 1) * sizeof *args);
+		for (size_t i = 0; !rc && i < nargs; i++)
+			args[i] = DG_VT(dg_arena_strdup(a, dg_buf_str(&text)));
+		dg_buf_release(&text);
+	} else {
+		rc = matched_docs(db, a, vis, sql, &q);
+		args = sql->args;
+		nargs = sql->nargs;
+	}
+	struct dg_rows *rows = NULL;
+	if (!rc)
+		rc = dg_db_query(db, dg_buf_str(&q), args, nargs, &rows);
+	dg_buf_release(&q);
+	if (rc)
+		return rc;
+	uint32_t *counts = dg_xcalloc(dg_od_docmap_nvalues(m) + 1, sizeof *counts);
+	/* a deep page keeps start + rows of them (at most every match) */
+	int64_t k64 = page ? s->start + s->rows : 0;
+	struct best b = {NULL, 0, k64 > 0 ? (size_t)k64 : 0, 0};
+	*count = 0;
+	while ((rc = dg_rows_next(rows)) == DG_OK) {
+		int64_t doc = dg_rows_int(rows, 0);
+		if (!dg_od_docmap_public(m, doc))
+			continue;
+		++*count;
+		dg_od_docmap_count(m, doc, counts);
+		if (!page)
+			continue;
+		struct ranked x = {dg_rows_real(rows, 1), 0, NULL, NULL};
+		dg_od_docmap_keys(m, doc, &x.id, &x.name, &x.modified);
+		best_add(&b, &x);
+	}
+	dg_rows_free(rows);
+	if (rc == DG_ENOTFOUND)
+		rc = facets_counted(db, a, m, counts, s, srcs, s->nfacets, res);
+	free(counts);
+	if (!rc && page) {
+		if (b.n) /* no match: no heap at all */
+			qsort(b.h, b.n, sizeof *b.h, by_rank);
+		*page_ids = json_array();
+		for (size_t i = (size_t)s->start; s->start < (int64_t)b.n && i < b.n; i++)
+			json_array_append_new(*page_ids, json_string(b.h[i].id));
+	}
+	free(b.h);
+	return rc;
+}
+
+/* version: the catalogue's, read before (-1: not read, the map is not used) */
 static dg_rc search_run(struct dg_db *db, struct dg_arena *a, const struct dg_od_search *s,
-			json_t **out, json_t **ids, struct dg_err *err)
+			int64_t version, json_t **out, json_t **ids, struct dg_err *err)
 {
 	struct dg_solr_sql *sql = dg_solr_sql_new(a);
 	sql->kind = dg_db_kind(db);
@@ -780,9 +996,21 @@ static dg_rc search_run(struct dg_db *db, struct dg_arena *a, const struct dg_od
 	/* any other search of the public's: its count and facets from its documents' rows */
 	bool matched = !scope && !s->private_dept && !s->deleted_dept;
 	json_t *counted = json_object();
+	/* the public's documents in memory, at least as new as the version */
+	struct dg_od_docmap *m = NULL;
+	json_t *page_ids = NULL;
+	if (!rc && matched && version >= 0)
+		rc = dg_od_docmap_get(s->memo, db, version, &m);
+	const char *sub0 = NULL;
+	bool in_memory = m && sql->rank && !s->after_name && default_order(s) &&
+			 text_alone(db, a, sql, &sub0);
 	if (scope)
 		rc = dg_od_facets_total(db, scope, &count);
-	else if (!rc && matched)
+	else if (!rc && m) {
+		rc = counted_in_memory(db, a, m, vis, sql, s, srcs, in_memory, &count, counted,
+				       &page_ids);
+		dg_od_docmap_put(m);
+	} else if (!rc && matched)
 		rc = facets_matched(db, a, vis, sql, s, srcs, s->nfacets, &count, counted);
 	else if (!rc) {
 		text = dg_arena_printf(a, "SELECT COUNT(*) FROM od_packages p WHERE %s AND %s", vis,
@@ -801,9 +1029,9 @@ static dg_rc search_run(struct dg_db *db, struct dg_arena *a, const struct dg_od
 	 * lookup of the index, not a second one for the condition)
 	 */
 	bool alone = !rc && sql->rank && text_alone(db, a, sql, &sub);
-	if (!rc && sql->rank)
+	if (!rc && sql->rank && !page_ids)
 		rc = rank_join(db, a, sql->rank, alone, &ranked, &rank, &nrank);
-	if (!rc) {
+	if (!rc && !page_ids) {
 		/* a keyset page starts after its dataset: the index of the order seeks there */
 		text = dg_arena_printf(
 			a, "SELECT p.id, %s AS score FROM %s WHERE %s AND %s%s%s LIMIT ? OFFSET ?",
@@ -831,8 +1059,13 @@ static dg_rc search_run(struct dg_db *db, struct dg_arena *a, const struct dg_od
 	}
 	dg_buf_release(&order);
 	json_t *results = NULL;
-	if (!rc)
+	if (!rc && page_ids) {
+		*ids = page_ids;
+		page_ids = NULL;
+		rc = packages_of(db, *ids, &results);
+	} else if (!rc)
 		rc = results_of(db, rows, &results, ids);
+	json_decref(page_ids);
 	if (rc) {
 		json_decref(counted);
 		return rc;
@@ -871,7 +1104,7 @@ dg_rc dg_od_search_run(struct dg_db *db, struct dg_arena *a, const struct dg_od_
 		goto out;
 	}
 	json_t *ids = NULL;
-	rc = search_run(db, a, s, out, &ids, err);
+	rc = search_run(db, a, s, key ? version : -1, out, &ids, err);
 	if (!rc && key)
 		keep(s, key, version, *out, ids);
 	json_decref(ids);

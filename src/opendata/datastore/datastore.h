@@ -149,7 +149,8 @@ dg_rc dg_datastore_set_labels(struct dg_db *db, const char *resource_id, json_t 
  *
  * Payload {"resource_id", "path", "options": {"strict", "types", "tabs"}}
  * ("tabs": true for a TSV file). Pass 1
- * reads the whole file to infer types and count rows; pass 2 copies batches
+ * infers types from the first 10,000 records (the whole file when a later
+ * record proves them wrong, load.c); pass 2 checks the rest and copies batches
  * into ds_<hash>_<job id> (dg_db_copy_*), one transaction per batch with
  * dg_job_save. Then one transaction switches the resource to the new table
  * and drops the old one; indexes and ANALYZE follow on the live table. An

@@ -86,6 +86,8 @@ void dg_ds_infer_init(struct dg_ds_infer *inf, size_t ncols);
 void dg_ds_infer_release(struct dg_ds_infer *inf);
 /* Narrow with one record; fields beyond ncols are ignored. */
 void dg_ds_infer_add(struct dg_ds_infer *inf, size_t n, char *const *f, const size_t *len);
+/* Narrow column col with one value (s, n bytes; empty changes nothing). */
+void dg_ds_infer_add_one(struct dg_ds_infer *inf, size_t col, const char *s, size_t n);
 enum dg_ds_type dg_ds_infer_type(const struct dg_ds_infer *inf, size_t col);
 
 /*

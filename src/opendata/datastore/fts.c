@@ -8,6 +8,7 @@
  */
 #include "opendata/datastore/fts.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,40 +127,216 @@ static dg_rc select_rows(struct dg_buf *sql, const char *table, const struct dg_
 	return rc;
 }
 
-/* Up to limit rows (0: all) after *after into the index by the bulk API; *n gets how many. */
+/*
+ * fill_some runs on two threads: the caller's reads the rows and writes
+ * their documents (both on its store connection), a maker thread makes the
+ * documents (the tokenizer's work) meanwhile. Rows go between them in
+ * slices of SLICE_ROWS rows or SLICE_BYTES of texts, two slices in turn,
+ * so memory is two slices whatever the table's size.
+ */
+#define SLICE_ROWS  2048u
+#define SLICE_BYTES (4u << 20)
+/* a row's document's cap; a slice's texts and documents, a few of them */
+#define DOC_MAX   (4u << 20)
+#define SLICE_MAX (64u << 20)
+
+struct slice {
+	size_t n;
+	int64_t id[SLICE_ROWS];
+	size_t *off;      /* text k of row r at in.ptr + off[r * ntexts + k] - 1; 0 for NULL */
+	struct dg_buf in; /* the texts, each NUL-terminated */
+	size_t doc[SLICE_ROWS]; /* row r's document at out.ptr + doc[r] */
+	struct dg_buf out;      /* the documents, each NUL-terminated */
+	dg_rc rc;               /* the maker's */
+};
+
+/* The maker's hand-off (mu guards todo, done, quit). */
+struct maker {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct slice *todo; /* given, not yet taken */
+	struct slice *done; /* made */
+	bool quit;
+	enum dg_store_kind kind;
+	size_t ntexts;
+};
+
+/* Documents for every row of s (the maker thread's; s is its own meanwhile). */
+static void slice_make(struct maker *m, struct slice *s)
+{
+	const char **texts = dg_xcalloc(m->ntexts ? m->ntexts : 1, sizeof *texts), *vals[2];
+	struct dg_buf vbufs[2];
+	dg_buf_init(&vbufs[0], 32);
+	dg_buf_init(&vbufs[1], DOC_MAX);
+	dg_buf_reset(&s->out);
+	s->rc = DG_OK;
+	for (size_t r = 0; s->rc == DG_OK && r < s->n; r++) {
+		for (size_t k = 0; k < m->ntexts; k++) {
+			size_t o = s->off[r * m->ntexts + k];
+			texts[k] = o ? s->in.ptr + o - 1 : NULL;
+		}
+		s->doc[r] = s->out.len;
+		s->rc = dg_search_copy_cols_vals(m->kind, s->id[r], texts, m->ntexts, vbufs, vals);
+		if (s->rc == DG_OK)
+			s->rc = dg_buf_add(&s->out, vals[1], strlen(vals[1]) + 1);
+	}
+	dg_buf_release(&vbufs[0]);
+	dg_buf_release(&vbufs[1]);
+	free(texts);
+}
+
+static void *maker_main(void *arg)
+{
+	struct maker *m = arg;
+	pthread_mutex_lock(&m->mu);
+	for (;;) {
+		while (!m->todo && !m->quit)
+			pthread_cond_wait(&m->cv, &m->mu);
+		if (!m->todo)
+			break;
+		struct slice *s = m->todo;
+		m->todo = NULL;
+		pthread_mutex_unlock(&m->mu);
+		slice_make(m, s);
+		pthread_mutex_lock(&m->mu);
+		m->done = s;
+		pthread_cond_broadcast(&m->cv);
+	}
+	pthread_mutex_unlock(&m->mu);
+	return NULL;
+}
+
+/* Hand s to the maker (it has nothing in hand: the caller waited for its last). */
+static void maker_give(struct maker *m, struct slice *s)
+{
+	pthread_mutex_lock(&m->mu);
+	m->todo = s;
+	m->done = NULL;
+	pthread_cond_broadcast(&m->cv);
+	pthread_mutex_unlock(&m->mu);
+}
+
+/* Wait until the maker has made s. */
+static void maker_wait(struct maker *m, const struct slice *s)
+{
+	pthread_mutex_lock(&m->mu);
+	while (m->done != s)
+		pthread_cond_wait(&m->cv, &m->mu);
+	pthread_mutex_unlock(&m->mu);
+}
+
+/*
+ * The next rows of rows into s, up to SLICE_ROWS, SLICE_BYTES of texts or
+ * *left rows (-1: no limit; 0 once rows has ended, which is not read again);
+ * *after gets the last id. DG_ENOTFOUND: none left.
+ */
+static dg_rc slice_fill(struct slice *s, struct dg_rows *rows, const struct dg_ds_col *cols,
+			size_t ncols, const char **texts, char (*bufs)[TEXT_MAX], long *left,
+			int64_t *after)
+{
+	dg_rc rc = DG_OK;
+	s->n = 0;
+	dg_buf_reset(&s->in);
+	while (s->n < SLICE_ROWS && s->in.len < SLICE_BYTES && *left != 0 &&
+	       (rc = dg_rows_next(rows)) == DG_OK) {
+		size_t r = s->n++;
+		s->id[r] = *after = dg_rows_int(rows, 0);
+		row_texts(rows, cols, ncols, texts, bufs);
+		for (size_t k = 0; rc == DG_OK && k + 1 < ncols; k++) {
+			s->off[r * (ncols - 1) + k] = texts[k] ? s->in.len + 1 : 0;
+			if (texts[k])
+				rc = dg_buf_add(&s->in, texts[k], strlen(texts[k]) + 1);
+		}
+		if (*left > 0)
+			(*left)--;
+	}
+	if (rc == DG_ENOTFOUND)
+		*left = 0;
+	if (rc == DG_OK || rc == DG_ENOTFOUND)
+		return s->n ? DG_OK : DG_ENOTFOUND;
+	return rc;
+}
+
+/* s's documents into the index through copy. */
+static dg_rc slice_copy(const struct slice *s, struct dg_copy *copy)
+{
+	char id[24];
+	const char *vals[2] = {id, NULL};
+	dg_rc rc = s->rc;
+	for (size_t r = 0; rc == DG_OK && r < s->n; r++) {
+		snprintf(id, sizeof id, "%lld", (long long)s->id[r]);
+		vals[1] = s->out.ptr + s->doc[r];
+		rc = dg_db_copy_row(copy, vals);
+	}
+	return rc;
+}
+
+/*
+ * Up to limit rows (0: all) after *after into the index by the bulk API; *n
+ * gets how many. The rows are read a slice ahead of the documents written
+ * (above); the documents are written in _id order all the same.
+ */
 static dg_rc fill_some(struct dg_db *db, const char *table, const struct dg_ds_col *cols,
 		       size_t ncols, int64_t *after, long limit, long *n)
 {
-	enum dg_store_kind kind = dg_db_kind(db);
 	struct dg_ds_fts f;
-	struct dg_buf sql, vbufs[2];
+	struct dg_buf sql;
 	struct dg_rows *rows = NULL;
 	struct dg_copy *copy = NULL;
-	const char *ccols[DG_SEARCH_FIELDS_MAX + 1], *vals[2];
+	const char *ccols[DG_SEARCH_FIELDS_MAX + 1];
 	const char **texts = dg_xcalloc(ncols, sizeof *texts);
 	char(*bufs)[TEXT_MAX] = dg_xcalloc(ncols, sizeof *bufs);
+	struct slice *sl = dg_xcalloc(2, sizeof *sl); /* 64 KiB: not the worker's stack */
+	struct maker m = {.kind = dg_db_kind(db), .ntexts = ncols ? ncols - 1 : 0};
+	long left = limit > 0 ? limit : -1;
+	pthread_t th;
+	bool started = false;
 	dg_ds_fts_init(&f, table);
 	dg_buf_init(&sql, 1 << 20);
-	dg_buf_init(&vbufs[0], 32);
-	dg_buf_init(&vbufs[1], 4u << 20);
+	for (int i = 0; i < 2; i++) {
+		sl[i].off = dg_xcalloc(SLICE_ROWS * (m.ntexts ? m.ntexts : 1), sizeof *sl[i].off);
+		dg_buf_init(&sl[i].in, SLICE_MAX);
+		dg_buf_init(&sl[i].out, SLICE_MAX);
+	}
+	pthread_mutex_init(&m.mu, NULL);
+	pthread_cond_init(&m.cv, NULL);
 	*n = 0;
-	size_t nc = dg_search_copy_cols(kind, &f.ix, ccols);
+	size_t nc = dg_search_copy_cols(m.kind, &f.ix, ccols);
 	dg_rc rc = select_rows(&sql, table, cols, ncols, limit);
 	if (rc == DG_OK)
 		rc = dg_db_query(db, dg_buf_str(&sql), DG_ARGS(DG_VI(*after)), &rows);
 	if (rc == DG_OK)
 		rc = dg_db_copy_begin(db, f.name, ccols, nc, &copy);
-	while (rc == DG_OK && (rc = dg_rows_next(rows)) == DG_OK) {
-		int64_t id = dg_rows_int(rows, 0);
-		row_texts(rows, cols, ncols, texts, bufs);
-		rc = dg_search_copy_cols_vals(kind, id, texts, ncols - 1, vbufs, vals);
+	if (rc == DG_OK && pthread_create(&th, NULL, maker_main, &m) != 0)
+		rc = DG_EIO;
+	started = rc == DG_OK;
+	struct slice *cur = &sl[0], *next = &sl[1];
+	if (rc == DG_OK &&
+	    (rc = slice_fill(cur, rows, cols, ncols, texts, bufs, &left, after)) == DG_OK)
+		maker_give(&m, cur);
+	/* one slice being made while the next is read; then the made one is written */
+	while (rc == DG_OK) {
+		dg_rc frc = slice_fill(next, rows, cols, ncols, texts, bufs, &left, after);
+		maker_wait(&m, cur);
+		if (frc == DG_OK)
+			maker_give(&m, next);
+		rc = slice_copy(cur, copy);
+		*n += (long)cur->n;
 		if (rc == DG_OK)
-			rc = dg_db_copy_row(copy, vals);
-		*after = id;
-		(*n)++;
+			rc = frc;
+		struct slice *t = cur;
+		cur = next;
+		next = t;
 	}
 	if (rc == DG_ENOTFOUND)
 		rc = DG_OK;
+	if (started) { /* the maker ends once it has made what it was given */
+		pthread_mutex_lock(&m.mu);
+		m.quit = true;
+		pthread_cond_broadcast(&m.cv);
+		pthread_mutex_unlock(&m.mu);
+		pthread_join(th, NULL);
+	}
 	if (copy) {
 		dg_rc erc = dg_db_copy_end(copy, rc == DG_OK);
 		if (rc == DG_OK)
@@ -167,8 +344,14 @@ static dg_rc fill_some(struct dg_db *db, const char *table, const struct dg_ds_c
 	}
 	dg_rows_free(rows);
 	dg_buf_release(&sql);
-	dg_buf_release(&vbufs[0]);
-	dg_buf_release(&vbufs[1]);
+	for (int i = 0; i < 2; i++) {
+		free(sl[i].off);
+		dg_buf_release(&sl[i].in);
+		dg_buf_release(&sl[i].out);
+	}
+	free(sl);
+	pthread_cond_destroy(&m.cv);
+	pthread_mutex_destroy(&m.mu);
 	free(texts);
 	free(bufs);
 	return rc;

@@ -295,14 +295,18 @@ void dg_ds_infer_release(struct dg_ds_infer *inf)
 	inf->ncols = 0;
 }
 
+void dg_ds_infer_add_one(struct dg_ds_infer *inf, size_t col, const char *s, size_t n)
+{
+	if (col >= inf->ncols || n == 0 || inf->mask[col] == 0)
+		return;
+	inf->seen[col] = true;
+	inf->mask[col] &= value_mask(s, n);
+}
+
 void dg_ds_infer_add(struct dg_ds_infer *inf, size_t n, char *const *f, const size_t *len)
 {
-	for (size_t i = 0; i < n && i < inf->ncols; i++) {
-		if (len[i] == 0 || inf->mask[i] == 0)
-			continue;
-		inf->seen[i] = true;
-		inf->mask[i] &= value_mask(f[i], len[i]);
-	}
+	for (size_t i = 0; i < n && i < inf->ncols; i++)
+		dg_ds_infer_add_one(inf, i, f[i], len[i]);
 }
 
 enum dg_ds_type dg_ds_infer_type(const struct dg_ds_infer *inf, size_t col)

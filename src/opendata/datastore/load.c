@@ -1,18 +1,21 @@
 /*
  * load.c - the datastore load job (contract in datastore.h).
  *
- * Pass 1 reads the file once to count its records and infer the types.
- * Pass 2 runs on two cores: a parser thread reads, checks and converts the
- * records into chunks, and the job's thread writes them through
- * dg_db_copy_* (PostgreSQL's COPY, SQLite's prepared INSERT), one
- * transaction per batch of batch_rows() rows or BATCH_BYTES of values with
- * the job's progress. A bounded queue holds the chunks between the two, so
- * memory is a few chunks whatever the file size. Bad rows (wrong number of
- * fields, a value that does not fit an overridden type) are skipped and
- * reported by line and column unless the options ask for strict, which
- * fails the job instead. The switch makes the table readable; its
- * full-text index is built right after by the same job (q is refused until
- * then: fts.h), then the columns' indexes.
+ * Pass 1 infers the types from the first SAMPLE_ROWS records (the whole
+ * file when it is no longer) and estimates the records from their bytes.
+ * Pass 2 then reads the whole file once, on two cores: a parser thread reads, checks and converts
+ * the records into chunks, and the job's thread writes them through dg_db_copy_* (PostgreSQL's
+ * COPY, SQLite's prepared INSERT), one transaction per batch of batch_rows() rows or BATCH_BYTES of
+ * values with the job's progress. A bounded queue holds the chunks between the two, so memory is a
+ * few chunks whatever the file size. Bad rows (wrong number of fields, a value that does not fit an
+ * overridden type) are skipped and reported by line and column unless the options ask for strict,
+ * which fails the job instead. A later value that does not fit the type the sample gave its column
+ * (an int column with "1.5" at row 200,000), or a value in a column the sample saw empty, means the
+ * sample was wrong: the attempt's table is dropped and the file loaded again, with types inferred
+ * over every record as pass 1 then reads them. Either way the table gets the types whole-file
+ * inference gives (see check_row), and a file whose first rows tell its types is read once before
+ * its switch instead of twice. The switch makes the table readable; its full-text index is built
+ * right after by the same job (q is refused until then: fts.h), then the columns' indexes.
  *
  * The same passes serve a private staging load (dg_datastore_stage): strict,
  * every column text plus the record's line, into a table no DataStore
@@ -28,14 +31,23 @@
 #include <time.h>
 
 #include "core/failpoint.h"
+#include "core/log.h"
 #include "core/mem.h"
 #include "core/csv.h"
 #include "jobs/jobs.h"
 #include "opendata/datastore/fts.h"
 
 #define MAX_REPORTED 100
-#define BATCH_BYTES  (32u << 20)
-#define BATCH_ROWS   20000u
+/*
+ * Records pass 1 infers from before pass 2 writes (the rest are checked as
+ * they are written, above). A wrong guess costs a second load of the file,
+ * so the sample is large enough for a column's kind to show, and small
+ * next to the files where reading once matters (about 1 MB of a typical
+ * file).
+ */
+#define SAMPLE_ROWS 10000
+#define BATCH_BYTES (32u << 20)
+#define BATCH_ROWS  20000u
 
 /*
  * Rows a batch holds: BATCH_ROWS, or DGOV_LOAD_BATCH_ROWS (100 to 1,000,000)
@@ -78,6 +90,8 @@ struct pipe {
 	struct chunk *head, *tail;
 	size_t n;
 	bool done, cancel; /* the parser has ended; the writer gave up */
+	bool changed;      /* the parser met a value the sample's types do not allow */
+	int64_t records;   /* the records the parser read, at its end */
 	dg_rc rc;          /* the parser's end: ENOTFOUND when it read the whole file */
 	struct dg_err err;
 };
@@ -91,7 +105,16 @@ struct load {
 	char **labels;
 	char (*names)[DG_DS_NAME_MAX];
 	enum dg_ds_type *type;
-	int64_t total, rows, bad;
+	int64_t total, rows, bad; /* total: estimated while sampled, until pass 2 ends */
+	/*
+	 * Sampled: pass 1 read SAMPLE_ROWS records of a longer file. Then
+	 * from_sample[i] says column i's type came from the sample (1), or
+	 * from a sample with no value in it (2: text so far, late watching
+	 * the values the rest of the file gives it); 0 for given types.
+	 */
+	bool sampled, retype; /* retype: pass 2 found the sample's types wrong */
+	unsigned char *from_sample;
+	struct dg_ds_infer late;
 	json_t *errors;
 	char table[DG_DS_TABLE_MAX];
 	const char **cols; /* names[i], for the copy */
@@ -110,7 +133,10 @@ struct load {
 /* Progress total: a staged record counts twice (staged, then applied). */
 static int64_t progress_total(const struct load *l)
 {
-	return l->stage ? 2 * l->total : l->total;
+	int64_t t = l->total, done = l->rows + (int64_t)l->nb;
+	if (t < done) /* the sample's estimate fell short */
+		t = done;
+	return l->stage ? 2 * t : t;
 }
 
 static dg_rc open_csv(struct load *l, FILE **fp, struct dg_csv **c, struct dg_err *err)
@@ -195,8 +221,25 @@ static dg_rc apply_overrides(struct load *l, struct dg_err *err)
 	return DG_OK;
 }
 
-/* Pass 1: count rows and infer each column's type over the whole file. */
-static dg_rc pass1(struct load *l, struct dg_err *err)
+/*
+ * The records' estimate from a sample of them: the file's bytes at the
+ * sample's rate (the reader's position is a chunk ahead of its record, so
+ * this errs low by at most a chunk's worth; progress_total covers that).
+ */
+static int64_t estimate_records(FILE *fp, int64_t sampled)
+{
+	long at = ftell(fp);
+	if (at <= 0 || fseek(fp, 0, SEEK_END) != 0)
+		return sampled;
+	long size = ftell(fp);
+	return size > at ? (int64_t)((double)sampled * (double)size / (double)at) : sampled;
+}
+
+/*
+ * Pass 1: infer each column's type over the first `limit` records, or
+ * every record when limit is 0, and count them (estimate, when sampled).
+ */
+static dg_rc pass1(struct load *l, int64_t limit, struct dg_err *err)
 {
 	FILE *fp = NULL;
 	struct dg_csv *c = NULL;
@@ -208,10 +251,18 @@ static dg_rc pass1(struct load *l, struct dg_err *err)
 	if ((rc = read_header(l, c, err)) != DG_OK)
 		goto out;
 	dg_ds_infer_init(&inf, l->ncols);
-	while ((rc = dg_csv_next(c, &row, err)) == DG_OK) {
+	while ((limit == 0 || l->total < limit) && (rc = dg_csv_next(c, &row, err)) == DG_OK) {
 		l->total++;
 		if (row.ncols == l->ncols && !l->stage) /* staged columns are text */
 			dg_ds_infer_add(&inf, row.ncols, row.f, row.n);
+	}
+	if (rc == DG_OK) { /* the limit: is there more? */
+		rc = dg_csv_next(c, &row, err);
+		if (rc == DG_OK) {
+			l->sampled = true;
+			l->total = estimate_records(fp, l->total);
+			rc = DG_ENOTFOUND;
+		}
 	}
 	if (rc != DG_ENOTFOUND)
 		goto out;
@@ -219,6 +270,14 @@ static dg_rc pass1(struct load *l, struct dg_err *err)
 	for (size_t i = 0; i < l->ncols; i++)
 		l->type[i] = l->stage ? DG_DS_TEXT : dg_ds_infer_type(&inf, i);
 	rc = l->stage ? DG_OK : apply_overrides(l, err);
+	if (rc != DG_OK || !l->sampled)
+		goto out;
+	l->from_sample = dg_xcalloc(l->ncols, 1);
+	dg_ds_infer_init(&l->late, l->ncols);
+	for (size_t i = 0; i < l->ncols; i++)
+		if (!json_object_get(l->types, l->labels[i]) &&
+		    !json_object_get(l->types, l->names[i]))
+			l->from_sample[i] = inf.seen[i] ? 1 : 2;
 out:
 	dg_ds_infer_release(&inf);
 	dg_csv_free(c);
@@ -286,7 +345,31 @@ static dg_rc batch_close(struct load *l, bool keep, struct dg_err *err)
 	return DG_OK;
 }
 
-/* Check one record; DG_OK to keep it, DG_EINVAL (reported) to skip it. */
+/*
+ * Does the record keep the sample's types? Whole-file inference narrows a
+ * column's candidate types record by record and takes the first left
+ * (dg_ds_infer_type); a value that allows the sample's type leaves that
+ * type first, so the sample's types are the whole file's as long as every
+ * later value fits them, and a column the sample saw empty stays text as
+ * long as the rest of the file gives it no typed value (l->late, checked
+ * at the end). Records of the wrong width count for neither, as in pass 1.
+ */
+static bool sample_holds(struct load *l, const struct dg_csv_row *row)
+{
+	for (size_t i = 0; i < l->ncols; i++) {
+		if (l->from_sample[i] == 2)
+			dg_ds_infer_add_one(&l->late, i, row->f[i], row->n[i]);
+		else if (l->from_sample[i] == 1 &&
+			 !dg_ds_value_ok(l->type[i], row->f[i], row->n[i]))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Check one record; DG_OK to keep it, DG_EINVAL (reported) to skip it,
+ * DG_ECONFLICT (not reported) when it shows the sample's types wrong.
+ */
 static dg_rc check_row(struct load *l, const struct dg_csv_row *row, struct dg_err *err)
 {
 	char msg[200];
@@ -296,6 +379,9 @@ static dg_rc check_row(struct load *l, const struct dg_csv_row *row, struct dg_e
 		report(l, row->line, row->ncols < l->ncols ? row->ncols + 1 : l->ncols + 1, msg);
 		return l->strict ? dg_err_set(err, DG_EINVAL, "%s", msg) : DG_EINVAL;
 	}
+	/* before the given types' checks: pass 1 infers from every record of the right width */
+	if (l->sampled && !sample_holds(l, row))
+		return DG_ECONFLICT;
 	for (size_t i = 0; i < l->ncols; i++) {
 		if (dg_ds_value_ok(l->type[i], row->f[i], row->n[i]))
 			continue;
@@ -414,12 +500,18 @@ static struct chunk *pipe_pop(struct pipe *p)
 	return ch;
 }
 
-/* The parser's last word: rc (ENOTFOUND: the whole file was read) and its message. */
-static void pipe_end(struct pipe *p, dg_rc rc, const struct dg_err *err)
+/*
+ * The parser's last word: rc (ENOTFOUND: the whole file was read; ECONFLICT:
+ * changed, the sample's types do not hold), the records read, its message.
+ */
+static void pipe_end(struct pipe *p, dg_rc rc, bool changed, int64_t records,
+		     const struct dg_err *err)
 {
 	pthread_mutex_lock(&p->mu);
 	p->done = true;
 	p->rc = rc;
+	p->changed = changed;
+	p->records = records;
 	p->err = *err;
 	pthread_cond_broadcast(&p->cv);
 	pthread_mutex_unlock(&p->mu);
@@ -445,9 +537,16 @@ static void *parse_main(void *arg)
 	struct dg_err err = {0};
 	struct dg_csv_row row;
 	struct chunk *ch = NULL;
+	int64_t records = 0;
+	bool changed = false;
 	dg_rc rc;
 	while ((rc = dg_csv_next(l->csv, &row, &err)) == DG_OK) {
+		records++;
 		dg_rc chk = check_row(l, &row, &err);
+		if (chk == DG_ECONFLICT) {
+			changed = true;
+			break;
+		}
 		if (chk != DG_OK && l->strict) {
 			rc = chk;
 			break;
@@ -463,10 +562,15 @@ static void *parse_main(void *arg)
 			break; /* the writer gave up: its rc stands */
 		ch = NULL;
 	}
+	/* a column the sample saw empty that the file then gave typed values */
+	for (size_t i = 0; rc == DG_ENOTFOUND && l->sampled && i < l->ncols; i++)
+		changed |= l->from_sample[i] == 2 && dg_ds_infer_type(&l->late, i) != DG_DS_TEXT;
+	if (changed)
+		rc = DG_ECONFLICT;
 	if (rc == DG_ENOTFOUND && ch && pipe_push(&l->pipe, ch))
 		ch = NULL;
 	chunk_free(ch);
-	pipe_end(&l->pipe, rc, &err);
+	pipe_end(&l->pipe, rc, changed, records, &err);
 	return NULL;
 }
 
@@ -505,6 +609,16 @@ static dg_rc write_chunk(struct load *l, const struct chunk *ch, const char **v,
  * parser's error arrives after the chunks before it, with its line; a
  * writer's error or a stop cancels the parser, and a batch not committed
  * is rolled back.
+ *
+ * The batches commit lazily (dg_db_set_lazy: SQLite synchronous=NORMAL,
+ * PostgreSQL synchronous_commit=off), not waiting for the disk. Safe, as
+ * nothing acknowledges them: the table is the attempt's own until finish
+ * switches it in, a crash before that restarts the job, which drops the
+ * table whatever part of it was kept, and finish commits durably. Both
+ * stores' logs are written in order (one WAL), so the switch's durable
+ * commit makes every batch before it durable too. Neither setting can
+ * corrupt the store (SQLite's WAL under NORMAL stays consistent; OFF
+ * could not promise that, so it is not used).
  */
 static dg_rc pass2(struct load *l, struct dg_err *err)
 {
@@ -517,14 +631,17 @@ static dg_rc pass2(struct load *l, struct dg_err *err)
 	dg_rc rc = open_csv(l, &fp, &l->csv, err);
 	if (rc != DG_OK)
 		return rc;
+	memset(&l->pipe, 0, sizeof l->pipe);
 	pthread_mutex_init(&l->pipe.mu, NULL);
 	pthread_cond_init(&l->pipe.cv, NULL);
 	if ((rc = dg_csv_next(l->csv, &row, err)) != DG_OK) /* the header again */
 		goto out;
+	free(l->vals);
+	free(l->norm);
 	l->vals = dg_xcalloc(l->ncols + 1, sizeof *l->vals);
 	l->norm = dg_xcalloc(l->ncols, sizeof *l->norm);
 	v = dg_xcalloc(l->ncopy, sizeof *v);
-	if ((rc = batch_open(l, err)) != DG_OK)
+	if ((rc = dg_db_set_lazy(l->job->db, true)) != DG_OK || (rc = batch_open(l, err)) != DG_OK)
 		goto out;
 	open = true;
 	if (pthread_create(&th, NULL, parse_main, l) != 0) {
@@ -549,11 +666,17 @@ static dg_rc pass2(struct load *l, struct dg_err *err)
 		open = true;
 	}
 	rc = l->pipe.rc;
+	if (l->pipe.changed) {
+		rc = DG_ECONFLICT; /* the caller loads again; nothing to report */
+		l->retype = true;
+		goto out;
+	}
 	if (rc != DG_ENOTFOUND) {
 		if (err)
 			*err = l->pipe.err;
 		goto out;
 	}
+	l->total = l->pipe.records; /* exact now, estimated while sampled */
 	open = false;
 	rc = batch_close(l, true, err);
 out:
@@ -567,6 +690,8 @@ out:
 	}
 	if (open && batch_close(l, false, err) != DG_OK)
 		rc = DG_EDB;
+	if (dg_db_set_lazy(l->job->db, false) != DG_OK && rc == DG_OK)
+		rc = dg_err_set(err, DG_EDB, "The store is not available");
 	pthread_cond_destroy(&l->pipe.cv);
 	pthread_mutex_destroy(&l->pipe.mu);
 	free(v);
@@ -643,7 +768,10 @@ static dg_rc finish(struct load *l, json_t *fields, json_t *result, struct dg_er
  * are; the last builds the GIN index and records the index as built, from
  * which q reads it. Stops without error when the table is no longer the
  * resource's (replaced or dropped meanwhile). A stop or a crash leaves the
- * index unrecorded: the retry or the start's rebuild makes it whole.
+ * index unrecorded: the retry or the start's rebuild makes it whole. That
+ * makes lazy commits safe here as in pass 2: a batch lost in a crash takes
+ * every later one with it (the stores' logs are in order), the index's
+ * record among them.
  */
 static dg_rc index_words(struct load *l, struct dg_err *err)
 {
@@ -661,6 +789,8 @@ static dg_rc index_words(struct load *l, struct dg_err *err)
 	dg_rc rc = dg_ds_sql_lookup(db, l->resource_id, &t);
 	if (rc == DG_OK)
 		cols = dg_ds_cols(&t, &ncols);
+	if (rc == DG_OK)
+		rc = dg_db_set_lazy(db, true);
 	while (rc == DG_OK) {
 		struct dg_rows *rows = NULL;
 		bool ours = false;
@@ -695,6 +825,8 @@ static dg_rc index_words(struct load *l, struct dg_err *err)
 	}
 	json_decref(t.fields);
 	free(cols);
+	if (dg_db_set_lazy(db, false) != DG_OK && rc == DG_OK)
+		rc = DG_EDB;
 	if (rc == DG_ENOTFOUND) /* dropped meanwhile */
 		return DG_OK;
 	return rc ? dg_err_set(err, rc, "The table's words could not be indexed") : DG_OK;
@@ -738,7 +870,8 @@ static dg_rc build_indexes(struct load *l)
 	return rc;
 }
 
-static void load_release(struct load *l)
+/* What pass 1 and pass 2 made of the file, so that it can be read afresh. */
+static void load_reset(struct load *l)
 {
 	free(l->vals);
 	free(l->norm);
@@ -748,7 +881,41 @@ static void load_release(struct load *l)
 	free(l->labels);
 	free(l->names);
 	free(l->type);
+	free(l->from_sample);
+	dg_ds_infer_release(&l->late);
+	l->vals = NULL;
+	l->norm = NULL;
+	l->cols = NULL;
+	l->labels = NULL;
+	l->names = NULL;
+	l->type = NULL;
+	l->from_sample = NULL;
+	l->ncols = l->ncopy = 0;
+	l->total = l->rows = l->bad = 0;
+	l->sampled = l->retype = false;
+	json_array_clear(l->errors);
+}
+
+static void load_release(struct load *l)
+{
+	load_reset(l);
 	json_decref(l->errors);
+}
+
+/*
+ * The file into the job's new table: pass 1 over the first `limit`
+ * records (0: all), the table, pass 2. DG_ECONFLICT when a sampled pass 1
+ * proved wrong (the table is then the caller's to drop).
+ */
+static dg_rc copy_file(struct load *l, int64_t limit, struct dg_err *err)
+{
+	dg_rc rc = pass1(l, limit, err);
+	if (rc != DG_OK)
+		return rc;
+	if ((rc = dg_ds_sql_create(l->job->db, l->table, l->ncols, l->names, l->type)) != DG_OK ||
+	    (rc = dg_ds_fts_create_unindexed(l->job->db, l->table)) != DG_OK)
+		return dg_err_set(err, rc, "The table could not be created");
+	return pass2(l, err);
 }
 
 dg_rc dg_ds_load_run(struct dg_job *job, struct dg_err *err)
@@ -788,19 +955,21 @@ dg_rc dg_ds_load_run(struct dg_job *job, struct dg_err *err)
 	/* a previous attempt may have died half way: its table is ours to drop */
 	if ((rc = dg_ds_sql_drop(job->db, l.table)) != DG_OK)
 		goto out;
-	if ((rc = pass1(&l, err)) != DG_OK) {
+	rc = copy_file(&l, SAMPLE_ROWS, err);
+	if (l.retype) {
+		/* the sample's types were wrong: the file again, typed by all of it */
+		dg_info("datastore: %s: a late value changes the inferred types; loading again",
+			l.resource_id);
+		load_reset(&l);
+		if ((rc = dg_ds_sql_drop(job->db, l.table)) == DG_OK)
+			rc = copy_file(&l, 0, err);
+	}
+	if (rc != DG_OK) {
 		/* a file over the caps never loads: fail at once, no retries */
 		if (rc == DG_ETOOBIG)
 			rc = DG_EINVAL;
-		goto out;
-	}
-	if ((rc = dg_ds_sql_create(job->db, l.table, l.ncols, l.names, l.type)) != DG_OK ||
-	    (rc = dg_ds_fts_create_unindexed(job->db, l.table)) != DG_OK) {
-		rc = dg_err_set(err, rc, "The table could not be created");
 		goto drop;
 	}
-	if ((rc = pass2(&l, err)) != DG_OK)
-		goto drop;
 	fields = fields_json(&l, json_object_get(opts, "info"));
 	/* source: what a reload (datastore_load) starts from */
 	result = json_pack("{s:s, s:I, s:I, s:O, s:O, s:{s:s, s:O?}}", "table", l.table, "rows",
@@ -963,7 +1132,7 @@ dg_rc dg_datastore_stage(struct dg_job *job, const char *path, const struct dg_d
 	/* a previous attempt may have died half way: its table is ours to drop */
 	if ((rc = dg_ds_sql_drop(job->db, l.table)) != DG_OK)
 		goto out;
-	if ((rc = pass1(&l, err)) != DG_OK) {
+	if ((rc = pass1(&l, 0, err)) != DG_OK) {
 		if (rc == DG_ETOOBIG) /* over the reader's caps: never loads */
 			rc = DG_EINVAL;
 		goto out;
