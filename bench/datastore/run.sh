@@ -46,9 +46,15 @@
 # readable on both stores and for the new-filter search on PostgreSQL.
 #
 # Environment: DGOV_BIN (build/dgov), BENCH_ROWS (1000000), BENCH_SECONDS
-# (10), BENCH_CONNECTIONS (32), BENCH_THREADS (2), BENCH_ONLY (empty, or
-# "load": only part 1, each store's load next to its peer's, nothing
-# recorded). Not a test: nothing here asserts a time.
+# (10), BENCH_CONNECTIONS (32), BENCH_THREADS (2), BENCH_ONLY (empty: all
+# four parts; "load": only part 1, each store's load next to its peer's,
+# nothing recorded; "q": each store's table loaded by dgov as in part 1
+# (not timed against a peer), then only part 4, its ratios recorded as in
+# a full run: the way to take the full-text figure on a large table, where
+# parts 1-3 would take over an hour), BENCH_STORES (with BENCH_ONLY=q:
+# "sqlite postgresql", or one of them, so that two runs, one a store, load
+# their 10M-row tables at once: a load is not a figure there). Not a test:
+# nothing here asserts a time.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BIN=${DGOV_BIN:-build/dgov}
@@ -58,9 +64,15 @@ CONNS=${BENCH_CONNECTIONS:-32}
 THREADS=${BENCH_THREADS:-2}
 RES=bench-market
 ONLY=${BENCH_ONLY:-}
+STORES=${BENCH_STORES:-sqlite postgresql}
 . bench/common.sh
 if [[ $ONLY == load ]]; then
 	bench_need sqlite3
+elif [[ $ONLY == q ]]; then
+	bench_need wrk curl sqlite3
+elif [[ -n $ONLY ]]; then
+	echo "bench: BENCH_ONLY is empty, load or q, not $ONLY" >&2
+	exit 2
 else
 	bench_need wrk curl sqlite3 jq
 fi
@@ -251,8 +263,97 @@ load_only() {
 		"$1" "$L1" "$L2" "$3" "$2" "$(ratio "$L1" "$2")" "$(ratio "$L2" "$2")"
 }
 
+# sqlite_peer FILE: pairs per second of the statements in FILE on dgov's own
+# table (with its indexes), one CLI loop per core for the same seconds as
+# wrk: each pair answers 21 lines (the count, 20 rows)
+procs=$(nproc)
+sqlite_peer() {
+	rm -f "$TMP"/q.[0-9]*
+	for i in $(seq 1 "$procs"); do
+		(timeout "$SECS" sqlite3 "$TMP/bench.db" <"$1" | wc -l >"$TMP/q.$i") &
+	done
+	wait
+	local lines
+	lines=$(cat "$TMP"/q.[0-9]* | awk '{n += $1} END {print n}')
+	awk -v l="$lines" -v s="$SECS" 'BEGIN {printf "%.1f", l / 21 / s}'
+}
+
+# pgb FILE: pgbench's transactions per second on FILE, for SECS seconds
+# once its CONNS clients are connected. -T counts from before they
+# connect, and on a busy machine connecting 32 clients took about a
+# second (measured: 0.9-1.3 s) before each one's first slow count: in a
+# short run no transaction finished, pgbench printed no tps line and
+# exited 0, and the peer had no figure. So such a run is taken again,
+# lengthened by the connecting time pgbench reports (or doubled); when
+# it still gives no figure (or fails: a statement's error aborts it with
+# no tps line) pgbench's own words are shown, the peer is recorded as
+# missing, and the bench goes on.
+pgb() {
+	local out rc=0 secs=$SECS conn tps
+	for _ in 1 2; do
+		rc=0
+		out=$("$PGBIN/pgbench" -n -h 127.0.0.1 -p "$PGPORT" -U postgres -c "$CONNS" -j "$THREADS" \
+			-T "$secs" -f "$1" bench 2>"$TMP/pgbench.err") || rc=$?
+		tps=$(awk '/^tps = / {printf "%.1f", $3}' <<<"$out")
+		[[ $rc == 0 && -n $tps && $tps != 0.0 ]] && { echo "$tps"; return 0; }
+		conn=$(awk '/^initial connection time = / {printf "%d", $5 / 1000 + 1}' <<<"$out")
+		secs=$((SECS + ${conn:-SECS}))
+	done
+	echo "# pgbench on $(basename "$1") gave no figure (exit $rc):" >&2
+	{ cat "$TMP/pgbench.err"; echo "$out"; } | grep -E 'error|ERROR|abort|FATAL|initial connection' | head -n 5 |
+		sed 's/^/#   /' >&2 || true
+}
+
+# ft_sqlite: part 4's peers on SQLite (T is dgov's table): the old
+# substring scan, then FTS5 over the names (built here, not timed); reports
+ft_sqlite() {
+	local ft_before ft_own
+	{
+		for _ in $(seq 1 20000); do
+			echo "SELECT COUNT(*) FROM \"$T\" WHERE $FT_LIKE;"
+			echo "SELECT * FROM \"$T\" WHERE $FT_LIKE ORDER BY _id LIMIT 20;"
+		done
+	} >"$TMP/ft1.sql"
+	ft_before=$(sqlite_peer "$TMP/ft1.sql")
+	sqlite3 "$TMP/bench.db" "CREATE VIRTUAL TABLE peer_q USING fts5(name);" \
+		"INSERT INTO peer_q (rowid, name) SELECT _id, name FROM \"$T\";"
+	{
+		for _ in $(seq 1 100000); do
+			echo "SELECT COUNT(*) FROM peer_q WHERE peer_q MATCH '\"$FT_WORD\"*';"
+			echo "SELECT m.* FROM peer_q JOIN \"$T\" m ON m._id = peer_q.rowid WHERE peer_q MATCH '\"$FT_WORD\"*' ORDER BY peer_q.rank LIMIT 20;"
+		done
+	} >"$TMP/ft2.sql"
+	ft_own=$(sqlite_peer "$TMP/ft2.sql")
+	report_ft sqlite "$FT_RPS" "$FT_P99" "$ft_before" "$ft_own" "FTS5 MATCH"
+}
+
+# ft_postgresql: part 4's peers on PostgreSQL (T is dgov's table, PQ its
+# psql): the old substring scan, then to_tsvector under a GIN index (built
+# here, not timed); reports
+ft_postgresql() {
+	local ft_before ft_own
+	{
+		echo "SELECT COUNT(*) FROM \"$T\" WHERE $FT_LIKE;"
+		echo "SELECT * FROM \"$T\" WHERE $FT_LIKE ORDER BY _id LIMIT 20;"
+	} >"$TMP/ft1.pgbench"
+	ft_before=$(pgb "$TMP/ft1.pgbench")
+	"${PQ[@]}" "CREATE INDEX peer_q ON \"$T\" USING GIN (to_tsvector('simple', name))" >/dev/null
+	"${PQ[@]}" "ANALYZE \"$T\"" >/dev/null
+	local tsq="to_tsquery('simple', '$FT_WORD:*')"
+	{
+		echo "SELECT COUNT(*) FROM \"$T\" WHERE to_tsvector('simple', name) @@ $tsq;"
+		echo "SELECT *, ts_rank(to_tsvector('simple', name), $tsq) AS r FROM \"$T\"" \
+			"WHERE to_tsvector('simple', name) @@ $tsq ORDER BY r DESC LIMIT 20;"
+	} >"$TMP/ft2.pgbench"
+	ft_own=$(pgb "$TMP/ft2.pgbench")
+	report_ft postgresql "$FT_RPS" "$FT_P99" "$ft_before" "$ft_own" "PostgreSQL to_tsvector"
+}
+
 if [[ $ONLY == load ]]; then
 	echo "# $ROWS rows ($(du -h "$CSV" | cut -f1)); load only: rows/s until readable and until indexed"
+elif [[ $ONLY == q ]]; then
+	echo "# $ROWS rows ($(du -h "$CSV" | cut -f1)); full-text q only: wrk -t$THREADS -c$CONNS -d${SECS}s," \
+		"q=$FT_WORD, best rank first, page of 20, total; load $(uptime | sed 's/.*load average: //')"
 else
 	echo "# $ROWS rows ($(du -h "$CSV" | cut -f1)); search: wrk -t$THREADS -c$CONNS -d${SECS}s, filter on 2 columns, sort, offset 100, total"
 	echo "# same: one query repeated; new: a third condition that changes every request"
@@ -262,6 +363,29 @@ fi
 
 # SQLite
 SQ=(sqlite3 "$TMP/bench.db")
+if [[ $ONLY == q ]]; then
+	if [[ " $STORES " == *" sqlite "* ]]; then
+		load sqlite "$TMP/bench.db" "${SQ[@]}"
+		echo "# sqlite: loaded by dgov, $L1 rows/s until readable, $L2 until indexed" >&2
+		fulltext sqlite
+		T=$(table_of "${SQ[@]}")
+		ft_sqlite
+	fi
+	if [[ " $STORES " != *" postgresql "* ]]; then
+		:
+	elif bench_pg_start bench; then
+		PQ=(psql -h 127.0.0.1 -p "$PGPORT" -U postgres -d bench -Atc)
+		load postgresql "postgresql://postgres@127.0.0.1:$PGPORT/bench" "${PQ[@]}"
+		echo "# postgresql: loaded by dgov, $L1 rows/s until readable, $L2 until indexed" >&2
+		fulltext postgresql
+		T=$(table_of "${PQ[@]}")
+		ft_postgresql
+	else
+		echo "# PostgreSQL 15 is not installed here: only SQLite measured"
+	fi
+	echo "# load at the end: $(uptime | sed 's/.*load average: //')"
+	exit 0
+fi
 load sqlite "$TMP/bench.db" "${SQ[@]}"
 if [[ $ONLY != load ]]; then
 	search sqlite
@@ -287,20 +411,6 @@ if [[ $ONLY == load ]]; then
 	fi
 	exit 0
 fi
-# the query on dgov's own table (with its indexes), one CLI loop per core for
-# the same seconds as wrk: each pair answers 21 lines (the count, 20 rows)
-procs=$(nproc)
-# sqlite_peer FILE: pairs per second of the statements in FILE
-sqlite_peer() {
-	rm -f "$TMP"/q.[0-9]*
-	for i in $(seq 1 "$procs"); do
-		(timeout "$SECS" sqlite3 "$TMP/bench.db" <"$1" | wc -l >"$TMP/q.$i") &
-	done
-	wait
-	local lines
-	lines=$(cat "$TMP"/q.[0-9]* | awk '{n += $1} END {print n}')
-	awk -v l="$lines" -v s="$SECS" 'BEGIN {printf "%.1f", l / 21 / s}'
-}
 {
 	for _ in $(seq 1 100000); do echo "${COUNT//%T%/\"$T\"};"; echo "${PAGE//%T%/\"$T\"};"; done
 } >"$TMP/q.sql"
@@ -320,24 +430,7 @@ api_pages sqlite "$TMP/bench.db"
 echo "# sqlite: a page of 100: $A_RPS req/s without the total, $A_RPS_T with it; Datasette not installable here"
 bench_record "datastore page of 100 without total, sqlite" "$A_RPS" "Datasette 0.64 (not installable)" "" "" 50 req/s
 bench_record "datastore page of 100 with total, sqlite" "$A_RPS_T" "Datasette 0.64 (not installable)" "" "" 1.0 req/s
-# full text: the old substring scan, then FTS5 over the names (built here, not timed)
-{
-	for _ in $(seq 1 20000); do
-		echo "SELECT COUNT(*) FROM \"$T\" WHERE $FT_LIKE;"
-		echo "SELECT * FROM \"$T\" WHERE $FT_LIKE ORDER BY _id LIMIT 20;"
-	done
-} >"$TMP/ft1.sql"
-ft_before=$(sqlite_peer "$TMP/ft1.sql")
-sqlite3 "$TMP/bench.db" "CREATE VIRTUAL TABLE peer_q USING fts5(name);" \
-	"INSERT INTO peer_q (rowid, name) SELECT _id, name FROM \"$T\";"
-{
-	for _ in $(seq 1 100000); do
-		echo "SELECT COUNT(*) FROM peer_q WHERE peer_q MATCH '\"$FT_WORD\"*';"
-		echo "SELECT m.* FROM peer_q JOIN \"$T\" m ON m._id = peer_q.rowid WHERE peer_q MATCH '\"$FT_WORD\"*' ORDER BY peer_q.rank LIMIT 20;"
-	done
-} >"$TMP/ft2.sql"
-ft_own=$(sqlite_peer "$TMP/ft2.sql")
-report_ft sqlite "$FT_RPS" "$FT_P99" "$ft_before" "$ft_own" "FTS5 MATCH"
+ft_sqlite
 
 # PostgreSQL
 if bench_pg_start bench peer; then
@@ -363,31 +456,6 @@ if bench_pg_start bench peer; then
 		echo "${C2//%T%/\"$T\"};"
 		echo "${P2//%T%/\"$T\"};"
 	} >"$TMP/q2.pgbench"
-	# pgb FILE: pgbench's transactions per second on FILE, for SECS seconds
-	# once its CONNS clients are connected. -T counts from before they
-	# connect, and on a busy machine connecting 32 clients took about a
-	# second (measured: 0.9-1.3 s) before each one's first slow count: in a
-	# short run no transaction finished, pgbench printed no tps line and
-	# exited 0, and the peer had no figure. So such a run is taken again,
-	# lengthened by the connecting time pgbench reports (or doubled); when
-	# it still gives no figure (or fails: a statement's error aborts it with
-	# no tps line) pgbench's own words are shown, the peer is recorded as
-	# missing, and the bench goes on.
-	pgb() {
-		local out rc=0 secs=$SECS conn tps
-		for _ in 1 2; do
-			rc=0
-			out=$("$PGBIN/pgbench" -n -h 127.0.0.1 -p "$PGPORT" -U postgres -c "$CONNS" -j "$THREADS" \
-				-T "$secs" -f "$1" bench 2>"$TMP/pgbench.err") || rc=$?
-			tps=$(awk '/^tps = / {printf "%.1f", $3}' <<<"$out")
-			[[ $rc == 0 && -n $tps && $tps != 0.0 ]] && { echo "$tps"; return 0; }
-			conn=$(awk '/^initial connection time = / {printf "%d", $5 / 1000 + 1}' <<<"$out")
-			secs=$((SECS + ${conn:-SECS}))
-		done
-		echo "# pgbench on $(basename "$1") gave no figure (exit $rc):" >&2
-		{ cat "$TMP/pgbench.err"; echo "$out"; } | grep -E 'error|ERROR|abort|FATAL|initial connection' | head -n 5 |
-			sed 's/^/#   /' >&2 || true
-	}
 	peer_q=$(pgb "$TMP/q.pgbench")
 	peer_q2=$(pgb "$TMP/q2.pgbench")
 	report postgresql "$L1" "$L2" "$peer_load" "$RPS" "$P99" "$peer_q" "$RPS2" "$P99_2" "$peer_q2"
@@ -405,22 +473,7 @@ if bench_pg_start bench peer; then
 		"$(ratio "$A_RPS" "$P_RPS")" 5.0 req/s
 	bench_record "datastore page of 100 with total, postgresql" "$A_RPS_T" "PostgREST 12" "$P_RPS_T" \
 		"$(ratio "$A_RPS_T" "$P_RPS_T")" 1.0 req/s
-	# full text: the old substring scan, then to_tsvector under a GIN index (built here, not timed)
-	{
-		echo "SELECT COUNT(*) FROM \"$T\" WHERE $FT_LIKE;"
-		echo "SELECT * FROM \"$T\" WHERE $FT_LIKE ORDER BY _id LIMIT 20;"
-	} >"$TMP/ft1.pgbench"
-	ft_before=$(pgb "$TMP/ft1.pgbench")
-	"${PQ[@]}" "CREATE INDEX peer_q ON \"$T\" USING GIN (to_tsvector('simple', name))" >/dev/null
-	"${PQ[@]}" "ANALYZE \"$T\"" >/dev/null
-	TSQ="to_tsquery('simple', '$FT_WORD:*')"
-	{
-		echo "SELECT COUNT(*) FROM \"$T\" WHERE to_tsvector('simple', name) @@ $TSQ;"
-		echo "SELECT *, ts_rank(to_tsvector('simple', name), $TSQ) AS r FROM \"$T\"" \
-			"WHERE to_tsvector('simple', name) @@ $TSQ ORDER BY r DESC LIMIT 20;"
-	} >"$TMP/ft2.pgbench"
-	ft_own=$(pgb "$TMP/ft2.pgbench")
-	report_ft postgresql "$FT_RPS" "$FT_P99" "$ft_before" "$ft_own" "PostgreSQL to_tsvector"
+	ft_postgresql
 else
 	echo "# PostgreSQL 15 is not installed here: only SQLite measured"
 fi

@@ -11,6 +11,7 @@
 #include "web/page.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core/buf.h"
@@ -112,6 +113,24 @@ const char *dg_page_here(struct dg_req *r)
 	return out;
 }
 
+const char *dg_count_text(struct dg_req *r, int64_t n)
+{
+	char digits[32], out[48];
+	/* the magnitude as unsigned: -INT64_MIN does not fit an int64_t */
+	uint64_t m = n < 0 ? 0 - (uint64_t)n : (uint64_t)n;
+	int len = snprintf(digits, sizeof digits, "%llu", (unsigned long long)m);
+	size_t o = 0;
+	if (n < 0)
+		out[o++] = '-';
+	for (int i = 0; i < len; i++) {
+		if (i > 0 && (len - i) % 3 == 0)
+			out[o++] = ',';
+		out[o++] = digits[i];
+	}
+	out[o] = '\0';
+	return dg_arena_strdup(r->arena, out);
+}
+
 /* This request's path and query with page=n in place of any page given (none for page 1). */
 static const char *page_link(struct dg_req *r, int64_t n)
 {
@@ -169,15 +188,21 @@ json_t *dg_pager(struct dg_req *r, int64_t total, int64_t page, int64_t per_page
 			continue;
 		if (prev_shown && n > prev_shown + 1)
 			json_array_append_new(links, json_pack("{s:b}", "gap", 1));
-		json_array_append_new(links,
-				      json_pack("{s:I, s:s, s:b}", "n", (json_int_t)n, "href",
-						page_link(r, n), "current", n == page));
+		json_array_append_new(links, json_pack("{s:I, s:s, s:s, s:b}", "n", (json_int_t)n,
+						       "text", dg_count_text(r, n), "href",
+						       page_link(r, n), "current", n == page));
 		prev_shown = n;
 	}
 	json_t *j = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "total", (json_int_t)total,
 			      "page", (json_int_t)page, "pages", (json_int_t)pages, "per_page",
 			      (json_int_t)per_page, "first", (json_int_t)first, "last",
 			      (json_int_t)last, "links", links);
+	/* the same numbers as people read them, as the counts beside the pager are */
+	json_object_set_new(j, "total_text", json_string(dg_count_text(r, total)));
+	json_object_set_new(j, "page_text", json_string(dg_count_text(r, page)));
+	json_object_set_new(j, "pages_text", json_string(dg_count_text(r, pages)));
+	json_object_set_new(j, "first_text", json_string(dg_count_text(r, first)));
+	json_object_set_new(j, "last_text", json_string(dg_count_text(r, last)));
 	if (page > 1)
 		json_object_set_new(j, "prev",
 				    json_string(page_link(r, page <= pages ? page - 1 : pages)));

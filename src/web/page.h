@@ -61,12 +61,21 @@ bool dg_page_switched(const struct dg_req *r);
 void dg_page_switch_to(json_t *data, const char *path, const char *const *fields);
 
 /*
+ * "12,345": a count for people, a comma between groups of three digits in
+ * both languages, in r's arena. Pages show every count and page number so
+ * (the pager's too); JSON answers keep the numbers.
+ */
+const char *dg_count_text(struct dg_req *r, int64_t n);
+
+/*
  * The pages of a list, for partials/pager.html (new reference): total,
  * page, pages, first and last (the numbers of the items shown, 0 when none),
  * prev and next (links, absent at the ends), and links: page 1, the last
- * page and two either side of this one, each {n, href, current}, with
+ * page and two either side of this one, each {n, text, href, current}, with
  * {gap: true} where pages are left out. Links are this request's path and
  * query with page=N. A page past the last shows no items and links back.
+ * total_text, page_text, pages_text, first_text, last_text and each link's
+ * text are the numbers as dg_count_text writes them, for the templates.
  */
 json_t *dg_pager(struct dg_req *r, int64_t total, int64_t page, int64_t per_page);
 

@@ -7,6 +7,8 @@
  * use counts in all time only; the page groups digits; the datasets never
  * downloaded are counted; a closed dataset's use counts in the totals but
  * the dataset is never named; requests and showcase apps match the store;
+ * each theme is linked by its group's current name (civil-affairs for 民政,
+ * a rename's name after it), which /data takes for the theme's datasets;
  * and a store that fails gives the JSON error shape, not a half answer.
  */
 #include <setjmp.h>
@@ -232,6 +234,116 @@ static void requests_and_showcase(void **state)
 	json_decref(s);
 }
 
+/* The /data/datasets/ links of a page (the results), joined by spaces (malloc'd). */
+static char *dataset_links(const char *body)
+{
+	static const char mark[] = "<a href=\"/data/datasets/";
+	size_t cap = strlen(body) + 1, o = 0;
+	char *out = malloc(cap);
+	for (const char *p = strstr(body, mark); p; p = strstr(p, mark)) {
+		p += sizeof mark - 1;
+		size_t n = strcspn(p, "\"");
+		o += (size_t)snprintf(out + o, cap - o, "%.*s ", (int)n, p);
+	}
+	out[o] = '\0';
+	return out;
+}
+
+/* The datasets /data lists for group=value (value percent-encoded here) (malloc'd). */
+static char *listed_for(const char *value)
+{
+	char *enc = th_enc(value), path[256];
+	snprintf(path, sizeof path, "/data?group=%s", enc);
+	free(enc);
+	struct th_client *c = th_client_new(th_shared);
+	char *b = th_get_body(c, path, 200);
+	th_client_free(c);
+	assert_non_null(b);
+	char *links = dataset_links(b);
+	free(b);
+	return links;
+}
+
+/* An action as the demo administrator (JSON body); its status. */
+static long admin_call(const char *action, const char *body)
+{
+	char *tok = th_token_header(th_shared, DG_DEMO_ADMIN, DG_DEMO_PASSWORD);
+	assert_non_null(tok);
+	struct th_client *c = th_client_new(th_shared);
+	struct th_resp r = {0};
+	char path[128];
+	snprintf(path, sizeof path, "/api/3/action/%s", action);
+	const char *h[] = {tok, NULL};
+	long st = th_request(c, "POST", path, "application/json", body, strlen(body), h, &r);
+	th_resp_release(&r);
+	th_client_free(c);
+	free(tok);
+	return st;
+}
+
+/*
+ * Each theme of the page is linked by its group's current name (民政 by
+ * civil-affairs, then by the name a rename gives), which /data takes for
+ * the same datasets as the theme itself; the JSON carries that name.
+ */
+static void themes_linked_by_group_name(void **state)
+{
+	(void)state;
+	json_t *s = stats(), *row;
+	size_t i, checked = 0;
+	char *b = page_en();
+	json_array_foreach (json_object_get(json_object_get(s, "scale"), "by_theme"), i, row) {
+		const char *key = json_string_value(json_object_get(row, "key"));
+		const char *name = json_string_value(json_object_get(row, "name"));
+		assert_non_null(name);
+		char want[256], old[256];
+		snprintf(want, sizeof want, "<a href=\"/data?group=%s\">", name);
+		snprintf(old, sizeof old, "<a href=\"/data?group=%s\">", key);
+		assert_non_null(strstr(b, want));
+		if (strcmp(key, "民政") == 0)
+			assert_string_equal(name, "civil-affairs");
+		if (strcmp(key, name) == 0)
+			continue;
+		assert_null(strstr(b, old));
+		/* the link leads to the theme's datasets, as many as the row counts */
+		char *by_name = listed_for(name), *by_theme = listed_for(key);
+		assert_string_equal(by_name, by_theme);
+		size_t n = 0;
+		for (const char *p = by_name; (p = strchr(p, ' ')); p++)
+			n++;
+		assert_int_equal(n, json_integer_value(json_object_get(row, "datasets")));
+		assert_true(n > 0);
+		free(by_name);
+		free(by_theme);
+		checked++;
+	}
+	assert_true(checked > 0);
+	assert_non_null(strstr(b, "<a href=\"/data?group=civil-affairs\">"));
+	free(b);
+	json_decref(s);
+
+	/* a renamed group: the page links it by its new name, which still leads there */
+	assert_int_equal(admin_call("group_patch", "{\"id\":\"民政\",\"name\":\"mz-themes\"}"),
+			 200);
+	b = page_en();
+	assert_non_null(strstr(b, "<a href=\"/data?group=mz-themes\">"));
+	assert_null(strstr(b, "<a href=\"/data?group=civil-affairs\">"));
+	free(b);
+	s = stats();
+	json_array_foreach (json_object_get(json_object_get(s, "use"), "by_theme"), i, row)
+		if (strcmp(json_string_value(json_object_get(row, "key")), "民政") == 0)
+			assert_string_equal(json_string_value(json_object_get(row, "name")),
+					    "mz-themes");
+	json_decref(s);
+	char *by_new = listed_for("mz-themes"), *by_theme = listed_for("民政");
+	assert_string_equal(by_new, by_theme);
+	assert_true(strlen(by_new) > 0);
+	free(by_new);
+	free(by_theme);
+	assert_int_equal(admin_call("group_patch", "{\"id\":\"民政\",\"name\":\"civil-affairs\"}"),
+			 200);
+}
+
 static void store_failure_is_a_json_error(void **state)
 {
 	(void)state;
@@ -268,6 +380,7 @@ int main(void)
 		cmocka_unit_test(use_through_the_routes),
 		cmocka_unit_test(closed_datasets_never_named),
 		cmocka_unit_test(requests_and_showcase),
+		cmocka_unit_test(themes_linked_by_group_name),
 		cmocka_unit_test(store_failure_is_a_json_error),
 	};
 	return cmocka_run_group_tests(tests, th_group_setup, th_group_teardown);

@@ -208,6 +208,14 @@ const struct dg_migration dg_opendata_migrations[] = {
 	{"opendata-013-doc-changes",
 	 "CREATE TABLE od_doc_changes (doc BIGINT PRIMARY KEY, version BIGINT NOT NULL);"
 	 "CREATE INDEX od_doc_changes_version ON od_doc_changes (version);"},
+	/*
+	 * search documents hold their group's and organisation's names
+	 * (catalog/index.c): every document is written again at start, and
+	 * kept searches are counted again
+	 */
+	{"opendata-014-search-group-names",
+	 "DELETE FROM search_built WHERE name = 'od_search';"
+	 "UPDATE od_catalog_state SET version = version + 1 WHERE id = 1;"},
 	{NULL, NULL},
 };
 

@@ -27,6 +27,11 @@
 extern const struct dg_search_index dg_od_index;
 /* Write dataset id's document from what the store holds now (gone: nothing). */
 dg_rc dg_od_index_package(struct dg_db *db, const char *id) DG_MUST;
+/*
+ * Write again the document of every dataset of the organization (org) or
+ * group id, which holds its current name: in the transaction of a rename.
+ */
+dg_rc dg_od_index_group(struct dg_db *db, bool org, const char *id) DG_MUST;
 /* Remove dataset id's document (before the dataset's row goes). */
 dg_rc dg_od_unindex_package(struct dg_db *db, const char *id) DG_MUST;
 

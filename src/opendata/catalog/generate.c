@@ -196,6 +196,43 @@ static const char *const res_cols[] = {"id",  "package_id", "name",    "descript
 				       "url", "url_type",   "created", "last_modified", "position"};
 static const char *const tag_cols[] = {"package_id", "name"};
 
+/*
+ * The current names of the organizations and groups that have one other
+ * than their id (catalog/names.c), keyed "1 CODE" and "0 THEME", for the
+ * search documents, which hold them as index.c's do.
+ */
+static dg_rc current_names(struct dg_db *db, json_t **out)
+{
+	struct dg_rows *rows = NULL;
+	dg_rc rc = dg_db_query(db, "SELECT is_org, id, name FROM od_group_names WHERE current = 1",
+			       DG_NOARGS, &rows);
+	if (rc)
+		return rc;
+	json_t *m = json_object();
+	char key[256];
+	while ((rc = dg_rows_next(rows)) == DG_OK) {
+		snprintf(key, sizeof key, "%lld %s", (long long)dg_rows_int(rows, 0),
+			 dg_rows_text(rows, 1));
+		json_object_set_new(m, key, json_string(dg_rows_text(rows, 2)));
+	}
+	dg_rows_free(rows);
+	if (rc != DG_ENOTFOUND) {
+		json_decref(m);
+		return rc;
+	}
+	*out = m;
+	return DG_OK;
+}
+
+/* The current name of organization (org) or group id in names (current_names()). */
+static const char *name_of(json_t *names, bool org, const char *id)
+{
+	char key[256];
+	snprintf(key, sizeof key, "%d %s", org ? 1 : 0, id);
+	const char *name = json_string_value(json_object_get(names, key));
+	return name ? name : id;
+}
+
 static dg_rc copy_pass(struct dg_db *db, enum pass p, int64_t n, int64_t base_id, int64_t now)
 {
 	const char *cols[DG_SEARCH_FIELDS_MAX + 1];
@@ -217,7 +254,10 @@ static dg_rc copy_pass(struct dg_db *db, enum pass p, int64_t n, int64_t base_id
 		dg_buf_init(&bufs[k], 1 << 20);
 	for (size_t k = 0; k < N_(text); k++)
 		dg_buf_init(&text[k], 1 << 16);
-	dg_rc rc = dg_db_copy_begin(db, table, use, ncols, &c);
+	json_t *names = NULL;
+	dg_rc rc = p == P_INDEX ? current_names(db, &names) : DG_OK;
+	if (!rc)
+		rc = dg_db_copy_begin(db, table, use, ncols, &c);
 	struct gen g;
 	for (int64_t i = 0; rc == DG_OK && i < n; i++) {
 		gen_one(i, base_id, now, &g);
@@ -246,7 +286,10 @@ static dg_rc copy_pass(struct dg_db *db, enum pass p, int64_t n, int64_t base_id
 			rc = dg_buf_addf(&text[0], "%s %s", g.name, g.title);
 			for (size_t k = 0; !rc && k < g.ntags; k++)
 				rc = dg_buf_addf(&text[1], "%s ", g.tags[k]);
-			rc = rc ? rc : dg_buf_addf(&text[2], "%s %s", g.notes, g.theme);
+			rc = rc ? rc
+				: dg_buf_addf(&text[2], "%s %s %s %s", g.notes, g.theme,
+					      name_of(names, false, g.theme),
+					      name_of(names, true, g.dept));
 			for (size_t k = 0; !rc && k < g.nres; k++)
 				rc = dg_buf_addf(&text[3], "%s %s ", g.res_name[k],
 						 g.res_format[k]);
@@ -259,7 +302,8 @@ static dg_rc copy_pass(struct dg_db *db, enum pass p, int64_t n, int64_t base_id
 			rc = rc ? rc : dg_db_copy_row(c, vals);
 		}
 	}
-	dg_rc erc = dg_db_copy_end(c, rc == DG_OK);
+	dg_rc erc = c ? dg_db_copy_end(c, rc == DG_OK) : DG_OK;
+	json_decref(names);
 	for (size_t k = 0; k < N_(bufs); k++)
 		dg_buf_release(&bufs[k]);
 	for (size_t k = 0; k < N_(text); k++)

@@ -3,13 +3,18 @@
  * od_search, made by base.c's migrations): one document per dataset,
  * keyed by od_packages.search_id, with four fields in the order of their
  * weight: the title (with the name and title_translated's texts), the
- * tags, the notes (with the group and notes_translated's texts), the
+ * tags, the notes (with the group, that is the theme, the group's and the
+ * organisation's current names and notes_translated's texts), the
  * resources' names, descriptions and formats. So a dataset is found by
- * the English title it was given as well as by its Chinese one. Every write of write.c
+ * the English title it was given as well as by its Chinese one, and by
+ * its group's and organisation's names as CKAN's text field finds it
+ * (q=civil-affairs: the datasets of 民政). Every write of write.c
  * rewrites its dataset's document in its own transaction; a purge removes
- * it. A deleted or private dataset keeps its document: search.c's
- * visibility condition hides it, so making it visible again needs no
- * rebuild.
+ * it; a rename of a group or an organisation (names.c) rewrites the
+ * documents of its datasets in the rename's transaction, so no answer
+ * holds a name it no longer has. A deleted or private dataset keeps its
+ * document: search.c's visibility condition hides it, so making it
+ * visible again needs no rebuild.
  */
 #include "opendata/catalog/catalog_int.h"
 
@@ -82,7 +87,10 @@ dg_rc dg_od_index_package(struct dg_db *db, const char *id)
 		rc = gather(db, "SELECT name FROM od_tags WHERE package_id = ? ORDER BY name", id,
 			    &f[1]);
 	if (!rc)
-		rc = gather(db, "SELECT notes, theme FROM od_packages WHERE id = ?", id, &f[2]);
+		rc = gather(db,
+			    "SELECT notes, theme, " DG_OD_NAME_OF("0", "theme") ", " DG_OD_NAME_OF(
+				    "1", "owner_dept") " FROM od_packages WHERE id = ?",
+			    id, &f[2]);
 	if (!rc)
 		rc = gather_translated(db, id, "notes_translated", &f[2]);
 	if (!rc)
@@ -98,6 +106,27 @@ dg_rc dg_od_index_package(struct dg_db *db, const char *id)
 out:
 	for (size_t i = 0; i < 4; i++)
 		dg_buf_release(&f[i]);
+	return rc;
+}
+
+dg_rc dg_od_index_group(struct dg_db *db, bool org, const char *id)
+{
+	json_t *ids = NULL;
+	struct dg_rows *rows = NULL;
+	dg_rc rc = dg_db_query(db,
+			       org ? "SELECT id FROM od_packages WHERE owner_dept = ? ORDER BY id"
+				   : "SELECT id FROM od_packages WHERE theme = ? ORDER BY id",
+			       DG_ARGS(DG_VT(id)), &rows);
+	if (!rc)
+		rc = dg_od_first_column(rows, &ids);
+	size_t i;
+	json_t *pkg;
+	json_array_foreach (ids, i, pkg) {
+		if (rc)
+			break;
+		rc = dg_od_index_package(db, json_string_value(pkg));
+	}
+	json_decref(ids);
 	return rc;
 }
 

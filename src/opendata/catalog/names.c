@@ -80,6 +80,9 @@ static dg_rc rename_in_tx(struct dg_db *db, bool org, const char *id, const char
 				"INSERT INTO od_group_names (is_org, name, id, current, modified)"
 				" VALUES (?, ?, ?, 1, ?)",
 				DG_ARGS(DG_VI(org), DG_VT(to), DG_VT(id), DG_VI(now_ms)), NULL);
+	/* the search documents of its datasets hold its name (index.c) */
+	if (!rc)
+		rc = dg_od_index_group(db, org, id);
 	/* kept searches and their facets hold names: they are counted again */
 	if (!rc)
 		rc = dg_db_exec(db,

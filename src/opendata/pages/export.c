@@ -138,13 +138,13 @@ static dg_rc export_page(struct dg_req *r)
 			json_string(dg_od_size_text(
 				r, (double)json_integer_value(json_object_get(res, "bytes")))));
 		json_object_set_new(d, "rows",
-				    json_string(dg_od_count_text(
+				    json_string(dg_count_text(
 					    r, json_integer_value(json_object_get(res, "rows")))));
 		json_object_set_new(d, "expires", json_string(when_text(r, expires)));
 	}
 	/* the progress bar takes the numbers; the words beside it, the counts for people */
-	json_object_set_new(d, "done_text", json_string(dg_od_count_text(r, done)));
-	json_object_set_new(d, "total_text", json_string(dg_od_count_text(r, total)));
+	json_object_set_new(d, "done_text", json_string(dg_count_text(r, done)));
+	json_object_set_new(d, "total_text", json_string(dg_count_text(r, total)));
 	json_object_set_new(d, "keep_hours", json_integer(DG_DS_EXPORT_KEEP_SEC / 3600));
 	json_object_set_new(d, "title", json_string(dg_t(r, "odp.export.title")));
 	return dg_page(r, 200, "data/export.html", d);

@@ -202,8 +202,7 @@ static dg_rc page_list(struct dg_req *r)
 		json_t *rows = json_object_get(p, "rows");
 		if (json_is_integer(rows))
 			json_object_set_new(
-				p, "rows",
-				json_string(dg_od_count_text(r, json_integer_value(rows))));
+				p, "rows", json_string(dg_count_text(r, json_integer_value(rows))));
 		const char *js = str_of(p, "job_state");
 		if (js[0])
 			json_object_set_new(p, "job_label",
@@ -986,7 +985,7 @@ static dg_rc render_columns(struct dg_req *r, struct dg_db *db, unsigned status,
 	json_object_set_new(
 		d, "can_reload",
 		json_boolean(json_string_value(json_object_get(source, "path")) != NULL));
-	json_object_set_new(d, "rows", json_string(dg_od_count_text(r, t.row_count)));
+	json_object_set_new(d, "rows", json_string(dg_count_text(r, t.row_count)));
 	if (report) {
 		json_t *errs = json_object_get(report, "errors"), *e;
 		json_array_foreach (errs, i, e) {

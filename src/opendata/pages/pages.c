@@ -234,8 +234,8 @@ static json_t *facet_lists(struct dg_req *r, const struct search_state *st, json
 				list,
 				json_pack("{s:s, s:s, s:s, s:b, s:s}", "label", label, "href",
 					  search_href(r, st, (int)i, sel ? NULL : v, 1), "count",
-					  dg_od_count_text(r, json_integer_value(json_object_get(
-								      it, "count"))),
+					  dg_count_text(r, json_integer_value(
+								   json_object_get(it, "count"))),
 					  "selected", sel, "lang", lang ? lang : ""));
 		}
 		json_t *f = json_pack("{s:s, s:s, s:o}", "key", facet_keys[i][0], "title",
@@ -421,7 +421,7 @@ static dg_rc data_search(struct dg_req *r)
 	json_object_set_new(d, "hidden", hidden);
 	if (res) {
 		int64_t count = json_integer_value(json_object_get(res, "count"));
-		json_object_set_new(d, "count", json_string(dg_od_count_text(r, count)));
+		json_object_set_new(d, "count", json_string(dg_count_text(r, count)));
 		json_object_set_new(d, "results", result_items(r, res, depts));
 		json_object_set_new(d, "facets", facet_lists(r, &st, res, depts));
 		json_object_set_new(d, "pager", dg_pager(r, count, st.page, PER_PAGE));
@@ -687,7 +687,7 @@ static dg_rc add_preview(struct dg_req *r, struct dg_db *db, json_t *pkg, bool l
 		.kind = dg_kvs_get(&r->query, "kind"),
 		.page = 1,
 	};
-	json_t *pv = json_pack("{s:s, s:s}", "rid", rid, "total", dg_od_count_text(r, t.row_count));
+	json_t *pv = json_pack("{s:s, s:s}", "rid", rid, "total", dg_count_text(r, t.row_count));
 	json_object_set_new(d, "preview", pv);
 	const char *page = dg_kvs_get(&r->query, "page");
 	if (page && (dg_str_to_i64(dg_str_of(page), &ps.page) || ps.page < 1 ||
@@ -779,9 +779,9 @@ static dg_rc add_preview(struct dg_req *r, struct dg_db *db, json_t *pkg, bool l
 	json_decref(res);
 	int64_t pages = (total + PREVIEW_ROWS - 1) / PREVIEW_ROWS;
 	json_object_set_new(pv, "rows", rows);
-	json_object_set_new(pv, "matched", json_string(dg_od_count_text(r, total)));
-	json_object_set_new(pv, "page", json_string(dg_od_count_text(r, ps.page)));
-	json_object_set_new(pv, "pages", json_string(dg_od_count_text(r, pages)));
+	json_object_set_new(pv, "matched", json_string(dg_count_text(r, total)));
+	json_object_set_new(pv, "page", json_string(dg_count_text(r, ps.page)));
+	json_object_set_new(pv, "pages", json_string(dg_count_text(r, pages)));
 	if (ps.page > 1)
 		json_object_set_new(pv, "prev", json_string(preview_href(r, &ps, ps.page - 1)));
 	if (ps.page < pages)
@@ -789,24 +789,6 @@ static dg_rc add_preview(struct dg_req *r, struct dg_db *db, json_t *pkg, bool l
 	if (ps.chart)
 		return add_chart(r, rid, &ps, fields, d);
 	return DG_OK;
-}
-
-const char *dg_od_count_text(struct dg_req *r, int64_t n)
-{
-	char digits[32], out[48];
-	/* the magnitude as unsigned: -INT64_MIN does not fit an int64_t */
-	uint64_t m = n < 0 ? 0 - (uint64_t)n : (uint64_t)n;
-	int len = snprintf(digits, sizeof digits, "%llu", (unsigned long long)m);
-	size_t o = 0;
-	if (n < 0)
-		out[o++] = '-';
-	for (int i = 0; i < len; i++) {
-		if (i > 0 && (len - i) % 3 == 0)
-			out[o++] = ',';
-		out[o++] = digits[i];
-	}
-	out[o] = '\0';
-	return dg_arena_strdup(r->arena, out);
 }
 
 const char *dg_od_region_label(struct dg_req *r, const char *region)
@@ -896,7 +878,7 @@ static dg_rc add_resources(struct dg_req *r, struct dg_db *db, json_t *pkg, bool
 			return rc;
 		json_object_set_new(o, "datastore", json_true());
 		json_object_set_new(o, "dumps", json_boolean(!locked));
-		json_object_set_new(o, "rows", json_string(dg_od_count_text(r, t.row_count)));
+		json_object_set_new(o, "rows", json_string(dg_count_text(r, t.row_count)));
 		if (!locked) {
 			double est = csv_estimate(r, rid, t.fields, t.row_count);
 			if (est > 0)
@@ -1022,7 +1004,7 @@ static dg_rc api_page(struct dg_req *r)
 		json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o}", "rid", rid, "base",
 			  dg_arena_strdup(r->arena, dg_config_site_url(r->env->cfg, site)),
 			  "filter_col", filter_col, "filter_val", filter_val, "sort_col", sort_col,
-			  "rows", dg_od_count_text(r, t.row_count), "fields", fields));
+			  "rows", dg_count_text(r, t.row_count), "fields", fields));
 	json_decref(t.fields);
 	json_object_set_new(
 		d, "title",

@@ -35,13 +35,6 @@ dg_rc dg_od_stats_api(struct dg_req *r) DG_MUST;
 const char *dg_od_size_text(struct dg_req *r, double bytes);
 
 /*
- * "12,345": a count for people, a comma between groups of three digits in
- * both languages, in r's arena (pages.c). The pages show every count so;
- * JSON answers keep the numbers.
- */
-const char *dg_od_count_text(struct dg_req *r, int64_t n);
-
-/*
  * A dataset's region (its extra "region") for people: the node's own
  * region (its division code, or the demo catalogue's "demo") by the name
  * the node has in r's language; any other value (a code or a name staff

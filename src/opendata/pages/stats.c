@@ -94,18 +94,55 @@ static dg_rc dept_names(struct dg_req *r, struct dg_db *db, json_t **out)
 	return DG_OK;
 }
 
-/* {"key", "label"} of a group's row: departments by name, themes by their names in r's language. */
-static json_t *group_row(struct dg_req *r, json_t *names, const char *key)
+/*
+ * Each theme's group name (its current name, catalog/names.c) by theme:
+ * the ASCII name that /data's links carry. A theme without one is its own
+ * name, which is how group_row() reads an absent key.
+ */
+static dg_rc theme_names(struct dg_req *r, struct dg_db *db, json_t **out)
+{
+	struct dg_rows *rows = NULL;
+	dg_rc rc = dg_db_query(
+		db, "SELECT id, name FROM od_group_names WHERE is_org = 0 AND current = 1",
+		DG_NOARGS, &rows);
+	if (rc)
+		return rc;
+	dg_rows_defer(rows, r->arena);
+	json_t *m = json_object();
+	while ((rc = dg_rows_next(rows)) == DG_OK)
+		json_object_set_new(m, dg_rows_text(rows, 0), json_string(dg_rows_text(rows, 1)));
+	if (rc != DG_ENOTFOUND) {
+		json_decref(m);
+		return rc;
+	}
+	*out = m;
+	return DG_OK;
+}
+
+/*
+ * {"key", "label"} of a group's row: departments by name, themes by their
+ * names in r's language and with "name", their group's name (from
+ * themes, theme_names()'s map) to link them by.
+ */
+static json_t *group_row(struct dg_req *r, json_t *names, json_t *themes, const char *key)
 {
 	const char *label =
 		names ? json_string_value(json_object_get(names, key)) : dg_od_theme_label(r, key);
-	return json_pack("{s:s, s:s}", "key", key, "label", label ? label : key);
+	json_t *o = json_pack("{s:s, s:s}", "key", key, "label", label ? label : key);
+	if (themes) {
+		const char *name = json_string_value(json_object_get(themes, key));
+		json_object_set_new(o, "name", json_string(name ? name : key));
+	}
+	return o;
 }
 
-/* Rows of sql (one text column, then integers named keys[]) into a list of objects. */
+/*
+ * Rows of sql (one text column, then integers named keys[]) into a list of
+ * objects; themes (or NULL) as group_row() takes it.
+ */
 static dg_rc grouped(struct dg_req *r, struct dg_db *db, const char *sql, const struct dg_val *args,
-		     size_t nargs, json_t *names, const char *const *keys, size_t nkeys,
-		     json_t **out)
+		     size_t nargs, json_t *names, json_t *themes, const char *const *keys,
+		     size_t nkeys, json_t **out)
 {
 	struct dg_rows *rows = NULL;
 	dg_rc rc = dg_db_query(db, sql, args, nargs, &rows);
@@ -114,7 +151,7 @@ static dg_rc grouped(struct dg_req *r, struct dg_db *db, const char *sql, const 
 	dg_rows_defer(rows, r->arena);
 	json_t *list = json_array();
 	while ((rc = dg_rows_next(rows)) == DG_OK) {
-		json_t *o = group_row(r, names, dg_rows_text(rows, 0));
+		json_t *o = group_row(r, names, themes, dg_rows_text(rows, 0));
 		for (size_t i = 0; i < nkeys; i++)
 			json_object_set_new(o, keys[i],
 					    json_integer(dg_rows_int(rows, (int)i + 1)));
@@ -129,17 +166,17 @@ static dg_rc grouped(struct dg_req *r, struct dg_db *db, const char *sql, const 
 }
 
 static dg_rc scale_by(struct dg_req *r, struct dg_db *db, const char *col, json_t *names,
-		      json_t **out)
+		      json_t *themes, json_t **out)
 {
 	static const char *const keys[] = {"datasets", "tables", "records"};
 	const char *sql = dg_arena_printf(r->arena, sql_scale_by, col, col, col);
-	return grouped(r, db, sql, DG_NOARGS, names, keys, 3, out);
+	return grouped(r, db, sql, DG_NOARGS, names, themes, keys, 3, out);
 }
 
 static dg_rc use_by(struct dg_req *r, struct dg_db *db, const char *sql, const char *since,
-		    json_t *names, json_t **out)
+		    json_t *names, json_t *themes, json_t **out)
 {
-	return grouped(r, db, sql, DG_ARGS(DG_VT(since), DG_VT(since), DG_VT(since)), names,
+	return grouped(r, db, sql, DG_ARGS(DG_VT(since), DG_VT(since), DG_VT(since)), names, themes,
 		       use_keys, 6, out);
 }
 
@@ -197,20 +234,22 @@ static json_t *scale_totals(json_t *by_dept)
  */
 static dg_rc stats_build(struct dg_req *r, struct dg_db *db, json_t **out)
 {
-	json_t *names = NULL, *s = json_object(), *v = NULL, *list = NULL;
+	json_t *names = NULL, *themes = NULL, *s = json_object(), *v = NULL, *list = NULL;
 	int64_t n = 0, answered = 0, open = 0;
 	char since[11];
 	dg_day_format((dg_day)(dg_now_ms() / 86400000) - (RECENT_DAYS - 1), since);
 	dg_rc rc = dept_names(r, db, &names);
-	if (!rc && !(rc = scale_by(r, db, "p.owner_dept", names, &v))) {
+	if (!rc)
+		rc = theme_names(r, db, &themes);
+	if (!rc && !(rc = scale_by(r, db, "p.owner_dept", names, NULL, &v))) {
 		json_object_set_new(
 			s, "scale",
 			json_pack("{s:o, s:o}", "total", scale_totals(v), "by_dept", v));
-		rc = scale_by(r, db, "p.theme", NULL, &v);
+		rc = scale_by(r, db, "p.theme", NULL, themes, &v);
 		if (!rc)
 			json_object_set_new(json_object_get(s, "scale"), "by_theme", v);
 	}
-	if (!rc && !(rc = use_by(r, db, sql_use_total, since, NULL, &list))) {
+	if (!rc && !(rc = use_by(r, db, sql_use_total, since, NULL, NULL, &list))) {
 		json_t *total = json_array_get(list, 0);
 		json_object_del(total, "key");
 		json_object_del(total, "label");
@@ -221,12 +260,12 @@ static dg_rc stats_build(struct dg_req *r, struct dg_db *db, json_t **out)
 	if (!rc && !(rc = use_by(r, db,
 				 dg_arena_printf(r->arena, sql_use_by, "p.owner_dept",
 						 "p.owner_dept", "p.owner_dept"),
-				 since, names, &v)))
+				 since, names, NULL, &v)))
 		json_object_set_new(json_object_get(s, "use"), "by_dept", v);
 	if (!rc &&
 	    !(rc = use_by(r, db,
 			  dg_arena_printf(r->arena, sql_use_by, "p.theme", "p.theme", "p.theme"),
-			  since, NULL, &v)))
+			  since, NULL, themes, &v)))
 		json_object_set_new(json_object_get(s, "use"), "by_theme", v);
 	if (!rc && !(rc = top(r, db, "download", &v)))
 		json_object_set_new(s, "top_downloaded", v);
@@ -241,6 +280,7 @@ static dg_rc stats_build(struct dg_req *r, struct dg_db *db, json_t **out)
 	if (!rc && !(rc = dg_db_query_int(db, sql_showcase, DG_NOARGS, &n)))
 		json_object_set_new(s, "showcase", json_pack("{s:I}", "apps", (json_int_t)n));
 	json_decref(names);
+	json_decref(themes);
 	if (rc) {
 		json_decref(s);
 		return rc;
@@ -256,7 +296,7 @@ static json_t *for_reading(struct dg_req *r, json_t *j)
 	json_t *v, *o;
 	size_t i;
 	switch (json_typeof(j)) {
-	case JSON_INTEGER: return json_string(dg_od_count_text(r, json_integer_value(j)));
+	case JSON_INTEGER: return json_string(dg_count_text(r, json_integer_value(j)));
 	case JSON_OBJECT:
 		o = json_object();
 		json_object_foreach (j, k, v)
