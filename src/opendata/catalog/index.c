@@ -109,14 +109,12 @@ out:
 	return rc;
 }
 
-dg_rc dg_od_index_group(struct dg_db *db, bool org, const char *id)
+/* The document of each dataset that sql (with args) names written again. */
+static dg_rc index_each(struct dg_db *db, const char *sql, const struct dg_val *args, size_t nargs)
 {
 	json_t *ids = NULL;
 	struct dg_rows *rows = NULL;
-	dg_rc rc = dg_db_query(db,
-			       org ? "SELECT id FROM od_packages WHERE owner_dept = ? ORDER BY id"
-				   : "SELECT id FROM od_packages WHERE theme = ? ORDER BY id",
-			       DG_ARGS(DG_VT(id)), &rows);
+	dg_rc rc = dg_db_query(db, sql, args, nargs, &rows);
 	if (!rc)
 		rc = dg_od_first_column(rows, &ids);
 	size_t i;
@@ -128,6 +126,14 @@ dg_rc dg_od_index_group(struct dg_db *db, bool org, const char *id)
 	}
 	json_decref(ids);
 	return rc;
+}
+
+dg_rc dg_od_index_group(struct dg_db *db, bool org, const char *id)
+{
+	return index_each(db,
+			  org ? "SELECT id FROM od_packages WHERE owner_dept = ? ORDER BY id"
+			      : "SELECT id FROM od_packages WHERE theme = ? ORDER BY id",
+			  DG_ARGS(DG_VT(id)));
 }
 
 dg_rc dg_od_unindex_package(struct dg_db *db, const char *id)
@@ -155,21 +161,9 @@ dg_rc dg_od_index_rebuild(struct dg_db *db)
 	dg_rc rc = dg_search_stale(db, dg_od_index.table, &stale);
 	if (rc || !stale)
 		return rc;
-	json_t *ids = NULL;
-	struct dg_rows *rows = NULL;
 	rc = dg_db_begin(db);
 	if (!rc)
-		rc = dg_db_query(db, "SELECT id FROM od_packages ORDER BY id", DG_NOARGS, &rows);
-	if (!rc)
-		rc = dg_od_first_column(rows, &ids);
-	size_t i;
-	json_t *id;
-	json_array_foreach (ids, i, id) {
-		if (rc)
-			break;
-		rc = dg_od_index_package(db, json_string_value(id));
-	}
-	json_decref(ids);
+		rc = index_each(db, "SELECT id FROM od_packages ORDER BY id", DG_NOARGS);
 	if (!rc)
 		rc = dg_search_built(db, dg_od_index.table);
 	if (!rc)
