@@ -6,9 +6,10 @@
  *
  * For each document the public may see (a row of kind "" in
  * od_dataset_facets): its dataset's id, name and modification time (the
- * keys of the default order after the rank) and its facet values, each an
- * integer naming one (kind, value) pair of a table of them. A document not
- * held, or held as not public, is one the public does not see.
+ * keys of the orders search.c pages from here, with the index's rank) and
+ * its facet values, each an integer naming one (kind, value) pair of a
+ * table of them. A document not held, or held as not public, is one the
+ * public does not see.
  *
  * The map is labelled with a catalogue version V: it holds rows at least as
  * new as V. Every write of a dataset raises the version and records its
