@@ -129,7 +129,7 @@ static const char *const facet_src[][4] = {
 
 /*
  * An order the node's map of documents can give (docmap.c): its keys, each
- * the rank, metadata_modified or the name, ascending or descending; n 0
+ * the rank, metadata_modified or the name, ascending or descending; n -1
  * when the sort names another key.
  */
 enum okey { K_RANK, K_MODIFIED, K_NAME };
@@ -841,8 +841,7 @@ static bool before(const struct order *o, const struct ranked *x, const struct r
 	return false;
 }
 
-/* The heap of the best k so far in order o, its worst at the root; room for cap, grown as it
- * fills. */
+/* The heap of the best k so far in order o, its worst at the root; room for cap, grown. */
 struct best {
 	const struct order *o;
 	struct ranked *h;
