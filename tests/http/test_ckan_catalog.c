@@ -680,54 +680,89 @@ static json_t *ids_of(const char *body, json_int_t *count)
 }
 
 /*
- * Free text in the default order (rank, then the newest, then the name) is
- * paged from the node's documents in memory; the same order spelled out
- * is paged in SQL. Both give the same count and the same datasets at every
- * start: the first page, one inside, the last, past the end (none, the
- * count still right), and all of them; again after a write that adds a
- * match and after its purge.
+ * A sort the node pages from its documents in memory (mem, "" the default)
+ * and the same order spelled out with a key the memory does not hold (sql:
+ * "id" after the unique name changes nothing), which is paged in SQL.
+ */
+static const char *const sorts[][2] = {
+	{"", "score desc, metadata_modified desc, name asc, id asc"},
+	{"metadata_modified desc", "metadata_modified desc, name asc, id asc"},
+	{"metadata_modified asc", "metadata_modified asc, name asc, id asc"},
+	{"name asc", "name asc, id asc"},
+	{"name desc", "name desc, id desc"},
+	{"score desc, name desc", "score desc, name desc, id asc"},
+};
+
+/* package_search's body for q, start, rows and sort ("" none). */
+static void search_body(char *body, size_t size, const char *q, json_int_t start, int rows,
+			const char *sort)
+{
+	snprintf(body, size, "{\"q\":\"%s\",\"start\":%lld,\"rows\":%d%s%s%s}", q, (long long)start,
+		 rows, sort[0] ? ",\"sort\":\"" : "", sort, sort[0] ? "\"" : "");
+}
+
+/*
+ * Each sort of sorts is paged from memory for free text (ranked), a
+ * field's query (its documents from SQL) and every dataset (q empty); the
+ * same order spelled out is paged in SQL. Both give the same count and the
+ * same datasets at every start: the first page, the second, one inside,
+ * the last, at the count and past it (none, the count still right), and
+ * each page is the slice of all of them.
  */
 static void check_rank_pages(void)
 {
-	static const char *const qs[] = {"统计", "养老 OR 医疗", "elderly care",
-					 "数据", "zzqqxx",       "quillrank"};
-	for (size_t i = 0; i < sizeof qs / sizeof qs[0]; i++) {
-		json_int_t total = 0, n = 0;
-		char body[400];
-		snprintf(body, sizeof body, "{\"q\":\"%s\",\"rows\":1000}", qs[i]);
-		json_t *all = ids_of(body, &total);
-		assert_int_equal(json_array_size(all), total);
-		json_int_t starts[] = {0,     1,        total / 2, total > 2 ? total - 2 : 0,
-				       total, total + 5};
-		for (size_t k = 0; k < sizeof starts / sizeof starts[0]; k++) {
-			snprintf(body, sizeof body, "{\"q\":\"%s\",\"start\":%lld,\"rows\":3}",
-				 qs[i], (long long)starts[k]);
-			json_t *mem = ids_of(body, &n);
-			assert_int_equal(n, total);
-			snprintf(body, sizeof body,
-				 "{\"q\":\"%s\",\"start\":%lld,\"rows\":3,\"sort\":\"score desc, "
-				 "metadata_modified desc, name asc\"}",
-				 qs[i], (long long)starts[k]);
-			json_t *sql = ids_of(body, &n);
-			assert_int_equal(n, total);
-			if (!json_equal(mem, sql)) {
-				char *m = json_dumps(mem, 0), *q = json_dumps(sql, 0);
-				fail_msg("q %s start %lld: in memory %s, in SQL %s", qs[i],
-					 (long long)starts[k], m, q);
+	static const char *const qs[] = {"统计", "养老 OR 医疗",  "elderly care",
+					 "数据", "zzqqxx",        "quillrank",
+					 "",     "res_format:CSV"};
+	char body[400];
+	for (size_t o = 0; o < sizeof sorts / sizeof sorts[0]; o++)
+		for (size_t i = 0; i < sizeof qs / sizeof qs[0]; i++) {
+			json_int_t total = 0, n = 0;
+			search_body(body, sizeof body, qs[i], 0, 1000, sorts[o][0]);
+			json_t *all = ids_of(body, &total);
+			assert_int_equal(json_array_size(all), total);
+			json_int_t starts[] = {
+				0, 1, total / 2, total > 2 ? total - 2 : 0, total, total + 5};
+			for (size_t k = 0; k < sizeof starts / sizeof starts[0]; k++) {
+				search_body(body, sizeof body, qs[i], starts[k], 3, sorts[o][0]);
+				json_t *mem = ids_of(body, &n);
+				assert_int_equal(n, total);
+				search_body(body, sizeof body, qs[i], starts[k], 3, sorts[o][1]);
+				json_t *sql = ids_of(body, &n);
+				assert_int_equal(n, total);
+				if (!json_equal(mem, sql)) {
+					char *m = json_dumps(mem, 0), *q = json_dumps(sql, 0);
+					fail_msg("q \"%s\" sort \"%s\" start %lld: in memory %s, "
+						 "in SQL %s",
+						 qs[i], sorts[o][0], (long long)starts[k], m, q);
+				}
+				for (size_t j = 0; j < json_array_size(mem); j++)
+					assert_true(json_equal(
+						json_array_get(mem, j),
+						json_array_get(all, (size_t)starts[k] + j)));
+				assert_int_equal(json_array_size(mem), starts[k] >= total ? 0
+								       : total - starts[k] < 3
+									       ? total - starts[k]
+									       : 3);
+				json_decref(mem);
+				json_decref(sql);
 			}
-			/* the page is the slice of all of them */
-			for (size_t j = 0; j < json_array_size(mem); j++)
-				assert_true(json_equal(json_array_get(mem, j),
-						       json_array_get(all, (size_t)starts[k] + j)));
-			assert_int_equal(json_array_size(mem),
-					 starts[k] >= total
-						 ? 0
-						 : (total - starts[k] < 3 ? total - starts[k] : 3));
-			json_decref(mem);
-			json_decref(sql);
+			json_decref(all);
 		}
-		json_decref(all);
-	}
+}
+
+/* The names of package_search's results for q in sort, joined by spaces, into out. */
+static void names_of(const char *q, const char *sort, char *out, size_t size)
+{
+	char body[300];
+	search_body(body, sizeof body, q, 0, 10, sort);
+	json_t *found = result_of(NULL, "package_search", body), *p;
+	size_t i, len = 0;
+	out[0] = 0;
+	json_array_foreach (json_object_get(found, "results"), i, p)
+		len += (size_t)snprintf(out + len, size - len, "%s%s", i ? " " : "",
+					json_string_value(json_object_get(p, "name")));
+	json_decref(found);
 }
 
 static void rank_pages(void **state)
@@ -755,6 +790,33 @@ static void rank_pages(void **state)
 			 "{\"name\":\"%s\",\"title\":\"quillrank\",\"owner_org\":\"mz\"}", tied[i]);
 		post_ok(DG_DEMO_STAFF, "package_create", body);
 	}
+	check_rank_pages();
+	/*
+	 * The three modified in the same millisecond (as a harvest may give
+	 * them), recorded as a write records its documents: ties on the time,
+	 * broken by the name in either direction.
+	 */
+	th_sql(th_shared, "UPDATE od_packages SET metadata_modified = 1700000000000"
+			  " WHERE name LIKE 'rank-tie-%'");
+	th_sql(th_shared, "UPDATE od_catalog_state SET version = version + 1 WHERE id = 1");
+	th_sql(th_shared, "INSERT INTO od_doc_changes (doc, version) SELECT p.search_id, s.version"
+			  " FROM od_packages p, od_catalog_state s WHERE s.id = 1"
+			  " AND p.name LIKE 'rank-tie-%'"
+			  " ON CONFLICT (doc) DO UPDATE SET version = excluded.version");
+	char names[300];
+	names_of("quillrank", "metadata_modified desc", names, sizeof names);
+	assert_string_equal(names, "rank-tie-a rank-tie-b rank-tie-c");
+	names_of("quillrank", "name desc", names, sizeof names);
+	assert_string_equal(names, "rank-tie-c rank-tie-b rank-tie-a");
+	check_rank_pages();
+	/* one made private, then one deleted: the next pages leave each out */
+	post_ok(DG_DEMO_STAFF, "package_patch", "{\"id\":\"rank-tie-a\",\"private\":true}");
+	names_of("quillrank", "metadata_modified asc", names, sizeof names);
+	assert_string_equal(names, "rank-tie-b rank-tie-c");
+	check_rank_pages();
+	post_ok(DG_DEMO_STAFF, "package_delete", "{\"id\":\"rank-tie-c\"}");
+	names_of("quillrank", "name asc", names, sizeof names);
+	assert_string_equal(names, "rank-tie-b");
 	check_rank_pages();
 	for (size_t i = 0; i < 3; i++) {
 		char body[100];

@@ -56,6 +56,12 @@ dg_rc dg_od_facets_read(struct dg_db *db, const char *id, json_t **out) DG_MUST;
  * now, and raise the catalogue's version.
  */
 dg_rc dg_od_facets_follow(struct dg_db *db, const char *id, json_t *before) DG_MUST;
+/*
+ * Record that document doc (a purged dataset's, whose number its row no
+ * longer gives) changed at the version dg_od_facets_follow just raised, so
+ * that the nodes' maps of documents (docmap.c) drop it.
+ */
+dg_rc dg_od_facets_gone(struct dg_db *db, int64_t doc) DG_MUST;
 /* Count every facet again from the datasets (after a bulk load); raises the version. */
 dg_rc dg_od_facets_rebuild(struct dg_db *db) DG_MUST;
 /*
@@ -89,6 +95,14 @@ dg_rc dg_od_docmap_get(struct dg_pcache *memo, struct dg_db *db, int64_t version
 void dg_od_docmap_put(struct dg_od_docmap *m);
 /* The facet's index among the map's kinds (facets.c's names), or -1. */
 int dg_od_docmap_kind(const char *facet);
+/*
+ * Whether the store orders datasets' names as strcmp does (SQLite; a
+ * PostgreSQL database of the C collation): only then may a page ordered by
+ * name, or with the name breaking ties, be ordered from the map.
+ */
+bool dg_od_docmap_bytewise(const struct dg_od_docmap *m);
+/* Room of the map: every document it holds is below it. */
+size_t dg_od_docmap_ndocs(const struct dg_od_docmap *m);
 /* Whether the public sees document doc; then _keys and _count may be asked. */
 bool dg_od_docmap_public(const struct dg_od_docmap *m, int64_t doc);
 /* Its dataset's id, name and metadata_modified (borrowed, while locked). */

@@ -6,9 +6,10 @@
  *
  * For each document the public may see (a row of kind "" in
  * od_dataset_facets): its dataset's id, name and modification time (the
- * keys of the default order after the rank) and its facet values, each an
- * integer naming one (kind, value) pair of a table of them. A document not
- * held, or held as not public, is one the public does not see.
+ * keys of the orders search.c pages from here, with the index's rank) and
+ * its facet values, each an integer naming one (kind, value) pair of a
+ * table of them. A document not held, or held as not public, is one the
+ * public does not see.
  *
  * The map is labelled with a catalogue version V: it holds rows at least as
  * new as V. Every write of a dataset raises the version and records its
@@ -55,6 +56,7 @@ struct dg_od_docmap {
 	pthread_mutex_t patch_mu;
 	int64_t version; /* -1: not built */
 	bool off;        /* a document past DOCS_MAX */
+	bool bytewise;   /* the store orders names as strcmp does */
 	struct doc *docs;
 	size_t ndocs; /* room: docs[0..ndocs) */
 	struct value *vals;
@@ -262,12 +264,35 @@ static dg_rc reread(struct dg_od_docmap *m, struct dg_db *db, int64_t since)
 	return rc;
 }
 
+/*
+ * Whether the store orders names byte by byte, as strcmp does: SQLite's
+ * BINARY always (the column names no collation); PostgreSQL's database
+ * collation only when it is C or POSIX (C.UTF-8 too: code points, the
+ * bytes' order in UTF-8), checked by two comparisons a linguistic one
+ * (glibc's or ICU's) makes the other way.
+ */
+static dg_rc names_bytewise(struct dg_db *db, bool *out)
+{
+	*out = dg_db_kind(db) == DG_STORE_SQLITE;
+	if (*out)
+		return DG_OK;
+	int64_t yes = 0;
+	dg_rc rc = dg_db_query_int(db,
+				   "SELECT CASE WHEN 'B' < 'a' AND 'a-c' < 'ab' AND (datcollate IN"
+				   " ('C', 'POSIX') OR datcollate LIKE 'C.%') THEN 1 ELSE 0 END"
+				   " FROM pg_database WHERE datname = current_database()",
+				   DG_NOARGS, &yes);
+	*out = !rc && yes == 1;
+	return rc == DG_ENOTFOUND ? DG_OK : rc;
+}
+
 /* Bring m up to version (read before by the caller). Under patch_mu. */
 static dg_rc patch(struct dg_od_docmap *m, struct dg_db *db, int64_t version)
 {
 	int64_t since = m->version, all = 0;
-	dg_rc rc = DG_OK;
-	if (since >= 0) {
+	bool bytewise = m->bytewise;
+	dg_rc rc = since < 0 ? names_bytewise(db, &bytewise) : DG_OK;
+	if (!rc && since >= 0) {
 		rc = dg_db_query_int(db,
 				     "SELECT COUNT(*) FROM od_doc_changes WHERE doc = -1"
 				     " AND version > ?",
@@ -280,6 +305,7 @@ static dg_rc patch(struct dg_od_docmap *m, struct dg_db *db, int64_t version)
 		rc = reread(m, db, since);
 	/* a failed read leaves some documents half read: built again next time */
 	m->version = rc ? -1 : version;
+	m->bytewise = bytewise;
 	pthread_rwlock_unlock(&m->lock);
 	return rc;
 }
@@ -310,6 +336,16 @@ void dg_od_docmap_put(struct dg_od_docmap *m)
 {
 	if (m)
 		pthread_rwlock_unlock(&m->lock);
+}
+
+bool dg_od_docmap_bytewise(const struct dg_od_docmap *m)
+{
+	return m->bytewise;
+}
+
+size_t dg_od_docmap_ndocs(const struct dg_od_docmap *m)
+{
+	return m->ndocs;
 }
 
 bool dg_od_docmap_public(const struct dg_od_docmap *m, int64_t doc)

@@ -315,8 +315,9 @@ dg_rc dg_od_facets_follow(struct dg_db *db, const char *id, json_t *before)
 	if (!rc)
 		rc = moves_send(db, m);
 	/*
-	 * a purged dataset has no document left to record: no search finds
-	 * it, and a document that takes its number later is recorded as new
+	 * a purged dataset's row no longer gives its document: its purge
+	 * records it (dg_od_facets_gone), and a document that takes its
+	 * number later is recorded as new
 	 */
 	int64_t doc = -1;
 	if (!rc)
@@ -328,6 +329,11 @@ dg_rc dg_od_facets_follow(struct dg_db *db, const char *id, json_t *before)
 	json_decref(after);
 	rc = rc ? rc : touch(db);
 	return rc || doc < 0 ? rc : record(db, doc);
+}
+
+dg_rc dg_od_facets_gone(struct dg_db *db, int64_t doc)
+{
+	return doc < 0 ? DG_OK : record(db, doc);
 }
 
 /* Every count from the datasets themselves, for a bulk load's end (and tests). */

@@ -128,11 +128,49 @@ static const char *const facet_src[][4] = {
 };
 
 /*
+ * An order the node's map of documents can give (docmap.c): its keys, each
+ * the rank, metadata_modified or the name, ascending or descending; n -1
+ * when the sort names another key.
+ */
+enum okey { K_RANK, K_MODIFIED, K_NAME };
+struct order {
+	int n;
+	struct {
+		enum okey key;
+		bool desc;
+	} k[DG_OD_SORT_KEYS_MAX + 1];
+};
+
+/* The key of the order expression expr, or -1 when the map does not hold it. */
+static int order_key(const char *expr)
+{
+	return strcmp(expr, "score") == 0                 ? K_RANK
+	       : strcmp(expr, "p.metadata_modified") == 0 ? K_MODIFIED
+	       : strcmp(expr, "p.name") == 0              ? K_NAME
+							  : -1;
+}
+
+/* Add a key to o, or mark it as one the map cannot give. */
+static void order_add(struct order *o, const char *expr, bool desc)
+{
+	int key = order_key(expr);
+	if (o->n < 0 || key < 0 || o->n > DG_OD_SORT_KEYS_MAX) {
+		o->n = -1;
+		return;
+	}
+	o->k[o->n].key = (enum okey)key;
+	o->k[o->n++].desc = desc;
+}
+
+/*
  * The ORDER BY for sort ("field dir, field dir"), with p.name as the last
  * key so pages never overlap. Every word is checked against the whitelist.
+ * The same keys go into *o (n -1 when the map does not hold one of them).
  */
-static dg_rc order_by(const char *sort, bool scored, struct dg_buf *out, struct dg_err *err)
+static dg_rc order_by(const char *sort, bool scored, struct dg_buf *out, struct order *o,
+		      struct dg_err *err)
 {
+	o->n = 0;
 	struct dg_str rest = dg_str_of(sort), item;
 	int keys = 0, written = 0;
 	bool by_name = false;
@@ -168,9 +206,12 @@ static dg_rc order_by(const char *sort, bool scored, struct dg_buf *out, struct 
 			continue;
 		rc = dg_buf_addf(out, "%s%s %s", written++ ? ", " : "", expr,
 				 desc ? "DESC" : "ASC");
+		order_add(o, expr, desc);
 	}
-	if (!rc && !by_name)
+	if (!rc && !by_name) {
 		rc = dg_buf_addf(out, "%sp.name ASC", written ? ", " : "");
+		order_add(o, "p.name", false);
+	}
 	return rc;
 }
 
@@ -770,10 +811,15 @@ static dg_rc rank_join(struct dg_db *db, struct dg_arena *a, const struct dg_sea
  * The same count and facets as facets_matched, from the node's map of the
  * public's documents: the matched documents are read once (the index's, or
  * the query's), and each public one adds its values' ids to an array of
- * counts. With free text alone in the default order (rank, then the newest,
- * then the name) the index's rank comes with the documents and the page is
- * the best start + rows of them, kept in a bounded heap: no dataset row is
- * read for a page that is not shown.
+ * counts. When the order's keys are held in the map (the rank, the newest,
+ * the name: see struct order) the page is the best start + rows of the
+ * matched documents, kept in a bounded heap, so a deep start costs one pass
+ * over the matches and no dataset row is read for a page that is not shown.
+ * The rank comes with the index's documents (free text alone); the time
+ * and the name are the map's. The name is compared as strcmp does, so this
+ * is taken only where the store orders names so (dg_od_docmap_bytewise).
+ * A search of every public dataset (its count kept, facets.c) takes its
+ * page from the map's documents themselves.
  */
 struct ranked {
 	double rank;
@@ -781,18 +827,23 @@ struct ranked {
 	const char *name, *id;
 };
 
-/* Whether x comes before y in "score desc, metadata_modified desc, name asc". */
-static bool before(const struct ranked *x, const struct ranked *y)
+/* Whether x comes before y in the order o (its last key the name: no two tie). */
+static bool before(const struct order *o, const struct ranked *x, const struct ranked *y)
 {
-	if (x->rank != y->rank)
-		return x->rank > y->rank;
-	if (x->modified != y->modified)
-		return x->modified > y->modified;
-	return strcmp(x->name, y->name) < 0;
+	for (int i = 0; i < o->n; i++) {
+		int c = o->k[i].key == K_RANK ? (x->rank > y->rank) - (x->rank < y->rank)
+			: o->k[i].key == K_MODIFIED
+				? (x->modified > y->modified) - (x->modified < y->modified)
+				: strcmp(x->name, y->name);
+		if (c)
+			return o->k[i].desc ? c > 0 : c < 0;
+	}
+	return false;
 }
 
-/* The heap of the best k so far, its worst at the root; room for cap, grown as it fills. */
+/* The heap of the best k so far in order o, its worst at the root; room for cap, grown. */
 struct best {
+	const struct order *o;
 	struct ranked *h;
 	size_t n, k, cap;
 };
@@ -801,9 +852,9 @@ static void sift_down(struct best *b, size_t i)
 {
 	for (;;) {
 		size_t l = 2 * i + 1, r = l + 1, w = i;
-		if (l < b->n && before(&b->h[w], &b->h[l]))
+		if (l < b->n && before(b->o, &b->h[w], &b->h[l]))
 			w = l;
-		if (r < b->n && before(&b->h[w], &b->h[r]))
+		if (r < b->n && before(b->o, &b->h[w], &b->h[r]))
 			w = r;
 		if (w == i)
 			return;
@@ -824,27 +875,29 @@ static void best_add(struct best *b, const struct ranked *x)
 		size_t i = b->n++;
 		b->h[i] = *x;
 		/* sift up: a worse one goes toward the root */
-		while (i && before(&b->h[(i - 1) / 2], &b->h[i])) {
+		while (i && before(b->o, &b->h[(i - 1) / 2], &b->h[i])) {
 			struct ranked t = b->h[i];
 			b->h[i] = b->h[(i - 1) / 2];
 			b->h[(i - 1) / 2] = t;
 			i = (i - 1) / 2;
 		}
-	} else if (b->k && before(x, &b->h[0])) {
+	} else if (b->k && before(b->o, x, &b->h[0])) {
 		b->h[0] = *x;
 		sift_down(b, 0);
 	}
 }
 
-static int by_rank(const void *x, const void *y)
+/* The heap's entries in order, the best first: its worst moved to the end, one at a time. */
+static void best_sort(struct best *b)
 {
-	return before(x, y) ? -1 : before(y, x) ? 1 : 0;
-}
-
-static bool default_order(const struct dg_od_search *s)
-{
-	return !s->sort || !s->sort[0] ||
-	       strcmp(s->sort, "score desc, metadata_modified desc") == 0;
+	size_t n = b->n;
+	while (b->n > 1) {
+		struct ranked t = b->h[0];
+		b->h[0] = b->h[--b->n];
+		b->h[b->n] = t;
+		sift_down(b, 0);
+	}
+	b->n = n;
 }
 
 /* The current names of organisations (1) and groups (0) that have one, by id. */
@@ -895,22 +948,66 @@ static dg_rc facets_counted(struct dg_db *db, struct dg_arena *a, const struct d
 	return rc;
 }
 
+/* The page start .. start + rows of b (sorted here) as its ids, into *page_ids. */
+static void best_page(struct best *b, const struct dg_od_search *s, json_t **page_ids)
+{
+	best_sort(b);
+	*page_ids = json_array();
+	for (size_t i = (size_t)s->start; s->start < (int64_t)b->n && i < b->n; i++)
+		json_array_append_new(*page_ids, json_string(b->h[i].id));
+}
+
+/* The heap for start + rows of s in order o (at most every match). */
+static struct best best_for(const struct order *o, const struct dg_od_search *s)
+{
+	int64_t k64 = o ? s->start + s->rows : 0;
+	return (struct best){o, NULL, 0, k64 > 0 ? (size_t)k64 : 0, 0};
+}
+
+/* The page of every public document in order o (no rank in it), from m alone. */
+static void paged_from_map(const struct dg_od_docmap *m, const struct order *o,
+			   const struct dg_od_search *s, json_t **page_ids)
+{
+	struct best b = best_for(o, s);
+	for (size_t doc = 0; doc < dg_od_docmap_ndocs(m); doc++) {
+		if (!dg_od_docmap_public(m, (int64_t)doc))
+			continue;
+		struct ranked x = {0, 0, NULL, NULL};
+		dg_od_docmap_keys(m, (int64_t)doc, &x.id, &x.name, &x.modified);
+		best_add(&b, &x);
+	}
+	best_page(&b, s, page_ids);
+	free(b.h);
+}
+
+/* Whether order o has the rank among its keys. */
+static bool has_rank(const struct order *o)
+{
+	for (int i = 0; i < o->n; i++)
+		if (o->k[i].key == K_RANK)
+			return true;
+	return false;
+}
+
 /*
  * The count and facets of the public's matched set through the map m, into
- * *count and res; with page (free text alone, the default order), also the
- * page's ids into *page_ids. The values are read while m is locked.
+ * *count and res; with an order o (its keys the map's; with the rank, free
+ * text alone), also the page's ids into *page_ids. The values are read
+ * while m is locked.
  */
 static dg_rc counted_in_memory(struct dg_db *db, struct dg_arena *a, const struct dg_od_docmap *m,
 			       const char *vis, const struct dg_solr_sql *sql,
 			       const struct dg_od_search *s, const char *const *const *srcs,
-			       bool page, int64_t *count, json_t *res, json_t **page_ids)
+			       const struct order *o, int64_t *count, json_t *res,
+			       json_t **page_ids)
 {
 	struct dg_buf q;
 	dg_buf_init(&q, 0);
 	struct dg_val *args = NULL;
 	size_t nargs = 0;
 	dg_rc rc = DG_OK;
-	if (page) {
+	bool ranked = o && has_rank(o);
+	if (ranked) {
 		/* the index's documents with their rank: one lookup for count, facets and page */
 		struct dg_buf text;
 		dg_buf_init(&text, DG_SOLR_SQL_MAX);
@@ -935,9 +1032,7 @@ static dg_rc counted_in_memory(struct dg_db *db, struct dg_arena *a, const struc
 	if (rc)
 		return rc;
 	uint32_t *counts = dg_xcalloc(dg_od_docmap_nvalues(m) + 1, sizeof *counts);
-	/* a deep page keeps start + rows of them (at most every match) */
-	int64_t k64 = page ? s->start + s->rows : 0;
-	struct best b = {NULL, 0, k64 > 0 ? (size_t)k64 : 0, 0};
+	struct best b = best_for(o, s);
 	*count = 0;
 	while ((rc = dg_rows_next(rows)) == DG_OK) {
 		int64_t doc = dg_rows_int(rows, 0);
@@ -945,9 +1040,9 @@ static dg_rc counted_in_memory(struct dg_db *db, struct dg_arena *a, const struc
 			continue;
 		++*count;
 		dg_od_docmap_count(m, doc, counts);
-		if (!page)
+		if (!o)
 			continue;
-		struct ranked x = {dg_rows_real(rows, 1), 0, NULL, NULL};
+		struct ranked x = {ranked ? dg_rows_real(rows, 1) : 0, 0, NULL, NULL};
 		dg_od_docmap_keys(m, doc, &x.id, &x.name, &x.modified);
 		best_add(&b, &x);
 	}
@@ -955,13 +1050,8 @@ static dg_rc counted_in_memory(struct dg_db *db, struct dg_arena *a, const struc
 	if (rc == DG_ENOTFOUND)
 		rc = facets_counted(db, a, m, counts, s, srcs, s->nfacets, res);
 	free(counts);
-	if (!rc && page) {
-		if (b.n) /* no match: no heap at all */
-			qsort(b.h, b.n, sizeof *b.h, by_rank);
-		*page_ids = json_array();
-		for (size_t i = (size_t)s->start; s->start < (int64_t)b.n && i < b.n; i++)
-			json_array_append_new(*page_ids, json_string(b.h[i].id));
-	}
+	if (!rc && o)
+		best_page(&b, s, page_ids);
 	free(b.h);
 	return rc;
 }
@@ -978,8 +1068,9 @@ static dg_rc search_run(struct dg_db *db, struct dg_arena *a, const struct dg_od
 	const char *sort = s->sort && s->sort[0] ? s->sort : "score desc, metadata_modified desc";
 	struct dg_buf order;
 	dg_buf_init(&order, 4096);
+	struct order ord = {0};
 	if (!rc)
-		rc = order_by(sort, sql->rank != NULL, &order, err);
+		rc = order_by(sort, sql->rank != NULL, &order, &ord, err);
 	struct dg_val visarg[2];
 	size_t nvis = 0;
 	const char *vis = visible(a, s, visarg, &nvis);
@@ -999,16 +1090,22 @@ static dg_rc search_run(struct dg_db *db, struct dg_arena *a, const struct dg_od
 	/* the public's documents in memory, at least as new as the version */
 	struct dg_od_docmap *m = NULL;
 	json_t *page_ids = NULL;
-	if (!rc && matched && version >= 0)
+	/* every public dataset in an order of the map's keys: the page from the map alone */
+	bool every = scope && !scope[0] && ord.n > 0 && !has_rank(&ord) && !s->after_name;
+	if (!rc && (matched || every) && version >= 0)
 		rc = dg_od_docmap_get(s->memo, db, version, &m);
+	/* the page from the map: its keys held there, the rank only with free text alone */
 	const char *sub0 = NULL;
-	bool in_memory = m && sql->rank && !s->after_name && default_order(s) &&
-			 text_alone(db, a, sql, &sub0);
-	if (scope)
-		rc = dg_od_facets_total(db, scope, &count);
-	else if (!rc && m) {
-		rc = counted_in_memory(db, a, m, vis, sql, s, srcs, in_memory, &count, counted,
-				       &page_ids);
+	bool in_memory = m && ord.n > 0 && !s->after_name && dg_od_docmap_bytewise(m) &&
+			 (!has_rank(&ord) || text_alone(db, a, sql, &sub0));
+	if (scope) {
+		rc = rc ? rc : dg_od_facets_total(db, scope, &count);
+		if (!rc && m && in_memory)
+			paged_from_map(m, &ord, s, &page_ids);
+		dg_od_docmap_put(m);
+	} else if (!rc && m) {
+		rc = counted_in_memory(db, a, m, vis, sql, s, srcs, in_memory ? &ord : NULL, &count,
+				       counted, &page_ids);
 		dg_od_docmap_put(m);
 	} else if (!rc && matched)
 		rc = facets_matched(db, a, vis, sql, s, srcs, s->nfacets, &count, counted);

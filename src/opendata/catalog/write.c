@@ -365,7 +365,14 @@ static dg_rc purge_fn(struct dg_db *db, const void *arg, int64_t now_ms)
 		"DELETE FROM od_packages WHERE id = ?",
 	};
 	json_t *before = NULL;
+	int64_t doc = -1;
 	dg_rc rc = dg_od_facets_read(db, id, &before);
+	/* its search document, recorded as gone once its row is */
+	if (!rc)
+		rc = dg_db_query_int(db, "SELECT search_id FROM od_packages WHERE id = ?",
+				     DG_ARGS(DG_VT(id)), &doc);
+	if (rc == DG_ENOTFOUND)
+		rc = DG_OK;
 	if (!rc)
 		rc = dg_od_unindex_package(db, id);
 	for (size_t i = 0; !rc && i < sizeof children / sizeof children[0]; i++)
@@ -374,6 +381,8 @@ static dg_rc purge_fn(struct dg_db *db, const void *arg, int64_t now_ms)
 		rc = dg_od_facets_follow(db, id, before);
 		before = NULL;
 	}
+	if (!rc)
+		rc = dg_od_facets_gone(db, doc);
 	json_decref(before);
 	return rc;
 }
