@@ -313,14 +313,12 @@ dg_rc dg_db_exec(struct dg_db *db, const char *sql, const struct dg_val *args, s
 dg_rc dg_db_exec_rows(struct dg_db *db, const char *head, const char *tail, size_t ncols,
 		      const struct dg_val *args, size_t nrows, int64_t *changes)
 {
-	static const size_t chunks[] = {32, 8, 2, 1};
 	if (changes)
 		*changes = 0;
 	if (ncols == 0 || ncols > 32)
 		return DG_EINVAL;
 	size_t most = DG_DB_MAX_PARAMS / ncols, c = 0;
-	while (chunks[c] > most)
-		c++;
+	const size_t chunks[] = {most < 32 ? most : 32, 8, 2, 1};
 	struct dg_buf sql;
 	dg_buf_init(&sql, 64 * 1024);
 	dg_rc rc = DG_OK;
