@@ -44,6 +44,9 @@
 #define RESEND_MS    (90LL * 86400 * 1000) /* a rule is not told to one account again within */
 #define REACH_MAX    100000                /* messages one run sends at most */
 #define WHY_MAX      1000                  /* bytes of the explanation in a message */
+#define PEND_MAX     128                   /* fresh answers written together: one IN list of keys */
+#define RES_COLS     12                    /* a pr_results row's values as answer() writes them */
+#define WHO_COLS     5                     /* a pr_who row's */
 
 /* A new run of policy code for ref (0: today) with the policy's one running slot, in db's
  * transaction; ECONFLICT while a run is under way, ENOTFOUND for no such policy. */
@@ -116,6 +119,22 @@ struct pr_tie {
 	int64_t user;
 };
 
+/*
+ * Fresh answers of one rule not yet written, and pr_who rows (of any rule):
+ * flush() writes them a batch a statement, so a run costs a few round trips
+ * per PEND_MAX answers instead of several per answer. Their strings live in
+ * a, freed at each flush.
+ */
+struct pend {
+	int ri;
+	size_t n, nwho, capwho;
+	struct dg_arena *a;
+	struct dg_val res[PEND_MAX * RES_COLS]; /* the change (last column) set by flush() */
+	bool eligible[PEND_MAX];
+	int64_t amount[PEND_MAX]; /* -1 when none is known */
+	struct dg_val *who;       /* WHO_COLS values a row */
+};
+
 struct run_ctx {
 	struct dg_job *job;
 	bool inline_tx; /* in the caller's transaction, with no job row (pr_run_inline) */
@@ -148,6 +167,7 @@ struct run_ctx {
 	struct pr_tie *ties; /* sorted by entity and row */
 	size_t nties;
 	int district[DG_MAX_ENT]; /* each entity's district field (takeup.c), -1: none */
+	struct pend *pend;
 };
 
 /*
@@ -385,37 +405,46 @@ static dg_rc load_ties(struct run_ctx *c, struct dg_err *err)
 	return DG_OK;
 }
 
+/* A pr_who row queued for flush(): subject (user the account tied) is what the answer
+ * of rule ri stored under rid is about. */
+static void who_add(struct run_ctx *c, int ri, const char *rid, const char *subject, int64_t user)
+{
+	struct pend *q = c->pend;
+	if (q->nwho == q->capwho) {
+		q->capwho = q->capwho ? q->capwho * 2 : 256;
+		q->who = dg_xrealloc(q->who, q->capwho * WHO_COLS * sizeof *q->who);
+	}
+	struct dg_val *v = q->who + q->nwho++ * WHO_COLS;
+	v[0] = DG_VT(subject);
+	v[1] = DG_VI(c->run);
+	v[2] = DG_VT(c->p->rules[ri].id);
+	v[3] = DG_VT(rid);
+	v[4] = DG_VI(user);
+}
+
 /* One pr_who row: the resident with ID number id is what the answer is about. */
-static dg_rc who_one(struct run_ctx *c, int ri, const char *rid, const char *id)
+static void who_one(struct run_ctx *c, int ri, const char *rid, const char *id)
 {
 	if (!dg_id_number_valid(id) || !c->job->env)
-		return DG_OK;
-	struct dg_arena *a = dg_arena_new();
-	dg_rc rc = dg_db_exec(c->job->db,
-			      "INSERT INTO pr_who (subject, run_id, rule, rid) VALUES (?, ?, ?, ?)"
-			      " ON CONFLICT DO NOTHING",
-			      DG_ARGS(DG_VT(dg_pii_index(&c->job->env->keys, a, "id", id)),
-				      DG_VI(c->run), DG_VT(c->p->rules[ri].id), DG_VT(rid)),
-			      NULL);
-	dg_arena_free(a);
-	return rc;
+		return;
+	who_add(c, ri, rid, dg_pii_index(&c->job->env->keys, c->pend->a, "id", id), 0);
 }
 
 /*
- * Who an answer (stored under rid, the record's blind index) is about: the
- * record itself, the members of its groups, and the accounts tied to it.
+ * Who an answer (stored under rid, the record's blind index, in the pending
+ * arena) is about: the record itself, the members of its groups, and the
+ * accounts tied to it; queued for flush().
  */
-static dg_rc who(struct run_ctx *c, int ri, int eid, int64_t row, const char *rid)
+static void who(struct run_ctx *c, int ri, int eid, int64_t row, const char *rid)
 {
 	const struct dg_entity *e = &c->p->schema->e[eid];
 	const struct dg_table *t = &c->data->t[eid];
-	dg_rc rc = who_one(c, ri, rid, dg_data_id(c->data, eid, row));
-	for (int g = 0; !rc && g < e->ng; g++) {
+	who_one(c, ri, rid, dg_data_id(c->data, eid, row));
+	for (int g = 0; g < e->ng; g++) {
 		if (!t->goff[g])
 			continue;
-		for (int64_t k = t->goff[g][row]; !rc && k < t->goff[g][row + 1]; k++)
-			rc = who_one(c, ri, rid,
-				     dg_data_id(c->data, e->g[g].member_ent, t->grow[g][k]));
+		for (int64_t k = t->goff[g][row]; k < t->goff[g][row + 1]; k++)
+			who_one(c, ri, rid, dg_data_id(c->data, e->g[g].member_ent, t->grow[g][k]));
 	}
 	struct pr_tie key = {.ent = eid, .row = row};
 	size_t lo = 0, hi = c->nties;
@@ -426,58 +455,152 @@ static dg_rc who(struct run_ctx *c, int ri, int eid, int64_t row, const char *ri
 		else
 			hi = mid;
 	}
-	for (size_t i = lo; !rc && i < c->nties && !tie_cmp(&c->ties[i], &key); i++) {
-		struct dg_arena *a = dg_arena_new();
+	for (size_t i = lo; i < c->nties && !tie_cmp(&c->ties[i], &key); i++)
+		who_add(c, ri, rid,
+			dg_arena_printf(c->pend->a, "user:%lld", (long long)c->ties[i].user),
+			c->ties[i].user);
+}
+
+/*
+ * The SQL "head (?, ?, ...)" with PEND_MAX places for the pending answers'
+ * keys (args from at on: their rids, the last repeated to fill the list, so
+ * the statement has one shape however many are pending).
+ */
+static const char *keys_sql(struct pend *q, const char *head, struct dg_val *args, size_t at)
+{
+	struct dg_buf b;
+	dg_buf_init(&b, 64 * 1024);
+	dg_rc rc = dg_buf_adds(&b, head);
+	for (size_t i = 0; !rc && i < PEND_MAX; i++) {
+		args[at + i] = q->res[(i < q->n ? i : q->n - 1) * RES_COLS + 3];
+		rc = dg_buf_adds(&b, i ? ", ?" : " (?");
+	}
+	if (!rc)
+		rc = dg_buf_addc(&b, ')');
+	const char *sql = rc ? NULL : dg_arena_strdup(q->a, dg_buf_str(&b));
+	dg_buf_release(&b);
+	return sql;
+}
+
+/* The pending answer stored under rid (-1: none). */
+static ssize_t pend_find(const struct pend *q, const char *rid)
+{
+	for (size_t i = 0; i < q->n; i++)
+		if (!strcmp(q->res[i * RES_COLS + 3].s, rid))
+			return (ssize_t)i;
+	return -1;
+}
+
+/*
+ * A keyed run's copies of the pending answers' records, and who they are
+ * about, dropped: one statement each for the batch. The run's counts lose
+ * them (as drop_copy does one record's).
+ */
+static dg_rc drop_copies(struct run_ctx *c)
+{
+	struct pend *q = c->pend;
+	struct dg_val args[PEND_MAX + 2] = {DG_VI(c->run), DG_VT(c->p->rules[q->ri].id)};
+	const char *sql = keys_sql(
+		q, "DELETE FROM pr_results WHERE run_id = ? AND rule = ? AND rid IN", args, 2);
+	if (!sql)
+		return DG_ETOOBIG;
+	struct dg_rows *rows = NULL;
+	dg_rc rc = dg_db_query(c->job->db, dg_arena_printf(q->a, "%s RETURNING outcome", sql), args,
+			       PEND_MAX + 2, &rows);
+	while (!rc && (rc = dg_rows_next(rows)) == DG_OK) {
+		const char *o = dg_rows_text(rows, 0);
+		c->eligible -= strcmp(o, "ELIGIBLE") == 0;
+		c->unknown -= strcmp(o, "UNKNOWN") == 0;
+		c->kept--;
+	}
+	dg_rows_free(rows);
+	if (rc == DG_ENOTFOUND)
+		rc = DG_OK;
+	if (!rc)
 		rc = dg_db_exec(
 			c->job->db,
-			"INSERT INTO pr_who (subject, run_id, rule, rid, user_id) VALUES (?, ?,"
-			" ?, ?, ?) ON CONFLICT DO NOTHING",
-			DG_ARGS(DG_VT(dg_arena_printf(a, "user:%lld", (long long)c->ties[i].user)),
-				DG_VI(c->run), DG_VT(c->p->rules[ri].id), DG_VT(rid),
-				DG_VI(c->ties[i].user)),
-			NULL);
-		dg_arena_free(a);
-	}
+			keys_sql(q, "DELETE FROM pr_who WHERE run_id = ? AND rule = ? AND rid IN",
+				 args, 2),
+			args, PEND_MAX + 2, NULL);
 	return rc;
 }
 
 /*
- * A keyed run's difference for one answer afresh, against the run before's
- * answer of the same record (one lookup by key, so finish() need not compare
- * every answer): new, gone, amount, or "". amount is -1 when none is known.
+ * A keyed run's differences for the pending answers, against the run
+ * before's answers of the same records (one lookup for the batch, so
+ * finish() need not compare every answer): new, gone, amount, or "".
  */
-static dg_rc change_of(struct run_ctx *c, int ri, const char *rid, bool eligible, int64_t amount,
-		       const char **change)
+static dg_rc changes_of(struct run_ctx *c)
 {
+	struct pend *q = c->pend;
+	bool was[PEND_MAX] = {false};
+	int64_t before[PEND_MAX];
+	for (size_t i = 0; i < q->n; i++)
+		before[i] = -1;
+	struct dg_val args[PEND_MAX + 2] = {DG_VI(c->prev), DG_VT(c->p->rules[q->ri].id)};
+	const char *sql = keys_sql(q,
+				   "SELECT rid, outcome, COALESCE(amount, -1) FROM pr_results"
+				   " WHERE run_id = ? AND rule = ? AND rid IN",
+				   args, 2);
+	if (!sql)
+		return DG_ETOOBIG;
 	struct dg_rows *rows = NULL;
-	bool was = false;
-	int64_t before = -1;
-	dg_rc rc =
-		dg_db_query(c->job->db,
-			    "SELECT outcome, COALESCE(amount, -1) FROM pr_results WHERE"
-			    " run_id = ? AND rule = ? AND rid = ?",
-			    DG_ARGS(DG_VI(c->prev), DG_VT(c->p->rules[ri].id), DG_VT(rid)), &rows);
-	if (!rc)
-		rc = dg_rows_next(rows);
-	if (!rc) {
-		was = strcmp(dg_rows_text(rows, 0), "ELIGIBLE") == 0;
-		before = dg_rows_int(rows, 1);
+	dg_rc rc = dg_db_query(c->job->db, sql, args, PEND_MAX + 2, &rows);
+	while (!rc && (rc = dg_rows_next(rows)) == DG_OK) {
+		ssize_t i = pend_find(q, dg_rows_text(rows, 0));
+		if (i < 0)
+			continue;
+		was[i] = strcmp(dg_rows_text(rows, 1), "ELIGIBLE") == 0;
+		before[i] = dg_rows_int(rows, 2);
 	}
 	dg_rows_free(rows);
-	if (rc && rc != DG_ENOTFOUND)
+	if (rc != DG_ENOTFOUND)
 		return rc;
-	*change = "";
-	if (eligible && !was) {
-		*change = "new";
-		c->newly++;
-	} else if (!eligible && was) {
-		*change = "gone";
-		c->gone++;
-	} else if (eligible && before != amount) {
-		*change = "amount";
-		c->changed_amount++;
+	for (size_t i = 0; i < q->n; i++) {
+		const char *change = "";
+		if (q->eligible[i] && !was[i]) {
+			change = "new";
+			c->newly++;
+		} else if (!q->eligible[i] && was[i]) {
+			change = "gone";
+			c->gone++;
+		} else if (q->eligible[i] && before[i] != q->amount[i]) {
+			change = "amount";
+			c->changed_amount++;
+		}
+		q->res[i * RES_COLS + RES_COLS - 1] = DG_VT(change);
 	}
 	return DG_OK;
+}
+
+/*
+ * The pending answers and pr_who rows written, a batch a statement; a keyed
+ * run first drops their copies and marks their changes.
+ */
+static dg_rc flush(struct run_ctx *c)
+{
+	struct pend *q = c->pend;
+	dg_rc rc = DG_OK;
+	if (q->n && c->keyed)
+		rc = drop_copies(c);
+	if (!rc && q->n && c->keyed)
+		rc = changes_of(c);
+	if (!rc)
+		rc = dg_db_exec_rows(
+			c->job->db,
+			"INSERT INTO pr_results (run_id, rule, ent, rid, rid_sealed,"
+			" outcome, amount, blocking, missing, explain, district, change)"
+			" VALUES ",
+			NULL, RES_COLS, q->res, q->n, NULL);
+	if (!rc)
+		rc = dg_db_exec_rows(
+			c->job->db,
+			"INSERT INTO pr_who (subject, run_id, rule, rid, user_id) VALUES ",
+			" ON CONFLICT DO NOTHING", WHO_COLS, q->who, q->nwho, NULL);
+	q->n = q->nwho = 0;
+	dg_arena_free(q->a);
+	q->a = dg_arena_new();
+	return rc;
 }
 
 /* One record's answer, from the engine's explanation of it. */
@@ -511,28 +634,34 @@ static dg_rc answer(struct run_ctx *c, int ri, int64_t row, struct dg_err *err)
 	   the ID kept as its blind index and sealed, the values sealed */
 	const struct dg_keys *k = &c->job->env->keys;
 	const char *id = dg_data_id(c->data, eid, row);
-	struct dg_arena *a = dg_arena_new();
+	struct pend *q = c->pend;
+	/* one rule's answers to a batch: a keyed run looks up and drops them by rule */
+	if (q->n == PEND_MAX || (q->n && q->ri != ri))
+		rc = flush(c);
+	struct dg_arena *a = q->a;
 	const char *rid = dg_pii_index(k, a, "id", id);
-	const char *change = "";
-	if (c->keyed)
-		rc = change_of(c, ri, rid, o == DG_ELIGIBLE,
-			       o == DG_ELIGIBLE && known ? amount : -1, &change);
-	if (!rc)
-		rc = dg_db_exec(c->job->db,
-				"INSERT INTO pr_results (run_id, rule, ent, rid, rid_sealed, "
-				"outcome, amount,"
-				" blocking, missing, explain, district, change) VALUES (?, ?, ?, "
-				"?, ?, ?, ?,"
-				" ?, ?, ?, ?, ?)",
-				DG_ARGS(DG_VI(c->run), DG_VT(c->p->rules[ri].id),
-					DG_VT(c->p->schema->e[eid].name), DG_VT(rid),
-					DG_VT(dg_pii_seal(k, a, id)), DG_VT(dg_outcome_name(o)),
-					o == DG_ELIGIBLE && known ? DG_VI(amount) : DG_VNULL,
-					DG_VT(dg_pii_seal(k, a, bs)), DG_VT(dg_pii_seal(k, a, ms)),
-					DG_VT(dg_pii_seal(k, a, es)),
-					DG_VT(pr_district_of(c->data, eid, c->district[eid], row)),
-					DG_VT(change)),
-				NULL);
+	if (!rc) {
+		const struct dg_val v[RES_COLS] = {
+			DG_VI(c->run),
+			DG_VT(c->p->rules[ri].id),
+			DG_VT(c->p->schema->e[eid].name),
+			DG_VT(rid),
+			DG_VT(dg_pii_seal(k, a, id)),
+			DG_VT(dg_outcome_name(o)),
+			o == DG_ELIGIBLE && known ? DG_VI(amount) : DG_VNULL,
+			DG_VT(dg_pii_seal(k, a, bs)),
+			DG_VT(dg_pii_seal(k, a, ms)),
+			DG_VT(dg_pii_seal(k, a, es)),
+			DG_VT(dg_arena_strdup(a,
+					      pr_district_of(c->data, eid, c->district[eid], row))),
+			DG_VT(""), /* a keyed run's change: flush() */
+		};
+		memcpy(q->res + q->n * RES_COLS, v, sizeof v);
+		q->ri = ri;
+		q->eligible[q->n] = o == DG_ELIGIBLE;
+		q->amount[q->n] = o == DG_ELIGIBLE && known ? amount : -1;
+		q->n++;
+	}
 	dg_wipe(bs, strlen(bs));
 	dg_wipe(ms, strlen(ms));
 	dg_wipe(es, strlen(es));
@@ -541,8 +670,7 @@ static dg_rc answer(struct run_ctx *c, int ri, int64_t row, struct dg_err *err)
 	free(es);
 	json_decref(j);
 	if (!rc)
-		rc = who(c, ri, eid, row, rid);
-	dg_arena_free(a);
+		who(c, ri, eid, row, rid);
 	if (o == DG_ELIGIBLE)
 		c->eligible++;
 	else if (o == DG_UNKNOWN)
@@ -558,8 +686,8 @@ static dg_rc answer(struct run_ctx *c, int ri, int64_t row, struct dg_err *err)
 static dg_rc carry(struct run_ctx *c, int ri, int64_t row, bool *fresh, struct dg_err *err)
 {
 	int eid = c->p->rules[ri].ent;
-	struct dg_arena *a = dg_arena_new();
-	const char *rid = dg_pii_index(&c->job->env->keys, a, "id", dg_data_id(c->data, eid, row));
+	const char *rid =
+		dg_pii_index(&c->job->env->keys, c->pend->a, "id", dg_data_id(c->data, eid, row));
 	struct dg_rows *rows = NULL;
 	dg_rc rc = dg_db_query(
 		c->job->db,
@@ -579,10 +707,9 @@ static dg_rc carry(struct run_ctx *c, int ri, int64_t row, bool *fresh, struct d
 	dg_rows_free(rows);
 	*fresh = rc == DG_ENOTFOUND;
 	if (!rc)
-		rc = who(c, ri, eid, row, rid);
+		who(c, ri, eid, row, rid);
 	else if (rc == DG_ENOTFOUND)
 		rc = DG_OK;
-	dg_arena_free(a);
 	return rc ? dg_err_set(err, rc, "an answer could not be carried forward") : DG_OK;
 }
 
@@ -769,6 +896,8 @@ static dg_rc recount(struct run_ctx *c)
 static dg_rc answer_all(struct run_ctx *c, struct dg_err *err)
 {
 	struct dg_db *db = c->job->db;
+	c->pend = dg_xcalloc(1, sizeof *c->pend);
+	c->pend->a = dg_arena_new();
 	dg_rc rc = c->inline_tx ? DG_OK : dg_db_begin(db);
 	if (!rc)
 		rc = dg_db_exec(db, "DELETE FROM pr_results WHERE run_id = ?",
@@ -787,12 +916,11 @@ static dg_rc answer_all(struct run_ctx *c, struct dg_err *err)
 		int64_t n = c->data->t[c->p->rules[ri].ent].n;
 		int ent = c->p->rules[ri].ent;
 		for (int64_t row = 0; !rc && row < n; row++) {
-			bool fresh = true, was = false;
+			bool fresh = true;
 			if (c->keyed && !c->dirty[ent][row])
-				fresh = false; /* its copy stands */
-			else if (c->keyed)
-				rc = drop_copy(c, ri, dg_data_id(c->data, ent, row), &was);
-			else if (c->incremental && !c->dirty[ent][row])
+				fresh = false; /* its copy stands (a fresh one replaces it: flush)
+						*/
+			else if (!c->keyed && c->incremental && !c->dirty[ent][row])
 				rc = carry(c, ri, row, &fresh, err);
 			if (!rc && fresh) {
 				rc = answer(c, ri, row, err);
@@ -802,7 +930,9 @@ static dg_rc answer_all(struct run_ctx *c, struct dg_err *err)
 				break;
 			if (++c->done % BATCH || c->inline_tx)
 				continue;
-			rc = dg_job_save(c->job, c->done, c->total, NULL);
+			rc = flush(c);
+			if (!rc)
+				rc = dg_job_save(c->job, c->done, c->total, NULL);
 			if (!rc)
 				rc = dg_db_commit(db);
 			if (!rc)
@@ -811,6 +941,8 @@ static dg_rc answer_all(struct run_ctx *c, struct dg_err *err)
 				rc = dg_err_set(err, DG_EUNAVAIL, "the node is stopping");
 		}
 	}
+	if (!rc)
+		rc = flush(c);
 	if (!rc && c->keyed && c->recount)
 		rc = recount(c);
 	else if (c->keyed)
@@ -1093,6 +1225,11 @@ static dg_rc run_exec(struct dg_job *job, int64_t run, bool inline_tx, struct dg
 		json_decref(c.keys[e]);
 	json_decref(c.changes);
 	free(c.ties);
+	if (c.pend) {
+		dg_arena_free(c.pend->a);
+		free(c.pend->who);
+		free(c.pend);
+	}
 	dg_intern_release(&c.codes);
 	if (c.p)
 		dg_program_free(c.p);

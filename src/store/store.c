@@ -310,6 +310,42 @@ dg_rc dg_db_exec(struct dg_db *db, const char *sql, const struct dg_val *args, s
 	return db->be->exec(db, t, args, nargs, changes, cacheable(t));
 }
 
+dg_rc dg_db_exec_rows(struct dg_db *db, const char *head, const char *tail, size_t ncols,
+		      const struct dg_val *args, size_t nrows, int64_t *changes)
+{
+	if (changes)
+		*changes = 0;
+	if (ncols == 0 || ncols > 32)
+		return DG_EINVAL;
+	size_t most = DG_DB_MAX_PARAMS / ncols, c = 0;
+	const size_t chunks[] = {most < 32 ? most : 32, 8, 2, 1};
+	struct dg_buf sql;
+	dg_buf_init(&sql, 64 * 1024);
+	dg_rc rc = DG_OK;
+	for (size_t at = 0; !rc && at < nrows;) {
+		while (chunks[c] > nrows - at)
+			c++;
+		size_t k = chunks[c];
+		int64_t n = 0;
+		dg_buf_reset(&sql);
+		rc = dg_buf_adds(&sql, head);
+		for (size_t i = 0; !rc && i < k; i++)
+			for (size_t j = 0; !rc && j < ncols; j++)
+				rc = dg_buf_adds(&sql, j ? ", ?" : i ? "), (?" : "(?");
+		if (!rc)
+			rc = dg_buf_addc(&sql, ')');
+		if (!rc && tail)
+			rc = dg_buf_adds(&sql, tail);
+		if (!rc)
+			rc = dg_db_exec(db, dg_buf_str(&sql), args + at * ncols, k * ncols, &n);
+		if (changes)
+			*changes += n;
+		at += k;
+	}
+	dg_buf_release(&sql);
+	return rc;
+}
+
 dg_rc dg_db_exec_script(struct dg_db *db, const char *sql)
 {
 	db->timed_out = false;

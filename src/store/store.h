@@ -149,6 +149,16 @@ bool dg_db_timed_out(const struct dg_db *db);
 /* Run a statement; *changes (may be NULL) gets the rows it changed. */
 dg_rc dg_db_exec(struct dg_db *db, const char *sql, const struct dg_val *args, size_t nargs,
 		 int64_t *changes) DG_MUST;
+/*
+ * A multi-row INSERT: nrows rows of ncols values each (args row after row)
+ * written as head "(?, ...), (?, ...)" tail, in statements of as many rows as
+ * DG_DB_MAX_PARAMS allows (at most 32), then 8, 2 and 1 for the rest: a
+ * batch costs a few round trips, and the statement cache holds four shapes.
+ * *changes (may be NULL) gets the rows changed in all. ncols is 1..32.
+ */
+#define DG_DB_MAX_PARAMS 256 /* a statement's parameters at most (the PostgreSQL store's cap) */
+dg_rc dg_db_exec_rows(struct dg_db *db, const char *head, const char *tail, size_t ncols,
+		      const struct dg_val *args, size_t nrows, int64_t *changes) DG_MUST;
 /* Run a script of several statements without parameters (migrations, tests). */
 dg_rc dg_db_exec_script(struct dg_db *db, const char *sql) DG_MUST;
 /* Run a query; read it with dg_rows_next and free it with dg_rows_free. */
