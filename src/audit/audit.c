@@ -137,45 +137,33 @@ static bool fits(const char *s)
 }
 
 /*
- * Insert rows w[0..n) (seq set, hashes in hex[i]) in statements of chunks[]
- * rows, the largest that fit first: a batch of 100 is 32 + 32 + 32 + 2 + 2,
- * so a batch costs a few round trips, not one a record, and the store's
- * statement cache holds four shapes of it. 32 rows of 8 columns is the
- * most parameters a statement takes (256, the PostgreSQL store's cap).
+ * Insert rows w[0..n) (seq set, hashes in hex[i]) a few statements in all
+ * (dg_db_exec_rows: 32 rows of the 8 columns a statement, then 8, 2, 1), so
+ * a batch costs a few round trips, not one a record.
  */
-static const size_t chunks[] = {32, 8, 2, 1};
-#define ROW_COLS  8
-#define CHUNK_MAX 32
+#define ROW_COLS 8
 
 static dg_rc insert_rows(struct dg_db *db, struct row *const *w, char (*hex)[HASH_HEX + 1],
 			 size_t n)
 {
-	struct dg_val args[CHUNK_MAX * ROW_COLS];
-	char sql[128 + CHUNK_MAX * 32];
-	dg_rc rc = DG_OK;
-	for (size_t at = 0, c = 0; !rc && at < n;) {
-		while (chunks[c] > n - at)
-			c++;
-		size_t k = chunks[c], m = 0;
-		int len = snprintf(sql, sizeof sql,
-				   "INSERT INTO audit_log (seq, at_ms, kind, actor, subject,"
-				   " purpose, detail, hash) VALUES ");
-		for (size_t i = 0; i < k; i++) {
-			const struct row *r = w[at + i];
-			len += snprintf(sql + len, sizeof sql - (size_t)len,
-					"%s(?, ?, ?, ?, ?, ?, ?, ?)", i ? ", " : "");
-			args[m++] = DG_VI(r->seq);
-			args[m++] = DG_VI(r->at_ms);
-			args[m++] = DG_VT(r->kind);
-			args[m++] = DG_VT(r->actor);
-			args[m++] = DG_VT(r->subject);
-			args[m++] = DG_VT(r->purpose);
-			args[m++] = DG_VT(r->detail);
-			args[m++] = DG_VT(hex[at + i]);
-		}
-		rc = dg_db_exec(db, sql, args, m, NULL);
-		at += k;
+	struct dg_val *args = dg_xmalloc((n ? n : 1) * ROW_COLS * sizeof *args);
+	size_t m = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct row *r = w[i];
+		args[m++] = DG_VI(r->seq);
+		args[m++] = DG_VI(r->at_ms);
+		args[m++] = DG_VT(r->kind);
+		args[m++] = DG_VT(r->actor);
+		args[m++] = DG_VT(r->subject);
+		args[m++] = DG_VT(r->purpose);
+		args[m++] = DG_VT(r->detail);
+		args[m++] = DG_VT(hex[i]);
 	}
+	dg_rc rc = dg_db_exec_rows(db,
+				   "INSERT INTO audit_log (seq, at_ms, kind, actor, subject,"
+				   " purpose, detail, hash) VALUES ",
+				   NULL, ROW_COLS, args, n, NULL);
+	free(args);
 	return rc;
 }
 
