@@ -270,28 +270,40 @@ static void first_full_then_carried(void **state)
 	}
 }
 
+/*
+ * Two households of at least min members in ps (person -> household): *from
+ * and *to, and *mover, a member of the first.
+ */
+static void two_households(json_t *ps, int min, const char **from, const char **to,
+			   const char **mover)
+{
+	const char *k;
+	json_t *v;
+	json_object_foreach (ps, k, v) {
+		const char *hh = json_string_value(v);
+		if (!*hh || members(ps, hh) < min)
+			continue;
+		if (!*from) {
+			*from = hh;
+			*mover = k;
+		} else if (strcmp(hh, *from) != 0) {
+			*to = hh;
+			break;
+		}
+	}
+	assert_non_null(*to);
+}
+
 static void changes_equal_full(void **state)
 {
 	(void)state;
 	json_t *ps = persons();
 	/* two households of two or more: a member of the first moves to the second */
-	const char *from = NULL, *to = NULL, *mover = NULL, *k;
-	json_t *v;
-	json_object_foreach (ps, k, v) {
-		const char *hh = json_string_value(v);
-		if (!*hh || members(ps, hh) < 2)
-			continue;
-		if (!from) {
-			from = hh;
-			mover = k;
-		} else if (strcmp(hh, from) != 0) {
-			to = hh;
-			break;
-		}
-	}
-	assert_non_null(to);
+	const char *from = NULL, *to = NULL, *mover = NULL;
+	two_households(ps, 2, &from, &to, &mover);
 	/* someone of a third household earns more; someone else leaves the registry */
-	const char *earner = NULL, *ended = NULL;
+	const char *earner = NULL, *ended = NULL, *k;
+	json_t *v;
 	json_object_foreach (ps, k, v) {
 		const char *hh = json_string_value(v);
 		if (!strcmp(hh, from) || !strcmp(hh, to))
@@ -465,21 +477,8 @@ static void chain_equals_full(void **state)
 	for (int i = 0; i < 2; i++)
 		last[i] = run_policy(pol[i], "2026-12-01", false);
 	json_t *ps = persons();
-	const char *from = NULL, *to = NULL, *mover = NULL, *k;
-	json_t *v;
-	json_object_foreach (ps, k, v) {
-		const char *hh = json_string_value(v);
-		if (!*hh || members(ps, hh) < 3)
-			continue;
-		if (!from) {
-			from = hh;
-			mover = k;
-		} else if (strcmp(hh, from) != 0) {
-			to = hh;
-			break;
-		}
-	}
-	assert_non_null(to);
+	const char *from = NULL, *to = NULL, *mover = NULL;
+	two_households(ps, 3, &from, &to, &mover);
 	char *leaver = eligible_person(ps, from, to);
 	assert_non_null(leaver);
 	char born[19];
