@@ -20,7 +20,8 @@
 #
 # Environment: DGOV_BIN (build/dgov), DGOV_BUILD (build), TEST_STORES
 # ("sqlite postgresql"), TEST_FILTER (run only test binaries whose name
-# contains it), SKIP_E2E=1, TEST_JOBS (parts at once, default 2),
+# contains it), E2E_FILTER (run only the browser test files whose name contains
+# it, and nothing else), SKIP_E2E=1, TEST_JOBS (parts at once, default 2),
 # DGOV_BUILD_SECONDS (the build's time, for the table; the Makefile sets it).
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 2
@@ -29,6 +30,7 @@ BIN=${DGOV_BIN:-build/dgov}
 BUILD=${DGOV_BUILD:-build}
 STORES=${TEST_STORES:-sqlite postgresql}
 FILTER=${TEST_FILTER:-}
+E2E_FILTER=${E2E_FILTER:-}
 JOBS=${TEST_JOBS:-2}
 [[ $JOBS =~ ^[1-9][0-9]*$ ]] || { echo "test.sh: TEST_JOBS must be a positive number" >&2; exit 2; }
 export DGOV_BIN="$ROOT/$BIN" DGOV_ROOT="$ROOT"
@@ -103,10 +105,13 @@ start_pg() {
 	return 1
 }
 
-e2e_flags() { # STORE: the flags of demo, jobs and serve for the browser tests
+# STORE [LEVEL]: the flags of demo, jobs and serve for the browser tests; the
+# server logs each request (info), so a failed journey can show what it asked
+e2e_flags() {
 	local dir="$TMP/e2e-$1" db="$TMP/e2e-$1/e2e.db"
 	[[ $1 == postgresql ]] && db="postgresql://postgres@127.0.0.1:$PGPORT/dgov_e2e"
-	echo --db "$db" --key-file "$dir/key" --data "$dir/data" --pwhash min --port 0 --log-level warn
+	echo --db "$db" --key-file "$dir/key" --data "$dir/data" --pwhash min --port 0 \
+		--log-level "${2:-warn}"
 }
 
 make_demo() { # STORE: the demo region for the browser tests
@@ -155,7 +160,7 @@ STARTED=()   # job index -> 1 once launched
 declare -A READY=() # "pg", "e2e-STORE" -> 1 (up) or 0 (failed)
 
 want_e2e=0
-if [[ ${SKIP_E2E:-} != 1 && -z $FILTER ]]; then
+if [[ ${SKIP_E2E:-} != 1 && (-z $FILTER || -n $E2E_FILTER) ]]; then
 	if [[ -d tests/e2e/node_modules ]]; then
 		want_e2e=1
 	else
@@ -181,6 +186,7 @@ for store in $STORES; do
 	if ((want_e2e)); then
 		add demo "$store" - "e2e demo ($store)"
 		for f in tests/e2e/*.test.mjs; do
+			[[ -z $E2E_FILTER || $f == *"$E2E_FILTER"* ]] || continue
 			n=$(shards "$f")
 			for ((k = 1; k <= n; k++)); do
 				arg=$f
@@ -193,6 +199,7 @@ for store in $STORES; do
 	fi
 done
 for store in $STORES; do
+	[[ -z $E2E_FILTER ]] || break
 	for t in "$BUILD"/tests/unit/test_* "$BUILD"/tests/http/test_*; do
 		[[ -x $t && ! -d $t ]] || continue
 		[[ -z $FILTER || $t == *"$FILTER"* ]] || continue
@@ -201,7 +208,7 @@ for store in $STORES; do
 done
 # suites that need no store (the rule language's tests as data)
 for s in tests/*/run.sh; do
-	[[ -x $s ]] || continue
+	[[ -x $s && -z $E2E_FILTER ]] || continue
 	[[ -z $FILTER || $s == *"$FILTER"* ]] || continue
 	add suite - "$s" "$s"
 done
@@ -217,7 +224,7 @@ needs() {
 }
 
 # ---- running jobs ----
-declare -A J_START=() J_SLOT=()
+declare -A J_START=() J_SLOT=() J_LOG=() # J_LOG: the e2e server log's size at start
 FREE=()
 for ((i = JOBS; i >= 1; i--)); do FREE+=("$i"); done
 
@@ -230,6 +237,7 @@ launch() { # IDX
 	J_START[$idx]=$(now)
 	J_SLOT[$idx]=$slot
 	STARTED[$idx]=1
+	[[ $kind == e2e ]] && J_LOG[$idx]=$(stat -c %s "$TMP/e2e-$store/serve.err" 2>/dev/null || echo 0)
 	# own process group (set -m), so an interrupted run can stop it whole
 	set -m
 	(
@@ -243,7 +251,7 @@ launch() { # IDX
 # the browser tests' server for STORE, started once its demo is made
 start_server() {
 	local store=$1 dir="$TMP/e2e-$1" flags url=
-	read -ra flags <<<"$(e2e_flags "$store")"
+	read -ra flags <<<"$(e2e_flags "$store" info)"
 	if [[ -z $BROWSER_PID ]]; then
 		node tests/e2e/browser.mjs >"$TMP/browser.ws" 2>"$TMP/browser.err" &
 		BROWSER_PID=$!
@@ -316,6 +324,16 @@ stop_server_when_done() {
 	fi
 }
 
+# what STORE's e2e server logged from byte OFFSET on: its warnings, errors, the
+# forms posted and the requests refused (other parts' requests are among them)
+server_log_since() { # STORE OFFSET
+	local log="$TMP/e2e-$1/serve.err"
+	[[ -f $log ]] || return 0
+	echo "--- the e2e server ($1) while it ran: posts, 4xx/5xx, warnings (last 80) ---"
+	tail -c +$(($2 + 1)) "$log" |
+		grep -E '^[^ ]+ (warn|error) |req=[^ ]+ POST | [45][0-9]{2} [0-9.]+ms$' | tail -n 80
+}
+
 ENDED=() # job index -> 1 once finished (or dropped)
 
 # a part ended: print its output whole and add up its results
@@ -361,6 +379,7 @@ finish() { # IDX RC
 			failures+=("$name")
 			echo "--- stderr of $name (last 60 lines) ---"
 			tail -n 60 "$out.err"
+			[[ $kind == e2e ]] && server_log_since "$store" "${J_LOG[$idx]:-0}"
 		fi
 		passed=$((passed + ok))
 		failed=$((failed + nok))

@@ -133,6 +133,7 @@ export async function withAuditPage(browser, shape, fn) {
   try {
     return await fn(page);
   } catch (e) {
+    await whereItFailed(e, page);
     await dropAuditPage();
     throw e;
   }
@@ -198,6 +199,22 @@ export async function audited(auditor, page, where) {
   await auditor.setContent(await page.content(), { waitUntil: 'load' });
   const v = await axe(auditor);
   assert.equal(v.length, 0, describeViolations(where, v));
+}
+
+// A failed step's error, told where the page stood: its address, the error
+// summary it shows and the start of its main text, so a journey that stops
+// on a form says which message held it there.
+export async function whereItFailed(err, page) {
+  try {
+    const said = await page.locator('.error-summary').allInnerTexts();
+    const main = await page.locator('main').first().innerText({ timeout: 2000 });
+    err.message += `\n    page: ${page.url()}` +
+      (said.length ? `\n    error summary: ${said.join(' | ').replace(/\s+/g, ' ')}` : '') +
+      `\n    main: ${main.replace(/\s+/g, ' ').slice(0, 600)}`;
+  } catch {
+    // the page is gone or closed: the error stands as it is
+  }
+  return err;
 }
 
 // Click the first element locator finds, and wait for the page it leads to.

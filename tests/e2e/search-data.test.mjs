@@ -6,7 +6,7 @@
 // export a large table in the background, check on it, and download it.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, newContext, setPrefs, signIn, audited, click } from './lib.mjs';
+import { launch, newContext, setPrefs, signIn, audited, click, whereItFailed } from './lib.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
@@ -30,14 +30,17 @@ for (const lang of ['zh', 'en']) {
 async function walk(shape, who, fn) {
   const ctx = await newContext(browser, { javaScriptEnabled: false, viewport: shape.viewport });
   const actx = await newContext(browser, { viewport: shape.viewport });
+  let page;
   try {
     const auditor = await actx.newPage();
-    const page = await ctx.newPage();
+    page = await ctx.newPage();
     page.setDefaultTimeout(15000);
     if (who) await signIn(page, who);
     await setPrefs(page, { lang: shape.lang, elder: shape.elder });
     if (shape.lang === 'en') await setPrefs(auditor, { lang: 'en' });
     await fn(page, auditor, ctx);
+  } catch (err) {
+    throw await whereItFailed(err, page);
   } finally {
     await ctx.close();
     await actx.close();
