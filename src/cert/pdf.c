@@ -52,20 +52,12 @@ static dg_rc draw_qr(struct dg_buf *cs, const struct dg_qr *q, double x0, double
 	int full = q->size + 2 * DG_QR_QUIET;
 	double m = side / full;
 	dg_rc rc = dg_buf_adds(cs, "0 g\n");
-	for (int y = 0; y < q->size && !rc; y++)
-		for (int x = 0; x < q->size && !rc;) {
-			if (!dg_qr_dark(q, x, y)) {
-				x++;
-				continue;
-			}
-			int run = 1;
-			while (dg_qr_dark(q, x + run, y))
-				run++;
-			double py = y0 + (full - 1 - (y + DG_QR_QUIET)) * m;
+	for (int y = 0; y < q->size && !rc; y++) {
+		double py = y0 + (full - 1 - (y + DG_QR_QUIET)) * m;
+		for (int x = 0, run; !rc && (run = dg_qr_run(q, &x, y)) > 0; x += run)
 			rc = dg_buf_addf(cs, "%.3f %.3f %.3f %.3f re\n", x0 + (x + DG_QR_QUIET) * m,
 					 py, run * m, m);
-			x += run;
-		}
+	}
 	if (!rc)
 		rc = dg_buf_adds(cs, "f\n");
 	return rc;

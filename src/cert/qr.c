@@ -48,6 +48,16 @@ bool dg_qr_dark(const struct dg_qr *q, int x, int y)
 	return q->m[y * q->size + x] != 0;
 }
 
+int dg_qr_run(const struct dg_qr *q, int *x, int y)
+{
+	while (*x < q->size && !dg_qr_dark(q, *x, y))
+		(*x)++;
+	int run = 0;
+	while (dg_qr_dark(q, *x + run, y))
+		run++;
+	return run;
+}
+
 dg_rc dg_qr_svg(const struct dg_qr *q, const char *label, int px, struct dg_buf *out)
 {
 	int full = q->size + 2 * DG_QR_QUIET;
@@ -67,18 +77,9 @@ dg_rc dg_qr_svg(const struct dg_qr *q, const char *label, int px, struct dg_buf 
 				 full, full);
 	/* one subpath per horizontal run of dark modules */
 	for (int y = 0; y < q->size && !rc; y++)
-		for (int x = 0; x < q->size && !rc;) {
-			if (!dg_qr_dark(q, x, y)) {
-				x++;
-				continue;
-			}
-			int run = 1;
-			while (dg_qr_dark(q, x + run, y))
-				run++;
+		for (int x = 0, run; !rc && (run = dg_qr_run(q, &x, y)) > 0; x += run)
 			rc = dg_buf_addf(out, "M%d %dh%dv1h-%dz", x + DG_QR_QUIET, y + DG_QR_QUIET,
 					 run, run);
-			x += run;
-		}
 	if (!rc)
 		rc = dg_buf_adds(out, "\"/></svg>");
 	return rc;

@@ -44,6 +44,12 @@ dg_rc dg_qr_encode(const void *data, size_t n, const struct dg_qr_opts *opts,
 
 /* The module at column x, row y (0-based, inside the symbol); false outside. */
 bool dg_qr_dark(const struct dg_qr *q, int x, int y);
+/*
+ * The next run of dark modules in row y at or after *x: its first module in
+ * *x and its length returned; 0 once the row has none left. Both drawings
+ * (SVG and the certificate's PDF) draw a run as one shape.
+ */
+int dg_qr_run(const struct dg_qr *q, int *x, int y);
 
 /*
  * Append an SVG image of q to out: a white square with the quiet zone and

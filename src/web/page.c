@@ -83,31 +83,47 @@ static bool is_en(const struct dg_req *r)
 	return r->lang && strcmp(r->lang, "en") == 0;
 }
 
-const char *dg_page_here(struct dg_req *r)
+/*
+ * Append this request's path and query to b, the path's segments and the
+ * query's keys and values encoded again (they were decoded on the way in),
+ * leaving out the parameter named skip (none when NULL). *sep is the
+ * character the next parameter would start with.
+ */
+static dg_rc add_here(struct dg_buf *b, const struct dg_req *r, const char *skip, char *sep)
 {
-	struct dg_buf b;
-	dg_buf_init(&b, LINK_MAX);
 	const char *path = r->path && r->path[0] == '/' ? r->path : "/";
 	dg_rc rc = DG_OK;
-	/* Re-encode each segment: the path was decoded on the way in. */
 	for (const char *s = path; !rc && *s;) {
 		const char *slash = strchr(s + 1, '/');
 		size_t n = slash ? (size_t)(slash - s - 1) : strlen(s + 1);
-		rc = dg_buf_addc(&b, '/');
+		rc = dg_buf_addc(b, '/');
 		if (!rc)
-			rc = dg_buf_add_url(&b, s + 1, n);
+			rc = dg_buf_add_url(b, s + 1, n);
 		s = slash ? slash : s + 1 + n;
 	}
+	*sep = '?';
 	for (size_t i = 0; !rc && i < r->query.n; i++) {
 		const struct dg_kv *kv = &r->query.v[i];
-		rc = dg_buf_addc(&b, i ? '&' : '?');
+		if (skip && strcmp(kv->key, skip) == 0)
+			continue;
+		rc = dg_buf_addc(b, *sep);
 		if (!rc)
-			rc = dg_buf_add_url(&b, kv->key, strlen(kv->key));
+			rc = dg_buf_add_url(b, kv->key, strlen(kv->key));
 		if (!rc)
-			rc = dg_buf_addc(&b, '=');
+			rc = dg_buf_addc(b, '=');
 		if (!rc)
-			rc = dg_buf_add_url(&b, kv->val, kv->len);
+			rc = dg_buf_add_url(b, kv->val, kv->len);
+		*sep = '&';
 	}
+	return rc;
+}
+
+const char *dg_page_here(struct dg_req *r)
+{
+	struct dg_buf b;
+	char sep;
+	dg_buf_init(&b, LINK_MAX);
+	dg_rc rc = add_here(&b, r, NULL, &sep);
 	const char *out = rc ? "/" : dg_arena_strdup(r->arena, dg_buf_str(&b));
 	dg_buf_release(&b);
 	return out;
@@ -135,34 +151,13 @@ const char *dg_count_text(struct dg_req *r, int64_t n)
 static const char *page_link(struct dg_req *r, int64_t n)
 {
 	struct dg_buf b;
+	char sep;
 	dg_buf_init(&b, LINK_MAX * 4);
-	const char *path = r->path && r->path[0] == '/' ? r->path : "/";
-	dg_rc rc = DG_OK;
-	for (const char *s = path; !rc && *s;) {
-		const char *slash = strchr(s + 1, '/');
-		size_t len = slash ? (size_t)(slash - s - 1) : strlen(s + 1);
-		rc = dg_buf_addc(&b, '/');
-		if (!rc)
-			rc = dg_buf_add_url(&b, s + 1, len);
-		s = slash ? slash : s + 1 + len;
-	}
-	char sep = '?';
-	for (size_t i = 0; !rc && i < r->query.n; i++) {
-		const struct dg_kv *kv = &r->query.v[i];
-		if (strcmp(kv->key, "page") == 0)
-			continue;
-		rc = dg_buf_addc(&b, sep);
-		if (!rc)
-			rc = dg_buf_add_url(&b, kv->key, strlen(kv->key));
-		if (!rc)
-			rc = dg_buf_addc(&b, '=');
-		if (!rc)
-			rc = dg_buf_add_url(&b, kv->val, kv->len);
-		sep = '&';
-	}
+	dg_rc rc = add_here(&b, r, "page", &sep);
 	if (!rc && n > 1)
 		rc = dg_buf_addf(&b, "%cpage=%lld", sep, (long long)n);
-	const char *out = rc ? path : dg_arena_strdup(r->arena, dg_buf_str(&b));
+	const char *out = rc ? (r->path && r->path[0] == '/' ? r->path : "/")
+			     : dg_arena_strdup(r->arena, dg_buf_str(&b));
 	dg_buf_release(&b);
 	return out;
 }

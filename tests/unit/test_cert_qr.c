@@ -4,7 +4,8 @@
  * included) and read back with zbarimg (Debian's zbar-tools), which must
  * return exactly the bytes that went in. Covers many lengths, every version
  * from 1 to 40, UTF-8 text, the capacity limits of the
- * versions, refusal over the cap, and the SVG's shape and accessible name.
+ * versions, refusal over the cap, the SVG's shape and accessible name, and
+ * its path drawn back into modules.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -214,6 +215,51 @@ static void svg_is_accessible_and_crisp(void **state)
 	free(q);
 }
 
+/*
+ * The SVG's path drawn back into modules equals the symbol module for
+ * module, and each of its runs is whole: no two runs of a row touch.
+ */
+static void svg_path_is_the_symbol(void **state)
+{
+	(void)state;
+	struct dg_qr *q = malloc(sizeof(*q));
+	assert_non_null(q);
+	const char *text = "https://dgov.example/certificates/CERT-0123456789ABCDEFGHIJ";
+	assert_int_equal(dg_qr_encode(text, strlen(text), NULL, q), DG_OK);
+	int full = q->size + 2 * DG_QR_QUIET;
+	unsigned char *drawn = calloc((size_t)full * (size_t)full, 1);
+	assert_non_null(drawn);
+	struct dg_buf b;
+	dg_buf_init(&b, 1 << 20);
+	assert_int_equal(dg_qr_svg(q, "x", 0, &b), DG_OK);
+	const char *p = strstr(dg_buf_str(&b), " d=\"");
+	assert_non_null(p);
+	p += 4;
+	int x, y, run, run2, used, last_y = -1, last_end = -1;
+	while (sscanf(p, "M%d %dh%dv1h-%dz%n", &x, &y, &run, &run2, &used) == 4) {
+		assert_int_equal(run, run2);
+		assert_true(run > 0 && x >= DG_QR_QUIET && x + run <= DG_QR_QUIET + q->size);
+		/* a run starts after the last one of its row ended, with a gap */
+		assert_true(y > last_y || x > last_end);
+		for (int i = 0; i < run; i++)
+			drawn[y * full + x + i] = 1;
+		last_y = y;
+		last_end = x + run;
+		p += used;
+	}
+	assert_int_equal(*p, '"');
+	for (int r = 0; r < full; r++)
+		for (int c = 0; c < full; c++)
+			assert_int_equal(drawn[r * full + c],
+					 dg_qr_dark(q, c - DG_QR_QUIET, r - DG_QR_QUIET));
+	/* past the last run of a row there is none */
+	int at = q->size;
+	assert_int_equal(dg_qr_run(q, &at, 0), 0);
+	dg_buf_release(&b);
+	free(drawn);
+	free(q);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -222,6 +268,7 @@ int main(void)
 		cmocka_unit_test(every_version_decodes),
 		cmocka_unit_test(versions_are_the_smallest),
 		cmocka_unit_test(svg_is_accessible_and_crisp),
+		cmocka_unit_test(svg_path_is_the_symbol),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
