@@ -13,6 +13,13 @@
  */
 extern int64_t dg_jobs_backoff_unit_ms;
 
+/*
+ * How long an idle worker sleeps before it looks for jobs queued where it
+ * cannot hear (another node, the CLI) or retries come due: 500 ms. A job
+ * queued in this process wakes it at once. Tests set it long to show that.
+ */
+extern unsigned dg_jobs_poll_ms;
+
 /* The delay before retrying after the given attempt (1-based), in ms. */
 int64_t dg_jobs_backoff_ms(int attempt);
 

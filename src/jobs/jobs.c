@@ -8,7 +8,12 @@
  * connection, and records the outcome only while it still owns the job.
  * Workers sleep on a condition variable that dg_job_enqueue signals for jobs
  * queued in this process, and otherwise poll every 500 ms (for jobs queued
- * by other nodes or the CLI, and for retries coming due).
+ * by other nodes or the CLI, and for retries coming due). An enqueue inside
+ * the caller's transaction signals before its commit, when the row is not
+ * yet there to claim (PostgreSQL shows nothing; SQLite's claim waits for the
+ * writer): a worker woken for nothing looks again after 1, 2, 4 ... 256 ms,
+ * so a job queued by a request starts when the request commits, not a poll
+ * later.
  */
 #include "jobs/jobs.h"
 
@@ -29,11 +34,12 @@
 #define MAX_KINDS            64
 #define KIND_MAX             64
 #define DEFAULT_MAX_ATTEMPTS 5
-#define POLL_MS              500
+#define RECHECK_MAX_MS       256 /* the last look after a wake-up for nothing */
 #define BACKOFF_CAP_MS       600000
 #define PAYLOAD_MAX          ((size_t)1 << 20) /* a job's JSON payload */
 
 int64_t dg_jobs_backoff_unit_ms = 1000;
+unsigned dg_jobs_poll_ms = 500;
 
 const struct dg_migration dg_jobs_migrations[] = {
 	{"jobs-001-jobs", "CREATE TABLE jobs ("
@@ -127,8 +133,21 @@ static void kick(void)
 	pthread_mutex_unlock(&kick_mu);
 }
 
-/* Sleep up to ms, or until an enqueue in this process or a stop. */
-static void wait_kick(struct dg_jobs *j, unsigned ms)
+/* The wake-up count now: read it before looking for work, hand it to wait_kick. */
+static uint64_t kick_seen(void)
+{
+	pthread_once(&kick_once, kick_init);
+	pthread_mutex_lock(&kick_mu);
+	uint64_t seen = kick_seq;
+	pthread_mutex_unlock(&kick_mu);
+	return seen;
+}
+
+/*
+ * Sleep up to ms, or until an enqueue in this process since seen (even one
+ * made while the worker was looking) or a stop. True when an enqueue woke it.
+ */
+static bool wait_kick(struct dg_jobs *j, unsigned ms, uint64_t seen)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -140,12 +159,13 @@ static void wait_kick(struct dg_jobs *j, unsigned ms)
 	}
 	pthread_once(&kick_once, kick_init);
 	pthread_mutex_lock(&kick_mu);
-	uint64_t seen = kick_seq;
 	while (kick_seq == seen && !atomic_load(&j->stopping)) {
 		if (pthread_cond_timedwait(&kick_cv, &kick_mu, &ts) != 0)
 			break;
 	}
+	bool kicked = kick_seq != seen;
 	pthread_mutex_unlock(&kick_mu);
+	return kicked;
 }
 
 static struct kind *find_kind(const char *name)
@@ -502,15 +522,30 @@ static void queue_due_tasks(struct dg_jobs *j)
 	pthread_mutex_unlock(&j->sched_mu);
 }
 
+/*
+ * The worker's loop. It claims before it queues the node's due tasks, so a
+ * job waiting when the node starts is not kept behind their inserts. After
+ * a wake-up that found nothing (an enqueue not yet committed) it looks again
+ * at doubling delays up to RECHECK_MAX_MS (about half a second in all, nine
+ * claims at most), then sleeps the poll interval.
+ */
 static void *worker(void *arg)
 {
 	struct dg_jobs *j = arg;
+	unsigned recheck = 0; /* ms; 0: no wake-up for nothing pending */
 	while (!atomic_load(&j->stopping)) {
 		int ran = 0;
-		queue_due_tasks(j);
+		uint64_t seen = kick_seen();
 		run_one(j, &ran);
-		if (!ran)
-			wait_kick(j, POLL_MS);
+		queue_due_tasks(j);
+		if (ran) {
+			recheck = 0;
+			continue;
+		}
+		if (wait_kick(j, recheck ? recheck : dg_jobs_poll_ms, seen))
+			recheck = 1;
+		else if (recheck)
+			recheck = recheck < RECHECK_MAX_MS ? recheck * 2 : 0;
 	}
 	return NULL;
 }

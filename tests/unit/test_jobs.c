@@ -3,7 +3,8 @@
  * SQLite and (with DGOV_TEST_DB=postgresql://...) PostgreSQL. Enqueue, claim,
  * run and done; retries with backoff, then failed; idempotency keys; a lost
  * lease makes dg_job_save fail so the step is not done twice; two runners on
- * one store never run a step twice; stop and resume from the checkpoint.
+ * one store never run a step twice; stop and resume from the checkpoint; a
+ * job queued in a transaction starts at its commit, not a poll later.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -470,6 +471,48 @@ static void scheduled_task_once_per_period(void **state)
 	assert_int_equal(atomic_load(&ok_calls), 1);
 }
 
+/*
+ * A job queued inside a transaction starts when the transaction commits,
+ * not a poll later: with the poll interval set to a minute, a job queued
+ * (and committed a moment after) by the runner's own process still runs at
+ * once. A job queued where the runner cannot hear is left for the poll.
+ */
+static void queued_in_tx_starts_at_commit(void **state)
+{
+	struct fx *f = *state;
+	struct dg_jobs *j = NULL;
+	struct dg_db *db = NULL;
+	int64_t id = 0;
+	unsigned poll = dg_jobs_poll_ms;
+	atomic_store(&ok_calls, 0);
+	dg_jobs_poll_ms = 60000;
+	assert_int_equal(dg_jobs_start(f->s, NULL, 1, 5, NULL, &j), DG_OK);
+	sleep_ms(200); /* the worker found nothing and sleeps its minute */
+	json_t *p = json_pack("{s:s}", "x", "in a transaction");
+	assert_int_equal(dg_db_get(f->s, &db), DG_OK);
+	assert_int_equal(dg_db_begin(db), DG_OK);
+	assert_int_equal(dg_job_enqueue(db, "test.ok", p, 0, NULL, &id), DG_OK);
+	sleep_ms(50); /* the request's other writes */
+	assert_int_equal(dg_db_commit(db), DG_OK);
+	dg_db_put(db);
+	json_decref(p);
+	json_t *d = wait_state(f->s, id, "done", 10000);
+	assert_string_equal(json_string_value(json_object_get(d, "state")), "done");
+	json_decref(d);
+	/* the next wake-up for nothing ends in the poll: a job inserted behind the
+	   runner's back (another node) stays queued meanwhile */
+	sleep_ms(800);
+	exec_script(f->s,
+		    "INSERT INTO jobs(kind, state, payload, max_attempts, run_at,"
+		    " created_at, updated_at) VALUES ('test.ok', 'queued', '{}', 3, 0, 0, 0)");
+	sleep_ms(600);
+	assert_int_equal(
+		count(f->s, "SELECT COUNT(*) FROM jobs WHERE state = 'queued' AND ? = 0", 0), 1);
+	dg_jobs_stop(j);
+	dg_jobs_poll_ms = poll;
+	assert_int_equal(atomic_load(&ok_calls), 1);
+}
+
 int main(void)
 {
 	dg_log_set_level(getenv("DGOV_TEST_LOG") ? DG_LOG_DEBUG : DG_LOG_OFF);
@@ -489,6 +532,7 @@ int main(void)
 		{"stop_and_resume", stop_and_resume},
 		{"bad_payload_and_unknown_kind", bad_payload_and_unknown_kind},
 		{"scheduled_task_once_per_period", scheduled_task_once_per_period},
+		{"queued_in_tx_starts_at_commit", queued_in_tx_starts_at_commit},
 	};
 	enum { N = sizeof(cases) / sizeof(cases[0]) };
 	static char names[2 * N][64];
