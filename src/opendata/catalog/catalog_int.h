@@ -93,6 +93,8 @@ struct dg_od_docmap;
 dg_rc dg_od_docmap_get(struct dg_pcache *memo, struct dg_db *db, int64_t version,
 		       struct dg_od_docmap **out) DG_MUST;
 void dg_od_docmap_put(struct dg_od_docmap *m);
+/* The version m holds (at least the one asked of dg_od_docmap_get). */
+int64_t dg_od_docmap_version(const struct dg_od_docmap *m);
 /* The facet's index among the map's kinds (facets.c's names), or -1. */
 int dg_od_docmap_kind(const char *facet);
 /*

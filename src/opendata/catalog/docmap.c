@@ -338,6 +338,11 @@ void dg_od_docmap_put(struct dg_od_docmap *m)
 		pthread_rwlock_unlock(&m->lock);
 }
 
+int64_t dg_od_docmap_version(const struct dg_od_docmap *m)
+{
+	return m->version;
+}
+
 bool dg_od_docmap_bytewise(const struct dg_od_docmap *m)
 {
 	return m->bytewise;

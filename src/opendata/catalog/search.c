@@ -1094,6 +1094,15 @@ static dg_rc search_run(struct dg_db *db, struct dg_arena *a, const struct dg_od
 	bool every = scope && !scope[0] && ord.n > 0 && !has_rank(&ord) && !s->after_name;
 	if (!rc && (matched || every) && version >= 0)
 		rc = dg_od_docmap_get(s->memo, db, version, &m);
+	/*
+	 * a map another search brought past the version holds documents this
+	 * search's snapshot does not: its count, facets and page are read from
+	 * the store instead, at the snapshot, so that they agree
+	 */
+	if (m && dg_od_docmap_version(m) != version) {
+		dg_od_docmap_put(m);
+		m = NULL;
+	}
 	/* the page from the map: its keys held there, the rank only with free text alone */
 	const char *sub0 = NULL;
 	bool in_memory = m && ord.n > 0 && !s->after_name && dg_od_docmap_bytewise(m) &&
@@ -1182,6 +1191,31 @@ static dg_rc search_run(struct dg_db *db, struct dg_arena *a, const struct dg_od
 	return DG_OK;
 }
 
+/*
+ * Open a read-only snapshot of the store on db, unless a transaction is
+ * open: SQLite's deferred BEGIN (its first read fixes what every later one
+ * sees), PostgreSQL's REPEATABLE READ (READ COMMITTED gives each
+ * statement its own). Whether one was opened: without one a search still
+ * answers, each statement reading the newest rows.
+ */
+static bool snapshot(struct dg_db *db)
+{
+	if (dg_db_in_tx(db))
+		return false;
+	return dg_db_exec(db,
+			  dg_db_kind(db) == DG_STORE_PG
+				  ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+				  : "BEGIN",
+			  DG_NOARGS, NULL) == DG_OK;
+}
+
+/*
+ * One search: the version, the count, the facets, the page and its
+ * datasets are read in one snapshot, so an answer is the catalogue's at
+ * one moment even while it is written (a count is the sum of an exhaustive
+ * facet, and a dataset hidden by a write before the search began is in no
+ * page).
+ */
 dg_rc dg_od_search_run(struct dg_db *db, struct dg_arena *a, const struct dg_od_search *s,
 		       json_t **out, struct dg_err *err)
 {
@@ -1190,6 +1224,7 @@ dg_rc dg_od_search_run(struct dg_db *db, struct dg_arena *a, const struct dg_od_
 	int64_t version = 0;
 	char *bytes = NULL;
 	size_t len = 0;
+	bool snap = snapshot(db);
 	dg_rc rc = key ? dg_od_catalog_version(db, &version) : DG_OK;
 	if (rc)
 		goto out;
@@ -1206,6 +1241,9 @@ dg_rc dg_od_search_run(struct dg_db *db, struct dg_arena *a, const struct dg_od_
 		keep(s, key, version, *out, ids);
 	json_decref(ids);
 out:
+	/* nothing was written: the snapshot's end */
+	if (snap)
+		dg_db_rollback(db);
 	free(bytes);
 	free(key);
 	return rc;
