@@ -13,6 +13,8 @@
  * store error and nothing of the record, and nothing is logged as read.
  * When the store refuses a call's use line, that call alone gets the store
  * error; the other calls of its batch get their answers and their records.
+ * Answers waiting for their records keep no store connection, even with a
+ * session cookie: more of them than the pool's connections all complete.
  * `dgov exchange key revoke|rotate`: a revoked key is refused on the next
  * call, a rotated key's old half is refused and the new one read with, and
  * each mistake (an unknown system, a key revoked twice, a bad name) is an
@@ -36,6 +38,7 @@
 
 #include "app/app.h"
 #include "audit/audit.h"
+#include "core/failpoint.h"
 #include "exchange/exchange.h"
 #include "harness.h"
 #include "node/demo.h"
@@ -140,6 +143,7 @@ struct caller {
 	const char *names[2]; /* the name each person's answer must carry */
 	const char *fields;   /* the fields asked for (NULL: name and birth date) */
 	const char *rid;      /* the request ids' prefix (NULL: "test-conc") */
+	bool cookie;          /* calls with a signed-in resident's session cookie */
 	int bad;              /* calls that were not answered as wanted */
 	char why[200];
 };
@@ -148,7 +152,8 @@ static void *caller_main(void *arg)
 {
 	struct caller *c = arg;
 	/* one connection each, kept alive, as a department system's client would */
-	struct th_client *cl = th_client_new(th_shared);
+	struct th_client *cl =
+		c->cookie ? th_signed_in(th_shared, "wangwu") : th_client_new(th_shared);
 	for (int i = 0; i < CALLS; i++) {
 		char rid[40];
 		snprintf(rid, sizeof rid, "%s-%02d-%02d", c->rid ? c->rid : "test-conc", c->n, i);
@@ -389,6 +394,54 @@ static void one_use_fails_alone(void **state)
 	free(names[1]);
 }
 
+/*
+ * Calls that come with a signed-in resident's session cookie (the session
+ * is read on the request's store connection) from more callers at once
+ * than the node's pool has connections (4 server threads + 1 job worker
+ * + 2), while the audit log's writer is held before it takes a connection
+ * for the batch: the answers waiting for it keep no connection (one is
+ * free for the asking meanwhile), and once the writer goes on every call
+ * is answered, none refused for want of a connection.
+ */
+static void held_calls_with_cookies(void **state)
+{
+	(void)state;
+	char *names[2];
+	names_of(names);
+	int64_t reads0 = count_sql("SELECT COUNT(*) FROM audit_log WHERE kind = 'exchange.read'");
+	struct caller cs[THREADS];
+	for (int t = 0; t < THREADS; t++)
+		cs[t] = (struct caller){.n = t,
+					.names = {names[0], names[1]},
+					.client = "mz/conc",
+					.key = KEY_OK,
+					.rid = "test-conc-cookie",
+					.cookie = true,
+					.want = 200};
+	struct dg_err err = {0};
+	assert_int_equal(dg_failpoint_set("audit.writer=hold:30000", &err), DG_OK);
+	pthread_t th[THREADS];
+	start_callers(cs, th, THREADS);
+	for (int i = 0; i < 1000 && dg_failpoint_fired("audit.writer") < 1; i++)
+		th_sleep_ms(10);
+	bool held = dg_failpoint_fired("audit.writer") >= 1;
+	/* the callers' first calls gather behind the held writer */
+	th_sleep_ms(1500);
+	struct dg_db *db = NULL;
+	dg_rc rc = dg_db_try_get(th_app(th_shared)->env.store, &db);
+	dg_db_put(db);
+	assert_int_equal(dg_failpoint_set("", &err), DG_OK);
+	join_callers(cs, th, THREADS);
+	assert_true(held);
+	if (rc)
+		fail_msg("the calls waiting for their audit commit held every store connection");
+	assert_int_equal(count_sql("SELECT COUNT(*) FROM audit_log WHERE kind = 'exchange.read'"),
+			 reads0 + THREADS * CALLS);
+	verify_chain();
+	free(names[0]);
+	free(names[1]);
+}
+
 /* `dgov exchange ARGS...` in this process; its exit code, *out what it printed (owned). */
 static int command(char **out, int argc, ...)
 {
@@ -497,9 +550,8 @@ static int setup(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(many_callers),
-		cmocka_unit_test(audit_refused),
-		cmocka_unit_test(one_use_fails_alone),
+		cmocka_unit_test(many_callers),        cmocka_unit_test(audit_refused),
+		cmocka_unit_test(one_use_fails_alone), cmocka_unit_test(held_calls_with_cookies),
 		cmocka_unit_test(key_commands),
 	};
 	return cmocka_run_group_tests(tests, setup, th_group_teardown);
