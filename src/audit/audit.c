@@ -22,6 +22,7 @@
 
 #include "core/buf.h"
 #include "core/date.h"
+#include "core/failpoint.h"
 #include "core/log.h"
 #include "core/mem.h"
 
@@ -322,27 +323,84 @@ static struct group *group_of(struct dg_store *s)
 }
 
 /*
+ * Run the then hooks of the batch's records w[0..n) (chained, in db's
+ * transaction). With guard, each runs inside a savepoint, so one that fails
+ * is undone alone (PostgreSQL aborts a transaction at its first error: the
+ * savepoint is what lets the others go on). A hook that fails sets its
+ * record's rc; *failed counts them. Else a store error (the batch fails).
+ */
+static dg_rc run_hooks(struct dg_db *db, struct pending *const *w, size_t n, bool guard,
+		       size_t *failed)
+{
+	*failed = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct pending *p = w[i];
+		if (!p->then)
+			continue;
+		dg_rc rc = guard ? dg_db_exec(db, "SAVEPOINT audit_then", DG_NOARGS, NULL) : DG_OK;
+		if (rc)
+			return rc;
+		dg_rc hook = p->then(db, p->w.seq, p->ctx);
+		if (!hook) {
+			rc = guard ? dg_db_exec(db, "RELEASE SAVEPOINT audit_then", DG_NOARGS, NULL)
+				   : DG_OK;
+			if (rc)
+				return rc;
+			continue;
+		}
+		p->rc = hook;
+		(*failed)++;
+		if (!guard)
+			return DG_OK; /* the transaction may be aborted: the caller starts over */
+		rc = dg_db_exec(db, "ROLLBACK TO SAVEPOINT audit_then", DG_NOARGS, NULL);
+		if (!rc)
+			rc = dg_db_exec(db, "RELEASE SAVEPOINT audit_then", DG_NOARGS, NULL);
+		if (rc)
+			return rc;
+	}
+	return DG_OK;
+}
+
+/*
  * Write a batch taken off the queue in one transaction; each gets the
- * outcome. The async records' then hooks run in it, after the chaining.
+ * outcome. The async records' then hooks run in it, after the chaining. A
+ * record and what its hook writes commit together or not at all, and one
+ * record whose hook fails fails alone: the transaction is rolled back and
+ * the batch written again without it (hooks guarded by savepoints from
+ * then on, so each further pass drops every record whose hook failed; at
+ * most one pass per record, and the common batch is written once, with no
+ * savepoint).
  */
 static void write_batch(struct dg_db *db, struct pending *batch)
 {
-	struct row *w[GROUP_MAX] = {0};
-	size_t n = 0;
+	struct pending *w[GROUP_MAX] = {0};
+	struct row *rows[GROUP_MAX] = {0};
 	for (struct pending *p = batch; p; p = p->next)
-		w[n++] = &p->w;
-	dg_rc rc = dg_db_begin(db);
-	if (!rc)
-		rc = append_rows(db, w, n);
-	for (struct pending *p = batch; !rc && p; p = p->next)
-		if (p->then)
-			rc = p->then(db, p->w.seq, p->ctx);
-	if (!rc)
-		rc = dg_db_commit(db);
-	if (rc)
+		p->rc = DG_OK;
+	dg_rc rc = DG_OK;
+	for (bool guard = false;; guard = true) {
+		size_t n = 0, failed = 0;
+		for (struct pending *p = batch; p; p = p->next)
+			if (!p->rc) {
+				w[n] = p;
+				rows[n++] = &p->w;
+			}
+		if (!n)
+			return; /* every record's hook failed: each has its own error */
+		rc = dg_db_begin(db);
+		if (!rc)
+			rc = append_rows(db, rows, n);
+		if (!rc)
+			rc = run_hooks(db, w, n, guard, &failed);
+		if (!rc && !failed && !(rc = dg_db_commit(db)))
+			return;
 		dg_db_rollback(db);
+		if (rc)
+			break;
+	}
 	for (struct pending *p = batch; p; p = p->next)
-		p->rc = rc;
+		if (!p->rc)
+			p->rc = rc;
 }
 
 /* Take up to GROUP_MAX records off g's queue (not empty; g->mu held) and mark g writing. */
@@ -425,7 +483,10 @@ static void *writer_main(void *arg)
 		struct pending *batch = take_batch(g);
 		pthread_mutex_unlock(&g->mu);
 		struct dg_db *db = NULL;
-		dg_rc rc = dg_db_get(g->store, &db);
+		/* a test holds the writer here, to see what the waiting callers hold */
+		dg_rc rc = dg_failpoint_hit("audit.writer");
+		if (!rc)
+			rc = dg_db_get(g->store, &db);
 		if (rc) {
 			dg_error("audit: no store connection to write a batch: %s", dg_rc_name(rc));
 			for (struct pending *p = batch; p; p = p->next)

@@ -73,7 +73,9 @@ dg_rc dg_audit_append_group(struct dg_store *s, struct dg_db *db, const struct d
 /*
  * The hooks of dg_audit_append_async. then (may be NULL) runs in the batch's
  * transaction once the record is chained, with its seq: what must commit
- * with the record or not at all (an error from it fails the whole batch).
+ * with the record or not at all. An error from it fails its own record
+ * alone (neither it nor what the hook wrote is kept; done gets the hook's
+ * error): the batch's other records are written without it.
  * done runs once the batch is committed (rc DG_OK, seq its place) or
  * failed (rc the error, seq 0), on the thread that wrote the batch; it
  * must be short and must not append.

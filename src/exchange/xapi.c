@@ -147,22 +147,6 @@ static dg_rc refuse(struct xctx *x, const char *code)
 }
 
 /*
- * The call's store connection, borrowed for it alone (not dg_req_db's,
- * which stays until the request ends): an answer waiting for its audit
- * commit gives it back first, so the callers waiting hold no connections.
- */
-struct held_db {
-	struct dg_db *db;
-};
-
-static void held_db_put(void *p)
-{
-	struct held_db *h = p;
-	dg_db_put(h->db);
-	h->db = NULL;
-}
-
-/*
  * An answer waiting for its audit record's commit (dg_audit_append_async):
  * the use lines on the resident's page are written in the same
  * transaction as the record (then), and the answer goes once the commit
@@ -459,14 +443,11 @@ static dg_rc serve(struct dg_req *r, bool bulk)
 	 * connection (dg_server_hold); it leaves once the commit is done. A
 	 * refusal's record is committed the same way, waiting on its thread.
 	 */
-	struct held_db *hd = dg_arena_alloc(r->arena, sizeof *hd);
-	hd->db = NULL;
-	if (dg_db_get(r->env->store, &hd->db)) {
-		hd->db = NULL;
+	/* the request's one connection (a call with a session cookie has it already) */
+	if (dg_req_db(r, &x.db)) {
+		x.db = NULL;
 		return refuse(&x, "store");
 	}
-	dg_arena_defer(r->arena, held_db_put, hd);
-	x.db = hd->db;
 	if (x_call_parse(r->arena, &in, &x.c, &code))
 		return refuse(&x, code);
 	x.parsed = true;
@@ -641,7 +622,7 @@ static dg_rc serve(struct dg_req *r, bool bulk)
 	dg_reply_header(r, "X-Dgov-Request-Hash", x.hash);
 	dg_reply_json(r, 200, envelope);
 	/* nothing more is read: the connection goes back before the wait */
-	held_db_put(hd);
+	dg_req_db_put(r);
 	x.db = NULL;
 	dg_server_hold(r, answer_resumed, w);
 	rc = dg_audit_append_async(r->env->store, &rec, w->nsubs ? uses_then : NULL, audit_done, w);

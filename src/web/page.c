@@ -576,14 +576,30 @@ void dg_page_attention(struct dg_req *r, json_t *data)
 	json_object_set_new(data, "attention", a);
 }
 
+/* The request's connection back to the pool, when the request ends or before (dg_req_db_put). */
+static void req_db_put(void *arg)
+{
+	struct dg_req *r = arg;
+	dg_db_put(r->db);
+	r->db = NULL;
+}
+
 dg_rc dg_req_db(struct dg_req *r, struct dg_db **out)
 {
 	if (!r->db) {
 		dg_rc rc = dg_db_get(r->env->store, &r->db);
-		if (rc)
+		if (rc) {
+			r->db = NULL;
 			return dg_err_set(&r->err, rc, "%s", dg_t(r, "error.store_busy"));
-		dg_arena_defer(r->arena, (void (*)(void *))dg_db_put, r->db);
+		}
+		/* once per connection taken: a second cleanup finds r->db NULL and does nothing */
+		dg_arena_defer(r->arena, req_db_put, r);
 	}
 	*out = r->db;
 	return DG_OK;
+}
+
+void dg_req_db_put(struct dg_req *r)
+{
+	req_db_put(r);
 }

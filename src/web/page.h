@@ -115,5 +115,12 @@ struct dg_db;
  * r->err in the requester's language.
  */
 dg_rc dg_req_db(struct dg_req *r, struct dg_db **out) DG_MUST;
+/*
+ * Give the request's store connection back before the request ends (one
+ * whose reply waits for something else, holding nothing meanwhile); a
+ * transaction still open on it is rolled back. A later dg_req_db takes
+ * another. Nothing to do when it holds none.
+ */
+void dg_req_db_put(struct dg_req *r);
 
 #endif

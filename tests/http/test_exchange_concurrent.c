@@ -11,6 +11,10 @@
  * are for other purposes) are refused with their code and logged once
  * each; the chain verifies after. When the store refuses the audit record, the caller gets the
  * store error and nothing of the record, and nothing is logged as read.
+ * When the store refuses a call's use line, that call alone gets the store
+ * error; the other calls of its batch get their answers and their records.
+ * Answers waiting for their records keep no store connection, even with a
+ * session cookie: more of them than the pool's connections all complete.
  * `dgov exchange key revoke|rotate`: a revoked key is refused on the next
  * call, a rotated key's old half is refused and the new one read with, and
  * each mistake (an unknown system, a key revoked twice, a bad name) is an
@@ -34,6 +38,7 @@
 
 #include "app/app.h"
 #include "audit/audit.h"
+#include "core/failpoint.h"
 #include "exchange/exchange.h"
 #include "harness.h"
 #include "node/demo.h"
@@ -68,15 +73,15 @@ static void add_client(const char *dept, const char *system, const char *key, lo
  * GET /x/v1/person/ID as client with key and request id rid, on the
  * connection of cl (NULL: a new one): the status, *out the body.
  */
-static long lookup_on(struct th_client *cl, const char *client, const char *key, const char *id,
-		      const char *rid, json_t **out)
+static long lookup_fields(struct th_client *cl, const char *client, const char *key, const char *id,
+			  const char *rid, const char *fields, json_t **out)
 {
 	char h[4][120], path[120];
 	snprintf(h[0], sizeof h[0], "X-Dgov-Client: %s", client);
 	snprintf(h[1], sizeof h[1], "X-Dgov-Key: %s", key);
 	snprintf(h[2], sizeof h[2], "X-Dgov-Purpose: " PURPOSE);
 	snprintf(h[3], sizeof h[3], "X-Dgov-Request-Id: %s", rid);
-	snprintf(path, sizeof path, "/x/v1/person/%s?fields=name,birth_date", id);
+	snprintf(path, sizeof path, "/x/v1/person/%s?fields=%s", id, fields);
 	const char *hdrs[] = {h[0], h[1], h[2], h[3], NULL};
 	struct th_client *own = cl ? NULL : th_client_new(th_shared);
 	struct th_resp r = {0};
@@ -86,6 +91,12 @@ static long lookup_on(struct th_client *cl, const char *client, const char *key,
 	if (own)
 		th_client_free(own);
 	return st;
+}
+
+static long lookup_on(struct th_client *cl, const char *client, const char *key, const char *id,
+		      const char *rid, json_t **out)
+{
+	return lookup_fields(cl, client, key, id, rid, "name,birth_date", out);
 }
 
 static long lookup(const char *client, const char *key, const char *id, const char *rid,
@@ -130,6 +141,9 @@ struct caller {
 	long want;            /* the status every call of this caller must get */
 	const char *code;     /* the refusal's code, or NULL for a granted read */
 	const char *names[2]; /* the name each person's answer must carry */
+	const char *fields;   /* the fields asked for (NULL: name and birth date) */
+	const char *rid;      /* the request ids' prefix (NULL: "test-conc") */
+	bool cookie;          /* calls with a signed-in resident's session cookie */
 	int bad;              /* calls that were not answered as wanted */
 	char why[200];
 };
@@ -138,13 +152,15 @@ static void *caller_main(void *arg)
 {
 	struct caller *c = arg;
 	/* one connection each, kept alive, as a department system's client would */
-	struct th_client *cl = th_client_new(th_shared);
+	struct th_client *cl =
+		c->cookie ? th_signed_in(th_shared, "wangwu") : th_client_new(th_shared);
 	for (int i = 0; i < CALLS; i++) {
 		char rid[40];
-		snprintf(rid, sizeof rid, "test-conc-%02d-%02d", c->n, i);
+		snprintf(rid, sizeof rid, "%s-%02d-%02d", c->rid ? c->rid : "test-conc", c->n, i);
 		const char *id = (c->n + i) % 2 ? LISI_ID : ZHANGSAN_ID;
 		json_t *j = NULL;
-		long st = lookup_on(cl, c->client, c->key, id, rid, &j);
+		long st = lookup_fields(cl, c->client, c->key, id, rid,
+					c->fields ? c->fields : "name,birth_date", &j);
 		bool ok = st == c->want;
 		if (ok && c->code)
 			ok = strcmp(err_code(j), c->code) == 0 && !json_object_get(j, "answer");
@@ -288,6 +304,144 @@ static void audit_refused(void **state)
 	verify_chain();
 }
 
+/* n callers started at once, CALLS each, as cs[] says */
+static void start_callers(struct caller *cs, pthread_t *th, int n)
+{
+	for (int t = 0; t < n; t++)
+		assert_int_equal(pthread_create(&th[t], NULL, caller_main, &cs[t]), 0);
+}
+
+/* ... and done; fails with the first caller answered wrongly */
+static void join_callers(struct caller *cs, pthread_t *th, int n)
+{
+	for (int t = 0; t < n; t++)
+		pthread_join(th[t], NULL);
+	for (int t = 0; t < n; t++)
+		if (cs[t].bad)
+			fail_msg("caller %d: %d calls not as wanted; first %s", t, cs[t].bad,
+				 cs[t].why);
+}
+
+/* the name each person's answer carries */
+static void names_of(char *names[2])
+{
+	const char *ids[2] = {ZHANGSAN_ID, LISI_ID};
+	for (int i = 0; i < 2; i++) {
+		char rid[32];
+		json_t *j = NULL;
+		snprintf(rid, sizeof rid, "test-conc-first-%d", ++seq_ids);
+		assert_int_equal(lookup("mz/conc", KEY_OK, ids[i], rid, &j), 200);
+		names[i] = strdup(answer_name(j));
+		json_decref(j);
+	}
+}
+
+/*
+ * The store refuses one kind of call's use line (the resident's "who used
+ * my data" line; here every lookup of the name alone): callers asking for
+ * the name alone and callers asking for more at once, so their records
+ * share batches. Each refused use line fails its own call alone: it gets
+ * the store error and nothing of the record, and has no record and no use
+ * line; every other call gets its answer, its record and its use line,
+ * and the chain verifies.
+ */
+static void one_use_fails_alone(void **state)
+{
+	(void)state;
+	bool pg = dg_store_kind(th_app(th_shared)->env.store) == DG_STORE_PG;
+	char *names[2];
+	names_of(names);
+	th_sql(th_shared, pg ? "ALTER TABLE xr_uses ADD CONSTRAINT th_no_name_use"
+			       " CHECK (fields <> 'name') NOT VALID"
+			     : "CREATE TRIGGER th_no_name_use BEFORE INSERT ON xr_uses"
+			       " WHEN NEW.fields = 'name'"
+			       " BEGIN SELECT RAISE(ABORT, 'refused by the test'); END");
+	int64_t reads0 = count_sql("SELECT COUNT(*) FROM audit_log WHERE kind = 'exchange.read'");
+	int64_t uses0 = count_sql("SELECT COUNT(*) FROM xr_uses");
+	enum { N = 12 };
+	struct caller cs[N];
+	int granted = 0;
+	for (int t = 0; t < N; t++) {
+		cs[t] = (struct caller){.n = t,
+					.names = {names[0], names[1]},
+					.client = "mz/conc",
+					.key = KEY_OK,
+					.rid = "test-conc-use",
+					.want = 200};
+		if (t % 4 == 1)
+			cs[t].fields = "name", cs[t].want = 503, cs[t].code = "store";
+		else
+			granted += CALLS;
+	}
+	pthread_t th[N];
+	start_callers(cs, th, N);
+	join_callers(cs, th, N);
+	th_sql(th_shared, pg ? "ALTER TABLE xr_uses DROP CONSTRAINT th_no_name_use"
+			     : "DROP TRIGGER th_no_name_use");
+	assert_int_equal(count_sql("SELECT COUNT(*) FROM audit_log WHERE kind = 'exchange.read'"),
+			 reads0 + granted);
+	assert_int_equal(count_sql("SELECT COUNT(*) FROM xr_uses"), uses0 + granted);
+	for (int t = 0; t < N; t++)
+		for (int i = 0; i < CALLS; i++) {
+			char rid[40];
+			snprintf(rid, sizeof rid, "test-conc-use-%02d-%02d", t, i);
+			if (records_of("exchange.read", rid) != (cs[t].code ? 0 : 1))
+				fail_msg("%s: %lld read records", rid,
+					 (long long)records_of("exchange.read", rid));
+		}
+	verify_chain();
+	free(names[0]);
+	free(names[1]);
+}
+
+/*
+ * Calls that come with a signed-in resident's session cookie (the session
+ * is read on the request's store connection) from more callers at once
+ * than the node's pool has connections (4 server threads + 1 job worker
+ * + 2), while the audit log's writer is held before it takes a connection
+ * for the batch: the answers waiting for it keep no connection (one is
+ * free for the asking meanwhile), and once the writer goes on every call
+ * is answered, none refused for want of a connection.
+ */
+static void held_calls_with_cookies(void **state)
+{
+	(void)state;
+	char *names[2];
+	names_of(names);
+	int64_t reads0 = count_sql("SELECT COUNT(*) FROM audit_log WHERE kind = 'exchange.read'");
+	struct caller cs[THREADS];
+	for (int t = 0; t < THREADS; t++)
+		cs[t] = (struct caller){.n = t,
+					.names = {names[0], names[1]},
+					.client = "mz/conc",
+					.key = KEY_OK,
+					.rid = "test-conc-cookie",
+					.cookie = true,
+					.want = 200};
+	struct dg_err err = {0};
+	assert_int_equal(dg_failpoint_set("audit.writer=hold:30000", &err), DG_OK);
+	pthread_t th[THREADS];
+	start_callers(cs, th, THREADS);
+	for (int i = 0; i < 1000 && dg_failpoint_fired("audit.writer") < 1; i++)
+		th_sleep_ms(10);
+	bool held = dg_failpoint_fired("audit.writer") >= 1;
+	/* the callers' first calls gather behind the held writer */
+	th_sleep_ms(1500);
+	struct dg_db *db = NULL;
+	dg_rc rc = dg_db_try_get(th_app(th_shared)->env.store, &db);
+	dg_db_put(db);
+	assert_int_equal(dg_failpoint_set("", &err), DG_OK);
+	join_callers(cs, th, THREADS);
+	assert_true(held);
+	if (rc)
+		fail_msg("the calls waiting for their audit commit held every store connection");
+	assert_int_equal(count_sql("SELECT COUNT(*) FROM audit_log WHERE kind = 'exchange.read'"),
+			 reads0 + THREADS * CALLS);
+	verify_chain();
+	free(names[0]);
+	free(names[1]);
+}
+
 /* `dgov exchange ARGS...` in this process; its exit code, *out what it printed (owned). */
 static int command(char **out, int argc, ...)
 {
@@ -396,8 +550,8 @@ static int setup(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(many_callers),
-		cmocka_unit_test(audit_refused),
+		cmocka_unit_test(many_callers),        cmocka_unit_test(audit_refused),
+		cmocka_unit_test(one_use_fails_alone), cmocka_unit_test(held_calls_with_cookies),
 		cmocka_unit_test(key_commands),
 	};
 	return cmocka_run_group_tests(tests, setup, th_group_teardown);
