@@ -175,20 +175,10 @@ S_TPS=$(awk '/^tps = / {printf "%.0f", $3}' <<<"$out")
 S_LAT=$(awk '/^latency average = / {print $4 $5}' <<<"$out")
 
 # 3. bulk read: page after page through the exchange, then the same rows by COPY
-t0=$(now)
-after= pages=0 got=0
-while :; do
-	pages=$((pages + 1))
-	curl -s "${HDR[@]}" -H "X-Dgov-Request-Id: bench-bulk-$pages" -H "X-Dgov-Run: bench-bulk" \
-		"$URL/x/v1/household?fields=$FIELDS&limit=500&after=$after" >"$TMP/page.json"
-	read -r n after < <(jq -r '[.answer.count, (.answer.next // "")] | @tsv' "$TMP/page.json")
-	[[ -n $n ]] || { echo "bench: a bulk page failed: $(head -c 300 "$TMP/page.json")" >&2; exit 1; }
-	got=$((got + n))
-	[[ -n $after ]] || break
-done
-t1=$(now)
-B_RATE=$(rate "$got" "$t0" "$t1")
-B_SECS=$(secs "$t0" "$t1")
+read -r got pages B_SECS < <(node bench/exchange/bulk.mjs \
+	"$URL/x/v1/household?fields=$FIELDS&limit=500" rs/bench "$KEY" "$PURPOSE" bench-bulk) ||
+	exit 1
+B_RATE=$(awk -v n="$got" -v s="$B_SECS" 'BEGIN {printf "%.0f", (s > 0 ? n / s : 0)}')
 [[ $got == "$ROWS" ]] || echo "# bulk read: $got rows read of $ROWS" >&2
 t0=$(now)
 "${PQ[@]}" -d bench -c "\\copy (SELECT rkey, data, sealed, version, effective FROM xr_records WHERE registry = 'household' AND ended IS NULL ORDER BY rkey) TO '$TMP/copy.csv' WITH (FORMAT csv)"

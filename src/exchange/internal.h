@@ -78,6 +78,14 @@ struct x_record {
 /* Read the record stored under key. ENOTFOUND when there is none. */
 dg_rc x_record_read(const struct dg_env *env, struct dg_db *db, struct dg_arena *a,
 		    const struct dg_entity *e, const char *key, struct x_record *out) DG_MUST;
+/*
+ * The records in force of e after key after ("" or NULL: from the first), at
+ * most limit of them in key order, read in one query: *out (arena) holds *n,
+ * each one's values owned by the caller.
+ */
+dg_rc x_record_page(const struct dg_env *env, struct dg_db *db, struct dg_arena *a,
+		    const struct dg_entity *e, const char *after, int64_t limit,
+		    struct x_record **out, size_t *n) DG_MUST;
 /* Changes of e after version since (at most limit): an array of {version, record, op, ...}. */
 dg_rc x_changes(struct dg_db *db, const struct dg_entity *e, int64_t since, int64_t limit,
 		json_t **out) DG_MUST;

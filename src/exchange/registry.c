@@ -318,34 +318,73 @@ static dg_rc join(const struct dg_env *env, struct dg_arena *a, const char *clea
 	return DG_OK;
 }
 
-dg_rc x_record_read(const struct dg_env *env, struct dg_db *db, struct dg_arena *a,
-		    const struct dg_entity *e, const char *key, struct x_record *out)
+#define RECORD_COLS "rkey, subject, data, sealed, version, effective, ended"
+
+/* The record in the current row of rows (RECORD_COLS), its sealed fields opened. */
+static dg_rc record_of_row(const struct dg_env *env, struct dg_arena *a, struct dg_rows *rows,
+			   struct x_record *out)
 {
-	struct dg_rows *rows = NULL;
 	memset(out, 0, sizeof(*out));
-	dg_rc rc = dg_db_query(
-		db,
-		"SELECT subject, data, sealed, version, effective, ended FROM xr_records"
-		" WHERE registry = ? AND rkey = ?",
-		DG_ARGS(DG_VT(e->name), DG_VT(key)), &rows);
-	if (!rc)
-		rc = dg_rows_next(rows);
-	if (!rc) {
-		out->key = dg_arena_strdup(a, key);
-		out->subject = dg_arena_strdup(a, dg_rows_text(rows, 0));
-		out->version = dg_rows_int(rows, 3);
-		out->effective = dg_arena_strdup(a, dg_rows_text(rows, 4));
-		out->ended =
-			dg_rows_isnull(rows, 5) ? NULL : dg_arena_strdup(a, dg_rows_text(rows, 5));
-		rc = join(env, a, dg_rows_text(rows, 1), dg_rows_text(rows, 2), &out->values);
-	}
-	dg_rows_free(rows);
+	out->key = dg_arena_strdup(a, dg_rows_text(rows, 0));
+	out->subject = dg_arena_strdup(a, dg_rows_text(rows, 1));
+	out->version = dg_rows_int(rows, 4);
+	out->effective = dg_arena_strdup(a, dg_rows_text(rows, 5));
+	out->ended = dg_rows_isnull(rows, 6) ? NULL : dg_arena_strdup(a, dg_rows_text(rows, 6));
+	dg_rc rc = join(env, a, dg_rows_text(rows, 2), dg_rows_text(rows, 3), &out->values);
 	if (!rc) {
 		json_t *id = json_object_get(out->values, "_id");
 		out->id = id ? dg_arena_strdup(a, json_string_value(id)) : out->key;
 		json_object_del(out->values, "_id");
 	}
 	return rc;
+}
+
+dg_rc x_record_read(const struct dg_env *env, struct dg_db *db, struct dg_arena *a,
+		    const struct dg_entity *e, const char *key, struct x_record *out)
+{
+	struct dg_rows *rows = NULL;
+	memset(out, 0, sizeof(*out));
+	dg_rc rc = dg_db_query(
+		db, "SELECT " RECORD_COLS " FROM xr_records WHERE registry = ? AND rkey = ?",
+		DG_ARGS(DG_VT(e->name), DG_VT(key)), &rows);
+	if (!rc)
+		rc = dg_rows_next(rows);
+	if (!rc)
+		rc = record_of_row(env, a, rows, out);
+	dg_rows_free(rows);
+	return rc;
+}
+
+dg_rc x_record_page(const struct dg_env *env, struct dg_db *db, struct dg_arena *a,
+		    const struct dg_entity *e, const char *after, int64_t limit,
+		    struct x_record **out, size_t *n)
+{
+	struct dg_rows *rows = NULL;
+	*out = NULL;
+	*n = 0;
+	if (limit <= 0)
+		return DG_OK;
+	struct x_record *recs = dg_arena_alloc(a, (size_t)limit * sizeof(*recs));
+	dg_rc rc = dg_db_query(db,
+			       "SELECT " RECORD_COLS " FROM xr_records WHERE registry = ?"
+			       " AND rkey > ? AND ended IS NULL ORDER BY rkey LIMIT ?",
+			       DG_ARGS(DG_VT(e->name), DG_VT(after ? after : ""), DG_VI(limit)),
+			       &rows);
+	size_t got = 0;
+	while (!rc && got < (size_t)limit && (rc = dg_rows_next(rows)) == DG_OK) {
+		rc = record_of_row(env, a, rows, &recs[got]);
+		if (!rc)
+			got++;
+	}
+	dg_rows_free(rows);
+	if (rc && rc != DG_ENOTFOUND) {
+		for (size_t i = 0; i < got; i++)
+			json_decref(recs[i].values);
+		return rc;
+	}
+	*out = recs;
+	*n = got;
+	return DG_OK;
 }
 
 /* The names of the fields in values, comma-separated (arena). */

@@ -526,46 +526,30 @@ static dg_rc serve(struct dg_req *r, bool bulk)
 		json_array_append_new(subjects, json_string(rec.subject));
 		count = 1;
 	} else {
-		struct dg_rows *rows = NULL;
 		json_t *records = json_array();
-		rc = dg_db_query(x.db,
-				 "SELECT rkey FROM xr_records WHERE registry = ? AND rkey > ?"
-				 " AND ended IS NULL ORDER BY rkey LIMIT ?",
-				 DG_ARGS(DG_VT(e->name), DG_VT(x.c.after), DG_VI(x.c.limit)),
-				 &rows);
-		json_t *keys = json_array();
-		while (!rc && (rc = dg_rows_next(rows)) == DG_OK)
-			json_array_append_new(keys, json_string(dg_rows_text(rows, 0)));
-		dg_rows_free(rows);
-		rc = rc == DG_ENOTFOUND ? DG_OK : rc;
-		size_t i;
-		json_t *k;
-		json_array_foreach (keys, i, k) {
-			struct x_record rec;
-			if (rc || (rc = x_record_read(r->env, x.db, r->arena, e,
-						      json_string_value(k), &rec)))
-				break;
-			next = json_string_value(k);
+		struct x_record *recs = NULL;
+		size_t n = 0;
+		rc = x_record_page(r->env, x.db, r->arena, e, x.c.after, x.c.limit, &recs, &n);
+		for (size_t i = 0; i < n; i++) {
+			struct x_record *rec = &recs[i];
+			next = rec->key;
 			bool given = true;
-			if (g.consent &&
-			    (rc = x_consent_has(x.db, rec.subject, x.c.purpose, &given)))
+			if (!rc && g.consent &&
+			    (rc = x_consent_has(x.db, rec->subject, x.c.purpose, &given)))
 				given = false;
-			if (!given) {
+			if (rc || !given) {
 				/* left out: the page still advances past it */
-				json_decref(rec.values);
-				no_consent++;
+				json_decref(rec->values);
+				no_consent += !rc;
 				continue;
 			}
-			json_array_append_new(records, answer_record(&x, e, &g, &rec, &shown));
-			json_array_append_new(subjects, json_string(rec.subject));
-			json_decref(rec.values);
+			json_array_append_new(records, answer_record(&x, e, &g, rec, &shown));
+			json_array_append_new(subjects, json_string(rec->subject));
+			json_decref(rec->values);
 			count++;
 		}
 		if (count + no_consent < x.c.limit)
 			next = NULL;
-		else
-			next = dg_arena_strdup(r->arena, next);
-		json_decref(keys);
 		if (rc) {
 			json_decref(records);
 			json_decref(subjects);

@@ -559,6 +559,86 @@ static int teardown(void **state)
 	return 0;
 }
 
+/*
+ * A bulk read page by page, seven records a page, is the registry: every
+ * household in force once, in key order, with its version and size as
+ * stored, an ended one left out, and no next link after the last page.
+ */
+static void bulk_pages_are_the_registry(void **state)
+{
+	(void)state;
+	json_t *j = NULL;
+	assert_int_equal(post(mz_tok, "/api/exchange/registries/household/records/HLT0010/end",
+			      "application/json", "{}", &j),
+			 200);
+	json_decref(j);
+	struct dg_db *db = NULL;
+	struct dg_rows *rows = NULL;
+	assert_int_equal(dg_db_get(th_app(srv)->env.store, &db), DG_OK);
+	assert_int_equal(dg_db_query(db,
+				     "SELECT rkey, version FROM xr_records WHERE registry ="
+				     " 'household' AND ended IS NULL ORDER BY rkey",
+				     DG_NOARGS, &rows),
+			 DG_OK);
+	struct th_client *cl = th_client_new(srv);
+	char after[128] = "", path[256], rid[64];
+	int64_t pages = 0, seen = 0;
+	for (bool more = true; more; pages++) {
+		snprintf(path, sizeof path, "/x/v1/household?fields=size&limit=7%s%s",
+			 after[0] ? "&after=" : "", after);
+		snprintf(rid, sizeof rid, "X-Dgov-Request-Id: test-xpage-%04lld", (long long)pages);
+		const char *hdrs[] = {"X-Dgov-Client: sj/match", "X-Dgov-Key: " X_DEMO_SJ_KEY,
+				      "X-Dgov-Purpose: policy:elder_subsidy", rid, NULL};
+		struct th_resp r = {0};
+		assert_int_equal(th_request(cl, "GET", path, NULL, NULL, 0, hdrs, &r), 200);
+		json_t *env = json_loads(r.body, 0, NULL);
+		th_resp_release(&r);
+		json_t *ans = json_object_get(env, "answer"), *rec;
+		size_t i;
+		assert_true(json_array_size(json_object_get(ans, "records")) <= 7);
+		json_array_foreach (json_object_get(ans, "records"), i, rec) {
+			assert_int_equal(dg_rows_next(rows), DG_OK);
+			assert_string_equal(json_string_value(json_object_get(rec, "id")),
+					    dg_rows_text(rows, 0));
+			assert_int_equal(json_integer_value(json_object_get(rec, "version")),
+					 dg_rows_int(rows, 1));
+			assert_true(json_is_null(json_object_get(rec, "ended")));
+			assert_string_not_equal(dg_rows_text(rows, 0), "HLT0010");
+			seen++;
+		}
+		json_t *next = json_object_get(ans, "next");
+		more = json_is_string(next);
+		if (more) {
+			assert_int_equal(json_array_size(json_object_get(ans, "records")), 7);
+			snprintf(after, sizeof after, "%s", json_string_value(next));
+		}
+		json_decref(env);
+	}
+	assert_int_equal(dg_rows_next(rows), DG_ENOTFOUND);
+	dg_rows_free(rows);
+	dg_db_put(db);
+	th_client_free(cl);
+	assert_true(seen >= 300 - 1);
+	assert_true(pages >= seen / 7);
+	/* a page past the last key is empty, with no next */
+	json_t *env = NULL;
+	struct th_resp r = {0};
+	const char *hdrs[] = {"X-Dgov-Client: sj/match", "X-Dgov-Key: " X_DEMO_SJ_KEY,
+			      "X-Dgov-Purpose: policy:elder_subsidy",
+			      "X-Dgov-Request-Id: test-xpage-past", NULL};
+	cl = th_client_new(srv);
+	assert_int_equal(th_request(cl, "GET", "/x/v1/household?fields=size&limit=7&after=ZZZ",
+				    NULL, NULL, 0, hdrs, &r),
+			 200);
+	env = json_loads(r.body, 0, NULL);
+	th_resp_release(&r);
+	th_client_free(cl);
+	json_t *ans = json_object_get(env, "answer");
+	assert_int_equal(json_array_size(json_object_get(ans, "records")), 0);
+	assert_true(json_is_null(json_object_get(ans, "next")));
+	json_decref(env);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -571,6 +651,7 @@ int main(void)
 		cmocka_unit_test(failed_batch_retried),
 		cmocka_unit_test(multipart_and_cli),
 		cmocka_unit_test(sweep),
+		cmocka_unit_test(bulk_pages_are_the_registry),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
