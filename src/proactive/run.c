@@ -462,24 +462,34 @@ static void who(struct run_ctx *c, int ri, int eid, int64_t row, const char *rid
 }
 
 /*
- * The SQL "head (?, ?, ...)" with PEND_MAX places for the pending answers'
- * keys (args from at on: their rids, the last repeated to fill the list, so
- * the statement has one shape however many are pending).
+ * The SQL "head (?, ?, ...)" with PEND_MAX places for keys rids[0..n) (n
+ * from 1 to PEND_MAX), into args from at on, the last repeated to fill the
+ * list so the statement has one shape however many there are; in arena a.
  */
-static const char *keys_sql(struct pend *q, const char *head, struct dg_val *args, size_t at)
+static const char *rids_sql(struct dg_arena *a, const char *head, const char *const *rids, size_t n,
+			    struct dg_val *args, size_t at)
 {
 	struct dg_buf b;
 	dg_buf_init(&b, 64 * 1024);
 	dg_rc rc = dg_buf_adds(&b, head);
 	for (size_t i = 0; !rc && i < PEND_MAX; i++) {
-		args[at + i] = q->res[(i < q->n ? i : q->n - 1) * RES_COLS + 3];
+		args[at + i] = DG_VT(rids[i < n ? i : n - 1]);
 		rc = dg_buf_adds(&b, i ? ", ?" : " (?");
 	}
 	if (!rc)
 		rc = dg_buf_addc(&b, ')');
-	const char *sql = rc ? NULL : dg_arena_strdup(q->a, dg_buf_str(&b));
+	const char *sql = rc ? NULL : dg_arena_strdup(a, dg_buf_str(&b));
 	dg_buf_release(&b);
 	return sql;
+}
+
+/* rids_sql for the pending answers' keys (their rids). */
+static const char *keys_sql(struct pend *q, const char *head, struct dg_val *args, size_t at)
+{
+	const char *rids[PEND_MAX];
+	for (size_t i = 0; i < q->n; i++)
+		rids[i] = q->res[i * RES_COLS + 3].s;
+	return rids_sql(q->a, head, rids, q->n, args, at);
 }
 
 /* The pending answer stored under rid (-1: none). */
@@ -492,26 +502,31 @@ static ssize_t pend_find(const struct pend *q, const char *rid)
 }
 
 /*
- * A keyed run's copies of the pending answers' records, and who they are
- * about, dropped: one statement each for the batch. The run's counts lose
- * them (as drop_copy does one record's).
+ * A keyed run's copies of rule ri's answers stored under rids[0..n) (n from
+ * 1 to PEND_MAX), and who they are about, dropped: one statement each for
+ * the batch. The run's counts lose them; was[i] (may be NULL) is set when
+ * the copy of rids[i] was ELIGIBLE. Statements and strings in arena a.
  */
-static dg_rc drop_copies(struct run_ctx *c)
+static dg_rc drop_rids(struct run_ctx *c, struct dg_arena *a, int ri, const char *const *rids,
+		       size_t n, bool *was)
 {
-	struct pend *q = c->pend;
-	struct dg_val args[PEND_MAX + 2] = {DG_VI(c->run), DG_VT(c->p->rules[q->ri].id)};
-	const char *sql = keys_sql(
-		q, "DELETE FROM pr_results WHERE run_id = ? AND rule = ? AND rid IN", args, 2);
+	struct dg_val args[PEND_MAX + 2] = {DG_VI(c->run), DG_VT(c->p->rules[ri].id)};
+	const char *sql =
+		rids_sql(a, "DELETE FROM pr_results WHERE run_id = ? AND rule = ? AND rid IN", rids,
+			 n, args, 2);
 	if (!sql)
 		return DG_ETOOBIG;
 	struct dg_rows *rows = NULL;
-	dg_rc rc = dg_db_query(c->job->db, dg_arena_printf(q->a, "%s RETURNING outcome", sql), args,
-			       PEND_MAX + 2, &rows);
+	dg_rc rc = dg_db_query(c->job->db, dg_arena_printf(a, "%s RETURNING rid, outcome", sql),
+			       args, PEND_MAX + 2, &rows);
 	while (!rc && (rc = dg_rows_next(rows)) == DG_OK) {
-		const char *o = dg_rows_text(rows, 0);
-		c->eligible -= strcmp(o, "ELIGIBLE") == 0;
+		const char *o = dg_rows_text(rows, 1);
+		bool eligible = strcmp(o, "ELIGIBLE") == 0;
+		c->eligible -= eligible;
 		c->unknown -= strcmp(o, "UNKNOWN") == 0;
 		c->kept--;
+		for (size_t i = 0; was && eligible && i < n; i++)
+			was[i] = was[i] || !strcmp(rids[i], dg_rows_text(rows, 0));
 	}
 	dg_rows_free(rows);
 	if (rc == DG_ENOTFOUND)
@@ -519,10 +534,20 @@ static dg_rc drop_copies(struct run_ctx *c)
 	if (!rc)
 		rc = dg_db_exec(
 			c->job->db,
-			keys_sql(q, "DELETE FROM pr_who WHERE run_id = ? AND rule = ? AND rid IN",
-				 args, 2),
+			rids_sql(a, "DELETE FROM pr_who WHERE run_id = ? AND rule = ? AND rid IN",
+				 rids, n, args, 2),
 			args, PEND_MAX + 2, NULL);
 	return rc;
+}
+
+/* drop_rids for the pending answers' records: their fresh answers replace the copies. */
+static dg_rc drop_copies(struct run_ctx *c)
+{
+	struct pend *q = c->pend;
+	const char *rids[PEND_MAX];
+	for (size_t i = 0; i < q->n; i++)
+		rids[i] = q->res[i * RES_COLS + 3].s;
+	return drop_rids(c, q->a, q->ri, rids, q->n, NULL);
 }
 
 /*
@@ -715,7 +740,7 @@ static dg_rc carry(struct run_ctx *c, int ri, int64_t row, bool *fresh, struct d
 
 /*
  * The copied answers' counts: the run before's own (its answers are what was
- * copied), so they need not be counted again; drop_copy and answer() then
+ * copied), so they need not be counted again; drop_rids and answer() then
  * keep them. A run before whose counts do not match what was copied makes
  * the run count its answers when they are written (recount).
  */
@@ -739,7 +764,7 @@ static dg_rc prev_counts(struct run_ctx *c)
  * A keyed run (only what the changes reach was read): every answer of the
  * run before copied at once, with who they are about but the accounts tied
  * by hand or as agents, which are tied afresh as they are now. The records
- * read then replace their copies (drop_copy) where they must be answered
+ * read then replace their copies (drop_copies) where they must be answered
  * afresh, and those wanted but no longer in the registries lose theirs.
  */
 static dg_rc copy_prev(struct run_ctx *c)
@@ -799,74 +824,68 @@ static dg_rc copy_prev(struct run_ctx *c)
 }
 
 /*
- * The copied answer of the record with ID id to rule ri, and who it is
- * about; the run's counts lose it. *was_eligible: whether the dropped
- * answer was ELIGIBLE (false when there was none).
+ * Rule ri's records wanted that the registries no longer hold (rids[0..n),
+ * n from 1 to PEND_MAX): their copies dropped, and those eligible before
+ * kept as ABSENT, gone (as finish() marks a full run's); a few statements
+ * for the batch.
  */
-static dg_rc drop_copy(struct run_ctx *c, int ri, const char *id, bool *was_eligible)
+static dg_rc drop_gone_rids(struct run_ctx *c, struct dg_arena *a, int ri, const char *const *rids,
+			    size_t n)
 {
-	struct dg_arena *a = dg_arena_new();
-	const char *rid = dg_pii_index(&c->job->env->keys, a, "id", id);
-	const char *rule = c->p->rules[ri].id;
-	struct dg_rows *rows = NULL;
-	*was_eligible = false;
-	dg_rc rc = dg_db_query(c->job->db,
-			       "DELETE FROM pr_results WHERE run_id = ? AND rule = ? AND rid = ?"
-			       " RETURNING outcome",
-			       DG_ARGS(DG_VI(c->run), DG_VT(rule), DG_VT(rid)), &rows);
-	while (!rc && (rc = dg_rows_next(rows)) == DG_OK) {
-		const char *o = dg_rows_text(rows, 0);
-		*was_eligible = strcmp(o, "ELIGIBLE") == 0;
-		c->eligible -= *was_eligible;
-		c->unknown -= strcmp(o, "UNKNOWN") == 0;
-		c->kept--;
-	}
-	dg_rows_free(rows);
-	if (rc == DG_ENOTFOUND)
-		rc = DG_OK;
-	if (!rc)
-		rc = dg_db_exec(c->job->db,
-				"DELETE FROM pr_who WHERE run_id = ? AND rule = ? AND rid = ?",
-				DG_ARGS(DG_VI(c->run), DG_VT(rule), DG_VT(rid)), NULL);
-	dg_arena_free(a);
-	return rc;
+	bool was[PEND_MAX] = {false};
+	const char *gone[PEND_MAX];
+	size_t ng = 0;
+	dg_rc rc = drop_rids(c, a, ri, rids, n, was);
+	for (size_t i = 0; i < n; i++)
+		if (was[i])
+			gone[ng++] = rids[i];
+	if (rc || ng == 0)
+		return rc;
+	struct dg_val args[PEND_MAX + 3] = {DG_VI(c->run), DG_VI(c->prev),
+					    DG_VT(c->p->rules[ri].id)};
+	const char *sql =
+		rids_sql(a,
+			 "INSERT INTO pr_results (run_id, rule, ent, rid, rid_sealed,"
+			 " outcome, change) SELECT ?, rule, ent, rid, rid_sealed, 'ABSENT',"
+			 " 'gone' FROM pr_results WHERE run_id = ? AND rule = ? AND rid IN",
+			 gone, ng, args, 3);
+	if (!sql)
+		return DG_ETOOBIG;
+	c->gone += (int64_t)ng;
+	return dg_db_exec(c->job->db, sql, args, PEND_MAX + 3, NULL);
 }
 
 /*
  * The records wanted that the registries no longer hold: no answer in this
- * run, and one eligible before is kept as ABSENT, gone (as finish() marks a
- * full run's).
+ * run, and one eligible before is kept as ABSENT, gone; PEND_MAX records a
+ * batch (drop_gone_rids).
  */
 static dg_rc drop_gone(struct run_ctx *c)
 {
 	dg_rc rc = DG_OK;
+	const char *rids[PEND_MAX];
 	for (int ri = 0; !rc && ri < c->p->nrules; ri++) {
 		int e = c->p->rules[ri].ent;
+		struct dg_arena *a = dg_arena_new();
+		size_t n = 0;
 		const char *id;
 		json_t *v;
 		json_object_foreach (c->keys[e], id, v) {
-			bool was = false;
-			if (rc)
-				break;
 			if (dg_data_find(c->data, e, id, strlen(id)) >= 0)
 				continue;
-			rc = drop_copy(c, ri, id, &was);
-			if (rc || !was)
+			rids[n++] = dg_pii_index(&c->job->env->keys, a, "id", id);
+			if (n < PEND_MAX)
 				continue;
-			struct dg_arena *a = dg_arena_new();
-			rc = dg_db_exec(
-				c->job->db,
-				"INSERT INTO pr_results (run_id, rule, ent, rid, rid_sealed, "
-				"outcome,"
-				" change) SELECT ?, rule, ent, rid, rid_sealed, 'ABSENT', 'gone' "
-				"FROM"
-				" pr_results WHERE run_id = ? AND rule = ? AND rid = ?",
-				DG_ARGS(DG_VI(c->run), DG_VI(c->prev), DG_VT(c->p->rules[ri].id),
-					DG_VT(dg_pii_index(&c->job->env->keys, a, "id", id))),
-				NULL);
+			rc = drop_gone_rids(c, a, ri, rids, n);
+			n = 0;
 			dg_arena_free(a);
-			c->gone++;
+			a = dg_arena_new();
+			if (rc)
+				break;
 		}
+		if (!rc && n)
+			rc = drop_gone_rids(c, a, ri, rids, n);
+		dg_arena_free(a);
 	}
 	return rc;
 }

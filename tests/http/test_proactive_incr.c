@@ -24,7 +24,10 @@
  *   that run's answers equal a full run's;
  * - another date, a new version of the policy, or {"full": true} make a run
  *   full; a "full" that is not true or false is refused and starts nothing;
- * - the policy's page says which runs were incremental.
+ * - the policy's page says which runs were incremental;
+ * - more persons leaving the registry than a batch drops at once: an
+ *   incremental run still equals a full run, each one eligible before
+ *   listed ABSENT, gone.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -601,6 +604,71 @@ static void many_changes_cross_batches(void **state)
 	}
 }
 
+/*
+ * More records leaving the registry than one batch of the drop (128 a
+ * statement): 140 persons ended, the eligible ones of elderly_allowance's
+ * shown run first. Each incremental run equals a full run answer by answer,
+ * with the full run's counts; its changes are those between its answers and
+ * the run before's; every person eligible before who left is listed ABSENT,
+ * gone (no_longer_eligible of the person rule counts exactly them).
+ */
+static void many_leave_cross_batches(void **state)
+{
+	(void)state;
+	const char *pol[] = {"dibao", "elderly_allowance"};
+	int64_t last[2];
+	for (int p = 0; p < 2; p++)
+		last[p] = run_policy(pol[p], "2026-12-01", false);
+	json_t *m = marked(last[1]), *ps = persons(), *leave = json_object();
+	const char *k;
+	json_t *v;
+	int eligible = 0;
+	json_object_foreach (m, k, v)
+		if (is_eligible(v) && json_object_size(leave) < 140) {
+			json_object_set_new(leave, json_string_value(json_object_get(v, "id")),
+					    json_true());
+			eligible++;
+		}
+	json_object_foreach (ps, k, v)
+		if (json_object_size(leave) < 140)
+			json_object_set_new(leave, k, json_true());
+	assert_int_equal(json_object_size(leave), 140);
+	assert_true(eligible > 0);
+	json_object_foreach (leave, k, v)
+		write_record("person", k, "/end", json_pack("{s:s}", "effective", "2026-11-01"));
+	for (int p = 0; p < 2; p++) {
+		int64_t run = run_policy(pol[p], "2026-12-01", false);
+		json_t *ci = counts_of(run);
+		assert_string_equal(mode_of(ci), "incremental");
+		int64_t newly = 0;
+		changes_between(last[p], run, &newly);
+		assert_int_equal(json_integer_value(json_object_get(ci, "newly_eligible")), newly);
+		if (p == 1) {
+			char sql[256];
+			snprintf(sql, sizeof sql,
+				 "SELECT COUNT(*) FROM pr_results WHERE run_id = %lld AND"
+				 " outcome = 'ABSENT' AND change = 'gone'",
+				 (long long)run);
+			assert_int_equal(th_sql_int(th_shared, sql), eligible);
+			assert_int_equal(
+				json_integer_value(json_object_get(ci, "no_longer_eligible")),
+				eligible);
+		}
+		int64_t full = run_policy(pol[p], "2026-12-01", true);
+		same_answers(run, full);
+		json_t *cf = counts_of(full);
+		const char *c[] = {"answers", "eligible", "unknown"};
+		for (int i = 0; i < 3; i++)
+			assert_int_equal(json_integer_value(json_object_get(ci, c[i])),
+					 json_integer_value(json_object_get(cf, c[i])));
+		json_decref(ci);
+		json_decref(cf);
+	}
+	json_decref(leave);
+	json_decref(ps);
+	json_decref(m);
+}
+
 /* The check for registry changes (proactive.follow) run now, as its task runs it. */
 static void follow_now(void)
 {
@@ -796,6 +864,8 @@ int main(void)
 		cmocka_unit_test(many_changes_cross_batches),
 		cmocka_unit_test(registry_change_starts_a_run),
 		cmocka_unit_test(what_makes_a_run_full),
+		/* last: it ends 140 of the demo's persons */
+		cmocka_unit_test(many_leave_cross_batches),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
