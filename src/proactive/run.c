@@ -31,6 +31,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "core/failpoint.h"
 #include "core/keys.h"
 #include "core/log.h"
 #include "core/mem.h"
@@ -202,8 +203,13 @@ struct dg_data *pr_load_data(struct dg_job *job, const struct dg_program *p,
 		return NULL;
 	if (keyed && keyed->since > 0) {
 		struct dg_err ke = {0};
-		if (pr_incr_keys(job->env, job->db, p, xr, keyed->since, keyed->keys, keyed->read,
-				 &ke))
+		/* the failpoint proactive.incr.keys: the records cannot be found by key (as when
+		   a link to follow backward is sealed), so the run reads them all */
+		dg_rc kr = dg_failpoint_hit("proactive.incr.keys");
+		if (kr)
+			dg_err_set(&ke, kr, "the failpoint proactive.incr.keys");
+		if (kr || pr_incr_keys(job->env, job->db, p, xr, keyed->since, keyed->keys,
+				       keyed->read, &ke))
 			dg_warn("proactive: %s reads every record: %s", use, ke.msg);
 		else
 			*keyed->on = true;
