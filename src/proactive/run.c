@@ -710,38 +710,60 @@ static dg_rc answer(struct run_ctx *c, int ri, int64_t row, struct dg_err *err)
 }
 
 /*
- * The answer the run before gave record row of rule ri, carried into this
- * run (*fresh false), with who it is about as the run now knows it; *fresh
- * true when the run before has no answer for it.
+ * The answers the run before gave rule ri's records held[0..*n) (*n at most
+ * PEND_MAX), carried into this run in one statement, each with who it is
+ * about as the run now knows it; a record the run before has no answer for
+ * is answered afresh. *n is then 0.
  */
-static dg_rc carry(struct run_ctx *c, int ri, int64_t row, bool *fresh, struct dg_err *err)
+static dg_rc carry(struct run_ctx *c, int ri, const int64_t *held, size_t *n, struct dg_err *err)
 {
+	if (*n == 0)
+		return DG_OK;
 	int eid = c->p->rules[ri].ent;
-	const char *rid =
-		dg_pii_index(&c->job->env->keys, c->pend->a, "id", dg_data_id(c->data, eid, row));
-	struct dg_rows *rows = NULL;
-	dg_rc rc = dg_db_query(
-		c->job->db,
+	struct dg_arena *a = dg_arena_new();
+	const char *rids[PEND_MAX];
+	bool carried[PEND_MAX] = {false};
+	for (size_t i = 0; i < *n; i++)
+		rids[i] = dg_pii_index(&c->job->env->keys, a, "id",
+				       dg_data_id(c->data, eid, held[i]));
+	struct dg_val args[PEND_MAX + 3] = {DG_VI(c->run), DG_VI(c->prev),
+					    DG_VT(c->p->rules[ri].id)};
+	const char *sql = rids_sql(
+		a,
 		"INSERT INTO pr_results (run_id, rule, ent, rid, rid_sealed, outcome, amount,"
 		" blocking, missing, explain, district) SELECT ?, rule, ent, rid, rid_sealed,"
 		" outcome, amount, blocking, missing, explain, district FROM pr_results WHERE"
-		" run_id = ? AND rule = ? AND rid = ? AND outcome <> 'ABSENT' RETURNING outcome",
-		DG_ARGS(DG_VI(c->run), DG_VI(c->prev), DG_VT(c->p->rules[ri].id), DG_VT(rid)),
-		&rows);
-	if (!rc)
-		rc = dg_rows_next(rows);
-	if (!rc) {
-		const char *o = dg_rows_text(rows, 0);
+		" run_id = ? AND rule = ? AND outcome <> 'ABSENT' AND rid IN",
+		rids, *n, args, 3);
+	struct dg_rows *rows = NULL;
+	dg_rc rc =
+		sql ? dg_db_query(c->job->db, dg_arena_printf(a, "%s RETURNING rid, outcome", sql),
+				  args, PEND_MAX + 3, &rows)
+		    : DG_ETOOBIG;
+	while (!rc && (rc = dg_rows_next(rows)) == DG_OK) {
+		const char *o = dg_rows_text(rows, 1);
 		c->eligible += strcmp(o, "ELIGIBLE") == 0;
 		c->unknown += strcmp(o, "UNKNOWN") == 0;
+		for (size_t i = 0; i < *n; i++)
+			carried[i] = carried[i] || !strcmp(rids[i], dg_rows_text(rows, 0));
 	}
 	dg_rows_free(rows);
-	*fresh = rc == DG_ENOTFOUND;
-	if (!rc)
-		who(c, ri, eid, row, rid);
-	else if (rc == DG_ENOTFOUND)
+	if (rc == DG_ENOTFOUND)
 		rc = DG_OK;
-	return rc ? dg_err_set(err, rc, "an answer could not be carried forward") : DG_OK;
+	if (rc)
+		rc = dg_err_set(err, rc, "the answers could not be carried forward");
+	/* who() keeps the rid until the next flush: a copy in the pending arena */
+	for (size_t i = 0; !rc && i < *n; i++) {
+		if (carried[i]) {
+			who(c, ri, eid, held[i], dg_arena_strdup(c->pend->a, rids[i]));
+			continue;
+		}
+		rc = answer(c, ri, held[i], err);
+		c->reread++;
+	}
+	dg_arena_free(a);
+	*n = 0;
+	return rc;
 }
 
 /*
@@ -937,6 +959,9 @@ static dg_rc answer_all(struct run_ctx *c, struct dg_err *err)
 		rc = copy_prev(c);
 	if (!rc && c->keyed)
 		rc = drop_gone(c);
+	/* a run that read every record carries the unchanged answers PEND_MAX a statement */
+	int64_t held[PEND_MAX];
+	size_t nheld = 0;
 	for (int ri = 0; !rc && ri < c->p->nrules; ri++) {
 		int64_t n = c->data->t[c->p->rules[ri].ent].n;
 		int ent = c->p->rules[ri].ent;
@@ -945,8 +970,12 @@ static dg_rc answer_all(struct run_ctx *c, struct dg_err *err)
 			if (c->keyed && !c->dirty[ent][row])
 				fresh = false; /* its copy stands (a fresh one replaces it: flush)
 						*/
-			else if (!c->keyed && c->incremental && !c->dirty[ent][row])
-				rc = carry(c, ri, row, &fresh, err);
+			else if (!c->keyed && c->incremental && !c->dirty[ent][row]) {
+				held[nheld++] = row;
+				fresh = false;
+				if (nheld == PEND_MAX)
+					rc = carry(c, ri, held, &nheld, err);
+			}
 			if (!rc && fresh) {
 				rc = answer(c, ri, row, err);
 				c->reread++;
@@ -955,7 +984,9 @@ static dg_rc answer_all(struct run_ctx *c, struct dg_err *err)
 				break;
 			if (++c->done % BATCH || c->inline_tx)
 				continue;
-			rc = flush(c);
+			rc = carry(c, ri, held, &nheld, err);
+			if (!rc)
+				rc = flush(c);
 			if (!rc)
 				rc = dg_job_save(c->job, c->done, c->total, NULL);
 			if (!rc)
@@ -965,6 +996,8 @@ static dg_rc answer_all(struct run_ctx *c, struct dg_err *err)
 			if (!rc && dg_job_stopping(c->job))
 				rc = dg_err_set(err, DG_EUNAVAIL, "the node is stopping");
 		}
+		if (!rc) /* one rule's records a statement */
+			rc = carry(c, ri, held, &nheld, err);
 	}
 	if (!rc)
 		rc = flush(c);
