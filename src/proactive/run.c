@@ -489,12 +489,18 @@ static const char *rids_sql(struct dg_arena *a, const char *head, const char *co
 	return sql;
 }
 
-/* rids_sql for the pending answers' keys (their rids). */
+/* The pending answers' keys (their rids, borrowed) into rids[0..q->n). */
+static void pend_rids(const struct pend *q, const char **rids)
+{
+	for (size_t i = 0; i < q->n; i++)
+		rids[i] = q->res[i * RES_COLS + 3].s;
+}
+
+/* rids_sql for the pending answers' keys. */
 static const char *keys_sql(struct pend *q, const char *head, struct dg_val *args, size_t at)
 {
 	const char *rids[PEND_MAX];
-	for (size_t i = 0; i < q->n; i++)
-		rids[i] = q->res[i * RES_COLS + 3].s;
+	pend_rids(q, rids);
 	return rids_sql(q->a, head, rids, q->n, args, at);
 }
 
@@ -551,8 +557,7 @@ static dg_rc drop_copies(struct run_ctx *c)
 {
 	struct pend *q = c->pend;
 	const char *rids[PEND_MAX];
-	for (size_t i = 0; i < q->n; i++)
-		rids[i] = q->res[i * RES_COLS + 3].s;
+	pend_rids(q, rids);
 	return drop_rids(c, q->a, q->ri, rids, q->n, NULL);
 }
 
