@@ -31,6 +31,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "core/failpoint.h"
 #include "core/keys.h"
 #include "core/log.h"
 #include "core/mem.h"
@@ -202,8 +203,13 @@ struct dg_data *pr_load_data(struct dg_job *job, const struct dg_program *p,
 		return NULL;
 	if (keyed && keyed->since > 0) {
 		struct dg_err ke = {0};
-		if (pr_incr_keys(job->env, job->db, p, xr, keyed->since, keyed->keys, keyed->read,
-				 &ke))
+		/* the failpoint proactive.incr.keys: the records cannot be found by key (as when
+		   a link to follow backward is sealed), so the run reads them all */
+		dg_rc kr = dg_failpoint_hit("proactive.incr.keys");
+		if (kr)
+			dg_err_set(&ke, kr, "the failpoint proactive.incr.keys");
+		if (kr || pr_incr_keys(job->env, job->db, p, xr, keyed->since, keyed->keys,
+				       keyed->read, &ke))
 			dg_warn("proactive: %s reads every record: %s", use, ke.msg);
 		else
 			*keyed->on = true;
@@ -462,24 +468,40 @@ static void who(struct run_ctx *c, int ri, int eid, int64_t row, const char *rid
 }
 
 /*
- * The SQL "head (?, ?, ...)" with PEND_MAX places for the pending answers'
- * keys (args from at on: their rids, the last repeated to fill the list, so
- * the statement has one shape however many are pending).
+ * The SQL "head (?, ?, ...)" with PEND_MAX places for keys rids[0..n) (n
+ * from 1 to PEND_MAX), into args from at on, the last repeated to fill the
+ * list so the statement has one shape however many there are; in arena a.
  */
-static const char *keys_sql(struct pend *q, const char *head, struct dg_val *args, size_t at)
+static const char *rids_sql(struct dg_arena *a, const char *head, const char *const *rids, size_t n,
+			    struct dg_val *args, size_t at)
 {
 	struct dg_buf b;
 	dg_buf_init(&b, 64 * 1024);
 	dg_rc rc = dg_buf_adds(&b, head);
 	for (size_t i = 0; !rc && i < PEND_MAX; i++) {
-		args[at + i] = q->res[(i < q->n ? i : q->n - 1) * RES_COLS + 3];
+		args[at + i] = DG_VT(rids[i < n ? i : n - 1]);
 		rc = dg_buf_adds(&b, i ? ", ?" : " (?");
 	}
 	if (!rc)
 		rc = dg_buf_addc(&b, ')');
-	const char *sql = rc ? NULL : dg_arena_strdup(q->a, dg_buf_str(&b));
+	const char *sql = rc ? NULL : dg_arena_strdup(a, dg_buf_str(&b));
 	dg_buf_release(&b);
 	return sql;
+}
+
+/* The pending answers' keys (their rids, borrowed) into rids[0..q->n). */
+static void pend_rids(const struct pend *q, const char **rids)
+{
+	for (size_t i = 0; i < q->n; i++)
+		rids[i] = q->res[i * RES_COLS + 3].s;
+}
+
+/* rids_sql for the pending answers' keys. */
+static const char *keys_sql(struct pend *q, const char *head, struct dg_val *args, size_t at)
+{
+	const char *rids[PEND_MAX];
+	pend_rids(q, rids);
+	return rids_sql(q->a, head, rids, q->n, args, at);
 }
 
 /* The pending answer stored under rid (-1: none). */
@@ -492,26 +514,31 @@ static ssize_t pend_find(const struct pend *q, const char *rid)
 }
 
 /*
- * A keyed run's copies of the pending answers' records, and who they are
- * about, dropped: one statement each for the batch. The run's counts lose
- * them (as drop_copy does one record's).
+ * A keyed run's copies of rule ri's answers stored under rids[0..n) (n from
+ * 1 to PEND_MAX), and who they are about, dropped: one statement each for
+ * the batch. The run's counts lose them; was[i] (may be NULL) is set when
+ * the copy of rids[i] was ELIGIBLE. Statements and strings in arena a.
  */
-static dg_rc drop_copies(struct run_ctx *c)
+static dg_rc drop_rids(struct run_ctx *c, struct dg_arena *a, int ri, const char *const *rids,
+		       size_t n, bool *was)
 {
-	struct pend *q = c->pend;
-	struct dg_val args[PEND_MAX + 2] = {DG_VI(c->run), DG_VT(c->p->rules[q->ri].id)};
-	const char *sql = keys_sql(
-		q, "DELETE FROM pr_results WHERE run_id = ? AND rule = ? AND rid IN", args, 2);
+	struct dg_val args[PEND_MAX + 2] = {DG_VI(c->run), DG_VT(c->p->rules[ri].id)};
+	const char *sql =
+		rids_sql(a, "DELETE FROM pr_results WHERE run_id = ? AND rule = ? AND rid IN", rids,
+			 n, args, 2);
 	if (!sql)
 		return DG_ETOOBIG;
 	struct dg_rows *rows = NULL;
-	dg_rc rc = dg_db_query(c->job->db, dg_arena_printf(q->a, "%s RETURNING outcome", sql), args,
-			       PEND_MAX + 2, &rows);
+	dg_rc rc = dg_db_query(c->job->db, dg_arena_printf(a, "%s RETURNING rid, outcome", sql),
+			       args, PEND_MAX + 2, &rows);
 	while (!rc && (rc = dg_rows_next(rows)) == DG_OK) {
-		const char *o = dg_rows_text(rows, 0);
-		c->eligible -= strcmp(o, "ELIGIBLE") == 0;
+		const char *o = dg_rows_text(rows, 1);
+		bool eligible = strcmp(o, "ELIGIBLE") == 0;
+		c->eligible -= eligible;
 		c->unknown -= strcmp(o, "UNKNOWN") == 0;
 		c->kept--;
+		for (size_t i = 0; was && eligible && i < n; i++)
+			was[i] = was[i] || !strcmp(rids[i], dg_rows_text(rows, 0));
 	}
 	dg_rows_free(rows);
 	if (rc == DG_ENOTFOUND)
@@ -519,10 +546,19 @@ static dg_rc drop_copies(struct run_ctx *c)
 	if (!rc)
 		rc = dg_db_exec(
 			c->job->db,
-			keys_sql(q, "DELETE FROM pr_who WHERE run_id = ? AND rule = ? AND rid IN",
-				 args, 2),
+			rids_sql(a, "DELETE FROM pr_who WHERE run_id = ? AND rule = ? AND rid IN",
+				 rids, n, args, 2),
 			args, PEND_MAX + 2, NULL);
 	return rc;
+}
+
+/* drop_rids for the pending answers' records: their fresh answers replace the copies. */
+static dg_rc drop_copies(struct run_ctx *c)
+{
+	struct pend *q = c->pend;
+	const char *rids[PEND_MAX];
+	pend_rids(q, rids);
+	return drop_rids(c, q->a, q->ri, rids, q->n, NULL);
 }
 
 /*
@@ -679,43 +715,65 @@ static dg_rc answer(struct run_ctx *c, int ri, int64_t row, struct dg_err *err)
 }
 
 /*
- * The answer the run before gave record row of rule ri, carried into this
- * run (*fresh false), with who it is about as the run now knows it; *fresh
- * true when the run before has no answer for it.
+ * The answers the run before gave rule ri's records held[0..*n) (*n at most
+ * PEND_MAX), carried into this run in one statement, each with who it is
+ * about as the run now knows it; a record the run before has no answer for
+ * is answered afresh. *n is then 0.
  */
-static dg_rc carry(struct run_ctx *c, int ri, int64_t row, bool *fresh, struct dg_err *err)
+static dg_rc carry(struct run_ctx *c, int ri, const int64_t *held, size_t *n, struct dg_err *err)
 {
+	if (*n == 0)
+		return DG_OK;
 	int eid = c->p->rules[ri].ent;
-	const char *rid =
-		dg_pii_index(&c->job->env->keys, c->pend->a, "id", dg_data_id(c->data, eid, row));
-	struct dg_rows *rows = NULL;
-	dg_rc rc = dg_db_query(
-		c->job->db,
+	struct dg_arena *a = dg_arena_new();
+	const char *rids[PEND_MAX];
+	bool carried[PEND_MAX] = {false};
+	for (size_t i = 0; i < *n; i++)
+		rids[i] = dg_pii_index(&c->job->env->keys, a, "id",
+				       dg_data_id(c->data, eid, held[i]));
+	struct dg_val args[PEND_MAX + 3] = {DG_VI(c->run), DG_VI(c->prev),
+					    DG_VT(c->p->rules[ri].id)};
+	const char *sql = rids_sql(
+		a,
 		"INSERT INTO pr_results (run_id, rule, ent, rid, rid_sealed, outcome, amount,"
 		" blocking, missing, explain, district) SELECT ?, rule, ent, rid, rid_sealed,"
 		" outcome, amount, blocking, missing, explain, district FROM pr_results WHERE"
-		" run_id = ? AND rule = ? AND rid = ? AND outcome <> 'ABSENT' RETURNING outcome",
-		DG_ARGS(DG_VI(c->run), DG_VI(c->prev), DG_VT(c->p->rules[ri].id), DG_VT(rid)),
-		&rows);
-	if (!rc)
-		rc = dg_rows_next(rows);
-	if (!rc) {
-		const char *o = dg_rows_text(rows, 0);
+		" run_id = ? AND rule = ? AND outcome <> 'ABSENT' AND rid IN",
+		rids, *n, args, 3);
+	struct dg_rows *rows = NULL;
+	dg_rc rc =
+		sql ? dg_db_query(c->job->db, dg_arena_printf(a, "%s RETURNING rid, outcome", sql),
+				  args, PEND_MAX + 3, &rows)
+		    : DG_ETOOBIG;
+	while (!rc && (rc = dg_rows_next(rows)) == DG_OK) {
+		const char *o = dg_rows_text(rows, 1);
 		c->eligible += strcmp(o, "ELIGIBLE") == 0;
 		c->unknown += strcmp(o, "UNKNOWN") == 0;
+		for (size_t i = 0; i < *n; i++)
+			carried[i] = carried[i] || !strcmp(rids[i], dg_rows_text(rows, 0));
 	}
 	dg_rows_free(rows);
-	*fresh = rc == DG_ENOTFOUND;
-	if (!rc)
-		who(c, ri, eid, row, rid);
-	else if (rc == DG_ENOTFOUND)
+	if (rc == DG_ENOTFOUND)
 		rc = DG_OK;
-	return rc ? dg_err_set(err, rc, "an answer could not be carried forward") : DG_OK;
+	if (rc)
+		rc = dg_err_set(err, rc, "the answers could not be carried forward");
+	/* who() keeps the rid until the next flush: a copy in the pending arena */
+	for (size_t i = 0; !rc && i < *n; i++) {
+		if (carried[i]) {
+			who(c, ri, eid, held[i], dg_arena_strdup(c->pend->a, rids[i]));
+			continue;
+		}
+		rc = answer(c, ri, held[i], err);
+		c->reread++;
+	}
+	dg_arena_free(a);
+	*n = 0;
+	return rc;
 }
 
 /*
  * The copied answers' counts: the run before's own (its answers are what was
- * copied), so they need not be counted again; drop_copy and answer() then
+ * copied), so they need not be counted again; drop_rids and answer() then
  * keep them. A run before whose counts do not match what was copied makes
  * the run count its answers when they are written (recount).
  */
@@ -739,7 +797,7 @@ static dg_rc prev_counts(struct run_ctx *c)
  * A keyed run (only what the changes reach was read): every answer of the
  * run before copied at once, with who they are about but the accounts tied
  * by hand or as agents, which are tied afresh as they are now. The records
- * read then replace their copies (drop_copy) where they must be answered
+ * read then replace their copies (drop_copies) where they must be answered
  * afresh, and those wanted but no longer in the registries lose theirs.
  */
 static dg_rc copy_prev(struct run_ctx *c)
@@ -799,74 +857,68 @@ static dg_rc copy_prev(struct run_ctx *c)
 }
 
 /*
- * The copied answer of the record with ID id to rule ri, and who it is
- * about; the run's counts lose it. *was_eligible: whether the dropped
- * answer was ELIGIBLE (false when there was none).
+ * Rule ri's records wanted that the registries no longer hold (rids[0..n),
+ * n from 1 to PEND_MAX): their copies dropped, and those eligible before
+ * kept as ABSENT, gone (as finish() marks a full run's); a few statements
+ * for the batch.
  */
-static dg_rc drop_copy(struct run_ctx *c, int ri, const char *id, bool *was_eligible)
+static dg_rc drop_gone_rids(struct run_ctx *c, struct dg_arena *a, int ri, const char *const *rids,
+			    size_t n)
 {
-	struct dg_arena *a = dg_arena_new();
-	const char *rid = dg_pii_index(&c->job->env->keys, a, "id", id);
-	const char *rule = c->p->rules[ri].id;
-	struct dg_rows *rows = NULL;
-	*was_eligible = false;
-	dg_rc rc = dg_db_query(c->job->db,
-			       "DELETE FROM pr_results WHERE run_id = ? AND rule = ? AND rid = ?"
-			       " RETURNING outcome",
-			       DG_ARGS(DG_VI(c->run), DG_VT(rule), DG_VT(rid)), &rows);
-	while (!rc && (rc = dg_rows_next(rows)) == DG_OK) {
-		const char *o = dg_rows_text(rows, 0);
-		*was_eligible = strcmp(o, "ELIGIBLE") == 0;
-		c->eligible -= *was_eligible;
-		c->unknown -= strcmp(o, "UNKNOWN") == 0;
-		c->kept--;
-	}
-	dg_rows_free(rows);
-	if (rc == DG_ENOTFOUND)
-		rc = DG_OK;
-	if (!rc)
-		rc = dg_db_exec(c->job->db,
-				"DELETE FROM pr_who WHERE run_id = ? AND rule = ? AND rid = ?",
-				DG_ARGS(DG_VI(c->run), DG_VT(rule), DG_VT(rid)), NULL);
-	dg_arena_free(a);
-	return rc;
+	bool was[PEND_MAX] = {false};
+	const char *gone[PEND_MAX];
+	size_t ng = 0;
+	dg_rc rc = drop_rids(c, a, ri, rids, n, was);
+	for (size_t i = 0; i < n; i++)
+		if (was[i])
+			gone[ng++] = rids[i];
+	if (rc || ng == 0)
+		return rc;
+	struct dg_val args[PEND_MAX + 3] = {DG_VI(c->run), DG_VI(c->prev),
+					    DG_VT(c->p->rules[ri].id)};
+	const char *sql =
+		rids_sql(a,
+			 "INSERT INTO pr_results (run_id, rule, ent, rid, rid_sealed,"
+			 " outcome, change) SELECT ?, rule, ent, rid, rid_sealed, 'ABSENT',"
+			 " 'gone' FROM pr_results WHERE run_id = ? AND rule = ? AND rid IN",
+			 gone, ng, args, 3);
+	if (!sql)
+		return DG_ETOOBIG;
+	c->gone += (int64_t)ng;
+	return dg_db_exec(c->job->db, sql, args, PEND_MAX + 3, NULL);
 }
 
 /*
  * The records wanted that the registries no longer hold: no answer in this
- * run, and one eligible before is kept as ABSENT, gone (as finish() marks a
- * full run's).
+ * run, and one eligible before is kept as ABSENT, gone; PEND_MAX records a
+ * batch (drop_gone_rids).
  */
 static dg_rc drop_gone(struct run_ctx *c)
 {
 	dg_rc rc = DG_OK;
+	const char *rids[PEND_MAX];
 	for (int ri = 0; !rc && ri < c->p->nrules; ri++) {
 		int e = c->p->rules[ri].ent;
+		struct dg_arena *a = dg_arena_new();
+		size_t n = 0;
 		const char *id;
 		json_t *v;
 		json_object_foreach (c->keys[e], id, v) {
-			bool was = false;
-			if (rc)
-				break;
 			if (dg_data_find(c->data, e, id, strlen(id)) >= 0)
 				continue;
-			rc = drop_copy(c, ri, id, &was);
-			if (rc || !was)
+			rids[n++] = dg_pii_index(&c->job->env->keys, a, "id", id);
+			if (n < PEND_MAX)
 				continue;
-			struct dg_arena *a = dg_arena_new();
-			rc = dg_db_exec(
-				c->job->db,
-				"INSERT INTO pr_results (run_id, rule, ent, rid, rid_sealed, "
-				"outcome,"
-				" change) SELECT ?, rule, ent, rid, rid_sealed, 'ABSENT', 'gone' "
-				"FROM"
-				" pr_results WHERE run_id = ? AND rule = ? AND rid = ?",
-				DG_ARGS(DG_VI(c->run), DG_VI(c->prev), DG_VT(c->p->rules[ri].id),
-					DG_VT(dg_pii_index(&c->job->env->keys, a, "id", id))),
-				NULL);
+			rc = drop_gone_rids(c, a, ri, rids, n);
+			n = 0;
 			dg_arena_free(a);
-			c->gone++;
+			a = dg_arena_new();
+			if (rc)
+				break;
 		}
+		if (!rc && n)
+			rc = drop_gone_rids(c, a, ri, rids, n);
+		dg_arena_free(a);
 	}
 	return rc;
 }
@@ -912,6 +964,9 @@ static dg_rc answer_all(struct run_ctx *c, struct dg_err *err)
 		rc = copy_prev(c);
 	if (!rc && c->keyed)
 		rc = drop_gone(c);
+	/* a run that read every record carries the unchanged answers PEND_MAX a statement */
+	int64_t held[PEND_MAX];
+	size_t nheld = 0;
 	for (int ri = 0; !rc && ri < c->p->nrules; ri++) {
 		int64_t n = c->data->t[c->p->rules[ri].ent].n;
 		int ent = c->p->rules[ri].ent;
@@ -920,8 +975,12 @@ static dg_rc answer_all(struct run_ctx *c, struct dg_err *err)
 			if (c->keyed && !c->dirty[ent][row])
 				fresh = false; /* its copy stands (a fresh one replaces it: flush)
 						*/
-			else if (!c->keyed && c->incremental && !c->dirty[ent][row])
-				rc = carry(c, ri, row, &fresh, err);
+			else if (!c->keyed && c->incremental && !c->dirty[ent][row]) {
+				held[nheld++] = row;
+				fresh = false;
+				if (nheld == PEND_MAX)
+					rc = carry(c, ri, held, &nheld, err);
+			}
 			if (!rc && fresh) {
 				rc = answer(c, ri, row, err);
 				c->reread++;
@@ -930,7 +989,9 @@ static dg_rc answer_all(struct run_ctx *c, struct dg_err *err)
 				break;
 			if (++c->done % BATCH || c->inline_tx)
 				continue;
-			rc = flush(c);
+			rc = carry(c, ri, held, &nheld, err);
+			if (!rc)
+				rc = flush(c);
 			if (!rc)
 				rc = dg_job_save(c->job, c->done, c->total, NULL);
 			if (!rc)
@@ -940,6 +1001,8 @@ static dg_rc answer_all(struct run_ctx *c, struct dg_err *err)
 			if (!rc && dg_job_stopping(c->job))
 				rc = dg_err_set(err, DG_EUNAVAIL, "the node is stopping");
 		}
+		if (!rc) /* one rule's records a statement */
+			rc = carry(c, ri, held, &nheld, err);
 	}
 	if (!rc)
 		rc = flush(c);

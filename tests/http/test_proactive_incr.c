@@ -24,7 +24,12 @@
  *   that run's answers equal a full run's;
  * - another date, a new version of the policy, or {"full": true} make a run
  *   full; a "full" that is not true or false is refused and starts nothing;
- * - the policy's page says which runs were incremental.
+ * - the policy's page says which runs were incremental;
+ * - a run that cannot find the changed records by key reads them all,
+ *   answers afresh only what the changes reach and still equals a full run;
+ * - more persons leaving the registry than a batch drops at once: an
+ *   incremental run still equals a full run, each one eligible before
+ *   listed ABSENT, gone.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -38,6 +43,7 @@
 #include <jansson.h>
 
 #include "app/app.h"
+#include "core/failpoint.h"
 #include "core/keys.h"
 #include "jobs/jobs.h"
 #include "node/demo.h"
@@ -601,6 +607,135 @@ static void many_changes_cross_batches(void **state)
 	}
 }
 
+/*
+ * A run that cannot find the changed records by key (the failpoint
+ * proactive.incr.keys, as when a link the rules follow backward is sealed)
+ * reads every record, answers afresh only those the changes reach and
+ * carries the others: after an income change, a move between households,
+ * a person eligible before leaving and one joining, it equals a full run
+ * answer by answer, with the full run's counts, its changes those between
+ * its answers and the run before's.
+ */
+static void every_record_read_equals_full(void **state)
+{
+	(void)state;
+	const char *pol[] = {"dibao", "elderly_allowance"};
+	int64_t last[2];
+	for (int p = 0; p < 2; p++)
+		last[p] = run_policy(pol[p], "2026-12-01", false);
+	json_t *ps = persons();
+	const char *from = NULL, *to = NULL, *mover = NULL;
+	two_households(ps, 3, &from, &to, &mover);
+	char *leaver = eligible_person(ps, from, to);
+	assert_non_null(leaver);
+	char born[19];
+	new_id(ps, born);
+	write_record("tax", mover, "",
+		     json_pack("{s:{s:s,s:s,s:s}}", "values", "income@2026-09", "0.00",
+			       "income@2026-10", "0.00", "income@2026-11", "0.00"));
+	write_record("person", mover, "", json_pack("{s:{s:s}}", "values", "household", to));
+	write_record("person", leaver, "/end", json_pack("{s:s}", "effective", "2026-11-01"));
+	write_record("person", NULL, "",
+		     json_pack("{s:s,s:{s:s,s:s,s:s,s:s,s:s,s:s,s:b}}", "id", born, "values",
+			       "name", "新居民", "sex", "F", "birth_date", "1940-01-01",
+			       "hukou_region", "990100", "household", to, "role", "member", "alive",
+			       1));
+	struct dg_err err = {0};
+	assert_int_equal(dg_failpoint_set("proactive.incr.keys=gone", &err), DG_OK);
+	int64_t run[2];
+	for (int p = 0; p < 2; p++)
+		run[p] = run_policy(pol[p], "2026-12-01", false);
+	long fired = dg_failpoint_fired("proactive.incr.keys");
+	assert_int_equal(dg_failpoint_set("", &err), DG_OK);
+	assert_int_equal(fired, 2);
+	for (int p = 0; p < 2; p++) {
+		json_t *ci = counts_of(run[p]);
+		assert_string_equal(mode_of(ci), "incremental");
+		int64_t reread = json_integer_value(json_object_get(ci, "reread"));
+		assert_true(reread > 0);
+		assert_true(reread < json_integer_value(json_object_get(ci, "answers")));
+		int64_t newly = 0;
+		changes_between(last[p], run[p], &newly);
+		assert_int_equal(json_integer_value(json_object_get(ci, "newly_eligible")), newly);
+		int64_t full = run_policy(pol[p], "2026-12-01", true);
+		same_answers(run[p], full);
+		json_t *cf = counts_of(full);
+		const char *c[] = {"answers", "eligible", "unknown"};
+		for (int i = 0; i < 3; i++)
+			assert_int_equal(json_integer_value(json_object_get(ci, c[i])),
+					 json_integer_value(json_object_get(cf, c[i])));
+		json_decref(ci);
+		json_decref(cf);
+	}
+	free(leaver);
+	json_decref(ps);
+}
+
+/*
+ * More records leaving the registry than one batch of the drop (128 a
+ * statement): 140 persons ended, the eligible ones of elderly_allowance's
+ * shown run first. Each incremental run equals a full run answer by answer,
+ * with the full run's counts; its changes are those between its answers and
+ * the run before's; every person eligible before who left is listed ABSENT,
+ * gone (no_longer_eligible of the person rule counts exactly them).
+ */
+static void many_leave_cross_batches(void **state)
+{
+	(void)state;
+	const char *pol[] = {"dibao", "elderly_allowance"};
+	int64_t last[2];
+	for (int p = 0; p < 2; p++)
+		last[p] = run_policy(pol[p], "2026-12-01", false);
+	json_t *m = marked(last[1]), *ps = persons(), *leave = json_object();
+	const char *k;
+	json_t *v;
+	int eligible = 0;
+	json_object_foreach (m, k, v)
+		if (is_eligible(v) && json_object_size(leave) < 140) {
+			json_object_set_new(leave, json_string_value(json_object_get(v, "id")),
+					    json_true());
+			eligible++;
+		}
+	json_object_foreach (ps, k, v)
+		if (json_object_size(leave) < 140)
+			json_object_set_new(leave, k, json_true());
+	assert_int_equal(json_object_size(leave), 140);
+	assert_true(eligible > 0);
+	json_object_foreach (leave, k, v)
+		write_record("person", k, "/end", json_pack("{s:s}", "effective", "2026-11-01"));
+	for (int p = 0; p < 2; p++) {
+		int64_t run = run_policy(pol[p], "2026-12-01", false);
+		json_t *ci = counts_of(run);
+		assert_string_equal(mode_of(ci), "incremental");
+		int64_t newly = 0;
+		changes_between(last[p], run, &newly);
+		assert_int_equal(json_integer_value(json_object_get(ci, "newly_eligible")), newly);
+		if (p == 1) {
+			char sql[256];
+			snprintf(sql, sizeof sql,
+				 "SELECT COUNT(*) FROM pr_results WHERE run_id = %lld AND"
+				 " outcome = 'ABSENT' AND change = 'gone'",
+				 (long long)run);
+			assert_int_equal(th_sql_int(th_shared, sql), eligible);
+			assert_int_equal(
+				json_integer_value(json_object_get(ci, "no_longer_eligible")),
+				eligible);
+		}
+		int64_t full = run_policy(pol[p], "2026-12-01", true);
+		same_answers(run, full);
+		json_t *cf = counts_of(full);
+		const char *c[] = {"answers", "eligible", "unknown"};
+		for (int i = 0; i < 3; i++)
+			assert_int_equal(json_integer_value(json_object_get(ci, c[i])),
+					 json_integer_value(json_object_get(cf, c[i])));
+		json_decref(ci);
+		json_decref(cf);
+	}
+	json_decref(leave);
+	json_decref(ps);
+	json_decref(m);
+}
+
 /* The check for registry changes (proactive.follow) run now, as its task runs it. */
 static void follow_now(void)
 {
@@ -796,6 +931,9 @@ int main(void)
 		cmocka_unit_test(many_changes_cross_batches),
 		cmocka_unit_test(registry_change_starts_a_run),
 		cmocka_unit_test(what_makes_a_run_full),
+		cmocka_unit_test(every_record_read_equals_full),
+		/* last: it ends 140 of the demo's persons */
+		cmocka_unit_test(many_leave_cross_batches),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
