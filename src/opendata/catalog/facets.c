@@ -300,6 +300,18 @@ dg_rc dg_od_facets_follow(struct dg_db *db, const char *id, json_t *before)
 {
 	json_t *after = NULL;
 	dg_rc rc = dg_od_facets_read(db, id, &after);
+	/*
+	 * The dataset's own rows first: a purged dataset's row no longer gives
+	 * its document: its purge records it (dg_od_facets_gone), and a
+	 * document that takes its number later is recorded as new. They are
+	 * this dataset's alone, while the counts below are shared by every
+	 * writer and held from their upsert to the commit (PostgreSQL): so
+	 * those come last, and other writers wait for as few statements.
+	 */
+	int64_t doc = -1;
+	if (!rc)
+		rc = follow_rows(db, id, json_object_get(before, ""), json_object_get(after, ""),
+				 &doc);
 	size_t n = 0;
 	const char **scopes = rc ? NULL : keys_of(before, after, &n);
 	/* the moves borrow the names of before, after and scopes: sent before they go */
@@ -314,15 +326,6 @@ dg_rc dg_od_facets_follow(struct dg_db *db, const char *id, json_t *before)
 	}
 	if (!rc)
 		rc = moves_send(db, m);
-	/*
-	 * a purged dataset's row no longer gives its document: its purge
-	 * records it (dg_od_facets_gone), and a document that takes its
-	 * number later is recorded as new
-	 */
-	int64_t doc = -1;
-	if (!rc)
-		rc = follow_rows(db, id, json_object_get(before, ""), json_object_get(after, ""),
-				 &doc);
 	free(m);
 	free(scopes);
 	json_decref(before);

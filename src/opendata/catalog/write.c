@@ -177,9 +177,15 @@ static dg_rc save_package(struct dg_db *db, const void *arg, int64_t now_ms, boo
 {
 	const struct dg_od_pkg_in *p = arg;
 	json_t *before = NULL;
-	dg_rc rc = dg_od_facets_read(db, p->id, &before);
+	/*
+	 * A new dataset gave the counts nothing yet: its insert below fails
+	 * on the id if one has it, so there is nothing to read or lock first.
+	 */
+	dg_rc rc = create ? DG_OK : dg_od_facets_read(db, p->id, &before);
 	if (rc)
 		return rc;
+	if (create)
+		before = json_object();
 	if (create)
 		rc = dg_db_exec(
 			db,
