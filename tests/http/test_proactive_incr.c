@@ -446,6 +446,34 @@ static void changes_between(int64_t a, int64_t b, int64_t *newly)
 	json_decref(y);
 }
 
+/*
+ * The counts of run, an incremental run after before (owned): its mode is
+ * incremental and its newly eligible are those changes_between finds.
+ */
+static json_t *incremental_after(int64_t before, int64_t run)
+{
+	json_t *c = counts_of(run);
+	assert_string_equal(mode_of(c), "incremental");
+	int64_t newly = 0;
+	changes_between(before, run, &newly);
+	assert_int_equal(json_integer_value(json_object_get(c, "newly_eligible")), newly);
+	return c;
+}
+
+/* A full run of policy now answers as run did, answer by answer, with its counts. */
+static void equals_full_run(const char *policy, int64_t run)
+{
+	int64_t full = run_policy(policy, "2026-12-01", true);
+	same_answers(run, full);
+	json_t *ci = counts_of(run), *cf = counts_of(full);
+	const char *n[] = {"answers", "eligible", "unknown"};
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(json_integer_value(json_object_get(ci, n[i])),
+				 json_integer_value(json_object_get(cf, n[i])));
+	json_decref(ci);
+	json_decref(cf);
+}
+
 /* An eligible person of elderly_allowance's shown run, none of skip's households. */
 static char *eligible_person(json_t *ps, const char *skip1, const char *skip2)
 {
@@ -516,28 +544,14 @@ static void chain_equals_full(void **state)
 		json_decref(steps[s]);
 		for (int p = 0; p < 2; p++) {
 			int64_t run = run_policy(pol[p], "2026-12-01", false);
-			json_t *c = counts_of(run);
-			assert_string_equal(mode_of(c), "incremental");
+			json_t *c = incremental_after(last[p], run);
 			assert_true(json_integer_value(json_object_get(c, "reread")) > 0);
-			int64_t newly = 0;
-			changes_between(last[p], run, &newly);
-			assert_int_equal(json_integer_value(json_object_get(c, "newly_eligible")),
-					 newly);
 			json_decref(c);
 			last[p] = run;
 		}
 	}
-	for (int p = 0; p < 2; p++) {
-		int64_t full = run_policy(pol[p], "2026-12-01", true);
-		same_answers(last[p], full);
-		json_t *ci = counts_of(last[p]), *cf = counts_of(full);
-		const char *n[] = {"answers", "eligible", "unknown"};
-		for (int i = 0; i < 3; i++)
-			assert_int_equal(json_integer_value(json_object_get(ci, n[i])),
-					 json_integer_value(json_object_get(cf, n[i])));
-		json_decref(ci);
-		json_decref(cf);
-	}
+	for (int p = 0; p < 2; p++)
+		equals_full_run(pol[p], last[p]);
 	/* the one who left is listed as ABSENT, gone, by the run after they left */
 	struct dg_arena *a = dg_arena_new();
 	char sql[512];
@@ -587,23 +601,12 @@ static void many_changes_cross_batches(void **state)
 	json_decref(ps);
 	for (int p = 0; p < 2; p++) {
 		int64_t run = run_policy(pol[p], "2026-12-01", false);
-		json_t *ci = counts_of(run);
-		assert_string_equal(mode_of(ci), "incremental");
-		int64_t newly = 0;
-		changes_between(last[p], run, &newly);
-		assert_int_equal(json_integer_value(json_object_get(ci, "newly_eligible")), newly);
+		json_t *ci = incremental_after(last[p], run);
 		/* the person rule answers each renamed person afresh: more than a batch */
 		if (p == 1)
 			assert_true(json_integer_value(json_object_get(ci, "reread")) >= 140);
-		int64_t full = run_policy(pol[p], "2026-12-01", true);
-		same_answers(run, full);
-		json_t *cf = counts_of(full);
-		const char *c[] = {"answers", "eligible", "unknown"};
-		for (int i = 0; i < 3; i++)
-			assert_int_equal(json_integer_value(json_object_get(ci, c[i])),
-					 json_integer_value(json_object_get(cf, c[i])));
 		json_decref(ci);
-		json_decref(cf);
+		equals_full_run(pol[p], run);
 	}
 }
 
@@ -649,23 +652,12 @@ static void every_record_read_equals_full(void **state)
 	assert_int_equal(dg_failpoint_set("", &err), DG_OK);
 	assert_int_equal(fired, 2);
 	for (int p = 0; p < 2; p++) {
-		json_t *ci = counts_of(run[p]);
-		assert_string_equal(mode_of(ci), "incremental");
+		json_t *ci = incremental_after(last[p], run[p]);
 		int64_t reread = json_integer_value(json_object_get(ci, "reread"));
 		assert_true(reread > 0);
 		assert_true(reread < json_integer_value(json_object_get(ci, "answers")));
-		int64_t newly = 0;
-		changes_between(last[p], run[p], &newly);
-		assert_int_equal(json_integer_value(json_object_get(ci, "newly_eligible")), newly);
-		int64_t full = run_policy(pol[p], "2026-12-01", true);
-		same_answers(run[p], full);
-		json_t *cf = counts_of(full);
-		const char *c[] = {"answers", "eligible", "unknown"};
-		for (int i = 0; i < 3; i++)
-			assert_int_equal(json_integer_value(json_object_get(ci, c[i])),
-					 json_integer_value(json_object_get(cf, c[i])));
 		json_decref(ci);
-		json_decref(cf);
+		equals_full_run(pol[p], run[p]);
 	}
 	free(leaver);
 	json_decref(ps);
@@ -705,11 +697,7 @@ static void many_leave_cross_batches(void **state)
 		write_record("person", k, "/end", json_pack("{s:s}", "effective", "2026-11-01"));
 	for (int p = 0; p < 2; p++) {
 		int64_t run = run_policy(pol[p], "2026-12-01", false);
-		json_t *ci = counts_of(run);
-		assert_string_equal(mode_of(ci), "incremental");
-		int64_t newly = 0;
-		changes_between(last[p], run, &newly);
-		assert_int_equal(json_integer_value(json_object_get(ci, "newly_eligible")), newly);
+		json_t *ci = incremental_after(last[p], run);
 		if (p == 1) {
 			char sql[256];
 			snprintf(sql, sizeof sql,
@@ -721,15 +709,8 @@ static void many_leave_cross_batches(void **state)
 				json_integer_value(json_object_get(ci, "no_longer_eligible")),
 				eligible);
 		}
-		int64_t full = run_policy(pol[p], "2026-12-01", true);
-		same_answers(run, full);
-		json_t *cf = counts_of(full);
-		const char *c[] = {"answers", "eligible", "unknown"};
-		for (int i = 0; i < 3; i++)
-			assert_int_equal(json_integer_value(json_object_get(ci, c[i])),
-					 json_integer_value(json_object_get(cf, c[i])));
 		json_decref(ci);
-		json_decref(cf);
+		equals_full_run(pol[p], run);
 	}
 	json_decref(leave);
 	json_decref(ps);

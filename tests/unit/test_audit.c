@@ -469,6 +469,33 @@ static void *waiting_appender(void *arg)
 	return NULL;
 }
 
+/* Record i was written at seq: in the log as a read, with its hook's side row. */
+static void written_with_side(struct dg_db *db, int64_t seq, int i)
+{
+	int64_t n = -1, in_log = -1;
+	assert_int_equal(
+		dg_db_query_int(db, "SELECT n FROM th_side WHERE seq = ?", DG_ARGS(DG_VI(seq)), &n),
+		DG_OK);
+	assert_int_equal(n, i);
+	assert_int_equal(dg_db_query_int(db,
+					 "SELECT COUNT(*) FROM audit_log WHERE seq = ?"
+					 " AND kind = 'exchange.read'",
+					 DG_ARGS(DG_VI(seq)), &in_log),
+			 DG_OK);
+	assert_int_equal(in_log, 1);
+}
+
+/* The reads in the log and the hooks' side rows. */
+static void reads_and_sides(struct dg_db *db, int64_t *reads, int64_t *side)
+{
+	assert_int_equal(
+		dg_db_query_int(db, "SELECT COUNT(*) FROM audit_log WHERE kind = 'exchange.read'",
+				DG_NOARGS, reads),
+		DG_OK);
+	assert_int_equal(dg_db_query_int(db, "SELECT COUNT(*) FROM th_side", DG_NOARGS, side),
+			 DG_OK);
+}
+
 static void async_appends_chain(void **state)
 {
 	(void)state;
@@ -507,30 +534,15 @@ static void async_appends_chain(void **state)
 	int64_t ok = 0;
 	for (int i = 0; i < ASYNC_N; i++) {
 		assert_int_equal(recs[i].done, 1);
-		int64_t n = -1, in_log = -1;
 		if (recs[i].rc) {
 			assert_int_equal(recs[i].seq, 0);
 			continue;
 		}
 		ok++;
-		assert_int_equal(dg_db_query_int(db, "SELECT n FROM th_side WHERE seq = ?",
-						 DG_ARGS(DG_VI(recs[i].seq)), &n),
-				 DG_OK);
-		assert_int_equal(n, i);
-		assert_int_equal(dg_db_query_int(db,
-						 "SELECT COUNT(*) FROM audit_log WHERE seq = ?"
-						 " AND kind = 'exchange.read'",
-						 DG_ARGS(DG_VI(recs[i].seq)), &in_log),
-				 DG_OK);
-		assert_int_equal(in_log, 1);
+		written_with_side(db, recs[i].seq, i);
 	}
 	int64_t reads = 0, side = 0;
-	assert_int_equal(
-		dg_db_query_int(db, "SELECT COUNT(*) FROM audit_log WHERE kind = 'exchange.read'",
-				DG_NOARGS, &reads),
-		DG_OK);
-	assert_int_equal(dg_db_query_int(db, "SELECT COUNT(*) FROM th_side", DG_NOARGS, &side),
-			 DG_OK);
+	reads_and_sides(db, &reads, &side);
 	dg_db_put(db);
 	assert_int_equal(reads, ok);
 	assert_int_equal(side, ok);
@@ -607,25 +619,10 @@ static void failing_hook_fails_alone(void **state)
 		if (recs[i].rc)
 			fail_msg("record %d failed with the one whose hook failed: %s", i,
 				 dg_rc_name(recs[i].rc));
-		int64_t n = -1, in_log = -1;
-		assert_int_equal(dg_db_query_int(db, "SELECT n FROM th_side WHERE seq = ?",
-						 DG_ARGS(DG_VI(recs[i].seq)), &n),
-				 DG_OK);
-		assert_int_equal(n, i);
-		assert_int_equal(dg_db_query_int(db,
-						 "SELECT COUNT(*) FROM audit_log WHERE seq = ?"
-						 " AND kind = 'exchange.read'",
-						 DG_ARGS(DG_VI(recs[i].seq)), &in_log),
-				 DG_OK);
-		assert_int_equal(in_log, 1);
+		written_with_side(db, recs[i].seq, i);
 	}
 	int64_t reads = 0, side = 0;
-	assert_int_equal(
-		dg_db_query_int(db, "SELECT COUNT(*) FROM audit_log WHERE kind = 'exchange.read'",
-				DG_NOARGS, &reads),
-		DG_OK);
-	assert_int_equal(dg_db_query_int(db, "SELECT COUNT(*) FROM th_side", DG_NOARGS, &side),
-			 DG_OK);
+	reads_and_sides(db, &reads, &side);
 	dg_db_put(db);
 	assert_int_equal(reads, 30 + ALONE_N - 2); /* fill's 30 are reads too */
 	assert_int_equal(side, ALONE_N - 2);
