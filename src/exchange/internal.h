@@ -74,6 +74,7 @@ struct x_record {
 	const char *id;                                /* the ID in clear */
 	const char *key, *subject, *effective, *ended; /* arena */
 	int64_t version;
+	bool consent; /* x_record_page with a purpose: the subject's consent to it is given */
 };
 /* Read the record stored under key. ENOTFOUND when there is none. */
 dg_rc x_record_read(const struct dg_env *env, struct dg_db *db, struct dg_arena *a,
@@ -81,11 +82,13 @@ dg_rc x_record_read(const struct dg_env *env, struct dg_db *db, struct dg_arena 
 /*
  * The records in force of e after key after ("" or NULL: from the first), at
  * most limit of them in key order, read in one query: *out (arena) holds *n,
- * each one's values owned by the caller.
+ * each one's values owned by the caller. With a purpose, each record's
+ * consent says whether its subject's consent to that purpose is given (as
+ * x_consent_has answers), read in the same query.
  */
 dg_rc x_record_page(const struct dg_env *env, struct dg_db *db, struct dg_arena *a,
 		    const struct dg_entity *e, const char *after, int64_t limit,
-		    struct x_record **out, size_t *n) DG_MUST;
+		    const char *purpose, struct x_record **out, size_t *n) DG_MUST;
 /* Changes of e after version since (at most limit): an array of {version, record, op, ...}. */
 dg_rc x_changes(struct dg_db *db, const struct dg_entity *e, int64_t since, int64_t limit,
 		json_t **out) DG_MUST;

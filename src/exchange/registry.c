@@ -357,7 +357,7 @@ dg_rc x_record_read(const struct dg_env *env, struct dg_db *db, struct dg_arena 
 
 dg_rc x_record_page(const struct dg_env *env, struct dg_db *db, struct dg_arena *a,
 		    const struct dg_entity *e, const char *after, int64_t limit,
-		    struct x_record **out, size_t *n)
+		    const char *purpose, struct x_record **out, size_t *n)
 {
 	struct dg_rows *rows = NULL;
 	*out = NULL;
@@ -365,16 +365,24 @@ dg_rc x_record_page(const struct dg_env *env, struct dg_db *db, struct dg_arena 
 	if (limit <= 0)
 		return DG_OK;
 	struct x_record *recs = dg_arena_alloc(a, (size_t)limit * sizeof(*recs));
-	dg_rc rc = dg_db_query(db,
-			       "SELECT " RECORD_COLS " FROM xr_records WHERE registry = ?"
-			       " AND rkey > ? AND ended IS NULL ORDER BY rkey LIMIT ?",
-			       DG_ARGS(DG_VT(e->name), DG_VT(after ? after : ""), DG_VI(limit)),
-			       &rows);
+	/* each record's subject's latest consent to purpose, as x_consent_has reads it */
+	dg_rc rc = dg_db_query(
+		db,
+		"SELECT " RECORD_COLS ", (SELECT c.state FROM xr_consent c WHERE c.subject ="
+		" r.subject AND c.purpose = ? ORDER BY c.rev DESC LIMIT 1) FROM xr_records r"
+		" WHERE registry = ? AND rkey > ? AND ended IS NULL ORDER BY rkey LIMIT ?",
+		DG_ARGS(DG_VT(purpose ? purpose : ""), DG_VT(e->name), DG_VT(after ? after : ""),
+			DG_VI(limit)),
+		&rows);
 	size_t got = 0;
 	while (!rc && got < (size_t)limit && (rc = dg_rows_next(rows)) == DG_OK) {
 		rc = record_of_row(env, a, rows, &recs[got]);
-		if (!rc)
+		if (!rc) {
+			recs[got].consent = purpose && *recs[got].subject &&
+					    !dg_rows_isnull(rows, 7) &&
+					    strcmp(dg_rows_text(rows, 7), "given") == 0;
 			got++;
+		}
 	}
 	dg_rows_free(rows);
 	if (rc && rc != DG_ENOTFOUND) {

@@ -288,6 +288,17 @@ static void owner_flag_on_approve(void **state)
 				    json_array_get(json_object_get(a, "records"), 0), "id")),
 			    "H990100-000001");
 	json_decref(j);
+	/* he withdraws it: his latest word counts, and the page leaves him out again */
+	assert_int_equal(call_json("POST", cit_tok, "/api/my/consent",
+				   "{\"purpose\":\"990100-RS-004\",\"action\":\"withdraw\"}", NULL),
+			 200);
+	assert_int_equal(xget("rs/jobs", "test-rs-jobs-key-0001", "990100-RS-004",
+			      "/x/v1/household?fields=size&limit=10", &j),
+			 200);
+	a = json_object_get(j, "answer");
+	assert_int_equal(json_integer_value(json_object_get(a, "count")), 0);
+	assert_int_equal(json_integer_value(json_object_get(a, "withheld_no_consent")), 10);
+	json_decref(j);
 }
 
 /* The page: zh, en, elder mode; a form per purpose; errors in the page's language. */
