@@ -11,6 +11,10 @@
  * rest checked as they are written: columns whose later records prove that
  * sample wrong (an int column with "1.5" or a word near the end, a column
  * empty at first) still get the types of the whole file, every row in.
+ * A batch's one COPY spans the parser's chunks: files ending on a chunk's
+ * or a batch's edge, or one past it, load every row once, and a bad record
+ * that comes while a batch's COPY is open is reported (or, strict, fails
+ * the load) as before.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -363,6 +367,116 @@ static void load_stopped_midway(void **state_)
 	free(path);
 }
 
+/*
+ * n records "i,word i" (i from 1); with bad > 0, record bad's id is
+ * "n/a" (not an int).
+ */
+static char *n_csv(const char *name, int n, int bad)
+{
+	char *path = malloc(600);
+	snprintf(path, 600, "%s/%s", tmpdir, name);
+	FILE *fp = fopen(path, "wb");
+	assert_non_null(fp);
+	fputs("id,name\n", fp);
+	for (int i = 1; i <= n; i++) {
+		if (i == bad)
+			fprintf(fp, "n/a,word %d\n", i);
+		else
+			fprintf(fp, "%d,word %d\n", i, i);
+	}
+	fclose(fp);
+	return path;
+}
+
+/* The table's highest _id: each row is written once, in file order. */
+static long long last_id(const char *resource_id)
+{
+	char params[300];
+	snprintf(params, sizeof params,
+		 "{\"resource_id\":\"%s\",\"limit\":1,\"sort\":\"_id desc\"}", resource_id);
+	json_t *res = search(params, NULL);
+	long long id = jint(json_array_get(json_object_get(res, "records"), 0), "_id");
+	json_decref(res);
+	return id;
+}
+
+/*
+ * A batch's rows go in one COPY across the parser's chunks (4096 rows):
+ * files ending on a chunk's or a batch's (5000 here) edge, or one row past
+ * it, load every row once, in order, with the job's progress exact.
+ */
+static void chunk_and_batch_edges(void **state_)
+{
+	(void)state_;
+	const int sizes[] = {4095, 4096, 4097, 5000, 5001, 8192, 8193, 10000};
+	for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++) {
+		int n = sizes[k];
+		char name[64], res_id[64], sql[200];
+		snprintf(name, sizeof name, "edge-%d.csv", n);
+		snprintf(res_id, sizeof res_id, "res-edge-%d", n);
+		char *path = n_csv(name, n, 0);
+		int64_t id = enqueue(res_id, path, "{\"strict\":true}");
+		json_t *job = wait_job(id);
+		assert_string_equal(state(job), "done");
+		assert_int_equal(jint(json_object_get(job, "result"), "rows"), n);
+		json_decref(job);
+		snprintf(sql, sizeof sql, "SELECT progress_done FROM jobs WHERE id = %lld",
+			 (long long)id);
+		assert_int_equal(th_sql_int(srv, sql), n);
+		assert_int_equal(total(res_id, NULL), n);
+		assert_int_equal(last_id(res_id), n);
+		int probe[] = {1, n / 2, n - 1, n};
+		for (size_t j = 0; j < 4; j++) {
+			json_t *rec = record(res_id, probe[j]);
+			assert_int_equal(jint(rec, "_id"), probe[j]);
+			json_decref(rec);
+		}
+		free(path);
+	}
+}
+
+/*
+ * A bad record in a batch's second chunk, so the batch's COPY is open with
+ * the first chunk's rows when it comes: strict, the job fails with its line
+ * and the table in force stays whole, the new one gone; not strict, it is
+ * reported with its line and every other row is in.
+ */
+static void bad_row_while_a_copy_is_open(void **state_)
+{
+	(void)state_;
+	const int n = 20000, bad = 14000;
+	char *path = n_csv("open.csv", n, bad);
+	small_table("res-open");
+	int64_t id = enqueue("res-open", path, "{\"strict\":true,\"types\":{\"id\":\"int\"}}");
+	json_t *job = wait_job(id);
+	assert_string_equal(state(job), "failed");
+	char want[64];
+	snprintf(want, sizeof want, "Line %d, column 1", bad + 1);
+	assert_non_null(strstr(json_string_value(json_object_get(job, "error")), want));
+	json_decref(job);
+	assert_int_equal(total("res-open", NULL), 3);
+	char table[DG_DS_TABLE_MAX];
+	dg_ds_table_name("res-open", id, table);
+	assert_false(table_exists(table));
+
+	job = wait_job(enqueue("res-open", path, "{\"types\":{\"id\":\"int\"}}"));
+	assert_string_equal(state(job), "done");
+	json_t *result = json_object_get(job, "result");
+	assert_int_equal(jint(result, "rows"), n - 1);
+	assert_int_equal(jint(result, "bad_rows"), 1);
+	assert_int_equal(jint(json_array_get(json_object_get(result, "errors"), 0), "line"),
+			 bad + 1);
+	json_decref(job);
+	assert_int_equal(total("res-open", NULL), n - 1);
+	json_t *rec = record("res-open", bad + 1);
+	assert_int_equal(jint(rec, "_id"), bad);
+	json_decref(rec);
+	rec = record("res-open", n);
+	assert_int_equal(jint(rec, "_id"), n - 1);
+	json_decref(rec);
+	free(path);
+}
+
 static int setup(void **state_)
 {
 	(void)state_;
@@ -391,6 +505,8 @@ int main(void)
 		cmocka_unit_test(bad_row_deep_in_a_large_file),
 		cmocka_unit_test(load_stopped_midway),
 		cmocka_unit_test(types_change_late),
+		cmocka_unit_test(chunk_and_batch_edges),
+		cmocka_unit_test(bad_row_while_a_copy_is_open),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -123,8 +123,9 @@ struct load {
 	char (*norm)[DG_DS_NORM_MAX]; /* a column's value as stored, when it differs */
 	struct dg_csv *csv;
 	struct pipe pipe;
-	/* the writer's current batch */
+	/* the writer's current batch, and its one COPY (open from its first chunk to its commit) */
 	size_t nb, batch_bytes;
+	struct dg_copy *copy;
 	/* staging: the caller's callbacks, or NULL for a resource's load */
 	const struct dg_ds_stage *stage;
 	size_t ncopy; /* columns copied: ncols, and the line when staging */
@@ -322,14 +323,29 @@ static void batch_pause(void)
 	}
 }
 
+/*
+ * End the batch's COPY (keep: its rows stay in the batch, or the batch
+ * fails; PostgreSQL checks the rows it was sent only here).
+ */
+static dg_rc copy_close(struct load *l, bool keep, struct dg_err *err)
+{
+	dg_rc rc = dg_db_copy_end(l->copy, keep);
+	l->copy = NULL;
+	if (keep && rc != DG_OK)
+		return dg_err_set(err, rc,
+				  "Rows could not be written (the batch ending at row %lld)",
+				  (long long)(l->rows + (int64_t)l->nb));
+	return DG_OK;
+}
+
 /* End the batch: commit its rows with the job's progress, or drop them. */
 static dg_rc batch_close(struct load *l, bool keep, struct dg_err *err)
 {
 	struct dg_db *db = l->job->db;
-	dg_rc rc = DG_OK;
-	if (!keep) {
+	dg_rc rc = copy_close(l, keep, err);
+	if (!keep || rc != DG_OK) {
 		dg_db_rollback(db);
-		return DG_OK;
+		return rc;
 	}
 	rc = dg_job_save(l->job, l->rows + (int64_t)l->nb, progress_total(l), NULL);
 	if (rc == DG_OK)
@@ -574,28 +590,31 @@ static void *parse_main(void *arg)
 	return NULL;
 }
 
-/* A chunk's rows into the table, in the open batch. */
+/*
+ * A chunk's rows into the table, in the open batch: into the batch's one
+ * COPY (begun by its first chunk), so a batch is one statement and one
+ * round trip at its end however many chunks it holds.
+ */
 static dg_rc write_chunk(struct load *l, const struct chunk *ch, const char **v, struct dg_err *err)
 {
-	struct dg_db *db = l->job->db;
-	struct dg_copy *copy = NULL;
 	size_t r = 0;
-	dg_rc rc = dg_db_copy_begin(db, l->table, (const char *const *)l->cols, l->ncopy, &copy);
+	dg_rc rc = DG_OK;
+	if (!l->copy)
+		rc = dg_db_copy_begin(l->job->db, l->table, (const char *const *)l->cols, l->ncopy,
+				      &l->copy);
 	for (; rc == DG_OK && r < ch->nrows; r++) {
 		chunk_vals(ch, r, v);
-		rc = dg_db_copy_row(copy, v);
+		rc = dg_db_copy_row(l->copy, v);
 	}
-	if (rc != DG_OK && r > 0) { /* SQLite: the row the store refused */
-		dg_rc erc = dg_db_copy_end(copy, false);
-		(void)erc;
-		return dg_err_set(err, rc, "Line %ld could not be written", ch->line[r - 1]);
-	}
-	dg_rc erc = dg_db_copy_end(copy, rc == DG_OK);
-	rc = rc ? rc : erc;
-	if (rc != DG_OK)
+	if (rc != DG_OK) {
+		(void)copy_close(l, false, NULL);
+		if (r > 0) /* SQLite: the row the store refused */
+			return dg_err_set(err, rc, "Line %ld could not be written",
+					  ch->line[r - 1]);
 		return dg_err_set(err, rc,
 				  "Rows could not be written (the batch ending at row %lld)",
 				  (long long)(l->rows + (int64_t)l->nb + (int64_t)ch->nrows));
+	}
 	l->nb += ch->nrows;
 	l->batch_bytes += ch->bytes;
 	return DG_OK;
