@@ -667,8 +667,9 @@ static const char why_changed[] = "this record was changed, or the one before it
  * checkpoints are then checked in seq order against the hashes the parts
  * kept at their seqs, and the head against where the chain ends.
  *
- * Each part has a reader (a thread of its own when one starts) that reads
- * the next page from the store while the part hashes the one before: it
+ * On PostgreSQL each part has a reader (a thread of its own when one
+ * starts) that fetches the next page while the part hashes the one before;
+ * on SQLite, whose reads take the caller's CPU, the part reads its own. It
  * lays each record out as the bytes its link hashes, after room for the
  * previous hash, so hashing a record is one call over one buffer. A part
  * holds at most two pages, reused from page to page.
@@ -918,7 +919,9 @@ static void part_open(struct part *p, pthread_t *th)
 		p->pages[i] = dg_xcalloc(1, sizeof *p->pages[i]);
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->cv, NULL);
-	p->threaded = pthread_create(th, NULL, read_part, p) == 0;
+	/* SQLite reads on the caller's CPU, so a reader of its own would only take turns with it */
+	p->threaded =
+		dg_db_kind(p->db) != DG_STORE_SQLITE && pthread_create(th, NULL, read_part, p) == 0;
 }
 
 /* Join part p's reader (it stops once the hasher has stopped) and free its pages. */
