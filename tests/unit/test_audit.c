@@ -298,12 +298,13 @@ static void break_at_the_middle_found(void **state)
 }
 
 /*
- * The walk reads each part in pages of 5000 records, the next page read
- * while this one is hashed. Over 10002 records (parts 1 to 5001 and 5002
- * on; pages ending at 5000 and 10000) a record changed, deleted or moved
- * on either side of a page's end or of the parts' middle is found at that
- * record, the records before it counted and the checkpoint at 5001 held
- * when the break is after it; put back, the log holds again.
+ * The walk reads each part in pages of 5000 records (on PostgreSQL the
+ * next page read by a thread while this one is hashed). Over 10002
+ * records (parts 1 to 5001 and 5002 on; pages ending at 5000 and 10000) a
+ * record changed, deleted or moved on either side of a page's end or of
+ * the parts' middle is found at that record, the records before it
+ * counted and the checkpoint at 5001 held when the break is after it; put
+ * back, the log holds again.
  */
 static void break_at_a_page_end_found(void **state)
 {
