@@ -8,8 +8,8 @@
  * big-endian and the bytes as stored. A checkpoint signs the text
  * "dgov-audit-checkpoint\n<region>\n<seq>\n<hash hex>\n".
  *
- * The walk reads the log in pages of PAGE records by seq, so it holds one
- * page a part whatever the log's length (and the checkpoints' seqs and
+ * The walk reads the log in pages of PAGE records by seq, so it holds two
+ * pages a part whatever the log's length (and the checkpoints' seqs and
  * hashes); every loop is bounded by the log's size.
  */
 #include "audit/audit.h"
@@ -55,19 +55,34 @@ const struct dg_migration dg_audit_migrations[] = {
 	{NULL, NULL},
 };
 
+/* b = v as 8 bytes big-endian. */
+static void be64(unsigned char *b, int64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		b[i] = (unsigned char)((uint64_t)v >> (56 - 8 * i));
+}
+
+/* b = n as 4 bytes big-endian (a text's length as a link hashes it). */
+static void be32(unsigned char *b, size_t n)
+{
+	b[0] = (unsigned char)(n >> 24);
+	b[1] = (unsigned char)(n >> 16);
+	b[2] = (unsigned char)(n >> 8);
+	b[3] = (unsigned char)n;
+}
+
 static void put_u64(crypto_generichash_state *st, int64_t v)
 {
 	unsigned char b[8];
-	for (int i = 0; i < 8; i++)
-		b[i] = (unsigned char)((uint64_t)v >> (56 - 8 * i));
+	be64(b, v);
 	crypto_generichash_update(st, b, sizeof b);
 }
 
 static void put_text(crypto_generichash_state *st, const char *s)
 {
 	size_t n = strlen(s);
-	unsigned char b[4] = {(unsigned char)(n >> 24), (unsigned char)(n >> 16),
-			      (unsigned char)(n >> 8), (unsigned char)n};
+	unsigned char b[4];
+	be32(b, n);
 	crypto_generichash_update(st, b, sizeof b);
 	crypto_generichash_update(st, (const unsigned char *)s, n);
 }
@@ -651,6 +666,13 @@ static const char why_changed[] = "this record was changed, or the one before it
  * record. The first broken record is the lowest either part finds; the
  * checkpoints are then checked in seq order against the hashes the parts
  * kept at their seqs, and the head against where the chain ends.
+ *
+ * On PostgreSQL each part has a reader (a thread of its own when one
+ * starts) that fetches the next page while the part hashes the one before;
+ * on SQLite, whose reads take the caller's CPU, the part reads its own. It
+ * lays each record out as the bytes its link hashes, after room for the
+ * previous hash, so hashing a record is one call over one buffer. A part
+ * holds at most two pages, reused from page to page.
  */
 
 /* The checkpoints' seqs in order, and the chain's hash at each (kept by the parts). */
@@ -659,6 +681,24 @@ struct cps {
 	int64_t *seq;
 	unsigned char (*chain)[HASH_BYTES];
 	bool *seen; /* a part checked the record at seq */
+};
+
+/*
+ * One page of records as read: record i's seq, its stored hash (hex_ok
+ * false when it is not a hash dgov writes) and, at msg + off[i], HASH_BYTES
+ * of room for the previous hash then seq, at_ms and the five texts as
+ * link_bin hashes them, up to msg + off[i + 1].
+ */
+struct page {
+	size_t n;
+	int64_t seq[PAGE];
+	bool hex_ok[PAGE];
+	unsigned char stored[PAGE][HASH_BYTES];
+	size_t off[PAGE + 1];
+	unsigned char *msg;
+	size_t cap;
+	bool last; /* nothing follows: fewer than PAGE records, or a store error */
+	dg_rc rc;  /* a store error, or DG_OK */
 };
 
 /* One part of the walk: records [from, to], on its own connection. */
@@ -673,6 +713,14 @@ struct part {
 	bool saw_any;    /* any record at or after from - 1 */
 	bool started;    /* the record before from was read (from 1: nothing to read) */
 	unsigned char last[HASH_BYTES]; /* the hash stored in record next - 1 */
+	/* the reader's side: the next seq to read, and two pages handed over in turn */
+	int64_t at;
+	struct page *pages[2];
+	size_t filled, taken; /* pages read, pages taken by the hasher */
+	bool threaded;        /* the reader is a thread; else the hasher reads */
+	bool stop;            /* the hasher needs no more pages */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
 };
 
 /* The first checkpoint at or after seq. */
@@ -689,75 +737,158 @@ static size_t cps_from(const struct cps *c, int64_t seq)
 	return lo;
 }
 
-/* Check one record read by part p: its seq follows, its hash links. False to stop. */
-static bool check_row(struct part *p, struct dg_rows *rows, size_t *ci)
+static unsigned char *page_room(struct page *g, size_t used, size_t more)
 {
-	int64_t seq = dg_rows_int(rows, 0);
-	unsigned char got[HASH_BYTES], stored[HASH_BYTES];
+	if (used + more > g->cap) {
+		g->cap = (used + more) * 2;
+		g->msg = dg_xrealloc(g->msg, g->cap);
+	}
+	return g->msg + used;
+}
+
+/* Read part p's next page (from p->at) into g, as link_bin would hash its records. */
+static void read_page(struct part *p, struct page *g)
+{
+	struct dg_rows *rows = NULL;
+	size_t used = 0;
+	g->n = 0;
+	g->rc = dg_db_query(p->db,
+			    "SELECT seq, at_ms, kind, actor, subject, purpose, detail, hash"
+			    " FROM audit_log WHERE seq >= ? AND seq <= ? ORDER BY seq LIMIT ?",
+			    DG_ARGS(DG_VI(p->at), DG_VI(p->to), DG_VI(PAGE)), &rows);
+	while (!g->rc && g->n < PAGE && (g->rc = dg_rows_next(rows)) == DG_OK) {
+		size_t i = g->n++;
+		int64_t seq = dg_rows_int(rows, 0);
+		g->seq[i] = seq;
+		g->hex_ok[i] = hash_of_hex(dg_rows_text(rows, 7), g->stored[i]);
+		g->off[i] = used;
+		unsigned char *b = page_room(g, used, HASH_BYTES + 16);
+		be64(b + HASH_BYTES, seq);
+		be64(b + HASH_BYTES + 8, dg_rows_int(rows, 1));
+		used += HASH_BYTES + 16;
+		for (int col = 2; col <= 6; col++) {
+			const char *s = dg_rows_text(rows, col);
+			size_t len = strlen(s);
+			b = page_room(g, used, 4 + len);
+			be32(b, len);
+			memcpy(b + 4, s, len);
+			used += 4 + len;
+		}
+		p->at = seq + 1;
+	}
+	g->off[g->n] = used;
+	dg_rows_free(rows);
+	if (g->rc == DG_ENOTFOUND)
+		g->rc = DG_OK;
+	g->last = g->rc || g->n < PAGE;
+}
+
+/* The reader thread of part p: pages in turn, while the hasher has room and wants them. */
+static void *read_part(void *arg)
+{
+	struct part *p = arg;
+	for (bool last = false; !last;) {
+		pthread_mutex_lock(&p->mu);
+		while (!p->stop && p->filled - p->taken == 2)
+			pthread_cond_wait(&p->cv, &p->mu);
+		bool stop = p->stop;
+		pthread_mutex_unlock(&p->mu);
+		if (stop)
+			break;
+		struct page *g = p->pages[p->filled % 2];
+		read_page(p, g);
+		last = g->last;
+		pthread_mutex_lock(&p->mu);
+		p->filled++;
+		pthread_cond_broadcast(&p->cv);
+		pthread_mutex_unlock(&p->mu);
+	}
+	return NULL;
+}
+
+/* The next page of part p for its hasher (NULL: none follows), read by the reader or here. */
+static struct page *take_page(struct part *p)
+{
+	if (!p->threaded) {
+		read_page(p, p->pages[0]);
+		return p->pages[0];
+	}
+	pthread_mutex_lock(&p->mu);
+	while (p->filled == p->taken)
+		pthread_cond_wait(&p->cv, &p->mu);
+	struct page *g = p->pages[p->taken % 2];
+	pthread_mutex_unlock(&p->mu);
+	return g;
+}
+
+/* The hasher is done with the page take_page gave it; stop: it needs no more. */
+static void give_page(struct part *p, bool stop)
+{
+	if (!p->threaded)
+		return;
+	pthread_mutex_lock(&p->mu);
+	p->taken++;
+	p->stop = p->stop || stop;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+}
+
+/* Check record i of page g read by part p: its seq follows, its hash links. False to stop. */
+static bool check_row(struct part *p, struct page *g, size_t i, size_t *ci)
+{
+	int64_t seq = g->seq[i];
+	unsigned char got[HASH_BYTES];
 	if (seq != p->next) {
 		p->bad_seq = p->next;
 		p->why = why_missing;
 		return false;
 	}
-	const char *const texts[] = {dg_rows_text(rows, 2), dg_rows_text(rows, 3),
-				     dg_rows_text(rows, 4), dg_rows_text(rows, 5),
-				     dg_rows_text(rows, 6)};
-	link_bin(p->last, seq, dg_rows_int(rows, 1), texts, sizeof texts / sizeof texts[0], got);
-	if (!hash_of_hex(dg_rows_text(rows, 7), stored) || memcmp(got, stored, HASH_BYTES) != 0) {
+	unsigned char *m = g->msg + g->off[i];
+	memcpy(m, p->last, HASH_BYTES);
+	crypto_generichash(got, HASH_BYTES, m, g->off[i + 1] - g->off[i], NULL, 0);
+	if (!g->hex_ok[i] || memcmp(got, g->stored[i], HASH_BYTES) != 0) {
 		p->bad_seq = seq;
 		p->why = why_changed;
 		return false;
 	}
-	memcpy(p->last, stored, HASH_BYTES);
+	memcpy(p->last, g->stored[i], HASH_BYTES);
 	struct cps *c = p->cps;
 	while (*ci < c->n && c->seq[*ci] < seq)
 		(*ci)++;
 	if (*ci < c->n && c->seq[*ci] == seq) {
-		memcpy(c->chain[*ci], stored, HASH_BYTES);
+		memcpy(c->chain[*ci], g->stored[i], HASH_BYTES);
 		c->seen[*ci] = true;
 	}
 	p->next++;
 	return true;
 }
 
-/* Walk part p (a thread's start routine): page by page, by seq. */
+/* Walk part p (a thread's start routine): page by page, by seq, as its reader hands them. */
 static void *walk_part(void *arg)
 {
 	struct part *p = arg;
 	size_t ci = cps_from(p->cps, p->from);
-	int64_t at = p->from > 1 ? p->from - 1 : 1; /* the next seq to read from */
 	p->next = p->from;
 	p->started = p->from == 1;
 	memset(p->last, 0, sizeof p->last);
-	bool go = true;
-	while (go) {
-		struct dg_rows *rows = NULL;
-		int64_t n = 0;
-		dg_rc rc =
-			dg_db_query(p->db,
-				    "SELECT seq, at_ms, kind, actor, subject, purpose, detail, hash"
-				    " FROM audit_log WHERE seq >= ? AND seq <= ? ORDER BY seq"
-				    " LIMIT ?",
-				    DG_ARGS(DG_VI(at), DG_VI(p->to), DG_VI(PAGE)), &rows);
-		while (!rc && go && (rc = dg_rows_next(rows)) == DG_OK) {
-			n++;
+	for (bool go = true; go;) {
+		struct page *g = take_page(p);
+		for (size_t i = 0; go && i < g->n; i++) {
 			p->saw_any = true;
-			at = dg_rows_int(rows, 0) + 1;
 			if (p->started)
-				go = check_row(p, rows, &ci);
-			else if (dg_rows_int(rows, 0) == p->from - 1 &&
-				 hash_of_hex(dg_rows_text(rows, 7), p->last))
+				go = check_row(p, g, i, &ci);
+			else if (g->seq[i] == p->from - 1 && g->hex_ok[i]) {
+				memcpy(p->last, g->stored[i], HASH_BYTES);
 				p->started = true;
-			else
+			} else
 				go = false; /* the part before finds what is wrong there */
 		}
-		dg_rows_free(rows);
-		if (rc && rc != DG_ENOTFOUND) {
-			p->rc = rc;
-			break;
+		if (g->rc) {
+			p->rc = g->rc;
+			go = false;
 		}
-		if (n < PAGE)
-			break;
+		go = go && !g->last;
+		give_page(p, !go);
 	}
 	return NULL;
 }
@@ -780,17 +911,45 @@ static dg_rc cps_load(struct dg_db *db, struct cps *c)
 	return rc == DG_ENOTFOUND ? DG_OK : rc;
 }
 
+/* Part p's pages and, when one starts, its reader thread (*th). */
+static void part_open(struct part *p, pthread_t *th)
+{
+	p->at = p->from > 1 ? p->from - 1 : 1;
+	for (size_t i = 0; i < 2; i++)
+		p->pages[i] = dg_xcalloc(1, sizeof *p->pages[i]);
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->cv, NULL);
+	/* SQLite reads on the caller's CPU, so a reader of its own would only take turns with it */
+	p->threaded =
+		dg_db_kind(p->db) != DG_STORE_SQLITE && pthread_create(th, NULL, read_part, p) == 0;
+}
+
+/* Join part p's reader (it stops once the hasher has stopped) and free its pages. */
+static void part_close(struct part *p, pthread_t th)
+{
+	if (p->threaded)
+		pthread_join(th, NULL);
+	pthread_mutex_destroy(&p->mu);
+	pthread_cond_destroy(&p->cv);
+	for (size_t i = 0; i < 2; i++) {
+		free(p->pages[i]->msg);
+		free(p->pages[i]);
+	}
+}
+
 /*
  * Walk parts[0..nparts) (the first on this thread, the others on threads
- * of their own) and put together where the chain breaks or ends: *bad_seq
- * and *why for a broken record, else *end (the seq after the last record)
- * and last (its hash). A store error otherwise.
+ * of their own, each with its reader) and put together where the chain
+ * breaks or ends: *bad_seq and *why for a broken record, else *end (the
+ * seq after the last record) and last (its hash). A store error otherwise.
  */
 static dg_rc walk(struct part *parts, size_t nparts, int64_t *bad_seq, const char **why,
 		  int64_t *end, unsigned char *last)
 {
-	pthread_t th[2];
+	pthread_t th[2], readers[2];
 	bool started[2] = {false, false};
+	for (size_t i = 0; i < nparts; i++)
+		part_open(&parts[i], &readers[i]);
 	for (size_t i = 1; i < nparts; i++)
 		started[i] = pthread_create(&th[i], NULL, walk_part, &parts[i]) == 0;
 	walk_part(&parts[0]);
@@ -800,6 +959,8 @@ static dg_rc walk(struct part *parts, size_t nparts, int64_t *bad_seq, const cha
 		else
 			walk_part(&parts[i]);
 	}
+	for (size_t i = 0; i < nparts; i++)
+		part_close(&parts[i], readers[i]);
 	*bad_seq = 0;
 	for (size_t i = 0; i < nparts; i++)
 		if (parts[i].rc)

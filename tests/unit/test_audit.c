@@ -4,7 +4,8 @@
  * kind of hand edit found at the record it touched — a changed field, a
  * deleted record, two records swapped, a chain rewritten from one record on
  * (caught by the signed checkpoint), records cut off the end, a forged
- * checkpoint; appends from several threads at once that still chain, and
+ * checkpoint; a break on either side of a page's end (the walk reads
+ * pages of 5000) found at its record; appends from several threads at once that still chain, and
  * group appends (committed in batches) that chain with the others, each
  * committed when its call returns; async appends, told once committed,
  * whose hook commits with them, and a failing hook that fails its own
@@ -67,6 +68,7 @@ static int setup(void **state)
 	dg_rc rc = dg_db_exec_script(db, "DROP TABLE IF EXISTS audit_log;"
 					 "DROP TABLE IF EXISTS audit_head;"
 					 "DROP TABLE IF EXISTS audit_checkpoints;"
+					 "DROP TABLE IF EXISTS audit_keep;"
 					 "DROP TABLE IF EXISTS schema_migrations");
 	dg_db_put(db);
 	const struct dg_migration *lists[] = {dg_audit_migrations};
@@ -293,6 +295,71 @@ static void break_at_the_middle_found(void **state)
 			assert_int_equal(rep.checkpoints, cases[i].bad > 10 ? 1 : 0);
 		}
 	}
+}
+
+/*
+ * The walk reads each part in pages of 5000 records (on PostgreSQL the
+ * next page read by a thread while this one is hashed). Over 10002
+ * records (parts 1 to 5001 and 5002 on; pages ending at 5000 and 10000) a
+ * record changed, deleted or moved on either side of a page's end or of
+ * the parts' middle is found at that record, the records before it
+ * counted and the checkpoint at 5001 held when the break is after it; put
+ * back, the log holds again.
+ */
+static void break_at_a_page_end_found(void **state)
+{
+	(void)state;
+	enum { N = 10002 };
+	struct dg_db *db = get();
+	assert_int_equal(dg_db_begin(db), DG_OK);
+	struct dg_audit_rec rec = {"exchange.read", "dept:mz/system:dibao", "a1b2c3",
+				   "990100-MZ-004", NULL};
+	for (int i = 1; i <= N; i++) {
+		assert_int_equal(dg_audit_append(db, &rec, NULL), DG_OK);
+		if (i == 5001) {
+			assert_int_equal(dg_db_commit(db), DG_OK);
+			assert_int_equal(dg_audit_checkpoint(db, &keys, REGION, NULL), DG_OK);
+			assert_int_equal(dg_db_begin(db), DG_OK);
+		}
+	}
+	assert_int_equal(dg_db_commit(db), DG_OK);
+	dg_db_put(db);
+	sql("CREATE TABLE audit_keep AS SELECT * FROM audit_log");
+	struct dg_audit_report rep;
+	assert_int_equal(verify(&rep), 0);
+	assert_int_equal(rep.records, N);
+	assert_int_equal(rep.checkpoints, 1);
+	static const struct {
+		const char *sql;
+		int64_t bad;
+		const char *why;
+	} cases[] = {
+		{"UPDATE audit_log SET detail = 'x' WHERE seq = 5000", 5000, "changed"},
+		{"UPDATE audit_log SET detail = 'x' WHERE seq = 5001", 5001, "changed"},
+		{"UPDATE audit_log SET detail = 'x' WHERE seq = 5002", 5002, "changed"},
+		{"UPDATE audit_log SET at_ms = at_ms + 1 WHERE seq = 10000", 10000, "changed"},
+		{"UPDATE audit_log SET actor = 'x' WHERE seq = 10001", 10001, "changed"},
+		{"DELETE FROM audit_log WHERE seq = 5001", 5001, "missing"},
+		{"DELETE FROM audit_log WHERE seq = 10001", 10001, "missing"},
+		/* records 5000 and 5001 swapped across the page's end */
+		{"UPDATE audit_log SET seq = -1 WHERE seq = 5000;"
+		 "UPDATE audit_log SET seq = 5000 WHERE seq = 5001;"
+		 "UPDATE audit_log SET seq = 5001 WHERE seq = -1",
+		 5000, "changed"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		sql(cases[i].sql);
+		int64_t bad = verify(&rep);
+		if (bad != cases[i].bad || !strstr(rep.why, cases[i].why))
+			fail_msg("%s: broken at %lld (%s), not %lld", cases[i].sql, (long long)bad,
+				 rep.why, (long long)cases[i].bad);
+		assert_int_equal(rep.records, cases[i].bad - 1);
+		assert_int_equal(rep.checkpoints, cases[i].bad > 5001 ? 1 : 0);
+		sql("DELETE FROM audit_log; INSERT INTO audit_log SELECT * FROM audit_keep");
+		assert_int_equal(verify(&rep), 0);
+		assert_int_equal(rep.records, N);
+	}
+	sql("DROP TABLE audit_keep");
 }
 
 /* With no second connection free the walk is one part, and finds the same. */
@@ -671,6 +738,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(cut_tail_with_head_found, setup, teardown),
 		cmocka_unit_test_setup_teardown(forged_checkpoint_found, setup, teardown),
 		cmocka_unit_test_setup_teardown(break_at_the_middle_found, setup, teardown),
+		cmocka_unit_test_setup_teardown(break_at_a_page_end_found, setup, teardown),
 		cmocka_unit_test_setup_teardown(walk_alone_when_pool_busy, setup, teardown),
 		cmocka_unit_test_setup_teardown(concurrent_appends_chain, setup, teardown),
 		cmocka_unit_test_setup_teardown(group_appends_chain, setup, teardown),
