@@ -52,6 +52,9 @@
 #include "store/store.h"
 #include "harness.h"
 
+/* The two policies of the demo the tests run. */
+static const char *const POLICIES[] = {"dibao", "elderly_allowance"};
+
 static char *mz_tok, *admin_tok;
 static char root[4096];
 
@@ -253,16 +256,15 @@ static void new_id(json_t *ps, char out[19])
 static void first_full_then_carried(void **state)
 {
 	(void)state;
-	const char *pol[] = {"dibao", "elderly_allowance"};
 	for (int i = 0; i < 2; i++) {
-		int64_t first = run_policy(pol[i], "2026-12-01", false);
+		int64_t first = run_policy(POLICIES[i], "2026-12-01", false);
 		json_t *c = counts_of(first);
 		assert_string_equal(mode_of(c), "full");
 		assert_int_equal(json_integer_value(json_object_get(c, "reread")),
 				 json_integer_value(json_object_get(c, "answers")));
 		json_decref(c);
 		/* nothing changed since: every answer carried */
-		int64_t again = run_policy(pol[i], "2026-12-01", false);
+		int64_t again = run_policy(POLICIES[i], "2026-12-01", false);
 		c = counts_of(again);
 		assert_string_equal(mode_of(c), "incremental");
 		assert_int_equal(json_integer_value(json_object_get(c, "reread")), 0);
@@ -351,16 +353,15 @@ static void changes_equal_full(void **state)
 			       "hukou_region", "990100", "household", from, "role", "member",
 			       "alive", 1));
 	json_decref(ps);
-	const char *pol[] = {"dibao", "elderly_allowance"};
 	for (int i = 0; i < 2; i++) {
-		int64_t incr = run_policy(pol[i], "2026-12-01", false);
+		int64_t incr = run_policy(POLICIES[i], "2026-12-01", false);
 		json_t *c = counts_of(incr);
 		assert_string_equal(mode_of(c), "incremental");
 		int64_t reread = json_integer_value(json_object_get(c, "reread"));
 		assert_true(reread > 0);
 		assert_true(reread < json_integer_value(json_object_get(c, "answers")));
 		json_decref(c);
-		int64_t full = run_policy(pol[i], "2026-12-01", true);
+		int64_t full = run_policy(POLICIES[i], "2026-12-01", true);
 		c = counts_of(full);
 		assert_string_equal(mode_of(c), "full");
 		json_decref(c);
@@ -474,6 +475,13 @@ static void equals_full_run(const char *policy, int64_t run)
 	json_decref(cf);
 }
 
+/* A run of each policy now (not forced full) into last. */
+static void runs_now(int64_t last[2])
+{
+	for (int p = 0; p < 2; p++)
+		last[p] = run_policy(POLICIES[p], "2026-12-01", false);
+}
+
 /* An eligible person of elderly_allowance's shown run, none of skip's households. */
 static char *eligible_person(json_t *ps, const char *skip1, const char *skip2)
 {
@@ -506,10 +514,8 @@ static char *eligible_person(json_t *ps, const char *skip1, const char *skip2)
 static void chain_equals_full(void **state)
 {
 	(void)state;
-	const char *pol[] = {"dibao", "elderly_allowance"};
 	int64_t last[2];
-	for (int i = 0; i < 2; i++)
-		last[i] = run_policy(pol[i], "2026-12-01", false);
+	runs_now(last);
 	json_t *ps = persons();
 	const char *from = NULL, *to = NULL, *mover = NULL;
 	two_households(ps, 3, &from, &to, &mover);
@@ -543,7 +549,7 @@ static void chain_equals_full(void **state)
 		}
 		json_decref(steps[s]);
 		for (int p = 0; p < 2; p++) {
-			int64_t run = run_policy(pol[p], "2026-12-01", false);
+			int64_t run = run_policy(POLICIES[p], "2026-12-01", false);
 			json_t *c = incremental_after(last[p], run);
 			assert_true(json_integer_value(json_object_get(c, "reread")) > 0);
 			json_decref(c);
@@ -551,7 +557,7 @@ static void chain_equals_full(void **state)
 		}
 	}
 	for (int p = 0; p < 2; p++)
-		equals_full_run(pol[p], last[p]);
+		equals_full_run(POLICIES[p], last[p]);
 	/* the one who left is listed as ABSENT, gone, by the run after they left */
 	struct dg_arena *a = dg_arena_new();
 	char sql[512];
@@ -576,10 +582,8 @@ static void chain_equals_full(void **state)
 static void many_changes_cross_batches(void **state)
 {
 	(void)state;
-	const char *pol[] = {"dibao", "elderly_allowance"};
 	int64_t last[2];
-	for (int p = 0; p < 2; p++)
-		last[p] = run_policy(pol[p], "2026-12-01", false);
+	runs_now(last);
 	json_t *ps = persons();
 	const char *k;
 	json_t *v;
@@ -600,13 +604,13 @@ static void many_changes_cross_batches(void **state)
 	assert_int_equal(n, 140);
 	json_decref(ps);
 	for (int p = 0; p < 2; p++) {
-		int64_t run = run_policy(pol[p], "2026-12-01", false);
+		int64_t run = run_policy(POLICIES[p], "2026-12-01", false);
 		json_t *ci = incremental_after(last[p], run);
 		/* the person rule answers each renamed person afresh: more than a batch */
 		if (p == 1)
 			assert_true(json_integer_value(json_object_get(ci, "reread")) >= 140);
 		json_decref(ci);
-		equals_full_run(pol[p], run);
+		equals_full_run(POLICIES[p], run);
 	}
 }
 
@@ -622,10 +626,8 @@ static void many_changes_cross_batches(void **state)
 static void every_record_read_equals_full(void **state)
 {
 	(void)state;
-	const char *pol[] = {"dibao", "elderly_allowance"};
 	int64_t last[2];
-	for (int p = 0; p < 2; p++)
-		last[p] = run_policy(pol[p], "2026-12-01", false);
+	runs_now(last);
 	json_t *ps = persons();
 	const char *from = NULL, *to = NULL, *mover = NULL;
 	two_households(ps, 3, &from, &to, &mover);
@@ -647,7 +649,7 @@ static void every_record_read_equals_full(void **state)
 	assert_int_equal(dg_failpoint_set("proactive.incr.keys=gone", &err), DG_OK);
 	int64_t run[2];
 	for (int p = 0; p < 2; p++)
-		run[p] = run_policy(pol[p], "2026-12-01", false);
+		run[p] = run_policy(POLICIES[p], "2026-12-01", false);
 	long fired = dg_failpoint_fired("proactive.incr.keys");
 	assert_int_equal(dg_failpoint_set("", &err), DG_OK);
 	assert_int_equal(fired, 2);
@@ -657,7 +659,7 @@ static void every_record_read_equals_full(void **state)
 		assert_true(reread > 0);
 		assert_true(reread < json_integer_value(json_object_get(ci, "answers")));
 		json_decref(ci);
-		equals_full_run(pol[p], run[p]);
+		equals_full_run(POLICIES[p], run[p]);
 	}
 	free(leaver);
 	json_decref(ps);
@@ -674,10 +676,8 @@ static void every_record_read_equals_full(void **state)
 static void many_leave_cross_batches(void **state)
 {
 	(void)state;
-	const char *pol[] = {"dibao", "elderly_allowance"};
 	int64_t last[2];
-	for (int p = 0; p < 2; p++)
-		last[p] = run_policy(pol[p], "2026-12-01", false);
+	runs_now(last);
 	json_t *m = marked(last[1]), *ps = persons(), *leave = json_object();
 	const char *k;
 	json_t *v;
@@ -696,7 +696,7 @@ static void many_leave_cross_batches(void **state)
 	json_object_foreach (leave, k, v)
 		write_record("person", k, "/end", json_pack("{s:s}", "effective", "2026-11-01"));
 	for (int p = 0; p < 2; p++) {
-		int64_t run = run_policy(pol[p], "2026-12-01", false);
+		int64_t run = run_policy(POLICIES[p], "2026-12-01", false);
 		json_t *ci = incremental_after(last[p], run);
 		if (p == 1) {
 			char sql[256];
@@ -710,7 +710,7 @@ static void many_leave_cross_batches(void **state)
 				eligible);
 		}
 		json_decref(ci);
-		equals_full_run(pol[p], run);
+		equals_full_run(POLICIES[p], run);
 	}
 	json_decref(leave);
 	json_decref(ps);
