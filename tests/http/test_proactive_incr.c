@@ -504,6 +504,20 @@ static char *eligible_person(json_t *ps, const char *skip1, const char *skip2)
 }
 
 /*
+ * The people a chain of changes acts on, from ps: a mover from one
+ * household (from) to another (to), an eligible person of neither who
+ * will leave (leaver, malloc'd) and an ID no one has yet (born).
+ */
+static void chain_cast(json_t *ps, const char **from, const char **to, const char **mover,
+		       char **leaver, char born[19])
+{
+	two_households(ps, 3, from, to, mover);
+	*leaver = eligible_person(ps, *from, *to);
+	assert_non_null(*leaver);
+	new_id(ps, born);
+}
+
+/*
  * Several incremental runs in a row, each continuing the one before: an
  * income change, a person moving between households with another income
  * change, then a person eligible before leaving the registry (deleted)
@@ -518,11 +532,8 @@ static void chain_equals_full(void **state)
 	runs_now(last);
 	json_t *ps = persons();
 	const char *from = NULL, *to = NULL, *mover = NULL;
-	two_households(ps, 3, &from, &to, &mover);
-	char *leaver = eligible_person(ps, from, to);
-	assert_non_null(leaver);
-	char born[19];
-	new_id(ps, born);
+	char *leaver = NULL, born[19];
+	chain_cast(ps, &from, &to, &mover, &leaver, born);
 	json_t *steps[3];
 	steps[0] = json_pack("[[s,s,s,o]]", "tax", mover, "",
 			     json_pack("{s:{s:s,s:s,s:s}}", "values", "income@2026-09", "0.00",
@@ -630,11 +641,8 @@ static void every_record_read_equals_full(void **state)
 	runs_now(last);
 	json_t *ps = persons();
 	const char *from = NULL, *to = NULL, *mover = NULL;
-	two_households(ps, 3, &from, &to, &mover);
-	char *leaver = eligible_person(ps, from, to);
-	assert_non_null(leaver);
-	char born[19];
-	new_id(ps, born);
+	char *leaver = NULL, born[19];
+	chain_cast(ps, &from, &to, &mover, &leaver, born);
 	write_record("tax", mover, "",
 		     json_pack("{s:{s:s,s:s,s:s}}", "values", "income@2026-09", "0.00",
 			       "income@2026-10", "0.00", "income@2026-11", "0.00"));
