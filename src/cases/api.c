@@ -74,20 +74,20 @@ static dg_rc create_tx(struct dg_req *r, struct dg_db *db, void *arg, struct dg_
 {
 	struct new_app *a = arg;
 	struct case_actor who;
-	json_t *me = NULL, *c = NULL, *p;
+	json_t *me = NULL, *p;
 	size_t i;
 	case_actor_of(r, &who);
 	dg_rc rc = dg_auth_me_json(r, true, &me);
-	/* the draft as written, not read back: the API fills it in the same transaction */
-	if (!rc)
-		rc = case_create_draft(db, a->item, &who, me, a->ref, &c, err);
-	json_decref(me);
-	if (rc)
+	if (rc) {
+		json_decref(me);
 		return rc;
+	}
 	/*
 	 * The API's answers over the pre-filled ones, checked page by page as the
 	 * browser would; what came from the account stays (another value is refused).
+	 * The case is written once, with the answers as they end up.
 	 */
+	json_t *c = case_draft_new(a->item, me);
 	json_t *answers = json_object_get(c, "answers"), *v, *pre = json_object_get(c, "prefilled");
 	const char *k;
 	size_t fixed = 0;
@@ -116,15 +116,12 @@ static dg_rc create_tx(struct dg_req *r, struct dg_db *db, void *arg, struct dg_
 		case_check_page(r, p, answers, a->errs);
 	}
 	/* another identity is refused even in a draft; other answers may wait until submitting */
-	if (fixed || (json_array_size(a->errs) && a->submit)) {
-		json_decref(c);
-		return dg_err_set(err, DG_EINVAL, "cases.err.answers");
-	}
-	rc = case_save_answers(db, &r->env->keys, json_integer_value(json_object_get(c, "id")),
-			       answers);
+	if (fixed || (json_array_size(a->errs) && a->submit))
+		rc = dg_err_set(err, DG_EINVAL, "cases.err.answers");
+	else
+		rc = case_insert(db, a->item, &who, me, c, a->submit, a->ref, err);
 	json_decref(c);
-	if (!rc && a->submit)
-		rc = case_submit(db, a->ref, &who, err);
+	json_decref(me);
 	return rc;
 }
 

@@ -114,15 +114,22 @@ const char *case_may_apply(const struct case_actor *who, const json_t *item)
 
 static const char *const prefill_keys[] = {"name", "phone", "id_number", "org_name", "uscc", NULL};
 
+static dg_rc add_event(struct dg_db *db, int64_t id, const struct case_actor *who,
+		       const char *action, const char *from, const char *to, const char *note,
+		       int64_t dept);
+static dg_rc tell(struct dg_db *db, const json_t *c, const char *kind, const json_t *extra,
+		  struct dg_err *err);
+
 dg_rc case_create(struct dg_db *db, const json_t *item, const struct case_actor *who,
 		  const json_t *me, char ref[CASE_REF_MAX], struct dg_err *err)
 {
-	return case_create_draft(db, item, who, me, ref, NULL, err);
+	json_t *draft = case_draft_new(item, me);
+	dg_rc rc = case_insert(db, item, who, me, draft, false, ref, err);
+	json_decref(draft);
+	return rc;
 }
 
-dg_rc case_create_draft(struct dg_db *db, const json_t *item, const struct case_actor *who,
-			const json_t *me, char ref[CASE_REF_MAX], json_t **draft,
-			struct dg_err *err)
+json_t *case_draft_new(const json_t *item, const json_t *me)
 {
 	json_t *form = dg_itemform_of(item), *answers = json_object(), *pre = json_array(), *p, *f;
 	size_t i, j;
@@ -138,17 +145,17 @@ dg_rc case_create_draft(struct dg_db *db, const json_t *item, const struct case_
 				}
 			}
 		}
+	return json_pack("{s:o, s:o, s:o}", "form", form, "answers", answers, "prefilled", pre);
+}
+
+dg_rc case_insert(struct dg_db *db, const json_t *item, const struct case_actor *who,
+		  const json_t *me, json_t *draft, bool submit, char ref[CASE_REF_MAX],
+		  struct dg_err *err)
+{
 	/* the answers hold the account's ID number and phone: they are stored sealed */
-	char *form_s = json_dumps(form, JSON_COMPACT),
-	     *ans_s = case_seal_answers(who->keys, answers), *pre_s = json_dumps(pre, JSON_COMPACT),
-	     tmp[40];
-	/* what was written, for a caller that goes on with the draft without reading it back */
-	json_t *out = draft ? json_pack("{s:O, s:O, s:O}", "form", form, "answers", answers,
-					"prefilled", pre)
-			    : NULL;
-	json_decref(form);
-	json_decref(answers);
-	json_decref(pre);
+	char *form_s = json_dumps(json_object_get(draft, "form"), JSON_COMPACT),
+	     *ans_s = case_seal_answers(who->keys, json_object_get(draft, "answers")),
+	     *pre_s = json_dumps(json_object_get(draft, "prefilled"), JSON_COMPACT), tmp[40];
 	int64_t id = 0, now = dg_now_ms();
 	dg_rand_hex(tmp, 16);
 	const char *behalf = who->role == DG_ROLE_AGENT ? str_of(me, "org_name") : "";
@@ -156,46 +163,51 @@ dg_rc case_create_draft(struct dg_db *db, const json_t *item, const struct case_
 		free(form_s);
 		free(ans_s);
 		free(pre_s);
-		json_decref(out);
 		return dg_err_set(err, DG_EINTERNAL, "error.store");
 	}
+	/* a case submitted as it is started is written submitted: no draft row to move on */
 	dg_rc rc = dg_db_query_int(
 		db,
 		"INSERT INTO cases (ref, item_code, item_version, item_name_zh, item_name_en, "
 		"promised_days, dept_id,"
 		" applicant_id, on_behalf, status, form, answers, prefilled, created_ms, "
-		"updated_ms)"
-		" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'draft', ?, ?, ?, ?, ?) RETURNING id",
+		"updated_ms, submitted_ms)"
+		" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
 		DG_ARGS(DG_VT(tmp), DG_VT(str_of(item, "code")),
 			DG_VI(json_integer_value(json_object_get(item, "version"))),
 			DG_VT(str_of(item, "name_zh")), DG_VT(str_of(item, "name_en")),
 			DG_VI(json_integer_value(json_object_get(item, "promised_days"))),
 			DG_VI(json_integer_value(json_object_get(item, "dept_id"))),
-			DG_VI(who->user_id), DG_VT(behalf), DG_VT(form_s), DG_VT(ans_s),
-			DG_VT(pre_s), DG_VI(now), DG_VI(now)),
+			DG_VI(who->user_id), DG_VT(behalf), DG_VT(submit ? "submitted" : "draft"),
+			DG_VT(form_s), DG_VT(ans_s), DG_VT(pre_s), DG_VI(now), DG_VI(now),
+			DG_VI(submit ? now : 0)),
 		&id);
 	free(form_s);
 	free(ans_s);
 	free(pre_s);
-	if (rc) {
-		json_decref(out);
+	if (rc)
 		return dg_err_set(err, rc, "error.store");
-	}
 	/* the reference: the day it was started and the row id, readable over the phone */
 	int y, m, d;
 	dg_day_to_ymd(dg_day_today(), &y, &m, &d);
 	snprintf(ref, CASE_REF_MAX, "%04d%02d%02d-%06lld", y, m, d, (long long)id);
 	rc = dg_db_exec(db, "UPDATE cases SET ref = ? WHERE id = ?", DG_ARGS(DG_VT(ref), DG_VI(id)),
 			NULL);
-	if (rc) {
-		json_decref(out);
+	if (rc)
 		return dg_err_set(err, rc, "error.store");
-	}
-	if (draft) {
-		json_object_set_new(out, "id", json_integer(id));
-		*draft = out;
-	}
-	return DG_OK;
+	json_object_set_new(draft, "id", json_integer(id));
+	if (!submit)
+		return DG_OK;
+	int64_t dept = json_integer_value(json_object_get(item, "dept_id"));
+	rc = add_event(db, id, who, "submit", "draft", "submitted", "", dept);
+	if (rc)
+		return dg_err_set(err, rc, "error.store");
+	json_t *c = json_pack("{s:s, s:s, s:s, s:I}", "ref", ref, "item_name_zh",
+			      str_of(item, "name_zh"), "item_name_en", str_of(item, "name_en"),
+			      "applicant_id", (json_int_t)who->user_id);
+	rc = tell(db, c, "case.submitted", NULL, err);
+	json_decref(c);
+	return rc;
 }
 
 #define CASE_COLS                                                                                  \

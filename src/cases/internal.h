@@ -92,13 +92,20 @@ dg_rc case_create(struct dg_db *db, const json_t *item, const struct case_actor 
 		  const json_t *me, char ref[CASE_REF_MAX], struct dg_err *err) DG_MUST;
 
 /*
- * case_create, and *draft (owned; may be NULL not to have it) gets what was
- * written: {"id", "form", "answers" (not sealed), "prefilled"}, so that a
- * caller filling the draft in the same transaction need not read it back.
+ * A new draft's {"form", "answers" (not sealed), "prefilled"} for item, the
+ * answers pre-filled from me (dg_auth_me_json); owned by the caller.
  */
-dg_rc case_create_draft(struct dg_db *db, const json_t *item, const struct case_actor *who,
-			const json_t *me, char ref[CASE_REF_MAX], json_t **draft,
-			struct dg_err *err) DG_MUST;
+json_t *case_draft_new(const json_t *item, const json_t *me);
+
+/*
+ * Write draft (case_draft_new's, its answers as the caller left them) as a
+ * new case of who's, its reference in ref, and set its "id". With submit the
+ * case is written submitted, with its event and the applicant's message,
+ * as case_submit would leave it, in the statements a new row needs.
+ */
+dg_rc case_insert(struct dg_db *db, const json_t *item, const struct case_actor *who,
+		  const json_t *me, json_t *draft, bool submit, char ref[CASE_REF_MAX],
+		  struct dg_err *err) DG_MUST;
 
 /*
  * The case with everything about it as JSON: columns, "form", "answers",

@@ -17,6 +17,7 @@
 
 #include "app/app.h"
 #include "core/date.h"
+#include "core/failpoint.h"
 #include "node/demo.h"
 #include "harness.h"
 #include "store/store.h"
@@ -454,6 +455,97 @@ static long api(const char *hdr, const char *method, const char *path, const cha
 	return st;
 }
 
+/* The "ref" of the case in an API answer's body. */
+static void ref_in_body(const struct th_resp *r, char ref[32])
+{
+	const char *p = strstr(r->body, "\"ref\": \"");
+	if (!p)
+		p = strstr(r->body, "\"ref\":\"");
+	assert_non_null(p);
+	p = strchr(p + 5, '"') + 1;
+	snprintf(ref, 32, "%.*s", (int)strcspn(p, "\""), p);
+}
+
+/*
+ * A case submitted as the API starts it is written once, submitted, and
+ * leaves what submitting a draft leaves: one submit event by the applicant
+ * and one inbox message; a draft leaves neither; a commit that fails leaves
+ * nothing at all.
+ */
+static void api_submission_written_once(void **state)
+{
+	(void)state;
+	char *cit = th_token_header(th_shared, DG_DEMO_CITIZEN, DG_DEMO_PASSWORD);
+	assert_non_null(cit);
+	struct th_resp r = {0};
+	char ref[32], path[128];
+	const char *body = "{\"item\":\"990100-MZ-004\",\"answers\":{\"method\":\"social_card\"}}";
+	assert_int_equal(api(cit, "POST", "/api/v1/applications", body, &r), 201);
+	ref_in_body(&r, ref);
+	th_resp_release(&r);
+	assert_status(ref, "submitted");
+	assert_true(sql_int("SELECT submitted_ms FROM cases WHERE ref = ?", ref) > 0);
+	assert_int_equal(
+		sql_int("SELECT COUNT(*) FROM case_events e JOIN cases c ON c.id = e.case_id"
+			" WHERE c.ref = ? AND e.action = 'submit' AND e.from_status = 'draft'"
+			" AND e.to_status = 'submitted' AND e.actor_id = c.applicant_id",
+			ref),
+		1);
+	assert_int_equal(
+		sql_int("SELECT COUNT(*) FROM case_events e JOIN cases c ON c.id = e.case_id"
+			" WHERE c.ref = ?",
+			ref),
+		1);
+	snprintf(path, sizeof path, "/my/cases/%s", ref);
+	assert_int_equal(sql_int("SELECT COUNT(*) FROM notify_messages WHERE link = ? AND kind = "
+				 "'case.submitted'",
+				 path),
+			 1);
+	/* the answers given are the case's */
+	snprintf(path, sizeof path, "/api/v1/applications/%s", ref);
+	assert_int_equal(api(cit, "GET", path, NULL, &r), 200);
+	assert_non_null(strstr(r.body, "social_card"));
+	th_resp_release(&r);
+
+	/* a draft: no submit time, no event, no message */
+	assert_int_equal(api(cit, "POST", "/api/v1/applications",
+			     "{\"item\":\"990100-MZ-004\",\"submit\":false,"
+			     "\"answers\":{\"method\":\"social_card\"}}",
+			     &r),
+			 201);
+	ref_in_body(&r, ref);
+	th_resp_release(&r);
+	assert_status(ref, "draft");
+	assert_int_equal(sql_int("SELECT submitted_ms FROM cases WHERE ref = ?", ref), 0);
+	assert_int_equal(
+		sql_int("SELECT COUNT(*) FROM case_events e JOIN cases c ON c.id = e.case_id"
+			" WHERE c.ref = ?",
+			ref),
+		0);
+	snprintf(path, sizeof path, "/my/cases/%s", ref);
+	assert_int_equal(sql_int("SELECT COUNT(*) FROM notify_messages WHERE link = ?", path), 0);
+
+	/* the commit fails: no case, event or message is left */
+	int64_t cases = sql_int("SELECT COUNT(*) FROM cases WHERE item_code = ?", "990100-MZ-004"),
+		events = sql_int("SELECT COUNT(*) FROM case_events WHERE action = ?", "submit"),
+		msgs = sql_int("SELECT COUNT(*) FROM notify_messages WHERE kind = ?",
+			       "case.submitted");
+	struct dg_err err = {0};
+	assert_int_equal(dg_failpoint_set("store.commit=full*1", &err), DG_OK);
+	long st = api(cit, "POST", "/api/v1/applications", body, &r);
+	th_resp_release(&r);
+	assert_int_equal(dg_failpoint_set("", &err), DG_OK);
+	assert_int_equal(st, 507);
+	assert_int_equal(sql_int("SELECT COUNT(*) FROM cases WHERE item_code = ?", "990100-MZ-004"),
+			 cases);
+	assert_int_equal(sql_int("SELECT COUNT(*) FROM case_events WHERE action = ?", "submit"),
+			 events);
+	assert_int_equal(
+		sql_int("SELECT COUNT(*) FROM notify_messages WHERE kind = ?", "case.submitted"),
+		msgs);
+	free(cit);
+}
+
 static void api_journey(void **state)
 {
 	(void)state;
@@ -493,13 +585,8 @@ static void api_journey(void **state)
 		api(cit, "POST", "/api/v1/applications",
 		    "{\"item\":\"990100-MZ-004\",\"answers\":{\"method\":\"social_card\"}}", &r),
 		201);
-	const char *p = strstr(r.body, "\"ref\": \"");
-	if (!p)
-		p = strstr(r.body, "\"ref\":\"");
-	assert_non_null(p);
-	p = strchr(p + 5, '"') + 1;
 	char ref[32];
-	snprintf(ref, sizeof ref, "%.*s", (int)strcspn(p, "\""), p);
+	ref_in_body(&r, ref);
 	assert_non_null(strstr(r.body, "\"submitted\""));
 	th_resp_release(&r);
 	snprintf(path, sizeof path, "/api/v1/applications/%s", ref);
@@ -583,9 +670,13 @@ static void agent_applies_for_enterprise(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(browser_journey), cmocka_unit_test(permissions),
-		cmocka_unit_test(withdraw_window), cmocka_unit_test(transfer),
-		cmocka_unit_test(api_journey),     cmocka_unit_test(agent_applies_for_enterprise),
+		cmocka_unit_test(browser_journey),
+		cmocka_unit_test(permissions),
+		cmocka_unit_test(withdraw_window),
+		cmocka_unit_test(transfer),
+		cmocka_unit_test(api_journey),
+		cmocka_unit_test(agent_applies_for_enterprise),
+		cmocka_unit_test(api_submission_written_once),
 	};
 	return cmocka_run_group_tests(tests, th_group_setup, th_group_teardown);
 }
