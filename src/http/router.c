@@ -9,9 +9,15 @@
  * may (the static handler checks containment itself). A trailing slash is
  * significant: "/jobs/" matches neither "/jobs" nor "/jobs/{id}" (a
  * parameter matches only a non-empty segment).
+ *
+ * Each route that begins with a literal segment (or is "/") keeps a hash of
+ * that segment, and a path's first segment is hashed once: a route whose
+ * hash differs cannot match and is passed over without walking its
+ * pattern. Order of addition still decides between routes that can.
  */
 #include "http/router.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,6 +35,8 @@ struct entry {
 	const struct dg_route *route;
 	struct seg *segs;
 	size_t nseg;
+	bool first_lit;      /* its first segment is literal text (or it is "/") */
+	uint64_t first_hash; /* that text's hash ("" for "/") */
 };
 
 struct dg_router {
@@ -115,6 +123,21 @@ static dg_rc parse_pattern(const char *pattern, struct entry *e)
 	return DG_OK;
 }
 
+static uint64_t seg_hash(const char *p, size_t n)
+{
+	uint64_t h = 14695981039346656037ull; /* FNV-1a */
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)p[i]) * 1099511628211ull;
+	return h;
+}
+
+/* The hash of path's first segment: what follows the leading '/' up to the next. */
+static uint64_t first_seg_hash(const char *path)
+{
+	const char *p = path + 1, *slash = strchr(p, '/');
+	return seg_hash(p, slash ? (size_t)(slash - p) : strlen(p));
+}
+
 dg_rc dg_router_add(struct dg_router *rt, const struct dg_route *routes, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -127,6 +150,10 @@ dg_rc dg_router_add(struct dg_router *rt, const struct dg_route *routes, size_t 
 			free(e.segs);
 			return rc;
 		}
+		e.first_lit = e.nseg == 0 || e.segs[0].kind == SEG_LIT;
+		if (e.first_lit)
+			e.first_hash = e.nseg ? seg_hash(e.segs[0].text, strlen(e.segs[0].text))
+					      : seg_hash("", 0);
 		if (rt->n == rt->cap) {
 			rt->cap = rt->cap ? rt->cap * 2 : 32;
 			rt->v = dg_xrealloc(rt->v, rt->cap * sizeof(struct entry));
@@ -223,9 +250,12 @@ dg_rc dg_router_match(const struct dg_router *rt, const char *method, const char
 		*allow = NULL;
 	if (!path || path[0] != '/')
 		return DG_ENOTFOUND;
+	uint64_t first = first_seg_hash(path);
 	for (size_t i = 0; i < rt->n; i++) {
 		const struct entry *e = &rt->v[i];
 		struct dg_kvs found = {0};
+		if (e->first_lit && e->first_hash != first)
+			continue;
 		if (!match_path(e, path, a, &found))
 			continue;
 		path_seen = true;

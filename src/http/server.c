@@ -102,7 +102,7 @@ static struct pending *pending_new(struct dg_server *s)
 	p->r.http = &s->o.http;
 	p->r.file_fd = -1;
 	p->r.started_us = now_us();
-	dg_rand_hex(p->r.id, 8);
+	dg_rand_id(p->r.id);
 	dg_buf_init(&p->r.out, DG_BUF_DEFAULT_MAX);
 	dg_buf_init(&p->body, s->o.max_body);
 	atomic_fetch_add(&s->inflight, 1);

@@ -5,8 +5,9 @@
  */
 #include "node/module.h"
 
-#include <jansson.h>
+#include <string.h>
 
+#include "core/buf.h"
 #include "node/health.h"
 
 /*
@@ -16,11 +17,28 @@
  */
 static void reply_health(struct dg_req *r, bool ok, int64_t schema, const char *reason)
 {
-	json_t *j = json_pack("{s:s, s:s, s:I}", "status", ok ? "ok" : "error", "store",
-			      dg_store_kind_name(r->env->store), "schema", (json_int_t)schema);
-	if (!ok)
-		json_object_set_new(j, "reason", json_string(reason));
-	dg_reply_json(r, ok ? 200 : dg_rc_http_status(DG_EUNAVAIL), j);
+	/*
+	 * Formatted here rather than built as a jansson object and dumped: a
+	 * load balancer asks many times a second, and these are the same bytes
+	 * (jansson's compact form) with one buffer instead of a dozen allocations.
+	 */
+	struct dg_buf b;
+	dg_buf_init(&b, 1024);
+	dg_rc rc = dg_buf_addf(&b, "{\"status\":\"%s\",\"store\":\"%s\",\"schema\":%lld",
+			       ok ? "ok" : "error", dg_store_kind_name(r->env->store),
+			       (long long)schema);
+	if (!rc && !ok)
+		rc = dg_buf_adds(&b, ",\"reason\":");
+	if (!rc && !ok)
+		rc = dg_buf_add_json_str(&b, reason ? reason : "", reason ? strlen(reason) : 0);
+	if (!rc)
+		rc = dg_buf_addc(&b, '}');
+	if (rc)
+		dg_reply_bytes(r, 500, "application/json; charset=utf-8", "{}", 2);
+	else
+		dg_reply_buf(r, ok ? 200 : dg_rc_http_status(DG_EUNAVAIL),
+			     "application/json; charset=utf-8", &b);
+	dg_buf_release(&b);
 }
 
 static dg_rc readyz(struct dg_req *r)

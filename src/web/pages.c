@@ -14,6 +14,7 @@
 
 #include "http/static.h"
 #include "web/page.h"
+#include "web/pcache.h"
 
 #define PREF_MAX_AGE (365L * 24 * 3600)
 
@@ -24,16 +25,32 @@ static json_t *titled(const struct dg_req *r, const char *key)
 	return d;
 }
 
+/*
+ * A page whose words are all in its template and i18n files: the same for
+ * every anonymous visitor in one language and mode, so served from the
+ * page cache (pcache.h) with its ETag; a signed-in user's is rendered for
+ * them each time and never kept. Only the home page shows a signed-in
+ * user what needs them (attention), which reads the store.
+ */
+static dg_rc fixed_page(struct dg_req *r, const char *tmpl, const char *title_key, bool attention)
+{
+	int64_t version = dg_page_fixed_version(r);
+	if (dg_page_cached(r, version))
+		return DG_OK;
+	json_t *d = titled(r, title_key);
+	if (attention)
+		dg_page_attention(r, d);
+	return dg_page_versioned(r, version, tmpl, d);
+}
+
 static dg_rc home(struct dg_req *r)
 {
-	json_t *d = titled(r, "home.title");
-	dg_page_attention(r, d);
-	return dg_page(r, 200, "home.html", d);
+	return fixed_page(r, "home.html", "home.title", true);
 }
 
 static dg_rc help(struct dg_req *r)
 {
-	return dg_page(r, 200, "help.html", titled(r, "help.title"));
+	return fixed_page(r, "help.html", "help.title", false);
 }
 
 /*
@@ -44,22 +61,22 @@ static dg_rc help(struct dg_req *r)
  */
 static dg_rc accessibility(struct dg_req *r)
 {
-	return dg_page(r, 200, "web/accessibility.html", titled(r, "web.a11y.title"));
+	return fixed_page(r, "web/accessibility.html", "web.a11y.title", false);
 }
 
 static dg_rc privacy(struct dg_req *r)
 {
-	return dg_page(r, 200, "web/privacy.html", titled(r, "web.privacy.title"));
+	return fixed_page(r, "web/privacy.html", "web.privacy.title", false);
 }
 
 static dg_rc cookies(struct dg_req *r)
 {
-	return dg_page(r, 200, "web/cookies.html", titled(r, "web.cookies.title"));
+	return fixed_page(r, "web/cookies.html", "web.cookies.title", false);
 }
 
 static dg_rc terms(struct dg_req *r)
 {
-	return dg_page(r, 200, "web/terms.html", titled(r, "web.terms.title"));
+	return fixed_page(r, "web/terms.html", "web.terms.title", false);
 }
 
 /*

@@ -283,6 +283,17 @@ bool dg_page_cacheable(const struct dg_req *r)
 	       (strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0);
 }
 
+int64_t dg_page_fixed_version(const struct dg_req *r)
+{
+	if (!dg_page_cacheable(r))
+		return 0;
+	struct dg_pcache *c = r->env->pages;
+	pthread_mutex_lock(&c->mu);
+	int64_t v = c->version ? c->version : 1;
+	pthread_mutex_unlock(&c->mu);
+	return v;
+}
+
 /*
  * "zh|0|https://site|/services?q=..." in r's arena, or NULL when too long
  * to keep. The site's address is there for the links built from it (the

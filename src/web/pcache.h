@@ -61,6 +61,17 @@ void dg_pcache_stats(struct dg_pcache *c, struct dg_pcache_stats *out);
 bool dg_page_cacheable(const struct dg_req *r);
 
 /*
+ * The version for a page that depends on no store version at all, only on
+ * what is fixed while the node runs (the home page and the notices: the
+ * language, elder mode, the region and the templates): 0 when r is not
+ * cacheable, else the newest version the cache has seen (1 before any, the
+ * lowest a version that caches can be). Kept under it, such a page is
+ * dropped with the rest when a newer version comes, and rendered once
+ * again; it never raises the version past one a store has given.
+ */
+int64_t dg_page_fixed_version(const struct dg_req *r);
+
+/*
  * Answer r from the cache when it holds r's page at version: 200 with the
  * page, or 304 when If-None-Match names its ETag. True when answered;
  * false (nothing replied) otherwise, or when version is 0.

@@ -9,7 +9,9 @@
  * is never kept nor served from what anonymous visitors get (and the other
  * way round), an unknown service is a 404 that is not kept, the memory
  * cap holds, and readers on several threads always get whole pages while
- * the catalogue changes and pages are evicted.
+ * the catalogue changes and pages are evicted. The home page and the
+ * notices (help, privacy), which depend on no version, are kept the same
+ * way and follow the catalogue's version without a store round trip.
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -61,8 +63,14 @@ static void assert_header(const struct th_resp *r, const char *name, const char 
 static void second_get_and_304(void **state)
 {
 	(void)state;
-	const char *const paths[] = {GUIDE, "/services", SEARCH, "/services?theme=elderly",
-				     "/services/990100-MZ-001/print"};
+	const char *const paths[] = {GUIDE,
+				     "/services",
+				     SEARCH,
+				     "/services?theme=elderly",
+				     "/services/990100-MZ-001/print",
+				     "/",
+				     "/help",
+				     "/privacy"};
 	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
 		struct th_client *c = th_client_new(th_shared);
 		struct th_resp a = {0}, b = {0}, n = {0}, h = {0}, w = {0};
@@ -199,7 +207,7 @@ static void signed_in_never_shared(void **state)
 	struct th_client *anon = th_client_new(th_shared);
 	struct th_client *cit = th_signed_in(th_shared, "zhangsan");
 	struct th_client *staff = th_signed_in(th_shared, "mz_zhao");
-	const char *const paths[] = {GUIDE, "/services", SEARCH};
+	const char *const paths[] = {GUIDE, "/services", SEARCH, "/", "/privacy"};
 	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
 		struct th_resp r = {0};
 		/* anonymous first (kept), then signed in, then anonymous again */
@@ -270,11 +278,13 @@ static void same_bytes_as_uncached(void **state)
 	struct th_srv *plain = th_start_peer(th_shared, &off);
 	assert_null(th_app(plain)->env.pages);
 	struct th_client *a = th_client_new(th_shared), *b = th_client_new(plain);
-	const char *const paths[] = {GUIDE, "/services", SEARCH, "/services?event=retire&page=1"};
+	const char *const paths[] = {GUIDE, "/services", SEARCH, "/services?event=retire&page=1",
+				     "/"};
+	const size_t npaths = sizeof(paths) / sizeof(paths[0]);
 	const char *const en[] = {"Cookie: lang=en; elder=1", NULL};
-	for (size_t i = 0; i < 2 * sizeof(paths) / sizeof(paths[0]); i++) {
-		const char *path = paths[i % 4];
-		const char *const *h = i >= 4 ? en : NULL;
+	for (size_t i = 0; i < 2 * npaths; i++) {
+		const char *path = paths[i % npaths];
+		const char *const *h = i >= npaths ? en : NULL;
 		struct th_resp x = {0}, y = {0}, z = {0};
 		req(a, "GET", path, h, 200, &x);
 		req(a, "GET", path, h, 200, &y); /* from memory */
@@ -366,6 +376,64 @@ static void publish_changes_page(void **state)
 	th_client_free(b);
 	th_client_free(mz);
 	th_stop(peer);
+}
+
+/* One GET of path on c, its body; the cache's hits, misses and stores as they change. */
+static char *get_counted(struct th_srv *s, struct th_client *c, const char *path, int hits,
+			 int misses, int stored)
+{
+	struct dg_pcache_stats before = stats_of(s);
+	char *b = th_get_body(c, path, 200);
+	assert_non_null(b);
+	struct dg_pcache_stats after = stats_of(s);
+	assert_int_equal(after.hits - before.hits, hits);
+	assert_int_equal(after.misses - before.misses, misses);
+	assert_int_equal(after.stored - before.stored, stored);
+	return b;
+}
+
+/*
+ * The home page reads no version from the store: it is kept under the
+ * newest the cache has seen, dropped with the guides when a publish brings
+ * a newer one, and rendered once again, the same bytes; a signed-in
+ * user's home page (their welcome) is never kept and never served to a
+ * visitor.
+ */
+static void home_follows_version(void **state)
+{
+	(void)state;
+	struct th_srv *s = th_start_peer(th_shared, NULL);
+	struct th_client *c = th_client_new(s);
+	struct th_client *cit = th_signed_in(s, "zhangsan");
+	struct th_client *mz = th_signed_in(th_shared, "mz_zhao");
+	char *h1 = get_counted(s, c, "/", 0, 1, 1);
+	assert_non_null(strstr(h1, "href=\"/login\""));
+	free(get_counted(s, c, "/", 1, 0, 0));
+	/* a signed-in user: their own page, the cache not even asked */
+	char *mine = get_counted(s, cit, "/", 0, 0, 0);
+	assert_non_null(strstr(mine, "href=\"/account\""));
+	assert_null(strstr(mine, "href=\"/login\""));
+	char *h2 = get_counted(s, c, "/", 1, 0, 0);
+	assert_null(strstr(h2, "href=\"/account\""));
+	assert_string_equal(h1, h2);
+	/* the catalogue's version read by a guide: everything older goes, the home page too */
+	free(get_counted(s, c, GUIDE, 0, 1, 1));
+	int64_t v = stats_of(s).version;
+	free(get_counted(s, c, "/", 0, 1, 1));
+	free(get_counted(s, c, "/", 1, 0, 0));
+	assert_int_equal(stats_of(s).version, v);
+	/* a publish on another node: the next guide sees it, the home page renders again */
+	assert_int_equal(post_action(mz, "/catalog/items/990100-MZ-002/amend"), 303);
+	assert_int_equal(post_action(mz, "/catalog/items/990100-MZ-002/publish"), 303);
+	free(get_counted(s, c, GUIDE, 0, 1, 1));
+	assert_true(stats_of(s).version > v);
+	char *h3 = get_counted(s, c, "/", 0, 1, 1);
+	assert_string_equal(h1, h3);
+	free(h1), free(h2), free(h3), free(mine);
+	th_client_free(c);
+	th_client_free(cit);
+	th_client_free(mz);
+	th_stop(s);
 }
 
 /* Many addresses on a node with 1 MiB: the cap holds, the oldest go. */
@@ -464,7 +532,7 @@ int main(void)
 		cmocka_unit_test(language_and_elder), cmocka_unit_test(signed_in_never_shared),
 		cmocka_unit_test(unknown_is_404),     cmocka_unit_test(same_bytes_as_uncached),
 		cmocka_unit_test(memory_cap),         cmocka_unit_test(publish_changes_page),
-		cmocka_unit_test(concurrent_readers),
+		cmocka_unit_test(concurrent_readers), cmocka_unit_test(home_follows_version),
 	};
 	return cmocka_run_group_tests(tests, th_group_setup, th_group_teardown);
 }

@@ -1,6 +1,6 @@
 /*
  * test_core.c - unit tests for src/core: arena, capped buffer and escapers,
- * string views, dates and working days, configuration.
+ * string views, dates and working days, configuration, request ids.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +15,7 @@
 #include "core/buf.h"
 #include "core/config.h"
 #include "core/date.h"
+#include "core/rand.h"
 #include "core/str.h"
 
 static int cleanup_calls;
@@ -292,6 +293,34 @@ static void config_cors_origins(void **state)
 	assert_true(dg_config_has_flag("cors-origins"));
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Request ids: 16 lower-case hex digits each, and no two alike in a long run. */
+static void rand_ids_hex_and_distinct(void **state)
+{
+	(void)state;
+	enum { N = 200000 };
+	uint64_t *seen = malloc(N * sizeof(*seen));
+	assert_non_null(seen);
+	assert_int_equal(dg_rand_init(), DG_OK);
+	for (size_t i = 0; i < N; i++) {
+		char id[17];
+		memset(id, 'x', sizeof(id));
+		dg_rand_id(id);
+		assert_int_equal(strlen(id), 16);
+		assert_int_equal(strspn(id, "0123456789abcdef"), 16);
+		seen[i] = strtoull(id, NULL, 16);
+	}
+	qsort(seen, N, sizeof(*seen), cmp_u64);
+	for (size_t i = 1; i < N; i++)
+		assert_true(seen[i] != seen[i - 1]);
+	free(seen);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -304,6 +333,7 @@ int main(void)
 		cmocka_unit_test(config_flags_and_env),
 		cmocka_unit_test(config_site_url_and_limits),
 		cmocka_unit_test(config_cors_origins),
+		cmocka_unit_test(rand_ids_hex_and_distinct),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

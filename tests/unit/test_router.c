@@ -1,7 +1,8 @@
 /*
  * test_router.c - route matching: literal segments, {params}, {rest...},
  * order of addition, 404 versus 405 with its Allow list, HEAD served by GET,
- * trailing slashes, and patterns refused at add time.
+ * trailing slashes, patterns refused at add time, and the first-segment
+ * filter that never changes which route wins.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -176,6 +177,42 @@ static void bad_patterns(void **state)
 	dg_router_free(rt);
 }
 
+/*
+ * Routes passed over by their first segment's hash: a route that begins
+ * with a parameter is never passed over, so one added earlier still wins;
+ * prefixes of a segment are not the segment.
+ */
+static void first_segment_keeps_order(void **state)
+{
+	(void)state;
+	static const struct dg_route list[] = {
+		{"GET", "/{a}/x", h1, DG_ROLE_ANY, 0}, {"GET", "/jobs/x", h2, DG_ROLE_ANY, 0},
+		{"GET", "/jo", h1, DG_ROLE_ANY, 0},    {"GET", "/jobsx", h2, DG_ROLE_ANY, 0},
+		{"GET", "/", h1, DG_ROLE_ANY, 0},      {"GET", "/jobs", h2, DG_ROLE_ANY, 0},
+	};
+	struct dg_router *rt = dg_router_new();
+	assert_int_equal(dg_router_add(rt, list, sizeof(list) / sizeof(list[0])), DG_OK);
+	struct dg_arena *a = dg_arena_new();
+	struct dg_kvs kv;
+	const struct dg_route *r;
+	assert_int_equal(match(rt, a, "GET", "/jobs/x", &kv, &r, NULL), DG_OK);
+	assert_ptr_equal(r, &list[0]);
+	assert_string_equal(dg_kvs_get(&kv, "a"), "jobs");
+	assert_int_equal(match(rt, a, "GET", "/jo", &kv, &r, NULL), DG_OK);
+	assert_ptr_equal(r, &list[2]);
+	assert_int_equal(match(rt, a, "GET", "/jobsx", &kv, &r, NULL), DG_OK);
+	assert_ptr_equal(r, &list[3]);
+	assert_int_equal(match(rt, a, "GET", "/jobs", &kv, &r, NULL), DG_OK);
+	assert_ptr_equal(r, &list[5]);
+	assert_int_equal(match(rt, a, "GET", "/", &kv, &r, NULL), DG_OK);
+	assert_ptr_equal(r, &list[4]);
+	assert_int_equal(match(rt, a, "GET", "/job", &kv, &r, NULL), DG_ENOTFOUND);
+	assert_int_equal(match(rt, a, "GET", "/jobs/y", &kv, &r, NULL), DG_ENOTFOUND);
+	assert_int_equal(match(rt, a, "GET", "//x", &kv, &r, NULL), DG_ENOTFOUND);
+	dg_arena_free(a);
+	dg_router_free(rt);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -185,6 +222,7 @@ int main(void)
 		cmocka_unit_test(head_is_get),
 		cmocka_unit_test(trailing_slash_and_empty_segments),
 		cmocka_unit_test(bad_patterns),
+		cmocka_unit_test(first_segment_keeps_order),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
