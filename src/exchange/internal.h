@@ -236,6 +236,15 @@ char *x_request_hash(struct dg_arena *a, const char *method, const char *path,
 		     const struct x_call *c);
 /* Sign request hash and answer: the envelope {request_hash, answer, signature, key} (owned). */
 json_t *x_sign(const struct dg_keys *k, const char *request_hash, json_t *answer);
+/*
+ * The same envelope as x_sign's, as its JSON text into out (initialised
+ * here; the caller owns it): the answer is dumped once, as the signed text
+ * has it (compact, keys sorted), so the body carries the very bytes signed.
+ * DG_ETOOBIG (out released) for an answer over 64 MiB.
+ */
+struct dg_buf;
+dg_rc x_sign_text(const struct dg_keys *k, const char *request_hash, json_t *answer,
+		  struct dg_buf *out) DG_MUST;
 /* Whether an envelope's signature holds under the node's key. */
 bool x_verify(const struct dg_keys *k, json_t *envelope);
 

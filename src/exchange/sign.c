@@ -39,42 +39,79 @@ char *x_request_hash(struct dg_arena *a, const char *method, const char *path,
 	return out;
 }
 
-/* The signed text of request_hash and answer (malloc'd), or NULL. */
-static char *signed_text(const char *request_hash, json_t *answer, size_t *len)
+/* a signature as base64, with its NUL */
+#define SIG64_LEN sodium_base64_ENCODED_LEN(crypto_sign_BYTES, sodium_base64_VARIANT_ORIGINAL)
+
+static int add_dump(const char *p, size_t n, void *b)
 {
-	char *body = json_dumps(answer, JSON_COMPACT | JSON_SORT_KEYS);
-	if (!body)
-		return NULL;
-	struct dg_buf b;
-	dg_buf_init(&b, (size_t)64 << 20);
-	dg_rc rc = dg_buf_addf(&b, "dgov-exchange-v1\n%s\n", request_hash);
+	return dg_buf_add(b, p, n) ? -1 : 0;
+}
+
+/*
+ * The signed text of request_hash and answer into b (initialised here,
+ * released by the caller; at most 64 MiB): the answer is dumped straight
+ * into it, and *body is where the answer's JSON starts.
+ */
+static dg_rc signed_text(const char *request_hash, json_t *answer, struct dg_buf *b, size_t *body)
+{
+	dg_buf_init(b, (size_t)64 << 20);
+	dg_rc rc = dg_buf_addf(b, "dgov-exchange-v1\n%s\n", request_hash);
+	*body = b->len;
+	if (!rc && json_dump_callback(answer, add_dump, b, JSON_COMPACT | JSON_SORT_KEYS) != 0)
+		rc = DG_ETOOBIG;
+	return rc;
+}
+
+/* Sign request hash and answer: the signature (base64) and the node's key (hex); *b the signed
+ * text (released by the caller). A text that could not be made is signed as all zeros. */
+static dg_rc sign(const struct dg_keys *k, const char *request_hash, json_t *answer,
+		  struct dg_buf *b, size_t *body, char sig64[SIG64_LEN], char pk[65])
+{
+	unsigned char sig[crypto_sign_BYTES];
+	dg_rc rc = signed_text(request_hash, answer, b, body);
 	if (!rc)
-		rc = dg_buf_adds(&b, body);
-	free(body);
-	if (rc) {
-		dg_buf_release(&b);
-		return NULL;
-	}
-	*len = b.len;
-	return dg_buf_take(&b);
+		crypto_sign_detached(sig, NULL, (const unsigned char *)b->ptr, b->len, k->sign_sk);
+	else
+		memset(sig, 0, sizeof sig);
+	sodium_bin2base64(sig64, SIG64_LEN, sig, sizeof sig, sodium_base64_VARIANT_ORIGINAL);
+	sodium_bin2hex(pk, 65, k->sign_pk, sizeof k->sign_pk);
+	return rc;
 }
 
 json_t *x_sign(const struct dg_keys *k, const char *request_hash, json_t *answer)
 {
-	size_t len = 0;
-	char *text = signed_text(request_hash, answer, &len);
-	unsigned char sig[crypto_sign_BYTES];
-	char sig64[sodium_base64_ENCODED_LEN(crypto_sign_BYTES, sodium_base64_VARIANT_ORIGINAL)];
-	char pk[65];
-	if (text)
-		crypto_sign_detached(sig, NULL, (const unsigned char *)text, len, k->sign_sk);
-	else
-		memset(sig, 0, sizeof sig);
-	free(text);
-	sodium_bin2base64(sig64, sizeof sig64, sig, sizeof sig, sodium_base64_VARIANT_ORIGINAL);
-	sodium_bin2hex(pk, sizeof pk, k->sign_pk, sizeof k->sign_pk);
+	char sig64[SIG64_LEN], pk[65];
+	struct dg_buf b;
+	size_t body = 0;
+	(void)sign(k, request_hash, answer, &b, &body, sig64, pk);
+	dg_buf_release(&b);
 	return json_pack("{s:s,s:O,s:s,s:s}", "request_hash", request_hash, "answer", answer,
 			 "signature", sig64, "key", pk);
+}
+
+dg_rc x_sign_text(const struct dg_keys *k, const char *request_hash, json_t *answer,
+		  struct dg_buf *out)
+{
+	char sig64[SIG64_LEN], pk[65];
+	struct dg_buf b;
+	size_t body = 0;
+	dg_rc rc = sign(k, request_hash, answer, &b, &body, sig64, pk);
+	dg_buf_init(out, b.max + 1024);
+	/* the same keys in the same order as x_sign's envelope */
+	if (!rc)
+		rc = dg_buf_adds(out, "{\"request_hash\":");
+	if (!rc)
+		rc = dg_buf_add_json_str(out, request_hash, strlen(request_hash));
+	if (!rc)
+		rc = dg_buf_adds(out, ",\"answer\":");
+	if (!rc)
+		rc = dg_buf_add(out, b.ptr + body, b.len - body);
+	if (!rc)
+		rc = dg_buf_addf(out, ",\"signature\":\"%s\",\"key\":\"%s\"}", sig64, pk);
+	dg_buf_release(&b);
+	if (rc)
+		dg_buf_release(out);
+	return rc;
 }
 
 bool x_verify(const struct dg_keys *k, json_t *env)
@@ -89,10 +126,11 @@ bool x_verify(const struct dg_keys *k, json_t *env)
 			      sodium_base64_VARIANT_ORIGINAL) != 0 ||
 	    n != sizeof sig)
 		return false;
-	size_t len = 0;
-	char *text = signed_text(rh, answer, &len);
-	bool ok = text && crypto_sign_verify_detached(sig, (const unsigned char *)text, len,
-						      k->sign_pk) == 0;
-	free(text);
+	struct dg_buf b;
+	size_t body = 0;
+	bool ok = !signed_text(rh, answer, &b, &body) &&
+		  crypto_sign_verify_detached(sig, (const unsigned char *)b.ptr, b.len,
+					      k->sign_pk) == 0;
+	dg_buf_release(&b);
 	return ok;
 }

@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "audit/audit.h"
+#include "core/buf.h"
 #include "core/date.h"
 #include "core/log.h"
 #include "http/server.h"
@@ -597,11 +598,22 @@ static dg_rc serve(struct dg_req *r, bool bulk)
 	json_array_foreach (subjects, i, s)
 		w->subs[i] = dg_arena_strdup(r->arena, json_string_value(s));
 	json_decref(subjects);
-	/* the answer is made now and held: it leaves once its record is committed */
-	json_t *envelope = x_sign(&r->env->keys, x.hash, answer);
+	/*
+	 * The answer is made now and held: it leaves once its record is
+	 * committed. Its JSON is dumped once, for the signature, and the reply
+	 * carries those bytes (a page of 500 records was dumped twice).
+	 */
+	struct dg_buf body;
+	rc = x_sign_text(&r->env->keys, x.hash, answer, &body);
 	json_decref(answer);
+	if (rc) {
+		/* over 64 MiB: no page of 500 gets there; nothing leaves, the refusal is audited */
+		json_decref(d);
+		return refuse(&x, "store");
+	}
 	dg_reply_header(r, "X-Dgov-Request-Hash", x.hash);
-	dg_reply_json(r, 200, envelope);
+	dg_reply_buf(r, 200, "application/json; charset=utf-8", &body);
+	dg_buf_release(&body);
 	/* nothing more is read: the connection goes back before the wait */
 	dg_req_db_put(r);
 	x.db = NULL;

@@ -525,6 +525,59 @@ static void refusals(void **state)
 	refused(&slow, one, 429, "over_rate");
 }
 
+/*
+ * The reply carries the very bytes the node signed: the answer as compact
+ * JSON with sorted keys, so a caller can check the signature over the body
+ * as received, without dumping the answer again (one page is dumped once).
+ */
+static void signed_bytes_sent(void **state)
+{
+	(void)state;
+	char b[32], h1[64];
+	struct th_client *cl = th_client_new(th_shared);
+	snprintf(h1, sizeof h1, "X-Dgov-Request-Id: %s", rid(b));
+	const char *hdrs[] = {"X-Dgov-Client: rs/pension", "X-Dgov-Key: " X_DEMO_RS_KEY,
+			      "X-Dgov-Purpose: 990100-RS-003", h1, NULL};
+	struct th_resp r = {0};
+	assert_int_equal(th_request(cl, "GET", "/x/v1/person?limit=3&fields=name,birth_date", NULL,
+				    NULL, 0, hdrs, &r),
+			 200);
+	th_client_free(cl);
+	json_t *j = json_loads(r.body, 0, NULL);
+	assert_non_null(j);
+	const char *start = strstr(r.body, "\"answer\":"), *end = strstr(r.body, ",\"signature\":");
+	assert_non_null(start);
+	assert_non_null(end);
+	start += strlen("\"answer\":");
+	assert_true(end > start);
+	/* the answer's bytes are its canonical form */
+	char *canon = json_dumps(json_object_get(j, "answer"), JSON_COMPACT | JSON_SORT_KEYS);
+	assert_int_equal(strlen(canon), (size_t)(end - start));
+	assert_memory_equal(canon, start, strlen(canon));
+	free(canon);
+	/* and the signature holds over them as received, under the key the envelope names */
+	const char *rh = json_string_value(json_object_get(j, "request_hash"));
+	const char *s64 = json_string_value(json_object_get(j, "signature"));
+	const char *pkhex = json_string_value(json_object_get(j, "key"));
+	unsigned char sig[crypto_sign_BYTES], pk[crypto_sign_PUBLICKEYBYTES];
+	size_t n = 0;
+	assert_int_equal(sodium_base642bin(sig, sizeof sig, s64, strlen(s64), NULL, &n, NULL,
+					   sodium_base64_VARIANT_ORIGINAL),
+			 0);
+	assert_int_equal(sodium_hex2bin(pk, sizeof pk, pkhex, strlen(pkhex), NULL, &n, NULL), 0);
+	size_t head = strlen("dgov-exchange-v1\n") + strlen(rh) + 1,
+	       len = head + (size_t)(end - start);
+	char *msg = malloc(len + 1);
+	snprintf(msg, len + 1, "dgov-exchange-v1\n%s\n%.*s", rh, (int)(end - start), start);
+	assert_int_equal(crypto_sign_verify_detached(sig, (unsigned char *)msg, len, pk), 0);
+	/* a byte changed is refused */
+	msg[len - 2] ^= 1;
+	assert_int_not_equal(crypto_sign_verify_detached(sig, (unsigned char *)msg, len, pk), 0);
+	free(msg);
+	json_decref(j);
+	th_resp_release(&r);
+}
+
 static void bulk_run_one_line(void **state)
 {
 	(void)state;
@@ -639,10 +692,15 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(directory), cmocka_unit_test(records),
-		cmocka_unit_test(grants),    cmocka_unit_test(exchange_read),
-		cmocka_unit_test(refusals),  cmocka_unit_test(bulk_run_one_line),
-		cmocka_unit_test(data_use),  cmocka_unit_test(audit_whole),
+		cmocka_unit_test(directory),
+		cmocka_unit_test(records),
+		cmocka_unit_test(grants),
+		cmocka_unit_test(exchange_read),
+		cmocka_unit_test(refusals),
+		cmocka_unit_test(signed_bytes_sent),
+		cmocka_unit_test(bulk_run_one_line),
+		cmocka_unit_test(data_use),
+		cmocka_unit_test(audit_whole),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
