@@ -65,6 +65,17 @@ dg_rc dg_od_facets_gone(struct dg_db *db, int64_t doc) DG_MUST;
 /* Count every facet again from the datasets (after a bulk load); raises the version. */
 dg_rc dg_od_facets_rebuild(struct dg_db *db) DG_MUST;
 /*
+ * Raise the version and record every document of the organization's (org)
+ * or group's datasets at it: after a rename wrote them again (names.c), so
+ * that whatever a node keeps per document (docmap.c) reads them again.
+ */
+dg_rc dg_od_facets_renamed(struct dg_db *db, bool org, const char *id) DG_MUST;
+/*
+ * Raise the version and record document -1 (every document changed): after
+ * every document was written again (index.c's rebuild, a bulk recount).
+ */
+dg_rc dg_od_facets_all_changed(struct dg_db *db) DG_MUST;
+/*
  * The catalogue's version (od_catalog_state): raised by every write of a
  * dataset, its resources, tags or extras, in the write's transaction (by
  * dg_od_facets_follow, which every such write calls), so whatever is kept

@@ -18,7 +18,8 @@
  * version W > V first reads again the documents recorded after V (all of
  * them after a -1) and labels the map W: like the kept answers, nothing
  * counted from it is older than the version it is kept under. A raised
- * version with nothing recorded (a rename) costs one index lookup.
+ * version with nothing recorded (a migration's) costs one index lookup; a
+ * rename records the documents of its datasets, which it wrote again.
  *
  * Threads: a reader holds the read lock while it counts; one patcher at a
  * time (patch_mu) takes the write lock to change the map. The map only moves
