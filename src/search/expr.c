@@ -136,6 +136,24 @@ struct dg_search_expr *dg_search_words_cols(struct dg_arena *a, const char *text
 	return e;
 }
 
+bool dg_search_whole_tokens(const struct dg_search_expr *e, const char **toks, size_t max,
+			    size_t *n)
+{
+	if (!e)
+		return false;
+	if (e->op == E_AND)
+		return dg_search_whole_tokens(e->l, toks, max, n) &&
+		       dg_search_whole_tokens(e->r, toks, max, n);
+	if (e->op != E_WORDS || e->phrase || e->fields || e->cols)
+		return false;
+	for (size_t i = 0; i < e->nterms; i++) {
+		if (e->terms[i].prefix || *n == max)
+			return false;
+		toks[(*n)++] = e->terms[i].tok;
+	}
+	return true;
+}
+
 const char *const *dg_search_patterns(struct dg_arena *a, const struct dg_search_expr *w, size_t *n)
 {
 	*n = 0;

@@ -97,6 +97,16 @@ struct dg_search_expr *dg_search_andnot(struct dg_arena *a, struct dg_search_exp
 					struct dg_search_expr *r);
 
 /*
+ * Whether e asks only for whole tokens, each in any field: words side by
+ * side (AND), none a prefix, a phrase of more than one token, restricted to
+ * fields or over columns, and no OR or NOT. Then its tokens, in the order
+ * the rendered query names them (FTS5's phrases' order), go to toks (at
+ * most max; more: false) and *n gets their number.
+ */
+bool dg_search_whole_tokens(const struct dg_search_expr *e, const char **toks, size_t max,
+			    size_t *n);
+
+/*
  * LIKE patterns for the tokens of a words query (not AND/OR), to test a
  * stored token text (" tok tok ") for them: "% tok %", or "% tok%" for a
  * prefix. *n gets their number; the patterns are the arena's.

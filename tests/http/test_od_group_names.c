@@ -8,7 +8,8 @@
  * migration that gives the names (opendata-012-theme-names), run on a store
  * made before it, leaves alone a group an administrator renamed, gives no
  * group a name that another group or a dataset's theme already has, makes
- * kept searches show the new names, and changes nothing when run again.
+ * kept searches show the new names, and changes nothing when run again;
+ * a rename records its datasets' documents for every node's kept map.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -283,12 +284,116 @@ static void migration_keeps_what_staff_chose(void **state)
 	assert_named("社会救助", "社会救助");
 }
 
+/* package_search of q on node s, as the public asks it: its count and its facet's names. */
+static int64_t found_by(struct th_srv *s, const char *q, const char *facet, json_t **names)
+{
+	char path[256];
+	snprintf(path, sizeof path,
+		 "/api/3/action/package_search?q=%s&facet.field=%%5B%%22%s%%22%%5D&rows=0", q,
+		 facet);
+	json_t *j = th_get_json(s, path, 200);
+	assert_non_null(j);
+	json_t *res = json_object_get(j, "result");
+	int64_t n = json_integer_value(json_object_get(res, "count"));
+	if (names)
+		*names = json_incref(json_object_get(json_object_get(res, "facets"), facet));
+	json_decref(j);
+	return n;
+}
+
+/*
+ * A rename writes its datasets' documents again (they hold its name) and
+ * records each of them in od_doc_changes at the version it raises, as a
+ * dataset's write does: a second node that had read the catalogue (its map
+ * of the public's documents built, its answers kept) finds the datasets by
+ * the new name and not by the old one, and whatever it keeps per document
+ * is read again. For an organisation and for a group.
+ */
+static void rename_is_recorded_for_every_node(void **state)
+{
+	(void)state;
+	struct th_srv *peer = th_start_peer(th_shared, NULL);
+	const struct {
+		const char *action, *id, *facet, *sql_of;
+	} cases[] = {
+		{"organization_patch", "mz", "organization", "owner_dept = 'mz'"},
+		{"group_patch", "民政", "groups", "theme = '民政'"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char body[256];
+		const char *old = i ? "zzgroupold" : "zzorgold",
+			   *to = i ? "zzgroupnew" : "zzorgnew";
+		snprintf(body, sizeof body, "{\"id\":\"%s\",\"name\":\"%s\"}", cases[i].id, old);
+		assert_int_equal(call(DG_DEMO_ADMIN, cases[i].action, body), 200);
+		/* the peer reads the catalogue under the old name: its map and its answer kept */
+		int64_t n = found_by(peer, old, cases[i].facet, NULL);
+		assert_true(n > 0);
+		assert_int_equal(found_by(peer, to, cases[i].facet, NULL), 0);
+		int64_t before = count_of("SELECT version FROM od_catalog_state WHERE id = 1");
+
+		snprintf(body, sizeof body, "{\"id\":\"%s\",\"name\":\"%s\"}", cases[i].id, to);
+		assert_int_equal(call(DG_DEMO_ADMIN, cases[i].action, body), 200);
+		int64_t version = count_of("SELECT version FROM od_catalog_state WHERE id = 1");
+		assert_true(version > before);
+		/* every dataset's document is recorded at the rename's version, and no other */
+		int64_t datasets =
+			count_of("SELECT COUNT(*) FROM od_packages WHERE %s", cases[i].sql_of);
+		assert_true(datasets >= n);
+		assert_int_equal(count_of("SELECT COUNT(*) FROM od_doc_changes c JOIN od_packages p"
+					  " ON p.search_id = c.doc WHERE c.version = %lld AND p.%s",
+					  (long long)version, cases[i].sql_of),
+				 datasets);
+		assert_int_equal(
+			count_of("SELECT COUNT(*) FROM od_doc_changes WHERE version = %lld",
+				 (long long)version),
+			datasets);
+		/* the peer finds them by the new name only, named so in the facet */
+		json_t *names = NULL;
+		assert_int_equal(found_by(peer, to, cases[i].facet, &names), n);
+		assert_int_equal(json_integer_value(json_object_get(names, to)), n);
+		assert_null(json_object_get(names, old));
+		json_decref(names);
+		assert_int_equal(found_by(peer, old, cases[i].facet, NULL), 0);
+	}
+	th_stop(peer);
+}
+
+/*
+ * The index written again at start (a tokenizer of another version, or
+ * migration opendata-014, which forgets its build) is every document
+ * written again: recorded as document -1 at a version it raises, so a
+ * running node reads all of them again.
+ */
+static void rebuild_is_recorded_for_every_node(void **state)
+{
+	(void)state;
+	int64_t before = count_of("SELECT version FROM od_catalog_state WHERE id = 1");
+	th_sql(th_shared, "DELETE FROM search_built WHERE name = 'od_search'");
+	struct th_srv *peer = th_start_peer(th_shared, NULL); /* its start rebuilds the index */
+	int64_t version = count_of("SELECT version FROM od_catalog_state WHERE id = 1");
+	assert_true(version > before);
+	assert_int_equal(count_of("SELECT COUNT(*) FROM od_doc_changes WHERE doc = -1"
+				  " AND version = %lld",
+				  (long long)version),
+			 1);
+	assert_int_equal(count_of("SELECT COUNT(*) FROM search_built WHERE name = 'od_search'"), 1);
+	/* started again, nothing is stale: nothing raised */
+	th_stop(peer);
+	peer = th_start_peer(th_shared, NULL);
+	assert_int_equal(count_of("SELECT version FROM od_catalog_state WHERE id = 1"), version);
+	assert_int_equal(found_by(peer, "zzorgnew", "organization", NULL),
+			 found_by(th_shared, "zzorgnew", "organization", NULL));
+	th_stop(peer);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(names_follow_ckans_rule),
 		cmocka_unit_test(theme_still_names_its_group),
 		cmocka_unit_test(migration_keeps_what_staff_chose),
+		cmocka_unit_test(rename_is_recorded_for_every_node),
+		cmocka_unit_test(rebuild_is_recorded_for_every_node),
 	};
 	return cmocka_run_group_tests(tests, th_group_setup, th_group_teardown);
 }

@@ -65,6 +65,17 @@ dg_rc dg_od_facets_gone(struct dg_db *db, int64_t doc) DG_MUST;
 /* Count every facet again from the datasets (after a bulk load); raises the version. */
 dg_rc dg_od_facets_rebuild(struct dg_db *db) DG_MUST;
 /*
+ * Raise the version and record every document of the organization's (org)
+ * or group's datasets at it: after a rename wrote them again (names.c), so
+ * that whatever a node keeps per document (docmap.c) reads them again.
+ */
+dg_rc dg_od_facets_renamed(struct dg_db *db, bool org, const char *id) DG_MUST;
+/*
+ * Raise the version and record document -1 (every document changed): after
+ * every document was written again (index.c's rebuild, a bulk recount).
+ */
+dg_rc dg_od_facets_all_changed(struct dg_db *db) DG_MUST;
+/*
  * The catalogue's version (od_catalog_state): raised by every write of a
  * dataset, its resources, tags or extras, in the write's transaction (by
  * dg_od_facets_follow, which every such write calls), so whatever is kept
@@ -88,10 +99,12 @@ struct dg_od_docmap;
  * The map of memo's node at least as new as version (read by the caller
  * before), read-locked until dg_od_docmap_put; *out NULL (and DG_OK) when
  * memo is NULL or the documents' numbers are past the map's bound: count in
- * SQL. A store error reading it is returned (*out NULL).
+ * SQL. The lists of toks[0..ntoks) (free text of whole tokens, or none)
+ * are built with it when the map is at version itself. A store error
+ * reading it is returned (*out NULL).
  */
 dg_rc dg_od_docmap_get(struct dg_pcache *memo, struct dg_db *db, int64_t version,
-		       struct dg_od_docmap **out) DG_MUST;
+		       const char *const *toks, size_t ntoks, struct dg_od_docmap **out) DG_MUST;
 void dg_od_docmap_put(struct dg_od_docmap *m);
 /* The version m holds (at least the one asked of dg_od_docmap_get). */
 int64_t dg_od_docmap_version(const struct dg_od_docmap *m);
@@ -115,6 +128,39 @@ size_t dg_od_docmap_nvalues(const struct dg_od_docmap *m);
 void dg_od_docmap_value(const struct dg_od_docmap *m, uint32_t v, int *kind, const char **text);
 /* Add one to counts[v] for each value v of document doc. */
 void dg_od_docmap_count(const struct dg_od_docmap *m, int64_t doc, uint32_t *counts);
+/* The per-token lists kept with m (lists.c), while locked. */
+const struct dg_od_lists *dg_od_docmap_lists(const struct dg_od_docmap *m);
+
+/*
+ * ---- per-token lists (lists.c) ----
+ *
+ * Each search document's length in tokens and, for tokens a search asked
+ * for that are in more than a few documents, their documents with their
+ * counts by field, read from the index and kept with the map (docmap.c,
+ * whose lock guards them), so that free text of whole tokens is matched
+ * and ranked (FTS5's bm25, fields weighed 10, 4, 2, 1) in C.
+ */
+struct dg_od_lists;
+struct dg_od_hit {
+	int64_t doc;
+	double rank;
+};
+struct dg_od_lists *dg_od_lists_new(void);
+void dg_od_lists_free(struct dg_od_lists *l);
+/* Drop everything kept (the map is read whole). */
+void dg_od_lists_clear(struct dg_od_lists *l);
+/* Read document doc again (recorded as changed): its length, its counts of the kept tokens. */
+dg_rc dg_od_lists_doc(struct dg_od_lists *l, struct dg_db *db, int64_t doc) DG_MUST;
+/* Build the lists of toks[0..n) not kept yet (those in few documents are left to the index). */
+dg_rc dg_od_lists_want(struct dg_od_lists *l, struct dg_db *db, const char *const *toks,
+		       size_t n) DG_MUST;
+/*
+ * The documents holding every one of toks[0..n) with their rank, into *out
+ * (malloc'd, *nout of them, by document); false (nothing made) when a
+ * token has no list: the index answers.
+ */
+bool dg_od_lists_rank(const struct dg_od_lists *l, const char *const *toks, size_t n,
+		      struct dg_od_hit **out, size_t *nout);
 
 /*
  * ---- writes (write.c) ----

@@ -18,7 +18,10 @@
  * version W > V first reads again the documents recorded after V (all of
  * them after a -1) and labels the map W: like the kept answers, nothing
  * counted from it is older than the version it is kept under. A raised
- * version with nothing recorded (a rename) costs one index lookup.
+ * version with nothing recorded (a migration's) costs one index lookup; a
+ * rename records the documents of its datasets, which it wrote again.
+ * The per-token lists of lists.c live here too, under the same lock: each
+ * document read again is read again there, and a map read whole drops them.
  *
  * Threads: a reader holds the read lock while it counts; one patcher at a
  * time (patch_mu) takes the write lock to change the map. The map only moves
@@ -64,6 +67,7 @@ struct dg_od_docmap {
 	/* (kind, text) -> value id + 1, open addressing, a power of two */
 	uint32_t *slots;
 	size_t nslots;
+	struct dg_od_lists *lists; /* per-token lists (lists.c), patched with the documents */
 };
 
 static const char *const kinds[] = {
@@ -86,6 +90,7 @@ static void *make(void)
 	pthread_rwlock_init(&m->lock, NULL);
 	pthread_mutex_init(&m->patch_mu, NULL);
 	m->version = -1;
+	m->lists = dg_od_lists_new();
 	return m;
 }
 
@@ -109,6 +114,7 @@ static void free_map(void *p)
 	free(m->docs);
 	free(m->vals);
 	free(m->slots);
+	dg_od_lists_free(m->lists);
 	pthread_rwlock_destroy(&m->lock);
 	pthread_mutex_destroy(&m->patch_mu);
 	free(m);
@@ -250,6 +256,7 @@ static dg_rc reread(struct dg_od_docmap *m, struct dg_db *db, int64_t since)
 	if (!rc && (since < 0 || n > CHANGED_MAX)) {
 		for (size_t i = 0; i < m->ndocs; i++)
 			clear_doc(&m->docs[i]);
+		dg_od_lists_clear(m->lists); /* built again as searches ask */
 		rc = read_rows(m, db, "", NULL, 0);
 	} else {
 		for (size_t i = 0; !rc && i < n; i++) {
@@ -258,6 +265,8 @@ static dg_rc reread(struct dg_od_docmap *m, struct dg_db *db, int64_t since)
 				clear_doc(d);
 			struct dg_val arg[1] = {DG_VI(docs[i])};
 			rc = read_rows(m, db, " AND f.doc = ?", arg, 1);
+			if (!rc)
+				rc = dg_od_lists_doc(m->lists, db, docs[i]);
 		}
 	}
 	free(docs);
@@ -311,7 +320,7 @@ static dg_rc patch(struct dg_od_docmap *m, struct dg_db *db, int64_t version)
 }
 
 dg_rc dg_od_docmap_get(struct dg_pcache *memo, struct dg_db *db, int64_t version,
-		       struct dg_od_docmap **out)
+		       const char *const *toks, size_t ntoks, struct dg_od_docmap **out)
 {
 	*out = NULL;
 	struct dg_od_docmap *m = dg_pcache_attach(memo, make, free_map);
@@ -321,6 +330,14 @@ dg_rc dg_od_docmap_get(struct dg_pcache *memo, struct dg_db *db, int64_t version
 	pthread_mutex_lock(&m->patch_mu);
 	if (!m->off && m->version < version)
 		rc = patch(m, db, version);
+	/* lists read at this snapshot belong to a map of its version only */
+	if (!rc && !m->off && ntoks && m->version == version) {
+		pthread_rwlock_wrlock(&m->lock);
+		rc = dg_od_lists_want(m->lists, db, toks, ntoks);
+		if (rc)
+			dg_od_lists_clear(m->lists);
+		pthread_rwlock_unlock(&m->lock);
+	}
 	pthread_mutex_unlock(&m->patch_mu);
 	pthread_rwlock_rdlock(&m->lock);
 	/* the map moves forward only: at least as new as version, or off */
@@ -336,6 +353,11 @@ void dg_od_docmap_put(struct dg_od_docmap *m)
 {
 	if (m)
 		pthread_rwlock_unlock(&m->lock);
+}
+
+const struct dg_od_lists *dg_od_docmap_lists(const struct dg_od_docmap *m)
+{
+	return m->lists;
 }
 
 int64_t dg_od_docmap_version(const struct dg_od_docmap *m)

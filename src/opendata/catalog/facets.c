@@ -246,12 +246,13 @@ static dg_rc touch(struct dg_db *db)
  * the version read is this write's own, and two writers of one document
  * wait on the version's row before this one, never in the other order.
  */
+#define RECORD_UPSERT " ON CONFLICT (doc) DO UPDATE SET version = excluded.version"
+
 static dg_rc record(struct dg_db *db, int64_t doc)
 {
 	return dg_db_exec(db,
 			  "INSERT INTO od_doc_changes (doc, version) SELECT ?, version"
-			  " FROM od_catalog_state WHERE id = 1"
-			  " ON CONFLICT (doc) DO UPDATE SET version = excluded.version",
+			  " FROM od_catalog_state WHERE id = 1" RECORD_UPSERT,
 			  DG_ARGS(DG_VI(doc)), NULL);
 }
 
@@ -339,14 +340,42 @@ dg_rc dg_od_facets_gone(struct dg_db *db, int64_t doc)
 	return doc < 0 ? DG_OK : record(db, doc);
 }
 
+/*
+ * The documents of the organization's (org) or group's datasets, which a
+ * rename wrote again, recorded at the version raised here (private and
+ * deleted ones too: a node drops what the public does not see as it reads
+ * them again). One statement, whatever the number of datasets; SQLite
+ * wants the WHERE before an upsert on a SELECT's join.
+ */
+dg_rc dg_od_facets_renamed(struct dg_db *db, bool org, const char *id)
+{
+	dg_rc rc = touch(db);
+	return rc ? rc
+		  : dg_db_exec(db,
+			       org ? "INSERT INTO od_doc_changes (doc, version)"
+				     " SELECT p.search_id, s.version FROM od_packages p,"
+				     " od_catalog_state s WHERE s.id = 1 AND p.owner_dept = ?"
+				     " AND p.search_id IS NOT NULL" RECORD_UPSERT
+				   : "INSERT INTO od_doc_changes (doc, version)"
+				     " SELECT p.search_id, s.version FROM od_packages p,"
+				     " od_catalog_state s WHERE s.id = 1 AND p.theme = ?"
+				     " AND p.search_id IS NOT NULL" RECORD_UPSERT,
+			       DG_ARGS(DG_VT(id)), NULL);
+}
+
+dg_rc dg_od_facets_all_changed(struct dg_db *db)
+{
+	dg_rc rc = touch(db);
+	return rc ? rc : record(db, -1);
+}
+
 /* Every count from the datasets themselves, for a bulk load's end (and tests). */
 dg_rc dg_od_facets_rebuild(struct dg_db *db)
 {
 	dg_rc rc =
 		dg_db_exec_script(db, "DELETE FROM od_facet_counts;" DG_OD_FACETS_FILL
 				      "DELETE FROM od_dataset_facets;" DG_OD_DATASET_FACETS_FILL);
-	rc = rc ? rc : touch(db);
-	return rc ? rc : record(db, -1);
+	return rc ? rc : dg_od_facets_all_changed(db);
 }
 
 dg_rc dg_od_catalog_version(struct dg_db *db, int64_t *out)

@@ -12,7 +12,8 @@
  * rewrites its dataset's document in its own transaction; a purge removes
  * it; a rename of a group or an organisation (names.c) rewrites the
  * documents of its datasets in the rename's transaction, so no answer
- * holds a name it no longer has. A deleted or private dataset keeps its
+ * holds a name it no longer has, and records them in od_doc_changes as a
+ * dataset's write does (facets.c). A deleted or private dataset keeps its
  * document: search.c's visibility condition hides it, so making it
  * visible again needs no rebuild.
  */
@@ -164,6 +165,9 @@ dg_rc dg_od_index_rebuild(struct dg_db *db)
 	rc = dg_db_begin(db);
 	if (!rc)
 		rc = index_each(db, "SELECT id FROM od_packages ORDER BY id", DG_NOARGS);
+	/* every document is new to a node that kept any (another node, running) */
+	if (!rc)
+		rc = dg_od_facets_all_changed(db);
 	if (!rc)
 		rc = dg_search_built(db, dg_od_index.table);
 	if (!rc)

@@ -83,12 +83,11 @@ static dg_rc rename_in_tx(struct dg_db *db, bool org, const char *id, const char
 	/* the search documents of its datasets hold its name (index.c) */
 	if (!rc)
 		rc = dg_od_index_group(db, org, id);
-	/* kept searches and their facets hold names: they are counted again */
-	if (!rc)
-		rc = dg_db_exec(db,
-				"UPDATE od_catalog_state SET version = version + 1 WHERE id = 1",
-				DG_NOARGS, NULL);
-	return rc;
+	/*
+	 * kept searches and their facets hold names: they are counted again;
+	 * the documents written again are recorded, so a node reads them again
+	 */
+	return rc ? rc : dg_od_facets_renamed(db, org, id);
 }
 
 dg_rc dg_od_group_rename(struct dg_db *db, bool org, const char *id, const char *to, int64_t now_ms)

@@ -989,17 +989,34 @@ static bool has_rank(const struct order *o)
 	return false;
 }
 
+/* A matched document doc with its rank: counted, and offered to the page b, if public. */
+static void take(const struct dg_od_docmap *m, int64_t doc, double rank, const struct order *o,
+		 uint32_t *counts, struct best *b, int64_t *count)
+{
+	if (!dg_od_docmap_public(m, doc))
+		return;
+	++*count;
+	dg_od_docmap_count(m, doc, counts);
+	if (!o)
+		return;
+	struct ranked x = {rank, 0, NULL, NULL};
+	dg_od_docmap_keys(m, doc, &x.id, &x.name, &x.modified);
+	best_add(b, &x);
+}
+
 /*
  * The count and facets of the public's matched set through the map m, into
  * *count and res; with an order o (its keys the map's; with the rank, free
- * text alone), also the page's ids into *page_ids. The values are read
- * while m is locked.
+ * text alone), also the page's ids into *page_ids. Free text alone of
+ * whole tokens (toks[0..ntoks), or none) whose lists m keeps is matched
+ * and ranked from them (lists.c); else the index is read. The values are
+ * read while m is locked.
  */
 static dg_rc counted_in_memory(struct dg_db *db, struct dg_arena *a, const struct dg_od_docmap *m,
 			       const char *vis, const struct dg_solr_sql *sql,
 			       const struct dg_od_search *s, const char *const *const *srcs,
-			       const struct order *o, int64_t *count, json_t *res,
-			       json_t **page_ids)
+			       const struct order *o, const char *const *toks, size_t ntoks,
+			       int64_t *count, json_t *res, json_t **page_ids)
 {
 	struct dg_buf q;
 	dg_buf_init(&q, 0);
@@ -1007,6 +1024,24 @@ static dg_rc counted_in_memory(struct dg_db *db, struct dg_arena *a, const struc
 	size_t nargs = 0;
 	dg_rc rc = DG_OK;
 	bool ranked = o && has_rank(o);
+	/* free text of whole tokens with lists (lists.c): matched and ranked here */
+	struct dg_od_hit *hits = NULL;
+	size_t nhits = 0;
+	if (ranked && toks && dg_od_lists_rank(dg_od_docmap_lists(m), toks, ntoks, &hits, &nhits)) {
+		dg_buf_release(&q);
+		uint32_t *counts = dg_xcalloc(dg_od_docmap_nvalues(m) + 1, sizeof *counts);
+		struct best b = best_for(o, s);
+		*count = 0;
+		for (size_t i = 0; i < nhits; i++)
+			take(m, hits[i].doc, hits[i].rank, o, counts, &b, count);
+		free(hits);
+		rc = facets_counted(db, a, m, counts, s, srcs, s->nfacets, res);
+		free(counts);
+		if (!rc)
+			best_page(&b, s, page_ids);
+		free(b.h);
+		return rc;
+	}
 	if (ranked) {
 		/* the index's documents with their rank: one lookup for count, facets and page */
 		struct dg_buf text;
@@ -1034,18 +1069,9 @@ static dg_rc counted_in_memory(struct dg_db *db, struct dg_arena *a, const struc
 	uint32_t *counts = dg_xcalloc(dg_od_docmap_nvalues(m) + 1, sizeof *counts);
 	struct best b = best_for(o, s);
 	*count = 0;
-	while ((rc = dg_rows_next(rows)) == DG_OK) {
-		int64_t doc = dg_rows_int(rows, 0);
-		if (!dg_od_docmap_public(m, doc))
-			continue;
-		++*count;
-		dg_od_docmap_count(m, doc, counts);
-		if (!o)
-			continue;
-		struct ranked x = {ranked ? dg_rows_real(rows, 1) : 0, 0, NULL, NULL};
-		dg_od_docmap_keys(m, doc, &x.id, &x.name, &x.modified);
-		best_add(&b, &x);
-	}
+	while ((rc = dg_rows_next(rows)) == DG_OK)
+		take(m, dg_rows_int(rows, 0), ranked ? dg_rows_real(rows, 1) : 0, o, counts, &b,
+		     count);
 	dg_rows_free(rows);
 	if (rc == DG_ENOTFOUND)
 		rc = facets_counted(db, a, m, counts, s, srcs, s->nfacets, res);
@@ -1055,6 +1081,8 @@ static dg_rc counted_in_memory(struct dg_db *db, struct dg_arena *a, const struc
 	free(b.h);
 	return rc;
 }
+
+#define TOKS_MAX 64 /* tokens of free text matched from the lists (lists.c) */
 
 /* version: the catalogue's, read before (-1: not read, the map is not used) */
 static dg_rc search_run(struct dg_db *db, struct dg_arena *a, const struct dg_od_search *s,
@@ -1092,8 +1120,15 @@ static dg_rc search_run(struct dg_db *db, struct dg_arena *a, const struct dg_od
 	json_t *page_ids = NULL;
 	/* every public dataset in an order of the map's keys: the page from the map alone */
 	bool every = scope && !scope[0] && ord.n > 0 && !has_rank(&ord) && !s->after_name;
+	/* free text alone of whole tokens: their lists are kept with the map */
+	const char *toks[TOKS_MAX], *sub1 = NULL;
+	size_t ntoks = 0;
+	if (!rc && matched && sql->rank &&
+	    (!dg_search_whole_tokens(sql->rank, toks, TOKS_MAX, &ntoks) ||
+	     !text_alone(db, a, sql, &sub1)))
+		ntoks = 0;
 	if (!rc && (matched || every) && version >= 0)
-		rc = dg_od_docmap_get(s->memo, db, version, &m);
+		rc = dg_od_docmap_get(s->memo, db, version, toks, ntoks, &m);
 	/*
 	 * a map another search brought past the version holds documents this
 	 * search's snapshot does not: its count, facets and page are read from
@@ -1113,8 +1148,8 @@ static dg_rc search_run(struct dg_db *db, struct dg_arena *a, const struct dg_od
 			paged_from_map(m, &ord, s, &page_ids);
 		dg_od_docmap_put(m);
 	} else if (!rc && m) {
-		rc = counted_in_memory(db, a, m, vis, sql, s, srcs, in_memory ? &ord : NULL, &count,
-				       counted, &page_ids);
+		rc = counted_in_memory(db, a, m, vis, sql, s, srcs, in_memory ? &ord : NULL,
+				       ntoks ? toks : NULL, ntoks, &count, counted, &page_ids);
 		dg_od_docmap_put(m);
 	} else if (!rc && matched)
 		rc = facets_matched(db, a, vis, sql, s, srcs, s->nfacets, &count, counted);
