@@ -134,6 +134,7 @@ load() {
 	cp "$CSV" "$TMP/data-$name/demo/market-entities.csv"
 	# the reader: one client for every look; a failed look prints its error, never blocks
 	coproc LOOK { "${LOOKER[@]}" 2>&1; }
+	local look_pid=$LOOK_PID # bash unsets LOOK_PID once the reader has ended
 	look() {
 		echo "SELECT COALESCE((SELECT state FROM jobs WHERE id = $1), 'none') || ' ' ||" \
 			"(SELECT COUNT(*) FROM datastore_tables WHERE resource_id = '$RES'" \
@@ -154,7 +155,7 @@ load() {
 		sleep 0.01
 	done
 	eval "exec ${LOOK[1]}>&-"
-	wait "$LOOK_PID" 2>/dev/null || true
+	wait "$look_pid" 2>/dev/null || true
 	[[ -n $t1 ]] || t1=$t2
 	L1=$(rate "$ROWS" "$t0" "$t1")
 	L2=$(rate "$ROWS" "$t0" "$t2")
