@@ -415,10 +415,13 @@ static void sq_forget(struct dg_db *db)
 #define COPY_GROUP 32
 #define COPY_FLUSH ((size_t)1 << 20)
 
-/* The INSERT of rows tuples: sql (one row's, ending in its VALUES tuple) with the tuple repeated. */
+/* An INSERT of rows tuples: sql (one row's, ending in its VALUES tuple), the tuple repeated. */
 static sqlite3_stmt *group_stmt(sqlite3 *h, const char *sql, size_t rows)
 {
-	const char *tuple = strstr(sql, ") VALUES (");
+	/* the last ") VALUES (": a quoted column name may hold those words, the tuple cannot */
+	const char *tuple = NULL;
+	for (const char *p = strstr(sql, ") VALUES ("); p; p = strstr(p + 1, ") VALUES ("))
+		tuple = p;
 	sqlite3_stmt *st = NULL;
 	if (!tuple)
 		return NULL;
@@ -447,7 +450,7 @@ static dg_rc sq_copy_begin(struct dg_copy *c, const char *sql)
 	sqlite3 *h = c->db->conn;
 	int vars = sqlite3_limit(h, SQLITE_LIMIT_VARIABLE_NUMBER, -1);
 	c->group = vars > 0 && (size_t)vars / c->ncols < COPY_GROUP ? (size_t)vars / c->ncols
-								      : COPY_GROUP;
+								    : COPY_GROUP;
 	if (c->group == 0)
 		c->group = 1;
 	start_budget(c->db);
