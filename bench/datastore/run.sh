@@ -7,7 +7,13 @@
 #    readable (type inference over the whole file, then COPY / prepared
 #    INSERT in batches) and until its indexes are built, next to the store
 #    loading the same file itself: `sqlite3 .import` and psql `\copy` into a
-#    table of the same typed columns, no indexes. Ratio dgov / store.
+#    table of the same typed columns, no indexes. Ratio dgov / store. The
+#    clock: dgov's starts at the load's request (datastore_load over HTTP to
+#    a node already serving and ready, as a region's node is; its start-up is
+#    not counted) and stops when a reader of the store, one client kept open
+#    for every look (about every 10 ms), first sees the new table in force;
+#    the peer's covers its command from start to end (the client's start,
+#    its connection and the load).
 # 2. Reading: datastore_search over HTTP under wrk (a filter on two columns,
 #    a sort, a page at offset 100 and the total), requests per second and
 #    p99, next to the same two statements (the count and the page) sent
@@ -62,7 +68,8 @@ ROWS=${BENCH_ROWS:-1000000}
 SECS=${BENCH_SECONDS:-10}
 CONNS=${BENCH_CONNECTIONS:-32}
 THREADS=${BENCH_THREADS:-2}
-RES=bench-market
+# the demo region's market-entities resource (catalog/demo.c), loaded again from the bench's file
+RES=00000000-0000-4000-9000-000000000006
 ONLY=${BENCH_ONLY:-}
 STORES=${BENCH_STORES:-sqlite postgresql}
 . bench/common.sh
@@ -95,30 +102,61 @@ COUNT="SELECT COUNT(*) FROM %T% WHERE $FILTER"
 QS="resource_id=$RES&limit=20&offset=100&sort=capital_wan%20desc"
 QS+="&filters=%7B%22district%22%3A%22%E6%B5%B7%E6%9B%99%E5%8C%BA%22%2C%22status%22%3A%22%E5%AD%98%E7%BB%AD%22%7D"
 
-# load NAME DB SQL-COMMAND...: queue the load, serve, time it; leaves dgov
-# serving (DGOV_PID, URL) and sets L1 (rows/s until readable), L2 (indexed)
+# load NAME DB SQL-COMMAND...: time a load as a region's node takes one.
+# Untimed first: the demo region on DB (its market-entities resource, RES,
+# loaded from a small file of the same columns), dgov serving it and ready,
+# every queued job done, the file replaced by the bench's CSV, a reader of
+# the store (SQL-COMMAND's client, one process kept open: no client started
+# per look) and the administrator's API token. The clock then starts at the
+# load's request (datastore_load over HTTP, which queues the job in the
+# serving process and wakes its worker) and stops when the reader first
+# sees the new table in force (readable) and the job done (indexed). Leaves
+# dgov serving (DGOV_PID, URL); sets L1 (rows/s until readable), L2 (indexed).
 load() {
 	local name=$1 db=$2
 	shift 2
-	local flags=(--db "$db" --key-file "$TMP/key-$name" --data "$TMP/data-$name" --log-level warn --job-workers 1)
-	"$BIN" jobs add datastore.load "{\"resource_id\":\"$RES\",\"path\":\"$CSV\"}" "${flags[@]}" >"$TMP/job-$name"
-	local id
-	id=$(cat "$TMP/job-$name")
+	local flags=(--db "$db" --key-file "$TMP/key-$name" --data "$TMP/data-$name" --log-level warn)
+	"$BIN" demo --rows 100 --pwhash min "${flags[@]}" >/dev/null
+	local token
+	token=$("$BIN" user token admin bench "${flags[@]}" 2>/dev/null | grep -o 'dgt_[A-Za-z0-9_-]*' | head -n1)
+	[[ -n $token ]] || { echo "bench: no API token" >&2; exit 1; }
 	# wrk is one anonymous caller: lift the anonymous daily quota for the measurement
 	"$@" "UPDATE od_access_settings SET value = 0 WHERE key = 'anon_daily'" >/dev/null
-	local t0 t1= t2=
+	bench_serve "${flags[@]}" --job-workers 1
+	local busy=1 seed
+	for _ in $(seq 1 1200); do
+		busy=$("$@" "SELECT COUNT(*) FROM jobs WHERE state IN ('queued', 'running')")
+		[[ $busy == 0 ]] && break
+		sleep 0.1
+	done
+	[[ $busy == 0 ]] || { echo "bench: the demo's jobs did not finish" >&2; exit 1; }
+	seed=$(table_of "$@")
+	cp "$CSV" "$TMP/data-$name/demo/market-entities.csv"
+	# the reader: one client for every look; a failed look prints its error, never blocks
+	coproc LOOK { "${LOOKER[@]}" 2>&1; }
+	local look_pid=$LOOK_PID # bash unsets LOOK_PID once the reader has ended
+	look() {
+		echo "SELECT COALESCE((SELECT state FROM jobs WHERE id = $1), 'none') || ' ' ||" \
+			"(SELECT COUNT(*) FROM datastore_tables WHERE resource_id = '$RES'" \
+			"AND table_name <> '$seed');" >&"${LOOK[1]}"
+		read -r -t 30 st <&"${LOOK[0]}" || { echo "bench: the store's reader did not answer" >&2; exit 1; }
+	}
+	local t0 t1= t2= id st
 	t0=$(now)
-	"$BIN" serve "${flags[@]}" --port 0 >"$TMP/serve.out" 2>"$TMP/serve.err" &
-	DGOV_PID=$!
+	id=$(curl -sf -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+		-d "{\"resource_id\":\"$RES\"}" "$URL/api/3/action/datastore_load" | grep -o '"job_id":[0-9]*' | cut -d: -f2)
+	[[ -n $id ]] || { echo "bench: datastore_load was refused" >&2; exit 1; }
 	while :; do
-		local st
-		st=$("$@" "SELECT (SELECT state FROM jobs WHERE id = $id) || ' ' || (SELECT COUNT(*) FROM datastore_tables WHERE resource_id = '$RES')")
+		look "$id"
 		[[ -z $t1 && ${st#* } == 1 ]] && t1=$(now)
 		[[ ${st% *} == done ]] && { t2=$(now); break; }
 		[[ ${st% *} == failed ]] && { echo "bench: the load failed" >&2; "$BIN" jobs show "$id" "${flags[@]}" >&2; exit 1; }
-		sleep 0.05
+		[[ $st =~ ^(queued|running|none)\ [01]$ ]] || { echo "bench: the store's reader said: $st" >&2; exit 1; }
+		sleep 0.01
 	done
-	URL=$(grep -o 'http://[0-9.]*:[0-9]*' "$TMP/serve.out" | head -n1)
+	eval "exec ${LOOK[1]}>&-"
+	wait "$look_pid" 2>/dev/null || true
+	[[ -n $t1 ]] || t1=$t2
 	L1=$(rate "$ROWS" "$t0" "$t1")
 	L2=$(rate "$ROWS" "$t0" "$t2")
 }
@@ -350,7 +388,9 @@ ft_postgresql() {
 }
 
 if [[ $ONLY == load ]]; then
-	echo "# $ROWS rows ($(du -h "$CSV" | cut -f1)); load only: rows/s until readable and until indexed"
+	echo "# $ROWS rows ($(du -h "$CSV" | cut -f1)); load only: rows/s until readable and until indexed;" \
+		"dgov from the request to a node serving and ready, the peer from its command's start to its end;" \
+		"load $(uptime | sed 's/.*load average: //')"
 elif [[ $ONLY == q ]]; then
 	echo "# $ROWS rows ($(du -h "$CSV" | cut -f1)); full-text q only: wrk -t$THREADS -c$CONNS -d${SECS}s," \
 		"q=$FT_WORD, best rank first, page of 20, total; load $(uptime | sed 's/.*load average: //')"
@@ -363,6 +403,7 @@ fi
 
 # SQLite
 SQ=(sqlite3 "$TMP/bench.db")
+LOOKER=(sqlite3 -batch -cmd '.timeout 5000' "$TMP/bench.db")
 if [[ $ONLY == q ]]; then
 	if [[ " $STORES " == *" sqlite "* ]]; then
 		load sqlite "$TMP/bench.db" "${SQ[@]}"
@@ -375,6 +416,7 @@ if [[ $ONLY == q ]]; then
 		:
 	elif bench_pg_start bench; then
 		PQ=(psql -h 127.0.0.1 -p "$PGPORT" -U postgres -d bench -Atc)
+		LOOKER=(psql -X -q -At -h 127.0.0.1 -p "$PGPORT" -U postgres -d bench)
 		load postgresql "postgresql://postgres@127.0.0.1:$PGPORT/bench" "${PQ[@]}"
 		echo "# postgresql: loaded by dgov, $L1 rows/s until readable, $L2 until indexed" >&2
 		fulltext postgresql
@@ -401,6 +443,7 @@ if [[ $ONLY == load ]]; then
 	load_only sqlite "$peer_load" "sqlite3 .import"
 	if bench_pg_start bench peer; then
 		PQ=(psql -h 127.0.0.1 -p "$PGPORT" -U postgres -d bench -Atc)
+		LOOKER=(psql -X -q -At -h 127.0.0.1 -p "$PGPORT" -U postgres -d bench)
 		load postgresql "postgresql://postgres@127.0.0.1:$PGPORT/bench" "${PQ[@]}"
 		psql -q -h 127.0.0.1 -p "$PGPORT" -U postgres -d peer -c "CREATE TABLE m (_id BIGSERIAL PRIMARY KEY, $COLS)"
 		t0=$(now)
@@ -435,6 +478,7 @@ ft_sqlite
 # PostgreSQL
 if bench_pg_start bench peer; then
 	PQ=(psql -h 127.0.0.1 -p "$PGPORT" -U postgres -d bench -Atc)
+	LOOKER=(psql -X -q -At -h 127.0.0.1 -p "$PGPORT" -U postgres -d bench)
 	load postgresql "postgresql://postgres@127.0.0.1:$PGPORT/bench" "${PQ[@]}"
 	search postgresql
 	fulltext postgresql

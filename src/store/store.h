@@ -190,14 +190,16 @@ void dg_db_rollback(struct dg_db *db);
 /*
  * Bulk loading: rows of text values into one table, as fast as the store
  * allows. PostgreSQL: COPY ... FROM STDIN in text format (values escaped
- * here, sent with PQputCopyData); SQLite: one prepared INSERT stepped per
- * row. Call between dg_db_begin and dg_db_commit: begin, any number of rows,
+ * here, sent with PQputCopyData); SQLite: prepared INSERTs of up to 32 rows
+ * each (the values copied until their statement is sent). Call between
+ * dg_db_begin and dg_db_commit: begin, any number of rows,
  * then end (keep true to finish the COPY, false to abandon it: the caller
  * then rolls back). table and cols are identifiers (quoted here; a '"' in
  * one is EINVAL); vals[i] NULL is SQL NULL, any other text is converted by
- * the column's type. A value the store refuses fails dg_db_copy_row on
- * SQLite but, on PostgreSQL, only dg_db_copy_end (the server checks rows as
- * they arrive): check values first. No other statement may run on db while
+ * the column's type. A value the store refuses fails a later
+ * dg_db_copy_row (SQLite: the one that sends its group) or dg_db_copy_end
+ * (PostgreSQL checks rows as they arrive), so which row it was is not known:
+ * check values first. No other statement may run on db while
  * a copy is open. At most 1000 columns.
  */
 struct dg_copy;

@@ -433,6 +433,71 @@ static void bulk_copy(void **state)
 	dg_store_close(s);
 }
 
+/*
+ * Bulk loads in order and whole whatever the rows' sizes: small rows (which
+ * SQLite sends 32 to a statement), rows whose values pass a megabyte (sent
+ * before the group is full), a row of over a megabyte alone, and a partial
+ * group at the end: every row once, in the order given.
+ */
+static void bulk_copy_groups(void **state)
+{
+	struct dg_store *s = open_fx(state, 1);
+	struct dg_db *db = NULL;
+	struct dg_copy *c = NULL;
+	/* a column's name may hold the words that end an INSERT's column list */
+	const char *cols[] = {"n", "t) VALUES (x"};
+	enum { ROWS = 200, BIG = 3 * (1 << 20) / 2, MID = 300 * 1024 };
+	char *big = malloc(BIG + 1), *mid = malloc(MID + 1);
+	assert_non_null(big);
+	assert_non_null(mid);
+	memset(big, 'b', BIG);
+	big[BIG] = '\0';
+	memset(mid, 'm', MID);
+	mid[MID] = '\0';
+	assert_int_equal(dg_db_get(s, &db), DG_OK);
+	assert_int_equal(
+		dg_db_exec_script(db,
+				  "CREATE TABLE grp(id {{pk}}, n BIGINT, \"t) VALUES (x\" TEXT);"),
+		DG_OK);
+	assert_int_equal(dg_db_begin(db), DG_OK);
+	assert_int_equal(dg_db_copy_begin(db, "grp", cols, 2, &c), DG_OK);
+	for (int i = 0; i < ROWS; i++) {
+		char num[16];
+		snprintf(num, sizeof num, "%d", i);
+		/* row 50 alone is over a megabyte; rows 100-109 pass one together */
+		const char *t = i == 50 ? big : i >= 100 && i < 110 ? mid : i % 7 ? num : NULL;
+		const char *v[] = {num, t};
+		assert_int_equal(dg_db_copy_row(c, v), DG_OK);
+	}
+	assert_int_equal(dg_db_copy_end(c, true), DG_OK);
+	assert_int_equal(dg_db_commit(db), DG_OK);
+	struct dg_rows *r = NULL;
+	assert_int_equal(
+		dg_db_query(
+			db,
+			"SELECT n, \"t) VALUES (x\", LENGTH(\"t) VALUES (x\") FROM grp ORDER BY id",
+			DG_NOARGS, &r),
+		DG_OK);
+	for (int i = 0; i < ROWS; i++) {
+		assert_int_equal(dg_rows_next(r), DG_OK);
+		assert_int_equal(dg_rows_int(r, 0), i);
+		if (i == 50)
+			assert_int_equal(dg_rows_int(r, 2), BIG);
+		else if (i >= 100 && i < 110)
+			assert_int_equal(dg_rows_int(r, 2), MID);
+		else if (i % 7 == 0)
+			assert_true(dg_rows_isnull(r, 1));
+		else
+			assert_int_equal(dg_rows_int(r, 1), i);
+	}
+	assert_int_equal(dg_rows_next(r), DG_ENOTFOUND);
+	dg_rows_free(r);
+	free(big);
+	free(mid);
+	dg_db_put(db);
+	dg_store_close(s);
+}
+
 static void *put_later(void *p)
 {
 	struct timespec ts = {0, 150 * 1000000L};
@@ -1125,6 +1190,7 @@ int main(void)
 		{"transactions", transactions},
 		{"conflicts", conflicts},
 		{"bulk_copy", bulk_copy},
+		{"bulk_copy_groups", bulk_copy_groups},
 		{"time_budget", time_budget},
 		{"pool_exhaustion", pool_exhaustion},
 		{"migrations", migrations},
