@@ -684,6 +684,52 @@ static void one_change_writes_few_rows(void **state)
 }
 
 /*
+ * What a run killed halfway leaves (its own answers written, answers of the
+ * shown run closed by the ones it gave afresh) changes nothing in the shown
+ * run, read as of itself; the next run of the policy undoes it and answers
+ * as a full run does.
+ */
+static void unfinished_run_undone(void **state)
+{
+	(void)state;
+	int64_t last[2];
+	runs_now(last);
+	int64_t shown = last[1];
+	json_t *before = answers(shown);
+	char sql[768];
+	snprintf(sql, sizeof sql,
+		 "INSERT INTO pr_runs (policy_id, version, ref_date, state, created_ms) SELECT"
+		 " policy_id, version, ref_date, 'running', 0 FROM pr_runs WHERE id = %lld",
+		 (long long)shown);
+	th_sql(th_shared, sql);
+	int64_t killed = th_sql_int(th_shared, "SELECT MAX(id) FROM pr_runs");
+	snprintf(sql, sizeof sql,
+		 "UPDATE pr_answers SET last_run = %lld WHERE last_run IS NULL AND rid IN (SELECT"
+		 " rid FROM pr_results WHERE run_id = %lld AND outcome = 'ELIGIBLE' ORDER BY rid"
+		 " LIMIT 5) AND policy_id = (SELECT policy_id FROM pr_runs WHERE id = %lld)",
+		 (long long)shown, (long long)shown, (long long)shown);
+	th_sql(th_shared, sql);
+	snprintf(sql, sizeof sql,
+		 "INSERT INTO pr_answers (first_run, policy_id, rule, ent, rid, rid_sealed,"
+		 " outcome) SELECT %lld, policy_id, rule, ent, rid, rid_sealed, 'INELIGIBLE' FROM"
+		 " pr_answers WHERE last_run = %lld AND first_run <= %lld AND outcome <> 'ABSENT'",
+		 (long long)killed, (long long)shown, (long long)shown);
+	th_sql(th_shared, sql);
+	assert_int_equal(rows_written("pr_answers", killed), 5);
+	json_t *after = answers(shown);
+	assert_true(json_equal(before, after));
+	json_decref(before);
+	json_decref(after);
+	int64_t run = run_policy(POLICIES[1], "2026-12-01", false);
+	assert_int_equal(rows_written("pr_answers", killed), 0);
+	same_answers(shown, run);
+	snprintf(sql, sizeof sql, "UPDATE pr_runs SET state = 'failed' WHERE id = %lld",
+		 (long long)killed);
+	th_sql(th_shared, sql);
+	equals_full_run(POLICIES[1], run);
+}
+
+/*
  * A run that cannot find the changed records by key (the failpoint
  * proactive.incr.keys, as when a link the rules follow backward is sealed)
  * reads every record, answers afresh only those the changes reach and
@@ -980,6 +1026,7 @@ int main(void)
 		cmocka_unit_test(what_makes_a_run_full),
 		cmocka_unit_test(every_record_read_equals_full),
 		cmocka_unit_test(one_change_writes_few_rows),
+		cmocka_unit_test(unfinished_run_undone),
 		/* last: it ends 140 of the demo's persons */
 		cmocka_unit_test(many_leave_cross_batches),
 	};
