@@ -25,6 +25,17 @@
 
 extern const struct dg_migration pr_migrations[];
 
+/*
+ * A run's answers (sql.c): each pr_answers and pr_answer_who row holds from
+ * the run that wrote it (first_run) to the last run it stands in (last_run,
+ * NULL while it stands), so a run writes only the answers it changes. PR_AS_OF
+ * is the one test of "row x stands in run r" (SQL text: x an alias, r a column
+ * or a placeholder); the views pr_results and pr_who give every run's answers
+ * through it, under the run's id (run_id), to every reader.
+ */
+#define PR_AS_OF(x, r)                                                                             \
+	" " x ".first_run <= " r " AND (" x ".last_run IS NULL OR " x ".last_run >= " r ")"
+
 /* A policy's id, and its owning department's code (in a), by its code
  * (sql.c); ENOTFOUND when there is no such policy. */
 dg_rc pr_policy_id(struct dg_db *db, const char *code, int64_t *id) DG_MUST;

@@ -789,6 +789,20 @@ static dg_rc receive_json(struct dg_req *r, struct dg_db *db, json_t *data)
 	json_object_set_new(data, "receive", l);
 	return DG_OK;
 }
+/* The answers standing in each policy's shown run about the account whose id
+ * and "user:<id>" subject are its two parameters (my_benefits). */
+/* clang-format cannot lay out string literals joined by a macro: */
+/* clang-format off */
+#define MY_ANSWERS                                                                                 \
+	"SELECT DISTINCT p.code AS policy, p.item AS item, p.mode AS mode, x.rule AS rule, x.rid"  \
+	" AS rid, x.outcome AS outcome, x.amount AS amount, x.explain AS explain, r.ref_date AS"   \
+	" ref_date FROM pr_answer_who w JOIN pr_policies p ON p.id = w.policy_id AND"              \
+	PR_AS_OF("w", "p.current_run")                                                             \
+	" JOIN pr_answers x ON x.policy_id = w.policy_id AND x.rule = w.rule AND x.rid = w.rid"    \
+	" AND" PR_AS_OF("x", "p.current_run")                                                      \
+	" JOIN pr_runs r ON r.id = p.current_run WHERE w.subject IN ((SELECT"                      \
+	" u.id_number_index FROM users u WHERE u.id = ?), ?) AND x.outcome <> 'ABSENT'"
+/* clang-format on */
 
 static dg_rc benefits_page(struct dg_req *r)
 {
@@ -799,17 +813,12 @@ static dg_rc benefits_page(struct dg_req *r)
 	if (!rc)
 		rc = pr_rows_json(
 			db,
-			/* the answers about the account, found through pr_who: by its ID
+			/* the answers about the account standing in each policy's shown run,
+			   found through pr_answer_who (PR_AS_OF): by its ID
 			   number's blind index, or tied to it (pr_subjects, the enterprise of
 			   an agent); sorted here, since an ORDER BY makes SQLite walk every
 			   answer of every run */
-			"SELECT DISTINCT p.code AS policy, p.item AS item, p.mode AS mode, x.rule"
-			" AS rule, x.rid AS rid, x.outcome AS outcome, x.amount AS amount,"
-			" x.explain AS explain, r.ref_date AS ref_date FROM pr_who w JOIN"
-			" pr_results x ON x.run_id = w.run_id AND x.rule = w.rule AND x.rid ="
-			" w.rid JOIN pr_policies p ON p.current_run = x.run_id JOIN pr_runs r ON"
-			" r.id = x.run_id WHERE w.subject IN ((SELECT u.id_number_index FROM users"
-			" u WHERE u.id = ?), ?) AND x.outcome <> 'ABSENT'",
+			MY_ANSWERS,
 			DG_ARGS(DG_VI(r->user->id), DG_VT(dg_arena_printf(r->arena, "user:%lld",
 									  (long long)r->user->id))),
 			&rows);

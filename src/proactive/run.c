@@ -9,11 +9,15 @@
  * and answers every record of each rule's entity with the engine's own
  * explanation (rule/explain.h), so what is stored equals what `dgov rule
  * explain` gives for the same data and date. Answers are written in batches
- * under the run's id, with progress; the last transaction marks the changes
- * against the run before, records the counts and moves the policy's
- * current_run to this run. A run killed halfway therefore leaves the last
- * complete results shown; when its job is claimed again it starts the run's
- * answers afresh.
+ * under the run's id (first_run), with progress, and stand until a later
+ * run closes them (sql.c, PR_AS_OF): a full run writes every answer and
+ * closes the runs before's at its end; a keyed incremental run writes only
+ * those it gives afresh and closes what they replace. The last transaction
+ * marks the changes against the run before, records the counts and moves
+ * the policy's current_run to this run. A run killed halfway therefore
+ * leaves the last complete results shown (what it closed still stands in
+ * that run); when a run of the policy starts again it undoes what the
+ * unfinished one left (undo_unfinished) and starts its answers afresh.
  *
  * The data comes from the shared registries through the exchange's reader
  * for the rule engine, under the owning department's grants (pr_load_data);
@@ -46,8 +50,8 @@
 #define REACH_MAX    100000                /* messages one run sends at most */
 #define WHY_MAX      1000                  /* bytes of the explanation in a message */
 #define PEND_MAX     128                   /* fresh answers written together: one IN list of keys */
-#define RES_COLS     12                    /* a pr_results row's values as answer() writes them */
-#define WHO_COLS     5                     /* a pr_who row's */
+#define RES_COLS     13                    /* a pr_answers row's values as answer() writes them */
+#define WHO_COLS     6                     /* a pr_answer_who row's */
 
 /* A new run of policy code for ref (0: today) with the policy's one running slot, in db's
  * transaction; ECONFLICT while a run is under way, ENOTFOUND for no such policy. */
@@ -423,9 +427,10 @@ static void who_add(struct run_ctx *c, int ri, const char *rid, const char *subj
 	struct dg_val *v = q->who + q->nwho++ * WHO_COLS;
 	v[0] = DG_VT(subject);
 	v[1] = DG_VI(c->run);
-	v[2] = DG_VT(c->p->rules[ri].id);
-	v[3] = DG_VT(rid);
-	v[4] = DG_VI(user);
+	v[2] = DG_VI(c->policy);
+	v[3] = DG_VT(c->p->rules[ri].id);
+	v[4] = DG_VT(rid);
+	v[5] = DG_VI(user);
 }
 
 /* One pr_who row: the resident with ID number id is what the answer is about. */
@@ -493,7 +498,7 @@ static const char *rids_sql(struct dg_arena *a, const char *head, const char *co
 static void pend_rids(const struct pend *q, const char **rids)
 {
 	for (size_t i = 0; i < q->n; i++)
-		rids[i] = q->res[i * RES_COLS + 3].s;
+		rids[i] = q->res[i * RES_COLS + 4].s;
 }
 
 /* rids_sql for the pending answers' keys. */
@@ -508,29 +513,32 @@ static const char *keys_sql(struct pend *q, const char *head, struct dg_val *arg
 static ssize_t pend_find(const struct pend *q, const char *rid)
 {
 	for (size_t i = 0; i < q->n; i++)
-		if (!strcmp(q->res[i * RES_COLS + 3].s, rid))
+		if (!strcmp(q->res[i * RES_COLS + 4].s, rid))
 			return (ssize_t)i;
 	return -1;
 }
 
 /*
- * A keyed run's copies of rule ri's answers stored under rids[0..n) (n from
- * 1 to PEND_MAX), and who they are about, dropped: one statement each for
- * the batch. The run's counts lose them; was[i] (may be NULL) is set when
- * the copy of rids[i] was ELIGIBLE. Statements and strings in arena a.
+ * A keyed run: the answers of rule ri standing under rids[0..n) (n from 1 to
+ * PEND_MAX) since the run before, and who they are about, closed (their last
+ * run is the run before): one statement each for the batch. The run's counts
+ * lose them; was[i] (may be NULL) is set when the answer to rids[i] was
+ * ELIGIBLE. Statements and strings in arena a.
  */
 static dg_rc drop_rids(struct run_ctx *c, struct dg_arena *a, int ri, const char *const *rids,
 		       size_t n, bool *was)
 {
-	struct dg_val args[PEND_MAX + 2] = {DG_VI(c->run), DG_VT(c->p->rules[ri].id)};
-	const char *sql =
-		rids_sql(a, "DELETE FROM pr_results WHERE run_id = ? AND rule = ? AND rid IN", rids,
-			 n, args, 2);
+	struct dg_val args[PEND_MAX + 4] = {DG_VI(c->prev), DG_VI(c->policy),
+					    DG_VT(c->p->rules[ri].id), DG_VI(c->run)};
+	const char *sql = rids_sql(a,
+				   "UPDATE pr_answers SET last_run = ? WHERE policy_id = ? AND rule"
+				   " = ? AND first_run < ? AND last_run IS NULL AND rid IN",
+				   rids, n, args, 4);
 	if (!sql)
 		return DG_ETOOBIG;
 	struct dg_rows *rows = NULL;
 	dg_rc rc = dg_db_query(c->job->db, dg_arena_printf(a, "%s RETURNING rid, outcome", sql),
-			       args, PEND_MAX + 2, &rows);
+			       args, PEND_MAX + 4, &rows);
 	while (!rc && (rc = dg_rows_next(rows)) == DG_OK) {
 		const char *o = dg_rows_text(rows, 1);
 		bool eligible = strcmp(o, "ELIGIBLE") == 0;
@@ -544,15 +552,17 @@ static dg_rc drop_rids(struct run_ctx *c, struct dg_arena *a, int ri, const char
 	if (rc == DG_ENOTFOUND)
 		rc = DG_OK;
 	if (!rc)
-		rc = dg_db_exec(
-			c->job->db,
-			rids_sql(a, "DELETE FROM pr_who WHERE run_id = ? AND rule = ? AND rid IN",
-				 rids, n, args, 2),
-			args, PEND_MAX + 2, NULL);
+		rc = dg_db_exec(c->job->db,
+				rids_sql(a,
+					 "UPDATE pr_answer_who SET last_run = ? WHERE policy_id = ?"
+					 " AND rule = ? AND first_run < ? AND last_run IS NULL AND"
+					 " rid IN",
+					 rids, n, args, 4),
+				args, PEND_MAX + 4, NULL);
 	return rc;
 }
 
-/* drop_rids for the pending answers' records: their fresh answers replace the copies. */
+/* drop_rids for the pending answers' records: their fresh answers replace the old. */
 static dg_rc drop_copies(struct run_ctx *c)
 {
 	struct pend *q = c->pend;
@@ -624,14 +634,15 @@ static dg_rc flush(struct run_ctx *c)
 	if (!rc)
 		rc = dg_db_exec_rows(
 			c->job->db,
-			"INSERT INTO pr_results (run_id, rule, ent, rid, rid_sealed,"
-			" outcome, amount, blocking, missing, explain, district, change)"
-			" VALUES ",
+			"INSERT INTO pr_answers (first_run, policy_id, rule, ent, rid,"
+			" rid_sealed, outcome, amount, blocking, missing, explain, district,"
+			" change) VALUES ",
 			NULL, RES_COLS, q->res, q->n, NULL);
 	if (!rc)
 		rc = dg_db_exec_rows(
 			c->job->db,
-			"INSERT INTO pr_who (subject, run_id, rule, rid, user_id) VALUES ",
+			"INSERT INTO pr_answer_who (subject, first_run, policy_id, rule, rid,"
+			" user_id) VALUES ",
 			" ON CONFLICT DO NOTHING", WHO_COLS, q->who, q->nwho, NULL);
 	q->n = q->nwho = 0;
 	dg_arena_free(q->a);
@@ -679,6 +690,7 @@ static dg_rc answer(struct run_ctx *c, int ri, int64_t row, struct dg_err *err)
 	if (!rc) {
 		const struct dg_val v[RES_COLS] = {
 			DG_VI(c->run),
+			DG_VI(c->policy),
 			DG_VT(c->p->rules[ri].id),
 			DG_VT(c->p->schema->e[eid].name),
 			DG_VT(rid),
@@ -735,10 +747,11 @@ static dg_rc carry(struct run_ctx *c, int ri, const int64_t *held, size_t *n, st
 					    DG_VT(c->p->rules[ri].id)};
 	const char *sql = rids_sql(
 		a,
-		"INSERT INTO pr_results (run_id, rule, ent, rid, rid_sealed, outcome, amount,"
-		" blocking, missing, explain, district) SELECT ?, rule, ent, rid, rid_sealed,"
-		" outcome, amount, blocking, missing, explain, district FROM pr_results WHERE"
-		" run_id = ? AND rule = ? AND outcome <> 'ABSENT' AND rid IN",
+		"INSERT INTO pr_answers (first_run, policy_id, rule, ent, rid, rid_sealed,"
+		" outcome, amount, blocking, missing, explain, district) SELECT ?, policy_id,"
+		" rule, ent, rid, rid_sealed, outcome, amount, blocking, missing, explain,"
+		" district FROM pr_results WHERE run_id = ? AND rule = ? AND outcome <>"
+		" 'ABSENT' AND rid IN",
 		rids, *n, args, 3);
 	struct dg_rows *rows = NULL;
 	dg_rc rc =
@@ -772,10 +785,10 @@ static dg_rc carry(struct run_ctx *c, int ri, const int64_t *held, size_t *n, st
 }
 
 /*
- * The copied answers' counts: the run before's own (its answers are what was
- * copied), so they need not be counted again; drop_rids and answer() then
- * keep them. A run before whose counts do not match what was copied makes
- * the run count its answers when they are written (recount).
+ * A keyed run's counts to begin with: the run before's own (its answers
+ * stand in this run until replaced), so they need not be counted again;
+ * drop_rids and answer() then keep them. A run before without them makes
+ * the run count its answers in the store when they are written (recount).
  */
 static dg_rc prev_counts(struct run_ctx *c)
 {
@@ -785,7 +798,8 @@ static dg_rc prev_counts(struct run_ctx *c)
 				    DG_ARGS(DG_VI(c->prev)), a, &s);
 	json_t *j = rc ? NULL : json_loads(s, 0, NULL);
 	json_t *n = json_object_get(j, "answers");
-	c->recount = !json_is_integer(n) || json_integer_value(n) != c->kept;
+	c->recount = !json_is_integer(n);
+	c->kept = json_integer_value(n);
 	c->eligible = json_integer_value(json_object_get(j, "eligible"));
 	c->unknown = json_integer_value(json_object_get(j, "unknown"));
 	json_decref(j);
@@ -794,30 +808,20 @@ static dg_rc prev_counts(struct run_ctx *c)
 }
 
 /*
- * A keyed run (only what the changes reach was read): every answer of the
- * run before copied at once, with who they are about but the accounts tied
- * by hand or as agents, which are tied afresh as they are now. The records
- * read then replace their copies (drop_copies) where they must be answered
- * afresh, and those wanted but no longer in the registries lose theirs.
+ * A keyed run, once its answers are written: the accounts tied to records by
+ * hand or as agents tied afresh, as they are now, to the answers standing in
+ * this run: the ties of the runs before closed, each tie's answers (one
+ * lookup a tie and rule) tied again under this run. Statements a tie, not a
+ * record: the answers themselves stand where unchanged.
  */
-static dg_rc copy_prev(struct run_ctx *c)
+static dg_rc retie(struct run_ctx *c)
 {
 	struct dg_db *db = c->job->db;
-	dg_rc rc = dg_db_exec(
-		db,
-		"INSERT INTO pr_results (run_id, rule, ent, rid, rid_sealed, outcome, amount,"
-		" blocking, missing, explain, district) SELECT ?, rule, ent, rid, rid_sealed,"
-		" outcome, amount, blocking, missing, explain, district FROM pr_results WHERE"
-		" run_id = ? AND outcome <> 'ABSENT'",
-		DG_ARGS(DG_VI(c->run), DG_VI(c->prev)), &c->kept);
-	if (!rc)
-		rc = prev_counts(c);
-	if (!rc)
-		rc = dg_db_exec(db,
-				"INSERT INTO pr_who (subject, run_id, rule, rid, user_id) SELECT"
-				" subject, ?, rule, rid, 0 FROM pr_who WHERE run_id = ? AND"
-				" user_id = 0",
-				DG_ARGS(DG_VI(c->run), DG_VI(c->prev)), NULL);
+	dg_rc rc = dg_db_exec(db,
+			      "UPDATE pr_answer_who SET last_run = ? WHERE subject >= 'user:' AND"
+			      " subject < 'user;' AND policy_id = ? AND first_run < ? AND"
+			      " last_run IS NULL",
+			      DG_ARGS(DG_VI(c->prev), DG_VI(c->policy), DG_VI(c->run)), NULL);
 	struct dg_rows *rows = NULL;
 	json_t *ties = json_array();
 	if (!rc)
@@ -835,22 +839,26 @@ static dg_rc copy_prev(struct run_ctx *c)
 	size_t i;
 	json_t *t;
 	json_array_foreach (ties, i, t) {
-		if (rc)
-			break;
 		struct dg_arena *a = dg_arena_new();
 		int64_t user = json_integer_value(json_array_get(t, 0));
 		const char *ent = json_string_value(json_array_get(t, 1));
 		const char *rid = dg_pii_index(&c->job->env->keys, a, "id",
 					       json_string_value(json_array_get(t, 2)));
-		rc = dg_db_exec(db,
-				"INSERT INTO pr_who (subject, run_id, rule, rid, user_id) SELECT ?,"
-				" run_id, rule, rid, ? FROM pr_results WHERE run_id = ? AND rid = ?"
-				" AND (? = '' OR ent = ?) ON CONFLICT DO NOTHING",
-				DG_ARGS(DG_VT(dg_arena_printf(a, "user:%lld", (long long)user)),
-					DG_VI(user), DG_VI(c->run), DG_VT(rid), DG_VT(ent),
+		const char *subject = dg_arena_printf(a, "user:%lld", (long long)user);
+		for (int ri = 0; !rc && ri < c->p->nrules; ri++)
+			rc = dg_db_exec(
+				db,
+				"INSERT INTO pr_answer_who (subject, first_run, policy_id, rule,"
+				" rid, user_id) SELECT ?, run_id, policy_id, rule, rid, ? FROM"
+				" pr_results WHERE run_id = ? AND rule = ? AND rid = ? AND outcome"
+				" <> 'ABSENT' AND (? = '' OR ent = ?) ON CONFLICT DO NOTHING",
+				DG_ARGS(DG_VT(subject), DG_VI(user), DG_VI(c->run),
+					DG_VT(c->p->rules[ri].id), DG_VT(rid), DG_VT(ent),
 					DG_VT(ent)),
 				NULL);
 		dg_arena_free(a);
+		if (rc)
+			break;
 	}
 	json_decref(ties);
 	return rc;
@@ -858,9 +866,9 @@ static dg_rc copy_prev(struct run_ctx *c)
 
 /*
  * Rule ri's records wanted that the registries no longer hold (rids[0..n),
- * n from 1 to PEND_MAX): their copies dropped, and those eligible before
- * kept as ABSENT, gone (as finish() marks a full run's); a few statements
- * for the batch.
+ * n from 1 to PEND_MAX): their answers closed, and those eligible before
+ * given an ABSENT, gone answer that stands in this run only (as finish()
+ * marks a full run's); a few statements for the batch.
  */
 static dg_rc drop_gone_rids(struct run_ctx *c, struct dg_arena *a, int ri, const char *const *rids,
 			    size_t n)
@@ -874,18 +882,18 @@ static dg_rc drop_gone_rids(struct run_ctx *c, struct dg_arena *a, int ri, const
 			gone[ng++] = rids[i];
 	if (rc || ng == 0)
 		return rc;
-	struct dg_val args[PEND_MAX + 3] = {DG_VI(c->run), DG_VI(c->prev),
+	struct dg_val args[PEND_MAX + 4] = {DG_VI(c->run), DG_VI(c->run), DG_VI(c->prev),
 					    DG_VT(c->p->rules[ri].id)};
-	const char *sql =
-		rids_sql(a,
-			 "INSERT INTO pr_results (run_id, rule, ent, rid, rid_sealed,"
-			 " outcome, change) SELECT ?, rule, ent, rid, rid_sealed, 'ABSENT',"
-			 " 'gone' FROM pr_results WHERE run_id = ? AND rule = ? AND rid IN",
-			 gone, ng, args, 3);
+	const char *sql = rids_sql(a,
+				   "INSERT INTO pr_answers (first_run, last_run, policy_id, rule,"
+				   " ent, rid, rid_sealed, outcome, change) SELECT ?, ?, policy_id,"
+				   " rule, ent, rid, rid_sealed, 'ABSENT', 'gone' FROM pr_results"
+				   " WHERE run_id = ? AND rule = ? AND rid IN",
+				   gone, ng, args, 4);
 	if (!sql)
 		return DG_ETOOBIG;
 	c->gone += (int64_t)ng;
-	return dg_db_exec(c->job->db, sql, args, PEND_MAX + 3, NULL);
+	return dg_db_exec(c->job->db, sql, args, PEND_MAX + 4, NULL);
 }
 
 /*
@@ -944,6 +952,30 @@ static dg_rc recount(struct run_ctx *c)
 	return rc;
 }
 
+/*
+ * What runs of the policy after the shown one (c->prev) left, killed or
+ * failed halfway, this one included when its job is claimed again, undone:
+ * the rows they wrote dropped, the rows they closed standing again. ABSENT
+ * answers are written closed (they stand in their own run only) and stay so.
+ */
+static dg_rc undo_unfinished(struct run_ctx *c)
+{
+	struct dg_db *db = c->job->db;
+	static const char *const sql[] = {
+		"DELETE FROM pr_answers WHERE first_run IN (SELECT id FROM pr_runs WHERE"
+		" policy_id = ? AND id > ?)",
+		"DELETE FROM pr_answer_who WHERE first_run IN (SELECT id FROM pr_runs WHERE"
+		" policy_id = ? AND id > ?)",
+		"UPDATE pr_answers SET last_run = NULL WHERE policy_id = ? AND last_run >= ?"
+		" AND outcome <> 'ABSENT'",
+		"UPDATE pr_answer_who SET last_run = NULL WHERE policy_id = ? AND last_run >= ?",
+	};
+	dg_rc rc = DG_OK;
+	for (size_t i = 0; !rc && i < sizeof sql / sizeof *sql; i++)
+		rc = dg_db_exec(db, sql[i], DG_ARGS(DG_VI(c->policy), DG_VI(c->prev)), NULL);
+	return rc;
+}
+
 /* Every rule's records, BATCH answers to a transaction, with progress. */
 static dg_rc answer_all(struct run_ctx *c, struct dg_err *err)
 {
@@ -952,16 +984,12 @@ static dg_rc answer_all(struct run_ctx *c, struct dg_err *err)
 	c->pend->a = dg_arena_new();
 	dg_rc rc = c->inline_tx ? DG_OK : dg_db_begin(db);
 	if (!rc)
-		rc = dg_db_exec(db, "DELETE FROM pr_results WHERE run_id = ?",
-				DG_ARGS(DG_VI(c->run)), NULL);
-	if (!rc)
-		rc = dg_db_exec(db, "DELETE FROM pr_who WHERE run_id = ?", DG_ARGS(DG_VI(c->run)),
-				NULL);
+		rc = undo_unfinished(c);
 	if (!rc)
 		rc = dg_db_exec(db, "UPDATE pr_runs SET state = 'running' WHERE id = ?",
 				DG_ARGS(DG_VI(c->run)), NULL);
 	if (!rc && c->keyed)
-		rc = copy_prev(c);
+		rc = prev_counts(c);
 	if (!rc && c->keyed)
 		rc = drop_gone(c);
 	/* a run that read every record carries the unchanged answers PEND_MAX a statement */
@@ -973,7 +1001,7 @@ static dg_rc answer_all(struct run_ctx *c, struct dg_err *err)
 		for (int64_t row = 0; !rc && row < n; row++) {
 			bool fresh = true;
 			if (c->keyed && !c->dirty[ent][row])
-				fresh = false; /* its copy stands (a fresh one replaces it: flush)
+				fresh = false; /* its answer stands (a fresh one closes it: flush)
 						*/
 			else if (!c->keyed && c->incremental && !c->dirty[ent][row]) {
 				held[nheld++] = row;
@@ -1006,6 +1034,8 @@ static dg_rc answer_all(struct run_ctx *c, struct dg_err *err)
 	}
 	if (!rc)
 		rc = flush(c);
+	if (!rc && c->keyed)
+		rc = retie(c);
 	if (!rc && c->keyed && c->recount)
 		rc = recount(c);
 	else if (c->keyed)
@@ -1037,6 +1067,11 @@ static char *why(struct run_ctx *c, int ri, int64_t row, const char *lang)
 	return out ? out : dg_arena_strdup(c->a, "");
 }
 
+/* pr_answer_who w: who answer x is about, as x's own run stands */
+#define WHO_AT_X                                                                                   \
+	"pr_answer_who w ON w.policy_id = x.policy_id AND w.rule = x.rule AND w.rid = x.rid "      \
+	"AND" PR_AS_OF("w", "x.first_run")
+
 /*
  * Reaching people, in finish()'s transaction: each account tied to a record
  * newly eligible in this run, that has not opted out of the policy (or of
@@ -1058,14 +1093,15 @@ static dg_rc reach(struct run_ctx *c, struct dg_err *err)
 	if (!rc)
 		rc = dg_db_query(
 			db,
+			/* the answers this run wrote (its changes are theirs), and who
+			   they are about as the run stands */
 			"SELECT t.rule, t.rid_sealed, t.user_id FROM (SELECT x.rule, x.rid,"
-			" x.rid_sealed, w.user_id FROM pr_results x JOIN pr_who w ON w.run_id ="
-			" x.run_id AND w.rule = x.rule AND w.rid = x.rid WHERE x.run_id = ? AND"
-			" x.change = 'new' AND w.user_id <> 0 UNION SELECT x.rule, x.rid,"
-			" x.rid_sealed, u.id FROM pr_results x JOIN pr_who w ON w.run_id ="
-			" x.run_id AND w.rule = x.rule AND w.rid = x.rid JOIN users u ON"
-			" u.id_number_index = w.subject WHERE x.run_id = ? AND x.change = 'new'"
-			" AND u.id_number_index <> '') t WHERE NOT EXISTS (SELECT 1 FROM"
+			" x.rid_sealed, w.user_id FROM pr_answers x JOIN " WHO_AT_X " WHERE"
+			" x.first_run = ? AND x.change = 'new' AND w.user_id <> 0 UNION SELECT"
+			" x.rule, x.rid, x.rid_sealed, u.id FROM pr_answers x JOIN " WHO_AT_X
+			" JOIN users u ON u.id_number_index = w.subject WHERE x.first_run = ? AND"
+			" x.change = 'new' AND u.id_number_index <> '') t WHERE NOT EXISTS (SELECT "
+			"1 FROM"
 			" pr_optouts o WHERE o.user_id = t.user_id AND o.policy_id IN (0, ?)) AND"
 			" NOT EXISTS (SELECT 1 FROM pr_sent p WHERE p.user_id = t.user_id AND"
 			" p.policy_id = ? AND p.rule = t.rule AND p.sent_ms > ?)"
@@ -1133,9 +1169,11 @@ static dg_rc reach(struct run_ctx *c, struct dg_err *err)
 }
 
 /*
- * The changes against the run before, compared set-wise over every answer:
- * for a run that answered every record. A keyed run marks its changes as it
- * answers (change_of, drop_gone), since its copied answers are unchanged.
+ * The changes against the run before, compared set-wise over every answer,
+ * and the answers of the runs before closed: for a run that wrote every
+ * record's answer (answered or carried). A keyed run marks its changes and
+ * closes what it replaces as it answers (changes_of, drop_rids, drop_gone),
+ * since the answers it did not write stand unchanged.
  */
 static dg_rc marks(struct run_ctx *c)
 {
@@ -1143,38 +1181,49 @@ static dg_rc marks(struct run_ctx *c)
 	int64_t n = 0;
 	dg_rc rc = dg_db_exec(
 		db,
-		"UPDATE pr_results SET change = 'new' WHERE run_id = ? AND outcome = 'ELIGIBLE'"
-		" AND NOT EXISTS (SELECT 1 FROM pr_results o WHERE o.run_id = ? AND o.rule ="
-		" pr_results.rule AND o.rid = pr_results.rid AND o.outcome = 'ELIGIBLE')",
+		"UPDATE pr_answers SET change = 'new' WHERE first_run = ? AND outcome ="
+		" 'ELIGIBLE' AND NOT EXISTS (SELECT 1 FROM pr_results o WHERE o.run_id = ? AND"
+		" o.rule = pr_answers.rule AND o.rid = pr_answers.rid AND o.outcome ="
+		" 'ELIGIBLE')",
 		DG_ARGS(DG_VI(c->run), DG_VI(c->prev)), &c->newly);
 	if (!rc)
 		rc = dg_db_exec(db,
-				"UPDATE pr_results SET change = 'gone' WHERE run_id = ? AND"
+				"UPDATE pr_answers SET change = 'gone' WHERE first_run = ? AND"
 				" outcome <> 'ELIGIBLE' AND EXISTS (SELECT 1 FROM pr_results o"
-				" WHERE o.run_id = ? AND o.rule = pr_results.rule AND o.rid ="
-				" pr_results.rid AND o.outcome = 'ELIGIBLE')",
+				" WHERE o.run_id = ? AND o.rule = pr_answers.rule AND o.rid ="
+				" pr_answers.rid AND o.outcome = 'ELIGIBLE')",
 				DG_ARGS(DG_VI(c->run), DG_VI(c->prev)), &c->gone);
-	/* a record gone from the registry between the runs is no longer matched */
+	/* a record gone from the registry between the runs is no longer matched: an
+	   answer that stands in this run only */
 	if (!rc)
 		rc = dg_db_exec(
 			db,
-			"INSERT INTO pr_results (run_id, rule, ent, rid, rid_sealed, outcome, "
-			"change)"
-			" SELECT ?, o.rule, o.ent, o.rid, o.rid_sealed, 'ABSENT', 'gone' FROM"
-			" pr_results o"
-			" WHERE o.run_id = ? AND o.outcome = 'ELIGIBLE' AND NOT EXISTS"
-			" (SELECT 1 FROM pr_results x WHERE x.run_id = ? AND x.rule = o.rule"
-			" AND x.rid = o.rid)",
-			DG_ARGS(DG_VI(c->run), DG_VI(c->prev), DG_VI(c->run)), &n);
+			"INSERT INTO pr_answers (first_run, last_run, policy_id, rule, ent, rid,"
+			" rid_sealed, outcome, change) SELECT ?, ?, o.policy_id, o.rule, o.ent,"
+			" o.rid, o.rid_sealed, 'ABSENT', 'gone' FROM pr_results o WHERE o.run_id"
+			" = ? AND o.outcome = 'ELIGIBLE' AND NOT EXISTS (SELECT 1 FROM pr_answers"
+			" x WHERE x.first_run = ? AND x.rule = o.rule AND x.rid = o.rid)",
+			DG_ARGS(DG_VI(c->run), DG_VI(c->run), DG_VI(c->prev), DG_VI(c->run)), &n);
 	c->gone += rc ? 0 : n;
 	if (!rc)
 		rc = dg_db_exec(db,
-				"UPDATE pr_results SET change = 'amount' WHERE run_id = ? AND"
+				"UPDATE pr_answers SET change = 'amount' WHERE first_run = ? AND"
 				" outcome = 'ELIGIBLE' AND EXISTS (SELECT 1 FROM pr_results o WHERE"
-				" o.run_id = ? AND o.rule = pr_results.rule AND o.rid ="
-				" pr_results.rid AND o.outcome = 'ELIGIBLE' AND COALESCE(o.amount,"
-				" -1) <> COALESCE(pr_results.amount, -1))",
+				" o.run_id = ? AND o.rule = pr_answers.rule AND o.rid ="
+				" pr_answers.rid AND o.outcome = 'ELIGIBLE' AND COALESCE(o.amount,"
+				" -1) <> COALESCE(pr_answers.amount, -1))",
 				DG_ARGS(DG_VI(c->run), DG_VI(c->prev)), &c->changed_amount);
+	/* this run wrote every answer: the runs before's stand no longer */
+	if (!rc)
+		rc = dg_db_exec(db,
+				"UPDATE pr_answers SET last_run = ? WHERE policy_id = ? AND"
+				" last_run IS NULL AND first_run < ?",
+				DG_ARGS(DG_VI(c->prev), DG_VI(c->policy), DG_VI(c->run)), NULL);
+	if (!rc)
+		rc = dg_db_exec(db,
+				"UPDATE pr_answer_who SET last_run = ? WHERE policy_id = ? AND"
+				" last_run IS NULL AND first_run < ?",
+				DG_ARGS(DG_VI(c->prev), DG_VI(c->policy), DG_VI(c->run)), NULL);
 	return rc;
 }
 
@@ -1210,18 +1259,15 @@ static dg_rc finish(struct run_ctx *c, const char *source, struct dg_err *err)
 			db, "UPDATE pr_policies SET current_run = ?, running_run = 0 WHERE id = ?",
 			DG_ARGS(DG_VI(c->run), DG_VI(c->policy)), NULL);
 	/* answers are kept for the shown run and the one before it (what the next run's
-	   differences need); older runs keep their counts */
+	   differences need): a row that stands in neither goes; older runs keep their
+	   counts */
 	if (!rc)
-		rc = dg_db_exec(
-			db,
-			"DELETE FROM pr_results WHERE run_id IN (SELECT id FROM pr_runs WHERE"
-			" policy_id = ? AND id < ? AND id <> ?)",
-			DG_ARGS(DG_VI(c->policy), DG_VI(c->run), DG_VI(c->prev)), NULL);
+		rc = dg_db_exec(db, "DELETE FROM pr_answers WHERE policy_id = ? AND last_run < ?",
+				DG_ARGS(DG_VI(c->policy), DG_VI(c->prev)), NULL);
 	if (!rc)
 		rc = dg_db_exec(db,
-				"DELETE FROM pr_who WHERE run_id IN (SELECT id FROM pr_runs WHERE"
-				" policy_id = ? AND id < ? AND id <> ?)",
-				DG_ARGS(DG_VI(c->policy), DG_VI(c->run), DG_VI(c->prev)), NULL);
+				"DELETE FROM pr_answer_who WHERE policy_id = ? AND last_run < ?",
+				DG_ARGS(DG_VI(c->policy), DG_VI(c->prev)), NULL);
 	if (!rc && !c->inline_tx)
 		rc = dg_job_save(c->job, c->done, c->total, NULL);
 	if (!rc && !c->inline_tx)

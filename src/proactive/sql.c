@@ -28,6 +28,13 @@
  * ID, as they were when the run was made. pr_versions.names keeps each
  * rule's names in Chinese and English for the public page.
  *
+ * Since proactive-008-intervals the answers and who they are about are the
+ * tables pr_answers and pr_answer_who, each row standing from the run that
+ * wrote it (first_run) to the last run it stands in (last_run, NULL while
+ * it stands: internal.h, PR_AS_OF), so a run writes only what it changes;
+ * pr_results and pr_who are views giving each run's (run_id) answers, what
+ * the text above describes.
+ *
  * pr_batches is one 免申即享 grant batch (grant.c): made from a policy's
  * shown run, for the month of its date (period); proposed by one member of
  * the owning department's staff and approved by another; issued in the
@@ -65,6 +72,23 @@ dg_rc pr_policy_dept(struct dg_db *db, const char *code, struct dg_arena *a, cha
 	return dg_db_query_text(db, "SELECT dept FROM pr_policies WHERE code = ?",
 				DG_ARGS(DG_VT(code ? code : "")), a, dept);
 }
+
+/* A run's answers and who they are about, under its id (proactive-008-intervals). */
+/* clang-format cannot lay out string literals joined by a macro: */
+/* clang-format off */
+#define VIEWS                                                                                      \
+	"CREATE VIEW pr_results AS SELECT r.id AS run_id, x.policy_id, x.first_run, x.last_run,"   \
+	" x.rule, x.ent, x.rid, x.rid_sealed, x.outcome, x.amount, x.blocking, x.missing,"         \
+	" x.explain, CASE WHEN x.first_run = r.id THEN x.change ELSE '' END AS change,"            \
+	" x.district FROM pr_runs r JOIN pr_answers x ON x.policy_id = r.policy_id AND"            \
+	PR_AS_OF("x", "r.id")                                                                      \
+	" WHERE r.state IN ('running', 'done');"                                                   \
+	"CREATE VIEW pr_who AS SELECT r.id AS run_id, w.policy_id, w.first_run, w.last_run,"       \
+	" w.subject, w.rule, w.rid, w.user_id FROM pr_runs r JOIN pr_answer_who w ON"              \
+	" w.policy_id = r.policy_id AND"                                                           \
+	PR_AS_OF("w", "r.id")                                                                      \
+	" WHERE r.state IN ('running', 'done');"
+/* clang-format on */
 
 const struct dg_migration pr_migrations[] = {
 	{"proactive-001-policies",
@@ -213,5 +237,32 @@ const struct dg_migration pr_migrations[] = {
 	{"proactive-007-incremental",
 	 "ALTER TABLE pr_runs ADD COLUMN full_run BIGINT NOT NULL DEFAULT 0;"
 	 "ALTER TABLE pr_runs ADD COLUMN reg_version BIGINT NOT NULL DEFAULT 0;"},
+	/* a run's answers held from the run that wrote them to the last they stand in
+	   (internal.h, PR_AS_OF): the tables renamed, the old names kept as the views
+	   every reader goes through (a queued or failed run has no answers); the shown
+	   run's rows stand, older ones closed */
+	{"proactive-008-intervals",
+	 "ALTER TABLE pr_results RENAME TO pr_answers;"
+	 "ALTER TABLE pr_answers RENAME COLUMN run_id TO first_run;"
+	 "ALTER TABLE pr_answers ADD COLUMN policy_id BIGINT NOT NULL DEFAULT 0;"
+	 "ALTER TABLE pr_answers ADD COLUMN last_run BIGINT;"
+	 "UPDATE pr_answers SET policy_id = COALESCE((SELECT r.policy_id FROM pr_runs r"
+	 " WHERE r.id = pr_answers.first_run), 0);"
+	 "UPDATE pr_answers SET last_run = first_run WHERE outcome = 'ABSENT' OR first_run"
+	 " NOT IN (SELECT current_run FROM pr_policies);"
+	 "DROP INDEX pr_results_rid;"
+	 "CREATE INDEX pr_answers_key ON pr_answers(policy_id, rule, rid);"
+	 "CREATE INDEX pr_answers_end ON pr_answers(policy_id, last_run);"
+	 "ALTER TABLE pr_who RENAME TO pr_answer_who;"
+	 "ALTER TABLE pr_answer_who RENAME COLUMN run_id TO first_run;"
+	 "ALTER TABLE pr_answer_who ADD COLUMN policy_id BIGINT NOT NULL DEFAULT 0;"
+	 "ALTER TABLE pr_answer_who ADD COLUMN last_run BIGINT;"
+	 "UPDATE pr_answer_who SET policy_id = COALESCE((SELECT r.policy_id FROM pr_runs r"
+	 " WHERE r.id = pr_answer_who.first_run), 0);"
+	 "UPDATE pr_answer_who SET last_run = first_run WHERE first_run NOT IN (SELECT"
+	 " current_run FROM pr_policies);"
+	 "DROP INDEX pr_who_run;"
+	 "CREATE INDEX pr_answer_who_key ON pr_answer_who(policy_id, rule, rid);"
+	 "CREATE INDEX pr_answer_who_end ON pr_answer_who(policy_id, last_run);" VIEWS},
 	{NULL, NULL},
 };

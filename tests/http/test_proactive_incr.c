@@ -625,6 +625,110 @@ static void many_changes_cross_batches(void **state)
 	}
 }
 
+/* What run wrote of its own: answer rows and who-rows (not those it left standing). */
+static int64_t rows_written(const char *table, int64_t run)
+{
+	char sql[128];
+	snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM %s WHERE first_run = %lld", table,
+		 (long long)run);
+	return th_sql_int(th_shared, sql);
+}
+
+/* The answers of run whose change is marked (as the run stands, in the view). */
+static int64_t changed_in(int64_t run)
+{
+	char sql[128];
+	snprintf(sql, sizeof sql,
+		 "SELECT COUNT(*) FROM pr_results WHERE run_id = %lld AND"
+		 " change <> ''",
+		 (long long)run);
+	return th_sql_int(th_shared, sql);
+}
+
+/*
+ * An incremental run after one changed record writes the few answers that
+ * record reaches, not the population's: the answers it leaves standing are
+ * not copied. The run before still reads as it did, answer by answer and
+ * change by change, while the new run equals a full run.
+ */
+static void one_change_writes_few_rows(void **state)
+{
+	(void)state;
+	int64_t last[2];
+	runs_now(last);
+	json_t *ps = persons();
+	char *who = eligible_person(ps, "", "");
+	json_decref(ps);
+	assert_non_null(who);
+	json_t *before = answers(last[1]);
+	int64_t marked_before = changed_in(last[1]);
+	write_record("tax", who, "", json_pack("{s:{s:s}}", "values", "income@2026-11", "1234.00"));
+	free(who);
+	int64_t run = run_policy(POLICIES[1], "2026-12-01", false);
+	json_t *c = incremental_after(last[1], run);
+	int64_t reread = json_integer_value(json_object_get(c, "reread"));
+	int64_t total = json_integer_value(json_object_get(c, "answers"));
+	json_decref(c);
+	/* the changed person and those the rules join to it: a handful, each one row */
+	assert_true(reread >= 1 && reread <= 10);
+	assert_int_equal(rows_written("pr_answers", run), reread);
+	assert_true(rows_written("pr_answer_who", run) <= 10 * reread);
+	assert_true(total > 100 * reread);
+	/* the run before, read as of itself, is untouched */
+	json_t *after = answers(last[1]);
+	assert_true(json_equal(before, after));
+	assert_int_equal(changed_in(last[1]), marked_before);
+	json_decref(before);
+	json_decref(after);
+	equals_full_run(POLICIES[1], run);
+}
+
+/*
+ * What a run killed halfway leaves (its own answers written, answers of the
+ * shown run closed by the ones it gave afresh) changes nothing in the shown
+ * run, read as of itself; the next run of the policy undoes it and answers
+ * as a full run does.
+ */
+static void unfinished_run_undone(void **state)
+{
+	(void)state;
+	int64_t last[2];
+	runs_now(last);
+	int64_t shown = last[1];
+	json_t *before = answers(shown);
+	char sql[768];
+	snprintf(sql, sizeof sql,
+		 "INSERT INTO pr_runs (policy_id, version, ref_date, state, created_ms) SELECT"
+		 " policy_id, version, ref_date, 'running', 0 FROM pr_runs WHERE id = %lld",
+		 (long long)shown);
+	th_sql(th_shared, sql);
+	int64_t killed = th_sql_int(th_shared, "SELECT MAX(id) FROM pr_runs");
+	snprintf(sql, sizeof sql,
+		 "UPDATE pr_answers SET last_run = %lld WHERE last_run IS NULL AND rid IN (SELECT"
+		 " rid FROM pr_results WHERE run_id = %lld AND outcome = 'ELIGIBLE' ORDER BY rid"
+		 " LIMIT 5) AND policy_id = (SELECT policy_id FROM pr_runs WHERE id = %lld)",
+		 (long long)shown, (long long)shown, (long long)shown);
+	th_sql(th_shared, sql);
+	snprintf(sql, sizeof sql,
+		 "INSERT INTO pr_answers (first_run, policy_id, rule, ent, rid, rid_sealed,"
+		 " outcome) SELECT %lld, policy_id, rule, ent, rid, rid_sealed, 'INELIGIBLE' FROM"
+		 " pr_answers WHERE last_run = %lld AND first_run <= %lld AND outcome <> 'ABSENT'",
+		 (long long)killed, (long long)shown, (long long)shown);
+	th_sql(th_shared, sql);
+	assert_int_equal(rows_written("pr_answers", killed), 5);
+	json_t *after = answers(shown);
+	assert_true(json_equal(before, after));
+	json_decref(before);
+	json_decref(after);
+	int64_t run = run_policy(POLICIES[1], "2026-12-01", false);
+	assert_int_equal(rows_written("pr_answers", killed), 0);
+	same_answers(shown, run);
+	snprintf(sql, sizeof sql, "UPDATE pr_runs SET state = 'failed' WHERE id = %lld",
+		 (long long)killed);
+	th_sql(th_shared, sql);
+	equals_full_run(POLICIES[1], run);
+}
+
 /*
  * A run that cannot find the changed records by key (the failpoint
  * proactive.incr.keys, as when a link the rules follow backward is sealed)
@@ -921,6 +1025,8 @@ int main(void)
 		cmocka_unit_test(registry_change_starts_a_run),
 		cmocka_unit_test(what_makes_a_run_full),
 		cmocka_unit_test(every_record_read_equals_full),
+		cmocka_unit_test(one_change_writes_few_rows),
+		cmocka_unit_test(unfinished_run_undone),
 		/* last: it ends 140 of the demo's persons */
 		cmocka_unit_test(many_leave_cross_batches),
 	};
