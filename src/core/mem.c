@@ -56,3 +56,16 @@ void dg_wipe(void *p, size_t n)
 	while (n--)
 		*v++ = 0;
 }
+
+void *dg_xgrow_zeroed(void *p, size_t *n, size_t i, size_t size)
+{
+	if (i < *n)
+		return p;
+	size_t cap = *n ? *n : 1024;
+	while (cap <= i)
+		cap *= 2;
+	unsigned char *q = dg_xrealloc(p, cap * size);
+	memset(q + *n * size, 0, (cap - *n) * size);
+	*n = cap;
+	return q;
+}

@@ -602,6 +602,27 @@ char *th_get_body(struct th_client *c, const char *path, long want)
 	return b;
 }
 
+long th_action_as(struct th_srv *s, const char *user, const char *password, const char *action,
+		  const char *body)
+{
+	char *tok = th_token_header(s, user, password);
+	if (!tok)
+		return -1;
+	struct th_client *c = th_client_new(s);
+	struct th_resp r = {0};
+	char path[128];
+	snprintf(path, sizeof path, "/api/3/action/%s", action);
+	const char *hdrs[] = {tok, NULL};
+	long st = th_request(c, "POST", path, "application/json", body, strlen(body), hdrs, &r);
+	if (st != 200)
+		fprintf(stderr, "%s: %ld %.*s\n", action, st, (int)(r.len > 600 ? 600 : r.len),
+			r.body ? r.body : "");
+	th_resp_release(&r);
+	th_client_free(c);
+	free(tok);
+	return st;
+}
+
 json_t *th_get_json(struct th_srv *s, const char *path, long want)
 {
 	struct th_client *c = th_client_new(s);

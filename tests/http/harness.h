@@ -123,6 +123,13 @@ char *th_token_header(struct th_srv *s, const char *user, const char *password);
  * want; otherwise print the status and the start of the body and return NULL.
  */
 char *th_get_body(struct th_client *c, const char *path, long want);
+/*
+ * POST body (JSON) to CKAN's /api/3/action/ACTION on s with a fresh token
+ * of user (password: the demo's); the status, with the body printed when
+ * it is not 200.
+ */
+long th_action_as(struct th_srv *s, const char *user, const char *password, const char *action,
+		  const char *body);
 /* GET path as a new anonymous client and parse the body as JSON; NULL unless the status is want. */
 json_t *th_get_json(struct th_srv *s, const char *path, long want);
 /*

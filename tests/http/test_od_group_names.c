@@ -164,23 +164,10 @@ static void theme_still_names_its_group(void **state)
 	free(enc);
 }
 
-/* An action as the demo user (JSON body); its status. */
+/* An action as user (JSON body); its status. */
 static long call(const char *user, const char *action, const char *body)
 {
-	char *tok = th_token_header(th_shared, user, DG_DEMO_PASSWORD);
-	assert_non_null(tok);
-	struct th_client *c = th_client_new(th_shared);
-	struct th_resp r = {0};
-	char path[128];
-	snprintf(path, sizeof path, "/api/3/action/%s", action);
-	const char *hdrs[] = {tok, NULL};
-	long st = th_request(c, "POST", path, "application/json", body, strlen(body), hdrs, &r);
-	if (st != 200)
-		print_message("%s: %s\n", action, r.body ? r.body : "");
-	th_resp_release(&r);
-	th_client_free(c);
-	free(tok);
-	return st;
+	return th_action_as(th_shared, user, DG_DEMO_PASSWORD, action, body);
 }
 
 /* group_show's name of the group id or name given as its percent-encoded form (malloc'd). */

@@ -15,6 +15,7 @@
 #include "core/buf.h"
 #include "core/config.h"
 #include "core/date.h"
+#include "core/mem.h"
 #include "core/rand.h"
 #include "core/str.h"
 
@@ -321,10 +322,30 @@ static void rand_ids_hex_and_distinct(void **state)
 	free(seen);
 }
 
+/* dg_xgrow_zeroed: room for the index asked, zeros after what was there, kept as it was */
+static void grow_zeroed_keeps_and_zeroes(void **state)
+{
+	(void)state;
+	size_t n = 0;
+	uint32_t *a = dg_xgrow_zeroed(NULL, &n, 0, sizeof *a);
+	assert_int_equal(n, 1024);
+	a[1023] = 7;
+	uint32_t *same = dg_xgrow_zeroed(a, &n, 1023, sizeof *a);
+	assert_ptr_equal(same, a);
+	assert_int_equal(n, 1024);
+	a = dg_xgrow_zeroed(a, &n, 5000, sizeof *a);
+	assert_int_equal(n, 8192);
+	assert_int_equal(a[1023], 7);
+	for (size_t i = 1024; i < n; i++)
+		assert_int_equal(a[i], 0);
+	free(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(arena_alloc_and_cleanups),
+		cmocka_unit_test(grow_zeroed_keeps_and_zeroes),
 		cmocka_unit_test(buf_cap_refuses_and_keeps_content),
 		cmocka_unit_test(buf_escapers),
 		cmocka_unit_test(str_views),

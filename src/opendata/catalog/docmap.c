@@ -166,14 +166,7 @@ static struct doc *slot(struct dg_od_docmap *m, int64_t doc)
 		m->off = true;
 		return NULL;
 	}
-	if ((size_t)doc >= m->ndocs) {
-		size_t n = m->ndocs ? m->ndocs : 1024;
-		while (n <= (size_t)doc)
-			n *= 2;
-		m->docs = dg_xrealloc(m->docs, n * sizeof *m->docs);
-		memset(m->docs + m->ndocs, 0, (n - m->ndocs) * sizeof *m->docs);
-		m->ndocs = n;
-	}
+	m->docs = dg_xgrow_zeroed(m->docs, &m->ndocs, (size_t)doc, sizeof *m->docs);
 	return &m->docs[doc];
 }
 

@@ -114,14 +114,7 @@ static void set_len(struct dg_od_lists *l, int64_t doc, bool absent, int64_t n)
 {
 	if (doc < 0 || doc >= (int64_t)UINT32_MAX)
 		return;
-	if ((size_t)doc >= l->nlen) {
-		size_t cap = l->nlen ? l->nlen : 1024;
-		while (cap <= (size_t)doc)
-			cap *= 2;
-		l->len = dg_xrealloc(l->len, cap * sizeof *l->len);
-		memset(l->len + l->nlen, 0, (cap - l->nlen) * sizeof *l->len);
-		l->nlen = cap;
-	}
+	l->len = dg_xgrow_zeroed(l->len, &l->nlen, (size_t)doc, sizeof *l->len);
 	if (l->len[doc]) {
 		l->nrow--;
 		l->ntok -= l->len[doc] - 1;
