@@ -48,7 +48,8 @@ struct dg_copy {
 	void *st;          /* SQLite: the prepared INSERT of `group` rows */
 	struct dg_buf buf; /* PostgreSQL: rows escaped, not yet sent; SQLite: values waiting */
 	dg_rc failed;      /* the first failure; every later call returns it */
-	/* SQLite: rows waiting in buf for a statement (value k of row r at off[r * ncols + k] - 1, 0 for NULL) */
+	/* SQLite: rows waiting in buf for a statement (value k of row r at off[r * ncols + k] - 1,
+	 * 0 for NULL) */
 	size_t group, pending;
 	size_t *off;
 	char *sql; /* SQLite: the one-row INSERT, whose VALUES tuple a statement repeats */
