@@ -267,18 +267,7 @@ static char *listed_for(const char *value)
 /* An action as the demo administrator (JSON body); its status. */
 static long admin_call(const char *action, const char *body)
 {
-	char *tok = th_token_header(th_shared, DG_DEMO_ADMIN, DG_DEMO_PASSWORD);
-	assert_non_null(tok);
-	struct th_client *c = th_client_new(th_shared);
-	struct th_resp r = {0};
-	char path[128];
-	snprintf(path, sizeof path, "/api/3/action/%s", action);
-	const char *h[] = {tok, NULL};
-	long st = th_request(c, "POST", path, "application/json", body, strlen(body), h, &r);
-	th_resp_release(&r);
-	th_client_free(c);
-	free(tok);
-	return st;
+	return th_action_as(th_shared, DG_DEMO_ADMIN, DG_DEMO_PASSWORD, action, body);
 }
 
 /*
